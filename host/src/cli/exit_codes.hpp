@@ -1,0 +1,11 @@
+// Exit codes of the `accord` program. Scripts rely on these: append, never
+// renumber. Documented in docs/cli.md.
+#pragma once
+
+namespace accord::exit_code {
+inline constexpr int kOk = 0;             // done
+inline constexpr int kFailure = 1;        // the command ran and failed (I/O, a connector error)
+inline constexpr int kUsage = 2;          // bad command line
+inline constexpr int kInvalidInput = 3;   // a file (pipeline, config, plan) is invalid
+inline constexpr int kPluginMissing = 4;  // a named connector is not installed or was refused
+}  // namespace accord::exit_code

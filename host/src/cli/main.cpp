@@ -1,0 +1,89 @@
+// The `accord` program: parses global options and dispatches to a verb.
+#include "cli/exit_codes.hpp"
+#include "cli/options.hpp"
+
+#include <accord/connector.h>
+
+#include <cstring>
+#include <iostream>
+
+#ifndef ACCORD_VERSION
+#define ACCORD_VERSION "0.0.0"
+#endif
+
+namespace {
+
+const char* kHelp = R"(usage: accord [--plugin-dir DIR]... [--json] VERB [ARGS]
+
+Keeps two systems in accord: a three-way, field-level, two-way sync between
+connector plugins, driven by a pipeline file.
+
+verbs:
+  plugins              list installed connectors: id, version, ABI, path,
+                       streams, fields, capabilities (refused files on stderr)
+  plugins show ID      a connector's configuration options, from its schema
+
+options:
+  --plugin-dir DIR     also load plugins from DIR (searched first; repeatable)
+  --json               one JSON object per line on stdout
+  --version            print the version and the connector ABI it speaks
+  --help               this text
+
+Plugins are searched in --plugin-dir folders, then ACCORD_PLUGIN_PATH
+(colon-separated), then <prefix>/lib/accord/plugins.
+
+exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 connector missing
+or refused. See docs/cli.md.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace accord;
+  cli::GlobalOptions opts;
+  std::vector<std::string> rest;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << kHelp;
+      return exit_code::kOk;
+    } else if (a == "--version") {
+      std::cout << "accord " ACCORD_VERSION " (connector ABI " << ACCORD_ABI_MAJOR << "."
+                << ACCORD_ABI_MINOR << ")\n";
+      return exit_code::kOk;
+    } else if (a == "--json") {
+      opts.json = true;
+    } else if (a == "--plugin-dir" || a.starts_with("--plugin-dir=")) {
+      std::string v;
+      if (a == "--plugin-dir") {
+        if (i + 1 >= argc) {
+          std::cerr << "accord: --plugin-dir needs a folder\n";
+          return exit_code::kUsage;
+        }
+        v = argv[++i];
+      } else {
+        v = a.substr(std::strlen("--plugin-dir="));
+      }
+      opts.plugin_dirs.emplace_back(v);
+    } else if (a.starts_with("--") && rest.empty()) {
+      std::cerr << "accord: unknown option " << a << " (see accord --help)\n";
+      return exit_code::kUsage;
+    } else {
+      rest.push_back(a);
+    }
+  }
+  if (rest.empty()) {
+    std::cerr << kHelp;
+    return exit_code::kUsage;
+  }
+  std::string verb = rest.front();
+  rest.erase(rest.begin());
+  // Verb-local --json is accepted too (accord plugins --json).
+  std::erase_if(rest, [&](const std::string& s) {
+    if (s == "--json") opts.json = true;
+    return s == "--json";
+  });
+  if (verb == "plugins") return cli::plugins_verb(opts, rest);
+  std::cerr << "accord: unknown verb \"" << verb << "\" (see accord --help)\n";
+  return exit_code::kUsage;
+}

@@ -1,0 +1,33 @@
+// Errors as values inside the host. A Failure carries an Accord status (from
+// connector.h) and a one-line message a user can act on; Result<T> is either.
+// Exceptions are for the truly exceptional only, never across the plugin edge.
+#pragma once
+
+#include <accord/connector.h>
+
+#include <cstdint>
+#include <expected>
+#include <string>
+
+namespace accord {
+
+struct Failure {
+  int32_t status = ACCORD_ERROR;
+  std::string message;
+  int64_t retry_after_ms = 0;
+};
+
+template <class T>
+using Result = std::expected<T, Failure>;
+
+inline std::unexpected<Failure> fail(std::string message, int32_t status = ACCORD_ERROR,
+                                     int64_t retry_after_ms = 0) {
+  return std::unexpected<Failure>(Failure{status, std::move(message), retry_after_ms});
+}
+
+// The lower-case name of a status code, as results and logs spell it.
+const char* status_name(int32_t status) noexcept;
+// The inverse; unknown names map to ACCORD_ERROR.
+int32_t status_from_name(const std::string& name) noexcept;
+
+}  // namespace accord

@@ -1,0 +1,133 @@
+#include "plugins/instance.hpp"
+
+#include <cstring>
+
+namespace accord {
+
+HostServices::HostServices() {
+  c_.abi_major = ACCORD_ABI_MAJOR;
+  c_.abi_minor = ACCORD_ABI_MINOR;
+  c_.struct_size = sizeof(accord_host);
+  c_.host_ctx = this;
+  c_.log = &log_tramp;
+  c_.progress = &progress_tramp;
+  c_.secret = &secret_tramp;
+  c_.is_cancelled = &cancelled_tramp;
+}
+
+// The trampolines are called by plugins: nothing may throw out of them.
+void HostServices::log_tramp(void* ctx, int32_t level, const char* msg) {
+  try {
+    auto* self = static_cast<HostServices*>(ctx);
+    if (self->log_ && msg) self->log_(level, msg);
+  } catch (...) {
+  }
+}
+
+void HostServices::progress_tramp(void* ctx, const char* stream, uint64_t done, uint64_t total) {
+  try {
+    auto* self = static_cast<HostServices*>(ctx);
+    if (self->progress_) self->progress_(stream ? stream : "", done, total);
+  } catch (...) {
+  }
+}
+
+int32_t HostServices::secret_tramp(void* ctx, const char* name, char* buf, uint64_t size,
+                                   uint64_t* out_len) {
+  try {
+    auto* self = static_cast<HostServices*>(ctx);
+    if (!self->secret_ || !name) return ACCORD_ERROR;
+    auto s = self->secret_(name);
+    if (!s) return ACCORD_ERROR;
+    if (out_len) *out_len = s->size();
+    if (!buf || size < s->size() + 1) return ACCORD_RETRY;
+    std::memcpy(buf, s->data(), s->size());
+    buf[s->size()] = '\0';
+    return ACCORD_OK;
+  } catch (...) {
+    return ACCORD_ERROR;
+  }
+}
+
+int32_t HostServices::cancelled_tramp(void* ctx) {
+  return static_cast<HostServices*>(ctx)->cancelled_.load() ? 1 : 0;
+}
+
+namespace {
+
+struct ErrorSink {
+  accord_error c{};
+  Failure failure;
+  bool set = false;
+
+  ErrorSink() {
+    c.host_ctx = this;
+    c.set = [](accord_error* self, int32_t status, const char* message, int64_t retry_ms) {
+      try {
+        auto* sink = static_cast<ErrorSink*>(self->host_ctx);
+        sink->failure = Failure{status, message ? message : "", retry_ms};
+        sink->set = true;
+      } catch (...) {
+      }
+    };
+  }
+
+  Failure take(int32_t status, const std::string& plugin_id, const char* what) {
+    Failure f = set ? failure : Failure{status, "", 0};
+    f.status = status;  // the return value is authoritative
+    if (f.message.empty())
+      f.message = plugin_id + ": " + what + " returned " + status_name(status) + " without a message";
+    return f;
+  }
+};
+
+}  // namespace
+
+Result<Instance> Instance::create(const LoadedPlugin& plugin, const HostServices& host,
+                                  const std::string& config_json) {
+  ErrorSink sink;
+  accord_instance* raw = nullptr;
+  int32_t st = plugin.table->create(host.c_struct(), config_json.c_str(), &raw, &sink.c);
+  if (st != ACCORD_OK) {
+    if (raw) plugin.table->destroy(raw);
+    return std::unexpected(sink.take(st, plugin.manifest.id, "create"));
+  }
+  if (!raw) return fail(plugin.manifest.id + ": create returned ok but no instance");
+  Instance i;
+  i.plugin_ = &plugin;
+  i.inst_ = std::unique_ptr<accord_instance, Deleter>(raw, Deleter{plugin.table});
+  return i;
+}
+
+Result<std::string_view> Instance::call(Call fn, const char* what, const std::string& stream,
+                                        const std::string& arg) {
+  if (!fn) return fail(plugin_->manifest.id + " does not implement " + what, ACCORD_UNSUPPORTED);
+  ErrorSink sink;
+  const char* out = nullptr;
+  uint64_t len = 0;
+  int32_t st = fn(inst_.get(), stream.c_str(), arg.c_str(), &out, &len, &sink.c);
+  if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, what));
+  if (!out) return fail(plugin_->manifest.id + ": " + what + " returned ok but no answer");
+  return std::string_view(out, static_cast<size_t>(len));
+}
+
+Result<std::string_view> Instance::read_changes(const std::string& stream, const std::string& cursor) {
+  return call(plugin_->table->read_changes, "read_changes", stream, cursor);
+}
+
+Result<std::string_view> Instance::fetch(const std::string& stream, const std::string& ids_json) {
+  return call(plugin_->table->fetch, "fetch", stream, ids_json);
+}
+
+Result<std::string_view> Instance::apply(const std::string& stream, const std::string& ops_json) {
+  return call(plugin_->table->apply, "apply", stream, ops_json);
+}
+
+void Instance::cancel() noexcept { plugin_->table->cancel(inst_.get()); }
+
+const void* Instance::extension(const std::string& name) {
+  return plugin_->table->get_extension ? plugin_->table->get_extension(inst_.get(), name.c_str())
+                                       : nullptr;
+}
+
+}  // namespace accord

@@ -1,0 +1,83 @@
+// A live connector instance, behind RAII, and the host services handed to it.
+//
+// Thread safety: an Instance is used by one thread at a time, except cancel(),
+// which any thread may call. HostServices is thread-safe.
+#pragma once
+
+#include "common/result.hpp"
+#include "plugins/plugin_loader.hpp"
+
+#include <accord/connector.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace accord {
+
+class HostServices {
+ public:
+  using LogFn = std::function<void(int32_t level, const std::string& message)>;
+  using SecretFn = std::function<std::optional<std::string>(const std::string& name)>;
+  using ProgressFn = std::function<void(const std::string& stream, uint64_t done, uint64_t total)>;
+
+  HostServices();
+  HostServices(const HostServices&) = delete;
+  HostServices& operator=(const HostServices&) = delete;
+
+  void on_log(LogFn f) { log_ = std::move(f); }
+  void on_secret(SecretFn f) { secret_ = std::move(f); }
+  void on_progress(ProgressFn f) { progress_ = std::move(f); }
+  void request_cancel() noexcept { cancelled_.store(true); }
+  bool cancel_requested() const noexcept { return cancelled_.load(); }
+
+  const accord_host* c_struct() const noexcept { return &c_; }
+
+ private:
+  static void log_tramp(void* ctx, int32_t level, const char* msg);
+  static void progress_tramp(void* ctx, const char* stream, uint64_t done, uint64_t total);
+  static int32_t secret_tramp(void* ctx, const char* name, char* buf, uint64_t size, uint64_t* out_len);
+  static int32_t cancelled_tramp(void* ctx);
+
+  accord_host c_{};
+  LogFn log_;
+  SecretFn secret_;
+  ProgressFn progress_;
+  std::atomic<bool> cancelled_{false};
+};
+
+class Instance {
+ public:
+  static Result<Instance> create(const LoadedPlugin& plugin, const HostServices& host,
+                                 const std::string& config_json);
+
+  // Each returns the plugin's JSON answer, valid until the next call here.
+  Result<std::string_view> read_changes(const std::string& stream, const std::string& cursor);
+  Result<std::string_view> fetch(const std::string& stream, const std::string& ids_json);
+  Result<std::string_view> apply(const std::string& stream, const std::string& ops_json);
+  // [any thread] never blocks.
+  void cancel() noexcept;
+  const void* extension(const std::string& name);
+
+  const LoadedPlugin& plugin() const { return *plugin_; }
+
+ private:
+  struct Deleter {
+    const accord_connector* table;
+    void operator()(accord_instance* i) const noexcept {
+      if (i) table->destroy(i);
+    }
+  };
+  using Call = int32_t (*)(accord_instance*, const char*, const char*, const char**, uint64_t*,
+                           accord_error*);
+  Result<std::string_view> call(Call fn, const char* what, const std::string& stream,
+                                const std::string& arg);
+
+  const LoadedPlugin* plugin_ = nullptr;
+  std::unique_ptr<accord_instance, Deleter> inst_;
+};
+
+}  // namespace accord

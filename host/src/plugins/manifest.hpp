@@ -1,0 +1,41 @@
+// A connector's manifest, parsed and checked. Built only from the static JSON
+// the plugin returns; never from user input.
+#pragma once
+
+#include "common/result.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace accord {
+
+struct StreamInfo {
+  std::string name;
+  std::string canonical;            // "jscontact", "jscalendar-event", … or "custom"
+  std::vector<std::string> fields;  // JSON pointers of the canonical fields kept
+  std::vector<std::string> capabilities;  // empty: the connector's
+};
+
+struct Manifest {
+  std::string id;
+  std::string name;
+  std::string version;
+  std::string description;
+  std::vector<StreamInfo> streams;
+  bool custom_streams = false;  // config may name streams beyond `streams`
+  boost::json::value config_schema;
+  boost::json::value raw;
+
+  const StreamInfo* stream(const std::string& name) const;
+};
+
+// Parses and checks manifest_json; the message names the missing or bad key.
+Result<Manifest> parse_manifest(const char* manifest_json);
+
+// Capability bits as names ("read", "write", …), in bit order.
+std::vector<std::string> capability_names(uint64_t caps);
+
+}  // namespace accord

@@ -1,0 +1,146 @@
+// The loader refuses each kind of bad plugin with one line naming the reason,
+// using deliberately broken fixture plugins built by the test suite.
+#include "plugins/registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace fs = std::filesystem;
+using namespace accord;
+
+namespace {
+
+const fs::path kFixtures = ACCORD_FIXTURE_DIR;
+
+std::string refusal(const std::string& name) {
+  auto r = load_plugin(kFixtures / "broken" / ("libaccord-broken-" + name + ".so"));
+  EXPECT_FALSE(r.has_value()) << name << " loaded but must be refused";
+  return r ? std::string() : r.error().message;
+}
+
+// A private temporary folder, removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "accord-test-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+    fs::permissions(path, fs::perms::owner_all);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+TEST(PluginLoaderTest, GoodPluginLoadsWithManifest) {
+  auto r = load_plugin(kFixtures / "libaccord-memory-c.so");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->manifest.id, "memory-c");
+  ASSERT_EQ(r->manifest.streams.size(), 1u);
+  EXPECT_EQ(r->manifest.streams[0].name, "note");
+  EXPECT_TRUE(r->path.is_absolute());
+}
+
+TEST(PluginLoaderTest, RefusesFileThatIsNotASharedLibrary) {
+  TempDir d;
+  fs::path f = d.path / "libaccord-text.so";
+  std::ofstream(f) << "this is not an ELF file\n";
+  fs::permissions(f, fs::perms::owner_read | fs::perms::owner_write);
+  auto r = load_plugin(f);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("not a shared library"), std::string::npos) << r.error().message;
+}
+
+TEST(PluginLoaderTest, RefusesLibraryWithoutEntrySymbol) {
+  EXPECT_NE(refusal("no-entry").find("no entry symbol accord_connector_entry"), std::string::npos);
+}
+
+TEST(PluginLoaderTest, RefusesLibraryWithUnresolvedSymbols) {
+  auto r = load_plugin(kFixtures / "broken" / "libaccord-broken-unresolved.so");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("unresolved symbols"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("accord_fixture_symbol_nobody_defines"), std::string::npos);
+}
+
+TEST(PluginLoaderTest, RefusesAnotherAbiMajor) {
+  std::string m = refusal("abi-major");
+  EXPECT_NE(m.find("built for ABI 2.0"), std::string::npos) << m;
+  EXPECT_NE(m.find("rebuild"), std::string::npos) << m;
+}
+
+TEST(PluginLoaderTest, RefusesNewerAbiMinor) {
+  std::string m = refusal("abi-minor-newer");
+  EXPECT_NE(m.find("newer than this host"), std::string::npos) << m;
+}
+
+TEST(PluginLoaderTest, RefusesShortTable) {
+  std::string m = refusal("short-struct");
+  EXPECT_NE(m.find("connector table is 56 bytes"), std::string::npos) << m;
+}
+
+TEST(PluginLoaderTest, RefusesManifestThatIsNotJson) {
+  std::string m = refusal("bad-manifest-json");
+  EXPECT_NE(m.find("manifest is not valid JSON"), std::string::npos) << m;
+}
+
+TEST(PluginLoaderTest, RefusesManifestMissingRequiredKeys) {
+  std::string m = refusal("manifest-missing-keys");
+  EXPECT_NE(m.find("missing required key \"streams\""), std::string::npos) << m;
+}
+
+TEST(PluginLoaderTest, RefusesDuplicateConnectorIdAndKeepsTheFirst) {
+  Registry reg = Registry::discover({kFixtures / "duplicate"});
+  ASSERT_NE(reg.find("twin"), nullptr);
+  EXPECT_EQ(reg.find("twin")->path.filename(), "libaccord-dup-a.so");
+  ASSERT_EQ(reg.refusals().size(), 1u);
+  EXPECT_EQ(reg.refusals()[0].path.filename(), "libaccord-dup-b.so");
+  EXPECT_NE(reg.refusals()[0].reason.find("duplicate connector id \"twin\""), std::string::npos);
+}
+
+TEST(PluginLoaderTest, RefusalsDoNotStopOtherPluginsLoading) {
+  Registry reg = Registry::discover({kFixtures / "broken", kFixtures});
+  EXPECT_NE(reg.find("memory-c"), nullptr);
+  // every broken fixture but the ones that only fail the conformance kit
+  EXPECT_GE(reg.refusals().size(), 7u);
+  for (const auto& r : reg.refusals()) EXPECT_EQ(r.line().find('\n'), std::string::npos) << "one line each";
+}
+
+TEST(PluginLoaderTest, RefusesPluginWritableByGroup) {
+  TempDir d;
+  fs::path f = d.path / "libaccord-memory-c.so";
+  fs::copy_file(kFixtures / "libaccord-memory-c.so", f);
+  fs::permissions(f, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_write);
+  auto r = load_plugin(f);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("writable by group or others"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("chmod go-w"), std::string::npos);
+}
+
+TEST(PluginLoaderTest, RefusesPluginInFolderWritableByOthers) {
+  TempDir d;
+  fs::path sub = d.path / "plugins";
+  fs::create_directory(sub);
+  fs::copy_file(kFixtures / "libaccord-memory-c.so", sub / "libaccord-memory-c.so");
+  fs::permissions(sub, fs::perms::owner_all | fs::perms::others_all);
+  auto r = load_plugin(sub / "libaccord-memory-c.so");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("plugin folder is writable by group or others"), std::string::npos)
+      << r.error().message;
+}
+
+TEST(PluginLoaderTest, RefusesPluginOwnedByAnotherUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown a file to another user";
+  TempDir d;
+  fs::path f = d.path / "libaccord-memory-c.so";
+  fs::copy_file(kFixtures / "libaccord-memory-c.so", f);
+  ASSERT_EQ(::chown(f.c_str(), 65534, 65534), 0);
+  auto r = load_plugin(f);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("owned by uid 65534"), std::string::npos) << r.error().message;
+}

@@ -1,0 +1,231 @@
+// accord/connector.hpp — header-only C++17 wrapper over connector.h.
+//
+// Subclass accord::Connector, give it a constructor (const accord::Host&,
+// std::string_view config_json), and export it with one macro:
+//
+//   ACCORD_CONNECTOR(MyConnector, kManifestJson, ACCORD_CAP_READ | ACCORD_CAP_WRITE)
+//
+// Every trampoline here is noexcept: exceptions thrown by the subclass become a
+// status and a message (accord::Error carries its own status); nothing crosses
+// the C boundary. This header needs nothing beyond the C++17 standard library,
+// so a connector can use any JSON library it likes.
+#ifndef ACCORD_CONNECTOR_HPP
+#define ACCORD_CONNECTOR_HPP
+
+#include <accord/connector.h>
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace accord {
+
+// An error with an Accord status. Throw it from a Connector method.
+class Error : public std::runtime_error {
+ public:
+  Error(int32_t status, const std::string& message, int64_t retry_after_ms = 0)
+      : std::runtime_error(message), status_(status), retry_after_ms_(retry_after_ms) {}
+  int32_t status() const noexcept { return status_; }
+  int64_t retry_after_ms() const noexcept { return retry_after_ms_; }
+
+ private:
+  int32_t status_;
+  int64_t retry_after_ms_;
+};
+
+// The host's services. Thread-safe: any method may be called from any thread.
+class Host {
+ public:
+  explicit Host(const accord_host* h) noexcept : h_(h) {}
+
+  void log(int32_t level, const std::string& message) const noexcept {
+    if (h_ && h_->log) h_->log(h_->host_ctx, level, message.c_str());
+  }
+  void progress(const std::string& stream, uint64_t done, uint64_t total) const noexcept {
+    if (h_ && h_->progress) h_->progress(h_->host_ctx, stream.c_str(), done, total);
+  }
+  // The secret named `name`, or nullopt when the host has none by that name.
+  std::optional<std::string> secret(const std::string& name) const {
+    if (!h_ || !h_->secret) return std::nullopt;
+    std::string buf(256, '\0');
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      uint64_t len = 0;
+      int32_t st = h_->secret(h_->host_ctx, name.c_str(), buf.data(), buf.size(), &len);
+      if (st == ACCORD_OK) {
+        buf.resize(static_cast<size_t>(len));
+        return buf;
+      }
+      if (st != ACCORD_RETRY) return std::nullopt;
+      buf.assign(static_cast<size_t>(len) + 1, '\0');
+    }
+    return std::nullopt;
+  }
+  bool is_cancelled() const noexcept {
+    return h_ && h_->is_cancelled && h_->is_cancelled(h_->host_ctx) != 0;
+  }
+  const accord_host* raw() const noexcept { return h_; }
+
+ private:
+  const accord_host* h_;
+};
+
+// Base class of a connector instance. One host thread calls the virtual
+// methods at a time; cancel() may come from any thread.
+class Connector {
+ public:
+  explicit Connector(const Host& host) : host_(host) {}
+  virtual ~Connector() = default;
+  Connector(const Connector&) = delete;
+  Connector& operator=(const Connector&) = delete;
+
+  // Returns a batch JSON (see connector.h). cursor "" means a full listing.
+  virtual std::string read_changes(std::string_view stream, std::string_view cursor) = 0;
+  // Returns {"records":[…]} for a JSON array of ids.
+  virtual std::string fetch(std::string_view stream, std::string_view ids_json) {
+    (void)stream;
+    (void)ids_json;
+    throw Error(ACCORD_UNSUPPORTED, "this connector does not fetch records lazily");
+  }
+  // Returns a JSON array with one result per op.
+  virtual std::string apply(std::string_view stream, std::string_view ops_json) {
+    (void)stream;
+    (void)ops_json;
+    throw Error(ACCORD_UNSUPPORTED, "this connector is read-only");
+  }
+  virtual const void* get_extension(std::string_view name) noexcept {
+    (void)name;
+    return nullptr;
+  }
+
+  // [any thread] Sets the flag that cancelled() reads. Override to also abort
+  // blocking I/O, and call the base.
+  virtual void cancel() noexcept { cancelled_.store(true, std::memory_order_relaxed); }
+  // True once cancel() was called or the host asks the run to stop. Long
+  // loops check it and throw CancelledError().
+  bool cancelled() const noexcept {
+    return cancelled_.load(std::memory_order_relaxed) || host_.is_cancelled();
+  }
+  void throw_if_cancelled() const {
+    if (cancelled()) throw Error(ACCORD_CANCELLED, "cancelled");
+  }
+  const Host& host() const noexcept { return host_; }
+
+ private:
+  Host host_;
+  std::atomic<bool> cancelled_{false};
+
+ public:
+  // Owned by the trampolines: the last answer handed to the host.
+  std::string last_answer_;
+};
+
+namespace detail {
+
+inline accord_instance* to_c(Connector* c) noexcept { return reinterpret_cast<accord_instance*>(c); }
+inline Connector* from_c(accord_instance* i) noexcept { return reinterpret_cast<Connector*>(i); }
+
+inline int32_t report(accord_error* err, int32_t status, const char* msg, int64_t retry_ms) noexcept {
+  if (err && err->set) err->set(err, status, msg, retry_ms);
+  return status;
+}
+
+// Runs f, turning any exception into a status and a message.
+template <class F>
+int32_t guarded(accord_error* err, F&& f) noexcept {
+  try {
+    f();
+    return ACCORD_OK;
+  } catch (const Error& e) {
+    return report(err, e.status(), e.what(), e.retry_after_ms());
+  } catch (const std::bad_alloc&) {
+    return report(err, ACCORD_ERROR, "out of memory", 0);
+  } catch (const std::exception& e) {
+    return report(err, ACCORD_ERROR, e.what(), 0);
+  } catch (...) {
+    return report(err, ACCORD_ERROR, "unknown exception in connector", 0);
+  }
+}
+
+template <class T>
+int32_t create(const accord_host* host, const char* config, accord_instance** out,
+               accord_error* err) noexcept {
+  return guarded(err, [&] {
+    *out = nullptr;
+    T* inst = new T(Host(host), std::string_view(config ? config : "{}"));
+    *out = to_c(inst);
+  });
+}
+
+inline void destroy(accord_instance* inst) noexcept {
+  try {
+    delete from_c(inst);
+  } catch (...) {
+  }
+}
+
+template <class M>
+int32_t answer(accord_instance* inst, const char** out, uint64_t* len, accord_error* err,
+               M&& method) noexcept {
+  Connector* c = from_c(inst);
+  return guarded(err, [&] {
+    if (c->cancelled()) throw Error(ACCORD_CANCELLED, "cancelled");
+    c->last_answer_ = method(c);
+    *out = c->last_answer_.c_str();
+    *len = c->last_answer_.size();
+  });
+}
+
+inline int32_t read_changes(accord_instance* inst, const char* stream, const char* cursor,
+                            const char** out, uint64_t* len, accord_error* err) noexcept {
+  return answer(inst, out, len, err, [&](Connector* c) {
+    return c->read_changes(stream ? stream : "", cursor ? cursor : "");
+  });
+}
+
+inline int32_t fetch(accord_instance* inst, const char* stream, const char* ids,
+                     const char** out, uint64_t* len, accord_error* err) noexcept {
+  return answer(inst, out, len, err,
+                [&](Connector* c) { return c->fetch(stream ? stream : "", ids ? ids : "[]"); });
+}
+
+inline int32_t apply(accord_instance* inst, const char* stream, const char* ops,
+                     const char** out, uint64_t* len, accord_error* err) noexcept {
+  return answer(inst, out, len, err,
+                [&](Connector* c) { return c->apply(stream ? stream : "", ops ? ops : "[]"); });
+}
+
+inline void cancel(accord_instance* inst) noexcept { from_c(inst)->cancel(); }
+
+inline const void* get_extension(accord_instance* inst, const char* name) noexcept {
+  return from_c(inst)->get_extension(name ? name : "");
+}
+
+template <class T>
+const accord_connector* table(const char* manifest, uint64_t caps) noexcept {
+  static const accord_connector t = {
+      ACCORD_ABI_MAJOR,  ACCORD_ABI_MINOR, sizeof(accord_connector), 0,
+      manifest,          caps,             &create<T>,               &destroy,
+      &read_changes,     &fetch,           &apply,                   &cancel,
+      &get_extension};
+  return &t;
+}
+
+}  // namespace detail
+}  // namespace accord
+
+// Exports Class as this library's connector. Use once, at namespace scope.
+#define ACCORD_CONNECTOR(Class, manifest_json, capabilities)                             \
+  extern "C" ACCORD_EXPORT const accord_connector* accord_connector_entry(               \
+      uint32_t host_abi_major, uint32_t host_abi_minor) {                                \
+    /* always answer: the host compares versions and explains a mismatch */             \
+    (void)host_abi_major;                                                                \
+    (void)host_abi_minor;                                                                \
+    return ::accord::detail::table<Class>(manifest_json, capabilities);                  \
+  }
+
+#endif  // ACCORD_CONNECTOR_HPP

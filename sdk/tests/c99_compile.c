@@ -1,0 +1,15 @@
+/* Compiled with -std=c99 -pedantic -Werror: connector.h must be strict C99. */
+#include <accord/connector.h>
+
+static int32_t c99_check(void) {
+  accord_connector t;
+  accord_host h;
+  accord_error e;
+  t.abi_major = ACCORD_ABI_MAJOR;
+  h.abi_major = ACCORD_ABI_MAJOR;
+  e.set = 0;
+  return (int32_t)(t.abi_major + h.abi_major) + (e.set == 0 ? ACCORD_OK : ACCORD_ERROR);
+}
+
+int accord_sdk_c99_probe(void);
+int accord_sdk_c99_probe(void) { return (int)c99_check(); }

@@ -1,0 +1,452 @@
+#include "battery.hpp"
+
+#include "plugins/instance.hpp"
+
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace accord::conformance {
+
+namespace {
+
+// A check stops at its first failed expectation by throwing this.
+struct CheckFailed {
+  std::string why;
+};
+struct CheckSkipped {
+  std::string why;
+};
+
+void expect(bool cond, const std::string& why) {
+  if (!cond) throw CheckFailed{why};
+}
+
+template <class T>
+T must(Result<T> r, const std::string& what) {
+  if (!r) throw CheckFailed{what + " failed: " + status_name(r.error().status) + ": " + r.error().message};
+  return std::move(*r);
+}
+
+json::value parse(std::string_view text, const std::string& what) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec) throw CheckFailed{what + " is not valid JSON: " + ec.message()};
+  return v;
+}
+
+struct Record {
+  std::string id, version;
+  bool deleted = false;
+  json::value data;
+};
+
+struct Listing {
+  std::vector<Record> records;
+  std::string cursor;
+};
+
+// Reads every batch from `cursor` until "more" is false.
+Listing read_all(Instance& inst, const std::string& stream, std::string cursor) {
+  Listing out;
+  for (int guard = 0; guard < 100000; ++guard) {
+    auto text = must(inst.read_changes(stream, cursor), "read_changes");
+    json::value v = parse(text, "a read_changes batch");
+    expect(v.is_object(), "a batch must be a JSON object");
+    const json::object& b = v.get_object();
+    expect(b.contains("records") && b.at("records").is_array(), "a batch needs a \"records\" array");
+    expect(b.contains("cursor") && b.at("cursor").is_string(), "a batch needs a string \"cursor\"");
+    for (const auto& rv : b.at("records").get_array()) {
+      expect(rv.is_object(), "each record must be an object");
+      const json::object& r = rv.get_object();
+      expect(r.contains("id") && r.at("id").is_string(), "each record needs a string \"id\"");
+      Record rec;
+      rec.id = r.at("id").get_string();
+      if (auto* ver = r.if_contains("version"); ver && ver->is_string()) rec.version = ver->get_string();
+      rec.deleted = r.contains("deleted") && r.at("deleted").is_bool() && r.at("deleted").get_bool();
+      if (!rec.deleted) {
+        expect(r.contains("data") && r.at("data").is_object(), "record " + rec.id + " needs a \"data\" object");
+        rec.data = r.at("data");
+      }
+      out.records.push_back(std::move(rec));
+    }
+    out.cursor = b.at("cursor").get_string();
+    bool more = b.contains("more") && b.at("more").is_bool() && b.at("more").get_bool();
+    if (!more) return out;
+    expect(out.cursor != cursor, "\"more\" is true but the cursor did not advance");
+    cursor = out.cursor;
+  }
+  throw CheckFailed{"read_changes never said more:false"};
+}
+
+const Record* find(const Listing& l, const std::string& id) {
+  const Record* last = nullptr;  // a change feed may list an id twice: the last counts
+  for (const auto& r : l.records)
+    if (r.id == id) last = &r;
+  return last;
+}
+
+struct OpResult {
+  std::string status, id, version, message;
+};
+
+std::vector<OpResult> apply(Instance& inst, const std::string& stream, const json::array& ops) {
+  auto text = must(inst.apply(stream, json::serialize(ops)), "apply");
+  json::value v = parse(text, "apply's answer");
+  expect(v.is_array(), "apply must answer a JSON array");
+  expect(v.get_array().size() == ops.size(), "apply must answer one result per op (got " +
+                                                 std::to_string(v.get_array().size()) + " for " +
+                                                 std::to_string(ops.size()) + ")");
+  std::vector<OpResult> out;
+  for (const auto& rv : v.get_array()) {
+    expect(rv.is_object() && rv.get_object().contains("status"), "each result needs a \"status\"");
+    const json::object& r = rv.get_object();
+    auto str = [&](const char* k) {
+      auto* x = r.if_contains(k);
+      return x && x->is_string() ? std::string(x->get_string()) : std::string();
+    };
+    out.push_back({str("status"), str("id"), str("version"), str("message")});
+  }
+  return out;
+}
+
+OpResult apply_one(Instance& inst, const std::string& stream, json::object op) {
+  return apply(inst, stream, json::array{std::move(op)}).front();
+}
+
+// Each field the manifest says the stream keeps must come back as it went in.
+void expect_round_trip(const StreamInfo& s, const json::value& sent, const json::value& got,
+                       const std::string& when) {
+  auto compare = [&](const std::string& ptr) {
+    boost::system::error_code ec1, ec2;
+    const json::value* a = sent.find_pointer(ptr, ec1);
+    if (!a) return;  // the sample does not set this field
+    const json::value* b = got.find_pointer(ptr, ec2);
+    expect(b != nullptr, when + ": field " + ptr + " is missing from the record read back");
+    expect(*a == *b, when + ": field " + ptr + " went in as " + json::serialize(*a) + " and came back as " +
+                         json::serialize(*b));
+  };
+  if (!s.fields.empty()) {
+    for (const auto& f : s.fields) compare(f);
+  } else {
+    for (const auto& [k, v] : sent.get_object()) compare("/" + std::string(k));
+  }
+}
+
+std::string random_salt() {
+  std::random_device rd;
+  std::mt19937_64 g(rd());
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(g()));
+  return buf;
+}
+
+class Battery {
+ public:
+  Battery(const LoadedPlugin& p, const Options& o) : plugin_(p), opts_(o), salt_(random_salt()) {}
+
+  std::vector<CheckResult> run(const std::function<void(const CheckResult&)>& cb) {
+    std::vector<CheckResult> out;
+    auto step = [&](const std::string& name, auto&& fn) {
+      CheckResult r{name, Outcome::kPass, ""};
+      try {
+        if (!ready_ && name != "manifest" && name != "create-destroy") throw CheckSkipped{"setup failed"};
+        fn();
+      } catch (const CheckFailed& f) {
+        r.outcome = Outcome::kFail;
+        r.detail = f.why;
+      } catch (const CheckSkipped& s) {
+        r.outcome = Outcome::kSkip;
+        r.detail = s.why;
+      } catch (const std::exception& e) {
+        r.outcome = Outcome::kFail;
+        r.detail = std::string("unexpected: ") + e.what();
+      }
+      if (cb) cb(r);
+      out.push_back(std::move(r));
+    };
+    step("manifest", [&] { check_manifest(); });
+    step("create-destroy", [&] { check_create_destroy(); });
+    step("list", [&] { check_list(); });
+    step("round-trip", [&] { check_round_trip(); });
+    step("idempotent-create", [&] { check_idempotent_create(); });
+    step("stale-version-conflict", [&] { check_stale_version(); });
+    step("cursor-resume", [&] { check_cursor_resume(); });
+    step("cursor-expiry", [&] { check_cursor_expiry(); });
+    step("cancel", [&] { check_cancel(); });
+    cleanup();
+    return out;
+  }
+
+ private:
+  Instance make() { return must(Instance::create(plugin_, host_, opts_.config_json), "create"); }
+
+  json::object sample_create(const std::string& tag) {
+    json::object o = sample_.create.get_object();
+    if (o.contains("uid")) o["uid"] = "urn:uuid:accord-conformance-" + salt_ + "-" + tag;
+    return o;
+  }
+  std::string key(const std::string& tag) { return "accord-conformance-" + salt_ + "-" + tag; }
+
+  json::object create_op(const std::string& tag, bool with_key = true) {
+    json::object op{{"op", "create"}, {"data", sample_create(tag)}};
+    if (with_key) op["idempotency_key"] = key(tag);
+    return op;
+  }
+
+  OpResult create_record(Instance& inst, const std::string& tag) {
+    OpResult r = apply_one(inst, stream_, create_op(tag));
+    expect(r.status == "ok", "create answered " + r.status + ": " + r.message);
+    expect(!r.id.empty(), "create must answer the new record's id");
+    created_.push_back(r.id);
+    return r;
+  }
+
+  void check_manifest() {
+    const Manifest& m = plugin_.manifest;
+    expect(m.config_schema.is_object(), "config_schema must be an object");
+    stream_ = opts_.stream.empty() ? m.streams.front().name : opts_.stream;
+    const StreamInfo* s = m.stream(stream_);
+    if (!s && m.custom_streams) {
+      custom_.name = stream_;
+      s = &custom_;
+    }
+    expect(s != nullptr, "the manifest declares no stream \"" + stream_ + "\"");
+    info_ = *s;
+    auto sample = opts_.sample ? opts_.sample : builtin_sample(info_.canonical, salt_);
+    expect(sample.has_value(), "stream \"" + stream_ + "\" is " + info_.canonical +
+                                   ": give a sample record with --sample FILE");
+    sample_ = *sample;
+    caps_ = plugin_.table->capabilities;
+  }
+
+  void check_create_destroy() {
+    auto start = std::chrono::steady_clock::now();
+    { Instance i = make(); }
+    auto took = std::chrono::steady_clock::now() - start;
+    expect(took < 2s, "create+destroy took " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()) +
+                          " ms; create must be cheap (no network)");
+    inst_.emplace(make());
+    ready_ = true;
+  }
+
+  void check_list() {
+    Listing l = read_all(*inst_, stream_, "");
+    for (const auto& r : l.records) expect(!r.deleted, "a full listing must not contain deleted records");
+  }
+
+  void check_round_trip() {
+    if (!(caps_ & ACCORD_CAP_WRITE)) throw CheckSkipped{"connector is read-only"};
+    Listing before = read_all(*inst_, stream_, "");
+    OpResult c = create_record(*inst_, "rt");
+    Listing after = read_all(*inst_, stream_, before.cursor);
+    const Record* got = find(after, c.id);
+    expect(got && !got->deleted, "the created record " + c.id + " is not in the changes after it");
+    expect(got->version == c.version || c.version.empty(),
+           "create answered version " + c.version + " but the record reads back as " + got->version);
+    expect_round_trip(info_, json::value(sample_create("rt")), got->data, "after create");
+
+    json::object upd = sample_.update.get_object();
+    if (upd.contains("uid")) upd["uid"] = sample_create("rt")["uid"];
+    OpResult u = apply_one(*inst_, stream_,
+                           json::object{{"op", "update"}, {"id", c.id}, {"expect_version", got->version}, {"data", upd}});
+    expect(u.status == "ok", "update answered " + u.status + ": " + u.message);
+    expect(u.version != got->version, "update must change the version (still " + u.version + ")");
+    Listing after_upd = read_all(*inst_, stream_, after.cursor);
+    const Record* got2 = find(after_upd, c.id);
+    expect(got2 && !got2->deleted, "the updated record is not in the changes after the update");
+    expect_round_trip(info_, json::value(upd), got2->data, "after update");
+
+    if (!(caps_ & ACCORD_CAP_DELETE)) return;
+    OpResult d = apply_one(*inst_, stream_,
+                           json::object{{"op", "delete"}, {"id", c.id}, {"expect_version", u.version}});
+    expect(d.status == "ok", "delete answered " + d.status + ": " + d.message);
+    Listing after_del = read_all(*inst_, stream_, after_upd.cursor);
+    const Record* got3 = find(after_del, c.id);
+    if (caps_ & ACCORD_CAP_CHANGE_FEED)
+      expect(got3 && got3->deleted, "a change feed must report the delete of " + c.id + " as deleted:true");
+    Listing full = read_all(*inst_, stream_, "");
+    expect(find(full, c.id) == nullptr, "the deleted record " + c.id + " is still in a full listing");
+  }
+
+  void check_idempotent_create() {
+    if (!(caps_ & ACCORD_CAP_IDEMPOTENT_CREATE)) throw CheckSkipped{"idempotent_create not declared"};
+    OpResult a = create_record(*inst_, "idem");
+    OpResult b = apply_one(*inst_, stream_, create_op("idem"));
+    expect(b.status == "ok", "the second create with the same key answered " + b.status + ": " + b.message);
+    if (b.id != a.id) created_.push_back(b.id);
+    expect(b.id == a.id, "two creates with one idempotency key made two records (" + a.id + ", " + b.id + ")");
+    // A fresh instance must find the key too: it is stored with the record.
+    Instance other = make();
+    OpResult c = apply_one(other, stream_, create_op("idem"));
+    if (c.id != a.id && !c.id.empty()) created_.push_back(c.id);
+    expect(c.id == a.id, "a new instance made a second record for an existing key (" + c.id + ")");
+  }
+
+  void check_stale_version() {
+    if (!(caps_ & ACCORD_CAP_WRITE)) throw CheckSkipped{"connector is read-only"};
+    OpResult c = create_record(*inst_, "stale");
+    json::object upd = sample_.update.get_object();
+    if (upd.contains("uid")) upd["uid"] = sample_create("stale")["uid"];
+    OpResult u = apply_one(*inst_, stream_,
+                           json::object{{"op", "update"}, {"id", c.id}, {"expect_version", c.version}, {"data", upd}});
+    expect(u.status == "ok", "update answered " + u.status + ": " + u.message);
+    OpResult stale = apply_one(
+        *inst_, stream_, json::object{{"op", "update"}, {"id", c.id}, {"expect_version", c.version}, {"data", upd}});
+    expect(stale.status == "conflict", "an update with the stale version " + c.version + " answered " +
+                                           stale.status + " (want conflict)");
+    if (caps_ & ACCORD_CAP_DELETE) {
+      OpResult d = apply_one(*inst_, stream_,
+                             json::object{{"op", "delete"}, {"id", c.id}, {"expect_version", c.version}});
+      expect(d.status == "conflict", "a delete with a stale version answered " + d.status + " (want conflict)");
+    }
+  }
+
+  void check_cursor_resume() {
+    if (!(caps_ & ACCORD_CAP_WRITE)) throw CheckSkipped{"connector is read-only"};
+    Listing base = read_all(*inst_, stream_, "");
+    OpResult c = create_record(*inst_, "resume");
+    // A new instance resumes from the cursor: cursors outlive instances.
+    Instance other = make();
+    Listing since = read_all(other, stream_, base.cursor);
+    expect(find(since, c.id) != nullptr, "the record created after the cursor is not in the changes since it");
+    for (const auto& r : since.records)
+      expect(r.id == c.id, "the changes since the cursor also hold " + r.id + ", which did not change");
+    Listing again = read_all(other, stream_, since.cursor);
+    expect(again.records.empty(), "nothing changed, but the changes since the last cursor hold " +
+                                      std::to_string(again.records.size()) + " records");
+  }
+
+  void check_cursor_expiry() {
+    auto r = inst_->read_changes(stream_, "accord-conformance-foreign-cursor:" + salt_);
+    expect(!r, "a cursor the connector never issued was accepted; it must answer cursor_expired");
+    expect(r.error().status == ACCORD_CURSOR_EXPIRED,
+           std::string("a foreign cursor answered ") + status_name(r.error().status) + " (want cursor_expired)");
+  }
+
+  void check_cancel() {
+    Instance victim = make();
+    std::atomic<int> calls{0};
+    std::atomic<int> last_status{-1};
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    std::thread worker([&] {
+      auto deadline = std::chrono::steady_clock::now() + 4s;
+      while (std::chrono::steady_clock::now() < deadline) {
+        auto r = victim.read_changes(stream_, "");
+        calls.fetch_add(1);
+        if (!r) {
+          last_status = r.error().status;
+          if (r.error().status == ACCORD_CANCELLED) break;
+        }
+      }
+      std::lock_guard lk(m);
+      done = true;
+      cv.notify_all();
+    });
+    while (calls.load() == 0 && !worker_stopped(m, done)) std::this_thread::yield();
+    auto t0 = std::chrono::steady_clock::now();
+    victim.cancel();
+    bool returned;
+    {
+      std::unique_lock lk(m);
+      returned = cv.wait_for(lk, 2s, [&] { return done; });
+    }
+    worker.join();
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    expect(returned, "after cancel(), calls went on for more than 2 s");
+    expect(last_status == ACCORD_CANCELLED, std::string("after cancel() calls answered ") +
+                                                status_name(last_status) + ", not cancelled");
+    (void)took;
+  }
+
+  static bool worker_stopped(std::mutex& m, bool& done) {
+    std::lock_guard lk(m);
+    return done;
+  }
+
+  // Leaves the store as the kit found it: deletes what it created.
+  void cleanup() {
+    if (!inst_ || created_.empty() || !(caps_ & ACCORD_CAP_DELETE)) return;
+    Listing full;
+    try {
+      full = read_all(*inst_, stream_, "");
+    } catch (...) {
+      return;
+    }
+    json::array ops;
+    for (const auto& id : created_)
+      if (find(full, id)) ops.push_back(json::object{{"op", "delete"}, {"id", id}});
+    if (!ops.empty()) (void)inst_->apply(stream_, json::serialize(ops));
+  }
+
+  const LoadedPlugin& plugin_;
+  Options opts_;
+  std::string salt_;
+  HostServices host_;
+  std::optional<Instance> inst_;
+  bool ready_ = false;
+  std::string stream_;
+  StreamInfo info_, custom_;
+  Sample sample_;
+  uint64_t caps_ = 0;
+  std::vector<std::string> created_;
+};
+
+}  // namespace
+
+const std::vector<std::string>& check_names() {
+  static const std::vector<std::string> names = {"manifest",   "create-destroy",         "list",
+                                                 "round-trip", "idempotent-create",      "stale-version-conflict",
+                                                 "cursor-resume", "cursor-expiry",       "cancel"};
+  return names;
+}
+
+std::optional<Sample> builtin_sample(const std::string& canonical, const std::string& salt) {
+  std::string uid = "urn:uuid:accord-conformance-" + salt;
+  if (canonical == "note")
+    return Sample{json::object{{"title", "Conformance note"}, {"body", "Line one\nLine two \xE2\x9C\x93"},
+                               {"categories", json::array{"accord", "test"}}},
+                  json::object{{"title", "Conformance note, edited"}, {"body", "Edited"},
+                               {"categories", json::array{"accord"}}}};
+  if (canonical == "jscontact")
+    return Sample{
+        json::parse(R"({"@type":"Card","version":"1.0","uid":")" + uid + R"(","kind":"individual",
+          "name":{"components":[{"kind":"given","value":"Ada"},{"kind":"surname","value":"Lovelace"}],"full":"Ada Lovelace"},
+          "emails":{"e1":{"address":"ada@example.org","contexts":{"work":true}}},
+          "phones":{"p1":{"number":"+44 20 7946 0000","features":{"voice":true}}},
+          "organizations":{"o1":{"name":"Analytical Engines, Ltd; London"}},
+          "notes":{"n1":{"note":"Line one\nLine two: commas, semicolons; done \u2713"}}})"),
+        json::parse(R"({"@type":"Card","version":"1.0","uid":")" + uid + R"(","kind":"individual",
+          "name":{"components":[{"kind":"given","value":"Ada"},{"kind":"surname","value":"King"}],"full":"Ada King"},
+          "emails":{"e1":{"address":"ada.king@example.org","contexts":{"work":true}}},
+          "organizations":{"o1":{"name":"Analytical Engines, Ltd; London"}}})")};
+  if (canonical == "jscalendar-event")
+    return Sample{json::parse(R"({"@type":"Event","uid":")" + uid + R"(","title":"Conformance meeting",
+          "start":"2026-03-01T10:00:00","timeZone":"Europe/London","duration":"PT1H","description":"Agenda, items; more"})"),
+                  json::parse(R"({"@type":"Event","uid":")" + uid + R"(","title":"Conformance meeting, moved",
+          "start":"2026-03-02T11:30:00","timeZone":"Europe/London","duration":"PT30M","description":"Moved"})")};
+  if (canonical == "jscalendar-task")
+    return Sample{json::parse(R"({"@type":"Task","uid":")" + uid + R"(","title":"Conformance task",
+          "due":"2026-03-05T17:00:00","timeZone":"Europe/Paris","progress":"needs-action"})"),
+                  json::parse(R"({"@type":"Task","uid":")" + uid + R"(","title":"Conformance task",
+          "due":"2026-03-06T17:00:00","timeZone":"Europe/Paris","progress":"completed"})")};
+  return std::nullopt;
+}
+
+std::vector<CheckResult> run(const LoadedPlugin& plugin, const Options& opts,
+                             const std::function<void(const CheckResult&)>& on_result) {
+  return Battery(plugin, opts).run(on_result);
+}
+
+}  // namespace accord::conformance
