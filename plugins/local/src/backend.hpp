@@ -1,0 +1,25 @@
+// A storage backend of the local connector: one per instance, chosen by the
+// "backend" key of the configuration.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace local {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // A batch JSON of the changes after cursor ("" = full listing).
+  virtual std::string read_changes(const std::string& stream, const std::string& cursor) = 0;
+  // Applies a JSON array of ops; returns a JSON array of results.
+  virtual std::string apply(const std::string& stream, std::string_view ops_json) = 0;
+  // {"records":[…]} for a JSON array of ids.
+  virtual std::string fetch(const std::string& stream, std::string_view ids_json) = 0;
+
+  // Long loops poll this and stop with ACCORD_CANCELLED when it says so.
+  std::function<bool()> cancelled = [] { return false; };
+};
+
+}  // namespace local

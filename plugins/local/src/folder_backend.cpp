@@ -1,0 +1,326 @@
+#include "folder_backend.hpp"
+
+#include "ops.hpp"
+#include "text_codec.hpp"
+
+#include <boost/json.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace local {
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw accord::Error(ACCORD_ERROR, p.string() + ": cannot read: " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Stat {
+  int64_t size = -1, mtime_ns = -1;
+};
+Stat stat_of(const fs::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return {};
+  return {static_cast<int64_t>(st.st_size),
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+std::string rfc3339_from_ns(int64_t ns) {
+  std::time_t t = static_cast<std::time_t>(ns / 1000000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[64];
+  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ns / 1000000 % 1000));
+  return b;
+}
+
+void fsync_path(const fs::path& p, int flags) {
+  int fd = ::open(p.c_str(), flags);
+  if (fd < 0) throw accord::Error(ACCORD_ERROR, p.string() + ": cannot open to sync: " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw accord::Error(ACCORD_ERROR, p.string() + ": fsync failed: " + std::strerror(errno));
+}
+
+fs::path prepare_folder(const fs::path& folder, const fs::path& index) {
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) throw accord::Error(ACCORD_ERROR, folder.string() + ": cannot create the folder: " + ec.message());
+  fs::create_directories(index.parent_path(), ec);
+  if (ec) throw accord::Error(ACCORD_ERROR, index.parent_path().string() + ": cannot create: " + ec.message());
+  return index;
+}
+
+}  // namespace
+
+FolderBackend::FolderBackend(fs::path folder, fs::path index, std::map<std::string, FileFormat> formats,
+                             size_t batch_size, Logger log)
+    : folder_(std::move(folder)),
+      db_(prepare_folder(folder_, index).string()),
+      batch_(batch_size),
+      log_(std::move(log)) {
+  for (auto& [name, f] : formats) streams_[name] = Stream{std::move(f), nullptr};
+}
+
+FolderBackend::Stream& FolderBackend::stream(const std::string& name) {
+  auto it = streams_.find(name);
+  if (it == streams_.end()) {
+    std::string have;
+    for (const auto& [n, s] : streams_) have += (have.empty() ? "" : ", ") + n;
+    throw accord::Error(ACCORD_UNSUPPORTED, "this folder backend has no stream \"" + name + "\" (it has: " + have + ")");
+  }
+  if (!it->second.log) it->second.log = std::make_unique<RecordLog>(db_, name);
+  return it->second;
+}
+
+void FolderBackend::scan(const std::string& name) {
+  Stream& s = stream(name);
+  RecordLog& log = *s.log;
+  std::map<std::string, Row> indexed;
+  for (auto& r : log.all_live_meta()) indexed.emplace(r.id, std::move(r));
+
+  struct Changed {
+    std::string id;
+    Stat st;
+    std::string text;
+  };
+  std::vector<Changed> changed;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(folder_, ec)) {
+    std::string fname = e.path().filename().string();
+    if (fname.starts_with(".") || !fname.ends_with(s.format.extension) || !e.is_regular_file()) continue;
+    Stat st = stat_of(e.path());
+    auto it = indexed.find(fname);
+    if (it != indexed.end()) {
+      Row& r = it->second;
+      r.seq = -1;  // seen
+      if (r.size == st.size && r.mtime_ns == st.mtime_ns) continue;
+    } else if (log.is_ignored(fname, st.size, st.mtime_ns)) {
+      continue;
+    }
+    changed.push_back({fname, st, ""});
+  }
+  if (ec) throw accord::Error(ACCORD_ERROR, folder_.string() + ": cannot list: " + ec.message());
+  // Oldest change first.
+  std::sort(changed.begin(), changed.end(), [](const Changed& a, const Changed& b) {
+    return a.st.mtime_ns != b.st.mtime_ns ? a.st.mtime_ns < b.st.mtime_ns : a.id < b.id;
+  });
+  Transaction tx(db_);
+  size_t n = 0;
+  for (auto& c : changed) {
+    if (++n % 256 == 0 && cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+    std::string text;
+    try {
+      text = read_file(folder_ / c.id);
+    } catch (const accord::Error& e) {
+      log_(ACCORD_LOG_WARN, e.what());
+      continue;
+    }
+    std::string hash = codec::content_hash(text);
+    auto it = indexed.find(c.id);
+    if (it != indexed.end() && it->second.hash == hash) {
+      log.touch_stat(c.id, c.st.size, c.st.mtime_ns);
+      continue;
+    }
+    FileFormat::Parsed parsed;
+    try {
+      parsed = s.format.parse(text);
+    } catch (const std::exception& e) {
+      log_(ACCORD_LOG_WARN, (folder_ / c.id).string() + ": skipped, cannot parse: " + e.what() +
+                                " (the file is left as it is; fix it or move it away)");
+      log.set_ignored(c.id, c.st.size, c.st.mtime_ns);
+      continue;
+    }
+    if (!parsed.mine) {
+      log.set_ignored(c.id, c.st.size, c.st.mtime_ns);
+      continue;
+    }
+    log.clear_ignored(c.id);
+    Row r;
+    r.id = c.id;
+    r.version = hash;
+    r.hash = hash;
+    r.size = c.st.size;
+    r.mtime_ns = c.st.mtime_ns;
+    r.modified = rfc3339_from_ns(c.st.mtime_ns);
+    if (!parsed.idem.empty()) r.idem = parsed.idem;
+    r.data = json::serialize(parsed.data);
+    log.put(r);
+  }
+  for (auto& [id, r] : indexed) {
+    if (r.seq == -1 || fs::exists(folder_ / id)) continue;  // seen, or unreadable but present
+    Row gone;
+    gone.id = id;
+    gone.deleted = true;
+    log.put(gone);
+  }
+  tx.commit();
+}
+
+std::string FolderBackend::read_changes(const std::string& name, const std::string& cursor) {
+  Stream& s = stream(name);
+  if (s.log->caught_up(cursor)) scan(name);
+  return s.log->read_batch(cursor, batch_);
+}
+
+std::string FolderBackend::file_name_for(const json::object& data, const FileFormat& f) const {
+  std::string base;
+  if (auto* uid = data.if_contains("uid"); uid && uid->is_string()) {
+    std::string u(uid->get_string());
+    if (u.starts_with("urn:uuid:")) u = u.substr(9);
+    for (char c : u) base += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '@') ? c : '-';
+    if (base.size() > 100) base.resize(100);
+  }
+  if (base.empty()) {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    char b[24];
+    std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(rng()));
+    base = b;
+  }
+  std::string name = base + f.extension;
+  for (int n = 2; fs::exists(folder_ / name); ++n) name = base + "-" + std::to_string(n) + f.extension;
+  return name;
+}
+
+void FolderBackend::write_file(const fs::path& p, const std::string& content) const {
+  fs::path tmp = p.parent_path() / ("." + p.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw accord::Error(ACCORD_ERROR, tmp.string() + ": cannot create: " + std::strerror(errno));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t w = ::write(fd, content.data() + done, content.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw accord::Error(ACCORD_ERROR, tmp.string() + ": write failed: " + std::strerror(e));
+    }
+    done += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    throw accord::Error(ACCORD_ERROR, tmp.string() + ": fsync failed: " + std::strerror(errno));
+  }
+  if (::rename(tmp.c_str(), p.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    throw accord::Error(ACCORD_ERROR, p.string() + ": rename failed: " + std::strerror(e));
+  }
+  fsync_path(p.parent_path(), O_RDONLY | O_DIRECTORY);
+}
+
+std::string FolderBackend::apply(const std::string& name, std::string_view ops_json) {
+  std::vector<Op> ops = parse_ops(ops_json);
+  Stream& s = stream(name);
+  RecordLog& log = *s.log;
+  std::vector<OpResult> results;
+  for (auto& op : ops) {
+    if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+    try {
+      Transaction tx(db_);
+      if (op.op == "create") {
+        if (!op.idempotency_key.empty())
+          if (auto existing = log.by_idem(op.idempotency_key)) {
+            results.push_back({"ok", existing->id, existing->version, ""});
+            continue;
+          }
+        std::string fname = file_name_for(op.data, s.format);
+        std::string text = s.format.serialize(op.data, op.idempotency_key, {});
+        // index first, in the same transaction: a crash after the rename and
+        // before the commit leaves a file the next scan indexes (with its key)
+        write_file(folder_ / fname, text);
+        Stat st = stat_of(folder_ / fname);
+        auto parsed = s.format.parse(text);
+        Row r;
+        r.id = fname;
+        r.version = r.hash = codec::content_hash(text);
+        r.size = st.size;
+        r.mtime_ns = st.mtime_ns;
+        r.modified = rfc3339_from_ns(st.mtime_ns);
+        if (!op.idempotency_key.empty()) r.idem = op.idempotency_key;
+        r.data = json::serialize(parsed.data);
+        log.put(r);
+        tx.commit();
+        results.push_back({"ok", r.id, r.version, ""});
+        continue;
+      }
+      fs::path p = folder_ / op.id;
+      auto cur = log.get(op.id);
+      if (op.id.find('/') != std::string::npos || op.id.starts_with(".") || !fs::exists(p)) {
+        results.push_back(op_error("error", "no record " + op.id + " in " + folder_.string(), op.id));
+        continue;
+      }
+      std::string old = read_file(p);
+      std::string version = codec::content_hash(old);
+      if (op.expect_version && *op.expect_version != version) {
+        results.push_back({"conflict", op.id, version,
+                           "file changed since version " + *op.expect_version + " (now " + version + ")"});
+        continue;
+      }
+      Row r;
+      r.id = op.id;
+      if (op.op == "delete") {
+        if (::unlink(p.c_str()) != 0)
+          throw accord::Error(ACCORD_ERROR, p.string() + ": cannot delete: " + std::strerror(errno));
+        fsync_path(folder_, O_RDONLY | O_DIRECTORY);
+        r.deleted = true;
+        log.put(r);
+        tx.commit();
+        results.push_back({"ok", op.id, "", ""});
+        continue;
+      }
+      // Keep what the old file held that the canonical form does not describe.
+      std::vector<std::string> keep;
+      std::string idem = cur && cur->idem ? *cur->idem : "";
+      try {
+        auto prev = s.format.parse(old);
+        keep = std::move(prev.unknown);
+        if (idem.empty()) idem = prev.idem;
+      } catch (const std::exception&) {
+        // an unparseable file is replaced only by an explicit update
+      }
+      std::string text = s.format.serialize(op.data, idem, keep);
+      write_file(p, text);
+      Stat st = stat_of(p);
+      auto parsed = s.format.parse(text);
+      r.version = r.hash = codec::content_hash(text);
+      r.size = st.size;
+      r.mtime_ns = st.mtime_ns;
+      r.modified = rfc3339_from_ns(st.mtime_ns);
+      if (!idem.empty()) r.idem = idem;
+      r.data = json::serialize(parsed.data);
+      log.put(r);
+      tx.commit();
+      results.push_back({"ok", r.id, r.version, ""});
+    } catch (const accord::Error& e) {
+      if (e.status() == ACCORD_CANCELLED) throw;
+      results.push_back(op_error("error", e.what(), op.id));
+    } catch (const std::exception& e) {
+      results.push_back(op_error("error", e.what(), op.id));
+    }
+  }
+  return results_json(results);
+}
+
+std::string FolderBackend::fetch(const std::string& name, std::string_view ids_json) {
+  return stream(name).log->records_json(parse_ids(ids_json));
+}
+
+}  // namespace local

@@ -1,0 +1,71 @@
+// The folder backends: one file per record (.vcf contacts; .ics events and
+// tasks), indexed by a record log kept in <folder>/.accord/index.sqlite.
+//
+// A read rescans the folder only when the caller has caught up with the
+// index: files whose size and mtime match the index are not opened; changed
+// ones are hashed (same hash: only the stat is refreshed) and re-parsed, and
+// get new sequence numbers in mtime order, oldest first. A file that vanished
+// becomes a tombstone. A file that cannot be parsed is reported by path once
+// per change and skipped: never deleted, never rewritten.
+//
+// Writes are atomic (temporary file, fsync, rename, fsync of the folder);
+// versions are content hashes, so an edit made behind our back is a CONFLICT.
+#pragma once
+
+#include "backend.hpp"
+#include "record_log.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace local {
+
+// How one stream's records are kept as files.
+struct FileFormat {
+  std::string extension;  // ".vcf"
+  struct Parsed {
+    bool mine = true;  // false: a file of this folder's other stream
+    boost::json::object data;
+    std::string idem;
+    std::vector<std::string> unknown;
+  };
+  std::function<Parsed(std::string_view text)> parse;  // throws on bad input
+  std::function<std::string(const boost::json::object& data, const std::string& idem,
+                            const std::vector<std::string>& keep)>
+      serialize;
+};
+
+class FolderBackend : public Backend {
+ public:
+  using Logger = std::function<void(int32_t level, const std::string& msg)>;
+  FolderBackend(std::filesystem::path folder, std::filesystem::path index, std::map<std::string, FileFormat> formats,
+                size_t batch_size, Logger log);
+  std::string read_changes(const std::string& stream, const std::string& cursor) override;
+  std::string apply(const std::string& stream, std::string_view ops_json) override;
+  std::string fetch(const std::string& stream, std::string_view ids_json) override;
+
+  // Rescans the folder for one stream now (tests and benchmarks).
+  void scan(const std::string& stream);
+
+ private:
+  struct Stream {
+    FileFormat format;
+    std::unique_ptr<RecordLog> log;
+  };
+  Stream& stream(const std::string& name);
+  std::string file_name_for(const boost::json::object& data, const FileFormat& f) const;
+  void write_file(const std::filesystem::path& p, const std::string& content) const;
+
+  std::filesystem::path folder_;
+  Db db_;
+  std::map<std::string, Stream> streams_;
+  size_t batch_;
+  Logger log_;
+};
+
+}  // namespace local

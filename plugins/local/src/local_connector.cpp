@@ -1,0 +1,179 @@
+// The `local` connector: records kept on this machine, no account needed.
+// Backends: sqlite (an embedded record store with a change feed), vcard (a
+// folder of .vcf contacts), icalendar (a folder of .ics events and tasks).
+#include "folder_backend.hpp"
+#include "icalendar.hpp"
+#include "sqlite_backend.hpp"
+#include "vcard.hpp"
+
+#include <accord/connector.hpp>
+
+#include <boost/json.hpp>
+#include <boost/json/src.hpp>
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace local {
+
+namespace {
+
+std::string fields_json(const std::vector<std::string>& f) {
+  json::array a;
+  for (const auto& x : f) a.emplace_back(x);
+  return json::serialize(a);
+}
+
+const std::string& manifest() {
+  static const std::string m = [] {
+    json::value schema = json::parse(R"schema({
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["backend", "path"],
+      "properties": {
+        "backend": {"type": "string", "enum": ["sqlite", "vcard", "icalendar"],
+          "description": "sqlite: an embedded record store (any stream, a real change feed); vcard: a folder of .vcf files (stream contact); icalendar: a folder of .ics files (streams event and task)"},
+        "path": {"type": "string",
+          "description": "the SQLite file (sqlite) or the folder (vcard, icalendar); created when missing. ~ is your home folder"},
+        "index_path": {"type": "string",
+          "description": "folder backends: where the change index lives (default <path>/.accord/index.sqlite)"},
+        "vcard_version": {"type": "string", "enum": ["4.0", "3.0"], "default": "4.0",
+          "description": "vcard: the version written (2.1, 3.0 and 4.0 are all read)"},
+        "batch_size": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1000,
+          "description": "records per read_changes batch"}
+      }})schema");
+    std::string m = R"({"id":"local","name":"Local files and store","version":"0.1.0",)"
+                    R"("description":"Records on this machine: vCard and iCalendar folders, and an embedded SQLite store.",)"
+                    R"("custom_streams":true,"streams":[)";
+    m += R"({"name":"contact","canonical":"jscontact","fields":)" + fields_json(vcard::fields()) + "},";
+    m += R"({"name":"event","canonical":"jscalendar-event","fields":)" + fields_json(icalendar::event_fields()) + "},";
+    m += R"({"name":"task","canonical":"jscalendar-task","fields":)" + fields_json(icalendar::task_fields()) + "},";
+    m += R"({"name":"note","canonical":"note","fields":["/title","/body","/categories","/created","/updated"]}],)";
+    m += R"("config_schema":)" + json::serialize(schema) + "}";
+    return m;
+  }();
+  return m;
+}
+
+struct Config {
+  std::string backend;
+  fs::path path;
+  fs::path index_path;
+  std::string vcard_version = "4.0";
+  size_t batch_size = 1000;
+};
+
+[[noreturn]] void bad(const std::string& msg) { throw accord::Error(ACCORD_ERROR, "config: " + msg); }
+
+fs::path expand(const std::string& p) {
+  if (p.starts_with("~/"))
+    if (const char* home = std::getenv("HOME")) return fs::path(home) / p.substr(2);
+  return p;
+}
+
+Config parse_config(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) bad("must be a JSON object");
+  const json::object& o = v.get_object();
+  static const char* kKeys[] = {"backend", "path", "index_path", "vcard_version", "batch_size"};
+  for (const auto& [k, val] : o) {
+    (void)val;
+    if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys))
+      bad("unknown key \"" + std::string(k) + "\" (known: backend, path, index_path, vcard_version, batch_size)");
+  }
+  auto str = [&](const char* k, bool required) -> std::string {
+    auto* x = o.if_contains(k);
+    if (!x) {
+      if (required) bad(std::string("\"") + k + "\" is required");
+      return "";
+    }
+    if (!x->is_string() || x->get_string().empty()) bad(std::string("\"") + k + "\" must be a non-empty string");
+    return std::string(x->get_string());
+  };
+  Config c;
+  c.backend = str("backend", true);
+  if (c.backend != "sqlite" && c.backend != "vcard" && c.backend != "icalendar")
+    bad("\"backend\" must be one of sqlite, vcard, icalendar (got \"" + c.backend + "\")");
+  c.path = expand(str("path", true));
+  if (auto ip = str("index_path", false); !ip.empty()) c.index_path = expand(ip);
+  else c.index_path = c.path / ".accord" / "index.sqlite";
+  if (auto vv = str("vcard_version", false); !vv.empty()) {
+    if (vv != "4.0" && vv != "3.0") bad("\"vcard_version\" must be \"4.0\" or \"3.0\" (got \"" + vv + "\")");
+    c.vcard_version = vv;
+  }
+  if (auto* b = o.if_contains("batch_size")) {
+    if (!b->is_int64() || b->get_int64() < 1 || b->get_int64() > 100000)
+      bad("\"batch_size\" must be an integer from 1 to 100000");
+    c.batch_size = static_cast<size_t>(b->get_int64());
+  }
+  return c;
+}
+
+std::map<std::string, FileFormat> vcard_formats(const std::string& version) {
+  FileFormat f;
+  f.extension = ".vcf";
+  f.parse = [](std::string_view text) {
+    auto p = vcard::parse(text);
+    return FileFormat::Parsed{true, std::move(p.card), std::move(p.idempotency_key), std::move(p.unknown)};
+  };
+  f.serialize = [version](const json::object& d, const std::string& idem, const std::vector<std::string>& keep) {
+    return vcard::serialize(d, version, idem, keep);
+  };
+  return {{"contact", std::move(f)}};
+}
+
+std::map<std::string, FileFormat> icalendar_formats() {
+  std::map<std::string, FileFormat> out;
+  for (auto kind : {icalendar::Kind::kEvent, icalendar::Kind::kTask}) {
+    FileFormat f;
+    f.extension = ".ics";
+    f.parse = [kind](std::string_view text) {
+      auto p = icalendar::parse(text);
+      return FileFormat::Parsed{p.kind == kind, std::move(p.object), std::move(p.idempotency_key), std::move(p.unknown)};
+    };
+    f.serialize = [kind](const json::object& d, const std::string& idem, const std::vector<std::string>& keep) {
+      return icalendar::serialize(d, kind, idem, keep);
+    };
+    out[kind == icalendar::Kind::kEvent ? "event" : "task"] = std::move(f);
+  }
+  return out;
+}
+
+class LocalConnector : public accord::Connector {
+ public:
+  LocalConnector(const accord::Host& host, std::string_view config) : Connector(host) {
+    Config c = parse_config(config);
+    if (c.backend == "sqlite") {
+      std::error_code ec;
+      if (c.path.has_parent_path()) fs::create_directories(c.path.parent_path(), ec);
+      backend_ = std::make_unique<SqliteBackend>(c.path.string(), c.batch_size);
+    } else {
+      auto formats = c.backend == "vcard" ? vcard_formats(c.vcard_version) : icalendar_formats();
+      backend_ = std::make_unique<FolderBackend>(c.path, c.index_path, std::move(formats), c.batch_size,
+                                                 [this](int32_t level, const std::string& m) { this->host().log(level, m); });
+    }
+    backend_->cancelled = [this] { return cancelled(); };
+  }
+
+  std::string read_changes(std::string_view stream, std::string_view cursor) override {
+    return backend_->read_changes(std::string(stream), std::string(cursor));
+  }
+  std::string fetch(std::string_view stream, std::string_view ids) override {
+    return backend_->fetch(std::string(stream), ids);
+  }
+  std::string apply(std::string_view stream, std::string_view ops) override {
+    return backend_->apply(std::string(stream), ops);
+  }
+
+ private:
+  std::unique_ptr<Backend> backend_;
+};
+
+}  // namespace
+
+}  // namespace local
+
+ACCORD_CONNECTOR(local::LocalConnector, local::manifest().c_str(),
+                 ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_DELETE | ACCORD_CAP_CHANGE_FEED |
+                     ACCORD_CAP_IDEMPOTENT_CREATE | ACCORD_CAP_FETCH)

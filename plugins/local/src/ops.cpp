@@ -1,0 +1,60 @@
+#include "ops.hpp"
+
+namespace json = boost::json;
+
+namespace local {
+
+std::vector<Op> parse_ops(std::string_view ops_json) {
+  boost::system::error_code ec;
+  json::value v = json::parse(ops_json, ec);
+  if (ec || !v.is_array()) throw accord::Error(ACCORD_ERROR, "ops must be a JSON array");
+  std::vector<Op> out;
+  size_t i = 0;
+  for (const auto& ov : v.get_array()) {
+    std::string where = "op /" + std::to_string(i++) + ": ";
+    if (!ov.is_object()) throw accord::Error(ACCORD_ERROR, where + "must be an object");
+    const json::object& o = ov.get_object();
+    Op op;
+    auto str = [&](const char* k) -> std::optional<std::string> {
+      auto* x = o.if_contains(k);
+      if (!x || x->is_null()) return std::nullopt;
+      if (!x->is_string()) throw accord::Error(ACCORD_ERROR, where + "\"" + k + "\" must be a string");
+      return std::string(x->get_string());
+    };
+    op.op = str("op").value_or("");
+    if (op.op != "create" && op.op != "update" && op.op != "delete")
+      throw accord::Error(ACCORD_ERROR, where + "\"op\" must be create, update or delete");
+    op.id = str("id").value_or("");
+    op.expect_version = str("expect_version");
+    op.idempotency_key = str("idempotency_key").value_or("");
+    if (auto* d = o.if_contains("data")) {
+      if (!d->is_object()) throw accord::Error(ACCORD_ERROR, where + "\"data\" must be an object");
+      op.data = d->get_object();
+    } else if (op.op != "delete") {
+      throw accord::Error(ACCORD_ERROR, where + op.op + " needs \"data\"");
+    }
+    if (op.op != "create" && op.id.empty()) throw accord::Error(ACCORD_ERROR, where + op.op + " needs \"id\"");
+    out.push_back(std::move(op));
+  }
+  return out;
+}
+
+std::vector<std::string> parse_ids(std::string_view ids_json) {
+  boost::system::error_code ec;
+  json::value v = json::parse(ids_json, ec);
+  if (ec || !v.is_array()) throw accord::Error(ACCORD_ERROR, "ids must be a JSON array of strings");
+  std::vector<std::string> out;
+  for (const auto& x : v.get_array()) {
+    if (!x.is_string()) throw accord::Error(ACCORD_ERROR, "ids must be a JSON array of strings");
+    out.emplace_back(x.get_string());
+  }
+  return out;
+}
+
+std::string results_json(const std::vector<OpResult>& results) {
+  json::array a;
+  for (const auto& r : results) a.push_back(r.to_json());
+  return json::serialize(a);
+}
+
+}  // namespace local

@@ -1,0 +1,285 @@
+#include "record_log.hpp"
+
+#include <accord/connector.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <regex>
+
+namespace local {
+
+namespace {
+
+std::string table_for(const std::string& stream) {
+  static const std::regex ok("[a-z][a-z0-9_]{0,62}");
+  if (!std::regex_match(stream, ok))
+    throw accord::Error(ACCORD_UNSUPPORTED, "stream name \"" + stream + "\" must match [a-z][a-z0-9_]*");
+  return "r_" + stream;
+}
+
+void ensure_meta(Db& db) {
+  db.exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  std::random_device rd;
+  char epoch[17];
+  std::snprintf(epoch, sizeof epoch, "%08x%08x", rd(), rd());
+  Stmt ins(db, "INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?1), ('seq', '0'), ('schema', '1')");
+  ins.bind(1, std::string(epoch)).run();
+}
+
+void json_escape_into(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char b[8];
+          std::snprintf(b, sizeof b, "\\u%04x", c);
+          out += b;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::string RecordLog::now_rfc3339() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+static Db& prepared(Db& db, const std::string& table) {
+  ensure_meta(db);
+  db.exec("CREATE TABLE IF NOT EXISTS \"" + table +
+          "\"(id TEXT PRIMARY KEY, seq INTEGER NOT NULL, version TEXT NOT NULL, modified TEXT NOT NULL,"
+          " deleted INTEGER NOT NULL DEFAULT 0, idem TEXT, data TEXT,"
+          " size INTEGER NOT NULL DEFAULT -1, mtime_ns INTEGER NOT NULL DEFAULT -1, hash TEXT NOT NULL DEFAULT '')");
+  db.exec("CREATE INDEX IF NOT EXISTS \"" + table + "_seq\" ON \"" + table + "\"(seq)");
+  db.exec("CREATE TABLE IF NOT EXISTS \"" + table + "_ignored\"(id TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER)");
+  db.exec("CREATE UNIQUE INDEX IF NOT EXISTS \"" + table + "_idem\" ON \"" + table + "\"(idem) WHERE idem IS NOT NULL");
+  return db;
+}
+
+RecordLog::RecordLog(Db& db, const std::string& stream)
+    : db_(db),
+      table_(table_for(stream)),
+      sel_batch_(prepared(db, table_), "SELECT id, seq, version, modified, deleted, data FROM \"" + table_ +
+                                           "\" WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
+      sel_batch_live_(db, "SELECT id, seq, version, modified, deleted, data FROM \"" + table_ +
+                              "\" WHERE seq > ?1 AND deleted = 0 ORDER BY seq LIMIT ?2"),
+      sel_id_(db, "SELECT id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash FROM \"" + table_ +
+                      "\" WHERE id = ?1"),
+      sel_idem_(db, "SELECT id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash FROM \"" + table_ +
+                        "\" WHERE idem = ?1"),
+      upsert_(db, "INSERT OR REPLACE INTO \"" + table_ +
+                      "\"(id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+      bump_(db, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq' RETURNING value"),
+      cur_(db, "SELECT value FROM meta WHERE key = 'seq'"),
+      touch_(db, "UPDATE \"" + table_ + "\" SET size = ?2, mtime_ns = ?3 WHERE id = ?1"),
+      ign_get_(db, "SELECT 1 FROM \"" + table_ + "_ignored\" WHERE id = ?1 AND size = ?2 AND mtime_ns = ?3"),
+      ign_set_(db, "INSERT OR REPLACE INTO \"" + table_ + "_ignored\"(id, size, mtime_ns) VALUES (?1, ?2, ?3)"),
+      ign_del_(db, "DELETE FROM \"" + table_ + "_ignored\" WHERE id = ?1") {
+  Stmt e(db, "SELECT value FROM meta WHERE key = 'epoch'");
+  if (e.step()) epoch_ = e.text(0);
+}
+
+int64_t RecordLog::next_seq() {
+  int64_t v = 0;
+  if (bump_.step()) v = std::stoll(std::string(bump_.text(0)));
+  bump_.reset();
+  return v;
+}
+
+int64_t RecordLog::current_seq() {
+  int64_t v = 0;
+  if (cur_.step()) v = std::stoll(std::string(cur_.text(0)));
+  cur_.reset();
+  return v;
+}
+
+namespace {
+struct Cursor {
+  int64_t seq = 0;
+  bool full = true;
+};
+
+Cursor parse_cursor(const std::string& c, const std::string& epoch, int64_t current) {
+  if (c.empty()) return {};
+  auto expired = [&](const std::string& why) {
+    return accord::Error(ACCORD_CURSOR_EXPIRED, "cursor \"" + c + "\" " + why + "; a full listing is needed");
+  };
+  // v1.<epoch>.<seq>[.f]
+  std::string prefix = "v1." + epoch + ".";
+  if (c.compare(0, prefix.size(), prefix) != 0) throw expired("was not issued by this store");
+  std::string rest = c.substr(prefix.size());
+  Cursor out;
+  out.full = rest.ends_with(".f");
+  if (out.full) rest.resize(rest.size() - 2);
+  try {
+    size_t used = 0;
+    out.seq = std::stoll(rest, &used);
+    if (used != rest.size() || out.seq < 0) throw expired("is malformed");
+  } catch (const std::logic_error&) {
+    throw expired("is malformed");
+  }
+  if (out.seq > current) throw expired("is ahead of this store (restored from a backup?)");
+  return out;
+}
+}  // namespace
+
+bool RecordLog::caught_up(const std::string& cursor) {
+  if (cursor.empty()) return true;
+  int64_t cur = current_seq();
+  return parse_cursor(cursor, epoch_, cur).seq >= cur;
+}
+
+std::string RecordLog::read_batch(const std::string& cursor, size_t limit) {
+  int64_t current = current_seq();
+  Cursor c = parse_cursor(cursor, epoch_, current);
+  Stmt& q = c.full ? sel_batch_live_ : sel_batch_;
+  q.bind(1, c.seq).bind(2, static_cast<int64_t>(limit) + 1);
+  std::string out;
+  out.reserve(limit * 256 + 64);
+  out += "{\"records\":[";
+  size_t n = 0;
+  int64_t last = c.seq;
+  bool more = false;
+  while (q.step()) {
+    if (n == limit) {
+      more = true;
+      break;
+    }
+    if (n++) out += ',';
+    out += "{\"id\":";
+    json_escape_into(out, q.text(0));
+    last = q.i64(1);
+    out += ",\"version\":";
+    json_escape_into(out, q.text(2));
+    out += ",\"modified\":";
+    json_escape_into(out, q.text(3));
+    if (q.i64(4)) {
+      out += ",\"deleted\":true}";
+    } else {
+      out += ",\"deleted\":false,\"data\":";
+      out += q.is_null(5) ? std::string_view("{}") : q.text(5);
+      out += '}';
+    }
+  }
+  q.reset();
+  // When the listing is complete, the cursor jumps to the store's current
+  // sequence: changes already seen (tombstones skipped by a full listing)
+  // are not replayed.
+  if (!more) last = std::max(last, current);
+  out += "],\"cursor\":\"v1." + epoch_ + "." + std::to_string(last) + (c.full && more ? ".f" : "") +
+         "\",\"more\":" + (more ? "true}" : "false}");
+  return out;
+}
+
+static Row row_from(Stmt& s) {
+  Row r;
+  r.id = s.text(0);
+  r.seq = s.i64(1);
+  r.version = s.text(2);
+  r.modified = s.text(3);
+  r.deleted = s.i64(4) != 0;
+  if (!s.is_null(5)) r.idem = std::string(s.text(5));
+  if (!s.is_null(6)) r.data = std::string(s.text(6));
+  r.size = s.i64(7);
+  r.mtime_ns = s.i64(8);
+  r.hash = s.text(9);
+  return r;
+}
+
+std::optional<Row> RecordLog::get(const std::string& id) {
+  sel_id_.bind(1, id);
+  std::optional<Row> r;
+  if (sel_id_.step()) r = row_from(sel_id_);
+  sel_id_.reset();
+  return r;
+}
+
+std::string RecordLog::records_json(const std::vector<std::string>& ids) {
+  std::string out = "{\"records\":[";
+  bool first = true;
+  for (const auto& id : ids) {
+    auto r = get(id);
+    if (!r || r->deleted || !r->data) continue;
+    out += first ? "" : ",";
+    first = false;
+    out += "{\"id\":";
+    json_escape_into(out, r->id);
+    out += ",\"version\":";
+    json_escape_into(out, r->version);
+    out += ",\"modified\":";
+    json_escape_into(out, r->modified);
+    out += ",\"deleted\":false,\"data\":" + *r->data + "}";
+  }
+  return out + "]}";
+}
+
+std::optional<Row> RecordLog::by_idem(const std::string& key) {
+  sel_idem_.bind(1, key);
+  std::optional<Row> r;
+  if (sel_idem_.step()) r = row_from(sel_idem_);
+  sel_idem_.reset();
+  return r;
+}
+
+std::vector<Row> RecordLog::all_live_meta() {
+  Stmt s(db_, "SELECT id, seq, size, mtime_ns, hash FROM \"" + table_ + "\" WHERE deleted = 0");
+  std::vector<Row> out;
+  while (s.step()) {
+    Row r;
+    r.id = s.text(0);
+    r.seq = s.i64(1);
+    r.size = s.i64(2);
+    r.mtime_ns = s.i64(3);
+    r.hash = s.text(4);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void RecordLog::put(Row& r) {
+  r.seq = next_seq();
+  if (r.version.empty()) r.version = std::to_string(r.seq);
+  if (r.modified.empty()) r.modified = now_rfc3339();
+  upsert_.bind(1, r.id).bind(2, r.seq).bind(3, r.version).bind(4, r.modified).bind(5, int64_t{r.deleted});
+  upsert_.bind(6, r.deleted ? std::nullopt : r.idem).bind(7, r.deleted ? std::nullopt : r.data);
+  upsert_.bind(8, r.size).bind(9, r.mtime_ns).bind(10, r.hash);
+  upsert_.run();
+}
+
+void RecordLog::touch_stat(const std::string& id, int64_t size, int64_t mtime_ns) {
+  touch_.bind(1, id).bind(2, size).bind(3, mtime_ns).run();
+}
+
+bool RecordLog::is_ignored(const std::string& id, int64_t size, int64_t mtime_ns) {
+  ign_get_.bind(1, id).bind(2, size).bind(3, mtime_ns);
+  bool hit = ign_get_.step();
+  ign_get_.reset();
+  return hit;
+}
+void RecordLog::set_ignored(const std::string& id, int64_t size, int64_t mtime_ns) {
+  ign_set_.bind(1, id).bind(2, size).bind(3, mtime_ns).run();
+}
+void RecordLog::clear_ignored(const std::string& id) { ign_del_.bind(1, id).run(); }
+
+}  // namespace local

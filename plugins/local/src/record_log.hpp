@@ -1,0 +1,74 @@
+// The record log: one SQLite table per stream, each row a record with the
+// sequence number of its last change. It is the whole store of the sqlite
+// backend and the index (change feed) of the folder backends, so both answer
+// read_changes the same way: rows with seq > cursor, in seq order (oldest
+// change first), tombstones included, never a rescan of everything.
+//
+// Cursors are "v1.<epoch>.<seq>[.f]": the epoch is random per database, so a
+// cursor of another (or recreated) store is refused as CURSOR_EXPIRED.
+#pragma once
+
+#include "sqlite_db.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace local {
+
+struct Row {
+  std::string id;
+  int64_t seq = 0;
+  std::string version;
+  std::string modified;
+  bool deleted = false;
+  std::optional<std::string> idem;
+  std::optional<std::string> data;  // canonical JSON text; absent when deleted
+  // folder backends: what the file looked like when indexed
+  int64_t size = -1;
+  int64_t mtime_ns = -1;
+  std::string hash;
+};
+
+class RecordLog {
+ public:
+  // Opens the tables of `stream` in db (created when missing).
+  RecordLog(Db& db, const std::string& stream);
+
+  // The batch JSON for the changes after `cursor` ("" = full listing).
+  // Throws accord::Error(CURSOR_EXPIRED) for a cursor it did not issue.
+  std::string read_batch(const std::string& cursor, size_t limit);
+  // True when the cursor has seen every row (a folder backend rescans then).
+  bool caught_up(const std::string& cursor);
+
+  std::optional<Row> get(const std::string& id);
+  // {"records":[…]} for the live records among ids (fetch()).
+  std::string records_json(const std::vector<std::string>& ids);
+  std::optional<Row> by_idem(const std::string& key);
+  std::vector<Row> all_live_meta();  // id, size, mtime_ns, hash, seq (folder scans)
+  // Inserts or replaces the row, giving it the next sequence number.
+  void put(Row& row);
+  // Updates size/mtime only (content unchanged): no new sequence number.
+  void touch_stat(const std::string& id, int64_t size, int64_t mtime_ns);
+
+  // Files a folder scan passes over (unparseable, or of another stream),
+  // remembered by size and mtime so each is reported once per change.
+  bool is_ignored(const std::string& id, int64_t size, int64_t mtime_ns);
+  void set_ignored(const std::string& id, int64_t size, int64_t mtime_ns);
+  void clear_ignored(const std::string& id);
+
+  const std::string& epoch() const { return epoch_; }
+  static std::string now_rfc3339();
+
+ private:
+  int64_t next_seq();
+  int64_t current_seq();
+
+  Db& db_;
+  std::string table_;
+  std::string epoch_;
+  Stmt sel_batch_, sel_batch_live_, sel_id_, sel_idem_, upsert_, bump_, cur_, touch_, ign_get_, ign_set_, ign_del_;
+};
+
+}  // namespace local

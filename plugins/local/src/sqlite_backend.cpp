@@ -1,0 +1,79 @@
+#include "sqlite_backend.hpp"
+
+#include "ops.hpp"
+
+#include <random>
+
+namespace json = boost::json;
+
+namespace local {
+
+SqliteBackend::SqliteBackend(const std::string& path, size_t batch_size) : db_(path), batch_(batch_size) {}
+
+RecordLog& SqliteBackend::log(const std::string& stream) {
+  auto it = logs_.find(stream);
+  if (it == logs_.end()) it = logs_.emplace(stream, std::make_unique<RecordLog>(db_, stream)).first;
+  return *it->second;
+}
+
+std::string SqliteBackend::read_changes(const std::string& stream, const std::string& cursor) {
+  return log(stream).read_batch(cursor, batch_);
+}
+
+static std::string new_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char b[24];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(rng()));
+  return b;
+}
+
+std::string SqliteBackend::apply(const std::string& stream, std::string_view ops_json) {
+  std::vector<Op> ops = parse_ops(ops_json);
+  RecordLog& l = log(stream);
+  std::vector<OpResult> results;
+  Transaction tx(db_);
+  for (auto& op : ops) {
+    if (op.op == "create") {
+      if (!op.idempotency_key.empty())
+        if (auto existing = l.by_idem(op.idempotency_key)) {
+          results.push_back({"ok", existing->id, existing->version, ""});
+          continue;
+        }
+      Row r;
+      r.id = new_id();
+      if (!op.idempotency_key.empty()) r.idem = op.idempotency_key;
+      r.data = json::serialize(op.data);
+      l.put(r);
+      results.push_back({"ok", r.id, r.version, ""});
+      continue;
+    }
+    auto cur = l.get(op.id);
+    if (!cur || cur->deleted) {
+      results.push_back(op_error("error", "no record " + op.id + " in stream " + stream, op.id));
+      continue;
+    }
+    if (op.expect_version && *op.expect_version != cur->version) {
+      results.push_back({"conflict", cur->id, cur->version,
+                         "record changed since version " + *op.expect_version + " (now " + cur->version + ")"});
+      continue;
+    }
+    Row r = *cur;
+    r.version.clear();
+    r.modified.clear();
+    if (op.op == "update") {
+      r.data = json::serialize(op.data);
+    } else {
+      r.deleted = true;
+    }
+    l.put(r);
+    results.push_back({"ok", r.id, r.version, ""});
+  }
+  tx.commit();
+  return results_json(results);
+}
+
+std::string SqliteBackend::fetch(const std::string& stream, std::string_view ids_json) {
+  return log(stream).records_json(parse_ids(ids_json));
+}
+
+}  // namespace local

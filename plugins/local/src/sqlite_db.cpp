@@ -1,0 +1,76 @@
+#include "sqlite_db.hpp"
+
+#include <accord/connector.hpp>
+
+namespace local {
+
+Db::Db(const std::string& path) : path_(path) {
+  sqlite3* d = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &d, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  db_.reset(d);
+  if (rc != SQLITE_OK) fail("cannot open");
+  sqlite3_busy_timeout(d, 10000);
+  exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=NORMAL");
+}
+
+void Db::fail(const std::string& what) const {
+  std::string msg = db_ ? sqlite3_errmsg(db_.get()) : "out of memory";
+  int code = db_ ? sqlite3_errcode(db_.get()) : SQLITE_NOMEM;
+  // A locked database is transient: the host retries.
+  int32_t status = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? ACCORD_RETRY : ACCORD_ERROR;
+  throw accord::Error(status, path_ + ": " + what + ": " + msg, status == ACCORD_RETRY ? 1000 : 0);
+}
+
+void Db::exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "unknown error";
+    sqlite3_free(err);
+    fail(sql.substr(0, 40) + "…: " + m);
+  }
+}
+
+Stmt::Stmt(Db& db, std::string_view sql) : db_(&db) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v3(db.raw(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
+                         nullptr) != SQLITE_OK)
+    db.fail("prepare " + std::string(sql.substr(0, 60)));
+  s_.reset(s);
+}
+
+Stmt& Stmt::bind(int i, std::string_view v) {
+  if (sqlite3_bind_text(s_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+    db_->fail("bind");
+  return *this;
+}
+Stmt& Stmt::bind(int i, int64_t v) {
+  if (sqlite3_bind_int64(s_.get(), i, v) != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
+Stmt& Stmt::bind_null(int i) {
+  if (sqlite3_bind_null(s_.get(), i) != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
+
+bool Stmt::step() {
+  int rc = sqlite3_step(s_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3_reset(s_.get());
+  db_->fail("step");
+}
+
+void Stmt::reset() {
+  sqlite3_reset(s_.get());
+  sqlite3_clear_bindings(s_.get());
+}
+
+std::string_view Stmt::text(int col) const {
+  const unsigned char* t = sqlite3_column_text(s_.get(), col);
+  return t ? std::string_view(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s_.get(), col)))
+           : std::string_view();
+}
+
+}  // namespace local

@@ -1,0 +1,76 @@
+// RAII over the SQLite C API for the local connector: a connection and
+// prepared statements. Not thread-safe: one instance, one thread at a time.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace local {
+
+class Db;
+
+class Stmt {
+ public:
+  Stmt(Db& db, std::string_view sql);
+  Stmt& bind(int i, std::string_view v);
+  Stmt& bind(int i, int64_t v);
+  Stmt& bind_null(int i);
+  Stmt& bind(int i, const std::optional<std::string>& v) { return v ? bind(i, std::string_view(*v)) : bind_null(i); }
+  Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+  bool step();  // true while a row is available
+  void run() { while (step()) {} reset(); }
+  void reset();
+  int64_t i64(int col) const { return sqlite3_column_int64(s_.get(), col); }
+  std::string_view text(int col) const;
+  bool is_null(int col) const { return sqlite3_column_type(s_.get(), col) == SQLITE_NULL; }
+
+ private:
+  struct Fin {
+    void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+  };
+  std::unique_ptr<sqlite3_stmt, Fin> s_;
+  Db* db_;
+};
+
+class Db {
+ public:
+  // Opens (creating) the database at path, in WAL mode with a busy timeout.
+  explicit Db(const std::string& path);
+  void exec(const std::string& sql);
+  sqlite3* raw() const { return db_.get(); }
+  [[noreturn]] void fail(const std::string& what) const;
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Close {
+    void operator()(sqlite3* d) const noexcept { sqlite3_close_v2(d); }
+  };
+  std::unique_ptr<sqlite3, Close> db_;
+  std::string path_;
+};
+
+// BEGIN IMMEDIATE … COMMIT, rolled back when left by an exception.
+class Transaction {
+ public:
+  explicit Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    db_.exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  Db& db_;
+  bool done_ = false;
+};
+
+}  // namespace local

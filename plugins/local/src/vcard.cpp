@@ -1,0 +1,632 @@
+#include "vcard.hpp"
+
+#include "text_codec.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace json = boost::json;
+using local::codec::lower;
+using local::codec::upper;
+
+namespace local::vcard {
+
+namespace {
+
+// ---- reading ---------------------------------------------------------------
+
+struct Prop {
+  std::string name;                                  // upper case, group stripped
+  std::map<std::string, std::vector<std::string>> params;  // upper-case keys
+  std::string value;                                 // decoded to UTF-8, still escaped
+  std::string line;                                  // the logical line as read
+  bool has(const std::string& k, const std::string& v) const {
+    auto it = params.find(k);
+    if (it == params.end()) return false;
+    for (const auto& x : it->second)
+      if (lower(x) == lower(v)) return true;
+    return false;
+  }
+  std::string param(const std::string& k) const {
+    auto it = params.find(k);
+    return it == params.end() || it->second.empty() ? std::string() : it->second.front();
+  }
+};
+
+// Physical lines, CRLF or LF.
+std::vector<std::string_view> physical_lines(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    size_t end = nl == std::string_view::npos ? text.size() : nl;
+    std::string_view l = text.substr(start, end - start);
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    out.push_back(l);
+    if (nl == std::string_view::npos) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
+// Splits at `sep` outside double quotes.
+std::vector<std::string> split_unquoted(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool q = false;
+  for (char c : s) {
+    if (c == '"') {
+      q = !q;
+      continue;
+    }
+    if (c == sep && !q) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+size_t find_unquoted(std::string_view s, char c) {
+  bool q = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '"') q = !q;
+    else if (s[i] == c && !q) return i;
+  }
+  return std::string_view::npos;
+}
+
+std::vector<std::string> logical_lines(std::string_view text) {
+  auto phys = physical_lines(text);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < phys.size(); ++i) {
+    std::string_view l = phys[i];
+    if ((l.starts_with(' ') || l.starts_with('\t')) && !out.empty()) {
+      out.back().append(l.substr(1));
+      continue;
+    }
+    if (l.empty()) continue;
+    out.emplace_back(l);
+    // vCard 2.1 quoted-printable soft line breaks: "=" at the end continues.
+    std::string& cur = out.back();
+    size_t colon = find_unquoted(cur, ':');
+    bool qp = colon != std::string::npos && upper(cur.substr(0, colon)).find("QUOTED-PRINTABLE") != std::string::npos;
+    while (qp && !cur.empty() && cur.back() == '=' && i + 1 < phys.size()) {
+      cur.pop_back();
+      cur.append(phys[++i]);
+    }
+  }
+  return out;
+}
+
+Prop parse_line(const std::string& line, size_t lineno) {
+  size_t colon = find_unquoted(line, ':');
+  if (colon == std::string::npos)
+    throw std::runtime_error("line " + std::to_string(lineno) + ": no ':' in \"" + line.substr(0, 40) + "\"");
+  Prop p;
+  p.line = line;
+  auto head = split_unquoted(std::string_view(line).substr(0, colon), ';');
+  // quotes are stripped by split_unquoted; re-split params on the raw head to keep them
+  std::string name = upper(head[0]);
+  if (auto dot = name.find('.'); dot != std::string::npos) name = name.substr(dot + 1);  // group
+  p.name = name;
+  for (size_t i = 1; i < head.size(); ++i) {
+    std::string kv = head[i];
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) {
+      p.params["TYPE"].push_back(lower(kv));  // vCard 2.1 bare type: TEL;WORK;VOICE
+      continue;
+    }
+    std::string k = upper(kv.substr(0, eq));
+    for (auto& v : split_unquoted(kv.substr(eq + 1), ',')) p.params[k].push_back(k == "TYPE" ? lower(v) : v);
+  }
+  std::string value = line.substr(colon + 1);
+  std::string enc = upper(p.param("ENCODING"));
+  if (enc == "QUOTED-PRINTABLE") value = codec::quoted_printable_decode(value);
+  if (enc != "B" && enc != "BASE64") {
+    std::string cs = p.param("CHARSET");
+    if (!cs.empty()) value = codec::to_utf8(value, cs);
+    else if (!codec::is_valid_utf8(value)) value = codec::to_utf8(value, "WINDOWS-1252");
+  }
+  p.value = std::move(value);
+  return p;
+}
+
+std::string unescape(std::string_view s) {
+  std::string o;
+  o.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size()) {
+      char n = s[++i];
+      o += (n == 'n' || n == 'N') ? '\n' : n;
+    } else {
+      o += s[i];
+    }
+  }
+  return o;
+}
+
+// Splits an escaped value at unescaped `sep`, unescaping each part.
+std::vector<std::string> split_escaped(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size()) {
+      cur += s[i];
+      cur += s[++i];
+    } else if (s[i] == sep) {
+      out.push_back(unescape(cur));
+      cur.clear();
+    } else {
+      cur += s[i];
+    }
+  }
+  out.push_back(unescape(cur));
+  return out;
+}
+
+json::object contexts_of(const Prop& p) {
+  json::object c;
+  if (p.has("TYPE", "work")) c["work"] = true;
+  if (p.has("TYPE", "home")) c["private"] = true;
+  return c;
+}
+
+void add_common(json::object& o, const Prop& p) {
+  auto c = contexts_of(p);
+  if (!c.empty()) o["contexts"] = std::move(c);
+  std::string pref = p.param("PREF");
+  if (!pref.empty()) {
+    try {
+      o["pref"] = std::stoi(pref);
+    } catch (...) {
+    }
+  } else if (p.has("TYPE", "pref")) {
+    o["pref"] = 1;
+  }
+}
+
+// Adds value v to map `key` of card, under the PROP-ID or the next positional id.
+void add_to_map(json::object& card, const char* key, const char* prefix, const Prop& p, json::object v) {
+  json::object& m = card[key].is_object() ? card[key].as_object() : (card[key] = json::object()).as_object();
+  std::string id = p.param("PROP-ID");
+  if (id.empty() || m.contains(id)) {
+    for (size_t n = m.size() + 1;; ++n) {
+      id = prefix + std::to_string(n);
+      if (!m.contains(id)) break;
+    }
+  }
+  m[id] = std::move(v);
+}
+
+json::value partial_date(const std::string& raw) {
+  std::string d = raw.substr(0, raw.find('T'));
+  d.erase(std::remove(d.begin(), d.end(), '-'), d.end());
+  json::object o{{"@type", "PartialDate"}};
+  bool no_year = raw.starts_with("--");
+  try {
+    if (no_year && d.size() == 4) {
+      o["month"] = std::stoi(d.substr(0, 2));
+      o["day"] = std::stoi(d.substr(2, 2));
+    } else if (d.size() == 8) {
+      o["year"] = std::stoi(d.substr(0, 4));
+      o["month"] = std::stoi(d.substr(4, 2));
+      o["day"] = std::stoi(d.substr(6, 2));
+    } else if (d.size() == 4) {
+      o["year"] = std::stoi(d);
+    } else {
+      return json::value(raw);
+    }
+  } catch (...) {
+    return json::value(raw);
+  }
+  return o;
+}
+
+std::string timestamp_from_rev(const std::string& r) {
+  // 20260101T120000Z → 2026-01-01T12:00:00Z; extended forms pass through
+  if (r.size() == 16 && r[8] == 'T' && r.back() == 'Z')
+    return r.substr(0, 4) + "-" + r.substr(4, 2) + "-" + r.substr(6, 2) + "T" + r.substr(9, 2) + ":" +
+           r.substr(11, 2) + ":" + r.substr(13, 2) + "Z";
+  return r;
+}
+
+std::string media_type_of(const Prop& p) {
+  std::string mt = p.param("MEDIATYPE");
+  if (!mt.empty()) return mt;
+  for (const auto& t : p.params.count("TYPE") ? p.params.at("TYPE") : std::vector<std::string>{}) {
+    std::string l = lower(t);
+    if (l == "jpeg" || l == "jpg") return "image/jpeg";
+    if (l == "png" || l == "gif" || l == "bmp" || l == "tiff") return "image/" + l;
+  }
+  return "";
+}
+
+const std::set<std::string>& known_names() {
+  static const std::set<std::string> k = {"BEGIN", "END", "VERSION", "UID", "KIND", "FN", "N", "NICKNAME",
+                                          "EMAIL", "TEL", "ADR", "ORG", "TITLE", "ROLE", "NOTE", "BDAY",
+                                          "ANNIVERSARY", "URL", "PHOTO", "CATEGORIES", "REV", "X-ACCORD-ID",
+                                          "PRODID", "LABEL", "IMPP"};
+  return k;
+}
+
+// JSContact address component kinds for the seven ADR fields.
+const char* kAdrKinds[7] = {"postOfficeBox", "apartment", "name", "locality", "region", "postcode", "country"};
+// JSContact name component kinds for the five N fields.
+const char* kNKinds[5] = {"surname", "given", "given2", "title", "credential"};
+
+}  // namespace
+
+Parsed parse(std::string_view text) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // BOM
+  auto lines = logical_lines(text);
+  Parsed out;
+  json::object& c = out.card;
+  c["@type"] = "Card";
+  c["version"] = "1.0";
+  bool begun = false, ended = false;
+  std::string kind = "individual";
+  for (size_t i = 0; i < lines.size(); ++i) {
+    Prop p = parse_line(lines[i], i + 1);
+    if (p.name == "BEGIN") {
+      if (begun) throw std::runtime_error("line " + std::to_string(i + 1) + ": nested BEGIN (one card per file)");
+      if (upper(p.value) != "VCARD") throw std::runtime_error("line " + std::to_string(i + 1) + ": BEGIN:VCARD expected");
+      begun = true;
+      continue;
+    }
+    if (!begun) throw std::runtime_error("line " + std::to_string(i + 1) + ": content before BEGIN:VCARD");
+    if (p.name == "END") {
+      ended = true;
+      break;
+    }
+    const std::string& v = p.value;
+    if (p.name == "UID") c["uid"] = unescape(v);
+    else if (p.name == "KIND") kind = lower(unescape(v));
+    else if (p.name == "FN") {
+      json::object& n = c["name"].is_object() ? c["name"].as_object() : (c["name"] = json::object()).as_object();
+      n["full"] = unescape(v);
+    } else if (p.name == "N") {
+      auto parts = split_escaped(v, ';');
+      json::array comps;
+      for (int k : {3, 1, 2, 0, 4}) {
+        if (static_cast<size_t>(k) >= parts.size()) continue;
+        for (auto& piece : split_unquoted(parts[static_cast<size_t>(k)], ','))
+          if (!piece.empty()) comps.push_back(json::object{{"kind", kNKinds[k]}, {"value", piece}});
+      }
+      if (!comps.empty()) {
+        json::object& n = c["name"].is_object() ? c["name"].as_object() : (c["name"] = json::object()).as_object();
+        n["components"] = std::move(comps);
+      }
+    } else if (p.name == "NICKNAME") {
+      for (auto& nick : split_escaped(v, ','))
+        if (!nick.empty()) add_to_map(c, "nicknames", "k", p, json::object{{"name", nick}});
+    } else if (p.name == "EMAIL") {
+      json::object e{{"address", unescape(v)}};
+      add_common(e, p);
+      add_to_map(c, "emails", "e", p, std::move(e));
+    } else if (p.name == "TEL") {
+      std::string num = unescape(v);
+      if (num.starts_with("tel:")) num = num.substr(4);
+      json::object t{{"number", num}};
+      json::object f;
+      static const std::pair<const char*, const char*> kFeat[] = {
+          {"cell", "mobile"}, {"voice", "voice"}, {"fax", "fax"}, {"pager", "pager"},
+          {"text", "text"},   {"video", "video"}, {"textphone", "textphone"}, {"msg", "text"}};
+      for (auto [vt, js] : kFeat)
+        if (p.has("TYPE", vt)) f[js] = true;
+      if (!f.empty()) t["features"] = std::move(f);
+      add_common(t, p);
+      add_to_map(c, "phones", "p", p, std::move(t));
+    } else if (p.name == "ADR") {
+      auto parts = split_escaped(v, ';');
+      json::array comps;
+      for (size_t k = 0; k < 7 && k < parts.size(); ++k)
+        if (!parts[k].empty()) comps.push_back(json::object{{"kind", kAdrKinds[k]}, {"value", parts[k]}});
+      json::object a{{"components", std::move(comps)}};
+      if (std::string label = p.param("LABEL"); !label.empty()) a["full"] = unescape(label);
+      add_common(a, p);
+      add_to_map(c, "addresses", "a", p, std::move(a));
+    } else if (p.name == "ORG") {
+      auto parts = split_escaped(v, ';');
+      json::object o{{"name", parts[0]}};
+      json::array units;
+      for (size_t k = 1; k < parts.size(); ++k)
+        if (!parts[k].empty()) units.push_back(json::object{{"name", parts[k]}});
+      if (!units.empty()) o["units"] = std::move(units);
+      add_to_map(c, "organizations", "o", p, std::move(o));
+    } else if (p.name == "TITLE" || p.name == "ROLE") {
+      add_to_map(c, "titles", "t", p,
+                 json::object{{"name", unescape(v)}, {"kind", p.name == "TITLE" ? "title" : "role"}});
+    } else if (p.name == "NOTE") {
+      add_to_map(c, "notes", "n", p, json::object{{"note", unescape(v)}});
+    } else if (p.name == "BDAY" || p.name == "ANNIVERSARY") {
+      add_to_map(c, "anniversaries", "b", p,
+                 json::object{{"kind", p.name == "BDAY" ? "birth" : "wedding"}, {"date", partial_date(unescape(v))}});
+    } else if (p.name == "URL") {
+      json::object l{{"uri", unescape(v)}};
+      add_common(l, p);
+      add_to_map(c, "links", "l", p, std::move(l));
+    } else if (p.name == "IMPP") {
+      add_to_map(c, "onlineServices", "s", p, json::object{{"uri", unescape(v)}});
+    } else if (p.name == "PHOTO") {
+      std::string enc = upper(p.param("ENCODING"));
+      std::string uri;
+      std::string mt = media_type_of(p);
+      if (enc == "B" || enc == "BASE64") {
+        std::string b64 = v;
+        std::erase_if(b64, [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; });
+        uri = "data:" + (mt.empty() ? std::string("image/jpeg") : mt) + ";base64," + b64;
+      } else {
+        uri = v;  // 4.0 data: URI or a link
+      }
+      json::object m{{"kind", "photo"}, {"uri", uri}};
+      if (!mt.empty() && !uri.starts_with("data:")) m["mediaType"] = mt;
+      add_to_map(c, "media", "m", p, std::move(m));
+    } else if (p.name == "CATEGORIES") {
+      json::object& kw = c["keywords"].is_object() ? c["keywords"].as_object() : (c["keywords"] = json::object()).as_object();
+      for (auto& cat : split_escaped(v, ','))
+        if (!cat.empty()) kw[cat] = true;
+    } else if (p.name == "REV") {
+      c["updated"] = timestamp_from_rev(unescape(v));
+    } else if (p.name == "X-ACCORD-ID") {
+      out.idempotency_key = unescape(v);
+    } else if (!known_names().contains(p.name)) {
+      out.unknown.push_back(p.line);
+    }
+  }
+  if (!begun) throw std::runtime_error("no BEGIN:VCARD");
+  if (!ended) throw std::runtime_error("no END:VCARD (truncated file?)");
+  c["kind"] = kind;
+  return out;
+}
+
+// ---- writing ---------------------------------------------------------------
+
+namespace {
+
+std::string escape(std::string_view s, bool structured) {
+  std::string o;
+  for (char ch : s) {
+    switch (ch) {
+      case '\\': o += "\\\\"; break;
+      case '\n': o += "\\n"; break;
+      case '\r': break;
+      case ',': o += "\\,"; break;
+      case ';': o += structured ? "\\;" : ";"; break;
+      default: o += ch;
+    }
+  }
+  return o;
+}
+
+// Folds a content line at 75 octets, never inside a UTF-8 sequence.
+void emit(std::string& out, const std::string& line) {
+  size_t pos = 0, limit = 75;
+  while (line.size() - pos > limit) {
+    size_t cut = pos + limit;
+    while (cut > pos && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+    out.append(line, pos, cut - pos);
+    out += "\r\n ";
+    pos = cut;
+    limit = 74;
+  }
+  out.append(line, pos, std::string::npos);
+  out += "\r\n";
+}
+
+std::string str(const json::value* v) { return v && v->is_string() ? std::string(v->get_string()) : std::string(); }
+
+struct Writer {
+  std::string out;
+  bool v4;
+
+  std::string params(const json::object& o, const std::string& id, const std::string& positional,
+                     std::vector<std::string> types) {
+    std::string p;
+    if (auto* c = o.if_contains("contexts"); c && c->is_object()) {
+      if (c->get_object().contains("work")) types.push_back("work");
+      if (c->get_object().contains("private")) types.push_back("home");
+    }
+    int pref = 0;
+    if (auto* pv = o.if_contains("pref"); pv && pv->is_int64()) pref = static_cast<int>(pv->get_int64());
+    if (pref && !v4) types.push_back("pref");
+    if (!types.empty()) {
+      p += ";TYPE=";
+      for (size_t i = 0; i < types.size(); ++i) p += (i ? "," : "") + types[i];
+    }
+    if (pref && v4) p += ";PREF=" + std::to_string(pref);
+    if (v4 && id != positional) p += ";PROP-ID=" + id;
+    return p;
+  }
+
+  template <class F>
+  void each(const json::object& card, const char* key, const char* prefix, F&& f) {
+    auto* m = card.if_contains(key);
+    if (!m || !m->is_object()) return;
+    size_t n = 0;
+    for (const auto& [id, v] : m->get_object()) {
+      if (!v.is_object()) continue;
+      f(std::string(id), prefix + std::to_string(++n), v.get_object());
+    }
+  }
+};
+
+std::string full_name(const json::object& card) {
+  const json::object* name = card.if_contains("name") ? card.at("name").if_object() : nullptr;
+  if (name) {
+    if (auto s = str(name->if_contains("full")); !s.empty()) return s;
+    std::string given, surname;
+    if (auto* comps = name->if_contains("components"); comps && comps->is_array())
+      for (const auto& cv : comps->get_array()) {
+        if (!cv.is_object()) continue;
+        std::string k = str(cv.get_object().if_contains("kind")), v = str(cv.get_object().if_contains("value"));
+        if (k == "given" && given.empty()) given = v;
+        if (k == "surname" && surname.empty()) surname = v;
+      }
+    std::string f = given + (given.empty() || surname.empty() ? "" : " ") + surname;
+    if (!f.empty()) return f;
+  }
+  for (const char* k : {"organizations", "emails"})
+    if (auto* m = card.if_contains(k); m && m->is_object() && !m->get_object().empty()) {
+      const auto& first = m->get_object().begin()->value();
+      if (first.is_object()) {
+        auto s = str(first.get_object().if_contains(std::string(k) == "emails" ? "address" : "name"));
+        if (!s.empty()) return s;
+      }
+    }
+  return "Unnamed";
+}
+
+std::string date_value(const json::value& d, bool v4) {
+  if (d.is_string()) return std::string(d.get_string());
+  if (!d.is_object()) return "";
+  const json::object& o = d.get_object();
+  auto num = [&](const char* k, int width) -> std::string {
+    auto* v = o.if_contains(k);
+    if (!v || !v->is_int64()) return "";
+    char b[8];
+    std::snprintf(b, sizeof b, "%0*lld", width, static_cast<long long>(v->get_int64()));
+    return b;
+  };
+  std::string y = num("year", 4), m = num("month", 2), dd = num("day", 2);
+  if (y.empty()) return "--" + m + (v4 ? "" : "-") + dd;
+  if (m.empty()) return y;
+  return v4 ? y + m + dd : y + "-" + m + "-" + dd;
+}
+
+}  // namespace
+
+std::string serialize(const json::object& card, const std::string& version, const std::string& idem,
+                      const std::vector<std::string>& keep) {
+  Writer w{"", version != "3.0"};
+  std::string& out = w.out;
+  emit(out, "BEGIN:VCARD");
+  emit(out, "VERSION:" + std::string(w.v4 ? "4.0" : "3.0"));
+  emit(out, "PRODID:-//Accord//local connector//EN");
+  if (auto uid = str(card.if_contains("uid")); !uid.empty()) emit(out, "UID:" + escape(uid, false));
+  if (w.v4) {
+    std::string kind = str(card.if_contains("kind"));
+    if (!kind.empty() && kind != "individual") emit(out, "KIND:" + kind);
+  }
+  emit(out, "FN:" + escape(full_name(card), false));
+  if (auto* name = card.if_contains("name"); name && name->is_object())
+    if (auto* comps = name->get_object().if_contains("components"); comps && comps->is_array()) {
+      std::string fields[5];
+      for (const auto& cv : comps->get_array()) {
+        if (!cv.is_object()) continue;
+        std::string k = str(cv.get_object().if_contains("kind")), v = str(cv.get_object().if_contains("value"));
+        for (int i = 0; i < 5; ++i)
+          if (k == kNKinds[i]) fields[i] += (fields[i].empty() ? "" : ",") + escape(v, true);
+      }
+      emit(out, "N:" + fields[0] + ";" + fields[1] + ";" + fields[2] + ";" + fields[3] + ";" + fields[4]);
+    }
+  w.each(card, "nicknames", "k", [&](const std::string& id, const std::string& pos, const json::object& o) {
+    emit(out, "NICKNAME" + w.params(o, id, pos, {}) + ":" + escape(str(o.if_contains("name")), false));
+  });
+  w.each(card, "emails", "e", [&](const std::string& id, const std::string& pos, const json::object& o) {
+    emit(out, "EMAIL" + w.params(o, id, pos, {}) + ":" + escape(str(o.if_contains("address")), false));
+  });
+  w.each(card, "phones", "p", [&](const std::string& id, const std::string& pos, const json::object& o) {
+    std::vector<std::string> types;
+    if (auto* f = o.if_contains("features"); f && f->is_object())
+      for (const auto& [k, v] : f->get_object()) {
+        (void)v;
+        types.push_back(k == "mobile" ? "cell" : std::string(k));
+      }
+    emit(out, "TEL" + w.params(o, id, pos, types) + ":" + escape(str(o.if_contains("number")), false));
+  });
+  w.each(card, "addresses", "a", [&](const std::string& id, const std::string& pos, const json::object& o) {
+    std::string f[7];
+    if (auto* comps = o.if_contains("components"); comps && comps->is_array())
+      for (const auto& cv : comps->get_array()) {
+        if (!cv.is_object()) continue;
+        std::string k = str(cv.get_object().if_contains("kind")), v = str(cv.get_object().if_contains("value"));
+        int slot = k == "number" ? 2 : -1;
+        for (int i = 0; i < 7; ++i)
+          if (k == kAdrKinds[i]) slot = i;
+        if (slot < 0) slot = 2;  // other street-level parts join the street
+        f[slot] += (f[slot].empty() ? "" : " ") + v;
+      }
+    std::string p = w.params(o, id, pos, {});
+    if (auto full = str(o.if_contains("full")); !full.empty() && w.v4) p += ";LABEL=\"" + escape(full, false) + "\"";
+    std::string v;
+    for (int i = 0; i < 7; ++i) v += (i ? ";" : "") + escape(f[i], true);
+    emit(out, "ADR" + p + ":" + v);
+  });
+  w.each(card, "organizations", "o", [&](const std::string& id, const std::string& pos, const json::object& o) {
+    std::string v = escape(str(o.if_contains("name")), true);
+    if (auto* units = o.if_contains("units"); units && units->is_array())
+      for (const auto& u : units->get_array())
+        if (u.is_object()) v += ";" + escape(str(u.get_object().if_contains("name")), true);
+    emit(out, "ORG" + w.params(o, id, pos, {}) + ":" + v);
+  });
+  w.each(card, "titles", "t", [&](const std::string& id, const std::string& pos, const json::object& o) {
+    emit(out, std::string(str(o.if_contains("kind")) == "role" ? "ROLE" : "TITLE") + w.params(o, id, pos, {}) + ":" +
+                  escape(str(o.if_contains("name")), false));
+  });
+  w.each(card, "anniversaries", "b", [&](const std::string& id, const std::string& pos, const json::object& o) {
+    const json::value* d = o.if_contains("date");
+    if (!d) return;
+    std::string k = str(o.if_contains("kind"));
+    if (k != "birth" && !w.v4) return;  // 3.0 has no ANNIVERSARY
+    emit(out, std::string(k == "birth" ? "BDAY" : "ANNIVERSARY") + w.params(o, id, pos, {}) + ":" + date_value(*d, w.v4));
+  });
+  w.each(card, "links", "l", [&](const std::string& id, const std::string& pos, const json::object& o) {
+    emit(out, "URL" + w.params(o, id, pos, {}) + ":" + str(o.if_contains("uri")));
+  });
+  w.each(card, "onlineServices", "s", [&](const std::string& id, const std::string& pos, const json::object& o) {
+    emit(out, "IMPP" + w.params(o, id, pos, {}) + ":" + str(o.if_contains("uri")));
+  });
+  w.each(card, "media", "m", [&](const std::string& id, const std::string& pos, const json::object& o) {
+    std::string uri = str(o.if_contains("uri"));
+    if (str(o.if_contains("kind")) != "photo" || uri.empty()) return;
+    std::string p = w.params(o, id, pos, {});
+    if (w.v4) {
+      if (auto mt = str(o.if_contains("mediaType")); !mt.empty()) p += ";MEDIATYPE=" + mt;
+      emit(out, "PHOTO" + p + ":" + uri);
+    } else if (uri.starts_with("data:") && uri.find(";base64,") != std::string::npos) {
+      std::string mt = uri.substr(5, uri.find(';') - 5);
+      std::string type = upper(mt.substr(mt.find('/') + 1));
+      emit(out, "PHOTO;ENCODING=b;TYPE=" + type + ":" + uri.substr(uri.find(";base64,") + 8));
+    } else {
+      emit(out, "PHOTO;VALUE=uri:" + uri);
+    }
+  });
+  w.each(card, "notes", "n", [&](const std::string& id, const std::string& pos, const json::object& o) {
+    emit(out, "NOTE" + w.params(o, id, pos, {}) + ":" + escape(str(o.if_contains("note")), false));
+  });
+  if (auto* kw = card.if_contains("keywords"); kw && kw->is_object() && !kw->get_object().empty()) {
+    std::string v;
+    for (const auto& [k, on] : kw->get_object())
+      if (on.is_bool() && on.get_bool()) v += (v.empty() ? "" : ",") + escape(k, false);
+    if (!v.empty()) emit(out, "CATEGORIES:" + v);
+  }
+  if (auto upd = str(card.if_contains("updated")); !upd.empty()) {
+    std::string rev = upd;
+    std::erase_if(rev, [](char ch) { return ch == '-' || ch == ':'; });
+    if (auto dot = rev.find('.'); dot != std::string::npos) rev = rev.substr(0, dot) + "Z";
+    emit(out, "REV:" + rev);
+  }
+  if (!idem.empty()) emit(out, "X-ACCORD-ID:" + escape(idem, false));
+  for (const auto& line : keep) emit(out, line);
+  emit(out, "END:VCARD");
+  return out;
+}
+
+const std::vector<std::string>& fields() {
+  static const std::vector<std::string> f = {
+      "/uid",           "/kind",   "/name",     "/nicknames",      "/emails",   "/phones",
+      "/addresses",     "/organizations",       "/titles",         "/notes",    "/anniversaries",
+      "/links",         "/onlineServices",      "/media",          "/keywords", "/updated"};
+  return f;
+}
+
+}  // namespace local::vcard
