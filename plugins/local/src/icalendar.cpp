@@ -455,8 +455,13 @@ std::string serialize(const json::object& obj, Kind kind, const std::string& ide
   std::string tz = str(obj, "timeZone");
   if (!tz.empty() && tz != "Etc/UTC" && tz != "UTC")
     if (icaltimezone* zone = icaltimezone_get_builtin_timezone(tz.c_str()))
-      if (icalcomponent* vtz = icaltimezone_get_component(zone))
-        icalcomponent_add_component(cal.get(), icalcomponent_new_clone(vtz));
+      if (icalcomponent* vtz = icaltimezone_get_component(zone)) {
+        icalcomponent* copy = icalcomponent_new_clone(vtz);
+        // libical names its built-in zones with a prefix; our TZIDs are plain
+        if (icalproperty* id = icalcomponent_get_first_property(copy, ICAL_TZID_PROPERTY))
+          icalproperty_set_tzid(id, tz.c_str());
+        icalcomponent_add_component(cal.get(), copy);
+      }
   icalcomponent_kind ck = kind == Kind::kTask ? ICAL_VTODO_COMPONENT : ICAL_VEVENT_COMPONENT;
   icalcomponent* master = icalcomponent_new(ck);
   std::string uid = str(obj, "uid");

@@ -136,6 +136,9 @@ Prop parse_line(const std::string& line, size_t lineno) {
     if (!cs.empty()) value = codec::to_utf8(value, cs);
     else if (!codec::is_valid_utf8(value)) value = codec::to_utf8(value, "WINDOWS-1252");
   }
+  // Line breaks inside values are "\n" whatever the exporter used (Outlook's
+  // quoted-printable =0D=0A included).
+  for (size_t at = value.find("\r\n"); at != std::string::npos; at = value.find("\r\n", at)) value.erase(at, 1);
   p.value = std::move(value);
   return p;
 }

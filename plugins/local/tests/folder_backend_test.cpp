@@ -1,0 +1,191 @@
+// The folder backend: external edits become changes, bad files are reported
+// and left alone, writes are atomic and versioned.
+#include "folder_backend.hpp"
+#include "test_util.hpp"
+#include "vcard.hpp"
+#include "icalendar.hpp"
+
+#include <accord/connector.hpp>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace local;
+using local::test::read_all;
+
+namespace {
+
+std::map<std::string, FileFormat> vcf() {
+  FileFormat f;
+  f.extension = ".vcf";
+  f.parse = [](std::string_view t) {
+    auto p = vcard::parse(t);
+    return FileFormat::Parsed{true, p.card, p.idempotency_key, p.unknown};
+  };
+  f.serialize = [](const json::object& d, const std::string& k, const std::vector<std::string>& keep) {
+    return vcard::serialize(d, "4.0", k, keep);
+  };
+  return {{"contact", f}};
+}
+
+std::string card(const std::string& uid, const std::string& fn, const std::string& extra = "") {
+  return "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:" + uid + "\r\nFN:" + fn + "\r\n" + extra + "END:VCARD\r\n";
+}
+
+void write(const fs::path& p, const std::string& text, int64_t mtime_offset_s = 0) {
+  std::ofstream(p, std::ios::binary) << text;
+  if (mtime_offset_s) fs::last_write_time(p, fs::file_time_type::clock::now() + std::chrono::seconds(mtime_offset_s));
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Fixture : ::testing::Test {
+  local::test::TempDir dir;
+  std::vector<std::string> logged;
+  std::unique_ptr<FolderBackend> make() {
+    return std::make_unique<FolderBackend>(dir.path / "book", dir.path / "book/.accord/index.sqlite", vcf(), 2,
+                                           [this](int32_t, const std::string& m) { logged.push_back(m); });
+  }
+};
+
+}  // namespace
+
+TEST_F(Fixture, ExternalCreateEditDeleteBecomeChangesOldestFirst) {
+  auto b = make();
+  write(dir.path / "book/b.vcf", card("b", "Bee"), -20);
+  write(dir.path / "book/a.vcf", card("a", "Ay"), -30);
+  write(dir.path / "book/c.vcf", card("c", "Cee"), -10);
+  auto first = read_all(*b, "contact", "");
+  ASSERT_EQ(first.records.size(), 3u);
+  EXPECT_EQ(first.records[0].at("id"), "a.vcf");  // oldest mtime first, across batches of 2
+  EXPECT_EQ(first.records[1].at("id"), "b.vcf");
+  EXPECT_EQ(first.records[2].at("id"), "c.vcf");
+
+  EXPECT_TRUE(read_all(*b, "contact", first.cursor).records.empty()) << "nothing changed";
+
+  write(dir.path / "book/b.vcf", card("b", "Bee Edited"), 5);
+  fs::remove(dir.path / "book/c.vcf");
+  auto next = read_all(*b, "contact", first.cursor);
+  ASSERT_EQ(next.records.size(), 2u);
+  json::object edited, gone;
+  for (auto& r : next.records) (r.at("id") == "b.vcf" ? edited : gone) = r.as_object();
+  EXPECT_EQ(json::value(edited).at_pointer("/data/name/full"), "Bee Edited");
+  EXPECT_NE(edited.at("version"), first.records[1].at("version"));
+  EXPECT_EQ(gone.at("id"), "c.vcf");
+  EXPECT_EQ(gone.at("deleted"), true);
+}
+
+TEST_F(Fixture, TouchedButUnchangedFileIsNotAChange) {
+  auto b = make();
+  write(dir.path / "book/a.vcf", card("a", "Ay"), -30);
+  auto first = read_all(*b, "contact", "");
+  write(dir.path / "book/a.vcf", card("a", "Ay"), 5);  // same bytes, new mtime
+  EXPECT_TRUE(read_all(*b, "contact", first.cursor).records.empty());
+}
+
+TEST_F(Fixture, UnparseableFileIsReportedOnceAndLeftAlone) {
+  auto b = make();
+  std::string junk = "BEGIN:VCARD\r\nthis is not a content line\r\nEND:VCARD\r\n";
+  write(dir.path / "book/broken.vcf", junk);
+  write(dir.path / "book/ok.vcf", card("ok", "Fine"));
+  auto l = read_all(*b, "contact", "");
+  ASSERT_EQ(l.records.size(), 1u);
+  EXPECT_EQ(l.records[0].at("id"), "ok.vcf");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_NE(logged[0].find("broken.vcf"), std::string::npos) << logged[0];
+  EXPECT_NE(logged[0].find("line 2"), std::string::npos) << logged[0];
+  read_all(*b, "contact", l.cursor);
+  EXPECT_EQ(logged.size(), 1u) << "reported once per change, not every run";
+  EXPECT_EQ(slurp(dir.path / "book/broken.vcf"), junk) << "never rewritten";
+  // once fixed, it arrives
+  write(dir.path / "book/broken.vcf", card("fixed", "Fixed"), 5);
+  auto after = read_all(*b, "contact", l.cursor);
+  ASSERT_EQ(after.records.size(), 1u);
+  EXPECT_EQ(after.records[0].at_pointer("/data/name/full"), "Fixed");
+}
+
+TEST_F(Fixture, EditBehindOurBackMakesUpdateAConflictAndKeepsTheFile) {
+  auto b = make();
+  auto created = local::test::apply(*b, "contact", json::array{json::object{
+      {"op", "create"}, {"data", json::object{{"uid", "x1"}, {"name", json::object{{"full", "Xavier"}}}}}}});
+  std::string id(created[0].at("id").as_string()), version(created[0].at("version").as_string());
+  EXPECT_EQ(id, "x1.vcf");
+  std::string theirs = card("x1", "Xavier (edited in another app)");
+  write(dir.path / "book" / id, theirs, 5);
+  auto r = local::test::apply(*b, "contact", json::array{json::object{
+      {"op", "update"}, {"id", id}, {"expect_version", version},
+      {"data", json::object{{"uid", "x1"}, {"name", json::object{{"full", "Ours"}}}}}}});
+  EXPECT_EQ(r[0].at("status"), "conflict");
+  EXPECT_EQ(slurp(dir.path / "book" / id), theirs);
+}
+
+TEST_F(Fixture, UpdateKeepsPropertiesTheCanonicalFormLacks) {
+  auto b = make();
+  write(dir.path / "book/k.vcf", card("k", "Kay", "X-SOCIALPROFILE;TYPE=mastodon:https://example.social/@kay\r\n"));
+  auto l = read_all(*b, "contact", "");
+  auto r = local::test::apply(*b, "contact", json::array{json::object{
+      {"op", "update"}, {"id", "k.vcf"}, {"expect_version", l.records[0].at("version")},
+      {"data", json::object{{"uid", "k"}, {"name", json::object{{"full", "Kay Renamed"}}}}}}});
+  ASSERT_EQ(r[0].at("status"), "ok") << json::serialize(r);
+  std::string text = slurp(dir.path / "book/k.vcf");
+  EXPECT_NE(text.find("FN:Kay Renamed"), std::string::npos);
+  EXPECT_NE(text.find("X-SOCIALPROFILE;TYPE=mastodon:https://example.social/@kay"), std::string::npos) << text;
+  for (const auto& e : fs::directory_iterator(dir.path / "book"))
+    EXPECT_FALSE(e.path().filename().string().find(".tmp-") != std::string::npos) << "no temporary file left";
+}
+
+TEST_F(Fixture, LostIndexExpiresCursorsAndRebuildsWithoutTouchingFiles) {
+  std::string cursor;
+  {
+    auto b = make();
+    write(dir.path / "book/a.vcf", card("a", "Ay"));
+    cursor = read_all(*b, "contact", "").cursor;
+  }
+  fs::remove_all(dir.path / "book/.accord");
+  auto b = make();
+  try {
+    b->read_changes("contact", cursor);
+    FAIL() << "a cursor of the lost index must expire";
+  } catch (const accord::Error& e) {
+    EXPECT_EQ(e.status(), ACCORD_CURSOR_EXPIRED);
+  }
+  auto l = read_all(*b, "contact", "");
+  EXPECT_EQ(l.records.size(), 1u);
+  EXPECT_TRUE(fs::exists(dir.path / "book/a.vcf"));
+}
+
+TEST(FolderIcalendarTest, EventAndTaskStreamsShareOneFolder) {
+  local::test::TempDir dir;
+  std::map<std::string, FileFormat> formats;
+  for (auto kind : {icalendar::Kind::kEvent, icalendar::Kind::kTask}) {
+    FileFormat f;
+    f.extension = ".ics";
+    f.parse = [kind](std::string_view t) {
+      auto p = icalendar::parse(t);
+      return FileFormat::Parsed{p.kind == kind, p.object, p.idempotency_key, p.unknown};
+    };
+    f.serialize = [kind](const json::object& d, const std::string& k, const std::vector<std::string>& keep) {
+      return icalendar::serialize(d, kind, k, keep);
+    };
+    formats[kind == icalendar::Kind::kEvent ? "event" : "task"] = f;
+  }
+  FolderBackend b(dir.path, dir.path / ".accord/index.sqlite", formats, 100, [](int32_t, const std::string&) {});
+  std::ofstream(dir.path / "t.ics") << "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t\r\nSUMMARY:Do\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
+  std::ofstream(dir.path / "e.ics") << "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:e\r\nDTSTART:20260101T100000Z\r\nSUMMARY:Meet\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  auto events = read_all(b, "event", "");
+  auto tasks = read_all(b, "task", "");
+  ASSERT_EQ(events.records.size(), 1u);
+  ASSERT_EQ(tasks.records.size(), 1u);
+  EXPECT_EQ(events.records[0].at("id"), "e.ics");
+  EXPECT_EQ(tasks.records[0].at_pointer("/data/title"), "Do");
+  EXPECT_THROW(b.read_changes("contact", ""), accord::Error);
+}

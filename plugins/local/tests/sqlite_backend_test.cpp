@@ -1,0 +1,82 @@
+// The sqlite backend: custom streams, paging, change feed, expiry.
+#include "sqlite_backend.hpp"
+#include "test_util.hpp"
+
+#include <accord/connector.hpp>
+#include <gtest/gtest.h>
+
+namespace json = boost::json;
+using namespace local;
+using local::test::apply;
+using local::test::read_all;
+
+TEST(SqliteBackendTest, CustomStreamPagesAndFeedsOnlyLaterChanges) {
+  local::test::TempDir dir;
+  SqliteBackend b((dir.path / "crm.db").string(), 3);
+  json::array ops;
+  for (int i = 0; i < 10; ++i)
+    ops.push_back(json::object{{"op", "create"}, {"idempotency_key", "k" + std::to_string(i)},
+                               {"data", json::object{{"FirstName", "N" + std::to_string(i)}, {"LeadSource", "Web"}}}});
+  auto res = apply(b, "crm_contact", ops);
+  ASSERT_EQ(res.size(), 10u);
+  json::object first = json::parse(b.read_changes("crm_contact", "")).as_object();
+  EXPECT_EQ(first.at("records").as_array().size(), 3u);
+  EXPECT_EQ(first.at("more"), true);
+  auto all = read_all(b, "crm_contact", "");
+  ASSERT_EQ(all.records.size(), 10u);
+  EXPECT_EQ(all.records[9].at_pointer("/data/FirstName"), "N9");
+
+  std::string id(res[4].at("id").as_string());
+  auto upd = apply(b, "crm_contact", json::array{json::object{{"op", "update"}, {"id", id},
+      {"expect_version", res[4].at("version")}, {"data", json::object{{"FirstName", "Changed"}}}}});
+  ASSERT_EQ(upd[0].at("status"), "ok");
+  auto del = apply(b, "crm_contact", json::array{json::object{{"op", "delete"}, {"id", res[0].at("id")}}});
+  ASSERT_EQ(del[0].at("status"), "ok");
+  auto changes = read_all(b, "crm_contact", all.cursor);
+  ASSERT_EQ(changes.records.size(), 2u);
+  EXPECT_EQ(changes.records[0].at_pointer("/data/FirstName"), "Changed");
+  EXPECT_EQ(changes.records[1].at("deleted"), true);
+  EXPECT_TRUE(read_all(b, "crm_contact", changes.cursor).records.empty());
+  // a full listing leaves out the deleted one
+  EXPECT_EQ(read_all(b, "crm_contact", "").records.size(), 9u);
+}
+
+TEST(SqliteBackendTest, StaleVersionIsConflictAndChangesNothing) {
+  local::test::TempDir dir;
+  SqliteBackend b((dir.path / "s.db").string(), 100);
+  auto c = apply(b, "note", json::array{json::object{{"op", "create"}, {"data", json::object{{"title", "a"}}}}});
+  std::string id(c[0].at("id").as_string()), v1(c[0].at("version").as_string());
+  apply(b, "note", json::array{json::object{{"op", "update"}, {"id", id}, {"expect_version", v1}, {"data", json::object{{"title", "b"}}}}});
+  auto stale = apply(b, "note", json::array{json::object{{"op", "update"}, {"id", id}, {"expect_version", v1}, {"data", json::object{{"title", "c"}}}}});
+  EXPECT_EQ(stale[0].at("status"), "conflict");
+  EXPECT_EQ(read_all(b, "note", "").records[0].at_pointer("/data/title"), "b");
+}
+
+TEST(SqliteBackendTest, CursorOfAnotherStoreOrFromTheFutureExpires) {
+  local::test::TempDir dir;
+  SqliteBackend a((dir.path / "a.db").string(), 100), b((dir.path / "b.db").string(), 100);
+  std::string ca = read_all(a, "note", "").cursor;
+  auto expect_expired = [](auto&& fn) {
+    try {
+      fn();
+      ADD_FAILURE() << "expected CURSOR_EXPIRED";
+    } catch (const accord::Error& e) {
+      EXPECT_EQ(e.status(), ACCORD_CURSOR_EXPIRED) << e.what();
+    }
+  };
+  expect_expired([&] { b.read_changes("note", ca); });
+  std::string ahead = ca.substr(0, ca.rfind('.') + 1) + "999";
+  expect_expired([&] { a.read_changes("note", ahead); });
+  expect_expired([&] { a.read_changes("note", "garbage"); });
+}
+
+TEST(SqliteBackendTest, BadStreamNameIsUnsupported) {
+  local::test::TempDir dir;
+  SqliteBackend b((dir.path / "s.db").string(), 100);
+  try {
+    b.read_changes("Robert'); DROP TABLE", "");
+    FAIL();
+  } catch (const accord::Error& e) {
+    EXPECT_EQ(e.status(), ACCORD_UNSUPPORTED);
+  }
+}

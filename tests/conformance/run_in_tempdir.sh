@@ -1,0 +1,11 @@
+#!/bin/sh
+# Runs accord-conformance with a connector config whose @TMP@ is replaced by a
+# fresh temporary folder, removed afterwards.
+# Usage: run_in_tempdir.sh KIT PLUGIN CONFIG_TEMPLATE [kit args…]
+set -u
+kit=$1 plugin=$2 template=$3
+shift 3
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/accord-conformance.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT INT TERM
+config=$(printf '%s' "$template" | sed "s|@TMP@|$tmp|g")
+"$kit" "$plugin" --config-json "$config" "$@"
