@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job from a fresh clone: install, build, and show Accord working on
+# local connectors, no account needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh
+exec ./examples/quickstart/run.sh
