@@ -2,7 +2,6 @@
 
 #include <boost/json/parse.hpp>
 
-#include <regex>
 
 namespace json = boost::json;
 
@@ -54,8 +53,13 @@ Result<Manifest> parse_manifest(const char* manifest_json) {
   m.raw = v;
   auto id = required_string(o, "id", "manifest: ");
   if (!id) return std::unexpected(id.error());
-  static const std::regex kId("[a-z][a-z0-9-]{0,63}");
-  if (!std::regex_match(*id, kId))
+  auto valid_id = [](const std::string& s) {
+    if (s.empty() || s.size() > 64 || s[0] < 'a' || s[0] > 'z') return false;
+    for (char c : s)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    return true;
+  };
+  if (!valid_id(*id))
     return fail("manifest: \"id\" \"" + *id + "\" must match [a-z][a-z0-9-]{0,63}");
   m.id = *id;
   auto version = required_string(o, "version", "manifest: ");

@@ -6,15 +6,15 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
-#include <regex>
 
 namespace local {
 
 namespace {
 
 std::string table_for(const std::string& stream) {
-  static const std::regex ok("[a-z][a-z0-9_]{0,62}");
-  if (!std::regex_match(stream, ok))
+  bool ok = !stream.empty() && stream.size() <= 63 && stream[0] >= 'a' && stream[0] <= 'z';
+  for (char c : stream) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  if (!ok)
     throw accord::Error(ACCORD_UNSUPPORTED, "stream name \"" + stream + "\" must match [a-z][a-z0-9_]*");
   return "r_" + stream;
 }
