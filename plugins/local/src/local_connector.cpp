@@ -33,9 +33,9 @@ const std::string& manifest() {
       "properties": {
         "backend": {"type": "string", "enum": ["sqlite", "vcard", "icalendar"],
           "description": "sqlite: an embedded record store (any stream, a real change feed); vcard: a folder of .vcf files (stream contact); icalendar: a folder of .ics files (streams event and task)"},
-        "path": {"type": "string",
+        "path": {"type": "string", "format": "path",
           "description": "the SQLite file (sqlite) or the folder (vcard, icalendar); created when missing. ~ is your home folder"},
-        "index_path": {"type": "string",
+        "index_path": {"type": "string", "format": "path",
           "description": "folder backends: where the change index lives (default <path>/.accord/index.sqlite)"},
         "vcard_version": {"type": "string", "enum": ["4.0", "3.0"], "default": "4.0",
           "description": "vcard: the version written (2.1, 3.0 and 4.0 are all read)"},

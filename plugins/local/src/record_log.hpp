@@ -8,7 +8,7 @@
 // cursor of another (or recreated) store is refused as CURSOR_EXPIRED.
 #pragma once
 
-#include "sqlite_db.hpp"
+#include "common/sqlite_db.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -16,6 +16,10 @@
 #include <vector>
 
 namespace local {
+
+using accord::sql::Db;
+using accord::sql::Stmt;
+using accord::sql::Transaction;
 
 struct Row {
   std::string id;

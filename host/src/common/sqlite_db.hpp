@@ -1,5 +1,6 @@
-// RAII over the SQLite C API for the local connector: a connection and
-// prepared statements. Not thread-safe: one instance, one thread at a time.
+// RAII over the SQLite C API, shared by the host's state store and the local
+// connector: a connection and prepared statements. Errors throw accord::Error
+// (a busy database is ACCORD_RETRY). Not thread-safe: one thread per Db.
 #pragma once
 
 #include <sqlite3.h>
@@ -11,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace local {
+namespace accord::sql {
 
 class Db;
 
@@ -73,4 +74,4 @@ class Transaction {
   bool done_ = false;
 };
 
-}  // namespace local
+}  // namespace accord::sql

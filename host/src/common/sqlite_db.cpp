@@ -1,8 +1,8 @@
-#include "sqlite_db.hpp"
+#include "common/sqlite_db.hpp"
 
 #include <accord/connector.hpp>
 
-namespace local {
+namespace accord::sql {
 
 Db::Db(const std::string& path) : path_(path) {
   sqlite3* d = nullptr;
@@ -73,4 +73,4 @@ std::string_view Stmt::text(int col) const {
            : std::string_view();
 }
 
-}  // namespace local
+}  // namespace accord::sql

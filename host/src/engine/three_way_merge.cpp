@@ -1,0 +1,131 @@
+#include "engine/three_way_merge.hpp"
+
+#include <set>
+
+namespace json = boost::json;
+
+namespace accord {
+
+namespace {
+
+std::optional<json::value> get(const Fields* f, const std::string& k) {
+  if (!f) return std::nullopt;
+  auto it = f->find(k);
+  if (it == f->end() || it->second.is_null()) return std::nullopt;
+  return it->second;
+}
+
+bool changed(const Fields* now, const Fields* base, const Fields* base_any) {
+  // a record with no base at all is "changed" wherever it has a value
+  (void)base_any;
+  if (!base) return now && !now->empty();
+  if (!now) return true;
+  std::set<std::string> keys;
+  for (const auto& [k, v] : *now) keys.insert(k);
+  for (const auto& [k, v] : *base) keys.insert(k);
+  for (const auto& k : keys)
+    if (get(now, k) != get(base, k)) return true;
+  return false;
+}
+
+// RFC 3339 timestamps from one connector share a format; across connectors
+// they may differ in fractions and zone. Compare them as instants.
+bool newer_or_equal(const std::string& a, const std::string& b) {
+  auto norm = [](const std::string& t) {
+    std::string s = t;
+    if (s.ends_with("Z")) s.pop_back();
+    if (auto plus = s.find('+', 10); plus != std::string::npos) s = s.substr(0, plus);
+    if (s.size() > 19 && s[19] == '.') {
+      std::string frac = s.substr(20);
+      s = s.substr(0, 19) + "." + (frac + "000000").substr(0, 6);
+    } else if (s.size() == 19) {
+      s += ".000000";
+    }
+    return s;
+  };
+  return norm(a) >= norm(b);
+}
+
+}  // namespace
+
+MergeResult three_way_merge(const MergeInput& in) {
+  MergeResult out;
+  const bool linked = in.base_left || in.base_right;
+  if (!in.left && !in.right) {
+    out.both_deleted = true;
+    return out;
+  }
+  if (!in.left || !in.right) {
+    // One side deleted (only meaningful for a linked pair).
+    Side deleter = in.left ? Side::kRight : Side::kLeft;
+    const Fields* survivor = in.left ? in.left : in.right;
+    const Fields* survivor_base = in.left ? in.base_left : in.base_right;
+    bool survivor_changed = linked && changed(survivor, survivor_base, nullptr);
+    bool deleter_wins = (in.policy == Policy::kLeftWins && deleter == Side::kLeft) ||
+                        (in.policy == Policy::kRightWins && deleter == Side::kRight);
+    if (!survivor_changed || deleter_wins) {
+      (deleter == Side::kLeft ? out.delete_right : out.delete_left) = true;
+    } else {
+      (deleter == Side::kLeft ? out.recreate_left : out.recreate_right) = true;
+      out.conflicts.push_back({"(record)", std::nullopt, std::nullopt, std::nullopt, other(deleter),
+                               "deleted on the " + std::string(side_name(deleter)) + ", changed on the " +
+                                   side_name(other(deleter)) + ": the change wins"});
+    }
+    return out;
+  }
+
+  std::set<std::string> keys;
+  for (const Fields* f : {in.left, in.right, in.base_left, in.base_right})
+    if (f)
+      for (const auto& [k, v] : *f) keys.insert(k);
+
+  for (const auto& k : keys) {
+    auto l = get(in.left, k), r = get(in.right, k);
+    bool cl = linked ? l != get(in.base_left, k) : l.has_value();
+    bool cr = linked ? r != get(in.base_right, k) : r.has_value();
+    if (in.flows_to) {
+      if (!in.flows_to(k, Side::kRight)) cl = false;  // left's edits of this field stay on the left
+      if (!in.flows_to(k, Side::kLeft)) cr = false;
+    }
+    if (!cl && !cr) continue;
+    if (cl && !cr) {
+      if (l != r) out.to_right[k] = l;
+      continue;
+    }
+    if (!cl && cr) {
+      if (l != r) out.to_left[k] = r;
+      continue;
+    }
+    if (l == r) continue;  // both changed it the same way
+    FieldConflict c{k, l, r, get(in.base_left, k), std::nullopt, ""};
+    if (in.owners && in.owners->contains(k)) {
+      c.winner = in.owners->at(k);
+      c.reason = "owner";
+    } else if (in.decided && in.decided->contains(k)) {
+      c.winner = in.decided->at(k);
+      c.reason = "decided";
+    } else {
+      switch (in.policy) {
+        case Policy::kLeftWins: c.winner = Side::kLeft; c.reason = "left-wins"; break;
+        case Policy::kRightWins: c.winner = Side::kRight; c.reason = "right-wins"; break;
+        case Policy::kNewest:
+          c.winner = newer_or_equal(in.left_modified, in.right_modified) ? Side::kLeft : Side::kRight;
+          c.reason = "newest";
+          break;
+        case Policy::kKeepBoth:
+          c.winner = Side::kLeft;
+          c.reason = "keep-both";
+          out.keep_both = true;
+          break;
+        case Policy::kManual: c.reason = "manual"; break;
+      }
+    }
+    if (!c.winner) out.manual_fields.push_back(k);
+    else if (*c.winner == Side::kLeft) out.to_right[k] = l;
+    else out.to_left[k] = r;
+    out.conflicts.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace accord

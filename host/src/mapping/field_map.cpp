@@ -1,0 +1,104 @@
+#include "mapping/field_map.hpp"
+
+#include <boost/json.hpp>
+
+namespace json = boost::json;
+
+namespace accord {
+
+Fields FieldMap::to_pair(Side side, const json::object& data) const {
+  Fields out;
+  if (sp_.identity) {
+    for (const auto& [k, v] : data) out["/" + std::string(k)] = v;
+    return out;
+  }
+  json::value root(data);
+  for (const auto& r : sp_.rules) {
+    if (r.transform.is_constant) {
+      out[r.key] = r.transform.to_left(nullptr);
+      continue;
+    }
+    if (side == Side::kLeft) {
+      if (r.transform.is_join) {
+        std::string joined;
+        bool any = false;
+        for (size_t i = 0; i < r.left.size(); ++i) {
+          const json::value* v = r.left[i].get(root);
+          std::string part = v && v->is_string() ? std::string(v->get_string()) : "";
+          any = any || !part.empty();
+          if (i) joined += r.transform.join_separator;
+          joined += part;
+        }
+        if (any) out[r.key] = json::value(joined);
+      } else if (const json::value* v = r.left[0].get(root); v && !v->is_null()) {
+        out[r.key] = *v;
+      }
+    } else if (const json::value* v = r.right.get(root); v && !v->is_null()) {
+      // a join keeps the right's text whole: the pair value is the joined form
+      out[r.key] = r.transform.is_join ? *v : r.transform.to_left(*v);
+    }
+  }
+  return out;
+}
+
+bool FieldMap::flows_to(const std::string& key, Side target) const {
+  if (sp_.identity) return true;
+  for (const auto& r : sp_.rules)
+    if (r.key == key)
+      return r.flow == Flow::kBoth || (target == Side::kRight ? r.flow == Flow::kLeftToRight : r.flow == Flow::kRightToLeft);
+  return true;
+}
+
+void FieldMap::write(Side side, json::object& data, const std::map<std::string, std::optional<json::value>>& changes) const {
+  json::value root(std::move(data));
+  for (const auto& [key, val] : changes) {
+    if (sp_.identity) {
+      std::string member = key.substr(1);
+      if (val) root.get_object()[member] = *val;
+      else root.get_object().erase(member);
+      continue;
+    }
+    for (const auto& r : sp_.rules) {
+      if (r.key != key) continue;
+      if (side == Side::kRight) {
+        if (!val) r.right.erase(root);
+        else r.right.set(root, r.transform.is_join ? *val : r.transform.to_right(*val));
+      } else if (r.transform.is_join) {
+        // split the joined text over the left fields: the last takes the rest
+        std::string text = val && val->is_string() ? std::string(val->get_string()) : "";
+        for (size_t i = 0; i < r.left.size(); ++i) {
+          std::string part;
+          if (i + 1 == r.left.size()) {
+            part = text;
+          } else {
+            size_t at = text.find(r.transform.join_separator);
+            part = text.substr(0, at);
+            text = at == std::string::npos ? "" : text.substr(at + r.transform.join_separator.size());
+          }
+          if (part.empty()) r.left[i].erase(root);
+          else r.left[i].set(root, json::value(part));
+        }
+      } else if (!r.left.empty()) {
+        if (!val) r.left[0].erase(root);
+        else r.left[0].set(root, *val);
+      }
+    }
+  }
+  data = std::move(root.get_object());
+}
+
+std::string fields_json(const Fields& f) {
+  json::object o;
+  for (const auto& [k, v] : f) o[k] = v;
+  return json::serialize(o);
+}
+
+Fields fields_from_json(std::string_view text) {
+  Fields f;
+  if (text.empty()) return f;
+  json::value v = json::parse(text);
+  for (const auto& [k, val] : v.get_object()) f[std::string(k)] = val;
+  return f;
+}
+
+}  // namespace accord

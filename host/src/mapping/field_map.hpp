@@ -1,0 +1,39 @@
+// The pair form: how the engine sees one record of a stream pair, as a flat
+// map of field key → value, the same for both sides. With no rules (both
+// sides of one canonical type) a field is a top-level member ("/emails");
+// with rules, a field is a rule (keyed by its left path). Values are in the
+// left side's terms: right values pass through the rule's transform.
+#pragma once
+
+#include "pipeline/pipeline.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <map>
+#include <string>
+
+namespace accord {
+
+using Fields = std::map<std::string, boost::json::value>;
+
+class FieldMap {
+ public:
+  explicit FieldMap(const StreamPair& sp) : sp_(sp) {}
+
+  // A side's record data → its pair form.
+  Fields to_pair(Side side, const boost::json::object& data) const;
+  // Writes `changes` (pair form) into `data` (a side's record, updated in
+  // place); fields absent from `changes` are left alone. A change to an
+  // absent value (nullopt in the map) erases the field.
+  void write(Side side, boost::json::object& data, const std::map<std::string, std::optional<boost::json::value>>& changes) const;
+  // Whether the field's changes may flow toward `target` (rule direction).
+  bool flows_to(const std::string& key, Side target) const;
+
+ private:
+  const StreamPair& sp_;
+};
+
+std::string fields_json(const Fields& f);
+Fields fields_from_json(std::string_view text);
+
+}  // namespace accord

@@ -1,0 +1,649 @@
+#include "pipeline/pipeline.hpp"
+
+#include "plugins/registry.hpp"
+
+#include <boost/json.hpp>
+#include <valijson/adapters/boost_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validator.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+extern const char kPipelineSchema[];
+
+namespace accord {
+
+const char* policy_name(Policy p) {
+  switch (p) {
+    case Policy::kNewest: return "newest";
+    case Policy::kLeftWins: return "left-wins";
+    case Policy::kRightWins: return "right-wins";
+    case Policy::kKeepBoth: return "keep-both";
+    case Policy::kManual: return "manual";
+  }
+  return "?";
+}
+
+namespace {
+
+fs::path expand_home(const std::string& p) {
+  if (p.starts_with("~/"))
+    if (const char* home = std::getenv("HOME")) return fs::path(home) / p.substr(2);
+  return p;
+}
+
+std::string escape_token(const std::string& k) {
+  std::string o;
+  for (char c : k) o += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return o;
+}
+
+// Collects messages "FILE: POINTER: what is wrong".
+struct Errors {
+  std::string file;
+  std::vector<std::string> lines;
+  void add(const std::string& pointer, const std::string& msg) {
+    lines.push_back(file + ": " + (pointer.empty() ? "/" : pointer) + ": " + msg);
+  }
+  bool any() const { return !lines.empty(); }
+  Failure failure() const {
+    std::string m;
+    for (size_t i = 0; i < lines.size() && i < 20; ++i) m += (i ? "\n" : "") + lines[i];
+    if (lines.size() > 20) m += "\n… and " + std::to_string(lines.size() - 20) + " more";
+    return Failure{ACCORD_ERROR, m, 0};
+  }
+};
+
+// valijson's context ["<root>", "[streams]", "[0]"] → "/streams/0"
+std::string pointer_of(const std::vector<std::string>& ctx) {
+  std::string p;
+  for (const auto& c : ctx) {
+    if (c == "<root>") continue;
+    std::string t = c;
+    if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
+    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
+    p += "/" + escape_token(t);
+  }
+  return p;
+}
+
+// Validates `doc` against `schema`; adds one message per error (the deepest
+// per pointer, which is the one that names the fix).
+void validate_schema(const json::value& schema_doc, const json::value& doc, Errors& errors, const std::string& prefix) {
+  valijson::Schema schema;
+  valijson::SchemaParser parser;
+  valijson::adapters::BoostJsonAdapter schema_adapter(schema_doc);
+  try {
+    parser.populateSchema(schema_adapter, schema);
+  } catch (const std::exception& e) {
+    errors.add(prefix, std::string("the schema itself is invalid: ") + e.what());
+    return;
+  }
+  valijson::Validator validator;
+  valijson::ValidationResults results;
+  valijson::adapters::BoostJsonAdapter target(doc);
+  if (validator.validate(schema, target, &results)) return;
+  valijson::ValidationResults::Error e;
+  std::map<std::string, std::string> deepest;
+  std::vector<std::string> order;
+  while (results.popError(e)) {
+    std::string ptr = prefix + pointer_of(e.context);
+    if (!deepest.contains(ptr)) order.push_back(ptr);
+    deepest[ptr] = e.description;  // later errors are the more specific ones
+  }
+  // Drop a parent when a child explains it.
+  for (const auto& ptr : order) {
+    bool has_child = false;
+    for (const auto& other : order)
+      if (other.size() > ptr.size() && other.compare(0, ptr.size() + 1, ptr + "/") == 0) has_child = true;
+    if (!has_child) errors.add(ptr, deepest[ptr]);
+  }
+}
+
+const json::value& pipeline_schema() {
+  static const json::value s = json::parse(kPipelineSchema);
+  return s;
+}
+
+// ---- admin layering ----
+
+// Merges `defaults` under `user`: the user's keys win; objects merge deeply.
+void merge_defaults(json::value& user, const json::value& defaults) {
+  if (!user.is_object() || !defaults.is_object()) return;
+  for (const auto& [k, dv] : defaults.get_object()) {
+    json::object& uo = user.get_object();
+    if (k == "streams" && dv.is_object()) {  // one object applied under every stream
+      if (auto* s = uo.if_contains("streams"); s && s->is_array())
+        for (auto& st : s->get_array()) merge_defaults(st, dv);
+      continue;
+    }
+    auto* uv = uo.if_contains(k);
+    if (!uv) uo[k] = dv;
+    else if (uv->is_object() && dv.is_object()) merge_defaults(*uv, dv);
+  }
+}
+
+// Expands "/streams/*/conflict/policy" against doc into concrete pointers.
+void expand(const json::value& doc, const std::vector<std::string>& toks, size_t i, const std::string& at,
+            std::vector<std::string>& out) {
+  if (i == toks.size()) {
+    out.push_back(at);
+    return;
+  }
+  if (toks[i] == "*") {
+    if (const json::array* a = doc.if_array()) {
+      for (size_t k = 0; k < a->size(); ++k) expand((*a)[k], toks, i + 1, at + "/" + std::to_string(k), out);
+      return;
+    }
+    if (const json::object* o = doc.if_object()) {
+      for (const auto& [k, v] : *o) expand(v, toks, i + 1, at + "/" + escape_token(std::string(k)), out);
+      return;
+    }
+    return;
+  }
+  const json::value* next = nullptr;
+  if (const json::object* o = doc.if_object()) next = o->if_contains(toks[i]);
+  else if (const json::array* a = doc.if_array(); a && !toks[i].empty() &&
+                                                 toks[i].find_first_not_of("0123456789") == std::string::npos) {
+    size_t k = std::stoul(toks[i]);
+    if (k < a->size()) next = &(*a)[k];
+  }
+  static const json::value kNull;
+  expand(next ? *next : kNull, toks, i + 1, at + "/" + toks[i], out);
+}
+
+void apply_admin(json::value& doc, const fs::path& admin_file, Errors& errors, std::vector<std::string>& locked_out) {
+  if (admin_file.empty()) return;
+  auto admin = parse_json_file(admin_file);
+  if (!admin) {
+    errors.lines.push_back(admin.error().message);
+    return;
+  }
+  Errors admin_errors{admin_file.string(), {}};
+  if (!admin->is_object()) {
+    admin_errors.add("", "an administrator file is {\"defaults\": {…}, \"locked\": {POINTER: value}}");
+    errors.lines.insert(errors.lines.end(), admin_errors.lines.begin(), admin_errors.lines.end());
+    return;
+  }
+  if (auto* d = admin->get_object().if_contains("defaults")) merge_defaults(doc, *d);
+  auto* locked = admin->get_object().if_contains("locked");
+  if (!locked) return;
+  if (!locked->is_object()) {
+    admin_errors.add("/locked", "must be an object of JSON pointer → value");
+    errors.lines.insert(errors.lines.end(), admin_errors.lines.begin(), admin_errors.lines.end());
+    return;
+  }
+  for (const auto& [ptr_raw, value] : locked->get_object()) {
+    std::string ptr(ptr_raw);
+    std::vector<std::string> toks;
+    std::stringstream ss(ptr.substr(1));
+    std::string t;
+    while (std::getline(ss, t, '/')) toks.push_back(t);
+    std::vector<std::string> concrete;
+    expand(doc, toks, 0, "", concrete);
+    for (const auto& c : concrete) {
+      boost::system::error_code ec;
+      json::value* cur = doc.find_pointer(c, ec);
+      if (cur && *cur != value) {
+        errors.add(c, "is locked to " + json::serialize(value) + " by " + admin_file.string() +
+                          "; remove it from the pipeline or ask your administrator");
+        continue;
+      }
+      // set it (creating parents)
+      json::value* node = &doc;
+      std::stringstream cs(c.substr(1));
+      std::vector<std::string> parts;
+      while (std::getline(cs, t, '/')) parts.push_back(t);
+      for (size_t i = 0; i < parts.size(); ++i) {
+        std::string key;
+        for (size_t k = 0; k < parts[i].size(); ++k) {
+          if (parts[i][k] == '~' && k + 1 < parts[i].size()) key += parts[i][++k] == '0' ? '~' : '/';
+          else key += parts[i][k];
+        }
+        if (json::array* a = node->if_array()) {
+          node = &(*a)[std::stoul(key)];
+          continue;
+        }
+        if (!node->is_object()) *node = json::object();
+        if (i + 1 == parts.size()) node->get_object()[key] = value;
+        else node = &node->get_object()[key];
+      }
+      locked_out.push_back(c);
+    }
+  }
+}
+
+// ---- secrets ----
+
+// Replaces {"$secret": N} and {"$env": N} in v. With `reveal` false each
+// becomes "<secret N>" (for validation and printing); with true, the value.
+void resolve_secrets(json::value& v, bool reveal, const fs::path& secrets_file, Errors& errors, const std::string& at) {
+  if (json::object* o = v.if_object()) {
+    if (o->size() == 1 && (o->contains("$secret") || o->contains("$env"))) {
+      bool is_env = o->contains("$env");
+      const json::value& n = is_env ? o->at("$env") : o->at("$secret");
+      if (!n.is_string()) {
+        errors.add(at, std::string(is_env ? "$env" : "$secret") + " takes a name (a string)");
+        return;
+      }
+      std::string name(n.get_string());
+      if (!reveal) {
+        v = json::value("<" + std::string(is_env ? "env " : "secret ") + name + ">");
+        return;
+      }
+      if (is_env) {
+        const char* e = std::getenv(name.c_str());
+        if (!e) errors.add(at, "the environment variable " + name + " is not set");
+        else v = json::value(e);
+      } else {
+        auto s = read_secret(secrets_file, name);
+        if (!s) errors.add(at, s.error().message);
+        else v = json::value(*s);
+      }
+      return;
+    }
+    for (auto& [k, c] : *o) resolve_secrets(c, reveal, secrets_file, errors, at + "/" + escape_token(std::string(k)));
+  } else if (json::array* a = v.if_array()) {
+    for (size_t i = 0; i < a->size(); ++i) resolve_secrets((*a)[i], reveal, secrets_file, errors, at + "/" + std::to_string(i));
+  }
+}
+
+// ---- stream pairs ----
+
+std::optional<FieldPath> path_at(const json::value& v, const std::string& ptr, Errors& errors) {
+  if (!v.is_string()) return std::nullopt;
+  auto p = FieldPath::parse(std::string(v.get_string()));
+  if (!p) {
+    errors.add(ptr, p.error().message);
+    return std::nullopt;
+  }
+  return *p;
+}
+
+Flow flow_of(const json::value* v) {
+  if (!v || !v->is_string()) return Flow::kBoth;
+  std::string s(v->get_string());
+  return s == "left-to-right" ? Flow::kLeftToRight : s == "right-to-left" ? Flow::kRightToLeft : Flow::kBoth;
+}
+
+std::string str(const json::object& o, const char* k, const std::string& def = "") {
+  auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->get_string()) : def;
+}
+
+const StreamInfo* find_stream(const Manifest& m, const std::string& name, StreamInfo& custom) {
+  if (const StreamInfo* s = m.stream(name)) return s;
+  if (!m.custom_streams) return nullptr;
+  custom = StreamInfo{name, "custom", {}, {}};
+  return &custom;
+}
+
+Predicate predicate_of(const json::object& p, const std::string& at, const std::string& canonical, Errors& errors) {
+  Predicate out;
+  auto category_field = [&]() -> FieldPath {
+    return *FieldPath::parse(canonical == "note" ? "/categories" : "/keywords");
+  };
+  if (auto* c = p.if_contains("category"); c && c->is_object()) {
+    const json::object& co = c->get_object();
+    out.kind = co.contains("contains") ? "category-contains" : "category-lacks";
+    out.value = co.contains("contains") ? co.at("contains") : co.at("lacks");
+    out.field = co.contains("field") ? path_at(co.at("field"), at + "/category/field", errors) : category_field();
+  } else if (auto* pr = p.if_contains("private"); pr && pr->is_bool()) {
+    out.kind = pr->get_bool() ? "any" : "not-private";
+  } else if (auto* d = p.if_contains("date"); d && d->is_object()) {
+    out.kind = "date";
+    out.field = path_at(d->get_object().at("field"), at + "/date/field", errors);
+    out.after = str(d->get_object(), "after");
+    out.before = str(d->get_object(), "before");
+  } else if (auto* ms = p.if_contains("max_size")) {
+    out.kind = "max-size";
+    out.value = *ms;
+  } else if (auto* t = p.if_contains("type")) {
+    out.kind = "type";
+    out.value = *t;
+  } else if (auto* f = p.if_contains("field")) {
+    out.field = path_at(*f, at + "/field", errors);
+    if (p.contains("equals")) out.kind = "equals", out.value = p.at("equals");
+    else if (p.contains("in")) out.kind = "in", out.value = p.at("in");
+    else if (p.contains("exists")) out.kind = "exists", out.value = p.at("exists");
+    else errors.add(at, "a \"field\" predicate needs \"equals\", \"in\" or \"exists\"");
+  } else {
+    errors.add(at, "unknown predicate (known: category, private, field, date, max_size, type)");
+  }
+  return out;
+}
+
+Filter filter_of(const json::value* spec, const std::string& at, const std::string& canonical, Errors& errors) {
+  Filter f;
+  if (!spec) return f;
+  if (const json::array* a = spec->if_array()) {
+    for (size_t i = 0; i < a->size(); ++i)
+      if ((*a)[i].is_object()) f.all.push_back(predicate_of((*a)[i].get_object(), at + "/" + std::to_string(i), canonical, errors));
+    return f;
+  }
+  if (const json::object* o = spec->if_object()) {  // a preset
+    std::string preset = str(*o, "preset"), name = str(*o, "name");
+    Predicate p;
+    p.field = *FieldPath::parse(canonical == "note" ? "/categories" : "/keywords");
+    if (preset == "manual") {
+      p.kind = "category-contains";
+      p.value = json::value("Sync with " + name);
+    } else {
+      p.kind = "category-lacks";
+      p.value = json::value("Don't sync with " + name);
+    }
+    f.all.push_back(p);
+    bool include_private = o->contains("include_private") && o->at("include_private").is_bool() && o->at("include_private").get_bool();
+    if (!include_private) f.all.push_back(Predicate{"not-private", std::nullopt, nullptr, "", ""});
+    if (auto* more = o->if_contains("and"); more && more->is_array())
+      for (size_t i = 0; i < more->get_array().size(); ++i)
+        if (more->get_array()[i].is_object())
+          f.all.push_back(predicate_of(more->get_array()[i].get_object(), at + "/and/" + std::to_string(i), canonical, errors));
+  }
+  return f;
+}
+
+StreamPair stream_pair_of(const json::object& s, size_t index, const Manifest& lm, const Manifest& rm, Errors& errors) {
+  StreamPair sp;
+  sp.pointer = "/streams/" + std::to_string(index);
+  const std::string& at = sp.pointer;
+  sp.left = str(s, "left");
+  sp.right = str(s, "right");
+  sp.name = str(s, "name", sp.left == sp.right ? sp.left : sp.left + "-" + sp.right);
+  StreamInfo lcustom, rcustom;
+  const StreamInfo* ls = find_stream(lm, sp.left, lcustom);
+  const StreamInfo* rs = find_stream(rm, sp.right, rcustom);
+  auto names = [](const Manifest& m) {
+    std::string n;
+    for (const auto& x : m.streams) n += (n.empty() ? "" : ", ") + x.name;
+    return n + (m.custom_streams ? ", or a custom stream" : "");
+  };
+  if (!ls) errors.add(at + "/left", "connector " + lm.id + " has no stream \"" + sp.left + "\" (it has: " + names(lm) + ")");
+  if (!rs) errors.add(at + "/right", "connector " + rm.id + " has no stream \"" + sp.right + "\" (it has: " + names(rm) + ")");
+  if (!ls || !rs) return sp;
+  sp.left_canonical = ls->canonical;
+  sp.right_canonical = rs->canonical;
+
+  Flow dir = flow_of(s.if_contains("direction"));
+  sp.to_right = dir != Flow::kRightToLeft;
+  sp.to_left = dir != Flow::kLeftToRight;
+  if (auto* ops = s.if_contains("operations"); ops && ops->is_object()) {
+    auto set_of = [](const json::value& a) {
+      std::set<std::string> out;
+      for (const auto& x : a.get_array()) out.insert(std::string(x.get_string()));
+      return out;
+    };
+    if (auto* l2r = ops->get_object().if_contains("left-to-right")) sp.ops_to_right = set_of(*l2r);
+    if (auto* r2l = ops->get_object().if_contains("right-to-left")) sp.ops_to_left = set_of(*r2l);
+  }
+
+  std::set<std::string> keys;
+  if (auto* mapping = s.if_contains("mapping"); mapping && mapping->is_array()) {
+    sp.identity = false;
+    for (size_t i = 0; i < mapping->get_array().size(); ++i) {
+      std::string rat = at + "/mapping/" + std::to_string(i);
+      const json::object& r = mapping->get_array()[i].get_object();
+      Rule rule;
+      rule.flow = flow_of(r.if_contains("direction"));
+      auto right = path_at(r.at("right"), rat + "/right", errors);
+      if (!right) continue;
+      rule.right = *right;
+      if (auto* l = r.if_contains("left")) {
+        if (l->is_string()) {
+          if (auto p = path_at(*l, rat + "/left", errors)) rule.left.push_back(*p);
+        } else if (l->is_array()) {
+          for (size_t k = 0; k < l->get_array().size(); ++k)
+            if (auto p = path_at(l->get_array()[k], rat + "/left/" + std::to_string(k), errors)) rule.left.push_back(*p);
+        }
+      }
+      if (auto* t = r.if_contains("transform")) {
+        auto tr = parse_transform(*t);
+        if (!tr) errors.add(rat + "/transform", tr.error().message);
+        else rule.transform = *tr;
+      }
+      if (rule.transform.is_constant) {
+        if (!rule.left.empty()) errors.add(rat + "/left", "a constant rule has no left field: it writes its value to the right");
+        if (rule.flow != Flow::kLeftToRight)
+          errors.add(rat + "/direction", "a constant rule must be \"direction\": \"left-to-right\"");
+      } else if (rule.left.empty()) {
+        errors.add(rat, "needs \"left\" (or a constant transform)");
+      }
+      if (rule.left.size() > 1 && !rule.transform.is_join)
+        errors.add(rat + "/transform", "several left fields need {\"join\": SEPARATOR}");
+      if (rule.transform.is_join && rule.left.size() < 2)
+        errors.add(rat + "/left", "a join needs at least two left fields");
+      for (const auto& p : rule.left) rule.key += (rule.key.empty() ? "" : "+") + p.text();
+      if (rule.key.empty()) rule.key = "=" + rule.right.text();
+      if (!keys.insert(rule.key).second) errors.add(rat + "/left", "maps " + rule.key + " a second time");
+      sp.rules.push_back(std::move(rule));
+    }
+    // Right fields named twice would fight.
+    std::set<std::string> rights;
+    for (size_t i = 0; i < sp.rules.size(); ++i)
+      if (!rights.insert(sp.rules[i].right.text()).second)
+        errors.add(at + "/mapping/" + std::to_string(i) + "/right", "writes " + sp.rules[i].right.text() + " a second time");
+    // What cannot travel: left fields no rule reads.
+    for (const auto& f : ls->fields) {
+      bool covered = false;
+      for (const auto& r : sp.rules)
+        for (const auto& p : r.left) covered = covered || p.text().starts_with(f) || f.starts_with(p.text());
+      if (!covered) sp.untravelled.push_back("left " + f + ": no mapping rule reads it");
+    }
+  } else {
+    if (ls->canonical != rs->canonical || ls->canonical == "custom")
+      errors.add(at, "left " + sp.left + " (" + ls->canonical + ") and right " + sp.right + " (" + rs->canonical +
+                         ") are not the same canonical type: add \"mapping\" rules");
+    std::set<std::string> rf(rs->fields.begin(), rs->fields.end()), lf(ls->fields.begin(), ls->fields.end());
+    for (const auto& f : ls->fields) {
+      keys.insert(f);
+      if (!rs->fields.empty() && !rf.contains(f)) sp.untravelled.push_back(f + ": kept by " + lm.id + ", not by " + rm.id);
+    }
+    for (const auto& f : rs->fields) {
+      keys.insert(f);
+      if (!ls->fields.empty() && !lf.contains(f)) sp.untravelled.push_back(f + ": kept by " + rm.id + ", not by " + lm.id);
+    }
+  }
+
+  if (auto* match = s.if_contains("match"); match && match->is_array()) {
+    for (size_t i = 0; i < match->get_array().size(); ++i) {
+      std::string mat = at + "/match/" + std::to_string(i);
+      const json::value& kv = match->get_array()[i];
+      json::array fields = kv.is_array() ? kv.get_array() : json::array{kv};
+      MatchKey key;
+      for (size_t k = 0; k < fields.size(); ++k) {
+        std::string fat = kv.is_array() ? mat + "/" + std::to_string(k) : mat;
+        const json::object& fo = fields[k].get_object();
+        MatchField mf;
+        mf.left = path_at(fo.at("left"), fat + "/left", errors);
+        if (fo.contains("right")) mf.right = path_at(fo.at("right"), fat + "/right", errors);
+        else if (sp.identity) mf.right = mf.left;
+        else errors.add(fat, "needs \"right\": the sides have different shapes");
+        auto norm = parse_normaliser(str(fo, "normalise", "exact"));
+        if (!norm) errors.add(fat + "/normalise", norm.error().message);
+        else mf.normalise = *norm;
+        key.label += (key.label.empty() ? "" : " + ") + (mf.left ? mf.left->text() : std::string("?"));
+        key.fields.push_back(std::move(mf));
+      }
+      sp.match.push_back(std::move(key));
+    }
+  }
+
+  if (auto* f = s.if_contains("filter"); f && f->is_object()) {
+    sp.filter_left = filter_of(f->get_object().if_contains("left"), at + "/filter/left", ls->canonical, errors);
+    sp.filter_right = filter_of(f->get_object().if_contains("right"), at + "/filter/right", rs->canonical, errors);
+  }
+
+  if (auto* c = s.if_contains("conflict"); c && c->is_object()) {
+    std::string p = str(c->get_object(), "policy", "newest");
+    sp.policy = p == "left-wins" ? Policy::kLeftWins
+                : p == "right-wins" ? Policy::kRightWins
+                : p == "keep-both"  ? Policy::kKeepBoth
+                : p == "manual"     ? Policy::kManual
+                                    : Policy::kNewest;
+    if (auto* owners = c->get_object().if_contains("owners"); owners && owners->is_object())
+      for (const auto& [k, v] : owners->get_object()) {
+        std::string key(k);
+        if (!keys.empty() && !keys.contains(key)) {
+          std::string known;
+          for (const auto& x : keys) known += (known.empty() ? "" : ", ") + x;
+          errors.add(at + "/conflict/owners/" + escape_token(key), "is not a field of this stream pair (fields: " + known + ")");
+          continue;
+        }
+        sp.owners[key] = v.get_string() == "left" ? Side::kLeft : Side::kRight;
+      }
+  }
+
+  if (auto* g = s.if_contains("guards"); g && g->is_object()) {
+    const json::object& go = g->get_object();
+    if (auto* x = go.if_contains("max_delete_share")) sp.guards.max_delete_share = x->to_number<double>();
+    if (auto* x = go.if_contains("max_update_share")) sp.guards.max_update_share = x->to_number<double>();
+    if (auto* x = go.if_contains("min_records")) sp.guards.min_records = x->to_number<long>();
+    if (auto* x = go.if_contains("refuse_empty_side")) sp.guards.refuse_empty_side = x->get_bool();
+    if (auto* x = go.if_contains("max_records")) sp.guards.max_records = x->to_number<long>();
+  }
+  return sp;
+}
+
+}  // namespace
+
+fs::path default_secrets_file() {
+  if (const char* e = std::getenv("ACCORD_SECRETS")) return e;
+  if (const char* x = std::getenv("XDG_CONFIG_HOME")) return fs::path(x) / "accord/secrets.json";
+  if (const char* h = std::getenv("HOME")) return fs::path(h) / ".config/accord/secrets.json";
+  return "secrets.json";
+}
+
+Result<std::string> read_secret(const fs::path& file, const std::string& name) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0)
+    return fail("secret \"" + name + "\": no secrets file " + file.string() +
+                " (create it, mode 0600, as {\"" + name + "\": \"…\"})");
+  if (st.st_mode & (S_IRWXG | S_IRWXO))
+    return fail("secret \"" + name + "\": " + file.string() +
+                " is readable by others; run chmod 600 " + file.string());
+  if (st.st_uid != ::geteuid())
+    return fail("secret \"" + name + "\": " + file.string() + " belongs to another user");
+  auto doc = parse_json_file(file);
+  if (!doc) return std::unexpected(doc.error());
+  if (!doc->is_object()) return fail(file.string() + ": must be a JSON object of name → secret");
+  auto* v = doc->get_object().if_contains(name);
+  if (!v || !v->is_string()) return fail("secret \"" + name + "\" is not in " + file.string());
+  return std::string(v->get_string());
+}
+
+Result<json::value> parse_json_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(file.string() + ": cannot read: " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  json::stream_parser p;
+  boost::system::error_code ec;
+  size_t used = p.write_some(text.data(), text.size(), ec);
+  if (!ec) p.finish(ec);
+  if (ec) {
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < used && i < text.size(); ++i) {
+      if (text[i] == '\n') ++line, col = 1;
+      else ++col;
+    }
+    return fail(file.string() + ": line " + std::to_string(line) + ", column " + std::to_string(col) +
+                ": not valid JSON: " + ec.message());
+  }
+  return p.release();
+}
+
+Result<Pipeline> load_pipeline(const fs::path& file, const Registry& registry, const LoadOptions& opts) {
+  auto parsed = parse_json_file(file);
+  if (!parsed) return std::unexpected(parsed.error());
+  json::value doc = std::move(*parsed);
+  Errors errors{file.string(), {}};
+  Pipeline p;
+  p.file = file;
+
+  fs::path admin = opts.admin_file;
+  if (admin.empty()) {
+    if (const char* e = std::getenv("ACCORD_ADMIN")) admin = e;
+    else if (std::error_code ec; fs::exists("/etc/accord/admin.json", ec)) admin = "/etc/accord/admin.json";
+  }
+  apply_admin(doc, admin, errors, p.locked_by_admin);
+  if (errors.any()) return std::unexpected(errors.failure());
+
+  validate_schema(pipeline_schema(), doc, errors, "");
+  if (errors.any()) return std::unexpected(errors.failure());
+
+  const json::object& o = doc.get_object();
+  p.name = o.at("name").get_string();
+  fs::path secrets = opts.secrets_file.empty() ? default_secrets_file() : opts.secrets_file;
+  const Manifest* manifests[2] = {nullptr, nullptr};
+  for (Side side : {Side::kLeft, Side::kRight}) {
+    const json::object& e = o.at(side_name(side)).get_object();
+    Endpoint ep;
+    ep.connector = e.at("connector").get_string();
+    ep.config = e.contains("config") ? e.at("config") : json::value(json::object());
+    const LoadedPlugin* plugin = registry.find(ep.connector);
+    std::string at = std::string("/") + side_name(side);
+    if (!plugin) {
+      std::string have;
+      for (const auto& q : registry.plugins()) have += (have.empty() ? "" : ", ") + q.manifest.id;
+      errors.add(at + "/connector", "no connector \"" + ep.connector + "\" is installed (installed: " +
+                                        (have.empty() ? "none" : have) + "; see accord plugins)");
+      continue;
+    }
+    manifests[side == Side::kLeft ? 0 : 1] = &plugin->manifest;
+    json::value placeholder = ep.config;
+    resolve_secrets(placeholder, false, secrets, errors, at + "/config");
+    validate_schema(plugin->manifest.config_schema, placeholder, errors, at + "/config");
+    ep.resolved_config = ep.config;
+    resolve_secrets(ep.resolved_config, true, secrets, errors, at + "/config");
+    // Properties the connector declares as paths ("format": "path") are
+    // relative to the pipeline file, not to wherever accord was started.
+    if (auto* props = plugin->manifest.config_schema.get_object().if_contains("properties"); props && props->is_object())
+      for (const auto& [k, spec] : props->get_object()) {
+        const json::object* so = spec.if_object();
+        if (!so || !so->contains("format") || so->at("format") != "path") continue;
+        for (json::value* cfg : {&ep.resolved_config, &ep.config})
+          if (auto* v = cfg->get_object().if_contains(k); v && v->is_string()) {
+            std::string val(v->get_string());
+            if (!val.empty() && val[0] != '/' && !val.starts_with("~/"))
+              *v = (fs::absolute(file).parent_path() / val).lexically_normal().string();
+          }
+      }
+    (side == Side::kLeft ? p.left : p.right) = std::move(ep);
+  }
+  if (errors.any()) return std::unexpected(errors.failure());
+
+  const json::array& streams = o.at("streams").get_array();
+  std::set<std::string> names;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    StreamPair sp = stream_pair_of(streams[i].get_object(), i, *manifests[0], *manifests[1], errors);
+    if (!names.insert(sp.name).second)
+      errors.add("/streams/" + std::to_string(i), "a second stream pair named \"" + sp.name + "\": give each a distinct \"name\"");
+    p.streams.push_back(std::move(sp));
+  }
+  if (errors.any()) return std::unexpected(errors.failure());
+
+  if (!opts.state_override.empty()) p.state_path = opts.state_override;
+  else if (o.contains("state")) {
+    fs::path sp = expand_home(std::string(o.at("state").get_string()));
+    p.state_path = sp.is_absolute() ? sp : fs::absolute(file).parent_path() / sp;
+  } else {
+    fs::path base;
+    if (const char* x = std::getenv("XDG_STATE_HOME")) base = x;
+    else if (const char* h = std::getenv("HOME")) base = fs::path(h) / ".local/state";
+    else base = ".";
+    p.state_path = base / "accord" / (p.name + ".sqlite");
+  }
+  return p;
+}
+
+}  // namespace accord

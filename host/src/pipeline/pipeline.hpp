@@ -1,0 +1,125 @@
+// A pipeline: two connectors, and the stream pairs synced between them, as
+// read from a pipeline file (docs/pipelines.md), layered under an
+// administrator's file, checked against schema/pipeline.schema.json and
+// against the connectors' manifests, with secrets resolved.
+#pragma once
+
+#include "common/result.hpp"
+#include "mapping/field_path.hpp"
+#include "mapping/transform.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace accord {
+
+class Registry;
+
+enum class Side { kLeft, kRight };
+inline const char* side_name(Side s) { return s == Side::kLeft ? "left" : "right"; }
+inline Side other(Side s) { return s == Side::kLeft ? Side::kRight : Side::kLeft; }
+
+enum class Flow { kBoth, kLeftToRight, kRightToLeft };
+
+struct Endpoint {
+  std::string connector;
+  boost::json::value config;           // as written (secrets unresolved): safe to print
+  boost::json::value resolved_config;  // secrets resolved: only for the connector
+};
+
+// One mapping rule: field(s) on the left ⇄ one field on the right.
+struct Rule {
+  std::vector<FieldPath> left;  // empty for a constant written to the right
+  FieldPath right;
+  Flow flow = Flow::kBoth;
+  Transform transform;
+  std::string key;  // the field's name in the pair form (and in owners, diffs)
+};
+
+struct MatchField {
+  std::optional<FieldPath> left, right;
+  std::function<std::string(const boost::json::value&)> normalise;
+};
+struct MatchKey {
+  std::vector<MatchField> fields;
+  std::string label;  // for reports: "/emails/*/address"
+};
+
+struct Predicate {
+  std::string kind;  // category-contains, category-lacks, not-private, equals, in, exists, date, max-size, type
+  std::optional<FieldPath> field;
+  boost::json::value value;
+  std::string after, before;
+};
+struct Filter {
+  std::vector<Predicate> all;  // every predicate must hold
+  bool empty() const { return all.empty(); }
+};
+
+enum class Policy { kNewest, kLeftWins, kRightWins, kKeepBoth, kManual };
+const char* policy_name(Policy p);
+
+struct Guards {
+  double max_delete_share = 0.5;
+  double max_update_share = 0.5;
+  long min_records = 10;
+  bool refuse_empty_side = true;
+  long max_records = 0;  // 0: no limit
+};
+
+struct StreamPair {
+  std::string name;                 // "contact-crm_contact" unless named
+  std::string left, right;          // stream names
+  std::string left_canonical, right_canonical;
+  bool to_right = true, to_left = true;
+  std::set<std::string> ops_to_right{"create", "update", "delete"}, ops_to_left{"create", "update", "delete"};
+  bool identity = true;             // no rules: the canonical records map one to one
+  std::vector<Rule> rules;
+  std::vector<MatchKey> match;
+  Filter filter_left, filter_right;
+  Policy policy = Policy::kNewest;
+  std::map<std::string, Side> owners;  // field key → the side that owns it
+  Guards guards;
+  std::vector<std::string> untravelled;  // canonical fields that cannot travel (report)
+  std::string pointer;                   // "/streams/0", for messages
+  bool allowed(Side target, const std::string& op) const {
+    return target == Side::kRight ? to_right && ops_to_right.contains(op) : to_left && ops_to_left.contains(op);
+  }
+};
+
+struct Pipeline {
+  std::filesystem::path file;
+  std::string name;
+  std::filesystem::path state_path;
+  Endpoint left, right;
+  std::vector<StreamPair> streams;
+  std::vector<std::string> locked_by_admin;  // pointers fixed by the administrator
+  const Endpoint& endpoint(Side s) const { return s == Side::kLeft ? left : right; }
+};
+
+struct LoadOptions {
+  std::filesystem::path admin_file;    // empty: $ACCORD_ADMIN, else /etc/accord/admin.json if present
+  std::filesystem::path secrets_file;  // empty: $ACCORD_SECRETS, else ~/.config/accord/secrets.json
+  std::filesystem::path state_override;
+};
+
+// Loads and checks a pipeline. Every message names the file and the JSON
+// pointer of the offending key, and says what is expected; several are
+// joined with newlines.
+Result<Pipeline> load_pipeline(const std::filesystem::path& file, const Registry& registry, const LoadOptions& opts);
+
+// Reads a secret from the secrets file (0600, a JSON object of name → string).
+Result<std::string> read_secret(const std::filesystem::path& secrets_file, const std::string& name);
+std::filesystem::path default_secrets_file();
+
+// Parses JSON text; the failure names the line and column.
+Result<boost::json::value> parse_json_file(const std::filesystem::path& file);
+
+}  // namespace accord
