@@ -19,13 +19,30 @@ Keeps two systems in accord: a three-way, field-level, two-way sync between
 connector plugins, driven by a pipeline file.
 
 verbs:
-  plugins              list installed connectors: id, version, ABI, path,
-                       streams, fields, capabilities (refused files on stderr)
-  plugins show ID      a connector's configuration options, from its schema
+  run PIPELINE [--force]        plan and apply: sync the two sides
+  plan PIPELINE [--out PLAN] [--all]
+                                what a run would do: every create, update,
+                                delete and conflict, with field diffs; writes
+                                nothing
+  apply PLAN [--force]          apply exactly a saved plan; refused if either
+                                side or the state moved since it was made
+  validate PIPELINE             check a pipeline; show what cannot travel
+  status PIPELINE               last runs, counts, quarantine, conflicts
+  conflicts list PIPELINE       conflicts left for a person to decide
+  conflicts resolve PIPELINE ID --take left|right
+  plugins                       list installed connectors: id, version, ABI,
+                                path, streams, fields, capabilities
+  plugins show ID               a connector's configuration options
 
 options:
   --plugin-dir DIR     also load plugins from DIR (searched first; repeatable)
   --json               one JSON object per line on stdout
+  --admin FILE         the administrator's settings (default $ACCORD_ADMIN,
+                       else /etc/accord/admin.json when present)
+  --secrets FILE       secrets for {"$secret": NAME} (default $ACCORD_SECRETS,
+                       else ~/.config/accord/secrets.json; must be mode 0600)
+  --state FILE         the state database (default: the pipeline's "state",
+                       else $XDG_STATE_HOME/accord/NAME.sqlite)
   --version            print the version and the connector ABI it speaks
   --help               this text
 
@@ -33,7 +50,8 @@ Plugins are searched in --plugin-dir folders, then ACCORD_PLUGIN_PATH
 (colon-separated), then <prefix>/lib/accord/plugins.
 
 exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 connector missing
-or refused. See docs/cli.md.
+or refused, 5 some records failed or wait for a decision, 6 a guard refused,
+7 locked by another run, 8 a saved plan is out of date. See docs/cli.md.
 )";
 
 }  // namespace
@@ -53,6 +71,12 @@ int main(int argc, char** argv) {
       return exit_code::kOk;
     } else if (a == "--json") {
       opts.json = true;
+    } else if ((a == "--admin" || a == "--secrets" || a == "--state") && rest.empty()) {
+      if (i + 1 >= argc) {
+        std::cerr << "accord: " << a << " needs a file\n";
+        return exit_code::kUsage;
+      }
+      (a == "--admin" ? opts.admin_file : a == "--secrets" ? opts.secrets_file : opts.state_file) = argv[++i];
     } else if (a == "--plugin-dir" || a.starts_with("--plugin-dir=")) {
       std::string v;
       if (a == "--plugin-dir") {
@@ -84,6 +108,12 @@ int main(int argc, char** argv) {
     return s == "--json";
   });
   if (verb == "plugins") return cli::plugins_verb(opts, rest);
+  if (verb == "validate") return cli::validate_verb(opts, rest);
+  if (verb == "plan") return cli::plan_verb(opts, rest, false);
+  if (verb == "run") return cli::plan_verb(opts, rest, true);
+  if (verb == "apply") return cli::apply_verb(opts, rest);
+  if (verb == "status") return cli::status_verb(opts, rest);
+  if (verb == "conflicts") return cli::conflicts_verb(opts, rest);
   std::cerr << "accord: unknown verb \"" << verb << "\" (see accord --help)\n";
   return exit_code::kUsage;
 }

@@ -70,16 +70,25 @@ fs::path prepare_folder(const fs::path& folder, const fs::path& index) {
 }  // namespace
 
 FolderBackend::FolderBackend(fs::path folder, fs::path index, std::map<std::string, FileFormat> formats,
-                             size_t batch_size, Logger log)
+                             size_t batch_size, Logger log, FormatFactory factory)
     : folder_(std::move(folder)),
       db_(prepare_folder(folder_, index).string()),
       batch_(batch_size),
-      log_(std::move(log)) {
-  for (auto& [name, f] : formats) streams_[name] = Stream{std::move(f), nullptr};
+      log_(std::move(log)),
+      factory_(std::move(factory)) {
+  for (auto& [name, f] : formats) streams_[name] = Stream{std::move(f), nullptr, folder_};
 }
 
 FolderBackend::Stream& FolderBackend::stream(const std::string& name) {
   auto it = streams_.find(name);
+  if (it == streams_.end() && factory_)
+    if (auto f = factory_(name)) {
+      fs::path dir = folder_ / name;
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec) throw accord::Error(ACCORD_ERROR, dir.string() + ": cannot create: " + ec.message());
+      it = streams_.emplace(name, Stream{std::move(*f), nullptr, dir}).first;
+    }
   if (it == streams_.end()) {
     std::string have;
     for (const auto& [n, s] : streams_) have += (have.empty() ? "" : ", ") + n;
@@ -102,7 +111,7 @@ void FolderBackend::scan(const std::string& name) {
   };
   std::vector<Changed> changed;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(folder_, ec)) {
+  for (const auto& e : fs::directory_iterator(s.dir, ec)) {
     std::string fname = e.path().filename().string();
     if (fname.starts_with(".") || !fname.ends_with(s.format.extension) || !e.is_regular_file()) continue;
     Stat st = stat_of(e.path());
@@ -116,7 +125,7 @@ void FolderBackend::scan(const std::string& name) {
     }
     changed.push_back({fname, st, ""});
   }
-  if (ec) throw accord::Error(ACCORD_ERROR, folder_.string() + ": cannot list: " + ec.message());
+  if (ec) throw accord::Error(ACCORD_ERROR, s.dir.string() + ": cannot list: " + ec.message());
   // Oldest change first.
   std::sort(changed.begin(), changed.end(), [](const Changed& a, const Changed& b) {
     return a.st.mtime_ns != b.st.mtime_ns ? a.st.mtime_ns < b.st.mtime_ns : a.id < b.id;
@@ -127,7 +136,7 @@ void FolderBackend::scan(const std::string& name) {
     if (++n % 256 == 0 && cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
     std::string text;
     try {
-      text = read_file(folder_ / c.id);
+      text = read_file(s.dir / c.id);
     } catch (const accord::Error& e) {
       log_(ACCORD_LOG_WARN, e.what());
       continue;
@@ -142,7 +151,7 @@ void FolderBackend::scan(const std::string& name) {
     try {
       parsed = s.format.parse(text);
     } catch (const std::exception& e) {
-      log_(ACCORD_LOG_WARN, (folder_ / c.id).string() + ": skipped, cannot parse: " + e.what() +
+      log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + ": skipped, cannot parse: " + e.what() +
                                 " (the file is left as it is; fix it or move it away)");
       log.set_ignored(c.id, c.st.size, c.st.mtime_ns);
       continue;
@@ -164,7 +173,7 @@ void FolderBackend::scan(const std::string& name) {
     log.put(r);
   }
   for (auto& [id, r] : indexed) {
-    if (r.seq == -1 || fs::exists(folder_ / id)) continue;  // seen, or unreadable but present
+    if (r.seq == -1 || fs::exists(s.dir / id)) continue;  // seen, or unreadable but present
     Row gone;
     gone.id = id;
     gone.deleted = true;
@@ -175,11 +184,11 @@ void FolderBackend::scan(const std::string& name) {
 
 std::string FolderBackend::read_changes(const std::string& name, const std::string& cursor) {
   Stream& s = stream(name);
-  if (s.log->caught_up(cursor)) scan(name);
+  if (s.log->starts_listing(cursor)) scan(name);
   return s.log->read_batch(cursor, batch_);
 }
 
-std::string FolderBackend::file_name_for(const json::object& data, const FileFormat& f) const {
+std::string FolderBackend::file_name_for(const json::object& data, const FileFormat& f, const fs::path& dir) const {
   std::string base;
   if (auto* uid = data.if_contains("uid"); uid && uid->is_string()) {
     std::string u(uid->get_string());
@@ -194,7 +203,7 @@ std::string FolderBackend::file_name_for(const json::object& data, const FileFor
     base = b;
   }
   std::string name = base + f.extension;
-  for (int n = 2; fs::exists(folder_ / name); ++n) name = base + "-" + std::to_string(n) + f.extension;
+  for (int n = 2; fs::exists(dir / name); ++n) name = base + "-" + std::to_string(n) + f.extension;
   return name;
 }
 
@@ -241,12 +250,12 @@ std::string FolderBackend::apply(const std::string& name, std::string_view ops_j
             results.push_back({"ok", existing->id, existing->version, ""});
             continue;
           }
-        std::string fname = file_name_for(op.data, s.format);
+        std::string fname = file_name_for(op.data, s.format, s.dir);
         std::string text = s.format.serialize(op.data, op.idempotency_key, {});
         // index first, in the same transaction: a crash after the rename and
         // before the commit leaves a file the next scan indexes (with its key)
-        write_file(folder_ / fname, text);
-        Stat st = stat_of(folder_ / fname);
+        write_file(s.dir / fname, text);
+        Stat st = stat_of(s.dir / fname);
         auto parsed = s.format.parse(text);
         Row r;
         r.id = fname;
@@ -261,10 +270,10 @@ std::string FolderBackend::apply(const std::string& name, std::string_view ops_j
         results.push_back({"ok", r.id, r.version, ""});
         continue;
       }
-      fs::path p = folder_ / op.id;
+      fs::path p = s.dir / op.id;
       auto cur = log.get(op.id);
       if (op.id.find('/') != std::string::npos || op.id.starts_with(".") || !fs::exists(p)) {
-        results.push_back(op_error("error", "no record " + op.id + " in " + folder_.string(), op.id));
+        results.push_back(op_error("error", "no record " + op.id + " in " + s.dir.string(), op.id));
         continue;
       }
       std::string old = read_file(p);
@@ -279,7 +288,7 @@ std::string FolderBackend::apply(const std::string& name, std::string_view ops_j
       if (op.op == "delete") {
         if (::unlink(p.c_str()) != 0)
           throw accord::Error(ACCORD_ERROR, p.string() + ": cannot delete: " + std::strerror(errno));
-        fsync_path(folder_, O_RDONLY | O_DIRECTORY);
+        fsync_path(s.dir, O_RDONLY | O_DIRECTORY);
         r.deleted = true;
         log.put(r);
         tx.commit();

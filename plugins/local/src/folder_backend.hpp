@@ -1,8 +1,8 @@
 // The folder backends: one file per record (.vcf contacts; .ics events and
 // tasks), indexed by a record log kept in <folder>/.accord/index.sqlite.
 //
-// A read rescans the folder only when the caller has caught up with the
-// index: files whose size and mtime match the index are not opened; changed
+// A read rescans the folder when it begins a listing (not when it continues
+// one that answered "more"): files whose size and mtime match the index are not opened; changed
 // ones are hashed (same hash: only the stat is refreshed) and re-parsed, and
 // get new sequence numbers in mtime order, oldest first. A file that vanished
 // becomes a tombstone. A file that cannot be parsed is reported by path once
@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace local {
@@ -43,8 +44,11 @@ struct FileFormat {
 class FolderBackend : public Backend {
  public:
   using Logger = std::function<void(int32_t level, const std::string& msg)>;
+  // Makes the format of a stream not in `formats` (json folders: any name),
+  // kept in a subfolder named after the stream; nullopt: no such stream.
+  using FormatFactory = std::function<std::optional<FileFormat>(const std::string& stream)>;
   FolderBackend(std::filesystem::path folder, std::filesystem::path index, std::map<std::string, FileFormat> formats,
-                size_t batch_size, Logger log);
+                size_t batch_size, Logger log, FormatFactory factory = nullptr);
   std::string read_changes(const std::string& stream, const std::string& cursor) override;
   std::string apply(const std::string& stream, std::string_view ops_json) override;
   std::string fetch(const std::string& stream, std::string_view ids_json) override;
@@ -56,9 +60,10 @@ class FolderBackend : public Backend {
   struct Stream {
     FileFormat format;
     std::unique_ptr<RecordLog> log;
+    std::filesystem::path dir;
   };
   Stream& stream(const std::string& name);
-  std::string file_name_for(const boost::json::object& data, const FileFormat& f) const;
+  std::string file_name_for(const boost::json::object& data, const FileFormat& f, const std::filesystem::path& dir) const;
   void write_file(const std::filesystem::path& p, const std::string& content) const;
 
   std::filesystem::path folder_;
@@ -66,6 +71,7 @@ class FolderBackend : public Backend {
   std::map<std::string, Stream> streams_;
   size_t batch_;
   Logger log_;
+  FormatFactory factory_;
 };
 
 }  // namespace local

@@ -31,8 +31,8 @@ const std::string& manifest() {
       "additionalProperties": false,
       "required": ["backend", "path"],
       "properties": {
-        "backend": {"type": "string", "enum": ["sqlite", "vcard", "icalendar"],
-          "description": "sqlite: an embedded record store (any stream, a real change feed); vcard: a folder of .vcf files (stream contact); icalendar: a folder of .ics files (streams event and task)"},
+        "backend": {"type": "string", "enum": ["sqlite", "vcard", "icalendar", "json"],
+          "description": "sqlite: an embedded record store (any stream, a real change feed); vcard: a folder of .vcf files (stream contact); icalendar: a folder of .ics files (streams event and task); json: a folder per stream of .json files, one record each"},
         "path": {"type": "string", "format": "path",
           "description": "the SQLite file (sqlite) or the folder (vcard, icalendar); created when missing. ~ is your home folder"},
         "index_path": {"type": "string", "format": "path",
@@ -93,8 +93,8 @@ Config parse_config(std::string_view text) {
   };
   Config c;
   c.backend = str("backend", true);
-  if (c.backend != "sqlite" && c.backend != "vcard" && c.backend != "icalendar")
-    bad("\"backend\" must be one of sqlite, vcard, icalendar (got \"" + c.backend + "\")");
+  if (c.backend != "sqlite" && c.backend != "vcard" && c.backend != "icalendar" && c.backend != "json")
+    bad("\"backend\" must be one of sqlite, vcard, icalendar, json (got \"" + c.backend + "\")");
   c.path = expand(str("path", true));
   if (auto ip = str("index_path", false); !ip.empty()) c.index_path = expand(ip);
   else c.index_path = c.path / ".accord" / "index.sqlite";
@@ -140,6 +140,57 @@ std::map<std::string, FileFormat> icalendar_formats() {
   return out;
 }
 
+// Pretty JSON for files people edit by hand: two-space indent, one member a line.
+void pretty(std::string& out, const json::value& v, int depth) {
+  std::string pad(static_cast<size_t>(depth + 1) * 2, ' '), end_pad(static_cast<size_t>(depth) * 2, ' ');
+  if (const json::object* o = v.if_object(); o && !o->empty()) {
+    out += "{\n";
+    size_t i = 0;
+    for (const auto& [k, x] : *o) {
+      out += pad + json::serialize(json::value(k)) + ": ";
+      pretty(out, x, depth + 1);
+      out += ++i < o->size() ? ",\n" : "\n";
+    }
+    out += end_pad + "}";
+  } else if (const json::array* a = v.if_array(); a && !a->empty()) {
+    out += "[\n";
+    for (size_t i = 0; i < a->size(); ++i) {
+      out += pad;
+      pretty(out, (*a)[i], depth + 1);
+      out += i + 1 < a->size() ? ",\n" : "\n";
+    }
+    out += end_pad + "]";
+  } else {
+    out += json::serialize(v);
+  }
+}
+
+// The json backend: <path>/<stream>/<id>.json holds a record's data; the
+// idempotency key rides in a reserved member, "@accord".
+std::optional<FileFormat> json_format(const std::string& stream) {
+  (void)stream;
+  FileFormat f;
+  f.extension = ".json";
+  f.parse = [](std::string_view text) {
+    json::value v = json::parse(text);
+    if (!v.is_object()) throw std::runtime_error("a record file must hold a JSON object");
+    FileFormat::Parsed p;
+    p.data = std::move(v.get_object());
+    if (auto* meta = p.data.if_contains("@accord"); meta && meta->is_object())
+      if (auto* k = meta->get_object().if_contains("idempotency_key"); k && k->is_string()) p.idem = k->get_string();
+    p.data.erase("@accord");
+    return p;
+  };
+  f.serialize = [](const json::object& d, const std::string& idem, const std::vector<std::string>&) {
+    json::object o = d;
+    if (!idem.empty()) o["@accord"] = json::object{{"idempotency_key", idem}};
+    std::string out;
+    pretty(out, o, 0);
+    return out + "\n";
+  };
+  return f;
+}
+
 class LocalConnector : public accord::Connector {
  public:
   LocalConnector(const accord::Host& host, std::string_view config) : Connector(host) {
@@ -149,9 +200,19 @@ class LocalConnector : public accord::Connector {
       if (c.path.has_parent_path()) fs::create_directories(c.path.parent_path(), ec);
       backend_ = std::make_unique<SqliteBackend>(c.path.string(), c.batch_size);
     } else {
-      auto formats = c.backend == "vcard" ? vcard_formats(c.vcard_version) : icalendar_formats();
+      auto formats = c.backend == "vcard"       ? vcard_formats(c.vcard_version)
+                     : c.backend == "icalendar" ? icalendar_formats()
+                                                : std::map<std::string, FileFormat>{};
+      FolderBackend::FormatFactory factory;
+      if (c.backend == "json") factory = [](const std::string& stream) -> std::optional<FileFormat> {
+        bool ok = !stream.empty() && stream[0] >= 'a' && stream[0] <= 'z';
+        for (char ch : stream) ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
+        if (!ok) return std::nullopt;
+        return json_format(stream);
+      };
       backend_ = std::make_unique<FolderBackend>(c.path, c.index_path, std::move(formats), c.batch_size,
-                                                 [this](int32_t level, const std::string& m) { this->host().log(level, m); });
+                                                 [this](int32_t level, const std::string& m) { this->host().log(level, m); },
+                                                 std::move(factory));
     }
     backend_->cancelled = [this] { return cancelled(); };
   }

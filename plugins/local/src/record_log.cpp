@@ -73,6 +73,15 @@ static Db& prepared(Db& db, const std::string& table) {
   db.exec("CREATE INDEX IF NOT EXISTS \"" + table + "_seq\" ON \"" + table + "\"(seq)");
   db.exec("CREATE TABLE IF NOT EXISTS \"" + table + "_ignored\"(id TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER)");
   db.exec("CREATE UNIQUE INDEX IF NOT EXISTS \"" + table + "_idem\" ON \"" + table + "\"(idem) WHERE idem IS NOT NULL");
+  // Any SQLite tool may edit a record's data (UPDATE … SET data = …): the
+  // trigger gives the edit the next sequence number, so the change feed sees
+  // it. Our own writes set seq themselves (INSERT OR REPLACE) and skip it.
+  db.exec("CREATE TRIGGER IF NOT EXISTS \"" + table + "_outside_edit\" AFTER UPDATE OF data ON \"" + table +
+          "\" WHEN NEW.seq = OLD.seq BEGIN"
+          " UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq';"
+          " UPDATE \"" + table + "\" SET seq = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'),"
+          " version = (SELECT value FROM meta WHERE key = 'seq'),"
+          " modified = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = NEW.id; END");
   return db;
 }
 
@@ -118,6 +127,7 @@ namespace {
 struct Cursor {
   int64_t seq = 0;
   bool full = true;
+  bool continuation = false;
 };
 
 Cursor parse_cursor(const std::string& c, const std::string& epoch, int64_t current) {
@@ -125,13 +135,18 @@ Cursor parse_cursor(const std::string& c, const std::string& epoch, int64_t curr
   auto expired = [&](const std::string& why) {
     return accord::Error(ACCORD_CURSOR_EXPIRED, "cursor \"" + c + "\" " + why + "; a full listing is needed");
   };
-  // v1.<epoch>.<seq>[.f]
+  // v1.<epoch>.<seq>[.f|.c]: .f and .c continue a full listing or a change
+  // listing that answered "more"; no suffix: a listing that was complete
   std::string prefix = "v1." + epoch + ".";
   if (c.compare(0, prefix.size(), prefix) != 0) throw expired("was not issued by this store");
   std::string rest = c.substr(prefix.size());
   Cursor out;
-  out.full = rest.ends_with(".f");
-  if (out.full) rest.resize(rest.size() - 2);
+  out.full = false;
+  if (rest.ends_with(".f") || rest.ends_with(".c")) {
+    out.full = rest.ends_with(".f");
+    out.continuation = true;
+    rest.resize(rest.size() - 2);
+  }
   try {
     size_t used = 0;
     out.seq = std::stoll(rest, &used);
@@ -144,10 +159,9 @@ Cursor parse_cursor(const std::string& c, const std::string& epoch, int64_t curr
 }
 }  // namespace
 
-bool RecordLog::caught_up(const std::string& cursor) {
+bool RecordLog::starts_listing(const std::string& cursor) {
   if (cursor.empty()) return true;
-  int64_t cur = current_seq();
-  return parse_cursor(cursor, epoch_, cur).seq >= cur;
+  return !parse_cursor(cursor, epoch_, current_seq()).continuation;
 }
 
 std::string RecordLog::read_batch(const std::string& cursor, size_t limit) {
@@ -187,7 +201,7 @@ std::string RecordLog::read_batch(const std::string& cursor, size_t limit) {
   // sequence: changes already seen (tombstones skipped by a full listing)
   // are not replayed.
   if (!more) last = std::max(last, current);
-  out += "],\"cursor\":\"v1." + epoch_ + "." + std::to_string(last) + (c.full && more ? ".f" : "") +
+  out += "],\"cursor\":\"v1." + epoch_ + "." + std::to_string(last) + (more ? (c.full ? ".f" : ".c") : "") +
          "\",\"more\":" + (more ? "true}" : "false}");
   return out;
 }

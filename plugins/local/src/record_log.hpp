@@ -4,7 +4,7 @@
 // read_changes the same way: rows with seq > cursor, in seq order (oldest
 // change first), tombstones included, never a rescan of everything.
 //
-// Cursors are "v1.<epoch>.<seq>[.f]": the epoch is random per database, so a
+// Cursors are "v1.<epoch>.<seq>[.f|.c]": the epoch is random per database, so a
 // cursor of another (or recreated) store is refused as CURSOR_EXPIRED.
 #pragma once
 
@@ -43,8 +43,9 @@ class RecordLog {
   // The batch JSON for the changes after `cursor` ("" = full listing).
   // Throws accord::Error(CURSOR_EXPIRED) for a cursor it did not issue.
   std::string read_batch(const std::string& cursor, size_t limit);
-  // True when the cursor has seen every row (a folder backend rescans then).
-  bool caught_up(const std::string& cursor);
+  // True when the cursor begins a listing rather than continuing one that
+  // answered "more" (a folder backend rescans the folder then).
+  bool starts_listing(const std::string& cursor);
 
   std::optional<Row> get(const std::string& id);
   // {"records":[…]} for the live records among ids (fetch()).

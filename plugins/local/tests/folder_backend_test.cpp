@@ -189,3 +189,19 @@ TEST(FolderIcalendarTest, EventAndTaskStreamsShareOneFolder) {
   EXPECT_EQ(tasks.records[0].at_pointer("/data/title"), "Do");
   EXPECT_THROW(b.read_changes("contact", ""), accord::Error);
 }
+
+// Regression: our own writes advance the index; the next listing must still
+// rescan the folder, or an edit made since is missed until a later run.
+TEST_F(Fixture, ListingAfterOwnWritesStillSeesOutsideEdits) {
+  auto b = make();
+  write(dir.path / "book/a.vcf", card("a", "Ay"), -30);
+  auto first = read_all(*b, "contact", "");
+  local::test::apply(*b, "contact", json::array{json::object{
+      {"op", "create"}, {"data", json::object{{"uid", "n"}, {"name", json::object{{"full", "New"}}}}}}});
+  write(dir.path / "book/a.vcf", card("a", "Ay Edited"), 5);
+  auto next = read_all(*b, "contact", first.cursor);
+  bool saw_edit = false;
+  for (auto& r : next.records)
+    if (r.at("id") == "a.vcf") saw_edit = r.at_pointer("/data/name/full") == "Ay Edited";
+  EXPECT_TRUE(saw_edit) << json::serialize(next.records);
+}

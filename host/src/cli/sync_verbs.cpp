@@ -1,0 +1,411 @@
+// `accord validate|plan|apply|run|status|conflicts`: the verbs over pipelines.
+#include "cli/exit_codes.hpp"
+#include "cli/options.hpp"
+#include "engine/sync_run.hpp"
+#include "pipeline/pipeline.hpp"
+#include "plugins/registry.hpp"
+#include "state/state_store.hpp"
+
+#include <boost/json.hpp>
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace accord::cli {
+
+namespace {
+
+struct Args {
+  std::vector<std::string> positional;
+  std::optional<std::string> out, take;
+  bool force = false, all = false;
+};
+
+std::optional<Args> parse_args(const std::vector<std::string>& in, const char* verb) {
+  Args a;
+  for (size_t i = 0; i < in.size(); ++i) {
+    const std::string& s = in[i];
+    auto value = [&]() -> std::optional<std::string> {
+      if (i + 1 >= in.size()) {
+        std::cerr << "accord " << verb << ": " << s << " needs a value\n";
+        return std::nullopt;
+      }
+      return in[++i];
+    };
+    if (s == "--out") {
+      if (!(a.out = value())) return std::nullopt;
+    } else if (s == "--take") {
+      if (!(a.take = value())) return std::nullopt;
+    } else if (s == "--force") {
+      a.force = true;
+    } else if (s == "--all") {
+      a.all = true;
+    } else if (s.starts_with("--")) {
+      std::cerr << "accord " << verb << ": unknown option " << s << " (see accord --help)\n";
+      return std::nullopt;
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+void emit(const GlobalOptions& o, const json::object& obj) {
+  if (o.json) std::cout << json::serialize(obj) << "\n";
+}
+
+int invalid(const GlobalOptions& o, const Failure& f, int code) {
+  if (o.json) emit(o, json::object{{"type", "error"}, {"message", f.message}, {"exit", code}});
+  else std::cerr << "accord: " << f.message << "\n";
+  return code;
+}
+
+Result<Pipeline> load(const GlobalOptions& o, const Registry& reg, const std::string& file) {
+  LoadOptions lo;
+  lo.admin_file = o.admin_file;
+  lo.secrets_file = o.secrets_file;
+  lo.state_override = o.state_file;
+  for (const auto& r : reg.refusals())
+    if (!o.json) std::cerr << "accord: refused " << r.line() << "\n";
+  return load_pipeline(file, reg, lo);
+}
+
+std::string show(const std::optional<json::value>& v) {
+  if (!v) return "(none)";
+  std::string s = json::serialize(*v);
+  return s.size() > 60 ? s.substr(0, 57) + "…" : s;
+}
+
+json::value changes_json(const Changes& c) {
+  json::object o;
+  for (const auto& [k, v] : c) o[k] = v ? *v : json::value(nullptr);
+  return o;
+}
+
+// Prints a run's plan or results, in text or one JSON object per line.
+void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r, bool all) {
+  for (const auto& pr : r.pairs) {
+    if (o.json) {
+      for (const auto& op : pr.ops)
+        emit(o, json::object{{"type", "op"}, {"pair", pr.name}, {"side", side_name(op.side)}, {"op", op.op},
+                             {"id", op.id}, {"source_id", op.source_id}, {"label", op.label},
+                             {"fields", changes_json(op.changes)}});
+      for (const auto& c : pr.conflicts)
+        emit(o, json::object{{"type", "conflict"}, {"pair", pr.name}, {"left_id", c.left_id}, {"right_id", c.right_id},
+                             {"field", c.field}, {"left", c.left ? *c.left : json::value(nullptr)},
+                             {"right", c.right ? *c.right : json::value(nullptr)}, {"resolution", c.resolution}});
+      for (const auto& n : pr.notes) emit(o, json::object{{"type", "note"}, {"pair", pr.name}, {"message", n}});
+      json::object counts;
+      for (Side s : {Side::kLeft, Side::kRight})
+        for (const char* op : {"create", "update", "delete"}) {
+          long n = 0;
+          for (const auto& x : pr.ops) n += x.side == s && x.op == op;
+          counts[std::string(side_name(s)) + "_" + op] = n;
+        }
+      json::array untravelled;
+      for (const auto& u : pr.untravelled) untravelled.emplace_back(u);
+      json::array forced;
+      for (const auto& f : pr.forced) forced.emplace_back(f);
+      emit(o, json::object{{"type", "pair"}, {"pair", pr.name}, {"left", pr.left_stream}, {"right", pr.right_stream},
+                           {"read_left", pr.read[0]}, {"read_right", pr.read[1]}, {"matched", pr.matched},
+                           {"counts", counts}, {"conflicts", pr.conflicts.size()}, {"applied", pr.applied},
+                           {"failed", pr.failed}, {"refused", pr.refused}, {"error", pr.error},
+                           {"untravelled", untravelled}, {"forced", forced}});
+      continue;
+    }
+    std::cout << pr.name << ": " << p.left.connector << " " << pr.left_stream << " ⇄ " << p.right.connector << " "
+              << pr.right_stream << "\n";
+    if (!pr.error.empty()) {
+      std::cout << "  error: " << pr.error << "\n";
+      continue;
+    }
+    std::cout << "  read " << pr.read[0] << " changed on the left, " << pr.read[1] << " on the right";
+    if (pr.matched) std::cout << "; linked " << pr.matched << " by match keys";
+    std::cout << "\n";
+    for (const auto& n : pr.notes) std::cout << "  note: " << n << "\n";
+    for (const auto& f : pr.forced) std::cout << "  forced past a guard: " << f << "\n";
+    if (!pr.refused.empty()) {
+      std::cout << "  refused: " << pr.refused << "\n";
+      continue;
+    }
+    if (pr.ops.empty() && pr.conflicts.empty()) {
+      std::cout << "  nothing to do\n";
+    } else {
+      for (Side s : {Side::kLeft, Side::kRight}) {
+        long c = 0, u = 0, d = 0;
+        for (const auto& x : pr.ops)
+          if (x.side == s) (x.op == "create" ? c : x.op == "update" ? u : d)++;
+        if (c + u + d)
+          std::cout << "  " << side_name(s) << ": " << c << " to create, " << u << " to update, " << d << " to delete\n";
+      }
+      size_t shown = 0;
+      for (const auto& op : pr.ops) {
+        if (!all && shown == 25) {
+          std::cout << "    … and " << pr.ops.size() - shown << " more (--all shows every one)\n";
+          break;
+        }
+        ++shown;
+        char mark = op.op == "create" ? '+' : op.op == "update" ? '~' : '-';
+        std::cout << "    " << mark << " " << side_name(op.side) << " " << op.op << " " << op.label;
+        if (!op.id.empty() && op.id != op.label) std::cout << " [" << op.id << "]";
+        std::cout << "\n";
+        if (op.op == "update")
+          for (const auto& [k, v] : op.changes) std::cout << "        " << k << " → " << show(v) << "\n";
+      }
+      for (const auto& c : pr.conflicts)
+        std::cout << "    ! conflict " << c.label << " " << c.field << ": left " << show(c.left) << ", right "
+                  << show(c.right) << ": " << c.resolution << "\n";
+    }
+    if (r.applied && (pr.applied || pr.failed))
+      std::cout << "  applied " << pr.applied << " writes" << (pr.failed ? ", " + std::to_string(pr.failed) + " failed (quarantined; see accord status)" : "")
+                << "\n";
+    if (!pr.untravelled.empty() && !r.applied) {
+      std::cout << "  fields that cannot travel between the sides:\n";
+      for (const auto& u : pr.untravelled) std::cout << "    " << u << "\n";
+    }
+  }
+}
+
+int exit_for(const RunReport& r) {
+  if (!r.stale.empty()) return exit_code::kPlanStale;
+  int code = exit_code::kOk;
+  for (const auto& pr : r.pairs) {
+    if (!pr.error.empty()) return exit_code::kFailure;
+    if (!pr.refused.empty())
+      code = pr.refused.find("plan again") != std::string::npos ? exit_code::kPlanStale : exit_code::kGuardRefused;
+    else if ((pr.failed || std::any_of(pr.conflicts.begin(), pr.conflicts.end(),
+                                       [](const ConflictReport& c) { return c.resolution.starts_with("left for you"); })) &&
+             code == exit_code::kOk)
+      code = exit_code::kIncomplete;
+  }
+  return code;
+}
+
+RunOptions run_options(const GlobalOptions& o, bool force) {
+  RunOptions ro;
+  ro.force = force;
+  bool tty = ::isatty(2) && !o.json;
+  if (tty) ro.progress = [](const std::string& line) { std::cerr << "\r\033[K" << line << std::flush; };
+  ro.log = [&o](int32_t level, const std::string& m) {
+    if (level < ACCORD_LOG_WARN) return;
+    if (o.json) std::cout << json::serialize(json::object{{"type", "log"}, {"message", m}}) << "\n";
+    else std::cerr << "accord: " << m << "\n";
+  };
+  return ro;
+}
+
+void end_progress(const RunOptions& ro) {
+  if (ro.progress) std::cerr << "\r\033[K" << std::flush;
+}
+
+int lock_or_failure(const GlobalOptions& o, const Failure& f) {
+  return invalid(o, f, f.message.find("is being synced by") != std::string::npos ? exit_code::kLocked : exit_code::kFailure);
+}
+
+}  // namespace
+
+int validate_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
+  auto a = parse_args(args, "validate");
+  if (!a || a->positional.size() != 1) {
+    std::cerr << "accord: usage: accord validate PIPELINE\n";
+    return exit_code::kUsage;
+  }
+  Registry reg = Registry::discover(o.plugin_dirs);
+  auto p = load(o, reg, a->positional[0]);
+  if (!p) return invalid(o, p.error(), exit_code::kInvalidInput);
+  if (o.json) {
+    for (const auto& sp : p->streams) {
+      json::array u;
+      for (const auto& x : sp.untravelled) u.emplace_back(x);
+      emit(o, json::object{{"type", "pair"}, {"pair", sp.name}, {"left", sp.left}, {"right", sp.right},
+                           {"policy", policy_name(sp.policy)}, {"untravelled", u}});
+    }
+    emit(o, json::object{{"type", "valid"}, {"pipeline", p->name}, {"state", p->state_path.string()}});
+    return exit_code::kOk;
+  }
+  std::cout << a->positional[0] << ": valid. pipeline \"" << p->name << "\": " << p->left.connector << " (left) ⇄ "
+            << p->right.connector << " (right); state " << p->state_path.string() << "\n";
+  for (const auto& sp : p->streams) {
+    std::cout << "  " << sp.name << ": " << sp.left << " ⇄ " << sp.right << ", "
+              << (sp.to_left && sp.to_right ? "both ways" : sp.to_right ? "left to right" : "right to left")
+              << ", conflicts: " << policy_name(sp.policy) << ", "
+              << (sp.identity ? "same canonical type" : std::to_string(sp.rules.size()) + " mapping rules") << ", "
+              << sp.match.size() << " match keys\n";
+    for (const auto& u : sp.untravelled) std::cout << "    cannot travel: " << u << "\n";
+  }
+  for (const auto& l : p->locked_by_admin) std::cout << "  locked by the administrator: " << l << "\n";
+  return exit_code::kOk;
+}
+
+int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool apply) {
+  const char* verb = apply ? "run" : "plan";
+  auto a = parse_args(args, verb);
+  if (!a || a->positional.size() != 1 || (apply && a->out)) {
+    std::cerr << "accord: usage: accord " << verb << " PIPELINE" << (apply ? " [--force]" : " [--out PLAN] [--all]") << "\n";
+    return exit_code::kUsage;
+  }
+  Registry reg = Registry::discover(o.plugin_dirs);
+  auto p = load(o, reg, a->positional[0]);
+  if (!p) return invalid(o, p.error(), exit_code::kInvalidInput);
+  RunOptions ro = run_options(o, a->force);
+  ro.apply = apply;
+  auto r = run_pipeline(*p, reg, ro);
+  end_progress(ro);
+  if (!r) return lock_or_failure(o, r.error());
+  print_report(o, *p, *r, a->all);
+  if (a->out) {
+    json::object pairs;
+    for (const auto& pr : r->pairs) {
+      json::array ops;
+      for (const auto& op : pr.ops)
+        ops.push_back(json::object{{"side", side_name(op.side)}, {"op", op.op}, {"id", op.id}, {"source_id", op.source_id},
+                                   {"label", op.label}, {"fields", changes_json(op.changes)}});
+      pairs[pr.name] = json::object{{"fingerprint", pr.fingerprint}, {"cursor_left", pr.cursor[0]},
+                                    {"cursor_right", pr.cursor[1]}, {"ops", ops}};
+    }
+    json::object plan{{"accord_plan", 1}, {"pipeline", p->name}, {"pipeline_file", fs::absolute(p->file).string()},
+                      {"generation", r->generation}, {"made", now_rfc3339()}, {"pairs", pairs}};
+    std::ofstream out(*a->out);
+    out << json::serialize(plan) << "\n";
+    if (!out) return invalid(o, Failure{ACCORD_ERROR, *a->out + ": cannot write the plan", 0}, exit_code::kFailure);
+    if (!o.json) std::cout << "plan saved to " << *a->out << "; apply it with: accord apply " << *a->out << "\n";
+  }
+  return exit_for(*r);
+}
+
+int apply_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
+  auto a = parse_args(args, "apply");
+  if (!a || a->positional.size() != 1) {
+    std::cerr << "accord: usage: accord apply PLAN [--force]\n";
+    return exit_code::kUsage;
+  }
+  const std::string& file = a->positional[0];
+  auto doc = parse_json_file(file);
+  if (!doc) return invalid(o, doc.error(), exit_code::kInvalidInput);
+  const json::object* plan = doc->if_object();
+  if (!plan || !plan->contains("accord_plan") || !plan->contains("pipeline_file") || !plan->contains("pairs") ||
+      !plan->contains("generation"))
+    return invalid(o, Failure{ACCORD_ERROR, file + ": /: not an Accord plan (make one with accord plan PIPELINE --out " + file + ")", 0},
+                   exit_code::kInvalidInput);
+  Registry reg = Registry::discover(o.plugin_dirs);
+  auto p = load(o, reg, std::string(plan->at("pipeline_file").as_string()));
+  if (!p) return invalid(o, p.error(), exit_code::kInvalidInput);
+  RunOptions ro = run_options(o, a->force);
+  ro.kind = "apply";
+  ro.expect_generation = plan->at("generation").to_number<int64_t>();
+  for (const auto& [name, pv] : plan->at("pairs").as_object()) {
+    const json::object& po = pv.as_object();
+    ro.expect_fingerprint[std::string(name)] = po.at("fingerprint").as_string();
+    ro.expect_cursor[std::string(name)] = {std::string(po.at("cursor_left").as_string()),
+                                           std::string(po.at("cursor_right").as_string())};
+  }
+  auto r = run_pipeline(*p, reg, ro);
+  end_progress(ro);
+  if (!r) return lock_or_failure(o, r.error());
+  if (!r->stale.empty()) return invalid(o, Failure{ACCORD_ERROR, file + ": " + r->stale, 0}, exit_code::kPlanStale);
+  print_report(o, *p, *r, a->all);
+  return exit_for(*r);
+}
+
+int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
+  auto a = parse_args(args, "status");
+  if (!a || a->positional.size() != 1) {
+    std::cerr << "accord: usage: accord status PIPELINE\n";
+    return exit_code::kUsage;
+  }
+  Registry reg = Registry::discover(o.plugin_dirs);
+  auto p = load(o, reg, a->positional[0]);
+  if (!p) return invalid(o, p.error(), exit_code::kInvalidInput);
+  if (!fs::exists(p->state_path)) {
+    if (o.json) emit(o, json::object{{"type", "status"}, {"pipeline", p->name}, {"runs", 0}});
+    else std::cout << "pipeline \"" << p->name << "\" has never run (state " << p->state_path.string() << ")\n";
+    return exit_code::kOk;
+  }
+  auto st = StateStore::open(p->state_path);
+  if (!st) return invalid(o, st.error(), exit_code::kFailure);
+  auto& s = **st;
+  auto runs = s.runs(10);
+  auto quarantine = s.quarantine_list();
+  auto conflicts = s.conflicts(true);
+  if (o.json) {
+    for (const auto& r : runs)
+      emit(o, json::object{{"type", "run"}, {"id", r.id}, {"kind", r.kind}, {"started", r.started},
+                           {"finished", r.finished}, {"status", r.status}, {"error", r.error}});
+    for (const auto& sp : p->streams)
+      emit(o, json::object{{"type", "pair"}, {"pair", sp.name}, {"links", s.count_links(sp.name)},
+                           {"left_records", s.count_live(sp.name, Side::kLeft)},
+                           {"right_records", s.count_live(sp.name, Side::kRight)}});
+    for (const auto& q : quarantine)
+      emit(o, json::object{{"type", "quarantine"}, {"pair", q.pair}, {"side", q.side}, {"id", q.id}, {"error", q.error},
+                           {"attempts", q.attempts}, {"next_retry", q.next_retry}});
+    emit(o, json::object{{"type", "status"}, {"pipeline", p->name}, {"conflicts", conflicts.size()},
+                         {"journal", s.journal_size()}, {"quarantined", quarantine.size()}});
+    return exit_code::kOk;
+  }
+  std::cout << "pipeline \"" << p->name << "\" (state " << p->state_path.string() << ")\n";
+  for (const auto& sp : p->streams)
+    std::cout << "  " << sp.name << ": " << s.count_links(sp.name) << " linked pairs; " << s.count_live(sp.name, Side::kLeft)
+              << " records on the left, " << s.count_live(sp.name, Side::kRight) << " on the right\n";
+  std::cout << "last runs:\n";
+  if (runs.empty()) std::cout << "  none\n";
+  for (const auto& r : runs)
+    std::cout << "  #" << r.id << " " << r.kind << " " << r.started << " → " << (r.finished.empty() ? "(did not finish)" : r.finished)
+              << " " << r.status << (r.error.empty() ? "" : ": " + r.error) << "\n";
+  std::cout << "open conflicts: " << conflicts.size() << (conflicts.empty() ? "" : " (accord conflicts list)") << "\n";
+  std::cout << "quarantined records: " << quarantine.size() << "\n";
+  for (const auto& q : quarantine)
+    std::cout << "  " << q.pair << " " << q.side << " " << q.id << ": " << q.error << " (attempt " << q.attempts
+              << ", next retry " << q.next_retry << ")\n";
+  if (auto j = s.journal_size()) std::cout << "interrupted writes waiting to be reconciled by the next run: " << j << "\n";
+  return exit_code::kOk;
+}
+
+int conflicts_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
+  auto a = parse_args(args, "conflicts");
+  bool list = a && a->positional.size() == 2 && a->positional[0] == "list";
+  bool resolve = a && a->positional.size() == 3 && a->positional[0] == "resolve" && a->take &&
+                 (*a->take == "left" || *a->take == "right");
+  if (!list && !resolve) {
+    std::cerr << "accord: usage: accord conflicts list PIPELINE | accord conflicts resolve PIPELINE ID --take left|right\n";
+    return exit_code::kUsage;
+  }
+  Registry reg = Registry::discover(o.plugin_dirs);
+  auto p = load(o, reg, a->positional[1]);
+  if (!p) return invalid(o, p.error(), exit_code::kInvalidInput);
+  auto st = StateStore::open(p->state_path);
+  if (!st) return invalid(o, st.error(), exit_code::kFailure);
+  if (list) {
+    auto cs = (*st)->conflicts(true);
+    for (const auto& c : cs) {
+      if (o.json)
+        emit(o, json::object{{"type", "conflict"}, {"id", c.id}, {"pair", c.pair}, {"left_id", c.left_id},
+                             {"right_id", c.right_id}, {"field", c.field}, {"left", json::parse(c.left_value)},
+                             {"right", json::parse(c.right_value)}, {"created", c.created}, {"decided", c.decided}});
+      else
+        std::cout << "#" << c.id << " " << c.pair << " " << c.left_id << " ⇄ " << c.right_id << " " << c.field << ": left "
+                  << c.left_value << ", right " << c.right_value
+                  << (c.decided.empty() ? "" : " (decided: " + c.decided + " wins at the next run)") << "\n";
+    }
+    if (cs.empty() && !o.json) std::cout << "no open conflicts\n";
+    return exit_code::kOk;
+  }
+  int64_t id = 0;
+  try {
+    id = std::stoll(a->positional[2]);
+  } catch (...) {
+    std::cerr << "accord: conflict ID must be a number (see accord conflicts list)\n";
+    return exit_code::kUsage;
+  }
+  auto r = (*st)->decide(id, *a->take == "left" ? Side::kLeft : Side::kRight);
+  if (!r) return invalid(o, r.error(), exit_code::kInvalidInput);
+  if (o.json) emit(o, json::object{{"type", "decided"}, {"id", id}, {"take", *a->take}});
+  else std::cout << "conflict #" << id << ": the " << *a->take << " side wins at the next run\n";
+  return exit_code::kOk;
+}
+
+}  // namespace accord::cli

@@ -1,0 +1,98 @@
+#include "engine/record_filter.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace json = boost::json;
+
+namespace accord {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool has_category(const json::value* cats, const std::string& want) {
+  if (!cats) return false;
+  std::string w = lower(want);
+  if (const json::object* o = cats->if_object()) {
+    for (const auto& [k, v] : *o)
+      if (lower(std::string(k)) == w && !(v.is_bool() && !v.get_bool())) return true;
+  } else if (const json::array* a = cats->if_array()) {
+    for (const auto& v : *a)
+      if (v.is_string() && lower(std::string(v.get_string())) == w) return true;
+  } else if (cats->is_string()) {
+    return lower(std::string(cats->get_string())) == w;
+  }
+  return false;
+}
+
+// "2026-01-01", "2026-01-01T10:00:00Z", or "now", "now-30d", "now+12h"
+std::string instant(const std::string& spec) {
+  if (!spec.starts_with("now")) return spec.substr(0, 19);
+  long amount = 0;
+  char unit = 'd';
+  if (spec.size() > 3) std::sscanf(spec.c_str() + 3, "%ld%c", &amount, &unit);
+  long secs = amount * (unit == 'h' ? 3600 : unit == 'm' ? 60 : 86400);
+  std::time_t t = std::time(nullptr) + secs;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[64];
+  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec);
+  return b;
+}
+
+bool holds(const Predicate& p, const json::value& root, const json::object& data) {
+  const json::value* v = p.field ? p.field->get(root) : nullptr;
+  if (p.kind == "any") return true;
+  if (p.kind == "category-contains") return has_category(v, std::string(p.value.get_string()));
+  if (p.kind == "category-lacks") return !has_category(v, std::string(p.value.get_string()));
+  if (p.kind == "not-private") {
+    for (const char* k : {"privacy", "sensitivity"})
+      if (auto* x = data.if_contains(k); x && x->is_string()) {
+        std::string s = lower(std::string(x->get_string()));
+        if (s == "private" || s == "secret" || s == "confidential") return false;
+      }
+    if (auto* x = data.if_contains("private"); x && x->is_bool() && x->get_bool()) return false;
+    return true;
+  }
+  if (p.kind == "equals") return v && *v == p.value;
+  if (p.kind == "in") {
+    if (!v) return false;
+    for (const auto& x : p.value.get_array())
+      if (x == *v) return true;
+    return false;
+  }
+  if (p.kind == "exists") return (v != nullptr && !v->is_null()) == p.value.get_bool();
+  if (p.kind == "date") {
+    if (!v || !v->is_string()) return false;
+    std::string t = std::string(v->get_string()).substr(0, 19);
+    if (!p.after.empty() && t < instant(p.after)) return false;
+    if (!p.before.empty() && t >= instant(p.before)) return false;
+    return true;
+  }
+  if (p.kind == "max-size") return static_cast<int64_t>(json::serialize(data).size()) <= p.value.to_number<int64_t>();
+  if (p.kind == "type") {
+    auto* t = data.if_contains("@type");
+    return t && *t == p.value;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool record_passes(const Filter& f, const json::object& data) {
+  if (f.empty()) return true;
+  json::value root(data);
+  for (const auto& p : f.all)
+    if (!holds(p, root, data)) return false;
+  return true;
+}
+
+}  // namespace accord

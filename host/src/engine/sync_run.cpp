@@ -1,0 +1,862 @@
+#include "engine/sync_run.hpp"
+
+#include "engine/record_filter.hpp"
+#include "plugins/instance.hpp"
+#include "state/state_store.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <random>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace accord {
+
+std::string record_label(const json::object& data, const std::string& id) {
+  json::value root(data);
+  for (const char* p : {"/name/full", "/title", "/Name", "/FullName", "/subject", "/name"}) {
+    boost::system::error_code ec;
+    if (const json::value* v = root.find_pointer(p, ec); v && v->is_string() && !v->get_string().empty())
+      return std::string(v->get_string());
+  }
+  std::string first, last;
+  for (const auto& [k, v] : data) {
+    std::string key(k);
+    if (!v.is_string()) continue;
+    if (key == "FirstName" || key == "first_name") first = v.get_string();
+    if (key == "LastName" || key == "last_name") last = v.get_string();
+  }
+  if (!first.empty() || !last.empty()) return first + (first.empty() || last.empty() ? "" : " ") + last;
+  return id;
+}
+
+namespace {
+
+int idx(Side s) { return s == Side::kLeft ? 0 : 1; }
+
+std::string new_idempotency_key() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char b[40];
+  std::snprintf(b, sizeof b, "accord-%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return b;
+}
+
+struct Change {
+  std::string id, version, modified;
+  bool deleted = false;
+  json::object data;
+};
+
+struct SideRead {
+  std::vector<Change> changes;
+  bool full = false;
+  std::string cursor;
+};
+
+// One unit of planned work: a linked pair of records, a match, a create.
+struct Item {
+  std::string left_id, right_id;  // empty where a create will make it
+  std::optional<MirrorRow> row[2];
+  std::optional<LinkRow> link;
+  std::optional<PlannedOp> op[2];
+  std::vector<std::string> manual_fields;
+  bool drop_link = false;       // forget the pair (both deleted, or filtered out)
+  bool forget[2] = {false, false};  // drop this side's mirror row
+  std::string quarantine_side_id[2];  // the source record a failure is charged to
+};
+
+class PairRun {
+ public:
+  PairRun(const Pipeline& p, const StreamPair& sp, const Registry& reg, const RunOptions& o, PairReport& report)
+      : p_(p), sp_(sp), reg_(reg), opts_(o), rep_(report), fm_(sp) {}
+
+  void run() {
+    rep_.name = sp_.name;
+    rep_.left_stream = sp_.left;
+    rep_.right_stream = sp_.right;
+    rep_.untravelled = sp_.untravelled;
+    auto st = StateStore::open(p_.state_path);
+    if (!st) throw Failure(st.error());
+    store_ = std::move(*st);
+    host_.on_log([this](int32_t level, const std::string& m) {
+      if (opts_.log) opts_.log(level, sp_.name + ": " + m);
+    });
+    for (Side s : {Side::kLeft, Side::kRight}) {
+      const Endpoint& ep = p_.endpoint(s);
+      const LoadedPlugin* plugin = reg_.find(ep.connector);
+      auto inst = Instance::create(*plugin, host_, json::serialize(ep.resolved_config));
+      if (!inst)
+        throw Failure{inst.error().status, std::string(side_name(s)) + " connector " + ep.connector + ": " + inst.error().message, 0};
+      inst_[idx(s)].emplace(std::move(*inst));
+    }
+    if (opts_.apply) reconcile_journal();
+    SideRead reads[2];
+    for (Side s : {Side::kLeft, Side::kRight}) reads[idx(s)] = read_side(s);
+    // The saved plan was made from these cursors onward: anything newer means
+    // a side moved since.
+    if (auto it = opts_.expect_cursor.find(sp_.name); it != opts_.expect_cursor.end())
+      for (Side s : {Side::kLeft, Side::kRight})
+        if (reads[idx(s)].cursor != it->second[idx(s)]) {
+          rep_.refused = std::string("the ") + side_name(s) + " side changed since the plan was made; plan again";
+          return;
+        }
+    std::vector<Item> items;
+    {
+      sql::Transaction tx(store_->db());
+      for (Side s : {Side::kLeft, Side::kRight}) fold(s, reads[idx(s)]);
+      if (!rep_.refused.empty()) return;  // rolled back
+      items = plan();
+      check_guards();
+      if (!rep_.refused.empty()) return;
+      if (auto it = opts_.expect_fingerprint.find(sp_.name);
+          it != opts_.expect_fingerprint.end() && it->second != rep_.fingerprint) {
+        rep_.refused = "the plan no longer matches what the sides and the state hold; plan again";
+        return;
+      }
+      if (!opts_.apply) return;  // a plan writes nothing
+      for (Side s : {Side::kLeft, Side::kRight}) store_->set_cursor(sp_.name, s, reads[idx(s)].cursor);
+      store_->bump_generation();
+      tx.commit();
+    }
+    apply(items);
+  }
+
+ private:
+  // ---- A. reading ---------------------------------------------------------
+
+  SideRead read_side(Side s) {
+    SideRead out;
+    const std::string& stream = s == Side::kLeft ? sp_.left : sp_.right;
+    std::string cursor = store_->cursor(sp_.name, s).value_or("");
+    out.full = cursor.empty();
+    if (opts_.progress) opts_.progress(sp_.name + ": reading " + side_name(s) + (out.full ? " (full listing)" : ""));
+    for (;;) {
+      auto r = inst_[idx(s)]->read_changes(stream, cursor);
+      if (!r) {
+        if (r.error().status == ACCORD_CURSOR_EXPIRED && !out.full) {
+          rep_.notes.push_back(std::string(side_name(s)) + " cursor expired (" + r.error().message +
+                               "): listed everything and compared it with the state; nothing is wiped");
+          out = SideRead{};
+          out.full = true;
+          cursor.clear();
+          continue;
+        }
+        throw Failure{r.error().status, std::string("reading the ") + side_name(s) + " side (" +
+                                            p_.endpoint(s).connector + " " + stream + "): " + r.error().message, 0};
+      }
+      boost::system::error_code ec;
+      json::value batch = json::parse(*r, ec);
+      if (ec || !batch.is_object() || !batch.get_object().contains("records"))
+        throw Failure{ACCORD_ERROR, std::string(side_name(s)) + " connector " + p_.endpoint(s).connector +
+                                        " answered a malformed batch", 0};
+      for (auto& rv : batch.get_object().at("records").get_array()) {
+        json::object& ro = rv.get_object();
+        Change c;
+        c.id = ro.at("id").get_string();
+        if (auto* v = ro.if_contains("version"); v && v->is_string()) c.version = v->get_string();
+        if (auto* v = ro.if_contains("modified"); v && v->is_string()) c.modified = v->get_string();
+        c.deleted = ro.contains("deleted") && ro.at("deleted").is_bool() && ro.at("deleted").get_bool();
+        if (!c.deleted && ro.contains("data") && ro.at("data").is_object()) c.data = std::move(ro.at("data").get_object());
+        out.changes.push_back(std::move(c));
+      }
+      cursor = batch.get_object().at("cursor").get_string();
+      bool more = batch.get_object().contains("more") && batch.get_object().at("more").as_bool();
+      if (!more) break;
+    }
+    out.cursor = cursor;
+    rep_.cursor[idx(s)] = cursor;
+    rep_.read[idx(s)] = static_cast<long>(out.changes.size());
+    return out;
+  }
+
+  // ---- B. folding into the mirror, planning --------------------------------
+
+  void fold(Side s, SideRead& read) {
+    const Filter& filter = s == Side::kLeft ? sp_.filter_left : sp_.filter_right;
+    std::unordered_set<std::string> seen;
+    for (auto& c : read.changes) {
+      seen.insert(c.id);
+      auto m = store_->mirror(sp_.name, s, c.id);
+      if (c.deleted) {
+        if (m && !m->deleted) {
+          m->deleted = true;
+          m->dirty = true;
+          store_->put_mirror(sp_.name, s, *m);
+        }
+        continue;
+      }
+      std::string data = json::serialize(c.data);
+      if (m && !m->deleted && !c.version.empty() && m->version == c.version) {
+        // Our own write coming back, or a record we already know: not a change.
+        // Take in what the connector made of it (normalised fields), and
+        // move the base with it so that it never looks like an edit.
+        if (m->data != data && !m->dirty) {
+          m->data = data;
+          store_->put_mirror(sp_.name, s, *m);
+          if (auto link = store_->link_by(sp_.name, s, c.id)) {
+            (s == Side::kLeft ? link->base_left : link->base_right) = fields_json(fm_.to_pair(s, c.data));
+            store_->put_link(sp_.name, *link);
+          }
+        }
+        continue;
+      }
+      MirrorRow row{c.id, c.version, c.modified, data, record_passes(filter, c.data), true, false};
+      store_->put_mirror(sp_.name, s, row);
+    }
+    if (!read.full) return;
+    // A full listing: what the state knows but the side no longer lists is gone.
+    std::vector<std::string> known = store_->mirror_ids(sp_.name, s);
+    if (read.changes.empty() && !known.empty() && sp_.guards.refuse_empty_side) {
+      std::string msg = std::string("the ") + side_name(s) + " side listed no records, but " +
+                        std::to_string(known.size()) + " were there before";
+      if (!opts_.force) {
+        rep_.refused = msg + "; refusing to delete them all (check the connector's configuration, or run with --force)";
+        return;
+      }
+      rep_.forced.push_back(msg);
+    }
+    for (const auto& id : known)
+      if (!seen.contains(id)) {
+        auto m = store_->mirror(sp_.name, s, id);
+        m->deleted = true;
+        m->dirty = true;
+        store_->put_mirror(sp_.name, s, *m);
+      }
+  }
+
+  Fields pair_of(Side s, const MirrorRow& r) { return fm_.to_pair(s, json::parse(r.data).get_object()); }
+
+  // Writes `ch` into `data` and returns the changes that altered it, as the
+  // side itself sees them (a transform may make a change a no-op there).
+  Changes write_changes(Side t, json::object& data, const Changes& ch) {
+    Fields before = fm_.to_pair(t, data);
+    fm_.write(t, data, ch);
+    Fields after = fm_.to_pair(t, data);
+    Changes effective;
+    for (const auto& [k, v] : ch) {
+      auto b = before.find(k), a = after.find(k);
+      bool same = (b == before.end() && a == after.end()) ||
+                  (b != before.end() && a != after.end() && b->second == a->second);
+      if (!same) effective[k] = v;
+    }
+    return effective;
+  }
+
+  // A new record for `target` holding every field of `source`'s pair form.
+  json::object created_from(Side target, const Fields& source) {
+    json::object data;
+    Changes all;
+    for (const auto& [k, v] : source)
+      if (fm_.flows_to(k, target)) all[k] = v;
+    fm_.write(target, data, all);
+    return data;
+  }
+
+  PlannedOp make_op(Side target, const std::string& op, const std::string& id, const std::string& source_id,
+                    json::object data, const std::string& expect_version, Changes changes) {
+    PlannedOp o;
+    o.side = target;
+    o.op = op;
+    o.id = id;
+    o.source_id = source_id;
+    o.label = record_label(data.empty() ? json::object{} : data, id.empty() ? source_id : id);
+    o.data = std::move(data);
+    o.expect_version = expect_version;
+    o.changes = std::move(changes);
+    return o;
+  }
+
+  void plan_create(Side target, const MirrorRow& src, std::vector<Item>& items) {
+    if (!sp_.allowed(target, "create")) return;
+    Side from = other(target);
+    Fields f = pair_of(from, src);
+    Item it;
+    (from == Side::kLeft ? it.left_id : it.right_id) = src.id;
+    it.row[idx(from)] = src;
+    json::object data = created_from(target, f);
+    Changes ch;
+    for (const auto& [k, v] : f) ch[k] = v;
+    it.op[idx(target)] = make_op(target, "create", "", src.id, std::move(data), "", std::move(ch));
+    it.op[idx(target)]->label = record_label(json::parse(src.data).get_object(), src.id);
+    it.quarantine_side_id[idx(from)] = src.id;
+    items.push_back(std::move(it));
+  }
+
+  std::vector<Item> plan() {
+    std::vector<Item> items;
+    std::map<std::string, Item> linked;  // by left id
+    std::vector<MirrorRow> unlinked_dirty[2];
+    for (Side s : {Side::kLeft, Side::kRight}) {
+      for (auto& [id, row] : store_->dirty(sp_.name, s)) {
+        if (store_->quarantined_until_later(sp_.name, s, id)) continue;
+        auto link = store_->link_by(sp_.name, s, id);
+        if (!link) {
+          if (row.deleted) {
+            Item it;  // a record we never linked is gone: forget it
+            (s == Side::kLeft ? it.left_id : it.right_id) = id;
+            it.forget[idx(s)] = true;
+            items.push_back(std::move(it));
+          } else if (!row.included) {
+            Item it;  // filtered out and never linked: nothing to do
+            (s == Side::kLeft ? it.left_id : it.right_id) = id;
+            it.row[idx(s)] = row;
+            items.push_back(std::move(it));
+          } else {
+            unlinked_dirty[idx(s)].push_back(row);
+          }
+          continue;
+        }
+        Item& it = linked[link->left_id];
+        it.left_id = link->left_id;
+        it.right_id = link->right_id;
+        it.link = link;
+        it.row[idx(s)] = row;
+      }
+    }
+    // complete linked items with the other side's mirror row
+    for (auto& [lid, it] : linked) {
+      for (Side s : {Side::kLeft, Side::kRight})
+        if (!it.row[idx(s)]) it.row[idx(s)] = store_->mirror(sp_.name, s, s == Side::kLeft ? it.left_id : it.right_id);
+      plan_linked(it, items);
+    }
+    match_and_create(unlinked_dirty, items);
+    // fingerprint: what would be written, in a stable order
+    std::string fp;
+    for (const auto& it : items)
+      for (Side s : {Side::kLeft, Side::kRight})
+        if (const auto& op = it.op[idx(s)]) {
+          json::object ch;
+          for (const auto& [k, v] : op->changes) ch[k] = v ? *v : json::value(nullptr);
+          fp += std::string(side_name(s)) + op->op + op->id + op->source_id + json::serialize(ch) + "\n";
+        }
+    rep_.fingerprint = std::to_string(std::hash<std::string>{}(fp));
+    for (const auto& it : items)
+      for (Side s : {Side::kLeft, Side::kRight})
+        if (it.op[idx(s)]) rep_.ops.push_back(*it.op[idx(s)]);
+    return items;
+  }
+
+  void plan_linked(Item& it, std::vector<Item>& items) {
+    auto& L = it.row[0];
+    auto& R = it.row[1];
+    bool l_live = L && !L->deleted, r_live = R && !R->deleted;
+    // A side filtered out of the sync: stop syncing the pair, delete nothing.
+    if ((l_live && !L->included) || (r_live && !R->included)) {
+      it.drop_link = true;
+      rep_.notes.push_back("unlinked " + it.left_id + " ⇄ " + it.right_id + ": no longer passes the " +
+                           (l_live && !L->included ? "left" : "right") + " filter (nothing deleted)");
+      items.push_back(std::move(it));
+      return;
+    }
+    Fields lf, rf, bl = fields_from_json(it.link->base_left), br = fields_from_json(it.link->base_right);
+    if (l_live) lf = pair_of(Side::kLeft, *L);
+    if (r_live) rf = pair_of(Side::kRight, *R);
+    auto decided = store_->decisions(sp_.name, it.left_id);
+    MergeInput in;
+    in.base_left = &bl;
+    in.base_right = &br;
+    in.left = l_live ? &lf : nullptr;
+    in.right = r_live ? &rf : nullptr;
+    in.left_modified = L ? L->modified : "";
+    in.right_modified = R ? R->modified : "";
+    in.policy = sp_.policy;
+    in.owners = &sp_.owners;
+    in.decided = &decided;
+    in.flows_to = [this](const std::string& k, Side t) { return fm_.flows_to(k, t); };
+    MergeResult m = three_way_merge(in);
+    std::string label = record_label(json::parse(l_live ? L->data : r_live ? R->data : std::string("{}")).get_object(),
+                                     it.left_id);
+    for (const auto& c : m.conflicts) {
+      std::string res = c.winner ? std::string(side_name(*c.winner)) + " wins (" + c.reason + ")" : "left for you to decide";
+      rep_.conflicts.push_back({it.left_id, it.right_id, label, c.field, res, c.left, c.right});
+      if (!c.winner && opts_.apply)
+        store_->add_conflict({0, sp_.name, it.left_id, it.right_id, c.field, c.left ? json::serialize(*c.left) : "null",
+                              c.right ? json::serialize(*c.right) : "null", "", ""});
+    }
+    if (opts_.apply) store_->close_conflicts(sp_.name, it.left_id, m.manual_fields);
+    it.manual_fields = m.manual_fields;
+    if (m.both_deleted) {
+      it.drop_link = true;
+      it.forget[0] = it.forget[1] = true;
+    }
+    for (Side t : {Side::kLeft, Side::kRight}) {
+      bool del = t == Side::kLeft ? m.delete_left : m.delete_right;
+      if (del) {
+        it.forget[idx(other(t))] = true;  // the deleted source row
+        if (sp_.allowed(t, "delete")) {
+          it.op[idx(t)] = make_op(t, "delete", t == Side::kLeft ? it.left_id : it.right_id, "", {}, it.row[idx(t)]->version, {});
+          it.op[idx(t)]->label = label;
+        } else {
+          it.drop_link = true;  // the survivor stays, unlinked
+          rep_.notes.push_back(std::string("not deleting ") + label + " on the " + side_name(t) + ": deletes to that side are not allowed");
+        }
+        it.quarantine_side_id[idx(other(t))] = t == Side::kLeft ? it.right_id : it.left_id;
+      }
+      bool recreate = t == Side::kLeft ? m.recreate_left : m.recreate_right;
+      if (recreate && sp_.allowed(t, "create")) {
+        const Fields& src = t == Side::kLeft ? rf : lf;
+        Changes ch;
+        for (const auto& [k, v] : src) ch[k] = v;
+        it.op[idx(t)] = make_op(t, "create", "", t == Side::kLeft ? it.right_id : it.left_id, created_from(t, src), "", ch);
+        it.op[idx(t)]->label = label;
+        (t == Side::kLeft ? it.left_id : it.right_id).clear();
+        it.row[idx(t)].reset();
+        it.quarantine_side_id[idx(other(t))] = t == Side::kLeft ? it.right_id : it.left_id;
+      } else if (recreate) {
+        it.drop_link = true;
+      }
+      const Changes& ch = t == Side::kLeft ? m.to_left : m.to_right;
+      if (!ch.empty() && it.row[idx(t)] && !it.row[idx(t)]->deleted) {
+        if (!sp_.allowed(t, "update")) continue;  // the base absorbs the divergence
+        json::object data = json::parse(it.row[idx(t)]->data).get_object();
+        Changes effective = write_changes(t, data, ch);
+        if (effective.empty()) continue;  // the side already holds it, in its own terms
+        it.op[idx(t)] = make_op(t, "update", t == Side::kLeft ? it.left_id : it.right_id, "", std::move(data),
+                                it.row[idx(t)]->version, effective);
+        it.op[idx(t)]->label = label;
+        it.quarantine_side_id[idx(other(t))] = t == Side::kLeft ? it.right_id : it.left_id;
+      }
+    }
+    if (m.keep_both && r_live) {
+      // Keep the right's version too, as a new pair of records.
+      Item copy;
+      json::object ldata = created_from(Side::kLeft, rf);
+      json::object rdata = json::parse(R->data).get_object();
+      Changes ch;
+      for (const auto& [k, v] : rf) ch[k] = v;
+      copy.op[0] = make_op(Side::kLeft, "create", "", it.right_id, std::move(ldata), "", ch);
+      copy.op[1] = make_op(Side::kRight, "create", "", it.right_id, std::move(rdata), "", ch);
+      copy.op[0]->label = copy.op[1]->label = label + " (kept: the right's version)";
+      items.push_back(std::move(it));
+      items.push_back(std::move(copy));
+      return;
+    }
+    items.push_back(std::move(it));
+  }
+
+  std::string key_of(const MatchKey& k, Side s, const json::value& data) {
+    std::string key;
+    for (const auto& f : k.fields) {
+      const auto& path = s == Side::kLeft ? f.left : f.right;
+      if (!path) return "";
+      const json::value* v = path->get(data);
+      if (!v || v->is_null()) return "";
+      std::string part = f.normalise(*v);
+      if (part.empty()) return "";
+      key += part + '\x1f';
+    }
+    return key;
+  }
+
+  void match_and_create(std::vector<MirrorRow> dirty[2], std::vector<Item>& items) {
+    std::set<std::string> held[2];  // ambiguous: neither linked nor created
+    if (!sp_.match.empty() && (!dirty[0].empty() || !dirty[1].empty())) {
+      // Candidates: every unlinked included record on each side (the dirty
+      // ones are among them); a match needs a dirty record on one side.
+      std::vector<MirrorRow> pool[2] = {store_->unlinked(sp_.name, Side::kLeft), store_->unlinked(sp_.name, Side::kRight)};
+      std::unordered_set<std::string> is_dirty[2];
+      for (int s = 0; s < 2; ++s)
+        for (const auto& r : dirty[s]) is_dirty[s].insert(r.id);
+      std::vector<json::value> parsed[2];
+      for (int s = 0; s < 2; ++s)
+        for (const auto& r : pool[s]) parsed[s].push_back(json::parse(r.data));
+      std::unordered_set<std::string> linked[2];
+      for (const auto& key : sp_.match) {
+        std::unordered_map<std::string, std::vector<size_t>> by_key[2];
+        for (int s = 0; s < 2; ++s)
+          for (size_t i = 0; i < pool[s].size(); ++i) {
+            if (linked[s].contains(pool[s][i].id)) continue;
+            std::string k = key_of(key, s == 0 ? Side::kLeft : Side::kRight, parsed[s][i]);
+            if (!k.empty()) by_key[s][k].push_back(i);
+          }
+        std::vector<std::string> keys;
+        for (const auto& [k, v] : by_key[0])
+          if (by_key[1].contains(k)) keys.push_back(k);
+        std::sort(keys.begin(), keys.end());  // deterministic plans
+        for (const auto& k : keys) {
+          const auto& ls = by_key[0][k];
+          const auto& rs = by_key[1][k];
+          bool involves_dirty = false;
+          for (size_t i : ls) involves_dirty = involves_dirty || is_dirty[0].contains(pool[0][i].id);
+          for (size_t i : rs) involves_dirty = involves_dirty || is_dirty[1].contains(pool[1][i].id);
+          if (!involves_dirty) continue;
+          if (ls.size() != 1 || rs.size() != 1) {
+            std::string who;
+            for (size_t i : ls) who += " left:" + pool[0][i].id, held[0].insert(pool[0][i].id);
+            for (size_t i : rs) who += " right:" + pool[1][i].id, held[1].insert(pool[1][i].id);
+            rep_.notes.push_back("ambiguous match on " + key.label + " (" + std::to_string(ls.size()) + " left, " +
+                                 std::to_string(rs.size()) + " right):" + who + "; not linked, not created");
+            continue;
+          }
+          const MirrorRow& L = pool[0][ls[0]];
+          const MirrorRow& R = pool[1][rs[0]];
+          linked[0].insert(L.id);
+          linked[1].insert(R.id);
+          held[0].erase(L.id);
+          held[1].erase(R.id);
+          ++rep_.matched;
+          plan_first_match(L, R, items);
+        }
+      }
+      for (int s = 0; s < 2; ++s)
+        std::erase_if(dirty[s], [&](const MirrorRow& r) { return linked[s].contains(r.id); });
+    }
+    for (Side s : {Side::kLeft, Side::kRight})
+      for (const auto& r : dirty[idx(s)]) {
+        if (held[idx(s)].contains(r.id)) {
+          Item it;  // stays dirty-free until it changes; the note says why
+          (s == Side::kLeft ? it.left_id : it.right_id) = r.id;
+          it.row[idx(s)] = r;
+          items.push_back(std::move(it));
+          continue;
+        }
+        size_t before = items.size();
+        plan_create(other(s), r, items);
+        if (items.size() == before) {  // creation not allowed: clear its dirt
+          Item it;
+          (s == Side::kLeft ? it.left_id : it.right_id) = r.id;
+          it.row[idx(s)] = r;
+          items.push_back(std::move(it));
+        }
+      }
+  }
+
+  // Two records linked for the first time: merged with no base.
+  void plan_first_match(const MirrorRow& L, const MirrorRow& R, std::vector<Item>& items) {
+    Item it;
+    it.left_id = L.id;
+    it.right_id = R.id;
+    it.row[0] = L;
+    it.row[1] = R;
+    it.link = LinkRow{L.id, R.id, "", ""};
+    Fields lf = pair_of(Side::kLeft, L), rf = pair_of(Side::kRight, R);
+    MergeInput in;
+    in.left = &lf;
+    in.right = &rf;
+    in.left_modified = L.modified;
+    in.right_modified = R.modified;
+    in.policy = sp_.policy == Policy::kKeepBoth || sp_.policy == Policy::kManual ? Policy::kNewest : sp_.policy;
+    in.owners = &sp_.owners;
+    in.flows_to = [this](const std::string& k, Side t) { return fm_.flows_to(k, t); };
+    MergeResult m = three_way_merge(in);
+    std::string label = record_label(json::parse(L.data).get_object(), L.id);
+    for (Side t : {Side::kLeft, Side::kRight}) {
+      const Changes& ch = t == Side::kLeft ? m.to_left : m.to_right;
+      if (ch.empty() || !sp_.allowed(t, "update")) continue;
+      json::object data = json::parse(it.row[idx(t)]->data).get_object();
+      Changes effective = write_changes(t, data, ch);
+      if (effective.empty()) continue;
+      it.op[idx(t)] = make_op(t, "update", t == Side::kLeft ? L.id : R.id, "", std::move(data), it.row[idx(t)]->version,
+                              effective);
+      it.op[idx(t)]->label = label;
+      it.quarantine_side_id[idx(other(t))] = t == Side::kLeft ? R.id : L.id;
+    }
+    items.push_back(std::move(it));
+  }
+
+  void check_guards() {
+    long total = 0;
+    for (Side t : {Side::kLeft, Side::kRight}) {
+      long deletes = 0, updates = 0;
+      for (const auto& op : rep_.ops) {
+        if (op.side != t) continue;
+        ++total;
+        if (op.op == "delete") ++deletes;
+        if (op.op == "update") ++updates;
+      }
+      long count = store_->count_live(sp_.name, t) + deletes;  // before this run's deletes
+      auto check = [&](long n, double share, const char* what) {
+        if (count <= sp_.guards.min_records || n <= share * static_cast<double>(count)) return;
+        std::string msg = std::to_string(n) + " " + what + " of " + std::to_string(count) + " records on the " +
+                          side_name(t) + " side is more than the guard allows (" +
+                          std::to_string(static_cast<int>(share * 100)) + "%)";
+        if (opts_.force) rep_.forced.push_back(msg);
+        else if (rep_.refused.empty()) rep_.refused = msg + "; look at the plan, then run with --force if it is right";
+      };
+      check(deletes, sp_.guards.max_delete_share, "deletes");
+      check(updates, sp_.guards.max_update_share, "updates");
+    }
+    if (sp_.guards.max_records > 0 && total > sp_.guards.max_records) {
+      std::string msg = std::to_string(total) + " writes is more than max_records (" + std::to_string(sp_.guards.max_records) + ")";
+      if (opts_.force) rep_.forced.push_back(msg);
+      else if (rep_.refused.empty()) rep_.refused = msg + "; raise the guard or run with --force";
+    }
+  }
+
+  // ---- C. applying --------------------------------------------------------
+
+  struct Outcome {
+    bool ok = false;
+    std::string id, version, message, status;
+    int64_t retry_after_s = 0;
+  };
+
+  void apply(std::vector<Item>& items) {
+    size_t at = 0;
+    while (at < items.size()) {
+      size_t end = std::min(items.size(), at + opts_.batch);
+      apply_batch(items, at, end);
+      at = end;
+      if (opts_.progress)
+        opts_.progress(sp_.name + ": applied " + std::to_string(at) + " of " + std::to_string(items.size()));
+    }
+  }
+
+  void apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
+    // 1. intents, committed before any remote write
+    std::map<std::pair<size_t, int>, int64_t> journal_ids;
+    std::map<std::pair<size_t, int>, std::string> keys;
+    {
+      sql::Transaction tx(store_->db());
+      for (size_t i = begin; i < end; ++i)
+        for (int s = 0; s < 2; ++s)
+          if (const auto& op = items[i].op[s]) {
+            std::string key = op->op == "create" ? new_idempotency_key() : "";
+            keys[{i, s}] = key;
+            journal_ids[{i, s}] = store_->journal_add({0, sp_.name, s == 0 ? "left" : "right", op->op, op->id,
+                                                       op->source_id, key, json::serialize(op->data)});
+          }
+      tx.commit();
+    }
+    // 2. the writes, one apply call per side
+    std::map<std::pair<size_t, int>, Outcome> results;
+    for (int s = 0; s < 2; ++s) {
+      json::array ops;
+      std::vector<size_t> which;
+      for (size_t i = begin; i < end; ++i)
+        if (const auto& op = items[i].op[s]) {
+          json::object o{{"op", op->op}};
+          if (!op->id.empty()) o["id"] = op->id;
+          if (!op->expect_version.empty()) o["expect_version"] = op->expect_version;
+          if (op->op == "create") o["idempotency_key"] = keys[{i, s}];
+          if (op->op != "delete") o["data"] = op->data;
+          ops.push_back(std::move(o));
+          which.push_back(i);
+        }
+      if (ops.empty()) continue;
+      const std::string& stream = s == 0 ? sp_.left : sp_.right;
+      auto r = inst_[s]->apply(stream, json::serialize(ops));
+      if (!r) {
+        if (r.error().status == ACCORD_CANCELLED || r.error().status == ACCORD_AUTH_REQUIRED)
+          throw Failure{r.error().status, std::string("writing to the ") + (s == 0 ? "left" : "right") + " side: " + r.error().message, 0};
+        for (size_t i : which)
+          results[{i, s}] = Outcome{false, "", "", r.error().message, status_name(r.error().status),
+                                    r.error().retry_after_ms / 1000};
+        continue;
+      }
+      json::value answer = json::parse(*r);
+      const json::array& arr = answer.get_array();
+      for (size_t k = 0; k < which.size(); ++k) {
+        Outcome o;
+        if (k < arr.size()) {
+          const json::object& ro = arr[k].get_object();
+          auto str = [&](const char* key) {
+            auto* v = ro.if_contains(key);
+            return v && v->is_string() ? std::string(v->get_string()) : std::string();
+          };
+          o.status = str("status");
+          o.ok = o.status == "ok";
+          o.id = str("id");
+          o.version = str("version");
+          o.message = str("message");
+          if (auto* ra = ro.if_contains("retry_after"); ra && ra->is_number()) o.retry_after_s = ra->to_number<int64_t>();
+        } else {
+          o.message = "the connector answered fewer results than ops";
+        }
+        results[{which[k], s}] = o;
+      }
+    }
+    // 3. commit what happened
+    sql::Transaction tx(store_->db());
+    for (size_t i = begin; i < end; ++i) commit_item(items[i], i, results, journal_ids);
+    tx.commit();
+  }
+
+  void commit_item(Item& it, size_t i, std::map<std::pair<size_t, int>, Outcome>& results,
+                   std::map<std::pair<size_t, int>, int64_t>& journal_ids) {
+    bool failed = false;
+    for (int s = 0; s < 2; ++s) {
+      if (!it.op[s]) continue;
+      const Outcome& o = results[{i, s}];
+      store_->journal_done(journal_ids[{i, s}]);
+      if (!o.ok) {
+        failed = true;
+        ++rep_.failed;
+        int src = 1 - s;
+        std::string charged = !it.quarantine_side_id[src].empty() ? it.quarantine_side_id[src]
+                                                                  : (src == 0 ? it.left_id : it.right_id);
+        std::string msg = std::string(side_name(s == 0 ? Side::kLeft : Side::kRight)) + " " + it.op[s]->op + " of " +
+                          it.op[s]->label + ": " + (o.status.empty() ? "error" : o.status) + ": " + o.message;
+        rep_.notes.push_back(msg);
+        // a version conflict is not the record's fault: the next run re-reads it
+        if (o.status != "conflict" && !charged.empty())
+          store_->quarantine(sp_.name, src == 0 ? Side::kLeft : Side::kRight, charged, msg, o.retry_after_s);
+        continue;
+      }
+      ++rep_.applied;
+      PlannedOp& op = *it.op[s];
+      Side side = s == 0 ? Side::kLeft : Side::kRight;
+      if (op.op == "delete") {
+        it.forget[s] = true;
+        it.drop_link = true;
+        continue;
+      }
+      if (op.op == "create") (s == 0 ? it.left_id : it.right_id) = o.id;
+      MirrorRow row{o.id.empty() ? op.id : o.id, o.version, now_rfc3339(), json::serialize(op.data), true, false, false};
+      it.row[s] = row;
+      (void)side;
+    }
+    if (failed) return;  // the sources stay dirty (or quarantined); nothing else moves
+    for (int s = 0; s < 2; ++s) {
+      Side side = s == 0 ? Side::kLeft : Side::kRight;
+      const std::string& id = s == 0 ? it.left_id : it.right_id;
+      if (id.empty()) continue;
+      if (it.forget[s]) {
+        store_->drop_mirror(sp_.name, side, id);
+        continue;
+      }
+      if (it.row[s]) {
+        MirrorRow r = *it.row[s];
+        r.dirty = false;
+        store_->put_mirror(sp_.name, side, r);
+        store_->release(sp_.name, side, id);
+      }
+    }
+    std::string old_left = it.link ? it.link->left_id : "";
+    if (it.drop_link || it.forget[0] || it.forget[1]) {
+      if (!old_left.empty()) store_->drop_link(sp_.name, old_left);
+      return;
+    }
+    if (it.left_id.empty() || it.right_id.empty() || !it.row[0] || !it.row[1]) return;  // unlinked record, cleaned
+    Fields bl = pair_of(Side::kLeft, *it.row[0]), br = pair_of(Side::kRight, *it.row[1]);
+    if (it.link && !it.manual_fields.empty()) {  // an undecided field keeps its old base: still a conflict
+      Fields obl = fields_from_json(it.link->base_left), obr = fields_from_json(it.link->base_right);
+      for (const auto& f : it.manual_fields) {
+        if (obl.contains(f)) bl[f] = obl[f]; else bl.erase(f);
+        if (obr.contains(f)) br[f] = obr[f]; else br.erase(f);
+      }
+    }
+    if (!old_left.empty() && old_left != it.left_id) store_->drop_link(sp_.name, old_left);
+    store_->put_link(sp_.name, LinkRow{it.left_id, it.right_id, fields_json(bl), fields_json(br)});
+  }
+
+  // Writes that were in flight when an earlier run stopped.
+  void reconcile_journal() {
+    auto pending = store_->journal(sp_.name);
+    if (pending.empty()) return;
+    long recreated = 0, dropped = 0;
+    for (const auto& j : pending) {
+      Side target = j.side == "left" ? Side::kLeft : Side::kRight;
+      if (j.op != "create" || j.idem_key.empty()) {
+        // Updates and deletes are planned again from the still-dirty mirror:
+        // if they were done, the sides now agree and nothing is written twice.
+        sql::Transaction tx(store_->db());
+        store_->journal_done(j.id);
+        tx.commit();
+        ++dropped;
+        continue;
+      }
+      json::object data = json::parse(j.data).get_object();
+      json::array ops{json::object{{"op", "create"}, {"idempotency_key", j.idem_key}, {"data", data}}};
+      const std::string& stream = target == Side::kLeft ? sp_.left : sp_.right;
+      auto r = inst_[idx(target)]->apply(stream, json::serialize(ops));
+      if (!r) throw Failure{r.error().status, "reconciling an interrupted create: " + r.error().message, 0};
+      json::value ans = json::parse(*r);
+      const json::object& res = ans.get_array().at(0).get_object();
+      sql::Transaction tx(store_->db());
+      if (res.at("status") == "ok") {
+        std::string id(res.at("id").get_string());
+        std::string version = res.contains("version") ? std::string(res.at("version").get_string()) : "";
+        MirrorRow row{id, version, now_rfc3339(), j.data, true, false, false};
+        store_->put_mirror(sp_.name, target, row);
+        Side from = other(target);
+        if (auto src = store_->mirror(sp_.name, from, j.source_id); src && !src->deleted) {
+          LinkRow link;
+          link.left_id = from == Side::kLeft ? j.source_id : id;
+          link.right_id = from == Side::kLeft ? id : j.source_id;
+          // the base is what the source held when the copy was made: if the
+          // source changed since, the merge carries the change over
+          Fields sent = fm_.to_pair(target, data);
+          (target == Side::kLeft ? link.base_left : link.base_right) = fields_json(sent);
+          (from == Side::kLeft ? link.base_left : link.base_right) = fields_json(sent);
+          store_->put_link(sp_.name, link);
+        }
+        ++recreated;
+      }
+      store_->journal_done(j.id);
+      tx.commit();
+    }
+    rep_.notes.push_back("resumed an interrupted run: " + std::to_string(recreated) +
+                         " pending creates reconciled by idempotency key, " + std::to_string(dropped) +
+                         " pending updates/deletes planned again");
+  }
+
+  const Pipeline& p_;
+  const StreamPair& sp_;
+  const Registry& reg_;
+  const RunOptions& opts_;
+  PairReport& rep_;
+  FieldMap fm_;
+  HostServices host_;
+  std::unique_ptr<StateStore> store_;
+  std::optional<Instance> inst_[2];
+};
+
+}  // namespace
+
+Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, const RunOptions& opts) {
+  auto lock = PipelineLock::acquire(p.state_path, p.name);
+  if (!lock) return std::unexpected(lock.error());
+  RunReport report;
+  auto st = StateStore::open(p.state_path);
+  if (!st) return std::unexpected(st.error());
+  StateStore& history = **st;
+  report.generation = history.generation();
+  if (opts.expect_generation && *opts.expect_generation != report.generation) {
+    report.stale = "the state moved since the plan was made (generation " + std::to_string(*opts.expect_generation) +
+                   ", now " + std::to_string(report.generation) + "); plan again";
+    return report;
+  }
+  int64_t run_id = opts.apply ? history.begin_run(opts.kind) : 0;
+  report.pairs.resize(p.streams.size());
+  auto one = [&](size_t i) {
+    try {
+      PairRun(p, p.streams[i], registry, opts, report.pairs[i]).run();
+    } catch (const Failure& f) {
+      report.pairs[i].error = f.message;
+    } catch (const std::exception& e) {
+      report.pairs[i].error = e.what();
+    }
+  };
+  if (opts.apply && p.streams.size() > 1) {
+    // one thread per stream pair, as mail, contacts and calendar sync side by side
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < p.streams.size(); ++i) threads.emplace_back(one, i);
+    for (auto& t : threads) t.join();
+  } else {
+    for (size_t i = 0; i < p.streams.size(); ++i) one(i);
+  }
+  report.applied = opts.apply;
+  if (opts.apply) {
+    std::string status = "ok", error;
+    json::object summary;
+    for (const auto& pr : report.pairs) {
+      summary[pr.name] = json::object{{"applied", pr.applied}, {"failed", pr.failed}, {"conflicts", pr.conflicts.size()},
+                                      {"read_left", pr.read[0]}, {"read_right", pr.read[1]}};
+      if (!pr.error.empty()) status = "failed", error += (error.empty() ? "" : "; ") + pr.name + ": " + pr.error;
+      else if (!pr.refused.empty() && status == "ok") status = "refused", error += pr.name + ": " + pr.refused;
+      else if (pr.failed && status == "ok") status = "partial";
+    }
+    history.end_run(run_id, status, json::serialize(summary), error);
+  }
+  return report;
+}
+
+}  // namespace accord

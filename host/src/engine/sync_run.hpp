@@ -1,0 +1,86 @@
+// One run of a pipeline: for each stream pair, on its own thread,
+//   A. read both sides' changes since their cursors (a full listing where
+//      there is none or it expired), into memory; no state is written;
+//   B. in one state transaction: fold the changes into the mirror (echoes of
+//      our own writes recognised by version), plan (link by match keys,
+//      three-way merge of linked pairs, creates, deletes), check the guards;
+//      a plan, a refusal or a saved plan that no longer matches rolls back;
+//   C. apply in batches: the intent of every write (with its idempotency key)
+//      is committed to the journal first; after the connector answers, the
+//      mirror, links and bases are committed and the intents removed.
+// A run killed anywhere leaves either dirty mirror rows (planned again) or
+// journal intents (creates re-sent with their key, which the connector
+// answers with the record it already made): nothing is lost or duplicated.
+#pragma once
+
+#include "engine/three_way_merge.hpp"
+#include "pipeline/pipeline.hpp"
+#include "plugins/registry.hpp"
+
+#include <array>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace accord {
+
+struct PlannedOp {
+  Side side = Side::kLeft;
+  std::string op;         // create, update, delete
+  std::string id;         // target id (empty for a create)
+  std::string source_id;  // the record on the other side it comes from
+  std::string label;      // a name a person recognises
+  Changes changes;        // field → new value (display)
+  boost::json::object data;
+  std::string expect_version;
+};
+
+struct ConflictReport {
+  std::string left_id, right_id, label, field, resolution;
+  std::optional<boost::json::value> left, right;
+};
+
+struct PairReport {
+  std::string name, left_stream, right_stream;
+  std::vector<PlannedOp> ops;
+  std::vector<ConflictReport> conflicts;
+  std::vector<std::string> notes;  // ambiguous matches, unlinks, reconciliations, expiries
+  std::vector<std::string> untravelled;
+  std::vector<std::string> forced;  // guards overridden by --force
+  std::string refused;              // a guard refused the run
+  std::string error;                // the pair could not run
+  long read[2] = {0, 0};
+  long matched = 0, applied = 0, failed = 0;
+  std::string fingerprint;          // of the ops: a saved plan must match it
+  std::string cursor[2];            // after reading
+};
+
+struct RunOptions {
+  bool apply = true;   // false: plan only, nothing written
+  bool force = false;  // override guards (each override is reported)
+  std::string kind = "run";  // recorded in the state's run history: run or apply
+  size_t batch = 500;
+  // From a saved plan: the state generation and per-pair fingerprints and
+  // cursors it was made with; any difference refuses the apply.
+  std::optional<int64_t> expect_generation;
+  std::map<std::string, std::string> expect_fingerprint;
+  std::map<std::string, std::array<std::string, 2>> expect_cursor;
+  std::function<void(const std::string&)> progress;  // one line per phase
+  std::function<void(int32_t, const std::string&)> log;
+};
+
+struct RunReport {
+  std::vector<PairReport> pairs;
+  int64_t generation = 0;
+  bool applied = false;
+  std::string stale;  // a saved plan no longer applies: why
+};
+
+Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, const RunOptions& opts);
+
+// A display name for a record: its full name, title, or first text field.
+std::string record_label(const boost::json::object& data, const std::string& id);
+
+}  // namespace accord

@@ -1,0 +1,365 @@
+#include "state/state_store.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <ctime>
+
+namespace fs = std::filesystem;
+using accord::sql::Stmt;
+
+namespace accord {
+
+std::string now_rfc3339() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[64];
+  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec);
+  return b;
+}
+
+static int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Result<std::unique_ptr<StateStore>> StateStore::open(const fs::path& path) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return fail(path.parent_path().string() + ": cannot create the state folder: " + ec.message());
+  try {
+    std::unique_ptr<StateStore> s(new StateStore(path));
+    if (auto m = s->migrate(); !m) return std::unexpected(m.error());
+    return s;
+  } catch (const std::exception& e) {
+    return fail(std::string("state ") + e.what());
+  }
+}
+
+// Each migration takes the schema from version i to i+1. Append only.
+static const char* kMigrations[] = {
+    // 0 → 1
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO meta VALUES ('generation', '0');"
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY, kind TEXT, started TEXT, finished TEXT, status TEXT, summary TEXT, error TEXT);"
+    "CREATE TABLE cursors(pair TEXT, side TEXT, cursor TEXT NOT NULL, PRIMARY KEY(pair, side));"
+    "CREATE TABLE mirror(pair TEXT, side TEXT, id TEXT, version TEXT, modified TEXT, data TEXT,"
+    "  included INTEGER NOT NULL, dirty INTEGER NOT NULL, deleted INTEGER NOT NULL, PRIMARY KEY(pair, side, id)) WITHOUT ROWID;"
+    "CREATE INDEX mirror_dirty ON mirror(pair, side) WHERE dirty = 1;"
+    "CREATE TABLE links(pair TEXT, left_id TEXT, right_id TEXT, base_left TEXT, base_right TEXT, PRIMARY KEY(pair, left_id)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX links_right ON links(pair, right_id);"
+    "CREATE TABLE journal(id INTEGER PRIMARY KEY, pair TEXT, side TEXT, op TEXT, target_id TEXT, source_id TEXT,"
+    "  idem_key TEXT, data TEXT, created TEXT);"
+    "CREATE TABLE quarantine(pair TEXT, side TEXT, id TEXT, error TEXT, attempts INTEGER, next_retry INTEGER,"
+    "  PRIMARY KEY(pair, side, id));"
+    "CREATE TABLE conflicts(id INTEGER PRIMARY KEY, pair TEXT, left_id TEXT, right_id TEXT, field TEXT,"
+    "  left_value TEXT, right_value TEXT, created TEXT, decided TEXT, closed INTEGER NOT NULL DEFAULT 0);",
+};
+
+Result<void> StateStore::migrate() {
+  int version = 0;
+  {
+    Stmt v(db_, "PRAGMA user_version");
+    if (v.step()) version = static_cast<int>(v.i64(0));
+  }
+  if (version > kStateSchemaVersion)
+    return fail(db_.path() + ": the state was written by a newer accord (schema " + std::to_string(version) +
+                ", this one knows " + std::to_string(kStateSchemaVersion) + "); upgrade accord");
+  for (int v = version; v < kStateSchemaVersion; ++v) {
+    sql::Transaction tx(db_);
+    db_.exec(kMigrations[v]);
+    db_.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    tx.commit();
+  }
+  return {};
+}
+
+int64_t StateStore::generation() {
+  Stmt s(db_, "SELECT value FROM meta WHERE key = 'generation'");
+  return s.step() ? std::stoll(std::string(s.text(0))) : 0;
+}
+void StateStore::bump_generation() {
+  db_.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'");
+}
+
+std::optional<std::string> StateStore::cursor(const std::string& pair, Side side) {
+  Stmt s(db_, "SELECT cursor FROM cursors WHERE pair = ?1 AND side = ?2");
+  s.bind(1, pair).bind(2, side_name(side));
+  if (s.step()) return std::string(s.text(0));
+  return std::nullopt;
+}
+void StateStore::set_cursor(const std::string& pair, Side side, const std::string& cursor) {
+  Stmt s(db_, "INSERT OR REPLACE INTO cursors(pair, side, cursor) VALUES (?1, ?2, ?3)");
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, cursor).run();
+}
+
+static MirrorRow mirror_from(Stmt& s, int off) {
+  MirrorRow r;
+  r.id = s.text(off);
+  r.version = s.text(off + 1);
+  r.modified = s.text(off + 2);
+  r.data = s.text(off + 3);
+  r.included = s.i64(off + 4) != 0;
+  r.dirty = s.i64(off + 5) != 0;
+  r.deleted = s.i64(off + 6) != 0;
+  return r;
+}
+
+std::optional<MirrorRow> StateStore::mirror(const std::string& pair, Side side, const std::string& id) {
+  Stmt s(db_, "SELECT id, version, modified, data, included, dirty, deleted FROM mirror WHERE pair=?1 AND side=?2 AND id=?3");
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, id);
+  if (s.step()) return mirror_from(s, 0);
+  return std::nullopt;
+}
+
+void StateStore::put_mirror(const std::string& pair, Side side, const MirrorRow& r) {
+  Stmt s(db_, "INSERT OR REPLACE INTO mirror(pair, side, id, version, modified, data, included, dirty, deleted)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, r.id).bind(4, r.version).bind(5, r.modified).bind(6, r.data);
+  s.bind(7, int64_t{r.included}).bind(8, int64_t{r.dirty}).bind(9, int64_t{r.deleted}).run();
+}
+
+void StateStore::drop_mirror(const std::string& pair, Side side, const std::string& id) {
+  Stmt s(db_, "DELETE FROM mirror WHERE pair=?1 AND side=?2 AND id=?3");
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, id).run();
+}
+
+std::vector<std::string> StateStore::mirror_ids(const std::string& pair, Side side) {
+  Stmt s(db_, "SELECT id FROM mirror WHERE pair=?1 AND side=?2 AND deleted = 0");
+  s.bind(1, pair).bind(2, side_name(side));
+  std::vector<std::string> out;
+  while (s.step()) out.emplace_back(s.text(0));
+  return out;
+}
+
+std::vector<std::pair<std::string, MirrorRow>> StateStore::dirty(const std::string& pair, Side side) {
+  Stmt s(db_, "SELECT id, version, modified, data, included, dirty, deleted FROM mirror"
+              " WHERE pair=?1 AND side=?2 AND dirty = 1 ORDER BY modified, id");
+  s.bind(1, pair).bind(2, side_name(side));
+  std::vector<std::pair<std::string, MirrorRow>> out;
+  while (s.step()) {
+    MirrorRow r = mirror_from(s, 0);
+    out.emplace_back(r.id, std::move(r));
+  }
+  return out;
+}
+
+std::vector<MirrorRow> StateStore::unlinked(const std::string& pair, Side side) {
+  std::string col = side == Side::kLeft ? "left_id" : "right_id";
+  Stmt s(db_, "SELECT id, version, modified, data, included, dirty, deleted FROM mirror m"
+              " WHERE pair=?1 AND side=?2 AND deleted = 0 AND included = 1"
+              " AND NOT EXISTS (SELECT 1 FROM links l WHERE l.pair = m.pair AND l." + col + " = m.id) ORDER BY id");
+  s.bind(1, pair).bind(2, side_name(side));
+  std::vector<MirrorRow> out;
+  while (s.step()) out.push_back(mirror_from(s, 0));
+  return out;
+}
+
+int64_t StateStore::count_live(const std::string& pair, Side side) {
+  Stmt s(db_, "SELECT count(*) FROM mirror WHERE pair=?1 AND side=?2 AND deleted = 0");
+  s.bind(1, pair).bind(2, side_name(side));
+  return s.step() ? s.i64(0) : 0;
+}
+
+std::optional<LinkRow> StateStore::link_by(const std::string& pair, Side side, const std::string& id) {
+  Stmt s(db_, std::string("SELECT left_id, right_id, base_left, base_right FROM links WHERE pair=?1 AND ") +
+                  (side == Side::kLeft ? "left_id" : "right_id") + " = ?2");
+  s.bind(1, pair).bind(2, id);
+  if (!s.step()) return std::nullopt;
+  return LinkRow{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3))};
+}
+
+void StateStore::put_link(const std::string& pair, const LinkRow& l) {
+  Stmt del(db_, "DELETE FROM links WHERE pair=?1 AND (left_id=?2 OR right_id=?3)");
+  del.bind(1, pair).bind(2, l.left_id).bind(3, l.right_id).run();
+  Stmt s(db_, "INSERT INTO links(pair, left_id, right_id, base_left, base_right) VALUES (?1, ?2, ?3, ?4, ?5)");
+  s.bind(1, pair).bind(2, l.left_id).bind(3, l.right_id).bind(4, l.base_left).bind(5, l.base_right).run();
+}
+
+void StateStore::drop_link(const std::string& pair, const std::string& left_id) {
+  Stmt s(db_, "DELETE FROM links WHERE pair=?1 AND left_id=?2");
+  s.bind(1, pair).bind(2, left_id).run();
+}
+
+int64_t StateStore::count_links(const std::string& pair) {
+  Stmt s(db_, "SELECT count(*) FROM links WHERE pair=?1");
+  s.bind(1, pair);
+  return s.step() ? s.i64(0) : 0;
+}
+
+int64_t StateStore::journal_add(const JournalRow& r) {
+  Stmt s(db_, "INSERT INTO journal(pair, side, op, target_id, source_id, idem_key, data, created)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  s.bind(1, r.pair).bind(2, r.side).bind(3, r.op).bind(4, r.target_id).bind(5, r.source_id).bind(6, r.idem_key);
+  s.bind(7, r.data).bind(8, now_rfc3339()).run();
+  return sqlite3_last_insert_rowid(db_.raw());
+}
+void StateStore::journal_done(int64_t id) {
+  Stmt s(db_, "DELETE FROM journal WHERE id=?1");
+  s.bind(1, id).run();
+}
+std::vector<JournalRow> StateStore::journal(const std::string& pair) {
+  Stmt s(db_, "SELECT id, pair, side, op, target_id, source_id, idem_key, data FROM journal WHERE pair=?1 ORDER BY id");
+  s.bind(1, pair);
+  std::vector<JournalRow> out;
+  while (s.step())
+    out.push_back({s.i64(0), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
+                   std::string(s.text(4)), std::string(s.text(5)), std::string(s.text(6)), std::string(s.text(7))});
+  return out;
+}
+int64_t StateStore::journal_size() {
+  Stmt s(db_, "SELECT count(*) FROM journal");
+  return s.step() ? s.i64(0) : 0;
+}
+
+void StateStore::quarantine(const std::string& pair, Side side, const std::string& id, const std::string& error,
+                            int64_t retry_after_s) {
+  int64_t attempts = 0;
+  {
+    Stmt q(db_, "SELECT attempts FROM quarantine WHERE pair=?1 AND side=?2 AND id=?3");
+    q.bind(1, pair).bind(2, side_name(side)).bind(3, id);
+    if (q.step()) attempts = q.i64(0);
+  }
+  ++attempts;
+  // exponential backoff: 1, 2, 4 … minutes, at most a day; or what the server asked
+  int64_t wait = retry_after_s > 0 ? retry_after_s : std::min<int64_t>(60LL << std::min<int64_t>(attempts - 1, 10), 86400);
+  Stmt s(db_, "INSERT OR REPLACE INTO quarantine(pair, side, id, error, attempts, next_retry) VALUES (?1,?2,?3,?4,?5,?6)");
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, id).bind(4, error).bind(5, attempts).bind(6, now_s() + wait).run();
+}
+
+bool StateStore::quarantined_until_later(const std::string& pair, Side side, const std::string& id) {
+  Stmt s(db_, "SELECT next_retry FROM quarantine WHERE pair=?1 AND side=?2 AND id=?3");
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, id);
+  return s.step() && s.i64(0) > now_s();
+}
+
+void StateStore::release(const std::string& pair, Side side, const std::string& id) {
+  Stmt s(db_, "DELETE FROM quarantine WHERE pair=?1 AND side=?2 AND id=?3");
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, id).run();
+}
+
+std::vector<StateStore::QuarantineRow> StateStore::quarantine_list() {
+  Stmt s(db_, "SELECT pair, side, id, error, attempts, next_retry FROM quarantine ORDER BY pair, side, id");
+  std::vector<QuarantineRow> out;
+  while (s.step()) {
+    std::time_t t = static_cast<std::time_t>(s.i64(5));
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char b[64];
+    std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec);
+    out.push_back({std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)), b, s.i64(4)});
+  }
+  return out;
+}
+
+void StateStore::add_conflict(const ConflictRow& c) {
+  // one open conflict per field of a pair of records
+  Stmt q(db_, "SELECT id FROM conflicts WHERE pair=?1 AND left_id=?2 AND field=?3 AND closed = 0");
+  q.bind(1, c.pair).bind(2, c.left_id).bind(3, c.field);
+  if (q.step()) {
+    Stmt u(db_, "UPDATE conflicts SET left_value=?2, right_value=?3, right_id=?4 WHERE id=?1");
+    u.bind(1, q.i64(0)).bind(2, c.left_value).bind(3, c.right_value).bind(4, c.right_id).run();
+    return;
+  }
+  Stmt s(db_, "INSERT INTO conflicts(pair, left_id, right_id, field, left_value, right_value, created, decided)"
+              " VALUES (?1,?2,?3,?4,?5,?6,?7,'')");
+  s.bind(1, c.pair).bind(2, c.left_id).bind(3, c.right_id).bind(4, c.field).bind(5, c.left_value);
+  s.bind(6, c.right_value).bind(7, now_rfc3339()).run();
+}
+
+std::vector<ConflictRow> StateStore::conflicts(bool open_only) {
+  Stmt s(db_, std::string("SELECT id, pair, left_id, right_id, field, left_value, right_value, created, decided FROM conflicts") +
+                  (open_only ? " WHERE closed = 0" : "") + " ORDER BY id");
+  std::vector<ConflictRow> out;
+  while (s.step())
+    out.push_back({s.i64(0), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)), std::string(s.text(4)),
+                   std::string(s.text(5)), std::string(s.text(6)), std::string(s.text(7)), std::string(s.text(8))});
+  return out;
+}
+
+std::map<std::string, Side> StateStore::decisions(const std::string& pair, const std::string& left_id) {
+  Stmt s(db_, "SELECT field, decided FROM conflicts WHERE pair=?1 AND left_id=?2 AND closed = 0 AND decided != ''");
+  s.bind(1, pair).bind(2, left_id);
+  std::map<std::string, Side> out;
+  while (s.step()) out[std::string(s.text(0))] = s.text(1) == "left" ? Side::kLeft : Side::kRight;
+  return out;
+}
+
+Result<void> StateStore::decide(int64_t id, Side winner) {
+  Stmt s(db_, "UPDATE conflicts SET decided = ?2 WHERE id = ?1 AND closed = 0");
+  s.bind(1, id).bind(2, side_name(winner)).run();
+  if (sqlite3_changes(db_.raw()) == 0) return fail("no open conflict " + std::to_string(id) + " (see accord conflicts list)");
+  // the record must be looked at again by the next run
+  Stmt d(db_, "UPDATE mirror SET dirty = 1 WHERE (pair, side, id) IN "
+              "(SELECT pair, 'left', left_id FROM conflicts WHERE id = ?1)");
+  d.bind(1, id).run();
+  return {};
+}
+
+void StateStore::close_conflicts(const std::string& pair, const std::string& left_id, const std::vector<std::string>& still_open) {
+  Stmt s(db_, "SELECT id, field FROM conflicts WHERE pair=?1 AND left_id=?2 AND closed = 0");
+  s.bind(1, pair).bind(2, left_id);
+  std::vector<int64_t> done;
+  while (s.step())
+    if (std::find(still_open.begin(), still_open.end(), std::string(s.text(1))) == still_open.end()) done.push_back(s.i64(0));
+  for (int64_t id : done) {
+    Stmt u(db_, "UPDATE conflicts SET closed = 1 WHERE id = ?1");
+    u.bind(1, id).run();
+  }
+}
+
+int64_t StateStore::begin_run(const std::string& kind) {
+  Stmt s(db_, "INSERT INTO runs(kind, started, status) VALUES (?1, ?2, 'running')");
+  s.bind(1, kind).bind(2, now_rfc3339()).run();
+  return sqlite3_last_insert_rowid(db_.raw());
+}
+
+void StateStore::end_run(int64_t id, const std::string& status, const std::string& summary, const std::string& error) {
+  Stmt s(db_, "UPDATE runs SET finished=?2, status=?3, summary=?4, error=?5 WHERE id=?1");
+  s.bind(1, id).bind(2, now_rfc3339()).bind(3, status).bind(4, summary).bind(5, error).run();
+}
+
+std::vector<StateStore::RunRow> StateStore::runs(int limit) {
+  Stmt s(db_, "SELECT id, kind, started, coalesce(finished,''), status, coalesce(summary,''), coalesce(error,'')"
+              " FROM runs ORDER BY id DESC LIMIT ?1");
+  s.bind(1, int64_t{limit});
+  std::vector<RunRow> out;
+  while (s.step())
+    out.push_back({s.i64(0), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
+                   std::string(s.text(4)), std::string(s.text(5)), std::string(s.text(6))});
+  return out;
+}
+
+Result<PipelineLock> PipelineLock::acquire(const fs::path& state_path, const std::string& pipeline) {
+  fs::path lock = state_path.string() + ".lock";
+  std::error_code ec;
+  fs::create_directories(lock.parent_path(), ec);
+  int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(lock.string() + ": cannot open the lock file: " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[64] = {0};
+    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "another process";
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    return fail("pipeline \"" + pipeline + "\" is being synced by " + holder + " (lock " + lock.string() +
+                "); wait for it to finish");
+  }
+  std::string me = "pid " + std::to_string(::getpid()) + " since " + now_rfc3339() + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) < 0) {
+    // the lock holds even if the note cannot be written
+  }
+  return PipelineLock(fd);
+}
+
+PipelineLock::~PipelineLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace accord

@@ -1,0 +1,124 @@
+// The state of one pipeline, in SQLite (WAL): cursors, a mirror of every
+// record seen on each side (what the engine plans from), links with their
+// bases, the journal of remote writes in flight, quarantine, conflicts, runs.
+// The schema is versioned and migrated forward; a newer one is refused.
+//
+// Thread safety: one StateStore per thread (each has its own connection).
+#pragma once
+
+#include "common/result.hpp"
+#include "common/sqlite_db.hpp"
+#include "pipeline/pipeline.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace accord {
+
+inline constexpr int kStateSchemaVersion = 1;
+
+struct MirrorRow {
+  std::string id, version, modified;
+  std::string data;  // the record's data, JSON
+  bool included = true;
+  bool dirty = false;
+  bool deleted = false;
+};
+
+struct LinkRow {
+  std::string left_id, right_id;
+  std::string base_left, base_right;  // pair forms, JSON
+};
+
+struct JournalRow {
+  int64_t id = 0;
+  std::string pair, side, op, target_id, source_id, idem_key, data;
+};
+
+struct ConflictRow {
+  int64_t id = 0;
+  std::string pair, left_id, right_id, field, left_value, right_value, created, decided;
+};
+
+class StateStore {
+ public:
+  // Opens (creating, migrating) the state database. Fails on a schema newer
+  // than this program knows.
+  static Result<std::unique_ptr<StateStore>> open(const std::filesystem::path& path);
+
+  sql::Db& db() { return db_; }
+  int64_t generation();  // bumped by every run that changed state
+  void bump_generation();
+
+  std::optional<std::string> cursor(const std::string& pair, Side side);
+  void set_cursor(const std::string& pair, Side side, const std::string& cursor);
+
+  std::optional<MirrorRow> mirror(const std::string& pair, Side side, const std::string& id);
+  void put_mirror(const std::string& pair, Side side, const MirrorRow& row);
+  void drop_mirror(const std::string& pair, Side side, const std::string& id);
+  std::vector<std::string> mirror_ids(const std::string& pair, Side side);  // live ones
+  std::vector<std::pair<std::string, MirrorRow>> dirty(const std::string& pair, Side side);
+  std::vector<MirrorRow> unlinked(const std::string& pair, Side side);  // live, included, no link
+  int64_t count_live(const std::string& pair, Side side);
+
+  std::optional<LinkRow> link_by(const std::string& pair, Side side, const std::string& id);
+  void put_link(const std::string& pair, const LinkRow& link);
+  void drop_link(const std::string& pair, const std::string& left_id);
+  int64_t count_links(const std::string& pair);
+
+  int64_t journal_add(const JournalRow& row);
+  void journal_done(int64_t id);
+  std::vector<JournalRow> journal(const std::string& pair);
+  int64_t journal_size();
+
+  // Quarantine: a record whose write keeps failing waits until its retry time.
+  void quarantine(const std::string& pair, Side side, const std::string& id, const std::string& error,
+                  int64_t retry_after_s);
+  bool quarantined_until_later(const std::string& pair, Side side, const std::string& id);
+  void release(const std::string& pair, Side side, const std::string& id);
+  struct QuarantineRow {
+    std::string pair, side, id, error, next_retry;
+    int64_t attempts;
+  };
+  std::vector<QuarantineRow> quarantine_list();
+
+  void add_conflict(const ConflictRow& c);
+  std::vector<ConflictRow> conflicts(bool open_only);
+  // The decided winners of open conflicts of one pair of records.
+  std::map<std::string, Side> decisions(const std::string& pair, const std::string& left_id);
+  Result<void> decide(int64_t id, Side winner);
+  void close_conflicts(const std::string& pair, const std::string& left_id, const std::vector<std::string>& still_open);
+
+  int64_t begin_run(const std::string& kind);
+  void end_run(int64_t id, const std::string& status, const std::string& summary_json, const std::string& error);
+  struct RunRow {
+    int64_t id;
+    std::string kind, started, finished, status, summary, error;
+  };
+  std::vector<RunRow> runs(int limit);
+
+ private:
+  explicit StateStore(const std::filesystem::path& path) : db_(path.string()) {}
+  Result<void> migrate();
+  sql::Db db_;
+};
+
+// An exclusive lock on a pipeline (flock on <state>.lock, holding our pid).
+// Released when the process ends, however it ends.
+class PipelineLock {
+ public:
+  static Result<PipelineLock> acquire(const std::filesystem::path& state_path, const std::string& pipeline);
+  PipelineLock(PipelineLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  PipelineLock& operator=(PipelineLock&&) = delete;
+  ~PipelineLock();
+
+ private:
+  explicit PipelineLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+std::string now_rfc3339();
+
+}  // namespace accord
