@@ -74,15 +74,16 @@ struct Item {
 
 class PairRun {
  public:
-  PairRun(const Pipeline& p, const StreamPair& sp, const Registry& reg, const RunOptions& o, PairReport& report)
-      : p_(p), sp_(sp), reg_(reg), opts_(o), rep_(report), fm_(sp) {}
+  PairRun(const Pipeline& p, const StreamPair& sp, const Registry& reg, const RunOptions& o, PairReport& report,
+          fs::path state_path)
+      : p_(p), sp_(sp), reg_(reg), opts_(o), rep_(report), fm_(sp), state_path_(std::move(state_path)) {}
 
   void run() {
     rep_.name = sp_.name;
     rep_.left_stream = sp_.left;
     rep_.right_stream = sp_.right;
     rep_.untravelled = sp_.untravelled;
-    auto st = StateStore::open(p_.state_path);
+    auto st = StateStore::open(state_path_);
     if (!st) throw Failure(st.error());
     store_ = std::move(*st);
     host_.on_log([this](int32_t level, const std::string& m) {
@@ -804,6 +805,7 @@ class PairRun {
   const RunOptions& opts_;
   PairReport& rep_;
   FieldMap fm_;
+  fs::path state_path_;
   HostServices host_;
   std::unique_ptr<StateStore> store_;
   std::optional<Instance> inst_[2];
@@ -812,10 +814,19 @@ class PairRun {
 }  // namespace
 
 Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, const RunOptions& opts) {
-  auto lock = PipelineLock::acquire(p.state_path, p.name);
-  if (!lock) return std::unexpected(lock.error());
+  // A plan writes nothing: no lock, and where there is no state yet, an empty
+  // one in memory (each pair plans alone, so one per pair is enough).
+  std::optional<PipelineLock> lock;
+  fs::path state_path = p.state_path;
+  if (opts.apply) {
+    auto l = PipelineLock::acquire(p.state_path, p.name);
+    if (!l) return std::unexpected(l.error());
+    lock.emplace(std::move(*l));
+  } else if (std::error_code ec; !fs::exists(p.state_path, ec)) {
+    state_path = ":memory:";
+  }
   RunReport report;
-  auto st = StateStore::open(p.state_path);
+  auto st = StateStore::open(state_path);
   if (!st) return std::unexpected(st.error());
   StateStore& history = **st;
   report.generation = history.generation();
@@ -828,7 +839,7 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
   report.pairs.resize(p.streams.size());
   auto one = [&](size_t i) {
     try {
-      PairRun(p, p.streams[i], registry, opts, report.pairs[i]).run();
+      PairRun(p, p.streams[i], registry, opts, report.pairs[i], state_path).run();
     } catch (const Failure& f) {
       report.pairs[i].error = f.message;
     } catch (const std::exception& e) {

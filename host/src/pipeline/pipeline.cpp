@@ -283,6 +283,10 @@ std::string str(const json::object& o, const char* k, const std::string& def = "
 const StreamInfo* find_stream(const Manifest& m, const std::string& name, StreamInfo& custom) {
   if (const StreamInfo* s = m.stream(name)) return s;
   if (!m.custom_streams) return nullptr;
+  // custom stream names: lower-case letters, digits and _, as in the SDK guide
+  bool ok = !name.empty() && name.size() <= 63 && name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  if (!ok) return nullptr;
   custom = StreamInfo{name, "custom", {}, {}};
   return &custom;
 }
@@ -365,7 +369,7 @@ StreamPair stream_pair_of(const json::object& s, size_t index, const Manifest& l
   auto names = [](const Manifest& m) {
     std::string n;
     for (const auto& x : m.streams) n += (n.empty() ? "" : ", ") + x.name;
-    return n + (m.custom_streams ? ", or a custom stream" : "");
+    return n + (m.custom_streams ? ", or a custom stream named [a-z][a-z0-9_]*" : "");
   };
   if (!ls) errors.add(at + "/left", "connector " + lm.id + " has no stream \"" + sp.left + "\" (it has: " + names(lm) + ")");
   if (!rs) errors.add(at + "/right", "connector " + rm.id + " has no stream \"" + sp.right + "\" (it has: " + names(rm) + ")");
@@ -515,10 +519,16 @@ StreamPair stream_pair_of(const json::object& s, size_t index, const Manifest& l
 
 }  // namespace
 
+// An environment variable that is set and not empty.
+static const char* env(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : nullptr;
+}
+
 fs::path default_secrets_file() {
-  if (const char* e = std::getenv("ACCORD_SECRETS")) return e;
-  if (const char* x = std::getenv("XDG_CONFIG_HOME")) return fs::path(x) / "accord/secrets.json";
-  if (const char* h = std::getenv("HOME")) return fs::path(h) / ".config/accord/secrets.json";
+  if (const char* e = env("ACCORD_SECRETS")) return e;
+  if (const char* x = env("XDG_CONFIG_HOME")) return fs::path(x) / "accord/secrets.json";
+  if (const char* h = env("HOME")) return fs::path(h) / ".config/accord/secrets.json";
   return "secrets.json";
 }
 
@@ -572,7 +582,7 @@ Result<Pipeline> load_pipeline(const fs::path& file, const Registry& registry, c
 
   fs::path admin = opts.admin_file;
   if (admin.empty()) {
-    if (const char* e = std::getenv("ACCORD_ADMIN")) admin = e;
+    if (const char* e = env("ACCORD_ADMIN")) admin = e;
     else if (std::error_code ec; fs::exists("/etc/accord/admin.json", ec)) admin = "/etc/accord/admin.json";
   }
   apply_admin(doc, admin, errors, p.locked_by_admin);
@@ -638,8 +648,8 @@ Result<Pipeline> load_pipeline(const fs::path& file, const Registry& registry, c
     p.state_path = sp.is_absolute() ? sp : fs::absolute(file).parent_path() / sp;
   } else {
     fs::path base;
-    if (const char* x = std::getenv("XDG_STATE_HOME")) base = x;
-    else if (const char* h = std::getenv("HOME")) base = fs::path(h) / ".local/state";
+    if (const char* x = env("XDG_STATE_HOME")) base = x;
+    else if (const char* h = env("HOME")) base = fs::path(h) / ".local/state";
     else base = ".";
     p.state_path = base / "accord" / (p.name + ".sqlite");
   }

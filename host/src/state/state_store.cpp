@@ -30,7 +30,7 @@ static int64_t now_s() {
 
 Result<std::unique_ptr<StateStore>> StateStore::open(const fs::path& path) {
   std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
+  if (path != ":memory:" && path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   if (ec) return fail(path.parent_path().string() + ": cannot create the state folder: " + ec.message());
   try {
     std::unique_ptr<StateStore> s(new StateStore(path));

@@ -196,8 +196,6 @@ class LocalConnector : public accord::Connector {
   LocalConnector(const accord::Host& host, std::string_view config) : Connector(host) {
     Config c = parse_config(config);
     if (c.backend == "sqlite") {
-      std::error_code ec;
-      if (c.path.has_parent_path()) fs::create_directories(c.path.parent_path(), ec);
       backend_ = std::make_unique<SqliteBackend>(c.path.string(), c.batch_size);
     } else {
       auto formats = c.backend == "vcard"       ? vcard_formats(c.vcard_version)

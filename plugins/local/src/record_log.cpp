@@ -11,11 +11,19 @@ namespace local {
 
 namespace {
 
-std::string table_for(const std::string& stream) {
+}  // namespace
+
+void check_stream_name(const std::string& stream) {
   bool ok = !stream.empty() && stream.size() <= 63 && stream[0] >= 'a' && stream[0] <= 'z';
   for (char c : stream) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
   if (!ok)
     throw accord::Error(ACCORD_UNSUPPORTED, "stream name \"" + stream + "\" must match [a-z][a-z0-9_]*");
+}
+
+namespace {
+
+std::string table_for(const std::string& stream) {
+  check_stream_name(stream);
   return "r_" + stream;
 }
 

@@ -35,6 +35,9 @@ struct Row {
   std::string hash;
 };
 
+// Throws accord::Error(UNSUPPORTED) unless the stream name is [a-z][a-z0-9_]{0,62}.
+void check_stream_name(const std::string& stream);
+
 class RecordLog {
  public:
   // Opens the tables of `stream` in db (created when missing).

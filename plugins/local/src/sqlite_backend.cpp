@@ -2,21 +2,38 @@
 
 #include "ops.hpp"
 
+#include <filesystem>
 #include <random>
 
 namespace json = boost::json;
 
 namespace local {
 
-SqliteBackend::SqliteBackend(const std::string& path, size_t batch_size) : db_(path), batch_(batch_size) {}
+SqliteBackend::SqliteBackend(const std::string& path, size_t batch_size) : path_(path), batch_(batch_size) {}
+
+Db& SqliteBackend::db() {
+  if (!db_) {
+    std::error_code ec;
+    std::filesystem::path p(path_);
+    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+    db_.emplace(path_);
+  }
+  return *db_;
+}
 
 RecordLog& SqliteBackend::log(const std::string& stream) {
   auto it = logs_.find(stream);
-  if (it == logs_.end()) it = logs_.emplace(stream, std::make_unique<RecordLog>(db_, stream)).first;
+  if (it == logs_.end()) it = logs_.emplace(stream, std::make_unique<RecordLog>(db(), stream)).first;
   return *it->second;
 }
 
 std::string SqliteBackend::read_changes(const std::string& stream, const std::string& cursor) {
+  check_stream_name(stream);
+  if (!db_ && !std::filesystem::exists(path_)) {
+    if (!cursor.empty())
+      throw accord::Error(ACCORD_CURSOR_EXPIRED, path_ + " does not exist (any more): a full listing is needed");
+    return R"({"records":[],"cursor":"","more":false})";  // nothing yet, and nothing created
+  }
   return log(stream).read_batch(cursor, batch_);
 }
 
@@ -31,7 +48,7 @@ std::string SqliteBackend::apply(const std::string& stream, std::string_view ops
   std::vector<Op> ops = parse_ops(ops_json);
   RecordLog& l = log(stream);
   std::vector<OpResult> results;
-  Transaction tx(db_);
+  Transaction tx(db());
   for (auto& op : ops) {
     if (op.op == "create") {
       if (!op.idempotency_key.empty())

@@ -1,6 +1,8 @@
 // The sqlite backend: records kept in one SQLite file, one table per stream,
 // with a real change feed (the record log's sequence). Any stream name that
 // matches [a-z][a-z0-9_]* may be used: canonical ones and a CRM's own.
+// The file is created by the first write: reading a store that does not
+// exist yet lists nothing and creates nothing.
 #pragma once
 
 #include "backend.hpp"
@@ -8,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 
 namespace local {
 
@@ -20,7 +23,9 @@ class SqliteBackend : public Backend {
 
  private:
   RecordLog& log(const std::string& stream);
-  Db db_;
+  Db& db();
+  std::string path_;
+  std::optional<Db> db_;
   size_t batch_;
   std::map<std::string, std::unique_ptr<RecordLog>> logs_;
 };

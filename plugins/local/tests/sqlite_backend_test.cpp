@@ -55,7 +55,10 @@ TEST(SqliteBackendTest, StaleVersionIsConflictAndChangesNothing) {
 TEST(SqliteBackendTest, CursorOfAnotherStoreOrFromTheFutureExpires) {
   local::test::TempDir dir;
   SqliteBackend a((dir.path / "a.db").string(), 100), b((dir.path / "b.db").string(), 100);
+  for (SqliteBackend* s : {&a, &b})  // a store exists from its first write
+    apply(*s, "note", json::array{json::object{{"op", "create"}, {"data", json::object{{"title", "t"}}}}});
   std::string ca = read_all(a, "note", "").cursor;
+  ASSERT_FALSE(ca.empty());
   auto expect_expired = [](auto&& fn) {
     try {
       fn();
@@ -68,6 +71,14 @@ TEST(SqliteBackendTest, CursorOfAnotherStoreOrFromTheFutureExpires) {
   std::string ahead = ca.substr(0, ca.rfind('.') + 1) + "999";
   expect_expired([&] { a.read_changes("note", ahead); });
   expect_expired([&] { a.read_changes("note", "garbage"); });
+}
+
+TEST(SqliteBackendTest, ReadingAStoreThatDoesNotExistCreatesNothing) {
+  local::test::TempDir dir;
+  SqliteBackend b((dir.path / "sub/never.db").string(), 100);
+  auto l = read_all(b, "note", "");
+  EXPECT_TRUE(l.records.empty());
+  EXPECT_FALSE(std::filesystem::exists(dir.path / "sub"));
 }
 
 TEST(SqliteBackendTest, BadStreamNameIsUnsupported) {
