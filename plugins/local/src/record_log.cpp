@@ -138,13 +138,17 @@ struct Cursor {
   bool continuation = false;
 };
 
+
 Cursor parse_cursor(const std::string& c, const std::string& epoch, int64_t current) {
   if (c.empty()) return {};
   auto expired = [&](const std::string& why) {
     return accord::Error(ACCORD_CURSOR_EXPIRED, "cursor \"" + c + "\" " + why + "; a full listing is needed");
   };
   // v1.<epoch>.<seq>[.f|.c]: .f and .c continue a full listing or a change
-  // listing that answered "more"; no suffix: a listing that was complete
+  // listing that answered "more"; no suffix: a listing that was complete.
+  // "v1.new.0" was issued before the store existed: everything since its
+  // creation follows it.
+  if (c == kBeforeCreation) return Cursor{0, false, false};
   std::string prefix = "v1." + epoch + ".";
   if (c.compare(0, prefix.size(), prefix) != 0) throw expired("was not issued by this store");
   std::string rest = c.substr(prefix.size());

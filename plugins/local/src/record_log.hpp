@@ -35,6 +35,10 @@ struct Row {
   std::string hash;
 };
 
+// The cursor of a store that does not exist yet: once it does, every change
+// since its creation comes after this cursor.
+inline constexpr const char* kBeforeCreation = "v1.new.0";
+
 // Throws accord::Error(UNSUPPORTED) unless the stream name is [a-z][a-z0-9_]{0,62}.
 void check_stream_name(const std::string& stream);
 

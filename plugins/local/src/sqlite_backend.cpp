@@ -30,9 +30,10 @@ RecordLog& SqliteBackend::log(const std::string& stream) {
 std::string SqliteBackend::read_changes(const std::string& stream, const std::string& cursor) {
   check_stream_name(stream);
   if (!db_ && !std::filesystem::exists(path_)) {
-    if (!cursor.empty())
+    if (!cursor.empty() && cursor != kBeforeCreation)
       throw accord::Error(ACCORD_CURSOR_EXPIRED, path_ + " does not exist (any more): a full listing is needed");
-    return R"({"records":[],"cursor":"","more":false})";  // nothing yet, and nothing created
+    // nothing yet, and nothing created
+    return std::string(R"({"records":[],"cursor":")") + kBeforeCreation + R"(","more":false})";
   }
   return log(stream).read_batch(cursor, batch_);
 }
