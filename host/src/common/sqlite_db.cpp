@@ -10,9 +10,15 @@ Db::Db(const std::string& path) : path_(path) {
                            nullptr);
   db_.reset(d);
   if (rc != SQLITE_OK) fail("cannot open");
-  sqlite3_busy_timeout(d, 10000);
+  sqlite3_busy_timeout(d, 60000);
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
+  exec("PRAGMA cache_size=-65536");  // 64 MiB of pages: large syncs stay in memory
+}
+
+Db::~Db() {
+  for (auto& [sql, stmts] : idle_)
+    for (sqlite3_stmt* s : stmts) sqlite3_finalize(s);
 }
 
 void Db::fail(const std::string& what) const {
@@ -32,44 +38,59 @@ void Db::exec(const std::string& sql) {
   }
 }
 
-Stmt::Stmt(Db& db, std::string_view sql) : db_(&db) {
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v3(db.raw(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
+Stmt::Stmt(Db& db, std::string_view sql) : db_(&db), sql_(sql) {
+  auto it = db.idle_.find(sql_);
+  if (it != db.idle_.end() && !it->second.empty()) {
+    s_ = it->second.back();
+    it->second.pop_back();
+    return;
+  }
+  if (sqlite3_prepare_v3(db.raw(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s_,
                          nullptr) != SQLITE_OK)
     db.fail("prepare " + std::string(sql.substr(0, 60)));
-  s_.reset(s);
+}
+
+Stmt::~Stmt() {
+  if (!s_) return;
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+  try {
+    db_->idle_[sql_].push_back(s_);
+  } catch (...) {
+    sqlite3_finalize(s_);
+  }
 }
 
 Stmt& Stmt::bind(int i, std::string_view v) {
-  if (sqlite3_bind_text(s_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+  if (sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK)
     db_->fail("bind");
   return *this;
 }
 Stmt& Stmt::bind(int i, int64_t v) {
-  if (sqlite3_bind_int64(s_.get(), i, v) != SQLITE_OK) db_->fail("bind");
+  if (sqlite3_bind_int64(s_, i, v) != SQLITE_OK) db_->fail("bind");
   return *this;
 }
 Stmt& Stmt::bind_null(int i) {
-  if (sqlite3_bind_null(s_.get(), i) != SQLITE_OK) db_->fail("bind");
+  if (sqlite3_bind_null(s_, i) != SQLITE_OK) db_->fail("bind");
   return *this;
 }
 
 bool Stmt::step() {
-  int rc = sqlite3_step(s_.get());
+  int rc = sqlite3_step(s_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  sqlite3_reset(s_.get());
+  sqlite3_reset(s_);
   db_->fail("step");
 }
 
 void Stmt::reset() {
-  sqlite3_reset(s_.get());
-  sqlite3_clear_bindings(s_.get());
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
 }
 
 std::string_view Stmt::text(int col) const {
-  const unsigned char* t = sqlite3_column_text(s_.get(), col);
-  return t ? std::string_view(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s_.get(), col)))
+  const unsigned char* t = sqlite3_column_text(s_, col);
+  return t ? std::string_view(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s_, col)))
            : std::string_view();
 }
 

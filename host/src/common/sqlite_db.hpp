@@ -11,14 +11,21 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 namespace accord::sql {
 
 class Db;
 
+// A prepared statement borrowed from its Db's cache for the Stmt's lifetime:
+// constructing one again with the same SQL costs no parsing.
 class Stmt {
  public:
   Stmt(Db& db, std::string_view sql);
+  ~Stmt();
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
   Stmt& bind(int i, std::string_view v);
   Stmt& bind(int i, int64_t v);
   Stmt& bind_null(int i);
@@ -28,22 +35,23 @@ class Stmt {
   bool step();  // true while a row is available
   void run() { while (step()) {} reset(); }
   void reset();
-  int64_t i64(int col) const { return sqlite3_column_int64(s_.get(), col); }
+  int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
   std::string_view text(int col) const;
-  bool is_null(int col) const { return sqlite3_column_type(s_.get(), col) == SQLITE_NULL; }
+  bool is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
 
  private:
-  struct Fin {
-    void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-  };
-  std::unique_ptr<sqlite3_stmt, Fin> s_;
+  sqlite3_stmt* s_ = nullptr;
   Db* db_;
+  std::string sql_;
 };
 
 class Db {
  public:
   // Opens (creating) the database at path, in WAL mode with a busy timeout.
   explicit Db(const std::string& path);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
   void exec(const std::string& sql);
   sqlite3* raw() const { return db_.get(); }
   [[noreturn]] void fail(const std::string& what) const;
@@ -53,8 +61,10 @@ class Db {
   struct Close {
     void operator()(sqlite3* d) const noexcept { sqlite3_close_v2(d); }
   };
+  friend class Stmt;
   std::unique_ptr<sqlite3, Close> db_;
   std::string path_;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;  // prepared, not in use
 };
 
 // BEGIN IMMEDIATE … COMMIT, rolled back when left by an exception.

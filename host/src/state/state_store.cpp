@@ -50,7 +50,7 @@ static const char* kMigrations[] = {
     "CREATE TABLE cursors(pair TEXT, side TEXT, cursor TEXT NOT NULL, PRIMARY KEY(pair, side));"
     "CREATE TABLE mirror(pair TEXT, side TEXT, id TEXT, version TEXT, modified TEXT, data TEXT,"
     "  included INTEGER NOT NULL, dirty INTEGER NOT NULL, deleted INTEGER NOT NULL, PRIMARY KEY(pair, side, id)) WITHOUT ROWID;"
-    "CREATE INDEX mirror_dirty ON mirror(pair, side) WHERE dirty = 1;"
+    "CREATE INDEX mirror_dirty ON mirror(pair, side, dirty);"
     "CREATE TABLE links(pair TEXT, left_id TEXT, right_id TEXT, base_left TEXT, base_right TEXT, PRIMARY KEY(pair, left_id)) WITHOUT ROWID;"
     "CREATE UNIQUE INDEX links_right ON links(pair, right_id);"
     "CREATE TABLE journal(id INTEGER PRIMARY KEY, pair TEXT, side TEXT, op TEXT, target_id TEXT, source_id TEXT,"
@@ -58,7 +58,8 @@ static const char* kMigrations[] = {
     "CREATE TABLE quarantine(pair TEXT, side TEXT, id TEXT, error TEXT, attempts INTEGER, next_retry INTEGER,"
     "  PRIMARY KEY(pair, side, id));"
     "CREATE TABLE conflicts(id INTEGER PRIMARY KEY, pair TEXT, left_id TEXT, right_id TEXT, field TEXT,"
-    "  left_value TEXT, right_value TEXT, created TEXT, decided TEXT, closed INTEGER NOT NULL DEFAULT 0);",
+    "  left_value TEXT, right_value TEXT, created TEXT, decided TEXT, closed INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX conflicts_record ON conflicts(pair, left_id);",
 };
 
 Result<void> StateStore::migrate() {
@@ -138,7 +139,7 @@ std::vector<std::string> StateStore::mirror_ids(const std::string& pair, Side si
 }
 
 std::vector<std::pair<std::string, MirrorRow>> StateStore::dirty(const std::string& pair, Side side) {
-  Stmt s(db_, "SELECT id, version, modified, data, included, dirty, deleted FROM mirror"
+  Stmt s(db_, "SELECT id, version, modified, data, included, dirty, deleted FROM mirror INDEXED BY mirror_dirty"
               " WHERE pair=?1 AND side=?2 AND dirty = 1 ORDER BY modified, id");
   s.bind(1, pair).bind(2, side_name(side));
   std::vector<std::pair<std::string, MirrorRow>> out;
@@ -175,8 +176,11 @@ std::optional<LinkRow> StateStore::link_by(const std::string& pair, Side side, c
 }
 
 void StateStore::put_link(const std::string& pair, const LinkRow& l) {
-  Stmt del(db_, "DELETE FROM links WHERE pair=?1 AND (left_id=?2 OR right_id=?3)");
-  del.bind(1, pair).bind(2, l.left_id).bind(3, l.right_id).run();
+  // two deletes, each on its index (an OR would scan every link of the pair)
+  Stmt by_left(db_, "DELETE FROM links WHERE pair=?1 AND left_id=?2");
+  by_left.bind(1, pair).bind(2, l.left_id).run();
+  Stmt by_right(db_, "DELETE FROM links WHERE pair=?1 AND right_id=?2");
+  by_right.bind(1, pair).bind(2, l.right_id).run();
   Stmt s(db_, "INSERT INTO links(pair, left_id, right_id, base_left, base_right) VALUES (?1, ?2, ?3, ?4, ?5)");
   s.bind(1, pair).bind(2, l.left_id).bind(3, l.right_id).bind(4, l.base_left).bind(5, l.base_right).run();
 }
