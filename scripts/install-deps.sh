@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  cmake g++ ninja-build pkg-config file binutils sqlite3
+  cmake g++ ninja-build pkg-config file binutils sqlite3 time
   # libraries (Boost.JSON exists from 1.75: name 1.81 explicitly, the default 1.74 lacks it)
   libboost1.81-dev libboost-json1.81-dev
   libsqlite3-dev libical-dev libcurl4-openssl-dev libvalijson-dev

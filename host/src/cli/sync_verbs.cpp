@@ -10,6 +10,9 @@
 
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -190,7 +193,16 @@ RunOptions run_options(const GlobalOptions& o, bool force) {
   RunOptions ro;
   ro.force = force;
   bool tty = ::isatty(2) && !o.json;
-  if (tty) ro.progress = [](const std::string& line) { std::cerr << "\r\033[K" << line << std::flush; };
+  if (const char* t = std::getenv("ACCORD_TRACE"); t && *t) {
+    // diagnostics: every phase on its own line, with the time since start
+    auto start = std::chrono::steady_clock::now();
+    ro.progress = [start](const std::string& line) {
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::fprintf(stderr, "[%8.3f s] %s\n", s, line.c_str());
+    };
+  } else if (tty) {
+    ro.progress = [](const std::string& line) { std::cerr << "\r\033[K" << line << std::flush; };
+  }
   ro.log = [&o](int32_t level, const std::string& m) {
     if (level < ACCORD_LOG_WARN) return;
     if (o.json) std::cout << json::serialize(json::object{{"type", "log"}, {"message", m}}) << "\n";
@@ -200,7 +212,8 @@ RunOptions run_options(const GlobalOptions& o, bool force) {
 }
 
 void end_progress(const RunOptions& ro) {
-  if (ro.progress) std::cerr << "\r\033[K" << std::flush;
+  const char* t = std::getenv("ACCORD_TRACE");
+  if (ro.progress && !(t && *t)) std::cerr << "\r\033[K" << std::flush;
 }
 
 int lock_or_failure(const GlobalOptions& o, const Failure& f) {

@@ -51,7 +51,9 @@ std::string new_idempotency_key() {
 struct Change {
   std::string id, version, modified;
   bool deleted = false;
-  json::object data;
+  std::string data;   // the record's data, JSON text
+  bool included = true;
+  std::string keys;   // its match keys, worked out while the record was parsed
 };
 
 struct SideRead {
@@ -60,16 +62,20 @@ struct SideRead {
   std::string cursor;
 };
 
-// One unit of planned work: a linked pair of records, a match, a create.
+// One unit of work that writes to a side: a create, an update, a delete.
+// Pairs that need no write are settled while planning and never become items.
 struct Item {
   std::string left_id, right_id;  // empty where a create will make it
   std::optional<MirrorRow> row[2];
   std::optional<LinkRow> link;
   std::optional<PlannedOp> op[2];
+  std::optional<Fields> pair[2];     // a side's pair form, when planning already had it
+  std::string op_text[2];            // each op's data, serialised once (journal, mirror)
   std::vector<std::string> manual_fields;
   bool drop_link = false;       // forget the pair (both deleted, or filtered out)
   bool forget[2] = {false, false};  // drop this side's mirror row
   std::string quarantine_side_id[2];  // the source record a failure is charged to
+  bool has_ops() const { return op[0] || op[1]; }
 };
 
 class PairRun {
@@ -100,6 +106,7 @@ class PairRun {
     if (opts_.apply) reconcile_journal();
     SideRead reads[2];
     for (Side s : {Side::kLeft, Side::kRight}) reads[idx(s)] = read_side(s);
+    if (opts_.progress) opts_.progress(sp_.name + ": read " + std::to_string(rep_.read[0]) + " + " + std::to_string(rep_.read[1]) + " changes");
     // The saved plan was made from these cursors onward: anything newer means
     // a side moved since.
     if (auto it = opts_.expect_cursor.find(sp_.name); it != opts_.expect_cursor.end())
@@ -113,7 +120,9 @@ class PairRun {
       sql::Transaction tx(store_->db());
       for (Side s : {Side::kLeft, Side::kRight}) fold(s, reads[idx(s)]);
       if (!rep_.refused.empty()) return;  // rolled back
+      if (opts_.progress) opts_.progress(sp_.name + ": planning");
       items = plan();
+      if (opts_.progress) opts_.progress(sp_.name + ": planned " + std::to_string(rep_.ops.size()) + " writes");
       check_guards();
       if (!rep_.refused.empty()) return;
       if (auto it = opts_.expect_fingerprint.find(sp_.name);
@@ -130,11 +139,48 @@ class PairRun {
   }
 
  private:
+  // The match keys of a record, one per key of the pair, joined by \x1e (an
+  // empty part: the record has no value for that key).
+  std::string keys_of(Side s, const json::value& data) {
+    std::string out;
+    for (size_t i = 0; i < sp_.match.size(); ++i) {
+      if (i) out += '\x1e';
+      out += key_of(sp_.match[i], s, data);
+    }
+    return out;
+  }
+
+  std::string key_of(const MatchKey& k, Side s, const json::value& data) {
+    std::string key;
+    for (const auto& f : k.fields) {
+      const auto& path = s == Side::kLeft ? f.left : f.right;
+      if (!path) return "";
+      const json::value* v = path->get(data);
+      if (!v || v->is_null()) return "";
+      std::string part = f.normalise(*v);
+      if (part.empty()) return "";
+      key += part + '\x1f';
+    }
+    return key;
+  }
+
+  static std::string key_part(const std::string& keys, size_t i) {
+    size_t start = 0;
+    for (size_t k = 0; k < i; ++k) {
+      start = keys.find('\x1e', start);
+      if (start == std::string::npos) return "";
+      ++start;
+    }
+    size_t end = keys.find('\x1e', start);
+    return keys.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  }
+
   // ---- A. reading ---------------------------------------------------------
 
   SideRead read_side(Side s) {
     SideRead out;
     const std::string& stream = s == Side::kLeft ? sp_.left : sp_.right;
+    const Filter& filter = s == Side::kLeft ? sp_.filter_left : sp_.filter_right;
     std::string cursor = store_->cursor(sp_.name, s).value_or("");
     out.full = cursor.empty();
     if (opts_.progress) opts_.progress(sp_.name + ": reading " + side_name(s) + (out.full ? " (full listing)" : ""));
@@ -164,7 +210,12 @@ class PairRun {
         if (auto* v = ro.if_contains("version"); v && v->is_string()) c.version = v->get_string();
         if (auto* v = ro.if_contains("modified"); v && v->is_string()) c.modified = v->get_string();
         c.deleted = ro.contains("deleted") && ro.at("deleted").is_bool() && ro.at("deleted").get_bool();
-        if (!c.deleted && ro.contains("data") && ro.at("data").is_object()) c.data = std::move(ro.at("data").get_object());
+        if (!c.deleted && ro.contains("data") && ro.at("data").is_object()) {
+          const json::value& d = ro.at("data");
+          c.included = record_passes(filter, d.get_object());
+          c.keys = keys_of(s, d);
+          c.data = json::serialize(d);
+        }
         out.changes.push_back(std::move(c));
       }
       cursor = batch.get_object().at("cursor").get_string();
@@ -180,11 +231,12 @@ class PairRun {
   // ---- B. folding into the mirror, planning --------------------------------
 
   void fold(Side s, SideRead& read) {
-    const Filter& filter = s == Side::kLeft ? sp_.filter_left : sp_.filter_right;
     std::unordered_set<std::string> seen;
+    // A side the state knows nothing of yet needs no lookups (a first sync).
+    bool known_side = !read.changes.empty() && store_->any(sp_.name, s);
     for (auto& c : read.changes) {
-      seen.insert(c.id);
-      auto m = store_->mirror(sp_.name, s, c.id);
+      if (read.full) seen.insert(c.id);
+      auto m = known_side ? store_->mirror(sp_.name, s, c.id) : std::nullopt;
       if (c.deleted) {
         if (m && !m->deleted) {
           m->deleted = true;
@@ -193,23 +245,23 @@ class PairRun {
         }
         continue;
       }
-      std::string data = json::serialize(c.data);
       if (m && !m->deleted && !c.version.empty() && m->version == c.version) {
         // Our own write coming back, or a record we already know: not a change.
         // Take in what the connector made of it (normalised fields), and
         // move the base with it so that it never looks like an edit.
-        if (m->data != data && !m->dirty) {
-          m->data = data;
+        if (m->data != c.data && !m->dirty) {
+          m->data = c.data;
+          m->keys = c.keys;
           store_->put_mirror(sp_.name, s, *m);
           if (auto link = store_->link_by(sp_.name, s, c.id)) {
-            (s == Side::kLeft ? link->base_left : link->base_right) = fields_json(fm_.to_pair(s, c.data));
+            (s == Side::kLeft ? link->base_left : link->base_right) = fields_json(pair_of(s, *m));
             store_->put_link(sp_.name, *link);
           }
         }
         continue;
       }
-      MirrorRow row{c.id, c.version, c.modified, data, record_passes(filter, c.data), true, false};
-      store_->put_mirror(sp_.name, s, row);
+      store_->put_mirror(sp_.name, s, MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false,
+                                                std::move(c.keys)});
     }
     if (!read.full) return;
     // A full listing: what the state knows but the side no longer lists is gone.
@@ -233,6 +285,12 @@ class PairRun {
   }
 
   Fields pair_of(Side s, const MirrorRow& r) { return fm_.to_pair(s, json::parse(r.data).get_object()); }
+
+  MirrorRow row_of(Side s, const std::string& id) {
+    auto r = store_->mirror_data(sp_.name, s, id);
+    if (!r) throw Failure{ACCORD_ERROR, "state: no mirror row for " + std::string(side_name(s)) + " " + id, 0};
+    return *r;
+  }
 
   // Writes `ch` into `data` and returns the changes that altered it, as the
   // side itself sees them (a transform may make a change a no-op there).
@@ -275,7 +333,6 @@ class PairRun {
   }
 
   void plan_create(Side target, const MirrorRow& src, std::vector<Item>& items) {
-    if (!sp_.allowed(target, "create")) return;
     Side from = other(target);
     Fields f = pair_of(from, src);
     Item it;
@@ -284,47 +341,62 @@ class PairRun {
     json::object data = created_from(target, f);
     Changes ch;
     for (const auto& [k, v] : f) ch[k] = v;
+    std::string label = record_label(data, src.id);
+    it.pair[idx(from)] = std::move(f);
     it.op[idx(target)] = make_op(target, "create", "", src.id, std::move(data), "", std::move(ch));
-    it.op[idx(target)]->label = record_label(json::parse(src.data).get_object(), src.id);
+    it.op[idx(target)]->label = std::move(label);
     it.quarantine_side_id[idx(from)] = src.id;
     items.push_back(std::move(it));
   }
 
+  // A pair whose merge writes nothing: link it (or move its bases) now, in the
+  // planning transaction. A plan rolls that back with everything else.
+  void settle(Item& it, Fields bl, Fields br) {
+    for (int s = 0; s < 2; ++s)
+      if (it.row[s]) store_->clear_dirty(sp_.name, s == 0 ? Side::kLeft : Side::kRight, it.row[s]->id);
+    keep_manual_bases(it, bl, br);
+    store_->put_link(sp_.name, LinkRow{it.left_id, it.right_id, fields_json(bl), fields_json(br)});
+  }
+
+  // An undecided field keeps its old base, so that it stays a conflict.
+  void keep_manual_bases(const Item& it, Fields& bl, Fields& br) {
+    if (!it.link || it.manual_fields.empty()) return;
+    Fields obl = fields_from_json(it.link->base_left), obr = fields_from_json(it.link->base_right);
+    for (const auto& f : it.manual_fields) {
+      if (obl.contains(f)) bl[f] = obl[f]; else bl.erase(f);
+      if (obr.contains(f)) br[f] = obr[f]; else br.erase(f);
+    }
+  }
+
   std::vector<Item> plan() {
     std::vector<Item> items;
-    std::map<std::string, Item> linked;  // by left id
-    std::vector<MirrorRow> unlinked_dirty[2];
+    std::map<std::string, LinkRow> linked;  // by left id
+    std::vector<MirrorRef> unlinked_dirty[2];
+    bool any_links = store_->count_links(sp_.name) > 0;  // none: a first sync, no lookups
     for (Side s : {Side::kLeft, Side::kRight}) {
-      for (auto& [id, row] : store_->dirty(sp_.name, s)) {
-        if (store_->quarantined_until_later(sp_.name, s, id)) continue;
-        auto link = store_->link_by(sp_.name, s, id);
-        if (!link) {
-          if (row.deleted) {
-            Item it;  // a record we never linked is gone: forget it
-            (s == Side::kLeft ? it.left_id : it.right_id) = id;
-            it.forget[idx(s)] = true;
-            items.push_back(std::move(it));
-          } else if (!row.included) {
-            Item it;  // filtered out and never linked: nothing to do
-            (s == Side::kLeft ? it.left_id : it.right_id) = id;
-            it.row[idx(s)] = row;
-            items.push_back(std::move(it));
-          } else {
-            unlinked_dirty[idx(s)].push_back(row);
-          }
-          continue;
+      std::set<std::string> waiting = store_->quarantined(sp_.name, s, true);
+      quarantined_[idx(s)] = store_->quarantined(sp_.name, s, false);
+      for (auto& ref : store_->dirty(sp_.name, s)) {
+        if (waiting.contains(ref.id)) continue;
+        auto link = any_links ? store_->link_by(sp_.name, s, ref.id) : std::nullopt;
+        if (link) {
+          linked.emplace(link->left_id, std::move(*link));
+        } else if (ref.deleted) {
+          store_->drop_mirror(sp_.name, s, ref.id);  // never linked, now gone: forget it
+        } else if (!ref.included) {
+          store_->clear_dirty(sp_.name, s, ref.id);  // filtered out and never linked
+        } else {
+          unlinked_dirty[idx(s)].push_back(std::move(ref));
         }
-        Item& it = linked[link->left_id];
-        it.left_id = link->left_id;
-        it.right_id = link->right_id;
-        it.link = link;
-        it.row[idx(s)] = row;
       }
     }
-    // complete linked items with the other side's mirror row
-    for (auto& [lid, it] : linked) {
-      for (Side s : {Side::kLeft, Side::kRight})
-        if (!it.row[idx(s)]) it.row[idx(s)] = store_->mirror(sp_.name, s, s == Side::kLeft ? it.left_id : it.right_id);
+    for (auto& [lid, link] : linked) {
+      Item it;
+      it.left_id = link.left_id;
+      it.right_id = link.right_id;
+      it.row[0] = store_->mirror(sp_.name, Side::kLeft, it.left_id);
+      it.row[1] = store_->mirror(sp_.name, Side::kRight, it.right_id);
+      it.link = std::move(link);
       plan_linked(it, items);
     }
     match_and_create(unlinked_dirty, items);
@@ -350,10 +422,9 @@ class PairRun {
     bool l_live = L && !L->deleted, r_live = R && !R->deleted;
     // A side filtered out of the sync: stop syncing the pair, delete nothing.
     if ((l_live && !L->included) || (r_live && !R->included)) {
-      it.drop_link = true;
       rep_.notes.push_back("unlinked " + it.left_id + " ⇄ " + it.right_id + ": no longer passes the " +
                            (l_live && !L->included ? "left" : "right") + " filter (nothing deleted)");
-      items.push_back(std::move(it));
+      unlink_now(it);
       return;
     }
     Fields lf, rf, bl = fields_from_json(it.link->base_left), br = fields_from_json(it.link->base_right);
@@ -372,6 +443,11 @@ class PairRun {
     in.decided = &decided;
     in.flows_to = [this](const std::string& k, Side t) { return fm_.flows_to(k, t); };
     MergeResult m = three_way_merge(in);
+    if (m.nothing() && m.conflicts.empty()) {
+      if (opts_.apply) store_->close_conflicts(sp_.name, it.left_id, {});
+      settle(it, std::move(lf), std::move(rf));
+      return;
+    }
     std::string label = record_label(json::parse(l_live ? L->data : r_live ? R->data : std::string("{}")).get_object(),
                                      it.left_id);
     for (const auto& c : m.conflicts) {
@@ -384,8 +460,10 @@ class PairRun {
     if (opts_.apply) store_->close_conflicts(sp_.name, it.left_id, m.manual_fields);
     it.manual_fields = m.manual_fields;
     if (m.both_deleted) {
-      it.drop_link = true;
-      it.forget[0] = it.forget[1] = true;
+      store_->drop_link(sp_.name, it.left_id);
+      store_->drop_mirror(sp_.name, Side::kLeft, it.left_id);
+      store_->drop_mirror(sp_.name, Side::kRight, it.right_id);
+      return;
     }
     for (Side t : {Side::kLeft, Side::kRight}) {
       bool del = t == Side::kLeft ? m.delete_left : m.delete_right;
@@ -439,104 +517,89 @@ class PairRun {
       items.push_back(std::move(copy));
       return;
     }
+    if (!it.has_ops()) {  // nothing to write: a refused delete, a divergence the bases absorb
+      if (it.drop_link) unlink_now(it);
+      else settle(it, std::move(lf), std::move(rf));
+      return;
+    }
+    if (l_live) it.pair[0] = std::move(lf);
+    if (r_live) it.pair[1] = std::move(rf);
     items.push_back(std::move(it));
   }
 
-  std::string key_of(const MatchKey& k, Side s, const json::value& data) {
-    std::string key;
-    for (const auto& f : k.fields) {
-      const auto& path = s == Side::kLeft ? f.left : f.right;
-      if (!path) return "";
-      const json::value* v = path->get(data);
-      if (!v || v->is_null()) return "";
-      std::string part = f.normalise(*v);
-      if (part.empty()) return "";
-      key += part + '\x1f';
+  // Stops syncing a pair now: the link goes, live rows are clean, gone rows forgotten.
+  void unlink_now(Item& it) {
+    store_->drop_link(sp_.name, it.link ? it.link->left_id : it.left_id);
+    for (int s = 0; s < 2; ++s) {
+      if (!it.row[s]) continue;
+      Side side = s == 0 ? Side::kLeft : Side::kRight;
+      if (it.row[s]->deleted || it.forget[s]) store_->drop_mirror(sp_.name, side, it.row[s]->id);
+      else store_->clear_dirty(sp_.name, side, it.row[s]->id);
     }
-    return key;
   }
 
-  void match_and_create(std::vector<MirrorRow> dirty[2], std::vector<Item>& items) {
+  void match_and_create(std::vector<MirrorRef> dirty[2], std::vector<Item>& items) {
     std::set<std::string> held[2];  // ambiguous: neither linked nor created
+    std::unordered_set<std::string> linked[2];
     if (!sp_.match.empty() && (!dirty[0].empty() || !dirty[1].empty())) {
       // Candidates: every unlinked included record on each side (the dirty
-      // ones are among them); a match needs a dirty record on one side.
-      std::vector<MirrorRow> pool[2] = {store_->unlinked(sp_.name, Side::kLeft), store_->unlinked(sp_.name, Side::kRight)};
-      std::unordered_set<std::string> is_dirty[2];
-      for (int s = 0; s < 2; ++s)
-        for (const auto& r : dirty[s]) is_dirty[s].insert(r.id);
-      std::vector<json::value> parsed[2];
-      for (int s = 0; s < 2; ++s)
-        for (const auto& r : pool[s]) parsed[s].push_back(json::parse(r.data));
-      std::unordered_set<std::string> linked[2];
-      for (const auto& key : sp_.match) {
+      // ones are among them), by the keys worked out when each was read; a
+      // match needs a dirty record on one side.
+      std::vector<MirrorRef> pool[2] = {store_->unlinked(sp_.name, Side::kLeft), store_->unlinked(sp_.name, Side::kRight)};
+      for (size_t k = 0; k < sp_.match.size(); ++k) {
         std::unordered_map<std::string, std::vector<size_t>> by_key[2];
         for (int s = 0; s < 2; ++s)
           for (size_t i = 0; i < pool[s].size(); ++i) {
             if (linked[s].contains(pool[s][i].id)) continue;
-            std::string k = key_of(key, s == 0 ? Side::kLeft : Side::kRight, parsed[s][i]);
-            if (!k.empty()) by_key[s][k].push_back(i);
+            std::string key = key_part(pool[s][i].keys, k);
+            if (!key.empty()) by_key[s][key].push_back(i);
           }
         std::vector<std::string> keys;
-        for (const auto& [k, v] : by_key[0])
-          if (by_key[1].contains(k)) keys.push_back(k);
+        for (const auto& [key, v] : by_key[0])
+          if (by_key[1].contains(key)) keys.push_back(key);
         std::sort(keys.begin(), keys.end());  // deterministic plans
-        for (const auto& k : keys) {
-          const auto& ls = by_key[0][k];
-          const auto& rs = by_key[1][k];
+        for (const auto& key : keys) {
+          const auto& ls = by_key[0][key];
+          const auto& rs = by_key[1][key];
           bool involves_dirty = false;
-          for (size_t i : ls) involves_dirty = involves_dirty || is_dirty[0].contains(pool[0][i].id);
-          for (size_t i : rs) involves_dirty = involves_dirty || is_dirty[1].contains(pool[1][i].id);
+          for (size_t i : ls) involves_dirty = involves_dirty || pool[0][i].dirty;
+          for (size_t i : rs) involves_dirty = involves_dirty || pool[1][i].dirty;
           if (!involves_dirty) continue;
           if (ls.size() != 1 || rs.size() != 1) {
             std::string who;
             for (size_t i : ls) who += " left:" + pool[0][i].id, held[0].insert(pool[0][i].id);
             for (size_t i : rs) who += " right:" + pool[1][i].id, held[1].insert(pool[1][i].id);
-            rep_.notes.push_back("ambiguous match on " + key.label + " (" + std::to_string(ls.size()) + " left, " +
-                                 std::to_string(rs.size()) + " right):" + who + "; not linked, not created");
+            rep_.notes.push_back("ambiguous match on " + sp_.match[k].label + " (" + std::to_string(ls.size()) +
+                                 " left, " + std::to_string(rs.size()) + " right):" + who + "; not linked, not created");
             continue;
           }
-          const MirrorRow& L = pool[0][ls[0]];
-          const MirrorRow& R = pool[1][rs[0]];
-          linked[0].insert(L.id);
-          linked[1].insert(R.id);
-          held[0].erase(L.id);
-          held[1].erase(R.id);
+          const std::string& lid = pool[0][ls[0]].id;
+          const std::string& rid = pool[1][rs[0]].id;
+          linked[0].insert(lid);
+          linked[1].insert(rid);
+          held[0].erase(lid);
+          held[1].erase(rid);
           ++rep_.matched;
-          plan_first_match(L, R, items);
+          plan_first_match(row_of(Side::kLeft, lid), row_of(Side::kRight, rid), items);
         }
       }
-      for (int s = 0; s < 2; ++s)
-        std::erase_if(dirty[s], [&](const MirrorRow& r) { return linked[s].contains(r.id); });
     }
     for (Side s : {Side::kLeft, Side::kRight})
-      for (const auto& r : dirty[idx(s)]) {
-        if (held[idx(s)].contains(r.id)) {
-          Item it;  // stays dirty-free until it changes; the note says why
-          (s == Side::kLeft ? it.left_id : it.right_id) = r.id;
-          it.row[idx(s)] = r;
-          items.push_back(std::move(it));
+      for (const auto& ref : dirty[idx(s)]) {
+        if (linked[idx(s)].contains(ref.id)) continue;
+        if (held[idx(s)].contains(ref.id) || !sp_.allowed(other(s), "create")) {
+          store_->clear_dirty(sp_.name, s, ref.id);  // waits, clean, until it changes
           continue;
         }
-        size_t before = items.size();
-        plan_create(other(s), r, items);
-        if (items.size() == before) {  // creation not allowed: clear its dirt
-          Item it;
-          (s == Side::kLeft ? it.left_id : it.right_id) = r.id;
-          it.row[idx(s)] = r;
-          items.push_back(std::move(it));
-        }
+        plan_create(other(s), row_of(s, ref.id), items);
       }
   }
 
   // Two records linked for the first time: merged with no base.
-  void plan_first_match(const MirrorRow& L, const MirrorRow& R, std::vector<Item>& items) {
+  void plan_first_match(MirrorRow L, MirrorRow R, std::vector<Item>& items) {
     Item it;
     it.left_id = L.id;
     it.right_id = R.id;
-    it.row[0] = L;
-    it.row[1] = R;
-    it.link = LinkRow{L.id, R.id, "", ""};
     Fields lf = pair_of(Side::kLeft, L), rf = pair_of(Side::kRight, R);
     MergeInput in;
     in.left = &lf;
@@ -547,18 +610,27 @@ class PairRun {
     in.owners = &sp_.owners;
     in.flows_to = [this](const std::string& k, Side t) { return fm_.flows_to(k, t); };
     MergeResult m = three_way_merge(in);
-    std::string label = record_label(json::parse(L.data).get_object(), L.id);
+    it.row[0] = std::move(L);
+    it.row[1] = std::move(R);
+    std::string label;
     for (Side t : {Side::kLeft, Side::kRight}) {
       const Changes& ch = t == Side::kLeft ? m.to_left : m.to_right;
       if (ch.empty() || !sp_.allowed(t, "update")) continue;
       json::object data = json::parse(it.row[idx(t)]->data).get_object();
       Changes effective = write_changes(t, data, ch);
       if (effective.empty()) continue;
-      it.op[idx(t)] = make_op(t, "update", t == Side::kLeft ? L.id : R.id, "", std::move(data), it.row[idx(t)]->version,
-                              effective);
+      if (label.empty()) label = record_label(json::parse(it.row[0]->data).get_object(), it.left_id);
+      it.op[idx(t)] = make_op(t, "update", t == Side::kLeft ? it.left_id : it.right_id, "", std::move(data),
+                              it.row[idx(t)]->version, effective);
       it.op[idx(t)]->label = label;
-      it.quarantine_side_id[idx(other(t))] = t == Side::kLeft ? R.id : L.id;
+      it.quarantine_side_id[idx(other(t))] = t == Side::kLeft ? it.right_id : it.left_id;
     }
+    if (!it.has_ops()) {
+      settle(it, std::move(lf), std::move(rf));
+      return;
+    }
+    it.pair[0] = std::move(lf);
+    it.pair[1] = std::move(rf);
     items.push_back(std::move(it));
   }
 
@@ -622,8 +694,9 @@ class PairRun {
           if (const auto& op = items[i].op[s]) {
             std::string key = op->op == "create" ? new_idempotency_key() : "";
             keys[{i, s}] = key;
+            items[i].op_text[s] = json::serialize(op->data);
             journal_ids[{i, s}] = store_->journal_add({0, sp_.name, s == 0 ? "left" : "right", op->op, op->id,
-                                                       op->source_id, key, json::serialize(op->data)});
+                                                       op->source_id, key, items[i].op_text[s]});
           }
       tx.commit();
     }
@@ -684,6 +757,7 @@ class PairRun {
   void commit_item(Item& it, size_t i, std::map<std::pair<size_t, int>, Outcome>& results,
                    std::map<std::pair<size_t, int>, int64_t>& journal_ids) {
     bool failed = false;
+    written_[0] = written_[1] = false;
     for (int s = 0; s < 2; ++s) {
       if (!it.op[s]) continue;
       const Outcome& o = results[{i, s}];
@@ -711,9 +785,11 @@ class PairRun {
         continue;
       }
       if (op.op == "create") (s == 0 ? it.left_id : it.right_id) = o.id;
-      MirrorRow row{o.id.empty() ? op.id : o.id, o.version, now_rfc3339(), json::serialize(op.data), true, false, false};
-      it.row[s] = row;
-      (void)side;
+      json::value written(op.data);
+      it.row[s] = MirrorRow{o.id.empty() ? op.id : o.id, o.version, now_rfc3339(), std::move(it.op_text[s]), true,
+                            false, false, keys_of(side, written)};
+      it.pair[s] = fm_.to_pair(side, op.data);
+      written_[s] = true;
     }
     if (failed) return;  // the sources stay dirty (or quarantined); nothing else moves
     for (int s = 0; s < 2; ++s) {
@@ -725,10 +801,9 @@ class PairRun {
         continue;
       }
       if (it.row[s]) {
-        MirrorRow r = *it.row[s];
-        r.dirty = false;
-        store_->put_mirror(sp_.name, side, r);
-        store_->release(sp_.name, side, id);
+        if (written_[s]) store_->put_mirror(sp_.name, side, *it.row[s]);
+        else store_->clear_dirty(sp_.name, side, id);
+        if (quarantined_[s].contains(id)) store_->release(sp_.name, side, id);
       }
     }
     std::string old_left = it.link ? it.link->left_id : "";
@@ -737,14 +812,9 @@ class PairRun {
       return;
     }
     if (it.left_id.empty() || it.right_id.empty() || !it.row[0] || !it.row[1]) return;  // unlinked record, cleaned
-    Fields bl = pair_of(Side::kLeft, *it.row[0]), br = pair_of(Side::kRight, *it.row[1]);
-    if (it.link && !it.manual_fields.empty()) {  // an undecided field keeps its old base: still a conflict
-      Fields obl = fields_from_json(it.link->base_left), obr = fields_from_json(it.link->base_right);
-      for (const auto& f : it.manual_fields) {
-        if (obl.contains(f)) bl[f] = obl[f]; else bl.erase(f);
-        if (obr.contains(f)) br[f] = obr[f]; else br.erase(f);
-      }
-    }
+    Fields bl = it.pair[0] ? std::move(*it.pair[0]) : pair_of(Side::kLeft, *it.row[0]);
+    Fields br = it.pair[1] ? std::move(*it.pair[1]) : pair_of(Side::kRight, *it.row[1]);
+    keep_manual_bases(it, bl, br);
     if (!old_left.empty() && old_left != it.left_id) store_->drop_link(sp_.name, old_left);
     store_->put_link(sp_.name, LinkRow{it.left_id, it.right_id, fields_json(bl), fields_json(br)});
   }
@@ -776,7 +846,7 @@ class PairRun {
       if (res.at("status") == "ok") {
         std::string id(res.at("id").get_string());
         std::string version = res.contains("version") ? std::string(res.at("version").get_string()) : "";
-        MirrorRow row{id, version, now_rfc3339(), j.data, true, false, false};
+        MirrorRow row{id, version, now_rfc3339(), j.data, true, false, false, keys_of(target, json::value(data))};
         store_->put_mirror(sp_.name, target, row);
         Side from = other(target);
         if (auto src = store_->mirror(sp_.name, from, j.source_id); src && !src->deleted) {
@@ -810,6 +880,8 @@ class PairRun {
   HostServices host_;
   std::unique_ptr<StateStore> store_;
   std::optional<Instance> inst_[2];
+  std::set<std::string> quarantined_[2];  // at planning time: released when they succeed
+  bool written_[2] = {false, false};      // commit_item: which side of the item was written
 };
 
 }  // namespace

@@ -61,7 +61,7 @@ struct RunOptions {
   bool apply = true;   // false: plan only, nothing written
   bool force = false;  // override guards (each override is reported)
   std::string kind = "run";  // recorded in the state's run history: run or apply
-  size_t batch = 500;
+  size_t batch = 2000;
   // From a saved plan: the state generation and per-pair fingerprints and
   // cursors it was made with; any difference refuses the apply.
   std::optional<int64_t> expect_generation;

@@ -49,8 +49,10 @@ static const char* kMigrations[] = {
     "CREATE TABLE runs(id INTEGER PRIMARY KEY, kind TEXT, started TEXT, finished TEXT, status TEXT, summary TEXT, error TEXT);"
     "CREATE TABLE cursors(pair TEXT, side TEXT, cursor TEXT NOT NULL, PRIMARY KEY(pair, side));"
     "CREATE TABLE mirror(pair TEXT, side TEXT, id TEXT, version TEXT, modified TEXT, data TEXT,"
-    "  included INTEGER NOT NULL, dirty INTEGER NOT NULL, deleted INTEGER NOT NULL, PRIMARY KEY(pair, side, id)) WITHOUT ROWID;"
-    "CREATE INDEX mirror_dirty ON mirror(pair, side, dirty);"
+    "  included INTEGER NOT NULL, deleted INTEGER NOT NULL, keys TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY(pair, side, id));"
+    // what changed since it was last planned: a small table, cheap to clear
+    "CREATE TABLE dirty(pair TEXT, side TEXT, id TEXT, PRIMARY KEY(pair, side, id)) WITHOUT ROWID;"
     "CREATE TABLE links(pair TEXT, left_id TEXT, right_id TEXT, base_left TEXT, base_right TEXT, PRIMARY KEY(pair, left_id)) WITHOUT ROWID;"
     "CREATE UNIQUE INDEX links_right ON links(pair, right_id);"
     "CREATE TABLE journal(id INTEGER PRIMARY KEY, pair TEXT, side TEXT, op TEXT, target_id TEXT, source_id TEXT,"
@@ -108,26 +110,43 @@ static MirrorRow mirror_from(Stmt& s, int off) {
   r.included = s.i64(off + 4) != 0;
   r.dirty = s.i64(off + 5) != 0;
   r.deleted = s.i64(off + 6) != 0;
+  r.keys = s.text(off + 7);
   return r;
 }
 
 std::optional<MirrorRow> StateStore::mirror(const std::string& pair, Side side, const std::string& id) {
-  Stmt s(db_, "SELECT id, version, modified, data, included, dirty, deleted FROM mirror WHERE pair=?1 AND side=?2 AND id=?3");
+  Stmt s(db_, "SELECT id, version, modified, data, included,"
+              " EXISTS (SELECT 1 FROM dirty d WHERE d.pair = m.pair AND d.side = m.side AND d.id = m.id), deleted, keys"
+              " FROM mirror m WHERE pair=?1 AND side=?2 AND id=?3");
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, id);
+  if (s.step()) return mirror_from(s, 0);
+  return std::nullopt;
+}
+
+std::optional<MirrorRow> StateStore::mirror_data(const std::string& pair, Side side, const std::string& id) {
+  Stmt s(db_, "SELECT id, version, modified, data, included, 0, deleted, keys FROM mirror WHERE pair=?1 AND side=?2 AND id=?3");
   s.bind(1, pair).bind(2, side_name(side)).bind(3, id);
   if (s.step()) return mirror_from(s, 0);
   return std::nullopt;
 }
 
 void StateStore::put_mirror(const std::string& pair, Side side, const MirrorRow& r) {
-  Stmt s(db_, "INSERT OR REPLACE INTO mirror(pair, side, id, version, modified, data, included, dirty, deleted)"
+  Stmt s(db_, "INSERT OR REPLACE INTO mirror(pair, side, id, version, modified, data, included, deleted, keys)"
               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   s.bind(1, pair).bind(2, side_name(side)).bind(3, r.id).bind(4, r.version).bind(5, r.modified).bind(6, r.data);
-  s.bind(7, int64_t{r.included}).bind(8, int64_t{r.dirty}).bind(9, int64_t{r.deleted}).run();
+  s.bind(7, int64_t{r.included}).bind(8, int64_t{r.deleted}).bind(9, r.keys).run();
+  if (r.dirty) {
+    Stmt d(db_, "INSERT OR IGNORE INTO dirty(pair, side, id) VALUES (?1, ?2, ?3)");
+    d.bind(1, pair).bind(2, side_name(side)).bind(3, r.id).run();
+  } else {
+    clear_dirty(pair, side, r.id);
+  }
 }
 
 void StateStore::drop_mirror(const std::string& pair, Side side, const std::string& id) {
   Stmt s(db_, "DELETE FROM mirror WHERE pair=?1 AND side=?2 AND id=?3");
   s.bind(1, pair).bind(2, side_name(side)).bind(3, id).run();
+  clear_dirty(pair, side, id);
 }
 
 std::vector<std::string> StateStore::mirror_ids(const std::string& pair, Side side) {
@@ -138,27 +157,41 @@ std::vector<std::string> StateStore::mirror_ids(const std::string& pair, Side si
   return out;
 }
 
-std::vector<std::pair<std::string, MirrorRow>> StateStore::dirty(const std::string& pair, Side side) {
-  Stmt s(db_, "SELECT id, version, modified, data, included, dirty, deleted FROM mirror INDEXED BY mirror_dirty"
-              " WHERE pair=?1 AND side=?2 AND dirty = 1 ORDER BY modified, id");
+static MirrorRef ref_from(Stmt& s) {
+  return MirrorRef{std::string(s.text(0)), s.i64(1) != 0, s.i64(2) != 0, s.i64(3) != 0, std::string(s.text(4))};
+}
+
+std::vector<MirrorRef> StateStore::dirty(const std::string& pair, Side side) {
+  Stmt s(db_, "SELECT m.id, m.deleted, m.included, 1, m.keys FROM dirty d"
+              " JOIN mirror m ON m.pair = d.pair AND m.side = d.side AND m.id = d.id"
+              " WHERE d.pair=?1 AND d.side=?2 ORDER BY m.modified, m.id");
   s.bind(1, pair).bind(2, side_name(side));
-  std::vector<std::pair<std::string, MirrorRow>> out;
-  while (s.step()) {
-    MirrorRow r = mirror_from(s, 0);
-    out.emplace_back(r.id, std::move(r));
-  }
+  std::vector<MirrorRef> out;
+  while (s.step()) out.push_back(ref_from(s));
   return out;
 }
 
-std::vector<MirrorRow> StateStore::unlinked(const std::string& pair, Side side) {
+std::vector<MirrorRef> StateStore::unlinked(const std::string& pair, Side side) {
   std::string col = side == Side::kLeft ? "left_id" : "right_id";
-  Stmt s(db_, "SELECT id, version, modified, data, included, dirty, deleted FROM mirror m"
+  Stmt s(db_, "SELECT id, deleted, included,"
+              " EXISTS (SELECT 1 FROM dirty d WHERE d.pair = m.pair AND d.side = m.side AND d.id = m.id), keys FROM mirror m"
               " WHERE pair=?1 AND side=?2 AND deleted = 0 AND included = 1"
               " AND NOT EXISTS (SELECT 1 FROM links l WHERE l.pair = m.pair AND l." + col + " = m.id) ORDER BY id");
   s.bind(1, pair).bind(2, side_name(side));
-  std::vector<MirrorRow> out;
-  while (s.step()) out.push_back(mirror_from(s, 0));
+  std::vector<MirrorRef> out;
+  while (s.step()) out.push_back(ref_from(s));
   return out;
+}
+
+void StateStore::clear_dirty(const std::string& pair, Side side, const std::string& id) {
+  Stmt s(db_, "DELETE FROM dirty WHERE pair=?1 AND side=?2 AND id=?3");
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, id).run();
+}
+
+bool StateStore::any(const std::string& pair, Side side) {
+  Stmt s(db_, "SELECT 1 FROM mirror WHERE pair=?1 AND side=?2 LIMIT 1");
+  s.bind(1, pair).bind(2, side_name(side));
+  return s.step();
 }
 
 int64_t StateStore::count_live(const std::string& pair, Side side) {
@@ -176,12 +209,9 @@ std::optional<LinkRow> StateStore::link_by(const std::string& pair, Side side, c
 }
 
 void StateStore::put_link(const std::string& pair, const LinkRow& l) {
-  // two deletes, each on its index (an OR would scan every link of the pair)
-  Stmt by_left(db_, "DELETE FROM links WHERE pair=?1 AND left_id=?2");
-  by_left.bind(1, pair).bind(2, l.left_id).run();
-  Stmt by_right(db_, "DELETE FROM links WHERE pair=?1 AND right_id=?2");
-  by_right.bind(1, pair).bind(2, l.right_id).run();
-  Stmt s(db_, "INSERT INTO links(pair, left_id, right_id, base_left, base_right) VALUES (?1, ?2, ?3, ?4, ?5)");
+  // REPLACE removes a row that holds either id (primary key or the unique
+  // right index): a record is linked once
+  Stmt s(db_, "INSERT OR REPLACE INTO links(pair, left_id, right_id, base_left, base_right) VALUES (?1, ?2, ?3, ?4, ?5)");
   s.bind(1, pair).bind(2, l.left_id).bind(3, l.right_id).bind(4, l.base_left).bind(5, l.base_right).run();
 }
 
@@ -236,10 +266,14 @@ void StateStore::quarantine(const std::string& pair, Side side, const std::strin
   s.bind(1, pair).bind(2, side_name(side)).bind(3, id).bind(4, error).bind(5, attempts).bind(6, now_s() + wait).run();
 }
 
-bool StateStore::quarantined_until_later(const std::string& pair, Side side, const std::string& id) {
-  Stmt s(db_, "SELECT next_retry FROM quarantine WHERE pair=?1 AND side=?2 AND id=?3");
-  s.bind(1, pair).bind(2, side_name(side)).bind(3, id);
-  return s.step() && s.i64(0) > now_s();
+std::set<std::string> StateStore::quarantined(const std::string& pair, Side side, bool only_waiting) {
+  Stmt s(db_, "SELECT id, next_retry FROM quarantine WHERE pair=?1 AND side=?2");
+  s.bind(1, pair).bind(2, side_name(side));
+  std::set<std::string> out;
+  int64_t now = now_s();
+  while (s.step())
+    if (!only_waiting || s.i64(1) > now) out.emplace(s.text(0));
+  return out;
 }
 
 void StateStore::release(const std::string& pair, Side side, const std::string& id) {
@@ -300,8 +334,7 @@ Result<void> StateStore::decide(int64_t id, Side winner) {
   s.bind(1, id).bind(2, side_name(winner)).run();
   if (sqlite3_changes(db_.raw()) == 0) return fail("no open conflict " + std::to_string(id) + " (see accord conflicts list)");
   // the record must be looked at again by the next run
-  Stmt d(db_, "UPDATE mirror SET dirty = 1 WHERE (pair, side, id) IN "
-              "(SELECT pair, 'left', left_id FROM conflicts WHERE id = ?1)");
+  Stmt d(db_, "INSERT OR IGNORE INTO dirty(pair, side, id) SELECT pair, 'left', left_id FROM conflicts WHERE id = ?1");
   d.bind(1, id).run();
   return {};
 }

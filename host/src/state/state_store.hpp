@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,14 @@ struct MirrorRow {
   bool included = true;
   bool dirty = false;
   bool deleted = false;
+  std::string keys;  // its match keys, one per key of the pair, joined by \x1e
+};
+
+// What planning needs of a record before it needs its data.
+struct MirrorRef {
+  std::string id;
+  bool deleted = false, included = true, dirty = false;
+  std::string keys;
 };
 
 struct LinkRow {
@@ -56,12 +65,16 @@ class StateStore {
   void set_cursor(const std::string& pair, Side side, const std::string& cursor);
 
   std::optional<MirrorRow> mirror(const std::string& pair, Side side, const std::string& id);
+  // The same without the dirty flag (one lookup instead of two).
+  std::optional<MirrorRow> mirror_data(const std::string& pair, Side side, const std::string& id);
   void put_mirror(const std::string& pair, Side side, const MirrorRow& row);
   void drop_mirror(const std::string& pair, Side side, const std::string& id);
   std::vector<std::string> mirror_ids(const std::string& pair, Side side);  // live ones
-  std::vector<std::pair<std::string, MirrorRow>> dirty(const std::string& pair, Side side);
-  std::vector<MirrorRow> unlinked(const std::string& pair, Side side);  // live, included, no link
+  std::vector<MirrorRef> dirty(const std::string& pair, Side side);     // oldest change first
+  std::vector<MirrorRef> unlinked(const std::string& pair, Side side);  // live, included, no link
+  void clear_dirty(const std::string& pair, Side side, const std::string& id);
   int64_t count_live(const std::string& pair, Side side);
+  bool any(const std::string& pair, Side side);  // a mirror row at all (cheap)
 
   std::optional<LinkRow> link_by(const std::string& pair, Side side, const std::string& id);
   void put_link(const std::string& pair, const LinkRow& link);
@@ -76,7 +89,9 @@ class StateStore {
   // Quarantine: a record whose write keeps failing waits until its retry time.
   void quarantine(const std::string& pair, Side side, const std::string& id, const std::string& error,
                   int64_t retry_after_s);
-  bool quarantined_until_later(const std::string& pair, Side side, const std::string& id);
+  // The quarantined records of a side; only_waiting: those whose retry time
+  // has not come.
+  std::set<std::string> quarantined(const std::string& pair, Side side, bool only_waiting);
   void release(const std::string& pair, Side side, const std::string& id);
   struct QuarantineRow {
     std::string pair, side, id, error, next_retry;

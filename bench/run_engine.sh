@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Engine benchmark: local sqlite on both sides, N contacts each, N matching
+# pairs (the same people, matched by email). Prints:
+#   - the first sync (match and link everything): wall time and peak RSS;
+#   - a second run with nothing changed: wall time;
+#   - a run after 1% changed on each side: wall time.
+# Usage: bench/run_engine.sh [N] [BUILD_DIR]   (N defaults to 1000000)
+set -euo pipefail
+n=${1:-1000000}
+build=${2:-build}
+accord="$(cd "$build" && pwd)/bin/accord"
+bench="$(cd "$build" && pwd)/bin/bench_foundation"
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-engine-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); N = $n"
+"$bench" populate left.sqlite "$n"
+"$bench" populate right.sqlite "$n"
+cat > p.json <<'JSON'
+{"name": "bench", "state": "state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "sqlite", "path": "left.sqlite", "batch_size": 5000}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "right.sqlite", "batch_size": 5000}},
+ "streams": [{"left": "contact", "right": "contact", "match": [{"left": "/emails/*/address", "normalise": "email"}],
+              "guards": {"max_update_share": 1}}]}
+JSON
+timed() {  # timed LABEL: runs accord run, prints wall time and peak RSS
+  local label=$1
+  /usr/bin/time -f "%e %M" -o t.txt "$accord" run p.json > out.txt
+  read -r secs kib < t.txt
+  printf '%s: %.2f s, peak RSS %d MiB (%s)\n' "$label" "$secs" $((kib / 1024)) "$(grep -E 'linked|nothing to do|applied' out.txt | tr -s ' ' | paste -sd ';' -)"
+}
+timed "first sync, $n matching pairs"
+timed "second run, nothing changed"
+k=$((n / 100))
+sqlite3 left.sqlite "UPDATE r_contact SET data = json_set(data, '\$.name.full', 'Changed on the left') WHERE rowid IN (SELECT rowid FROM r_contact ORDER BY random() LIMIT $k)"
+sqlite3 right.sqlite "UPDATE r_contact SET data = json_set(data, '\$.phones.p1.number', '+1 555 9999') WHERE rowid IN (SELECT rowid FROM r_contact ORDER BY random() LIMIT $k)"
+timed "after 1% changed on each side ($k + $k records)"
+timed "again, nothing changed"
