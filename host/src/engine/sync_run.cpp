@@ -645,7 +645,7 @@ class PairRun {
         if (op.op == "update") ++updates;
       }
       if (deletes == 0 && updates == 0) continue;  // nothing to guard: spare the count
-      long count = store_->count_live(sp_.name, t) + deletes;  // before this run's deletes
+      long count = store_->count_live(sp_.name, t);  // the target side as it is, before this run
       auto check = [&](long n, double share, const char* what) {
         if (count <= sp_.guards.min_records || n <= share * static_cast<double>(count)) return;
         std::string msg = std::to_string(n) + " " + what + " of " + std::to_string(count) + " records on the " +

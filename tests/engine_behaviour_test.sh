@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# The engine's promises, through the accord program: the lock, guards,
+# cursor expiry, quarantine, manual conflicts, saved plans, presets and
+# stream pairs side by side. Usage: engine_behaviour_test.sh ACCORD FIXTURE_DIR
+set -u
+accord=$1 fixtures=$2
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-engine.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export HOME="$work" ACCORD_ADMIN= ACCORD_SECRETS=
+fail=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; shift; printf '%s\n' "$@"; fail=1; }
+card() { printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:%s\r\nFN:%s\r\nEMAIL:%s@example.org\r\n%bEND:VCARD\r\n' "$1" "$2" "$1" "${3:-}"; }
+count() { sqlite3 "$1" "SELECT count(*) FROM r_$2 WHERE deleted = 0" 2>/dev/null || echo 0; }
+
+mkdir -p book
+for i in $(seq 1 20); do card "p$i" "Person $i" > "book/p$i.vcf"; done
+cat > p.json <<'JSON'
+{"name": "t", "state": "state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "crm.sqlite"}},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact",
+              "match": [{"left": "/emails/*/address", "normalise": "email"}]}]}
+JSON
+"$accord" run p.json > /dev/null
+
+# -- lock: a second run is refused, naming the holder
+printf 'pid 4242 since 2026-01-01T00:00:00Z\n' > state.sqlite.lock
+( exec 9>>state.sqlite.lock; flock -n 9; exec sleep 30 ) &  # the sleep itself holds the lock
+holder=$!
+sleep 0.3
+out=$("$accord" run p.json 2>&1); rc=$?
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
+[ $rc = 7 ] && printf '%s' "$out" | grep -q "being synced by pid 4242" && ok lock-refuses-second-run || bad lock-refuses-second-run "rc=$rc" "$out"
+
+# -- guards: deleting 15 of 20 is refused, nothing deleted; --force goes on and says so
+for i in $(seq 1 15); do rm "book/p$i.vcf"; done
+out=$("$accord" run p.json 2>&1); rc=$?
+[ $rc = 6 ] && [ "$(count crm.sqlite contact)" = 20 ] && printf '%s' "$out" | grep -q "15 deletes of 20 records on the right side" \
+  && ok guard-refuses-mass-delete || bad guard-refuses-mass-delete "rc=$rc" "$out"
+out=$("$accord" run p.json --force 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(count crm.sqlite contact)" = 5 ] && printf '%s' "$out" | grep -q "forced past a guard" \
+  && ok force-overrides-and-reports || bad force-overrides-and-reports "rc=$rc" "$out"
+
+# -- cursor expiry: the folder's index is lost; a full listing is diffed, nothing wiped or duplicated
+rm -rf book/.accord
+out=$("$accord" run p.json 2>&1); rc=$?
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "cursor expired" && printf '%s' "$out" | grep -q "nothing to do" \
+  && [ "$(count crm.sqlite contact)" = 5 ] && [ "$(ls book/*.vcf | wc -l)" = 5 ] \
+  && ok cursor-expiry-relists-and-wipes-nothing || bad cursor-expiry-relists-and-wipes-nothing "rc=$rc" "$out"
+
+# -- empty side: a folder that suddenly lists nothing is refused
+mkdir -p elsewhere && mv book/*.vcf elsewhere/ && rm -rf book/.accord
+out=$("$accord" run p.json 2>&1); rc=$?
+[ $rc = 6 ] && printf '%s' "$out" | grep -q "the left side listed no records, but 5 were there before" \
+  && [ "$(count crm.sqlite contact)" = 5 ] && ok empty-side-refused || bad empty-side-refused "rc=$rc" "$out"
+mv elsewhere/*.vcf book/
+
+# -- manual conflicts: left for a person, then decided
+cat > m.json <<'JSON'
+{"name": "m", "state": "m-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "sqlite", "path": "ml.sqlite"}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "mr.sqlite"}},
+ "streams": [{"left": "note", "right": "note", "conflict": {"policy": "manual"}}]}
+JSON
+mkdir -p seed/note && printf '{"title": "Plan", "body": "v1"}\n' > seed/note/n1.json
+cat > seed.json <<'JSON'
+{"name": "seed", "state": "seed-state.sqlite", "left": {"connector": "local", "config": {"backend": "json", "path": "seed"}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "ml.sqlite"}}, "streams": [{"left": "note", "right": "note"}]}
+JSON
+"$accord" run seed.json > /dev/null && "$accord" run m.json > /dev/null
+sqlite3 ml.sqlite "UPDATE r_note SET data = json_set(data, '\$.body', 'left edit')"
+sqlite3 mr.sqlite "UPDATE r_note SET data = json_set(data, '\$.body', 'right edit')"
+out=$("$accord" run m.json 2>&1); rc=$?
+list=$("$accord" conflicts list m.json 2>&1)
+id=$(printf '%s' "$list" | sed -n 's/^#\([0-9]*\) .*/\1/p' | head -1)
+[ $rc = 5 ] && [ -n "$id" ] && printf '%s' "$list" | grep -q '/body: left "left edit", right "right edit"' \
+  && [ "$(sqlite3 ml.sqlite "SELECT json_extract(data,'\$.body') FROM r_note")" = "left edit" ] \
+  && ok manual-conflict-waits || bad manual-conflict-waits "rc=$rc" "$out" "$list"
+"$accord" conflicts resolve m.json "$id" --take right > /dev/null
+out=$("$accord" run m.json 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(sqlite3 ml.sqlite "SELECT json_extract(data,'\$.body') FROM r_note")" = "right edit" ] \
+  && [ "$("$accord" conflicts list m.json)" = "no open conflicts" ] && ok manual-conflict-resolved || bad manual-conflict-resolved "rc=$rc" "$out"
+
+# -- a saved plan applies exactly once
+card "p99" "Person 99" > book/p99.vcf
+"$accord" plan p.json --out plan.json > /dev/null
+[ "$(count crm.sqlite contact)" = 5 ] && ok plan-writes-nothing || bad plan-writes-nothing
+out=$("$accord" apply plan.json 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(count crm.sqlite contact)" = 6 ] && ok saved-plan-applies || bad saved-plan-applies "rc=$rc" "$out"
+out=$("$accord" apply plan.json 2>&1); rc=$?
+[ $rc = 8 ] && ok saved-plan-applies-once || bad saved-plan-applies-once "rc=$rc" "$out"
+card "p98" "Person 98" > book/p98.vcf
+"$accord" plan p.json --out plan2.json > /dev/null
+card "p97" "Person 97" > book/p97.vcf
+out=$("$accord" apply plan2.json 2>&1); rc=$?
+[ $rc = 8 ] && printf '%s' "$out" | grep -q "left side changed since the plan was made" && [ "$(count crm.sqlite contact)" = 6 ] \
+  && ok plan-refused-when-a-side-moved || bad plan-refused-when-a-side-moved "rc=$rc" "$out"
+
+# -- quarantine: one bad record waits, the others commit
+cat > q.json <<JSON
+{"name": "q", "state": "q-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "sqlite", "path": "ql.sqlite"}},
+ "right": {"connector": "memory-c", "config": {}},
+ "streams": [{"left": "note", "right": "note", "direction": "left-to-right"}]}
+JSON
+mkdir -p qseed/note
+for n in a b c; do printf '{"title": "%s", "body": "fine"}\n' "$n" > qseed/note/$n.json; done
+printf '{"title": "bad", "body": "reject"}\n' > qseed/note/bad.json
+sed 's/"seed"/"qseed"/g; s/seed-state/qseed-state/; s/ml.sqlite/ql.sqlite/' seed.json > qseed.json
+"$accord" run qseed.json > /dev/null
+out=$("$accord" --plugin-dir "$fixtures" run q.json 2>&1); rc=$?
+status=$("$accord" --plugin-dir "$fixtures" status q.json 2>&1)
+[ $rc = 5 ] && printf '%s' "$out" | grep -q "applied 3 writes, 1 failed" && printf '%s' "$status" | grep -q "rejected by the fixture" \
+  && ok quarantine-one-record-others-commit || bad quarantine-one-record-others-commit "rc=$rc" "$out" "$status"
+
+# -- presets: automatic sync leaves out what is categorised "Don't sync with CRM", and private items
+card "x1" "Excluded One" "CATEGORIES:Don't sync with CRM\r\n" > book/x1.vcf
+cat > preset.json <<'JSON'
+{"name": "preset", "state": "preset-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "preset.sqlite"}},
+ "streams": [{"left": "contact", "right": "contact", "filter": {"left": {"preset": "automatic", "name": "CRM"}}}]}
+JSON
+"$accord" run preset.json > /dev/null
+n=$(count preset.sqlite contact)
+excluded=$(sqlite3 preset.sqlite "SELECT count(*) FROM r_contact WHERE json_extract(data,'\$.uid') = 'x1'")
+[ "$n" = "$(($(ls book/*.vcf | wc -l) - 1))" ] && [ "$excluded" = 0 ] && ok automatic-preset-filters || bad automatic-preset-filters "n=$n excluded=$excluded"
+
+# -- two stream pairs in one pipeline, synced side by side
+mkdir -p cal
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:e1\r\nDTSTART:20260101T100000Z\r\nSUMMARY:Meet\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/e1.ics
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VTODO\r\nUID:t1\r\nSUMMARY:Do it\r\nEND:VTODO\r\nEND:VCALENDAR\r\n' > cal/t1.ics
+cat > two.json <<'JSON'
+{"name": "two", "state": "two-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "icalendar", "path": "cal"}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "two.sqlite"}},
+ "streams": [{"left": "event", "right": "event"}, {"left": "task", "right": "task"}]}
+JSON
+out=$("$accord" run two.json 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(count two.sqlite event)" = 1 ] && [ "$(count two.sqlite task)" = 1 ] && ok two-stream-pairs || bad two-stream-pairs "rc=$rc" "$out"
+exit $fail
