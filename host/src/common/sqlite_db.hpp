@@ -67,10 +67,15 @@ class Db {
   std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;  // prepared, not in use
 };
 
-// BEGIN IMMEDIATE … COMMIT, rolled back when left by an exception.
+// BEGIN IMMEDIATE (or DEFERRED) … COMMIT, rolled back when left by an
+// exception. DEFERRED takes no lock until a table of the database is written:
+// for work on TEMP tables only.
 class Transaction {
  public:
-  explicit Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+  enum Mode { kImmediate, kDeferred };
+  explicit Transaction(Db& db, Mode mode = kImmediate) : db_(db) {
+    db_.exec(mode == kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+  }
   ~Transaction() {
     if (!done_) sqlite3_exec(db_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
   }

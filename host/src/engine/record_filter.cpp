@@ -1,5 +1,7 @@
 #include "engine/record_filter.hpp"
 
+#include "common/utc_time.hpp"
+
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -39,13 +41,7 @@ std::string instant(const std::string& spec) {
   char unit = 'd';
   if (spec.size() > 3) std::sscanf(spec.c_str() + 3, "%ld%c", &amount, &unit);
   long secs = amount * (unit == 'h' ? 3600 : unit == 'm' ? 60 : 86400);
-  std::time_t t = std::time(nullptr) + secs;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char b[64];
-  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec);
-  return b;
+  return utc::format(static_cast<int64_t>(std::time(nullptr)) + secs, utc::Form::kLocal);
 }
 
 bool holds(const Predicate& p, const json::value& root, const json::object& data) {

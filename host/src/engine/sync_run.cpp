@@ -48,16 +48,8 @@ std::string new_idempotency_key() {
   return b;
 }
 
-struct Change {
-  std::string id, version, modified;
-  bool deleted = false;
-  std::string data;   // the record's data, JSON text
-  bool included = true;
-  std::string keys;   // its match keys, worked out while the record was parsed
-};
-
 struct SideRead {
-  std::vector<Change> changes;
+  long count = 0;  // the changes themselves wait in the state's staging table
   bool full = false;
   std::string cursor;
 };
@@ -105,6 +97,7 @@ class PairRun {
     }
     if (opts_.apply) reconcile_journal();
     SideRead reads[2];
+    store_->stage_reset();
     for (Side s : {Side::kLeft, Side::kRight}) reads[idx(s)] = read_side(s);
     if (opts_.progress) opts_.progress(sp_.name + ": read " + std::to_string(rep_.read[0]) + " + " + std::to_string(rep_.read[1]) + " changes");
     // The saved plan was made from these cursors onward: anything newer means
@@ -193,6 +186,7 @@ class PairRun {
           out = SideRead{};
           out.full = true;
           cursor.clear();
+          store_->stage_reset_side(s);
           continue;
         }
         throw Failure{r.error().status, std::string("reading the ") + side_name(s) + " side (" +
@@ -203,9 +197,10 @@ class PairRun {
       if (ec || !batch.is_object() || !batch.get_object().contains("records"))
         throw Failure{ACCORD_ERROR, std::string(side_name(s)) + " connector " + p_.endpoint(s).connector +
                                         " answered a malformed batch", 0};
+      sql::Transaction staging(store_->db(), sql::Transaction::kDeferred);  // touches only TEMP: no state lock
       for (auto& rv : batch.get_object().at("records").get_array()) {
         json::object& ro = rv.get_object();
-        Change c;
+        StateStore::Staged c;
         c.id = ro.at("id").get_string();
         if (auto* v = ro.if_contains("version"); v && v->is_string()) c.version = v->get_string();
         if (auto* v = ro.if_contains("modified"); v && v->is_string()) c.modified = v->get_string();
@@ -216,26 +211,26 @@ class PairRun {
           c.keys = keys_of(s, d);
           c.data = json::serialize(d);
         }
-        out.changes.push_back(std::move(c));
+        store_->stage(s, c);
+        ++out.count;
       }
+      staging.commit();
       cursor = batch.get_object().at("cursor").get_string();
       bool more = batch.get_object().contains("more") && batch.get_object().at("more").as_bool();
       if (!more) break;
     }
     out.cursor = cursor;
     rep_.cursor[idx(s)] = cursor;
-    rep_.read[idx(s)] = static_cast<long>(out.changes.size());
+    rep_.read[idx(s)] = out.count;
     return out;
   }
 
   // ---- B. folding into the mirror, planning --------------------------------
 
   void fold(Side s, SideRead& read) {
-    std::unordered_set<std::string> seen;
     // A side the state knows nothing of yet needs no lookups (a first sync).
-    bool known_side = !read.changes.empty() && store_->any(sp_.name, s);
-    for (auto& c : read.changes) {
-      if (read.full) seen.insert(c.id);
+    bool known_side = read.count > 0 && store_->any(sp_.name, s);
+    store_->for_each_staged(s, [&](StateStore::Staged& c) {
       auto m = known_side ? store_->mirror(sp_.name, s, c.id) : std::nullopt;
       if (c.deleted) {
         if (m && !m->deleted) {
@@ -243,7 +238,7 @@ class PairRun {
           m->dirty = true;
           store_->put_mirror(sp_.name, s, *m);
         }
-        continue;
+        return;
       }
       if (m && !m->deleted && !c.version.empty() && m->version == c.version) {
         // Our own write coming back, or a record we already know: not a change.
@@ -258,30 +253,29 @@ class PairRun {
             store_->put_link(sp_.name, *link);
           }
         }
-        continue;
+        return;
       }
       store_->put_mirror(sp_.name, s, MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false,
                                                 std::move(c.keys)});
-    }
+    });
     if (!read.full) return;
     // A full listing: what the state knows but the side no longer lists is gone.
-    std::vector<std::string> known = store_->mirror_ids(sp_.name, s);
-    if (read.changes.empty() && !known.empty() && sp_.guards.refuse_empty_side) {
+    std::vector<std::string> gone = store_->mirror_ids_not_staged(sp_.name, s);
+    if (read.count == 0 && !gone.empty() && sp_.guards.refuse_empty_side) {
       std::string msg = std::string("the ") + side_name(s) + " side listed no records, but " +
-                        std::to_string(known.size()) + " were there before";
+                        std::to_string(gone.size()) + " were there before";
       if (!opts_.force) {
         rep_.refused = msg + "; refusing to delete them all (check the connector's configuration, or run with --force)";
         return;
       }
       rep_.forced.push_back(msg);
     }
-    for (const auto& id : known)
-      if (!seen.contains(id)) {
-        auto m = store_->mirror(sp_.name, s, id);
-        m->deleted = true;
-        m->dirty = true;
-        store_->put_mirror(sp_.name, s, *m);
-      }
+    for (const auto& id : gone) {
+      auto m = store_->mirror(sp_.name, s, id);
+      m->deleted = true;
+      m->dirty = true;
+      store_->put_mirror(sp_.name, s, *m);
+    }
   }
 
   Fields pair_of(Side s, const MirrorRow& r) { return fm_.to_pair(s, json::parse(r.data).get_object()); }
@@ -372,7 +366,7 @@ class PairRun {
     std::vector<Item> items;
     std::map<std::string, LinkRow> linked;  // by left id
     std::vector<MirrorRef> unlinked_dirty[2];
-    bool any_links = store_->count_links(sp_.name) > 0;  // none: a first sync, no lookups
+    bool any_links = store_->any_links(sp_.name);  // none: a first sync, no lookups
     for (Side s : {Side::kLeft, Side::kRight}) {
       std::set<std::string> waiting = store_->quarantined(sp_.name, s, true);
       quarantined_[idx(s)] = store_->quarantined(sp_.name, s, false);

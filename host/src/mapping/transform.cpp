@@ -1,5 +1,7 @@
 #include "mapping/transform.hpp"
 
+#include "common/utc_time.hpp"
+
 #include <boost/json.hpp>
 
 #include <cctype>
@@ -95,16 +97,7 @@ std::optional<int64_t> to_epoch(const json::value& v, const std::string& fmt) {
 json::value from_epoch(int64_t t, const std::string& fmt) {
   if (fmt == "epoch") return t;
   if (fmt == "epoch_ms") return t * 1000;
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char b[64];
-  if (fmt == "date")
-    std::snprintf(b, sizeof b, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  else
-    std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return json::value(b);
+  return json::value(utc::format(t, fmt == "date" ? utc::Form::kDate : utc::Form::kTimestamp));
 }
 
 bool valid_date_format(const std::string& f) {
@@ -144,14 +137,7 @@ json::value convert_zone(const json::value& v, const std::string& from, const st
   int64_t local = static_cast<int64_t>(timegm(&tm));
   int64_t utc = local - offset_at(from, local);
   utc = local - offset_at(from, utc);  // second pass settles DST edges
-  int64_t out = utc + offset_at(to, utc);
-  std::time_t tt = static_cast<std::time_t>(out);
-  std::tm o{};
-  gmtime_r(&tt, &o);
-  char b[64];
-  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d", o.tm_year + 1900, o.tm_mon + 1, o.tm_mday, o.tm_hour,
-                o.tm_min, o.tm_sec);
-  return json::value(b);
+  return json::value(utc::format(utc + offset_at(to, utc), utc::Form::kLocal));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "state/state_store.hpp"
 
+#include "common/utc_time.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -13,16 +15,7 @@ using accord::sql::Stmt;
 
 namespace accord {
 
-std::string now_rfc3339() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char b[64];
-  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec);
-  return b;
-}
+std::string now_rfc3339() { return utc::format(static_cast<int64_t>(std::time(nullptr))); }
 
 static int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -220,6 +213,56 @@ void StateStore::drop_link(const std::string& pair, const std::string& left_id) 
   s.bind(1, pair).bind(2, left_id).run();
 }
 
+bool StateStore::any_links(const std::string& pair) {
+  Stmt s(db_, "SELECT 1 FROM links WHERE pair=?1 LIMIT 1");
+  s.bind(1, pair);
+  return s.step();
+}
+
+void StateStore::stage_reset() {
+  db_.exec("CREATE TEMP TABLE IF NOT EXISTS staged(side TEXT, id TEXT, version TEXT, modified TEXT, deleted INTEGER,"
+           " data TEXT, included INTEGER, keys TEXT)");
+  db_.exec("CREATE INDEX IF NOT EXISTS temp.staged_id ON staged(side, id)");
+  db_.exec("DELETE FROM temp.staged");
+}
+
+void StateStore::stage(Side side, const Staged& c) {
+  Stmt s(db_, "INSERT INTO temp.staged(side, id, version, modified, deleted, data, included, keys)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  s.bind(1, side_name(side)).bind(2, c.id).bind(3, c.version).bind(4, c.modified).bind(5, int64_t{c.deleted});
+  s.bind(6, c.data).bind(7, int64_t{c.included}).bind(8, c.keys).run();
+}
+
+void StateStore::for_each_staged(Side side, const std::function<void(Staged&)>& fn) {
+  Stmt s(db_, "SELECT id, version, modified, deleted, data, included, keys FROM temp.staged WHERE side=?1 ORDER BY rowid");
+  s.bind(1, side_name(side));
+  while (s.step()) {
+    Staged c{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(4)),
+             std::string(s.text(6)), s.i64(3) != 0, s.i64(5) != 0};
+    fn(c);
+  }
+}
+
+void StateStore::stage_reset_side(Side side) {
+  Stmt s(db_, "DELETE FROM temp.staged WHERE side=?1");
+  s.bind(1, side_name(side)).run();
+}
+
+int64_t StateStore::staged_count(Side side) {
+  Stmt s(db_, "SELECT count(*) FROM temp.staged WHERE side=?1");
+  s.bind(1, side_name(side));
+  return s.step() ? s.i64(0) : 0;
+}
+
+std::vector<std::string> StateStore::mirror_ids_not_staged(const std::string& pair, Side side) {
+  Stmt s(db_, "SELECT id FROM mirror m WHERE pair=?1 AND side=?2 AND deleted = 0"
+              " AND NOT EXISTS (SELECT 1 FROM temp.staged t WHERE t.side = ?2 AND t.id = m.id)");
+  s.bind(1, pair).bind(2, side_name(side));
+  std::vector<std::string> out;
+  while (s.step()) out.emplace_back(s.text(0));
+  return out;
+}
+
 int64_t StateStore::count_links(const std::string& pair) {
   Stmt s(db_, "SELECT count(*) FROM links WHERE pair=?1");
   s.bind(1, pair);
@@ -284,15 +327,9 @@ void StateStore::release(const std::string& pair, Side side, const std::string& 
 std::vector<StateStore::QuarantineRow> StateStore::quarantine_list() {
   Stmt s(db_, "SELECT pair, side, id, error, attempts, next_retry FROM quarantine ORDER BY pair, side, id");
   std::vector<QuarantineRow> out;
-  while (s.step()) {
-    std::time_t t = static_cast<std::time_t>(s.i64(5));
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char b[64];
-    std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec);
-    out.push_back({std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)), b, s.i64(4)});
-  }
+  while (s.step())
+    out.push_back({std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
+                   utc::format(s.i64(5)), s.i64(4)});
   return out;
 }
 

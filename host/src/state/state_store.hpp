@@ -11,6 +11,7 @@
 #include "pipeline/pipeline.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -80,6 +81,23 @@ class StateStore {
   void put_link(const std::string& pair, const LinkRow& link);
   void drop_link(const std::string& pair, const std::string& left_id);
   int64_t count_links(const std::string& pair);
+  bool any_links(const std::string& pair);  // cheap
+
+  // Staging: what a run reads waits in a TEMP table of this connection
+  // (private, spilled to disk, no lock on the state) until it is folded into
+  // the mirror; memory stays flat however much a side lists.
+  struct Staged {
+    std::string id, version, modified, data, keys;
+    bool deleted = false, included = true;
+  };
+  void stage_reset();
+  void stage_reset_side(Side side);
+  void stage(Side side, const Staged& c);
+  // Calls fn for each staged change of a side, in the order read.
+  void for_each_staged(Side side, const std::function<void(Staged&)>& fn);
+  int64_t staged_count(Side side);
+  // Live mirror ids of a side that the staged full listing does not hold.
+  std::vector<std::string> mirror_ids_not_staged(const std::string& pair, Side side);
 
   int64_t journal_add(const JournalRow& row);
   void journal_done(int64_t id);

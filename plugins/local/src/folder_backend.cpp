@@ -1,5 +1,7 @@
 #include "folder_backend.hpp"
 
+#include "common/utc_time.hpp"
+
 #include "ops.hpp"
 #include "text_codec.hpp"
 
@@ -41,13 +43,7 @@ Stat stat_of(const fs::path& p) {
 }
 
 std::string rfc3339_from_ns(int64_t ns) {
-  std::time_t t = static_cast<std::time_t>(ns / 1000000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char b[64];
-  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ns / 1000000 % 1000));
-  return b;
+  return accord::utc::format(ns / 1000000000, accord::utc::Form::kTimestampMillis, static_cast<int>(ns / 1000000 % 1000));
 }
 
 void fsync_path(const fs::path& p, int flags) {

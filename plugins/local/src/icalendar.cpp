@@ -1,6 +1,7 @@
 #include "icalendar.hpp"
 
 #include "text_codec.hpp"
+#include "common/utc_time.hpp"
 
 #include <boost/json.hpp>
 #include <libical/ical.h>
@@ -74,15 +75,7 @@ int64_t seconds_of(const std::string& local) {
   tm.tm_mon -= 1;
   return static_cast<int64_t>(timegm(&tm));
 }
-std::string local_from_seconds(int64_t s) {
-  std::time_t t = static_cast<std::time_t>(s);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char b[64];
-  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec);
-  return b;
-}
+std::string local_from_seconds(int64_t s) { return accord::utc::format(s, accord::utc::Form::kLocal); }
 
 std::string iso_duration(int64_t secs) {
   if (secs == 0) return "PT0S";

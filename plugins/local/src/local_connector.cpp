@@ -2,9 +2,10 @@
 // Backends: sqlite (an embedded record store with a change feed), vcard (a
 // folder of .vcf contacts), icalendar (a folder of .ics events and tasks).
 #include "folder_backend.hpp"
-#include "icalendar.hpp"
+#include "formats.hpp"
 #include "sqlite_backend.hpp"
 #include "vcard.hpp"
+#include "icalendar.hpp"
 
 #include <accord/connector.hpp>
 
@@ -110,87 +111,6 @@ Config parse_config(std::string_view text) {
   return c;
 }
 
-std::map<std::string, FileFormat> vcard_formats(const std::string& version) {
-  FileFormat f;
-  f.extension = ".vcf";
-  f.parse = [](std::string_view text) {
-    auto p = vcard::parse(text);
-    return FileFormat::Parsed{true, std::move(p.card), std::move(p.idempotency_key), std::move(p.unknown)};
-  };
-  f.serialize = [version](const json::object& d, const std::string& idem, const std::vector<std::string>& keep) {
-    return vcard::serialize(d, version, idem, keep);
-  };
-  return {{"contact", std::move(f)}};
-}
-
-std::map<std::string, FileFormat> icalendar_formats() {
-  std::map<std::string, FileFormat> out;
-  for (auto kind : {icalendar::Kind::kEvent, icalendar::Kind::kTask}) {
-    FileFormat f;
-    f.extension = ".ics";
-    f.parse = [kind](std::string_view text) {
-      auto p = icalendar::parse(text);
-      return FileFormat::Parsed{p.kind == kind, std::move(p.object), std::move(p.idempotency_key), std::move(p.unknown)};
-    };
-    f.serialize = [kind](const json::object& d, const std::string& idem, const std::vector<std::string>& keep) {
-      return icalendar::serialize(d, kind, idem, keep);
-    };
-    out[kind == icalendar::Kind::kEvent ? "event" : "task"] = std::move(f);
-  }
-  return out;
-}
-
-// Pretty JSON for files people edit by hand: two-space indent, one member a line.
-void pretty(std::string& out, const json::value& v, int depth) {
-  std::string pad(static_cast<size_t>(depth + 1) * 2, ' '), end_pad(static_cast<size_t>(depth) * 2, ' ');
-  if (const json::object* o = v.if_object(); o && !o->empty()) {
-    out += "{\n";
-    size_t i = 0;
-    for (const auto& [k, x] : *o) {
-      out += pad + json::serialize(json::value(k)) + ": ";
-      pretty(out, x, depth + 1);
-      out += ++i < o->size() ? ",\n" : "\n";
-    }
-    out += end_pad + "}";
-  } else if (const json::array* a = v.if_array(); a && !a->empty()) {
-    out += "[\n";
-    for (size_t i = 0; i < a->size(); ++i) {
-      out += pad;
-      pretty(out, (*a)[i], depth + 1);
-      out += i + 1 < a->size() ? ",\n" : "\n";
-    }
-    out += end_pad + "]";
-  } else {
-    out += json::serialize(v);
-  }
-}
-
-// The json backend: <path>/<stream>/<id>.json holds a record's data; the
-// idempotency key rides in a reserved member, "@accord".
-std::optional<FileFormat> json_format(const std::string& stream) {
-  (void)stream;
-  FileFormat f;
-  f.extension = ".json";
-  f.parse = [](std::string_view text) {
-    json::value v = json::parse(text);
-    if (!v.is_object()) throw std::runtime_error("a record file must hold a JSON object");
-    FileFormat::Parsed p;
-    p.data = std::move(v.get_object());
-    if (auto* meta = p.data.if_contains("@accord"); meta && meta->is_object())
-      if (auto* k = meta->get_object().if_contains("idempotency_key"); k && k->is_string()) p.idem = k->get_string();
-    p.data.erase("@accord");
-    return p;
-  };
-  f.serialize = [](const json::object& d, const std::string& idem, const std::vector<std::string>&) {
-    json::object o = d;
-    if (!idem.empty()) o["@accord"] = json::object{{"idempotency_key", idem}};
-    std::string out;
-    pretty(out, o, 0);
-    return out + "\n";
-  };
-  return f;
-}
-
 class LocalConnector : public accord::Connector {
  public:
   LocalConnector(const accord::Host& host, std::string_view config) : Connector(host) {
@@ -202,12 +122,7 @@ class LocalConnector : public accord::Connector {
                      : c.backend == "icalendar" ? icalendar_formats()
                                                 : std::map<std::string, FileFormat>{};
       FolderBackend::FormatFactory factory;
-      if (c.backend == "json") factory = [](const std::string& stream) -> std::optional<FileFormat> {
-        bool ok = !stream.empty() && stream[0] >= 'a' && stream[0] <= 'z';
-        for (char ch : stream) ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
-        if (!ok) return std::nullopt;
-        return json_format(stream);
-      };
+      if (c.backend == "json") factory = json_format;
       backend_ = std::make_unique<FolderBackend>(c.path, c.index_path, std::move(formats), c.batch_size,
                                                  [this](int32_t level, const std::string& m) { this->host().log(level, m); },
                                                  std::move(factory));

@@ -1,5 +1,7 @@
 #include "record_log.hpp"
 
+#include "common/utc_time.hpp"
+
 #include <accord/connector.hpp>
 
 #include <chrono>
@@ -60,17 +62,7 @@ void json_escape_into(std::string& out, std::string_view s) {
 
 }  // namespace
 
-std::string RecordLog::now_rfc3339() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
+std::string RecordLog::now_rfc3339() { return accord::utc::now_millis(); }
 
 static Db& prepared(Db& db, const std::string& table) {
   ensure_meta(db);

@@ -1,6 +1,7 @@
 // The folder backend: external edits become changes, bad files are reported
 // and left alone, writes are atomic and versioned.
 #include "folder_backend.hpp"
+#include "formats.hpp"
 #include "test_util.hpp"
 #include "vcard.hpp"
 #include "icalendar.hpp"
@@ -19,18 +20,7 @@ using local::test::read_all;
 
 namespace {
 
-std::map<std::string, FileFormat> vcf() {
-  FileFormat f;
-  f.extension = ".vcf";
-  f.parse = [](std::string_view t) {
-    auto p = vcard::parse(t);
-    return FileFormat::Parsed{true, p.card, p.idempotency_key, p.unknown};
-  };
-  f.serialize = [](const json::object& d, const std::string& k, const std::vector<std::string>& keep) {
-    return vcard::serialize(d, "4.0", k, keep);
-  };
-  return {{"contact", f}};
-}
+std::map<std::string, FileFormat> vcf() { return vcard_formats("4.0"); }
 
 std::string card(const std::string& uid, const std::string& fn, const std::string& extra = "") {
   return "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:" + uid + "\r\nFN:" + fn + "\r\n" + extra + "END:VCARD\r\n";
@@ -165,19 +155,7 @@ TEST_F(Fixture, LostIndexExpiresCursorsAndRebuildsWithoutTouchingFiles) {
 
 TEST(FolderIcalendarTest, EventAndTaskStreamsShareOneFolder) {
   local::test::TempDir dir;
-  std::map<std::string, FileFormat> formats;
-  for (auto kind : {icalendar::Kind::kEvent, icalendar::Kind::kTask}) {
-    FileFormat f;
-    f.extension = ".ics";
-    f.parse = [kind](std::string_view t) {
-      auto p = icalendar::parse(t);
-      return FileFormat::Parsed{p.kind == kind, p.object, p.idempotency_key, p.unknown};
-    };
-    f.serialize = [kind](const json::object& d, const std::string& k, const std::vector<std::string>& keep) {
-      return icalendar::serialize(d, kind, k, keep);
-    };
-    formats[kind == icalendar::Kind::kEvent ? "event" : "task"] = f;
-  }
+  auto formats = icalendar_formats();
   FolderBackend b(dir.path, dir.path / ".accord/index.sqlite", formats, 100, [](int32_t, const std::string&) {});
   std::ofstream(dir.path / "t.ics") << "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t\r\nSUMMARY:Do\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
   std::ofstream(dir.path / "e.ics") << "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:e\r\nDTSTART:20260101T100000Z\r\nSUMMARY:Meet\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";

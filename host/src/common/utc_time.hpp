@@ -1,0 +1,49 @@
+// UTC time as the text Accord writes: RFC 3339 timestamps, local date-times
+// (no zone, for JSCalendar) and dates. Header-only: the host and the local
+// connector both use it. Thread-safe (gmtime_r).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+namespace accord::utc {
+
+enum class Form {
+  kTimestamp,        // 2026-03-01T10:00:00Z
+  kTimestampMillis,  // 2026-03-01T10:00:00.123Z
+  kLocal,            // 2026-03-01T10:00:00
+  kDate,             // 2026-03-01
+};
+
+inline std::string format(int64_t seconds, Form form = Form::kTimestamp, int millis = 0) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[64];
+  int y = tm.tm_year + 1900, mo = tm.tm_mon + 1;
+  switch (form) {
+    case Form::kDate: std::snprintf(b, sizeof b, "%04d-%02d-%02d", y, mo, tm.tm_mday); break;
+    case Form::kLocal:
+      std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+      break;
+    case Form::kTimestamp:
+      std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+      break;
+    case Form::kTimestampMillis:
+      std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, mo, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                    tm.tm_sec, millis);
+      break;
+  }
+  return b;
+}
+
+// Now, with milliseconds.
+inline std::string now_millis() {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return format(ms / 1000, Form::kTimestampMillis, static_cast<int>(ms % 1000));
+}
+
+}  // namespace accord::utc

@@ -1,0 +1,19 @@
+// How each folder backend keeps records as files: vCard (.vcf, stream
+// contact), iCalendar (.ics, streams event and task), JSON (.json, any
+// stream). Shared by the connector and its tests.
+#pragma once
+
+#include "folder_backend.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace local {
+
+std::map<std::string, FileFormat> vcard_formats(const std::string& version);
+std::map<std::string, FileFormat> icalendar_formats();
+// The JSON format of a stream named [a-z][a-z0-9_]*, else nullopt.
+std::optional<FileFormat> json_format(const std::string& stream);
+
+}  // namespace local
