@@ -140,4 +140,46 @@ cat > two.json <<'JSON'
 JSON
 out=$("$accord" run two.json 2>&1); rc=$?
 [ $rc = 0 ] && [ "$(count two.sqlite event)" = 1 ] && [ "$(count two.sqlite task)" = 1 ] && ok two-stream-pairs || bad two-stream-pairs "rc=$rc" "$out"
+
+# -- ambiguous match: two left records share the email of one right record; none is linked or created
+mkdir -p amb-book amb-seed/contact
+card "a1" "Twin One" > amb-book/a1.vcf
+card "a2" "Twin Two" > amb-book/a2.vcf
+sed -i 's/EMAIL:a2@/EMAIL:a1@/' amb-book/a2.vcf
+printf '{"uid": "r1", "name": {"full": "Twin"}, "emails": {"e1": {"address": "a1@example.org"}}}\n' > amb-seed/contact/r1.json
+cat > amb.json <<'JSON'
+{"name": "amb", "state": "amb-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "path": "amb-book"}},
+ "right": {"connector": "local", "config": {"backend": "json", "path": "amb-seed"}},
+ "streams": [{"left": "contact", "right": "contact", "match": [{"left": "/emails/*/address", "normalise": "email"}]}]}
+JSON
+out=$("$accord" run amb.json 2>&1); rc=$?
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "ambiguous match on /emails/\*/address (2 left, 1 right)" \
+  && [ "$(ls amb-seed/contact | wc -l)" = 1 ] && [ "$(ls amb-book/*.vcf | wc -l)" = 2 ] \
+  && ok ambiguous-match-reported-not-guessed || bad ambiguous-match-reported-not-guessed "rc=$rc" "$out"
+
+# -- keep-both: a conflict keeps both versions, on both sides
+sed 's/"policy": "manual"/"policy": "keep-both"/; s/m-state/kb-state/; s/ml.sqlite/kbl.sqlite/; s/mr.sqlite/kbr.sqlite/' m.json > kb.json
+sed 's/seed-state/kbseed-state/; s/ml.sqlite/kbl.sqlite/' seed.json > kbseed.json
+"$accord" run kbseed.json > /dev/null && "$accord" run kb.json > /dev/null
+sqlite3 kbl.sqlite "UPDATE r_note SET data = json_set(data, '\$.body', 'left version')"
+sqlite3 kbr.sqlite "UPDATE r_note SET data = json_set(data, '\$.body', 'right version')"
+out=$("$accord" run kb.json 2>&1); rc=$?
+bodies() { sqlite3 "$1" "SELECT json_extract(data,'\$.body') FROM r_note WHERE deleted = 0 ORDER BY 1" | paste -sd, -; }
+[ $rc = 0 ] && [ "$(bodies kbl.sqlite)" = "left version,right version" ] && [ "$(bodies kbr.sqlite)" = "left version,right version" ] \
+  && ok keep-both-keeps-both || bad keep-both-keeps-both "rc=$rc" "$out" "left: $(bodies kbl.sqlite)" "right: $(bodies kbr.sqlite)"
+out=$("$accord" run kb.json 2>&1)
+printf '%s' "$out" | grep -q "nothing to do" && ok keep-both-then-quiet || bad keep-both-then-quiet "$out"
+
+# -- administrator defaults fill in what the pipeline does not say
+printf '{"defaults": {"streams": {"conflict": {"policy": "right-wins"}}}}\n' > admin-defaults.json
+out=$("$accord" --admin admin-defaults.json validate p.json 2>&1)
+printf '%s' "$out" | grep -q "conflicts: right-wins" && ok admin-defaults-apply || bad admin-defaults-apply "$out"
+
+# -- a state written by a newer accord is refused, and left alone
+sqlite3 state.sqlite "PRAGMA user_version = 99"
+before=$(md5sum state.sqlite)
+out=$("$accord" run p.json 2>&1); rc=$?
+[ $rc = 1 ] && printf '%s' "$out" | grep -q "written by a newer accord (schema 99" && [ "$(md5sum state.sqlite)" = "$before" ] \
+  && ok newer-state-schema-refused || bad newer-state-schema-refused "rc=$rc" "$out"
 exit $fail
