@@ -13,7 +13,7 @@ Db::Db(const std::string& path) : path_(path) {
   sqlite3_busy_timeout(d, 60000);
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
-  exec("PRAGMA cache_size=-65536");  // 64 MiB of pages: large syncs stay in memory
+  exec("PRAGMA cache_size=-32768");  // 32 MiB of pages per connection
 }
 
 Db::~Db() {

@@ -393,7 +393,9 @@ class PairRun {
       it.link = std::move(link);
       plan_linked(it, items);
     }
-    match_and_create(unlinked_dirty, items);
+    // A first sync (no links, every record waiting): the candidates for
+    // matching are exactly the dirty records just loaded; no second copy.
+    match_and_create(unlinked_dirty, !any_links && !store_->any_clean(sp_.name), items);
     // fingerprint: what would be written, in a stable order
     std::string fp;
     for (const auto& it : items)
@@ -532,20 +534,24 @@ class PairRun {
     }
   }
 
-  void match_and_create(std::vector<MirrorRef> dirty[2], std::vector<Item>& items) {
+  void match_and_create(std::vector<MirrorRef> dirty[2], bool first_sync, std::vector<Item>& items) {
     std::set<std::string> held[2];  // ambiguous: neither linked nor created
     std::unordered_set<std::string> linked[2];
     if (!sp_.match.empty() && (!dirty[0].empty() || !dirty[1].empty())) {
       // Candidates: every unlinked included record on each side (the dirty
       // ones are among them), by the keys worked out when each was read; a
       // match needs a dirty record on one side.
-      std::vector<MirrorRef> pool[2] = {store_->unlinked(sp_.name, Side::kLeft), store_->unlinked(sp_.name, Side::kRight)};
+      std::vector<MirrorRef> loaded[2];
+      if (!first_sync)
+        for (Side s : {Side::kLeft, Side::kRight}) loaded[idx(s)] = store_->unlinked(sp_.name, s);
+      const std::vector<MirrorRef>* pools[2] = {first_sync ? &dirty[0] : &loaded[0], first_sync ? &dirty[1] : &loaded[1]};
+      auto pool = [&](int s) -> const std::vector<MirrorRef>& { return *pools[s]; };
       for (size_t k = 0; k < sp_.match.size(); ++k) {
         std::unordered_map<std::string, std::vector<size_t>> by_key[2];
         for (int s = 0; s < 2; ++s)
-          for (size_t i = 0; i < pool[s].size(); ++i) {
-            if (linked[s].contains(pool[s][i].id)) continue;
-            std::string key = key_part(pool[s][i].keys, k);
+          for (size_t i = 0; i < pool(s).size(); ++i) {
+            if (linked[s].contains(pool(s)[i].id)) continue;
+            std::string key = key_part(pool(s)[i].keys, k);
             if (!key.empty()) by_key[s][key].push_back(i);
           }
         std::vector<std::string> keys;
@@ -556,19 +562,19 @@ class PairRun {
           const auto& ls = by_key[0][key];
           const auto& rs = by_key[1][key];
           bool involves_dirty = false;
-          for (size_t i : ls) involves_dirty = involves_dirty || pool[0][i].dirty;
-          for (size_t i : rs) involves_dirty = involves_dirty || pool[1][i].dirty;
+          for (size_t i : ls) involves_dirty = involves_dirty || pool(0)[i].dirty;
+          for (size_t i : rs) involves_dirty = involves_dirty || pool(1)[i].dirty;
           if (!involves_dirty) continue;
           if (ls.size() != 1 || rs.size() != 1) {
             std::string who;
-            for (size_t i : ls) who += " left:" + pool[0][i].id, held[0].insert(pool[0][i].id);
-            for (size_t i : rs) who += " right:" + pool[1][i].id, held[1].insert(pool[1][i].id);
+            for (size_t i : ls) who += " left:" + pool(0)[i].id, held[0].insert(pool(0)[i].id);
+            for (size_t i : rs) who += " right:" + pool(1)[i].id, held[1].insert(pool(1)[i].id);
             rep_.notes.push_back("ambiguous match on " + sp_.match[k].label + " (" + std::to_string(ls.size()) +
                                  " left, " + std::to_string(rs.size()) + " right):" + who + "; not linked, not created");
             continue;
           }
-          const std::string& lid = pool[0][ls[0]].id;
-          const std::string& rid = pool[1][rs[0]].id;
+          const std::string& lid = pool(0)[ls[0]].id;
+          const std::string& rid = pool(1)[rs[0]].id;
           linked[0].insert(lid);
           linked[1].insert(rid);
           held[0].erase(lid);

@@ -219,6 +219,13 @@ bool StateStore::any_links(const std::string& pair) {
   return s.step();
 }
 
+bool StateStore::any_clean(const std::string& pair) {
+  Stmt s(db_, "SELECT 1 FROM mirror m WHERE pair=?1 AND NOT EXISTS"
+              " (SELECT 1 FROM dirty d WHERE d.pair = m.pair AND d.side = m.side AND d.id = m.id) LIMIT 1");
+  s.bind(1, pair);
+  return s.step();
+}
+
 void StateStore::stage_reset() {
   db_.exec("CREATE TEMP TABLE IF NOT EXISTS staged(side TEXT, id TEXT, version TEXT, modified TEXT, deleted INTEGER,"
            " data TEXT, included INTEGER, keys TEXT)");

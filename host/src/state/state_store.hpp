@@ -82,6 +82,7 @@ class StateStore {
   void drop_link(const std::string& pair, const std::string& left_id);
   int64_t count_links(const std::string& pair);
   bool any_links(const std::string& pair);  // cheap
+  bool any_clean(const std::string& pair);  // a mirror row not waiting to be planned (cheap)
 
   // Staging: what a run reads waits in a TEMP table of this connection
   // (private, spilled to disk, no lock on the state) until it is folded into
