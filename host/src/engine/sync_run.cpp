@@ -244,17 +244,17 @@ class PairRun {
         // Our own write coming back, or a record we already know: not a change.
         // Take in what the connector made of it (normalised fields), and
         // move the base with it so that it never looks like an edit.
+        // (An implicit base follows the row; an explicit one, kept for an
+        // undecided conflict, stays as it is.)
         if (m->data != c.data && !m->dirty) {
           m->data = c.data;
           m->keys = c.keys;
           store_->put_mirror(sp_.name, s, *m);
-          if (auto link = store_->link_by(sp_.name, s, c.id)) {
-            (s == Side::kLeft ? link->base_left : link->base_right) = fields_json(pair_of(s, *m));
-            store_->put_link(sp_.name, *link);
-          }
         }
         return;
       }
+      // (materialise_base is a no-op where the base is already written out)
+      if (m && m->data != c.data) materialise_base(s, *m);
       store_->put_mirror(sp_.name, s, MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false,
                                                 std::move(c.keys)});
     });
@@ -279,6 +279,24 @@ class PairRun {
   }
 
   Fields pair_of(Side s, const MirrorRow& r) { return fm_.to_pair(s, json::parse(r.data).get_object()); }
+
+  // A change is about to overwrite `old`, the mirror row a link's implicit
+  // base stands for: write that base out first.
+  void materialise_base(Side s, const MirrorRow& old) {
+    auto link = store_->link_by(sp_.name, s, old.id);
+    if (!link) return;
+    std::string& base = s == Side::kLeft ? link->base_left : link->base_right;
+    if (!base.empty()) return;
+    base = fields_json(pair_of(s, old));
+    store_->put_link(sp_.name, *link);
+  }
+
+  // A link's base for one side: written out, or the pair form of the row.
+  Fields base_of(const LinkRow& link, Side s, const std::optional<MirrorRow>& row) {
+    const std::string& base = s == Side::kLeft ? link.base_left : link.base_right;
+    if (!base.empty()) return fields_from_json(base);
+    return row ? pair_of(s, *row) : Fields{};
+  }
 
   MirrorRow row_of(Side s, const std::string& id) {
     auto r = store_->mirror_data(sp_.name, s, id);
@@ -348,8 +366,15 @@ class PairRun {
   void settle(Item& it, Fields bl, Fields br) {
     for (int s = 0; s < 2; ++s)
       if (it.row[s]) store_->clear_dirty(sp_.name, s == 0 ? Side::kLeft : Side::kRight, it.row[s]->id);
+    store_->put_link(sp_.name, link_for(it, std::move(bl), std::move(br)));
+  }
+
+  // The link a pair ends with: implicit bases (the rows as they stand), or,
+  // with undecided fields, bases written out that keep those fields' old values.
+  LinkRow link_for(const Item& it, Fields bl, Fields br) {
+    if (it.manual_fields.empty()) return LinkRow{it.left_id, it.right_id, "", ""};
     keep_manual_bases(it, bl, br);
-    store_->put_link(sp_.name, LinkRow{it.left_id, it.right_id, fields_json(bl), fields_json(br)});
+    return LinkRow{it.left_id, it.right_id, fields_json(bl), fields_json(br)};
   }
 
   // An undecided field keeps its old base, so that it stays a conflict.
@@ -423,7 +448,7 @@ class PairRun {
       unlink_now(it);
       return;
     }
-    Fields lf, rf, bl = fields_from_json(it.link->base_left), br = fields_from_json(it.link->base_right);
+    Fields lf, rf, bl = base_of(*it.link, Side::kLeft, L), br = base_of(*it.link, Side::kRight, R);
     if (l_live) lf = pair_of(Side::kLeft, *L);
     if (r_live) rf = pair_of(Side::kRight, *R);
     auto decided = store_->decisions(sp_.name, it.left_id);
@@ -455,6 +480,10 @@ class PairRun {
     }
     if (opts_.apply) store_->close_conflicts(sp_.name, it.left_id, m.manual_fields);
     it.manual_fields = m.manual_fields;
+    if (!it.manual_fields.empty()) {  // the undecided fields' bases must outlive the rows
+      it.link->base_left = fields_json(bl);
+      it.link->base_right = fields_json(br);
+    }
     if (m.both_deleted) {
       store_->drop_link(sp_.name, it.left_id);
       store_->drop_mirror(sp_.name, Side::kLeft, it.left_id);
@@ -812,11 +841,14 @@ class PairRun {
       return;
     }
     if (it.left_id.empty() || it.right_id.empty() || !it.row[0] || !it.row[1]) return;  // unlinked record, cleaned
+    if (!old_left.empty() && old_left != it.left_id) store_->drop_link(sp_.name, old_left);
+    if (it.manual_fields.empty()) {
+      store_->put_link(sp_.name, LinkRow{it.left_id, it.right_id, "", ""});
+      return;
+    }
     Fields bl = it.pair[0] ? std::move(*it.pair[0]) : pair_of(Side::kLeft, *it.row[0]);
     Fields br = it.pair[1] ? std::move(*it.pair[1]) : pair_of(Side::kRight, *it.row[1]);
-    keep_manual_bases(it, bl, br);
-    if (!old_left.empty() && old_left != it.left_id) store_->drop_link(sp_.name, old_left);
-    store_->put_link(sp_.name, LinkRow{it.left_id, it.right_id, fields_json(bl), fields_json(br)});
+    store_->put_link(sp_.name, link_for(it, std::move(bl), std::move(br)));
   }
 
   // Writes that were in flight when an earlier run stopped.

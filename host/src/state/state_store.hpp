@@ -39,7 +39,11 @@ struct MirrorRef {
 
 struct LinkRow {
   std::string left_id, right_id;
-  std::string base_left, base_right;  // pair forms, JSON
+  // Each side's base (its pair form when the pair was last in accord), JSON;
+  // empty means "the pair form of that side's mirror row as it stands", which
+  // holds for every clean pair and keeps links small. The engine writes a
+  // base out before a change overwrites the mirror row it stands for.
+  std::string base_left, base_right;
 };
 
 struct JournalRow {
