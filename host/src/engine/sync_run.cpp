@@ -566,7 +566,7 @@ class PairRun {
   void match_and_create(std::vector<MirrorRef> dirty[2], bool first_sync, std::vector<Item>& items) {
     std::set<std::string> held[2];  // ambiguous: neither linked nor created
     std::unordered_set<std::string> linked[2];
-    std::vector<std::pair<std::string, std::string>> matches;  // left id, right id
+    std::vector<std::pair<size_t, size_t>> matches;  // indexes into the left and right pools
     if (!sp_.match.empty() && (!dirty[0].empty() || !dirty[1].empty())) {
       // Candidates: every unlinked included record on each side (the dirty
       // ones are among them), by the keys worked out when each was read; a
@@ -610,14 +610,17 @@ class PairRun {
           held[0].erase(lid);
           held[1].erase(rid);
           ++rep_.matched;
-          matches.emplace_back(lid, rid);
+          matches.emplace_back(ls[0], rs[0]);
         }
       }
+      // Settle the matches in left-id order: lookups walk the mirror's key
+      // order instead of jumping about (a first sync of a million pairs is
+      // bound by this). Indexes into the pools, not copies of the ids.
+      std::sort(matches.begin(), matches.end(),
+                [&](const auto& a, const auto& b) { return pool(0)[a.first].id < pool(0)[b.first].id; });
+      for (const auto& [l, r] : matches)
+        plan_first_match(row_of(Side::kLeft, pool(0)[l].id), row_of(Side::kRight, pool(1)[r].id), items);
     }
-    // Settle the matches in left-id order: lookups walk the mirror's key order
-    // instead of jumping about (a first sync of a million pairs is bound by this).
-    std::sort(matches.begin(), matches.end());
-    for (const auto& [lid, rid] : matches) plan_first_match(row_of(Side::kLeft, lid), row_of(Side::kRight, rid), items);
     for (Side s : {Side::kLeft, Side::kRight})
       for (const auto& ref : dirty[idx(s)]) {
         if (linked[idx(s)].contains(ref.id)) continue;
