@@ -48,8 +48,6 @@ Result<FieldPath> FieldPath::parse(const std::string& text) {
   return p;
 }
 
-std::string FieldPath::top() const { return segs_.empty() ? "" : segs_[0].key; }
-
 const json::value* FieldPath::get(const json::value& root) const {
   const json::value* cur = &root;
   for (const auto& s : segs_) {

@@ -27,8 +27,6 @@ class FieldPath {
   void erase(boost::json::value& root) const;
 
   const std::string& text() const { return text_; }
-  // The first segment (the canonical top-level field this path lives in).
-  std::string top() const;
 
  private:
   struct Segment {

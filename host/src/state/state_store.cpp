@@ -142,14 +142,6 @@ void StateStore::drop_mirror(const std::string& pair, Side side, const std::stri
   clear_dirty(pair, side, id);
 }
 
-std::vector<std::string> StateStore::mirror_ids(const std::string& pair, Side side) {
-  Stmt s(db_, "SELECT id FROM mirror WHERE pair=?1 AND side=?2 AND deleted = 0");
-  s.bind(1, pair).bind(2, side_name(side));
-  std::vector<std::string> out;
-  while (s.step()) out.emplace_back(s.text(0));
-  return out;
-}
-
 static MirrorRef ref_from(Stmt& s) {
   return MirrorRef{std::string(s.text(0)), s.i64(1) != 0, s.i64(2) != 0, s.i64(3) != 0, std::string(s.text(4))};
 }
@@ -253,12 +245,6 @@ void StateStore::for_each_staged(Side side, const std::function<void(Staged&)>& 
 void StateStore::stage_reset_side(Side side) {
   Stmt s(db_, "DELETE FROM temp.staged WHERE side=?1");
   s.bind(1, side_name(side)).run();
-}
-
-int64_t StateStore::staged_count(Side side) {
-  Stmt s(db_, "SELECT count(*) FROM temp.staged WHERE side=?1");
-  s.bind(1, side_name(side));
-  return s.step() ? s.i64(0) : 0;
 }
 
 std::vector<std::string> StateStore::mirror_ids_not_staged(const std::string& pair, Side side) {

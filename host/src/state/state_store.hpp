@@ -74,7 +74,6 @@ class StateStore {
   std::optional<MirrorRow> mirror_data(const std::string& pair, Side side, const std::string& id);
   void put_mirror(const std::string& pair, Side side, const MirrorRow& row);
   void drop_mirror(const std::string& pair, Side side, const std::string& id);
-  std::vector<std::string> mirror_ids(const std::string& pair, Side side);  // live ones
   std::vector<MirrorRef> dirty(const std::string& pair, Side side);     // oldest change first
   std::vector<MirrorRef> unlinked(const std::string& pair, Side side);  // live, included, no link
   void clear_dirty(const std::string& pair, Side side, const std::string& id);
@@ -100,7 +99,6 @@ class StateStore {
   void stage(Side side, const Staged& c);
   // Calls fn for each staged change of a side, in the order read.
   void for_each_staged(Side side, const std::function<void(Staged&)>& fn);
-  int64_t staged_count(Side side);
   // Live mirror ids of a side that the staged full listing does not hold.
   std::vector<std::string> mirror_ids_not_staged(const std::string& pair, Side side);
 
