@@ -4,13 +4,16 @@
 set -euo pipefail
 
 PACKAGES=(
-  # toolchain
-  cmake g++ ninja-build pkg-config file binutils sqlite3 time
+  # toolchain (g++ also builds the SDK example as a third party would)
+  cmake g++ ninja-build pkg-config binutils
   # libraries (Boost.JSON exists from 1.75: name 1.81 explicitly, the default 1.74 lacks it)
   libboost1.81-dev libboost-json1.81-dev
-  libsqlite3-dev libical-dev libcurl4-openssl-dev libvalijson-dev
-  # tests
-  libgtest-dev libgmock-dev librapidcheck-dev
+  libsqlite3-dev libical-dev libvalijson-dev
+  # time-zone data: libical writes VTIMEZONEs from it, the timezone transform reads it
+  tzdata
+  # tests and the quickstart: the sqlite3 shell edits and inspects stores;
+  # time (/usr/bin/time) measures peak RSS in the benchmarks
+  sqlite3 time libgtest-dev libgmock-dev
 )
 
 SUDO=""
