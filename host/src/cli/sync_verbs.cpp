@@ -68,14 +68,29 @@ int invalid(const GlobalOptions& o, const Failure& f, int code) {
   return code;
 }
 
-Result<Pipeline> load(const GlobalOptions& o, const Registry& reg, const std::string& file) {
+// The installed connectors and a pipeline, loaded and checked.
+struct Loaded {
+  Registry reg;
+  Pipeline p;
+};
+
+// Discovers the connectors and loads the pipeline; on failure reports it and
+// leaves the exit code in `rc`.
+std::optional<Loaded> load(const GlobalOptions& o, const std::string& file, int& rc) {
+  Loaded l{Registry::discover(o.plugin_dirs), {}};
   LoadOptions lo;
   lo.admin_file = o.admin_file;
   lo.secrets_file = o.secrets_file;
   lo.state_override = o.state_file;
-  for (const auto& r : reg.refusals())
+  for (const auto& r : l.reg.refusals())
     if (!o.json) std::cerr << "accord: refused " << r.line() << "\n";
-  return load_pipeline(file, reg, lo);
+  auto p = load_pipeline(file, l.reg, lo);
+  if (!p) {
+    rc = invalid(o, p.error(), exit_code::kInvalidInput);
+    return std::nullopt;
+  }
+  l.p = std::move(*p);
+  return l;
 }
 
 std::string show(const std::optional<json::value>& v) {
@@ -228,22 +243,23 @@ int validate_verb(const GlobalOptions& o, const std::vector<std::string>& args) 
     std::cerr << "accord: usage: accord validate PIPELINE\n";
     return exit_code::kUsage;
   }
-  Registry reg = Registry::discover(o.plugin_dirs);
-  auto p = load(o, reg, a->positional[0]);
-  if (!p) return invalid(o, p.error(), exit_code::kInvalidInput);
+  int rc = exit_code::kOk;
+  auto loaded = load(o, a->positional[0], rc);
+  if (!loaded) return rc;
+  auto& [reg, pipeline] = *loaded;
   if (o.json) {
-    for (const auto& sp : p->streams) {
+    for (const auto& sp : pipeline.streams) {
       json::array u;
       for (const auto& x : sp.untravelled) u.emplace_back(x);
       emit(o, json::object{{"type", "pair"}, {"pair", sp.name}, {"left", sp.left}, {"right", sp.right},
                            {"policy", policy_name(sp.policy)}, {"untravelled", u}});
     }
-    emit(o, json::object{{"type", "valid"}, {"pipeline", p->name}, {"state", p->state_path.string()}});
+    emit(o, json::object{{"type", "valid"}, {"pipeline", pipeline.name}, {"state", pipeline.state_path.string()}});
     return exit_code::kOk;
   }
-  std::cout << a->positional[0] << ": valid. pipeline \"" << p->name << "\": " << p->left.connector << " (left) ⇄ "
-            << p->right.connector << " (right); state " << p->state_path.string() << "\n";
-  for (const auto& sp : p->streams) {
+  std::cout << a->positional[0] << ": valid. pipeline \"" << pipeline.name << "\": " << pipeline.left.connector << " (left) ⇄ "
+            << pipeline.right.connector << " (right); state " << pipeline.state_path.string() << "\n";
+  for (const auto& sp : pipeline.streams) {
     std::cout << "  " << sp.name << ": " << sp.left << " ⇄ " << sp.right << ", "
               << (sp.to_left && sp.to_right ? "both ways" : sp.to_right ? "left to right" : "right to left")
               << ", conflicts: " << policy_name(sp.policy) << ", "
@@ -251,7 +267,7 @@ int validate_verb(const GlobalOptions& o, const std::vector<std::string>& args) 
               << sp.match.size() << " match keys\n";
     for (const auto& u : sp.untravelled) std::cout << "    cannot travel: " << u << "\n";
   }
-  for (const auto& l : p->locked_by_admin) std::cout << "  locked by the administrator: " << l << "\n";
+  for (const auto& l : pipeline.locked_by_admin) std::cout << "  locked by the administrator: " << l << "\n";
   return exit_code::kOk;
 }
 
@@ -262,15 +278,16 @@ int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool
     std::cerr << "accord: usage: accord " << verb << " PIPELINE" << (apply ? " [--force]" : " [--out PLAN] [--all]") << "\n";
     return exit_code::kUsage;
   }
-  Registry reg = Registry::discover(o.plugin_dirs);
-  auto p = load(o, reg, a->positional[0]);
-  if (!p) return invalid(o, p.error(), exit_code::kInvalidInput);
+  int rc = exit_code::kOk;
+  auto loaded = load(o, a->positional[0], rc);
+  if (!loaded) return rc;
+  auto& [reg, pipeline] = *loaded;
   RunOptions ro = run_options(o, a->force);
   ro.apply = apply;
-  auto r = run_pipeline(*p, reg, ro);
+  auto r = run_pipeline(pipeline, reg, ro);
   end_progress(ro);
   if (!r) return lock_or_failure(o, r.error());
-  print_report(o, *p, *r, a->all);
+  print_report(o, pipeline, *r, a->all);
   if (a->out) {
     json::object pairs;
     for (const auto& pr : r->pairs) {
@@ -281,7 +298,7 @@ int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool
       pairs[pr.name] = json::object{{"fingerprint", pr.fingerprint}, {"cursor_left", pr.cursor[0]},
                                     {"cursor_right", pr.cursor[1]}, {"ops", ops}};
     }
-    json::object plan{{"accord_plan", 1}, {"pipeline", p->name}, {"pipeline_file", fs::absolute(p->file).string()},
+    json::object plan{{"accord_plan", 1}, {"pipeline", pipeline.name}, {"pipeline_file", fs::absolute(pipeline.file).string()},
                       {"generation", r->generation}, {"made", now_rfc3339()}, {"pairs", pairs}};
     std::ofstream out(*a->out);
     out << json::serialize(plan) << "\n";
@@ -305,9 +322,10 @@ int apply_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       !plan->contains("generation"))
     return invalid(o, Failure{ACCORD_ERROR, file + ": /: not an Accord plan (make one with accord plan PIPELINE --out " + file + ")", 0},
                    exit_code::kInvalidInput);
-  Registry reg = Registry::discover(o.plugin_dirs);
-  auto p = load(o, reg, std::string(plan->at("pipeline_file").as_string()));
-  if (!p) return invalid(o, p.error(), exit_code::kInvalidInput);
+  int rc = exit_code::kOk;
+  auto loaded = load(o, std::string(plan->at("pipeline_file").as_string()), rc);
+  if (!loaded) return rc;
+  auto& [reg, pipeline] = *loaded;
   RunOptions ro = run_options(o, a->force);
   ro.kind = "apply";
   ro.expect_generation = plan->at("generation").to_number<int64_t>();
@@ -317,11 +335,11 @@ int apply_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     ro.expect_cursor[std::string(name)] = {std::string(po.at("cursor_left").as_string()),
                                            std::string(po.at("cursor_right").as_string())};
   }
-  auto r = run_pipeline(*p, reg, ro);
+  auto r = run_pipeline(pipeline, reg, ro);
   end_progress(ro);
   if (!r) return lock_or_failure(o, r.error());
   if (!r->stale.empty()) return invalid(o, Failure{ACCORD_ERROR, file + ": " + r->stale, 0}, exit_code::kPlanStale);
-  print_report(o, *p, *r, a->all);
+  print_report(o, pipeline, *r, a->all);
   return exit_for(*r);
 }
 
@@ -331,15 +349,16 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     std::cerr << "accord: usage: accord status PIPELINE\n";
     return exit_code::kUsage;
   }
-  Registry reg = Registry::discover(o.plugin_dirs);
-  auto p = load(o, reg, a->positional[0]);
-  if (!p) return invalid(o, p.error(), exit_code::kInvalidInput);
-  if (!fs::exists(p->state_path)) {
-    if (o.json) emit(o, json::object{{"type", "status"}, {"pipeline", p->name}, {"runs", 0}});
-    else std::cout << "pipeline \"" << p->name << "\" has never run (state " << p->state_path.string() << ")\n";
+  int rc = exit_code::kOk;
+  auto loaded = load(o, a->positional[0], rc);
+  if (!loaded) return rc;
+  auto& [reg, pipeline] = *loaded;
+  if (!fs::exists(pipeline.state_path)) {
+    if (o.json) emit(o, json::object{{"type", "status"}, {"pipeline", pipeline.name}, {"runs", 0}});
+    else std::cout << "pipeline \"" << pipeline.name << "\" has never run (state " << pipeline.state_path.string() << ")\n";
     return exit_code::kOk;
   }
-  auto st = StateStore::open(p->state_path);
+  auto st = StateStore::open(pipeline.state_path);
   if (!st) return invalid(o, st.error(), exit_code::kFailure);
   auto& s = **st;
   auto runs = s.runs(10);
@@ -349,19 +368,19 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     for (const auto& r : runs)
       emit(o, json::object{{"type", "run"}, {"id", r.id}, {"kind", r.kind}, {"started", r.started},
                            {"finished", r.finished}, {"status", r.status}, {"error", r.error}});
-    for (const auto& sp : p->streams)
+    for (const auto& sp : pipeline.streams)
       emit(o, json::object{{"type", "pair"}, {"pair", sp.name}, {"links", s.count_links(sp.name)},
                            {"left_records", s.count_live(sp.name, Side::kLeft)},
                            {"right_records", s.count_live(sp.name, Side::kRight)}});
     for (const auto& q : quarantine)
       emit(o, json::object{{"type", "quarantine"}, {"pair", q.pair}, {"side", q.side}, {"id", q.id}, {"error", q.error},
                            {"attempts", q.attempts}, {"next_retry", q.next_retry}});
-    emit(o, json::object{{"type", "status"}, {"pipeline", p->name}, {"conflicts", conflicts.size()},
+    emit(o, json::object{{"type", "status"}, {"pipeline", pipeline.name}, {"conflicts", conflicts.size()},
                          {"journal", s.journal_size()}, {"quarantined", quarantine.size()}});
     return exit_code::kOk;
   }
-  std::cout << "pipeline \"" << p->name << "\" (state " << p->state_path.string() << ")\n";
-  for (const auto& sp : p->streams)
+  std::cout << "pipeline \"" << pipeline.name << "\" (state " << pipeline.state_path.string() << ")\n";
+  for (const auto& sp : pipeline.streams)
     std::cout << "  " << sp.name << ": " << s.count_links(sp.name) << " linked pairs; " << s.count_live(sp.name, Side::kLeft)
               << " records on the left, " << s.count_live(sp.name, Side::kRight) << " on the right\n";
   std::cout << "last runs:\n";
@@ -387,10 +406,11 @@ int conflicts_verb(const GlobalOptions& o, const std::vector<std::string>& args)
     std::cerr << "accord: usage: accord conflicts list PIPELINE | accord conflicts resolve PIPELINE ID --take left|right\n";
     return exit_code::kUsage;
   }
-  Registry reg = Registry::discover(o.plugin_dirs);
-  auto p = load(o, reg, a->positional[1]);
-  if (!p) return invalid(o, p.error(), exit_code::kInvalidInput);
-  auto st = StateStore::open(p->state_path);
+  int rc = exit_code::kOk;
+  auto loaded = load(o, a->positional[1], rc);
+  if (!loaded) return rc;
+  auto& [reg, pipeline] = *loaded;
+  auto st = StateStore::open(pipeline.state_path);
   if (!st) return invalid(o, st.error(), exit_code::kFailure);
   if (list) {
     auto cs = (*st)->conflicts(true);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <random>
 #include <set>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -413,27 +414,34 @@ class PairRun {
       Item it;
       it.left_id = link.left_id;
       it.right_id = link.right_id;
-      it.row[0] = store_->mirror(sp_.name, Side::kLeft, it.left_id);
-      it.row[1] = store_->mirror(sp_.name, Side::kRight, it.right_id);
+      it.row[0] = store_->mirror_data(sp_.name, Side::kLeft, it.left_id);
+      it.row[1] = store_->mirror_data(sp_.name, Side::kRight, it.right_id);
       it.link = std::move(link);
       plan_linked(it, items);
     }
     // A first sync (no links, every record waiting): the candidates for
     // matching are exactly the dirty records just loaded; no second copy.
     match_and_create(unlinked_dirty, !any_links && !store_->any_clean(sp_.name), items);
-    // fingerprint: what would be written, in a stable order
-    std::string fp;
+    // The fingerprint of what would be written, in a stable order (FNV-1a,
+    // hashed as it goes), and the report's copy of each op without its data.
+    uint64_t fp = 1469598103934665603ull;
+    auto mix = [&fp](std::string_view text) {
+      for (unsigned char c : text) fp = (fp ^ c) * 1099511628211ull;
+    };
     for (const auto& it : items)
       for (Side s : {Side::kLeft, Side::kRight})
         if (const auto& op = it.op[idx(s)]) {
           json::object ch;
           for (const auto& [k, v] : op->changes) ch[k] = v ? *v : json::value(nullptr);
-          fp += std::string(side_name(s)) + op->op + op->id + op->source_id + json::serialize(ch) + "\n";
+          std::string changes = json::serialize(ch);
+          for (std::string_view part : {std::string_view(side_name(s)), std::string_view(op->op), std::string_view(op->id),
+                                        std::string_view(op->source_id), std::string_view(changes), std::string_view("\n")})
+            mix(part);
+          PlannedOp shown = *op;
+          shown.data = {};
+          rep_.ops.push_back(std::move(shown));
         }
-    rep_.fingerprint = std::to_string(std::hash<std::string>{}(fp));
-    for (const auto& it : items)
-      for (Side s : {Side::kLeft, Side::kRight})
-        if (it.op[idx(s)]) rep_.ops.push_back(*it.op[idx(s)]);
+    rep_.fingerprint = std::to_string(fp);
     return items;
   }
 

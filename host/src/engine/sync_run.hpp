@@ -1,6 +1,7 @@
 // One run of a pipeline: for each stream pair, on its own thread,
 //   A. read both sides' changes since their cursors (a full listing where
-//      there is none or it expired), into memory; no state is written;
+//      there is none or it expired), staged in a private TEMP table with their
+//      match keys and filter results; no state is written;
 //   B. in one state transaction: fold the changes into the mirror (echoes of
 //      our own writes recognised by version), plan (link by match keys,
 //      three-way merge of linked pairs, creates, deletes), check the guards;
@@ -44,7 +45,7 @@ struct ConflictReport {
 
 struct PairReport {
   std::string name, left_stream, right_stream;
-  std::vector<PlannedOp> ops;
+  std::vector<PlannedOp> ops;  // what each write does (without the record's data)
   std::vector<ConflictReport> conflicts;
   std::vector<std::string> notes;  // ambiguous matches, unlinks, reconciliations, expiries
   std::vector<std::string> untravelled;

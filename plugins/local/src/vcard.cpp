@@ -113,8 +113,8 @@ Prop parse_line(const std::string& line, size_t lineno) {
     throw std::runtime_error("line " + std::to_string(lineno) + ": no ':' in \"" + line.substr(0, 40) + "\"");
   Prop p;
   p.line = line;
+  // name and parameters; split_unquoted drops the quotes around parameter values
   auto head = split_unquoted(std::string_view(line).substr(0, colon), ';');
-  // quotes are stripped by split_unquoted; re-split params on the raw head to keep them
   std::string name = upper(head[0]);
   if (auto dot = name.find('.'); dot != std::string::npos) name = name.substr(dot + 1);  // group
   p.name = name;
