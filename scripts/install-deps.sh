@@ -9,6 +9,8 @@ PACKAGES=(
   # libraries (Boost.JSON exists from 1.75: name 1.81 explicitly, the default 1.74 lacks it)
   libboost1.81-dev libboost-json1.81-dev
   libsqlite3-dev libical-dev libvalijson-dev
+  # crm-rest: HTTP(S) with TLS verification, HTTP/2 and gzip
+  libcurl4-openssl-dev
   # time-zone data: libical writes VTIMEZONEs from it, the timezone transform reads it
   tzdata
   # tests and the quickstart: the sqlite3 shell edits and inspects stores;
@@ -30,4 +32,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "install-deps: all packages present"
+fi
+
+# Test peers from the npm registry (json-server for crm-rest), pinned by
+# tests/peers/package-lock.json. Node and npm come from Debian when the machine
+# has none (a machine with Node.js from elsewhere keeps it).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "install-deps: installing nodejs npm"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+if [ "${ACCORD_SKIP_PEERS:-0}" != 1 ]; then
+  peers="$(cd "$(dirname "$0")/../tests/peers" && pwd)"
+  if [ ! -x "$peers/node_modules/.bin/json-server" ]; then
+    echo "install-deps: installing test peers (npm ci in tests/peers)"
+    (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 fi

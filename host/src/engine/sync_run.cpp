@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <random>
 #include <set>
 #include <string_view>
@@ -171,6 +172,8 @@ class PairRun {
 
   // ---- A. reading ---------------------------------------------------------
 
+  static void wait_ms(int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
   SideRead read_side(Side s) {
     SideRead out;
     const std::string& stream = s == Side::kLeft ? sp_.left : sp_.right;
@@ -178,8 +181,18 @@ class PairRun {
     std::string cursor = store_->cursor(sp_.name, s).value_or("");
     out.full = cursor.empty();
     if (opts_.progress) opts_.progress(sp_.name + ": reading " + side_name(s) + (out.full ? " (full listing)" : ""));
+    int retries = 0;
     for (;;) {
       auto r = inst_[idx(s)]->read_changes(stream, cursor);
+      if (!r && r.error().status == ACCORD_RETRY && retries < opts_.read_retries &&
+          r.error().retry_after_ms <= opts_.max_retry_wait_ms) {
+        // rate limited or briefly unavailable: wait as asked, then the same call again
+        ++retries;
+        rep_.notes.push_back(std::string(side_name(s)) + " side asked to wait " +
+                             std::to_string((r.error().retry_after_ms + 999) / 1000) + " s (" + r.error().message + ")");
+        wait_ms(std::max<int64_t>(r.error().retry_after_ms, 100));
+        continue;
+      }
       if (!r) {
         if (r.error().status == ACCORD_CURSOR_EXPIRED && !out.full) {
           rep_.notes.push_back(std::string(side_name(s)) + " cursor expired (" + r.error().message +
@@ -198,6 +211,9 @@ class PairRun {
       if (ec || !batch.is_object() || !batch.get_object().contains("records"))
         throw Failure{ACCORD_ERROR, std::string(side_name(s)) + " connector " + p_.endpoint(s).connector +
                                         " answered a malformed batch", 0};
+      if (!out.full && out.count == 0)
+        if (auto* f = batch.get_object().if_contains("full"); f && f->is_bool() && f->get_bool())
+          out.full = true;  // the connector lists everything this time: what it leaves out is gone
       sql::Transaction staging(store_->db(), sql::Transaction::kDeferred);  // touches only TEMP: no state lock
       for (auto& rv : batch.get_object().at("records").get_array()) {
         json::object& ro = rv.get_object();

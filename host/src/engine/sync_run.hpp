@@ -63,6 +63,11 @@ struct RunOptions {
   bool force = false;  // override guards (each override is reported)
   std::string kind = "run";  // recorded in the state's run history: run or apply
   size_t batch = 2000;
+  // A side that answers RETRY (rate limited, briefly unavailable) while
+  // being read is waited for, as it asks, up to this often and this long a
+  // time; beyond that the pair fails and the next run resumes.
+  int read_retries = 5;
+  int64_t max_retry_wait_ms = 120000;
   // From a saved plan: the state generation and per-pair fingerprints and
   // cursors it was made with; any difference refuses the apply.
   std::optional<int64_t> expect_generation;

@@ -36,6 +36,11 @@
  *                 "deleted":false,"data":{…canonical record…}}],
  *     "cursor":"…opaque…","more":true|false}
  *  Deleted records carry "deleted":true and no "data".
+ *  A batch may carry "full":true (on the first batch of a listing): this
+ *  listing, through the batch with "more":false, holds every live record, so
+ *  the host treats the records it knows but does not see as deleted. A
+ *  connector without a delete feed uses it to report deletes by absence.
+ *  (Cursor "" always means a full listing; "full" says so for other cursors.)
  *
  *  fetch input: ["id", …]; output: {"records":[…same record shape…]}.
  *

@@ -1,0 +1,650 @@
+// The `crm-rest` connector: any CRM with a REST API, configured rather than
+// coded. A profile (profiles/*.json, compiled in) describes a vendor's
+// endpoints, paging, change detection and field names; the pipeline's config
+// lays the account's own values (and overrides) over it.
+//
+// Reading: one page per read_changes call; the cursor carries the paging
+// continuation mid-listing and, between runs, the change watermark (with the
+// ids already seen inside the overlap window, so nothing is reported twice).
+// Writing: one request per op, or the profile's batch endpoint; creates carry
+// the idempotency key in an external-id field (upsert, or lookup-then-create)
+// so a create repeated after a crash finds the first one.
+#include "rest_client.hpp"
+#include "rest_time.hpp"
+#include "spec.hpp"
+
+#include "mapping/field_path.hpp"
+
+#include <accord/connector.hpp>
+
+#include <boost/json.hpp>
+#include <boost/json/src.hpp>
+
+#include <algorithm>
+#include <set>
+
+namespace json = boost::json;
+
+namespace crm {
+
+namespace {
+
+constexpr const char* kContactFields[] = {"/name/components", "/name/full", "/emails/e1/address", "/phones/p1/number",
+                                          "/organizations/o1/name", "/titles/t1/name", "/notes/n1/note"};
+
+const std::string& manifest() {
+  static const std::string m = [] {
+    json::value schema = json::parse(R"schema({
+      "type": "object",
+      "required": ["base_url"],
+      "properties": {
+        "profile": {"type": "string", "enum": ["generic", "json-server", "salesforce", "hubspot", "highlevel"], "default": "generic",
+          "description": "the vendor profile whose endpoints, paging, change detection and field names this account uses; everything it sets can be overridden here"},
+        "base_url": {"type": "string", "description": "the API's root, e.g. https://yourorg.my.salesforce.com/services/data/v59.0 (http:// only to this machine)"},
+        "auth": {"type": "object", "description": "how requests are authorised",
+          "properties": {
+            "type": {"type": "string", "enum": ["none", "bearer", "api_key", "oauth2"], "default": "none"},
+            "token": {"description": "bearer: the token; oauth2: a current access token (optional). Use {\"$secret\": NAME}"},
+            "header": {"type": "string", "default": "X-API-Key", "description": "api_key: the header that carries the key"},
+            "key": {"description": "api_key: the key. Use {\"$secret\": NAME}"},
+            "token_url": {"type": "string", "description": "oauth2: the token endpoint (refresh_token grant)"},
+            "client_id": {"type": "string", "description": "oauth2: the app's client id"},
+            "client_secret": {"description": "oauth2: the app's client secret. Use {\"$secret\": NAME}"},
+            "refresh_token": {"description": "oauth2: the refresh token. Use {\"$secret\": NAME}"}
+          }},
+        "headers": {"type": "object", "additionalProperties": {"type": "string"},
+          "description": "extra headers on every request (HighLevel's Version)"},
+        "variables": {"type": "object", "additionalProperties": {"type": "string"},
+          "description": "values the profile's paths and bodies use as {name} (HighLevel's location_id)"},
+        "rate_limit": {"type": "object", "description": "client-side limits",
+          "properties": {
+            "requests_per_second": {"type": "number", "minimum": 0, "description": "0 = no client-side limit"},
+            "burst": {"type": "number", "minimum": 1},
+            "remaining_header": {"type": "string", "description": "the vendor's calls-left header (lower case)"},
+            "interval_ms_header": {"type": "string", "description": "the vendor's window-length header (lower case)"},
+            "limit_exceeded_retry_seconds": {"type": "number", "minimum": 1, "default": 900}
+          }},
+        "timeouts": {"type": "object", "properties": {
+            "connect_seconds": {"type": "number", "minimum": 1, "default": 10},
+            "stall_seconds": {"type": "number", "minimum": 1, "default": 30, "description": "a transfer that stops moving for this long is abandoned"},
+            "total_seconds": {"type": "number", "minimum": 1, "default": 300}}},
+        "ca_file": {"type": "string", "format": "path", "description": "a CA bundle for a server with a private CA; TLS verification cannot be turned off"},
+        "streams": {"type": "object", "additionalProperties": {"type": ["object", "null"]},
+          "description": "per stream: object, endpoints (list, get, create, update, delete, lookup, upsert, batch), id/version/modified pointers, changes, tombstones, mapping; merged over the profile's (null switches one off). See docs/connectors/crm-rest.md"}
+      }})schema");
+    json::array contact_fields;
+    for (const char* f : kContactFields) contact_fields.emplace_back(f);
+    json::object man{
+        {"id", "crm-rest"},
+        {"name", "CRM over REST"},
+        {"version", "0.1.0"},
+        {"description", "Any CRM with a REST API, by configuration: Salesforce, HubSpot, HighLevel and a generic profile."},
+        {"custom_streams", true},
+        {"streams", json::array{json::object{{"name", "contact"}, {"canonical", "jscontact"}, {"fields", contact_fields}},
+                                json::object{{"name", "note"},
+                                             {"canonical", "note"},
+                                             {"fields", json::array{"/title", "/body"}}}}},
+        {"config_schema", schema}};
+    return json::serialize(man);
+  }();
+  return m;
+}
+
+// ---- small helpers ----------------------------------------------------------
+
+const json::value* at_ptr(const json::value& v, const std::string& ptr) {
+  if (ptr.empty()) return &v;
+  boost::system::error_code ec;
+  return v.find_pointer(ptr, ec);
+}
+
+std::string scalar_text(const json::value* v) {
+  if (!v || v->is_null()) return "";
+  if (v->is_string()) return std::string(v->get_string());
+  return json::serialize(*v);
+}
+
+// Sets a JSON pointer's target, making objects on the way.
+void set_ptr(json::value& root, const std::string& ptr, json::value v) {
+  if (ptr.empty()) {
+    root = std::move(v);
+    return;
+  }
+  json::value* cur = &root;
+  size_t i = 1;
+  for (;;) {
+    size_t j = ptr.find('/', i);
+    std::string tok = ptr.substr(i, j == std::string::npos ? std::string::npos : j - i);
+    for (size_t k; (k = tok.find("~1")) != std::string::npos;) tok.replace(k, 2, "/");
+    for (size_t k; (k = tok.find("~0")) != std::string::npos;) tok.replace(k, 2, "~");
+    if (!cur->is_object()) *cur = json::object();
+    json::value& next = cur->get_object()[tok];
+    if (j == std::string::npos) {
+      next = std::move(v);
+      return;
+    }
+    cur = &next;
+    i = j + 1;
+  }
+}
+
+void erase_ptr(json::value& root, const std::string& ptr) {
+  size_t slash = ptr.rfind('/');
+  if (slash == std::string::npos) return;
+  json::value* parent = slash == 0 ? &root : const_cast<json::value*>(at_ptr(root, ptr.substr(0, slash)));
+  if (parent && parent->is_object()) parent->get_object().erase(ptr.substr(slash + 1));
+}
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+std::string hex64(uint64_t h) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string b64url(std::string_view in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    for (int k = 18; k >= 0; k -= 6) out += t[(v >> k) & 63];
+  }
+  if (i < in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    if (i + 1 < in.size()) v |= uint8_t(in[i + 1]) << 8;
+    out += t[(v >> 18) & 63];
+    out += t[(v >> 12) & 63];
+    if (i + 1 < in.size()) out += t[(v >> 6) & 63];
+  }
+  return out;
+}
+
+std::optional<std::string> unb64url(std::string_view in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '-') v = 62;
+    else if (c == '_') v = 63;
+    else return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+std::string next_link(const std::string& link_header) {
+  // Link: <url>; rel="next", <url>; rel="last"
+  size_t pos = 0;
+  while ((pos = link_header.find('<', pos)) != std::string::npos) {
+    size_t end = link_header.find('>', pos);
+    if (end == std::string::npos) break;
+    size_t stop = link_header.find('<', end);
+    std::string params = link_header.substr(end + 1, stop == std::string::npos ? std::string::npos : stop - end - 1);
+    if (params.find("rel=\"next\"") != std::string::npos || params.find("rel=next") != std::string::npos)
+      return link_header.substr(pos + 1, end - pos - 1);
+    pos = end;
+  }
+  return "";
+}
+
+// ---- canonical ⇄ native ------------------------------------------------------
+
+struct CompiledRule {
+  accord::FieldPath read;   // with * and [k=v], to read canonical records from any connector
+  accord::FieldPath write;  // * made concrete ("e1"), to build ours
+  std::string native;
+};
+
+std::vector<CompiledRule> compile(const StreamSpec& s) {
+  std::vector<CompiledRule> out;
+  for (const auto& r : s.mapping) {
+    auto rp = accord::FieldPath::parse(r.canonical);
+    if (!rp) throw accord::Error(ACCORD_ERROR, "config: stream " + s.name + " mapping " + r.canonical + ": " + rp.error().message);
+    // "/emails/*/address" is written as "/emails/e1/address" (JSContact ids,
+    // as the local connector names them)
+    std::string w = r.canonical;
+    for (size_t k; (k = w.find("/*/")) != std::string::npos;) {
+      size_t prev = w.rfind('/', k - 1);
+      char prefix = w[prev + 1];
+      w.replace(k, 3, std::string("/") + prefix + "1/");
+    }
+    auto wp = accord::FieldPath::parse(w);
+    if (!wp) throw accord::Error(ACCORD_ERROR, "config: stream " + s.name + " mapping " + w + ": " + wp.error().message);
+    out.push_back(CompiledRule{*rp, *wp, r.native});
+  }
+  return out;
+}
+
+std::string full_name(const json::value& card) {
+  std::string out;
+  if (auto* comps = at_ptr(card, "/name/components"); comps && comps->is_array())
+    for (const char* kind : {"given", "surname"})
+      for (const auto& c : comps->get_array())
+        if (c.is_object() && scalar_text(c.get_object().if_contains("kind")) == kind) {
+          std::string v = scalar_text(c.get_object().if_contains("value"));
+          if (!v.empty()) out += (out.empty() ? "" : " ") + v;
+        }
+  return out;
+}
+
+// ---- the connector ----------------------------------------------------------
+
+struct Record {
+  std::string id, version, modified;
+  int64_t modified_ms = -1;
+  json::value native;
+};
+
+class CrmRest final : public accord::Connector {
+ public:
+  CrmRest(const accord::Host& host, std::string_view config)
+      : accord::Connector(host), spec_(load_spec(std::string(config))), rest_(spec_, host) {
+    for (const auto& [name, s] : spec_.streams) rules_[name] = compile(s);
+  }
+
+  void cancel() noexcept override {
+    rest_.cancel();
+    accord::Connector::cancel();
+  }
+
+  std::string read_changes(std::string_view stream, std::string_view cursor_text) override {
+    const StreamSpec& s = stream_spec(stream);
+    json::object cur = parse_cursor(s, cursor_text);
+    json::object run;
+    if (auto* r = cur.if_contains("run"); r && r->is_object()) {
+      run = r->get_object();
+    } else {
+      // a new pass: a full listing when there is no watermark yet, when the
+      // stream has no change feed, or when absence checks are due
+      bool has_since = cur.contains("since");
+      bool due = s.tombstones.present ? false
+                 : s.full_listing_hours <= 0
+                     ? true
+                     : !cur.contains("full_at") ||
+                           now_ms() - cur.at("full_at").to_number<int64_t>() > s.full_listing_hours * 3600000.0;
+      bool full = cursor_text.empty() || s.change_mode == "full" || !has_since || due;
+      run = json::object{{"phase", "list"}, {"full", full}, {"start", now_ms()}};
+    }
+    json::array out;
+    bool more = page(s, cur, run, out);
+    json::object batch{{"records", std::move(out)}};
+    if (run.at("full").as_bool() && run.at("first").is_null() == false && run.at("first").as_bool())
+      batch["full"] = true;
+    run.erase("first");
+    if (more) {
+      cur["run"] = run;
+    } else {
+      cur.erase("run");
+    }
+    batch["cursor"] = "crm1." + b64url(json::serialize(cur));
+    batch["more"] = more;
+    return json::serialize(batch);
+  }
+
+  std::string apply(std::string_view stream, std::string_view ops_text) override {
+    const StreamSpec& s = stream_spec(stream);
+    json::value ops = json::parse(ops_text);
+    json::array results;
+    for (const auto& opv : ops.get_array()) {
+      throw_if_cancelled();
+      const json::object& op = opv.get_object();
+      json::object res;
+      try {
+        res = apply_one(s, op);
+        res["status"] = "ok";
+      } catch (const accord::Error& e) {
+        if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
+        res = json::object{{"status", status_word(e.status())}, {"message", e.what()}};
+        if (e.status() == ACCORD_RETRY) res["retry_after"] = (e.retry_after_ms() + 999) / 1000;
+        if (auto* id = op.if_contains("id")) res["id"] = *id;
+      }
+      results.push_back(std::move(res));
+    }
+    return json::serialize(results);
+  }
+
+ private:
+  static const char* status_word(int32_t st) {
+    switch (st) {
+      case ACCORD_RETRY: return "retry";
+      case ACCORD_CONFLICT: return "conflict";
+      case ACCORD_UNSUPPORTED: return "unsupported";
+      case ACCORD_AUTH_REQUIRED: return "auth_required";
+      case ACCORD_CANCELLED: return "cancelled";
+      default: return "error";
+    }
+  }
+
+  const StreamSpec& stream_spec(std::string_view stream) const {
+    auto it = spec_.streams.find(std::string(stream));
+    if (it == spec_.streams.end()) {
+      std::string names;
+      for (const auto& [n, _] : spec_.streams) names += (names.empty() ? "" : ", ") + n;
+      throw accord::Error(ACCORD_UNSUPPORTED, "no stream \"" + std::string(stream) + "\" in this configuration (profile " +
+                                                  spec_.profile + " has: " + names + ")");
+    }
+    return it->second;
+  }
+
+  json::object parse_cursor(const StreamSpec& s, std::string_view text) {
+    if (text.empty()) return json::object{{"stream", s.name}};
+    auto expired = [&](const std::string& why) {
+      return accord::Error(ACCORD_CURSOR_EXPIRED, "cursor for " + s.name + " " + why);
+    };
+    if (!text.starts_with("crm1.")) throw expired("was not made by crm-rest");
+    auto raw = unb64url(text.substr(5));
+    boost::system::error_code ec;
+    json::value v = raw ? json::parse(*raw, ec) : json::value();
+    if (!raw || ec || !v.is_object()) throw expired("is damaged");
+    if (scalar_text(v.get_object().if_contains("stream")) != s.name) throw expired("belongs to another stream");
+    return v.get_object();
+  }
+
+  // ---- reading ----
+
+  Record to_record(const StreamSpec& s, const json::value& native) {
+    Record r;
+    r.id = scalar_text(at_ptr(native, s.id));
+    if (r.id.empty()) throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a record has no id at " + s.id +
+                                                            " (check the stream's id pointer): " +
+                                                            json::serialize(native).substr(0, 200));
+    if (!s.modified.empty())
+      if (auto* m = at_ptr(native, s.modified); m && !m->is_null())
+        if (auto ms = parse_time_ms(*m)) {
+          r.modified_ms = *ms;
+          r.modified = format_time(*ms, "iso8601");
+        }
+    r.version = s.version.empty() ? "" : scalar_text(at_ptr(native, s.version));
+    if (r.version.empty()) r.version = hex64(fnv1a(json::serialize(native)));
+    r.native = native;
+    return r;
+  }
+
+  json::value to_data(const StreamSpec& s, const json::value& native) {
+    if (s.canonical.empty()) {
+      json::value d = native;
+      erase_ptr(d, s.id);
+      for (const auto& p : s.read_only) erase_ptr(d, p);
+      if (!s.external_id.empty()) erase_ptr(d, s.external_id);
+      return d;
+    }
+    json::value c = json::object{};
+    if (s.canonical == "jscontact") c = json::object{{"@type", "Card"}, {"version", "1.0"}, {"kind", "individual"}};
+    for (const auto& r : rules_.at(s.name)) {
+      const json::value* v = at_ptr(native, r.native);
+      if (!v || v->is_null() || (v->is_string() && v->get_string().empty())) continue;
+      r.write.set(c, *v);
+    }
+    if (s.canonical == "jscontact" && !at_ptr(c, "/name/full"))
+      if (std::string full = full_name(c); !full.empty()) set_ptr(c, "/name/full", json::value(full));
+    return c;
+  }
+
+  json::value to_native(const StreamSpec& s, const json::value& data) {
+    if (s.canonical.empty()) {
+      json::value n = data.is_object() ? data : json::object{};
+      for (const auto& p : s.read_only) erase_ptr(n, p);
+      erase_ptr(n, s.id);
+      return n;
+    }
+    json::value n = json::object{};
+    for (const auto& r : rules_.at(s.name)) {
+      const json::value* v = r.read.get(data);
+      set_ptr(n, r.native, v ? *v : s.clear_value);
+    }
+    return n;
+  }
+
+  // Reads one page (or one tombstone page) into out. Returns whether more follow.
+  bool page(const StreamSpec& s, json::object& cur, json::object& run, json::array& out) {
+    bool full = run.at("full").as_bool();
+    std::string phase = scalar_text(run.if_contains("phase"));
+    const Request& req = phase == "tomb"                      ? s.tombstones
+                         : (!full && s.changes.present) ? s.changes
+                                                        : s.list;
+    Vars vars{{"object", json::value(s.object)}, {"limit", json::value(s.page_size)}, {"now", json::value(format_time(now_ms(), s.since_format))}};
+    if (!s.fields.empty()) {
+      std::string f;
+      for (const auto& x : s.fields) f += (f.empty() ? "" : ",") + x;
+      vars["fields"] = json::value(f);
+    }
+    if (phase == "tomb") {
+      int64_t since = cur.contains("tomb") ? cur.at("tomb").to_number<int64_t>() : run.at("start").to_number<int64_t>();
+      vars["since"] = json::value(format_time(since - s.overlap_s * 1000, s.since_format));
+    } else if (!full && cur.contains("since")) {
+      vars["since"] = json::value(format_time(cur.at("since").to_number<int64_t>() - s.overlap_s * 1000, s.since_format));
+    }
+    std::string url;
+    const Paging& pg = req.paging;
+    if (auto* n = run.if_contains("next"); n && !n->is_null()) {
+      if (pg.style == "link_header" || pg.style == "next_url") url = rest_.resolve(scalar_text(n));
+      else if (pg.style == "cursor") vars["after"] = *n;
+      else if (pg.style == "offset") vars["offset"] = *n;
+      else if (pg.style == "page") vars["page"] = *n;
+    } else {
+      if (pg.style == "offset") vars["offset"] = json::value(0);
+      if (pg.style == "page") vars["page"] = json::value(pg.first_page);
+    }
+    Request r = req;
+    if (pg.style == "cursor" && !pg.param.empty()) r.query.emplace_back(pg.param, "{after}");
+    if ((pg.style == "offset" || pg.style == "page") && !pg.param.empty())
+      r.query.emplace_back(pg.param, pg.style == "offset" ? "{offset}" : "{page}");
+    if (!pg.limit_param.empty()) r.query.emplace_back(pg.limit_param, "{limit}");
+    if (r.body) {
+      if (pg.style == "cursor" && !pg.body_pointer.empty() && vars.contains("after"))
+        set_ptr(*r.body, pg.body_pointer, json::value("{after}"));
+      if (!pg.limit_pointer.empty()) set_ptr(*r.body, pg.limit_pointer, json::value("{limit}"));
+    }
+    Answer a = rest_.call(r, vars, {}, {}, url);
+    if (!run.contains("server_start"))
+      if (auto d = parse_http_date_ms(a.raw.header("date"))) run["server_start"] = *d;
+
+    const json::value* recs = at_ptr(a.body, req.records);
+    if (!recs || !recs->is_array())
+      throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": the answer of " + req.path + " has no record array at \"" +
+                                            req.records + "\" (check the stream's records pointer)");
+    run["first"] = !run.contains("seen_run");
+    if (!run.contains("seen_run")) run["seen_run"] = json::array{};
+    std::set<std::string> old_seen;
+    if (auto* sv = cur.if_contains("seen"); sv && sv->is_array() && !full)
+      for (const auto& e : sv->get_array()) old_seen.insert(scalar_text(&e.get_array().at(0)));
+    json::array& seen_run = run["seen_run"].get_array();
+    int64_t max_ms = run.contains("max") ? run.at("max").to_number<int64_t>() : -1;
+
+    for (const auto& nv : recs->get_array()) {
+      if (phase == "tomb") {
+        std::string id = scalar_text(at_ptr(nv, s.tombstone_id));
+        if (!id.empty()) out.push_back(json::object{{"id", id}, {"deleted", true}});
+        continue;
+      }
+      Record rec = to_record(s, nv);
+      std::string tag = hex64(fnv1a(rec.id + '\x1f' + rec.version)).substr(0, 12);
+      if (rec.modified_ms >= 0) {
+        max_ms = std::max(max_ms, rec.modified_ms);
+        seen_run.push_back(json::array{tag, rec.modified_ms});
+      }
+      if (old_seen.contains(tag)) continue;  // reported in the last pass, unchanged since
+      json::object o{{"id", rec.id}, {"version", rec.version}, {"data", to_data(s, rec.native)}};
+      if (!rec.modified.empty()) o["modified"] = rec.modified;
+      out.push_back(std::move(o));
+    }
+    // keep only what falls inside the overlap window of the newest seen
+    if (max_ms >= 0) {
+      run["max"] = max_ms;
+      json::array kept;
+      for (auto& e : seen_run)
+        if (e.get_array().at(1).to_number<int64_t>() >= max_ms - s.overlap_s * 1000) kept.push_back(std::move(e));
+      run["seen_run"] = std::move(kept);
+    }
+
+    // the next page?
+    json::value next = nullptr;
+    size_t n = recs->get_array().size();
+    if (pg.style == "link_header") {
+      std::string l = next_link(a.raw.header("link"));
+      if (!l.empty()) next = json::value(l);
+    } else if (pg.style == "next_url" || pg.style == "cursor") {
+      if (auto* nx = at_ptr(a.body, pg.next); nx && !nx->is_null() && !(nx->is_string() && nx->get_string().empty()))
+        next = *nx;
+    } else if (pg.style == "offset") {
+      if (static_cast<int64_t>(n) >= s.page_size)
+        next = (run.contains("next") && !run.at("next").is_null() ? run.at("next").to_number<int64_t>() : 0) +
+               static_cast<int64_t>(n);
+    } else if (pg.style == "page") {
+      if (static_cast<int64_t>(n) >= s.page_size)
+        next = (run.contains("next") && !run.at("next").is_null() ? run.at("next").to_number<int64_t>() : pg.first_page) + 1;
+    }
+    if (!next.is_null()) {
+      run["next"] = next;
+      return true;
+    }
+    run.erase("next");
+    if (phase == "list" && s.tombstones.present && !full) {
+      run["phase"] = "tomb";
+      return true;
+    }
+    finish_pass(s, cur, run);
+    return false;
+  }
+
+  void finish_pass(const StreamSpec& s, json::object& cur, json::object& run) {
+    bool full = run.at("full").as_bool();
+    int64_t start = run.at("start").to_number<int64_t>();
+    if (full) cur["full_at"] = start;
+    if (s.tombstones.present) cur["tomb"] = start;
+    if (run.contains("max")) {
+      int64_t max_ms = run.at("max").to_number<int64_t>();
+      int64_t since = cur.contains("since") && !full ? std::max(cur.at("since").to_number<int64_t>(), max_ms) : max_ms;
+      // A full listing is not ordered by time: what changed while it ran may
+      // sort before records it had already passed. Do not move past its start.
+      if (full && run.contains("server_start")) since = std::min(since, run.at("server_start").to_number<int64_t>());
+      json::array seen;
+      if (!full)
+        if (auto* old = cur.if_contains("seen"); old && old->is_array())
+          for (const auto& e : old->get_array())
+            if (e.get_array().at(1).to_number<int64_t>() >= since - s.overlap_s * 1000) seen.push_back(e);
+      for (const auto& e : run.at("seen_run").get_array())
+        if (e.get_array().at(1).to_number<int64_t>() >= since - s.overlap_s * 1000) seen.push_back(e);
+      cur["since"] = since;
+      cur["seen"] = std::move(seen);
+    } else if (full && !cur.contains("since")) {
+      // an empty store: changes start from when this listing began
+      if (run.contains("server_start")) cur["since"] = run.at("server_start");
+      else cur["since"] = start;
+      cur["seen"] = json::array{};
+    }
+  }
+
+  // ---- writing ----
+
+  Record fetch_one(const StreamSpec& s, const std::string& id) {
+    Answer a = rest_.call(s.get, Vars{{"id", json::value(id)}, {"object", json::value(s.object)}}, {404});
+    if (a.status == 404) throw accord::Error(ACCORD_CONFLICT, "record " + id + " is gone from the server");
+    const json::value* rec = at_ptr(a.body, s.get.record);
+    if (!rec || !rec->is_object()) throw accord::Error(ACCORD_ERROR, "GET " + s.get.path + ": no record in the answer");
+    return to_record(s, *rec);
+  }
+
+  // The id and version of what a write answered; a GET when the answer does
+  // not hold the record itself.
+  json::object written(const StreamSpec& s, const Request& req, const Answer& a, const std::string& known_id) {
+    const json::value* rec = a.body.is_null() ? nullptr : at_ptr(a.body, req.record);
+    std::string id = rec ? scalar_text(at_ptr(*rec, s.id)) : "";
+    if (id.empty()) id = known_id;
+    if (id.empty()) throw accord::Error(ACCORD_ERROR, req.method + " " + req.path + ": the answer holds no id at " + s.id);
+    bool full_record = rec && rec->is_object() && (s.version.empty() ? false : at_ptr(*rec, s.version) != nullptr);
+    if (!full_record && s.get.present) {
+      Record r = fetch_one(s, id);
+      return json::object{{"id", r.id}, {"version", r.version}};
+    }
+    std::string version = full_record ? to_record(s, *rec).version : "";
+    return json::object{{"id", id}, {"version", version}};
+  }
+
+  std::vector<std::string> version_headers(const StreamSpec& s, const json::object& op) {
+    std::string expect = scalar_text(op.if_contains("expect_version"));
+    if (expect.empty()) return {};
+    if (s.version_check == "if-match") return {"If-Match: \"" + expect + "\""};
+    if (s.version_check == "read-compare") {
+      Record now = fetch_one(s, scalar_text(op.if_contains("id")));
+      if (now.version != expect)
+        throw accord::Error(ACCORD_CONFLICT, "record " + now.id + " changed on the server (version " + now.version +
+                                                 ", expected " + expect + ")");
+    }
+    return {};
+  }
+
+  json::object apply_one(const StreamSpec& s, const json::object& op) {
+    std::string kind = scalar_text(op.if_contains("op"));
+    std::string id = scalar_text(op.if_contains("id"));
+    std::string key = scalar_text(op.if_contains("idempotency_key"));
+    Vars vars{{"id", json::value(id)}, {"key", json::value(key)}, {"object", json::value(s.object)}};
+    if (kind == "delete") {
+      if (!s.del.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no delete endpoint");
+      auto hdr = version_headers(s, op);
+      Answer a = rest_.call(s.del, vars, {404, 410}, hdr);
+      (void)a;  // 404/410: already gone, which is what was asked
+      return json::object{{"id", id}};
+    }
+    json::value data = op.contains("data") ? op.at("data") : json::value(json::object{});
+    json::value native = to_native(s, data);
+    if (kind == "update") {
+      if (!s.update.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no update endpoint");
+      auto hdr = version_headers(s, op);
+      vars["data"] = native;
+      vars["$body"] = native;
+      Answer a = rest_.call(s.update, vars, {}, hdr);
+      return written(s, s.update, a, id);
+    }
+    if (kind != "create") throw accord::Error(ACCORD_ERROR, "unknown op \"" + kind + "\"");
+    if (!key.empty() && !s.external_id.empty()) set_ptr(native, s.external_id, json::value(key));
+    vars["data"] = native;
+    vars["$body"] = native;
+    if (!key.empty() && s.upsert.present) {  // the server finds the key itself
+      Answer a = rest_.call(s.upsert, vars);
+      return written(s, s.upsert, a, "");
+    }
+    if (!key.empty() && s.lookup.present) {  // find a record an earlier try made
+      Vars q = vars;
+      q.erase("$body");
+      Answer a = rest_.call(s.lookup, q);
+      const json::value* recs = at_ptr(a.body, s.lookup.records);
+      // Only a record that carries the key counts: some APIs ignore a filter
+      // on a field no record has yet and answer everything.
+      if (recs && recs->is_array())
+        for (const auto& rv : recs->get_array())
+          if (scalar_text(at_ptr(rv, s.external_id)) == key) {
+            Record r = to_record(s, rv);
+            return json::object{{"id", r.id}, {"version", r.version}};
+          }
+    }
+    if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
+    Answer a = rest_.call(s.create, vars);
+    return written(s, s.create, a, "");
+  }
+
+  Spec spec_;
+  RestClient rest_;
+  std::map<std::string, std::vector<CompiledRule>> rules_;
+};
+
+}  // namespace
+}  // namespace crm
+
+ACCORD_CONNECTOR(crm::CrmRest, crm::manifest().c_str(),
+                 ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_DELETE | ACCORD_CAP_IDEMPOTENT_CREATE)

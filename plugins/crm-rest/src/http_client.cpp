@@ -1,0 +1,149 @@
+#include "http_client.hpp"
+
+#include <curl/curl.h>
+
+#include <cctype>
+#include <mutex>
+
+namespace crm {
+
+namespace {
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* r = static_cast<HttpResponse*>(user);
+  std::string line(data, size * n);
+  if (line.starts_with("HTTP/")) {
+    r->headers.clear();  // a new response (after 100-continue or a redirect)
+    return size * n;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string::npos) return size * n;
+  std::string name = line.substr(0, colon);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t b = colon + 1, e = line.size();
+  while (b < e && (line[b] == ' ' || line[b] == '\t')) ++b;
+  while (e > b && (line[e - 1] == '\r' || line[e - 1] == '\n' || line[e - 1] == ' ')) --e;
+  r->headers.emplace(name, line.substr(b, e - b));
+  return size * n;
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::atomic<bool>*>(user)->load() ? 1 : 0;  // non-zero aborts
+}
+
+}  // namespace
+
+struct HttpClient::Curl {
+  CURL* h = nullptr;
+  ~Curl() {
+    if (h) curl_easy_cleanup(h);
+  }
+};
+
+std::string HttpResponse::header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+HttpClient::HttpClient(HttpOptions opts) : curl_(std::make_unique<Curl>()), opts_(std::move(opts)) {}
+
+HttpClient::~HttpClient() = default;
+
+bool HttpClient::request(const std::string& method, const std::string& url, const std::vector<std::string>& headers,
+                         const std::string& body, HttpResponse& out, HttpFailure& failure) {
+  if (cancelled_.load()) {
+    failure = {"cancelled", false, true};
+    return false;
+  }
+  if (!curl_->h) {  // made on first use: create() stays cheap and offline
+    global_init();
+    curl_->h = curl_easy_init();
+    if (!curl_->h) {
+      failure = {"libcurl could not make a handle", false, false};
+      return false;
+    }
+  }
+  CURL* h = curl_->h;
+  curl_easy_reset(h);  // keeps the connection cache, TLS sessions and cookies-free state
+  out = HttpResponse{};
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!opts_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, opts_.ca_file.c_str());
+  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl decodes (gzip, deflate…)
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, opts_.connect_timeout_s);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, opts_.total_timeout_s);
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, opts_.stall_timeout_s);
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect could carry our token elsewhere
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &out.body);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &out);
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &cancelled_);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "accord-crm-rest/0.1");
+
+  struct curl_slist* list = nullptr;
+  for (const auto& hdr : headers) list = curl_slist_append(list, hdr.c_str());
+  list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+  if (method == "GET") {
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+    if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    }
+  }
+  ++requests_;
+  CURLcode rc = curl_easy_perform(h);
+  curl_slist_free_all(list);
+  if (rc != CURLE_OK) {
+    if (rc == CURLE_ABORTED_BY_CALLBACK || cancelled_.load()) {
+      failure = {"cancelled", false, true};
+      return false;
+    }
+    bool tls = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
+               rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE;
+    std::string what = curl_easy_strerror(rc);
+    if (rc == CURLE_OPERATION_TIMEDOUT) what = "timed out (no progress within the stall or total timeout)";
+    failure = {what, !tls, false};
+    return false;
+  }
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out.status);
+  return true;
+}
+
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace crm

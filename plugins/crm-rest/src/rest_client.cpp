@@ -1,0 +1,287 @@
+#include "rest_client.hpp"
+
+#include "rest_time.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+namespace json = boost::json;
+
+namespace crm {
+
+namespace {
+
+bool ident_char(char c, bool first) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
+}
+
+std::string as_text(const json::value& v) {
+  if (v.is_string()) return std::string(v.get_string());
+  if (v.is_null()) return "";
+  return json::serialize(v);
+}
+
+std::string origin_of(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return "";
+  size_t end = url.find('/', scheme + 3);
+  return url.substr(0, end);
+}
+
+}  // namespace
+
+std::string fill_text(const std::string& tmpl, const Vars& vars, bool* missing, bool encode) {
+  std::string out;
+  for (size_t i = 0; i < tmpl.size();) {
+    if (tmpl[i] == '{' && i + 1 < tmpl.size() && ident_char(tmpl[i + 1], true)) {
+      size_t j = i + 1;
+      while (j < tmpl.size() && ident_char(tmpl[j], false)) ++j;
+      if (j < tmpl.size() && tmpl[j] == '}') {
+        std::string name = tmpl.substr(i + 1, j - i - 1);
+        auto it = vars.find(name);
+        if (it != vars.end()) {
+          std::string v = as_text(it->second);
+          out += encode ? url_encode(v) : v;
+        } else {
+          if (missing) *missing = true;
+          out += tmpl.substr(i, j - i + 1);
+        }
+        i = j + 1;
+        continue;
+      }
+    }
+    out += tmpl[i++];
+  }
+  return out;
+}
+
+json::value fill(const json::value& tmpl, const Vars& vars, bool* missing) {
+  if (tmpl.is_string()) {
+    const std::string s(tmpl.get_string());
+    if (s.size() > 2 && s.front() == '{' && s.back() == '}' && s.find('{', 1) == std::string::npos) {
+      auto it = vars.find(s.substr(1, s.size() - 2));
+      if (it != vars.end()) return it->second;
+    }
+    return json::value(fill_text(s, vars, missing, false));
+  }
+  if (tmpl.is_array()) {
+    json::array a;
+    for (const auto& e : tmpl.get_array()) a.push_back(fill(e, vars, missing));
+    return a;
+  }
+  if (tmpl.is_object()) {
+    json::object o;
+    for (const auto& [k, v] : tmpl.get_object()) {
+      if (k == "$merge") {
+        json::value m = fill(v, vars, missing);
+        if (m.is_object())
+          for (const auto& [mk, mv] : m.get_object()) o[mk] = mv;
+        continue;
+      }
+      o[k] = fill(v, vars, missing);
+    }
+    return o;
+  }
+  return tmpl;
+}
+
+std::string error_text(const json::value& body, const std::string& raw) {
+  auto str_at = [&](const char* ptr) -> std::string {
+    boost::system::error_code ec;
+    const json::value* v = body.find_pointer(ptr, ec);
+    return v && v->is_string() ? std::string(v->get_string()) : "";
+  };
+  for (const char* p : {"/0/message", "/message", "/error_description", "/error/message", "/error", "/errors/0/message"})
+    if (auto s = str_at(p); !s.empty()) {
+      std::string code = str_at("/0/errorCode");
+      if (code.empty()) code = str_at("/category");
+      return code.empty() ? s : code + ": " + s;
+    }
+  std::string t = raw.substr(0, 200);
+  std::replace(t.begin(), t.end(), '\n', ' ');
+  return t;
+}
+
+RestClient::RestClient(const Spec& spec, const accord::Host& host)
+    : spec_(spec),
+      host_(host),
+      http_(HttpOptions{spec.connect_timeout_s, spec.stall_timeout_s, spec.total_timeout_s, spec.ca_file}),
+      access_token_(spec.token),
+      tokens_(spec.rate_burst),
+      last_refill_ms_(now_ms()) {}
+
+std::string RestClient::resolve(const std::string& p) const {
+  if (p.starts_with("http://") || p.starts_with("https://")) {
+    if (origin_of(p) != origin_of(spec_.base_url))
+      throw accord::Error(ACCORD_ERROR, "the server pointed to " + origin_of(p) + ", another origin than base_url " +
+                                            origin_of(spec_.base_url) + "; not following it with our credentials");
+    return p;
+  }
+  // A path from the server ("/services/data/…") is relative to the origin
+  // when base_url already holds it; a configured path is relative to base_url.
+  std::string path = p.starts_with("/") ? p : "/" + p;
+  std::string base_path = spec_.base_url.substr(origin_of(spec_.base_url).size());
+  if (!base_path.empty() && path.starts_with(base_path + "/")) return origin_of(spec_.base_url) + path;
+  return spec_.base_url + path;
+}
+
+void RestClient::wait_for_rate_limit() {
+  auto sleep_until = [&](int64_t t) {
+    while (now_ms() < t) {
+      if (host_.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(50, t - now_ms())));
+    }
+  };
+  if (pause_until_ms_ > now_ms()) sleep_until(pause_until_ms_);
+  if (spec_.rate_per_s <= 0) return;
+  for (;;) {
+    int64_t now = now_ms();
+    tokens_ = std::min(spec_.rate_burst, tokens_ + (now - last_refill_ms_) * spec_.rate_per_s / 1000.0);
+    last_refill_ms_ = now;
+    if (tokens_ >= 1) {
+      tokens_ -= 1;
+      return;
+    }
+    sleep_until(now + static_cast<int64_t>((1 - tokens_) * 1000 / spec_.rate_per_s) + 1);
+  }
+}
+
+void RestClient::note_rate_headers(const HttpResponse& r) {
+  // Vendors say how many calls are left in the current window; when none
+  // are, wait the window out rather than earn a 429.
+  if (spec_.rate_headers.remaining.empty()) return;
+  std::string rem = r.header(spec_.rate_headers.remaining);
+  if (rem.empty()) return;
+  try {
+    if (std::stoll(rem) > 0) return;
+    int64_t interval = 1000;
+    if (std::string iv = r.header(spec_.rate_headers.interval_ms); !iv.empty()) interval = std::stoll(iv);
+    pause_until_ms_ = now_ms() + std::min<int64_t>(interval, 60000);
+  } catch (const std::exception&) {
+  }
+}
+
+void RestClient::authorise(std::vector<std::string>& headers) {
+  if (spec_.auth_type == "bearer" || spec_.auth_type == "oauth2") {
+    if (spec_.auth_type == "oauth2" && access_token_.empty()) refresh_token();
+    headers.push_back("Authorization: Bearer " + access_token_);
+  } else if (spec_.auth_type == "api_key") {
+    headers.push_back(spec_.api_key_header + ": " + spec_.api_key);
+  }
+}
+
+void RestClient::refresh_token() {
+  if (spec_.refresh_token.empty())
+    throw accord::Error(ACCORD_AUTH_REQUIRED, "the access token was refused and there is no refresh_token to renew it: "
+                                              "sign in again and put a new token in the secrets file");
+  std::string form = "grant_type=refresh_token&refresh_token=" + url_encode(spec_.refresh_token);
+  if (!spec_.client_id.empty()) form += "&client_id=" + url_encode(spec_.client_id);
+  if (!spec_.client_secret.empty()) form += "&client_secret=" + url_encode(spec_.client_secret);
+  HttpResponse r;
+  HttpFailure f;
+  wait_for_rate_limit();
+  if (!http_.request("POST", resolve(spec_.token_url),
+                     {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"}, form, r, f))
+    throw accord::Error(f.cancelled ? ACCORD_CANCELLED : ACCORD_RETRY,
+                        "refreshing the OAuth2 token: " + f.message, 5000);
+  boost::system::error_code ec;
+  json::value body = json::parse(r.body, ec);
+  const json::value* tok = (!ec && body.is_object()) ? body.get_object().if_contains("access_token") : nullptr;
+  if (r.status / 100 != 2 || !tok || !tok->is_string())
+    throw accord::Error(ACCORD_AUTH_REQUIRED,
+                        "refreshing the OAuth2 token at " + spec_.token_url + " failed (HTTP " + std::to_string(r.status) +
+                            ": " + error_text(body, r.body) +
+                            "); the refresh token was revoked or has expired: sign in to the CRM again and put the "
+                            "new refresh token in the secrets file");
+  access_token_ = std::string(tok->get_string());
+  host_.log(ACCORD_LOG_INFO, "crm-rest: renewed the OAuth2 access token");
+}
+
+Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<long>& accept,
+                        const std::vector<std::string>& extra_headers, const std::string& url_override) {
+  Vars all = vars;
+  for (const auto& [k, v] : spec_.variables) all.emplace(k, json::value(v));
+  std::string url = url_override;
+  if (url.empty()) {
+    url = resolve(fill_text(req.path, all, nullptr, true));
+    std::string q;
+    for (const auto& [k, v] : req.query) {
+      bool missing = false;
+      std::string val = fill_text(v, all, &missing, false);
+      if (missing) continue;  // a parameter whose value is not known this time (no {since} yet)
+      q += (q.empty() ? "" : "&") + url_encode(k) + "=" + url_encode(val);
+    }
+    if (!q.empty()) url += (url.find('?') == std::string::npos ? "?" : "&") + q;
+  }
+  std::string body;
+  if (req.body) body = json::serialize(fill(*req.body, all));
+  else if (auto it = all.find("$body"); it != all.end()) body = json::serialize(it->second);
+
+  bool refreshed = false, retried = false;
+  for (;;) {
+    std::vector<std::string> headers = spec_.headers;
+    headers.push_back("Accept: application/json");
+    if (!body.empty()) headers.push_back("Content-Type: application/json");
+    for (const auto& h : extra_headers) headers.push_back(h);
+    authorise(headers);
+    wait_for_rate_limit();
+    Answer a;
+    HttpFailure f;
+    if (!http_.request(req.method, url, headers, body, a.raw, f)) {
+      if (f.cancelled) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+      if (f.transient && req.method == "GET" && !retried) {  // a dropped connection: once more, on a new one
+        retried = true;
+        continue;
+      }
+      throw accord::Error(f.transient ? ACCORD_RETRY : ACCORD_ERROR,
+                          req.method + " " + req.path + ": " + f.message +
+                              (f.transient ? "" : " (check base_url and, for a private CA, ca_file)"),
+                          f.transient ? 5000 : 0);
+    }
+    a.status = a.raw.status;
+    note_rate_headers(a.raw);
+    boost::system::error_code ec;
+    if (!a.raw.body.empty()) {
+      a.body = json::parse(a.raw.body, ec);
+      if (ec) a.body = nullptr;
+    }
+    if (a.status == 401 && spec_.auth_type == "oauth2" && !refreshed) {
+      refreshed = true;
+      refresh_token();
+      continue;
+    }
+    if (a.status / 100 == 2 || std::find(accept.begin(), accept.end(), a.status) != accept.end()) return a;
+    throw_for(req, url, a);
+  }
+}
+
+void RestClient::throw_for(const Request& req, const std::string& url, const Answer& a) {
+  (void)url;
+  std::string what = req.method + " " + req.path + " answered HTTP " + std::to_string(a.status) + ": " +
+                     error_text(a.body, a.raw.body);
+  auto retry_after_ms = [&](int64_t def) -> int64_t {
+    std::string ra = a.raw.header("retry-after");
+    if (ra.empty()) return def;
+    if (ra.find_first_not_of("0123456789") == std::string::npos) return std::stoll(ra) * 1000;
+    if (auto t = parse_http_date_ms(ra)) return std::max<int64_t>(0, *t - now_ms());
+    return def;
+  };
+  if (a.status == 429 || a.status == 503)
+    throw accord::Error(ACCORD_RETRY, what + " (rate limited or unavailable; try again later)", retry_after_ms(10000));
+  if (a.status == 403 && a.raw.body.find("REQUEST_LIMIT_EXCEEDED") != std::string::npos)
+    throw accord::Error(ACCORD_RETRY, what + " (the organisation's API request limit is used up)",
+                        retry_after_ms(spec_.limit_exceeded_retry_s * 1000));
+  if (a.status == 401)
+    throw accord::Error(ACCORD_AUTH_REQUIRED,
+                        what + " (the credentials were refused: check auth in the pipeline and the secrets file)");
+  if (a.status == 403)
+    throw accord::Error(ACCORD_AUTH_REQUIRED, what + " (the credentials lack a permission or scope this stream needs)");
+  if (a.status == 409 || a.status == 412) throw accord::Error(ACCORD_CONFLICT, what);
+  if (a.status >= 500) throw accord::Error(ACCORD_RETRY, what, retry_after_ms(5000));
+  throw accord::Error(ACCORD_ERROR, what);
+}
+
+}  // namespace crm

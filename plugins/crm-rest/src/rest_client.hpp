@@ -1,0 +1,75 @@
+// The REST layer of crm-rest: one configured API (a Spec), its auth, limits
+// and errors, turned into Accord statuses. Knows nothing of streams' paging
+// or records; crm_rest_connector.cpp builds on call().
+//
+// Thread safety: as HttpClient (one calling thread, cancel() from any).
+#pragma once
+
+#include "http_client.hpp"
+#include "spec.hpp"
+
+#include <accord/connector.hpp>
+
+#include <boost/json/value.hpp>
+
+#include <map>
+#include <string>
+
+namespace crm {
+
+using Vars = std::map<std::string, boost::json::value>;
+
+// Fills {name} placeholders from vars. A string that is exactly one
+// placeholder takes the variable's JSON value (a number stays a number, an
+// object stays an object); {"$merge": "{data}"} merges an object's members.
+// Placeholders without a variable are left as they are, and `missing` is set.
+boost::json::value fill(const boost::json::value& tmpl, const Vars& vars, bool* missing = nullptr);
+std::string fill_text(const std::string& tmpl, const Vars& vars, bool* missing, bool url_encode_values);
+
+struct Answer {
+  long status = 0;
+  boost::json::value body;  // null when the answer had no JSON body
+  HttpResponse raw;
+};
+
+class RestClient {
+ public:
+  RestClient(const Spec& spec, const accord::Host& host);
+
+  // Sends `req` (path, query, body filled from vars; `url` overrides when a
+  // paging link gave one). Waits for the client-side rate limit first. 2xx
+  // answers return; 401 refreshes an OAuth2 token once and retries; 429, 503
+  // and limit errors throw accord::Error(RETRY, …, retry_after_ms); other
+  // statuses return when listed in `accept`, else throw ERROR with the
+  // server's message. GETs are retried once on a dropped connection.
+  Answer call(const Request& req, const Vars& vars, const std::vector<long>& accept = {},
+              const std::vector<std::string>& extra_headers = {}, const std::string& url = "");
+
+  // An absolute URL for a path or a link in an answer; refuses links to
+  // another origin (our credentials must not follow them).
+  std::string resolve(const std::string& path_or_url) const;
+
+  void cancel() noexcept { http_.cancel(); }
+  uint64_t requests() const noexcept { return http_.requests(); }
+
+ private:
+  void authorise(std::vector<std::string>& headers);
+  void refresh_token();
+  void wait_for_rate_limit();
+  void note_rate_headers(const HttpResponse& r);
+  [[noreturn]] void throw_for(const Request& req, const std::string& url, const Answer& a);
+
+  const Spec& spec_;
+  accord::Host host_;
+  HttpClient http_;
+  std::string access_token_;
+  double tokens_;
+  int64_t last_refill_ms_;
+  int64_t pause_until_ms_ = 0;
+};
+
+// A one-line digest of an error body: the vendor's message where we know
+// where it is, else the start of the text.
+std::string error_text(const boost::json::value& body, const std::string& raw);
+
+}  // namespace crm

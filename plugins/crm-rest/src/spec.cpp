@@ -1,0 +1,308 @@
+#include "spec.hpp"
+
+#include <accord/connector.hpp>
+
+#include <boost/json.hpp>
+
+extern const char kProfileGeneric[];
+extern const char kProfileJsonServer[];
+extern const char kProfileSalesforce[];
+extern const char kProfileHubspot[];
+extern const char kProfileHighlevel[];
+
+namespace json = boost::json;
+
+namespace crm {
+
+const std::map<std::string, std::string>& profiles() {
+  static const std::map<std::string, std::string> p = {{"generic", kProfileGeneric},
+                                                       {"json-server", kProfileJsonServer},
+                                                       {"salesforce", kProfileSalesforce},
+                                                       {"hubspot", kProfileHubspot},
+                                                       {"highlevel", kProfileHighlevel}};
+  return p;
+}
+
+void merge_into(json::value& base, const json::value& over) {
+  if (base.is_object() && over.is_object()) {
+    for (const auto& [k, v] : over.get_object()) {
+      if (auto* b = base.get_object().if_contains(k)) merge_into(*b, v);
+      else base.get_object()[k] = v;
+    }
+    return;
+  }
+  base = over;
+}
+
+namespace {
+
+[[noreturn]] void bad(const std::string& at, const std::string& what) {
+  throw accord::Error(ACCORD_ERROR, "config: " + (at.empty() ? std::string("/") : at) + ": " + what);
+}
+
+json::value parse_lenient(const std::string& text, const std::string& what) {
+  json::parse_options po;
+  po.allow_comments = true;
+  po.allow_trailing_commas = true;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec, {}, po);
+  if (ec) bad("", what + " is not JSON (" + ec.message() + ")");
+  return v;
+}
+
+// Typed readers over one object, each naming the key on a wrong type.
+struct Obj {
+  const json::object* o;
+  std::string at;
+
+  const json::value* get(const char* k) const { return o ? o->if_contains(k) : nullptr; }
+  std::string str(const char* k, std::string def = "") const {
+    const json::value* v = get(k);
+    if (!v || v->is_null()) return def;
+    if (!v->is_string()) bad(at + "/" + k, "must be a string");
+    return std::string(v->get_string());
+  }
+  double num(const char* k, double def) const {
+    const json::value* v = get(k);
+    if (!v || v->is_null()) return def;
+    if (!v->is_number()) bad(at + "/" + k, "must be a number");
+    return v->to_number<double>();
+  }
+  Obj sub(const char* k) const {
+    const json::value* v = get(k);
+    if (!v || v->is_null()) return {nullptr, at + "/" + k};
+    if (!v->is_object()) bad(at + "/" + k, "must be an object");
+    return {&v->get_object(), at + "/" + k};
+  }
+  std::vector<std::string> strings(const char* k) const {
+    std::vector<std::string> out;
+    const json::value* v = get(k);
+    if (!v || v->is_null()) return out;
+    if (!v->is_array()) bad(at + "/" + k, "must be an array of strings");
+    for (const auto& e : v->get_array()) {
+      if (!e.is_string()) bad(at + "/" + k, "must be an array of strings");
+      out.emplace_back(e.get_string());
+    }
+    return out;
+  }
+};
+
+void check_pointer(const std::string& at, const std::string& p) {
+  if (!p.empty() && p[0] != '/') bad(at, "\"" + p + "\" is not a JSON pointer (it must start with /)");
+}
+
+void check_enum(const std::string& at, const std::string& v, std::initializer_list<const char*> allowed) {
+  std::string list;
+  for (const char* a : allowed) {
+    if (v == a) return;
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  bad(at, "\"" + v + "\" is not one of " + list);
+}
+
+Paging parse_paging(const Obj& p) {
+  Paging g;
+  if (!p.o) return g;
+  g.style = p.str("style", "none");
+  check_enum(p.at + "/style", g.style, {"none", "link_header", "next_url", "cursor", "offset", "page"});
+  g.next = p.str("next");
+  check_pointer(p.at + "/next", g.next);
+  g.param = p.str("param");
+  g.body_pointer = p.str("body_pointer");
+  check_pointer(p.at + "/body_pointer", g.body_pointer);
+  g.limit_param = p.str("limit_param");
+  g.limit_pointer = p.str("limit_pointer");
+  g.first_page = static_cast<int64_t>(p.num("first_page", 1));
+  if ((g.style == "next_url" || g.style == "cursor") && g.next.empty())
+    bad(p.at + "/next", "paging style " + g.style + " needs the pointer to the next page in the answer");
+  if ((g.style == "offset" || g.style == "page") && g.param.empty())
+    bad(p.at + "/param", "paging style " + g.style + " needs the query parameter that carries it");
+  if (g.style == "cursor" && g.param.empty() && g.body_pointer.empty())
+    bad(p.at, "paging style cursor needs param (a query parameter) or body_pointer");
+  return g;
+}
+
+Request parse_request(const Obj& r) {
+  Request q;
+  if (!r.o) return q;
+  q.present = true;
+  q.method = r.str("method", "GET");
+  check_enum(r.at + "/method", q.method, {"GET", "POST", "PUT", "PATCH", "DELETE"});
+  q.path = r.str("path");
+  if (q.path.empty()) bad(r.at + "/path", "required: the endpoint's path (or an absolute URL)");
+  if (Obj qq = r.sub("query"); qq.o)
+    for (const auto& [k, v] : *qq.o) {
+      if (!v.is_string() && !v.is_number()) bad(qq.at + "/" + std::string(k), "must be a string or a number");
+      q.query.emplace_back(std::string(k), v.is_string() ? std::string(v.get_string()) : json::serialize(v));
+    }
+  if (auto* b = r.get("body"); b && !b->is_null()) q.body = *b;
+  q.records = r.str("records");
+  check_pointer(r.at + "/records", q.records);
+  q.record = r.str("record");
+  check_pointer(r.at + "/record", q.record);
+  q.paging = parse_paging(r.sub("paging"));
+  return q;
+}
+
+StreamSpec parse_stream(const std::string& name, const Obj& s) {
+  StreamSpec t;
+  t.name = name;
+  t.canonical = s.str("canonical");
+  if (!t.canonical.empty()) check_enum(s.at + "/canonical", t.canonical, {"jscontact", "note", "jscalendar-event", "jscalendar-task"});
+  t.object = s.str("object", name);
+  t.id = s.str("id", "/id");
+  t.version = s.str("version");
+  t.modified = s.str("modified");
+  for (auto [k, v] : {std::pair{"id", &t.id}, {"version", &t.version}, {"modified", &t.modified}})
+    check_pointer(s.at + "/" + k, *v);
+  t.read_only = s.strings("read_only");
+  t.fields = s.strings("fields");
+  t.list = parse_request(s.sub("list"));
+  if (!t.list.present) bad(s.at + "/list", "required: how to list the stream's records");
+  t.get = parse_request(s.sub("get"));
+  t.create = parse_request(s.sub("create"));
+  t.update = parse_request(s.sub("update"));
+  t.del = parse_request(s.sub("delete"));
+  t.lookup = parse_request(s.sub("lookup"));
+  t.upsert = parse_request(s.sub("upsert"));
+  Obj batch = s.sub("batch");
+  t.batch_create = parse_request(batch.sub("create"));
+  t.batch_update = parse_request(batch.sub("update"));
+  t.batch_upsert = parse_request(batch.sub("upsert"));
+  t.batch_results = batch.str("results", "/results");
+  t.batch_size = static_cast<int64_t>(batch.num("size", 100));
+  if (t.batch_size < 1) bad(batch.at + "/size", "must be at least 1");
+  t.page_size = static_cast<int64_t>(s.num("page_size", 100));
+  if (t.page_size < 1) bad(s.at + "/page_size", "must be at least 1");
+
+  Obj ch = s.sub("changes");
+  t.change_mode = ch.str("mode", "full");
+  check_enum(ch.at + "/mode", t.change_mode, {"modified_since", "sync_token", "full"});
+  t.changes = parse_request(ch.sub("request"));
+  t.since_format = ch.str("since_format", "iso8601");
+  check_enum(ch.at + "/since_format", t.since_format, {"iso8601", "iso8601_seconds", "epoch_ms"});
+  t.overlap_s = static_cast<int64_t>(ch.num("overlap_seconds", 300));
+  t.full_listing_hours = ch.num("full_listing_hours", 24);
+  t.token_pointer = ch.str("token");
+  if (t.change_mode == "modified_since" && t.modified.empty())
+    bad(s.at + "/modified", "changes.mode modified_since needs the pointer to the record's modification time");
+  if (t.change_mode == "sync_token" && t.token_pointer.empty())
+    bad(ch.at + "/token", "changes.mode sync_token needs the pointer to the next token in the answer");
+
+  Obj tomb = s.sub("tombstones");
+  t.tombstones = parse_request(tomb.sub("request"));
+  t.tombstone_id = tomb.str("id", "/id");
+  t.tombstone_deleted_at = tomb.str("deleted_at");
+
+  t.external_id = s.str("external_id");
+  check_pointer(s.at + "/external_id", t.external_id);
+  t.version_check = s.str("version_check", "none");
+  check_enum(s.at + "/version_check", t.version_check, {"if-match", "read-compare", "none"});
+  if (t.version_check == "read-compare" && !t.get.present)
+    bad(s.at + "/get", "version_check read-compare needs a get endpoint");
+
+  if (auto* m = s.get("mapping"); m && !m->is_null()) {
+    if (!m->is_array()) bad(s.at + "/mapping", "must be an array of {canonical, native}");
+    size_t i = 0;
+    for (const auto& r : m->get_array()) {
+      std::string at = s.at + "/mapping/" + std::to_string(i++);
+      if (!r.is_object()) bad(at, "must be an object {canonical, native}");
+      Obj ro{&r.get_object(), at};
+      MapRule rule{ro.str("canonical"), ro.str("native")};
+      if (rule.canonical.empty() || rule.native.empty()) bad(at, "needs both canonical and native");
+      check_pointer(at + "/native", rule.native);
+      t.mapping.push_back(std::move(rule));
+    }
+  }
+  if (!t.canonical.empty() && t.mapping.empty())
+    bad(s.at + "/mapping", "a canonical stream (" + t.canonical + ") needs mapping rules to its native fields");
+  if (auto* c = s.get("clear_value")) t.clear_value = *c;
+  return t;
+}
+
+}  // namespace
+
+Spec load_spec(const std::string& config_json) {
+  json::value user = parse_lenient(config_json, "the configuration");
+  if (!user.is_object()) bad("", "must be a JSON object");
+  std::string profile = Obj{&user.get_object(), ""}.str("profile", "generic");
+  auto it = profiles().find(profile);
+  if (it == profiles().end()) {
+    std::string names;
+    for (const auto& [n, _] : profiles()) names += (names.empty() ? "" : ", ") + n;
+    bad("/profile", "no profile \"" + profile + "\" (there are: " + names + ")");
+  }
+  json::value merged = parse_lenient(it->second, "profile " + profile);
+  merge_into(merged, user);
+  Obj c{&merged.get_object(), ""};
+
+  Spec sp;
+  sp.profile = profile;
+  sp.base_url = c.str("base_url");
+  if (sp.base_url.empty()) bad("/base_url", "required: the API's base URL, e.g. https://api.example.com");
+  while (sp.base_url.ends_with('/')) sp.base_url.pop_back();
+  if (!sp.base_url.starts_with("https://") && !sp.base_url.starts_with("http://"))
+    bad("/base_url", "must start with https:// (or http:// for a server on this machine)");
+  if (sp.base_url.starts_with("http://")) {
+    std::string host = sp.base_url.substr(7);
+    host = host.substr(0, host.find_first_of("/:"));
+    if (host != "localhost" && !host.starts_with("127.") && host != "[")
+      bad("/base_url", "plain http:// is only allowed to this machine (127.0.0.0/8, localhost): "
+                       "credentials would cross the network unencrypted; use https://");
+  }
+
+  Obj a = c.sub("auth");
+  sp.auth_type = a.str("type", "none");
+  check_enum(a.at + "/type", sp.auth_type, {"none", "bearer", "api_key", "oauth2"});
+  sp.token = a.str("token");
+  sp.api_key_header = a.str("header", "X-API-Key");
+  sp.api_key = a.str("key");
+  sp.token_url = a.str("token_url");
+  sp.client_id = a.str("client_id");
+  sp.client_secret = a.str("client_secret");
+  sp.refresh_token = a.str("refresh_token");
+  if (sp.auth_type == "bearer" && sp.token.empty()) bad(a.at + "/token", "bearer auth needs a token ({\"$secret\": NAME})");
+  if (sp.auth_type == "api_key" && sp.api_key.empty()) bad(a.at + "/key", "api_key auth needs a key ({\"$secret\": NAME})");
+  if (sp.auth_type == "oauth2") {
+    if (sp.token_url.empty()) bad(a.at + "/token_url", "oauth2 needs the token endpoint");
+    if (sp.refresh_token.empty() && sp.token.empty())
+      bad(a.at + "/refresh_token", "oauth2 needs a refresh_token (or at least an access token in token)");
+  }
+
+  if (Obj h = c.sub("headers"); h.o)
+    for (const auto& [k, v] : *h.o) {
+      if (!v.is_string()) bad(h.at + "/" + std::string(k), "must be a string");
+      std::string val(v.get_string());
+      if (val.find_first_of("\r\n") != std::string::npos || k.find_first_of("\r\n:") != json::string_view::npos)
+        bad(h.at + "/" + std::string(k), "a header name or value cannot hold a line break or (in the name) a colon");
+      sp.headers.push_back(std::string(k) + ": " + val);
+    }
+  if (Obj v = c.sub("variables"); v.o)
+    for (const auto& [k, val] : *v.o) {
+      if (!val.is_string()) bad(v.at + "/" + std::string(k), "must be a string");
+      sp.variables[std::string(k)] = std::string(val.get_string());
+    }
+  Obj rl = c.sub("rate_limit");
+  sp.rate_per_s = rl.num("requests_per_second", 0);
+  sp.rate_burst = rl.num("burst", std::max(1.0, sp.rate_per_s));
+  sp.rate_headers.remaining = rl.str("remaining_header");
+  sp.rate_headers.interval_ms = rl.str("interval_ms_header");
+  sp.limit_exceeded_retry_s = static_cast<int64_t>(rl.num("limit_exceeded_retry_seconds", 900));
+  Obj to = c.sub("timeouts");
+  sp.connect_timeout_s = static_cast<long>(to.num("connect_seconds", 10));
+  sp.stall_timeout_s = static_cast<long>(to.num("stall_seconds", 30));
+  sp.total_timeout_s = static_cast<long>(to.num("total_seconds", 300));
+  sp.ca_file = c.str("ca_file");
+
+  Obj st = c.sub("streams");
+  if (!st.o || st.o->empty()) bad("/streams", "no streams: name at least one (profile " + profile + " has none)");
+  for (const auto& [k, v] : *st.o) {
+    std::string name(k);
+    if (v.is_null()) continue;  // a user may switch a profile's stream off with null
+    if (!v.is_object()) bad(st.at + "/" + name, "must be an object");
+    sp.streams[name] = parse_stream(name, Obj{&v.get_object(), st.at + "/" + name});
+  }
+  return sp;
+}
+
+}  // namespace crm

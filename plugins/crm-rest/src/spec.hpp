@@ -1,0 +1,100 @@
+// What a crm-rest instance is configured to do: the user's config laid over
+// a shipped profile (profiles/*.json), parsed once into plain structs. Every
+// error names the key (as a JSON pointer into the merged config) and what it
+// wants.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crm {
+
+struct Paging {
+  std::string style = "none";  // none | link_header | next_url | cursor | offset | page
+  std::string next;            // next_url, cursor: pointer in the response body
+  std::string param;           // cursor, offset, page: the query parameter
+  std::string body_pointer;    // cursor: set in the request body instead of the query
+  std::string limit_param;     // the page-size parameter ("" = none)
+  std::string limit_pointer;   // the page size set in the request body
+  int64_t first_page = 1;
+};
+
+struct Request {
+  std::string method = "GET";
+  std::string path;                               // template, relative to base_url, or an absolute URL
+  std::vector<std::pair<std::string, std::string>> query;  // templates
+  std::optional<boost::json::value> body;          // template
+  std::string records;                             // pointer to the record array ("" = the body)
+  std::string record;                              // pointer to the one record in a write's answer
+  Paging paging;
+  bool present = false;
+};
+
+struct MapRule {
+  std::string canonical;  // a field path (host syntax: * and [k=v])
+  std::string native;     // a JSON pointer into the native record
+};
+
+struct StreamSpec {
+  std::string name;
+  std::string canonical;  // "" = a native (custom) stream, else jscontact, note, …
+  std::string object;
+  std::string id = "/id";
+  std::string version;    // "" = a hash of the record's content
+  std::string modified;
+  std::vector<std::string> read_only;  // pointers left out of data and out of writes
+  std::vector<std::string> fields;     // native field names for {fields}
+  Request list, changes, tombstones, get, create, update, del, lookup, upsert, batch_create, batch_update, batch_upsert;
+  std::string change_mode = "full";     // modified_since | sync_token | full
+  std::string since_format = "iso8601"; // iso8601 | iso8601_seconds | epoch_ms
+  int64_t overlap_s = 300;
+  double full_listing_hours = 24;       // modified_since without tombstones: list all this often
+  std::string token_pointer;            // sync_token: where the next token is in the answer
+  std::string tombstone_id = "/id";
+  std::string tombstone_deleted_at;     // pointer to when a tombstone was made
+  std::string external_id;              // native pointer carrying the idempotency key
+  std::string version_check = "none";   // if-match | read-compare | none
+  std::string batch_results;            // pointer to per-input results in a batch answer
+  int64_t batch_size = 100;
+  int64_t page_size = 100;
+  std::vector<MapRule> mapping;
+  boost::json::value clear_value;       // what a field cleared on the other side becomes
+  std::vector<std::string> manifest_fields;
+};
+
+struct RateHeaders {
+  std::string remaining, interval_ms;
+};
+
+struct Spec {
+  std::string profile;
+  std::string base_url;
+  std::string auth_type = "none";  // none | bearer | api_key | oauth2
+  std::string token, api_key_header, api_key, token_url, client_id, client_secret, refresh_token;
+  std::vector<std::string> headers;  // "Name: value"
+  std::map<std::string, std::string> variables;
+  double rate_per_s = 0;  // 0 = no client-side limit
+  double rate_burst = 1;
+  RateHeaders rate_headers;
+  int64_t limit_exceeded_retry_s = 900;
+  long connect_timeout_s = 10, stall_timeout_s = 30, total_timeout_s = 300;
+  std::string ca_file;
+  std::map<std::string, StreamSpec> streams;
+};
+
+// The shipped profiles by name, as JSON text (compiled in).
+const std::map<std::string, std::string>& profiles();
+
+// Parses `config_json`, lays it over its profile, checks it. Throws
+// accord::Error(ACCORD_ERROR, "config: <pointer>: <what>") on bad input.
+Spec load_spec(const std::string& config_json);
+
+// Deep merge: objects merge key by key, everything else is replaced.
+void merge_into(boost::json::value& base, const boost::json::value& over);
+
+}  // namespace crm

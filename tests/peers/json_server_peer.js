@@ -1,0 +1,86 @@
+// json-server as the REST peer of the crm-rest tests, on a loopback port, with
+// a small middleware in front of its router:
+//   - bearer auth: with PEER_TOKEN set, every request needs "Authorization:
+//     Bearer <PEER_TOKEN>" (401 otherwise);
+//   - server-set timestamps: every write sets updatedAt (strictly increasing,
+//     ISO 8601 with milliseconds) and, on create, createdAt;
+//   - If-Match on PATCH/PUT/DELETE of one record: 412 when it differs from the
+//     record's updatedAt;
+//   - faults for tests, set by POST /__faults {"status": [429, …],
+//     "retry_after": "1", "reset": n, "stall_ms": m}: the next requests answer
+//     those statuses, have their connection reset, or stall.
+//
+// Usage: node json_server_peer.js DB.json  → prints "port N" once listening.
+'use strict';
+const path = require('path');
+const jsonServer = require(path.join(__dirname, 'node_modules', 'json-server'));
+
+const dbFile = process.argv[2];
+const server = jsonServer.create();
+const router = jsonServer.router(dbFile);
+const token = process.env.PEER_TOKEN || '';
+let faults = {status: [], retry_after: '1', reset: 0, stall_ms: 0};
+let lastStamp = 0;
+let served = 0;
+
+function stamp() {
+  let now = Date.now();
+  if (now <= lastStamp) now = lastStamp + 1;
+  lastStamp = now;
+  return new Date(now).toISOString();
+}
+
+server.use(jsonServer.bodyParser);
+
+server.post('/__faults', (req, res) => {
+  faults = Object.assign({status: [], retry_after: '1', reset: 0, stall_ms: 0}, req.body || {});
+  res.json({ok: true});
+});
+server.get('/__stats', (req, res) => res.json({served}));
+
+server.use((req, res, next) => {
+  served++;
+  if (faults.reset > 0) {
+    faults.reset--;
+    req.socket.destroy();
+    return;
+  }
+  if (faults.stall_ms > 0) {
+    const ms = faults.stall_ms;
+    faults.stall_ms = 0;
+    setTimeout(() => { try { res.status(504).end(); } catch (e) {} }, ms);
+    return;
+  }
+  if (faults.status.length > 0) {
+    const st = faults.status.shift();
+    if (st === 429 || st === 503) res.set('Retry-After', String(faults.retry_after));
+    return res.status(st).json({message: 'injected ' + st});
+  }
+  if (token && req.get('Authorization') !== 'Bearer ' + token)
+    return res.status(401).json({message: 'invalid or missing bearer token'});
+
+  const parts = req.path.split('/').filter(Boolean);
+  const coll = parts[0];
+  const db = router.db;
+  if (['PATCH', 'PUT', 'DELETE'].includes(req.method) && parts.length === 2) {
+    const cur = db.get(coll).find({id: isNaN(Number(parts[1])) ? parts[1] : Number(parts[1])}).value() ||
+                db.get(coll).find({id: parts[1]}).value();
+    const want = req.get('If-Match');
+    if (cur && want && want.replace(/^W\//, '').replace(/"/g, '') !== cur.updatedAt)
+      return res.status(412).json({message: 'precondition failed: the record changed (updatedAt ' + cur.updatedAt + ')'});
+    if (cur && req.method === 'PUT') req.body.createdAt = cur.createdAt;
+  }
+  if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.body && typeof req.body === 'object') {
+    const t = stamp();
+    req.body.updatedAt = t;
+    if (req.method === 'POST') req.body.createdAt = t;
+  }
+  next();
+});
+
+server.use(router);
+
+const listener = server.listen(0, '127.0.0.1', () => {
+  process.stdout.write('port ' + listener.address().port + '\n');
+});
+process.on('SIGTERM', () => listener.close(() => process.exit(0)));
