@@ -7,7 +7,8 @@
 //   - If-Match on PATCH/PUT/DELETE of one record: 412 when it differs from the
 //     record's updatedAt;
 //   - faults for tests, set by POST /__faults {"status": [429, …],
-//     "retry_after": "1", "reset": n, "stall_ms": m}: the next requests answer
+//     "retry_after": "1", "method": "POST", "reset": n, "stall_ms": m}: the
+//     next requests (of that method, when given) answer
 //     those statuses, have their connection reset, or stall.
 //
 // Usage: node json_server_peer.js DB.json  → prints "port N" once listening.
@@ -51,7 +52,7 @@ server.use((req, res, next) => {
     setTimeout(() => { try { res.status(504).end(); } catch (e) {} }, ms);
     return;
   }
-  if (faults.status.length > 0) {
+  if (faults.status.length > 0 && (!faults.method || faults.method === req.method)) {
     const st = faults.status.shift();
     if (st === 429 || st === 503) res.set('Retry-After', String(faults.retry_after));
     return res.status(st).json({message: 'injected ' + st});

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# crm-rest against a real REST peer: json-server (npm) on a loopback port in a
+# temporary folder, behind tests/peers/json_server_peer.js (bearer auth,
+# server-set updatedAt, If-Match, injected faults). Checks the conformance
+# kit, then a pipeline of vCards ⇄ json-server both ways: first sync, nothing
+# to do, edits on each side, deletes each way, 429 waited out, a reset
+# connection, a stalled answer, one failed create quarantined while the rest
+# commit, a refused token, and that the token never leaks.
+#
+# Usage: json_server_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
+set -u
+accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-crm.XXXXXX")
+peer_pid=
+cleanup() { [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+export HOME="$work" ACCORD_ADMIN=
+fail=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; shift; printf '%s\n' "$@" | head -40; fail=1; }
+
+if [ ! -x "$peers/node_modules/.bin/json-server" ]; then
+  echo "FAIL json-server is not installed: run scripts/install-deps.sh (npm ci in tests/peers)"
+  exit 1
+fi
+
+canary="tok-canary-$RANDOM$RANDOM-do-not-print"
+cat > db.json <<'JSON'
+{"contacts": [
+  {"id": 9001, "firstName": "Grace", "lastName": "Hopper", "email": "grace@navy.example", "company": "US Navy", "updatedAt": "2026-01-01T00:00:00.000Z"},
+  {"id": 9002, "firstName": "Alan", "lastName": "Turing", "email": "alan@bletchley.example", "updatedAt": "2026-01-02T00:00:00.000Z"},
+  {"id": 9003, "firstName": "Person", "lastName": "Three", "email": "p3@example.org", "title": "CRM title", "updatedAt": "2026-01-03T00:00:00.000Z"}
+ ],
+ "notes": []}
+JSON
+PEER_TOKEN=$canary node "$peers/json_server_peer.js" db.json > peer.out 2> peer.err &
+peer_pid=$!
+for _ in $(seq 1 100); do grep -q '^port ' peer.out 2>/dev/null && break; sleep 0.1; done
+port=$(awk '/^port /{print $2}' peer.out)
+[ -n "$port" ] || { echo "FAIL peer did not start"; cat peer.err; exit 1; }
+base="http://127.0.0.1:$port"
+api() { curl -s -H "Authorization: Bearer $canary" -H 'Content-Type: application/json' "$@"; }
+faults() { curl -s -XPOST -H 'Content-Type: application/json' -d "$1" "$base/__faults" > /dev/null; }
+ncontacts() { api "$base/contacts" | grep -c '"id"'; }
+
+# -- the conformance kit, with bearer auth
+printf '{"profile": "json-server", "base_url": "%s", "auth": {"type": "bearer", "token": "%s"}}\n' "$base" "$canary" > kit.json
+out=$("$conformance" "$plugin" --config kit.json 2>&1); rc=$?; printf "%s\n" "$out" >> all.out
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes || bad conformance-kit-passes "$out"
+out=$("$conformance" "$plugin" --config kit.json --stream note 2>&1); rc=$?; printf "%s\n" "$out" >> all.out
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "0 failed" && ok conformance-kit-passes-notes || bad conformance-kit-passes-notes "$out"
+
+# -- a pipeline: vCards ⇄ json-server
+mkdir -p book
+for i in $(seq 1 12); do
+  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:p%s\r\nFN:Person %s\r\nN:%s;Person;;;\r\nEMAIL:p%s@example.org\r\nTEL:+4420794600%02d\r\nEND:VCARD\r\n' \
+    "$i" "$i" "$(printf 'Number%s' "$i")" "$i" "$i" > "book/p$i.vcf"
+done
+# p3 also lives in the CRM (matched by email; the CRM's title comes over)
+printf '{"crm": "%s"}\n' "$canary" > secrets.json && chmod 600 secrets.json
+export ACCORD_SECRETS="$work/secrets.json"
+write_pipeline() {  # $1 file, $2 full_listing_hours, $3 stall seconds
+  cat > "$1" <<JSON
+{"name": "crm", "state": "state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "right": {"connector": "crm-rest", "config": {"profile": "json-server", "base_url": "$base",
+            "auth": {"type": "bearer", "token": {"\$secret": "crm"}},
+            "timeouts": {"stall_seconds": ${3:-30}},
+            "streams": {"contact": {"page_size": 5, "changes": {"full_listing_hours": $2}}}}},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact",
+              "match": [{"left": "/emails/*/address", "normalise": "email"}],
+              "guards": {"max_delete_share": 0.9}}]}
+JSON
+}
+write_pipeline p.json 24
+write_pipeline p-full.json 0
+write_pipeline p-stall.json 24 1
+# runs accord; its output in $out (kept in all.out for the leak check), its exit code in $rc
+runp() { out=$("$accord" "$@" 2>&1); rc=$?; printf '%s\n' "$out" >> all.out; }
+alltext() { cat all.out peer.out peer.err 2>/dev/null; }
+
+runp run p.json
+n=$(ncontacts)
+vc=$(ls book/*.vcf | wc -l)
+[ $rc = 0 ] && [ "$n" = 14 ] && [ "$vc" = 14 ] && ok first-sync-both-ways || bad first-sync-both-ways "rc=$rc contacts=$n vcards=$vc" "$out"
+api "$base/contacts?email=p3@example.org" | grep -q '"lastName": "Number3"' && grep -q "CRM title" book/p3.vcf \
+  && ok matched-record-merged || bad matched-record-merged "$(api "$base/contacts?email=p3@example.org")" "$(cat book/p3.vcf)"
+grep -l "Grace" book/*.vcf > /dev/null && ok crm-record-became-vcard || bad crm-record-became-vcard "$(ls book)"
+
+runp run p.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok second-run-nothing-to-do || bad second-run-nothing-to-do "$out"
+
+# -- an edit on each side, both arrive
+sed -i 's/^TEL:.*/TEL:+442079460777/' book/p5.vcf
+id7=$(api "$base/contacts?email=p7@example.org" | awk -F': ' '/"id"/{gsub(/[ ,]/,"",$2); print $2; exit}')
+api -XPATCH -d '{"company": "Edited in the CRM"}' "$base/contacts/$id7" > /dev/null
+runp run p.json
+api "$base/contacts?email=p5@example.org" | grep -q '"phone": "+442079460777"' && grep -q "Edited in the CRM" book/p7.vcf && [ $rc = 0 ] \
+  && ok edits-each-side-arrive || bad edits-each-side-arrive "rc=$rc" "$out" "$(cat book/p7.vcf)"
+runp run p.json
+printf '%s' "$out" | grep -q "nothing to do" && ok edits-settle || bad edits-settle "$out"
+
+# -- deletes: vCard removed → the CRM record goes; a CRM delete is seen by a full listing
+rm book/p2.vcf
+runp run p.json
+api "$base/contacts?email=p2@example.org" | grep -q '"id"' && bad delete-left-reaches-crm "rc=$rc" "$out" || ok delete-left-reaches-crm
+id9=$(api "$base/contacts?email=p9@example.org" | awk -F': ' '/"id"/{gsub(/[ ,]/,"",$2); print $2; exit}')
+api -XDELETE "$base/contacts/$id9" > /dev/null
+runp run p.json
+[ -f book/p9.vcf ] && ok crm-delete-waits-for-full-listing || bad crm-delete-waits-for-full-listing "$out"
+runp run p-full.json
+[ $rc = 0 ] && [ ! -f book/p9.vcf ] && [ "$(ls book/*.vcf | wc -l)" = 12 ] && ok crm-delete-by-absence-in-full-listing \
+  || bad crm-delete-by-absence-in-full-listing "rc=$rc" "$out" "$(ls book)"
+
+# -- limits and faults
+faults '{"status": [429, 429], "retry_after": "1"}'
+runp run p.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "asked to wait 1 s" && ok rate-limit-429-waited-out || bad rate-limit-429-waited-out "rc=$rc" "$out"
+
+sed -i 's/^TEL:.*/TEL:+442079460888/' book/p6.vcf
+faults '{"reset": 1}'
+runp run p.json
+[ $rc = 0 ] && api "$base/contacts?email=p6@example.org" | grep -q '"phone": "+442079460888"' \
+  && ok connection-reset-mid-run-recovers || bad connection-reset-mid-run-recovers "rc=$rc" "$out"
+
+faults '{"stall_ms": 4000}'
+start=$(date +%s)
+runp run p-stall.json
+took=$(( $(date +%s) - start ))
+[ $rc = 0 ] && [ "$took" -lt 4 ] && ok stalled-answer-abandoned-and-retried || bad stalled-answer-abandoned-and-retried "rc=$rc took=${took}s" "$out"
+
+for i in 21 22 23; do
+  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:n%s\r\nFN:New %s\r\nN:New%s;Some;;;\r\nEMAIL:n%s@example.org\r\nEND:VCARD\r\n' "$i" "$i" "$i" "$i" > "book/n$i.vcf"
+done
+faults '{"status": [500], "method": "POST"}'
+runp run p.json
+made=$(for i in 21 22 23; do api "$base/contacts?email=n$i@example.org" | grep -c '"id"'; done | awk "{s+=\$1} END {print s}")
+st=$("$accord" status p.json 2>&1); printf '%s\n' "$st" >> all.out
+[ $rc = 5 ] && [ "$made" = 2 ] && printf '%s' "$st" | grep -qi "quarantine" && ok one-failed-create-quarantined-rest-commit \
+  || bad one-failed-create-quarantined-rest-commit "rc=$rc made=$made" "$out" "$st"
+
+# -- a refused token: AUTH_REQUIRED, with what to do
+printf '{"crm": "wrong-%s"}\n' "$RANDOM" > secrets.json
+sed -i 's/^TEL:.*/TEL:+442079460999/' book/p8.vcf
+runp run p.json
+[ $rc = 1 ] && printf '%s' "$out" | grep -q "credentials were refused" && ok refused-token-says-what-to-do || bad refused-token-says-what-to-do "rc=$rc" "$out"
+printf '{"crm": "%s"}\n' "$canary" > secrets.json
+
+# -- the token never leaks: not in any output, nor in the state
+if alltext | grep -q "$canary" || grep -aq "$canary" state.sqlite* || grep -rq "$canary" book; then
+  bad token-never-leaks "the canary token appeared"
+else
+  ok token-never-leaks
+fi
+exit $fail
