@@ -16,6 +16,8 @@ PACKAGES=(
   # tests and the quickstart: the sqlite3 shell edits and inspects stores;
   # time (/usr/bin/time) measures peak RSS in the benchmarks
   sqlite3 time libgtest-dev libgmock-dev
+  # crm-rest tests drive their REST peers with curl
+  curl
 )
 
 SUDO=""

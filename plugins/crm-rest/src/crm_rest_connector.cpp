@@ -29,8 +29,11 @@ namespace crm {
 
 namespace {
 
+// The contact fields every shipped profile keeps. A profile may keep more
+// (json-server's company); the manifest is one for all profiles, so it names
+// only these.
 constexpr const char* kContactFields[] = {"/name/components", "/name/full", "/emails/e1/address", "/phones/p1/number",
-                                          "/organizations/o1/name", "/titles/t1/name", "/notes/n1/note"};
+                                          "/titles/t1/name", "/notes/n1/note"};
 
 const std::string& manifest() {
   static const std::string m = [] {
@@ -38,7 +41,7 @@ const std::string& manifest() {
       "type": "object",
       "required": ["base_url"],
       "properties": {
-        "profile": {"type": "string", "enum": ["generic", "json-server", "salesforce", "hubspot", "highlevel"], "default": "generic",
+        "profile": {"type": "string", "enum": ["generic", "json-server", "salesforce"], "default": "generic",
           "description": "the vendor profile whose endpoints, paging, change detection and field names this account uses; everything it sets can be overridden here"},
         "base_url": {"type": "string", "description": "the API's root, e.g. https://yourorg.my.salesforce.com/services/data/v59.0 (http:// only to this machine)"},
         "auth": {"type": "object", "description": "how requests are authorised",
@@ -78,7 +81,7 @@ const std::string& manifest() {
         {"id", "crm-rest"},
         {"name", "CRM over REST"},
         {"version", "0.1.0"},
-        {"description", "Any CRM with a REST API, by configuration: Salesforce, HubSpot, HighLevel and a generic profile."},
+        {"description", "Any CRM with a REST API, by configuration: Salesforce, json-server and a generic template."},
         {"custom_streams", true},
         {"streams", json::array{json::object{{"name", "contact"}, {"canonical", "jscontact"}, {"fields", contact_fields}},
                                 json::object{{"name", "note"},
@@ -464,12 +467,25 @@ class CrmRest final : public accord::Connector {
     if (auto* sv = cur.if_contains("seen"); sv && sv->is_array() && !full)
       for (const auto& e : sv->get_array()) old_seen.insert(scalar_text(&e.get_array().at(0)));
     json::array& seen_run = run["seen_run"].get_array();
+    std::set<std::string> old_tombs;
+    if (auto* tv = cur.if_contains("tomb_seen"); tv && tv->is_array() && !full)
+      for (const auto& e : tv->get_array()) old_tombs.insert(scalar_text(&e.get_array().at(0)));
     int64_t max_ms = run.contains("max") ? run.at("max").to_number<int64_t>() : -1;
 
     for (const auto& nv : recs->get_array()) {
       if (phase == "tomb") {
+        // Tombstones are read back over the overlap window too: the ones an
+        // earlier pass saw (or that were gone before a full listing) are
+        // remembered, and not reported twice.
         std::string id = scalar_text(at_ptr(nv, s.tombstone_id));
-        if (!id.empty()) out.push_back(json::object{{"id", id}, {"deleted", true}});
+        if (id.empty()) continue;
+        int64_t at = run.at("start").to_number<int64_t>();
+        if (const json::value* d = s.tombstone_deleted_at.empty() ? nullptr : at_ptr(nv, s.tombstone_deleted_at))
+          if (auto t = parse_time_ms(*d)) at = *t;
+        if (!run.contains("tomb_seen")) run["tomb_seen"] = json::array{};
+        run["tomb_seen"].get_array().push_back(json::array{id, at});
+        if (full || old_tombs.contains(id)) continue;
+        out.push_back(json::object{{"id", id}, {"deleted", true}});
         continue;
       }
       Record rec = to_record(s, nv);
@@ -514,7 +530,7 @@ class CrmRest final : public accord::Connector {
       return true;
     }
     run.erase("next");
-    if (phase == "list" && s.tombstones.present && !full) {
+    if (phase == "list" && s.tombstones.present) {
       run["phase"] = "tomb";
       return true;
     }
@@ -526,7 +542,19 @@ class CrmRest final : public accord::Connector {
     bool full = run.at("full").as_bool();
     int64_t start = run.at("start").to_number<int64_t>();
     if (full) cur["full_at"] = start;
-    if (s.tombstones.present) cur["tomb"] = start;
+    if (s.tombstones.present) {
+      cur["tomb"] = start;
+      json::array kept;
+      auto keep = [&](const json::value& e) {
+        if (e.get_array().at(1).to_number<int64_t>() >= start - 2 * s.overlap_s * 1000) kept.push_back(e);
+      };
+      if (!full)
+        if (auto* old = cur.if_contains("tomb_seen"); old && old->is_array())
+          for (const auto& e : old->get_array()) keep(e);
+      if (auto* now = run.if_contains("tomb_seen"); now && now->is_array())
+        for (const auto& e : now->get_array()) keep(e);
+      cur["tomb_seen"] = std::move(kept);
+    }
     if (run.contains("max")) {
       int64_t max_ms = run.at("max").to_number<int64_t>();
       int64_t since = cur.contains("since") && !full ? std::max(cur.at("since").to_number<int64_t>(), max_ms) : max_ms;
@@ -564,7 +592,9 @@ class CrmRest final : public accord::Connector {
   // not hold the record itself.
   json::object written(const StreamSpec& s, const Request& req, const Answer& a, const std::string& known_id) {
     const json::value* rec = a.body.is_null() ? nullptr : at_ptr(a.body, req.record);
-    std::string id = rec ? scalar_text(at_ptr(*rec, s.id)) : "";
+    std::string id = !req.answer_id.empty() && !a.body.is_null() ? scalar_text(at_ptr(a.body, req.answer_id))
+                     : rec                                          ? scalar_text(at_ptr(*rec, s.id))
+                                                                    : "";
     if (id.empty()) id = known_id;
     if (id.empty()) throw accord::Error(ACCORD_ERROR, req.method + " " + req.path + ": the answer holds no id at " + s.id);
     bool full_record = rec && rec->is_object() && (s.version.empty() ? false : at_ptr(*rec, s.version) != nullptr);
@@ -612,13 +642,15 @@ class CrmRest final : public accord::Connector {
       return written(s, s.update, a, id);
     }
     if (kind != "create") throw accord::Error(ACCORD_ERROR, "unknown op \"" + kind + "\"");
-    if (!key.empty() && !s.external_id.empty()) set_ptr(native, s.external_id, json::value(key));
     vars["data"] = native;
     vars["$body"] = native;
-    if (!key.empty() && s.upsert.present) {  // the server finds the key itself
+    if (!key.empty() && s.upsert.present) {  // the server finds the key itself (it is in the path or body template)
       Answer a = rest_.call(s.upsert, vars);
       return written(s, s.upsert, a, "");
     }
+    if (!key.empty() && !s.external_id.empty()) set_ptr(native, s.external_id, json::value(key));
+    vars["data"] = native;
+    vars["$body"] = native;
     if (!key.empty() && s.lookup.present) {  // find a record an earlier try made
       Vars q = vars;
       q.erase("$body");

@@ -183,7 +183,8 @@ void RestClient::refresh_token() {
   HttpResponse r;
   HttpFailure f;
   wait_for_rate_limit();
-  if (!http_.request("POST", resolve(spec_.token_url),
+  Vars origin{{"origin", json::value(origin_of(spec_.base_url))}};
+  if (!http_.request("POST", resolve(fill_text(spec_.token_url, origin, nullptr, false)),
                      {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"}, form, r, f))
     throw accord::Error(f.cancelled ? ACCORD_CANCELLED : ACCORD_RETRY,
                         "refreshing the OAuth2 token: " + f.message, 5000);
@@ -204,6 +205,7 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
                         const std::vector<std::string>& extra_headers, const std::string& url_override) {
   Vars all = vars;
   for (const auto& [k, v] : spec_.variables) all.emplace(k, json::value(v));
+  all.emplace("origin", json::value(origin_of(spec_.base_url)));
   std::string url = url_override;
   if (url.empty()) {
     url = resolve(fill_text(req.path, all, nullptr, true));

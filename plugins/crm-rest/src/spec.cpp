@@ -7,8 +7,6 @@
 extern const char kProfileGeneric[];
 extern const char kProfileJsonServer[];
 extern const char kProfileSalesforce[];
-extern const char kProfileHubspot[];
-extern const char kProfileHighlevel[];
 
 namespace json = boost::json;
 
@@ -17,9 +15,7 @@ namespace crm {
 const std::map<std::string, std::string>& profiles() {
   static const std::map<std::string, std::string> p = {{"generic", kProfileGeneric},
                                                        {"json-server", kProfileJsonServer},
-                                                       {"salesforce", kProfileSalesforce},
-                                                       {"hubspot", kProfileHubspot},
-                                                       {"highlevel", kProfileHighlevel}};
+                                                       {"salesforce", kProfileSalesforce}};
   return p;
 }
 
@@ -140,6 +136,8 @@ Request parse_request(const Obj& r) {
   check_pointer(r.at + "/records", q.records);
   q.record = r.str("record");
   check_pointer(r.at + "/record", q.record);
+  q.answer_id = r.str("id");
+  check_pointer(r.at + "/id", q.answer_id);
   q.paging = parse_paging(r.sub("paging"));
   return q;
 }

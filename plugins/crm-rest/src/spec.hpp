@@ -31,6 +31,7 @@ struct Request {
   std::optional<boost::json::value> body;          // template
   std::string records;                             // pointer to the record array ("" = the body)
   std::string record;                              // pointer to the one record in a write's answer
+  std::string answer_id;                           // pointer to the new id in a write's answer ("" = the stream's id in record)
   Paging paging;
   bool present = false;
 };

@@ -10,15 +10,7 @@
 # Usage: json_server_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
 set -u
 accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
-work=$(mktemp -d "${TMPDIR:-/tmp}/accord-crm.XXXXXX")
-peer_pid=
-cleanup() { [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-cd "$work"
-export HOME="$work" ACCORD_ADMIN=
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; shift; printf '%s\n' "$@" | head -40; fail=1; }
+. "$(dirname "$0")/lib.sh"
 
 if [ ! -x "$peers/node_modules/.bin/json-server" ]; then
   echo "FAIL json-server is not installed: run scripts/install-deps.sh (npm ci in tests/peers)"
@@ -34,12 +26,7 @@ cat > db.json <<'JSON'
  ],
  "notes": []}
 JSON
-PEER_TOKEN=$canary node "$peers/json_server_peer.js" db.json > peer.out 2> peer.err &
-peer_pid=$!
-for _ in $(seq 1 100); do grep -q '^port ' peer.out 2>/dev/null && break; sleep 0.1; done
-port=$(awk '/^port /{print $2}' peer.out)
-[ -n "$port" ] || { echo "FAIL peer did not start"; cat peer.err; exit 1; }
-base="http://127.0.0.1:$port"
+PEER_TOKEN=$canary start_peer node "$peers/json_server_peer.js" db.json
 api() { curl -s -H "Authorization: Bearer $canary" -H 'Content-Type: application/json' "$@"; }
 faults() { curl -s -XPOST -H 'Content-Type: application/json' -d "$1" "$base/__faults" > /dev/null; }
 ncontacts() { api "$base/contacts" | grep -c '"id"'; }
@@ -76,9 +63,6 @@ JSON
 write_pipeline p.json 24
 write_pipeline p-full.json 0
 write_pipeline p-stall.json 24 1
-# runs accord; its output in $out (kept in all.out for the leak check), its exit code in $rc
-runp() { out=$("$accord" "$@" 2>&1); rc=$?; printf '%s\n' "$out" >> all.out; }
-alltext() { cat all.out peer.out peer.err 2>/dev/null; }
 
 runp run p.json
 n=$(ncontacts)

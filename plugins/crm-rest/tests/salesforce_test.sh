@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The salesforce profile end to end against tests/peers/salesforce_fake.js:
+# OAuth2 refresh (and its failure), SOQL on SystemModstamp paged by
+# nextRecordsUrl, the getDeleted feed, upsert by the Accord_Id__c external id,
+# REQUEST_LIMIT_EXCEEDED, and vCards ⇄ Salesforce Contacts both ways.
+#
+# Usage: salesforce_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
+set -u
+accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
+. "$(dirname "$0")/lib.sh"
+
+refresh="rt-canary-$RANDOM$RANDOM"
+secret="cs-canary-$RANDOM$RANDOM"
+SF_CLIENT_ID=accord-test SF_CLIENT_SECRET=$secret SF_REFRESH_TOKEN=$refresh start_peer node "$peers/salesforce_fake.js"
+ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base/$1" > /dev/null; }
+dump() { curl -s "$base/__dump"; }
+contact_id() {  # the Id of the Contact with email $1
+  dump | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>{const d=JSON.parse(s);const r=(d.Contact||[]).find(c=>c.Email===process.argv[1]);console.log(r?r.Id:"")})' "$1"
+}
+ncontacts() { dump | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>console.log((JSON.parse(s).Contact||[]).length))'; }
+
+# -- conformance kit (contact), with a refresh token only: the first call refreshes
+printf '{"profile": "salesforce", "base_url": "%s/services/data/v59.0", "auth": {"client_id": "accord-test", "client_secret": "%s", "refresh_token": "%s"}}\n' \
+  "$base" "$secret" "$refresh" > kit.json
+out=$("$conformance" "$plugin" --config kit.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes || bad conformance-kit-passes "$out"
+
+printf '{"sf_secret": "%s", "sf_refresh": "%s"}\n' "$secret" "$refresh" > secrets.json && chmod 600 secrets.json
+export ACCORD_SECRETS="$work/secrets.json"
+mkdir -p book
+for i in $(seq 1 12); do
+  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:s%s\r\nFN:Sam Number%s\r\nN:Number%s;Sam;;;\r\nEMAIL:s%s@example.org\r\nTITLE:Engineer\r\nEND:VCARD\r\n' \
+    "$i" "$i" "$i" "$i" > "book/s$i.vcf"
+done
+cat > p.json <<JSON
+{"name": "sf", "state": "state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "right": {"connector": "crm-rest", "config": {"profile": "salesforce", "base_url": "$base/services/data/v59.0",
+            "auth": {"client_id": "accord-test", "client_secret": {"\$secret": "sf_secret"}, "refresh_token": {"\$secret": "sf_refresh"}}}},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact",
+              "match": [{"left": "/emails/*/address", "normalise": "email"}],
+              "guards": {"max_delete_share": 0.9}}]}
+JSON
+ctl __control '{"page_size": 5}'   # so that listings take several nextRecordsUrl pages
+
+runp run p.json
+[ $rc = 0 ] && [ "$(ncontacts)" = 12 ] && ok first-sync-creates-contacts-by-upsert || bad first-sync-creates-contacts-by-upsert "rc=$rc n=$(ncontacts)" "$out"
+dump | grep -q '"Accord_Id__c":"' && ok creates-carry-external-id || bad creates-carry-external-id "$(dump | head -c 400)"
+runp run p.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok second-run-nothing-to-do || bad second-run-nothing-to-do "$out"
+
+# -- edits each side; an expired session is renewed on the way
+id4=$(contact_id s4@example.org)
+ctl __edit "{\"object\": \"Contact\", \"id\": \"$id4\", \"fields\": {\"Title\": \"Director\"}}"
+sed -i 's/^TITLE:.*/TITLE:Principal Engineer/' book/s5.vcf
+ctl __control '{"expire_tokens": true}'
+runp run p.json
+[ $rc = 0 ] && grep -q "Director" book/s4.vcf && dump | grep -q '"Title":"Principal Engineer"' \
+  && ok edits-arrive-after-token-refresh || bad edits-arrive-after-token-refresh "rc=$rc" "$out" "$(cat book/s4.vcf)"
+
+# -- deletes: from the getDeleted feed (no full listing), and the other way
+id6=$(contact_id s6@example.org)
+ctl __delete "{\"object\": \"Contact\", \"id\": \"$id6\"}"
+rm book/s7.vcf
+runp run p.json
+[ $rc = 0 ] && [ ! -f book/s6.vcf ] && [ -z "$(contact_id s7@example.org)" ] && [ "$(ncontacts)" = 10 ] \
+  && ok deletes-both-ways-via-deleted-feed || bad deletes-both-ways-via-deleted-feed "rc=$rc n=$(ncontacts)" "$out"
+
+# -- the org's API limit: RETRY with a long wait; the run stops, says why, and the next one goes on
+ctl __control '{"limit_exceeded": 1}'
+sed -i 's/^TITLE:.*/TITLE:After the limit/' book/s8.vcf
+runp run p.json
+[ $rc != 0 ] && printf '%s' "$out" | grep -q "API request limit is used up" && ok request-limit-exceeded-reported \
+  || bad request-limit-exceeded-reported "rc=$rc" "$out"
+runp run p.json
+[ $rc = 0 ] && dump | grep -q '"Title":"After the limit"' && ok next-run-after-limit-continues || bad next-run-after-limit-continues "rc=$rc" "$out"
+
+# -- a revoked refresh token: AUTH_REQUIRED, telling the user to sign in again
+printf '{"sf_secret": "%s", "sf_refresh": "revoked"}\n' "$secret" > secrets.json
+runp run p.json
+[ $rc = 1 ] && printf '%s' "$out" | grep -q "sign in to the CRM again" && ok refresh-failure-says-sign-in-again \
+  || bad refresh-failure-says-sign-in-again "rc=$rc" "$out"
+
+if alltext | grep -q -e "$refresh" -e "$secret" || grep -aq -e "$refresh" -e "$secret" state.sqlite*; then
+  bad secrets-never-leak "a canary secret appeared"
+else
+  ok secrets-never-leak
+fi
+exit $fail

@@ -1,0 +1,199 @@
+// A stateful Salesforce REST API fake for the crm-rest tests (plain Node, no
+// packages), following the documented request and answer shapes of API v59.0:
+//   POST /services/oauth2/token            refresh_token grant → access_token
+//   GET  /services/data/v59.0/query?q=SOQL  SELECT f… FROM Obj [WHERE SystemModstamp >= T]
+//                                          ORDER BY SystemModstamp, Id → records,
+//                                          done, nextRecordsUrl (pages of page_size)
+//   GET  …/query/<locator>                  the next page
+//   GET  …/sobjects/Obj/deleted/?start&end  deletedRecords, earliestDateAvailable, latestDateCovered
+//   GET|PATCH|DELETE …/sobjects/Obj/Id      one record (PATCH/DELETE answer 204)
+//   POST …/sobjects/Obj/                    201 {id, success, errors}
+//   PATCH …/sobjects/Obj/Accord_Id__c/Key   upsert by external id: 201 created / 200 updated
+// Errors are arrays of {message, errorCode}: 401 INVALID_SESSION_ID,
+// 403 REQUEST_LIMIT_EXCEEDED, 404 NOT_FOUND / ENTITY_IS_DELETED.
+// Every answer carries Sforce-Limit-Info. Control (tests only):
+//   POST /__control {"expire_tokens": true, "limit_exceeded": n, "page_size": n}
+//   GET  /__dump → every live record; POST /__edit {object, id, fields} edits as a user would; POST /__delete {object, id}
+//
+// Usage: SF_CLIENT_ID=… SF_CLIENT_SECRET=… SF_REFRESH_TOKEN=… node salesforce_fake.js → prints "port N".
+'use strict';
+const http = require('http');
+const {URL} = require('url');
+
+const V = '/services/data/v59.0';
+const clientId = process.env.SF_CLIENT_ID || 'client';
+const clientSecret = process.env.SF_CLIENT_SECRET || 'secret';
+const refreshToken = process.env.SF_REFRESH_TOKEN || 'refresh';
+const prefixes = {Contact: '003', Lead: '00Q', Account: '001', Event: '00U', Task: '00T'};
+const store = {};       // object → Map(id → record)
+const deleted = [];     // {object, id, deletedDate}
+const locators = {};    // locator → {rows, fields, object, at}
+let tokens = new Set();
+let tokenSeq = 0, idSeq = 0, locSeq = 0, lastStamp = 0, apiUsage = 0;
+let pageSize = 2000, limitExceeded = 0;
+
+function stamp() {
+  let now = Date.now();
+  if (now <= lastStamp) now = lastStamp + 1;
+  lastStamp = now;
+  return new Date(now).toISOString().replace('Z', '+0000');
+}
+function table(obj) { return store[obj] || (store[obj] = new Map()); }
+function newId(obj) {
+  idSeq++;
+  return (prefixes[obj] || 'a00') + 'Fk' + String(idSeq).padStart(13, '0');
+}
+function send(res, status, body, headers) {
+  const h = Object.assign({'Sforce-Limit-Info': 'api-usage=' + apiUsage + '/15000'}, headers || {});
+  if (body === undefined) { res.writeHead(status, h); return res.end(); }
+  h['Content-Type'] = 'application/json;charset=UTF-8';
+  res.writeHead(status, h);
+  res.end(JSON.stringify(body));
+}
+function err(res, status, code, message) { send(res, status, [{message, errorCode: code}]); }
+function project(rec, fields, obj) {
+  const out = {attributes: {type: obj, url: V + '/sobjects/' + obj + '/' + rec.Id}};
+  for (const f of fields) out[f] = rec[f] === undefined ? null : rec[f];
+  return out;
+}
+function full(rec, obj) { return Object.assign({attributes: {type: obj, url: V + '/sobjects/' + obj + '/' + rec.Id}}, rec); }
+function writable(body) {
+  const b = Object.assign({}, body);
+  for (const k of ['Id', 'SystemModstamp', 'CreatedDate', 'LastModifiedDate', 'attributes']) delete b[k];
+  return b;
+}
+function page(res, loc) {
+  const L = locators[loc];
+  const rows = L.rows.slice(L.at, L.at + pageSize);
+  L.at += rows.length;
+  const done = L.at >= L.rows.length;
+  const body = {totalSize: L.rows.length, done, records: rows.map(r => project(r, L.fields, L.object))};
+  if (!done) body.nextRecordsUrl = V + '/query/' + loc;
+  else delete locators[loc];
+  send(res, 200, body);
+}
+function ms(t) { return Date.parse(String(t).replace(/\+0000$/, 'Z')); }
+
+function handle(req, res, raw) {
+  const url = new URL(req.url, 'http://x');
+  const p = url.pathname;
+  if (p === '/__control') {
+    const c = JSON.parse(raw || '{}');
+    if (c.expire_tokens) tokens = new Set();
+    if (c.limit_exceeded !== undefined) limitExceeded = c.limit_exceeded;
+    if (c.page_size) pageSize = c.page_size;
+    return send(res, 200, {ok: true});
+  }
+  if (p === '/__dump') {
+    const out = {};
+    for (const [o, m] of Object.entries(store)) out[o] = [...m.values()];
+    return send(res, 200, out);
+  }
+  if (p === '/__edit' || p === '/__delete') {
+    const c = JSON.parse(raw);
+    const t = table(c.object);
+    const rec = t.get(c.id);
+    if (!rec) return err(res, 404, 'NOT_FOUND', 'no such record');
+    if (p === '/__edit') Object.assign(rec, c.fields, {SystemModstamp: stamp()});
+    else { t.delete(c.id); deleted.push({object: c.object, id: c.id, deletedDate: stamp()}); }
+    return send(res, 200, {ok: true});
+  }
+  if (p === '/services/oauth2/token' && req.method === 'POST') {
+    const f = new URLSearchParams(raw);
+    if (f.get('grant_type') !== 'refresh_token' || f.get('client_id') !== clientId ||
+        f.get('client_secret') !== clientSecret || f.get('refresh_token') !== refreshToken)
+      return send(res, 400, {error: 'invalid_grant', error_description: 'expired access/refresh token'});
+    const tok = '00DFAKE!' + (++tokenSeq) + Math.random().toString(36).slice(2);
+    tokens.add(tok);
+    return send(res, 200, {access_token: tok, instance_url: 'http://' + req.headers.host, token_type: 'Bearer',
+                           issued_at: String(Date.now()), id: 'http://' + req.headers.host + '/id/00D/005'});
+  }
+  const auth = (req.headers.authorization || '').replace(/^Bearer /, '');
+  if (!tokens.has(auth)) return err(res, 401, 'INVALID_SESSION_ID', 'Session expired or invalid');
+  apiUsage++;
+  if (limitExceeded > 0) {
+    limitExceeded--;
+    return err(res, 403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
+  }
+  if (!p.startsWith(V + '/')) return err(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
+  const parts = p.slice(V.length + 1).split('/').filter(Boolean);
+
+  if (parts[0] === 'query' && parts.length === 2 && req.method === 'GET') {
+    if (!locators[parts[1]]) return err(res, 400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
+    return page(res, parts[1]);
+  }
+  if (parts[0] === 'query' && req.method === 'GET') {
+    const q = url.searchParams.get('q') || '';
+    const m = q.match(/^SELECT (.+) FROM (\w+)(?: WHERE SystemModstamp >= (\S+))? ORDER BY SystemModstamp, Id$/);
+    if (!m) return err(res, 400, 'MALFORMED_QUERY', 'unexpected SOQL: ' + q);
+    const fields = m[1].split(',').map(s => s.trim());
+    const since = m[3] ? Date.parse(m[3]) : null;
+    if (m[3] && isNaN(since)) return err(res, 400, 'INVALID_FIELD', 'bad datetime literal ' + m[3]);
+    let rows = [...table(m[2]).values()];
+    if (since !== null) rows = rows.filter(r => ms(r.SystemModstamp) >= since);
+    rows.sort((a, b) => (ms(a.SystemModstamp) - ms(b.SystemModstamp)) || (a.Id < b.Id ? -1 : 1));
+    const loc = '01gFAKE' + (++locSeq) + '-' + pageSize;
+    locators[loc] = {rows, fields, object: m[2], at: 0};
+    return page(res, loc);
+  }
+  if (parts[0] !== 'sobjects' || parts.length < 2) return err(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
+  const obj = parts[1];
+  const t = table(obj);
+  if (parts[2] === 'deleted' && req.method === 'GET') {
+    const start = Date.parse(url.searchParams.get('start')), end = Date.parse(url.searchParams.get('end'));
+    if (isNaN(start) || isNaN(end)) return err(res, 400, 'INVALID_REPLICATION_DATE', 'start and end are required dates');
+    const rows = deleted.filter(d => d.object === obj && ms(d.deletedDate) >= start && ms(d.deletedDate) <= end + 999);
+    return send(res, 200, {deletedRecords: rows.map(d => ({id: d.id, deletedDate: d.deletedDate})),
+                           earliestDateAvailable: '2026-01-01T00:00:00.000+0000',
+                           latestDateCovered: new Date(end).toISOString().replace('Z', '+0000')});
+  }
+  const body = raw ? JSON.parse(raw) : {};
+  if (parts.length === 2 && req.method === 'POST') {
+    const id = newId(obj);
+    const rec = Object.assign(writable(body), {Id: id, SystemModstamp: stamp()});
+    if (obj !== 'Lead' && obj !== 'Account' && !rec.LastName && obj === 'Contact')
+      return err(res, 400, 'REQUIRED_FIELD_MISSING', 'Required fields are missing: [LastName]');
+    t.set(id, rec);
+    return send(res, 201, {id, success: true, errors: []});
+  }
+  if (parts.length === 4 && parts[2] === 'Accord_Id__c' && req.method === 'PATCH') {
+    const key = decodeURIComponent(parts[3]);
+    const existing = [...t.values()].find(r => r.Accord_Id__c === key);
+    if (existing) {
+      Object.assign(existing, writable(body), {SystemModstamp: stamp()});
+      return send(res, 200, {id: existing.Id, success: true, errors: [], created: false});
+    }
+    const id = newId(obj);
+    t.set(id, Object.assign(writable(body), {Id: id, Accord_Id__c: key, SystemModstamp: stamp()}));
+    return send(res, 201, {id, success: true, errors: [], created: true});
+  }
+  if (parts.length === 3) {
+    const id = parts[2];
+    const rec = t.get(id);
+    if (!rec) {
+      const gone = deleted.find(d => d.id === id);
+      return gone ? err(res, 404, 'ENTITY_IS_DELETED', 'entity is deleted') : err(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
+    }
+    if (req.method === 'GET') return send(res, 200, full(rec, obj));
+    if (req.method === 'PATCH') {
+      Object.assign(rec, writable(body), {SystemModstamp: stamp()});
+      return send(res, 204);
+    }
+    if (req.method === 'DELETE') {
+      t.delete(id);
+      deleted.push({object: obj, id, deletedDate: stamp()});
+      return send(res, 204);
+    }
+  }
+  return err(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
+}
+
+const server = http.createServer((req, res) => {
+  let raw = '';
+  req.on('data', c => { raw += c; });
+  req.on('end', () => {
+    try { handle(req, res, raw); } catch (e) { err(res, 500, 'UNKNOWN_EXCEPTION', String(e && e.message)); }
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write('port ' + server.address().port + '\n'));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
