@@ -281,13 +281,16 @@ class Battery {
   void check_idempotent_create() {
     if (!(caps_ & ACCORD_CAP_IDEMPOTENT_CREATE)) throw CheckSkipped{"idempotent_create not declared"};
     OpResult a = create_record(*inst_, "idem");
-    OpResult b = apply_one(*inst_, stream_, create_op("idem"));
+    // the same create again, as the host sends it after a crash: marked as a resend
+    json::object again = create_op("idem");
+    again["resend"] = true;
+    OpResult b = apply_one(*inst_, stream_, again);
     expect(b.status == "ok", "the second create with the same key answered " + b.status + ": " + b.message);
     if (b.id != a.id) created_.push_back(b.id);
     expect(b.id == a.id, "two creates with one idempotency key made two records (" + a.id + ", " + b.id + ")");
     // A fresh instance must find the key too: it is stored with the record.
     Instance other = make();
-    OpResult c = apply_one(other, stream_, create_op("idem"));
+    OpResult c = apply_one(other, stream_, again);
     if (c.id != a.id && !c.id.empty()) created_.push_back(c.id);
     expect(c.id == a.id, "a new instance made a second record for an existing key (" + c.id + ")");
   }

@@ -900,7 +900,7 @@ class PairRun {
         continue;
       }
       json::object data = json::parse(j.data).get_object();
-      json::array ops{json::object{{"op", "create"}, {"idempotency_key", j.idem_key}, {"data", data}}};
+      json::array ops{json::object{{"op", "create"}, {"idempotency_key", j.idem_key}, {"resend", true}, {"data", data}}};
       const std::string& stream = target == Side::kLeft ? sp_.left : sp_.right;
       auto r = inst_[idx(target)]->apply(stream, json::serialize(ops));
       if (!r) throw Failure{r.error().status, "reconciling an interrupted create: " + r.error().message, 0};

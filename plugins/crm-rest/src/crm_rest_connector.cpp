@@ -651,7 +651,8 @@ class CrmRest final : public accord::Connector {
     if (!key.empty() && !s.external_id.empty()) set_ptr(native, s.external_id, json::value(key));
     vars["data"] = native;
     vars["$body"] = native;
-    if (!key.empty() && s.lookup.present) {  // find a record an earlier try made
+    bool resend = op.contains("resend") && op.at("resend").is_bool() && op.at("resend").get_bool();
+    if (!key.empty() && s.lookup.present && resend) {  // find a record an earlier try made (a fresh key has none)
       Vars q = vars;
       q.erase("$body");
       Answer a = rest_.call(s.lookup, q);

@@ -49,6 +49,10 @@
  *  apply output: [{"status":"ok|retry|error|auth_required|conflict|unsupported|cancelled",
  *                  "id":"…","version":"…","message":"…","retry_after":SECONDS}]
  *  One result per op, in the same order.
+ *  A create the host sends again (it may have reached the store before a
+ *  crash) carries "resend":true; a connector that has to search for its
+ *  idempotency key may skip that search when "resend" is absent, since a
+ *  fresh key cannot be stored yet.
  *
  * See docs/sdk.md for a walk-through in C and in C++.
  */
@@ -159,7 +163,8 @@ typedef struct accord_connector {
    * receives one result per op, in order. Returns ACCORD_OK when the batch was
    * processed (each result has its own status), another status when none of
    * it was. A create whose idempotency_key is already stored returns the
-   * existing record's id and version with status "ok". */
+   * existing record's id and version with status "ok" (the host marks the
+   * creates it sends again with "resend":true; see the JSON shapes above). */
   int32_t (*apply)(accord_instance *inst, const char *stream, const char *ops_json,
                    const char **out_json, uint64_t *out_len, accord_error *err);
   /* [any thread] never blocks: asks calls in progress on inst to return
