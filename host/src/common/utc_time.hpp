@@ -40,6 +40,19 @@ inline std::string format(int64_t seconds, Form form = Form::kTimestamp, int mil
   return b;
 }
 
+// Seconds since the epoch of a UTC calendar date and time (fields as people
+// write them: month 1-12).
+inline int64_t to_seconds(int year, int month, int day, int hour = 0, int minute = 0, int second = 0) {
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
 // Now, with milliseconds.
 inline std::string now_millis() {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();

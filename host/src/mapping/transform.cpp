@@ -62,12 +62,8 @@ bool parse_iso(const std::string& s, std::tm& tm, bool& has_time) {
     if (std::sscanf(s.c_str() + 11, "%d:%d:%d", &h, &mi, &se) != 3) return false;
     has_time = true;
   }
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = se;
+  std::time_t t = static_cast<std::time_t>(utc::to_seconds(y, mo, d, h, mi, se));
+  gmtime_r(&t, &tm);
   return true;
 }
 

@@ -1,5 +1,7 @@
 #include "rest_time.hpp"
 
+#include "common/utc_time.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -46,15 +48,7 @@ std::optional<int64_t> parse_iso8601_ms(const std::string& s) {
     }
   }
   if (i != s.size()) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = Y - 1900;
-  tm.tm_mon = M - 1;
-  tm.tm_mday = D;
-  tm.tm_hour = h;
-  tm.tm_min = m;
-  tm.tm_sec = sec;
-  int64_t t = static_cast<int64_t>(timegm(&tm));
-  return (t - offset_s) * 1000 + frac_ms;
+  return (accord::utc::to_seconds(Y, M, D, h, m, sec) - offset_s) * 1000 + frac_ms;
 }
 
 std::optional<int64_t> parse_http_date_ms(const std::string& s) {
@@ -77,18 +71,10 @@ std::optional<int64_t> parse_time_ms(const boost::json::value& v) {
 
 std::string format_time(int64_t ms, const std::string& format) {
   if (format == "epoch_ms") return std::to_string(ms);
-  std::time_t t = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = buf;
-  if (format == "iso8601") {
-    char f[8];
-    std::snprintf(f, sizeof f, ".%03d", static_cast<int>(((ms % 1000) + 1000) % 1000));
-    out += f;
-  }
-  return out + "Z";
+  int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  if (format == "iso8601")
+    return accord::utc::format(secs, accord::utc::Form::kTimestampMillis, static_cast<int>(ms - secs * 1000));
+  return accord::utc::format(secs, accord::utc::Form::kTimestamp);
 }
 
 }  // namespace crm
