@@ -39,12 +39,13 @@ fi
 # Test peers from the npm registry (json-server for crm-rest), pinned by
 # tests/peers/package-lock.json. Node and npm come from Debian when the machine
 # has none (a machine with Node.js from elsewhere keeps it).
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "install-deps: installing nodejs npm"
-  $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
-fi
+# (ACCORD_SKIP_PEERS=1, as the quickstart sets, skips them.)
 if [ "${ACCORD_SKIP_PEERS:-0}" != 1 ]; then
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "install-deps: installing nodejs npm"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+  fi
   peers="$(cd "$(dirname "$0")/../tests/peers" && pwd)"
   if [ ! -x "$peers/node_modules/.bin/json-server" ]; then
     echo "install-deps: installing test peers (npm ci in tests/peers)"

@@ -3,6 +3,6 @@
 # local connectors, no account needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+ACCORD_SKIP_PEERS=1 ./scripts/install-deps.sh
 ./scripts/build.sh
 exec ./examples/quickstart/run.sh
