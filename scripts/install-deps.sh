@@ -41,10 +41,15 @@ fi
 # has none (a machine with Node.js from elsewhere keeps it).
 # (ACCORD_SKIP_PEERS=1, as the quickstart sets, skips them.)
 if [ "${ACCORD_SKIP_PEERS:-0}" != 1 ]; then
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    echo "install-deps: installing nodejs npm"
+  # ca-certificates: npm reaches its registry over TLS, and Debian's nodejs
+  # only recommends it (which --no-install-recommends leaves out)
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null ||
+     ! dpkg-query -W -f='${Status}' ca-certificates 2>/dev/null | grep -q "install ok installed"; then
+    echo "install-deps: installing nodejs npm ca-certificates"
     $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+    pkgs=(ca-certificates)
+    command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${pkgs[@]}"
   fi
   peers="$(cd "$(dirname "$0")/../tests/peers" && pwd)"
   if [ ! -x "$peers/node_modules/.bin/json-server" ]; then

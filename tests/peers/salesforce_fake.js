@@ -25,6 +25,7 @@ const clientId = process.env.SF_CLIENT_ID || 'client';
 const clientSecret = process.env.SF_CLIENT_SECRET || 'secret';
 const refreshToken = process.env.SF_REFRESH_TOKEN || 'refresh';
 const prefixes = {Contact: '003', Lead: '00Q', Account: '001', Event: '00U', Task: '00T'};
+const required = {Contact: ['LastName'], Lead: ['LastName', 'Company']};  // as an org's defaults
 const store = {};       // object → Map(id → record)
 const deleted = [];     // {object, id, deletedDate}
 const locators = {};    // locator → {rows, fields, object, at}
@@ -151,8 +152,8 @@ function handle(req, res, raw) {
   if (parts.length === 2 && req.method === 'POST') {
     const id = newId(obj);
     const rec = Object.assign(writable(body), {Id: id, SystemModstamp: stamp()});
-    if (obj !== 'Lead' && obj !== 'Account' && !rec.LastName && obj === 'Contact')
-      return err(res, 400, 'REQUIRED_FIELD_MISSING', 'Required fields are missing: [LastName]');
+    const missing = (required[obj] || []).filter(f => !rec[f]);
+    if (missing.length) return err(res, 400, 'REQUIRED_FIELD_MISSING', 'Required fields are missing: [' + missing.join(', ') + ']');
     t.set(id, rec);
     return send(res, 201, {id, success: true, errors: []});
   }

@@ -1,5 +1,6 @@
 #include "engine/sync_run.hpp"
 
+#include "common/content_hash.hpp"
 #include "engine/record_filter.hpp"
 #include "plugins/instance.hpp"
 #include "state/state_store.hpp"
@@ -440,10 +441,8 @@ class PairRun {
     match_and_create(unlinked_dirty, !any_links && !store_->any_clean(sp_.name), items);
     // The fingerprint of what would be written, in a stable order (FNV-1a,
     // hashed as it goes), and the report's copy of each op without its data.
-    uint64_t fp = 1469598103934665603ull;
-    auto mix = [&fp](std::string_view text) {
-      for (unsigned char c : text) fp = (fp ^ c) * 1099511628211ull;
-    };
+    uint64_t fp = hash::kFnvOffset;
+    auto mix = [&fp](std::string_view text) { fp = hash::fnv1a(text, fp); };
     for (const auto& it : items)
       for (Side s : {Side::kLeft, Side::kRight})
         if (const auto& op = it.op[idx(s)]) {

@@ -6,13 +6,15 @@
 // Reading: one page per read_changes call; the cursor carries the paging
 // continuation mid-listing and, between runs, the change watermark (with the
 // ids already seen inside the overlap window, so nothing is reported twice).
-// Writing: one request per op, or the profile's batch endpoint; creates carry
+// Writing: one request per op (batch endpoints are not built yet); creates carry
 // the idempotency key in an external-id field (upsert, or lookup-then-create)
 // so a create repeated after a crash finds the first one.
 #include "rest_client.hpp"
 #include "rest_time.hpp"
 #include "spec.hpp"
 
+#include "common/content_hash.hpp"
+#include "common/result.hpp"
 #include "mapping/field_path.hpp"
 
 #include <accord/connector.hpp>
@@ -73,7 +75,7 @@ const std::string& manifest() {
             "total_seconds": {"type": "number", "minimum": 1, "default": 300}}},
         "ca_file": {"type": "string", "format": "path", "description": "a CA bundle for a server with a private CA; TLS verification cannot be turned off"},
         "streams": {"type": "object", "additionalProperties": {"type": ["object", "null"]},
-          "description": "per stream: object, endpoints (list, get, create, update, delete, lookup, upsert, batch), id/version/modified pointers, changes, tombstones, mapping; merged over the profile's (null switches one off). See docs/connectors/crm-rest.md"}
+          "description": "per stream: object, endpoints (list, get, create, update, delete, lookup, upsert), id/version/modified pointers, changes, tombstones, mapping; merged over the profile's (null switches one off). See docs/connectors/crm-rest.md"}
       }})schema");
     json::array contact_fields;
     for (const char* f : kContactFields) contact_fields.emplace_back(f);
@@ -107,87 +109,15 @@ std::string scalar_text(const json::value* v) {
   return json::serialize(*v);
 }
 
-// Sets a JSON pointer's target, making objects on the way.
-void set_ptr(json::value& root, const std::string& ptr, json::value v) {
-  if (ptr.empty()) {
-    root = std::move(v);
-    return;
-  }
-  json::value* cur = &root;
-  size_t i = 1;
-  for (;;) {
-    size_t j = ptr.find('/', i);
-    std::string tok = ptr.substr(i, j == std::string::npos ? std::string::npos : j - i);
-    for (size_t k; (k = tok.find("~1")) != std::string::npos;) tok.replace(k, 2, "/");
-    for (size_t k; (k = tok.find("~0")) != std::string::npos;) tok.replace(k, 2, "~");
-    if (!cur->is_object()) *cur = json::object();
-    json::value& next = cur->get_object()[tok];
-    if (j == std::string::npos) {
-      next = std::move(v);
-      return;
-    }
-    cur = &next;
-    i = j + 1;
-  }
+// Writes and removes by JSON pointer (the host's field paths, whose plain
+// pointers are RFC 6901; the pointers were checked when the spec loaded).
+void set_ptr(json::value& root, const std::string& ptr, const json::value& v) {
+  if (ptr.empty()) root = v;
+  else if (auto p = accord::FieldPath::parse(ptr)) p->set(root, v);
 }
 
 void erase_ptr(json::value& root, const std::string& ptr) {
-  size_t slash = ptr.rfind('/');
-  if (slash == std::string::npos) return;
-  json::value* parent = slash == 0 ? &root : const_cast<json::value*>(at_ptr(root, ptr.substr(0, slash)));
-  if (parent && parent->is_object()) parent->get_object().erase(ptr.substr(slash + 1));
-}
-
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
-std::string hex64(uint64_t h) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
-std::string b64url(std::string_view in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int k = 18; k >= 0; k -= 6) out += t[(v >> k) & 63];
-  }
-  if (i < in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    if (i + 1 < in.size()) v |= uint8_t(in[i + 1]) << 8;
-    out += t[(v >> 18) & 63];
-    out += t[(v >> 12) & 63];
-    if (i + 1 < in.size()) out += t[(v >> 6) & 63];
-  }
-  return out;
-}
-
-std::optional<std::string> unb64url(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-') v = 62;
-    else if (c == '_') v = 63;
-    else return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
+  if (auto p = accord::FieldPath::parse(ptr)) p->erase(root);
 }
 
 std::string next_link(const std::string& link_header) {
@@ -274,27 +204,25 @@ class CrmRest final : public accord::Connector {
     } else {
       // a new pass: a full listing when there is no watermark yet, when the
       // stream has no change feed, or when absence checks are due
-      bool has_since = cur.contains("since");
-      bool due = s.tombstones.present ? false
-                 : s.full_listing_hours <= 0
-                     ? true
-                     : !cur.contains("full_at") ||
-                           now_ms() - cur.at("full_at").to_number<int64_t>() > s.full_listing_hours * 3600000.0;
-      bool full = cursor_text.empty() || s.change_mode == "full" || !has_since || due;
+      // (a tombstone feed reports deletes; without one, a full listing finds them)
+      bool due = false;
+      if (!s.tombstones.present)
+        due = s.full_listing_hours <= 0 || !cur.contains("full_at") ||
+              now_ms() - cur.at("full_at").to_number<int64_t>() > s.full_listing_hours * 3600000.0;
+      bool full = cursor_text.empty() || s.change_mode == "full" || !cur.contains("since") || due;
       run = json::object{{"phase", "list"}, {"full", full}, {"start", now_ms()}};
     }
+    bool first_page = !run.contains("seen_run");
     json::array out;
     bool more = page(s, cur, run, out);
     json::object batch{{"records", std::move(out)}};
-    if (run.at("full").as_bool() && run.at("first").is_null() == false && run.at("first").as_bool())
-      batch["full"] = true;
-    run.erase("first");
+    if (first_page && run.at("full").as_bool()) batch["full"] = true;
     if (more) {
       cur["run"] = run;
     } else {
       cur.erase("run");
     }
-    batch["cursor"] = "crm1." + b64url(json::serialize(cur));
+    batch["cursor"] = "crm1." + json::serialize(cur);
     batch["more"] = more;
     return json::serialize(batch);
   }
@@ -312,7 +240,7 @@ class CrmRest final : public accord::Connector {
         res["status"] = "ok";
       } catch (const accord::Error& e) {
         if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
-        res = json::object{{"status", status_word(e.status())}, {"message", e.what()}};
+        res = json::object{{"status", accord::status_name(e.status())}, {"message", e.what()}};
         if (e.status() == ACCORD_RETRY) res["retry_after"] = (e.retry_after_ms() + 999) / 1000;
         if (auto* id = op.if_contains("id")) res["id"] = *id;
       }
@@ -322,17 +250,6 @@ class CrmRest final : public accord::Connector {
   }
 
  private:
-  static const char* status_word(int32_t st) {
-    switch (st) {
-      case ACCORD_RETRY: return "retry";
-      case ACCORD_CONFLICT: return "conflict";
-      case ACCORD_UNSUPPORTED: return "unsupported";
-      case ACCORD_AUTH_REQUIRED: return "auth_required";
-      case ACCORD_CANCELLED: return "cancelled";
-      default: return "error";
-    }
-  }
-
   const StreamSpec& stream_spec(std::string_view stream) const {
     auto it = spec_.streams.find(std::string(stream));
     if (it == spec_.streams.end()) {
@@ -350,10 +267,9 @@ class CrmRest final : public accord::Connector {
       return accord::Error(ACCORD_CURSOR_EXPIRED, "cursor for " + s.name + " " + why);
     };
     if (!text.starts_with("crm1.")) throw expired("was not made by crm-rest");
-    auto raw = unb64url(text.substr(5));
     boost::system::error_code ec;
-    json::value v = raw ? json::parse(*raw, ec) : json::value();
-    if (!raw || ec || !v.is_object()) throw expired("is damaged");
+    json::value v = json::parse(text.substr(5), ec);
+    if (ec || !v.is_object()) throw expired("is damaged");
     if (scalar_text(v.get_object().if_contains("stream")) != s.name) throw expired("belongs to another stream");
     return v.get_object();
   }
@@ -373,7 +289,7 @@ class CrmRest final : public accord::Connector {
           r.modified = format_time(*ms, "iso8601");
         }
     r.version = s.version.empty() ? "" : scalar_text(at_ptr(native, s.version));
-    if (r.version.empty()) r.version = hex64(fnv1a(json::serialize(native)));
+    if (r.version.empty()) r.version = accord::hash::content_hash(json::serialize(native));
     r.native = native;
     return r;
   }
@@ -461,7 +377,6 @@ class CrmRest final : public accord::Connector {
     if (!recs || !recs->is_array())
       throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": the answer of " + req.path + " has no record array at \"" +
                                             req.records + "\" (check the stream's records pointer)");
-    run["first"] = !run.contains("seen_run");
     if (!run.contains("seen_run")) run["seen_run"] = json::array{};
     std::set<std::string> old_seen;
     if (auto* sv = cur.if_contains("seen"); sv && sv->is_array() && !full)
@@ -489,7 +404,7 @@ class CrmRest final : public accord::Connector {
         continue;
       }
       Record rec = to_record(s, nv);
-      std::string tag = hex64(fnv1a(rec.id + '\x1f' + rec.version)).substr(0, 12);
+      std::string tag = accord::hash::content_hash(rec.id + '\x1f' + rec.version).substr(0, 12);
       if (rec.modified_ms >= 0) {
         max_ms = std::max(max_ms, rec.modified_ms);
         seen_run.push_back(json::array{tag, rec.modified_ms});
@@ -597,7 +512,7 @@ class CrmRest final : public accord::Connector {
                                                                     : "";
     if (id.empty()) id = known_id;
     if (id.empty()) throw accord::Error(ACCORD_ERROR, req.method + " " + req.path + ": the answer holds no id at " + s.id);
-    bool full_record = rec && rec->is_object() && (s.version.empty() ? false : at_ptr(*rec, s.version) != nullptr);
+    bool full_record = rec && rec->is_object() && !s.version.empty() && at_ptr(*rec, s.version);
     if (!full_record && s.get.present) {
       Record r = fetch_one(s, id);
       return json::object{{"id", r.id}, {"version", r.version}};
@@ -636,26 +551,20 @@ class CrmRest final : public accord::Connector {
     if (kind == "update") {
       if (!s.update.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no update endpoint");
       auto hdr = version_headers(s, op);
-      vars["data"] = native;
-      vars["$body"] = native;
+      vars["data"] = std::move(native);
       Answer a = rest_.call(s.update, vars, {}, hdr);
       return written(s, s.update, a, id);
     }
     if (kind != "create") throw accord::Error(ACCORD_ERROR, "unknown op \"" + kind + "\"");
-    vars["data"] = native;
-    vars["$body"] = native;
     if (!key.empty() && s.upsert.present) {  // the server finds the key itself (it is in the path or body template)
+      vars["data"] = std::move(native);
       Answer a = rest_.call(s.upsert, vars);
       return written(s, s.upsert, a, "");
     }
     if (!key.empty() && !s.external_id.empty()) set_ptr(native, s.external_id, json::value(key));
-    vars["data"] = native;
-    vars["$body"] = native;
     bool resend = op.contains("resend") && op.at("resend").is_bool() && op.at("resend").get_bool();
     if (!key.empty() && s.lookup.present && resend) {  // find a record an earlier try made (a fresh key has none)
-      Vars q = vars;
-      q.erase("$body");
-      Answer a = rest_.call(s.lookup, q);
+      Answer a = rest_.call(s.lookup, vars);
       const json::value* recs = at_ptr(a.body, s.lookup.records);
       // Only a record that carries the key counts: some APIs ignore a filter
       // on a field no record has yet and answer everything.
@@ -667,6 +576,7 @@ class CrmRest final : public accord::Connector {
           }
     }
     if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
+    vars["data"] = std::move(native);
     Answer a = rest_.call(s.create, vars);
     return written(s, s.create, a, "");
   }

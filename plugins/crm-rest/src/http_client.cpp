@@ -112,7 +112,6 @@ bool HttpClient::request(const std::string& method, const std::string& url, cons
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     }
   }
-  ++requests_;
   CURLcode rc = curl_easy_perform(h);
   curl_slist_free_all(list);
   if (rc != CURLE_OK) {

@@ -52,14 +52,12 @@ class HttpClient {
 
   // [any thread] aborts a transfer in progress; later requests fail as cancelled.
   void cancel() noexcept { cancelled_.store(true); }
-  uint64_t requests() const noexcept { return requests_; }
 
  private:
   struct Curl;
   std::unique_ptr<Curl> curl_;
   HttpOptions opts_;
   std::atomic<bool> cancelled_{false};
-  uint64_t requests_ = 0;
 };
 
 // Percent-encodes a query component (RFC 3986 unreserved kept).

@@ -75,12 +75,6 @@ json::value fill(const json::value& tmpl, const Vars& vars, bool* missing) {
   if (tmpl.is_object()) {
     json::object o;
     for (const auto& [k, v] : tmpl.get_object()) {
-      if (k == "$merge") {
-        json::value m = fill(v, vars, missing);
-        if (m.is_object())
-          for (const auto& [mk, mv] : m.get_object()) o[mk] = mv;
-        continue;
-      }
       o[k] = fill(v, vars, missing);
     }
     return o;
@@ -218,9 +212,11 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
     }
     if (!q.empty()) url += (url.find('?') == std::string::npos ? "?" : "&") + q;
   }
+  // A write sends its body template filled, or else the record ({data}).
   std::string body;
   if (req.body) body = json::serialize(fill(*req.body, all));
-  else if (auto it = all.find("$body"); it != all.end()) body = json::serialize(it->second);
+  else if (auto it = all.find("data"); it != all.end() && req.method != "GET" && req.method != "DELETE")
+    body = json::serialize(it->second);
 
   bool refreshed = false, retried = false;
   for (;;) {
@@ -256,12 +252,11 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
       continue;
     }
     if (a.status / 100 == 2 || std::find(accept.begin(), accept.end(), a.status) != accept.end()) return a;
-    throw_for(req, url, a);
+    throw_for(req, a);
   }
 }
 
-void RestClient::throw_for(const Request& req, const std::string& url, const Answer& a) {
-  (void)url;
+void RestClient::throw_for(const Request& req, const Answer& a) {
   std::string what = req.method + " " + req.path + " answered HTTP " + std::to_string(a.status) + ": " +
                      error_text(a.body, a.raw.body);
   auto retry_after_ms = [&](int64_t def) -> int64_t {

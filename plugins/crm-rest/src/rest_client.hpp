@@ -21,7 +21,7 @@ using Vars = std::map<std::string, boost::json::value>;
 
 // Fills {name} placeholders from vars. A string that is exactly one
 // placeholder takes the variable's JSON value (a number stays a number, an
-// object stays an object); {"$merge": "{data}"} merges an object's members.
+// object stays an object).
 // Placeholders without a variable are left as they are, and `missing` is set.
 boost::json::value fill(const boost::json::value& tmpl, const Vars& vars, bool* missing = nullptr);
 std::string fill_text(const std::string& tmpl, const Vars& vars, bool* missing, bool url_encode_values);
@@ -50,14 +50,13 @@ class RestClient {
   std::string resolve(const std::string& path_or_url) const;
 
   void cancel() noexcept { http_.cancel(); }
-  uint64_t requests() const noexcept { return http_.requests(); }
 
  private:
   void authorise(std::vector<std::string>& headers);
   void refresh_token();
   void wait_for_rate_limit();
   void note_rate_headers(const HttpResponse& r);
-  [[noreturn]] void throw_for(const Request& req, const std::string& url, const Answer& a);
+  [[noreturn]] void throw_for(const Request& req, const Answer& a);
 
   const Spec& spec_;
   accord::Host host_;

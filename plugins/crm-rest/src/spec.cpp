@@ -4,18 +4,18 @@
 
 #include <boost/json.hpp>
 
-extern const char kProfileGeneric[];
-extern const char kProfileJsonServer[];
-extern const char kProfileSalesforce[];
+// compiled in from profiles/*.json (CMakeLists.txt)
+extern const char kProfile_generic[];
+extern const char kProfile_json_server[];
+extern const char kProfile_salesforce[];
 
 namespace json = boost::json;
 
 namespace crm {
 
 const std::map<std::string, std::string>& profiles() {
-  static const std::map<std::string, std::string> p = {{"generic", kProfileGeneric},
-                                                       {"json-server", kProfileJsonServer},
-                                                       {"salesforce", kProfileSalesforce}};
+  static const std::map<std::string, std::string> p = {
+      {"generic", kProfile_generic}, {"json-server", kProfile_json_server}, {"salesforce", kProfile_salesforce}};
   return p;
 }
 
@@ -163,29 +163,19 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
   t.del = parse_request(s.sub("delete"));
   t.lookup = parse_request(s.sub("lookup"));
   t.upsert = parse_request(s.sub("upsert"));
-  Obj batch = s.sub("batch");
-  t.batch_create = parse_request(batch.sub("create"));
-  t.batch_update = parse_request(batch.sub("update"));
-  t.batch_upsert = parse_request(batch.sub("upsert"));
-  t.batch_results = batch.str("results", "/results");
-  t.batch_size = static_cast<int64_t>(batch.num("size", 100));
-  if (t.batch_size < 1) bad(batch.at + "/size", "must be at least 1");
   t.page_size = static_cast<int64_t>(s.num("page_size", 100));
   if (t.page_size < 1) bad(s.at + "/page_size", "must be at least 1");
 
   Obj ch = s.sub("changes");
   t.change_mode = ch.str("mode", "full");
-  check_enum(ch.at + "/mode", t.change_mode, {"modified_since", "sync_token", "full"});
+  check_enum(ch.at + "/mode", t.change_mode, {"modified_since", "full"});
   t.changes = parse_request(ch.sub("request"));
   t.since_format = ch.str("since_format", "iso8601");
   check_enum(ch.at + "/since_format", t.since_format, {"iso8601", "iso8601_seconds", "epoch_ms"});
   t.overlap_s = static_cast<int64_t>(ch.num("overlap_seconds", 300));
   t.full_listing_hours = ch.num("full_listing_hours", 24);
-  t.token_pointer = ch.str("token");
   if (t.change_mode == "modified_since" && t.modified.empty())
     bad(s.at + "/modified", "changes.mode modified_since needs the pointer to the record's modification time");
-  if (t.change_mode == "sync_token" && t.token_pointer.empty())
-    bad(ch.at + "/token", "changes.mode sync_token needs the pointer to the next token in the answer");
 
   Obj tomb = s.sub("tombstones");
   t.tombstones = parse_request(tomb.sub("request"));

@@ -50,22 +50,18 @@ struct StreamSpec {
   std::string modified;
   std::vector<std::string> read_only;  // pointers left out of data and out of writes
   std::vector<std::string> fields;     // native field names for {fields}
-  Request list, changes, tombstones, get, create, update, del, lookup, upsert, batch_create, batch_update, batch_upsert;
-  std::string change_mode = "full";     // modified_since | sync_token | full
+  Request list, changes, tombstones, get, create, update, del, lookup, upsert;
+  std::string change_mode = "full";     // modified_since | full
   std::string since_format = "iso8601"; // iso8601 | iso8601_seconds | epoch_ms
   int64_t overlap_s = 300;
   double full_listing_hours = 24;       // modified_since without tombstones: list all this often
-  std::string token_pointer;            // sync_token: where the next token is in the answer
   std::string tombstone_id = "/id";
   std::string tombstone_deleted_at;     // pointer to when a tombstone was made
   std::string external_id;              // native pointer carrying the idempotency key
   std::string version_check = "none";   // if-match | read-compare | none
-  std::string batch_results;            // pointer to per-input results in a batch answer
-  int64_t batch_size = 100;
   int64_t page_size = 100;
   std::vector<MapRule> mapping;
   boost::json::value clear_value;       // what a field cleared on the other side becomes
-  std::vector<std::string> manifest_fields;
 };
 
 struct RateHeaders {

@@ -24,6 +24,15 @@ printf '{"profile": "salesforce", "base_url": "%s/services/data/v59.0", "auth": 
   "$base" "$secret" "$refresh" > kit.json
 out=$("$conformance" "$plugin" --config kit.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes || bad conformance-kit-passes "$out"
+# the Lead stream: native fields, as a CRM's own object
+cat > lead.json <<'JSON'
+{"create": {"FirstName": "Ada", "LastName": "Lovelace", "Company": "Analytical Engines", "Email": "ada@example.org",
+            "Status": "Open - Not Contacted", "LeadSource": "Web"},
+ "update": {"FirstName": "Ada", "LastName": "King", "Company": "Analytical Engines", "Email": "ada.king@example.org",
+            "Status": "Working - Contacted", "LeadSource": "Web"}}
+JSON
+out=$("$conformance" "$plugin" --config kit.json --stream lead --sample lead.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-lead || bad conformance-kit-passes-lead "$out"
 
 printf '{"sf_secret": "%s", "sf_refresh": "%s"}\n' "$secret" "$refresh" > secrets.json && chmod 600 secrets.json
 export ACCORD_SECRETS="$work/secrets.json"

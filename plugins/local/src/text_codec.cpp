@@ -1,5 +1,7 @@
 #include "text_codec.hpp"
 
+#include "common/content_hash.hpp"
+
 #include <iconv.h>
 
 #include <cctype>
@@ -71,15 +73,6 @@ std::string to_utf8(std::string_view in, const std::string& charset) {
   return out;
 }
 
-std::string content_hash(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
+std::string content_hash(std::string_view s) { return accord::hash::content_hash(s); }
 
 }  // namespace local::codec
