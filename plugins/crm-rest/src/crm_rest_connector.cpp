@@ -6,9 +6,11 @@
 // Reading: one page per read_changes call; the cursor carries the paging
 // continuation mid-listing and, between runs, the change watermark (with the
 // ids already seen inside the overlap window, so nothing is reported twice).
-// Writing: one request per op (batch endpoints are not built yet); creates carry
-// the idempotency key in an external-id field (upsert, or lookup-then-create)
-// so a create repeated after a crash finds the first one.
+// Writing: batch endpoints where the profile has them (many ops per request,
+// results matched back by order or by key; what a batch refuses is sent again
+// one by one, so one bad record fails alone), else one request per op.
+// Creates carry the idempotency key in an external-id field (upsert, or
+// lookup-then-create) so a create repeated after a crash finds the first one.
 #include "rest_client.hpp"
 #include "rest_time.hpp"
 #include "spec.hpp"
@@ -23,6 +25,8 @@
 #include <boost/json/src.hpp>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 
 namespace json = boost::json;
@@ -230,23 +234,19 @@ class CrmRest final : public accord::Connector {
   std::string apply(std::string_view stream, std::string_view ops_text) override {
     const StreamSpec& s = stream_spec(stream);
     json::value ops = json::parse(ops_text);
-    json::array results;
-    for (const auto& opv : ops.get_array()) {
-      throw_if_cancelled();
-      const json::object& op = opv.get_object();
-      json::object res;
-      try {
-        res = apply_one(s, op);
-        res["status"] = "ok";
-      } catch (const accord::Error& e) {
-        if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
-        res = json::object{{"status", accord::status_name(e.status())}, {"message", e.what()}};
-        if (e.status() == ACCORD_RETRY) res["retry_after"] = (e.retry_after_ms() + 999) / 1000;
-        if (auto* id = op.if_contains("id")) res["id"] = *id;
+    const json::array& list = ops.get_array();
+    std::vector<std::optional<json::object>> results(list.size());
+    if (s.batch.present) apply_batches(s, list, results);
+    json::array out;
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (!results[i]) {
+        throw_if_cancelled();
+        const json::object& op = list[i].get_object();
+        results[i] = guarded(op, [&] { return apply_one(s, op); });
       }
-      results.push_back(std::move(res));
+      out.push_back(std::move(*results[i]));
     }
-    return json::serialize(results);
+    return json::serialize(out);
   }
 
  private:
@@ -336,15 +336,15 @@ class CrmRest final : public accord::Connector {
     const Request& req = phase == "tomb"                      ? s.tombstones
                          : (!full && s.changes.present) ? s.changes
                                                         : s.list;
-    Vars vars{{"object", json::value(s.object)}, {"limit", json::value(s.page_size)}, {"now", json::value(format_time(now_ms(), s.since_format))}};
-    if (!s.fields.empty()) {
-      std::string f;
-      for (const auto& x : s.fields) f += (f.empty() ? "" : ",") + x;
-      vars["fields"] = json::value(f);
-    }
+    Vars vars = base_vars(s);
+    int64_t tomb_floor = 0;
     if (phase == "tomb") {
       int64_t since = cur.contains("tomb") ? cur.at("tomb").to_number<int64_t>() : run.at("start").to_number<int64_t>();
-      vars["since"] = json::value(format_time(since - s.overlap_s * 1000, s.since_format));
+      tomb_floor = since - s.overlap_s * 1000;
+      vars["since"] = json::value(format_time(tomb_floor, s.since_format));
+    } else if (auto* w = run.if_contains("window")) {
+      // past a search's result cap: a new query from the newest time seen
+      vars["since"] = json::value(format_time(w->to_number<int64_t>(), s.since_format));
     } else if (!full && cur.contains("since")) {
       vars["since"] = json::value(format_time(cur.at("since").to_number<int64_t>() - s.overlap_s * 1000, s.since_format));
     }
@@ -386,6 +386,9 @@ class CrmRest final : public accord::Connector {
     if (auto* tv = cur.if_contains("tomb_seen"); tv && tv->is_array() && !full)
       for (const auto& e : tv->get_array()) old_tombs.insert(scalar_text(&e.get_array().at(0)));
     int64_t max_ms = run.contains("max") ? run.at("max").to_number<int64_t>() : -1;
+    std::set<std::string> this_run;  // a windowed search reads its boundary again
+    if (run.contains("window"))
+      for (const auto& e : seen_run) this_run.insert(scalar_text(&e.get_array().at(0)));
 
     for (const auto& nv : recs->get_array()) {
       if (phase == "tomb") {
@@ -397,6 +400,9 @@ class CrmRest final : public accord::Connector {
         int64_t at = run.at("start").to_number<int64_t>();
         if (const json::value* d = s.tombstone_deleted_at.empty() ? nullptr : at_ptr(nv, s.tombstone_deleted_at))
           if (auto t = parse_time_ms(*d)) at = *t;
+        // a feed the server does not filter by time (HubSpot's archived
+        // listing) brings old tombstones too: those were reported before
+        if (!full && at < tomb_floor) continue;
         if (!run.contains("tomb_seen")) run["tomb_seen"] = json::array{};
         run["tomb_seen"].get_array().push_back(json::array{id, at});
         if (full || old_tombs.contains(id)) continue;
@@ -409,7 +415,7 @@ class CrmRest final : public accord::Connector {
         max_ms = std::max(max_ms, rec.modified_ms);
         seen_run.push_back(json::array{tag, rec.modified_ms});
       }
-      if (old_seen.contains(tag)) continue;  // reported in the last pass, unchanged since
+      if (old_seen.contains(tag) || this_run.contains(tag)) continue;  // reported already, unchanged since
       json::object o{{"id", rec.id}, {"version", rec.version}, {"data", to_data(s, rec.native)}};
       if (!rec.modified.empty()) o["modified"] = rec.modified;
       out.push_back(std::move(o));
@@ -439,6 +445,23 @@ class CrmRest final : public accord::Connector {
     } else if (pg.style == "page") {
       if (static_cast<int64_t>(n) >= s.page_size)
         next = (run.contains("next") && !run.at("next").is_null() ? run.at("next").to_number<int64_t>() : pg.first_page) + 1;
+    }
+    if (!next.is_null() && s.max_results > 0 && phase == "list" && !full) {
+      int64_t count = (run.contains("wcount") ? run.at("wcount").to_number<int64_t>() : 0) + static_cast<int64_t>(n);
+      run["wcount"] = count;
+      if (count + s.page_size > s.max_results) {
+        // The search answers at most max_results per query (HubSpot: 10,000):
+        // start a new query from the newest modification time seen. Records
+        // at that very time come again and are skipped (seen_run).
+        if (run.contains("window") && run.at("window").to_number<int64_t>() >= max_ms)
+          throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": more than " + std::to_string(s.max_results) +
+                                                " records share one modification time; the search cannot page past them "
+                                                "(set changes.full_listing_hours to 0 to list them in full instead)");
+        run["window"] = max_ms;
+        run["wcount"] = 0;
+        run.erase("next");
+        return true;
+      }
     }
     if (!next.is_null()) {
       run["next"] = next;
@@ -495,8 +518,34 @@ class CrmRest final : public accord::Connector {
 
   // ---- writing ----
 
+  // The variables every request of a stream may use.
+  Vars base_vars(const StreamSpec& s) {
+    Vars v{{"object", json::value(s.object)}, {"limit", json::value(s.page_size)},
+           {"now", json::value(format_time(now_ms(), s.since_format))}};
+    if (!s.fields.empty()) {
+      std::string f;
+      json::array list;
+      for (const auto& x : s.fields) {
+        f += (f.empty() ? "" : ",") + x;
+        list.emplace_back(x);
+      }
+      v["fields"] = json::value(f);
+      v["field_list"] = std::move(list);
+    }
+    return v;
+  }
+
+  Vars op_vars(const StreamSpec& s, const json::object& op) {
+    Vars v = base_vars(s);
+    v["id"] = json::value(scalar_text(op.if_contains("id")));
+    v["key"] = json::value(scalar_text(op.if_contains("idempotency_key")));
+    return v;
+  }
+
   Record fetch_one(const StreamSpec& s, const std::string& id) {
-    Answer a = rest_.call(s.get, Vars{{"id", json::value(id)}, {"object", json::value(s.object)}}, {404});
+    Vars v = base_vars(s);
+    v["id"] = json::value(id);
+    Answer a = rest_.call(s.get, v, {404});
     if (a.status == 404) throw accord::Error(ACCORD_CONFLICT, "record " + id + " is gone from the server");
     const json::value* rec = at_ptr(a.body, s.get.record);
     if (!rec || !rec->is_object()) throw accord::Error(ACCORD_ERROR, "GET " + s.get.path + ": no record in the answer");
@@ -534,11 +583,262 @@ class CrmRest final : public accord::Connector {
     return {};
   }
 
+  static bool is_resend(const json::object& op) {
+    auto* r = op.if_contains("resend");
+    return r && r->is_bool() && r->get_bool();
+  }
+
+  // The record an op writes, in native form; a create carries its key in the
+  // external-id field.
+  json::value op_native(const StreamSpec& s, const json::object& op) {
+    json::value data = op.contains("data") ? op.at("data") : json::value(json::object{});
+    json::value native = to_native(s, data);
+    std::string key = scalar_text(op.if_contains("idempotency_key"));
+    if (scalar_text(op.if_contains("op")) == "create" && !key.empty() && !s.external_id.empty())
+      set_ptr(native, s.external_id, json::value(key));
+    return native;
+  }
+
+  // One op's result, with the errors a single op may meet turned into its
+  // status (a cancel or refused credentials stop the whole call).
+  template <class F>
+  json::object guarded(const json::object& op, F&& fn) {
+    json::object res;
+    try {
+      res = fn();
+      res["status"] = "ok";
+    } catch (const accord::Error& e) {
+      if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
+      res = json::object{{"status", accord::status_name(e.status())}, {"message", e.what()}};
+      if (e.status() == ACCORD_RETRY) res["retry_after"] = (e.retry_after_ms() + 999) / 1000;
+      if (auto* id = op.if_contains("id")) res["id"] = *id;
+    }
+    return res;
+  }
+
+  // ---- batches ----
+
+  // Sorts the ops the stream's batch endpoints can take into batches; what
+  // they cannot (a create that must look for an earlier try, an If-Match
+  // check) is left for one-by-one.
+  void apply_batches(const StreamSpec& s, const json::array& ops, std::vector<std::optional<json::object>>& out) {
+    const Batch& b = s.batch;
+    std::vector<size_t> upserts, creates, updates, deletes;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const json::object& op = ops[i].get_object();
+      std::string kind = scalar_text(op.if_contains("op"));
+      bool key = !scalar_text(op.if_contains("idempotency_key")).empty();
+      bool checked = !scalar_text(op.if_contains("expect_version")).empty() && s.version_check != "none";
+      bool checkable = !checked || (s.version_check == "read-compare" && b.read.present);
+      if (kind == "create" && key && b.upsert.present) upserts.push_back(i);
+      else if (kind == "create" && b.create.present && !(key && is_resend(op) && s.lookup.present)) creates.push_back(i);
+      else if (kind == "update" && b.update.present && checkable) updates.push_back(i);
+      else if (kind == "delete" && b.del.present && checkable) deletes.push_back(i);
+    }
+    auto run = [&](const BatchOp& bo, const std::vector<size_t>& idx, const char* kind) {
+      for (size_t at = 0; at < idx.size(); at += b.size) {
+        throw_if_cancelled();
+        std::vector<size_t> chunk(idx.begin() + at, idx.begin() + std::min(idx.size(), at + b.size));
+        run_batch(s, bo, ops, chunk, kind, out);
+      }
+    };
+    run(b.upsert, upserts, "create");
+    run(b.create, creates, "create");
+    run(b.update, updates, "update");
+    run(b.del, deletes, "delete");
+  }
+
+  // Reads many records by id through the batch read endpoint.
+  std::map<std::string, Record> read_many(const StreamSpec& s, const std::vector<std::string>& ids) {
+    std::map<std::string, Record> got;
+    const BatchOp& r = s.batch.read;
+    for (size_t at = 0; at < ids.size(); at += s.batch.size) {
+      std::vector<std::string> chunk(ids.begin() + at, ids.begin() + std::min(ids.size(), at + s.batch.size));
+      Vars v = base_vars(s);
+      json::array items, id_list;
+      std::string joined;
+      for (const auto& id : chunk) {
+        Vars iv = v;
+        iv["id"] = json::value(id);
+        items.push_back(fill(r.item, iv));
+        id_list.emplace_back(id);
+        joined += (joined.empty() ? "" : ",") + id;
+      }
+      v["items"] = std::move(items);
+      v["id_list"] = std::move(id_list);
+      v["ids"] = json::value(joined);
+      Answer a = rest_.call(r.req, v);
+      const json::value* recs = at_ptr(a.body, r.results);
+      if (recs && recs->is_array())
+        for (const auto& rv : recs->get_array())
+          if (rv.is_object()) {  // Salesforce answers null for an id it does not have
+            Record rec = to_record(s, rv);
+            got.emplace(rec.id, std::move(rec));
+          }
+    }
+    return got;
+  }
+
+  void run_batch(const StreamSpec& s, const BatchOp& b, const json::array& ops, const std::vector<size_t>& idx,
+                 const std::string& kind, std::vector<std::optional<json::object>>& out) {
+    auto field = [&](size_t i, const char* k) { return scalar_text(ops[i].get_object().if_contains(k)); };
+    auto fail = [&](size_t i, const char* status, const std::string& message) {
+      out[i] = json::object{{"status", status}, {"message", message}, {"id", field(i, "id")}};
+    };
+    // read-compare: one batch read for the lot, conflicts answered here
+    std::vector<size_t> go;
+    if (kind != "create" && s.version_check == "read-compare") {
+      std::vector<std::string> ids;
+      for (size_t i : idx)
+        if (!field(i, "expect_version").empty()) ids.push_back(field(i, "id"));
+      std::map<std::string, Record> now;
+      try {
+        if (!ids.empty()) now = read_many(s, ids);
+      } catch (const accord::Error& e) {
+        if (e.status() != ACCORD_ERROR) throw_or_retry(e, idx, out);
+        return;  // an ERROR: one by one
+      }
+      for (size_t i : idx) {
+        std::string id = field(i, "id"), expect = field(i, "expect_version");
+        auto it = now.find(id);
+        if (expect.empty()) go.push_back(i);
+        else if (it == now.end()) {
+          if (kind == "delete") out[i] = json::object{{"status", "ok"}, {"id", id}};  // already gone, as asked
+          else fail(i, "conflict", "record " + id + " is gone from the server");
+        } else if (it->second.version != expect)
+          fail(i, "conflict", "record " + id + " changed on the server (version " + it->second.version + ", expected " + expect + ")");
+        else go.push_back(i);
+      }
+    } else {
+      go = idx;
+    }
+    if (go.empty()) return;
+
+    Vars v = base_vars(s);
+    json::array items, id_list;
+    std::string ids, keys;
+    for (size_t i : go) {
+      const json::object& op = ops[i].get_object();
+      Vars iv = op_vars(s, op);
+      if (kind != "delete") iv["data"] = op_native(s, op);
+      json::value item = fill(b.item, iv);
+      for (const auto& [ptr, t] : b.item_set) set_ptr(item, ptr, fill(t, iv));
+      items.push_back(std::move(item));
+      id_list.emplace_back(field(i, "id"));
+      ids += (ids.empty() ? "" : ",") + field(i, "id");
+      keys += (keys.empty() ? "" : ",") + field(i, "idempotency_key");
+    }
+    v["items"] = std::move(items);
+    v["id_list"] = std::move(id_list);
+    v["ids"] = json::value(ids);
+    v["keys"] = json::value(keys);
+    Answer a;
+    try {
+      a = rest_.call(b.req, v);
+    } catch (const accord::Error& e) {
+      if (e.status() != ACCORD_ERROR && e.status() != ACCORD_CONFLICT) throw_or_retry(e, go, out);
+      host().log(ACCORD_LOG_WARN, ("crm-rest: the " + kind + " batch of " + std::to_string(go.size()) + " " + s.name +
+                                   " records was refused (" + e.what() + "); sending them one by one").c_str());
+      return;
+    }
+
+    // match results to ops
+    const json::value* res = b.has_results && !a.body.is_null() ? at_ptr(a.body, b.results) : nullptr;
+    std::map<std::string, const json::value*> by;
+    if (res && res->is_array() && b.match != "order")
+      for (const auto& r : res->get_array()) by[scalar_text(at_ptr(r, b.match))] = &r;
+    std::set<std::string> named_in_errors;
+    if (!b.errors.empty() && !a.body.is_null())
+      if (auto* errs = at_ptr(a.body, b.errors); errs && errs->is_array())
+        for (const auto& e : errs->get_array())
+          if (auto* m = at_ptr(e, b.error_match)) {
+            if (m->is_array())
+              for (const auto& x : m->get_array()) named_in_errors.insert(scalar_text(&x));
+            else
+              named_in_errors.insert(scalar_text(m));
+          }
+
+    std::vector<std::pair<size_t, std::string>> need_version;
+    for (size_t k = 0; k < go.size(); ++k) {
+      size_t i = go[k];
+      std::string mv = kind == "create" ? field(i, "idempotency_key") : field(i, "id");
+      if (!b.has_results) {  // a 2xx answer without per-record results: all done
+        if (kind == "delete") out[i] = json::object{{"status", "ok"}, {"id", mv}};
+        else if (kind == "update") {
+          out[i] = json::object{{"status", "ok"}, {"id", mv}};
+          need_version.emplace_back(i, mv);
+        } else
+          fail(i, "retry", "the create batch answered without ids; the record is looked for on the next try");
+        continue;
+      }
+      const json::value* r = nullptr;
+      if (res && res->is_array()) {
+        if (b.match == "order") r = k < res->get_array().size() ? &res->get_array()[k] : nullptr;
+        else if (auto it = by.find(mv); it != by.end()) r = it->second;
+      }
+      bool ok = r && r->is_object() && !named_in_errors.contains(mv);
+      if (ok && !b.ok.empty()) {
+        const json::value* f = at_ptr(*r, b.ok);
+        ok = f && f->is_bool() && f->get_bool();
+      }
+      if (!ok) {
+        // Not written: sent again alone, so that its own answer (a 404 that
+        // means "already gone", a 5xx to retry, a message) decides. A plain
+        // create not mentioned at all may have been made: the next try looks.
+        if (kind == "create" && !r && !named_in_errors.contains(mv) && &b == &s.batch.create)
+          fail(i, "retry", "the create batch did not say what became of this record; it is looked for on the next try");
+        else if (r && !b.error.empty())
+          host().log(ACCORD_LOG_INFO, ("crm-rest: a " + s.name + " " + kind + " in a batch failed (" +
+                                       scalar_text(at_ptr(*r, b.error)) + "); sending it alone").c_str());
+        continue;
+      }
+      if (kind == "delete") {
+        out[i] = json::object{{"status", "ok"}, {"id", field(i, "id")}};
+        continue;
+      }
+      std::string id = scalar_text(at_ptr(*r, b.req.answer_id.empty() ? s.id : b.req.answer_id));
+      if (id.empty()) id = field(i, "id");
+      std::string version = s.version.empty() ? "" : scalar_text(at_ptr(*r, s.version));
+      out[i] = json::object{{"status", "ok"}, {"id", id}, {"version", version}};
+      if (version.empty()) need_version.emplace_back(i, id);
+    }
+    learn_versions(s, need_version, out);
+  }
+
+  // Versions for written records whose write answer held none: a batch read
+  // where there is one, else a GET each.
+  void learn_versions(const StreamSpec& s, const std::vector<std::pair<size_t, std::string>>& need,
+                      std::vector<std::optional<json::object>>& out) {
+    if (need.empty() || (!s.batch.read.present && !s.get.present)) return;
+    std::map<std::string, Record> got;
+    std::vector<std::string> ids;
+    for (const auto& [i, id] : need) ids.push_back(id);
+    try {
+      if (s.batch.read.present) got = read_many(s, ids);
+      else
+        for (const auto& id : ids) got.emplace(id, fetch_one(s, id));
+    } catch (const accord::Error& e) {
+      if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
+      return;  // written all the same; the next read brings the version
+    }
+    for (const auto& [i, id] : need)
+      if (auto it = got.find(id); it != got.end()) (*out[i])["version"] = it->second.version;
+  }
+
+  // A batch that could not be sent: a retry for each of its ops, or the end
+  // of the call (cancelled, credentials refused).
+  void throw_or_retry(const accord::Error& e, const std::vector<size_t>& idx, std::vector<std::optional<json::object>>& out) {
+    if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw e;
+    for (size_t i : idx)
+      out[i] = json::object{{"status", accord::status_name(e.status())}, {"message", e.what()},
+                            {"retry_after", (e.retry_after_ms() + 999) / 1000}};
+  }
+
   json::object apply_one(const StreamSpec& s, const json::object& op) {
     std::string kind = scalar_text(op.if_contains("op"));
     std::string id = scalar_text(op.if_contains("id"));
     std::string key = scalar_text(op.if_contains("idempotency_key"));
-    Vars vars{{"id", json::value(id)}, {"key", json::value(key)}, {"object", json::value(s.object)}};
+    Vars vars = op_vars(s, op);
     if (kind == "delete") {
       if (!s.del.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no delete endpoint");
       auto hdr = version_headers(s, op);
@@ -546,8 +846,7 @@ class CrmRest final : public accord::Connector {
       (void)a;  // 404/410: already gone, which is what was asked
       return json::object{{"id", id}};
     }
-    json::value data = op.contains("data") ? op.at("data") : json::value(json::object{});
-    json::value native = to_native(s, data);
+    json::value native = op_native(s, op);
     if (kind == "update") {
       if (!s.update.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no update endpoint");
       auto hdr = version_headers(s, op);
@@ -561,9 +860,7 @@ class CrmRest final : public accord::Connector {
       Answer a = rest_.call(s.upsert, vars);
       return written(s, s.upsert, a, "");
     }
-    if (!key.empty() && !s.external_id.empty()) set_ptr(native, s.external_id, json::value(key));
-    bool resend = op.contains("resend") && op.at("resend").is_bool() && op.at("resend").get_bool();
-    if (!key.empty() && s.lookup.present && resend) {  // find a record an earlier try made (a fresh key has none)
+    if (!key.empty() && s.lookup.present && is_resend(op)) {  // find a record an earlier try made (a fresh key has none)
       Answer a = rest_.call(s.lookup, vars);
       const json::value* recs = at_ptr(a.body, s.lookup.records);
       // Only a record that carries the key counts: some APIs ignore a filter

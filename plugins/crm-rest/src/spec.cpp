@@ -142,6 +142,34 @@ Request parse_request(const Obj& r) {
   return q;
 }
 
+BatchOp parse_batch_op(const Obj& b) {
+  BatchOp o;
+  if (!b.o) return o;
+  o.present = true;
+  o.req = parse_request(b);
+  o.item = b.get("item") ? *b.get("item") : json::value("{data}");
+  if (Obj set = b.sub("item_set"); set.o)
+    for (const auto& [k, v] : *set.o) {
+      check_pointer(set.at + "/" + std::string(k), std::string(k));
+      o.item_set.emplace_back(std::string(k), v);
+    }
+  o.has_results = b.get("results") != nullptr;
+  o.results = b.str("results");
+  o.match = b.str("match", "order");
+  if (o.match != "order") check_pointer(b.at + "/match", o.match);
+  o.ok = b.str("ok");
+  o.error = b.str("error");
+  o.errors = b.str("errors");
+  o.error_match = b.str("error_match");
+  o.error_message = b.str("error_message", "/message");
+  for (auto [k, v] : {std::pair{"results", &o.results}, {"ok", &o.ok}, {"error", &o.error}, {"errors", &o.errors},
+                      {"error_match", &o.error_match}, {"error_message", &o.error_message}})
+    check_pointer(b.at + "/" + k, *v);
+  if (!o.errors.empty() && o.error_match.empty())
+    bad(b.at + "/error_match", "errors needs the pointer, in each error, to the keys or ids it names");
+  return o;
+}
+
 StreamSpec parse_stream(const std::string& name, const Obj& s) {
   StreamSpec t;
   t.name = name;
@@ -165,6 +193,18 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
   t.upsert = parse_request(s.sub("upsert"));
   t.page_size = static_cast<int64_t>(s.num("page_size", 100));
   if (t.page_size < 1) bad(s.at + "/page_size", "must be at least 1");
+  if (Obj b = s.sub("batch"); b.o) {
+    t.batch.present = true;
+    t.batch.size = static_cast<int64_t>(b.num("size", 100));
+    if (t.batch.size < 1) bad(b.at + "/size", "must be at least 1");
+    t.batch.create = parse_batch_op(b.sub("create"));
+    t.batch.upsert = parse_batch_op(b.sub("upsert"));
+    t.batch.update = parse_batch_op(b.sub("update"));
+    t.batch.del = parse_batch_op(b.sub("delete"));
+    t.batch.read = parse_batch_op(b.sub("read"));
+    if (t.batch.upsert.present && s.str("external_id").empty())
+      bad(s.at + "/external_id", "a batch upsert needs the external-id field that carries the idempotency key");
+  }
 
   Obj ch = s.sub("changes");
   t.change_mode = ch.str("mode", "full");
@@ -174,6 +214,9 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
   check_enum(ch.at + "/since_format", t.since_format, {"iso8601", "iso8601_seconds", "epoch_ms"});
   t.overlap_s = static_cast<int64_t>(ch.num("overlap_seconds", 300));
   t.full_listing_hours = ch.num("full_listing_hours", 24);
+  t.max_results = static_cast<int64_t>(ch.num("max_results", 0));
+  if (t.max_results > 0 && t.max_results < t.page_size)
+    bad(ch.at + "/max_results", "must be at least page_size (" + std::to_string(t.page_size) + ")");
   if (t.change_mode == "modified_since" && t.modified.empty())
     bad(s.at + "/modified", "changes.mode modified_since needs the pointer to the record's modification time");
 
@@ -284,11 +327,16 @@ Spec load_spec(const std::string& config_json) {
 
   Obj st = c.sub("streams");
   if (!st.o || st.o->empty()) bad("/streams", "no streams: name at least one (profile " + profile + " has none)");
+  // stream_defaults: what every stream has unless it says otherwise (a
+  // vendor's endpoints differ only in the object's name)
+  Obj defaults = c.sub("stream_defaults");
   for (const auto& [k, v] : *st.o) {
     std::string name(k);
     if (v.is_null()) continue;  // a user may switch a profile's stream off with null
     if (!v.is_object()) bad(st.at + "/" + name, "must be an object");
-    sp.streams[name] = parse_stream(name, Obj{&v.get_object(), st.at + "/" + name});
+    json::value stream = defaults.o ? json::value(*defaults.o) : json::value(json::object{});
+    merge_into(stream, v);
+    sp.streams[name] = parse_stream(name, Obj{&stream.get_object(), st.at + "/" + name});
   }
   return sp;
 }

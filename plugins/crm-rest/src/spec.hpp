@@ -36,6 +36,32 @@ struct Request {
   bool present = false;
 };
 
+// One batch endpoint: many ops in one request. The request's body (or query)
+// carries {items} (the filled item templates, as an array), {ids} and {keys}
+// (comma-joined). The answer's results are matched to the ops by order or by
+// a pointer whose value is the op's key (creates) or id (updates, deletes).
+struct BatchOp {
+  Request req;
+  boost::json::value item;                                       // template; "{data}" = the native record
+  std::vector<std::pair<std::string, boost::json::value>> item_set;  // pointer → template, set on each item
+  bool has_results = false;      // false: a 2xx answer means every op succeeded
+  std::string results;           // pointer to the result array
+  std::string match = "order";   // "order" | a pointer into a result
+  std::string ok;                // pointer to a result's success flag ("" = present means ok)
+  std::string error;             // pointer to a failed result's message
+  std::string errors;            // pointer to an error array beside the results
+  std::string error_match;       // pointer, in an error, to the keys/ids it is about
+  std::string error_message;     // pointer, in an error, to its message
+  bool present = false;
+};
+
+struct Batch {
+  int64_t size = 100;
+  BatchOp create, upsert, update, del;
+  BatchOp read;  // many records by id (items, {ids}, {id_list}); its results are the records
+  bool present = false;
+};
+
 struct MapRule {
   std::string canonical;  // a field path (host syntax: * and [k=v])
   std::string native;     // a JSON pointer into the native record
@@ -60,6 +86,8 @@ struct StreamSpec {
   std::string external_id;              // native pointer carrying the idempotency key
   std::string version_check = "none";   // if-match | read-compare | none
   int64_t page_size = 100;
+  int64_t max_results = 0;              // a search's cap on one query's results (0 = none): window past it
+  Batch batch;
   std::vector<MapRule> mapping;
   boost::json::value clear_value;       // what a field cleared on the other side becomes
 };
