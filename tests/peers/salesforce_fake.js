@@ -9,10 +9,19 @@
 //   GET|PATCH|DELETE …/sobjects/Obj/Id      one record (PATCH/DELETE answer 204)
 //   POST …/sobjects/Obj/                    201 {id, success, errors}
 //   PATCH …/sobjects/Obj/Accord_Id__c/Key   upsert by external id: 201 created / 200 updated
+//   sObject Collections (allOrNone false; up to 200 records; results in order,
+//   each {id, success, errors[{statusCode, message, fields}]}):
+//     POST   …/composite/sobjects              create
+//     PATCH  …/composite/sobjects              update (records carry Id)
+//     PATCH  …/composite/sobjects/Obj/Accord_Id__c   upsert (results carry created)
+//     DELETE …/composite/sobjects?ids=a,b       delete
+//     GET    …/composite/sobjects/Obj?ids=a,b&fields=F,G   read (null where not found)
 // Errors are arrays of {message, errorCode}: 401 INVALID_SESSION_ID,
 // 403 REQUEST_LIMIT_EXCEEDED, 404 NOT_FOUND / ENTITY_IS_DELETED.
 // Every answer carries Sforce-Limit-Info. Control (tests only):
-//   POST /__control {"expire_tokens": true, "limit_exceeded": n, "page_size": n}
+//   POST /__control {"expire_tokens": true, "limit_exceeded": n, "page_size": n,
+//                    "poison": "LastName"}  (a write of a record with that LastName fails: 500 alone, an error item in a collection)
+//   GET  /__stats → {requests} since the start
 //   GET  /__dump → every live record; POST /__edit {object, id, fields} edits as a user would; POST /__delete {object, id}
 //
 // Usage: SF_CLIENT_ID=… SF_CLIENT_SECRET=… SF_REFRESH_TOKEN=… node salesforce_fake.js → prints "port N".
@@ -31,7 +40,7 @@ const deleted = [];     // {object, id, deletedDate}
 const locators = {};    // locator → {rows, fields, object, at}
 let tokens = new Set();
 let tokenSeq = 0, idSeq = 0, locSeq = 0, lastStamp = 0, apiUsage = 0;
-let pageSize = 2000, limitExceeded = 0;
+let pageSize = 2000, limitExceeded = 0, poison = null, requests = 0;
 
 function stamp() {
   let now = Date.now();
@@ -83,8 +92,10 @@ function handle(req, res, raw) {
     if (c.expire_tokens) tokens = new Set();
     if (c.limit_exceeded !== undefined) limitExceeded = c.limit_exceeded;
     if (c.page_size) pageSize = c.page_size;
+    if (c.poison !== undefined) poison = c.poison;
     return send(res, 200, {ok: true});
   }
+  if (p === '/__stats') return send(res, 200, {requests});
   if (p === '/__dump') {
     const out = {};
     for (const [o, m] of Object.entries(store)) out[o] = [...m.values()];
@@ -112,6 +123,7 @@ function handle(req, res, raw) {
   const auth = (req.headers.authorization || '').replace(/^Bearer /, '');
   if (!tokens.has(auth)) return err(res, 401, 'INVALID_SESSION_ID', 'Session expired or invalid');
   apiUsage++;
+  requests++;
   if (limitExceeded > 0) {
     limitExceeded--;
     return err(res, 403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
@@ -137,6 +149,10 @@ function handle(req, res, raw) {
     locators[loc] = {rows, fields, object: m[2], at: 0};
     return page(res, loc);
   }
+  if (parts[0] === 'composite' && parts[1] === 'sobjects') return collection(req, res, url, parts.slice(2), raw);
+  const body0 = raw ? JSON.parse(raw) : {};
+  if (poison !== null && body0.LastName === poison && req.method !== 'GET')
+    return err(res, 500, 'UNKNOWN_EXCEPTION', 'An unexpected error occurred (poisoned record)');
   if (parts[0] !== 'sobjects' || parts.length < 2) return err(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
   const obj = parts[1];
   const t = table(obj);
@@ -186,6 +202,70 @@ function handle(req, res, raw) {
       return send(res, 204);
     }
   }
+  return err(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
+}
+
+// One record's write in a collection: {id, success, errors} (+ created for upserts).
+function itemError(code, message, fields) { return {success: false, errors: [{statusCode: code, message, fields: fields || []}]}; }
+function writeItem(obj, rec, mode, extField) {
+  if (!rec || typeof rec !== 'object') return itemError('INVALID_INPUT', 'not a record');
+  const type = rec.attributes && rec.attributes.type;
+  if (mode !== 'update' && type !== obj && obj) return itemError('INVALID_TYPE', 'attributes.type must be ' + obj);
+  const o = obj || type;
+  if (!o) return itemError('INVALID_TYPE', 'a record needs attributes.type');
+  if (poison !== null && rec.LastName === poison) return itemError('UNKNOWN_EXCEPTION', 'An unexpected error occurred (poisoned record)');
+  const t = table(o);
+  if (mode === 'update') {
+    const cur = t.get(rec.Id || rec.id);
+    if (!cur) return itemError('ENTITY_IS_DELETED', 'entity is deleted');
+    Object.assign(cur, writable(rec), {SystemModstamp: stamp()});
+    return {id: cur.Id, success: true, errors: []};
+  }
+  if (mode === 'upsert') {
+    const key = rec[extField];
+    if (!key) return itemError('MISSING_ARGUMENT', extField + ' not specified', [extField]);
+    const existing = [...t.values()].find(r => r[extField] === key);
+    if (existing) {
+      Object.assign(existing, writable(rec), {SystemModstamp: stamp()});
+      return {id: existing.Id, success: true, errors: [], created: false};
+    }
+  }
+  const id = newId(o);
+  const made = Object.assign(writable(rec), {Id: id, SystemModstamp: stamp()});
+  const missing = (required[o] || []).filter(f => !made[f]);
+  if (missing.length) return itemError('REQUIRED_FIELD_MISSING', 'Required fields are missing: [' + missing.join(', ') + ']', missing);
+  t.set(id, made);
+  return mode === 'upsert' ? {id, success: true, errors: [], created: true} : {id, success: true, errors: []};
+}
+function collection(req, res, url, rest, raw) {
+  if (req.method === 'GET' && rest.length === 1) {
+    const ids = (url.searchParams.get('ids') || '').split(',').filter(Boolean);
+    const fields = (url.searchParams.get('fields') || '').split(',').filter(Boolean);
+    if (!ids.length || !fields.length) return err(res, 400, 'MISSING_ARGUMENT', 'ids and fields are required');
+    if (ids.length > 2000) return err(res, 400, 'EXCEEDED_ID_LIMIT', 'more than 2000 ids');
+    const t = table(rest[0]);
+    return send(res, 200, ids.map(id => t.has(id) ? project(t.get(id), fields, rest[0]) : null));
+  }
+  if (req.method === 'DELETE' && rest.length === 0) {
+    const ids = (url.searchParams.get('ids') || '').split(',').filter(Boolean);
+    if (ids.length > 200) return err(res, 400, 'EXCEEDED_ID_LIMIT', 'more than 200 ids');
+    return send(res, 200, ids.map(id => {
+      for (const [o, t] of Object.entries(store))
+        if (t.has(id)) {
+          t.delete(id);
+          deleted.push({object: o, id, deletedDate: stamp()});
+          return {id, success: true, errors: []};
+        }
+      return Object.assign({id}, itemError('ENTITY_IS_DELETED', 'entity is deleted'));
+    }));
+  }
+  const body = JSON.parse(raw || '{}');
+  if (!Array.isArray(body.records)) return err(res, 400, 'JSON_PARSER_ERROR', 'records is required');
+  if (body.records.length > 200) return err(res, 400, 'EXCEEDED_ID_LIMIT', 'more than 200 records');
+  if (body.allOrNone) return err(res, 400, 'INVALID_ARGUMENT', 'this fake does not do allOrNone');
+  if (req.method === 'POST' && rest.length === 0) return send(res, 200, body.records.map(r => writeItem(null, r, 'create')));
+  if (req.method === 'PATCH' && rest.length === 0) return send(res, 200, body.records.map(r => writeItem(null, r, 'update')));
+  if (req.method === 'PATCH' && rest.length === 2) return send(res, 200, body.records.map(r => writeItem(rest[0], r, 'upsert', rest[1])));
   return err(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
 }
 

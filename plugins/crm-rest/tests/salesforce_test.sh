@@ -2,6 +2,7 @@
 # The salesforce profile end to end against tests/peers/salesforce_fake.js:
 # OAuth2 refresh (and its failure), SOQL on SystemModstamp paged by
 # nextRecordsUrl, the getDeleted feed, upsert by the Accord_Id__c external id,
+# sObject Collections (one bad record in a collection fails alone),
 # REQUEST_LIMIT_EXCEEDED, and vCards ⇄ Salesforce Contacts both ways.
 #
 # Usage: salesforce_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
@@ -17,6 +18,7 @@ dump() { curl -s "$base/__dump"; }
 contact_id() {  # the Id of the Contact with email $1
   dump | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>{const d=JSON.parse(s);const r=(d.Contact||[]).find(c=>c.Email===process.argv[1]);console.log(r?r.Id:"")})' "$1"
 }
+requests() { curl -s "$base/__stats" | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>console.log(JSON.parse(s).requests))'; }
 ncontacts() { dump | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>console.log((JSON.parse(s).Contact||[]).length))'; }
 
 # -- conformance kit (contact), with a refresh token only: the first call refreshes
@@ -52,8 +54,13 @@ cat > p.json <<JSON
 JSON
 ctl __control '{"page_size": 5}'   # so that listings take several nextRecordsUrl pages
 
+r0=$(requests)
 runp run p.json
 [ $rc = 0 ] && [ "$(ncontacts)" = 12 ] && ok first-sync-creates-contacts-by-upsert || bad first-sync-creates-contacts-by-upsert "rc=$rc n=$(ncontacts)" "$out"
+# 12 creates in one upsert collection and one collection read, not 24 requests
+# (one listing page of the empty org, one getDeleted: 4 in all)
+used=$(( $(requests) - r0 ))
+[ "$used" -le 5 ] && ok creates-go-in-one-collection || bad creates-go-in-one-collection "requests=$used"
 dump | grep -q '"Accord_Id__c":"' && ok creates-carry-external-id || bad creates-carry-external-id "$(dump | head -c 400)"
 runp run p.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok second-run-nothing-to-do || bad second-run-nothing-to-do "$out"
@@ -74,6 +81,19 @@ rm book/s7.vcf
 runp run p.json
 [ $rc = 0 ] && [ ! -f book/s6.vcf ] && [ -z "$(contact_id s7@example.org)" ] && [ "$(ncontacts)" = 10 ] \
   && ok deletes-both-ways-via-deleted-feed || bad deletes-both-ways-via-deleted-feed "rc=$rc n=$(ncontacts)" "$out"
+
+# -- one bad record in a collection: it alone is quarantined, the others commit
+for i in 31 32 33; do
+  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:s%s\r\nFN:Pat Batch%s\r\nN:Batch%s;Pat;;;\r\nEMAIL:s%s@example.org\r\nEND:VCARD\r\n' \
+    "$i" "$i" "$i" "$i" > "book/s$i.vcf"
+done
+ctl __control '{"poison": "Batch32"}'
+runp run p.json
+st=$("$accord" status p.json 2>&1); printf '%s\n' "$st" >> all.out
+[ $rc = 5 ] && [ -n "$(contact_id s31@example.org)" ] && [ -n "$(contact_id s33@example.org)" ] && [ -z "$(contact_id s32@example.org)" ] \
+  && printf '%s' "$st" | grep -qi "quarantine" && ok bad-record-in-collection-quarantined-alone \
+  || bad bad-record-in-collection-quarantined-alone "rc=$rc" "$out" "$st"
+ctl __control '{"poison": null}'
 
 # -- the org's API limit: RETRY with a long wait; the run stops, says why, and the next one goes on
 ctl __control '{"limit_exceeded": 1}'
