@@ -36,10 +36,11 @@ namespace crm {
 namespace {
 
 // The contact fields every shipped profile keeps. A profile may keep more
-// (json-server's company); the manifest is one for all profiles, so it names
-// only these.
+// (json-server's and HubSpot's company, Salesforce's and json-server's
+// notes); the manifest is one for all profiles, so it names only these, and
+// the field report errs on the side of warning.
 constexpr const char* kContactFields[] = {"/name/components", "/name/full", "/emails/e1/address", "/phones/p1/number",
-                                          "/titles/t1/name", "/notes/n1/note"};
+                                          "/titles/t1/name"};
 
 const std::string& manifest() {
   static const std::string m = [] {
@@ -47,7 +48,7 @@ const std::string& manifest() {
       "type": "object",
       "required": ["base_url"],
       "properties": {
-        "profile": {"type": "string", "enum": ["generic", "json-server", "salesforce"], "default": "generic",
+        "profile": {"type": "string", "enum": ["generic", "json-server", "salesforce", "hubspot"], "default": "generic",
           "description": "the vendor profile whose endpoints, paging, change detection and field names this account uses; everything it sets can be overridden here"},
         "base_url": {"type": "string", "description": "the API's root, e.g. https://yourorg.my.salesforce.com/services/data/v59.0 (http:// only to this machine)"},
         "auth": {"type": "object", "description": "how requests are authorised",
@@ -87,7 +88,7 @@ const std::string& manifest() {
         {"id", "crm-rest"},
         {"name", "CRM over REST"},
         {"version", "0.1.0"},
-        {"description", "Any CRM with a REST API, by configuration: Salesforce, json-server and a generic template."},
+        {"description", "Any CRM with a REST API, by configuration: Salesforce, HubSpot, json-server and a generic template."},
         {"custom_streams", true},
         {"streams", json::array{json::object{{"name", "contact"}, {"canonical", "jscontact"}, {"fields", contact_fields}},
                                 json::object{{"name", "note"},
@@ -122,6 +123,19 @@ void set_ptr(json::value& root, const std::string& ptr, const json::value& v) {
 
 void erase_ptr(json::value& root, const std::string& ptr) {
   if (auto p = accord::FieldPath::parse(ptr)) p->erase(root);
+}
+
+void drop_nulls(json::value& v) {
+  if (!v.is_object()) return;
+  auto& o = v.get_object();
+  for (auto it = o.begin(); it != o.end();) {
+    if (it->value().is_null()) {
+      it = o.erase(it);
+    } else {
+      drop_nulls(it->value());
+      ++it;
+    }
+  }
 }
 
 std::string next_link(const std::string& link_header) {
@@ -300,6 +314,7 @@ class CrmRest final : public accord::Connector {
       erase_ptr(d, s.id);
       for (const auto& p : s.read_only) erase_ptr(d, p);
       if (!s.external_id.empty()) erase_ptr(d, s.external_id);
+      drop_nulls(d);  // an unset field is absent (HubSpot answers every asked-for property, null when unset)
       return d;
     }
     json::value c = json::object{};
@@ -522,6 +537,7 @@ class CrmRest final : public accord::Connector {
   Vars base_vars(const StreamSpec& s) {
     Vars v{{"object", json::value(s.object)}, {"limit", json::value(s.page_size)},
            {"now", json::value(format_time(now_ms(), s.since_format))}};
+    for (const auto& [k, val] : s.variables) v[k] = json::value(val);
     if (!s.fields.empty()) {
       std::string f;
       json::array list;

@@ -8,6 +8,7 @@
 extern const char kProfile_generic[];
 extern const char kProfile_json_server[];
 extern const char kProfile_salesforce[];
+extern const char kProfile_hubspot[];
 
 namespace json = boost::json;
 
@@ -15,7 +16,10 @@ namespace crm {
 
 const std::map<std::string, std::string>& profiles() {
   static const std::map<std::string, std::string> p = {
-      {"generic", kProfile_generic}, {"json-server", kProfile_json_server}, {"salesforce", kProfile_salesforce}};
+      {"generic", kProfile_generic},
+      {"json-server", kProfile_json_server},
+      {"salesforce", kProfile_salesforce},
+      {"hubspot", kProfile_hubspot}};
   return p;
 }
 
@@ -183,6 +187,11 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
     check_pointer(s.at + "/" + k, *v);
   t.read_only = s.strings("read_only");
   t.fields = s.strings("fields");
+  if (Obj v = s.sub("variables"); v.o)
+    for (const auto& [k, val] : *v.o) {
+      if (!val.is_string()) bad(v.at + "/" + std::string(k), "must be a string");
+      t.variables[std::string(k)] = std::string(val.get_string());
+    }
   t.list = parse_request(s.sub("list"));
   if (!t.list.present) bad(s.at + "/list", "required: how to list the stream's records");
   t.get = parse_request(s.sub("get"));

@@ -75,7 +75,8 @@ struct StreamSpec {
   std::string version;    // "" = a hash of the record's content
   std::string modified;
   std::vector<std::string> read_only;  // pointers left out of data and out of writes
-  std::vector<std::string> fields;     // native field names for {fields}
+  std::vector<std::string> fields;     // native field names for {fields} and {field_list}
+  std::map<std::string, std::string> variables;  // the stream's own {name} values
   Request list, changes, tombstones, get, create, update, del, lookup, upsert;
   std::string change_mode = "full";     // modified_since | full
   std::string since_format = "iso8601"; // iso8601 | iso8601_seconds | epoch_ms

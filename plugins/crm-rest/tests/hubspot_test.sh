@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The hubspot profile end to end against tests/peers/hubspot_fake.js: a
+# private app token and an OAuth2 refresh, listing by paging.next.after, the
+# search on lastmodifieddate windowed past its result cap, the archived
+# listing as the delete feed, batch upsert by idProperty, batch update,
+# archive and read, one invalid record in a batch failing alone, a 429 with
+# Retry-After, and vCards ⇄ HubSpot contacts both ways.
+#
+# Usage: hubspot_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
+set -u
+accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
+. "$(dirname "$0")/lib.sh"
+
+token="pat-canary-$RANDOM$RANDOM"
+refresh="hs-refresh-canary-$RANDOM$RANDOM"
+secret="hs-secret-canary-$RANDOM$RANDOM"
+HS_TOKEN=$token HS_CLIENT_ID=accord-test HS_CLIENT_SECRET=$secret HS_REFRESH_TOKEN=$refresh start_peer node "$peers/hubspot_fake.js"
+ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base/$1" > /dev/null; }
+js() {  # js 'expression over d (the dump) and s (the stats)'
+  local d s
+  d=$(curl -s "$base/__dump") s=$(curl -s "$base/__stats")
+  node -e 'const d=JSON.parse(process.argv[1]),s=JSON.parse(process.argv[2]);console.log(eval(process.argv[3]))' "$d" "$s" "$1"
+}
+contact_id() { js "((d.contacts||[]).find(c=>c.properties.email==='$1')||{}).id||''"; }
+ncontacts() { js "(d.contacts||[]).length"; }
+requests() { js "s.requests"; }
+
+# -- conformance kit: contacts with a private app token; companies (native) with OAuth2
+printf '{"profile": "hubspot", "base_url": "%s", "auth": {"token": "%s"}}\n' "$base" "$token" > kit.json
+out=$("$conformance" "$plugin" --config kit.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes || bad conformance-kit-passes "$out"
+printf '{"profile": "hubspot", "base_url": "%s", "auth": {"type": "oauth2", "token_url": "{origin}/oauth/v1/token", "client_id": "accord-test", "client_secret": "%s", "refresh_token": "%s"}}\n' \
+  "$base" "$secret" "$refresh" > kit2.json
+cat > company.json <<'JSON'
+{"create": {"properties": {"name": "Analytical Engines", "domain": "engines.example", "city": "London"}},
+ "update": {"properties": {"name": "Analytical Engines Ltd", "domain": "engines.example", "city": "Cambridge"}}}
+JSON
+out=$("$conformance" "$plugin" --config kit2.json --stream company --sample company.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-company-oauth2 || bad conformance-kit-passes-company-oauth2 "$out"
+
+printf '{"hubspot": "%s"}\n' "$token" > secrets.json && chmod 600 secrets.json
+export ACCORD_SECRETS="$work/secrets.json"
+mkdir -p book
+for i in $(seq 1 30); do
+  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:h%s\r\nFN:Kim Number%s\r\nN:Number%s;Kim;;;\r\nEMAIL:h%s@example.org\r\nTITLE:Analyst\r\nEND:VCARD\r\n' \
+    "$i" "$i" "$i" "$i" > "book/h$i.vcf"
+done
+# the search pages 5 at a time and answers at most 10 per query (HubSpot: 100 and 10,000)
+cat > p.json <<JSON
+{"name": "hs", "state": "state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "right": {"connector": "crm-rest", "config": {"profile": "hubspot", "base_url": "$base",
+            "auth": {"token": {"\$secret": "hubspot"}}, "rate_limit": {"requests_per_second": 0},
+            "streams": {"contact": {"page_size": 5, "changes": {"max_results": 10}}}}},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact",
+              "match": [{"left": "/emails/*/address", "normalise": "email"}],
+              "guards": {"max_delete_share": 0.9, "max_update_share": 0.95}}]}
+JSON
+ctl __control '{"search_cap": 10}'
+
+r0=$(requests)
+runp run p.json
+[ $rc = 0 ] && [ "$(ncontacts)" = 30 ] && ok first-sync-creates-contacts || bad first-sync-creates-contacts "rc=$rc n=$(ncontacts)" "$out"
+# 30 creates: one batch upsert (and no read: the answers carry updatedAt),
+# one empty listing, one archived listing
+used=$(( $(requests) - r0 ))
+[ "$used" -le 4 ] && ok creates-go-in-one-batch-upsert || bad creates-go-in-one-batch-upsert "requests=$used"
+[ "$(js "(d.contacts||[]).filter(c=>/^accord-[0-9a-f]{16,}$/.test(c.properties.accord_id||'')).length")" = 30 ] \
+  && ok creates-carry-accord-id || bad creates-carry-accord-id "$(curl -s "$base/__dump" | head -c 400)"
+runp run p.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok second-run-nothing-to-do || bad second-run-nothing-to-do "$out"
+
+# -- 25 edits in HubSpot: more than one search answers; the search is windowed, never paged past its cap
+for i in $(seq 1 25); do
+  ctl __edit "{\"type\": \"contacts\", \"id\": \"$(contact_id h$i@example.org)\", \"properties\": {\"jobtitle\": \"Lead $i\"}}"
+done
+sed -i 's/^TITLE:.*/TITLE:Chief Analyst/' book/h30.vcf
+ctl __control '{"rate_limited": 2}'   # and two 429s with Retry-After: 1 on the way
+runp run p.json
+arrived=$(grep -l "^TITLE:Lead " book/*.vcf | wc -l)
+[ $rc = 0 ] && [ "$arrived" = 25 ] && [ "$(js s.search_400)" = 0 ] && [ "$(js "(d.contacts||[]).filter(c=>c.properties.jobtitle==='Chief Analyst').length")" = 1 ] \
+  && ok windowed-search-brings-every-edit || bad windowed-search-brings-every-edit "rc=$rc arrived=$arrived search_400=$(js s.search_400)" "$out"
+runp run p.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok nothing-to-do-after-windowed-search || bad nothing-to-do-after-windowed-search "$out"
+
+# -- deletes both ways: HubSpot's archived listing, and a batch archive
+ctl __delete "{\"type\": \"contacts\", \"id\": \"$(contact_id h2@example.org)\"}"
+rm book/h3.vcf book/h4.vcf
+runp run p.json
+[ $rc = 0 ] && [ ! -f book/h2.vcf ] && [ -z "$(contact_id h3@example.org)" ] && [ -z "$(contact_id h4@example.org)" ] && [ "$(ncontacts)" = 27 ] \
+  && ok deletes-both-ways || bad deletes-both-ways "rc=$rc n=$(ncontacts)" "$out"
+runp run p.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok old-tombstones-not-reported-again || bad old-tombstones-not-reported-again "$out"
+
+# -- one invalid record in a batch: it alone is quarantined, with HubSpot's reason
+for i in 41 42 43; do
+  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:h%s\r\nFN:Lee Batch%s\r\nN:Batch%s;Lee;;;\r\nEMAIL:h%s@example.org\r\nEND:VCARD\r\n' "$i" "$i" "$i" "$i" > "book/h$i.vcf"
+done
+sed -i 's/^EMAIL:.*/EMAIL:h42-at-nowhere/' book/h42.vcf
+runp run p.json
+st=$("$accord" status p.json 2>&1); printf '%s\n' "$st" >> all.out
+[ $rc = 5 ] && [ -n "$(contact_id h41@example.org)" ] && [ -n "$(contact_id h43@example.org)" ] && [ "$(ncontacts)" = 29 ] \
+  && printf '%s' "$st" | grep -q "INVALID_EMAIL" && ok invalid-record-in-batch-quarantined-alone \
+  || bad invalid-record-in-batch-quarantined-alone "rc=$rc n=$(ncontacts)" "$out" "$st"
+
+# -- a refused token
+printf '{"hubspot": "wrong-%s"}\n' "$RANDOM" > secrets.json
+runp run p.json
+[ $rc = 1 ] && printf '%s' "$out" | grep -q "credentials were refused" && ok refused-token-says-what-to-do || bad refused-token-says-what-to-do "rc=$rc" "$out"
+
+if alltext | grep -q -e "$token" -e "$refresh" -e "$secret" || grep -aq -e "$token" -e "$refresh" -e "$secret" state.sqlite*; then
+  bad secrets-never-leak "a canary secret appeared"
+else
+  ok secrets-never-leak
+fi
+exit $fail

@@ -1,0 +1,300 @@
+// A stateful HubSpot CRM v3 fake for the crm-rest tests (plain Node, no
+// packages), following the documented request and answer shapes:
+//   POST /oauth/v1/token                          refresh_token grant → access_token, refresh_token, expires_in
+//   GET  /crm/v3/objects/T?limit&after&properties&archived   results, paging.next.after
+//   POST /crm/v3/objects/T/search                 filterGroups (EQ, GTE, GT, LTE, LT), sorts, properties,
+//                                                 limit (≤ 200), after; at most search_cap (10,000) results
+//                                                 per query: paging past them answers 400
+//   GET|PATCH|DELETE /crm/v3/objects/T/ID[?idProperty=P]     one record (DELETE archives: 204)
+//   POST /crm/v3/objects/T                        201 the record
+//   POST /crm/v3/objects/T/batch/{read,create,update,upsert,archive}   inputs ≤ 100;
+//        create fails whole on a bad input; update and upsert answer 207 with
+//        errors[{status, category, message, context: {ids: [...]}}] for the bad ones
+// Records: {id, properties: {…strings…, hs_object_id, createdate, lastmodifieddate
+// (contacts) or hs_lastmodifieddate}, createdAt, updatedAt, archived}. Errors:
+// {status: "error", message, correlationId, category}. Every answer carries
+// the X-HubSpot-RateLimit-* headers; 429 has errorType RATE_LIMIT.
+// Control (tests only):
+//   POST /__control {"expire_tokens": true, "search_cap": n, "rate_limited": n, "private_token": "…"}
+//   GET  /__dump → {type: [records]};  GET /__stats → {requests, search_400}
+//   POST /__edit {type, id, properties};  POST /__delete {type, id}
+//
+// Usage: HS_TOKEN=… [HS_CLIENT_ID HS_CLIENT_SECRET HS_REFRESH_TOKEN] node hubspot_fake.js → prints "port N".
+'use strict';
+const http = require('http');
+const {URL} = require('url');
+
+const known = {
+  contacts: ['firstname', 'lastname', 'email', 'phone', 'jobtitle', 'company', 'lifecyclestage', 'accord_id'],
+  companies: ['name', 'domain', 'phone', 'city', 'industry', 'accord_id'],
+  deals: ['dealname', 'amount', 'dealstage', 'pipeline', 'closedate', 'accord_id'],
+  notes: ['hs_note_body', 'hs_timestamp', 'accord_id'],
+  meetings: ['hs_meeting_title', 'hs_meeting_body', 'hs_meeting_start_time', 'hs_meeting_end_time', 'hs_timestamp', 'accord_id'],
+  tasks: ['hs_task_subject', 'hs_task_body', 'hs_task_status', 'hs_task_priority', 'hs_timestamp', 'accord_id'],
+};
+const defaults = {contacts: ['firstname', 'lastname', 'email'], companies: ['name', 'domain'], deals: ['dealname', 'amount', 'dealstage']};
+const unique = 'accord_id';  // a unique-value property, as the user creates it for idProperty
+const store = {}, archived = {};
+let tokens = new Set(process.env.HS_TOKEN ? [process.env.HS_TOKEN] : []);
+let seq = 100, stampLast = 0, requests = 0, search400 = 0, searchCap = 10000, rateLimited = 0, tokenSeq = 0;
+let refreshToken = process.env.HS_REFRESH_TOKEN || 'refresh';
+
+function table(t, m) { return (m[t] || (m[t] = new Map())); }
+function stamp() {
+  let now = Date.now();
+  if (now <= stampLast) now = stampLast + 1;
+  stampLast = now;
+  return now;
+}
+function modProp(t) { return t === 'contacts' ? 'lastmodifieddate' : 'hs_lastmodifieddate'; }
+function send(res, status, body) {
+  const h = {'X-HubSpot-RateLimit-Daily': '250000', 'X-HubSpot-RateLimit-Daily-Remaining': String(250000 - requests),
+             'X-HubSpot-RateLimit-Interval-Milliseconds': '10000', 'X-HubSpot-RateLimit-Max': '100',
+             'X-HubSpot-RateLimit-Remaining': '99', 'X-HubSpot-RateLimit-Secondly': '10',
+             'X-HubSpot-RateLimit-Secondly-Remaining': '9'};
+  if (body === undefined) { res.writeHead(status, h); return res.end(); }
+  h['Content-Type'] = 'application/json;charset=utf-8';
+  res.writeHead(status, h);
+  res.end(JSON.stringify(body));
+}
+function error(category, message, extra) {
+  return Object.assign({status: 'error', message, correlationId: 'c0ffee-' + requests, category}, extra || {});
+}
+function err(res, status, category, message, extra) { send(res, status, error(category, message, extra)); }
+function view(t, rec, props) {
+  const want = props && props.length ? props : (defaults[t] || known[t]);
+  const p = {hs_object_id: rec.id, createdate: rec.properties.createdate, [modProp(t)]: rec.properties[modProp(t)]};
+  for (const k of want) p[k] = rec.properties[k] === undefined ? null : rec.properties[k];
+  const out = {id: rec.id, properties: p, createdAt: rec.createdAt, updatedAt: rec.updatedAt, archived: !!rec.archived};
+  if (rec.archived) out.archivedAt = rec.archivedAt;
+  return out;
+}
+// Checks property values as HubSpot does; returns an error message or null.
+function invalid(t, props) {
+  if (!props || typeof props !== 'object') return 'properties is required';
+  const bad = [];
+  for (const [k, v] of Object.entries(props)) {
+    if (!known[t].includes(k)) bad.push({isValid: false, message: 'Property "' + k + '" does not exist', error: 'PROPERTY_DOESNT_EXIST', name: k});
+    else if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      bad.push({isValid: false, message: k + ' must be a string', error: 'INVALID_STRING', name: k});
+    else if (k === 'email' && v && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(String(v)))
+      bad.push({isValid: false, message: 'Email address ' + v + ' is invalid', error: 'INVALID_EMAIL', name: k});
+  }
+  return bad.length ? 'Property values were not valid: ' + JSON.stringify(bad) : null;
+}
+function findBy(t, prop, value) {
+  if (prop === undefined || prop === null || prop === 'hs_object_id') return table(t, store).get(String(value));
+  for (const r of table(t, store).values()) if (r.properties[prop] === String(value)) return r;
+  return undefined;
+}
+function write(t, rec, props) {
+  const now = stamp();
+  for (const [k, v] of Object.entries(props)) rec.properties[k] = v === null || v === '' ? '' : String(v);
+  rec.properties[modProp(t)] = new Date(now).toISOString();
+  rec.updatedAt = new Date(now).toISOString();
+}
+function create(t, props) {
+  const now = stamp();
+  const id = String(++seq);
+  const rec = {id, properties: {createdate: new Date(now).toISOString()}, createdAt: new Date(now).toISOString()};
+  write(t, rec, props);
+  table(t, store).set(id, rec);
+  return rec;
+}
+function archive(t, id) {
+  const rec = table(t, store).get(id);
+  if (!rec) return false;
+  table(t, store).delete(id);
+  rec.archived = true;
+  rec.archivedAt = new Date(stamp()).toISOString();
+  table(t, archived).set(id, rec);
+  return true;
+}
+function ms(v) { return /^\d+$/.test(String(v)) ? Number(v) : Date.parse(v); }
+function matches(rec, f) {
+  const raw = f.propertyName === 'hs_object_id' ? rec.id : rec.properties[f.propertyName];
+  if (raw === undefined || raw === null || raw === '') return false;
+  switch (f.operator) {
+    case 'EQ': return String(raw) === String(f.value);
+    case 'GTE': return ms(raw) >= ms(f.value);
+    case 'GT': return ms(raw) > ms(f.value);
+    case 'LTE': return ms(raw) <= ms(f.value);
+    case 'LT': return ms(raw) < ms(f.value);
+    default: throw new Error('operator ' + f.operator + ' not in this fake');
+  }
+}
+function pageOf(rows, after, limit, t, props) {
+  const start = after ? Number(after) : 0;
+  const slice = rows.slice(start, start + limit);
+  const body = {results: slice.map(r => view(t, r, props))};
+  if (start + limit < rows.length) body.paging = {next: {after: String(start + limit), link: '?after=' + (start + limit)}};
+  return body;
+}
+function batchOut(res, results, errors) {
+  const now = new Date().toISOString();
+  const body = {status: 'COMPLETE', results, startedAt: now, completedAt: now};
+  if (errors.length) { body.errors = errors; body.numErrors = errors.length; }
+  send(res, errors.length ? 207 : 200, body);
+}
+
+function objects(req, res, url, parts, raw) {
+  const t = parts[0];
+  if (!known[t]) return err(res, 400, 'VALIDATION_ERROR', 'Unable to infer object type from: ' + t);
+  const body = raw ? JSON.parse(raw) : {};
+  const props = (url.searchParams.get('properties') || '').split(',').filter(Boolean);
+  const limit = Math.min(Number(url.searchParams.get('limit') || 10), 100);
+  if (parts.length === 1 && req.method === 'GET') {
+    const src = url.searchParams.get('archived') === 'true' ? archived : store;
+    const rows = [...table(t, src).values()].sort((a, b) => Number(a.id) - Number(b.id));
+    return send(res, 200, pageOf(rows, url.searchParams.get('after'), limit, t, props));
+  }
+  if (parts.length === 1 && req.method === 'POST') {
+    const bad = invalid(t, body.properties);
+    if (bad) return err(res, 400, 'VALIDATION_ERROR', bad);
+    if (body.properties[unique] && findBy(t, unique, body.properties[unique]))
+      return err(res, 409, 'CONFLICT', 'Object already exists. Existing ID: ' + findBy(t, unique, body.properties[unique]).id);
+    return send(res, 201, view(t, create(t, body.properties), Object.keys(body.properties)));
+  }
+  if (parts[1] === 'search' && req.method === 'POST') {
+    const lim = Math.min(Number(body.limit || 10), 200);
+    const after = Number(body.after || 0);
+    if (after >= searchCap) {
+      search400++;
+      return err(res, 400, 'VALIDATION_ERROR', 'The search endpoints are limited to ' + searchCap + ' total results for any given query');
+    }
+    let rows = [...table(t, store).values()];
+    const groups = body.filterGroups || [];
+    if (groups.length) rows = rows.filter(r => groups.some(g => (g.filters || []).every(f => matches(r, f))));
+    const sorts = body.sorts || [];
+    rows.sort((a, b) => {
+      for (const s of sorts) {
+        const av = s.propertyName === 'hs_object_id' ? Number(a.id) : ms(a.properties[s.propertyName]);
+        const bv = s.propertyName === 'hs_object_id' ? Number(b.id) : ms(b.properties[s.propertyName]);
+        if (av !== bv) return (s.direction === 'DESCENDING' ? -1 : 1) * (av < bv ? -1 : 1);
+      }
+      return Number(a.id) - Number(b.id);
+    });
+    const page = pageOf(rows, after, lim, t, body.properties || []);
+    page.total = rows.length;
+    if (page.paging && after + lim >= searchCap) page.paging.next.after = String(after + lim);  // as HubSpot: a next that fails
+    return send(res, 200, page);
+  }
+  if (parts[1] === 'batch') {
+    const inputs = body.inputs;
+    if (!Array.isArray(inputs)) return err(res, 400, 'VALIDATION_ERROR', 'inputs is required');
+    if (inputs.length > 100) return err(res, 400, 'VALIDATION_ERROR', 'Batch input limit is 100');
+    const op = parts[2];
+    if (op === 'read') {
+      const results = [], errors = [];
+      for (const i of inputs) {
+        const r = findBy(t, body.idProperty, i.id);
+        if (r) results.push(view(t, r, body.properties || []));
+        else errors.push(error('OBJECT_NOT_FOUND', 'Could not get some ' + t + ' objects', {context: {ids: [String(i.id)]}}));
+      }
+      return batchOut(res, results, errors);
+    }
+    if (op === 'create') {
+      for (const i of inputs) {
+        const bad = invalid(t, i.properties);
+        if (bad) return err(res, 400, 'VALIDATION_ERROR', bad);
+      }
+      return send(res, 201, {status: 'COMPLETE', results: inputs.map(i => view(t, create(t, i.properties), Object.keys(i.properties))),
+                             startedAt: new Date().toISOString(), completedAt: new Date().toISOString()});
+    }
+    if (op === 'update' || op === 'upsert') {
+      const results = [], errors = [];
+      for (const i of inputs) {
+        const bad = invalid(t, i.properties);
+        if (bad) { errors.push(error('VALIDATION_ERROR', bad, {context: {ids: [String(i.id)]}})); continue; }
+        if (op === 'upsert' && !i.idProperty) return err(res, 400, 'VALIDATION_ERROR', 'idProperty is required for upsert');
+        let r = findBy(t, i.idProperty, i.id);
+        if (!r && op === 'update') { errors.push(error('OBJECT_NOT_FOUND', 'Object not found', {context: {ids: [String(i.id)]}})); continue; }
+        const isNew = !r;
+        if (r) write(t, r, i.properties);
+        else r = create(t, Object.assign({}, i.properties, {[i.idProperty]: String(i.id)}));
+        const out = view(t, r, Object.keys(r.properties).filter(k => known[t].includes(k)));
+        if (op === 'upsert') out.new = isNew;
+        results.push(out);
+      }
+      return batchOut(res, results, errors);
+    }
+    if (op === 'archive') {
+      for (const i of inputs) archive(t, String(i.id));  // archiving an archived or unknown id is not an error
+      return send(res, 204);
+    }
+    return err(res, 404, 'OBJECT_NOT_FOUND', 'no batch operation ' + op);
+  }
+  if (parts.length === 2) {
+    const r = findBy(t, url.searchParams.get('idProperty'), decodeURIComponent(parts[1]));
+    if (!r) return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
+    if (req.method === 'GET') return send(res, 200, view(t, r, props));
+    if (req.method === 'PATCH') {
+      const bad = invalid(t, body.properties);
+      if (bad) return err(res, 400, 'VALIDATION_ERROR', bad);
+      write(t, r, body.properties);
+      return send(res, 200, view(t, r, Object.keys(body.properties)));
+    }
+    if (req.method === 'DELETE') { archive(t, r.id); return send(res, 204); }
+  }
+  return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
+}
+
+function handle(req, res, raw) {
+  const url = new URL(req.url, 'http://x');
+  const p = url.pathname;
+  if (p === '/__control') {
+    const c = JSON.parse(raw || '{}');
+    if (c.expire_tokens) tokens = new Set();
+    if (c.search_cap) searchCap = c.search_cap;
+    if (c.rate_limited !== undefined) rateLimited = c.rate_limited;
+    if (c.private_token) tokens.add(c.private_token);
+    return send(res, 200, {ok: true});
+  }
+  if (p === '/__stats') return send(res, 200, {requests, search_400: search400});
+  if (p === '/__dump') {
+    const out = {};
+    for (const [t, m] of Object.entries(store)) out[t] = [...m.values()];
+    return send(res, 200, out);
+  }
+  if (p === '/__edit' || p === '/__delete') {
+    const c = JSON.parse(raw);
+    const rec = table(c.type, store).get(c.id);
+    if (!rec) return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
+    if (p === '/__edit') write(c.type, rec, c.properties);
+    else archive(c.type, c.id);
+    return send(res, 200, {ok: true});
+  }
+  if (p === '/oauth/v1/token' && req.method === 'POST') {
+    const f = new URLSearchParams(raw);
+    if (f.get('grant_type') !== 'refresh_token' || f.get('client_id') !== (process.env.HS_CLIENT_ID || 'client') ||
+        f.get('client_secret') !== (process.env.HS_CLIENT_SECRET || 'secret') || f.get('refresh_token') !== refreshToken)
+      return send(res, 400, {status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token'});
+    const tok = 'CNH' + (++tokenSeq) + Math.random().toString(36).slice(2);
+    tokens.add(tok);
+    return send(res, 200, {token_type: 'bearer', refresh_token: refreshToken, access_token: tok, expires_in: 1800});
+  }
+  const auth = (req.headers.authorization || '').replace(/^Bearer /, '');
+  if (!tokens.has(auth))
+    return err(res, 401, auth ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION',
+               auth ? 'The OAuth token used to make this call expired.' : 'Authentication credentials not found.');
+  requests++;
+  if (rateLimited > 0) {
+    rateLimited--;
+    res.setHeader('Retry-After', '1');
+    return send(res, 429, {status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT',
+                           correlationId: 'c0ffee', policyName: 'SECONDLY'});
+  }
+  if (p.startsWith('/crm/v3/objects/')) return objects(req, res, url, p.slice(16).split('/').filter(Boolean), raw);
+  return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
+}
+
+const server = http.createServer((req, res) => {
+  let raw = '';
+  req.on('data', c => { raw += c; });
+  req.on('end', () => {
+    try { handle(req, res, raw); } catch (e) { err(res, 500, 'INTERNAL_ERROR', String(e && e.message)); }
+  });
+});
+server.keepAliveTimeout = 30000;
+server.listen(0, '127.0.0.1', () => process.stdout.write('port ' + server.address().port + '\n'));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
