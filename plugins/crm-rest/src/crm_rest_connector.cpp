@@ -35,12 +35,11 @@ namespace crm {
 
 namespace {
 
-// The contact fields every shipped profile keeps. A profile may keep more
-// (json-server's and HubSpot's company, Salesforce's and json-server's
-// notes); the manifest is one for all profiles, so it names only these, and
-// the field report errs on the side of warning.
-constexpr const char* kContactFields[] = {"/name/components", "/name/full", "/emails/e1/address", "/phones/p1/number",
-                                          "/titles/t1/name"};
+// The contact fields every shipped profile keeps. Most keep more (a title,
+// a company, notes: see each profile's mapping); the manifest is one for all
+// profiles, so it names only these, and the field report errs on the side
+// of warning.
+constexpr const char* kContactFields[] = {"/name/components", "/name/full", "/emails/e1/address", "/phones/p1/number"};
 
 const std::string& manifest() {
   static const std::string m = [] {
@@ -48,7 +47,7 @@ const std::string& manifest() {
       "type": "object",
       "required": ["base_url"],
       "properties": {
-        "profile": {"type": "string", "enum": ["generic", "json-server", "salesforce", "hubspot"], "default": "generic",
+        "profile": {"type": "string", "enum": ["generic", "json-server", "salesforce", "hubspot", "highlevel"], "default": "generic",
           "description": "the vendor profile whose endpoints, paging, change detection and field names this account uses; everything it sets can be overridden here"},
         "base_url": {"type": "string", "description": "the API's root, e.g. https://yourorg.my.salesforce.com/services/data/v59.0 (http:// only to this machine)"},
         "auth": {"type": "object", "description": "how requests are authorised",
@@ -88,7 +87,7 @@ const std::string& manifest() {
         {"id", "crm-rest"},
         {"name", "CRM over REST"},
         {"version", "0.1.0"},
-        {"description", "Any CRM with a REST API, by configuration: Salesforce, HubSpot, json-server and a generic template."},
+        {"description", "Any CRM with a REST API, by configuration: Salesforce, HubSpot, HighLevel, json-server and a generic template."},
         {"custom_streams", true},
         {"streams", json::array{json::object{{"name", "contact"}, {"canonical", "jscontact"}, {"fields", contact_fields}},
                                 json::object{{"name", "note"},
@@ -451,7 +450,10 @@ class CrmRest final : public accord::Connector {
       std::string l = next_link(a.raw.header("link"));
       if (!l.empty()) next = json::value(l);
     } else if (pg.style == "next_url" || pg.style == "cursor") {
-      if (auto* nx = at_ptr(a.body, pg.next); nx && !nx->is_null() && !(nx->is_string() && nx->get_string().empty()))
+      const json::value* in = &a.body;
+      if (pg.next_in_last) in = n > 0 && static_cast<int64_t>(n) >= s.page_size ? &recs->get_array().back() : nullptr;
+      if (auto* nx = in ? at_ptr(*in, pg.next) : nullptr;
+          nx && !nx->is_null() && !(nx->is_string() && nx->get_string().empty()))
         next = *nx;
     } else if (pg.style == "offset") {
       if (static_cast<int64_t>(n) >= s.page_size)

@@ -2,6 +2,8 @@
 
 #include "rest_time.hpp"
 
+#include "mapping/field_path.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -214,9 +216,14 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
   }
   // A write sends its body template filled, or else the record ({data}).
   std::string body;
-  if (req.body) body = json::serialize(fill(*req.body, all));
+  json::value body_v;
+  if (req.body) body_v = fill(*req.body, all);
   else if (auto it = all.find("data"); it != all.end() && req.method != "GET" && req.method != "DELETE")
-    body = json::serialize(it->second);
+    body_v = it->second;
+  if (!req.set.empty() && body_v.is_null()) body_v = json::object{};
+  for (const auto& [ptr, t] : req.set)
+    if (auto p = accord::FieldPath::parse(ptr)) p->set(body_v, fill(t, all));
+  if (!body_v.is_null()) body = json::serialize(body_v);
 
   bool refreshed = false, retried = false;
   for (;;) {

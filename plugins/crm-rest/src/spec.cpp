@@ -9,6 +9,7 @@ extern const char kProfile_generic[];
 extern const char kProfile_json_server[];
 extern const char kProfile_salesforce[];
 extern const char kProfile_hubspot[];
+extern const char kProfile_highlevel[];
 
 namespace json = boost::json;
 
@@ -19,7 +20,8 @@ const std::map<std::string, std::string>& profiles() {
       {"generic", kProfile_generic},
       {"json-server", kProfile_json_server},
       {"salesforce", kProfile_salesforce},
-      {"hubspot", kProfile_hubspot}};
+      {"hubspot", kProfile_hubspot},
+      {"highlevel", kProfile_highlevel}};
   return p;
 }
 
@@ -107,6 +109,10 @@ Paging parse_paging(const Obj& p) {
   check_enum(p.at + "/style", g.style, {"none", "link_header", "next_url", "cursor", "offset", "page"});
   g.next = p.str("next");
   check_pointer(p.at + "/next", g.next);
+  if (auto* nl = p.get("next_in_last_record"); nl && !nl->is_null()) {
+    if (!nl->is_bool()) bad(p.at + "/next_in_last_record", "must be true or false");
+    g.next_in_last = nl->get_bool();
+  }
   g.param = p.str("param");
   g.body_pointer = p.str("body_pointer");
   check_pointer(p.at + "/body_pointer", g.body_pointer);
@@ -136,6 +142,11 @@ Request parse_request(const Obj& r) {
       q.query.emplace_back(std::string(k), v.is_string() ? std::string(v.get_string()) : json::serialize(v));
     }
   if (auto* b = r.get("body"); b && !b->is_null()) q.body = *b;
+  if (Obj set = r.sub("set"); set.o)
+    for (const auto& [k, v] : *set.o) {
+      check_pointer(set.at + "/" + std::string(k), std::string(k));
+      q.set.emplace_back(std::string(k), v);
+    }
   q.records = r.str("records");
   check_pointer(r.at + "/records", q.records);
   q.record = r.str("record");

@@ -17,6 +17,7 @@ namespace crm {
 struct Paging {
   std::string style = "none";  // none | link_header | next_url | cursor | offset | page
   std::string next;            // next_url, cursor: pointer in the response body
+  bool next_in_last = false;   // cursor: `next` points into the page's last record (HighLevel's searchAfter)
   std::string param;           // cursor, offset, page: the query parameter
   std::string body_pointer;    // cursor: set in the request body instead of the query
   std::string limit_param;     // the page-size parameter ("" = none)
@@ -29,6 +30,8 @@ struct Request {
   std::string path;                               // template, relative to base_url, or an absolute URL
   std::vector<std::pair<std::string, std::string>> query;  // templates
   std::optional<boost::json::value> body;          // template
+  std::vector<std::pair<std::string, boost::json::value>> set;  // pointer → template, set on the body sent
+                                                               // (HighLevel's locationId beside the record)
   std::string records;                             // pointer to the record array ("" = the body)
   std::string record;                              // pointer to the one record in a write's answer
   std::string answer_id;                           // pointer to the new id in a write's answer ("" = the stream's id in record)

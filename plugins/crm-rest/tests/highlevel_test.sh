@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The highlevel profile end to end against tests/peers/highlevel_fake.js: the
+# Version header, a Private Integration token, the contacts search sorted by
+# dateUpdated and paged by searchAfter, creates by /contacts/upsert (the
+# kit's repeated create finds the first by email), deletes found by a full
+# listing, a 429 waited out, and vCards ⇄ HighLevel contacts both ways.
+#
+# Usage: highlevel_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
+set -u
+accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
+. "$(dirname "$0")/lib.sh"
+
+token="pit-canary-$RANDOM$RANDOM"
+HL_TOKEN=$token HL_LOCATION=locTest1 start_peer node "$peers/highlevel_fake.js"
+ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base/$1" > /dev/null; }
+js() { node -e 'const d=JSON.parse(process.argv[1]),s=JSON.parse(process.argv[2]);console.log(eval(process.argv[3]))' \
+         "$(curl -s "$base/__dump")" "$(curl -s "$base/__stats")" "$1"; }
+contact_id() { js "(d.find(c=>c.email==='$1')||{}).id||''"; }
+ncontacts() { js "d.length"; }
+
+# -- conformance kit (the Version header comes from the profile; without it the fake answers 400)
+printf '{"profile": "highlevel", "base_url": "%s", "auth": {"token": "%s"}, "variables": {"location_id": "locTest1"}}\n' "$base" "$token" > kit.json
+out=$("$conformance" "$plugin" --config kit.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes || bad conformance-kit-passes "$out"
+
+printf '{"highlevel": "%s"}\n' "$token" > secrets.json && chmod 600 secrets.json
+export ACCORD_SECRETS="$work/secrets.json"
+mkdir -p book
+for i in $(seq 1 12); do
+  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:g%s\r\nFN:Ana Number%s\r\nN:Number%s;Ana;;;\r\nEMAIL:g%s@example.org\r\nORG:Firm %s\r\nEND:VCARD\r\n' \
+    "$i" "$i" "$i" "$i" "$i" > "book/g$i.vcf"
+done
+# pages of 5 (searchAfter), and a full listing on every run (deletes by absence)
+cat > p.json <<JSON
+{"name": "hl", "state": "state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "right": {"connector": "crm-rest", "config": {"profile": "highlevel", "base_url": "$base",
+            "auth": {"token": {"\$secret": "highlevel"}}, "variables": {"location_id": "locTest1"},
+            "rate_limit": {"requests_per_second": 0},
+            "streams": {"contact": {"page_size": 5, "changes": {"full_listing_hours": 0}}}}},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact",
+              "match": [{"left": "/emails/*/address", "normalise": "email"}],
+              "guards": {"max_delete_share": 0.9}}]}
+JSON
+
+runp run p.json
+[ $rc = 0 ] && [ "$(ncontacts)" = 12 ] && [ "$(js "d.filter(c=>c.companyName&&c.companyName.startsWith('Firm ')).length")" = 12 ] \
+  && ok first-sync-creates-by-upsert || bad first-sync-creates-by-upsert "rc=$rc n=$(ncontacts)" "$out"
+runp run p.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok second-run-nothing-to-do || bad second-run-nothing-to-do "$out"
+
+# -- edits each side, with a 429 on the way
+ctl __edit "{\"id\": \"$(contact_id g4@example.org)\", \"fields\": {\"companyName\": \"Moved On Ltd\"}}"
+sed -i 's/^ORG:.*/ORG:Renamed Firm/' book/g5.vcf
+ctl __control '{"rate_limited": 1}'
+runp run p.json
+[ $rc = 0 ] && grep -q "Moved On Ltd" book/g4.vcf && [ "$(js "(d.find(c=>c.email==='g5@example.org')||{}).companyName")" = "Renamed Firm" ] \
+  && ok edits-both-ways || bad edits-both-ways "rc=$rc" "$out" "$(cat book/g4.vcf)"
+
+# -- deletes both ways; HighLevel's by absence in the full listing
+ctl __delete "{\"id\": \"$(contact_id g6@example.org)\"}"
+rm book/g7.vcf
+runp run p.json
+[ $rc = 0 ] && [ ! -f book/g6.vcf ] && [ -z "$(contact_id g7@example.org)" ] && [ "$(ncontacts)" = 10 ] \
+  && ok deletes-both-ways || bad deletes-both-ways "rc=$rc n=$(ncontacts)" "$out"
+
+# -- a refused token
+printf '{"highlevel": "wrong-%s"}\n' "$RANDOM" > secrets.json
+runp run p.json
+[ $rc = 1 ] && printf '%s' "$out" | grep -q "credentials were refused" && ok refused-token-says-what-to-do || bad refused-token-says-what-to-do "rc=$rc" "$out"
+
+if alltext | grep -q -e "$token" || grep -aq -e "$token" state.sqlite*; then
+  bad secrets-never-leak "a canary secret appeared"
+else
+  ok secrets-never-leak
+fi
+exit $fail

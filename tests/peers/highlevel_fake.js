@@ -1,0 +1,184 @@
+// A stateful HighLevel (LeadConnector) API v2 fake for the crm-rest tests
+// (plain Node, no packages), following the documented shapes:
+//   every call needs "Version: 2021-07-28" (else 400) and a bearer token (else 401)
+//   POST /contacts/search   {locationId, pageLimit ≤ 500, page | searchAfter, filters, sort}
+//                           → {contacts: [… each with searchAfter: [sortValue, id]], total};
+//                           page paging stops at 10,000 results; searchAfter does not
+//   POST /contacts/upsert   {locationId, …} → {new, contact, traceId}; matched by email, then phone
+//   POST /contacts/         {locationId, …} → 201 {contact}; a duplicate email answers 400 with meta.contactId
+//   GET|PUT|DELETE /contacts/ID   {contact} | {contact, succeded} | {succeded: true}
+//   POST /oauth/token       refresh_token grant (form) → access_token, refresh_token
+// Errors: {statusCode, message}. Answers carry x-ratelimit-* headers.
+// Control (tests only): POST /__control {"expire_tokens": true, "rate_limited": n};
+//   GET /__dump → [contacts]; GET /__stats → {requests}; POST /__edit {id, fields}; POST /__delete {id}
+//
+// Usage: HL_TOKEN=… HL_LOCATION=… node highlevel_fake.js → prints "port N".
+'use strict';
+const http = require('http');
+const {URL} = require('url');
+
+const location = process.env.HL_LOCATION || 'loc1';
+let tokens = new Set(process.env.HL_TOKEN ? [process.env.HL_TOKEN] : []);
+const writable = ['firstName', 'lastName', 'name', 'email', 'phone', 'companyName', 'address1', 'city', 'state',
+                  'postalCode', 'website', 'timezone', 'dnd', 'tags', 'source', 'country', 'customFields'];
+const contacts = new Map();
+let seq = 0, last = 0, requests = 0, rateLimited = 0, tokenSeq = 0;
+
+function stamp() {
+  let now = Date.now();
+  if (now <= last) now = last + 1;
+  last = now;
+  return new Date(now).toISOString();
+}
+function send(res, status, body) {
+  const h = {'x-ratelimit-limit-daily': '200000', 'x-ratelimit-daily-remaining': String(200000 - requests),
+             'x-ratelimit-interval-milliseconds': '10000', 'x-ratelimit-max': '100', 'x-ratelimit-remaining': '99'};
+  h['Content-Type'] = 'application/json; charset=utf-8';
+  res.writeHead(status, h);
+  res.end(JSON.stringify(body));
+}
+function err(res, status, message, extra) { send(res, status, Object.assign({statusCode: status, message}, extra || {})); }
+function apply(c, body) {
+  for (const k of Object.keys(body)) {
+    if (k === 'locationId' || k === 'id') continue;
+    if (!writable.includes(k)) return 'property ' + k + ' should not exist';
+  }
+  for (const k of writable) if (k in body) c[k] = body[k] === '' ? null : body[k];
+  c.firstNameLowerCase = c.firstName ? String(c.firstName).toLowerCase() : null;
+  c.lastNameLowerCase = c.lastName ? String(c.lastName).toLowerCase() : null;
+  if (c.email) c.email = String(c.email).toLowerCase();
+  c.dateUpdated = stamp();
+  return null;
+}
+function make(body) {
+  const id = 'hl' + String(++seq).padStart(18, '0');
+  const c = {id, locationId: location, dateAdded: stamp(), type: 'lead', tags: [], customFields: []};
+  const bad = apply(c, body);
+  if (bad) return {bad};
+  contacts.set(id, c);
+  return {c};
+}
+function ms(v) { return Date.parse(v); }
+function passes(c, f) {
+  if (f.group) return f.group === 'OR' ? f.filters.some(x => passes(c, x)) : f.filters.every(x => passes(c, x));
+  const v = c[f.field];
+  switch (f.operator) {
+    case 'eq': return String(v) === String(f.value);
+    case 'exists': return v !== null && v !== undefined && v !== '';
+    case 'range': {
+      const t = ms(v), r = f.value || {};
+      return (r.gte === undefined || t >= ms(r.gte)) && (r.gt === undefined || t > ms(r.gt)) &&
+             (r.lte === undefined || t <= ms(r.lte)) && (r.lt === undefined || t < ms(r.lt));
+    }
+    default: throw new Error('operator ' + f.operator + ' not in this fake');
+  }
+}
+function search(res, body) {
+  if (body.locationId !== location) return err(res, 403, 'The token does not have access to this location.');
+  const limit = Number(body.pageLimit);
+  if (!limit || limit > 500) return err(res, 422, 'pageLimit must not be greater than 500');
+  if (body.page !== undefined && body.searchAfter !== undefined) return err(res, 422, 'page and searchAfter cannot be used together');
+  let rows = [...contacts.values()].filter(c => (body.filters || []).every(f => passes(c, f)));
+  const sort = (body.sort && body.sort[0]) || {field: 'dateAdded', direction: 'desc'};
+  const key = c => (sort.field.startsWith('date') ? ms(c[sort.field]) : String(c[sort.field] || ''));
+  const dir = sort.direction === 'desc' ? -1 : 1;
+  rows.sort((a, b) => (key(a) < key(b) ? -dir : key(a) > key(b) ? dir : (a.id < b.id ? -1 : 1)));
+  let out;
+  if (body.searchAfter) {
+    const [sv, sid] = body.searchAfter;
+    out = rows.filter(c => { const k = key(c); return dir * (k - sv) > 0 || (k === sv && c.id > sid); }).slice(0, limit);
+  } else {
+    const page = Number(body.page || 1);
+    if (page * limit > 10000) return err(res, 422, 'page and pageLimit can fetch at most 10000 records; use searchAfter');
+    out = rows.slice((page - 1) * limit, page * limit);
+  }
+  send(res, 200, {contacts: out.map(c => Object.assign({}, c, {searchAfter: [key(c), c.id]})), total: rows.length});
+}
+
+function handle(req, res, raw) {
+  const url = new URL(req.url, 'http://x');
+  const p = url.pathname;
+  if (p === '/__control') {
+    const c = JSON.parse(raw || '{}');
+    if (c.expire_tokens) tokens = new Set();
+    if (c.rate_limited !== undefined) rateLimited = c.rate_limited;
+    return send(res, 200, {ok: true});
+  }
+  if (p === '/__stats') return send(res, 200, {requests});
+  if (p === '/__dump') return send(res, 200, [...contacts.values()]);
+  if (p === '/__edit' || p === '/__delete') {
+    const c = JSON.parse(raw);
+    const rec = contacts.get(c.id);
+    if (!rec) return err(res, 404, 'Contact not found');
+    if (p === '/__edit') apply(rec, c.fields);
+    else contacts.delete(c.id);
+    return send(res, 200, {ok: true});
+  }
+  if (p === '/oauth/token' && req.method === 'POST') {
+    const f = new URLSearchParams(raw);
+    if (f.get('grant_type') !== 'refresh_token' || f.get('refresh_token') !== (process.env.HL_REFRESH_TOKEN || 'refresh') ||
+        f.get('client_id') !== (process.env.HL_CLIENT_ID || 'client') || f.get('client_secret') !== (process.env.HL_CLIENT_SECRET || 'secret'))
+      return send(res, 401, {error: 'invalid_grant', error_description: 'Invalid refresh token'});
+    const tok = 'hl-at-' + (++tokenSeq) + Math.random().toString(36).slice(2);
+    tokens.add(tok);
+    return send(res, 200, {access_token: tok, token_type: 'Bearer', expires_in: 86399, refresh_token: f.get('refresh_token'),
+                           userType: 'Location', locationId: location});
+  }
+  if (req.headers.version !== '2021-07-28') return err(res, 400, 'version header was not found');
+  const auth = (req.headers.authorization || '').replace(/^Bearer /, '');
+  if (!tokens.has(auth)) return err(res, 401, 'Invalid JWT');
+  requests++;
+  if (rateLimited > 0) {
+    rateLimited--;
+    res.setHeader('Retry-After', '1');
+    return err(res, 429, 'Too Many Requests');
+  }
+  const body = raw ? JSON.parse(raw) : {};
+  const parts = p.split('/').filter(Boolean);
+  if (parts[0] !== 'contacts') return err(res, 404, 'Cannot ' + req.method + ' ' + p);
+  if (parts[1] === 'search' && req.method === 'POST') return search(res, body);
+  if (parts[1] === 'upsert' && req.method === 'POST') {
+    if (body.locationId !== location) return err(res, 422, 'locationId must be a string');
+    const found = [...contacts.values()].find(c => (body.email && c.email === String(body.email).toLowerCase()) ||
+                                                   (!body.email && body.phone && c.phone === body.phone));
+    if (found) {
+      const bad = apply(found, body);
+      if (bad) return err(res, 422, bad);
+      return send(res, 200, {new: false, contact: found, traceId: 't' + requests});
+    }
+    const {c, bad} = make(body);
+    if (bad) return err(res, 422, bad);
+    return send(res, 201, {new: true, contact: c, traceId: 't' + requests});
+  }
+  if (parts.length === 1 && req.method === 'POST') {
+    if (body.locationId !== location) return err(res, 422, 'locationId must be a string');
+    const dup = body.email && [...contacts.values()].find(c => c.email === String(body.email).toLowerCase());
+    if (dup) return err(res, 400, 'This location does not allow duplicated contacts.', {meta: {contactName: dup.firstName, contactId: dup.id, matchingField: 'email'}});
+    const {c, bad} = make(body);
+    if (bad) return err(res, 422, bad);
+    return send(res, 201, {contact: c});
+  }
+  if (parts.length === 2) {
+    const c = contacts.get(parts[1]);
+    if (!c) return err(res, 404, 'Contact not found');
+    if (req.method === 'GET') return send(res, 200, {contact: c});
+    if (req.method === 'PUT') {
+      if ('locationId' in body) return err(res, 422, 'property locationId should not exist');
+      const bad = apply(c, body);
+      if (bad) return err(res, 422, bad);
+      return send(res, 200, {succeded: true, contact: c});
+    }
+    if (req.method === 'DELETE') { contacts.delete(parts[1]); return send(res, 200, {succeded: true}); }
+  }
+  return err(res, 404, 'Cannot ' + req.method + ' ' + p);
+}
+
+const server = http.createServer((req, res) => {
+  let raw = '';
+  req.on('data', c => { raw += c; });
+  req.on('end', () => {
+    try { handle(req, res, raw); } catch (e) { err(res, 500, String(e && e.message)); }
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write('port ' + server.address().port + '\n'));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
