@@ -14,8 +14,8 @@
 //
 // Usage: HL_TOKEN=… HL_LOCATION=… node highlevel_fake.js → prints "port N".
 'use strict';
-const http = require('http');
 const {URL} = require('url');
+const {serve, control, refreshGrantOk, bearer} = require('./fake_http');
 
 const location = process.env.HL_LOCATION || 'loc1';
 let tokens = new Set(process.env.HL_TOKEN ? [process.env.HL_TOKEN] : []);
@@ -99,9 +99,7 @@ function handle(req, res, raw) {
   const url = new URL(req.url, 'http://x');
   const p = url.pathname;
   if (p === '/__control') {
-    const c = JSON.parse(raw || '{}');
-    if (c.expire_tokens) tokens = new Set();
-    if (c.rate_limited !== undefined) rateLimited = c.rate_limited;
+    control(raw, {expire_tokens: () => { tokens = new Set(); }, rate_limited: n => { rateLimited = n; }});
     return send(res, 200, {ok: true});
   }
   if (p === '/__stats') return send(res, 200, {requests});
@@ -115,17 +113,17 @@ function handle(req, res, raw) {
     return send(res, 200, {ok: true});
   }
   if (p === '/oauth/token' && req.method === 'POST') {
-    const f = new URLSearchParams(raw);
-    if (f.get('grant_type') !== 'refresh_token' || f.get('refresh_token') !== (process.env.HL_REFRESH_TOKEN || 'refresh') ||
-        f.get('client_id') !== (process.env.HL_CLIENT_ID || 'client') || f.get('client_secret') !== (process.env.HL_CLIENT_SECRET || 'secret'))
+    const refresh = process.env.HL_REFRESH_TOKEN || 'refresh';
+    if (!refreshGrantOk(raw, {client_id: process.env.HL_CLIENT_ID || 'client',
+                              client_secret: process.env.HL_CLIENT_SECRET || 'secret', refresh_token: refresh}))
       return send(res, 401, {error: 'invalid_grant', error_description: 'Invalid refresh token'});
     const tok = 'hl-at-' + (++tokenSeq) + Math.random().toString(36).slice(2);
     tokens.add(tok);
-    return send(res, 200, {access_token: tok, token_type: 'Bearer', expires_in: 86399, refresh_token: f.get('refresh_token'),
+    return send(res, 200, {access_token: tok, token_type: 'Bearer', expires_in: 86399, refresh_token: refresh,
                            userType: 'Location', locationId: location});
   }
   if (req.headers.version !== '2021-07-28') return err(res, 400, 'version header was not found');
-  const auth = (req.headers.authorization || '').replace(/^Bearer /, '');
+  const auth = bearer(req);
   if (!tokens.has(auth)) return err(res, 401, 'Invalid JWT');
   requests++;
   if (rateLimited > 0) {
@@ -173,12 +171,4 @@ function handle(req, res, raw) {
   return err(res, 404, 'Cannot ' + req.method + ' ' + p);
 }
 
-const server = http.createServer((req, res) => {
-  let raw = '';
-  req.on('data', c => { raw += c; });
-  req.on('end', () => {
-    try { handle(req, res, raw); } catch (e) { err(res, 500, String(e && e.message)); }
-  });
-});
-server.listen(0, '127.0.0.1', () => process.stdout.write('port ' + server.address().port + '\n'));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+serve(handle, (res, e) => err(res, 500, String(e && e.message)));

@@ -21,8 +21,8 @@
 //
 // Usage: HS_TOKEN=… [HS_CLIENT_ID HS_CLIENT_SECRET HS_REFRESH_TOKEN] node hubspot_fake.js → prints "port N".
 'use strict';
-const http = require('http');
 const {URL} = require('url');
+const {serve, control, refreshGrantOk, bearer} = require('./fake_http');
 
 const known = {
   contacts: ['firstname', 'lastname', 'email', 'phone', 'jobtitle', 'company', 'lifecyclestage', 'accord_id'],
@@ -37,7 +37,7 @@ const unique = 'accord_id';  // a unique-value property, as the user creates it 
 const store = {}, archived = {};
 let tokens = new Set(process.env.HS_TOKEN ? [process.env.HS_TOKEN] : []);
 let seq = 100, stampLast = 0, requests = 0, search400 = 0, searchCap = 10000, rateLimited = 0, tokenSeq = 0;
-let refreshToken = process.env.HS_REFRESH_TOKEN || 'refresh';
+const refreshToken = process.env.HS_REFRESH_TOKEN || 'refresh';
 
 function table(t, m) { return (m[t] || (m[t] = new Map())); }
 function stamp() {
@@ -243,11 +243,8 @@ function handle(req, res, raw) {
   const url = new URL(req.url, 'http://x');
   const p = url.pathname;
   if (p === '/__control') {
-    const c = JSON.parse(raw || '{}');
-    if (c.expire_tokens) tokens = new Set();
-    if (c.search_cap) searchCap = c.search_cap;
-    if (c.rate_limited !== undefined) rateLimited = c.rate_limited;
-    if (c.private_token) tokens.add(c.private_token);
+    control(raw, {expire_tokens: () => { tokens = new Set(); }, search_cap: n => { searchCap = n; },
+                  rate_limited: n => { rateLimited = n; }, private_token: t => tokens.add(t)});
     return send(res, 200, {ok: true});
   }
   if (p === '/__stats') return send(res, 200, {requests, search_400: search400});
@@ -265,15 +262,14 @@ function handle(req, res, raw) {
     return send(res, 200, {ok: true});
   }
   if (p === '/oauth/v1/token' && req.method === 'POST') {
-    const f = new URLSearchParams(raw);
-    if (f.get('grant_type') !== 'refresh_token' || f.get('client_id') !== (process.env.HS_CLIENT_ID || 'client') ||
-        f.get('client_secret') !== (process.env.HS_CLIENT_SECRET || 'secret') || f.get('refresh_token') !== refreshToken)
+    if (!refreshGrantOk(raw, {client_id: process.env.HS_CLIENT_ID || 'client',
+                              client_secret: process.env.HS_CLIENT_SECRET || 'secret', refresh_token: refreshToken}))
       return send(res, 400, {status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token'});
     const tok = 'CNH' + (++tokenSeq) + Math.random().toString(36).slice(2);
     tokens.add(tok);
     return send(res, 200, {token_type: 'bearer', refresh_token: refreshToken, access_token: tok, expires_in: 1800});
   }
-  const auth = (req.headers.authorization || '').replace(/^Bearer /, '');
+  const auth = bearer(req);
   if (!tokens.has(auth))
     return err(res, 401, auth ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION',
                auth ? 'The OAuth token used to make this call expired.' : 'Authentication credentials not found.');
@@ -288,13 +284,4 @@ function handle(req, res, raw) {
   return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
 }
 
-const server = http.createServer((req, res) => {
-  let raw = '';
-  req.on('data', c => { raw += c; });
-  req.on('end', () => {
-    try { handle(req, res, raw); } catch (e) { err(res, 500, 'INTERNAL_ERROR', String(e && e.message)); }
-  });
-});
-server.keepAliveTimeout = 30000;
-server.listen(0, '127.0.0.1', () => process.stdout.write('port ' + server.address().port + '\n'));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+serve(handle, (res, e) => err(res, 500, 'INTERNAL_ERROR', String(e && e.message)));

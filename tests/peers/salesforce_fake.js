@@ -26,8 +26,8 @@
 //
 // Usage: SF_CLIENT_ID=… SF_CLIENT_SECRET=… SF_REFRESH_TOKEN=… node salesforce_fake.js → prints "port N".
 'use strict';
-const http = require('http');
 const {URL} = require('url');
+const {serve, control, refreshGrantOk, bearer} = require('./fake_http');
 
 const V = '/services/data/v59.0';
 const clientId = process.env.SF_CLIENT_ID || 'client';
@@ -88,11 +88,8 @@ function handle(req, res, raw) {
   const url = new URL(req.url, 'http://x');
   const p = url.pathname;
   if (p === '/__control') {
-    const c = JSON.parse(raw || '{}');
-    if (c.expire_tokens) tokens = new Set();
-    if (c.limit_exceeded !== undefined) limitExceeded = c.limit_exceeded;
-    if (c.page_size) pageSize = c.page_size;
-    if (c.poison !== undefined) poison = c.poison;
+    control(raw, {expire_tokens: () => { tokens = new Set(); }, limit_exceeded: n => { limitExceeded = n; },
+                  page_size: n => { pageSize = n; }, poison: v => { poison = v; }});
     return send(res, 200, {ok: true});
   }
   if (p === '/__stats') return send(res, 200, {requests});
@@ -111,16 +108,14 @@ function handle(req, res, raw) {
     return send(res, 200, {ok: true});
   }
   if (p === '/services/oauth2/token' && req.method === 'POST') {
-    const f = new URLSearchParams(raw);
-    if (f.get('grant_type') !== 'refresh_token' || f.get('client_id') !== clientId ||
-        f.get('client_secret') !== clientSecret || f.get('refresh_token') !== refreshToken)
+    if (!refreshGrantOk(raw, {client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken}))
       return send(res, 400, {error: 'invalid_grant', error_description: 'expired access/refresh token'});
     const tok = '00DFAKE!' + (++tokenSeq) + Math.random().toString(36).slice(2);
     tokens.add(tok);
     return send(res, 200, {access_token: tok, instance_url: 'http://' + req.headers.host, token_type: 'Bearer',
                            issued_at: String(Date.now()), id: 'http://' + req.headers.host + '/id/00D/005'});
   }
-  const auth = (req.headers.authorization || '').replace(/^Bearer /, '');
+  const auth = bearer(req);
   if (!tokens.has(auth)) return err(res, 401, 'INVALID_SESSION_ID', 'Session expired or invalid');
   apiUsage++;
   requests++;
@@ -269,12 +264,4 @@ function collection(req, res, url, rest, raw) {
   return err(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
 }
 
-const server = http.createServer((req, res) => {
-  let raw = '';
-  req.on('data', c => { raw += c; });
-  req.on('end', () => {
-    try { handle(req, res, raw); } catch (e) { err(res, 500, 'UNKNOWN_EXCEPTION', String(e && e.message)); }
-  });
-});
-server.listen(0, '127.0.0.1', () => process.stdout.write('port ' + server.address().port + '\n'));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+serve(handle, (res, e) => err(res, 500, 'UNKNOWN_EXCEPTION', String(e && e.message)));

@@ -38,24 +38,12 @@ JSON
 out=$("$conformance" "$plugin" --config kit2.json --stream company --sample company.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-company-oauth2 || bad conformance-kit-passes-company-oauth2 "$out"
 
-printf '{"hubspot": "%s"}\n' "$token" > secrets.json && chmod 600 secrets.json
-export ACCORD_SECRETS="$work/secrets.json"
-mkdir -p book
-for i in $(seq 1 30); do
-  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:h%s\r\nFN:Kim Number%s\r\nN:Number%s;Kim;;;\r\nEMAIL:h%s@example.org\r\nTITLE:Analyst\r\nEND:VCARD\r\n' \
-    "$i" "$i" "$i" "$i" > "book/h$i.vcf"
-done
+secrets "{\"hubspot\": \"$token\"}"
+vcards h 1 30 Number "TITLE:Analyst"
 # the search pages 5 at a time and answers at most 10 per query (HubSpot: 100 and 10,000)
-cat > p.json <<JSON
-{"name": "hs", "state": "state.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
- "right": {"connector": "crm-rest", "config": {"profile": "hubspot", "base_url": "$base",
-            "auth": {"token": {"\$secret": "hubspot"}}, "rate_limit": {"requests_per_second": 0},
-            "streams": {"contact": {"page_size": 5, "changes": {"max_results": 10}}}}},
- "streams": [{"name": "contacts", "left": "contact", "right": "contact",
-              "match": [{"left": "/emails/*/address", "normalise": "email"}],
-              "guards": {"max_delete_share": 0.9, "max_update_share": 0.95}}]}
-JSON
+crm_pipeline "{\"profile\": \"hubspot\", \"base_url\": \"$base\", \"auth\": {\"token\": {\"\$secret\": \"hubspot\"}},
+  \"rate_limit\": {\"requests_per_second\": 0}, \"streams\": {\"contact\": {\"page_size\": 5, \"changes\": {\"max_results\": 10}}}}" \
+  '{"max_delete_share": 0.9, "max_update_share": 0.95}'
 ctl __control '{"search_cap": 10}'
 
 r0=$(requests)
@@ -93,9 +81,7 @@ runp run p.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok old-tombstones-not-reported-again || bad old-tombstones-not-reported-again "$out"
 
 # -- one invalid record in a batch: it alone is quarantined, with HubSpot's reason
-for i in 41 42 43; do
-  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:h%s\r\nFN:Lee Batch%s\r\nN:Batch%s;Lee;;;\r\nEMAIL:h%s@example.org\r\nEND:VCARD\r\n' "$i" "$i" "$i" "$i" > "book/h$i.vcf"
-done
+vcards h 41 43 Batch
 sed -i 's/^EMAIL:.*/EMAIL:h42-at-nowhere/' book/h42.vcf
 runp run p.json
 st=$("$accord" status p.json 2>&1); printf '%s\n' "$st" >> all.out

@@ -22,3 +22,28 @@ start_peer() {
   [ -n "$port" ] || { echo "FAIL the peer did not start: $*"; cat peer.err; exit 1; }
   base="http://127.0.0.1:$port"
 }
+# vcards PREFIX FROM TO SURNAME [EXTRA_LINE]: book/PREFIXi.vcf for i in FROM..TO,
+# "Kim SURNAMEi" <PREFIXi@example.org>, with EXTRA_LINE (e.g. TITLE:Analyst)
+vcards() {
+  mkdir -p book
+  local i extra=""
+  [ -n "${5:-}" ] && extra="$5"$'\r\n'
+  for i in $(seq "$2" "$3"); do
+    printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:%s%s\r\nFN:Kim %s%s\r\nN:%s%s;Kim;;;\r\nEMAIL:%s%s@example.org\r\n%sEND:VCARD\r\n' \
+      "$1" "$i" "$4" "$i" "$4" "$i" "$1" "$i" "$extra" > "book/$1$i.vcf"
+  done
+}
+# secrets JSON: the secrets file (0600), and ACCORD_SECRETS pointing at it
+secrets() { printf '%s\n' "$1" > secrets.json && chmod 600 secrets.json; export ACCORD_SECRETS="$work/secrets.json"; }
+# crm_pipeline CRM_CONFIG_JSON [GUARDS_JSON]: p.json, vCards in book ⇄ the
+# crm-rest contact stream, matched by email, state in state.sqlite
+crm_pipeline() {
+  cat > p.json <<JSON
+{"name": "crm", "state": "state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "right": {"connector": "crm-rest", "config": $1},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact",
+              "match": [{"left": "/emails/*/address", "normalise": "email"}],
+              "guards": ${2:-{\"max_delete_share\": 0.9\}}}]}
+JSON
+}

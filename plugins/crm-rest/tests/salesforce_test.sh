@@ -36,22 +36,10 @@ JSON
 out=$("$conformance" "$plugin" --config kit.json --stream lead --sample lead.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-lead || bad conformance-kit-passes-lead "$out"
 
-printf '{"sf_secret": "%s", "sf_refresh": "%s"}\n' "$secret" "$refresh" > secrets.json && chmod 600 secrets.json
-export ACCORD_SECRETS="$work/secrets.json"
-mkdir -p book
-for i in $(seq 1 12); do
-  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:s%s\r\nFN:Sam Number%s\r\nN:Number%s;Sam;;;\r\nEMAIL:s%s@example.org\r\nTITLE:Engineer\r\nEND:VCARD\r\n' \
-    "$i" "$i" "$i" "$i" > "book/s$i.vcf"
-done
-cat > p.json <<JSON
-{"name": "sf", "state": "state.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
- "right": {"connector": "crm-rest", "config": {"profile": "salesforce", "base_url": "$base/services/data/v59.0",
-            "auth": {"client_id": "accord-test", "client_secret": {"\$secret": "sf_secret"}, "refresh_token": {"\$secret": "sf_refresh"}}}},
- "streams": [{"name": "contacts", "left": "contact", "right": "contact",
-              "match": [{"left": "/emails/*/address", "normalise": "email"}],
-              "guards": {"max_delete_share": 0.9}}]}
-JSON
+secrets "{\"sf_secret\": \"$secret\", \"sf_refresh\": \"$refresh\"}"
+vcards s 1 12 Number "TITLE:Engineer"
+crm_pipeline "{\"profile\": \"salesforce\", \"base_url\": \"$base/services/data/v59.0\",
+  \"auth\": {\"client_id\": \"accord-test\", \"client_secret\": {\"\$secret\": \"sf_secret\"}, \"refresh_token\": {\"\$secret\": \"sf_refresh\"}}}"
 ctl __control '{"page_size": 5}'   # so that listings take several nextRecordsUrl pages
 
 r0=$(requests)
@@ -83,10 +71,7 @@ runp run p.json
   && ok deletes-both-ways-via-deleted-feed || bad deletes-both-ways-via-deleted-feed "rc=$rc n=$(ncontacts)" "$out"
 
 # -- one bad record in a collection: it alone is quarantined, the others commit
-for i in 31 32 33; do
-  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:s%s\r\nFN:Pat Batch%s\r\nN:Batch%s;Pat;;;\r\nEMAIL:s%s@example.org\r\nEND:VCARD\r\n' \
-    "$i" "$i" "$i" "$i" > "book/s$i.vcf"
-done
+vcards s 31 33 Batch
 ctl __control '{"poison": "Batch32"}'
 runp run p.json
 st=$("$accord" status p.json 2>&1); printf '%s\n' "$st" >> all.out

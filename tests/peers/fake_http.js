@@ -1,0 +1,39 @@
+// What the vendor fakes (salesforce_fake.js, hubspot_fake.js,
+// highlevel_fake.js) share: a loopback HTTP server that hands each request
+// with its whole body to a handler and prints "port N", the test-only
+// /__control settings, and the OAuth2 refresh-token grant check.
+'use strict';
+const http = require('http');
+
+// Starts the server on an ephemeral loopback port. handle(req, res, raw);
+// an exception becomes fail(res, error).
+function serve(handle, fail) {
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', c => { raw += c; });
+    req.on('end', () => {
+      try { handle(req, res, raw); } catch (e) { fail(res, e); }
+    });
+  });
+  server.keepAliveTimeout = 30000;
+  server.listen(0, '127.0.0.1', () => process.stdout.write('port ' + server.address().port + '\n'));
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+  return server;
+}
+
+// Applies a /__control body: setters maps each known key to what it sets.
+function control(raw, setters) {
+  const c = JSON.parse(raw || '{}');
+  for (const [k, set] of Object.entries(setters)) if (c[k] !== undefined) set(c[k]);
+}
+
+// Whether a token request body is a refresh_token grant with these values.
+function refreshGrantOk(raw, want) {
+  const f = new URLSearchParams(raw);
+  return f.get('grant_type') === 'refresh_token' && f.get('client_id') === want.client_id &&
+         f.get('client_secret') === want.client_secret && f.get('refresh_token') === want.refresh_token;
+}
+
+function bearer(req) { return (req.headers.authorization || '').replace(/^Bearer /, ''); }
+
+module.exports = {serve, control, refreshGrantOk, bearer};
