@@ -37,7 +37,10 @@ TEST(AbiLayoutTest, HostServicesOffsetsArePinned) {
   EXPECT_EQ(offsetof(accord_host, progress), 32u);
   EXPECT_EQ(offsetof(accord_host, secret), 40u);
   EXPECT_EQ(offsetof(accord_host, is_cancelled), 48u);
-  EXPECT_EQ(sizeof(accord_host), 56u);
+  EXPECT_EQ(ACCORD_HOST_SIZE_1_0, 56u);
+  EXPECT_EQ(offsetof(accord_host, store_secret), 56u);  // ABI 1.1
+  EXPECT_EQ(sizeof(accord_host), 64u);
+  EXPECT_EQ(ACCORD_HOST_SIZE_1_1, 64u);
 }
 
 TEST(AbiLayoutTest, ErrorSinkOffsetsArePinned) {

@@ -7,7 +7,8 @@
 //   POST /contacts/upsert   {locationId, …} → {new, contact, traceId}; matched by email, then phone
 //   POST /contacts/         {locationId, …} → 201 {contact}; a duplicate email answers 400 with meta.contactId
 //   GET|PUT|DELETE /contacts/ID   {contact} | {contact, succeded} | {succeded: true}
-//   POST /oauth/token       refresh_token grant (form) → access_token, refresh_token
+//   POST /oauth/token       refresh_token grant (form) → access_token and a new refresh_token
+//                           (refresh tokens are single use: each grant retires the one it used)
 // Errors: {statusCode, message}. Answers carry x-ratelimit-* headers.
 // Control (tests only): POST /__control {"expire_tokens": true, "rate_limited": n};
 //   GET /__dump → [contacts]; GET /__stats → {requests}; POST /__edit {id, fields}; POST /__delete {id}
@@ -23,6 +24,7 @@ const writable = ['firstName', 'lastName', 'name', 'email', 'phone', 'companyNam
                   'postalCode', 'website', 'timezone', 'dnd', 'tags', 'source', 'country', 'customFields'];
 const contacts = new Map();
 let seq = 0, last = 0, requests = 0, rateLimited = 0, tokenSeq = 0;
+let refreshToken = process.env.HL_REFRESH_TOKEN || 'refresh';
 
 function stamp() {
   let now = Date.now();
@@ -113,13 +115,13 @@ function handle(req, res, raw) {
     return send(res, 200, {ok: true});
   }
   if (p === '/oauth/token' && req.method === 'POST') {
-    const refresh = process.env.HL_REFRESH_TOKEN || 'refresh';
     if (!refreshGrantOk(raw, {client_id: process.env.HL_CLIENT_ID || 'client',
-                              client_secret: process.env.HL_CLIENT_SECRET || 'secret', refresh_token: refresh}))
+                              client_secret: process.env.HL_CLIENT_SECRET || 'secret', refresh_token: refreshToken}))
       return send(res, 401, {error: 'invalid_grant', error_description: 'Invalid refresh token'});
     const tok = 'hl-at-' + (++tokenSeq) + Math.random().toString(36).slice(2);
     tokens.add(tok);
-    return send(res, 200, {access_token: tok, token_type: 'Bearer', expires_in: 86399, refresh_token: refresh,
+    refreshToken = 'hl-rt-' + tokenSeq + Math.random().toString(36).slice(2);  // single use: the old one is retired
+    return send(res, 200, {access_token: tok, token_type: 'Bearer', expires_in: 86399, refresh_token: refreshToken,
                            userType: 'Location', locationId: location});
   }
   if (req.headers.version !== '2021-07-28') return err(res, 400, 'version header was not found');

@@ -90,6 +90,19 @@ class PairRun {
     host_.on_log([this](int32_t level, const std::string& m) {
       if (opts_.log) opts_.log(level, sp_.name + ": " + m);
     });
+    host_.on_secret([this](const std::string& name) -> std::optional<std::string> {
+      auto s = read_secret(p_.secrets_file, name);
+      if (!s) return std::nullopt;
+      return *s;
+    });
+    host_.on_store_secret([this](const std::string& name, const std::string& value) {
+      auto r = store_secret(p_.secrets_file, name, value);
+      if (opts_.log)
+        opts_.log(r ? ACCORD_LOG_INFO : ACCORD_LOG_ERROR,
+                  sp_.name + ": " + (r ? "stored the renewed secret \"" + name + "\" in " + p_.secrets_file.string()
+                                       : r.error().message));
+      return static_cast<bool>(r);
+    });
     for (Side s : {Side::kLeft, Side::kRight}) {
       const Endpoint& ep = p_.endpoint(s);
       const LoadedPlugin* plugin = reg_.find(ep.connector);

@@ -8,11 +8,13 @@
 #include <valijson/schema_parser.hpp>
 #include <valijson/validator.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 namespace json = boost::json;
@@ -550,6 +552,36 @@ Result<std::string> read_secret(const fs::path& file, const std::string& name) {
   return std::string(v->get_string());
 }
 
+Result<void> store_secret(const fs::path& file, const std::string& name, const std::string& value) {
+  static std::mutex mu;  // stream pairs run on their own threads
+  std::lock_guard lock(mu);
+  json::value doc = json::object();
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0) {
+    if (st.st_mode & (S_IRWXG | S_IRWXO))
+      return fail("storing secret \"" + name + "\": " + file.string() + " is readable by others; run chmod 600 " + file.string());
+    if (st.st_uid != ::geteuid()) return fail("storing secret \"" + name + "\": " + file.string() + " belongs to another user");
+    auto d = parse_json_file(file);
+    if (!d) return std::unexpected(d.error());
+    if (!d->is_object()) return fail(file.string() + ": must be a JSON object of name → secret");
+    doc = std::move(*d);
+  }
+  doc.get_object()[name] = value;
+  fs::path tmp = file;
+  tmp += ".tmp" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return fail("storing secret \"" + name + "\": cannot write " + tmp.string() + ": " + std::strerror(errno));
+  std::string text = json::serialize(doc) + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), file.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return fail("storing secret \"" + name + "\" in " + file.string() + ": " + why);
+  }
+  return {};
+}
+
 Result<json::value> parse_json_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return fail(file.string() + ": cannot read: " + std::strerror(errno));
@@ -594,6 +626,7 @@ Result<Pipeline> load_pipeline(const fs::path& file, const Registry& registry, c
   const json::object& o = doc.get_object();
   p.name = o.at("name").get_string();
   fs::path secrets = opts.secrets_file.empty() ? default_secrets_file() : opts.secrets_file;
+  p.secrets_file = secrets;
   const Manifest* manifests[2] = {nullptr, nullptr};
   for (Side side : {Side::kLeft, Side::kRight}) {
     const json::object& e = o.at(side_name(side)).get_object();

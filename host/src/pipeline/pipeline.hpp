@@ -98,6 +98,7 @@ struct Pipeline {
   std::filesystem::path file;
   std::string name;
   std::filesystem::path state_path;
+  std::filesystem::path secrets_file;  // where {"$secret": N} came from, and renewed secrets go
   Endpoint left, right;
   std::vector<StreamPair> streams;
   std::vector<std::string> locked_by_admin;  // pointers fixed by the administrator
@@ -118,6 +119,10 @@ Result<Pipeline> load_pipeline(const std::filesystem::path& file, const Registry
 // Reads a secret from the secrets file (0600, a JSON object of name → string).
 Result<std::string> read_secret(const std::filesystem::path& secrets_file, const std::string& name);
 std::filesystem::path default_secrets_file();
+// Sets one secret in the secrets file, keeping the others: written to a
+// temporary file (0600) beside it, flushed, and renamed over it. The same
+// checks as read_secret (owner, mode) apply to an existing file.
+Result<void> store_secret(const std::filesystem::path& secrets_file, const std::string& name, const std::string& value);
 
 // Parses JSON text; the failure names the line and column.
 Result<boost::json::value> parse_json_file(const std::filesystem::path& file);

@@ -13,6 +13,7 @@ HostServices::HostServices() {
   c_.progress = &progress_tramp;
   c_.secret = &secret_tramp;
   c_.is_cancelled = &cancelled_tramp;
+  c_.store_secret = &store_secret_tramp;
 }
 
 // The trampolines are called by plugins: nothing may throw out of them.
@@ -44,6 +45,16 @@ int32_t HostServices::secret_tramp(void* ctx, const char* name, char* buf, uint6
     std::memcpy(buf, s->data(), s->size());
     buf[s->size()] = '\0';
     return ACCORD_OK;
+  } catch (...) {
+    return ACCORD_ERROR;
+  }
+}
+
+int32_t HostServices::store_secret_tramp(void* ctx, const char* name, const char* value) {
+  try {
+    auto* self = static_cast<HostServices*>(ctx);
+    if (!self->store_secret_ || !name || !value) return ACCORD_ERROR;
+    return self->store_secret_(name, value) ? ACCORD_OK : ACCORD_ERROR;
   } catch (...) {
     return ACCORD_ERROR;
   }

@@ -23,6 +23,7 @@ class HostServices {
   using LogFn = std::function<void(int32_t level, const std::string& message)>;
   using SecretFn = std::function<std::optional<std::string>(const std::string& name)>;
   using ProgressFn = std::function<void(const std::string& stream, uint64_t done, uint64_t total)>;
+  using StoreSecretFn = std::function<bool(const std::string& name, const std::string& value)>;
 
   HostServices();
   HostServices(const HostServices&) = delete;
@@ -31,6 +32,7 @@ class HostServices {
   void on_log(LogFn f) { log_ = std::move(f); }
   void on_secret(SecretFn f) { secret_ = std::move(f); }
   void on_progress(ProgressFn f) { progress_ = std::move(f); }
+  void on_store_secret(StoreSecretFn f) { store_secret_ = std::move(f); }
   void request_cancel() noexcept { cancelled_.store(true); }
   bool cancel_requested() const noexcept { return cancelled_.load(); }
 
@@ -41,11 +43,13 @@ class HostServices {
   static void progress_tramp(void* ctx, const char* stream, uint64_t done, uint64_t total);
   static int32_t secret_tramp(void* ctx, const char* name, char* buf, uint64_t size, uint64_t* out_len);
   static int32_t cancelled_tramp(void* ctx);
+  static int32_t store_secret_tramp(void* ctx, const char* name, const char* value);
 
   accord_host c_{};
   LogFn log_;
   SecretFn secret_;
   ProgressFn progress_;
+  StoreSecretFn store_secret_;
   std::atomic<bool> cancelled_{false};
 };
 

@@ -17,8 +17,7 @@ namespace accord {
 uint32_t required_table_size(uint32_t abi_minor) {
   // One entry per minor: the size of the table as that minor defined it.
   // Minor 0 is the whole of today's struct.
-  (void)abi_minor;
-  return static_cast<uint32_t>(ACCORD_CONNECTOR_SIZE_1_0);
+  return static_cast<uint32_t>(abi_minor >= 1 ? ACCORD_CONNECTOR_SIZE_1_1 : ACCORD_CONNECTOR_SIZE_1_0);
 }
 
 Result<void> check_trusted(const fs::path& p, bool is_dir) {

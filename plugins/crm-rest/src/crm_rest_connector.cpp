@@ -59,7 +59,8 @@ const std::string& manifest() {
             "token_url": {"type": "string", "description": "oauth2: the token endpoint (refresh_token grant)"},
             "client_id": {"type": "string", "description": "oauth2: the app's client id"},
             "client_secret": {"description": "oauth2: the app's client secret. Use {\"$secret\": NAME}"},
-            "refresh_token": {"description": "oauth2: the refresh token. Use {\"$secret\": NAME}"}
+            "refresh_token": {"description": "oauth2: the refresh token. Use {\"$secret\": NAME}"},
+            "refresh_token_secret": {"type": "string", "description": "oauth2: the NAME of the refresh token's secret, instead of refresh_token: a token the service rotates is written back there"}
           }},
         "headers": {"type": "object", "additionalProperties": {"type": "string"},
           "description": "extra headers on every request (HighLevel's Version)"},

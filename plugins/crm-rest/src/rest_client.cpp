@@ -106,6 +106,7 @@ RestClient::RestClient(const Spec& spec, const accord::Host& host)
       host_(host),
       http_(HttpOptions{spec.connect_timeout_s, spec.stall_timeout_s, spec.total_timeout_s, spec.ca_file}),
       access_token_(spec.token),
+      refresh_token_(spec.refresh_token),
       tokens_(spec.rate_burst),
       last_refill_ms_(now_ms()) {}
 
@@ -170,10 +171,19 @@ void RestClient::authorise(std::vector<std::string>& headers) {
 }
 
 void RestClient::refresh_token() {
-  if (spec_.refresh_token.empty())
+  const std::string& name = spec_.refresh_token_secret;
+  if (refresh_token_.empty() && !name.empty()) {
+    auto s = host_.secret(name);
+    if (!s || s->empty())
+      throw accord::Error(ACCORD_AUTH_REQUIRED, "auth.refresh_token_secret names \"" + name +
+                                                    "\", which is not in the secrets file: sign in to the CRM and put "
+                                                    "its refresh token there under that name");
+    refresh_token_ = *s;
+  }
+  if (refresh_token_.empty())
     throw accord::Error(ACCORD_AUTH_REQUIRED, "the access token was refused and there is no refresh_token to renew it: "
                                               "sign in again and put a new token in the secrets file");
-  std::string form = "grant_type=refresh_token&refresh_token=" + url_encode(spec_.refresh_token);
+  std::string form = "grant_type=refresh_token&refresh_token=" + url_encode(refresh_token_);
   if (!spec_.client_id.empty()) form += "&client_id=" + url_encode(spec_.client_id);
   if (!spec_.client_secret.empty()) form += "&client_secret=" + url_encode(spec_.client_secret);
   HttpResponse r;
@@ -195,6 +205,20 @@ void RestClient::refresh_token() {
                             "new refresh token in the secrets file");
   access_token_ = std::string(tok->get_string());
   host_.log(ACCORD_LOG_INFO, "crm-rest: renewed the OAuth2 access token");
+  // Services that rotate refresh tokens (HighLevel; Salesforce with rotation
+  // on) answer a new one and retire the old: keep it, or the next run cannot
+  // sign in.
+  const json::value* rt = body.get_object().if_contains("refresh_token");
+  if (rt && rt->is_string() && !rt->get_string().empty() && rt->get_string() != refresh_token_) {
+    refresh_token_ = std::string(rt->get_string());
+    if (name.empty())
+      host_.log(ACCORD_LOG_WARN, "crm-rest: the service issued a new refresh token, which this run uses; to keep it "
+                                 "for the next runs, name its secret in auth.refresh_token_secret instead of giving "
+                                 "auth.refresh_token");
+    else if (!host_.store_secret(name, refresh_token_))
+      host_.log(ACCORD_LOG_ERROR, ("crm-rest: the service issued a new refresh token and the host could not store it as \"" +
+                                   name + "\"; if the service retired the old one, sign in again after this run").c_str());
+  }
 }
 
 Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<long>& accept,

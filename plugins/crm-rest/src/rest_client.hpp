@@ -62,6 +62,7 @@ class RestClient {
   accord::Host host_;
   HttpClient http_;
   std::string access_token_;
+  std::string refresh_token_;  // from the config, or read through the host's secret store
   double tokens_;
   int64_t last_refill_ms_;
   int64_t pause_until_ms_ = 0;

@@ -312,12 +312,16 @@ Spec load_spec(const std::string& config_json) {
   sp.client_id = a.str("client_id");
   sp.client_secret = a.str("client_secret");
   sp.refresh_token = a.str("refresh_token");
+  sp.refresh_token_secret = a.str("refresh_token_secret");
   if (sp.auth_type == "bearer" && sp.token.empty()) bad(a.at + "/token", "bearer auth needs a token ({\"$secret\": NAME})");
   if (sp.auth_type == "api_key" && sp.api_key.empty()) bad(a.at + "/key", "api_key auth needs a key ({\"$secret\": NAME})");
   if (sp.auth_type == "oauth2") {
     if (sp.token_url.empty()) bad(a.at + "/token_url", "oauth2 needs the token endpoint");
-    if (sp.refresh_token.empty() && sp.token.empty())
-      bad(a.at + "/refresh_token", "oauth2 needs a refresh_token (or at least an access token in token)");
+    if (sp.refresh_token.empty() && sp.refresh_token_secret.empty() && sp.token.empty())
+      bad(a.at + "/refresh_token", "oauth2 needs refresh_token_secret (the secret's name, so that a rotated token "
+                                   "is kept), a refresh_token, or at least an access token in token");
+    if (!sp.refresh_token.empty() && !sp.refresh_token_secret.empty())
+      bad(a.at + "/refresh_token", "give refresh_token or refresh_token_secret, not both");
   }
 
   if (Obj h = c.sub("headers"); h.o)

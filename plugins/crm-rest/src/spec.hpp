@@ -105,6 +105,7 @@ struct Spec {
   std::string base_url;
   std::string auth_type = "none";  // none | bearer | api_key | oauth2
   std::string token, api_key_header, api_key, token_url, client_id, client_secret, refresh_token;
+  std::string refresh_token_secret;  // the secret's name: read from, and a rotated token written back to, the host's store
   std::vector<std::string> headers;  // "Name: value"
   std::map<std::string, std::string> variables;
   double rate_per_s = 0;  // 0 = no client-side limit

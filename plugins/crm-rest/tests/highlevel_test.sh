@@ -11,7 +11,10 @@ accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") pee
 . "$(dirname "$0")/lib.sh"
 
 token="pit-canary-$RANDOM$RANDOM"
-HL_TOKEN=$token HL_LOCATION=locTest1 start_peer node "$peers/highlevel_fake.js"
+refresh="hl-refresh-canary-$RANDOM$RANDOM"
+cs="hl-cs-canary-$RANDOM$RANDOM"
+HL_TOKEN=$token HL_LOCATION=locTest1 HL_CLIENT_ID=accord-test HL_CLIENT_SECRET=$cs HL_REFRESH_TOKEN=$refresh \
+  start_peer node "$peers/highlevel_fake.js"
 ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base/$1" > /dev/null; }
 js() { node -e 'const d=JSON.parse(process.argv[1]),s=JSON.parse(process.argv[2]);console.log(eval(process.argv[3]))' \
          "$(curl -s "$base/__dump")" "$(curl -s "$base/__stats")" "$1"; }
@@ -51,12 +54,33 @@ runp run p.json
 [ $rc = 0 ] && [ ! -f book/g6.vcf ] && [ -z "$(contact_id g7@example.org)" ] && [ "$(ncontacts)" = 10 ] \
   && ok deletes-both-ways || bad deletes-both-ways "rc=$rc n=$(ncontacts)" "$out"
 
+# -- OAuth2 with HighLevel's single-use refresh tokens: the renewed one is
+# written back to the secrets file, and the next run signs in with it
+cp p.json p-pit.json
+secrets "{\"highlevel\": \"$token\", \"hl_cs\": \"$cs\", \"hl_refresh\": \"$refresh\"}"
+crm_pipeline "{\"profile\": \"highlevel\", \"base_url\": \"$base\", \"variables\": {\"location_id\": \"locTest1\"},
+  \"auth\": {\"type\": \"oauth2\", \"token_url\": \"{origin}/oauth/token\", \"client_id\": \"accord-test\",
+            \"client_secret\": {\"\$secret\": \"hl_cs\"}, \"refresh_token_secret\": \"hl_refresh\"},
+  \"rate_limit\": {\"requests_per_second\": 0}, \"streams\": {\"contact\": {\"page_size\": 5, \"changes\": {\"full_listing_hours\": 0}}}}"
+sed -i 's/^ORG:.*/ORG:Via OAuth/' book/g9.vcf
+runp run p.json
+stored=$(node -e 'console.log(require(process.argv[1]).hl_refresh)' "$work/secrets.json")
+[ $rc = 0 ] && [ -n "$stored" ] && [ "$stored" != "$refresh" ] && [ "$(stat -c %a secrets.json)" = 600 ] \
+  && [ "$(node -e 'console.log(require(process.argv[1]).highlevel)' "$work/secrets.json")" = "$token" ] \
+  && ok rotated-refresh-token-written-back || bad rotated-refresh-token-written-back "rc=$rc stored=$stored" "$out"
+ctl __control '{"expire_tokens": true}'
+sed -i 's/^ORG:.*/ORG:Via OAuth again/' book/g10.vcf
+runp run p.json
+[ $rc = 0 ] && [ "$(js "(d.find(c=>c.email==='g10@example.org')||{}).companyName")" = "Via OAuth again" ] \
+  && ok next-run-signs-in-with-rotated-token || bad next-run-signs-in-with-rotated-token "rc=$rc" "$out"
+cp p-pit.json p.json
+
 # -- a refused token
 printf '{"highlevel": "wrong-%s"}\n' "$RANDOM" > secrets.json
 runp run p.json
 [ $rc = 1 ] && printf '%s' "$out" | grep -q "credentials were refused" && ok refused-token-says-what-to-do || bad refused-token-says-what-to-do "rc=$rc" "$out"
 
-if alltext | grep -q -e "$token" || grep -aq -e "$token" state.sqlite*; then
+if alltext | grep -q -e "$token" -e "$refresh" -e "$cs" -e "hl-rt-" || grep -aq -e "$token" -e "$refresh" -e "$cs" -e "hl-rt-" state.sqlite*; then
   bad secrets-never-leak "a canary secret appeared"
 else
   ok secrets-never-leak

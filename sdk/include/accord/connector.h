@@ -1,5 +1,5 @@
 /*
- * accord/connector.h — the Accord connector ABI, version 1.0.
+ * accord/connector.h — the Accord connector ABI, version 1.1.
  *
  * This header is the specification. A connector is a shared library that
  * exports exactly one symbol, accord_connector_entry(), returning a pointer to
@@ -59,6 +59,7 @@
 #ifndef ACCORD_CONNECTOR_H
 #define ACCORD_CONNECTOR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -66,7 +67,7 @@ extern "C" {
 #endif
 
 #define ACCORD_ABI_MAJOR 1
-#define ACCORD_ABI_MINOR 0
+#define ACCORD_ABI_MINOR 1
 
 /* Status codes, returned by every slot that can fail. Plain integers, never a
  * C enum, so that their size is fixed across compilers. */
@@ -127,6 +128,14 @@ typedef struct accord_host {
                     uint64_t *out_len);
   /* [any thread] never blocks; non-zero when the host wants the run to stop */
   int32_t (*is_cancelled)(void *host_ctx);
+  /* ---- ABI 1.1 ---- (read only when struct_size >= ACCORD_HOST_SIZE_1_1) */
+  /* [any thread] stores `value` as the secret `name` in the host's secret
+   * store (the secrets file), replacing what was there: for a credential the
+   * service rotated, such as an OAuth2 refresh token. Both borrowed for the
+   * call. Returns ACCORD_OK, or ACCORD_ERROR when it could not be stored (the
+   * host logs why). A plugin must not store what the user did not name as a
+   * secret. */
+  int32_t (*store_secret)(void *host_ctx, const char *name, const char *value);
 } accord_host;
 
 /* The connector table. Static, returned by accord_connector_entry(). */
@@ -177,7 +186,9 @@ typedef struct accord_connector {
 
 /* The size of the table each ABI minor requires (for the host's check). */
 #define ACCORD_CONNECTOR_SIZE_1_0 (sizeof(accord_connector))
-#define ACCORD_HOST_SIZE_1_0 (sizeof(accord_host))
+#define ACCORD_CONNECTOR_SIZE_1_1 (sizeof(accord_connector)) /* 1.1 added no connector slot */
+#define ACCORD_HOST_SIZE_1_0 (offsetof(accord_host, store_secret))
+#define ACCORD_HOST_SIZE_1_1 (sizeof(accord_host))
 
 #define ACCORD_ENTRY_SYMBOL "accord_connector_entry"
 

@@ -68,6 +68,12 @@ class Host {
   bool is_cancelled() const noexcept {
     return h_ && h_->is_cancelled && h_->is_cancelled(h_->host_ctx) != 0;
   }
+  // Stores a secret the service rotated (ABI 1.1). False when the host is
+  // older than 1.1 or could not store it.
+  bool store_secret(const std::string& name, const std::string& value) const noexcept {
+    if (!h_ || h_->struct_size < ACCORD_HOST_SIZE_1_1 || !h_->store_secret) return false;
+    return h_->store_secret(h_->host_ctx, name.c_str(), value.c_str()) == ACCORD_OK;
+  }
   const accord_host* raw() const noexcept { return h_; }
 
  private:
