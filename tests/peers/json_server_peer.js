@@ -9,7 +9,13 @@
 //   - faults for tests, set by POST /__faults {"status": [429, …],
 //     "retry_after": "1", "method": "POST", "reset": n, "stall_ms": m}: the
 //     next requests (of that method, when given) answer
-//     those statuses, have their connection reset, or stall.
+//     those statuses, have their connection reset, or stall;
+//   - an opaque sync-token feed, as Google's and Microsoft's delta APIs have
+//     and json-server has not: GET /__changes/COLL?limit=N[&page_token=P]
+//     [&sync_token=T] → {items, next_page_token | next_sync_token}; without
+//     sync_token every live record, with it what changed since (deleted ones
+//     as {id, deleted: true}); POST /__expire_sync_tokens makes every token
+//     issued so far answer 410.
 //
 // Usage: node json_server_peer.js DB.json  → prints "port N" once listening.
 'use strict';
@@ -26,6 +32,8 @@ const token = process.env.PEER_TOKEN || '';
 let faults = {status: [], retry_after: '1', reset: 0, stall_ms: 0};
 let lastStamp = 0;
 let served = 0;
+const deletions = [];  // {coll, id, at}
+let syncHorizon = 0;
 
 function stamp() {
   let now = Date.now();
@@ -41,6 +49,7 @@ server.post('/__faults', (req, res) => {
   res.json({ok: true});
 });
 server.get('/__stats', (req, res) => res.json({served}));
+server.post('/__expire_sync_tokens', (req, res) => { syncHorizon = lastStamp + 1; res.json({ok: true}); });
 
 server.use((req, res, next) => {
   served++;
@@ -74,12 +83,35 @@ server.use((req, res, next) => {
       return res.status(412).json({message: 'precondition failed: the record changed (updatedAt ' + cur.updatedAt + ')'});
     if (cur && req.method === 'PUT') req.body.createdAt = cur.createdAt;
   }
+  if (req.method === 'DELETE' && parts.length === 2) {
+    stamp();
+    deletions.push({coll, id: parts[1], at: lastStamp});
+  }
   if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.body && typeof req.body === 'object') {
     const t = stamp();
     req.body.updatedAt = t;
     if (req.method === 'POST') req.body.createdAt = t;
   }
   next();
+});
+
+server.get('/__changes/:coll', (req, res) => {
+  const limit = Number(req.query.limit || 100);
+  const [offset, mark] = req.query.page_token ? req.query.page_token.split('.').map(Number) : [0, lastStamp];
+  let since = null;
+  if (req.query.sync_token !== undefined) {
+    const m = /^st1\.(\d+)$/.exec(req.query.sync_token);
+    if (!m || Number(m[1]) < syncHorizon) return res.status(410).json({message: 'the sync token expired: list everything again'});
+    since = Number(m[1]);
+  }
+  const at = r => r.deleted ? r.at : Date.parse(r.updatedAt);
+  let all = (router.db.get(req.params.coll).value() || []).filter(r => since === null || Date.parse(r.updatedAt) > since);
+  if (since !== null) all = all.concat(deletions.filter(d => d.coll === req.params.coll && d.at > since).map(d => ({id: d.id, deleted: true, at: d.at})));
+  all.sort((a, b) => at(a) - at(b) || String(a.id).localeCompare(String(b.id)));
+  const body = {items: all.slice(offset, offset + limit).map(r => r.deleted ? {id: r.id, deleted: true} : r)};
+  if (offset + limit < all.length) body.next_page_token = (offset + limit) + '.' + mark;
+  else body.next_sync_token = 'st1.' + mark;
+  res.json(body);
 });
 
 server.use(router);

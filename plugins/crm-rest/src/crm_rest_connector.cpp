@@ -223,11 +223,13 @@ class CrmRest final : public accord::Connector {
       // a new pass: a full listing when there is no watermark yet, when the
       // stream has no change feed, or when absence checks are due
       // (a tombstone feed reports deletes; without one, a full listing finds them)
+      // (a sync-token feed reports deletes itself)
+      bool sync = s.change_mode == "sync_token";
       bool due = false;
-      if (!s.tombstones.present)
+      if (!s.tombstones.present && !sync)
         due = s.full_listing_hours <= 0 || !cur.contains("full_at") ||
               now_ms() - cur.at("full_at").to_number<int64_t>() > s.full_listing_hours * 3600000.0;
-      bool full = cursor_text.empty() || s.change_mode == "full" || !cur.contains("since") || due;
+      bool full = cursor_text.empty() || s.change_mode == "full" || !cur.contains(sync ? "sync" : "since") || due;
       run = json::object{{"phase", "list"}, {"full", full}, {"start", now_ms()}};
     }
     bool first_page = !run.contains("seen_run");
@@ -360,6 +362,8 @@ class CrmRest final : public accord::Connector {
     } else if (auto* w = run.if_contains("window")) {
       // past a search's result cap: a new query from the newest time seen
       vars["since"] = json::value(format_time(w->to_number<int64_t>(), s.since_format));
+    } else if (!full && s.change_mode == "sync_token") {
+      vars["sync_token"] = cur.at("sync");
     } else if (!full && cur.contains("since")) {
       vars["since"] = json::value(format_time(cur.at("since").to_number<int64_t>() - s.overlap_s * 1000, s.since_format));
     }
@@ -384,7 +388,13 @@ class CrmRest final : public accord::Connector {
         set_ptr(*r.body, pg.body_pointer, json::value("{after}"));
       if (!pg.limit_pointer.empty()) set_ptr(*r.body, pg.limit_pointer, json::value("{limit}"));
     }
-    Answer a = rest_.call(r, vars, {}, {}, url);
+    bool sync_changes = !full && phase == "list" && s.change_mode == "sync_token";
+    Answer a = rest_.call(r, vars, sync_changes ? std::vector<long>{410} : std::vector<long>{}, {}, url);
+    if (a.status == 410)  // the server no longer knows the token: the host lists everything and diffs
+      throw accord::Error(ACCORD_CURSOR_EXPIRED, "stream " + s.name + ": the server's sync token expired (HTTP 410: " +
+                                                     error_text(a.body, a.raw.body) + ")");
+    if (s.change_mode == "sync_token" && phase == "list")
+      if (auto* t = at_ptr(a.body, s.sync_token); t && t->is_string() && !t->get_string().empty()) run["sync"] = *t;
     if (!run.contains("server_start"))
       if (auto d = parse_http_date_ms(a.raw.header("date"))) run["server_start"] = *d;
 
@@ -424,6 +434,12 @@ class CrmRest final : public accord::Connector {
         out.push_back(json::object{{"id", id}, {"deleted", true}});
         continue;
       }
+      if (!s.deleted_flag.empty())
+        if (auto* d = at_ptr(nv, s.deleted_flag); d && d->is_bool() && d->get_bool()) {
+          std::string id = scalar_text(at_ptr(nv, s.id));
+          if (!id.empty() && !full) out.push_back(json::object{{"id", id}, {"deleted", true}});
+          continue;
+        }
       Record rec = to_record(s, nv);
       std::string tag = accord::hash::content_hash(rec.id + '\x1f' + rec.version).substr(0, 12);
       if (rec.modified_ms >= 0) {
@@ -498,6 +514,7 @@ class CrmRest final : public accord::Connector {
     bool full = run.at("full").as_bool();
     int64_t start = run.at("start").to_number<int64_t>();
     if (full) cur["full_at"] = start;
+    if (auto* t = run.if_contains("sync")) cur["sync"] = *t;
     if (s.tombstones.present) {
       cur["tomb"] = start;
       json::array kept;

@@ -228,7 +228,11 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
 
   Obj ch = s.sub("changes");
   t.change_mode = ch.str("mode", "full");
-  check_enum(ch.at + "/mode", t.change_mode, {"modified_since", "full"});
+  check_enum(ch.at + "/mode", t.change_mode, {"modified_since", "sync_token", "full"});
+  t.sync_token = ch.str("token");
+  t.deleted_flag = ch.str("deleted");
+  check_pointer(ch.at + "/token", t.sync_token);
+  check_pointer(ch.at + "/deleted", t.deleted_flag);
   t.changes = parse_request(ch.sub("request"));
   t.since_format = ch.str("since_format", "iso8601");
   check_enum(ch.at + "/since_format", t.since_format, {"iso8601", "iso8601_seconds", "epoch_ms"});
@@ -237,6 +241,9 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
   t.max_results = static_cast<int64_t>(ch.num("max_results", 0));
   if (t.max_results > 0 && t.max_results < t.page_size)
     bad(ch.at + "/max_results", "must be at least page_size (" + std::to_string(t.page_size) + ")");
+  if (t.change_mode == "sync_token" && (t.sync_token.empty() || !t.changes.present))
+    bad(ch.at, "changes.mode sync_token needs token (the pointer to the next sync token in an answer) and a request "
+               "that sends {sync_token}");
   if (t.change_mode == "modified_since" && t.modified.empty())
     bad(s.at + "/modified", "changes.mode modified_since needs the pointer to the record's modification time");
 

@@ -81,7 +81,9 @@ struct StreamSpec {
   std::vector<std::string> fields;     // native field names for {fields} and {field_list}
   std::map<std::string, std::string> variables;  // the stream's own {name} values
   Request list, changes, tombstones, get, create, update, del, lookup, upsert;
-  std::string change_mode = "full";     // modified_since | full
+  std::string change_mode = "full";     // modified_since | sync_token | full
+  std::string sync_token;               // sync_token: pointer to the next token in an answer (any page)
+  std::string deleted_flag;             // sync_token: pointer in a record, true when it is a deletion
   std::string since_format = "iso8601"; // iso8601 | iso8601_seconds | epoch_ms
   int64_t overlap_s = 300;
   double full_listing_hours = 24;       // modified_since without tombstones: list all this often

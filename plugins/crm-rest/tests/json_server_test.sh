@@ -5,7 +5,8 @@
 # kit, then a pipeline of vCards ⇄ json-server both ways: first sync, nothing
 # to do, edits on each side, deletes each way, 429 waited out, a reset
 # connection, a stalled answer, one failed create quarantined while the rest
-# commit, a refused token, and that the token never leaks.
+# commit, an opaque sync-token feed (and its expiry), a refused token, and
+# that the token never leaks.
 #
 # Usage: json_server_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
 set -u
@@ -123,6 +124,42 @@ made=$(for i in 21 22 23; do api "$base/contacts?email=n$i@example.org" | grep -
 st=$("$accord" status p.json 2>&1); printf '%s\n' "$st" >> all.out
 [ $rc = 5 ] && [ "$made" = 2 ] && printf '%s' "$st" | grep -qi "quarantine" && ok one-failed-create-quarantined-rest-commit \
   || bad one-failed-create-quarantined-rest-commit "rc=$rc made=$made" "$out" "$st"
+
+# -- an opaque sync-token feed (the peer's /__changes, shaped like Google's and
+# Microsoft's delta APIs), configured over the profile: a second address book
+cat > p-sync.json <<JSON
+{"name": "crm-sync", "state": "state-sync.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "path": "book2"}},
+ "right": {"connector": "crm-rest", "config": {"profile": "json-server", "base_url": "$base",
+   "auth": {"type": "bearer", "token": {"\$secret": "crm"}},
+   "streams": {"contact": {"page_size": 5,
+     "list": {"path": "/__changes/contacts", "query": {"limit": "{limit}"}, "records": "/items",
+              "paging": {"style": "cursor", "param": "page_token", "next": "/next_page_token"}},
+     "changes": {"mode": "sync_token", "token": "/next_sync_token", "deleted": "/deleted",
+                 "request": {"path": "/__changes/contacts", "query": {"limit": "{limit}", "sync_token": "{sync_token}"},
+                             "records": "/items", "paging": {"style": "cursor", "param": "page_token", "next": "/next_page_token"}}}}}}},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact",
+              "match": [{"left": "/emails/*/address", "normalise": "email"}], "guards": {"max_delete_share": 0.9}}]}
+JSON
+mkdir -p book2
+runp run p-sync.json
+[ $rc = 0 ] && [ "$(ls book2/*.vcf | wc -l)" = "$(ncontacts)" ] && ok sync-token-first-listing || bad sync-token-first-listing "rc=$rc n=$(ncontacts)" "$out"
+id4=$(api "$base/contacts?email=p4@example.org" | awk -F': ' '/"id"/{gsub(/[ ,]/,"",$2); print $2; exit}')
+id10=$(api "$base/contacts?email=p10@example.org" | awk -F': ' '/"id"/{gsub(/[ ,]/,"",$2); print $2; exit}')
+api -XPATCH -d '{"company": "Seen through the token"}' "$base/contacts/$id4" > /dev/null
+api -XDELETE "$base/contacts/$id10" > /dev/null
+runp run p-sync.json
+[ $rc = 0 ] && grep -lq "Seen through the token" book2/*.vcf && ! grep -lq "p10@example.org" book2/*.vcf \
+  && [ "$(ls book2/*.vcf | wc -l)" = "$(ncontacts)" ] && printf '%s' "$out" | grep -q "changed on the left, 2 on the right" \
+  && ok sync-token-brings-edit-and-delete || bad sync-token-brings-edit-and-delete "rc=$rc n=$(ncontacts)" "$out"
+curl -s -XPOST "$base/__expire_sync_tokens" > /dev/null
+id5=$(api "$base/contacts?email=p5@example.org" | awk -F': ' '/"id"/{gsub(/[ ,]/,"",$2); print $2; exit}')
+api -XPATCH -d '{"company": "After the token expired"}' "$base/contacts/$id5" > /dev/null
+runp run p-sync.json
+[ $rc = 0 ] && grep -lq "After the token expired" book2/*.vcf && [ "$(ls book2/*.vcf | wc -l)" = "$(ncontacts)" ] \
+  && ok expired-sync-token-relists-without-duplicates || bad expired-sync-token-relists-without-duplicates "rc=$rc n=$(ncontacts)" "$out"
+runp run p-sync.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok sync-token-settles || bad sync-token-settles "$out"
 
 # -- a refused token: AUTH_REQUIRED, with what to do
 printf '{"crm": "wrong-%s"}\n' "$RANDOM" > secrets.json
