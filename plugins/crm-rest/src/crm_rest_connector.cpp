@@ -346,6 +346,100 @@ class CrmRest final : public accord::Connector {
     return n;
   }
 
+  struct Page {
+    Answer a;
+    const json::value* recs = nullptr;  // into a.body (null when a.status is not 2xx)
+    json::value next;                   // the following page's position; null after the last
+  };
+
+  // One page of `req` from paging position `next_in` (null: the first page):
+  // the position put into the request as its paging style wants, the call
+  // made, the record array found, and the next position worked out.
+  Page fetch_page(const StreamSpec& s, const Request& req, Vars vars, const json::value* next_in,
+                  const std::vector<long>& accept = {}) {
+    const Paging& pg = req.paging;
+    std::string url;
+    if (next_in && !next_in->is_null()) {
+      if (pg.style == "link_header" || pg.style == "next_url") url = rest_.resolve(scalar_text(next_in));
+      else if (pg.style == "cursor") vars["after"] = *next_in;
+      else if (pg.style == "offset") vars["offset"] = *next_in;
+      else if (pg.style == "page") vars["page"] = *next_in;
+    } else {
+      if (pg.style == "offset") vars["offset"] = json::value(0);
+      if (pg.style == "page") vars["page"] = json::value(pg.first_page);
+    }
+    Request r = req;
+    if (pg.style == "cursor" && !pg.param.empty()) r.query.emplace_back(pg.param, "{after}");
+    if ((pg.style == "offset" || pg.style == "page") && !pg.param.empty())
+      r.query.emplace_back(pg.param, pg.style == "offset" ? "{offset}" : "{page}");
+    if (!pg.limit_param.empty()) r.query.emplace_back(pg.limit_param, "{limit}");
+    if (r.body) {
+      if (pg.style == "cursor" && !pg.body_pointer.empty() && vars.contains("after"))
+        set_ptr(*r.body, pg.body_pointer, json::value("{after}"));
+      if (!pg.limit_pointer.empty()) set_ptr(*r.body, pg.limit_pointer, json::value("{limit}"));
+    }
+    Page out;
+    out.a = rest_.call(r, vars, accept, {}, url);
+    if (out.a.status / 100 != 2) return out;
+    out.recs = at_ptr(out.a.body, req.records);
+    if (!out.recs || !out.recs->is_array())
+      throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": the answer of " + req.path + " has no record array at \"" +
+                                            req.records + "\" (check the stream's records pointer)");
+    const json::array& recs = out.recs->get_array();
+    size_t n = recs.size();
+    bool full_page = static_cast<int64_t>(n) >= s.page_size;
+    int64_t prev = next_in && !next_in->is_null() && next_in->is_number() ? next_in->to_number<int64_t>() : -1;
+    if (pg.style == "link_header") {
+      std::string l = next_link(out.a.raw.header("link"));
+      if (!l.empty()) out.next = json::value(l);
+    } else if (pg.style == "next_url" || pg.style == "cursor") {
+      const json::value* in = &out.a.body;
+      if (pg.next_in_last) in = n > 0 && full_page ? &recs.back() : nullptr;
+      if (auto* nx = in ? at_ptr(*in, pg.next) : nullptr;
+          nx && !nx->is_null() && !(nx->is_string() && nx->get_string().empty()))
+        out.next = *nx;
+    } else if (pg.style == "offset") {
+      if (full_page) out.next = (prev < 0 ? 0 : prev) + static_cast<int64_t>(n);
+    } else if (pg.style == "page") {
+      if (full_page) out.next = (prev < 0 ? pg.first_page : prev) + 1;
+    }
+    return out;
+  }
+
+  // A stream nested under a parent (HighLevel's /contacts/{id}/notes): one
+  // page of the parent's listing per call, then every child of each parent on
+  // it. Always a full listing (such APIs have no change feed), so deletes are
+  // found by absence. Ids are "<parent id>/<child id>".
+  bool parent_page(const StreamSpec& s, json::object& cur, json::object& run, json::array& out) {
+    const StreamSpec& ps = stream_spec(s.parent.stream);
+    const json::value* pn = run.contains("pnext") ? &run.at("pnext") : nullptr;
+    Page parents = fetch_page(ps, ps.list, base_vars(ps), pn);
+    if (!run.contains("seen_run")) run["seen_run"] = json::array{};
+    for (const auto& pv : parents.recs->get_array()) {
+      throw_if_cancelled();
+      std::string pid = scalar_text(at_ptr(pv, ps.id));
+      if (pid.empty()) continue;
+      Vars v = base_vars(s);
+      v[s.parent.var] = json::value(pid);
+      json::value next = nullptr;
+      do {
+        Page kids = fetch_page(s, s.list, v, &next);
+        for (const auto& nv : kids.recs->get_array()) {
+          Record rec = to_record(s, nv);
+          out.push_back(json::object{{"id", pid + "/" + rec.id}, {"version", rec.version}, {"data", to_data(s, rec.native)}});
+        }
+        next = kids.next;
+      } while (!next.is_null());
+    }
+    if (!parents.next.is_null()) {
+      run["pnext"] = parents.next;
+      return true;
+    }
+    run.erase("pnext");
+    finish_pass(s, cur, run);
+    return false;
+  }
+
   // Reads one page (or one tombstone page) into out. Returns whether more follow.
   bool page(const StreamSpec& s, json::object& cur, json::object& run, json::array& out) {
     bool full = run.at("full").as_bool();
@@ -367,29 +461,11 @@ class CrmRest final : public accord::Connector {
     } else if (!full && cur.contains("since")) {
       vars["since"] = json::value(format_time(cur.at("since").to_number<int64_t>() - s.overlap_s * 1000, s.since_format));
     }
-    std::string url;
-    const Paging& pg = req.paging;
-    if (auto* n = run.if_contains("next"); n && !n->is_null()) {
-      if (pg.style == "link_header" || pg.style == "next_url") url = rest_.resolve(scalar_text(n));
-      else if (pg.style == "cursor") vars["after"] = *n;
-      else if (pg.style == "offset") vars["offset"] = *n;
-      else if (pg.style == "page") vars["page"] = *n;
-    } else {
-      if (pg.style == "offset") vars["offset"] = json::value(0);
-      if (pg.style == "page") vars["page"] = json::value(pg.first_page);
-    }
-    Request r = req;
-    if (pg.style == "cursor" && !pg.param.empty()) r.query.emplace_back(pg.param, "{after}");
-    if ((pg.style == "offset" || pg.style == "page") && !pg.param.empty())
-      r.query.emplace_back(pg.param, pg.style == "offset" ? "{offset}" : "{page}");
-    if (!pg.limit_param.empty()) r.query.emplace_back(pg.limit_param, "{limit}");
-    if (r.body) {
-      if (pg.style == "cursor" && !pg.body_pointer.empty() && vars.contains("after"))
-        set_ptr(*r.body, pg.body_pointer, json::value("{after}"));
-      if (!pg.limit_pointer.empty()) set_ptr(*r.body, pg.limit_pointer, json::value("{limit}"));
-    }
+    if (s.parent.present && phase == "list") return parent_page(s, cur, run, out);
     bool sync_changes = !full && phase == "list" && s.change_mode == "sync_token";
-    Answer a = rest_.call(r, vars, sync_changes ? std::vector<long>{410} : std::vector<long>{}, {}, url);
+    const json::value* next_in = run.contains("next") ? &run.at("next") : nullptr;
+    Page pgr = fetch_page(s, req, vars, next_in, sync_changes ? std::vector<long>{410} : std::vector<long>{});
+    const Answer& a = pgr.a;
     if (a.status == 410)  // the server no longer knows the token: the host lists everything and diffs
       throw accord::Error(ACCORD_CURSOR_EXPIRED, "stream " + s.name + ": the server's sync token expired (HTTP 410: " +
                                                      error_text(a.body, a.raw.body) + ")");
@@ -397,11 +473,7 @@ class CrmRest final : public accord::Connector {
       if (auto* t = at_ptr(a.body, s.sync_token); t && t->is_string() && !t->get_string().empty()) run["sync"] = *t;
     if (!run.contains("server_start"))
       if (auto d = parse_http_date_ms(a.raw.header("date"))) run["server_start"] = *d;
-
-    const json::value* recs = at_ptr(a.body, req.records);
-    if (!recs || !recs->is_array())
-      throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": the answer of " + req.path + " has no record array at \"" +
-                                            req.records + "\" (check the stream's records pointer)");
+    const json::value* recs = pgr.recs;
     if (!run.contains("seen_run")) run["seen_run"] = json::array{};
     std::set<std::string> old_seen;
     if (auto* sv = cur.if_contains("seen"); sv && sv->is_array() && !full)
@@ -460,26 +532,8 @@ class CrmRest final : public accord::Connector {
       run["seen_run"] = std::move(kept);
     }
 
-    // the next page?
-    json::value next = nullptr;
+    json::value next = pgr.next;
     size_t n = recs->get_array().size();
-    if (pg.style == "link_header") {
-      std::string l = next_link(a.raw.header("link"));
-      if (!l.empty()) next = json::value(l);
-    } else if (pg.style == "next_url" || pg.style == "cursor") {
-      const json::value* in = &a.body;
-      if (pg.next_in_last) in = n > 0 && static_cast<int64_t>(n) >= s.page_size ? &recs->get_array().back() : nullptr;
-      if (auto* nx = in ? at_ptr(*in, pg.next) : nullptr;
-          nx && !nx->is_null() && !(nx->is_string() && nx->get_string().empty()))
-        next = *nx;
-    } else if (pg.style == "offset") {
-      if (static_cast<int64_t>(n) >= s.page_size)
-        next = (run.contains("next") && !run.at("next").is_null() ? run.at("next").to_number<int64_t>() : 0) +
-               static_cast<int64_t>(n);
-    } else if (pg.style == "page") {
-      if (static_cast<int64_t>(n) >= s.page_size)
-        next = (run.contains("next") && !run.at("next").is_null() ? run.at("next").to_number<int64_t>() : pg.first_page) + 1;
-    }
     if (!next.is_null() && s.max_results > 0 && phase == "list" && !full) {
       int64_t count = (run.contains("wcount") ? run.at("wcount").to_number<int64_t>() : 0) + static_cast<int64_t>(n);
       run["wcount"] = count;

@@ -226,6 +226,16 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
       bad(s.at + "/external_id", "a batch upsert needs the external-id field that carries the idempotency key");
   }
 
+  if (Obj par = s.sub("parent"); par.o) {
+    t.parent.present = true;
+    t.parent.stream = par.str("stream");
+    t.parent.var = par.str("var");
+    t.parent.field = par.str("field");
+    check_pointer(par.at + "/field", t.parent.field);
+    if (t.parent.stream.empty() || t.parent.var.empty() || t.parent.field.empty())
+      bad(par.at, "a nested stream needs stream (its parent stream), var (the {name} the parent's id fills) and field "
+                  "(the pointer to the parent's id in a record)");
+  }
   Obj ch = s.sub("changes");
   t.change_mode = ch.str("mode", "full");
   check_enum(ch.at + "/mode", t.change_mode, {"modified_since", "sync_token", "full"});
@@ -241,6 +251,8 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
   t.max_results = static_cast<int64_t>(ch.num("max_results", 0));
   if (t.max_results > 0 && t.max_results < t.page_size)
     bad(ch.at + "/max_results", "must be at least page_size (" + std::to_string(t.page_size) + ")");
+  if (t.parent.present && t.change_mode != "full")
+    bad(ch.at + "/mode", "a nested stream is listed in full, parent by parent; its changes.mode must be full");
   if (t.change_mode == "sync_token" && (t.sync_token.empty() || !t.changes.present))
     bad(ch.at, "changes.mode sync_token needs token (the pointer to the next sync token in an answer) and a request "
                "that sends {sync_token}");
@@ -369,6 +381,9 @@ Spec load_spec(const std::string& config_json) {
     merge_into(stream, v);
     sp.streams[name] = parse_stream(name, Obj{&stream.get_object(), st.at + "/" + name});
   }
+  for (const auto& [name, s] : sp.streams)
+    if (s.parent.present && (!sp.streams.contains(s.parent.stream) || sp.streams.at(s.parent.stream).parent.present))
+      bad(st.at + "/" + name + "/parent/stream", "\"" + s.parent.stream + "\" is not a (top-level) stream of this configuration");
   return sp;
 }
 

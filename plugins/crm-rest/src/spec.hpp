@@ -70,8 +70,18 @@ struct MapRule {
   std::string native;     // a JSON pointer into the native record
 };
 
+// A stream nested under another (HighLevel's notes under a contact): listed
+// parent by parent; its paths take the parent's id as {var}.
+struct ParentSpec {
+  std::string stream;  // the parent stream's name
+  std::string var;     // the variable its id fills ({contact_id})
+  std::string field;   // pointer, in a child record, to its parent's id (for creates)
+  bool present = false;
+};
+
 struct StreamSpec {
   std::string name;
+  ParentSpec parent;
   std::string canonical;  // "" = a native (custom) stream, else jscontact, note, …
   std::string object;
   std::string id = "/id";
