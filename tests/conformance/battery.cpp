@@ -52,6 +52,7 @@ struct Record {
 struct Listing {
   std::vector<Record> records;
   std::string cursor;
+  bool full = false;  // a batch said "full": every live record, changed or not
 };
 
 // Reads every batch from `cursor` until "more" is false.
@@ -62,6 +63,7 @@ Listing read_all(Instance& inst, const std::string& stream, std::string cursor) 
     json::value v = parse(text, "a read_changes batch");
     expect(v.is_object(), "a batch must be a JSON object");
     const json::object& b = v.get_object();
+    if (auto* f = b.if_contains("full"); f && f->is_bool() && f->get_bool()) out.full = true;
     expect(b.contains("records") && b.at("records").is_array(), "a batch needs a \"records\" array");
     expect(b.contains("cursor") && b.at("cursor").is_string(), "a batch needs a string \"cursor\"");
     for (const auto& rv : b.at("records").get_array()) {
@@ -322,11 +324,25 @@ class Battery {
     Instance other = make();
     Listing since = read_all(other, stream_, base.cursor);
     expect(find(since, c.id) != nullptr, "the record created after the cursor is not in the changes since it");
+    // A listing marked "full" (a stream without a change feed) holds every
+    // live record; the others must be unchanged, and nothing may be missing.
+    auto unchanged = [](const Listing& before, const Record& r) {
+      const Record* b = find(before, r.id);
+      return b && b->version == r.version;
+    };
     for (const auto& r : since.records)
-      expect(r.id == c.id, "the changes since the cursor also hold " + r.id + ", which did not change");
+      expect(r.id == c.id || (since.full && unchanged(base, r)),
+             "the changes since the cursor also hold " + r.id + ", which did not change");
     Listing again = read_all(other, stream_, since.cursor);
-    expect(again.records.empty(), "nothing changed, but the changes since the last cursor hold " +
-                                      std::to_string(again.records.size()) + " records");
+    if (again.full) {
+      expect(find(again, c.id) != nullptr, "a full listing after the create misses " + c.id);
+      for (const auto& r : again.records)
+        expect(unchanged(since, r) || (r.id != c.id && unchanged(base, r)),
+               "nothing changed, but a full listing holds " + r.id + " with a new version");
+    } else {
+      expect(again.records.empty(), "nothing changed, but the changes since the last cursor hold " +
+                                        std::to_string(again.records.size()) + " records");
+    }
   }
 
   void check_cursor_expiry() {

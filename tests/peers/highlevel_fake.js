@@ -7,6 +7,9 @@
 //   POST /contacts/upsert   {locationId, …} → {new, contact, traceId}; matched by email, then phone
 //   POST /contacts/         {locationId, …} → 201 {contact}; a duplicate email answers 400 with meta.contactId
 //   GET|PUT|DELETE /contacts/ID   {contact} | {contact, succeded} | {succeded: true}
+//   GET|POST /contacts/ID/notes, GET|PUT|DELETE /contacts/ID/notes/NID   {notes} | {note} (body, userId)
+//   GET|POST /contacts/ID/tasks, GET|PUT|DELETE /contacts/ID/tasks/TID   {tasks} | {task}
+//                           (title, body, dueDate, completed, assignedTo)
 //   POST /oauth/token       refresh_token grant (form) → access_token and a new refresh_token
 //                           (refresh tokens are single use: each grant retires the one it used)
 // Errors: {statusCode, message}. Answers carry x-ratelimit-* headers.
@@ -23,6 +26,9 @@ let tokens = new Set(process.env.HL_TOKEN ? [process.env.HL_TOKEN] : []);
 const writable = ['firstName', 'lastName', 'name', 'email', 'phone', 'companyName', 'address1', 'city', 'state',
                   'postalCode', 'website', 'timezone', 'dnd', 'tags', 'source', 'country', 'customFields'];
 const contacts = new Map();
+const children = {notes: new Map(), tasks: new Map()};
+const childFields = {notes: ['body', 'userId'], tasks: ['title', 'body', 'dueDate', 'completed', 'assignedTo']};
+const one = {notes: 'note', tasks: 'task'};
 let seq = 0, last = 0, requests = 0, rateLimited = 0, tokenSeq = 0;
 let refreshToken = process.env.HL_REFRESH_TOKEN || 'refresh';
 
@@ -106,6 +112,7 @@ function handle(req, res, raw) {
   }
   if (p === '/__stats') return send(res, 200, {requests});
   if (p === '/__dump') return send(res, 200, [...contacts.values()]);
+  if (p === '/__dump_children') return send(res, 200, {notes: [...children.notes.values()], tasks: [...children.tasks.values()]});
   if (p === '/__edit' || p === '/__delete') {
     const c = JSON.parse(raw);
     const rec = contacts.get(c.id);
@@ -158,6 +165,7 @@ function handle(req, res, raw) {
     if (bad) return err(res, 422, bad);
     return send(res, 201, {contact: c});
   }
+  if (parts.length >= 3 && children[parts[2]]) return child(req, res, parts, body);
   if (parts.length === 2) {
     const c = contacts.get(parts[1]);
     if (!c) return err(res, 404, 'Contact not found');
@@ -171,6 +179,40 @@ function handle(req, res, raw) {
     if (req.method === 'DELETE') { contacts.delete(parts[1]); return send(res, 200, {succeded: true}); }
   }
   return err(res, 404, 'Cannot ' + req.method + ' ' + p);
+}
+
+// A contact's notes or tasks: {notes: [...]}, {note: {...}}.
+function child(req, res, parts, body) {
+  const kind = parts[2], m = children[kind], cid = parts[1];
+  if (!contacts.has(cid)) return err(res, 404, 'Contact not found');
+  const check = () => {
+    for (const k of Object.keys(body)) if (k !== 'contactId' && !childFields[kind].includes(k)) return 'property ' + k + ' should not exist';
+    if (kind === 'notes' && !body.body) return 'body should not be empty';
+    if (kind === 'tasks' && (!body.title || !body.dueDate)) return 'title and dueDate should not be empty';
+    return null;
+  };
+  const put = (rec) => { for (const k of childFields[kind]) if (k in body) rec[k] = body[k]; return rec; };
+  if (parts.length === 3) {
+    if (req.method === 'GET') return send(res, 200, {[kind]: [...m.values()].filter(x => x.contactId === cid)});
+    if (req.method === 'POST') {
+      const bad = check();
+      if (bad) return err(res, 422, bad);
+      const rec = put({id: (kind === 'notes' ? 'nt' : 'tk') + String(++seq).padStart(18, '0'), contactId: cid, dateAdded: stamp()});
+      if (kind === 'tasks' && rec.completed === undefined) rec.completed = false;
+      m.set(rec.id, rec);
+      return send(res, 201, {[one[kind]]: rec});
+    }
+  }
+  const rec = m.get(parts[3]);
+  if (!rec || rec.contactId !== cid) return err(res, 404, one[kind] + ' not found');
+  if (req.method === 'GET') return send(res, 200, {[one[kind]]: rec});
+  if (req.method === 'PUT') {
+    const bad = check();
+    if (bad) return err(res, 422, bad);
+    return send(res, 200, {[one[kind]]: put(rec)});
+  }
+  if (req.method === 'DELETE') { m.delete(rec.id); return send(res, 200, {succeded: true}); }
+  return err(res, 404, 'Cannot ' + req.method);
 }
 
 serve(handle, (res, e) => err(res, 500, String(e && e.message)));

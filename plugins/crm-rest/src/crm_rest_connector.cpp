@@ -252,7 +252,7 @@ class CrmRest final : public accord::Connector {
     json::value ops = json::parse(ops_text);
     const json::array& list = ops.get_array();
     std::vector<std::optional<json::object>> results(list.size());
-    if (s.batch.present) apply_batches(s, list, results);
+    if (s.batch.present && !s.parent.present) apply_batches(s, list, results);
     json::array out;
     for (size_t i = 0; i < list.size(); ++i) {
       if (!results[i]) {
@@ -632,26 +632,44 @@ class CrmRest final : public accord::Connector {
     return v;
   }
 
+  // A nested stream's ids are "<parent id>/<own id>": puts the parent's id
+  // into vars (as the parent's variable) and the record's own as {id}.
+  void nested_id(const StreamSpec& s, const std::string& id, Vars& vars) {
+    if (!s.parent.present) return;
+    size_t slash = id.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == id.size())
+      throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": id \"" + id + "\" is not <" + s.parent.stream + " id>/<" +
+                                            s.name + " id>");
+    vars[s.parent.var] = json::value(id.substr(0, slash));
+    vars["id"] = json::value(id.substr(slash + 1));
+  }
+
   Record fetch_one(const StreamSpec& s, const std::string& id) {
     Vars v = base_vars(s);
     v["id"] = json::value(id);
+    nested_id(s, id, v);
     Answer a = rest_.call(s.get, v, {404});
     if (a.status == 404) throw accord::Error(ACCORD_CONFLICT, "record " + id + " is gone from the server");
     const json::value* rec = at_ptr(a.body, s.get.record);
     if (!rec || !rec->is_object()) throw accord::Error(ACCORD_ERROR, "GET " + s.get.path + ": no record in the answer");
-    return to_record(s, *rec);
+    Record r = to_record(s, *rec);
+    if (s.parent.present) r.id = id;
+    return r;
   }
 
   // The id and version of what a write answered; a GET when the answer does
-  // not hold the record itself.
-  json::object written(const StreamSpec& s, const Request& req, const Answer& a, const std::string& known_id) {
+  // not hold the record itself. `pid`: a nested record's parent id.
+  json::object written(const StreamSpec& s, const Request& req, const Answer& a, const std::string& known_id,
+                       const std::string& pid = "") {
     const json::value* rec = a.body.is_null() ? nullptr : at_ptr(a.body, req.record);
     std::string id = !req.answer_id.empty() && !a.body.is_null() ? scalar_text(at_ptr(a.body, req.answer_id))
                      : rec                                          ? scalar_text(at_ptr(*rec, s.id))
                                                                     : "";
+    if (!id.empty() && !pid.empty()) id = pid + "/" + id;
     if (id.empty()) id = known_id;
     if (id.empty()) throw accord::Error(ACCORD_ERROR, req.method + " " + req.path + ": the answer holds no id at " + s.id);
-    bool full_record = rec && rec->is_object() && !s.version.empty() && at_ptr(*rec, s.version);
+    // a nested stream's version is its content's hash: the record answered is the record
+    bool full_record = rec && rec->is_object() && (s.version.empty() ? s.parent.present : at_ptr(*rec, s.version) != nullptr);
     if (!full_record && s.get.present) {
       Record r = fetch_one(s, id);
       return json::object{{"id", r.id}, {"version", r.version}};
@@ -929,6 +947,19 @@ class CrmRest final : public accord::Connector {
     std::string id = scalar_text(op.if_contains("id"));
     std::string key = scalar_text(op.if_contains("idempotency_key"));
     Vars vars = op_vars(s, op);
+    std::string pid;  // a nested stream's parent
+    if (s.parent.present) {
+      if (kind == "create") {
+        pid = scalar_text(at_ptr(op_native(s, op), s.parent.field));
+        if (pid.empty())
+          throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a new record needs the id of its " + s.parent.stream +
+                                                " at " + s.parent.field + " (the " + s.parent.stream + " it belongs to)");
+        vars[s.parent.var] = json::value(pid);
+      } else {
+        nested_id(s, id, vars);
+        pid = scalar_text(&vars.at(s.parent.var));
+      }
+    }
     if (kind == "delete") {
       if (!s.del.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no delete endpoint");
       auto hdr = version_headers(s, op);
@@ -942,7 +973,7 @@ class CrmRest final : public accord::Connector {
       auto hdr = version_headers(s, op);
       vars["data"] = std::move(native);
       Answer a = rest_.call(s.update, vars, {}, hdr);
-      return written(s, s.update, a, id);
+      return written(s, s.update, a, id, pid);
     }
     if (kind != "create") throw accord::Error(ACCORD_ERROR, "unknown op \"" + kind + "\"");
     if (!key.empty() && s.upsert.present) {  // the server finds the key itself (it is in the path or body template)
@@ -954,18 +985,21 @@ class CrmRest final : public accord::Connector {
       Answer a = rest_.call(s.lookup, vars);
       const json::value* recs = at_ptr(a.body, s.lookup.records);
       // Only a record that carries the key counts: some APIs ignore a filter
-      // on a field no record has yet and answer everything.
+      // on a field no record has yet and answer everything. Without an
+      // external-id field (HighLevel's notes), a record with exactly this
+      // content under the same parent is taken for the earlier try.
+      json::value want = s.external_id.empty() ? to_data(s, native) : json::value();
       if (recs && recs->is_array())
         for (const auto& rv : recs->get_array())
-          if (scalar_text(at_ptr(rv, s.external_id)) == key) {
+          if (s.external_id.empty() ? to_data(s, rv) == want : scalar_text(at_ptr(rv, s.external_id)) == key) {
             Record r = to_record(s, rv);
-            return json::object{{"id", r.id}, {"version", r.version}};
+            return json::object{{"id", pid.empty() ? r.id : pid + "/" + r.id}, {"version", r.version}};
           }
     }
     if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
     vars["data"] = std::move(native);
     Answer a = rest_.call(s.create, vars);
-    return written(s, s.create, a, "");
+    return written(s, s.create, a, "", pid);
   }
 
   Spec spec_;

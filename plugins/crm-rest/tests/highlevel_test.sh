@@ -3,7 +3,8 @@
 # Version header, a Private Integration token, the contacts search sorted by
 # dateUpdated and paged by searchAfter, creates by /contacts/upsert (the
 # kit's repeated create finds the first by email), deletes found by a full
-# listing, a 429 waited out, and vCards ⇄ HighLevel contacts both ways.
+# listing, a 429 waited out, vCards ⇄ HighLevel contacts both ways, notes and
+# tasks nested under contacts, and single-use OAuth2 refresh tokens kept.
 #
 # Usage: highlevel_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
 set -u
@@ -22,7 +23,7 @@ contact_id() { js "(d.find(c=>c.email==='$1')||{}).id||''"; }
 ncontacts() { js "d.length"; }
 
 # -- conformance kit (the Version header comes from the profile; without it the fake answers 400)
-printf '{"profile": "highlevel", "base_url": "%s", "auth": {"token": "%s"}, "variables": {"location_id": "locTest1"}}\n' "$base" "$token" > kit.json
+printf '{"profile": "highlevel", "base_url": "%s", "auth": {"token": "%s"}, "variables": {"location_id": "locTest1"}, "rate_limit": {"requests_per_second": 0}}\n' "$base" "$token" > kit.json
 out=$("$conformance" "$plugin" --config kit.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes || bad conformance-kit-passes "$out"
 
@@ -53,6 +54,44 @@ rm book/g7.vcf
 runp run p.json
 [ $rc = 0 ] && [ ! -f book/g6.vcf ] && [ -z "$(contact_id g7@example.org)" ] && [ "$(ncontacts)" = 10 ] \
   && ok deletes-both-ways || bad deletes-both-ways "rc=$rc n=$(ncontacts)" "$out"
+
+# -- notes and tasks, nested under contacts: the kit on notes, then a folder of
+# JSON notes ⇄ HighLevel notes both ways (deletes by absence)
+hl() { curl -s -H "Authorization: Bearer $token" -H 'Version: 2021-07-28' -H 'Content-Type: application/json' "$@"; }
+kids() { node -e 'const d=JSON.parse(process.argv[1]);console.log(eval(process.argv[2]))' "$(curl -s "$base/__dump_children")" "$1"; }
+c1=$(contact_id g1@example.org) c2=$(contact_id g2@example.org)
+hl -XPOST -d '{"body": "Called about the renewal"}' "$base/contacts/$c1/notes" > /dev/null
+hl -XPOST -d '{"body": "Prefers email"}' "$base/contacts/$c2/notes" > /dev/null
+hl -XPOST -d '{"title": "Send the quote", "dueDate": "2026-12-01T09:00:00Z"}' "$base/contacts/$c1/tasks" > /dev/null
+printf '{"create": {"contactId": "%s", "body": "Kit note"}, "update": {"contactId": "%s", "body": "Kit note, edited"}}\n' "$c2" "$c2" > note.json
+out=$("$conformance" "$plugin" --config kit.json --stream contact_note --sample note.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-notes || bad conformance-kit-passes-notes "$out"
+cat > notes.json <<JSON
+{"name": "hl-notes", "state": "state-notes.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "jsonnotes"}},
+ "right": {"connector": "crm-rest", "config": {"profile": "highlevel", "base_url": "$base", "auth": {"token": {"\$secret": "highlevel"}},
+            "variables": {"location_id": "locTest1"}, "rate_limit": {"requests_per_second": 0}, "streams": {"contact": {"page_size": 5}}}},
+ "streams": [{"name": "notes", "left": "hlnote", "right": "contact_note", "guards": {"max_delete_share": 0.9},
+              "mapping": [{"left": "/body", "right": "/body"}, {"left": "/contactId", "right": "/contactId"}]},
+             {"name": "tasks", "left": "hltask", "right": "contact_task", "direction": "right-to-left",
+              "mapping": [{"left": "/title", "right": "/title"}, {"left": "/body", "right": "/body"}, {"left": "/dueDate", "right": "/dueDate"},
+                          {"left": "/completed", "right": "/completed"}, {"left": "/contactId", "right": "/contactId"}]}]}
+JSON
+mkdir -p jsonnotes
+runp run notes.json
+[ $rc = 0 ] && [ "$(ls jsonnotes/hlnote/*.json | wc -l)" = 2 ] && grep -lq "Prefers email" jsonnotes/hlnote/*.json \
+  && grep -lq "Send the quote" jsonnotes/hltask/*.json && ok nested-notes-and-tasks-listed || bad nested-notes-and-tasks-listed "rc=$rc" "$out" "$(ls -R jsonnotes)"
+f=$(grep -l "Prefers email" jsonnotes/hlnote/*.json)
+sed -i 's/Prefers email/Prefers email, not calls/' "$f"
+printf '{"contactId": "%s", "body": "Written here first"}\n' "$c1" > jsonnotes/hlnote/local1.json
+nid=$(kids "d.notes.find(n=>n.body==='Called about the renewal').id")
+hl -XDELETE "$base/contacts/$c1/notes/$nid" > /dev/null
+runp run notes.json
+[ $rc = 0 ] && [ "$(kids "d.notes.filter(n=>n.body==='Prefers email, not calls'||n.body==='Written here first').length")" = 2 ] \
+  && ! grep -lq "Called about the renewal" jsonnotes/hlnote/*.json && [ "$(kids "d.notes.filter(n=>n.contactId==='$c1'&&n.body==='Written here first').length")" = 1 ] \
+  && ok nested-notes-both-ways || bad nested-notes-both-ways "rc=$rc" "$out" "$(curl -s "$base/__dump_children")"
+runp run notes.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok nested-notes-settle || bad nested-notes-settle "$out"
 
 # -- OAuth2 with HighLevel's single-use refresh tokens: the renewed one is
 # written back to the secrets file, and the next run signs in with it
