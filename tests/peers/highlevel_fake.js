@@ -10,6 +10,11 @@
 //   GET|POST /contacts/ID/notes, GET|PUT|DELETE /contacts/ID/notes/NID   {notes} | {note} (body, userId)
 //   GET|POST /contacts/ID/tasks, GET|PUT|DELETE /contacts/ID/tasks/TID   {tasks} | {task}
 //                           (title, body, dueDate, completed, assignedTo)
+//   GET /conversations/search?locationId&limit&sort&sortBy=last_message_date[&startAfterDate]
+//                           {conversations: [{id, contactId, lastMessageDate (ms), lastMessageBody, type}], total}
+//   GET /conversations/CID/messages?limit[&lastMessageId]   {messages: {lastMessageId, nextPage, messages: [...]}}
+//   GET /conversations/messages/MID                         {message}
+//   POST /__message {contactId, body, direction}  (tests) a message arrives, in a new or the contact's conversation
 //   POST /oauth/token       refresh_token grant (form) → access_token and a new refresh_token
 //                           (refresh tokens are single use: each grant retires the one it used)
 // Errors: {statusCode, message}. Answers carry x-ratelimit-* headers.
@@ -29,6 +34,7 @@ const contacts = new Map();
 const children = {notes: new Map(), tasks: new Map()};
 const childFields = {notes: ['body', 'userId'], tasks: ['title', 'body', 'dueDate', 'completed', 'assignedTo']};
 const one = {notes: 'note', tasks: 'task'};
+const conversations = new Map(), messages = new Map();
 let seq = 0, last = 0, requests = 0, rateLimited = 0, tokenSeq = 0;
 let refreshToken = process.env.HL_REFRESH_TOKEN || 'refresh';
 
@@ -112,7 +118,8 @@ function handle(req, res, raw) {
   }
   if (p === '/__stats') return send(res, 200, {requests});
   if (p === '/__dump') return send(res, 200, [...contacts.values()]);
-  if (p === '/__dump_children') return send(res, 200, {notes: [...children.notes.values()], tasks: [...children.tasks.values()]});
+  if (p === '/__dump_children')
+    return send(res, 200, {notes: [...children.notes.values()], tasks: [...children.tasks.values()], messages: [...messages.values()]});
   if (p === '/__edit' || p === '/__delete') {
     const c = JSON.parse(raw);
     const rec = contacts.get(c.id);
@@ -120,6 +127,21 @@ function handle(req, res, raw) {
     if (p === '/__edit') apply(rec, c.fields);
     else contacts.delete(c.id);
     return send(res, 200, {ok: true});
+  }
+  if (p === '/__message') {
+    const c = JSON.parse(raw);
+    let conv = [...conversations.values()].find(x => x.contactId === c.contactId);
+    if (!conv) {
+      conv = {id: 'cv' + String(++seq).padStart(18, '0'), contactId: c.contactId, locationId: location, type: 'TYPE_PHONE'};
+      conversations.set(conv.id, conv);
+    }
+    const when = Date.parse(stamp());
+    const m = {id: 'ms' + String(++seq).padStart(18, '0'), conversationId: conv.id, contactId: c.contactId, locationId: location,
+               body: c.body, direction: c.direction || 'inbound', messageType: 'TYPE_SMS', status: 'delivered',
+               dateAdded: new Date(when).toISOString()};
+    messages.set(m.id, m);
+    Object.assign(conv, {lastMessageDate: when, lastMessageBody: c.body});
+    return send(res, 200, {conversationId: conv.id, messageId: m.id});
   }
   if (p === '/oauth/token' && req.method === 'POST') {
     if (!refreshGrantOk(raw, {client_id: process.env.HL_CLIENT_ID || 'client',
@@ -142,6 +164,7 @@ function handle(req, res, raw) {
   }
   const body = raw ? JSON.parse(raw) : {};
   const parts = p.split('/').filter(Boolean);
+  if (parts[0] === 'conversations' && req.method === 'GET') return conversation(res, url, parts);
   if (parts[0] !== 'contacts') return err(res, 404, 'Cannot ' + req.method + ' ' + p);
   if (parts[1] === 'search' && req.method === 'POST') return search(res, body);
   if (parts[1] === 'upsert' && req.method === 'POST') {
@@ -179,6 +202,31 @@ function handle(req, res, raw) {
     if (req.method === 'DELETE') { contacts.delete(parts[1]); return send(res, 200, {succeded: true}); }
   }
   return err(res, 404, 'Cannot ' + req.method + ' ' + p);
+}
+
+function conversation(res, url, parts) {
+  const q = url.searchParams, limit = Math.min(Number(q.get('limit') || 20), 100);
+  if (parts[1] === 'search') {
+    if (q.get('locationId') !== location) return err(res, 403, 'The token does not have access to this location.');
+    const after = q.get('startAfterDate') ? Number(q.get('startAfterDate')) : null;
+    const dir = q.get('sort') === 'desc' ? -1 : 1;
+    const rows = [...conversations.values()].sort((a, b) => dir * (a.lastMessageDate - b.lastMessageDate) || (a.id < b.id ? -1 : 1))
+      .filter(c => after === null || dir * (c.lastMessageDate - after) > 0);
+    return send(res, 200, {conversations: rows.slice(0, limit), total: rows.length});
+  }
+  if (parts[1] === 'messages' && parts[2]) {
+    const m = messages.get(parts[2]);
+    return m ? send(res, 200, {message: m}) : err(res, 404, 'Message not found');
+  }
+  if (parts[2] === 'messages') {
+    if (!conversations.has(parts[1])) return err(res, 404, 'Conversation not found');
+    const all = [...messages.values()].filter(m => m.conversationId === parts[1]).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const start = q.get('lastMessageId') ? all.findIndex(m => m.id === q.get('lastMessageId')) + 1 : 0;
+    const page = all.slice(start, start + limit);
+    return send(res, 200, {messages: {lastMessageId: page.length ? page[page.length - 1].id : null,
+                                      nextPage: start + limit < all.length, messages: page}});
+  }
+  return err(res, 404, 'Cannot GET /' + parts.join('/'));
 }
 
 // A contact's notes or tasks: {notes: [...]}, {note: {...}}.

@@ -93,6 +93,28 @@ runp run notes.json
 runp run notes.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok nested-notes-settle || bad nested-notes-settle "$out"
 
+# -- conversations' messages, read only, into a JSON folder (pages of 2 messages)
+for i in 1 2 3; do ctl __message "{\"contactId\": \"$c1\", \"body\": \"Text $i\"}"; done
+ctl __message "{\"contactId\": \"$c2\", \"body\": \"Other thread\"}"
+cat > msgs.json <<JSON
+{"name": "hl-msgs", "state": "state-msgs.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "jsonmsgs"}},
+ "right": {"connector": "crm-rest", "config": {"profile": "highlevel", "base_url": "$base", "auth": {"token": {"\$secret": "highlevel"}},
+            "variables": {"location_id": "locTest1"}, "rate_limit": {"requests_per_second": 0},
+            "streams": {"conversation_message": {"page_size": 2}}}},
+ "streams": [{"name": "messages", "left": "hlmsg", "right": "conversation_message", "direction": "right-to-left",
+              "mapping": [{"left": "/body", "right": "/body"}, {"left": "/direction", "right": "/direction"},
+                          {"left": "/contactId", "right": "/contactId"}, {"left": "/dateAdded", "right": "/dateAdded"}]}]}
+JSON
+mkdir -p jsonmsgs
+runp run msgs.json
+[ $rc = 0 ] && [ "$(ls jsonmsgs/hlmsg/*.json | wc -l)" = 4 ] && grep -lq "Text 3" jsonmsgs/hlmsg/*.json \
+  && ok conversation-messages-listed || bad conversation-messages-listed "rc=$rc" "$out" "$(ls -R jsonmsgs)"
+ctl __message "{\"contactId\": \"$c2\", \"body\": \"A reply\", \"direction\": \"outbound\"}"
+runp run msgs.json
+[ $rc = 0 ] && [ "$(ls jsonmsgs/hlmsg/*.json | wc -l)" = 5 ] && grep -lq "A reply" jsonmsgs/hlmsg/*.json \
+  && ok new-message-arrives || bad new-message-arrives "rc=$rc" "$out"
+
 # -- OAuth2 with HighLevel's single-use refresh tokens: the renewed one is
 # written back to the secrets file, and the next run signs in with it
 cp p.json p-pit.json
