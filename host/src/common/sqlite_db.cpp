@@ -2,6 +2,9 @@
 
 #include <accord/connector.hpp>
 
+#include <chrono>
+#include <thread>
+
 namespace accord::sql {
 
 Db::Db(const std::string& path) : path_(path) {
@@ -11,7 +14,15 @@ Db::Db(const std::string& path) : path_(path) {
   db_.reset(d);
   if (rc != SQLITE_OK) fail("cannot open");
   sqlite3_busy_timeout(d, 60000);
-  exec("PRAGMA journal_mode=WAL");
+  // Switching a new file to WAL while another connection opens it can answer
+  // SQLITE_BUSY at once, without the busy handler (two stream pairs opening
+  // one folder's index together): wait and try again.
+  for (int attempt = 0;; ++attempt) {
+    int wal = sqlite3_exec(d, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (wal == SQLITE_OK) break;
+    if ((wal != SQLITE_BUSY && wal != SQLITE_LOCKED) || attempt >= 500) fail("PRAGMA journal_mode=WAL");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA cache_size=-32768");  // 32 MiB of pages per connection
 }
