@@ -7,18 +7,13 @@
 # tasks nested under contacts, and single-use OAuth2 refresh tokens kept.
 #
 # Usage: highlevel_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
-set -u
-accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
 . "$(dirname "$0")/lib.sh"
 
-token="pit-canary-$RANDOM$RANDOM"
-refresh="hl-refresh-canary-$RANDOM$RANDOM"
-cs="hl-cs-canary-$RANDOM$RANDOM"
+token=$(canary pit)
+refresh=$(canary hl-refresh)
+cs=$(canary hl-cs)
 HL_TOKEN=$token HL_LOCATION=locTest1 HL_CLIENT_ID=accord-test HL_CLIENT_SECRET=$cs HL_REFRESH_TOKEN=$refresh \
   start_peer node "$peers/highlevel_fake.js"
-ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base/$1" > /dev/null; }
-js() { node -e 'const d=JSON.parse(process.argv[1]),s=JSON.parse(process.argv[2]);console.log(eval(process.argv[3]))' \
-         "$(curl -s "$base/__dump")" "$(curl -s "$base/__stats")" "$1"; }
 contact_id() { js "(d.find(c=>c.email==='$1')||{}).id||''"; }
 ncontacts() { js "d.length"; }
 

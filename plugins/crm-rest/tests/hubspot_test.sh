@@ -7,20 +7,12 @@
 # Retry-After, and vCards ⇄ HubSpot contacts both ways.
 #
 # Usage: hubspot_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
-set -u
-accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
 . "$(dirname "$0")/lib.sh"
 
-token="pat-canary-$RANDOM$RANDOM"
-refresh="hs-refresh-canary-$RANDOM$RANDOM"
-secret="hs-secret-canary-$RANDOM$RANDOM"
+token=$(canary pat)
+refresh=$(canary hs-refresh)
+secret=$(canary hs-secret)
 HS_TOKEN=$token HS_CLIENT_ID=accord-test HS_CLIENT_SECRET=$secret HS_REFRESH_TOKEN=$refresh start_peer node "$peers/hubspot_fake.js"
-ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base/$1" > /dev/null; }
-js() {  # js 'expression over d (the dump) and s (the stats)'
-  local d s
-  d=$(curl -s "$base/__dump") s=$(curl -s "$base/__stats")
-  node -e 'const d=JSON.parse(process.argv[1]),s=JSON.parse(process.argv[2]);console.log(eval(process.argv[3]))' "$d" "$s" "$1"
-}
 contact_id() { js "((d.contacts||[]).find(c=>c.properties.email==='$1')||{}).id||''"; }
 ncontacts() { js "(d.contacts||[]).length"; }
 requests() { js "s.requests"; }

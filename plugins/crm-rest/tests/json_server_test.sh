@@ -9,8 +9,6 @@
 # that the token never leaks.
 #
 # Usage: json_server_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
-set -u
-accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
 . "$(dirname "$0")/lib.sh"
 
 if [ ! -x "$peers/node_modules/.bin/json-server" ]; then

@@ -1,6 +1,11 @@
 # Shared by the crm-rest peer tests: a work folder, result lines, running
 # accord, starting a peer on a loopback port (it prints "port N") and
-# stopping it at exit. Source after setting accord=.
+# stopping it at exit. Sourced by each test with the test's own arguments:
+# ACCORD CONFORMANCE PLUGIN PEERS_DIR.
+set -u
+accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
+# canary WHAT: a fresh secret that must never appear in any output or state
+canary() { echo "$1-canary-$RANDOM$RANDOM"; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/accord-crm.XXXXXX")
 peer_pid=
 cleanup() { [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
@@ -21,6 +26,14 @@ start_peer() {
   port=$(awk '/^port /{print $2}' peer.out)
   [ -n "$port" ] || { echo "FAIL the peer did not start: $*"; cat peer.err; exit 1; }
   base="http://127.0.0.1:$port"
+}
+# ctl PATH JSON: a test-only control request to the peer
+ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base/$1" > /dev/null; }
+# js EXPR: evaluates EXPR (JavaScript) over d, the peer's /__dump, and s, its /__stats
+js() {
+  local d s
+  d=$(curl -s "$base/__dump") s=$(curl -s "$base/__stats")
+  node -e 'const d=JSON.parse(process.argv[1]),s=JSON.parse(process.argv[2]);console.log(eval(process.argv[3]))' "$d" "$s" "$1"
 }
 # vcards PREFIX FROM TO SURNAME [EXTRA_LINE]: book/PREFIXi.vcf for i in FROM..TO,
 # "Kim SURNAMEi" <PREFIXi@example.org>, with EXTRA_LINE (e.g. TITLE:Analyst)

@@ -6,14 +6,11 @@
 # REQUEST_LIMIT_EXCEEDED, and vCards ⇄ Salesforce Contacts both ways.
 #
 # Usage: salesforce_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
-set -u
-accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
 . "$(dirname "$0")/lib.sh"
 
 refresh="rt-canary-$RANDOM$RANDOM"
 secret="cs-canary-$RANDOM$RANDOM"
 SF_CLIENT_ID=accord-test SF_CLIENT_SECRET=$secret SF_REFRESH_TOKEN=$refresh start_peer node "$peers/salesforce_fake.js"
-ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base/$1" > /dev/null; }
 dump() { curl -s "$base/__dump"; }
 contact_id() {  # the Id of the Contact with email $1
   dump | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>{const d=JSON.parse(s);const r=(d.Contact||[]).find(c=>c.Email===process.argv[1]);console.log(r?r.Id:"")})' "$1"
