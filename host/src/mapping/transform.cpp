@@ -130,13 +130,20 @@ json::value convert_zone(const json::value& v, const std::string& from, const st
   std::tm tm;
   bool has_time;
   if (!parse_iso(std::string(v.get_string()), tm, has_time) || !has_time) return v;
-  int64_t local = static_cast<int64_t>(timegm(&tm));
-  int64_t utc = local - offset_at(from, local);
-  utc = local - offset_at(from, utc);  // second pass settles DST edges
+  int64_t utc = local_to_utc(static_cast<int64_t>(timegm(&tm)), from);
   return json::value(utc::format(utc + offset_at(to, utc), utc::Form::kLocal));
 }
 
 }  // namespace
+
+int64_t zone_offset(const std::string& zone, int64_t utc) { return offset_at(zone, utc); }
+
+int64_t local_to_utc(int64_t local, const std::string& zone) {
+  int64_t utc = local - offset_at(zone, local);
+  return local - offset_at(zone, utc);  // second pass settles DST edges
+}
+
+bool zone_known(const std::string& zone) { return zone_exists(zone); }
 
 Result<Transform> parse_transform(const json::value& spec) {
   Transform t;

@@ -31,6 +31,13 @@ struct Transform {
 // Parses a rule's "transform" value; the message says what is wrong.
 Result<Transform> parse_transform(const boost::json::value& spec);
 
+// Time zones (IANA names, from the system's zoneinfo): the offset from UTC
+// in seconds of `zone` at the UTC instant `utc`, and the UTC instant of a
+// local date-time (seconds as if it were UTC) in `zone`.
+int64_t zone_offset(const std::string& zone, int64_t utc);
+int64_t local_to_utc(int64_t local, const std::string& zone);
+bool zone_known(const std::string& zone);
+
 // Normalisers for match keys: "email", "phone", "lowercase", "trim", "name", "exact".
 Result<std::function<std::string(const boost::json::value&)>> parse_normaliser(const std::string& name);
 

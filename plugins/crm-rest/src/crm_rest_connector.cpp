@@ -17,7 +17,9 @@
 
 #include "common/content_hash.hpp"
 #include "common/result.hpp"
+#include "common/utc_time.hpp"
 #include "mapping/field_path.hpp"
+#include "mapping/transform.hpp"
 
 #include <accord/connector.hpp>
 
@@ -93,7 +95,14 @@ const std::string& manifest() {
         {"streams", json::array{json::object{{"name", "contact"}, {"canonical", "jscontact"}, {"fields", contact_fields}},
                                 json::object{{"name", "note"},
                                              {"canonical", "note"},
-                                             {"fields", json::array{"/title", "/body"}}}}},
+                                             {"fields", json::array{"/title", "/body"}}},
+                                // CRMs keep instants, not zones: times come back in UTC
+                                json::object{{"name", "event"},
+                                             {"canonical", "jscalendar-event"},
+                                             {"fields", json::array{"/title", "/description", "/start", "/duration"}}},
+                                json::object{{"name", "task"},
+                                             {"canonical", "jscalendar-task"},
+                                             {"fields", json::array{"/title", "/description", "/due", "/progress"}}}}},
         {"config_schema", schema}};
     return json::serialize(man);
   }();
@@ -155,15 +164,28 @@ std::string next_link(const std::string& link_header) {
 
 // ---- canonical ⇄ native ------------------------------------------------------
 
+enum class Instant { kNone, kStart, kEnd, kDue };
+
 struct CompiledRule {
   accord::FieldPath read;   // with * and [k=v], to read canonical records from any connector
   accord::FieldPath write;  // * made concrete ("e1"), to build ours
   std::string native;
+  accord::Transform tf;     // canonical is its left side
+  Instant instant = Instant::kNone;
+  std::string format;
 };
 
 std::vector<CompiledRule> compile(const StreamSpec& s) {
   std::vector<CompiledRule> out;
   for (const auto& r : s.mapping) {
+    auto tf = accord::parse_transform(r.transform);
+    if (!tf) throw accord::Error(ACCORD_ERROR, "config: stream " + s.name + " mapping " + r.canonical + ": " + tf.error().message);
+    if (r.canonical[0] == '@') {
+      CompiledRule c{*accord::FieldPath::parse("/_"), *accord::FieldPath::parse("/_"), r.native, *tf, Instant::kNone, r.format};
+      c.instant = r.canonical == "@start" ? Instant::kStart : r.canonical == "@end" ? Instant::kEnd : Instant::kDue;
+      out.push_back(std::move(c));
+      continue;
+    }
     auto rp = accord::FieldPath::parse(r.canonical);
     if (!rp) throw accord::Error(ACCORD_ERROR, "config: stream " + s.name + " mapping " + r.canonical + ": " + rp.error().message);
     // "/emails/*/address" is written as "/emails/e1/address" (JSContact ids,
@@ -176,7 +198,7 @@ std::vector<CompiledRule> compile(const StreamSpec& s) {
     }
     auto wp = accord::FieldPath::parse(w);
     if (!wp) throw accord::Error(ACCORD_ERROR, "config: stream " + s.name + " mapping " + w + ": " + wp.error().message);
-    out.push_back(CompiledRule{*rp, *wp, r.native});
+    out.push_back(CompiledRule{*rp, *wp, r.native, *tf, Instant::kNone, r.format});
   }
   return out;
 }
@@ -191,6 +213,35 @@ std::string full_name(const json::value& card) {
           if (!v.empty()) out += (out.empty() ? "" : " ") + v;
         }
   return out;
+}
+
+// JSCalendar times ⇄ the instants CRMs store. A canonical start (or due) is
+// a local date-time in its timeZone (floating when there is none: taken as
+// UTC); what comes from a CRM is written in UTC, with timeZone Etc/UTC and the
+// duration from start to end.
+std::optional<int64_t> canonical_instant_ms(const json::value& c, Instant which) {
+  const json::value* local = at_ptr(c, which == Instant::kDue ? "/due" : "/start");
+  if (!local || !local->is_string()) return std::nullopt;
+  auto ms = parse_iso8601_ms(std::string(local->get_string()));  // read as if UTC
+  if (!ms) return std::nullopt;
+  int64_t secs = *ms / 1000;
+  std::string zone = scalar_text(at_ptr(c, "/timeZone"));
+  if (!zone.empty() && zone != "Etc/UTC" && zone != "UTC" && accord::zone_known(zone)) secs = accord::local_to_utc(secs, zone);
+  if (which == Instant::kEnd) {
+    auto d = parse_duration_s(scalar_text(at_ptr(c, "/duration")));
+    secs += d ? *d : 0;
+  }
+  return secs * 1000;
+}
+
+void set_instants(json::value& c, std::optional<int64_t> start, std::optional<int64_t> end, std::optional<int64_t> due) {
+  auto local = [](int64_t ms) { return json::value(accord::utc::format(ms / 1000, accord::utc::Form::kLocal)); };
+  if (start) {
+    set_ptr(c, "/start", local(*start));
+    if (end && *end >= *start) set_ptr(c, "/duration", json::value(format_duration((*end - *start) / 1000)));
+  }
+  if (due) set_ptr(c, "/due", local(*due));
+  if (start || due) set_ptr(c, "/timeZone", json::value("Etc/UTC"));
 }
 
 // ---- the connector ----------------------------------------------------------
@@ -321,11 +372,20 @@ class CrmRest final : public accord::Connector {
     }
     json::value c = json::object{};
     if (s.canonical == "jscontact") c = json::object{{"@type", "Card"}, {"version", "1.0"}, {"kind", "individual"}};
+    if (s.canonical == "jscalendar-event") c = json::object{{"@type", "Event"}};
+    if (s.canonical == "jscalendar-task") c = json::object{{"@type", "Task"}};
+    std::optional<int64_t> instants[4];
     for (const auto& r : rules_.at(s.name)) {
       const json::value* v = at_ptr(native, r.native);
       if (!v || v->is_null() || (v->is_string() && v->get_string().empty())) continue;
-      r.write.set(c, *v);
+      if (r.instant != Instant::kNone) {
+        if (auto ms = parse_time_ms(*v)) instants[static_cast<int>(r.instant)] = *ms;
+        continue;
+      }
+      if (r.tf.is_constant) continue;  // a constant goes one way: to the CRM
+      r.write.set(c, r.tf.to_left(*v));
     }
+    set_instants(c, instants[1], instants[2], instants[3]);
     if (s.canonical == "jscontact" && !at_ptr(c, "/name/full"))
       if (std::string full = full_name(c); !full.empty()) set_ptr(c, "/name/full", json::value(full));
     return c;
@@ -340,8 +400,13 @@ class CrmRest final : public accord::Connector {
     }
     json::value n = json::object{};
     for (const auto& r : rules_.at(s.name)) {
+      if (r.instant != Instant::kNone) {
+        auto ms = canonical_instant_ms(data, r.instant);
+        set_ptr(n, r.native, ms ? json::value(format_time(*ms, r.format)) : s.clear_value);
+        continue;
+      }
       const json::value* v = r.read.get(data);
-      set_ptr(n, r.native, v ? *v : s.clear_value);
+      set_ptr(n, r.native, r.tf.is_constant ? r.tf.to_right(nullptr) : v ? r.tf.to_right(*v) : s.clear_value);
     }
     return n;
   }

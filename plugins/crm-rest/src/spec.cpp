@@ -278,9 +278,20 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
       std::string at = s.at + "/mapping/" + std::to_string(i++);
       if (!r.is_object()) bad(at, "must be an object {canonical, native}");
       Obj ro{&r.get_object(), at};
-      MapRule rule{ro.str("canonical"), ro.str("native")};
+      MapRule rule;
+      rule.canonical = ro.str("canonical");
+      rule.native = ro.str("native");
       if (rule.canonical.empty() || rule.native.empty()) bad(at, "needs both canonical and native");
       check_pointer(at + "/native", rule.native);
+      if (auto* tf = ro.get("transform")) rule.transform = *tf;
+      rule.format = ro.str("format", "iso8601");
+      check_enum(at + "/format", rule.format, {"iso8601", "iso8601_seconds", "epoch_ms", "date"});
+      if (rule.canonical[0] == '@') {
+        check_enum(at + "/canonical", rule.canonical, {"@start", "@end", "@due"});
+        if (!t.canonical.starts_with("jscalendar"))
+          bad(at + "/canonical", rule.canonical + " is an instant of a JSCalendar event or task; this stream is " +
+                                     (t.canonical.empty() ? "native" : t.canonical));
+      }
       t.mapping.push_back(std::move(rule));
     }
   }

@@ -66,8 +66,10 @@ struct Batch {
 };
 
 struct MapRule {
-  std::string canonical;  // a field path (host syntax: * and [k=v])
+  std::string canonical;  // a field path (host syntax: * and [k=v]), or @start, @end, @due (instants, below)
   std::string native;     // a JSON pointer into the native record
+  boost::json::value transform;      // a host transform (canonical is its left side, native its right)
+  std::string format = "iso8601";    // @start/@end/@due: iso8601 | iso8601_seconds | epoch_ms | date
 };
 
 // A stream nested under another (HighLevel's notes under a contact): listed

@@ -33,6 +33,22 @@ JSON
 out=$("$conformance" "$plugin" --config kit.json --stream lead --sample lead.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-lead || bad conformance-kit-passes-lead "$out"
 
+# events and tasks in JSCalendar form (the CRM keeps instants: samples in UTC)
+cat > event.json <<'JSON'
+{"create": {"@type": "Event", "title": "Kit meeting", "start": "2026-03-01T10:00:00", "timeZone": "Etc/UTC", "duration": "PT1H",
+            "description": "Agenda"},
+ "update": {"@type": "Event", "title": "Kit meeting, moved", "start": "2026-03-02T11:30:00", "timeZone": "Etc/UTC", "duration": "PT30M",
+            "description": "Moved"}}
+JSON
+cat > task.json <<'JSON'
+{"create": {"@type": "Task", "title": "Kit task", "due": "2026-03-05T00:00:00", "timeZone": "Etc/UTC", "progress": "needs-action"},
+ "update": {"@type": "Task", "title": "Kit task", "due": "2026-03-06T00:00:00", "timeZone": "Etc/UTC", "progress": "completed"}}
+JSON
+for st in event task; do
+  out=$("$conformance" "$plugin" --config kit.json --stream $st --sample $st.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+  [ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-$st || bad conformance-kit-passes-$st "$out"
+done
+
 secrets "{\"sf_secret\": \"$secret\", \"sf_refresh\": \"$refresh\"}"
 vcards s 1 12 Number "TITLE:Engineer"
 crm_pipeline "{\"profile\": \"salesforce\", \"base_url\": \"$base/services/data/v59.0\",
@@ -85,6 +101,29 @@ runp run p.json
   || bad request-limit-exceeded-reported "rc=$rc" "$out"
 runp run p.json
 [ $rc = 0 ] && dump | grep -q '"Title":"After the limit"' && ok next-run-after-limit-continues || bad next-run-after-limit-continues "rc=$rc" "$out"
+
+# -- an iCalendar folder ⇄ Salesforce Events: a London summer time meeting is
+# stored as its UTC instants; an edit in Salesforce comes back
+mkdir -p cal
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:ev1@example.org\r\nDTSTAMP:20260601T000000Z\r\nDTSTART;TZID=Europe/London:20260701T100000\r\nDTEND;TZID=Europe/London:20260701T113000\r\nSUMMARY:Quarterly review\r\nLOCATION:Room 4\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/ev1.ics
+cat > cal.json <<JSON
+{"name": "sf-cal", "state": "state-cal.sqlite",
+ "left": {"connector": "local", "config": {"backend": "icalendar", "path": "cal"}},
+ "right": {"connector": "crm-rest", "config": {"profile": "salesforce", "base_url": "$base/services/data/v59.0",
+   "auth": {"client_id": "accord-test", "client_secret": {"\$secret": "sf_secret"}, "refresh_token": {"\$secret": "sf_refresh"}}}},
+ "streams": [{"name": "events", "left": "event", "right": "event"}]}
+JSON
+runp run cal.json
+ev=$(js "JSON.stringify((d.Event||[]).map(e=>[e.Subject,Date.parse(e.StartDateTime),Date.parse(e.EndDateTime),e.Location]))")
+[ $rc = 0 ] && [ "$ev" = "[[\"Quarterly review\",$(date -ud 2026-07-01T09:00:00Z +%s)000,$(date -ud 2026-07-01T10:30:00Z +%s)000,\"Room 4\"]]" ] \
+  && ok event-pushed-as-utc-instants || bad event-pushed-as-utc-instants "rc=$rc ev=$ev" "$out"
+evid=$(js "(d.Event||[])[0].Id")
+ctl __edit "{\"object\": \"Event\", \"id\": \"$evid\", \"fields\": {\"EndDateTime\": \"2026-07-01T11:00:00.000+0000\", \"Subject\": \"Quarterly review (long)\"}}"
+runp run cal.json
+[ $rc = 0 ] && grep -q "SUMMARY:Quarterly review (long)" cal/ev1.ics && grep -Eq "DURATION:PT2H|DTEND.*(T110000Z|T120000)" cal/ev1.ics \
+  && ok event-edit-in-crm-arrives || bad event-edit-in-crm-arrives "rc=$rc" "$out" "$(cat cal/ev1.ics)"
+runp run cal.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok events-settle || bad events-settle "$out"
 
 # -- a revoked refresh token: AUTH_REQUIRED, telling the user to sign in again
 printf '{"sf_secret": "%s", "sf_refresh": "revoked"}\n' "$secret" > secrets.json
