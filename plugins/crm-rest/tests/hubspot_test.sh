@@ -18,7 +18,7 @@ ncontacts() { js "(d.contacts||[]).length"; }
 requests() { js "s.requests"; }
 
 # -- conformance kit: contacts with a private app token; companies (native) with OAuth2
-printf '{"profile": "hubspot", "base_url": "%s", "auth": {"token": "%s"}}\n' "$base" "$token" > kit.json
+printf '{"profile": "hubspot", "base_url": "%s", "auth": {"token": "%s"}, "rate_limit": {"requests_per_second": 0}}\n' "$base" "$token" > kit.json
 out=$("$conformance" "$plugin" --config kit.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes || bad conformance-kit-passes "$out"
 printf '{"profile": "hubspot", "base_url": "%s", "auth": {"type": "oauth2", "token_url": "{origin}/oauth/v1/token", "client_id": "accord-test", "client_secret": "%s", "refresh_token": "%s"}}\n' \
@@ -29,6 +29,22 @@ cat > company.json <<'JSON'
 JSON
 out=$("$conformance" "$plugin" --config kit2.json --stream company --sample company.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-company-oauth2 || bad conformance-kit-passes-company-oauth2 "$out"
+
+# meetings and tasks in JSCalendar form (HubSpot keeps instants: samples in UTC)
+cat > event.json <<'JSON'
+{"create": {"@type": "Event", "title": "Kit meeting", "start": "2026-03-01T10:00:00", "timeZone": "Etc/UTC", "duration": "PT1H",
+            "description": "Agenda"},
+ "update": {"@type": "Event", "title": "Kit meeting, moved", "start": "2026-03-02T11:30:00", "timeZone": "Etc/UTC", "duration": "PT30M",
+            "description": "Moved"}}
+JSON
+cat > task.json <<'JSON'
+{"create": {"@type": "Task", "title": "Kit task", "due": "2026-03-05T17:00:00", "timeZone": "Etc/UTC", "progress": "needs-action"},
+ "update": {"@type": "Task", "title": "Kit task", "due": "2026-03-06T17:00:00", "timeZone": "Etc/UTC", "progress": "completed"}}
+JSON
+for st in event task; do
+  out=$("$conformance" "$plugin" --config kit.json --stream $st --sample $st.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+  [ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-$st || bad conformance-kit-passes-$st "$out"
+done
 
 secrets "{\"hubspot\": \"$token\"}"
 vcards h 1 30 Number "TITLE:Analyst"
