@@ -60,3 +60,22 @@ crm_pipeline() {
               "guards": ${2:-{\"max_delete_share\": 0.9\}}}]}
 JSON
 }
+# calendar_kit: the conformance kit (with kit.json) on the event and task
+# streams, with JSCalendar samples in UTC (CRMs keep instants, not zones)
+calendar_kit() {
+  cat > event.json <<'JSON'
+{"create": {"@type": "Event", "title": "Kit meeting", "start": "2026-03-01T10:00:00", "timeZone": "Etc/UTC", "duration": "PT1H",
+            "description": "Agenda"},
+ "update": {"@type": "Event", "title": "Kit meeting, moved", "start": "2026-03-02T11:30:00", "timeZone": "Etc/UTC", "duration": "PT30M",
+            "description": "Moved"}}
+JSON
+  cat > task.json <<'JSON'
+{"create": {"@type": "Task", "title": "Kit task", "due": "2026-03-05T00:00:00", "timeZone": "Etc/UTC", "progress": "needs-action"},
+ "update": {"@type": "Task", "title": "Kit task", "due": "2026-03-06T00:00:00", "timeZone": "Etc/UTC", "progress": "completed"}}
+JSON
+  local st
+  for st in event task; do
+    out=$("$conformance" "$plugin" --config kit.json --stream $st --sample $st.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+    [ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-$st || bad conformance-kit-passes-$st "$out"
+  done
+}
