@@ -18,6 +18,8 @@ PACKAGES=(
   sqlite3 time libgtest-dev libgmock-dev
   # crm-rest tests drive their REST peers with curl
   curl
+  # gmail-imap: its IMAP parser runs under libFuzzer (clang and its fuzzer runtime)
+  clang libclang-rt-14-dev
 )
 
 SUDO=""

@@ -1,0 +1,154 @@
+#include "mutf7.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace imap {
+
+namespace {
+
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+
+int b64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == ',') return 63;
+  return -1;
+}
+
+// Decodes one UTF-8 code point at s[i]; advances i. -1 on bad input.
+int32_t next_code_point(std::string_view s, size_t& i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return -1;
+  int32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
+  for (int k = 1; k < len; ++k) {
+    unsigned char cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc >> 6) != 2) return -1;
+    cp = (cp << 6) | (cc & 0x3f);
+  }
+  static const int32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < min_for_len[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return -1;
+  i += len;
+  return cp;
+}
+
+void put_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xc0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xe0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  }
+}
+
+void flush_base64(std::string& out, const std::vector<uint16_t>& units) {
+  out += '&';
+  uint32_t bits = 0;
+  int nbits = 0;
+  for (uint16_t u : units) {
+    for (int shift = 8; shift >= 0; shift -= 8) {
+      bits = (bits << 8) | ((u >> shift) & 0xff);
+      nbits += 8;
+      while (nbits >= 6) {
+        out += kB64[(bits >> (nbits - 6)) & 0x3f];
+        nbits -= 6;
+      }
+    }
+  }
+  if (nbits > 0) out += kB64[(bits << (6 - nbits)) & 0x3f];
+  out += '-';
+}
+
+}  // namespace
+
+std::optional<std::string> mutf7_encode(std::string_view utf8) {
+  std::string out;
+  std::vector<uint16_t> run;
+  for (size_t i = 0; i < utf8.size();) {
+    unsigned char c = static_cast<unsigned char>(utf8[i]);
+    if (c >= 0x20 && c <= 0x7e) {
+      if (!run.empty()) {
+        flush_base64(out, run);
+        run.clear();
+      }
+      out += c == '&' ? "&-" : std::string(1, static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    int32_t cp = next_code_point(utf8, i);
+    if (cp < 0) return std::nullopt;
+    if (cp >= 0x10000) {
+      uint32_t v = static_cast<uint32_t>(cp) - 0x10000;
+      run.push_back(static_cast<uint16_t>(0xd800 | (v >> 10)));
+      run.push_back(static_cast<uint16_t>(0xdc00 | (v & 0x3ff)));
+    } else {
+      run.push_back(static_cast<uint16_t>(cp));
+    }
+  }
+  if (!run.empty()) flush_base64(out, run);
+  return out;
+}
+
+std::optional<std::string> mutf7_decode(std::string_view name) {
+  std::string out;
+  for (size_t i = 0; i < name.size();) {
+    char c = name[i];
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) return std::nullopt;
+    if (c != '&') {
+      out += c;
+      ++i;
+      continue;
+    }
+    size_t end = name.find('-', i + 1);
+    if (end == std::string_view::npos) return std::nullopt;
+    if (end == i + 1) {  // "&-"
+      out += '&';
+      i = end + 1;
+      continue;
+    }
+    uint32_t bits = 0;
+    int nbits = 0;
+    std::vector<uint16_t> units;
+    for (size_t k = i + 1; k < end; ++k) {
+      int v = b64_value(name[k]);
+      if (v < 0) return std::nullopt;
+      bits = (bits << 6) | static_cast<uint32_t>(v);
+      nbits += 6;
+      if (nbits >= 16) {
+        units.push_back(static_cast<uint16_t>((bits >> (nbits - 16)) & 0xffff));
+        nbits -= 16;
+      }
+    }
+    if (nbits >= 6 || (bits & ((1u << nbits) - 1)) != 0) return std::nullopt;  // leftover bits must be zero padding
+    for (size_t k = 0; k < units.size(); ++k) {
+      uint32_t u = units[k];
+      if (u >= 0xd800 && u <= 0xdbff) {
+        if (k + 1 >= units.size() || units[k + 1] < 0xdc00 || units[k + 1] > 0xdfff) return std::nullopt;
+        put_utf8(out, 0x10000 + ((u - 0xd800) << 10) + (units[k + 1] - 0xdc00));
+        ++k;
+      } else if (u >= 0xdc00 && u <= 0xdfff) {
+        return std::nullopt;
+      } else if (u >= 0x20 && u <= 0x7e) {
+        return std::nullopt;  // printable ASCII must stand for itself
+      } else {
+        put_utf8(out, u);
+      }
+    }
+    i = end + 1;
+  }
+  return out;
+}
+
+}  // namespace imap
