@@ -281,8 +281,12 @@ size_t Parser::complete_length() const {
                       std::all_of(buf_.begin() + static_cast<long>(d), buf_.begin() + static_cast<long>(e),
                                   [](char c) { return c >= '0' && c <= '9'; });
         if (digits) {
-          uint64_t n = std::stoull(buf_.substr(d, e - d));
-          if (n > kMaxLiteral) throw ParseError("IMAP response: a literal of " + std::to_string(n) + " bytes is too long");
+          uint64_t n = 0;
+          for (size_t k = d; k < e; ++k) {
+            n = n * 10 + static_cast<uint64_t>(buf_[k] - '0');
+            if (n > kMaxLiteral)
+              throw ParseError("IMAP response: a literal of " + buf_.substr(d, e - d) + " bytes is too long");
+          }
           if (eol + 2 + n > buf_.size()) return 0;
           i = eol + 2 + n;
           continue;
