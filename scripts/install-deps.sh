@@ -18,8 +18,9 @@ PACKAGES=(
   sqlite3 time libgtest-dev libgmock-dev
   # crm-rest tests drive their REST peers with curl
   curl
-  # gmail-imap: its IMAP parser runs under libFuzzer (clang and its fuzzer runtime)
-  clang libclang-rt-14-dev
+  # gmail-imap: its IMAP parser runs under libFuzzer (clang and its fuzzer
+  # runtime); its tests run a private Dovecot with a self-signed certificate
+  clang libclang-rt-14-dev dovecot-imapd openssl
 )
 
 SUDO=""

@@ -1,0 +1,241 @@
+#include "imap_session.hpp"
+
+#include <accord/connector.h>
+#include <curl/curl.h>
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <deque>
+#include <map>
+
+namespace imap {
+
+namespace {
+
+CURL* h(void* p) { return static_cast<CURL*>(p); }
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string host_of(const std::string& url) {
+  size_t s = url.find("://");
+  std::string rest = s == std::string::npos ? url : url.substr(s + 3);
+  if (!rest.empty() && rest[0] == '[') return rest.substr(1, rest.find(']') - 1);
+  return rest.substr(0, rest.find_first_of(":/"));
+}
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
+  bool imaps = opts_.url.starts_with("imaps://");
+  if (!imaps && !opts_.url.starts_with("imap://"))
+    throw SessionError(ACCORD_ERROR, "the server URL must start with imaps:// or imap:// (got " + opts_.url + ")");
+  std::string host = host_of(opts_.url);
+  bool loopback = host == "localhost" || host.starts_with("127.") || host == "::1";
+  if (!imaps && !opts_.starttls && !loopback)
+    throw SessionError(ACCORD_ERROR, "plain IMAP without STARTTLS is only allowed to this machine; "
+                                     "use imaps:// or keep starttls on");
+  curl_ = curl_easy_init();
+  if (!curl_) throw SessionError(ACCORD_ERROR, "cannot start libcurl");
+  std::string url = opts_.url;
+  if (!url.ends_with("/")) url += "/";
+  curl_easy_setopt(h(curl_), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h(curl_), CURLOPT_USERNAME, opts_.user.c_str());
+  if (!opts_.oauth_token.empty()) {
+    curl_easy_setopt(h(curl_), CURLOPT_XOAUTH2_BEARER, opts_.oauth_token.c_str());
+    curl_easy_setopt(h(curl_), CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+  } else {
+    curl_easy_setopt(h(curl_), CURLOPT_PASSWORD, opts_.password.c_str());
+  }
+  if (!imaps && opts_.starttls) curl_easy_setopt(h(curl_), CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+  if (!opts_.ca_file.empty()) curl_easy_setopt(h(curl_), CURLOPT_CAINFO, opts_.ca_file.c_str());
+  curl_easy_setopt(h(curl_), CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h(curl_), CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(h(curl_), CURLOPT_CONNECTTIMEOUT, opts_.connect_timeout_s);
+  curl_easy_setopt(h(curl_), CURLOPT_TIMEOUT, opts_.connect_timeout_s * 2);
+  curl_easy_setopt(h(curl_), CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt(h(curl_), CURLOPT_NOSIGNAL, 1L);
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(h(curl_), CURLOPT_ERRORBUFFER, errbuf);
+  CURLcode rc = curl_easy_perform(h(curl_));
+  curl_easy_setopt(h(curl_), CURLOPT_ERRORBUFFER, nullptr);
+  if (rc != CURLE_OK) {
+    std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    std::string where = " (" + host + ")";
+    curl_easy_cleanup(h(curl_));
+    curl_ = nullptr;
+    switch (rc) {
+      case CURLE_LOGIN_DENIED:
+        throw SessionError(ACCORD_AUTH_REQUIRED, "the IMAP server refused the sign-in" + where +
+                                                     ": check the user name and the password (or token) secret");
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SSL_CACERT_BADFILE:
+        throw SessionError(ACCORD_ERROR, "the IMAP server's TLS certificate could not be verified" + where + ": " + why +
+                                             "; for a server with a private CA set ca_file (verification cannot be "
+                                             "turned off)");
+      case CURLE_USE_SSL_FAILED:
+        throw SessionError(ACCORD_ERROR, "the IMAP server does not offer STARTTLS" + where + "; use imaps://");
+      case CURLE_COULDNT_RESOLVE_HOST:
+      case CURLE_COULDNT_CONNECT:
+      case CURLE_OPERATION_TIMEDOUT:
+      case CURLE_RECV_ERROR:
+      case CURLE_SEND_ERROR:
+      case CURLE_GOT_NOTHING:
+      case CURLE_SSL_CONNECT_ERROR:
+        throw SessionError(ACCORD_RETRY, "cannot reach the IMAP server" + where + ": " + why);
+      default:
+        throw SessionError(ACCORD_ERROR, "connecting to the IMAP server" + where + ": " + why);
+    }
+  }
+  curl_socket_t s = CURL_SOCKET_BAD;
+  curl_easy_getinfo(h(curl_), CURLINFO_ACTIVESOCKET, &s);
+  if (s == CURL_SOCKET_BAD) fail(ACCORD_RETRY, "the IMAP connection closed right after sign-in");
+  sock_ = static_cast<long>(s);
+
+  Reply cap = run(command("CAPABILITY"));
+  for (const auto& u : cap.untagged)
+    if (u.name == "CAPABILITY")
+      for (const auto& a : u.args) caps_.insert(upper(a.str()));
+  if (!cap.ok()) fail(ACCORD_ERROR, "CAPABILITY failed: " + cap.done.text);
+  if (!opts_.sync_literals) literals_ = LiteralSupport{has("LITERAL+"), has("LITERAL-")};
+}
+
+Session::~Session() {
+  if (curl_) curl_easy_cleanup(h(curl_));
+}
+
+void Session::fail(int32_t status, const std::string& what) {
+  if (curl_) {
+    curl_easy_cleanup(h(curl_));
+    curl_ = nullptr;
+  }
+  throw SessionError(status, what);
+}
+
+Command Session::command(std::string_view name) { return Command("a" + std::to_string(next_tag_++), name); }
+
+void Session::write_all(std::string_view bytes) {
+  int64_t deadline = now_ms() + opts_.io_timeout_s * 1000;
+  while (!bytes.empty()) {
+    if (cancelled_) fail(ACCORD_CANCELLED, "cancelled");
+    size_t n = 0;
+    CURLcode rc = curl_easy_send(h(curl_), bytes.data(), bytes.size(), &n);
+    if (rc == CURLE_OK) {
+      bytes.remove_prefix(n);
+      continue;
+    }
+    if (rc != CURLE_AGAIN) fail(ACCORD_RETRY, std::string("the IMAP connection broke while sending: ") + curl_easy_strerror(rc));
+    if (now_ms() > deadline) fail(ACCORD_RETRY, "the IMAP server stopped taking data");
+    pollfd p{static_cast<int>(sock_), POLLOUT, 0};
+    ::poll(&p, 1, 100);
+  }
+}
+
+Response Session::read_response() {
+  if (!curl_) throw SessionError(ACCORD_RETRY, "the IMAP connection is closed");
+  int64_t deadline = now_ms() + opts_.io_timeout_s * 1000;
+  char buf[65536];
+  for (;;) {
+    try {
+      if (auto r = parser_.next()) return std::move(*r);
+    } catch (const ParseError& e) {
+      fail(ACCORD_ERROR, std::string("the IMAP server sent what is not IMAP: ") + e.what());
+    }
+    if (cancelled_) fail(ACCORD_CANCELLED, "cancelled");
+    size_t n = 0;
+    CURLcode rc = curl_easy_recv(h(curl_), buf, sizeof buf, &n);
+    if (rc == CURLE_OK) {
+      if (n == 0) fail(ACCORD_RETRY, "the IMAP server closed the connection");
+      parser_.feed(std::string_view(buf, n));
+      deadline = now_ms() + opts_.io_timeout_s * 1000;
+      continue;
+    }
+    if (rc != CURLE_AGAIN) fail(ACCORD_RETRY, std::string("the IMAP connection broke: ") + curl_easy_strerror(rc));
+    if (now_ms() > deadline)
+      fail(ACCORD_RETRY, "the IMAP server did not answer for " + std::to_string(opts_.io_timeout_s) + " s");
+    pollfd p{static_cast<int>(sock_), POLLIN, 0};
+    ::poll(&p, 1, 100);
+  }
+}
+
+void Session::wait_continuation(const std::string& tag) {
+  for (;;) {
+    Response r = read_response();
+    if (r.kind == Response::Kind::kContinuation) return;
+    bool ours = r.kind == Response::Kind::kTagged && r.tag == tag;
+    held_.push_back(std::move(r));
+    if (ours) throw std::logic_error("literal refused");  // the command ended before its literal was sent
+  }
+}
+
+void Session::send(const Command& cmd) {
+  for (const auto& c : cmd.chunks(literals_)) {
+    if (c.wait_for_continuation) {
+      try {
+        wait_continuation(cmd.tag());
+      } catch (const std::logic_error&) {
+        return;  // its tagged NO/BAD is held; the reply says why
+      }
+    }
+    write_all(c.bytes);
+  }
+}
+
+Reply Session::run(const Command& cmd) { return std::move(run_all({cmd}).front()); }
+
+std::vector<Reply> Session::run_all(const std::vector<Command>& cmds) {
+  std::vector<Reply> out(cmds.size());
+  std::map<std::string, size_t> index;
+  std::deque<size_t> in_flight;
+  std::vector<Response> untagged;
+  size_t done = 0;
+  auto collect_one = [&] {
+    for (;;) {
+      Response r;
+      if (!held_.empty()) {
+        r = std::move(held_.front());
+        held_.erase(held_.begin());
+      } else {
+        r = read_response();
+      }
+      if (r.kind == Response::Kind::kContinuation) continue;  // not ours to answer (a refused literal's late "+")
+      if (r.kind == Response::Kind::kUntagged) {  // BYE included: the read after it says the connection ended
+        untagged.push_back(std::move(r));
+        continue;
+      }
+      auto it = index.find(r.tag);
+      if (it == index.end()) continue;  // a tag we do not know: ignore
+      Reply& rep = out[it->second];
+      rep.done = std::move(r);
+      rep.untagged = std::move(untagged);
+      untagged.clear();
+      in_flight.erase(std::find(in_flight.begin(), in_flight.end(), it->second));
+      index.erase(it);
+      ++done;
+      return;
+    }
+  };
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    while (in_flight.size() >= std::max<size_t>(1, opts_.pipeline_depth)) collect_one();
+    index[cmds[i].tag()] = i;
+    in_flight.push_back(i);
+    send(cmds[i]);
+  }
+  while (done < cmds.size()) collect_one();
+  if (!untagged.empty() && !out.empty()) {
+    auto& last = out.back().untagged;
+    for (auto& u : untagged) last.push_back(std::move(u));
+  }
+  return out;
+}
+
+}  // namespace imap

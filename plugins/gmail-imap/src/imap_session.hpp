@@ -1,0 +1,90 @@
+// One IMAP connection: libcurl connects, does TLS (imaps:// or STARTTLS) and
+// signs in (SASL PLAIN, LOGIN or XOAUTH2) in its connect-only mode; from there
+// our own commands and parser speak IMAP over curl_easy_send/recv, because
+// libcurl's IMAP URL interface drops literals and response codes.
+//
+// Thread safety: one calling thread; cancel() from any thread.
+#pragma once
+
+#include "imap_command.hpp"
+#include "imap_parser.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace imap {
+
+// A failure of the connection itself, with the Accord status it maps to
+// (ACCORD_RETRY, ACCORD_AUTH_REQUIRED, ACCORD_ERROR, ACCORD_CANCELLED).
+struct SessionError : std::runtime_error {
+  SessionError(int32_t status, const std::string& message) : std::runtime_error(message), status(status) {}
+  int32_t status;
+};
+
+struct SessionOptions {
+  std::string url;          // imaps://host:port or imap://host:port
+  bool starttls = true;     // imap://: STARTTLS is required (plain IMAP only to 127.0.0.0/8 with this off)
+  std::string user;
+  std::string password;     // or
+  std::string oauth_token;  // XOAUTH2 (Gmail)
+  std::string ca_file;      // a CA bundle for a private CA; verification is always on
+  long connect_timeout_s = 15;
+  long io_timeout_s = 120;  // a command whose answer stalls this long fails the connection
+  size_t pipeline_depth = 32;
+  bool sync_literals = false;  // do not use LITERAL+/LITERAL- even when offered (tests)
+};
+
+// What one command got back: its tagged completion and the untagged
+// responses that came before it (since the previous command's completion).
+struct Reply {
+  Response done;
+  std::vector<Response> untagged;
+  bool ok() const { return done.status == "OK"; }
+};
+
+class Session {
+ public:
+  // Connects and signs in; throws SessionError.
+  explicit Session(SessionOptions opts);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Capabilities after sign-in, upper case ("QRESYNC", "X-GM-EXT-1"…).
+  const std::set<std::string>& capabilities() const { return caps_; }
+  bool has(const std::string& cap) const { return caps_.contains(cap); }
+
+  // A new command with the next tag.
+  Command command(std::string_view name);
+  // Sends one command and waits for its completion.
+  Reply run(const Command& cmd);
+  // Sends several, keeping up to pipeline_depth in flight; replies in order.
+  std::vector<Reply> run_all(const std::vector<Command>& cmds);
+
+  // [any thread] makes a command in progress fail with ACCORD_CANCELLED.
+  void cancel() noexcept { cancelled_ = true; }
+
+ private:
+  void send(const Command& cmd);
+  Response read_response();
+  void wait_continuation(const std::string& tag);
+  void write_all(std::string_view bytes);
+  [[noreturn]] void fail(int32_t status, const std::string& what);
+
+  SessionOptions opts_;
+  void* curl_ = nullptr;  // CURL*
+  long sock_ = -1;
+  Parser parser_;
+  std::set<std::string> caps_;
+  LiteralSupport literals_;
+  uint64_t next_tag_ = 1;
+  std::vector<Response> held_;  // untagged responses read while waiting for a continuation
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace imap

@@ -1,0 +1,194 @@
+// The IMAP session against a real Dovecot (dovecot-imapd), started for this
+// test as an unprivileged user on loopback ports in a temporary folder
+// (tests/peers/dovecot/start_dovecot.sh): TLS with a private CA, STARTTLS,
+// refused passwords and certificates, literals both ways, pipelining,
+// modified UTF-7 names, and a command injection that cannot happen.
+#include "imap_session.hpp"
+#include "mutf7.hpp"
+
+#include <accord/connector.h>
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct Dovecot {
+  std::string dir, imap_url, imaps_url, ca, password;
+  pid_t pid = 0;
+};
+Dovecot* g = nullptr;
+
+class SessionTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    g = new Dovecot;
+    std::random_device rd;
+    g->password = "pw-canary-" + std::to_string(rd()) + std::to_string(rd());
+    char tmpl[] = "/tmp/accord-dovecot.XXXXXX";
+    g->dir = ::mkdtemp(tmpl);
+    std::string cmd = std::string("bash ") + ACCORD_DOVECOT_SCRIPT + " " + g->dir + "/dc ada:" + g->password + " 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char line[512];
+    while (std::fgets(line, sizeof line, p)) out += line;
+    int rc = ::pclose(p);
+    ASSERT_EQ(rc, 0) << "Dovecot did not start (install dovecot-imapd: scripts/install-deps.sh):\n" << out;
+    std::istringstream in(out);
+    std::string key, val;
+    while (in >> key >> val) {
+      if (key == "imap") g->imap_url = "imap://localhost:" + val;
+      if (key == "imaps") g->imaps_url = "imaps://localhost:" + val;
+      if (key == "ca") g->ca = val;
+      if (key == "pid") g->pid = std::stoi(val);
+    }
+  }
+  static void TearDownTestSuite() {
+    if (g && g->pid > 0) ::kill(g->pid, SIGTERM);
+    ::usleep(200000);
+    if (g) std::filesystem::remove_all(g->dir);
+    delete g;
+    g = nullptr;
+  }
+
+  imap::SessionOptions opts() const {
+    imap::SessionOptions o;
+    o.url = g->imaps_url;
+    o.user = "ada";
+    o.password = g->password;
+    o.ca_file = g->ca;
+    o.io_timeout_s = 20;
+    return o;
+  }
+};
+
+std::string message(const std::string& subject, const std::string& body) {
+  return "From: Ada <ada@example.org>\r\nTo: bob@example.org\r\nSubject: " + subject +
+         "\r\nMessage-ID: <" + subject + "@example.org>\r\nDate: Tue, 17 Nov 2026 10:00:00 +0000\r\n\r\n" + body;
+}
+
+}  // namespace
+
+TEST_F(SessionTest, SignsInOverImapsAndReadsCapabilities) {
+  imap::Session s(opts());
+  EXPECT_TRUE(s.has("IMAP4REV1"));
+  EXPECT_TRUE(s.has("QRESYNC"));
+  EXPECT_TRUE(s.has("UIDPLUS"));
+  EXPECT_TRUE(s.has("LITERAL+"));
+}
+
+TEST_F(SessionTest, StartTlsOnThePlainPort) {
+  auto o = opts();
+  o.url = g->imap_url;
+  imap::Session s(o);
+  EXPECT_TRUE(s.run(s.command("NOOP")).ok());
+}
+
+TEST_F(SessionTest, RefusedPasswordIsAuthRequiredAndNeverEchoed) {
+  auto o = opts();
+  o.password = "wrong-" + g->password;
+  try {
+    imap::Session s(o);
+    FAIL() << "signed in with a wrong password";
+  } catch (const imap::SessionError& e) {
+    EXPECT_EQ(e.status, ACCORD_AUTH_REQUIRED) << e.what();
+    EXPECT_EQ(std::string(e.what()).find(g->password), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("password"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(SessionTest, UnknownCertificateIsRefused) {
+  auto o = opts();
+  o.ca_file.clear();  // the system's CAs do not know Dovecot's self-signed certificate
+  try {
+    imap::Session s(o);
+    FAIL() << "an unverified certificate was accepted";
+  } catch (const imap::SessionError& e) {
+    EXPECT_EQ(e.status, ACCORD_ERROR) << e.what();
+    EXPECT_NE(std::string(e.what()).find("ca_file"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(SessionTest, AppendAndFetchWithSynchronisingLiterals) {
+  auto o = opts();
+  o.sync_literals = true;  // wait for "+" before each literal
+  imap::Session s(o);
+  ASSERT_TRUE(s.run(s.command("CREATE").mailbox("Literals")).ok());
+  std::string msg = message("lit", "A line that looks like a literal {5}\r\n) and a parenthesis\r\n");
+  auto app = s.command("APPEND");
+  app.mailbox("Literals").open().atom("\\Seen").atom("\\Flagged").close().string("17-Nov-2026 10:00:00 +0000").literal(msg);
+  imap::Reply r = s.run(app);
+  ASSERT_TRUE(r.ok()) << r.done.text;
+  ASSERT_EQ(r.done.code, "APPENDUID");
+  uint64_t uid = r.done.code_args.at(1).number;
+  ASSERT_TRUE(s.run(s.command("SELECT").mailbox("Literals")).ok());
+  auto f = s.command("UID FETCH");
+  f.number(uid).open().atom("FLAGS").atom("INTERNALDATE").atom("BODY.PEEK[]").close();
+  imap::Reply fr = s.run(f);
+  ASSERT_TRUE(fr.ok());
+  ASSERT_EQ(fr.untagged.size(), 1u);
+  auto items = imap::fetch_items(fr.untagged[0]);
+  EXPECT_EQ(items["BODY[]"].text, msg);
+  EXPECT_EQ(items["UID"].number, uid);
+  EXPECT_EQ(items["FLAGS"].list.size(), 2u);
+  EXPECT_EQ(items["INTERNALDATE"].text, "17-Nov-2026 10:00:00 +0000");
+}
+
+TEST_F(SessionTest, PipelinesHundredsOfCommands) {
+  imap::Session s(opts());
+  ASSERT_TRUE(s.run(s.command("CREATE").mailbox("Pipe")).ok());
+  std::vector<imap::Command> cmds;
+  for (int i = 0; i < 300; ++i) {
+    auto c = s.command("APPEND");
+    c.mailbox("Pipe").literal(message("p" + std::to_string(i), "Body " + std::to_string(i) + "\r\n"));
+    cmds.push_back(std::move(c));
+  }
+  auto replies = s.run_all(cmds);
+  ASSERT_EQ(replies.size(), 300u);
+  std::set<uint64_t> uids;
+  for (const auto& r : replies) {
+    ASSERT_TRUE(r.ok()) << r.done.text;
+    uids.insert(r.done.code_args.at(1).number);
+  }
+  EXPECT_EQ(uids.size(), 300u);
+  ASSERT_TRUE(s.run(s.command("SELECT").mailbox("Pipe")).ok());
+  auto search = s.command("UID SEARCH");
+  search.atom("RETURN").open().atom("COUNT").close().atom("ALL");
+  imap::Reply sr = s.run(search);
+  ASSERT_TRUE(sr.ok());
+  ASSERT_EQ(sr.untagged.size(), 1u);
+  EXPECT_EQ(sr.untagged[0].name, "ESEARCH");
+  EXPECT_EQ(sr.untagged[0].args.back().number, 300u);
+}
+
+TEST_F(SessionTest, LineBreaksInANameCannotInjectACommand) {
+  imap::Session s(opts());
+  // were the name sent raw, "a999 CREATE Injected" would run as a command
+  imap::Reply r = s.run(s.command("CREATE").mailbox("Work\r\na999 CREATE Injected\r\n"));
+  (void)r;  // Dovecot may refuse the name; what matters is what did not happen
+  imap::Reply list = s.run(s.command("LIST").string("").string("*"));
+  ASSERT_TRUE(list.ok());
+  for (const auto& u : list.untagged) EXPECT_NE(u.args.back().str(), "Injected");
+  EXPECT_TRUE(s.run(s.command("NOOP")).ok());  // and the connection is still in step
+}
+
+TEST_F(SessionTest, ModifiedUtf7Names) {
+  imap::Session s(opts());
+  const std::string name = "Entw\xc3\xbcrfe \xe2\x9c\x93 & more";
+  ASSERT_TRUE(s.run(s.command("CREATE").mailbox(name)).ok());
+  imap::Reply list = s.run(s.command("LIST").string("").string("Entw*"));
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list.untagged.size(), 1u);
+  std::string wire = list.untagged[0].args.back().str();
+  EXPECT_EQ(wire, "Entw&APw-rfe &JxM- &- more");
+  EXPECT_EQ(*imap::mutf7_decode(wire), name);
+}
