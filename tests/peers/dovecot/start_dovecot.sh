@@ -103,7 +103,7 @@ ${DOVECOT_EXTRA:-}
 CONF
 chown -R "$run_user:$run_group" "$dir"
 
-"${run[@]}" /usr/sbin/dovecot -c "$dir/dovecot.conf"
+"${run[@]}" /usr/sbin/dovecot -c "$dir/dovecot.conf" < /dev/null > "$dir/log/start.out" 2>&1
 for _ in $(seq 1 100); do
   if (exec 3<>/dev/tcp/127.0.0.1/$imap_port) 2>/dev/null; then break; fi
   sleep 0.1
