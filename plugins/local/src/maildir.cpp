@@ -1,0 +1,187 @@
+#include "maildir.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+#include <utime.h>
+
+namespace local::maildir {
+
+namespace {
+
+constexpr std::string_view kFlagOrder = "DFPRST";
+
+[[noreturn]] void fail(const fs::path& p, const std::string& what) {
+  throw std::runtime_error(p.string() + ": " + what + ": " + std::strerror(errno));
+}
+
+bool is_maildir(const fs::path& d) {
+  std::error_code ec;
+  return fs::is_directory(d / "cur", ec) && fs::is_directory(d / "new", ec) && fs::is_directory(d / "tmp", ec);
+}
+
+// A host name as Maildir wants it in a file name: "/" and ":" escaped.
+std::string safe_host() {
+  char h[256] = {0};
+  if (::gethostname(h, sizeof h - 1) != 0 || !h[0]) return "localhost";
+  std::string out;
+  for (const char* p = h; *p; ++p) {
+    if (*p == '/') out += "\\057";
+    else if (*p == ':') out += "\\072";
+    else out += *p;
+  }
+  return out;
+}
+
+std::string unique_name(size_t size) {
+  static std::atomic<uint64_t> counter{0};
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(now).count();
+  auto usec = std::chrono::duration_cast<std::chrono::microseconds>(now).count() % 1000000;
+  return std::to_string(secs) + ".M" + std::to_string(usec) + "P" + std::to_string(::getpid()) + "Q" +
+         std::to_string(++counter) + "." + safe_host() + ",S=" + std::to_string(size);
+}
+
+void fsync_dir(const fs::path& d) {
+  int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+std::optional<fs::path> folder_dir(const fs::path& root, std::string_view folder) {
+  if (folder == "INBOX") return root;
+  if (folder.empty()) return std::nullopt;
+  std::string dotted = ".";
+  size_t start = 0;
+  for (;;) {
+    size_t slash = folder.find('/', start);
+    std::string_view part = folder.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (part.empty() || part == "." || part == ".." || part.find('.') != std::string_view::npos) return std::nullopt;
+    dotted += std::string(part);
+    if (slash == std::string_view::npos) break;
+    dotted += '.';
+    start = slash + 1;
+  }
+  return root / dotted;
+}
+
+std::vector<std::string> list_folders(const fs::path& root) {
+  std::vector<std::string> out;
+  if (is_maildir(root)) out.emplace_back("INBOX");
+  std::vector<std::string> rest;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root, ec)) {
+    std::string n = e.path().filename().string();
+    if (n.size() < 2 || n[0] != '.' || n == ".." || !is_maildir(e.path())) continue;
+    std::string name = n.substr(1);
+    for (char& c : name)
+      if (c == '.') c = '/';
+    rest.push_back(name);
+  }
+  std::sort(rest.begin(), rest.end());
+  out.insert(out.end(), rest.begin(), rest.end());
+  return out;
+}
+
+void create_folder(const fs::path& root, std::string_view folder) {
+  auto d = folder_dir(root, folder);
+  if (!d) throw std::runtime_error("the folder name \"" + std::string(folder) + "\" cannot be stored in Maildir++ "
+                                   "(empty parts and dots inside a name are not allowed)");
+  for (const char* sub : {"cur", "new", "tmp"}) {
+    std::error_code ec;
+    fs::create_directories(*d / sub, ec);
+    if (ec) throw std::runtime_error((*d / sub).string() + ": cannot create: " + ec.message());
+  }
+  if (*d != root) {
+    int fd = ::open((*d / "maildirfolder").c_str(), O_WRONLY | O_CREAT, 0600);
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+std::set<char> flags_of(std::string_view filename) {
+  std::set<char> out;
+  size_t i = filename.rfind(":2,");
+  if (i == std::string_view::npos) return out;
+  for (char c : filename.substr(i + 3))
+    if (c >= 'A' && c <= 'Z') out.insert(c);
+  return out;
+}
+
+std::string_view unique_of(std::string_view filename) {
+  size_t i = filename.rfind(":2,");
+  return i == std::string_view::npos ? filename : filename.substr(0, i);
+}
+
+std::string with_flags(std::string_view filename, const std::set<char>& flags) {
+  std::string out(unique_of(filename));
+  out += ":2,";
+  for (char c : kFlagOrder)
+    if (flags.contains(c)) out += c;
+  return out;
+}
+
+std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<char>& flags,
+                    std::optional<int64_t> mtime) {
+  std::string name = unique_name(bytes.size());
+  fs::path tmp = dir / "tmp" / name;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) fail(tmp, "cannot create");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      fail(tmp, "cannot write");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    fail(tmp, "cannot flush");
+  }
+  if (mtime) {
+    struct utimbuf t {static_cast<time_t>(*mtime), static_cast<time_t>(*mtime)};
+    ::utime(tmp.c_str(), &t);
+  }
+  std::string final_name = flags.empty() ? name : with_flags(name, flags);
+  fs::path dest = dir / (flags.empty() ? "new" : "cur") / final_name;
+  if (::rename(tmp.c_str(), dest.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    fail(dest, "cannot move into place");
+  }
+  fsync_dir(dest.parent_path());
+  return final_name;
+}
+
+std::optional<fs::path> locate(const fs::path& dir, std::string_view filename) {
+  std::error_code ec;
+  for (const char* sub : {"cur", "new"}) {
+    fs::path p = dir / sub / std::string(filename);
+    if (fs::exists(p, ec)) return p;
+  }
+  return std::nullopt;
+}
+
+std::string set_flags(const fs::path& dir, std::string_view filename, const std::set<char>& flags) {
+  auto from = locate(dir, filename);
+  if (!from) throw std::runtime_error((dir / std::string(filename)).string() + ": the message is gone");
+  std::string name = with_flags(filename, flags);
+  fs::path to = dir / "cur" / name;
+  if (*from != to && ::rename(from->c_str(), to.c_str()) != 0) fail(to, "cannot rename");
+  return name;
+}
+
+}  // namespace local::maildir

@@ -1,0 +1,54 @@
+// Maildir and Maildir++ on disk, the file-level part of the `local`
+// connector's maildir backend (the backend itself, with message records, is
+// not built yet): folder names to directories, flags in file names, and
+// atomic delivery through tmp/ to new/ or cur/.
+//
+// Layout (Maildir++, as Courier and Dovecot write it): the root is the INBOX
+// (cur/, new/, tmp/); folder "Work/2026" is "<root>/.Work.2026"; a name's "."
+// and "/" are told apart by the hierarchy separator, so a "." inside a name
+// is refused rather than guessed. File names are "<unique>:2,<flags>" with
+// the flags D (draft), F (flagged), P (passed), R (replied), S (seen),
+// T (trashed), in that order.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace local::maildir {
+
+namespace fs = std::filesystem;
+
+// The directory of a folder ("INBOX" or "a/b/c", "/"-separated, UTF-8 as
+// modified UTF-7 already): the root, or root/.a.b.c. nullopt for a name that
+// Maildir++ cannot hold (empty parts, ".", "..", a "." inside a part).
+std::optional<fs::path> folder_dir(const fs::path& root, std::string_view folder);
+// Every folder under root that is a maildir (has cur/ new/ tmp/), "/"-separated, INBOX first.
+std::vector<std::string> list_folders(const fs::path& root);
+// Makes the folder's cur/ new/ tmp/ (and its Maildir++ marker file).
+void create_folder(const fs::path& root, std::string_view folder);
+
+// Flags in a file name ("…:2,FS" → {'F','S'}); none for a file in new/ without info.
+std::set<char> flags_of(std::string_view filename);
+// The unique part of a file name (before ":2,").
+std::string_view unique_of(std::string_view filename);
+// The file name with these flags (only DFPRST kept, in order).
+std::string with_flags(std::string_view filename, const std::set<char>& flags);
+
+// Delivers bytes into the folder directory: written to tmp/ under a unique
+// name, flushed to disk, then renamed into new/ (no flags) or cur/ (with
+// flags); the modification time set to `mtime` (seconds) when given.
+// Returns the final file name. Throws std::runtime_error naming the path.
+std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<char>& flags,
+                    std::optional<int64_t> mtime = std::nullopt);
+// Renames a message to carry these flags (moving it from new/ to cur/);
+// returns its new file name.
+std::string set_flags(const fs::path& dir, std::string_view filename, const std::set<char>& flags);
+// Where the file named `filename` is in dir: cur/ or new/ (nullopt: gone).
+std::optional<fs::path> locate(const fs::path& dir, std::string_view filename);
+
+}  // namespace local::maildir
