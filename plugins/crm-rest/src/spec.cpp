@@ -392,6 +392,14 @@ Spec load_spec(const std::string& config_json) {
     merge_into(stream, v);
     sp.streams[name] = parse_stream(name, Obj{&stream.get_object(), st.at + "/" + name});
   }
+  // The manifest names contact, note, event and task as canonical streams: the
+  // host pairs them by that form, so a stream of one of those names must be it.
+  static const std::map<std::string, std::string> kCanonical = {
+      {"contact", "jscontact"}, {"note", "note"}, {"event", "jscalendar-event"}, {"task", "jscalendar-task"}};
+  for (const auto& [name, s] : sp.streams)
+    if (auto it = kCanonical.find(name); it != kCanonical.end() && s.canonical != it->second)
+      bad(st.at + "/" + name + "/canonical", "a stream named \"" + name + "\" is the canonical " + it->second +
+                                                 " stream: set canonical and mapping, or give a native stream another name");
   for (const auto& [name, s] : sp.streams)
     if (s.parent.present && (!sp.streams.contains(s.parent.stream) || sp.streams.at(s.parent.stream).parent.present))
       bad(st.at + "/" + name + "/parent/stream", "\"" + s.parent.stream + "\" is not a (top-level) stream of this configuration");

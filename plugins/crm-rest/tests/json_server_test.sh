@@ -37,6 +37,12 @@ out=$("$conformance" "$plugin" --config kit.json 2>&1); rc=$?; printf "%s\n" "$o
 out=$("$conformance" "$plugin" --config kit.json --stream note 2>&1); rc=$?; printf "%s\n" "$out" >> all.out
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "0 failed" && ok conformance-kit-passes-notes || bad conformance-kit-passes-notes "$out"
 
+# a stream named like a canonical one must be that canonical form
+printf '{"profile": "json-server", "base_url": "%s", "streams": {"note": {"canonical": null, "mapping": null}}}\n' "$base" > bad.json
+out=$("$conformance" "$plugin" --config bad.json 2>&1); printf "%s\n" "$out" >> all.out
+printf '%s' "$out" | grep -q 'config: /streams/note/canonical: a stream named "note" is the canonical note stream' \
+  && ok canonical-stream-name-checked || bad canonical-stream-name-checked "$out"
+
 # -- a pipeline: vCards ⇄ json-server
 mkdir -p book
 for i in $(seq 1 12); do
