@@ -20,7 +20,7 @@ accord="$(cd "$build" && pwd)/bin/accord"
 bench="$(cd "$build" && pwd)/bin/bench_foundation"
 work=$(mktemp -d "${TMPDIR:-/tmp}/accord-crm-bench.XXXXXX")
 peer=
-trap '[ -n "$peer" ] && kill $peer 2>/dev/null; rm -rf "$work"' EXIT
+trap '{ [ -n "$peer" ] && kill $peer 2>/dev/null; } || true; rm -rf "$work"' EXIT
 cd "$work"
 echo "== machine: $(nproc) cores; N = $n; peer: json-server 0.17.4 (node $(node --version))"
 start_peer() {
