@@ -16,6 +16,7 @@
 #include "spec.hpp"
 
 #include "common/content_hash.hpp"
+#include "common/iso_duration.hpp"
 #include "common/result.hpp"
 #include "common/utc_time.hpp"
 #include "mapping/field_path.hpp"
@@ -228,7 +229,7 @@ std::optional<int64_t> canonical_instant_ms(const json::value& c, Instant which)
   std::string zone = scalar_text(at_ptr(c, "/timeZone"));
   if (!zone.empty() && zone != "Etc/UTC" && zone != "UTC" && accord::zone_known(zone)) secs = accord::local_to_utc(secs, zone);
   if (which == Instant::kEnd) {
-    auto d = parse_duration_s(scalar_text(at_ptr(c, "/duration")));
+    auto d = accord::duration::parse(scalar_text(at_ptr(c, "/duration")));
     secs += d ? *d : 0;
   }
   return secs * 1000;
@@ -238,7 +239,7 @@ void set_instants(json::value& c, std::optional<int64_t> start, std::optional<in
   auto local = [](int64_t ms) { return json::value(accord::utc::format(ms / 1000, accord::utc::Form::kLocal)); };
   if (start) {
     set_ptr(c, "/start", local(*start));
-    if (end && *end >= *start) set_ptr(c, "/duration", json::value(format_duration((*end - *start) / 1000)));
+    if (end && *end >= *start) set_ptr(c, "/duration", json::value(accord::duration::format((*end - *start) / 1000)));
   }
   if (due) set_ptr(c, "/due", local(*due));
   if (start || due) set_ptr(c, "/timeZone", json::value("Etc/UTC"));

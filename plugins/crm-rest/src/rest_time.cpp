@@ -69,47 +69,6 @@ std::optional<int64_t> parse_time_ms(const boost::json::value& v) {
   return parse_iso8601_ms(s);
 }
 
-std::optional<int64_t> parse_duration_s(const std::string& d) {
-  // ISO 8601 / RFC 8984: P[nW][nD][T[nH][nM][nS]]
-  if (d.size() < 2 || d[0] != 'P') return std::nullopt;
-  int64_t total = 0, n = 0;
-  bool in_time = false, digits = false, any = false;
-  for (size_t i = 1; i < d.size(); ++i) {
-    char c = d[i];
-    if (c >= '0' && c <= '9') {
-      n = n * 10 + (c - '0');
-      digits = true;
-      continue;
-    }
-    if (c == 'T' && !in_time && !digits) {
-      in_time = true;
-      continue;
-    }
-    if (!digits) return std::nullopt;
-    int64_t unit = !in_time ? (c == 'W' ? 604800 : c == 'D' ? 86400 : 0) : (c == 'H' ? 3600 : c == 'M' ? 60 : c == 'S' ? 1 : 0);
-    if (unit == 0) return std::nullopt;
-    total += n * unit;
-    n = 0;
-    digits = false;
-    any = true;
-  }
-  if (digits || !any) return std::nullopt;
-  return total;
-}
-
-std::string format_duration(int64_t s) {
-  if (s <= 0) return "PT0S";
-  std::string out = "P";
-  if (s >= 86400) out += std::to_string(s / 86400) + "D";
-  s %= 86400;
-  if (s == 0) return out;
-  out += "T";
-  if (s >= 3600) out += std::to_string(s / 3600) + "H";
-  if (s % 3600 >= 60) out += std::to_string(s % 3600 / 60) + "M";
-  if (s % 60) out += std::to_string(s % 60) + "S";
-  return out;
-}
-
 std::string format_time(int64_t ms, const std::string& format) {
   if (format == "epoch_ms") return std::to_string(ms);
   int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;

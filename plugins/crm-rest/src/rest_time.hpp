@@ -14,9 +14,6 @@ std::optional<int64_t> parse_time_ms(const boost::json::value& v);
 std::optional<int64_t> parse_iso8601_ms(const std::string& s);
 std::optional<int64_t> parse_http_date_ms(const std::string& s);  // IMF-fixdate
 std::string format_time(int64_t ms, const std::string& format);    // iso8601 | iso8601_seconds | epoch_ms | date
-// ISO 8601 durations (P1DT2H30M), as JSCalendar writes them, in seconds
-std::optional<int64_t> parse_duration_s(const std::string& d);
-std::string format_duration(int64_t seconds);
 int64_t now_ms();
 
 }  // namespace crm

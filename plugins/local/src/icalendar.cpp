@@ -1,6 +1,7 @@
 #include "icalendar.hpp"
 
 #include "text_codec.hpp"
+#include "common/iso_duration.hpp"
 #include "common/utc_time.hpp"
 
 #include <boost/json.hpp>
@@ -76,25 +77,6 @@ int64_t seconds_of(const std::string& local) {
   return static_cast<int64_t>(timegm(&tm));
 }
 std::string local_from_seconds(int64_t s) { return accord::utc::format(s, accord::utc::Form::kLocal); }
-
-std::string iso_duration(int64_t secs) {
-  if (secs == 0) return "PT0S";
-  std::string out = secs < 0 ? "-P" : "P";
-  if (secs < 0) secs = -secs;
-  int64_t d = secs / 86400, h = secs % 86400 / 3600, m = secs % 3600 / 60, s = secs % 60;
-  if (d && d % 7 == 0 && !h && !m && !s) return out + std::to_string(d / 7) + "W";
-  if (d) out += std::to_string(d) + "D";
-  if (h || m || s) out += "T";
-  if (h) out += std::to_string(h) + "H";
-  if (m) out += std::to_string(m) + "M";
-  if (s) out += std::to_string(s) + "S";
-  return out;
-}
-int64_t duration_seconds(const std::string& iso) {
-  icaldurationtype d = icaldurationtype_from_string(iso.c_str());
-  if (icaldurationtype_is_bad_duration(d)) return 0;
-  return icaldurationtype_as_int(d);
-}
 
 json::array rrule_to_json(const std::string& v) {
   json::object r{{"@type", "RecurrenceRule"}};
@@ -232,7 +214,7 @@ void convert(icalcomponent* c, json::object& o, std::string& idem, std::vector<s
       o["due"] = d.local;
       if (tz.empty()) tz = zone_of(p, d);
     } else if (name == "DURATION") {
-      explicit_duration = duration_seconds(v);
+      explicit_duration = accord::duration::parse(v).value_or(0);
     } else if (name == "STATUS") {
       std::string s = lower(v);
       if (icalcomponent_isa(c) == ICAL_VTODO_COMPONENT) o["progress"] = s == "in-process" ? "in-process" : s;
@@ -281,9 +263,9 @@ void convert(icalcomponent* c, json::object& o, std::string& idem, std::vector<s
     if (date_only) o["showWithoutTime"] = true;
     int64_t dur = explicit_duration;
     if (dur < 0 && !end_local.empty()) dur = seconds_of(end_local) - seconds_of(start_local);
-    if (dur >= 0 && icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT) o["duration"] = iso_duration(dur);
+    if (dur >= 0 && icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT) o["duration"] = accord::duration::format(dur);
   } else if (explicit_duration >= 0 && icalcomponent_isa(c) == ICAL_VTODO_COMPONENT) {
-    o["estimatedDuration"] = iso_duration(explicit_duration);
+    o["estimatedDuration"] = accord::duration::format(explicit_duration);
   }
   if (!tz.empty()) o["timeZone"] = tz;
   int n = 0;
@@ -391,7 +373,7 @@ void fill(icalcomponent* c, const json::object& o, Kind kind, const std::string&
     add(c, time_prop("DTSTART", start, tz, date_only));
     if (kind == Kind::kEvent)
       if (auto d = str(o, "duration"); !d.empty())
-        add(c, time_prop("DTEND", local_from_seconds(seconds_of(start) + duration_seconds(d)), tz, date_only));
+        add(c, time_prop("DTEND", local_from_seconds(seconds_of(start) + accord::duration::parse(d).value_or(0)), tz, date_only));
   }
   if (auto due = str(o, "due"); !due.empty()) add(c, time_prop("DUE", due, tz, date_only));
   if (auto ed = str(o, "estimatedDuration"); !ed.empty() && start.empty())
