@@ -50,7 +50,7 @@ const std::string& manifest() {
       "type": "object",
       "required": ["base_url"],
       "properties": {
-        "profile": {"type": "string", "enum": ["generic", "json-server", "salesforce", "hubspot", "highlevel"], "default": "generic",
+        "profile": {"type": "string", "default": "generic",
           "description": "the vendor profile whose endpoints, paging, change detection and field names this account uses; everything it sets can be overridden here"},
         "base_url": {"type": "string", "description": "the API's root, e.g. https://yourorg.my.salesforce.com/services/data/v59.0 (http:// only to this machine)"},
         "auth": {"type": "object", "description": "how requests are authorised",
@@ -83,8 +83,12 @@ const std::string& manifest() {
             "total_seconds": {"type": "number", "minimum": 1, "default": 300}}},
         "ca_file": {"type": "string", "format": "path", "description": "a CA bundle for a server with a private CA; TLS verification cannot be turned off"},
         "streams": {"type": "object", "additionalProperties": {"type": ["object", "null"]},
-          "description": "per stream: object, endpoints (list, get, create, update, delete, lookup, upsert), id/version/modified pointers, changes, tombstones, mapping; merged over the profile's (null switches one off). See docs/connectors/crm-rest.md"}
+          "description": "per stream: object, endpoints (list, get, create, update, delete, lookup, upsert, batch), parent, id/version/modified pointers, changes, tombstones, mapping; merged over stream_defaults and the profile's (null switches one off). See docs/connectors/crm-rest.md"},
+        "stream_defaults": {"type": "object", "description": "what every stream has unless it says otherwise; merged under each stream"}
       }})schema");
+    json::array names;  // the profile enum: every shipped profile
+    for (const auto& [name, _] : profiles()) names.emplace_back(name);
+    schema.at_pointer("/properties/profile").as_object()["enum"] = std::move(names);
     json::array contact_fields;
     for (const char* f : kContactFields) contact_fields.emplace_back(f);
     json::object man{

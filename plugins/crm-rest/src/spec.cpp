@@ -4,26 +4,9 @@
 
 #include <boost/json.hpp>
 
-// compiled in from profiles/*.json (CMakeLists.txt)
-extern const char kProfile_generic[];
-extern const char kProfile_json_server[];
-extern const char kProfile_salesforce[];
-extern const char kProfile_hubspot[];
-extern const char kProfile_highlevel[];
-
 namespace json = boost::json;
 
 namespace crm {
-
-const std::map<std::string, std::string>& profiles() {
-  static const std::map<std::string, std::string> p = {
-      {"generic", kProfile_generic},
-      {"json-server", kProfile_json_server},
-      {"salesforce", kProfile_salesforce},
-      {"hubspot", kProfile_hubspot},
-      {"highlevel", kProfile_highlevel}};
-  return p;
-}
 
 void merge_into(json::value& base, const json::value& over) {
   if (base.is_object() && over.is_object()) {

@@ -131,7 +131,8 @@ struct Spec {
   std::map<std::string, StreamSpec> streams;
 };
 
-// The shipped profiles by name, as JSON text (compiled in).
+// The shipped profiles by name, as JSON text (compiled in; the table is
+// generated from the list in CMakeLists.txt).
 const std::map<std::string, std::string>& profiles();
 
 // Parses `config_json`, lays it over its profile, checks it. Throws
