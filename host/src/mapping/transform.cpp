@@ -119,11 +119,15 @@ int64_t offset_at(const std::string& zone, int64_t utc) {
   tzset();
   return off;
 }
-bool zone_exists(const std::string& z) {
-  if (z == "UTC" || z == "Etc/UTC") return true;
-  std::error_code ec;
-  return z.find("..") == std::string::npos && std::filesystem::is_regular_file("/usr/share/zoneinfo/" + z, ec);
+// The "left" and "right" strings of a two-sided transform ("" where absent).
+std::pair<std::string, std::string> sides(const json::object& o) {
+  auto side = [&](const char* k) -> std::string {
+    auto* f = o.if_contains(k);
+    return f && f->is_string() ? std::string(f->get_string()) : "";
+  };
+  return {side("left"), side("right")};
 }
+
 // A local date-time string in zone `from` → the same instant as local time in `to`.
 json::value convert_zone(const json::value& v, const std::string& from, const std::string& to) {
   if (!v.is_string()) return v;
@@ -136,14 +140,16 @@ json::value convert_zone(const json::value& v, const std::string& from, const st
 
 }  // namespace
 
-int64_t zone_offset(const std::string& zone, int64_t utc) { return offset_at(zone, utc); }
-
 int64_t local_to_utc(int64_t local, const std::string& zone) {
   int64_t utc = local - offset_at(zone, local);
   return local - offset_at(zone, utc);  // second pass settles DST edges
 }
 
-bool zone_known(const std::string& zone) { return zone_exists(zone); }
+bool zone_known(const std::string& z) {
+  if (z == "UTC" || z == "Etc/UTC") return true;
+  std::error_code ec;
+  return z.find("..") == std::string::npos && std::filesystem::is_regular_file("/usr/share/zoneinfo/" + z, ec);
+}
 
 Result<Transform> parse_transform(const json::value& spec) {
   Transform t;
@@ -201,11 +207,7 @@ Result<Transform> parse_transform(const json::value& spec) {
     t.join_separator = j->get_string();
   } else if (auto* d = o.if_contains("date")) {
     if (!d->is_object()) return fail("\"date\" must be {\"left\": FORMAT, \"right\": FORMAT}");
-    auto fmt = [&](const char* side) -> std::string {
-      auto* f = d->get_object().if_contains(side);
-      return f && f->is_string() ? std::string(f->get_string()) : "";
-    };
-    std::string lf = fmt("left"), rf = fmt("right");
+    auto [lf, rf] = sides(d->get_object());
     if (!valid_date_format(lf) || !valid_date_format(rf))
       return fail("\"date\" formats must be iso8601, date, epoch or epoch_ms (got \"" + lf + "\", \"" + rf + "\")");
     t.name = "date";
@@ -219,13 +221,9 @@ Result<Transform> parse_transform(const json::value& spec) {
     };
   } else if (auto* z = o.if_contains("timezone")) {
     if (!z->is_object()) return fail("\"timezone\" must be {\"left\": ZONE, \"right\": ZONE}");
-    auto zone = [&](const char* side) -> std::string {
-      auto* f = z->get_object().if_contains(side);
-      return f && f->is_string() ? std::string(f->get_string()) : "";
-    };
-    std::string lz = zone("left"), rz = zone("right");
+    auto [lz, rz] = sides(z->get_object());
     for (const auto& zn : {lz, rz})
-      if (!zone_exists(zn)) return fail("\"timezone\": unknown zone \"" + zn + "\" (use IANA names like Europe/London)");
+      if (!zone_known(zn)) return fail("\"timezone\": unknown zone \"" + zn + "\" (use IANA names like Europe/London)");
     t.name = "timezone";
     t.to_right = [lz, rz](const json::value& v) { return convert_zone(v, lz, rz); };
     t.to_left = [lz, rz](const json::value& v) { return convert_zone(v, rz, lz); };

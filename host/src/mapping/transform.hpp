@@ -31,10 +31,9 @@ struct Transform {
 // Parses a rule's "transform" value; the message says what is wrong.
 Result<Transform> parse_transform(const boost::json::value& spec);
 
-// Time zones (IANA names, from the system's zoneinfo): the offset from UTC
-// in seconds of `zone` at the UTC instant `utc`, and the UTC instant of a
-// local date-time (seconds as if it were UTC) in `zone`.
-int64_t zone_offset(const std::string& zone, int64_t utc);
+// Time zones (IANA names, from the system's zoneinfo): the UTC instant of a
+// local date-time (seconds as if it were UTC) in `zone`, and whether the
+// system knows the zone.
 int64_t local_to_utc(int64_t local, const std::string& zone);
 bool zone_known(const std::string& zone);
 

@@ -1017,10 +1017,11 @@ class CrmRest final : public accord::Connector {
     std::string id = scalar_text(op.if_contains("id"));
     std::string key = scalar_text(op.if_contains("idempotency_key"));
     Vars vars = op_vars(s, op);
+    json::value native = kind == "delete" ? json::value() : op_native(s, op);
     std::string pid;  // a nested stream's parent
     if (s.parent.present) {
       if (kind == "create") {
-        pid = scalar_text(at_ptr(op_native(s, op), s.parent.field));
+        pid = scalar_text(at_ptr(native, s.parent.field));
         if (pid.empty())
           throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a new record needs the id of its " + s.parent.stream +
                                                 " at " + s.parent.field + " (the " + s.parent.stream + " it belongs to)");
@@ -1037,7 +1038,6 @@ class CrmRest final : public accord::Connector {
       (void)a;  // 404/410: already gone, which is what was asked
       return json::object{{"id", id}};
     }
-    json::value native = op_native(s, op);
     if (kind == "update") {
       if (!s.update.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no update endpoint");
       auto hdr = version_headers(s, op);

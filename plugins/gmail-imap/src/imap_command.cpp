@@ -1,5 +1,6 @@
 #include "imap_command.hpp"
 
+#include "imap_parser.hpp"
 #include "mutf7.hpp"
 
 #include <cctype>
@@ -84,9 +85,7 @@ Command& Command::string(std::string_view s) {
 }
 
 Command& Command::mailbox(std::string_view utf8) {
-  std::string upper(utf8);
-  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (upper == "INBOX") return add(Part{"INBOX"});
+  if (ascii_upper(utf8) == "INBOX") return add(Part{"INBOX"});
   auto m = mutf7_encode(utf8);
   if (!m) throw std::invalid_argument("a mailbox name that is not valid UTF-8");
   return astring(*m);

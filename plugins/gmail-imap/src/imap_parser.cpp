@@ -7,11 +7,7 @@ namespace imap {
 
 namespace {
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
+std::string upper(std::string_view s) { return ascii_upper(s); }
 
 // Reads one whole response. Positions are into `s`, which ends with CRLF.
 class Reader {
@@ -233,6 +229,12 @@ class Reader {
 };
 
 }  // namespace
+
+std::string ascii_upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
 
 bool Value::is_atom(std::string_view upper_name) const {
   return kind == Kind::kAtom && upper(text) == upper_name;

@@ -55,6 +55,9 @@ struct Response {
   std::vector<Value> args;         // what follows the name
 };
 
+// ASCII upper case: IMAP's names, flags and capabilities compare without case.
+std::string ascii_upper(std::string_view s);
+
 // A FETCH response's items by name, upper case ("UID", "FLAGS", "BODY[]",
 // "X-GM-LABELS"…). Throws ParseError when the response is not a FETCH.
 std::map<std::string, Value> fetch_items(const Response& r);

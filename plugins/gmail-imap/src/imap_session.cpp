@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <deque>
 #include <map>
 
 namespace imap {
@@ -26,11 +25,6 @@ std::string host_of(const std::string& url) {
   std::string rest = s == std::string::npos ? url : url.substr(s + 3);
   if (!rest.empty() && rest[0] == '[') return rest.substr(1, rest.find(']') - 1);
   return rest.substr(0, rest.find_first_of(":/"));
-}
-
-std::string upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
 }
 
 }  // namespace
@@ -104,7 +98,7 @@ Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
   Reply cap = run(command("CAPABILITY"));
   for (const auto& u : cap.untagged)
     if (u.name == "CAPABILITY")
-      for (const auto& a : u.args) caps_.insert(upper(a.str()));
+      for (const auto& a : u.args) caps_.insert(ascii_upper(a.str()));
   if (!cap.ok()) fail(ACCORD_ERROR, "CAPABILITY failed: " + cap.done.text);
   if (!opts_.sync_literals) literals_ = LiteralSupport{has("LITERAL+"), has("LITERAL-")};
 }
@@ -167,25 +161,19 @@ Response Session::read_response() {
   }
 }
 
-void Session::wait_continuation(const std::string& tag) {
+bool Session::wait_continuation(const std::string& tag) {
   for (;;) {
     Response r = read_response();
-    if (r.kind == Response::Kind::kContinuation) return;
+    if (r.kind == Response::Kind::kContinuation) return true;
     bool ours = r.kind == Response::Kind::kTagged && r.tag == tag;
     held_.push_back(std::move(r));
-    if (ours) throw std::logic_error("literal refused");  // the command ended before its literal was sent
+    if (ours) return false;  // the command ended (NO/BAD) before its literal was sent
   }
 }
 
 void Session::send(const Command& cmd) {
   for (const auto& c : cmd.chunks(literals_)) {
-    if (c.wait_for_continuation) {
-      try {
-        wait_continuation(cmd.tag());
-      } catch (const std::logic_error&) {
-        return;  // its tagged NO/BAD is held; the reply says why
-      }
-    }
+    if (c.wait_for_continuation && !wait_continuation(cmd.tag())) return;  // its tagged reply is held
     write_all(c.bytes);
   }
 }
@@ -194,10 +182,8 @@ Reply Session::run(const Command& cmd) { return std::move(run_all({cmd}).front()
 
 std::vector<Reply> Session::run_all(const std::vector<Command>& cmds) {
   std::vector<Reply> out(cmds.size());
-  std::map<std::string, size_t> index;
-  std::deque<size_t> in_flight;
+  std::map<std::string, size_t> in_flight;  // tag → index into cmds
   std::vector<Response> untagged;
-  size_t done = 0;
   auto collect_one = [&] {
     for (;;) {
       Response r;
@@ -212,29 +198,22 @@ std::vector<Reply> Session::run_all(const std::vector<Command>& cmds) {
         untagged.push_back(std::move(r));
         continue;
       }
-      auto it = index.find(r.tag);
-      if (it == index.end()) continue;  // a tag we do not know: ignore
+      auto it = in_flight.find(r.tag);
+      if (it == in_flight.end()) continue;  // a tag we do not know: ignore
       Reply& rep = out[it->second];
       rep.done = std::move(r);
       rep.untagged = std::move(untagged);
       untagged.clear();
-      in_flight.erase(std::find(in_flight.begin(), in_flight.end(), it->second));
-      index.erase(it);
-      ++done;
+      in_flight.erase(it);
       return;
     }
   };
   for (size_t i = 0; i < cmds.size(); ++i) {
     while (in_flight.size() >= std::max<size_t>(1, opts_.pipeline_depth)) collect_one();
-    index[cmds[i].tag()] = i;
-    in_flight.push_back(i);
+    in_flight[cmds[i].tag()] = i;
     send(cmds[i]);
   }
-  while (done < cmds.size()) collect_one();
-  if (!untagged.empty() && !out.empty()) {
-    auto& last = out.back().untagged;
-    for (auto& u : untagged) last.push_back(std::move(u));
-  }
+  while (!in_flight.empty()) collect_one();
   return out;
 }
 

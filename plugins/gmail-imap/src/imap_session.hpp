@@ -72,7 +72,7 @@ class Session {
  private:
   void send(const Command& cmd);
   Response read_response();
-  void wait_continuation(const std::string& tag);
+  bool wait_continuation(const std::string& tag);  // false: the command ended instead
   void write_all(std::string_view bytes);
   [[noreturn]] void fail(int32_t status, const std::string& what);
 
