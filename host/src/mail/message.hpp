@@ -1,0 +1,87 @@
+// The canonical `message` record (a JMAP Email subset, RFC 8621) and the
+// pieces of RFC 5322/2047 both mail connectors need to make it the same way:
+// the gmail-imap connector from what an IMAP server answers, the local
+// connector's maildir backend from files. One parser, so that a message read
+// from either side has the same fields (match keys, merges).
+//
+// Canonical fields (JSON pointers):
+//   /messageId /inReplyTo /references   arrays of ids without <>
+//   /subject                            decoded (RFC 2047), unfolded
+//   /from /sender /replyTo /to /cc /bcc arrays of {"name"?, "email"}
+//   /sentAt                             the Date header, RFC 3339 with its offset
+//   /receivedAt                         when the store received it (IMAP
+//                                       INTERNALDATE, a file's mtime), UTC
+//   /size                               octets, with CRLF line ends (RFC822.SIZE)
+//   /mailboxIds                         {"INBOX": true, "Work/2026": true}: folder
+//                                       names, "/"-separated, UTF-8
+//   /keywords                           {"$seen": true, …} (lower case)
+//   /threadId                           where the store has one (Gmail)
+//   /raw                                the whole message (CRLF line ends),
+//                                       base64; only from fetch, never in a listing
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace accord::mail {
+
+// The fields a message stream declares, and the one fetched lazily.
+const std::vector<std::string>& canonical_fields();
+inline constexpr const char* kRawField = "raw";
+
+// The header block of a message: everything before the first empty line
+// (CRLF or LF), without that line.
+std::string_view header_block(std::string_view message);
+
+// The canonical fields that come from the header block: messageId,
+// inReplyTo, references, subject, from, sender, replyTo, to, cc, bcc, sentAt.
+// Absent headers give absent fields; malformed ones are kept as far as they
+// parse (a mail store holds what it was sent).
+boost::json::object header_fields(std::string_view headers);
+
+// One header's value, unfolded ("" when absent); the first of several.
+std::string header_value(std::string_view headers, std::string_view name);
+
+// RFC 2047 encoded words decoded to UTF-8 (charsets UTF-8, US-ASCII,
+// ISO-8859-1 and Windows-1252; a word in another charset is left as it came).
+std::string decode_words(std::string_view text);
+
+// RFC 5322 date → RFC 3339 with the same offset ("2003-07-01T10:52:37+02:00").
+std::optional<std::string> date_to_rfc3339(std::string_view date);
+// IMAP INTERNALDATE ("17-Jul-1996 02:44:25 -0700") → seconds since the epoch.
+std::optional<int64_t> internaldate_seconds(std::string_view date);
+// Seconds → IMAP INTERNALDATE, in UTC ("17-Jul-1996 09:44:25 +0000").
+std::string internaldate(int64_t seconds);
+// RFC 3339 (any offset) → seconds since the epoch.
+std::optional<int64_t> rfc3339_seconds(std::string_view text);
+
+// Keywords ⇄ IMAP flags: \Seen ⇄ $seen, \Flagged ⇄ $flagged, \Answered ⇄
+// $answered, \Draft ⇄ $draft, $Forwarded ⇄ $forwarded, other keywords as
+// they are (lower case in the record). \Recent and \Deleted are not keywords.
+boost::json::object keywords_from_flags(const std::vector<std::string>& flags);
+std::vector<std::string> flags_from_keywords(const boost::json::object& keywords);
+// Keywords ⇄ Maildir info letters: D $draft, F $flagged, P $forwarded,
+// R $answered, S $seen (T, trashed, is not a keyword). Other keywords have no
+// letter and are not kept in Maildir.
+boost::json::object keywords_from_letters(const std::set<char>& letters);
+std::set<char> letters_from_keywords(const boost::json::object& keywords);
+
+// Line ends: to CRLF (the wire and canonical form) and to LF (Maildir files).
+std::string to_crlf(std::string_view text);
+std::string to_lf(std::string_view text);
+// The size the text has with CRLF line ends.
+uint64_t crlf_size(std::string_view text);
+
+std::string base64_encode(std::string_view bytes);
+// nullopt on characters outside the alphabet (whitespace is skipped).
+std::optional<std::string> base64_decode(std::string_view text);
+
+}  // namespace accord::mail

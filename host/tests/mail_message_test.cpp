@@ -1,0 +1,92 @@
+#include "mail/message.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace json = boost::json;
+using namespace accord::mail;
+
+namespace {
+
+const char* kMessage =
+    "Return-Path: <ada@example.org>\r\n"
+    "Message-ID: <m1.2026@example.org>\r\n"
+    "In-Reply-To: <m0@example.org>\r\n"
+    "References: <a@x> <m0@example.org>\r\n"
+    "Date: Tue, 1 Jul 2003 10:52:37 +0200\r\n"
+    "From: \"Lovelace, Ada\" <ada@example.org>\r\n"
+    "To: =?UTF-8?Q?Andr=C3=A9?= <andre@example.org>, bob@example.org (Bob),\r\n"
+    "  Team: carol@example.org, Dan <dan@example.org>;\r\n"
+    "Subject: =?ISO-8859-1?B?SWYgeW91IGNhbiByZWFkIHRoaXMgeW8=?=\r\n"
+    " =?ISO-8859-2?B?dSB1bmRlcnN0YW5kIHRoZSBleGFtcGxlLg==?= and =?utf-8?q?caf=C3=A9?=\r\n"
+    "\r\n"
+    "Body line\r\n"
+    "Subject: not a header\r\n";
+
+TEST(MailMessage, HeaderFieldsOfAMessage) {
+  json::object f = header_fields(header_block(kMessage));
+  EXPECT_EQ(json::serialize(f["messageId"]), R"(["m1.2026@example.org"])");
+  EXPECT_EQ(json::serialize(f["inReplyTo"]), R"(["m0@example.org"])");
+  EXPECT_EQ(json::serialize(f["references"]), R"(["a@x","m0@example.org"])");
+  EXPECT_EQ(f["sentAt"], "2003-07-01T10:52:37+02:00");
+  EXPECT_EQ(json::serialize(f["from"]), R"([{"name":"Lovelace, Ada","email":"ada@example.org"}])");
+  EXPECT_EQ(json::serialize(f["to"]),
+            R"([{"name":"André","email":"andre@example.org"},{"email":"bob@example.org"},)"
+            R"({"email":"carol@example.org"},{"name":"Dan","email":"dan@example.org"}])");
+  // two encoded words: the space between them goes; an unknown charset stays encoded
+  EXPECT_EQ(f["subject"],
+            "If you can read this yo =?ISO-8859-2?B?dSB1bmRlcnN0YW5kIHRoZSBleGFtcGxlLg==?= and café");
+  EXPECT_FALSE(f.contains("cc"));
+}
+
+TEST(MailMessage, AdjacentEncodedWordsJoin) {
+  EXPECT_EQ(decode_words("=?utf-8?q?a?= =?utf-8?q?b?=  c"), "ab  c");
+  EXPECT_EQ(decode_words("=?windows-1252?q?=93quoted=94?="), "\xE2\x80\x9Cquoted\xE2\x80\x9D");
+  EXPECT_EQ(decode_words("plain =?bogus"), "plain =?bogus");
+}
+
+TEST(MailMessage, HeaderBlockWithLfOnly) {
+  std::string m = "Subject: hi\n there\nX: 1\n\nbody\n";
+  EXPECT_EQ(header_block(m), "Subject: hi\n there\nX: 1\n");
+  EXPECT_EQ(header_value(header_block(m), "subject"), "hi there");
+  EXPECT_EQ(header_value(header_block(m), "Y"), "");
+}
+
+TEST(MailMessage, Dates) {
+  EXPECT_EQ(date_to_rfc3339("1 Jan 2026 00:00:00 GMT").value(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(date_to_rfc3339("Fri, 21 Nov 97 09:55:06 -0600").value(), "1997-11-21T09:55:06-06:00");
+  EXPECT_EQ(date_to_rfc3339("Thu, 13 Feb 2026 23:32 -0330 (NST)").value(), "2026-02-13T23:32:00-03:30");
+  EXPECT_FALSE(date_to_rfc3339("yesterday").has_value());
+  int64_t t = internaldate_seconds("17-Jul-1996 02:44:25 -0700").value();
+  EXPECT_EQ(internaldate(t), "17-Jul-1996 09:44:25 +0000");
+  EXPECT_EQ(internaldate_seconds(" 7-Jul-1996 09:44:25 +0000").value(), internaldate_seconds("07-Jul-1996 09:44:25 +0000").value());
+  EXPECT_EQ(rfc3339_seconds("1996-07-17T09:44:25Z").value(), t);
+  EXPECT_EQ(rfc3339_seconds("1996-07-17T02:44:25-07:00").value(), t);
+  EXPECT_FALSE(rfc3339_seconds("1996-07-17").has_value());
+}
+
+TEST(MailMessage, KeywordsAndFlags) {
+  json::object k = keywords_from_flags({"\\Seen", "\\Recent", "\\Deleted", "\\flagged", "$Forwarded", "Work"});
+  EXPECT_EQ(json::serialize(k), R"({"$seen":true,"$flagged":true,"$forwarded":true,"work":true})");
+  auto flags = flags_from_keywords(k);
+  EXPECT_EQ(flags, (std::vector<std::string>{"\\Seen", "\\Flagged", "$Forwarded", "work"}));
+  EXPECT_EQ(letters_from_keywords(k), (std::set<char>{'F', 'P', 'S'}));
+  EXPECT_EQ(json::serialize(keywords_from_letters({'R', 'S', 'T'})), R"({"$answered":true,"$seen":true})");
+  // a keyword IMAP cannot carry is not sent as a flag
+  EXPECT_TRUE(flags_from_keywords(json::object{{"a b", true}, {"x\r\n", true}}).empty());
+}
+
+TEST(MailMessage, LineEndsAndBase64) {
+  EXPECT_EQ(to_crlf("a\nb\r\nc\n"), "a\r\nb\r\nc\r\n");
+  EXPECT_EQ(to_lf("a\r\nb\nc\r"), "a\nb\nc\r");
+  EXPECT_EQ(crlf_size("a\nb\r\n"), 6u);
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", std::string("\0\xff\x10", 3)}) {
+    auto back = base64_decode(base64_encode(s));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, s);
+  }
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_FALSE(base64_decode("Zm9v*").has_value());
+}
+
+}  // namespace
