@@ -110,6 +110,18 @@ class PairRun {
       if (!inst)
         throw Failure{inst.error().status, std::string(side_name(s)) + " connector " + ep.connector + ": " + inst.error().message, 0};
       inst_[idx(s)].emplace(std::move(*inst));
+      // Fields the side lists only through fetch travel when the other side
+      // keeps them too (or keeps any field).
+      const StreamInfo* mine = plugin->manifest.stream(s == Side::kLeft ? sp_.left : sp_.right);
+      if (mine && (plugin->table->capabilities & ACCORD_CAP_FETCH)) lazy_[idx(s)] = mine->lazy;
+    }
+    for (Side s : {Side::kLeft, Side::kRight}) {
+      const LoadedPlugin* target = reg_.find(p_.endpoint(other(s)).connector);
+      const StreamInfo* theirs = target->manifest.stream(s == Side::kLeft ? sp_.right : sp_.left);
+      std::erase_if(lazy_[idx(s)], [&](const std::string& f) {
+        return theirs && !theirs->fields.empty() &&
+               std::find(theirs->fields.begin(), theirs->fields.end(), f) == theirs->fields.end();
+      });
     }
     if (opts_.apply) reconcile_journal();
     SideRead reads[2];
@@ -574,6 +586,7 @@ class PairRun {
       copy.op[0] = make_op(Side::kLeft, "create", "", it.right_id, std::move(ldata), "", ch);
       copy.op[1] = make_op(Side::kRight, "create", "", it.right_id, std::move(rdata), "", ch);
       copy.op[0]->label = copy.op[1]->label = label + " (kept: the right's version)";
+      copy.op[1]->source_same_side = true;
       items.push_back(std::move(it));
       items.push_back(std::move(copy));
       return;
@@ -773,10 +786,11 @@ class PairRun {
           }
       tx.commit();
     }
-    // 2. the writes, one apply call per side
+    // 2. the writes, one apply call per side (per fetch_batch creates when
+    // their lazy fields are fetched from the source first)
     std::map<std::pair<size_t, int>, Outcome> results;
     for (int s = 0; s < 2; ++s) {
-      json::array ops;
+      std::vector<json::object> ops;
       std::vector<size_t> which;
       for (size_t i = begin; i < end; ++i)
         if (const auto& op = items[i].op[s]) {
@@ -788,43 +802,122 @@ class PairRun {
           ops.push_back(std::move(o));
           which.push_back(i);
         }
-      if (ops.empty()) continue;
-      const std::string& stream = s == 0 ? sp_.left : sp_.right;
-      auto r = inst_[s]->apply(stream, json::serialize(ops));
-      if (!r) {
-        if (r.error().status == ACCORD_CANCELLED || r.error().status == ACCORD_AUTH_REQUIRED)
-          throw Failure{r.error().status, std::string("writing to the ") + (s == 0 ? "left" : "right") + " side: " + r.error().message, 0};
-        for (size_t i : which)
-          results[{i, s}] = Outcome{false, "", "", r.error().message, status_name(r.error().status),
-                                    r.error().retry_after_ms / 1000};
-        continue;
-      }
-      json::value answer = json::parse(*r);
-      const json::array& arr = answer.get_array();
-      for (size_t k = 0; k < which.size(); ++k) {
-        Outcome o;
-        if (k < arr.size()) {
-          const json::object& ro = arr[k].get_object();
-          auto str = [&](const char* key) {
-            auto* v = ro.if_contains(key);
-            return v && v->is_string() ? std::string(v->get_string()) : std::string();
-          };
-          o.status = str("status");
-          o.ok = o.status == "ok";
-          o.id = str("id");
-          o.version = str("version");
-          o.message = str("message");
-          if (auto* ra = ro.if_contains("retry_after"); ra && ra->is_number()) o.retry_after_s = ra->to_number<int64_t>();
-        } else {
-          o.message = "the connector answered fewer results than ops";
+      Side target = s == 0 ? Side::kLeft : Side::kRight;
+      bool lazy = !lazy_[idx(other(target))].empty() || !lazy_[s].empty();
+      size_t chunk = lazy ? std::max<size_t>(1, opts_.fetch_batch) : std::max<size_t>(1, ops.size());
+      for (size_t at = 0; at < ops.size(); at += chunk) {
+        size_t stop = std::min(ops.size(), at + chunk);
+        std::vector<std::string> missing(stop - at);
+        if (lazy) {
+          std::vector<LazyWant> want;
+          for (size_t k = at; k < stop; ++k) {
+            const PlannedOp& op = *items[which[k]].op[s];
+            if (op.op == "create") want.push_back({&ops[k].at("data").get_object(), &missing[k - at], op.source_id,
+                                                   op.source_same_side ? target : other(target)});
+          }
+          attach_lazy(want);
         }
-        results[{which[k], s}] = o;
+        json::array call;
+        std::vector<size_t> sent;
+        for (size_t k = at; k < stop; ++k) {
+          if (!missing[k - at].empty()) {
+            results[{which[k], s}] = Outcome{false, "", "", missing[k - at], "error", 0};
+            continue;
+          }
+          call.push_back(std::move(ops[k]));
+          sent.push_back(which[k]);
+        }
+        if (!call.empty()) apply_call(s, call, sent, results);
       }
     }
     // 3. commit what happened
     sql::Transaction tx(store_->db());
     for (size_t i = begin; i < end; ++i) commit_item(items[i], i, results, journal_ids);
     tx.commit();
+  }
+
+  // One apply call to side s; its results under {item, s}.
+  void apply_call(int s, const json::array& ops, const std::vector<size_t>& which,
+                  std::map<std::pair<size_t, int>, Outcome>& results) {
+    const std::string& stream = s == 0 ? sp_.left : sp_.right;
+    auto r = inst_[s]->apply(stream, json::serialize(ops));
+    if (!r) {
+      if (r.error().status == ACCORD_CANCELLED || r.error().status == ACCORD_AUTH_REQUIRED)
+        throw Failure{r.error().status, std::string("writing to the ") + (s == 0 ? "left" : "right") + " side: " + r.error().message, 0};
+      for (size_t i : which)
+        results[{i, s}] = Outcome{false, "", "", r.error().message, status_name(r.error().status),
+                                  r.error().retry_after_ms / 1000};
+      return;
+    }
+    json::value answer = json::parse(*r);
+    const json::array& arr = answer.get_array();
+    for (size_t k = 0; k < which.size(); ++k) {
+      Outcome o;
+      if (k < arr.size()) {
+        const json::object& ro = arr[k].get_object();
+        auto str = [&](const char* key) {
+          auto* v = ro.if_contains(key);
+          return v && v->is_string() ? std::string(v->get_string()) : std::string();
+        };
+        o.status = str("status");
+        o.ok = o.status == "ok";
+        o.id = str("id");
+        o.version = str("version");
+        o.message = str("message");
+        if (auto* ra = ro.if_contains("retry_after"); ra && ra->is_number()) o.retry_after_s = ra->to_number<int64_t>();
+      } else {
+        o.message = "the connector answered fewer results than ops";
+      }
+      results[{which[k], s}] = o;
+    }
+  }
+
+  // A create whose data needs the source's lazy fields (a message's body).
+  struct LazyWant {
+    json::object* data;
+    std::string* error;  // set when the source could not give them
+    std::string source_id;
+    Side source;
+  };
+
+  // Fetches the lazy fields of the wanted records from their source sides
+  // (one fetch call per side) and writes them into each create's data. They
+  // are never kept: not in the journal, the mirror, a base or a saved plan.
+  void attach_lazy(const std::vector<LazyWant>& want) {
+    for (Side from : {Side::kLeft, Side::kRight}) {
+      const auto& fields = lazy_[idx(from)];
+      if (fields.empty()) continue;
+      json::array ids;
+      for (const auto& w : want)
+        if (w.source == from) ids.emplace_back(w.source_id);
+      if (ids.empty()) continue;
+      const std::string& stream = from == Side::kLeft ? sp_.left : sp_.right;
+      auto r = inst_[idx(from)]->fetch(stream, json::serialize(ids));
+      if (!r && (r.error().status == ACCORD_CANCELLED || r.error().status == ACCORD_AUTH_REQUIRED))
+        throw Failure{r.error().status, std::string("fetching from the ") + side_name(from) + " side: " + r.error().message, 0};
+      std::map<std::string, json::object> got;
+      if (r) {
+        boost::system::error_code ec;
+        json::value v = json::parse(*r, ec);
+        if (!ec && v.is_object())
+          if (auto* recs = v.get_object().if_contains("records"); recs && recs->is_array())
+            for (auto& rv : recs->get_array())
+              if (rv.is_object() && rv.get_object().contains("id") && rv.get_object().contains("data") &&
+                  rv.get_object().at("data").is_object())
+                got[std::string(rv.get_object().at("id").as_string())] = std::move(rv.get_object().at("data").get_object());
+      }
+      for (const auto& w : want) {
+        if (w.source != from) continue;
+        auto g = got.find(w.source_id);
+        if (g == got.end()) {
+          *w.error = std::string("could not fetch the record's body from the ") + side_name(from) + " side" +
+                     (r ? " (it is gone; the next run sees that)" : ": " + r.error().message);
+          continue;
+        }
+        for (const auto& f : fields)
+          if (auto* v = g->second.if_contains(std::string_view(f).substr(1))) (*w.data)[std::string_view(f).substr(1)] = *v;
+      }
+    }
   }
 
   void commit_item(Item& it, size_t i, std::map<std::pair<size_t, int>, Outcome>& results,
@@ -912,7 +1005,18 @@ class PairRun {
         continue;
       }
       json::object data = json::parse(j.data).get_object();
-      json::array ops{json::object{{"op", "create"}, {"idempotency_key", j.idem_key}, {"resend", true}, {"data", data}}};
+      json::object sent = data;
+      std::string missing;
+      attach_lazy({LazyWant{&sent, &missing, j.source_id, other(target)}});
+      if (!missing.empty()) {
+        // the source record is gone: nothing to re-send; its delete is planned as usual
+        sql::Transaction tx(store_->db());
+        store_->journal_done(j.id);
+        tx.commit();
+        ++dropped;
+        continue;
+      }
+      json::array ops{json::object{{"op", "create"}, {"idempotency_key", j.idem_key}, {"resend", true}, {"data", sent}}};
       const std::string& stream = target == Side::kLeft ? sp_.left : sp_.right;
       auto r = inst_[idx(target)]->apply(stream, json::serialize(ops));
       if (!r) throw Failure{r.error().status, "reconciling an interrupted create: " + r.error().message, 0};
@@ -956,6 +1060,7 @@ class PairRun {
   HostServices host_;
   std::unique_ptr<StateStore> store_;
   std::optional<Instance> inst_[2];
+  std::vector<std::string> lazy_[2];        // a side's fields that only fetch gives
   std::set<std::string> quarantined_[2];  // at planning time: released when they succeed
   bool written_[2] = {false, false};      // commit_item: which side of the item was written
 };

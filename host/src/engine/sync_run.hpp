@@ -31,7 +31,8 @@ struct PlannedOp {
   Side side = Side::kLeft;
   std::string op;         // create, update, delete
   std::string id;         // target id (empty for a create)
-  std::string source_id;  // the record on the other side it comes from
+  std::string source_id;  // the record it comes from: on the other side, or
+  bool source_same_side = false;  // on this one (keep-both's copy of the right)
   std::string label;      // a name a person recognises
   Changes changes;        // field → new value (display)
   boost::json::object data;
@@ -63,6 +64,9 @@ struct RunOptions {
   bool force = false;  // override guards (each override is reported)
   std::string kind = "run";  // recorded in the state's run history: run or apply
   size_t batch = 2000;
+  // Records whose lazy fields (a message's body) are fetched per apply call:
+  // what a run holds of them at once.
+  size_t fetch_batch = 50;
   // A side that answers RETRY (rate limited, briefly unavailable) while
   // being read is waited for, as it asks, up to this often and this long a
   // time; beyond that the pair fails and the next run resumes.

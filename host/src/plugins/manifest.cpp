@@ -91,6 +91,12 @@ Result<Manifest> parse_manifest(const char* manifest_json) {
     auto caps = string_list(so, "capabilities", where);
     if (!caps) return std::unexpected(caps.error());
     s.capabilities = std::move(*caps);
+    auto lazy = string_list(so, "lazy", where);
+    if (!lazy) return std::unexpected(lazy.error());
+    s.lazy = std::move(*lazy);
+    for (const auto& f : s.lazy)
+      if (f.size() < 2 || f[0] != '/' || f.find('/', 1) != std::string::npos)
+        return fail(where + "\"lazy\": \"" + f + "\" must be a top-level JSON pointer such as \"/raw\"");
     m.streams.push_back(std::move(s));
   }
   const json::value* schema = o.if_contains("config_schema");

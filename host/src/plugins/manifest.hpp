@@ -17,6 +17,9 @@ struct StreamInfo {
   std::string canonical;            // "jscontact", "jscalendar-event", … or "custom"
   std::vector<std::string> fields;  // JSON pointers of the canonical fields kept
   std::vector<std::string> capabilities;  // empty: the connector's
+  // Fields never in a listing, only in what fetch answers (a message's raw
+  // body): the host fetches them for the records it copies, when it copies.
+  std::vector<std::string> lazy;
 };
 
 struct Manifest {

@@ -6,6 +6,8 @@
 #include "sqlite_backend.hpp"
 #include "vcard.hpp"
 #include "icalendar.hpp"
+#include "maildir_backend.hpp"
+#include "mail/message.hpp"
 
 #include <accord/connector.hpp>
 
@@ -32,10 +34,10 @@ const std::string& manifest() {
       "additionalProperties": false,
       "required": ["backend", "path"],
       "properties": {
-        "backend": {"type": "string", "enum": ["sqlite", "vcard", "icalendar", "json"],
-          "description": "sqlite: an embedded record store (any stream, a real change feed); vcard: a folder of .vcf files (stream contact); icalendar: a folder of .ics files (streams event and task); json: a folder per stream of .json files, one record each"},
+        "backend": {"type": "string", "enum": ["sqlite", "vcard", "icalendar", "json", "maildir"],
+          "description": "sqlite: an embedded record store (any stream, a real change feed); vcard: a folder of .vcf files (stream contact); icalendar: a folder of .ics files (streams event and task); json: a folder per stream of .json files, one record each; maildir: a Maildir++ tree (stream message), as mbsync, Dovecot and mutt keep mail"},
         "path": {"type": "string", "format": "path",
-          "description": "the SQLite file (sqlite) or the folder (vcard, icalendar); created when missing. ~ is your home folder"},
+          "description": "the SQLite file (sqlite) or the folder (vcard, icalendar, json, maildir: the root, which is the INBOX); created when missing. ~ is your home folder"},
         "index_path": {"type": "string", "format": "path",
           "description": "folder backends: where the change index lives (default <path>/.accord/index.sqlite)"},
         "vcard_version": {"type": "string", "enum": ["4.0", "3.0"], "default": "4.0",
@@ -49,7 +51,10 @@ const std::string& manifest() {
     m += R"({"name":"contact","canonical":"jscontact","fields":)" + fields_json(vcard::fields()) + "},";
     m += R"({"name":"event","canonical":"jscalendar-event","fields":)" + fields_json(icalendar::event_fields()) + "},";
     m += R"({"name":"task","canonical":"jscalendar-task","fields":)" + fields_json(icalendar::task_fields()) + "},";
-    m += R"({"name":"note","canonical":"note","fields":["/title","/body","/categories","/created","/updated"]}],)";
+    m += R"({"name":"note","canonical":"note","fields":["/title","/body","/categories","/created","/updated"]},)";
+    // maildir: keywords are the five Maildir letters; one folder per message
+    m += R"({"name":"message","canonical":"jmap-email","lazy":["/raw"],"fields":)" +
+         fields_json(accord::mail::canonical_fields()) + "}],";
     m += R"("config_schema":)" + json::serialize(schema) + "}";
     return m;
   }();
@@ -94,8 +99,9 @@ Config parse_config(std::string_view text) {
   };
   Config c;
   c.backend = str("backend", true);
-  if (c.backend != "sqlite" && c.backend != "vcard" && c.backend != "icalendar" && c.backend != "json")
-    bad("\"backend\" must be one of sqlite, vcard, icalendar, json (got \"" + c.backend + "\")");
+  if (c.backend != "sqlite" && c.backend != "vcard" && c.backend != "icalendar" && c.backend != "json" &&
+      c.backend != "maildir")
+    bad("\"backend\" must be one of sqlite, vcard, icalendar, json, maildir (got \"" + c.backend + "\")");
   c.path = expand(str("path", true));
   if (auto ip = str("index_path", false); !ip.empty()) c.index_path = expand(ip);
   else c.index_path = c.path / ".accord" / "index.sqlite";
@@ -117,6 +123,8 @@ class LocalConnector : public accord::Connector {
     Config c = parse_config(config);
     if (c.backend == "sqlite") {
       backend_ = std::make_unique<SqliteBackend>(c.path.string(), c.batch_size);
+    } else if (c.backend == "maildir") {
+      backend_ = std::make_unique<MaildirBackend>(c.path, c.index_path, c.batch_size);
     } else {
       auto formats = c.backend == "vcard"       ? vcard_formats(c.vcard_version)
                      : c.backend == "icalendar" ? icalendar_formats()

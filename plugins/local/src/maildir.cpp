@@ -40,13 +40,13 @@ std::string safe_host() {
   return out;
 }
 
-std::string unique_name(size_t size) {
+std::string unique_name(size_t size, std::string_view info) {
   static std::atomic<uint64_t> counter{0};
   auto now = std::chrono::system_clock::now().time_since_epoch();
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(now).count();
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(now).count() % 1000000;
   return std::to_string(secs) + ".M" + std::to_string(usec) + "P" + std::to_string(::getpid()) + "Q" +
-         std::to_string(++counter) + "." + safe_host() + ",S=" + std::to_string(size);
+         std::to_string(++counter) + "." + safe_host() + ",S=" + std::to_string(size) + std::string(info);
 }
 
 void fsync_dir(const fs::path& d) {
@@ -132,8 +132,8 @@ std::string with_flags(std::string_view filename, const std::set<char>& flags) {
 }
 
 std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<char>& flags,
-                    std::optional<int64_t> mtime) {
-  std::string name = unique_name(bytes.size());
+                    std::optional<int64_t> mtime, std::string_view info) {
+  std::string name = unique_name(bytes.size(), info);
   fs::path tmp = dir / "tmp" / name;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) fail(tmp, "cannot create");
@@ -164,6 +164,19 @@ std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<
   }
   fsync_dir(dest.parent_path());
   return final_name;
+}
+
+std::string info_field(std::string_view filename, char key) {
+  std::string_view u = unique_of(filename);
+  size_t dot = u.find('.');
+  size_t host = dot == std::string_view::npos ? dot : u.find('.', dot + 1);
+  if (host == std::string_view::npos) return "";
+  std::string pat = std::string(",") + key + "=";
+  size_t at = u.find(pat, host);
+  if (at == std::string_view::npos) return "";
+  at += pat.size();
+  size_t end = u.find(',', at);
+  return std::string(u.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
 }
 
 std::optional<fs::path> locate(const fs::path& dir, std::string_view filename) {

@@ -1,6 +1,5 @@
 // Maildir and Maildir++ on disk, the file-level part of the `local`
-// connector's maildir backend (the backend itself, with message records, is
-// not built yet): folder names to directories, flags in file names, and
+// connector's maildir backend (maildir_backend.hpp): folder names to directories, flags in file names, and
 // atomic delivery through tmp/ to new/ or cur/.
 //
 // Layout (Maildir++, as Courier and Dovecot write it): the root is the INBOX
@@ -42,9 +41,13 @@ std::string with_flags(std::string_view filename, const std::set<char>& flags);
 // Delivers bytes into the folder directory: written to tmp/ under a unique
 // name, flushed to disk, then renamed into new/ (no flags) or cur/ (with
 // flags); the modification time set to `mtime` (seconds) when given.
-// Returns the final file name. Throws std::runtime_error naming the path.
+// `info` is appended to the unique part (",W=1234,A=key": size and other
+// fields, each ",X=value"). Returns the final file name. Throws
+// std::runtime_error naming the path.
 std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<char>& flags,
-                    std::optional<int64_t> mtime = std::nullopt);
+                    std::optional<int64_t> mtime = std::nullopt, std::string_view info = {});
+// A ",X=value" field of a file name's unique part ("" when absent).
+std::string info_field(std::string_view filename, char key);
 // Renames a message to carry these flags (moving it from new/ to cur/);
 // returns its new file name.
 std::string set_flags(const fs::path& dir, std::string_view filename, const std::set<char>& flags);

@@ -27,6 +27,7 @@ std::vector<Op> parse_ops(std::string_view ops_json) {
     op.id = str("id").value_or("");
     op.expect_version = str("expect_version");
     op.idempotency_key = str("idempotency_key").value_or("");
+    if (auto* r = o.if_contains("resend")) op.resend = r->is_bool() && r->get_bool();
     if (auto* d = o.if_contains("data")) {
       if (!d->is_object()) throw accord::Error(ACCORD_ERROR, where + "\"data\" must be an object");
       op.data = d->get_object();

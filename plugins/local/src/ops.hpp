@@ -16,6 +16,7 @@ struct Op {
   std::string id;
   std::optional<std::string> expect_version;
   std::string idempotency_key;
+  bool resend = false;  // a create the host sends again after a crash
   boost::json::object data;
 };
 

@@ -1,0 +1,346 @@
+#include "maildir_backend.hpp"
+
+#include "common/utc_time.hpp"
+#include "mail/message.hpp"
+
+#include "maildir.hpp"
+#include "ops.hpp"
+
+#include <accord/connector.hpp>
+
+#include <boost/json.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+namespace mail = accord::mail;
+
+namespace local {
+
+namespace {
+
+constexpr char kSep = '\x1f';  // folder, then "cur/<file>" or "new/<file>", in a row's location
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw accord::Error(ACCORD_ERROR, p.string() + ": cannot read: " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int64_t mtime_ns_of(const fs::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return 0;
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+struct Location {
+  std::string folder, sub, file;  // sub: cur or new
+  std::string text() const { return folder + kSep + sub + "/" + file; }
+  static Location of(const std::string& text) {
+    Location l;
+    size_t s = text.find(kSep);
+    l.folder = text.substr(0, s);
+    std::string rest = text.substr(s + 1);
+    l.sub = rest.substr(0, 3);
+    l.file = rest.substr(4);
+    return l;
+  }
+};
+
+std::string version_of(const Location& l) {
+  std::string v = l.folder + ":";
+  for (char c : maildir::flags_of(l.file)) v += c;
+  return v;
+}
+
+// An idempotency key as it can stand in a file name.
+std::string key_tag(const std::string& key) {
+  std::string out;
+  for (char c : key)
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') out += c;
+  return out.substr(0, 80);
+}
+
+// The record of a message file: header fields, when and how big, where.
+json::object message_data(std::string_view content, const Location& l, int64_t mtime_ns) {
+  json::object d = mail::header_fields(mail::header_block(content));
+  d["receivedAt"] = accord::utc::format(mtime_ns / 1000000000);
+  std::string w = maildir::info_field(l.file, 'W');
+  uint64_t size = 0;
+  if (!w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    size = std::stoull(w);
+  else
+    size = mail::crlf_size(content);
+  d["size"] = size;
+  d["mailboxIds"] = json::object{{l.folder, true}};
+  d["keywords"] = mail::keywords_from_letters(maildir::flags_of(l.file));
+  return d;
+}
+
+// The folder a record goes to: its first mailbox (INBOX when it names none).
+std::string folder_of(const json::object& data, const std::string& fallback) {
+  if (auto* m = data.if_contains("mailboxIds"); m && m->is_object())
+    for (const auto& [name, v] : m->get_object())
+      if (v.is_bool() && v.get_bool()) return std::string(name);
+  return fallback;
+}
+
+fs::path prepare(const fs::path& root, const fs::path& index) {
+  maildir::create_folder(root, "INBOX");
+  std::error_code ec;
+  fs::create_directories(index.parent_path(), ec);
+  if (ec) throw accord::Error(ACCORD_ERROR, index.parent_path().string() + ": cannot create: " + ec.message());
+  return index;
+}
+
+fs::path dir_of(const fs::path& root, const std::string& folder) {
+  auto d = maildir::folder_dir(root, folder);
+  if (!d)
+    throw accord::Error(ACCORD_ERROR, "the folder name \"" + folder +
+                                          "\" cannot be kept in Maildir++ (a \".\" inside a name, or an empty part)");
+  return *d;
+}
+
+}  // namespace
+
+MaildirBackend::MaildirBackend(fs::path root, fs::path index, size_t batch_size)
+    : root_(std::move(root)), db_(prepare(root_, index).string()), batch_(batch_size) {
+  log_ = std::make_unique<RecordLog>(db_, "message");
+}
+
+void MaildirBackend::check_stream(const std::string& stream) const {
+  if (stream != "message")
+    throw accord::Error(ACCORD_UNSUPPORTED, "the maildir backend has one stream, \"message\" (asked for \"" + stream + "\")");
+}
+
+void MaildirBackend::scan() {
+  std::map<std::string, Row> indexed;
+  for (auto& r : log_->all_live_meta()) indexed.emplace(r.id, std::move(r));
+  struct Found {
+    std::string id;
+    Location loc;
+    int64_t mtime_ns;
+    bool known;
+  };
+  std::vector<Found> changed;
+  std::set<std::string> seen;
+  for (const auto& folder : maildir::list_folders(root_)) {
+    fs::path dir = dir_of(root_, folder);
+    for (const char* sub : {"new", "cur"}) {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(dir / sub, ec)) {
+        std::string name = e.path().filename().string();
+        if (name.starts_with(".")) continue;
+        std::string id(maildir::unique_of(name));
+        if (seen.contains(id)) id += "@" + folder;  // the same file copied into a second folder
+        if (!seen.insert(id).second) continue;
+        Location loc{folder, sub, name};
+        auto it = indexed.find(id);
+        if (it != indexed.end() && it->second.hash == loc.text()) continue;
+        changed.push_back({id, loc, mtime_ns_of(e.path()), it != indexed.end()});
+      }
+    }
+  }
+  // Oldest first.
+  std::sort(changed.begin(), changed.end(),
+            [](const Found& a, const Found& b) { return a.mtime_ns != b.mtime_ns ? a.mtime_ns < b.mtime_ns : a.id < b.id; });
+  Transaction tx(db_);
+  size_t n = 0;
+  for (auto& c : changed) {
+    if (++n % 256 == 0 && cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+    Row r;
+    r.id = c.id;
+    r.hash = c.loc.text();
+    r.version = version_of(c.loc);
+    r.modified = accord::utc::format(c.mtime_ns / 1000000000);
+    std::optional<Row> prev = c.known ? log_->get(c.id) : std::nullopt;
+    if (prev && prev->data) {
+      // renamed: new flags or another folder; the message itself is the same
+      json::object d = json::parse(*prev->data).get_object();
+      d["mailboxIds"] = json::object{{c.loc.folder, true}};
+      d["keywords"] = mail::keywords_from_letters(maildir::flags_of(c.loc.file));
+      r.data = json::serialize(d);
+      r.idem = prev->idem;
+    } else {
+      fs::path p = dir_of(root_, c.loc.folder) / c.loc.sub / c.loc.file;
+      std::string content;
+      try {
+        content = read_file(p);
+      } catch (const accord::Error&) {
+        continue;  // gone between the listing and now: the next scan sees it
+      }
+      r.data = json::serialize(message_data(content, c.loc, c.mtime_ns));
+      if (std::string a = maildir::info_field(c.loc.file, 'A'); !a.empty()) r.idem = a;
+    }
+    log_->put(r);
+  }
+  for (auto& [id, r] : indexed) {
+    if (seen.contains(id)) continue;
+    Row gone;
+    gone.id = id;
+    gone.deleted = true;
+    log_->put(gone);
+  }
+  tx.commit();
+}
+
+std::string MaildirBackend::read_changes(const std::string& stream, const std::string& cursor) {
+  check_stream(stream);
+  if (log_->starts_listing(cursor)) scan();
+  return log_->read_batch(cursor, batch_);
+}
+
+std::string MaildirBackend::apply(const std::string& stream, std::string_view ops_json) {
+  check_stream(stream);
+  std::vector<Op> ops = parse_ops(ops_json);
+  std::vector<OpResult> results;
+  // A re-sent create may have reached the disk before a crash stopped the
+  // index: its key is in the file name, which a scan indexes.
+  if (std::any_of(ops.begin(), ops.end(), [](const Op& o) { return o.resend; })) scan();
+  Transaction tx(db_);
+  for (auto& op : ops) {
+    if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+    try {
+      if (op.op == "create") {
+        std::string tag = key_tag(op.idempotency_key);
+        if (!tag.empty()) {
+          auto existing = log_->by_idem(tag);
+          if (existing && !existing->deleted) {
+            results.push_back({"ok", existing->id, existing->version, ""});
+            continue;
+          }
+        }
+        auto* raw = op.data.if_contains(mail::kRawField);
+        if (!raw || !raw->is_string()) {
+          results.push_back(op_error("error", "a new message needs its body in \"raw\" (base64 of the RFC 5322 "
+                                              "message); the host fetches it from the other side"));
+          continue;
+        }
+        auto bytes = mail::base64_decode(raw->get_string());
+        if (!bytes) {
+          results.push_back(op_error("error", "\"raw\" is not base64"));
+          continue;
+        }
+        std::string crlf = mail::to_crlf(*bytes);
+        std::string folder = folder_of(op.data, "INBOX");
+        fs::path dir = dir_of(root_, folder);
+        maildir::create_folder(root_, folder);
+        std::set<char> letters;
+        if (auto* k = op.data.if_contains("keywords"); k && k->is_object())
+          letters = mail::letters_from_keywords(k->get_object());
+        std::optional<int64_t> mtime;
+        if (auto* t = op.data.if_contains("receivedAt"); t && t->is_string())
+          mtime = mail::rfc3339_seconds(t->get_string());
+        std::string info = ",W=" + std::to_string(crlf.size()) + (tag.empty() ? "" : ",A=" + tag);
+        std::string content = mail::to_lf(crlf);
+        std::string name = maildir::deliver(dir, content, letters, mtime, info);
+        Location loc{folder, letters.empty() ? "new" : "cur", name};
+        int64_t mns = mtime_ns_of(dir / loc.sub / name);
+        Row r;
+        r.id = std::string(maildir::unique_of(name));
+        r.hash = loc.text();
+        r.version = version_of(loc);
+        r.modified = accord::utc::format(mns / 1000000000);
+        r.data = json::serialize(message_data(content, loc, mns));
+        if (!tag.empty()) r.idem = tag;
+        log_->put(r);
+        results.push_back({"ok", r.id, r.version, ""});
+        continue;
+      }
+      auto cur = log_->get(op.id);
+      if (!cur || cur->deleted || !cur->data) {
+        results.push_back(op_error("error", "no message " + op.id + " in " + root_.string(), op.id));
+        continue;
+      }
+      Location loc = Location::of(cur->hash);
+      fs::path dir = dir_of(root_, loc.folder);
+      fs::path path = dir / loc.sub / loc.file;
+      std::error_code ec;
+      if (!fs::exists(path, ec)) {
+        results.push_back({"conflict", op.id, cur->version, "the message file moved or went since it was read"});
+        continue;
+      }
+      if (op.expect_version && *op.expect_version != cur->version) {
+        results.push_back({"conflict", op.id, cur->version,
+                           "the message changed since version " + *op.expect_version + " (now " + cur->version + ")"});
+        continue;
+      }
+      Row r;
+      r.id = op.id;
+      if (op.op == "delete") {
+        if (::unlink(path.c_str()) != 0)
+          throw accord::Error(ACCORD_ERROR, path.string() + ": cannot delete: " + std::strerror(errno));
+        r.deleted = true;
+        log_->put(r);
+        results.push_back({"ok", op.id, "", ""});
+        continue;
+      }
+      std::set<char> letters = maildir::flags_of(loc.file);
+      if (auto* k = op.data.if_contains("keywords"); k && k->is_object()) {
+        std::set<char> want = mail::letters_from_keywords(k->get_object());
+        if (letters.contains('T')) want.insert('T');  // trashed is not a keyword: kept as it was
+        letters = want;
+      }
+      std::string folder = folder_of(op.data, loc.folder);
+      Location to = loc;
+      if (folder != loc.folder) {
+        fs::path target = dir_of(root_, folder);
+        maildir::create_folder(root_, folder);
+        to = Location{folder, "cur", maildir::with_flags(loc.file, letters)};
+        if (::rename(path.c_str(), (target / "cur" / to.file).c_str()) != 0)
+          throw accord::Error(ACCORD_ERROR, path.string() + ": cannot move to " + folder + ": " + std::strerror(errno));
+      } else if (letters != maildir::flags_of(loc.file) || loc.sub == "new") {
+        to = Location{folder, "cur", maildir::set_flags(dir, loc.file, letters)};
+      }
+      json::object d = json::parse(*cur->data).get_object();
+      d["mailboxIds"] = json::object{{to.folder, true}};
+      d["keywords"] = mail::keywords_from_letters(maildir::flags_of(to.file));
+      r.hash = to.text();
+      r.version = version_of(to);
+      r.modified = accord::utc::format(mtime_ns_of(dir_of(root_, to.folder) / to.sub / to.file) / 1000000000);
+      r.data = json::serialize(d);
+      r.idem = cur->idem;
+      log_->put(r);
+      results.push_back({"ok", r.id, r.version, ""});
+    } catch (const accord::Error& e) {
+      if (e.status() == ACCORD_CANCELLED) throw;
+      results.push_back(op_error("error", e.what(), op.id));
+    } catch (const std::exception& e) {
+      results.push_back(op_error("error", e.what(), op.id));
+    }
+  }
+  tx.commit();
+  return results_json(results);
+}
+
+std::string MaildirBackend::fetch(const std::string& stream, std::string_view ids_json) {
+  check_stream(stream);
+  json::array out;
+  for (const auto& id : parse_ids(ids_json)) {
+    auto r = log_->get(id);
+    if (!r || r->deleted || !r->data) continue;
+    Location loc = Location::of(r->hash);
+    std::string content;
+    try {
+      content = read_file(dir_of(root_, loc.folder) / loc.sub / loc.file);
+    } catch (const accord::Error&) {
+      continue;  // gone since it was listed: the next listing says so
+    }
+    json::object d = json::parse(*r->data).get_object();
+    d[mail::kRawField] = mail::base64_encode(mail::to_crlf(content));
+    out.push_back(json::object{{"id", r->id}, {"version", r->version}, {"modified", r->modified}, {"data", std::move(d)}});
+  }
+  return json::serialize(json::object{{"records", std::move(out)}});
+}
+
+}  // namespace local

@@ -1,0 +1,45 @@
+// The maildir backend: a Maildir++ tree (Courier/Dovecot layout, as mbsync
+// and mutt read it) as the stream `message`, one record per message file.
+//
+// Records: id = the file name's unique part (it survives flag changes and
+// moves between folders); version = folder and flag letters; data = the
+// canonical message (accord/mail) without its body, which fetch adds as
+// "raw". A change index (the record log, <path>/.accord/index.sqlite) makes
+// read_changes a change feed: a listing begins with a scan of every folder's
+// cur/ and new/, where a file already indexed at the same place is not
+// opened, a renamed one (flags, folder) gets new keywords or mailboxIds, a
+// new one is parsed, and a vanished one becomes a tombstone.
+//
+// Files are stored with LF line ends (the Unix form mail readers expect);
+// the canonical raw form and size are CRLF. A message is written through
+// tmp/ (fsync, rename); its unique part carries ",W=<CRLF size>" and
+// ",A=<idempotency key>", so a create that reached the disk before a crash
+// is found again by its key even when the index missed it.
+#pragma once
+
+#include "backend.hpp"
+#include "record_log.hpp"
+
+#include <filesystem>
+#include <memory>
+
+namespace local {
+
+class MaildirBackend : public Backend {
+ public:
+  MaildirBackend(std::filesystem::path root, std::filesystem::path index, size_t batch_size);
+  std::string read_changes(const std::string& stream, const std::string& cursor) override;
+  std::string apply(const std::string& stream, std::string_view ops_json) override;
+  std::string fetch(const std::string& stream, std::string_view ids_json) override;
+  void scan();
+
+ private:
+  void check_stream(const std::string& stream) const;
+
+  std::filesystem::path root_;
+  Db db_;
+  std::unique_ptr<RecordLog> log_;
+  size_t batch_;
+};
+
+}  // namespace local
