@@ -1,5 +1,7 @@
 #include "battery.hpp"
 
+#include "mail/message.hpp"
+
 #include "plugins/instance.hpp"
 
 #include <boost/json.hpp>
@@ -195,6 +197,16 @@ class Battery {
   json::object sample_create(const std::string& tag) {
     json::object o = sample_.create.get_object();
     if (o.contains("uid")) o["uid"] = "urn:uuid:accord-conformance-" + salt_ + "-" + tag;
+    if (o.contains("messageId") && o.contains("raw")) {
+      // a message: its own Message-ID per tag, in the record and in its raw form
+      std::string id = "conformance-" + salt_ + "-" + tag + "@accord.test";
+      std::string old = std::string(o["messageId"].as_array().at(0).as_string());
+      std::string raw = accord::mail::base64_decode(o["raw"].as_string()).value_or("");
+      if (auto at = raw.find(old); at != std::string::npos) raw.replace(at, old.size(), id);
+      o["messageId"] = json::array{json::value(id)};
+      o["raw"] = accord::mail::base64_encode(raw);
+      o["size"] = raw.size();
+    }
     return o;
   }
   std::string key(const std::string& tag) { return "accord-conformance-" + salt_ + "-" + tag; }
@@ -468,17 +480,7 @@ std::optional<Sample> builtin_sample(const std::string& canonical, const std::st
                       "Content-Type: text/plain; charset=utf-8\r\n"
                       "\r\n"
                       "Line one\r\nLine two\r\n";
-    static const char* kAlpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string b64;
-    for (size_t i = 0; i < raw.size(); i += 3) {
-      uint32_t v = uint8_t(raw[i]) << 16;
-      if (i + 1 < raw.size()) v |= uint8_t(raw[i + 1]) << 8;
-      if (i + 2 < raw.size()) v |= uint8_t(raw[i + 2]);
-      b64 += kAlpha[v >> 18];
-      b64 += kAlpha[(v >> 12) & 63];
-      b64 += i + 1 < raw.size() ? kAlpha[(v >> 6) & 63] : '=';
-      b64 += i + 2 < raw.size() ? kAlpha[v & 63] : '=';
-    }
+    std::string b64 = accord::mail::base64_encode(raw);
     json::object create{{"messageId", json::array{"conformance-" + salt + "@accord.test"}},
                         {"subject", "Conformance m\xC3\xA9ssage"},
                         {"from", json::array{json::object{{"name", "Ada Lovelace"}, {"email", "ada@example.org"}}}},

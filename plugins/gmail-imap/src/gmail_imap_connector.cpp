@@ -1,0 +1,1061 @@
+// The gmail-imap connector: any IMAP4rev1 server as the stream `message`
+// (canonical JMAP Email, accord/mail), read incrementally and written back.
+//
+// Records: one per message per folder; id "<folder>;UIDVALIDITY=<v>/;UID=<u>"
+// (RFC 5092's form, folder names "/"-separated UTF-8); version "m<MODSEQ>"
+// where the server has CONDSTORE, else "f<flags>". Listings carry the header
+// fields, flags, INTERNALDATE and size; the body ("raw") only comes through
+// fetch, when the host copies a message.
+//
+// Reading: one LIST (with STATUS where LIST-STATUS is offered) per listing;
+// a folder whose UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and count are as the
+// cursor left them is not opened. Otherwise: new UIDs since UIDNEXT;
+// changed ones by CHANGEDSINCE (CONDSTORE), expunged ones by VANISHED
+// (QRESYNC), else by comparing the count and, when it differs, a search of
+// the UIDs the cursor knows; a server without CONDSTORE is scanned for
+// FLAGS, compared with the flags the cursor remembers. Oldest (lowest UID)
+// first, batch_size messages per call, fetched in pipelined commands.
+//
+// Writing: APPEND with the flags and internal date (APPENDUID gives the id,
+// else a search by Message-ID); a re-sent create finds the message it may
+// already have made by Message-ID and size (or an X-Accord-Id header added to
+// a message without a Message-ID). Flag updates by STORE with UNCHANGEDSINCE
+// (a MODIFIED answer is a conflict), a folder change by MOVE (or COPY and
+// expunge); deletes as \Deleted plus UID EXPUNGE, or a move to the trash.
+#include "imap_session.hpp"
+#include "mail/message.hpp"
+#include "mutf7.hpp"
+#include "uid_set.hpp"
+
+#include "common/content_hash.hpp"
+#include "common/utc_time.hpp"
+
+#include <accord/connector.hpp>
+
+#include <boost/json.hpp>
+#include <boost/json/src.hpp>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+
+namespace json = boost::json;
+namespace mail = accord::mail;
+using imap::UidSet;
+
+namespace {
+
+const char* kHeaderItem =
+    "BODY.PEEK[HEADER.FIELDS (DATE FROM SENDER REPLY-TO TO CC BCC SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES)]";
+
+const std::string& manifest() {
+  static const std::string m = [] {
+    json::value schema = json::parse(R"schema({
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["url", "user"],
+      "properties": {
+        "url": {"type": "string", "description": "imaps://host[:993] (TLS), or imap://host[:143] with STARTTLS; e.g. imaps://imap.gmail.com"},
+        "user": {"type": "string", "description": "the account's user name (for Gmail: the address)"},
+        "password": {"type": "string", "description": "the password or app password: give it as {\"$secret\": NAME}"},
+        "oauth2_token": {"type": "string", "description": "an OAuth 2.0 access token for SASL XOAUTH2 (Gmail), as {\"$secret\": NAME}; instead of password"},
+        "starttls": {"type": "boolean", "default": true, "description": "imap:// only: require STARTTLS (turning it off is allowed only to this machine)"},
+        "ca_file": {"type": "string", "description": "a PEM bundle of the CA that signed a private server's certificate (verification cannot be turned off)"},
+        "folders": {"type": "array", "items": {"type": "string"}, "default": ["*"],
+          "description": "folders to sync, \"/\"-separated; \"*\" matches anything, \"%\" anything but \"/\""},
+        "exclude_folders": {"type": "array", "items": {"type": "string"}, "default": [],
+          "description": "folders left out (same patterns)"},
+        "delete": {"type": "string", "enum": ["expunge", "trash"], "default": "expunge",
+          "description": "how a delete is done: \\\\Deleted and UID EXPUNGE of that message only, or a move to trash_folder"},
+        "trash_folder": {"type": "string", "default": "Trash", "description": "delete: trash moves here"},
+        "batch_size": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500, "description": "messages per read_changes batch"},
+        "pipeline_depth": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 32, "description": "IMAP commands in flight at once"},
+        "io_timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 3600, "default": 120, "description": "a server silent this long fails the run (it resumes next time)"}
+      }})schema");
+    json::array fields;
+    for (const auto& f : mail::canonical_fields()) fields.emplace_back(f);
+    json::object m{{"id", "gmail-imap"},
+                   {"name", "IMAP and Gmail"},
+                   {"version", "0.1.0"},
+                   {"description", "Mail on any IMAP4rev1 server (Gmail, Dovecot, Exchange…): folders, flags, bodies; incremental with CONDSTORE/QRESYNC."},
+                   {"streams", json::array{json::object{{"name", "message"}, {"canonical", "jmap-email"},
+                                                        {"lazy", json::array{"/raw"}}, {"fields", fields}}}},
+                   {"config_schema", schema}};
+    return json::serialize(m);
+  }();
+  return m;
+}
+
+[[noreturn]] void bad(const std::string& msg) { throw accord::Error(ACCORD_ERROR, "config: " + msg); }
+
+struct Config {
+  imap::SessionOptions session;
+  std::vector<std::string> folders{"*"}, exclude;
+  std::string delete_mode = "expunge", trash = "Trash";
+  size_t batch = 500;
+};
+
+Config parse_config(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) bad("must be a JSON object");
+  const json::object& o = v.get_object();
+  static const std::set<std::string> kKeys = {"url", "user", "password", "oauth2_token", "starttls", "ca_file", "folders",
+                                              "exclude_folders", "delete", "trash_folder", "batch_size",
+                                              "pipeline_depth", "io_timeout_seconds"};
+  for (const auto& [k, val] : o)
+    if (!kKeys.contains(std::string(k))) bad("unknown key \"" + std::string(k) + "\"");
+  auto str = [&](const char* k, bool required) -> std::string {
+    auto* x = o.if_contains(k);
+    if (!x) {
+      if (required) bad(std::string("\"") + k + "\" is required");
+      return "";
+    }
+    if (!x->is_string()) bad(std::string("\"") + k + "\" must be a string");
+    return std::string(x->get_string());
+  };
+  auto integer = [&](const char* k, int64_t lo, int64_t hi, int64_t def) {
+    auto* x = o.if_contains(k);
+    if (!x) return def;
+    if (!x->is_int64() || x->get_int64() < lo || x->get_int64() > hi)
+      bad(std::string("\"") + k + "\" must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+    return x->get_int64();
+  };
+  auto list = [&](const char* k, std::vector<std::string> def) {
+    auto* x = o.if_contains(k);
+    if (!x) return def;
+    if (!x->is_array()) bad(std::string("\"") + k + "\" must be an array of folder patterns");
+    std::vector<std::string> out;
+    for (auto& e : x->get_array()) {
+      if (!e.is_string()) bad(std::string("\"") + k + "\" must hold strings");
+      out.emplace_back(e.get_string());
+    }
+    return out;
+  };
+  Config c;
+  c.session.url = str("url", true);
+  if (!c.session.url.starts_with("imaps://") && !c.session.url.starts_with("imap://"))
+    bad("\"url\" must start with imaps:// or imap:// (got \"" + c.session.url + "\")");
+  c.session.user = str("user", true);
+  c.session.password = str("password", false);
+  c.session.oauth_token = str("oauth2_token", false);
+  if (c.session.password.empty() == c.session.oauth_token.empty())
+    bad("give exactly one of \"password\" and \"oauth2_token\" (as {\"$secret\": NAME})");
+  if (auto* st = o.if_contains("starttls")) {
+    if (!st->is_bool()) bad("\"starttls\" must be true or false");
+    c.session.starttls = st->get_bool();
+  }
+  c.session.ca_file = str("ca_file", false);
+  c.folders = list("folders", {"*"});
+  c.exclude = list("exclude_folders", {});
+  if (auto d = str("delete", false); !d.empty()) {
+    if (d != "expunge" && d != "trash") bad("\"delete\" must be \"expunge\" or \"trash\" (got \"" + d + "\")");
+    c.delete_mode = d;
+  }
+  if (auto t = str("trash_folder", false); !t.empty()) c.trash = t;
+  c.batch = static_cast<size_t>(integer("batch_size", 1, 10000, 500));
+  c.session.pipeline_depth = static_cast<size_t>(integer("pipeline_depth", 1, 1000, 32));
+  c.session.io_timeout_s = integer("io_timeout_seconds", 1, 3600, 120);
+  return c;
+}
+
+// IMAP LIST-style pattern match: "*" anything, "%" anything but "/".
+bool matches(std::string_view pat, std::string_view name) {
+  if (pat.empty()) return name.empty();
+  if (pat[0] == '*' || pat[0] == '%') {
+    for (size_t i = 0; i <= name.size(); ++i) {
+      if (matches(pat.substr(1), name.substr(i))) return true;
+      if (i < name.size() && pat[0] == '%' && name[i] == '/') return false;
+    }
+    return false;
+  }
+  return !name.empty() && pat[0] == name[0] && matches(pat.substr(1), name.substr(1));
+}
+
+struct MessageId {
+  std::string folder;
+  uint32_t uidvalidity = 0, uid = 0;
+  static std::optional<MessageId> parse(const std::string& id) {
+    size_t a = id.rfind(";UIDVALIDITY=");
+    size_t b = id.rfind("/;UID=");
+    if (a == std::string::npos || b == std::string::npos || b < a) return std::nullopt;
+    MessageId m;
+    m.folder = id.substr(0, a);
+    try {
+      m.uidvalidity = static_cast<uint32_t>(std::stoul(id.substr(a + 13, b - a - 13)));
+      m.uid = static_cast<uint32_t>(std::stoul(id.substr(b + 6)));
+    } catch (...) {
+      return std::nullopt;
+    }
+    return m;
+  }
+  std::string text() const {
+    return folder + ";UIDVALIDITY=" + std::to_string(uidvalidity) + "/;UID=" + std::to_string(uid);
+  }
+};
+
+// A folder as the cursor remembers it.
+struct FolderState {
+  uint32_t uidvalidity = 0, uidnext = 0;
+  uint64_t modseq = 0;  // HIGHESTMODSEQ (0: none)
+  UidSet uids;          // the messages the host has been told of
+  std::map<std::string, UidSet> flags;  // without CONDSTORE: flags (sorted, joined) → UIDs
+
+  json::object to_json() const {
+    json::object o{{"uv", uidvalidity}, {"next", uidnext}, {"ms", std::to_string(modseq)}, {"uids", uids.text()}};
+    if (!flags.empty()) {
+      json::object f;
+      for (auto& [k, v] : flags) f[k] = v.text();
+      o["fl"] = std::move(f);
+    }
+    return o;
+  }
+  static FolderState from(const json::object& o) {
+    FolderState s;
+    s.uidvalidity = static_cast<uint32_t>(o.at("uv").to_number<uint64_t>());
+    s.uidnext = static_cast<uint32_t>(o.at("next").to_number<uint64_t>());
+    s.modseq = std::stoull(std::string(o.at("ms").as_string()));
+    auto u = UidSet::parse(o.at("uids").as_string());
+    if (!u) throw std::runtime_error("bad uid set");
+    s.uids = *u;
+    if (auto* f = o.if_contains("fl"))
+      for (auto& [k, v] : f->as_object()) s.flags[std::string(k)] = UidSet::parse(v.as_string()).value();
+    return s;
+  }
+};
+
+// The status of a folder on the server now.
+struct Status {
+  uint32_t uidvalidity = 0, uidnext = 0, messages = 0;
+  uint64_t modseq = 0;
+  bool known = false;  // LIST-STATUS (or SELECT) told us
+};
+
+std::string flags_key(std::vector<std::string> flags) {
+  for (auto& f : flags) f = imap::ascii_upper(f);
+  std::erase_if(flags, [](const std::string& f) { return f == "\\RECENT"; });
+  std::sort(flags.begin(), flags.end());
+  std::string out;
+  for (auto& f : flags) out += (out.empty() ? "" : " ") + f;
+  return out;
+}
+
+std::vector<std::string> flag_list(const imap::Value& v) {
+  std::vector<std::string> out;
+  for (auto& f : v.list) out.push_back(f.str());
+  return out;
+}
+
+bool has_flag(const std::vector<std::string>& flags, std::string_view upper) {
+  return std::any_of(flags.begin(), flags.end(), [&](const std::string& f) { return imap::ascii_upper(f) == upper; });
+}
+
+class ImapConnector : public accord::Connector {
+ public:
+  ImapConnector(const accord::Host& host, std::string_view config) : Connector(host), cfg_(parse_config(config)) {
+    account_ = accord::hash::content_hash(cfg_.session.url + "\n" + cfg_.session.user);
+  }
+
+  void cancel() noexcept override {
+    Connector::cancel();
+    std::lock_guard lk(session_mu_);
+    if (session_) session_->cancel();
+  }
+
+  std::string read_changes(std::string_view stream, std::string_view cursor) override {
+    check_stream(stream);
+    throw_if_cancelled();
+    return guarded([&] { return read(std::string(cursor)); });
+  }
+
+  std::string fetch(std::string_view stream, std::string_view ids_json) override {
+    check_stream(stream);
+    return guarded([&] { return fetch_bodies(ids_json); });
+  }
+
+  std::string apply(std::string_view stream, std::string_view ops_json) override {
+    check_stream(stream);
+    return guarded([&] { return apply_ops(ops_json); });
+  }
+
+ private:
+  // ---- connection ---------------------------------------------------------
+
+  template <class Fn>
+  std::string guarded(Fn&& fn) {
+    try {
+      return fn();
+    } catch (const imap::SessionError& e) {
+      drop_session();
+      if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+      throw accord::Error(e.status, e.what(), e.status == ACCORD_RETRY ? 5000 : 0);
+    }
+  }
+
+  void check_stream(std::string_view stream) const {
+    if (stream != "message")
+      throw accord::Error(ACCORD_UNSUPPORTED, "gmail-imap has one stream, \"message\" (asked for \"" + std::string(stream) + "\")");
+  }
+
+  void drop_session() {
+    std::lock_guard lk(session_mu_);
+    session_.reset();
+    selected_.clear();
+  }
+
+  imap::Session& session() {
+    if (session_) return *session_;
+    auto s = std::make_unique<imap::Session>(cfg_.session);
+    condstore_ = s->has("CONDSTORE") || s->has("QRESYNC");
+    qresync_ = s->has("QRESYNC") && s->has("ENABLE");
+    if (s->has("ENABLE") && condstore_) {
+      imap::Reply r = s->run(s->command("ENABLE").atom(qresync_ ? "QRESYNC" : "CONDSTORE"));
+      if (!r.ok()) qresync_ = false;
+    }
+    // the hierarchy separator
+    imap::Reply r = s->run(s->command("LIST").string("").string(""));
+    for (auto& u : r.untagged)
+      if (u.name == "LIST" && u.args.size() >= 2 && !u.args[1].is_nil()) delim_ = u.args[1].str();
+    std::lock_guard lk(session_mu_);
+    session_ = std::move(s);
+    return *session_;
+  }
+
+  // The server's name of a folder ("/"-separated UTF-8 → its separator, modified UTF-7 by the command).
+  std::string server_name(const std::string& folder) const {
+    if (delim_.empty() || delim_ == "/") return folder;
+    std::string out = folder;
+    for (char& c : out)
+      if (c == '/') c = delim_[0];
+    return out;
+  }
+  std::string canonical_name(const std::string& server, const std::string& delim) const {
+    std::string name = imap::mutf7_decode(server).value_or(server);
+    if (imap::ascii_upper(name) == "INBOX") return "INBOX";
+    if (!delim.empty() && delim != "/")
+      for (char& c : name)
+        if (c == delim[0]) c = '/';
+    return name;
+  }
+
+  // Selects a folder (read-write, or read-only with EXAMINE), once unless
+  // `fresh` (a listing wants the status as it is now); its status.
+  Status select(const std::string& folder, bool write, bool fresh = false) {
+    if (!fresh && selected_ == folder && (!write || selected_rw_)) return selected_status_;
+    imap::Session& s = session();
+    imap::Command c = s.command(write ? "SELECT" : "EXAMINE");
+    c.mailbox(server_name(folder));
+    imap::Reply r = s.run(c);
+    if (!r.ok()) {
+      selected_.clear();
+      throw accord::Error(ACCORD_ERROR, "the server refused to open the folder \"" + folder + "\": " + r.done.text);
+    }
+    Status st;
+    st.known = true;
+    for (auto& u : r.untagged) {
+      if (u.name == "EXISTS" && u.number) st.messages = static_cast<uint32_t>(*u.number);
+      if (u.code == "UIDVALIDITY" && !u.code_args.empty()) st.uidvalidity = static_cast<uint32_t>(u.code_args[0].number);
+      if (u.code == "UIDNEXT" && !u.code_args.empty()) st.uidnext = static_cast<uint32_t>(u.code_args[0].number);
+      if (u.code == "HIGHESTMODSEQ" && !u.code_args.empty()) st.modseq = u.code_args[0].number;
+    }
+    selected_ = folder;
+    selected_rw_ = write;
+    selected_status_ = st;
+    return st;
+  }
+
+  // UIDs a UID SEARCH (or ESEARCH) answered.
+  UidSet search(const std::string& criteria_set, const std::string& header = "", const std::string& value = "") {
+    imap::Session& s = session();
+    imap::Command c = s.command("UID SEARCH");
+    bool esearch = s.has("ESEARCH");
+    if (esearch) c.atom("RETURN").open().atom("ALL").close();
+    if (!header.empty()) c.atom("HEADER").astring(header).string(value);
+    else c.atom("UID").atom(criteria_set);
+    imap::Reply r = s.run(c);
+    if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID SEARCH failed: " + r.done.text);
+    std::vector<uint32_t> out;
+    for (auto& u : r.untagged) {
+      if (u.name == "SEARCH")
+        for (auto& a : u.args) out.push_back(static_cast<uint32_t>(a.number));
+      if (u.name == "ESEARCH")
+        for (size_t i = 0; i + 1 < u.args.size(); ++i)
+          if (u.args[i].is_atom("ALL"))
+            if (auto set = UidSet::parse(u.args[i + 1].str())) return *set;
+    }
+    return UidSet::of(std::move(out));
+  }
+
+  // ---- reading ------------------------------------------------------------
+
+  struct Cursor {
+    std::map<std::string, FolderState> folders;
+    // a listing in progress (several batches): folders still to read, the
+    // status each had when it began, and the UIDs of the current one still to fetch
+    bool running = false;
+    std::vector<std::string> todo;
+    std::map<std::string, Status> status;
+    std::optional<UidSet> pending;
+    std::optional<FolderState> next_state;  // the current folder once done
+
+    std::string text(const std::string& account) const {
+      json::object f;
+      for (auto& [k, v] : folders) f[k] = v.to_json();
+      json::object o{{"v", 1}, {"acct", account}, {"f", std::move(f)}};
+      if (running) {
+        json::array todo_j;
+        for (auto& t : todo) todo_j.emplace_back(t);
+        json::object st;
+        for (auto& [k, v] : status)
+          st[k] = json::array{v.uidvalidity, v.uidnext, v.messages, std::to_string(v.modseq)};
+        json::object run{{"todo", std::move(todo_j)}, {"status", std::move(st)}};
+        if (pending) run["pending"] = pending->text();
+        if (next_state) run["next"] = next_state->to_json();
+        o["run"] = std::move(run);
+      }
+      return "imap1." + json::serialize(o);
+    }
+  };
+
+  Cursor parse_cursor(const std::string& text) {
+    Cursor c;
+    if (text.empty()) return c;
+    auto expired = [](const std::string& why) {
+      return accord::Error(ACCORD_CURSOR_EXPIRED, "the cursor cannot be resumed (" + why + "): listing everything");
+    };
+    if (!text.starts_with("imap1.")) throw expired("not one of this connector's");
+    try {
+      json::value v = json::parse(std::string_view(text).substr(6));
+      const json::object& o = v.as_object();
+      if (o.at("acct").as_string() != account_) throw expired("it belongs to another account or server");
+      for (auto& [k, fv] : o.at("f").as_object()) c.folders[std::string(k)] = FolderState::from(fv.as_object());
+      if (auto* run = o.if_contains("run")) {
+        c.running = true;
+        for (auto& t : run->at("todo").as_array()) c.todo.emplace_back(t.as_string());
+        for (auto& [k, sv] : run->at("status").as_object()) {
+          auto& a = sv.as_array();
+          c.status[std::string(k)] = Status{static_cast<uint32_t>(a[0].to_number<uint64_t>()),
+                                            static_cast<uint32_t>(a[1].to_number<uint64_t>()),
+                                            static_cast<uint32_t>(a[2].to_number<uint64_t>()),
+                                            std::stoull(std::string(a[3].as_string())), true};
+        }
+        if (auto* p = run->as_object().if_contains("pending")) c.pending = UidSet::parse(p->as_string()).value();
+        if (auto* n = run->as_object().if_contains("next")) c.next_state = FolderState::from(n->as_object());
+      }
+    } catch (const accord::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw expired(std::string("malformed: ") + e.what());
+    }
+    return c;
+  }
+
+  bool wanted(const std::string& folder) const {
+    bool in = std::any_of(cfg_.folders.begin(), cfg_.folders.end(), [&](auto& p) { return matches(p, folder); });
+    bool out = std::any_of(cfg_.exclude.begin(), cfg_.exclude.end(), [&](auto& p) { return matches(p, folder); });
+    return in && !out;
+  }
+
+  // Every selectable folder we sync, with its status where LIST-STATUS gives it.
+  std::map<std::string, Status> list_folders() {
+    imap::Session& s = session();
+    imap::Command c = s.command("LIST");
+    c.string("").string("*");
+    bool list_status = s.has("LIST-STATUS");
+    if (list_status) {
+      c.atom("RETURN").open().atom("STATUS").open().atom("MESSAGES").atom("UIDNEXT").atom("UIDVALIDITY");
+      if (condstore_) c.atom("HIGHESTMODSEQ");
+      c.close().close();
+    }
+    imap::Reply r = s.run(c);
+    if (!r.ok()) throw accord::Error(ACCORD_ERROR, "LIST failed: " + r.done.text);
+    std::map<std::string, std::string> by_server;  // server name → canonical
+    std::map<std::string, Status> out;
+    for (auto& u : r.untagged) {
+      if (u.name == "LIST" && u.args.size() >= 3) {
+        bool noselect = false;
+        for (auto& f : u.args[0].list)
+          if (f.is_atom("\\NOSELECT") || f.is_atom("\\NONEXISTENT")) noselect = true;
+        std::string name = canonical_name(u.args[2].str(), u.args[1].is_nil() ? "" : u.args[1].str());
+        by_server[u.args[2].str()] = name;
+        if (!noselect && wanted(name)) out[name];
+      }
+    }
+    for (auto& u : r.untagged) {
+      if (u.name != "STATUS" || u.args.size() < 2) continue;
+      auto it = by_server.find(u.args[0].str());
+      if (it == by_server.end() || !out.contains(it->second)) continue;
+      Status& st = out[it->second];
+      st.known = true;
+      const auto& items = u.args[1].list;
+      for (size_t i = 0; i + 1 < items.size(); i += 2) {
+        std::string k = imap::ascii_upper(items[i].str());
+        uint64_t n = items[i + 1].number;
+        if (k == "MESSAGES") st.messages = static_cast<uint32_t>(n);
+        if (k == "UIDNEXT") st.uidnext = static_cast<uint32_t>(n);
+        if (k == "UIDVALIDITY") st.uidvalidity = static_cast<uint32_t>(n);
+        if (k == "HIGHESTMODSEQ") st.modseq = n;
+      }
+    }
+    return out;
+  }
+
+  bool unchanged(const FolderState& f, const Status& st) const {
+    return st.known && condstore_ && f.uidvalidity == st.uidvalidity && f.uidnext == st.uidnext &&
+           f.modseq == st.modseq && f.uids.size() == st.messages;
+  }
+
+  static json::object deleted_record(const std::string& id) {
+    return json::object{{"id", id}, {"deleted", true}};
+  }
+
+  std::string read(const std::string& cursor_text) {
+    Cursor c = parse_cursor(cursor_text);
+    bool full = cursor_text.empty();
+    json::array records;
+    if (!c.running) {
+      // a new listing: which folders need reading
+      std::map<std::string, Status> now = list_folders();
+      for (auto it = c.folders.begin(); it != c.folders.end();) {
+        if (now.contains(it->first)) {
+          ++it;
+          continue;
+        }
+        // a folder gone (or no longer synced): its messages are gone from this side
+        for (uint32_t uid : it->second.uids.values())
+          records.push_back(deleted_record(MessageId{it->first, it->second.uidvalidity, uid}.text()));
+        it = c.folders.erase(it);
+      }
+      c.running = true;
+      for (auto& [name, st] : now) {
+        auto f = c.folders.find(name);
+        if (f != c.folders.end() && unchanged(f->second, st)) continue;
+        c.todo.push_back(name);
+        c.status[name] = st;
+      }
+    }
+    while (!c.todo.empty() && records.size() < cfg_.batch) {
+      throw_if_cancelled();
+      const std::string folder = c.todo.front();
+      if (!c.pending) begin_folder(c, folder, records);
+      auto [now, later] = c.pending->split(cfg_.batch - std::min(cfg_.batch, records.size()));
+      fetch_records(folder, *c.next_state, now, records);
+      c.pending = later;
+      if (c.pending->empty()) {
+        c.folders[folder] = std::move(*c.next_state);
+        c.next_state.reset();
+        c.pending.reset();
+        c.status.erase(folder);
+        c.todo.erase(c.todo.begin());
+      }
+    }
+    bool more = !c.todo.empty();
+    if (!more) {
+      c.running = false;
+      c.status.clear();
+    }
+    json::object batch{{"records", std::move(records)}, {"cursor", c.text(account_)}, {"more", more}};
+    if (full) batch["full"] = true;
+    return json::serialize(batch);
+  }
+
+  // Opens a folder of the listing: its deletes go into records now, the UIDs
+  // to fetch into c.pending, and what the cursor will say once they are
+  // fetched into c.next_state.
+  void begin_folder(Cursor& c, const std::string& folder, json::array& records) {
+    Status st = select(folder, false, true);
+    auto old_it = c.folders.find(folder);
+    std::optional<FolderState> old;
+    if (old_it != c.folders.end()) old = old_it->second;
+    FolderState next;
+    next.uidvalidity = st.uidvalidity;
+    next.uidnext = st.uidnext;
+    next.modseq = condstore_ ? st.modseq : 0;
+    UidSet pending;
+    if (!old || old->uidvalidity != st.uidvalidity) {
+      if (old)  // UIDVALIDITY changed: every UID the cursor knew means nothing now
+        for (uint32_t uid : old->uids.values())
+          records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text()));
+      pending = st.messages ? search("1:*") : UidSet{};
+      if (!condstore_) flag_scan(folder, nullptr, pending, next);
+    } else {
+      next.uids = old->uids;
+      next.flags = old->flags;
+      UidSet fresh = st.uidnext > old->uidnext && st.messages
+                         ? search(std::to_string(std::max<uint32_t>(old->uidnext, 1)) + ":*")
+                         : UidSet{};
+      // "n:*" answers the last message even below n
+      std::vector<uint32_t> keep;
+      for (uint32_t u : fresh.values())
+        if (u >= old->uidnext) keep.push_back(u);
+      fresh = UidSet::of(keep);
+      UidSet vanished, changed;
+      if (condstore_) {
+        if (old->modseq && st.modseq != old->modseq && old->uidnext > 1) {
+          imap::Session& s = session();
+          imap::Command cmd = s.command("UID FETCH");
+          cmd.atom("1:" + std::to_string(old->uidnext - 1)).open().atom("UID").atom("FLAGS").close();
+          cmd.open().atom("CHANGEDSINCE").number(old->modseq);
+          if (qresync_) cmd.atom("VANISHED");
+          cmd.close();
+          imap::Reply r = s.run(cmd);
+          if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID FETCH CHANGEDSINCE failed in " + folder + ": " + r.done.text);
+          std::vector<uint32_t> ch;
+          for (auto& u : r.untagged) {
+            if (u.name == "FETCH") {
+              auto items = imap::fetch_items(u);
+              if (auto it = items.find("UID"); it != items.end()) ch.push_back(static_cast<uint32_t>(it->second.number));
+            } else if (u.name == "VANISHED") {
+              for (auto& a : u.args)
+                if (a.kind != imap::Value::Kind::kList)
+                  if (auto set = UidSet::parse(a.str())) vanished = UidSet::of([&] {
+                      auto v = vanished.values();
+                      auto w = set->values();
+                      v.insert(v.end(), w.begin(), w.end());
+                      return v;
+                    }());
+            }
+          }
+          changed = UidSet::of(ch);
+        }
+        if (!qresync_) {
+          // without VANISHED: the count says whether anything went; a search says what
+          size_t expect = old->uids.size() + fresh.size();
+          if (st.messages != expect && !old->uids.empty()) vanished = old->uids.minus(search(old->uids.text()));
+        }
+      } else {
+        flag_scan(folder, &*old, changed, next);
+        vanished = old->uids.minus(next.uids);
+        fresh = fresh.minus(changed);
+        changed = UidSet::of([&] {
+          auto v = changed.values();
+          auto w = fresh.values();
+          v.insert(v.end(), w.begin(), w.end());
+          return v;
+        }());
+        fresh = UidSet{};
+      }
+      vanished = UidSet::of([&] {
+        std::vector<uint32_t> v;
+        for (uint32_t u : vanished.values())
+          if (old->uids.contains(u)) v.push_back(u);
+        return v;
+      }());
+      for (uint32_t uid : vanished.values())
+        records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text()));
+      next.uids = next.uids.minus(vanished);
+      pending = UidSet::of([&] {
+        auto v = changed.values();
+        auto w = fresh.values();
+        v.insert(v.end(), w.begin(), w.end());
+        std::erase_if(v, [&](uint32_t u) { return vanished.contains(u); });
+        return v;
+      }());
+    }
+    c.pending = pending;
+    c.next_state = std::move(next);
+  }
+
+  // Without CONDSTORE: FLAGS of every message, compared with what the cursor
+  // remembers (`old`, or nothing): the UIDs whose flags differ (or that are
+  // new) go into `changed`; next.uids/flags become what the server holds.
+  void flag_scan(const std::string& folder, const FolderState* old, UidSet& changed, FolderState& next) {
+    imap::Session& s = session();
+    imap::Command cmd = s.command("UID FETCH");
+    cmd.atom("1:*").open().atom("UID").atom("FLAGS").close();
+    imap::Reply r = s.run(cmd);
+    if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID FETCH FLAGS failed in " + folder + ": " + r.done.text);
+    std::map<std::string, std::vector<uint32_t>> groups;
+    std::vector<uint32_t> all, diff;
+    for (auto& u : r.untagged) {
+      if (u.name != "FETCH") continue;
+      auto items = imap::fetch_items(u);
+      auto uid = items.find("UID");
+      auto fl = items.find("FLAGS");
+      if (uid == items.end() || fl == items.end()) continue;
+      auto flags = flag_list(fl->second);
+      if (has_flag(flags, "\\DELETED")) continue;  // on its way out: treated as gone
+      uint32_t id = static_cast<uint32_t>(uid->second.number);
+      std::string key = flags_key(flags);
+      all.push_back(id);
+      groups[key].push_back(id);
+      bool same = false;
+      if (old) {
+        auto g = old->flags.find(key);
+        same = g != old->flags.end() && g->second.contains(id);
+      }
+      if (!same) diff.push_back(id);
+    }
+    next.uids = UidSet::of(all);
+    next.flags.clear();
+    for (auto& [k, v] : groups) next.flags[k] = UidSet::of(std::move(v));
+    changed = UidSet::of(diff);
+  }
+
+  // The header fields, flags, date and size of these UIDs, as records;
+  // `state` learns the UIDs that are there.
+  void fetch_records(const std::string& folder, FolderState& state, const UidSet& uids, json::array& records) {
+    if (uids.empty()) return;
+    imap::Session& s = session();
+    std::vector<imap::Command> cmds;
+    UidSet rest = uids;
+    while (!rest.empty()) {
+      auto [head, tail] = rest.split(100);
+      imap::Command c = s.command("UID FETCH");
+      c.atom(head.text()).open().atom("UID").atom("FLAGS").atom("INTERNALDATE").atom("RFC822.SIZE");
+      if (condstore_) c.atom("MODSEQ");
+      c.atom(kHeaderItem).close();
+      cmds.push_back(std::move(c));
+      rest = tail;
+    }
+    std::vector<imap::Reply> replies = s.run_all(cmds);
+    std::vector<std::pair<uint32_t, json::object>> got;
+    for (auto& r : replies) {
+      if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID FETCH failed in " + folder + ": " + r.done.text);
+      for (auto& u : r.untagged) {
+        if (u.name != "FETCH") continue;
+        auto items = imap::fetch_items(u);
+        auto uid_it = items.find("UID");
+        if (uid_it == items.end() || !uids.contains(static_cast<uint32_t>(uid_it->second.number))) continue;
+        uint32_t uid = static_cast<uint32_t>(uid_it->second.number);
+        std::vector<std::string> flags = items.contains("FLAGS") ? flag_list(items["FLAGS"]) : std::vector<std::string>{};
+        std::string id = MessageId{folder, state.uidvalidity, uid}.text();
+        if (has_flag(flags, "\\DELETED")) {
+          if (state.uids.contains(uid)) got.push_back({uid, deleted_record(id)});
+          state.uids = state.uids.minus(UidSet::of({uid}));
+          continue;
+        }
+        std::string headers;
+        for (auto& [k, v] : items)
+          if (k.starts_with("BODY[HEADER")) headers = v.str();
+        json::object data = mail::header_fields(headers);
+        int64_t received = 0;
+        if (auto d = items.find("INTERNALDATE"); d != items.end())
+          received = mail::internaldate_seconds(d->second.str()).value_or(0);
+        data["receivedAt"] = accord::utc::format(received);
+        if (auto sz = items.find("RFC822.SIZE"); sz != items.end()) data["size"] = sz->second.number;
+        data["mailboxIds"] = json::object{{folder, true}};
+        data["keywords"] = mail::keywords_from_flags(flags);
+        std::string version;
+        if (auto ms = items.find("MODSEQ"); ms != items.end() && !ms->second.list.empty())
+          version = "m" + std::to_string(ms->second.list[0].number);
+        else
+          version = "f" + flags_key(flags);
+        state.uids.add(uid);
+        got.push_back({uid, json::object{{"id", id},
+                                         {"version", version},
+                                         {"modified", accord::utc::format(received)},
+                                         {"data", std::move(data)}}});
+      }
+    }
+    std::sort(got.begin(), got.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    for (auto& [uid, rec] : got) records.push_back(std::move(rec));
+  }
+
+  // ---- fetch: bodies ------------------------------------------------------
+
+  std::string fetch_bodies(std::string_view ids_json) {
+    json::value v = json::parse(ids_json);
+    std::map<std::string, std::vector<MessageId>> by_folder;
+    for (auto& idv : v.as_array())
+      if (idv.is_string())
+        if (auto m = MessageId::parse(std::string(idv.get_string()))) by_folder[m->folder].push_back(*m);
+    json::array out;
+    imap::Session& s = session();
+    for (auto& [folder, ids] : by_folder) {
+      throw_if_cancelled();
+      Status st = select(folder, false);
+      std::vector<uint32_t> uids;
+      for (auto& m : ids)
+        if (m.uidvalidity == st.uidvalidity) uids.push_back(m.uid);
+      if (uids.empty()) continue;
+      imap::Command c = s.command("UID FETCH");
+      c.atom(UidSet::of(uids).text()).open().atom("UID").atom("BODY.PEEK[]").close();
+      imap::Reply r = s.run(c);
+      if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID FETCH BODY[] failed in " + folder + ": " + r.done.text);
+      for (auto& u : r.untagged) {
+        if (u.name != "FETCH") continue;
+        auto items = imap::fetch_items(u);
+        auto uid = items.find("UID");
+        auto body = items.find("BODY[]");
+        if (uid == items.end() || body == items.end()) continue;
+        std::string raw = body->second.str();
+        json::object data{{"raw", mail::base64_encode(raw)},
+                          {"size", raw.size()},
+                          {"mailboxIds", json::object{{folder, true}}}};
+        out.push_back(json::object{{"id", MessageId{folder, st.uidvalidity, static_cast<uint32_t>(uid->second.number)}.text()},
+                                   {"data", std::move(data)}});
+      }
+    }
+    return json::serialize(json::object{{"records", std::move(out)}});
+  }
+
+  // ---- apply --------------------------------------------------------------
+
+  struct Result {
+    std::string status = "ok", id, version, message;
+    json::object to_json() const {
+      json::object o{{"status", status}};
+      if (!id.empty()) o["id"] = id;
+      if (!version.empty()) o["version"] = version;
+      if (!message.empty()) o["message"] = message;
+      return o;
+    }
+  };
+
+  std::string apply_ops(std::string_view ops_json) {
+    boost::system::error_code ec;
+    json::value v = json::parse(ops_json, ec);
+    if (ec || !v.is_array()) throw accord::Error(ACCORD_ERROR, "ops must be a JSON array");
+    json::array out;
+    for (auto& ov : v.get_array()) {
+      throw_if_cancelled();
+      Result r;
+      try {
+        const json::object& op = ov.as_object();
+        std::string kind(op.at("op").as_string());
+        if (kind == "create") r = create(op);
+        else if (kind == "update" || kind == "delete") r = change(op, kind == "delete");
+        else r = Result{"error", "", "", "unknown op \"" + kind + "\""};
+      } catch (const imap::SessionError&) {
+        throw;
+      } catch (const accord::Error& e) {
+        if (e.status() == ACCORD_CANCELLED) throw;
+        r = Result{e.status() == ACCORD_CONFLICT ? "conflict" : "error", "", "", e.what()};
+      } catch (const std::exception& e) {
+        r = Result{"error", "", "", e.what()};
+      }
+      out.push_back(r.to_json());
+    }
+    return json::serialize(out);
+  }
+
+  static std::string str_of(const json::object& o, const char* k) {
+    auto* x = o.if_contains(k);
+    return x && x->is_string() ? std::string(x->get_string()) : std::string();
+  }
+
+  static std::string folder_of(const json::object& data, const std::string& fallback) {
+    if (auto* m = data.if_contains("mailboxIds"); m && m->is_object())
+      for (const auto& [name, v] : m->get_object())
+        if (v.is_bool() && v.get_bool()) return std::string(name);
+    return fallback;
+  }
+
+  // The version a message has now (MODSEQ or flags); nullopt when it is gone.
+  std::optional<std::string> current_version(uint32_t uid, std::vector<std::string>* flags_out = nullptr) {
+    imap::Session& s = session();
+    imap::Command c = s.command("UID FETCH");
+    c.atom(std::to_string(uid)).open().atom("UID").atom("FLAGS");
+    if (condstore_) c.atom("MODSEQ");
+    c.close();
+    imap::Reply r = s.run(c);
+    for (auto& u : r.untagged) {
+      if (u.name != "FETCH") continue;
+      auto items = imap::fetch_items(u);
+      if (!items.contains("UID") || items["UID"].number != uid) continue;
+      auto flags = items.contains("FLAGS") ? flag_list(items["FLAGS"]) : std::vector<std::string>{};
+      if (flags_out) *flags_out = flags;
+      if (auto ms = items.find("MODSEQ"); ms != items.end() && !ms->second.list.empty())
+        return "m" + std::to_string(ms->second.list[0].number);
+      return "f" + flags_key(flags);
+    }
+    return std::nullopt;
+  }
+
+  Result found(const std::string& folder, uint32_t uidvalidity, uint32_t uid) {
+    auto v = current_version(uid);
+    return Result{"ok", MessageId{folder, uidvalidity, uid}.text(), v.value_or(""), ""};
+  }
+
+  // A message this create may already have made: by Message-ID (or our
+  // X-Accord-Id) and size.
+  std::optional<Result> find_existing(const std::string& folder, const std::string& header, const std::string& value,
+                                      uint64_t size) {
+    Status st;
+    try {
+      st = select(folder, true);
+    } catch (const accord::Error&) {
+      return std::nullopt;  // no such folder yet: nothing was made
+    }
+    UidSet hits = search("", header, value);
+    if (hits.empty()) return std::nullopt;
+    imap::Session& s = session();
+    imap::Command c = s.command("UID FETCH");
+    c.atom(hits.text()).open().atom("UID").atom("RFC822.SIZE").close();
+    imap::Reply r = s.run(c);
+    for (auto& u : r.untagged) {
+      if (u.name != "FETCH") continue;
+      auto items = imap::fetch_items(u);
+      if (items.contains("UID") && items.contains("RFC822.SIZE") && items["RFC822.SIZE"].number == size)
+        return found(folder, st.uidvalidity, static_cast<uint32_t>(items["UID"].number));
+    }
+    return std::nullopt;
+  }
+
+  Result create(const json::object& op) {
+    const json::object& data = op.at("data").as_object();
+    std::string key = str_of(op, "idempotency_key");
+    bool resend = op.contains("resend") && op.at("resend").is_bool() && op.at("resend").get_bool();
+    auto* raw = data.if_contains("raw");
+    if (!raw || !raw->is_string())
+      return Result{"error", "", "", "a new message needs its body in \"raw\" (base64 of the RFC 5322 message); "
+                                     "the host fetches it from the other side"};
+    auto bytes = mail::base64_decode(raw->get_string());
+    if (!bytes) return Result{"error", "", "", "\"raw\" is not base64"};
+    std::string msg = mail::to_crlf(*bytes);
+    std::string folder = folder_of(data, "INBOX");
+    std::string header = "Message-ID", value = mail::header_value(mail::header_block(msg), "Message-ID");
+    if (value.empty() && !key.empty()) {
+      // no Message-ID to find it by after a crash: carry the key
+      header = "X-Accord-Id";
+      value = key;
+      msg = "X-Accord-Id: " + key + "\r\n" + msg;
+    }
+    if (resend && !value.empty())
+      if (auto existing = find_existing(folder, header, value, msg.size())) return *existing;
+    std::vector<std::string> flags;
+    if (auto* k = data.if_contains("keywords"); k && k->is_object()) flags = mail::flags_from_keywords(k->get_object());
+    std::optional<int64_t> when;
+    if (auto* t = data.if_contains("receivedAt"); t && t->is_string()) when = mail::rfc3339_seconds(t->get_string());
+    imap::Session& s = session();
+    auto append = [&] {
+      imap::Command c = s.command("APPEND");
+      c.mailbox(server_name(folder)).open();
+      for (auto& f : flags) c.atom(f);
+      c.close();
+      if (when) c.string(mail::internaldate(*when));
+      c.literal(msg);
+      return s.run(c);
+    };
+    imap::Reply r = append();
+    if (!r.ok() && r.done.code == "TRYCREATE") {
+      imap::Command cr = s.command("CREATE");
+      cr.mailbox(server_name(folder));
+      imap::Reply made = s.run(cr);
+      if (!made.ok()) return Result{"error", "", "", "cannot create the folder \"" + folder + "\": " + made.done.text};
+      r = append();
+    }
+    if (!r.ok()) return Result{"error", "", "", "APPEND to \"" + folder + "\" refused: " + r.done.text};
+    if (selected_ == folder) selected_.clear();  // its status moved on
+    if (r.done.code == "APPENDUID" && r.done.code_args.size() >= 2) {
+      uint32_t uv = static_cast<uint32_t>(r.done.code_args[0].number);
+      uint32_t uid = static_cast<uint32_t>(r.done.code_args[1].number);
+      select(folder, true);
+      return found(folder, uv, uid);
+    }
+    if (auto existing = find_existing(folder, header, value, msg.size())) return *existing;
+    return Result{"error", "", "", "the message was appended to \"" + folder + "\" but cannot be found again "
+                                   "(the server has no UIDPLUS and the search missed it)"};
+  }
+
+  Result change(const json::object& op, bool is_delete) {
+    std::string id = str_of(op, "id");
+    auto m = MessageId::parse(id);
+    if (!m) return Result{"error", id, "", "not a message id of this connector: " + id};
+    Status st = select(m->folder, true);
+    if (st.uidvalidity != m->uidvalidity)
+      return Result{"conflict", id, "", "the folder \"" + m->folder + "\" was renumbered (UIDVALIDITY changed); the next run relists it"};
+    std::string expect = str_of(op, "expect_version");
+    std::vector<std::string> now_flags;
+    auto now = current_version(m->uid, &now_flags);
+    if (!now) return Result{"error", id, "", "the message is gone from \"" + m->folder + "\" (the next run sees the delete)"};
+    if (!expect.empty() && expect != *now)
+      return Result{"conflict", id, *now, "the message changed since version " + expect + " (now " + *now + ")"};
+    imap::Session& s = session();
+    auto store = [&](const char* how, const std::vector<std::string>& flags) -> std::optional<Result> {
+      imap::Command c = s.command("UID STORE");
+      c.atom(std::to_string(m->uid));
+      if (condstore_ && now->starts_with("m")) c.open().atom("UNCHANGEDSINCE").atom(now->substr(1)).close();
+      c.atom(how).open();
+      for (auto& f : flags) c.atom(f);
+      c.close();
+      imap::Reply r = s.run(c);
+      if (r.done.code == "MODIFIED")
+        return Result{"conflict", id, "", "the message changed on the server while it was being written"};
+      if (!r.ok()) return Result{"error", id, "", "UID STORE refused: " + r.done.text};
+      return std::nullopt;
+    };
+    if (is_delete) {
+      if (cfg_.delete_mode == "trash" && m->folder != cfg_.trash) return move(*m, cfg_.trash, id);
+      if (auto bad = store("+FLAGS.SILENT", {"\\Deleted"})) return *bad;
+      if (s.has("UIDPLUS")) {
+        imap::Reply r = s.run(s.command("UID EXPUNGE").atom(std::to_string(m->uid)));
+        if (!r.ok()) return Result{"error", id, "", "UID EXPUNGE refused: " + r.done.text};
+      }
+      // without UIDPLUS the message stays marked \Deleted (an EXPUNGE would take
+      // every marked message in the folder): it reads as deleted from now on
+      selected_.clear();
+      return Result{"ok", id, "", ""};
+    }
+    const json::object& data = op.at("data").as_object();
+    if (auto* k = data.if_contains("keywords"); k && k->is_object()) {
+      std::vector<std::string> flags = mail::flags_from_keywords(k->get_object());
+      if (flags_key(flags) != flags_key([&] {
+            auto f = now_flags;
+            std::erase_if(f, [](const std::string& x) { return imap::ascii_upper(x) == "\\DELETED"; });
+            return f;
+          }()))
+        if (auto bad = store("FLAGS.SILENT", flags)) return *bad;
+    }
+    std::string to = folder_of(data, m->folder);
+    if (to != m->folder) return move(*m, to, id);
+    auto v = current_version(m->uid);
+    return Result{"ok", id, v.value_or(""), ""};
+  }
+
+  // Moves a message to another folder: its id changes (a new UID there).
+  Result move(const MessageId& m, const std::string& to, const std::string& id) {
+    imap::Session& s = session();
+    auto run_move = [&] {
+      imap::Command c = s.command(s.has("MOVE") ? "UID MOVE" : "UID COPY");
+      c.atom(std::to_string(m.uid)).mailbox(server_name(to));
+      return s.run(c);
+    };
+    imap::Reply r = run_move();
+    if (!r.ok() && r.done.code == "TRYCREATE") {
+      imap::Command cr = s.command("CREATE");
+      cr.mailbox(server_name(to));
+      s.run(cr);
+      r = run_move();
+    }
+    if (!r.ok()) return Result{"error", id, "", "moving the message to \"" + to + "\" was refused: " + r.done.text};
+    std::optional<std::pair<uint32_t, uint32_t>> copyuid;
+    auto take = [&](const imap::Response& resp) {
+      if (resp.code == "COPYUID" && resp.code_args.size() >= 3)
+        if (auto dst = UidSet::parse(resp.code_args[2].str()); dst && !dst->empty())
+          copyuid = {static_cast<uint32_t>(resp.code_args[0].number), dst->max()};
+    };
+    take(r.done);
+    for (auto& u : r.untagged) take(u);
+    if (!s.has("MOVE")) {
+      imap::Command del = s.command("UID STORE");
+      del.atom(std::to_string(m.uid)).atom("+FLAGS.SILENT").open().atom("\\Deleted").close();
+      s.run(del);
+      if (s.has("UIDPLUS")) s.run(s.command("UID EXPUNGE").atom(std::to_string(m.uid)));
+    }
+    selected_.clear();
+    if (!copyuid) return Result{"ok", "", "", ""};  // no COPYUID: the next listing finds it in its new folder
+    select(to, true);
+    return found(to, copyuid->first, copyuid->second);
+  }
+
+  Config cfg_;
+  std::string account_;
+  std::mutex session_mu_;
+  std::unique_ptr<imap::Session> session_;
+  bool condstore_ = false, qresync_ = false;
+  std::string delim_ = "/";
+  std::string selected_;
+  bool selected_rw_ = false;
+  Status selected_status_;
+};
+
+}  // namespace
+
+ACCORD_CONNECTOR(ImapConnector, manifest().c_str(),
+                 ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_DELETE | ACCORD_CAP_CHANGE_FEED |
+                     ACCORD_CAP_IDEMPOTENT_CREATE | ACCORD_CAP_FETCH)
