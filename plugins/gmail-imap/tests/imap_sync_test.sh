@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# gmail-imap against a real Dovecot, started here as an unprivileged user on
+# loopback ports in a temporary folder:
+#   the conformance kit (with QRESYNC, with CONDSTORE only as Gmail has it,
+#   and with neither); Maildir → IMAP and IMAP → Maildir, byte for byte;
+#   nothing to do on a second run; flags changed on both sides; deletes both
+#   ways; new mail; IMAP ⇄ IMAP between two users; an incremental sync on a
+#   server without QRESYNC; a run killed mid-way and run again (nothing lost,
+#   nothing twice); the password never in any output or state.
+# Usage: imap_sync_test.sh ACCORD CONFORMANCE GMAIL_PLUGIN DOVECOT_SCRIPT GEN_MAIL IMAPCTL
+set -u
+accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3")
+start_dovecot=$(realpath "$4") gen=$(realpath "$5") imapctl=$(realpath "$6")
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-imap.XXXXXX")
+chmod 0711 "$work"  # Dovecot runs as another user and must reach its folder inside
+pids=()
+cleanup() {
+  for d in "$work"/dc*; do [ -f "$d/run/master.pid" ] && kill "$(cat "$d/run/master.pid")" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+export HOME="$work" ACCORD_ADMIN=
+fail=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; shift; printf '%s\n' "$@" | head -40; fail=1; }
+runp() { out=$("$accord" "$@" 2>&1); rc=$?; printf '%s\n' "$out" >> all.out; }
+pw="imap-canary-$RANDOM$RANDOM"
+pw2="imap-canary-$RANDOM$RANDOM"
+printf '{"ada": "%s", "bob": "%s"}\n' "$pw" "$pw2" > secrets.json
+chmod 600 secrets.json
+export ACCORD_SECRETS="$work/secrets.json"
+
+# dovecot NAME [EXTRA_CONFIG]: starts one; sets $port (IMAPS) and $ca
+dovecot() {
+  local info
+  info=$(DOVECOT_EXTRA="${2:-}" bash "$start_dovecot" "$work/$1" "ada:$pw" "bob:$pw2" 2>&1) ||
+    { echo "FAIL Dovecot did not start (scripts/install-deps.sh installs dovecot-imapd)"; echo "$info"; exit 1; }
+  port=$(awk '/^imaps /{print $2}' <<<"$info")
+  ca=$(awk '/^ca /{print $2}' <<<"$info")
+}
+ctl() { python3 "$imapctl" "$port" "$ca" "$@"; }
+imap_config() {  # imap_config USER: the connector's config JSON
+  printf '{"url": "imaps://localhost:%s", "user": "%s", "password": {"$secret": "%s"}, "ca_file": "%s"}' "$port" "$1" "$1" "$ca"
+}
+# pipeline FILE LEFT_JSON RIGHT_JSON: a both-ways message pipeline, state FILE.sqlite
+pipeline() {
+  cat > "$1" <<JSON
+{"name": "${1%.json}", "state": "${1%.json}.sqlite", "left": $2, "right": $3,
+ "streams": [{"name": "mail", "left": "message", "right": "message", "direction": "both",
+              "guards": {"max_delete_share": 0.9}}]}
+JSON
+}
+maildir() { printf '{"connector": "local", "config": {"backend": "maildir", "path": "%s"}}' "$work/$1"; }
+imap() { printf '{"connector": "gmail-imap", "config": %s}' "$(imap_config "$1")"; }
+# msgids DIR: the Message-IDs of a Maildir tree, sorted
+msgids() { find "$1" -path '*/.accord' -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print0 |
+           xargs -0 grep -h -m1 -i '^Message-ID:' | sed 's/.*<\(.*\)>.*/\1/' | sort; }
+# file_of DIR MSGID: the file holding that message
+file_of() { grep -rl --exclude-dir=.accord "<$2>" "$1" | head -1; }
+imap_ids() {  # imap_ids USER PASS: all Message-IDs over the folders of the generated mailbox
+  for f in INBOX Work Lists/dev Archive/2025; do ctl "$1" "$2" msgids "$f" 2>/dev/null; done | sed '/^$/d' | sort
+}
+# folders DIR: how many messages each folder of a Maildir tree holds
+folders() { (cd "$1" && find . -path ./.accord -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print |
+             sed 's|/[^/]*$||;s|/new$|/cur|' | sort | uniq -c); }
+
+# ---- 1. the conformance kit, three server dialects --------------------------
+dovecot dc
+imap_config ada > kit.json
+sed -i "s/{\"\$secret\": \"ada\"}/\"$pw\"/" kit.json
+if out=$("$conformance" "$plugin" --config kit.json --stream message 2>&1) && grep -q "9 passed, 0 failed, 0 skipped" <<<"$out"; then
+  ok "conformance kit (Dovecot with QRESYNC)"
+else bad "conformance kit (QRESYNC)" "$out"; fi
+printf '%s\n' "$out" >> all.out
+
+# ---- 2. Maildir → IMAP, then IMAP → a new Maildir ----------------------------
+python3 "$gen" 60 src --seed 7
+pipeline up.json "$(maildir src)" "$(imap ada)"
+runp run up.json
+if [ $rc = 0 ] && grep -q "applied 60 writes" <<<"$out"; then ok "maildir → IMAP: 60 messages"
+else bad "maildir → IMAP" "$out"; fi
+runp run up.json
+runp run up.json
+grep -q "nothing to do" <<<"$out" && ok "a second run has nothing to do" || bad "second run" "$out"
+[ "$(msgids src)" = "$(imap_ids ada "$pw")" ] && ok "IMAP holds every message once" || bad "IMAP content" "$(diff <(msgids src) <(imap_ids ada "$pw"))"
+
+pipeline down.json "$(imap ada)" "$(maildir dst)"
+runp run down.json
+if [ $rc = 0 ] && grep -q "applied 60 writes" <<<"$out"; then ok "IMAP → maildir: 60 messages"
+else bad "IMAP → maildir" "$out"; fi
+same=1
+for id in $(msgids src); do
+  cmp -s "$(file_of src "$id")" "$(file_of dst "$id")" || { same=0; bad "message $id differs after the round trip"; break; }
+done
+[ $same = 1 ] && ok "every message arrives byte for byte, in its folder" 
+[ "$(folders src)" = "$(folders dst)" ] && ok "folders kept" || bad "folders differ" "$(diff <(folders src) <(folders dst))"
+runp run down.json; runp run down.json
+grep -q "nothing to do" <<<"$out" && ok "IMAP ⇄ maildir: nothing to do again" || bad "down second run" "$out"
+
+# ---- 3. flags on both sides, deletes both ways, new mail ---------------------
+ids=($(msgids dst))
+ctl ada "$pw" store INBOX "<${ids[0]}>" +FLAGS '\Flagged' 2>/dev/null ||
+  for f in Work Lists/dev Archive/2025; do ctl ada "$pw" store "$f" "<${ids[0]}>" +FLAGS '\Flagged' 2>/dev/null && break; done
+f1=$(file_of dst "${ids[1]}")
+base=${f1%%:2,*}; flags=${f1#*:2,}; [ "$f1" = "$base" ] && flags=""
+new="$(dirname "$(dirname "$f1")")/cur/$(basename "$base"):2,$(printf '%s' "${flags}R" | fold -w1 | sort -u | tr -d '\n')"
+mv "$f1" "$new"
+runp run down.json
+f0=$(file_of dst "${ids[0]}")
+[[ "${f0##*:2,}" == *F* ]] && ok "a flag set on IMAP reaches the maildir" || bad "IMAP flag → maildir" "$f0" "$out"
+flags1=$(for f in INBOX Work Lists/dev Archive/2025; do ctl ada "$pw" flags "$f" "<${ids[1]}>" 2>/dev/null; done)
+grep -q 'Answered' <<<"$flags1" && ok "a flag set in the maildir reaches IMAP" || bad "maildir flag → IMAP" "$flags1" "$out"
+
+rm "$(file_of dst "${ids[2]}")"
+for f in INBOX Work Lists/dev Archive/2025; do ctl ada "$pw" expunge "$f" "<${ids[3]}>" 2>/dev/null && break; done
+runp run down.json
+[ -z "$(file_of dst "${ids[3]}")" ] && ok "an expunge on IMAP deletes the maildir file" || bad "IMAP delete → maildir" "$out"
+imap_ids ada "$pw" | grep -qx "${ids[2]}" && bad "maildir delete → IMAP" "$out" || ok "a deleted maildir file is expunged on IMAP"
+
+cat > extra.eml <<MAIL
+Message-ID: <late-arrival@accord.test>
+Date: Sat, 21 Nov 2026 09:00:00 +0000
+From: Carol <carol@example.org>
+To: ada@example.org
+Subject: =?UTF-8?Q?Caf=C3=A9?= tomorrow
+
+See you there.
+MAIL
+ctl ada "$pw" append INBOX extra.eml
+runp run down.json
+f=$(file_of dst late-arrival@accord.test)
+[ -n "$f" ] && cmp -s "$f" extra.eml && ok "new mail on IMAP arrives incrementally" || bad "new mail" "$out"
+runp run down.json; runp run down.json
+grep -q "nothing to do" <<<"$out" && ok "and then nothing to do" || bad "after changes" "$out"
+
+# ---- 4. IMAP ⇄ IMAP between two users ---------------------------------------
+pipeline mig.json "$(imap ada)" "$(imap bob)"
+runp run mig.json
+[ $rc = 0 ] && [ "$(imap_ids ada "$pw")" = "$(imap_ids bob "$pw2")" ] && [ -n "$(imap_ids bob "$pw2")" ] &&
+  ok "IMAP ⇄ IMAP: the second user holds every message once" || bad "IMAP ⇄ IMAP" "$out" "$(diff <(imap_ids ada "$pw") <(imap_ids bob "$pw2"))"
+runp run mig.json; runp run mig.json
+grep -q "nothing to do" <<<"$out" && ok "IMAP ⇄ IMAP: nothing to do again" || bad "mig second run" "$out"
+
+# ---- 5. killed mid-run, run again -------------------------------------------
+python3 "$gen" 400 big --seed 11 --folders INBOX,Bulk
+pipeline kill.json "$(maildir big)" "$(imap bob)"
+"$accord" run kill.json > kill.out 2>&1 &
+apid=$!
+for _ in $(seq 1 200); do
+  n=$(ctl bob "$pw2" count Bulk 2>/dev/null || echo 0)
+  [ "${n:-0}" -gt 20 ] && break
+  sleep 0.05
+done
+kill -9 $apid 2>/dev/null; wait $apid 2>/dev/null
+partial=$(ctl bob "$pw2" count Bulk 2>/dev/null || echo 0)
+runp run kill.json
+runp run kill.json
+bulk_src=$(cd big && ls .Bulk/cur | wc -l)
+inbox_ids=$(ctl bob "$pw2" msgids INBOX | grep -c 'accord.bench' )
+dups=$( { ctl bob "$pw2" msgids INBOX; ctl bob "$pw2" msgids Bulk; } | sort | uniq -d | wc -l)
+if [ "$(ctl bob "$pw2" count Bulk)" = "$bulk_src" ] && [ "$dups" = 0 ] && [ "$partial" -lt "$bulk_src" ]; then
+  ok "killed after $partial of $bulk_src, run again: every message once"
+else bad "kill and resume" "partial=$partial bulk=$(ctl bob "$pw2" count Bulk) of $bulk_src dups=$dups" "$out"; fi
+
+# ---- 6. servers without QRESYNC (as Gmail) and without CONDSTORE ------------
+caps="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE NAMESPACE UIDPLUS LIST-EXTENDED CHILDREN ESEARCH LIST-STATUS MOVE LITERAL+"
+for dialect in "CONDSTORE" ""; do
+  name=dc-${dialect:-plain}
+  dovecot "$name" "imap_capability = $caps $dialect"
+  imap_config ada > kit.json
+  sed -i "s/{\"\$secret\": \"ada\"}/\"$pw\"/" kit.json
+  label="${dialect:-no CONDSTORE}"
+  out=$("$conformance" "$plugin" --config kit.json --stream message 2>&1)
+  grep -q "9 passed, 0 failed, 0 skipped" <<<"$out" && ok "conformance kit (Dovecot offering $label, no QRESYNC)" || bad "kit $label" "$out"
+  printf '%s\n' "$out" >> all.out
+  rm -rf "d-$name"
+  pipeline "$name.json" "$(imap ada)" "$(maildir "d-$name")"
+  python3 "$gen" 30 "s-$name" --seed 3
+  for f in $(find "s-$name" -type f -path '*/cur/*' | sort | head -30); do ctl ada "$pw" append INBOX "$f"; done
+  runp run "$name.json"; runp run "$name.json"; runp run "$name.json"
+  grep -q "nothing to do" <<<"$out" || bad "$label: not settled" "$out"
+  ids=($(msgids "d-$name"))
+  ctl ada "$pw" store INBOX "<${ids[0]}>" +FLAGS '\Flagged'
+  ctl ada "$pw" expunge INBOX "<${ids[1]}>"
+  runp run "$name.json"
+  f0=$(file_of "d-$name" "${ids[0]}")
+  if [[ "${f0##*:2,}" == *F* ]] && [ -z "$(file_of "d-$name" "${ids[1]}")" ] && grep -q "read 2 changed on the left" <<<"$out"; then
+    ok "$label, no QRESYNC: an incremental run finds the flag change and the expunge (2 changes read)"
+  else bad "$label incremental" "$out"; fi
+done
+
+# ---- the password never shows -----------------------------------------------
+if grep -rqa -e "$pw" -e "$pw2" all.out kill.out ./*.sqlite 2>/dev/null; then bad "a password appears in output or state"
+else ok "the passwords appear in no output and no state"; fi
+exit $fail

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""A test's hands on the IMAP server (Python's imaplib, TLS with the test CA):
+
+  imapctl.py PORT CA USER PASS count FOLDER          messages in FOLDER
+  imapctl.py PORT CA USER PASS msgids FOLDER         Message-IDs, one per line, sorted
+  imapctl.py PORT CA USER PASS flags FOLDER MSGID    the flags of that message
+  imapctl.py PORT CA USER PASS store FOLDER MSGID +FLAGS|-FLAGS FLAG
+  imapctl.py PORT CA USER PASS expunge FOLDER MSGID  \\Deleted + EXPUNGE
+  imapctl.py PORT CA USER PASS append FOLDER FILE    APPEND the file (LF → CRLF)
+  imapctl.py PORT CA USER PASS folders               every folder, one per line
+"""
+import imaplib, re, ssl, sys
+
+port, ca, user, pw, verb = sys.argv[1:6]
+args = sys.argv[6:]
+ctx = ssl.create_default_context(cafile=ca)
+m = imaplib.IMAP4_SSL("localhost", int(port), ssl_context=ctx)
+m.login(user, pw)
+
+def q(name):
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+def uid_of(folder, msgid):
+    m.select(q(folder))
+    typ, data = m.uid("SEARCH", None, "HEADER", "Message-ID", msgid)
+    uids = data[0].split()
+    if len(uids) != 1:
+        sys.exit("expected one message %s in %s, found %d" % (msgid, folder, len(uids)))
+    return uids[0].decode()
+
+if verb == "count":
+    typ, data = m.select(q(args[0]), readonly=True)
+    print(int(data[0]))
+elif verb == "msgids":
+    m.select(q(args[0]), readonly=True)
+    typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+    ids = []
+    for item in data:
+        if isinstance(item, tuple):
+            mm = re.search(rb"<([^>]+)>", item[1])
+            if mm:
+                ids.append(mm.group(1).decode())
+    print("\n".join(sorted(ids)))
+elif verb == "flags":
+    uid = uid_of(args[0], args[1])
+    typ, data = m.uid("FETCH", uid, "(FLAGS)")
+    print(re.search(rb"FLAGS \(([^)]*)\)", data[0]).group(1).decode())
+elif verb == "store":
+    uid = uid_of(args[0], args[1])
+    m.uid("STORE", uid, args[2], "(" + args[3] + ")")
+elif verb == "expunge":
+    uid = uid_of(args[0], args[1])
+    m.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+    m.expunge()
+elif verb == "append":
+    data = open(args[1], "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    typ, resp = m.append(q(args[0]), None, None, data)
+    if typ != "OK":
+        sys.exit("APPEND failed: %r" % resp)
+elif verb == "folders":
+    typ, data = m.list()
+    for d in data:
+        print(d.decode())
+else:
+    sys.exit("unknown verb " + verb)
+m.logout()
