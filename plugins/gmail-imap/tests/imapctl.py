@@ -8,6 +8,8 @@
   imapctl.py PORT CA USER PASS expunge FOLDER MSGID  \\Deleted + EXPUNGE
   imapctl.py PORT CA USER PASS append FOLDER FILE    APPEND the file (LF → CRLF)
   imapctl.py PORT CA USER PASS folders               every folder, one per line
+  imapctl.py PORT CA USER PASS touch FOLDER N        toggles \\Flagged on N messages (benchmarks)
+  imapctl.py PORT CA USER PASS appendmany FOLDER FILE...  APPENDs each file
 """
 import imaplib, re, ssl, sys
 
@@ -57,6 +59,17 @@ elif verb == "append":
     typ, resp = m.append(q(args[0]), None, None, data)
     if typ != "OK":
         sys.exit("APPEND failed: %r" % resp)
+elif verb == "touch":
+    m.select(q(args[0]))
+    typ, data = m.uid("SEARCH", None, "ALL")
+    uids = data[0].split()
+    step = max(1, len(uids) // int(args[1]))
+    for u in uids[::step][: int(args[1])]:
+        m.uid("STORE", u, "+FLAGS.SILENT", "(\\Flagged)")
+elif verb == "appendmany":
+    for f in args[1:]:
+        data = open(f, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        m.append(q(args[0]), None, None, data)
 elif verb == "folders":
     typ, data = m.list()
     for d in data:

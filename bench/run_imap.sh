@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# gmail-imap benchmark, side by side with mbsync (Debian's isync) against one
+# private Dovecot on loopback, on the same generated mailbox (bench/gen_mail.py:
+# N messages, default 20,000, realistic MIME, ~4 KiB average, some with
+# attachments, over four folders). Prints, for each tool:
+#   - initial IMAP → Maildir: wall time, messages/s, peak RSS, and the ratio;
+#   - a re-sync with nothing changed: wall time;
+#   - a re-sync after 100 flag changes and 100 new messages: wall time.
+# Both write a fresh Maildir of their own; both fsync each message; Dovecot's
+# index is warmed first so that neither pays for it.
+# Usage: bench/run_imap.sh [N] [BUILD_DIR]
+set -euo pipefail
+n=${1:-20000}
+build=${2:-build}
+root="$(cd "$(dirname "$0")/.." && pwd)"
+accord="$(cd "$build" && pwd)/bin/accord"
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-imap-bench.XXXXXX")
+chmod 0711 "$work"
+trap '{ [ -f "$work/dc/run/master.pid" ] && kill "$(cat "$work/dc/run/master.pid")" 2>/dev/null; } || true; rm -rf "$work"' EXIT
+cd "$work"
+command -v mbsync > /dev/null || { echo "mbsync not found: scripts/install-deps.sh installs isync"; exit 1; }
+info=$(bash "$root/tests/peers/dovecot/start_dovecot.sh" "$work/dc" ada:benchpw)
+port=$(awk '/^imaps /{print $2}' <<<"$info")
+ca=$(awk '/^ca /{print $2}' <<<"$info")
+ctl() { python3 "$root/plugins/gmail-imap/tests/imapctl.py" "$port" "$ca" ada benchpw "$@"; }
+echo "== machine: $(nproc) cores; N = $n messages; $(dovecot --version | cut -d' ' -f1-2 | sed 's/^/Dovecot /'); $(mbsync --version)"
+
+# the mailbox, straight into Dovecot's Maildir, then indexed
+maildir="$work/dc/home/ada/Maildir"
+python3 "$root/bench/gen_mail.py" "$n" "$maildir" --seed 42
+[ "$(id -u)" = 0 ] && chown -R nobody:nogroup "$work/dc/home"
+for f in INBOX Work Lists/dev Archive/2025; do ctl count "$f" > /dev/null; done
+echo "   mailbox: $(du -sh --apparent-size "$maildir" | cut -f1) in $(find "$maildir" -type f -path '*/cur/*' | wc -l) files"
+
+# mbsync: pull everything into its own Maildir
+cat > mbsyncrc <<RC
+IMAPAccount bench
+Host localhost
+Port $port
+User ada
+Pass benchpw
+SSLType IMAPS
+CertificateFile $ca
+
+IMAPStore remote
+Account bench
+
+MaildirStore local
+Path $work/mb/
+Inbox $work/mb/INBOX
+SubFolders Verbatim
+
+Channel pull
+Far :remote:
+Near :local:
+Patterns *
+Create Near
+Sync Pull
+SyncState *
+RC
+mkdir -p mb
+
+# accord: the same, one way
+printf '{"imap": "benchpw"}\n' > secrets.json && chmod 600 secrets.json
+export ACCORD_SECRETS="$work/secrets.json"
+cat > pull.json <<JSON
+{"name": "pull", "state": "pull.sqlite",
+ "left": {"connector": "gmail-imap", "config": {"url": "imaps://localhost:$port", "user": "ada",
+          "password": {"\$secret": "imap"}, "ca_file": "$ca"}},
+ "right": {"connector": "local", "config": {"backend": "maildir", "path": "$work/ac"}},
+ "streams": [{"name": "mail", "left": "message", "right": "message", "direction": "left-to-right"}]}
+JSON
+
+timed() {  # timed OUTVAR COMMAND…: wall seconds and peak KiB
+  /usr/bin/time -f "%e %M" -o t.txt "${@:2}" > run.out 2>&1 || { cat run.out; exit 1; }
+  read -r secs kib < t.txt
+  printf -v "$1" '%s %s' "$secs" "$kib"
+}
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+
+timed mb_init mbsync -c mbsyncrc -q pull
+timed ac_init "$accord" run pull.json
+count_mb=$(find mb -type f \( -path '*/cur/*' -o -path '*/new/*' \) | wc -l)
+count_ac=$(find ac -path '*/.accord' -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print | wc -l)
+read -r mb_s mb_k <<<"$mb_init"
+read -r ac_s ac_k <<<"$ac_init"
+echo "-- initial IMAP → Maildir ($count_mb messages by mbsync, $count_ac by accord)"
+echo "   mbsync: $mb_s s, $(rate "$count_mb" "$mb_s") messages/s, peak RSS $((mb_k / 1024)) MiB"
+echo "   accord: $ac_s s, $(rate "$count_ac" "$ac_s") messages/s, peak RSS $((ac_k / 1024)) MiB"
+echo "   accord/mbsync speed: $(awk -v a="$ac_s" -v b="$mb_s" 'BEGIN { printf "%.2f", b / a }')"
+
+timed mb_noop mbsync -c mbsyncrc -q pull
+timed ac_noop "$accord" run pull.json   # the first re-run reads back its own writes on the Maildir side
+timed ac_noop "$accord" run pull.json
+echo "-- re-sync, nothing changed"
+echo "   mbsync: ${mb_noop%% *} s"
+echo "   accord: ${ac_noop%% *} s"
+
+ctl touch INBOX 100
+mkdir -p newmail
+python3 "$root/bench/gen_mail.py" 100 newmail --seed 99 --folders INBOX
+ctl appendmany INBOX newmail/cur/*
+timed mb_delta mbsync -c mbsyncrc -q pull
+timed ac_delta "$accord" run pull.json
+echo "-- re-sync after 100 flag changes and 100 new messages"
+echo "   mbsync: ${mb_delta%% *} s"
+echo "   accord: ${ac_delta%% *} s ($(grep -o 'applied [0-9]* writes' run.out || echo 'applied ?'))"
