@@ -131,11 +131,11 @@ std::string with_flags(std::string_view filename, const std::set<char>& flags) {
   return out;
 }
 
-std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<char>& flags,
-                    std::optional<int64_t> mtime, std::string_view info) {
+std::string stage(const fs::path& dir, std::string_view bytes, std::optional<int64_t> mtime, std::string_view info,
+                  bool flush) {
   std::string name = unique_name(bytes.size(), info);
   fs::path tmp = dir / "tmp" / name;
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) fail(tmp, "cannot create");
   size_t done = 0;
   while (done < bytes.size()) {
@@ -148,7 +148,7 @@ std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((flush && ::fsync(fd) != 0) || ::close(fd) != 0) {
     ::unlink(tmp.c_str());
     fail(tmp, "cannot flush");
   }
@@ -156,14 +156,35 @@ std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<
     struct utimbuf t {static_cast<time_t>(*mtime), static_cast<time_t>(*mtime)};
     ::utime(tmp.c_str(), &t);
   }
-  std::string final_name = flags.empty() ? name : with_flags(name, flags);
+  return name;
+}
+
+std::string publish(const fs::path& dir, const std::string& staged, const std::set<char>& flags) {
+  fs::path tmp = dir / "tmp" / staged;
+  std::string final_name = flags.empty() ? staged : with_flags(staged, flags);
   fs::path dest = dir / (flags.empty() ? "new" : "cur") / final_name;
   if (::rename(tmp.c_str(), dest.c_str()) != 0) {
     ::unlink(tmp.c_str());
     fail(dest, "cannot move into place");
   }
-  fsync_dir(dest.parent_path());
   return final_name;
+}
+
+void sync_filesystem(const fs::path& any) {
+  int fd = ::open(any.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail(any, "cannot open");
+  int rc = ::syncfs(fd);
+  ::close(fd);
+  if (rc != 0) fail(any, "cannot flush the file system");
+}
+
+void sync_dir(const fs::path& d) { fsync_dir(d); }
+
+std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<char>& flags,
+                    std::optional<int64_t> mtime, std::string_view info) {
+  std::string name = publish(dir, stage(dir, bytes, mtime, info, true), flags);
+  fsync_dir(dir / (flags.empty() ? "new" : "cur"));
+  return name;
 }
 
 std::string info_field(std::string_view filename, char key) {

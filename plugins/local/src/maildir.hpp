@@ -46,6 +46,15 @@ std::string with_flags(std::string_view filename, const std::set<char>& flags);
 // std::runtime_error naming the path.
 std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<char>& flags,
                     std::optional<int64_t> mtime = std::nullopt, std::string_view info = {});
+// Delivery in steps, for many messages at once with one flush: stage()
+// writes a message to tmp/ (fsync'd only when `flush`); sync_filesystem()
+// flushes every staged file at once (syncfs); publish() renames one into
+// new/ or cur/; sync_dir() makes the renames durable.
+std::string stage(const fs::path& dir, std::string_view bytes, std::optional<int64_t> mtime, std::string_view info,
+                  bool flush);
+void sync_filesystem(const fs::path& any_dir);
+std::string publish(const fs::path& dir, const std::string& staged, const std::set<char>& flags);
+void sync_dir(const fs::path& dir);
 // A ",X=value" field of a file name's unique part ("" when absent).
 std::string info_field(std::string_view filename, char key);
 // Renames a message to carry these flags (moving it from new/ to cur/);

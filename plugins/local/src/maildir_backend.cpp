@@ -207,6 +207,15 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
   // A re-sent create may have reached the disk before a crash stopped the
   // index: its key is in the file name, which a scan indexes.
   if (std::any_of(ops.begin(), ops.end(), [](const Op& o) { return o.resend; })) scan();
+  struct Staged {
+    size_t result;
+    std::string folder;
+    fs::path dir;
+    std::string tmp_name;
+    std::set<char> letters;
+    std::string tag, content;
+  };
+  std::vector<Staged> staged;
   Transaction tx(db_);
   for (auto& op : ops) {
     if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
@@ -243,18 +252,10 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
           mtime = mail::rfc3339_seconds(t->get_string());
         std::string info = ",W=" + std::to_string(crlf.size()) + (tag.empty() ? "" : ",A=" + tag);
         std::string content = mail::to_lf(crlf);
-        std::string name = maildir::deliver(dir, content, letters, mtime, info);
-        Location loc{folder, letters.empty() ? "new" : "cur", name};
-        int64_t mns = mtime_ns_of(dir / loc.sub / name);
-        Row r;
-        r.id = std::string(maildir::unique_of(name));
-        r.hash = loc.text();
-        r.version = version_of(loc);
-        r.modified = accord::utc::format(mns / 1000000000);
-        r.data = json::serialize(message_data(content, loc, mns));
-        if (!tag.empty()) r.idem = tag;
-        log_->put(r);
-        results.push_back({"ok", r.id, r.version, ""});
+        // written to tmp/ now; flushed, moved into place and indexed below, all at once
+        staged.push_back({results.size(), folder, dir, maildir::stage(dir, content, mtime, info, false), letters, tag,
+                          std::move(content)});
+        results.push_back({"ok", "", "", ""});
         continue;
       }
       auto cur = log_->get(op.id);
@@ -318,6 +319,32 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
     } catch (const std::exception& e) {
       results.push_back(op_error("error", e.what(), op.id));
     }
+  }
+  if (!staged.empty()) {
+    // one flush for every new message, then the renames, then the folders:
+    // a crash before the index commits leaves files whose names carry their keys
+    maildir::sync_filesystem(root_);
+    std::set<fs::path> dirs;
+    for (auto& st : staged) {
+      try {
+        std::string name = maildir::publish(st.dir, st.tmp_name, st.letters);
+        Location loc{st.folder, st.letters.empty() ? "new" : "cur", name};
+        dirs.insert(st.dir / loc.sub);
+        int64_t mns = mtime_ns_of(st.dir / loc.sub / name);
+        Row r;
+        r.id = std::string(maildir::unique_of(name));
+        r.hash = loc.text();
+        r.version = version_of(loc);
+        r.modified = accord::utc::format(mns / 1000000000);
+        r.data = json::serialize(message_data(st.content, loc, mns));
+        if (!st.tag.empty()) r.idem = st.tag;
+        log_->put(r);
+        results[st.result] = {"ok", r.id, r.version, ""};
+      } catch (const std::exception& e) {
+        results[st.result] = op_error("error", e.what());
+      }
+    }
+    for (const auto& d : dirs) maildir::sync_dir(d);
   }
   tx.commit();
   return results_json(results);
