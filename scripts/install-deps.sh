@@ -21,6 +21,9 @@ PACKAGES=(
   # gmail-imap: its IMAP parser runs under libFuzzer (clang and its fuzzer
   # runtime); its tests run a private Dovecot with a self-signed certificate
   clang libclang-rt-14-dev dovecot-imapd openssl
+  # gmail-imap tests drive Dovecot with Python's imaplib and generate mailboxes
+  # with bench/gen_mail.py; its benchmark runs mbsync (isync) side by side
+  python3 isync
 )
 
 SUDO=""

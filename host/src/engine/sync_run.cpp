@@ -951,6 +951,12 @@ class PairRun {
         continue;
       }
       if (op.op == "create") (s == 0 ? it.left_id : it.right_id) = o.id;
+      if (op.op == "update" && !o.id.empty() && o.id != op.id) {
+        // the update gave the record a new id (a message moved to another
+        // IMAP folder): the link and the mirror follow it
+        store_->drop_mirror(sp_.name, side, op.id);
+        (s == 0 ? it.left_id : it.right_id) = o.id;
+      }
       json::value written(op.data);
       it.row[s] = MirrorRow{o.id.empty() ? op.id : o.id, o.version, now_rfc3339(), std::move(it.op_text[s]), true,
                             false, false, keys_of(side, written)};

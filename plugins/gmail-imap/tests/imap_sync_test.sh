@@ -119,6 +119,19 @@ runp run down.json
 [ -z "$(file_of dst "${ids[3]}")" ] && ok "an expunge on IMAP deletes the maildir file" || bad "IMAP delete → maildir" "$out"
 imap_ids ada "$pw" | grep -qx "${ids[2]}" && bad "maildir delete → IMAP" "$out" || ok "a deleted maildir file is expunged on IMAP"
 
+# a message moved to another folder in the Maildir moves on IMAP (its id there changes)
+fm=$(file_of dst "${ids[4]}")
+mkdir -p dst/.Moved/cur dst/.Moved/new dst/.Moved/tmp
+mv "$fm" "dst/.Moved/cur/$(basename "$fm")"
+runp run down.json
+moved=$(ctl ada "$pw" msgids Moved 2>/dev/null)
+if [ "$moved" = "${ids[4]}" ] && [ "$(imap_ids ada "$pw" | grep -cx "${ids[4]}")" = 0 ]; then
+  ok "a message moved between Maildir folders moves on IMAP"
+else bad "maildir move → IMAP" "Moved holds: $moved" "$out"; fi
+runp run down.json; runp run down.json
+grep -q "nothing to do" <<<"$out" && [ -n "$(file_of dst/.Moved "${ids[4]}")" ] && ok "after the move: nothing to do, the file stays" ||
+  bad "after the move" "$out"
+
 cat > extra.eml <<MAIL
 Message-ID: <late-arrival@accord.test>
 Date: Sat, 21 Nov 2026 09:00:00 +0000
