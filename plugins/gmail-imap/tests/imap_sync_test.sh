@@ -119,6 +119,18 @@ runp run down.json
 [ -z "$(file_of dst "${ids[3]}")" ] && ok "an expunge on IMAP deletes the maildir file" || bad "IMAP delete → maildir" "$out"
 imap_ids ada "$pw" | grep -qx "${ids[2]}" && bad "maildir delete → IMAP" "$out" || ok "a deleted maildir file is expunged on IMAP"
 
+# a keyword Maildir has no letter for survives a flag change made in the Maildir
+in_folder() { for f in INBOX Work Lists/dev Archive/2025; do ctl ada "$pw" "$1" "$f" "${@:2}" 2>/dev/null && return; done; }
+in_folder store "<${ids[5]}>" +FLAGS 'Project-X'
+runp run down.json
+f5=$(file_of dst "${ids[5]}")
+base=${f5%%:2,*}
+mv "$f5" "$(dirname "$(dirname "$f5")")/cur/$(basename "$base"):2,FS"
+runp run down.json
+kw=$(in_folder flags "<${ids[5]}>")
+if grep -qi 'project-x' <<<"$kw" && grep -q 'Flagged' <<<"$kw"; then ok "a custom IMAP keyword survives a flag change made in the Maildir"
+else bad "custom keyword" "flags now: $kw" "$out"; fi
+
 # a message moved to another folder in the Maildir moves on IMAP (its id there changes)
 fm=$(file_of dst "${ids[4]}")
 mkdir -p dst/.Moved/cur dst/.Moved/new dst/.Moved/tmp

@@ -87,6 +87,18 @@ json::object message_data(std::string_view content, const Location& l, int64_t m
   return d;
 }
 
+// The keywords of a file's letters, plus the keywords no letter can hold
+// (custom IMAP keywords) from `extra`: the index keeps those, as Dovecot's
+// keywords file does, so that a flag change here does not drop them there.
+json::object keywords_of(const std::string& file, const json::value* extra) {
+  json::object k = mail::keywords_from_letters(maildir::flags_of(file));
+  static const std::set<std::string> kLettered = {"$draft", "$flagged", "$forwarded", "$answered", "$seen"};
+  if (extra && extra->is_object())
+    for (const auto& [name, v] : extra->get_object())
+      if (!kLettered.contains(std::string(name)) && v.is_bool() && v.get_bool()) k[name] = true;
+  return k;
+}
+
 // The folder a record goes to: its first mailbox (INBOX when it names none).
 std::string folder_of(const json::object& data, const std::string& fallback) {
   if (auto* m = data.if_contains("mailboxIds"); m && m->is_object())
@@ -168,7 +180,7 @@ void MaildirBackend::scan() {
       // renamed: new flags or another folder; the message itself is the same
       json::object d = json::parse(*prev->data).get_object();
       d["mailboxIds"] = json::object{{c.loc.folder, true}};
-      d["keywords"] = mail::keywords_from_letters(maildir::flags_of(c.loc.file));
+      d["keywords"] = keywords_of(c.loc.file, d.if_contains("keywords"));
       r.data = json::serialize(d);
       r.idem = prev->idem;
     } else {
@@ -214,6 +226,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
     std::string tmp_name;
     std::set<char> letters;
     std::string tag, content;
+    json::value keywords;  // as the op gave them
   };
   std::vector<Staged> staged;
   Transaction tx(db_);
@@ -253,8 +266,9 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
         std::string info = ",W=" + std::to_string(crlf.size()) + (tag.empty() ? "" : ",A=" + tag);
         std::string content = mail::to_lf(crlf);
         // written to tmp/ now; flushed, moved into place and indexed below, all at once
+        json::value kw = op.data.contains("keywords") ? op.data.at("keywords") : json::value();
         staged.push_back({results.size(), folder, dir, maildir::stage(dir, content, mtime, info, false), letters, tag,
-                          std::move(content)});
+                          std::move(content), std::move(kw)});
         results.push_back({"ok", "", "", ""});
         continue;
       }
@@ -305,7 +319,8 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
       }
       json::object d = json::parse(*cur->data).get_object();
       d["mailboxIds"] = json::object{{to.folder, true}};
-      d["keywords"] = mail::keywords_from_letters(maildir::flags_of(to.file));
+      const json::value* kw = op.data.if_contains("keywords");
+      d["keywords"] = keywords_of(to.file, kw ? kw : d.if_contains("keywords"));
       r.hash = to.text();
       r.version = version_of(to);
       r.modified = accord::utc::format(mtime_ns_of(dir_of(root_, to.folder) / to.sub / to.file) / 1000000000);
@@ -336,7 +351,9 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
         r.hash = loc.text();
         r.version = version_of(loc);
         r.modified = accord::utc::format(mns / 1000000000);
-        r.data = json::serialize(message_data(st.content, loc, mns));
+        json::object d = message_data(st.content, loc, mns);
+        d["keywords"] = keywords_of(name, &st.keywords);
+        r.data = json::serialize(d);
         if (!st.tag.empty()) r.idem = st.tag;
         log_->put(r);
         results[st.result] = {"ok", r.id, r.version, ""};
