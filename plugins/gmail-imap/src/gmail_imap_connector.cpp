@@ -367,6 +367,22 @@ class ImapConnector : public accord::Connector {
     return st;
   }
 
+  // Runs a command that must succeed; `what` names it in the error.
+  imap::Reply run_ok(const imap::Command& c, const std::string& what) {
+    imap::Reply r = session().run(c);
+    if (!r.ok()) throw accord::Error(ACCORD_ERROR, what + " failed: " + r.done.text);
+    return r;
+  }
+  // Calls fn(items) for each FETCH response of a reply.
+  template <class Fn>
+  static void each_fetch(const imap::Reply& r, Fn&& fn) {
+    for (auto& u : r.untagged)
+      if (u.name == "FETCH") {
+        auto items = imap::fetch_items(u);
+        fn(items);
+      }
+  }
+
   // UIDs a UID SEARCH (or ESEARCH) answered.
   UidSet search(const std::string& criteria_set, const std::string& header = "", const std::string& value = "") {
     imap::Session& s = session();
@@ -666,18 +682,15 @@ class ImapConnector : public accord::Connector {
     imap::Session& s = session();
     imap::Command cmd = s.command("UID FETCH");
     cmd.atom("1:*").open().atom("UID").atom("FLAGS").close();
-    imap::Reply r = s.run(cmd);
-    if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID FETCH FLAGS failed in " + folder + ": " + r.done.text);
+    imap::Reply r = run_ok(cmd, "UID FETCH FLAGS in " + folder);
     std::map<std::string, std::vector<uint32_t>> groups;
     std::vector<uint32_t> all, diff;
-    for (auto& u : r.untagged) {
-      if (u.name != "FETCH") continue;
-      auto items = imap::fetch_items(u);
+    each_fetch(r, [&](auto& items) {
       auto uid = items.find("UID");
       auto fl = items.find("FLAGS");
-      if (uid == items.end() || fl == items.end()) continue;
+      if (uid == items.end() || fl == items.end()) return;
       auto flags = flag_list(fl->second);
-      if (has_flag(flags, "\\DELETED")) continue;  // on its way out: treated as gone
+      if (has_flag(flags, "\\DELETED")) return;  // on its way out: treated as gone
       uint32_t id = static_cast<uint32_t>(uid->second.number);
       std::string key = flags_key(flags);
       all.push_back(id);
@@ -688,7 +701,7 @@ class ImapConnector : public accord::Connector {
         same = g != old->flags.end() && g->second.contains(id);
       }
       if (!same) diff.push_back(id);
-    }
+    });
     next.uids = UidSet::of(all);
     next.flags.clear();
     for (auto& [k, v] : groups) next.flags[k] = UidSet::of(std::move(v));
@@ -774,21 +787,18 @@ class ImapConnector : public accord::Connector {
       if (uids.empty()) continue;
       imap::Command c = s.command("UID FETCH");
       c.atom(UidSet::of(uids).text()).open().atom("UID").atom("BODY.PEEK[]").close();
-      imap::Reply r = s.run(c);
-      if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID FETCH BODY[] failed in " + folder + ": " + r.done.text);
-      for (auto& u : r.untagged) {
-        if (u.name != "FETCH") continue;
-        auto items = imap::fetch_items(u);
+      imap::Reply r = run_ok(c, "UID FETCH BODY[] in " + folder);
+      each_fetch(r, [&](auto& items) {
         auto uid = items.find("UID");
         auto body = items.find("BODY[]");
-        if (uid == items.end() || body == items.end()) continue;
+        if (uid == items.end() || body == items.end()) return;
         std::string raw = body->second.str();
         json::object data{{"raw", mail::base64_encode(raw)},
                           {"size", raw.size()},
                           {"mailboxIds", json::object{{folder, true}}}};
         out.push_back(json::object{{"id", MessageId{folder, st.uidvalidity, static_cast<uint32_t>(uid->second.number)}.text()},
                                    {"data", std::move(data)}});
-      }
+      });
     }
     return json::serialize(json::object{{"records", std::move(out)}});
   }
@@ -852,18 +862,17 @@ class ImapConnector : public accord::Connector {
     c.atom(std::to_string(uid)).open().atom("UID").atom("FLAGS");
     if (condstore_) c.atom("MODSEQ");
     c.close();
-    imap::Reply r = s.run(c);
-    for (auto& u : r.untagged) {
-      if (u.name != "FETCH") continue;
-      auto items = imap::fetch_items(u);
-      if (!items.contains("UID") || items["UID"].number != uid) continue;
+    std::optional<std::string> out;
+    each_fetch(run_ok(c, "UID FETCH"), [&](auto& items) {
+      if (!items.contains("UID") || items["UID"].number != uid) return;
       auto flags = items.contains("FLAGS") ? flag_list(items["FLAGS"]) : std::vector<std::string>{};
       if (flags_out) *flags_out = flags;
       if (auto ms = items.find("MODSEQ"); ms != items.end() && !ms->second.list.empty())
-        return "m" + std::to_string(ms->second.list[0].number);
-      return "f" + flags_key(flags);
-    }
-    return std::nullopt;
+        out = "m" + std::to_string(ms->second.list[0].number);
+      else
+        out = "f" + flags_key(flags);
+    });
+    return out;
   }
 
   Result found(const std::string& folder, uint32_t uidvalidity, uint32_t uid) {
@@ -886,14 +895,13 @@ class ImapConnector : public accord::Connector {
     imap::Session& s = session();
     imap::Command c = s.command("UID FETCH");
     c.atom(hits.text()).open().atom("UID").atom("RFC822.SIZE").close();
-    imap::Reply r = s.run(c);
-    for (auto& u : r.untagged) {
-      if (u.name != "FETCH") continue;
-      auto items = imap::fetch_items(u);
-      if (items.contains("UID") && items.contains("RFC822.SIZE") && items["RFC822.SIZE"].number == size)
-        return found(folder, st.uidvalidity, static_cast<uint32_t>(items["UID"].number));
-    }
-    return std::nullopt;
+    std::optional<uint32_t> match;
+    each_fetch(run_ok(c, "UID FETCH"), [&](auto& items) {
+      if (!match && items.contains("UID") && items.contains("RFC822.SIZE") && items["RFC822.SIZE"].number == size)
+        match = static_cast<uint32_t>(items["UID"].number);
+    });
+    if (!match) return std::nullopt;
+    return found(folder, st.uidvalidity, *match);
   }
 
   Result create(const json::object& op) {
