@@ -3,14 +3,12 @@
 # cursor expiry, quarantine, manual conflicts, saved plans, presets and
 # stream pairs side by side. Usage: engine_behaviour_test.sh ACCORD FIXTURE_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/report.sh"  # ok, bad, runp (before any cd)
 accord=$1 fixtures=$2
 work=$(mktemp -d "${TMPDIR:-/tmp}/accord-engine.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 export HOME="$work" ACCORD_ADMIN= ACCORD_SECRETS=
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; shift; printf '%s\n' "$@"; fail=1; }
 card() { printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:%s\r\nFN:%s\r\nEMAIL:%s@example.org\r\n%bEND:VCARD\r\n' "$1" "$2" "$1" "${3:-}"; }
 count() { sqlite3 "$1" "SELECT count(*) FROM r_$2 WHERE deleted = 0" 2>/dev/null || echo 0; }
 

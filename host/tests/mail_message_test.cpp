@@ -72,6 +72,11 @@ TEST(MailMessage, KeywordsAndFlags) {
   EXPECT_EQ(flags, (std::vector<std::string>{"\\Seen", "\\Flagged", "$Forwarded", "work"}));
   EXPECT_EQ(letters_from_keywords(k), (std::set<char>{'F', 'P', 'S'}));
   EXPECT_EQ(json::serialize(keywords_from_letters({'R', 'S', 'T'})), R"({"$answered":true,"$seen":true})");
+  // keywords no letter holds are kept from another keywords object; lettered ones follow the letters
+  json::value others = json::parse(R"({"$seen":true,"project-x":true,"off":false})");
+  EXPECT_EQ(json::serialize(keywords_from_letters({'F'}, &others)), R"({"$flagged":true,"project-x":true})");
+  EXPECT_EQ(first_mailbox(json::object{{"mailboxIds", json::object{{"Work", true}}}}, "INBOX"), "Work");
+  EXPECT_EQ(first_mailbox(json::object{}, "INBOX"), "INBOX");
   // a keyword IMAP cannot carry is not sent as a flag
   EXPECT_TRUE(flags_from_keywords(json::object{{"a b", true}, {"x\r\n", true}}).empty());
 }

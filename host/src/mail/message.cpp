@@ -90,7 +90,7 @@ std::optional<std::string> decode_word(std::string_view word) {
   } else if (enc == 'Q') {
     for (size_t i = 0; i < text.size(); ++i) {
       if (text[i] == '_') bytes += ' ';
-      else if (text[i] == '=' && i + 2 < text.size() + 0 && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      else if (text[i] == '=' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
         bytes += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
         i += 2;
       } else bytes += text[i];
@@ -505,11 +505,23 @@ std::vector<std::string> flags_from_keywords(const json::object& keywords) {
   return out;
 }
 
-json::object keywords_from_letters(const std::set<char>& letters) {
+json::object keywords_from_letters(const std::set<char>& letters, const json::value* others) {
   json::object k;
   for (auto& [c, kw] : kLetters)
     if (letters.contains(c)) k[kw] = true;
+  if (others && others->is_object())
+    for (const auto& [name, v] : others->get_object()) {
+      bool lettered = std::any_of(std::begin(kLetters), std::end(kLetters), [&](auto& l) { return name == l.second; });
+      if (!lettered && v.is_bool() && v.get_bool()) k[name] = true;
+    }
   return k;
+}
+
+std::string first_mailbox(const json::object& data, const std::string& fallback) {
+  if (auto* m = data.if_contains("mailboxIds"); m && m->is_object())
+    for (const auto& [name, v] : m->get_object())
+      if (v.is_bool() && v.get_bool()) return std::string(name);
+  return fallback;
 }
 
 std::set<char> letters_from_keywords(const json::object& keywords) {

@@ -70,9 +70,13 @@ boost::json::object keywords_from_flags(const std::vector<std::string>& flags);
 std::vector<std::string> flags_from_keywords(const boost::json::object& keywords);
 // Keywords ⇄ Maildir info letters: D $draft, F $flagged, P $forwarded,
 // R $answered, S $seen (T, trashed, is not a keyword). Other keywords have no
-// letter and are not kept in Maildir.
-boost::json::object keywords_from_letters(const std::set<char>& letters);
+// letter; `others` (a keywords object, may be null) gives those to keep.
+boost::json::object keywords_from_letters(const std::set<char>& letters,
+                                          const boost::json::value* others = nullptr);
 std::set<char> letters_from_keywords(const boost::json::object& keywords);
+
+// The folder a record goes to: the first name in its mailboxIds, or `fallback`.
+std::string first_mailbox(const boost::json::object& data, const std::string& fallback);
 
 // Line ends: to CRLF (the wire and canonical form) and to LF (Maildir files).
 std::string to_crlf(std::string_view text);

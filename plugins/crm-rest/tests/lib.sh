@@ -3,6 +3,7 @@
 # stopping it at exit. Sourced by each test with the test's own arguments:
 # ACCORD CONFORMANCE PLUGIN PEERS_DIR.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
 accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
 # canary WHAT: a fresh secret that must never appear in any output or state
 canary() { echo "$1-canary-$RANDOM$RANDOM"; }
@@ -12,11 +13,6 @@ cleanup() { [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null; wait 2>/dev/null
 trap cleanup EXIT
 cd "$work"
 export HOME="$work" ACCORD_ADMIN=
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; shift; printf '%s\n' "$@" | head -40; fail=1; }
-# runs accord; its output in $out (kept in all.out for leak checks), its exit code in $rc
-runp() { out=$("$accord" "$@" 2>&1); rc=$?; printf '%s\n' "$out" >> all.out; }
 alltext() { cat all.out peer.out peer.err 2>/dev/null; }
 # start_peer COMMAND… : runs it in the background, sets $port and $base
 start_peer() {

@@ -409,11 +409,10 @@ class ImapConnector : public accord::Connector {
 
   struct Cursor {
     std::map<std::string, FolderState> folders;
-    // a listing in progress (several batches): folders still to read, the
-    // status each had when it began, and the UIDs of the current one still to fetch
+    // a listing in progress (several batches): folders still to read, and
+    // the UIDs of the current one still to fetch
     bool running = false;
     std::vector<std::string> todo;
-    std::map<std::string, Status> status;
     std::optional<UidSet> pending;
     std::optional<FolderState> next_state;  // the current folder once done
 
@@ -424,10 +423,7 @@ class ImapConnector : public accord::Connector {
       if (running) {
         json::array todo_j;
         for (auto& t : todo) todo_j.emplace_back(t);
-        json::object st;
-        for (auto& [k, v] : status)
-          st[k] = json::array{v.uidvalidity, v.uidnext, v.messages, std::to_string(v.modseq)};
-        json::object run{{"todo", std::move(todo_j)}, {"status", std::move(st)}};
+        json::object run{{"todo", std::move(todo_j)}};
         if (pending) run["pending"] = pending->text();
         if (next_state) run["next"] = next_state->to_json();
         o["run"] = std::move(run);
@@ -451,13 +447,6 @@ class ImapConnector : public accord::Connector {
       if (auto* run = o.if_contains("run")) {
         c.running = true;
         for (auto& t : run->at("todo").as_array()) c.todo.emplace_back(t.as_string());
-        for (auto& [k, sv] : run->at("status").as_object()) {
-          auto& a = sv.as_array();
-          c.status[std::string(k)] = Status{static_cast<uint32_t>(a[0].to_number<uint64_t>()),
-                                            static_cast<uint32_t>(a[1].to_number<uint64_t>()),
-                                            static_cast<uint32_t>(a[2].to_number<uint64_t>()),
-                                            std::stoull(std::string(a[3].as_string())), true};
-        }
         if (auto* p = run->as_object().if_contains("pending")) c.pending = UidSet::parse(p->as_string()).value();
         if (auto* n = run->as_object().if_contains("next")) c.next_state = FolderState::from(n->as_object());
       }
@@ -550,7 +539,6 @@ class ImapConnector : public accord::Connector {
         auto f = c.folders.find(name);
         if (f != c.folders.end() && unchanged(f->second, st)) continue;
         c.todo.push_back(name);
-        c.status[name] = st;
       }
     }
     while (!c.todo.empty() && records.size() < cfg_.batch) {
@@ -564,15 +552,11 @@ class ImapConnector : public accord::Connector {
         c.folders[folder] = std::move(*c.next_state);
         c.next_state.reset();
         c.pending.reset();
-        c.status.erase(folder);
         c.todo.erase(c.todo.begin());
       }
     }
     bool more = !c.todo.empty();
-    if (!more) {
-      c.running = false;
-      c.status.clear();
-    }
+    if (!more) c.running = false;
     json::object batch{{"records", std::move(records)}, {"cursor", c.text(account_)}, {"more", more}};
     if (full) batch["full"] = true;
     return json::serialize(batch);
@@ -600,42 +584,30 @@ class ImapConnector : public accord::Connector {
     } else {
       next.uids = old->uids;
       next.flags = old->flags;
+      // "n:*" answers the last message even below n
       UidSet fresh = st.uidnext > old->uidnext && st.messages
                          ? search(std::to_string(std::max<uint32_t>(old->uidnext, 1)) + ":*")
                          : UidSet{};
-      // "n:*" answers the last message even below n
-      std::vector<uint32_t> keep;
-      for (uint32_t u : fresh.values())
-        if (u >= old->uidnext) keep.push_back(u);
-      fresh = UidSet::of(keep);
+      if (old->uidnext > 1) fresh = fresh.minus(UidSet::parse("1:" + std::to_string(old->uidnext - 1)).value());
       UidSet vanished, changed;
       if (condstore_) {
         if (old->modseq && st.modseq != old->modseq && old->uidnext > 1) {
-          imap::Session& s = session();
-          imap::Command cmd = s.command("UID FETCH");
+          imap::Command cmd = session().command("UID FETCH");
           cmd.atom("1:" + std::to_string(old->uidnext - 1)).open().atom("UID").atom("FLAGS").close();
           cmd.open().atom("CHANGEDSINCE").number(old->modseq);
           if (qresync_) cmd.atom("VANISHED");
           cmd.close();
-          imap::Reply r = s.run(cmd);
-          if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID FETCH CHANGEDSINCE failed in " + folder + ": " + r.done.text);
+          imap::Reply r = run_ok(cmd, "UID FETCH CHANGEDSINCE in " + folder);
           std::vector<uint32_t> ch;
-          for (auto& u : r.untagged) {
-            if (u.name == "FETCH") {
-              auto items = imap::fetch_items(u);
-              if (auto it = items.find("UID"); it != items.end()) ch.push_back(static_cast<uint32_t>(it->second.number));
-            } else if (u.name == "VANISHED") {
-              for (auto& a : u.args)
+          each_fetch(r, [&](auto& items) {
+            if (auto it = items.find("UID"); it != items.end()) ch.push_back(static_cast<uint32_t>(it->second.number));
+          });
+          changed = UidSet::of(std::move(ch));
+          for (auto& u : r.untagged)
+            if (u.name == "VANISHED")
+              for (auto& a : u.args)  // "(EARLIER)" is a list; the UID set is not
                 if (a.kind != imap::Value::Kind::kList)
-                  if (auto set = UidSet::parse(a.str())) vanished = UidSet::of([&] {
-                      auto v = vanished.values();
-                      auto w = set->values();
-                      v.insert(v.end(), w.begin(), w.end());
-                      return v;
-                    }());
-            }
-          }
-          changed = UidSet::of(ch);
+                  if (auto set = UidSet::parse(a.str())) vanished = vanished.plus(*set);
         }
         if (!qresync_) {
           // without VANISHED: the count says whether anything went; a search says what
@@ -643,33 +615,15 @@ class ImapConnector : public accord::Connector {
           if (st.messages != expect && !old->uids.empty()) vanished = old->uids.minus(search(old->uids.text()));
         }
       } else {
+        // the scan's changes include the new UIDs (no flags recorded for them)
         flag_scan(folder, &*old, changed, next);
         vanished = old->uids.minus(next.uids);
-        fresh = fresh.minus(changed);
-        changed = UidSet::of([&] {
-          auto v = changed.values();
-          auto w = fresh.values();
-          v.insert(v.end(), w.begin(), w.end());
-          return v;
-        }());
-        fresh = UidSet{};
       }
-      vanished = UidSet::of([&] {
-        std::vector<uint32_t> v;
-        for (uint32_t u : vanished.values())
-          if (old->uids.contains(u)) v.push_back(u);
-        return v;
-      }());
+      vanished = vanished.both(old->uids);
       for (uint32_t uid : vanished.values())
         records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text()));
       next.uids = next.uids.minus(vanished);
-      pending = UidSet::of([&] {
-        auto v = changed.values();
-        auto w = fresh.values();
-        v.insert(v.end(), w.begin(), w.end());
-        std::erase_if(v, [&](uint32_t u) { return vanished.contains(u); });
-        return v;
-      }());
+      pending = changed.plus(fresh).minus(vanished);
     }
     c.pending = pending;
     c.next_state = std::move(next);
@@ -848,13 +802,6 @@ class ImapConnector : public accord::Connector {
     return x && x->is_string() ? std::string(x->get_string()) : std::string();
   }
 
-  static std::string folder_of(const json::object& data, const std::string& fallback) {
-    if (auto* m = data.if_contains("mailboxIds"); m && m->is_object())
-      for (const auto& [name, v] : m->get_object())
-        if (v.is_bool() && v.get_bool()) return std::string(name);
-    return fallback;
-  }
-
   // The version a message has now (MODSEQ or flags); nullopt when it is gone.
   std::optional<std::string> current_version(uint32_t uid, std::vector<std::string>* flags_out = nullptr) {
     imap::Session& s = session();
@@ -915,7 +862,7 @@ class ImapConnector : public accord::Connector {
     auto bytes = mail::base64_decode(raw->get_string());
     if (!bytes) return Result{"error", "", "", "\"raw\" is not base64"};
     std::string msg = mail::to_crlf(*bytes);
-    std::string folder = folder_of(data, "INBOX");
+    std::string folder = mail::first_mailbox(data, "INBOX");
     std::string header = "Message-ID", value = mail::header_value(mail::header_block(msg), "Message-ID");
     if (value.empty() && !key.empty()) {
       // no Message-ID to find it by after a crash: carry the key
@@ -1009,7 +956,7 @@ class ImapConnector : public accord::Connector {
           }()))
         if (auto bad = store("FLAGS.SILENT", flags)) return *bad;
     }
-    std::string to = folder_of(data, m->folder);
+    std::string to = mail::first_mailbox(data, m->folder);
     if (to != m->folder) return move(*m, to, id);
     auto v = current_version(m->uid);
     return Result{"ok", id, v.value_or(""), ""};

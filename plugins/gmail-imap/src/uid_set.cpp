@@ -93,6 +93,19 @@ UidSet UidSet::minus(const UidSet& other) const {
   return of(std::move(out));
 }
 
+UidSet UidSet::plus(const UidSet& other) const {
+  std::vector<uint32_t> all = values(), more = other.values();
+  all.insert(all.end(), more.begin(), more.end());
+  return of(std::move(all));
+}
+
+UidSet UidSet::both(const UidSet& other) const {
+  std::vector<uint32_t> out;
+  for (uint32_t u : values())
+    if (other.contains(u)) out.push_back(u);
+  return of(std::move(out));
+}
+
 std::string UidSet::text() const {
   std::string out;
   for (auto& r : ranges_) {

@@ -27,6 +27,8 @@ class UidSet {
   uint32_t max() const { return ranges_.empty() ? 0 : ranges_.back().second; }
   std::vector<uint32_t> values() const;
   UidSet minus(const UidSet& other) const;
+  UidSet plus(const UidSet& other) const;
+  UidSet both(const UidSet& other) const;  // the UIDs in this set and in other
   std::string text() const;  // "" when empty
   // The first n UIDs (in order) as a set, and the rest.
   std::pair<UidSet, UidSet> split(size_t n) const;

@@ -9,6 +9,7 @@
 #   nothing twice); the password never in any output or state.
 # Usage: imap_sync_test.sh ACCORD CONFORMANCE GMAIL_PLUGIN DOVECOT_SCRIPT GEN_MAIL IMAPCTL
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
 accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3")
 start_dovecot=$(realpath "$4") gen=$(realpath "$5") imapctl=$(realpath "$6")
 work=$(mktemp -d "${TMPDIR:-/tmp}/accord-imap.XXXXXX")
@@ -22,10 +23,6 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 export HOME="$work" ACCORD_ADMIN=
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; shift; printf '%s\n' "$@" | head -40; fail=1; }
-runp() { out=$("$accord" "$@" 2>&1); rc=$?; printf '%s\n' "$out" >> all.out; }
 pw="imap-canary-$RANDOM$RANDOM"
 pw2="imap-canary-$RANDOM$RANDOM"
 printf '{"ada": "%s", "bob": "%s"}\n' "$pw" "$pw2" > secrets.json

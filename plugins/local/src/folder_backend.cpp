@@ -8,14 +8,11 @@
 #include <boost/json.hpp>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -23,24 +20,6 @@ namespace json = boost::json;
 namespace local {
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw accord::Error(ACCORD_ERROR, p.string() + ": cannot read: " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct Stat {
-  int64_t size = -1, mtime_ns = -1;
-};
-Stat stat_of(const fs::path& p) {
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) return {};
-  return {static_cast<int64_t>(st.st_size),
-          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
-}
 
 std::string rfc3339_from_ns(int64_t ns) {
   return accord::utc::format(ns / 1000000000, accord::utc::Form::kTimestampMillis, static_cast<int>(ns / 1000000 % 1000));

@@ -49,6 +49,8 @@ std::string unique_name(size_t size, std::string_view info) {
          std::to_string(++counter) + "." + safe_host() + ",S=" + std::to_string(size) + std::string(info);
 }
 
+}  // namespace
+
 void fsync_dir(const fs::path& d) {
   int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd >= 0) {
@@ -56,8 +58,6 @@ void fsync_dir(const fs::path& d) {
     ::close(fd);
   }
 }
-
-}  // namespace
 
 std::optional<fs::path> folder_dir(const fs::path& root, std::string_view folder) {
   if (folder == "INBOX") return root;
@@ -177,8 +177,6 @@ void sync_filesystem(const fs::path& any) {
   ::close(fd);
   if (rc != 0) fail(any, "cannot flush the file system");
 }
-
-void sync_dir(const fs::path& d) { fsync_dir(d); }
 
 std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<char>& flags,
                     std::optional<int64_t> mtime, std::string_view info) {

@@ -1,6 +1,7 @@
 // Maildir and Maildir++ on disk, the file-level part of the `local`
-// connector's maildir backend (maildir_backend.hpp): folder names to directories, flags in file names, and
-// atomic delivery through tmp/ to new/ or cur/.
+// connector's maildir backend (maildir_backend.hpp): folder names to
+// directories, flags in file names, and atomic delivery through tmp/ to new/
+// or cur/.
 //
 // Layout (Maildir++, as Courier and Dovecot write it): the root is the INBOX
 // (cur/, new/, tmp/); folder "Work/2026" is "<root>/.Work.2026"; a name's "."
@@ -49,12 +50,12 @@ std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<
 // Delivery in steps, for many messages at once with one flush: stage()
 // writes a message to tmp/ (fsync'd only when `flush`); sync_filesystem()
 // flushes every staged file at once (syncfs); publish() renames one into
-// new/ or cur/; sync_dir() makes the renames durable.
+// new/ or cur/; fsync_dir() makes the renames durable.
 std::string stage(const fs::path& dir, std::string_view bytes, std::optional<int64_t> mtime, std::string_view info,
                   bool flush);
 void sync_filesystem(const fs::path& any_dir);
 std::string publish(const fs::path& dir, const std::string& staged, const std::set<char>& flags);
-void sync_dir(const fs::path& dir);
+void fsync_dir(const fs::path& dir);
 // A ",X=value" field of a file name's unique part ("" when absent).
 std::string info_field(std::string_view filename, char key);
 // Renames a message to carry these flags (moving it from new/ to cur/);

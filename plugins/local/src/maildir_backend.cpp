@@ -29,19 +29,7 @@ namespace {
 
 constexpr char kSep = '\x1f';  // folder, then "cur/<file>" or "new/<file>", in a row's location
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw accord::Error(ACCORD_ERROR, p.string() + ": cannot read: " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int64_t mtime_ns_of(const fs::path& p) {
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) return 0;
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-}
+int64_t mtime_ns_of(const fs::path& p) { return std::max<int64_t>(0, stat_of(p).mtime_ns); }
 
 struct Location {
   std::string folder, sub, file;  // sub: cur or new
@@ -71,8 +59,11 @@ std::string key_tag(const std::string& key) {
   return out.substr(0, 80);
 }
 
-// The record of a message file: header fields, when and how big, where.
-json::object message_data(std::string_view content, const Location& l, int64_t mtime_ns) {
+// The record of a message file: header fields, when and how big, where,
+// and its keywords: the file's letters, plus those no letter can hold (custom
+// IMAP keywords) from `kept`, which the index keeps as Dovecot's keywords
+// file does, so that a flag change here does not drop them there.
+json::object message_data(std::string_view content, const Location& l, int64_t mtime_ns, const json::value* kept) {
   json::object d = mail::header_fields(mail::header_block(content));
   d["receivedAt"] = accord::utc::format(mtime_ns / 1000000000);
   std::string w = maildir::info_field(l.file, 'W');
@@ -83,28 +74,22 @@ json::object message_data(std::string_view content, const Location& l, int64_t m
     size = mail::crlf_size(content);
   d["size"] = size;
   d["mailboxIds"] = json::object{{l.folder, true}};
-  d["keywords"] = mail::keywords_from_letters(maildir::flags_of(l.file));
+  d["keywords"] = mail::keywords_from_letters(maildir::flags_of(l.file), kept);
   return d;
 }
 
-// The keywords of a file's letters, plus the keywords no letter can hold
-// (custom IMAP keywords) from `extra`: the index keeps those, as Dovecot's
-// keywords file does, so that a flag change here does not drop them there.
-json::object keywords_of(const std::string& file, const json::value* extra) {
-  json::object k = mail::keywords_from_letters(maildir::flags_of(file));
-  static const std::set<std::string> kLettered = {"$draft", "$flagged", "$forwarded", "$answered", "$seen"};
-  if (extra && extra->is_object())
-    for (const auto& [name, v] : extra->get_object())
-      if (!kLettered.contains(std::string(name)) && v.is_bool() && v.get_bool()) k[name] = true;
-  return k;
-}
-
-// The folder a record goes to: its first mailbox (INBOX when it names none).
-std::string folder_of(const json::object& data, const std::string& fallback) {
-  if (auto* m = data.if_contains("mailboxIds"); m && m->is_object())
-    for (const auto& [name, v] : m->get_object())
-      if (v.is_bool() && v.get_bool()) return std::string(name);
-  return fallback;
+// The index row of a message file at `loc` (the row's hash column holds the
+// location: a message's content never changes, only its name and folder).
+Row row_at(const std::string& id, const Location& loc, int64_t mtime_ns, const json::object& data,
+           std::optional<std::string> idem) {
+  Row r;
+  r.id = id;
+  r.hash = loc.text();
+  r.version = version_of(loc);
+  r.modified = accord::utc::format(mtime_ns / 1000000000);
+  r.data = json::serialize(data);
+  r.idem = std::move(idem);
+  return r;
 }
 
 fs::path prepare(const fs::path& root, const fs::path& index) {
@@ -128,6 +113,12 @@ fs::path dir_of(const fs::path& root, const std::string& folder) {
 MaildirBackend::MaildirBackend(fs::path root, fs::path index, size_t batch_size)
     : root_(std::move(root)), db_(prepare(root_, index).string()), batch_(batch_size) {
   log_ = std::make_unique<RecordLog>(db_, "message");
+}
+
+fs::path MaildirBackend::made(const std::string& folder) {
+  fs::path dir = dir_of(root_, folder);
+  if (made_.insert(folder).second) maildir::create_folder(root_, folder);
+  return dir;
 }
 
 void MaildirBackend::check_stream(const std::string& stream) const {
@@ -170,29 +161,24 @@ void MaildirBackend::scan() {
   size_t n = 0;
   for (auto& c : changed) {
     if (++n % 256 == 0 && cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
-    Row r;
-    r.id = c.id;
-    r.hash = c.loc.text();
-    r.version = version_of(c.loc);
-    r.modified = accord::utc::format(c.mtime_ns / 1000000000);
     std::optional<Row> prev = c.known ? log_->get(c.id) : std::nullopt;
+    Row r;
     if (prev && prev->data) {
       // renamed: new flags or another folder; the message itself is the same
       json::object d = json::parse(*prev->data).get_object();
       d["mailboxIds"] = json::object{{c.loc.folder, true}};
-      d["keywords"] = keywords_of(c.loc.file, d.if_contains("keywords"));
-      r.data = json::serialize(d);
-      r.idem = prev->idem;
+      d["keywords"] = mail::keywords_from_letters(maildir::flags_of(c.loc.file), d.if_contains("keywords"));
+      r = row_at(c.id, c.loc, c.mtime_ns, d, prev->idem);
     } else {
-      fs::path p = dir_of(root_, c.loc.folder) / c.loc.sub / c.loc.file;
       std::string content;
       try {
-        content = read_file(p);
+        content = read_file(dir_of(root_, c.loc.folder) / c.loc.sub / c.loc.file);
       } catch (const accord::Error&) {
         continue;  // gone between the listing and now: the next scan sees it
       }
-      r.data = json::serialize(message_data(content, c.loc, c.mtime_ns));
-      if (std::string a = maildir::info_field(c.loc.file, 'A'); !a.empty()) r.idem = a;
+      std::string a = maildir::info_field(c.loc.file, 'A');
+      r = row_at(c.id, c.loc, c.mtime_ns, message_data(content, c.loc, c.mtime_ns, nullptr),
+                 a.empty() ? std::nullopt : std::optional<std::string>(a));
     }
     log_->put(r);
   }
@@ -254,9 +240,8 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
           continue;
         }
         std::string crlf = mail::to_crlf(*bytes);
-        std::string folder = folder_of(op.data, "INBOX");
-        fs::path dir = dir_of(root_, folder);
-        maildir::create_folder(root_, folder);
+        std::string folder = mail::first_mailbox(op.data, "INBOX");
+        fs::path dir = made(folder);
         std::set<char> letters;
         if (auto* k = op.data.if_contains("keywords"); k && k->is_object())
           letters = mail::letters_from_keywords(k->get_object());
@@ -290,13 +275,13 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
                            "the message changed since version " + *op.expect_version + " (now " + cur->version + ")"});
         continue;
       }
-      Row r;
-      r.id = op.id;
       if (op.op == "delete") {
         if (::unlink(path.c_str()) != 0)
           throw accord::Error(ACCORD_ERROR, path.string() + ": cannot delete: " + std::strerror(errno));
-        r.deleted = true;
-        log_->put(r);
+        Row gone;
+        gone.id = op.id;
+        gone.deleted = true;
+        log_->put(gone);
         results.push_back({"ok", op.id, "", ""});
         continue;
       }
@@ -306,11 +291,10 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
         if (letters.contains('T')) want.insert('T');  // trashed is not a keyword: kept as it was
         letters = want;
       }
-      std::string folder = folder_of(op.data, loc.folder);
+      std::string folder = mail::first_mailbox(op.data, loc.folder);
       Location to = loc;
       if (folder != loc.folder) {
-        fs::path target = dir_of(root_, folder);
-        maildir::create_folder(root_, folder);
+        fs::path target = made(folder);
         to = Location{folder, "cur", maildir::with_flags(loc.file, letters)};
         if (::rename(path.c_str(), (target / "cur" / to.file).c_str()) != 0)
           throw accord::Error(ACCORD_ERROR, path.string() + ": cannot move to " + folder + ": " + std::strerror(errno));
@@ -320,12 +304,8 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
       json::object d = json::parse(*cur->data).get_object();
       d["mailboxIds"] = json::object{{to.folder, true}};
       const json::value* kw = op.data.if_contains("keywords");
-      d["keywords"] = keywords_of(to.file, kw ? kw : d.if_contains("keywords"));
-      r.hash = to.text();
-      r.version = version_of(to);
-      r.modified = accord::utc::format(mtime_ns_of(dir_of(root_, to.folder) / to.sub / to.file) / 1000000000);
-      r.data = json::serialize(d);
-      r.idem = cur->idem;
+      d["keywords"] = mail::keywords_from_letters(maildir::flags_of(to.file), kw ? kw : d.if_contains("keywords"));
+      Row r = row_at(op.id, to, mtime_ns_of(dir_of(root_, to.folder) / to.sub / to.file), d, cur->idem);
       log_->put(r);
       results.push_back({"ok", r.id, r.version, ""});
     } catch (const accord::Error& e) {
@@ -346,22 +326,15 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
         Location loc{st.folder, st.letters.empty() ? "new" : "cur", name};
         dirs.insert(st.dir / loc.sub);
         int64_t mns = mtime_ns_of(st.dir / loc.sub / name);
-        Row r;
-        r.id = std::string(maildir::unique_of(name));
-        r.hash = loc.text();
-        r.version = version_of(loc);
-        r.modified = accord::utc::format(mns / 1000000000);
-        json::object d = message_data(st.content, loc, mns);
-        d["keywords"] = keywords_of(name, &st.keywords);
-        r.data = json::serialize(d);
-        if (!st.tag.empty()) r.idem = st.tag;
+        Row r = row_at(std::string(maildir::unique_of(name)), loc, mns, message_data(st.content, loc, mns, &st.keywords),
+                       st.tag.empty() ? std::nullopt : std::optional<std::string>(st.tag));
         log_->put(r);
         results[st.result] = {"ok", r.id, r.version, ""};
       } catch (const std::exception& e) {
         results[st.result] = op_error("error", e.what());
       }
     }
-    for (const auto& d : dirs) maildir::sync_dir(d);
+    for (const auto& d : dirs) maildir::fsync_dir(d);
   }
   tx.commit();
   return results_json(results);

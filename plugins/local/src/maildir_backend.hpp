@@ -22,6 +22,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
+#include <string>
 
 namespace local {
 
@@ -35,11 +37,14 @@ class MaildirBackend : public Backend {
 
  private:
   void check_stream(const std::string& stream) const;
+  // The folder's directory, created (once per instance) when missing.
+  std::filesystem::path made(const std::string& folder);
 
   std::filesystem::path root_;
   Db db_;
   std::unique_ptr<RecordLog> log_;
   size_t batch_;
+  std::set<std::string> made_;  // folders made (or found) by this instance
 };
 
 }  // namespace local

@@ -1,5 +1,12 @@
 #include "ops.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 namespace json = boost::json;
 
 namespace local {
@@ -56,6 +63,21 @@ std::string results_json(const std::vector<OpResult>& results) {
   json::array a;
   for (const auto& r : results) a.push_back(r.to_json());
   return json::serialize(a);
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw accord::Error(ACCORD_ERROR, p.string() + ": cannot read: " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Stat stat_of(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return {};
+  return {static_cast<int64_t>(st.st_size),
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
 }
 
 }  // namespace local

@@ -5,6 +5,8 @@
 
 #include <accord/connector.hpp>
 
+#include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,5 +46,13 @@ inline OpResult op_error(const std::string& status, const std::string& msg, cons
 std::vector<Op> parse_ops(std::string_view ops_json);
 std::vector<std::string> parse_ids(std::string_view ids_json);
 std::string results_json(const std::vector<OpResult>& results);
+
+// Files, for the backends that keep records in them.
+// The whole file; throws accord::Error(ERROR) naming the path.
+std::string read_file(const std::filesystem::path& p);
+struct Stat {
+  int64_t size = -1, mtime_ns = -1;  // -1: no such file
+};
+Stat stat_of(const std::filesystem::path& p);
 
 }  // namespace local

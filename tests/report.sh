@@ -1,0 +1,8 @@
+# Result lines for the shell tests, sourced by each: "ok   WHAT", or
+# "FAIL WHAT" with up to 40 lines of detail (ctest fails a test on "FAIL ").
+# runp runs $accord: its output in $out (and appended to all.out, which the
+# tests search for leaked secrets), its exit code in $rc.
+fail=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; shift; printf '%s\n' "$@" | head -40; fail=1; }
+runp() { out=$("$accord" "$@" 2>&1); rc=$?; printf '%s\n' "$out" >> all.out; }
