@@ -1,6 +1,7 @@
 // `accord plugins [--json]` and `accord plugins show ID`.
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
+#include "common/text.hpp"
 #include "plugins/registry.hpp"
 
 #include <boost/json.hpp>
@@ -27,12 +28,6 @@ void print_refusals(const Registry& reg, bool as_json) {
     else
       std::cerr << "accord: refused " << r.line() << "\n";
   }
-}
-
-std::string join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
 }
 
 int list(const Registry& reg, bool as_json) {

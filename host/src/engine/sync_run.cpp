@@ -1,6 +1,7 @@
 #include "engine/sync_run.hpp"
 
 #include "common/content_hash.hpp"
+#include "common/text.hpp"
 #include "engine/record_filter.hpp"
 #include "plugins/instance.hpp"
 #include "state/state_store.hpp"
@@ -55,6 +56,9 @@ struct SideRead {
   long count = 0;  // the changes themselves wait in the state's staging table
   bool full = false;
   std::string cursor;
+  // deleted records the connector marked "renumbered" (their store gave the
+  // same records new ids: an IMAP UIDVALIDITY change), in the order read
+  std::vector<std::string> renumbered;
 };
 
 // One unit of work that writes to a side: a create, an update, a delete.
@@ -114,6 +118,7 @@ class PairRun {
       // keeps them too (or keeps any field).
       const StreamInfo* mine = plugin->manifest.stream(s == Side::kLeft ? sp_.left : sp_.right);
       if (mine && (plugin->table->capabilities & ACCORD_CAP_FETCH)) lazy_[idx(s)] = mine->lazy;
+      if (mine) identity_[idx(s)] = mine->identity;
     }
     for (Side s : {Side::kLeft, Side::kRight}) {
       const LoadedPlugin* target = reg_.find(p_.endpoint(other(s)).connector);
@@ -248,6 +253,8 @@ class PairRun {
         if (auto* v = ro.if_contains("version"); v && v->is_string()) c.version = v->get_string();
         if (auto* v = ro.if_contains("modified"); v && v->is_string()) c.modified = v->get_string();
         c.deleted = ro.contains("deleted") && ro.at("deleted").is_bool() && ro.at("deleted").get_bool();
+        if (c.deleted)
+          if (auto* v = ro.if_contains("renumbered"); v && v->is_bool() && v->get_bool()) out.renumbered.push_back(c.id);
         if (!c.deleted && ro.contains("data") && ro.at("data").is_object()) {
           const json::value& d = ro.at("data");
           c.included = record_passes(filter, d.get_object());
@@ -273,8 +280,12 @@ class PairRun {
   void fold(Side s, SideRead& read) {
     // A side the state knows nothing of yet needs no lookups (a first sync).
     bool known_side = read.count > 0 && store_->any(sp_.name, s);
+    // records new to the state, by identity, when some were renumbered
+    std::vector<std::pair<std::string, std::string>> fresh;
+    bool renumbering = known_side && !read.renumbered.empty() && !identity_[idx(s)].empty();
     store_->for_each_staged(s, [&](StateStore::Staged& c) {
       auto m = known_side ? store_->mirror(sp_.name, s, c.id) : std::nullopt;
+      if (renumbering && !c.deleted && !m) fresh.emplace_back(c.id, identity_of(s, c.data));
       if (c.deleted) {
         if (m && !m->deleted) {
           m->deleted = true;
@@ -301,6 +312,8 @@ class PairRun {
       store_->put_mirror(sp_.name, s, MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false,
                                                 std::move(c.keys)});
     });
+    if (renumbering) follow_renumbering(s, read.renumbered, fresh);
+    if (!rep_.refused.empty()) return;
     if (!read.full) return;
     // A full listing: what the state knows but the side no longer lists is gone.
     std::vector<std::string> gone = store_->mirror_ids_not_staged(sp_.name, s);
@@ -319,6 +332,71 @@ class PairRun {
       m->dirty = true;
       store_->put_mirror(sp_.name, s, *m);
     }
+  }
+
+  // The values of a record's identity fields, joined; "" when one is missing
+  // (such a record is never taken for another).
+  std::string identity_of(Side s, const std::string& data) {
+    boost::system::error_code ec;
+    json::value v = json::parse(data, ec);
+    if (ec) return "";
+    std::string key;
+    for (const auto& ptr : identity_[idx(s)]) {
+      const json::value* f = v.find_pointer(ptr, ec);
+      if (!f || f->is_null()) return "";
+      key += json::serialize(*f) + '\x1f';
+    }
+    return key;
+  }
+
+  // A store renumbered records (an IMAP folder's UIDVALIDITY changed): the
+  // connector reported the old ids deleted, marked "renumbered", and lists
+  // the same messages under new ids. Each old record whose identity fields
+  // equal a new record's is that record: its link, base, conflicts and
+  // quarantine move to the new id, and nothing is deleted or copied. Equal
+  // identities pair up in the order read. An old record that no new one
+  // matches stops the pair (its deletion is not taken on trust) unless
+  // --force, which lets it count as deleted.
+  void follow_renumbering(Side s, const std::vector<std::string>& renumbered,
+                          const std::vector<std::pair<std::string, std::string>>& fresh) {
+    std::unordered_map<std::string, std::vector<std::string>> olds, news;
+    std::vector<std::string> unmatched;
+    for (const auto& id : renumbered) {
+      auto m = store_->mirror(sp_.name, s, id);
+      if (!m) continue;  // never seen: nothing to follow
+      std::string key = identity_of(s, m->data);
+      if (key.empty()) unmatched.push_back(id);
+      else olds[key].push_back(id);
+    }
+    for (const auto& [id, key] : fresh)
+      if (!key.empty() && olds.contains(key)) news[key].push_back(id);
+    size_t followed = 0;
+    for (auto& [key, ids] : olds) {
+      auto n = news.find(key);
+      if (n == news.end() || n->second.size() != ids.size()) {
+        unmatched.insert(unmatched.end(), ids.begin(), ids.end());
+        continue;
+      }
+      for (size_t i = 0; i < ids.size(); ++i) {
+        auto old = store_->mirror(sp_.name, s, ids[i]);
+        materialise_base(s, *old);  // the new row is compared with what the old one was
+        store_->rekey(sp_.name, s, ids[i], n->second[i]);
+        ++followed;
+      }
+    }
+    if (followed)
+      rep_.notes.push_back(std::string("the ") + side_name(s) + " side renumbered " + std::to_string(followed) +
+                           " records (e.g. an IMAP UIDVALIDITY change); found each again by " +
+                           join(identity_[idx(s)], ", ") + ": nothing copied or deleted");
+    if (unmatched.empty()) return;
+    std::string msg = std::string("the ") + side_name(s) + " side renumbered its records, and " +
+                      std::to_string(unmatched.size()) + " of them (e.g. \"" + unmatched.front() +
+                      "\") match no record it lists now by " + join(identity_[idx(s)], ", ");
+    if (!opts_.force) {
+      rep_.refused = msg + "; nothing was changed. If they were deleted, run with --force to take them as deleted";
+      return;
+    }
+    rep_.forced.push_back(msg + ": taken as deleted");
   }
 
   Fields pair_of(Side s, const MirrorRow& r) { return fm_.to_pair(s, json::parse(r.data).get_object()); }
@@ -1066,6 +1144,7 @@ class PairRun {
   HostServices host_;
   std::unique_ptr<StateStore> store_;
   std::optional<Instance> inst_[2];
+  std::vector<std::string> identity_[2];    // a side's identity pointers (manifest)
   std::vector<std::string> lazy_[2];        // a side's fields that only fetch gives
   std::set<std::string> quarantined_[2];  // at planning time: released when they succeed
   bool written_[2] = {false, false};      // commit_item: which side of the item was written

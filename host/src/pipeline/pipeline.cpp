@@ -289,7 +289,9 @@ const StreamInfo* find_stream(const Manifest& m, const std::string& name, Stream
   bool ok = !name.empty() && name.size() <= 63 && name[0] >= 'a' && name[0] <= 'z';
   for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
   if (!ok) return nullptr;
-  custom = StreamInfo{name, "custom", {}, {}, {}};
+  custom = StreamInfo{};
+  custom.name = name;
+  custom.canonical = "custom";
   return &custom;
 }
 

@@ -97,6 +97,12 @@ Result<Manifest> parse_manifest(const char* manifest_json) {
     for (const auto& f : s.lazy)
       if (f.size() < 2 || f[0] != '/' || f.find('/', 1) != std::string::npos)
         return fail(where + "\"lazy\": \"" + f + "\" must be a top-level JSON pointer such as \"/raw\"");
+    auto identity = string_list(so, "identity", where);
+    if (!identity) return std::unexpected(identity.error());
+    s.identity = std::move(*identity);
+    for (const auto& f : s.identity)
+      if (f.empty() || f[0] != '/')
+        return fail(where + "\"identity\": \"" + f + "\" must be a JSON pointer such as \"/messageId\"");
     m.streams.push_back(std::move(s));
   }
   const json::value* schema = o.if_contains("config_schema");

@@ -20,6 +20,10 @@ struct StreamInfo {
   // Fields never in a listing, only in what fetch answers (a message's raw
   // body): the host fetches them for the records it copies, when it copies.
   std::vector<std::string> lazy;
+  // JSON pointers that together pick out one record of this stream across a
+  // renumbering (a message: Message-ID, size, arrival time): a deleted record
+  // marked "renumbered" is the same record as a new one with equal values.
+  std::vector<std::string> identity;
 };
 
 struct Manifest {

@@ -142,6 +142,17 @@ void StateStore::drop_mirror(const std::string& pair, Side side, const std::stri
   clear_dirty(pair, side, id);
 }
 
+void StateStore::rekey(const std::string& pair, Side side, const std::string& old_id, const std::string& new_id) {
+  drop_mirror(pair, side, old_id);
+  const char* col = side == Side::kLeft ? "left_id" : "right_id";
+  for (std::string table : {"links", "conflicts"}) {
+    Stmt s(db_, "UPDATE " + table + " SET " + col + " = ?3 WHERE pair=?1 AND " + col + " = ?2");
+    s.bind(1, pair).bind(2, old_id).bind(3, new_id).run();
+  }
+  Stmt q(db_, "UPDATE OR REPLACE quarantine SET id = ?4 WHERE pair=?1 AND side=?2 AND id=?3");
+  q.bind(1, pair).bind(2, side_name(side)).bind(3, old_id).bind(4, new_id).run();
+}
+
 static MirrorRef ref_from(Stmt& s) {
   return MirrorRef{std::string(s.text(0)), s.i64(1) != 0, s.i64(2) != 0, s.i64(3) != 0, std::string(s.text(4))};
 }

@@ -74,6 +74,9 @@ class StateStore {
   std::optional<MirrorRow> mirror_data(const std::string& pair, Side side, const std::string& id);
   void put_mirror(const std::string& pair, Side side, const MirrorRow& row);
   void drop_mirror(const std::string& pair, Side side, const std::string& id);
+  // The record old_id is new_id now: drops old_id's mirror row (new_id's is
+  // already there) and moves its link, conflicts and quarantine entry.
+  void rekey(const std::string& pair, Side side, const std::string& old_id, const std::string& new_id);
   std::vector<MirrorRef> dirty(const std::string& pair, Side side);     // oldest change first
   std::vector<MirrorRef> unlinked(const std::string& pair, Side side);  // live, included, no link
   void clear_dirty(const std::string& pair, Side side, const std::string& id);

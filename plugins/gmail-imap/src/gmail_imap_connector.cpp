@@ -82,7 +82,9 @@ const std::string& manifest() {
                    {"version", "0.1.0"},
                    {"description", "Mail on any IMAP4rev1 server (Gmail, Dovecot, Exchange…): folders, flags, bodies; incremental with CONDSTORE/QRESYNC."},
                    {"streams", json::array{json::object{{"name", "message"}, {"canonical", "jmap-email"},
-                                                        {"lazy", json::array{"/raw"}}, {"fields", fields}}}},
+                                                        {"lazy", json::array{"/raw"}},
+                                                        {"identity", json::array{"/messageId", "/size", "/receivedAt"}},
+                                                        {"fields", fields}}}},
                    {"config_schema", schema}};
     return json::serialize(m);
   }();
@@ -513,8 +515,12 @@ class ImapConnector : public accord::Connector {
            f.modseq == st.modseq && f.uids.size() == st.messages;
   }
 
-  static json::object deleted_record(const std::string& id) {
-    return json::object{{"id", id}, {"deleted", true}};
+  // renumbered: the folder's UIDVALIDITY changed, the message may be there
+  // under a new UID (the host finds it again by the manifest's "identity")
+  static json::object deleted_record(const std::string& id, bool renumbered = false) {
+    json::object o{{"id", id}, {"deleted", true}};
+    if (renumbered) o["renumbered"] = true;
+    return o;
   }
 
   std::string read(const std::string& cursor_text) {
@@ -578,7 +584,7 @@ class ImapConnector : public accord::Connector {
     if (!old || old->uidvalidity != st.uidvalidity) {
       if (old)  // UIDVALIDITY changed: every UID the cursor knew means nothing now
         for (uint32_t uid : old->uids.values())
-          records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text()));
+          records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text(), true));
       pending = st.messages ? search("1:*") : UidSet{};
       if (!condstore_) flag_scan(folder, nullptr, pending, next);
     } else {

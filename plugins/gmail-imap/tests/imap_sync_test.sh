@@ -4,7 +4,7 @@
 #   the conformance kit (with QRESYNC, with CONDSTORE only as Gmail has it,
 #   and with neither); Maildir → IMAP and IMAP → Maildir, byte for byte;
 #   nothing to do on a second run; flags changed on both sides; deletes both
-#   ways; new mail; IMAP ⇄ IMAP between two users; an incremental sync on a
+#   ways; new mail; a folder renumbered (UIDVALIDITY) found again by Message-ID; IMAP ⇄ IMAP between two users; an incremental sync on a
 #   server without QRESYNC; a run killed mid-way and run again (nothing lost,
 #   nothing twice); the password never in any output or state.
 # Usage: imap_sync_test.sh ACCORD CONFORMANCE GMAIL_PLUGIN DOVECOT_SCRIPT GEN_MAIL IMAPCTL
@@ -156,6 +156,39 @@ f=$(file_of dst late-arrival@accord.test)
 [ -n "$f" ] && cmp -s "$f" extra.eml && ok "new mail on IMAP arrives incrementally" || bad "new mail" "$out"
 runp run down.json; runp run down.json
 grep -q "nothing to do" <<<"$out" && ok "and then nothing to do" || bad "after changes" "$out"
+
+# ---- 3b. a folder renumbered (UIDVALIDITY changed with doveadm) --------------
+# doveadm as Dovecot's own user, on this Dovecot's config
+doveadm() { if [ "$(id -u)" = 0 ]; then setpriv --reuid=nobody --regid=nogroup --clear-groups doveadm -c "$work/dc/dovecot.conf" "$@"
+            else command doveadm -c "$work/dc/dovecot.conf" "$@"; fi; }
+renumber() { doveadm mailbox update -u ada --uid-validity "$1" INBOX; }
+inbox=($(ctl ada "$pw" msgids INBOX))
+before=$(msgids dst | wc -l)
+renumber 4242
+ctl ada "$pw" store INBOX "<${inbox[0]}>" +FLAGS '\Draft'
+sed 's/late-arrival@/after-renumbering@/' extra.eml > extra2.eml
+ctl ada "$pw" append INBOX extra2.eml
+runp run down.json
+f0=$(file_of dst "${inbox[0]}")
+if [ $rc = 0 ] && grep -q "renumbered ${#inbox[@]} records" <<<"$out" && grep -q "applied 2 writes" <<<"$out" &&
+   [ "$(msgids dst | wc -l)" = $((before + 1)) ] && [ -z "$(msgids dst | uniq -d)" ] && [[ "${f0##*:2,}" == *D* ]]; then
+  ok "UIDVALIDITY changed: ${#inbox[@]} messages found again by Message-ID, nothing copied or deleted; a flag change and a new message at the same time still travel"
+else bad "UIDVALIDITY recovery" "$out" "$(msgids dst | uniq -d)"; fi
+runp run down.json
+grep -q "nothing to do" <<<"$out" && [ -z "$(imap_ids ada "$pw" | uniq -d)" ] && ok "after the renumbering: nothing to do, nothing twice on IMAP" ||
+  bad "after renumbering" "$out"
+# a message gone in the same renumbering is not taken as deleted on trust
+ctl ada "$pw" expunge INBOX "<${inbox[1]}>"
+renumber 4343
+runp run down.json
+if [ $rc != 0 ] && grep -q "match no record" <<<"$out" && [ -n "$(file_of dst "${inbox[1]}")" ]; then
+  ok "a renumbered folder missing a message stops with an error naming it, and deletes nothing"
+else bad "renumbering mismatch" "$out"; fi
+runp run down.json --force
+runp run down.json
+if [ -z "$(file_of dst "${inbox[1]}")" ] && [ -n "$(file_of dst "${inbox[2]}")" ] && grep -q "nothing to do" <<<"$out"; then
+  ok "with --force the missing message counts as deleted, the rest stay"
+else bad "renumbering --force" "$out"; fi
 
 # ---- 4. IMAP ⇄ IMAP between two users ---------------------------------------
 pipeline mig.json "$(imap ada)" "$(imap bob)"
