@@ -68,9 +68,11 @@ const std::string& manifest() {
           "description": "folders to sync, \"/\"-separated; \"*\" matches anything, \"%\" anything but \"/\""},
         "exclude_folders": {"type": "array", "items": {"type": "string"}, "default": [],
           "description": "folders left out (same patterns)"},
-        "delete": {"type": "string", "enum": ["expunge", "trash"], "default": "expunge",
-          "description": "how a delete is done: \\\\Deleted and UID EXPUNGE of that message only, or a move to trash_folder"},
-        "trash_folder": {"type": "string", "default": "Trash", "description": "delete: trash moves here"},
+        "delete": {"type": "string", "enum": ["expunge", "trash"],
+          "description": "how a delete is done: \\\\Deleted and UID EXPUNGE of that message only, or a move to trash_folder (default: expunge; trash on Gmail with labels)"},
+        "trash_folder": {"type": "string", "description": "delete: trash moves here (default: the folder marked \\\\Trash, else \"Trash\")"},
+        "gmail_labels": {"type": "string", "enum": ["auto", "on", "off"], "default": "auto",
+          "description": "Gmail (X-GM-EXT-1): one record per message from [Gmail]/All Mail, its labels as mailboxIds, X-GM-THRID as threadId; auto: when the server offers it; off: every label folder as a folder"},
         "batch_size": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500, "description": "messages per read_changes batch"},
         "pipeline_depth": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 32, "description": "IMAP commands in flight at once"},
         "io_timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 3600, "default": 120, "description": "a server silent this long fails the run (it resumes next time)"}
@@ -96,7 +98,9 @@ const std::string& manifest() {
 struct Config {
   imap::SessionOptions session;
   std::vector<std::string> folders{"*"}, exclude;
-  std::string delete_mode = "expunge", trash = "Trash";
+  std::string delete_mode, trash;  // empty: the default for the server (see ImapConnector)
+  std::string gmail = "auto";
+  bool folders_given = false;
   size_t batch = 500;
 };
 
@@ -106,7 +110,7 @@ Config parse_config(std::string_view text) {
   if (ec || !v.is_object()) bad("must be a JSON object");
   const json::object& o = v.get_object();
   static const std::set<std::string> kKeys = {"url", "user", "password", "oauth2_token", "starttls", "ca_file", "folders",
-                                              "exclude_folders", "delete", "trash_folder", "batch_size",
+                                              "exclude_folders", "delete", "trash_folder", "gmail_labels", "batch_size",
                                               "pipeline_depth", "io_timeout_seconds"};
   for (const auto& [k, val] : o)
     if (!kKeys.contains(std::string(k))) bad("unknown key \"" + std::string(k) + "\"");
@@ -153,11 +157,16 @@ Config parse_config(std::string_view text) {
   c.session.ca_file = str("ca_file", false);
   c.folders = list("folders", {"*"});
   c.exclude = list("exclude_folders", {});
+  c.folders_given = o.contains("folders") || o.contains("exclude_folders");
+  if (auto g = str("gmail_labels", false); !g.empty()) {
+    if (g != "auto" && g != "on" && g != "off") bad("\"gmail_labels\" must be \"auto\", \"on\" or \"off\" (got \"" + g + "\")");
+    c.gmail = g;
+  }
   if (auto d = str("delete", false); !d.empty()) {
     if (d != "expunge" && d != "trash") bad("\"delete\" must be \"expunge\" or \"trash\" (got \"" + d + "\")");
     c.delete_mode = d;
   }
-  if (auto t = str("trash_folder", false); !t.empty()) c.trash = t;
+  c.trash = str("trash_folder", false);
   c.batch = static_cast<size_t>(integer("batch_size", 1, 10000, 500));
   c.session.pipeline_depth = static_cast<size_t>(integer("pipeline_depth", 1, 1000, 32));
   c.session.io_timeout_s = integer("io_timeout_seconds", 1, 3600, 120);
@@ -255,6 +264,17 @@ bool has_flag(const std::vector<std::string>& flags, std::string_view upper) {
   return std::any_of(flags.begin(), flags.end(), [&](const std::string& f) { return imap::ascii_upper(f) == upper; });
 }
 
+// Gmail labels as sent: system ones ("\\Inbox") as they are, others decoded
+// from modified UTF-7.
+std::vector<std::string> label_list(const imap::Value& v) {
+  std::vector<std::string> out;
+  for (auto& l : v.list) {
+    std::string t = l.str();
+    out.push_back(t.starts_with("\\") ? t : imap::mutf7_decode(t).value_or(t));
+  }
+  return out;
+}
+
 class ImapConnector : public accord::Connector {
  public:
   ImapConnector(const accord::Host& host, std::string_view config) : Connector(host), cfg_(parse_config(config)) {
@@ -289,6 +309,7 @@ class ImapConnector : public accord::Connector {
   template <class Fn>
   std::string guarded(Fn&& fn) {
     try {
+      session();  // signed in first: what the server offers (Gmail's labels) decides what the call does
       return fn();
     } catch (const imap::SessionError& e) {
       drop_session();
@@ -321,6 +342,29 @@ class ImapConnector : public accord::Connector {
     imap::Reply r = s->run(s->command("LIST").string("").string(""));
     for (auto& u : r.untagged)
       if (u.name == "LIST" && u.args.size() >= 2 && !u.args[1].is_nil()) delim_ = u.args[1].str();
+    bool gm = s->has("X-GM-EXT-1");
+    if (cfg_.gmail == "on" && !gm)
+      throw accord::Error(ACCORD_ERROR, "config: \"gmail_labels\" is \"on\", but the server does not offer X-GM-EXT-1 "
+                                        "(it is not Gmail): set it to \"auto\" or \"off\"");
+    gmail_ = gm && cfg_.gmail != "off";
+    if (gmail_ && cfg_.folders_given)
+      throw accord::Error(ACCORD_ERROR, "config: \"folders\" and \"exclude_folders\" do not apply to Gmail with labels (one "
+                                        "record per message, from All Mail): filter on /mailboxIds in the pipeline instead, "
+                                        "or set \"gmail_labels\": \"off\" to sync label folders as folders");
+    special_.clear();
+    {
+      // special-use folders (RFC 6154): the trash, and on Gmail All Mail, Sent, Drafts
+      imap::Reply all = s->run(s->command("LIST").string("").string("*"));
+      for (auto& u : all.untagged)
+        if (u.name == "LIST" && u.args.size() >= 3)
+          for (auto& f : u.args[0].list)
+            for (const char* use : {"\\ALL", "\\TRASH", "\\SENT", "\\DRAFTS", "\\JUNK"})
+              if (f.is_atom(use))
+                special_[use] = canonical_name(u.args[2].str(), u.args[1].is_nil() ? "" : u.args[1].str());
+    }
+    if (gmail_ && !special_.contains("\\ALL"))
+      throw accord::Error(ACCORD_ERROR, "Gmail lists no All Mail folder (\\All) over IMAP: tick \"Show in IMAP\" for All Mail "
+                                        "in Gmail's settings (Labels), or set \"gmail_labels\": \"off\"");
     std::lock_guard lk(session_mu_);
     session_ = std::move(s);
     return *session_;
@@ -407,6 +451,93 @@ class ImapConnector : public accord::Connector {
     return UidSet::of(std::move(out));
   }
 
+  // ---- Gmail labels ⇄ mailboxIds ------------------------------------------
+
+  std::string special(const char* use, const std::string& fallback = "") const {
+    auto it = special_.find(use);
+    return it == special_.end() ? fallback : it->second;
+  }
+
+  // mailboxIds of a Gmail message: INBOX, Sent, Drafts, then its own labels
+  // (sorted); none of them: All Mail (an archived message). \Important is
+  // the keyword $important and \Starred the flag \Flagged, not mailboxes.
+  json::object mailboxes_of(const std::vector<std::string>& labels) const {
+    std::vector<std::string> sys, user;
+    for (const auto& l : labels) {
+      std::string up = imap::ascii_upper(l);
+      if (up == "\\INBOX") sys.insert(sys.begin(), "INBOX");
+      else if (up == "\\SENT" && special_.contains("\\SENT")) sys.push_back(special("\\SENT"));
+      else if (up == "\\DRAFT" && special_.contains("\\DRAFTS")) sys.push_back(special("\\DRAFTS"));
+      else if (!l.starts_with("\\")) user.push_back(l);
+    }
+    std::sort(user.begin(), user.end());
+    json::object out;
+    for (auto& n : sys) out[n] = true;
+    for (auto& n : user) out[n] = true;
+    if (out.empty()) out[special("\\ALL")] = true;
+    return out;
+  }
+
+  // The labels a record asks for (those this connector manages: \Inbox,
+  // \Sent, \Draft, \Important and the user's own).
+  std::set<std::string> labels_of(const json::object& data) const {
+    std::set<std::string> out;
+    if (auto* m = data.if_contains("mailboxIds"); m && m->is_object())
+      for (const auto& [k, v] : m->get_object()) {
+        if (!v.is_bool() || !v.get_bool()) continue;
+        std::string name(k);
+        if (imap::ascii_upper(name) == "INBOX") out.insert("\\Inbox");
+        else if (name == special("\\SENT")) out.insert("\\Sent");
+        else if (name == special("\\DRAFTS")) out.insert("\\Draft");
+        else if (name != special("\\ALL") && name != special("\\TRASH") && name != special("\\JUNK")) out.insert(name);
+      }
+    if (auto* k = data.if_contains("keywords"); k && k->is_object())
+      if (auto* i = k->get_object().if_contains("$important"); i && i->is_bool() && i->get_bool()) out.insert("\\Important");
+    return out;
+  }
+
+  // A label this connector manages, spelt as labels_of spells it; "" for
+  // the others (\\Starred is the \\Flagged flag; Gmail's other system labels).
+  static std::string managed_label(const std::string& l) {
+    if (!l.starts_with("\\")) return l;
+    std::string up = imap::ascii_upper(l);
+    for (const char* sys : {"\\Inbox", "\\Sent", "\\Draft", "\\Important"})
+      if (up == imap::ascii_upper(sys)) return sys;
+    return "";
+  }
+
+  // Brings a message's labels (in the selected All Mail) to what the record
+  // asks for: one +X-GM-LABELS and one -X-GM-LABELS at most.
+  std::optional<std::string> store_labels(uint32_t uid, const json::object& data, const std::vector<std::string>& now) {
+    std::set<std::string> want = labels_of(data), have;
+    for (auto& l : now)
+      if (std::string m = managed_label(l); !m.empty()) have.insert(m);
+    std::vector<std::string> add, drop;
+    std::set_difference(want.begin(), want.end(), have.begin(), have.end(), std::back_inserter(add));
+    std::set_difference(have.begin(), have.end(), want.begin(), want.end(), std::back_inserter(drop));
+    imap::Session& s = session();
+    for (auto [how, list] : {std::pair{"+X-GM-LABELS.SILENT", &add}, std::pair{"-X-GM-LABELS.SILENT", &drop}}) {
+      if (list->empty()) continue;
+      imap::Command c = s.command("UID STORE");
+      c.atom(std::to_string(uid)).atom(how).open();
+      for (auto& l : *list) {
+        if (l.starts_with("\\")) c.atom(l);
+        else c.mailbox(l);
+      }
+      c.close();
+      imap::Reply r = s.run(c);
+      if (!r.ok()) return "setting Gmail labels refused: " + r.done.text;
+    }
+    return std::nullopt;
+  }
+
+  // Flags to store for a record's keywords ($important is a Gmail label there).
+  std::vector<std::string> flags_for(const json::object& keywords) const {
+    std::vector<std::string> flags = mail::flags_from_keywords(keywords);
+    if (gmail_) std::erase_if(flags, [](const std::string& f) { return imap::ascii_upper(f) == "$IMPORTANT"; });
+    return flags;
+  }
+
   // ---- reading ------------------------------------------------------------
 
   struct Cursor {
@@ -488,7 +619,7 @@ class ImapConnector : public accord::Connector {
           if (f.is_atom("\\NOSELECT") || f.is_atom("\\NONEXISTENT")) noselect = true;
         std::string name = canonical_name(u.args[2].str(), u.args[1].is_nil() ? "" : u.args[1].str());
         by_server[u.args[2].str()] = name;
-        if (!noselect && wanted(name)) out[name];
+        if (!noselect && (gmail_ ? name == special_["\\ALL"] : wanted(name))) out[name];
       }
     }
     for (auto& u : r.untagged) {
@@ -680,6 +811,7 @@ class ImapConnector : public accord::Connector {
       imap::Command c = s.command("UID FETCH");
       c.atom(head.text()).open().atom("UID").atom("FLAGS").atom("INTERNALDATE").atom("RFC822.SIZE");
       if (condstore_) c.atom("MODSEQ");
+      if (gmail_) c.atom("X-GM-LABELS").atom("X-GM-THRID");
       c.atom(kHeaderItem).close();
       cmds.push_back(std::move(c));
       rest = tail;
@@ -712,6 +844,13 @@ class ImapConnector : public accord::Connector {
         if (auto sz = items.find("RFC822.SIZE"); sz != items.end()) data["size"] = sz->second.number;
         data["mailboxIds"] = json::object{{folder, true}};
         data["keywords"] = mail::keywords_from_flags(flags);
+        if (gmail_) {
+          std::vector<std::string> labels;
+          if (auto l = items.find("X-GM-LABELS"); l != items.end()) labels = label_list(l->second);
+          data["mailboxIds"] = mailboxes_of(labels);
+          if (has_flag(labels, "\\IMPORTANT")) data["keywords"].as_object()["$important"] = true;
+          if (auto t = items.find("X-GM-THRID"); t != items.end()) data["threadId"] = std::to_string(t->second.number);
+        }
         std::string version;
         if (auto ms = items.find("MODSEQ"); ms != items.end() && !ms->second.list.empty())
           version = "m" + std::to_string(ms->second.list[0].number);
@@ -753,9 +892,8 @@ class ImapConnector : public accord::Connector {
         auto body = items.find("BODY[]");
         if (uid == items.end() || body == items.end()) return;
         std::string raw = body->second.str();
-        json::object data{{"raw", mail::base64_encode(raw)},
-                          {"size", raw.size()},
-                          {"mailboxIds", json::object{{folder, true}}}};
+        json::object data{{"raw", mail::base64_encode(raw)}, {"size", raw.size()}};
+        if (!gmail_) data["mailboxIds"] = json::object{{folder, true}};
         out.push_back(json::object{{"id", MessageId{folder, st.uidvalidity, static_cast<uint32_t>(uid->second.number)}.text()},
                                    {"data", std::move(data)}});
       });
@@ -809,17 +947,20 @@ class ImapConnector : public accord::Connector {
   }
 
   // The version a message has now (MODSEQ or flags); nullopt when it is gone.
-  std::optional<std::string> current_version(uint32_t uid, std::vector<std::string>* flags_out = nullptr) {
+  std::optional<std::string> current_version(uint32_t uid, std::vector<std::string>* flags_out = nullptr,
+                                             std::vector<std::string>* labels_out = nullptr) {
     imap::Session& s = session();
     imap::Command c = s.command("UID FETCH");
     c.atom(std::to_string(uid)).open().atom("UID").atom("FLAGS");
     if (condstore_) c.atom("MODSEQ");
+    if (labels_out) c.atom("X-GM-LABELS");
     c.close();
     std::optional<std::string> out;
     each_fetch(run_ok(c, "UID FETCH"), [&](auto& items) {
       if (!items.contains("UID") || items["UID"].number != uid) return;
       auto flags = items.contains("FLAGS") ? flag_list(items["FLAGS"]) : std::vector<std::string>{};
       if (flags_out) *flags_out = flags;
+      if (labels_out && items.contains("X-GM-LABELS")) *labels_out = label_list(items["X-GM-LABELS"]);
       if (auto ms = items.find("MODSEQ"); ms != items.end() && !ms->second.list.empty())
         out = "m" + std::to_string(ms->second.list[0].number);
       else
@@ -868,7 +1009,8 @@ class ImapConnector : public accord::Connector {
     auto bytes = mail::base64_decode(raw->get_string());
     if (!bytes) return Result{"error", "", "", "\"raw\" is not base64"};
     std::string msg = mail::to_crlf(*bytes);
-    std::string folder = mail::first_mailbox(data, "INBOX");
+    // on Gmail a message goes into All Mail, and its labels are set after
+    std::string folder = gmail_ ? special("\\ALL") : mail::first_mailbox(data, "INBOX");
     std::string header = "Message-ID", value = mail::header_value(mail::header_block(msg), "Message-ID");
     if (value.empty() && !key.empty()) {
       // no Message-ID to find it by after a crash: carry the key
@@ -877,9 +1019,9 @@ class ImapConnector : public accord::Connector {
       msg = "X-Accord-Id: " + key + "\r\n" + msg;
     }
     if (resend && !value.empty())
-      if (auto existing = find_existing(folder, header, value, msg.size())) return *existing;
+      if (auto existing = find_existing(folder, header, value, msg.size())) return labelled(*existing, data);
     std::vector<std::string> flags;
-    if (auto* k = data.if_contains("keywords"); k && k->is_object()) flags = mail::flags_from_keywords(k->get_object());
+    if (auto* k = data.if_contains("keywords"); k && k->is_object()) flags = flags_for(k->get_object());
     std::optional<int64_t> when;
     if (auto* t = data.if_contains("receivedAt"); t && t->is_string()) when = mail::rfc3339_seconds(t->get_string());
     imap::Session& s = session();
@@ -906,11 +1048,24 @@ class ImapConnector : public accord::Connector {
       uint32_t uv = static_cast<uint32_t>(r.done.code_args[0].number);
       uint32_t uid = static_cast<uint32_t>(r.done.code_args[1].number);
       select(folder, true);
-      return found(folder, uv, uid);
+      return labelled(found(folder, uv, uid), data);
     }
-    if (auto existing = find_existing(folder, header, value, msg.size())) return *existing;
+    if (auto existing = find_existing(folder, header, value, msg.size())) return labelled(*existing, data);
     return Result{"error", "", "", "the message was appended to \"" + folder + "\" but cannot be found again "
                                    "(the server has no UIDPLUS and the search missed it)"};
+  }
+
+  // A message just made (or found again) in Gmail's All Mail gets the labels
+  // its record asks for.
+  Result labelled(Result r, const json::object& data) {
+    if (!gmail_ || r.status != "ok") return r;
+    auto m = MessageId::parse(r.id);
+    if (!m) return r;
+    select(m->folder, true);
+    std::vector<std::string> flags, labels;
+    if (!current_version(m->uid, &flags, &labels)) return r;
+    if (auto bad = store_labels(m->uid, data, labels)) return Result{"error", r.id, "", *bad};
+    return found(m->folder, m->uidvalidity, m->uid);
   }
 
   Result change(const json::object& op, bool is_delete) {
@@ -921,8 +1076,8 @@ class ImapConnector : public accord::Connector {
     if (st.uidvalidity != m->uidvalidity)
       return Result{"conflict", id, "", "the folder \"" + m->folder + "\" was renumbered (UIDVALIDITY changed); the next run relists it"};
     std::string expect = str_of(op, "expect_version");
-    std::vector<std::string> now_flags;
-    auto now = current_version(m->uid, &now_flags);
+    std::vector<std::string> now_flags, now_labels;
+    auto now = current_version(m->uid, &now_flags, gmail_ ? &now_labels : nullptr);
     if (!now) return Result{"error", id, "", "the message is gone from \"" + m->folder + "\" (the next run sees the delete)"};
     if (!expect.empty() && expect != *now)
       return Result{"conflict", id, *now, "the message changed since version " + expect + " (now " + *now + ")"};
@@ -941,7 +1096,9 @@ class ImapConnector : public accord::Connector {
       return std::nullopt;
     };
     if (is_delete) {
-      if (cfg_.delete_mode == "trash" && m->folder != cfg_.trash) return move(*m, cfg_.trash, id);
+      std::string mode = !cfg_.delete_mode.empty() ? cfg_.delete_mode : gmail_ ? "trash" : "expunge";
+      std::string trash = !cfg_.trash.empty() ? cfg_.trash : special("\\TRASH", "Trash");
+      if (mode == "trash" && m->folder != trash) return move(*m, trash, id);
       if (auto bad = store("+FLAGS.SILENT", {"\\Deleted"})) return *bad;
       if (s.has("UIDPLUS")) {
         imap::Reply r = s.run(s.command("UID EXPUNGE").atom(std::to_string(m->uid)));
@@ -954,7 +1111,7 @@ class ImapConnector : public accord::Connector {
     }
     const json::object& data = op.at("data").as_object();
     if (auto* k = data.if_contains("keywords"); k && k->is_object()) {
-      std::vector<std::string> flags = mail::flags_from_keywords(k->get_object());
+      std::vector<std::string> flags = flags_for(k->get_object());
       if (flags_key(flags) != flags_key([&] {
             auto f = now_flags;
             std::erase_if(f, [](const std::string& x) { return imap::ascii_upper(x) == "\\DELETED"; });
@@ -962,8 +1119,12 @@ class ImapConnector : public accord::Connector {
           }()))
         if (auto bad = store("FLAGS.SILENT", flags)) return *bad;
     }
-    std::string to = mail::first_mailbox(data, m->folder);
-    if (to != m->folder) return move(*m, to, id);
+    if (gmail_) {
+      // a change of mailboxIds is a change of labels; the message stays in All Mail
+      if (auto bad = store_labels(m->uid, data, now_labels)) return Result{"error", id, "", *bad};
+    } else if (std::string to = mail::first_mailbox(data, m->folder); to != m->folder) {
+      return move(*m, to, id);
+    }
     auto v = current_version(m->uid);
     return Result{"ok", id, v.value_or(""), ""};
   }
@@ -1009,6 +1170,8 @@ class ImapConnector : public accord::Connector {
   std::mutex session_mu_;
   std::unique_ptr<imap::Session> session_;
   bool condstore_ = false, qresync_ = false;
+  bool gmail_ = false;                        // X-GM-EXT-1 with labels: All Mail only
+  std::map<std::string, std::string> special_;  // "\\ALL", "\\TRASH", … → folder
   std::string delim_ = "/";
   std::string selected_;
   bool selected_rw_ = false;

@@ -10,6 +10,7 @@
   imapctl.py PORT CA USER PASS folders               every folder, one per line
   imapctl.py PORT CA USER PASS touch FOLDER N        toggles \\Flagged on N messages (benchmarks)
   imapctl.py PORT CA USER PASS appendmany FOLDER FILE...  APPENDs each file
+  imapctl.py PORT CA USER PASS labels FOLDER         Gmail: "<msgid> label label…" per message, sorted
 """
 import imaplib, re, ssl, sys
 
@@ -70,6 +71,17 @@ elif verb == "appendmany":
     for f in args[1:]:
         data = open(f, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         m.append(q(args[0]), None, None, data)
+elif verb == "labels":
+    m.select(q(args[0]), readonly=True)
+    typ, data = m.uid("FETCH", "1:*", "(X-GM-LABELS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+    out = []
+    for item in data:
+        if isinstance(item, tuple):
+            mm = re.search(rb"<([^>]+)>", item[1])
+            labels = re.search(rb"X-GM-LABELS \(([^)]*)\)", item[0]).group(1).decode()
+            names = sorted(re.findall(r'"((?:[^"\\]|\\.)*)"|(\S+)', labels))
+            out.append(mm.group(1).decode() + " " + " ".join(sorted(a or b for a, b in names)))
+    print("\n".join(sorted(out)))
 elif verb == "folders":
     typ, data = m.list()
     for d in data:

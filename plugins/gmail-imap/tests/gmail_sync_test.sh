@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# gmail-imap in Gmail's dialect (X-GM-EXT-1), against the Gmail-dialect fake
+# (tests/peers/gmail/gmail_imap_fake.py, IMAPS on a loopback port): the
+# conformance kit; one record per message however many labels it has (Gmail
+# → Maildir: every message once); labels as mailboxIds, \Important as
+# $important, X-GM-THRID as threadId; Gmail ⇄ Gmail between two accounts
+# keeps each message's labels; label changes both ways; a delete goes to the
+# other account's Trash; nothing to do on re-runs; a config that asks for
+# folders on Gmail is refused with the key named.
+# Usage: gmail_sync_test.sh ACCORD CONFORMANCE GMAIL_PLUGIN FAKE GEN_MAIL IMAPCTL
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
+accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3")
+fake=$(realpath "$4") gen=$(realpath "$5") imapctl=$(realpath "$6")
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-gmail.XXXXXX")
+fpid=
+cleanup() { [ -n "$fpid" ] && kill "$fpid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+export HOME="$work" ACCORD_ADMIN=
+pw="gmail-canary-$RANDOM$RANDOM" pw2="gmail-canary-$RANDOM$RANDOM"
+printf '{"ada": "%s", "bob": "%s"}\n' "$pw" "$pw2" > secrets.json
+chmod 600 secrets.json
+export ACCORD_SECRETS="$work/secrets.json"
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout key.pem -out cert.pem > /dev/null 2>&1
+python3 "$fake" cert.pem key.pem "ada:$pw" "bob:$pw2" > fake.out 2>&1 &
+fpid=$!
+for _ in $(seq 1 100); do grep -q '^imaps ' fake.out && break; sleep 0.1; done
+port=$(awk '/^imaps /{print $2}' fake.out)
+[ -n "$port" ] || { echo "FAIL the Gmail fake did not start"; cat fake.out; exit 1; }
+ca="$work/cert.pem"
+ctl() { python3 "$imapctl" "$port" "$ca" "$@"; }
+ada() { ctl ada "$pw" "$@"; }
+bob() { ctl bob "$pw2" "$@"; }
+ALL="[Gmail]/All Mail"
+imap() { printf '{"connector": "gmail-imap", "config": {"url": "imaps://localhost:%s", "user": "%s", "password": {"$secret": "%s"}, "ca_file": "%s"%s}}' \
+           "$port" "$1" "$1" "$ca" "${2:-}"; }
+maildir() { printf '{"connector": "local", "config": {"backend": "maildir", "path": "%s"}}' "$work/$1"; }
+pipeline() {
+  cat > "$1" <<JSON
+{"name": "${1%.json}", "state": "${1%.json}.sqlite", "left": $2, "right": $3,
+ "streams": [{"name": "mail", "left": "message", "right": "message", "direction": "both",
+              "guards": {"max_delete_share": 0.9}}]}
+JSON
+}
+msgid() { sed -n 's/^Message-ID: *<\(.*\)>.*/\1/Ip' "$1" | head -1; }
+
+# ---- the conformance kit ----------------------------------------------------
+printf '{"url": "imaps://localhost:%s", "user": "ada", "password": "%s", "ca_file": "%s"}' "$port" "$pw" "$ca" > kit.json
+out=$("$conformance" "$plugin" --config kit.json --stream message 2>&1)
+grep -q "9 passed, 0 failed, 0 skipped" <<<"$out" && ok "conformance kit (Gmail dialect, labels on)" || bad "kit" "$out"
+printf '%s\n' "$out" > all.out
+
+# ---- a mailbox with labels: 12 messages in INBOX, then relabelled ------------
+python3 "$gen" 12 src --seed 5 --folders INBOX
+files=($(find src -type f -path '*/cur/*' | sort))
+for f in "${files[@]}"; do ada append INBOX "$f"; done
+m=(); for f in "${files[@]}"; do m+=("$(msgid "$f")"); done
+ada store "$ALL" "<${m[0]}>" +X-GM-LABELS 'Work'                       # INBOX + Work
+ada store "$ALL" "<${m[1]}>" +X-GM-LABELS 'Work "Lists/dev"'           # INBOX + two labels
+ada store "$ALL" "<${m[2]}>" -X-GM-LABELS '\Inbox'                     # archived: All Mail only
+ada store "$ALL" "<${m[3]}>" +X-GM-LABELS '\Important'
+ada store "$ALL" "<${m[4]}>" -X-GM-LABELS '\Inbox'
+ada store "$ALL" "<${m[4]}>" +X-GM-LABELS 'Work'                       # Work only
+cat > reply.eml <<MAIL
+Message-ID: <reply-to-first@accord.test>
+In-Reply-To: <${m[0]}>
+References: <${m[0]}>
+Date: Sat, 21 Nov 2026 09:00:00 +0000
+From: Bob <bob@example.org>
+To: ada@example.org
+Subject: Re: the first one
+
+Agreed.
+MAIL
+ada append "[Gmail]/Sent Mail" reply.eml
+total=$(ada count "$ALL")
+
+# ---- Gmail → Maildir: one file per message, not per label ---------------------
+pipeline down.json "$(imap ada)" "$(maildir dst)"
+runp run down.json
+files_dst=$(find dst -path '*/.accord' -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print | wc -l)
+dups=$(find dst -path '*/.accord' -prune -o -type f -print0 | xargs -0 grep -h -m1 -i '^Message-ID:' | sort | uniq -d | wc -l)
+if [ $rc = 0 ] && [ "$files_dst" = "$total" ] && [ "$dups" = 0 ] && [ "$total" = 13 ]; then
+  ok "Gmail → Maildir: $total messages (several with two or three labels), each once"
+else bad "Gmail → Maildir" "files=$files_dst total=$total dups=$dups" "$out"; fi
+in_dir() { grep -l "<$2>" "dst/$1"/cur/* "dst/$1"/new/* 2>/dev/null | head -1; }  # in_dir FOLDER_DIR MSGID
+if [ -n "$(in_dir "" "${m[0]}")" ] && [ -n "$(in_dir .Work "${m[4]}")" ] && [ -n "$(in_dir ".[Gmail].All Mail" "${m[2]}")" ] &&
+   [ -n "$(in_dir ".[Gmail].Sent Mail" reply-to-first@accord.test)" ]; then
+  ok "each message in its first mailbox: INBOX, a label, All Mail when archived, Sent Mail"
+else bad "Maildir folders" "$(cd dst && find . -type f | head -20)"; fi
+runp run down.json
+grep -q "nothing to do" <<<"$out" && ok "Gmail → Maildir: nothing to do again" || bad "down second run" "$out"
+
+# threadId from X-GM-THRID, $important from \Important: as the state holds the records read
+thread=$(python3 - down.sqlite "${m[0]}" "${m[1]}" "${m[3]}" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+recs = {}
+for (data,) in db.execute("SELECT data FROM mirror WHERE side = 'left'"):
+    d = json.loads(data)
+    recs[d["messageId"][0]] = d
+first, second, third = (recs[k] for k in sys.argv[2:5])
+reply = recs["reply-to-first@accord.test"]
+print("same" if reply.get("threadId") == first.get("threadId") and first.get("threadId") else "differ",
+      "apart" if second.get("threadId") not in (None, first.get("threadId")) else "joined",
+      "important" if third["keywords"].get("$important") else "plain",
+      " ".join(first["mailboxIds"]), "|", " ".join(second["mailboxIds"]))
+PY
+)
+if [ "$thread" = "same apart important INBOX Work | INBOX Lists/dev Work" ]; then
+  ok "X-GM-THRID → threadId (a reply shares its thread), \\Important → \$important, labels → mailboxIds"
+else bad "threadId/labels in the record" "$thread"; fi
+
+# ---- Gmail ⇄ Gmail: labels travel ---------------------------------------------
+pipeline mig.json "$(imap ada)" "$(imap bob)"
+runp run mig.json
+if [ $rc = 0 ] && [ "$(bob count "$ALL")" = "$total" ] && diff <(ada labels "$ALL") <(bob labels "$ALL") > labels.diff; then
+  ok "Gmail ⇄ Gmail: every message once in the other account, with the same labels"
+else bad "Gmail ⇄ Gmail" "bob has $(bob count "$ALL") of $total" "$(cat labels.diff)" "$out"; fi
+[ "$(bob count Work)" = 3 ] && [ "$(bob count INBOX)" = "$(ada count INBOX)" ] && ok "label folders fill from the labels (Work: 3)" ||
+  bad "label folders" "Work=$(bob count Work) INBOX=$(bob count INBOX)/$(ada count INBOX)"
+runp run mig.json
+grep -q "nothing to do" <<<"$out" && ok "Gmail ⇄ Gmail: nothing to do again" || bad "mig second run" "$out"
+
+# label changes both ways
+ada store "$ALL" "<${m[5]}>" +X-GM-LABELS 'Travel'
+bob store "$ALL" "<${m[1]}>" -X-GM-LABELS '"Lists/dev"'
+bob store "$ALL" "<${m[6]}>" +FLAGS '\Flagged'
+runp run mig.json
+if diff <(ada labels "$ALL") <(bob labels "$ALL") > labels.diff && grep -q "^${m[5]} .*Travel" <(bob labels "$ALL") &&
+   ! grep -q "^${m[1]} .*Lists/dev" <(ada labels "$ALL") && grep -q 'Flagged' <<<"$(ada flags "$ALL" "<${m[6]}>")"; then
+  ok "a label added on one side and one removed on the other, and a star, reach the other account"
+else bad "label changes" "$(cat labels.diff)" "$out"; fi
+
+# a message deleted in one account goes to the other's Trash
+ada store "$ALL" "<${m[7]}>" +FLAGS '\Deleted'
+python3 - "$port" "$ca" "$pw" "${m[7]}" <<'PY'
+import imaplib, ssl, sys
+port, ca, pw, mid = sys.argv[1:]
+m = imaplib.IMAP4_SSL("localhost", int(port), ssl_context=ssl.create_default_context(cafile=ca))
+m.login("ada", pw)
+m.select('"[Gmail]/All Mail"')
+uid = m.uid("SEARCH", None, "HEADER", "Message-ID", mid)[1][0].split()[0]
+m.uid("MOVE", uid, '"[Gmail]/Trash"')
+PY
+runp run mig.json
+if ! bob msgids "$ALL" | grep -qx "${m[7]}" && bob msgids "[Gmail]/Trash" | grep -qx "${m[7]}"; then
+  ok "a message trashed in one account is moved to the other's Trash"
+else bad "delete → Trash" "$out"; fi
+runp run mig.json
+grep -q "nothing to do" <<<"$out" && ok "and then nothing to do" || bad "after changes" "$out"
+
+# ---- config: folders do not apply with labels on ------------------------------
+pipeline bad.json "$(imap ada ', "folders": ["INBOX"]')" "$(maildir bad)"
+runp run bad.json
+[ $rc != 0 ] && grep -q 'gmail_labels' <<<"$out" && grep -q '"folders"' <<<"$out" &&
+  ok "\"folders\" on Gmail with labels is refused, naming the key and the way out" || bad "folders on Gmail" "$out"
+pipeline off.json "$(imap ada ', "gmail_labels": "off", "folders": ["Work"]')" "$(maildir off)"
+runp run off.json
+[ $rc = 0 ] && [ "$(find off -type f \( -path '*/cur/*' -o -path '*/new/*' \) | wc -l)" = "$(ada count Work)" ] &&
+  ok "gmail_labels off: label folders sync as folders (Work: $(ada count Work))" || bad "labels off" "$out" "$(find off -type f)"
+
+if grep -rqa -e "$pw" -e "$pw2" all.out ./*.sqlite 2>/dev/null; then bad "a password appears in output or state"
+else ok "the passwords appear in no output and no state"; fi
+exit $fail

@@ -1,0 +1,753 @@
+#!/usr/bin/env python3
+"""A Gmail-dialect IMAP server for the gmail-imap tests (Dovecot has no X-GM-*).
+
+It keeps Gmail's model: a message exists once, with a set of labels, and the
+folders are views of it: "[Gmail]/All Mail" holds every message not in the
+trash or spam, INBOX those labelled \\Inbox, "[Gmail]/Sent Mail" \\Sent, a user
+label's folder those carrying that label, "[Gmail]/Starred" the \\Flagged ones.
+Each folder numbers its messages with its own UIDs. The extensions: FETCH
+X-GM-MSGID, X-GM-THRID and X-GM-LABELS, STORE [+-]X-GM-LABELS, SEARCH
+X-GM-MSGID/X-GM-THRID/X-GM-LABELS; CONDSTORE without QRESYNC, UIDPLUS, MOVE,
+ESEARCH, LIST-STATUS, SPECIAL-USE; TLS only (IMAPS), as imap.gmail.com.
+Threads: a message whose In-Reply-To or References names a known message
+joins that message's thread.
+
+Usage: gmail_imap_fake.py CERT KEY USER:PASSWORD [...]
+Prints "imaps PORT" once it listens on 127.0.0.1, then serves until killed.
+"""
+import calendar
+import re
+import socket
+import socketserver
+import ssl
+import sys
+import threading
+import time
+
+CAPS = ("IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 UIDPLUS "
+        "ENABLE MOVE CONDSTORE ESEARCH LIST-EXTENDED LIST-STATUS LITERAL+ SPECIAL-USE")
+PRE_AUTH_CAPS = "IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=XOAUTH2 ID"
+ALL, TRASH, SPAM, STARRED = "[Gmail]/All Mail", "[Gmail]/Trash", "[Gmail]/Spam", "[Gmail]/Starred"
+SYSTEM = {  # folder → (special-use attribute, the label that puts a message there)
+    "INBOX": (None, "\\Inbox"),
+    "[Gmail]/Sent Mail": ("\\Sent", "\\Sent"),
+    "[Gmail]/Drafts": ("\\Drafts", "\\Draft"),
+    "[Gmail]/Important": ("\\Important", "\\Important"),
+    ALL: ("\\All", None),
+    STARRED: ("\\Flagged", None),
+    TRASH: ("\\Trash", None),
+    SPAM: ("\\Junk", None),
+}
+LOCK = threading.Lock()
+
+
+class Msg:
+    def __init__(self, gid, raw, flags, date):
+        self.gid, self.thrid, self.raw = gid, gid, raw
+        self.flags, self.labels, self.date = set(flags), set(), date
+        self.modseq, self.trashed, self.gone = 0, False, False
+
+    def header(self, name):
+        m = re.search(rb"(?im)^" + name.encode() + rb":[ \t]*(.*(?:\r\n[ \t].*)*)", self.head())
+        return m.group(1).decode("latin-1").strip() if m else ""
+
+    def head(self):
+        end = self.raw.find(b"\r\n\r\n")
+        return self.raw if end < 0 else self.raw[: end + 2]
+
+
+class Folder:
+    def __init__(self, name, validity):
+        self.name, self.validity, self.uidnext = name, validity, 1
+        self.uids = {}  # gid → uid
+        self.removed_modseq = 0
+
+
+class Account:
+    def __init__(self):
+        self.msgs = []  # in arrival order
+        self.modseq = 1
+        self.labels = []  # user labels, in creation order
+        self.folders = {}
+        self.next_gid = 1_600_000_000_000_000_000
+
+    def bump(self):
+        self.modseq += 1
+        return self.modseq
+
+    def names(self):
+        return list(SYSTEM) + self.labels
+
+    def member(self, folder, m):
+        if m.gone:
+            return False
+        if folder == TRASH:
+            return m.trashed
+        if m.trashed:
+            return False
+        if folder == SPAM:
+            return False
+        if folder == ALL:
+            return True
+        if folder == STARRED:
+            return "\\Flagged" in m.flags
+        if folder in SYSTEM:
+            return SYSTEM[folder][1] in m.labels
+        return folder in m.labels
+
+    def view(self, name):
+        """The folder with its UIDs brought up to date; [(uid, msg)] by UID."""
+        f = self.folders.get(name)
+        if f is None:
+            f = self.folders[name] = Folder(name, 600 + len(self.folders))
+        live = {m.gid: m for m in self.msgs if self.member(name, m)}
+        for gid in [g for g in f.uids if g not in live]:
+            del f.uids[gid]
+            f.removed_modseq = self.bump()
+        for m in self.msgs:
+            if m.gid in live and m.gid not in f.uids:
+                f.uids[m.gid] = f.uidnext
+                f.uidnext += 1
+        by_gid = {m.gid: m for m in self.msgs}
+        return f, sorted(((u, by_gid[g]) for g, u in f.uids.items()), key=lambda x: x[0])
+
+    def add(self, raw, flags, date, folder):
+        m = Msg(self.next_gid, raw, flags, date)
+        self.next_gid += 1 + len(self.msgs) % 7
+        for ref in re.findall(r"<[^>]+>", m.header("In-Reply-To") + " " + m.header("References")):
+            for other in self.msgs:
+                if other.header("Message-ID") == ref:
+                    m.thrid = other.thrid
+        m.modseq = self.bump()
+        if folder == TRASH:
+            m.trashed = True
+        elif folder in SYSTEM and SYSTEM[folder][1]:
+            m.labels.add(SYSTEM[folder][1])
+        elif folder not in SYSTEM:
+            m.labels.add(folder)
+        self.msgs.append(m)
+        return m
+
+    def labels_of(self, m):
+        out = sorted(m.labels, key=lambda l: (not l.startswith("\\"), l))
+        if "\\Flagged" in m.flags:
+            out.append("\\Starred")
+        return out
+
+    def set_labels(self, m, how, labels):
+        labels = {l for l in labels if l != "\\Starred"}
+        for l in labels:
+            if not l.startswith("\\") and l not in self.labels:
+                self.labels.append(l)
+        if how == "+":
+            m.labels |= labels
+        elif how == "-":
+            m.labels -= labels
+        else:
+            m.labels = set(labels)
+        m.modseq = self.bump()
+
+
+ACCOUNTS = {}
+PASSWORDS = {}
+
+
+class Bad(Exception):
+    pass
+
+
+def quote(s):
+    if isinstance(s, bytes):
+        s = s.decode()
+    if re.fullmatch(r"[A-Za-z0-9_\-.\\$]+", s) and s.upper() != "NIL":
+        return s
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def seq_set(text, maxval):
+    out = set()
+    for part in text.split(","):
+        a, _, b = part.partition(":")
+        lo = maxval if a == "*" else int(a)
+        hi = lo if not b else (maxval if b == "*" else int(b))
+        lo, hi = min(lo, hi), max(lo, hi)
+        if hi - lo > 10_000_000:
+            raise Bad("set too large")
+        out.update(range(lo, hi + 1))
+    return out
+
+
+def imap_date(t):
+    return time.strftime("%d-%b-%Y %H:%M:%S +0000", time.gmtime(t))
+
+
+def parse_date(s):
+    d, mon, y, hh, mm, ss, sign, oh, om = re.fullmatch(
+        r"\s*(\d{1,2})-(\w{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)", s).groups()
+    t = calendar.timegm(time.strptime("%s-%s-%s %s:%s:%s" % (d, mon, y, hh, mm, ss), "%d-%b-%Y %H:%M:%S"))
+    return t - (int(oh) * 3600 + int(om) * 60) * (1 if sign == "+" else -1)
+
+
+class Conn(socketserver.StreamRequestHandler):
+    def setup(self):
+        super().setup()
+        self.user = None
+        self.acct = None
+        self.sel = None
+        self.readonly = False
+        self.condstore = False
+
+    # ---- reading a command, literals included ----
+    def read_command(self):
+        line = self.rfile.readline()
+        if not line:
+            return None
+        data = b""
+        while True:
+            m = re.search(rb"\{(\d+)(\+?)\}\r\n$", line)
+            if not m:
+                data += line
+                break
+            n = int(m.group(1))
+            data += line[: m.start()]
+            if not m.group(2):
+                self.send(b"+ go ahead\r\n")
+            data += b"{LIT:%d}" % len(self.literals)
+            self.literals.append(self.rfile.read(n))
+            line = self.rfile.readline()
+        return data.rstrip(b"\r\n")
+
+    def tokens(self, text):
+        """Atoms, "quoted" strings, literals and (lists), as Python values."""
+        pos = 0
+        stack = [[]]
+        while pos < len(text):
+            c = text[pos]
+            if c == " ":
+                pos += 1
+            elif c == "(":
+                stack.append([])
+                pos += 1
+            elif c == ")":
+                inner = stack.pop()
+                stack[-1].append(inner)
+                pos += 1
+            elif c == '"':
+                pos += 1
+                s = ""
+                while text[pos] != '"':
+                    if text[pos] == "\\":
+                        pos += 1
+                    s += text[pos]
+                    pos += 1
+                pos += 1
+                stack[-1].append(("q", s))
+            elif text.startswith("{LIT:", pos):
+                end = text.index("}", pos)
+                stack[-1].append(self.literals[int(text[pos + 5:end])])
+                pos = end + 1
+            else:
+                start = pos
+                depth = 0
+                while pos < len(text) and (depth or text[pos] not in " ()"):
+                    if text[pos] == "[":
+                        depth += 1
+                    elif text[pos] == "]":
+                        depth -= 1
+                    pos += 1
+                stack[-1].append(text[start:pos])
+        return stack[0]
+
+    @staticmethod
+    def s(v):
+        if isinstance(v, tuple):
+            return v[1]
+        if isinstance(v, bytes):
+            return v.decode()
+        return v
+
+    def send(self, b):
+        self.wfile.write(b)
+        self.wfile.flush()
+
+    def line(self, text):
+        self.send(text.encode() + b"\r\n")
+
+    def handle(self):
+        self.line("* OK [CAPABILITY %s] Gimap ready for requests from 127.0.0.1" % PRE_AUTH_CAPS)
+        while True:
+            self.literals = []
+            try:
+                raw = self.read_command()
+            except (ConnectionError, ssl.SSLError, OSError):
+                return
+            if raw is None:
+                return
+            text = raw.decode("utf-8", "replace")
+            tag, _, rest = text.partition(" ")
+            toks = self.tokens(rest)
+            if not toks:
+                self.line(tag + " BAD empty command")
+                continue
+            cmd = toks[0].upper()
+            args = toks[1:]
+            if cmd == "UID" and args:
+                cmd = "UID " + args[0].upper()
+                args = args[1:]
+            try:
+                with LOCK:
+                    done = self.dispatch(tag, cmd, args)
+                if done == "bye":
+                    return
+            except Bad as e:
+                self.line("%s BAD %s" % (tag, e))
+            except (ConnectionError, ssl.SSLError, OSError):
+                return
+            except Exception as e:  # a fake's bug: say it, keep serving
+                self.line("%s BAD internal error: %r" % (tag, e))
+
+    def dispatch(self, tag, cmd, args):
+        fn = getattr(self, "c_" + cmd.replace(" ", "_").lower(), None)
+        if fn is None:
+            raise Bad("unknown command " + cmd)
+        if self.acct is None and cmd not in ("CAPABILITY", "LOGIN", "AUTHENTICATE", "ID", "NOOP", "LOGOUT"):
+            raise Bad("sign in first")
+        return fn(tag, args)
+
+    # ---- commands ----
+    def c_capability(self, tag, args):
+        self.line("* CAPABILITY " + (CAPS if self.acct else PRE_AUTH_CAPS))
+        self.line(tag + " OK Success")
+
+    def c_noop(self, tag, args):
+        self.line(tag + " OK Success")
+
+    def c_id(self, tag, args):
+        self.line('* ID ("name" "GImap" "vendor" "Google, Inc.")')
+        self.line(tag + " OK Success")
+
+    def c_logout(self, tag, args):
+        self.line("* BYE LOGOUT Requested")
+        self.line(tag + " OK 73 good day (Success)")
+        return "bye"
+
+    def signin(self, tag, user, pw):
+        if PASSWORDS.get(user) != pw:
+            self.line(tag + " NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)")
+            return
+        self.user = user
+        self.acct = ACCOUNTS[user]
+        self.line("* CAPABILITY " + CAPS)
+        self.line(tag + " OK " + user + " authenticated (Success)")
+
+    def c_login(self, tag, args):
+        self.signin(tag, self.s(args[0]), self.s(args[1]))
+
+    def c_authenticate(self, tag, args):
+        import base64
+        if args[0].upper() != "PLAIN":
+            self.line(tag + " NO [AUTHENTICATIONFAILED] mechanism not offered here")
+            return
+        if len(args) > 1:
+            resp = self.s(args[1])
+        else:
+            self.send(b"+ \r\n")
+            resp = self.rfile.readline().decode().strip()
+        parts = base64.b64decode(resp).split(b"\0")
+        self.signin(tag, parts[1].decode(), parts[2].decode())
+
+    def c_enable(self, tag, args):
+        on = [a.upper() for a in args if a.upper() == "CONDSTORE"]
+        if on:
+            self.condstore = True
+            self.line("* ENABLED CONDSTORE")
+        else:
+            self.line("* ENABLED")
+        self.line(tag + " OK Success")
+
+    def c_namespace(self, tag, args):
+        self.line('* NAMESPACE (("" "/")) NIL NIL')
+        self.line(tag + " OK Success")
+
+    def status_items(self, name, items):
+        f, msgs = self.acct.view(name)
+        vals = {"MESSAGES": len(msgs), "UIDNEXT": f.uidnext, "UIDVALIDITY": f.validity,
+                "UNSEEN": sum(1 for _, m in msgs if "\\Seen" not in m.flags),
+                "HIGHESTMODSEQ": max([m.modseq for _, m in msgs] + [f.removed_modseq, 1])}
+        return " ".join("%s %d" % (i.upper(), vals[i.upper()]) for i in items if i.upper() in vals)
+
+    def c_list(self, tag, args):
+        self.c_xlist(tag, args, "LIST")
+
+    def c_xlist(self, tag, args, verb="XLIST"):
+        ref, pat = self.s(args[0]), self.s(args[1])
+        status = None
+        if len(args) > 3 and str(args[2]).upper() == "RETURN":
+            ret = args[3]
+            for i, x in enumerate(ret):
+                if isinstance(x, str) and x.upper() == "STATUS":
+                    status = ret[i + 1]
+        if pat == "":
+            self.line('* %s (\\Noselect) "/" ""' % verb)
+            self.line(tag + " OK Success")
+            return
+        rx = "^" + re.escape(ref + pat).replace("\\*", ".*").replace("%", "[^/]*") + "$"
+        names = ["INBOX", "[Gmail]"] + [n for n in self.acct.names() if n != "INBOX"]
+        for n in names:
+            if not re.match(rx, n, re.I if n == "INBOX" else 0):
+                continue
+            if n == "[Gmail]":
+                self.line('* %s (\\HasChildren \\Noselect) "/" "[Gmail]"' % verb)
+                continue
+            attrs = ["\\HasNoChildren"]
+            if n in SYSTEM and SYSTEM[n][0]:
+                attrs.append(SYSTEM[n][0])
+            self.line('* %s (%s) "/" %s' % (verb, " ".join(attrs), quote(n)))
+            if status:
+                self.line("* STATUS %s (%s)" % (quote(n), self.status_items(n, status)))
+        self.line(tag + " OK Success")
+
+    def c_status(self, tag, args):
+        name = self.folder_name(args[0])
+        self.line("* STATUS %s (%s)" % (quote(name), self.status_items(name, args[1])))
+        self.line(tag + " OK Success")
+
+    def folder_name(self, v):
+        name = self.s(v)
+        if name.upper() == "INBOX":
+            return "INBOX"
+        if name not in self.acct.names():
+            raise Bad("[NONEXISTENT] Unknown Mailbox: %s (Failure)" % name)
+        return name
+
+    def c_create(self, tag, args):
+        name = self.s(args[0])
+        if name in self.acct.names() or name.startswith("[Gmail]"):
+            self.line(tag + " NO [ALREADYEXISTS] Folder name conflicts with existing folder name. (Failure)")
+            return
+        self.acct.labels.append(name)
+        self.line(tag + " OK Success")
+
+    def c_select(self, tag, args, readonly=False):
+        try:
+            name = self.folder_name(args[0])
+        except Bad as e:
+            self.sel = None
+            self.line("%s NO %s" % (tag, e))
+            return
+        if len(args) > 1 and isinstance(args[1], list) and "CONDSTORE" in [str(a).upper() for a in args[1]]:
+            self.condstore = True
+        f, msgs = self.acct.view(name)
+        self.sel, self.readonly = name, readonly
+        self.line("* FLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen $NotPhishing $Phishing)")
+        self.line("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen $NotPhishing $Phishing \\*)] Flags permitted.")
+        self.line("* OK [UIDVALIDITY %d] UIDs valid." % f.validity)
+        self.line("* %d EXISTS" % len(msgs))
+        self.line("* 0 RECENT")
+        self.line("* OK [UIDNEXT %d] Predicted next UID." % f.uidnext)
+        self.line("* OK [HIGHESTMODSEQ %d]" % max([m.modseq for _, m in msgs] + [f.removed_modseq, 1]))
+        self.line("%s OK [%s] %s selected. (Success)" % (tag, "READ-ONLY" if readonly else "READ-WRITE", name))
+
+    def c_examine(self, tag, args):
+        self.c_select(tag, args, True)
+
+    def c_unselect(self, tag, args):
+        self.sel = None
+        self.line(tag + " OK Returned to authenticated state. (Success)")
+
+    def c_close(self, tag, args):
+        if self.sel and not self.readonly:
+            self.expunge(None)
+        self.sel = None
+        self.line(tag + " OK Returned to authenticated state. (Success)")
+
+    def selected(self):
+        if self.sel is None:
+            raise Bad("select a folder first")
+        return self.acct.view(self.sel)
+
+    def pick(self, setspec, uid):
+        """[(seq, uid, msg)] a sequence or UID set names."""
+        f, msgs = self.selected()
+        if not msgs:
+            return []
+        if uid:
+            want = seq_set(setspec, msgs[-1][0])
+            if setspec.endswith("*") and msgs:
+                want.add(msgs[-1][0])
+            return [(i + 1, u, m) for i, (u, m) in enumerate(msgs) if u in want]
+        want = seq_set(setspec, len(msgs))
+        return [(i + 1, u, m) for i, (u, m) in enumerate(msgs) if i + 1 in want]
+
+    # ---- FETCH ----
+    def c_fetch(self, tag, args, uid=False):
+        items = args[1] if isinstance(args[1], list) else [args[1]]
+        items = [i.upper() if isinstance(i, str) else i for i in items]
+        changedsince = None
+        if len(args) > 2 and isinstance(args[2], list):
+            mods = args[2]
+            for i, x in enumerate(mods):
+                if str(x).upper() == "CHANGEDSINCE":
+                    changedsince = int(mods[i + 1])
+                if str(x).upper() == "VANISHED":
+                    raise Bad("VANISHED needs QRESYNC, which this server does not offer")
+        if uid and "UID" not in items:
+            items.insert(0, "UID")
+        if changedsince is not None or (self.condstore and "FLAGS" in items):
+            if "MODSEQ" not in items:
+                items.append("MODSEQ")
+        for seq, u, m in self.pick(args[0], uid):
+            if changedsince is not None and m.modseq <= changedsince:
+                continue
+            parts = []
+            for it in items:
+                parts.append(self.fetch_item(it, u, m))
+                if it.startswith("BODY[") and not self.readonly and "\\Seen" not in m.flags:
+                    m.flags.add("\\Seen")
+                    m.modseq = self.acct.bump()
+            self.send(("* %d FETCH (" % seq).encode() + b" ".join(parts) + b")\r\n")
+        self.line(tag + " OK Success")
+
+    def c_uid_fetch(self, tag, args):
+        self.c_fetch(tag, args, True)
+
+    def fetch_item(self, it, u, m):
+        if it == "UID":
+            return b"UID %d" % u
+        if it == "FLAGS":
+            return ("FLAGS (%s)" % " ".join(sorted(m.flags))).encode()
+        if it == "MODSEQ":
+            return b"MODSEQ (%d)" % m.modseq
+        if it == "INTERNALDATE":
+            return ('INTERNALDATE "%s"' % imap_date(m.date)).encode()
+        if it == "RFC822.SIZE":
+            return b"RFC822.SIZE %d" % len(m.raw)
+        if it == "X-GM-MSGID":
+            return b"X-GM-MSGID %d" % m.gid
+        if it == "X-GM-THRID":
+            return b"X-GM-THRID %d" % m.thrid
+        if it == "X-GM-LABELS":
+            return ("X-GM-LABELS (%s)" % " ".join(quote(l) for l in self.acct.labels_of(m))).encode()
+        mm = re.fullmatch(r"BODY(?:\.PEEK)?\[(.*)\]", it)
+        if mm:
+            sect = mm.group(1)
+            if sect == "":
+                body, name = m.raw, "BODY[]"
+            elif sect == "HEADER":
+                body, name = m.head() + b"\r\n", "BODY[HEADER]"
+            elif sect.startswith("HEADER.FIELDS"):
+                fields = re.findall(r"[A-Za-z0-9-]+", sect[len("HEADER.FIELDS"):])
+                lines = re.findall(rb"(?m)^[^ \t\r\n][^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*", m.head())
+                keep = [l for l in lines if l.split(b":", 1)[0].decode("latin-1").upper() in [f.upper() for f in fields]]
+                body = b"".join(keep) + b"\r\n"
+                name = "BODY[HEADER.FIELDS (%s)]" % " ".join(f.upper() for f in fields)
+            else:
+                raise Bad("section not offered by this fake: " + sect)
+            return name.encode() + b" {%d}\r\n" % len(body) + body
+        raise Bad("fetch item not offered by this fake: " + str(it))
+
+    # ---- STORE ----
+    def c_store(self, tag, args, uid=False):
+        if self.readonly:
+            self.line(tag + " NO read-only folder")
+            return
+        setspec, rest = args[0], args[1:]
+        unchanged = None
+        if isinstance(rest[0], list):
+            mods = rest[0]
+            unchanged = int(mods[1]) if str(mods[0]).upper() == "UNCHANGEDSINCE" else None
+            rest = rest[1:]
+        what, vals = rest[0].upper(), rest[1] if isinstance(rest[1], list) else [rest[1]]
+        vals = [self.s(v) for v in vals]
+        silent = what.endswith(".SILENT")
+        what = what.replace(".SILENT", "")
+        how = what[0] if what[0] in "+-" else "="
+        item = what.lstrip("+-")
+        modified = []
+        for seq, u, m in self.pick(setspec, uid):
+            if unchanged is not None and m.modseq > unchanged:
+                modified.append(u if uid else seq)
+                continue
+            if item == "FLAGS":
+                new = set(vals)
+                m.flags = m.flags | new if how == "+" else m.flags - new if how == "-" else new
+                m.modseq = self.acct.bump()
+            elif item == "X-GM-LABELS":
+                self.acct.set_labels(m, how, vals)
+            else:
+                raise Bad("store item not offered: " + item)
+            if not silent:
+                shown = "FLAGS (%s)" % " ".join(sorted(m.flags)) if item == "FLAGS" else \
+                    "X-GM-LABELS (%s)" % " ".join(quote(l) for l in self.acct.labels_of(m))
+                self.line("* %d FETCH (%s%s MODSEQ (%d))" % (seq, "UID %d " % u if uid else "", shown, m.modseq))
+        if modified:
+            self.line("%s OK [MODIFIED %s] Conditional STORE failed" % (tag, ",".join(map(str, modified))))
+        else:
+            self.line(tag + " OK Success")
+
+    def c_uid_store(self, tag, args):
+        self.c_store(tag, args, True)
+
+    # ---- SEARCH ----
+    def c_search(self, tag, args, uid=False):
+        esearch = False
+        if args and str(args[0]).upper() == "RETURN":
+            esearch = True
+            args = args[2:]
+        f, msgs = self.selected()
+        hits = [(i + 1, u, m) for i, (u, m) in enumerate(msgs)]
+        i = 0
+        while i < len(args):
+            k = str(self.s(args[i])).upper()
+            if k == "ALL":
+                i += 1
+            elif k == "UID":
+                want = seq_set(self.s(args[i + 1]), msgs[-1][0] if msgs else 0)
+                hits = [h for h in hits if h[1] in want]
+                i += 2
+            elif k == "HEADER":
+                name, val = self.s(args[i + 1]), self.s(args[i + 2]).lower()
+                hits = [h for h in hits if val in h[2].header(name).lower()]
+                i += 3
+            elif k in ("X-GM-MSGID", "X-GM-THRID"):
+                n = int(self.s(args[i + 1]))
+                hits = [h for h in hits if (h[2].gid if k == "X-GM-MSGID" else h[2].thrid) == n]
+                i += 2
+            elif k == "X-GM-LABELS":
+                lab = self.s(args[i + 1])
+                hits = [h for h in hits if lab in h[2].labels]
+                i += 2
+            elif k in ("DELETED", "UNDELETED"):
+                hits = [h for h in hits if ("\\Deleted" in h[2].flags) == (k == "DELETED")]
+                i += 1
+            elif re.fullmatch(r"[0-9*:,]+", k):
+                want = seq_set(k, len(msgs))
+                hits = [h for h in hits if h[0] in want]
+                i += 1
+            else:
+                raise Bad("search key not offered by this fake: " + k)
+        nums = [h[1] if uid else h[0] for h in hits]
+        if esearch:
+            self.line('* ESEARCH (TAG "%s")%s%s' % (tag, " UID" if uid else "",
+                                                   " ALL " + ",".join(map(str, nums)) if nums else ""))
+        else:
+            self.line("* SEARCH" + "".join(" %d" % n for n in nums))
+        self.line(tag + " OK SEARCH completed (Success)")
+
+    def c_uid_search(self, tag, args):
+        self.c_search(tag, args, True)
+
+    # ---- APPEND, MOVE, COPY, EXPUNGE ----
+    def c_append(self, tag, args):
+        name = self.s(args[0])
+        if name.upper() == "INBOX":
+            name = "INBOX"
+        if name not in self.acct.names():
+            self.line(tag + " NO [TRYCREATE] Folder doesn't exist. (Failure)")
+            return
+        flags, date = [], int(time.time())
+        for a in args[1:-1]:
+            if isinstance(a, list):
+                flags = [self.s(x) for x in a]
+            elif isinstance(a, tuple):
+                date = parse_date(a[1])
+        m = self.acct.add(args[-1], flags, date, name)
+        f, msgs = self.acct.view(name)
+        self.line("%s OK [APPENDUID %d %d] (Success)" % (tag, f.validity, f.uids[m.gid]))
+
+    def c_uid_copy(self, tag, args, move=False):
+        dest = self.folder_name(args[1]) if self.s(args[1]) in self.acct.names() or self.s(args[1]).upper() == "INBOX" else None
+        if dest is None:
+            self.line(tag + " NO [TRYCREATE] Folder doesn't exist. (Failure)")
+            return
+        picked = self.pick(args[0], True)
+        for _, u, m in picked:
+            if dest == TRASH:
+                m.trashed = True
+            elif dest in SYSTEM and SYSTEM[dest][1]:
+                m.labels.add(SYSTEM[dest][1])
+            elif dest not in SYSTEM:
+                m.labels.add(dest)
+            if move and self.sel in SYSTEM and SYSTEM[self.sel][1]:
+                m.labels.discard(SYSTEM[self.sel][1])
+            elif move and self.sel not in SYSTEM:
+                m.labels.discard(self.sel)
+            m.modseq = self.acct.bump()
+        df, dmsgs = self.acct.view(dest)
+        src = ",".join(str(u) for _, u, _ in picked)
+        dst = ",".join(str(df.uids[m.gid]) for _, _, m in picked if m.gid in df.uids)
+        code = "[COPYUID %d %s %s] " % (df.validity, src, dst) if picked and dst else ""
+        if move:
+            self.line("* OK %s(Success)" % code)
+            self.view_expunges()
+            self.line(tag + " OK Success")
+        else:
+            self.line("%s OK %s(Success)" % (tag, code))
+
+    def c_uid_move(self, tag, args):
+        self.c_uid_copy(tag, args, True)
+
+    def view_expunges(self):
+        """EXPUNGE responses for what left the selected folder."""
+        f = self.acct.folders[self.sel]
+        before = sorted(f.uids.values())
+        _, msgs = self.acct.view(self.sel)
+        after = {u for u, _ in msgs}
+        for i in reversed(range(len(before))):
+            if before[i] not in after:
+                self.line("* %d EXPUNGE" % (i + 1))
+
+    def expunge(self, only):
+        f, msgs = self.selected()
+        for u, m in msgs:
+            if "\\Deleted" in m.flags and (only is None or u in only):
+                m.flags.discard("\\Deleted")
+                m.modseq = self.acct.bump()
+                if self.sel in (ALL, TRASH, SPAM):
+                    m.gone = True
+                elif self.sel == STARRED:
+                    m.flags.discard("\\Flagged")
+                elif self.sel in SYSTEM:
+                    m.labels.discard(SYSTEM[self.sel][1])
+                else:
+                    m.labels.discard(self.sel)
+        self.view_expunges()
+
+    def c_expunge(self, tag, args):
+        self.expunge(None)
+        self.line(tag + " OK Success")
+
+    def c_uid_expunge(self, tag, args):
+        f, msgs = self.selected()
+        self.expunge(seq_set(self.s(args[0]), msgs[-1][0] if msgs else 0))
+        self.line(tag + " OK Success")
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, ctx):
+        super().__init__(("127.0.0.1", 0), Conn)
+        self.ctx = ctx
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        return self.ctx.wrap_socket(sock, server_side=True), addr
+
+
+def main():
+    cert, key = sys.argv[1:3]
+    for up in sys.argv[3:]:
+        user, _, pw = up.partition(":")
+        PASSWORDS[user] = pw
+        ACCOUNTS[user] = Account()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv = Server(ctx)
+    print("imaps %d" % srv.server_address[1], flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
