@@ -22,6 +22,12 @@
 // a message without a Message-ID). Flag updates by STORE with UNCHANGEDSINCE
 // (a MODIFIED answer is a conflict), a folder change by MOVE (or COPY and
 // expunge); deletes as \Deleted plus UID EXPUNGE, or a move to the trash.
+//
+// Gmail (X-GM-EXT-1, unless gmail_labels is off): only All Mail is read, so
+// a message is one record however many labels it has; its labels are its
+// mailboxIds (\Important the keyword $important), X-GM-THRID its threadId.
+// Creates append to All Mail and then label; a mailboxIds change adds and
+// removes labels; a delete moves the message to the Trash.
 #include "imap_session.hpp"
 #include "mail/message.hpp"
 #include "mutf7.hpp"
