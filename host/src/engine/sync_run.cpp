@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <random>
 #include <set>
 #include <string_view>
@@ -882,30 +883,49 @@ class PairRun {
         }
       Side target = s == 0 ? Side::kLeft : Side::kRight;
       bool lazy = !lazy_[idx(other(target))].empty() || !lazy_[s].empty();
-      size_t chunk = lazy ? std::max<size_t>(1, opts_.fetch_batch) : std::max<size_t>(1, ops.size());
-      for (size_t at = 0; at < ops.size(); at += chunk) {
-        size_t stop = std::min(ops.size(), at + chunk);
-        std::vector<std::string> missing(stop - at);
-        if (lazy) {
-          std::vector<LazyWant> want;
-          for (size_t k = at; k < stop; ++k) {
-            const PlannedOp& op = *items[which[k]].op[s];
-            if (op.op == "create") want.push_back({&ops[k].at("data").get_object(), &missing[k - at], op.source_id,
-                                                   op.source_same_side ? target : other(target)});
-          }
-          attach_lazy(want);
+      size_t size = lazy ? std::max<size_t>(1, opts_.fetch_batch) : std::max<size_t>(1, ops.size());
+      struct Chunk {
+        size_t at, stop;
+        std::vector<std::string> missing;
+        std::vector<LazyWant> want;
+        bool from_target = false;  // fetches from the side it writes to: no overlap
+      };
+      std::vector<Chunk> chunks;
+      for (size_t at = 0; at < ops.size(); at += size) chunks.push_back({at, std::min(ops.size(), at + size), {}, {}});
+      for (Chunk& c : chunks) {
+        c.missing.resize(c.stop - c.at);
+        if (!lazy) continue;
+        for (size_t k = c.at; k < c.stop; ++k) {
+          const PlannedOp& op = *items[which[k]].op[s];
+          if (op.op != "create") continue;
+          Side from = op.source_same_side ? target : other(target);
+          c.from_target = c.from_target || from == target;
+          c.want.push_back({&ops[k].at("data").get_object(), &c.missing[k - c.at], op.source_id, from});
         }
+      }
+      // The next chunk's bodies are fetched from the source while this
+      // chunk is written to the target (two instances, one call each at a
+      // time): the network and the disk work at once.
+      std::future<void> fetching;
+      auto fetch = [this](Chunk& c) { attach_lazy(c.want); };
+      for (size_t i = 0; i < chunks.size(); ++i) {
+        Chunk& c = chunks[i];
+        if (fetching.valid()) fetching.get();
+        else if (!c.want.empty()) fetch(c);
+        if (i + 1 < chunks.size() && !chunks[i + 1].want.empty() && !chunks[i + 1].from_target && !c.from_target)
+          fetching = std::async(std::launch::async, fetch, std::ref(chunks[i + 1]));
         json::array call;
         std::vector<size_t> sent;
-        for (size_t k = at; k < stop; ++k) {
-          if (!missing[k - at].empty()) {
-            results[{which[k], s}] = Outcome{false, "", "", missing[k - at], "error", 0};
+        for (size_t k = c.at; k < c.stop; ++k) {
+          if (!c.missing[k - c.at].empty()) {
+            results[{which[k], s}] = Outcome{false, "", "", c.missing[k - c.at], "error", 0};
             continue;
           }
           call.push_back(std::move(ops[k]));
           sent.push_back(which[k]);
         }
         if (!call.empty()) apply_call(s, call, sent, results);
+        c.want.clear();
       }
     }
     // 3. commit what happened
