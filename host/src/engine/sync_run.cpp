@@ -547,19 +547,30 @@ class PairRun {
     // hashed as it goes), and the report's copy of each op without its data.
     uint64_t fp = hash::kFnvOffset;
     auto mix = [&fp](std::string_view text) { fp = hash::fnv1a(text, fp); };
-    for (const auto& it : items)
+    for (auto& it : items) {
       for (Side s : {Side::kLeft, Side::kRight})
-        if (const auto& op = it.op[idx(s)]) {
+        if (auto& op = it.op[idx(s)]) {
           json::object ch;
           for (const auto& [k, v] : op->changes) ch[k] = v ? *v : json::value(nullptr);
           std::string changes = json::serialize(ch);
           for (std::string_view part : {std::string_view(side_name(s)), std::string_view(op->op), std::string_view(op->id),
                                         std::string_view(op->source_id), std::string_view(changes), std::string_view("\n")})
             mix(part);
-          PlannedOp shown = *op;
-          shown.data = {};
+          // the report keeps what each write changes; the item keeps the data to write
+          PlannedOp shown{op->side, op->op, op->id, op->source_id, op->source_same_side, op->label,
+                          std::move(op->changes), {}, op->expect_version};
+          op->changes.clear();
           rep_.ops.push_back(std::move(shown));
         }
+      // What applying needs of a pair without undecided fields: ids and the
+      // data to write, not the records' old data nor their pair forms (a
+      // first sync of many records holds every item at once).
+      if (it.manual_fields.empty())
+        for (int s = 0; s < 2; ++s) {
+          if (it.row[s]) std::string().swap(it.row[s]->data);
+          it.pair[s].reset();
+        }
+    }
     rep_.fingerprint = std::to_string(fp);
     return items;
   }
@@ -1058,7 +1069,7 @@ class PairRun {
       json::value written(op.data);
       it.row[s] = MirrorRow{o.id.empty() ? op.id : o.id, o.version, now_rfc3339(), std::move(it.op_text[s]), true,
                             false, false, keys_of(side, written)};
-      it.pair[s] = fm_.to_pair(side, op.data);
+      if (!it.manual_fields.empty()) it.pair[s] = fm_.to_pair(side, op.data);  // the new base (below)
       written_[s] = true;
     }
     if (failed) return;  // the sources stay dirty (or quarantined); nothing else moves
