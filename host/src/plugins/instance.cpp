@@ -1,5 +1,8 @@
 #include "plugins/instance.hpp"
 
+#include <accord/push.h>
+
+#include <cstddef>
 #include <cstring>
 
 namespace accord {
@@ -139,6 +142,17 @@ void Instance::cancel() noexcept { plugin_->table->cancel(inst_.get()); }
 const void* Instance::extension(const std::string& name) {
   return plugin_->table->get_extension ? plugin_->table->get_extension(inst_.get(), name.c_str())
                                        : nullptr;
+}
+
+Result<bool> Instance::wait_for_changes(const std::string& stream, const std::string& cursor, int64_t timeout_ms) {
+  auto* push = static_cast<const accord_push_v1*>(extension(ACCORD_PUSH_V1));
+  if (!push || push->struct_size < offsetof(accord_push_v1, wait) + sizeof push->wait || !push->wait)
+    return fail(plugin_->manifest.id + " cannot wait for changes (no " ACCORD_PUSH_V1 ")", ACCORD_UNSUPPORTED);
+  ErrorSink sink;
+  int32_t changed = 0;
+  int32_t st = push->wait(inst_.get(), stream.c_str(), cursor.c_str(), timeout_ms, &changed, &sink.c);
+  if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "wait"));
+  return changed != 0;
 }
 
 }  // namespace accord

@@ -65,6 +65,9 @@ class Instance {
   // [any thread] never blocks.
   void cancel() noexcept;
   const void* extension(const std::string& name);
+  // accord.push.v1: true when `stream` changed since `cursor`, false when
+  // timeout_ms passed; UNSUPPORTED when the connector does not offer it.
+  Result<bool> wait_for_changes(const std::string& stream, const std::string& cursor, int64_t timeout_ms);
 
   const LoadedPlugin& plugin() const { return *plugin_; }
 

@@ -42,6 +42,7 @@
 #include <boost/json/src.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -307,6 +308,21 @@ class ImapConnector : public accord::Connector {
   std::string apply(std::string_view stream, std::string_view ops_json) override {
     check_stream(stream);
     return guarded([&] { return apply_ops(ops_json); });
+  }
+
+  const void* get_extension(std::string_view name) noexcept override {
+    return name == ACCORD_PUSH_V1 ? accord::push_extension() : nullptr;
+  }
+
+  // accord.push.v1 by IMAP IDLE: first the folders' status against the
+  // cursor (one LIST-STATUS: a change anywhere answers at once), then IDLE on
+  // INBOX (All Mail on Gmail) until the server reports a change there or the
+  // time is up; the status is looked at again every 25 minutes (RFC 2177
+  // asks a client to re-IDLE within 29).
+  bool wait_for_changes(std::string_view stream, std::string_view cursor, int64_t timeout_ms) override {
+    check_stream(stream);
+    std::string out = guarded([&] { return wait_idle(std::string(cursor), timeout_ms) ? "1" : "0"; });
+    return out == "1";
   }
 
  private:
@@ -871,6 +887,56 @@ class ImapConnector : public accord::Connector {
     }
     std::sort(got.begin(), got.end(), [](auto& a, auto& b) { return a.first < b.first; });
     for (auto& [uid, rec] : got) records.push_back(std::move(rec));
+  }
+
+  // ---- push: IDLE ---------------------------------------------------------
+
+  // Whether the server's status of the folders differs from what the cursor
+  // recorded (a folder new, gone, renumbered, grown, shrunk or, with
+  // CONDSTORE, changed). Without LIST-STATUS it cannot say: false.
+  bool status_moved(const Cursor& c) {
+    if (!selected_.empty()) {
+      // a server may answer STATUS for the selected folder from the session's
+      // own view of it, which has not seen other clients' changes: leave it
+      imap::Session& s = session();
+      s.run(s.command(s.has("UNSELECT") ? "UNSELECT" : "NOOP"));
+      if (s.has("UNSELECT")) selected_.clear();
+    }
+    std::map<std::string, Status> now = list_folders();
+    for (auto& [name, st] : now) {
+      auto f = c.folders.find(name);
+      if (f == c.folders.end()) return true;
+      if (!st.known) continue;
+      if (moved(f->second, st)) return true;
+    }
+    for (auto& [name, f] : c.folders)
+      if (!now.contains(name)) return true;
+    return false;
+  }
+  bool moved(const FolderState& f, const Status& st) const {
+    return f.uidvalidity != st.uidvalidity || f.uidnext != st.uidnext || f.uids.size() != st.messages ||
+           (condstore_ && f.modseq != st.modseq);
+  }
+
+  bool wait_idle(const std::string& cursor_text, int64_t timeout_ms) {
+    if (cursor_text.empty()) return true;  // nothing read yet
+    Cursor c = parse_cursor(cursor_text);
+    if (c.running || status_moved(c)) return true;
+    std::string folder = gmail_ ? special("\\ALL") : "INBOX";
+    const int64_t deadline = now_ms() + timeout_ms;
+    for (;;) {
+      Status st = select(folder, false, true);
+      if (auto f = c.folders.find(folder); f != c.folders.end() && moved(f->second, st)) return true;
+      int64_t left = deadline - now_ms();
+      if (left <= 0) return false;
+      bool changed = session().idle(std::min<int64_t>(left, 25 * 60 * 1000));
+      selected_.clear();  // what IDLE saw moved the folder's status on
+      if (changed || status_moved(c)) return true;
+    }
+  }
+  static int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
   }
 
   // ---- fetch: bodies ------------------------------------------------------

@@ -135,8 +135,18 @@ void Session::write_all(std::string_view bytes) {
 }
 
 Response Session::read_response() {
+  // the deadline moves on with every byte that arrives: a slow answer is fine, a stalled one is not
+  for (;;) {
+    int64_t stalled = now_ms() + opts_.io_timeout_s * 1000;
+    size_t fed = fed_;
+    if (auto r = read_until(stalled)) return std::move(*r);
+    if (fed_ == fed)
+      fail(ACCORD_RETRY, "the IMAP server did not answer for " + std::to_string(opts_.io_timeout_s) + " s");
+  }
+}
+
+std::optional<Response> Session::read_until(int64_t deadline_ms) {
   if (!curl_) throw SessionError(ACCORD_RETRY, "the IMAP connection is closed");
-  int64_t deadline = now_ms() + opts_.io_timeout_s * 1000;
   char buf[65536];
   for (;;) {
     try {
@@ -150,15 +160,45 @@ Response Session::read_response() {
     if (rc == CURLE_OK) {
       if (n == 0) fail(ACCORD_RETRY, "the IMAP server closed the connection");
       parser_.feed(std::string_view(buf, n));
-      deadline = now_ms() + opts_.io_timeout_s * 1000;
+      fed_ += n;
       continue;
     }
     if (rc != CURLE_AGAIN) fail(ACCORD_RETRY, std::string("the IMAP connection broke: ") + curl_easy_strerror(rc));
-    if (now_ms() > deadline)
-      fail(ACCORD_RETRY, "the IMAP server did not answer for " + std::to_string(opts_.io_timeout_s) + " s");
+    if (now_ms() > deadline_ms) return std::nullopt;
     pollfd p{static_cast<int>(sock_), POLLIN, 0};
     ::poll(&p, 1, 100);
   }
+}
+
+bool Session::idle(int64_t timeout_ms) {
+  if (!has("IDLE")) throw SessionError(ACCORD_UNSUPPORTED, "the IMAP server does not offer IDLE");
+  auto is_change = [](const Response& r) {
+    return r.kind == Response::Kind::kUntagged &&
+           (r.name == "EXISTS" || r.name == "EXPUNGE" || r.name == "FETCH" || r.name == "VANISHED");
+  };
+  Command c = command("IDLE");
+  bool changed = false;
+  send(c);
+  for (;;) {  // up to the "+ idling"
+    Response r = read_response();
+    if (r.kind == Response::Kind::kContinuation) break;
+    if (r.kind == Response::Kind::kTagged && r.tag == c.tag())
+      fail(ACCORD_ERROR, "the IMAP server refused IDLE: " + r.text);
+    changed = changed || is_change(r);
+  }
+  int64_t deadline = now_ms() + timeout_ms;
+  while (!changed) {
+    auto r = read_until(deadline);
+    if (!r) break;
+    changed = is_change(*r);
+  }
+  write_all("DONE\r\n");
+  for (;;) {
+    Response r = read_response();
+    if (r.kind == Response::Kind::kTagged && r.tag == c.tag()) break;
+    changed = changed || is_change(r);
+  }
+  return changed;
 }
 
 bool Session::wait_continuation(const std::string& tag) {

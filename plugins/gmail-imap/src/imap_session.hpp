@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -66,12 +67,18 @@ class Session {
   // Sends several, keeping up to pipeline_depth in flight; replies in order.
   std::vector<Reply> run_all(const std::vector<Command>& cmds);
 
+  // RFC 2177 IDLE on the selected folder: true as soon as the server reports
+  // a change there (EXISTS, EXPUNGE, FETCH, VANISHED), false when timeout_ms
+  // passes first; either way the IDLE is ended (DONE) before it returns.
+  bool idle(int64_t timeout_ms);
   // [any thread] makes a command in progress fail with ACCORD_CANCELLED.
   void cancel() noexcept { cancelled_ = true; }
 
  private:
   void send(const Command& cmd);
   Response read_response();
+  // A response, or nothing once deadline_ms (steady clock) passes.
+  std::optional<Response> read_until(int64_t deadline_ms);
   bool wait_continuation(const std::string& tag);  // false: the command ended instead
   void write_all(std::string_view bytes);
   [[noreturn]] void fail(int32_t status, const std::string& what);
@@ -83,6 +90,7 @@ class Session {
   std::set<std::string> caps_;
   LiteralSupport literals_;
   uint64_t next_tag_ = 1;
+  size_t fed_ = 0;               // bytes received so far (a stalled read feeds none)
   std::vector<Response> held_;  // untagged responses read while waiting for a continuation
   std::atomic<bool> cancelled_{false};
 };

@@ -5,14 +5,18 @@
 // modified UTF-7 names, and a command injection that cannot happen.
 #include "imap_session.hpp"
 #include "mutf7.hpp"
+#include "plugins/instance.hpp"
+#include "plugins/plugin_loader.hpp"
 
 #include <accord/connector.h>
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +24,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -208,4 +213,100 @@ TEST_F(SessionTest, ModifiedUtf7Names) {
   std::string wire = list.untagged[0].args.back().str();
   EXPECT_EQ(wire, "Entw&APw-rfe &JxM- &- more");
   EXPECT_EQ(*imap::mutf7_decode(wire), name);
+}
+
+// ---- the connector's push extension (accord.push.v1) by IDLE ---------------
+
+class PushTest : public SessionTest {
+ protected:
+  struct Conn {
+    accord::LoadedPlugin plugin;
+    accord::HostServices host;
+    std::optional<accord::Instance> inst;
+  };
+  // The gmail-imap plugin through the host's loader, signed in as ada.
+  std::unique_ptr<Conn> connect() {
+    auto c = std::make_unique<Conn>();
+    auto p = accord::load_plugin(ACCORD_GMAIL_PLUGIN);
+    if (!p) throw std::runtime_error(p.error().message);
+    c->plugin = std::move(*p);
+    std::string config = R"({"url": ")" + g->imaps_url + R"(", "user": "ada", "password": ")" + g->password +
+                         R"(", "ca_file": ")" + g->ca + R"(", "folders": ["INBOX", "Other"]})";
+    auto i = accord::Instance::create(c->plugin, c->host, config);
+    if (!i) throw std::runtime_error(i.error().message);
+    c->inst.emplace(std::move(*i));
+    return c;
+  }
+  // Reads the stream to its end: the cursor.
+  static std::string read_all(accord::Instance& inst, std::string cursor = "") {
+    for (;;) {
+      auto r = inst.read_changes("message", cursor);
+      if (!r) throw std::runtime_error(r.error().message);
+      auto v = boost::json::parse(*r).as_object();
+      cursor = std::string(v.at("cursor").as_string());
+      if (!v.at("more").as_bool()) return cursor;
+    }
+  }
+  void append(const std::string& folder, const std::string& tag) {
+    imap::Session s(opts());
+    s.run(s.command("CREATE").mailbox(folder));
+    auto r = s.run(s.command("APPEND").mailbox(folder).literal(message(tag, "Pushed\r\n")));
+    ASSERT_TRUE(r.ok()) << r.done.text;
+  }
+  static double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  }
+};
+
+TEST_F(PushTest, WaitTimesOutWhenNothingChangesAndWakesOnNewMail) {
+  append("INBOX", "before");
+  auto c = connect();
+  std::string cursor = read_all(*c->inst);
+  auto t0 = std::chrono::steady_clock::now();
+  auto quiet = c->inst->wait_for_changes("message", cursor, 700);
+  ASSERT_TRUE(quiet) << quiet.error().message;
+  EXPECT_FALSE(*quiet);
+  EXPECT_GE(seconds_since(t0), 0.6);
+
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    append("INBOX", "pushed");
+  });
+  t0 = std::chrono::steady_clock::now();
+  auto woke = c->inst->wait_for_changes("message", cursor, 30000);
+  later.join();
+  ASSERT_TRUE(woke) << woke.error().message;
+  EXPECT_TRUE(*woke);
+  EXPECT_LT(seconds_since(t0), 15.0) << "IDLE should report the new message at once, not at the timeout";
+  // and a read from that cursor finds it
+  auto r = c->inst->read_changes("message", cursor);
+  ASSERT_TRUE(r);
+  EXPECT_NE(std::string(*r).find("pushed"), std::string::npos);
+}
+
+TEST_F(PushTest, AChangeInAnotherFolderAnswersAtOnce) {
+  append("Other", "first");
+  auto c = connect();
+  std::string cursor = read_all(*c->inst);
+  append("Other", "second");  // not the folder IDLE watches: the status check sees it
+  auto t0 = std::chrono::steady_clock::now();
+  auto woke = c->inst->wait_for_changes("message", cursor, 30000);
+  ASSERT_TRUE(woke) << woke.error().message;
+  EXPECT_TRUE(*woke);
+  EXPECT_LT(seconds_since(t0), 10.0);
+}
+
+TEST_F(PushTest, CancelEndsAWait) {
+  auto c = connect();
+  std::string cursor = read_all(*c->inst);
+  std::thread stop([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    c->inst->cancel();
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = c->inst->wait_for_changes("message", cursor, 60000);
+  stop.join();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().status, ACCORD_CANCELLED) << r.error().message;
+  EXPECT_LT(seconds_since(t0), 10.0);
 }

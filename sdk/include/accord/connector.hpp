@@ -13,6 +13,7 @@
 #define ACCORD_CONNECTOR_HPP
 
 #include <accord/connector.h>
+#include <accord/push.h>
 
 #include <atomic>
 #include <cstdint>
@@ -103,9 +104,20 @@ class Connector {
     (void)ops_json;
     throw Error(ACCORD_UNSUPPORTED, "this connector is read-only");
   }
+  // Extensions by name; the default offers none. A connector that can wait
+  // for changes (accord/push.h) answers `accord::push_extension()` for
+  // ACCORD_PUSH_V1 and overrides wait_for_changes.
   virtual const void* get_extension(std::string_view name) noexcept {
     (void)name;
     return nullptr;
+  }
+  // accord.push.v1: true when `stream` changed since `cursor`, false when
+  // timeout_ms passed first.
+  virtual bool wait_for_changes(std::string_view stream, std::string_view cursor, int64_t timeout_ms) {
+    (void)stream;
+    (void)cursor;
+    (void)timeout_ms;
+    throw Error(ACCORD_UNSUPPORTED, "this connector cannot wait for changes");
   }
 
   // [any thread] Sets the flag that cancelled() reads. Override to also abort
@@ -207,6 +219,15 @@ inline int32_t apply(accord_instance* inst, const char* stream, const char* ops,
 
 inline void cancel(accord_instance* inst) noexcept { from_c(inst)->cancel(); }
 
+inline int32_t push_wait(accord_instance* inst, const char* stream, const char* cursor, int64_t timeout_ms,
+                         int32_t* changed, accord_error* err) noexcept {
+  Connector* c = from_c(inst);
+  return guarded(err, [&] {
+    if (c->cancelled()) throw Error(ACCORD_CANCELLED, "cancelled");
+    *changed = c->wait_for_changes(stream ? stream : "", cursor ? cursor : "", timeout_ms) ? 1 : 0;
+  });
+}
+
 inline const void* get_extension(accord_instance* inst, const char* name) noexcept {
   return from_c(inst)->get_extension(name ? name : "");
 }
@@ -222,6 +243,13 @@ const accord_connector* table(const char* manifest, uint64_t caps) noexcept {
 }
 
 }  // namespace detail
+
+// The accord.push.v1 table for get_extension, calling wait_for_changes.
+inline const void* push_extension() noexcept {
+  static const accord_push_v1 t = {sizeof(accord_push_v1), &detail::push_wait};
+  return &t;
+}
+
 }  // namespace accord
 
 // Exports Class as this library's connector. Use once, at namespace scope.
