@@ -10,6 +10,7 @@
 # Usage: gmail_sync_test.sh ACCORD CONFORMANCE GMAIL_PLUGIN FAKE GEN_MAIL IMAPCTL
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
+. "$(dirname "${BASH_SOURCE[0]}")/mail_lib.sh"                # maildir, pipeline
 accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3")
 fake=$(realpath "$4") gen=$(realpath "$5") imapctl=$(realpath "$6")
 work=$(mktemp -d "${TMPDIR:-/tmp}/accord-gmail.XXXXXX")
@@ -37,14 +38,6 @@ bob() { ctl bob "$pw2" "$@"; }
 ALL="[Gmail]/All Mail"
 imap() { printf '{"connector": "gmail-imap", "config": {"url": "imaps://localhost:%s", "user": "%s", "password": {"$secret": "%s"}, "ca_file": "%s"%s}}' \
            "$port" "$1" "$1" "$ca" "${2:-}"; }
-maildir() { printf '{"connector": "local", "config": {"backend": "maildir", "path": "%s"}}' "$work/$1"; }
-pipeline() {
-  cat > "$1" <<JSON
-{"name": "${1%.json}", "state": "${1%.json}.sqlite", "left": $2, "right": $3,
- "streams": [{"name": "mail", "left": "message", "right": "message", "direction": "both",
-              "guards": {"max_delete_share": 0.9}}]}
-JSON
-}
 msgid() { sed -n 's/^Message-ID: *<\(.*\)>.*/\1/Ip' "$1" | head -1; }
 
 # ---- the conformance kit ----------------------------------------------------

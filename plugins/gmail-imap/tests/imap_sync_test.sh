@@ -10,6 +10,7 @@
 # Usage: imap_sync_test.sh ACCORD CONFORMANCE GMAIL_PLUGIN DOVECOT_SCRIPT GEN_MAIL IMAPCTL
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
+. "$(dirname "${BASH_SOURCE[0]}")/mail_lib.sh"                # maildir, pipeline
 accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3")
 start_dovecot=$(realpath "$4") gen=$(realpath "$5") imapctl=$(realpath "$6")
 work=$(mktemp -d "${TMPDIR:-/tmp}/accord-imap.XXXXXX")
@@ -41,15 +42,6 @@ ctl() { python3 "$imapctl" "$port" "$ca" "$@"; }
 imap_config() {  # imap_config USER: the connector's config JSON
   printf '{"url": "imaps://localhost:%s", "user": "%s", "password": {"$secret": "%s"}, "ca_file": "%s"}' "$port" "$1" "$1" "$ca"
 }
-# pipeline FILE LEFT_JSON RIGHT_JSON: a both-ways message pipeline, state FILE.sqlite
-pipeline() {
-  cat > "$1" <<JSON
-{"name": "${1%.json}", "state": "${1%.json}.sqlite", "left": $2, "right": $3,
- "streams": [{"name": "mail", "left": "message", "right": "message", "direction": "both",
-              "guards": {"max_delete_share": 0.9}}]}
-JSON
-}
-maildir() { printf '{"connector": "local", "config": {"backend": "maildir", "path": "%s"}}' "$work/$1"; }
 imap() { printf '{"connector": "gmail-imap", "config": %s}' "$(imap_config "$1")"; }
 # msgids DIR: the Message-IDs of a Maildir tree, sorted
 msgids() { find "$1" -path '*/.accord' -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print0 |

@@ -23,6 +23,16 @@ m.login(user, pw)
 def q(name):
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
+def each_message(folder, items=""):
+    """(the FETCH line, Message-ID) of each message in folder that has one."""
+    m.select(q(folder), readonly=True)
+    typ, data = m.uid("FETCH", "1:*", "(%sBODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])" % (items + " " if items else ""))
+    for item in data:
+        if isinstance(item, tuple):
+            mm = re.search(rb"<([^>]+)>", item[1])
+            if mm:
+                yield item[0], mm.group(1).decode()
+
 def uid_of(folder, msgid):
     m.select(q(folder))
     typ, data = m.uid("SEARCH", None, "HEADER", "Message-ID", msgid)
@@ -35,15 +45,7 @@ if verb == "count":
     typ, data = m.select(q(args[0]), readonly=True)
     print(int(data[0]))
 elif verb == "msgids":
-    m.select(q(args[0]), readonly=True)
-    typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
-    ids = []
-    for item in data:
-        if isinstance(item, tuple):
-            mm = re.search(rb"<([^>]+)>", item[1])
-            if mm:
-                ids.append(mm.group(1).decode())
-    print("\n".join(sorted(ids)))
+    print("\n".join(sorted(mid for _, mid in each_message(args[0]))))
 elif verb == "flags":
     uid = uid_of(args[0], args[1])
     typ, data = m.uid("FETCH", uid, "(FLAGS)")
@@ -72,15 +74,11 @@ elif verb == "appendmany":
         data = open(f, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         m.append(q(args[0]), None, None, data)
 elif verb == "labels":
-    m.select(q(args[0]), readonly=True)
-    typ, data = m.uid("FETCH", "1:*", "(X-GM-LABELS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
     out = []
-    for item in data:
-        if isinstance(item, tuple):
-            mm = re.search(rb"<([^>]+)>", item[1])
-            labels = re.search(rb"X-GM-LABELS \(([^)]*)\)", item[0]).group(1).decode()
-            names = sorted(re.findall(r'"((?:[^"\\]|\\.)*)"|(\S+)', labels))
-            out.append(mm.group(1).decode() + " " + " ".join(sorted(a or b for a, b in names)))
+    for meta, mid in each_message(args[0], "X-GM-LABELS"):
+        labels = re.search(rb"X-GM-LABELS \(([^)]*)\)", meta).group(1).decode()
+        names = re.findall(r'"((?:[^"\\]|\\.)*)"|(\S+)', labels)
+        out.append(mid + " " + " ".join(sorted(a or b for a, b in names)))
     print("\n".join(sorted(out)))
 elif verb == "folders":
     typ, data = m.list()

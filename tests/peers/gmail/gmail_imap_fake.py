@@ -41,6 +41,11 @@ SYSTEM = {  # folder → (special-use attribute, the label that puts a message t
 LOCK = threading.Lock()
 
 
+def label_of(folder):
+    """The label that puts a message in a folder (None: All Mail, Starred, Trash, Spam)."""
+    return SYSTEM[folder][1] if folder in SYSTEM else folder
+
+
 class Msg:
     def __init__(self, gid, raw, flags, date):
         self.gid, self.thrid, self.raw = gid, gid, raw
@@ -119,14 +124,16 @@ class Account:
                 if other.header("Message-ID") == ref:
                     m.thrid = other.thrid
         m.modseq = self.bump()
-        if folder == TRASH:
-            m.trashed = True
-        elif folder in SYSTEM and SYSTEM[folder][1]:
-            m.labels.add(SYSTEM[folder][1])
-        elif folder not in SYSTEM:
-            m.labels.add(folder)
+        self.place(m, folder)
         self.msgs.append(m)
         return m
+
+    def place(self, m, folder):
+        """Puts a message in a folder: a label, or the trash."""
+        if folder == TRASH:
+            m.trashed = True
+        elif label_of(folder):
+            m.labels.add(label_of(folder))
 
     def labels_of(self, m):
         out = sorted(m.labels, key=lambda l: (not l.startswith("\\"), l))
@@ -662,16 +669,9 @@ class Conn(socketserver.StreamRequestHandler):
             return
         picked = self.pick(args[0], True)
         for _, u, m in picked:
-            if dest == TRASH:
-                m.trashed = True
-            elif dest in SYSTEM and SYSTEM[dest][1]:
-                m.labels.add(SYSTEM[dest][1])
-            elif dest not in SYSTEM:
-                m.labels.add(dest)
-            if move and self.sel in SYSTEM and SYSTEM[self.sel][1]:
-                m.labels.discard(SYSTEM[self.sel][1])
-            elif move and self.sel not in SYSTEM:
-                m.labels.discard(self.sel)
+            self.acct.place(m, dest)
+            if move and label_of(self.sel):
+                m.labels.discard(label_of(self.sel))
             m.modseq = self.acct.bump()
         df, dmsgs = self.acct.view(dest)
         src = ",".join(str(u) for _, u, _ in picked)
@@ -707,10 +707,8 @@ class Conn(socketserver.StreamRequestHandler):
                     m.gone = True
                 elif self.sel == STARRED:
                     m.flags.discard("\\Flagged")
-                elif self.sel in SYSTEM:
-                    m.labels.discard(SYSTEM[self.sel][1])
                 else:
-                    m.labels.discard(self.sel)
+                    m.labels.discard(label_of(self.sel))
         self.view_expunges()
 
     def c_expunge(self, tag, args):
