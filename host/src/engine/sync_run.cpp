@@ -360,28 +360,28 @@ class PairRun {
   // --force, which lets it count as deleted.
   void follow_renumbering(Side s, const std::vector<std::string>& renumbered,
                           const std::vector<std::pair<std::string, std::string>>& fresh) {
-    std::unordered_map<std::string, std::vector<std::string>> olds, news;
+    std::unordered_map<std::string, std::vector<MirrorRow>> olds;
+    std::unordered_map<std::string, std::vector<std::string>> news;
     std::vector<std::string> unmatched;
     for (const auto& id : renumbered) {
       auto m = store_->mirror(sp_.name, s, id);
       if (!m) continue;  // never seen: nothing to follow
       std::string key = identity_of(s, m->data);
       if (key.empty()) unmatched.push_back(id);
-      else olds[key].push_back(id);
+      else olds[key].push_back(std::move(*m));
     }
     for (const auto& [id, key] : fresh)
       if (!key.empty() && olds.contains(key)) news[key].push_back(id);
     size_t followed = 0;
-    for (auto& [key, ids] : olds) {
+    for (auto& [key, rows] : olds) {
       auto n = news.find(key);
-      if (n == news.end() || n->second.size() != ids.size()) {
-        unmatched.insert(unmatched.end(), ids.begin(), ids.end());
+      if (n == news.end() || n->second.size() != rows.size()) {
+        for (const auto& r : rows) unmatched.push_back(r.id);
         continue;
       }
-      for (size_t i = 0; i < ids.size(); ++i) {
-        auto old = store_->mirror(sp_.name, s, ids[i]);
-        materialise_base(s, *old);  // the new row is compared with what the old one was
-        store_->rekey(sp_.name, s, ids[i], n->second[i]);
+      for (size_t i = 0; i < rows.size(); ++i) {
+        materialise_base(s, rows[i]);  // the new row is compared with what the old one was
+        store_->rekey(sp_.name, s, rows[i].id, n->second[i]);
         ++followed;
       }
     }
@@ -902,8 +902,9 @@ class PairRun {
         bool from_target = false;  // fetches from the side it writes to: no overlap
       };
       std::vector<Chunk> chunks;
-      for (size_t at = 0; at < ops.size(); at += size) chunks.push_back({at, std::min(ops.size(), at + size), {}, {}});
-      for (Chunk& c : chunks) {
+      chunks.reserve((ops.size() + size - 1) / size);  // the wants point into each chunk's `missing`
+      for (size_t at = 0; at < ops.size(); at += size) {
+        Chunk& c = chunks.emplace_back(Chunk{at, std::min(ops.size(), at + size), {}, {}});
         c.missing.resize(c.stop - c.at);
         if (!lazy) continue;
         for (size_t k = c.at; k < c.stop; ++k) {
@@ -923,7 +924,7 @@ class PairRun {
         Chunk& c = chunks[i];
         if (fetching.valid()) fetching.get();
         else if (!c.want.empty()) fetch(c);
-        if (i + 1 < chunks.size() && !chunks[i + 1].want.empty() && !chunks[i + 1].from_target && !c.from_target)
+        if (i + 1 < chunks.size() && !chunks[i + 1].want.empty() && !chunks[i + 1].from_target)
           fetching = std::async(std::launch::async, fetch, std::ref(chunks[i + 1]));
         json::array call;
         std::vector<size_t> sent;
@@ -936,7 +937,6 @@ class PairRun {
           sent.push_back(which[k]);
         }
         if (!call.empty()) apply_call(s, call, sent, results);
-        c.want.clear();
       }
     }
     // 3. commit what happened

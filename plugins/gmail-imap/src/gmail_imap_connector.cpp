@@ -321,15 +321,14 @@ class ImapConnector : public accord::Connector {
   // asks a client to re-IDLE within 29).
   bool wait_for_changes(std::string_view stream, std::string_view cursor, int64_t timeout_ms) override {
     check_stream(stream);
-    std::string out = guarded([&] { return wait_idle(std::string(cursor), timeout_ms) ? "1" : "0"; });
-    return out == "1";
+    return guarded([&] { return wait_idle(std::string(cursor), timeout_ms); });
   }
 
  private:
   // ---- connection ---------------------------------------------------------
 
   template <class Fn>
-  std::string guarded(Fn&& fn) {
+  auto guarded(Fn&& fn) -> decltype(fn()) {
     try {
       session();  // signed in first: what the server offers (Gmail's labels) decides what the call does
       return fn();
@@ -375,8 +374,11 @@ class ImapConnector : public accord::Connector {
                                         "or set \"gmail_labels\": \"off\" to sync label folders as folders");
     special_.clear();
     {
-      // special-use folders (RFC 6154): the trash, and on Gmail All Mail, Sent, Drafts
-      imap::Reply all = s->run(s->command("LIST").string("").string("*"));
+      // special-use folders (RFC 6154): the trash, and on Gmail All Mail, Sent,
+      // Drafts; only those where the server can list just them
+      imap::Command list = s->command("LIST");
+      if (s->has("SPECIAL-USE")) list.open().atom("SPECIAL-USE").close();
+      imap::Reply all = s->run(list.string("").string("*"));
       for (auto& u : all.untagged)
         if (u.name == "LIST" && u.args.size() >= 3)
           for (auto& f : u.args[0].list)
@@ -622,9 +624,15 @@ class ImapConnector : public accord::Connector {
   // Every selectable folder we sync, with its status where LIST-STATUS gives it.
   std::map<std::string, Status> list_folders() {
     imap::Session& s = session();
+    bool list_status = s.has("LIST-STATUS");
+    if (list_status && !selected_.empty()) {
+      // a server may answer STATUS for the selected folder from this session's
+      // own view of it, which has not seen other clients' changes: leave it
+      s.run(s.command(s.has("UNSELECT") ? "UNSELECT" : "NOOP"));
+      if (s.has("UNSELECT")) selected_.clear();
+    }
     imap::Command c = s.command("LIST");
     c.string("").string("*");
-    bool list_status = s.has("LIST-STATUS");
     if (list_status) {
       c.atom("RETURN").open().atom("STATUS").open().atom("MESSAGES").atom("UIDNEXT").atom("UIDVALIDITY");
       if (condstore_) c.atom("HIGHESTMODSEQ");
@@ -663,10 +671,14 @@ class ImapConnector : public accord::Connector {
     return out;
   }
 
-  bool unchanged(const FolderState& f, const Status& st) const {
-    return st.known && condstore_ && f.uidvalidity == st.uidvalidity && f.uidnext == st.uidnext &&
-           f.modseq == st.modseq && f.uids.size() == st.messages;
+  // Whether a folder's status differs from what the cursor recorded (with
+  // CONDSTORE, flag changes too); unchanged: it surely does not, and the
+  // listing skips it.
+  bool moved(const FolderState& f, const Status& st) const {
+    return f.uidvalidity != st.uidvalidity || f.uidnext != st.uidnext || f.uids.size() != st.messages ||
+           (condstore_ && f.modseq != st.modseq);
   }
+  bool unchanged(const FolderState& f, const Status& st) const { return st.known && condstore_ && !moved(f, st); }
 
   // renumbered: the folder's UIDVALIDITY changed, the message may be there
   // under a new UID (the host finds it again by the manifest's "identity")
@@ -895,13 +907,6 @@ class ImapConnector : public accord::Connector {
   // recorded (a folder new, gone, renumbered, grown, shrunk or, with
   // CONDSTORE, changed). Without LIST-STATUS it cannot say: false.
   bool status_moved(const Cursor& c) {
-    if (!selected_.empty()) {
-      // a server may answer STATUS for the selected folder from the session's
-      // own view of it, which has not seen other clients' changes: leave it
-      imap::Session& s = session();
-      s.run(s.command(s.has("UNSELECT") ? "UNSELECT" : "NOOP"));
-      if (s.has("UNSELECT")) selected_.clear();
-    }
     std::map<std::string, Status> now = list_folders();
     for (auto& [name, st] : now) {
       auto f = c.folders.find(name);
@@ -912,10 +917,6 @@ class ImapConnector : public accord::Connector {
     for (auto& [name, f] : c.folders)
       if (!now.contains(name)) return true;
     return false;
-  }
-  bool moved(const FolderState& f, const Status& st) const {
-    return f.uidvalidity != st.uidvalidity || f.uidnext != st.uidnext || f.uids.size() != st.messages ||
-           (condstore_ && f.modseq != st.modseq);
   }
 
   bool wait_idle(const std::string& cursor_text, int64_t timeout_ms) {
@@ -1091,7 +1092,7 @@ class ImapConnector : public accord::Connector {
       msg = "X-Accord-Id: " + key + "\r\n" + msg;
     }
     if (resend && !value.empty())
-      if (auto existing = find_existing(folder, header, value, msg.size())) return labelled(*existing, data);
+      if (auto existing = find_existing(folder, header, value, msg.size())) return relabelled(*existing, data);
     std::vector<std::string> flags;
     if (auto* k = data.if_contains("keywords"); k && k->is_object()) flags = flags_for(k->get_object());
     std::optional<int64_t> when;
@@ -1120,24 +1121,26 @@ class ImapConnector : public accord::Connector {
       uint32_t uv = static_cast<uint32_t>(r.done.code_args[0].number);
       uint32_t uid = static_cast<uint32_t>(r.done.code_args[1].number);
       select(folder, true);
-      return labelled(found(folder, uv, uid), data);
+      return gmail_ ? labelled(MessageId{folder, uv, uid}, data) : found(folder, uv, uid);
     }
-    if (auto existing = find_existing(folder, header, value, msg.size())) return labelled(*existing, data);
+    if (auto existing = find_existing(folder, header, value, msg.size())) return relabelled(*existing, data);
     return Result{"error", "", "", "the message was appended to \"" + folder + "\" but cannot be found again "
                                    "(the server has no UIDPLUS and the search missed it)"};
   }
 
   // A message just made (or found again) in Gmail's All Mail gets the labels
-  // its record asks for.
-  Result labelled(Result r, const json::object& data) {
-    if (!gmail_ || r.status != "ok") return r;
+  // its record asks for; its id and version after that.
+  Result labelled(const MessageId& m, const json::object& data) {
+    select(m.folder, true);
+    std::vector<std::string> labels;
+    if (!current_version(m.uid, nullptr, &labels)) return Result{"error", m.text(), "", "the new message is gone again"};
+    if (auto bad = store_labels(m.uid, data, labels)) return Result{"error", m.text(), "", *bad};
+    return found(m.folder, m.uidvalidity, m.uid);
+  }
+  // The same for a message a search found (a re-sent create).
+  Result relabelled(const Result& r, const json::object& data) {
     auto m = MessageId::parse(r.id);
-    if (!m) return r;
-    select(m->folder, true);
-    std::vector<std::string> flags, labels;
-    if (!current_version(m->uid, &flags, &labels)) return r;
-    if (auto bad = store_labels(m->uid, data, labels)) return Result{"error", r.id, "", *bad};
-    return found(m->folder, m->uidvalidity, m->uid);
+    return gmail_ && m ? labelled(*m, data) : r;
   }
 
   Result change(const json::object& op, bool is_delete) {

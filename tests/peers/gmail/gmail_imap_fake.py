@@ -24,7 +24,8 @@ import sys
 import threading
 import time
 
-CAPS = ("IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 UIDPLUS "
+# Gmail's capabilities, less those this fake does not implement (IDLE, QUOTA, COMPRESS)
+CAPS = ("IMAP4rev1 UNSELECT NAMESPACE ID XLIST CHILDREN X-GM-EXT-1 UIDPLUS "
         "ENABLE MOVE CONDSTORE ESEARCH LIST-EXTENDED LIST-STATUS LITERAL+ SPECIAL-USE")
 PRE_AUTH_CAPS = "IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=XOAUTH2 ID"
 ALL, TRASH, SPAM, STARRED = "[Gmail]/All Mail", "[Gmail]/Trash", "[Gmail]/Spam", "[Gmail]/Starred"
@@ -387,6 +388,10 @@ class Conn(socketserver.StreamRequestHandler):
         self.c_xlist(tag, args, "LIST")
 
     def c_xlist(self, tag, args, verb="XLIST"):
+        special_only = False
+        if args and isinstance(args[0], list):  # LIST-EXTENDED selection options
+            special_only = "SPECIAL-USE" in [str(o).upper() for o in args[0]]
+            args = args[1:]
         ref, pat = self.s(args[0]), self.s(args[1])
         status = None
         if len(args) > 3 and str(args[2]).upper() == "RETURN":
@@ -409,6 +414,8 @@ class Conn(socketserver.StreamRequestHandler):
             attrs = ["\\HasNoChildren"]
             if n in SYSTEM and SYSTEM[n][0]:
                 attrs.append(SYSTEM[n][0])
+            elif special_only:
+                continue
             self.line('* %s (%s) "/" %s' % (verb, " ".join(attrs), quote(n)))
             if status:
                 self.line("* STATUS %s (%s)" % (quote(n), self.status_items(n, status)))
