@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <future>
 #include <random>
@@ -53,8 +54,24 @@ std::string new_idempotency_key() {
   return b;
 }
 
+// A digest of a record's pair form, 128 bits (FNV-1a and the standard
+// library's string hash of the same text). Fields without a value are left
+// out, as the merge leaves them out: equal digests, nothing to merge.
+std::array<uint64_t, 2> form_digest(const Fields& f) {
+  std::string text;
+  for (const auto& [k, v] : f) {
+    if (v.is_null()) continue;
+    text += k;
+    text += '\x1f';
+    text += json::serialize(v);
+    text += '\x1e';
+  }
+  return {hash::fnv1a(text), std::hash<std::string_view>{}(text) | 1};  // never {0, 0}: that means none
+}
+
 struct SideRead {
   long count = 0;  // the changes themselves wait in the state's staging table
+  long live = 0;   // of them, not deleted
   bool full = false;
   std::string cursor;
   // deleted records the connector marked "renumbered" (their store gave the
@@ -130,6 +147,9 @@ class PairRun {
       });
     }
     if (opts_.apply) reconcile_journal();
+    // A pair the state knows nothing of yet: read, matched and linked in bulk.
+    first_sync_ = !store_->any(sp_.name, Side::kLeft) && !store_->any(sp_.name, Side::kRight) &&
+                  !store_->any_links(sp_.name);
     SideRead reads[2];
     store_->stage_reset();
     for (Side s : {Side::kLeft, Side::kRight}) reads[idx(s)] = read_side(s);
@@ -191,15 +211,15 @@ class PairRun {
     return key;
   }
 
-  static std::string key_part(const std::string& keys, size_t i) {
+  static std::string_view key_part(std::string_view keys, size_t i) {
     size_t start = 0;
     for (size_t k = 0; k < i; ++k) {
       start = keys.find('\x1e', start);
-      if (start == std::string::npos) return "";
+      if (start == std::string_view::npos) return {};
       ++start;
     }
     size_t end = keys.find('\x1e', start);
-    return keys.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    return keys.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
   }
 
   // ---- A. reading ---------------------------------------------------------
@@ -239,7 +259,10 @@ class PairRun {
                                             p_.endpoint(s).connector + " " + stream + "): " + r.error().message, 0};
       }
       boost::system::error_code ec;
-      json::value batch = json::parse(*r, ec);
+      // The batch and everything made from it live in one arena, freed at
+      // once: nothing of it outlives this iteration.
+      json::monotonic_resource arena;
+      json::value batch = json::parse(*r, ec, &arena);
       if (ec || !batch.is_object() || !batch.get_object().contains("records"))
         throw Failure{ACCORD_ERROR, std::string(side_name(s)) + " connector " + p_.endpoint(s).connector +
                                         " answered a malformed batch", 0};
@@ -261,9 +284,15 @@ class PairRun {
           c.included = record_passes(filter, d.get_object());
           c.keys = keys_of(s, d);
           c.data = json::serialize(d);
+          if (first_sync_ && c.included) {
+            auto f = form_digest(fm_.to_pair(s, d.get_object()));
+            c.form[0] = f[0];
+            c.form[1] = f[1];
+          }
         }
         store_->stage(s, c);
         ++out.count;
+        if (!c.deleted) ++out.live;
       }
       staging.commit();
       cursor = batch.get_object().at("cursor").get_string();
@@ -279,7 +308,13 @@ class PairRun {
   // ---- B. folding into the mirror, planning --------------------------------
 
   void fold(Side s, SideRead& read) {
-    // A side the state knows nothing of yet needs no lookups (a first sync).
+    if (first_sync_) {
+      // every record is new: one sorted insert of clean rows; planning marks
+      // dirty the few that wait for a write
+      duplicates_[idx(s)] = store_->fold_staged(sp_.name, s) != read.live;
+      return;
+    }
+    // A side the state knows nothing of yet needs no lookups.
     bool known_side = read.count > 0 && store_->any(sp_.name, s);
     // records new to the state, by identity, when some were renumbered
     std::vector<std::pair<std::string, std::string>> fresh;
@@ -509,7 +544,8 @@ class PairRun {
     }
   }
 
-  std::vector<Item> plan() {
+  // Planning from what changed since the last run: the dirty mirror rows.
+  std::vector<Item> plan_changes() {
     std::vector<Item> items;
     std::map<std::string, LinkRow> linked;  // by left id
     std::vector<MirrorRef> unlinked_dirty[2];
@@ -543,6 +579,50 @@ class PairRun {
     // A first sync (no links, every record waiting): the candidates for
     // matching are exactly the dirty records just loaded; no second copy.
     match_and_create(unlinked_dirty, !any_links && !store_->any_clean(sp_.name), items);
+    return items;
+  }
+
+  // A first sync: the staged records are the candidates (each side's
+  // included ones, the later copy of an id read twice); pairs whose pair
+  // forms are equal are linked without reading their data again; only the
+  // records that wait for a write are marked dirty.
+  std::vector<Item> plan_first_sync() {
+    std::vector<Item> items;
+    std::vector<MirrorRef> refs[2];
+    for (Side s : {Side::kLeft, Side::kRight}) {
+      refs[idx(s)] = store_->staged_refs(s);
+      if (duplicates_[idx(s)]) keep_latest(refs[idx(s)]);
+      std::erase_if(refs[idx(s)], [](const MirrorRef& r) { return !r.included; });
+    }
+    match_and_create(refs, true, items);
+    for (Side s : {Side::kLeft, Side::kRight}) {
+      std::vector<std::string> waiting;
+      for (const auto& it : items)
+        if (it.row[idx(s)]) waiting.push_back(it.row[idx(s)]->id);
+      store_->mark_dirty(sp_.name, s, std::move(waiting));
+    }
+    return items;
+  }
+
+  // Of records staged twice under one id, the later copy.
+  static void keep_latest(std::vector<MirrorRef>& refs) {
+    std::unordered_map<std::string_view, size_t> latest;
+    std::vector<bool> superseded(refs.size());
+    for (size_t i = 0; i < refs.size(); ++i) {
+      auto [at, fresh] = latest.try_emplace(refs[i].id, i);
+      if (fresh) continue;
+      size_t& j = at->second;
+      if (refs[i].staged_at > refs[j].staged_at) superseded[j] = true, j = i;
+      else superseded[i] = true;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < refs.size(); ++i)
+      if (!superseded[i]) refs[k++] = std::move(refs[i]);
+    refs.resize(k);
+  }
+
+  std::vector<Item> plan() {
+    std::vector<Item> items = first_sync_ ? plan_first_sync() : plan_changes();
     // The fingerprint of what would be written, in a stable order (FNV-1a,
     // hashed as it goes), and the report's copy of each op without its data.
     uint64_t fp = hash::kFnvOffset;
@@ -703,72 +783,101 @@ class PairRun {
   }
 
   void match_and_create(std::vector<MirrorRef> dirty[2], bool first_sync, std::vector<Item>& items) {
-    std::set<std::string> held[2];  // ambiguous: neither linked nor created
-    std::unordered_set<std::string> linked[2];
-    std::vector<std::pair<size_t, size_t>> matches;  // indexes into the left and right pools
-    if (!sp_.match.empty() && (!dirty[0].empty() || !dirty[1].empty())) {
-      // Candidates: every unlinked included record on each side (the dirty
-      // ones are among them), by the keys worked out when each was read; a
-      // match needs a dirty record on one side.
-      std::vector<MirrorRef> loaded[2];
-      if (!first_sync)
-        for (Side s : {Side::kLeft, Side::kRight}) loaded[idx(s)] = store_->unlinked(sp_.name, s);
-      const std::vector<MirrorRef>* pools[2] = {first_sync ? &dirty[0] : &loaded[0], first_sync ? &dirty[1] : &loaded[1]};
-      auto pool = [&](int s) -> const std::vector<MirrorRef>& { return *pools[s]; };
+    // Candidates: every unlinked included record on each side (the dirty
+    // ones are among them), by the keys worked out when each was read; a
+    // match needs a dirty record on one side. A first sync's candidates are
+    // exactly its dirty records: no second copy.
+    std::vector<MirrorRef> loaded[2];
+    bool matching = !sp_.match.empty() && (!dirty[0].empty() || !dirty[1].empty());
+    if (matching && !first_sync)
+      for (Side s : {Side::kLeft, Side::kRight}) loaded[idx(s)] = store_->unlinked(sp_.name, s);
+    const std::vector<MirrorRef>* pools[2] = {first_sync ? &dirty[0] : &loaded[0], first_sync ? &dirty[1] : &loaded[1]};
+    auto pool = [&](int s) -> const std::vector<MirrorRef>& { return *pools[s]; };
+    // by pool index: linked this run; ambiguous (neither linked nor created)
+    std::vector<char> linked[2], held[2];
+    for (int s = 0; s < 2; ++s) linked[s].assign(pool(s).size(), 0), held[s].assign(pool(s).size(), 0);
+    std::vector<std::pair<uint32_t, uint32_t>> matches;  // indexes into the left and right pools
+    if (matching) {
+      // Records sharing a key are found by sorting (key, side, index): no
+      // map of a million strings. Groups in key order keep plans deterministic.
+      struct Entry {
+        std::string_view key;
+        uint32_t side, i;
+        bool operator<(const Entry& o) const { return std::tie(key, side, i) < std::tie(o.key, o.side, o.i); }
+      };
       for (size_t k = 0; k < sp_.match.size(); ++k) {
-        std::unordered_map<std::string, std::vector<size_t>> by_key[2];
-        for (int s = 0; s < 2; ++s)
-          for (size_t i = 0; i < pool(s).size(); ++i) {
-            if (linked[s].contains(pool(s)[i].id)) continue;
-            std::string key = key_part(pool(s)[i].keys, k);
-            if (!key.empty()) by_key[s][key].push_back(i);
-          }
-        std::vector<std::string> keys;
-        for (const auto& [key, v] : by_key[0])
-          if (by_key[1].contains(key)) keys.push_back(key);
-        std::sort(keys.begin(), keys.end());  // deterministic plans
-        for (const auto& key : keys) {
-          const auto& ls = by_key[0][key];
-          const auto& rs = by_key[1][key];
+        std::vector<Entry> entries;
+        for (uint32_t s = 0; s < 2; ++s)
+          for (uint32_t i = 0; i < pool(s).size(); ++i)
+            if (!linked[s][i])
+              if (std::string_view key = key_part(pool(s)[i].keys, k); !key.empty()) entries.push_back({key, s, i});
+        std::sort(entries.begin(), entries.end());
+        for (size_t a = 0, b; a < entries.size(); a = b) {
+          size_t mid = a;
+          for (b = a; b < entries.size() && entries[b].key == entries[a].key; ++b)
+            if (entries[b].side == 0) mid = b + 1;
+          if (mid == a || mid == b) continue;  // on one side only: nothing to match
           bool involves_dirty = false;
-          for (size_t i : ls) involves_dirty = involves_dirty || pool(0)[i].dirty;
-          for (size_t i : rs) involves_dirty = involves_dirty || pool(1)[i].dirty;
+          for (size_t e = a; e < b; ++e) involves_dirty = involves_dirty || pool(entries[e].side)[entries[e].i].dirty;
           if (!involves_dirty) continue;
-          if (ls.size() != 1 || rs.size() != 1) {
+          if (mid - a != 1 || b - mid != 1) {
             std::string who;
-            for (size_t i : ls) who += " left:" + pool(0)[i].id, held[0].insert(pool(0)[i].id);
-            for (size_t i : rs) who += " right:" + pool(1)[i].id, held[1].insert(pool(1)[i].id);
-            rep_.notes.push_back("ambiguous match on " + sp_.match[k].label + " (" + std::to_string(ls.size()) +
-                                 " left, " + std::to_string(rs.size()) + " right):" + who + "; not linked, not created");
+            for (size_t e = a; e < b; ++e) {
+              who += std::string(entries[e].side == 0 ? " left:" : " right:") + pool(entries[e].side)[entries[e].i].id;
+              held[entries[e].side][entries[e].i] = 1;
+            }
+            rep_.notes.push_back("ambiguous match on " + sp_.match[k].label + " (" + std::to_string(mid - a) +
+                                 " left, " + std::to_string(b - mid) + " right):" + who + "; not linked, not created");
             continue;
           }
-          const std::string& lid = pool(0)[ls[0]].id;
-          const std::string& rid = pool(1)[rs[0]].id;
-          linked[0].insert(lid);
-          linked[1].insert(rid);
-          held[0].erase(lid);
-          held[1].erase(rid);
+          uint32_t l = entries[a].i, r = entries[mid].i;
+          linked[0][l] = linked[1][r] = 1;
+          held[0][l] = held[1][r] = 0;
           ++rep_.matched;
-          matches.emplace_back(ls[0], rs[0]);
+          matches.emplace_back(l, r);
         }
       }
       // Settle the matches in left-id order: lookups walk the mirror's key
       // order instead of jumping about (a first sync of a million pairs is
-      // bound by this). Indexes into the pools, not copies of the ids.
+      // bound by this).
       std::sort(matches.begin(), matches.end(),
                 [&](const auto& a, const auto& b) { return pool(0)[a.first].id < pool(0)[b.first].id; });
-      for (const auto& [l, r] : matches)
-        plan_first_match(row_of(Side::kLeft, pool(0)[l].id), row_of(Side::kRight, pool(1)[r].id), items);
-    }
-    for (Side s : {Side::kLeft, Side::kRight})
-      for (const auto& ref : dirty[idx(s)]) {
-        if (linked[idx(s)].contains(ref.id)) continue;
-        if (held[idx(s)].contains(ref.id) || !sp_.allowed(other(s), "create")) {
-          store_->clear_dirty(sp_.name, s, ref.id);  // waits, clean, until it changes
+      for (const auto& [l, r] : matches) {
+        const MirrorRef& lr = pool(0)[l];
+        const MirrorRef& rr = pool(1)[r];
+        if (first_sync_ && lr.form[0] == rr.form[0] && lr.form[1] == rr.form[1] && lr.form[0]) {
+          // equal pair forms: the merge would write nothing; link them as they are
+          store_->put_link(sp_.name, LinkRow{lr.id, rr.id, "", ""});
           continue;
         }
-        plan_create(other(s), row_of(s, ref.id), items);
+        plan_first_match(row_of(Side::kLeft, lr.id), row_of(Side::kRight, rr.id), items);
       }
+    }
+    for (int s = 0; s < 2; ++s) {
+      // where a dirty record sits in the pool (it is the pool in a first sync)
+      std::unordered_map<std::string_view, uint32_t> at;
+      if (!first_sync)
+        for (uint32_t i = 0; i < pool(s).size(); ++i)
+          if (linked[s][i] || held[s][i]) at.emplace(pool(s)[i].id, i);
+      Side side = s == 0 ? Side::kLeft : Side::kRight;
+      for (size_t d = 0; d < dirty[s].size(); ++d) {
+        const MirrorRef& ref = dirty[s][d];
+        bool is_linked = false, is_held = false;
+        if (first_sync) {
+          is_linked = !linked[s].empty() && linked[s][d];
+          is_held = !held[s].empty() && held[s][d];
+        } else if (auto f = at.find(ref.id); f != at.end()) {
+          is_linked = linked[s][f->second];
+          is_held = held[s][f->second];
+        }
+        if (is_linked) continue;
+        if (is_held || !sp_.allowed(other(side), "create")) {
+          if (!first_sync_) store_->clear_dirty(sp_.name, side, ref.id);  // waits, clean, until it changes
+          continue;
+        }
+        plan_create(other(side), row_of(side, ref.id), items);
+      }
+    }
   }
 
   // Two records linked for the first time: merged with no base.
@@ -1179,6 +1288,8 @@ class PairRun {
   std::vector<std::string> lazy_[2];        // a side's fields that only fetch gives
   std::set<std::string> quarantined_[2];  // at planning time: released when they succeed
   bool written_[2] = {false, false};      // commit_item: which side of the item was written
+  bool first_sync_ = false;               // the state knew nothing of this pair when the run began
+  bool duplicates_[2] = {false, false};   // a first listing gave an id twice
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -231,16 +232,20 @@ bool StateStore::any_clean(const std::string& pair) {
 
 void StateStore::stage_reset() {
   db_.exec("CREATE TEMP TABLE IF NOT EXISTS staged(side TEXT, id TEXT, version TEXT, modified TEXT, deleted INTEGER,"
-           " data TEXT, included INTEGER, keys TEXT)");
-  db_.exec("CREATE INDEX IF NOT EXISTS temp.staged_id ON staged(side, id)");
+           " data TEXT, included INTEGER, keys TEXT, form1 INTEGER, form2 INTEGER)");
+  // Appended in the order read, unindexed: an index on ids in random order
+  // would cost a page write per record; mirror_ids_not_staged builds it, in
+  // one sort, when a full listing of a known side needs it.
+  db_.exec("DROP INDEX IF EXISTS temp.staged_id");
   db_.exec("DELETE FROM temp.staged");
 }
 
 void StateStore::stage(Side side, const Staged& c) {
-  Stmt s(db_, "INSERT INTO temp.staged(side, id, version, modified, deleted, data, included, keys)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  Stmt s(db_, "INSERT INTO temp.staged(side, id, version, modified, deleted, data, included, keys, form1, form2)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   s.bind(1, side_name(side)).bind(2, c.id).bind(3, c.version).bind(4, c.modified).bind(5, int64_t{c.deleted});
-  s.bind(6, c.data).bind(7, int64_t{c.included}).bind(8, c.keys).run();
+  s.bind(6, c.data).bind(7, int64_t{c.included}).bind(8, c.keys);
+  s.bind(9, static_cast<int64_t>(c.form[0])).bind(10, static_cast<int64_t>(c.form[1])).run();
 }
 
 void StateStore::for_each_staged(Side side, const std::function<void(Staged&)>& fn) {
@@ -259,12 +264,45 @@ void StateStore::stage_reset_side(Side side) {
 }
 
 std::vector<std::string> StateStore::mirror_ids_not_staged(const std::string& pair, Side side) {
+  db_.exec("CREATE INDEX IF NOT EXISTS temp.staged_id ON staged(side, id)");
   Stmt s(db_, "SELECT id FROM mirror m WHERE pair=?1 AND side=?2 AND deleted = 0"
               " AND NOT EXISTS (SELECT 1 FROM temp.staged t WHERE t.side = ?2 AND t.id = m.id)");
   s.bind(1, pair).bind(2, side_name(side));
   std::vector<std::string> out;
   while (s.step()) out.emplace_back(s.text(0));
   return out;
+}
+
+int64_t StateStore::fold_staged(const std::string& pair, Side side) {
+  // sorted by id: the mirror's key index grows at its end instead of being
+  // written all over (a first sync of a million records is bound by that)
+  Stmt s(db_, "INSERT OR REPLACE INTO mirror(pair, side, id, version, modified, data, included, deleted, keys)"
+              " SELECT ?1, side, id, version, modified, data, included, 0, keys FROM temp.staged"
+              " WHERE side = ?2 AND deleted = 0 ORDER BY id, rowid");
+  s.bind(1, pair).bind(2, side_name(side)).run();
+  Stmt n(db_, "SELECT count(*) FROM mirror WHERE pair=?1 AND side=?2");
+  n.bind(1, pair).bind(2, side_name(side));
+  return n.step() ? n.i64(0) : 0;
+}
+
+std::vector<MirrorRef> StateStore::staged_refs(Side side) {
+  Stmt s(db_, "SELECT id, included, keys, form1, form2, rowid FROM temp.staged WHERE side=?1 AND deleted = 0"
+              " ORDER BY modified, id");
+  s.bind(1, side_name(side));
+  std::vector<MirrorRef> out;
+  while (s.step()) {
+    MirrorRef& r = out.emplace_back(MirrorRef{std::string(s.text(0)), false, s.i64(1) != 0, true, std::string(s.text(2))});
+    r.form[0] = static_cast<uint64_t>(s.i64(3));
+    r.form[1] = static_cast<uint64_t>(s.i64(4));
+    r.staged_at = s.i64(5);
+  }
+  return out;
+}
+
+void StateStore::mark_dirty(const std::string& pair, Side side, std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());  // in key order: appended, not scattered
+  Stmt d(db_, "INSERT OR IGNORE INTO dirty(pair, side, id) VALUES (?1, ?2, ?3)");
+  for (const auto& id : ids) d.bind(1, pair).bind(2, side_name(side)).bind(3, id).run();
 }
 
 int64_t StateStore::count_links(const std::string& pair) {

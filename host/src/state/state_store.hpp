@@ -35,6 +35,10 @@ struct MirrorRef {
   std::string id;
   bool deleted = false, included = true, dirty = false;
   std::string keys;
+  // A first sync's staged records: a digest of the record's pair form (0, 0:
+  // none) and where it was staged (the later of two copies wins).
+  uint64_t form[2] = {0, 0};
+  int64_t staged_at = 0;
 };
 
 struct LinkRow {
@@ -96,6 +100,7 @@ class StateStore {
   struct Staged {
     std::string id, version, modified, data, keys;
     bool deleted = false, included = true;
+    uint64_t form[2] = {0, 0};  // the pair form's digest (first syncs only)
   };
   void stage_reset();
   void stage_reset_side(Side side);
@@ -104,6 +109,13 @@ class StateStore {
   void for_each_staged(Side side, const std::function<void(Staged&)>& fn);
   // Live mirror ids of a side that the staged full listing does not hold.
   std::vector<std::string> mirror_ids_not_staged(const std::string& pair, Side side);
+  // A first sync: every live staged record of a side becomes a clean mirror
+  // row in one sorted insert (the later of two copies of an id wins).
+  // Returns the number of mirror rows the side has then.
+  int64_t fold_staged(const std::string& pair, Side side);
+  // The live staged records of a side, oldest change first.
+  std::vector<MirrorRef> staged_refs(Side side);
+  void mark_dirty(const std::string& pair, Side side, std::vector<std::string> ids);
 
   int64_t journal_add(const JournalRow& row);
   void journal_done(int64_t id);
