@@ -156,6 +156,28 @@ out=$("$accord" run amb.json 2>&1); rc=$?
   && [ "$(ls amb-seed/contact | wc -l)" = 1 ] && [ "$(ls amb-book/*.vcf | wc -l)" = 2 ] \
   && ok ambiguous-match-reported-not-guessed || bad ambiguous-match-reported-not-guessed "rc=$rc" "$out"
 
+# -- first sync: matched records that differ merge field by field, equal ones link as they are
+mkdir -p fs-l/contact fs-r/contact
+printf '{"uid": "f1", "name": {"full": "Ann"}, "emails": {"e1": {"address": "ann@example.org"}}, "phones": {"p1": {"number": "+1 555 0101"}}}\n' > fs-l/contact/f1.json
+printf '{"uid": "f1", "name": {"full": "Ann"}, "emails": {"e1": {"address": "ann@example.org"}}, "organizations": {"o1": {"name": "Acme"}}}\n' > fs-r/contact/f1.json
+printf '{"uid": "f2", "name": {"full": "Bob"}, "emails": {"e1": {"address": "bob@example.org"}}}\n' | tee fs-l/contact/f2.json > fs-r/contact/f2.json
+printf '{"uid": "f3", "name": {"full": "Cy"}, "emails": {"e1": {"address": "cy@example.org"}}}\n' > fs-l/contact/f3.json
+printf '{"uid": "f4", "name": {"full": "Di"}, "emails": {"e1": {"address": "di@example.org"}}}\n' > fs-r/contact/f4.json
+cat > fs.json <<'JSON'
+{"name": "fs", "state": "fs-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "fs-l"}},
+ "right": {"connector": "local", "config": {"backend": "json", "path": "fs-r"}},
+ "streams": [{"left": "contact", "right": "contact", "match": [{"left": "/emails/*/address", "normalise": "email"}]}]}
+JSON
+out=$("$accord" run fs.json 2>&1); rc=$?
+ann() { grep -l '"Ann"' "$1"/contact/*.json | xargs cat; }
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "linked 2 by match keys" && printf '%s' "$out" | grep -q "applied 4 writes" \
+  && ann fs-l | grep -q Acme && ann fs-r | grep -q "555 0101" \
+  && [ "$(ls fs-l/contact | wc -l)" = 4 ] && [ "$(ls fs-r/contact | wc -l)" = 4 ] \
+  && ok first-sync-merges-differing-matches || bad first-sync-merges-differing-matches "rc=$rc" "$out" "$(ann fs-l)" "$(ann fs-r)"
+out=$("$accord" run fs.json 2>&1)
+printf '%s' "$out" | grep -q "nothing to do" && ok first-sync-then-quiet || bad first-sync-then-quiet "$out"
+
 # -- keep-both: a conflict keeps both versions, on both sides
 sed 's/"policy": "manual"/"policy": "keep-both"/; s/m-state/kb-state/; s/ml.sqlite/kbl.sqlite/; s/mr.sqlite/kbr.sqlite/' m.json > kb.json
 sed 's/seed-state/kbseed-state/; s/ml.sqlite/kbl.sqlite/' seed.json > kbseed.json
