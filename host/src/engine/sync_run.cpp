@@ -590,8 +590,7 @@ class PairRun {
     std::vector<Item> items;
     std::vector<MirrorRef> refs[2];
     for (Side s : {Side::kLeft, Side::kRight}) {
-      refs[idx(s)] = store_->staged_refs(s);
-      if (duplicates_[idx(s)]) keep_latest(refs[idx(s)]);
+      refs[idx(s)] = store_->staged_refs(s, duplicates_[idx(s)]);
       std::erase_if(refs[idx(s)], [](const MirrorRef& r) { return !r.included; });
     }
     match_and_create(refs, true, items);
@@ -602,23 +601,6 @@ class PairRun {
       store_->mark_dirty(sp_.name, s, std::move(waiting));
     }
     return items;
-  }
-
-  // Of records staged twice under one id, the later copy.
-  static void keep_latest(std::vector<MirrorRef>& refs) {
-    std::unordered_map<std::string_view, size_t> latest;
-    std::vector<bool> superseded(refs.size());
-    for (size_t i = 0; i < refs.size(); ++i) {
-      auto [at, fresh] = latest.try_emplace(refs[i].id, i);
-      if (fresh) continue;
-      size_t& j = at->second;
-      if (refs[i].staged_at > refs[j].staged_at) superseded[j] = true, j = i;
-      else superseded[i] = true;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < refs.size(); ++i)
-      if (!superseded[i]) refs[k++] = std::move(refs[i]);
-    refs.resize(k);
   }
 
   std::vector<Item> plan() {

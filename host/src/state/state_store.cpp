@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <unordered_map>
 
 namespace fs = std::filesystem;
 using accord::sql::Stmt;
@@ -285,17 +286,32 @@ int64_t StateStore::fold_staged(const std::string& pair, Side side) {
   return n.step() ? n.i64(0) : 0;
 }
 
-std::vector<MirrorRef> StateStore::staged_refs(Side side) {
+std::vector<MirrorRef> StateStore::staged_refs(Side side, bool may_repeat) {
   Stmt s(db_, "SELECT id, included, keys, form1, form2, rowid FROM temp.staged WHERE side=?1 AND deleted = 0"
               " ORDER BY modified, id");
   s.bind(1, side_name(side));
   std::vector<MirrorRef> out;
+  std::vector<int64_t> staged_at;
   while (s.step()) {
     MirrorRef& r = out.emplace_back(MirrorRef{std::string(s.text(0)), false, s.i64(1) != 0, true, std::string(s.text(2))});
     r.form[0] = static_cast<uint64_t>(s.i64(3));
     r.form[1] = static_cast<uint64_t>(s.i64(4));
-    r.staged_at = s.i64(5);
+    if (may_repeat) staged_at.push_back(s.i64(5));
   }
+  if (!may_repeat) return out;
+  std::unordered_map<std::string_view, size_t> latest;
+  std::vector<bool> superseded(out.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto [at, fresh] = latest.try_emplace(out[i].id, i);
+    if (fresh) continue;
+    size_t& j = at->second;
+    if (staged_at[i] > staged_at[j]) superseded[j] = true, j = i;
+    else superseded[i] = true;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < out.size(); ++i)
+    if (!superseded[i]) out[k++] = std::move(out[i]);
+  out.resize(k);
   return out;
 }
 

@@ -36,9 +36,8 @@ struct MirrorRef {
   bool deleted = false, included = true, dirty = false;
   std::string keys;
   // A first sync's staged records: a digest of the record's pair form (0, 0:
-  // none) and where it was staged (the later of two copies wins).
+  // none).
   uint64_t form[2] = {0, 0};
-  int64_t staged_at = 0;
 };
 
 struct LinkRow {
@@ -113,8 +112,10 @@ class StateStore {
   // row in one sorted insert (the later of two copies of an id wins).
   // Returns the number of mirror rows the side has then.
   int64_t fold_staged(const std::string& pair, Side side);
-  // The live staged records of a side, oldest change first.
-  std::vector<MirrorRef> staged_refs(Side side);
+  // The live staged records of a side, oldest change first; where an id was
+  // staged twice (may_repeat: fold_staged found fewer rows than were
+  // staged), only its later copy.
+  std::vector<MirrorRef> staged_refs(Side side, bool may_repeat);
   void mark_dirty(const std::string& pair, Side side, std::vector<std::string> ids);
 
   int64_t journal_add(const JournalRow& row);
