@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <future>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string_view>
@@ -152,7 +155,7 @@ class PairRun {
                   !store_->any_links(sp_.name);
     SideRead reads[2];
     store_->stage_reset();
-    for (Side s : {Side::kLeft, Side::kRight}) reads[idx(s)] = read_side(s);
+    read_both(reads);
     if (opts_.progress) opts_.progress(sp_.name + ": read " + std::to_string(rep_.read[0]) + " + " + std::to_string(rep_.read[1]) + " changes");
     // The saved plan was made from these cursors onward: anything newer means
     // a side moved since.
@@ -226,13 +229,112 @@ class PairRun {
 
   static void wait_ms(int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
-  SideRead read_side(Side s) {
+  // What a side's reader hands the thread that owns the state: a batch of
+  // records to stage, or word that its listing starts over.
+  struct Staging {
+    Side side = Side::kLeft;
+    bool restart = false;
+    std::vector<StateStore::Staged> records;
+  };
+
+  // Bounded: a reader waits while the stager is behind, so memory holds a
+  // few batches however much a side lists.
+  class StagingQueue {
+   public:
+    explicit StagingQueue(int producers) : open_(producers) {}
+    bool push(Staging item) {  // false: the stager gave up; stop reading
+      std::unique_lock lock(mu_);
+      room_.wait(lock, [&] { return q_.size() < kDepth || aborted_; });
+      if (aborted_) return false;
+      q_.push_back(std::move(item));
+      ready_.notify_one();
+      return true;
+    }
+    bool pop(Staging& item) {  // false: every reader is done
+      std::unique_lock lock(mu_);
+      ready_.wait(lock, [&] { return !q_.empty() || open_ == 0; });
+      if (q_.empty()) return false;
+      item = std::move(q_.front());
+      q_.pop_front();
+      room_.notify_one();
+      return true;
+    }
+    void done() {
+      std::lock_guard lock(mu_);
+      --open_;
+      ready_.notify_all();
+    }
+    void abort() {
+      std::lock_guard lock(mu_);
+      aborted_ = true;
+      room_.notify_all();
+    }
+
+   private:
+    static constexpr size_t kDepth = 4;
+    std::mutex mu_;
+    std::condition_variable ready_, room_;
+    std::deque<Staging> q_;
+    int open_;
+    bool aborted_ = false;
+  };
+
+  // Reads both sides at once, each on a thread of its own (two connector
+  // instances, each used by one thread), while this thread, which owns the
+  // state's connection, stages what they read.
+  void read_both(SideRead reads[2]) {
+    std::string cursors[2];
+    for (Side s : {Side::kLeft, Side::kRight}) {
+      cursors[idx(s)] = store_->cursor(sp_.name, s).value_or("");
+      if (opts_.progress)
+        opts_.progress(sp_.name + ": reading " + side_name(s) + (cursors[idx(s)].empty() ? " (full listing)" : ""));
+    }
+    StagingQueue queue(2);
+    std::exception_ptr failed[2];
+    std::vector<std::string> notes[2];
+    std::thread readers[2];
+    for (Side s : {Side::kLeft, Side::kRight})
+      readers[idx(s)] = std::thread([&, s] {
+        try {
+          reads[idx(s)] = read_side(s, std::move(cursors[idx(s)]), queue, notes[idx(s)]);
+        } catch (...) {
+          failed[idx(s)] = std::current_exception();
+        }
+        queue.done();
+      });
+    std::exception_ptr staging_failed;
+    try {
+      for (Staging batch; queue.pop(batch);) {
+        if (batch.restart) {
+          store_->stage_reset_side(batch.side);
+          continue;
+        }
+        sql::Transaction staging(store_->db(), sql::Transaction::kDeferred);  // touches only TEMP: no state lock
+        for (const auto& c : batch.records) store_->stage(batch.side, c);
+        staging.commit();
+      }
+    } catch (...) {
+      staging_failed = std::current_exception();
+      queue.abort();
+    }
+    for (auto& t : readers) t.join();
+    for (int s = 0; s < 2; ++s) rep_.notes.insert(rep_.notes.end(), notes[s].begin(), notes[s].end());
+    if (staging_failed) std::rethrow_exception(staging_failed);
+    for (int s = 0; s < 2; ++s)
+      if (failed[s]) std::rethrow_exception(failed[s]);
+    for (Side s : {Side::kLeft, Side::kRight}) {
+      rep_.cursor[idx(s)] = reads[idx(s)].cursor;
+      rep_.read[idx(s)] = reads[idx(s)].count;
+    }
+  }
+
+  // One side's changes since `cursor`, handed to `queue` batch by batch.
+  // Runs on a reader thread: touches neither the state nor the report.
+  SideRead read_side(Side s, std::string cursor, StagingQueue& queue, std::vector<std::string>& notes) {
     SideRead out;
     const std::string& stream = s == Side::kLeft ? sp_.left : sp_.right;
     const Filter& filter = s == Side::kLeft ? sp_.filter_left : sp_.filter_right;
-    std::string cursor = store_->cursor(sp_.name, s).value_or("");
     out.full = cursor.empty();
-    if (opts_.progress) opts_.progress(sp_.name + ": reading " + side_name(s) + (out.full ? " (full listing)" : ""));
     int retries = 0;
     for (;;) {
       auto r = inst_[idx(s)]->read_changes(stream, cursor);
@@ -240,19 +342,19 @@ class PairRun {
           r.error().retry_after_ms <= opts_.max_retry_wait_ms) {
         // rate limited or briefly unavailable: wait as asked, then the same call again
         ++retries;
-        rep_.notes.push_back(std::string(side_name(s)) + " side asked to wait " +
-                             std::to_string((r.error().retry_after_ms + 999) / 1000) + " s (" + r.error().message + ")");
+        notes.push_back(std::string(side_name(s)) + " side asked to wait " +
+                        std::to_string((r.error().retry_after_ms + 999) / 1000) + " s (" + r.error().message + ")");
         wait_ms(std::max<int64_t>(r.error().retry_after_ms, 100));
         continue;
       }
       if (!r) {
         if (r.error().status == ACCORD_CURSOR_EXPIRED && !out.full) {
-          rep_.notes.push_back(std::string(side_name(s)) + " cursor expired (" + r.error().message +
-                               "): listed everything and compared it with the state; nothing is wiped");
+          notes.push_back(std::string(side_name(s)) + " cursor expired (" + r.error().message +
+                          "): listed everything and compared it with the state; nothing is wiped");
           out = SideRead{};
           out.full = true;
           cursor.clear();
-          store_->stage_reset_side(s);
+          if (!queue.push(Staging{s, true, {}})) return out;
           continue;
         }
         throw Failure{r.error().status, std::string("reading the ") + side_name(s) + " side (" +
@@ -269,10 +371,11 @@ class PairRun {
       if (!out.full && out.count == 0)
         if (auto* f = batch.get_object().if_contains("full"); f && f->is_bool() && f->get_bool())
           out.full = true;  // the connector lists everything this time: what it leaves out is gone
-      sql::Transaction staging(store_->db(), sql::Transaction::kDeferred);  // touches only TEMP: no state lock
+      Staging staged{s, false, {}};
+      staged.records.reserve(batch.get_object().at("records").get_array().size());
       for (auto& rv : batch.get_object().at("records").get_array()) {
         json::object& ro = rv.get_object();
-        StateStore::Staged c;
+        StateStore::Staged& c = staged.records.emplace_back();
         c.id = ro.at("id").get_string();
         if (auto* v = ro.if_contains("version"); v && v->is_string()) c.version = v->get_string();
         if (auto* v = ro.if_contains("modified"); v && v->is_string()) c.modified = v->get_string();
@@ -290,18 +393,15 @@ class PairRun {
             c.form[1] = f[1];
           }
         }
-        store_->stage(s, c);
         ++out.count;
         if (!c.deleted) ++out.live;
       }
-      staging.commit();
+      if (!queue.push(std::move(staged))) return out;
       cursor = batch.get_object().at("cursor").get_string();
       bool more = batch.get_object().contains("more") && batch.get_object().at("more").as_bool();
       if (!more) break;
     }
     out.cursor = cursor;
-    rep_.cursor[idx(s)] = cursor;
-    rep_.read[idx(s)] = out.count;
     return out;
   }
 
