@@ -20,7 +20,6 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace json = boost::json;
 namespace fs = std::filesystem;
@@ -924,16 +923,17 @@ class PairRun {
       // bound by this).
       std::sort(matches.begin(), matches.end(),
                 [&](const auto& a, const auto& b) { return pool(0)[a.first].id < pool(0)[b.first].id; });
+      std::vector<std::pair<std::string_view, std::string_view>> equal;  // linked as they are
       for (const auto& [l, r] : matches) {
         const MirrorRef& lr = pool(0)[l];
         const MirrorRef& rr = pool(1)[r];
         if (first_sync_ && lr.form[0] == rr.form[0] && lr.form[1] == rr.form[1] && lr.form[0]) {
-          // equal pair forms: the merge would write nothing; link them as they are
-          store_->put_link(sp_.name, LinkRow{lr.id, rr.id, "", ""});
+          equal.emplace_back(lr.id, rr.id);  // equal pair forms: the merge would write nothing
           continue;
         }
         plan_first_match(row_of(Side::kLeft, lr.id), row_of(Side::kRight, rr.id), items);
       }
+      store_->add_links(sp_.name, equal);
     }
     for (int s = 0; s < 2; ++s) {
       // where a dirty record sits in the pool (it is the pool in a first sync)

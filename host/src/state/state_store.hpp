@@ -88,6 +88,9 @@ class StateStore {
 
   std::optional<LinkRow> link_by(const std::string& pair, Side side, const std::string& id);
   void put_link(const std::string& pair, const LinkRow& link);
+  // New links with implicit bases, in left-id order, for records not linked
+  // yet (a first sync).
+  void add_links(const std::string& pair, const std::vector<std::pair<std::string_view, std::string_view>>& links);
   void drop_link(const std::string& pair, const std::string& left_id);
   int64_t count_links(const std::string& pair);
   bool any_links(const std::string& pair);  // cheap
