@@ -312,10 +312,11 @@ std::string rfc3339(const DateParts& d) {
 }  // namespace
 
 const std::vector<std::string>& canonical_fields() {
-  static const std::vector<std::string> f = {"/messageId", "/inReplyTo", "/references", "/subject",   "/from",
-                                             "/sender",    "/replyTo",   "/to",         "/cc",        "/bcc",
-                                             "/sentAt",    "/receivedAt", "/size",      "/mailboxIds", "/keywords",
-                                             "/raw"};
+  static const std::vector<std::string> f = {"/messageId",  "/inReplyTo",     "/references",    "/subject",
+                                             "/from",       "/sender",        "/replyTo",       "/to",
+                                             "/cc",         "/bcc",           "/sentAt",        "/receivedAt",
+                                             "/size",       "/mailboxIds",    "/keywords",      "/bodyStructure",
+                                             "/attachments", "/hasAttachment", "/raw"};
   return f;
 }
 
@@ -606,6 +607,169 @@ std::optional<std::string> base64_decode(std::string_view text) {
     }
   }
   return out;
+}
+
+// ---- MIME structure --------------------------------------------------------
+
+namespace {
+
+// RFC 2231: charset'language'percent-encoded text.
+std::string decode_2231(std::string_view v) {
+  size_t q1 = v.find('\''), q2 = q1 == std::string_view::npos ? q1 : v.find('\'', q1 + 1);
+  std::string_view charset = q2 == std::string_view::npos ? std::string_view("us-ascii") : v.substr(0, q1);
+  std::string_view text = q2 == std::string_view::npos ? v : v.substr(q2 + 1);
+  std::string bytes;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      bytes += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      bytes += text[i];
+    }
+  }
+  return to_utf8(charset, bytes).value_or(bytes);
+}
+
+// A parameter's value: name*=… (RFC 2231), name*0…name*N continuations, or
+// name=… (RFC 2047 words, as mail programs send them).
+std::string param_text(const std::map<std::string, std::string>& params, const std::string& name) {
+  if (auto it = params.find(name + "*"); it != params.end()) return decode_2231(it->second);
+  if (params.contains(name + "*0") || params.contains(name + "*0*")) {
+    std::string raw;
+    bool encoded = false;
+    for (int i = 0;; ++i) {
+      std::string k = name + "*" + std::to_string(i);
+      if (auto e = params.find(k + "*"); e != params.end()) raw += e->second, encoded = true;
+      else if (auto p = params.find(k); p != params.end()) raw += p->second;
+      else break;
+    }
+    return encoded ? decode_2231(raw) : decode_words(raw);
+  }
+  if (auto it = params.find(name); it != params.end()) return decode_words(it->second);
+  return "";
+}
+
+void parse_part(std::string_view text, bool in_digest, Part& p) {
+  std::string_view headers = header_block(text);
+  std::string_view body;
+  if (text.starts_with("\r\n")) body = text.substr(2);
+  else if (size_t blank = text.find("\r\n\r\n"); blank != std::string_view::npos) body = text.substr(blank + 4);
+  std::string ct = header_value(headers, "Content-Type");
+  p.type = header_params(ct, p.type_params);
+  if (p.type.find('/') == std::string::npos) p.type = in_digest ? "message/rfc822" : "text/plain";
+  if (std::string cd = header_value(headers, "Content-Disposition"); !cd.empty())
+    p.disposition = header_params(cd, p.disposition_params);
+  std::string cid(trim(header_value(headers, "Content-ID")));
+  if (cid.size() >= 2 && cid.front() == '<' && cid.back() == '>') cid = cid.substr(1, cid.size() - 2);
+  p.cid = cid;
+  auto boundary = p.type_params.find("boundary");
+  if (!p.type.starts_with("multipart/") || boundary == p.type_params.end() || boundary->second.empty()) {
+    if (p.type.starts_with("multipart/")) p.type = "text/plain";  // no boundary: read as text, as servers do
+    p.size = body.size();
+    return;
+  }
+  // Delimiter lines: "--boundary" at the start of a line; a part runs from
+  // after its delimiter line to the CRLF before the next one.
+  std::string delim = "--" + boundary->second;
+  std::vector<std::string_view> parts;
+  size_t start = std::string_view::npos;
+  size_t at = 0;
+  while (at <= body.size()) {
+    size_t eol = body.find("\r\n", at);
+    std::string_view line = body.substr(at, eol == std::string_view::npos ? std::string_view::npos : eol - at);
+    if (line.starts_with(delim)) {
+      std::string_view rest = line.substr(delim.size());
+      bool close = rest.starts_with("--");
+      if (start != std::string_view::npos) parts.push_back(body.substr(start, at >= start + 2 ? at - 2 - start : 0));
+      if (close) {
+        start = std::string_view::npos;
+        break;
+      }
+      start = eol == std::string_view::npos ? body.size() : eol + 2;
+    }
+    if (eol == std::string_view::npos) break;
+    at = eol + 2;
+  }
+  if (start != std::string_view::npos) parts.push_back(body.substr(start));  // no close delimiter
+  for (auto part : parts) parse_part(part, p.type == "multipart/digest", p.sub_parts.emplace_back());
+}
+
+json::object leaf_json(const Part& p, const std::string& part_id) {
+  json::object o{{"partId", part_id}, {"type", p.type}, {"size", p.size}};
+  std::string name = param_text(p.disposition_params, "filename");
+  if (name.empty()) name = param_text(p.type_params, "name");
+  if (!name.empty()) o["name"] = name;
+  if (!p.disposition.empty()) o["disposition"] = p.disposition;
+  if (!p.cid.empty()) o["cid"] = p.cid;
+  return o;
+}
+
+// A leaf is an attachment when it says so, or has a name, or is not text,
+// unless it says it is inline.
+bool is_attachment(const Part& p, const json::object& leaf) {
+  if (p.disposition == "attachment") return true;
+  if (p.disposition == "inline") return false;
+  return leaf.contains("name") || !p.type.starts_with("text/");
+}
+
+json::object node_json(const Part& p, const std::string& part_id, json::array& attachments) {
+  if (!p.type.starts_with("multipart/")) {
+    json::object leaf = leaf_json(p, part_id.empty() ? "1" : part_id);
+    if (is_attachment(p, leaf)) attachments.push_back(leaf);
+    return leaf;
+  }
+  json::array subs;
+  for (size_t i = 0; i < p.sub_parts.size(); ++i)
+    subs.push_back(node_json(p.sub_parts[i], (part_id.empty() ? "" : part_id + ".") + std::to_string(i + 1), attachments));
+  return json::object{{"type", p.type}, {"subParts", std::move(subs)}};
+}
+
+}  // namespace
+
+std::string header_params(std::string_view value, std::map<std::string, std::string>& params) {
+  // split at ';' outside quoted strings; a quoted value loses its quotes and escapes
+  std::vector<std::string> pieces(1);
+  bool quoted = false;
+  for (size_t i = 0; i < value.size(); ++i) {
+    char c = value[i];
+    if (quoted && c == '\\' && i + 1 < value.size()) {
+      pieces.back() += value[++i];
+      continue;
+    }
+    if (c == '"') {
+      quoted = !quoted;
+      continue;
+    }
+    if (c == ';' && !quoted) {
+      pieces.emplace_back();
+      continue;
+    }
+    pieces.back() += c;
+  }
+  for (size_t i = 1; i < pieces.size(); ++i) {
+    size_t eq = pieces[i].find('=');
+    if (eq == std::string::npos) continue;
+    std::string name = lower(trim(std::string_view(pieces[i]).substr(0, eq)));
+    if (!name.empty()) params[name] = std::string(trim(std::string_view(pieces[i]).substr(eq + 1)));
+  }
+  std::string head = lower(trim(pieces[0]));
+  head.erase(std::remove_if(head.begin(), head.end(), [](unsigned char c) { return std::isspace(c); }), head.end());
+  return head;
+}
+
+Part parse_structure(std::string_view message) {
+  std::string text = to_crlf(message);
+  Part root;
+  parse_part(text, false, root);
+  return root;
+}
+
+json::object structure_fields(const Part& root) {
+  json::array attachments;
+  json::object tree = node_json(root, "", attachments);
+  bool any = !attachments.empty();
+  return json::object{{"bodyStructure", std::move(tree)}, {"attachments", std::move(attachments)}, {"hasAttachment", any}};
 }
 
 }  // namespace accord::mail

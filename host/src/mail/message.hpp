@@ -16,6 +16,14 @@
 //                                       names, "/"-separated, UTF-8
 //   /keywords                           {"$seen": true, …} (lower case)
 //   /threadId                           where the store has one (Gmail)
+//   /bodyStructure                      the MIME tree: {"type", "subParts"} for a
+//                                       multipart; {"partId", "type", "size",
+//                                       "name"?, "disposition"?, "cid"?} for a leaf
+//                                       (partId in IMAP's numbering, size in
+//                                       octets as transferred, CRLF line ends;
+//                                       message/rfc822 is a leaf)
+//   /attachments                        the leaves that are attachments (same form)
+//   /hasAttachment                      whether there are any
 //   /raw                                the whole message (CRLF line ends),
 //                                       base64; only from fetch, never in a listing
 //
@@ -25,6 +33,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -36,6 +45,28 @@ namespace accord::mail {
 // The fields a message stream declares, and the one fetched lazily.
 const std::vector<std::string>& canonical_fields();
 inline constexpr const char* kRawField = "raw";
+
+// One part of a message's MIME structure (RFC 2045/2046), as much as IMAP's
+// BODYSTRUCTURE tells. Both connectors make one, from the message itself or
+// from the server's answer, and structure_fields turns it into the same
+// canonical fields.
+struct Part {
+  std::string type;                                  // lower case: "image/png"
+  std::map<std::string, std::string> type_params;    // lower-case names, raw values
+  std::string disposition;                           // lower case; "" when none
+  std::map<std::string, std::string> disposition_params;
+  std::string cid;                                   // Content-ID without <>
+  uint64_t size = 0;                                 // a leaf's body as transferred, CRLF
+  std::vector<Part> sub_parts;                       // a multipart's
+};
+
+// The structure of a whole message (any line ends).
+Part parse_structure(std::string_view message);
+// The header parameters of a Content-Type or Content-Disposition value:
+// the value before the first ';' (lower case) and name=value pairs.
+std::string header_params(std::string_view value, std::map<std::string, std::string>& params);
+// {"bodyStructure", "attachments", "hasAttachment"} of a structure.
+boost::json::object structure_fields(const Part& root);
 
 // The header block of a message: everything before the first empty line
 // (CRLF or LF), without that line.

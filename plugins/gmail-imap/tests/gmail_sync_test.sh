@@ -86,6 +86,9 @@ if [ -n "$(in_dir "" "${m[0]}")" ] && [ -n "$(in_dir .Work "${m[4]}")" ] && [ -n
 else bad "Maildir folders" "$(cd dst && find . -type f | head -20)"; fi
 runp run down.json
 grep -q "nothing to do" <<<"$out" && ok "Gmail → Maildir: nothing to do again" || bad "down second run" "$out"
+read -r n att differ < <(structure down.sqlite 2>differs.txt)
+[ "$n" = 13 ] && [ "$differ" = 0 ] && ok "body structure and attachments alike from the Gmail fake and from the files ($att with attachments)" ||
+  bad "body structure differs" "pairs=$n with-attachments=$att differing=$differ" "$(cat differs.txt)"
 
 # threadId from X-GM-THRID, $important from \Important: as the state holds the records read
 thread=$(python3 - down.sqlite "${m[0]}" "${m[1]}" "${m[3]}" <<'PY'

@@ -87,6 +87,11 @@ done
 [ "$(folders src)" = "$(folders dst)" ] && ok "folders kept" || bad "folders differ" "$(diff <(folders src) <(folders dst))"
 runp run down.json; runp run down.json
 grep -q "nothing to do" <<<"$out" && ok "IMAP ⇄ maildir: nothing to do again" || bad "down second run" "$out"
+# The MIME structure Dovecot's BODYSTRUCTURE gives and the one the maildir
+# backend reads from the file are the same (each side's own listing, in the state)
+read -r n att differ < <(structure down.sqlite 2>differs.txt)
+[ "$n" = 60 ] && [ "$att" -gt 0 ] && [ "$differ" = 0 ] && ok "body structure and attachments alike from IMAP and from the files ($att with attachments)" ||
+  bad "body structure differs" "pairs=$n with-attachments=$att differing=$differ" "$(cat differs.txt)"
 
 # ---- 3. flags on both sides, deletes both ways, new mail ---------------------
 ids=($(msgids dst))

@@ -9,3 +9,14 @@ pipeline() {
               "guards": {"max_delete_share": 0.9}}]}
 JSON
 }
+# structure STATE: "pairs with-attachments differing": linked messages, how many
+# have attachments, and how many differ in bodyStructure or attachments between
+# the two sides' own listings (as the state holds them)
+structure() {
+  local pairs="FROM links l JOIN mirror a ON a.pair = l.pair AND a.side = 'left' AND a.id = l.left_id
+    JOIN mirror b ON b.pair = l.pair AND b.side = 'right' AND b.id = l.right_id"
+  local differs="(json_extract(a.data, '\$.bodyStructure') IS NOT json_extract(b.data, '\$.bodyStructure')
+    OR json_extract(a.data, '\$.attachments') IS NOT json_extract(b.data, '\$.attachments'))"
+  sqlite3 -separator ' ' "$1" "SELECT count(*), coalesce(sum(json_extract(a.data, '\$.hasAttachment')), 0), coalesce(sum($differs), 0) $pairs"
+  sqlite3 "$1" "SELECT json_extract(a.data, '\$.bodyStructure'), json_extract(b.data, '\$.bodyStructure') $pairs WHERE $differs LIMIT 2" >&2
+}

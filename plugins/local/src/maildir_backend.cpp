@@ -75,6 +75,7 @@ json::object message_data(std::string_view content, const Location& l, int64_t m
   d["size"] = size;
   d["mailboxIds"] = json::object{{l.folder, true}};
   d["keywords"] = mail::keywords_from_letters(maildir::flags_of(l.file), kept);
+  for (auto& [k, v] : mail::structure_fields(mail::parse_structure(content))) d[k] = std::move(v);
   return d;
 }
 

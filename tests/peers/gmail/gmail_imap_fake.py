@@ -172,6 +172,89 @@ def quote(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# ---- BODYSTRUCTURE (RFC 3501 7.4.2), from the raw message --------------------
+
+def _qs(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _head_body(raw):
+    if raw.startswith(b"\r\n"):
+        return b"", raw[2:]
+    i = raw.find(b"\r\n\r\n")
+    return (raw, b"") if i < 0 else (raw[:i + 2], raw[i + 4:])
+
+
+def _header(head, name):
+    m = re.search(rb"(?im)^" + re.escape(name.encode()) + rb"[ \t]*:(.*(?:\r\n[ \t].*)*)", head)
+    return m.group(1).replace(b"\r\n", b"").decode("utf-8", "replace").strip() if m else ""
+
+
+def _params(value):
+    """'type/sub; a=b; c="d;e"' -> ('type/sub', [('a', 'b'), ('c', 'd;e')])"""
+    pieces, cur, quoted, i = [], "", False, 0
+    while i < len(value):
+        c = value[i]
+        if quoted and c == "\\" and i + 1 < len(value):
+            cur += value[i + 1]
+            i += 2
+            continue
+        if c == '"':
+            quoted = not quoted
+        elif c == ";" and not quoted:
+            pieces.append(cur)
+            cur = ""
+        else:
+            cur += c
+        i += 1
+    pieces.append(cur)
+    params = [(n.strip().lower(), v.strip()) for n, eq, v in (p.partition("=") for p in pieces[1:]) if eq]
+    return "".join(pieces[0].split()).lower(), params
+
+
+def _plist(params):
+    return "(" + " ".join(_qs(n) + " " + _qs(v) for n, v in params) + ")" if params else "NIL"
+
+
+def bodystructure(raw, digest=False):
+    head, body = _head_body(raw)
+    typ, params = _params(_header(head, "Content-Type"))
+    if "/" not in typ:
+        typ, params = ("message/rfc822", []) if digest else ("text/plain", [("charset", "us-ascii")])
+    main, sub = typ.split("/", 1)
+    boundary = dict(params).get("boundary", "")
+    if main == "multipart" and boundary:
+        parts, start, at, delim = [], None, 0, b"--" + boundary.encode()
+        while at <= len(body):
+            eol = body.find(b"\r\n", at)
+            line = body[at:] if eol < 0 else body[at:eol]
+            if line.startswith(delim):
+                if start is not None:
+                    parts.append(body[start:max(at - 2, start)])
+                if line[len(delim):].startswith(b"--"):
+                    start = None
+                    break
+                start = len(body) if eol < 0 else eol + 2
+            if eol < 0:
+                break
+            at = eol + 2
+        if start is not None:
+            parts.append(body[start:])
+        return "(" + "".join(bodystructure(p, sub == "digest") for p in parts) + " " + _qs(sub) + " " + _plist(params) + " NIL NIL NIL)"
+    if main == "multipart":
+        main, sub = "text", "plain"
+    cid = _header(head, "Content-ID")
+    enc = _header(head, "Content-Transfer-Encoding") or "7bit"
+    fields = "%s %s NIL %s %d" % (_plist(params), _qs(cid) if cid else "NIL", _qs(enc), len(body))
+    dtype, dparams = _params(_header(head, "Content-Disposition"))
+    dsp = "(%s %s)" % (_qs(dtype), _plist(dparams)) if dtype else "NIL"
+    if main == "text":
+        return "(%s %s %s %d NIL %s NIL NIL)" % (_qs(main), _qs(sub), fields, body.count(b"\n"), dsp)
+    if typ == "message/rfc822":
+        return "(%s %s %s NIL %s %d NIL %s NIL NIL)" % (_qs(main), _qs(sub), fields, bodystructure(body), body.count(b"\n"), dsp)
+    return "(%s %s %s NIL %s NIL NIL)" % (_qs(main), _qs(sub), fields, dsp)
+
+
 def seq_set(text, maxval):
     out = set()
     for part in text.split(","):
@@ -536,6 +619,8 @@ class Conn(socketserver.StreamRequestHandler):
             return ('INTERNALDATE "%s"' % imap_date(m.date)).encode()
         if it == "RFC822.SIZE":
             return b"RFC822.SIZE %d" % len(m.raw)
+        if it == "BODYSTRUCTURE":
+            return ("BODYSTRUCTURE " + bodystructure(m.raw)).encode()
         if it == "X-GM-MSGID":
             return b"X-GM-MSGID %d" % m.gid
         if it == "X-GM-THRID":
