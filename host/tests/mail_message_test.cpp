@@ -95,3 +95,79 @@ TEST(MailMessage, LineEndsAndBase64) {
 }
 
 }  // namespace
+
+// A mixed message holding an alternative (text, and html with an inline
+// image by Content-ID) and two attachments, one named in RFC 2231 form; LF
+// line ends, as a Maildir file has them: sizes count CRLF, as IMAP does.
+TEST(MailMessage, StructureAndAttachments) {
+  std::string msg =
+      "Subject: s\n"
+      "Content-Type: multipart/mixed; boundary=\"outer;b\"\n"
+      "\n"
+      "preamble\n"
+      "--outer;b\n"
+      "Content-Type: multipart/related; boundary=rel\n"
+      "\n"
+      "--rel\n"
+      "Content-Type: text/html; charset=utf-8\n"
+      "\n"
+      "<p>hi</p>\n"
+      "--rel\n"
+      "Content-Type: image/png\n"
+      "Content-ID: <logo@x>\n"
+      "Content-Disposition: inline\n"
+      "\n"
+      "iVBORw0K\n"
+      "--rel--\n"
+      "--outer;b\n"
+      "Content-Type: application/pdf; name=\"=?UTF-8?Q?r=C3=A9sum=C3=A9.pdf?=\"\n"
+      "Content-Disposition: ATTACHMENT;\n"
+      " filename*=UTF-8''%E2%82%AC%20plan.pdf\n"
+      "\n"
+      "JVBERi0x\n"
+      "MC4K\n"
+      "--outer;b\n"
+      "\n"
+      "no headers: plain text\n"
+      "--outer;b\n"
+      "Content-Type: text/plain; name=notes.txt\n"
+      "\n"
+      "a\n"
+      "--outer;b--\n"
+      "epilogue\n";
+  json::object f = structure_fields(parse_structure(msg));
+  const json::object& tree = f.at("bodyStructure").as_object();
+  EXPECT_EQ(tree.at("type"), "multipart/mixed");
+  const json::array& top = tree.at("subParts").as_array();
+  ASSERT_EQ(top.size(), 4u);
+  const json::array& rel = top[0].at("subParts").as_array();
+  ASSERT_EQ(rel.size(), 2u);
+  EXPECT_EQ(rel[0].at("partId"), "1.1");
+  EXPECT_EQ(rel[0].at("type"), "text/html");
+  EXPECT_EQ(rel[0].at("size").to_number<int>(), 9);  // "<p>hi</p>": the CRLF before --rel belongs to the delimiter
+  EXPECT_EQ(rel[1].at("cid"), "logo@x");
+  EXPECT_EQ(rel[1].at("disposition"), "inline");
+  EXPECT_EQ(top[1].at("partId"), "2");
+  EXPECT_EQ(top[1].at("name"), "€ plan.pdf");  // filename* wins over name
+  EXPECT_EQ(top[1].at("disposition"), "attachment");
+  EXPECT_EQ(top[1].at("size").to_number<int>(), 14);  // "JVBERi0x\r\nMC4K"
+  EXPECT_EQ(top[2].at("type"), "text/plain");
+  EXPECT_FALSE(top[2].as_object().contains("name"));
+  EXPECT_EQ(top[3].at("name"), "notes.txt");
+  // attachments: the PDF and the named text; not the inline image, not the bodies
+  const json::array& att = f.at("attachments").as_array();
+  ASSERT_EQ(att.size(), 2u);
+  EXPECT_EQ(att[0].at("partId"), "2");
+  EXPECT_EQ(att[1].at("partId"), "4");
+  EXPECT_EQ(f.at("hasAttachment"), true);
+}
+
+TEST(MailMessage, StructureOfASinglePartMessage) {
+  json::object f = structure_fields(parse_structure("Subject: x\r\n\r\nhello\r\n"));
+  EXPECT_EQ(json::serialize(f.at("bodyStructure")), R"({"partId":"1","type":"text/plain","size":7})");
+  EXPECT_EQ(f.at("hasAttachment"), false);
+  std::map<std::string, std::string> p;
+  EXPECT_EQ(header_params(" Text/HTML ; Charset = \"utf-8\" ; q=\"a\\\"b;c\"", p), "text/html");
+  EXPECT_EQ(p["charset"], "utf-8");
+  EXPECT_EQ(p["q"], "a\"b;c");
+}
