@@ -11,6 +11,14 @@ cd "$work"
 export HOME="$work" ACCORD_ADMIN= ACCORD_SECRETS=
 card() { printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:%s\r\nFN:%s\r\nEMAIL:%s@example.org\r\n%bEND:VCARD\r\n' "$1" "$2" "$1" "${3:-}"; }
 count() { sqlite3 "$1" "SELECT count(*) FROM r_$2 WHERE deleted = 0" 2>/dev/null || echo 0; }
+# matched_contacts NAME LEFT_BACKEND LEFT_PATH RIGHT_BACKEND RIGHT_PATH: NAME.json, contacts matched by email
+matched_contacts() {
+  printf '{"name": "%s", "state": "%s-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "%s", "path": "%s"}},
+ "right": {"connector": "local", "config": {"backend": "%s", "path": "%s"}},
+ "streams": [{"left": "contact", "right": "contact", "match": [{"left": "/emails/*/address", "normalise": "email"}]}]}\n' \
+    "$1" "$1" "$2" "$3" "$4" "$5" > "$1.json"
+}
 
 mkdir -p book
 for i in $(seq 1 20); do card "p$i" "Person $i" > "book/p$i.vcf"; done
@@ -145,12 +153,7 @@ card "a1" "Twin One" > amb-book/a1.vcf
 card "a2" "Twin Two" > amb-book/a2.vcf
 sed -i 's/EMAIL:a2@/EMAIL:a1@/' amb-book/a2.vcf
 printf '{"uid": "r1", "name": {"full": "Twin"}, "emails": {"e1": {"address": "a1@example.org"}}}\n' > amb-seed/contact/r1.json
-cat > amb.json <<'JSON'
-{"name": "amb", "state": "amb-state.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "amb-book"}},
- "right": {"connector": "local", "config": {"backend": "json", "path": "amb-seed"}},
- "streams": [{"left": "contact", "right": "contact", "match": [{"left": "/emails/*/address", "normalise": "email"}]}]}
-JSON
+matched_contacts amb vcard amb-book json amb-seed
 out=$("$accord" run amb.json 2>&1); rc=$?
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "ambiguous match on /emails/\*/address (2 left, 1 right)" \
   && [ "$(ls amb-seed/contact | wc -l)" = 1 ] && [ "$(ls amb-book/*.vcf | wc -l)" = 2 ] \
@@ -163,12 +166,7 @@ printf '{"uid": "f1", "name": {"full": "Ann"}, "emails": {"e1": {"address": "ann
 printf '{"uid": "f2", "name": {"full": "Bob"}, "emails": {"e1": {"address": "bob@example.org"}}}\n' | tee fs-l/contact/f2.json > fs-r/contact/f2.json
 printf '{"uid": "f3", "name": {"full": "Cy"}, "emails": {"e1": {"address": "cy@example.org"}}}\n' > fs-l/contact/f3.json
 printf '{"uid": "f4", "name": {"full": "Di"}, "emails": {"e1": {"address": "di@example.org"}}}\n' > fs-r/contact/f4.json
-cat > fs.json <<'JSON'
-{"name": "fs", "state": "fs-state.sqlite",
- "left": {"connector": "local", "config": {"backend": "json", "path": "fs-l"}},
- "right": {"connector": "local", "config": {"backend": "json", "path": "fs-r"}},
- "streams": [{"left": "contact", "right": "contact", "match": [{"left": "/emails/*/address", "normalise": "email"}]}]}
-JSON
+matched_contacts fs json fs-l json fs-r
 out=$("$accord" run fs.json 2>&1); rc=$?
 ann() { grep -l '"Ann"' "$1"/contact/*.json | xargs cat; }
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "linked 2 by match keys" && printf '%s' "$out" | grep -q "applied 4 writes" \
