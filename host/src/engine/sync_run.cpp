@@ -241,7 +241,7 @@ class PairRun {
   class StagingQueue {
    public:
     explicit StagingQueue(int producers) : open_(producers) {}
-    bool push(Staging item) {  // false: the stager gave up; stop reading
+    bool push(Staging item) {  // false: the pair failed; stop reading
       std::unique_lock lock(mu_);
       room_.wait(lock, [&] { return q_.size() < kDepth || aborted_; });
       if (aborted_) return false;
@@ -298,6 +298,7 @@ class PairRun {
           reads[idx(s)] = read_side(s, std::move(cursors[idx(s)]), queue, notes[idx(s)]);
         } catch (...) {
           failed[idx(s)] = std::current_exception();
+          queue.abort();  // the pair fails: the other side need not read on
         }
         queue.done();
       });
@@ -675,8 +676,9 @@ class PairRun {
       it.link = std::move(link);
       plan_linked(it, items);
     }
-    // A first sync (no links, every record waiting): the candidates for
-    // matching are exactly the dirty records just loaded; no second copy.
+    // No links and every record waiting (a first sync stopped before its
+    // links were made): the candidates for matching are exactly the dirty
+    // records just loaded; no second copy.
     match_and_create(unlinked_dirty, !any_links && !store_->any_clean(sp_.name), items);
     return items;
   }
@@ -863,16 +865,17 @@ class PairRun {
     }
   }
 
-  void match_and_create(std::vector<MirrorRef> dirty[2], bool first_sync, std::vector<Item>& items) {
+  // dirty_is_pool: every unlinked record is among `dirty` (nothing is linked
+  // or clean yet), so they are the candidates themselves.
+  void match_and_create(std::vector<MirrorRef> dirty[2], bool dirty_is_pool, std::vector<Item>& items) {
     // Candidates: every unlinked included record on each side (the dirty
     // ones are among them), by the keys worked out when each was read; a
-    // match needs a dirty record on one side. A first sync's candidates are
-    // exactly its dirty records: no second copy.
+    // match needs a dirty record on one side.
     std::vector<MirrorRef> loaded[2];
     bool matching = !sp_.match.empty() && (!dirty[0].empty() || !dirty[1].empty());
-    if (matching && !first_sync)
+    if (matching && !dirty_is_pool)
       for (Side s : {Side::kLeft, Side::kRight}) loaded[idx(s)] = store_->unlinked(sp_.name, s);
-    const std::vector<MirrorRef>* pools[2] = {first_sync ? &dirty[0] : &loaded[0], first_sync ? &dirty[1] : &loaded[1]};
+    const std::vector<MirrorRef>* pools[2] = {dirty_is_pool ? &dirty[0] : &loaded[0], dirty_is_pool ? &dirty[1] : &loaded[1]};
     auto pool = [&](int s) -> const std::vector<MirrorRef>& { return *pools[s]; };
     // by pool index: linked this run; ambiguous (neither linked nor created)
     std::vector<char> linked[2], held[2];
@@ -936,18 +939,18 @@ class PairRun {
       store_->add_links(sp_.name, equal);
     }
     for (int s = 0; s < 2; ++s) {
-      // where a dirty record sits in the pool (it is the pool in a first sync)
+      // where a dirty record sits in the pool (where it is not the pool itself)
       std::unordered_map<std::string_view, uint32_t> at;
-      if (!first_sync)
+      if (!dirty_is_pool)
         for (uint32_t i = 0; i < pool(s).size(); ++i)
           if (linked[s][i] || held[s][i]) at.emplace(pool(s)[i].id, i);
       Side side = s == 0 ? Side::kLeft : Side::kRight;
       for (size_t d = 0; d < dirty[s].size(); ++d) {
         const MirrorRef& ref = dirty[s][d];
         bool is_linked = false, is_held = false;
-        if (first_sync) {
-          is_linked = !linked[s].empty() && linked[s][d];
-          is_held = !held[s].empty() && held[s][d];
+        if (dirty_is_pool) {
+          is_linked = linked[s][d];
+          is_held = held[s][d];
         } else if (auto f = at.find(ref.id); f != at.end()) {
           is_linked = linked[s][f->second];
           is_held = held[s][f->second];

@@ -12,17 +12,17 @@ namespace json = boost::json;
 
 namespace accord::mail {
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower((unsigned char)x) == std::tolower((unsigned char)y); });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string_view trim(std::string_view s) {
@@ -660,9 +660,7 @@ void parse_part(std::string_view text, bool in_digest, Part& p) {
   if (p.type.find('/') == std::string::npos) p.type = in_digest ? "message/rfc822" : "text/plain";
   if (std::string cd = header_value(headers, "Content-Disposition"); !cd.empty())
     p.disposition = header_params(cd, p.disposition_params);
-  std::string cid(trim(header_value(headers, "Content-ID")));
-  if (cid.size() >= 2 && cid.front() == '<' && cid.back() == '>') cid = cid.substr(1, cid.size() - 2);
-  p.cid = cid;
+  p.cid = header_value(headers, "Content-ID");
   auto boundary = p.type_params.find("boundary");
   if (!p.type.starts_with("multipart/") || boundary == p.type_params.end() || boundary->second.empty()) {
     if (p.type.starts_with("multipart/")) p.type = "text/plain";  // no boundary: read as text, as servers do
@@ -701,7 +699,9 @@ json::object leaf_json(const Part& p, const std::string& part_id) {
   if (name.empty()) name = param_text(p.type_params, "name");
   if (!name.empty()) o["name"] = name;
   if (!p.disposition.empty()) o["disposition"] = p.disposition;
-  if (!p.cid.empty()) o["cid"] = p.cid;
+  std::string_view cid = trim(p.cid);
+  if (cid.size() >= 2 && cid.front() == '<' && cid.back() == '>') cid = cid.substr(1, cid.size() - 2);
+  if (!cid.empty()) o["cid"] = cid;
   return o;
 }
 

@@ -55,11 +55,13 @@ struct Part {
   std::map<std::string, std::string> type_params;    // lower-case names, raw values
   std::string disposition;                           // lower case; "" when none
   std::map<std::string, std::string> disposition_params;
-  std::string cid;                                   // Content-ID without <>
+  std::string cid;                                   // Content-ID as given (with its <>)
   uint64_t size = 0;                                 // a leaf's body as transferred, CRLF
   std::vector<Part> sub_parts;                       // a multipart's
 };
 
+// ASCII lower case (MIME types, parameter names, dispositions).
+std::string lower(std::string_view s);
 // The structure of a whole message (any line ends).
 Part parse_structure(std::string_view message);
 // The header parameters of a Content-Type or Content-Disposition value:

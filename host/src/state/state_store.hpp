@@ -156,6 +156,7 @@ class StateStore {
 
  private:
   explicit StateStore(const std::filesystem::path& path) : db_(path.string()) {}
+  void set_dirty(const std::string& pair, Side side, const std::string& id);
   Result<void> migrate();
   sql::Db db_;
 };

@@ -267,14 +267,9 @@ std::vector<std::string> flag_list(const imap::Value& v) {
   return out;
 }
 
-std::string ascii_lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // A body-fld-param list ("name" "value" …) into lower-case names, raw values.
 void params_of(const imap::Value& v, std::map<std::string, std::string>& out) {
-  for (size_t i = 0; i + 1 < v.list.size(); i += 2) out[ascii_lower(v.list[i].str())] = v.list[i + 1].str();
+  for (size_t i = 0; i + 1 < v.list.size(); i += 2) out[mail::lower(v.list[i].str())] = v.list[i + 1].str();
 }
 
 // A BODYSTRUCTURE (RFC 3501 7.4.2) as the structure mail::parse_structure
@@ -286,21 +281,19 @@ mail::Part part_of(const imap::Value& v) {
   if (l[0].kind == imap::Value::Kind::kList) {  // multipart: its parts, subtype, [params [disposition …]]
     size_t k = 0;
     while (k < l.size() && l[k].kind == imap::Value::Kind::kList) p.sub_parts.push_back(part_of(l[k++]));
-    p.type = "multipart/" + (k < l.size() ? ascii_lower(l[k].str()) : std::string("mixed"));
+    p.type = "multipart/" + (k < l.size() ? mail::lower(l[k].str()) : std::string("mixed"));
     if (k + 1 < l.size()) params_of(l[k + 1], p.type_params);
     return p;
   }
   if (l.size() < 7) return p;
   // type subtype params id description encoding octets [lines | envelope body lines] md5 disposition …
-  p.type = ascii_lower(l[0].str()) + "/" + ascii_lower(l[1].str());
+  p.type = mail::lower(l[0].str()) + "/" + mail::lower(l[1].str());
   params_of(l[2], p.type_params);
-  std::string cid = l[3].str();
-  if (cid.size() >= 2 && cid.front() == '<' && cid.back() == '>') cid = cid.substr(1, cid.size() - 2);
-  p.cid = cid;
+  p.cid = l[3].str();
   p.size = l[6].number;
   size_t dsp = p.type.starts_with("text/") ? 9 : p.type == "message/rfc822" ? 11 : 8;
   if (dsp < l.size() && l[dsp].kind == imap::Value::Kind::kList && !l[dsp].list.empty()) {
-    p.disposition = ascii_lower(l[dsp].list[0].str());
+    p.disposition = mail::lower(l[dsp].list[0].str());
     if (l[dsp].list.size() > 1) params_of(l[dsp].list[1], p.disposition_params);
   }
   return p;
