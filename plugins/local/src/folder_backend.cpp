@@ -293,11 +293,8 @@ std::string FolderBackend::apply(const std::string& name, std::string_view ops_j
       log.put(r);
       tx.commit();
       results.push_back({"ok", r.id, r.version, ""});
-    } catch (const accord::Error& e) {
-      if (e.status() == ACCORD_CANCELLED) throw;
-      results.push_back(op_error("error", e.what(), op.id));
-    } catch (const std::exception& e) {
-      results.push_back(op_error("error", e.what(), op.id));
+    } catch (...) {
+      results.push_back(op_failure(op.id));
     }
   }
   return results_json(results);

@@ -309,11 +309,8 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
       Row r = row_at(op.id, to, mtime_ns_of(dir_of(root_, to.folder) / to.sub / to.file), d, cur->idem);
       log_->put(r);
       results.push_back({"ok", r.id, r.version, ""});
-    } catch (const accord::Error& e) {
-      if (e.status() == ACCORD_CANCELLED) throw;
-      results.push_back(op_error("error", e.what(), op.id));
-    } catch (const std::exception& e) {
-      results.push_back(op_error("error", e.what(), op.id));
+    } catch (...) {
+      results.push_back(op_failure(op.id));
     }
   }
   if (!staged.empty()) {

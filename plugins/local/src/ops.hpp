@@ -42,6 +42,19 @@ inline OpResult op_error(const std::string& status, const std::string& msg, cons
   return r;
 }
 
+// Called in a catch (...) block around one op: that op's error result; a
+// cancelled run (or anything not an exception) goes on up.
+inline OpResult op_failure(const std::string& id) {
+  try {
+    throw;
+  } catch (const accord::Error& e) {
+    if (e.status() == ACCORD_CANCELLED) throw;
+    return op_error("error", e.what(), id);
+  } catch (const std::exception& e) {
+    return op_error("error", e.what(), id);
+  }
+}
+
 // Throws accord::Error(ERROR) naming the op index and key for malformed input.
 std::vector<Op> parse_ops(std::string_view ops_json);
 std::vector<std::string> parse_ids(std::string_view ids_json);
