@@ -137,7 +137,7 @@ class PairRun {
       // Fields the side lists only through fetch travel when the other side
       // keeps them too (or keeps any field).
       const StreamInfo* mine = plugin->manifest.stream(s == Side::kLeft ? sp_.left : sp_.right);
-      if (mine && (plugin->table->capabilities & ACCORD_CAP_FETCH)) lazy_[idx(s)] = mine->lazy;
+      if (mine && (plugin->table->capabilities & ACCORD_CAP_FETCH)) lazy_[idx(s)] = mine->lazy, lazy_size_[idx(s)] = mine->lazy_size;
       if (mine) identity_[idx(s)] = mine->identity;
     }
     for (Side s : {Side::kLeft, Side::kRight}) {
@@ -1048,9 +1048,22 @@ class PairRun {
       size_t end = std::min(items.size(), at + opts_.batch);
       apply_batch(items, at, end);
       at = end;
-      if (opts_.progress)
-        opts_.progress(sp_.name + ": applied " + std::to_string(at) + " of " + std::to_string(items.size()));
+      if (opts_.progress) {
+        char times[160];
+        std::snprintf(times, sizeof times, " (writing %.1f s; fetching %.1f s in %zu chunks, waited for %.1f s)",
+                      apply_time_.write_s, apply_time_.fetch_s, apply_time_.fetches, apply_time_.wait_s);
+        opts_.progress(sp_.name + ": applied " + std::to_string(at) + " of " + std::to_string(items.size()) + times);
+      }
     }
+  }
+
+  // Where the applying phase's time went, for the progress lines.
+  struct ApplyTime {
+    double write_s = 0, wait_s = 0, fetch_s = 0;
+    size_t fetches = 0;  // chunks whose lazy fields were fetched
+  };
+  static double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }
 
   void apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
@@ -1090,15 +1103,29 @@ class PairRun {
       bool lazy = !lazy_[idx(other(target))].empty() || !lazy_[s].empty();
       size_t size = lazy ? std::max<size_t>(1, opts_.fetch_batch) : std::max<size_t>(1, ops.size());
       struct Chunk {
-        size_t at, stop;
+        size_t at = 0, stop = 0;
         std::vector<std::string> missing;
         std::vector<LazyWant> want;
         bool from_target = false;  // fetches from the side it writes to: no overlap
       };
-      std::vector<Chunk> chunks;
-      chunks.reserve((ops.size() + size - 1) / size);  // the wants point into each chunk's `missing`
-      for (size_t at = 0; at < ops.size(); at += size) {
-        Chunk& c = chunks.emplace_back(Chunk{at, std::min(ops.size(), at + size), {}, {}});
+      // At most fetch_batch creates a chunk and, where the source's manifest
+      // says how big a record's lazy fields are (lazy_size), about
+      // fetch_bytes of them: one big message goes alone, small ones go in
+      // hundreds (a fetch call costs the source a round trip or a folder
+      // switch, whatever its size).
+      std::deque<Chunk> chunks;  // the wants point into each chunk's `missing`
+      for (size_t at = 0; at < ops.size();) {
+        Chunk& c = chunks.emplace_back();
+        c.at = at;
+        uint64_t bytes = 0;
+        for (c.stop = at; c.stop < ops.size() && c.stop - at < size; ++c.stop) {
+          if (!lazy) continue;
+          const PlannedOp& op = *items[which[c.stop]].op[s];
+          uint64_t b = op.op == "create" ? lazy_bytes(op.source_same_side ? target : other(target), ops[c.stop]) : 0;
+          if (c.stop > at && bytes + b > opts_.fetch_bytes) break;
+          bytes += b;
+        }
+        at = c.stop;
         c.missing.resize(c.stop - c.at);
         if (!lazy) continue;
         for (size_t k = c.at; k < c.stop; ++k) {
@@ -1113,11 +1140,18 @@ class PairRun {
       // chunk is written to the target (two instances, one call each at a
       // time): the network and the disk work at once.
       std::future<void> fetching;
-      auto fetch = [this](Chunk& c) { attach_lazy(c.want); };
+      auto fetch = [this](Chunk& c) {
+        auto t = std::chrono::steady_clock::now();
+        attach_lazy(c.want);
+        apply_time_.fetch_s += seconds_since(t);  // one fetch at a time: read after get()
+        ++apply_time_.fetches;
+      };
       for (size_t i = 0; i < chunks.size(); ++i) {
         Chunk& c = chunks[i];
+        auto waited = std::chrono::steady_clock::now();
         if (fetching.valid()) fetching.get();
         else if (!c.want.empty()) fetch(c);
+        apply_time_.wait_s += seconds_since(waited);
         if (i + 1 < chunks.size() && !chunks[i + 1].want.empty() && !chunks[i + 1].from_target)
           fetching = std::async(std::launch::async, fetch, std::ref(chunks[i + 1]));
         json::array call;
@@ -1130,7 +1164,9 @@ class PairRun {
           call.push_back(std::move(ops[k]));
           sent.push_back(which[k]);
         }
+        auto writing = std::chrono::steady_clock::now();
         if (!call.empty()) apply_call(s, call, sent, results);
+        apply_time_.write_s += seconds_since(writing);
       }
     }
     // 3. commit what happened
@@ -1173,6 +1209,19 @@ class PairRun {
       }
       results[{which[k], s}] = o;
     }
+  }
+
+  // About how many bytes a create's lazy fields from `from` will add: the
+  // value at that side's lazy_size pointer in the data, 0 where it has none.
+  uint64_t lazy_bytes(Side from, const json::object& op) const {
+    const std::string& at = lazy_size_[idx(from)];
+    if (at.empty()) return 0;
+    boost::system::error_code ec;
+    const json::value* v = op.at("data").find_pointer(at, ec);
+    if (!v) return 0;
+    if (v->is_uint64()) return v->get_uint64();
+    if (v->is_int64()) return static_cast<uint64_t>(std::max<int64_t>(0, v->get_int64()));
+    return 0;
   }
 
   // A create whose data needs the source's lazy fields (a message's body).
@@ -1371,8 +1420,10 @@ class PairRun {
   std::optional<Instance> inst_[2];
   std::vector<std::string> identity_[2];    // a side's identity pointers (manifest)
   std::vector<std::string> lazy_[2];        // a side's fields that only fetch gives
+  std::string lazy_size_[2];                // where a record says how big they are
   std::set<std::string> quarantined_[2];  // at planning time: released when they succeed
   bool written_[2] = {false, false};      // commit_item: which side of the item was written
+  ApplyTime apply_time_;
   bool first_sync_ = false;               // the state knew nothing of this pair when the run began
   bool duplicates_[2] = {false, false};   // a first listing gave an id twice
 };

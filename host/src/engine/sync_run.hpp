@@ -65,8 +65,11 @@ struct RunOptions {
   std::string kind = "run";  // recorded in the state's run history: run or apply
   size_t batch = 2000;
   // Records whose lazy fields (a message's body) are fetched per apply call:
-  // what a run holds of them at once.
-  size_t fetch_batch = 50;
+  // at most this many, and about this many bytes of them where the source
+  // says how big they are (its manifest's lazy_size). The run holds two
+  // such chunks at once: one being written, the next being fetched.
+  size_t fetch_batch = 500;
+  uint64_t fetch_bytes = uint64_t{8} << 20;
   // A side that answers RETRY (rate limited, briefly unavailable) while
   // being read is waited for, as it asks, up to this often and this long a
   // time; beyond that the pair fails and the next run resumes.

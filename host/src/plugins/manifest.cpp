@@ -97,6 +97,9 @@ Result<Manifest> parse_manifest(const char* manifest_json) {
     for (const auto& f : s.lazy)
       if (f.size() < 2 || f[0] != '/' || f.find('/', 1) != std::string::npos)
         return fail(where + "\"lazy\": \"" + f + "\" must be a top-level JSON pointer such as \"/raw\"");
+    s.lazy_size = optional_string(so, "lazy_size");
+    if (so.contains("lazy_size") && (s.lazy_size.empty() || s.lazy_size[0] != '/' || s.lazy.empty()))
+      return fail(where + "\"lazy_size\": \"" + s.lazy_size + "\" must be a JSON pointer such as \"/size\", beside \"lazy\"");
     auto identity = string_list(so, "identity", where);
     if (!identity) return std::unexpected(identity.error());
     s.identity = std::move(*identity);

@@ -20,6 +20,9 @@ struct StreamInfo {
   // Fields never in a listing, only in what fetch answers (a message's raw
   // body): the host fetches them for the records it copies, when it copies.
   std::vector<std::string> lazy;
+  // A JSON pointer to how many bytes a record's lazy fields carry (a
+  // message's "/size"): the host keeps each fetch to a bounded size by it.
+  std::string lazy_size;
   // JSON pointers that together pick out one record of this stream across a
   // renumbering (a message: Message-ID, size, arrival time): a deleted record
   // marked "renumbered" is the same record as a new one with equal values.

@@ -91,7 +91,7 @@ const std::string& manifest() {
                    {"version", "0.1.0"},
                    {"description", "Mail on any IMAP4rev1 server (Gmail, Dovecot, Exchange…): folders, flags, bodies; incremental with CONDSTORE/QRESYNC."},
                    {"streams", json::array{json::object{{"name", "message"}, {"canonical", "jmap-email"},
-                                                        {"lazy", json::array{"/raw"}},
+                                                        {"lazy", json::array{"/raw"}}, {"lazy_size", "/size"},
                                                         {"identity", json::array{"/messageId", "/size", "/receivedAt"}},
                                                         {"fields", fields}}}},
                    {"config_schema", schema}};
@@ -984,7 +984,14 @@ class ImapConnector : public accord::Connector {
         if (auto m = MessageId::parse(std::string(idv.get_string()))) by_folder[m->folder].push_back(*m);
     json::array out;
     imap::Session& s = session();
-    for (auto& [folder, ids] : by_folder) {
+    // the folder already open first: each switch costs the server a look at
+    // the whole folder (Dovecot rescans a Maildir)
+    std::vector<std::pair<const std::string, std::vector<MessageId>>*> order;
+    for (auto& f : by_folder) order.push_back(&f);
+    std::stable_partition(order.begin(), order.end(), [&](auto* f) { return f->first == selected_; });
+    for (auto* f : order) {
+      const std::string& folder = f->first;
+      const std::vector<MessageId>& ids = f->second;
       throw_if_cancelled();
       Status st = select(folder, false);
       std::vector<uint32_t> uids;

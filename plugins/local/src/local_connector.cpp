@@ -53,7 +53,7 @@ const std::string& manifest() {
     m += R"({"name":"task","canonical":"jscalendar-task","fields":)" + fields_json(icalendar::task_fields()) + "},";
     m += R"({"name":"note","canonical":"note","fields":["/title","/body","/categories","/created","/updated"]},)";
     // maildir: keywords are the five Maildir letters; one folder per message
-    m += R"({"name":"message","canonical":"jmap-email","lazy":["/raw"],"fields":)" +
+    m += R"({"name":"message","canonical":"jmap-email","lazy":["/raw"],"lazy_size":"/size","fields":)" +
          fields_json(accord::mail::canonical_fields()) + "}],";
     m += R"("config_schema":)" + json::serialize(schema) + "}";
     return m;
