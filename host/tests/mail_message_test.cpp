@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace json = boost::json;
 using namespace accord::mail;
 
@@ -92,6 +94,39 @@ TEST(MailMessage, LineEndsAndBase64) {
   }
   EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
   EXPECT_FALSE(base64_decode("Zm9v*").has_value());
+  // line ends at the edges, CRs that end no line, white space inside base64
+  EXPECT_EQ(to_crlf("\n\r\r\nx\n\n"), "\r\n\r\r\nx\r\n\r\n");
+  EXPECT_EQ(to_lf("\r\n\r\r\nx\r"), "\n\r\nx\r");
+  EXPECT_EQ(crlf_size("\n\n"), 4u);
+  EXPECT_EQ(*base64_decode("Zm9v\r\nYmFy\r\n"), "foobar");
+  EXPECT_EQ(*base64_decode("Zm 9vY\tmE="), "foob" "a");
+  EXPECT_EQ(*base64_decode("Zg==garbage-after-the-end"), "f");
+  // against a byte-by-byte reading of the rules, on random bytes
+  auto reference_crlf_size = [](std::string_view t) {
+    uint64_t n = 0;
+    for (size_t i = 0; i < t.size(); ++i) n += t[i] == '\n' && (i == 0 || t[i - 1] != '\r') ? 2 : 1;
+    return n;
+  };
+  auto reference_lf = [](std::string_view t) {  // a CR right before an LF goes
+    std::string out;
+    for (size_t i = 0; i < t.size(); ++i)
+      if (!(t[i] == '\r' && i + 1 < t.size() && t[i + 1] == '\n')) out += t[i];
+    return out;
+  };
+  std::mt19937 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    std::string s(rng() % 300, '\0');
+    for (char& c : s) c = "ab\r\n\x00\xff"[rng() % 6];
+    auto back = base64_decode(base64_encode(s));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, s);
+    std::string crlf = to_crlf(s);
+    EXPECT_EQ(crlf.size(), reference_crlf_size(s));
+    EXPECT_EQ(crlf_size(s), crlf.size());
+    EXPECT_EQ(to_lf(crlf), to_lf(s));
+    EXPECT_EQ(to_crlf(crlf), crlf);
+    EXPECT_EQ(to_lf(s), reference_lf(s)) << round;
+  }
 }
 
 }  // namespace

@@ -1049,9 +1049,11 @@ class PairRun {
       apply_batch(items, at, end);
       at = end;
       if (opts_.progress) {
-        char times[160];
-        std::snprintf(times, sizeof times, " (writing %.1f s; fetching %.1f s in %zu chunks, waited for %.1f s)",
-                      apply_time_.write_s, apply_time_.fetch_s, apply_time_.fetches, apply_time_.wait_s);
+        char times[200];
+        std::snprintf(times, sizeof times,
+                      " (%.1f s: writing %.1f s, waiting for fetches %.1f s, committing %.1f s; fetching %.1f s in %zu chunks)",
+                      apply_time_.total_s, apply_time_.write_s, apply_time_.wait_s, apply_time_.commit_s,
+                      apply_time_.fetch_s, apply_time_.fetches);
         opts_.progress(sp_.name + ": applied " + std::to_string(at) + " of " + std::to_string(items.size()) + times);
       }
     }
@@ -1059,7 +1061,7 @@ class PairRun {
 
   // Where the applying phase's time went, for the progress lines.
   struct ApplyTime {
-    double write_s = 0, wait_s = 0, fetch_s = 0;
+    double total_s = 0, write_s = 0, wait_s = 0, fetch_s = 0, commit_s = 0;
     size_t fetches = 0;  // chunks whose lazy fields were fetched
   };
   static double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -1068,6 +1070,7 @@ class PairRun {
 
   void apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
     // 1. intents, committed before any remote write
+    auto started = std::chrono::steady_clock::now();
     std::map<std::pair<size_t, int>, int64_t> journal_ids;
     std::map<std::pair<size_t, int>, std::string> keys;
     {
@@ -1170,9 +1173,12 @@ class PairRun {
       }
     }
     // 3. commit what happened
+    auto committing = std::chrono::steady_clock::now();
     sql::Transaction tx(store_->db());
     for (size_t i = begin; i < end; ++i) commit_item(items[i], i, results, journal_ids);
     tx.commit();
+    apply_time_.commit_s += seconds_since(committing);
+    apply_time_.total_s += seconds_since(started);
   }
 
   // One apply call to side s; its results under {item, s}.

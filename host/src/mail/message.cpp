@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstring>
 
@@ -532,12 +533,20 @@ std::set<char> letters_from_keywords(const json::object& keywords) {
   return out;
 }
 
+// The line-end helpers copy the runs between line ends in bulk (memchr),
+// not byte by byte: they see every message body that travels.
 std::string to_crlf(std::string_view text) {
   std::string out;
   out.reserve(text.size() + text.size() / 40);
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out += '\r';
-    out += text[i];
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t nl = text.find('\n', at);
+    if (nl == std::string_view::npos) nl = text.size();
+    out.append(text.data() + at, nl - at);
+    if (nl == text.size()) break;
+    if (nl == 0 || text[nl - 1] != '\r') out += '\r';
+    out += '\n';
+    at = nl + 1;
   }
   return out;
 }
@@ -545,67 +554,95 @@ std::string to_crlf(std::string_view text) {
 std::string to_lf(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i)
-    if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) out += text[i];
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t nl = text.find('\n', at);
+    if (nl == std::string_view::npos) nl = text.size();
+    size_t stop = nl > at && nl < text.size() && text[nl - 1] == '\r' ? nl - 1 : nl;  // a CR before the LF goes
+    out.append(text.data() + at, stop - at);
+    if (nl == text.size()) break;
+    out += '\n';
+    at = nl + 1;
+  }
   return out;
 }
 
 uint64_t crlf_size(std::string_view text) {
   uint64_t n = text.size();
-  for (size_t i = 0; i < text.size(); ++i)
-    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) ++n;
+  for (size_t nl = text.find('\n'); nl != std::string_view::npos; nl = text.find('\n', nl + 1))
+    if (nl == 0 || text[nl - 1] != '\r') ++n;
   return n;
 }
 
+namespace {
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+// a byte's value in base64: 0-63, kSkip for white space, kEnd for '=', kBad
+constexpr uint8_t kSkip = 64, kEnd = 65, kBad = 66;
+constexpr std::array<uint8_t, 256> kBase64Value = [] {
+  std::array<uint8_t, 256> t{};
+  t.fill(kBad);
+  for (uint8_t i = 0; i < 64; ++i) t[static_cast<uint8_t>(kBase64[i])] = i;
+  for (char c : {' ', '\r', '\n', '\t'}) t[static_cast<uint8_t>(c)] = kSkip;
+  t['='] = kEnd;
+  return t;
+}();
+}  // namespace
+
 std::string base64_encode(std::string_view bytes) {
-  static const char* kAlpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::string out((bytes.size() + 2) / 3 * 4, '=');
+  char* o = out.data();
+  const auto* b = reinterpret_cast<const uint8_t*>(bytes.data());
   size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
-    out += kAlpha[v >> 18];
-    out += kAlpha[(v >> 12) & 63];
-    out += kAlpha[(v >> 6) & 63];
-    out += kAlpha[v & 63];
+  for (; i + 2 < bytes.size(); i += 3, o += 4) {
+    uint32_t v = (uint32_t{b[i]} << 16) | (uint32_t{b[i + 1]} << 8) | b[i + 2];
+    o[0] = kBase64[v >> 18];
+    o[1] = kBase64[(v >> 12) & 63];
+    o[2] = kBase64[(v >> 6) & 63];
+    o[3] = kBase64[v & 63];
   }
-  if (i + 1 == bytes.size()) {
-    uint32_t v = uint8_t(bytes[i]) << 16;
-    out += kAlpha[v >> 18];
-    out += kAlpha[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == bytes.size()) {
-    uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8);
-    out += kAlpha[v >> 18];
-    out += kAlpha[(v >> 12) & 63];
-    out += kAlpha[(v >> 6) & 63];
-    out += '=';
+  if (i < bytes.size()) {  // one or two bytes left: two or three letters, then '='
+    uint32_t v = uint32_t{b[i]} << 16 | (i + 1 < bytes.size() ? uint32_t{b[i + 1]} << 8 : 0);
+    o[0] = kBase64[v >> 18];
+    o[1] = kBase64[(v >> 12) & 63];
+    if (i + 1 < bytes.size()) o[2] = kBase64[(v >> 6) & 63];
   }
   return out;
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  char* o = out.data();
+  const auto* t = reinterpret_cast<const uint8_t*>(text.data());
+  size_t i = 0, n = text.size();
   uint32_t acc = 0;
   int bits = 0;
-  for (char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else if (c == '=') break;
-    else if (c == ' ' || c == '\r' || c == '\n' || c == '\t') continue;
-    else return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
+  while (i < n) {
+    // four letters at once where no white space or end falls among them
+    if (bits == 0 && i + 4 <= n) {
+      uint8_t a = kBase64Value[t[i]], b = kBase64Value[t[i + 1]], c = kBase64Value[t[i + 2]], d = kBase64Value[t[i + 3]];
+      if ((a | b | c | d) < 64) {
+        uint32_t v = (uint32_t{a} << 18) | (uint32_t{b} << 12) | (uint32_t{c} << 6) | d;
+        o[0] = static_cast<char>(v >> 16);
+        o[1] = static_cast<char>(v >> 8);
+        o[2] = static_cast<char>(v);
+        o += 3;
+        i += 4;
+        continue;
+      }
+    }
+    uint8_t v = kBase64Value[t[i++]];
+    if (v == kSkip) continue;
+    if (v == kEnd) break;
+    if (v == kBad) return std::nullopt;
+    acc = (acc << 6) | v;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
+      *o++ = static_cast<char>((acc >> bits) & 0xFF);
     }
+    if (bits == 0) acc = 0;
   }
+  out.resize(static_cast<size_t>(o - out.data()));
   return out;
 }
 

@@ -240,7 +240,6 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
           results.push_back(op_error("error", "\"raw\" is not base64"));
           continue;
         }
-        std::string crlf = mail::to_crlf(*bytes);
         std::string folder = mail::first_mailbox(op.data, "INBOX");
         fs::path dir = made(folder);
         std::set<char> letters;
@@ -249,8 +248,9 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
         std::optional<int64_t> mtime;
         if (auto* t = op.data.if_contains("receivedAt"); t && t->is_string())
           mtime = mail::rfc3339_seconds(t->get_string());
-        std::string info = ",W=" + std::to_string(crlf.size()) + (tag.empty() ? "" : ",A=" + tag);
-        std::string content = mail::to_lf(crlf);
+        // W= is the size with CRLF line ends (as IMAP counts it); the file ends lines in LF
+        std::string info = ",W=" + std::to_string(mail::crlf_size(*bytes)) + (tag.empty() ? "" : ",A=" + tag);
+        std::string content = mail::to_lf(*bytes);
         // written to tmp/ now; flushed, moved into place and indexed below, all at once
         json::value kw = op.data.contains("keywords") ? op.data.at("keywords") : json::value();
         staged.push_back({results.size(), folder, dir, maildir::stage(dir, content, mtime, info, false), letters, tag,
