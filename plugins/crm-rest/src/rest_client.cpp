@@ -106,7 +106,6 @@ RestClient::RestClient(const Spec& spec, const accord::Host& host)
       host_(host),
       http_(HttpOptions{spec.connect_timeout_s, spec.stall_timeout_s, spec.total_timeout_s, spec.ca_file}),
       access_token_(spec.token),
-      refresh_token_(spec.refresh_token),
       tokens_(spec.rate_burst),
       last_refill_ms_(now_ms()) {}
 
@@ -171,54 +170,14 @@ void RestClient::authorise(std::vector<std::string>& headers) {
 }
 
 void RestClient::refresh_token() {
-  const std::string& name = spec_.refresh_token_secret;
-  if (refresh_token_.empty() && !name.empty()) {
-    auto s = host_.secret(name);
-    if (!s || s->empty())
-      throw accord::Error(ACCORD_AUTH_REQUIRED, "auth.refresh_token_secret names \"" + name +
-                                                    "\", which is not in the secrets file: sign in to the CRM and put "
-                                                    "its refresh token there under that name");
-    refresh_token_ = *s;
+  if (!oauth_) {
+    Vars origin{{"origin", json::value(origin_of(spec_.base_url))}};
+    oauth_.emplace(accord::net::OAuth2Config{resolve(fill_text(spec_.token_url, origin, nullptr, false)), spec_.client_id,
+                                             spec_.client_secret, spec_.refresh_token, spec_.refresh_token_secret,
+                                             "crm-rest", "the CRM"});
   }
-  if (refresh_token_.empty())
-    throw accord::Error(ACCORD_AUTH_REQUIRED, "the access token was refused and there is no refresh_token to renew it: "
-                                              "sign in again and put a new token in the secrets file");
-  std::string form = "grant_type=refresh_token&refresh_token=" + url_encode(refresh_token_);
-  if (!spec_.client_id.empty()) form += "&client_id=" + url_encode(spec_.client_id);
-  if (!spec_.client_secret.empty()) form += "&client_secret=" + url_encode(spec_.client_secret);
-  HttpResponse r;
-  HttpFailure f;
   wait_for_rate_limit();
-  Vars origin{{"origin", json::value(origin_of(spec_.base_url))}};
-  if (!http_.request("POST", resolve(fill_text(spec_.token_url, origin, nullptr, false)),
-                     {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"}, form, r, f))
-    throw accord::Error(f.cancelled ? ACCORD_CANCELLED : ACCORD_RETRY,
-                        "refreshing the OAuth2 token: " + f.message, 5000);
-  boost::system::error_code ec;
-  json::value body = json::parse(r.body, ec);
-  const json::value* tok = (!ec && body.is_object()) ? body.get_object().if_contains("access_token") : nullptr;
-  if (r.status / 100 != 2 || !tok || !tok->is_string())
-    throw accord::Error(ACCORD_AUTH_REQUIRED,
-                        "refreshing the OAuth2 token at " + spec_.token_url + " failed (HTTP " + std::to_string(r.status) +
-                            ": " + error_text(body, r.body) +
-                            "); the refresh token was revoked or has expired: sign in to the CRM again and put the "
-                            "new refresh token in the secrets file");
-  access_token_ = std::string(tok->get_string());
-  host_.log(ACCORD_LOG_INFO, "crm-rest: renewed the OAuth2 access token");
-  // Services that rotate refresh tokens (HighLevel; Salesforce with rotation
-  // on) answer a new one and retire the old: keep it, or the next run cannot
-  // sign in.
-  const json::value* rt = body.get_object().if_contains("refresh_token");
-  if (rt && rt->is_string() && !rt->get_string().empty() && rt->get_string() != refresh_token_) {
-    refresh_token_ = std::string(rt->get_string());
-    if (name.empty())
-      host_.log(ACCORD_LOG_WARN, "crm-rest: the service issued a new refresh token, which this run uses; to keep it "
-                                 "for the next runs, name its secret in auth.refresh_token_secret instead of giving "
-                                 "auth.refresh_token");
-    else if (!host_.store_secret(name, refresh_token_))
-      host_.log(ACCORD_LOG_ERROR, ("crm-rest: the service issued a new refresh token and the host could not store it as \"" +
-                                   name + "\"; if the service retired the old one, sign in again after this run").c_str());
-  }
+  access_token_ = oauth_->renew(http_, host_);
 }
 
 Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<long>& accept,

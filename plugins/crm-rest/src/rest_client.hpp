@@ -6,6 +6,7 @@
 #pragma once
 
 #include "http_client.hpp"
+#include "oauth2.hpp"
 #include "spec.hpp"
 
 #include <accord/connector.hpp>
@@ -13,9 +14,16 @@
 #include <boost/json/value.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 
 namespace crm {
+
+using accord::net::HttpClient;
+using accord::net::HttpFailure;
+using accord::net::HttpOptions;
+using accord::net::HttpResponse;
+using accord::net::url_encode;
 
 using Vars = std::map<std::string, boost::json::value>;
 
@@ -62,7 +70,7 @@ class RestClient {
   accord::Host host_;
   HttpClient http_;
   std::string access_token_;
-  std::string refresh_token_;  // from the config, or read through the host's secret store
+  std::optional<accord::net::OAuth2Refresher> oauth_;  // made at the first renewal
   double tokens_;
   int64_t last_refill_ms_;
   int64_t pause_until_ms_ = 0;

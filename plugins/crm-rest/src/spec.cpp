@@ -1,5 +1,7 @@
 #include "spec.hpp"
 
+#include "oauth2.hpp"
+
 #include <accord/connector.hpp>
 
 #include <boost/json.hpp>
@@ -307,13 +309,9 @@ Spec load_spec(const std::string& config_json) {
   while (sp.base_url.ends_with('/')) sp.base_url.pop_back();
   if (!sp.base_url.starts_with("https://") && !sp.base_url.starts_with("http://"))
     bad("/base_url", "must start with https:// (or http:// for a server on this machine)");
-  if (sp.base_url.starts_with("http://")) {
-    std::string host = sp.base_url.substr(7);
-    host = host.substr(0, host.find_first_of("/:"));
-    if (host != "localhost" && !host.starts_with("127.") && host != "[")
-      bad("/base_url", "plain http:// is only allowed to this machine (127.0.0.0/8, localhost): "
-                       "credentials would cross the network unencrypted; use https://");
-  }
+  if (!accord::net::safe_for_credentials(sp.base_url))
+    bad("/base_url", "plain http:// is only allowed to this machine (127.0.0.0/8, localhost): "
+                     "credentials would cross the network unencrypted; use https://");
 
   Obj a = c.sub("auth");
   sp.auth_type = a.str("type", "none");

@@ -1,4 +1,5 @@
-// A small HTTP client over libcurl's easy interface: one handle per connector
+// A small HTTP client over libcurl's easy interface, for the connectors that
+// speak HTTP (crm-rest; gmail-imap's OAuth2 refresh): one handle per connector
 // instance (connections, TLS sessions and HTTP/2 streams are reused), gzip,
 // timeouts on connect and on stalled transfers, cancellation from any thread.
 // TLS peers are always verified; there is no switch to turn that off.
@@ -14,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace crm {
+namespace accord::net {
 
 struct HttpOptions {
   long connect_timeout_s = 10;
@@ -63,4 +64,4 @@ class HttpClient {
 // Percent-encodes a query component (RFC 3986 unreserved kept).
 std::string url_encode(const std::string& s);
 
-}  // namespace crm
+}  // namespace accord::net

@@ -5,7 +5,7 @@
 #include <cctype>
 #include <mutex>
 
-namespace crm {
+namespace accord::net {
 
 namespace {
 
@@ -145,4 +145,4 @@ std::string url_encode(const std::string& s) {
   return out;
 }
 
-}  // namespace crm
+}  // namespace accord::net
