@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -78,6 +79,28 @@ std::string pointer_of(const std::vector<std::string>& ctx) {
   return p;
 }
 
+// The "description" of the schema node for a document position (through
+// "properties" and "items"), or "".
+std::string described(const json::value& schema, const std::vector<std::string>& ctx) {
+  const json::value* node = &schema;
+  for (const auto& c : ctx) {
+    if (c == "<root>") continue;
+    std::string t = c;
+    if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
+    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
+    const json::object* o = node->if_object();
+    if (!o) return "";
+    const json::value* next = nullptr;
+    if (auto* props = o->if_contains("properties"); props && props->is_object()) next = props->get_object().if_contains(t);
+    if (!next && !t.empty() && std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+      next = o->if_contains("items");
+    if (!next) return "";
+    node = next;
+  }
+  const json::value* d = node->is_object() ? node->get_object().if_contains("description") : nullptr;
+  return d && d->is_string() ? std::string(d->get_string()) : "";
+}
+
 // Validates `doc` against `schema`; adds one message per error (the deepest
 // per pointer, which is the one that names the fix).
 void validate_schema(const json::value& schema_doc, const json::value& doc, Errors& errors, const std::string& prefix) {
@@ -101,6 +124,9 @@ void validate_schema(const json::value& schema_doc, const json::value& doc, Erro
     std::string ptr = prefix + pointer_of(e.context);
     if (!deepest.contains(ptr)) order.push_back(ptr);
     deepest[ptr] = e.description;  // later errors are the more specific ones
+    // a value the schema describes: what it should be, from the schema's own words
+    if (std::string d = described(schema_doc, e.context); !d.empty() && e.description.find("pattern") != std::string::npos)
+      deepest[ptr] = "does not have the expected form: " + d;
   }
   // Drop a parent when a child explains it.
   for (const auto& ptr : order) {

@@ -31,6 +31,7 @@
 #include "imap_session.hpp"
 #include "mail/message.hpp"
 #include "mutf7.hpp"
+#include "oauth2.hpp"
 #include "uid_set.hpp"
 
 #include "common/content_hash.hpp"
@@ -68,7 +69,16 @@ const std::string& manifest() {
         "url": {"type": "string", "description": "imaps://host[:993] (TLS), or imap://host[:143] with STARTTLS; e.g. imaps://imap.gmail.com"},
         "user": {"type": "string", "description": "the account's user name (for Gmail: the address)"},
         "password": {"type": "string", "description": "the password or app password: give it as {\"$secret\": NAME}"},
-        "oauth2_token": {"type": "string", "description": "an OAuth 2.0 access token for SASL XOAUTH2 (Gmail), as {\"$secret\": NAME}; instead of password"},
+        "oauth2_token": {"type": "string", "description": "an OAuth 2.0 access token for SASL XOAUTH2 (Gmail, Outlook.com), as {\"$secret\": NAME}; instead of password. With oauth2, optional: renewed when refused"},
+        "oauth2": {"type": "object", "additionalProperties": false, "required": ["token_url", "client_id"],
+          "description": "instead of password: renew OAuth 2.0 access tokens (SASL XOAUTH2) with a refresh token",
+          "properties": {
+            "token_url": {"type": "string", "pattern": "^(https://|http://(localhost|127\\.[0-9.]+|\\[::1\\])([:/]|$))",
+              "description": "the token endpoint (https://; http:// only to this machine), e.g. https://oauth2.googleapis.com/token (Google) or https://login.microsoftonline.com/common/oauth2/v2.0/token (Microsoft)"},
+            "client_id": {"type": "string", "description": "the OAuth client (app) id the refresh token was issued to"},
+            "client_secret": {"type": "string", "description": "that client's secret, as {\"$secret\": NAME} (none for a public client)"},
+            "refresh_token": {"type": "string", "description": "the refresh token, as {\"$secret\": NAME}; or"},
+            "refresh_token_secret": {"type": "string", "description": "the NAME of the secret holding the refresh token: a token the service rotates is written back there"}}},
         "starttls": {"type": "boolean", "default": true, "description": "imap:// only: require STARTTLS (turning it off is allowed only to this machine)"},
         "ca_file": {"type": "string", "description": "a PEM bundle of the CA that signed a private server's certificate (verification cannot be turned off)"},
         "folders": {"type": "array", "items": {"type": "string"}, "default": ["*"],
@@ -104,6 +114,7 @@ const std::string& manifest() {
 
 struct Config {
   imap::SessionOptions session;
+  std::optional<accord::net::OAuth2Config> oauth;  // renewing access tokens
   std::vector<std::string> folders{"*"}, exclude;
   std::string delete_mode, trash;  // empty: the default for the server (see ImapConnector)
   std::string gmail = "auto";
@@ -111,12 +122,39 @@ struct Config {
   size_t batch = 500;
 };
 
+// "oauth2": {"token_url", "client_id", "client_secret", "refresh_token" or
+// "refresh_token_secret"}
+accord::net::OAuth2Config parse_oauth(const json::value& v) {
+  if (!v.is_object()) bad("\"oauth2\" must be an object: {\"token_url\", \"client_id\", \"client_secret\", \"refresh_token_secret\"}");
+  const json::object& o = v.get_object();
+  static const std::set<std::string> kKeys = {"token_url", "client_id", "client_secret", "refresh_token", "refresh_token_secret"};
+  for (const auto& [k, val] : o) {
+    if (!kKeys.contains(std::string(k))) bad("oauth2: unknown key \"" + std::string(k) + "\"");
+    if (!val.is_string()) bad("oauth2: \"" + std::string(k) + "\" must be a string");
+  }
+  auto str = [&](const char* k) {
+    auto* x = o.if_contains(k);
+    return x ? std::string(x->get_string()) : std::string();
+  };
+  accord::net::OAuth2Config c{str("token_url"), str("client_id"), str("client_secret"), str("refresh_token"),
+                              str("refresh_token_secret"), "gmail-imap", "the mail account"};
+  if (c.token_url.empty()) bad("oauth2: \"token_url\" is required (Google: https://oauth2.googleapis.com/token)");
+  if (!accord::net::safe_for_credentials(c.token_url))
+    bad("oauth2: \"token_url\" must start with https:// (plain http:// only to this machine): the refresh token would "
+        "cross the network unencrypted");
+  if (c.client_id.empty()) bad("oauth2: \"client_id\" is required (the app the refresh token was issued to)");
+  if (c.refresh_token.empty() == c.refresh_token_secret.empty())
+    bad("oauth2: give exactly one of \"refresh_token_secret\" (the secret's name, so that a rotated token can be kept) "
+        "and \"refresh_token\" (as {\"$secret\": NAME})");
+  return c;
+}
+
 Config parse_config(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) bad("must be a JSON object");
   const json::object& o = v.get_object();
-  static const std::set<std::string> kKeys = {"url", "user", "password", "oauth2_token", "starttls", "ca_file", "folders",
+  static const std::set<std::string> kKeys = {"url", "user", "password", "oauth2_token", "oauth2", "starttls", "ca_file", "folders",
                                               "exclude_folders", "delete", "trash_folder", "gmail_labels", "batch_size",
                                               "pipeline_depth", "io_timeout_seconds"};
   for (const auto& [k, val] : o)
@@ -155,8 +193,10 @@ Config parse_config(std::string_view text) {
   c.session.user = str("user", true);
   c.session.password = str("password", false);
   c.session.oauth_token = str("oauth2_token", false);
-  if (c.session.password.empty() == c.session.oauth_token.empty())
-    bad("give exactly one of \"password\" and \"oauth2_token\" (as {\"$secret\": NAME})");
+  if (auto* x = o.if_contains("oauth2")) c.oauth = parse_oauth(*x);
+  if (c.session.password.empty() == (c.session.oauth_token.empty() && !c.oauth))
+    bad("give exactly one of \"password\" and OAuth 2.0 (\"oauth2\" to renew tokens, or an \"oauth2_token\"), each "
+        "secret as {\"$secret\": NAME}");
   if (auto* st = o.if_contains("starttls")) {
     if (!st->is_bool()) bad("\"starttls\" must be true or false");
     c.session.starttls = st->get_bool();
@@ -324,6 +364,7 @@ class ImapConnector : public accord::Connector {
     Connector::cancel();
     std::lock_guard lk(session_mu_);
     if (session_) session_->cancel();
+    if (http_) http_->cancel();
   }
 
   std::string read_changes(std::string_view stream, std::string_view cursor) override {
@@ -382,9 +423,34 @@ class ImapConnector : public accord::Connector {
     selected_.clear();
   }
 
+  // Signs in. With oauth2, an access token is asked for first when none is
+  // at hand, and once more when the server refuses the one given (they last
+  // an hour); a refusal of a fresh one is the server's word.
+  std::unique_ptr<imap::Session> sign_in() {
+    bool renewed = false;
+    if (cfg_.oauth && cfg_.session.oauth_token.empty()) renew_token(), renewed = true;
+    try {
+      return std::make_unique<imap::Session>(cfg_.session);
+    } catch (const imap::SessionError& e) {
+      if (e.status != ACCORD_AUTH_REQUIRED || !cfg_.oauth || renewed) throw;
+    }
+    renew_token();
+    return std::make_unique<imap::Session>(cfg_.session);
+  }
+
+  void renew_token() {
+    {
+      std::lock_guard lk(session_mu_);
+      if (!http_) http_ = std::make_unique<accord::net::HttpClient>(accord::net::HttpOptions{15, 30, 60, cfg_.session.ca_file});
+      if (!oauth_) oauth_.emplace(*cfg_.oauth);
+    }
+    throw_if_cancelled();
+    cfg_.session.oauth_token = oauth_->renew(*http_, host());
+  }
+
   imap::Session& session() {
     if (session_) return *session_;
-    auto s = std::make_unique<imap::Session>(cfg_.session);
+    auto s = sign_in();
     condstore_ = s->has("CONDSTORE") || s->has("QRESYNC");
     qresync_ = s->has("QRESYNC") && s->has("ENABLE");
     if (s->has("ENABLE") && condstore_) {
@@ -1285,6 +1351,8 @@ class ImapConnector : public accord::Connector {
   std::string account_;
   std::mutex session_mu_;
   std::unique_ptr<imap::Session> session_;
+  std::unique_ptr<accord::net::HttpClient> http_;     // the token endpoint (oauth2)
+  std::optional<accord::net::OAuth2Refresher> oauth_;
   bool condstore_ = false, qresync_ = false;
   bool gmail_ = false;                        // X-GM-EXT-1 with labels: All Mail only
   std::map<std::string, std::string> special_;  // "\\ALL", "\\TRASH", … → folder

@@ -159,6 +159,55 @@ runp run off.json
 [ $rc = 0 ] && [ "$(find off -type f \( -path '*/cur/*' -o -path '*/new/*' \) | wc -l)" = "$(ada count Work)" ] &&
   ok "gmail_labels off: label folders sync as folders (Work: $(ada count Work))" || bad "labels off" "$out" "$(find off -type f)"
 
+# ---- OAuth 2.0: access tokens renewed with a refresh token --------------------
+# A second fake with a token endpoint that rotates refresh tokens (as
+# Microsoft's does; Google's keeps them): cy signs in with XOAUTH2 only.
+rt="1//cy-canary-$RANDOM$RANDOM" cs="cs-canary-$RANDOM$RANDOM" cypw="cy-canary-$RANDOM$RANDOM"
+python3 "$fake" cert.pem key.pem --rotate --refresh "cy:$rt" "cy:$cypw" > fake2.out 2>&1 &
+fpid2=$!
+trap 'kill "$fpid2" 2>/dev/null; cleanup' EXIT
+for _ in $(seq 1 100); do grep -q '^token ' fake2.out && break; sleep 0.1; done
+port2=$(awk '/^imaps /{print $2}' fake2.out) tport=$(awk '/^token /{print $2}' fake2.out)
+[ -n "$tport" ] || { bad "the second fake did not start" "$(cat fake2.out)"; }
+printf '{"ada": "%s", "bob": "%s", "cy_client": "%s", "cy_refresh": "%s", "cy_stale": "ya29.stale"}\n' "$pw" "$pw2" "$cs" "$rt" > secrets.json
+cy() { python3 "$imapctl" "$port2" "$ca" cy "$cypw" "$@"; }
+endpoint() { curl -s --cacert "$ca" -X POST "https://localhost:$tport/$1" > /dev/null; }
+oauth='"oauth2": {"token_url": "https://localhost:'$tport'/token", "client_id": "accord-test", "client_secret": {"$secret": "cy_client"}, "refresh_token_secret": "cy_refresh"}'
+cyimap() { printf '{"connector": "gmail-imap", "config": {"url": "imaps://localhost:%s", "user": "cy", %s, "ca_file": "%s"%s}}' "$port2" "$oauth" "$ca" "${1:-}"; }
+for f in "${files[@]:0:3}"; do cy append INBOX "$f"; done
+pipeline oauth.json "$(cyimap)" "$(maildir cymail)"
+runp run oauth.json
+n=$(find cymail -type f \( -path '*/cur/*' -o -path '*/new/*' \) | wc -l)
+rt2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cy_refresh"])' secrets.json)
+[ $rc = 0 ] && [ "$n" = 3 ] && [ "$rt2" != "$rt" ] && [ -n "$rt2" ] &&
+  ok "oauth2: an access token from the refresh token signs in (3 messages), and the rotated refresh token is written back to the secrets file" ||
+  bad "oauth2 first run: rc=$rc messages=$n" "$out"
+endpoint expire   # every access token issued so far stops working
+cy append INBOX "${files[3]}"
+pipeline oauth2.json "$(cyimap ', "oauth2_token": {"$secret": "cy_stale"}')" "$(maildir cymail)"
+sed -i 's/"state": "oauth2.sqlite"/"state": "oauth.sqlite"/' oauth2.json
+runp run oauth2.json
+n=$(find cymail -type f \( -path '*/cur/*' -o -path '*/new/*' \) | wc -l)
+[ $rc = 0 ] && [ "$n" = 4 ] && ok "oauth2: a refused access token is renewed once and the run goes on (the new message arrives)" ||
+  bad "oauth2 renewal: rc=$rc messages=$n" "$out"
+runp run oauth.json
+grep -q "nothing to do" <<<"$out" && ok "oauth2: the next run signs in with the rotated refresh token" || bad "oauth2 rotated" "$out"
+endpoint revoke   # the user withdrew the app's access
+runp run oauth.json
+[ $rc != 0 ] && grep -q "invalid_grant" <<<"$out" && grep -q "sign in to the mail account again" <<<"$out" && grep -q "localhost:$tport/token" <<<"$out" &&
+  ok "oauth2: a revoked refresh token stops the run, naming the endpoint, the service's answer and what to do" ||
+  bad "oauth2 revoked: rc=$rc" "$out"
+pipeline oauthbad.json "$(cyimap | sed 's|https://localhost|http://example.org|')" "$(maildir cybad)"
+runp validate oauthbad.json
+v_rc=$rc v_out=$out
+runp run oauthbad.json
+[ $v_rc = 3 ] && grep -q "oauth2/token_url" <<<"$v_out" && [ $rc != 0 ] && grep -q "token_url" <<<"$out" && grep -q "https://" <<<"$out" &&
+  ok "oauth2: a token_url that would send the refresh token unencrypted off this machine is refused (validate and run)" ||
+  bad "oauth2 http token_url" "$v_out" "$out"
+rt3=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cy_refresh"])' secrets.json)
+if grep -rqa -e "$rt" -e "$rt2" -e "$rt3" -e "$cs" -e "ya29.fake-" all.out ./*.sqlite 2>/dev/null; then bad "an OAuth2 token or the client secret appears in output or state"
+else ok "no refresh token, access token or client secret appears in any output or state"; fi
+
 if grep -rqa -e "$pw" -e "$pw2" all.out ./*.sqlite 2>/dev/null; then bad "a password appears in output or state"
 else ok "the passwords appear in no output and no state"; fi
 exit $fail

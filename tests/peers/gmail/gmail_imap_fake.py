@@ -12,17 +12,30 @@ ESEARCH, LIST-STATUS, SPECIAL-USE; TLS only (IMAPS), as imap.gmail.com.
 Threads: a message whose In-Reply-To or References names a known message
 joins that message's thread.
 
-Usage: gmail_imap_fake.py CERT KEY USER:PASSWORD [...]
-Prints "imaps PORT" once it listens on 127.0.0.1, then serves until killed.
+OAuth 2.0 as Google has it: SASL XOAUTH2 with an access token this fake
+issued and has not expired, and a token endpoint (HTTPS, same certificate)
+that renews access tokens with the refresh_token grant (RFC 6749 section 6),
+answering Google's errors. Test controls on the same endpoint: POST /expire
+(every access token issued so far stops working), POST /revoke (every
+refresh token does). --rotate: each renewal also issues a new refresh token
+and retires the old (Microsoft's and HighLevel's way; Google keeps them).
+
+Usage: gmail_imap_fake.py CERT KEY [--rotate] [--refresh USER:REFRESH_TOKEN]... USER:PASSWORD [...]
+Prints "imaps PORT" (and "token PORT" when a refresh token was given) once it
+listens on 127.0.0.1, then serves until killed.
 """
 import calendar
+import http.server
+import json
 import re
+import secrets
 import socket
 import socketserver
 import ssl
 import sys
 import threading
 import time
+import urllib.parse
 
 # Gmail's capabilities, less those this fake does not implement (IDLE, QUOTA, COMPRESS)
 CAPS = ("IMAP4rev1 UNSELECT NAMESPACE ID XLIST CHILDREN X-GM-EXT-1 UIDPLUS "
@@ -158,6 +171,9 @@ class Account:
 
 ACCOUNTS = {}
 PASSWORDS = {}
+REFRESH = {}        # refresh token -> user
+ACCESS = {}         # access token -> user (those still valid)
+ROTATE = [False]
 
 
 class Bad(Exception):
@@ -436,7 +452,8 @@ class Conn(socketserver.StreamRequestHandler):
 
     def c_authenticate(self, tag, args):
         import base64
-        if args[0].upper() != "PLAIN":
+        mech = args[0].upper()
+        if mech not in ("PLAIN", "XOAUTH2"):
             self.line(tag + " NO [AUTHENTICATIONFAILED] mechanism not offered here")
             return
         if len(args) > 1:
@@ -444,8 +461,25 @@ class Conn(socketserver.StreamRequestHandler):
         else:
             self.send(b"+ \r\n")
             resp = self.rfile.readline().decode().strip()
-        parts = base64.b64decode(resp).split(b"\0")
-        self.signin(tag, parts[1].decode(), parts[2].decode())
+        if mech == "PLAIN":
+            parts = base64.b64decode(resp).split(b"\0")
+            self.signin(tag, parts[1].decode(), parts[2].decode())
+            return
+        # XOAUTH2: base64("user=" U "\x01auth=Bearer " TOKEN "\x01\x01")
+        fields = dict(f.split("=", 1) for f in base64.b64decode(resp).decode().split("\x01") if "=" in f)
+        user, auth = fields.get("user", ""), fields.get("auth", "")
+        good = auth.startswith("Bearer ") and ACCESS.get(auth[7:]) == user  # (commands run under LOCK)
+        if good:
+            self.user = user
+            self.acct = ACCOUNTS[user]
+            self.line("* CAPABILITY " + CAPS)
+            self.line(tag + " OK " + user + " authenticated (Success)")
+            return
+        # Google's way: a challenge carrying the error, an empty answer, then NO
+        err = b'{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}'
+        self.send(b"+ " + base64.b64encode(err) + b"\r\n")
+        self.rfile.readline()
+        self.line(tag + " NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)")
 
     def c_enable(self, tag, args):
         on = [a.upper() for a in args if a.upper() == "CONDSTORE"]
@@ -826,16 +860,73 @@ class Server(socketserver.ThreadingTCPServer):
         return self.ctx.wrap_socket(sock, server_side=True), addr
 
 
+class TokenEndpoint(http.server.BaseHTTPRequestHandler):
+    """Google's token endpoint, as far as the refresh_token grant goes."""
+
+    def log_message(self, *a):
+        pass
+
+    def answer(self, status, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        form = urllib.parse.parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+        one = lambda k: form.get(k, [""])[0]
+        with LOCK:
+            if self.path == "/expire":
+                ACCESS.clear()
+                return self.answer(200, {})
+            if self.path == "/revoke":
+                REFRESH.clear()
+                return self.answer(200, {})
+            if self.path != "/token":
+                return self.answer(404, {"error": "not_found"})
+            if one("grant_type") != "refresh_token":
+                return self.answer(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type: " + one("grant_type")})
+            if not one("client_id") or not one("client_secret"):
+                return self.answer(401, {"error": "invalid_client", "error_description": "The OAuth client was not found."})
+            user = REFRESH.get(one("refresh_token"))
+            if user is None:
+                return self.answer(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
+            access = "ya29.fake-" + secrets.token_urlsafe(24)
+            ACCESS[access] = user
+            out = {"access_token": access, "expires_in": 3599, "scope": "https://mail.google.com/", "token_type": "Bearer"}
+            if ROTATE[0]:
+                del REFRESH[one("refresh_token")]
+                fresh = "1//fake-" + secrets.token_urlsafe(24)
+                REFRESH[fresh] = user
+                out["refresh_token"] = fresh
+            return self.answer(200, out)
+
+
 def main():
     cert, key = sys.argv[1:3]
-    for up in sys.argv[3:]:
-        user, _, pw = up.partition(":")
-        PASSWORDS[user] = pw
-        ACCOUNTS[user] = Account()
+    args = sys.argv[3:]
+    while args:
+        a = args.pop(0)
+        if a == "--rotate":
+            ROTATE[0] = True
+        elif a == "--refresh":
+            user, _, rt = args.pop(0).partition(":")
+            REFRESH[rt] = user
+        else:
+            user, _, pw = a.partition(":")
+            PASSWORDS[user] = pw
+            ACCOUNTS[user] = Account()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     srv = Server(ctx)
     print("imaps %d" % srv.server_address[1], flush=True)
+    if REFRESH:
+        tok = http.server.ThreadingHTTPServer(("127.0.0.1", 0), TokenEndpoint)
+        tok.socket = ctx.wrap_socket(tok.socket, server_side=True)
+        threading.Thread(target=tok.serve_forever, daemon=True).start()
+        print("token %d" % tok.server_address[1], flush=True)
     srv.serve_forever()
 
 
