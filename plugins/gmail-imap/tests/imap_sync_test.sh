@@ -79,11 +79,7 @@ pipeline down.json "$(imap ada)" "$(maildir dst)"
 runp run down.json
 if [ $rc = 0 ] && grep -q "applied 60 writes" <<<"$out"; then ok "IMAP → maildir: 60 messages"
 else bad "IMAP → maildir" "$out"; fi
-same=1
-for id in $(msgids src); do
-  cmp -s "$(file_of src "$id")" "$(file_of dst "$id")" || { same=0; bad "message $id differs after the round trip"; break; }
-done
-[ $same = 1 ] && ok "every message arrives byte for byte, in its folder" 
+same_files src dst && ok "every message arrives byte for byte, in its folder"
 [ "$(folders src)" = "$(folders dst)" ] && ok "folders kept" || bad "folders differ" "$(diff <(folders src) <(folders dst))"
 runp run down.json; runp run down.json
 grep -q "nothing to do" <<<"$out" && ok "IMAP ⇄ maildir: nothing to do again" || bad "down second run" "$out"
@@ -113,11 +109,7 @@ chunks=$(grep -o 'in [0-9]* chunks' <<<"$out" | tail -1 | grep -o '[0-9]*')
 if [ $rc = 0 ] && grep -q "applied 20 writes" <<<"$out" && [ "${chunks:-0}" -ge 3 ] && [ "$(msgids big)" = "$(msgids bigcopy)" ]; then
   ok "20 messages of 1 MiB copied in $chunks fetches of at most 8 MiB"
 else bad "big messages: rc=$rc, fetches=${chunks:-none}" "$out"; fi
-same=1
-for id in $(msgids big); do
-  cmp -s "$(file_of big "$id")" "$(file_of bigcopy "$id")" || { same=0; bad "big message $id differs after the copy"; break; }
-done
-[ $same = 1 ] && ok "big messages arrive byte for byte"
+same_files big bigcopy && ok "big messages arrive byte for byte"
 
 # ---- 3. flags on both sides, deletes both ways, new mail ---------------------
 ids=($(msgids dst))

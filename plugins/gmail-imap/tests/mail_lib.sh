@@ -20,3 +20,12 @@ structure() {
   sqlite3 -separator ' ' "$1" "SELECT count(*), coalesce(sum(json_extract(a.data, '\$.hasAttachment')), 0), coalesce(sum($differs), 0) $pairs"
   sqlite3 "$1" "SELECT json_extract(a.data, '\$.bodyStructure'), json_extract(b.data, '\$.bodyStructure') $pairs WHERE $differs LIMIT 2" >&2
 }
+# same_files FROM TO: each message of the Maildir tree FROM (by Message-ID) is
+# in TO byte for byte; says which one differs (bad) when not (the test defines
+# msgids and file_of)
+same_files() {
+  local id
+  for id in $(msgids "$1"); do
+    cmp -s "$(file_of "$1" "$id")" "$(file_of "$2" "$id")" || { bad "message $id differs between $1 and $2"; return 1; }
+  done
+}
