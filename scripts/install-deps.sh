@@ -16,7 +16,8 @@ PACKAGES=(
   # tests and the quickstart: the sqlite3 shell edits and inspects stores;
   # time (/usr/bin/time) measures peak RSS in the benchmarks
   sqlite3 time libgtest-dev libgmock-dev
-  # crm-rest tests drive their REST peers with curl
+  # crm-rest tests drive their REST peers with curl, gmail-imap tests the
+  # Gmail fake's token endpoint
   curl
   # gmail-imap: its IMAP parser runs under libFuzzer (clang and its fuzzer
   # runtime); its tests run a private Dovecot with a self-signed certificate

@@ -358,6 +358,10 @@ class ImapConnector : public accord::Connector {
  public:
   ImapConnector(const accord::Host& host, std::string_view config) : Connector(host), cfg_(parse_config(config)) {
     account_ = accord::hash::content_hash(cfg_.session.url + "\n" + cfg_.session.user);
+    if (cfg_.oauth) {  // neither connects before its first use
+      http_ = std::make_unique<accord::net::HttpClient>(accord::net::HttpOptions{15, 30, 60, cfg_.session.ca_file});
+      oauth_.emplace(*cfg_.oauth);
+    }
   }
 
   void cancel() noexcept override {
@@ -428,22 +432,17 @@ class ImapConnector : public accord::Connector {
   // an hour); a refusal of a fresh one is the server's word.
   std::unique_ptr<imap::Session> sign_in() {
     bool renewed = false;
-    if (cfg_.oauth && cfg_.session.oauth_token.empty()) renew_token(), renewed = true;
+    if (oauth_ && cfg_.session.oauth_token.empty()) renew_token(), renewed = true;
     try {
       return std::make_unique<imap::Session>(cfg_.session);
     } catch (const imap::SessionError& e) {
-      if (e.status != ACCORD_AUTH_REQUIRED || !cfg_.oauth || renewed) throw;
+      if (e.status != ACCORD_AUTH_REQUIRED || !oauth_ || renewed) throw;
     }
     renew_token();
     return std::make_unique<imap::Session>(cfg_.session);
   }
 
   void renew_token() {
-    {
-      std::lock_guard lk(session_mu_);
-      if (!http_) http_ = std::make_unique<accord::net::HttpClient>(accord::net::HttpOptions{15, 30, 60, cfg_.session.ca_file});
-      if (!oauth_) oauth_.emplace(*cfg_.oauth);
-    }
     throw_if_cancelled();
     cfg_.session.oauth_token = oauth_->renew(*http_, host());
   }
@@ -1351,7 +1350,7 @@ class ImapConnector : public accord::Connector {
   std::string account_;
   std::mutex session_mu_;
   std::unique_ptr<imap::Session> session_;
-  std::unique_ptr<accord::net::HttpClient> http_;     // the token endpoint (oauth2)
+  std::unique_ptr<accord::net::HttpClient> http_;     // the token endpoint (with oauth2 only)
   std::optional<accord::net::OAuth2Refresher> oauth_;
   bool condstore_ = false, qresync_ = false;
   bool gmail_ = false;                        // X-GM-EXT-1 with labels: All Mail only
