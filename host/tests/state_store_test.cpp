@@ -1,56 +1,136 @@
-// The state store's first-sync path: staged records fold into the mirror in
-// one insert, and an id a listing gave twice counts once, its later copy.
+// The state store's first-sync load (data appended once, shared where equal,
+// mirror rows in id order, an id read twice counted once, its later copy),
+// the data rows' reference counts, and the migration from schema 1.
 #include "state/state_store.hpp"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <unistd.h>
+
+using accord::MirrorRef;
+using accord::MirrorRow;
 using accord::Side;
 using accord::StateStore;
+namespace sql = accord::sql;
 
 namespace {
 
-StateStore::Staged staged(const std::string& id, const std::string& data, const std::string& keys) {
-  StateStore::Staged c;
-  c.id = id;
-  c.version = "v-" + data;
-  c.modified = "2026-11-21T00:00:00Z";
-  c.data = data;
-  c.keys = keys;
-  c.form[0] = c.form[1] = 7;
-  return c;
+MirrorRef loaded(StateStore& s, const std::string& id, const std::string& data, const std::string& keys) {
+  MirrorRef r;
+  r.id = id;
+  r.version = "v-" + data;
+  r.modified = "2026-11-21T00:00:00Z";
+  r.keys = keys;
+  r.dirty = true;
+  r.data_id = s.load_data(data);
+  return r;
+}
+
+int64_t count(StateStore& s, const std::string& sql_text) {
+  sql::Stmt q(s.db(), sql_text);
+  return q.step() ? q.i64(0) : -1;
 }
 
 }  // namespace
 
-TEST(StateStoreTest, FirstSyncFoldKeepsTheLaterCopyOfARepeatedId) {
+TEST(StateStoreTest, FirstSyncLoadKeepsTheLaterCopyOfARepeatedIdAndEqualDataOnce) {
   auto st = StateStore::open(":memory:");
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
-  s.stage_reset();
-  s.stage(Side::kLeft, staged("a", "{\"n\":1}", "old@x"));
-  s.stage(Side::kLeft, staged("b", "{\"n\":2}", "b@x"));
-  s.stage(Side::kLeft, staged("a", "{\"n\":3}", "new@x"));
-  auto gone = staged("c", "", "");
-  gone.deleted = true;
-  s.stage(Side::kLeft, gone);
-  s.stage(Side::kRight, staged("a", "{\"n\":9}", "r@x"));
-  EXPECT_EQ(s.fold_staged("p", Side::kLeft), 2);  // 3 live staged, 2 ids: the caller dedupes
+  std::vector<MirrorRef> left, right;
+  left.push_back(loaded(s, "b", "{\"n\":2}", "b@x"));
+  left.push_back(loaded(s, "a", "{\"n\":1}", "old@x"));
+  left.push_back(loaded(s, "a", "{\"n\":3}", "new@x"));
+  right.push_back(loaded(s, "ra", "{\"n\":3}", "new@x"));  // equal to left a's data: one row
+  right.push_back(loaded(s, "rb", "{\"n\":4}", "rb@x"));
+  s.load_rows("p", Side::kLeft, left);
+  s.load_rows("p", Side::kRight, right);
+  s.load_done();
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].id, "b");  // in the order read, the later copy of a
+  EXPECT_EQ(left[1].id, "a");
+  EXPECT_EQ(left[1].keys, "new@x");
+  EXPECT_TRUE(left[1].version.empty());  // planning needs no more of it
   auto a = s.mirror("p", Side::kLeft, "a");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->data, "{\"n\":3}");
+  EXPECT_EQ(a->version, "v-{\"n\":3}");
   EXPECT_FALSE(a->dirty);
-  EXPECT_FALSE(s.mirror("p", Side::kLeft, "c"));
-  EXPECT_FALSE(s.mirror("p", Side::kRight, "a"));  // the other side is folded on its own
-  auto refs = s.staged_refs(Side::kLeft, true);
-  ASSERT_EQ(refs.size(), 2u);
-  for (const auto& r : refs) {
-    if (r.id == "a") {
-      EXPECT_EQ(r.keys, "new@x");
-    }
-    EXPECT_EQ(r.form[0], 7u);
-  }
-  EXPECT_EQ(s.staged_refs(Side::kLeft, false).size(), 3u);
+  EXPECT_EQ(s.mirror("p", Side::kRight, "ra")->data, "{\"n\":3}");
+  EXPECT_FALSE(s.mirror("p", Side::kRight, "a"));
+  // {"n":1} went with its superseded copy; {"n":3} is kept once for two rows
+  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data"), 3);
+  EXPECT_EQ(count(s, "SELECT refs FROM record_data WHERE data = '{\"n\":3}'"), 2);
   s.mark_dirty("p", Side::kLeft, {"b"});
   EXPECT_TRUE(s.mirror("p", Side::kLeft, "b")->dirty);
   EXPECT_FALSE(s.mirror("p", Side::kLeft, "a")->dirty);
+
+  // One side's change leaves the other's data as it was.
+  MirrorRow changed = *a;
+  changed.data = "{\"n\":5}";
+  s.put_mirror("p", Side::kLeft, changed);
+  EXPECT_EQ(s.mirror("p", Side::kLeft, "a")->data, "{\"n\":5}");
+  EXPECT_EQ(s.mirror("p", Side::kRight, "ra")->data, "{\"n\":3}");
+  EXPECT_EQ(count(s, "SELECT refs FROM record_data WHERE data = '{\"n\":3}'"), 1);
+  // Unchanged data keeps its row; a dropped row takes its data with it.
+  int64_t rows = count(s, "SELECT count(*) FROM record_data");
+  s.put_mirror("p", Side::kLeft, changed);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data"), rows);
+  s.drop_mirror("p", Side::kRight, "ra");
+  s.drop_mirror("p", Side::kLeft, "a");
+  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data WHERE data IN ('{\"n\":3}', '{\"n\":5}')"), 0);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM mirror"), 2);  // the view: b and rb
+}
+
+TEST(StateStoreTest, SchemaOneMigratesWithEveryMirrorRowAndItsData) {
+  std::string path = (std::filesystem::temp_directory_path() / ("accord-state-v1-" + std::to_string(::getpid()) + ".sqlite")).string();
+  std::filesystem::remove(path);
+  {
+    sql::Db db(path);
+    db.exec(
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES ('generation', '4');"
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, kind TEXT, started TEXT, finished TEXT, status TEXT, summary TEXT, error TEXT);"
+        "CREATE TABLE cursors(pair TEXT, side TEXT, cursor TEXT NOT NULL, PRIMARY KEY(pair, side));"
+        "CREATE TABLE mirror(pair TEXT, side TEXT, id TEXT, version TEXT, modified TEXT, data TEXT,"
+        "  included INTEGER NOT NULL, deleted INTEGER NOT NULL, keys TEXT NOT NULL DEFAULT '',"
+        "  PRIMARY KEY(pair, side, id));"
+        "CREATE TABLE dirty(pair TEXT, side TEXT, id TEXT, PRIMARY KEY(pair, side, id)) WITHOUT ROWID;"
+        "CREATE TABLE links(pair TEXT, left_id TEXT, right_id TEXT, base_left TEXT, base_right TEXT, PRIMARY KEY(pair, left_id)) WITHOUT ROWID;"
+        "CREATE UNIQUE INDEX links_right ON links(pair, right_id);"
+        "CREATE TABLE journal(id INTEGER PRIMARY KEY, pair TEXT, side TEXT, op TEXT, target_id TEXT, source_id TEXT,"
+        "  idem_key TEXT, data TEXT, created TEXT);"
+        "CREATE TABLE quarantine(pair TEXT, side TEXT, id TEXT, error TEXT, attempts INTEGER, next_retry INTEGER,"
+        "  PRIMARY KEY(pair, side, id));"
+        "CREATE TABLE conflicts(id INTEGER PRIMARY KEY, pair TEXT, left_id TEXT, right_id TEXT, field TEXT,"
+        "  left_value TEXT, right_value TEXT, created TEXT, decided TEXT, closed INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX conflicts_record ON conflicts(pair, left_id);"
+        "INSERT INTO mirror VALUES ('p', 'left', 'x', '1', 't1', '{\"a\":1}', 1, 0, 'k1'),"
+        "  ('p', 'right', 'y', '2', 't2', '{\"a\":1}', 1, 1, 'k2'), ('p', 'left', 'z', '3', 't3', NULL, 0, 0, '');"
+        "INSERT INTO dirty VALUES ('p', 'right', 'y');"
+        "PRAGMA user_version = 1;");
+  }
+  auto st = StateStore::open(path);
+  ASSERT_TRUE(st) << st.error().message;
+  StateStore& s = **st;
+  EXPECT_EQ(s.generation(), 4);
+  auto x = s.mirror("p", Side::kLeft, "x");
+  ASSERT_TRUE(x);
+  EXPECT_EQ(x->data, "{\"a\":1}");
+  EXPECT_EQ(x->version, "1");
+  EXPECT_EQ(x->keys, "k1");
+  auto y = s.mirror("p", Side::kRight, "y");
+  ASSERT_TRUE(y);
+  EXPECT_TRUE(y->deleted);
+  EXPECT_TRUE(y->dirty);
+  auto z = s.mirror("p", Side::kLeft, "z");
+  ASSERT_TRUE(z);
+  EXPECT_EQ(z->data, "");
+  EXPECT_FALSE(z->included);
+  EXPECT_EQ(count(s, "PRAGMA user_version"), accord::kStateSchemaVersion);
+  st->reset();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
 }

@@ -154,6 +154,11 @@ class PairRun {
                   !store_->any_links(sp_.name);
     SideRead reads[2];
     store_->stage_reset();
+    // A first sync loads what it reads straight into the state, inside the
+    // transaction that plans it: a plan, a refusal or a failure rolls it all
+    // back. (The state's other pairs wait for it, as for any planning.)
+    std::optional<sql::Transaction> tx;
+    if (first_sync_) tx.emplace(store_->db());
     read_both(reads);
     if (opts_.progress) opts_.progress(sp_.name + ": read " + std::to_string(rep_.read[0]) + " + " + std::to_string(rep_.read[1]) + " changes");
     // The saved plan was made from these cursors onward: anything newer means
@@ -166,7 +171,7 @@ class PairRun {
         }
     std::vector<Item> items;
     {
-      sql::Transaction tx(store_->db());
+      if (!tx) tx.emplace(store_->db());
       for (Side s : {Side::kLeft, Side::kRight}) fold(s, reads[idx(s)]);
       if (!rep_.refused.empty()) return;  // rolled back
       if (opts_.progress) opts_.progress(sp_.name + ": planning");
@@ -182,7 +187,7 @@ class PairRun {
       if (!opts_.apply) return;  // a plan writes nothing
       for (Side s : {Side::kLeft, Side::kRight}) store_->set_cursor(sp_.name, s, reads[idx(s)].cursor);
       store_->bump_generation();
-      tx.commit();
+      tx->commit();
     }
     apply(items);
   }
@@ -307,6 +312,12 @@ class PairRun {
       for (Staging batch; queue.pop(batch);) {
         if (batch.restart) {
           store_->stage_reset_side(batch.side);
+          for (const auto& r : loaded_[idx(batch.side)]) store_->release_data(r.data_id);
+          loaded_[idx(batch.side)].clear();
+          continue;
+        }
+        if (first_sync_) {
+          load(batch);
           continue;
         }
         sql::Transaction staging(store_->db(), sql::Transaction::kDeferred);  // touches only TEMP: no state lock
@@ -325,6 +336,26 @@ class PairRun {
     for (Side s : {Side::kLeft, Side::kRight}) {
       rep_.cursor[idx(s)] = reads[idx(s)].cursor;
       rep_.read[idx(s)] = reads[idx(s)].count;
+    }
+  }
+
+  // A first sync's batch: each live record's data goes into the state now,
+  // what planning needs of it stays in memory (mirror rows follow in id
+  // order once the side is read).
+  void load(Staging& batch) {
+    auto& refs = loaded_[idx(batch.side)];
+    for (auto& c : batch.records) {
+      if (c.deleted) continue;  // gone before the state knew it
+      MirrorRef& r = refs.emplace_back();
+      r.id = std::move(c.id);
+      r.included = c.included;
+      r.dirty = true;
+      r.keys = std::move(c.keys);
+      r.form[0] = c.form[0];
+      r.form[1] = c.form[1];
+      r.version = std::move(c.version);
+      r.modified = std::move(c.modified);
+      r.data_id = store_->load_data(c.data);
     }
   }
 
@@ -409,9 +440,10 @@ class PairRun {
 
   void fold(Side s, SideRead& read) {
     if (first_sync_) {
-      // every record is new: one sorted insert of clean rows; planning marks
-      // dirty the few that wait for a write
-      duplicates_[idx(s)] = store_->fold_staged(sp_.name, s) != read.live;
+      // every record is new: clean rows in one pass; planning marks dirty
+      // the few that wait for a write
+      store_->load_rows(sp_.name, s, loaded_[idx(s)]);
+      if (s == Side::kRight) store_->load_done();
       return;
     }
     // A side the state knows nothing of yet needs no lookups.
@@ -691,10 +723,17 @@ class PairRun {
     std::vector<Item> items;
     std::vector<MirrorRef> refs[2];
     for (Side s : {Side::kLeft, Side::kRight}) {
-      refs[idx(s)] = store_->staged_refs(s, duplicates_[idx(s)]);
+      refs[idx(s)] = std::move(loaded_[idx(s)]);
       std::erase_if(refs[idx(s)], [](const MirrorRef& r) { return !r.included; });
     }
     match_and_create(refs, true, items);
+    // creates, oldest first
+    auto creates = std::stable_partition(items.begin(), items.end(), [](const Item& it) { return it.row[0] && it.row[1]; });
+    std::stable_sort(creates, items.end(), [](const Item& a, const Item& b) {
+      const MirrorRow& x = a.row[0] ? *a.row[0] : *a.row[1];
+      const MirrorRow& y = b.row[0] ? *b.row[0] : *b.row[1];
+      return std::tie(x.modified, x.id) < std::tie(y.modified, y.id);
+    });
     for (Side s : {Side::kLeft, Side::kRight}) {
       std::vector<std::string> waiting;
       for (const auto& it : items)
@@ -924,8 +963,10 @@ class PairRun {
       // Settle the matches in left-id order: lookups walk the mirror's key
       // order instead of jumping about (a first sync of a million pairs is
       // bound by this).
-      std::sort(matches.begin(), matches.end(),
-                [&](const auto& a, const auto& b) { return pool(0)[a.first].id < pool(0)[b.first].id; });
+      std::vector<uint32_t> rank(pool(0).size());
+      std::vector<uint32_t> order = id_order(pool(0));
+      for (uint32_t k = 0; k < order.size(); ++k) rank[order[k]] = k;
+      std::sort(matches.begin(), matches.end(), [&](const auto& a, const auto& b) { return rank[a.first] < rank[b.first]; });
       std::vector<std::pair<std::string_view, std::string_view>> equal;  // linked as they are
       for (const auto& [l, r] : matches) {
         const MirrorRef& lr = pool(0)[l];
@@ -1431,7 +1472,7 @@ class PairRun {
   bool written_[2] = {false, false};      // commit_item: which side of the item was written
   ApplyTime apply_time_;
   bool first_sync_ = false;               // the state knew nothing of this pair when the run began
-  bool duplicates_[2] = {false, false};   // a first listing gave an id twice
+  std::vector<MirrorRef> loaded_[2];       // a first sync's records, as loaded
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "state/state_store.hpp"
 
+#include "common/content_hash.hpp"
 #include "common/utc_time.hpp"
 
 #include <fcntl.h>
@@ -57,6 +58,22 @@ static const char* kMigrations[] = {
     "CREATE TABLE conflicts(id INTEGER PRIMARY KEY, pair TEXT, left_id TEXT, right_id TEXT, field TEXT,"
     "  left_value TEXT, right_value TEXT, created TEXT, decided TEXT, closed INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX conflicts_record ON conflicts(pair, left_id);",
+    // 1 → 2: a record's data moves to a table of its own, referred to by
+    // rowid, so that a first sync appends each record's data once, as it is
+    // read, and then adds the narrow mirror rows in key order; two records
+    // whose data are equal byte for byte (the same records on both sides)
+    // share one row. `mirror` stays, as a view, for people and tests that
+    // look at the state with sqlite3.
+    "CREATE TABLE record_data(id INTEGER PRIMARY KEY, data TEXT NOT NULL, refs INTEGER NOT NULL);"
+    "CREATE TABLE mirror_rows(pair TEXT, side TEXT, id TEXT, version TEXT, modified TEXT, data_id INTEGER NOT NULL,"
+    "  included INTEGER NOT NULL, deleted INTEGER NOT NULL, keys TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY(pair, side, id)) WITHOUT ROWID;"
+    "INSERT INTO record_data(id, data, refs) SELECT rowid, coalesce(data, ''), 1 FROM mirror;"
+    "INSERT INTO mirror_rows SELECT pair, side, id, version, modified, rowid, included, deleted, keys FROM mirror"
+    "  ORDER BY pair, side, id;"
+    "DROP TABLE mirror;"
+    "CREATE VIEW mirror AS SELECT m.pair, m.side, m.id, m.version, m.modified, d.data, m.included, m.deleted, m.keys"
+    "  FROM mirror_rows m JOIN record_data d ON d.id = m.data_id;",
 };
 
 Result<void> StateStore::migrate() {
@@ -110,25 +127,55 @@ static MirrorRow mirror_from(Stmt& s, int off) {
 }
 
 std::optional<MirrorRow> StateStore::mirror(const std::string& pair, Side side, const std::string& id) {
-  Stmt s(db_, "SELECT id, version, modified, data, included,"
-              " EXISTS (SELECT 1 FROM dirty d WHERE d.pair = m.pair AND d.side = m.side AND d.id = m.id), deleted, keys"
-              " FROM mirror m WHERE pair=?1 AND side=?2 AND id=?3");
+  Stmt s(db_, "SELECT m.id, m.version, m.modified, d.data, m.included,"
+              " EXISTS (SELECT 1 FROM dirty x WHERE x.pair = m.pair AND x.side = m.side AND x.id = m.id), m.deleted, m.keys"
+              " FROM mirror_rows m JOIN record_data d ON d.id = m.data_id WHERE m.pair=?1 AND m.side=?2 AND m.id=?3");
   s.bind(1, pair).bind(2, side_name(side)).bind(3, id);
   if (s.step()) return mirror_from(s, 0);
   return std::nullopt;
 }
 
 std::optional<MirrorRow> StateStore::mirror_data(const std::string& pair, Side side, const std::string& id) {
-  Stmt s(db_, "SELECT id, version, modified, data, included, 0, deleted, keys FROM mirror WHERE pair=?1 AND side=?2 AND id=?3");
+  Stmt s(db_, "SELECT m.id, m.version, m.modified, d.data, m.included, 0, m.deleted, m.keys"
+              " FROM mirror_rows m JOIN record_data d ON d.id = m.data_id WHERE m.pair=?1 AND m.side=?2 AND m.id=?3");
   s.bind(1, pair).bind(2, side_name(side)).bind(3, id);
   if (s.step()) return mirror_from(s, 0);
   return std::nullopt;
 }
 
+int64_t StateStore::add_data(std::string_view data, int64_t refs) {
+  Stmt s(db_, "INSERT INTO record_data(data, refs) VALUES (?1, ?2)");
+  s.bind(1, data).bind(2, refs).run();
+  return sqlite3_last_insert_rowid(db_.raw());
+}
+
+void StateStore::release_data(int64_t data_id) {
+  Stmt d(db_, "DELETE FROM record_data WHERE id = ?1 AND refs <= 1");
+  d.bind(1, data_id).run();
+  if (sqlite3_changes(db_.raw()) > 0) return;
+  Stmt u(db_, "UPDATE record_data SET refs = refs - 1 WHERE id = ?1");
+  u.bind(1, data_id).run();
+}
+
 void StateStore::put_mirror(const std::string& pair, Side side, const MirrorRow& r) {
-  Stmt s(db_, "INSERT OR REPLACE INTO mirror(pair, side, id, version, modified, data, included, deleted, keys)"
+  // The row's data keeps its data row when it did not change.
+  int64_t data_id = 0;
+  {
+    Stmt old(db_, "SELECT m.data_id, d.data FROM mirror_rows m JOIN record_data d ON d.id = m.data_id"
+                  " WHERE m.pair=?1 AND m.side=?2 AND m.id=?3");
+    old.bind(1, pair).bind(2, side_name(side)).bind(3, r.id);
+    if (old.step()) {
+      int64_t was = old.i64(0);
+      bool same = old.text(1) == r.data;
+      old.reset();
+      if (same) data_id = was;
+      else release_data(was);
+    }
+  }
+  if (!data_id) data_id = add_data(r.data, 1);
+  Stmt s(db_, "INSERT OR REPLACE INTO mirror_rows(pair, side, id, version, modified, data_id, included, deleted, keys)"
               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-  s.bind(1, pair).bind(2, side_name(side)).bind(3, r.id).bind(4, r.version).bind(5, r.modified).bind(6, r.data);
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, r.id).bind(4, r.version).bind(5, r.modified).bind(6, data_id);
   s.bind(7, int64_t{r.included}).bind(8, int64_t{r.deleted}).bind(9, r.keys).run();
   if (r.dirty) {
     set_dirty(pair, side, r.id);
@@ -138,7 +185,15 @@ void StateStore::put_mirror(const std::string& pair, Side side, const MirrorRow&
 }
 
 void StateStore::drop_mirror(const std::string& pair, Side side, const std::string& id) {
-  Stmt s(db_, "DELETE FROM mirror WHERE pair=?1 AND side=?2 AND id=?3");
+  {
+    Stmt old(db_, "SELECT data_id FROM mirror_rows WHERE pair=?1 AND side=?2 AND id=?3");
+    old.bind(1, pair).bind(2, side_name(side)).bind(3, id);
+    if (!old.step()) return;
+    int64_t was = old.i64(0);
+    old.reset();
+    release_data(was);
+  }
+  Stmt s(db_, "DELETE FROM mirror_rows WHERE pair=?1 AND side=?2 AND id=?3");
   s.bind(1, pair).bind(2, side_name(side)).bind(3, id).run();
   clear_dirty(pair, side, id);
 }
@@ -155,14 +210,20 @@ void StateStore::rekey(const std::string& pair, Side side, const std::string& ol
 }
 
 static MirrorRef ref_from(Stmt& s) {
-  return MirrorRef{std::string(s.text(0)), s.i64(1) != 0, s.i64(2) != 0, s.i64(3) != 0, std::string(s.text(4))};
+  MirrorRef r;
+  r.id = s.text(0);
+  r.deleted = s.i64(1) != 0;
+  r.included = s.i64(2) != 0;
+  r.dirty = s.i64(3) != 0;
+  r.keys = s.text(4);
+  return r;
 }
 
 std::vector<MirrorRef> StateStore::dirty(const std::string& pair, Side side) {
   // CROSS JOIN: the dirty rows lead (SQLite otherwise may walk the whole
   // mirror of the side and look each row up in dirty: O(records), not O(changes))
   Stmt s(db_, "SELECT m.id, m.deleted, m.included, 1, m.keys FROM dirty d"
-              " CROSS JOIN mirror m ON m.pair = d.pair AND m.side = d.side AND m.id = d.id"
+              " CROSS JOIN mirror_rows m ON m.pair = d.pair AND m.side = d.side AND m.id = d.id"
               " WHERE d.pair=?1 AND d.side=?2 ORDER BY m.modified, m.id");
   s.bind(1, pair).bind(2, side_name(side));
   std::vector<MirrorRef> out;
@@ -173,7 +234,7 @@ std::vector<MirrorRef> StateStore::dirty(const std::string& pair, Side side) {
 std::vector<MirrorRef> StateStore::unlinked(const std::string& pair, Side side) {
   std::string col = side == Side::kLeft ? "left_id" : "right_id";
   Stmt s(db_, "SELECT id, deleted, included,"
-              " EXISTS (SELECT 1 FROM dirty d WHERE d.pair = m.pair AND d.side = m.side AND d.id = m.id), keys FROM mirror m"
+              " EXISTS (SELECT 1 FROM dirty d WHERE d.pair = m.pair AND d.side = m.side AND d.id = m.id), keys FROM mirror_rows m"
               " WHERE pair=?1 AND side=?2 AND deleted = 0 AND included = 1"
               " AND NOT EXISTS (SELECT 1 FROM links l WHERE l.pair = m.pair AND l." + col + " = m.id) ORDER BY id");
   s.bind(1, pair).bind(2, side_name(side));
@@ -188,13 +249,13 @@ void StateStore::clear_dirty(const std::string& pair, Side side, const std::stri
 }
 
 bool StateStore::any(const std::string& pair, Side side) {
-  Stmt s(db_, "SELECT 1 FROM mirror WHERE pair=?1 AND side=?2 LIMIT 1");
+  Stmt s(db_, "SELECT 1 FROM mirror_rows WHERE pair=?1 AND side=?2 LIMIT 1");
   s.bind(1, pair).bind(2, side_name(side));
   return s.step();
 }
 
 int64_t StateStore::count_live(const std::string& pair, Side side) {
-  Stmt s(db_, "SELECT count(*) FROM mirror WHERE pair=?1 AND side=?2 AND deleted = 0");
+  Stmt s(db_, "SELECT count(*) FROM mirror_rows WHERE pair=?1 AND side=?2 AND deleted = 0");
   s.bind(1, pair).bind(2, side_name(side));
   return s.step() ? s.i64(0) : 0;
 }
@@ -238,7 +299,7 @@ bool StateStore::any_links(const std::string& pair) {
 }
 
 bool StateStore::any_clean(const std::string& pair) {
-  Stmt s(db_, "SELECT 1 FROM mirror m WHERE pair=?1 AND NOT EXISTS"
+  Stmt s(db_, "SELECT 1 FROM mirror_rows m WHERE pair=?1 AND NOT EXISTS"
               " (SELECT 1 FROM dirty d WHERE d.pair = m.pair AND d.side = m.side AND d.id = m.id) LIMIT 1");
   s.bind(1, pair);
   return s.step();
@@ -252,17 +313,16 @@ void StateStore::stage_reset() {
   for (Side side : {Side::kLeft, Side::kRight}) {
     std::string t = staged_table(side);
     db_.exec("CREATE TEMP TABLE IF NOT EXISTS " + t.substr(5) + "(id TEXT, version TEXT, modified TEXT, deleted INTEGER,"
-             " data TEXT, included INTEGER, keys TEXT, form1 INTEGER, form2 INTEGER)");
+             " data TEXT, included INTEGER, keys TEXT)");
     stage_reset_side(side);
   }
 }
 
 void StateStore::stage(Side side, const Staged& c) {
-  Stmt s(db_, "INSERT INTO " + staged_table(side) + "(id, version, modified, deleted, data, included, keys, form1, form2)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  Stmt s(db_, "INSERT INTO " + staged_table(side) + "(id, version, modified, deleted, data, included, keys)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   s.bind(1, c.id).bind(2, c.version).bind(3, c.modified).bind(4, int64_t{c.deleted});
-  s.bind(5, c.data).bind(6, int64_t{c.included}).bind(7, c.keys);
-  s.bind(8, static_cast<int64_t>(c.form[0])).bind(9, static_cast<int64_t>(c.form[1])).run();
+  s.bind(5, c.data).bind(6, int64_t{c.included}).bind(7, c.keys).run();
 }
 
 void StateStore::for_each_staged(Side side, const std::function<void(Staged&)>& fn) {
@@ -286,7 +346,7 @@ void StateStore::stage_reset_side(Side side) {
 std::vector<std::string> StateStore::mirror_ids_not_staged(const std::string& pair, Side side) {
   std::string t = staged_table(side);
   db_.exec("CREATE INDEX IF NOT EXISTS " + t + "_id ON " + t.substr(5) + "(id)");
-  Stmt s(db_, "SELECT id FROM mirror m WHERE pair=?1 AND side=?2 AND deleted = 0"
+  Stmt s(db_, "SELECT id FROM mirror_rows m WHERE pair=?1 AND side=?2 AND deleted = 0"
               " AND NOT EXISTS (SELECT 1 FROM " + t + " t WHERE t.id = m.id)");
   s.bind(1, pair).bind(2, side_name(side));
   std::vector<std::string> out;
@@ -294,45 +354,79 @@ std::vector<std::string> StateStore::mirror_ids_not_staged(const std::string& pa
   return out;
 }
 
-int64_t StateStore::fold_staged(const std::string& pair, Side side) {
-  // sorted by id: the mirror's key index grows at its end instead of being
-  // written all over
-  Stmt s(db_, "INSERT OR REPLACE INTO mirror(pair, side, id, version, modified, data, included, deleted, keys)"
-              " SELECT ?1, ?2, id, version, modified, data, included, 0, keys FROM " + staged_table(side) +
-              " WHERE deleted = 0 ORDER BY id, rowid");
-  s.bind(1, pair).bind(2, side_name(side)).run();
-  Stmt n(db_, "SELECT count(*) FROM mirror WHERE pair=?1 AND side=?2");
-  n.bind(1, pair).bind(2, side_name(side));
-  return n.step() ? n.i64(0) : 0;
+int64_t StateStore::load_data(std::string_view data) {
+  // Equal data, read from the other side (or twice from one), is kept once.
+  // A digest of 128 bits stands for the bytes, as the engine's pair-form
+  // digests do; a hit is taken out of the map, which so holds only what
+  // waits for its twin.
+  Digest key{hash::fnv1a(data), std::hash<std::string_view>{}(data)};
+  if (auto it = loaded_.find(key); it != loaded_.end()) {
+    int64_t id = it->second;
+    loaded_.erase(it);
+    Stmt u(db_, "UPDATE record_data SET refs = refs + 1 WHERE id = ?1");
+    u.bind(1, id).run();
+    return id;
+  }
+  int64_t id = add_data(data, 1);
+  loaded_.emplace(key, id);
+  return id;
 }
 
-std::vector<MirrorRef> StateStore::staged_refs(Side side, bool may_repeat) {
-  Stmt s(db_, "SELECT id, included, keys, form1, form2, rowid FROM " + staged_table(side) + " WHERE deleted = 0"
-              " ORDER BY modified, id");
-  std::vector<MirrorRef> out;
-  std::vector<int64_t> staged_at;
-  while (s.step()) {
-    MirrorRef& r = out.emplace_back(MirrorRef{std::string(s.text(0)), false, s.i64(1) != 0, true, std::string(s.text(2))});
-    r.form[0] = static_cast<uint64_t>(s.i64(3));
-    r.form[1] = static_cast<uint64_t>(s.i64(4));
-    if (may_repeat) staged_at.push_back(s.i64(5));
+std::vector<uint32_t> id_order(const std::vector<MirrorRef>& refs) {
+  // Sorted on each id's first 8 bytes as one number (most comparisons end
+  // there, with no string touched), then on the id, then on the position.
+  struct Key {
+    uint64_t head;
+    uint32_t at;
+  };
+  std::vector<Key> keys(refs.size());
+  for (uint32_t i = 0; i < refs.size(); ++i) {
+    uint64_t head = 0;
+    const std::string& id = refs[i].id;
+    for (size_t b = 0; b < 8; ++b) head = head << 8 | (b < id.size() ? static_cast<unsigned char>(id[b]) : 0u);
+    keys[i] = {head, i};
   }
-  if (!may_repeat) return out;
-  std::unordered_map<std::string_view, size_t> latest;
-  std::vector<bool> superseded(out.size());
-  for (size_t i = 0; i < out.size(); ++i) {
-    auto [at, fresh] = latest.try_emplace(out[i].id, i);
-    if (fresh) continue;
-    size_t& j = at->second;
-    if (staged_at[i] > staged_at[j]) superseded[j] = true, j = i;
-    else superseded[i] = true;
+  std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+    if (a.head != b.head) return a.head < b.head;
+    if (int c = refs[a.at].id.compare(refs[b.at].id)) return c < 0;
+    return a.at < b.at;
+  });
+  std::vector<uint32_t> order(keys.size());
+  for (size_t k = 0; k < keys.size(); ++k) order[k] = keys[k].at;
+  return order;
+}
+
+void StateStore::load_rows(const std::string& pair, Side side, std::vector<MirrorRef>& refs) {
+  // In id order: the mirror grows at its end instead of being written all
+  // over. Of an id read twice, the later copy (last of its run) stays; the
+  // earlier one and its data go. refs stay in the order read, without what
+  // planning no longer needs (version, modified).
+  std::vector<uint32_t> order = id_order(refs);
+  std::vector<char> superseded(refs.size(), 0);
+  Stmt s(db_, "INSERT INTO mirror_rows(pair, side, id, version, modified, data_id, included, deleted, keys)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)");
+  for (size_t k = 0; k < order.size(); ++k) {
+    MirrorRef& r = refs[order[k]];
+    if (k + 1 < order.size() && refs[order[k + 1]].id == r.id) {
+      release_data(r.data_id);
+      superseded[order[k]] = 1;
+      continue;
+    }
+    s.bind(1, pair).bind(2, side_name(side)).bind(3, r.id).bind(4, r.version).bind(5, r.modified).bind(6, r.data_id)
+        .bind(7, int64_t{r.included}).bind(8, r.keys).run();
+    std::string().swap(r.version);
+    std::string().swap(r.modified);
   }
   size_t k = 0;
-  for (size_t i = 0; i < out.size(); ++i)
-    if (!superseded[i]) out[k++] = std::move(out[i]);
-  out.resize(k);
-  return out;
+  for (size_t i = 0; i < refs.size(); ++i)
+    if (!superseded[i]) {
+      if (k != i) refs[k] = std::move(refs[i]);
+      ++k;
+    }
+  refs.resize(k);
 }
+
+void StateStore::load_done() { decltype(loaded_)().swap(loaded_); }
 
 void StateStore::set_dirty(const std::string& pair, Side side, const std::string& id) {
   Stmt d(db_, "INSERT OR IGNORE INTO dirty(pair, side, id) VALUES (?1, ?2, ?3)");

@@ -15,11 +15,13 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace accord {
 
-inline constexpr int kStateSchemaVersion = 1;
+inline constexpr int kStateSchemaVersion = 2;
 
 struct MirrorRow {
   std::string id, version, modified;
@@ -35,10 +37,16 @@ struct MirrorRef {
   std::string id;
   bool deleted = false, included = true, dirty = false;
   std::string keys;
-  // A first sync's staged records: a digest of the record's pair form (0, 0:
-  // none).
+  // A first sync's records: a digest of the record's pair form (0, 0:
+  // none), and what its mirror row is made of.
   uint64_t form[2] = {0, 0};
+  std::string version, modified;
+  int64_t data_id = 0;
 };
+
+// The positions of refs in the order of their ids (equal ids in the order
+// they come), sorted fast.
+std::vector<uint32_t> id_order(const std::vector<MirrorRef>& refs);
 
 struct LinkRow {
   std::string left_id, right_id;
@@ -111,14 +119,16 @@ class StateStore {
   void for_each_staged(Side side, const std::function<void(Staged&)>& fn);
   // Live mirror ids of a side that the staged full listing does not hold.
   std::vector<std::string> mirror_ids_not_staged(const std::string& pair, Side side);
-  // A first sync: every live staged record of a side becomes a clean mirror
-  // row in one sorted insert (the later of two copies of an id wins).
-  // Returns the number of mirror rows the side has then.
-  int64_t fold_staged(const std::string& pair, Side side);
-  // The live staged records of a side, oldest change first; where an id was
-  // staged twice (may_repeat: fold_staged found fewer rows than were
-  // staged), only its later copy.
-  std::vector<MirrorRef> staged_refs(Side side, bool may_repeat);
+  // A first sync loads each side straight into the state, with no staging
+  // table and no second copy: load_data appends a record's data as it is
+  // read (data equal byte for byte to data this load appended before share
+  // its row), load_rows then adds a side's clean mirror rows in one pass in
+  // id order (it sorts `refs` by id; of an id read twice only the later
+  // copy stays), and load_done forgets what load_data remembered.
+  int64_t load_data(std::string_view data);
+  void release_data(int64_t data_id);  // data a load will not use after all
+  void load_rows(const std::string& pair, Side side, std::vector<MirrorRef>& refs);
+  void load_done();
   void mark_dirty(const std::string& pair, Side side, std::vector<std::string> ids);
 
   int64_t journal_add(const JournalRow& row);
@@ -157,8 +167,14 @@ class StateStore {
  private:
   explicit StateStore(const std::filesystem::path& path) : db_(path.string()) {}
   void set_dirty(const std::string& pair, Side side, const std::string& id);
+  int64_t add_data(std::string_view data, int64_t refs);
   Result<void> migrate();
   sql::Db db_;
+  using Digest = std::pair<uint64_t, uint64_t>;
+  struct DigestHash {
+    size_t operator()(const Digest& d) const { return d.first ^ (d.second * 0x9e3779b97f4a7c15ULL); }
+  };
+  std::unordered_map<Digest, int64_t, DigestHash> loaded_;  // load_data's data waiting for a twin
 };
 
 // An exclusive lock on a pipeline (flock on <state>.lock, holding our pid).
