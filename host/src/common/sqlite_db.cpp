@@ -77,6 +77,10 @@ Stmt& Stmt::bind(int i, std::string_view v) {
     db_->fail("bind");
   return *this;
 }
+Stmt& Stmt::bind_static(int i, std::string_view v) {
+  if (sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC) != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
 Stmt& Stmt::bind(int i, int64_t v) {
   if (sqlite3_bind_int64(s_, i, v) != SQLITE_OK) db_->fail("bind");
   return *this;

@@ -29,6 +29,9 @@ class Stmt {
   Stmt& bind(int i, std::string_view v);
   Stmt& bind(int i, int64_t v);
   Stmt& bind_null(int i);
+  // Binds text without copying it: it must stay as it is until the
+  // statement is stepped and reset (bulk inserts of text already in memory).
+  Stmt& bind_static(int i, std::string_view v);
   Stmt& bind(int i, const std::optional<std::string>& v) { return v ? bind(i, std::string_view(*v)) : bind_null(i); }
   Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
   Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }

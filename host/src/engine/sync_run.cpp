@@ -57,17 +57,9 @@ std::string new_idempotency_key() {
 }
 
 // A digest of a record's pair form, 128 bits (FNV-1a and the standard
-// library's string hash of the same text). Fields without a value are left
+// library's string hash of its pair text). Fields without a value are left
 // out, as the merge leaves them out: equal digests, nothing to merge.
-std::array<uint64_t, 2> form_digest(const Fields& f) {
-  std::string text;
-  for (const auto& [k, v] : f) {
-    if (v.is_null()) continue;
-    text += k;
-    text += '\x1f';
-    text += json::serialize(v);
-    text += '\x1e';
-  }
+std::array<uint64_t, 2> form_digest(std::string_view text) {
   return {hash::fnv1a(text), std::hash<std::string_view>{}(text) | 1};  // never {0, 0}: that means none
 }
 
@@ -111,6 +103,10 @@ class PairRun {
     auto st = StateStore::open(state_path_);
     if (!st) throw Failure(st.error());
     store_ = std::move(*st);
+    // The other writers are this run's other pairs (the pipeline lock keeps
+    // other runs out), and a pair's first sync holds the state from its
+    // first read to its plan: wait for them as long as they take.
+    sqlite3_busy_timeout(store_->db().raw(), 3600 * 1000);
     host_.on_log([this](int32_t level, const std::string& m) {
       if (opts_.log) opts_.log(level, sp_.name + ": " + m);
     });
@@ -367,6 +363,7 @@ class PairRun {
     const Filter& filter = s == Side::kLeft ? sp_.filter_left : sp_.filter_right;
     out.full = cursor.empty();
     int retries = 0;
+    std::string pair_text;  // reused: a first sync's digests
     for (;;) {
       auto r = inst_[idx(s)]->read_changes(stream, cursor);
       if (!r && r.error().status == ACCORD_RETRY && retries < opts_.read_retries &&
@@ -419,7 +416,8 @@ class PairRun {
           c.keys = keys_of(s, d);
           c.data = json::serialize(d);
           if (first_sync_ && c.included) {
-            auto f = form_digest(fm_.to_pair(s, d.get_object()));
+            fm_.pair_text(s, d.get_object(), pair_text);
+            auto f = form_digest(pair_text);
             c.form[0] = f[0];
             c.form[1] = f[1];
           }

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <vector>
+
 namespace json = boost::json;
 
 namespace accord {
@@ -39,6 +42,31 @@ Fields FieldMap::to_pair(Side side, const json::object& data) const {
     }
   }
   return out;
+}
+
+void FieldMap::pair_text(Side side, const json::object& data, std::string& out) const {
+  auto add = [&out](std::string_view key, const json::value& v) {
+    if (v.is_null()) return;
+    out += key;
+    out += '\x1f';
+    out += json::serialize(v);
+    out += '\x1e';
+  };
+  out.clear();
+  if (!sp_.identity) {
+    for (const auto& [k, v] : to_pair(side, data)) add(k, v);
+    return;
+  }
+  // the keys of to_pair's map ("/" + member) sort as the members do
+  std::vector<const json::key_value_pair*> members;
+  members.reserve(data.size());
+  for (const auto& kv : data) members.push_back(&kv);
+  std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
+  for (const auto* kv : members) {
+    out += '/';
+    add(kv->key(), kv->value());
+    if (kv->value().is_null()) out.pop_back();
+  }
 }
 
 bool FieldMap::flows_to(const std::string& key, Side target) const {

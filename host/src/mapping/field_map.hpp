@@ -26,6 +26,11 @@ class FieldMap {
   // place); fields absent from `changes` are left alone. A change to an
   // absent value (nullopt in the map) erases the field.
   void write(Side side, boost::json::object& data, const std::map<std::string, std::optional<boost::json::value>>& changes) const;
+  // The pair form as one text, for a digest: each field with a value, in
+  // key order, as key \x1f value-JSON \x1e. Two records have the same text
+  // exactly when their pair forms are equal. (With no rules, made without
+  // copying the record.)
+  void pair_text(Side side, const boost::json::object& data, std::string& out) const;
   // Whether the field's changes may flow toward `target` (rule direction).
   bool flows_to(const std::string& key, Side target) const;
 

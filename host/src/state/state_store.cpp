@@ -145,7 +145,7 @@ std::optional<MirrorRow> StateStore::mirror_data(const std::string& pair, Side s
 
 int64_t StateStore::add_data(std::string_view data, int64_t refs) {
   Stmt s(db_, "INSERT INTO record_data(data, refs) VALUES (?1, ?2)");
-  s.bind(1, data).bind(2, refs).run();
+  s.bind_static(1, data).bind(2, refs).run();
   return sqlite3_last_insert_rowid(db_.raw());
 }
 
@@ -283,7 +283,7 @@ void StateStore::add_links(const std::string& pair, const std::vector<std::pair<
   bool rebuild = links.size() >= 50000;
   if (rebuild) db_.exec("DROP INDEX links_right");
   Stmt s(db_, "INSERT INTO links(pair, left_id, right_id, base_left, base_right) VALUES (?1, ?2, ?3, '', '')");
-  for (const auto& [l, r] : links) s.bind(1, pair).bind(2, l).bind(3, r).run();
+  for (const auto& [l, r] : links) s.bind_static(1, pair).bind_static(2, l).bind_static(3, r).run();
   if (rebuild) db_.exec("CREATE UNIQUE INDEX links_right ON links(pair, right_id)");
 }
 
@@ -412,8 +412,8 @@ void StateStore::load_rows(const std::string& pair, Side side, std::vector<Mirro
       superseded[order[k]] = 1;
       continue;
     }
-    s.bind(1, pair).bind(2, side_name(side)).bind(3, r.id).bind(4, r.version).bind(5, r.modified).bind(6, r.data_id)
-        .bind(7, int64_t{r.included}).bind(8, r.keys).run();
+    s.bind_static(1, pair).bind_static(2, side_name(side)).bind_static(3, r.id).bind_static(4, r.version);
+    s.bind_static(5, r.modified).bind(6, r.data_id).bind(7, int64_t{r.included}).bind_static(8, r.keys).run();
     std::string().swap(r.version);
     std::string().swap(r.modified);
   }
