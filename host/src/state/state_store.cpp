@@ -76,6 +76,10 @@ static const char* kMigrations[] = {
     "  FROM mirror_rows m JOIN record_data d ON d.id = m.data_id;",
 };
 
+const char* StateStore::migration(int from) {
+  return from >= 0 && from < kStateSchemaVersion ? kMigrations[from] : nullptr;
+}
+
 Result<void> StateStore::migrate() {
   int version = 0;
   {

@@ -73,6 +73,10 @@ class StateStore {
   // than this program knows.
   static Result<std::unique_ptr<StateStore>> open(const std::filesystem::path& path);
 
+  // The SQL that takes the schema from version `from` to from + 1 (tests
+  // build an old state with it); nullptr past the newest.
+  static const char* migration(int from);
+
   sql::Db& db() { return db_; }
   int64_t generation();  // bumped by every run that changed state
   void bump_generation();
