@@ -83,6 +83,22 @@ TEST(StateStoreTest, FirstSyncLoadKeepsTheLaterCopyOfARepeatedIdAndEqualDataOnce
   EXPECT_EQ(count(s, "SELECT count(*) FROM mirror"), 2);  // the view: b and rb
 }
 
+TEST(StateStoreTest, DataReleasedDuringALoadIsNotSharedAfterwards) {
+  auto st = StateStore::open(":memory:");
+  ASSERT_TRUE(st) << st.error().message;
+  StateStore& s = **st;
+  std::vector<MirrorRef> left{loaded(s, "a", "{\"n\":1}", "")};
+  s.release_data(left[0].data_id);  // the side's listing started over
+  left.clear();
+  std::vector<MirrorRef> right{loaded(s, "ra", "{\"n\":1}", "")};
+  s.load_rows("p", Side::kLeft, left);
+  s.load_rows("p", Side::kRight, right);
+  s.load_done();
+  auto ra = s.mirror("p", Side::kRight, "ra");
+  ASSERT_TRUE(ra);
+  EXPECT_EQ(ra->data, "{\"n\":1}");
+}
+
 TEST(StateStoreTest, SchemaOneMigratesWithEveryMirrorRowAndItsData) {
   std::string path = (std::filesystem::temp_directory_path() / ("accord-state-v1-" + std::to_string(::getpid()) + ".sqlite")).string();
   std::filesystem::remove(path);

@@ -310,6 +310,7 @@ class PairRun {
           store_->stage_reset_side(batch.side);
           for (const auto& r : loaded_[idx(batch.side)]) store_->release_data(r.data_id);
           loaded_[idx(batch.side)].clear();
+          store_->load_done();  // what it remembers may be gone now: share nothing released
           continue;
         }
         if (first_sync_) {

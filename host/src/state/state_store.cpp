@@ -369,7 +369,8 @@ int64_t StateStore::load_data(std::string_view data) {
     loaded_.erase(it);
     Stmt u(db_, "UPDATE record_data SET refs = refs + 1 WHERE id = ?1");
     u.bind(1, id).run();
-    return id;
+    if (sqlite3_changes(db_.raw()) == 1) return id;
+    // released since (a listing that started over): load it anew
   }
   int64_t id = add_data(data, 1);
   loaded_.emplace(key, id);
