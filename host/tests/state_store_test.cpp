@@ -97,6 +97,18 @@ TEST(StateStoreTest, DataReleasedDuringALoadIsNotSharedAfterwards) {
   auto ra = s.mirror("p", Side::kRight, "ra");
   ASSERT_TRUE(ra);
   EXPECT_EQ(ra->data, "{\"n\":1}");
+
+  // A released row's id taken by other data: what was remembered of the
+  // released one must not lead there.
+  std::vector<MirrorRef> again{loaded(s, "x", "{\"n\":7}", "")};
+  s.release_data(again[0].data_id);
+  again.clear();
+  again.push_back(loaded(s, "y", "{\"n\":8}", ""));  // SQLite may give it x's id
+  again.push_back(loaded(s, "z", "{\"n\":7}", ""));
+  s.load_rows("q", Side::kLeft, again);
+  s.load_done();
+  EXPECT_EQ(s.mirror("q", Side::kLeft, "y")->data, "{\"n\":8}");
+  EXPECT_EQ(s.mirror("q", Side::kLeft, "z")->data, "{\"n\":7}");
 }
 
 TEST(StateStoreTest, SchemaOneMigratesWithEveryMirrorRowAndItsData) {

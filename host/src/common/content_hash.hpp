@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace accord::hash {
 
@@ -27,5 +29,12 @@ inline std::string hex(uint64_t h) {
 }
 
 inline std::string content_hash(std::string_view s) { return hex(fnv1a(s)); }
+
+// 128 bits that stand for a text's bytes where equal texts are looked for in
+// bulk (pair forms, record data): FNV-1a and the standard library's string
+// hash, two unrelated functions. Never {0, 0}.
+inline std::pair<uint64_t, uint64_t> digest128(std::string_view s) {
+  return {fnv1a(s), std::hash<std::string_view>{}(s) | 1};
+}
 
 }  // namespace accord::hash

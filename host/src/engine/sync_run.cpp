@@ -56,16 +56,8 @@ std::string new_idempotency_key() {
   return b;
 }
 
-// A digest of a record's pair form, 128 bits (FNV-1a and the standard
-// library's string hash of its pair text). Fields without a value are left
-// out, as the merge leaves them out: equal digests, nothing to merge.
-std::array<uint64_t, 2> form_digest(std::string_view text) {
-  return {hash::fnv1a(text), std::hash<std::string_view>{}(text) | 1};  // never {0, 0}: that means none
-}
-
 struct SideRead {
   long count = 0;  // the changes themselves wait in the state's staging table
-  long live = 0;   // of them, not deleted
   bool full = false;
   std::string cursor;
   // deleted records the connector marked "renumbered" (their store gave the
@@ -310,7 +302,6 @@ class PairRun {
           store_->stage_reset_side(batch.side);
           for (const auto& r : loaded_[idx(batch.side)]) store_->release_data(r.data_id);
           loaded_[idx(batch.side)].clear();
-          store_->load_done();  // what it remembers may be gone now: share nothing released
           continue;
         }
         if (first_sync_) {
@@ -417,14 +408,12 @@ class PairRun {
           c.keys = keys_of(s, d);
           c.data = json::serialize(d);
           if (first_sync_ && c.included) {
+            // equal digests: equal pair forms, nothing to merge
             fm_.pair_text(s, d.get_object(), pair_text);
-            auto f = form_digest(pair_text);
-            c.form[0] = f[0];
-            c.form[1] = f[1];
+            std::tie(c.form[0], c.form[1]) = hash::digest128(pair_text);
           }
         }
         ++out.count;
-        if (!c.deleted) ++out.live;
       }
       if (!queue.push(std::move(staged))) return out;
       cursor = batch.get_object().at("cursor").get_string();

@@ -62,11 +62,11 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out) 
   members.reserve(data.size());
   for (const auto& kv : data) members.push_back(&kv);
   std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
-  for (const auto* kv : members) {
-    out += '/';
-    add(kv->key(), kv->value());
-    if (kv->value().is_null()) out.pop_back();
-  }
+  for (const auto* kv : members)
+    if (!kv->value().is_null()) {
+      out += '/';
+      add(kv->key(), kv->value());
+    }
 }
 
 bool FieldMap::flows_to(const std::string& key, Side target) const {

@@ -154,6 +154,9 @@ int64_t StateStore::add_data(std::string_view data, int64_t refs) {
 }
 
 void StateStore::release_data(int64_t data_id) {
+  // A load shares nothing it remembered from before a release: a row gone
+  // may have its id taken by other data.
+  loaded_.clear();
   Stmt d(db_, "DELETE FROM record_data WHERE id = ?1 AND refs <= 1");
   d.bind(1, data_id).run();
   if (sqlite3_changes(db_.raw()) > 0) return;
@@ -363,14 +366,13 @@ int64_t StateStore::load_data(std::string_view data) {
   // A digest of 128 bits stands for the bytes, as the engine's pair-form
   // digests do; a hit is taken out of the map, which so holds only what
   // waits for its twin.
-  Digest key{hash::fnv1a(data), std::hash<std::string_view>{}(data)};
+  Digest key = hash::digest128(data);
   if (auto it = loaded_.find(key); it != loaded_.end()) {
     int64_t id = it->second;
     loaded_.erase(it);
     Stmt u(db_, "UPDATE record_data SET refs = refs + 1 WHERE id = ?1");
     u.bind(1, id).run();
-    if (sqlite3_changes(db_.raw()) == 1) return id;
-    // released since (a listing that started over): load it anew
+    return id;
   }
   int64_t id = add_data(data, 1);
   loaded_.emplace(key, id);

@@ -127,10 +127,12 @@ class StateStore {
   // table and no second copy: load_data appends a record's data as it is
   // read (data equal byte for byte to data this load appended before share
   // its row), load_rows then adds a side's clean mirror rows in one pass in
-  // id order (it sorts `refs` by id; of an id read twice only the later
-  // copy stays), and load_done forgets what load_data remembered.
+  // id order (of an id read twice only the later copy stays in `refs`, which
+  // keep the order read), and load_done forgets what load_data remembered.
   int64_t load_data(std::string_view data);
-  void release_data(int64_t data_id);  // data a load will not use after all
+  // Data a load will not use after all (a superseded copy, a listing that
+  // started over); a load shares nothing loaded before it.
+  void release_data(int64_t data_id);
   void load_rows(const std::string& pair, Side side, std::vector<MirrorRef>& refs);
   void load_done();
   void mark_dirty(const std::string& pair, Side side, std::vector<std::string> ids);
