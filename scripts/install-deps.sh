@@ -9,6 +9,8 @@ PACKAGES=(
   # libraries (Boost.JSON exists from 1.75: name 1.81 explicitly, the default 1.74 lacks it)
   libboost1.81-dev libboost-json1.81-dev
   libsqlite3-dev libical-dev libvalijson-dev
+  # the engine's bulk digests (XXH3, 128 bits; used header-only)
+  libxxhash-dev
   # crm-rest: HTTP(S) with TLS verification, HTTP/2 and gzip
   libcurl4-openssl-dev
   # time-zone data: libical writes VTIMEZONEs from it, the timezone transform reads it

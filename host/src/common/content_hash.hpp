@@ -9,7 +9,6 @@
 #include <functional>
 #include <string>
 #include <string_view>
-#include <utility>
 
 namespace accord::hash {
 
@@ -29,12 +28,5 @@ inline std::string hex(uint64_t h) {
 }
 
 inline std::string content_hash(std::string_view s) { return hex(fnv1a(s)); }
-
-// 128 bits that stand for a text's bytes where equal texts are looked for in
-// bulk (pair forms, record data): FNV-1a and the standard library's string
-// hash, two unrelated functions. Never {0, 0}.
-inline std::pair<uint64_t, uint64_t> digest128(std::string_view s) {
-  return {fnv1a(s), std::hash<std::string_view>{}(s) | 1};
-}
 
 }  // namespace accord::hash

@@ -1,6 +1,7 @@
 #include "engine/sync_run.hpp"
 
 #include "common/content_hash.hpp"
+#include "common/digest.hpp"
 #include "common/text.hpp"
 #include "engine/record_filter.hpp"
 #include "plugins/instance.hpp"
@@ -356,6 +357,8 @@ class PairRun {
     out.full = cursor.empty();
     int retries = 0;
     std::string pair_text;  // reused: a first sync's digests
+    constexpr size_t kArenaBlock = 8 << 20;
+    std::unique_ptr<unsigned char[]> arena_block(new unsigned char[kArenaBlock]);
     for (;;) {
       auto r = inst_[idx(s)]->read_changes(stream, cursor);
       if (!r && r.error().status == ACCORD_RETRY && retries < opts_.read_retries &&
@@ -382,8 +385,9 @@ class PairRun {
       }
       boost::system::error_code ec;
       // The batch and everything made from it live in one arena, freed at
-      // once: nothing of it outlives this iteration.
-      json::monotonic_resource arena;
+      // once: nothing of it outlives this iteration. Its first block is
+      // the same memory each time (a fresh block each batch costs page faults).
+      json::monotonic_resource arena(arena_block.get(), kArenaBlock);
       json::value batch = json::parse(*r, ec, &arena);
       if (ec || !batch.is_object() || !batch.get_object().contains("records"))
         throw Failure{ACCORD_ERROR, std::string(side_name(s)) + " connector " + p_.endpoint(s).connector +
