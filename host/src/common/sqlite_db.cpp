@@ -3,9 +3,112 @@
 #include <accord/connector.hpp>
 
 #include <chrono>
+#include <new>
 #include <thread>
 
 namespace accord::sql {
+
+// accord_feed: an eponymous virtual table (a table-valued function) over a
+// Feed passed as a pointer, SQLite's way of handing a statement memory it
+// does not own (sqlite3_bind_pointer).
+namespace {
+
+constexpr const char* kFeedType = "accord_feed";
+constexpr int kFeedArg = Feed::kColumns;  // the hidden column the feed is bound to
+
+struct FeedCursor {
+  sqlite3_vtab_cursor base{};
+  const Feed* feed = nullptr;
+  size_t at = 0;
+};
+
+int feed_connect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char**) {
+  int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(c0, c1, c2, c3, c4, c5, c6, c7, feed HIDDEN)");
+  if (rc != SQLITE_OK) return rc;
+  *out = static_cast<sqlite3_vtab*>(sqlite3_malloc(sizeof(sqlite3_vtab)));
+  if (!*out) return SQLITE_NOMEM;
+  **out = sqlite3_vtab{};
+  return SQLITE_OK;
+}
+
+int feed_disconnect(sqlite3_vtab* vt) {
+  sqlite3_free(vt);
+  return SQLITE_OK;
+}
+
+int feed_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
+  // Only with the feed given: accord_feed(?N).
+  for (int i = 0; i < info->nConstraint; ++i) {
+    const auto& c = info->aConstraint[i];
+    if (c.iColumn == kFeedArg && c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.usable) {
+      info->aConstraintUsage[i].argvIndex = 1;
+      info->aConstraintUsage[i].omit = 1;
+      info->estimatedCost = 1;
+      return SQLITE_OK;
+    }
+  }
+  return SQLITE_CONSTRAINT;
+}
+
+int feed_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
+  auto* c = new (std::nothrow) FeedCursor;
+  if (!c) return SQLITE_NOMEM;
+  *out = &c->base;
+  return SQLITE_OK;
+}
+
+int feed_close(sqlite3_vtab_cursor* cur) {
+  delete reinterpret_cast<FeedCursor*>(cur);
+  return SQLITE_OK;
+}
+
+int feed_filter(sqlite3_vtab_cursor* cur, int, const char*, int argc, sqlite3_value** argv) {
+  auto* c = reinterpret_cast<FeedCursor*>(cur);
+  c->feed = argc > 0 ? static_cast<const Feed*>(sqlite3_value_pointer(argv[0], kFeedType)) : nullptr;
+  c->at = 0;
+  return SQLITE_OK;
+}
+
+int feed_next(sqlite3_vtab_cursor* cur) {
+  ++reinterpret_cast<FeedCursor*>(cur)->at;
+  return SQLITE_OK;
+}
+
+int feed_eof(sqlite3_vtab_cursor* cur) {
+  auto* c = reinterpret_cast<FeedCursor*>(cur);
+  return !c->feed || c->at >= c->feed->rows();
+}
+
+int feed_column(sqlite3_vtab_cursor* cur, sqlite3_context* out, int col) {
+  auto* c = reinterpret_cast<FeedCursor*>(cur);
+  if (col < Feed::kColumns) c->feed->column(c->at, col, out);
+  return SQLITE_OK;
+}
+
+int feed_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* out) {
+  *out = static_cast<sqlite3_int64>(reinterpret_cast<FeedCursor*>(cur)->at);
+  return SQLITE_OK;
+}
+
+sqlite3_module feed_module() {
+  sqlite3_module m{};
+  m.xConnect = feed_connect;  // no xCreate: eponymous only
+  m.xBestIndex = feed_best_index;
+  m.xDisconnect = feed_disconnect;
+  m.xDestroy = feed_disconnect;
+  m.xOpen = feed_open;
+  m.xClose = feed_close;
+  m.xFilter = feed_filter;
+  m.xNext = feed_next;
+  m.xEof = feed_eof;
+  m.xColumn = feed_column;
+  m.xRowid = feed_rowid;
+  return m;
+}
+
+const sqlite3_module kFeedModule = feed_module();
+
+}  // namespace
 
 Db::Db(const std::string& path) : path_(path) {
   sqlite3* d = nullptr;
@@ -25,6 +128,7 @@ Db::Db(const std::string& path) : path_(path) {
   }
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA cache_size=-32768");  // 32 MiB of pages per connection
+  if (sqlite3_create_module_v2(d, kFeedType, &kFeedModule, nullptr, nullptr) != SQLITE_OK) fail("accord_feed");
 }
 
 Db::~Db() {
@@ -79,6 +183,10 @@ Stmt& Stmt::bind(int i, std::string_view v) {
 }
 Stmt& Stmt::bind_static(int i, std::string_view v) {
   if (sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC) != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
+Stmt& Stmt::bind_feed(int i, const Feed& feed) {
+  if (sqlite3_bind_pointer(s_, i, const_cast<Feed*>(&feed), kFeedType, nullptr) != SQLITE_OK) db_->fail("bind");
   return *this;
 }
 Stmt& Stmt::bind(int i, int64_t v) {

@@ -18,6 +18,26 @@ namespace accord::sql {
 
 class Db;
 
+// Rows held in memory, read by one statement as the table-valued function
+// accord_feed(?N) (the feed bound with Stmt::bind_feed): many rows written by
+// one INSERT … SELECT … FROM accord_feed(?N), without a statement step, reset
+// and bindings per row. Its columns are c0 … c7; a feed fills the ones the
+// statement reads, through the helpers below. Text must stay as it is until
+// the statement is reset.
+class Feed {
+ public:
+  static constexpr int kColumns = 8;
+  virtual ~Feed() = default;
+  virtual size_t rows() const = 0;
+  virtual void column(size_t row, int col, sqlite3_context* out) const = 0;
+
+ protected:
+  static void text(sqlite3_context* out, std::string_view v) {
+    sqlite3_result_text(out, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  static void integer(sqlite3_context* out, int64_t v) { sqlite3_result_int64(out, v); }
+};
+
 // A prepared statement borrowed from its Db's cache for the Stmt's lifetime:
 // constructing one again with the same SQL costs no parsing.
 class Stmt {
@@ -32,6 +52,8 @@ class Stmt {
   // Binds text without copying it: it must stay as it is until the
   // statement is stepped and reset (bulk inserts of text already in memory).
   Stmt& bind_static(int i, std::string_view v);
+  // The feed must outlive the statement's run.
+  Stmt& bind_feed(int i, const Feed& feed);
   Stmt& bind(int i, const std::optional<std::string>& v) { return v ? bind(i, std::string_view(*v)) : bind_null(i); }
   Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
   Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }

@@ -289,8 +289,16 @@ void StateStore::add_links(const std::string& pair, const std::vector<std::pair<
   // links, so only where this pair brings many.
   bool rebuild = links.size() >= 50000;
   if (rebuild) db_.exec("DROP INDEX links_right");
-  Stmt s(db_, "INSERT INTO links(pair, left_id, right_id, base_left, base_right) VALUES (?1, ?2, ?3, '', '')");
-  for (const auto& [l, r] : links) s.bind_static(1, pair).bind_static(2, l).bind_static(3, r).run();
+  struct Links : sql::Feed {
+    const std::vector<std::pair<std::string_view, std::string_view>>& links;
+    explicit Links(const std::vector<std::pair<std::string_view, std::string_view>>& l) : links(l) {}
+    size_t rows() const override { return links.size(); }
+    void column(size_t row, int col, sqlite3_context* out) const override {
+      text(out, col == 0 ? links[row].first : links[row].second);
+    }
+  } feed(links);
+  Stmt s(db_, "INSERT INTO links(pair, left_id, right_id, base_left, base_right) SELECT ?1, c0, c1, '', '' FROM accord_feed(?2)");
+  s.bind_static(1, pair).bind_feed(2, feed).run();
   if (rebuild) db_.exec("CREATE UNIQUE INDEX links_right ON links(pair, right_id)");
 }
 
@@ -410,31 +418,50 @@ void StateStore::load_rows(const std::string& pair, Side side, std::vector<Mirro
   // planning no longer needs (version, modified).
   std::vector<uint32_t> order = id_order(refs);
   std::vector<char> superseded(refs.size(), 0);
-  Stmt s(db_, "INSERT INTO mirror_rows(pair, side, id, version, modified, data_id, included, deleted, keys)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)");
+  std::vector<uint32_t> rows;  // what goes in, in id order
+  rows.reserve(order.size());
   for (size_t k = 0; k < order.size(); ++k) {
-    // The refs are visited out of the order they lie in memory: fetched ahead.
-    if (k + 16 < order.size()) __builtin_prefetch(&refs[order[k + 16]]);
-    if (k + 8 < order.size()) {
-      const MirrorRef& a = refs[order[k + 8]];
-      __builtin_prefetch(a.id.data());
-      __builtin_prefetch(a.keys.data());
-      __builtin_prefetch(a.modified.data());
-    }
-    MirrorRef& r = refs[order[k]];
-    if (k + 1 < order.size() && refs[order[k + 1]].id == r.id) {
-      release_data(r.data_id);
+    if (k + 1 < order.size() && refs[order[k + 1]].id == refs[order[k]].id) {
+      release_data(refs[order[k]].data_id);
       superseded[order[k]] = 1;
-      continue;
+    } else {
+      rows.push_back(order[k]);
     }
-    s.bind_static(1, pair).bind_static(2, side_name(side)).bind_static(3, r.id).bind_static(4, r.version);
-    s.bind_static(5, r.modified).bind(6, r.data_id).bind(7, int64_t{r.included}).bind_static(8, r.keys).run();
-    std::string().swap(r.version);
-    std::string().swap(r.modified);
   }
+  struct Rows : sql::Feed {
+    const std::vector<MirrorRef>& refs;
+    const std::vector<uint32_t>& at;
+    Rows(const std::vector<MirrorRef>& r, const std::vector<uint32_t>& a) : refs(r), at(a) {}
+    size_t rows() const override { return at.size(); }
+    void column(size_t row, int col, sqlite3_context* out) const override {
+      const MirrorRef& r = refs[at[row]];
+      switch (col) {
+        case 0:
+          // visited out of the order they lie in memory: fetched ahead
+          if (row + 16 < at.size()) __builtin_prefetch(&refs[at[row + 16]]);
+          if (row + 8 < at.size()) {
+            const MirrorRef& a = refs[at[row + 8]];
+            __builtin_prefetch(a.id.data());
+            __builtin_prefetch(a.keys.data());
+            __builtin_prefetch(a.modified.data());
+          }
+          return text(out, r.id);
+        case 1: return text(out, r.version);
+        case 2: return text(out, r.modified);
+        case 3: return integer(out, r.data_id);
+        case 4: return integer(out, r.included);
+        default: return text(out, r.keys);
+      }
+    }
+  } feed(refs, rows);
+  Stmt s(db_, "INSERT INTO mirror_rows(pair, side, id, version, modified, data_id, included, deleted, keys)"
+              " SELECT ?1, ?2, c0, c1, c2, c3, c4, 0, c5 FROM accord_feed(?3)");
+  s.bind_static(1, pair).bind_static(2, side_name(side)).bind_feed(3, feed).run();
   size_t k = 0;
   for (size_t i = 0; i < refs.size(); ++i)
     if (!superseded[i]) {
+      std::string().swap(refs[i].version);
+      std::string().swap(refs[i].modified);
       if (k != i) refs[k] = std::move(refs[i]);
       ++k;
     }
