@@ -23,7 +23,7 @@ MirrorRef loaded(StateStore& s, const std::string& id, const std::string& data, 
   r.modified = "2026-11-21T00:00:00Z";
   r.keys = keys;
   r.dirty = true;
-  r.data_id = s.load_data(data);
+  r.data_id = s.load_data({data})[0];
   return r;
 }
 
@@ -33,6 +33,35 @@ int64_t count(StateStore& s, const std::string& sql_text) {
 }
 
 }  // namespace
+
+TEST(StateStoreTest, FirstSyncLoadSharesEveryTwinInABatchAndAcrossBatches) {
+  // Enough data that the waiting digests are grown and taken many times over.
+  auto st = StateStore::open(":memory:");
+  ASSERT_TRUE(st) << st.error().message;
+  StateStore& s = **st;
+  const int n = 6000;
+  std::vector<std::string> text;
+  for (int i = 0; i < n; ++i) text.push_back("{\"n\":" + std::to_string(i) + "}");
+  std::vector<std::string_view> left(text.begin(), text.end());
+  std::vector<int64_t> left_ids = s.load_data(left);
+  // the right side: the same data backwards, in three batches, the last one
+  // holding one datum twice (its second copy waits for a twin of its own)
+  std::vector<int64_t> right_ids;
+  for (int b = 0; b < 3; ++b) {
+    std::vector<std::string_view> batch;
+    for (int i = n - 1 - b * (n / 3); i >= n - (b + 1) * (n / 3); --i) batch.push_back(text[i]);
+    if (b == 2) batch.push_back(text[0]);
+    std::vector<int64_t> ids = s.load_data(batch);
+    right_ids.insert(right_ids.end(), ids.begin(), ids.end());
+  }
+  s.load_done();
+  ASSERT_EQ(right_ids.size(), static_cast<size_t>(n) + 1);
+  for (int i = 0; i < n; ++i) ASSERT_EQ(right_ids[n - 1 - i], left_ids[i]) << text[i];
+  EXPECT_NE(right_ids[n], left_ids[0]);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data"), n + 1);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data WHERE refs = 2"), n);
+  EXPECT_EQ(count(s, "SELECT count(DISTINCT data) FROM record_data"), n);
+}
 
 TEST(StateStoreTest, FirstSyncLoadKeepsTheLaterCopyOfARepeatedIdAndEqualDataOnce) {
   auto st = StateStore::open(":memory:");

@@ -31,11 +31,23 @@ class Feed {
   virtual size_t rows() const = 0;
   virtual void column(size_t row, int col, sqlite3_context* out) const = 0;
 
- protected:
   static void text(sqlite3_context* out, std::string_view v) {
     sqlite3_result_text(out, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
   }
   static void integer(sqlite3_context* out, int64_t v) { sqlite3_result_int64(out, v); }
+};
+
+// A feed of n rows whose columns a function fills: fn(row, col, out).
+template <class Fn>
+class FeedOf : public Feed {
+ public:
+  FeedOf(size_t n, Fn fn) : n_(n), fn_(std::move(fn)) {}
+  size_t rows() const override { return n_; }
+  void column(size_t row, int col, sqlite3_context* out) const override { fn_(row, col, out); }
+
+ private:
+  size_t n_;
+  Fn fn_;
 };
 
 // A prepared statement borrowed from its Db's cache for the Stmt's lifetime:

@@ -1,5 +1,6 @@
 #include "engine/record_filter.hpp"
 
+#include "common/ascii.hpp"
 #include "common/utc_time.hpp"
 
 #include <boost/json.hpp>
@@ -14,22 +15,17 @@ namespace accord {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool has_category(const json::value* cats, const std::string& want) {
   if (!cats) return false;
-  std::string w = lower(want);
+  std::string w = ascii_lower(want);
   if (const json::object* o = cats->if_object()) {
     for (const auto& [k, v] : *o)
-      if (lower(std::string(k)) == w && !(v.is_bool() && !v.get_bool())) return true;
+      if (ascii_lower(std::string(k)) == w && !(v.is_bool() && !v.get_bool())) return true;
   } else if (const json::array* a = cats->if_array()) {
     for (const auto& v : *a)
-      if (v.is_string() && lower(std::string(v.get_string())) == w) return true;
+      if (v.is_string() && ascii_lower(std::string(v.get_string())) == w) return true;
   } else if (cats->is_string()) {
-    return lower(std::string(cats->get_string())) == w;
+    return ascii_lower(std::string(cats->get_string())) == w;
   }
   return false;
 }
@@ -52,7 +48,7 @@ bool holds(const Predicate& p, const json::value& root, const json::object& data
   if (p.kind == "not-private") {
     for (const char* k : {"privacy", "sensitivity"})
       if (auto* x = data.if_contains(k); x && x->is_string()) {
-        std::string s = lower(std::string(x->get_string()));
+        std::string s = ascii_lower(std::string(x->get_string()));
         if (s == "private" || s == "secret" || s == "confidential") return false;
       }
     if (auto* x = data.if_contains("private"); x && x->is_bool() && x->get_bool()) return false;

@@ -333,8 +333,13 @@ class PairRun {
   // order once the side is read).
   void load(Staging& batch) {
     auto& refs = loaded_[idx(batch.side)];
+    std::vector<std::string_view> data;
+    for (const auto& c : batch.records)
+      if (!c.deleted) data.push_back(c.data);  // a deleted record is gone before the state knew it
+    std::vector<int64_t> data_ids = store_->load_data(data);
+    size_t at = 0;
     for (auto& c : batch.records) {
-      if (c.deleted) continue;  // gone before the state knew it
+      if (c.deleted) continue;
       MirrorRef& r = refs.emplace_back();
       r.id = std::move(c.id);
       r.included = c.included;
@@ -344,7 +349,7 @@ class PairRun {
       r.form[1] = c.form[1];
       r.version = std::move(c.version);
       r.modified = std::move(c.modified);
-      r.data_id = store_->load_data(c.data);
+      r.data_id = data_ids[at++];
     }
   }
 
@@ -914,18 +919,23 @@ class PairRun {
     std::vector<std::pair<uint32_t, uint32_t>> matches;  // indexes into the left and right pools
     if (matching) {
       // Records sharing a key are found by sorting (key, side, index): no
-      // map of a million strings. Groups in key order keep plans deterministic.
+      // map of a million strings. Groups in key order keep plans
+      // deterministic. Most comparisons end at the keys' heads.
       struct Entry {
+        uint64_t head;
         std::string_view key;
         uint32_t side, i;
-        bool operator<(const Entry& o) const { return std::tie(key, side, i) < std::tie(o.key, o.side, o.i); }
+        bool operator<(const Entry& o) const {
+          if (head != o.head) return head < o.head;
+          return std::tie(key, side, i) < std::tie(o.key, o.side, o.i);
+        }
       };
       for (size_t k = 0; k < sp_.match.size(); ++k) {
         std::vector<Entry> entries;
         for (uint32_t s = 0; s < 2; ++s)
           for (uint32_t i = 0; i < pool(s).size(); ++i)
             if (!linked[s][i])
-              if (std::string_view key = key_part(pool(s)[i].keys, k); !key.empty()) entries.push_back({key, s, i});
+              if (std::string_view key = key_part(pool(s)[i].keys, k); !key.empty()) entries.push_back({head8(key), key, s, i});
         std::sort(entries.begin(), entries.end());
         for (size_t a = 0, b; a < entries.size(); a = b) {
           size_t mid = a;

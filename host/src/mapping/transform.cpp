@@ -1,5 +1,6 @@
 #include "mapping/transform.hpp"
 
+#include "common/ascii.hpp"
 #include "common/utc_time.hpp"
 
 #include <boost/json.hpp>
@@ -27,10 +28,6 @@ Fn on_strings(std::function<std::string(std::string)> f) {
   };
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 std::string upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -157,7 +154,7 @@ Result<Transform> parse_transform(const json::value& spec) {
   if (spec.is_string()) {
     std::string n(spec.get_string());
     t.name = n;
-    if (n == "lowercase") t.to_right = t.to_left = on_strings(lower);
+    if (n == "lowercase") t.to_right = t.to_left = on_strings(ascii_lower);
     else if (n == "uppercase") t.to_right = t.to_left = on_strings(upper);
     else if (n == "trim") t.to_right = t.to_left = on_strings(trim);
     else if (n == "e164") t.to_right = t.to_left = on_strings([](std::string s) { return e164(s, ""); });
@@ -238,7 +235,7 @@ Result<std::function<std::string(const json::value&)>> parse_normaliser(const st
   if (name == "exact" || name.empty()) return std::function<std::string(const json::value&)>(text);
   if (name == "trim") return std::function<std::string(const json::value&)>([text](const json::value& v) { return trim(text(v)); });
   if (name == "lowercase" || name == "email")
-    return std::function<std::string(const json::value&)>([text](const json::value& v) { return lower(trim(text(v))); });
+    return std::function<std::string(const json::value&)>([text](const json::value& v) { return ascii_lower(trim(text(v))); });
   if (name == "phone")
     return std::function<std::string(const json::value&)>([text](const json::value& v) {
       std::string d;
@@ -250,7 +247,7 @@ Result<std::function<std::string(const json::value&)>> parse_normaliser(const st
     return std::function<std::string(const json::value&)>([text](const json::value& v) {
       std::string out;
       bool space = false;
-      for (char c : lower(trim(text(v)))) {
+      for (char c : ascii_lower(trim(text(v)))) {
         if (std::isspace(static_cast<unsigned char>(c))) {
           space = true;
           continue;

@@ -289,14 +289,9 @@ void StateStore::add_links(const std::string& pair, const std::vector<std::pair<
   // links, so only where this pair brings many.
   bool rebuild = links.size() >= 50000;
   if (rebuild) db_.exec("DROP INDEX links_right");
-  struct Links : sql::Feed {
-    const std::vector<std::pair<std::string_view, std::string_view>>& links;
-    explicit Links(const std::vector<std::pair<std::string_view, std::string_view>>& l) : links(l) {}
-    size_t rows() const override { return links.size(); }
-    void column(size_t row, int col, sqlite3_context* out) const override {
-      text(out, col == 0 ? links[row].first : links[row].second);
-    }
-  } feed(links);
+  sql::FeedOf feed(links.size(), [&](size_t row, int col, sqlite3_context* out) {
+    sql::Feed::text(out, col == 0 ? links[row].first : links[row].second);
+  });
   Stmt s(db_, "INSERT INTO links(pair, left_id, right_id, base_left, base_right) SELECT ?1, c0, c1, '', '' FROM accord_feed(?2)");
   s.bind_static(1, pair).bind_feed(2, feed).run();
   if (rebuild) db_.exec("CREATE UNIQUE INDEX links_right ON links(pair, right_id)");
@@ -369,22 +364,44 @@ std::vector<std::string> StateStore::mirror_ids_not_staged(const std::string& pa
   return out;
 }
 
-int64_t StateStore::load_data(std::string_view data) {
+std::vector<int64_t> StateStore::load_data(const std::vector<std::string_view>& data) {
   // Equal data, read from the other side (or twice from one), is kept once.
   // A digest of 128 bits stands for the bytes, as the engine's pair-form
   // digests do; a hit is taken out of the map, which so holds only what
-  // waits for its twin.
-  Digest key = hash::digest128(data);
-  if (auto it = loaded_.find(key); it != loaded_.end()) {
-    int64_t id = it->second;
-    loaded_.erase(it);
-    Stmt u(db_, "UPDATE record_data SET refs = refs + 1 WHERE id = ?1");
-    u.bind(1, id).run();
-    return id;
+  // waits for its twin. New rows take the ids after the table's last and go
+  // in through one statement; shared rows gain their reference together.
+  int64_t next = 1;
+  {
+    Stmt last(db_, "SELECT coalesce(max(id), 0) + 1 FROM record_data");
+    if (last.step()) next = last.i64(0);
   }
-  int64_t id = add_data(data, 1);
-  loaded_.emplace(key, id);
-  return id;
+  std::vector<int64_t> ids(data.size());
+  std::vector<uint32_t> fresh;  // positions of the data that take a row
+  std::vector<int64_t> shared;  // rows gaining a reference
+  for (uint32_t i = 0; i < data.size(); ++i) {
+    Digest key = hash::digest128(data[i]);
+    if (int64_t twin = loaded_.take(key)) {
+      ids[i] = twin;
+      shared.push_back(twin);
+      continue;
+    }
+    ids[i] = next++;
+    fresh.push_back(i);
+    loaded_.put(key, ids[i]);
+  }
+  sql::FeedOf rows(fresh.size(), [&](size_t row, int col, sqlite3_context* out) {
+    if (col == 0) sql::Feed::integer(out, ids[fresh[row]]);
+    else sql::Feed::text(out, data[fresh[row]]);
+  });
+  Stmt add(db_, "INSERT INTO record_data(id, data, refs) SELECT c0, c1, 1 FROM accord_feed(?1)");
+  add.bind_feed(1, rows).run();
+  if (!shared.empty()) {
+    std::sort(shared.begin(), shared.end());
+    sql::FeedOf more(shared.size(), [&](size_t row, int, sqlite3_context* out) { sql::Feed::integer(out, shared[row]); });
+    Stmt u(db_, "UPDATE record_data SET refs = refs + 1 WHERE id IN (SELECT c0 FROM accord_feed(?1))");
+    u.bind_feed(1, more).run();
+  }
+  return ids;
 }
 
 std::vector<uint32_t> id_order(const std::vector<MirrorRef>& refs) {
@@ -395,12 +412,7 @@ std::vector<uint32_t> id_order(const std::vector<MirrorRef>& refs) {
     uint32_t at;
   };
   std::vector<Key> keys(refs.size());
-  for (uint32_t i = 0; i < refs.size(); ++i) {
-    uint64_t head = 0;
-    const std::string& id = refs[i].id;
-    for (size_t b = 0; b < 8; ++b) head = head << 8 | (b < id.size() ? static_cast<unsigned char>(id[b]) : 0u);
-    keys[i] = {head, i};
-  }
+  for (uint32_t i = 0; i < refs.size(); ++i) keys[i] = {head8(refs[i].id), i};
   std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
     if (a.head != b.head) return a.head < b.head;
     if (int c = refs[a.at].id.compare(refs[b.at].id)) return c < 0;
@@ -428,32 +440,26 @@ void StateStore::load_rows(const std::string& pair, Side side, std::vector<Mirro
       rows.push_back(order[k]);
     }
   }
-  struct Rows : sql::Feed {
-    const std::vector<MirrorRef>& refs;
-    const std::vector<uint32_t>& at;
-    Rows(const std::vector<MirrorRef>& r, const std::vector<uint32_t>& a) : refs(r), at(a) {}
-    size_t rows() const override { return at.size(); }
-    void column(size_t row, int col, sqlite3_context* out) const override {
-      const MirrorRef& r = refs[at[row]];
-      switch (col) {
-        case 0:
-          // visited out of the order they lie in memory: fetched ahead
-          if (row + 16 < at.size()) __builtin_prefetch(&refs[at[row + 16]]);
-          if (row + 8 < at.size()) {
-            const MirrorRef& a = refs[at[row + 8]];
-            __builtin_prefetch(a.id.data());
-            __builtin_prefetch(a.keys.data());
-            __builtin_prefetch(a.modified.data());
-          }
-          return text(out, r.id);
-        case 1: return text(out, r.version);
-        case 2: return text(out, r.modified);
-        case 3: return integer(out, r.data_id);
-        case 4: return integer(out, r.included);
-        default: return text(out, r.keys);
-      }
+  sql::FeedOf feed(rows.size(), [&](size_t row, int col, sqlite3_context* out) {
+    const MirrorRef& r = refs[rows[row]];
+    switch (col) {
+      case 0:
+        // visited out of the order they lie in memory: fetched ahead
+        if (row + 16 < rows.size()) __builtin_prefetch(&refs[rows[row + 16]]);
+        if (row + 8 < rows.size()) {
+          const MirrorRef& a = refs[rows[row + 8]];
+          __builtin_prefetch(a.id.data());
+          __builtin_prefetch(a.keys.data());
+          __builtin_prefetch(a.modified.data());
+        }
+        return sql::Feed::text(out, r.id);
+      case 1: return sql::Feed::text(out, r.version);
+      case 2: return sql::Feed::text(out, r.modified);
+      case 3: return sql::Feed::integer(out, r.data_id);
+      case 4: return sql::Feed::integer(out, r.included);
+      default: return sql::Feed::text(out, r.keys);
     }
-  } feed(refs, rows);
+  });
   Stmt s(db_, "INSERT INTO mirror_rows(pair, side, id, version, modified, data_id, included, deleted, keys)"
               " SELECT ?1, ?2, c0, c1, c2, c3, c4, 0, c5 FROM accord_feed(?3)");
   s.bind_static(1, pair).bind_static(2, side_name(side)).bind_feed(3, feed).run();
@@ -468,7 +474,39 @@ void StateStore::load_rows(const std::string& pair, Side side, std::vector<Mirro
   refs.resize(k);
 }
 
-void StateStore::load_done() { decltype(loaded_)().swap(loaded_); }
+void StateStore::load_done() { loaded_.clear(); }
+
+int64_t StateStore::Waiting::take(const Digest& d) {
+  if (slots_.empty()) return 0;
+  for (size_t i = at(d);; i = (i + 1) & (slots_.size() - 1)) {
+    Slot& s = slots_[i];
+    if (s.id == 0) return 0;
+    if (s.id > 0 && s.d == d) {
+      int64_t id = s.id;
+      s.id = -1;  // the probe runs on past it
+      return id;
+    }
+  }
+}
+
+void StateStore::Waiting::put(const Digest& d, int64_t id) {
+  if ((used_ + 1) * 10 > slots_.size() * 7) {  // at most 70% used: grown (and the taken dropped)
+    std::vector<Slot> old;
+    old.swap(slots_);
+    size_t live = 0;
+    for (const Slot& s : old) live += s.id > 0;
+    size_t size = 1024;
+    while (size * 7 < (live + 1) * 20) size *= 2;  // at most 35% full after
+    slots_.assign(size, Slot{});
+    used_ = 0;
+    for (const Slot& s : old)
+      if (s.id > 0) put(s.d, s.id);
+  }
+  size_t i = at(d);
+  while (slots_[i].id > 0) i = (i + 1) & (slots_.size() - 1);
+  if (slots_[i].id == 0) ++used_;
+  slots_[i] = {d, id};
+}
 
 void StateStore::set_dirty(const std::string& pair, Side side, const std::string& id) {
   Stmt d(db_, "INSERT OR IGNORE INTO dirty(pair, side, id) VALUES (?1, ?2, ?3)");

@@ -48,6 +48,15 @@ struct MirrorRef {
 // they come), sorted fast.
 std::vector<uint32_t> id_order(const std::vector<MirrorRef>& refs);
 
+// A text's first 8 bytes as one number, in the texts' byte order (shorter
+// texts padded with zero bytes): two texts whose heads differ compare as
+// their heads do, with no string touched. Equal heads say nothing.
+inline uint64_t head8(std::string_view s) {
+  uint64_t head = 0;
+  for (size_t b = 0; b < 8; ++b) head = head << 8 | (b < s.size() ? static_cast<unsigned char>(s[b]) : 0u);
+  return head;
+}
+
 struct LinkRow {
   std::string left_id, right_id;
   // Each side's base (its pair form when the pair was last in accord), JSON;
@@ -124,12 +133,13 @@ class StateStore {
   // Live mirror ids of a side that the staged full listing does not hold.
   std::vector<std::string> mirror_ids_not_staged(const std::string& pair, Side side);
   // A first sync loads each side straight into the state, with no staging
-  // table and no second copy: load_data appends a record's data as it is
-  // read (data equal byte for byte to data this load appended before share
-  // its row), load_rows then adds a side's clean mirror rows in one pass in
-  // id order (of an id read twice only the later copy stays in `refs`, which
+  // table and no second copy: load_data appends a batch of records' data as
+  // it is read and answers their rows' ids (data equal byte for byte to data
+  // this load appended before, in this batch or an earlier one, share its
+  // row), load_rows then adds a side's clean mirror rows in one pass in id
+  // order (of an id read twice only the later copy stays in `refs`, which
   // keep the order read), and load_done forgets what load_data remembered.
-  int64_t load_data(std::string_view data);
+  std::vector<int64_t> load_data(const std::vector<std::string_view>& data);
   // Data a load will not use after all (a superseded copy, a listing that
   // started over); a load shares nothing loaded before it.
   void release_data(int64_t data_id);
@@ -177,10 +187,24 @@ class StateStore {
   Result<void> migrate();
   sql::Db db_;
   using Digest = std::pair<uint64_t, uint64_t>;
-  struct DigestHash {
-    size_t operator()(const Digest& d) const { return d.first ^ (d.second * 0x9e3779b97f4a7c15ULL); }
+  // load_data's data waiting for a twin, by digest: open addressing, one
+  // flat array (no node per entry, and a first sync holds a million).
+  class Waiting {
+   public:
+    int64_t take(const Digest& d);  // the row id under d, no longer waiting; 0: none
+    void put(const Digest& d, int64_t id);
+    void clear() { *this = Waiting(); }
+
+   private:
+    struct Slot {
+      Digest d{0, 0};
+      int64_t id = 0;  // 0: never used; -1: taken
+    };
+    std::vector<Slot> slots_;
+    size_t used_ = 0;  // slots not never-used
+    size_t at(const Digest& d) const { return static_cast<size_t>(d.first) & (slots_.size() - 1); }
   };
-  std::unordered_map<Digest, int64_t, DigestHash> loaded_;  // load_data's data waiting for a twin
+  Waiting loaded_;
 };
 
 // An exclusive lock on a pipeline (flock on <state>.lock, holding our pid).
