@@ -159,6 +159,21 @@ out=$("$accord" run amb.json 2>&1); rc=$?
   && [ "$(ls amb-seed/contact | wc -l)" = 1 ] && [ "$(ls amb-book/*.vcf | wc -l)" = 2 ] \
   && ok ambiguous-match-reported-not-guessed || bad ambiguous-match-reported-not-guessed "rc=$rc" "$out"
 
+# -- first sync: a record the filter leaves out is no candidate for a match (the right's twin is created anew)
+mkdir -p fx-book fx-seed/contact
+card "fx1" "Kept Out" "CATEGORIES:Don't sync with CRM\r\n" > fx-book/fx1.vcf
+printf '{"uid": "r-fx", "name": {"full": "Kept Out"}, "emails": {"e1": {"address": "fx1@example.org"}}}\n' > fx-seed/contact/r-fx.json
+cat > fx.json <<'JSON'
+{"name": "fx", "state": "fx-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "path": "fx-book"}},
+ "right": {"connector": "local", "config": {"backend": "json", "path": "fx-seed"}},
+ "streams": [{"left": "contact", "right": "contact", "filter": {"left": {"preset": "automatic", "name": "CRM"}},
+              "match": [{"left": "/emails/*/address", "normalise": "email"}]}]}
+JSON
+out=$("$accord" run fx.json 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(ls fx-book/*.vcf | wc -l)" = 2 ] && [ "$(sqlite3 fx-state.sqlite 'SELECT count(*) FROM links')" = 1 ] \
+  && ok excluded-record-not-matched || bad excluded-record-not-matched "rc=$rc" "$out" "$(ls fx-book)"
+
 # -- first sync: matched records that differ merge field by field, equal ones link as they are
 mkdir -p fs-l/contact fs-r/contact
 printf '{"uid": "f1", "name": {"full": "Ann"}, "emails": {"e1": {"address": "ann@example.org"}}, "phones": {"p1": {"number": "+1 555 0101"}}}\n' > fs-l/contact/f1.json

@@ -73,8 +73,8 @@ TEST(StateStoreTest, FirstSyncLoadKeepsTheLaterCopyOfARepeatedIdAndEqualDataOnce
   left.push_back(loaded(s, "a", "{\"n\":3}", "new@x"));
   right.push_back(loaded(s, "ra", "{\"n\":3}", "new@x"));  // equal to left a's data: one row
   right.push_back(loaded(s, "rb", "{\"n\":4}", "rb@x"));
-  s.load_rows("p", Side::kLeft, left);
-  s.load_rows("p", Side::kRight, right);
+  s.load_rows("p", Side::kLeft, left, s.drop_superseded(left));
+  s.load_rows("p", Side::kRight, right, s.drop_superseded(right));
   s.load_done();
   ASSERT_EQ(left.size(), 2u);
   EXPECT_EQ(left[0].id, "b");  // in the order read, the later copy of a
@@ -120,8 +120,8 @@ TEST(StateStoreTest, DataReleasedDuringALoadIsNotSharedAfterwards) {
   s.release_data(left[0].data_id);  // the side's listing started over
   left.clear();
   std::vector<MirrorRef> right{loaded(s, "ra", "{\"n\":1}", "")};
-  s.load_rows("p", Side::kLeft, left);
-  s.load_rows("p", Side::kRight, right);
+  s.load_rows("p", Side::kLeft, left, s.drop_superseded(left));
+  s.load_rows("p", Side::kRight, right, s.drop_superseded(right));
   s.load_done();
   auto ra = s.mirror("p", Side::kRight, "ra");
   ASSERT_TRUE(ra);
@@ -134,7 +134,7 @@ TEST(StateStoreTest, DataReleasedDuringALoadIsNotSharedAfterwards) {
   again.clear();
   again.push_back(loaded(s, "y", "{\"n\":8}", ""));  // SQLite may give it x's id
   again.push_back(loaded(s, "z", "{\"n\":7}", ""));
-  s.load_rows("q", Side::kLeft, again);
+  s.load_rows("q", Side::kLeft, again, s.drop_superseded(again));
   s.load_done();
   EXPECT_EQ(s.mirror("q", Side::kLeft, "y")->data, "{\"n\":8}");
   EXPECT_EQ(s.mirror("q", Side::kLeft, "z")->data, "{\"n\":7}");

@@ -437,9 +437,10 @@ class PairRun {
 
   void fold(Side s, SideRead& read) {
     if (first_sync_) {
-      // every record is new: clean rows in one pass; planning marks dirty
-      // the few that wait for a write
-      store_->load_rows(sp_.name, s, loaded_[idx(s)]);
+      // every record is new: of an id read twice the later copy stays;
+      // planning adds the clean rows in one pass and marks dirty the few
+      // that wait for a write
+      order_[idx(s)] = store_->drop_superseded(loaded_[idx(s)]);
       if (s == Side::kRight) store_->load_done();
       return;
     }
@@ -718,12 +719,31 @@ class PairRun {
   // records that wait for a write are marked dirty.
   std::vector<Item> plan_first_sync() {
     std::vector<Item> items;
-    std::vector<MirrorRef> refs[2];
-    for (Side s : {Side::kLeft, Side::kRight}) {
-      refs[idx(s)] = std::move(loaded_[idx(s)]);
-      std::erase_if(refs[idx(s)], [](const MirrorRef& r) { return !r.included; });
+    std::vector<MirrorRef> refs[2] = {std::move(loaded_[0]), std::move(loaded_[1])};
+    // The mirror rows go in while a second thread matches the records: it
+    // reads only what the load leaves as it is.
+    Matching m;
+    {
+      std::exception_ptr failed;
+      std::thread matcher([&] {
+        try {
+          m = find_matches(refs[0], refs[1]);
+        } catch (...) {
+          failed = std::current_exception();
+        }
+      });
+      struct Join {
+        std::thread& t;
+        ~Join() {
+          if (t.joinable()) t.join();
+        }
+      } join{matcher};
+      for (Side s : {Side::kLeft, Side::kRight}) store_->load_rows(sp_.name, s, refs[idx(s)], order_[idx(s)]);
+      join.t.join();
+      if (failed) std::rethrow_exception(failed);
     }
-    match_and_create(refs, true, items);
+    std::vector<MirrorRef>* pools[2] = {&refs[0], &refs[1]};
+    settle_matches(refs, true, pools, m, items);
     // creates, oldest first
     auto creates = std::stable_partition(items.begin(), items.end(), [](const Item& it) { return it.row[0] && it.row[1]; });
     std::stable_sort(creates, items.end(), [](const Item& a, const Item& b) {
@@ -901,6 +921,74 @@ class PairRun {
     }
   }
 
+  // Who matches whom among two pools of candidates: indexes into them.
+  struct Matching {
+    std::vector<char> linked[2], held[2];  // by pool index: linked; ambiguous (neither linked nor created)
+    std::vector<std::pair<uint32_t, uint32_t>> matches;  // left, right; in left-id order
+    std::vector<std::string> notes;
+  };
+
+  // Reads of each candidate only its id, keys, whether it is dirty and
+  // whether it is included (an excluded one is no candidate): a first sync
+  // runs it beside the load of its mirror rows.
+  Matching find_matches(const std::vector<MirrorRef>& left, const std::vector<MirrorRef>& right) const {
+    const std::vector<MirrorRef>* pools[2] = {&left, &right};
+    auto pool = [&](int s) -> const std::vector<MirrorRef>& { return *pools[s]; };
+    Matching m;
+    for (int s = 0; s < 2; ++s) m.linked[s].assign(pool(s).size(), 0), m.held[s].assign(pool(s).size(), 0);
+    // Records sharing a key are found by sorting (key, side, index): no
+    // map of a million strings. Groups in key order keep plans
+    // deterministic. Most comparisons end at the keys' heads.
+    struct Entry {
+      uint64_t head;
+      std::string_view key;
+      uint32_t side, i;
+      bool operator<(const Entry& o) const {
+        if (head != o.head) return head < o.head;
+        return std::tie(key, side, i) < std::tie(o.key, o.side, o.i);
+      }
+    };
+    for (size_t k = 0; k < sp_.match.size(); ++k) {
+      std::vector<Entry> entries;
+      for (uint32_t s = 0; s < 2; ++s)
+        for (uint32_t i = 0; i < pool(s).size(); ++i)
+          if (!m.linked[s][i] && pool(s)[i].included)
+            if (std::string_view key = key_part(pool(s)[i].keys, k); !key.empty()) entries.push_back({head8(key), key, s, i});
+      std::sort(entries.begin(), entries.end());
+      for (size_t a = 0, b; a < entries.size(); a = b) {
+        size_t mid = a;
+        for (b = a; b < entries.size() && entries[b].key == entries[a].key; ++b)
+          if (entries[b].side == 0) mid = b + 1;
+        if (mid == a || mid == b) continue;  // on one side only: nothing to match
+        bool involves_dirty = false;
+        for (size_t e = a; e < b; ++e) involves_dirty = involves_dirty || pool(entries[e].side)[entries[e].i].dirty;
+        if (!involves_dirty) continue;
+        if (mid - a != 1 || b - mid != 1) {
+          std::string who;
+          for (size_t e = a; e < b; ++e) {
+            who += std::string(entries[e].side == 0 ? " left:" : " right:") + pool(entries[e].side)[entries[e].i].id;
+            m.held[entries[e].side][entries[e].i] = 1;
+          }
+          m.notes.push_back("ambiguous match on " + sp_.match[k].label + " (" + std::to_string(mid - a) + " left, " +
+                            std::to_string(b - mid) + " right):" + who + "; not linked, not created");
+          continue;
+        }
+        uint32_t l = entries[a].i, r = entries[mid].i;
+        m.linked[0][l] = m.linked[1][r] = 1;
+        m.held[0][l] = m.held[1][r] = 0;
+        m.matches.emplace_back(l, r);
+      }
+    }
+    // Settled in left-id order: lookups walk the mirror's key order instead
+    // of jumping about (a first sync of a million pairs is bound by this).
+    if (m.matches.empty()) return m;
+    std::vector<uint32_t> rank(pool(0).size());
+    std::vector<uint32_t> order = id_order(pool(0));
+    for (uint32_t k = 0; k < order.size(); ++k) rank[order[k]] = k;
+    std::sort(m.matches.begin(), m.matches.end(), [&](const auto& a, const auto& b) { return rank[a.first] < rank[b.first]; });
+    return m;
+  }
+
   // dirty_is_pool: every unlinked record is among `dirty` (nothing is linked
   // or clean yet), so they are the candidates themselves.
   void match_and_create(std::vector<MirrorRef> dirty[2], bool dirty_is_pool, std::vector<Item>& items) {
@@ -911,92 +999,46 @@ class PairRun {
     bool matching = !sp_.match.empty() && (!dirty[0].empty() || !dirty[1].empty());
     if (matching && !dirty_is_pool)
       for (Side s : {Side::kLeft, Side::kRight}) loaded[idx(s)] = store_->unlinked(sp_.name, s);
-    const std::vector<MirrorRef>* pools[2] = {dirty_is_pool ? &dirty[0] : &loaded[0], dirty_is_pool ? &dirty[1] : &loaded[1]};
+    std::vector<MirrorRef>* pools[2] = {dirty_is_pool ? &dirty[0] : &loaded[0], dirty_is_pool ? &dirty[1] : &loaded[1]};
+    Matching m = find_matches(*pools[0], *pools[1]);
+    settle_matches(dirty, dirty_is_pool, pools, m, items);
+  }
+
+  // Links the matches (or plans their first merge) and plans a create for
+  // every dirty record neither matched nor held.
+  void settle_matches(std::vector<MirrorRef> dirty[2], bool dirty_is_pool, std::vector<MirrorRef>* pools[2], Matching& m,
+                      std::vector<Item>& items) {
     auto pool = [&](int s) -> const std::vector<MirrorRef>& { return *pools[s]; };
-    // by pool index: linked this run; ambiguous (neither linked nor created)
-    std::vector<char> linked[2], held[2];
-    for (int s = 0; s < 2; ++s) linked[s].assign(pool(s).size(), 0), held[s].assign(pool(s).size(), 0);
-    std::vector<std::pair<uint32_t, uint32_t>> matches;  // indexes into the left and right pools
-    if (matching) {
-      // Records sharing a key are found by sorting (key, side, index): no
-      // map of a million strings. Groups in key order keep plans
-      // deterministic. Most comparisons end at the keys' heads.
-      struct Entry {
-        uint64_t head;
-        std::string_view key;
-        uint32_t side, i;
-        bool operator<(const Entry& o) const {
-          if (head != o.head) return head < o.head;
-          return std::tie(key, side, i) < std::tie(o.key, o.side, o.i);
-        }
-      };
-      for (size_t k = 0; k < sp_.match.size(); ++k) {
-        std::vector<Entry> entries;
-        for (uint32_t s = 0; s < 2; ++s)
-          for (uint32_t i = 0; i < pool(s).size(); ++i)
-            if (!linked[s][i])
-              if (std::string_view key = key_part(pool(s)[i].keys, k); !key.empty()) entries.push_back({head8(key), key, s, i});
-        std::sort(entries.begin(), entries.end());
-        for (size_t a = 0, b; a < entries.size(); a = b) {
-          size_t mid = a;
-          for (b = a; b < entries.size() && entries[b].key == entries[a].key; ++b)
-            if (entries[b].side == 0) mid = b + 1;
-          if (mid == a || mid == b) continue;  // on one side only: nothing to match
-          bool involves_dirty = false;
-          for (size_t e = a; e < b; ++e) involves_dirty = involves_dirty || pool(entries[e].side)[entries[e].i].dirty;
-          if (!involves_dirty) continue;
-          if (mid - a != 1 || b - mid != 1) {
-            std::string who;
-            for (size_t e = a; e < b; ++e) {
-              who += std::string(entries[e].side == 0 ? " left:" : " right:") + pool(entries[e].side)[entries[e].i].id;
-              held[entries[e].side][entries[e].i] = 1;
-            }
-            rep_.notes.push_back("ambiguous match on " + sp_.match[k].label + " (" + std::to_string(mid - a) +
-                                 " left, " + std::to_string(b - mid) + " right):" + who + "; not linked, not created");
-            continue;
-          }
-          uint32_t l = entries[a].i, r = entries[mid].i;
-          linked[0][l] = linked[1][r] = 1;
-          held[0][l] = held[1][r] = 0;
-          ++rep_.matched;
-          matches.emplace_back(l, r);
-        }
+    rep_.notes.insert(rep_.notes.end(), m.notes.begin(), m.notes.end());
+    rep_.matched += static_cast<long>(m.matches.size());
+    std::vector<std::pair<std::string_view, std::string_view>> equal;  // linked as they are
+    for (const auto& [l, r] : m.matches) {
+      const MirrorRef& lr = pool(0)[l];
+      const MirrorRef& rr = pool(1)[r];
+      if (first_sync_ && lr.form[0] == rr.form[0] && lr.form[1] == rr.form[1] && lr.form[0]) {
+        equal.emplace_back(lr.id, rr.id);  // equal pair forms: the merge would write nothing
+        continue;
       }
-      // Settle the matches in left-id order: lookups walk the mirror's key
-      // order instead of jumping about (a first sync of a million pairs is
-      // bound by this).
-      std::vector<uint32_t> rank(pool(0).size());
-      std::vector<uint32_t> order = id_order(pool(0));
-      for (uint32_t k = 0; k < order.size(); ++k) rank[order[k]] = k;
-      std::sort(matches.begin(), matches.end(), [&](const auto& a, const auto& b) { return rank[a.first] < rank[b.first]; });
-      std::vector<std::pair<std::string_view, std::string_view>> equal;  // linked as they are
-      for (const auto& [l, r] : matches) {
-        const MirrorRef& lr = pool(0)[l];
-        const MirrorRef& rr = pool(1)[r];
-        if (first_sync_ && lr.form[0] == rr.form[0] && lr.form[1] == rr.form[1] && lr.form[0]) {
-          equal.emplace_back(lr.id, rr.id);  // equal pair forms: the merge would write nothing
-          continue;
-        }
-        plan_first_match(row_of(Side::kLeft, lr.id), row_of(Side::kRight, rr.id), items);
-      }
-      store_->add_links(sp_.name, equal);
+      plan_first_match(row_of(Side::kLeft, lr.id), row_of(Side::kRight, rr.id), items);
     }
+    if (!equal.empty()) store_->add_links(sp_.name, equal);
     for (int s = 0; s < 2; ++s) {
       // where a dirty record sits in the pool (where it is not the pool itself)
       std::unordered_map<std::string_view, uint32_t> at;
       if (!dirty_is_pool)
         for (uint32_t i = 0; i < pool(s).size(); ++i)
-          if (linked[s][i] || held[s][i]) at.emplace(pool(s)[i].id, i);
+          if (m.linked[s][i] || m.held[s][i]) at.emplace(pool(s)[i].id, i);
       Side side = s == 0 ? Side::kLeft : Side::kRight;
       for (size_t d = 0; d < dirty[s].size(); ++d) {
         const MirrorRef& ref = dirty[s][d];
+        if (!ref.included) continue;  // a first sync's excluded record: no candidate
         bool is_linked = false, is_held = false;
         if (dirty_is_pool) {
-          is_linked = linked[s][d];
-          is_held = held[s][d];
+          is_linked = m.linked[s][d];
+          is_held = m.held[s][d];
         } else if (auto f = at.find(ref.id); f != at.end()) {
-          is_linked = linked[s][f->second];
-          is_held = held[s][f->second];
+          is_linked = m.linked[s][f->second];
+          is_held = m.held[s][f->second];
         }
         if (is_linked) continue;
         if (is_held || !sp_.allowed(other(side), "create")) {
@@ -1475,6 +1517,7 @@ class PairRun {
   ApplyTime apply_time_;
   bool first_sync_ = false;               // the state knew nothing of this pair when the run began
   std::vector<MirrorRef> loaded_[2];       // a first sync's records, as loaded
+  std::vector<uint32_t> order_[2];         // where loaded_ holds each id, in id order
 };
 
 }  // namespace

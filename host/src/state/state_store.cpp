@@ -423,31 +423,47 @@ std::vector<uint32_t> id_order(const std::vector<MirrorRef>& refs) {
   return order;
 }
 
-void StateStore::load_rows(const std::string& pair, Side side, std::vector<MirrorRef>& refs) {
-  // In id order: the mirror grows at its end instead of being written all
-  // over. Of an id read twice, the later copy (last of its run) stays; the
-  // earlier one and its data go. refs stay in the order read, without what
-  // planning no longer needs (version, modified).
+std::vector<uint32_t> StateStore::drop_superseded(std::vector<MirrorRef>& refs) {
+  // Of an id read twice, the later copy (last of its run in id order) stays;
+  // the earlier one and its data go. refs stay in the order read.
   std::vector<uint32_t> order = id_order(refs);
   std::vector<char> superseded(refs.size(), 0);
-  std::vector<uint32_t> rows;  // what goes in, in id order
-  rows.reserve(order.size());
-  for (size_t k = 0; k < order.size(); ++k) {
-    if (k + 1 < order.size() && refs[order[k + 1]].id == refs[order[k]].id) {
+  size_t dropped = 0;
+  for (size_t k = 0; k + 1 < order.size(); ++k)
+    if (refs[order[k + 1]].id == refs[order[k]].id) {
       release_data(refs[order[k]].data_id);
       superseded[order[k]] = 1;
-    } else {
-      rows.push_back(order[k]);
+      ++dropped;
     }
+  if (!dropped) return order;
+  std::vector<uint32_t> moved_to(refs.size());
+  size_t kept = 0;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    moved_to[i] = static_cast<uint32_t>(kept);
+    if (superseded[i]) continue;
+    if (kept != i) refs[kept] = std::move(refs[i]);
+    ++kept;
   }
-  sql::FeedOf feed(rows.size(), [&](size_t row, int col, sqlite3_context* out) {
-    const MirrorRef& r = refs[rows[row]];
+  refs.resize(kept);
+  std::vector<uint32_t> out;
+  out.reserve(kept);
+  for (uint32_t at : order)
+    if (!superseded[at]) out.push_back(moved_to[at]);
+  return out;
+}
+
+void StateStore::load_rows(const std::string& pair, Side side, std::vector<MirrorRef>& refs,
+                           const std::vector<uint32_t>& order) {
+  // In id order: the mirror grows at its end instead of being written all
+  // over. What planning no longer needs (version, modified) goes after.
+  sql::FeedOf feed(order.size(), [&](size_t row, int col, sqlite3_context* out) {
+    const MirrorRef& r = refs[order[row]];
     switch (col) {
       case 0:
         // visited out of the order they lie in memory: fetched ahead
-        if (row + 16 < rows.size()) __builtin_prefetch(&refs[rows[row + 16]]);
-        if (row + 8 < rows.size()) {
-          const MirrorRef& a = refs[rows[row + 8]];
+        if (row + 16 < order.size()) __builtin_prefetch(&refs[order[row + 16]]);
+        if (row + 8 < order.size()) {
+          const MirrorRef& a = refs[order[row + 8]];
           __builtin_prefetch(a.id.data());
           __builtin_prefetch(a.keys.data());
           __builtin_prefetch(a.modified.data());
@@ -463,15 +479,10 @@ void StateStore::load_rows(const std::string& pair, Side side, std::vector<Mirro
   Stmt s(db_, "INSERT INTO mirror_rows(pair, side, id, version, modified, data_id, included, deleted, keys)"
               " SELECT ?1, ?2, c0, c1, c2, c3, c4, 0, c5 FROM accord_feed(?3)");
   s.bind_static(1, pair).bind_static(2, side_name(side)).bind_feed(3, feed).run();
-  size_t k = 0;
-  for (size_t i = 0; i < refs.size(); ++i)
-    if (!superseded[i]) {
-      std::string().swap(refs[i].version);
-      std::string().swap(refs[i].modified);
-      if (k != i) refs[k] = std::move(refs[i]);
-      ++k;
-    }
-  refs.resize(k);
+  for (MirrorRef& r : refs) {
+    std::string().swap(r.version);
+    std::string().swap(r.modified);
+  }
 }
 
 void StateStore::load_done() { loaded_.clear(); }

@@ -136,14 +136,18 @@ class StateStore {
   // table and no second copy: load_data appends a batch of records' data as
   // it is read and answers their rows' ids (data equal byte for byte to data
   // this load appended before, in this batch or an earlier one, share its
-  // row), load_rows then adds a side's clean mirror rows in one pass in id
-  // order (of an id read twice only the later copy stays in `refs`, which
-  // keep the order read), and load_done forgets what load_data remembered.
+  // row); once a side is read, drop_superseded keeps only the later copy of
+  // an id read twice in `refs` (which keep the order read) and answers their
+  // positions in id order; load_rows then adds the side's clean mirror rows
+  // in that order, in one statement, and touches no field of refs but
+  // version and modified (which it frees); load_done forgets what load_data
+  // remembered.
   std::vector<int64_t> load_data(const std::vector<std::string_view>& data);
+  std::vector<uint32_t> drop_superseded(std::vector<MirrorRef>& refs);
   // Data a load will not use after all (a superseded copy, a listing that
   // started over); a load shares nothing loaded before it.
   void release_data(int64_t data_id);
-  void load_rows(const std::string& pair, Side side, std::vector<MirrorRef>& refs);
+  void load_rows(const std::string& pair, Side side, std::vector<MirrorRef>& refs, const std::vector<uint32_t>& order);
   void load_done();
   void mark_dirty(const std::string& pair, Side side, std::vector<std::string> ids);
 
