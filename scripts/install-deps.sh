@@ -11,7 +11,8 @@ PACKAGES=(
   libsqlite3-dev libical-dev libvalijson-dev
   # the engine's bulk digests (XXH3, 128 bits; used header-only)
   libxxhash-dev
-  # crm-rest: HTTP(S) with TLS verification, HTTP/2 and gzip
+  # crm-rest and gmail-imap's OAuth 2.0 renewal: HTTP(S) with TLS
+  # verification, HTTP/2 and gzip
   libcurl4-openssl-dev
   # time-zone data: libical writes VTIMEZONEs from it, the timezone transform reads it
   tzdata

@@ -10,7 +10,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -742,7 +741,7 @@ class PairRun {
       join.t.join();
       if (failed) std::rethrow_exception(failed);
     }
-    std::vector<MirrorRef>* pools[2] = {&refs[0], &refs[1]};
+    const std::vector<MirrorRef>* pools[2] = {&refs[0], &refs[1]};
     settle_matches(refs, true, pools, m, items);
     // creates, oldest first
     auto creates = std::stable_partition(items.begin(), items.end(), [](const Item& it) { return it.row[0] && it.row[1]; });
@@ -999,15 +998,15 @@ class PairRun {
     bool matching = !sp_.match.empty() && (!dirty[0].empty() || !dirty[1].empty());
     if (matching && !dirty_is_pool)
       for (Side s : {Side::kLeft, Side::kRight}) loaded[idx(s)] = store_->unlinked(sp_.name, s);
-    std::vector<MirrorRef>* pools[2] = {dirty_is_pool ? &dirty[0] : &loaded[0], dirty_is_pool ? &dirty[1] : &loaded[1]};
+    const std::vector<MirrorRef>* pools[2] = {dirty_is_pool ? &dirty[0] : &loaded[0], dirty_is_pool ? &dirty[1] : &loaded[1]};
     Matching m = find_matches(*pools[0], *pools[1]);
     settle_matches(dirty, dirty_is_pool, pools, m, items);
   }
 
   // Links the matches (or plans their first merge) and plans a create for
   // every dirty record neither matched nor held.
-  void settle_matches(std::vector<MirrorRef> dirty[2], bool dirty_is_pool, std::vector<MirrorRef>* pools[2], Matching& m,
-                      std::vector<Item>& items) {
+  void settle_matches(const std::vector<MirrorRef> dirty[2], bool dirty_is_pool, const std::vector<MirrorRef>* const pools[2],
+                      const Matching& m, std::vector<Item>& items) {
     auto pool = [&](int s) -> const std::vector<MirrorRef>& { return *pools[s]; };
     rep_.notes.insert(rep_.notes.end(), m.notes.begin(), m.notes.end());
     rep_.matched += static_cast<long>(m.matches.size());

@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
-#include <unordered_map>
 
 namespace fs = std::filesystem;
 using accord::sql::Stmt;
@@ -147,9 +146,9 @@ std::optional<MirrorRow> StateStore::mirror_data(const std::string& pair, Side s
   return std::nullopt;
 }
 
-int64_t StateStore::add_data(std::string_view data, int64_t refs) {
-  Stmt s(db_, "INSERT INTO record_data(data, refs) VALUES (?1, ?2)");
-  s.bind_static(1, data).bind(2, refs).run();
+int64_t StateStore::add_data(std::string_view data) {
+  Stmt s(db_, "INSERT INTO record_data(data, refs) VALUES (?1, 1)");
+  s.bind_static(1, data).run();
   return sqlite3_last_insert_rowid(db_.raw());
 }
 
@@ -179,7 +178,7 @@ void StateStore::put_mirror(const std::string& pair, Side side, const MirrorRow&
       else release_data(was);
     }
   }
-  if (!data_id) data_id = add_data(r.data, 1);
+  if (!data_id) data_id = add_data(r.data);
   Stmt s(db_, "INSERT OR REPLACE INTO mirror_rows(pair, side, id, version, modified, data_id, included, deleted, keys)"
               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   s.bind(1, pair).bind(2, side_name(side)).bind(3, r.id).bind(4, r.version).bind(5, r.modified).bind(6, data_id);

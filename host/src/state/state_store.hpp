@@ -15,7 +15,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -187,7 +186,7 @@ class StateStore {
  private:
   explicit StateStore(const std::filesystem::path& path) : db_(path.string()) {}
   void set_dirty(const std::string& pair, Side side, const std::string& id);
-  int64_t add_data(std::string_view data, int64_t refs);
+  int64_t add_data(std::string_view data);  // a new data row, one reference
   Result<void> migrate();
   sql::Db db_;
   using Digest = std::pair<uint64_t, uint64_t>;
