@@ -120,15 +120,47 @@ Db::Db(const std::string& path) : path_(path) {
   // Switching a new file to WAL while another connection opens it can answer
   // SQLITE_BUSY at once, without the busy handler (two stream pairs opening
   // one folder's index together): wait and try again.
-  for (int attempt = 0;; ++attempt) {
-    int wal = sqlite3_exec(d, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
-    if (wal == SQLITE_OK) break;
-    if ((wal != SQLITE_BUSY && wal != SQLITE_LOCKED) || attempt >= 500) fail("PRAGMA journal_mode=WAL");
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  if (!wal()) fail("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA cache_size=-32768");  // 32 MiB of pages per connection
   if (sqlite3_create_module_v2(d, kFeedType, &kFeedModule, nullptr, nullptr) != SQLITE_OK) fail("accord_feed");
+}
+
+std::optional<std::string> Db::journal_mode(const char* mode) {
+  std::string sql = std::string("PRAGMA journal_mode=") + mode;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &s, nullptr) != SQLITE_OK) fail(sql);
+  int rc = sqlite3_step(s);
+  std::optional<std::string> now;
+  if (rc == SQLITE_ROW) now = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) fail(sql);
+  return now;
+}
+
+bool Db::wal() noexcept {
+  for (int attempt = 0; attempt <= 500; ++attempt) {
+    try {
+      if (journal_mode("wal")) return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+BulkWrites::BulkWrites(Db& db) : db_(db) {
+  auto mode = db_.journal_mode("delete");
+  active_ = mode && *mode == "delete";
+  if (active_) db_.exec("PRAGMA synchronous=FULL");
+}
+
+BulkWrites::~BulkWrites() {
+  // Where WAL cannot come back (a reader holds the file for longer than the
+  // retries), the file stays in the rollback journal, FULL: as safe, and WAL
+  // again at the next open.
+  if (active_ && db_.wal()) sqlite3_exec(db_.raw(), "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
 }
 
 Db::~Db() {

@@ -93,6 +93,15 @@ class Db {
   sqlite3* raw() const { return db_.get(); }
   [[noreturn]] void fail(const std::string& what) const;
   const std::string& path() const { return path_; }
+  // Asks for the file's journal mode ("wal", "delete", ...) and returns the
+  // mode it has afterwards: unchanged where SQLite cannot switch (leaving WAL
+  // wants no other connection on the file; :memory: is always "memory");
+  // nullopt on SQLITE_BUSY or SQLITE_LOCKED, which can come at once, without
+  // the busy handler. Throws on other errors. Outside a transaction.
+  std::optional<std::string> journal_mode(const char* mode);
+  // journal_mode("wal"), waiting up to 10 s where the file is busy; false
+  // where it could not.
+  bool wal() noexcept;
 
  private:
   struct Close {
@@ -124,6 +133,28 @@ class Transaction {
  private:
   Db& db_;
   bool done_ = false;
+};
+
+// While it lives, the file keeps SQLite's rollback journal instead of WAL
+// where this connection has it to itself (otherwise it stays in WAL and this
+// does nothing). A load into new pages then writes each page once, to the
+// database, where WAL writes it to the log and then again at the checkpoint;
+// the journal holds only the few pages that were there before. Synchronous is
+// FULL meanwhile, the rollback journal's safe setting. Make it outside any
+// transaction, and let it go after the transactions it serves: the file is in
+// WAL again when it goes (or at the next open, where the process died first;
+// SQLite rolls an unfinished transaction back from the journal then).
+class BulkWrites {
+ public:
+  explicit BulkWrites(Db& db);
+  ~BulkWrites();
+  BulkWrites(const BulkWrites&) = delete;
+  BulkWrites& operator=(const BulkWrites&) = delete;
+  bool active() const { return active_; }
+
+ private:
+  Db& db_;
+  bool active_ = false;
 };
 
 }  // namespace accord::sql

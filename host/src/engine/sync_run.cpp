@@ -144,9 +144,15 @@ class PairRun {
     store_->stage_reset();
     // A first sync loads what it reads straight into the state, inside the
     // transaction that plans it: a plan, a refusal or a failure rolls it all
-    // back. (The state's other pairs wait for it, as for any planning.)
+    // back. (The state's other pairs wait for it, as for any planning.) A
+    // pipeline's only pair loads in the rollback journal, writing the state's
+    // pages once, not twice: no side is written before it is WAL again.
+    std::optional<sql::BulkWrites> bulk;
     std::optional<sql::Transaction> tx;
-    if (first_sync_) tx.emplace(store_->db());
+    if (first_sync_) {
+      if (opts_.apply && p_.streams.size() == 1) bulk.emplace(store_->db());
+      tx.emplace(store_->db());
+    }
     read_both(reads);
     if (opts_.progress) opts_.progress(sp_.name + ": read " + std::to_string(rep_.read[0]) + " + " + std::to_string(rep_.read[1]) + " changes");
     // The saved plan was made from these cursors onward: anything newer means
@@ -177,6 +183,7 @@ class PairRun {
       store_->bump_generation();
       tx->commit();
     }
+    bulk.reset();
     apply(items);
   }
 
@@ -1536,14 +1543,17 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
   RunReport report;
   auto st = StateStore::open(state_path);
   if (!st) return std::unexpected(st.error());
-  StateStore& history = **st;
-  report.generation = history.generation();
+  std::unique_ptr<StateStore> history = std::move(*st);
+  report.generation = history->generation();
   if (opts.expect_generation && *opts.expect_generation != report.generation) {
     report.stale = "the state moved since the plan was made (generation " + std::to_string(*opts.expect_generation) +
                    ", now " + std::to_string(report.generation) + "); plan again";
     return report;
   }
-  int64_t run_id = opts.apply ? history.begin_run(opts.kind) : 0;
+  int64_t run_id = opts.apply ? history->begin_run(opts.kind) : 0;
+  // A lone pair may load a first sync in the rollback journal, which wants
+  // the state to itself: this connection waits closed meanwhile.
+  if (opts.apply && p.streams.size() == 1) history.reset();
   report.pairs.resize(p.streams.size());
   auto one = [&](size_t i) {
     try {
@@ -1573,7 +1583,12 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
       else if (!pr.refused.empty() && status == "ok") status = "refused", error += pr.name + ": " + pr.refused;
       else if (pr.failed && status == "ok") status = "partial";
     }
-    history.end_run(run_id, status, json::serialize(summary), error);
+    if (!history) {
+      auto again = StateStore::open(state_path);
+      if (!again) return std::unexpected(again.error());
+      history = std::move(*again);
+    }
+    history->end_run(run_id, status, json::serialize(summary), error);
   }
   return report;
 }
