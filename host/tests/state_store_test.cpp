@@ -1,6 +1,7 @@
 // The state store's first-sync load (data appended once, shared where equal,
 // mirror rows in id order, an id read twice counted once, its later copy),
-// the data rows' reference counts, and the migration from schema 1.
+// the data rows' reference counts, links found from either side and held
+// once, and the migration from schema 1.
 #include "state/state_store.hpp"
 
 #include <gtest/gtest.h>
@@ -150,6 +151,7 @@ TEST(StateStoreTest, SchemaOneMigratesWithEveryMirrorRowAndItsData) {
         "INSERT INTO mirror VALUES ('p', 'left', 'x', '1', 't1', '{\"a\":1}', 1, 0, 'k1'),"
         "  ('p', 'right', 'y', '2', 't2', '{\"a\":1}', 1, 1, 'k2'), ('p', 'left', 'z', '3', 't3', NULL, 0, 0, '');"
         "INSERT INTO dirty VALUES ('p', 'right', 'y');"
+        "INSERT INTO links VALUES ('p', 'x', 'y', '{\"a\":1}', '');"
         "UPDATE meta SET value = '4' WHERE key = 'generation';"
         "PRAGMA user_version = 1;");
   }
@@ -170,9 +172,114 @@ TEST(StateStoreTest, SchemaOneMigratesWithEveryMirrorRowAndItsData) {
   ASSERT_TRUE(z);
   EXPECT_EQ(z->data, "");
   EXPECT_FALSE(z->included);
+  auto by_right = s.link_by("p", Side::kRight, "y");
+  ASSERT_TRUE(by_right);
+  EXPECT_EQ(by_right->left_id, "x");
+  EXPECT_EQ(by_right->base_left, "{\"a\":1}");
   EXPECT_EQ(count(s, "PRAGMA user_version"), accord::kStateSchemaVersion);
   st->reset();
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");
+}
+
+namespace {
+std::string right_of(StateStore& s, const std::string& left) {
+  auto l = s.link_by("p", Side::kLeft, left);
+  return l ? l->right_id : "-";
+}
+std::string left_of(StateStore& s, const std::string& right) {
+  auto l = s.link_by("p", Side::kRight, right);
+  return l ? l->left_id : "-";
+}
+std::string unlinked(StateStore& s, Side side) {
+  std::string ids;
+  for (const auto& r : s.unlinked("p", side)) ids += r.id + " ";
+  return ids;
+}
+}  // namespace
+
+TEST(StateStoreTest, ALinkIsFoundFromEitherSideAndEachRecordIsLinkedOnce) {
+  auto st = StateStore::open(":memory:");
+  ASSERT_TRUE(st) << st.error().message;
+  StateStore& s = **st;
+  for (Side side : {Side::kLeft, Side::kRight})
+    for (std::string id : side == Side::kLeft ? std::vector<std::string>{"a", "b"} : std::vector<std::string>{"x", "y"})
+      s.put_mirror("p", side, MirrorRow{id, "1", "t", "{}", true, false, false, ""});
+  EXPECT_EQ(unlinked(s, Side::kRight), "x y ");
+  s.put_link("p", {"a", "x", "ba", "bx"});
+  s.put_link("p", {"b", "y", "", ""});
+  s.put_link("q", {"a", "y", "", ""});  // another pair's links are its own
+  EXPECT_EQ(unlinked(s, Side::kLeft), "");
+  EXPECT_EQ(unlinked(s, Side::kRight), "");
+  EXPECT_EQ(right_of(s, "a"), "x");
+  EXPECT_EQ(left_of(s, "x"), "a");
+  EXPECT_EQ(s.link_by("p", Side::kRight, "x")->base_right, "bx");
+  // a linked to y: a's old partner x and y's old partner b are unlinked
+  s.put_link("p", {"a", "y", "", ""});
+  EXPECT_EQ(right_of(s, "a"), "y");
+  EXPECT_EQ(left_of(s, "y"), "a");
+  EXPECT_EQ(left_of(s, "x"), "-");
+  EXPECT_EQ(right_of(s, "b"), "-");
+  EXPECT_EQ(unlinked(s, Side::kLeft), "b ");
+  EXPECT_EQ(unlinked(s, Side::kRight), "x ");
+  EXPECT_EQ(s.count_links("p"), 1);
+  EXPECT_EQ(s.count_links("q"), 1);
+  // the same link again changes its bases only
+  s.put_link("p", {"a", "y", "1", "2"});
+  EXPECT_EQ(s.link_by("p", Side::kRight, "y")->base_left, "1");
+  EXPECT_EQ(s.count_links("p"), 1);
+  s.drop_link("p", "a");
+  EXPECT_EQ(left_of(s, "y"), "-");
+  EXPECT_EQ(unlinked(s, Side::kRight), "x y ");
+  EXPECT_FALSE(s.any_links("p"));
+  EXPECT_EQ(left_of(s, "x"), "-");
+  EXPECT_EQ(s.link_by("q", Side::kRight, "y")->left_id, "a");
+}
+
+TEST(StateStoreTest, ManyLinksGoInAtOnceAndAreFoundFromEitherSide) {
+  auto st = StateStore::open(":memory:");
+  ASSERT_TRUE(st) << st.error().message;
+  StateStore& s = **st;
+  // right ids in another order than the left ones, many sharing their first
+  // 8 bytes
+  std::vector<std::string> lefts, rights;
+  for (int i = 0; i < 3000; ++i) {
+    lefts.push_back("left-" + std::to_string(100000 + i));
+    rights.push_back((i % 2 ? "r" : "rightsid") + std::to_string((i * 7919) % 3000));
+  }
+  std::vector<std::pair<std::string_view, std::string_view>> links;
+  for (int i = 0; i < 3000; ++i) links.emplace_back(lefts[i], rights[i]);
+  sql::Transaction tx(s.db());
+  s.add_links("p", links);
+  tx.commit();
+  EXPECT_EQ(s.count_links("p"), 3000);
+  int wrong = 0;
+  for (int i = 0; i < 3000; ++i) wrong += left_of(s, rights[i]) != lefts[i] || right_of(s, lefts[i]) != rights[i];
+  EXPECT_EQ(wrong, 0);
+  // a right id linked twice is refused, and nothing of the batch stays
+  std::vector<std::pair<std::string_view, std::string_view>> twice = {{"m", "new"}, {"n", "new"}};
+  sql::Transaction again(s.db());
+  EXPECT_THROW(s.add_links("p", twice), std::exception);
+}
+
+TEST(StateStoreTest, RekeyMovesALinkWithItsBasesOnEitherSide) {
+  auto st = StateStore::open(":memory:");
+  ASSERT_TRUE(st) << st.error().message;
+  StateStore& s = **st;
+  s.put_link("p", {"a", "x", "ba", "bx"});
+  s.put_link("p", {"b", "y", "", ""});
+  s.rekey("p", Side::kRight, "x", "x2");
+  EXPECT_EQ(right_of(s, "a"), "x2");
+  EXPECT_EQ(left_of(s, "x2"), "a");
+  EXPECT_EQ(left_of(s, "x"), "-");
+  s.rekey("p", Side::kLeft, "a", "a2");
+  EXPECT_EQ(right_of(s, "a2"), "x2");
+  EXPECT_EQ(left_of(s, "x2"), "a2");
+  EXPECT_EQ(right_of(s, "a"), "-");
+  auto l = s.link_by("p", Side::kRight, "x2");
+  EXPECT_EQ(l->base_left, "ba");
+  EXPECT_EQ(l->base_right, "bx");
+  EXPECT_EQ(left_of(s, "y"), "b");
+  EXPECT_EQ(s.count_links("p"), 2);
 }

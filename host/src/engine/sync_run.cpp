@@ -1,5 +1,6 @@
 #include "engine/sync_run.hpp"
 
+#include "common/beside.hpp"
 #include "common/content_hash.hpp"
 #include "common/digest.hpp"
 #include "common/text.hpp"
@@ -729,25 +730,10 @@ class PairRun {
     // The mirror rows go in while a second thread matches the records: it
     // reads only what the load leaves as it is.
     Matching m;
-    {
-      std::exception_ptr failed;
-      std::thread matcher([&] {
-        try {
-          m = find_matches(refs[0], refs[1]);
-        } catch (...) {
-          failed = std::current_exception();
-        }
-      });
-      struct Join {
-        std::thread& t;
-        ~Join() {
-          if (t.joinable()) t.join();
-        }
-      } join{matcher};
-      for (Side s : {Side::kLeft, Side::kRight}) store_->load_rows(sp_.name, s, refs[idx(s)], order_[idx(s)]);
-      join.t.join();
-      if (failed) std::rethrow_exception(failed);
-    }
+    run_beside([&] { m = find_matches(refs[0], refs[1]); },
+               [&] {
+                 for (Side s : {Side::kLeft, Side::kRight}) store_->load_rows(sp_.name, s, refs[idx(s)], order_[idx(s)]);
+               });
     const std::vector<MirrorRef>* pools[2] = {&refs[0], &refs[1]};
     settle_matches(refs, true, pools, m, items);
     // creates, oldest first

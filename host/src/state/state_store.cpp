@@ -1,5 +1,6 @@
 #include "state/state_store.hpp"
 
+#include "common/beside.hpp"
 #include "common/digest.hpp"
 #include "common/utc_time.hpp"
 
@@ -73,6 +74,13 @@ static const char* kMigrations[] = {
     "DROP TABLE mirror;"
     "CREATE VIEW mirror AS SELECT m.pair, m.side, m.id, m.version, m.modified, d.data, m.included, m.deleted, m.keys"
     "  FROM mirror_rows m JOIN record_data d ON d.id = m.data_id;",
+    // 2 → 3: a link is found by its right id through a table of its own
+    // instead of an index, so that a first sync appends its links there in
+    // right-id order, sorted beside the rows going into links, instead of
+    // SQLite sorting them all again to build the index.
+    "CREATE TABLE link_rights(pair TEXT, right_id TEXT, left_id TEXT NOT NULL, PRIMARY KEY(pair, right_id)) WITHOUT ROWID;"
+    "INSERT INTO link_rights SELECT pair, right_id, left_id FROM links ORDER BY pair, right_id;"
+    "DROP INDEX links_right;",
 };
 
 const char* StateStore::migration(int from) {
@@ -207,8 +215,13 @@ void StateStore::drop_mirror(const std::string& pair, Side side, const std::stri
 void StateStore::rekey(const std::string& pair, Side side, const std::string& old_id, const std::string& new_id) {
   drop_mirror(pair, side, old_id);
   const char* col = side == Side::kLeft ? "left_id" : "right_id";
-  for (std::string table : {"links", "conflicts"}) {
-    Stmt s(db_, "UPDATE " + table + " SET " + col + " = ?3 WHERE pair=?1 AND " + col + " = ?2");
+  if (auto link = link_by(pair, side, old_id)) {
+    (side == Side::kLeft ? link->left_id : link->right_id) = new_id;
+    drop_link(pair, side == Side::kLeft ? old_id : link->left_id);
+    put_link(pair, *link);
+  }
+  {
+    Stmt s(db_, std::string("UPDATE conflicts SET ") + col + " = ?3 WHERE pair=?1 AND " + col + " = ?2");
     s.bind(1, pair).bind(2, old_id).bind(3, new_id).run();
   }
   Stmt q(db_, "UPDATE OR REPLACE quarantine SET id = ?4 WHERE pair=?1 AND side=?2 AND id=?3");
@@ -238,11 +251,12 @@ std::vector<MirrorRef> StateStore::dirty(const std::string& pair, Side side) {
 }
 
 std::vector<MirrorRef> StateStore::unlinked(const std::string& pair, Side side) {
-  std::string col = side == Side::kLeft ? "left_id" : "right_id";
+  std::string linked = side == Side::kLeft ? "SELECT 1 FROM links l WHERE l.pair = m.pair AND l.left_id = m.id"
+                                            : "SELECT 1 FROM link_rights r WHERE r.pair = m.pair AND r.right_id = m.id";
   Stmt s(db_, "SELECT id, deleted, included,"
               " EXISTS (SELECT 1 FROM dirty d WHERE d.pair = m.pair AND d.side = m.side AND d.id = m.id), keys FROM mirror_rows m"
               " WHERE pair=?1 AND side=?2 AND deleted = 0 AND included = 1"
-              " AND NOT EXISTS (SELECT 1 FROM links l WHERE l.pair = m.pair AND l." + col + " = m.id) ORDER BY id");
+              " AND NOT EXISTS (" + linked + ") ORDER BY id");
   s.bind(1, pair).bind(2, side_name(side));
   std::vector<MirrorRef> out;
   while (s.step()) out.push_back(ref_from(s));
@@ -267,36 +281,60 @@ int64_t StateStore::count_live(const std::string& pair, Side side) {
 }
 
 std::optional<LinkRow> StateStore::link_by(const std::string& pair, Side side, const std::string& id) {
-  Stmt s(db_, std::string("SELECT left_id, right_id, base_left, base_right FROM links WHERE pair=?1 AND ") +
-                  (side == Side::kLeft ? "left_id" : "right_id") + " = ?2");
+  Stmt s(db_, side == Side::kLeft ? "SELECT left_id, right_id, base_left, base_right FROM links WHERE pair=?1 AND left_id = ?2"
+                                  : "SELECT l.left_id, l.right_id, l.base_left, l.base_right FROM link_rights r"
+                                    " JOIN links l ON l.pair = r.pair AND l.left_id = r.left_id WHERE r.pair=?1 AND r.right_id = ?2");
   s.bind(1, pair).bind(2, id);
   if (!s.step()) return std::nullopt;
   return LinkRow{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3))};
 }
 
 void StateStore::put_link(const std::string& pair, const LinkRow& l) {
-  // REPLACE removes a row that holds either id (primary key or the unique
-  // right index): a record is linked once
+  // A record is linked once: the links either id had go first.
+  Stmt old_right(db_, "DELETE FROM link_rights WHERE pair=?1 AND right_id = (SELECT right_id FROM links WHERE pair=?1 AND left_id=?2)");
+  old_right.bind(1, pair).bind(2, l.left_id).run();
+  Stmt old_left(db_, "DELETE FROM links WHERE pair=?1 AND left_id = (SELECT left_id FROM link_rights WHERE pair=?1 AND right_id=?2)");
+  old_left.bind(1, pair).bind(2, l.right_id).run();
   Stmt s(db_, "INSERT OR REPLACE INTO links(pair, left_id, right_id, base_left, base_right) VALUES (?1, ?2, ?3, ?4, ?5)");
   s.bind(1, pair).bind(2, l.left_id).bind(3, l.right_id).bind(4, l.base_left).bind(5, l.base_right).run();
+  Stmt r(db_, "INSERT OR REPLACE INTO link_rights(pair, right_id, left_id) VALUES (?1, ?2, ?3)");
+  r.bind(1, pair).bind(2, l.right_id).bind(3, l.left_id).run();
 }
 
 void StateStore::add_links(const std::string& pair, const std::vector<std::pair<std::string_view, std::string_view>>& links) {
-  // Many at once: the index by right id is built again in one sort after
-  // the rows go in, instead of taking each right id at a random place (a
-  // first sync of a million pairs: 10 s -> 8 s). It covers every pair's
-  // links, so only where this pair brings many.
-  bool rebuild = links.size() >= 50000;
-  if (rebuild) db_.exec("DROP INDEX links_right");
-  sql::FeedOf feed(links.size(), [&](size_t row, int col, sqlite3_context* out) {
-    sql::Feed::text(out, col == 0 ? links[row].first : links[row].second);
-  });
-  Stmt s(db_, "INSERT INTO links(pair, left_id, right_id, base_left, base_right) SELECT ?1, c0, c1, '', '' FROM accord_feed(?2)");
+  // Each table takes its rows in its own key order, so that they are
+  // appended, not scattered: a second thread sorts the right ids while the
+  // links go in. The ids lie where the records were read, out of either
+  // order: each is fetched ahead.
+  auto feed_of = [&](auto at, bool right_first) {
+    return sql::FeedOf(links.size(), [&links, at, right_first](size_t row, int col, sqlite3_context* out) {
+      const auto& l = links[at(row)];
+      if (col == 0) {
+        if (row + 16 < links.size()) __builtin_prefetch(&links[at(row + 16)]);
+        if (row + 8 < links.size()) {
+          __builtin_prefetch(links[at(row + 8)].first.data());
+          __builtin_prefetch(links[at(row + 8)].second.data());
+        }
+      }
+      sql::Feed::text(out, (col == 0) != right_first ? l.first : l.second);
+    });
+  };
+  std::vector<uint32_t> by_right;
+  run_beside([&] { by_right = text_order(links.size(), [&](uint32_t i) { return links[i].second; }); },
+             [&] {
+               auto feed = feed_of([](size_t row) { return row; }, false);
+               Stmt s(db_, "INSERT INTO links(pair, left_id, right_id, base_left, base_right)"
+                           " SELECT ?1, c0, c1, '', '' FROM accord_feed(?2)");
+               s.bind_static(1, pair).bind_feed(2, feed).run();
+             });
+  auto feed = feed_of([&by_right](size_t row) { return by_right[row]; }, true);
+  Stmt s(db_, "INSERT INTO link_rights(pair, right_id, left_id) SELECT ?1, c0, c1 FROM accord_feed(?2)");
   s.bind_static(1, pair).bind_feed(2, feed).run();
-  if (rebuild) db_.exec("CREATE UNIQUE INDEX links_right ON links(pair, right_id)");
 }
 
 void StateStore::drop_link(const std::string& pair, const std::string& left_id) {
+  Stmt r(db_, "DELETE FROM link_rights WHERE pair=?1 AND right_id = (SELECT right_id FROM links WHERE pair=?1 AND left_id=?2)");
+  r.bind(1, pair).bind(2, left_id).run();
   Stmt s(db_, "DELETE FROM links WHERE pair=?1 AND left_id=?2");
   s.bind(1, pair).bind(2, left_id).run();
 }
@@ -404,22 +442,7 @@ std::vector<int64_t> StateStore::load_data(const std::vector<std::string_view>& 
 }
 
 std::vector<uint32_t> id_order(const std::vector<MirrorRef>& refs) {
-  // Sorted on each id's first 8 bytes as one number (most comparisons end
-  // there, with no string touched), then on the id, then on the position.
-  struct Key {
-    uint64_t head;
-    uint32_t at;
-  };
-  std::vector<Key> keys(refs.size());
-  for (uint32_t i = 0; i < refs.size(); ++i) keys[i] = {head8(refs[i].id), i};
-  std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
-    if (a.head != b.head) return a.head < b.head;
-    if (int c = refs[a.at].id.compare(refs[b.at].id)) return c < 0;
-    return a.at < b.at;
-  });
-  std::vector<uint32_t> order(keys.size());
-  for (size_t k = 0; k < keys.size(); ++k) order[k] = keys[k].at;
-  return order;
+  return text_order(refs.size(), [&](uint32_t i) { return std::string_view(refs[i].id); });
 }
 
 std::vector<uint32_t> StateStore::drop_superseded(std::vector<MirrorRef>& refs) {

@@ -10,17 +10,20 @@
 #include "common/sqlite_db.hpp"
 #include "pipeline/pipeline.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace accord {
 
-inline constexpr int kStateSchemaVersion = 2;
+inline constexpr int kStateSchemaVersion = 3;
 
 struct MirrorRow {
   std::string id, version, modified;
@@ -54,6 +57,27 @@ inline uint64_t head8(std::string_view s) {
   uint64_t head = 0;
   for (size_t b = 0; b < 8; ++b) head = head << 8 | (b < s.size() ? static_cast<unsigned char>(s[b]) : 0u);
   return head;
+}
+
+// The positions 0..n-1 in the byte order of the texts text(i), equal texts
+// in position order: sorted on each text's first 8 bytes as one number (most
+// comparisons end there, with no string touched), then on the text.
+template <class Text>
+std::vector<uint32_t> text_order(size_t n, Text text) {
+  struct Key {
+    uint64_t head;
+    uint32_t at;
+  };
+  std::vector<Key> keys(n);
+  for (uint32_t i = 0; i < n; ++i) keys[i] = {head8(text(i)), i};
+  std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+    if (a.head != b.head) return a.head < b.head;
+    if (int c = text(a.at).compare(text(b.at))) return c < 0;
+    return a.at < b.at;
+  });
+  std::vector<uint32_t> order(n);
+  for (size_t k = 0; k < n; ++k) order[k] = keys[k].at;
+  return order;
 }
 
 struct LinkRow {
