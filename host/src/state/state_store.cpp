@@ -415,8 +415,13 @@ std::vector<int64_t> StateStore::load_data(const std::vector<std::string_view>& 
   std::vector<int64_t> ids(data.size());
   std::vector<uint32_t> fresh;  // positions of the data that take a row
   std::vector<int64_t> shared;  // rows gaining a reference
+  // the digests first: each one's slot, somewhere in a large table, is
+  // fetched a few data ahead
+  std::vector<Digest> keys(data.size());
+  for (uint32_t i = 0; i < data.size(); ++i) keys[i] = hash::digest128(data[i]);
   for (uint32_t i = 0; i < data.size(); ++i) {
-    Digest key = hash::digest128(data[i]);
+    if (i + 8 < data.size()) loaded_.prefetch(keys[i + 8]);
+    const Digest& key = keys[i];
     if (int64_t twin = loaded_.take(key)) {
       ids[i] = twin;
       shared.push_back(twin);

@@ -220,6 +220,9 @@ class StateStore {
    public:
     int64_t take(const Digest& d);  // the row id under d, no longer waiting; 0: none
     void put(const Digest& d, int64_t id);
+    void prefetch(const Digest& d) const {
+      if (!slots_.empty()) __builtin_prefetch(&slots_[at(d)]);
+    }
     void clear() { *this = Waiting(); }
 
    private:
