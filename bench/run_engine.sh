@@ -3,11 +3,16 @@
 # pairs (the same people, matched by email). Prints:
 #   - the first sync (match and link everything): wall time and peak RSS;
 #   - a second run with nothing changed: wall time;
-#   - a run after 1% changed on each side: wall time.
+#   - a run after 1% changed on each side: wall time;
+#   - the floor under the first sync, measured here and now: SQLite alone
+#     writing the same state (bench/sqlite_floor.sh), and the first sync's
+#     time as a multiple of it. This machine's speed varies from hour to hour
+#     (a shared VM); the ratio is what compares across runs.
 # Usage: bench/run_engine.sh [N] [BUILD_DIR]   (N defaults to 1000000)
 set -euo pipefail
 n=${1:-1000000}
 build=${2:-build}
+here=$(cd "$(dirname "$0")" && pwd)
 accord="$(cd "$build" && pwd)/bin/accord"
 bench="$(cd "$build" && pwd)/bin/bench_foundation"
 work=$(mktemp -d "${TMPDIR:-/tmp}/accord-engine-bench.XXXXXX")
@@ -27,15 +32,21 @@ timed() {  # timed LABEL: runs accord run, prints wall time and peak RSS
   local label=$1
   /usr/bin/time -f "%e %M" -o t.txt "$accord" run p.json > out.txt
   read -r secs kib < t.txt
+  last_secs=$secs
   printf '%s: %.2f s, peak RSS %d MiB (%s)\n' "$label" "$secs" $((kib / 1024)) "$(grep -E 'linked|nothing to do|applied' out.txt | tr -s ' ' | paste -sd ';' -)"
 }
 # the stores just written (about 0.9 GB at a million) reach the disk first,
 # so that their writeback does not run during the first sync
 sync
 timed "first sync, $n matching pairs"
+first_secs=$last_secs
 timed "second run, nothing changed"
 k=$((n / 100))
 sqlite3 left.sqlite "UPDATE r_contact SET data = json_set(data, '\$.name.full', 'Changed on the left') WHERE rowid IN (SELECT rowid FROM r_contact ORDER BY random() LIMIT $k)"
 sqlite3 right.sqlite "UPDATE r_contact SET data = json_set(data, '\$.phones.p1.number', '+1 555 9999') WHERE rowid IN (SELECT rowid FROM r_contact ORDER BY random() LIMIT $k)"
 timed "after 1% changed on each side ($k + $k records)"
 timed "again, nothing changed"
+floor=$(bash "$here/sqlite_floor.sh" "$n")
+echo "$floor"
+floor_total=$(sed -n 's/.*total \([0-9.]*\) s.*/\1/p' <<< "$floor")
+awk -v a="$first_secs" -v f="$floor_total" 'BEGIN { printf "first sync / SQLite floor: %.2f x (%.2f s / %.2f s)\n", a / f, a, f }'
