@@ -11,6 +11,10 @@ PACKAGES=(
   libsqlite3-dev libical-dev libvalijson-dev
   # the engine's bulk digests (XXH3, 128 bits; used header-only)
   libxxhash-dev
+  # the accord program's allocator: a first sync's millions of small records,
+  # made on the reader threads and freed on the state thread, cost glibc's
+  # malloc several seconds (docs/performance.md)
+  libjemalloc-dev
   # crm-rest and gmail-imap's OAuth 2.0 renewal: HTTP(S) with TLS
   # verification, HTTP/2 and gzip
   libcurl4-openssl-dev
