@@ -259,8 +259,13 @@ TEST(StateStoreTest, ManyLinksGoInAtOnceAndAreFoundFromEitherSide) {
   EXPECT_EQ(wrong, 0);
   // a right id linked twice is refused, and nothing of the batch stays
   std::vector<std::pair<std::string_view, std::string_view>> twice = {{"m", "new"}, {"n", "new"}};
-  sql::Transaction again(s.db());
-  EXPECT_THROW(s.add_links("p", twice), std::exception);
+  {
+    sql::Transaction again(s.db());
+    EXPECT_THROW(s.add_links("p", twice), std::exception);
+  }
+  EXPECT_EQ(s.count_links("p"), 3000);
+  EXPECT_EQ(right_of(s, "m"), "-");
+  EXPECT_EQ(left_of(s, "new"), "-");
 }
 
 TEST(StateStoreTest, RekeyMovesALinkWithItsBasesOnEitherSide) {

@@ -82,6 +82,10 @@ struct Item {
   bool has_ops() const { return op[0] || op[1]; }
 };
 
+// A run whose only stream pair applies: it alone uses the state, and so a
+// first sync may load it in the rollback journal (sql::BulkWrites).
+bool alone_on_state(const Pipeline& p, const RunOptions& o) { return o.apply && p.streams.size() == 1; }
+
 class PairRun {
  public:
   PairRun(const Pipeline& p, const StreamPair& sp, const Registry& reg, const RunOptions& o, PairReport& report,
@@ -151,7 +155,7 @@ class PairRun {
     std::optional<sql::BulkWrites> bulk;
     std::optional<sql::Transaction> tx;
     if (first_sync_) {
-      if (opts_.apply && p_.streams.size() == 1) bulk.emplace(store_->db());
+      if (alone_on_state(p_, opts_)) bulk.emplace(store_->db());
       tx.emplace(store_->db());
     }
     read_both(reads);
@@ -1539,7 +1543,7 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
   int64_t run_id = opts.apply ? history->begin_run(opts.kind) : 0;
   // A lone pair may load a first sync in the rollback journal, which wants
   // the state to itself: this connection waits closed meanwhile.
-  if (opts.apply && p.streams.size() == 1) history.reset();
+  if (alone_on_state(p, opts)) history.reset();
   report.pairs.resize(p.streams.size());
   auto one = [&](size_t i) {
     try {

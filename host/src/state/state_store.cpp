@@ -215,9 +215,8 @@ void StateStore::drop_mirror(const std::string& pair, Side side, const std::stri
 void StateStore::rekey(const std::string& pair, Side side, const std::string& old_id, const std::string& new_id) {
   drop_mirror(pair, side, old_id);
   const char* col = side == Side::kLeft ? "left_id" : "right_id";
-  if (auto link = link_by(pair, side, old_id)) {
+  if (auto link = link_by(pair, side, old_id)) {  // put_link unlinks old_id as it links new_id
     (side == Side::kLeft ? link->left_id : link->right_id) = new_id;
-    drop_link(pair, side == Side::kLeft ? old_id : link->left_id);
     put_link(pair, *link);
   }
   {
