@@ -36,6 +36,10 @@
  *                 "deleted":false,"data":{…canonical record…}}],
  *     "cursor":"…opaque…","more":true|false}
  *  Deleted records carry "deleted":true and no "data".
+ *  A live record that a create made may carry "idempotency_key":"…", the key
+ *  that create stored with it (X-ACCORD-ID, an external-id field…): the host
+ *  relinks records by it when its state was lost or restored from an old
+ *  copy, so that nothing is copied twice. Omit it where the store keeps none.
  *  A batch may carry "full":true (on the first batch of a listing): this
  *  listing, through the batch with "more":false, holds every live record, so
  *  the host treats the records it knows but does not see as deleted. A
