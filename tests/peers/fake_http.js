@@ -1,22 +1,50 @@
 // What the vendor fakes (salesforce_fake.js, hubspot_fake.js,
 // highlevel_fake.js) share: a loopback HTTP server that hands each request
 // with its whole body to a handler and prints "port N", the test-only
-// /__control settings, and the OAuth2 refresh-token grant check.
+// /__control settings, the answers lost after a commit (/__fault), and the
+// OAuth2 refresh-token grant check.
 'use strict';
 const http = require('http');
 
-// Starts the server on an ephemeral loopback port. handle(req, res, raw);
-// an exception becomes fail(res, error).
+// Test-only, in every fake: POST /__fault {"drop_answer_after_commit": n,
+// "method": "PATCH"} makes the next n API requests (of that method, when
+// given) be done as usual and then have their connection closed without an
+// answer, as a server or proxy that fails between its commit and its
+// answer. GET /__fault → {dropped} so far.
+let drop = 0, dropMethod = null, dropped = 0;
+function loseAnswer(req, res) {
+  dropped++;
+  res.writeHead = () => res;
+  res.write = () => true;
+  res.end = () => { req.socket.destroy(); return res; };
+}
+
+// Starts the server on an ephemeral loopback port (PEER_PORT when set: a
+// peer started again on its port). handle(req, res, raw); an exception
+// becomes fail(res, error).
 function serve(handle, fail) {
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', c => { raw += c; });
     req.on('end', () => {
+      if (req.url === '/__fault') {
+        if (req.method === 'POST') {
+          const c = JSON.parse(raw || '{}');
+          drop = c.drop_answer_after_commit || 0;
+          dropMethod = c.method || null;
+        }
+        res.writeHead(200, {'Content-Type': 'application/json'});
+        return res.end(JSON.stringify({dropped}));
+      }
+      if (drop > 0 && !req.url.startsWith('/__') && (!dropMethod || dropMethod === req.method)) {
+        drop--;
+        loseAnswer(req, res);
+      }
       try { handle(req, res, raw); } catch (e) { fail(res, e); }
     });
   });
   server.keepAliveTimeout = 30000;
-  server.listen(0, '127.0.0.1', () => process.stdout.write('port ' + server.address().port + '\n'));
+  server.listen(Number(process.env.PEER_PORT || 0), '127.0.0.1', () => process.stdout.write('port ' + server.address().port + '\n'));
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
   return server;
 }

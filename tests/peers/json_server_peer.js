@@ -10,6 +10,19 @@
 //     "retry_after": "1", "method": "POST", "reset": n, "stall_ms": m}: the
 //     next requests (of that method, when given) answer
 //     those statuses, have their connection reset, or stall;
+//   - answers lost after the commit, set by the same POST /__faults with
+//     "drop_answer_after_commit": n (the next n requests of "method", when
+//     given, are done, then their connection is closed without an answer, as
+//     a server or proxy that fails between its commit and its answer),
+//     "stop_after_commit": n (the peer stops itself with SIGSTOP after the
+//     commit, before answering: the test continues it with SIGCONT) or
+//     "exit_after_commit": n (the peer saves its data and dies after the
+//     commit, unanswered: the test starts it again on the same port), or
+//     "exit_before_commit": n (it dies on receiving the request);
+//     GET /__stats → {served, dropped};
+//   - PEER_PORT: listen on that port (a peer started again after a kill);
+//     PEER_SAVE=1: the data is written back to DB.json on every change (so a
+//     killed peer keeps what it committed);
 //   - an opaque sync-token feed, as Google's and Microsoft's delta APIs have
 //     and json-server has not: GET /__changes/COLL?limit=N[&page_token=P]
 //     [&sync_token=T] → {items, next_page_token | next_sync_token}; without
@@ -29,7 +42,10 @@ const server = jsonServer.create();
 // thing measured.
 const router = jsonServer.router(JSON.parse(require('fs').readFileSync(dbFile, 'utf8')));
 const token = process.env.PEER_TOKEN || '';
-let faults = {status: [], retry_after: '1', reset: 0, stall_ms: 0};
+const noFaults = {status: [], retry_after: '1', reset: 0, stall_ms: 0, drop_answer_after_commit: 0,
+                  stop_after_commit: 0, exit_after_commit: 0, exit_before_commit: 0};
+let faults = Object.assign({}, noFaults);
+let dropped = 0;
 let lastStamp = 0;
 let served = 0;
 const deletions = [];  // {coll, id, at}
@@ -45,10 +61,10 @@ function stamp() {
 server.use(jsonServer.bodyParser);
 
 server.post('/__faults', (req, res) => {
-  faults = Object.assign({status: [], retry_after: '1', reset: 0, stall_ms: 0}, req.body || {});
+  faults = Object.assign({}, noFaults, req.body || {});
   res.json({ok: true});
 });
-server.get('/__stats', (req, res) => res.json({served}));
+server.get('/__stats', (req, res) => res.json({served, dropped}));
 server.post('/__expire_sync_tokens', (req, res) => { syncHorizon = lastStamp + 1; res.json({ok: true}); });
 
 server.use((req, res, next) => {
@@ -71,6 +87,25 @@ server.use((req, res, next) => {
   }
   if (token && req.get('Authorization') !== 'Bearer ' + token)
     return res.status(401).json({message: 'invalid or missing bearer token'});
+  if (process.env.PEER_SAVE === '1' && req.method !== 'GET') res.on('finish', save);
+  if (!faults.method || faults.method === req.method) {
+    if (faults.exit_before_commit > 0) process.exit(9);
+    // the request is done as usual; what it would answer never leaves
+    const lose = how => {
+      dropped++;
+      res.writeHead = () => res;
+      res.write = () => true;
+      res.end = () => {
+        if (how === 'stop') process.kill(process.pid, 'SIGSTOP');  // resumes here on SIGCONT
+        if (how === 'exit') { save(); process.exit(9); }
+        req.socket.destroy();
+        return res;
+      };
+    };
+    if (faults.drop_answer_after_commit > 0) { faults.drop_answer_after_commit--; lose('drop'); }
+    else if (faults.stop_after_commit > 0) { faults.stop_after_commit--; lose('stop'); }
+    else if (faults.exit_after_commit > 0) { faults.exit_after_commit--; lose('exit'); }
+  }
 
   const parts = req.path.split('/').filter(Boolean);
   const coll = parts[0];
@@ -116,7 +151,11 @@ server.get('/__changes/:coll', (req, res) => {
 
 server.use(router);
 
-const listener = server.listen(0, '127.0.0.1', () => {
+function save() {
+  if (process.env.PEER_SAVE === '1') require('fs').writeFileSync(dbFile, JSON.stringify(router.db.getState()));
+}
+
+const listener = server.listen(Number(process.env.PEER_PORT || 0), '127.0.0.1', () => {
   process.stdout.write('port ' + listener.address().port + '\n');
 });
 process.on('SIGTERM', () => listener.close(() => process.exit(0)));
