@@ -1,0 +1,89 @@
+// The connector wire, read into types once, in one place: a read_changes
+// batch, a fetch answer, apply results (the JSON shapes of
+// sdk/include/accord/connector.h). Nothing else in the host looks into a
+// plugin's JSON.
+//
+// A record is read whole or not at all. One the host cannot read (not JSON
+// inside, invalid UTF-8, a field of the wrong type, no id) becomes a Problem
+// that says where (a JSON pointer into the answer) and why; the other records
+// of the answer are read as if it were not there. Only an answer whose frame
+// cannot be read (not JSON at all, not an object, no records array, no
+// cursor) is an error as a whole. Wrong input never throws out of here and
+// never reaches undefined behaviour (the libFuzzer target
+// host/fuzz/wire_fuzz.cpp holds it to that).
+//
+// Thread safety: pure functions; call them from any thread.
+// Compiles as C++20 (the fuzzer's clang) as well as C++23.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace accord::wire {
+
+// Deeper than this, an answer (a record, a result) is not read.
+inline constexpr std::size_t kMaxDepth = 64;
+
+// A part of an answer the host could not read.
+struct Problem {
+  std::string id;       // the record's id where it has a readable one (invalid UTF-8 shown as '?'), else ""
+  std::string pointer;  // where in the answer: /records/3/data/subject
+  std::string reason;   // why, one line: invalid UTF-8 (byte 0xE9); "id" must be a string, not a number
+};
+
+struct Record {
+  std::string id, version, modified, idempotency_key;
+  bool deleted = false;
+  bool renumbered = false;    // a deleted record whose store gave it a new id
+  boost::json::object data;   // a live record's data (empty when deleted), in the answer's storage
+};
+
+struct Batch {
+  std::vector<Record> records;      // the readable records, in the order sent
+  std::vector<Problem> unreadable;  // the others
+  std::string cursor;
+  bool more = false, full = false;
+  // Not empty: the answer as a whole could not be read (why, without the
+  // plugin's name, which the caller adds); nothing above holds.
+  std::string error;
+};
+
+// A read_changes batch: {"records":[…],"cursor":"…","more":…,"full":…}.
+// Records' data is allocated from sp (an arena the caller frees at once).
+Batch read_batch(std::string_view text, boost::json::storage_ptr sp = {});
+// A fetch answer: {"records":[…]}, no cursor.
+Batch read_fetch(std::string_view text, boost::json::storage_ptr sp = {});
+
+struct ApplyResult {
+  std::string status;  // ok, retry, error, auth_required, conflict, unsupported, cancelled
+  std::string id, version, message;
+  int64_t retry_after_s = 0;
+  bool unreadable = false;  // missing or unreadable: the message is the host's, not the connector's
+  bool ok() const { return status == "ok"; }
+};
+
+struct ApplyResults {
+  // One per op, in order. An op the answer has no result for, or whose
+  // result cannot be read, has status "error" and a message saying why.
+  std::vector<ApplyResult> results;
+  // What was wrong beside that (more results than ops, an optional field
+  // of the wrong type, which is then taken as absent), one line each.
+  std::vector<std::string> notes;
+  std::string error;  // not empty: the answer is not a JSON array; nothing above holds
+};
+
+// Results for ops whose kinds are `ops` ("create", "update", "delete"): a
+// create answered "ok" must name the record it made.
+ApplyResults read_results(std::string_view text, const std::vector<std::string>& ops);
+
+// The first byte of `text` that does not begin a well-formed UTF-8 sequence
+// (Unicode 15, table 3-7: no overlong forms, surrogates or code points past
+// U+10FFFF), or npos.
+std::size_t first_invalid_utf8(std::string_view text);
+
+}  // namespace accord::wire
