@@ -69,8 +69,29 @@ FolderBackend::Stream& FolderBackend::stream(const std::string& name) {
     for (const auto& [n, s] : streams_) have += (have.empty() ? "" : ", ") + n;
     throw accord::Error(ACCORD_UNSUPPORTED, "this folder backend has no stream \"" + name + "\" (it has: " + have + ")");
   }
-  if (!it->second.log) it->second.log = std::make_unique<RecordLog>(db_, name);
+  if (!it->second.log) {
+    it->second.log = std::make_unique<RecordLog>(db_, name);
+    remove_leftovers(it->second);
+  }
   return it->second;
+}
+
+void FolderBackend::remove_leftovers(const Stream& s) {
+  // ".<file name>.tmp-<pid>", as write_file names them; nothing else
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(s.dir, ec)) {
+    std::string n = e.path().filename().string();
+    size_t at = n.rfind(".tmp-");
+    if (!n.starts_with(".") || at == std::string::npos || at <= s.format.extension.size()) continue;
+    std::string target = n.substr(1, at - 1), pid = n.substr(at + 5);
+    if (!target.ends_with(s.format.extension) || pid.empty() || pid.size() > 9 ||
+        !std::all_of(pid.begin(), pid.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    std::error_code fe;
+    if (!e.is_regular_file(fe) || !leftover_of_killed_write(std::stoll(pid), stat_of(e.path()).ctime_ns)) continue;
+    if (::unlink(e.path().c_str()) == 0)
+      log_(ACCORD_LOG_INFO, e.path().string() + ": removed the temporary file of a write that was interrupted");
+  }
 }
 
 void FolderBackend::scan(const std::string& name) {
@@ -106,55 +127,72 @@ void FolderBackend::scan(const std::string& name) {
     return a.st.mtime_ns != b.st.mtime_ns ? a.st.mtime_ns < b.st.mtime_ns : a.id < b.id;
   });
   Transaction tx(db_);
-  size_t n = 0;
-  for (auto& c : changed) {
-    if (++n % 256 == 0 && cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
-    std::string text;
-    try {
-      text = read_file(s.dir / c.id);
-    } catch (const accord::Error& e) {
-      log_(ACCORD_LOG_WARN, e.what());
-      continue;
+  try {
+    size_t n = 0;
+    for (auto& c : changed) {
+      if (++n % 256 == 0 && cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+      std::string text;
+      try {
+        text = read_file(s.dir / c.id);
+      } catch (const accord::Error& e) {
+        log_(ACCORD_LOG_WARN, e.what());
+        continue;
+      }
+      std::string hash = codec::content_hash(text);
+      auto it = indexed.find(c.id);
+      if (it != indexed.end() && it->second.hash == hash) {
+        log.touch_stat(c.id, c.st.size, c.st.mtime_ns);
+        continue;
+      }
+      FileFormat::Parsed parsed;
+      try {
+        parsed = s.format.parse(text);
+      } catch (const std::exception& e) {
+        log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + ": skipped, cannot parse: " + e.what() +
+                                  " (the file is left as it is; fix it or move it away)");
+        log.set_ignored(c.id, c.st.size, c.st.mtime_ns);
+        continue;
+      }
+      if (!parsed.mine) {
+        log.set_ignored(c.id, c.st.size, c.st.mtime_ns);
+        continue;
+      }
+      log.clear_ignored(c.id);
+      if (!parsed.idem.empty())
+        if (auto holder = log.by_idem(parsed.idem); holder && holder->id != c.id && fs::exists(s.dir / holder->id)) {
+          // Two files with one key: the file that holds it keeps it (so the
+          // two never swap places in the index); this one is a record of its
+          // own, without the key. Both stay.
+          log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + " carries the same " + s.format.key_name + " (" +
+                                    parsed.idem + ") as " + holder->id +
+                                    ", a copy: both are kept and listed, the key stays with " + holder->id +
+                                    "; delete the one you do not want");
+          parsed.idem.clear();
+        }
+      Row r;
+      r.id = c.id;
+      r.version = hash;
+      r.hash = hash;
+      r.size = c.st.size;
+      r.mtime_ns = c.st.mtime_ns;
+      r.modified = rfc3339_from_ns(c.st.mtime_ns);
+      if (!parsed.idem.empty()) r.idem = parsed.idem;
+      r.data = json::serialize(parsed.data);
+      log.put(r);
     }
-    std::string hash = codec::content_hash(text);
-    auto it = indexed.find(c.id);
-    if (it != indexed.end() && it->second.hash == hash) {
-      log.touch_stat(c.id, c.st.size, c.st.mtime_ns);
-      continue;
+    for (auto& [id, r] : indexed) {
+      if (r.seq == -1 || fs::exists(s.dir / id)) continue;  // seen, or unreadable but present
+      Row gone;
+      gone.id = id;
+      gone.deleted = true;
+      log.put(gone);
     }
-    FileFormat::Parsed parsed;
-    try {
-      parsed = s.format.parse(text);
-    } catch (const std::exception& e) {
-      log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + ": skipped, cannot parse: " + e.what() +
-                                " (the file is left as it is; fix it or move it away)");
-      log.set_ignored(c.id, c.st.size, c.st.mtime_ns);
-      continue;
-    }
-    if (!parsed.mine) {
-      log.set_ignored(c.id, c.st.size, c.st.mtime_ns);
-      continue;
-    }
-    log.clear_ignored(c.id);
-    Row r;
-    r.id = c.id;
-    r.version = hash;
-    r.hash = hash;
-    r.size = c.st.size;
-    r.mtime_ns = c.st.mtime_ns;
-    r.modified = rfc3339_from_ns(c.st.mtime_ns);
-    if (!parsed.idem.empty()) r.idem = parsed.idem;
-    r.data = json::serialize(parsed.data);
-    log.put(r);
+    tx.commit();
+  } catch (const accord::Error& e) {
+    if (e.status() == ACCORD_ERROR && index_full(db_))
+      throw disk_full(fs::path(db_.path()).parent_path(), e.what(), "the changes in " + s.dir.string() + " were not read");
+    throw;
   }
-  for (auto& [id, r] : indexed) {
-    if (r.seq == -1 || fs::exists(s.dir / id)) continue;  // seen, or unreadable but present
-    Row gone;
-    gone.id = id;
-    gone.deleted = true;
-    log.put(gone);
-  }
-  tx.commit();
 }
 
 std::string FolderBackend::read_changes(const std::string& name, const std::string& cursor) {
@@ -194,13 +232,20 @@ void FolderBackend::write_file(const fs::path& p, const std::string& content) co
       int e = errno;
       ::close(fd);
       ::unlink(tmp.c_str());
+      if (is_disk_full_errno(e))
+        throw disk_full(p.parent_path(), "writing " + p.filename().string() + ": " + std::strerror(e),
+                        "nothing of " + p.filename().string() + " was written");
       throw accord::Error(ACCORD_ERROR, tmp.string() + ": write failed: " + std::strerror(e));
     }
     done += static_cast<size_t>(w);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int e = errno;
     ::unlink(tmp.c_str());
-    throw accord::Error(ACCORD_ERROR, tmp.string() + ": fsync failed: " + std::strerror(errno));
+    if (is_disk_full_errno(e))
+      throw disk_full(p.parent_path(), "writing " + p.filename().string() + ": " + std::strerror(e),
+                      "nothing of " + p.filename().string() + " was written");
+    throw accord::Error(ACCORD_ERROR, tmp.string() + ": fsync failed: " + std::strerror(e));
   }
   if (::rename(tmp.c_str(), p.c_str()) != 0) {
     int e = errno;
@@ -213,91 +258,126 @@ void FolderBackend::write_file(const fs::path& p, const std::string& content) co
 std::string FolderBackend::apply(const std::string& name, std::string_view ops_json) {
   std::vector<Op> ops = parse_ops(ops_json);
   Stream& s = stream(name);
-  RecordLog& log = *s.log;
+  // A re-sent create may have reached the folder before a crash stopped its
+  // index commit (or a full disk failed it): the file carries its key, which
+  // a rescan indexes, so the lookup below finds it.
+  if (std::any_of(ops.begin(), ops.end(), [](const Op& o) { return o.resend; })) scan(name);
   std::vector<OpResult> results;
   for (auto& op : ops) {
     if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
     try {
       Transaction tx(db_);
-      if (op.op == "create") {
-        if (!op.idempotency_key.empty())
-          if (auto existing = log.by_idem(op.idempotency_key)) {
-            results.push_back({"ok", existing->id, existing->version, ""});
-            continue;
-          }
-        std::string fname = file_name_for(op.data, s.format, s.dir);
-        std::string text = s.format.serialize(op.data, op.idempotency_key, {});
-        // index first, in the same transaction: a crash after the rename and
-        // before the commit leaves a file the next scan indexes (with its key)
-        write_file(s.dir / fname, text);
-        Stat st = stat_of(s.dir / fname);
-        auto parsed = s.format.parse(text);
-        Row r;
-        r.id = fname;
-        r.version = r.hash = codec::content_hash(text);
-        r.size = st.size;
-        r.mtime_ns = st.mtime_ns;
-        r.modified = rfc3339_from_ns(st.mtime_ns);
-        if (!op.idempotency_key.empty()) r.idem = op.idempotency_key;
-        r.data = json::serialize(parsed.data);
-        log.put(r);
-        tx.commit();
-        results.push_back({"ok", r.id, r.version, ""});
-        continue;
-      }
-      fs::path p = s.dir / op.id;
-      auto cur = log.get(op.id);
-      if (op.id.find('/') != std::string::npos || op.id.starts_with(".") || !fs::exists(p)) {
-        results.push_back(op_error("error", "no record " + op.id + " in " + s.dir.string(), op.id));
-        continue;
-      }
-      std::string old = read_file(p);
-      std::string version = codec::content_hash(old);
-      if (op.expect_version && *op.expect_version != version) {
-        results.push_back({"conflict", op.id, version,
-                           "file changed since version " + *op.expect_version + " (now " + version + ")"});
-        continue;
-      }
-      Row r;
-      r.id = op.id;
-      if (op.op == "delete") {
-        if (::unlink(p.c_str()) != 0)
-          throw accord::Error(ACCORD_ERROR, p.string() + ": cannot delete: " + std::strerror(errno));
-        fsync_path(s.dir, O_RDONLY | O_DIRECTORY);
-        r.deleted = true;
-        log.put(r);
-        tx.commit();
-        results.push_back({"ok", op.id, "", ""});
-        continue;
-      }
-      // Keep what the old file held that the canonical form does not describe.
-      std::vector<std::string> keep;
-      std::string idem = cur && cur->idem ? *cur->idem : "";
       try {
-        auto prev = s.format.parse(old);
-        keep = std::move(prev.unknown);
-        if (idem.empty()) idem = prev.idem;
-      } catch (const std::exception&) {
-        // an unparseable file is replaced only by an explicit update
+        results.push_back(apply_one(s, op, tx));
+      } catch (const accord::Error& e) {
+        // asked before tx rolls back, which resets SQLite's error code
+        if (e.status() == ACCORD_ERROR && index_full(db_))
+          throw disk_full(fs::path(db_.path()).parent_path(), e.what(),
+                          op.op == "create" ? std::string("the record was not written")
+                                            : "the index has not recorded the " + op.op + " of " + op.id +
+                                                  "; the next run reads the file as it is");
+        throw;
       }
-      std::string text = s.format.serialize(op.data, idem, keep);
-      write_file(p, text);
-      Stat st = stat_of(p);
-      auto parsed = s.format.parse(text);
-      r.version = r.hash = codec::content_hash(text);
-      r.size = st.size;
-      r.mtime_ns = st.mtime_ns;
-      r.modified = rfc3339_from_ns(st.mtime_ns);
-      if (!idem.empty()) r.idem = idem;
-      r.data = json::serialize(parsed.data);
-      log.put(r);
-      tx.commit();
-      results.push_back({"ok", r.id, r.version, ""});
     } catch (...) {
       results.push_back(op_failure(op.id));
     }
   }
   return results_json(results);
+}
+
+OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
+  RecordLog& log = *s.log;
+  if (op.op == "create") {
+    if (!op.idempotency_key.empty())
+      if (auto existing = log.by_idem(op.idempotency_key)) return {"ok", existing->id, existing->version, ""};
+    std::string fname = file_name_for(op.data, s.format, s.dir);
+    std::string text = s.format.serialize(op.data, op.idempotency_key, {});
+    fs::path p = s.dir / fname;
+    write_file(p, text);
+    try {
+      Stat st = stat_of(p);
+      auto parsed = s.format.parse(text);
+      Row r;
+      r.id = fname;
+      r.version = r.hash = codec::content_hash(text);
+      r.size = st.size;
+      r.mtime_ns = st.mtime_ns;
+      r.modified = rfc3339_from_ns(st.mtime_ns);
+      if (!op.idempotency_key.empty()) r.idem = op.idempotency_key;
+      r.data = json::serialize(parsed.data);
+      log.put(r);
+      tx.commit();
+      return {"ok", r.id, r.version, ""};
+    } catch (...) {
+      // The index did not record the new file: take the file back, so that
+      // the error answered means nothing was written and a retry, re-sent or
+      // not, writes it once. Where even that fails, the file keeps its key
+      // and a resend finds it.
+      bool full = index_full(db_);  // before unlink and rollback touch anything
+      if (::unlink(p.c_str()) == 0) {
+        try {
+          fsync_path(s.dir, O_RDONLY | O_DIRECTORY);
+        } catch (const accord::Error&) {
+        }
+      } else {
+        log_(ACCORD_LOG_WARN, p.string() + ": the index could not record this new file, nor could it be removed (" +
+                                  std::strerror(errno) + "); a resend of its create finds it by its key");
+      }
+      if (full) {
+        try {
+          throw;
+        } catch (const accord::Error& e) {
+          throw disk_full(fs::path(db_.path()).parent_path(), e.what(), "the record was not written");
+        }
+      }
+      throw;
+    }
+  }
+  fs::path p = s.dir / op.id;
+  auto cur = log.get(op.id);
+  if (op.id.find('/') != std::string::npos || op.id.starts_with(".") || !fs::exists(p))
+    return op_error("error", "no record " + op.id + " in " + s.dir.string(), op.id);
+  std::string old = read_file(p);
+  std::string version = codec::content_hash(old);
+  if (op.expect_version && *op.expect_version != version)
+    return {"conflict", op.id, version, "file changed since version " + *op.expect_version + " (now " + version + ")"};
+  Row r;
+  r.id = op.id;
+  if (op.op == "delete") {
+    if (::unlink(p.c_str()) != 0)
+      throw accord::Error(ACCORD_ERROR, p.string() + ": cannot delete: " + std::strerror(errno));
+    fsync_path(s.dir, O_RDONLY | O_DIRECTORY);
+    r.deleted = true;
+    log.put(r);
+    tx.commit();
+    return {"ok", op.id, "", ""};
+  }
+  // Keep what the old file held that the canonical form does not describe.
+  std::vector<std::string> keep;
+  std::string idem = cur && cur->idem ? *cur->idem : "";
+  try {
+    auto prev = s.format.parse(old);
+    keep = std::move(prev.unknown);
+    if (idem.empty()) idem = prev.idem;
+  } catch (const std::exception&) {
+    // an unparseable file is replaced only by an explicit update
+  }
+  std::string text = s.format.serialize(op.data, idem, keep);
+  // a copy's key stays in its file, and with the file that holds it in the index
+  if (!idem.empty())
+    if (auto holder = log.by_idem(idem); holder && holder->id != op.id) idem.clear();
+  write_file(p, text);
+  Stat st = stat_of(p);
+  auto parsed = s.format.parse(text);
+  r.version = r.hash = codec::content_hash(text);
+  r.size = st.size;
+  r.mtime_ns = st.mtime_ns;
+  r.modified = rfc3339_from_ns(st.mtime_ns);
+  if (!idem.empty()) r.idem = idem;
+  r.data = json::serialize(parsed.data);
+  log.put(r);
+  tx.commit();
+  return {"ok", r.id, r.version, ""};
 }
 
 std::string FolderBackend::fetch(const std::string& name, std::string_view ids_json) {

@@ -10,9 +10,21 @@
 //
 // Writes are atomic (temporary file, fsync, rename, fsync of the folder);
 // versions are content hashes, so an edit made behind our back is a CONFLICT.
+//
+// Exactly once. A create's file and its index row are two steps: a run
+// killed between them leaves a file the index does not know. So a create
+// the host re-sends ("resend": true) rescans the folder first and finds that
+// file by the key it carries; a create whose index commit fails takes its
+// file back, so that an error answered means nothing was written. Two files
+// with one key (copies, or what older versions left) are both records; the
+// key stays with the file that held it first (the oldest, when the index
+// knew neither), and the copy is reported. A full disk answers an error that
+// says to free space and run again. The temporary files of killed writes
+// (".NAME.vcf.tmp-PID") are removed when a stream is first used.
 #pragma once
 
 #include "backend.hpp"
+#include "ops.hpp"
 #include "record_log.hpp"
 
 #include <boost/json/object.hpp>
@@ -29,6 +41,7 @@ namespace local {
 // How one stream's records are kept as files.
 struct FileFormat {
   std::string extension;  // ".vcf"
+  std::string key_name = "X-ACCORD-ID";  // where a file keeps its idempotency key, for messages
   struct Parsed {
     bool mine = true;  // false: a file of this folder's other stream
     boost::json::object data;
@@ -63,6 +76,8 @@ class FolderBackend : public Backend {
     std::filesystem::path dir;
   };
   Stream& stream(const std::string& name);
+  OpResult apply_one(Stream& s, Op& op, Transaction& tx);
+  void remove_leftovers(const Stream& s);
   std::string file_name_for(const boost::json::object& data, const FileFormat& f, const std::filesystem::path& dir) const;
   void write_file(const std::filesystem::path& p, const std::string& content) const;
 

@@ -75,6 +75,7 @@ std::optional<FileFormat> json_format(const std::string& stream) {
   if (!ok) return std::nullopt;
   FileFormat f;
   f.extension = ".json";
+  f.key_name = "\"@accord\"";
   f.parse = [](std::string_view text) {
     json::value v = json::parse(text);
     if (!v.is_object()) throw std::runtime_error("a record file must hold a JSON object");

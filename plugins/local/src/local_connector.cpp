@@ -124,7 +124,8 @@ class LocalConnector : public accord::Connector {
     if (c.backend == "sqlite") {
       backend_ = std::make_unique<SqliteBackend>(c.path.string(), c.batch_size);
     } else if (c.backend == "maildir") {
-      backend_ = std::make_unique<MaildirBackend>(c.path, c.index_path, c.batch_size);
+      backend_ = std::make_unique<MaildirBackend>(c.path, c.index_path, c.batch_size,
+                                                  [this](int32_t level, const std::string& m) { this->host().log(level, m); });
     } else {
       auto formats = c.backend == "vcard"       ? vcard_formats(c.vcard_version)
                      : c.backend == "icalendar" ? icalendar_formats()

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -183,6 +184,32 @@ std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<
   std::string name = publish(dir, stage(dir, bytes, mtime, info, true), flags);
   fsync_dir(dir / (flags.empty() ? "new" : "cur"));
   return name;
+}
+
+std::optional<int64_t> staged_by_us(std::string_view n) {
+  // digits, then a literal, as unique_name() writes them
+  auto digits = [&](std::string_view lit) -> std::optional<int64_t> {
+    if (!n.starts_with(lit)) return std::nullopt;
+    n.remove_prefix(lit.size());
+    size_t k = 0;
+    while (k < n.size() && k < 18 && n[k] >= '0' && n[k] <= '9') ++k;
+    if (k == 0) return std::nullopt;
+    int64_t v = std::stoll(std::string(n.substr(0, k)));
+    n.remove_prefix(k);
+    return v;
+  };
+  std::optional<int64_t> pid;
+  if (!digits("") || !digits(".M") || !(pid = digits("P")) || !digits("Q")) return std::nullopt;
+  static const std::string host = "." + safe_host() + ",";
+  if (!n.starts_with(host)) return std::nullopt;
+  n.remove_prefix(host.size() - 1);
+  if (!digits(",S=")) return std::nullopt;
+  if (n.starts_with(",W=") && !digits(",W=")) return std::nullopt;
+  if (n.starts_with(",A=")) {
+    n.remove_prefix(3);
+    while (!n.empty() && (std::isalnum(static_cast<unsigned char>(n[0])) || n[0] == '-' || n[0] == '_')) n.remove_prefix(1);
+  }
+  return n.empty() ? pid : std::nullopt;
 }
 
 std::string info_field(std::string_view filename, char key) {

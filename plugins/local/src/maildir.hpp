@@ -56,6 +56,10 @@ std::string stage(const fs::path& dir, std::string_view bytes, std::optional<int
 void sync_filesystem(const fs::path& any_dir);
 std::string publish(const fs::path& dir, const std::string& staged, const std::set<char>& flags);
 void fsync_dir(const fs::path& dir);
+// The process id in a name stage() made on this host
+// ("<secs>.M<usec>P<pid>Q<n>.<host>,S=<size>[,W=<size>][,A=<key>]"), or
+// nullopt for any other name: another program's file in tmp/.
+std::optional<int64_t> staged_by_us(std::string_view filename);
 // A ",X=value" field of a file name's unique part ("" when absent).
 std::string info_field(std::string_view filename, char key);
 // Renames a message to carry these flags (moving it from new/ to cur/);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <ctime>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -111,9 +112,36 @@ fs::path dir_of(const fs::path& root, const std::string& folder) {
 
 }  // namespace
 
-MaildirBackend::MaildirBackend(fs::path root, fs::path index, size_t batch_size)
-    : root_(std::move(root)), db_(prepare(root_, index).string()), batch_(batch_size) {
+MaildirBackend::MaildirBackend(fs::path root, fs::path index, size_t batch_size, Logger log)
+    : root_(std::move(root)), db_(prepare(root_, index).string()), batch_(batch_size), logger_(std::move(log)) {
   log_ = std::make_unique<RecordLog>(db_, "message");
+}
+
+void MaildirBackend::remove_leftovers() {
+  if (cleaned_) return;
+  cleaned_ = true;
+  constexpr int64_t k36h = int64_t{36} * 3600 * 1000000000;
+  struct timespec now {};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  int64_t stale = static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec - k36h;
+  for (const auto& folder : maildir::list_folders(root_)) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir_of(root_, folder) / "tmp", ec)) {
+      std::string name = e.path().filename().string();
+      struct stat st {};
+      if (::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      auto ns = [](const struct timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; };
+      bool gone;
+      if (auto pid = maildir::staged_by_us(name)) {
+        gone = leftover_of_killed_write(*pid, ns(st.st_ctim));
+      } else {
+        // another program's: only when nothing touched it for 36 hours
+        gone = ns(st.st_ctim) < stale && ns(st.st_mtim) < stale && ns(st.st_atim) < stale;
+      }
+      if (gone && ::unlink(e.path().c_str()) == 0)
+        logger_(ACCORD_LOG_INFO, e.path().string() + ": removed, left in tmp/ by a delivery that was interrupted");
+    }
+  }
 }
 
 fs::path MaildirBackend::made(const std::string& folder) {
@@ -178,6 +206,18 @@ void MaildirBackend::scan() {
         continue;  // gone between the listing and now: the next scan sees it
       }
       std::string a = maildir::info_field(c.loc.file, 'A');
+      if (!a.empty())
+        if (auto holder = log_->by_idem(a); holder && holder->id != c.id && !holder->hash.empty()) {
+          Location at = Location::of(holder->hash);
+          std::error_code ec;
+          if (fs::exists(dir_of(root_, at.folder) / at.sub / at.file, ec)) {
+            // a copy of a message (another folder): the key stays where it is, so the two never swap
+            logger_(ACCORD_LOG_INFO, c.loc.folder + "/" + c.loc.sub + "/" + c.loc.file + " is a copy of " +
+                                         at.folder + "/" + at.sub + "/" + at.file + " (one key, " + a +
+                                         "): both are listed, the key stays with the first");
+            a.clear();
+          }
+        }
       r = row_at(c.id, c.loc, c.mtime_ns, message_data(content, c.loc, c.mtime_ns, nullptr),
                  a.empty() ? std::nullopt : std::optional<std::string>(a));
     }
@@ -195,6 +235,7 @@ void MaildirBackend::scan() {
 
 std::string MaildirBackend::read_changes(const std::string& stream, const std::string& cursor) {
   check_stream(stream);
+  remove_leftovers();
   if (log_->starts_listing(cursor)) scan();
   return log_->read_batch(cursor, batch_);
 }
@@ -202,6 +243,7 @@ std::string MaildirBackend::read_changes(const std::string& stream, const std::s
 std::string MaildirBackend::apply(const std::string& stream, std::string_view ops_json) {
   check_stream(stream);
   std::vector<Op> ops = parse_ops(ops_json);
+  remove_leftovers();
   std::vector<OpResult> results;
   // A re-sent create may have reached the disk before a crash stopped the
   // index: its key is in the file name, which a scan indexes.
@@ -353,7 +395,9 @@ std::string MaildirBackend::fetch(const std::string& stream, std::string_view id
     }
     json::object d = json::parse(*r->data).get_object();
     d[mail::kRawField] = mail::base64_encode(mail::to_crlf(content));
-    out.push_back(json::object{{"id", r->id}, {"version", r->version}, {"modified", r->modified}, {"data", std::move(d)}});
+    json::object rec{{"id", r->id}, {"version", r->version}, {"modified", r->modified}, {"data", std::move(d)}};
+    if (r->idem) rec["idempotency_key"] = *r->idem;  // the key as the file name holds it
+    out.push_back(std::move(rec));
   }
   return json::serialize(json::object{{"records", std::move(out)}});
 }

@@ -14,13 +14,21 @@
 // the canonical raw form and size are CRLF. A message is written through
 // tmp/ (fsync, rename); its unique part carries ",W=<CRLF size>" and
 // ",A=<idempotency key>", so a create that reached the disk before a crash
-// is found again by its key even when the index missed it.
+// is found again by its key even when the index missed it: a create the
+// host re-sends ("resend": true) rescans first. Two files with one key (a
+// message copied into a second folder) are both records; the key stays with
+// the one that held it first. Listings and fetch give the key back as the
+// name holds it. The first read or write of an instance removes what killed
+// writes left in tmp/: files named as this backend names them whose writer
+// runs no more, and any file there untouched for 36 hours (the Maildir
+// convention); another program's file at work in tmp/ is left alone.
 #pragma once
 
 #include "backend.hpp"
 #include "record_log.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -29,7 +37,9 @@ namespace local {
 
 class MaildirBackend : public Backend {
  public:
-  MaildirBackend(std::filesystem::path root, std::filesystem::path index, size_t batch_size);
+  using Logger = std::function<void(int32_t level, const std::string& msg)>;
+  MaildirBackend(std::filesystem::path root, std::filesystem::path index, size_t batch_size,
+                 Logger log = [](int32_t, const std::string&) {});
   std::string read_changes(const std::string& stream, const std::string& cursor) override;
   std::string apply(const std::string& stream, std::string_view ops_json) override;
   std::string fetch(const std::string& stream, std::string_view ids_json) override;
@@ -37,6 +47,7 @@ class MaildirBackend : public Backend {
 
  private:
   void check_stream(const std::string& stream) const;
+  void remove_leftovers();
   // The folder's directory, created (once per instance) when missing.
   std::filesystem::path made(const std::string& folder);
 
@@ -45,6 +56,8 @@ class MaildirBackend : public Backend {
   std::unique_ptr<RecordLog> log_;
   size_t batch_;
   std::set<std::string> made_;  // folders made (or found) by this instance
+  Logger logger_;
+  bool cleaned_ = false;
 };
 
 }  // namespace local

@@ -2,6 +2,8 @@
 
 #include "common/utc_time.hpp"
 
+#include "ops.hpp"
+
 #include <accord/connector.hpp>
 
 #include <chrono>
@@ -14,6 +16,12 @@ namespace local {
 namespace {
 
 }  // namespace
+
+bool index_full(Db& db) {
+  int code = sqlite3_extended_errcode(db.raw());
+  if ((code & 0xff) == SQLITE_FULL) return true;
+  return (code & 0xff) == SQLITE_IOERR && is_disk_full_errno(sqlite3_system_errno(db.raw()));
+}
 
 void check_stream_name(const std::string& stream) {
   bool ok = !stream.empty() && stream.size() <= 63 && stream[0] >= 'a' && stream[0] <= 'z';
@@ -92,9 +100,9 @@ static Db& prepared(Db& db, const std::string& table) {
 RecordLog::RecordLog(Db& db, const std::string& stream)
     : db_(db),
       table_(table_for(stream)),
-      sel_batch_(prepared(db, table_), "SELECT id, seq, version, modified, deleted, data FROM \"" + table_ +
+      sel_batch_(prepared(db, table_), "SELECT id, seq, version, modified, deleted, data, idem FROM \"" + table_ +
                                            "\" WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
-      sel_batch_live_(db, "SELECT id, seq, version, modified, deleted, data FROM \"" + table_ +
+      sel_batch_live_(db, "SELECT id, seq, version, modified, deleted, data, idem FROM \"" + table_ +
                               "\" WHERE seq > ?1 AND deleted = 0 ORDER BY seq LIMIT ?2"),
       sel_id_(db, "SELECT id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash FROM \"" + table_ +
                       "\" WHERE id = ?1"),
@@ -191,6 +199,11 @@ std::string RecordLog::read_batch(const std::string& cursor, size_t limit) {
     if (n++) out += ',';
     out += "{\"id\":";
     json_escape_into(out, q.text(0));
+    if (!q.i64(4) && !q.is_null(6)) {
+      // the key its create stored: the host relinks by it after a lost state
+      out += ",\"idempotency_key\":";
+      json_escape_into(out, q.text(6));
+    }
     last = q.i64(1);
     out += ",\"version\":";
     json_escape_into(out, q.text(2));
@@ -247,6 +260,10 @@ std::string RecordLog::records_json(const std::vector<std::string>& ids) {
     first = false;
     out += "{\"id\":";
     json_escape_into(out, r->id);
+    if (r->idem) {
+      out += ",\"idempotency_key\":";
+      json_escape_into(out, *r->idem);
+    }
     out += ",\"version\":";
     json_escape_into(out, r->version);
     out += ",\"modified\":";

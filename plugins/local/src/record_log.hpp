@@ -4,6 +4,9 @@
 // read_changes the same way: rows with seq > cursor, in seq order (oldest
 // change first), tombstones included, never a rescan of everything.
 //
+// A live record whose create stored an idempotency key lists it beside its
+// id ("idempotency_key"), in batches and in fetch answers.
+//
 // Cursors are "v1.<epoch>.<seq>[.f|.c]": the epoch is random per database, so a
 // cursor of another (or recreated) store is refused as CURSOR_EXPIRED.
 #pragma once
@@ -38,6 +41,11 @@ struct Row {
 // The cursor of a store that does not exist yet: once it does, every change
 // since its creation comes after this cursor.
 inline constexpr const char* kBeforeCreation = "v1.new.0";
+
+// Whether the last failure on db was a full disk (SQLITE_FULL, or an I/O
+// error whose system error is ENOSPC or EDQUOT). Ask in the catch block,
+// before the transaction rolls back (a later call resets the code).
+bool index_full(Db& db);
 
 // Throws accord::Error(UNSUPPORTED) unless the stream name is [a-z][a-z0-9_]{0,62}.
 void check_stream_name(const std::string& stream);
