@@ -288,3 +288,75 @@ TEST(StateStoreTest, RekeyMovesALinkWithItsBasesOnEitherSide) {
   EXPECT_EQ(left_of(s, "y"), "b");
   EXPECT_EQ(s.count_links("p"), 2);
 }
+
+namespace {
+accord::UnreadableRow bad_row(const std::string& key, const std::string& reason) {
+  accord::UnreadableRow r;
+  r.key = key;
+  r.id = key.starts_with("@") ? "" : key;
+  r.connector = "liar";
+  r.stream = "note";
+  r.pointer = "/records/1/data/title";
+  r.reason = reason;
+  return r;
+}
+std::string listed(StateStore& s) {
+  std::string out;
+  for (const auto& r : s.unreadable_list()) out += r.pair + ":" + r.side + ":" + r.key + ":" + r.reason + " ";
+  return out;
+}
+}  // namespace
+
+TEST(StateStoreTest, SchemaThreeMigratesToFourWithAnEmptyListOfUnreadableRecords) {
+  std::string path = (std::filesystem::temp_directory_path() / ("accord-state-v3-" + std::to_string(::getpid()) + ".sqlite")).string();
+  std::filesystem::remove(path);
+  {
+    sql::Db db(path);
+    for (int v = 0; v < 3; ++v) db.exec(StateStore::migration(v));  // schema 3, as the last accord left it
+    db.exec(
+        "INSERT INTO record_data VALUES (1, '{\"a\":1}', 1);"
+        "INSERT INTO mirror_rows VALUES ('p', 'left', 'x', '1', 't1', 1, 1, 0, '');"
+        "INSERT INTO cursors VALUES ('p', 'left', 'c7');"
+        "PRAGMA user_version = 3;");
+  }
+  auto st = StateStore::open(path);
+  ASSERT_TRUE(st) << st.error().message;
+  StateStore& s = **st;
+  EXPECT_EQ(count(s, "PRAGMA user_version"), 4);
+  EXPECT_EQ(s.mirror("p", Side::kLeft, "x")->data, "{\"a\":1}");
+  EXPECT_EQ(s.cursor("p", Side::kLeft), "c7");
+  EXPECT_TRUE(s.unreadable_list().empty());
+  s.note_unreadable("p", Side::kLeft, {bad_row("latin", "invalid UTF-8 (byte 0xE9)")}, {}, false);
+  EXPECT_EQ(listed(s), "p:left:latin:invalid UTF-8 (byte 0xE9) ");
+  st->reset();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
+
+TEST(StateStoreTest, AnUnreadableRecordIsListedUntilItIsReadWellOrAFullListingLeavesItOut) {
+  auto st = StateStore::open(":memory:");
+  ASSERT_TRUE(st) << st.error().message;
+  StateStore& s = **st;
+  s.note_unreadable("p", Side::kLeft, {bad_row("a", "r1"), bad_row("b", "r1"), bad_row("@/records/4", "no id")}, {}, false);
+  s.note_unreadable("p", Side::kRight, {bad_row("a", "r1")}, {}, false);
+  s.note_unreadable("q", Side::kLeft, {bad_row("a", "r1")}, {}, false);
+  EXPECT_EQ(s.unreadable_keys("p", Side::kLeft), (std::set<std::string>{"@/records/4", "a", "b"}));
+  // seen bad again (another reason): one entry; read well: it leaves the list
+  s.note_unreadable("p", Side::kLeft, {bad_row("b", "r2")}, {"a"}, false);
+  EXPECT_EQ(listed(s), "p:left:@/records/4:no id p:left:b:r2 p:right:a:r1 q:left:a:r1 ");
+  // a full listing replaces the side's list: what it does not show bad is gone or good
+  s.note_unreadable("p", Side::kLeft, {bad_row("c", "r3")}, {}, true);
+  EXPECT_EQ(listed(s), "p:left:c:r3 p:right:a:r1 q:left:a:r1 ");
+}
+
+TEST(StateStoreTest, AFullListingDoesNotTakeAnUnreadableRecordForDeleted) {
+  auto st = StateStore::open(":memory:");
+  ASSERT_TRUE(st) << st.error().message;
+  StateStore& s = **st;
+  for (std::string id : {"a", "b", "c"}) s.put_mirror("p", Side::kLeft, MirrorRow{id, "1", "t", "{}", true, false, false, ""});
+  s.stage_reset();
+  s.stage(Side::kLeft, StateStore::Staged{"a", "1", "t", "{}", "", false, true});
+  s.note_unreadable("p", Side::kLeft, {bad_row("b", "invalid UTF-8")}, {}, true);
+  EXPECT_EQ(s.mirror_ids_not_staged("p", Side::kLeft), std::vector<std::string>{"c"});
+}

@@ -81,6 +81,11 @@ static const char* kMigrations[] = {
     "CREATE TABLE link_rights(pair TEXT, right_id TEXT, left_id TEXT NOT NULL, PRIMARY KEY(pair, right_id)) WITHOUT ROWID;"
     "INSERT INTO link_rights SELECT pair, right_id, left_id FROM links ORDER BY pair, right_id;"
     "DROP INDEX links_right;",
+    // 3 → 4: records a connector sent that the host could not read, and
+    // skipped (`accord status` lists them until they are read well).
+    "CREATE TABLE unreadable(pair TEXT, side TEXT, key TEXT, id TEXT NOT NULL, connector TEXT NOT NULL,"
+    "  stream TEXT NOT NULL, pointer TEXT NOT NULL, reason TEXT NOT NULL, seen TEXT NOT NULL,"
+    "  PRIMARY KEY(pair, side, key)) WITHOUT ROWID;",
 };
 
 const char* StateStore::migration(int from) {
@@ -393,7 +398,8 @@ std::vector<std::string> StateStore::mirror_ids_not_staged(const std::string& pa
   std::string t = staged_table(side);
   db_.exec("CREATE INDEX IF NOT EXISTS " + t + "_id ON " + t.substr(5) + "(id)");
   Stmt s(db_, "SELECT id FROM mirror_rows m WHERE pair=?1 AND side=?2 AND deleted = 0"
-              " AND NOT EXISTS (SELECT 1 FROM " + t + " t WHERE t.id = m.id)");
+              " AND NOT EXISTS (SELECT 1 FROM " + t + " t WHERE t.id = m.id)"
+              " AND NOT EXISTS (SELECT 1 FROM unreadable u WHERE u.pair = m.pair AND u.side = m.side AND u.key = m.id)");
   s.bind(1, pair).bind(2, side_name(side));
   std::vector<std::string> out;
   while (s.step()) out.emplace_back(s.text(0));
@@ -633,6 +639,45 @@ void StateStore::add_conflict(const ConflictRow& c) {
     Stmt u(db_, "UPDATE conflicts SET left_value=?2, right_value=?3, right_id=?4 WHERE id=?1");
     u.bind(1, q.i64(0)).bind(2, c.left_value).bind(3, c.right_value).bind(4, c.right_id).run();
     return;
+void StateStore::note_unreadable(const std::string& pair, Side side, const std::vector<UnreadableRow>& rows,
+                                 const std::vector<std::string>& readable, bool full) {
+  if (full) {
+    Stmt d(db_, "DELETE FROM unreadable WHERE pair=?1 AND side=?2");
+    d.bind(1, pair).bind(2, side_name(side)).run();
+  }
+  for (const auto& key : readable) {
+    Stmt d(db_, "DELETE FROM unreadable WHERE pair=?1 AND side=?2 AND key=?3");
+    d.bind(1, pair).bind(2, side_name(side)).bind(3, key).run();
+  }
+  std::string now = now_rfc3339();
+  for (const auto& r : rows) {
+    Stmt s(db_, "INSERT OR REPLACE INTO unreadable(pair, side, key, id, connector, stream, pointer, reason, seen)"
+                " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+    s.bind(1, pair).bind(2, side_name(side)).bind(3, r.key).bind(4, r.id).bind(5, r.connector).bind(6, r.stream);
+    s.bind(7, r.pointer).bind(8, r.reason).bind(9, now).run();
+  }
+}
+
+std::set<std::string> StateStore::unreadable_keys(const std::string& pair, Side side) {
+  Stmt s(db_, "SELECT key FROM unreadable WHERE pair=?1 AND side=?2");
+  s.bind(1, pair).bind(2, side_name(side));
+  std::set<std::string> out;
+  while (s.step()) out.emplace(s.text(0));
+  return out;
+}
+
+std::vector<UnreadableRow> StateStore::unreadable_list() {
+  Stmt s(db_, "SELECT pair, side, key, id, connector, stream, pointer, reason, seen FROM unreadable"
+              " ORDER BY pair, side, key");
+  std::vector<UnreadableRow> out;
+  while (s.step()) {
+    UnreadableRow& r = out.emplace_back();
+    r.pair = s.text(0), r.side = s.text(1), r.key = s.text(2), r.id = s.text(3), r.connector = s.text(4);
+    r.stream = s.text(5), r.pointer = s.text(6), r.reason = s.text(7), r.seen = s.text(8);
+  }
+  return out;
+}
+
   }
   Stmt s(db_, "INSERT INTO conflicts(pair, left_id, right_id, field, left_value, right_value, created, decided)"
               " VALUES (?1,?2,?3,?4,?5,?6,?7,'')");

@@ -23,7 +23,7 @@
 
 namespace accord {
 
-inline constexpr int kStateSchemaVersion = 3;
+inline constexpr int kStateSchemaVersion = 4;
 
 struct MirrorRow {
   std::string id, version, modified;
@@ -92,6 +92,17 @@ struct LinkRow {
 struct JournalRow {
   int64_t id = 0;
   std::string pair, side, op, target_id, source_id, idem_key, data;
+};
+
+// A record a side's connector sent that the host could not read (invalid
+// UTF-8, a field of the wrong type…) and skipped: listed by `accord status`
+// until it is read well, or a full listing of its side no longer shows it bad.
+struct UnreadableRow {
+  std::string pair, side;
+  std::string key;  // its id, or "@" and its JSON pointer when it has no id the host can trust
+  std::string id;   // as far as it could be read ("" when none)
+  std::string connector, stream, pointer, reason;
+  std::string seen;  // when it was last read, RFC 3339
 };
 
 struct ConflictRow {
@@ -196,6 +207,15 @@ class StateStore {
   std::vector<ConflictRow> conflicts(bool open_only);
   // The decided winners of open conflicts of one pair of records.
   std::map<std::string, Side> decisions(const std::string& pair, const std::string& left_id);
+  // Unreadable records (UnreadableRow). After a side is read: `rows` were
+  // unreadable (pair and side are taken from the arguments), the records
+  // keyed `readable` were read well; a full listing replaces the side's list.
+  // mirror_ids_not_staged never takes a listed record for deleted.
+  void note_unreadable(const std::string& pair, Side side, const std::vector<UnreadableRow>& rows,
+                       const std::vector<std::string>& readable, bool full);
+  std::set<std::string> unreadable_keys(const std::string& pair, Side side);
+  std::vector<UnreadableRow> unreadable_list();
+
   Result<void> decide(int64_t id, Side winner);
   void close_conflicts(const std::string& pair, const std::string& left_id, const std::vector<std::string>& still_open);
 
