@@ -96,8 +96,9 @@ server.use((req, res, next) => {
       res.writeHead = () => res;
       res.write = () => true;
       res.end = () => {
+        save();  // the commit is done (an answer lost is no write undone)
         if (how === 'stop') process.kill(process.pid, 'SIGSTOP');  // resumes here on SIGCONT
-        if (how === 'exit') { save(); process.exit(9); }
+        if (how === 'exit') process.exit(9);
         req.socket.destroy();
         return res;
       };

@@ -60,7 +60,7 @@ HttpClient::HttpClient(HttpOptions opts) : curl_(std::make_unique<Curl>()), opts
 HttpClient::~HttpClient() = default;
 
 bool HttpClient::request(const std::string& method, const std::string& url, const std::vector<std::string>& headers,
-                         const std::string& body, HttpResponse& out, HttpFailure& failure) {
+                         const std::string& body, HttpResponse& out, HttpFailure& failure, bool idempotent) {
   if (cancelled_.load()) {
     failure = {"cancelled", false, true};
     return false;
@@ -85,6 +85,10 @@ bool HttpClient::request(const std::string& method, const std::string& url, cons
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl decodes (gzip, deflate…)
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  // never sent twice by libcurl itself (see the header): a new connection is
+  // one libcurl does not retry on
+  bool replayable = idempotent || method == "GET" || method == "HEAD";
+  curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, replayable ? 0L : 1L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, opts_.connect_timeout_s);
   curl_easy_setopt(h, CURLOPT_TIMEOUT, opts_.total_timeout_s);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -115,15 +119,20 @@ bool HttpClient::request(const std::string& method, const std::string& url, cons
   CURLcode rc = curl_easy_perform(h);
   curl_slist_free_all(list);
   if (rc != CURLE_OK) {
-    if (rc == CURLE_ABORTED_BY_CALLBACK || cancelled_.load()) {
-      failure = {"cancelled", false, true};
-      return false;
-    }
     bool tls = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
                rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE;
+    // Only a failure before the request could leave says it was not done;
+    // anything later (closed, reset, timed out, cancelled) may follow a commit.
+    bool not_sent = tls || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
+                    rc == CURLE_COULDNT_CONNECT || rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT ||
+                    rc == CURLE_FAILED_INIT;
+    if (rc == CURLE_ABORTED_BY_CALLBACK || cancelled_.load()) {
+      failure = {"cancelled", false, true, !not_sent};
+      return false;
+    }
     std::string what = curl_easy_strerror(rc);
     if (rc == CURLE_OPERATION_TIMEDOUT) what = "timed out (no progress within the stall or total timeout)";
-    failure = {what, !tls, false};
+    failure = {what, !tls, false, !not_sent};
     return false;
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out.status);

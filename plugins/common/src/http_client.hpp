@@ -33,10 +33,14 @@ struct HttpResponse {
 
 // A transport failure (no HTTP answer at all): connection refused or reset,
 // timeout, TLS failure. `transient` says whether trying again may help.
+// `maybe_done`: the request may have reached the server, and been done, with
+// only its answer lost (the connection closed, reset or timed out after it
+// was sent); false when it certainly was not sent (no connection was made).
 struct HttpFailure {
   std::string message;
   bool transient = true;
   bool cancelled = false;
+  bool maybe_done = false;
 };
 
 class HttpClient {
@@ -48,8 +52,20 @@ class HttpClient {
 
   // Sends one request. Returns false and fills `failure` when no HTTP answer
   // came; any HTTP status (even 500) is an answer.
+  //
+  // `idempotent`: sending the request twice does no harm (GET and HEAD always
+  // are). One that is not (a create, a token grant that rotates its refresh
+  // token) goes on a new connection: libcurl sends a request again, unasked,
+  // when a reused connection turns out dead before any byte of the answer
+  // ("Connection died, retrying a fresh connect"), and cannot tell a server
+  // that closed an idle connection from one that did the request and then
+  // failed; a create sent twice is two records. It does that only on a
+  // reused connection, and libcurl 7.88 has no switch to stop it (curl PR
+  // 18417 proposes CURLOPT_FORBID_RETRY_ON_REUSE). Such a request is sent
+  // once; when its answer is lost, `failure.maybe_done` says so and the
+  // caller finds out what became of it before sending it again.
   bool request(const std::string& method, const std::string& url, const std::vector<std::string>& headers,
-               const std::string& body, HttpResponse& out, HttpFailure& failure);
+               const std::string& body, HttpResponse& out, HttpFailure& failure, bool idempotent = false);
 
   // [any thread] aborts a transfer in progress; later requests fail as cancelled.
   void cancel() noexcept { cancelled_.store(true); }

@@ -58,6 +58,9 @@ std::string OAuth2Refresher::renew(HttpClient& http, const accord::Host& host) {
   if (!cfg_.client_secret.empty()) form += "&client_secret=" + url_encode(cfg_.client_secret);
   HttpResponse r;
   HttpFailure f;
+  // sent once (not idempotent): a service that rotates refresh tokens retires
+  // the old one on the first grant, and some revoke every token of the family
+  // when a retired one comes again
   if (!http.request("POST", cfg_.token_url,
                     {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"}, form, r, f))
     throw accord::Error(f.cancelled ? ACCORD_CANCELLED : ACCORD_RETRY, "refreshing the OAuth2 token: " + f.message, 5000);

@@ -366,6 +366,14 @@ class CrmRest final : public accord::Connector {
     return r;
   }
 
+  // A listed record made by one of our creates carries its idempotency key
+  // (the external-id field) beside its id: the host relinks by it after its
+  // state was lost. Records made otherwise have none.
+  void give_key(const StreamSpec& s, const Record& rec, json::object& o) {
+    if (s.external_id.empty()) return;
+    if (std::string key = scalar_text(at_ptr(rec.native, s.external_id)); !key.empty()) o["idempotency_key"] = key;
+  }
+
   json::value to_data(const StreamSpec& s, const json::value& native) {
     if (s.canonical.empty()) {
       json::value d = native;
@@ -496,7 +504,9 @@ class CrmRest final : public accord::Connector {
         Page kids = fetch_page(s, s.list, v, &next);
         for (const auto& nv : kids.recs->get_array()) {
           Record rec = to_record(s, nv);
-          out.push_back(json::object{{"id", pid + "/" + rec.id}, {"version", rec.version}, {"data", to_data(s, rec.native)}});
+          json::object o{{"id", pid + "/" + rec.id}, {"version", rec.version}, {"data", to_data(s, rec.native)}};
+          give_key(s, rec, o);
+          out.push_back(std::move(o));
         }
         next = kids.next;
       } while (!next.is_null());
@@ -591,6 +601,7 @@ class CrmRest final : public accord::Connector {
       if (old_seen.contains(tag) || this_run.contains(tag)) continue;  // reported already, unchanged since
       json::object o{{"id", rec.id}, {"version", rec.version}, {"data", to_data(s, rec.native)}};
       if (!rec.modified.empty()) o["modified"] = rec.modified;
+      give_key(s, rec, o);
       out.push_back(std::move(o));
     }
     // keep only what falls inside the overlap window of the newest seen
@@ -913,6 +924,15 @@ class CrmRest final : public accord::Connector {
     Answer a;
     try {
       a = rest_.call(b.req, v);
+    } catch (const LostAnswer& e) {
+      // a create batch whose answer was lost: each record is looked for
+      for (size_t i : go) {
+        const json::object& op = ops[i].get_object();
+        out[i] = guarded(op, [&] {
+          return after_lost_create(s, field(i, "idempotency_key"), op_vars(s, op), op_native(s, op), "", e.what());
+        });
+      }
+      return;
     } catch (const accord::Error& e) {
       if (e.status() != ACCORD_ERROR && e.status() != ACCORD_CONFLICT) throw_or_retry(e, go, out);
       host().log(ACCORD_LOG_WARN, ("crm-rest: the " + kind + " batch of " + std::to_string(go.size()) + " " + s.name +
@@ -1051,25 +1071,64 @@ class CrmRest final : public accord::Connector {
       Answer a = rest_.call(s.upsert, vars);
       return written(s, s.upsert, a, "");
     }
-    if (!key.empty() && s.lookup.present && is_resend(op)) {  // find a record an earlier try made (a fresh key has none)
-      Answer a = rest_.call(s.lookup, vars);
-      const json::value* recs = at_ptr(a.body, s.lookup.records);
-      // Only a record that carries the key counts: some APIs ignore a filter
-      // on a field no record has yet and answer everything. Without an
-      // external-id field (HighLevel's notes), a record with exactly this
-      // content under the same parent is taken for the earlier try.
-      json::value want = s.external_id.empty() ? to_data(s, native) : json::value();
-      if (recs && recs->is_array())
-        for (const auto& rv : recs->get_array())
-          if (s.external_id.empty() ? to_data(s, rv) == want : scalar_text(at_ptr(rv, s.external_id)) == key) {
-            Record r = to_record(s, rv);
-            return json::object{{"id", pid.empty() ? r.id : pid + "/" + r.id}, {"version", r.version}};
-          }
-    }
+    if (is_resend(op))  // find a record an earlier try made (a fresh key has none)
+      if (auto found = find_earlier(s, key, vars, native, pid)) return *found;
     if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
-    vars["data"] = std::move(native);
-    Answer a = rest_.call(s.create, vars);
-    return written(s, s.create, a, "", pid);
+    vars["data"] = native;
+    try {
+      Answer a = rest_.call(s.create, vars);
+      return written(s, s.create, a, "", pid);
+    } catch (const LostAnswer& e) {
+      return after_lost_create(s, key, vars, native, pid, e.what());
+    }
+  }
+
+  // The record an earlier try of this create made, found through the
+  // stream's lookup (nullopt: none, or the stream cannot look). Only a
+  // record that carries the key counts: some APIs ignore a filter on a field
+  // no record has yet and answer everything. Without an external-id field
+  // (HighLevel's notes), a record with exactly this content under the same
+  // parent is taken for the earlier try.
+  std::optional<json::object> find_earlier(const StreamSpec& s, const std::string& key, const Vars& vars,
+                                           const json::value& native, const std::string& pid) {
+    if (key.empty() || !s.lookup.present) return std::nullopt;
+    Answer a = rest_.call(s.lookup, vars);
+    const json::value* recs = at_ptr(a.body, s.lookup.records);
+    json::value want = s.external_id.empty() ? to_data(s, native) : json::value();
+    if (recs && recs->is_array())
+      for (const auto& rv : recs->get_array())
+        if (s.external_id.empty() ? to_data(s, rv) == want : scalar_text(at_ptr(rv, s.external_id)) == key) {
+          Record r = to_record(s, rv);
+          return json::object{{"id", pid.empty() ? r.id : pid + "/" + r.id}, {"version", r.version}};
+        }
+    return std::nullopt;
+  }
+
+  // A create was sent and its answer lost: the CRM may hold the record. It
+  // is looked for by its key; what cannot be found is not sent again here
+  // (a server may still be doing the first try), and what cannot be looked
+  // for is never answered "ok" with a guessed id: RETRY, and the host's
+  // resend ("resend": true) looks again first.
+  json::object after_lost_create(const StreamSpec& s, const std::string& key, const Vars& vars, const json::value& native,
+                                 const std::string& pid, const std::string& what) {
+    if (key.empty() || !s.lookup.present)
+      throw accord::Error(ACCORD_ERROR, what + "; stream " + s.name + " has no lookup to find a record by its "
+                                                 "idempotency key, so it is not sent again: check the CRM for it "
+                                                 "(the stream's lookup endpoint would let Accord do that)");
+    std::optional<json::object> found;
+    try {
+      found = find_earlier(s, key, vars, native, pid);
+    } catch (const accord::Error& e) {
+      if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
+      throw accord::Error(ACCORD_RETRY, what + "; looking for the record by its idempotency key failed too (" +
+                                            e.what() + "): it is looked for again before it is sent again", 5000);
+    }
+    if (!found)
+      throw accord::Error(ACCORD_RETRY, what + "; no record carries its idempotency key yet: it is looked for "
+                                                "again before it is sent again", 5000);
+    host().log(ACCORD_LOG_INFO, ("crm-rest: the answer to a " + s.name + " create was lost; the record it made was "
+                                 "found by its idempotency key (" + scalar_text(found->if_contains("id")) + ")").c_str());
+    return *found;
   }
 
   Spec spec_;

@@ -218,12 +218,16 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
     wait_for_rate_limit();
     Answer a;
     HttpFailure f;
-    if (!http_.request(req.method, url, headers, body, a.raw, f)) {
+    bool idempotent = req.idempotent || req.method == "GET";
+    if (!http_.request(req.method, url, headers, body, a.raw, f, idempotent)) {
       if (f.cancelled) throw accord::Error(ACCORD_CANCELLED, "cancelled");
-      if (f.transient && req.method == "GET" && !retried) {  // a dropped connection: once more, on a new one
+      if (f.transient && idempotent && !retried) {  // a dropped connection: once more, on a new one
         retried = true;
         continue;
       }
+      if (!idempotent && f.maybe_done)
+        throw LostAnswer(req.method + " " + req.path + ": " + f.message +
+                         " after the request was sent (the server may have done it)");
       throw accord::Error(f.transient ? ACCORD_RETRY : ACCORD_ERROR,
                           req.method + " " + req.path + ": " + f.message +
                               (f.transient ? "" : " (check base_url and, for a private CA, ca_file)"),

@@ -34,6 +34,15 @@ using Vars = std::map<std::string, boost::json::value>;
 boost::json::value fill(const boost::json::value& tmpl, const Vars& vars, bool* missing = nullptr);
 std::string fill_text(const std::string& tmpl, const Vars& vars, bool* missing, bool url_encode_values);
 
+// A request that is not idempotent (a create) was sent and its answer lost:
+// the server may have done it. RETRY for whoever does not look further; the
+// connector finds what it made (by its idempotency key) before sending it
+// again.
+class LostAnswer : public accord::Error {
+ public:
+  explicit LostAnswer(const std::string& message) : accord::Error(ACCORD_RETRY, message, 5000) {}
+};
+
 struct Answer {
   long status = 0;
   boost::json::value body;  // null when the answer had no JSON body
@@ -49,7 +58,9 @@ class RestClient {
   // answers return; 401 refreshes an OAuth2 token once and retries; 429, 503
   // and limit errors throw accord::Error(RETRY, …, retry_after_ms); other
   // statuses return when listed in `accept`, else throw ERROR with the
-  // server's message. GETs are retried once on a dropped connection.
+  // server's message. An idempotent request (req.idempotent, or a GET) is
+  // sent once more on a dropped connection; one that is not is sent once,
+  // and throws LostAnswer when its answer was lost after it went out.
   Answer call(const Request& req, const Vars& vars, const std::vector<long>& accept = {},
               const std::vector<std::string>& extra_headers = {}, const std::string& url = "");
 

@@ -249,6 +249,11 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
   t.tombstone_id = tomb.str("id", "/id");
   t.tombstone_deleted_at = tomb.str("deleted_at");
 
+  // every request but a create may be sent again after a lost answer
+  for (Request* r : {&t.list, &t.changes, &t.tombstones, &t.get, &t.update, &t.del, &t.lookup, &t.upsert,
+                     &t.batch.upsert.req, &t.batch.update.req, &t.batch.del.req, &t.batch.read.req})
+    r->idempotent = true;
+
   t.external_id = s.str("external_id");
   check_pointer(s.at + "/external_id", t.external_id);
   t.version_check = s.str("version_check", "none");

@@ -37,6 +37,10 @@ struct Request {
   std::string answer_id;                           // pointer to the new id in a write's answer ("" = the stream's id in record)
   Paging paging;
   bool present = false;
+  // Sending it twice does no harm: reads and searches, updates and deletes
+  // (the same values set again, the record already gone), upserts on the
+  // idempotency key. Creates are not: see RestClient::call.
+  bool idempotent = false;
 };
 
 // One batch endpoint: many ops in one request. The request's body (or query)
