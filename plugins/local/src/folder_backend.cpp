@@ -313,7 +313,6 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
       // the error answered means nothing was written and a retry, re-sent or
       // not, writes it once. Where even that fails, the file keeps its key
       // and a resend finds it.
-      bool full = index_full(db_);  // before unlink and rollback touch anything
       if (::unlink(p.c_str()) == 0) {
         try {
           fsync_path(s.dir, O_RDONLY | O_DIRECTORY);
@@ -323,14 +322,7 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
         log_(ACCORD_LOG_WARN, p.string() + ": the index could not record this new file, nor could it be removed (" +
                                   std::strerror(errno) + "); a resend of its create finds it by its key");
       }
-      if (full) {
-        try {
-          throw;
-        } catch (const accord::Error& e) {
-          throw disk_full(fs::path(db_.path()).parent_path(), e.what(), "the record was not written");
-        }
-      }
-      throw;
+      throw;  // apply() says when the disk is full
     }
   }
   fs::path p = s.dir / op.id;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <system_error>
 #include <utime.h>
 
 namespace local::maildir {
@@ -19,8 +20,11 @@ namespace {
 
 constexpr std::string_view kFlagOrder = "DFPRST";
 
+// A std::system_error (a std::runtime_error) that keeps errno, so that a
+// full disk can be told apart.
 [[noreturn]] void fail(const fs::path& p, const std::string& what) {
-  throw std::runtime_error(p.string() + ": " + what + ": " + std::strerror(errno));
+  int e = errno;
+  throw std::system_error(e, std::generic_category(), p.string() + ": " + what);
 }
 
 bool is_maildir(const fs::path& d) {
@@ -143,14 +147,18 @@ std::string stage(const fs::path& dir, std::string_view bytes, std::optional<int
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
+      int e = errno;
       ::close(fd);
       ::unlink(tmp.c_str());
+      errno = e;
       fail(tmp, "cannot write");
     }
     done += static_cast<size_t>(n);
   }
   if ((flush && ::fsync(fd) != 0) || ::close(fd) != 0) {
+    int e = errno;
     ::unlink(tmp.c_str());
+    errno = e;
     fail(tmp, "cannot flush");
   }
   if (mtime) {

@@ -44,7 +44,7 @@ std::string with_flags(std::string_view filename, const std::set<char>& flags);
 // flags); the modification time set to `mtime` (seconds) when given.
 // `info` is appended to the unique part (",W=1234,A=key": size and other
 // fields, each ",X=value"). Returns the final file name. Throws
-// std::runtime_error naming the path.
+// std::system_error (errno kept) naming the path.
 std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<char>& flags,
                     std::optional<int64_t> mtime = std::nullopt, std::string_view info = {});
 // Delivery in steps, for many messages at once with one flush: stage()

@@ -351,32 +351,64 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
       Row r = row_at(op.id, to, mtime_ns_of(dir_of(root_, to.folder) / to.sub / to.file), d, cur->idem);
       log_->put(r);
       results.push_back({"ok", r.id, r.version, ""});
+    } catch (const std::system_error& e) {
+      if (e.code().category() == std::generic_category() && is_disk_full_errno(e.code().value()))
+        results.push_back(op_error("error", disk_full(root_, e.what(), "the message was not written").what(), op.id));
+      else
+        results.push_back(op_failure(op.id));
     } catch (...) {
       results.push_back(op_failure(op.id));
     }
   }
-  if (!staged.empty()) {
-    // one flush for every new message, then the renames, then the folders:
-    // a crash before the index commits leaves files whose names carry their keys
-    maildir::sync_filesystem(root_);
-    std::set<fs::path> dirs;
-    for (auto& st : staged) {
-      try {
-        std::string name = maildir::publish(st.dir, st.tmp_name, st.letters);
-        Location loc{st.folder, st.letters.empty() ? "new" : "cur", name};
-        dirs.insert(st.dir / loc.sub);
-        int64_t mns = mtime_ns_of(st.dir / loc.sub / name);
-        Row r = row_at(std::string(maildir::unique_of(name)), loc, mns, message_data(st.content, loc, mns, &st.keywords),
-                       st.tag.empty() ? std::nullopt : std::optional<std::string>(st.tag));
-        log_->put(r);
-        results[st.result] = {"ok", r.id, r.version, ""};
-      } catch (const std::exception& e) {
-        results[st.result] = op_error("error", e.what());
+  std::vector<fs::path> published;
+  bool index_was_full = false;
+  try {
+    if (!staged.empty()) {
+      // one flush for every new message, then the renames, then the folders:
+      // a crash before the index commits leaves files whose names carry their keys
+      maildir::sync_filesystem(root_);
+      std::set<fs::path> dirs;
+      for (auto& st : staged) {
+        try {
+          std::string name = maildir::publish(st.dir, st.tmp_name, st.letters);
+          st.tmp_name.clear();
+          Location loc{st.folder, st.letters.empty() ? "new" : "cur", name};
+          fs::path at = st.dir / loc.sub / name;
+          dirs.insert(st.dir / loc.sub);
+          try {
+            int64_t mns = mtime_ns_of(at);
+            Row r = row_at(std::string(maildir::unique_of(name)), loc, mns,
+                           message_data(st.content, loc, mns, &st.keywords),
+                           st.tag.empty() ? std::nullopt : std::optional<std::string>(st.tag));
+            log_->put(r);
+            results[st.result] = {"ok", r.id, r.version, ""};
+            published.push_back(at);
+          } catch (...) {
+            // not indexed: not delivered either, so that the error answered holds
+            index_was_full = index_was_full || index_full(db_);
+            ::unlink(at.c_str());
+            throw;
+          }
+        } catch (const std::exception& e) {
+          results[st.result] = op_error("error", e.what());
+        }
       }
+      for (const auto& d : dirs) maildir::fsync_dir(d);
     }
-    for (const auto& d : dirs) maildir::fsync_dir(d);
+    tx.commit();
+  } catch (const std::exception& e) {
+    // Nothing of the batch was recorded: the new messages go again (an
+    // error answered means they were not delivered; a retry delivers them
+    // once). Moves and flag changes stay on disk, and the next scan reads them.
+    bool full = index_was_full || index_full(db_);  // before the rollback resets the code
+    for (auto& st : staged)
+      if (!st.tmp_name.empty()) ::unlink((st.dir / "tmp" / st.tmp_name).c_str());
+    for (const auto& p : published) ::unlink(p.c_str());
+    auto* se = dynamic_cast<const std::system_error*>(&e);
+    if (full || (se && se->code().category() == std::generic_category() && is_disk_full_errno(se->code().value())))
+      throw disk_full(full ? fs::path(db_.path()).parent_path() : root_, e.what(), "no new message was delivered");
+    throw;
   }
-  tx.commit();
   return results_json(results);
 }
 

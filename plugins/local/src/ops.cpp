@@ -106,6 +106,8 @@ bool leftover_of_killed_write(int64_t pid, int64_t ctime_ns) {
 bool is_disk_full_errno(int err) { return err == ENOSPC || err == EDQUOT; }
 
 accord::Error disk_full(const std::filesystem::path& where, const std::string& detail, const std::string& outcome) {
+  // the SQLite layer may have said so already, naming the file
+  if (detail.find(": the disk is full") != std::string::npos) return accord::Error(ACCORD_ERROR, detail + " (" + outcome + ")");
   return accord::Error(ACCORD_ERROR, where.string() + ": the disk is full: free some space there and run again (" +
                                          outcome + "; " + detail + ")");
 }

@@ -383,6 +383,7 @@ TEST(DiskFull, IndexOnAFullDiskSaysSoAndTheResendWritesOnce) {
   auto r = p.apply("contact", json::array{create_op(data, key)});
   ASSERT_EQ(r[0].at("status"), "error") << json::serialize(r);
   std::string msg(r[0].at("message").as_string());
+  RecordProperty("message", msg);
   EXPECT_NE(msg.find("full"), std::string::npos) << msg;
   EXPECT_NE(msg.find("free"), std::string::npos) << msg;
   EXPECT_NE(msg.find("run again"), std::string::npos) << msg;
@@ -415,6 +416,7 @@ TEST(DiskFull, FolderOnAFullDiskLeavesNothingHalfWritten) {
   auto r = p.apply("contact", json::array{create_op(data, "accord-big")});
   ASSERT_EQ(r[0].at("status"), "error") << json::serialize(r);
   std::string msg(r[0].at("message").as_string());
+  RecordProperty("message", msg);
   EXPECT_NE(msg.find("full"), std::string::npos) << msg;
   EXPECT_NE(msg.find("free"), std::string::npos) << msg;
   EXPECT_NE(msg.find(disk.at.string()), std::string::npos) << msg;
@@ -424,4 +426,81 @@ TEST(DiskFull, FolderOnAFullDiskLeavesNothingHalfWritten) {
   auto again = p.apply("contact", json::array{create_op(data, "accord-big", true)});
   ASSERT_EQ(again[0].at("status"), "ok") << json::serialize(again);
   EXPECT_EQ(files_holding(disk.at, "accord-big").size(), 1u);
+}
+
+namespace {
+// The message files under a Maildir root (cur/, new/ and tmp/ of every folder).
+std::vector<fs::path> message_files(const fs::path& root) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    std::string parent = e.path().parent_path().filename().string();
+    if (e.is_regular_file() && (parent == "cur" || parent == "new" || parent == "tmp")) out.push_back(e.path());
+  }
+  return out;
+}
+}  // namespace
+
+// Maildir on a full disk: the delivery fails with advice, and leaves nothing.
+TEST(DiskFull, MaildirOnAFullDiskSaysSoAndLeavesNothing) {
+  local::test::TempDir dir;
+  SmallDisk disk(dir.path / "mail", "64k");
+  if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here";
+  json::object cfg{{"backend", "maildir"}, {"path", disk.at.string()}, {"index_path", (dir.path / "index.sqlite").string()}};
+  Plugin p(cfg);
+  disk.fill();
+  json::object data = message_data("big");
+  std::string raw = message_raw("big") + std::string(30000, 'x') + "\r\n";
+  data["raw"] = accord::mail::base64_encode(raw);
+  auto r = p.apply("message", json::array{create_op(data, "accord-big")});
+  ASSERT_EQ(r[0].at("status"), "error") << json::serialize(r);
+  std::string msg(r[0].at("message").as_string());
+  RecordProperty("message", msg);
+  EXPECT_NE(msg.find("full"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("free"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("run again"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(disk.at.string()), std::string::npos) << msg;
+  EXPECT_TRUE(message_files(disk.at).empty()) << "nothing half written";
+  disk.free_space();
+  auto again = p.apply("message", json::array{create_op(data, "accord-big", true)});
+  ASSERT_EQ(again[0].at("status"), "ok") << json::serialize(again);
+  EXPECT_EQ(message_files(disk.at).size(), 1u);
+}
+
+// Maildir whose index's disk is full: the batch fails with advice; the
+// messages it delivered are taken back, and the resend delivers each once.
+TEST(DiskFull, MaildirIndexOnAFullDiskSaysSoAndTheResendDeliversOnce) {
+  local::test::TempDir dir;
+  SmallDisk disk(dir.path / "idx", "400k");
+  if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here";
+  fs::path root = dir.path / "mail";
+  json::object cfg{{"backend", "maildir"}, {"path", root.string()}, {"index_path", (disk.at / "index.sqlite").string()}};
+  Plugin p(cfg);
+  auto ok = p.apply("message", json::array{create_op(message_data("first"), "accord-first")});
+  ASSERT_EQ(ok[0].at("status"), "ok") << json::serialize(ok);
+  disk.fill();
+  json::array ops{create_op(message_data("m1"), "accord-m1"), create_op(message_data("m2"), "accord-m2")};
+  std::string msg;
+  try {
+    auto r = p.apply("message", ops);
+    for (auto& x : r) {
+      EXPECT_EQ(x.at("status"), "error") << json::serialize(r);
+      if (x.as_object().contains("message")) msg = std::string(x.at("message").as_string());
+    }
+  } catch (const PluginError& e) {
+    msg = e.what();
+  }
+  RecordProperty("message", msg);
+  EXPECT_NE(msg.find("full"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("free"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(disk.at.string()), std::string::npos) << msg;
+  EXPECT_EQ(message_files(root).size(), 1u) << "the undelivered messages are not left behind";
+
+  disk.free_space();
+  Plugin next(cfg);
+  for (auto& o : ops) o.as_object()["resend"] = true;
+  auto again = next.apply("message", ops);
+  ASSERT_EQ(again[0].at("status"), "ok") << json::serialize(again);
+  ASSERT_EQ(again[1].at("status"), "ok") << json::serialize(again);
+  EXPECT_EQ(message_files(root).size(), 3u) << "each message once";
+  EXPECT_EQ(next.read_all("message", "").size(), 3u);
 }
