@@ -41,7 +41,7 @@ line() { printf '%s\n' "$out" | grep -F "$1" | grep -F "liar note" | grep -qF "$
 line '"latin"' '/records/1/data/title' && line '"latin"' 'invalid UTF-8' \
   && ok invalid-utf8-named-by-record-and-pointer || bad invalid-utf8-named-by-record-and-pointer "$out"
 line '/records/2/id' 'must be a string' && line '/records/3' 'no id' && line '"arr"' '/records/4/data' \
-  && line '"delstr"' '/records/5/deleted' && line '"vnum"' '/records/6/version' && line '/records/7' 'not an object' \
+  && line '"delstr"' '/records/5/deleted' && line '"vnum"' '/records/6/version' && line '/records/7' 'must be a JSON object' \
   && line '"deep"' '/records/1' \
   && ok wrong-types-named-by-record-and-pointer || bad wrong-types-named-by-record-and-pointer "$out"
 printf '%s\n' "$out" | grep -F 'liar note' | grep -F '/records/2/id' | grep -qF 'invalid UTF-8' \
@@ -78,7 +78,7 @@ alive $rc && [ $rc = 5 ] && printf '%s\n' "$out" | grep -q "applied 4 writes, 1 
 to_liar many apply-many
 runp --plugin-dir "$liar" run many.json
 alive $rc && [ $rc = 0 ] && printf '%s\n' "$out" | grep -q "applied 5 writes" \
-  && printf '%s\n' "$out" | grep -q "liar answered 7 results for 5 ops" \
+  && printf '%s\n' "$out" | grep -q "liar (note) answered 7 results for 5 ops" \
   && ok too-many-results-noted || bad too-many-results-noted "rc=$rc" "$out"
 to_liar wrong apply-wrong
 runp --plugin-dir "$liar" run wrong.json

@@ -29,7 +29,7 @@ TEST(WireTest, AGoodBatchIsReadIntoTypes) {
   EXPECT_EQ(b.records[0].version, "3");
   EXPECT_EQ(b.records[0].modified, "2026-01-01T00:00:00Z");
   EXPECT_EQ(b.records[0].idempotency_key, "k1");
-  EXPECT_EQ(b.records[0].data.at("title").as_string(), "A");
+  EXPECT_EQ(b.records[0].data.as_object().at("title").as_string(), "A");
   EXPECT_TRUE(b.records[1].deleted);
   EXPECT_TRUE(b.records[1].renumbered);
   EXPECT_EQ(b.cursor, "c9");
@@ -45,9 +45,10 @@ TEST(WireTest, InvalidUtf8InOneRecordSkipsOnlyThatRecord) {
   EXPECT_EQ(ids(b), "a c ");
   ASSERT_EQ(b.unreadable.size(), 1u);
   EXPECT_EQ(b.unreadable[0].id, "latin");
+  EXPECT_TRUE(b.unreadable[0].id_sure);
   EXPECT_EQ(b.unreadable[0].pointer, "/records/1/data/headers/subject");
   EXPECT_EQ(b.unreadable[0].reason, "invalid UTF-8 (byte 0xE9)");
-  EXPECT_EQ(b.records[1].data.at("n").as_int64(), 1);
+  EXPECT_EQ(b.records[1].data.as_object().at("n").as_int64(), 1);
   EXPECT_EQ(b.cursor, "x");
 }
 
@@ -93,6 +94,7 @@ TEST(WireTest, AnIdThatIsNotUtf8IsShownWithQuestionMarks) {
   Batch b = read_batch("{\"records\":[{\"id\":\"b\xff" "d\",\"data\":{}}],\"cursor\":\"\"}");
   ASSERT_EQ(b.unreadable.size(), 1u);
   EXPECT_EQ(b.unreadable[0].id, "b?d");
+  EXPECT_FALSE(b.unreadable[0].id_sure);
   EXPECT_EQ(b.unreadable[0].pointer, "/records/0/id");
 }
 

@@ -105,6 +105,15 @@ json::value changes_json(const Changes& c) {
   return o;
 }
 
+// A record the host could not read, on one line: where it came from, its id
+// (quoted, as JSON quotes it) where it has one, where in the connector's
+// answer and why.
+std::string unreadable_text(std::string_view side, const std::string& connector, const std::string& stream,
+                            const std::string& id, const std::string& pointer, const std::string& reason) {
+  return std::string(side) + " " + connector + " " + stream + " " +
+         (id.empty() ? std::string("(no id)") : json::serialize(json::string(id))) + " at " + pointer + ": " + reason;
+}
+
 // Prints a run's plan or results, in text or one JSON object per line.
 void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r, bool all) {
   for (const auto& pr : r.pairs) {
@@ -118,6 +127,10 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
                              {"field", c.field}, {"left", c.left ? *c.left : json::value(nullptr)},
                              {"right", c.right ? *c.right : json::value(nullptr)}, {"resolution", c.resolution}});
       for (const auto& n : pr.notes) emit(o, json::object{{"type", "note"}, {"pair", pr.name}, {"message", n}});
+      for (const auto& u : pr.unreadable)
+        emit(o, json::object{{"type", "unreadable"}, {"pair", pr.name}, {"side", side_name(u.side)},
+                             {"connector", u.connector}, {"stream", u.stream}, {"id", u.id}, {"pointer", u.pointer},
+                             {"reason", u.reason}});
       json::object counts;
       for (Side s : {Side::kLeft, Side::kRight})
         for (const char* op : {"create", "update", "delete"}) {
@@ -146,6 +159,9 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
     if (pr.matched) std::cout << "; linked " << pr.matched << " by match keys";
     std::cout << "\n";
     for (const auto& n : pr.notes) std::cout << "  note: " << n << "\n";
+    for (const auto& u : pr.unreadable)
+      std::cout << "  skipped a record it cannot read: "
+                << unreadable_text(side_name(u.side), u.connector, u.stream, u.id, u.pointer, u.reason) << "\n";
     for (const auto& f : pr.forced) std::cout << "  forced past a guard: " << f << "\n";
     if (!pr.refused.empty()) {
       std::cout << "  refused: " << pr.refused << "\n";
@@ -196,7 +212,7 @@ int exit_for(const RunReport& r) {
     if (!pr.error.empty()) return exit_code::kFailure;
     if (!pr.refused.empty())
       code = pr.refused.find("plan again") != std::string::npos ? exit_code::kPlanStale : exit_code::kGuardRefused;
-    else if ((pr.failed || std::any_of(pr.conflicts.begin(), pr.conflicts.end(),
+    else if ((pr.failed || !pr.unreadable.empty() || std::any_of(pr.conflicts.begin(), pr.conflicts.end(),
                                        [](const ConflictReport& c) { return c.resolution.starts_with("left for you"); })) &&
              code == exit_code::kOk)
       code = exit_code::kIncomplete;
@@ -363,6 +379,7 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   auto& s = **st;
   auto runs = s.runs(10);
   auto quarantine = s.quarantine_list();
+  auto unreadable = s.unreadable_list();
   auto conflicts = s.conflicts(true);
   if (o.json) {
     for (const auto& r : runs)
@@ -375,7 +392,12 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     for (const auto& q : quarantine)
       emit(o, json::object{{"type", "quarantine"}, {"pair", q.pair}, {"side", q.side}, {"id", q.id}, {"error", q.error},
                            {"attempts", q.attempts}, {"next_retry", q.next_retry}});
+    for (const auto& u : unreadable)
+      emit(o, json::object{{"type", "unreadable"}, {"pair", u.pair}, {"side", u.side}, {"connector", u.connector},
+                           {"stream", u.stream}, {"id", u.id}, {"pointer", u.pointer}, {"reason", u.reason},
+                           {"seen", u.seen}});
     emit(o, json::object{{"type", "status"}, {"pipeline", pipeline.name}, {"conflicts", conflicts.size()},
+                         {"unreadable", unreadable.size()},
                          {"journal", s.journal_size()}, {"quarantined", quarantine.size()}});
     return exit_code::kOk;
   }
@@ -393,6 +415,10 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   for (const auto& q : quarantine)
     std::cout << "  " << q.pair << " " << q.side << " " << q.id << ": " << q.error << " (attempt " << q.attempts
               << ", next retry " << q.next_retry << ")\n";
+  std::cout << "unreadable records (skipped): " << unreadable.size() << "\n";
+  for (const auto& u : unreadable)
+    std::cout << "  " << u.pair << " " << unreadable_text(u.side, u.connector, u.stream, u.id, u.pointer, u.reason)
+              << " (seen " << u.seen << ")\n";
   if (auto j = s.journal_size()) std::cout << "interrupted writes waiting to be reconciled by the next run: " << j << "\n";
   return exit_code::kOk;
 }

@@ -44,11 +44,22 @@ struct ConflictReport {
   std::optional<boost::json::value> left, right;
 };
 
+// A record a side's connector sent that the host could not read: skipped
+// (the others commit), and listed by `accord status` until it is read well.
+struct UnreadableReport {
+  Side side = Side::kLeft;
+  std::string connector, stream;
+  std::string id;       // as far as it could be read; "" when it has none
+  std::string pointer;  // into the connector's answer: /records/3/data/subject
+  std::string reason;
+};
+
 struct PairReport {
   std::string name, left_stream, right_stream;
   std::vector<PlannedOp> ops;  // what each write does (without the record's data)
   std::vector<ConflictReport> conflicts;
   std::vector<std::string> notes;  // ambiguous matches, unlinks, reconciliations, expiries
+  std::vector<UnreadableReport> unreadable;  // records skipped: the host could not read them
   std::vector<std::string> untravelled;
   std::vector<std::string> forced;  // guards overridden by --force
   std::string refused;              // a guard refused the run

@@ -147,8 +147,9 @@ bool elements(Scanner& s, std::vector<Span>& out) {
 }
 
 // A quoted JSON string's text (invalid UTF-8 shown as '?'), or its raw bytes
-// where even that does not parse.
-std::string text_of(std::string_view quoted) {
+// where even that does not parse; *sure: neither was needed.
+std::string text_of(std::string_view quoted, bool* sure = nullptr) {
+  if (sure) *sure = false;
   std::string fixed(quoted);
   for (std::size_t at = 0;;) {
     std::size_t u = first_invalid_utf8(std::string_view(fixed).substr(at));
@@ -158,7 +159,10 @@ std::string text_of(std::string_view quoted) {
   }
   boost::system::error_code ec;
   json::value v = json::parse(fixed, ec);
-  if (!ec && v.is_string()) return std::string(v.get_string());
+  if (!ec && v.is_string()) {
+    if (sure) *sure = fixed == quoted;
+    return std::string(v.get_string());
+  }
   return quoted.size() >= 2 ? std::string(quoted.substr(1, quoted.size() - 2)) : std::string(quoted);
 }
 
@@ -203,7 +207,7 @@ void locate(Scanner& s, std::size_t at, std::string& ptr) {
 }
 
 // The id of a record the parser refused, where it has one that is a string.
-std::string id_of(std::string_view record) {
+std::string id_of(std::string_view record, bool& sure) {
   Scanner s{record};
   if (!s.eat('{')) return "";
   for (;;) {
@@ -215,7 +219,7 @@ std::string id_of(std::string_view record) {
     s.ws();
     std::size_t vb = s.i;
     if (!s.value()) return "";
-    if (key == "\"id\"" && record[vb] == '"') return text_of(record.substr(vb, s.i - vb));
+    if (key == "\"id\"" && record[vb] == '"') return text_of(record.substr(vb, s.i - vb), &sure);
     if (!s.eat(',')) return "";
   }
 }
@@ -223,7 +227,7 @@ std::string id_of(std::string_view record) {
 // Why the parser refused an element of an answer, and where.
 Problem diagnose(std::string_view element, std::string base) {
   Problem p;
-  p.id = id_of(element);
+  p.id = id_of(element, p.id_sure);
   std::size_t at = element.size();
   if (std::size_t u = first_invalid_utf8(element); u != std::string_view::npos) {
     at = u;
@@ -260,6 +264,7 @@ void take_record(json::value& v, std::size_t i, Batch& b) {
   if (!id->is_string()) return bad("/id", std::string("\"id\" must be a string, not ") + kind_name(id->kind()));
   if (id->get_string().empty()) return bad("/id", "\"id\" must not be empty");
   p.id = id->get_string();
+  p.id_sure = true;
   std::string text[3];
   const char* text_keys[3] = {"version", "modified", "idempotency_key"};
   for (int k = 0; k < 3; ++k) {
@@ -285,7 +290,7 @@ void take_record(json::value& v, std::size_t i, Batch& b) {
   if (d && !d->is_object()) return bad("/data", std::string("\"data\" must be an object, not ") + kind_name(d->kind()));
   // the data is moved, not copied: it stays in the answer's storage
   b.records.push_back(Record{std::move(p.id), std::move(text[0]), std::move(text[1]), std::move(text[2]), flag[0],
-                             flag[0] && flag[1], d ? json::object(std::move(d->get_object())) : json::object()});
+                             flag[0] && flag[1], d ? json::value(std::move(*d)) : json::value()});
 }
 
 // The answer's frame: "cursor", "more", "full". False (b.error set) when unreadable.

@@ -34,13 +34,17 @@ struct Problem {
   std::string id;       // the record's id where it has a readable one (invalid UTF-8 shown as '?'), else ""
   std::string pointer;  // where in the answer: /records/3/data/subject
   std::string reason;   // why, one line: invalid UTF-8 (byte 0xE9); "id" must be a string, not a number
+  bool id_sure = false; // id is the record's own, byte for byte (not shown with '?' nor guessed)
 };
 
 struct Record {
   std::string id, version, modified, idempotency_key;
   bool deleted = false;
   bool renumbered = false;    // a deleted record whose store gave it a new id
-  boost::json::object data;   // a live record's data (empty when deleted), in the answer's storage
+  // A live record's data: always an object (null when deleted), in the
+  // answer's storage. A value, not an object, so that code taking values
+  // (match keys, field paths) reads it without a copy.
+  boost::json::value data;
 };
 
 struct Batch {

@@ -631,14 +631,6 @@ std::vector<StateStore::QuarantineRow> StateStore::quarantine_list() {
   return out;
 }
 
-void StateStore::add_conflict(const ConflictRow& c) {
-  // one open conflict per field of a pair of records
-  Stmt q(db_, "SELECT id FROM conflicts WHERE pair=?1 AND left_id=?2 AND field=?3 AND closed = 0");
-  q.bind(1, c.pair).bind(2, c.left_id).bind(3, c.field);
-  if (q.step()) {
-    Stmt u(db_, "UPDATE conflicts SET left_value=?2, right_value=?3, right_id=?4 WHERE id=?1");
-    u.bind(1, q.i64(0)).bind(2, c.left_value).bind(3, c.right_value).bind(4, c.right_id).run();
-    return;
 void StateStore::note_unreadable(const std::string& pair, Side side, const std::vector<UnreadableRow>& rows,
                                  const std::vector<std::string>& readable, bool full) {
   if (full) {
@@ -678,6 +670,14 @@ std::vector<UnreadableRow> StateStore::unreadable_list() {
   return out;
 }
 
+void StateStore::add_conflict(const ConflictRow& c) {
+  // one open conflict per field of a pair of records
+  Stmt q(db_, "SELECT id FROM conflicts WHERE pair=?1 AND left_id=?2 AND field=?3 AND closed = 0");
+  q.bind(1, c.pair).bind(2, c.left_id).bind(3, c.field);
+  if (q.step()) {
+    Stmt u(db_, "UPDATE conflicts SET left_value=?2, right_value=?3, right_id=?4 WHERE id=?1");
+    u.bind(1, q.i64(0)).bind(2, c.left_value).bind(3, c.right_value).bind(4, c.right_id).run();
+    return;
   }
   Stmt s(db_, "INSERT INTO conflicts(pair, left_id, right_id, field, left_value, right_value, created, decided)"
               " VALUES (?1,?2,?3,?4,?5,?6,?7,'')");

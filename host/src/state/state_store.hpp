@@ -203,10 +203,6 @@ class StateStore {
   };
   std::vector<QuarantineRow> quarantine_list();
 
-  void add_conflict(const ConflictRow& c);
-  std::vector<ConflictRow> conflicts(bool open_only);
-  // The decided winners of open conflicts of one pair of records.
-  std::map<std::string, Side> decisions(const std::string& pair, const std::string& left_id);
   // Unreadable records (UnreadableRow). After a side is read: `rows` were
   // unreadable (pair and side are taken from the arguments), the records
   // keyed `readable` were read well; a full listing replaces the side's list.
@@ -216,6 +212,10 @@ class StateStore {
   std::set<std::string> unreadable_keys(const std::string& pair, Side side);
   std::vector<UnreadableRow> unreadable_list();
 
+  void add_conflict(const ConflictRow& c);
+  std::vector<ConflictRow> conflicts(bool open_only);
+  // The decided winners of open conflicts of one pair of records.
+  std::map<std::string, Side> decisions(const std::string& pair, const std::string& left_id);
   Result<void> decide(int64_t id, Side winner);
   void close_conflicts(const std::string& pair, const std::string& left_id, const std::vector<std::string>& still_open);
 
