@@ -188,6 +188,7 @@ void FolderBackend::scan(const std::string& name) {
       log.put(gone);
     }
     tx.commit();
+    s.scanned = true;
   } catch (const accord::Error& e) {
     if (e.status() == ACCORD_ERROR && index_full(db_))
       throw disk_full(fs::path(db_.path()).parent_path(), e.what(), "the changes in " + s.dir.string() + " were not read");
@@ -260,8 +261,9 @@ std::string FolderBackend::apply(const std::string& name, std::string_view ops_j
   Stream& s = stream(name);
   // A re-sent create may have reached the folder before a crash stopped its
   // index commit (or a full disk failed it): the file carries its key, which
-  // a rescan indexes, so the lookup below finds it.
-  if (std::any_of(ops.begin(), ops.end(), [](const Op& o) { return o.resend; })) scan(name);
+  // a rescan indexes, so the lookup below finds it. One scan of this
+  // instance is enough: a run killed later is another instance.
+  if (!s.scanned && std::any_of(ops.begin(), ops.end(), [](const Op& o) { return o.resend; })) scan(name);
   std::vector<OpResult> results;
   for (auto& op : ops) {
     if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
@@ -321,6 +323,7 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
       } else {
         log_(ACCORD_LOG_WARN, p.string() + ": the index could not record this new file, nor could it be removed (" +
                                   std::strerror(errno) + "); a resend of its create finds it by its key");
+        s.scanned = false;
       }
       throw;  // apply() says when the disk is full
     }

@@ -74,6 +74,9 @@ class FolderBackend : public Backend {
     FileFormat format;
     std::unique_ptr<RecordLog> log;
     std::filesystem::path dir;
+    // scanned by this instance: what earlier runs left unindexed is indexed
+    // now, so a resend needs no rescan of its own
+    bool scanned = false;
   };
   Stream& stream(const std::string& name);
   OpResult apply_one(Stream& s, Op& op, Transaction& tx);

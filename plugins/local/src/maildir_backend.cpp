@@ -231,6 +231,7 @@ void MaildirBackend::scan() {
     log_->put(gone);
   }
   tx.commit();
+  scanned_ = true;
 }
 
 std::string MaildirBackend::read_changes(const std::string& stream, const std::string& cursor) {
@@ -247,7 +248,8 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
   std::vector<OpResult> results;
   // A re-sent create may have reached the disk before a crash stopped the
   // index: its key is in the file name, which a scan indexes.
-  if (std::any_of(ops.begin(), ops.end(), [](const Op& o) { return o.resend; })) scan();
+  // One scan of this instance is enough: a run killed later is another instance.
+  if (!scanned_ && std::any_of(ops.begin(), ops.end(), [](const Op& o) { return o.resend; })) scan();
   struct Staged {
     size_t result;
     std::string folder;

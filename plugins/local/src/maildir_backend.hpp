@@ -58,6 +58,7 @@ class MaildirBackend : public Backend {
   std::set<std::string> made_;  // folders made (or found) by this instance
   Logger logger_;
   bool cleaned_ = false;
+  bool scanned_ = false;  // by this instance: a resend needs no rescan of its own
 };
 
 }  // namespace local
