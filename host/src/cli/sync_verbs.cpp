@@ -114,6 +114,16 @@ std::string unreadable_text(std::string_view side, const std::string& connector,
          (id.empty() ? std::string("(no id)") : json::serialize(json::string(id))) + " at " + pointer + ": " + reason;
 }
 
+// "N failed", and what becomes of them: quarantined (listed by `accord
+// status`), or planned again by the next run (a version conflict).
+std::string failed_text(const PairReport& pr) {
+  std::string out = std::to_string(pr.failed) + " failed (";
+  if (pr.quarantined) out += std::to_string(pr.quarantined) + " quarantined; see accord status";
+  if (pr.quarantined && pr.failed > pr.quarantined) out += "; ";
+  if (pr.failed > pr.quarantined) out += std::to_string(pr.failed - pr.quarantined) + " planned again by the next run";
+  return out + ")";
+}
+
 // Prints a run's plan or results, in text or one JSON object per line.
 void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r, bool all) {
   for (const auto& pr : r.pairs) {
@@ -145,7 +155,7 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
       emit(o, json::object{{"type", "pair"}, {"pair", pr.name}, {"left", pr.left_stream}, {"right", pr.right_stream},
                            {"read_left", pr.read[0]}, {"read_right", pr.read[1]}, {"matched", pr.matched},
                            {"counts", counts}, {"conflicts", pr.conflicts.size()}, {"applied", pr.applied},
-                           {"failed", pr.failed}, {"refused", pr.refused}, {"error", pr.error},
+                           {"failed", pr.failed}, {"quarantined", pr.quarantined}, {"refused", pr.refused}, {"error", pr.error},
                            {"untravelled", untravelled}, {"forced", forced}});
       continue;
     }
@@ -157,6 +167,7 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
     }
     std::cout << "  read " << pr.read[0] << " changed on the left, " << pr.read[1] << " on the right";
     if (pr.matched) std::cout << "; linked " << pr.matched << " by match keys";
+    if (pr.relinked) std::cout << "; relinked " << pr.relinked << " to their copies by idempotency key";
     std::cout << "\n";
     for (const auto& n : pr.notes) std::cout << "  note: " << n << "\n";
     for (const auto& u : pr.unreadable)
@@ -196,8 +207,7 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
                   << show(c.right) << ": " << c.resolution << "\n";
     }
     if (r.applied && (pr.applied || pr.failed))
-      std::cout << "  applied " << pr.applied << " writes" << (pr.failed ? ", " + std::to_string(pr.failed) + " failed (quarantined; see accord status)" : "")
-                << "\n";
+      std::cout << "  applied " << pr.applied << " writes" << (pr.failed ? ", " + failed_text(pr) : "") << "\n";
     if (!pr.untravelled.empty() && !r.applied) {
       std::cout << "  fields that cannot travel between the sides:\n";
       for (const auto& u : pr.untravelled) std::cout << "    " << u << "\n";

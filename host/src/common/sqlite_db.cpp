@@ -1,5 +1,7 @@
 #include "common/sqlite_db.hpp"
 
+#include <cerrno>
+
 #include <accord/connector.hpp>
 
 #include <chrono>
@@ -171,6 +173,14 @@ Db::~Db() {
 void Db::fail(const std::string& what) const {
   std::string msg = db_ ? sqlite3_errmsg(db_.get()) : "out of memory";
   int code = db_ ? sqlite3_errcode(db_.get()) : SQLITE_NOMEM;
+  // A full disk says what to do, whatever step met it (a PRAGMA making the
+  // WAL file, a commit): SQLite's own words ("disk I/O error") do not.
+  int sys = db_ && (code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_CANTOPEN)
+                ? sqlite3_system_errno(db_.get()) : 0;
+  if (code == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT)
+    throw accord::Error(ACCORD_ERROR, path_ + ": the disk is full (" + what +
+                                          "): free some space on it, then run again; nothing is lost, the next run "
+                                          "goes on from where this one stopped", 0);
   // A locked database is transient: the host retries.
   int32_t status = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? ACCORD_RETRY : ACCORD_ERROR;
   throw accord::Error(status, path_ + ": " + what + ": " + msg, status == ACCORD_RETRY ? 1000 : 0);

@@ -6,6 +6,7 @@
 #include "common/text.hpp"
 #include "engine/record_filter.hpp"
 #include "plugins/instance.hpp"
+#include "plugins/wire.hpp"
 #include "state/state_store.hpp"
 
 #include <boost/json.hpp>
@@ -13,10 +14,12 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <mutex>
-#include <random>
 #include <set>
 #include <string_view>
 #include <thread>
@@ -49,12 +52,54 @@ namespace {
 
 int idx(Side s) { return s == Side::kLeft ? 0 : 1; }
 
-std::string new_idempotency_key() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
+// The idempotency key of a create: derived from the pipeline, the stream
+// pair and the record it copies, never drawn at random, so that the copy it
+// leaves in the target store names its source for good. A state lost or
+// restored from an old backup then finds each copy by the key the connector
+// lists with it (self_key of the source equals the copy's stored key) instead
+// of copying it again. XXH3's 128 bits, whose output xxHash keeps stable
+// across versions (it is stored in users' stores); "how" tells a plain copy
+// from keep-both's pair of copies.
+// Tests kill the process at a named point (ACCORD_FAILPOINT=NAME), as a
+// SIGKILL there would: nothing after it runs, nothing is committed.
+void failpoint(const char* name) {
+  const char* f = std::getenv("ACCORD_FAILPOINT");
+  if (f && std::strcmp(f, name) == 0) std::raise(SIGKILL);
+}
+
+using KeyBits = std::pair<uint64_t, uint64_t>;  // a derived key's 128 bits
+
+KeyBits derive_key_bits(const std::string& pipeline, const std::string& pair, Side source, std::string_view source_id,
+                        std::string_view how = "copy") {
+  std::string text = pipeline;
+  for (std::string_view part : {std::string_view(pair), std::string_view(side_name(source)), how, source_id})
+    text.append(1, '\0').append(part);
+  XXH128_hash_t h = XXH3_128bits(text.data(), text.size());
+  return {h.high64, h.low64};
+}
+
+std::string derive_idempotency_key(const std::string& pipeline, const std::string& pair, Side source,
+                                   std::string_view source_id, std::string_view how = "copy") {
+  KeyBits k = derive_key_bits(pipeline, pair, source, source_id, how);
   char b[40];
-  std::snprintf(b, sizeof b, "accord-%016llx%016llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng()));
+  std::snprintf(b, sizeof b, "accord-%016llx%016llx", static_cast<unsigned long long>(k.first),
+                static_cast<unsigned long long>(k.second));
   return b;
+}
+
+// The bits of a key in derive_idempotency_key's form; none for any other key
+// (a store's own, another tool's), which no derived key can equal.
+std::optional<KeyBits> key_bits(std::string_view key) {
+  if (key.size() != 39 || key.substr(0, 7) != "accord-") return std::nullopt;
+  KeyBits k{0, 0};
+  for (size_t i = 7; i < 39; ++i) {
+    char c = key[i];
+    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (v < 0) return std::nullopt;
+    uint64_t& half = i < 23 ? k.first : k.second;
+    half = half << 4 | static_cast<uint64_t>(v);
+  }
+  return k;
 }
 
 struct SideRead {
@@ -64,6 +109,11 @@ struct SideRead {
   // deleted records the connector marked "renumbered" (their store gave the
   // same records new ids: an IMAP UIDVALIDITY change), in the order read
   std::vector<std::string> renumbered;
+  // records the connector sent that could not be read (skipped), and the
+  // ones the state listed so that were read well this time (their keys)
+  std::vector<std::pair<int, wire::Problem>> unreadable;  // with the batch (0, 1…) it came in
+  std::vector<std::string> readable;
+  bool listing = false;  // a full listing (even where `full` had to be dropped)
 };
 
 // One unit of work that writes to a side: a create, an update, a delete.
@@ -79,6 +129,7 @@ struct Item {
   bool drop_link = false;       // forget the pair (both deleted, or filtered out)
   bool forget[2] = {false, false};  // drop this side's mirror row
   std::string quarantine_side_id[2];  // the source record a failure is charged to
+  int64_t resumed_journal[2] = {0, 0};  // the interrupted run's intent this op sends again
   bool has_ops() const { return op[0] || op[1]; }
 };
 
@@ -171,6 +222,8 @@ class PairRun {
     std::vector<Item> items;
     {
       if (!tx) tx.emplace(store_->db());
+      // (before folding: a full listing never takes a listed record for deleted)
+      for (Side s : {Side::kLeft, Side::kRight}) note_unreadable(s, reads[idx(s)]);
       for (Side s : {Side::kLeft, Side::kRight}) fold(s, reads[idx(s)]);
       if (!rep_.refused.empty()) return;  // rolled back
       if (opts_.progress) opts_.progress(sp_.name + ": planning");
@@ -190,19 +243,36 @@ class PairRun {
     }
     bulk.reset();
     apply(items);
+    sql::Transaction settled(store_->db());
+    store_->release_settled(sp_.name);
+    settled.commit();
   }
 
  private:
   // The match keys of a record, one per key of the pair, joined by \x1e (an
-  // empty part: the record has no value for that key).
-  std::string keys_of(Side s, const json::value& data) {
+  // empty part: the record has no value for that key), then, where the
+  // record carries one, the idempotency key its create stored (a copy Accord
+  // made: see stored_key).
+  std::string keys_of(Side s, const json::value& data, std::string_view stored_key = {}) {
     std::string out;
     for (size_t i = 0; i < sp_.match.size(); ++i) {
       if (i) out += '\x1e';
       out += key_of(sp_.match[i], s, data);
     }
+    if (!stored_key.empty() && stored_key.find_first_of("\x1e\x1f") == std::string_view::npos) {
+      if (!sp_.match.empty()) out += '\x1e';
+      out += stored_key;
+    }
     return out;
   }
+
+  // The idempotency key a record's keys carry: the create that made it
+  // stored it ("" where it has none).
+  std::string_view stored_key(std::string_view keys) const { return key_part(keys, sp_.match.size()); }
+
+  // The key a copy of record `id` of side `s` carries: equal to a record's
+  // stored key, it says that record was copied from this one.
+  std::string self_key(Side s, std::string_view id) const { return derive_idempotency_key(p_.name, sp_.name, s, id); }
 
   std::string key_of(const MatchKey& k, Side s, const json::value& data) {
     std::string key;
@@ -290,6 +360,7 @@ class PairRun {
     std::string cursors[2];
     for (Side s : {Side::kLeft, Side::kRight}) {
       cursors[idx(s)] = store_->cursor(sp_.name, s).value_or("");
+      watch_[idx(s)] = store_->unreadable_keys(sp_.name, s);  // the readers note which of them read well
       if (opts_.progress)
         opts_.progress(sp_.name + ": reading " + side_name(s) + (cursors[idx(s)].empty() ? " (full listing)" : ""));
     }
@@ -336,7 +407,27 @@ class PairRun {
     for (Side s : {Side::kLeft, Side::kRight}) {
       rep_.cursor[idx(s)] = reads[idx(s)].cursor;
       rep_.read[idx(s)] = reads[idx(s)].count;
+      for (const auto& [batch, u] : reads[idx(s)].unreadable)
+        rep_.unreadable.push_back({s, p_.endpoint(s).connector, s == Side::kLeft ? sp_.left : sp_.right, u.id,
+                                   u.pointer, u.reason});
     }
+  }
+
+  // What a side's read found unreadable, into the state (in the planning
+  // transaction, with the cursor that moves past it).
+  void note_unreadable(Side s, const SideRead& read) {
+    std::vector<UnreadableRow> rows;
+    for (const auto& [batch, u] : read.unreadable) {
+      UnreadableRow& r = rows.emplace_back();
+      // one without an id the host can trust: by where it came (batch, pointer)
+      r.key = u.id_sure && !u.id.empty() ? u.id : "@" + std::to_string(batch) + u.pointer;
+      r.id = u.id;
+      r.connector = p_.endpoint(s).connector;
+      r.stream = s == Side::kLeft ? sp_.left : sp_.right;
+      r.pointer = u.pointer;
+      r.reason = u.reason;
+    }
+    store_->note_unreadable(sp_.name, s, rows, read.readable, read.listing);
   }
 
   // A first sync's batch: each live record's data goes into the state now,
@@ -375,6 +466,7 @@ class PairRun {
     std::string pair_text;  // reused: a first sync's digests
     constexpr size_t kArenaBlock = 8 << 20;
     std::unique_ptr<unsigned char[]> arena_block(new unsigned char[kArenaBlock]);
+    int batches = 0;  // read so far (an unreadable record without an id is known by its batch and place)
     for (;;) {
       auto r = inst_[idx(s)]->read_changes(stream, cursor);
       if (!r && r.error().status == ACCORD_RETRY && retries < opts_.read_retries &&
@@ -399,33 +491,33 @@ class PairRun {
         throw Failure{r.error().status, std::string("reading the ") + side_name(s) + " side (" +
                                             p_.endpoint(s).connector + " " + stream + "): " + r.error().message, 0};
       }
-      boost::system::error_code ec;
       // The batch and everything made from it live in one arena, freed at
       // once: nothing of it outlives this iteration. Its first block is
       // the same memory each time (a fresh block each batch costs page faults).
       json::monotonic_resource arena(arena_block.get(), kArenaBlock);
-      json::value batch = json::parse(*r, ec, &arena);
-      if (ec || !batch.is_object() || !batch.get_object().contains("records"))
-        throw Failure{ACCORD_ERROR, std::string(side_name(s)) + " connector " + p_.endpoint(s).connector +
-                                        " answered a malformed batch", 0};
-      if (!out.full && out.count == 0)
-        if (auto* f = batch.get_object().if_contains("full"); f && f->is_bool() && f->get_bool())
-          out.full = true;  // the connector lists everything this time: what it leaves out is gone
+      // Each record is read on its own (plugins/wire): one the host cannot
+      // read is skipped and reported, the others go on.
+      wire::Batch batch = wire::read_batch(*r, &arena);
+      if (!batch.error.empty())
+        throw Failure{ACCORD_ERROR, std::string(side_name(s)) + " connector " + p_.endpoint(s).connector + " (" +
+                                        stream + ") answered a batch that is " + batch.error, 0};
+      if (!out.full && out.count == 0 && batch.full)
+        out.full = true;  // the connector lists everything this time: what it leaves out is gone
+      out.listing = out.full;
       Staging staged{s, false, {}};
-      staged.records.reserve(batch.get_object().at("records").get_array().size());
-      for (auto& rv : batch.get_object().at("records").get_array()) {
-        json::object& ro = rv.get_object();
+      staged.records.reserve(batch.records.size());
+      for (wire::Record& rec : batch.records) {
         StateStore::Staged& c = staged.records.emplace_back();
-        c.id = ro.at("id").get_string();
-        if (auto* v = ro.if_contains("version"); v && v->is_string()) c.version = v->get_string();
-        if (auto* v = ro.if_contains("modified"); v && v->is_string()) c.modified = v->get_string();
-        c.deleted = ro.contains("deleted") && ro.at("deleted").is_bool() && ro.at("deleted").get_bool();
-        if (c.deleted)
-          if (auto* v = ro.if_contains("renumbered"); v && v->is_bool() && v->get_bool()) out.renumbered.push_back(c.id);
-        if (!c.deleted && ro.contains("data") && ro.at("data").is_object()) {
-          const json::value& d = ro.at("data");
+        c.id = std::move(rec.id);
+        c.version = std::move(rec.version);
+        c.modified = std::move(rec.modified);
+        c.deleted = rec.deleted;
+        if (rec.renumbered) out.renumbered.push_back(c.id);
+        if (!watch_[idx(s)].empty() && watch_[idx(s)].contains(c.id)) out.readable.push_back(c.id);
+        if (!c.deleted) {
+          const json::value& d = rec.data;  // an object (wire::Record)
           c.included = record_passes(filter, d.get_object());
-          c.keys = keys_of(s, d);
+          c.keys = keys_of(s, d, rec.idempotency_key);
           c.data = json::serialize(d);
           if (first_sync_ && c.included) {
             // equal digests: equal pair forms, nothing to merge
@@ -435,10 +527,19 @@ class PairRun {
         }
         ++out.count;
       }
+      for (auto& u : batch.unreadable) out.unreadable.emplace_back(batches, std::move(u));
+      ++batches;
       if (!queue.push(std::move(staged))) return out;
-      cursor = batch.get_object().at("cursor").get_string();
-      bool more = batch.get_object().contains("more") && batch.get_object().at("more").as_bool();
-      if (!more) break;
+      cursor = std::move(batch.cursor);
+      if (!batch.more) break;
+    }
+    // A full listing holding a record the host cannot name may hold one the
+    // state knows: this time nothing is taken for deleted by its absence.
+    if (out.full && std::any_of(out.unreadable.begin(), out.unreadable.end(),
+                                [](const auto& u) { return !u.second.id_sure || u.second.id.empty(); })) {
+      out.full = false;
+      notes.push_back(std::string("the ") + side_name(s) + " side's full listing holds a record that cannot be read or named;"
+                      " nothing is taken for deleted by its absence this run");
     }
     out.cursor = cursor;
     return out;
@@ -639,6 +740,7 @@ class PairRun {
     o.data = std::move(data);
     o.expect_version = expect_version;
     o.changes = std::move(changes);
+    if (op == "create") o.idempotency_key = self_key(other(target), source_id);
     return o;
   }
 
@@ -773,7 +875,7 @@ class PairRun {
             mix(part);
           // the report keeps what each write changes; the item keeps the data to write
           PlannedOp shown{op->side, op->op, op->id, op->source_id, op->source_same_side, op->label,
-                          std::move(op->changes), {}, op->expect_version};
+                          std::move(op->changes), {}, op->expect_version, op->idempotency_key, op->resend};
           op->changes.clear();
           rep_.ops.push_back(std::move(shown));
         }
@@ -892,6 +994,8 @@ class PairRun {
       copy.op[1] = make_op(Side::kRight, "create", "", it.right_id, std::move(rdata), "", ch);
       copy.op[0]->label = copy.op[1]->label = label + " (kept: the right's version)";
       copy.op[1]->source_same_side = true;
+      copy.op[0]->idempotency_key = copy.op[1]->idempotency_key =
+          derive_idempotency_key(p_.name, sp_.name, Side::kRight, it.right_id, "keep-both");
       items.push_back(std::move(it));
       items.push_back(std::move(copy));
       return;
@@ -921,6 +1025,7 @@ class PairRun {
   struct Matching {
     std::vector<char> linked[2], held[2];  // by pool index: linked; ambiguous (neither linked nor created)
     std::vector<std::pair<uint32_t, uint32_t>> matches;  // left, right; in left-id order
+    std::vector<std::pair<uint32_t, uint32_t>> copies;   // left, right: one is the other's copy (match_copies)
     std::vector<std::string> notes;
   };
 
@@ -944,6 +1049,7 @@ class PairRun {
         return std::tie(key, side, i) < std::tie(o.key, o.side, o.i);
       }
     };
+    match_copies(pools, m);
     for (size_t k = 0; k < sp_.match.size(); ++k) {
       std::vector<Entry> entries;
       for (uint32_t s = 0; s < 2; ++s)
@@ -985,6 +1091,61 @@ class PairRun {
     return m;
   }
 
+  // Before any match key: a record whose stored idempotency key is another's
+  // self key is that record's copy (Accord made it; the state that linked
+  // them was lost or is older than the copy); two records that store the
+  // same key are keep-both's two copies of one record. Exactly one on each
+  // side links them; more (duplicates an older version left) is reported and
+  // neither linked nor copied again. Costs nothing where no record stores a
+  // key.
+  void match_copies(const std::vector<MirrorRef>* const pools[2], Matching& m) const {
+    struct Entry {
+      KeyBits key;
+      uint32_t side, i;
+      bool operator<(const Entry& o) const { return std::tie(key, side, i) < std::tie(o.key, o.side, o.i); }
+    };
+    std::vector<Entry> entries;
+    bool stores[2] = {false, false};  // a side holds copies: the other's self keys are wanted
+    for (uint32_t s = 0; s < 2; ++s)
+      for (uint32_t i = 0; i < pools[s]->size(); ++i)
+        if (const MirrorRef& r = (*pools[s])[i]; r.included)
+          if (auto k = key_bits(stored_key(r.keys))) {
+            entries.push_back({*k, s, i});
+            stores[s] = true;
+          }
+    if (entries.empty()) return;
+    for (uint32_t s = 0; s < 2; ++s)
+      if (stores[1 - s])
+        for (uint32_t i = 0; i < pools[s]->size(); ++i)
+          if (const MirrorRef& r = (*pools[s])[i]; r.included)
+            entries.push_back({derive_key_bits(p_.name, sp_.name, s == 0 ? Side::kLeft : Side::kRight, r.id), s, i});
+    std::sort(entries.begin(), entries.end());
+    for (size_t a = 0, b; a < entries.size(); a = b) {
+      size_t mid = a;
+      bool involves_dirty = false;
+      for (b = a; b < entries.size() && entries[b].key == entries[a].key; ++b) {
+        if (entries[b].side == 0) mid = b + 1;
+        involves_dirty = involves_dirty || (*pools[entries[b].side])[entries[b].i].dirty;
+      }
+      if (mid == a || mid == b || !involves_dirty) continue;
+      if (mid - a != 1 || b - mid != 1) {
+        std::string who;
+        for (size_t e = a; e < b; ++e) {
+          who += std::string(entries[e].side == 0 ? " left:" : " right:") + (*pools[entries[e].side])[entries[e].i].id;
+          m.held[entries[e].side][entries[e].i] = 1;
+        }
+        m.notes.push_back("more than one copy of one record, by the idempotency key their creates stored (" +
+                          std::to_string(mid - a) + " left, " + std::to_string(b - mid) + " right):" + who +
+                          "; not linked, not copied again: delete the extra copies, then run again");
+        continue;
+      }
+      uint32_t l = entries[a].i, r = entries[mid].i;
+      if (m.linked[0][l] || m.linked[1][r]) continue;
+      m.linked[0][l] = m.linked[1][r] = 1;
+      m.copies.emplace_back(l, r);
+    }
+  }
+
   // dirty_is_pool: every unlinked record is among `dirty` (nothing is linked
   // or clean yet), so they are the candidates themselves.
   void match_and_create(std::vector<MirrorRef> dirty[2], bool dirty_is_pool, std::vector<Item>& items) {
@@ -992,7 +1153,8 @@ class PairRun {
     // ones are among them), by the keys worked out when each was read; a
     // match needs a dirty record on one side.
     std::vector<MirrorRef> loaded[2];
-    bool matching = !sp_.match.empty() && (!dirty[0].empty() || !dirty[1].empty());
+    // (without match keys too: a copy is found by the key its create stored)
+    bool matching = !dirty[0].empty() || !dirty[1].empty();
     if (matching && !dirty_is_pool)
       for (Side s : {Side::kLeft, Side::kRight}) loaded[idx(s)] = store_->unlinked(sp_.name, s);
     const std::vector<MirrorRef>* pools[2] = {dirty_is_pool ? &dirty[0] : &loaded[0], dirty_is_pool ? &dirty[1] : &loaded[1]};
@@ -1017,6 +1179,7 @@ class PairRun {
       }
       plan_first_match(row_of(Side::kLeft, lr.id), row_of(Side::kRight, rr.id), items);
     }
+    relink_copies(pools, m, equal);
     if (!equal.empty()) store_->add_links(sp_.name, equal);
     for (int s = 0; s < 2; ++s) {
       // where a dirty record sits in the pool (where it is not the pool itself)
@@ -1044,6 +1207,40 @@ class PairRun {
         plan_create(other(side), row_of(side, ref.id), items);
       }
     }
+  }
+
+  // Copies found by their keys are linked as they stand, with no write: the
+  // pair was in accord when the copy was made, and what differs now is most
+  // likely the target's own form of it (a vCard adds "kind"), which a merge
+  // with no base would copy back over the source. Pairs that differ are
+  // named, so that a person can look.
+  void relink_copies(const std::vector<MirrorRef>* const pools[2], const Matching& m,
+                     std::vector<std::pair<std::string_view, std::string_view>>& equal) {
+    if (m.copies.empty()) return;
+    rep_.relinked += static_cast<long>(m.copies.size());
+    std::vector<std::string> differ;
+    for (const auto& [l, r] : m.copies) {
+      const MirrorRef& lr = (*pools[0])[l];
+      const MirrorRef& rr = (*pools[1])[r];
+      if (first_sync_) {
+        if (lr.form[0] != rr.form[0] || lr.form[1] != rr.form[1]) differ.push_back(lr.id + " ⇄ " + rr.id);
+        equal.emplace_back(lr.id, rr.id);
+        continue;
+      }
+      if (pair_of(Side::kLeft, row_of(Side::kLeft, lr.id)) != pair_of(Side::kRight, row_of(Side::kRight, rr.id)))
+        differ.push_back(lr.id + " ⇄ " + rr.id);
+      store_->clear_dirty(sp_.name, Side::kLeft, lr.id);
+      store_->clear_dirty(sp_.name, Side::kRight, rr.id);
+      store_->put_link(sp_.name, LinkRow{lr.id, rr.id, "", ""});
+    }
+    std::string note = "relinked " + std::to_string(m.copies.size()) +
+                       " records to the copies Accord made of them, by the idempotency keys the copies carry "
+                       "(the state did not know them: lost, or restored from an older copy)";
+    if (!differ.empty()) {
+      note += "; " + std::to_string(differ.size()) + " differ from their copy and were kept as they are (e.g. " +
+              differ.front() + "): edit the side that is right and the edit travels";
+    }
+    rep_.notes.push_back(note + "; nothing written for them");
   }
 
   // Two records linked for the first time: merged with no base.
@@ -1153,17 +1350,16 @@ class PairRun {
     // 1. intents, committed before any remote write
     auto started = std::chrono::steady_clock::now();
     std::map<std::pair<size_t, int>, int64_t> journal_ids;
-    std::map<std::pair<size_t, int>, std::string> keys;
     {
       sql::Transaction tx(store_->db());
       for (size_t i = begin; i < end; ++i)
         for (int s = 0; s < 2; ++s)
           if (const auto& op = items[i].op[s]) {
-            std::string key = op->op == "create" ? new_idempotency_key() : "";
-            keys[{i, s}] = key;
             items[i].op_text[s] = json::serialize(op->data);
             journal_ids[{i, s}] = store_->journal_add({0, sp_.name, s == 0 ? "left" : "right", op->op, op->id,
-                                                       op->source_id, key, items[i].op_text[s]});
+                                                       op->source_id, op->idempotency_key, items[i].op_text[s]});
+            // an interrupted run's intent gives way to this one, in the same transaction
+            if (items[i].resumed_journal[s]) store_->journal_done(items[i].resumed_journal[s]);
           }
       tx.commit();
     }
@@ -1178,7 +1374,8 @@ class PairRun {
           json::object o{{"op", op->op}};
           if (!op->id.empty()) o["id"] = op->id;
           if (!op->expect_version.empty()) o["expect_version"] = op->expect_version;
-          if (op->op == "create") o["idempotency_key"] = keys[{i, s}];
+          if (op->op == "create") o["idempotency_key"] = op->idempotency_key;
+          if (op->resend) o["resend"] = true;
           if (op->op != "delete") o["data"] = op->data;
           ops.push_back(std::move(o));
           which.push_back(i);
@@ -1253,6 +1450,7 @@ class PairRun {
         apply_time_.write_s += seconds_since(writing);
       }
     }
+    failpoint("apply.after_write");
     // 3. commit what happened
     auto committing = std::chrono::steady_clock::now();
     sql::Transaction tx(store_->db());
@@ -1275,26 +1473,29 @@ class PairRun {
                                   r.error().retry_after_ms / 1000};
       return;
     }
-    json::value answer = json::parse(*r);
-    const json::array& arr = answer.get_array();
-    for (size_t k = 0; k < which.size(); ++k) {
-      Outcome o;
-      if (k < arr.size()) {
-        const json::object& ro = arr[k].get_object();
-        auto str = [&](const char* key) {
-          auto* v = ro.if_contains(key);
-          return v && v->is_string() ? std::string(v->get_string()) : std::string();
-        };
-        o.status = str("status");
-        o.ok = o.status == "ok";
-        o.id = str("id");
-        o.version = str("version");
-        o.message = str("message");
-        if (auto* ra = ro.if_contains("retry_after"); ra && ra->is_number()) o.retry_after_s = ra->to_number<int64_t>();
-      } else {
-        o.message = "the connector answered fewer results than ops";
-      }
-      results[{which[k], s}] = o;
+    // Read into types (plugins/wire): a result that is missing or cannot be
+    // read fails its own op only. Answers that are not JSON at all are as
+    // good as lost: the pair stops and the journal's intents stay for the
+    // next run to reconcile.
+    const std::string& connector = p_.endpoint(s == 0 ? Side::kLeft : Side::kRight).connector;
+    std::vector<std::string> kinds;
+    kinds.reserve(ops.size());
+    for (const auto& op : ops) {
+      const json::value* k = op.is_object() ? op.get_object().if_contains("op") : nullptr;
+      kinds.emplace_back(k && k->is_string() ? std::string_view(k->get_string()) : std::string_view());
+    }
+    wire::ApplyResults answer = wire::read_results(*r, kinds);
+    if (!answer.error.empty())
+      throw Failure{ACCORD_ERROR, std::string("writing to the ") + (s == 0 ? "left" : "right") + " side: connector " +
+                                      connector + " (" + stream + ") answered apply results that are " + answer.error +
+                                      "; the next run reconciles these writes",
+                    0};
+    for (const auto& n : answer.notes) rep_.notes.push_back(connector + " (" + stream + ") " + n);
+    for (size_t k = 0; k < which.size() && k < answer.results.size(); ++k) {
+      wire::ApplyResult& a = answer.results[k];
+      results[{which[k], s}] = Outcome{a.ok(), std::move(a.id), std::move(a.version),
+                                       a.unreadable ? connector + " " + a.message : std::move(a.message),
+                                       std::move(a.status), a.retry_after_s};
     }
   }
 
@@ -1334,27 +1535,39 @@ class PairRun {
       auto r = inst_[idx(from)]->fetch(stream, json::serialize(ids));
       if (!r && (r.error().status == ACCORD_CANCELLED || r.error().status == ACCORD_AUTH_REQUIRED))
         throw Failure{r.error().status, std::string("fetching from the ") + side_name(from) + " side: " + r.error().message, 0};
-      std::map<std::string, json::object> got;
+      // Read into types (plugins/wire): a fetched record that cannot be read
+      // fails only the create that wanted it, saying why. (This may run on
+      // a thread of its own: it touches neither the state nor the report.)
+      const std::string& connector = p_.endpoint(from).connector;
+      std::map<std::string, json::value> got;         // data objects, by id
+      std::map<std::string, std::string> unreadable;  // why not, by id
+      std::string whole;                              // the answer could not be read at all
       if (r) {
-        boost::system::error_code ec;
-        json::value v = json::parse(*r, ec);
-        if (!ec && v.is_object())
-          if (auto* recs = v.get_object().if_contains("records"); recs && recs->is_array())
-            for (auto& rv : recs->get_array())
-              if (rv.is_object() && rv.get_object().contains("id") && rv.get_object().contains("data") &&
-                  rv.get_object().at("data").is_object())
-                got[std::string(rv.get_object().at("id").as_string())] = std::move(rv.get_object().at("data").get_object());
+        wire::Batch b = wire::read_fetch(*r);
+        if (!b.error.empty()) whole = "connector " + connector + " (" + stream + ") answered a fetch that is " + b.error;
+        for (auto& rec : b.records)
+          if (!rec.deleted) got[rec.id] = std::move(rec.data);
+        for (const auto& u : b.unreadable)
+          if (u.id_sure) unreadable[u.id] = u.pointer + ": " + u.reason;
       }
       for (const auto& w : want) {
         if (w.source != from) continue;
         auto g = got.find(w.source_id);
         if (g == got.end()) {
-          *w.error = std::string("could not fetch the record's body from the ") + side_name(from) + " side" +
-                     (r ? " (it is gone; the next run sees that)" : ": " + r.error().message);
+          auto u = unreadable.find(w.source_id);
+          *w.error = u != unreadable.end()
+                         ? std::string("could not read the record's body from the ") + side_name(from) + " side (" +
+                               connector + " " + stream + " at " + u->second + ")"
+                     : !whole.empty() ? std::string("could not fetch the record's body from the ") + side_name(from) +
+                                            " side: " + whole
+                                      : std::string("could not fetch the record's body from the ") + side_name(from) +
+                                            " side" +
+                                            (r ? " (it is gone; the next run sees that)" : ": " + r.error().message);
           continue;
         }
+        const json::object& fetched = g->second.get_object();  // wire::Record: an object
         for (const auto& f : fields)
-          if (auto* v = g->second.if_contains(std::string_view(f).substr(1))) (*w.data)[std::string_view(f).substr(1)] = *v;
+          if (auto* v = fetched.if_contains(std::string_view(f).substr(1))) (*w.data)[std::string_view(f).substr(1)] = *v;
       }
     }
   }
@@ -1377,8 +1590,10 @@ class PairRun {
                           it.op[s]->label + ": " + (o.status.empty() ? "error" : o.status) + ": " + o.message;
         rep_.notes.push_back(msg);
         // a version conflict is not the record's fault: the next run re-reads it
-        if (o.status != "conflict" && !charged.empty())
+        if (o.status != "conflict" && !charged.empty()) {
           store_->quarantine(sp_.name, src == 0 ? Side::kLeft : Side::kRight, charged, msg, o.retry_after_s);
+          ++rep_.quarantined;
+        }
         continue;
       }
       ++rep_.applied;
@@ -1397,8 +1612,10 @@ class PairRun {
         (s == 0 ? it.left_id : it.right_id) = o.id;
       }
       json::value written(op.data);
+      // the key a create stored stays with the record through its updates
+      std::string stored(op.op == "create" ? op.idempotency_key : it.row[s] ? stored_key(it.row[s]->keys) : "");
       it.row[s] = MirrorRow{o.id.empty() ? op.id : o.id, o.version, now_rfc3339(), std::move(it.op_text[s]), true,
-                            false, false, keys_of(side, written)};
+                            false, false, keys_of(side, written, stored)};
       if (!it.manual_fields.empty()) it.pair[s] = fm_.to_pair(side, op.data);  // the new base (below)
       written_[s] = true;
     }
@@ -1433,65 +1650,59 @@ class PairRun {
     store_->put_link(sp_.name, link_for(it, std::move(bl), std::move(br)));
   }
 
-  // Writes that were in flight when an earlier run stopped.
+  // Writes that were in flight when an earlier run stopped. It runs before
+  // anything is read, so each source's mirror row is still what its create
+  // was made from. Updates and deletes are planned again from the
+  // still-dirty mirror: if they were done, the sides now agree and nothing
+  // is written twice. Creates are sent again, marked "resend", with the key
+  // they were first sent with (the connector answers the record the first
+  // try made, if it did), in the same batches and through the same commit
+  // as any create: the target's row takes the version the connector answers
+  // (what it reads back later is taken in as its own form, never as an
+  // edit), the link's bases are the rows as they stand, failures are
+  // quarantined.
   void reconcile_journal() {
     auto pending = store_->journal(sp_.name);
     if (pending.empty()) return;
-    long recreated = 0, dropped = 0;
-    for (const auto& j : pending) {
-      Side target = j.side == "left" ? Side::kLeft : Side::kRight;
-      if (j.op != "create" || j.idem_key.empty()) {
-        // Updates and deletes are planned again from the still-dirty mirror:
-        // if they were done, the sides now agree and nothing is written twice.
-        sql::Transaction tx(store_->db());
-        store_->journal_done(j.id);
-        tx.commit();
-        ++dropped;
-        continue;
-      }
-      json::object data = json::parse(j.data).get_object();
-      json::object sent = data;
-      std::string missing;
-      attach_lazy({LazyWant{&sent, &missing, j.source_id, other(target)}});
-      if (!missing.empty()) {
-        // the source record is gone: nothing to re-send; its delete is planned as usual
-        sql::Transaction tx(store_->db());
-        store_->journal_done(j.id);
-        tx.commit();
-        ++dropped;
-        continue;
-      }
-      json::array ops{json::object{{"op", "create"}, {"idempotency_key", j.idem_key}, {"resend", true}, {"data", sent}}};
-      const std::string& stream = target == Side::kLeft ? sp_.left : sp_.right;
-      auto r = inst_[idx(target)]->apply(stream, json::serialize(ops));
-      if (!r) throw Failure{r.error().status, "reconciling an interrupted create: " + r.error().message, 0};
-      json::value ans = json::parse(*r);
-      const json::object& res = ans.get_array().at(0).get_object();
+    long dropped = 0;
+    std::vector<Item> items;
+    {
       sql::Transaction tx(store_->db());
-      if (res.at("status") == "ok") {
-        std::string id(res.at("id").get_string());
-        std::string version = res.contains("version") ? std::string(res.at("version").get_string()) : "";
-        MirrorRow row{id, version, now_rfc3339(), j.data, true, false, false, keys_of(target, json::value(data))};
-        store_->put_mirror(sp_.name, target, row);
-        Side from = other(target);
-        if (auto src = store_->mirror(sp_.name, from, j.source_id); src && !src->deleted) {
-          LinkRow link;
-          link.left_id = from == Side::kLeft ? j.source_id : id;
-          link.right_id = from == Side::kLeft ? id : j.source_id;
-          // the base is what the source held when the copy was made: if the
-          // source changed since, the merge carries the change over
-          Fields sent = fm_.to_pair(target, data);
-          (target == Side::kLeft ? link.base_left : link.base_right) = fields_json(sent);
-          (from == Side::kLeft ? link.base_left : link.base_right) = fields_json(sent);
-          store_->put_link(sp_.name, link);
+      for (const auto& j : pending) {
+        if (j.op != "create" || j.idem_key.empty()) {
+          store_->journal_done(j.id);
+          ++dropped;
+          continue;
         }
-        ++recreated;
+        Side target = j.side == "left" ? Side::kLeft : Side::kRight, from = other(target);
+        boost::system::error_code ec;
+        json::value data = json::parse(j.data, ec);
+        if (ec || !data.is_object()) {  // not ours to resend: plan it again
+          store_->journal_done(j.id);
+          ++dropped;
+          continue;
+        }
+        Item it;
+        auto src = store_->mirror_data(sp_.name, from, j.source_id);
+        if (src && !src->deleted) {
+          (from == Side::kLeft ? it.left_id : it.right_id) = j.source_id;
+          std::string().swap(src->data);  // commit_item needs its id, not its data
+          it.row[idx(from)] = std::move(*src);
+        }
+        it.op[idx(target)] = make_op(target, "create", "", j.source_id, std::move(data.get_object()), "", {});
+        it.op[idx(target)]->idempotency_key = j.idem_key;
+        it.op[idx(target)]->resend = true;
+        it.resumed_journal[idx(target)] = j.id;
+        it.quarantine_side_id[idx(from)] = j.source_id;
+        items.push_back(std::move(it));
       }
-      store_->journal_done(j.id);
       tx.commit();
     }
-    rep_.notes.push_back("resumed an interrupted run: " + std::to_string(recreated) +
-                         " pending creates reconciled by idempotency key, " + std::to_string(dropped) +
+    long failed = rep_.failed;
+    apply(items);
+    rep_.notes.push_back("resumed an interrupted run: " + std::to_string(items.size()) +
+                         " pending creates sent again with their idempotency keys (" +
+                         std::to_string(rep_.failed - failed) + " failed), " + std::to_string(dropped) +
                          " pending updates/deletes planned again");
   }
 
@@ -1514,6 +1725,7 @@ class PairRun {
   bool first_sync_ = false;               // the state knew nothing of this pair when the run began
   std::vector<MirrorRef> loaded_[2];       // a first sync's records, as loaded
   std::vector<uint32_t> order_[2];         // where loaded_ holds each id, in id order
+  std::set<std::string> watch_[2];         // records the state lists unreadable, by key (read-only while reading)
 };
 
 }  // namespace

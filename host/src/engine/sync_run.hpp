@@ -37,6 +37,8 @@ struct PlannedOp {
   Changes changes;        // field → new value (display)
   boost::json::object data;
   std::string expect_version;
+  std::string idempotency_key;  // a create's: derived from its source, the same in every run
+  bool resend = false;          // a create an interrupted run may have made already
 };
 
 struct ConflictReport {
@@ -66,6 +68,8 @@ struct PairReport {
   std::string error;                // the pair could not run
   long read[2] = {0, 0};
   long matched = 0, applied = 0, failed = 0;
+  long relinked = 0;                // linked to the copies Accord made of them, by idempotency key
+  long quarantined = 0;             // of the failed: their records wait in quarantine
   std::string fingerprint;          // of the ops: a saved plan must match it
   std::string cursor[2];            // after reading
 };

@@ -622,6 +622,14 @@ void StateStore::release(const std::string& pair, Side side, const std::string& 
   s.bind(1, pair).bind(2, side_name(side)).bind(3, id).run();
 }
 
+int64_t StateStore::release_settled(const std::string& pair) {
+  // A failed write leaves its source dirty; anything that settles it clears that.
+  Stmt s(db_, "DELETE FROM quarantine WHERE pair=?1 AND NOT EXISTS"
+              " (SELECT 1 FROM dirty d WHERE d.pair = quarantine.pair AND d.side = quarantine.side AND d.id = quarantine.id)");
+  s.bind(1, pair).run();
+  return sqlite3_changes(db_.raw());
+}
+
 std::vector<StateStore::QuarantineRow> StateStore::quarantine_list() {
   Stmt s(db_, "SELECT pair, side, id, error, attempts, next_retry FROM quarantine ORDER BY pair, side, id");
   std::vector<QuarantineRow> out;

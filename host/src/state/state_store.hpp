@@ -197,6 +197,10 @@ class StateStore {
   // has not come.
   std::set<std::string> quarantined(const std::string& pair, Side side, bool only_waiting);
   void release(const std::string& pair, Side side, const std::string& id);
+  // Releases the quarantined records of a pair that no longer wait for a
+  // write (their mirror row is clean or gone: a retry landed, the sides came
+  // to agree, the record went); answers how many.
+  int64_t release_settled(const std::string& pair);
   struct QuarantineRow {
     std::string pair, side, id, error, next_retry;
     int64_t attempts;

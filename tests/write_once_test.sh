@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Every write exactly once, through the accord program, on local stores:
+# a run killed between its writes and their commit (ACCORD_FAILPOINT) is
+# resumed with its creates sent again in batches and recorded as the target
+# holds them; a lost state, or one restored from an old copy, relinks every
+# copy by the idempotency key its create stored (no duplicates, no writes);
+# quarantine entries go once their record is settled, and the run's summary
+# says truly what was quarantined; a full disk under the state says what to
+# do and the next run goes on.
+# Usage: write_once_test.sh ACCORD BENCH_FOUNDATION
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/report.sh"  # ok, bad, runp (before any cd)
+accord=$1 bench=$2
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-once.XXXXXX")
+cleanup() { [ -n "${mnt:-}" ] && umount "$mnt" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+export HOME="$work" ACCORD_ADMIN= ACCORD_SECRETS=
+card() { printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:%s\r\nFN:%s\r\nEMAIL:%s@example.org\r\nEND:VCARD\r\n' "$1" "$2" "$1"; }
+count() { sqlite3 "$1" "SELECT count(*) FROM r_contact WHERE deleted = 0"; }
+dups() { sqlite3 "$1" "SELECT count(*) - count(DISTINCT json_extract(data, '\$.uid')) FROM r_contact WHERE deleted = 0"; }
+vdups() { grep -h '^UID:' "$1"/*.vcf | sort | uniq -d | wc -l; }
+pipeline() {  # NAME LEFT_BACKEND LEFT_PATH RIGHT_BACKEND RIGHT_PATH: NAME.json, no match keys
+  printf '{"name": "%s", "state": "%s-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "%s", "path": "%s"}},
+ "right": {"connector": "local", "config": {"backend": "%s", "path": "%s"}},
+ "streams": [{"left": "contact", "right": "contact"}]}\n' "$1" "$1" "$2" "$3" "$4" "$5" > "$1.json"
+}
+killed_run() { ACCORD_FAILPOINT=apply.after_write "$accord" run "$1" > /dev/null 2>&1; }
+# a store's records without ids, sorted
+records() { sqlite3 "$1" "SELECT data FROM r_contact WHERE deleted = 0 ORDER BY json_extract(data, '\$.uid')"; }
+
+# -- a killed first sync into a vCard folder: resumed, the sources stay as they were
+"$bench" populate rich.sqlite 100 > /dev/null
+sqlite3 rich.sqlite "UPDATE r_contact SET data = json_set(data,
+  '\$.nicknames', json('{\"n1\": {\"name\": \"Nick\"}}'),
+  '\$.addresses', json('{\"a1\": {\"components\": [{\"kind\": \"name\", \"value\": \"High St\"}, {\"kind\": \"locality\", \"value\": \"Town\"}], \"countryCode\": \"GB\"}}'))"
+before=$(records rich.sqlite)
+pipeline rich sqlite rich.sqlite vcard book
+killed_run rich.json
+files=$(ls book/*.vcf 2>/dev/null | wc -l)
+journal=$(sqlite3 rich-state.sqlite "SELECT count(*) FROM journal")
+runp run rich.json
+[ "$files" = 100 ] && [ "$journal" = 100 ] && [ $rc = 0 ] && printf '%s' "$out" | grep -q "100 pending creates sent again" \
+  && [ "$(ls book/*.vcf | wc -l)" = 100 ] && [ "$(sqlite3 rich-state.sqlite "SELECT count(*) FROM journal")" = 0 ] \
+  && ok killed-create-resumed-once || bad killed-create-resumed-once "files=$files journal=$journal rc=$rc" "$out"
+# an edit on each side after the resume: only the edits travel
+sqlite3 rich.sqlite "UPDATE r_contact SET data = json_set(data, '\$.name.full', 'Left ' || json_extract(data, '\$.name.full'))
+                     WHERE CAST(substr(json_extract(data, '\$.uid'), 16) AS INTEGER) % 10 = 1"
+sed -i 's/^FN:Person 2\r$/FN:Right two\r/' book/bench-2.vcf
+runp run rich.json
+runp run rich.json; last=$out
+after=$(records rich.sqlite | sed 's/"full":"Left Person /"full":"Person /; s/"full":"Right two"/"full":"Person 2"/')
+[ "$before" = "$after" ] && printf '%s' "$last" | grep -q "nothing to do" && grep -q '^FN:Left Person 1' book/bench-1.vcf \
+  && ok resumed-creates-leave-sources-whole \
+  || bad resumed-creates-leave-sources-whole "$(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | head -6)" "$last"
+
+# -- a killed first sync of 2,000 records: the resume sends them in one batch, not one call each
+"$bench" populate big.sqlite 2000 > /dev/null
+pipeline big sqlite big.sqlite sqlite big-copy.sqlite
+killed_run big.json
+trace=$(ACCORD_TRACE=1 "$accord" run big.json 2>&1)
+calls=$(printf '%s\n' "$trace" | sed '/reading left/q' | grep -c "applied [0-9]* of 2000")
+[ "$calls" = 1 ] && [ "$(count big-copy.sqlite)" = 2000 ] && [ "$(dups big-copy.sqlite)" = 0 ] \
+  && ok resume-sends-creates-in-batches || bad resume-sends-creates-in-batches "apply batches: $calls" "$trace"
+
+# -- the state is lost (a new machine): every copy is found by its key; nothing written
+for p in big rich; do
+  mv "$p-state.sqlite" "$p-state.lost"; rm -f "$p-state.sqlite-wal" "$p-state.sqlite-shm"
+  runp run "$p.json"
+  [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" \
+    && ok "lost-state-relinks-$p" || bad "lost-state-relinks-$p" "rc=$rc" "$out"
+done
+[ "$(count big.sqlite)" = 2000 ] && [ "$(count big-copy.sqlite)" = 2000 ] && [ "$(dups big-copy.sqlite)" = 0 ] \
+  && [ "$(ls book/*.vcf | wc -l)" = 100 ] && [ "$(vdups book)" = 0 ] && [ "$(count rich.sqlite)" = 100 ] \
+  && ok lost-state-no-duplicates || bad lost-state-no-duplicates "$(count big-copy.sqlite) $(ls book/*.vcf | wc -l) $(count rich.sqlite)"
+# and again: the relinked pairs are linked for good
+runp run big.json
+printf '%s' "$out" | grep -q "read 0 changed on the left, 0 on the right" && printf '%s' "$out" | grep -q "nothing to do" \
+  && ok relinked-state-is-quiet || bad relinked-state-is-quiet "$out"
+
+# -- a state restored from an old copy: the copies made since are found again
+mkdir -p cards
+for i in $(seq 1 20); do card "c$i" "Card $i" > "cards/c$i.vcf"; done
+pipeline old vcard cards sqlite old.sqlite
+"$accord" run old.json > /dev/null
+cp old-state.sqlite old-state.backup
+for i in $(seq 21 35); do card "c$i" "Card $i" > "cards/c$i.vcf"; done
+sqlite3 old.sqlite "UPDATE r_contact SET data = json_set(data, '\$.name.full', 'Edited') WHERE json_extract(data, '\$.uid') = 'c3'"
+"$accord" run old.json > /dev/null
+cp old-state.backup old-state.sqlite; rm -f old-state.sqlite-wal old-state.sqlite-shm
+runp run old.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && [ "$(count old.sqlite)" = 35 ] && [ "$(dups old.sqlite)" = 0 ] \
+  && [ "$(ls cards/*.vcf | wc -l)" = 35 ] && grep -q '^FN:Edited' cards/c3.vcf \
+  && ok old-state-relinks-newer-copies || bad old-state-relinks-newer-copies "rc=$rc $(count old.sqlite) $(ls cards | wc -l)" "$out"
+
+# -- quarantine: a delete refused once, then done: the entry goes
+trig() { sqlite3 old.sqlite "CREATE TRIGGER refuse BEFORE INSERT ON r_contact WHEN $1 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"; }
+untrig() { sqlite3 old.sqlite "DROP TRIGGER refuse"; sqlite3 old-state.sqlite "UPDATE quarantine SET next_retry = 0"; }
+quarantined() { "$accord" status old.json | sed -n 's/^quarantined records: //p'; }
+rm cards/c1.vcf
+trig "NEW.deleted = 1"
+runp run old.json; first=$out; q1=$(quarantined)
+untrig
+runp run old.json
+[ "$q1" = 1 ] && printf '%s' "$first" | grep -q "1 failed (1 quarantined" && [ $rc = 0 ] && [ "$(count old.sqlite)" = 34 ] \
+  && [ "$(quarantined)" = 0 ] && ok quarantined-delete-released-after-retry \
+  || bad quarantined-delete-released-after-retry "q1=$q1 rc=$rc now=$(quarantined)" "$first" "$out"
+
+# -- quarantine: an update answered with an error that had landed all the same: the entry goes
+sed -i "s/^FN:Card 5\r$/FN:Card Five\r/" cards/c5.vcf
+trig "NEW.deleted = 0 AND json_extract(NEW.data, '\$.uid') = 'c5'"
+runp run old.json; q1=$(quarantined)
+untrig
+sqlite3 old.sqlite "UPDATE r_contact SET data = json_set(data, '\$.name.full', 'Card Five') WHERE json_extract(data, '\$.uid') = 'c5'"
+runp run old.json
+[ "$q1" = 1 ] && [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && [ "$(quarantined)" = 0 ] \
+  && ok quarantined-update-released-when-landed || bad quarantined-update-released-when-landed "q1=$q1 rc=$rc now=$(quarantined)" "$out"
+
+# -- a full disk under the state: a message that says what to do; space back, the run goes on, nothing twice
+mnt="$work/small"
+mkdir -p "$mnt"
+if mount -t tmpfs -o size=640k tmpfs "$mnt" 2>/dev/null; then
+  "$bench" populate full.sqlite 3000 > /dev/null
+  printf '{"name": "full", "state": "%s/state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "sqlite", "path": "full.sqlite"}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "full-copy.sqlite"}},
+ "streams": [{"left": "contact", "right": "contact"}]}\n' "$mnt" > full.json
+  runp run full.json
+  first=$out first_rc=$rc
+  [ $rc != 0 ] && printf '%s' "$first" | grep -q "the disk is full" && printf '%s' "$first" | grep -q "free some space" \
+    && ! printf '%s' "$first" | grep -q "disk I/O error" \
+    && ok full-disk-says-what-to-do || bad full-disk-says-what-to-do "rc=$first_rc" "$first"
+  mount -o remount,size=64m "$mnt"
+  runp run full.json
+  again=$out
+  runp run full.json
+  [ "$(count full-copy.sqlite)" = 3000 ] && [ "$(dups full-copy.sqlite)" = 0 ] && printf '%s' "$out" | grep -q "nothing to do" \
+    && ok full-disk-then-space-goes-on-once || bad full-disk-then-space-goes-on-once "$(count full-copy.sqlite) copies" "$again" "$out"
+else
+  bad full-disk-says-what-to-do "could not mount a small tmpfs (the test needs root)"
+fi
+
+exit $fail
