@@ -117,6 +117,18 @@ runp run old.json
 [ "$q1" = 1 ] && [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && [ "$(quarantined)" = 0 ] \
   && ok quarantined-update-released-when-landed || bad quarantined-update-released-when-landed "q1=$q1 rc=$rc now=$(quarantined)" "$out"
 
+# -- a copy deleted while its source changed comes back: its create (with the
+# same derived key) must make a new record, not answer the deleted one
+"$bench" populate back.sqlite 3 > /dev/null
+pipeline back sqlite back.sqlite sqlite back-copy.sqlite
+"$accord" run back.json > /dev/null
+sqlite3 back-copy.sqlite "UPDATE r_contact SET deleted = 1, data = NULL WHERE json_extract(data, '\$.uid') = 'urn:uuid:bench-1'"
+sqlite3 back.sqlite "UPDATE r_contact SET data = json_set(data, '\$.name.full', 'Changed') WHERE json_extract(data, '\$.uid') = 'urn:uuid:bench-1'"
+runp run back.json
+[ $rc = 0 ] && [ "$(count back-copy.sqlite)" = 3 ] \
+  && [ "$(sqlite3 back-copy.sqlite "SELECT json_extract(data, '\$.name.full') FROM r_contact WHERE deleted = 0 AND json_extract(data, '\$.uid') = 'urn:uuid:bench-1'")" = Changed ] \
+  && ok deleted-copy-of-changed-record-comes-back || bad deleted-copy-of-changed-record-comes-back "rc=$rc $(count back-copy.sqlite)" "$out"
+
 # -- a full disk under the state: a message that says what to do; space back, the run goes on, nothing twice
 mnt="$work/small"
 mkdir -p "$mnt"

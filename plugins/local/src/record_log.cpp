@@ -107,7 +107,8 @@ RecordLog::RecordLog(Db& db, const std::string& stream)
       sel_id_(db, "SELECT id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash FROM \"" + table_ +
                       "\" WHERE id = ?1"),
       sel_idem_(db, "SELECT id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash FROM \"" + table_ +
-                        "\" WHERE idem = ?1"),
+                        "\" WHERE idem = ?1 AND deleted = 0"),
+      free_idem_(db, "UPDATE \"" + table_ + "\" SET idem = NULL WHERE idem = ?1 AND deleted = 1"),
       upsert_(db, "INSERT OR REPLACE INTO \"" + table_ +
                       "\"(id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
@@ -300,6 +301,10 @@ void RecordLog::put(Row& r) {
   r.seq = next_seq();
   if (r.version.empty()) r.version = std::to_string(r.seq);
   if (r.modified.empty()) r.modified = now_rfc3339();
+  // A key is a live record's: a tombstone (deleted from outside, by SQL)
+  // that still holds it gives it up, so that a record made again with the
+  // same key (Accord derives keys from the source) is a new record.
+  if (!r.deleted && r.idem && !r.idem->empty()) free_idem_.bind(1, *r.idem).run();
   upsert_.bind(1, r.id).bind(2, r.seq).bind(3, r.version).bind(4, r.modified).bind(5, int64_t{r.deleted});
   upsert_.bind(6, r.deleted ? std::nullopt : r.idem).bind(7, r.deleted ? std::nullopt : r.data);
   upsert_.bind(8, r.size).bind(9, r.mtime_ns).bind(10, r.hash);

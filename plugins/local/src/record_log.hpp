@@ -88,7 +88,7 @@ class RecordLog {
   Db& db_;
   std::string table_;
   std::string epoch_;
-  Stmt sel_batch_, sel_batch_live_, sel_id_, sel_idem_, upsert_, bump_, cur_, touch_, ign_get_, ign_set_, ign_del_;
+  Stmt sel_batch_, sel_batch_live_, sel_id_, sel_idem_, free_idem_, upsert_, bump_, cur_, touch_, ign_get_, ign_set_, ign_del_;
 };
 
 }  // namespace local
