@@ -1,0 +1,46 @@
+// libFuzzer target for the host's reading of the connector wire
+// (plugins/wire): any bytes as a read_changes batch, a fetch answer and apply
+// results. Nothing may crash, leak or reach undefined behaviour (built with
+// ASan and UBSan), and what is read must keep the module's promises: a
+// readable record has an id in UTF-8 and an object for data, an unreadable
+// one a pointer into the records, and every op a result.
+#include "plugins/wire.hpp"
+
+#include <boost/json/src.hpp>  // the fuzzer is built alone, by clang
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wire = accord::wire;
+
+static void check(bool ok) {
+  if (!ok) __builtin_trap();
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  for (bool fetch : {false, true}) {
+    boost::json::monotonic_resource arena;
+    wire::Batch b = fetch ? wire::read_fetch(in, &arena) : wire::read_batch(in, &arena);
+    if (!b.error.empty()) {
+      check(b.records.empty() && b.unreadable.empty());
+      continue;
+    }
+    for (const auto& r : b.records) {
+      check(!r.id.empty() && wire::first_invalid_utf8(r.id) == std::string_view::npos);
+      check(r.deleted ? r.data.is_null() : r.data.is_object());
+      boost::system::error_code ec;
+      boost::json::value back = boost::json::parse(boost::json::serialize(r.data), ec);
+      check(!ec && back == r.data);
+    }
+    for (const auto& p : b.unreadable) check(p.pointer.rfind("/records/", 0) == 0 && !p.reason.empty());
+  }
+  std::vector<std::string> ops(size % 7, size % 2 ? "create" : "update");
+  wire::ApplyResults a = wire::read_results(in, ops);
+  check(!a.error.empty() || a.results.size() == ops.size());
+  for (const auto& r : a.results) check(!r.status.empty() && r.retry_after_s >= 0);
+  return 0;
+}
