@@ -7,11 +7,11 @@
 const http = require('http');
 
 // Test-only, in every fake: POST /__fault {"drop_answer_after_commit": n,
-// "method": "PATCH"} makes the next n API requests (of that method, when
-// given) be done as usual and then have their connection closed without an
-// answer, as a server or proxy that fails between its commit and its
-// answer. GET /__fault → {dropped} so far.
-let drop = 0, dropMethod = null, dropped = 0;
+// "method": "PATCH", "path": "/services/data/"} makes the next n requests
+// (of that method and under that path, when given) be done as usual and then
+// have their connection closed without an answer, as a server or proxy that
+// fails between its commit and its answer. GET /__fault → {dropped} so far.
+let drop = 0, dropMethod = null, dropPath = '', dropped = 0;
 function loseAnswer(req, res) {
   dropped++;
   res.writeHead = () => res;
@@ -32,11 +32,13 @@ function serve(handle, fail) {
           const c = JSON.parse(raw || '{}');
           drop = c.drop_answer_after_commit || 0;
           dropMethod = c.method || null;
+          dropPath = c.path || '';
         }
         res.writeHead(200, {'Content-Type': 'application/json'});
         return res.end(JSON.stringify({dropped}));
       }
-      if (drop > 0 && !req.url.startsWith('/__') && (!dropMethod || dropMethod === req.method)) {
+      if (drop > 0 && !req.url.startsWith('/__') && (!dropMethod || dropMethod === req.method) &&
+          req.url.startsWith(dropPath)) {
         drop--;
         loseAnswer(req, res);
       }

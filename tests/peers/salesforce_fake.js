@@ -9,6 +9,9 @@
 //   GET|PATCH|DELETE …/sobjects/Obj/Id      one record (PATCH/DELETE answer 204)
 //   POST …/sobjects/Obj/                    201 {id, success, errors}
 //   PATCH …/sobjects/Obj/Accord_Id__c/Key   upsert by external id: 201 created / 200 updated
+//                                          ("Upsert Records Using sObject Rows by External ID")
+//   GET  …/sobjects/Obj/Accord_Id__c/Key    the record with that external id, 404 NOT_FOUND when none
+//                                          ("Get Records Using sObject Rows by External ID")
 //   sObject Collections (allOrNone false; up to 200 records; results in order,
 //   each {id, success, errors[{statusCode, message, fields}]}):
 //     POST   …/composite/sobjects              create
@@ -167,6 +170,11 @@ function handle(req, res, raw) {
     if (missing.length) return err(res, 400, 'REQUIRED_FIELD_MISSING', 'Required fields are missing: [' + missing.join(', ') + ']');
     t.set(id, rec);
     return send(res, 201, {id, success: true, errors: []});
+  }
+  if (parts.length === 4 && parts[2] === 'Accord_Id__c' && req.method === 'GET') {
+    const key = decodeURIComponent(parts[3]);
+    const found = [...t.values()].find(r => r.Accord_Id__c === key);
+    return found ? send(res, 200, full(found, obj)) : err(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
   }
   if (parts.length === 4 && parts[2] === 'Accord_Id__c' && req.method === 'PATCH') {
     const key = decodeURIComponent(parts[3]);

@@ -1092,16 +1092,29 @@ class CrmRest final : public accord::Connector {
   std::optional<json::object> find_earlier(const StreamSpec& s, const std::string& key, const Vars& vars,
                                            const json::value& native, const std::string& pid) {
     if (key.empty() || !s.lookup.present) return std::nullopt;
-    Answer a = rest_.call(s.lookup, vars);
+    // a lookup by key in the path (Salesforce's sObject Rows by External ID)
+    // answers the one record, or 404 when there is none
+    Answer a = rest_.call(s.lookup, vars, {404});
+    if (a.status == 404) return std::nullopt;
     const json::value* recs = at_ptr(a.body, s.lookup.records);
     json::value want = s.external_id.empty() ? to_data(s, native) : json::value();
-    if (recs && recs->is_array())
+    auto is_it = [&](const json::value& rv) {
+      return rv.is_object() &&
+             (s.external_id.empty() ? to_data(s, rv) == want : scalar_text(at_ptr(rv, s.external_id)) == key);
+    };
+    const json::value* hit = nullptr;
+    if (recs && recs->is_array()) {
       for (const auto& rv : recs->get_array())
-        if (s.external_id.empty() ? to_data(s, rv) == want : scalar_text(at_ptr(rv, s.external_id)) == key) {
-          Record r = to_record(s, rv);
-          return json::object{{"id", pid.empty() ? r.id : pid + "/" + r.id}, {"version", r.version}};
+        if (is_it(rv)) {
+          hit = &rv;
+          break;
         }
-    return std::nullopt;
+    } else if (recs && is_it(*recs)) {
+      hit = recs;
+    }
+    if (!hit) return std::nullopt;
+    Record r = to_record(s, *hit);
+    return json::object{{"id", pid.empty() ? r.id : pid + "/" + r.id}, {"version", r.version}};
   }
 
   // A create was sent and its answer lost: the CRM may hold the record. It

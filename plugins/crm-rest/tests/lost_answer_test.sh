@@ -146,7 +146,7 @@ vcards s 1 2 Before
 runp run p.json
 [ $rc = 0 ] || bad sf-pipeline-setup "rc=$rc" "$out"
 vcards t 1 2 Lost
-ctl __fault '{"drop_answer_after_commit": 1, "method": "PATCH"}'
+ctl __fault '{"drop_answer_after_commit": 1, "method": "PATCH", "path": "/services/data/"}'
 runp run p.json
 rc1=$rc out1=$out
 runp run p.json
@@ -156,12 +156,36 @@ runp run p.json
 # one by one (no collections): the single upsert's answer is lost
 crm_pipeline "{$sf, \"streams\": {\"contact\": {\"batch\": null}}}"
 vcards u 1 1 Lost
-ctl __fault '{"drop_answer_after_commit": 1, "method": "PATCH"}'
+ctl __fault '{"drop_answer_after_commit": 1, "method": "PATCH", "path": "/services/data/"}'
 runp run p.json
 rc1=$rc out1=$out
 runp run p.json
 [ "$rc1" = 0 ] && [ "$(sfcount u1@example.org)" = 1 ] && [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" \
   && ok sf-upsert-answer-lost-one-record || bad sf-upsert-answer-lost-one-record "rc=$rc1 n=$(sfcount u1@example.org)" "$out1" "$out"
+# creates that do not upsert (a plain POST is not idempotent): a collection
+# create, then one by one; the record is found by its external id
+crm_pipeline "{$sf, \"streams\": {\"contact\": {\"upsert\": null, \"batch\": {\"upsert\": null,
+  \"create\": {\"method\": \"POST\", \"path\": \"/composite/sobjects\", \"body\": {\"allOrNone\": false, \"records\": \"{items}\"},
+              \"item_set\": {\"/attributes\": {\"type\": \"{object}\"}}, \"results\": \"\", \"match\": \"order\",
+              \"ok\": \"/success\", \"error\": \"/errors/0/message\", \"id\": \"/id\"}}}}}"
+vcards v 1 2 Lost
+ctl __fault '{"drop_answer_after_commit": 1, "method": "POST", "path": "/services/data/"}'
+runp run p.json
+rc1=$rc out1=$out
+runp run p.json
+[ "$rc1" = 0 ] && [ "$(sfcount v1@example.org)" = 1 ] && [ "$(sfcount v2@example.org)" = 1 ] && [ $rc = 0 ] \
+  && printf '%s' "$out" | grep -q "nothing to do" && ok sf-create-collection-answer-lost-one-record-each \
+  || bad sf-create-collection-answer-lost-one-record-each "rc=$rc1 v1=$(sfcount v1@example.org) v2=$(sfcount v2@example.org)" "$out1" "$out"
+crm_pipeline "{$sf, \"streams\": {\"contact\": {\"upsert\": null, \"batch\": null}}}"
+vcards w 1 1 Lost
+ctl __fault '{"drop_answer_after_commit": 1, "method": "POST", "path": "/services/data/"}'
+runp run p.json
+rc1=$rc out1=$out
+runp run p.json
+[ "$rc1" = 0 ] && [ "$(sfcount w1@example.org)" = 1 ] && [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" \
+  && ok sf-create-answer-lost-one-record || bad sf-create-answer-lost-one-record "rc=$rc1 n=$(sfcount w1@example.org)" "$out1" "$out"
+dropped=$(curl -s "$base/__fault")
+[ "$dropped" = '{"dropped":4}' ] && ok sf-faults-took-effect || bad sf-faults-took-effect "$dropped"
 # listings give the key back (Accord_Id__c)
 out=$($call "$plugin" "{$sf}" contact list 2>/dev/null); printf '%s\n' "$out" >> all.out
 node -e 'const a=JSON.parse(process.argv[1]);process.exit(a.length>0&&a.every(r=>typeof r.idempotency_key==="string"&&r.idempotency_key.length>0&&!("Accord_Id__c" in r.data))?0:1)' "$out" \
