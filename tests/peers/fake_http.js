@@ -10,8 +10,10 @@ const http = require('http');
 // "method": "PATCH", "path": "/services/data/"} makes the next n requests
 // (of that method and under that path, when given) be done as usual and then
 // have their connection closed without an answer, as a server or proxy that
-// fails between its commit and its answer. GET /__fault → {dropped} so far.
-let drop = 0, dropMethod = null, dropPath = '', dropped = 0;
+// fails between its commit and its answer. {"fail": n, "status": 500, …}
+// instead answers the next n such requests with that status, undone.
+// GET /__fault → {dropped} so far.
+let drop = 0, dropMethod = null, dropPath = '', dropped = 0, fail = 0, failStatus = 500;
 function loseAnswer(req, res) {
   dropped++;
   res.writeHead = () => res;
@@ -33,12 +35,19 @@ function serve(handle, fail) {
           drop = c.drop_answer_after_commit || 0;
           dropMethod = c.method || null;
           dropPath = c.path || '';
+          fail = c.fail || 0;
+          failStatus = c.status || 500;
         }
         res.writeHead(200, {'Content-Type': 'application/json'});
         return res.end(JSON.stringify({dropped}));
       }
-      if (drop > 0 && !req.url.startsWith('/__') && (!dropMethod || dropMethod === req.method) &&
-          req.url.startsWith(dropPath)) {
+      const hit = !req.url.startsWith('/__') && (!dropMethod || dropMethod === req.method) && req.url.startsWith(dropPath);
+      if (hit && fail > 0) {
+        fail--;
+        res.writeHead(failStatus, {'Content-Type': 'application/json'});
+        return res.end(JSON.stringify([{message: 'injected ' + failStatus, errorCode: 'INJECTED'}]));
+      }
+      if (hit && drop > 0) {
         drop--;
         loseAnswer(req, res);
       }

@@ -108,7 +108,9 @@ const std::string& manifest() {
                                 json::object{{"name", "task"},
                                              {"canonical", "jscalendar-task"},
                                              {"fields", json::array{"/title", "/description", "/due", "/progress"}}}}},
-        {"config_schema", schema}};
+        {"config_schema", schema},
+        // one account's data: the API root and the values its paths use (HighLevel's location)
+        {"store_identity", json::array{"profile", "base_url", "variables"}}};
     return json::serialize(man);
   }();
   return m;
@@ -752,8 +754,18 @@ class CrmRest final : public accord::Connector {
     // a nested stream's version is its content's hash: the record answered is the record
     bool full_record = rec && rec->is_object() && (s.version.empty() ? s.parent.present : at_ptr(*rec, s.version) != nullptr);
     if (!full_record && s.get.present) {
-      Record r = fetch_one(s, id);
-      return json::object{{"id", r.id}, {"version", r.version}};
+      try {
+        Record r = fetch_one(s, id);
+        return json::object{{"id", r.id}, {"version", r.version}};
+      } catch (const accord::Error& e) {
+        if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
+        // The write is done and its id known: a failure here would have the
+        // host write it again (a second record, for a create). The next
+        // listing brings the version.
+        host().log(ACCORD_LOG_WARN, ("crm-rest: " + req.method + " " + req.path + " was done (id " + id +
+                                     "), but reading its version failed: " + e.what()).c_str());
+        return json::object{{"id", id}, {"version", ""}};
+      }
     }
     std::string version = full_record ? to_record(s, *rec).version : "";
     return json::object{{"id", id}, {"version", version}};
