@@ -7,6 +7,7 @@
 # Retry-After, and vCards ⇄ HubSpot contacts both ways.
 #
 # Usage: hubspot_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
+call="python3 $(cd "$(dirname "$0")" && pwd)/plugin_call.py"
 . "$(dirname "$0")/lib.sh"
 
 token=$(canary pat)
@@ -50,6 +51,12 @@ used=$(( $(requests) - r0 ))
 [ "$used" -le 4 ] && ok creates-go-in-one-batch-upsert || bad creates-go-in-one-batch-upsert "requests=$used"
 [ "$(js "(d.contacts||[]).filter(c=>/^accord-[0-9a-f]{16,}$/.test(c.properties.accord_id||'')).length")" = 30 ] \
   && ok creates-carry-accord-id || bad creates-carry-accord-id "$(curl -s "$base/__dump" | head -c 400)"
+# listings give each record's key back beside its id (from accord_id), not in data
+out=$($call "$plugin" "{\"profile\": \"hubspot\", \"base_url\": \"$base\", \"auth\": {\"token\": \"$token\"},
+  \"rate_limit\": {\"requests_per_second\": 0}}" contact list 2>/dev/null)
+node -e 'const a=JSON.parse(process.argv[1]);process.exit(a.length===30&&a.every(r=>/^accord-[0-9a-f]{16,}$/.test(r.idempotency_key||"")&&
+  !JSON.stringify(r.data).includes("accord-"))?0:1)' "$out" 2>/dev/null \
+  && ok listing-gives-idempotency-key-back || bad listing-gives-idempotency-key-back "$(printf '%s' "$out" | head -c 600)"
 runp run p.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok second-run-nothing-to-do || bad second-run-nothing-to-do "$out"
 
