@@ -32,7 +32,23 @@ crash_per_round=${CRASH_KILLS_PER_ROUND:-12}
 crash_seed=${CRASH_SEED:-$(( ($(date +%s%N) / 1000) % 1000000 ))}
 crash_phases=3
 
-# run_to_end DIR [LOG]: an uninterrupted run; its output in DIR/last.out, $rc
+# seed_sqlite DIR NAME STREAM [MAPPING]: the records DIR/NAME/STREAM/*.json
+# (a JSON folder) created in DIR/right.sqlite or DIR/left.sqlite (SIDE) by a
+# one-way pipeline of their own (own folder, own state): a store's creates
+# made through the product, as an application of its own would make them.
+# MAPPING: ', "mapping": [...]' for a custom stream.
+seed_sqlite() {
+  cat > "$1/$2.json" <<JSON
+{"name": "$2", "state": "$2-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "$2"}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "$seed_store"}},
+ "streams": [{"left": "$3", "right": "$3", "direction": "left-to-right"${4:-}}]}
+JSON
+  (cd "$1" && "$accord" run "$2.json" > "$2.out" 2>&1) || { echo "FAIL seeding $1/$2"; cat "$1/$2.out"; exit 1; }
+}
+seed_store=right.sqlite
+
+# run_to_end DIR: an uninterrupted run; its output in DIR/last.out, $rc
 run_to_end() {
   (cd "$1" && exec "$accord" run p.json) > "$1/last.out" 2>&1
   rc=$?
@@ -115,7 +131,11 @@ campaign() {
   for ((phase = 0; phase < crash_phases; phase++)); do
     [ $phase -gt 0 ] && edit "$work/ref" $phase
     t0=$(ms_now); run_to_end "$work/ref"; phase_ms[phase]=$(( $(ms_now) - t0 ))
-    [ "$rc" = 0 ] || { bad "$name: the uninterrupted run failed (phase $phase, exit $rc)" "$(tail -20 "$work/ref/last.out")"; return; }
+    if [ "$rc" != 0 ]; then
+      bad "$name: the uninterrupted run failed (phase $phase, exit $rc)" "$(tail -20 "$work/ref/last.out")"
+      [ -n "${CRASH_KEEP:-}" ] && rm -rf "$CRASH_KEEP/ref" && cp -r "$work/ref" "$CRASH_KEEP/"
+      return
+    fi
   done
   run_to_end "$work/ref"
   grep -q "nothing to do" "$work/ref/last.out" || { bad "$name: the uninterrupted run does not settle" "$(tail -20 "$work/ref/last.out")"; return; }

@@ -62,19 +62,12 @@ record() {
  "notes": {"x1": {"note": "note of s%s"}}}\n' "$1" "$1" "$1" "$1" "$1" "$1" "$1" "$1" "$1"
   fi
 }
-# seed DIR NAME FROM TO: records FROM..TO created in DIR/right.sqlite by a
-# one-way pipeline of their own (its own folder and state)
+# seed DIR NAME FROM TO: records FROM..TO created in DIR/right.sqlite
 seed() {
   local i
   mkdir -p "$1/$2/$stream"
-  for i in $(seq "$3" "$4"); do record "$i" > "$1/$2/$stream/s$i.json"; done
-  cat > "$1/$2.json" <<JSON
-{"name": "$2", "state": "$2-state.sqlite",
- "left": {"connector": "local", "config": {"backend": "json", "path": "$2"}},
- "right": {"connector": "local", "config": {"backend": "sqlite", "path": "right.sqlite"}},
- "streams": [{"left": "$stream", "right": "$stream", "direction": "left-to-right"$seed_rules}]}
-JSON
-  (cd "$1" && "$accord" run "$2.json" > "$2.out" 2>&1) || { echo "FAIL seeding $1/$2"; cat "$1/$2.out"; exit 1; }
+  for ((i = $3; i <= $4; i++)); do record "$i" > "$1/$2/$stream/s$i.json"; done
+  seed_sqlite "$1" "$2" "$stream" "$seed_rules"
 }
 
 # the starting stores, made once and copied into each round
@@ -86,7 +79,7 @@ cat > init/p.json <<JSON
  "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "right.sqlite"}},
  "streams": [{"name": "contacts", "left": "contact", "right": "$stream", $rules $match
-              "conflict": {"policy": "left-wins"}, "guards": {"max_delete_share": 1, "max_update_share": 1, "max_create_share": 1}}]}
+              "conflict": {"policy": "left-wins"}, "guards": {"max_delete_share": 1, "max_update_share": 1, "max_create_share": 100}}]}
 JSON
 
 prepare() { cp -r "$work/init/." "$1/"; }
@@ -141,7 +134,9 @@ leftovers() { find "$1/book" -name '.*.tmp-*' -o -name '*.tmp' | sed "s|^$work/|
 
 # lost DIR: fields a side's records should all have and some lack (none
 # of these fields is edited away; an address keeps its country code on the
-# side that has one, the sqlite store: a vCard's ADR has no field for it)
+# side that has one, the sqlite store: a vCard's ADR has no field for it;
+# but a record deleted there while edited in the vCards, n % 13 = 2 or 3,
+# comes back as the vCard holds it)
 lost() {
   local f fields="NICKNAME ADR ORG TITLE NOTE" n
   [ "$mode" = mapped ] && fields="ORG TITLE NOTE"
@@ -154,8 +149,8 @@ lost() {
     fields="Email Phone Company Title Notes"
   else
     fields="emails phones nicknames addresses organizations titles notes"
-    n=$(sqlite3 "$1/right.sqlite" "SELECT count(*) FROM r_$stream WHERE deleted = 0 AND json_extract(data, '\$.uid') LIKE 'urn:uuid:s-%'
-                                   AND json_extract(data, '\$.addresses.a1.countryCode') IS NULL")
+    n=$(sqlite3 "$1/right.sqlite" "SELECT count(*) FROM r_$stream WHERE deleted = 0 AND $email LIKE 's%'
+                                   AND json_extract(data, '\$.addresses.a1.countryCode') IS NULL AND $num % 13 NOT IN (2, 3)")
     [ "$n" = 0 ] || echo "right: $n records made in sqlite lost their address's countryCode"
   fi
   for f in $fields; do

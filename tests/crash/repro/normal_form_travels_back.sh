@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# issue 17 repro: an edit made in the CRM right after the create copies the CRM's normal form back over the source
+# usage: repro.sh ACCORD PEERS_DIR [settle]
+set -u
+accord=$1 peers=$2
+w=$(mktemp -d); cd "$w"; export HOME=$w ACCORD_ADMIN= ACCORD_SECRETS=
+echo '{"contacts": [], "notes": []}' > db.json
+node "$peers/json_server_peer.js" db.json > peer.out & pp=$!; trap 'kill $pp; rm -rf "$w"' EXIT
+for _ in $(seq 50); do grep -q port peer.out && break; sleep 0.1; done; base=http://127.0.0.1:$(awk '{print $2}' peer.out)
+mkdir -p seed/contact
+echo '{"@type": "Card", "uid": "urn:uuid:s-1", "name": {"components": [{"kind": "given", "value": "Sam"}, {"kind": "surname", "value": "One"}]},
+ "nicknames": {"n1": {"name": "Sammy"}}, "emails": {"e1": {"address": "s1@example.org"}}, "titles": {"t1": {"name": "Analyst"}}}' > seed/contact/s1.json
+echo '{"name": "seed", "state": "seed.sqlite", "left": {"connector": "local", "config": {"backend": "json", "path": "seed"}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "left.sqlite"}}, "streams": [{"left": "contact", "right": "contact", "direction": "left-to-right"}]}' > seed.json
+echo "{\"name\": \"p\", \"state\": \"state.sqlite\", \"left\": {\"connector\": \"local\", \"config\": {\"backend\": \"sqlite\", \"path\": \"left.sqlite\"}},
+ \"right\": {\"connector\": \"crm-rest\", \"config\": {\"profile\": \"json-server\", \"base_url\": \"$base\"}}, \"streams\": [{\"left\": \"contact\", \"right\": \"contact\"}]}" > p.json
+"$accord" run seed.json > /dev/null
+"$accord" run p.json | tail -1                       # creates the contact in the CRM
+[ "${3:-}" = settle ] && "$accord" run p.json | tail -1   # a quiet run: nothing to do
+id=$(curl -s "$base/contacts" | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>console.log(JSON.parse(s)[0].id))')
+curl -s -XPATCH -H 'Content-Type: application/json' -d '{"title": "Lead"}' "$base/contacts/$id" > /dev/null   # a CRM user edits the title
+"$accord" run p.json | tail -8
+sqlite3 left.sqlite "SELECT data FROM r_contact WHERE deleted = 0"
