@@ -11,14 +11,20 @@ const http = require('http');
 // (of that method and under that path, when given) be done as usual and then
 // have their connection closed without an answer, as a server or proxy that
 // fails between its commit and its answer. {"fail": n, "status": 500, …}
-// instead answers the next n such requests with that status, undone.
-// GET /__fault → {dropped} so far.
-let drop = 0, dropMethod = null, dropPath = '', dropped = 0, fail = 0, failStatus = 500;
-function loseAnswer(req, res) {
+// instead answers the next n such requests with that status, undone;
+// {"stop_after_commit": n, …} has the fake stop itself (SIGSTOP) after doing
+// each, unanswered, until the test continues it (SIGCONT). GET /__fault →
+// {dropped} so far.
+let drop = 0, stop = 0, dropMethod = null, dropPath = '', dropped = 0, failCount = 0, failStatus = 500;
+function loseAnswer(req, res, stopHere) {
   dropped++;
   res.writeHead = () => res;
   res.write = () => true;
-  res.end = () => { req.socket.destroy(); return res; };
+  res.end = () => {
+    if (stopHere) process.kill(process.pid, 'SIGSTOP');  // resumes here on SIGCONT
+    req.socket.destroy();
+    return res;
+  };
 }
 
 // Starts the server on an ephemeral loopback port (PEER_PORT when set: a
@@ -33,23 +39,27 @@ function serve(handle, fail) {
         if (req.method === 'POST') {
           const c = JSON.parse(raw || '{}');
           drop = c.drop_answer_after_commit || 0;
+          stop = c.stop_after_commit || 0;
           dropMethod = c.method || null;
           dropPath = c.path || '';
-          fail = c.fail || 0;
+          failCount = c.fail || 0;
           failStatus = c.status || 500;
         }
         res.writeHead(200, {'Content-Type': 'application/json'});
         return res.end(JSON.stringify({dropped}));
       }
       const hit = !req.url.startsWith('/__') && (!dropMethod || dropMethod === req.method) && req.url.startsWith(dropPath);
-      if (hit && fail > 0) {
-        fail--;
+      if (hit && failCount > 0) {
+        failCount--;
         res.writeHead(failStatus, {'Content-Type': 'application/json'});
         return res.end(JSON.stringify([{message: 'injected ' + failStatus, errorCode: 'INJECTED'}]));
       }
       if (hit && drop > 0) {
         drop--;
-        loseAnswer(req, res);
+        loseAnswer(req, res, false);
+      } else if (hit && stop > 0) {
+        stop--;
+        loseAnswer(req, res, true);
       }
       try { handle(req, res, raw); } catch (e) { fail(res, e); }
     });

@@ -1,6 +1,7 @@
 // A small HTTP client over libcurl's easy interface, for the connectors that
 // speak HTTP (crm-rest; gmail-imap's OAuth2 refresh): one handle per connector
-// instance (connections, TLS sessions and HTTP/2 streams are reused), gzip,
+// instance (connections, TLS sessions and HTTP/2 streams are reused, except
+// by a request that is not idempotent: see request()), gzip,
 // timeouts on connect and on stalled transfers, cancellation from any thread.
 // TLS peers are always verified; there is no switch to turn that off.
 //

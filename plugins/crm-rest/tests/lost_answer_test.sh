@@ -170,6 +170,24 @@ runp run p.json
 [ "$rc1" = 0 ] && [ "$(sfcount t1@example.org)" = 1 ] && [ "$(sfcount t2@example.org)" = 1 ] && [ $rc = 0 ] \
   && printf '%s' "$out" | grep -q "nothing to do" && ok sf-collection-answer-lost-one-record-each \
   || bad sf-collection-answer-lost-one-record-each "rc=$rc1 t1=$(sfcount t1@example.org) t2=$(sfcount t2@example.org)" "$out1" "$out"
+# the fake stops (SIGSTOP) after doing an upsert collection and is continued
+# after the client gave up on it: the collection is sent again (an upsert on
+# the key is idempotent) and finds the records the first made
+vcards y 1 2 Stopped
+ctl __fault '{"stop_after_commit": 1, "method": "PATCH", "path": "/services/data/"}'
+"$accord" run p.json > run.out 2>&1 &
+run_pid=$!
+for _ in $(seq 1 100); do [ "$(awk '{print $3}' "/proc/$peer_pid/stat" 2>/dev/null)" = T ] && break; sleep 0.1; done
+stopped=$(awk '{print $3}' "/proc/$peer_pid/stat" 2>/dev/null)
+sleep 4.5
+kill -CONT "$peer_pid"
+wait "$run_pid"; rc1=$?
+cat run.out >> all.out
+runp run p.json
+[ "$stopped" = T ] && [ "$rc1" = 0 ] && [ "$(sfcount y1@example.org)" = 1 ] && [ "$(sfcount y2@example.org)" = 1 ] && [ $rc = 0 ] \
+  && printf '%s' "$out" | grep -q "nothing to do" && ok sf-stopped-after-commit-and-continued-one-record-each \
+  || bad sf-stopped-after-commit-and-continued-one-record-each "stopped=$stopped rc=$rc1 y1=$(sfcount y1@example.org) y2=$(sfcount y2@example.org)" \
+    "$(cat run.out)" "$out"
 # one by one (no collections): the single upsert's answer is lost
 crm_pipeline "{$sf, \"streams\": {\"contact\": {\"batch\": null}}}"
 vcards u 1 1 Lost
@@ -212,7 +230,7 @@ sfid() { curl -s "$base/__dump" | node -e 'let s="";process.stdin.on("data",c=>s
 [ "$(sfcount x1@example.org)" = 1 ] && [ "$(field "$out" 0 status)" = ok ] && [ "$(field "$out" 0 id)" = "$(sfid x1@example.org)" ] \
   && ok sf-create-done-without-version-is-ok || bad sf-create-done-without-version-is-ok "n=$(sfcount x1@example.org)" "$out"
 dropped=$(curl -s "$base/__fault")
-[ "$dropped" = '{"dropped":4}' ] && ok sf-faults-took-effect || bad sf-faults-took-effect "$dropped"
+[ "$dropped" = '{"dropped":5}' ] && ok sf-faults-took-effect || bad sf-faults-took-effect "$dropped"
 # listings give the key back (Accord_Id__c)
 out=$($call "$plugin" "{$sf}" contact list 2>/dev/null); printf '%s\n' "$out" >> all.out
 node -e 'const a=JSON.parse(process.argv[1]);process.exit(a.length>0&&a.every(r=>typeof r.idempotency_key==="string"&&r.idempotency_key.length>0&&!("Accord_Id__c" in r.data))?0:1)' "$out" \
