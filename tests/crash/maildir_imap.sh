@@ -93,7 +93,7 @@ duplicates() {
   if [ "$2" = right ]; then imap "$1" duplicates; return; fi
   contents "$1" left | awk '{print $2}' | sort | uniq -d | wc -l
 }
-leftovers() { find "$1/mail" -path '*/tmp/*' -type f | sed "s|^$work/||"; }
+leftovers() { (cd "$1/mail" && find . -type f \( -path './tmp/*' -o -path './.*/tmp/*' \) ! -path './.accord/*'); }
 lost() { :; }  # a message is one field: its content, compared above
 
 campaign maildir_imap
