@@ -123,7 +123,6 @@ check_round() {
 campaign() {
   local name=$1 phase total=0 rounds=0 attempts=0 t0 round_seed k
   echo "crash campaign $name: seed $crash_seed (replay with CRASH_SEED=$crash_seed), $crash_kills kills, $crash_per_round a round"
-  RANDOM=$crash_seed
   # the reference: the same phases, uninterrupted, timed
   mkdir -p "$work/ref"
   prepare "$work/ref"
@@ -153,7 +152,7 @@ campaign() {
 
   while [ $total -lt "$crash_kills" ]; do
     rounds=$((rounds + 1))
-    round_seed=$(( RANDOM * 32768 + RANDOM ))
+    round_seed=$(( crash_seed + (rounds - 1) * 7919 ))  # round 1's is the campaign's: a round replays alone
     RANDOM=$round_seed
     round_name="$name round $rounds (CRASH_SEED=$round_seed CRASH_KILLS=$crash_per_round)"
     local dir="$work/round$rounds" round_kills=0
