@@ -1,5 +1,16 @@
 #!/usr/bin/env bash
-# issue 17 repro: an edit made in the CRM right after the create copies the CRM's normal form back over the source
+# Found by crash.sqlite_json_server, crash.sqlite_salesforce and
+# crash.vcard_sqlite (issue 17 campaign), in their uninterrupted runs: a
+# create's mirror row is what was sent, until a later read lists the copy
+# with the version the create answered. If the copy is edited in the target
+# before that read (another version), the sent form is the base and every
+# difference of the target's own form is taken for the user's edit and
+# written over the source: here uid and nicknames vanish from the sqlite
+# source (crm-rest drops what it has no field for, adds kind/version); with
+# a vCard target, an address's countryCode. With "settle" (a quiet run
+# between the create and the edit) only the title travels; a create killed
+# and resumed is read back at once and does not show it either, so
+# interrupted and uninterrupted runs end differently.
 # usage: repro.sh ACCORD PEERS_DIR [settle]
 set -u
 accord=$1 peers=$2
