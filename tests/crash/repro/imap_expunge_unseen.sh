@@ -9,7 +9,7 @@
 # … the next run sees the delete"), is quarantined, and every later run
 # exits 5 again; not flagged, it simply stays in the Maildir. A quiet run
 # between the create and the expunge hides it.
-# Usage (from the repository root): repro/imap_expunge_unseen.sh ACCORD
+# Usage: tests/crash/repro/imap_expunge_unseen.sh build/bin/accord
 set -u
 root=$(cd "$(dirname "$0")/../../.." && pwd) accord=$(realpath "$1")
 w=$(mktemp -d); chmod 0711 "$w"; cd "$w"; export HOME=$w ACCORD_ADMIN=

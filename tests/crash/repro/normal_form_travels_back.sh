@@ -11,7 +11,7 @@
 # between the create and the edit) only the title travels; a create killed
 # and resumed is read back at once and does not show it either, so
 # interrupted and uninterrupted runs end differently.
-# usage: repro.sh ACCORD PEERS_DIR [settle]
+# Usage: tests/crash/repro/normal_form_travels_back.sh build/bin/accord tests/peers [settle]
 set -u
 accord=$1 peers=$2
 w=$(mktemp -d); cd "$w"; export HOME=$w ACCORD_ADMIN= ACCORD_SECRETS=
