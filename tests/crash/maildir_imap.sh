@@ -53,23 +53,27 @@ JSON
 }
 release() { [ -f "$1/dc/run/master.pid" ] && kill "$(cat "$1/dc/run/master.pid")" 2>/dev/null; return 0; }
 
-# edit DIR ROUND: in the Maildir, a flag set on some, a message deleted, 5
-# new ones; on IMAP other flags and other deletes (imap_peer.py)
+# edit DIR ROUND: in the Maildir, a flag set on some, some moved to another
+# folder, some deleted, 5 new ones; on IMAP other flags and other deletes
+# (imap_peer.py)
 edit() {
   local d=$1 r=$2 k
-  perl -e 'my $r = shift;
+  perl -e 'my $r = shift; my $root = shift;
     for my $f (@ARGV) {
       open(my $h, "<", $f) or next; my $mid = "";
       while (<$h>) { last if /^\r?$/; $mid = $1 if /^Message-ID:\s*<([^>]+)>/i } close $h;
       my $n;
       if ($mid =~ /^gen-(\d+)-/) { $n = $1 } elsif ($mid =~ /^(?:new|imap)-\d+-(\d+)@/) { $n = $1 } else { next }
       if ($n % 11 == $r + 3) { unlink $f; next }
-      next unless $n % 5 == $r;
       my ($dir, $sub, $base) = $f =~ m{^(.*)/(cur|new)/([^/]+)$} or next;
       my ($uniq, $flags) = $base =~ /^(.*?)(?::2,([A-Za-z]*))?$/;
-      my %l = map { $_ => 1 } split //, ($flags // ""); $l{F} = 1;
-      rename $f, "$dir/cur/$uniq:2," . join("", sort keys %l) or die "rename $f: $!";
-    }' "$r" $(find "$d/mail" -path '*/.accord' -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print)
+      my %l = map { $_ => 1 } split //, ($flags // "");
+      $l{F} = 1 if $n % 5 == $r;
+      my $to = $dir;
+      if ($n % 13 == $r + 7) { $to = $dir =~ m{/\.Work$} ? $root : "$root/.Work" }  # moved to another folder
+      my $new = "$to/cur/$uniq:2," . join("", sort keys %l);
+      rename $f, $new or die "rename $f: $!" if $new ne $f && ($to ne $dir || $n % 5 == $r);
+    }' "$r" "$d/mail" $(find "$d/mail" -path '*/.accord' -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print)
   for ((k = 0; k < 5; k++)); do
     printf 'Message-ID: <new-%s-%s@crash.test>\nDate: Sat, 21 Nov 2026 10:0%s:00 +0000\nFrom: Bob <bob@example.org>\nTo: ada@example.org\nSubject: written in the Maildir, round %s, %s\n\nBody %s of round %s.\n' \
       "$r" "$k" "$k" "$r" "$k" "$k" "$r" > "$d/mail/cur/17640000$r$k.crash$r$k.host:2,S"
