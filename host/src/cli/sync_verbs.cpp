@@ -26,7 +26,8 @@ namespace {
 struct Args {
   std::vector<std::string> positional;
   std::optional<std::string> out, take;
-  bool force = false, all = false;
+  std::set<std::string> force;  // guard names, or "all"
+  bool all = false;
 };
 
 std::optional<Args> parse_args(const std::vector<std::string>& in, const char* verb) {
@@ -45,7 +46,23 @@ std::optional<Args> parse_args(const std::vector<std::string>& in, const char* v
     } else if (s == "--take") {
       if (!(a.take = value())) return std::nullopt;
     } else if (s == "--force") {
-      a.force = true;
+      a.force.insert("all");
+    } else if (s.starts_with("--force=")) {
+      std::string_view names = std::string_view(s).substr(8);
+      for (size_t at = 0; at <= names.size();) {
+        size_t comma = std::min(names.find(',', at), names.size());
+        std::string name(names.substr(at, comma - at));
+        bool known = name == "all";
+        for (const auto& [g, what] : kGuardNames) known = known || name == g;
+        if (!known) {
+          std::cerr << "accord " << verb << ": --force=" << name << ": no such guard; the guards are:";
+          for (const auto& [g, what] : kGuardNames) std::cerr << "\n  " << g << ": " << what;
+          std::cerr << "\n  all: every one of them\n";
+          return std::nullopt;
+        }
+        a.force.insert(name);
+        at = comma + 1;
+      }
     } else if (s == "--all") {
       a.all = true;
     } else if (s.starts_with("--")) {
@@ -126,6 +143,10 @@ std::string failed_text(const PairReport& pr) {
 
 // Prints a run's plan or results, in text or one JSON object per line.
 void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r, bool all) {
+  for (const auto& f : r.forced) {
+    if (o.json) emit(o, json::object{{"type", "forced"}, {"message", f}});
+    else std::cout << "forced past a guard: " << f << "\n";
+  }
   for (const auto& pr : r.pairs) {
     if (o.json) {
       for (const auto& op : pr.ops)
@@ -230,7 +251,7 @@ int exit_for(const RunReport& r) {
   return code;
 }
 
-RunOptions run_options(const GlobalOptions& o, bool force) {
+RunOptions run_options(const GlobalOptions& o, const std::set<std::string>& force) {
   RunOptions ro;
   ro.force = force;
   bool tty = ::isatty(2) && !o.json;
@@ -334,6 +355,36 @@ int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool
   return exit_for(*r);
 }
 
+// True when a saved pair's ops do not give its fingerprint (or cannot be read).
+bool plan_edited(const json::object& pair) {
+  const json::value* ops = pair.if_contains("ops");
+  const json::value* want = pair.if_contains("fingerprint");
+  if (!ops || !ops->is_array() || !want || !want->is_string()) return true;
+  OpFingerprint fp;
+  for (const auto& v : ops->get_array()) {
+    const json::object* o = v.if_object();
+    if (!o) return true;
+    auto str = [&](const char* k) -> std::optional<std::string> {
+      const json::value* x = o->if_contains(k);
+      if (!x || !x->is_string()) return std::nullopt;
+      return std::string(x->get_string());
+    };
+    auto side = str("side"), op = str("op"), id = str("id"), source = str("source_id");
+    const json::value* fields = o->if_contains("fields");
+    if (!side || !op || !id || !source || !fields || !fields->is_object() || (*side != "left" && *side != "right"))
+      return true;
+    PlannedOp p;
+    p.side = *side == "left" ? Side::kLeft : Side::kRight;
+    p.op = *op;
+    p.id = *id;
+    p.source_id = *source;
+    for (const auto& [k, val] : fields->get_object())
+      p.changes[std::string(k)] = val.is_null() ? std::nullopt : std::optional<json::value>(val);
+    fp.add(p);
+  }
+  return fp.text() != want->get_string();
+}
+
 int apply_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   auto a = parse_args(args, "apply");
   if (!a || a->positional.size() != 1) {
@@ -357,6 +408,13 @@ int apply_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   ro.expect_generation = plan->at("generation").to_number<int64_t>();
   for (const auto& [name, pv] : plan->at("pairs").as_object()) {
     const json::object& po = pv.as_object();
+    // A plan is applied as it was made, or not at all: ops edited in the
+    // file (one taken out, a field changed) no longer give its fingerprint.
+    if (plan_edited(po))
+      return invalid(o, Failure{ACCORD_ERROR, file + ": /pairs/" + std::string(name) +
+                                                  "/ops: the plan's writes were edited after it was made; Accord applies "
+                                                  "a plan only as it was made: make a new one with accord plan", 0},
+                     exit_code::kInvalidInput);
     ro.expect_fingerprint[std::string(name)] = po.at("fingerprint").as_string();
     ro.expect_cursor[std::string(name)] = {std::string(po.at("cursor_left").as_string()),
                                            std::string(po.at("cursor_right").as_string())};

@@ -598,8 +598,8 @@ class PairRun {
     if (read.count == 0 && !gone.empty() && sp_.guards.refuse_empty_side) {
       std::string msg = std::string("the ") + side_name(s) + " side listed no records, but " +
                         std::to_string(gone.size()) + " were there before";
-      if (!opts_.force) {
-        rep_.refused = msg + "; refusing to delete them all (check the connector's configuration, or run with --force)";
+      if (!opts_.forces("empty")) {
+        rep_.refused = msg + "; refusing to delete them all (check the connector's configuration, or run with --force=empty)";
         return;
       }
       rep_.forced.push_back(msg);
@@ -670,8 +670,8 @@ class PairRun {
     std::string msg = std::string("the ") + side_name(s) + " side renumbered its records, and " +
                       std::to_string(unmatched.size()) + " of them (e.g. \"" + unmatched.front() +
                       "\") match no record it lists now by " + join(identity_[idx(s)], ", ");
-    if (!opts_.force) {
-      rep_.refused = msg + "; nothing was changed. If they were deleted, run with --force to take them as deleted";
+    if (!opts_.forces("renumbered")) {
+      rep_.refused = msg + "; nothing was changed. If they were deleted, run with --force=renumbered to take them as deleted";
       return;
     }
     rep_.forced.push_back(msg + ": taken as deleted");
@@ -860,19 +860,13 @@ class PairRun {
 
   std::vector<Item> plan() {
     std::vector<Item> items = first_sync_ ? plan_first_sync() : plan_changes();
-    // The fingerprint of what would be written, in a stable order (FNV-1a,
-    // hashed as it goes), and the report's copy of each op without its data.
-    uint64_t fp = hash::kFnvOffset;
-    auto mix = [&fp](std::string_view text) { fp = hash::fnv1a(text, fp); };
+    // The fingerprint of what would be written, in a stable order, and the
+    // report's copy of each op without its data.
+    OpFingerprint fp;
     for (auto& it : items) {
       for (Side s : {Side::kLeft, Side::kRight})
         if (auto& op = it.op[idx(s)]) {
-          json::object ch;
-          for (const auto& [k, v] : op->changes) ch[k] = v ? *v : json::value(nullptr);
-          std::string changes = json::serialize(ch);
-          for (std::string_view part : {std::string_view(side_name(s)), std::string_view(op->op), std::string_view(op->id),
-                                        std::string_view(op->source_id), std::string_view(changes), std::string_view("\n")})
-            mix(part);
+          fp.add(*op);
           // the report keeps what each write changes; the item keeps the data to write
           PlannedOp shown{op->side, op->op, op->id, op->source_id, op->source_same_side, op->label,
                           std::move(op->changes), {}, op->expect_version, op->idempotency_key, op->resend};
@@ -888,7 +882,7 @@ class PairRun {
           it.pair[s].reset();
         }
     }
-    rep_.fingerprint = std::to_string(fp);
+    rep_.fingerprint = fp.text();
     return items;
   }
 
@@ -1282,34 +1276,54 @@ class PairRun {
     items.push_back(std::move(it));
   }
 
+  // Refuses (or, forced, reports) what the guards stop: a side left with no
+  // records, shares of a side deleted, updated or created, too many writes.
   void check_guards() {
+    auto guard = [&](const char* name, const std::string& msg, const std::string& fix) {
+      if (opts_.forces(name)) rep_.forced.push_back(msg + " (--force=" + name + ")");
+      else if (rep_.refused.empty()) rep_.refused = msg + "; " + fix + ", or run with --force=" + name + " if it is right";
+    };
     long total = 0;
     for (Side t : {Side::kLeft, Side::kRight}) {
-      long deletes = 0, updates = 0;
+      long deletes = 0, updates = 0, creates = 0;
       for (const auto& op : rep_.ops) {
         if (op.side != t) continue;
         ++total;
         if (op.op == "delete") ++deletes;
         if (op.op == "update") ++updates;
+        if (op.op == "create") ++creates;
       }
-      if (deletes == 0 && updates == 0) continue;  // nothing to guard: spare the count
-      long count = store_->count_live(sp_.name, t);  // the target side as it is, before this run
-      auto check = [&](long n, double share, const char* what) {
-        if (count <= sp_.guards.min_records || n <= share * static_cast<double>(count)) return;
-        std::string msg = std::to_string(n) + " " + what + " of " + std::to_string(count) + " records on the " +
-                          side_name(t) + " side is more than the guard allows (" +
-                          std::to_string(static_cast<int>(share * 100)) + "%)";
-        if (opts_.force) rep_.forced.push_back(msg);
-        else if (rep_.refused.empty()) rep_.refused = msg + "; look at the plan, then run with --force if it is right";
+      if (deletes == 0 && updates == 0 && creates == 0) continue;  // nothing to guard: spare the count
+      long count = store_->count_live(sp_.name, t);  // the target side as it is, before this run's writes
+      // Whatever its size, a side that had records is never emptied without
+      // being asked (three vCards moved away must not delete three contacts).
+      if (deletes > 0 && sp_.guards.refuse_empty_side && count - deletes + creates <= 0)
+        guard("empty",
+              "this run would delete all " + std::to_string(deletes) + " records on the " + side_name(t) +
+                  " side and leave it with none",
+              std::string("check that the ") + side_name(other(t)) + " side's configuration points where it should");
+      auto share = [&](long n, long of, double max, const char* what, const char* name) {
+        if (of <= sp_.guards.min_records || n <= max * static_cast<double>(of)) return;
+        guard(name,
+              std::to_string(n) + " " + what + " of " + std::to_string(of) + " records" +
+                  (std::string_view(name) == "creates" ? " linked to nothing" : "") + " on the " + side_name(t) +
+                  " side is more than the guard allows (" + std::to_string(static_cast<int>(max * 100)) + "%)",
+              "look at the plan");
       };
-      check(deletes, sp_.guards.max_delete_share, "deletes");
-      check(updates, sp_.guards.max_update_share, "updates");
+      share(deletes, count, sp_.guards.max_delete_share, "deletes", "deletes");
+      share(updates, count, sp_.guards.max_update_share, "updates", "updates");
+      // Creating more than half again of the records a side holds that are
+      // linked to nothing is how duplicates look (a match key that never
+      // matches, the wrong store); records already linked (a first sync
+      // resumed, copies made before) are no such risk.
+      if (creates > 0) {
+        long unlinked = count - store_->count_links(sp_.name);
+        share(creates, unlinked, sp_.guards.max_create_share, "creates", "creates");
+      }
     }
-    if (sp_.guards.max_records > 0 && total > sp_.guards.max_records) {
-      std::string msg = std::to_string(total) + " writes is more than max_records (" + std::to_string(sp_.guards.max_records) + ")";
-      if (opts_.force) rep_.forced.push_back(msg);
-      else if (rep_.refused.empty()) rep_.refused = msg + "; raise the guard or run with --force";
-    }
+    if (sp_.guards.max_records > 0 && total > sp_.guards.max_records)
+      guard("records", std::to_string(total) + " writes is more than max_records (" +
+                           std::to_string(sp_.guards.max_records) + ")", "raise the guard");
   }
 
   // ---- C. applying --------------------------------------------------------
@@ -1730,6 +1744,38 @@ class PairRun {
 
 }  // namespace
 
+OpFingerprint::OpFingerprint() : fp_(hash::kFnvOffset) {}
+
+void OpFingerprint::add(const PlannedOp& op) {
+  json::object ch;
+  for (const auto& [k, v] : op.changes) ch[k] = v ? *v : json::value(nullptr);
+  std::string changes = json::serialize(ch);
+  for (std::string_view part : {std::string_view(side_name(op.side)), std::string_view(op.op), std::string_view(op.id),
+                                std::string_view(op.source_id), std::string_view(changes), std::string_view("\n")})
+    fp_ = hash::fnv1a(part, fp_);
+}
+
+namespace {
+
+// Why the state at `path`, made for `was`, is not this pipeline's (`now`);
+// "" when it is.
+std::string identity_mismatch(const std::string& was, const json::object& now, const fs::path& path) {
+  boost::system::error_code ec;
+  json::value old = json::parse(was, ec);
+  if (ec || !old.is_object()) return "";  // unreadable: nothing to compare with
+  const json::object& o = old.get_object();
+  std::string where = path.string();
+  if (auto* name = o.if_contains("pipeline"); name && *name != now.at("pipeline"))
+    return where + " is the state of pipeline " + json::serialize(*name) + ", not of " + json::serialize(now.at("pipeline"));
+  for (const char* side : {"left", "right"})
+    if (auto* store = o.if_contains(side); store && *store != now.at(side))
+      return where + " was made with the " + std::string(side) + " side's store " + json::serialize(*store) +
+             ", and the pipeline now names " + json::serialize(now.at(side));
+  return "";
+}
+
+}  // namespace
+
 Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, const RunOptions& opts) {
   // A plan writes nothing: no lock, and where there is no state yet, an empty
   // one in memory (each pair plans alone, so one per pair is enough).
@@ -1751,6 +1797,27 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
     report.stale = "the state moved since the plan was made (generation " + std::to_string(*opts.expect_generation) +
                    ", now " + std::to_string(report.generation) + "); plan again";
     return report;
+  }
+  // The state belongs to one pipeline and its two stores: another's (a
+  // --state pointing elsewhere, a folder path edited) is refused, for it
+  // would delete and copy again what it takes for changes.
+  json::object identity{{"pipeline", p.name}, {"left", p.left.store}, {"right", p.right.store}};
+  if (auto was = history->identity()) {
+    if (std::string why = identity_mismatch(*was, identity, state_path); !why.empty()) {
+      if (!opts.forces("store")) {
+        report.pairs.resize(p.streams.size());
+        for (size_t i = 0; i < p.streams.size(); ++i) {
+          report.pairs[i].name = p.streams[i].name;
+          report.pairs[i].refused = why + "; if the pipeline is right and the store only moved, run with --force=store "
+                                          "to adopt it; otherwise point the pipeline at its own state (\"state\")";
+        }
+        return report;
+      }
+      report.forced.push_back(why + " (--force=store)");
+      if (opts.apply) history->set_identity(json::serialize(identity));
+    }
+  } else if (opts.apply) {
+    history->set_identity(json::serialize(identity));
   }
   int64_t run_id = opts.apply ? history->begin_run(opts.kind) : 0;
   // A lone pair may load a first sync in the rollback journal, which wants

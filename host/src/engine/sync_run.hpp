@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,20 @@ struct PlannedOp {
   std::string expect_version;
   std::string idempotency_key;  // a create's: derived from its source, the same in every run
   bool resend = false;          // a create an interrupted run may have made already
+};
+
+// The fingerprint of a plan's writes, op by op in the plan's order (FNV-1a
+// over each op's side, kind, ids and changed fields): `plan --out` saves it,
+// and `apply` refuses a plan whose ops no longer give it (edited) or whose
+// sides and state no longer plan to it (moved).
+class OpFingerprint {
+ public:
+  OpFingerprint();
+  void add(const PlannedOp& op);
+  std::string text() const { return std::to_string(fp_); }
+
+ private:
+  uint64_t fp_;
 };
 
 struct ConflictReport {
@@ -76,7 +91,10 @@ struct PairReport {
 
 struct RunOptions {
   bool apply = true;   // false: plan only, nothing written
-  bool force = false;  // override guards (each override is reported)
+  // Guards to override, by name (kGuardNames; "all": every one); each
+  // override is reported.
+  std::set<std::string> force;
+  bool forces(std::string_view guard) const { return force.contains("all") || force.contains(std::string(guard)); }
   std::string kind = "run";  // recorded in the state's run history: run or apply
   size_t batch = 2000;
   // Records whose lazy fields (a message's body) are fetched per apply call:
@@ -99,11 +117,23 @@ struct RunOptions {
   std::function<void(int32_t, const std::string&)> log;
 };
 
+// The guards `--force=NAME,…` can override, each with what it guards.
+inline constexpr std::pair<const char*, const char*> kGuardNames[] = {
+    {"empty", "a side that had records would be left with none (or lists none)"},
+    {"deletes", "more deletes than max_delete_share of a side"},
+    {"updates", "more updates than max_update_share of a side"},
+    {"creates", "more creates than max_create_share of a side that has records"},
+    {"records", "more writes than max_records"},
+    {"renumbered", "records a store renumbered that match none it lists now"},
+    {"store", "the state was made with another pipeline or other stores"},
+};
+
 struct RunReport {
   std::vector<PairReport> pairs;
   int64_t generation = 0;
   bool applied = false;
   std::string stale;  // a saved plan no longer applies: why
+  std::vector<std::string> forced;  // pipeline-wide guards overridden by --force (the state's identity)
 };
 
 Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, const RunOptions& opts);

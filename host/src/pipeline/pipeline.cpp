@@ -44,6 +44,31 @@ fs::path expand_home(const std::string& p) {
   return p;
 }
 
+// The store an endpoint works on (Endpoint::store): a path property's value
+// made absolute through any symbolic links, so that two names for one
+// folder are one store.
+json::object store_of(const Endpoint& ep, const Manifest& m) {
+  json::object store{{"connector", ep.connector}};
+  const json::object* props = nullptr;
+  if (auto* p = m.config_schema.get_object().if_contains("properties")) props = p->if_object();
+  for (const auto& key : m.store_identity) {
+    const json::value* v = ep.config.get_object().if_contains(key);
+    if (!v) continue;
+    bool path = false;
+    if (props)
+      if (auto* spec = props->if_contains(key); spec && spec->is_object())
+        if (auto* f = spec->get_object().if_contains("format")) path = *f == "path";
+    if (path && v->is_string()) {
+      std::error_code ec;
+      fs::path abs = fs::weakly_canonical(expand_home(std::string(v->get_string())), ec);
+      store[key] = ec ? std::string(v->get_string()) : abs.string();
+    } else {
+      store[key] = *v;
+    }
+  }
+  return store;
+}
+
 std::string escape_token(const std::string& k) {
   std::string o;
   for (char c : k) o += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
@@ -540,6 +565,7 @@ StreamPair stream_pair_of(const json::object& s, size_t index, const Manifest& l
     const json::object& go = g->get_object();
     if (auto* x = go.if_contains("max_delete_share")) sp.guards.max_delete_share = x->to_number<double>();
     if (auto* x = go.if_contains("max_update_share")) sp.guards.max_update_share = x->to_number<double>();
+    if (auto* x = go.if_contains("max_create_share")) sp.guards.max_create_share = x->to_number<double>();
     if (auto* x = go.if_contains("min_records")) sp.guards.min_records = x->to_number<long>();
     if (auto* x = go.if_contains("refuse_empty_side")) sp.guards.refuse_empty_side = x->get_bool();
     if (auto* x = go.if_contains("max_records")) sp.guards.max_records = x->to_number<long>();
@@ -689,8 +715,13 @@ Result<Pipeline> load_pipeline(const fs::path& file, const Registry& registry, c
               *v = (fs::absolute(file).parent_path() / val).lexically_normal().string();
           }
       }
+    ep.store = store_of(ep, plugin->manifest);
     (side == Side::kLeft ? p.left : p.right) = std::move(ep);
   }
+  if (errors.any()) return std::unexpected(errors.failure());
+  if (manifests[0]->store_identity.size() && p.left.store == p.right.store)
+    errors.add("/right/config", "the left and right sides are the same store (" + json::serialize(p.right.store) +
+                                    "): a pipeline keeps two different stores in accord; point one side elsewhere");
   if (errors.any()) return std::unexpected(errors.failure());
 
   const json::array& streams = o.at("streams").get_array();

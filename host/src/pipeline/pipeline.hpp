@@ -32,6 +32,10 @@ struct Endpoint {
   std::string connector;
   boost::json::value config;           // as written (secrets unresolved): safe to print
   boost::json::value resolved_config;  // secrets resolved: only for the connector
+  // The store this side works on: the connector and the values of its
+  // manifest's store_identity properties (paths absolute, through links);
+  // only the connector where the manifest names none.
+  boost::json::object store;
 };
 
 // One mapping rule: field(s) on the left ⇄ one field on the right.
@@ -69,6 +73,7 @@ const char* policy_name(Policy p);
 struct Guards {
   double max_delete_share = 0.5;
   double max_update_share = 0.5;
+  double max_create_share = 0.5;  // of a side that has records
   long min_records = 10;
   bool refuse_empty_side = true;
   long max_records = 0;  // 0: no limit

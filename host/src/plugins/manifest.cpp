@@ -112,6 +112,9 @@ Result<Manifest> parse_manifest(const char* manifest_json) {
   if (!schema) return fail("manifest: missing required key \"config_schema\"");
   if (!schema->is_object()) return fail("manifest: \"config_schema\" must be a JSON Schema object");
   m.config_schema = *schema;
+  auto store = string_list(o, "store_identity", "manifest: ");
+  if (!store) return std::unexpected(store.error());
+  m.store_identity = std::move(*store);
   return m;
 }
 

@@ -37,6 +37,11 @@ struct Manifest {
   std::vector<StreamInfo> streams;
   bool custom_streams = false;  // config may name streams beyond `streams`
   boost::json::value config_schema;
+  // The configuration properties whose values together name the store an
+  // instance works on (a folder's path, a server and account): the state
+  // remembers them and refuses another store, and a pipeline may not name
+  // one store on both sides.
+  std::vector<std::string> store_identity;
   boost::json::value raw;
 
   const StreamInfo* stream(const std::string& name) const;

@@ -114,6 +114,17 @@ int64_t StateStore::generation() {
   Stmt s(db_, "SELECT value FROM meta WHERE key = 'generation'");
   return s.step() ? std::stoll(std::string(s.text(0))) : 0;
 }
+std::optional<std::string> StateStore::identity() {
+  Stmt s(db_, "SELECT value FROM meta WHERE key = 'identity'");
+  if (s.step()) return std::string(s.text(0));
+  return std::nullopt;
+}
+
+void StateStore::set_identity(const std::string& json) {
+  Stmt s(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES ('identity', ?1)");
+  s.bind(1, json).run();
+}
+
 void StateStore::bump_generation() {
   db_.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'");
 }

@@ -122,6 +122,11 @@ class StateStore {
 
   sql::Db& db() { return db_; }
   int64_t generation();  // bumped by every run that changed state
+  // What the state belongs to: the pipeline's name and each side's store
+  // (JSON, written by the first run that applies); none in a state made
+  // before it was kept.
+  std::optional<std::string> identity();
+  void set_identity(const std::string& json);
   void bump_generation();
 
   std::optional<std::string> cursor(const std::string& pair, Side side);

@@ -104,7 +104,8 @@ const std::string& manifest() {
                                                         {"lazy", json::array{"/raw"}}, {"lazy_size", "/size"},
                                                         {"identity", json::array{"/messageId", "/size", "/receivedAt"}},
                                                         {"fields", fields}}}},
-                   {"config_schema", schema}};
+                   {"config_schema", schema},
+                   {"store_identity", json::array{"url", "user"}}};  // one mailbox
     return json::serialize(m);
   }();
   return m;

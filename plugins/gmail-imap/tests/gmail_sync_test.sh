@@ -185,7 +185,7 @@ rt2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cy_refres
 endpoint expire   # every access token issued so far stops working
 cy append INBOX "${files[3]}"
 pipeline oauth2.json "$(cyimap ', "oauth2_token": {"$secret": "cy_stale"}')" "$(maildir cymail)"
-sed -i 's/"state": "oauth2.sqlite"/"state": "oauth.sqlite"/' oauth2.json
+sed -i 's/"state": "oauth2.sqlite"/"state": "oauth.sqlite"/; s/"name": "oauth2"/"name": "oauth"/' oauth2.json  # the same pipeline, a stale token
 runp run oauth2.json
 n=$(find cymail -type f \( -path '*/cur/*' -o -path '*/new/*' \) | wc -l)
 [ $rc = 0 ] && [ "$n" = 4 ] && ok "oauth2: a refused access token is renewed once and the run goes on (the new message arrives)" ||

@@ -55,6 +55,7 @@ const std::string& manifest() {
     // maildir: keywords are the five Maildir letters; one folder per message
     m += R"({"name":"message","canonical":"jmap-email","lazy":["/raw"],"lazy_size":"/size","fields":)" +
          fields_json(accord::mail::canonical_fields()) + "}],";
+    m += R"("store_identity":["backend","path"],)";  // one folder or file
     m += R"("config_schema":)" + json::serialize(schema) + "}";
     return m;
   }();
