@@ -130,6 +130,22 @@ runp run back.json
   && [ "$(sqlite3 back-copy.sqlite "SELECT json_extract(data, '\$.name.full') FROM r_contact WHERE deleted = 0 AND json_extract(data, '\$.uid') = 'urn:uuid:bench-1'")" = Changed ] \
   && ok deleted-copy-of-changed-record-comes-back || bad deleted-copy-of-changed-record-comes-back "rc=$rc $(count back-copy.sqlite)" "$out"
 
+# -- the target's own form of a new copy is never taken for an edit: a vCard
+# edited before any quiet run sends back only the edit (not what the vCard
+# form changed: kind, version, an address's country code)
+"$bench" populate form.sqlite 5 > /dev/null
+sqlite3 form.sqlite "UPDATE r_contact SET data = json_set(data, '\$.addresses',
+  json('{\"a1\": {\"components\": [{\"kind\": \"locality\", \"value\": \"Town\"}], \"countryCode\": \"GB\"}}'))"
+form_before=$(records form.sqlite)
+pipeline form sqlite form.sqlite vcard formbook
+"$accord" run form.json > /dev/null
+sed -i 's/^FN:Person 3\r$/FN:Person Three\r/' formbook/bench-3.vcf
+runp run form.json
+form_after=$(records form.sqlite | sed 's/"full":"Person Three"/"full":"Person 3"/')
+[ $rc = 0 ] && [ "$form_before" = "$form_after" ] && printf '%s' "$out" | grep -q "1 to update" \
+  && ok target-form-not-taken-for-edit \
+  || bad target-form-not-taken-for-edit "$(diff <(printf '%s\n' "$form_before") <(printf '%s\n' "$form_after") | head -6)" "$out"
+
 # -- a full disk under the state: a message that says what to do; space back, the run goes on, nothing twice
 mnt="$work/small"
 mkdir -p "$mnt"

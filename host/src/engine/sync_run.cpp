@@ -1332,6 +1332,7 @@ class PairRun {
     bool ok = false;
     std::string id, version, message, status;
     int64_t retry_after_s = 0;
+    std::string data;  // the record as the target now holds it, where the connector said
   };
 
   void apply(std::vector<Item>& items) {
@@ -1453,7 +1454,7 @@ class PairRun {
         std::vector<size_t> sent;
         for (size_t k = c.at; k < c.stop; ++k) {
           if (!c.missing[k - c.at].empty()) {
-            results[{which[k], s}] = Outcome{false, "", "", c.missing[k - c.at], "error", 0};
+            results[{which[k], s}] = Outcome{false, "", "", c.missing[k - c.at], "error", 0, ""};
             continue;
           }
           call.push_back(std::move(ops[k]));
@@ -1484,7 +1485,7 @@ class PairRun {
         throw Failure{r.error().status, std::string("writing to the ") + (s == 0 ? "left" : "right") + " side: " + r.error().message, 0};
       for (size_t i : which)
         results[{i, s}] = Outcome{false, "", "", r.error().message, status_name(r.error().status),
-                                  r.error().retry_after_ms / 1000};
+                                  r.error().retry_after_ms / 1000, ""};
       return;
     }
     // Read into types (plugins/wire): a result that is missing or cannot be
@@ -1509,7 +1510,7 @@ class PairRun {
       wire::ApplyResult& a = answer.results[k];
       results[{which[k], s}] = Outcome{a.ok(), std::move(a.id), std::move(a.version),
                                        a.unreadable ? connector + " " + a.message : std::move(a.message),
-                                       std::move(a.status), a.retry_after_s};
+                                       std::move(a.status), a.retry_after_s, std::move(a.data)};
     }
   }
 
@@ -1625,12 +1626,26 @@ class PairRun {
         store_->drop_mirror(sp_.name, side, op.id);
         (s == 0 ? it.left_id : it.right_id) = o.id;
       }
-      json::value written(op.data);
+      // What the target holds now: its own form of the record where the
+      // connector answered it (fields it dropped or added are then never
+      // taken for a person's edit), else what was sent. Lazy fields are
+      // never kept.
+      json::value written = op.data;
+      std::string text = std::move(it.op_text[s]);
+      if (!o.data.empty()) {
+        boost::system::error_code ec;
+        json::value held = json::parse(o.data, ec);
+        if (!ec && held.is_object()) {
+          for (const auto& f : lazy_[s]) held.get_object().erase(std::string_view(f).substr(1));
+          written = std::move(held);
+          text = json::serialize(written);
+        }
+      }
       // the key a create stored stays with the record through its updates
       std::string stored(op.op == "create" ? op.idempotency_key : it.row[s] ? stored_key(it.row[s]->keys) : "");
-      it.row[s] = MirrorRow{o.id.empty() ? op.id : o.id, o.version, now_rfc3339(), std::move(it.op_text[s]), true,
+      it.row[s] = MirrorRow{o.id.empty() ? op.id : o.id, o.version, now_rfc3339(), std::move(text), true,
                             false, false, keys_of(side, written, stored)};
-      if (!it.manual_fields.empty()) it.pair[s] = fm_.to_pair(side, op.data);  // the new base (below)
+      if (!it.manual_fields.empty()) it.pair[s] = fm_.to_pair(side, written.get_object());  // the new base (below)
       written_[s] = true;
     }
     if (failed) return;  // the sources stay dirty (or quarantined); nothing else moves

@@ -426,6 +426,12 @@ ApplyResult take_result(const json::value& v, std::size_t k, const std::string& 
       notes.push_back("answered a result with " + base + "/" + key + " " + kind_name(f->kind()) +
                       ", not a string; taken as absent");
   }
+  if (const json::value* d = o.if_contains("data"); d && !d->is_null()) {
+    if (d->is_object()) r.data = json::serialize(*d);
+    else
+      notes.push_back("answered a result with " + base + "/data " + kind_name(d->kind()) +
+                      ", not an object; taken as absent");
+  }
   if (const json::value* ra = o.if_contains("retry_after"); ra && !ra->is_null()) {
     constexpr int64_t kWeek = 7 * 86400;
     if (ra->is_int64()) r.retry_after_s = std::clamp<int64_t>(ra->get_int64(), 0, kWeek);

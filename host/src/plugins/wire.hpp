@@ -66,6 +66,9 @@ Batch read_fetch(std::string_view text, boost::json::storage_ptr sp = {});
 struct ApplyResult {
   std::string status;  // ok, retry, error, auth_required, conflict, unsupported, cancelled
   std::string id, version, message;
+  // The record as the store now holds it (JSON object text), where the
+  // connector answered it; "" where it did not.
+  std::string data;
   int64_t retry_after_s = 0;
   bool unreadable = false;  // missing or unreadable: the message is the host's, not the connector's
   bool ok() const { return status == "ok"; }

@@ -756,7 +756,9 @@ class CrmRest final : public accord::Connector {
     if (!full_record && s.get.present) {
       try {
         Record r = fetch_one(s, id);
-        return json::object{{"id", r.id}, {"version", r.version}};
+        // the record as the CRM holds it (its own form: fields it has no
+        // place for dropped, defaults added), for the host's base
+        return json::object{{"id", r.id}, {"version", r.version}, {"data", to_data(s, r.native)}};
       } catch (const accord::Error& e) {
         if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
         // The write is done and its id known: a failure here would have the
@@ -767,8 +769,8 @@ class CrmRest final : public accord::Connector {
         return json::object{{"id", id}, {"version", ""}};
       }
     }
-    std::string version = full_record ? to_record(s, *rec).version : "";
-    return json::object{{"id", id}, {"version", version}};
+    if (!full_record) return json::object{{"id", id}, {"version", ""}};
+    return json::object{{"id", id}, {"version", to_record(s, *rec).version}, {"data", to_data(s, *rec)}};
   }
 
   std::vector<std::string> version_headers(const StreamSpec& s, const json::object& op) {
@@ -1126,7 +1128,7 @@ class CrmRest final : public accord::Connector {
     }
     if (!hit) return std::nullopt;
     Record r = to_record(s, *hit);
-    return json::object{{"id", pid.empty() ? r.id : pid + "/" + r.id}, {"version", r.version}};
+    return json::object{{"id", pid.empty() ? r.id : pid + "/" + r.id}, {"version", r.version}, {"data", to_data(s, *hit)}};
   }
 
   // A create was sent and its answer lost: the CRM may hold the record. It

@@ -291,7 +291,8 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
   RecordLog& log = *s.log;
   if (op.op == "create") {
     if (!op.idempotency_key.empty())
-      if (auto existing = log.by_idem(op.idempotency_key)) return {"ok", existing->id, existing->version, ""};
+      if (auto existing = log.by_idem(op.idempotency_key))
+        return {"ok", existing->id, existing->version, "", existing->data.value_or("")};
     std::string fname = file_name_for(op.data, s.format, s.dir);
     std::string text = s.format.serialize(op.data, op.idempotency_key, {});
     fs::path p = s.dir / fname;
@@ -309,7 +310,7 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
       r.data = json::serialize(parsed.data);
       log.put(r);
       tx.commit();
-      return {"ok", r.id, r.version, ""};
+      return {"ok", r.id, r.version, "", *r.data};
     } catch (...) {
       // The index did not record the new file: take the file back, so that
       // the error answered means nothing was written and a retry, re-sent or
@@ -372,7 +373,7 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
   r.data = json::serialize(parsed.data);
   log.put(r);
   tx.commit();
-  return {"ok", r.id, r.version, ""};
+  return {"ok", r.id, r.version, "", *r.data};
 }
 
 std::string FolderBackend::fetch(const std::string& name, std::string_view ids_json) {

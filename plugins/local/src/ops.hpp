@@ -23,13 +23,22 @@ struct Op {
 };
 
 struct OpResult {
-  std::string status = "ok";
+  OpResult(std::string status = "ok", std::string id = "", std::string version = "", std::string message = "",
+           std::string data = "")
+      : status(std::move(status)), id(std::move(id)), version(std::move(version)), message(std::move(message)),
+        data(std::move(data)) {}
+  std::string status;
   std::string id, version, message;
+  // The record as the store now holds it (JSON object text), for a store
+  // whose form differs from what it was sent (a vCard file): the host keeps
+  // it, so that the store's own form is never taken for an edit.
+  std::string data;
   boost::json::object to_json() const {
     boost::json::object o{{"status", status}};
     if (!id.empty()) o["id"] = id;
     if (!version.empty()) o["version"] = version;
     if (!message.empty()) o["message"] = message;
+    if (!data.empty()) o["data"] = boost::json::parse(data);
     return o;
   }
 };

@@ -52,7 +52,11 @@
  *                  "idempotency_key":"…","data":{…}}]
  *  apply output: [{"status":"ok|retry|error|auth_required|conflict|unsupported|cancelled",
  *                  "id":"…","version":"…","message":"…","retry_after":SECONDS}]
- *  One result per op, in the same order.
+ *  One result per op, in the same order. An "ok" create or update may carry
+ *  "data":{…}, the record as the store now holds it, in the form a listing
+ *  gives (a store that rewrites what it is sent: fields it has no place for
+ *  dropped, defaults added); the host keeps it as that side's base, so that
+ *  the store's own form is never taken for a person's edit.
  *  A create the host sends again (it may have reached the store before a
  *  crash) carries "resend":true; a connector that has to search for its
  *  idempotency key may skip that search when "resend" is absent, since a
