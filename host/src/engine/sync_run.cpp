@@ -238,6 +238,7 @@ class PairRun {
       }
       if (!opts_.apply) return;  // a plan writes nothing
       for (Side s : {Side::kLeft, Side::kRight}) store_->set_cursor(sp_.name, s, reads[idx(s)].cursor);
+      for (int64_t id : stale_intents_) store_->journal_done(id);  // planned again, in this plan
       store_->bump_generation();
       tx->commit();
     }
@@ -560,10 +561,14 @@ class PairRun {
     bool known_side = read.count > 0 && store_->any(sp_.name, s);
     // records new to the state, by identity, when some were renumbered
     std::vector<std::pair<std::string, std::string>> fresh;
-    bool renumbering = known_side && !read.renumbered.empty() && !identity_[idx(s)].empty();
+    // records an interrupted update may have moved (gone under this id)
+    std::vector<std::string> moved;
+    bool renumbering = known_side && (!read.renumbered.empty() || !inflight_[idx(s)].empty()) &&
+                       !identity_[idx(s)].empty();
     store_->for_each_staged(s, [&](StateStore::Staged& c) {
       auto m = known_side ? store_->mirror(sp_.name, s, c.id) : std::nullopt;
       if (renumbering && !c.deleted && !m) fresh.emplace_back(c.id, identity_of(s, c.data));
+      if (c.deleted && m && !m->deleted && inflight_[idx(s)].contains(c.id)) moved.push_back(c.id);
       if (c.deleted) {
         if (m && !m->deleted) {
           m->deleted = true;
@@ -590,7 +595,8 @@ class PairRun {
       store_->put_mirror(sp_.name, s, MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false,
                                                 std::move(c.keys)});
     });
-    if (renumbering) follow_renumbering(s, read.renumbered, fresh);
+    if (renumbering && !read.renumbered.empty()) follow_renumbering(s, read.renumbered, fresh, true);
+    if (!moved.empty()) follow_renumbering(s, moved, fresh, false);
     if (!rep_.refused.empty()) return;
     if (!read.full) return;
     // A full listing: what the state knows but the side no longer lists is gone.
@@ -635,8 +641,13 @@ class PairRun {
   // identities pair up in the order read. An old record that no new one
   // matches stops the pair (its deletion is not taken on trust) unless
   // --force, which lets it count as deleted.
+  //
+  // Not strict: the old ids are records an update interrupted by a kill
+  // may have given a new id (an IMAP message moved to another folder, whose
+  // commit never came): one found again by identity is followed; one that
+  // is not was deleted, as the side says.
   void follow_renumbering(Side s, const std::vector<std::string>& renumbered,
-                          const std::vector<std::pair<std::string, std::string>>& fresh) {
+                          const std::vector<std::pair<std::string, std::string>>& fresh, bool strict) {
     std::unordered_map<std::string, std::vector<MirrorRow>> olds;
     std::unordered_map<std::string, std::vector<std::string>> news;
     std::vector<std::string> unmatched;
@@ -663,10 +674,12 @@ class PairRun {
       }
     }
     if (followed)
-      rep_.notes.push_back(std::string("the ") + side_name(s) + " side renumbered " + std::to_string(followed) +
-                           " records (e.g. an IMAP UIDVALIDITY change); found each again by " +
-                           join(identity_[idx(s)], ", ") + ": nothing copied or deleted");
-    if (unmatched.empty()) return;
+      rep_.notes.push_back(std::string("the ") + side_name(s) + " side " +
+                           (strict ? "renumbered " + std::to_string(followed) + " records (e.g. an IMAP UIDVALIDITY change)"
+                                   : "gave " + std::to_string(followed) +
+                                         " records a new id in a write the last run was stopped in (e.g. a move)") +
+                           "; found each again by " + join(identity_[idx(s)], ", ") + ": nothing copied or deleted");
+    if (unmatched.empty() || !strict) return;
     std::string msg = std::string("the ") + side_name(s) + " side renumbered its records, and " +
                       std::to_string(unmatched.size()) + " of them (e.g. \"" + unmatched.front() +
                       "\") match no record it lists now by " + join(identity_[idx(s)], ", ");
@@ -1699,7 +1712,12 @@ class PairRun {
       sql::Transaction tx(store_->db());
       for (const auto& j : pending) {
         if (j.op != "create" || j.idem_key.empty()) {
-          store_->journal_done(j.id);
+          // Planned again; but an update may have given the record a new
+          // id (a move) before the kill: the read that follows looks for it
+          // by identity (fold). The intent stays until the plan commits, so
+          // that a run stopped before then still knows.
+          if (j.op == "update" && !j.target_id.empty()) inflight_[j.side == "left" ? 0 : 1].insert(j.target_id);
+          stale_intents_.push_back(j.id);
           ++dropped;
           continue;
         }
@@ -1749,6 +1767,8 @@ class PairRun {
   std::vector<std::string> lazy_[2];        // a side's fields that only fetch gives
   std::string lazy_size_[2];                // where a record says how big they are
   std::set<std::string> quarantined_[2];  // at planning time: released when they succeed
+  std::set<std::string> inflight_[2];       // ids an interrupted update was writing (it may have moved them)
+  std::vector<int64_t> stale_intents_;      // the interrupted updates' and deletes' intents, done at the plan's commit
   bool written_[2] = {false, false};      // commit_item: which side of the item was written
   ApplyTime apply_time_;
   bool first_sync_ = false;               // the state knew nothing of this pair when the run began
