@@ -1012,7 +1012,9 @@ class CrmRest final : public accord::Connector {
       if (id.empty()) id = field(i, "id");
       std::string version = s.version.empty() ? "" : scalar_text(at_ptr(*r, s.version));
       out[i] = json::object{{"status", "ok"}, {"id", id}, {"version", version}};
-      if (version.empty()) need_version.emplace_back(i, id);
+      // an answer that is the whole record is the record as the CRM holds it
+      if (!version.empty()) (*out[i])["data"] = to_data(s, *r);
+      else need_version.emplace_back(i, id);
     }
     learn_versions(s, need_version, out);
   }
@@ -1034,7 +1036,10 @@ class CrmRest final : public accord::Connector {
       return;  // written all the same; the next read brings the version
     }
     for (const auto& [i, id] : need)
-      if (auto it = got.find(id); it != got.end()) (*out[i])["version"] = it->second.version;
+      if (auto it = got.find(id); it != got.end()) {
+        (*out[i])["version"] = it->second.version;
+        (*out[i])["data"] = to_data(s, it->second.native);  // as the CRM holds it, for the host's base
+      }
   }
 
   // A batch that could not be sent: a retry for each of its ops, or the end
