@@ -13,8 +13,10 @@
 // changed ones by CHANGEDSINCE (CONDSTORE), expunged ones by VANISHED
 // (QRESYNC), else by comparing the count and, when it differs, a search of
 // the UIDs the cursor knows; a server without CONDSTORE is scanned for
-// FLAGS, compared with the flags the cursor remembers. Oldest (lowest UID)
-// first, batch_size messages per call, fetched in pipelined commands.
+// FLAGS, compared with the flags the cursor remembers. UIDs since UIDNEXT
+// that are gone again are deleted too: the host may know them from our own
+// APPEND or MOVE after the read. Oldest (lowest UID) first, batch_size
+// messages per call, fetched in pipelined commands.
 //
 // Writing: APPEND with the flags and internal date (APPENDUID gives the id,
 // else a search by Message-ID); a re-sent create finds the message it may
@@ -286,6 +288,16 @@ struct FolderState {
   }
 };
 
+// The UIDs from lo up to, not including, hi (none when hi <= lo).
+UidSet uid_range(uint32_t lo, uint32_t hi) {
+  lo = std::max<uint32_t>(lo, 1);
+  return hi > lo ? UidSet::parse(std::to_string(lo) + ":" + std::to_string(hi - 1)).value() : UidSet{};
+}
+
+// More UIDs than this that a cursor never saw and that are gone (each one a
+// deleted record): a full listing costs less.
+constexpr size_t kMaxUnseenGone = 50000;
+
 // The status of a folder on the server now.
 struct Status {
   uint32_t uidvalidity = 0, uidnext = 0, messages = 0;
@@ -553,12 +565,24 @@ class ImapConnector : public accord::Connector {
 
   // UIDs a UID SEARCH (or ESEARCH) answered.
   UidSet search(const std::string& criteria_set, const std::string& header = "", const std::string& value = "") {
+    return run_search([&](imap::Command& c) {
+      if (!header.empty()) c.atom("HEADER").astring(header).string(value);
+      else c.atom("UID").atom(criteria_set);
+    });
+  }
+  // The UIDs of `set` not marked \Deleted: a marked message is on its way
+  // out, and reads as gone (as in flag_scan).
+  UidSet live(const std::string& set) {
+    return run_search([&](imap::Command& c) { c.atom("UID").atom(set).atom("UNDELETED"); });
+  }
+  // UID SEARCH with the criteria `criteria` adds.
+  template <class Criteria>
+  UidSet run_search(Criteria criteria) {
     imap::Session& s = session();
     imap::Command c = s.command("UID SEARCH");
     bool esearch = s.has("ESEARCH");
     if (esearch) c.atom("RETURN").open().atom("ALL").close();
-    if (!header.empty()) c.atom("HEADER").astring(header).string(value);
-    else c.atom("UID").atom(criteria_set);
+    criteria(c);
     imap::Reply r = s.run(c);
     if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID SEARCH failed: " + r.done.text);
     std::vector<uint32_t> out;
@@ -667,6 +691,7 @@ class ImapConnector : public accord::Connector {
     // a listing in progress (several batches): folders still to read, and
     // the UIDs of the current one still to fetch
     bool running = false;
+    bool incremental = false;  // the listing started from a cursor (not from "")
     std::vector<std::string> todo;
     std::optional<UidSet> pending;
     std::optional<FolderState> next_state;  // the current folder once done
@@ -679,6 +704,7 @@ class ImapConnector : public accord::Connector {
         json::array todo_j;
         for (auto& t : todo) todo_j.emplace_back(t);
         json::object run{{"todo", std::move(todo_j)}};
+        if (incremental) run["inc"] = true;
         if (pending) run["pending"] = pending->text();
         if (next_state) run["next"] = next_state->to_json();
         o["run"] = std::move(run);
@@ -702,6 +728,7 @@ class ImapConnector : public accord::Connector {
       if (auto* run = o.if_contains("run")) {
         c.running = true;
         for (auto& t : run->at("todo").as_array()) c.todo.emplace_back(t.as_string());
+        c.incremental = run->as_object().contains("inc");
         if (auto* p = run->as_object().if_contains("pending")) c.pending = UidSet::parse(p->as_string()).value();
         if (auto* n = run->as_object().if_contains("next")) c.next_state = FolderState::from(n->as_object());
       }
@@ -804,6 +831,7 @@ class ImapConnector : public accord::Connector {
         it = c.folders.erase(it);
       }
       c.running = true;
+      c.incremental = !full;
       for (auto& [name, st] : now) {
         auto f = c.folders.find(name);
         if (f != c.folders.end() && unchanged(f->second, st)) continue;
@@ -834,6 +862,16 @@ class ImapConnector : public accord::Connector {
   // Opens a folder of the listing: its deletes go into records now, the UIDs
   // to fetch into c.pending, and what the cursor will say once they are
   // fetched into c.next_state.
+  //
+  // The cursor only knows the UIDs it listed. Our own writes come after the
+  // read that took it (an APPEND, a MOVE to another folder): the host knows
+  // those messages by the UIDs the server answered (APPENDUID, COPYUID, a
+  // search), which the cursor never saw, and VANISHED, the count and the
+  // search of known UIDs say nothing of them. So of the UIDs the cursor never
+  // saw below UIDNEXT (from its UIDNEXT on; from 1 in a folder new to an
+  // incremental listing) the ones not there now are reported deleted. The
+  // host ignores a delete of an id it never knew (another client's message
+  // that came and went); each UID is reported once, as UIDNEXT moves past it.
   void begin_folder(Cursor& c, const std::string& folder, json::array& records) {
     Status st = select(folder, false, true);
     auto old_it = c.folders.find(folder);
@@ -843,21 +881,23 @@ class ImapConnector : public accord::Connector {
     next.uidvalidity = st.uidvalidity;
     next.uidnext = st.uidnext;
     next.modseq = condstore_ ? st.modseq : 0;
-    UidSet pending;
+    UidSet pending, gone;  // gone: UIDs the cursor never saw, not there now
     if (!old || old->uidvalidity != st.uidvalidity) {
       if (old)  // UIDVALIDITY changed: every UID the cursor knew means nothing now
         for (uint32_t uid : old->uids.values())
           records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text(), true));
-      pending = st.messages ? search("1:*") : UidSet{};
-      if (!condstore_) flag_scan(folder, nullptr, pending, next);
+      if (condstore_) pending = st.messages ? live("1:*") : UidSet{};
+      else flag_scan(folder, nullptr, pending, next);
+      // (a full listing needs none: the host takes what it does not list for gone)
+      if (c.incremental) gone = uid_range(1, st.uidnext).minus(pending);
     } else {
       next.uids = old->uids;
       next.flags = old->flags;
+      uint32_t from = std::max<uint32_t>(old->uidnext, 1);
       // "n:*" answers the last message even below n
-      UidSet fresh = st.uidnext > old->uidnext && st.messages
-                         ? search(std::to_string(std::max<uint32_t>(old->uidnext, 1)) + ":*")
-                         : UidSet{};
-      if (old->uidnext > 1) fresh = fresh.minus(UidSet::parse("1:" + std::to_string(old->uidnext - 1)).value());
+      UidSet fresh = st.uidnext > old->uidnext && st.messages ? live(std::to_string(from) + ":*") : UidSet{};
+      if (from > 1) fresh = fresh.minus(uid_range(1, from));
+      gone = uid_range(from, st.uidnext).minus(fresh);
       UidSet vanished, changed;
       if (condstore_) {
         if (old->modseq && st.modseq != old->modseq && old->uidnext > 1) {
@@ -888,13 +928,19 @@ class ImapConnector : public accord::Connector {
         flag_scan(folder, &*old, changed, next);
         vanished = old->uids.minus(next.uids);
       }
-      vanished = vanished.both(old->uids);
+      vanished = vanished.both(old->uids).minus(gone);
       for (uint32_t uid : vanished.values())
         records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text()));
       next.uids = next.uids.minus(vanished);
       pending = changed.plus(fresh).minus(vanished);
     }
-    c.pending = pending;
+    if (gone.size() > kMaxUnseenGone)  // a server whose UIDs leap, a big folder new to the listing
+      throw accord::Error(ACCORD_CURSOR_EXPIRED, "the cursor cannot be resumed (" + std::to_string(gone.size()) +
+                                                     " UIDs it never saw came and went in \"" + folder +
+                                                     "\"): listing everything");
+    for (uint32_t uid : gone.values()) records.push_back(deleted_record(MessageId{folder, st.uidvalidity, uid}.text()));
+    next.uids = next.uids.minus(gone);  // (one the cursor had above its UIDNEXT: a search outran the SELECT)
+    c.pending = pending.minus(gone);
     c.next_state = std::move(next);
   }
 
