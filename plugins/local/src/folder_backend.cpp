@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -225,6 +226,13 @@ void FolderBackend::write_file(const fs::path& p, const std::string& content) co
   fs::path tmp = p.parent_path() / ("." + p.filename().string() + ".tmp-" + std::to_string(::getpid()));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw accord::Error(ACCORD_ERROR, tmp.string() + ": cannot create: " + std::strerror(errno));
+  // A rewrite keeps the file's mode and owner: a 0600 card stays private.
+  // Giving it back to another owner needs privileges we may lack; the mode
+  // is set after, since chown clears set-id bits.
+  if (struct stat old {}; ::stat(p.c_str(), &old) == 0) {
+    if (::fchown(fd, old.st_uid, old.st_gid) != 0) (void)::fchown(fd, static_cast<uid_t>(-1), old.st_gid);
+    ::fchmod(fd, old.st_mode & 07777);
+  }
   size_t done = 0;
   while (done < content.size()) {
     ssize_t w = ::write(fd, content.data() + done, content.size() - done);

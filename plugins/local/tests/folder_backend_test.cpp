@@ -9,6 +9,9 @@
 #include <accord/connector.hpp>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -182,4 +185,27 @@ TEST_F(Fixture, ListingAfterOwnWritesStillSeesOutsideEdits) {
   for (auto& r : next.records)
     if (r.at("id") == "a.vcf") saw_edit = r.at_pointer("/data/name/full") == "Ay Edited";
   EXPECT_TRUE(saw_edit) << json::serialize(next.records);
+}
+
+TEST_F(Fixture, UpdateKeepsTheFilesModeAndOwner) {
+  auto b = make();
+  fs::path p = dir.path / "book/m.vcf";
+  write(p, card("m", "Em"));
+  ASSERT_EQ(::chmod(p.c_str(), 0600), 0);
+  bool root = ::geteuid() == 0;  // only root can give a file away; CI runs as root
+  if (root) {
+    ASSERT_EQ(::chown(p.c_str(), 4321, 4322), 0);
+  }
+  auto l = read_all(*b, "contact", "");
+  auto r = local::test::apply(*b, "contact", json::array{json::object{
+      {"op", "update"}, {"id", "m.vcf"}, {"expect_version", l.records[0].at("version")},
+      {"data", json::object{{"uid", "m"}, {"name", json::object{{"full", "Em Renamed"}}}}}}});
+  ASSERT_EQ(r[0].at("status"), "ok") << json::serialize(r);
+  struct stat st {};
+  ASSERT_EQ(::stat(p.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u) << "the rewrite widened the file's permissions";
+  if (root) {
+    EXPECT_EQ(st.st_uid, 4321u);
+    EXPECT_EQ(st.st_gid, 4322u);
+  }
 }
