@@ -28,6 +28,12 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const fs::path& path) {
   std::error_code ec;
   if (path != ":memory:" && path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   if (ec) return fail(path.parent_path().string() + ": cannot create the state folder: " + ec.message());
+  // It holds every record's data: made readable by its owner only (SQLite
+  // gives its journal and WAL files the same mode).
+  if (path != ":memory:") {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+  }
   try {
     std::unique_ptr<StateStore> s(new StateStore(path));
     if (auto m = s->migrate(); !m) return std::unexpected(m.error());
@@ -86,6 +92,16 @@ static const char* kMigrations[] = {
     "CREATE TABLE unreadable(pair TEXT, side TEXT, key TEXT, id TEXT NOT NULL, connector TEXT NOT NULL,"
     "  stream TEXT NOT NULL, pointer TEXT NOT NULL, reason TEXT NOT NULL, seen TEXT NOT NULL,"
     "  PRIMARY KEY(pair, side, key)) WITHOUT ROWID;",
+    // 4 → 5: every write a run committed, for `accord log` and `accord
+    // undo`: the record's data before it (a delete's, an update's) and after
+    // it (a create's, an update's), each a reference to a record_data row
+    // (shared with the mirror, counted in its refs: a first sync's creates
+    // add a narrow row each, no second copy of their data). Kept for the last
+    // history.keep_runs runs.
+    "CREATE TABLE history(seq INTEGER PRIMARY KEY, run INTEGER NOT NULL, pair TEXT NOT NULL, side TEXT NOT NULL,"
+    "  record_id TEXT NOT NULL, op TEXT NOT NULL, before_id INTEGER, after_id INTEGER, version TEXT NOT NULL,"
+    "  other_id TEXT NOT NULL);"
+    "CREATE INDEX history_run ON history(run);",
 };
 
 const char* StateStore::migration(int from) {
@@ -187,7 +203,7 @@ void StateStore::release_data(int64_t data_id) {
   u.bind(1, data_id).run();
 }
 
-void StateStore::put_mirror(const std::string& pair, Side side, const MirrorRow& r) {
+int64_t StateStore::put_mirror(const std::string& pair, Side side, const MirrorRow& r) {
   // The row's data keeps its data row when it did not change.
   int64_t data_id = 0;
   {
@@ -212,6 +228,85 @@ void StateStore::put_mirror(const std::string& pair, Side side, const MirrorRow&
   } else {
     clear_dirty(pair, side, r.id);
   }
+  return data_id;
+}
+
+int64_t StateStore::hold_mirror_data(const std::string& pair, Side side, const std::string& id) {
+  Stmt s(db_, "SELECT data_id FROM mirror_rows WHERE pair=?1 AND side=?2 AND id=?3");
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, id);
+  if (!s.step()) return 0;
+  int64_t data_id = s.i64(0);
+  s.reset();
+  hold_data(data_id);
+  return data_id;
+}
+
+void StateStore::hold_data(int64_t data_id) {
+  Stmt u(db_, "UPDATE record_data SET refs = refs + 1 WHERE id = ?1");
+  u.bind(1, data_id).run();
+}
+
+void StateStore::add_history(const HistoryRow& h, int64_t before_id, int64_t after_id) {
+  if (after_id) hold_data(after_id);  // before_id is held already (hold_mirror_data)
+  Stmt s(db_, "INSERT INTO history(run, pair, side, record_id, op, before_id, after_id, version, other_id)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  s.bind(1, h.run).bind(2, h.pair).bind(3, h.side).bind(4, h.record_id).bind(5, h.op);
+  if (before_id) s.bind(6, before_id); else s.bind_null(6);
+  if (after_id) s.bind(7, after_id); else s.bind_null(7);
+  s.bind(8, h.version).bind(9, h.other_id).run();
+}
+
+std::vector<HistoryRow> StateStore::history(std::optional<int64_t> run, const std::string& pair, const std::string& record) {
+  std::string sql =
+      "SELECT h.seq, h.run, h.pair, h.side, h.record_id, h.op, h.version, h.other_id, b.data, a.data, h.before_id IS NOT NULL,"
+      " h.after_id IS NOT NULL FROM history h LEFT JOIN record_data b ON b.id = h.before_id"
+      " LEFT JOIN record_data a ON a.id = h.after_id WHERE 1";
+  if (run) sql += " AND h.run = ?1";
+  if (!pair.empty()) sql += " AND h.pair = ?2";
+  if (!record.empty()) sql += " AND (h.record_id = ?3 OR h.other_id = ?3)";
+  Stmt s(db_, sql + " ORDER BY h.seq");
+  if (run) s.bind(1, *run);
+  if (!pair.empty()) s.bind(2, pair);
+  if (!record.empty()) s.bind(3, record);
+  std::vector<HistoryRow> out;
+  while (s.step()) {
+    HistoryRow& h = out.emplace_back();
+    h.seq = s.i64(0), h.run = s.i64(1);
+    h.pair = s.text(2), h.side = s.text(3), h.record_id = s.text(4), h.op = s.text(5), h.version = s.text(6);
+    h.other_id = s.text(7);
+    if (s.i64(10)) h.before = std::string(s.text(8));
+    if (s.i64(11)) h.after = std::string(s.text(9));
+  }
+  return out;
+}
+
+bool StateStore::has_history(int64_t run) {
+  Stmt s(db_, "SELECT 1 FROM history WHERE run = ?1 LIMIT 1");
+  s.bind(1, run);
+  return s.step();
+}
+
+int64_t StateStore::prune_history(int keep_runs) {
+  // The runs before the keep_runs-th newest go, with their references.
+  int64_t oldest_kept = 0;
+  {
+    Stmt s(db_, "SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?1");
+    s.bind(1, int64_t{std::max(keep_runs, 1) - 1});
+    if (!s.step()) return 0;
+    oldest_kept = s.i64(0);
+  }
+  std::vector<int64_t> held;
+  {
+    Stmt s(db_, "SELECT coalesce(before_id, 0), coalesce(after_id, 0) FROM history WHERE run < ?1");
+    s.bind(1, oldest_kept);
+    while (s.step())
+      for (int c = 0; c < 2; ++c)
+        if (int64_t id = s.i64(c)) held.push_back(id);
+  }
+  for (int64_t id : held) release_data(id);
+  Stmt d(db_, "DELETE FROM history WHERE run < ?1");
+  d.bind(1, oldest_kept).run();
+  return sqlite3_changes(db_.raw());
 }
 
 void StateStore::drop_mirror(const std::string& pair, Side side, const std::string& id) {

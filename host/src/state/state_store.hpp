@@ -23,7 +23,7 @@
 
 namespace accord {
 
-inline constexpr int kStateSchemaVersion = 4;
+inline constexpr int kStateSchemaVersion = 5;
 
 struct MirrorRow {
   std::string id, version, modified;
@@ -105,6 +105,16 @@ struct UnreadableRow {
   std::string seen;  // when it was last read, RFC 3339
 };
 
+// One write a run committed (`accord log`, `accord undo`): before is the
+// record's data before it (none for a create), after what it holds after it
+// (none for a delete); version is the one the write left.
+struct HistoryRow {
+  int64_t seq = 0, run = 0;
+  std::string pair, side, record_id, op, version;
+  std::string other_id;  // the record it was linked to on the other side, at the write
+  std::optional<std::string> before, after;
+};
+
 struct ConflictRow {
   int64_t id = 0;
   std::string pair, left_id, right_id, field, left_value, right_value, created, decided;
@@ -135,7 +145,12 @@ class StateStore {
   std::optional<MirrorRow> mirror(const std::string& pair, Side side, const std::string& id);
   // The same without the dirty flag (one lookup instead of two).
   std::optional<MirrorRow> mirror_data(const std::string& pair, Side side, const std::string& id);
-  void put_mirror(const std::string& pair, Side side, const MirrorRow& row);
+  // Answers the row's record_data id.
+  int64_t put_mirror(const std::string& pair, Side side, const MirrorRow& row);
+  // A reference to a mirror row's data, taken for the history (it outlives
+  // the row's change or removal); 0: no such row.
+  int64_t hold_mirror_data(const std::string& pair, Side side, const std::string& id);
+  void hold_data(int64_t data_id);
   void drop_mirror(const std::string& pair, Side side, const std::string& id);
   // The record old_id is new_id now: drops old_id's mirror row (new_id's is
   // already there) and moves its link, conflicts and quarantine entry.
@@ -227,6 +242,15 @@ class StateStore {
   std::map<std::string, Side> decisions(const std::string& pair, const std::string& left_id);
   Result<void> decide(int64_t id, Side winner);
   void close_conflicts(const std::string& pair, const std::string& left_id, const std::vector<std::string>& still_open);
+
+  // History: one row per committed write. add_history takes a reference to
+  // after_id; before_id must be held already (hold_mirror_data).
+  void add_history(const HistoryRow& h, int64_t before_id, int64_t after_id);
+  // In write order; run, pair, record (either side's id): filters, when given.
+  std::vector<HistoryRow> history(std::optional<int64_t> run, const std::string& pair, const std::string& record);
+  bool has_history(int64_t run);
+  // Forgets the writes of runs older than the last keep_runs; answers how many.
+  int64_t prune_history(int keep_runs);
 
   int64_t begin_run(const std::string& kind);
   void end_run(int64_t id, const std::string& status, const std::string& summary_json, const std::string& error);
