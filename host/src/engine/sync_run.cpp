@@ -140,8 +140,8 @@ bool alone_on_state(const Pipeline& p, const RunOptions& o) { return o.apply && 
 class PairRun {
  public:
   PairRun(const Pipeline& p, const StreamPair& sp, const Registry& reg, const RunOptions& o, PairReport& report,
-          fs::path state_path)
-      : p_(p), sp_(sp), reg_(reg), opts_(o), rep_(report), fm_(sp), state_path_(std::move(state_path)) {}
+          fs::path state_path, int64_t run_id = 0)
+      : p_(p), sp_(sp), reg_(reg), opts_(o), rep_(report), fm_(sp), state_path_(std::move(state_path)), run_id_(run_id) {}
 
   void run() {
     rep_.name = sp_.name;
@@ -227,7 +227,8 @@ class PairRun {
       for (Side s : {Side::kLeft, Side::kRight}) fold(s, reads[idx(s)]);
       if (!rep_.refused.empty()) return;  // rolled back
       if (opts_.progress) opts_.progress(sp_.name + ": planning");
-      items = plan();
+      if (!opts_.explain.empty()) explain(opts_.explain);
+      items = opts_.undo_run ? plan_undo(*opts_.undo_run) : plan();
       if (opts_.progress) opts_.progress(sp_.name + ": planned " + std::to_string(rep_.ops.size()) + " writes");
       check_guards();
       if (!rep_.refused.empty()) return;
@@ -873,6 +874,11 @@ class PairRun {
 
   std::vector<Item> plan() {
     std::vector<Item> items = first_sync_ ? plan_first_sync() : plan_changes();
+    report_ops(items);
+    return items;
+  }
+
+  void report_ops(std::vector<Item>& items) {
     // The fingerprint of what would be written, in a stable order, and the
     // report's copy of each op without its data.
     OpFingerprint fp;
@@ -896,6 +902,212 @@ class PairRun {
         }
     }
     rep_.fingerprint = fp.text();
+  }
+
+  // ---- explain ------------------------------------------------------------
+
+  // `accord plan --explain ID`: how one record (an id on either side) stands
+  // and is planned: its mirror row, the filter's verdict, its link, the
+  // three-way decision per field (base, left, right), its match keys with
+  // the unlinked records of the other side that share them, its quarantine
+  // entry. Read only: the plan that follows it rolls everything back.
+  void explain(const std::string& id) {
+    json::object& e = rep_.explain;
+    e["id"] = id;
+    if (first_sync_) {
+      e["note"] = "the state knows nothing of this pair yet (a first sync): each record is linked by its match keys, "
+                  "else copied";
+      return;
+    }
+    json::array found;
+    for (Side s : {Side::kLeft, Side::kRight}) {
+      auto m = store_->mirror(sp_.name, s, id);
+      if (!m) continue;
+      json::object r{{"side", side_name(s)}, {"version", m->version}, {"modified", m->modified},
+                     {"deleted", m->deleted}, {"changed_since_last_run", m->dirty},
+                     {"filter", m->included ? "passes the " + std::string(side_name(s)) + " filter"
+                                            : "filtered out by the " + std::string(side_name(s)) + " filter"}};
+      json::array keys;
+      for (size_t k = 0; k < sp_.match.size(); ++k) {
+        std::string key(key_part(m->keys, k));
+        json::array candidates;
+        if (!key.empty())
+          for (const auto& c : store_->unlinked(sp_.name, other(s)))
+            if (key_part(c.keys, k) == key) candidates.emplace_back(c.id);
+        keys.push_back(json::object{{"key", sp_.match[k].label}, {"value", key.empty() ? json::value(nullptr) : json::value(key)},
+                                    {"unlinked_candidates_on_the_" + std::string(side_name(other(s))), candidates}});
+      }
+      r["match_keys"] = keys;
+      for (const auto& q : store_->quarantine_list())
+        if (q.pair == sp_.name && q.side == side_name(s) && q.id == id)
+          r["quarantine"] = json::object{{"error", q.error}, {"attempts", q.attempts}, {"next_retry", q.next_retry}};
+      if (auto link = store_->link_by(sp_.name, s, id)) {
+        r["link"] = json::object{{"left", link->left_id}, {"right", link->right_id}};
+        auto L = store_->mirror_data(sp_.name, Side::kLeft, link->left_id);
+        auto R = store_->mirror_data(sp_.name, Side::kRight, link->right_id);
+        bool l_live = L && !L->deleted, r_live = R && !R->deleted;
+        Fields lf, rf, bl = base_of(*link, Side::kLeft, L), br = base_of(*link, Side::kRight, R);
+        if (l_live) lf = pair_of(Side::kLeft, *L);
+        if (r_live) rf = pair_of(Side::kRight, *R);
+        auto decided = store_->decisions(sp_.name, link->left_id);
+        MergeInput in;
+        in.base_left = &bl, in.base_right = &br;
+        in.left = l_live ? &lf : nullptr, in.right = r_live ? &rf : nullptr;
+        in.left_modified = L ? L->modified : "", in.right_modified = R ? R->modified : "";
+        in.policy = sp_.policy, in.owners = &sp_.owners, in.decided = &decided;
+        in.flows_to = [this](const std::string& k, Side t) { return fm_.flows_to(k, t); };
+        MergeResult mr = three_way_merge(in);
+        std::set<std::string> names;
+        for (const Fields* f : {&bl, &br, &lf, &rf})
+          for (const auto& [k, v] : *f) names.insert(k);
+        auto val = [](const Fields& f, const std::string& k) { auto i = f.find(k); return i == f.end() ? json::value(nullptr) : i->second; };
+        json::array fields;
+        for (const auto& k : names) {
+          bool lc = l_live && val(lf, k) != val(bl, k), rc = r_live && val(rf, k) != val(br, k);
+          std::string decision = !lc && !rc ? "unchanged on both sides since they were last in accord"
+                                 : lc && !rc ? "changed on the left only"
+                                 : rc && !lc ? "changed on the right only"
+                                             : "changed on both sides";
+          if (mr.to_right.contains(k)) decision += ": copied to the right";
+          else if (mr.to_left.contains(k)) decision += ": copied to the left";
+          for (const auto& c : mr.conflicts)
+            if (c.field == k)
+              decision += c.winner ? std::string(": a conflict, ") + side_name(*c.winner) + " wins (" + c.reason + ")"
+                                   : ": a conflict left for you to decide (accord conflicts list)";
+          fields.push_back(json::object{{"field", k}, {"base_left", val(bl, k)}, {"left", l_live ? val(lf, k) : json::value(nullptr)},
+                                        {"base_right", val(br, k)}, {"right", r_live ? val(rf, k) : json::value(nullptr)},
+                                        {"decision", decision}});
+        }
+        r["fields"] = fields;
+        r["record"] = !l_live && !r_live ? "deleted on both sides: the link goes"
+                      : !l_live ? (mr.delete_right ? "deleted on the left: deleted on the right" : mr.recreate_left ? "deleted on the left, changed on the right: made again on the left" : "deleted on the left")
+                      : !r_live ? (mr.delete_left ? "deleted on the right: deleted on the left" : mr.recreate_right ? "deleted on the right, changed on the left: made again on the right" : "deleted on the right")
+                      : mr.nothing() && mr.conflicts.empty() ? "in accord: nothing to write" : "linked: fields to write";
+      } else {
+        r["link"] = nullptr;
+        r["record"] = m->deleted ? "deleted, and linked to nothing: forgotten"
+                      : !m->included ? "filtered out, and linked to nothing: not synced"
+                      : "linked to nothing: linked by a match key that finds exactly one unlinked record on the other "
+                        "side, else copied there (when it is new or changed since the last run)";
+      }
+      found.push_back(std::move(r));
+    }
+    e["records"] = found;
+    if (found.empty()) e["note"] = "no record " + id + " in this pair's state (on either side)";
+  }
+
+  // ---- undo ---------------------------------------------------------------
+
+  // A record's top-level fields that differ between two of its data, with
+  // their values in `to` (none: not in it).
+  static Changes field_changes(const json::object& from, const json::object& to) {
+    Changes out;
+    for (const auto& [k, v] : to)
+      if (const json::value* was = from.if_contains(k); !was || *was != v) out["/" + std::string(k)] = v;
+    for (const auto& [k, v] : from)
+      if (!to.contains(k)) out["/" + std::string(k)] = std::nullopt;
+    return out;
+  }
+
+  static json::object object_of(const std::string& text) {
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    return !ec && v.is_object() ? std::move(v.get_object()) : json::object{};
+  }
+
+  // The inverse of run `run`'s writes to this pair (the state's history), as
+  // items for the same apply path, journal and guards as a sync's: what the
+  // run created is deleted, what it updated is written back and what it
+  // deleted is created again, from the data the record had before the run
+  // (linked again to the record it was linked to, where that one is still
+  // there and linked to nothing). A record that is no longer as the run left
+  // it (changed, deleted or made again since) is a conflict: reported, and
+  // left as it is.
+  std::vector<Item> plan_undo(int64_t run) {
+    std::vector<Item> items;
+    if (first_sync_) return items;  // the state knows nothing of this pair
+    // A record's net effect in the run: the first write's before, the last one's after.
+    struct Net {
+      std::string op, version, other_id;
+      std::optional<std::string> before, after;
+      bool created = false;
+    };
+    std::map<std::pair<std::string, std::string>, Net> net;  // by side, id
+    std::vector<std::pair<std::string, std::string>> order;
+    for (auto& h : store_->history(run, sp_.name, "")) {
+      auto key = std::make_pair(h.side, h.record_id);
+      auto [at, fresh] = net.try_emplace(key);
+      Net& n = at->second;
+      if (fresh) {
+        order.push_back(key);
+        n.before = std::move(h.before);
+        n.created = h.op == "create";
+      }
+      n.op = h.op, n.version = h.version, n.other_id = h.other_id, n.after = std::move(h.after);
+    }
+    const std::string since = " since run " + std::to_string(run) + " wrote it; not undone";
+    for (auto k = order.rbegin(); k != order.rend(); ++k) {  // the newest write first
+      const Net& n = net[*k];
+      Side t = k->first == "left" ? Side::kLeft : Side::kRight;
+      const std::string& id = k->second;
+      auto m = store_->mirror_data(sp_.name, t, id);
+      json::object before = n.before ? object_of(*n.before) : json::object{};
+      json::object now = m && !m->deleted ? object_of(m->data) : json::object{};
+      std::string label = record_label(now.empty() ? before : now, id);
+      auto conflict = [&](const std::string& what) {
+        rep_.conflicts.push_back({t == Side::kLeft ? id : "", t == Side::kRight ? id : "", label, "(record)",
+                                  "left for you to decide: the " + std::string(side_name(t)) + " record " + what + since,
+                                  std::nullopt, std::nullopt});
+      };
+      // as the run left it: its version (or, where the store gives none, its data)
+      bool as_left = m && !m->deleted && m->version == n.version &&
+                     (!n.version.empty() || (n.after && object_of(*n.after) == now));
+      Item it;
+      if (n.op == "delete") {
+        if (n.created) continue;  // made and deleted by the run: nothing to undo
+        if (m && !m->deleted) {
+          conflict("is there again");
+          continue;
+        }
+        Changes all;
+        for (const auto& [f, v] : before) all["/" + std::string(f)] = v;
+        PlannedOp op = make_op(t, "create", "", id, std::move(before), "", std::move(all));
+        op.label = label;
+        op.source_same_side = true;  // made from its own old data (a lazy field is not kept: fetched from it, and gone)
+        op.idempotency_key = derive_idempotency_key(p_.name, sp_.name, t, id, "undo:" + std::to_string(run_id_));
+        it.op[idx(t)] = std::move(op);
+        // linked again to the record it was linked to, if that one waits unlinked
+        if (!n.other_id.empty() && !store_->link_by(sp_.name, other(t), n.other_id))
+          if (auto o = store_->mirror_data(sp_.name, other(t), n.other_id); o && !o->deleted) {
+            (t == Side::kLeft ? it.right_id : it.left_id) = n.other_id;
+            std::string().swap(o->data);
+            it.row[idx(other(t))] = std::move(*o);
+          }
+        items.push_back(std::move(it));
+        continue;
+      }
+      if (!m || m->deleted) {
+        if (!n.created) conflict("was deleted");
+        continue;  // (one the run made that is gone already: nothing to undo)
+      }
+      if (!as_left) {
+        conflict("changed");
+        continue;
+      }
+      (t == Side::kLeft ? it.left_id : it.right_id) = id;
+      it.link = store_->link_by(sp_.name, t, id);
+      if (n.created) {
+        it.op[idx(t)] = make_op(t, "delete", id, "", {}, m->version, {});
+      } else {
+        Changes ch = field_changes(now, before);
+        if (ch.empty()) continue;  // it holds what it held before the run
+        it.op[idx(t)] = make_op(t, "update", id, "", std::move(before), m->version, std::move(ch));
+      }
+      it.op[idx(t)]->label = label;
+      it.row[idx(t)] = std::move(*m);
+      items.push_back(std::move(it));
+    }
+    report_ops(items);
     return items;
   }
 
@@ -1604,6 +1816,7 @@ class PairRun {
                    std::map<std::pair<size_t, int>, int64_t>& journal_ids) {
     bool failed = false;
     written_[0] = written_[1] = false;
+    int64_t before[2] = {0, 0};  // the history's references to what an update or delete replaced
     for (int s = 0; s < 2; ++s) {
       if (!it.op[s]) continue;
       const Outcome& o = results[{i, s}];
@@ -1627,6 +1840,7 @@ class PairRun {
       ++rep_.applied;
       PlannedOp& op = *it.op[s];
       Side side = s == 0 ? Side::kLeft : Side::kRight;
+      if (op.op != "create") before[s] = store_->hold_mirror_data(sp_.name, side, op.id);
       if (op.op == "delete") {
         it.forget[s] = true;
         it.drop_link = true;
@@ -1661,17 +1875,32 @@ class PairRun {
       if (!it.manual_fields.empty()) it.pair[s] = fm_.to_pair(side, written.get_object());  // the new base (below)
       written_[s] = true;
     }
-    if (failed) return;  // the sources stay dirty (or quarantined); nothing else moves
+    if (failed) {  // the sources stay dirty (or quarantined); nothing else moves
+      for (int64_t b : before)
+        if (b) store_->release_data(b);
+      return;
+    }
     for (int s = 0; s < 2; ++s) {
       Side side = s == 0 ? Side::kLeft : Side::kRight;
       const std::string& id = s == 0 ? it.left_id : it.right_id;
       if (id.empty()) continue;
+      // what the write did, for `accord log` and `accord undo` (a delete's id
+      // is the op's: a forgotten source row has none)
+      const std::optional<PlannedOp>& op = it.op[s];
+      bool wrote = op && (written_[s] || op->op == "delete");
+      auto remember = [&](int64_t after_id) {
+        if (!wrote || !run_id_) return;
+        store_->add_history({0, run_id_, sp_.name, side_name(side), op->op == "delete" ? op->id : id, op->op,
+                             written_[s] ? it.row[s]->version : "", s == 0 ? it.right_id : it.left_id, {}, {}},
+                            before[s], after_id);
+      };
       if (it.forget[s]) {
         store_->drop_mirror(sp_.name, side, id);
+        remember(0);
         continue;
       }
       if (it.row[s]) {
-        if (written_[s]) store_->put_mirror(sp_.name, side, *it.row[s]);
+        if (written_[s]) remember(store_->put_mirror(sp_.name, side, *it.row[s]));
         else store_->clear_dirty(sp_.name, side, id);
         if (quarantined_[s].contains(id)) store_->release(sp_.name, side, id);
       }
@@ -1769,6 +1998,7 @@ class PairRun {
   std::set<std::string> quarantined_[2];  // at planning time: released when they succeed
   std::set<std::string> inflight_[2];       // ids an interrupted update was writing (it may have moved them)
   std::vector<int64_t> stale_intents_;      // the interrupted updates' and deletes' intents, done at the plan's commit
+  int64_t run_id_ = 0;                      // this run's number in the state: its writes' history
   bool written_[2] = {false, false};      // commit_item: which side of the item was written
   ApplyTime apply_time_;
   bool first_sync_ = false;               // the state knew nothing of this pair when the run began
@@ -1855,13 +2085,14 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
     history->set_identity(json::serialize(identity));
   }
   int64_t run_id = opts.apply ? history->begin_run(opts.kind) : 0;
+  report.run_id = run_id;
   // A lone pair may load a first sync in the rollback journal, which wants
   // the state to itself: this connection waits closed meanwhile.
   if (alone_on_state(p, opts)) history.reset();
   report.pairs.resize(p.streams.size());
   auto one = [&](size_t i) {
     try {
-      PairRun(p, p.streams[i], registry, opts, report.pairs[i], state_path).run();
+      PairRun(p, p.streams[i], registry, opts, report.pairs[i], state_path, run_id).run();
     } catch (const Failure& f) {
       report.pairs[i].error = f.message;
     } catch (const std::exception& e) {
@@ -1892,7 +2123,12 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
       if (!again) return std::unexpected(again.error());
       history = std::move(*again);
     }
+    if (opts.undo_run) summary["undo_of"] = *opts.undo_run;
     history->end_run(run_id, status, json::serialize(summary), error);
+    // the writes of the runs before the last history.keep_runs are forgotten
+    sql::Transaction pruning(history->db());
+    history->prune_history(p.history_keep_runs);
+    pruning.commit();
   }
   return report;
 }

@@ -86,6 +86,7 @@ struct PairReport {
   long relinked = 0;                // linked to the copies Accord made of them, by idempotency key
   long quarantined = 0;             // of the failed: their records wait in quarantine
   std::string fingerprint;          // of the ops: a saved plan must match it
+  boost::json::object explain;      // RunOptions::explain: the record's link, fields, filter, keys, quarantine
   std::string cursor[2];            // after reading
 };
 
@@ -95,7 +96,14 @@ struct RunOptions {
   // override is reported.
   std::set<std::string> force;
   bool forces(std::string_view guard) const { return force.contains("all") || force.contains(std::string(guard)); }
-  std::string kind = "run";  // recorded in the state's run history: run or apply
+  std::string kind = "run";  // recorded in the state's run history: run, apply or undo
+  // Undo: instead of planning a sync, plan the inverse of this run's writes
+  // (kept in the state's history): creates deleted, updates and deletes
+  // written back from the data before them. A record changed since is a
+  // conflict, not overwritten.
+  std::optional<int64_t> undo_run;
+  // Plan only: explain how this record (an id on either side) is planned.
+  std::string explain;
   size_t batch = 2000;
   // Records whose lazy fields (a message's body) are fetched per apply call:
   // at most this many, and about this many bytes of them where the source
@@ -134,6 +142,7 @@ struct RunReport {
   bool applied = false;
   std::string stale;  // a saved plan no longer applies: why
   std::vector<std::string> forced;  // pipeline-wide guards overridden by --force (the state's identity)
+  int64_t run_id = 0;               // this run's number in the state (0: a plan)
 };
 
 Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, const RunOptions& opts);

@@ -734,6 +734,8 @@ Result<Pipeline> load_pipeline(const fs::path& file, const Registry& registry, c
   }
   if (errors.any()) return std::unexpected(errors.failure());
 
+  if (auto* h = o.if_contains("history"); h && h->is_object())
+    if (auto* k = h->get_object().if_contains("keep_runs"); k && k->is_int64()) p.history_keep_runs = static_cast<int>(k->get_int64());
   if (!opts.state_override.empty()) p.state_path = opts.state_override;
   else if (o.contains("state")) {
     fs::path sp = expand_home(std::string(o.at("state").get_string()));

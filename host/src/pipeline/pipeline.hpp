@@ -107,6 +107,7 @@ struct Pipeline {
   Endpoint left, right;
   std::vector<StreamPair> streams;
   std::vector<std::string> locked_by_admin;  // pointers fixed by the administrator
+  int history_keep_runs = 10;  // "history": {"keep_runs"}: the runs whose writes `accord undo` and `log` keep
   const Endpoint& endpoint(Side s) const { return s == Side::kLeft ? left : right; }
 };
 
