@@ -20,12 +20,18 @@ connector plugins, driven by a pipeline file.
 
 verbs:
   run PIPELINE [--force]        plan and apply: sync the two sides
-  plan PIPELINE [--out PLAN] [--all]
+  plan PIPELINE [--out PLAN] [--all] [--explain ID]
                                 what a run would do: every create, update,
                                 delete and conflict, with field diffs; writes
                                 nothing
   apply PLAN [--force]          apply exactly a saved plan; refused if either
                                 side or the state moved since it was made
+  undo PIPELINE RUN [--dry-run] [--force[=NAME,…]]
+                                write back what run RUN changed (see accord
+                                log); --dry-run shows the plan only
+  log PIPELINE [--record ID] [--run N]
+                                each write the kept runs made, with the
+                                fields it changed, before and after
   validate PIPELINE             check a pipeline; show what cannot travel
   status PIPELINE               last runs, counts, quarantine, conflicts
   conflicts list PIPELINE       conflicts left for a person to decide
@@ -114,6 +120,8 @@ int main(int argc, char** argv) {
   if (verb == "apply") return cli::apply_verb(opts, rest);
   if (verb == "status") return cli::status_verb(opts, rest);
   if (verb == "conflicts") return cli::conflicts_verb(opts, rest);
+  if (verb == "undo") return cli::undo_verb(opts, rest);
+  if (verb == "log") return cli::log_verb(opts, rest);
   std::cerr << "accord: unknown verb \"" << verb << "\" (see accord --help)\n";
   return exit_code::kUsage;
 }

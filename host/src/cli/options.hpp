@@ -1,7 +1,14 @@
 // Global command-line options shared by every verb.
 #pragma once
 
+#include "engine/sync_run.hpp"
+#include "pipeline/pipeline.hpp"
+
+#include <boost/json/object.hpp>
+
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,5 +28,15 @@ int plan_verb(const GlobalOptions& opts, const std::vector<std::string>& args, b
 int apply_verb(const GlobalOptions& opts, const std::vector<std::string>& args);
 int status_verb(const GlobalOptions& opts, const std::vector<std::string>& args);
 int conflicts_verb(const GlobalOptions& opts, const std::vector<std::string>& args);
+// history_verbs.cpp: `accord undo`, `accord log`, and `plan --explain`'s output.
+int undo_verb(const GlobalOptions& opts, const std::vector<std::string>& args);
+int log_verb(const GlobalOptions& opts, const std::vector<std::string>& args);
+void print_explain(const GlobalOptions& opts, const std::string& pair, const boost::json::object& explain);
+// `run` (apply) or `plan` of args' pipeline (its first positional), with the
+// run's options tuned first by `tune`, which may answer an exit code instead;
+// the report printed as theirs. kUsage: args are not run's or plan's.
+int tuned_sync_verb(const GlobalOptions& opts, const std::vector<std::string>& args, const char* verb, bool apply,
+                    const std::function<std::optional<int>(const std::vector<std::string>& positional,
+                                                           const Pipeline& pipeline, RunOptions& run)>& tune);
 
 }  // namespace accord::cli

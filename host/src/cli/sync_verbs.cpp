@@ -25,7 +25,7 @@ namespace {
 
 struct Args {
   std::vector<std::string> positional;
-  std::optional<std::string> out, take;
+  std::optional<std::string> out, take, explain;
   std::set<std::string> force;  // guard names, or "all"
   bool all = false;
 };
@@ -45,6 +45,8 @@ std::optional<Args> parse_args(const std::vector<std::string>& in, const char* v
       if (!(a.out = value())) return std::nullopt;
     } else if (s == "--take") {
       if (!(a.take = value())) return std::nullopt;
+    } else if (s == "--explain") {
+      if (!(a.explain = value())) return std::nullopt;
     } else if (s == "--force") {
       a.force.insert("all");
     } else if (s.starts_with("--force=")) {
@@ -148,6 +150,7 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
     else std::cout << "forced past a guard: " << f << "\n";
   }
   for (const auto& pr : r.pairs) {
+    if (!pr.explain.empty()) print_explain(o, pr.name, pr.explain);
     if (o.json) {
       for (const auto& op : pr.ops)
         emit(o, json::object{{"type", "op"}, {"pair", pr.name}, {"side", side_name(op.side)}, {"op", op.op},
@@ -321,8 +324,9 @@ int validate_verb(const GlobalOptions& o, const std::vector<std::string>& args) 
 int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool apply) {
   const char* verb = apply ? "run" : "plan";
   auto a = parse_args(args, verb);
-  if (!a || a->positional.size() != 1 || (apply && a->out)) {
-    std::cerr << "accord: usage: accord " << verb << " PIPELINE" << (apply ? " [--force]" : " [--out PLAN] [--all]") << "\n";
+  if (!a || a->positional.size() != 1 || (apply && (a->out || a->explain))) {
+    std::cerr << "accord: usage: accord " << verb << " PIPELINE"
+              << (apply ? " [--force]" : " [--out PLAN] [--all] [--explain ID]") << "\n";
     return exit_code::kUsage;
   }
   int rc = exit_code::kOk;
@@ -331,6 +335,7 @@ int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool
   auto& [reg, pipeline] = *loaded;
   RunOptions ro = run_options(o, a->force);
   ro.apply = apply;
+  if (a->explain) ro.explain = *a->explain;
   auto r = run_pipeline(pipeline, reg, ro);
   end_progress(ro);
   if (!r) return lock_or_failure(o, r.error());
@@ -352,6 +357,25 @@ int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool
     if (!out) return invalid(o, Failure{ACCORD_ERROR, *a->out + ": cannot write the plan", 0}, exit_code::kFailure);
     if (!o.json) std::cout << "plan saved to " << *a->out << "; apply it with: accord apply " << *a->out << "\n";
   }
+  return exit_for(*r);
+}
+
+int tuned_sync_verb(const GlobalOptions& o, const std::vector<std::string>& args, const char* verb, bool apply,
+                    const std::function<std::optional<int>(const std::vector<std::string>&, const Pipeline&, RunOptions&)>& tune) {
+  auto a = parse_args(args, verb);
+  if (!a || a->positional.empty() || a->out || a->explain) return exit_code::kUsage;
+  int rc = exit_code::kOk;
+  auto loaded = load(o, a->positional[0], rc);
+  if (!loaded) return rc;
+  auto& [reg, pipeline] = *loaded;
+  RunOptions ro = run_options(o, a->force);
+  ro.apply = apply;
+  if (auto stop = tune(a->positional, pipeline, ro)) return *stop;
+  auto r = run_pipeline(pipeline, reg, ro);
+  end_progress(ro);
+  if (!r) return lock_or_failure(o, r.error());
+  print_report(o, pipeline, *r, a->all);
+  if (r->run_id && !o.json) std::cout << "this was run #" << r->run_id << "\n";
   return exit_for(*r);
 }
 
