@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -352,6 +353,8 @@ int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool
     }
     json::object plan{{"accord_plan", 1}, {"pipeline", pipeline.name}, {"pipeline_file", fs::absolute(pipeline.file).string()},
                       {"generation", r->generation}, {"made", now_rfc3339()}, {"pairs", pairs}};
+    // made readable by its owner only: a plan holds records' data
+    if (int fd = ::open(a->out->c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
     std::ofstream out(*a->out);
     out << json::serialize(plan) << "\n";
     if (!out) return invalid(o, Failure{ACCORD_ERROR, *a->out + ": cannot write the plan", 0}, exit_code::kFailure);

@@ -22,6 +22,7 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 extern const char kPipelineSchema[];
+extern const char kAdminSchema[];
 
 namespace accord {
 
@@ -169,6 +170,22 @@ const json::value& pipeline_schema() {
 
 // ---- admin layering ----
 
+// Levenshtein distance, for "did you mean".
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
 // Merges `defaults` under `user`: the user's keys win; objects merge deeply.
 void merge_defaults(json::value& user, const json::value& defaults) {
   if (!user.is_object() || !defaults.is_object()) return;
@@ -224,6 +241,29 @@ void apply_admin(json::value& doc, const fs::path& admin_file, Errors& errors, s
   Errors admin_errors{admin_file.string(), {}};
   if (!admin->is_object()) {
     admin_errors.add("", "an administrator file is {\"defaults\": {…}, \"locked\": {POINTER: value}}");
+    errors.lines.insert(errors.lines.end(), admin_errors.lines.begin(), admin_errors.lines.end());
+    return;
+  }
+  // Its own schema: a misspelt key would otherwise lock nothing, silently.
+  static const json::value admin_schema = json::parse(kAdminSchema);
+  const json::object& known = admin_schema.at("properties").get_object();
+  for (const auto& [k, _] : admin->get_object())
+    if (!known.contains(k)) {
+      std::string best;
+      size_t best_d = 3;  // at most two edits away
+      for (const auto& [name, _s] : known)
+        if (size_t dist = edit_distance(k, name); dist < best_d) best_d = dist, best = name;
+      admin_errors.add("/" + escape_token(std::string(k)),
+                       "unknown key" + (best.empty() ? std::string() : ": did you mean \"" + std::string(best) + "\"?") +
+                           " (an administrator file holds \"defaults\" and \"locked\")");
+    }
+  if (auto* l = admin->get_object().if_contains("locked"); l && l->is_object())
+    for (const auto& [k, _] : l->get_object())
+      if (!k.starts_with("/"))
+        admin_errors.add("/locked/" + escape_token(std::string(k)),
+                         "is not a JSON pointer: write it from the pipeline's root, e.g. \"/streams/*/guards/max_delete_share\"");
+  if (!admin_errors.any()) validate_schema(admin_schema, *admin, admin_errors, "");
+  if (admin_errors.any()) {
     errors.lines.insert(errors.lines.end(), admin_errors.lines.begin(), admin_errors.lines.end());
     return;
   }
@@ -606,9 +646,15 @@ Result<std::string> read_secret(const fs::path& file, const std::string& name) {
   return std::string(v->get_string());
 }
 
-Result<void> store_secret(const fs::path& file, const std::string& name, const std::string& value) {
+Result<void> store_secret(const fs::path& link, const std::string& name, const std::string& value) {
   static std::mutex mu;  // stream pairs run on their own threads
   std::lock_guard lock(mu);
+  // A secrets file that is a symbolic link (into a vault, a synced folder) is
+  // written through to its target: renaming over the link would leave the
+  // target with the old, now retired, token.
+  std::error_code lec;
+  fs::path file = fs::is_symlink(link, lec) ? fs::weakly_canonical(link, lec) : link;
+  if (lec) return fail("storing secret \"" + name + "\": cannot follow the link " + link.string() + ": " + lec.message());
   json::value doc = json::object();
   struct stat st {};
   if (::stat(file.c_str(), &st) == 0) {
