@@ -64,6 +64,15 @@ printf '{"name": "same", "left": {"connector": "local", "config": {"backend": "v
 runp validate same.json
 [ $rc != 0 ] && printf '%s' "$out" | grep -q "same store" && ok same-store-both-sides-refused || bad same-store-both-sides-refused "rc=$rc" "$out"
 
+# -- a match key no connector fills never matches (every record copied again): validate says so, with the fix
+printf '{"name": "typo", "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "typo.sqlite"}},
+ "streams": [{"left": "contact", "right": "contact", "match": [{"left": "/emial/*/address", "normalise": "email"}]}]}\n' > typo.json
+runp validate typo.json
+[ $rc = 3 ] && printf '%s' "$out" | grep -q "/streams/0/match/0/left: no connector of this pair fills /emial" \
+  && printf '%s' "$out" | grep -q "did you mean /emails/\*/address" \
+  && ok misspelt-match-key-refused || bad misspelt-match-key-refused "rc=$rc" "$out"
+
 # -- a first sync that would create more than half of a side that has records (no match key matches)
 mkdir -p many
 for i in $(seq 1 30); do card "m$i" "Many $i" > "many/m$i.vcf"; done

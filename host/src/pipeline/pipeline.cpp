@@ -362,6 +362,45 @@ std::optional<FieldPath> path_at(const json::value& v, const std::string& ptr, E
   return *p;
 }
 
+// A pointer's segments ("/emails/*/address" → emails, *, address).
+std::vector<std::string_view> segments(std::string_view p) {
+  std::vector<std::string_view> out;
+  for (size_t at = p.starts_with('/') ? 1 : 0; at <= p.size();) {
+    size_t slash = std::min(p.find('/', at), p.size());
+    out.push_back(p.substr(at, slash - at));
+    at = slash + 1;
+  }
+  return out;
+}
+
+// A match, mapping or filter pointer whose property no connector of the
+// pair keeps is an error (a misspelt key never matches: every record would
+// be copied again), with the nearest property suggested. Only the top-level
+// property is checked, against what either side's manifest names for the
+// canonical form (a manifest may name fewer fields than its profile keeps);
+// streams that declare no fields (a CRM's own objects) are not checked.
+void check_filled(const std::optional<FieldPath>& path, const StreamInfo& a, const StreamInfo& b, const std::string& at,
+                  Errors& errors) {
+  if (!path || a.fields.empty() || a.canonical == "custom") return;
+  auto top = [](std::string_view p) { return std::string(segments(p).front()); };
+  std::set<std::string> known;
+  for (const StreamInfo* s : {&a, &b})
+    if (s->canonical == a.canonical)
+      for (const auto& f : s->fields) known.insert(top(f));
+  std::string want = top(path->text());
+  if (known.contains(want)) return;
+  std::string best, kept;
+  size_t best_d = std::string::npos;
+  for (const auto& k : known) {
+    kept += (kept.empty() ? "/" : ", /") + k;
+    if (size_t d = edit_distance(k, want); d < best_d) best_d = d, best = k;
+  }
+  std::string suggestion = path->text();
+  suggestion.replace(1, want.size(), best);
+  errors.add(at, "no connector of this pair fills /" + want + " in a " + a.canonical + " record (they keep " + kept + ")" +
+                     (best_d <= std::max<size_t>(3, want.size() / 2) ? ": did you mean " + suggestion + "?" : ""));
+}
+
 Flow flow_of(const json::value* v) {
   if (!v || !v->is_string()) return Flow::kBoth;
   std::string s(v->get_string());
@@ -495,10 +534,14 @@ StreamPair stream_pair_of(const json::object& s, size_t index, const Manifest& l
       rule.flow = flow_of(r.if_contains("direction"));
       auto right = path_at(r.at("right"), rat + "/right", errors);
       if (!right) continue;
+      check_filled(right, *rs, *ls, rat + "/right", errors);
       rule.right = *right;
       if (auto* l = r.if_contains("left")) {
         if (l->is_string()) {
-          if (auto p = path_at(*l, rat + "/left", errors)) rule.left.push_back(*p);
+          if (auto p = path_at(*l, rat + "/left", errors)) {
+            check_filled(p, *ls, *rs, rat + "/left", errors);
+            rule.left.push_back(*p);
+          }
         } else if (l->is_array()) {
           for (size_t k = 0; k < l->get_array().size(); ++k)
             if (auto p = path_at(l->get_array()[k], rat + "/left/" + std::to_string(k), errors)) rule.left.push_back(*p);
@@ -563,9 +606,16 @@ StreamPair stream_pair_of(const json::object& s, size_t index, const Manifest& l
         const json::object& fo = fields[k].get_object();
         MatchField mf;
         mf.left = path_at(fo.at("left"), fat + "/left", errors);
-        if (fo.contains("right")) mf.right = path_at(fo.at("right"), fat + "/right", errors);
-        else if (sp.identity) mf.right = mf.left;
-        else errors.add(fat, "needs \"right\": the sides have different shapes");
+        check_filled(mf.left, *ls, *rs, fat + "/left", errors);
+        if (fo.contains("right")) {
+          mf.right = path_at(fo.at("right"), fat + "/right", errors);
+          check_filled(mf.right, *rs, *ls, fat + "/right", errors);
+        } else if (sp.identity) {
+          mf.right = mf.left;
+          check_filled(mf.right, *rs, *ls, fat + "/left", errors);
+        } else {
+          errors.add(fat, "needs \"right\": the sides have different shapes");
+        }
         auto norm = parse_normaliser(str(fo, "normalise", "exact"));
         if (!norm) errors.add(fat + "/normalise", norm.error().message);
         else mf.normalise = *norm;
