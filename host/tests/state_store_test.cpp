@@ -322,7 +322,7 @@ TEST(StateStoreTest, SchemaThreeMigratesToFourWithAnEmptyListOfUnreadableRecords
   auto st = StateStore::open(path);
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
-  EXPECT_EQ(count(s, "PRAGMA user_version"), 4);
+  EXPECT_EQ(count(s, "PRAGMA user_version"), accord::kStateSchemaVersion);
   EXPECT_EQ(s.mirror("p", Side::kLeft, "x")->data, "{\"a\":1}");
   EXPECT_EQ(s.cursor("p", Side::kLeft), "c7");
   EXPECT_TRUE(s.unreadable_list().empty());
@@ -332,6 +332,64 @@ TEST(StateStoreTest, SchemaThreeMigratesToFourWithAnEmptyListOfUnreadableRecords
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");
+}
+
+TEST(StateStoreTest, SchemaFourMigratesToFiveWithAnEmptyHistory) {
+  std::string path = (std::filesystem::temp_directory_path() / ("accord-state-v4-" + std::to_string(::getpid()) + ".sqlite")).string();
+  std::filesystem::remove(path);
+  {
+    sql::Db db(path);
+    for (int v = 0; v < 4; ++v) db.exec(StateStore::migration(v));  // schema 4, as the last accord left it
+    db.exec(
+        "INSERT INTO record_data VALUES (1, '{\"a\":1}', 1);"
+        "INSERT INTO mirror_rows VALUES ('p', 'left', 'x', '1', 't1', 1, 1, 0, '');"
+        "INSERT INTO runs(id, kind, status) VALUES (7, 'run', 'ok');"
+        "PRAGMA user_version = 4;");
+  }
+  auto st = StateStore::open(path);
+  ASSERT_TRUE(st) << st.error().message;
+  StateStore& s = **st;
+  EXPECT_EQ(count(s, "PRAGMA user_version"), 5);
+  EXPECT_EQ(s.mirror("p", Side::kLeft, "x")->data, "{\"a\":1}");
+  EXPECT_TRUE(s.history(std::nullopt, "", "").empty());
+  EXPECT_FALSE(s.has_history(7));
+  EXPECT_EQ(s.runs(10).size(), 1u);
+  st->reset();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
+
+TEST(StateStoreTest, HistoryKeepsABeforeImageAfterItsMirrorRowChangesOrGoesUntilPruned) {
+  auto st = StateStore::open(":memory:");
+  ASSERT_TRUE(st) << st.error().message;
+  StateStore& s = **st;
+  int64_t run1 = s.begin_run("run");
+  s.put_mirror("p", Side::kRight, MirrorRow{"x", "1", "t1", "{\"n\":\"old\"}", true, false, false, ""});
+  // run 1 updates x, then run 2 deletes it: each keeps what it replaced
+  int64_t before = s.hold_mirror_data("p", Side::kRight, "x");
+  int64_t after = s.put_mirror("p", Side::kRight, MirrorRow{"x", "2", "t2", "{\"n\":\"new\"}", true, false, false, ""});
+  s.add_history({0, run1, "p", "right", "x", "update", "2", "y", {}, {}}, before, after);
+  int64_t run2 = s.begin_run("run");
+  int64_t gone = s.hold_mirror_data("p", Side::kRight, "x");
+  s.drop_mirror("p", Side::kRight, "x");
+  s.add_history({0, run2, "p", "right", "x", "delete", "", "y", {}, {}}, gone, 0);
+  auto h = s.history(std::nullopt, "p", "x");
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].before, "{\"n\":\"old\"}");
+  EXPECT_EQ(h[0].after, "{\"n\":\"new\"}");
+  EXPECT_EQ(h[1].before, "{\"n\":\"new\"}");
+  EXPECT_FALSE(h[1].after);
+  EXPECT_EQ(s.history(run2, "", "y").size(), 1u);  // found by the record it was linked to
+  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data"), 2);
+  EXPECT_EQ(s.prune_history(1), 1);  // run 1's write goes, and the data only it held
+  EXPECT_FALSE(s.has_history(run1));
+  EXPECT_TRUE(s.has_history(run2));
+  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data"), 1);
+  EXPECT_EQ(s.history(run2, "", "")[0].before, "{\"n\":\"new\"}");
+  s.begin_run("run");
+  EXPECT_EQ(s.prune_history(1), 1);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data"), 0);
 }
 
 TEST(StateStoreTest, AnUnreadableRecordIsListedUntilItIsReadWellOrAFullListingLeavesItOut) {

@@ -3,7 +3,9 @@
 // plugin and engine. After each sync both sides hold exactly the records the
 // model predicts: every update made before a sync survives, or loses only to
 // the policy's named winner (left-wins or right-wins, chosen per seed), and a
-// delete wins only over a side that did not change the record.
+// delete wins only over a side that did not change the record. The last
+// run is then undone (both sides as they were before it), and that undo
+// undone (both sides as the run left them).
 //
 // ACCORD_MODEL_SEEDS=N runs N sequences (default 1000); ACCORD_MODEL_SEED=S
 // replays one. A failure prints its seed.
@@ -204,6 +206,33 @@ struct Sequence {
                       (left_wins ? "left-wins" : "right-wins") + ")\nexpected:\n" + describe(expect) + "got:\n" + describe(got));
       }
       synced = expect;
+      if (round + 1 < rounds) continue;
+      // The last run undone: both sides as they were before it (each with
+      // its own edits of the round, none of the other's); and that undo
+      // undone: both sides as the run left them.
+      Model before_run[2] = {now[0], now[1]};
+      int64_t undone = rep->run_id;
+      for (int pass = 0; pass < 2; ++pass) {
+        RunOptions uo;
+        uo.batch = 1 + pick(4);
+        uo.kind = "undo";
+        uo.undo_run = undone;
+        uo.force = {"empty", "creates"};  // an undo of a first sync empties a side, one of an emptying run fills it
+        auto u = run_pipeline(*p, reg, uo);
+        if (!u) return fail("undo: " + u.error().message);
+        for (const auto& pr : u->pairs)
+          if (!pr.error.empty() || !pr.refused.empty() || pr.failed || !pr.conflicts.empty())
+            return fail("undo of run " + std::to_string(undone) + ": " + pr.error + pr.refused +
+                        " failed=" + std::to_string(pr.failed) + " conflicts=" + std::to_string(pr.conflicts.size()));
+        for (int s = 0; s < 2; ++s) {
+          Model got = side[s].contents();
+          const Model& want = pass == 0 ? before_run[s] : expect;
+          if (got != want)
+            return fail(std::string(pass == 0 ? "undo" : "undo of the undo") + " of run " + std::to_string(undone) +
+                        ", " + (s ? "right" : "left") + " side\nexpected:\n" + describe(want) + "got:\n" + describe(got));
+        }
+        undone = u->run_id;
+      }
     }
     return true;
   }
