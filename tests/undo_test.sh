@@ -3,8 +3,8 @@
 # sides, undone, leaves both sides as they were before it; undoing the undo
 # gives the run back; a record edited after the run is a conflict, left as
 # it is; accord log shows each write's fields before and after; plan
-# --explain shows how one record is decided; history.keep_runs forgets older
-# runs.
+# --explain shows how one record is decided; undo goes through the guards;
+# history.keep_runs forgets older runs.
 # Usage: undo_test.sh ACCORD
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/report.sh"  # ok, bad, runp (before any cd)
@@ -97,6 +97,18 @@ card q2 "Twin" > L/q2.vcf
 runp --json plan p.json --explain q2.vcf
 printf '%s' "$out" | grep -q '"type":"explain"' && printf '%s' "$out" | grep -q '"link":null' \
   && ok explain-of-an-unlinked-record || bad explain-of-an-unlinked-record "rc=$rc" "$out"
+
+# -- undo goes through the same guards: undoing the run that filled a side would empty it
+mkdir L2 R2
+for i in 1 2 3; do card "g$i" "Guarded $i" > "L2/g$i.vcf"; done
+sed -e 's/"name": "u"/"name": "g"/' -e 's/state.sqlite/g-state.sqlite/' -e 's/"L"/"L2"/' -e 's/"R"/"R2"/' p.json > g.json
+"$accord" run g.json > /dev/null
+runp undo g.json 1
+[ $rc = 6 ] && [ "$(ls R2 | wc -l)" = 3 ] && printf '%s' "$out" | grep -q "would delete all 3 records on the right side"   && ok undo-refused-by-a-guard || bad undo-refused-by-a-guard "rc=$rc $(ls R2 | wc -l)" "$out"
+runp undo g.json 1 --force=empty
+[ $rc = 0 ] && [ "$(ls R2 | wc -l)" = 0 ] && [ "$(ls L2 | wc -l)" = 3 ] && printf '%s' "$out" | grep -q "forced past a guard"   && ok undo-forced-by-name || bad undo-forced-by-name "rc=$rc $(ls R2 | wc -l)" "$out"
+runp undo g.json 9
+[ $rc = 3 ] && printf '%s' "$out" | grep -q "keeps no write of it" && ok undo-of-an-unknown-run || bad undo-of-an-unknown-run "rc=$rc" "$out"
 
 # -- retention: history.keep_runs forgets older runs, and says so
 KEEP='"history": {"keep_runs": 2},' 
