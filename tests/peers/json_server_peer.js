@@ -49,6 +49,7 @@ let dropped = 0;
 let lastStamp = 0;
 let served = 0;
 const deletions = [];  // {coll, id, at}
+const highWater = {};  // per collection: the highest id ever given
 let syncHorizon = 0;
 
 function stamp() {
@@ -122,6 +123,16 @@ server.use((req, res, next) => {
   if (req.method === 'DELETE' && parts.length === 2) {
     stamp();
     deletions.push({coll, id: parts[1], at: lastStamp});
+  }
+  // A new record's id is never one a deleted record had, as in every real
+  // CRM: json-server alone takes the highest id + 1, so deleting the newest
+  // record and creating another gives the new one the old one's id, which a
+  // change feed then reports as an edit of the old record.
+  if (req.method === 'POST' && parts.length === 1 && req.body && typeof req.body === 'object' &&
+      req.body.id === undefined && Array.isArray(db.get(coll).value())) {
+    const ids = db.get(coll).value().map(r => Number(r.id)).filter(Number.isFinite);
+    highWater[coll] = Math.max(highWater[coll] || 0, ...ids) + 1;
+    req.body.id = highWater[coll];
   }
   if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.body && typeof req.body === 'object') {
     const t = stamp();
