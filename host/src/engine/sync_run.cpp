@@ -1840,7 +1840,7 @@ class PairRun {
       ++rep_.applied;
       PlannedOp& op = *it.op[s];
       Side side = s == 0 ? Side::kLeft : Side::kRight;
-      if (op.op != "create") before[s] = store_->hold_mirror_data(sp_.name, side, op.id);
+      if (op.op != "create" && run_id_) before[s] = store_->hold_mirror_data(sp_.name, side, op.id);
       if (op.op == "delete") {
         it.forget[s] = true;
         it.drop_link = true;
