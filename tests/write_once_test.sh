@@ -40,6 +40,9 @@ pipeline rich sqlite rich.sqlite vcard book
 killed_run rich.json
 files=$(ls book/*.vcf 2>/dev/null | wc -l)
 journal=$(sqlite3 rich-state.sqlite "SELECT count(*) FROM journal")
+status=$("$accord" status rich.json 2>&1)
+printf '%s' "$status" | grep -q "interrupted: the next run resumes it" && ! printf '%s' "$status" | grep -q " running" \
+  && ok killed-run-shown-interrupted || bad killed-run-shown-interrupted "$status"
 runp run rich.json
 [ "$files" = 100 ] && [ "$journal" = 100 ] && [ $rc = 0 ] && printf '%s' "$out" | grep -q "100 pending creates sent again" \
   && [ "$(ls book/*.vcf | wc -l)" = 100 ] && [ "$(sqlite3 rich-state.sqlite "SELECT count(*) FROM journal")" = 0 ] \

@@ -473,6 +473,19 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   if (!st) return invalid(o, st.error(), exit_code::kFailure);
   auto& s = **st;
   auto runs = s.runs(10);
+  // A run that never finished is under way only while the pipeline's lock
+  // is held (then the newest such run is it); else it was interrupted.
+  bool under_way = false;
+  for (const auto& r : runs)
+    if (r.finished.empty()) {
+      under_way = !PipelineLock::acquire(pipeline.state_path, pipeline.name);
+      break;
+    }
+  for (bool newest = true; auto& r : runs)
+    if (r.finished.empty()) {
+      r.status = under_way && newest ? "running" : "interrupted";
+      newest = false;
+    }
   auto quarantine = s.quarantine_list();
   auto unreadable = s.unreadable_list();
   auto conflicts = s.conflicts(true);
@@ -503,8 +516,10 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   std::cout << "last runs:\n";
   if (runs.empty()) std::cout << "  none\n";
   for (const auto& r : runs)
-    std::cout << "  #" << r.id << " " << r.kind << " " << r.started << " → " << (r.finished.empty() ? "(did not finish)" : r.finished)
-              << " " << r.status << (r.error.empty() ? "" : ": " + r.error) << "\n";
+    std::cout << "  #" << r.id << " " << r.kind << " " << r.started << " → "
+              << (r.finished.empty() ? r.status == "running" ? "(under way)" : "(did not finish)" : r.finished) << " "
+              << (r.status == "interrupted" ? "interrupted: the next run resumes it" : r.status)
+              << (r.error.empty() ? "" : ": " + r.error) << "\n";
   std::cout << "open conflicts: " << conflicts.size() << (conflicts.empty() ? "" : " (accord conflicts list)") << "\n";
   std::cout << "quarantined records: " << quarantine.size() << "\n";
   for (const auto& q : quarantine)
