@@ -84,6 +84,9 @@ id=$(printf '%s' "$list" | sed -n 's/^#\([0-9]*\) .*/\1/p' | head -1)
 [ $rc = 5 ] && [ -n "$id" ] && printf '%s' "$list" | grep -q '/body: left "left edit", right "right edit"' \
   && [ "$(sqlite3 ml.sqlite "SELECT json_extract(data,'\$.body') FROM r_note")" = "left edit" ] \
   && ok manual-conflict-waits || bad manual-conflict-waits "rc=$rc" "$out" "$list"
+# the run is not shown as "ok" while a person has to decide
+"$accord" status m.json | grep -q "^  #[0-9]* run .* conflicts" && ok run-with-open-conflicts-not-ok \
+  || bad run-with-open-conflicts-not-ok "$("$accord" status m.json)"
 "$accord" conflicts resolve m.json "$id" --take right > /dev/null
 out=$("$accord" run m.json 2>&1); rc=$?
 [ $rc = 0 ] && [ "$(sqlite3 ml.sqlite "SELECT json_extract(data,'\$.body') FROM r_note")" = "right edit" ] \

@@ -2117,6 +2117,10 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
       if (!pr.error.empty()) status = "failed", error += (error.empty() ? "" : "; ") + pr.name + ": " + pr.error;
       else if (!pr.refused.empty() && status == "ok") status = "refused", error += pr.name + ": " + pr.refused;
       else if (pr.failed && status == "ok") status = "partial";
+      else if (status == "ok" && std::any_of(pr.conflicts.begin(), pr.conflicts.end(), [](const ConflictReport& c) {
+                 return c.resolution.starts_with("left for you");
+               }))
+        status = "conflicts";  // done, but a person has to decide (accord conflicts list)
     }
     if (!history) {
       auto again = StateStore::open(state_path);
