@@ -144,3 +144,59 @@ TEST(PluginLoaderTest, RefusesPluginOwnedByAnotherUser) {
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message.find("owned by uid 65534"), std::string::npos) << r.error().message;
 }
+
+// Trust covers every folder up to the root (as sudo and ssh check): one that
+// others may write to lets them rename the plugin folder and put another in
+// its place.
+TEST(PluginLoaderTest, RefusesPluginUnderAnAncestorWritableByOthers) {
+  TempDir d;
+  fs::path open_dir = d.path / "shared", sub = open_dir / "plugins";
+  fs::create_directories(sub);
+  fs::copy_file(kFixtures / "libaccord-memory-c.so", sub / "libaccord-memory-c.so");
+  ASSERT_EQ(::chmod(open_dir.c_str(), 0777), 0);
+  auto r = load_plugin(sub / "libaccord-memory-c.so");
+  ASSERT_FALSE(r.has_value()) << "loaded from under a folder anyone may write to";
+  EXPECT_NE(r.error().message.find(open_dir.string()), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("writable by group or others"), std::string::npos) << r.error().message;
+}
+
+TEST(PluginLoaderTest, RefusesPluginUnderAnAncestorOwnedByAnotherUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown a folder to another user";
+  TempDir d;
+  fs::path theirs = d.path / "theirs", sub = theirs / "plugins";
+  fs::create_directories(sub);
+  fs::copy_file(kFixtures / "libaccord-memory-c.so", sub / "libaccord-memory-c.so");
+  ASSERT_EQ(::chown(theirs.c_str(), 65534, 65534), 0);
+  auto r = load_plugin(sub / "libaccord-memory-c.so");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("owned by uid 65534"), std::string::npos) << r.error().message;
+}
+
+// A root-owned sticky folder (/tmp) is writable by all, but none may rename or
+// remove what they do not own in it: what is below it is still checked.
+TEST(PluginLoaderTest, AcceptsARootOwnedStickyAncestorAsTmpIs) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to own the sticky folder";
+  TempDir d;
+  fs::path sticky = d.path / "tmp", sub = sticky / "build";
+  fs::create_directories(sub);
+  ASSERT_EQ(::chmod(sticky.c_str(), 01777), 0);
+  fs::copy_file(kFixtures / "libaccord-memory-c.so", sub / "libaccord-memory-c.so");
+  auto r = load_plugin(sub / "libaccord-memory-c.so");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+}
+
+// The file checked is the file loaded: swapping it after the checks (a
+// rename over it) does not change what runs.
+TEST(PluginLoaderTest, ASwapAfterTheChecksDoesNotChangeWhatIsLoaded) {
+  static fs::path swap_in;
+  TempDir d;
+  fs::path f = d.path / "libaccord-memory-c.so";
+  fs::copy_file(kFixtures / "libaccord-memory-c.so", f);
+  swap_in = d.path / "other.so";
+  fs::copy_file(kFixtures / "liar" / "libaccord-liar.so", swap_in);
+  g_after_plugin_check_for_tests = [](const fs::path& checked) { fs::rename(swap_in, checked); };
+  auto r = load_plugin(f);
+  g_after_plugin_check_for_tests = nullptr;
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->manifest.id, "memory-c") << "the file swapped in after the checks was loaded";
+}

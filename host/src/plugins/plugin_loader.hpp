@@ -27,6 +27,11 @@ struct LoadedPlugin {
 // saying what is wrong and what to do; callers prefix the path.
 Result<LoadedPlugin> load_plugin(const std::filesystem::path& file);
 
+// Tests only: called between the checks and the load, with the checked
+// path, so that a test can swap the file there (it must not change what is
+// loaded).
+extern void (*g_after_plugin_check_for_tests)(const std::filesystem::path&);
+
 // Only the trust check (used also for plugin folders before scanning them).
 Result<void> check_trusted(const std::filesystem::path& p, bool is_dir);
 
