@@ -2,6 +2,9 @@
 
 #include "plugins/registry.hpp"
 
+#include "redact.hpp"
+#include "url_rules.hpp"
+
 #include <boost/json.hpp>
 #include <valijson/adapters/boost_json_adapter.hpp>
 #include <valijson/schema.hpp>
@@ -342,11 +345,53 @@ void resolve_secrets(json::value& v, bool reveal, const fs::path& secrets_file, 
         if (!s) errors.add(at, s.error().message);
         else v = json::value(*s);
       }
+      // every message, log line and stored error is redacted of it
+      // (redact.hpp); a secret goes into a header, where a line break would
+      // add headers of its own
+      if (v.is_string()) {
+        std::string_view got = v.get_string();
+        net::add_secret(got);
+        if (!net::header_value_ok(got))
+          errors.add(at, std::string(is_env ? "the environment variable " : "the secret \"") + name + (is_env ? "" : "\"") +
+                             " holds a line break (CR or LF) or NUL, which would add headers of its own to a request; "
+                             "remove it (a value copied with its newline?)");
+      }
       return;
     }
     for (auto& [k, c] : *o) resolve_secrets(c, reveal, secrets_file, errors, at + "/" + escape_token(std::string(k)));
   } else if (json::array* a = v.if_array()) {
     for (size_t i = 0; i < a->size(); ++i) resolve_secrets((*a)[i], reveal, secrets_file, errors, at + "/" + std::to_string(i));
+  }
+}
+
+// The connector's config checked against the rules its schema names by
+// "format" (url_rules.hpp, the same code the connector runs): a URL that
+// carries credentials ("url-loopback-http": https://, or http:// to this
+// machine, no user name in it) and a value that goes into a header
+// ("header-value": no line break). `v` has the secrets resolved; messages
+// never show a value.
+void check_formats(const json::value& schema, const json::value& v, Errors& errors, const std::string& at) {
+  const json::object* so = schema.if_object();
+  if (!so) return;
+  if (const json::value* f = so->if_contains("format"); f && f->is_string() && v.is_string()) {
+    std::string text(v.get_string());
+    if (*f == "url-loopback-http" && text.find('{') == std::string::npos)  // {origin}…: filled from base_url
+      if (std::string why = net::credential_url_problem(text); !why.empty()) errors.add(at, why);
+    if (*f == "header-value" && !net::header_value_ok(text))
+      errors.add(at, "holds a line break (CR or LF) or NUL: it goes into a request header, where it would add headers "
+                     "of its own; remove it");
+  }
+  if (const json::object* o = v.if_object()) {
+    const json::value* props = so->if_contains("properties");
+    const json::value* extra = so->if_contains("additionalProperties");
+    for (const auto& [k, c] : *o) {
+      const json::value* sub = props && props->is_object() ? props->get_object().if_contains(k) : nullptr;
+      if (!sub) sub = extra;
+      if (sub) check_formats(*sub, c, errors, at + "/" + escape_token(std::string(k)));
+    }
+  } else if (const json::array* a = v.if_array()) {
+    if (const json::value* items = so->if_contains("items"))
+      for (size_t i = 0; i < a->size(); ++i) check_formats(*items, (*a)[i], errors, at + "/" + std::to_string(i));
   }
 }
 
@@ -693,6 +738,7 @@ Result<std::string> read_secret(const fs::path& file, const std::string& name) {
   if (!doc->is_object()) return fail(file.string() + ": must be a JSON object of name → secret");
   auto* v = doc->get_object().if_contains(name);
   if (!v || !v->is_string()) return fail("secret \"" + name + "\" is not in " + file.string());
+  net::add_secret(v->get_string());  // never shown again (redact.hpp)
   return std::string(v->get_string());
 }
 
@@ -716,6 +762,7 @@ Result<void> store_secret(const fs::path& link, const std::string& name, const s
     if (!d->is_object()) return fail(file.string() + ": must be a JSON object of name → secret");
     doc = std::move(*d);
   }
+  net::add_secret(value);  // a rotated token is as secret as the one it replaces
   doc.get_object()[name] = value;
   fs::path tmp = file;
   tmp += ".tmp" + std::to_string(::getpid());
@@ -798,6 +845,7 @@ Result<Pipeline> load_pipeline(const fs::path& file, const Registry& registry, c
     validate_schema(plugin->manifest.config_schema, placeholder, errors, at + "/config");
     ep.resolved_config = ep.config;
     resolve_secrets(ep.resolved_config, true, secrets, errors, at + "/config");
+    check_formats(plugin->manifest.config_schema, ep.resolved_config, errors, at + "/config");
     // Properties the connector declares as paths ("format": "path") are
     // relative to the pipeline file, not to wherever accord was started.
     if (auto* props = plugin->manifest.config_schema.get_object().if_contains("properties"); props && props->is_object())

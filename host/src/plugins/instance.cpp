@@ -2,6 +2,8 @@
 
 #include <accord/push.h>
 
+#include "redact.hpp"
+
 #include <cstddef>
 #include <cstring>
 
@@ -23,7 +25,8 @@ HostServices::HostServices() {
 void HostServices::log_tramp(void* ctx, int32_t level, const char* msg) {
   try {
     auto* self = static_cast<HostServices*>(ctx);
-    if (self->log_ && msg) self->log_(level, msg);
+    // a plugin's words pass through redaction (redact.hpp) on their way in
+    if (self->log_ && msg) self->log_(level, net::redact(msg));
   } catch (...) {
   }
 }
@@ -79,7 +82,7 @@ struct ErrorSink {
     c.set = [](accord_error* self, int32_t status, const char* message, int64_t retry_ms) {
       try {
         auto* sink = static_cast<ErrorSink*>(self->host_ctx);
-        sink->failure = Failure{status, message ? message : "", retry_ms};
+        sink->failure = Failure{status, message ? net::redact(message) : "", retry_ms};
         sink->set = true;
       } catch (...) {
       }

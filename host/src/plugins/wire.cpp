@@ -3,6 +3,8 @@
 // finds the records of an answer the parser refuses).
 #include "plugins/wire.hpp"
 
+#include "redact.hpp"
+
 #include <boost/locale/utf.hpp>
 
 #include <algorithm>
@@ -421,7 +423,7 @@ ApplyResult take_result(const json::value& v, std::size_t k, const std::string& 
   for (auto [key, into] : {std::pair<const char*, std::string*>{"version", &r.version}, {"message", &r.message}}) {
     const json::value* f = o.if_contains(key);
     if (!f || f->is_null()) continue;
-    if (f->is_string()) *into = f->get_string();
+    if (f->is_string()) *into = key == std::string_view("message") ? net::redact(f->get_string()) : std::string(f->get_string());
     else
       notes.push_back("answered a result with " + base + "/" + key + " " + kind_name(f->kind()) +
                       ", not a string; taken as absent");

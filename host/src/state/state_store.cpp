@@ -4,6 +4,8 @@
 #include "common/digest.hpp"
 #include "common/utc_time.hpp"
 
+#include "redact.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -710,7 +712,7 @@ void StateStore::quarantine(const std::string& pair, Side side, const std::strin
   // exponential backoff: 1, 2, 4 … minutes, at most a day; or what the server asked
   int64_t wait = retry_after_s > 0 ? retry_after_s : std::min<int64_t>(60LL << std::min<int64_t>(attempts - 1, 10), 86400);
   Stmt s(db_, "INSERT OR REPLACE INTO quarantine(pair, side, id, error, attempts, next_retry) VALUES (?1,?2,?3,?4,?5,?6)");
-  s.bind(1, pair).bind(2, side_name(side)).bind(3, id).bind(4, error).bind(5, attempts).bind(6, now_s() + wait).run();
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, id).bind(4, net::redact(error)).bind(5, attempts).bind(6, now_s() + wait).run();
 }
 
 std::set<std::string> StateStore::quarantined(const std::string& pair, Side side, bool only_waiting) {
@@ -847,7 +849,7 @@ int64_t StateStore::begin_run(const std::string& kind) {
 
 void StateStore::end_run(int64_t id, const std::string& status, const std::string& summary, const std::string& error) {
   Stmt s(db_, "UPDATE runs SET finished=?2, status=?3, summary=?4, error=?5 WHERE id=?1");
-  s.bind(1, id).bind(2, now_rfc3339()).bind(3, status).bind(4, summary).bind(5, error).run();
+  s.bind(1, id).bind(2, now_rfc3339()).bind(3, status).bind(4, summary).bind(5, net::redact(error)).run();
 }
 
 std::vector<StateStore::RunRow> StateStore::runs(int limit) {

@@ -1,5 +1,8 @@
 #include "http_client.hpp"
 
+#include "redact.hpp"
+#include "url_rules.hpp"
+
 #include <curl/curl.h>
 
 #include <cctype>
@@ -12,6 +15,27 @@ namespace {
 void global_init() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct UrlDeleter {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+
+// The credential part of a header that carries one (Authorization's token,
+// an API key), so that redact() knows it; "" for any other header.
+std::string credential_of(const std::string& header) {
+  size_t colon = header.find(':');
+  if (colon == std::string::npos) return "";
+  std::string name = header.substr(0, colon);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string value = header.substr(colon + 1);
+  while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+  bool secret = false;
+  for (const char* w : {"auth", "key", "token", "secret", "session", "cookie", "password"})
+    if (name.find(w) != std::string::npos) secret = true;
+  if (!secret) return "";
+  if (size_t sp = value.find(' '); name.ends_with("authorization") && sp != std::string::npos) value = value.substr(sp + 1);
+  return value;
 }
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
@@ -73,10 +97,46 @@ bool HttpClient::request(const std::string& method, const std::string& url, cons
       return false;
     }
   }
+  // The URL is parsed once, by the parser libcurl connects with, and checked
+  // before any name is looked up (url_rules.hpp); a header with a line
+  // break in it is never sent.
+  if (std::string why = credential_url_problem(url); !why.empty()) {
+    failure = {"not sending the request: the URL " + why, false, false, false};
+    return false;
+  }
+  for (const auto& hdr : headers) {
+    if (!header_value_ok(hdr)) {
+      failure = {"not sending the request: the header " + redact(hdr.substr(0, hdr.find(':'))) +
+                     " holds a line break (CR or LF), which would add headers of its own; remove it from the "
+                     "value (a secret copied with its newline?)",
+                 false, false, false};
+      return false;
+    }
+    if (std::string c = credential_of(hdr); !c.empty()) add_secret(c);
+  }
+  std::unique_ptr<CURLU, UrlDeleter> parsed(curl_url());
+  if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    failure = {"not sending the request: not a valid URL", false, false, false};
+    return false;
+  }
   CURL* h = curl_->h;
   curl_easy_reset(h);  // keeps the connection cache, TLS sessions and cookies-free state
   out = HttpResponse{};
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_CURLU, parsed.get());
+  // localhost is this machine: resolved here, never by a resolver that could
+  // be told otherwise
+  struct curl_slist* resolve = nullptr;
+  char* host_part = nullptr;
+  if (curl_url_get(parsed.get(), CURLUPART_HOST, &host_part, 0) == CURLUE_OK && host_part &&
+      std::string(host_part) == "localhost") {
+    char* port = nullptr;
+    if (curl_url_get(parsed.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port) {
+      resolve = curl_slist_append(resolve, ("localhost:" + std::string(port) + ":127.0.0.1").c_str());
+      curl_free(port);
+    }
+  }
+  curl_free(host_part);
+  curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -118,6 +178,9 @@ bool HttpClient::request(const std::string& method, const std::string& url, cons
   }
   CURLcode rc = curl_easy_perform(h);
   curl_slist_free_all(list);
+  curl_easy_setopt(h, CURLOPT_RESOLVE, nullptr);
+  curl_slist_free_all(resolve);
+  curl_easy_setopt(h, CURLOPT_CURLU, nullptr);
   if (rc != CURLE_OK) {
     bool tls = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
                rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE;

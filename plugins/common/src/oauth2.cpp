@@ -1,5 +1,8 @@
 #include "oauth2.hpp"
 
+#include "redact.hpp"
+#include "url_rules.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -19,23 +22,15 @@ std::string token_error(const json::value& body, const std::string& raw) {
       return v && v->is_string() ? std::string(v->get_string()) : std::string();
     };
     std::string e = str("error"), d = str("error_description");
-    if (!e.empty() || !d.empty()) return e.empty() ? d : d.empty() ? e : e + ": " + d;
+    if (!e.empty() || !d.empty()) return redact(e.empty() ? d : d.empty() ? e : e + ": " + d);
   }
-  std::string t = raw.substr(0, 200);
+  // a server may echo the request (with the client secret and refresh token)
+  std::string t = redact(raw).substr(0, 200);
   std::replace(t.begin(), t.end(), '\n', ' ');
   return t;
 }
 
 }  // namespace
-
-bool safe_for_credentials(const std::string& url) {
-  if (url.starts_with("https://")) return true;
-  if (!url.starts_with("http://")) return false;
-  std::string host = url.substr(7);
-  if (host.starts_with("[")) return host.starts_with("[::1]");
-  host = host.substr(0, host.find_first_of("/:?#"));
-  return host == "localhost" || host.starts_with("127.");
-}
 
 std::string OAuth2Refresher::renew(HttpClient& http, const accord::Host& host) {
   const std::string& name = cfg_.refresh_token_secret;
@@ -50,9 +45,10 @@ std::string OAuth2Refresher::renew(HttpClient& http, const accord::Host& host) {
   if (refresh_token_.empty())
     throw accord::Error(ACCORD_AUTH_REQUIRED, "the access token was refused and there is no refresh_token to renew it: "
                                               "sign in again and put a new token in the secrets file");
-  if (!safe_for_credentials(cfg_.token_url))
-    throw accord::Error(ACCORD_ERROR, "token_url \"" + cfg_.token_url + "\" must start with https:// (plain http:// only "
-                                      "to this machine): the refresh token would cross the network unencrypted");
+  if (std::string why = credential_url_problem(cfg_.token_url); !why.empty())
+    throw accord::Error(ACCORD_ERROR, "token_url " + why + ": the refresh token is not sent there");
+  add_secret(refresh_token_);
+  add_secret(cfg_.client_secret);
   std::string form = "grant_type=refresh_token&refresh_token=" + url_encode(refresh_token_);
   if (!cfg_.client_id.empty()) form += "&client_id=" + url_encode(cfg_.client_id);
   if (!cfg_.client_secret.empty()) form += "&client_secret=" + url_encode(cfg_.client_secret);
@@ -79,6 +75,7 @@ std::string OAuth2Refresher::renew(HttpClient& http, const accord::Host& host) {
                             cfg_.service + " again and put the new refresh token in the secrets file");
   }
   std::string access(tok->get_string());
+  add_secret(access);
   host.log(ACCORD_LOG_INFO, cfg_.who + ": renewed the OAuth2 access token");
   // Services that rotate refresh tokens (HighLevel; Salesforce with rotation
   // on; Microsoft) answer a new one and retire the old: keep it, or the next
@@ -86,6 +83,7 @@ std::string OAuth2Refresher::renew(HttpClient& http, const accord::Host& host) {
   const json::value* rt = body.get_object().if_contains("refresh_token");
   if (rt && rt->is_string() && !rt->get_string().empty() && rt->get_string() != refresh_token_) {
     refresh_token_ = std::string(rt->get_string());
+    add_secret(refresh_token_);
     if (name.empty())
       host.log(ACCORD_LOG_WARN, cfg_.who + ": the service issued a new refresh token, which this run uses; to keep it "
                                            "for the next runs, name its secret in refresh_token_secret instead of "

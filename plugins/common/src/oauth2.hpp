@@ -11,6 +11,7 @@
 #pragma once
 
 #include "http_client.hpp"
+#include "url_rules.hpp"  // safe_for_credentials, for the connectors that include this header
 
 #include <accord/connector.hpp>
 
@@ -47,9 +48,5 @@ class OAuth2Refresher {
   std::string refresh_token_;  // the current one: rotated ones replace it
 };
 
-// Whether a URL may carry credentials: https://, or http:// to this machine
-// (127.0.0.0/8, localhost, [::1]); plain http elsewhere would send them
-// across the network unencrypted.
-bool safe_for_credentials(const std::string& url);
 
 }  // namespace accord::net

@@ -1,5 +1,7 @@
 #include "rest_client.hpp"
 
+#include "redact.hpp"
+
 #include "rest_time.hpp"
 
 #include "mapping/field_path.hpp"
@@ -94,9 +96,10 @@ std::string error_text(const json::value& body, const std::string& raw) {
     if (auto s = str_at(p); !s.empty()) {
       std::string code = str_at("/0/errorCode");
       if (code.empty()) code = str_at("/category");
-      return code.empty() ? s : code + ": " + s;
+      return accord::net::redact(code.empty() ? s : code + ": " + s);
     }
-  std::string t = raw.substr(0, 200);
+  // a server may echo what it was sent (the token): redact.hpp
+  std::string t = accord::net::redact(raw).substr(0, 200);
   std::replace(t.begin(), t.end(), '\n', ' ');
   return t;
 }

@@ -314,9 +314,7 @@ Spec load_spec(const std::string& config_json) {
   while (sp.base_url.ends_with('/')) sp.base_url.pop_back();
   if (!sp.base_url.starts_with("https://") && !sp.base_url.starts_with("http://"))
     bad("/base_url", "must start with https:// (or http:// for a server on this machine)");
-  if (!accord::net::safe_for_credentials(sp.base_url))
-    bad("/base_url", "plain http:// is only allowed to this machine (127.0.0.0/8, localhost): "
-                     "credentials would cross the network unencrypted; use https://");
+  if (std::string why = accord::net::credential_url_problem(sp.base_url); !why.empty()) bad("/base_url", why);
 
   Obj a = c.sub("auth");
   sp.auth_type = a.str("type", "none");

@@ -75,7 +75,7 @@ const std::string& manifest() {
         "oauth2": {"type": "object", "additionalProperties": false, "required": ["token_url", "client_id"],
           "description": "instead of password: renew OAuth 2.0 access tokens (SASL XOAUTH2) with a refresh token",
           "properties": {
-            "token_url": {"type": "string", "pattern": "^(https://|http://(localhost|127\\.[0-9.]+|\\[::1\\])([:/]|$))",
+            "token_url": {"type": "string", "format": "url-loopback-http",
               "description": "the token endpoint (https://; http:// only to this machine), e.g. https://oauth2.googleapis.com/token (Google) or https://login.microsoftonline.com/common/oauth2/v2.0/token (Microsoft)"},
             "client_id": {"type": "string", "description": "the OAuth client (app) id the refresh token was issued to"},
             "client_secret": {"type": "string", "description": "that client's secret, as {\"$secret\": NAME} (none for a public client)"},

@@ -3,6 +3,8 @@
 #include <accord/connector.h>
 #include <curl/curl.h>
 
+#include "url_rules.hpp"
+
 #include <poll.h>
 
 #include <algorithm>
@@ -33,8 +35,10 @@ Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
   bool imaps = opts_.url.starts_with("imaps://");
   if (!imaps && !opts_.url.starts_with("imap://"))
     throw SessionError(ACCORD_ERROR, "the server URL must start with imaps:// or imap:// (got " + opts_.url + ")");
+  // the kit's rule (url_rules.hpp): an IP literal in 127.0.0.0/8, ::1, or
+  // localhost; not a name that begins "127."
   std::string host = host_of(opts_.url);
-  bool loopback = host == "localhost" || host.starts_with("127.") || host == "::1";
+  bool loopback = accord::net::is_loopback_host(host.find(':') != std::string::npos ? "[" + host + "]" : host);
   if (!imaps && !opts_.starttls && !loopback)
     throw SessionError(ACCORD_ERROR, "plain IMAP without STARTTLS is only allowed to this machine; "
                                      "use imaps:// or keep starttls on");
