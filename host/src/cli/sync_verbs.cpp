@@ -1,6 +1,7 @@
 // `accord validate|plan|apply|run|status|conflicts`: the verbs over pipelines.
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
+#include "cli/terminal_text.hpp"
 #include "engine/sync_run.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/registry.hpp"
@@ -79,12 +80,12 @@ std::optional<Args> parse_args(const std::vector<std::string>& in, const char* v
 }
 
 void emit(const GlobalOptions& o, const json::object& obj) {
-  if (o.json) std::cout << json::serialize(obj) << "\n";
+  if (o.json) std::cout << json::serialize(cli::json_safe(obj)) << "\n";  // always valid UTF-8
 }
 
 int invalid(const GlobalOptions& o, const Failure& f, int code) {
   if (o.json) emit(o, json::object{{"type", "error"}, {"message", f.message}, {"exit", code}});
-  else std::cerr << "accord: " << f.message << "\n";
+  else std::cerr << "accord: " << cli::tty(f.message) << "\n";
   return code;
 }
 
@@ -115,7 +116,7 @@ std::optional<Loaded> load(const GlobalOptions& o, const std::string& file, int&
 
 std::string show(const std::optional<json::value>& v) {
   if (!v) return "(none)";
-  std::string s = json::serialize(*v);
+  std::string s = cli::tty(json::serialize(*v));
   return s.size() > 60 ? s.substr(0, 57) + "…" : s;
 }
 
@@ -131,7 +132,8 @@ json::value changes_json(const Changes& c) {
 std::string unreadable_text(std::string_view side, const std::string& connector, const std::string& stream,
                             const std::string& id, const std::string& pointer, const std::string& reason) {
   return std::string(side) + " " + connector + " " + stream + " " +
-         (id.empty() ? std::string("(no id)") : json::serialize(json::string(id))) + " at " + pointer + ": " + reason;
+         (id.empty() ? std::string("(no id)") : cli::tty(json::serialize(json::string(id)))) + " at " + pointer + ": " +
+         cli::tty(reason);
 }
 
 // "N failed", and what becomes of them: quarantined (listed by `accord
@@ -148,7 +150,7 @@ std::string failed_text(const PairReport& pr) {
 void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r, bool all) {
   for (const auto& f : r.forced) {
     if (o.json) emit(o, json::object{{"type", "forced"}, {"message", f}});
-    else std::cout << "forced past a guard: " << f << "\n";
+    else std::cout << "forced past a guard: " << cli::tty(f) << "\n";
   }
   for (const auto& pr : r.pairs) {
     if (!pr.explain.empty()) print_explain(o, pr.name, pr.explain);
@@ -187,20 +189,20 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
     std::cout << pr.name << ": " << p.left.connector << " " << pr.left_stream << " ⇄ " << p.right.connector << " "
               << pr.right_stream << "\n";
     if (!pr.error.empty()) {
-      std::cout << "  error: " << pr.error << "\n";
+      std::cout << "  error: " << cli::tty(pr.error) << "\n";
       continue;
     }
     std::cout << "  read " << pr.read[0] << " changed on the left, " << pr.read[1] << " on the right";
     if (pr.matched) std::cout << "; linked " << pr.matched << " by match keys";
     if (pr.relinked) std::cout << "; relinked " << pr.relinked << " to their copies by idempotency key";
     std::cout << "\n";
-    for (const auto& n : pr.notes) std::cout << "  note: " << n << "\n";
+    for (const auto& n : pr.notes) std::cout << "  note: " << cli::tty(n) << "\n";
     for (const auto& u : pr.unreadable)
       std::cout << "  skipped a record it cannot read: "
                 << unreadable_text(side_name(u.side), u.connector, u.stream, u.id, u.pointer, u.reason) << "\n";
     for (const auto& f : pr.forced) std::cout << "  forced past a guard: " << f << "\n";
     if (!pr.refused.empty()) {
-      std::cout << "  refused: " << pr.refused << "\n";
+      std::cout << "  refused: " << cli::tty(pr.refused) << "\n";
       continue;
     }
     if (pr.ops.empty() && pr.conflicts.empty()) {
@@ -221,21 +223,22 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
         }
         ++shown;
         char mark = op.op == "create" ? '+' : op.op == "update" ? '~' : '-';
-        std::cout << "    " << mark << " " << side_name(op.side) << " " << op.op << " " << op.label;
-        if (!op.id.empty() && op.id != op.label) std::cout << " [" << op.id << "]";
+        // record data, escaped: a line break in a name cannot forge a line
+        std::cout << "    " << mark << " " << side_name(op.side) << " " << op.op << " " << cli::tty(op.label);
+        if (!op.id.empty() && op.id != op.label) std::cout << " [" << cli::tty(op.id) << "]";
         std::cout << "\n";
         if (op.op == "update")
-          for (const auto& [k, v] : op.changes) std::cout << "        " << k << " → " << show(v) << "\n";
+          for (const auto& [k, v] : op.changes) std::cout << "        " << cli::tty(k) << " → " << show(v) << "\n";
       }
       for (const auto& c : pr.conflicts)
-        std::cout << "    ! conflict " << c.label << " " << c.field << ": left " << show(c.left) << ", right "
-                  << show(c.right) << ": " << c.resolution << "\n";
+        std::cout << "    ! conflict " << cli::tty(c.label) << " " << cli::tty(c.field) << ": left " << show(c.left)
+                  << ", right " << show(c.right) << ": " << cli::tty(c.resolution) << "\n";
     }
     if (r.applied && (pr.applied || pr.failed))
       std::cout << "  applied " << pr.applied << " writes" << (pr.failed ? ", " + failed_text(pr) : "") << "\n";
     if (!pr.untravelled.empty() && !r.applied) {
       std::cout << "  fields that cannot travel between the sides:\n";
-      for (const auto& u : pr.untravelled) std::cout << "    " << u << "\n";
+      for (const auto& u : pr.untravelled) std::cout << "    " << cli::tty(u) << "\n";
     }
   }
 }
@@ -271,8 +274,8 @@ RunOptions run_options(const GlobalOptions& o, const std::set<std::string>& forc
   }
   ro.log = [&o](int32_t level, const std::string& m) {
     if (level < ACCORD_LOG_WARN) return;
-    if (o.json) std::cout << json::serialize(json::object{{"type", "log"}, {"message", m}}) << "\n";
-    else std::cerr << "accord: " << m << "\n";
+    if (o.json) std::cout << json::serialize(cli::json_safe(json::object{{"type", "log"}, {"message", m}})) << "\n";
+    else std::cerr << "accord: " << cli::tty(m) << "\n";
   };
   return ro;
 }
@@ -519,11 +522,11 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     std::cout << "  #" << r.id << " " << r.kind << " " << r.started << " → "
               << (r.finished.empty() ? r.status == "running" ? "(under way)" : "(did not finish)" : r.finished) << " "
               << (r.status == "interrupted" ? "interrupted: the next run resumes it" : r.status)
-              << (r.error.empty() ? "" : ": " + r.error) << "\n";
+              << (r.error.empty() ? "" : ": " + cli::tty(r.error)) << "\n";
   std::cout << "open conflicts: " << conflicts.size() << (conflicts.empty() ? "" : " (accord conflicts list)") << "\n";
   std::cout << "quarantined records: " << quarantine.size() << "\n";
   for (const auto& q : quarantine)
-    std::cout << "  " << q.pair << " " << q.side << " " << q.id << ": " << q.error << " (attempt " << q.attempts
+    std::cout << "  " << q.pair << " " << q.side << " " << cli::tty(q.id) << ": " << cli::tty(q.error) << " (attempt " << q.attempts
               << ", next retry " << q.next_retry << ")\n";
   std::cout << "unreadable records (skipped): " << unreadable.size() << "\n";
   for (const auto& u : unreadable)
@@ -556,8 +559,8 @@ int conflicts_verb(const GlobalOptions& o, const std::vector<std::string>& args)
                              {"right_id", c.right_id}, {"field", c.field}, {"left", json::parse(c.left_value)},
                              {"right", json::parse(c.right_value)}, {"created", c.created}, {"decided", c.decided}});
       else
-        std::cout << "#" << c.id << " " << c.pair << " " << c.left_id << " ⇄ " << c.right_id << " " << c.field << ": left "
-                  << c.left_value << ", right " << c.right_value
+        std::cout << "#" << c.id << " " << c.pair << " " << cli::tty(c.left_id) << " ⇄ " << cli::tty(c.right_id) << " "
+                  << cli::tty(c.field) << ": left " << cli::tty(c.left_value) << ", right " << cli::tty(c.right_value)
                   << (c.decided.empty() ? "" : " (decided: " + c.decided + " wins at the next run)") << "\n";
     }
     if (cs.empty() && !o.json) std::cout << "no open conflicts\n";
