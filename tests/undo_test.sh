@@ -90,12 +90,11 @@ printf '%s' "$out" | grep -q "link: left p7.vcf ⇄ right" && printf '%s' "$out"
   && printf '%s' "$out" | grep -q '/name.*changed on the left only: copied to the right' \
   && printf '%s' "$out" | grep -q "match key" && printf '%s' "$out" | grep -q "quarantine: none" \
   && ok explain-shows-the-decision || bad explain-shows-the-decision "rc=$rc" "$out"
-card q1 "Unlinked" > L/q1.vcf
-card q1 "Unlinked" > R/q1b.vcf
-"$accord" run p.json > /dev/null  # linked by address
 card q2 "Twin" > L/q2.vcf
+card q2 "Twin" > R/q2b.vcf
 runp --json plan p.json --explain q2.vcf
 printf '%s' "$out" | grep -q '"type":"explain"' && printf '%s' "$out" | grep -q '"link":null' \
+  && printf '%s' "$out" | grep -q '"value":"q2@example.org","unlinked_candidates_on_the_right":\["q2b.vcf"\]' \
   && ok explain-of-an-unlinked-record || bad explain-of-an-unlinked-record "rc=$rc" "$out"
 
 # -- undo goes through the same guards: undoing the run that filled a side would empty it

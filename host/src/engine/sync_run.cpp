@@ -934,7 +934,10 @@ class PairRun {
         if (!key.empty())
           for (const auto& c : store_->unlinked(sp_.name, other(s)))
             if (key_part(c.keys, k) == key) candidates.emplace_back(c.id);
-        keys.push_back(json::object{{"key", sp_.match[k].label}, {"value", key.empty() ? json::value(nullptr) : json::value(key)},
+        std::string shown = key;  // its fields' normal forms, each ended by \x1f
+        if (!shown.empty()) shown.pop_back();
+        std::replace(shown.begin(), shown.end(), '\x1f', ' ');
+        keys.push_back(json::object{{"key", sp_.match[k].label}, {"value", key.empty() ? json::value(nullptr) : json::value(shown)},
                                     {"unlinked_candidates_on_the_" + std::string(side_name(other(s))), candidates}});
       }
       r["match_keys"] = keys;
