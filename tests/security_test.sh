@@ -132,5 +132,12 @@ if python3 -c '
 import json, sys
 for line in open(sys.argv[1], "rb"): json.loads(line.decode("utf-8"))
 ' out.txt; then ok "--json plan is valid UTF-8 JSON"; else bad "--json plan is not valid UTF-8 JSON" "$(cat -v out.txt)"; fi
+"$accord" run evil.json > /dev/null 2>&1
+"$accord" log evil.json > out.txt 2>&1
+if grep -q "$(printf '\033')" out.txt || grep -q "$(printf '\007')" out.txt; then bad "log printed a raw control character" "$(cat -v out.txt)"
+else ok "log escapes record data"; fi
+"$accord" status evil.json > out.txt 2>&1
+if grep -q "$(printf '\033')" out.txt; then bad "status printed a raw control character" "$(cat -v out.txt)"
+else ok "status escapes record data"; fi
 
 exit $fail

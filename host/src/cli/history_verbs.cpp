@@ -3,6 +3,7 @@
 // through the engine's apply path (its guards and journal).
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
+#include "cli/terminal_text.hpp"
 #include "engine/sync_run.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/registry.hpp"
@@ -21,11 +22,11 @@ namespace accord::cli {
 
 namespace {
 
-void emit(const json::object& obj) { std::cout << json::serialize(obj) << "\n"; }
+void emit(const json::object& obj) { std::cout << json::serialize(json_safe(obj)) << "\n"; }  // valid UTF-8
 
 int fail_with(const GlobalOptions& o, const std::string& message, int code) {
   if (o.json) emit(json::object{{"type", "error"}, {"message", message}, {"exit", code}});
-  else std::cerr << "accord: " << message << "\n";
+  else std::cerr << "accord: " << tty(message) << "\n";
   return code;
 }
 
@@ -57,7 +58,7 @@ json::object changed_fields(const HistoryRow& h) {
 
 std::string shown(const json::value& v) {
   if (v.is_null()) return "(none)";
-  std::string s = json::serialize(v);
+  std::string s = tty(json::serialize(v));  // record data: escaped (terminal_text.hpp)
   return s.size() > 70 ? s.substr(0, 67) + "…" : s;
 }
 
@@ -147,11 +148,11 @@ int log_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       if (r) std::cout << " " << r->kind << " " << r->started << " " << r->status;
       std::cout << "\n";
     }
-    std::cout << "  " << h.pair << ": " << h.side << " " << h.op << " " << h.record_id;
-    if (!h.other_id.empty()) std::cout << " (linked to " << h.other_id << ")";
+    std::cout << "  " << h.pair << ": " << h.side << " " << h.op << " " << tty(h.record_id);
+    if (!h.other_id.empty()) std::cout << " (linked to " << tty(h.other_id) << ")";
     std::cout << "\n";
     for (const auto& [k, v] : fields)
-      std::cout << "      " << std::string(k) << ": " << shown(v.at("before")) << " → " << shown(v.at("after")) << "\n";
+      std::cout << "      " << tty(k) << ": " << shown(v.at("before")) << " → " << shown(v.at("after")) << "\n";
   }
   if (rows.empty() && !o.json)
     std::cout << "no writes kept" << (run ? " of run " + std::to_string(*run) : "")
@@ -168,7 +169,7 @@ void print_explain(const GlobalOptions& o, const std::string& pair, const json::
     emit(line);
     return;
   }
-  auto text = [](const json::value* v) { return v && v->is_string() ? std::string(v->get_string()) : std::string(); };
+  auto text = [](const json::value* v) { return v && v->is_string() ? tty(v->get_string()) : std::string(); };
   std::cout << pair << ": explain " << text(e.if_contains("id")) << "\n";
   if (auto* n = e.if_contains("note")) std::cout << "  " << text(n) << "\n";
   const json::value* records = e.if_contains("records");
