@@ -56,6 +56,22 @@ std::string credential_url_problem(const std::string& url) {
   return "";
 }
 
+UrlHost url_host(const std::string& url) {
+  UrlHost out;
+  std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) return out;
+  out.ok = true;
+  out.host = part(u.get(), CURLUPART_HOST);
+  char* raw = nullptr;
+  if (curl_url_get(u.get(), CURLUPART_PORT, &raw, CURLU_DEFAULT_PORT) == CURLUE_OK && raw) {
+    out.port = raw;
+    curl_free(raw);
+  }
+  out.userinfo = !part(u.get(), CURLUPART_USER).empty() || !part(u.get(), CURLUPART_PASSWORD).empty() ||
+                 !part(u.get(), CURLUPART_OPTIONS).empty();
+  return out;
+}
+
 bool safe_for_credentials(const std::string& url) { return credential_url_problem(url).empty(); }
 
 bool header_value_ok(std::string_view value) { return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; }

@@ -32,6 +32,15 @@ bool safe_for_credentials(const std::string& url);
 // is not.
 bool is_loopback_host(std::string_view host);
 
+// A URL's host and port as libcurl's URL API parses them (the parser it
+// connects with; any scheme), and whether it holds a user name or password.
+struct UrlHost {
+  bool ok = false;  // false: not a URL libcurl can parse
+  std::string host, port;  // port: the scheme's default when none is given
+  bool userinfo = false;
+};
+UrlHost url_host(const std::string& url);
+
 // Whether a value may go into a header: no CR, LF or NUL.
 bool header_value_ok(std::string_view value);
 

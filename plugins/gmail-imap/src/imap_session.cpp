@@ -22,23 +22,22 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::string host_of(const std::string& url) {
-  size_t s = url.find("://");
-  std::string rest = s == std::string::npos ? url : url.substr(s + 3);
-  if (!rest.empty() && rest[0] == '[') return rest.substr(1, rest.find(']') - 1);
-  return rest.substr(0, rest.find_first_of(":/"));
-}
-
 }  // namespace
 
 Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
   bool imaps = opts_.url.starts_with("imaps://");
   if (!imaps && !opts_.url.starts_with("imap://"))
     throw SessionError(ACCORD_ERROR, "the server URL must start with imaps:// or imap:// (got " + opts_.url + ")");
-  // the kit's rule (url_rules.hpp): an IP literal in 127.0.0.0/8, ::1, or
-  // localhost; not a name that begins "127."
-  std::string host = host_of(opts_.url);
-  bool loopback = accord::net::is_loopback_host(host.find(':') != std::string::npos ? "[" + host + "]" : host);
+  // the kit's rule (url_rules.hpp), on the URL as libcurl parses it: an IP
+  // literal in 127.0.0.0/8, ::1, or localhost; not a name that begins "127.",
+  // nor "imap://127.0.0.1:x@elsewhere/" (a user name before the host)
+  accord::net::UrlHost target = accord::net::url_host(opts_.url);
+  if (!target.ok) throw SessionError(ACCORD_ERROR, "the server URL is not a valid URL");
+  if (target.userinfo)
+    throw SessionError(ACCORD_ERROR, "the server URL holds a user name or password before an @ (the host is what "
+                                     "follows it); write the host alone and give the user in the config");
+  std::string host = target.host;
+  bool loopback = accord::net::is_loopback_host(host);
   if (!imaps && !opts_.starttls && !loopback)
     throw SessionError(ACCORD_ERROR, "plain IMAP without STARTTLS is only allowed to this machine; "
                                      "use imaps:// or keep starttls on");
@@ -47,6 +46,10 @@ Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
   std::string url = opts_.url;
   if (!url.ends_with("/")) url += "/";
   curl_easy_setopt(h(curl_), CURLOPT_URL, url.c_str());
+  if (host == "localhost") {  // this machine, never what a resolver says
+    resolve_ = curl_slist_append(nullptr, ("localhost:" + target.port + ":127.0.0.1").c_str());
+    curl_easy_setopt(h(curl_), CURLOPT_RESOLVE, static_cast<curl_slist*>(resolve_));
+  }
   curl_easy_setopt(h(curl_), CURLOPT_USERNAME, opts_.user.c_str());
   if (!opts_.oauth_token.empty()) {
     curl_easy_setopt(h(curl_), CURLOPT_XOAUTH2_BEARER, opts_.oauth_token.c_str());
@@ -71,6 +74,8 @@ Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
     std::string where = " (" + host + ")";
     curl_easy_cleanup(h(curl_));
     curl_ = nullptr;
+    curl_slist_free_all(static_cast<curl_slist*>(resolve_));
+    resolve_ = nullptr;
     switch (rc) {
       case CURLE_LOGIN_DENIED:
         throw SessionError(ACCORD_AUTH_REQUIRED, "the IMAP server refused the sign-in" + where +
@@ -109,6 +114,7 @@ Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
 
 Session::~Session() {
   if (curl_) curl_easy_cleanup(h(curl_));
+  curl_slist_free_all(static_cast<curl_slist*>(resolve_));
 }
 
 void Session::fail(int32_t status, const std::string& what) {

@@ -85,6 +85,7 @@ class Session {
 
   SessionOptions opts_;
   void* curl_ = nullptr;  // CURL*
+  void* resolve_ = nullptr;  // curl_slist*: localhost pinned to 127.0.0.1
   long sock_ = -1;
   Parser parser_;
   std::set<std::string> caps_;

@@ -314,7 +314,8 @@ TEST_F(PushTest, CancelEndsAWait) {
 // The kit's loopback rule (url_rules.hpp), checked before any lookup: plain
 // IMAP to a name that only begins with 127. or through a user name is refused.
 TEST(SessionRulesTest, PlainImapGoesOnlyToThisMachine) {
-  for (const char* url : {"imap://127.0.0.1.evil.example:143", "imap://127.0.0.1@10.1.2.3:143", "imap://localhost.evil:143"}) {
+  for (const char* url : {"imap://127.0.0.1.evil.example:143", "imap://127.0.0.1@10.1.2.3:143", "imap://127.0.0.1:x@10.1.2.3/",
+                          "imap://localhost.evil:143", "imap://[::1].evil:143"}) {
     imap::SessionOptions o;
     o.url = url;
     o.starttls = false;
