@@ -70,7 +70,7 @@ printf '{"name": "typo", "left": {"connector": "local", "config": {"backend": "v
  "streams": [{"left": "contact", "right": "contact", "match": [{"left": "/emial/*/address", "normalise": "email"}]}]}\n' > typo.json
 runp validate typo.json
 [ $rc = 3 ] && printf '%s' "$out" | grep -q "/streams/0/match/0/left: no connector of this pair fills /emial" \
-  && printf '%s' "$out" | grep -q "did you mean /emails/\*/address" \
+  && printf '%s' "$out" | grep -q "did you mean /emails/\*/address" && [ "$(printf '%s' "$out" | grep -c "fills /emial")" = 1 ] \
   && ok misspelt-match-key-refused || bad misspelt-match-key-refused "rc=$rc" "$out"
 
 # -- a first sync that would create more than half of a side that has records (no match key matches)

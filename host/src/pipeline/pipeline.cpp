@@ -84,7 +84,8 @@ struct Errors {
   std::string file;
   std::vector<std::string> lines;
   void add(const std::string& pointer, const std::string& msg) {
-    lines.push_back(file + ": " + (pointer.empty() ? "/" : pointer) + ": " + msg);
+    std::string line = file + ": " + (pointer.empty() ? "/" : pointer) + ": " + msg;
+    if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(std::move(line));  // said once
   }
   bool any() const { return !lines.empty(); }
   Failure failure() const {
