@@ -139,5 +139,15 @@ else ok "log escapes record data"; fi
 "$accord" status evil.json > out.txt 2>&1
 if grep -q "$(printf '\033')" out.txt; then bad "status printed a raw control character" "$(cat -v out.txt)"
 else ok "status escapes record data"; fi
+mkdir -p oddplugins && chmod 700 oddplugins
+printf 'not a library' > "oddplugins/libaccord-odd$(printf '\377\033[31m').so"
+"$accord" --plugin-dir oddplugins --json plugins > out.txt 2>&1
+if python3 -c '
+import json, sys
+for line in open(sys.argv[1], "rb"): json.loads(line.decode("utf-8"))
+' out.txt; then ok "--json plugins is valid UTF-8 JSON with a file name that is not"; else bad "--json plugins is not valid UTF-8 JSON" "$(cat -v out.txt)"; fi
+"$accord" --plugin-dir oddplugins plugins > out.txt 2>&1
+if grep -q "$(printf '\033')" out.txt; then bad "plugins printed a raw control character" "$(cat -v out.txt)"
+else ok "plugins escapes a refused file's name"; fi
 
 exit $fail

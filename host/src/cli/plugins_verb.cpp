@@ -1,6 +1,7 @@
 // `accord plugins [--json]` and `accord plugins show ID`.
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
+#include "cli/terminal_text.hpp"
 #include "common/text.hpp"
 #include "plugins/registry.hpp"
 
@@ -23,10 +24,11 @@ json::array to_array(const std::vector<std::string>& v) {
 void print_refusals(const Registry& reg, bool as_json) {
   for (const auto& r : reg.refusals()) {
     if (as_json)
-      std::cout << json::serialize(json::object{{"type", "refused"}, {"path", r.path.string()}, {"reason", r.reason}})
+      // a file name need not be UTF-8: the output always is
+      std::cout << json::serialize(json_safe(json::object{{"type", "refused"}, {"path", r.path.string()}, {"reason", r.reason}}))
                 << "\n";
     else
-      std::cerr << "accord: refused " << r.line() << "\n";
+      std::cerr << "accord: refused " << tty(r.line()) << "\n";
   }
 }
 
@@ -41,10 +43,10 @@ int list(const Registry& reg, bool as_json) {
         streams.push_back(json::object{{"name", s.name}, {"canonical", s.canonical},
                                        {"fields", to_array(s.fields)},
                                        {"capabilities", to_array(s.capabilities.empty() ? caps : s.capabilities)}});
-      std::cout << json::serialize(json::object{{"type", "plugin"}, {"id", m.id}, {"name", m.name},
+      std::cout << json::serialize(json_safe(json::object{{"type", "plugin"}, {"id", m.id}, {"name", m.name},
                                                 {"version", m.version}, {"abi", abi}, {"path", p.path.string()},
                                                 {"capabilities", to_array(caps)}, {"streams", streams},
-                                                {"custom_streams", m.custom_streams}})
+                                                {"custom_streams", m.custom_streams}}))
                 << "\n";
       continue;
     }
