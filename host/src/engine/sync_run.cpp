@@ -1072,20 +1072,23 @@ class PairRun {
           conflict("is there again");
           continue;
         }
-        Changes all;
-        for (const auto& [f, v] : before) all["/" + std::string(f)] = v;
-        PlannedOp op = make_op(t, "create", "", id, std::move(before), "", std::move(all));
-        op.label = label;
-        op.source_same_side = true;  // made from its own old data (a lazy field is not kept: fetched from it, and gone)
-        op.idempotency_key = derive_idempotency_key(p_.name, sp_.name, t, id, "undo:" + std::to_string(run_id_));
-        it.op[idx(t)] = std::move(op);
-        // linked again to the record it was linked to, if that one waits unlinked
+        // linked again to the record it was linked to, if that one waits
+        // unlinked: that record is the create's source (its lazy fields are
+        // fetched from it; an interrupted create, sent again by the next
+        // run, is linked to it too); else it has none
+        std::string partner;
         if (!n.other_id.empty() && !store_->link_by(sp_.name, other(t), n.other_id))
           if (auto o = store_->mirror_data(sp_.name, other(t), n.other_id); o && !o->deleted) {
-            (t == Side::kLeft ? it.right_id : it.left_id) = n.other_id;
+            partner = (t == Side::kLeft ? it.right_id : it.left_id) = n.other_id;
             std::string().swap(o->data);
             it.row[idx(other(t))] = std::move(*o);
           }
+        Changes all;
+        for (const auto& [f, v] : before) all["/" + std::string(f)] = v;
+        PlannedOp op = make_op(t, "create", "", partner, std::move(before), "", std::move(all));
+        op.label = label;
+        op.idempotency_key = derive_idempotency_key(p_.name, sp_.name, t, id, "undo:" + std::to_string(run_id_));
+        it.op[idx(t)] = std::move(op);
         items.push_back(std::move(it));
         continue;
       }
