@@ -16,6 +16,10 @@ TEST(TerminalTextTest, ControlsAndReorderingCharactersAreShownEscaped) {
   EXPECT_EQ(tty("Zoë Ünal ⇄ 東京 😀"), "Zoë Ünal ⇄ 東京 😀");
 }
 
+TEST(TerminalTextTest, AMessageOfSeveralLinesKeepsItsLineBreaksOnly) {
+  EXPECT_EQ(accord::cli::tty_lines("p.json: /a: bad\np.json: /b: \x1b[2J\r"), "p.json: /a: bad\np.json: /b: \\e[2J\\r");
+}
+
 TEST(TerminalTextTest, JsonOutputIsValidUtf8) {
   boost::json::value v = boost::json::object{{"label", "a\xff" "b"}, {"k\xc0", boost::json::array{"\xed\xa0\x80", "ok é"}}};
   std::string out = boost::json::serialize(json_safe(v));

@@ -26,7 +26,7 @@ void emit(const json::object& obj) { std::cout << json::serialize(json_safe(obj)
 
 int fail_with(const GlobalOptions& o, const std::string& message, int code) {
   if (o.json) emit(json::object{{"type", "error"}, {"message", message}, {"exit", code}});
-  else std::cerr << "accord: " << tty(message) << "\n";
+  else std::cerr << "accord: " << tty_lines(message) << "\n";
   return code;
 }
 

@@ -85,7 +85,7 @@ void emit(const GlobalOptions& o, const json::object& obj) {
 
 int invalid(const GlobalOptions& o, const Failure& f, int code) {
   if (o.json) emit(o, json::object{{"type", "error"}, {"message", f.message}, {"exit", code}});
-  else std::cerr << "accord: " << cli::tty(f.message) << "\n";
+  else std::cerr << "accord: " << cli::tty_lines(f.message) << "\n";
   return code;
 }
 

@@ -71,6 +71,19 @@ inline std::string tty(std::string_view s) {
   return out;
 }
 
+// tty() of each line of a message that is several lines on purpose (a
+// pipeline's errors, one a line): the line breaks between them are kept.
+inline std::string tty_lines(std::string_view s) {
+  std::string out;
+  for (size_t at = 0;;) {
+    size_t nl = s.find('\n', at);
+    out += tty(s.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at));
+    if (nl == std::string_view::npos) return out;
+    out += '\n';
+    at = nl + 1;
+  }
+}
+
 // `s` with each byte that is not part of valid UTF-8 replaced by U+FFFD.
 inline std::string valid_utf8(std::string_view s) {
   std::string out;

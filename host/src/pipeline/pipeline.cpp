@@ -378,7 +378,9 @@ void check_formats(const json::value& schema, const json::value& v, Errors& erro
     std::string text(v.get_string());
     if (*f == "url-loopback-http" && text.find('{') == std::string::npos)  // {origin}…: filled from base_url
       if (std::string why = net::credential_url_problem(text); !why.empty()) errors.add(at, why);
-    if (*f == "header-value" && !net::header_value_ok(text))
+    bool said = std::any_of(errors.lines.begin(), errors.lines.end(),
+                            [&](const std::string& l) { return l.find(": " + at + ": ") != std::string::npos; });
+    if (*f == "header-value" && !net::header_value_ok(text) && !said)
       errors.add(at, "holds a line break (CR or LF) or NUL: it goes into a request header, where it would add headers "
                      "of its own; remove it");
   }
