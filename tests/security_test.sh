@@ -83,6 +83,10 @@ out=$("$accord" validate p.json 2>&1); rc=$?
 if [ "$rc" = 3 ] && printf '%s' "$out" | grep -q 'line break'; then ok "validate refuses a secret with a line break"
 else bad "validate accepted a token with CR/LF (exit $rc)" "$out"; fi
 if printf '%s' "$out" | grep -q 'X-Injected'; then bad "the refusal shows the secret" "$out"; fi
+pipeline "http://127.0.0.1:$port" '{"type": "bearer", "token": {"$secret": "nl"}}' | sed 's/"auth":/"headers": {"X-A": "a\\nb"}, "auth":/' > p.json
+out=$("$accord" validate p.json 2>&1); rc=$?
+if [ "$rc" = 3 ] && [ "$(printf '%s\n' "$out" | grep -c 'p.json: /right/config/')" = 2 ]; then ok "validate refuses a header value with a line break, one error a line"
+else bad "validate: want two errors on two lines (exit $rc)" "$out"; fi
 
 # 3. the server's echo of the token is never shown nor stored
 leaks() {  # leaks WHAT FILE...: fails when any secret value is in the output or the state
