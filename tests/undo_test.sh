@@ -109,6 +109,20 @@ runp undo g.json 1 --force=empty
 runp undo g.json 9
 [ $rc = 3 ] && printf '%s' "$out" | grep -q "keeps no write of it" && ok undo-of-an-unknown-run || bad undo-of-an-unknown-run "rc=$rc" "$out"
 
+# -- a killed undo: its re-creates are sent again by the next run with their
+#    keys (no duplicates) and linked to the records they were linked to
+mkdir L3 R3
+for i in 1 2 3; do card "h$i" "Killed $i" > "L3/h$i.vcf"; done
+sed -e 's/"name": "u"/"name": "h"/' -e 's/state.sqlite/h-state.sqlite/' -e 's/"L"/"L3"/' -e 's/"R"/"R3"/' p.json > h.json
+"$accord" run h.json > /dev/null                       # run 1: three copies on the right
+"$accord" undo h.json 1 --force=empty > /dev/null      # run 2: deleted again
+(ACCORD_FAILPOINT=apply.after_write "$accord" undo h.json 2 > /dev/null 2>&1; true) 2> /dev/null  # run 3: made again, killed before recording it
+runp run h.json
+links=$("$accord" --json status h.json | grep '"type":"pair"' | sed 's/.*"links":\([0-9]*\).*/\1/')
+again=$("$accord" run h.json)
+[ $rc = 0 ] && [ "$(ls R3 | wc -l)" = 3 ] && [ "$links" = 3 ] && printf '%s' "$again" | grep -q "nothing to do" \
+  && snap L3 | cmp -s - <(snap R3) && ok killed-undo-resumed-linked || bad killed-undo-resumed-linked "rc=$rc links=$links $(ls R3)" "$out" "$again"
+
 # -- retention: history.keep_runs forgets older runs, and says so
 KEEP='"history": {"keep_runs": 2},' 
 printf '{"name": "u", "state": "state.sqlite", %s

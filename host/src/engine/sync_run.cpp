@@ -1102,6 +1102,9 @@ class PairRun {
       }
       (t == Side::kLeft ? it.left_id : it.right_id) = id;
       it.link = store_->link_by(sp_.name, t, id);
+      // (the partner's id, without its row: the history names it, and the
+      // commit neither touches its row nor, with one row, the link)
+      if (it.link) (t == Side::kLeft ? it.right_id : it.left_id) = t == Side::kLeft ? it.link->right_id : it.link->left_id;
       if (n.created) {
         it.op[idx(t)] = make_op(t, "delete", id, "", {}, m->version, {});
       } else {
