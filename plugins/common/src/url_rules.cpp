@@ -48,7 +48,7 @@ std::string credential_url_problem(const std::string& url) {
   if (!part(u.get(), CURLUPART_USER).empty() || !part(u.get(), CURLUPART_PASSWORD).empty() ||
       !part(u.get(), CURLUPART_OPTIONS).empty())
     return "holds a user name or password before an @ (the host is what follows it); write the host alone and "
-           "give credentials in the config's auth";
+           "give credentials in the connector's config instead";
   std::string host = part(u.get(), CURLUPART_HOST);
   if (scheme == "http" && !is_loopback_host(host))
     return "plain http:// is only allowed to this machine (127.0.0.0/8, [::1], localhost), not to \"" + host +
