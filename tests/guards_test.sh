@@ -73,6 +73,14 @@ runp validate typo.json
   && printf '%s' "$out" | grep -q "did you mean /emails/\*/address" && [ "$(printf '%s' "$out" | grep -c "fills /emial")" = 1 ] \
   && ok misspelt-match-key-refused || bad misspelt-match-key-refused "rc=$rc" "$out"
 
+# -- no place for the state (HOME unset, no "state"): refused, not a state in the working directory
+printf '{"name": "homeless", "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "homeless.sqlite"}},
+ "streams": [{"left": "contact", "right": "contact"}]}\n' > homeless.json
+out=$(env -u HOME -u XDG_STATE_HOME "$accord" run homeless.json 2>&1); rc=$?
+[ $rc = 3 ] && printf '%s' "$out" | grep -q "no place for the state" && [ ! -e accord/homeless.sqlite ] && [ ! -e homeless.sqlite ] \
+  && ok no-state-place-refused || bad no-state-place-refused "rc=$rc" "$out"
+
 # -- a first sync that would create more than half of a side that has records (no match key matches)
 mkdir -p many
 for i in $(seq 1 30); do card "m$i" "Many $i" > "many/m$i.vcf"; done

@@ -891,7 +891,13 @@ Result<Pipeline> load_pipeline(const fs::path& file, const Registry& registry, c
     fs::path base;
     if (const char* x = env("XDG_STATE_HOME")) base = x;
     else if (const char* h = env("HOME")) base = fs::path(h) / ".local/state";
-    else base = ".";
+    else {
+      // Not the working directory: a state that moves with wherever accord
+      // was started is a state lost, and every record linked again or copied.
+      errors.add("/state", "no place for the state: neither HOME nor XDG_STATE_HOME is set; give the pipeline a "
+                           "\"state\" (a file path) or set HOME");
+      return std::unexpected(errors.failure());
+    }
     p.state_path = base / "accord" / (p.name + ".sqlite");
   }
   return p;
