@@ -19,13 +19,18 @@ Keeps two systems in accord: a three-way, field-level, two-way sync between
 connector plugins, driven by a pipeline file.
 
 verbs:
-  run PIPELINE [--force]        plan and apply: sync the two sides
+  run PIPELINE [--force[=NAME,…]]
+                                plan and apply: sync the two sides; --force=NAME
+                                goes past the guard the refusal names (empty,
+                                deletes, updates, creates, records, renumbered,
+                                store), --force past all
   plan PIPELINE [--out PLAN] [--all] [--explain ID]
                                 what a run would do: every create, update,
                                 delete and conflict, with field diffs; writes
                                 nothing
-  apply PLAN [--force]          apply exactly a saved plan; refused if either
-                                side or the state moved since it was made
+  apply PLAN [--force[=NAME,…]] apply exactly a saved plan; refused if either
+                                side or the state moved since it was made, or
+                                if its writes were edited
   undo PIPELINE RUN [--dry-run] [--force[=NAME,…]]
                                 write back what run RUN changed (see accord
                                 log); --dry-run shows the plan only

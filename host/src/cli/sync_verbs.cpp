@@ -330,7 +330,7 @@ int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool
   auto a = parse_args(args, verb);
   if (!a || a->positional.size() != 1 || (apply && (a->out || a->explain))) {
     std::cerr << "accord: usage: accord " << verb << " PIPELINE"
-              << (apply ? " [--force]" : " [--out PLAN] [--all] [--explain ID]") << "\n";
+              << (apply ? " [--force[=NAME,…]]" : " [--out PLAN] [--all] [--explain ID]") << "\n";
     return exit_code::kUsage;
   }
   int rc = exit_code::kOk;
@@ -418,7 +418,7 @@ bool plan_edited(const json::object& pair) {
 int apply_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   auto a = parse_args(args, "apply");
   if (!a || a->positional.size() != 1) {
-    std::cerr << "accord: usage: accord apply PLAN [--force]\n";
+    std::cerr << "accord: usage: accord apply PLAN [--force[=NAME,…]]\n";
     return exit_code::kUsage;
   }
   const std::string& file = a->positional[0];
