@@ -25,8 +25,6 @@ free_port() {  # a loopback port nothing listens on
   echo "no free port" >&2
   return 1
 }
-imap_port=$(free_port)
-imaps_port=$(free_port)
 
 if [ "$(id -u)" = 0 ]; then
   run_user=nobody run_group=nogroup
@@ -47,6 +45,7 @@ for u in "${users[@]}"; do
   mkdir -p "$dir/home/$name"
 done
 
+write_conf() {
 cat > "$dir/dovecot.conf" <<CONF
 base_dir = $dir/run
 state_dir = $dir/state
@@ -101,14 +100,25 @@ protocol imap {
 }
 ${DOVECOT_EXTRA:-}
 CONF
-chown -R "$run_user:$run_group" "$dir"
-
-"${run[@]}" /usr/sbin/dovecot -c "$dir/dovecot.conf" < /dev/null > "$dir/log/start.out" 2>&1
-for _ in $(seq 1 100); do
-  if (exec 3<>/dev/tcp/127.0.0.1/$imap_port) 2>/dev/null; then break; fi
-  sleep 0.1
+}
+# A port found free can be taken by another test's server before Dovecot
+# binds it (tests start servers side by side): then try other ports.
+started=0
+for attempt in 1 2 3; do
+  imap_port=$(free_port)
+  imaps_port=$(free_port)
+  write_conf
+  chown -R "$run_user:$run_group" "$dir"
+  if "${run[@]}" /usr/sbin/dovecot -c "$dir/dovecot.conf" < /dev/null > "$dir/log/start.out" 2>&1; then
+    for _ in $(seq 1 100); do
+      if (exec 3<>/dev/tcp/127.0.0.1/$imap_port) 2>/dev/null; then started=1; break; fi
+      sleep 0.1
+    done
+    [ $started = 1 ] && break
+    [ -f "$dir/run/master.pid" ] && kill "$(cat "$dir/run/master.pid")" 2>/dev/null
+  fi
 done
-(exec 3<>/dev/tcp/127.0.0.1/$imap_port) 2>/dev/null || { echo "dovecot did not start:"; cat "$dir/log/dovecot.log"; exit 1; }
+[ $started = 1 ] || { echo "dovecot did not start:"; cat "$dir/log/start.out" "$dir/log/dovecot.log" 2>/dev/null; exit 1; }
 echo "imap $imap_port"
 echo "imaps $imaps_port"
 echo "pid $(cat "$dir/run/master.pid")"
