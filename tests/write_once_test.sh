@@ -67,6 +67,17 @@ calls=$(printf '%s\n' "$trace" | sed '/reading left/q' | grep -c "applied [0-9]*
 [ "$calls" = 1 ] && [ "$(count big-copy.sqlite)" = 2000 ] && [ "$(dups big-copy.sqlite)" = 0 ] \
   && ok resume-sends-creates-in-batches || bad resume-sends-creates-in-batches "apply batches: $calls" "$trace"
 
+# -- Ctrl-C in the middle of applying: a line of its own that says what to do, exit 130; the next run resumes
+"$bench" populate int.sqlite 300 > /dev/null
+pipeline int sqlite int.sqlite sqlite int-copy.sqlite
+int_out=$(ACCORD_FAILPOINT=apply.after_write:INT "$accord" run int.json 2>&1); int_rc=$?
+tty_out=$(ACCORD_FAILPOINT=apply.after_write:INT script -qec "$accord run int.json" /dev/null 2>&1); tty_rc=$?
+runp run int.json
+[ $int_rc = 130 ] && printf '%s\n' "$int_out" | grep -qx "accord: interrupted: run again to resume (nothing is lost)" \
+  && [ $tty_rc = 130 ] && printf '%s' "$tty_out" | grep -q $'\r\033\[Kaccord: interrupted: run again to resume' \
+  && [ "$(count int-copy.sqlite)" = 300 ] && [ "$(dups int-copy.sqlite)" = 0 ] \
+  && ok ctrl-c-says-resume-and-resumes || bad ctrl-c-says-resume-and-resumes "rc=$rc tty_rc=$tty_rc $(count int-copy.sqlite)" "$out" "$tty_out"
+
 # -- the state is lost (a new machine): every copy is found by its key; nothing written
 for p in big rich; do
   mv "$p-state.sqlite" "$p-state.lost"; rm -f "$p-state.sqlite-wal" "$p-state.sqlite-shm"

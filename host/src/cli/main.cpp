@@ -4,8 +4,12 @@
 
 #include <accord/connector.h>
 
+#include <csignal>
 #include <cstring>
 #include <iostream>
+
+#include <signal.h>
+#include <unistd.h>
 
 #ifndef ACCORD_VERSION
 #define ACCORD_VERSION "0.0.0"
@@ -67,8 +71,34 @@ or refused, 5 some records failed or wait for a decision, 6 a guard refused,
 
 }  // namespace
 
+namespace {
+
+bool interrupt_on_tty = false;
+
+// Ctrl-C (or a TERM from a service manager) at any moment: what was
+// committed stays, the journal holds what was in flight, and the next run
+// resumes from there, as after a kill (which the crash tests walk). Say so
+// on a line of its own and end with 128 + the signal. Only write() and
+// _exit() here: nothing else is safe in a signal handler.
+extern "C" void on_interrupt(int sig) {
+  static const char clear[] = "\r\033[K";
+  static const char msg[] = "accord: interrupted: run again to resume (nothing is lost)\n";
+  if (interrupt_on_tty) (void)!::write(2, clear, sizeof clear - 1);
+  else (void)!::write(2, "\n", 1);
+  (void)!::write(2, msg, sizeof msg - 1);
+  ::_exit(128 + sig);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace accord;
+  interrupt_on_tty = ::isatty(2);
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  ::sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
   cli::GlobalOptions opts;
   std::vector<std::string> rest;
   for (int i = 1; i < argc; ++i) {

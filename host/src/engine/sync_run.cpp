@@ -61,10 +61,14 @@ int idx(Side s) { return s == Side::kLeft ? 0 : 1; }
 // across versions (it is stored in users' stores); "how" tells a plain copy
 // from keep-both's pair of copies.
 // Tests kill the process at a named point (ACCORD_FAILPOINT=NAME), as a
-// SIGKILL there would: nothing after it runs, nothing is committed.
+// SIGKILL there would: nothing after it runs, nothing is committed; or
+// interrupt it there (NAME:INT), as Ctrl-C would.
 void failpoint(const char* name) {
   const char* f = std::getenv("ACCORD_FAILPOINT");
-  if (f && std::strcmp(f, name) == 0) std::raise(SIGKILL);
+  if (!f) return;
+  std::string_view want(f);
+  if (want == name) std::raise(SIGKILL);
+  if (want.size() == std::strlen(name) + 4 && want.starts_with(name) && want.ends_with(":INT")) std::raise(SIGINT);
 }
 
 using KeyBits = std::pair<uint64_t, uint64_t>;  // a derived key's 128 bits
