@@ -325,6 +325,27 @@ int validate_verb(const GlobalOptions& o, const std::vector<std::string>& args) 
   return exit_code::kOk;
 }
 
+// What every verb that plans (and maybe applies) does once its arguments
+// are read: load the pipeline, let `tune` set the run's options (or stop with
+// an exit code), run, print the report, let `after` use it (or stop).
+using Tune = std::function<std::optional<int>(const std::vector<std::string>&, const Pipeline&, RunOptions&)>;
+using After = std::function<std::optional<int>(const Pipeline&, const RunReport&)>;
+int sync_verb(const GlobalOptions& o, const Args& a, bool apply, const Tune& tune, const After& after) {
+  int rc = exit_code::kOk;
+  auto loaded = load(o, a.positional[0], rc);
+  if (!loaded) return rc;
+  auto& [reg, pipeline] = *loaded;
+  RunOptions ro = run_options(o, a.force);
+  ro.apply = apply;
+  if (auto stop = tune(a.positional, pipeline, ro)) return *stop;
+  auto r = run_pipeline(pipeline, reg, ro);
+  end_progress(ro);
+  if (!r) return lock_or_failure(o, r.error());
+  print_report(o, pipeline, *r, a.all);
+  if (auto stop = after(pipeline, *r)) return *stop;
+  return exit_for(*r);
+}
+
 int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool apply) {
   const char* verb = apply ? "run" : "plan";
   auto a = parse_args(args, verb);
@@ -333,20 +354,14 @@ int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool
               << (apply ? " [--force[=NAME,…]]" : " [--out PLAN] [--all] [--explain ID]") << "\n";
     return exit_code::kUsage;
   }
-  int rc = exit_code::kOk;
-  auto loaded = load(o, a->positional[0], rc);
-  if (!loaded) return rc;
-  auto& [reg, pipeline] = *loaded;
-  RunOptions ro = run_options(o, a->force);
-  ro.apply = apply;
-  if (a->explain) ro.explain = *a->explain;
-  auto r = run_pipeline(pipeline, reg, ro);
-  end_progress(ro);
-  if (!r) return lock_or_failure(o, r.error());
-  print_report(o, pipeline, *r, a->all);
-  if (a->out) {
+  auto tune = [&](const std::vector<std::string>&, const Pipeline&, RunOptions& ro) -> std::optional<int> {
+    if (a->explain) ro.explain = *a->explain;
+    return std::nullopt;
+  };
+  auto save = [&](const Pipeline& pipeline, const RunReport& r) -> std::optional<int> {
+    if (!a->out) return std::nullopt;
     json::object pairs;
-    for (const auto& pr : r->pairs) {
+    for (const auto& pr : r.pairs) {
       json::array ops;
       for (const auto& op : pr.ops)
         ops.push_back(json::object{{"side", side_name(op.side)}, {"op", op.op}, {"id", op.id}, {"source_id", op.source_id},
@@ -355,34 +370,26 @@ int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool
                                     {"cursor_right", pr.cursor[1]}, {"ops", ops}};
     }
     json::object plan{{"accord_plan", 1}, {"pipeline", pipeline.name}, {"pipeline_file", fs::absolute(pipeline.file).string()},
-                      {"generation", r->generation}, {"made", now_rfc3339()}, {"pairs", pairs}};
+                      {"generation", r.generation}, {"made", now_rfc3339()}, {"pairs", pairs}};
     // made readable by its owner only: a plan holds records' data
     if (int fd = ::open(a->out->c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
     std::ofstream out(*a->out);
     out << json::serialize(plan) << "\n";
     if (!out) return invalid(o, Failure{ACCORD_ERROR, *a->out + ": cannot write the plan", 0}, exit_code::kFailure);
     if (!o.json) std::cout << "plan saved to " << *a->out << "; apply it with: accord apply " << *a->out << "\n";
-  }
-  return exit_for(*r);
+    return std::nullopt;
+  };
+  return sync_verb(o, *a, apply, tune, save);
 }
 
 int tuned_sync_verb(const GlobalOptions& o, const std::vector<std::string>& args, const char* verb, bool apply,
                     const std::function<std::optional<int>(const std::vector<std::string>&, const Pipeline&, RunOptions&)>& tune) {
   auto a = parse_args(args, verb);
   if (!a || a->positional.empty() || a->out || a->explain) return exit_code::kUsage;
-  int rc = exit_code::kOk;
-  auto loaded = load(o, a->positional[0], rc);
-  if (!loaded) return rc;
-  auto& [reg, pipeline] = *loaded;
-  RunOptions ro = run_options(o, a->force);
-  ro.apply = apply;
-  if (auto stop = tune(a->positional, pipeline, ro)) return *stop;
-  auto r = run_pipeline(pipeline, reg, ro);
-  end_progress(ro);
-  if (!r) return lock_or_failure(o, r.error());
-  print_report(o, pipeline, *r, a->all);
-  if (r->run_id && !o.json) std::cout << "this was run #" << r->run_id << "\n";
-  return exit_for(*r);
+  return sync_verb(o, *a, apply, tune, [&](const Pipeline&, const RunReport& r) -> std::optional<int> {
+    if (r.run_id && !o.json) std::cout << "this was run #" << r.run_id << "\n";
+    return std::nullopt;
+  });
 }
 
 // True when a saved pair's ops do not give its fingerprint (or cannot be read).
