@@ -17,7 +17,8 @@
 
 namespace {
 
-const char* kHelp = R"(usage: accord [--plugin-dir DIR]... [--json] VERB [ARGS]
+const char* kHelp = R"(usage: accord [--plugin-dir DIR]... [--json] [--admin FILE] [--secrets FILE] [--state FILE] VERB [ARGS]
+       accord VERB --help
 
 Keeps two systems in accord: a three-way, field-level, two-way sync between
 connector plugins, driven by a pipeline file.
@@ -66,8 +67,25 @@ Plugins are searched in --plugin-dir folders, then ACCORD_PLUGIN_PATH
 
 exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 connector missing
 or refused, 5 some records failed or wait for a decision, 6 a guard refused,
-7 locked by another run, 8 a saved plan is out of date. See docs/cli.md.
+7 locked by another run, 8 a saved plan is out of date, 130 interrupted (run
+again to resume). See docs/cli.md.
 )";
+
+// One verb's part of the help (its entries under "verbs:"), or "".
+std::string verb_help(const std::string& verb) {
+  std::string_view all(kHelp), out;
+  std::string text;
+  size_t from = all.find("\nverbs:\n"), to = all.find("\noptions:\n");
+  bool in = false;
+  for (size_t at = from + 1; at < to;) {
+    size_t end = all.find('\n', at);
+    std::string_view line = all.substr(at, end - at);
+    if (line.starts_with("  ") && !line.starts_with("   ")) in = line.substr(2).starts_with(verb + " ") || line.substr(2) == verb;
+    if (in) text.append(line).append("\n");
+    at = end + 1;
+  }
+  return text;
+}
 
 }  // namespace
 
@@ -103,7 +121,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
+    if ((a == "--help" || a == "-h") && rest.empty()) {
       std::cout << kHelp;
       return exit_code::kOk;
     } else if (a == "--version") {
@@ -143,6 +161,15 @@ int main(int argc, char** argv) {
   }
   std::string verb = rest.front();
   rest.erase(rest.begin());
+  if (std::find(rest.begin(), rest.end(), "--help") != rest.end() || std::find(rest.begin(), rest.end(), "-h") != rest.end()) {
+    std::string h = verb_help(verb);
+    if (h.empty()) {
+      std::cerr << "accord: unknown verb \"" << verb << "\" (see accord --help)\n";
+      return exit_code::kUsage;
+    }
+    std::cout << "usage: accord [GLOBAL OPTIONS] …\n" << h << "(global options: accord --help; more in docs/cli.md)\n";
+    return exit_code::kOk;
+  }
   // Verb-local --json is accepted too (accord plugins --json).
   std::erase_if(rest, [&](const std::string& s) {
     if (s == "--json") opts.json = true;
