@@ -30,6 +30,7 @@ check env-path 0 '^memory-c 1.0.0' env ACCORD_PLUGIN_PATH="$fixtures" "$accord" 
 check missing-plugin-dir 0 'refused /nonexistent-accord-dir: plugin folder does not exist' \
   "$accord" --plugin-dir /nonexistent-accord-dir plugins
 check verb-help 0 '^  run PIPELINE \[--force' "$accord" run --help
+if "$accord" run --help | grep -q "plan PIPELINE"; then echo "FAIL verb-help-only-that-verb"; fail=1; else echo "ok   verb-help-only-that-verb"; fi
 check verb-help-both-entries 0 'conflicts resolve PIPELINE ID' "$accord" conflicts --help
 check verb-help-unknown-verb 2 'unknown verb "nope"' "$accord" nope --help
 check help-names-every-global-option 0 '\[--admin FILE\] \[--secrets FILE\] \[--state FILE\]' "$accord" --help
