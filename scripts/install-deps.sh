@@ -26,6 +26,11 @@ PACKAGES=(
   # crm-rest tests drive their REST peers with curl, gmail-imap tests the
   # Gmail fake's token endpoint
   curl
+  # the disk-full tests mount a small tmpfs (mount), the Ctrl-C test runs
+  # accord under a pseudo-terminal (script), the private Dovecot drops to an
+  # unprivileged user (setpriv): present on Debian, named so that no test
+  # relies on an image that left them out
+  mount bsdutils util-linux
   # gmail-imap: its IMAP parser runs under libFuzzer (clang and its fuzzer
   # runtime); its tests run a private Dovecot with a self-signed certificate
   clang libclang-rt-14-dev dovecot-imapd openssl
