@@ -1,16 +1,27 @@
+// The conformance battery: see battery.hpp. Every answer a connector gives
+// is also checked against the SDK's schemas (schemas.hpp), and reported by
+// the last check, "schemas".
 #include "battery.hpp"
 
-#include "mail/message.hpp"
+#include "schemas.hpp"
+
+#include <accord/mail/message.hpp>
 
 #include "plugins/instance.hpp"
+#include "plugins/wire.hpp"
 
 #include <boost/json.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 namespace json = boost::json;
@@ -51,45 +62,19 @@ struct Record {
   json::value data;
 };
 
+struct Page {
+  std::vector<std::string> ids;  // in the order sent
+  std::string cursor;            // the cursor this page answered
+  bool more = false;
+};
+
 struct Listing {
   std::vector<Record> records;
   std::string cursor;
-  bool full = false;  // a batch said "full": every live record, changed or not
+  bool full = false;       // a batch said "full": every live record, changed or not
+  bool full_late = false;  // "full" came on a batch other than the first
+  std::vector<Page> pages;
 };
-
-// Reads every batch from `cursor` until "more" is false.
-Listing read_all(Instance& inst, const std::string& stream, std::string cursor) {
-  Listing out;
-  for (int guard = 0; guard < 100000; ++guard) {
-    auto text = must(inst.read_changes(stream, cursor), "read_changes");
-    json::value v = parse(text, "a read_changes batch");
-    expect(v.is_object(), "a batch must be a JSON object");
-    const json::object& b = v.get_object();
-    if (auto* f = b.if_contains("full"); f && f->is_bool() && f->get_bool()) out.full = true;
-    expect(b.contains("records") && b.at("records").is_array(), "a batch needs a \"records\" array");
-    expect(b.contains("cursor") && b.at("cursor").is_string(), "a batch needs a string \"cursor\"");
-    for (const auto& rv : b.at("records").get_array()) {
-      expect(rv.is_object(), "each record must be an object");
-      const json::object& r = rv.get_object();
-      expect(r.contains("id") && r.at("id").is_string(), "each record needs a string \"id\"");
-      Record rec;
-      rec.id = r.at("id").get_string();
-      if (auto* ver = r.if_contains("version"); ver && ver->is_string()) rec.version = ver->get_string();
-      rec.deleted = r.contains("deleted") && r.at("deleted").is_bool() && r.at("deleted").get_bool();
-      if (!rec.deleted) {
-        expect(r.contains("data") && r.at("data").is_object(), "record " + rec.id + " needs a \"data\" object");
-        rec.data = r.at("data");
-      }
-      out.records.push_back(std::move(rec));
-    }
-    out.cursor = b.at("cursor").get_string();
-    bool more = b.contains("more") && b.at("more").is_bool() && b.at("more").get_bool();
-    if (!more) return out;
-    expect(out.cursor != cursor, "\"more\" is true but the cursor did not advance");
-    cursor = out.cursor;
-  }
-  throw CheckFailed{"read_changes never said more:false"};
-}
 
 const Record* find(const Listing& l, const std::string& id) {
   const Record* last = nullptr;  // a change feed may list an id twice: the last counts
@@ -101,30 +86,6 @@ const Record* find(const Listing& l, const std::string& id) {
 struct OpResult {
   std::string status, id, version, message;
 };
-
-std::vector<OpResult> apply(Instance& inst, const std::string& stream, const json::array& ops) {
-  auto text = must(inst.apply(stream, json::serialize(ops)), "apply");
-  json::value v = parse(text, "apply's answer");
-  expect(v.is_array(), "apply must answer a JSON array");
-  expect(v.get_array().size() == ops.size(), "apply must answer one result per op (got " +
-                                                 std::to_string(v.get_array().size()) + " for " +
-                                                 std::to_string(ops.size()) + ")");
-  std::vector<OpResult> out;
-  for (const auto& rv : v.get_array()) {
-    expect(rv.is_object() && rv.get_object().contains("status"), "each result needs a \"status\"");
-    const json::object& r = rv.get_object();
-    auto str = [&](const char* k) {
-      auto* x = r.if_contains(k);
-      return x && x->is_string() ? std::string(x->get_string()) : std::string();
-    };
-    out.push_back({str("status"), str("id"), str("version"), str("message")});
-  }
-  return out;
-}
-
-OpResult apply_one(Instance& inst, const std::string& stream, json::object op) {
-  return apply(inst, stream, json::array{std::move(op)}).front();
-}
 
 // Each field the manifest says the stream keeps must come back as it went in.
 void expect_round_trip(const StreamInfo& s, const json::value& sent, const json::value& got,
@@ -154,16 +115,50 @@ std::string random_salt() {
   return buf;
 }
 
+// Runs `sh -c 'CMD "$@"' accord-mutate ARGS…`; its exit status (-1: could
+// not run it). Its output goes where the kit's goes.
+int run_hook(const std::string& cmd, const std::vector<std::string>& args) {
+  std::vector<std::string> argv_s = {"sh", "-c", cmd + " \"$@\"", "accord-mutate"};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    ::execv("/bin/sh", argv.data());
+    ::_exit(127);
+  }
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+std::string shorten(std::string_view s, std::size_t max = 2000) {
+  if (s.size() <= max) return std::string(s);
+  return std::string(s.substr(0, max)) + "… (" + std::to_string(s.size()) + " bytes)";
+}
+
 class Battery {
  public:
-  Battery(const LoadedPlugin& p, const Options& o) : plugin_(p), opts_(o), salt_(random_salt()) {}
+  Battery(const LoadedPlugin& p, const Options& o) : plugin_(p), opts_(o), salt_(random_salt()) {
+    host_.on_log([this](int32_t level, const std::string& message) {
+      std::lock_guard lk(log_mutex_);
+      if (level >= ACCORD_LOG_WARN) warnings_.push_back(message);
+      if (opts_.trace) opts_.trace("  log " + std::to_string(level) + ": " + message);
+    });
+  }
 
   std::vector<CheckResult> run(const std::function<void(const CheckResult&)>& cb) {
     std::vector<CheckResult> out;
     auto step = [&](const std::string& name, auto&& fn) {
       CheckResult r{name, Outcome::kPass, ""};
+      if (opts_.trace) opts_.trace("-- " + name);
       try {
-        if (!ready_ && name != "manifest" && name != "create-destroy") throw CheckSkipped{"setup failed"};
+        if (!ready_ && name != "manifest" && name != "create-destroy" && name != "schemas")
+          throw CheckSkipped{"setup failed"};
         fn();
       } catch (const CheckFailed& f) {
         r.outcome = Outcome::kFail;
@@ -187,12 +182,151 @@ class Battery {
     step("cursor-resume", [&] { check_cursor_resume(); });
     step("cursor-expiry", [&] { check_cursor_expiry(); });
     step("cancel", [&] { check_cancel(); });
+    step("paging", [&] { check_paging(); });
+    step("outside-changes", [&] { check_outside_changes(); });
+    step("full-listing", [&] { check_full_listing(); });
+    step("unreadable-record", [&] { check_unreadable_record(); });
+    step("pre-store-cursor", [&] { check_pre_store_cursor(); });
     cleanup();
+    step("schemas", [&] { check_schemas(); });
     return out;
   }
 
  private:
   Instance make() { return must(Instance::create(plugin_, host_, opts_.config_json), "create"); }
+
+  void trace(const std::string& line) {
+    if (opts_.trace) opts_.trace(line);
+  }
+
+  // ---- the calls, traced and checked against the schemas ------------------
+
+  // Notes what does not match a schema; the "schemas" check reports it.
+  void schema_check(const char* schema, const json::value& v, const std::string& what) {
+    for (auto& e : Schemas::get().validate(schema, v)) schema_problems_.push_back(what + ": " + e);
+  }
+  // A listing's or fetch's live records against the stream's canonical form.
+  void data_check(const json::value& answer, const std::string& what) {
+    if (data_schema_.empty() || !answer.is_object()) return;
+    const json::value* recs = answer.get_object().if_contains("records");
+    if (!recs || !recs->is_array()) return;
+    std::size_t i = 0;
+    for (const auto& r : recs->get_array()) {
+      const json::value* d = r.is_object() ? r.get_object().if_contains("data") : nullptr;
+      if (d && d->is_object())
+        for (auto& e : Schemas::get().validate(data_schema_, *d))
+          schema_problems_.push_back(what + ": /records/" + std::to_string(i) + "/data" + (e[0] == '/' && e[1] == ':' ? e.substr(1) : e) +
+                                     " (" + data_schema_ + ".schema.json)");
+      ++i;
+    }
+  }
+
+  std::string call_read(Instance& inst, const std::string& cursor) {
+    trace("> read_changes " + stream_ + " " + json::serialize(json::value(cursor)));
+    auto r = inst.read_changes(stream_, cursor);
+    if (!r) {
+      trace("< " + std::string(status_name(r.error().status)) + ": " + r.error().message);
+      throw CheckFailed{"read_changes failed: " + std::string(status_name(r.error().status)) + ": " + r.error().message};
+    }
+    trace("< " + shorten(*r));
+    std::string text(*r);
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (!ec) {
+      schema_check("batch", v, "a read_changes batch");
+      data_check(v, "a read_changes batch");
+    }
+    return text;
+  }
+
+  // Reads every batch from `cursor` until "more" is false.
+  Listing read_all(Instance& inst, std::string cursor) {
+    Listing out;
+    for (int guard = 0; guard < 100000; ++guard) {
+      std::string text = call_read(inst, cursor);
+      json::value v = parse(text, "a read_changes batch");
+      expect(v.is_object(), "a batch must be a JSON object");
+      const json::object& b = v.get_object();
+      if (auto* f = b.if_contains("full"); f && f->is_bool() && f->get_bool()) {
+        out.full = true;
+        if (!out.pages.empty()) out.full_late = true;
+      }
+      expect(b.contains("records") && b.at("records").is_array(), "a batch needs a \"records\" array");
+      expect(b.contains("cursor") && b.at("cursor").is_string(), "a batch needs a string \"cursor\"");
+      Page page;
+      for (const auto& rv : b.at("records").get_array()) {
+        expect(rv.is_object(), "each record must be an object");
+        const json::object& r = rv.get_object();
+        expect(r.contains("id") && r.at("id").is_string(), "each record needs a string \"id\"");
+        Record rec;
+        rec.id = r.at("id").get_string();
+        if (auto* ver = r.if_contains("version"); ver && ver->is_string()) rec.version = ver->get_string();
+        rec.deleted = r.contains("deleted") && r.at("deleted").is_bool() && r.at("deleted").get_bool();
+        if (!rec.deleted) {
+          expect(r.contains("data") && r.at("data").is_object(), "record " + rec.id + " needs a \"data\" object");
+          rec.data = r.at("data");
+        }
+        page.ids.push_back(rec.id);
+        out.records.push_back(std::move(rec));
+      }
+      out.cursor = b.at("cursor").get_string();
+      page.cursor = out.cursor;
+      bool more = b.contains("more") && b.at("more").is_bool() && b.at("more").get_bool();
+      page.more = more;
+      out.pages.push_back(std::move(page));
+      if (more) paged_ = true;
+      if (!more) return out;
+      expect(out.cursor != cursor, "\"more\" is true but the cursor did not advance");
+      cursor = out.cursor;
+    }
+    throw CheckFailed{"read_changes never said more:false"};
+  }
+
+  std::vector<OpResult> apply(Instance& inst, const json::array& ops) {
+    std::string sent = json::serialize(ops);
+    trace("> apply " + stream_ + " " + shorten(sent));
+    auto r = inst.apply(stream_, sent);
+    if (!r) trace("< " + std::string(status_name(r.error().status)) + ": " + r.error().message);
+    auto text = must(std::move(r), "apply");
+    trace("< " + shorten(text));
+    json::value v = parse(text, "apply's answer");
+    schema_check("results", v, "apply's answer");
+    expect(v.is_array(), "apply must answer a JSON array");
+    expect(v.get_array().size() == ops.size(), "apply must answer one result per op (got " +
+                                                   std::to_string(v.get_array().size()) + " for " +
+                                                   std::to_string(ops.size()) + ")");
+    std::vector<OpResult> out;
+    for (const auto& rv : v.get_array()) {
+      expect(rv.is_object() && rv.get_object().contains("status"), "each result needs a \"status\"");
+      const json::object& o = rv.get_object();
+      auto str = [&](const char* k) {
+        auto* x = o.if_contains(k);
+        return x && x->is_string() ? std::string(x->get_string()) : std::string();
+      };
+      out.push_back({str("status"), str("id"), str("version"), str("message")});
+    }
+    return out;
+  }
+
+  OpResult apply_one(Instance& inst, json::object op) { return apply(inst, json::array{std::move(op)}).front(); }
+
+  std::string call_fetch(Instance& inst, const json::array& ids) {
+    std::string sent = json::serialize(ids);
+    trace("> fetch " + stream_ + " " + shorten(sent));
+    auto r = inst.fetch(stream_, sent);
+    if (!r) trace("< " + std::string(status_name(r.error().status)) + ": " + r.error().message);
+    std::string text(must(std::move(r), "fetch"));
+    trace("< " + shorten(text));
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (!ec) {
+      schema_check("fetch", v, "fetch's answer");
+      data_check(v, "fetch's answer");
+    }
+    return text;
+  }
+
+  // ---- records the kit makes ----------------------------------------------
 
   json::object sample_create(const std::string& tag) {
     json::object o = sample_.create.get_object();
@@ -209,6 +343,11 @@ class Battery {
     }
     return o;
   }
+  json::object sample_update(const std::string& tag) {
+    json::object upd = sample_.update.get_object();
+    if (upd.contains("uid")) upd["uid"] = sample_create(tag)["uid"];
+    return upd;
+  }
   std::string key(const std::string& tag) { return "accord-conformance-" + salt_ + "-" + tag; }
 
   json::object create_op(const std::string& tag, bool with_key = true) {
@@ -218,12 +357,18 @@ class Battery {
   }
 
   OpResult create_record(Instance& inst, const std::string& tag) {
-    OpResult r = apply_one(inst, stream_, create_op(tag));
+    OpResult r = apply_one(inst, create_op(tag));
     expect(r.status == "ok", "create answered " + r.status + ": " + r.message);
     expect(!r.id.empty(), "create must answer the new record's id");
     created_.push_back(r.id);
     return r;
   }
+
+  void need_write() {
+    if (!(caps_ & ACCORD_CAP_WRITE)) throw CheckSkipped{"connector is read-only"};
+  }
+
+  // ---- the checks -----------------------------------------------------------
 
   void check_manifest() {
     const Manifest& m = plugin_.manifest;
@@ -236,6 +381,7 @@ class Battery {
     }
     expect(s != nullptr, "the manifest declares no stream \"" + stream_ + "\"");
     info_ = *s;
+    data_schema_ = Schemas::for_canonical(info_.canonical);
     auto sample = opts_.sample ? opts_.sample : builtin_sample(info_.canonical, salt_);
     expect(sample.has_value(), "stream \"" + stream_ + "\" is " + info_.canonical +
                                    ": give a sample record with --sample FILE");
@@ -255,15 +401,18 @@ class Battery {
   }
 
   void check_list() {
-    Listing l = read_all(*inst_, stream_, "");
+    Listing l = read_all(*inst_, "");
+    // the first cursor, before the kit wrote anything (pre-store-cursor)
+    first_cursor_ = l.cursor;
+    first_empty_ = l.records.empty();
     for (const auto& r : l.records) expect(!r.deleted, "a full listing must not contain deleted records");
   }
 
   void check_round_trip() {
-    if (!(caps_ & ACCORD_CAP_WRITE)) throw CheckSkipped{"connector is read-only"};
-    Listing before = read_all(*inst_, stream_, "");
+    need_write();
+    Listing before = read_all(*inst_, "");
     OpResult c = create_record(*inst_, "rt");
-    Listing after = read_all(*inst_, stream_, before.cursor);
+    Listing after = read_all(*inst_, before.cursor);
     const Record* got = find(after, c.id);
     expect(got && !got->deleted, "the created record " + c.id + " is not in the changes after it");
     expect(got->version == c.version || c.version.empty(),
@@ -271,26 +420,23 @@ class Battery {
     expect_round_trip(info_, json::value(sample_create("rt")), got->data, "after create");
     check_lazy(*got);
 
-    json::object upd = sample_.update.get_object();
-    if (upd.contains("uid")) upd["uid"] = sample_create("rt")["uid"];
-    OpResult u = apply_one(*inst_, stream_,
-                           json::object{{"op", "update"}, {"id", c.id}, {"expect_version", got->version}, {"data", upd}});
+    json::object upd = sample_update("rt");
+    OpResult u = apply_one(*inst_, json::object{{"op", "update"}, {"id", c.id}, {"expect_version", got->version}, {"data", upd}});
     expect(u.status == "ok", "update answered " + u.status + ": " + u.message);
     expect(u.version != got->version, "update must change the version (still " + u.version + ")");
-    Listing after_upd = read_all(*inst_, stream_, after.cursor);
+    Listing after_upd = read_all(*inst_, after.cursor);
     const Record* got2 = find(after_upd, c.id);
     expect(got2 && !got2->deleted, "the updated record is not in the changes after the update");
     expect_round_trip(info_, json::value(upd), got2->data, "after update");
 
     if (!(caps_ & ACCORD_CAP_DELETE)) return;
-    OpResult d = apply_one(*inst_, stream_,
-                           json::object{{"op", "delete"}, {"id", c.id}, {"expect_version", u.version}});
+    OpResult d = apply_one(*inst_, json::object{{"op", "delete"}, {"id", c.id}, {"expect_version", u.version}});
     expect(d.status == "ok", "delete answered " + d.status + ": " + d.message);
-    Listing after_del = read_all(*inst_, stream_, after_upd.cursor);
+    Listing after_del = read_all(*inst_, after_upd.cursor);
     const Record* got3 = find(after_del, c.id);
     if (caps_ & ACCORD_CAP_CHANGE_FEED)
       expect(got3 && got3->deleted, "a change feed must report the delete of " + c.id + " as deleted:true");
-    Listing full = read_all(*inst_, stream_, "");
+    Listing full = read_all(*inst_, "");
     expect(find(full, c.id) == nullptr, "the deleted record " + c.id + " is still in a full listing");
   }
 
@@ -300,7 +446,7 @@ class Battery {
     if (info_.lazy.empty()) return;
     expect(caps_ & ACCORD_CAP_FETCH, "the stream declares lazy fields but the connector lacks the fetch capability");
     json::value sent(sample_create("rt"));
-    auto text = must(inst_->fetch(stream_, json::serialize(json::array{json::value(listed.id)})), "fetch");
+    auto text = call_fetch(*inst_, json::array{json::value(listed.id)});
     json::value v = parse(text, "fetch's answer");
     const json::value* recs = v.is_object() ? v.get_object().if_contains("records") : nullptr;
     expect(recs && recs->is_array() && recs->get_array().size() == 1, "fetch of one id must answer one record");
@@ -320,54 +466,51 @@ class Battery {
     // the same create again, as the host sends it after a crash: marked as a resend
     json::object again = create_op("idem");
     again["resend"] = true;
-    OpResult b = apply_one(*inst_, stream_, again);
+    OpResult b = apply_one(*inst_, again);
     expect(b.status == "ok", "the second create with the same key answered " + b.status + ": " + b.message);
     if (b.id != a.id) created_.push_back(b.id);
     expect(b.id == a.id, "two creates with one idempotency key made two records (" + a.id + ", " + b.id + ")");
     // A fresh instance must find the key too: it is stored with the record.
     Instance other = make();
-    OpResult c = apply_one(other, stream_, again);
+    OpResult c = apply_one(other, again);
     if (c.id != a.id && !c.id.empty()) created_.push_back(c.id);
     expect(c.id == a.id, "a new instance made a second record for an existing key (" + c.id + ")");
   }
 
   void check_stale_version() {
-    if (!(caps_ & ACCORD_CAP_WRITE)) throw CheckSkipped{"connector is read-only"};
+    need_write();
     OpResult c = create_record(*inst_, "stale");
-    json::object upd = sample_.update.get_object();
-    if (upd.contains("uid")) upd["uid"] = sample_create("stale")["uid"];
-    OpResult u = apply_one(*inst_, stream_,
-                           json::object{{"op", "update"}, {"id", c.id}, {"expect_version", c.version}, {"data", upd}});
+    json::object upd = sample_update("stale");
+    OpResult u = apply_one(*inst_, json::object{{"op", "update"}, {"id", c.id}, {"expect_version", c.version}, {"data", upd}});
     expect(u.status == "ok", "update answered " + u.status + ": " + u.message);
-    OpResult stale = apply_one(
-        *inst_, stream_, json::object{{"op", "update"}, {"id", c.id}, {"expect_version", c.version}, {"data", upd}});
+    OpResult stale = apply_one(*inst_, json::object{{"op", "update"}, {"id", c.id}, {"expect_version", c.version}, {"data", upd}});
     expect(stale.status == "conflict", "an update with the stale version " + c.version + " answered " +
                                            stale.status + " (want conflict)");
     if (caps_ & ACCORD_CAP_DELETE) {
-      OpResult d = apply_one(*inst_, stream_,
-                             json::object{{"op", "delete"}, {"id", c.id}, {"expect_version", c.version}});
+      OpResult d = apply_one(*inst_, json::object{{"op", "delete"}, {"id", c.id}, {"expect_version", c.version}});
       expect(d.status == "conflict", "a delete with a stale version answered " + d.status + " (want conflict)");
     }
   }
 
+  static bool unchanged(const Listing& before, const Record& r) {
+    const Record* b = find(before, r.id);
+    return b && b->version == r.version;
+  }
+
   void check_cursor_resume() {
-    if (!(caps_ & ACCORD_CAP_WRITE)) throw CheckSkipped{"connector is read-only"};
-    Listing base = read_all(*inst_, stream_, "");
+    need_write();
+    Listing base = read_all(*inst_, "");
     OpResult c = create_record(*inst_, "resume");
     // A new instance resumes from the cursor: cursors outlive instances.
     Instance other = make();
-    Listing since = read_all(other, stream_, base.cursor);
+    Listing since = read_all(other, base.cursor);
     expect(find(since, c.id) != nullptr, "the record created after the cursor is not in the changes since it");
     // A listing marked "full" (a stream without a change feed) holds every
     // live record; the others must be unchanged, and nothing may be missing.
-    auto unchanged = [](const Listing& before, const Record& r) {
-      const Record* b = find(before, r.id);
-      return b && b->version == r.version;
-    };
     for (const auto& r : since.records)
       expect(r.id == c.id || (since.full && unchanged(base, r)),
              "the changes since the cursor also hold " + r.id + ", which did not change");
-    Listing again = read_all(other, stream_, since.cursor);
+    Listing again = read_all(other, since.cursor);
     if (again.full) {
       expect(find(again, c.id) != nullptr, "a full listing after the create misses " + c.id);
       for (const auto& r : again.records)
@@ -380,8 +523,10 @@ class Battery {
   }
 
   void check_cursor_expiry() {
+    trace("> read_changes " + stream_ + " (a foreign cursor)");
     auto r = inst_->read_changes(stream_, "accord-conformance-foreign-cursor:" + salt_);
     expect(!r, "a cursor the connector never issued was accepted; it must answer cursor_expired");
+    trace("< " + std::string(status_name(r.error().status)) + ": " + r.error().message);
     expect(r.error().status == ACCORD_CURSOR_EXPIRED,
            std::string("a foreign cursor answered ") + status_name(r.error().status) + " (want cursor_expired)");
   }
@@ -425,19 +570,221 @@ class Battery {
     return done;
   }
 
+  // A listing in pages ("more": true) holds each live record once, and a new
+  // instance given the cursor of a page in the middle reads the same rest.
+  void check_paging() {
+    std::vector<std::string> made;
+    if (caps_ & ACCORD_CAP_WRITE)
+      for (int i = 1; i <= 3; ++i) made.push_back(create_record(*inst_, "page" + std::to_string(i)).id);
+    Listing l = read_all(*inst_, "");
+    if (l.pages.size() < 2) {
+      if (!paged_)
+        throw CheckSkipped{"every listing came in one batch; configure a small page size (say 2 records) to test paging"};
+      throw CheckFailed{"other listings came in pages, but the full listing of " + std::to_string(l.records.size()) +
+                        " records came in one"};
+    }
+    std::set<std::string> seen;
+    for (const auto& r : l.records) {
+      expect(!r.deleted, "a full listing in pages holds " + r.id + " as deleted");
+      expect(seen.insert(r.id).second, "a full listing in pages holds " + r.id + " twice");
+    }
+    for (const auto& id : made) expect(seen.contains(id), "a full listing in pages misses " + id);
+    // resume after the first page, from a new instance
+    Instance other = make();
+    Listing rest = read_all(other, l.pages.front().cursor);
+    std::vector<std::string> want, got;
+    for (std::size_t p = 1; p < l.pages.size(); ++p) want.insert(want.end(), l.pages[p].ids.begin(), l.pages[p].ids.end());
+    for (const auto& r : rest.records) got.push_back(r.id);
+    std::sort(want.begin(), want.end());
+    std::sort(got.begin(), got.end());
+    expect(want == got, "a new instance resuming after the first page read " + std::to_string(got.size()) +
+                            " records; the listing's later pages held " + std::to_string(want.size()));
+  }
+
+  // Changes made behind this instance's back (by a second instance, as
+  // another client of the store would) show in its next read.
+  void check_outside_changes() {
+    need_write();
+    OpResult x = create_record(*inst_, "outside-x");
+    std::optional<OpResult> y;
+    if (caps_ & ACCORD_CAP_DELETE) y = create_record(*inst_, "outside-y");
+    Listing base = read_all(*inst_, "");
+    const Record* bx = find(base, x.id);
+    expect(bx != nullptr, "the created record " + x.id + " is not in a full listing");
+    std::string old_version = bx->version;
+    {
+      Instance outside = make();
+      json::object upd = sample_update("outside-x");
+      OpResult u = apply_one(outside, json::object{{"op", "update"}, {"id", x.id}, {"expect_version", old_version}, {"data", upd}});
+      expect(u.status == "ok", "an update from a second instance answered " + u.status + ": " + u.message);
+      if (y) {
+        OpResult d = apply_one(outside, json::object{{"op", "delete"}, {"id", y->id}});
+        expect(d.status == "ok", "a delete from a second instance answered " + d.status + ": " + d.message);
+      }
+    }
+    Listing since = read_all(*inst_, base.cursor);
+    const Record* sx = find(since, x.id);
+    expect(sx && !sx->deleted, "a record updated by another instance is not in this instance's changes since");
+    expect(sx->version != old_version, "a record updated by another instance reads back with its old version " + old_version);
+    expect_round_trip(info_, json::value(sample_update("outside-x")), sx->data, "after an update by another instance");
+    if (y) {
+      const Record* sy = find(since, y->id);
+      bool reported = (sy && sy->deleted) || (since.full && !sy);
+      if (caps_ & ACCORD_CAP_CHANGE_FEED)
+        expect(reported, "a record deleted by another instance is not reported deleted in this instance's changes since");
+      Listing full = read_all(*inst_, "");
+      expect(find(full, y->id) == nullptr, "a record deleted by another instance is still in this instance's full listing");
+      const Record* fx = find(full, x.id);
+      expect(fx && fx->version != old_version, "a record updated by another instance is in this instance's full listing with its old version");
+    }
+  }
+
+  // A listing marked "full" says so on its first batch and holds every live
+  // record; cursor "" always lists them all.
+  void check_full_listing() {
+    if (caps_ & ACCORD_CAP_WRITE) {
+      create_record(*inst_, "full-a");
+      create_record(*inst_, "full-b");
+    }
+    Listing all = read_all(*inst_, "");
+    expect(!all.full_late, "\"full\": true came on a later batch of a listing; it belongs on the first");
+    std::set<std::string> live;
+    for (const auto& r : all.records)
+      if (!r.deleted) live.insert(r.id);
+    for (const auto& id : alive_created(all)) expect(live.contains(id), "the full listing misses " + id);
+    // change one record, then read on: a listing marked full must hold them all
+    if (caps_ & ACCORD_CAP_WRITE) {
+      const Record* a = find(all, created_.back());
+      expect(a != nullptr, "the full listing misses " + created_.back());
+      OpResult u = apply_one(*inst_, json::object{{"op", "update"}, {"id", a->id}, {"expect_version", a->version},
+                                                  {"data", sample_update("full-b")}});
+      expect(u.status == "ok", "update answered " + u.status + ": " + u.message);
+    }
+    Listing next = read_all(*inst_, all.cursor);
+    expect(!next.full_late, "\"full\": true came on a later batch of a listing; it belongs on the first");
+    if (!next.full) return;
+    std::set<std::string> got;
+    for (const auto& r : next.records)
+      if (!r.deleted) got.insert(r.id);
+    for (const auto& id : live)
+      expect(got.contains(id), "a listing marked \"full\" misses " + id + ", which is live (the host would take it as deleted)");
+  }
+
+  // The records the kit created that a listing still holds.
+  std::vector<std::string> alive_created(const Listing& l) {
+    std::vector<std::string> out;
+    for (const auto& id : created_)
+      if (const Record* r = find(l, id); r && !r->deleted) out.push_back(id);
+    return out;
+  }
+
+  // A record the connector cannot read (put there by --mutate) is reported
+  // (a warning in the log, or a record the host's wire reader refuses) and
+  // the listing goes on with the others.
+  void check_unreadable_record() {
+    if (opts_.mutate.empty())
+      throw CheckSkipped{"give --mutate CMD (a command that puts an unreadable record into the store) to run it"};
+    Listing before = read_all(*inst_, "");
+    trace("> " + opts_.mutate + " unreadable " + stream_);
+    int rc = run_hook(opts_.mutate, {"unreadable", stream_});
+    expect(rc == 0, "the --mutate command failed (\"" + opts_.mutate + " unreadable " + stream_ + "\" exited " +
+                        std::to_string(rc) + ")");
+    struct Repair {
+      Battery* b;
+      ~Repair() {
+        b->trace("> " + b->opts_.mutate + " repair " + b->stream_);
+        (void)run_hook(b->opts_.mutate, {"repair", b->stream_});
+      }
+    } repair{this};
+    {
+      std::lock_guard lk(log_mutex_);
+      warnings_.clear();
+    }
+    Instance fresh = make();
+    // read page by page with the host's own wire reader, which finds the
+    // records it cannot read
+    std::string cursor;
+    std::set<std::string> ids;
+    std::size_t refused = 0;
+    for (int guard = 0; guard < 100000; ++guard) {
+      std::string text;
+      try {
+        text = call_read(fresh, cursor);
+      } catch (const CheckFailed& f) {
+        throw CheckFailed{"with an unreadable record in the store, the listing failed: " + f.why};
+      }
+      wire::Batch b = wire::read_batch(text);
+      expect(b.error.empty(), "with an unreadable record in the store, the listing is unreadable: " + b.error);
+      refused += b.unreadable.size();
+      for (const auto& r : b.records)
+        if (!r.deleted) ids.insert(r.id);
+      if (!b.more) break;
+      cursor = b.cursor;
+    }
+    for (const auto& r : before.records)
+      expect(ids.contains(r.id), "with an unreadable record in the store, the listing misses " + r.id);
+    bool warned;
+    {
+      std::lock_guard lk(log_mutex_);
+      warned = !warnings_.empty();
+    }
+    expect(warned || refused > 0, "the unreadable record was skipped without a word: log a warning naming it");
+    // a change feed goes on past it too
+    try {
+      (void)read_all(fresh, before.cursor);
+    } catch (const CheckFailed& f) {
+      throw CheckFailed{"with an unreadable record in the store, reading changes failed: " + f.why};
+    }
+  }
+
+  // The cursor of the first listing, taken before the kit wrote anything
+  // (on a store that did not exist yet, when the kit is run so), still
+  // resumes, and brings what was written since.
+  void check_pre_store_cursor() {
+    need_write();
+    expect(!first_cursor_.empty() || first_empty_, "the first listing answered an empty cursor");
+    OpResult c = create_record(*inst_, "prestore");
+    Instance other = make();
+    trace("-- the cursor of the first listing" + std::string(first_empty_ ? ", taken on an empty store" : ""));
+    Listing since;
+    try {
+      since = read_all(other, first_cursor_);
+    } catch (const CheckFailed& f) {
+      throw CheckFailed{std::string("the cursor of the first listing") +
+                        (first_empty_ ? " (taken while the store was empty or did not exist)" : "") +
+                        " no longer resumes: " + f.why};
+    }
+    const Record* r = find(since, c.id);
+    expect(r && !r->deleted, "the changes since the first listing's cursor miss " + c.id + ", created after it");
+  }
+
+  void check_schemas() {
+    schema_check("manifest", plugin_.manifest.raw, "the manifest");
+    if (schema_problems_.empty()) return;
+    std::string why = std::to_string(schema_problems_.size()) + " answer" + (schema_problems_.size() == 1 ? "" : "s") +
+                      " did not match the SDK's schemas (sdk/schema): ";
+    for (std::size_t i = 0; i < schema_problems_.size() && i < 5; ++i) why += (i ? "; " : "") + schema_problems_[i];
+    if (schema_problems_.size() > 5) why += "; …";
+    throw CheckFailed{why};
+  }
+
   // Leaves the store as the kit found it: deletes what it created.
   void cleanup() {
     if (!inst_ || created_.empty() || !(caps_ & ACCORD_CAP_DELETE)) return;
     Listing full;
     try {
-      full = read_all(*inst_, stream_, "");
+      full = read_all(*inst_, "");
     } catch (...) {
       return;
     }
     json::array ops;
     for (const auto& id : created_)
       if (find(full, id)) ops.push_back(json::object{{"op", "delete"}, {"id", id}});
-    if (!ops.empty()) (void)inst_->apply(stream_, json::serialize(ops));
+    if (ops.empty()) return;
+    try {
+      (void)apply(*inst_, ops);
+    } catch (...) {
+    }
   }
 
   const LoadedPlugin& plugin_;
@@ -448,17 +795,25 @@ class Battery {
   bool ready_ = false;
   std::string stream_;
   StreamInfo info_, custom_;
+  std::string data_schema_;
   Sample sample_;
   uint64_t caps_ = 0;
   std::vector<std::string> created_;
+  std::string first_cursor_;
+  bool first_empty_ = false;
+  bool paged_ = false;
+  std::vector<std::string> schema_problems_;
+  std::mutex log_mutex_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace
 
 const std::vector<std::string>& check_names() {
-  static const std::vector<std::string> names = {"manifest",   "create-destroy",         "list",
-                                                 "round-trip", "idempotent-create",      "stale-version-conflict",
-                                                 "cursor-resume", "cursor-expiry",       "cancel"};
+  static const std::vector<std::string> names = {
+      "manifest",      "create-destroy", "list",         "round-trip",   "idempotent-create", "stale-version-conflict",
+      "cursor-resume", "cursor-expiry",  "cancel",       "paging",       "outside-changes",   "full-listing",
+      "unreadable-record", "pre-store-cursor", "schemas"};
   return names;
 }
 

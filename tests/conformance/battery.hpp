@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace accord::conformance {
@@ -31,10 +32,19 @@ struct Options {
   std::string config_json = "{}";
   std::string stream;            // empty: the first stream of the manifest
   std::optional<Sample> sample;  // needed for custom streams
+  // A shell command that changes the store behind the connector's back
+  // (docs/sdk.md, "Conformance kit"): run as `CMD ACTION STREAM`, ACTION
+  // "unreadable" (put one record the connector cannot read into the store)
+  // or "repair" (take it away again). Empty: the unreadable-record check is
+  // skipped.
+  std::string mutate;
+  // Called with each call the kit makes and each answer it gets (--verbose).
+  std::function<void(std::string_view line)> trace;
 };
 
 // The built-in sample for a canonical stream kind ("note", "jscontact",
-// "jscalendar-event", "jscalendar-task"), or nullopt. `salt` makes uids unique.
+// "jscalendar-event", "jscalendar-task", "jmap-email"), or nullopt. `salt`
+// makes uids unique.
 std::optional<Sample> builtin_sample(const std::string& canonical, const std::string& salt);
 
 // Runs every check; `on_result` is called as each finishes.
