@@ -3,7 +3,7 @@
 // through the engine's apply path (its guards and journal).
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
-#include "cli/terminal_text.hpp"
+#include <accord/text/terminal_text.hpp>
 #include "engine/sync_run.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/registry.hpp"

@@ -1,8 +1,8 @@
 // `accord plugins [--json]` and `accord plugins show ID`.
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
-#include "cli/terminal_text.hpp"
-#include "common/text.hpp"
+#include <accord/text/terminal_text.hpp>
+#include <accord/text/join.hpp>
 #include "plugins/registry.hpp"
 
 #include <boost/json.hpp>

@@ -1,7 +1,7 @@
 // `accord validate|plan|apply|run|status|conflicts`: the verbs over pipelines.
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
-#include "cli/terminal_text.hpp"
+#include <accord/text/terminal_text.hpp>
 #include "engine/sync_run.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/registry.hpp"

@@ -1,7 +1,7 @@
 #include "engine/record_filter.hpp"
 
-#include "common/ascii.hpp"
-#include "common/utc_time.hpp"
+#include <accord/text/ascii.hpp>
+#include <accord/time/utc_time.hpp>
 
 #include <boost/json.hpp>
 

@@ -1,9 +1,9 @@
 #include "engine/sync_run.hpp"
 
 #include "common/beside.hpp"
-#include "common/content_hash.hpp"
+#include <accord/text/content_hash.hpp>
 #include "common/digest.hpp"
-#include "common/text.hpp"
+#include <accord/text/join.hpp>
 #include "engine/record_filter.hpp"
 #include "plugins/instance.hpp"
 #include "plugins/wire.hpp"

@@ -2,8 +2,8 @@
 
 #include "plugins/registry.hpp"
 
-#include "redact.hpp"
-#include "url_rules.hpp"
+#include <accord/net/redact.hpp>
+#include <accord/net/url_rules.hpp>
 
 #include <boost/json.hpp>
 #include <valijson/adapters/boost_json_adapter.hpp>

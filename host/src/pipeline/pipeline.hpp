@@ -4,9 +4,9 @@
 // against the connectors' manifests, with secrets resolved.
 #pragma once
 
-#include "common/result.hpp"
-#include "mapping/field_path.hpp"
-#include "mapping/transform.hpp"
+#include <accord/status/result.hpp>
+#include <accord/mapping/field_path.hpp>
+#include <accord/mapping/transform.hpp>
 
 #include <boost/json/value.hpp>
 

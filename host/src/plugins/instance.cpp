@@ -2,7 +2,7 @@
 
 #include <accord/push.h>
 
-#include "redact.hpp"
+#include <accord/net/redact.hpp>
 
 #include <cstddef>
 #include <cstring>

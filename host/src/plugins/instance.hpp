@@ -4,7 +4,7 @@
 // which any thread may call. HostServices is thread-safe.
 #pragma once
 
-#include "common/result.hpp"
+#include <accord/status/result.hpp>
 #include "plugins/plugin_loader.hpp"
 
 #include <accord/connector.h>

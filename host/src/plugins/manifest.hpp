@@ -2,7 +2,7 @@
 // the plugin returns; never from user input.
 #pragma once
 
-#include "common/result.hpp"
+#include <accord/status/result.hpp>
 
 #include <boost/json/value.hpp>
 

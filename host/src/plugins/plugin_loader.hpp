@@ -2,7 +2,7 @@
 // The only code in Accord that includes Boost.DLL. Never unloads a library.
 #pragma once
 
-#include "common/result.hpp"
+#include <accord/status/result.hpp>
 #include "plugins/manifest.hpp"
 
 #include <accord/connector.h>

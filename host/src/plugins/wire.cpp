@@ -3,7 +3,7 @@
 // finds the records of an answer the parser refuses).
 #include "plugins/wire.hpp"
 
-#include "redact.hpp"
+#include <accord/net/redact.hpp>
 
 #include <boost/locale/utf.hpp>
 

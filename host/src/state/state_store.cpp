@@ -2,9 +2,9 @@
 
 #include "common/beside.hpp"
 #include "common/digest.hpp"
-#include "common/utc_time.hpp"
+#include <accord/time/utc_time.hpp>
 
-#include "redact.hpp"
+#include <accord/net/redact.hpp>
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -6,8 +6,8 @@
 // Thread safety: one StateStore per thread (each has its own connection).
 #pragma once
 
-#include "common/result.hpp"
-#include "common/sqlite_db.hpp"
+#include <accord/status/result.hpp>
+#include <accord/sql/sqlite_db.hpp>
 #include "pipeline/pipeline.hpp"
 
 #include <algorithm>

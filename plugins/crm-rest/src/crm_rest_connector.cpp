@@ -12,15 +12,15 @@
 // Creates carry the idempotency key in an external-id field (upsert, or
 // lookup-then-create) so a create repeated after a crash finds the first one.
 #include "rest_client.hpp"
-#include "rest_time.hpp"
+#include <accord/time/rest_time.hpp>
 #include "spec.hpp"
 
-#include "common/content_hash.hpp"
-#include "common/iso_duration.hpp"
-#include "common/result.hpp"
-#include "common/utc_time.hpp"
-#include "mapping/field_path.hpp"
-#include "mapping/transform.hpp"
+#include <accord/text/content_hash.hpp>
+#include <accord/time/iso_duration.hpp>
+#include <accord/status/result.hpp>
+#include <accord/time/utc_time.hpp>
+#include <accord/mapping/field_path.hpp>
+#include <accord/mapping/transform.hpp>
 
 #include <accord/connector.hpp>
 
@@ -35,6 +35,12 @@
 namespace json = boost::json;
 
 namespace crm {
+
+using accord::utc::format_time;
+using accord::utc::now_ms;
+using accord::utc::parse_http_date_ms;
+using accord::utc::parse_iso8601_ms;
+using accord::utc::parse_time_ms;
 
 namespace {
 

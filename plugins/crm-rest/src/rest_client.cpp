@@ -1,10 +1,10 @@
 #include "rest_client.hpp"
 
-#include "redact.hpp"
+#include <accord/net/redact.hpp>
 
-#include "rest_time.hpp"
+#include <accord/time/rest_time.hpp>
 
-#include "mapping/field_path.hpp"
+#include <accord/mapping/field_path.hpp>
 
 #include <boost/json.hpp>
 
@@ -15,6 +15,12 @@
 namespace json = boost::json;
 
 namespace crm {
+
+using accord::utc::format_time;
+using accord::utc::now_ms;
+using accord::utc::parse_http_date_ms;
+using accord::utc::parse_iso8601_ms;
+using accord::utc::parse_time_ms;
 
 namespace {
 

@@ -5,8 +5,8 @@
 // Thread safety: as HttpClient (one calling thread, cancel() from any).
 #pragma once
 
-#include "http_client.hpp"
-#include "oauth2.hpp"
+#include <accord/net/http_client.hpp>
+#include <accord/net/oauth2.hpp>
 #include "spec.hpp"
 
 #include <accord/connector.hpp>

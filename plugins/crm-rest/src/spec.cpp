@@ -1,6 +1,6 @@
 #include "spec.hpp"
 
-#include "oauth2.hpp"
+#include <accord/net/oauth2.hpp>
 
 #include <accord/connector.hpp>
 

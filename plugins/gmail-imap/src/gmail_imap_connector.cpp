@@ -31,13 +31,13 @@
 // Creates append to All Mail and then label; a mailboxIds change adds and
 // removes labels; a delete moves the message to the Trash.
 #include "imap_session.hpp"
-#include "mail/message.hpp"
+#include <accord/mail/message.hpp>
 #include "mutf7.hpp"
-#include "oauth2.hpp"
+#include <accord/net/oauth2.hpp>
 #include "uid_set.hpp"
 
-#include "common/content_hash.hpp"
-#include "common/utc_time.hpp"
+#include <accord/text/content_hash.hpp>
+#include <accord/time/utc_time.hpp>
 
 #include <accord/connector.hpp>
 

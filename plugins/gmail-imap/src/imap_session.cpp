@@ -3,7 +3,7 @@
 #include <accord/connector.h>
 #include <curl/curl.h>
 
-#include "url_rules.hpp"
+#include <accord/net/url_rules.hpp>
 
 #include <poll.h>
 

@@ -1,6 +1,6 @@
 #include "folder_backend.hpp"
 
-#include "common/utc_time.hpp"
+#include <accord/time/utc_time.hpp>
 
 #include "ops.hpp"
 #include "text_codec.hpp"

@@ -1,8 +1,8 @@
 #include "icalendar.hpp"
 
 #include "text_codec.hpp"
-#include "common/iso_duration.hpp"
-#include "common/utc_time.hpp"
+#include <accord/time/iso_duration.hpp>
+#include <accord/time/utc_time.hpp>
 
 #include <boost/json.hpp>
 #include <libical/ical.h>

@@ -7,7 +7,7 @@
 #include "vcard.hpp"
 #include "icalendar.hpp"
 #include "maildir_backend.hpp"
-#include "mail/message.hpp"
+#include <accord/mail/message.hpp>
 
 #include <accord/connector.hpp>
 

@@ -1,7 +1,7 @@
 #include "maildir_backend.hpp"
 
-#include "common/utc_time.hpp"
-#include "mail/message.hpp"
+#include <accord/time/utc_time.hpp>
+#include <accord/mail/message.hpp>
 
 #include "maildir.hpp"
 #include "ops.hpp"

@@ -1,6 +1,6 @@
 #include "record_log.hpp"
 
-#include "common/utc_time.hpp"
+#include <accord/time/utc_time.hpp>
 
 #include "ops.hpp"
 

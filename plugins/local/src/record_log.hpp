@@ -11,7 +11,7 @@
 // cursor of another (or recreated) store is refused as CURSOR_EXPIRED.
 #pragma once
 
-#include "common/sqlite_db.hpp"
+#include <accord/sql/sqlite_db.hpp>
 
 #include <cstdint>
 #include <optional>

@@ -1,6 +1,6 @@
 #include "text_codec.hpp"
 
-#include "common/content_hash.hpp"
+#include <accord/text/content_hash.hpp>
 
 #include <iconv.h>
 

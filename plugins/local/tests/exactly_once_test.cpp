@@ -8,8 +8,8 @@
 #include "plugin.hpp"
 #include "test_util.hpp"
 
-#include "common/sqlite_db.hpp"
-#include "mail/message.hpp"
+#include <accord/sql/sqlite_db.hpp>
+#include <accord/mail/message.hpp>
 
 #include <gtest/gtest.h>
 

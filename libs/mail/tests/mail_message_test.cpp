@@ -1,0 +1,208 @@
+#include <accord/mail/message.hpp>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace json = boost::json;
+using namespace accord::mail;
+
+namespace {
+
+const char* kMessage =
+    "Return-Path: <ada@example.org>\r\n"
+    "Message-ID: <m1.2026@example.org>\r\n"
+    "In-Reply-To: <m0@example.org>\r\n"
+    "References: <a@x> <m0@example.org>\r\n"
+    "Date: Tue, 1 Jul 2003 10:52:37 +0200\r\n"
+    "From: \"Lovelace, Ada\" <ada@example.org>\r\n"
+    "To: =?UTF-8?Q?Andr=C3=A9?= <andre@example.org>, bob@example.org (Bob),\r\n"
+    "  Team: carol@example.org, Dan <dan@example.org>;\r\n"
+    "Subject: =?ISO-8859-1?B?SWYgeW91IGNhbiByZWFkIHRoaXMgeW8=?=\r\n"
+    " =?ISO-8859-2?B?dSB1bmRlcnN0YW5kIHRoZSBleGFtcGxlLg==?= and =?utf-8?q?caf=C3=A9?=\r\n"
+    "\r\n"
+    "Body line\r\n"
+    "Subject: not a header\r\n";
+
+TEST(MailMessage, HeaderFieldsOfAMessage) {
+  json::object f = header_fields(header_block(kMessage));
+  EXPECT_EQ(json::serialize(f["messageId"]), R"(["m1.2026@example.org"])");
+  EXPECT_EQ(json::serialize(f["inReplyTo"]), R"(["m0@example.org"])");
+  EXPECT_EQ(json::serialize(f["references"]), R"(["a@x","m0@example.org"])");
+  EXPECT_EQ(f["sentAt"], "2003-07-01T10:52:37+02:00");
+  EXPECT_EQ(json::serialize(f["from"]), R"([{"name":"Lovelace, Ada","email":"ada@example.org"}])");
+  EXPECT_EQ(json::serialize(f["to"]),
+            R"([{"name":"André","email":"andre@example.org"},{"email":"bob@example.org"},)"
+            R"({"email":"carol@example.org"},{"name":"Dan","email":"dan@example.org"}])");
+  // two encoded words: the space between them goes; an unknown charset stays encoded
+  EXPECT_EQ(f["subject"],
+            "If you can read this yo =?ISO-8859-2?B?dSB1bmRlcnN0YW5kIHRoZSBleGFtcGxlLg==?= and café");
+  EXPECT_FALSE(f.contains("cc"));
+}
+
+TEST(MailMessage, AdjacentEncodedWordsJoin) {
+  EXPECT_EQ(decode_words("=?utf-8?q?a?= =?utf-8?q?b?=  c"), "ab  c");
+  EXPECT_EQ(decode_words("=?windows-1252?q?=93quoted=94?="), "\xE2\x80\x9Cquoted\xE2\x80\x9D");
+  EXPECT_EQ(decode_words("plain =?bogus"), "plain =?bogus");
+}
+
+TEST(MailMessage, HeaderBlockWithLfOnly) {
+  std::string m = "Subject: hi\n there\nX: 1\n\nbody\n";
+  EXPECT_EQ(header_block(m), "Subject: hi\n there\nX: 1\n");
+  EXPECT_EQ(header_value(header_block(m), "subject"), "hi there");
+  EXPECT_EQ(header_value(header_block(m), "Y"), "");
+}
+
+TEST(MailMessage, Dates) {
+  EXPECT_EQ(date_to_rfc3339("1 Jan 2026 00:00:00 GMT").value(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(date_to_rfc3339("Fri, 21 Nov 97 09:55:06 -0600").value(), "1997-11-21T09:55:06-06:00");
+  EXPECT_EQ(date_to_rfc3339("Thu, 13 Feb 2026 23:32 -0330 (NST)").value(), "2026-02-13T23:32:00-03:30");
+  EXPECT_FALSE(date_to_rfc3339("yesterday").has_value());
+  int64_t t = internaldate_seconds("17-Jul-1996 02:44:25 -0700").value();
+  EXPECT_EQ(internaldate(t), "17-Jul-1996 09:44:25 +0000");
+  EXPECT_EQ(internaldate_seconds(" 7-Jul-1996 09:44:25 +0000").value(), internaldate_seconds("07-Jul-1996 09:44:25 +0000").value());
+  EXPECT_EQ(rfc3339_seconds("1996-07-17T09:44:25Z").value(), t);
+  EXPECT_EQ(rfc3339_seconds("1996-07-17T02:44:25-07:00").value(), t);
+  EXPECT_FALSE(rfc3339_seconds("1996-07-17").has_value());
+}
+
+TEST(MailMessage, KeywordsAndFlags) {
+  json::object k = keywords_from_flags({"\\Seen", "\\Recent", "\\Deleted", "\\flagged", "$Forwarded", "Work"});
+  EXPECT_EQ(json::serialize(k), R"({"$seen":true,"$flagged":true,"$forwarded":true,"work":true})");
+  auto flags = flags_from_keywords(k);
+  EXPECT_EQ(flags, (std::vector<std::string>{"\\Seen", "\\Flagged", "$Forwarded", "work"}));
+  EXPECT_EQ(letters_from_keywords(k), (std::set<char>{'F', 'P', 'S'}));
+  EXPECT_EQ(json::serialize(keywords_from_letters({'R', 'S', 'T'})), R"({"$answered":true,"$seen":true})");
+  // keywords no letter holds are kept from another keywords object; lettered ones follow the letters
+  json::value others = json::parse(R"({"$seen":true,"project-x":true,"off":false})");
+  EXPECT_EQ(json::serialize(keywords_from_letters({'F'}, &others)), R"({"$flagged":true,"project-x":true})");
+  EXPECT_EQ(first_mailbox(json::object{{"mailboxIds", json::object{{"Work", true}}}}, "INBOX"), "Work");
+  EXPECT_EQ(first_mailbox(json::object{}, "INBOX"), "INBOX");
+  // a keyword IMAP cannot carry is not sent as a flag
+  EXPECT_TRUE(flags_from_keywords(json::object{{"a b", true}, {"x\r\n", true}}).empty());
+}
+
+TEST(MailMessage, LineEndsAndBase64) {
+  EXPECT_EQ(to_crlf("a\nb\r\nc\n"), "a\r\nb\r\nc\r\n");
+  EXPECT_EQ(to_lf("a\r\nb\nc\r"), "a\nb\nc\r");
+  EXPECT_EQ(crlf_size("a\nb\r\n"), 6u);
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", std::string("\0\xff\x10", 3)}) {
+    auto back = base64_decode(base64_encode(s));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, s);
+  }
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_FALSE(base64_decode("Zm9v*").has_value());
+  // line ends at the edges, CRs that end no line, white space inside base64
+  EXPECT_EQ(to_crlf("\n\r\r\nx\n\n"), "\r\n\r\r\nx\r\n\r\n");
+  EXPECT_EQ(to_lf("\r\n\r\r\nx\r"), "\n\r\nx\r");
+  EXPECT_EQ(crlf_size("\n\n"), 4u);
+  EXPECT_EQ(*base64_decode("Zm9v\r\nYmFy\r\n"), "foobar");
+  EXPECT_EQ(*base64_decode("Zm 9vY\tmE="), "foob" "a");
+  EXPECT_EQ(*base64_decode("Zg==garbage-after-the-end"), "f");
+  // against a byte-by-byte reading of the rules, on random bytes
+  auto reference_crlf_size = [](std::string_view t) {
+    uint64_t n = 0;
+    for (size_t i = 0; i < t.size(); ++i) n += t[i] == '\n' && (i == 0 || t[i - 1] != '\r') ? 2 : 1;
+    return n;
+  };
+  auto reference_lf = [](std::string_view t) {  // a CR right before an LF goes
+    std::string out;
+    for (size_t i = 0; i < t.size(); ++i)
+      if (!(t[i] == '\r' && i + 1 < t.size() && t[i + 1] == '\n')) out += t[i];
+    return out;
+  };
+  std::mt19937 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    std::string s(rng() % 300, '\0');
+    for (char& c : s) c = "ab\r\n\x00\xff"[rng() % 6];
+    auto back = base64_decode(base64_encode(s));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, s);
+    std::string crlf = to_crlf(s);
+    EXPECT_EQ(crlf.size(), reference_crlf_size(s));
+    EXPECT_EQ(crlf_size(s), crlf.size());
+    EXPECT_EQ(to_lf(crlf), to_lf(s));
+    EXPECT_EQ(to_crlf(crlf), crlf);
+    EXPECT_EQ(to_lf(s), reference_lf(s)) << round;
+  }
+}
+
+}  // namespace
+
+// A mixed message holding an alternative (text, and html with an inline
+// image by Content-ID) and two attachments, one named in RFC 2231 form; LF
+// line ends, as a Maildir file has them: sizes count CRLF, as IMAP does.
+TEST(MailMessage, StructureAndAttachments) {
+  std::string msg =
+      "Subject: s\n"
+      "Content-Type: multipart/mixed; boundary=\"outer;b\"\n"
+      "\n"
+      "preamble\n"
+      "--outer;b\n"
+      "Content-Type: multipart/related; boundary=rel\n"
+      "\n"
+      "--rel\n"
+      "Content-Type: text/html; charset=utf-8\n"
+      "\n"
+      "<p>hi</p>\n"
+      "--rel\n"
+      "Content-Type: image/png\n"
+      "Content-ID: <logo@x>\n"
+      "Content-Disposition: inline\n"
+      "\n"
+      "iVBORw0K\n"
+      "--rel--\n"
+      "--outer;b\n"
+      "Content-Type: application/pdf; name=\"=?UTF-8?Q?r=C3=A9sum=C3=A9.pdf?=\"\n"
+      "Content-Disposition: ATTACHMENT;\n"
+      " filename*=UTF-8''%E2%82%AC%20plan.pdf\n"
+      "\n"
+      "JVBERi0x\n"
+      "MC4K\n"
+      "--outer;b\n"
+      "\n"
+      "no headers: plain text\n"
+      "--outer;b\n"
+      "Content-Type: text/plain; name=notes.txt\n"
+      "\n"
+      "a\n"
+      "--outer;b--\n"
+      "epilogue\n";
+  json::object f = structure_fields(parse_structure(msg));
+  const json::object& tree = f.at("bodyStructure").as_object();
+  EXPECT_EQ(tree.at("type"), "multipart/mixed");
+  const json::array& top = tree.at("subParts").as_array();
+  ASSERT_EQ(top.size(), 4u);
+  const json::array& rel = top[0].at("subParts").as_array();
+  ASSERT_EQ(rel.size(), 2u);
+  EXPECT_EQ(rel[0].at("partId"), "1.1");
+  EXPECT_EQ(rel[0].at("type"), "text/html");
+  EXPECT_EQ(rel[0].at("size").to_number<int>(), 9);  // "<p>hi</p>": the CRLF before --rel belongs to the delimiter
+  EXPECT_EQ(rel[1].at("cid"), "logo@x");
+  EXPECT_EQ(rel[1].at("disposition"), "inline");
+  EXPECT_EQ(top[1].at("partId"), "2");
+  EXPECT_EQ(top[1].at("name"), "€ plan.pdf");  // filename* wins over name
+  EXPECT_EQ(top[1].at("disposition"), "attachment");
+  EXPECT_EQ(top[1].at("size").to_number<int>(), 14);  // "JVBERi0x\r\nMC4K"
+  EXPECT_EQ(top[2].at("type"), "text/plain");
+  EXPECT_FALSE(top[2].as_object().contains("name"));
+  EXPECT_EQ(top[3].at("name"), "notes.txt");
+  // attachments: the PDF and the named text; not the inline image, not the bodies
+  const json::array& att = f.at("attachments").as_array();
+  ASSERT_EQ(att.size(), 2u);
+  EXPECT_EQ(att[0].at("partId"), "2");
+  EXPECT_EQ(att[1].at("partId"), "4");
+  EXPECT_EQ(f.at("hasAttachment"), true);
+}
+
+TEST(MailMessage, StructureOfASinglePartMessage) {
+  json::object f = structure_fields(parse_structure("Subject: x\r\n\r\nhello\r\n"));
+  EXPECT_EQ(json::serialize(f.at("bodyStructure")), R"({"partId":"1","type":"text/plain","size":7})");
+  EXPECT_EQ(f.at("hasAttachment"), false);
+  std::map<std::string, std::string> p;
+  EXPECT_EQ(header_params(" Text/HTML ; Charset = \"utf-8\" ; q=\"a\\\"b;c\"", p), "text/html");
+  EXPECT_EQ(p["charset"], "utf-8");
+  EXPECT_EQ(p["q"], "a\"b;c");
+}
