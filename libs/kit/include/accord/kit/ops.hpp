@@ -1,0 +1,137 @@
+// accord/kit/ops.hpp — apply() and fetch() input read into types, apply
+// results written out: the one parser and the one serialiser of the wire's op
+// and result shapes (sdk/include/accord/connector.h), and apply_each, which
+// turns what one op throws into that op's status, once for every connector.
+//
+// Part of the connector kit (C++17, optional: connector.hpp needs none of
+// it). Boost.JSON comes from whoever links the kit: -lboost_json, or
+// <boost/json/src.hpp> in one source file of the plugin (header-only, as the
+// plugins in this tree do). Thread safety: pure functions.
+#ifndef ACCORD_KIT_OPS_HPP
+#define ACCORD_KIT_OPS_HPP
+
+#include <accord/connector.hpp>
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace accord::kit {
+
+// One op of an apply() call.
+struct Op {
+  std::string op;  // "create", "update" or "delete"
+  std::string id;  // "" for a create
+  std::optional<std::string> expect_version;
+  std::string idempotency_key;
+  bool resend = false;  // a create the host sends again (it may have reached the store before a crash)
+  boost::json::object data;  // empty for a delete
+
+  bool is_create() const { return op == "create"; }
+  bool is_update() const { return op == "update"; }
+  bool is_delete() const { return op == "delete"; }
+};
+
+// One result of an apply() call. Members left empty are left out of the JSON.
+struct Result {
+  std::string status = "ok";  // ok, retry, error, auth_required, conflict, unsupported, cancelled
+  std::string id, version, message;
+  // The record as the store now holds it, in the form a listing gives (an
+  // "ok" create or update of a store that rewrites what it is sent).
+  std::optional<boost::json::object> data;
+  int64_t retry_after_s = -1;  // "retry": seconds to wait; < 0: not said
+
+  static Result ok(std::string id, std::string version = "");
+  static Result failed(const char* status, std::string message, std::string id = "");
+  static Result error(std::string message, std::string id = "") { return failed("error", std::move(message), std::move(id)); }
+  static Result conflict(std::string message, std::string id = "", std::string version = "");
+
+  bool is_ok() const { return status == "ok"; }
+  // Sets data from the JSON text of an object (as a record log stores it).
+  Result& with_data_text(std::string_view object_json);
+  boost::json::object to_json() const;
+};
+
+// The lower-case name of a status code, as results spell it ("error" for an
+// unknown code).
+const char* status_name(int32_t status) noexcept;
+
+// The ops of apply()'s input. Throws accord::Error(ACCORD_ERROR) naming the
+// op ("op /3: …") for input that is not an array of well-formed ops: a
+// create or update without an object "data", an update or delete without
+// "id", a string member of another type.
+std::vector<Op> parse_ops(std::string_view ops_json);
+// The ids of fetch()'s input; throws accord::Error(ACCORD_ERROR) unless a
+// JSON array of strings.
+std::vector<std::string> parse_ids(std::string_view ids_json);
+// apply()'s output: the results as a JSON array, in order.
+std::string results_json(const std::vector<Result>& results);
+
+// Inside a catch block around one op: that op's result for the exception in
+// flight. accord::Error's status becomes the result's ("retry" with its
+// retry_after in whole seconds, rounded up); any other std::exception is an
+// "error" with its what(). ACCORD_CANCELLED and ACCORD_AUTH_REQUIRED end the
+// whole call (credentials refused for one op are refused for the others), and
+// so does anything not a std::exception: those are rethrown.
+Result failure(const Op& op);
+
+namespace detail {
+template <class... T>
+struct Rethrow;
+template <>
+struct Rethrow<> {
+  static void run() {}
+};
+template <class T, class... Rest>
+struct Rethrow<T, Rest...> {
+  static void run() {
+    try {
+      throw;
+    } catch (const T&) {
+      throw;
+    } catch (...) {
+      Rethrow<Rest...>::run();
+    }
+  }
+};
+}  // namespace detail
+
+// Runs fn(op) -> Result for each op in order and collects the results; what
+// an op throws becomes its result (see failure()), except the exception
+// types named as PassThrough (a lost connection, say, that fails the whole
+// call), which go on up, as do a cancel and refused credentials. Before each
+// op, `cancelled` (when given) is asked, and a true answer ends the call with
+// ACCORD_CANCELLED.
+//
+//   return kit::results_json(kit::apply_each<imap::SessionError>(ops, [&](const kit::Op& op) { … }, is_cancelled));
+template <class... PassThrough, class Fn>
+std::vector<Result> apply_each(const std::vector<Op>& ops, Fn&& fn, const std::function<bool()>& cancelled = {}) {
+  std::vector<Result> out;
+  out.reserve(ops.size());
+  for (const Op& op : ops) {
+    if (cancelled && cancelled()) throw Error(ACCORD_CANCELLED, "cancelled");
+    try {
+      out.push_back(fn(op));
+    } catch (...) {
+      detail::Rethrow<PassThrough...>::run();
+      out.push_back(failure(op));
+    }
+  }
+  return out;
+}
+
+// The same for a connector: its cancelled() is asked before each op.
+template <class... PassThrough, class Fn>
+std::vector<Result> apply_each(const Connector& c, const std::vector<Op>& ops, Fn&& fn) {
+  return apply_each<PassThrough...>(ops, std::forward<Fn>(fn), [&c] { return c.cancelled(); });
+}
+
+}  // namespace accord::kit
+
+#endif  // ACCORD_KIT_OPS_HPP

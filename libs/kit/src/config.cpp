@@ -1,0 +1,211 @@
+// Configuration through the manifest's schema (see accord/kit/config.hpp).
+#include <accord/kit/config.hpp>
+
+// valijson reports an unusable schema by exception (without this: a message
+// on stderr and abort())
+#define VALIJSON_USE_EXCEPTIONS 1
+#include <valijson/adapters/boost_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validator.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+
+namespace json = boost::json;
+
+namespace accord::kit {
+
+namespace {
+
+std::string escape_token(const std::string& k) {
+  std::string o;
+  for (char c : k) o += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return o;
+}
+
+// valijson's context ["<root>", "[streams]", "[0]"] → "/streams/0"
+std::string pointer_of(const std::vector<std::string>& ctx) {
+  std::string p;
+  for (const auto& c : ctx) {
+    if (c == "<root>") continue;
+    std::string t = c;
+    if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
+    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
+    p += "/" + escape_token(t);
+  }
+  return p;
+}
+
+void defaults_into(const json::value& schema, json::value& doc) {
+  const json::object* so = schema.if_object();
+  json::object* d = doc.if_object();
+  if (!so || !d) return;
+  const json::value* props = so->if_contains("properties");
+  if (!props || !props->is_object()) return;
+  for (const auto& [k, sub] : props->get_object()) {
+    const json::object* subo = sub.if_object();
+    if (!subo) continue;
+    if (!d->contains(k))
+      if (const json::value* def = subo->if_contains("default")) (*d)[k] = *def;
+    if (json::value* child = d->if_contains(k)) defaults_into(sub, *child);
+  }
+}
+
+// The schema node that describes the value at `pointer` (through
+// "properties", "additionalProperties" and "items"), or nullptr.
+const json::object* node_at(const json::value& schema, const std::string& pointer) {
+  const json::object* node = schema.if_object();
+  size_t at = 1;
+  while (node && at <= pointer.size() && !pointer.empty()) {
+    size_t end = pointer.find('/', at);
+    std::string token = pointer.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    for (size_t k; (k = token.find("~1")) != std::string::npos;) token.replace(k, 2, "/");
+    for (size_t k; (k = token.find("~0")) != std::string::npos;) token.replace(k, 2, "~");
+    const json::value* next = nullptr;
+    if (auto* props = node->if_contains("properties"); props && props->is_object()) next = props->get_object().if_contains(token);
+    if (!next) next = node->if_contains("additionalProperties");
+    if (!next && !token.empty() && token.find_first_not_of("0123456789") == std::string::npos) next = node->if_contains("items");
+    node = next ? next->if_object() : nullptr;
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  return node;
+}
+
+// What the schema asks for there, in its own words: " (expected integer;
+// one of \"a\", \"b\")".
+std::string expected(const json::value& schema, const std::string& pointer) {
+  const json::object* node = node_at(schema, pointer);
+  if (!node || pointer.empty()) return "";
+  std::string out;
+  if (auto* t = node->if_contains("type")) out = "expected " + (t->is_string() ? std::string(t->get_string()) : json::serialize(*t));
+  if (auto* e = node->if_contains("enum"); e && e->is_array()) {
+    std::string vals;
+    for (const auto& v : e->get_array()) vals += (vals.empty() ? "" : ", ") + json::serialize(v);
+    out += (out.empty() ? "" : "; ") + std::string("one of ") + vals;
+  }
+  return out.empty() ? "" : " (" + out + ")";
+}
+
+}  // namespace
+
+std::vector<SchemaError> schema_errors(const json::value& schema_doc, const json::value& doc) {
+  valijson::Schema schema;
+  valijson::SchemaParser parser;
+  valijson::adapters::BoostJsonAdapter schema_adapter(schema_doc);
+  try {
+    parser.populateSchema(schema_adapter, schema);
+  } catch (const std::exception& e) {
+    return {SchemaError{"", std::string("the schema itself is invalid: ") + e.what()}};
+  }
+  valijson::Validator validator;
+  valijson::ValidationResults results;
+  valijson::adapters::BoostJsonAdapter target(doc);
+  if (validator.validate(schema, target, &results)) return {};
+  valijson::ValidationResults::Error e;
+  std::map<std::string, std::string> deepest;
+  std::vector<std::string> order;
+  while (results.popError(e)) {
+    std::string ptr = pointer_of(e.context);
+    if (!deepest.count(ptr)) order.push_back(ptr);
+    deepest[ptr] = e.description;  // later errors are the more specific ones
+  }
+  std::vector<SchemaError> out;
+  // a parent is left out when a child explains it
+  for (const auto& ptr : order) {
+    bool has_child = std::any_of(order.begin(), order.end(), [&](const std::string& other) {
+      return other.size() > ptr.size() && other.compare(0, ptr.size() + 1, ptr + "/") == 0;
+    });
+    if (!has_child) out.push_back(SchemaError{ptr, deepest[ptr]});
+  }
+  return out;
+}
+
+void apply_defaults(const json::value& schema, json::value& doc) { defaults_into(schema, doc); }
+
+Config::Config(std::string_view config_json, const json::value& schema) {
+  boost::system::error_code ec;
+  doc_ = json::parse(config_json, ec);
+  if (ec || !doc_.is_object()) throw Error(ACCORD_ERROR, "config: must be a JSON object");
+  std::vector<SchemaError> errors = schema_errors(schema, doc_);
+  if (!errors.empty()) {
+    std::string m;
+    for (size_t i = 0; i < errors.size() && i < 10; ++i)
+      m += (i ? "\n" : "") + std::string("config: ") + (errors[i].pointer.empty() ? "/" : errors[i].pointer) + ": " +
+           errors[i].message + expected(schema, errors[i].pointer);
+    throw Error(ACCORD_ERROR, m);
+  }
+  apply_defaults(schema, doc_);
+}
+
+const json::value* Config::find(std::string_view pointer) const {
+  if (pointer.empty()) return &doc_;
+  boost::system::error_code ec;
+  const json::value* v = doc_.find_pointer(pointer, ec);
+  return ec ? nullptr : v;
+}
+
+namespace {
+[[noreturn]] void mistyped(std::string_view pointer, const char* want) {
+  throw std::logic_error("config " + std::string(pointer) + " is not " + want + " (the connector's schema and code disagree)");
+}
+}  // namespace
+
+std::string Config::str(std::string_view pointer, const std::string& fallback) const {
+  const json::value* v = find(pointer);
+  if (!v || v->is_null()) return fallback;
+  if (!v->is_string()) mistyped(pointer, "a string");
+  return std::string(v->get_string());
+}
+
+int64_t Config::integer(std::string_view pointer, int64_t fallback) const {
+  const json::value* v = find(pointer);
+  if (!v || v->is_null()) return fallback;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
+  if (v->is_double() && v->get_double() == static_cast<double>(static_cast<int64_t>(v->get_double())))
+    return static_cast<int64_t>(v->get_double());
+  mistyped(pointer, "an integer");
+}
+
+double Config::number(std::string_view pointer, double fallback) const {
+  const json::value* v = find(pointer);
+  if (!v || v->is_null()) return fallback;
+  if (!v->is_number()) mistyped(pointer, "a number");
+  return v->to_number<double>();
+}
+
+bool Config::boolean(std::string_view pointer, bool fallback) const {
+  const json::value* v = find(pointer);
+  if (!v || v->is_null()) return fallback;
+  if (!v->is_bool()) mistyped(pointer, "true or false");
+  return v->get_bool();
+}
+
+std::vector<std::string> Config::strings(std::string_view pointer) const {
+  std::vector<std::string> out;
+  const json::value* v = find(pointer);
+  if (!v || v->is_null()) return out;
+  if (!v->is_array()) mistyped(pointer, "an array of strings");
+  for (const auto& e : v->get_array()) {
+    if (!e.is_string()) mistyped(pointer, "an array of strings");
+    out.emplace_back(e.get_string());
+  }
+  return out;
+}
+
+std::filesystem::path Config::path(std::string_view pointer) const {
+  std::string p = str(pointer);
+  if (p.rfind("~/", 0) == 0)
+    if (const char* home = std::getenv("HOME")) return std::filesystem::path(home) / p.substr(2);
+  return p;
+}
+
+void Config::fail(std::string_view pointer, const std::string& message) {
+  throw Error(ACCORD_ERROR, "config: " + (pointer.empty() ? std::string("/") : std::string(pointer)) + ": " + message);
+}
+
+}  // namespace accord::kit

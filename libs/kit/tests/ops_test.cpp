@@ -1,0 +1,113 @@
+// The one op parser, result serialiser and apply_each.
+#include <accord/kit/ops.hpp>
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace json = boost::json;
+namespace kit = accord::kit;
+
+namespace {
+int32_t status_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const accord::Error& e) {
+    return e.status();
+  }
+  return ACCORD_OK;
+}
+}  // namespace
+
+TEST(KitOps, ParsesEveryMemberOfAnOp) {
+  auto ops = kit::parse_ops(R"([{"op":"create","idempotency_key":"k1","resend":true,"data":{"a":1}},
+                                {"op":"update","id":"x","expect_version":"7","data":{"b":2}},
+                                {"op":"delete","id":"y"}])");
+  ASSERT_EQ(ops.size(), 3u);
+  EXPECT_TRUE(ops[0].is_create());
+  EXPECT_EQ(ops[0].idempotency_key, "k1");
+  EXPECT_TRUE(ops[0].resend);
+  EXPECT_EQ(ops[0].data.at("a"), 1);
+  EXPECT_FALSE(ops[0].expect_version);
+  EXPECT_TRUE(ops[1].is_update());
+  EXPECT_EQ(*ops[1].expect_version, "7");
+  EXPECT_FALSE(ops[1].resend);
+  EXPECT_TRUE(ops[2].is_delete());
+  EXPECT_TRUE(ops[2].data.empty());
+}
+
+TEST(KitOps, MalformedOpsFailTheCallNamingTheOp) {
+  for (const char* bad : {"{}", "[1]", R"([{"op":"move","id":"x"}])", R"([{"op":"update","data":{}}])",
+                          R"([{"op":"create"}])", R"([{"op":"create","data":[]}])", R"([{"op":"delete","id":5}])"})
+    EXPECT_EQ(status_of([&] { kit::parse_ops(bad); }), ACCORD_ERROR) << bad;
+  try {
+    kit::parse_ops(R"([{"op":"delete","id":"a"},{"op":"update","id":"b"}])");
+    FAIL();
+  } catch (const accord::Error& e) {
+    EXPECT_STREQ(e.what(), "op /1: update needs \"data\"");
+  }
+}
+
+TEST(KitOps, ParsesIds) {
+  EXPECT_EQ(kit::parse_ids(R"(["a","b"])"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(status_of([] { kit::parse_ids(R"(["a",1])"); }), ACCORD_ERROR);
+}
+
+TEST(KitOps, ResultsLeaveEmptyMembersOut) {
+  std::vector<kit::Result> rs{kit::Result::ok("id1", "v1"), kit::Result::conflict("changed", "id2", "v9"),
+                              kit::Result::error("no")};
+  rs[0].data = json::object{{"kind", "individual"}};
+  kit::Result retry = kit::Result::failed("retry", "busy");
+  retry.retry_after_s = 3;
+  rs.push_back(retry);
+  EXPECT_EQ(kit::results_json(rs),
+            R"([{"status":"ok","id":"id1","version":"v1","data":{"kind":"individual"}},)"
+            R"({"status":"conflict","id":"id2","version":"v9","message":"changed"},)"
+            R"({"status":"error","message":"no"},{"status":"retry","message":"busy","retry_after":3}])");
+  kit::Result d = kit::Result::ok("x");
+  d.with_data_text(R"({"a":[1]})");
+  EXPECT_EQ(json::serialize(d.to_json()), R"({"status":"ok","id":"x","data":{"a":[1]}})");
+}
+
+TEST(KitOps, ApplyEachMapsWhatAnOpThrowsToItsStatus) {
+  auto ops = kit::parse_ops(R"([{"op":"delete","id":"a"},{"op":"delete","id":"b"},{"op":"delete","id":"c"},
+                                {"op":"delete","id":"d"},{"op":"delete","id":"e"}])");
+  auto rs = kit::apply_each(ops, [](const kit::Op& op) -> kit::Result {
+    if (op.id == "a") return kit::Result::ok(op.id, "1");
+    if (op.id == "b") throw accord::Error(ACCORD_CONFLICT, "changed");
+    if (op.id == "c") throw accord::Error(ACCORD_RETRY, "later", 1500);
+    if (op.id == "d") throw std::runtime_error("broken");
+    throw accord::Error(ACCORD_UNSUPPORTED, "cannot");
+  });
+  ASSERT_EQ(rs.size(), 5u);
+  EXPECT_EQ(rs[0].status, "ok");
+  EXPECT_EQ(rs[1].status, "conflict");
+  EXPECT_EQ(rs[1].id, "b");
+  EXPECT_EQ(rs[1].message, "changed");
+  EXPECT_EQ(rs[2].status, "retry");
+  EXPECT_EQ(rs[2].retry_after_s, 2);  // rounded up
+  EXPECT_EQ(rs[3].status, "error");
+  EXPECT_EQ(rs[3].message, "broken");
+  EXPECT_EQ(rs[4].status, "unsupported");
+}
+
+TEST(KitOps, ApplyEachLetsCancelRefusedCredentialsAndNamedTypesEndTheCall) {
+  auto ops = kit::parse_ops(R"([{"op":"delete","id":"a"}])");
+  EXPECT_EQ(status_of([&] { kit::apply_each(ops, [](const kit::Op&) -> kit::Result { throw accord::Error(ACCORD_CANCELLED, "c"); }); }),
+            ACCORD_CANCELLED);
+  EXPECT_EQ(status_of([&] {
+              kit::apply_each(ops, [](const kit::Op&) -> kit::Result { throw accord::Error(ACCORD_AUTH_REQUIRED, "a"); });
+            }),
+            ACCORD_AUTH_REQUIRED);
+  EXPECT_THROW(kit::apply_each<std::out_of_range>(ops, [](const kit::Op&) -> kit::Result { throw std::out_of_range("gone"); }),
+               std::out_of_range);
+  // not named: an op's error
+  EXPECT_EQ(kit::apply_each<std::length_error>(ops, [](const kit::Op&) -> kit::Result { throw std::out_of_range("x"); })[0].status,
+            "error");
+  int calls = 0;
+  EXPECT_EQ(status_of([&] {
+              kit::apply_each(ops, [&](const kit::Op& op) { ++calls; return kit::Result::ok(op.id); }, [] { return true; });
+            }),
+            ACCORD_CANCELLED);
+  EXPECT_EQ(calls, 0);
+}
