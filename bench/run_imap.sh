@@ -67,7 +67,7 @@ cat > pull.json <<JSON
 {"name": "pull", "state": "pull.sqlite",
  "left": {"connector": "gmail-imap", "config": {"url": "imaps://localhost:$port", "user": "ada",
           "password": {"\$secret": "imap"}, "ca_file": "$ca"}},
- "right": {"connector": "local", "config": {"backend": "maildir", "path": "$work/ac"}},
+ "right": {"connector": "local", "config": {"backend": "maildir", "create": true, "path": "$work/ac"}},
  "streams": [{"name": "mail", "left": "message", "right": "message", "direction": "left-to-right"}]}
 JSON
 

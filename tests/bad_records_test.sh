@@ -25,7 +25,7 @@ from_liar() {
 # to_liar NAME MODE: three notes from a json folder written to the liar
 to_liar() {
   printf '{"name": "%s", "state": "%s-state.sqlite",
- "left": {"connector": "local", "config": {"backend": "json", "path": "src"}},
+ "left": {"connector": "local", "config": {"backend": "json", "create": true, "path": "src"}},
  "right": {"connector": "liar", "config": {"mode": "%s"}},
  "streams": [{"left": "note", "right": "note", "direction": "left-to-right"}]}\n' "$1" "$1" "$2" > "$1.json"
 }

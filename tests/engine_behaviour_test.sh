@@ -24,7 +24,7 @@ mkdir -p book
 for i in $(seq 1 20); do card "p$i" "Person $i" > "book/p$i.vcf"; done
 cat > p.json <<'JSON'
 {"name": "t", "state": "state.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "book"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "crm.sqlite"}},
  "streams": [{"name": "contacts", "left": "contact", "right": "contact",
               "match": [{"left": "/emails/*/address", "normalise": "email"}]}]}
@@ -72,7 +72,7 @@ cat > m.json <<'JSON'
 JSON
 mkdir -p seed/note && printf '{"title": "Plan", "body": "v1"}\n' > seed/note/n1.json
 cat > seed.json <<'JSON'
-{"name": "seed", "state": "seed-state.sqlite", "left": {"connector": "local", "config": {"backend": "json", "path": "seed"}},
+{"name": "seed", "state": "seed-state.sqlite", "left": {"connector": "local", "config": {"backend": "json", "create": true, "path": "seed"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "ml.sqlite"}}, "streams": [{"left": "note", "right": "note"}]}
 JSON
 "$accord" run seed.json > /dev/null && "$accord" run m.json > /dev/null
@@ -128,7 +128,7 @@ status=$("$accord" --plugin-dir "$fixtures" status q.json 2>&1)
 card "x1" "Excluded One" "CATEGORIES:Don't sync with CRM\r\n" > book/x1.vcf
 cat > preset.json <<'JSON'
 {"name": "preset", "state": "preset-state.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "book"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "preset.sqlite"}},
  "streams": [{"left": "contact", "right": "contact", "filter": {"left": {"preset": "automatic", "name": "CRM"}}}]}
 JSON
@@ -143,7 +143,7 @@ printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:e1\r\n
 printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VTODO\r\nUID:t1\r\nSUMMARY:Do it\r\nEND:VTODO\r\nEND:VCALENDAR\r\n' > cal/t1.ics
 cat > two.json <<'JSON'
 {"name": "two", "state": "two-state.sqlite",
- "left": {"connector": "local", "config": {"backend": "icalendar", "path": "cal"}},
+ "left": {"connector": "local", "config": {"backend": "icalendar", "create": true, "path": "cal"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "two.sqlite"}},
  "streams": [{"left": "event", "right": "event"}, {"left": "task", "right": "task"}]}
 JSON
@@ -168,8 +168,8 @@ card "fx1" "Kept Out" "CATEGORIES:Don't sync with CRM\r\n" > fx-book/fx1.vcf
 printf '{"uid": "r-fx", "name": {"full": "Kept Out"}, "emails": {"e1": {"address": "fx1@example.org"}}}\n' > fx-seed/contact/r-fx.json
 cat > fx.json <<'JSON'
 {"name": "fx", "state": "fx-state.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "fx-book"}},
- "right": {"connector": "local", "config": {"backend": "json", "path": "fx-seed"}},
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "fx-book"}},
+ "right": {"connector": "local", "config": {"backend": "json", "create": true, "path": "fx-seed"}},
  "streams": [{"left": "contact", "right": "contact", "filter": {"left": {"preset": "automatic", "name": "CRM"}},
               "match": [{"left": "/emails/*/address", "normalise": "email"}]}]}
 JSON

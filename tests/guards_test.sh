@@ -16,7 +16,7 @@ card() { printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:%s\r\nFN:%s\r\nEMAIL:%s@examp
 count() { sqlite3 "$1" "SELECT count(*) FROM r_contact WHERE deleted = 0"; }
 pipeline() {  # FILE NAME BOOK CRM [EXTRA STREAM KEYS]
   printf '{"name": "%s", "state": "%s-state.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "%s"}},
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "%s"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "%s"}},
  "streams": [{"left": "contact", "right": "contact", "match": [{"left": "/emails/*/address", "normalise": "email"}]%s}]}\n' \
     "$2" "$2" "$3" "$4" "${5:-}" > "$1"
@@ -58,14 +58,14 @@ runp run a.json
 
 # -- one store on both sides, also through a symbolic link: validate says so
 ln -s book booklink
-printf '{"name": "same", "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
- "right": {"connector": "local", "config": {"backend": "vcard", "path": "booklink"}},
+printf '{"name": "same", "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "book"}},
+ "right": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "booklink"}},
  "streams": [{"left": "contact", "right": "contact"}]}\n' > same.json
 runp validate same.json
 [ $rc != 0 ] && printf '%s' "$out" | grep -q "same store" && ok same-store-both-sides-refused || bad same-store-both-sides-refused "rc=$rc" "$out"
 
 # -- a match key no connector fills never matches (every record copied again): validate says so, with the fix
-printf '{"name": "typo", "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+printf '{"name": "typo", "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "book"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "typo.sqlite"}},
  "streams": [{"left": "contact", "right": "contact", "match": [{"left": "/emial/*/address", "normalise": "email"}]}]}\n' > typo.json
 runp validate typo.json
@@ -74,7 +74,7 @@ runp validate typo.json
   && ok misspelt-match-key-refused || bad misspelt-match-key-refused "rc=$rc" "$out"
 
 # -- no place for the state (HOME unset, no "state"): refused, not a state in the working directory
-printf '{"name": "homeless", "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+printf '{"name": "homeless", "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "book"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "homeless.sqlite"}},
  "streams": [{"left": "contact", "right": "contact"}]}\n' > homeless.json
 out=$(env -u HOME -u XDG_STATE_HOME "$accord" run homeless.json 2>&1); rc=$?

@@ -18,7 +18,7 @@ snapshot() { find . -path ./home -prune -o -type f -print | sort | xargs md5sum 
 good() {  # a valid pipeline, with $1 spliced into the stream pair
   cat <<JSON
 {"name": "t", "state": "state.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "contacts"}},
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "contacts"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "crm.sqlite"${2:-}}},
  "streams": [{"left": "contact", "right": "crm_contact", "mapping": [{"left": "/name/full", "right": "/Name"}]$1}]}
 JSON
@@ -40,7 +40,7 @@ check() {  # check NAME WANT_EXIT PATTERN VERB FILE
 printf '{"name": "t",\n "left": {"connector": "local"}\n "right": 1}\n' > malformed.json
 check malformed-json 3 "malformed.json: line 3, column 2: not valid JSON" validate malformed.json
 
-good '' | sed 's/"connector": "local", "config": {"backend": "vcard"/"connector": "salesforce", "config": {"backend": "vcard"/' > unknown-connector.json
+good '' | sed 's/"connector": "local", "config": {"backend": "vcard", "create": true/"connector": "salesforce", "config": {"backend": "vcard", "create": true/' > unknown-connector.json
 check unknown-connector 3 'unknown-connector.json: /left/connector: no connector "salesforce" is installed (installed: crm-rest, gmail-imap, local' validate unknown-connector.json
 
 good '' | sed 's/"right": "crm_contact"/"right": "Crm Contact"/' > unknown-stream.json

@@ -51,7 +51,7 @@ port=$(cat port)
 pipeline() {  # pipeline BASE_URL AUTH_JSON
   cat <<JSON
 {"name": "sec", "state": "state.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "contacts"}},
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "contacts"}},
  "right": {"connector": "crm-rest", "config": {"profile": "json-server", "base_url": "$1", "auth": $2}},
  "streams": [{"name": "contacts", "left": "contact", "right": "contact"}]}
 JSON
@@ -110,7 +110,7 @@ grep -q 'invalid_grant' out.txt || bad "the refused refresh is not reported" "$(
 leaks "a refused OAuth refresh echoing its request"
 
 # 5. a saved plan holds records' data: readable by its owner only
-printf '{"name": "plan", "state": "plan.sqlite", "left": {"connector": "local", "config": {"backend": "vcard", "path": "contacts"}},
+printf '{"name": "plan", "state": "plan.sqlite", "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "contacts"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "crm.sqlite"}},
  "streams": [{"left": "contact", "right": "contact"}]}\n' > plan.json
 (umask 022; "$accord" plan plan.json --out saved.plan > out.txt 2>&1)
@@ -122,7 +122,7 @@ mode=$(stat -c %a saved.plan 2>/dev/null)
 mkdir -p evil
 printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:e1\r\nFN:Eve\\n    + right create FORGED\r\nEND:VCARD\r\n' > evil/e1.vcf
 printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:e2\r\nFN:Mal\033]0;pwned\007\033[2J\302\233H\r\nEND:VCARD\r\n' > evil/e2.vcf
-printf '{"name": "evil", "state": "evil.sqlite", "left": {"connector": "local", "config": {"backend": "vcard", "path": "evil"}},
+printf '{"name": "evil", "state": "evil.sqlite", "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "evil"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "evil-crm.sqlite"}},
  "streams": [{"left": "contact", "right": "contact"}]}\n' > evil.json
 "$accord" plan evil.json > out.txt 2>&1

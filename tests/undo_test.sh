@@ -20,8 +20,8 @@ on_right() { grep -l "$1@" R/*.vcf | head -1; }
 mkdir L R
 for i in 1 2 3 4 5 6 7 8; do card "p$i" "Person $i" > "L/p$i.vcf"; done
 printf '{"name": "u", "state": "state.sqlite", %s
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "L"}},
- "right": {"connector": "local", "config": {"backend": "vcard", "path": "R"}},
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "L"}},
+ "right": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "R"}},
  "streams": [{"left": "contact", "right": "contact", "match": [{"left": "/emails/*/address", "normalise": "email"}],
               "guards": {"min_records": 100}}]}\n' "${KEEP:-}" > p.json
 "$accord" run p.json > /dev/null
@@ -126,8 +126,8 @@ again=$("$accord" run h.json)
 # -- retention: history.keep_runs forgets older runs, and says so
 KEEP='"history": {"keep_runs": 2},' 
 printf '{"name": "u", "state": "state.sqlite", %s
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "L"}},
- "right": {"connector": "local", "config": {"backend": "vcard", "path": "R"}},
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "L"}},
+ "right": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "R"}},
  "streams": [{"left": "contact", "right": "contact", "match": [{"left": "/emails/*/address", "normalise": "email"}],
               "guards": {"min_records": 100}}]}\n' "$KEEP" > p.json
 "$accord" run p.json > /dev/null

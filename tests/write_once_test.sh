@@ -22,8 +22,8 @@ dups() { sqlite3 "$1" "SELECT count(*) - count(DISTINCT json_extract(data, '\$.u
 vdups() { grep -h '^UID:' "$1"/*.vcf | sort | uniq -d | wc -l; }
 pipeline() {  # NAME LEFT_BACKEND LEFT_PATH RIGHT_BACKEND RIGHT_PATH: NAME.json, no match keys
   printf '{"name": "%s", "state": "%s-state.sqlite",
- "left": {"connector": "local", "config": {"backend": "%s", "path": "%s"}},
- "right": {"connector": "local", "config": {"backend": "%s", "path": "%s"}},
+ "left": {"connector": "local", "config": {"backend": "%s", "path": "%s", "create": true}},
+ "right": {"connector": "local", "config": {"backend": "%s", "path": "%s", "create": true}},
  "streams": [{"left": "contact", "right": "contact"}]}\n' "$1" "$1" "$2" "$3" "$4" "$5" > "$1.json"
 }
 killed_run() { ACCORD_FAILPOINT=apply.after_write "$accord" run "$1" > /dev/null 2>&1; }

@@ -39,8 +39,11 @@ TEST(AbiLayoutTest, HostServicesOffsetsArePinned) {
   EXPECT_EQ(offsetof(accord_host, is_cancelled), 48u);
   EXPECT_EQ(ACCORD_HOST_SIZE_1_0, 56u);
   EXPECT_EQ(offsetof(accord_host, store_secret), 56u);  // ABI 1.1
-  EXPECT_EQ(sizeof(accord_host), 64u);
   EXPECT_EQ(ACCORD_HOST_SIZE_1_1, 64u);
+  EXPECT_EQ(offsetof(accord_host, open_flags), 64u);  // ABI 1.2
+  EXPECT_EQ(sizeof(accord_host), 72u);
+  EXPECT_EQ(ACCORD_HOST_SIZE_1_2, 72u);
+  EXPECT_EQ(ACCORD_OPEN_READ_ONLY, 1u);
 }
 
 TEST(AbiLayoutTest, ErrorSinkOffsetsArePinned) {

@@ -40,7 +40,7 @@ crash_phases=3
 seed_sqlite() {
   cat > "$1/$2.json" <<JSON
 {"name": "$2", "state": "$2-state.sqlite",
- "left": {"connector": "local", "config": {"backend": "json", "path": "$2"}},
+ "left": {"connector": "local", "config": {"backend": "json", "create": true, "path": "$2"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "$seed_store"}},
  "streams": [{"left": "$3", "right": "$3", "direction": "left-to-right"${4:-}}]}
 JSON

@@ -76,7 +76,7 @@ for i in $(seq 1 120); do vcard "init/book/v$i.vcf" "$i"; done
 seed init seed0 1 120
 cat > init/p.json <<JSON
 {"name": "crash", "state": "state.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "book"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "right.sqlite"}},
  "streams": [{"name": "contacts", "left": "contact", "right": "$stream", $rules $match
               "conflict": {"policy": "left-wins"}, "guards": {"max_delete_share": 1, "max_update_share": 1, "max_create_share": 100}}]}

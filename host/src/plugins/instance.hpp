@@ -34,6 +34,9 @@ class HostServices {
   void on_progress(ProgressFn f) { progress_ = std::move(f); }
   void on_store_secret(StoreSecretFn f) { store_secret_ = std::move(f); }
   void request_cancel() noexcept { cancelled_.store(true); }
+  // ACCORD_OPEN_* bits for the instances created after this call (a plan
+  // opens its instances ACCORD_OPEN_READ_ONLY: they create nothing).
+  void set_open_flags(uint64_t flags) noexcept { c_.open_flags = flags; }
   bool cancel_requested() const noexcept { return cancelled_.load(); }
 
   const accord_host* c_struct() const noexcept { return &c_; }

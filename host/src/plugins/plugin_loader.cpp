@@ -20,7 +20,9 @@ void (*g_after_plugin_check_for_tests)(const fs::path&) = nullptr;
 uint32_t required_table_size(uint32_t abi_minor) {
   // One entry per minor: the size of the table as that minor defined it.
   // Minor 0 is the whole of today's struct.
-  return static_cast<uint32_t>(abi_minor >= 1 ? ACCORD_CONNECTOR_SIZE_1_1 : ACCORD_CONNECTOR_SIZE_1_0);
+  return static_cast<uint32_t>(abi_minor >= 2   ? ACCORD_CONNECTOR_SIZE_1_2
+                               : abi_minor >= 1 ? ACCORD_CONNECTOR_SIZE_1_1
+                                                : ACCORD_CONNECTOR_SIZE_1_0);
 }
 
 namespace {

@@ -63,7 +63,7 @@ out=$("$conformance" "$plugin" --config kit.json --stream contact_note --sample 
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-notes || bad conformance-kit-passes-notes "$out"
 cat > notes.json <<JSON
 {"name": "hl-notes", "state": "state-notes.sqlite",
- "left": {"connector": "local", "config": {"backend": "json", "path": "jsonnotes"}},
+ "left": {"connector": "local", "config": {"backend": "json", "create": true, "path": "jsonnotes"}},
  "right": {"connector": "crm-rest", "config": {"profile": "highlevel", "base_url": "$base", "auth": {"token": {"\$secret": "highlevel"}},
             "variables": {"location_id": "locTest1"}, "rate_limit": {"requests_per_second": 0}, "streams": {"contact": {"page_size": 5}}}},
  "streams": [{"name": "notes", "left": "hlnote", "right": "contact_note", "guards": {"max_delete_share": 0.9},
@@ -93,7 +93,7 @@ for i in 1 2 3; do ctl __message "{\"contactId\": \"$c1\", \"body\": \"Text $i\"
 ctl __message "{\"contactId\": \"$c2\", \"body\": \"Other thread\"}"
 cat > msgs.json <<JSON
 {"name": "hl-msgs", "state": "state-msgs.sqlite",
- "left": {"connector": "local", "config": {"backend": "json", "path": "jsonmsgs"}},
+ "left": {"connector": "local", "config": {"backend": "json", "create": true, "path": "jsonmsgs"}},
  "right": {"connector": "crm-rest", "config": {"profile": "highlevel", "base_url": "$base", "auth": {"token": {"\$secret": "highlevel"}},
             "variables": {"location_id": "locTest1"}, "rate_limit": {"requests_per_second": 0},
             "streams": {"conversation_message": {"page_size": 2}}}},

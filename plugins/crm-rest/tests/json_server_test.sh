@@ -55,7 +55,7 @@ export ACCORD_SECRETS="$work/secrets.json"
 write_pipeline() {  # $1 file, $2 full_listing_hours, $3 stall seconds
   cat > "$1" <<JSON
 {"name": "crm", "state": "state.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "book"}},
  "right": {"connector": "crm-rest", "config": {"profile": "json-server", "base_url": "$base",
             "auth": {"type": "bearer", "token": {"\$secret": "crm"}},
             "timeouts": {"stall_seconds": ${3:-30}},
@@ -133,7 +133,7 @@ st=$("$accord" status p.json 2>&1); printf '%s\n' "$st" >> all.out
 # Microsoft's delta APIs), configured over the profile: a second address book
 cat > p-sync.json <<JSON
 {"name": "crm-sync", "state": "state-sync.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "book2"}},
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "book2"}},
  "right": {"connector": "crm-rest", "config": {"profile": "json-server", "base_url": "$base",
    "auth": {"type": "bearer", "token": {"\$secret": "crm"}},
    "streams": {"contact": {"page_size": 5,

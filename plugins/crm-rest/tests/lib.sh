@@ -49,7 +49,7 @@ secrets() { printf '%s\n' "$1" > secrets.json && chmod 600 secrets.json; export 
 crm_pipeline() {
   cat > p.json <<JSON
 {"name": "crm", "state": "state.sqlite",
- "left": {"connector": "local", "config": {"backend": "vcard", "path": "book"}},
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "book"}},
  "right": {"connector": "crm-rest", "config": $1},
  "streams": [{"name": "contacts", "left": "contact", "right": "contact",
               "match": [{"left": "/emails/*/address", "normalise": "email"}],

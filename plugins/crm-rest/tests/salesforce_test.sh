@@ -95,7 +95,7 @@ mkdir -p cal
 printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:ev1@example.org\r\nDTSTAMP:20260601T000000Z\r\nDTSTART;TZID=Europe/London:20260701T100000\r\nDTEND;TZID=Europe/London:20260701T113000\r\nSUMMARY:Quarterly review\r\nLOCATION:Room 4\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/ev1.ics
 cat > cal.json <<JSON
 {"name": "sf-cal", "state": "state-cal.sqlite",
- "left": {"connector": "local", "config": {"backend": "icalendar", "path": "cal"}},
+ "left": {"connector": "local", "config": {"backend": "icalendar", "create": true, "path": "cal"}},
  "right": {"connector": "crm-rest", "config": {"profile": "salesforce", "base_url": "$base/services/data/v59.0",
    "auth": {"client_id": "accord-test", "client_secret": {"\$secret": "sf_secret"}, "refresh_token": {"\$secret": "sf_refresh"}}}},
  "streams": [{"name": "events", "left": "event", "right": "event"}]}

@@ -1,6 +1,6 @@
 # Shared by the gmail-imap shell tests (sourced; they set $work first).
 # maildir DIR: a local maildir endpoint on $work/DIR
-maildir() { printf '{"connector": "local", "config": {"backend": "maildir", "path": "%s"}}' "$work/$1"; }
+maildir() { printf '{"connector": "local", "config": {"backend": "maildir", "create": true, "path": "%s"}}' "$work/$1"; }
 # pipeline FILE LEFT_JSON RIGHT_JSON: a both-ways message pipeline, state FILE.sqlite
 pipeline() {
   cat > "$1" <<JSON

@@ -17,6 +17,9 @@ class Backend {
   virtual std::string apply(const std::string& stream, std::string_view ops_json) = 0;
   // {"records":[…]} for a JSON array of ids.
   virtual std::string fetch(const std::string& stream, std::string_view ids_json) = 0;
+  // Throws accord::Error(UNSUPPORTED, why) when the backend cannot keep
+  // `stream`. Creates nothing.
+  virtual void check_stream(const std::string& stream) const = 0;
 
   // Long loops poll this and stop with ACCORD_CANCELLED when it says so.
   std::function<bool()> cancelled = [] { return false; };

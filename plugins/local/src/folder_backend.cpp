@@ -46,13 +46,26 @@ fs::path prepare_folder(const fs::path& folder, const fs::path& index) {
 }  // namespace
 
 FolderBackend::FolderBackend(fs::path folder, fs::path index, std::map<std::string, FileFormat> formats,
-                             size_t batch_size, Logger log, FormatFactory factory)
+                             size_t batch_size, Logger log, FormatFactory factory, bool read_only)
     : folder_(std::move(folder)),
-      db_(prepare_folder(folder_, index).string()),
+      read_only_(read_only),
+      db_(read_only ? std::string(":memory:") : prepare_folder(folder_, index).string()),
       batch_(batch_size),
       log_(std::move(log)),
       factory_(std::move(factory)) {
+  if (read_only_) copy_read_only(db_, index.string());
   for (auto& [name, f] : formats) streams_[name] = Stream{std::move(f), nullptr, folder_};
+}
+
+void FolderBackend::check_stream(const std::string& name) const {
+  if (streams_.contains(name)) return;
+  if (factory_) {
+    check_stream_name(name);
+    if (factory_(name)) return;
+  }
+  std::string have;
+  for (const auto& [n, s] : streams_) have += (have.empty() ? "" : ", ") + n;
+  throw accord::Error(ACCORD_UNSUPPORTED, "this folder backend has no stream \"" + name + "\" (it has: " + have + ")");
 }
 
 FolderBackend::Stream& FolderBackend::stream(const std::string& name) {
@@ -61,18 +74,17 @@ FolderBackend::Stream& FolderBackend::stream(const std::string& name) {
     if (auto f = factory_(name)) {
       fs::path dir = folder_ / name;
       std::error_code ec;
-      fs::create_directories(dir, ec);
+      if (!read_only_) fs::create_directories(dir, ec);
       if (ec) throw accord::Error(ACCORD_ERROR, dir.string() + ": cannot create: " + ec.message());
       it = streams_.emplace(name, Stream{std::move(*f), nullptr, dir}).first;
     }
   if (it == streams_.end()) {
-    std::string have;
-    for (const auto& [n, s] : streams_) have += (have.empty() ? "" : ", ") + n;
-    throw accord::Error(ACCORD_UNSUPPORTED, "this folder backend has no stream \"" + name + "\" (it has: " + have + ")");
+    check_stream(name);
+    throw accord::Error(ACCORD_UNSUPPORTED, "this folder backend has no stream \"" + name + "\"");
   }
   if (!it->second.log) {
     it->second.log = std::make_unique<RecordLog>(db_, name);
-    remove_leftovers(it->second);
+    if (!read_only_) remove_leftovers(it->second);
   }
   return it->second;
 }
@@ -122,7 +134,9 @@ void FolderBackend::scan(const std::string& name) {
     }
     changed.push_back({fname, st, ""});
   }
-  if (ec) throw accord::Error(ACCORD_ERROR, s.dir.string() + ": cannot list: " + ec.message());
+  // (read-only, a folder still to be created lists nothing)
+  if (ec && !(read_only_ && ec == std::errc::no_such_file_or_directory))
+    throw accord::Error(ACCORD_ERROR, s.dir.string() + ": cannot list: " + ec.message());
   // Oldest change first.
   std::sort(changed.begin(), changed.end(), [](const Changed& a, const Changed& b) {
     return a.st.mtime_ns != b.st.mtime_ns ? a.st.mtime_ns < b.st.mtime_ns : a.id < b.id;

@@ -61,10 +61,11 @@ class FolderBackend : public Backend {
   // kept in a subfolder named after the stream; nullopt: no such stream.
   using FormatFactory = std::function<std::optional<FileFormat>(const std::string& stream)>;
   FolderBackend(std::filesystem::path folder, std::filesystem::path index, std::map<std::string, FileFormat> formats,
-                size_t batch_size, Logger log, FormatFactory factory = nullptr);
+                size_t batch_size, Logger log, FormatFactory factory = nullptr, bool read_only = false);
   std::string read_changes(const std::string& stream, const std::string& cursor) override;
   std::string apply(const std::string& stream, std::string_view ops_json) override;
   std::string fetch(const std::string& stream, std::string_view ids_json) override;
+  void check_stream(const std::string& stream) const override;
 
   // Rescans the folder for one stream now (tests and benchmarks).
   void scan(const std::string& stream);
@@ -85,6 +86,9 @@ class FolderBackend : public Backend {
   void write_file(const std::filesystem::path& p, const std::string& content) const;
 
   std::filesystem::path folder_;
+  // read-only (ACCORD_OPEN_READ_ONLY): the index is a copy in memory, and
+  // nothing is created, removed or written
+  bool read_only_;
   Db db_;
   std::map<std::string, Stream> streams_;
   size_t batch_;

@@ -37,7 +37,9 @@ const std::string& manifest() {
         "backend": {"type": "string", "enum": ["sqlite", "vcard", "icalendar", "json", "maildir"],
           "description": "sqlite: an embedded record store (any stream, a real change feed); vcard: a folder of .vcf files (stream contact); icalendar: a folder of .ics files (streams event and task); json: a folder per stream of .json files, one record each; maildir: a Maildir++ tree (stream message), as mbsync, Dovecot and mutt keep mail"},
         "path": {"type": "string", "format": "path",
-          "description": "the SQLite file (sqlite) or the folder (vcard, icalendar, json, maildir: the root, which is the INBOX); created when missing. ~ is your home folder"},
+          "description": "the SQLite file (sqlite: created by the first write, in a folder that must exist) or the folder (vcard, icalendar, json, maildir: the root, which is the INBOX; it must exist). ~ is your home folder"},
+        "create": {"type": "boolean", "default": false,
+          "description": "true: create the folder (or the sqlite file's folder) at the first run when it does not exist; false: a missing folder is an error (a typing mistake in path never makes an empty store that a run then fills)"},
         "index_path": {"type": "string", "format": "path",
           "description": "folder backends: where the change index lives (default <path>/.accord/index.sqlite)"},
         "vcard_version": {"type": "string", "enum": ["4.0", "3.0"], "default": "4.0",
@@ -68,6 +70,7 @@ struct Config {
   fs::path index_path;
   std::string vcard_version = "4.0";
   size_t batch_size = 1000;
+  bool create = false;
 };
 
 [[noreturn]] void bad(const std::string& msg) { throw accord::Error(ACCORD_ERROR, "config: " + msg); }
@@ -83,11 +86,11 @@ Config parse_config(std::string_view text) {
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) bad("must be a JSON object");
   const json::object& o = v.get_object();
-  static const char* kKeys[] = {"backend", "path", "index_path", "vcard_version", "batch_size"};
+  static const char* kKeys[] = {"backend", "path", "index_path", "vcard_version", "batch_size", "create"};
   for (const auto& [k, val] : o) {
     (void)val;
     if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys))
-      bad("unknown key \"" + std::string(k) + "\" (known: backend, path, index_path, vcard_version, batch_size)");
+      bad("unknown key \"" + std::string(k) + "\" (known: backend, path, index_path, vcard_version, batch_size, create)");
   }
   auto str = [&](const char* k, bool required) -> std::string {
     auto* x = o.if_contains(k);
@@ -115,18 +118,42 @@ Config parse_config(std::string_view text) {
       bad("\"batch_size\" must be an integer from 1 to 100000");
     c.batch_size = static_cast<size_t>(b->get_int64());
   }
+  if (auto* cr = o.if_contains("create")) {
+    if (!cr->is_bool()) bad("\"create\" must be true or false");
+    c.create = cr->get_bool();
+  }
   return c;
+}
+
+// The folder a store lives in must exist unless the config says to create
+// it: a typing mistake in "path" must not become an empty store (which the
+// other side's records would then fill). Read-only instances create nothing
+// either way; a folder still to be created reads as empty.
+void check_folder(const Config& c) {
+  bool folder = c.backend != "sqlite";
+  fs::path dir = folder ? c.path : c.path.parent_path();
+  if (dir.empty()) return;  // a file in the current folder
+  std::error_code ec;
+  auto st = fs::status(dir, ec);
+  if (fs::exists(st) && !fs::is_directory(st))
+    bad((folder ? "\"path\" " : "the folder of \"path\" ") + dir.string() + " is not a folder");
+  if (!fs::exists(st) && !c.create)
+    bad("the folder " + dir.string() + " does not exist; create it, or set \"create\": true in the config");
+  if (folder && fs::exists(c.path / ".accord") && !fs::is_directory(c.path / ".accord", ec))
+    bad((c.path / ".accord").string() + " is not a folder");
 }
 
 class LocalConnector : public accord::Connector {
  public:
-  LocalConnector(const accord::Host& host, std::string_view config) : Connector(host) {
+  LocalConnector(const accord::Host& host, std::string_view config) : Connector(host), read_only_(host.read_only()) {
     Config c = parse_config(config);
+    check_folder(c);
     if (c.backend == "sqlite") {
-      backend_ = std::make_unique<SqliteBackend>(c.path.string(), c.batch_size);
+      backend_ = std::make_unique<SqliteBackend>(c.path.string(), c.batch_size, read_only_);
     } else if (c.backend == "maildir") {
       backend_ = std::make_unique<MaildirBackend>(c.path, c.index_path, c.batch_size,
-                                                  [this](int32_t level, const std::string& m) { this->host().log(level, m); });
+                                                  [this](int32_t level, const std::string& m) { this->host().log(level, m); },
+                                                  read_only_);
     } else {
       auto formats = c.backend == "vcard"       ? vcard_formats(c.vcard_version)
                      : c.backend == "icalendar" ? icalendar_formats()
@@ -135,7 +162,7 @@ class LocalConnector : public accord::Connector {
       if (c.backend == "json") factory = json_format;
       backend_ = std::make_unique<FolderBackend>(c.path, c.index_path, std::move(formats), c.batch_size,
                                                  [this](int32_t level, const std::string& m) { this->host().log(level, m); },
-                                                 std::move(factory));
+                                                 std::move(factory), read_only_);
     }
     backend_->cancelled = [this] { return cancelled(); };
   }
@@ -147,10 +174,16 @@ class LocalConnector : public accord::Connector {
     return backend_->fetch(std::string(stream), ids);
   }
   std::string apply(std::string_view stream, std::string_view ops) override {
+    if (read_only_) throw accord::Error(ACCORD_UNSUPPORTED, "this instance was opened read-only: it writes nothing");
     return backend_->apply(std::string(stream), ops);
+  }
+  void check_stream(std::string_view stream) override { backend_->check_stream(std::string(stream)); }
+  const void* get_extension(std::string_view name) noexcept override {
+    return name == ACCORD_STREAMS_V1 ? accord::streams_extension() : nullptr;
   }
 
  private:
+  bool read_only_;
   std::unique_ptr<Backend> backend_;
 };
 

@@ -112,13 +112,18 @@ fs::path dir_of(const fs::path& root, const std::string& folder) {
 
 }  // namespace
 
-MaildirBackend::MaildirBackend(fs::path root, fs::path index, size_t batch_size, Logger log)
-    : root_(std::move(root)), db_(prepare(root_, index).string()), batch_(batch_size), logger_(std::move(log)) {
+MaildirBackend::MaildirBackend(fs::path root, fs::path index, size_t batch_size, Logger log, bool read_only)
+    : root_(std::move(root)),
+      read_only_(read_only),
+      db_(read_only ? std::string(":memory:") : prepare(root_, index).string()),
+      batch_(batch_size),
+      logger_(std::move(log)) {
+  if (read_only_) copy_read_only(db_, index.string());
   log_ = std::make_unique<RecordLog>(db_, "message");
 }
 
 void MaildirBackend::remove_leftovers() {
-  if (cleaned_) return;
+  if (cleaned_ || read_only_) return;
   cleaned_ = true;
   constexpr int64_t k36h = int64_t{36} * 3600 * 1000000000;
   struct timespec now {};

@@ -39,19 +39,20 @@ class MaildirBackend : public Backend {
  public:
   using Logger = std::function<void(int32_t level, const std::string& msg)>;
   MaildirBackend(std::filesystem::path root, std::filesystem::path index, size_t batch_size,
-                 Logger log = [](int32_t, const std::string&) {});
+                 Logger log = [](int32_t, const std::string&) {}, bool read_only = false);
   std::string read_changes(const std::string& stream, const std::string& cursor) override;
   std::string apply(const std::string& stream, std::string_view ops_json) override;
   std::string fetch(const std::string& stream, std::string_view ids_json) override;
   void scan();
+  void check_stream(const std::string& stream) const override;
 
  private:
-  void check_stream(const std::string& stream) const;
   void remove_leftovers();
   // The folder's directory, created (once per instance) when missing.
   std::filesystem::path made(const std::string& folder);
 
   std::filesystem::path root_;
+  bool read_only_;  // the index in memory; nothing created, removed or written
   Db db_;
   std::unique_ptr<RecordLog> log_;
   size_t batch_;

@@ -6,7 +6,10 @@
 
 #include <accord/connector.hpp>
 
+#include <cctype>
 #include <chrono>
+#include <filesystem>
+#include <memory>
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -21,6 +24,37 @@ bool index_full(Db& db) {
   int code = sqlite3_extended_errcode(db.raw());
   if ((code & 0xff) == SQLITE_FULL) return true;
   return (code & 0xff) == SQLITE_IOERR && is_disk_full_errno(sqlite3_system_errno(db.raw()));
+}
+
+void copy_read_only(Db& db, const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return;
+  // A file closed cleanly has no -wal: it is whole, and is read as immutable
+  // (no locks, no -shm or -wal created beside it). With a -wal (a writer is
+  // at work, or died) SQLite's read-only open reads through it, and the
+  // -shm it needs is there already (or it is made, as any reader makes it).
+  std::string uri = "file:";
+  for (unsigned char ch : path) {
+    if (std::isalnum(ch) || ch == '/' || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      uri += static_cast<char>(ch);
+    } else {
+      char b[4];
+      std::snprintf(b, sizeof b, "%%%02X", ch);
+      uri += b;
+    }
+  }
+  if (!std::filesystem::exists(path + "-wal", ec)) uri += "?immutable=1";
+  sqlite3* src = nullptr;
+  int rc = sqlite3_open_v2(uri.c_str(), &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(src, &sqlite3_close);
+  if (rc != SQLITE_OK)
+    throw accord::Error(ACCORD_ERROR, path + ": cannot open to read: " + (src ? sqlite3_errmsg(src) : "out of memory"));
+  sqlite3_busy_timeout(src, 60000);
+  sqlite3_backup* b = sqlite3_backup_init(db.raw(), "main", src, "main");
+  if (!b) throw accord::Error(ACCORD_ERROR, path + ": cannot read: " + sqlite3_errmsg(db.raw()));
+  rc = sqlite3_backup_step(b, -1);
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) throw accord::Error(ACCORD_ERROR, path + ": cannot read: " + sqlite3_errstr(rc));
 }
 
 void check_stream_name(const std::string& stream) {

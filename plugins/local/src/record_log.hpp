@@ -47,6 +47,11 @@ inline constexpr const char* kBeforeCreation = "v1.new.0";
 // before the transaction rolls back (a later call resets the code).
 bool index_full(Db& db);
 
+// Fills db (a fresh ":memory:" database) with a copy of the SQLite file at
+// path, opened read-only, when the file exists: an instance opened with
+// ACCORD_OPEN_READ_ONLY indexes and answers in memory, and writes nothing.
+void copy_read_only(Db& db, const std::string& path);
+
 // Throws accord::Error(UNSUPPORTED) unless the stream name is [a-z][a-z0-9_]{0,62}.
 void check_stream_name(const std::string& stream);
 

@@ -9,9 +9,14 @@ namespace json = boost::json;
 
 namespace local {
 
-SqliteBackend::SqliteBackend(const std::string& path, size_t batch_size) : path_(path), batch_(batch_size) {}
+SqliteBackend::SqliteBackend(const std::string& path, size_t batch_size, bool read_only)
+    : path_(path), batch_(batch_size), read_only_(read_only) {}
 
 Db& SqliteBackend::db() {
+  if (!db_ && read_only_) {
+    db_.emplace(":memory:");
+    copy_read_only(*db_, path_);
+  }
   if (!db_) {
     std::error_code ec;
     std::filesystem::path p(path_);

@@ -16,10 +16,12 @@ namespace local {
 
 class SqliteBackend : public Backend {
  public:
-  SqliteBackend(const std::string& path, size_t batch_size);
+  // read_only: the file is copied into memory when first read, never written
+  SqliteBackend(const std::string& path, size_t batch_size, bool read_only = false);
   std::string read_changes(const std::string& stream, const std::string& cursor) override;
   std::string apply(const std::string& stream, std::string_view ops_json) override;
   std::string fetch(const std::string& stream, std::string_view ids_json) override;
+  void check_stream(const std::string& stream) const override { check_stream_name(stream); }
 
  private:
   RecordLog& log(const std::string& stream);
@@ -27,6 +29,7 @@ class SqliteBackend : public Backend {
   std::string path_;
   std::optional<Db> db_;
   size_t batch_;
+  bool read_only_;
   std::map<std::string, std::unique_ptr<RecordLog>> logs_;
 };
 

@@ -1,5 +1,6 @@
 #include "text_codec.hpp"
 
+#include <accord/text/ascii.hpp>
 #include <accord/text/content_hash.hpp>
 
 #include <iconv.h>
@@ -10,16 +11,8 @@
 
 namespace local::codec {
 
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return o;
-}
-std::string upper(std::string_view s) {
-  std::string o(s);
-  for (auto& c : o) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return o;
-}
+std::string lower(std::string_view s) { return accord::ascii_lower(s); }
+std::string upper(std::string_view s) { return accord::ascii_upper(s); }
 
 static int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';

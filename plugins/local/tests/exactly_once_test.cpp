@@ -129,7 +129,7 @@ class FolderResend : public ::testing::TestWithParam<Case> {};
 TEST_P(FolderResend, ResendFindsTheFileAKilledCreateLeftUnindexed) {
   const Case& c = GetParam();
   local::test::TempDir dir;
-  json::object cfg{{"backend", c.backend}, {"path", (dir.path / "store").string()}};
+  json::object cfg{{"backend", c.backend}, {"path", (dir.path / "store").string()}, {"create", true}};
   fs::path folder = dir.path / "store" / c.subdir;
   const std::string key = "accord-0123456789abcdef0123456789abcdef";
   std::string first_id;
@@ -161,7 +161,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, FolderResend, ::testing::ValuesIn(folder_case
 // with the other on later scans, and the copy's deletion is reported.
 TEST(FolderDuplicateKey, TwoFilesWithOneKeyKeepTheirPlacesAndBothStayListed) {
   local::test::TempDir dir;
-  json::object cfg{{"backend", "vcard"}, {"path", (dir.path / "book").string()}};
+  json::object cfg{{"backend", "vcard"}, {"path", (dir.path / "book").string()}, {"create", true}};
   fs::create_directories(dir.path / "book");
   const std::string key = "accord-dup";
   auto card = [&](const std::string& fn) {
@@ -204,7 +204,7 @@ TEST(FolderDuplicateKey, TwoFilesWithOneKeyKeepTheirPlacesAndBothStayListed) {
 // A file renamed by hand keeps its key: the old name's row goes first.
 TEST(FolderDuplicateKey, RenamedFileKeepsItsKey) {
   local::test::TempDir dir;
-  json::object cfg{{"backend", "vcard"}, {"path", (dir.path / "book").string()}};
+  json::object cfg{{"backend", "vcard"}, {"path", (dir.path / "book").string()}, {"create", true}};
   Plugin p(cfg);
   auto r = p.apply("contact", json::array{create_op(vcard_case().data, "accord-ren")});
   std::string id(r[0].at("id").as_string());
@@ -237,7 +237,7 @@ TEST(ListingsGiveTheKeyBack, EveryBackend) {
     SCOPED_TRACE(b.backend);
     local::test::TempDir dir;
     std::string path = (dir.path / (b.backend == "sqlite" ? "store.db" : "store")).string();
-    Plugin p(json::object{{"backend", b.backend}, {"path", path}});
+    Plugin p(json::object{{"backend", b.backend}, {"path", path}, {"create", true}});
     auto r = p.apply(b.stream, json::array{create_op(b.data, "accord-key-1"), create_op(b.data2, "")});
     ASSERT_EQ(r[0].at("status"), "ok") << json::serialize(r);
     ASSERT_EQ(r[1].at("status"), "ok") << json::serialize(r);
@@ -277,7 +277,7 @@ TEST(TemporaryFiles, FolderLeftoversOfKilledWritesAreRemoved) {
   write(book / live, "BEGIN:VCARD\r\n");
   write(book / ".hidden.vcf", "user's own dot-file");
   write(book / "notes.tmp-1", "not ours");
-  Plugin p(json::object{{"backend", "vcard"}, {"path", book.string()}});
+  Plugin p(json::object{{"backend", "vcard"}, {"path", book.string()}, {"create", true}});
   p.read_all("contact", "");
   EXPECT_FALSE(fs::exists(book / killed)) << "a killed write's temporary file is removed";
   EXPECT_TRUE(fs::exists(book / live)) << "a running writer's is left";
@@ -289,7 +289,7 @@ TEST(TemporaryFiles, MaildirTmpLeftoversOfOursAreRemovedOthersKept) {
   local::test::TempDir dir;
   fs::path root = dir.path / "mail";
   {
-    Plugin p(json::object{{"backend", "maildir"}, {"path", root.string()}});
+    Plugin p(json::object{{"backend", "maildir"}, {"path", root.string()}, {"create", true}});
     p.read_all("message", "");
   }
   char host[256] = {0};
@@ -300,7 +300,7 @@ TEST(TemporaryFiles, MaildirTmpLeftoversOfOursAreRemovedOthersKept) {
   std::string live = "1764950000.M123458P" + std::to_string(::getppid()) + "Q5." + host + ",S=40,W=42";
   std::string mutt = "1764950000.M123459P" + std::to_string(dead) + "." + host;  // another MUA's delivery
   for (const auto& n : {ours, ours_nokey, live, mutt}) write(root / "tmp" / n, "Subject: x\n\nbody\n");
-  Plugin p(json::object{{"backend", "maildir"}, {"path", root.string()}});
+  Plugin p(json::object{{"backend", "maildir"}, {"path", root.string()}, {"create", true}});
   p.read_all("message", "");
   EXPECT_FALSE(fs::exists(root / "tmp" / ours));
   EXPECT_FALSE(fs::exists(root / "tmp" / ours_nokey));
@@ -313,7 +313,7 @@ TEST(TemporaryFiles, MaildirTmpLeftoversOfOursAreRemovedOthersKept) {
 TEST(MaildirDuplicateKey, CopiedMessageDoesNotSwapWithTheOriginal) {
   local::test::TempDir dir;
   fs::path root = dir.path / "mail";
-  json::object cfg{{"backend", "maildir"}, {"path", root.string()}};
+  json::object cfg{{"backend", "maildir"}, {"path", root.string()}, {"create", true}};
   Plugin p(cfg);
   auto r = p.apply("message", json::array{create_op(message_data("m1"), "accord-m1")});
   ASSERT_EQ(r[0].at("status"), "ok") << json::serialize(r);
@@ -372,7 +372,7 @@ TEST(DiskFull, IndexOnAFullDiskSaysSoAndTheResendWritesOnce) {
   SmallDisk disk(dir.path / "idx", "400k");
   if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here";
   fs::path book = dir.path / "book";
-  json::object cfg{{"backend", "vcard"}, {"path", book.string()}, {"index_path", (disk.at / "index.sqlite").string()}};
+  json::object cfg{{"backend", "vcard"}, {"path", book.string()}, {"create", true}, {"index_path", (disk.at / "index.sqlite").string()}};
   Plugin p(cfg);
   auto ok = p.apply("contact", json::array{create_op(json::object{{"uid", "first"}, {"name", json::object{{"full", "F"}}}}, "accord-f")});
   ASSERT_EQ(ok[0].at("status"), "ok") << json::serialize(ok);
@@ -408,7 +408,7 @@ TEST(DiskFull, FolderOnAFullDiskLeavesNothingHalfWritten) {
   local::test::TempDir dir;
   SmallDisk disk(dir.path / "book", "64k");
   if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here";
-  json::object cfg{{"backend", "vcard"}, {"path", disk.at.string()}, {"index_path", (dir.path / "index.sqlite").string()}};
+  json::object cfg{{"backend", "vcard"}, {"path", disk.at.string()}, {"create", true}, {"index_path", (dir.path / "index.sqlite").string()}};
   Plugin p(cfg);
   disk.fill();
   json::object data = vcard_case().data;
@@ -445,7 +445,7 @@ TEST(DiskFull, MaildirOnAFullDiskSaysSoAndLeavesNothing) {
   local::test::TempDir dir;
   SmallDisk disk(dir.path / "mail", "64k");
   if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here";
-  json::object cfg{{"backend", "maildir"}, {"path", disk.at.string()}, {"index_path", (dir.path / "index.sqlite").string()}};
+  json::object cfg{{"backend", "maildir"}, {"path", disk.at.string()}, {"create", true}, {"index_path", (dir.path / "index.sqlite").string()}};
   Plugin p(cfg);
   disk.fill();
   json::object data = message_data("big");
@@ -473,7 +473,7 @@ TEST(DiskFull, MaildirIndexOnAFullDiskSaysSoAndTheResendDeliversOnce) {
   SmallDisk disk(dir.path / "idx", "400k");
   if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here";
   fs::path root = dir.path / "mail";
-  json::object cfg{{"backend", "maildir"}, {"path", root.string()}, {"index_path", (disk.at / "index.sqlite").string()}};
+  json::object cfg{{"backend", "maildir"}, {"path", root.string()}, {"create", true}, {"index_path", (disk.at / "index.sqlite").string()}};
   Plugin p(cfg);
   auto ok = p.apply("message", json::array{create_op(message_data("first"), "accord-first")});
   ASSERT_EQ(ok[0].at("status"), "ok") << json::serialize(ok);

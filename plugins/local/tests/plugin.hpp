@@ -4,6 +4,7 @@
 #pragma once
 
 #include <accord/connector.h>
+#include <accord/streams.h>
 
 #include <boost/json.hpp>
 
@@ -38,7 +39,8 @@ inline const accord_connector* plugin_table() {
 // One instance of the plugin; its log lines are kept in `logged`.
 class Plugin {
  public:
-  explicit Plugin(const boost::json::object& config) {
+  // open_flags: ACCORD_OPEN_* (ACCORD_OPEN_READ_ONLY: as a plan opens it)
+  explicit Plugin(const boost::json::object& config, uint64_t open_flags = 0) {
     host_.abi_major = ACCORD_ABI_MAJOR;
     host_.abi_minor = ACCORD_ABI_MINOR;
     host_.struct_size = sizeof host_;
@@ -52,6 +54,7 @@ class Plugin {
     host_.secret = [](void*, const char*, char*, uint64_t, uint64_t*) -> int32_t { return ACCORD_ERROR; };
     host_.is_cancelled = [](void*) -> int32_t { return 0; };
     host_.store_secret = [](void*, const char*, const char*) -> int32_t { return ACCORD_ERROR; };
+    host_.open_flags = open_flags;
     Sink err;
     std::string cfg = boost::json::serialize(config);
     if (plugin_table()->create(&host_, cfg.c_str(), &inst_, &err.e) != ACCORD_OK) throw err.error();
@@ -95,6 +98,14 @@ class Plugin {
         .as_object()
         .at("records")
         .as_array();
+  }
+
+  // accord.streams.v1's check: throws PluginError when the instance cannot keep stream.
+  void check_stream(const std::string& stream) {
+    auto* ext = static_cast<const accord_streams_v1*>(plugin_table()->get_extension(inst_, ACCORD_STREAMS_V1));
+    if (!ext) throw std::runtime_error("no " ACCORD_STREAMS_V1);
+    Sink err;
+    if (ext->check(inst_, stream.c_str(), &err.e) != ACCORD_OK) throw err.error();
   }
 
   std::vector<std::string> logged;

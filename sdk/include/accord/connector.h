@@ -1,5 +1,5 @@
 /*
- * accord/connector.h — the Accord connector ABI, version 1.1.
+ * accord/connector.h — the Accord connector ABI, version 1.2.
  *
  * This header is the specification. A connector is a shared library that
  * exports exactly one symbol, accord_connector_entry(), returning a pointer to
@@ -75,7 +75,7 @@ extern "C" {
 #endif
 
 #define ACCORD_ABI_MAJOR 1
-#define ACCORD_ABI_MINOR 1
+#define ACCORD_ABI_MINOR 2
 
 /* Status codes, returned by every slot that can fail. Plain integers, never a
  * C enum, so that their size is fixed across compilers. */
@@ -97,6 +97,14 @@ extern "C" {
 #define ACCORD_CAP_CHANGE_FEED ((uint64_t)1 << 3) /* cursors return only changes */
 #define ACCORD_CAP_IDEMPOTENT_CREATE ((uint64_t)1 << 4)
 #define ACCORD_CAP_FETCH ((uint64_t)1 << 5) /* bodies fetched lazily */
+
+/* Open flags (accord_host.open_flags, ABI 1.2), read by create(). */
+/* The host only reads through this instance (validate, plan, conflicts
+ * list): create nothing and change nothing, in the store or beside it (no
+ * folder, index, lock or cache file, no migration); a store that does not
+ * exist yet reads as empty. read_changes and fetch answer as usual (an index
+ * may be built in memory); apply may fail with ACCORD_UNSUPPORTED. */
+#define ACCORD_OPEN_READ_ONLY ((uint64_t)1 << 0)
 
 /* Log levels for accord_host.log. */
 #define ACCORD_LOG_DEBUG 0
@@ -144,6 +152,10 @@ typedef struct accord_host {
    * host logs why). A plugin must not store what the user did not name as a
    * secret. */
   int32_t (*store_secret)(void *host_ctx, const char *name, const char *value);
+  /* ---- ABI 1.2 ---- (read only when struct_size >= ACCORD_HOST_SIZE_1_2) */
+  /* [static] ACCORD_OPEN_* bits for the instances made with this host;
+   * unknown bits are ignored. */
+  uint64_t open_flags;
 } accord_host;
 
 /* The connector table. Static, returned by accord_connector_entry(). */
@@ -195,8 +207,10 @@ typedef struct accord_connector {
 /* The size of the table each ABI minor requires (for the host's check). */
 #define ACCORD_CONNECTOR_SIZE_1_0 (sizeof(accord_connector))
 #define ACCORD_CONNECTOR_SIZE_1_1 (sizeof(accord_connector)) /* 1.1 added no connector slot */
+#define ACCORD_CONNECTOR_SIZE_1_2 (sizeof(accord_connector)) /* nor did 1.2 */
 #define ACCORD_HOST_SIZE_1_0 (offsetof(accord_host, store_secret))
-#define ACCORD_HOST_SIZE_1_1 (sizeof(accord_host))
+#define ACCORD_HOST_SIZE_1_1 (offsetof(accord_host, open_flags))
+#define ACCORD_HOST_SIZE_1_2 (sizeof(accord_host))
 
 #define ACCORD_ENTRY_SYMBOL "accord_connector_entry"
 

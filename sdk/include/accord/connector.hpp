@@ -14,6 +14,7 @@
 
 #include <accord/connector.h>
 #include <accord/push.h>
+#include <accord/streams.h>
 
 #include <atomic>
 #include <cstdint>
@@ -75,6 +76,12 @@ class Host {
     if (!h_ || h_->struct_size < ACCORD_HOST_SIZE_1_1 || !h_->store_secret) return false;
     return h_->store_secret(h_->host_ctx, name.c_str(), value.c_str()) == ACCORD_OK;
   }
+  // ACCORD_OPEN_* bits (ABI 1.2; 0 from an older host).
+  uint64_t open_flags() const noexcept {
+    return h_ && h_->struct_size >= ACCORD_HOST_SIZE_1_2 ? h_->open_flags : 0;
+  }
+  // The host only reads through this instance: create and change nothing.
+  bool read_only() const noexcept { return (open_flags() & ACCORD_OPEN_READ_ONLY) != 0; }
   const accord_host* raw() const noexcept { return h_; }
 
  private:
@@ -119,6 +126,12 @@ class Connector {
     (void)timeout_ms;
     throw Error(ACCORD_UNSUPPORTED, "this connector cannot wait for changes");
   }
+
+  // accord.streams.v1: throws Error(ACCORD_UNSUPPORTED, why) when this
+  // instance cannot serve `stream` (a contacts folder asked for events).
+  // Cheap: no network, creates nothing. Offer it by answering
+  // `accord::streams_extension()` for ACCORD_STREAMS_V1.
+  virtual void check_stream(std::string_view stream) { (void)stream; }
 
   // [any thread] Sets the flag that cancelled() reads. Override to also abort
   // blocking I/O, and call the base.
@@ -228,6 +241,11 @@ inline int32_t push_wait(accord_instance* inst, const char* stream, const char* 
   });
 }
 
+inline int32_t streams_check(accord_instance* inst, const char* stream, accord_error* err) noexcept {
+  Connector* c = from_c(inst);
+  return guarded(err, [&] { c->check_stream(stream ? stream : ""); });
+}
+
 inline const void* get_extension(accord_instance* inst, const char* name) noexcept {
   return from_c(inst)->get_extension(name ? name : "");
 }
@@ -247,6 +265,12 @@ const accord_connector* table(const char* manifest, uint64_t caps) noexcept {
 // The accord.push.v1 table for get_extension, calling wait_for_changes.
 inline const void* push_extension() noexcept {
   static const accord_push_v1 t = {sizeof(accord_push_v1), &detail::push_wait};
+  return &t;
+}
+
+// The accord.streams.v1 table for get_extension, calling check_stream.
+inline const void* streams_extension() noexcept {
+  static const accord_streams_v1 t = {sizeof(accord_streams_v1), &detail::streams_check};
   return &t;
 }
 

@@ -15,7 +15,7 @@ echo '{"pw": "pw"}' > s.json; chmod 600 s.json; export ACCORD_SECRETS=$w/s.json
 mkdir -p mail/cur mail/new mail/tmp mail/.Work/cur mail/.Work/new mail/.Work/tmp
 for i in 1 2 3; do printf 'Message-ID: <m%s@x.test>\nFrom: a@x.test\nSubject: m%s\n\nbody\n' $i $i > "mail/cur/17000000$i.m$i.host:2,S"; done
 cat > p.json <<JSON
-{"name": "p", "state": "state.sqlite", "left": {"connector": "local", "config": {"backend": "maildir", "path": "mail"}},
+{"name": "p", "state": "state.sqlite", "left": {"connector": "local", "config": {"backend": "maildir", "create": true, "path": "mail"}},
  "right": {"connector": "gmail-imap", "config": {"url": "imaps://localhost:$port", "user": "ada", "password": {"\$secret": "pw"}, "ca_file": "$w/dc/cert.pem"}},
  "streams": [{"left": "message", "right": "message"}]}
 JSON

@@ -21,7 +21,7 @@ for _ in $(seq 50); do grep -q port peer.out && break; sleep 0.1; done; base=htt
 mkdir -p seed/contact
 echo '{"@type": "Card", "uid": "urn:uuid:s-1", "name": {"components": [{"kind": "given", "value": "Sam"}, {"kind": "surname", "value": "One"}]},
  "nicknames": {"n1": {"name": "Sammy"}}, "emails": {"e1": {"address": "s1@example.org"}}, "titles": {"t1": {"name": "Analyst"}}}' > seed/contact/s1.json
-echo '{"name": "seed", "state": "seed.sqlite", "left": {"connector": "local", "config": {"backend": "json", "path": "seed"}},
+echo '{"name": "seed", "state": "seed.sqlite", "left": {"connector": "local", "config": {"backend": "json", "create": true, "path": "seed"}},
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "left.sqlite"}}, "streams": [{"left": "contact", "right": "contact", "direction": "left-to-right"}]}' > seed.json
 echo "{\"name\": \"p\", \"state\": \"state.sqlite\", \"left\": {\"connector\": \"local\", \"config\": {\"backend\": \"sqlite\", \"path\": \"left.sqlite\"}},
  \"right\": {\"connector\": \"crm-rest\", \"config\": {\"profile\": \"json-server\", \"base_url\": \"$base\"}}, \"streams\": [{\"left\": \"contact\", \"right\": \"contact\"}]}" > p.json
