@@ -1,5 +1,7 @@
 #include <accord/mail/message.hpp>
 
+#include <accord/text/ascii.hpp>
+#include <accord/text/utf8.hpp>
 #include <accord/time/utc_time.hpp>
 
 #include <boost/json.hpp>
@@ -13,36 +15,14 @@ namespace json = boost::json;
 
 namespace accord::mail {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+std::string lower(std::string_view s) { return ascii_lower(s); }
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower((unsigned char)x) == std::tolower((unsigned char)y); });
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
   return s;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // Windows-1252's 0x80-0x9F (ISO-8859-1 has C1 controls there).
@@ -60,8 +40,8 @@ std::optional<std::string> to_utf8(std::string_view charset, std::string_view by
   if (!latin1 && !cp1252) return std::nullopt;
   std::string out;
   for (unsigned char c : bytes) {
-    if (cp1252 && c >= 0x80 && c < 0xA0) append_utf8(out, kCp1252[c - 0x80]);
-    else append_utf8(out, c);
+    if (cp1252 && c >= 0x80 && c < 0xA0) utf8::append(out, kCp1252[c - 0x80]);
+    else utf8::append(out, c);
   }
   return out;
 }
@@ -81,7 +61,7 @@ std::optional<std::string> decode_word(std::string_view word) {
   size_t q1 = inner.find('?');
   if (q1 == std::string_view::npos || q1 + 2 >= inner.size() || inner[q1 + 2] != '?') return std::nullopt;
   std::string_view charset = inner.substr(0, q1);
-  char enc = static_cast<char>(std::toupper(static_cast<unsigned char>(inner[q1 + 1])));
+  char enc = ascii_upper(inner[q1 + 1]);
   std::string_view text = inner.substr(q1 + 3);
   std::string bytes;
   if (enc == 'B') {
@@ -235,7 +215,7 @@ const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", 
 
 int month_of(std::string_view m) {
   for (int k = 0; k < 12; ++k)
-    if (iequals(m, kMonths[k])) return k + 1;
+    if (ascii_iequals(m, kMonths[k])) return k + 1;
   return 0;
 }
 
@@ -251,7 +231,7 @@ std::optional<int> zone_minutes(std::string_view z) {
                                                        {"EDT", -240},   {"CST", -360},   {"CDT", -300},  {"MST", -420},
                                                        {"MDT", -360},   {"PST", -480},   {"PDT", -420}};
   for (auto& [n, m] : kNames)
-    if (iequals(z, n)) return m;
+    if (ascii_iequals(z, n)) return m;
   return std::nullopt;
 }
 
@@ -338,7 +318,7 @@ std::string header_value(std::string_view headers, std::string_view name) {
     std::string_view line = headers.substr(i, eol - i);
     size_t colon = line.find(':');
     if (colon != std::string_view::npos && line[0] != ' ' && line[0] != '\t' &&
-        iequals(trim(line.substr(0, colon)), name)) {
+        ascii_iequals(trim(line.substr(0, colon)), name)) {
       std::string v(line.substr(colon + 1));
       // continuation lines (folding)
       size_t j = eol + 1;
@@ -496,7 +476,7 @@ std::vector<std::string> flags_from_keywords(const json::object& keywords) {
       if (kw == name) mapped = flag;
     if (mapped) {
       std::string f = mapped;  // "\SEEN" → "\Seen"
-      for (size_t i = 2; i < f.size(); ++i) f[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(f[i])));
+      for (size_t i = 2; i < f.size(); ++i) f[i] = ascii_lower(f[i]);
       out.push_back(f);
     } else if (kw == "$forwarded") {
       out.push_back("$Forwarded");

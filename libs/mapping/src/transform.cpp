@@ -28,10 +28,7 @@ Fn on_strings(std::function<std::string(std::string)> f) {
   };
 }
 
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
+std::string upper(std::string s) { return ascii_upper(std::move(s)); }
 std::string trim(std::string s) {
   size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
   return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
@@ -154,7 +151,7 @@ Result<Transform> parse_transform(const json::value& spec) {
   if (spec.is_string()) {
     std::string n(spec.get_string());
     t.name = n;
-    if (n == "lowercase") t.to_right = t.to_left = on_strings(ascii_lower);
+    if (n == "lowercase") t.to_right = t.to_left = on_strings([](std::string s) { return ascii_lower(std::move(s)); });
     else if (n == "uppercase") t.to_right = t.to_left = on_strings(upper);
     else if (n == "trim") t.to_right = t.to_left = on_strings(trim);
     else if (n == "e164") t.to_right = t.to_left = on_strings([](std::string s) { return e164(s, ""); });

@@ -2,6 +2,7 @@
 
 #include <accord/net/redact.hpp>
 #include <accord/net/url_rules.hpp>
+#include <accord/text/ascii.hpp>
 
 #include <curl/curl.h>
 
@@ -27,7 +28,7 @@ std::string credential_of(const std::string& header) {
   size_t colon = header.find(':');
   if (colon == std::string::npos) return "";
   std::string name = header.substr(0, colon);
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  name = ascii_lower(std::move(name));
   std::string value = header.substr(colon + 1);
   while (!value.empty() && value.front() == ' ') value.erase(0, 1);
   bool secret = false;
@@ -53,7 +54,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto colon = line.find(':');
   if (colon == std::string::npos) return size * n;
   std::string name = line.substr(0, colon);
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  name = ascii_lower(std::move(name));
   size_t b = colon + 1, e = line.size();
   while (b < e && (line[b] == ' ' || line[b] == '\t')) ++b;
   while (e > b && (line[e - 1] == '\r' || line[e - 1] == '\n' || line[e - 1] == ' ')) --e;
@@ -126,16 +127,7 @@ bool HttpClient::request(const std::string& method, const std::string& url, cons
   // localhost is this machine: resolved here, never by a resolver that could
   // be told otherwise
   struct curl_slist* resolve = nullptr;
-  char* host_part = nullptr;
-  if (curl_url_get(parsed.get(), CURLUPART_HOST, &host_part, 0) == CURLUE_OK && host_part &&
-      std::string(host_part) == "localhost") {
-    char* port = nullptr;
-    if (curl_url_get(parsed.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port) {
-      resolve = curl_slist_append(resolve, ("localhost:" + std::string(port) + ":127.0.0.1").c_str());
-      curl_free(port);
-    }
-  }
-  curl_free(host_part);
+  if (std::string pin = localhost_resolve(url_host(url)); !pin.empty()) resolve = curl_slist_append(nullptr, pin.c_str());
   curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

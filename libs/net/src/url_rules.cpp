@@ -38,6 +38,11 @@ bool is_loopback_host(std::string_view host) {
   return ::inet_pton(AF_INET, h.c_str(), &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
 }
 
+std::string localhost_resolve(const UrlHost& target) {
+  if (!target.ok || target.host != "localhost" || target.port.empty()) return "";
+  return "localhost:" + target.port + ":127.0.0.1";
+}
+
 std::string credential_url_problem(const std::string& url) {
   std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
   if (!u) return "cannot parse URLs (out of memory)";

@@ -1,5 +1,7 @@
 #include "imap_parser.hpp"
 
+#include <accord/text/ascii.hpp>
+
 #include <algorithm>
 #include <cctype>
 
@@ -230,11 +232,7 @@ class Reader {
 
 }  // namespace
 
-std::string ascii_upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
+std::string ascii_upper(std::string_view s) { return accord::ascii_upper(s); }
 
 bool Value::is_atom(std::string_view upper_name) const {
   return kind == Kind::kAtom && upper(text) == upper_name;

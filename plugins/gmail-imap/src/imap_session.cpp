@@ -46,8 +46,8 @@ Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
   std::string url = opts_.url;
   if (!url.ends_with("/")) url += "/";
   curl_easy_setopt(h(curl_), CURLOPT_URL, url.c_str());
-  if (host == "localhost") {  // this machine, never what a resolver says
-    resolve_ = curl_slist_append(nullptr, ("localhost:" + target.port + ":127.0.0.1").c_str());
+  if (std::string pin = accord::net::localhost_resolve(target); !pin.empty()) {  // this machine, never a resolver's say
+    resolve_ = curl_slist_append(nullptr, pin.c_str());
     curl_easy_setopt(h(curl_), CURLOPT_RESOLVE, static_cast<curl_slist*>(resolve_));
   }
   curl_easy_setopt(h(curl_), CURLOPT_USERNAME, opts_.user.c_str());

@@ -1,5 +1,7 @@
 #include "mutf7.hpp"
 
+#include <accord/text/utf8.hpp>
+
 #include <cstdint>
 #include <vector>
 
@@ -20,37 +22,11 @@ int b64_value(char c) {
 
 // Decodes one UTF-8 code point at s[i]; advances i. -1 on bad input.
 int32_t next_code_point(std::string_view s, size_t& i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-  if (len == 0 || i + len > s.size()) return -1;
-  int32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
-  for (int k = 1; k < len; ++k) {
-    unsigned char cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc >> 6) != 2) return -1;
-    cp = (cp << 6) | (cc & 0x3f);
-  }
-  static const int32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < min_for_len[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return -1;
-  i += len;
-  return cp;
-}
-
-void put_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
+  char32_t cp = 0;
+  size_t n = accord::utf8::decode_at(s, i, cp);
+  if (n == 0) return -1;
+  i += n;
+  return static_cast<int32_t>(cp);
 }
 
 void flush_base64(std::string& out, const std::vector<uint16_t>& units) {
@@ -136,14 +112,14 @@ std::optional<std::string> mutf7_decode(std::string_view name) {
       uint32_t u = units[k];
       if (u >= 0xd800 && u <= 0xdbff) {
         if (k + 1 >= units.size() || units[k + 1] < 0xdc00 || units[k + 1] > 0xdfff) return std::nullopt;
-        put_utf8(out, 0x10000 + ((u - 0xd800) << 10) + (units[k + 1] - 0xdc00));
+        accord::utf8::append(out, 0x10000 + ((u - 0xd800) << 10) + (units[k + 1] - 0xdc00));
         ++k;
       } else if (u >= 0xdc00 && u <= 0xdfff) {
         return std::nullopt;
       } else if (u >= 0x20 && u <= 0x7e) {
         return std::nullopt;  // printable ASCII must stand for itself
       } else {
-        put_utf8(out, u);
+        accord::utf8::append(out, u);
       }
     }
     i = end + 1;

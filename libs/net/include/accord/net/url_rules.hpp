@@ -41,6 +41,11 @@ struct UrlHost {
 };
 UrlHost url_host(const std::string& url);
 
+// For a URL to localhost, the CURLOPT_RESOLVE entry that pins it to
+// 127.0.0.1 ("localhost:PORT:127.0.0.1"): this machine is never what a
+// resolver says. "" for any other host.
+std::string localhost_resolve(const UrlHost& target);
+
 // Whether a value may go into a header: no CR, LF or NUL.
 bool header_value_ok(std::string_view value);
 

@@ -15,6 +15,8 @@
 // controls are escaped by the serializer itself.
 #pragma once
 
+#include <accord/text/utf8.hpp>
+
 #include <boost/json.hpp>
 
 #include <cstdio>
@@ -23,30 +25,13 @@
 
 namespace accord::cli {
 
-// The length of the UTF-8 sequence at s[i] and its code point, or 0 when
-// the bytes there are not one (overlong, surrogate, truncated, > U+10FFFF).
-inline size_t utf8_at(std::string_view s, size_t i, char32_t& cp) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3f);
-  }
-  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
-}
-
 inline std::string tty(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   char buf[16];
   for (size_t i = 0; i < s.size();) {
     char32_t cp = 0;
-    size_t n = utf8_at(s, i, cp);
+    size_t n = utf8::decode_at(s, i, cp);
     if (n == 0) {
       std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[i]));
       out += buf;
@@ -89,7 +74,7 @@ inline std::string valid_utf8(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size();) {
     char32_t cp = 0;
-    size_t n = utf8_at(s, i, cp);
+    size_t n = utf8::decode_at(s, i, cp);
     if (n == 0) {
       out += "\xef\xbf\xbd";
       ++i;
