@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -706,6 +707,7 @@ class Battery {
     std::string cursor;
     std::set<std::string> ids;
     std::size_t refused = 0;
+    std::map<std::string, std::string> refused_why;  // id → why the host's reader refused it
     for (int guard = 0; guard < 100000; ++guard) {
       std::string text;
       try {
@@ -716,13 +718,16 @@ class Battery {
       wire::Batch b = wire::read_batch(text);
       expect(b.error.empty(), "with an unreadable record in the store, the listing is unreadable: " + b.error);
       refused += b.unreadable.size();
+      for (const auto& p : b.unreadable)
+        if (!p.id.empty()) refused_why[p.id] = p.pointer + ": " + p.reason;
       for (const auto& r : b.records)
         if (!r.deleted) ids.insert(r.id);
       if (!b.more) break;
       cursor = b.cursor;
     }
     for (const auto& r : before.records)
-      expect(ids.contains(r.id), "with an unreadable record in the store, the listing misses " + r.id);
+      expect(ids.contains(r.id), "with an unreadable record in the store, the listing misses " + r.id +
+                                     (refused_why.contains(r.id) ? " (the host cannot read it: " + refused_why[r.id] + ")" : ""));
     bool warned;
     {
       std::lock_guard lk(log_mutex_);
@@ -761,10 +766,14 @@ class Battery {
   void check_schemas() {
     schema_check("manifest", plugin_.manifest.raw, "the manifest");
     if (schema_problems_.empty()) return;
-    std::string why = std::to_string(schema_problems_.size()) + " answer" + (schema_problems_.size() == 1 ? "" : "s") +
-                      " did not match the SDK's schemas (sdk/schema): ";
-    for (std::size_t i = 0; i < schema_problems_.size() && i < 5; ++i) why += (i ? "; " : "") + schema_problems_[i];
-    if (schema_problems_.size() > 5) why += "; …";
+    // each problem once, in the order first seen
+    std::vector<std::string> distinct;
+    for (const auto& p : schema_problems_)
+      if (std::find(distinct.begin(), distinct.end(), p) == distinct.end()) distinct.push_back(p);
+    std::string why = std::to_string(schema_problems_.size()) + " part" + (schema_problems_.size() == 1 ? "" : "s") +
+                      " of the answers did not match the SDK's schemas (sdk/schema): ";
+    for (std::size_t i = 0; i < distinct.size() && i < 5; ++i) why += (i ? "; " : "") + distinct[i];
+    if (distinct.size() > 5) why += "; and " + std::to_string(distinct.size() - 5) + " more";
     throw CheckFailed{why};
   }
 

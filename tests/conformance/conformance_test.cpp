@@ -1,5 +1,8 @@
 // The kit passes the plain-C connector, and fails each broken fixture on the
-// check named for its fault (and only there).
+// check named for its fault (and only there). The memory connector keeps
+// every listing in one batch and has no store the kit could corrupt, so the
+// paging and unreadable-record checks are skipped on it, saying why (the
+// faulty fixture's ctests run them: tests/CMakeLists.txt).
 #include "battery.hpp"
 
 #include <gtest/gtest.h>
@@ -11,6 +14,9 @@ using namespace accord;
 namespace {
 
 const std::string kDir = ACCORD_FIXTURE_DIR;
+
+// Checks that need what the memory connector cannot give.
+bool skipped_here(const std::string& check) { return check == "paging" || check == "unreadable-record"; }
 
 std::map<std::string, conformance::Outcome> run_kit(const std::string& file) {
   auto p = load_plugin(file);
@@ -30,6 +36,8 @@ void expect_only_failure(const std::string& fixture, const std::string& failing_
   for (const auto& name : conformance::check_names()) {
     if (name == failing_check)
       EXPECT_EQ(results[name], conformance::Outcome::kFail) << fixture << " must fail " << name;
+    else if (skipped_here(name))
+      EXPECT_EQ(results[name], conformance::Outcome::kSkip) << fixture << " must skip " << name;
     else
       EXPECT_EQ(results[name], conformance::Outcome::kPass) << fixture << " must pass " << name;
   }
@@ -40,7 +48,8 @@ void expect_only_failure(const std::string& fixture, const std::string& failing_
 TEST(ConformanceTest, PlainCConnectorPassesEveryCheck) {
   auto results = run_kit(kDir + "/libaccord-memory-c.so");
   ASSERT_EQ(results.size(), conformance::check_names().size());
-  for (const auto& [name, outcome] : results) EXPECT_EQ(outcome, conformance::Outcome::kPass) << name;
+  for (const auto& [name, outcome] : results)
+    EXPECT_EQ(outcome, skipped_here(name) ? conformance::Outcome::kSkip : conformance::Outcome::kPass) << name;
 }
 
 TEST(ConformanceTest, IgnoringIdempotencyKeyFailsIdempotentCreate) {
