@@ -5,8 +5,14 @@
 # accord_connector_entry. The output lands in the plugin directory of the
 # build tree (lib/accord/plugins), mirroring the install layout, and is made
 # not group/other-writable because the host refuses such files.
+#
+# Installed with AccordConfig.cmake (find_package(Accord) includes it, with
+# connector.map beside it), so a third party's connector is built exactly as
+# Accord's own are.
 set(ACCORD_CONNECTOR_MAP "${CMAKE_CURRENT_LIST_DIR}/connector.map")
-set(ACCORD_PLUGIN_BUILD_DIR "${CMAKE_BINARY_DIR}/lib/accord/plugins")
+set(ACCORD_PLUGIN_BUILD_DIR "${PROJECT_BINARY_DIR}/lib/accord/plugins")
+# Not ${CMAKE_INSTALL_LIBDIR}: the accord program looks in <prefix>/lib/accord/plugins
+# (bin/../lib/accord/plugins), whatever the platform's library folder is called.
 set(ACCORD_PLUGIN_INSTALL_DIR "lib/accord/plugins")
 
 function(accord_add_connector name)
@@ -18,7 +24,7 @@ function(accord_add_connector name)
     set(ARG_OUTPUT_DIR "${ACCORD_PLUGIN_BUILD_DIR}")
   endif()
   add_library(${name} MODULE ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE accord_sdk ${ARG_LIBS})
+  target_link_libraries(${name} PRIVATE accord::sdk ${ARG_LIBS})
   target_include_directories(${name} PRIVATE ${ARG_INCLUDES})
   target_compile_definitions(${name} PRIVATE ${ARG_DEFINES})
   set(out_name "${name}")
