@@ -74,7 +74,7 @@ int_out=$(ACCORD_FAILPOINT=apply.after_write:INT "$accord" run int.json 2>&1); i
 tty_out=$(ACCORD_FAILPOINT=apply.after_write:INT script -qec "$accord run int.json" /dev/null 2>&1); tty_rc=$?
 runp run int.json
 [ $int_rc = 130 ] && printf '%s\n' "$int_out" | grep -qx "accord: interrupted: run again to resume (nothing is lost)" \
-  && [ $tty_rc = 130 ] && printf '%s' "$tty_out" | grep -q $'\r\033\[Kaccord: interrupted: run again to resume' \
+  && [ $tty_rc = 130 ] && printf '%s' "$tty_out" | tr -d '\r' | grep -q '^accord: interrupted: run again to resume' \
   && [ "$(count int-copy.sqlite)" = 300 ] && [ "$(dups int-copy.sqlite)" = 0 ] \
   && ok ctrl-c-says-resume-and-resumes || bad ctrl-c-says-resume-and-resumes "rc=$rc tty_rc=$tty_rc $(count int-copy.sqlite)" "$out" "$tty_out"
 

@@ -1,6 +1,7 @@
 // The `accord` program: parses global options and dispatches to a verb.
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
+#include "cli/progress.hpp"
 
 #include <accord/connector.h>
 
@@ -101,7 +102,8 @@ bool interrupt_on_tty = false;
 extern "C" void on_interrupt(int sig) {
   static const char clear[] = "\r\033[K";
   static const char msg[] = "accord: interrupted: run again to resume (nothing is lost)\n";
-  if (interrupt_on_tty) (void)!::write(2, clear, sizeof clear - 1);
+  if (accord::cli::progress_line_open) (void)!::write(2, "\n", 1);  // the progress line stays, ended (cli/progress.hpp)
+  else if (interrupt_on_tty) (void)!::write(2, clear, sizeof clear - 1);
   else (void)!::write(2, "\n", 1);
   (void)!::write(2, msg, sizeof msg - 1);
   ::_exit(128 + sig);

@@ -1,6 +1,7 @@
 // `accord validate|plan|apply|run|status|conflicts`: the verbs over pipelines.
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
+#include "cli/progress.hpp"
 #include <accord/text/terminal_text.hpp>
 #include "engine/sync_run.hpp"
 #include "pipeline/pipeline.hpp"
@@ -13,6 +14,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <memory>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -80,7 +84,7 @@ std::optional<Args> parse_args(const std::vector<std::string>& in, const char* v
 }
 
 void emit(const GlobalOptions& o, const json::object& obj) {
-  if (o.json) std::cout << json::serialize(cli::json_safe(obj)) << "\n";  // always valid UTF-8
+  if (o.json) json_line(obj);  // valid UTF-8, flushed
 }
 
 int invalid(const GlobalOptions& o, const Failure& f, int code) {
@@ -146,6 +150,89 @@ std::string failed_text(const PairReport& pr) {
   return out + ")";
 }
 
+// A pair's events, when its planning (and applying) is over: its ops where
+// they were not streamed as they were applied (a plan; a refused run),
+// conflicts, notes, unreadable records, and its summary.
+void pair_events(const PairReport& pr, bool ops_streamed) {
+  if (!ops_streamed)
+    for (const auto& op : pr.ops)
+      json_line(json::object{{"type", "op"}, {"pair", pr.name}, {"side", side_name(op.side)}, {"op", op.op},
+                             {"id", op.id}, {"source_id", op.source_id}, {"label", op.label},
+                             {"fields", changes_json(op.changes)}, {"status", "planned"}});
+  for (const auto& c : pr.conflicts)
+    json_line(json::object{{"type", "conflict"}, {"pair", pr.name}, {"left_id", c.left_id}, {"right_id", c.right_id},
+                           {"field", c.field}, {"left", c.left ? *c.left : json::value(nullptr)},
+                           {"right", c.right ? *c.right : json::value(nullptr)}, {"resolution", c.resolution}});
+  for (const auto& n : pr.notes) json_line(json::object{{"type", "note"}, {"pair", pr.name}, {"message", n}});
+  for (const auto& u : pr.unreadable)
+    json_line(json::object{{"type", "unreadable"}, {"pair", pr.name}, {"side", side_name(u.side)},
+                           {"connector", u.connector}, {"stream", u.stream}, {"id", u.id}, {"pointer", u.pointer},
+                           {"reason", u.reason}});
+  json::object counts;
+  for (Side s : {Side::kLeft, Side::kRight})
+    for (const char* op : {"create", "update", "delete"}) {
+      long n = 0;
+      for (const auto& x : pr.ops) n += x.side == s && x.op == op;
+      counts[std::string(side_name(s)) + "_" + op] = n;
+    }
+  json::array untravelled;
+  for (const auto& u : pr.untravelled) untravelled.emplace_back(u);
+  json::array forced;
+  for (const auto& f : pr.forced) forced.emplace_back(f);
+  json_line(json::object{{"type", "pair"}, {"pair", pr.name}, {"left", pr.left_stream}, {"right", pr.right_stream},
+                         {"read_left", pr.read[0]}, {"read_right", pr.read[1]}, {"matched", pr.matched},
+                         {"counts", counts}, {"conflicts", pr.conflicts.size()}, {"applied", pr.applied},
+                         {"failed", pr.failed}, {"quarantined", pr.quarantined}, {"refused", pr.refused},
+                         {"error", pr.error}, {"untravelled", untravelled}, {"forced", forced}});
+}
+
+// --json: the run's events on stdout as they happen, one object a line:
+// `run` when it starts, `progress` (about ten a second a phase), `op` as
+// each write is committed (a create with the id it got on the target),
+// then the pair's conflicts, notes and summary when it is done.
+class JsonEvents final : public RunEvents {
+ public:
+  JsonEvents(std::string pipeline, std::string kind) : pipeline_(std::move(pipeline)), kind_(std::move(kind)) {}
+  const std::string& pipeline() const { return pipeline_; }
+  const std::string& kind() const { return kind_; }
+  void run_started(int64_t run_id) override {
+    json::object o{{"type", "run"}, {"pipeline", pipeline_}, {"kind", kind_}, {"status", "started"},
+                   {"started", now_rfc3339()}};
+    if (run_id) o["id"] = run_id;
+    json_line(o);
+  }
+  void progress(const PhaseProgress& p) override {
+    json::object o{{"type", "progress"}, {"pair", p.pair}, {"phase", phase_name(p.phase)}, {"done", p.done},
+                   {"seconds", std::round(p.seconds * 1000) / 1000}, {"finished", p.finished}};
+    o["total"] = p.total ? json::value(p.total) : json::value(nullptr);
+    json_line(o);
+  }
+  void applied(std::string_view pair, const PlannedOp& op, const std::string& id, bool ok, const std::string& status,
+               const std::string& message) override {
+    {
+      std::lock_guard lock(mu_);
+      streamed_.insert(std::string(pair));
+    }
+    json::object o{{"type", "op"},  {"pair", pair},     {"side", side_name(op.side)}, {"op", op.op},
+                   {"id", id},      {"source_id", op.source_id}, {"label", op.label},  {"status", status}};
+    if (!ok) o["message"] = message;
+    json_line(o);
+  }
+  void pair_done(const PairReport& pr) override {
+    bool streamed;
+    {
+      std::lock_guard lock(mu_);
+      streamed = streamed_.contains(pr.name);
+    }
+    pair_events(pr, streamed);
+  }
+
+ private:
+  std::string pipeline_, kind_;
+  std::mutex mu_;
+  std::set<std::string> streamed_;  // pairs whose ops were told as they were applied
+};
+
 // Prints a run's plan or results, in text or one JSON object per line.
 void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r, bool all) {
   for (const auto& f : r.forced) {
@@ -154,38 +241,7 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
   }
   for (const auto& pr : r.pairs) {
     if (!pr.explain.empty()) print_explain(o, pr.name, pr.explain);
-    if (o.json) {
-      for (const auto& op : pr.ops)
-        emit(o, json::object{{"type", "op"}, {"pair", pr.name}, {"side", side_name(op.side)}, {"op", op.op},
-                             {"id", op.id}, {"source_id", op.source_id}, {"label", op.label},
-                             {"fields", changes_json(op.changes)}});
-      for (const auto& c : pr.conflicts)
-        emit(o, json::object{{"type", "conflict"}, {"pair", pr.name}, {"left_id", c.left_id}, {"right_id", c.right_id},
-                             {"field", c.field}, {"left", c.left ? *c.left : json::value(nullptr)},
-                             {"right", c.right ? *c.right : json::value(nullptr)}, {"resolution", c.resolution}});
-      for (const auto& n : pr.notes) emit(o, json::object{{"type", "note"}, {"pair", pr.name}, {"message", n}});
-      for (const auto& u : pr.unreadable)
-        emit(o, json::object{{"type", "unreadable"}, {"pair", pr.name}, {"side", side_name(u.side)},
-                             {"connector", u.connector}, {"stream", u.stream}, {"id", u.id}, {"pointer", u.pointer},
-                             {"reason", u.reason}});
-      json::object counts;
-      for (Side s : {Side::kLeft, Side::kRight})
-        for (const char* op : {"create", "update", "delete"}) {
-          long n = 0;
-          for (const auto& x : pr.ops) n += x.side == s && x.op == op;
-          counts[std::string(side_name(s)) + "_" + op] = n;
-        }
-      json::array untravelled;
-      for (const auto& u : pr.untravelled) untravelled.emplace_back(u);
-      json::array forced;
-      for (const auto& f : pr.forced) forced.emplace_back(f);
-      emit(o, json::object{{"type", "pair"}, {"pair", pr.name}, {"left", pr.left_stream}, {"right", pr.right_stream},
-                           {"read_left", pr.read[0]}, {"read_right", pr.read[1]}, {"matched", pr.matched},
-                           {"counts", counts}, {"conflicts", pr.conflicts.size()}, {"applied", pr.applied},
-                           {"failed", pr.failed}, {"quarantined", pr.quarantined}, {"refused", pr.refused}, {"error", pr.error},
-                           {"untravelled", untravelled}, {"forced", forced}});
-      continue;
-    }
+    if (o.json) continue;  // told as each pair was done (JsonEvents)
     std::cout << pr.name << ": " << p.left.connector << " " << pr.left_stream << " ⇄ " << p.right.connector << " "
               << pr.right_stream << "\n";
     if (!pr.error.empty()) {
@@ -258,32 +314,60 @@ int exit_for(const RunReport& r) {
   return code;
 }
 
-RunOptions run_options(const GlobalOptions& o, const std::set<std::string>& force) {
+RunOptions run_options(const GlobalOptions&, const std::set<std::string>& force) {
   RunOptions ro;
   ro.force = force;
-  bool tty = ::isatty(2) && !o.json;
   if (const char* t = std::getenv("ACCORD_TRACE"); t && *t) {
     // diagnostics: every phase on its own line, with the time since start
+    // and where the applying phase's time went
     auto start = std::chrono::steady_clock::now();
     ro.progress = [start](const std::string& line) {
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::fprintf(stderr, "[%8.3f s] %s\n", s, line.c_str());
     };
-  } else if (tty) {
-    ro.progress = [](const std::string& line) { std::cerr << "\r\033[K" << line << std::flush; };
   }
-  ro.log = [&o](int32_t level, const std::string& m) {
-    if (level < ACCORD_LOG_WARN) return;
-    if (o.json) std::cout << json::serialize(cli::json_safe(json::object{{"type", "log"}, {"message", m}})) << "\n";
-    else std::cerr << "accord: " << cli::tty(m) << "\n";
-  };
   return ro;
 }
 
-void end_progress(const RunOptions& ro) {
-  const char* t = std::getenv("ACCORD_TRACE");
-  if (ro.progress && !(t && *t)) std::cerr << "\r\033[K" << std::flush;
-}
+// What shows a run as it goes: with --json its events on stdout; on a
+// terminal (stderr), a progress line, unless ACCORD_TRACE prints its lines;
+// else nothing (and the engine then reports to no one).
+struct RunDisplay {
+  std::unique_ptr<TerminalProgress> terminal;
+  std::unique_ptr<JsonEvents> json;
+  const GlobalOptions* o = nullptr;
+
+  // Sets the run's events and log once its options are tuned.
+  void attach(const GlobalOptions& opts, const Pipeline& p, RunOptions& ro) {
+    o = &opts;
+    if (opts.json) {
+      json = std::make_unique<JsonEvents>(p.name, ro.apply ? ro.kind : "plan");
+      ro.events = json.get();
+    } else if (::isatty(2) && !ro.progress) {
+      terminal = std::make_unique<TerminalProgress>(2);
+      ro.events = terminal.get();
+    }
+    ro.log = [this](int32_t level, const std::string& m) {
+      if (level < ACCORD_LOG_WARN) return;
+      if (o->json) json_line(json::object{{"type", "log"}, {"message", m}});
+      else if (terminal) terminal->above("accord: " + cli::tty(m));
+      else std::cerr << "accord: " << cli::tty(m) << "\n";
+    };
+  }
+  // The run is over: the progress line goes (the report follows), and
+  // --json says how the run ended and with what exit code.
+  int end(const RunReport& report, int code) {
+    const RunReport* r = &report;
+    if (terminal) terminal->end();
+    if (json && r) {
+      json::object e{{"type", "run"}, {"pipeline", json->pipeline()}, {"kind", json->kind()},
+                     {"status", r->applied ? r->status : "planned"}, {"finished", now_rfc3339()}, {"exit", code}};
+      if (r->run_id) e["id"] = r->run_id;
+      json_line(e);
+    }
+    return code;
+  }
+};
 
 int lock_or_failure(const GlobalOptions& o, const Failure& f) {
   return invalid(o, f, f.message.find("is being synced by") != std::string::npos ? exit_code::kLocked : exit_code::kFailure);
@@ -338,12 +422,14 @@ int sync_verb(const GlobalOptions& o, const Args& a, bool apply, const Tune& tun
   RunOptions ro = run_options(o, a.force);
   ro.apply = apply;
   if (auto stop = tune(a.positional, pipeline, ro)) return *stop;
+  RunDisplay show;
+  show.attach(o, pipeline, ro);
   auto r = run_pipeline(pipeline, reg, ro);
-  end_progress(ro);
+  if (show.terminal) show.terminal->end();
   if (!r) return lock_or_failure(o, r.error());
   print_report(o, pipeline, *r, a.all);
-  if (auto stop = after(pipeline, *r)) return *stop;
-  return exit_for(*r);
+  if (auto stop = after(pipeline, *r)) return show.end(*r, *stop);
+  return show.end(*r, exit_for(*r));
 }
 
 int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool apply) {
@@ -456,12 +542,14 @@ int apply_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     ro.expect_cursor[std::string(name)] = {std::string(po.at("cursor_left").as_string()),
                                            std::string(po.at("cursor_right").as_string())};
   }
+  RunDisplay show;
+  show.attach(o, pipeline, ro);
   auto r = run_pipeline(pipeline, reg, ro);
-  end_progress(ro);
+  if (show.terminal) show.terminal->end();
   if (!r) return lock_or_failure(o, r.error());
   if (!r->stale.empty()) return invalid(o, Failure{ACCORD_ERROR, file + ": " + r->stale, 0}, exit_code::kPlanStale);
   print_report(o, pipeline, *r, a->all);
-  return exit_for(*r);
+  return show.end(*r, exit_for(*r));
 }
 
 int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {

@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -48,9 +49,55 @@ std::string record_label(const json::object& data, const std::string& id) {
   return id;
 }
 
+const char* phase_name(Phase p) {
+  return p == Phase::kReading ? "reading" : p == Phase::kPlanning ? "planning" : "applying";
+}
+
 namespace {
 
 int idx(Side s) { return s == Side::kLeft ? 0 : 1; }
+
+// A phase's progress, told to the run's events at most every 100 ms (and
+// at its start and end): add() is called per record or batch from any of
+// the pair's threads and costs an atomic add and a clock read (nothing when
+// no one listens).
+class PhaseMeter {
+ public:
+  PhaseMeter(RunEvents* events, std::string_view pair, Phase phase, uint64_t total = 0)
+      : events_(events), pair_(pair), phase_(phase), total_(total) {
+    tell(false);
+  }
+  PhaseMeter(const PhaseMeter&) = delete;
+  PhaseMeter& operator=(const PhaseMeter&) = delete;
+  ~PhaseMeter() { tell(true); }  // the phase is over, however it ended
+  void set_total(uint64_t total) { total_.store(total, std::memory_order_relaxed); }
+  void add(uint64_t n = 1) {
+    if (!events_) return;
+    done_.fetch_add(n, std::memory_order_relaxed);
+    int64_t now = clock::now().time_since_epoch().count();
+    int64_t next = next_.load(std::memory_order_relaxed);
+    if (now >= next && next_.compare_exchange_strong(next, now + kEvery)) tell(false);
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  static constexpr int64_t kEvery = std::chrono::duration_cast<clock::duration>(std::chrono::milliseconds(100)).count();
+  void tell(bool finished) {
+    if (!events_) return;
+    std::lock_guard lock(mu_);  // one report at a time, in order
+    PhaseProgress p{pair_, phase_, done_.load(), total_.load(), std::chrono::duration<double>(clock::now() - start_).count(),
+                    finished};
+    events_->progress(p);
+  }
+  RunEvents* events_;
+  std::string_view pair_;
+  Phase phase_;
+  std::atomic<uint64_t> total_;
+  clock::time_point start_ = clock::now();
+  std::atomic<uint64_t> done_{0};
+  std::atomic<int64_t> next_{0};
+  std::mutex mu_;
+};
 
 // The idempotency key of a create: derived from the pipeline, the stream
 // pair and the record it copies, never drawn at random, so that the copy it
@@ -175,6 +222,8 @@ class PairRun {
                                        : r.error().message));
       return static_cast<bool>(r);
     });
+    // A plan reads only: its connectors create nothing (no folder, index, file).
+    if (!opts_.apply) host_.set_open_flags(ACCORD_OPEN_READ_ONLY);
     for (Side s : {Side::kLeft, Side::kRight}) {
       const Endpoint& ep = p_.endpoint(s);
       const LoadedPlugin* plugin = reg_.find(ep.connector);
@@ -216,10 +265,14 @@ class PairRun {
     read_both(reads);
     if (opts_.progress) opts_.progress(sp_.name + ": read " + std::to_string(rep_.read[0]) + " + " + std::to_string(rep_.read[1]) + " changes");
     // The saved plan was made from these cursors onward: anything newer means
-    // a side moved since.
+    // a side moved since. A full listing (a first sync) is compared by the
+    // fingerprint alone: the plan read it through a read-only instance,
+    // whose index lived in memory, and the index this run makes on disk
+    // numbers the same records under another epoch (the fingerprint covers
+    // every write with its values, so a record that moved still refuses).
     if (auto it = opts_.expect_cursor.find(sp_.name); it != opts_.expect_cursor.end())
       for (Side s : {Side::kLeft, Side::kRight})
-        if (reads[idx(s)].cursor != it->second[idx(s)]) {
+        if (reads[idx(s)].cursor != it->second[idx(s)] && !reads[idx(s)].listing) {
           rep_.refused = std::string("the ") + side_name(s) + " side changed since the plan was made; plan again";
           return;
         }
@@ -232,7 +285,12 @@ class PairRun {
       if (!rep_.refused.empty()) return;  // rolled back
       if (opts_.progress) opts_.progress(sp_.name + ": planning");
       if (!opts_.explain.empty()) explain(opts_.explain);
-      items = opts_.undo_run ? plan_undo(*opts_.undo_run) : plan();
+      {
+        PhaseMeter planning(opts_.events, sp_.name, Phase::kPlanning);
+        plan_meter_ = &planning;
+        items = opts_.undo_run ? plan_undo(*opts_.undo_run) : plan();
+        plan_meter_ = nullptr;
+      }
       if (opts_.progress) opts_.progress(sp_.name + ": planned " + std::to_string(rep_.ops.size()) + " writes");
       check_guards();
       if (!rep_.refused.empty()) return;
@@ -370,6 +428,8 @@ class PairRun {
       if (opts_.progress)
         opts_.progress(sp_.name + ": reading " + side_name(s) + (cursors[idx(s)].empty() ? " (full listing)" : ""));
     }
+    PhaseMeter reading(opts_.events, sp_.name, Phase::kReading);
+    read_meter_ = &reading;
     StagingQueue queue(2);
     std::exception_ptr failed[2];
     std::vector<std::string> notes[2];
@@ -406,6 +466,7 @@ class PairRun {
       queue.abort();
     }
     for (auto& t : readers) t.join();
+    read_meter_ = nullptr;
     for (int s = 0; s < 2; ++s) rep_.notes.insert(rep_.notes.end(), notes[s].begin(), notes[s].end());
     if (staging_failed) std::rethrow_exception(staging_failed);
     for (int s = 0; s < 2; ++s)
@@ -535,6 +596,7 @@ class PairRun {
       }
       for (auto& u : batch.unreadable) out.unreadable.emplace_back(batches, std::move(u));
       ++batches;
+      read_meter_->add(batch.records.size() + batch.unreadable.size());
       if (!queue.push(std::move(staged))) return out;
       cursor = std::move(batch.cursor);
       if (!batch.more) break;
@@ -828,7 +890,9 @@ class PairRun {
         }
       }
     }
+    if (plan_meter_) plan_meter_->set_total(linked.size());
     for (auto& [lid, link] : linked) {
+      if (plan_meter_) plan_meter_->add();
       Item it;
       it.left_id = link.left_id;
       it.right_id = link.right_id;
@@ -882,6 +946,25 @@ class PairRun {
     return items;
   }
 
+  // A right-side write's changes named and valued as the right side holds
+  // them (its rule's right path, the value after the rule's transform), not
+  // by the pair form's keys, which are the left side's paths.
+  void in_right_terms(PlannedOp& op) const {
+    if (sp_.identity || sp_.rules.empty() || op.changes.empty()) return;
+    json::value data(op.data);
+    Changes named;
+    for (auto& [k, v] : op.changes) {
+      auto rule = std::find_if(sp_.rules.begin(), sp_.rules.end(), [&](const Rule& r) { return r.key == k; });
+      if (rule == sp_.rules.end()) {
+        named[k] = std::move(v);
+        continue;
+      }
+      const json::value* now = v ? rule->right.get(data) : nullptr;
+      named[rule->right.text()] = now ? std::optional<json::value>(*now) : std::move(v);
+    }
+    op.changes = std::move(named);
+  }
+
   void report_ops(std::vector<Item>& items) {
     // The fingerprint of what would be written, in a stable order, and the
     // report's copy of each op without its data.
@@ -889,6 +972,7 @@ class PairRun {
     for (auto& it : items) {
       for (Side s : {Side::kLeft, Side::kRight})
         if (auto& op = it.op[idx(s)]) {
+          if (s == Side::kRight) in_right_terms(*op);
           fp.add(*op);
           // the report keeps what each write changes; the item keeps the data to write
           PlannedOp shown{op->side, op->op, op->id, op->source_id, op->source_same_side, op->label,
@@ -1574,6 +1658,8 @@ class PairRun {
   };
 
   void apply(std::vector<Item>& items) {
+    PhaseMeter applying(opts_.events, sp_.name, Phase::kApplying, rep_.ops.size());
+    apply_meter_ = &applying;
     size_t at = 0;
     while (at < items.size()) {
       size_t end = std::min(items.size(), at + opts_.batch);
@@ -1588,6 +1674,7 @@ class PairRun {
         opts_.progress(sp_.name + ": applied " + std::to_string(at) + " of " + std::to_string(items.size()) + times);
       }
     }
+    apply_meter_ = nullptr;
   }
 
   // Where the applying phase's time went, for the progress lines.
@@ -1834,6 +1921,10 @@ class PairRun {
       if (!it.op[s]) continue;
       const Outcome& o = results[{i, s}];
       store_->journal_done(journal_ids[{i, s}]);
+      if (apply_meter_) apply_meter_->add();
+      if (opts_.events)
+        opts_.events->applied(sp_.name, *it.op[s], o.ok && !o.id.empty() ? o.id : it.op[s]->id, o.ok,
+                              o.ok ? "ok" : o.status.empty() ? "error" : o.status, o.message);
       if (!o.ok) {
         failed = true;
         ++rep_.failed;
@@ -2012,6 +2103,9 @@ class PairRun {
   std::set<std::string> inflight_[2];       // ids an interrupted update was writing (it may have moved them)
   std::vector<int64_t> stale_intents_;      // the interrupted updates' and deletes' intents, done at the plan's commit
   int64_t run_id_ = 0;                      // this run's number in the state: its writes' history
+  PhaseMeter* read_meter_ = nullptr;        // while reading, planning, applying: that phase's
+  PhaseMeter* plan_meter_ = nullptr;
+  PhaseMeter* apply_meter_ = nullptr;
   bool written_[2] = {false, false};      // commit_item: which side of the item was written
   ApplyTime apply_time_;
   bool first_sync_ = false;               // the state knew nothing of this pair when the run began
@@ -2099,6 +2193,7 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
   }
   int64_t run_id = opts.apply ? history->begin_run(opts.kind) : 0;
   report.run_id = run_id;
+  if (opts.events) opts.events->run_started(run_id);
   // A lone pair may load a first sync in the rollback journal, which wants
   // the state to itself: this connection waits closed meanwhile.
   if (alone_on_state(p, opts)) history.reset();
@@ -2111,6 +2206,7 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
     } catch (const std::exception& e) {
       report.pairs[i].error = e.what();
     }
+    if (opts.events) opts.events->pair_done(report.pairs[i]);
   };
   if (opts.apply && p.streams.size() > 1) {
     // one thread per stream pair, as mail, contacts and calendar sync side by side
@@ -2141,6 +2237,7 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
       history = std::move(*again);
     }
     if (opts.undo_run) summary["undo_of"] = *opts.undo_run;
+    report.status = status;
     history->end_run(run_id, status, json::serialize(summary), error);
     // the writes of the runs before the last history.keep_runs are forgotten
     sql::Transaction pruning(history->db());

@@ -24,6 +24,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace accord {
@@ -90,6 +91,37 @@ struct PairReport {
   std::string cursor[2];            // after reading
 };
 
+// What a run tells whoever shows it, as it happens: the program's progress
+// line on a terminal and its --json events. The engine knows nothing of
+// terminals; it calls these from the run's threads (a pair's own, its
+// readers'), so an implementation serialises what it prints, and never
+// blocks for long. progress() comes at most about ten times a second a
+// phase (the engine's PhaseMeter), the others once per event.
+enum class Phase { kReading, kPlanning, kApplying };
+const char* phase_name(Phase p);  // reading, planning, applying
+
+struct PhaseProgress {
+  std::string_view pair;
+  Phase phase = Phase::kReading;
+  uint64_t done = 0;     // records read (both sides), pairs planned, writes applied
+  uint64_t total = 0;    // 0: not known (a side that does not say how many it lists)
+  double seconds = 0;    // since the phase began
+  bool finished = false; // the phase's last report
+};
+
+class RunEvents {
+ public:
+  virtual ~RunEvents() = default;
+  virtual void run_started(int64_t /*run_id*/) {}
+  virtual void progress(const PhaseProgress&) {}
+  // One write, as its result is committed: `id` is the record's id on the
+  // target (a create's: the one it got there).
+  virtual void applied(std::string_view /*pair*/, const PlannedOp& /*op*/, const std::string& /*id*/, bool /*ok*/,
+                       const std::string& /*status*/, const std::string& /*message*/) {}
+  // A pair's planning, and applying where it applies, is over (or failed).
+  virtual void pair_done(const PairReport&) {}
+};
+
 struct RunOptions {
   bool apply = true;   // false: plan only, nothing written
   // Guards to override, by name (kGuardNames; "all": every one); each
@@ -121,7 +153,10 @@ struct RunOptions {
   std::optional<int64_t> expect_generation;
   std::map<std::string, std::string> expect_fingerprint;
   std::map<std::string, std::array<std::string, 2>> expect_cursor;
-  std::function<void(const std::string&)> progress;  // one line per phase
+  // ACCORD_TRACE's diagnostics: one line per phase step, with where the
+  // applying phase's time went.
+  std::function<void(const std::string&)> progress;
+  RunEvents* events = nullptr;  // progress and events as they happen (not owned)
   std::function<void(int32_t, const std::string&)> log;
 };
 
@@ -143,6 +178,7 @@ struct RunReport {
   std::string stale;  // a saved plan no longer applies: why
   std::vector<std::string> forced;  // pipeline-wide guards overridden by --force (the state's identity)
   int64_t run_id = 0;               // this run's number in the state (0: a plan)
+  std::string status;               // as recorded in the state: ok, partial, conflicts, refused, failed
 };
 
 Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, const RunOptions& opts);

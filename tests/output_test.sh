@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# What a person (or a script) sees of a run: on a terminal one progress line
+# that never wraps, redrawn in place, ended by a newline on Ctrl-C; nothing
+# of it when piped; ACCORD_TRACE's timing lines only when asked; --json
+# events streamed as they happen, each line parsed by a JSON parser.
+# Usage: output_test.sh ACCORD BENCH_FOUNDATION
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/report.sh"  # ok, bad, runp
+accord=$1 bench=$2
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-output.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export HOME="$work" ACCORD_ADMIN= ACCORD_SECRETS=
+unset ACCORD_TRACE ACCORD_FAILPOINT
+on_tty() { python3 "$here/pty_run.py" "$@"; }  # PTY_COLS wide
+pipeline() {  # NAME LEFT_BACKEND LEFT_PATH RIGHT_BACKEND RIGHT_PATH
+  printf '{"name": "%s", "state": "%s-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "%s", "path": "%s"}},
+ "right": {"connector": "local", "config": {"backend": "%s", "path": "%s", "create": true}},
+ "streams": [{"left": "contact", "right": "contact"}]}\n' "$1" "$1" "$2" "$3" "$4" "$5" > "$1.json"
+}
+fresh() { rm -f "$1"-state.sqlite* "$2"; }
+# The longest line of a terminal's output in columns (code points), where a
+# line ends at \r or \n and escape sequences take none.
+widest() {
+  python3 -c '
+import re, sys
+text = sys.stdin.buffer.read().decode("utf-8", "replace")
+text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+print(max((len(l) for l in re.split(r"[\r\n]", text)), default=0))'
+}
+
+"$bench" populate src.sqlite 5000 > /dev/null
+pipeline p sqlite src.sqlite sqlite copy.sqlite
+
+# -- on a terminal 80 columns wide: progress for reading and applying, with a
+# bar, counts, percentage; no line wider than the terminal
+out=$(PTY_COLS=80 on_tty "$accord" run p.json); rc=$?
+w=$(printf '%s' "$out" | widest)
+[ $rc = 0 ] && [ "$w" -le 80 ] && printf '%s' "$out" | grep -q $'\rcontact reading [0-9,]*' \
+  && printf '%s' "$out" | grep -q $'\rcontact applying ▕[█▉▊▋▌▍▎▏ ]*▏ [0-9,]*/5,000 [0-9]*%' \
+  && printf '%s' "$out" | grep -q "applied 5000 writes" \
+  && ok progress-line-fits-80-columns || bad progress-line-fits-80-columns "rc=$rc widest=$w" "$(printf '%s' "$out" | cat -v | tail -c 1500)"
+
+# -- a narrow terminal: the line gives up what does not fit, never wraps
+fresh p copy.sqlite
+out=$(PTY_COLS=30 on_tty "$accord" run p.json); rc=$?
+draws=$(printf '%s' "$out" | python3 -c '
+import re, sys
+text = sys.stdin.buffer.read().decode("utf-8", "replace")
+print(max((len(d) for d in re.findall(r"\r([^\r\n\x1b]*)\x1b\[K", text)), default=0))')
+[ $rc = 0 ] && [ "$draws" -le 30 ] && printf '%s' "$out" | grep -q $'\rcontact applying' \
+  && ok progress-line-fits-30-columns || bad progress-line-fits-30-columns "rc=$rc widest=$draws" "$(printf '%s' "$out" | cat -v | tail -c 800)"
+
+# -- piped: no progress line, no carriage return
+fresh p copy.sqlite
+"$accord" run p.json > out.txt 2> err.txt; rc=$?
+[ $rc = 0 ] && ! grep -q $'\r' out.txt err.txt && ! grep -q "applying" out.txt err.txt \
+  && ok no-progress-when-piped || bad no-progress-when-piped "rc=$rc" "$(cat -v err.txt | head -5)"
+
+# -- the timing breakdown only under ACCORD_TRACE
+fresh p copy.sqlite
+out=$(on_tty "$accord" run p.json)
+fresh p copy.sqlite
+trace=$(ACCORD_TRACE=1 "$accord" run p.json 2>&1 >/dev/null)
+! printf '%s' "$out" | grep -q "committing" && printf '%s' "$trace" | grep -q "committing [0-9.]* s" \
+  && ok timing-breakdown-only-traced || bad timing-breakdown-only-traced "$(printf '%s' "$out" | cat -v | tail -c 600)" "$trace"
+
+# -- Ctrl-C while applying: the progress line is ended by a newline, then the
+# word on a line of its own; exit 130; the next run resumes
+fresh p copy.sqlite
+out=$(ACCORD_FAILPOINT=apply.after_write:INT on_tty "$accord" run p.json); rc=$?
+printf '%s' "$out" > ctrl-c.txt
+[ $rc = 130 ] && python3 -c '
+import re, sys
+text = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+# the last thing drawn is the progress line, then a newline (\r\n on a
+# terminal), then the word alone on its line
+assert re.search(r"\rcontact applying [^\r\n]*\x1b\[K\r?\naccord: interrupted: run again to resume[^\n]*\n?$", text)
+' ctrl-c.txt \
+  && ok ctrl-c-ends-the-progress-line-with-a-newline \
+  || bad ctrl-c-ends-the-progress-line-with-a-newline "rc=$rc" "$(cat -v ctrl-c.txt | tail -c 600)"
+runp run p.json
+[ $rc = 0 ] && [ "$(sqlite3 copy.sqlite "SELECT count(*) FROM r_contact WHERE deleted = 0")" = 5000 ] \
+  && ok ctrl-c-then-resumed || bad ctrl-c-then-resumed "rc=$rc" "$out"
+
+# -- --json never draws a progress line, even on a terminal
+fresh p copy.sqlite
+out=$(on_tty "$accord" --json run p.json)
+! printf '%s' "$out" | grep -q $'\033\[K' && ok json-draws-no-progress-line || bad json-draws-no-progress-line "$(printf '%s' "$out" | cat -v | head -5)"
+
+# -- --json streams: a run killed while applying has already said that it
+# started and how far it got (before, every event waited for the end)
+fresh p copy.sqlite
+ACCORD_FAILPOINT=apply.after_write "$accord" --json run p.json > killed.json 2>/dev/null
+python3 - killed.json <<'EOF' && ok json-streams-as-it-happens || bad json-streams-as-it-happens "$(head -c 600 killed.json)"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+assert events and events[0]["type"] == "run" and events[0]["status"] == "started" and events[0]["id"] > 0, events[:1]
+assert any(e["type"] == "progress" and e["phase"] == "reading" for e in events), "no reading progress"
+assert any(e["type"] == "progress" and e["phase"] == "applying" and e["total"] == 5000 for e in events), "no applying progress"
+EOF
+
+# -- --json of a whole run into a vCard folder: every line a JSON object; a
+# run event first and last (with the exit code), progress of each phase,
+# each create with the id it got on the target (a file in the folder)
+"$bench" populate small.sqlite 30 > /dev/null
+pipeline v sqlite small.sqlite vcard book
+"$accord" --json run v.json > run.json 2> run.err; rc=$?
+python3 - run.json book <<'EOF' && ok json-run-events || bad json-run-events "rc=$rc" "$(head -c 900 run.json)" "$(cat run.err)"
+import json, os, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+first, last = events[0], events[-1]
+assert first["type"] == "run" and first["status"] == "started" and first["kind"] == "run", first
+assert last["type"] == "run" and last["status"] == "ok" and last["exit"] == 0 and last["id"] == first["id"], last
+for phase in ("reading", "planning", "applying"):
+    assert any(e["type"] == "progress" and e["phase"] == phase and e["finished"] for e in events), phase
+ops = [e for e in events if e["type"] == "op"]
+assert len(ops) == 30 and all(o["op"] == "create" and o["status"] == "ok" for o in ops), ops[:2]
+files = set(os.listdir(sys.argv[2]))
+assert all(o["id"] and o["id"] in files for o in ops), (ops[0], sorted(files)[:3])
+pair = [e for e in events if e["type"] == "pair"]
+assert len(pair) == 1 and pair[0]["applied"] == 30, pair
+EOF
+# a plan's ops are planned (no id yet), and say so
+"$accord" --json plan v.json > plan.json; rc=$?
+sqlite3 small.sqlite "UPDATE r_contact SET data = json_set(data, '\$.name.full', 'Renamed') WHERE rowid = 1"
+"$accord" --json plan v.json > plan.json; rc=$?
+python3 - plan.json <<'EOF' && ok json-plan-events || bad json-plan-events "rc=$rc" "$(cat plan.json)"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+ops = [e for e in events if e["type"] == "op"]
+assert len(ops) == 1 and ops[0]["status"] == "planned" and ops[0]["op"] == "update" and ops[0]["id"], ops
+assert events[0]["type"] == "run" and events[0]["kind"] == "plan" and events[-1]["type"] == "run", events
+EOF
+
+# -- every event type the program printed here is one docs/cli.md lists
+types=$(cat killed.json run.json plan.json | python3 -c '
+import json, sys
+print("\n".join(sorted({json.loads(l)["type"] for l in sys.stdin})))')
+missing=
+for t in $types; do grep -q "\`$t\`" "$here/../docs/cli.md" || missing="$missing $t"; done
+[ -z "$missing" ] && ok json-events-documented || bad json-events-documented "not in docs/cli.md:$missing"
+
+exit $fail
