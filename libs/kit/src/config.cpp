@@ -138,7 +138,13 @@ Config::Config(std::string_view config_json, const json::value& schema) {
            errors[i].message + expected(schema, errors[i].pointer);
     throw Error(ACCORD_ERROR, m);
   }
+  given_ = doc_;
   apply_defaults(schema, doc_);
+}
+
+bool Config::given(std::string_view pointer) const {
+  boost::system::error_code ec;
+  return pointer.empty() || given_.find_pointer(pointer, ec) != nullptr;
 }
 
 const json::value* Config::find(std::string_view pointer) const {

@@ -44,6 +44,9 @@ TEST(KitConfig, FillsInTheSchemasDefaults) {
   EXPECT_EQ(c.str("/auth/type"), "none");
   EXPECT_DOUBLE_EQ(c.number("/auth/timeout"), 2.5);
   EXPECT_FALSE(c.has("/nothing"));
+  EXPECT_TRUE(c.has("/mode"));
+  EXPECT_FALSE(c.given("/mode"));
+  EXPECT_TRUE(c.given("/auth"));
   EXPECT_EQ(c.str("/nothing", "fb"), "fb");
   if (const char* home = std::getenv("HOME")) {
     EXPECT_EQ(c.path("/path"), std::filesystem::path(home) / "x");

@@ -51,6 +51,8 @@ class Config {
   // The value at a JSON pointer ("/oauth2/token_url"), or nullptr.
   const boost::json::value* find(std::string_view pointer) const;
   bool has(std::string_view pointer) const { return find(pointer) != nullptr; }
+  // Whether the configuration itself gave the value (not a default).
+  bool given(std::string_view pointer) const;
   // Typed reads; the schema said the type, so a mismatch is the connector's
   // mistake (its code and schema disagree) and throws std::logic_error. An
   // absent value gives `fallback`.
@@ -68,6 +70,7 @@ class Config {
 
  private:
   boost::json::value doc_;
+  boost::json::value given_;  // as written, without defaults
 };
 
 }  // namespace accord::kit
