@@ -1,4 +1,5 @@
 #include "pipeline/pipeline.hpp"
+#include "mapping/field_travel.hpp"
 
 #include "plugins/registry.hpp"
 
@@ -621,26 +622,19 @@ StreamPair stream_pair_of(const json::object& s, size_t index, const Manifest& l
     for (size_t i = 0; i < sp.rules.size(); ++i)
       if (!rights.insert(sp.rules[i].right.text()).second)
         errors.add(at + "/mapping/" + std::to_string(i) + "/right", "writes " + sp.rules[i].right.text() + " a second time");
-    // What cannot travel: left fields no rule reads.
-    for (const auto& f : ls->fields) {
-      bool covered = false;
-      for (const auto& r : sp.rules)
-        for (const auto& p : r.left) covered = covered || p.text().starts_with(f) || f.starts_with(p.text());
-      if (!covered) sp.untravelled.push_back("left " + f + ": no mapping rule reads it");
-    }
+    // What cannot travel: left fields no rule reads (mapping/field_travel.hpp).
+    std::vector<std::string> read;
+    for (const auto& r : sp.rules)
+      for (const auto& p : r.left) read.push_back(p.text());
+    sp.untravelled = unmapped_fields(ls->fields, read);
   } else {
     if (ls->canonical != rs->canonical || ls->canonical == "custom")
       errors.add(at, "left " + sp.left + " (" + ls->canonical + ") and right " + sp.right + " (" + rs->canonical +
                          ") are not the same canonical type: add \"mapping\" rules");
-    std::set<std::string> rf(rs->fields.begin(), rs->fields.end()), lf(ls->fields.begin(), ls->fields.end());
-    for (const auto& f : ls->fields) {
-      keys.insert(f);
-      if (!rs->fields.empty() && !rf.contains(f)) sp.untravelled.push_back(f + ": kept by " + lm.id + ", not by " + rm.id);
-    }
-    for (const auto& f : rs->fields) {
-      keys.insert(f);
-      if (!ls->fields.empty() && !lf.contains(f)) sp.untravelled.push_back(f + ": kept by " + rm.id + ", not by " + lm.id);
-    }
+    keys.insert(ls->fields.begin(), ls->fields.end());
+    keys.insert(rs->fields.begin(), rs->fields.end());
+    // grouped, each field once, by pointer segments (mapping/field_travel.hpp)
+    sp.untravelled = untravelled_fields({"(" + lm.id + ")", ls->fields}, {"(" + rm.id + ")", rs->fields});
   }
 
   if (auto* match = s.if_contains("match"); match && match->is_array()) {

@@ -1,0 +1,77 @@
+#include "mapping/field_travel.hpp"
+
+#include <string_view>
+
+namespace accord {
+
+namespace {
+
+std::vector<std::string_view> segments(std::string_view p) {
+  std::vector<std::string_view> out;
+  if (p.starts_with('/')) p.remove_prefix(1);
+  for (size_t at = 0; at <= p.size() && !p.empty();) {
+    size_t slash = std::min(p.find('/', at), p.size());
+    out.push_back(p.substr(at, slash - at));
+    at = slash + 1;
+  }
+  return out;
+}
+
+// a is b or one of its ancestors
+bool covers(std::string_view a, std::string_view b) {
+  auto sa = segments(a), sb = segments(b);
+  if (sa.size() > sb.size()) return false;
+  for (size_t i = 0; i < sa.size(); ++i)
+    if (sa[i] != sb[i] && sa[i] != "*" && sb[i] != "*") return false;
+  return true;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// The fields of `mine` that `theirs` does not keep: whole, or only in part.
+void compare(const TravelSide& mine, const TravelSide& theirs, const char* my_word, const char* their_word,
+             std::vector<std::string>& out) {
+  if (mine.fields.empty() || theirs.fields.empty()) return;  // a side that keeps any field
+  std::vector<std::string> lost, part;
+  for (const auto& f : mine.fields) {
+    bool whole = false;
+    std::vector<std::string> parts;
+    for (const auto& t : theirs.fields) {
+      if (covers(t, f)) whole = true;
+      else if (covers(f, t)) parts.push_back(t);
+    }
+    if (whole) continue;
+    if (parts.empty()) lost.push_back(f);
+    else part.push_back(f + " (only " + joined(parts) + ")");
+  }
+  std::string who = std::string("kept by ") + my_word + " " + mine.name + ", ";
+  if (!lost.empty()) out.push_back(who + "not by " + their_word + " " + theirs.name + ": " + joined(lost));
+  if (!part.empty()) out.push_back(who + "by " + their_word + " " + theirs.name + " only in part: " + joined(part));
+}
+
+}  // namespace
+
+std::vector<std::string> untravelled_fields(const TravelSide& left, const TravelSide& right) {
+  std::vector<std::string> out;
+  compare(left, right, "the left side", "the right", out);
+  compare(right, left, "the right side", "the left", out);
+  return out;
+}
+
+std::vector<std::string> unmapped_fields(const std::vector<std::string>& left_fields,
+                                         const std::vector<std::string>& read) {
+  std::vector<std::string> lost;
+  for (const auto& f : left_fields) {
+    bool covered = false;
+    for (const auto& r : read) covered = covered || covers(f, r) || covers(r, f);
+    if (!covered) lost.push_back(f);
+  }
+  if (lost.empty()) return {};
+  return {"left fields no mapping rule reads: " + joined(lost)};
+}
+
+}  // namespace accord
