@@ -34,6 +34,10 @@ PACKAGES=(
   # gmail-imap: its IMAP parser runs under libFuzzer (clang and its fuzzer
   # runtime); its tests run a private Dovecot with a self-signed certificate
   clang libclang-rt-14-dev dovecot-imapd openssl
+  # the C example connector (examples/connector-c, also the tests' plain-C
+  # fixture): built with clang (above) as a third party would, its JSON with
+  # Jansson (docs/sdk.md says why)
+  libjansson-dev
   # gmail-imap tests drive Dovecot with Python's imaplib and generate mailboxes
   # with bench/gen_mail.py; its benchmark runs mbsync (isync) side by side
   python3 isync
