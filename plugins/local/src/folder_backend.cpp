@@ -1,9 +1,9 @@
 #include "folder_backend.hpp"
 
+#include <accord/text/content_hash.hpp>
 #include <accord/time/utc_time.hpp>
 
 #include "ops.hpp"
-#include "text_codec.hpp"
 
 #include <boost/json.hpp>
 
@@ -153,7 +153,7 @@ void FolderBackend::scan(const std::string& name) {
         log_(ACCORD_LOG_WARN, e.what());
         continue;
       }
-      std::string hash = codec::content_hash(text);
+      std::string hash = accord::hash::content_hash(text);
       auto it = indexed.find(c.id);
       if (it != indexed.end() && it->second.hash == hash) {
         log.touch_stat(c.id, c.st.size, c.st.mtime_ns);
@@ -324,7 +324,7 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
       auto parsed = s.format.parse(text);
       Row r;
       r.id = fname;
-      r.version = r.hash = codec::content_hash(text);
+      r.version = r.hash = accord::hash::content_hash(text);
       r.size = st.size;
       r.mtime_ns = st.mtime_ns;
       r.modified = rfc3339_from_ns(st.mtime_ns);
@@ -356,7 +356,7 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
   if (op.id.find('/') != std::string::npos || op.id.starts_with(".") || !fs::exists(p))
     return op_error("error", "no record " + op.id + " in " + s.dir.string(), op.id);
   std::string old = read_file(p);
-  std::string version = codec::content_hash(old);
+  std::string version = accord::hash::content_hash(old);
   if (op.expect_version && *op.expect_version != version)
     return {"conflict", op.id, version, "file changed since version " + *op.expect_version + " (now " + version + ")"};
   Row r;
@@ -387,7 +387,7 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
   write_file(p, text);
   Stat st = stat_of(p);
   auto parsed = s.format.parse(text);
-  r.version = r.hash = codec::content_hash(text);
+  r.version = r.hash = accord::hash::content_hash(text);
   r.size = st.size;
   r.mtime_ns = st.mtime_ns;
   r.modified = rfc3339_from_ns(st.mtime_ns);

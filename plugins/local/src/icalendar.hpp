@@ -1,33 +1,8 @@
-// iCalendar (RFC 5545) ⇄ canonical JSCalendar Event / Task (RFC 8984 subset),
-// parsed and written with libical. One file holds one event or task: its
-// master component plus RECURRENCE-ID overrides, VTIMEZONEs and VALARMs.
+// The iCalendar converter lives in libs/formats; local names it local::icalendar.
 #pragma once
 
-#include <boost/json/object.hpp>
+#include <accord/formats/icalendar.hpp>
 
-#include <string>
-#include <string_view>
-#include <vector>
-
-namespace local::icalendar {
-
-enum class Kind { kEvent, kTask, kOther };
-
-struct Parsed {
-  Kind kind = Kind::kOther;
-  boost::json::object object;         // the JSCalendar Event or Task
-  std::string idempotency_key;        // X-ACCORD-ID
-  std::vector<std::string> unknown;   // master-component properties kept verbatim
-};
-
-// Throws std::runtime_error for text libical cannot parse or without
-// VEVENT/VTODO (kind kOther is returned for a calendar of something else).
-Parsed parse(std::string_view text);
-
-std::string serialize(const boost::json::object& obj, Kind kind, const std::string& idempotency_key,
-                      const std::vector<std::string>& keep);
-
-const std::vector<std::string>& event_fields();
-const std::vector<std::string>& task_fields();
-
-}  // namespace local::icalendar
+namespace local {
+namespace icalendar = accord::formats::icalendar;
+}  // namespace local

@@ -1,5 +1,5 @@
 // iCalendar ⇄ JSCalendar through libical.
-#include "icalendar.hpp"
+#include <accord/formats/icalendar.hpp>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -8,12 +8,12 @@
 #include <sstream>
 
 namespace json = boost::json;
-using namespace local;
+using namespace accord::formats;
 
 namespace {
 json::value at(const json::object& o, std::string_view ptr) { return json::value(o).at_pointer(ptr); }
 std::string data_file(const std::string& name) {
-  std::ifstream in(std::string(LOCAL_TEST_DATA) + "/" + name, std::ios::binary);
+  std::ifstream in(std::string(FORMATS_CORPUS) + "/" + name, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace local::codec {
+namespace accord::formats::codec {
 
 std::string quoted_printable_decode(std::string_view in);
 // Converts from a named charset (windows-1252, iso-8859-1, …) to UTF-8 with
@@ -17,4 +17,4 @@ std::string upper(std::string_view s);
 // 64-bit FNV-1a as 16 hex digits: the content version of a file.
 std::string content_hash(std::string_view s);
 
-}  // namespace local::codec
+}  // namespace accord::formats::codec

@@ -1,4 +1,4 @@
-#include "text_codec.hpp"
+#include <accord/formats/text_codec.hpp>
 
 #include <accord/text/ascii.hpp>
 #include <accord/text/content_hash.hpp>
@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <memory>
 
-namespace local::codec {
+namespace accord::formats::codec {
 
 std::string lower(std::string_view s) { return accord::ascii_lower(s); }
 std::string upper(std::string_view s) { return accord::ascii_upper(s); }
@@ -68,4 +68,4 @@ std::string to_utf8(std::string_view in, const std::string& charset) {
 
 std::string content_hash(std::string_view s) { return accord::hash::content_hash(s); }
 
-}  // namespace local::codec
+}  // namespace accord::formats::codec

@@ -1,6 +1,6 @@
-#include "vcard.hpp"
+#include <accord/formats/vcard.hpp>
 
-#include "text_codec.hpp"
+#include <accord/formats/text_codec.hpp>
 
 #include <boost/json.hpp>
 
@@ -11,10 +11,10 @@
 #include <stdexcept>
 
 namespace json = boost::json;
-using local::codec::lower;
-using local::codec::upper;
+using accord::formats::codec::lower;
+using accord::formats::codec::upper;
 
-namespace local::vcard {
+namespace accord::formats::vcard {
 
 namespace {
 
@@ -632,4 +632,4 @@ const std::vector<std::string>& fields() {
   return f;
 }
 
-}  // namespace local::vcard
+}  // namespace accord::formats::vcard

@@ -1,6 +1,6 @@
 // vCard ⇄ JSContact: real-world exports read right, and what is written reads
 // back the same.
-#include "vcard.hpp"
+#include <accord/formats/vcard.hpp>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -9,12 +9,12 @@
 #include <sstream>
 
 namespace json = boost::json;
-using namespace local;
+using namespace accord::formats;
 
 namespace {
 
 std::string data_file(const std::string& name) {
-  std::ifstream in(std::string(LOCAL_TEST_DATA) + "/" + name, std::ios::binary);
+  std::ifstream in(std::string(FORMATS_CORPUS) + "/" + name, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

@@ -1,6 +1,6 @@
-#include "icalendar.hpp"
+#include <accord/formats/icalendar.hpp>
 
-#include "text_codec.hpp"
+#include <accord/formats/text_codec.hpp>
 #include <accord/time/iso_duration.hpp>
 #include <accord/time/utc_time.hpp>
 
@@ -14,10 +14,10 @@
 #include <stdexcept>
 
 namespace json = boost::json;
-using local::codec::lower;
-using local::codec::upper;
+using accord::formats::codec::lower;
+using accord::formats::codec::upper;
 
-namespace local::icalendar {
+namespace accord::formats::icalendar {
 
 namespace {
 
@@ -489,4 +489,4 @@ const std::vector<std::string>& task_fields() {
   return f;
 }
 
-}  // namespace local::icalendar
+}  // namespace accord::formats::icalendar

@@ -1,0 +1,33 @@
+// vCard (2.1, 3.0, 4.0) ⇄ canonical JSContact Card (RFC 9553 subset).
+// Reads what Outlook, Apple and Google export: line folding, quoted-printable
+// with charsets (2.1), bare type parameters (2.1), escaping, structured and
+// multiple values, photos. Writes 4.0 (or 3.0) and keeps properties it does not
+// understand when it rewrites a card.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace accord::formats::vcard {
+
+struct Parsed {
+  boost::json::object card;            // the JSContact Card
+  std::string idempotency_key;         // X-ACCORD-ID, when present
+  std::vector<std::string> unknown;    // content lines kept verbatim (unfolded)
+};
+
+// Throws std::runtime_error with a line number for text that is not a vCard.
+Parsed parse(std::string_view text);
+
+// Serialises a Card. version is "4.0" or "3.0". `keep` are content lines from
+// the previous file that the Card does not describe.
+std::string serialize(const boost::json::object& card, const std::string& version,
+                      const std::string& idempotency_key, const std::vector<std::string>& keep);
+
+// The canonical fields this converter round-trips (for the manifest).
+const std::vector<std::string>& fields();
+
+}  // namespace accord::formats::vcard
