@@ -107,6 +107,23 @@ TEST(MergeTest, SameFieldConflictNewestTakesTheLaterSide) {
   EXPECT_TRUE(m.to_right.empty());
 }
 
+// Zones differ across connectors too: 12:00+02:00 is 10:00Z, before 11:00Z;
+// 10:00-02:00 is 12:00Z, after it.
+TEST(MergeTest, SameFieldConflictNewestComparesInstantsAcrossZones) {
+  Case c;
+  c.l["/a"] = v("L");
+  c.r["/a"] = v("R");
+  c.lmod = "2026-01-01T12:00:00+02:00";
+  c.rmod = "2026-01-01T11:00:00Z";
+  auto m = c.run();
+  ASSERT_EQ(m.conflicts.size(), 1u);
+  EXPECT_EQ(m.conflicts[0].winner, Side::kRight);
+  c.lmod = "2026-01-01T10:00:00-02:00";
+  m = c.run();
+  ASSERT_EQ(m.conflicts.size(), 1u);
+  EXPECT_EQ(m.conflicts[0].winner, Side::kLeft);
+}
+
 TEST(MergeTest, SameFieldConflictLeftWins) {
   Case c;
   c.l["/a"] = v("L");

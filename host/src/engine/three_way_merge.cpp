@@ -1,5 +1,7 @@
 #include "engine/three_way_merge.hpp"
 
+#include <accord/time/rest_time.hpp>
+
 #include <set>
 
 namespace json = boost::json;
@@ -29,8 +31,11 @@ bool changed(const Fields* now, const Fields* base, const Fields* base_any) {
 }
 
 // RFC 3339 timestamps from one connector share a format; across connectors
-// they may differ in fractions and zone. Compare them as instants.
+// they may differ in fractions and zone. Compare them as instants (to the
+// microsecond); text that is not a timestamp, as text.
 bool newer_or_equal(const std::string& a, const std::string& b) {
+  auto ta = utc::parse_iso8601_us(a), tb = utc::parse_iso8601_us(b);
+  if (ta && tb) return *ta >= *tb;
   auto norm = [](const std::string& t) {
     std::string s = t;
     if (s.ends_with("Z")) s.pop_back();

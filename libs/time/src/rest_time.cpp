@@ -15,11 +15,17 @@ int64_t now_ms() {
 }
 
 std::optional<int64_t> parse_iso8601_ms(const std::string& s) {
+  auto us = parse_iso8601_us(s);
+  if (!us) return std::nullopt;
+  return *us >= 0 ? *us / 1000 : (*us - 999) / 1000;  // floor: the fraction counts forward
+}
+
+std::optional<int64_t> parse_iso8601_us(const std::string& s) {
   int Y, M, D, h = 0, m = 0, sec = 0;
   int n = 0;
   if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3 || n != 10) return std::nullopt;
   size_t i = 10;
-  int64_t frac_ms = 0, offset_s = 0;
+  int64_t frac_us = 0, offset_s = 0;
   if (i < s.size() && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
     int k = 0;
     if (std::sscanf(s.c_str() + i + 1, "%2d:%2d:%2d%n", &h, &m, &sec, &k) != 3 || k != 8) return std::nullopt;
@@ -28,11 +34,11 @@ std::optional<int64_t> parse_iso8601_ms(const std::string& s) {
       ++i;
       int digits = 0;
       while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-        if (digits < 3) frac_ms = frac_ms * 10 + (s[i] - '0');
+        if (digits < 6) frac_us = frac_us * 10 + (s[i] - '0');
         ++digits;
         ++i;
       }
-      for (; digits < 3; ++digits) frac_ms *= 10;
+      for (; digits < 6; ++digits) frac_us *= 10;
     }
     if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
       ++i;
@@ -48,7 +54,7 @@ std::optional<int64_t> parse_iso8601_ms(const std::string& s) {
     }
   }
   if (i != s.size()) return std::nullopt;
-  return (accord::utc::to_seconds(Y, M, D, h, m, sec) - offset_s) * 1000 + frac_ms;
+  return (accord::utc::to_seconds(Y, M, D, h, m, sec) - offset_s) * 1000000 + frac_us;
 }
 
 std::optional<int64_t> parse_http_date_ms(const std::string& s) {

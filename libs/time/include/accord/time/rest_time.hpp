@@ -12,6 +12,9 @@ namespace accord::utc {
 
 std::optional<int64_t> parse_time_ms(const boost::json::value& v);
 std::optional<int64_t> parse_iso8601_ms(const std::string& s);
+// The same in microseconds (fractions past the sixth digit are dropped): what
+// the merge's "newest" compares, across connectors' zones and precisions.
+std::optional<int64_t> parse_iso8601_us(const std::string& s);
 std::optional<int64_t> parse_http_date_ms(const std::string& s);  // IMF-fixdate
 std::string format_time(int64_t ms, const std::string& format);    // iso8601 | iso8601_seconds | epoch_ms | date
 int64_t now_ms();
