@@ -82,7 +82,7 @@ alive $rc && [ $rc = 0 ] && printf '%s\n' "$out" | grep -q "applied 5 writes" \
   && ok too-many-results-noted || bad too-many-results-noted "rc=$rc" "$out"
 to_liar wrong apply-wrong
 runp --plugin-dir "$liar" run wrong.json
-alive $rc && [ $rc = 5 ] && printf '%s\n' "$out" | grep -q "applied 1 writes, 4 failed" \
+alive $rc && [ $rc = 5 ] && printf '%s\n' "$out" | grep -q "applied 1 write, 4 failed" \
   && printf '%s\n' "$out" | grep -q "/0/status" && printf '%s\n' "$out" | grep -q "/1: .*must be a JSON object" \
   && printf '%s\n' "$out" | grep -q "/2/id" \
   && ok wrong-result-types-fail-their-ops || bad wrong-result-types-fail-their-ops "rc=$rc" "$out"
@@ -96,7 +96,7 @@ printf '{"name": "fe", "state": "fe-state.sqlite",
  "right": {"connector": "local", "config": {"backend": "sqlite", "path": "fe.sqlite"}},
  "streams": [{"left": "mail", "right": "note", "direction": "left-to-right"}]}\n' > fe.json
 runp --plugin-dir "$liar" run fe.json
-alive $rc && [ $rc = 5 ] && printf '%s\n' "$out" | grep -q "applied 1 writes, 2 failed" \
+alive $rc && [ $rc = 5 ] && printf '%s\n' "$out" | grep -q "applied 1 write, 2 failed" \
   && [ "$(sqlite3 fe.sqlite "SELECT json_extract(data, '\$.body') FROM r_note")" = fetched ] \
   && printf '%s\n' "$out" | grep -q "could not read the record's body from the left side (liar mail at /records/1/data/body: invalid UTF-8" \
   && ok fetched-body-unreadable-fails-its-create-only || bad fetched-body-unreadable-fails-its-create-only "rc=$rc" "$out"

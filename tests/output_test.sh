@@ -93,7 +93,7 @@ out=$(on_tty "$accord" --json run p.json)
 # -- --json streams: a run killed while applying has already said that it
 # started and how far it got (before, every event waited for the end)
 fresh p copy.sqlite
-(ACCORD_FAILPOINT=apply.after_write "$accord" --json run p.json > killed.json 2>/dev/null) 2>/dev/null
+ACCORD_FAILPOINT=apply.after_write sh -c '"$0" --json run p.json > killed.json 2>/dev/null; true' "$accord"
 python3 - killed.json <<'EOF' && ok json-streams-as-it-happens || bad json-streams-as-it-happens "$(head -c 600 killed.json)"
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1])]
@@ -170,8 +170,53 @@ mkdir -p qs && cp -r "$here/../examples/quickstart/"{contacts,crm-seed,quickstar
 grep -q '^    ~ right update ' qs-plan.txt && grep -q '^        /Notes → ' qs-plan.txt && ! grep -q '/notes/\*/note →' qs-plan.txt \
   && ok plan-right-update-in-right-names || bad plan-right-update-in-right-names "$(head -20 qs-plan.txt)"
 
+# -- status lists the records linked to nothing, the ambiguous first with
+# why, cut at --limit with how many more; --json lists them all
+mkdir -p al ar
+card() { printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:%s\r\nFN:%s\r\nEMAIL:%s\r\nEND:VCARD\r\n' "$1" "$2" "$3" > "$4/$1.vcf"; }
+card a1 "Ann One" ann@example.org al; card a2 "Ann Two" ann@example.org al; card b1 "Ann B" ann@example.org ar
+for i in $(seq 1 30); do card u$i "Only $i" only$i@example.org al; done
+printf '{"name": "amb", "state": "amb-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "path": "al"}},
+ "right": {"connector": "local", "config": {"backend": "vcard", "path": "ar"}},
+ "streams": [{"left": "contact", "right": "contact", "direction": "right-to-left",
+              "match": [{"left": "/emails/*/address", "normalise": "email"}]}]}\n' > amb.json
+runp run amb.json; first=$out
+runp status amb.json --limit 5; st=$out
+printf '%s\n' "$st" | grep -q "linked to nothing: 33 records (3 of them ambiguous)" \
+  && printf '%s\n' "$st" | grep -q "left Ann One \[a1.vcf\]: ambiguous: its match key /emails/\*/address is shared by 2 records on the left and 1 on the right" \
+  && printf '%s\n' "$st" | grep -q "right Ann B \[b1.vcf\]: ambiguous" \
+  && printf '%s\n' "$st" | grep -q "left Only [0-9]* \[u[0-9]*.vcf\]: the pipeline creates nothing on the right side" \
+  && printf '%s\n' "$st" | grep -q "… and 28 more; --limit 0 shows all" \
+  && [ "$(printf '%s\n' "$st" | grep -c '^      left\|^      right')" = 5 ] \
+  && ok status-lists-unlinked-and-ambiguous-with-limit || bad status-lists-unlinked-and-ambiguous-with-limit "$st"
+runp status amb.json --limit 0
+[ "$(printf '%s\n' "$out" | grep -c '^      left\|^      right')" = 33 ] && ! printf '%s' "$out" | grep -q "more; --limit" \
+  && ok status-limit-0-shows-all || bad status-limit-0-shows-all "$out"
+"$accord" --json status amb.json > st.json
+python3 - st.json <<'EOF2' && ok status-json-unlinked || bad status-json-unlinked "$(head -c 600 st.json)"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+unlinked = [e for e in events if e["type"] == "unlinked"]
+assert len(unlinked) == 33 and sum(e["ambiguous"] for e in unlinked) == 3, len(unlinked)
+pair = [e for e in events if e["type"] == "pair"][0]
+assert pair["unlinked"] == 33 and pair["ambiguous"] == 3, pair
+EOF2
+
+# -- a first sync says so (every record is new, not "changed"); plurals
+printf '%s\n' "$first" | grep -q "first sync: read 32 records on the left, 1 on the right" \
+  && ! printf '%s' "$first" | grep -q "changed on the left" \
+  && ok first-sync-not-called-changed || bad first-sync-not-called-changed "$first"
+card b2 "Bob Solo" bob@example.org ar
+runp run amb.json
+printf '%s\n' "$out" | grep -q "read 0 changes on the left, 1 on the right" && printf '%s\n' "$out" | grep -q "applied 1 write$" \
+  && ok plurals || bad plurals "$out"
+runp status amb.json
+printf '%s\n' "$out" | grep -q "1 linked pair; 33 records on the left, 2 on the right" \
+  && ok status-plurals || bad status-plurals "$out"
+
 # -- every event type the program printed here is one docs/cli.md lists
-types=$(cat killed.json run.json plan.json | python3 -c '
+types=$(cat killed.json run.json plan.json st.json | python3 -c '
 import json, sys
 print("\n".join(sorted({json.loads(l)["type"] for l in sys.stdin})))')
 missing=

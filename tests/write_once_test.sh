@@ -90,7 +90,7 @@ done
   && ok lost-state-no-duplicates || bad lost-state-no-duplicates "$(count big-copy.sqlite) $(ls book/*.vcf | wc -l) $(count rich.sqlite)"
 # and again: the relinked pairs are linked for good
 runp run big.json
-printf '%s' "$out" | grep -q "read 0 changed on the left, 0 on the right" && printf '%s' "$out" | grep -q "nothing to do" \
+printf '%s' "$out" | grep -q "read 0 changes on the left, 0 on the right" && printf '%s' "$out" | grep -q "nothing to do" \
   && ok relinked-state-is-quiet || bad relinked-state-is-quiet "$out"
 
 # -- a state restored from an old copy: the copies made since are found again

@@ -44,7 +44,9 @@ verbs:
                                 each write the kept runs made, with the
                                 fields it changed, before and after
   validate PIPELINE             check a pipeline; show what cannot travel
-  status PIPELINE               last runs, counts, quarantine, conflicts
+  status PIPELINE [--limit N]   last runs, counts, records linked to nothing
+                                (ambiguous first), quarantine, conflicts;
+                                lists cut at N (default 20, 0: all)
   conflicts list PIPELINE       conflicts left for a person to decide
   conflicts resolve PIPELINE ID --take left|right
   plugins                       list installed connectors: id, version, ABI,

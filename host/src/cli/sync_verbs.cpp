@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -34,6 +35,7 @@ struct Args {
   std::optional<std::string> out, take, explain;
   std::set<std::string> force;  // guard names, or "all"
   bool all = false;
+  std::optional<size_t> limit;  // --limit N: list at most N of each list (0: all)
 };
 
 std::optional<Args> parse_args(const std::vector<std::string>& in, const char* verb) {
@@ -73,6 +75,16 @@ std::optional<Args> parse_args(const std::vector<std::string>& in, const char* v
       }
     } else if (s == "--all") {
       a.all = true;
+    } else if (s == "--limit" || s.starts_with("--limit=")) {
+      std::optional<std::string> v = s == "--limit" ? value() : std::optional<std::string>(s.substr(8));
+      if (!v) return std::nullopt;
+      size_t n = 0;
+      auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (ec != std::errc() || end != v->data() + v->size()) {
+        std::cerr << "accord " << verb << ": --limit needs a number (0: no limit)\n";
+        return std::nullopt;
+      }
+      a.limit = n;
     } else if (s.starts_with("--")) {
       std::cerr << "accord " << verb << ": unknown option " << s << " (see accord --help)\n";
       return std::nullopt;
@@ -138,6 +150,72 @@ std::string unreadable_text(std::string_view side, const std::string& connector,
   return std::string(side) + " " + connector + " " + stream + " " +
          (id.empty() ? std::string("(no id)") : cli::tty(json::serialize(json::string(id)))) + " at " + pointer + ": " +
          cli::tty(reason);
+}
+
+// "1 record", "2 records".
+std::string plural(long n, std::string_view one, std::string_view many = {}) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many.empty() ? std::string(one) + "s" : many);
+}
+
+// The end of a list cut at `limit` (0: none) of `total`: "… and 1,234 more;
+// --limit 0 shows all", or nothing.
+std::string more_text(size_t total, size_t limit) {
+  if (limit == 0 || total <= limit) return "";
+  return "… and " + grouped(total - limit) + " more; --limit 0 shows all";
+}
+
+// Records of a pair that are linked to nothing, with why (status): an
+// ambiguous match key (several records share it), a create the pipeline
+// does not allow toward the other side, or a create the next run makes.
+struct Unlinked {
+  Side side;
+  std::string id, label, why;
+  bool ambiguous = false;
+};
+
+std::vector<Unlinked> unlinked_of(StateStore& s, const StreamPair& sp) {
+  std::vector<MirrorRef> pools[2] = {s.unlinked(sp.name, Side::kLeft), s.unlinked(sp.name, Side::kRight)};
+  // ambiguity, key by key, as planning finds it: records on both sides
+  // share the key, and not exactly one on each
+  std::map<std::pair<int, size_t>, std::string> ambiguous;  // (side, index) → why
+  auto part = [](std::string_view keys, size_t k) {
+    for (size_t i = 0; i < k; ++i) {
+      size_t at = keys.find('\x1e');
+      if (at == std::string_view::npos) return std::string_view();
+      keys.remove_prefix(at + 1);
+    }
+    return keys.substr(0, keys.find('\x1e'));
+  };
+  for (size_t k = 0; k < sp.match.size(); ++k) {
+    std::map<std::string_view, std::vector<std::pair<int, size_t>>> by_key;
+    for (int side = 0; side < 2; ++side)
+      for (size_t i = 0; i < pools[side].size(); ++i)
+        if (std::string_view key = part(pools[side][i].keys, k); !key.empty()) by_key[key].emplace_back(side, i);
+    for (const auto& [key, who] : by_key) {
+      long n[2] = {0, 0};
+      for (const auto& w : who) ++n[w.first];
+      if (!n[0] || !n[1] || (n[0] == 1 && n[1] == 1)) continue;
+      for (const auto& w : who)
+        ambiguous.try_emplace(w, "ambiguous: its match key " + sp.match[k].label + " is shared by " +
+                                     plural(n[0], "record") + " on the left and " + std::to_string(n[1]) +
+                                     " on the right; make it unique on one side");
+    }
+  }
+  std::vector<Unlinked> out;
+  for (int side = 0; side < 2; ++side) {
+    Side me = side == 0 ? Side::kLeft : Side::kRight, them = side == 0 ? Side::kRight : Side::kLeft;
+    for (size_t i = 0; i < pools[side].size(); ++i) {
+      Unlinked u{me, pools[side][i].id, "", ""};
+      if (auto a = ambiguous.find({side, i}); a != ambiguous.end()) u.why = a->second, u.ambiguous = true;
+      else if (!sp.allowed(them, "create"))
+        u.why = std::string("the pipeline creates nothing on the ") + side_name(them) + " side";
+      else u.why = "waiting: the next run copies it";
+      out.push_back(std::move(u));
+    }
+  }
+  // the ambiguous first: they need a person
+  std::stable_partition(out.begin(), out.end(), [](const Unlinked& u) { return u.ambiguous; });
+  return out;
 }
 
 // "N failed", and what becomes of them: quarantined (listed by `accord
@@ -248,7 +326,11 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
       std::cout << "  error: " << cli::tty(pr.error) << "\n";
       continue;
     }
-    std::cout << "  read " << pr.read[0] << " changed on the left, " << pr.read[1] << " on the right";
+    // a first sync reads every record, new to the state; later runs what changed
+    if (pr.first_sync)
+      std::cout << "  first sync: read " << plural(pr.read[0], "record") << " on the left, " << pr.read[1] << " on the right";
+    else
+      std::cout << "  read " << plural(pr.read[0], "change") << " on the left, " << pr.read[1] << " on the right";
     if (pr.matched) std::cout << "; linked " << pr.matched << " by match keys";
     if (pr.relinked) std::cout << "; relinked " << pr.relinked << " to their copies by idempotency key";
     std::cout << "\n";
@@ -291,7 +373,7 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
                   << ", right " << show(c.right) << ": " << cli::tty(c.resolution) << "\n";
     }
     if (r.applied && (pr.applied || pr.failed))
-      std::cout << "  applied " << pr.applied << " writes" << (pr.failed ? ", " + failed_text(pr) : "") << "\n";
+      std::cout << "  applied " << plural(pr.applied, "write") << (pr.failed ? ", " + failed_text(pr) : "") << "\n";
     if (!pr.untravelled.empty() && !r.applied) {
       std::cout << "  fields that cannot travel between the sides:\n";
       for (const auto& u : pr.untravelled) std::cout << "    " << cli::tty(u) << "\n";
@@ -419,6 +501,9 @@ int sync_verb(const GlobalOptions& o, const Args& a, bool apply, const Tune& tun
   auto loaded = load(o, a.positional[0], rc);
   if (!loaded) return rc;
   auto& [reg, pipeline] = *loaded;
+  // each side opens (read-only) before the state or a store is touched: a
+  // folder that does not exist fails here, not halfway (validate_verb.cpp)
+  if (auto why = connector_problems(pipeline, reg, a.positional[0])) return invalid(o, Failure{ACCORD_ERROR, *why, 0}, exit_code::kInvalidInput);
   RunOptions ro = run_options(o, a.force);
   ro.apply = apply;
   if (auto stop = tune(a.positional, pipeline, ro)) return *stop;
@@ -555,7 +640,7 @@ int apply_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
 int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   auto a = parse_args(args, "status");
   if (!a || a->positional.size() != 1) {
-    std::cerr << "accord: usage: accord status PIPELINE\n";
+    std::cerr << "accord: usage: accord status PIPELINE [--limit N]\n";
     return exit_code::kUsage;
   }
   int rc = exit_code::kOk;
@@ -570,7 +655,20 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   auto st = StateStore::open(pipeline.state_path);
   if (!st) return invalid(o, st.error(), exit_code::kFailure);
   auto& s = **st;
-  auto runs = s.runs(10);
+  // long lists are cut at --limit (default 20 on a terminal, all with --json)
+  size_t limit = a->limit.value_or(o.json ? 0 : 20);
+  auto runs = s.runs(limit == 0 ? 1000000 : static_cast<int>(std::min<size_t>(limit, 1000000)));
+  auto cut = [&](auto& list) {
+    size_t total = list.size();
+    if (limit && list.size() > limit) list.resize(limit);
+    return total;
+  };
+  auto label_of = [&](const std::string& pair, Side side, const std::string& id) {
+    auto row = s.mirror_data(pair, side, id);
+    boost::system::error_code ec;
+    json::value v = row ? json::parse(row->data, ec) : json::value();
+    return !ec && v.is_object() ? record_label(v.get_object(), id) : id;
+  };
   // A run that never finished is under way only while the pipeline's lock
   // is held (then the newest such run is it); else it was interrupted.
   bool under_way = false;
@@ -587,14 +685,33 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   auto quarantine = s.quarantine_list();
   auto unreadable = s.unreadable_list();
   auto conflicts = s.conflicts(true);
+  size_t quarantined = cut(quarantine), unreadables = cut(unreadable);
+  struct UnlinkedList {
+    std::vector<Unlinked> list;  // the first `limit`
+    size_t total = 0, ambiguous = 0;
+  };
+  std::map<std::string, UnlinkedList> unlinked;  // per pair
+  for (const auto& sp : pipeline.streams) {
+    auto list = unlinked_of(s, sp);
+    size_t ambiguous = std::count_if(list.begin(), list.end(), [](const Unlinked& u) { return u.ambiguous; });
+    size_t total = cut(list);
+    for (auto& u : list) u.label = label_of(sp.name, u.side, u.id);
+    unlinked[sp.name] = {std::move(list), total, ambiguous};
+  }
   if (o.json) {
     for (const auto& r : runs)
       emit(o, json::object{{"type", "run"}, {"id", r.id}, {"kind", r.kind}, {"started", r.started},
                            {"finished", r.finished}, {"status", r.status}, {"error", r.error}});
-    for (const auto& sp : pipeline.streams)
+    for (const auto& sp : pipeline.streams) {
+      const auto& [list, total, ambiguous] = unlinked[sp.name];
+      for (const auto& u : list)
+        emit(o, json::object{{"type", "unlinked"}, {"pair", sp.name}, {"side", side_name(u.side)}, {"id", u.id},
+                             {"label", u.label}, {"ambiguous", u.ambiguous}, {"reason", u.why}});
       emit(o, json::object{{"type", "pair"}, {"pair", sp.name}, {"links", s.count_links(sp.name)},
                            {"left_records", s.count_live(sp.name, Side::kLeft)},
-                           {"right_records", s.count_live(sp.name, Side::kRight)}});
+                           {"right_records", s.count_live(sp.name, Side::kRight)}, {"unlinked", total},
+                           {"ambiguous", ambiguous}});
+    }
     for (const auto& q : quarantine)
       emit(o, json::object{{"type", "quarantine"}, {"pair", q.pair}, {"side", q.side}, {"id", q.id}, {"error", q.error},
                            {"attempts", q.attempts}, {"next_retry", q.next_retry}});
@@ -603,14 +720,24 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
                            {"stream", u.stream}, {"id", u.id}, {"pointer", u.pointer}, {"reason", u.reason},
                            {"seen", u.seen}});
     emit(o, json::object{{"type", "status"}, {"pipeline", pipeline.name}, {"conflicts", conflicts.size()},
-                         {"unreadable", unreadable.size()},
-                         {"journal", s.journal_size()}, {"quarantined", quarantine.size()}});
+                         {"unreadable", unreadables},
+                         {"journal", s.journal_size()}, {"quarantined", quarantined}});
     return exit_code::kOk;
   }
   std::cout << "pipeline \"" << pipeline.name << "\" (state " << pipeline.state_path.string() << ")\n";
-  for (const auto& sp : pipeline.streams)
-    std::cout << "  " << sp.name << ": " << s.count_links(sp.name) << " linked pairs; " << s.count_live(sp.name, Side::kLeft)
-              << " records on the left, " << s.count_live(sp.name, Side::kRight) << " on the right\n";
+  for (const auto& sp : pipeline.streams) {
+    std::cout << "  " << sp.name << ": " << plural(s.count_links(sp.name), "linked pair") << "; "
+              << plural(s.count_live(sp.name, Side::kLeft), "record") << " on the left, "
+              << s.count_live(sp.name, Side::kRight) << " on the right\n";
+    const auto& [list, total, ambiguous] = unlinked[sp.name];
+    if (total == 0) continue;
+    std::cout << "    linked to nothing: " << plural(static_cast<long>(total), "record")
+              << (ambiguous ? " (" + std::to_string(ambiguous) + " of them ambiguous)" : "") << "\n";
+    for (const auto& u : list)
+      std::cout << "      " << side_name(u.side) << " " << cli::tty(u.label)
+                << (u.label != u.id ? " [" + cli::tty(u.id) + "]" : "") << ": " << cli::tty(u.why) << "\n";
+    if (auto more = more_text(total, limit); !more.empty()) std::cout << "      " << more << "\n";
+  }
   std::cout << "last runs:\n";
   if (runs.empty()) std::cout << "  none\n";
   for (const auto& r : runs)
@@ -619,14 +746,16 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
               << (r.status == "interrupted" ? "interrupted: the next run resumes it" : r.status)
               << (r.error.empty() ? "" : ": " + cli::tty(r.error)) << "\n";
   std::cout << "open conflicts: " << conflicts.size() << (conflicts.empty() ? "" : " (accord conflicts list)") << "\n";
-  std::cout << "quarantined records: " << quarantine.size() << "\n";
+  std::cout << "quarantined records: " << quarantined << "\n";
   for (const auto& q : quarantine)
     std::cout << "  " << q.pair << " " << q.side << " " << cli::tty(q.id) << ": " << cli::tty(q.error) << " (attempt " << q.attempts
               << ", next retry " << q.next_retry << ")\n";
-  std::cout << "unreadable records (skipped): " << unreadable.size() << "\n";
+  if (auto more = more_text(quarantined, limit); !more.empty()) std::cout << "  " << more << "\n";
+  std::cout << "unreadable records (skipped): " << unreadables << "\n";
   for (const auto& u : unreadable)
     std::cout << "  " << u.pair << " " << unreadable_text(u.side, u.connector, u.stream, u.id, u.pointer, u.reason)
               << " (seen " << u.seen << ")\n";
+  if (auto more = more_text(unreadables, limit); !more.empty()) std::cout << "  " << more << "\n";
   if (auto j = s.journal_size()) std::cout << "interrupted writes waiting to be reconciled by the next run: " << j << "\n";
   return exit_code::kOk;
 }
@@ -644,6 +773,11 @@ int conflicts_verb(const GlobalOptions& o, const std::vector<std::string>& args)
   auto loaded = load(o, a->positional[1], rc);
   if (!loaded) return rc;
   auto& [reg, pipeline] = *loaded;
+  // listing creates nothing: no state yet, no conflicts yet
+  if (std::error_code ec; list && !fs::exists(pipeline.state_path, ec)) {
+    if (!o.json) std::cout << "no open conflicts (no run yet: " << pipeline.state_path.string() << " does not exist)\n";
+    return exit_code::kOk;
+  }
   auto st = StateStore::open(pipeline.state_path);
   if (!st) return invalid(o, st.error(), exit_code::kFailure);
   if (list) {

@@ -249,6 +249,7 @@ class PairRun {
     // A pair the state knows nothing of yet: read, matched and linked in bulk.
     first_sync_ = !store_->any(sp_.name, Side::kLeft) && !store_->any(sp_.name, Side::kRight) &&
                   !store_->any_links(sp_.name);
+    rep_.first_sync = first_sync_;
     SideRead reads[2];
     store_->stage_reset();
     // A first sync loads what it reads straight into the state, inside the

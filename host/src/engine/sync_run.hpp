@@ -85,6 +85,7 @@ struct PairReport {
   long read[2] = {0, 0};
   long matched = 0, applied = 0, failed = 0;
   long relinked = 0;                // linked to the copies Accord made of them, by idempotency key
+  bool first_sync = false;          // the state knew nothing of the pair: every record read is new to it
   long quarantined = 0;             // of the failed: their records wait in quarantine
   std::string fingerprint;          // of the ops: a saved plan must match it
   boost::json::object explain;      // RunOptions::explain: the record's link, fields, filter, keys, quarantine
