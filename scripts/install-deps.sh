@@ -20,6 +20,9 @@ PACKAGES=(
   libcurl4-openssl-dev
   # time-zone data: libical writes VTIMEZONEs from it, the timezone transform reads it
   tzdata
+  # libs/formats: Windows zone names (Outlook's TZIDs) to IANA through CLDR's
+  # windowsZones.xml, read with POCO's XML parser
+  unicode-cldr-core libpoco-dev
   # tests and the quickstart: the sqlite3 shell edits and inspects stores;
   # time (/usr/bin/time) measures peak RSS in the benchmarks
   sqlite3 time libgtest-dev libgmock-dev
@@ -59,7 +62,8 @@ else
   echo "install-deps: all packages present"
 fi
 
-# Test peers from the npm registry (json-server for crm-rest), pinned by
+# Test peers from the npm registry (json-server for crm-rest; ajv, the JSON
+# Schema validator the vendor fakes check request bodies with), pinned by
 # tests/peers/package-lock.json. Node and npm come from Debian when the machine
 # has none (a machine with Node.js from elsewhere keeps it).
 # (ACCORD_SKIP_PEERS=1, as the quickstart sets, skips them.)
@@ -75,7 +79,7 @@ if [ "${ACCORD_SKIP_PEERS:-0}" != 1 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${pkgs[@]}"
   fi
   peers="$(cd "$(dirname "$0")/../tests/peers" && pwd)"
-  if [ ! -x "$peers/node_modules/.bin/json-server" ]; then
+  if [ ! -x "$peers/node_modules/.bin/json-server" ] || [ ! -f "$peers/node_modules/ajv/package.json" ]; then
     echo "install-deps: installing test peers (npm ci in tests/peers)"
     (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -1,6 +1,14 @@
-// A stateful HighLevel (LeadConnector) API v2 fake for the crm-rest tests
-// (plain Node, no packages), following the documented shapes:
-//   every call needs "Version: 2021-07-28" (else 400) and a bearer token (else 401)
+// A stateful HighLevel (LeadConnector) API v2 fake for the crm-rest tests,
+// following the documented shapes. Strict: request bodies are checked against
+// the schemas of HighLevel's own OpenAPI documents (schemas/highlevel.json,
+// vendored from GoHighLevel/highlevel-api-docs; the DTO each route checks is
+// named at the route), with HighLevel's whitelist: a property the DTO does not
+// declare answers 422 {statusCode, message: ["property X should not exist"],
+// error: "Unprocessable Entity"} (common-schemas UnprocessableDTO), as a
+// missing required field or a wrong type does.
+//   every call needs the Version its endpoint documents (contacts and oauth:
+//   2021-07-28; conversations: 2021-04-15; else 400) and a bearer token of a
+//   location (else 401; an agency token is refused on location endpoints)
 //   POST /contacts/search   {locationId, pageLimit ≤ 500, page | searchAfter, filters, sort}
 //                           → {contacts: [… each with searchAfter: [sortValue, id]], total};
 //                           page paging stops at 10,000 results; searchAfter does not
@@ -12,27 +20,41 @@
 //                           (title, body, dueDate, completed, assignedTo)
 //   GET /conversations/search?locationId&limit&sort&sortBy=last_message_date[&startAfterDate]
 //                           {conversations: [{id, contactId, lastMessageDate (ms), lastMessageBody, type}], total}
-//   GET /conversations/CID/messages?limit[&lastMessageId]   {messages: {lastMessageId, nextPage, messages: [...]}}
-//   GET /conversations/messages/MID                         {message}
+//   GET /conversations/CID/messages?limit[&lastMessageId]   {lastMessageId, nextPage, messages: [...]}
+//                           (GetMessagesByConversationResponseDto; limit default 20)
+//   GET /conversations/messages/MID                         the message itself (GetMessageResponseDto)
 //   POST /__message {contactId, body, direction}  (tests) a message arrives, in a new or the contact's conversation
 //   POST /oauth/token       refresh_token grant (form) → access_token and a new refresh_token
-//                           (refresh tokens are single use: each grant retires the one it used)
-// Errors: {statusCode, message}. Answers carry x-ratelimit-* headers.
-// Control (tests only): POST /__control {"expire_tokens": true, "rate_limited": n};
+//                           (refresh tokens are single use: each grant retires the one it used);
+//                           user_type Company gives an agency token
+//   POST /oauth/locationToken  (agency token; form companyId, locationId: GetLocationAccessCodeBodyDto)
+//                           → a location token (GetLocationAccessTokenSuccessfulResponseDto)
+// Errors: {statusCode, message} (BadRequestDTO), 401 {statusCode, message, error}
+// (UnauthorizedDTO), 422 with message an array (UnprocessableDTO). Answers
+// carry x-ratelimit-* headers; more than 100 requests in 10 s answers 429.
+// Not modelled: the contacts search's full filter language (eq, exists and
+// range with gte/gt/lte/lt only), custom fields' semantics, messages' order
+// (oldest first here), webhooks.
+// Control (tests only): POST /__control {"expire_tokens": true, "rate_limited": n,
+//   "agency_token": "…", "company_id": "…"};
 //   GET /__dump → [contacts]; GET /__stats → {requests}; POST /__edit {id, fields}; POST /__delete {id}
 //
 // Usage: HL_TOKEN=… HL_LOCATION=… node highlevel_fake.js → prints "port N".
 'use strict';
 const {URL} = require('url');
 const {serve, control, refreshGrantOk, bearer} = require('./fake_http');
+const check = require('./vendor_schema')('highlevel', {closed: true});
 
 const location = process.env.HL_LOCATION || 'loc1';
 let tokens = new Set(process.env.HL_TOKEN ? [process.env.HL_TOKEN] : []);
+let agencyTokens = new Set(process.env.HL_AGENCY_TOKEN ? [process.env.HL_AGENCY_TOKEN] : []);
+const companyId = process.env.HL_COMPANY || 'company1';
+const window10s = [];  // request times in the last 10 s (100 allowed)
 const writable = ['firstName', 'lastName', 'name', 'email', 'phone', 'companyName', 'address1', 'city', 'state',
                   'postalCode', 'website', 'timezone', 'dnd', 'tags', 'source', 'country', 'customFields'];
 const contacts = new Map();
 const children = {notes: new Map(), tasks: new Map()};
-const childFields = {notes: ['body', 'userId'], tasks: ['title', 'body', 'dueDate', 'completed', 'assignedTo']};
+const childFields = {notes: ['body', 'userId', 'title', 'color', 'pinned'], tasks: ['title', 'body', 'dueDate', 'completed', 'assignedTo']};
 const one = {notes: 'note', tasks: 'task'};
 const conversations = new Map(), messages = new Map();
 let seq = 0, last = 0, requests = 0, rateLimited = 0, tokenSeq = 0;
@@ -46,12 +68,23 @@ function stamp() {
 }
 function send(res, status, body) {
   const h = {'x-ratelimit-limit-daily': '200000', 'x-ratelimit-daily-remaining': String(200000 - requests),
-             'x-ratelimit-interval-milliseconds': '10000', 'x-ratelimit-max': '100', 'x-ratelimit-remaining': '99'};
+             'x-ratelimit-interval-milliseconds': '10000', 'x-ratelimit-max': '100',
+             'x-ratelimit-remaining': String(Math.max(0, 100 - window10s.length))};
   h['Content-Type'] = 'application/json; charset=utf-8';
   res.writeHead(status, h);
   res.end(JSON.stringify(body));
 }
 function err(res, status, message, extra) { send(res, status, Object.assign({statusCode: status, message}, extra || {})); }
+// 422 as HighLevel's validation answers it: message is an array
+function unprocessable(res, messages) {
+  send(res, 422, {statusCode: 422, message: messages, error: 'Unprocessable Entity'});
+}
+// Checks body against the DTO; answers the 422 and returns false when it fails.
+function valid(res, dto, body) {
+  const bad = check(dto, body);
+  if (bad.length) { unprocessable(res, bad.map(b => b.message)); return false; }
+  return true;
+}
 function apply(c, body) {
   for (const k of Object.keys(body)) {
     if (k === 'locationId' || k === 'id') continue;
@@ -87,11 +120,42 @@ function passes(c, f) {
     default: throw new Error('operator ' + f.operator + ' not in this fake');
   }
 }
+// The Contacts Search body as its documentation page gives it (the OpenAPI's
+// SearchBodyV2DTO declares nothing): locationId, page | searchAfter,
+// pageLimit, filters ({field, operator, value} or {group: AND|OR, filters}),
+// sort [{field, direction}], query. Operators: eq, not_eq, contains,
+// not_contains, exists, not_exists, range (value {gte|gt|lte|lt}).
+const searchKeys = ['locationId', 'page', 'pageLimit', 'searchAfter', 'filters', 'sort', 'query'];
+const operators = ['eq', 'not_eq', 'contains', 'not_contains', 'exists', 'not_exists', 'range'];
+function filterProblems(fs, at) {
+  if (!Array.isArray(fs)) return [at + ' must be an array'];
+  const out = [];
+  fs.forEach((f, i) => {
+    const here = at + '.' + i;
+    if (!f || typeof f !== 'object') return out.push(here + ' must be an object');
+    if (f.group !== undefined) {
+      if (!['AND', 'OR'].includes(f.group)) out.push(here + '.group must be one of the following values: AND, OR');
+      return out.push(...filterProblems(f.filters, here + '.filters'));
+    }
+    for (const k of Object.keys(f)) if (!['field', 'operator', 'value'].includes(k)) out.push('property ' + here + '.' + k + ' should not exist');
+    if (typeof f.field !== 'string') out.push(here + '.field must be a string');
+    if (!operators.includes(f.operator)) out.push(here + '.operator must be one of the following values: ' + operators.join(', '));
+    if (f.operator === 'range') {
+      const v = f.value;
+      if (!v || typeof v !== 'object' || !Object.keys(v).length || Object.keys(v).some(k => !['gte', 'gt', 'lte', 'lt'].includes(k)))
+        out.push(here + '.value must be an object of gte, gt, lte, lt');
+    }
+  });
+  return out;
+}
 function search(res, body) {
+  const bad = Object.keys(body).filter(k => !searchKeys.includes(k)).map(k => 'property ' + k + ' should not exist');
+  if (body.filters !== undefined) bad.push(...filterProblems(body.filters, 'filters'));
+  if (bad.length) return unprocessable(res, bad);
   if (body.locationId !== location) return err(res, 403, 'The token does not have access to this location.');
   const limit = Number(body.pageLimit);
-  if (!limit || limit > 500) return err(res, 422, 'pageLimit must not be greater than 500');
-  if (body.page !== undefined && body.searchAfter !== undefined) return err(res, 422, 'page and searchAfter cannot be used together');
+  if (!limit || limit > 500) return unprocessable(res, ['pageLimit must not be greater than 500']);
+  if (body.page !== undefined && body.searchAfter !== undefined) return unprocessable(res, ['page and searchAfter cannot be used together']);
   let rows = [...contacts.values()].filter(c => (body.filters || []).every(f => passes(c, f)));
   const sort = (body.sort && body.sort[0]) || {field: 'dateAdded', direction: 'desc'};
   const key = c => (sort.field.startsWith('date') ? ms(c[sort.field]) : String(c[sort.field] || ''));
@@ -103,7 +167,7 @@ function search(res, body) {
     out = rows.filter(c => { const k = key(c); return dir * (k - sv) > 0 || (k === sv && c.id > sid); }).slice(0, limit);
   } else {
     const page = Number(body.page || 1);
-    if (page * limit > 10000) return err(res, 422, 'page and pageLimit can fetch at most 10000 records; use searchAfter');
+    if (page * limit > 10000) return unprocessable(res, ['page and pageLimit can fetch at most 10000 records; use searchAfter']);
     out = rows.slice((page - 1) * limit, page * limit);
   }
   send(res, 200, {contacts: out.map(c => Object.assign({}, c, {searchAfter: [key(c), c.id]})), total: rows.length});
@@ -113,7 +177,8 @@ function handle(req, res, raw) {
   const url = new URL(req.url, 'http://x');
   const p = url.pathname;
   if (p === '/__control') {
-    control(raw, {expire_tokens: () => { tokens = new Set(); }, rate_limited: n => { rateLimited = n; }});
+    control(raw, {expire_tokens: () => { tokens = new Set(); }, rate_limited: n => { rateLimited = n; },
+                  agency_token: t => agencyTokens.add(t)});
     return send(res, 200, {ok: true});
   }
   if (p === '/__stats') return send(res, 200, {requests});
@@ -153,12 +218,36 @@ function handle(req, res, raw) {
     return send(res, 200, {access_token: tok, token_type: 'Bearer', expires_in: 86399, refresh_token: refreshToken,
                            userType: 'Location', locationId: location});
   }
-  if (req.headers.version !== '2021-07-28') return err(res, 400, 'version header was not found');
+  // The Version each endpoint family documents (its OpenAPI document's
+  // "Version" header parameter): conversations 2021-04-15, the rest 2021-07-28.
+  const want = p.startsWith('/conversations') ? '2021-04-15' : '2021-07-28';
+  if (!req.headers.version) return err(res, 400, 'version header was not found');
+  if (req.headers.version !== want) return err(res, 400, 'version ' + req.headers.version + ' is not supported by this endpoint; use ' + want);
   const auth = bearer(req);
-  if (!tokens.has(auth)) return err(res, 401, 'Invalid JWT');
+  // oauth.json "Get Location Access Token from Agency Token": an agency
+  // (Company) token and a form {companyId, locationId} (GetLocationAccessCodeBodyDto)
+  if (p === '/oauth/locationToken' && req.method === 'POST') {
+    if (!agencyTokens.has(auth)) return send(res, 401, {statusCode: 401, message: 'Invalid JWT', error: 'Unauthorized'});
+    const form = Object.fromEntries(new URLSearchParams(raw));
+    if (!valid(res, 'GetLocationAccessCodeBodyDto', form)) return;
+    if (form.companyId !== companyId) return err(res, 400, 'companyId does not match the token');
+    if (form.locationId !== location) return err(res, 400, 'The app is not installed on this location');
+    const tok = 'hl-loc-' + (++tokenSeq) + Math.random().toString(36).slice(2);
+    tokens.add(tok);
+    return send(res, 200, {access_token: tok, token_type: 'Bearer', expires_in: 86399, scope: 'contacts.readonly contacts.write',
+                           locationId: location, userId: 'user1'});
+  }
+  if (agencyTokens.has(auth))  // a Company token on a sub-account endpoint
+    return send(res, 401, {statusCode: 401, message: 'This authClass type is not allowed to access this scope. A sub-account (location) token is needed.',
+                           error: 'Unauthorized'});
+  if (!tokens.has(auth)) return send(res, 401, {statusCode: 401, message: 'Invalid JWT', error: 'Unauthorized'});
   requests++;
-  if (rateLimited > 0) {
-    rateLimited--;
+  // 100 requests per 10 s per location (REFERENCES.md; the x-ratelimit-* headers)
+  const now = Date.now();
+  while (window10s.length && window10s[0] <= now - 10000) window10s.shift();
+  window10s.push(now);
+  if (rateLimited > 0 || window10s.length > 100) {
+    if (rateLimited > 0) rateLimited--;
     res.setHeader('Retry-After', '1');
     return err(res, 429, 'Too Many Requests');
   }
@@ -166,9 +255,13 @@ function handle(req, res, raw) {
   const parts = p.split('/').filter(Boolean);
   if (parts[0] === 'conversations' && req.method === 'GET') return conversation(res, url, parts);
   if (parts[0] !== 'contacts') return err(res, 404, 'Cannot ' + req.method + ' ' + p);
+  // contacts.json "Search Contacts" (SearchBodyV2DTO is empty in the OpenAPI;
+  // the body follows the Contacts Search documentation page it links)
   if (parts[1] === 'search' && req.method === 'POST') return search(res, body);
+  // contacts.json "Upsert Contact": UpsertContactDto
   if (parts[1] === 'upsert' && req.method === 'POST') {
-    if (body.locationId !== location) return err(res, 422, 'locationId must be a string');
+    if (!valid(res, 'UpsertContactDto', body)) return;
+    if (body.locationId !== location) return err(res, 403, 'The token does not have access to this location.');
     const found = [...contacts.values()].find(c => (body.email && c.email === String(body.email).toLowerCase()) ||
                                                    (!body.email && body.phone && c.phone === body.phone));
     if (found) {
@@ -180,8 +273,10 @@ function handle(req, res, raw) {
     if (bad) return err(res, 422, bad);
     return send(res, 201, {new: true, contact: c, traceId: 't' + requests});
   }
+  // contacts.json "Create Contact": CreateContactDto
   if (parts.length === 1 && req.method === 'POST') {
-    if (body.locationId !== location) return err(res, 422, 'locationId must be a string');
+    if (!valid(res, 'CreateContactDto', body)) return;
+    if (body.locationId !== location) return err(res, 403, 'The token does not have access to this location.');
     const dup = body.email && [...contacts.values()].find(c => c.email === String(body.email).toLowerCase());
     if (dup) return err(res, 400, 'This location does not allow duplicated contacts.', {meta: {contactName: dup.firstName, contactId: dup.id, matchingField: 'email'}});
     const {c, bad} = make(body);
@@ -192,9 +287,10 @@ function handle(req, res, raw) {
   if (parts.length === 2) {
     const c = contacts.get(parts[1]);
     if (!c) return err(res, 404, 'Contact not found');
+    // contacts.json "Get Contact" / "Update Contact" (UpdateContactDto) / "Delete Contact"
     if (req.method === 'GET') return send(res, 200, {contact: c});
     if (req.method === 'PUT') {
-      if ('locationId' in body) return err(res, 422, 'property locationId should not exist');
+      if (!valid(res, 'UpdateContactDto', body)) return;
       const bad = apply(c, body);
       if (bad) return err(res, 422, bad);
       return send(res, 200, {succeded: true, contact: c});
@@ -206,7 +302,9 @@ function handle(req, res, raw) {
 
 function conversation(res, url, parts) {
   const q = url.searchParams, limit = Math.min(Number(q.get('limit') || 20), 100);
+  // conversations.json "Search Conversations": SendConversationResponseDto
   if (parts[1] === 'search') {
+    if (q.get('sort') && !['asc', 'desc'].includes(q.get('sort'))) return unprocessable(res, ['sort must be one of the following values: asc, desc']);
     if (q.get('locationId') !== location) return err(res, 403, 'The token does not have access to this location.');
     const after = q.get('startAfterDate') ? Number(q.get('startAfterDate')) : null;
     const dir = q.get('sort') === 'desc' ? -1 : 1;
@@ -214,17 +312,20 @@ function conversation(res, url, parts) {
       .filter(c => after === null || dir * (c.lastMessageDate - after) > 0);
     return send(res, 200, {conversations: rows.slice(0, limit), total: rows.length});
   }
+  // conversations.json "Get message by message id": GetMessageResponseDto, unwrapped
   if (parts[1] === 'messages' && parts[2]) {
     const m = messages.get(parts[2]);
-    return m ? send(res, 200, {message: m}) : err(res, 404, 'Message not found');
+    return m ? send(res, 200, m) : err(res, 404, 'Message not found');
   }
   if (parts[2] === 'messages') {
     if (!conversations.has(parts[1])) return err(res, 404, 'Conversation not found');
     const all = [...messages.values()].filter(m => m.conversationId === parts[1]).sort((a, b) => (a.id < b.id ? -1 : 1));
     const start = q.get('lastMessageId') ? all.findIndex(m => m.id === q.get('lastMessageId')) + 1 : 0;
     const page = all.slice(start, start + limit);
-    return send(res, 200, {messages: {lastMessageId: page.length ? page[page.length - 1].id : null,
-                                      nextPage: start + limit < all.length, messages: page}});
+    // conversations.json "Get messages by conversation id":
+    // GetMessagesByConversationResponseDto {lastMessageId, nextPage, messages}
+    return send(res, 200, {lastMessageId: page.length ? page[page.length - 1].id : '', nextPage: start + limit < all.length,
+                           messages: page});
   }
   return err(res, 404, 'Cannot GET /' + parts.join('/'));
 }
@@ -233,18 +334,15 @@ function conversation(res, url, parts) {
 function child(req, res, parts, body) {
   const kind = parts[2], m = children[kind], cid = parts[1];
   if (!contacts.has(cid)) return err(res, 404, 'Contact not found');
-  const check = () => {
-    for (const k of Object.keys(body)) if (k !== 'contactId' && !childFields[kind].includes(k)) return 'property ' + k + ' should not exist';
-    if (kind === 'notes' && !body.body) return 'body should not be empty';
-    if (kind === 'tasks' && (!body.title || !body.dueDate)) return 'title and dueDate should not be empty';
-    return null;
-  };
+  // contacts.json: notes take NotesDTO (create) and UpdateNoteDTO (update);
+  // tasks CreateTaskParams (title, dueDate and completed required) and
+  // UpdateTaskBody. None declares contactId: the contact is in the path.
+  const dto = {notes: {POST: 'NotesDTO', PUT: 'UpdateNoteDTO'}, tasks: {POST: 'CreateTaskParams', PUT: 'UpdateTaskBody'}}[kind][req.method];
   const put = (rec) => { for (const k of childFields[kind]) if (k in body) rec[k] = body[k]; return rec; };
   if (parts.length === 3) {
     if (req.method === 'GET') return send(res, 200, {[kind]: [...m.values()].filter(x => x.contactId === cid)});
     if (req.method === 'POST') {
-      const bad = check();
-      if (bad) return err(res, 422, bad);
+      if (!valid(res, dto, body)) return;
       const rec = put({id: (kind === 'notes' ? 'nt' : 'tk') + String(++seq).padStart(18, '0'), contactId: cid, dateAdded: stamp()});
       if (kind === 'tasks' && rec.completed === undefined) rec.completed = false;
       m.set(rec.id, rec);
@@ -255,8 +353,7 @@ function child(req, res, parts, body) {
   if (!rec || rec.contactId !== cid) return err(res, 404, one[kind] + ' not found');
   if (req.method === 'GET') return send(res, 200, {[one[kind]]: rec});
   if (req.method === 'PUT') {
-    const bad = check();
-    if (bad) return err(res, 422, bad);
+    if (!valid(res, dto, body)) return;
     return send(res, 200, {[one[kind]]: put(rec)});
   }
   if (req.method === 'DELETE') { m.delete(rec.id); return send(res, 200, {succeded: true}); }

@@ -1,5 +1,19 @@
-// A stateful HubSpot CRM v3 fake for the crm-rest tests (plain Node, no
-// packages), following the documented request and answer shapes:
+// A stateful HubSpot CRM v3 fake for the crm-rest tests, following the
+// documented request and answer shapes. Strict: request bodies are checked
+// against the schemas of HubSpot's own OpenAPI document for CRM Objects v3
+// (schemas/hubspot.json, vendored from HubSpot/HubSpot-public-api-spec-collection;
+// the schema each route checks is named at the route): a wrong type (a
+// property value that is not a string) or a missing field answers 400
+// VALIDATION_ERROR. The spec marks fields required that the reference pages'
+// own examples leave out (a create's associations, a batch read's
+// propertiesWithHistory, a search's after, sorts, properties, query): those
+// are not required here. Property names are checked against the object's
+// properties (PROPERTY_DOESNT_EXIST), read-only ones refused (READ_ONLY_VALUE).
+// Search: at most 5 requests per second per account (then 429), and its
+// answers carry no X-HubSpot-RateLimit-* headers (the reference's note).
+// Not modelled: associations, property types other than text, email and
+// date, pipelines, the 10 s burst limits of other endpoints.
+//
 //   POST /oauth/v1/token                          refresh_token grant → access_token, refresh_token, expires_in
 //   GET  /crm/v3/objects/T?limit&after&properties&archived   results, paging.next.after
 //   POST /crm/v3/objects/T/search                 filterGroups (EQ, GTE, GT, LTE, LT), sorts, properties,
@@ -16,6 +30,8 @@
 // the X-HubSpot-RateLimit-* headers; 429 has errorType RATE_LIMIT.
 // Control (tests only):
 //   POST /__control {"expire_tokens": true, "search_cap": n, "rate_limited": n, "private_token": "…"}
+//   POST /__purge {type, id}  a permanent delete (GDPR, or an archived record past 90 days): gone
+//                             from the listings and from the archived listing alike
 //   GET  /__dump → {type: [records]};  GET /__stats → {requests, search_400}
 //   POST /__edit {type, id, properties};  POST /__delete {type, id}
 //
@@ -23,6 +39,19 @@
 'use strict';
 const {URL} = require('url');
 const {serve, control, refreshGrantOk, bearer} = require('./fake_http');
+const check = require('./vendor_schema')('hubspot', {notRequired: {
+  SimplePublicObjectInputForCreate: ['associations'], BatchReadInputSimplePublicObjectId: ['propertiesWithHistory'],
+  PublicObjectSearchRequest: ['after', 'sorts', 'properties', 'query', 'filterGroups', 'limit'],
+  SimplePublicObjectBatchInputForCreate: ['associations']},
+  // the spec types sorts as strings; the Search reference page sends (and the
+  // API takes) objects {propertyName, direction}
+  replace: {PublicObjectSearchRequest: {sorts: {type: 'array', items: {type: 'object', required: ['propertyName'],
+    properties: {propertyName: {type: 'string'}, direction: {type: 'string', enum: ['ASCENDING', 'DESCENDING']}}}}}}});
+// HubSpot's read-only properties of these objects (set by HubSpot; writing one
+// answers READ_ONLY_VALUE)
+const readOnly = ['hs_object_id', 'createdate', 'hs_createdate', 'lastmodifieddate', 'hs_lastmodifieddate'];
+const engagements = ['notes', 'meetings', 'tasks'];
+const searchTimes = [];
 
 const known = {
   contacts: ['firstname', 'lastname', 'email', 'phone', 'jobtitle', 'company', 'lifecyclestage', 'accord_id'],
@@ -47,11 +76,19 @@ function stamp() {
   return now;
 }
 function modProp(t) { return t === 'contacts' ? 'lastmodifieddate' : 'hs_lastmodifieddate'; }
-function send(res, status, body) {
+// Answers 400 VALIDATION_ERROR when body does not match the spec's schema; returns false then.
+function valid(res, schema, body) {
+  const bad = check(schema, body);
+  if (!bad.length) return true;
+  err(res, 400, 'VALIDATION_ERROR', 'Invalid input JSON: ' + bad.map(b => b.message).join('; '));
+  return false;
+}
+function send(res, status, body, noRateHeaders) {
   const h = {'X-HubSpot-RateLimit-Daily': '250000', 'X-HubSpot-RateLimit-Daily-Remaining': String(250000 - requests),
              'X-HubSpot-RateLimit-Interval-Milliseconds': '10000', 'X-HubSpot-RateLimit-Max': '100',
              'X-HubSpot-RateLimit-Remaining': '99', 'X-HubSpot-RateLimit-Secondly': '10',
              'X-HubSpot-RateLimit-Secondly-Remaining': '9'};
+  if (noRateHeaders) for (const k of Object.keys(h)) delete h[k];
   if (body === undefined) { res.writeHead(status, h); return res.end(); }
   h['Content-Type'] = 'application/json;charset=utf-8';
   res.writeHead(status, h);
@@ -64,6 +101,7 @@ function err(res, status, category, message, extra) { send(res, status, error(ca
 function view(t, rec, props) {
   const want = props && props.length ? props : (defaults[t] || known[t]);
   const p = {hs_object_id: rec.id, createdate: rec.properties.createdate, [modProp(t)]: rec.properties[modProp(t)]};
+  if (engagements.includes(t)) p.hs_createdate = rec.properties.createdate;  // engagements carry it too
   for (const k of want) p[k] = rec.properties[k] === undefined ? null : rec.properties[k];
   const out = {id: rec.id, properties: p, createdAt: rec.createdAt, updatedAt: rec.updatedAt, archived: !!rec.archived};
   if (rec.archived) out.archivedAt = rec.archivedAt;
@@ -74,7 +112,8 @@ function invalid(t, props) {
   if (!props || typeof props !== 'object') return 'properties is required';
   const bad = [];
   for (const [k, v] of Object.entries(props)) {
-    if (!known[t].includes(k)) bad.push({isValid: false, message: 'Property "' + k + '" does not exist', error: 'PROPERTY_DOESNT_EXIST', name: k});
+    if (readOnly.includes(k)) bad.push({isValid: false, message: k + ' is a read only property; its value cannot be set.', error: 'READ_ONLY_VALUE', name: k});
+    else if (!known[t].includes(k)) bad.push({isValid: false, message: 'Property "' + k + '" does not exist', error: 'PROPERTY_DOESNT_EXIST', name: k});
     else if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
       bad.push({isValid: false, message: k + ' must be a string', error: 'INVALID_STRING', name: k});
     else if (k === 'email' && v && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(String(v)))
@@ -148,14 +187,25 @@ function objects(req, res, url, parts, raw) {
     const rows = [...table(t, src).values()].sort((a, b) => Number(a.id) - Number(b.id));
     return send(res, 200, pageOf(rows, url.searchParams.get('after'), limit, t, props));
   }
+  // "Create" (POST /crm/v3/objects/{objectType}): SimplePublicObjectInputForCreate
   if (parts.length === 1 && req.method === 'POST') {
+    if (!valid(res, 'SimplePublicObjectInputForCreate', body)) return;
     const bad = invalid(t, body.properties);
     if (bad) return err(res, 400, 'VALIDATION_ERROR', bad);
     if (body.properties[unique] && findBy(t, unique, body.properties[unique]))
       return err(res, 409, 'CONFLICT', 'Object already exists. Existing ID: ' + findBy(t, unique, body.properties[unique]).id);
     return send(res, 201, view(t, create(t, body.properties), Object.keys(body.properties)));
   }
+  // "Search" (POST /crm/v3/objects/{objectType}/search): PublicObjectSearchRequest;
+  // 5 requests per second per account, answers without rate-limit headers
   if (parts[1] === 'search' && req.method === 'POST') {
+    const now = Date.now();
+    while (searchTimes.length && searchTimes[0] <= now - 1000) searchTimes.shift();
+    searchTimes.push(now);
+    if (searchTimes.length > 5)
+      return send(res, 429, {status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT',
+                             correlationId: 'c0ffee', policyName: 'SECONDLY'}, true);
+    if (!valid(res, 'PublicObjectSearchRequest', body)) return;
     const lim = Math.min(Number(body.limit || 10), 200);
     const after = Number(body.after || 0);
     if (after >= searchCap) {
@@ -177,13 +227,18 @@ function objects(req, res, url, parts, raw) {
     const page = pageOf(rows, after, lim, t, body.properties || []);
     page.total = rows.length;
     if (page.paging && after + lim >= searchCap) page.paging.next.after = String(after + lim);  // as HubSpot: a next that fails
-    return send(res, 200, page);
+    return send(res, 200, page, true);
   }
   if (parts[1] === 'batch') {
     const inputs = body.inputs;
     if (!Array.isArray(inputs)) return err(res, 400, 'VALIDATION_ERROR', 'inputs is required');
     if (inputs.length > 100) return err(res, 400, 'VALIDATION_ERROR', 'Batch input limit is 100');
     const op = parts[2];
+    // batch/{read,create,update,upsert,archive}: the spec's Batch* inputs
+    const schema = {read: 'BatchReadInputSimplePublicObjectId', create: 'BatchInputSimplePublicObjectBatchInputForCreate',
+                    update: 'BatchInputSimplePublicObjectBatchInput', upsert: 'BatchInputSimplePublicObjectBatchInputUpsert',
+                    archive: 'BatchInputSimplePublicObjectId'}[op];
+    if (schema && !valid(res, schema, body)) return;
     if (op === 'read') {
       const results = [], errors = [];
       for (const i of inputs) {
@@ -228,7 +283,9 @@ function objects(req, res, url, parts, raw) {
     const r = findBy(t, url.searchParams.get('idProperty'), decodeURIComponent(parts[1]));
     if (!r) return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
     if (req.method === 'GET') return send(res, 200, view(t, r, props));
+    // "Update" (PATCH …/{objectId}): SimplePublicObjectInput
     if (req.method === 'PATCH') {
+      if (!valid(res, 'SimplePublicObjectInput', body)) return;
       const bad = invalid(t, body.properties);
       if (bad) return err(res, 400, 'VALIDATION_ERROR', bad);
       write(t, r, body.properties);
@@ -252,6 +309,12 @@ function handle(req, res, raw) {
     const out = {};
     for (const [t, m] of Object.entries(store)) out[t] = [...m.values()];
     return send(res, 200, out);
+  }
+  if (p === '/__purge') {
+    const c = JSON.parse(raw);
+    table(c.type, store).delete(c.id);
+    table(c.type, archived).delete(c.id);
+    return send(res, 200, {ok: true});
   }
   if (p === '/__edit' || p === '/__delete') {
     const c = JSON.parse(raw);

@@ -1,15 +1,25 @@
 // A stateful Salesforce REST API fake for the crm-rest tests (plain Node, no
-// packages), following the documented request and answer shapes of API v59.0:
+// packages), following the documented request and answer shapes of API v59.0
+// (Salesforce publishes no machine-readable schema of these resources: each
+// route names the REST API Developer Guide page it follows):
 //   POST /services/oauth2/token            refresh_token grant → access_token
 //   GET  /services/data/v59.0/query?q=SOQL  SELECT f… FROM Obj [WHERE SystemModstamp >= T]
 //                                          ORDER BY SystemModstamp, Id → records,
 //                                          done, nextRecordsUrl (pages of page_size)
-//   GET  …/query/<locator>                  the next page
+//   GET  …/query/<locator>                  the next page; a locator expires (2 days, or
+//                                          /__control expire_locators) → 400 INVALID_QUERY_LOCATOR
 //   GET  …/sobjects/Obj/deleted/?start&end  deletedRecords, earliestDateAvailable, latestDateCovered
+//                                          ("sObject Get Deleted"; getDeleted() rules: start more than
+//                                          one minute before end, no earlier than the delete log
+//                                          (15 days, or since a purge) → else 400 INVALID_REPLICATION_DATE;
+//                                          latestDateCovered is end, or now when end is later: the
+//                                          guide says only that it is ≤ end)
 //   GET|PATCH|DELETE …/sobjects/Obj/Id      one record (PATCH/DELETE answer 204)
 //   POST …/sobjects/Obj/                    201 {id, success, errors}
 //   PATCH …/sobjects/Obj/Accord_Id__c/Key   upsert by external id: 201 created / 200 updated
-//                                          ("Upsert Records Using sObject Rows by External ID")
+//                                          ("Upsert Records Using sObject Rows by External ID": "Do not
+//                                          specify Id or an external ID field in the request body or an
+//                                          error is generated"; the code is not documented: 400 INVALID_FIELD here)
 //   GET  …/sobjects/Obj/Accord_Id__c/Key    the record with that external id, 404 NOT_FOUND when none
 //                                          ("Get Records Using sObject Rows by External ID")
 //   sObject Collections (allOrNone false; up to 200 records; results in order,
@@ -23,6 +33,7 @@
 // 403 REQUEST_LIMIT_EXCEEDED, 404 NOT_FOUND / ENTITY_IS_DELETED.
 // Every answer carries Sforce-Limit-Info. Control (tests only):
 //   POST /__control {"expire_tokens": true, "limit_exceeded": n, "page_size": n,
+//                    "expire_locators": true, "purge_delete_log": true,
 //                    "poison": "LastName"}  (a write of a record with that LastName fails: 500 alone, an error item in a collection)
 //   GET  /__stats → {requests} since the start
 //   GET  /__dump → every live record; POST /__edit {object, id, fields} edits as a user would; POST /__delete {object, id}
@@ -44,6 +55,9 @@ const locators = {};    // locator → {rows, fields, object, at}
 let tokens = new Set();
 let tokenSeq = 0, idSeq = 0, locSeq = 0, lastStamp = 0, apiUsage = 0;
 let pageSize = 2000, limitExceeded = 0, poison = null, requests = 0;
+let logPurgedAt = 0;  // the delete log holds nothing older (a purge, or 15 days)
+const minute = 60000, locatorLife = 2 * 24 * 3600 * 1000, deleteLogLife = 15 * 24 * 3600 * 1000;
+function sfTime(ms) { return new Date(ms).toISOString().replace('Z', '+0000'); }
 
 function stamp() {
   let now = Date.now();
@@ -92,7 +106,9 @@ function handle(req, res, raw) {
   const p = url.pathname;
   if (p === '/__control') {
     control(raw, {expire_tokens: () => { tokens = new Set(); }, limit_exceeded: n => { limitExceeded = n; },
-                  page_size: n => { pageSize = n; }, poison: v => { poison = v; }});
+                  page_size: n => { pageSize = n; }, poison: v => { poison = v; },
+                  expire_locators: () => { for (const k of Object.keys(locators)) delete locators[k]; },
+                  purge_delete_log: () => { logPurgedAt = Date.now(); deleted.length = 0; }});
     return send(res, 200, {ok: true});
   }
   if (p === '/__stats') return send(res, 200, {requests});
@@ -129,7 +145,10 @@ function handle(req, res, raw) {
   if (!p.startsWith(V + '/')) return err(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
   const parts = p.slice(V.length + 1).split('/').filter(Boolean);
 
+  // "Execute a SOQL Query": nextRecordsUrl locators live two days
   if (parts[0] === 'query' && parts.length === 2 && req.method === 'GET') {
+    const L = locators[parts[1]];
+    if (L && Date.now() - L.made > locatorLife) delete locators[parts[1]];
     if (!locators[parts[1]]) return err(res, 400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
     return page(res, parts[1]);
   }
@@ -144,7 +163,7 @@ function handle(req, res, raw) {
     if (since !== null) rows = rows.filter(r => ms(r.SystemModstamp) >= since);
     rows.sort((a, b) => (ms(a.SystemModstamp) - ms(b.SystemModstamp)) || (a.Id < b.Id ? -1 : 1));
     const loc = '01gFAKE' + (++locSeq) + '-' + pageSize;
-    locators[loc] = {rows, fields, object: m[2], at: 0};
+    locators[loc] = {rows, fields, object: m[2], at: 0, made: Date.now()};
     return page(res, loc);
   }
   if (parts[0] === 'composite' && parts[1] === 'sobjects') return collection(req, res, url, parts.slice(2), raw);
@@ -157,10 +176,15 @@ function handle(req, res, raw) {
   if (parts[2] === 'deleted' && req.method === 'GET') {
     const start = Date.parse(url.searchParams.get('start')), end = Date.parse(url.searchParams.get('end'));
     if (isNaN(start) || isNaN(end)) return err(res, 400, 'INVALID_REPLICATION_DATE', 'start and end are required dates');
-    const rows = deleted.filter(d => d.object === obj && ms(d.deletedDate) >= start && ms(d.deletedDate) <= end + 999);
+    if (end - start <= minute)
+      return err(res, 400, 'INVALID_REPLICATION_DATE', 'startDate must chronologically precede endDate by more than one minute');
+    const earliest = Math.max(logPurgedAt, Date.now() - deleteLogLife);
+    if (start < earliest)
+      return err(res, 400, 'INVALID_REPLICATION_DATE', 'startDate is before the earliest date available, ' + sfTime(earliest));
+    const covered = Math.min(end, Date.now());
+    const rows = deleted.filter(d => d.object === obj && ms(d.deletedDate) >= start && ms(d.deletedDate) <= covered + 999);
     return send(res, 200, {deletedRecords: rows.map(d => ({id: d.id, deletedDate: d.deletedDate})),
-                           earliestDateAvailable: '2026-01-01T00:00:00.000+0000',
-                           latestDateCovered: new Date(end).toISOString().replace('Z', '+0000')});
+                           earliestDateAvailable: sfTime(earliest), latestDateCovered: sfTime(covered)});
   }
   const body = raw ? JSON.parse(raw) : {};
   if (parts.length === 2 && req.method === 'POST') {
@@ -178,6 +202,8 @@ function handle(req, res, raw) {
   }
   if (parts.length === 4 && parts[2] === 'Accord_Id__c' && req.method === 'PATCH') {
     const key = decodeURIComponent(parts[3]);
+    for (const f of ['Id', 'Accord_Id__c'])
+      if (f in body) return err(res, 400, 'INVALID_FIELD', 'Do not specify ' + f + ' in the request body of an upsert by external ID');
     const existing = [...t.values()].find(r => r.Accord_Id__c === key);
     if (existing) {
       Object.assign(existing, writable(body), {SystemModstamp: stamp()});

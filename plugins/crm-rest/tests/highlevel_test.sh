@@ -7,20 +7,22 @@
 # tasks nested under contacts, and single-use OAuth2 refresh tokens kept.
 #
 # Usage: highlevel_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
+call="python3 $(cd "$(dirname "$0")" && pwd)/plugin_call.py"
 . "$(dirname "$0")/lib.sh"
 
 token=$(canary pit)
 refresh=$(canary hl-refresh)
 cs=$(canary hl-cs)
+agency=$(canary hl-agency)
 HL_TOKEN=$token HL_LOCATION=locTest1 HL_CLIENT_ID=accord-test HL_CLIENT_SECRET=$cs HL_REFRESH_TOKEN=$refresh \
-  start_peer node "$peers/highlevel_fake.js"
+  HL_AGENCY_TOKEN=$agency HL_COMPANY=compTest1 start_peer node "$peers/highlevel_fake.js"
 contact_id() { js "(d.find(c=>c.email==='$1')||{}).id||''"; }
 ncontacts() { js "d.length"; }
 
 # -- conformance kit (the Version header comes from the profile; without it the fake answers 400)
 printf '{"profile": "highlevel", "base_url": "%s", "auth": {"token": "%s"}, "variables": {"location_id": "locTest1"}, "rate_limit": {"requests_per_second": 0}}\n' "$base" "$token" > kit.json
 out=$("$conformance" "$plugin" --config kit.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
-[ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes || bad conformance-kit-passes "$out"
+[ $rc = 0 ] && printf '%s' "$out" | grep -Eq "[0-9]+ passed, 0 failed" && ok conformance-kit-passes || bad conformance-kit-passes "$out"
 
 secrets "{\"highlevel\": \"$token\"}"
 vcards g 1 12 Number "ORG:Firm One"
@@ -57,10 +59,15 @@ kids() { node -e 'const d=JSON.parse(process.argv[1]);console.log(eval(process.a
 c1=$(contact_id g1@example.org) c2=$(contact_id g2@example.org)
 hl -XPOST -d '{"body": "Called about the renewal"}' "$base/contacts/$c1/notes" > /dev/null
 hl -XPOST -d '{"body": "Prefers email"}' "$base/contacts/$c2/notes" > /dev/null
-hl -XPOST -d '{"title": "Send the quote", "dueDate": "2026-12-01T09:00:00Z"}' "$base/contacts/$c1/tasks" > /dev/null
+hl -XPOST -d '{"title": "Send the quote", "dueDate": "2026-12-01T09:00:00Z", "completed": false}' "$base/contacts/$c1/tasks" > /dev/null
 printf '{"create": {"contactId": "%s", "body": "Kit note"}, "update": {"contactId": "%s", "body": "Kit note, edited"}}\n' "$c2" "$c2" > note.json
 out=$("$conformance" "$plugin" --config kit.json --stream contact_note --sample note.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
-[ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-notes || bad conformance-kit-passes-notes "$out"
+[ $rc = 0 ] && printf '%s' "$out" | grep -Eq "[0-9]+ passed, 0 failed" && ok conformance-kit-passes-notes || bad conformance-kit-passes-notes "$out"
+# issue 23 item 1: a task's create body is CreateTaskParams exactly (no
+# contactId; completed required, false when the record does not say)
+printf '{"create": {"contactId": "%s", "title": "Kit task", "dueDate": "2026-12-01T09:00:00Z"}, "update": {"contactId": "%s", "title": "Kit task", "dueDate": "2026-12-02T09:00:00Z", "completed": true}}\n' "$c2" "$c2" > task.json
+out=$("$conformance" "$plugin" --config kit.json --stream contact_task --sample task.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+[ $rc = 0 ] && printf '%s' "$out" | grep -Eq "[0-9]+ passed, 0 failed" && ok conformance-kit-passes-tasks || bad conformance-kit-passes-tasks "$out"
 cat > notes.json <<JSON
 {"name": "hl-notes", "state": "state-notes.sqlite",
  "left": {"connector": "local", "config": {"backend": "json", "create": true, "path": "jsonnotes"}},
@@ -131,12 +138,19 @@ runp run p.json
   && ok next-run-signs-in-with-rotated-token || bad next-run-signs-in-with-rotated-token "rc=$rc" "$out"
 cp p-pit.json p.json
 
+# -- issue 23 item 10: an agency (Company) token is exchanged for the
+# location's token through /oauth/locationToken (variables.company_id)
+printf '{"profile": "highlevel", "base_url": "%s", "auth": {"token": "%s"}, "variables": {"location_id": "locTest1", "company_id": "compTest1"}, "rate_limit": {"requests_per_second": 0}}\n' "$base" "$agency" > kit-agency.json
+out=$($call "$plugin" "$(cat kit-agency.json)" contact list 2>/dev/null); rc=$?; printf '%s\n' "$out" >> all.out
+[ $rc = 0 ] && node -e 'process.exit(JSON.parse(process.argv[1]).length>=9?0:1)' "$out" 2>/dev/null \
+  && ok agency-token-exchanged-for-location-token || bad agency-token-exchanged-for-location-token "rc=$rc" "$(printf '%s' "$out" | head -c 600)"
+
 # -- a refused token
 printf '{"highlevel": "wrong-%s"}\n' "$RANDOM" > secrets.json
 runp run p.json
 [ $rc = 1 ] && printf '%s' "$out" | grep -q "credentials were refused" && ok refused-token-says-what-to-do || bad refused-token-says-what-to-do "rc=$rc" "$out"
 
-if alltext | grep -q -e "$token" -e "$refresh" -e "$cs" -e "hl-rt-" || grep -aq -e "$token" -e "$refresh" -e "$cs" -e "hl-rt-" state.sqlite*; then
+if alltext | grep -q -e "$token" -e "$refresh" -e "$cs" -e "$agency" -e "hl-rt-" -e "hl-loc-" || grep -aq -e "$token" -e "$refresh" -e "$cs" -e "$agency" -e "hl-rt-" state.sqlite*; then
   bad secrets-never-leak "a canary secret appeared"
 else
   ok secrets-never-leak

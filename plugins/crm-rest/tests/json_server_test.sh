@@ -33,7 +33,7 @@ ncontacts() { api "$base/contacts" | grep -c '"id"'; }
 # -- the conformance kit, with bearer auth
 printf '{"profile": "json-server", "base_url": "%s", "auth": {"type": "bearer", "token": "%s"}}\n' "$base" "$canary" > kit.json
 out=$("$conformance" "$plugin" --config kit.json 2>&1); rc=$?; printf "%s\n" "$out" >> all.out
-[ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes || bad conformance-kit-passes "$out"
+[ $rc = 0 ] && printf '%s' "$out" | grep -Eq "[0-9]+ passed, 0 failed" && ok conformance-kit-passes || bad conformance-kit-passes "$out"
 out=$("$conformance" "$plugin" --config kit.json --stream note 2>&1); rc=$?; printf "%s\n" "$out" >> all.out
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "0 failed" && ok conformance-kit-passes-notes || bad conformance-kit-passes-notes "$out"
 
@@ -154,7 +154,7 @@ api -XPATCH -d '{"company": "Seen through the token"}' "$base/contacts/$id4" > /
 api -XDELETE "$base/contacts/$id10" > /dev/null
 runp run p-sync.json
 [ $rc = 0 ] && grep -lq "Seen through the token" book2/*.vcf && ! grep -lq "p10@example.org" book2/*.vcf \
-  && [ "$(ls book2/*.vcf | wc -l)" = "$(ncontacts)" ] && printf '%s' "$out" | grep -q "changed on the left, 2 on the right" \
+  && [ "$(ls book2/*.vcf | wc -l)" = "$(ncontacts)" ] && printf '%s' "$out" | grep -Eq "(changed|changes) on the left, 2 on the right" \
   && ok sync-token-brings-edit-and-delete || bad sync-token-brings-edit-and-delete "rc=$rc n=$(ncontacts)" "$out"
 curl -s -XPOST "$base/__expire_sync_tokens" > /dev/null
 id5=$(api "$base/contacts?email=p5@example.org" | awk -F': ' '/"id"/{gsub(/[ ,]/,"",$2); print $2; exit}')

@@ -72,6 +72,6 @@ JSON
   local st
   for st in event task; do
     out=$("$conformance" "$plugin" --config kit.json --stream $st --sample $st.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
-    [ $rc = 0 ] && printf '%s' "$out" | grep -q "9 passed, 0 failed" && ok conformance-kit-passes-$st || bad conformance-kit-passes-$st "$out"
+    [ $rc = 0 ] && printf '%s' "$out" | grep -Eq "[0-9]+ passed, 0 failed" && ok conformance-kit-passes-$st || bad conformance-kit-passes-$st "$out"
   done
 }

@@ -6,6 +6,7 @@ of a listing) without a pipeline around it. Test-only.
 Usage:
   plugin_call.py PLUGIN.so CONFIG_JSON STREAM apply OPS_JSON   → the results array
   plugin_call.py PLUGIN.so CONFIG_JSON STREAM list             → every live record of a full listing, as an array
+  plugin_call.py PLUGIN.so CONFIG_JSON STREAM read [CURSOR]    → one read_changes batch (records, cursor, more)
 Prints the JSON answer on stdout; on a failed call "ERR <status> <message>" and exit 1.
 Secrets named {"$secret": NAME} are read from ACCORD_SECRETS (a JSON object).
 """
@@ -110,6 +111,10 @@ def main():
             if not batch.get("more"):
                 break
         print(json.dumps(records))
+    elif verb == "read":
+        cursor = sys.argv[5] if len(sys.argv) > 5 else ""
+        check(conn.read_changes(inst, stream.encode(), cursor.encode(), C.byref(out), C.byref(n), C.byref(err)))
+        print(C.string_at(out, n.value).decode())
     else:
         sys.exit("unknown verb " + verb)
     conn.destroy(inst)
