@@ -24,6 +24,10 @@ struct GlobalOptions {
 
 int plugins_verb(const GlobalOptions& opts, const std::vector<std::string>& args);
 int validate_verb(const GlobalOptions& opts, const std::vector<std::string>& args);
+// validate's connector checks (each side opened read-only, its streams
+// asked): the messages, one a line, naming `file` and the pointer; nullopt
+// when there is nothing to say. plan and run ask it first.
+std::optional<std::string> connector_problems(const Pipeline& pipeline, const Registry& registry, const std::string& file);
 int plan_verb(const GlobalOptions& opts, const std::vector<std::string>& args, bool apply);
 int apply_verb(const GlobalOptions& opts, const std::vector<std::string>& args);
 int status_verb(const GlobalOptions& opts, const std::vector<std::string>& args);

@@ -457,39 +457,7 @@ int lock_or_failure(const GlobalOptions& o, const Failure& f) {
 
 }  // namespace
 
-int validate_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
-  auto a = parse_args(args, "validate");
-  if (!a || a->positional.size() != 1) {
-    std::cerr << "accord: usage: accord validate PIPELINE\n";
-    return exit_code::kUsage;
-  }
-  int rc = exit_code::kOk;
-  auto loaded = load(o, a->positional[0], rc);
-  if (!loaded) return rc;
-  auto& [reg, pipeline] = *loaded;
-  if (o.json) {
-    for (const auto& sp : pipeline.streams) {
-      json::array u;
-      for (const auto& x : sp.untravelled) u.emplace_back(x);
-      emit(o, json::object{{"type", "pair"}, {"pair", sp.name}, {"left", sp.left}, {"right", sp.right},
-                           {"policy", policy_name(sp.policy)}, {"untravelled", u}});
-    }
-    emit(o, json::object{{"type", "valid"}, {"pipeline", pipeline.name}, {"state", pipeline.state_path.string()}});
-    return exit_code::kOk;
-  }
-  std::cout << a->positional[0] << ": valid. pipeline \"" << pipeline.name << "\": " << pipeline.left.connector << " (left) ⇄ "
-            << pipeline.right.connector << " (right); state " << pipeline.state_path.string() << "\n";
-  for (const auto& sp : pipeline.streams) {
-    std::cout << "  " << sp.name << ": " << sp.left << " ⇄ " << sp.right << ", "
-              << (sp.to_left && sp.to_right ? "both ways" : sp.to_right ? "left to right" : "right to left")
-              << ", conflicts: " << policy_name(sp.policy) << ", "
-              << (sp.identity ? "same canonical type" : std::to_string(sp.rules.size()) + " mapping rules") << ", "
-              << sp.match.size() << " match keys\n";
-    for (const auto& u : sp.untravelled) std::cout << "    cannot travel: " << u << "\n";
-  }
-  for (const auto& l : pipeline.locked_by_admin) std::cout << "  locked by the administrator: " << l << "\n";
-  return exit_code::kOk;
-}
+// validate_verb: validate_verb.cpp
 
 // What every verb that plans (and maybe applies) does once its arguments
 // are read: load the pipeline, let `tune` set the run's options (or stop with

@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.hpp"
 #include "mapping/field_travel.hpp"
 
+#include "pipeline/schema_messages.hpp"
 #include "plugins/registry.hpp"
 
 #include <accord/net/redact.hpp>
@@ -148,6 +149,17 @@ void validate_schema(const json::value& schema_doc, const json::value& doc, Erro
   valijson::ValidationResults results;
   valijson::adapters::BoostJsonAdapter target(doc);
   if (validator.validate(schema, target, &results)) return;
+  // The common mistakes in words (schema_messages.hpp); valijson's own
+  // message only where they say nothing at or around its pointer.
+  std::vector<SchemaMessage> plain = explain_schema(schema_doc, doc);
+  for (const auto& m : plain) errors.add(prefix + m.pointer, m.message);
+  auto related = [&](const std::string& ptr) {
+    for (const auto& m : plain) {
+      std::string mp = prefix + m.pointer;
+      if (mp == ptr || mp.starts_with(ptr + "/") || ptr.empty() || ptr == prefix) return true;  // said there, or deeper
+    }
+    return false;
+  };
   valijson::ValidationResults::Error e;
   std::map<std::string, std::string> deepest;
   std::vector<std::string> order;
@@ -164,7 +176,7 @@ void validate_schema(const json::value& schema_doc, const json::value& doc, Erro
     bool has_child = false;
     for (const auto& other : order)
       if (other.size() > ptr.size() && other.compare(0, ptr.size() + 1, ptr + "/") == 0) has_child = true;
-    if (!has_child) errors.add(ptr, deepest[ptr]);
+    if (!has_child && !related(ptr)) errors.add(ptr, deepest[ptr]);
   }
 }
 
@@ -175,21 +187,6 @@ const json::value& pipeline_schema() {
 
 // ---- admin layering ----
 
-// Levenshtein distance, for "did you mean".
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // Merges `defaults` under `user`: the user's keys win; objects merge deeply.
 void merge_defaults(json::value& user, const json::value& defaults) {
@@ -474,6 +471,58 @@ const StreamInfo* find_stream(const Manifest& m, const std::string& name, Stream
   return &custom;
 }
 
+// What a date filter's "after" or "before" may be (engine/record_filter.cpp
+// compares them): a date (2026-01-31), a time (2026-01-31T09:30:00Z, seconds,
+// fraction and zone optional), or "now" with an optional offset in days,
+// hours or minutes (now-30d, now+12h, now-90m). "" when it is one, else why not.
+std::string date_problem(const std::string& s) {
+  auto digits = [&](size_t at, size_t n) {
+    if (at + n > s.size()) return -1;
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return -1;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  const std::string forms = "a date (2026-01-31), a time (2026-01-31T09:30:00Z) or now with an offset (now-30d, now+12h, now-90m)";
+  if (s.starts_with("now")) {
+    if (s.size() == 3) return "";
+    size_t i = 4;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if ((s[3] == '+' || s[3] == '-') && i > 4 && i + 1 == s.size() && (s[i] == 'd' || s[i] == 'h' || s[i] == 'm'))
+      return "";
+    return "\"" + s + "\" is not a date: write " + forms;
+  }
+  int y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2);
+  if (y < 0 || mo < 0 || d < 0 || s.size() < 10 || s[4] != '-' || s[7] != '-')
+    return "\"" + s + "\" is not a date: write " + forms;
+  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+    return "\"" + s + "\": there is no such day";
+  if (s.size() == 10) return "";
+  int h = digits(11, 2), mi = digits(14, 2);
+  size_t i = 16;
+  bool ok = (s[10] == 'T' || s[10] == 't' || s[10] == ' ') && h >= 0 && h < 24 && s.size() >= 16 && s[13] == ':' && mi >= 0 && mi < 60;
+  if (ok && i < s.size() && s[i] == ':') {
+    int sec = digits(17, 2);
+    ok = sec >= 0 && sec <= 60;
+    i = 19;
+    if (ok && i < s.size() && s[i] == '.') {
+      size_t j = i + 1;
+      while (j < s.size() && s[j] >= '0' && s[j] <= '9') ++j;
+      ok = j > i + 1;
+      i = j;
+    }
+  }
+  if (ok && i < s.size()) {
+    if (s[i] == 'Z' || s[i] == 'z') ok = i + 1 == s.size();
+    else ok = (s[i] == '+' || s[i] == '-') && i + 6 == s.size() && digits(i + 1, 2) >= 0 && digits(i + 1, 2) < 24 &&
+              s[i + 3] == ':' && digits(i + 4, 2) >= 0 && digits(i + 4, 2) < 60;
+  }
+  return ok ? "" : "\"" + s + "\" is not a date: write " + forms;
+}
+
 Predicate predicate_of(const json::object& p, const std::string& at, const std::string& canonical, Errors& errors) {
   Predicate out;
   auto category_field = [&]() -> FieldPath {
@@ -484,13 +533,25 @@ Predicate predicate_of(const json::object& p, const std::string& at, const std::
     out.kind = co.contains("contains") ? "category-contains" : "category-lacks";
     out.value = co.contains("contains") ? co.at("contains") : co.at("lacks");
     out.field = co.contains("field") ? path_at(co.at("field"), at + "/category/field", errors) : category_field();
+    if (co.contains("field")) out.pointer = at + "/category/field";
+    if (co.contains("contains") && co.contains("lacks"))
+      errors.add(at + "/category", "give \"contains\" or \"lacks\", not both: write two predicates for both");
   } else if (auto* pr = p.if_contains("private"); pr && pr->is_bool()) {
     out.kind = pr->get_bool() ? "any" : "not-private";
   } else if (auto* d = p.if_contains("date"); d && d->is_object()) {
     out.kind = "date";
     out.field = path_at(d->get_object().at("field"), at + "/date/field", errors);
+    out.pointer = at + "/date/field";
     out.after = str(d->get_object(), "after");
     out.before = str(d->get_object(), "before");
+    for (const auto& [key, value] : {std::pair{"after", out.after}, std::pair{"before", out.before}})
+      if (std::string why = value.empty() ? "" : date_problem(value); !why.empty()) errors.add(at + "/date/" + key, why);
+    if (!d->get_object().contains("after") && !d->get_object().contains("before"))
+      errors.add(at + "/date", "a date filter needs \"after\", \"before\" or both (it would let everything through)");
+    else if (!out.after.empty() && !out.before.empty() && !out.after.starts_with("now") && !out.before.starts_with("now") &&
+             date_problem(out.after).empty() && date_problem(out.before).empty() && out.before.substr(0, 19) <= out.after.substr(0, 19))
+      errors.add(at + "/date", "\"before\" (" + out.before + ") is not later than \"after\" (" + out.after +
+                                   "): no record would pass; swap them");
   } else if (auto* ms = p.if_contains("max_size")) {
     out.kind = "max-size";
     out.value = *ms;
@@ -499,6 +560,7 @@ Predicate predicate_of(const json::object& p, const std::string& at, const std::
     out.value = *t;
   } else if (auto* f = p.if_contains("field")) {
     out.field = path_at(*f, at + "/field", errors);
+    out.pointer = at + "/field";
     if (p.contains("equals")) out.kind = "equals", out.value = p.at("equals");
     else if (p.contains("in")) out.kind = "in", out.value = p.at("in");
     else if (p.contains("exists")) out.kind = "exists", out.value = p.at("exists");
@@ -530,7 +592,7 @@ Filter filter_of(const json::value* spec, const std::string& at, const std::stri
     }
     f.all.push_back(p);
     bool include_private = o->contains("include_private") && o->at("include_private").is_bool() && o->at("include_private").get_bool();
-    if (!include_private) f.all.push_back(Predicate{"not-private", std::nullopt, nullptr, "", ""});
+    if (!include_private) f.all.push_back(Predicate{"not-private", std::nullopt, nullptr, "", "", ""});
     if (auto* more = o->if_contains("and"); more && more->is_array())
       for (size_t i = 0; i < more->get_array().size(); ++i)
         if (more->get_array()[i].is_object())
@@ -671,6 +733,11 @@ StreamPair stream_pair_of(const json::object& s, size_t index, const Manifest& l
   if (auto* f = s.if_contains("filter"); f && f->is_object()) {
     sp.filter_left = filter_of(f->get_object().if_contains("left"), at + "/filter/left", ls->canonical, errors);
     sp.filter_right = filter_of(f->get_object().if_contains("right"), at + "/filter/right", rs->canonical, errors);
+    // a filter on a field no connector fills lets nothing (or everything) through
+    for (const auto& p : sp.filter_left.all)
+      if (!p.pointer.empty()) check_filled(p.field, *ls, *rs, p.pointer, errors);
+    for (const auto& p : sp.filter_right.all)
+      if (!p.pointer.empty()) check_filled(p.field, *rs, *ls, p.pointer, errors);
   }
 
   if (auto* c = s.if_contains("conflict"); c && c->is_object()) {
@@ -777,11 +844,24 @@ Result<void> store_secret(const fs::path& link, const std::string& name, const s
 }
 
 Result<json::value> parse_json_file(const fs::path& file) {
+  if (std::error_code ec; fs::is_directory(file, ec)) {
+    std::string inside;
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(file, ec))
+      if (e.path().extension() == ".json" && n++ < 5) inside += (inside.empty() ? "" : ", ") + e.path().filename().string();
+    return fail(file.string() + ": is a folder, not a JSON file: give the file's path" +
+                (inside.empty() ? std::string() : " (the folder holds " + inside + (n > 5 ? ", …" : "") + ")"));
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) return fail(file.string() + ": cannot read: " + std::strerror(errno));
   std::stringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
+  // A UTF-8 byte order mark, as some Windows editors save one: JSON does
+  // not want it (RFC 8259 §8.1), but a parser may ignore it, and we do.
+  if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
+  else if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF"))
+    return fail(file.string() + ": is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8");
   json::stream_parser p;
   boost::system::error_code ec;
   size_t used = p.write_some(text.data(), text.size(), ec);

@@ -61,6 +61,7 @@ struct Predicate {
   std::optional<FieldPath> field;
   boost::json::value value;
   std::string after, before;
+  std::string pointer;  // of the "field" the pipeline gave ("" for a preset's own), for messages
 };
 struct Filter {
   std::vector<Predicate> all;  // every predicate must hold

@@ -1,6 +1,7 @@
 #include "plugins/instance.hpp"
 
 #include <accord/push.h>
+#include <accord/streams.h>
 
 #include <accord/net/redact.hpp>
 
@@ -156,6 +157,15 @@ Result<bool> Instance::wait_for_changes(const std::string& stream, const std::st
   int32_t st = push->wait(inst_.get(), stream.c_str(), cursor.c_str(), timeout_ms, &changed, &sink.c);
   if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "wait"));
   return changed != 0;
+}
+
+Result<bool> Instance::check_stream(const std::string& stream) {
+  auto* ext = static_cast<const accord_streams_v1*>(extension(ACCORD_STREAMS_V1));
+  if (!ext || ext->struct_size < offsetof(accord_streams_v1, check) + sizeof ext->check || !ext->check) return true;
+  ErrorSink sink;
+  int32_t st = ext->check(inst_.get(), stream.c_str(), &sink.c);
+  if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "check"));
+  return true;
 }
 
 }  // namespace accord

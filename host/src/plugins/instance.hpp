@@ -71,6 +71,10 @@ class Instance {
   // accord.push.v1: true when `stream` changed since `cursor`, false when
   // timeout_ms passed; UNSUPPORTED when the connector does not offer it.
   Result<bool> wait_for_changes(const std::string& stream, const std::string& cursor, int64_t timeout_ms);
+  // accord.streams.v1: whether this instance keeps `stream` (UNSUPPORTED
+  // with the connector's words when not); true when the connector does not
+  // say (no such extension).
+  Result<bool> check_stream(const std::string& stream);
 
   const LoadedPlugin& plugin() const { return *plugin_; }
 
