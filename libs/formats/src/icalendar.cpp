@@ -1,6 +1,7 @@
 #include <accord/formats/icalendar.hpp>
 
 #include <accord/formats/text_codec.hpp>
+#include <accord/formats/windows_zones.hpp>
 #include <accord/time/iso_duration.hpp>
 #include <accord/time/utc_time.hpp>
 
@@ -9,6 +10,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -30,6 +32,23 @@ std::string take(char* s) {  // libical *_r strings are ours to free
   std::string out = s ? s : "";
   icalmemory_free_buffer(s);
   return out;
+}
+
+std::string str(const json::object& o, const char* k) {
+  auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->get_string()) : "";
+}
+
+json::object& obj_at(json::object& o, const char* k) {
+  json::value& v = o[k];
+  if (!v.is_object()) v = json::object();
+  return v.as_object();
+}
+
+json::array& arr_at(json::object& o, const char* k) {
+  json::value& v = o[k];
+  if (!v.is_array()) v = json::array();
+  return v.as_array();
 }
 
 std::string param(icalproperty* p, icalparameter_kind k) {
@@ -78,7 +97,205 @@ int64_t seconds_of(const std::string& local) {
 }
 std::string local_from_seconds(int64_t s) { return accord::utc::format(s, accord::utc::Form::kLocal); }
 
-json::array rrule_to_json(const std::string& v) {
+// ---- time zones --------------------------------------------------------------
+
+// The zones of one calendar: a TZID as written (IANA, a Windows name, a
+// libical-prefixed id, or a name only the file's VTIMEZONE defines) resolved
+// to the JSCalendar timeZone (IANA where known) and a zone for instants.
+class Zones {
+ public:
+  explicit Zones(icalcomponent* cal) : cal_(cal) {}
+  Zones(const Zones&) = delete;
+  Zones& operator=(const Zones&) = delete;
+  ~Zones() {
+    for (icaltimezone* z : owned_) icaltimezone_free(z, 1);
+  }
+
+  struct Resolved {
+    std::string name;        // the JSCalendar timeZone
+    icaltimezone* zone = nullptr;
+  };
+
+  // Reading: the timeZone for a TZID; non-IANA TZIDs are recorded (with the
+  // file's VTIMEZONE) in `kept` so that a rewrite names them as before.
+  Resolved from_tzid(const std::string& tzid_in, json::object* kept) {
+    std::string tzid = tzid_in;
+    icaltimezone* in_file = cal_ ? icalcomponent_get_timezone(cal_, tzid.c_str()) : nullptr;
+    std::string bare = tzid;
+    if (bare.starts_with("/")) bare = bare.substr(bare.find('/', 1) == std::string::npos ? 1 : bare.find('/', 1) + 1);
+    if (bare.starts_with("freeassociation.sourceforge.net/")) bare = bare.substr(32);
+    if (icaltimezone* b = icaltimezone_get_builtin_timezone(bare.c_str())) {
+      if (bare != tzid && kept) remember(*kept, bare, tzid, in_file);
+      return {bare, b};
+    }
+    if (auto iana = zones::iana_from_windows(tzid)) {
+      if (kept) remember(*kept, *iana, tzid, in_file);
+      icaltimezone* b = icaltimezone_get_builtin_timezone(iana->c_str());
+      return {*iana, b ? b : in_file};
+    }
+    if (kept) remember(*kept, tzid, tzid, in_file);
+    return {tzid, in_file};
+  }
+
+  // Writing: the zone for a JSCalendar timeZone, from the kept VTIMEZONE when
+  // the record came with one, else libical's built-in data.
+  icaltimezone* for_name(const std::string& name, const json::object& kept) {
+    if (name.empty()) return nullptr;
+    if (name == "Etc/UTC" || name == "UTC") return icaltimezone_get_utc_timezone();
+    if (auto* k = kept.if_contains(name); k && k->is_object())
+      if (auto text = str(k->get_object(), "vtimezone"); !text.empty()) {
+        if (auto it = parsed_.find(name); it != parsed_.end()) return it->second;
+        CompPtr comp(icalparser_parse_string(text.c_str()));
+        if (comp && icalcomponent_isa(comp.get()) == ICAL_VTIMEZONE_COMPONENT) {
+          icaltimezone* z = icaltimezone_new();
+          if (icaltimezone_set_component(z, comp.get())) {
+            comp.release();  // the zone owns it now
+            owned_.push_back(z);
+            parsed_[name] = z;
+            return z;
+          }
+          icaltimezone_free(z, 1);
+        }
+      }
+    return icaltimezone_get_builtin_timezone(name.c_str());
+  }
+
+ private:
+  static void remember(json::object& kept, const std::string& name, const std::string& tzid, icaltimezone* in_file) {
+    json::object e{{"tzid", tzid}};
+    if (in_file)
+      if (icalcomponent* c = icaltimezone_get_component(in_file)) e["vtimezone"] = take(icalcomponent_as_ical_string_r(c));
+    kept[name] = std::move(e);
+  }
+  icalcomponent* cal_;
+  std::vector<icaltimezone*> owned_;
+  std::map<std::string, icaltimezone*> parsed_;
+};
+
+// Instants of local times in a zone (a floating time counts as UTC: only
+// differences and round trips are taken of it).
+int64_t instant(const std::string& local, icaltimezone* z) {
+  if (!z) return seconds_of(local);
+  icaltimetype t = icaltime_from_string(ical_from_local(local, false, false).c_str());
+  return static_cast<int64_t>(icaltime_as_timet_with_zone(t, z));
+}
+std::string local_in(int64_t secs, icaltimezone* z) {
+  if (!z) return local_from_seconds(secs);
+  icaltimetype t = icaltime_from_timet_with_zone(static_cast<time_t>(secs), 0, z);
+  char b[32];
+  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d", t.year, t.month, t.day, t.hour, t.minute, t.second);
+  return b;
+}
+
+// ---- properties as jCal (iCalProps) ----------------------------------------
+
+// libical's text of a property as one logical line.
+std::string unfolded(const std::string& s) {
+  std::string u;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r' || s[i] == '\n') {
+      size_t j = i;
+      while (j < s.size() && (s[j] == '\r' || s[j] == '\n')) ++j;
+      if (j < s.size() && (s[j] == ' ' || s[j] == '\t')) i = j;  // a fold: drop it and its space
+      else i = j - 1;
+      continue;
+    }
+    u += s[i];
+  }
+  return u;
+}
+
+
+std::string value_of(icalproperty* p) {
+  icalvalue* val = icalproperty_get_value(p);
+  if (val && icalvalue_isa(val) == ICAL_TEXT_VALUE) {
+    const char* t = icalvalue_get_text(val);
+    return t ? t : "";
+  }
+  const char* v = icalproperty_get_value_as_string(p);
+  return v ? v : "";
+}
+
+std::string escape_text(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '\\': o += "\\\\"; break;
+      case ';': o += "\\;"; break;
+      case ',': o += "\\,"; break;
+      case '\n': o += "\\n"; break;
+      case '\r': break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+
+// The parameters of a property, names lower-cased (jCal), values unquoted.
+json::object params_of(icalproperty* p, const std::set<std::string>& skip = {}) {
+  json::object out;
+  for (icalparameter* par = icalproperty_get_first_parameter(p, ICAL_ANY_PARAMETER); par;
+       par = icalproperty_get_next_parameter(p, ICAL_ANY_PARAMETER)) {
+    std::string s = take(icalparameter_as_ical_string_r(par));
+    size_t eq = s.find('=');
+    if (eq == std::string::npos) continue;
+    std::string k = lower(s.substr(0, eq)), v = s.substr(eq + 1);
+    if (skip.contains(k)) continue;
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"' && v.find('"', 1) == v.size() - 1) v = v.substr(1, v.size() - 2);
+    out[k] = v;
+  }
+  return out;
+}
+
+// A property as a jCal array: [name, {params}, type, value] (RFC 7265; the
+// conversion draft's iCalProps). Multiple values stay one string.
+json::array to_jcal(icalproperty* p) {
+  const char* n = icalproperty_get_property_name(p);
+  icalvalue* val = icalproperty_get_value(p);
+  std::string type = val ? lower(icalvalue_kind_to_string(icalvalue_isa(val))) : "unknown";
+  if (type.empty() || type == "x" || type == "none") type = "unknown";
+  return json::array{lower(n ? n : ""), params_of(p), type, value_of(p)};
+}
+
+std::string param_text(const std::string& k, const json::value& v) {
+  std::string val = v.is_string() ? std::string(v.get_string()) : json::serialize(v);
+  bool quote = val.find_first_of(",;:") != std::string::npos && !val.starts_with("\"");
+  return ";" + upper(k) + "=" + (quote ? "\"" + val + "\"" : val);
+}
+
+std::string params_text(const json::object& params) {
+  std::string out;
+  for (const auto& [k, v] : params) out += param_text(std::string(k), v);
+  return out;
+}
+
+// The content line of a jCal property.
+std::string jcal_line(const json::array& a) {
+  if (a.size() < 4 || !a[0].is_string()) return "";
+  std::string line = upper(std::string(a[0].get_string()));
+  if (a[1].is_object()) line += params_text(a[1].get_object());
+  std::string type = a[2].is_string() ? std::string(a[2].get_string()) : "unknown";
+  std::string v = a[3].is_string() ? std::string(a[3].get_string()) : json::serialize(a[3]);
+  line += ":" + (type == "text" ? escape_text(v) : v);
+  return line;
+}
+
+void add(icalcomponent* c, icalproperty* p) {
+  if (p) icalcomponent_add_property(c, p);
+}
+void add_line(icalcomponent* c, const std::string& line) {
+  if (!line.empty()) add(c, icalproperty_new_from_string(line.c_str()));
+}
+
+// ---- RRULE ------------------------------------------------------------------
+
+struct ZoneCtx {
+  icaltimezone* zone = nullptr;  // the start's zone (null: floating)
+  bool utc_zone = false;
+  bool date_only = false;
+};
+
+json::array rrule_to_json(const std::string& v, const ZoneCtx& z) {
   json::object r{{"@type", "RecurrenceRule"}};
   size_t pos = 0;
   while (pos <= v.size()) {
@@ -103,11 +320,22 @@ json::array rrule_to_json(const std::string& v) {
     if (k == "FREQ") r["frequency"] = lower(val);
     else if (k == "INTERVAL") r["interval"] = std::stoll(val);
     else if (k == "COUNT") r["count"] = std::stoll(val);
-    else if (k == "UNTIL") r["until"] = date_time(val).local;
-    else if (k == "WKST") r["firstDayOfWeek"] = lower(val);
+    else if (k == "UNTIL") {
+      // RFC 8984: until is a local time in the start's zone. A UTC UNTIL
+      // (what RFC 5545 requires beside a TZID'd DTSTART) is converted to it.
+      DateTime d = date_time(val);
+      r["until"] = d.utc && z.zone && !z.utc_zone ? local_in(seconds_of(d.local), z.zone) : d.local;
+    } else if (k == "WKST") r["firstDayOfWeek"] = lower(val);
     else if (k == "BYMONTHDAY") r["byMonthDay"] = list(true);
+    else if (k == "BYYEARDAY") r["byYearDay"] = list(true);
+    else if (k == "BYWEEKNO") r["byWeekNo"] = list(true);
+    else if (k == "BYHOUR") r["byHour"] = list(true);
+    else if (k == "BYMINUTE") r["byMinute"] = list(true);
+    else if (k == "BYSECOND") r["bySecond"] = list(true);
     else if (k == "BYSETPOS") r["bySetPosition"] = list(true);
     else if (k == "BYMONTH") r["byMonth"] = list(false);
+    else if (k == "RSCALE") r["rscale"] = lower(val);
+    else if (k == "SKIP") r["skip"] = lower(val);
     else if (k == "BYDAY") {
       json::array days;
       for (auto& d : list(false)) {
@@ -122,13 +350,20 @@ json::array rrule_to_json(const std::string& v) {
   return json::array{r};
 }
 
-std::string rrule_from_json(const json::object& r) {
-  auto str = [&](const char* k) { return r.contains(k) && r.at(k).is_string() ? std::string(r.at(k).get_string()) : ""; };
-  std::string out = "FREQ=" + upper(str("frequency"));
+std::string rrule_from_json(const json::object& r, const ZoneCtx& z) {
+  auto s = [&](const char* k) { return str(r, k); };
+  std::string out = "FREQ=" + upper(s("frequency"));
   if (r.contains("interval")) out += ";INTERVAL=" + json::serialize(r.at("interval"));
   if (r.contains("count")) out += ";COUNT=" + json::serialize(r.at("count"));
-  if (!str("until").empty()) out += ";UNTIL=" + ical_from_local(str("until"), false, false);
-  if (!str("firstDayOfWeek").empty()) out += ";WKST=" + upper(str("firstDayOfWeek"));
+  if (!s("until").empty()) {
+    if (z.date_only) out += ";UNTIL=" + ical_from_local(s("until"), true, false);
+    else if (z.zone)  // RFC 5545: UNTIL in UTC when DTSTART has a zone
+      out += ";UNTIL=" + ical_from_local(local_from_seconds(instant(s("until"), z.zone)), false, true);
+    else out += ";UNTIL=" + ical_from_local(s("until"), false, false);
+  }
+  if (!s("firstDayOfWeek").empty()) out += ";WKST=" + upper(s("firstDayOfWeek"));
+  if (!s("rscale").empty()) out += ";RSCALE=" + upper(s("rscale"));
+  if (!s("skip").empty()) out += ";SKIP=" + upper(s("skip"));
   auto ints = [&](const char* k, const char* name) {
     if (auto* a = r.if_contains(k); a && a->is_array() && !a->get_array().empty()) {
       out += std::string(";") + name + "=";
@@ -147,52 +382,77 @@ std::string rrule_from_json(const json::object& r) {
       const json::object& o = d.get_object();
       out += first ? "" : ",";
       if (o.contains("nthOfPeriod")) out += json::serialize(o.at("nthOfPeriod"));
-      out += upper(o.contains("day") && o.at("day").is_string() ? std::string(o.at("day").get_string()) : "");
+      out += upper(str(o, "day"));
       first = false;
     }
   }
   ints("byMonthDay", "BYMONTHDAY");
+  ints("byYearDay", "BYYEARDAY");
+  ints("byWeekNo", "BYWEEKNO");
   ints("byMonth", "BYMONTH");
+  ints("byHour", "BYHOUR");
+  ints("byMinute", "BYMINUTE");
+  ints("bySecond", "BYSECOND");
   ints("bySetPosition", "BYSETPOS");
   return out;
 }
 
-const std::set<std::string>& known_props() {
-  static const std::set<std::string> k = {"UID", "SUMMARY", "DESCRIPTION", "LOCATION", "DTSTART", "DTEND", "DUE",
-                                          "DURATION", "STATUS", "CLASS", "CATEGORIES", "RRULE", "EXDATE",
-                                          "RECURRENCE-ID", "LAST-MODIFIED", "DTSTAMP", "SEQUENCE", "PRIORITY",
-                                          "PERCENT-COMPLETE", "X-ACCORD-ID", "COMPLETED", "CREATED"};
-  return k;
+// ---- reading ----------------------------------------------------------------
+
+// Participants: ORGANIZER (role owner) and ATTENDEE, RFC 8984 §4.4.6.
+json::object participant_of(icalproperty* p, bool organizer) {
+  static const std::set<std::string> mapped = {"cn", "role", "partstat", "rsvp", "cutype"};
+  json::object part{{"@type", "Participant"}};
+  std::string addr = value_of(p);
+  if (auto cn = take(icalproperty_get_parameter_as_string_r(p, "CN")); !cn.empty()) part["name"] = cn;
+  if (lower(addr).starts_with("mailto:")) part["email"] = addr.substr(7);
+  part["sendTo"] = json::object{{lower(addr).starts_with("mailto:") ? "imip" : "other", addr}};
+  json::object roles;
+  if (organizer) {
+    roles["owner"] = true;
+  } else {
+    std::string role = upper(take(icalproperty_get_parameter_as_string_r(p, "ROLE")));
+    if (role == "CHAIR") roles["chair"] = true, roles["attendee"] = true;
+    else if (role == "OPT-PARTICIPANT") roles["optional"] = true, roles["attendee"] = true;
+    else if (role == "NON-PARTICIPANT") roles["informational"] = true;
+    else if (role.empty() || role == "REQ-PARTICIPANT") roles["attendee"] = true;
+    else roles[lower(role)] = true;
+    if (auto ps = take(icalproperty_get_parameter_as_string_r(p, "PARTSTAT")); !ps.empty())
+      part["participationStatus"] = lower(ps);
+    if (upper(take(icalproperty_get_parameter_as_string_r(p, "RSVP"))) == "TRUE") part["expectReply"] = true;
+  }
+  part["roles"] = std::move(roles);
+  if (auto cu = take(icalproperty_get_parameter_as_string_r(p, "CUTYPE")); !cu.empty())
+    part["kind"] = lower(cu) == "room" ? "location" : lower(cu);
+  json::object rest = params_of(p, mapped);
+  if (!rest.empty()) part["iCalParams"] = std::move(rest);
+  return part;
 }
 
-// The value as text; TEXT values unescaped (libical's string form keeps \, \; \n).
-std::string value_of(icalproperty* p) {
-  icalvalue* val = icalproperty_get_value(p);
-  if (val && icalvalue_isa(val) == ICAL_TEXT_VALUE) {
-    const char* t = icalvalue_get_text(val);
-    return t ? t : "";
-  }
-  const char* v = icalproperty_get_value_as_string(p);
-  return v ? v : "";
-}
-
-// The time zone of a date-time property: TZID, "Etc/UTC" for a Z time, or
-// empty for a floating time.
-std::string zone_of(icalproperty* p, const DateTime& d) {
-  std::string tz = param(p, ICAL_TZID_PARAMETER);
-  if (!tz.empty()) {
-    if (tz.starts_with("/")) tz = tz.substr(tz.find('/', 1) == std::string::npos ? 1 : tz.find('/', 1) + 1);
-    return tz;
-  }
-  return d.utc ? "Etc/UTC" : "";
-}
+struct Reader {
+  Zones& zones;
+  json::object& kept_zones;  // iCalTimeZones
+};
 
 // Converts one VEVENT/VTODO into `o` (fields of that component only).
-void convert(icalcomponent* c, json::object& o, std::string& idem, std::vector<std::string>* unknown) {
-  std::string start_local, end_local, tz;
+// `master_zone` is the master's start zone (overrides' keys are read in it).
+void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, const ZoneCtx* master_zone,
+             std::vector<std::string>* unknown) {
+  bool is_task = icalcomponent_isa(c) == ICAL_VTODO_COMPONENT;
+  std::string start_local, end_local;
+  Zones::Resolved start_zone, end_zone;
+  bool have_end = false;
   int64_t explicit_duration = -1;
-  bool date_only = false;
-  json::object alerts;
+  bool date_only = false, due_date_only = false;
+  json::object participants, alerts;
+  std::vector<icalproperty*> rdates, exdates;
+  json::array ical_props;
+  auto zone_of = [&](icalproperty* p, const DateTime& d) -> Zones::Resolved {
+    std::string tz = param(p, ICAL_TZID_PARAMETER);
+    if (!tz.empty()) return rd.zones.from_tzid(tz, &rd.kept_zones);
+    if (d.utc) return {"Etc/UTC", icaltimezone_get_utc_timezone()};
+    return {};
+  };
   for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY); p;
        p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
     const char* n = icalproperty_get_property_name(p);
@@ -201,29 +461,44 @@ void convert(icalcomponent* c, json::object& o, std::string& idem, std::vector<s
     if (name == "UID") o["uid"] = v;
     else if (name == "SUMMARY") o["title"] = v;
     else if (name == "DESCRIPTION") o["description"] = v;
-    else if (name == "LOCATION") o["locations"] = json::object{{"l1", json::object{{"name", v}}}};
-    else if (name == "DTSTART") {
+    else if (name == "LOCATION") obj_at(obj_at(o, "locations"), "l1")["name"] = v;
+    else if (name == "GEO") {
+      // libical prints floats with six decimals: 52.520000 → 52.52
+      std::string g;
+      for (std::string part : {v.substr(0, v.find(';')), v.find(';') == std::string::npos ? "" : v.substr(v.find(';') + 1)}) {
+        if (part.find('.') != std::string::npos)
+          while (part.size() > 1 && part.back() == '0' && part[part.size() - 2] != '.') part.pop_back();
+        g += (g.empty() ? "" : ",") + part;
+      }
+      obj_at(obj_at(o, "locations"), "l1")["coordinates"] = "geo:" + g;
+    } else if (name == "DTSTART") {
       DateTime d = date_time(v);
       start_local = d.local;
       date_only = d.date_only;
-      tz = zone_of(p, d);
+      start_zone = zone_of(p, d);
     } else if (name == "DTEND") {
-      end_local = date_time(v).local;
+      DateTime d = date_time(v);
+      end_local = d.local;
+      end_zone = zone_of(p, d);
+      have_end = true;
     } else if (name == "DUE") {
       DateTime d = date_time(v);
       o["due"] = d.local;
-      if (tz.empty()) tz = zone_of(p, d);
+      due_date_only = d.date_only;
+      if (start_zone.name.empty()) start_zone = zone_of(p, d);
     } else if (name == "DURATION") {
       explicit_duration = accord::duration::parse(v).value_or(0);
     } else if (name == "STATUS") {
       std::string s = lower(v);
-      if (icalcomponent_isa(c) == ICAL_VTODO_COMPONENT) o["progress"] = s == "in-process" ? "in-process" : s;
+      if (is_task) o["progress"] = s;
       else o["status"] = s;
     } else if (name == "CLASS") {
       std::string s = lower(v);
       o["privacy"] = s == "confidential" ? "secret" : s;
+    } else if (name == "TRANSP") {
+      o["freeBusyStatus"] = upper(v) == "TRANSPARENT" ? "free" : "busy";
     } else if (name == "CATEGORIES") {
-      json::object& kw = o["keywords"].is_object() ? o["keywords"].as_object() : (o["keywords"] = json::object()).as_object();
+      json::object& kw = obj_at(o, "keywords");
       size_t pos = 0;
       while (pos <= v.size()) {
         size_t comma = v.find(',', pos);
@@ -232,20 +507,22 @@ void convert(icalcomponent* c, json::object& o, std::string& idem, std::vector<s
         pos = comma == std::string::npos ? v.size() + 1 : comma + 1;
       }
     } else if (name == "RRULE") {
-      o["recurrenceRules"] = rrule_to_json(v);
+      // zones are known once DTSTART is read: converted after the loop
+      arr_at(o, "recurrenceRules").push_back(json::value(v));
     } else if (name == "EXDATE") {
-      json::object& ov = o["recurrenceOverrides"].is_object() ? o["recurrenceOverrides"].as_object()
-                                                              : (o["recurrenceOverrides"] = json::object()).as_object();
-      size_t pos = 0;
-      while (pos <= v.size()) {
-        size_t comma = v.find(',', pos);
-        std::string d = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-        if (!d.empty()) ov[date_time(d).local] = json::object{{"excluded", true}};
-        pos = comma == std::string::npos ? v.size() + 1 : comma + 1;
-      }
+      exdates.push_back(p);
+    } else if (name == "RDATE" && v.find('/') == std::string::npos) {
+      rdates.push_back(p);
+    } else if (name == "ORGANIZER" || name == "ATTENDEE") {
+      participants["p" + std::to_string(participants.size() + 1)] = participant_of(p, name == "ORGANIZER");
+    } else if (name == "URL") {
+      json::object& links = obj_at(o, "links");
+      std::string id = "k" + std::to_string(links.size() + 1);
+      links[id] = json::object{{"@type", "Link"}, {"href", v}};
     } else if (name == "LAST-MODIFIED") {
-      DateTime d = date_time(v);
-      o["updated"] = d.local + "Z";
+      o["updated"] = date_time(v).local + "Z";
+    } else if (name == "CREATED") {
+      o["created"] = date_time(v).local + "Z";
     } else if (name == "SEQUENCE") {
       o["sequence"] = std::stoll(v.empty() ? "0" : v);
     } else if (name == "PRIORITY") {
@@ -254,41 +531,111 @@ void convert(icalcomponent* c, json::object& o, std::string& idem, std::vector<s
       o["percentComplete"] = std::stoll(v.empty() ? "0" : v);
     } else if (name == "X-ACCORD-ID") {
       idem = v;
-    } else if (unknown && !known_props().contains(name)) {
-      unknown->push_back(take(icalproperty_as_ical_string_r(p)));
+    } else if (name == "RECURRENCE-ID") {
+      // the override's key
+    } else if (name == "DTSTAMP") {
+      // when this copy of the file was made: written anew (from updated)
+    } else {
+      // DTSTAMP, COMPLETED, COMMENT, CONTACT, RESOURCES, ATTACH, RDATE
+      // periods, X- and unknown properties: as jCal, written back as they were
+      ical_props.push_back(to_jcal(p));
+      if (unknown) unknown->push_back(unfolded(take(icalproperty_as_ical_string_r(p))));
     }
   }
+  ZoneCtx zc;
+  zc.zone = start_zone.zone;
+  zc.utc_zone = start_zone.name == "Etc/UTC";
+  zc.date_only = date_only;
   if (!start_local.empty()) {
     o["start"] = start_local;
     if (date_only) o["showWithoutTime"] = true;
     int64_t dur = explicit_duration;
-    if (dur < 0 && !end_local.empty()) dur = seconds_of(end_local) - seconds_of(start_local);
-    if (dur >= 0 && icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT) o["duration"] = accord::duration::format(dur);
-  } else if (explicit_duration >= 0 && icalcomponent_isa(c) == ICAL_VTODO_COMPONENT) {
+    if (dur < 0 && have_end) {
+      // each end in its own zone: the duration is the difference of instants
+      dur = date_only ? seconds_of(end_local) - seconds_of(start_local)
+                      : instant(end_local, end_zone.zone) - instant(start_local, start_zone.zone);
+      if (!date_only && end_zone.name != start_zone.name && !end_zone.name.empty())
+        obj_at(o, "locations")["end"] =
+            json::object{{"@type", "Location"}, {"relativeTo", "end"}, {"timeZone", end_zone.name}};
+    }
+    if (dur >= 0 && !is_task) o["duration"] = accord::duration::format(dur);
+  } else if (explicit_duration >= 0 && is_task) {
     o["estimatedDuration"] = accord::duration::format(explicit_duration);
   }
-  if (!tz.empty()) o["timeZone"] = tz;
+  if (is_task && due_date_only && (start_local.empty() || date_only)) o["showWithoutTime"] = true;
+  if (!start_zone.name.empty()) o["timeZone"] = start_zone.name;
+  if (auto* rr = o.if_contains("recurrenceRules"); rr && rr->is_array()) {
+    json::array rules;
+    for (const auto& r : rr->get_array())
+      if (r.is_string()) rules.push_back(rrule_to_json(std::string(r.get_string()), zc)[0]);
+    o["recurrenceRules"] = std::move(rules);
+  }
+  // EXDATE/RDATE values as keys in the master's zone
+  const ZoneCtx& key_zone = master_zone ? *master_zone : zc;
+  auto key_of = [&](icalproperty* p, const std::string& d) {
+    DateTime dt = date_time(d);
+    if (dt.date_only || key_zone.date_only) return dt.local.substr(0, 10) + "T00:00:00";
+    std::string tz = param(p, ICAL_TZID_PARAMETER);
+    icaltimezone* from = dt.utc ? icaltimezone_get_utc_timezone()
+                                : tz.empty() ? nullptr : rd.zones.from_tzid(tz, nullptr).zone;
+    if (from == key_zone.zone || !from || !key_zone.zone) return dt.local;
+    return local_in(instant(dt.local, from), key_zone.zone);
+  };
+  auto each_value = [](const std::string& v, auto&& f) {
+    size_t pos = 0;
+    while (pos <= v.size()) {
+      size_t comma = v.find(',', pos);
+      std::string d = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      if (!d.empty()) f(d);
+      pos = comma == std::string::npos ? v.size() + 1 : comma + 1;
+    }
+  };
+  for (icalproperty* p : rdates)
+    each_value(value_of(p), [&](const std::string& d) { obj_at(o, "recurrenceOverrides")[key_of(p, d)] = json::object(); });
+  for (icalproperty* p : exdates)
+    each_value(value_of(p), [&](const std::string& d) {
+      obj_at(o, "recurrenceOverrides")[key_of(p, d)] = json::object{{"excluded", true}};
+    });
+  if (!participants.empty()) o["participants"] = std::move(participants);
+  if (!ical_props.empty()) o["iCalProps"] = std::move(ical_props);
   int n = 0;
   for (icalcomponent* a = icalcomponent_get_first_component(c, ICAL_VALARM_COMPONENT); a;
        a = icalcomponent_get_next_component(c, ICAL_VALARM_COMPONENT)) {
     json::object alert{{"@type", "Alert"}};
-    icalproperty* trig = icalcomponent_get_first_property(a, ICAL_TRIGGER_PROPERTY);
-    if (trig) {
-      std::string tv = value_of(trig);
-      if (tv.starts_with("P") || tv.starts_with("-P") || tv.starts_with("+P")) {
-        json::object t{{"@type", "OffsetTrigger"}, {"offset", tv.starts_with("+") ? tv.substr(1) : tv}};
-        icalparameter* rel = icalproperty_get_first_parameter(trig, ICAL_RELATED_PARAMETER);
-        if (rel && icalparameter_get_related(rel) == ICAL_RELATED_END) t["relativeTo"] = "end";
-        alert["trigger"] = std::move(t);
+    json::array rest;
+    std::string action = "display";
+    for (icalproperty* p = icalcomponent_get_first_property(a, ICAL_ANY_PROPERTY); p;
+         p = icalcomponent_get_next_property(a, ICAL_ANY_PROPERTY)) {
+      const char* pn = icalproperty_get_property_name(p);
+      std::string name = pn ? pn : "";
+      std::string tv = value_of(p);
+      if (name == "TRIGGER") {
+        if (tv.starts_with("P") || tv.starts_with("-P") || tv.starts_with("+P")) {
+          json::object t{{"@type", "OffsetTrigger"}, {"offset", tv.starts_with("+") ? tv.substr(1) : tv}};
+          icalparameter* rel = icalproperty_get_first_parameter(p, ICAL_RELATED_PARAMETER);
+          if (rel && icalparameter_get_related(rel) == ICAL_RELATED_END) t["relativeTo"] = "end";
+          alert["trigger"] = std::move(t);
+        } else {
+          alert["trigger"] = json::object{{"@type", "AbsoluteTrigger"}, {"when", date_time(tv).local + "Z"}};
+        }
+      } else if (name == "ACTION" && (upper(tv) == "DISPLAY" || upper(tv) == "EMAIL")) {
+        action = lower(tv);
       } else {
-        alert["trigger"] = json::object{{"@type", "AbsoluteTrigger"}, {"when", date_time(tv).local + "Z"}};
+        // DESCRIPTION, SUMMARY, ATTENDEE, REPEAT, DURATION, ATTACH, an AUDIO
+        // or PROCEDURE action, X- properties: kept as they are
+        rest.push_back(to_jcal(p));
       }
     }
-    icalproperty* act = icalcomponent_get_first_property(a, ICAL_ACTION_PROPERTY);
-    alert["action"] = act && lower(value_of(act)) == "email" ? "email" : "display";
+    alert["action"] = action;
+    if (!rest.empty()) alert["iCalProps"] = std::move(rest);
     alerts["a" + std::to_string(++n)] = std::move(alert);
   }
   if (!alerts.empty()) o["alerts"] = std::move(alerts);
+}
+
+// Keys an override never carries (they belong to the master or the file).
+bool master_only(std::string_view k) {
+  return k == "uid" || k == "@type" || k == "recurrenceRules" || k == "recurrenceOverrides" || k == "iCalTimeZones";
 }
 
 }  // namespace
@@ -313,112 +660,216 @@ Parsed parse(std::string_view text) {
   }
   if (!master && !overrides.empty()) master = overrides.front(), overrides.erase(overrides.begin());
   if (!master) return out;  // kOther: a calendar of journals, free/busy, …
+  Zones zones(cal);
+  json::object kept_zones;
+  Reader rd{zones, kept_zones};
   out.object["@type"] = out.kind == Kind::kEvent ? "Event" : "Task";
-  convert(master, out.object, out.idempotency_key, &out.unknown);
+  convert(rd, master, out.object, out.idempotency_key, nullptr, &out.unknown);
+  ZoneCtx mz;
+  mz.zone = out.object.contains("timeZone") ? zones.for_name(str(out.object, "timeZone"), kept_zones) : nullptr;
+  mz.date_only = out.object.contains("showWithoutTime");
   for (icalcomponent* c : overrides) {
     icalproperty* rid = icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY);
-    std::string key = date_time(value_of(rid)).local;
-    json::object patch;
-    std::string ignored;
-    convert(c, patch, ignored, nullptr);
-    patch.erase("uid");
-    patch.erase("@type");
-    // keep only what differs from the master: an override is a patch
-    for (auto it = patch.begin(); it != patch.end();) {
-      const json::value* m = out.object.if_contains(it->key());
-      bool same = (m && *m == it->value()) || (it->key() == "start" && it->value() == json::value(key));
-      it = same ? patch.erase(it) : it + 1;
+    DateTime rd_time = date_time(value_of(rid));
+    std::string key = rd_time.local;
+    if (!rd_time.date_only && !mz.date_only) {
+      std::string tz = param(rid, ICAL_TZID_PARAMETER);
+      icaltimezone* from = rd_time.utc ? icaltimezone_get_utc_timezone() : tz.empty() ? nullptr : zones.from_tzid(tz, nullptr).zone;
+      if (from && mz.zone && from != mz.zone) key = local_in(instant(key, from), mz.zone);
     }
-    json::object& ov = out.object["recurrenceOverrides"].is_object()
-                           ? out.object["recurrenceOverrides"].as_object()
-                           : (out.object["recurrenceOverrides"] = json::object()).as_object();
-    ov[key] = std::move(patch);
+    json::object inst;
+    std::string ignored;
+    convert(rd, c, inst, ignored, &mz, nullptr);
+    // an override is a patch: what differs from the master, and null for
+    // what the master has and the instance has not (RFC 5545: an overriding
+    // component is the whole instance)
+    json::object patch;
+    for (const auto& [k, v] : inst) {
+      if (master_only(k)) continue;
+      const json::value* m = out.object.if_contains(k);
+      if ((m && *m == v) || (k == "start" && v == json::value(key))) continue;
+      patch[k] = v;
+    }
+    for (const auto& [k, v] : out.object) {
+      (void)v;
+      if (!master_only(k) && k != "start" && !inst.contains(k)) patch[k] = nullptr;
+    }
+    obj_at(out.object, "recurrenceOverrides")[key] = std::move(patch);
   }
+  if (!kept_zones.empty()) out.object["iCalTimeZones"] = std::move(kept_zones);
   return out;
 }
 
+// ---- writing ----------------------------------------------------------------
+
 namespace {
 
-std::string str(const json::object& o, const char* k) {
-  auto* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->get_string()) : "";
-}
+struct Writer {
+  Zones& zones;
+  const json::object& kept;  // iCalTimeZones
+  std::set<std::string> used_zones;
 
-void add(icalcomponent* c, icalproperty* p) {
-  if (p) icalcomponent_add_property(c, p);
-}
+  std::string tzid_for(const std::string& name) {
+    if (auto* k = kept.if_contains(name); k && k->is_object())
+      if (auto t = str(k->get_object(), "tzid"); !t.empty()) return t;
+    return name;
+  }
 
-// A date-time property from JSCalendar local time + zone.
-icalproperty* time_prop(const char* name, const std::string& local, const std::string& tz, bool date_only) {
-  std::string line = name;
-  bool utc = tz == "Etc/UTC" || tz == "UTC";
-  if (date_only) line += ";VALUE=DATE";
-  else if (!tz.empty() && !utc) line += ";TZID=" + tz;
-  line += ":" + ical_from_local(local, date_only, utc && !date_only);
-  return icalproperty_new_from_string(line.c_str());
-}
-
-void fill(icalcomponent* c, const json::object& o, Kind kind, const std::string& tz_default) {
-  std::string tz = o.contains("timeZone") ? str(o, "timeZone") : tz_default;
-  bool date_only = o.contains("showWithoutTime") && o.at("showWithoutTime").is_bool() && o.at("showWithoutTime").get_bool();
-  if (auto t = str(o, "title"); !t.empty()) add(c, icalproperty_new_summary(t.c_str()));
-  if (auto d = str(o, "description"); !d.empty()) add(c, icalproperty_new_description(d.c_str()));
-  if (auto* locs = o.if_contains("locations"); locs && locs->is_object() && !locs->get_object().empty()) {
-    const auto& first = locs->get_object().begin()->value();
-    if (first.is_object())
-      if (auto n = str(first.get_object(), "name"); !n.empty()) add(c, icalproperty_new_location(n.c_str()));
-  }
-  std::string start = str(o, "start");
-  if (!start.empty()) {
-    add(c, time_prop("DTSTART", start, tz, date_only));
-    if (kind == Kind::kEvent)
-      if (auto d = str(o, "duration"); !d.empty())
-        add(c, time_prop("DTEND", local_from_seconds(seconds_of(start) + accord::duration::parse(d).value_or(0)), tz, date_only));
-  }
-  if (auto due = str(o, "due"); !due.empty()) add(c, time_prop("DUE", due, tz, date_only));
-  if (auto ed = str(o, "estimatedDuration"); !ed.empty() && start.empty())
-    add(c, icalproperty_new_from_string(("DURATION:" + ed).c_str()));
-  if (auto s = str(o, kind == Kind::kTask ? "progress" : "status"); !s.empty())
-    add(c, icalproperty_new_from_string(("STATUS:" + upper(s)).c_str()));
-  if (auto p = str(o, "privacy"); !p.empty())
-    add(c, icalproperty_new_from_string(("CLASS:" + upper(p == "secret" ? "confidential" : p)).c_str()));
-  if (auto* kw = o.if_contains("keywords"); kw && kw->is_object())
-    for (const auto& [k, on] : kw->get_object())
-      if (on.is_bool() && on.get_bool()) add(c, icalproperty_new_categories(std::string(k).c_str()));
-  if (auto* rr = o.if_contains("recurrenceRules"); rr && rr->is_array())
-    for (const auto& r : rr->get_array())
-      if (r.is_object()) add(c, icalproperty_new_from_string(("RRULE:" + rrule_from_json(r.get_object())).c_str()));
-  for (const char* k : {"sequence", "priority", "percentComplete"}) {
-    auto* v = o.if_contains(k);
-    if (!v || !v->is_int64()) continue;
-    std::string name = std::string(k) == "sequence" ? "SEQUENCE" : std::string(k) == "priority" ? "PRIORITY" : "PERCENT-COMPLETE";
-    add(c, icalproperty_new_from_string((name + ":" + std::to_string(v->get_int64())).c_str()));
-  }
-  if (auto u = str(o, "updated"); !u.empty()) {
-    std::string local = u.substr(0, 19);
-    add(c, icalproperty_new_from_string(("LAST-MODIFIED:" + ical_from_local(local, false, true)).c_str()));
-  }
-  if (auto* al = o.if_contains("alerts"); al && al->is_object())
-    for (const auto& [id, av] : al->get_object()) {
-      (void)id;
-      if (!av.is_object()) continue;
-      const json::object& a = av.get_object();
-      icalcomponent* alarm = icalcomponent_new(ICAL_VALARM_COMPONENT);
-      std::string action = str(a, "action") == "email" ? "EMAIL" : "DISPLAY";
-      add(alarm, icalproperty_new_from_string(("ACTION:" + action).c_str()));
-      if (auto* t = a.if_contains("trigger"); t && t->is_object()) {
-        const json::object& tr = t->get_object();
-        if (str(tr, "@type") == "AbsoluteTrigger")
-          add(alarm, icalproperty_new_from_string(
-                         ("TRIGGER;VALUE=DATE-TIME:" + ical_from_local(str(tr, "when").substr(0, 19), false, true)).c_str()));
-        else
-          add(alarm, icalproperty_new_from_string(
-                         ((str(tr, "relativeTo") == "end" ? "TRIGGER;RELATED=END:" : "TRIGGER:") + str(tr, "offset")).c_str()));
-      }
-      add(alarm, icalproperty_new_description(str(o, "title").empty() ? "Reminder" : str(o, "title").c_str()));
-      icalcomponent_add_component(c, alarm);
+  // A date-time property from JSCalendar local time + zone.
+  std::string time_line(const char* name, const std::string& local, const std::string& tz, bool date_only) {
+    std::string line = name;
+    bool utc = tz == "Etc/UTC" || tz == "UTC";
+    if (date_only) line += ";VALUE=DATE";
+    else if (!tz.empty() && !utc) {
+      line += param_text("TZID", json::value(tzid_for(tz)));
+      used_zones.insert(tz);
     }
-}
+    line += ":" + ical_from_local(local, date_only, utc && !date_only);
+    return line;
+  }
+
+  void fill(icalcomponent* c, const json::object& o, Kind kind) {
+    std::string tz = str(o, "timeZone");
+    bool date_only = o.contains("showWithoutTime") && o.at("showWithoutTime").is_bool() && o.at("showWithoutTime").get_bool();
+    ZoneCtx zc;
+    zc.zone = zones.for_name(tz, kept);
+    zc.utc_zone = tz == "Etc/UTC" || tz == "UTC";
+    zc.date_only = date_only;
+    if (auto t = str(o, "title"); !t.empty()) add(c, icalproperty_new_summary(t.c_str()));
+    if (auto d = str(o, "description"); !d.empty()) add(c, icalproperty_new_description(d.c_str()));
+    std::string end_tz = tz;
+    if (auto* locs = o.if_contains("locations"); locs && locs->is_object())
+      for (const auto& [id, lv] : locs->get_object()) {
+        (void)id;
+        if (!lv.is_object()) continue;
+        const json::object& l = lv.get_object();
+        if (str(l, "relativeTo") == "end") {
+          if (auto t = str(l, "timeZone"); !t.empty()) end_tz = t;
+          continue;
+        }
+        if (auto n = str(l, "name"); !n.empty()) add(c, icalproperty_new_location(n.c_str()));
+        if (auto g = str(l, "coordinates"); g.starts_with("geo:")) {
+          std::string v = g.substr(4);
+          if (auto comma = v.find(','); comma != std::string::npos) v[comma] = ';';
+          add_line(c, "GEO:" + v);
+        }
+        break;  // iCalendar has one LOCATION
+      }
+    std::string start = str(o, "start");
+    if (!start.empty()) {
+      add_line(c, time_line("DTSTART", start, tz, date_only));
+      if (kind == Kind::kEvent)
+        if (auto d = str(o, "duration"); !d.empty()) {
+          int64_t secs = accord::duration::parse(d).value_or(0);
+          if (date_only) {
+            add_line(c, time_line("DTEND", local_from_seconds(seconds_of(start) + secs), tz, true));
+          } else if (end_tz != tz) {
+            icaltimezone* ez = zones.for_name(end_tz, kept);
+            add_line(c, time_line("DTEND", local_in(instant(start, zc.zone) + secs, ez), end_tz, false));
+          } else {
+            add_line(c, time_line("DTEND", local_in(instant(start, zc.zone) + secs, zc.zone), tz, false));
+          }
+        }
+    }
+    if (auto due = str(o, "due"); !due.empty()) add_line(c, time_line("DUE", due, tz, date_only));
+    if (auto ed = str(o, "estimatedDuration"); !ed.empty() && start.empty()) add_line(c, "DURATION:" + ed);
+    if (auto s = str(o, kind == Kind::kTask ? "progress" : "status"); !s.empty()) add_line(c, "STATUS:" + upper(s));
+    if (auto p = str(o, "privacy"); !p.empty()) add_line(c, "CLASS:" + upper(p == "secret" ? "confidential" : p));
+    if (auto f = str(o, "freeBusyStatus"); !f.empty()) add_line(c, std::string("TRANSP:") + (f == "free" ? "TRANSPARENT" : "OPAQUE"));
+    if (auto* kw = o.if_contains("keywords"); kw && kw->is_object())
+      for (const auto& [k, on] : kw->get_object())
+        if (on.is_bool() && on.get_bool()) add(c, icalproperty_new_categories(std::string(k).c_str()));
+    if (auto* rr = o.if_contains("recurrenceRules"); rr && rr->is_array())
+      for (const auto& r : rr->get_array())
+        if (r.is_object()) add_line(c, "RRULE:" + rrule_from_json(r.get_object(), zc));
+    for (const char* k : {"sequence", "priority", "percentComplete"}) {
+      auto* v = o.if_contains(k);
+      if (!v || !v->is_int64()) continue;
+      std::string name = std::string(k) == "sequence" ? "SEQUENCE" : std::string(k) == "priority" ? "PRIORITY" : "PERCENT-COMPLETE";
+      add_line(c, name + ":" + std::to_string(v->get_int64()));
+    }
+    if (auto u = str(o, "created"); !u.empty()) add_line(c, "CREATED:" + ical_from_local(u.substr(0, 19), false, true));
+    if (auto u = str(o, "updated"); !u.empty()) add_line(c, "LAST-MODIFIED:" + ical_from_local(u.substr(0, 19), false, true));
+    if (auto* links = o.if_contains("links"); links && links->is_object())
+      for (const auto& [id, lv] : links->get_object()) {
+        (void)id;
+        if (lv.is_object())
+          if (auto h = str(lv.get_object(), "href"); !h.empty()) add_line(c, "URL:" + h);
+      }
+    if (auto* ps = o.if_contains("participants"); ps && ps->is_object())
+      for (const auto& [id, pv] : ps->get_object()) {
+        (void)id;
+        if (!pv.is_object()) continue;
+        const json::object& p = pv.get_object();
+        std::string addr;
+        if (auto* st = p.if_contains("sendTo"); st && st->is_object() && !st->get_object().empty()) {
+          const auto& first = st->get_object().begin()->value();
+          if (first.is_string()) addr = std::string(first.get_string());
+        }
+        if (addr.empty() && !str(p, "email").empty()) addr = "mailto:" + str(p, "email");
+        if (addr.empty()) continue;
+        const json::object* roles = p.if_contains("roles") ? p.at("roles").if_object() : nullptr;
+        auto has = [&](const char* r) { return roles && roles->contains(r); };
+        std::string prm;
+        if (auto n = str(p, "name"); !n.empty()) prm += param_text("CN", json::value(n));
+        bool organizer = has("owner") && !has("attendee") && !has("informational") && !has("chair") && !has("optional");
+        if (!organizer) {
+          if (has("chair")) prm += ";ROLE=CHAIR";
+          else if (has("optional")) prm += ";ROLE=OPT-PARTICIPANT";
+          else if (has("informational")) prm += ";ROLE=NON-PARTICIPANT";
+          if (auto s = str(p, "participationStatus"); !s.empty()) prm += ";PARTSTAT=" + upper(s);
+          if (auto* e = p.if_contains("expectReply"); e && e->is_bool() && e->get_bool()) prm += ";RSVP=TRUE";
+        }
+        if (auto k = str(p, "kind"); !k.empty()) prm += ";CUTYPE=" + upper(k == "location" ? "room" : k);
+        if (auto* extra = p.if_contains("iCalParams"); extra && extra->is_object()) prm += params_text(extra->get_object());
+        if (has("owner") && !organizer) add_line(c, "ORGANIZER" + (str(p, "name").empty() ? "" : param_text("CN", json::value(str(p, "name")))) + ":" + addr);
+        add_line(c, std::string(organizer ? "ORGANIZER" : "ATTENDEE") + prm + ":" + addr);
+      }
+    if (auto* props = o.if_contains("iCalProps"); props && props->is_array())
+      for (const auto& pv : props->get_array())
+        if (pv.is_array()) add_line(c, jcal_line(pv.get_array()));
+    if (!icalcomponent_get_first_property(c, ICAL_DTSTAMP_PROPERTY)) {
+      // DTSTAMP (RFC 5545: when the object was last revised, in a file that
+      // is no scheduling message): the record's updated time, else now; never 1970
+      std::string u = str(o, "updated");
+      add_line(c, "DTSTAMP:" + (u.size() >= 19 ? ical_from_local(u.substr(0, 19), false, true)
+                                                : ical_from_local(local_from_seconds(static_cast<int64_t>(std::time(nullptr))), false, true)));
+    }
+    if (auto* al = o.if_contains("alerts"); al && al->is_object())
+      for (const auto& [id, av] : al->get_object()) {
+        (void)id;
+        if (!av.is_object()) continue;
+        const json::object& a = av.get_object();
+        icalcomponent* alarm = icalcomponent_new(ICAL_VALARM_COMPONENT);
+        std::set<std::string> present;
+        const json::array* rest = a.if_contains("iCalProps") ? a.at("iCalProps").if_array() : nullptr;
+        if (rest)
+          for (const auto& pv : *rest)
+            if (pv.is_array() && !pv.get_array().empty() && pv.get_array()[0].is_string())
+              present.insert(upper(std::string(pv.get_array()[0].get_string())));
+        std::string action = str(a, "action") == "email" ? "EMAIL" : "DISPLAY";
+        if (!present.contains("ACTION")) add_line(alarm, "ACTION:" + action);
+        if (auto* t = a.if_contains("trigger"); t && t->is_object()) {
+          const json::object& tr = t->get_object();
+          if (str(tr, "@type") == "AbsoluteTrigger")
+            add_line(alarm, "TRIGGER;VALUE=DATE-TIME:" + ical_from_local(str(tr, "when").substr(0, 19), false, true));
+          else
+            add_line(alarm, (str(tr, "relativeTo") == "end" ? "TRIGGER;RELATED=END:" : "TRIGGER:") + str(tr, "offset"));
+        }
+        if (rest)
+          for (const auto& pv : *rest)
+            if (pv.is_array()) add_line(alarm, jcal_line(pv.get_array()));
+        // what RFC 5545 requires of a new alarm, where the record had none
+        std::string title = str(o, "title").empty() ? "Reminder" : str(o, "title");
+        if (!present.contains("ACTION") && !present.contains("DESCRIPTION"))
+          add(alarm, icalproperty_new_description(title.c_str()));
+        if (!present.contains("ACTION") && action == "EMAIL" && !present.contains("SUMMARY"))
+          add(alarm, icalproperty_new_summary(title.c_str()));
+        icalcomponent_add_component(c, alarm);
+      }
+  }
+};
+
 
 }  // namespace
 
@@ -427,65 +878,95 @@ std::string serialize(const json::object& obj, Kind kind, const std::string& ide
   CompPtr cal(icalcomponent_new(ICAL_VCALENDAR_COMPONENT));
   add(cal.get(), icalproperty_new_version("2.0"));
   add(cal.get(), icalproperty_new_prodid("-//Accord//local connector//EN"));
-  std::string tz = str(obj, "timeZone");
-  if (!tz.empty() && tz != "Etc/UTC" && tz != "UTC")
-    if (icaltimezone* zone = icaltimezone_get_builtin_timezone(tz.c_str()))
-      if (icalcomponent* vtz = icaltimezone_get_component(zone)) {
-        icalcomponent* copy = icalcomponent_new_clone(vtz);
-        // libical names its built-in zones with a prefix; our TZIDs are plain
-        if (icalproperty* id = icalcomponent_get_first_property(copy, ICAL_TZID_PROPERTY))
-          icalproperty_set_tzid(id, tz.c_str());
-        icalcomponent_add_component(cal.get(), copy);
-      }
+  static const json::object kNone;
+  const json::object& kept = obj.contains("iCalTimeZones") && obj.at("iCalTimeZones").is_object()
+                                 ? obj.at("iCalTimeZones").get_object()
+                                 : kNone;
+  Zones zones(nullptr);
+  Writer w{zones, kept, {}};
   icalcomponent_kind ck = kind == Kind::kTask ? ICAL_VTODO_COMPONENT : ICAL_VEVENT_COMPONENT;
   icalcomponent* master = icalcomponent_new(ck);
   std::string uid = str(obj, "uid");
   add(master, icalproperty_new_uid(uid.c_str()));
-  add(master, icalproperty_new_from_string("DTSTAMP:19700101T000000Z"));
-  fill(master, obj, kind, "");
-  if (!idem.empty()) add(master, icalproperty_new_from_string(("X-ACCORD-ID:" + idem).c_str()));
-  for (const auto& line : keep)
-    if (icalproperty* p = icalproperty_new_from_string(line.c_str())) icalcomponent_add_property(master, p);
-  icalcomponent_add_component(cal.get(), master);
+  w.fill(master, obj, kind);
+  if (!idem.empty()) add_line(master, "X-ACCORD-ID:" + idem);
+  // lines of the previous file the record does not describe (a record from a
+  // side that keeps no iCalProps); those it describes are written once
+  std::set<std::string> written;
+  for (icalproperty* p = icalcomponent_get_first_property(master, ICAL_ANY_PROPERTY); p;
+       p = icalcomponent_get_next_property(master, ICAL_ANY_PROPERTY))
+    written.insert(unfolded(take(icalproperty_as_ical_string_r(p))));
+  for (const auto& line : keep) {
+    icalproperty* p = icalproperty_new_from_string(line.c_str());
+    if (!p) continue;
+    if (written.insert(unfolded(take(icalproperty_as_ical_string_r(p)))).second) add(master, p);
+    else icalproperty_free(p);
+  }
+  std::vector<icalcomponent*> comps{master};
+  std::string tz = str(obj, "timeZone");
   bool date_only = obj.contains("showWithoutTime") && obj.at("showWithoutTime").is_bool() && obj.at("showWithoutTime").get_bool();
   if (auto* ov = obj.if_contains("recurrenceOverrides"); ov && ov->is_object())
     for (const auto& [when, patch] : ov->get_object()) {
       if (!patch.is_object()) continue;
       const json::object& p = patch.get_object();
       if (p.contains("excluded") && p.at("excluded").is_bool() && p.at("excluded").get_bool()) {
-        std::string line = "EXDATE";
-        if (date_only) line += ";VALUE=DATE";
-        else if (!tz.empty() && tz != "Etc/UTC") line += ";TZID=" + tz;
-        line += ":" + ical_from_local(std::string(when), date_only, tz == "Etc/UTC");
-        add(master, icalproperty_new_from_string(line.c_str()));
+        add_line(master, w.time_line("EXDATE", std::string(when), tz, date_only));
+        continue;
+      }
+      if (p.empty()) {  // an added date (RDATE), the master as it is
+        add_line(master, w.time_line("RDATE", std::string(when), tz, date_only));
         continue;
       }
       icalcomponent* oc = icalcomponent_new(ck);
       add(oc, icalproperty_new_uid(uid.c_str()));
-      add(oc, icalproperty_new_from_string("DTSTAMP:19700101T000000Z"));
-      add(oc, time_prop("RECURRENCE-ID", std::string(when), tz, date_only));
-      json::object merged = obj;  // an override is the master patched
-      merged.erase("recurrenceRules");
-      merged.erase("recurrenceOverrides");
+      add_line(oc, w.time_line("RECURRENCE-ID", std::string(when), tz, date_only));
+      json::object merged = obj;  // the instance: the master patched
+      for (const char* k : {"recurrenceRules", "recurrenceOverrides", "iCalTimeZones", "uid"}) merged.erase(k);
       merged["start"] = std::string(when);
-      for (const auto& [k, v] : p) merged[k] = v;
-      fill(oc, merged, kind, tz);
-      icalcomponent_add_component(cal.get(), oc);
+      for (const auto& [k, v] : p) {
+        if (v.is_null()) merged.erase(k);
+        else merged[k] = v;
+      }
+      w.fill(oc, merged, kind);
+      comps.push_back(oc);
     }
+  // VTIMEZONEs first: the file's own where the record kept it, else libical's
+  for (const auto& name : w.used_zones) {
+    std::string text;
+    if (auto* k = kept.if_contains(name); k && k->is_object()) text = str(k->get_object(), "vtimezone");
+    if (!text.empty()) {
+      if (icalcomponent* vtz = icalparser_parse_string(text.c_str())) {
+        if (icalcomponent_isa(vtz) == ICAL_VTIMEZONE_COMPONENT) icalcomponent_add_component(cal.get(), vtz);
+        else icalcomponent_free(vtz);
+        continue;
+      }
+    }
+    if (icaltimezone* zone = icaltimezone_get_builtin_timezone(name.c_str()))
+      if (icalcomponent* vtz = icaltimezone_get_component(zone)) {
+        icalcomponent* copy = icalcomponent_new_clone(vtz);
+        // libical names its built-in zones with a prefix; our TZIDs are plain
+        if (icalproperty* id = icalcomponent_get_first_property(copy, ICAL_TZID_PROPERTY))
+          icalproperty_set_tzid(id, w.tzid_for(name).c_str());
+        icalcomponent_add_component(cal.get(), copy);
+      }
+  }
+  for (icalcomponent* c : comps) icalcomponent_add_component(cal.get(), c);
   return take(icalcomponent_as_ical_string_r(cal.get()));
 }
 
 const std::vector<std::string>& event_fields() {
-  static const std::vector<std::string> f = {"/uid", "/title", "/description", "/locations", "/start", "/timeZone",
-                                             "/duration", "/showWithoutTime", "/status", "/privacy", "/keywords",
-                                             "/recurrenceRules", "/recurrenceOverrides", "/alerts", "/updated",
-                                             "/sequence", "/priority"};
+  static const std::vector<std::string> f = {
+      "/uid",          "/title",       "/description",     "/locations",          "/start",  "/timeZone",
+      "/duration",     "/showWithoutTime", "/status",      "/privacy",            "/keywords",
+      "/recurrenceRules", "/recurrenceOverrides", "/alerts", "/updated",          "/created", "/sequence",
+      "/priority",     "/participants", "/freeBusyStatus", "/links",              "/iCalProps", "/iCalTimeZones"};
   return f;
 }
 const std::vector<std::string>& task_fields() {
-  static const std::vector<std::string> f = {"/uid", "/title", "/description", "/start", "/due", "/timeZone",
-                                             "/progress", "/percentComplete", "/privacy", "/keywords",
-                                             "/recurrenceRules", "/alerts", "/updated", "/priority"};
+  static const std::vector<std::string> f = {
+      "/uid",     "/title",    "/description", "/start",           "/due",           "/timeZone", "/showWithoutTime",
+      "/progress", "/percentComplete", "/privacy", "/keywords",    "/recurrenceRules", "/alerts",  "/updated",
+      "/created", "/priority", "/participants", "/estimatedDuration", "/iCalProps",  "/iCalTimeZones"};
   return f;
 }
 
