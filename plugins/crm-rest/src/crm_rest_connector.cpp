@@ -36,12 +36,6 @@ namespace json = boost::json;
 
 namespace crm {
 
-using accord::utc::format_time;
-using accord::utc::now_ms;
-using accord::utc::parse_http_date_ms;
-using accord::utc::parse_iso8601_ms;
-using accord::utc::parse_time_ms;
-
 namespace {
 
 // The contact fields every shipped profile keeps. Most keep more (a title,

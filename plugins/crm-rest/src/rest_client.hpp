@@ -5,11 +5,12 @@
 // Thread safety: as HttpClient (one calling thread, cancel() from any).
 #pragma once
 
-#include <accord/net/http_client.hpp>
-#include <accord/net/oauth2.hpp>
 #include "spec.hpp"
 
 #include <accord/connector.hpp>
+#include <accord/net/http_client.hpp>
+#include <accord/net/oauth2.hpp>
+#include <accord/time/rest_time.hpp>
 
 #include <boost/json/value.hpp>
 
@@ -18,6 +19,13 @@
 #include <string>
 
 namespace crm {
+
+// The REST times (libs/time) every part of this connector reads and writes.
+using accord::utc::format_time;
+using accord::utc::now_ms;
+using accord::utc::parse_http_date_ms;
+using accord::utc::parse_iso8601_ms;
+using accord::utc::parse_time_ms;
 
 using accord::net::HttpClient;
 using accord::net::HttpFailure;
