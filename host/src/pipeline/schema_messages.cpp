@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace json = boost::json;
 
@@ -43,10 +44,20 @@ std::string token(std::string_view k) {
 
 std::string quoted(std::string_view s) { return json::serialize(json::value(s)); }
 
+// A value as a person writes it (2.5, not Boost.JSON's 2.5E0).
+std::string text_of(const json::value& v) {
+  if (v.is_double()) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.15g", v.get_double());
+    return b;
+  }
+  return json::serialize(v);
+}
+
 // What a value is, in words, with a short copy of it.
 std::string what_is(const json::value& v) {
   auto shown = [&] {
-    std::string s = json::serialize(v);
+    std::string s = text_of(v);
     return s.size() > 40 ? s.substr(0, 37) + "…" : s;
   };
   switch (v.kind()) {
@@ -132,11 +143,11 @@ class Walker {
         std::string list;
         std::vector<std::string> names;
         for (const auto& a : allowed) {
-          list += (list.empty() ? "" : ", ") + json::serialize(a);
+          list += (list.empty() ? "" : ", ") + text_of(a);
           if (a.is_string()) names.emplace_back(a.get_string());
         }
         std::string hint = v.is_string() ? nearest(std::string(v.get_string()), names) : "";
-        say(ptr, "is " + json::serialize(v) + ", which is not allowed here" +
+        say(ptr, "is " + text_of(v) + ", which is not allowed here" +
                      (hint.empty() ? "" : ": did you mean " + quoted(hint) + "?") + " (allowed: " + list + ")");
         return;
       }
@@ -144,9 +155,9 @@ class Walker {
     if (v.is_number()) {
       double x = v.to_number<double>();
       if (auto* m = s->if_contains("minimum"); m && m->is_number() && x < m->to_number<double>())
-        say(ptr, "is " + json::serialize(v) + "; the least allowed is " + json::serialize(*m));
+        say(ptr, "is " + text_of(v) + "; the least allowed is " + text_of(*m));
       if (auto* m = s->if_contains("maximum"); m && m->is_number() && x > m->to_number<double>())
-        say(ptr, "is " + json::serialize(v) + "; the most allowed is " + json::serialize(*m));
+        say(ptr, "is " + text_of(v) + "; the most allowed is " + text_of(*m));
     }
     if (v.is_string())
       if (auto* m = s->if_contains("minLength"); m && m->is_int64() && m->get_int64() > 0 && v.get_string().empty())
