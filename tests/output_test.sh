@@ -215,6 +215,70 @@ runp status amb.json
 printf '%s\n' "$out" | grep -q "1 linked pair; 33 records on the left, 2 on the right" \
   && ok status-plurals || bad status-plurals "$out"
 
+# -- every error says how to fix it: a damaged state, a state that cannot be
+# written (a file, a folder), a conflict left for a person
+"$bench" populate e.sqlite 10 > /dev/null
+mkdir -p est
+printf '{"name": "e", "state": "est/e.sqlite",
+ "left": {"connector": "local", "config": {"backend": "sqlite", "path": "e.sqlite"}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "e-copy.sqlite", "create": true}},
+ "streams": [{"left": "contact", "right": "contact", "conflict": {"policy": "manual"},
+              "match": [{"left": "/uid"}]}]}\n' > e.json
+runp run e.json
+cp est/e.sqlite e-good.sqlite
+head -c 4096 /dev/urandom > est/e.sqlite; rm -f est/e.sqlite-wal est/e.sqlite-shm
+runp run e.json
+[ $rc = 1 ] && printf '%s' "$out" | grep -q "est/e.sqlite is damaged: move it away (mv " \
+  && printf '%s' "$out" | grep -q "match keys relink the records on the next run" \
+  && ok damaged-state-says-move-it-away || bad damaged-state-says-move-it-away "rc=$rc" "$out"
+mv est/e.sqlite est/e.sqlite.damaged
+runp run e.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "linked 10 " && printf '%s' "$out" | grep -q "nothing to do" \
+  && ok damaged-state-moved-away-relinks || bad damaged-state-moved-away-relinks "rc=$rc" "$out"
+if [ "$(id -u)" = 0 ]; then
+  # permissions mean nothing to root: the run is made as nobody
+  as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$work" "$@"; }
+  chmod a+rwx "$work"; chmod -R a+rwX "$work"/e*.sqlite est
+  chmod 0444 est/e.sqlite
+  out=$(as_nobody "$accord" run e.json 2>&1); rc=$?
+  [ $rc = 1 ] && printf '%s' "$out" | grep -q "cannot be written: make it writable by the user who runs accord (chmod u+w " \
+    && ok read-only-state-says-what-to-do || bad read-only-state-says-what-to-do "rc=$rc" "$out"
+  chmod 0666 est/e.sqlite; rm -f est/e.sqlite.lock; chmod 0555 est
+  out=$(as_nobody "$accord" run e.json 2>&1); rc=$?
+  chmod 0777 est
+  [ $rc = 1 ] && printf '%s' "$out" | grep -q "the folder .*est of the state cannot be written" \
+    && ok read-only-state-folder-says-what-to-do || bad read-only-state-folder-says-what-to-do "rc=$rc" "$out"
+else
+  echo "skip read-only-state-says-what-to-do: needs root to run as another user"
+fi
+uid=$(sqlite3 e.sqlite "SELECT json_extract(data, '\$.uid') FROM r_contact LIMIT 1")
+sqlite3 e.sqlite "UPDATE r_contact SET data = json_set(data, '\$.name.full', 'Left') WHERE json_extract(data, '\$.uid') = '$uid'"
+sqlite3 e-copy.sqlite "UPDATE r_contact SET data = json_set(data, '\$.name.full', 'Right') WHERE json_extract(data, '\$.uid') = '$uid'"
+runp run e.json; conflict=$out
+runp conflicts list e.json; list=$out
+[ $rc = 0 ] && printf '%s' "$conflict" | grep -q "accord conflicts resolve e.json ID --take left|right" \
+  && printf '%s' "$list" | grep -q "decide one: accord conflicts resolve e.json ID --take left|right" \
+  && ok conflict-says-how-to-decide || bad conflict-says-how-to-decide "$conflict" "$list"
+
+# -- docs and program agree on local's backends: each one the schema allows
+# is named in the connector's description (accord plugins, plugins show) and
+# has its row in docs/connectors/local.md
+"$accord" --json plugins show local > local.json
+"$accord" plugins show local > local.txt
+python3 - local.json local.txt "$here/../docs/connectors/local.md" <<'EOF2' && ok plugins-show-local-every-backend || bad plugins-show-local-every-backend "$(head -3 local.txt)"
+import json, sys
+plugin = json.loads(open(sys.argv[1]).readline())
+backends = plugin["config_schema"]["properties"]["backend"]["enum"]
+text = open(sys.argv[2]).read()
+description = text.splitlines()[1].lower()
+docs = open(sys.argv[3]).read()
+assert set(backends) >= {"sqlite", "vcard", "icalendar", "json", "maildir"}, backends
+for b in backends:
+    assert b in description, (b, description)
+    assert "| `%s` |" % b in docs, b
+    assert b in text.split("configuration:")[1].split("\n")[1], b
+EOF2
+
 # -- every event type the program printed here is one docs/cli.md lists
 types=$(cat killed.json run.json plan.json st.json | python3 -c '
 import json, sys

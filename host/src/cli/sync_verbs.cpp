@@ -311,6 +311,8 @@ class JsonEvents final : public RunEvents {
   std::set<std::string> streamed_;  // pairs whose ops were told as they were applied
 };
 
+std::string with_fix(std::string message, const fs::path& state);
+
 // Prints a run's plan or results, in text or one JSON object per line.
 void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r, bool all) {
   for (const auto& f : r.forced) {
@@ -323,7 +325,7 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
     std::cout << pr.name << ": " << p.left.connector << " " << pr.left_stream << " ⇄ " << p.right.connector << " "
               << pr.right_stream << "\n";
     if (!pr.error.empty()) {
-      std::cout << "  error: " << cli::tty(pr.error) << "\n";
+      std::cout << "  error: " << cli::tty_lines(with_fix(pr.error, p.state_path)) << "\n";
       continue;
     }
     // a first sync reads every record, new to the state; later runs what changed
@@ -371,6 +373,10 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
       for (const auto& c : pr.conflicts)
         std::cout << "    ! conflict " << cli::tty(c.label) << " " << cli::tty(c.field) << ": left " << show(c.left)
                   << ", right " << show(c.right) << ": " << cli::tty(c.resolution) << "\n";
+      if (std::any_of(pr.conflicts.begin(), pr.conflicts.end(),
+                      [](const ConflictReport& c) { return c.resolution.starts_with("left for you"); }))
+        std::cout << "  decide each: accord conflicts list " << cli::tty(p.file.string()) << ", then accord conflicts resolve "
+                  << cli::tty(p.file.string()) << " ID --take left|right (the next run applies it)\n";
     }
     if (r.applied && (pr.applied || pr.failed))
       std::cout << "  applied " << plural(pr.applied, "write") << (pr.failed ? ", " + failed_text(pr) : "") << "\n";
@@ -451,8 +457,40 @@ struct RunDisplay {
   }
 };
 
-int lock_or_failure(const GlobalOptions& o, const Failure& f) {
-  return invalid(o, f, f.message.find("is being synced by") != std::string::npos ? exit_code::kLocked : exit_code::kFailure);
+// A failure with what to do about it, where there is something to do: a
+// damaged state file, one that cannot be written, a folder it cannot be
+// made in. (A full disk says so where SQLite meets it: libs/sql.)
+std::string with_fix(std::string message, const fs::path& state) {
+  auto has = [&](std::string_view s) { return message.find(s) != std::string::npos; };
+  std::string st = state.string(), dir = state.parent_path().empty() ? "." : state.parent_path().string();
+  if (has("file is not a database") || has("database disk image is malformed") || has("malformed database schema"))
+    message += "\nthe state file " + st + " is damaged: move it away (mv " + st + " " + st +
+               ".damaged); match keys relink the records on the next run (and the copies Accord made are found by the "
+               "keys they carry), so nothing is copied twice";
+  else if (has("readonly database") || has("read-only"))
+    message += "\nthe state file " + st + " cannot be written: make it writable by the user who runs accord (chmod u+w " +
+               st + "), or point \"state\" (or --state) at a file that is";
+  else if ((has("Permission denied") || has("unable to open database file")) && has(st))
+    message += "\nthe folder " + dir + " of the state cannot be written: make it writable by the user who runs accord (chmod u+w " +
+               dir + "), or point \"state\" (or --state) at a folder that is";
+  return message;
+}
+
+int lock_or_failure(const GlobalOptions& o, const Failure& f, const fs::path& state) {
+  Failure with{f.status, with_fix(f.message, state), f.retry_after_ms};
+  return invalid(o, with, f.message.find("is being synced by") != std::string::npos ? exit_code::kLocked : exit_code::kFailure);
+}
+
+// run_pipeline, with what the state's store throws (a file that cannot be
+// written, say) as a failure instead of an abort.
+Result<RunReport> run_guarded(const Pipeline& p, const Registry& reg, const RunOptions& ro) {
+  try {
+    return run_pipeline(p, reg, ro);
+  } catch (const Failure& f) {
+    return std::unexpected(f);
+  } catch (const std::exception& e) {
+    return std::unexpected(Failure{ACCORD_ERROR, e.what(), 0});
+  }
 }
 
 }  // namespace
@@ -477,9 +515,9 @@ int sync_verb(const GlobalOptions& o, const Args& a, bool apply, const Tune& tun
   if (auto stop = tune(a.positional, pipeline, ro)) return *stop;
   RunDisplay show;
   show.attach(o, pipeline, ro);
-  auto r = run_pipeline(pipeline, reg, ro);
+  auto r = run_guarded(pipeline, reg, ro);
   if (show.terminal) show.terminal->end();
-  if (!r) return lock_or_failure(o, r.error());
+  if (!r) return lock_or_failure(o, r.error(), pipeline.state_path);
   print_report(o, pipeline, *r, a.all);
   if (auto stop = after(pipeline, *r)) return show.end(*r, *stop);
   return show.end(*r, exit_for(*r));
@@ -597,9 +635,9 @@ int apply_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   }
   RunDisplay show;
   show.attach(o, pipeline, ro);
-  auto r = run_pipeline(pipeline, reg, ro);
+  auto r = run_guarded(pipeline, reg, ro);
   if (show.terminal) show.terminal->end();
-  if (!r) return lock_or_failure(o, r.error());
+  if (!r) return lock_or_failure(o, r.error(), pipeline.state_path);
   if (!r->stale.empty()) return invalid(o, Failure{ACCORD_ERROR, file + ": " + r->stale, 0}, exit_code::kPlanStale);
   print_report(o, pipeline, *r, a->all);
   return show.end(*r, exit_for(*r));
@@ -621,7 +659,7 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     return exit_code::kOk;
   }
   auto st = StateStore::open(pipeline.state_path);
-  if (!st) return invalid(o, st.error(), exit_code::kFailure);
+  if (!st) return lock_or_failure(o, st.error(), pipeline.state_path);
   auto& s = **st;
   // long lists are cut at --limit (default 20 on a terminal, all with --json)
   size_t limit = a->limit.value_or(o.json ? 0 : 20);
@@ -713,7 +751,11 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
               << (r.finished.empty() ? r.status == "running" ? "(under way)" : "(did not finish)" : r.finished) << " "
               << (r.status == "interrupted" ? "interrupted: the next run resumes it" : r.status)
               << (r.error.empty() ? "" : ": " + cli::tty(r.error)) << "\n";
-  std::cout << "open conflicts: " << conflicts.size() << (conflicts.empty() ? "" : " (accord conflicts list)") << "\n";
+  std::cout << "open conflicts: " << conflicts.size()
+            << (conflicts.empty() ? ""
+                                  : " (accord conflicts list " + cli::tty(a->positional[0]) + ", then accord conflicts resolve " +
+                                        cli::tty(a->positional[0]) + " ID --take left|right)")
+            << "\n";
   std::cout << "quarantined records: " << quarantined << "\n";
   for (const auto& q : quarantine)
     std::cout << "  " << q.pair << " " << q.side << " " << cli::tty(q.id) << ": " << cli::tty(q.error) << " (attempt " << q.attempts
@@ -747,7 +789,7 @@ int conflicts_verb(const GlobalOptions& o, const std::vector<std::string>& args)
     return exit_code::kOk;
   }
   auto st = StateStore::open(pipeline.state_path);
-  if (!st) return invalid(o, st.error(), exit_code::kFailure);
+  if (!st) return lock_or_failure(o, st.error(), pipeline.state_path);
   if (list) {
     auto cs = (*st)->conflicts(true);
     for (const auto& c : cs) {
@@ -761,6 +803,9 @@ int conflicts_verb(const GlobalOptions& o, const std::vector<std::string>& args)
                   << (c.decided.empty() ? "" : " (decided: " + c.decided + " wins at the next run)") << "\n";
     }
     if (cs.empty() && !o.json) std::cout << "no open conflicts\n";
+    if (!cs.empty() && !o.json)
+      std::cout << "decide one: accord conflicts resolve " << cli::tty(a->positional[1])
+                << " ID --take left|right (the next run applies it)\n";
     return exit_code::kOk;
   }
   int64_t id = 0;

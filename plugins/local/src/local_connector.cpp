@@ -48,7 +48,7 @@ const std::string& manifest() {
           "description": "records per read_changes batch"}
       }})schema");
     std::string m = R"({"id":"local","name":"Local files and store","version":"0.1.0",)"
-                    R"("description":"Records on this machine: vCard and iCalendar folders, and an embedded SQLite store.",)"
+                    R"("description":"Records on this machine: vCard (contacts), iCalendar (events, tasks), JSON (any stream) and Maildir (mail) folders, and an embedded SQLite store (any stream).",)"
                     R"("custom_streams":true,"streams":[)";
     m += R"({"name":"contact","canonical":"jscontact","fields":)" + fields_json(vcard::fields()) + "},";
     m += R"({"name":"event","canonical":"jscalendar-event","fields":)" + fields_json(icalendar::event_fields()) + "},";
