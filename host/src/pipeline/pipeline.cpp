@@ -6,6 +6,7 @@
 
 #include <accord/net/redact.hpp>
 #include <accord/net/url_rules.hpp>
+#include <accord/kit/atomic_write.hpp>
 
 #include <boost/json.hpp>
 #include <valijson/adapters/boost_json_adapter.hpp>
@@ -810,11 +811,10 @@ Result<void> store_secret(const fs::path& link, const std::string& name, const s
   static std::mutex mu;  // stream pairs run on their own threads
   std::lock_guard lock(mu);
   // A secrets file that is a symbolic link (into a vault, a synced folder) is
-  // written through to its target: renaming over the link would leave the
-  // target with the old, now retired, token.
-  std::error_code lec;
-  fs::path file = fs::is_symlink(link, lec) ? fs::weakly_canonical(link, lec) : link;
-  if (lec) return fail("storing secret \"" + name + "\": cannot follow the link " + link.string() + ": " + lec.message());
+  // read and checked through it, and atomic_write writes through it to its
+  // target: renaming over the link would leave the target with the old, now
+  // retired, token.
+  const fs::path& file = link;
   json::value doc = json::object();
   struct stat st {};
   if (::stat(file.c_str(), &st) == 0) {
@@ -828,17 +828,11 @@ Result<void> store_secret(const fs::path& link, const std::string& name, const s
   }
   net::add_secret(value);  // a rotated token is as secret as the one it replaces
   doc.get_object()[name] = value;
-  fs::path tmp = file;
-  tmp += ".tmp" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return fail("storing secret \"" + name + "\": cannot write " + tmp.string() + ": " + std::strerror(errno));
-  std::string text = json::serialize(doc) + "\n";
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(tmp.c_str(), file.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return fail("storing secret \"" + name + "\" in " + file.string() + ": " + why);
+  try {
+    // temp file, fsync, rename, fsync of the folder; a new file 0600
+    kit::atomic_write(file, json::serialize(doc) + "\n", {0600});
+  } catch (const std::system_error& e) {
+    return fail("storing secret \"" + name + "\": " + e.what());
   }
   return {};
 }
