@@ -23,6 +23,9 @@
 #include <accord/mapping/transform.hpp>
 
 #include <accord/connector.hpp>
+#include <accord/kit/cursor.hpp>
+#include <accord/kit/manifest.hpp>
+#include <accord/kit/ops.hpp>
 
 #include <boost/json.hpp>
 #include <boost/json/src.hpp>
@@ -44,8 +47,8 @@ namespace {
 // of warning.
 constexpr const char* kContactFields[] = {"/name/components", "/name/full", "/emails/e1/address", "/phones/p1/number"};
 
-const std::string& manifest() {
-  static const std::string m = [] {
+const accord::kit::Manifest& manifest() {
+  static const accord::kit::Manifest m = [] {
     json::value schema = json::parse(R"schema({
       "type": "object",
       "required": ["base_url"],
@@ -89,29 +92,21 @@ const std::string& manifest() {
     json::array names;  // the profile enum: every shipped profile
     for (const auto& [name, _] : profiles()) names.emplace_back(name);
     schema.at_pointer("/properties/profile").as_object()["enum"] = std::move(names);
-    json::array contact_fields;
-    for (const char* f : kContactFields) contact_fields.emplace_back(f);
-    json::object man{
-        {"id", "crm-rest"},
-        {"name", "CRM over REST"},
-        {"version", "0.1.0"},
-        {"description", "Any CRM with a REST API, by configuration: Salesforce, HubSpot, HighLevel, json-server and a generic template."},
-        {"custom_streams", true},
-        {"streams", json::array{json::object{{"name", "contact"}, {"canonical", "jscontact"}, {"fields", contact_fields}},
-                                json::object{{"name", "note"},
-                                             {"canonical", "note"},
-                                             {"fields", json::array{"/title", "/body"}}},
-                                // CRMs keep instants, not zones: times come back in UTC
-                                json::object{{"name", "event"},
-                                             {"canonical", "jscalendar-event"},
-                                             {"fields", json::array{"/title", "/description", "/start", "/duration"}}},
-                                json::object{{"name", "task"},
-                                             {"canonical", "jscalendar-task"},
-                                             {"fields", json::array{"/title", "/description", "/due", "/progress"}}}}},
-        {"config_schema", schema},
+    using accord::kit::StreamInfo;
+    std::vector<std::string> contact_fields(std::begin(kContactFields), std::end(kContactFields));
+    return accord::kit::ManifestBuilder(
+               "crm-rest", "CRM over REST", "0.1.0",
+               "Any CRM with a REST API, by configuration: Salesforce, HubSpot, HighLevel, json-server and a generic template.")
+        .custom_streams()
+        .stream(StreamInfo("contact", "jscontact").with_fields(contact_fields))
+        .stream(StreamInfo("note", "note").with_fields({"/title", "/body"}))
+        // CRMs keep instants, not zones: times come back in UTC
+        .stream(StreamInfo("event", "jscalendar-event").with_fields({"/title", "/description", "/start", "/duration"}))
+        .stream(StreamInfo("task", "jscalendar-task").with_fields({"/title", "/description", "/due", "/progress"}))
+        .config_schema(std::move(schema))
         // one account's data: the API root and the values its paths use (HighLevel's location)
-        {"store_identity", json::array{"profile", "base_url", "variables"}}};
-    return json::serialize(man);
+        .store_identity({"profile", "base_url", "variables"})
+        .build();
   }();
   return m;
 }
@@ -259,10 +254,13 @@ struct Record {
   json::value native;
 };
 
+using accord::kit::Op;
+using accord::kit::Result;
+
 class CrmRest final : public accord::Connector {
  public:
   CrmRest(const accord::Host& host, std::string_view config)
-      : accord::Connector(host), spec_(load_spec(std::string(config))), rest_(spec_, host) {
+      : accord::Connector(host), spec_(load_spec(std::string(config), manifest().config_schema())), rest_(spec_, host) {
     for (const auto& [name, s] : spec_.streams) rules_[name] = compile(s);
   }
 
@@ -300,27 +298,22 @@ class CrmRest final : public accord::Connector {
     } else {
       cur.erase("run");
     }
-    batch["cursor"] = "crm1." + json::serialize(cur);
+    batch["cursor"] = kCursor.write(cur);
     batch["more"] = more;
     return json::serialize(batch);
   }
 
   std::string apply(std::string_view stream, std::string_view ops_text) override {
     const StreamSpec& s = stream_spec(stream);
-    json::value ops = json::parse(ops_text);
-    const json::array& list = ops.get_array();
-    std::vector<std::optional<json::object>> results(list.size());
-    if (s.batch.present && !s.parent.present) apply_batches(s, list, results);
-    json::array out;
-    for (size_t i = 0; i < list.size(); ++i) {
-      if (!results[i]) {
-        throw_if_cancelled();
-        const json::object& op = list[i].get_object();
-        results[i] = guarded(op, [&] { return apply_one(s, op); });
-      }
-      out.push_back(std::move(*results[i]));
-    }
-    return json::serialize(out);
+    std::vector<Op> ops = accord::kit::parse_ops(ops_text);
+    std::vector<std::optional<Result>> batched(ops.size());
+    if (s.batch.present && !s.parent.present) apply_batches(s, ops, batched);
+    // the rest one by one (a cancel is looked at before each; what a batch did stands)
+    return accord::kit::results_json(accord::kit::apply_each(ops, [&](const Op& op) {
+      if (auto& done = batched[static_cast<size_t>(&op - ops.data())]) return *done;
+      throw_if_cancelled();
+      return apply_one(s, op);
+    }));
   }
 
  private:
@@ -335,17 +328,14 @@ class CrmRest final : public accord::Connector {
     return it->second;
   }
 
+  // "crm1.{…}", as every version of this connector wrote it
+  static inline const accord::kit::CursorFormat kCursor{"crm", 1};
+
   json::object parse_cursor(const StreamSpec& s, std::string_view text) {
-    if (text.empty()) return json::object{{"stream", s.name}};
-    auto expired = [&](const std::string& why) {
-      return accord::Error(ACCORD_CURSOR_EXPIRED, "cursor for " + s.name + " " + why);
-    };
-    if (!text.starts_with("crm1.")) throw expired("was not made by crm-rest");
-    boost::system::error_code ec;
-    json::value v = json::parse(text.substr(5), ec);
-    if (ec || !v.is_object()) throw expired("is damaged");
-    if (scalar_text(v.get_object().if_contains("stream")) != s.name) throw expired("belongs to another stream");
-    return v.get_object();
+    std::optional<json::object> cur = kCursor.read(text);
+    if (!cur) return json::object{{"stream", s.name}};
+    if (scalar_text(cur->if_contains("stream")) != s.name) kCursor.expire("it is the cursor of another stream");
+    return std::move(*cur);
   }
 
   // ---- reading ----
@@ -708,10 +698,10 @@ class CrmRest final : public accord::Connector {
     return v;
   }
 
-  Vars op_vars(const StreamSpec& s, const json::object& op) {
+  Vars op_vars(const StreamSpec& s, const Op& op) {
     Vars v = base_vars(s);
-    v["id"] = json::value(scalar_text(op.if_contains("id")));
-    v["key"] = json::value(scalar_text(op.if_contains("idempotency_key")));
+    v["id"] = json::value(op.id);
+    v["key"] = json::value(op.idempotency_key);
     return v;
   }
 
@@ -742,7 +732,7 @@ class CrmRest final : public accord::Connector {
 
   // The id and version of what a write answered; a GET when the answer does
   // not hold the record itself. `pid`: a nested record's parent id.
-  json::object written(const StreamSpec& s, const Request& req, const Answer& a, const std::string& known_id,
+  Result written(const StreamSpec& s, const Request& req, const Answer& a, const std::string& known_id,
                        const std::string& pid = "") {
     const json::value* rec = a.body.is_null() ? nullptr : at_ptr(a.body, req.record);
     std::string id = !req.answer_id.empty() && !a.body.is_null() ? scalar_text(at_ptr(a.body, req.answer_id))
@@ -758,7 +748,7 @@ class CrmRest final : public accord::Connector {
         Record r = fetch_one(s, id);
         // the record as the CRM holds it (its own form: fields it has no
         // place for dropped, defaults added), for the host's base
-        return json::object{{"id", r.id}, {"version", r.version}, {"data", to_data(s, r.native)}};
+        return with_data(Result::ok(r.id, r.version), to_data(s, r.native));
       } catch (const accord::Error& e) {
         if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
         // The write is done and its id known: a failure here would have the
@@ -766,19 +756,19 @@ class CrmRest final : public accord::Connector {
         // listing brings the version.
         host().log(ACCORD_LOG_WARN, ("crm-rest: " + req.method + " " + req.path + " was done (id " + id +
                                      "), but reading its version failed: " + e.what()).c_str());
-        return json::object{{"id", id}, {"version", ""}};
+        return Result::ok(id);
       }
     }
-    if (!full_record) return json::object{{"id", id}, {"version", ""}};
-    return json::object{{"id", id}, {"version", to_record(s, *rec).version}, {"data", to_data(s, *rec)}};
+    if (!full_record) return Result::ok(id);
+    return with_data(Result::ok(id, to_record(s, *rec).version), to_data(s, *rec));
   }
 
-  std::vector<std::string> version_headers(const StreamSpec& s, const json::object& op) {
-    std::string expect = scalar_text(op.if_contains("expect_version"));
+  std::vector<std::string> version_headers(const StreamSpec& s, const Op& op) {
+    std::string expect = op.expect_version.value_or("");
     if (expect.empty()) return {};
     if (s.version_check == "if-match") return {"If-Match: \"" + expect + "\""};
     if (s.version_check == "read-compare") {
-      Record now = fetch_one(s, scalar_text(op.if_contains("id")));
+      Record now = fetch_one(s, op.id);
       if (now.version != expect)
         throw accord::Error(ACCORD_CONFLICT, "record " + now.id + " changed on the server (version " + now.version +
                                                  ", expected " + expect + ")");
@@ -786,37 +776,19 @@ class CrmRest final : public accord::Connector {
     return {};
   }
 
-  static bool is_resend(const json::object& op) {
-    auto* r = op.if_contains("resend");
-    return r && r->is_bool() && r->get_bool();
-  }
-
   // The record an op writes, in native form; a create carries its key in the
   // external-id field.
-  json::value op_native(const StreamSpec& s, const json::object& op) {
-    json::value data = op.contains("data") ? op.at("data") : json::value(json::object{});
-    json::value native = to_native(s, data);
-    std::string key = scalar_text(op.if_contains("idempotency_key"));
-    if (scalar_text(op.if_contains("op")) == "create" && !key.empty() && !s.external_id.empty())
-      set_ptr(native, s.external_id, json::value(key));
+  json::value op_native(const StreamSpec& s, const Op& op) {
+    json::value native = to_native(s, op.data);
+    if (op.is_create() && !op.idempotency_key.empty() && !s.external_id.empty())
+      set_ptr(native, s.external_id, json::value(op.idempotency_key));
     return native;
   }
 
-  // One op's result, with the errors a single op may meet turned into its
-  // status (a cancel or refused credentials stop the whole call).
-  template <class F>
-  json::object guarded(const json::object& op, F&& fn) {
-    json::object res;
-    try {
-      res = fn();
-      res["status"] = "ok";
-    } catch (const accord::Error& e) {
-      if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
-      res = json::object{{"status", accord::status_name(e.status())}, {"message", e.what()}};
-      if (e.status() == ACCORD_RETRY) res["retry_after"] = (e.retry_after_ms() + 999) / 1000;
-      if (auto* id = op.if_contains("id")) res["id"] = *id;
-    }
-    return res;
+  // A result with the record as the CRM holds it, for the host's base.
+  static Result with_data(Result r, json::value data) {
+    if (data.is_object()) r.data = std::move(data.get_object());
+    return r;
   }
 
   // ---- batches ----
@@ -824,17 +796,17 @@ class CrmRest final : public accord::Connector {
   // Sorts the ops the stream's batch endpoints can take into batches; what
   // they cannot (a create that must look for an earlier try, an If-Match
   // check) is left for one-by-one.
-  void apply_batches(const StreamSpec& s, const json::array& ops, std::vector<std::optional<json::object>>& out) {
+  void apply_batches(const StreamSpec& s, const std::vector<Op>& ops, std::vector<std::optional<Result>>& out) {
     const Batch& b = s.batch;
     std::vector<size_t> upserts, creates, updates, deletes;
     for (size_t i = 0; i < ops.size(); ++i) {
-      const json::object& op = ops[i].get_object();
-      std::string kind = scalar_text(op.if_contains("op"));
-      bool key = !scalar_text(op.if_contains("idempotency_key")).empty();
-      bool checked = !scalar_text(op.if_contains("expect_version")).empty() && s.version_check != "none";
+      const Op& op = ops[i];
+      const std::string& kind = op.op;
+      bool key = !op.idempotency_key.empty();
+      bool checked = !op.expect_version.value_or("").empty() && s.version_check != "none";
       bool checkable = !checked || (s.version_check == "read-compare" && b.read.present);
       if (kind == "create" && key && b.upsert.present) upserts.push_back(i);
-      else if (kind == "create" && b.create.present && !(key && is_resend(op) && s.lookup.present)) creates.push_back(i);
+      else if (kind == "create" && b.create.present && !(key && op.resend && s.lookup.present)) creates.push_back(i);
       else if (kind == "update" && b.update.present && checkable) updates.push_back(i);
       else if (kind == "delete" && b.del.present && checkable) deletes.push_back(i);
     }
@@ -882,18 +854,17 @@ class CrmRest final : public accord::Connector {
     return got;
   }
 
-  void run_batch(const StreamSpec& s, const BatchOp& b, const json::array& ops, const std::vector<size_t>& idx,
-                 const std::string& kind, std::vector<std::optional<json::object>>& out) {
-    auto field = [&](size_t i, const char* k) { return scalar_text(ops[i].get_object().if_contains(k)); };
+  void run_batch(const StreamSpec& s, const BatchOp& b, const std::vector<Op>& ops, const std::vector<size_t>& idx,
+                 const std::string& kind, std::vector<std::optional<Result>>& out) {
     auto fail = [&](size_t i, const char* status, const std::string& message) {
-      out[i] = json::object{{"status", status}, {"message", message}, {"id", field(i, "id")}};
+      out[i] = Result::failed(status, message, ops[i].id);
     };
     // read-compare: one batch read for the lot, conflicts answered here
     std::vector<size_t> go;
     if (kind != "create" && s.version_check == "read-compare") {
       std::vector<std::string> ids;
       for (size_t i : idx)
-        if (!field(i, "expect_version").empty()) ids.push_back(field(i, "id"));
+        if (!ops[i].expect_version.value_or("").empty()) ids.push_back(ops[i].id);
       std::map<std::string, Record> now;
       try {
         if (!ids.empty()) now = read_many(s, ids);
@@ -902,11 +873,11 @@ class CrmRest final : public accord::Connector {
         return;  // an ERROR: one by one
       }
       for (size_t i : idx) {
-        std::string id = field(i, "id"), expect = field(i, "expect_version");
+        std::string id = ops[i].id, expect = ops[i].expect_version.value_or("");
         auto it = now.find(id);
         if (expect.empty()) go.push_back(i);
         else if (it == now.end()) {
-          if (kind == "delete") out[i] = json::object{{"status", "ok"}, {"id", id}};  // already gone, as asked
+          if (kind == "delete") out[i] = Result::ok(id);  // already gone, as asked
           else fail(i, "conflict", "record " + id + " is gone from the server");
         } else if (it->second.version != expect)
           fail(i, "conflict", "record " + id + " changed on the server (version " + it->second.version + ", expected " + expect + ")");
@@ -921,15 +892,15 @@ class CrmRest final : public accord::Connector {
     json::array items, id_list;
     std::string ids, keys;
     for (size_t i : go) {
-      const json::object& op = ops[i].get_object();
+      const Op& op = ops[i];
       Vars iv = op_vars(s, op);
       if (kind != "delete") iv["data"] = op_native(s, op);
       json::value item = fill(b.item, iv);
       for (const auto& [ptr, t] : b.item_set) set_ptr(item, ptr, fill(t, iv));
       items.push_back(std::move(item));
-      id_list.emplace_back(field(i, "id"));
-      ids += (ids.empty() ? "" : ",") + field(i, "id");
-      keys += (keys.empty() ? "" : ",") + field(i, "idempotency_key");
+      id_list.emplace_back(ops[i].id);
+      ids += (ids.empty() ? "" : ",") + ops[i].id;
+      keys += (keys.empty() ? "" : ",") + ops[i].idempotency_key;
     }
     v["items"] = std::move(items);
     v["id_list"] = std::move(id_list);
@@ -941,10 +912,12 @@ class CrmRest final : public accord::Connector {
     } catch (const LostAnswer& e) {
       // a create batch whose answer was lost: each record is looked for
       for (size_t i : go) {
-        const json::object& op = ops[i].get_object();
-        out[i] = guarded(op, [&] {
-          return after_lost_create(s, field(i, "idempotency_key"), op_vars(s, op), op_native(s, op), "", e.what());
-        });
+        const Op& op = ops[i];
+        try {
+          out[i] = after_lost_create(s, op.idempotency_key, op_vars(s, op), op_native(s, op), "", e.what());
+        } catch (...) {
+          out[i] = accord::kit::failure(op);
+        }
       }
       return;
     } catch (const accord::Error& e) {
@@ -973,11 +946,11 @@ class CrmRest final : public accord::Connector {
     std::vector<std::pair<size_t, std::string>> need_version;
     for (size_t k = 0; k < go.size(); ++k) {
       size_t i = go[k];
-      std::string mv = kind == "create" ? field(i, "idempotency_key") : field(i, "id");
+      std::string mv = kind == "create" ? ops[i].idempotency_key : ops[i].id;
       if (!b.has_results) {  // a 2xx answer without per-record results: all done
-        if (kind == "delete") out[i] = json::object{{"status", "ok"}, {"id", mv}};
+        if (kind == "delete") out[i] = Result::ok(mv);
         else if (kind == "update") {
-          out[i] = json::object{{"status", "ok"}, {"id", mv}};
+          out[i] = Result::ok(mv);
           need_version.emplace_back(i, mv);
         } else
           fail(i, "retry", "the create batch answered without ids; the record is looked for on the next try");
@@ -1005,15 +978,15 @@ class CrmRest final : public accord::Connector {
         continue;
       }
       if (kind == "delete") {
-        out[i] = json::object{{"status", "ok"}, {"id", field(i, "id")}};
+        out[i] = Result::ok(ops[i].id);
         continue;
       }
       std::string id = scalar_text(at_ptr(*r, b.req.answer_id.empty() ? s.id : b.req.answer_id));
-      if (id.empty()) id = field(i, "id");
+      if (id.empty()) id = ops[i].id;
       std::string version = s.version.empty() ? "" : scalar_text(at_ptr(*r, s.version));
-      out[i] = json::object{{"status", "ok"}, {"id", id}, {"version", version}};
+      out[i] = Result::ok(id, version);
       // an answer that is the whole record is the record as the CRM holds it
-      if (!version.empty()) (*out[i])["data"] = to_data(s, *r);
+      if (!version.empty()) out[i] = with_data(*out[i], to_data(s, *r));
       else need_version.emplace_back(i, id);
     }
     learn_versions(s, need_version, out);
@@ -1022,7 +995,7 @@ class CrmRest final : public accord::Connector {
   // Versions for written records whose write answer held none: a batch read
   // where there is one, else a GET each.
   void learn_versions(const StreamSpec& s, const std::vector<std::pair<size_t, std::string>>& need,
-                      std::vector<std::optional<json::object>>& out) {
+                      std::vector<std::optional<Result>>& out) {
     if (need.empty() || (!s.batch.read.present && !s.get.present)) return;
     std::map<std::string, Record> got;
     std::vector<std::string> ids;
@@ -1037,24 +1010,25 @@ class CrmRest final : public accord::Connector {
     }
     for (const auto& [i, id] : need)
       if (auto it = got.find(id); it != got.end()) {
-        (*out[i])["version"] = it->second.version;
-        (*out[i])["data"] = to_data(s, it->second.native);  // as the CRM holds it, for the host's base
+        out[i]->version = it->second.version;
+        out[i] = with_data(*out[i], to_data(s, it->second.native));  // as the CRM holds it, for the host's base
       }
   }
 
   // A batch that could not be sent: a retry for each of its ops, or the end
   // of the call (cancelled, credentials refused).
-  void throw_or_retry(const accord::Error& e, const std::vector<size_t>& idx, std::vector<std::optional<json::object>>& out) {
+  void throw_or_retry(const accord::Error& e, const std::vector<size_t>& idx, std::vector<std::optional<Result>>& out) {
     if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw e;
-    for (size_t i : idx)
-      out[i] = json::object{{"status", accord::status_name(e.status())}, {"message", e.what()},
-                            {"retry_after", (e.retry_after_ms() + 999) / 1000}};
+    for (size_t i : idx) {
+      out[i] = Result::failed(accord::kit::status_name(e.status()), e.what());
+      out[i]->retry_after_s = (e.retry_after_ms() + 999) / 1000;
+    }
   }
 
-  json::object apply_one(const StreamSpec& s, const json::object& op) {
-    std::string kind = scalar_text(op.if_contains("op"));
-    std::string id = scalar_text(op.if_contains("id"));
-    std::string key = scalar_text(op.if_contains("idempotency_key"));
+  Result apply_one(const StreamSpec& s, const Op& op) {
+    const std::string& kind = op.op;
+    const std::string& id = op.id;
+    const std::string& key = op.idempotency_key;
     Vars vars = op_vars(s, op);
     json::value native = kind == "delete" ? json::value() : op_native(s, op);
     std::string pid;  // a nested stream's parent
@@ -1075,7 +1049,7 @@ class CrmRest final : public accord::Connector {
       auto hdr = version_headers(s, op);
       Answer a = rest_.call(s.del, vars, {404, 410}, hdr);
       (void)a;  // 404/410: already gone, which is what was asked
-      return json::object{{"id", id}};
+      return Result::ok(id);
     }
     if (kind == "update") {
       if (!s.update.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no update endpoint");
@@ -1090,7 +1064,7 @@ class CrmRest final : public accord::Connector {
       Answer a = rest_.call(s.upsert, vars);
       return written(s, s.upsert, a, "");
     }
-    if (is_resend(op))  // find a record an earlier try made (a fresh key has none)
+    if (op.resend)  // find a record an earlier try made (a fresh key has none)
       if (auto found = find_earlier(s, key, vars, native, pid)) return *found;
     if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
     vars["data"] = native;
@@ -1108,7 +1082,7 @@ class CrmRest final : public accord::Connector {
   // no record has yet and answer everything. Without an external-id field
   // (HighLevel's notes), a record with exactly this content under the same
   // parent is taken for the earlier try.
-  std::optional<json::object> find_earlier(const StreamSpec& s, const std::string& key, const Vars& vars,
+  std::optional<Result> find_earlier(const StreamSpec& s, const std::string& key, const Vars& vars,
                                            const json::value& native, const std::string& pid) {
     if (key.empty() || !s.lookup.present) return std::nullopt;
     // a lookup by key in the path (Salesforce's sObject Rows by External ID)
@@ -1133,7 +1107,7 @@ class CrmRest final : public accord::Connector {
     }
     if (!hit) return std::nullopt;
     Record r = to_record(s, *hit);
-    return json::object{{"id", pid.empty() ? r.id : pid + "/" + r.id}, {"version", r.version}, {"data", to_data(s, *hit)}};
+    return with_data(Result::ok(pid.empty() ? r.id : pid + "/" + r.id, r.version), to_data(s, *hit));
   }
 
   // A create was sent and its answer lost: the CRM may hold the record. It
@@ -1141,13 +1115,13 @@ class CrmRest final : public accord::Connector {
   // (a server may still be doing the first try), and what cannot be looked
   // for is never answered "ok" with a guessed id: RETRY, and the host's
   // resend ("resend": true) looks again first.
-  json::object after_lost_create(const StreamSpec& s, const std::string& key, const Vars& vars, const json::value& native,
+  Result after_lost_create(const StreamSpec& s, const std::string& key, const Vars& vars, const json::value& native,
                                  const std::string& pid, const std::string& what) {
     if (key.empty() || !s.lookup.present)
       throw accord::Error(ACCORD_ERROR, what + "; stream " + s.name + " has no lookup to find a record by its "
                                                  "idempotency key, so it is not sent again: check the CRM for it "
                                                  "(the stream's lookup endpoint would let Accord do that)");
-    std::optional<json::object> found;
+    std::optional<Result> found;
     try {
       found = find_earlier(s, key, vars, native, pid);
     } catch (const accord::Error& e) {
@@ -1159,7 +1133,7 @@ class CrmRest final : public accord::Connector {
       throw accord::Error(ACCORD_RETRY, what + "; no record carries its idempotency key yet: it is looked for "
                                                 "again before it is sent again", 5000);
     host().log(ACCORD_LOG_INFO, ("crm-rest: the answer to a " + s.name + " create was lost; the record it made was "
-                                 "found by its idempotency key (" + scalar_text(found->if_contains("id")) + ")").c_str());
+                                 "found by its idempotency key (" + found->id + ")").c_str());
     return *found;
   }
 

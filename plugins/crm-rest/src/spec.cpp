@@ -3,6 +3,7 @@
 #include <accord/net/oauth2.hpp>
 
 #include <accord/connector.hpp>
+#include <accord/kit/config.hpp>
 
 #include <boost/json.hpp>
 
@@ -293,7 +294,7 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
 
 }  // namespace
 
-Spec load_spec(const std::string& config_json) {
+Spec load_spec(const std::string& config_json, const json::value& schema) {
   json::value user = parse_lenient(config_json, "the configuration");
   if (!user.is_object()) bad("", "must be a JSON object");
   std::string profile = Obj{&user.get_object(), ""}.str("profile", "generic");
@@ -305,63 +306,58 @@ Spec load_spec(const std::string& config_json) {
   }
   json::value merged = parse_lenient(it->second, "profile " + profile);
   merge_into(merged, user);
+  // the account's keys through the manifest's schema (its types, enums and
+  // defaults); the streams' definitions below
+  const accord::kit::Config k(merged, schema);
   Obj c{&merged.get_object(), ""};
 
   Spec sp;
   sp.profile = profile;
-  sp.base_url = c.str("base_url");
+  sp.base_url = k.str("/base_url");
   if (sp.base_url.empty()) bad("/base_url", "required: the API's base URL, e.g. https://api.example.com");
   while (sp.base_url.ends_with('/')) sp.base_url.pop_back();
   if (!sp.base_url.starts_with("https://") && !sp.base_url.starts_with("http://"))
     bad("/base_url", "must start with https:// (or http:// for a server on this machine)");
   if (std::string why = accord::net::credential_url_problem(sp.base_url); !why.empty()) bad("/base_url", why);
 
-  Obj a = c.sub("auth");
-  sp.auth_type = a.str("type", "none");
-  check_enum(a.at + "/type", sp.auth_type, {"none", "bearer", "api_key", "oauth2"});
-  sp.token = a.str("token");
-  sp.api_key_header = a.str("header", "X-API-Key");
-  sp.api_key = a.str("key");
-  sp.token_url = a.str("token_url");
-  sp.client_id = a.str("client_id");
-  sp.client_secret = a.str("client_secret");
-  sp.refresh_token = a.str("refresh_token");
-  sp.refresh_token_secret = a.str("refresh_token_secret");
-  if (sp.auth_type == "bearer" && sp.token.empty()) bad(a.at + "/token", "bearer auth needs a token ({\"$secret\": NAME})");
-  if (sp.auth_type == "api_key" && sp.api_key.empty()) bad(a.at + "/key", "api_key auth needs a key ({\"$secret\": NAME})");
+  sp.auth_type = k.str("/auth/type", "none");
+  sp.token = k.str("/auth/token");
+  sp.api_key_header = k.str("/auth/header", "X-API-Key");
+  sp.api_key = k.str("/auth/key");
+  sp.token_url = k.str("/auth/token_url");
+  sp.client_id = k.str("/auth/client_id");
+  sp.client_secret = k.str("/auth/client_secret");
+  sp.refresh_token = k.str("/auth/refresh_token");
+  sp.refresh_token_secret = k.str("/auth/refresh_token_secret");
+  if (sp.auth_type == "bearer" && sp.token.empty()) bad("/auth/token", "bearer auth needs a token ({\"$secret\": NAME})");
+  if (sp.auth_type == "api_key" && sp.api_key.empty()) bad("/auth/key", "api_key auth needs a key ({\"$secret\": NAME})");
   if (sp.auth_type == "oauth2") {
-    if (sp.token_url.empty()) bad(a.at + "/token_url", "oauth2 needs the token endpoint");
+    if (sp.token_url.empty()) bad("/auth/token_url", "oauth2 needs the token endpoint");
     if (sp.refresh_token.empty() && sp.refresh_token_secret.empty() && sp.token.empty())
-      bad(a.at + "/refresh_token", "oauth2 needs refresh_token_secret (the secret's name, so that a rotated token "
-                                   "is kept), a refresh_token, or at least an access token in token");
+      bad("/auth/refresh_token", "oauth2 needs refresh_token_secret (the secret's name, so that a rotated token "
+                                 "is kept), a refresh_token, or at least an access token in token");
     if (!sp.refresh_token.empty() && !sp.refresh_token_secret.empty())
-      bad(a.at + "/refresh_token", "give refresh_token or refresh_token_secret, not both");
+      bad("/auth/refresh_token", "give refresh_token or refresh_token_secret, not both");
   }
 
-  if (Obj h = c.sub("headers"); h.o)
-    for (const auto& [k, v] : *h.o) {
-      if (!v.is_string()) bad(h.at + "/" + std::string(k), "must be a string");
-      std::string val(v.get_string());
-      if (val.find_first_of("\r\n") != std::string::npos || k.find_first_of("\r\n:") != json::string_view::npos)
-        bad(h.at + "/" + std::string(k), "a header name or value cannot hold a line break or (in the name) a colon");
-      sp.headers.push_back(std::string(k) + ": " + val);
+  if (const json::value* h = k.find("/headers"))
+    for (const auto& [name, v] : h->get_object()) {
+      std::string val(v.get_string());  // the schema says strings
+      if (val.find_first_of("\r\n") != std::string::npos || name.find_first_of("\r\n:") != json::string_view::npos)
+        bad("/headers/" + std::string(name), "a header name or value cannot hold a line break or (in the name) a colon");
+      sp.headers.push_back(std::string(name) + ": " + val);
     }
-  if (Obj v = c.sub("variables"); v.o)
-    for (const auto& [k, val] : *v.o) {
-      if (!val.is_string()) bad(v.at + "/" + std::string(k), "must be a string");
-      sp.variables[std::string(k)] = std::string(val.get_string());
-    }
-  Obj rl = c.sub("rate_limit");
-  sp.rate_per_s = rl.num("requests_per_second", 0);
-  sp.rate_burst = rl.num("burst", std::max(1.0, sp.rate_per_s));
-  sp.rate_headers.remaining = rl.str("remaining_header");
-  sp.rate_headers.interval_ms = rl.str("interval_ms_header");
-  sp.limit_exceeded_retry_s = static_cast<int64_t>(rl.num("limit_exceeded_retry_seconds", 900));
-  Obj to = c.sub("timeouts");
-  sp.connect_timeout_s = static_cast<long>(to.num("connect_seconds", 10));
-  sp.stall_timeout_s = static_cast<long>(to.num("stall_seconds", 30));
-  sp.total_timeout_s = static_cast<long>(to.num("total_seconds", 300));
-  sp.ca_file = c.str("ca_file");
+  if (const json::value* v = k.find("/variables"))
+    for (const auto& [name, val] : v->get_object()) sp.variables[std::string(name)] = std::string(val.get_string());
+  sp.rate_per_s = k.number("/rate_limit/requests_per_second", 0);
+  sp.rate_burst = k.number("/rate_limit/burst", std::max(1.0, sp.rate_per_s));
+  sp.rate_headers.remaining = k.str("/rate_limit/remaining_header");
+  sp.rate_headers.interval_ms = k.str("/rate_limit/interval_ms_header");
+  sp.limit_exceeded_retry_s = static_cast<int64_t>(k.number("/rate_limit/limit_exceeded_retry_seconds", 900));
+  sp.connect_timeout_s = static_cast<long>(k.number("/timeouts/connect_seconds", 10));
+  sp.stall_timeout_s = static_cast<long>(k.number("/timeouts/stall_seconds", 30));
+  sp.total_timeout_s = static_cast<long>(k.number("/timeouts/total_seconds", 300));
+  sp.ca_file = k.str("/ca_file");
 
   Obj st = c.sub("streams");
   if (!st.o || st.o->empty()) bad("/streams", "no streams: name at least one (profile " + profile + " has none)");

@@ -139,9 +139,10 @@ struct Spec {
 // generated from the list in CMakeLists.txt).
 const std::map<std::string, std::string>& profiles();
 
-// Parses `config_json`, lays it over its profile, checks it. Throws
+// Parses `config_json`, lays it over its profile, checks the result against
+// `schema` (the manifest's config_schema) and the rules it cannot say. Throws
 // accord::Error(ACCORD_ERROR, "config: <pointer>: <what>") on bad input.
-Spec load_spec(const std::string& config_json);
+Spec load_spec(const std::string& config_json, const boost::json::value& schema);
 
 // Deep merge: objects merge key by key, everything else is replaced.
 void merge_into(boost::json::value& base, const boost::json::value& over);
