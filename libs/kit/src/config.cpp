@@ -126,10 +126,19 @@ std::vector<SchemaError> schema_errors(const json::value& schema_doc, const json
 
 void apply_defaults(const json::value& schema, json::value& doc) { defaults_into(schema, doc); }
 
-Config::Config(std::string_view config_json, const json::value& schema) {
+namespace {
+json::value parse_object(std::string_view text) {
   boost::system::error_code ec;
-  doc_ = json::parse(config_json, ec);
-  if (ec || !doc_.is_object()) throw Error(ACCORD_ERROR, "config: must be a JSON object");
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) throw Error(ACCORD_ERROR, "config: must be a JSON object");
+  return v;
+}
+}  // namespace
+
+Config::Config(std::string_view config_json, const json::value& schema) : Config(parse_object(config_json), schema) {}
+
+Config::Config(json::value doc, const json::value& schema) : doc_(std::move(doc)) {
+  if (!doc_.is_object()) throw Error(ACCORD_ERROR, "config: must be a JSON object");
   std::vector<SchemaError> errors = schema_errors(schema, doc_);
   if (!errors.empty()) {
     std::string m;
@@ -155,9 +164,7 @@ const json::value* Config::find(std::string_view pointer) const {
 }
 
 namespace {
-[[noreturn]] void mistyped(std::string_view pointer, const char* want) {
-  throw std::logic_error("config " + std::string(pointer) + " is not " + want + " (the connector's schema and code disagree)");
-}
+[[noreturn]] void mistyped(std::string_view pointer, const char* want) { Config::fail(pointer, std::string("must be ") + want); }
 }  // namespace
 
 std::string Config::str(std::string_view pointer, const std::string& fallback) const {

@@ -75,6 +75,18 @@ TEST(KitConfig, ErrorsNameTheJsonPointer) {
   EXPECT_EQ(error_of(R"({"path": "p"})"), "(valid)");
 }
 
+TEST(KitConfig, AValueOfAnotherTypeThanReadNamesItsPointer) {
+  // "extra" is not in the schema: nothing checked its type before the read
+  kit::Config c(json::parse(R"({"path": "p", "auth": {"extra": 3}})"), schema());
+  try {
+    c.str("/auth/extra");
+    FAIL();
+  } catch (const accord::Error& e) {
+    EXPECT_STREQ(e.what(), "config: /auth/extra: must be a string");
+  }
+  EXPECT_EQ(c.integer("/auth/extra"), 3);
+}
+
 TEST(KitConfig, FailNamesThePointer) {
   try {
     kit::Config::fail("/oauth2/token_url", "must start with https://");

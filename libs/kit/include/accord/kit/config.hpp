@@ -45,6 +45,10 @@ class Config {
   // "config: must be a JSON object", or one line per error,
   // "config: /pointer: why" (at most 10).
   Config(std::string_view config_json, const boost::json::value& schema);
+  // The same for a document already parsed (a connector that lays the
+  // configuration over a profile of its own first).
+  Config(boost::json::value doc, const boost::json::value& schema);
+  Config(const char* config_json, const boost::json::value& schema) : Config(std::string_view(config_json), schema) {}
 
   // The configuration with its defaults.
   const boost::json::object& json() const { return doc_.get_object(); }
@@ -53,9 +57,9 @@ class Config {
   bool has(std::string_view pointer) const { return find(pointer) != nullptr; }
   // Whether the configuration itself gave the value (not a default).
   bool given(std::string_view pointer) const;
-  // Typed reads; the schema said the type, so a mismatch is the connector's
-  // mistake (its code and schema disagree) and throws std::logic_error. An
-  // absent value gives `fallback`.
+  // Typed reads. An absent (or null) value gives `fallback`; one of another
+  // type (where the schema does not say the type) throws
+  // accord::Error(ACCORD_ERROR, "config: /pointer: must be a string").
   std::string str(std::string_view pointer, const std::string& fallback = "") const;
   int64_t integer(std::string_view pointer, int64_t fallback = 0) const;
   double number(std::string_view pointer, double fallback = 0) const;
