@@ -107,6 +107,17 @@ TEST(CredentialUrlTest, LocalhostIsResolvedToLoopbackByTheClient) {
   EXPECT_EQ(r.status, 200);
 }
 
+// The one pin the HTTP client and the IMAP session give libcurl for localhost.
+TEST(CredentialUrlTest, OnlyLocalhostIsPinnedTo127001) {
+  using accord::net::localhost_resolve;
+  using accord::net::url_host;
+  EXPECT_EQ(localhost_resolve(url_host("http://localhost:8080/token")), "localhost:8080:127.0.0.1");
+  EXPECT_EQ(localhost_resolve(url_host("http://localhost/")), "localhost:80:127.0.0.1");
+  EXPECT_EQ(localhost_resolve(url_host("imap://localhost")), "localhost:143:127.0.0.1");
+  for (const char* other : {"http://localhost.evil.example/", "http://127.0.0.1:9/", "https://example.com/", "not a url"})
+    EXPECT_EQ(localhost_resolve(url_host(other)), "") << other;
+}
+
 TEST(HeaderValueTest, AHeaderWithALineBreakIsNeverSent) {
   LoopbackServer s;
   HttpClient http(HttpOptions{});
