@@ -136,7 +136,30 @@ void json_line(const boost::json::object& obj) {
   std::cout << line << std::flush;
 }
 
-TerminalProgress::TerminalProgress(int fd) : fd_(fd) {}
+TerminalProgress::TerminalProgress(int fd) : fd_(fd), ticker_([this] { tick(); }) {}
+
+TerminalProgress::~TerminalProgress() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  ticker_.join();
+}
+
+void TerminalProgress::tick() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    wake_.wait_for(lock, std::chrono::seconds(1));
+    if (stop_ || !live_ || shown_.empty()) continue;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_at_ < std::chrono::milliseconds(900)) continue;
+    PhaseProgress p = last_;
+    p.pair = pair_;
+    p.seconds += std::chrono::duration<double>(now - last_at_).count();
+    draw(progress_line(p, terminal_width(fd_) - 1));
+  }
+}
 
 void TerminalProgress::draw(const std::string& line) {
   shown_ = line;
@@ -149,6 +172,11 @@ void TerminalProgress::progress(const PhaseProgress& p) {
   // some terminals about to wrap
   std::string line = progress_line(p, terminal_width(fd_) - 1);
   std::lock_guard lock(mu_);
+  pair_ = p.pair;
+  last_ = p;
+  last_.pair = {};  // pair_ holds it
+  last_at_ = std::chrono::steady_clock::now();
+  live_ = !p.finished;
   draw(line);
 }
 
@@ -163,6 +191,7 @@ void TerminalProgress::end() {
   std::lock_guard lock(mu_);
   if (!shown_.empty()) write_all(fd_, "\r\033[K");
   shown_.clear();
+  live_ = false;
   progress_line_open = 0;
 }
 

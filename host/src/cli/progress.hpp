@@ -12,10 +12,13 @@
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <thread>
 
 namespace accord::cli {
 
@@ -41,10 +44,13 @@ std::string progress_line(const PhaseProgress& p, int width);
 // thread, never interleaved.
 void json_line(const boost::json::object& obj);
 
-// Thread-safe: the run's threads report at once.
+// Thread-safe: the run's threads report at once. A phase that reports
+// nothing for a while (a first sync's planning, a slow batch of writes) has
+// its line drawn again each second, its time and rate moving on.
 class TerminalProgress final : public RunEvents {
  public:
   explicit TerminalProgress(int fd = 2);
+  ~TerminalProgress() override;
   void progress(const PhaseProgress& p) override;
   // A line for a person (a warning) above the progress line, which is drawn
   // again below it.
@@ -54,9 +60,18 @@ class TerminalProgress final : public RunEvents {
 
  private:
   void draw(const std::string& line);  // holding mu_
+  void tick();                         // the ticker thread
   int fd_;
   std::mutex mu_;
+  std::condition_variable wake_;
   std::string shown_;
+  // the last report, to draw again as time passes
+  std::string pair_;
+  PhaseProgress last_{};
+  std::chrono::steady_clock::time_point last_at_{};
+  bool live_ = false;  // a phase under way
+  bool stop_ = false;
+  std::thread ticker_;
 };
 
 }  // namespace accord::cli
