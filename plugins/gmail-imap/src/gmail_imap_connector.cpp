@@ -40,6 +40,9 @@
 #include <accord/time/utc_time.hpp>
 
 #include <accord/connector.hpp>
+#include <accord/kit/cursor.hpp>
+#include <accord/kit/manifest.hpp>
+#include <accord/kit/ops.hpp>
 
 #include <boost/json.hpp>
 #include <boost/json/src.hpp>
@@ -61,9 +64,16 @@ namespace {
 const char* kHeaderItem =
     "BODY.PEEK[HEADER.FIELDS (DATE FROM SENDER REPLY-TO TO CC BCC SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES)]";
 
-const std::string& manifest() {
-  static const std::string m = [] {
-    json::value schema = json::parse(R"schema({
+const accord::kit::Manifest& manifest() {
+  static const accord::kit::Manifest m =
+      accord::kit::ManifestBuilder("gmail-imap", "IMAP and Gmail", "0.1.0",
+                                   "Mail on any IMAP4rev1 server (Gmail, Dovecot, Exchange…): folders, flags, bodies; "
+                                   "incremental with CONDSTORE/QRESYNC.")
+          .stream(accord::kit::StreamInfo("message", "jmap-email")
+                      .with_lazy({"/raw"}, "/size")
+                      .with_identity({"/messageId", "/size", "/receivedAt"})
+                      .with_fields(mail::canonical_fields()))
+          .config_schema(R"schema({
       "type": "object",
       "additionalProperties": false,
       "required": ["url", "user"],
@@ -95,131 +105,63 @@ const std::string& manifest() {
         "batch_size": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500, "description": "messages per read_changes batch"},
         "pipeline_depth": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 32, "description": "IMAP commands in flight at once"},
         "io_timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 3600, "default": 120, "description": "a server silent this long fails the run (it resumes next time)"}
-      }})schema");
-    json::array fields;
-    for (const auto& f : mail::canonical_fields()) fields.emplace_back(f);
-    json::object m{{"id", "gmail-imap"},
-                   {"name", "IMAP and Gmail"},
-                   {"version", "0.1.0"},
-                   {"description", "Mail on any IMAP4rev1 server (Gmail, Dovecot, Exchange…): folders, flags, bodies; incremental with CONDSTORE/QRESYNC."},
-                   {"streams", json::array{json::object{{"name", "message"}, {"canonical", "jmap-email"},
-                                                        {"lazy", json::array{"/raw"}}, {"lazy_size", "/size"},
-                                                        {"identity", json::array{"/messageId", "/size", "/receivedAt"}},
-                                                        {"fields", fields}}}},
-                   {"config_schema", schema},
-                   {"store_identity", json::array{"url", "user"}}};  // one mailbox
-    return json::serialize(m);
-  }();
+      }})schema")
+          .store_identity({"url", "user"})  // one mailbox
+          .build();
   return m;
 }
 
-[[noreturn]] void bad(const std::string& msg) { throw accord::Error(ACCORD_ERROR, "config: " + msg); }
-
-struct Config {
+struct Settings {
   imap::SessionOptions session;
   std::optional<accord::net::OAuth2Config> oauth;  // renewing access tokens
-  std::vector<std::string> folders{"*"}, exclude;
+  std::vector<std::string> folders, exclude;
   std::string delete_mode, trash;  // empty: the default for the server (see ImapConnector)
-  std::string gmail = "auto";
+  std::string gmail;
   bool folders_given = false;
   size_t batch = 500;
 };
 
-// "oauth2": {"token_url", "client_id", "client_secret", "refresh_token" or
-// "refresh_token_secret"}
-accord::net::OAuth2Config parse_oauth(const json::value& v) {
-  if (!v.is_object()) bad("\"oauth2\" must be an object: {\"token_url\", \"client_id\", \"client_secret\", \"refresh_token_secret\"}");
-  const json::object& o = v.get_object();
-  static const std::set<std::string> kKeys = {"token_url", "client_id", "client_secret", "refresh_token", "refresh_token_secret"};
-  for (const auto& [k, val] : o) {
-    if (!kKeys.contains(std::string(k))) bad("oauth2: unknown key \"" + std::string(k) + "\"");
-    if (!val.is_string()) bad("oauth2: \"" + std::string(k) + "\" must be a string");
-  }
-  auto str = [&](const char* k) {
-    auto* x = o.if_contains(k);
-    return x ? std::string(x->get_string()) : std::string();
-  };
-  accord::net::OAuth2Config c{str("token_url"), str("client_id"), str("client_secret"), str("refresh_token"),
-                              str("refresh_token_secret"), "gmail-imap", "the mail account"};
-  if (c.token_url.empty()) bad("oauth2: \"token_url\" is required (Google: https://oauth2.googleapis.com/token)");
-  if (!accord::net::safe_for_credentials(c.token_url))
-    bad("oauth2: \"token_url\" must start with https:// (plain http:// only to this machine): the refresh token would "
-        "cross the network unencrypted");
-  if (c.client_id.empty()) bad("oauth2: \"client_id\" is required (the app the refresh token was issued to)");
-  if (c.refresh_token.empty() == c.refresh_token_secret.empty())
-    bad("oauth2: give exactly one of \"refresh_token_secret\" (the secret's name, so that a rotated token can be kept) "
-        "and \"refresh_token\" (as {\"$secret\": NAME})");
-  return c;
-}
-
-Config parse_config(std::string_view text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) bad("must be a JSON object");
-  const json::object& o = v.get_object();
-  static const std::set<std::string> kKeys = {"url", "user", "password", "oauth2_token", "oauth2", "starttls", "ca_file", "folders",
-                                              "exclude_folders", "delete", "trash_folder", "gmail_labels", "batch_size",
-                                              "pipeline_depth", "io_timeout_seconds"};
-  for (const auto& [k, val] : o)
-    if (!kKeys.contains(std::string(k))) bad("unknown key \"" + std::string(k) + "\"");
-  auto str = [&](const char* k, bool required) -> std::string {
-    auto* x = o.if_contains(k);
-    if (!x) {
-      if (required) bad(std::string("\"") + k + "\" is required");
-      return "";
-    }
-    if (!x->is_string()) bad(std::string("\"") + k + "\" must be a string");
-    return std::string(x->get_string());
-  };
-  auto integer = [&](const char* k, int64_t lo, int64_t hi, int64_t def) {
-    auto* x = o.if_contains(k);
-    if (!x) return def;
-    if (!x->is_int64() || x->get_int64() < lo || x->get_int64() > hi)
-      bad(std::string("\"") + k + "\" must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-    return x->get_int64();
-  };
-  auto list = [&](const char* k, std::vector<std::string> def) {
-    auto* x = o.if_contains(k);
-    if (!x) return def;
-    if (!x->is_array()) bad(std::string("\"") + k + "\" must be an array of folder patterns");
-    std::vector<std::string> out;
-    for (auto& e : x->get_array()) {
-      if (!e.is_string()) bad(std::string("\"") + k + "\" must hold strings");
-      out.emplace_back(e.get_string());
-    }
-    return out;
-  };
-  Config c;
-  c.session.url = str("url", true);
+// The configuration, through the manifest's schema; here only what a schema
+// cannot say (which keys exclude each other, what a URL must start with).
+Settings parse_config(std::string_view text) {
+  using accord::kit::Config;
+  const Config k = manifest().config(text);
+  Settings c;
+  c.session.url = k.str("/url");
   if (!c.session.url.starts_with("imaps://") && !c.session.url.starts_with("imap://"))
-    bad("\"url\" must start with imaps:// or imap:// (got \"" + c.session.url + "\")");
-  c.session.user = str("user", true);
-  c.session.password = str("password", false);
-  c.session.oauth_token = str("oauth2_token", false);
-  if (auto* x = o.if_contains("oauth2")) c.oauth = parse_oauth(*x);
+    Config::fail("/url", "must start with imaps:// or imap:// (got \"" + c.session.url + "\")");
+  c.session.user = k.str("/user");
+  c.session.password = k.str("/password");
+  c.session.oauth_token = k.str("/oauth2_token");
+  if (k.has("/oauth2")) {
+    // "oauth2": {"token_url", "client_id", "client_secret", "refresh_token" or "refresh_token_secret"}
+    accord::net::OAuth2Config o{k.str("/oauth2/token_url"), k.str("/oauth2/client_id"), k.str("/oauth2/client_secret"),
+                                k.str("/oauth2/refresh_token"), k.str("/oauth2/refresh_token_secret"), "gmail-imap",
+                                "the mail account"};
+    if (o.token_url.empty()) Config::fail("/oauth2/token_url", "is required (Google: https://oauth2.googleapis.com/token)");
+    if (!accord::net::safe_for_credentials(o.token_url))
+      Config::fail("/oauth2/token_url", "must start with https:// (plain http:// only to this machine): the refresh "
+                                        "token would cross the network unencrypted");
+    if (o.client_id.empty()) Config::fail("/oauth2/client_id", "is required (the app the refresh token was issued to)");
+    if (o.refresh_token.empty() == o.refresh_token_secret.empty())
+      Config::fail("/oauth2", "give exactly one of \"refresh_token_secret\" (the secret's name, so that a rotated token "
+                              "can be kept) and \"refresh_token\" (as {\"$secret\": NAME})");
+    c.oauth = std::move(o);
+  }
   if (c.session.password.empty() == (c.session.oauth_token.empty() && !c.oauth))
-    bad("give exactly one of \"password\" and OAuth 2.0 (\"oauth2\" to renew tokens, or an \"oauth2_token\"), each "
-        "secret as {\"$secret\": NAME}");
-  if (auto* st = o.if_contains("starttls")) {
-    if (!st->is_bool()) bad("\"starttls\" must be true or false");
-    c.session.starttls = st->get_bool();
-  }
-  c.session.ca_file = str("ca_file", false);
-  c.folders = list("folders", {"*"});
-  c.exclude = list("exclude_folders", {});
-  c.folders_given = o.contains("folders") || o.contains("exclude_folders");
-  if (auto g = str("gmail_labels", false); !g.empty()) {
-    if (g != "auto" && g != "on" && g != "off") bad("\"gmail_labels\" must be \"auto\", \"on\" or \"off\" (got \"" + g + "\")");
-    c.gmail = g;
-  }
-  if (auto d = str("delete", false); !d.empty()) {
-    if (d != "expunge" && d != "trash") bad("\"delete\" must be \"expunge\" or \"trash\" (got \"" + d + "\")");
-    c.delete_mode = d;
-  }
-  c.trash = str("trash_folder", false);
-  c.batch = static_cast<size_t>(integer("batch_size", 1, 10000, 500));
-  c.session.pipeline_depth = static_cast<size_t>(integer("pipeline_depth", 1, 1000, 32));
-  c.session.io_timeout_s = integer("io_timeout_seconds", 1, 3600, 120);
+    Config::fail("", "give exactly one of \"password\" and OAuth 2.0 (\"oauth2\" to renew tokens, or an "
+                     "\"oauth2_token\"), each secret as {\"$secret\": NAME}");
+  c.session.starttls = k.boolean("/starttls");
+  c.session.ca_file = k.str("/ca_file");
+  c.folders = k.strings("/folders");
+  c.exclude = k.strings("/exclude_folders");
+  c.folders_given = k.given("/folders") || k.given("/exclude_folders");
+  c.gmail = k.str("/gmail_labels");
+  c.delete_mode = k.str("/delete");
+  c.trash = k.str("/trash_folder");
+  c.batch = static_cast<size_t>(k.integer("/batch_size"));
+  c.session.pipeline_depth = static_cast<size_t>(k.integer("/pipeline_depth"));
+  c.session.io_timeout_s = k.integer("/io_timeout_seconds");
   return c;
 }
 
@@ -709,21 +651,20 @@ class ImapConnector : public accord::Connector {
         if (next_state) run["next"] = next_state->to_json();
         o["run"] = std::move(run);
       }
-      return "imap1." + json::serialize(o);
+      return kCursor.write(o);
     }
   };
 
+  // "imap1.{…}", as every version of this connector wrote it
+  static inline const accord::kit::CursorFormat kCursor{"imap", 1};
+
   Cursor parse_cursor(const std::string& text) {
     Cursor c;
-    if (text.empty()) return c;
-    auto expired = [](const std::string& why) {
-      return accord::Error(ACCORD_CURSOR_EXPIRED, "the cursor cannot be resumed (" + why + "): listing everything");
-    };
-    if (!text.starts_with("imap1.")) throw expired("not one of this connector's");
+    std::optional<json::object> body = kCursor.read(text);
+    if (!body) return c;
     try {
-      json::value v = json::parse(std::string_view(text).substr(6));
-      const json::object& o = v.as_object();
-      if (o.at("acct").as_string() != account_) throw expired("it belongs to another account or server");
+      const json::object& o = *body;
+      if (o.at("acct").as_string() != account_) kCursor.expire("it belongs to another account or server");
       for (auto& [k, fv] : o.at("f").as_object()) c.folders[std::string(k)] = FolderState::from(fv.as_object());
       if (auto* run = o.if_contains("run")) {
         c.running = true;
@@ -735,7 +676,7 @@ class ImapConnector : public accord::Connector {
     } catch (const accord::Error&) {
       throw;
     } catch (const std::exception& e) {
-      throw expired(std::string("malformed: ") + e.what());
+      kCursor.expire(std::string("malformed: ") + e.what());
     }
     return c;
   }
@@ -1089,11 +1030,9 @@ class ImapConnector : public accord::Connector {
   // ---- fetch: bodies ------------------------------------------------------
 
   std::string fetch_bodies(std::string_view ids_json) {
-    json::value v = json::parse(ids_json);
     std::map<std::string, std::vector<MessageId>> by_folder;
-    for (auto& idv : v.as_array())
-      if (idv.is_string())
-        if (auto m = MessageId::parse(std::string(idv.get_string()))) by_folder[m->folder].push_back(*m);
+    for (const auto& id : accord::kit::parse_ids(ids_json))
+      if (auto m = MessageId::parse(id)) by_folder[m->folder].push_back(*m);
     json::array out;
     imap::Session& s = session();
     // the folder already open first: each switch costs the server a look at
@@ -1129,47 +1068,14 @@ class ImapConnector : public accord::Connector {
 
   // ---- apply --------------------------------------------------------------
 
-  struct Result {
-    std::string status = "ok", id, version, message;
-    json::object to_json() const {
-      json::object o{{"status", status}};
-      if (!id.empty()) o["id"] = id;
-      if (!version.empty()) o["version"] = version;
-      if (!message.empty()) o["message"] = message;
-      return o;
-    }
-  };
+  using Result = accord::kit::Result;
 
   std::string apply_ops(std::string_view ops_json) {
-    boost::system::error_code ec;
-    json::value v = json::parse(ops_json, ec);
-    if (ec || !v.is_array()) throw accord::Error(ACCORD_ERROR, "ops must be a JSON array");
-    json::array out;
-    for (auto& ov : v.get_array()) {
-      throw_if_cancelled();
-      Result r;
-      try {
-        const json::object& op = ov.as_object();
-        std::string kind(op.at("op").as_string());
-        if (kind == "create") r = create(op);
-        else if (kind == "update" || kind == "delete") r = change(op, kind == "delete");
-        else r = Result{"error", "", "", "unknown op \"" + kind + "\""};
-      } catch (const imap::SessionError&) {
-        throw;
-      } catch (const accord::Error& e) {
-        if (e.status() == ACCORD_CANCELLED) throw;
-        r = Result{e.status() == ACCORD_CONFLICT ? "conflict" : "error", "", "", e.what()};
-      } catch (const std::exception& e) {
-        r = Result{"error", "", "", e.what()};
-      }
-      out.push_back(r.to_json());
-    }
-    return json::serialize(out);
-  }
-
-  static std::string str_of(const json::object& o, const char* k) {
-    auto* x = o.if_contains(k);
-    return x && x->is_string() ? std::string(x->get_string()) : std::string();
+    std::vector<accord::kit::Op> ops = accord::kit::parse_ops(ops_json);
+    // a lost connection fails the whole call (guarded reconnects next time)
+    return accord::kit::results_json(accord::kit::apply_each<imap::SessionError>(*this, ops, [&](const accord::kit::Op& op) {
+      return op.is_create() ? create(op) : change(op, op.is_delete());
+    }));
   }
 
   // The version a message has now (MODSEQ or flags); nullopt when it is gone.
@@ -1197,7 +1103,7 @@ class ImapConnector : public accord::Connector {
 
   Result found(const std::string& folder, uint32_t uidvalidity, uint32_t uid) {
     auto v = current_version(uid);
-    return Result{"ok", MessageId{folder, uidvalidity, uid}.text(), v.value_or(""), ""};
+    return Result::ok(MessageId{folder, uidvalidity, uid}.text(), v.value_or(""));
   }
 
   // A message this create may already have made: by Message-ID (or our
@@ -1224,16 +1130,16 @@ class ImapConnector : public accord::Connector {
     return found(folder, st.uidvalidity, *match);
   }
 
-  Result create(const json::object& op) {
-    const json::object& data = op.at("data").as_object();
-    std::string key = str_of(op, "idempotency_key");
-    bool resend = op.contains("resend") && op.at("resend").is_bool() && op.at("resend").get_bool();
+  Result create(const accord::kit::Op& op) {
+    const json::object& data = op.data;
+    const std::string& key = op.idempotency_key;
+    bool resend = op.resend;
     auto* raw = data.if_contains("raw");
     if (!raw || !raw->is_string())
-      return Result{"error", "", "", "a new message needs its body in \"raw\" (base64 of the RFC 5322 message); "
-                                     "the host fetches it from the other side"};
+      return Result::error("a new message needs its body in \"raw\" (base64 of the RFC 5322 message); "
+                                     "the host fetches it from the other side");
     auto bytes = mail::base64_decode(raw->get_string());
-    if (!bytes) return Result{"error", "", "", "\"raw\" is not base64"};
+    if (!bytes) return Result::error("\"raw\" is not base64");
     std::string msg = mail::to_crlf(*bytes);
     // on Gmail a message goes into All Mail, and its labels are set after
     std::string folder = gmail_ ? special("\\ALL") : mail::first_mailbox(data, "INBOX");
@@ -1265,10 +1171,10 @@ class ImapConnector : public accord::Connector {
       imap::Command cr = s.command("CREATE");
       cr.mailbox(server_name(folder));
       imap::Reply made = s.run(cr);
-      if (!made.ok()) return Result{"error", "", "", "cannot create the folder \"" + folder + "\": " + made.done.text};
+      if (!made.ok()) return Result::error("cannot create the folder \"" + folder + "\": " + made.done.text);
       r = append();
     }
-    if (!r.ok()) return Result{"error", "", "", "APPEND to \"" + folder + "\" refused: " + r.done.text};
+    if (!r.ok()) return Result::error("APPEND to \"" + folder + "\" refused: " + r.done.text);
     if (selected_ == folder) selected_.clear();  // its status moved on
     if (r.done.code == "APPENDUID" && r.done.code_args.size() >= 2) {
       uint32_t uv = static_cast<uint32_t>(r.done.code_args[0].number);
@@ -1277,8 +1183,8 @@ class ImapConnector : public accord::Connector {
       return gmail_ ? labelled(MessageId{folder, uv, uid}, data) : found(folder, uv, uid);
     }
     if (auto existing = find_existing(folder, header, value, msg.size())) return relabelled(*existing, data);
-    return Result{"error", "", "", "the message was appended to \"" + folder + "\" but cannot be found again "
-                                   "(the server has no UIDPLUS and the search missed it)"};
+    return Result::error("the message was appended to \"" + folder + "\" but cannot be found again "
+                                   "(the server has no UIDPLUS and the search missed it)");
   }
 
   // A message just made (or found again) in Gmail's All Mail gets the labels
@@ -1286,8 +1192,8 @@ class ImapConnector : public accord::Connector {
   Result labelled(const MessageId& m, const json::object& data) {
     select(m.folder, true);
     std::vector<std::string> labels;
-    if (!current_version(m.uid, nullptr, &labels)) return Result{"error", m.text(), "", "the new message is gone again"};
-    if (auto bad = store_labels(m.uid, data, labels)) return Result{"error", m.text(), "", *bad};
+    if (!current_version(m.uid, nullptr, &labels)) return Result::error("the new message is gone again", m.text());
+    if (auto bad = store_labels(m.uid, data, labels)) return Result::error(*bad, m.text());
     return found(m.folder, m.uidvalidity, m.uid);
   }
   // The same for a message a search found (a re-sent create).
@@ -1296,19 +1202,19 @@ class ImapConnector : public accord::Connector {
     return gmail_ && m ? labelled(*m, data) : r;
   }
 
-  Result change(const json::object& op, bool is_delete) {
-    std::string id = str_of(op, "id");
+  Result change(const accord::kit::Op& op, bool is_delete) {
+    const std::string& id = op.id;
     auto m = MessageId::parse(id);
-    if (!m) return Result{"error", id, "", "not a message id of this connector: " + id};
+    if (!m) return Result::error("not a message id of this connector: " + id, id);
     Status st = select(m->folder, true);
     if (st.uidvalidity != m->uidvalidity)
-      return Result{"conflict", id, "", "the folder \"" + m->folder + "\" was renumbered (UIDVALIDITY changed); the next run relists it"};
-    std::string expect = str_of(op, "expect_version");
+      return Result::conflict("the folder \"" + m->folder + "\" was renumbered (UIDVALIDITY changed); the next run relists it", id);
+    std::string expect = op.expect_version.value_or("");
     std::vector<std::string> now_flags, now_labels;
     auto now = current_version(m->uid, &now_flags, gmail_ ? &now_labels : nullptr);
-    if (!now) return Result{"error", id, "", "the message is gone from \"" + m->folder + "\" (the next run sees the delete)"};
+    if (!now) return Result::error("the message is gone from \"" + m->folder + "\" (the next run sees the delete)", id);
     if (!expect.empty() && expect != *now)
-      return Result{"conflict", id, *now, "the message changed since version " + expect + " (now " + *now + ")"};
+      return Result::conflict("the message changed since version " + expect + " (now " + *now + ")", id, *now);
     imap::Session& s = session();
     auto store = [&](const char* how, const std::vector<std::string>& flags) -> std::optional<Result> {
       imap::Command c = s.command("UID STORE");
@@ -1319,8 +1225,8 @@ class ImapConnector : public accord::Connector {
       c.close();
       imap::Reply r = s.run(c);
       if (r.done.code == "MODIFIED")
-        return Result{"conflict", id, "", "the message changed on the server while it was being written"};
-      if (!r.ok()) return Result{"error", id, "", "UID STORE refused: " + r.done.text};
+        return Result::conflict("the message changed on the server while it was being written", id);
+      if (!r.ok()) return Result::error("UID STORE refused: " + r.done.text, id);
       return std::nullopt;
     };
     if (is_delete) {
@@ -1330,14 +1236,14 @@ class ImapConnector : public accord::Connector {
       if (auto bad = store("+FLAGS.SILENT", {"\\Deleted"})) return *bad;
       if (s.has("UIDPLUS")) {
         imap::Reply r = s.run(s.command("UID EXPUNGE").atom(std::to_string(m->uid)));
-        if (!r.ok()) return Result{"error", id, "", "UID EXPUNGE refused: " + r.done.text};
+        if (!r.ok()) return Result::error("UID EXPUNGE refused: " + r.done.text, id);
       }
       // without UIDPLUS the message stays marked \Deleted (an EXPUNGE would take
       // every marked message in the folder): it reads as deleted from now on
       selected_.clear();
-      return Result{"ok", id, "", ""};
+      return Result::ok(id);
     }
-    const json::object& data = op.at("data").as_object();
+    const json::object& data = op.data;
     if (auto* k = data.if_contains("keywords"); k && k->is_object()) {
       std::vector<std::string> flags = flags_for(k->get_object());
       if (flags_key(flags) != flags_key([&] {
@@ -1349,12 +1255,12 @@ class ImapConnector : public accord::Connector {
     }
     if (gmail_) {
       // a change of mailboxIds is a change of labels; the message stays in All Mail
-      if (auto bad = store_labels(m->uid, data, now_labels)) return Result{"error", id, "", *bad};
+      if (auto bad = store_labels(m->uid, data, now_labels)) return Result::error(*bad, id);
     } else if (std::string to = mail::first_mailbox(data, m->folder); to != m->folder) {
       return move(*m, to, id);
     }
     auto v = current_version(m->uid);
-    return Result{"ok", id, v.value_or(""), ""};
+    return Result::ok(id, v.value_or(""));
   }
 
   // Moves a message to another folder: its id changes (a new UID there).
@@ -1372,7 +1278,7 @@ class ImapConnector : public accord::Connector {
       s.run(cr);
       r = run_move();
     }
-    if (!r.ok()) return Result{"error", id, "", "moving the message to \"" + to + "\" was refused: " + r.done.text};
+    if (!r.ok()) return Result::error("moving the message to \"" + to + "\" was refused: " + r.done.text, id);
     std::optional<std::pair<uint32_t, uint32_t>> copyuid;
     auto take = [&](const imap::Response& resp) {
       if (resp.code == "COPYUID" && resp.code_args.size() >= 3)
@@ -1388,12 +1294,12 @@ class ImapConnector : public accord::Connector {
       if (s.has("UIDPLUS")) s.run(s.command("UID EXPUNGE").atom(std::to_string(m.uid)));
     }
     selected_.clear();
-    if (!copyuid) return Result{"ok", "", "", ""};  // no COPYUID: the next listing finds it in its new folder
+    if (!copyuid) return Result::ok("");  // no COPYUID: the next listing finds it in its new folder
     select(to, true);
     return found(to, copyuid->first, copyuid->second);
   }
 
-  Config cfg_;
+  Settings cfg_;
   std::string account_;
   std::mutex session_mu_;
   std::unique_ptr<imap::Session> session_;
