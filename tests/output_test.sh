@@ -231,6 +231,10 @@ runp run e.json
 [ $rc = 1 ] && printf '%s' "$out" | grep -q "est/e.sqlite is damaged: move it away (mv " \
   && printf '%s' "$out" | grep -q "match keys relink the records on the next run" \
   && ok damaged-state-says-move-it-away || bad damaged-state-says-move-it-away "rc=$rc" "$out"
+runp log e.json; log_out=$out; log_rc=$rc
+runp status e.json
+[ $log_rc = 1 ] && printf '%s' "$log_out" | grep -q "is damaged: move it away" && [ $rc = 1 ] && printf '%s' "$out" | grep -q "is damaged: move it away" \
+  && ok damaged-state-log-and-status-say-so || bad damaged-state-log-and-status-say-so "$log_out" "$out"
 mv est/e.sqlite est/e.sqlite.damaged
 runp run e.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "linked 10 " && printf '%s' "$out" | grep -q "nothing to do" \

@@ -1,6 +1,7 @@
 // `accord undo|log` and `plan --explain`'s output: what runs wrote (the
 // state's history), written back on request. Never writes to a side except
 // through the engine's apply path (its guards and journal).
+#include "cli/error_fix.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
 #include <accord/text/terminal_text.hpp>
@@ -83,7 +84,7 @@ int undo_verb(const GlobalOptions& o, const std::vector<std::string>& in) {
                                return fail_with(o, missing + "the pipeline has never run (state " + p.state_path.string() + ")",
                                                 exit_code::kInvalidInput);
                              auto st = StateStore::open(p.state_path);
-                             if (!st) return fail_with(o, st.error().message, exit_code::kFailure);
+                             if (!st) return fail_with(o, with_fix(st.error().message, p.state_path), exit_code::kFailure);
                              if (!(*st)->has_history(*run))
                                return fail_with(o, missing + "the state keeps no write of it (it wrote nothing, it is older than the "
                                                    "last " + std::to_string(p.history_keep_runs) + " runs that \"history\": "
@@ -128,7 +129,7 @@ int log_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     return exit_code::kOk;
   }
   auto st = StateStore::open(p->state_path);
-  if (!st) return fail_with(o, st.error().message, exit_code::kFailure);
+  if (!st) return fail_with(o, with_fix(st.error().message, p->state_path), exit_code::kFailure);
   std::map<int64_t, StateStore::RunRow> runs;
   for (auto& r : (*st)->runs(1 << 30)) runs.emplace(r.id, std::move(r));
   auto rows = (*st)->history(run, "", record);

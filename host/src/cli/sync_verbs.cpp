@@ -1,4 +1,5 @@
 // `accord validate|plan|apply|run|status|conflicts`: the verbs over pipelines.
+#include "cli/error_fix.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
 #include "cli/progress.hpp"
@@ -311,8 +312,6 @@ class JsonEvents final : public RunEvents {
   std::set<std::string> streamed_;  // pairs whose ops were told as they were applied
 };
 
-std::string with_fix(std::string message, const fs::path& state);
-
 // Prints a run's plan or results, in text or one JSON object per line.
 void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r, bool all) {
   for (const auto& f : r.forced) {
@@ -457,25 +456,6 @@ struct RunDisplay {
   }
 };
 
-// A failure with what to do about it, where there is something to do: a
-// damaged state file, one that cannot be written, a folder it cannot be
-// made in. (A full disk says so where SQLite meets it: libs/sql.)
-std::string with_fix(std::string message, const fs::path& state) {
-  auto has = [&](std::string_view s) { return message.find(s) != std::string::npos; };
-  std::string st = state.string(), dir = state.parent_path().empty() ? "." : state.parent_path().string();
-  if (has("file is not a database") || has("database disk image is malformed") || has("malformed database schema"))
-    message += "\nthe state file " + st + " is damaged: move it away (mv " + st + " " + st +
-               ".damaged); match keys relink the records on the next run (and the copies Accord made are found by the "
-               "keys they carry), so nothing is copied twice";
-  else if (has("readonly database") || has("read-only"))
-    message += "\nthe state file " + st + " cannot be written: make it writable by the user who runs accord (chmod u+w " +
-               st + "), or point \"state\" (or --state) at a file that is";
-  else if ((has("Permission denied") || has("unable to open database file")) && has(st))
-    message += "\nthe folder " + dir + " of the state cannot be written: make it writable by the user who runs accord (chmod u+w " +
-               dir + "), or point \"state\" (or --state) at a folder that is";
-  return message;
-}
-
 int lock_or_failure(const GlobalOptions& o, const Failure& f, const fs::path& state) {
   Failure with{f.status, with_fix(f.message, state), f.retry_after_ms};
   return invalid(o, with, f.message.find("is being synced by") != std::string::npos ? exit_code::kLocked : exit_code::kFailure);
@@ -552,7 +532,7 @@ int plan_verb(const GlobalOptions& o, const std::vector<std::string>& args, bool
     if (int fd = ::open(a->out->c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
     std::ofstream out(*a->out);
     out << json::serialize(plan) << "\n";
-    if (!out) return invalid(o, Failure{ACCORD_ERROR, *a->out + ": cannot write the plan", 0}, exit_code::kFailure);
+    if (!out) return invalid(o, Failure{ACCORD_ERROR, *a->out + ": cannot write the plan: check that its folder exists and is writable, or give --out another file", 0}, exit_code::kFailure);
     if (!o.json) std::cout << "plan saved to " << *a->out << "; apply it with: accord apply " << *a->out << "\n";
     return std::nullopt;
   };
