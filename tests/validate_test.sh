@@ -117,6 +117,7 @@ check utf16-named 3 'utf16.json: is UTF-16 (it starts with a UTF-16 byte order m
 mkdir -p pipes && cp plain.json pipes/
 check directory-named 3 'pipes: is a folder, not a JSON file: give the file'"'"'s path (the folder holds plain.json)' validate pipes
 check directory-named-plan 3 'pipes: is a folder, not a JSON file' plan pipes
+check no-such-file 3 "nope.json: no such file: check the path (it is taken from $work)" validate nope.json
 
 [ "$fail" = 0 ] && echo "all validate checks passed"
 exit $fail

@@ -847,7 +847,13 @@ Result<json::value> parse_json_file(const fs::path& file) {
                 (inside.empty() ? std::string() : " (the folder holds " + inside + (n > 5 ? ", …" : "") + ")"));
   }
   std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(file.string() + ": cannot read: " + std::strerror(errno));
+  if (!in) {
+    int e = errno;
+    if (std::error_code ec; !fs::exists(fs::symlink_status(file, ec)))
+      return fail(file.string() + ": no such file: check the path (it is taken from " +
+                  (file.is_absolute() ? std::string("/") : fs::current_path(ec).string()) + ")");
+    return fail(file.string() + ": cannot read: " + std::strerror(e));
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
