@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -22,6 +24,7 @@ namespace {
 
 struct Prop {
   std::string name;                                  // upper case, group stripped
+  std::string group;                                 // "item1" of item1.ADR, as written
   std::map<std::string, std::vector<std::string>> params;  // upper-case keys
   std::string value;                                 // decoded to UTF-8, still escaped
   std::string line;                                  // the logical line as read
@@ -55,13 +58,14 @@ std::vector<std::string_view> physical_lines(std::string_view text) {
 }
 
 // Splits at `sep` outside double quotes.
-std::vector<std::string> split_unquoted(std::string_view s, char sep) {
+std::vector<std::string> split_unquoted(std::string_view s, char sep, bool keep_quotes = false) {
   std::vector<std::string> out;
   std::string cur;
   bool q = false;
   for (char c : s) {
     if (c == '"') {
       q = !q;
+      if (keep_quotes) cur += c;
       continue;
     }
     if (c == sep && !q) {
@@ -114,18 +118,28 @@ Prop parse_line(const std::string& line, size_t lineno) {
   Prop p;
   p.line = line;
   // name and parameters; split_unquoted drops the quotes around parameter values
-  auto head = split_unquoted(std::string_view(line).substr(0, colon), ';');
+  auto head = split_unquoted(std::string_view(line).substr(0, colon), ';', true);
   std::string name = upper(head[0]);
-  if (auto dot = name.find('.'); dot != std::string::npos) name = name.substr(dot + 1);  // group
+  if (auto dot = name.find('.'); dot != std::string::npos) {
+    p.group = head[0].substr(0, dot);
+    name = name.substr(dot + 1);
+  }
   p.name = name;
   for (size_t i = 1; i < head.size(); ++i) {
     std::string kv = head[i];
     size_t eq = kv.find('=');
     if (eq == std::string::npos) {
-      p.params["TYPE"].push_back(lower(kv));  // vCard 2.1 bare type: TEL;WORK;VOICE
+      std::erase(kv, '"');
+      std::string bare = upper(kv);
+      if (bare == "QUOTED-PRINTABLE" || bare == "BASE64" || bare == "8BIT" || bare == "7BIT")
+        p.params["ENCODING"].push_back(bare);  // vCard 2.1: ADR;QUOTED-PRINTABLE:…
+      else
+        p.params["TYPE"].push_back(lower(kv));  // vCard 2.1 bare type: TEL;WORK;VOICE
       continue;
     }
     std::string k = upper(kv.substr(0, eq));
+    std::erase(k, '"');
+    // GEO="geo:1,2" is one value: commas split only outside quotes
     for (auto& v : split_unquoted(kv.substr(eq + 1), ',')) p.params[k].push_back(k == "TYPE" ? lower(v) : v);
   }
   std::string value = line.substr(colon + 1);
@@ -183,7 +197,30 @@ json::object contexts_of(const Prop& p) {
   return c;
 }
 
-void add_common(json::object& o, const Prop& p) {
+// Parameters no JSContact property holds, and the group: vCardParams (RFC
+// 9555), lower-case names, values as written (several joined by commas).
+// `types` are the TYPE values the caller converted; `params` the parameters.
+void add_vcard_params(json::object& o, const Prop& p, const std::set<std::string>& types,
+                      const std::set<std::string>& params = {}) {
+  static const std::set<std::string> always = {"PREF", "PROP-ID", "ENCODING", "CHARSET", "VALUE"};
+  json::object vp;
+  if (!p.group.empty()) vp["group"] = p.group;
+  for (const auto& [k, vals] : p.params) {
+    std::string joined;
+    if (k == "TYPE") {
+      for (const auto& t : vals)
+        if (!types.contains(lower(t)) && lower(t) != "pref") joined += (joined.empty() ? "" : ",") + lower(t);
+    } else if (!always.contains(k) && !params.contains(k)) {
+      for (const auto& v : vals) joined += (joined.empty() ? "" : ",") + v;
+    } else {
+      continue;
+    }
+    if (!joined.empty()) vp[lower(k)] = joined;
+  }
+  if (!vp.empty()) o["vCardParams"] = std::move(vp);
+}
+
+void add_common(json::object& o, const Prop& p, std::set<std::string> types = {}, const std::set<std::string>& params = {}) {
   auto c = contexts_of(p);
   if (!c.empty()) o["contexts"] = std::move(c);
   std::string pref = p.param("PREF");
@@ -195,6 +232,8 @@ void add_common(json::object& o, const Prop& p) {
   } else if (p.has("TYPE", "pref")) {
     o["pref"] = 1;
   }
+  types.insert({"work", "home"});
+  add_vcard_params(o, p, types, params);
 }
 
 // Adds value v to map `key` of card, under the PROP-ID or the next positional id.
@@ -210,8 +249,60 @@ void add_to_map(json::object& card, const char* key, const char* prefix, const P
   m[id] = std::move(v);
 }
 
+// "20090808T1430-0500", "1996-04-15T14:30:00Z" → "2009-08-08T19:30:00Z";
+// nullopt for a local time (no zone) or what is not a date-time.
+std::optional<std::string> utc_of(const std::string& raw) {
+  size_t t = raw.find('T');
+  if (t == std::string::npos) return std::nullopt;
+  std::string d = raw.substr(0, t), tm = raw.substr(t + 1);
+  std::erase(d, '-');
+  int off = 0;
+  if (tm.ends_with("Z") || tm.ends_with("z")) {
+    tm.pop_back();
+  } else {
+    size_t sign = tm.find_last_of("+-");
+    if (sign == std::string::npos) return std::nullopt;
+    std::string o = tm.substr(sign + 1);
+    std::erase(o, ':');
+    if (o.size() != 4 && o.size() != 2) return std::nullopt;
+    try {
+      off = std::stoi(o.substr(0, 2)) * 3600 + (o.size() == 4 ? std::stoi(o.substr(2, 2)) * 60 : 0);
+    } catch (...) {
+      return std::nullopt;
+    }
+    if (tm[sign] == '-') off = -off;
+    tm = tm.substr(0, sign);
+  }
+  std::erase(tm, ':');
+  if (d.size() != 8 || (tm.size() != 4 && tm.size() != 6)) return std::nullopt;
+  std::tm x{};
+  try {
+    x.tm_year = std::stoi(d.substr(0, 4)) - 1900;
+    x.tm_mon = std::stoi(d.substr(4, 2)) - 1;
+    x.tm_mday = std::stoi(d.substr(6, 2));
+    x.tm_hour = std::stoi(tm.substr(0, 2));
+    x.tm_min = std::stoi(tm.substr(2, 2));
+    x.tm_sec = tm.size() == 6 ? std::stoi(tm.substr(4, 2)) : 0;
+  } catch (...) {
+    return std::nullopt;
+  }
+  time_t secs = timegm(&x) - off;
+  std::tm u{};
+  gmtime_r(&secs, &u);
+  char b[64];
+  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02dZ", u.tm_year + 1900, u.tm_mon + 1, u.tm_mday, u.tm_hour,
+                u.tm_min, u.tm_sec);
+  return std::string(b);
+}
+
 json::value partial_date(const std::string& raw) {
-  std::string d = raw.substr(0, raw.find('T'));
+  if (raw.find('T') != std::string::npos) {
+    // a date and time (ANNIVERSARY:20090808T1430-0500): a Timestamp where it
+    // names its zone, else kept as written; never cut to the date
+    if (auto utc = utc_of(raw)) return json::object{{"@type", "Timestamp"}, {"utc", *utc}};
+    return json::value(raw);
+  }
+  std::string d = raw;
   d.erase(std::remove(d.begin(), d.end(), '-'), d.end());
   json::object o{{"@type", "PartialDate"}};
   bool no_year = raw.starts_with("--");
@@ -254,10 +345,7 @@ std::string media_type_of(const Prop& p) {
 }
 
 const std::set<std::string>& known_names() {
-  static const std::set<std::string> k = {"BEGIN", "END", "VERSION", "UID", "KIND", "FN", "N", "NICKNAME",
-                                          "EMAIL", "TEL", "ADR", "ORG", "TITLE", "ROLE", "NOTE", "BDAY",
-                                          "ANNIVERSARY", "URL", "PHOTO", "CATEGORIES", "REV", "X-ACCORD-ID",
-                                          "PRODID", "LABEL", "IMPP"};
+  static const std::set<std::string> k = {"BEGIN", "END", "VERSION", "PRODID"};
   return k;
 }
 
@@ -277,6 +365,21 @@ Parsed parse(std::string_view text) {
   c["version"] = "1.0";
   bool begun = false, ended = false;
   std::string kind = "individual";
+  json::array props;                 // vCardProps
+  std::vector<Prop> labels;          // 2.1/3.0 LABEL properties, matched to ADRs below
+  // an unconverted property as jCard (RFC 7095): [name, {params}, "unknown", value as written]
+  auto carry = [&](const Prop& p) {
+    json::object params;
+    if (!p.group.empty()) params["group"] = p.group;
+    for (const auto& [k, vals] : p.params) {
+      if (k == "ENCODING" || k == "CHARSET") continue;  // the value is decoded
+      std::string joined;
+      for (const auto& v : vals) joined += (joined.empty() ? "" : ",") + v;
+      params[lower(k)] = joined;
+    }
+    props.push_back(json::array{lower(p.name), std::move(params), "unknown", p.value});
+    out.unknown.push_back(p.line);
+  };
   for (size_t i = 0; i < lines.size(); ++i) {
     Prop p = parse_line(lines[i], i + 1);
     if (p.name == "BEGIN") {
@@ -291,8 +394,9 @@ Parsed parse(std::string_view text) {
       break;
     }
     const std::string& v = p.value;
-    if (p.name == "UID") c["uid"] = unescape(v);
-    else if (p.name == "KIND") kind = lower(unescape(v));
+    if (p.name == "VERSION") out.version = unescape(v);
+    else if (p.name == "UID") c["uid"] = unescape(v);
+    else if (p.name == "KIND" || p.name == "X-ADDRESSBOOKSERVER-KIND") kind = lower(unescape(v));
     else if (p.name == "FN") {
       json::object& n = c["name"].is_object() ? c["name"].as_object() : (c["name"] = json::object()).as_object();
       n["full"] = unescape(v);
@@ -310,7 +414,11 @@ Parsed parse(std::string_view text) {
       }
     } else if (p.name == "NICKNAME") {
       for (auto& nick : split_escaped(v, ','))
-        if (!nick.empty()) add_to_map(c, "nicknames", "k", p, json::object{{"name", nick}});
+        if (!nick.empty()) {
+          json::object k{{"name", nick}};
+          add_common(k, p);
+          add_to_map(c, "nicknames", "k", p, std::move(k));
+        }
     } else if (p.name == "EMAIL") {
       json::object e{{"address", unescape(v)}};
       add_common(e, p);
@@ -321,12 +429,13 @@ Parsed parse(std::string_view text) {
       json::object t{{"number", num}};
       json::object f;
       static const std::pair<const char*, const char*> kFeat[] = {
-          {"cell", "mobile"}, {"voice", "voice"}, {"fax", "fax"}, {"pager", "pager"},
-          {"text", "text"},   {"video", "video"}, {"textphone", "textphone"}, {"msg", "text"}};
+          {"cell", "mobile"}, {"voice", "voice"}, {"fax", "fax"},     {"pager", "pager"},
+          {"text", "text"},   {"video", "video"}, {"textphone", "textphone"}};
+      std::set<std::string> mapped;
       for (auto [vt, js] : kFeat)
-        if (p.has("TYPE", vt)) f[js] = true;
+        if (p.has("TYPE", vt)) f[js] = true, mapped.insert(vt);
       if (!f.empty()) t["features"] = std::move(f);
-      add_common(t, p);
+      add_common(t, p, mapped);
       add_to_map(c, "phones", "p", p, std::move(t));
     } else if (p.name == "ADR") {
       auto parts = split_escaped(v, ';');
@@ -335,8 +444,12 @@ Parsed parse(std::string_view text) {
         if (!parts[k].empty()) comps.push_back(json::object{{"kind", kAdrKinds[k]}, {"value", parts[k]}});
       json::object a{{"components", std::move(comps)}};
       if (std::string label = p.param("LABEL"); !label.empty()) a["full"] = unescape(label);
-      add_common(a, p);
+      if (std::string geo = p.param("GEO"); !geo.empty()) a["coordinates"] = geo;
+      if (std::string tz = p.param("TZ"); !tz.empty()) a["timeZone"] = tz;
+      add_common(a, p, {}, {"LABEL", "GEO", "TZ"});
       add_to_map(c, "addresses", "a", p, std::move(a));
+    } else if (p.name == "LABEL") {
+      labels.push_back(p);
     } else if (p.name == "ORG") {
       auto parts = split_escaped(v, ';');
       json::object o{{"name", parts[0]}};
@@ -344,34 +457,61 @@ Parsed parse(std::string_view text) {
       for (size_t k = 1; k < parts.size(); ++k)
         if (!parts[k].empty()) units.push_back(json::object{{"name", parts[k]}});
       if (!units.empty()) o["units"] = std::move(units);
+      add_common(o, p);
       add_to_map(c, "organizations", "o", p, std::move(o));
     } else if (p.name == "TITLE" || p.name == "ROLE") {
-      add_to_map(c, "titles", "t", p,
-                 json::object{{"name", unescape(v)}, {"kind", p.name == "TITLE" ? "title" : "role"}});
+      json::object t{{"name", unescape(v)}, {"kind", p.name == "TITLE" ? "title" : "role"}};
+      add_common(t, p);
+      add_to_map(c, "titles", "t", p, std::move(t));
     } else if (p.name == "NOTE") {
-      add_to_map(c, "notes", "n", p, json::object{{"note", unescape(v)}});
-    } else if (p.name == "BDAY" || p.name == "ANNIVERSARY") {
-      add_to_map(c, "anniversaries", "b", p,
-                 json::object{{"kind", p.name == "BDAY" ? "birth" : "wedding"}, {"date", partial_date(unescape(v))}});
+      json::object n{{"note", unescape(v)}};
+      add_common(n, p);
+      add_to_map(c, "notes", "n", p, std::move(n));
+    } else if (p.name == "BDAY" || p.name == "ANNIVERSARY" || p.name == "X-ANNIVERSARY" || p.name == "DEATHDATE") {
+      const char* k = p.name == "BDAY" ? "birth" : p.name == "DEATHDATE" ? "death" : "wedding";
+      json::object a{{"kind", k}, {"date", partial_date(unescape(v))}};
+      add_common(a, p);
+      add_to_map(c, "anniversaries", "b", p, std::move(a));
     } else if (p.name == "URL") {
       json::object l{{"uri", unescape(v)}};
       add_common(l, p);
       add_to_map(c, "links", "l", p, std::move(l));
     } else if (p.name == "IMPP") {
-      add_to_map(c, "onlineServices", "s", p, json::object{{"uri", unescape(v)}});
-    } else if (p.name == "PHOTO") {
+      json::object s{{"uri", unescape(v)}};
+      add_common(s, p);
+      add_to_map(c, "onlineServices", "s", p, std::move(s));
+    } else if (p.name == "LANG") {
+      json::object l{{"language", unescape(v)}};
+      add_common(l, p);
+      add_to_map(c, "preferredLanguages", "g", p, std::move(l));
+    } else if (p.name == "RELATED") {
+      json::object rel;
+      if (auto it = p.params.find("TYPE"); it != p.params.end())
+        for (const auto& t : it->second) rel[lower(t)] = true;
+      json::object r{{"@type", "Relation"}};
+      if (!rel.empty()) r["relation"] = std::move(rel);
+      std::set<std::string> types;
+      if (auto it = p.params.find("TYPE"); it != p.params.end())
+        for (const auto& t : it->second) types.insert(lower(t));
+      add_vcard_params(r, p, types);
+      json::object& m = c["relatedTo"].is_object() ? c["relatedTo"].as_object() : (c["relatedTo"] = json::object()).as_object();
+      m[unescape(v)] = std::move(r);
+    } else if (p.name == "PHOTO" || p.name == "LOGO" || p.name == "SOUND") {
       std::string enc = upper(p.param("ENCODING"));
       std::string uri;
       std::string mt = media_type_of(p);
       if (enc == "B" || enc == "BASE64") {
         std::string b64 = v;
         std::erase_if(b64, [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; });
-        uri = "data:" + (mt.empty() ? std::string("image/jpeg") : mt) + ";base64," + b64;
+        std::string def = p.name == "SOUND" ? "audio/basic" : "image/jpeg";
+        uri = "data:" + (mt.empty() ? def : mt) + ";base64," + b64;
       } else {
         uri = v;  // 4.0 data: URI or a link
       }
-      json::object m{{"kind", "photo"}, {"uri", uri}};
+      json::object m{{"kind", lower(p.name)}, {"uri", uri}};
       if (!mt.empty() && !uri.starts_with("data:")) m["mediaType"] = mt;
+      std::set<std::string> media_types = {"jpeg", "jpg", "png", "gif", "bmp", "tiff"};
+      add_common(m, p, media_types, {"MEDIATYPE"});
       add_to_map(c, "media", "m", p, std::move(m));
     } else if (p.name == "CATEGORIES") {
       json::object& kw = c["keywords"].is_object() ? c["keywords"].as_object() : (c["keywords"] = json::object()).as_object();
@@ -382,12 +522,31 @@ Parsed parse(std::string_view text) {
     } else if (p.name == "X-ACCORD-ID") {
       out.idempotency_key = unescape(v);
     } else if (!known_names().contains(p.name)) {
-      out.unknown.push_back(p.line);
+      // GEO, TZ, GENDER, KEY, MEMBER, X-ABLabel, X-SOCIALPROFILE, …
+      carry(p);
     }
   }
   if (!begun) throw std::runtime_error("no BEGIN:VCARD");
   if (!ended) throw std::runtime_error("no END:VCARD (truncated file?)");
+  // 2.1/3.0 LABEL: the full form of the address of the same types
+  for (const Prop& l : labels) {
+    json::object* match = nullptr;
+    if (auto* m = c.if_contains("addresses"); m && m->is_object())
+      for (auto& [id, av] : m->as_object()) {
+        (void)id;
+        if (!av.is_object() || av.as_object().contains("full")) continue;
+        json::object ctx = contexts_of(l);
+        const json::value* have = av.as_object().if_contains("contexts");
+        if ((ctx.empty() && !have) || (have && *have == json::value(ctx))) {
+          match = &av.as_object();
+          break;
+        }
+      }
+    if (match) (*match)["full"] = unescape(l.value);
+    else carry(l);
+  }
   c["kind"] = kind;
+  if (!props.empty()) c["vCardProps"] = std::move(props);
   return out;
 }
 
@@ -427,9 +586,74 @@ void emit(std::string& out, const std::string& line) {
 
 std::string str(const json::value* v) { return v && v->is_string() ? std::string(v->get_string()) : std::string(); }
 
+// A parameter value as written: quoted where it holds , ; or :
+std::string param_value(const std::string& v) {
+  return v.find_first_of(",;:") != std::string::npos && !v.starts_with("\"") ? "\"" + v + "\"" : v;
+}
+
+std::string quoted_printable(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string o;
+  for (unsigned char ch : s) {
+    if (ch == '\n') {
+      o += "=0D=0A";
+    } else if (ch >= 0x80 || ch == '=' || ch < 0x20) {
+      o += '=';
+      o += hex[ch >> 4];
+      o += hex[ch & 15];
+    } else {
+      o += static_cast<char>(ch);
+    }
+  }
+  return o;
+}
+
 struct Writer {
   std::string out;
   bool v4;
+  bool v21 = false;
+
+  // Emits a content line; vCard 2.1 gets quoted-printable (UTF-8) for
+  // values with line breaks or non-ASCII text, with soft line breaks.
+  void line(const std::string& l) {
+    if (!v21) return emit(out, l);
+    size_t colon = find_unquoted(l, ':');
+    if (colon == std::string::npos) return emit(out, l);
+    std::string head = l.substr(0, colon), value = l.substr(colon + 1);
+    if (upper(head).find("ENCODING=") != std::string::npos) return emit(out, l);  // base64 photos
+    std::string plain;  // 2.1 escapes only ';' in structured values
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (value[i] == '\\' && i + 1 < value.size() && (value[i + 1] == 'n' || value[i + 1] == 'N')) {
+        plain += '\n';
+        ++i;
+      } else if (value[i] == '\\' && i + 1 < value.size() && (value[i + 1] == ',' || value[i + 1] == '\\')) {
+        plain += value[++i];
+      } else {
+        plain += value[i];
+      }
+    }
+    bool ascii = std::all_of(plain.begin(), plain.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80 && ch != '\n'; });
+    if (ascii) return emit(out, head + ":" + plain);
+    std::string qp = head + ";CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:" + quoted_printable(plain);
+    size_t pos = 0;
+    while (qp.size() - pos > 75) {  // soft line breaks, never inside an =XX
+      size_t cut = pos + 74;
+      if (qp[cut - 1] == '=') cut -= 1;
+      else if (qp[cut - 2] == '=') cut -= 2;
+      out.append(qp, pos, cut - pos);
+      out += "=\r\n";
+      pos = cut;
+    }
+    out.append(qp, pos, std::string::npos);
+    out += "\r\n";
+  }
+
+  static std::string group(const json::object& o) {
+    if (auto* vp = o.if_contains("vCardParams"); vp && vp->is_object())
+      if (auto* g = vp->get_object().if_contains("group"); g && g->is_string() && !g->get_string().empty())
+        return std::string(g->get_string()) + ".";
+    return "";
+  }
 
   std::string params(const json::object& o, const std::string& id, const std::string& positional,
                      std::vector<std::string> types) {
@@ -438,16 +662,34 @@ struct Writer {
       if (c->get_object().contains("work")) types.push_back("work");
       if (c->get_object().contains("private")) types.push_back("home");
     }
+    std::string extra;
+    if (auto* vp = o.if_contains("vCardParams"); vp && vp->is_object())
+      for (const auto& [k, v] : vp->get_object()) {
+        std::string val = v.is_string() ? std::string(v.get_string()) : json::serialize(v);
+        if (k == "group") continue;
+        if (k == "type") {
+          for (size_t at = 0; at <= val.size();) {
+            size_t comma = val.find(',', at);
+            std::string t = val.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+            if (!t.empty()) types.push_back(t);
+            at = comma == std::string::npos ? val.size() + 1 : comma + 1;
+          }
+          continue;
+        }
+        extra += ";" + upper(std::string(k)) + "=" + param_value(val);
+      }
     int pref = 0;
     if (auto* pv = o.if_contains("pref"); pv && pv->is_int64()) pref = static_cast<int>(pv->get_int64());
     if (pref && !v4) types.push_back("pref");
-    if (!types.empty()) {
+    if (v21) {
+      for (const auto& t : types) p += ";" + upper(t);  // 2.1: bare types, TEL;WORK;VOICE
+    } else if (!types.empty()) {
       p += ";TYPE=";
       for (size_t i = 0; i < types.size(); ++i) p += (i ? "," : "") + types[i];
     }
     if (pref && v4) p += ";PREF=" + std::to_string(pref);
     if (v4 && id != positional) p += ";PROP-ID=" + id;
-    return p;
+    return p + extra;
   }
 
   template <class F>
@@ -492,6 +734,11 @@ std::string date_value(const json::value& d, bool v4) {
   if (d.is_string()) return std::string(d.get_string());
   if (!d.is_object()) return "";
   const json::object& o = d.get_object();
+  if (str(o.if_contains("@type")) == "Timestamp") {  // 2009-08-08T19:30:00Z → 20090808T193000Z
+    std::string u = str(o.if_contains("utc"));
+    std::erase_if(u, [](char ch) { return ch == '-' || ch == ':'; });
+    return u;
+  }
   auto num = [&](const char* k, int width) -> std::string {
     auto* v = o.if_contains(k);
     if (!v || !v->is_int64()) return "";
@@ -507,19 +754,39 @@ std::string date_value(const json::value& d, bool v4) {
 
 }  // namespace
 
+// A content line reduced to what it means: group, name, parameters (TYPE
+// values as a set, encoding and charset left out) and the decoded value.
+std::string meaning(const std::string& l) {
+  try {
+    Prop p = parse_line(l, 0);
+    std::string k = lower(p.group) + "." + p.name;
+    for (auto [name, vals] : p.params) {
+      if (name == "ENCODING" || name == "CHARSET") continue;
+      std::sort(vals.begin(), vals.end());
+      k += ";" + name + "=";
+      for (const auto& v : vals) k += v + ",";
+    }
+    return k + ":" + p.value;
+  } catch (const std::exception&) {
+    return l;
+  }
+}
+
 std::string serialize(const json::object& card, const std::string& version, const std::string& idem,
                       const std::vector<std::string>& keep) {
-  Writer w{"", version != "3.0"};
+  Writer w{"", version != "3.0" && version != "2.1"};
+  w.v21 = version == "2.1";
   std::string& out = w.out;
+  auto emit_line = [&](const std::string& l) { w.line(l); };
   emit(out, "BEGIN:VCARD");
-  emit(out, "VERSION:" + std::string(w.v4 ? "4.0" : "3.0"));
+  emit(out, "VERSION:" + std::string(w.v4 ? "4.0" : w.v21 ? "2.1" : "3.0"));
   emit(out, "PRODID:-//Accord//local connector//EN");
-  if (auto uid = str(card.if_contains("uid")); !uid.empty()) emit(out, "UID:" + escape(uid, false));
-  if (w.v4) {
+  if (auto uid = str(card.if_contains("uid")); !uid.empty()) emit_line("UID:" + escape(uid, false));
+  {
     std::string kind = str(card.if_contains("kind"));
-    if (!kind.empty() && kind != "individual") emit(out, "KIND:" + kind);
+    if (!kind.empty() && kind != "individual") emit_line((w.v4 ? "KIND:" : "X-ADDRESSBOOKSERVER-KIND:") + kind);
   }
-  emit(out, "FN:" + escape(full_name(card), false));
+  emit_line("FN:" + escape(full_name(card), false));
   if (auto* name = card.if_contains("name"); name && name->is_object())
     if (auto* comps = name->get_object().if_contains("components"); comps && comps->is_array()) {
       std::string fields[5];
@@ -529,13 +796,14 @@ std::string serialize(const json::object& card, const std::string& version, cons
         for (int i = 0; i < 5; ++i)
           if (k == kNKinds[i]) fields[i] += (fields[i].empty() ? "" : ",") + escape(v, true);
       }
-      emit(out, "N:" + fields[0] + ";" + fields[1] + ";" + fields[2] + ";" + fields[3] + ";" + fields[4]);
+      emit_line("N:" + fields[0] + ";" + fields[1] + ";" + fields[2] + ";" + fields[3] + ";" + fields[4]);
     }
+  auto G = [](const json::object& o) { return Writer::group(o); };
   w.each(card, "nicknames", "k", [&](const std::string& id, const std::string& pos, const json::object& o) {
-    emit(out, "NICKNAME" + w.params(o, id, pos, {}) + ":" + escape(str(o.if_contains("name")), false));
+    emit_line(G(o) + "NICKNAME" + w.params(o, id, pos, {}) + ":" + escape(str(o.if_contains("name")), false));
   });
   w.each(card, "emails", "e", [&](const std::string& id, const std::string& pos, const json::object& o) {
-    emit(out, "EMAIL" + w.params(o, id, pos, {}) + ":" + escape(str(o.if_contains("address")), false));
+    emit_line(G(o) + "EMAIL" + w.params(o, id, pos, {}) + ":" + escape(str(o.if_contains("address")), false));
   });
   w.each(card, "phones", "p", [&](const std::string& id, const std::string& pos, const json::object& o) {
     std::vector<std::string> types;
@@ -544,7 +812,7 @@ std::string serialize(const json::object& card, const std::string& version, cons
         (void)v;
         types.push_back(k == "mobile" ? "cell" : std::string(k));
       }
-    emit(out, "TEL" + w.params(o, id, pos, types) + ":" + escape(str(o.if_contains("number")), false));
+    emit_line(G(o) + "TEL" + w.params(o, id, pos, types) + ":" + escape(str(o.if_contains("number")), false));
   });
   w.each(card, "addresses", "a", [&](const std::string& id, const std::string& pos, const json::object& o) {
     std::string f[7];
@@ -559,67 +827,122 @@ std::string serialize(const json::object& card, const std::string& version, cons
         f[slot] += (f[slot].empty() ? "" : " ") + v;
       }
     std::string p = w.params(o, id, pos, {});
-    if (auto full = str(o.if_contains("full")); !full.empty() && w.v4) p += ";LABEL=\"" + escape(full, false) + "\"";
+    std::string full = str(o.if_contains("full"));
+    if (w.v4) {
+      if (!full.empty()) p += ";LABEL=\"" + escape(full, false) + "\"";
+      if (auto g = str(o.if_contains("coordinates")); !g.empty()) p += ";GEO=\"" + g + "\"";
+      if (auto tz = str(o.if_contains("timeZone")); !tz.empty()) p += ";TZ=" + param_value(tz);
+    }
     std::string v;
     for (int i = 0; i < 7; ++i) v += (i ? ";" : "") + escape(f[i], true);
-    emit(out, "ADR" + p + ":" + v);
+    emit_line(G(o) + "ADR" + p + ":" + v);
+    // 2.1 and 3.0 write the full form as a LABEL of the same types
+    if (!w.v4 && !full.empty()) {
+      json::object lo = o;
+      lo.erase("pref");
+      emit_line(G(o) + "LABEL" + w.params(lo, id, pos, {}) + ":" + escape(full, false));
+    }
   });
   w.each(card, "organizations", "o", [&](const std::string& id, const std::string& pos, const json::object& o) {
     std::string v = escape(str(o.if_contains("name")), true);
     if (auto* units = o.if_contains("units"); units && units->is_array())
       for (const auto& u : units->get_array())
         if (u.is_object()) v += ";" + escape(str(u.get_object().if_contains("name")), true);
-    emit(out, "ORG" + w.params(o, id, pos, {}) + ":" + v);
+    emit_line(G(o) + "ORG" + w.params(o, id, pos, {}) + ":" + v);
   });
   w.each(card, "titles", "t", [&](const std::string& id, const std::string& pos, const json::object& o) {
-    emit(out, std::string(str(o.if_contains("kind")) == "role" ? "ROLE" : "TITLE") + w.params(o, id, pos, {}) + ":" +
-                  escape(str(o.if_contains("name")), false));
+    emit_line(G(o) + std::string(str(o.if_contains("kind")) == "role" ? "ROLE" : "TITLE") + w.params(o, id, pos, {}) +
+              ":" + escape(str(o.if_contains("name")), false));
   });
   w.each(card, "anniversaries", "b", [&](const std::string& id, const std::string& pos, const json::object& o) {
     const json::value* d = o.if_contains("date");
     if (!d) return;
     std::string k = str(o.if_contains("kind"));
-    if (k != "birth" && !w.v4) return;  // 3.0 has no ANNIVERSARY
-    emit(out, std::string(k == "birth" ? "BDAY" : "ANNIVERSARY") + w.params(o, id, pos, {}) + ":" + date_value(*d, w.v4));
+    // 2.1/3.0 have no ANNIVERSARY: X-ANNIVERSARY, which Apple, Evolution and Outlook read
+    std::string name = k == "birth" ? "BDAY" : k == "death" ? "DEATHDATE" : w.v4 ? "ANNIVERSARY" : "X-ANNIVERSARY";
+    emit_line(G(o) + name + w.params(o, id, pos, {}) + ":" + date_value(*d, w.v4));
   });
   w.each(card, "links", "l", [&](const std::string& id, const std::string& pos, const json::object& o) {
-    emit(out, "URL" + w.params(o, id, pos, {}) + ":" + str(o.if_contains("uri")));
+    emit_line(G(o) + "URL" + w.params(o, id, pos, {}) + ":" + str(o.if_contains("uri")));
   });
   w.each(card, "onlineServices", "s", [&](const std::string& id, const std::string& pos, const json::object& o) {
-    emit(out, "IMPP" + w.params(o, id, pos, {}) + ":" + str(o.if_contains("uri")));
+    emit_line(G(o) + "IMPP" + w.params(o, id, pos, {}) + ":" + str(o.if_contains("uri")));
   });
+  w.each(card, "preferredLanguages", "g", [&](const std::string& id, const std::string& pos, const json::object& o) {
+    emit_line(G(o) + "LANG" + w.params(o, id, pos, {}) + ":" + str(o.if_contains("language")));
+  });
+  if (auto* rel = card.if_contains("relatedTo"); rel && rel->is_object())
+    for (const auto& [uri, rv] : rel->get_object()) {
+      if (!rv.is_object()) continue;
+      std::vector<std::string> types;
+      if (auto* r = rv.get_object().if_contains("relation"); r && r->is_object())
+        for (const auto& [t, on] : r->get_object()) {
+          (void)on;
+          types.push_back(std::string(t));
+        }
+      emit_line(G(rv.get_object()) + "RELATED" + w.params(rv.get_object(), "", "", types) + ":" + std::string(uri));
+    }
   w.each(card, "media", "m", [&](const std::string& id, const std::string& pos, const json::object& o) {
     std::string uri = str(o.if_contains("uri"));
-    if (str(o.if_contains("kind")) != "photo" || uri.empty()) return;
+    std::string kind = str(o.if_contains("kind"));
+    if (uri.empty() || (kind != "photo" && kind != "logo" && kind != "sound")) return;
+    std::string name = G(o) + upper(kind);
     std::string p = w.params(o, id, pos, {});
     if (w.v4) {
       if (auto mt = str(o.if_contains("mediaType")); !mt.empty()) p += ";MEDIATYPE=" + mt;
-      emit(out, "PHOTO" + p + ":" + uri);
+      emit_line(name + p + ":" + uri);
     } else if (uri.starts_with("data:") && uri.find(";base64,") != std::string::npos) {
       std::string mt = uri.substr(5, uri.find(';') - 5);
       std::string type = upper(mt.substr(mt.find('/') + 1));
-      emit(out, "PHOTO;ENCODING=b;TYPE=" + type + ":" + uri.substr(uri.find(";base64,") + 8));
+      emit_line(name + (w.v21 ? ";ENCODING=BASE64;TYPE=" : ";ENCODING=b;TYPE=") + type + ":" +
+                uri.substr(uri.find(";base64,") + 8));
     } else {
-      emit(out, "PHOTO;VALUE=uri:" + uri);
+      emit_line(name + (w.v21 ? ";VALUE=URL:" : ";VALUE=uri:") + uri);
     }
   });
   w.each(card, "notes", "n", [&](const std::string& id, const std::string& pos, const json::object& o) {
-    emit(out, "NOTE" + w.params(o, id, pos, {}) + ":" + escape(str(o.if_contains("note")), false));
+    emit_line(G(o) + "NOTE" + w.params(o, id, pos, {}) + ":" + escape(str(o.if_contains("note")), false));
   });
   if (auto* kw = card.if_contains("keywords"); kw && kw->is_object() && !kw->get_object().empty()) {
     std::string v;
     for (const auto& [k, on] : kw->get_object())
       if (on.is_bool() && on.get_bool()) v += (v.empty() ? "" : ",") + escape(k, false);
-    if (!v.empty()) emit(out, "CATEGORIES:" + v);
+    if (!v.empty()) emit_line("CATEGORIES:" + v);
   }
   if (auto upd = str(card.if_contains("updated")); !upd.empty()) {
     std::string rev = upd;
     std::erase_if(rev, [](char ch) { return ch == '-' || ch == ':'; });
     if (auto dot = rev.find('.'); dot != std::string::npos) rev = rev.substr(0, dot) + "Z";
-    emit(out, "REV:" + rev);
+    emit_line("REV:" + rev);
   }
-  if (!idem.empty()) emit(out, "X-ACCORD-ID:" + escape(idem, false));
-  for (const auto& line : keep) emit(out, line);
+  if (!idem.empty()) emit_line("X-ACCORD-ID:" + escape(idem, false));
+  // vCardProps: written as the previous file had them where it had them
+  std::map<std::string, size_t> kept;
+  std::vector<bool> used(keep.size(), false);
+  for (size_t i = 0; i < keep.size(); ++i) kept.emplace(meaning(keep[i]), i);
+  if (auto* props = card.if_contains("vCardProps"); props && props->is_array())
+    for (const auto& pv : props->get_array()) {
+      if (!pv.is_array() || pv.get_array().size() < 4 || !pv.get_array()[0].is_string()) continue;
+      const json::array& a = pv.get_array();
+      std::string l;
+      std::string params;
+      if (a[1].is_object())
+        for (const auto& [k, v] : a[1].get_object()) {
+          std::string val = v.is_string() ? std::string(v.get_string()) : json::serialize(v);
+          if (k == "group") l = val + ".";
+          else params += ";" + upper(std::string(k)) + "=" + param_value(val);
+        }
+      std::string value = a[3].is_string() ? std::string(a[3].get_string()) : json::serialize(a[3]);
+      l += upper(std::string(a[0].get_string())) + params + ":" + value;
+      if (auto it = kept.find(meaning(l)); it != kept.end() && !used[it->second]) {
+        used[it->second] = true;
+        emit(out, keep[it->second]);
+      } else {
+        emit_line(l);
+      }
+    }
+  for (size_t i = 0; i < keep.size(); ++i)
+    if (!used[i]) emit(out, keep[i]);
   emit(out, "END:VCARD");
   return out;
 }
@@ -628,7 +951,8 @@ const std::vector<std::string>& fields() {
   static const std::vector<std::string> f = {
       "/uid",           "/kind",   "/name",     "/nicknames",      "/emails",   "/phones",
       "/addresses",     "/organizations",       "/titles",         "/notes",    "/anniversaries",
-      "/links",         "/onlineServices",      "/media",          "/keywords", "/updated"};
+      "/links",         "/onlineServices",      "/media",          "/keywords", "/updated",
+      "/preferredLanguages", "/relatedTo",      "/vCardProps"};
   return f;
 }
 

@@ -16,14 +16,16 @@ namespace accord::formats::vcard {
 struct Parsed {
   boost::json::object card;            // the JSContact Card
   std::string idempotency_key;         // X-ACCORD-ID, when present
-  std::vector<std::string> unknown;    // content lines kept verbatim (unfolded)
+  std::vector<std::string> unknown;    // content lines kept verbatim (unfolded), also in vCardProps
+  std::string version;                 // VERSION as read: "2.1", "3.0", "4.0"
 };
 
 // Throws std::runtime_error with a line number for text that is not a vCard.
 Parsed parse(std::string_view text);
 
-// Serialises a Card. version is "4.0" or "3.0". `keep` are content lines from
-// the previous file that the Card does not describe.
+// Serialises a Card. version is "4.0", "3.0" or "2.1". `keep` are content
+// lines from the previous file: those the Card describes (in vCardProps) are
+// written as they were, the others added.
 std::string serialize(const boost::json::object& card, const std::string& version,
                       const std::string& idempotency_key, const std::vector<std::string>& keep);
 
