@@ -68,6 +68,7 @@ const accord::kit::Manifest& manifest() {
             "refresh_token": {"description": "oauth2: the refresh token. Use {\"$secret\": NAME}"},
             "refresh_token_secret": {"type": "string", "description": "oauth2: the NAME of the refresh token's secret, instead of refresh_token: a token the service rotates is written back there"}
           }},
+        "token_exchange": {"type": "object", "description": "a token of a wider scope exchanged for the one requests use: method, path, headers, form (templates; used only when each has a value), token (pointer to the new token in the answer). HighLevel: an agency token for a location's, when variables.company_id is set"},
         "headers": {"type": "object", "additionalProperties": {"type": "string", "format": "header-value"},
           "description": "extra headers on every request (HighLevel's Version)"},
         "variables": {"type": "object", "additionalProperties": {"type": "string"},
@@ -147,6 +148,13 @@ void drop_nulls(json::value& v) {
       ++it;
     }
   }
+}
+
+// Whether an error message names one of `codes` (a vendor's error code).
+bool names_any(const std::string& what, const std::vector<std::string>& codes) {
+  for (const auto& c : codes)
+    if (what.find(c) != std::string::npos) return true;
+  return false;
 }
 
 std::string next_link(const std::string& link_header) {
@@ -285,6 +293,11 @@ class CrmRest final : public accord::Connector {
       if (!s.tombstones.present && !sync)
         due = s.full_listing_hours <= 0 || !cur.contains("full_at") ||
               now_ms() - cur.at("full_at").to_number<int64_t>() > s.full_listing_hours * 3600000.0;
+      // deletes a tombstone feed never reports (HubSpot's permanent deletes):
+      // a full listing on a schedule all the same
+      else if (s.absence_check_hours >= 0)
+        due = s.absence_check_hours == 0 || !cur.contains("full_at") ||
+              now_ms() - cur.at("full_at").to_number<int64_t>() > s.absence_check_hours * 3600000.0;
       bool full = cursor_text.empty() || s.change_mode == "full" || !cur.contains(sync ? "sync" : "since") || due;
       run = json::object{{"phase", "list"}, {"full", full}, {"start", now_ms()}};
     }
@@ -468,6 +481,10 @@ class CrmRest final : public accord::Connector {
       if (auto* nx = in ? at_ptr(*in, pg.next) : nullptr;
           nx && !nx->is_null() && !(nx->is_string() && nx->get_string().empty()))
         out.next = *nx;
+      // the answer says whether another page follows (HighLevel's nextPage)
+      if (const json::value* more = pg.more.empty() ? nullptr : at_ptr(out.a.body, pg.more);
+          !pg.more.empty() && !(more && more->is_bool() && more->get_bool()))
+        out.next = nullptr;
     } else if (pg.style == "offset") {
       if (full_page) out.next = (prev < 0 ? 0 : prev) + static_cast<int64_t>(n);
     } else if (pg.style == "page") {
@@ -524,6 +541,8 @@ class CrmRest final : public accord::Connector {
     if (phase == "tomb") {
       int64_t since = cur.contains("tomb") ? cur.at("tomb").to_number<int64_t>() : run.at("start").to_number<int64_t>();
       tomb_floor = since - s.overlap_s * 1000;
+      // the feed refuses a window shorter than this (getDeleted: a minute)
+      tomb_floor = std::min(tomb_floor, now_ms() - s.tombstone_min_window_s * 1000);
       vars["since"] = json::value(format_time(tomb_floor, s.since_format));
     } else if (auto* w = run.if_contains("window")) {
       // past a search's result cap: a new query from the newest time seen
@@ -536,8 +555,39 @@ class CrmRest final : public accord::Connector {
     if (s.parent.present && phase == "list") return parent_page(s, cur, run, out);
     bool sync_changes = !full && phase == "list" && s.change_mode == "sync_token";
     const json::value* next_in = run.contains("next") ? &run.at("next") : nullptr;
-    Page pgr = fetch_page(s, req, vars, next_in, sync_changes ? std::vector<long>{410} : std::vector<long>{});
+    // (returned, not assigned: recs points into the answer it was read from)
+    std::string gone;
+    auto fetch = [&]() -> Page {
+      try {
+        return fetch_page(s, req, vars, next_in, sync_changes ? std::vector<long>{410} : std::vector<long>{});
+      } catch (const accord::Error& e) {
+        if (e.status() != ACCORD_ERROR || !names_any(e.what(), req.expired)) throw;
+        gone = e.what();
+        return Page{};
+      }
+    };
+    Page pgr = fetch();
+    if (!gone.empty()) {
+      if (phase != "tomb" && next_in) {
+        // a listing's next-page locator expired (Salesforce's live two days):
+        // this listing starts again from its first page
+        host().log(ACCORD_LOG_INFO, ("crm-rest: " + s.name + ": the server no longer knows the listing's next page (" +
+                                     gone + "); listing again from the start").c_str());
+        run.erase("next");
+        return page(s, cur, run, out);
+      }
+      if (phase == "tomb" && full) {  // a full listing found every delete: the feed is not needed
+        finish_pass(s, cur, run);
+        return false;
+      }
+      // the server's window of changes or deletes is gone (getDeleted's log
+      // purged: INVALID_REPLICATION_DATE): the host lists everything and diffs
+      throw accord::Error(ACCORD_CURSOR_EXPIRED, "stream " + s.name + ": " + gone);
+    }
     const Answer& a = pgr.a;
+    if (phase == "tomb" && !s.tombstone_covered.empty())
+      if (auto* c = at_ptr(a.body, s.tombstone_covered); c && !c->is_null())
+        if (auto t = parse_time_ms(*c)) run["tomb_covered"] = *t;
     if (a.status == 410)  // the server no longer knows the token: the host lists everything and diffs
       throw accord::Error(ACCORD_CURSOR_EXPIRED, "stream " + s.name + ": the server's sync token expired (HTTP 410: " +
                                                      error_text(a.body, a.raw.body) + ")");
@@ -643,7 +693,9 @@ class CrmRest final : public accord::Connector {
     if (full) cur["full_at"] = start;
     if (auto* t = run.if_contains("sync")) cur["sync"] = *t;
     if (s.tombstones.present) {
-      cur["tomb"] = start;
+      // the next window starts where the feed said this one's coverage ended
+      // (getDeleted's latestDateCovered), else where this pass started
+      cur["tomb"] = run.contains("tomb_covered") ? std::min(start, run.at("tomb_covered").to_number<int64_t>()) : start;
       json::array kept;
       auto keep = [&](const json::value& e) {
         if (e.get_array().at(1).to_number<int64_t>() >= start - 2 * s.overlap_s * 1000) kept.push_back(e);
@@ -1060,6 +1112,9 @@ class CrmRest final : public accord::Connector {
     }
     if (kind != "create") throw accord::Error(ACCORD_ERROR, "unknown op \"" + kind + "\"");
     if (!key.empty() && s.upsert.present) {  // the server finds the key itself (it is in the path or body template)
+      // a key in the path stays out of the body (Salesforce: "Do not specify
+      // Id or an external ID field in the request body")
+      if (s.upsert.path.find("{key}") != std::string::npos && !s.external_id.empty()) erase_ptr(native, s.external_id);
       vars["data"] = std::move(native);
       Answer a = rest_.call(s.upsert, vars);
       return written(s, s.upsert, a, "");
@@ -1090,10 +1145,15 @@ class CrmRest final : public accord::Connector {
     Answer a = rest_.call(s.lookup, vars, {404});
     if (a.status == 404) return std::nullopt;
     const json::value* recs = at_ptr(a.body, s.lookup.records);
-    json::value want = s.external_id.empty() ? to_data(s, native) : json::value();
+    // compared as the create sends it (its fields and defaults)
+    auto sent = [&](json::value d) {
+      shape_record(s.create, d);
+      return d;
+    };
+    json::value want = s.external_id.empty() ? sent(to_data(s, native)) : json::value();
     auto is_it = [&](const json::value& rv) {
       return rv.is_object() &&
-             (s.external_id.empty() ? to_data(s, rv) == want : scalar_text(at_ptr(rv, s.external_id)) == key);
+             (s.external_id.empty() ? sent(to_data(s, rv)) == want : scalar_text(at_ptr(rv, s.external_id)) == key);
     };
     const json::value* hit = nullptr;
     if (recs && recs->is_array()) {

@@ -11,6 +11,9 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <cctype>
+#include <map>
+#include <mutex>
 
 namespace json = boost::json;
 
@@ -104,6 +107,55 @@ std::string error_text(const json::value& body, const std::string& raw) {
   return t;
 }
 
+namespace {
+
+// Whether header line h ("Name: value") is named `name` (case-insensitive).
+bool header_named(const std::string& h, const std::string& name) {
+  if (h.size() <= name.size() || h[name.size()] != ':') return false;
+  for (size_t i = 0; i < name.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(h[i])) != std::tolower(static_cast<unsigned char>(name[i]))) return false;
+  return true;
+}
+
+
+// Waits for this endpoint's own limit, shared by every instance in this
+// process (a vendor counts per account, not per connection): calls to one
+// endpoint at least 1/per_s apart.
+void wait_for_endpoint(const std::string& key, double per_s, const accord::Host& host) {
+  static std::mutex mu;
+  static std::map<std::string, int64_t> next_at;
+  int64_t at;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    int64_t& n = next_at[key];
+    at = std::max(now_ms(), n);
+    n = at + static_cast<int64_t>(1000.0 / per_s) + 1;
+  }
+  while (now_ms() < at) {
+    if (host.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(50, at - now_ms())));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> shape_record(const Request& req, json::value& data) {
+  std::vector<std::string> dropped;
+  if (!data.is_object() || (req.send_fields.empty() && req.defaults.empty())) return dropped;
+  json::object& rec = data.get_object();
+  if (!req.send_fields.empty()) {
+    json::object kept;
+    for (const auto& [k, v] : rec) {
+      if (std::find(req.send_fields.begin(), req.send_fields.end(), "/" + std::string(k)) != req.send_fields.end()) kept[k] = v;
+      else if (!v.is_null()) dropped.emplace_back(k);
+    }
+    rec = std::move(kept);
+  }
+  for (const auto& [ptr, v] : req.defaults)
+    if (!rec.contains(ptr.substr(1))) rec[ptr.substr(1)] = v;
+  return dropped;
+}
+
 RestClient::RestClient(const Spec& spec, const accord::Host& host)
     : spec_(spec),
       host_(host),
@@ -166,10 +218,61 @@ void RestClient::note_rate_headers(const HttpResponse& r) {
 void RestClient::authorise(std::vector<std::string>& headers) {
   if (spec_.auth_type == "bearer" || spec_.auth_type == "oauth2") {
     if (spec_.auth_type == "oauth2" && access_token_.empty()) refresh_token();
-    headers.push_back("Authorization: Bearer " + access_token_);
+    if (exchanged_.empty() && exchange_wanted()) exchange_token();
+    headers.push_back("Authorization: Bearer " + (exchanged_.empty() ? access_token_ : exchanged_));
   } else if (spec_.auth_type == "api_key") {
     headers.push_back(spec_.api_key_header + ": " + spec_.api_key);
   }
+}
+
+bool RestClient::exchange_wanted() const {
+  if (!spec_.token_exchange.present) return false;
+  Vars all{{"origin", json::value(origin_of(spec_.base_url))}};
+  for (const auto& [k, v] : spec_.variables) all.emplace(k, json::value(v));
+  for (const auto& [name, t] : spec_.exchange_form) {
+    bool missing = false;
+    fill_text(t, all, &missing, false);
+    if (missing) return false;
+  }
+  return true;
+}
+
+// The configured token (an agency's) exchanged for the one requests use (a
+// location's): a form POST, its answer's token kept for the run.
+void RestClient::exchange_token() {
+  const Request& r = spec_.token_exchange;
+  Vars all{{"origin", json::value(origin_of(spec_.base_url))}};
+  for (const auto& [k, v] : spec_.variables) all.emplace(k, json::value(v));
+  std::string body;
+  for (const auto& [name, t] : spec_.exchange_form)
+    body += (body.empty() ? "" : "&") + url_encode(name) + "=" + url_encode(fill_text(t, all, nullptr, false));
+  std::vector<std::string> headers{"Accept: application/json", "Content-Type: application/x-www-form-urlencoded",
+                                   "Authorization: Bearer " + access_token_};
+  for (const auto& [name, v] : r.headers) headers.push_back(name + ": " + fill_text(v, all, nullptr, false));
+  wait_for_rate_limit();
+  HttpResponse resp;
+  HttpFailure f;
+  std::string what = r.method + " " + r.path;
+  if (!http_.request(r.method, resolve(fill_text(r.path, all, nullptr, true)), headers, body, resp, f, true)) {
+    if (f.cancelled) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+    throw accord::Error(f.transient ? ACCORD_RETRY : ACCORD_ERROR, what + ": " + f.message, f.transient ? 5000 : 0);
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(resp.body, ec);
+  if (ec) v = nullptr;
+  if (resp.status == 401 || resp.status == 403)
+    throw accord::Error(ACCORD_AUTH_REQUIRED, what + " refused the token when exchanging it (HTTP " + std::to_string(resp.status) +
+                                                  ": " + error_text(v, resp.body) +
+                                                  "): check that it is an agency token and that the app is installed on the location");
+  if (resp.status / 100 != 2)
+    throw accord::Error(resp.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR,
+                        what + " answered HTTP " + std::to_string(resp.status) + ": " + error_text(v, resp.body), 5000);
+  boost::system::error_code pec;
+  const json::value* t = v.is_null() ? nullptr : v.find_pointer(spec_.exchange_token, pec);
+  if (!t || !t->is_string() || t->get_string().empty())
+    throw accord::Error(ACCORD_ERROR, what + ": the answer holds no token at " + spec_.exchange_token);
+  exchanged_ = std::string(t->get_string());
+  host_.log(ACCORD_LOG_INFO, ("crm-rest: exchanged the token for one of this account (" + what + ")").c_str());
 }
 
 void RestClient::refresh_token() {
@@ -188,6 +291,11 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
   Vars all = vars;
   for (const auto& [k, v] : spec_.variables) all.emplace(k, json::value(v));
   all.emplace("origin", json::value(origin_of(spec_.base_url)));
+  if (auto it = all.find("data"); it != all.end())
+    for (const auto& f : shape_record(req, it->second))  // a value the endpoint does not take is not sent: say so
+      if (warned_.insert(req.method + " " + req.path + " " + f).second)
+        host_.log(ACCORD_LOG_WARN, ("crm-rest: " + req.method + " " + req.path + " does not take " + f +
+                                    " (the vendor's schema has no such field there): its value is not sent").c_str());
   std::string url = url_override;
   if (url.empty()) {
     url = resolve(fill_text(req.path, all, nullptr, true));
@@ -213,11 +321,17 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
 
   bool refreshed = false, retried = false;
   for (;;) {
-    std::vector<std::string> headers = spec_.headers;
+    // the configured headers, less those this endpoint sets itself
+    std::vector<std::string> headers;
+    for (const auto& h : spec_.headers)
+      if (std::none_of(req.headers.begin(), req.headers.end(), [&](const auto& rh) { return header_named(h, rh.first); }))
+        headers.push_back(h);
+    for (const auto& [name, v] : req.headers) headers.push_back(name + ": " + fill_text(v, all, nullptr, false));
     headers.push_back("Accept: application/json");
     if (!body.empty()) headers.push_back("Content-Type: application/json");
     for (const auto& h : extra_headers) headers.push_back(h);
     authorise(headers);
+    if (req.rate_per_s > 0) wait_for_endpoint(origin_of(spec_.base_url) + " " + req.method + " " + req.path, req.rate_per_s, host_);
     wait_for_rate_limit();
     Answer a;
     HttpFailure f;
@@ -242,6 +356,12 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
     if (!a.raw.body.empty()) {
       a.body = json::parse(a.raw.body, ec);
       if (ec) a.body = nullptr;
+    }
+    if (a.status == 401 && !exchanged_.empty() && !refreshed) {  // the exchanged token expired: once more
+      refreshed = true;
+      exchanged_.clear();
+      if (spec_.auth_type == "oauth2") refresh_token();
+      continue;
     }
     if (a.status == 401 && spec_.auth_type == "oauth2" && !refreshed) {
       refreshed = true;

@@ -16,6 +16,8 @@
 
 #include <map>
 #include <optional>
+#include <set>
+#include <vector>
 #include <string>
 
 namespace crm {
@@ -81,6 +83,8 @@ class RestClient {
  private:
   void authorise(std::vector<std::string>& headers);
   void refresh_token();
+  bool exchange_wanted() const;
+  void exchange_token();
   void wait_for_rate_limit();
   void note_rate_headers(const HttpResponse& r);
   [[noreturn]] void throw_for(const Request& req, const Answer& a);
@@ -89,11 +93,18 @@ class RestClient {
   accord::Host host_;
   HttpClient http_;
   std::string access_token_;
+  std::string exchanged_;
+  std::set<std::string> warned_;  // fields an endpoint does not take, said once per run  // the token exchange's answer (HighLevel's location token)
   std::optional<accord::net::OAuth2Refresher> oauth_;  // made at the first renewal
   double tokens_;
   int64_t last_refill_ms_;
   int64_t pause_until_ms_ = 0;
 };
+
+// A write's record as `req` takes it: only its send_fields (top-level
+// pointers), and its defaults where the record has no value. Returns the
+// fields left out that had a value.
+std::vector<std::string> shape_record(const Request& req, boost::json::value& data);
 
 // A one-line digest of an error body: the vendor's message where we know
 // where it is, else the start of the text.

@@ -104,6 +104,8 @@ Paging parse_paging(const Obj& p) {
   check_pointer(p.at + "/body_pointer", g.body_pointer);
   g.limit_param = p.str("limit_param");
   g.limit_pointer = p.str("limit_pointer");
+  g.more = p.str("more");
+  check_pointer(p.at + "/more", g.more);
   g.first_page = static_cast<int64_t>(p.num("first_page", 1));
   if ((g.style == "next_url" || g.style == "cursor") && g.next.empty())
     bad(p.at + "/next", "paging style " + g.style + " needs the pointer to the next page in the answer");
@@ -140,6 +142,28 @@ Request parse_request(const Obj& r) {
   q.answer_id = r.str("id");
   check_pointer(r.at + "/id", q.answer_id);
   q.paging = parse_paging(r.sub("paging"));
+  if (Obj h = r.sub("headers"); h.o)
+    for (const auto& [k, v] : *h.o) {
+      if (!v.is_string()) bad(h.at + "/" + std::string(k), "must be a string");
+      std::string val(v.get_string());
+      if (val.find_first_of("\r\n") != std::string::npos || k.find_first_of("\r\n:") != json::string_view::npos)
+        bad(h.at + "/" + std::string(k), "a header name or value cannot hold a line break or (in the name) a colon");
+      q.headers.emplace_back(std::string(k), val);
+    }
+  q.send_fields = r.strings("send_fields");
+  for (const auto& f : q.send_fields) {
+    check_pointer(r.at + "/send_fields", f);
+    if (f.size() < 2 || f.find('/', 1) != std::string::npos) bad(r.at + "/send_fields", "\"" + f + "\" is not a top-level field (/name)");
+  }
+  if (Obj d = r.sub("defaults"); d.o)
+    for (const auto& [k, v] : *d.o) {
+      check_pointer(d.at + "/" + std::string(k), std::string(k));
+      if (k.size() < 2 || k.find('/', 1) != json::string_view::npos) bad(d.at + "/" + std::string(k), "not a top-level field (/name)");
+      q.defaults.emplace_back(std::string(k), v);
+    }
+  q.expired = r.strings("expired");
+  q.rate_per_s = r.num("requests_per_second", 0);
+  if (q.rate_per_s < 0) bad(r.at + "/requests_per_second", "must be 0 (none) or more");
   return q;
 }
 
@@ -234,6 +258,7 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
   check_enum(ch.at + "/since_format", t.since_format, {"iso8601", "iso8601_seconds", "epoch_ms"});
   t.overlap_s = static_cast<int64_t>(ch.num("overlap_seconds", 300));
   t.full_listing_hours = ch.num("full_listing_hours", 24);
+  t.absence_check_hours = ch.num("absence_check_hours", -1);
   t.max_results = static_cast<int64_t>(ch.num("max_results", 0));
   if (t.max_results > 0 && t.max_results < t.page_size)
     bad(ch.at + "/max_results", "must be at least page_size (" + std::to_string(t.page_size) + ")");
@@ -249,6 +274,9 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
   t.tombstones = parse_request(tomb.sub("request"));
   t.tombstone_id = tomb.str("id", "/id");
   t.tombstone_deleted_at = tomb.str("deleted_at");
+  t.tombstone_min_window_s = static_cast<int64_t>(tomb.num("min_window_seconds", 0));
+  t.tombstone_covered = tomb.str("covered");
+  check_pointer(tomb.at + "/covered", t.tombstone_covered);
 
   // every request but a create may be sent again after a lost answer
   for (Request* r : {&t.list, &t.changes, &t.tombstones, &t.get, &t.update, &t.del, &t.lookup, &t.upsert,
@@ -358,6 +386,17 @@ Spec load_spec(const std::string& config_json, const json::value& schema) {
   sp.stall_timeout_s = static_cast<long>(k.number("/timeouts/stall_seconds", 30));
   sp.total_timeout_s = static_cast<long>(k.number("/timeouts/total_seconds", 300));
   sp.ca_file = k.str("/ca_file");
+
+  if (Obj te = c.sub("token_exchange"); te.o) {
+    sp.token_exchange = parse_request(te);
+    if (Obj f = te.sub("form"); f.o)
+      for (const auto& [name, v] : *f.o) {
+        if (!v.is_string()) bad(f.at + "/" + std::string(name), "must be a string");
+        sp.exchange_form.emplace_back(std::string(name), std::string(v.get_string()));
+      }
+    sp.exchange_token = te.str("token", "/access_token");
+    check_pointer(te.at + "/token", sp.exchange_token);
+  }
 
   Obj st = c.sub("streams");
   if (!st.o || st.o->empty()) bad("/streams", "no streams: name at least one (profile " + profile + " has none)");

@@ -22,6 +22,8 @@ struct Paging {
   std::string body_pointer;    // cursor: set in the request body instead of the query
   std::string limit_param;     // the page-size parameter ("" = none)
   std::string limit_pointer;   // the page size set in the request body
+  std::string more;            // cursor: pointer to a boolean in the answer, false on the last page
+                               // (HighLevel's nextPage); without it a page with a next position has more
   int64_t first_page = 1;
 };
 
@@ -36,6 +38,21 @@ struct Request {
   std::string record;                              // pointer to the one record in a write's answer
   std::string answer_id;                           // pointer to the new id in a write's answer ("" = the stream's id in record)
   Paging paging;
+  // Headers of this endpoint, each replacing a configured one of the same
+  // name (HighLevel documents a Version per endpoint family).
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Writes: the record's top-level fields the body carries (pointers; empty
+  // = all) and values set when the record has none: a vendor that refuses
+  // what its schema does not declare (HighLevel's DTOs) gets exactly those.
+  std::vector<std::string> send_fields;
+  std::vector<std::pair<std::string, boost::json::value>> defaults;
+  // Answers that mean the position this request resumes from is gone: error
+  // codes or texts in a 4xx answer (Salesforce's INVALID_QUERY_LOCATOR,
+  // INVALID_REPLICATION_DATE).
+  std::vector<std::string> expired;
+  // This endpoint's own limit, for all the instances of this process
+  // (HubSpot's search: 5 per second per account); 0 = none.
+  double rate_per_s = 0;
   bool present = false;
   // Sending it twice does no harm: reads and searches, updates and deletes
   // (the same values set again, the record already gone), upserts on the
@@ -103,6 +120,10 @@ struct StreamSpec {
   std::string since_format = "iso8601"; // iso8601 | iso8601_seconds | epoch_ms
   int64_t overlap_s = 300;
   double full_listing_hours = 24;       // modified_since without tombstones: list all this often
+  double absence_check_hours = -1;      // with tombstones: list all this often all the same (-1 = never):
+                                        // deletes no feed reports (HubSpot's permanent deletes)
+  int64_t tombstone_min_window_s = 0;   // a tombstone request spans at least this (getDeleted: over a minute)
+  std::string tombstone_covered;        // pointer, in a tombstone answer, to the end of what it covered
   std::string tombstone_id = "/id";
   std::string tombstone_deleted_at;     // pointer to when a tombstone was made
   std::string external_id;              // native pointer carrying the idempotency key
@@ -129,6 +150,12 @@ struct Spec {
   double rate_per_s = 0;  // 0 = no client-side limit
   double rate_burst = 1;
   RateHeaders rate_headers;
+  // A token of a wider scope exchanged for the one requests use (HighLevel:
+  // an agency token for a location's at /oauth/locationToken): a form of
+  // templates, used only when every one of them has a value.
+  Request token_exchange;
+  std::vector<std::pair<std::string, std::string>> exchange_form;
+  std::string exchange_token = "/access_token";  // pointer to the token in its answer
   int64_t limit_exceeded_retry_s = 900;
   long connect_timeout_s = 10, stall_timeout_s = 30, total_timeout_s = 300;
   std::string ca_file;
