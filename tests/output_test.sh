@@ -283,6 +283,20 @@ for b in backends:
     assert b in text.split("configuration:")[1].split("\n")[1], b
 EOF2
 
+# -- plurals in the engine's words: a guard refusing to empty a side of one
+# record (before: "would delete all 1 records")
+mkdir -p one1 one2
+card solo "Solo" solo@example.org one1
+printf '{"name": "one", "state": "one-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "path": "one1"}},
+ "right": {"connector": "local", "config": {"backend": "vcard", "path": "one2"}},
+ "streams": [{"left": "contact", "right": "contact"}]}\n' > one.json
+runp run one.json
+rm one1/solo.vcf
+runp run one.json
+[ $rc = 6 ] && printf '%s' "$out" | grep -q "this run would delete the only record on the right side" \
+  && ok engine-plurals || bad engine-plurals "rc=$rc" "$out"
+
 # -- every event type the program printed here is one docs/cli.md lists
 types=$(cat killed.json run.json plan.json st.json | python3 -c '
 import json, sys

@@ -57,6 +57,11 @@ namespace {
 
 int idx(Side s) { return s == Side::kLeft ? 0 : 1; }
 
+// "1 record", "2 records": the notes and refusals a person reads.
+std::string count_of(size_t n, std::string_view one, std::string_view many = {}) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many.empty() ? std::string(one) + "s" : std::string(many));
+}
+
 // A phase's progress, told to the run's events at most every 100 ms (and
 // at its start and end): add() is called per record or batch from any of
 // the pair's threads and costs an atomic add and a clock read (nothing when
@@ -743,9 +748,9 @@ class PairRun {
     }
     if (followed)
       rep_.notes.push_back(std::string("the ") + side_name(s) + " side " +
-                           (strict ? "renumbered " + std::to_string(followed) + " records (e.g. an IMAP UIDVALIDITY change)"
-                                   : "gave " + std::to_string(followed) +
-                                         " records a new id in a write the last run was stopped in (e.g. a move)") +
+                           (strict ? "renumbered " + count_of(followed, "record") + " (e.g. an IMAP UIDVALIDITY change)"
+                                   : "gave " + count_of(followed, "record") +
+                                         " a new id in a write the last run was stopped in (e.g. a move)") +
                            "; found each again by " + join(identity_[idx(s)], ", ") + ": nothing copied or deleted");
     if (unmatched.empty() || !strict) return;
     std::string msg = std::string("the ") + side_name(s) + " side renumbered its records, and " +
@@ -1550,8 +1555,8 @@ class PairRun {
       store_->clear_dirty(sp_.name, Side::kRight, rr.id);
       store_->put_link(sp_.name, LinkRow{lr.id, rr.id, "", ""});
     }
-    std::string note = "relinked " + std::to_string(m.copies.size()) +
-                       " records to the copies Accord made of them, by the idempotency keys the copies carry "
+    std::string note = "relinked " + count_of(m.copies.size(), "record") +
+                       " to the copies Accord made of them, by the idempotency keys the copies carry "
                        "(the state did not know them: lost, or restored from an older copy)";
     if (!differ.empty()) {
       note += "; " + std::to_string(differ.size()) + " differ from their copy and were kept as they are (e.g. " +
@@ -1622,13 +1627,14 @@ class PairRun {
       // being asked (three vCards moved away must not delete three contacts).
       if (deletes > 0 && sp_.guards.refuse_empty_side && count - deletes + creates <= 0)
         guard("empty",
-              "this run would delete all " + std::to_string(deletes) + " records on the " + side_name(t) +
+              "this run would delete " + (deletes == 1 ? std::string("the only record") : "all " + count_of(deletes, "record")) +
+                  " on the " + side_name(t) +
                   " side and leave it with none",
               std::string("check that the ") + side_name(other(t)) + " side's configuration points where it should");
       auto share = [&](long n, long of, double max, const char* what, const char* name) {
         if (of <= sp_.guards.min_records || n <= max * static_cast<double>(of)) return;
         guard(name,
-              std::to_string(n) + " " + what + " of " + std::to_string(of) + " records" +
+              std::to_string(n) + " " + what + " of " + count_of(of, "record") +
                   (std::string_view(name) == "creates" ? " linked to nothing" : "") + " on the " + side_name(t) +
                   " side is more than the guard allows (" + std::to_string(static_cast<int>(max * 100)) + "%)",
               "look at the plan");
@@ -2081,10 +2087,10 @@ class PairRun {
     }
     long failed = rep_.failed;
     apply(items);
-    rep_.notes.push_back("resumed an interrupted run: " + std::to_string(items.size()) +
-                         " pending creates sent again with their idempotency keys (" +
-                         std::to_string(rep_.failed - failed) + " failed), " + std::to_string(dropped) +
-                         " pending updates/deletes planned again");
+    rep_.notes.push_back("resumed an interrupted run: " + count_of(items.size(), "pending create") +
+                         " sent again with their idempotency keys (" + std::to_string(rep_.failed - failed) +
+                         " failed), " + count_of(dropped, "pending update or delete", "pending updates and deletes") +
+                         " planned again");
   }
 
   const Pipeline& p_;
