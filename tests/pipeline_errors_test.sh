@@ -80,7 +80,7 @@ good '' ', "bogus": 1' > bad-config.json
 check connector-config-schema 3 'bad-config.json: /right/config' validate bad-config.json
 
 good '' > ok.json
-check missing-pipeline-file 3 'nope.json: cannot read' validate nope.json
+check missing-pipeline-file 3 'nope.json: no such file: check the path' validate nope.json
 check plan-writes-nothing 0 "to create" plan ok.json
 "$accord" plan ok.json --out plan.json > /dev/null
 "$accord" run ok.json > /dev/null
