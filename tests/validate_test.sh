@@ -62,6 +62,12 @@ check conflicts-list-creates-no-state 0 'no open conflicts' conflicts list creat
 "$accord" run create.json > /dev/null 2>&1
 if [ -f new/deep/*.vcf ] && [ -f state/t.sqlite ]; then echo "ok   create-run-creates-the-folder"
 else echo "FAIL create-run-creates-the-folder: $(find new state 2>&1)"; fail=1; fi
+# the folder goes after a run: with "create", a plan reads it as empty and the
+# guard refuses to delete what was there; without, the plan says it is missing
+rm -rf new
+check gone-folder-with-create-refused 6 'refused: the right side listed no records' plan create.json
+sed 's/, "create": true//' create.json > gone.json
+check gone-folder-plan-says-missing 1 "the folder $work/new/deep does not exist; create it, or set \"create\": true" plan gone.json
 rm -rf new state book/.accord
 
 # a folder without its index: planned from a scan, and no index made

@@ -487,9 +487,14 @@ int sync_verb(const GlobalOptions& o, const Args& a, bool apply, const Tune& tun
   auto loaded = load(o, a.positional[0], rc);
   if (!loaded) return rc;
   auto& [reg, pipeline] = *loaded;
-  // each side opens (read-only) before the state or a store is touched: a
-  // folder that does not exist fails here, not halfway (validate_verb.cpp)
-  if (auto why = connector_problems(pipeline, reg, a.positional[0])) return invalid(o, Failure{ACCORD_ERROR, *why, 0}, exit_code::kInvalidInput);
+  // A first run opens each side (read-only) before the state or a store is
+  // touched: a folder that does not exist (a typing mistake in its path)
+  // fails here, not after the state took that path for the side's store
+  // (validate_verb.cpp). Later runs meet the same error where the pair
+  // opens its side, and skip the cost of a second open (an index copied).
+  if (std::error_code ec; !fs::exists(pipeline.state_path, ec))
+    if (auto why = connector_problems(pipeline, reg, a.positional[0]))
+      return invalid(o, Failure{ACCORD_ERROR, *why, 0}, exit_code::kInvalidInput);
   RunOptions ro = run_options(o, a.force);
   ro.apply = apply;
   if (auto stop = tune(a.positional, pipeline, ro)) return *stop;
