@@ -436,6 +436,7 @@ class Battery {
     // the first cursor, before the kit wrote anything (pre-store-cursor)
     first_cursor_ = l.cursor;
     first_empty_ = l.records.empty();
+    first_taken_ = true;
     for (const auto& r : l.records) expect(!r.deleted, "a full listing must not contain deleted records");
   }
 
@@ -614,8 +615,8 @@ class Battery {
     if (l.pages.size() < 2) {
       if (!paged_)
         throw CheckSkipped{"every listing came in one batch; configure a small page size (say 2 records) to test paging"};
-      throw CheckFailed{"other listings came in pages, but the full listing of " + std::to_string(l.records.size()) +
-                        " records came in one"};
+      throw CheckSkipped{"other listings came in pages, but the full listing of " + std::to_string(l.records.size()) +
+                         " records came in one batch; configure a page size below " + std::to_string(l.records.size())};
     }
     std::set<std::string> seen;
     for (const auto& r : l.records) {
@@ -791,8 +792,9 @@ class Battery {
   // resumes, and brings what was written since.
   void check_pre_store_cursor() {
     need_write();
+    if (!first_taken_) throw CheckSkipped{"the list check took no cursor"};
     Listing now = read_all(*inst_, "");
-    std::string c = kit_records(now, 1, "prestore").front();
+    (void)kit_records(now, 1, "prestore");  // at least one record written since
     Instance other = make();
     trace("-- the cursor of the first listing" + std::string(first_empty_ ? ", taken on an empty store" : ""));
     Listing since;
@@ -806,7 +808,6 @@ class Battery {
     for (const auto& id : alive_created(read_all(*inst_, "")))
       expect(find(since, id) && !find(since, id)->deleted,
              "the changes since the first listing's cursor miss " + id + ", created after it");
-    (void)c;
   }
 
   void check_schemas() {
@@ -857,6 +858,7 @@ class Battery {
   std::map<std::string, std::string> tag_of_;  // id → the tag it was created with
   std::string first_cursor_;
   bool first_empty_ = false;
+  bool first_taken_ = false;
   bool paged_ = false;
   bool late_full_ = false;  // some listing of the run said "full" after its first batch
   std::vector<std::string> schema_problems_;
