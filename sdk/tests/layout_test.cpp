@@ -2,6 +2,7 @@
 // ACCORD_ABI_MINOR (append-only) or MAJOR, docs/sdk.md, and this test updated
 // in the same commit.
 #include <accord/connector.h>
+#include <accord/streams.h>
 
 #include <gtest/gtest.h>
 
@@ -61,4 +62,12 @@ TEST(AbiLayoutTest, StatusCodesArePinned) {
   EXPECT_EQ(ACCORD_CONFLICT, 5);
   EXPECT_EQ(ACCORD_UNSUPPORTED, 6);
   EXPECT_EQ(ACCORD_CANCELLED, 7);
+}
+
+TEST(AbiLayoutTest, StreamsExtensionOffsetsArePinned) {
+  // accord.streams.v1 grows at its end only: check, then fields
+  EXPECT_EQ(offsetof(accord_streams_v1, struct_size), 0u);
+  EXPECT_EQ(offsetof(accord_streams_v1, check), 8u);
+  EXPECT_EQ(offsetof(accord_streams_v1, fields), 16u);
+  EXPECT_EQ(sizeof(accord_streams_v1), 24u);
 }

@@ -9,6 +9,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
 #include "cli/progress.hpp"
+#include "mapping/field_travel.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/instance.hpp"
 #include "plugins/registry.hpp"
@@ -18,7 +19,9 @@
 
 #include <boost/json.hpp>
 
+#include <array>
 #include <iostream>
+#include <map>
 #include <optional>
 
 namespace json = boost::json;
@@ -34,7 +37,12 @@ struct Problem {
 // Opens both sides read-only and asks each about its streams. Returns what
 // is wrong (pointer into the pipeline, message), and in `notes` what could
 // not be checked.
-std::vector<Problem> check_connectors(const Pipeline& p, const Registry& reg, std::vector<std::string>& notes) {
+// The fields an instance keeps of a pair's stream where its configuration
+// decides them (accord.streams.v1), by pair name and side.
+using KeptFields = std::map<std::string, std::array<std::optional<std::vector<std::string>>, 2>>;
+
+std::vector<Problem> check_connectors(const Pipeline& p, const Registry& reg, std::vector<std::string>& notes,
+                                      KeptFields* kept = nullptr) {
   std::vector<Problem> out;
   HostServices host;  // outlives the instances below
   host.set_open_flags(ACCORD_OPEN_READ_ONLY);
@@ -67,6 +75,7 @@ std::vector<Problem> check_connectors(const Pipeline& p, const Registry& reg, st
     for (const auto& sp : p.streams) {
       const std::string& stream = side == Side::kLeft ? sp.left : sp.right;
       auto ok = inst->check_stream(stream);
+      if (ok && kept) (*kept)[sp.name][side == Side::kLeft ? 0 : 1] = inst->stream_fields(stream);
       if (!ok)
         out.push_back({sp.pointer + "/" + side_name(side), "the " + std::string(side_name(side)) + " side (" + ep.connector +
                                                                ") cannot keep stream \"" + stream +
@@ -118,7 +127,25 @@ int validate_verb(const GlobalOptions& o, const std::vector<std::string>& args) 
   const Pipeline& pipeline = *loaded;
 
   std::vector<std::string> notes;
-  auto problems = check_connectors(pipeline, reg, notes);
+  KeptFields kept;
+  auto problems = check_connectors(pipeline, reg, notes, &kept);
+  // what cannot travel, from what the instances keep where they say
+  // (mapping/field_travel.hpp), else from the manifests (the pipeline's)
+  auto untravelled = [&](const StreamPair& sp) {
+    auto k = kept.find(sp.name);
+    if (k == kept.end() || (!k->second[0] && !k->second[1])) return sp.untravelled;
+    std::vector<std::string> fields[2], read;
+    for (int s = 0; s < 2; ++s) {
+      const Endpoint& ep = s == 0 ? pipeline.left : pipeline.right;
+      if (k->second[s]) fields[s] = *k->second[s];
+      else if (const StreamInfo* info = reg.find(ep.connector)->manifest.stream(s == 0 ? sp.left : sp.right))
+        fields[s] = info->fields;
+    }
+    for (const auto& r : sp.rules)
+      for (const auto& path : r.left) read.push_back(path.text());
+    return pair_untravelled(sp.identity, {"(" + pipeline.left.connector + ")", fields[0]},
+                            {"(" + pipeline.right.connector + ")", fields[1]}, read);
+  };
   if (!problems.empty()) {
     std::string m;
     for (const auto& pr : problems) m += (m.empty() ? "" : "\n") + file + ": " + pr.pointer + ": " + pr.message;
@@ -128,7 +155,7 @@ int validate_verb(const GlobalOptions& o, const std::vector<std::string>& args) 
   if (o.json) {
     for (const auto& sp : pipeline.streams) {
       json::array u;
-      for (const auto& x : sp.untravelled) u.emplace_back(x);
+      for (const auto& x : untravelled(sp)) u.emplace_back(x);
       json_line(json::object{{"type", "pair"}, {"pair", sp.name}, {"left", sp.left}, {"right", sp.right},
                              {"policy", policy_name(sp.policy)}, {"untravelled", u}});
     }
@@ -144,7 +171,7 @@ int validate_verb(const GlobalOptions& o, const std::vector<std::string>& args) 
               << ", conflicts: " << policy_name(sp.policy) << ", "
               << (sp.identity ? "same canonical type" : std::to_string(sp.rules.size()) + " mapping rules") << ", "
               << sp.match.size() << " match keys\n";
-    for (const auto& u : sp.untravelled) std::cout << "    cannot travel: " << u << "\n";
+    for (const auto& u : untravelled(sp)) std::cout << "    cannot travel: " << u << "\n";
   }
   for (const auto& l : pipeline.locked_by_admin) std::cout << "  locked by the administrator: " << l << "\n";
   for (const auto& n : notes) std::cout << "  note: " << n << "\n";

@@ -5,6 +5,7 @@
 #include "common/digest.hpp"
 #include <accord/text/join.hpp>
 #include "engine/record_filter.hpp"
+#include "mapping/field_travel.hpp"
 #include "plugins/instance.hpp"
 #include "plugins/wire.hpp"
 #include "state/state_store.hpp"
@@ -242,6 +243,7 @@ class PairRun {
       if (mine && (plugin->table->capabilities & ACCORD_CAP_FETCH)) lazy_[idx(s)] = mine->lazy, lazy_size_[idx(s)] = mine->lazy_size;
       if (mine) identity_[idx(s)] = mine->identity;
     }
+    untravelled_from_instances();
     for (Side s : {Side::kLeft, Side::kRight}) {
       const LoadedPlugin* target = reg_.find(p_.endpoint(other(s)).connector);
       const StreamInfo* theirs = target->manifest.stream(s == Side::kLeft ? sp_.right : sp_.left);
@@ -367,6 +369,29 @@ class PairRun {
     }
     size_t end = keys.find('\x1e', start);
     return keys.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  }
+
+  // What cannot travel, again, where an instance says which fields it keeps
+  // (its configuration decides them: a CRM's profile); the pipeline's list
+  // came from the manifests alone (mapping/field_travel.hpp).
+  void untravelled_from_instances() {
+    std::vector<std::string> kept[2];
+    bool asked = false;
+    for (Side s : {Side::kLeft, Side::kRight}) {
+      const std::string& stream = s == Side::kLeft ? sp_.left : sp_.right;
+      if (auto f = inst_[idx(s)]->stream_fields(stream)) {
+        kept[idx(s)] = std::move(*f);
+        asked = true;
+      } else if (const StreamInfo* info = reg_.find(p_.endpoint(s).connector)->manifest.stream(stream)) {
+        kept[idx(s)] = info->fields;
+      }
+    }
+    if (!asked) return;
+    std::vector<std::string> read;
+    for (const auto& r : sp_.rules)
+      for (const auto& path : r.left) read.push_back(path.text());
+    rep_.untravelled = pair_untravelled(sp_.identity, {"(" + p_.left.connector + ")", std::move(kept[0])},
+                                        {"(" + p_.right.connector + ")", std::move(kept[1])}, read);
   }
 
   // ---- A. reading ---------------------------------------------------------

@@ -74,4 +74,9 @@ std::vector<std::string> unmapped_fields(const std::vector<std::string>& left_fi
   return {"left fields no mapping rule reads: " + joined(lost)};
 }
 
+std::vector<std::string> pair_untravelled(bool identity, const TravelSide& left, const TravelSide& right,
+                                          const std::vector<std::string>& rules_read) {
+  return identity ? untravelled_fields(left, right) : unmapped_fields(left.fields, rules_read);
+}
+
 }  // namespace accord

@@ -28,4 +28,9 @@ std::vector<std::string> untravelled_fields(const TravelSide& left, const Travel
 std::vector<std::string> unmapped_fields(const std::vector<std::string>& left_fields,
                                          const std::vector<std::string>& read);
 
+// A stream pair's lines: with no mapping rules (`identity`), what each side
+// keeps that the other does not; with rules, the left fields none reads.
+std::vector<std::string> pair_untravelled(bool identity, const TravelSide& left, const TravelSide& right,
+                                          const std::vector<std::string>& rules_read);
+
 }  // namespace accord

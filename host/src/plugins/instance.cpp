@@ -5,6 +5,8 @@
 
 #include <accord/net/redact.hpp>
 
+#include <boost/json.hpp>
+
 #include <cstddef>
 #include <cstring>
 
@@ -157,6 +159,22 @@ Result<bool> Instance::wait_for_changes(const std::string& stream, const std::st
   int32_t st = push->wait(inst_.get(), stream.c_str(), cursor.c_str(), timeout_ms, &changed, &sink.c);
   if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "wait"));
   return changed != 0;
+}
+
+std::optional<std::vector<std::string>> Instance::stream_fields(const std::string& stream) {
+  auto* ext = static_cast<const accord_streams_v1*>(extension(ACCORD_STREAMS_V1));
+  if (!ext || ext->struct_size < offsetof(accord_streams_v1, fields) + sizeof ext->fields || !ext->fields) return std::nullopt;
+  const char* text = ext->fields(inst_.get(), stream.c_str());
+  if (!text) return std::nullopt;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_array()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& f : v.get_array()) {
+    if (!f.is_string()) return std::nullopt;
+    out.emplace_back(f.get_string());
+  }
+  return out;
 }
 
 Result<bool> Instance::check_stream(const std::string& stream) {

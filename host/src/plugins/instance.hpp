@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace accord {
 
@@ -75,6 +76,11 @@ class Instance {
   // with the connector's words when not); true when the connector does not
   // say (no such extension).
   Result<bool> check_stream(const std::string& stream);
+  // accord.streams.v1's fields: the canonical fields this instance keeps of
+  // `stream` where its configuration decides them; nullopt where the
+  // manifest's list holds (or the connector does not say, or answers
+  // something that is not an array of strings).
+  std::optional<std::vector<std::string>> stream_fields(const std::string& stream);
 
   const LoadedPlugin& plugin() const { return *plugin_; }
 

@@ -329,6 +329,26 @@ class CrmRest final : public accord::Connector {
     }));
   }
 
+  // accord.streams.v1: a stream is this configuration's (its profile's and
+  // its own streams), and it keeps the canonical fields its mapping names;
+  // validate and the run report from them what cannot travel (the
+  // manifest's list is what every profile keeps at least).
+  const void* get_extension(std::string_view name) noexcept override {
+    return name == ACCORD_STREAMS_V1 ? accord::streams_extension() : accord::Connector::get_extension(name);
+  }
+  void check_stream(std::string_view stream) override { (void)stream_spec(stream); }
+  std::optional<std::vector<std::string>> stream_fields(std::string_view stream) override {
+    auto it = spec_.streams.find(std::string(stream));
+    if (it == spec_.streams.end() || it->second.canonical.empty() || it->second.mapping.empty()) return std::nullopt;
+    std::vector<std::string> out;
+    for (const auto& r : it->second.mapping) {
+      // the instants are kept as the canonical start, duration and due
+      std::string f = r.canonical == "@start" ? "/start" : r.canonical == "@end" ? "/duration" : r.canonical == "@due" ? "/due" : r.canonical;
+      if (!f.empty() && f.front() == '/' && std::find(out.begin(), out.end(), f) == out.end()) out.push_back(std::move(f));
+    }
+    return out;
+  }
+
  private:
   const StreamSpec& stream_spec(std::string_view stream) const {
     auto it = spec_.streams.find(std::string(stream));

@@ -24,6 +24,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace accord {
 
@@ -132,6 +133,13 @@ class Connector {
   // Cheap: no network, creates nothing. Offer it by answering
   // `accord::streams_extension()` for ACCORD_STREAMS_V1.
   virtual void check_stream(std::string_view stream) { (void)stream; }
+  // accord.streams.v1's fields: the canonical fields this instance keeps of
+  // `stream` where its configuration decides them (field paths, * and
+  // [key=value] as in mappings); nullopt: the manifest's list holds.
+  virtual std::optional<std::vector<std::string>> stream_fields(std::string_view stream) {
+    (void)stream;
+    return std::nullopt;
+  }
 
   // [any thread] Sets the flag that cancelled() reads. Override to also abort
   // blocking I/O, and call the base.
@@ -246,6 +254,35 @@ inline int32_t streams_check(accord_instance* inst, const char* stream, accord_e
   return guarded(err, [&] { c->check_stream(stream ? stream : ""); });
 }
 
+// stream_fields as a JSON array of strings, kept in last_answer_ (valid
+// until the next call on the instance); NULL for nullopt or any failure.
+inline const char* streams_fields(accord_instance* inst, const char* stream) noexcept {
+  Connector* c = from_c(inst);
+  try {
+    auto fields = c->stream_fields(stream ? stream : "");
+    if (!fields) return nullptr;
+    std::string out = "[";
+    for (const auto& f : *fields) {
+      if (out.size() > 1) out += ',';
+      out += '"';
+      for (unsigned char ch : f) {
+        if (ch == '"' || ch == '\\') out += '\\', out += static_cast<char>(ch);
+        else if (ch < 0x20) {
+          static const char hex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += hex[ch >> 4];
+          out += hex[ch & 15];
+        } else out += static_cast<char>(ch);
+      }
+      out += '"';
+    }
+    c->last_answer_ = out + "]";
+    return c->last_answer_.c_str();
+  } catch (...) {
+    return nullptr;
+  }
+}
+
 inline const void* get_extension(accord_instance* inst, const char* name) noexcept {
   return from_c(inst)->get_extension(name ? name : "");
 }
@@ -270,7 +307,7 @@ inline const void* push_extension() noexcept {
 
 // The accord.streams.v1 table for get_extension, calling check_stream.
 inline const void* streams_extension() noexcept {
-  static const accord_streams_v1 t = {sizeof(accord_streams_v1), &detail::streams_check};
+  static const accord_streams_v1 t = {sizeof(accord_streams_v1), &detail::streams_check, &detail::streams_fields};
   return &t;
 }
 

@@ -25,6 +25,15 @@ typedef struct accord_streams_v1 {
    * instance can read and write `stream` (borrowed); ACCORD_UNSUPPORTED, with
    * a message saying which streams it has, when it cannot. */
   int32_t (*check)(accord_instance *inst, const char *stream, accord_error *err);
+  /* ---- appended: read only when struct_size covers it ---- */
+  /* [host thread] Cheap: no network, creates nothing. The canonical fields
+   * this instance keeps of `stream` (borrowed for the call), as a JSON array
+   * of field paths as mappings write them ("/emails/ * /address" without the
+   * spaces; * and [key=value] segments), valid until the next call on the
+   * instance; NULL when the manifest's list of the stream's fields holds.
+   * For a connector whose configuration decides what it keeps (a CRM's
+   * profile): the host reports from it which fields cannot travel. */
+  const char *(*fields)(accord_instance *inst, const char *stream);
 } accord_streams_v1;
 
 #ifdef __cplusplus
