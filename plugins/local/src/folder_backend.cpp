@@ -3,7 +3,8 @@
 #include <accord/text/content_hash.hpp>
 #include <accord/time/utc_time.hpp>
 
-#include "ops.hpp"
+#include "files.hpp"
+#include <accord/kit/atomic_write.hpp>
 
 #include <boost/json.hpp>
 
@@ -24,14 +25,6 @@ namespace {
 
 std::string rfc3339_from_ns(int64_t ns) {
   return accord::utc::format(ns / 1000000000, accord::utc::Form::kTimestampMillis, static_cast<int>(ns / 1000000 % 1000));
-}
-
-void fsync_path(const fs::path& p, int flags) {
-  int fd = ::open(p.c_str(), flags);
-  if (fd < 0) throw accord::Error(ACCORD_ERROR, p.string() + ": cannot open to sync: " + std::strerror(errno));
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw accord::Error(ACCORD_ERROR, p.string() + ": fsync failed: " + std::strerror(errno));
 }
 
 fs::path prepare_folder(const fs::path& folder, const fs::path& index) {
@@ -237,84 +230,52 @@ std::string FolderBackend::file_name_for(const json::object& data, const FileFor
 }
 
 void FolderBackend::write_file(const fs::path& p, const std::string& content) const {
-  fs::path tmp = p.parent_path() / ("." + p.filename().string() + ".tmp-" + std::to_string(::getpid()));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw accord::Error(ACCORD_ERROR, tmp.string() + ": cannot create: " + std::strerror(errno));
-  // A rewrite keeps the file's mode and owner: a 0600 card stays private.
-  // Giving it back to another owner needs privileges we may lack; the mode
-  // is set after, since chown clears set-id bits.
-  if (struct stat old {}; ::stat(p.c_str(), &old) == 0) {
-    if (::fchown(fd, old.st_uid, old.st_gid) != 0) (void)::fchown(fd, static_cast<uid_t>(-1), old.st_gid);
-    ::fchmod(fd, old.st_mode & 07777);
-  }
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t w = ::write(fd, content.data() + done, content.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      if (is_disk_full_errno(e))
-        throw disk_full(p.parent_path(), "writing " + p.filename().string() + ": " + std::strerror(e),
-                        "nothing of " + p.filename().string() + " was written");
-      throw accord::Error(ACCORD_ERROR, tmp.string() + ": write failed: " + std::strerror(e));
-    }
-    done += static_cast<size_t>(w);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    if (is_disk_full_errno(e))
-      throw disk_full(p.parent_path(), "writing " + p.filename().string() + ": " + std::strerror(e),
+  // temp file, the old file's mode and owner (a 0600 card stays private),
+  // fsync, rename, fsync of the folder; through a symbolic link to its target
+  try {
+    accord::kit::atomic_write(p, content);
+  } catch (const std::system_error& e) {
+    if (e.code().category() == std::generic_category() && is_disk_full_errno(e.code().value()))
+      throw disk_full(p.parent_path(), "writing " + p.filename().string() + ": " + e.code().message(),
                       "nothing of " + p.filename().string() + " was written");
-    throw accord::Error(ACCORD_ERROR, tmp.string() + ": fsync failed: " + std::strerror(e));
+    throw accord::Error(ACCORD_ERROR, e.what());
   }
-  if (::rename(tmp.c_str(), p.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    throw accord::Error(ACCORD_ERROR, p.string() + ": rename failed: " + std::strerror(e));
-  }
-  fsync_path(p.parent_path(), O_RDONLY | O_DIRECTORY);
 }
 
 std::string FolderBackend::apply(const std::string& name, std::string_view ops_json) {
-  std::vector<Op> ops = parse_ops(ops_json);
+  std::vector<Op> ops = accord::kit::parse_ops(ops_json);
   Stream& s = stream(name);
   // A re-sent create may have reached the folder before a crash stopped its
   // index commit (or a full disk failed it): the file carries its key, which
   // a rescan indexes, so the lookup below finds it. One scan of this
   // instance is enough: a run killed later is another instance.
   if (!s.scanned && std::any_of(ops.begin(), ops.end(), [](const Op& o) { return o.resend; })) scan(name);
-  std::vector<OpResult> results;
-  for (auto& op : ops) {
-    if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
-    try {
-      Transaction tx(db_);
-      try {
-        results.push_back(apply_one(s, op, tx));
-      } catch (const accord::Error& e) {
-        // asked before tx rolls back, which resets SQLite's error code
-        if (e.status() == ACCORD_ERROR && index_full(db_))
-          throw disk_full(fs::path(db_.path()).parent_path(), e.what(),
-                          op.op == "create" ? std::string("the record was not written")
-                                            : "the index has not recorded the " + op.op + " of " + op.id +
-                                                  "; the next run reads the file as it is");
-        throw;
-      }
-    } catch (...) {
-      results.push_back(op_failure(op.id));
-    }
-  }
-  return results_json(results);
+  // each op in its own transaction; what one throws is its result
+  return accord::kit::results_json(accord::kit::apply_each(
+      ops,
+      [&](const Op& op) {
+        Transaction tx(db_);
+        try {
+          return apply_one(s, op, tx);
+        } catch (const accord::Error& e) {
+          // asked before tx rolls back, which resets SQLite's error code
+          if (e.status() == ACCORD_ERROR && index_full(db_))
+            throw disk_full(fs::path(db_.path()).parent_path(), e.what(),
+                            op.is_create() ? std::string("the record was not written")
+                                           : "the index has not recorded the " + op.op + " of " + op.id +
+                                                 "; the next run reads the file as it is");
+          throw;
+        }
+      },
+      cancelled));
 }
 
-OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
+OpResult FolderBackend::apply_one(Stream& s, const Op& op, Transaction& tx) {
   RecordLog& log = *s.log;
   if (op.op == "create") {
     if (!op.idempotency_key.empty())
       if (auto existing = log.by_idem(op.idempotency_key))
-        return {"ok", existing->id, existing->version, "", existing->data.value_or("")};
+        return stored(existing->id, existing->version, existing->data);
     std::string fname = file_name_for(op.data, s.format, s.dir);
     std::string text = s.format.serialize(op.data, op.idempotency_key, {});
     fs::path p = s.dir / fname;
@@ -332,7 +293,7 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
       r.data = json::serialize(parsed.data);
       log.put(r);
       tx.commit();
-      return {"ok", r.id, r.version, "", *r.data};
+      return stored(r.id, r.version, r.data);
     } catch (...) {
       // The index did not record the new file: take the file back, so that
       // the error answered means nothing was written and a retry, re-sent or
@@ -340,8 +301,8 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
       // and a resend finds it.
       if (::unlink(p.c_str()) == 0) {
         try {
-          fsync_path(s.dir, O_RDONLY | O_DIRECTORY);
-        } catch (const accord::Error&) {
+          accord::kit::fsync_dir(s.dir);
+        } catch (const std::system_error&) {
         }
       } else {
         log_(ACCORD_LOG_WARN, p.string() + ": the index could not record this new file, nor could it be removed (" +
@@ -354,21 +315,21 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
   fs::path p = s.dir / op.id;
   auto cur = log.get(op.id);
   if (op.id.find('/') != std::string::npos || op.id.starts_with(".") || !fs::exists(p))
-    return op_error("error", "no record " + op.id + " in " + s.dir.string(), op.id);
+    return OpResult::error("no record " + op.id + " in " + s.dir.string(), op.id);
   std::string old = read_file(p);
   std::string version = accord::hash::content_hash(old);
   if (op.expect_version && *op.expect_version != version)
-    return {"conflict", op.id, version, "file changed since version " + *op.expect_version + " (now " + version + ")"};
+    return OpResult::conflict("file changed since version " + *op.expect_version + " (now " + version + ")", op.id, version);
   Row r;
   r.id = op.id;
   if (op.op == "delete") {
     if (::unlink(p.c_str()) != 0)
       throw accord::Error(ACCORD_ERROR, p.string() + ": cannot delete: " + std::strerror(errno));
-    fsync_path(s.dir, O_RDONLY | O_DIRECTORY);
+    accord::kit::fsync_dir(s.dir);
     r.deleted = true;
     log.put(r);
     tx.commit();
-    return {"ok", op.id, "", ""};
+    return OpResult::ok(op.id);
   }
   // Keep what the old file held that the canonical form does not describe.
   std::vector<std::string> keep;
@@ -395,11 +356,11 @@ OpResult FolderBackend::apply_one(Stream& s, Op& op, Transaction& tx) {
   r.data = json::serialize(parsed.data);
   log.put(r);
   tx.commit();
-  return {"ok", r.id, r.version, "", *r.data};
+  return stored(r.id, r.version, r.data);
 }
 
 std::string FolderBackend::fetch(const std::string& name, std::string_view ids_json) {
-  return stream(name).log->records_json(parse_ids(ids_json));
+  return stream(name).log->records_json(accord::kit::parse_ids(ids_json));
 }
 
 }  // namespace local

@@ -24,7 +24,7 @@
 #pragma once
 
 #include "backend.hpp"
-#include "ops.hpp"
+#include "files.hpp"
 #include "record_log.hpp"
 
 #include <boost/json/object.hpp>
@@ -80,7 +80,7 @@ class FolderBackend : public Backend {
     bool scanned = false;
   };
   Stream& stream(const std::string& name);
-  OpResult apply_one(Stream& s, Op& op, Transaction& tx);
+  OpResult apply_one(Stream& s, const Op& op, Transaction& tx);
   void remove_leftovers(const Stream& s);
   std::string file_name_for(const boost::json::object& data, const FileFormat& f, const std::filesystem::path& dir) const;
   void write_file(const std::filesystem::path& p, const std::string& content) const;

@@ -10,6 +10,7 @@
 #include <accord/mail/message.hpp>
 
 #include <accord/connector.hpp>
+#include <accord/kit/manifest.hpp>
 
 #include <boost/json.hpp>
 #include <boost/json/src.hpp>
@@ -21,46 +22,39 @@ namespace local {
 
 namespace {
 
-std::string fields_json(const std::vector<std::string>& f) {
-  json::array a;
-  for (const auto& x : f) a.emplace_back(x);
-  return json::serialize(a);
-}
-
-const std::string& manifest() {
-  static const std::string m = [] {
-    json::value schema = json::parse(R"schema({
+const accord::kit::Manifest& manifest() {
+  using accord::kit::StreamInfo;
+  static const accord::kit::Manifest m =
+      accord::kit::ManifestBuilder("local", "Local files and store", "0.1.0",
+                                   "Records on this machine: vCard (contacts), iCalendar (events, tasks), JSON (any "
+                                   "stream) and Maildir (mail) folders, and an embedded SQLite store (any stream).")
+          .custom_streams()
+          .stream(StreamInfo("contact", "jscontact").with_fields(vcard::fields()))
+          .stream(StreamInfo("event", "jscalendar-event").with_fields(icalendar::event_fields()))
+          .stream(StreamInfo("task", "jscalendar-task").with_fields(icalendar::task_fields()))
+          .stream(StreamInfo("note", "note").with_fields({"/title", "/body", "/categories", "/created", "/updated"}))
+          // maildir: keywords are the five Maildir letters; one folder per message
+          .stream(StreamInfo("message", "jmap-email").with_lazy({"/raw"}, "/size").with_fields(accord::mail::canonical_fields()))
+          .store_identity({"backend", "path"})  // one folder or file
+          .config_schema(R"schema({
       "type": "object",
       "additionalProperties": false,
       "required": ["backend", "path"],
       "properties": {
         "backend": {"type": "string", "enum": ["sqlite", "vcard", "icalendar", "json", "maildir"],
           "description": "sqlite: an embedded record store (any stream, a real change feed); vcard: a folder of .vcf files (stream contact); icalendar: a folder of .ics files (streams event and task); json: a folder per stream of .json files, one record each; maildir: a Maildir++ tree (stream message), as mbsync, Dovecot and mutt keep mail"},
-        "path": {"type": "string", "format": "path",
+        "path": {"type": "string", "minLength": 1, "format": "path",
           "description": "the SQLite file (sqlite: created by the first write, in a folder that must exist) or the folder (vcard, icalendar, json, maildir: the root, which is the INBOX; it must exist). ~ is your home folder"},
         "create": {"type": "boolean", "default": false,
           "description": "true: create the folder (or the sqlite file's folder) at the first run when it does not exist; false: a missing folder is an error (a typing mistake in path never makes an empty store that a run then fills)"},
-        "index_path": {"type": "string", "format": "path",
+        "index_path": {"type": "string", "minLength": 1, "format": "path",
           "description": "folder backends: where the change index lives (default <path>/.accord/index.sqlite)"},
         "vcard_version": {"type": "string", "enum": ["4.0", "3.0"], "default": "4.0",
           "description": "vcard: the version written (2.1, 3.0 and 4.0 are all read)"},
         "batch_size": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1000,
           "description": "records per read_changes batch"}
-      }})schema");
-    std::string m = R"({"id":"local","name":"Local files and store","version":"0.1.0",)"
-                    R"("description":"Records on this machine: vCard (contacts), iCalendar (events, tasks), JSON (any stream) and Maildir (mail) folders, and an embedded SQLite store (any stream).",)"
-                    R"("custom_streams":true,"streams":[)";
-    m += R"({"name":"contact","canonical":"jscontact","fields":)" + fields_json(vcard::fields()) + "},";
-    m += R"({"name":"event","canonical":"jscalendar-event","fields":)" + fields_json(icalendar::event_fields()) + "},";
-    m += R"({"name":"task","canonical":"jscalendar-task","fields":)" + fields_json(icalendar::task_fields()) + "},";
-    m += R"({"name":"note","canonical":"note","fields":["/title","/body","/categories","/created","/updated"]},)";
-    // maildir: keywords are the five Maildir letters; one folder per message
-    m += R"({"name":"message","canonical":"jmap-email","lazy":["/raw"],"lazy_size":"/size","fields":)" +
-         fields_json(accord::mail::canonical_fields()) + "}],";
-    m += R"("store_identity":["backend","path"],)";  // one folder or file
-    m += R"("config_schema":)" + json::serialize(schema) + "}";
-    return m;
-  }();
+      }})schema")
+          .build();
   return m;
 }
 
@@ -68,62 +62,22 @@ struct Config {
   std::string backend;
   fs::path path;
   fs::path index_path;
-  std::string vcard_version = "4.0";
+  std::string vcard_version;
   size_t batch_size = 1000;
   bool create = false;
 };
 
-[[noreturn]] void bad(const std::string& msg) { throw accord::Error(ACCORD_ERROR, "config: " + msg); }
-
-fs::path expand(const std::string& p) {
-  if (p.starts_with("~/"))
-    if (const char* home = std::getenv("HOME")) return fs::path(home) / p.substr(2);
-  return p;
-}
-
+// The configuration, through the manifest's schema (types, the backend and
+// vCard version enums, the batch size's range, defaults).
 Config parse_config(std::string_view text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) bad("must be a JSON object");
-  const json::object& o = v.get_object();
-  static const char* kKeys[] = {"backend", "path", "index_path", "vcard_version", "batch_size", "create"};
-  for (const auto& [k, val] : o) {
-    (void)val;
-    if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys))
-      bad("unknown key \"" + std::string(k) + "\" (known: backend, path, index_path, vcard_version, batch_size, create)");
-  }
-  auto str = [&](const char* k, bool required) -> std::string {
-    auto* x = o.if_contains(k);
-    if (!x) {
-      if (required) bad(std::string("\"") + k + "\" is required");
-      return "";
-    }
-    if (!x->is_string() || x->get_string().empty()) bad(std::string("\"") + k + "\" must be a non-empty string");
-    return std::string(x->get_string());
-  };
-  Config c;
-  c.backend = str("backend", true);
-  if (c.backend != "sqlite" && c.backend != "vcard" && c.backend != "icalendar" && c.backend != "json" &&
-      c.backend != "maildir")
-    bad("\"backend\" must be one of sqlite, vcard, icalendar, json, maildir (got \"" + c.backend + "\")");
-  c.path = expand(str("path", true));
-  if (auto ip = str("index_path", false); !ip.empty()) c.index_path = expand(ip);
-  else c.index_path = c.path / ".accord" / "index.sqlite";
-  if (auto vv = str("vcard_version", false); !vv.empty()) {
-    if (vv != "4.0" && vv != "3.0") bad("\"vcard_version\" must be \"4.0\" or \"3.0\" (got \"" + vv + "\")");
-    c.vcard_version = vv;
-  }
-  if (auto* b = o.if_contains("batch_size")) {
-    if (!b->is_int64() || b->get_int64() < 1 || b->get_int64() > 100000)
-      bad("\"batch_size\" must be an integer from 1 to 100000");
-    c.batch_size = static_cast<size_t>(b->get_int64());
-  }
-  if (auto* cr = o.if_contains("create")) {
-    if (!cr->is_bool()) bad("\"create\" must be true or false");
-    c.create = cr->get_bool();
-  }
+  const accord::kit::Config k = manifest().config(text);
+  Config c{k.str("/backend"), k.path("/path"), k.path("/index_path"), k.str("/vcard_version"),
+           static_cast<size_t>(k.integer("/batch_size")), k.boolean("/create")};
+  if (c.index_path.empty()) c.index_path = c.path / ".accord" / "index.sqlite";
   return c;
 }
+
+[[noreturn]] void bad(const std::string& msg) { throw accord::Error(ACCORD_ERROR, "config: " + msg); }
 
 // The folder a store lives in must exist unless the config says to create
 // it: a typing mistake in "path" must not become an empty store (which the

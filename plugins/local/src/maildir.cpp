@@ -1,5 +1,7 @@
 #include "maildir.hpp"
 
+#include <accord/kit/atomic_write.hpp>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,10 +59,10 @@ std::string unique_name(size_t size, std::string_view info) {
 }  // namespace
 
 void fsync_dir(const fs::path& d) {
-  int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
+  try {
+    accord::kit::fsync_dir(d);
+  } catch (const std::system_error&) {
+    // best effort, as it always was here
   }
 }
 

@@ -4,7 +4,7 @@
 #include <accord/mail/message.hpp>
 
 #include "maildir.hpp"
-#include "ops.hpp"
+#include "files.hpp"
 
 #include <accord/connector.hpp>
 
@@ -248,9 +248,8 @@ std::string MaildirBackend::read_changes(const std::string& stream, const std::s
 
 std::string MaildirBackend::apply(const std::string& stream, std::string_view ops_json) {
   check_stream(stream);
-  std::vector<Op> ops = parse_ops(ops_json);
+  std::vector<Op> ops = accord::kit::parse_ops(ops_json);
   remove_leftovers();
-  std::vector<OpResult> results;
   // A re-sent create may have reached the disk before a crash stopped the
   // index: its key is in the file name, which a scan indexes.
   // One scan of this instance is enough: a run killed later is another instance.
@@ -266,107 +265,93 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
   };
   std::vector<Staged> staged;
   Transaction tx(db_);
-  for (auto& op : ops) {
-    if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
-    try {
-      if (op.op == "create") {
-        std::string tag = key_tag(op.idempotency_key);
-        if (!tag.empty()) {
-          auto existing = log_->by_idem(tag);
-          if (existing && !existing->deleted) {
-            results.push_back({"ok", existing->id, existing->version, ""});
-            continue;
+  // what one op throws is its result; a full disk says so
+  std::vector<OpResult> results = accord::kit::apply_each(
+      ops,
+      [&](const Op& op) -> OpResult {
+        try {
+          if (op.op == "create") {
+            std::string tag = key_tag(op.idempotency_key);
+            if (!tag.empty()) {
+              auto existing = log_->by_idem(tag);
+              if (existing && !existing->deleted) return OpResult::ok(existing->id, existing->version);
+            }
+            auto* raw = op.data.if_contains(mail::kRawField);
+            if (!raw || !raw->is_string())
+              return OpResult::error("a new message needs its body in \"raw\" (base64 of the RFC 5322 "
+                                     "message); the host fetches it from the other side");
+            auto bytes = mail::base64_decode(raw->get_string());
+            if (!bytes) return OpResult::error("\"raw\" is not base64");
+            std::string folder = mail::first_mailbox(op.data, "INBOX");
+            fs::path dir = made(folder);
+            std::set<char> letters;
+            if (auto* k = op.data.if_contains("keywords"); k && k->is_object())
+              letters = mail::letters_from_keywords(k->get_object());
+            std::optional<int64_t> mtime;
+            if (auto* t = op.data.if_contains("receivedAt"); t && t->is_string())
+              mtime = mail::rfc3339_seconds(t->get_string());
+            // W= is the size with CRLF line ends (as IMAP counts it); the file ends lines in LF
+            std::string info = ",W=" + std::to_string(mail::crlf_size(*bytes)) + (tag.empty() ? "" : ",A=" + tag);
+            std::string content = mail::to_lf(*bytes);
+            // written to tmp/ now; flushed, moved into place and indexed below, all at once
+            json::value kw = op.data.contains("keywords") ? op.data.at("keywords") : json::value();
+            staged.push_back({static_cast<size_t>(&op - ops.data()), folder, dir,
+                              maildir::stage(dir, content, mtime, info, false), letters, tag, std::move(content),
+                              std::move(kw)});
+            return OpResult::ok("");  // answered once the index holds it
           }
+          auto cur = log_->get(op.id);
+          if (!cur || cur->deleted || !cur->data)
+            return OpResult::error("no message " + op.id + " in " + root_.string(), op.id);
+          Location loc = Location::of(cur->hash);
+          fs::path dir = dir_of(root_, loc.folder);
+          fs::path path = dir / loc.sub / loc.file;
+          std::error_code ec;
+          if (!fs::exists(path, ec))
+            return OpResult::conflict("the message file moved or went since it was read", op.id, cur->version);
+          if (op.expect_version && *op.expect_version != cur->version)
+            return OpResult::conflict("the message changed since version " + *op.expect_version + " (now " +
+                                          cur->version + ")",
+                                      op.id, cur->version);
+          if (op.op == "delete") {
+            if (::unlink(path.c_str()) != 0)
+              throw accord::Error(ACCORD_ERROR, path.string() + ": cannot delete: " + std::strerror(errno));
+            Row gone;
+            gone.id = op.id;
+            gone.deleted = true;
+            log_->put(gone);
+            return OpResult::ok(op.id);
+          }
+          std::set<char> letters = maildir::flags_of(loc.file);
+          if (auto* k = op.data.if_contains("keywords"); k && k->is_object()) {
+            std::set<char> want = mail::letters_from_keywords(k->get_object());
+            if (letters.contains('T')) want.insert('T');  // trashed is not a keyword: kept as it was
+            letters = want;
+          }
+          std::string folder = mail::first_mailbox(op.data, loc.folder);
+          Location to = loc;
+          if (folder != loc.folder) {
+            fs::path target = made(folder);
+            to = Location{folder, "cur", maildir::with_flags(loc.file, letters)};
+            if (::rename(path.c_str(), (target / "cur" / to.file).c_str()) != 0)
+              throw accord::Error(ACCORD_ERROR, path.string() + ": cannot move to " + folder + ": " + std::strerror(errno));
+          } else if (letters != maildir::flags_of(loc.file) || loc.sub == "new") {
+            to = Location{folder, "cur", maildir::set_flags(dir, loc.file, letters)};
+          }
+          json::object d = json::parse(*cur->data).get_object();
+          d["mailboxIds"] = json::object{{to.folder, true}};
+          const json::value* kw = op.data.if_contains("keywords");
+          d["keywords"] = mail::keywords_from_letters(maildir::flags_of(to.file), kw ? kw : d.if_contains("keywords"));
+          Row r = row_at(op.id, to, mtime_ns_of(dir_of(root_, to.folder) / to.sub / to.file), d, cur->idem);
+          log_->put(r);
+          return OpResult::ok(r.id, r.version);
+        } catch (const std::system_error& e) {
+          if (e.code().category() == std::generic_category() && is_disk_full_errno(e.code().value()))
+            return OpResult::error(disk_full(root_, e.what(), "the message was not written").what(), op.id);
+          throw;
         }
-        auto* raw = op.data.if_contains(mail::kRawField);
-        if (!raw || !raw->is_string()) {
-          results.push_back(op_error("error", "a new message needs its body in \"raw\" (base64 of the RFC 5322 "
-                                              "message); the host fetches it from the other side"));
-          continue;
-        }
-        auto bytes = mail::base64_decode(raw->get_string());
-        if (!bytes) {
-          results.push_back(op_error("error", "\"raw\" is not base64"));
-          continue;
-        }
-        std::string folder = mail::first_mailbox(op.data, "INBOX");
-        fs::path dir = made(folder);
-        std::set<char> letters;
-        if (auto* k = op.data.if_contains("keywords"); k && k->is_object())
-          letters = mail::letters_from_keywords(k->get_object());
-        std::optional<int64_t> mtime;
-        if (auto* t = op.data.if_contains("receivedAt"); t && t->is_string())
-          mtime = mail::rfc3339_seconds(t->get_string());
-        // W= is the size with CRLF line ends (as IMAP counts it); the file ends lines in LF
-        std::string info = ",W=" + std::to_string(mail::crlf_size(*bytes)) + (tag.empty() ? "" : ",A=" + tag);
-        std::string content = mail::to_lf(*bytes);
-        // written to tmp/ now; flushed, moved into place and indexed below, all at once
-        json::value kw = op.data.contains("keywords") ? op.data.at("keywords") : json::value();
-        staged.push_back({results.size(), folder, dir, maildir::stage(dir, content, mtime, info, false), letters, tag,
-                          std::move(content), std::move(kw)});
-        results.push_back({"ok", "", "", ""});
-        continue;
-      }
-      auto cur = log_->get(op.id);
-      if (!cur || cur->deleted || !cur->data) {
-        results.push_back(op_error("error", "no message " + op.id + " in " + root_.string(), op.id));
-        continue;
-      }
-      Location loc = Location::of(cur->hash);
-      fs::path dir = dir_of(root_, loc.folder);
-      fs::path path = dir / loc.sub / loc.file;
-      std::error_code ec;
-      if (!fs::exists(path, ec)) {
-        results.push_back({"conflict", op.id, cur->version, "the message file moved or went since it was read"});
-        continue;
-      }
-      if (op.expect_version && *op.expect_version != cur->version) {
-        results.push_back({"conflict", op.id, cur->version,
-                           "the message changed since version " + *op.expect_version + " (now " + cur->version + ")"});
-        continue;
-      }
-      if (op.op == "delete") {
-        if (::unlink(path.c_str()) != 0)
-          throw accord::Error(ACCORD_ERROR, path.string() + ": cannot delete: " + std::strerror(errno));
-        Row gone;
-        gone.id = op.id;
-        gone.deleted = true;
-        log_->put(gone);
-        results.push_back({"ok", op.id, "", ""});
-        continue;
-      }
-      std::set<char> letters = maildir::flags_of(loc.file);
-      if (auto* k = op.data.if_contains("keywords"); k && k->is_object()) {
-        std::set<char> want = mail::letters_from_keywords(k->get_object());
-        if (letters.contains('T')) want.insert('T');  // trashed is not a keyword: kept as it was
-        letters = want;
-      }
-      std::string folder = mail::first_mailbox(op.data, loc.folder);
-      Location to = loc;
-      if (folder != loc.folder) {
-        fs::path target = made(folder);
-        to = Location{folder, "cur", maildir::with_flags(loc.file, letters)};
-        if (::rename(path.c_str(), (target / "cur" / to.file).c_str()) != 0)
-          throw accord::Error(ACCORD_ERROR, path.string() + ": cannot move to " + folder + ": " + std::strerror(errno));
-      } else if (letters != maildir::flags_of(loc.file) || loc.sub == "new") {
-        to = Location{folder, "cur", maildir::set_flags(dir, loc.file, letters)};
-      }
-      json::object d = json::parse(*cur->data).get_object();
-      d["mailboxIds"] = json::object{{to.folder, true}};
-      const json::value* kw = op.data.if_contains("keywords");
-      d["keywords"] = mail::keywords_from_letters(maildir::flags_of(to.file), kw ? kw : d.if_contains("keywords"));
-      Row r = row_at(op.id, to, mtime_ns_of(dir_of(root_, to.folder) / to.sub / to.file), d, cur->idem);
-      log_->put(r);
-      results.push_back({"ok", r.id, r.version, ""});
-    } catch (const std::system_error& e) {
-      if (e.code().category() == std::generic_category() && is_disk_full_errno(e.code().value()))
-        results.push_back(op_error("error", disk_full(root_, e.what(), "the message was not written").what(), op.id));
-      else
-        results.push_back(op_failure(op.id));
-    } catch (...) {
-      results.push_back(op_failure(op.id));
-    }
-  }
+      },
+      cancelled);
   std::vector<fs::path> published;
   bool index_was_full = false;
   try {
@@ -388,7 +373,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
                            message_data(st.content, loc, mns, &st.keywords),
                            st.tag.empty() ? std::nullopt : std::optional<std::string>(st.tag));
             log_->put(r);
-            results[st.result] = {"ok", r.id, r.version, ""};
+            results[st.result] = OpResult::ok(r.id, r.version);
             published.push_back(at);
           } catch (...) {
             // not indexed: not delivered either, so that the error answered holds
@@ -397,7 +382,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
             throw;
           }
         } catch (const std::exception& e) {
-          results[st.result] = op_error("error", e.what());
+          results[st.result] = OpResult::error(e.what());
         }
       }
       for (const auto& d : dirs) maildir::fsync_dir(d);
@@ -416,13 +401,13 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
       throw disk_full(full ? fs::path(db_.path()).parent_path() : root_, e.what(), "no new message was delivered");
     throw;
   }
-  return results_json(results);
+  return accord::kit::results_json(results);
 }
 
 std::string MaildirBackend::fetch(const std::string& stream, std::string_view ids_json) {
   check_stream(stream);
   json::array out;
-  for (const auto& id : parse_ids(ids_json)) {
+  for (const auto& id : accord::kit::parse_ids(ids_json)) {
     auto r = log_->get(id);
     if (!r || r->deleted || !r->data) continue;
     Location loc = Location::of(r->hash);

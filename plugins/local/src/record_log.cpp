@@ -2,7 +2,8 @@
 
 #include <accord/time/utc_time.hpp>
 
-#include "ops.hpp"
+#include "files.hpp"
+#include <accord/kit/cursor.hpp>
 
 #include <accord/connector.hpp>
 
@@ -13,6 +14,8 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
+
+namespace json = boost::json;
 
 namespace local {
 
@@ -178,37 +181,38 @@ struct Cursor {
 };
 
 
-Cursor parse_cursor(const std::string& c, const std::string& epoch, int64_t current) {
-  if (c.empty()) return {};
-  auto expired = [&](const std::string& why) {
-    return accord::Error(ACCORD_CURSOR_EXPIRED, "cursor \"" + c + "\" " + why + "; a full listing is needed");
-  };
-  // v1.<epoch>.<seq>[.f|.c]: .f and .c continue a full listing or a change
-  // listing that answered "more"; no suffix: a listing that was complete.
-  // "v1.new.0" was issued before the store existed: everything since its
-  // creation follows it.
-  if (c == kBeforeCreation) return Cursor{0, false, false};
-  std::string prefix = "v1." + epoch + ".";
-  if (c.compare(0, prefix.size(), prefix) != 0) throw expired("was not issued by this store");
-  std::string rest = c.substr(prefix.size());
-  Cursor out;
-  out.full = false;
-  if (rest.ends_with(".f") || rest.ends_with(".c")) {
-    out.full = rest.ends_with(".f");
-    out.continuation = true;
-    rest.resize(rest.size() - 2);
-  }
-  try {
-    size_t used = 0;
-    out.seq = std::stoll(rest, &used);
-    if (used != rest.size() || out.seq < 0) throw expired("is malformed");
-  } catch (const std::logic_error&) {
-    throw expired("is malformed");
-  }
-  if (out.seq > current) throw expired("is ahead of this store (restored from a backup?)");
+// local1.{"epoch":E,"seq":N[,"listing":"full"|"changes"]}: the store's
+// random epoch, the last sequence number read, and, while a listing that
+// answered "more" goes on, which kind it is. A cursor of another store (or
+// of the "v1." form earlier versions wrote) expires: the host lists
+// everything and diffs, never a wipe. Epoch "new" was issued before the
+// store existed: everything since its creation follows it.
+const accord::kit::CursorFormat kCursor("local", 1);
+
+std::string cursor_text(const std::string& epoch, int64_t seq, const char* listing) {
+  json::object o{{"epoch", epoch}, {"seq", seq}};
+  if (listing) o["listing"] = listing;
+  return kCursor.write(o);
+}
+
+Cursor parse_cursor(const std::string& text, const std::string& epoch, int64_t current) {
+  std::optional<json::object> c = kCursor.read(text);
+  if (!c) return {};
+  const json::value* e = c->if_contains("epoch");
+  const json::value* s = c->if_contains("seq");
+  const json::value* l = c->if_contains("listing");
+  if (!e || !e->is_string() || !s || !s->is_int64() || s->get_int64() < 0 || (l && !l->is_string()))
+    kCursor.expire("malformed");
+  Cursor out{s->get_int64(), false, l != nullptr};
+  if (e->get_string() == "new" && out.seq == 0 && !l) return out;
+  if (e->get_string() != epoch) kCursor.expire("it was not issued by this store");
+  if (l) out.full = l->get_string() == "full";
+  if (out.seq > current) kCursor.expire("it is ahead of this store: restored from a backup?");
   return out;
 }
 }  // namespace
+
+std::string before_creation_cursor() { return cursor_text("new", 0, nullptr); }
 
 bool RecordLog::starts_listing(const std::string& cursor) {
   if (cursor.empty()) return true;
@@ -257,8 +261,10 @@ std::string RecordLog::read_batch(const std::string& cursor, size_t limit) {
   // sequence: changes already seen (tombstones skipped by a full listing)
   // are not replayed.
   if (!more) last = std::max(last, current);
-  out += "],\"cursor\":\"v1." + epoch_ + "." + std::to_string(last) + (more ? (c.full ? ".f" : ".c") : "") +
-         "\",\"more\":" + (more ? "true}" : "false}");
+  out += "],\"cursor\":";
+  json_escape_into(out, cursor_text(epoch_, last, more ? (c.full ? "full" : "changes") : nullptr));
+  out += ",\"more\":";
+  out += more ? "true}" : "false}";
   return out;
 }
 

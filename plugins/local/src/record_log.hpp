@@ -7,7 +7,7 @@
 // A live record whose create stored an idempotency key lists it beside its
 // id ("idempotency_key"), in batches and in fetch answers.
 //
-// Cursors are "v1.<epoch>.<seq>[.f|.c]": the epoch is random per database, so a
+// Cursors are local1.{"epoch","seq"} (kit::CursorFormat): the epoch is random per database, so a
 // cursor of another (or recreated) store is refused as CURSOR_EXPIRED.
 #pragma once
 
@@ -40,7 +40,7 @@ struct Row {
 
 // The cursor of a store that does not exist yet: once it does, every change
 // since its creation comes after this cursor.
-inline constexpr const char* kBeforeCreation = "v1.new.0";
+std::string before_creation_cursor();
 
 // Whether the last failure on db was a full disk (SQLITE_FULL, or an I/O
 // error whose system error is ENOSPC or EDQUOT). Ask in the catch block,

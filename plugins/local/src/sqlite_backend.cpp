@@ -1,6 +1,6 @@
 #include "sqlite_backend.hpp"
 
-#include "ops.hpp"
+#include "files.hpp"
 
 #include <filesystem>
 #include <random>
@@ -35,10 +35,10 @@ RecordLog& SqliteBackend::log(const std::string& stream) {
 std::string SqliteBackend::read_changes(const std::string& stream, const std::string& cursor) {
   check_stream_name(stream);
   if (!db_ && !std::filesystem::exists(path_)) {
-    if (!cursor.empty() && cursor != kBeforeCreation)
+    if (!cursor.empty() && cursor != before_creation_cursor())
       throw accord::Error(ACCORD_CURSOR_EXPIRED, path_ + " does not exist (any more): a full listing is needed");
     // nothing yet, and nothing created
-    return std::string(R"({"records":[],"cursor":")") + kBeforeCreation + R"(","more":false})";
+    return json::serialize(json::object{{"records", json::array()}, {"cursor", before_creation_cursor()}, {"more", false}});
   }
   return log(stream).read_batch(cursor, batch_);
 }
@@ -51,7 +51,7 @@ static std::string new_id() {
 }
 
 std::string SqliteBackend::apply(const std::string& stream, std::string_view ops_json) {
-  std::vector<Op> ops = parse_ops(ops_json);
+  std::vector<Op> ops = accord::kit::parse_ops(ops_json);
   RecordLog& l = log(stream);
   std::vector<OpResult> results;
   Transaction tx(db());
@@ -59,7 +59,7 @@ std::string SqliteBackend::apply(const std::string& stream, std::string_view ops
     if (op.op == "create") {
       if (!op.idempotency_key.empty())
         if (auto existing = l.by_idem(op.idempotency_key)) {
-          results.push_back({"ok", existing->id, existing->version, ""});
+          results.push_back(OpResult::ok(existing->id, existing->version));
           continue;
         }
       Row r;
@@ -67,17 +67,17 @@ std::string SqliteBackend::apply(const std::string& stream, std::string_view ops
       if (!op.idempotency_key.empty()) r.idem = op.idempotency_key;
       r.data = json::serialize(op.data);
       l.put(r);
-      results.push_back({"ok", r.id, r.version, ""});
+      results.push_back(OpResult::ok(r.id, r.version));
       continue;
     }
     auto cur = l.get(op.id);
     if (!cur || cur->deleted) {
-      results.push_back(op_error("error", "no record " + op.id + " in stream " + stream, op.id));
+      results.push_back(OpResult::error("no record " + op.id + " in stream " + stream, op.id));
       continue;
     }
     if (op.expect_version && *op.expect_version != cur->version) {
-      results.push_back({"conflict", cur->id, cur->version,
-                         "record changed since version " + *op.expect_version + " (now " + cur->version + ")"});
+      results.push_back(OpResult::conflict(
+          "record changed since version " + *op.expect_version + " (now " + cur->version + ")", cur->id, cur->version));
       continue;
     }
     Row r = *cur;
@@ -89,14 +89,14 @@ std::string SqliteBackend::apply(const std::string& stream, std::string_view ops
       r.deleted = true;
     }
     l.put(r);
-    results.push_back({"ok", r.id, r.version, ""});
+    results.push_back(OpResult::ok(r.id, r.version));
   }
   tx.commit();
-  return results_json(results);
+  return accord::kit::results_json(results);
 }
 
 std::string SqliteBackend::fetch(const std::string& stream, std::string_view ids_json) {
-  return log(stream).records_json(parse_ids(ids_json));
+  return log(stream).records_json(accord::kit::parse_ids(ids_json));
 }
 
 }  // namespace local

@@ -209,3 +209,20 @@ TEST_F(Fixture, UpdateKeepsTheFilesModeAndOwner) {
     EXPECT_EQ(st.st_gid, 4322u);
   }
 }
+
+TEST_F(Fixture, UpdateOfALinkedCardRewritesItsTargetAndKeepsTheLink) {
+  // a card kept elsewhere (a synced folder) and linked into the book: the
+  // write goes to the file the link names; the link stays a link
+  auto b = make();
+  fs::create_directories(dir.path / "elsewhere");
+  write(dir.path / "elsewhere/s.vcf", card("s", "Es"));
+  fs::create_symlink("../elsewhere/s.vcf", dir.path / "book/s.vcf");
+  auto l = read_all(*b, "contact", "");
+  ASSERT_EQ(l.records.size(), 1u) << json::serialize(l.records);
+  auto r = local::test::apply(*b, "contact", json::array{json::object{
+      {"op", "update"}, {"id", "s.vcf"}, {"expect_version", l.records[0].at("version")},
+      {"data", json::object{{"uid", "s"}, {"name", json::object{{"full", "Es Renamed"}}}}}}});
+  ASSERT_EQ(r[0].at("status"), "ok") << json::serialize(r);
+  EXPECT_TRUE(fs::is_symlink(dir.path / "book/s.vcf")) << "the link was replaced by a copy";
+  EXPECT_NE(slurp(dir.path / "elsewhere/s.vcf").find("Es Renamed"), std::string::npos) << "the target was not written";
+}

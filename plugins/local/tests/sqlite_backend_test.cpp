@@ -91,3 +91,27 @@ TEST(SqliteBackendTest, BadStreamNameIsUnsupported) {
     EXPECT_EQ(e.status(), ACCORD_UNSUPPORTED);
   }
 }
+
+TEST(SqliteBackendTest, CursorsAreVersionedAndTheEarlierFormExpires) {
+  local::test::TempDir dir;
+  SqliteBackend b((dir.path / "a.db").string(), 100);
+  apply(b, "note", json::array{json::object{{"op", "create"}, {"data", json::object{{"title", "t"}}}}});
+  std::string c = read_all(b, "note", "").cursor;
+  ASSERT_EQ(c.rfind("local1.", 0), 0u) << c;
+  json::object body = json::parse(c.substr(7)).as_object();
+  auto status_of = [&](const std::string& cursor) {
+    try {
+      b.read_changes("note", cursor);
+    } catch (const accord::Error& e) {
+      return e.status();
+    }
+    return ACCORD_OK;
+  };
+  EXPECT_EQ(status_of(c), ACCORD_OK);
+  // the form earlier versions wrote: a full listing, in order
+  EXPECT_EQ(status_of("v1.new.0"), ACCORD_CURSOR_EXPIRED);
+  EXPECT_EQ(status_of("v1." + std::string(body.at("epoch").as_string()) + ".1"), ACCORD_CURSOR_EXPIRED);
+  // ahead of the store (restored from a backup)
+  body["seq"] = 999;
+  EXPECT_EQ(status_of("local1." + json::serialize(body)), ACCORD_CURSOR_EXPIRED);
+}
