@@ -36,7 +36,8 @@
 // range with gte/gt/lte/lt only), custom fields' semantics, messages' order
 // (oldest first here), webhooks.
 // Control (tests only): POST /__control {"expire_tokens": true, "rate_limited": n,
-//   "agency_token": "…", "company_id": "…"};
+//   "agency_token": "…", "refuse_date_filter": true (a range filter answers 422)};
+//   GET /__stats → {requests, searches}
 //   GET /__dump → [contacts]; GET /__stats → {requests}; POST /__edit {id, fields}; POST /__delete {id}
 //
 // Usage: HL_TOKEN=… HL_LOCATION=… node highlevel_fake.js → prints "port N".
@@ -57,7 +58,7 @@ const children = {notes: new Map(), tasks: new Map()};
 const childFields = {notes: ['body', 'userId', 'title', 'color', 'pinned'], tasks: ['title', 'body', 'dueDate', 'completed', 'assignedTo']};
 const one = {notes: 'note', tasks: 'task'};
 const conversations = new Map(), messages = new Map();
-let seq = 0, last = 0, requests = 0, rateLimited = 0, tokenSeq = 0;
+let seq = 0, last = 0, requests = 0, rateLimited = 0, tokenSeq = 0, refuseDateFilter = false, searches = 0;
 let refreshToken = process.env.HL_REFRESH_TOKEN || 'refresh';
 
 function stamp() {
@@ -151,6 +152,11 @@ function filterProblems(fs, at) {
 function search(res, body) {
   const bad = Object.keys(body).filter(k => !searchKeys.includes(k)).map(k => 'property ' + k + ' should not exist');
   if (body.filters !== undefined) bad.push(...filterProblems(body.filters, 'filters'));
+  searches++;
+  // test-only: a service that does not take a date range (the documentation
+  // page is the only evidence that it does)
+  if (refuseDateFilter && JSON.stringify(body.filters || []).includes('"range"'))
+    bad.push('filters.0.field is not a supported filter field for range');
   if (bad.length) return unprocessable(res, bad);
   if (body.locationId !== location) return err(res, 403, 'The token does not have access to this location.');
   const limit = Number(body.pageLimit);
@@ -178,10 +184,10 @@ function handle(req, res, raw) {
   const p = url.pathname;
   if (p === '/__control') {
     control(raw, {expire_tokens: () => { tokens = new Set(); }, rate_limited: n => { rateLimited = n; },
-                  agency_token: t => agencyTokens.add(t)});
+                  agency_token: t => agencyTokens.add(t), refuse_date_filter: v => { refuseDateFilter = v; }});
     return send(res, 200, {ok: true});
   }
-  if (p === '/__stats') return send(res, 200, {requests});
+  if (p === '/__stats') return send(res, 200, {requests, searches});
   if (p === '/__dump') return send(res, 200, [...contacts.values()]);
   if (p === '/__dump_children')
     return send(res, 200, {notes: [...children.notes.values()], tasks: [...children.tasks.values()], messages: [...messages.values()]});

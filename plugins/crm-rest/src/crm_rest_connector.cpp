@@ -501,6 +501,10 @@ class CrmRest final : public accord::Connector {
       if (auto* nx = in ? at_ptr(*in, pg.next) : nullptr;
           nx && !nx->is_null() && !(nx->is_string() && nx->get_string().empty()))
         out.next = *nx;
+      // newest first: the page that reaches a record older than {since} is the last
+      if (auto sm = vars.find("since_ms"); !pg.stop_before_since.empty() && n > 0 && sm != vars.end())
+        if (const json::value* t = at_ptr(recs.back(), pg.stop_before_since))
+          if (auto ms = parse_time_ms(*t); ms && *ms < sm->second.to_number<int64_t>()) out.next = nullptr;
       // the answer says whether another page follows (HighLevel's nextPage)
       if (const json::value* more = pg.more.empty() ? nullptr : at_ptr(out.a.body, pg.more);
           !pg.more.empty() && !(more && more->is_bool() && more->get_bool()))
@@ -553,7 +557,11 @@ class CrmRest final : public accord::Connector {
   bool page(const StreamSpec& s, json::object& cur, json::object& run, json::array& out) {
     bool full = run.at("full").as_bool();
     std::string phase = scalar_text(run.if_contains("phase"));
+    // a server that refused the change search's shape once is read through
+    // the fallback from then on (cur["fallback"])
+    bool fallback = !full && phase == "list" && s.changes_fallback.present && cur.contains("fallback");
     const Request& req = phase == "tomb"                      ? s.tombstones
+                         : fallback                           ? s.changes_fallback
                          : (!full && s.changes.present) ? s.changes
                                                         : s.list;
     Vars vars = base_vars(s);
@@ -571,22 +579,35 @@ class CrmRest final : public accord::Connector {
       vars["sync_token"] = cur.at("sync");
     } else if (!full && cur.contains("since")) {
       vars["since"] = json::value(format_time(cur.at("since").to_number<int64_t>() - s.overlap_s * 1000, s.since_format));
+      vars["since_ms"] = cur.at("since").to_number<int64_t>() - s.overlap_s * 1000;
     }
     if (s.parent.present && phase == "list") return parent_page(s, cur, run, out);
     bool sync_changes = !full && phase == "list" && s.change_mode == "sync_token";
     const json::value* next_in = run.contains("next") ? &run.at("next") : nullptr;
     // (returned, not assigned: recs points into the answer it was read from)
-    std::string gone;
+    std::string gone, refused;
     auto fetch = [&]() -> Page {
       try {
         return fetch_page(s, req, vars, next_in, sync_changes ? std::vector<long>{410} : std::vector<long>{});
       } catch (const accord::Error& e) {
+        if (e.status() == ACCORD_ERROR && &req == &s.changes && s.changes_fallback.present && !next_in) {
+          refused = e.what();
+          return Page{};
+        }
         if (e.status() != ACCORD_ERROR || !names_any(e.what(), req.expired)) throw;
         gone = e.what();
         return Page{};
       }
     };
     Page pgr = fetch();
+    if (!refused.empty()) {
+      // the server does not take the change search as the profile writes it:
+      // read newest first down to the watermark instead (cheap), from now on
+      host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": the change search was refused (" + refused +
+                                   "); reading newest first down to the last run's time instead").c_str());
+      cur["fallback"] = true;
+      return page(s, cur, run, out);
+    }
     if (!gone.empty()) {
       if (phase != "tomb" && next_in) {
         // a listing's next-page locator expired (Salesforce's live two days):

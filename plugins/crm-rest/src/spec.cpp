@@ -105,6 +105,8 @@ Paging parse_paging(const Obj& p) {
   g.limit_param = p.str("limit_param");
   g.limit_pointer = p.str("limit_pointer");
   g.more = p.str("more");
+  g.stop_before_since = p.str("stop_before_since");
+  check_pointer(p.at + "/stop_before_since", g.stop_before_since);
   check_pointer(p.at + "/more", g.more);
   g.first_page = static_cast<int64_t>(p.num("first_page", 1));
   if ((g.style == "next_url" || g.style == "cursor") && g.next.empty())
@@ -254,6 +256,7 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
   check_pointer(ch.at + "/token", t.sync_token);
   check_pointer(ch.at + "/deleted", t.deleted_flag);
   t.changes = parse_request(ch.sub("request"));
+  t.changes_fallback = parse_request(ch.sub("fallback"));
   t.since_format = ch.str("since_format", "iso8601");
   check_enum(ch.at + "/since_format", t.since_format, {"iso8601", "iso8601_seconds", "epoch_ms"});
   t.overlap_s = static_cast<int64_t>(ch.num("overlap_seconds", 300));
@@ -279,7 +282,7 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
   check_pointer(tomb.at + "/covered", t.tombstone_covered);
 
   // every request but a create may be sent again after a lost answer
-  for (Request* r : {&t.list, &t.changes, &t.tombstones, &t.get, &t.update, &t.del, &t.lookup, &t.upsert,
+  for (Request* r : {&t.list, &t.changes, &t.changes_fallback, &t.tombstones, &t.get, &t.update, &t.del, &t.lookup, &t.upsert,
                      &t.batch.upsert.req, &t.batch.update.req, &t.batch.del.req, &t.batch.read.req})
     r->idempotent = true;
 

@@ -22,6 +22,8 @@ struct Paging {
   std::string body_pointer;    // cursor: set in the request body instead of the query
   std::string limit_param;     // the page-size parameter ("" = none)
   std::string limit_pointer;   // the page size set in the request body
+  std::string stop_before_since;  // pointer in a record: a listing newest first stops after the first page
+                                  // that reaches a record older than {since} (a change search's fallback)
   std::string more;            // cursor: pointer to a boolean in the answer, false on the last page
                                // (HighLevel's nextPage); without it a page with a next position has more
   int64_t first_page = 1;
@@ -114,6 +116,7 @@ struct StreamSpec {
   std::vector<std::string> fields;     // native field names for {fields} and {field_list}
   std::map<std::string, std::string> variables;  // the stream's own {name} values
   Request list, changes, tombstones, get, create, update, del, lookup, upsert;
+  Request changes_fallback;  // changes.fallback: read when the server refuses changes.request's shape (a 4xx)
   std::string change_mode = "full";     // modified_since | sync_token | full
   std::string sync_token;               // sync_token: pointer to the next token in an answer (any page)
   std::string deleted_flag;             // sync_token: pointer in a record, true when it is a deletion

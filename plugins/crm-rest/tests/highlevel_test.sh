@@ -20,7 +20,9 @@ contact_id() { js "(d.find(c=>c.email==='$1')||{}).id||''"; }
 ncontacts() { js "d.length"; }
 
 # -- conformance kit (the Version header comes from the profile; without it the fake answers 400)
-printf '{"profile": "highlevel", "base_url": "%s", "auth": {"token": "%s"}, "variables": {"location_id": "locTest1"}, "rate_limit": {"requests_per_second": 0}}\n' "$base" "$token" > kit.json
+# (the kit runs several instances at once: with the profile's own limit, 9/s,
+# they stay inside HighLevel's 100 requests per 10 s, which the fake enforces)
+printf '{"profile": "highlevel", "base_url": "%s", "auth": {"token": "%s"}, "variables": {"location_id": "locTest1"}}\n' "$base" "$token" > kit.json
 out=$("$conformance" "$plugin" --config kit.json 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
 [ $rc = 0 ] && printf '%s' "$out" | grep -Eq "[0-9]+ passed, 0 failed" && ok conformance-kit-passes || bad conformance-kit-passes "$out"
 
@@ -54,6 +56,29 @@ rm book/g7.vcf
 runp run p.json
 [ $rc = 0 ] && [ ! -f book/g6.vcf ] && [ -z "$(contact_id g7@example.org)" ] && [ "$(ncontacts)" = 10 ] \
   && ok deletes-both-ways || bad deletes-both-ways "rc=$rc n=$(ncontacts)" "$out"
+
+# -- issue 23 item 6: the incremental search's date filter rests on a
+# documentation page only; a service that refuses it is read newest first down
+# to the last run's time: the edit arrives, with a page or two, not a listing
+cp p.json p-inc.json
+sed -i 's/"state": "state.sqlite"/"state": "state-inc.sqlite"/; s/"full_listing_hours": 0/"full_listing_hours": 24, "overlap_seconds": 1/; s#"path": "book"#"path": "book-inc"#' p-inc.json
+cp -r book book-inc
+runp run p-inc.json
+runp run p-inc.json   # (the watermark passes the first run's own writes)
+sleep 2
+ctl __edit "{\"id\": \"$(contact_id g9@example.org)\", \"fields\": {\"lastName\": \"Later9\"}}"
+runp run p-inc.json   # (and the first run's writes fall out of its overlap window)
+ctl __control '{"refuse_date_filter": true}'
+sleep 2
+ctl __edit "{\"id\": \"$(contact_id g8@example.org)\", \"fields\": {\"lastName\": \"Searched8\"}}"
+s0=$(js s.searches)
+runp run p-inc.json
+used=$(( $(js s.searches) - s0 ))
+[ $rc = 0 ] && grep -q "Searched8" book-inc/g8.vcf && [ "$used" -le 2 ] && ok refused-date-filter-falls-back-cheaply \
+  || bad refused-date-filter-falls-back-cheaply "rc=$rc searches=$used" "$out"
+runp run p-inc.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok fallback-settles || bad fallback-settles "rc=$rc" "$out"
+ctl __control '{"refuse_date_filter": false}'
 
 # -- notes and tasks, nested under contacts: the kit on notes, then a folder of
 # JSON notes ⇄ HighLevel notes both ways (deletes by absence)
