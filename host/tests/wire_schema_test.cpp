@@ -221,6 +221,21 @@ TEST(WireSchemaTest, ManifestSchemaAgreesWithTheManifestParser) {
   }
 }
 
+TEST(WireSchemaTest, TheManifestParsersLeniencyIsKnown) {
+  // An unknown canonical form is read as the connector's own (no canonical
+  // schema applies); the contract names the forms there are, and "custom".
+  const char* lead = R"({"id":"m","version":"1","streams":[{"name":"lead","canonical":"lead"}],"config_schema":{}})";
+  std::string why;
+  EXPECT_TRUE(accord::parse_manifest(lead).has_value());
+  EXPECT_FALSE(schema_accepts("manifest", lead, why));
+  // "custom_streams" that is not a boolean is read as false.
+  const char* yes = R"({"id":"m","version":"1","streams":[{"name":"note"}],"config_schema":{},"custom_streams":"yes"})";
+  auto parsed = accord::parse_manifest(yes);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_FALSE(parsed->custom_streams);
+  EXPECT_FALSE(schema_accepts("manifest", yes, why));
+}
+
 TEST(WireSchemaTest, OpsSchemaDescribesWhatTheHostSends) {
   const Case cases[] = {
       {R"([{"op":"create","idempotency_key":"k","data":{"title":"x"}},
