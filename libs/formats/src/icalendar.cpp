@@ -1,5 +1,6 @@
 #include <accord/formats/icalendar.hpp>
 
+#include <accord/formats/line_merge.hpp>
 #include <accord/formats/text_codec.hpp>
 #include <accord/formats/windows_zones.hpp>
 #include <accord/time/iso_duration.hpp>
@@ -952,6 +953,51 @@ std::string serialize(const json::object& obj, Kind kind, const std::string& ide
   }
   for (icalcomponent* c : comps) icalcomponent_add_component(cal.get(), c);
   return take(icalcomponent_as_ical_string_r(cal.get()));
+}
+
+namespace {
+
+// A content line reduced to what it means, through libical: name, sorted
+// parameters, value (folding, escaping and parameter order aside).
+std::string line_key(const std::string& logical) {
+  icalproperty* p = icalproperty_new_from_string(logical.c_str());
+  if (!p) return logical;
+  const char* n = icalproperty_get_property_name(p);
+  std::string key = n ? n : "";
+  std::set<std::string> params;
+  for (icalparameter* par = icalproperty_get_first_parameter(p, ICAL_ANY_PARAMETER); par;
+       par = icalproperty_get_next_parameter(p, ICAL_ANY_PARAMETER))
+    params.insert(take(icalparameter_as_ical_string_r(par)));
+  for (const auto& x : params) key += ";" + x;
+  const char* v = icalproperty_get_value_as_string(p);
+  key += ":" + std::string(v ? v : "");
+  icalproperty_free(p);
+  return key;
+}
+
+std::string identity(const std::string& type, const std::vector<std::string>& keys) {
+  std::string id;
+  for (const auto& k : keys) {
+    bool uid = k.starts_with("UID:") || k.starts_with("UID;");
+    bool rid = k.starts_with("RECURRENCE-ID");
+    bool tzid = type == "VTIMEZONE" && k.starts_with("TZID");
+    if (uid || rid || tzid) id += k + "\n";
+  }
+  return id;
+}
+
+}  // namespace
+
+std::string rewrite(std::string_view old_text, const json::object& obj, Kind kind, const std::string& idem) {
+  Parsed old = parse(old_text);
+  std::string fresh = serialize(obj, kind, idem, old.unknown);
+  merge::Rules rules;
+  rules.key = line_key;
+  rules.identity = identity;
+  rules.keep_old = {"PRODID", "VERSION", "DTSTAMP"};
+  rules.keep_all_lines_of = {"VCALENDAR"};
+  rules.keep_old_components = {"VTIMEZONE"};
+  return merge::merge(old_text, fresh, rules);
 }
 
 const std::vector<std::string>& event_fields() {

@@ -1,5 +1,6 @@
 #include <accord/formats/vcard.hpp>
 
+#include <accord/formats/line_merge.hpp>
 #include <accord/formats/text_codec.hpp>
 
 #include <boost/json.hpp>
@@ -754,26 +755,45 @@ std::string date_value(const json::value& d, bool v4) {
 
 }  // namespace
 
-// A content line reduced to what it means: group, name, parameters (TYPE
-// values as a set, encoding and charset left out) and the decoded value.
+// A content line reduced to what it means: the card it makes on its own (so
+// escaping, date forms, encodings and parameter order do not count), or,
+// for a line that makes none (VERSION, PRODID), its name, parameters and value.
 std::string meaning(const std::string& l) {
   try {
-    Prop p = parse_line(l, 0);
-    std::string k = lower(p.group) + "." + p.name;
-    for (auto [name, vals] : p.params) {
+    std::string one = "BEGIN:VCARD\r\n" + l + "\r\nEND:VCARD\r\n";
+    Parsed p = parse(one);
+    json::object c = std::move(p.card);
+    c.erase("@type");
+    c.erase("version");
+    if (c.contains("kind") && c.at("kind") == "individual") c.erase("kind");
+    if (!c.empty() || !p.idempotency_key.empty()) return json::serialize(c) + "\n" + p.idempotency_key;
+    Prop x = parse_line(l, 0);
+    std::string k = lower(x.group) + "." + x.name;
+    for (auto [name, vals] : x.params) {
       if (name == "ENCODING" || name == "CHARSET") continue;
       std::sort(vals.begin(), vals.end());
       k += ";" + name + "=";
       for (const auto& v : vals) k += v + ",";
     }
-    return k + ":" + p.value;
+    return k + ":" + x.value;
   } catch (const std::exception&) {
     return l;
   }
 }
 
+namespace {
+std::string serialize_card(const json::object& card, const std::string& version, const std::string& idem,
+                           const std::vector<std::string>& keep, bool explicit_kind);
+}
+
 std::string serialize(const json::object& card, const std::string& version, const std::string& idem,
                       const std::vector<std::string>& keep) {
+  return serialize_card(card, version, idem, keep, false);
+}
+
+namespace {
+std::string serialize_card(const json::object& card, const std::string& version, const std::string& idem,
+                           const std::vector<std::string>& keep, bool explicit_kind) {
   Writer w{"", version != "3.0" && version != "2.1"};
   w.v21 = version == "2.1";
   std::string& out = w.out;
@@ -784,7 +804,9 @@ std::string serialize(const json::object& card, const std::string& version, cons
   if (auto uid = str(card.if_contains("uid")); !uid.empty()) emit_line("UID:" + escape(uid, false));
   {
     std::string kind = str(card.if_contains("kind"));
-    if (!kind.empty() && kind != "individual") emit_line((w.v4 ? "KIND:" : "X-ADDRESSBOOKSERVER-KIND:") + kind);
+    // "individual" is the default: written only where the old file said it
+    if (!kind.empty() && (kind != "individual" || explicit_kind))
+      emit_line((w.v4 ? "KIND:" : "X-ADDRESSBOOKSERVER-KIND:") + kind);
   }
   emit_line("FN:" + escape(full_name(card), false));
   if (auto* name = card.if_contains("name"); name && name->is_object())
@@ -799,9 +821,20 @@ std::string serialize(const json::object& card, const std::string& version, cons
       emit_line("N:" + fields[0] + ";" + fields[1] + ";" + fields[2] + ";" + fields[3] + ";" + fields[4]);
     }
   auto G = [](const json::object& o) { return Writer::group(o); };
-  w.each(card, "nicknames", "k", [&](const std::string& id, const std::string& pos, const json::object& o) {
-    emit_line(G(o) + "NICKNAME" + w.params(o, id, pos, {}) + ":" + escape(str(o.if_contains("name")), false));
-  });
+  {
+    // nicknames without parameters share one line (NICKNAME:Countess,Enchantress)
+    std::string plain;
+    w.each(card, "nicknames", "k", [&](const std::string& id, const std::string& pos, const json::object& o) {
+      std::string prm = w.params(o, id, pos, {});
+      if (prm.empty() && G(o).empty()) plain += (plain.empty() ? "" : ",") + escape(str(o.if_contains("name")), false);
+    });
+    if (!plain.empty()) emit_line("NICKNAME:" + plain);
+    w.each(card, "nicknames", "k", [&](const std::string& id, const std::string& pos, const json::object& o) {
+      std::string prm = w.params(o, id, pos, {});
+      if (!prm.empty() || !G(o).empty())
+        emit_line(G(o) + "NICKNAME" + prm + ":" + escape(str(o.if_contains("name")), false));
+    });
+  }
   w.each(card, "emails", "e", [&](const std::string& id, const std::string& pos, const json::object& o) {
     emit_line(G(o) + "EMAIL" + w.params(o, id, pos, {}) + ":" + escape(str(o.if_contains("address")), false));
   });
@@ -945,6 +978,23 @@ std::string serialize(const json::object& card, const std::string& version, cons
     if (!used[i]) emit(out, keep[i]);
   emit(out, "END:VCARD");
   return out;
+}
+}  // namespace
+
+std::string rewrite(std::string_view old_text, const json::object& card, const std::string& idem) {
+  Parsed old = parse(old_text);
+  std::string version = old.version == "2.1" || old.version == "3.0" ? old.version : "4.0";
+  bool explicit_kind = false;
+  for (const auto& l : logical_lines(old_text)) {
+    std::string n = upper(l.substr(0, l.find_first_of(";:")));
+    explicit_kind = explicit_kind || n == "KIND" || n.ends_with(".KIND") || n == "X-ADDRESSBOOKSERVER-KIND";
+  }
+  std::string fresh = serialize_card(card, version, idem, old.unknown, explicit_kind);
+  merge::Rules rules;
+  rules.key = meaning;
+  rules.keep_old = {"VERSION", "PRODID"};
+  rules.qp_soft_breaks = true;
+  return merge::merge(old_text, fresh, rules);
 }
 
 const std::vector<std::string>& fields() {

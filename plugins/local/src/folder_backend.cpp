@@ -341,7 +341,16 @@ OpResult FolderBackend::apply_one(Stream& s, const Op& op, Transaction& tx) {
   } catch (const std::exception&) {
     // an unparseable file is replaced only by an explicit update
   }
-  std::string text = s.format.serialize(op.data, idem, keep);
+  std::string text;
+  if (s.format.rewrite) {
+    try {
+      text = s.format.rewrite(old, op.data, idem);  // only what changed
+    } catch (const std::exception&) {
+      text = s.format.serialize(op.data, idem, keep);  // an old file that does not parse
+    }
+  } else {
+    text = s.format.serialize(op.data, idem, keep);
+  }
   // a copy's key stays in its file, and with the file that holds it in the index
   if (!idem.empty())
     if (auto holder = log.by_idem(idem); holder && holder->id != op.id) idem.clear();

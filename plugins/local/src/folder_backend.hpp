@@ -52,6 +52,10 @@ struct FileFormat {
   std::function<std::string(const boost::json::object& data, const std::string& idem,
                             const std::vector<std::string>& keep)>
       serialize;
+  // An update of an existing file: the old text with only what changed
+  // rewritten (vCard, iCalendar); unset: serialize() with the old unknown lines.
+  std::function<std::string(std::string_view old_text, const boost::json::object& data, const std::string& idem)>
+      rewrite;
 };
 
 class FolderBackend : public Backend {

@@ -47,6 +47,9 @@ std::map<std::string, FileFormat> vcard_formats(const std::string& version) {
   f.serialize = [version](const json::object& d, const std::string& idem, const std::vector<std::string>& keep) {
     return vcard::serialize(d, version, idem, keep);
   };
+  f.rewrite = [](std::string_view old, const json::object& d, const std::string& idem) {
+    return vcard::rewrite(old, d, idem);  // keeps the file's version (2.1, 3.0, 4.0)
+  };
   return {{"contact", std::move(f)}};
 }
 
@@ -61,6 +64,9 @@ std::map<std::string, FileFormat> icalendar_formats() {
     };
     f.serialize = [kind](const json::object& d, const std::string& idem, const std::vector<std::string>& keep) {
       return icalendar::serialize(d, kind, idem, keep);
+    };
+    f.rewrite = [kind](std::string_view old, const json::object& d, const std::string& idem) {
+      return icalendar::rewrite(old, d, kind, idem);
     };
     out[kind == icalendar::Kind::kEvent ? "event" : "task"] = std::move(f);
   }

@@ -136,6 +136,25 @@ TEST_F(Fixture, UpdateKeepsPropertiesTheCanonicalFormLacks) {
     EXPECT_FALSE(e.path().filename().string().find(".tmp-") != std::string::npos) << "no temporary file left";
 }
 
+TEST_F(Fixture, UpdateOfA30CardKeepsItsVersionAndChangesOnlyThatLine) {
+  auto b = make();
+  const std::string old =
+      "BEGIN:VCARD\r\nVERSION:3.0\r\nPRODID:-//Apple Inc.//macOS 14.0//EN\r\nN:Lovelace;Ada;;;\r\n"
+      "FN:Ada Lovelace\r\nitem1.EMAIL;type=INTERNET;type=pref:ada@example.org\r\nitem1.X-ABLabel:_$!<Other>!$_\r\n"
+      "NOTE:Line one\\nLine two\r\nX-SOCIALPROFILE;type=twitter:https://twitter.com/ada\r\nUID:ada-1\r\nEND:VCARD\r\n";
+  write(dir.path / "book/ada.vcf", old);
+  auto l = read_all(*b, "contact", "");
+  ASSERT_EQ(l.records.size(), 1u);
+  json::object data = l.records[0].at("data").as_object();
+  data["notes"].as_object()["n1"].as_object()["note"] = "Line one\nLine two, edited";
+  auto r = local::test::apply(*b, "contact", json::array{json::object{
+      {"op", "update"}, {"id", "ada.vcf"}, {"expect_version", l.records[0].at("version")}, {"data", data}}});
+  ASSERT_EQ(r[0].at("status"), "ok") << json::serialize(r);
+  std::string expected = old;
+  expected.replace(expected.find("NOTE:Line one\\nLine two\r\n"), 25, "NOTE:Line one\\nLine two\\, edited\r\n");
+  EXPECT_EQ(slurp(dir.path / "book/ada.vcf"), expected);
+}
+
 TEST_F(Fixture, LostIndexExpiresCursorsAndRebuildsWithoutTouchingFiles) {
   std::string cursor;
   {

@@ -27,6 +27,13 @@ Parsed parse(std::string_view text);
 std::string serialize(const boost::json::object& obj, Kind kind, const std::string& idempotency_key,
                       const std::vector<std::string>& keep);
 
+// The old file updated to `obj`: components matched by UID and RECURRENCE-ID,
+// VTIMEZONEs by TZID, every unchanged line kept byte for byte where it was,
+// calendar-level lines (METHOD, X-WR-CALNAME…) all kept (line_merge.hpp).
+// Throws std::runtime_error when old_text is not iCalendar.
+std::string rewrite(std::string_view old_text, const boost::json::object& obj, Kind kind,
+                    const std::string& idempotency_key);
+
 const std::vector<std::string>& event_fields();
 const std::vector<std::string>& task_fields();
 

@@ -29,6 +29,12 @@ Parsed parse(std::string_view text);
 std::string serialize(const boost::json::object& card, const std::string& version,
                       const std::string& idempotency_key, const std::vector<std::string>& keep);
 
+// The old file `old_text` updated to `card`: written in the old file's
+// version, every line whose meaning did not change kept byte for byte where
+// it was, changed lines replaced in place, new ones added after what they
+// follow (line_merge.hpp). Throws std::runtime_error when old_text is not a vCard.
+std::string rewrite(std::string_view old_text, const boost::json::object& card, const std::string& idempotency_key);
+
 // The canonical fields this converter round-trips (for the manifest).
 const std::vector<std::string>& fields();
 
