@@ -78,7 +78,7 @@ std::string results_json(const std::vector<Result>& results);
 // retry_after in whole seconds, rounded up); any other std::exception is an
 // "error" with its what(). ACCORD_CANCELLED and ACCORD_AUTH_REQUIRED end the
 // whole call (credentials refused for one op are refused for the others), and
-// so does anything not a std::exception: those are rethrown.
+// so do std::bad_alloc and anything not a std::exception: those are rethrown.
 Result failure(const Op& op);
 
 namespace detail {
