@@ -10,6 +10,9 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <memory>
+
+#include <iconv.h>
 
 namespace json = boost::json;
 
@@ -25,24 +28,58 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Windows-1252's 0x80-0x9F (ISO-8859-1 has C1 controls there).
+// Windows-1252's 0x80-0x9F (ISO-8859-1 has C1 controls there). The five
+// bytes Windows-1252 leaves undefined map to the C1 controls of the same
+// value, as browsers and mail clients do (WHATWG Encoding), so every byte
+// has a character and the fallback never fails.
 const uint16_t kCp1252[32] = {0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
                               0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
                               0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
 
-// Bytes in a charset to UTF-8; nullopt for a charset not known here.
-std::optional<std::string> to_utf8(std::string_view charset, std::string_view bytes) {
-  std::string cs = lower(charset);
+std::string charset_key(std::string_view charset) {
+  std::string cs = lower(trim(charset));
   if (auto star = cs.find('*'); star != std::string::npos) cs.resize(star);  // RFC 2231 language
-  if (cs == "utf-8" || cs == "utf8" || cs == "us-ascii" || cs == "ascii") return std::string(bytes);
-  bool latin1 = cs == "iso-8859-1" || cs == "latin1" || cs == "iso8859-1";
-  bool cp1252 = cs == "windows-1252" || cs == "cp1252";
-  if (!latin1 && !cp1252) return std::nullopt;
+  return cs;
+}
+
+bool is_utf8_name(const std::string& cs) { return cs == "utf-8" || cs == "utf8"; }
+bool is_ascii_name(const std::string& cs) { return cs == "us-ascii" || cs == "ascii"; }
+bool is_latin1_name(const std::string& cs) { return cs == "iso-8859-1" || cs == "latin1" || cs == "iso8859-1" || cs == "iso_8859-1"; }
+bool is_cp1252_name(const std::string& cs) { return cs == "windows-1252" || cs == "cp1252"; }
+
+std::string cp1252_to_utf8(std::string_view bytes, bool latin1) {
   std::string out;
+  out.reserve(bytes.size() + bytes.size() / 8);
   for (unsigned char c : bytes) {
-    if (cp1252 && c >= 0x80 && c < 0xA0) utf8::append(out, kCp1252[c - 0x80]);
+    if (!latin1 && c >= 0x80 && c < 0xA0) utf8::append(out, kCp1252[c - 0x80]);
     else utf8::append(out, c);
   }
+  return out;
+}
+
+// Bytes in a charset to UTF-8: nullopt for a charset iconv does not know,
+// or bytes that are not text in it (UTF-8 that is not valid, a byte the
+// charset has no character for).
+std::optional<std::string> to_utf8(std::string_view charset, std::string_view bytes) {
+  std::string cs = charset_key(charset);
+  if (is_utf8_name(cs) || is_ascii_name(cs)) {
+    if (!valid_utf8(bytes)) return std::nullopt;
+    return std::string(bytes);
+  }
+  if (is_latin1_name(cs) || is_cp1252_name(cs)) return cp1252_to_utf8(bytes, is_latin1_name(cs));
+  if (cs.empty()) return std::nullopt;
+  iconv_t cd = iconv_open("UTF-8", cs.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  std::unique_ptr<void, int (*)(iconv_t)> guard(cd, iconv_close);
+  std::string out(bytes.size() * 4 + 16, '\0');
+  char* src = const_cast<char*>(bytes.data());
+  size_t src_left = bytes.size();
+  char* dst = out.data();
+  size_t dst_left = out.size();
+  if (iconv(cd, &src, &src_left, &dst, &dst_left) == static_cast<size_t>(-1)) return std::nullopt;
+  if (iconv(cd, nullptr, nullptr, &dst, &dst_left) == static_cast<size_t>(-1)) return std::nullopt;  // shift state
+  out.resize(out.size() - dst_left);
+  if (!valid_utf8(out)) return std::nullopt;
   return out;
 }
 
@@ -86,6 +123,7 @@ std::optional<std::string> decode_word(std::string_view word) {
 
 struct AddressParser {
   std::string_view s;
+  std::string_view fallback;
   size_t i = 0;
 
   void skip_cfws() {
@@ -135,7 +173,7 @@ struct AddressParser {
       for (size_t k = 0; k < words.size(); ++k) {
         if (k && !(words[k - 1].second == false && words[k - 1].first.starts_with("=?") && words[k].first.starts_with("=?")))
           phrase += ' ';
-        phrase += words[k].second ? words[k].first : decode_words(words[k].first);
+        phrase += words[k].second ? header_text(words[k].first, fallback) : decode_words(words[k].first, fallback);
       }
       if (!angle && email.empty() && !words.empty()) {
         // a bare addr-spec: the words were its local part and domain
@@ -147,7 +185,7 @@ struct AddressParser {
       if (!email.empty()) {
         json::object a;
         if (!phrase.empty()) a["name"] = phrase;
-        a["email"] = email;
+        a["email"] = header_text(email, fallback);
         out.push_back(std::move(a));
       }
       words.clear();
@@ -338,11 +376,49 @@ std::string header_value(std::string_view headers, std::string_view name) {
   return "";
 }
 
-std::string decode_words(std::string_view text) {
-  std::string out;
+bool valid_utf8(std::string_view bytes) {
+  for (size_t i = 0; i < bytes.size();) {
+    char32_t cp;
+    if (static_cast<unsigned char>(bytes[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = utf8::decode_at(bytes, i, cp);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+bool known_charset(std::string_view charset) {
+  std::string cs = charset_key(charset);
+  if (is_utf8_name(cs) || is_ascii_name(cs) || is_latin1_name(cs) || is_cp1252_name(cs)) return true;
+  if (cs.empty()) return false;
+  iconv_t cd = iconv_open("UTF-8", cs.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) return false;
+  iconv_close(cd);
+  return true;
+}
+
+std::string header_text(std::string_view bytes, std::string_view fallback) {
+  if (valid_utf8(bytes)) return std::string(bytes);
+  if (auto t = to_utf8(fallback, bytes)) return std::move(*t);
+  return cp1252_to_utf8(bytes, false);  // every byte has a character there
+}
+
+std::string decode_words(std::string_view text, std::string_view fallback) {
+  // Text between encoded words is gathered as bytes and read as a whole
+  // (header_text: UTF-8 when valid, else the fallback charset); an encoded
+  // word that does not decode (bad base64, bytes not text in its charset, a
+  // charset not known) stays as it came, as text.
+  std::string out, raw;
   size_t i = 0;
   bool last_was_word = false;
   std::string pending_space;
+  auto flush = [&] {
+    if (!raw.empty()) out += header_text(raw, fallback);
+    raw.clear();
+  };
   while (i < text.size()) {
     if (text.substr(i).starts_with("=?")) {
       // an encoded word runs to the "?=" after its charset and encoding parts
@@ -351,8 +427,9 @@ std::string decode_words(std::string_view text) {
       size_t end = q2 == std::string_view::npos ? q2 : text.find("?=", q2 + 1);
       if (end != std::string_view::npos) {
         if (auto d = decode_word(text.substr(i, end + 2 - i))) {
-          if (!last_was_word) out += pending_space;  // whitespace between two encoded words is dropped
+          if (!last_was_word) raw += pending_space;  // whitespace between two encoded words is dropped
           pending_space.clear();
+          flush();
           out += *d;
           i = end + 2;
           last_was_word = true;
@@ -366,32 +443,33 @@ std::string decode_words(std::string_view text) {
       pending_space += ' ';
       continue;
     }
-    out += pending_space;
+    raw += pending_space;
     pending_space.clear();
-    out += c;
+    raw += c;
     last_was_word = false;
   }
-  out += pending_space;
+  raw += pending_space;
+  flush();
   return out;
 }
 
-json::object header_fields(std::string_view headers) {
+json::object header_fields(std::string_view headers, std::string_view fallback) {
   json::object o;
   auto ids = [&](const char* name, const char* field) {
     std::string v = header_value(headers, name);
     if (v.empty()) return;
-    json::array a = message_ids(v);
+    json::array a = message_ids(header_text(v, fallback));
     if (!a.empty()) o[field] = std::move(a);
   };
   ids("Message-ID", "messageId");
   ids("In-Reply-To", "inReplyTo");
   ids("References", "references");
-  if (std::string s = header_value(headers, "Subject"); !s.empty()) o["subject"] = decode_words(s);
+  if (std::string s = header_value(headers, "Subject"); !s.empty()) o["subject"] = decode_words(s, fallback);
   for (auto [name, field] : {std::pair{"From", "from"}, {"Sender", "sender"}, {"Reply-To", "replyTo"},
                              {"To", "to"}, {"Cc", "cc"}, {"Bcc", "bcc"}}) {
     std::string v = header_value(headers, name);
     if (v.empty()) continue;
-    json::array a = AddressParser{v}.parse();
+    json::array a = AddressParser{v, fallback}.parse();
     if (!a.empty()) o[field] = std::move(a);
   }
   if (std::string d = header_value(headers, "Date"); !d.empty())
@@ -631,7 +709,7 @@ std::optional<std::string> base64_decode(std::string_view text) {
 namespace {
 
 // RFC 2231: charset'language'percent-encoded text.
-std::string decode_2231(std::string_view v) {
+std::string decode_2231(std::string_view v, std::string_view fallback) {
   size_t q1 = v.find('\''), q2 = q1 == std::string_view::npos ? q1 : v.find('\'', q1 + 1);
   std::string_view charset = q2 == std::string_view::npos ? std::string_view("us-ascii") : v.substr(0, q1);
   std::string_view text = q2 == std::string_view::npos ? v : v.substr(q2 + 1);
@@ -645,13 +723,13 @@ std::string decode_2231(std::string_view v) {
       bytes += text[i];
     }
   }
-  return to_utf8(charset, bytes).value_or(bytes);
+  return to_utf8(charset, bytes).value_or(header_text(bytes, fallback));
 }
 
 // A parameter's value: name*=… (RFC 2231), name*0…name*N continuations, or
 // name=… (RFC 2047 words, as mail programs send them).
-std::string param_text(const std::map<std::string, std::string>& params, const std::string& name) {
-  if (auto it = params.find(name + "*"); it != params.end()) return decode_2231(it->second);
+std::string param_text(const std::map<std::string, std::string>& params, const std::string& name, std::string_view fallback) {
+  if (auto it = params.find(name + "*"); it != params.end()) return decode_2231(it->second, fallback);
   if (params.contains(name + "*0") || params.contains(name + "*0*")) {
     std::string raw;
     bool encoded = false;
@@ -661,9 +739,9 @@ std::string param_text(const std::map<std::string, std::string>& params, const s
       else if (auto p = params.find(k); p != params.end()) raw += p->second;
       else break;
     }
-    return encoded ? decode_2231(raw) : decode_words(raw);
+    return encoded ? decode_2231(raw, fallback) : decode_words(raw, fallback);
   }
-  if (auto it = params.find(name); it != params.end()) return decode_words(it->second);
+  if (auto it = params.find(name); it != params.end()) return decode_words(it->second, fallback);
   return "";
 }
 
@@ -710,15 +788,15 @@ void parse_part(std::string_view text, bool in_digest, Part& p) {
   for (auto part : parts) parse_part(part, p.type == "multipart/digest", p.sub_parts.emplace_back());
 }
 
-json::object leaf_json(const Part& p, const std::string& part_id) {
-  json::object o{{"partId", part_id}, {"type", p.type}, {"size", p.size}};
-  std::string name = param_text(p.disposition_params, "filename");
-  if (name.empty()) name = param_text(p.type_params, "name");
+json::object leaf_json(const Part& p, const std::string& part_id, std::string_view fallback) {
+  json::object o{{"partId", header_text(part_id, fallback)}, {"type", header_text(p.type, fallback)}, {"size", p.size}};
+  std::string name = param_text(p.disposition_params, "filename", fallback);
+  if (name.empty()) name = param_text(p.type_params, "name", fallback);
   if (!name.empty()) o["name"] = name;
-  if (!p.disposition.empty()) o["disposition"] = p.disposition;
+  if (!p.disposition.empty()) o["disposition"] = header_text(p.disposition, fallback);
   std::string_view cid = trim(p.cid);
   if (cid.size() >= 2 && cid.front() == '<' && cid.back() == '>') cid = cid.substr(1, cid.size() - 2);
-  if (!cid.empty()) o["cid"] = cid;
+  if (!cid.empty()) o["cid"] = header_text(cid, fallback);
   return o;
 }
 
@@ -730,16 +808,16 @@ bool is_attachment(const Part& p, const json::object& leaf) {
   return leaf.contains("name") || !p.type.starts_with("text/");
 }
 
-json::object node_json(const Part& p, const std::string& part_id, json::array& attachments) {
+json::object node_json(const Part& p, const std::string& part_id, json::array& attachments, std::string_view fallback) {
   if (!p.type.starts_with("multipart/")) {
-    json::object leaf = leaf_json(p, part_id.empty() ? "1" : part_id);
+    json::object leaf = leaf_json(p, part_id.empty() ? "1" : part_id, fallback);
     if (is_attachment(p, leaf)) attachments.push_back(leaf);
     return leaf;
   }
   json::array subs;
   for (size_t i = 0; i < p.sub_parts.size(); ++i)
-    subs.push_back(node_json(p.sub_parts[i], (part_id.empty() ? "" : part_id + ".") + std::to_string(i + 1), attachments));
-  return json::object{{"type", p.type}, {"subParts", std::move(subs)}};
+    subs.push_back(node_json(p.sub_parts[i], (part_id.empty() ? "" : part_id + ".") + std::to_string(i + 1), attachments, fallback));
+  return json::object{{"type", header_text(p.type, fallback)}, {"subParts", std::move(subs)}};
 }
 
 }  // namespace
@@ -782,9 +860,9 @@ Part parse_structure(std::string_view message) {
   return root;
 }
 
-json::object structure_fields(const Part& root) {
+json::object structure_fields(const Part& root, std::string_view fallback) {
   json::array attachments;
-  json::object tree = node_json(root, "", attachments);
+  json::object tree = node_json(root, "", attachments, fallback);
   bool any = !attachments.empty();
   return json::object{{"bodyStructure", std::move(tree)}, {"attachments", std::move(attachments)}, {"hasAttachment", any}};
 }

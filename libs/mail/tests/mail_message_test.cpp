@@ -35,9 +35,8 @@ TEST(MailMessage, HeaderFieldsOfAMessage) {
   EXPECT_EQ(json::serialize(f["to"]),
             R"([{"name":"André","email":"andre@example.org"},{"email":"bob@example.org"},)"
             R"({"email":"carol@example.org"},{"name":"Dan","email":"dan@example.org"}])");
-  // two encoded words: the space between them goes; an unknown charset stays encoded
-  EXPECT_EQ(f["subject"],
-            "If you can read this yo =?ISO-8859-2?B?dSB1bmRlcnN0YW5kIHRoZSBleGFtcGxlLg==?= and café");
+  // two encoded words: the space between them goes (ISO-8859-2 through iconv)
+  EXPECT_EQ(f["subject"], "If you can read this you understand the example. and café");
   EXPECT_FALSE(f.contains("cc"));
 }
 
@@ -205,4 +204,96 @@ TEST(MailMessage, StructureOfASinglePartMessage) {
   EXPECT_EQ(header_params(" Text/HTML ; Charset = \"utf-8\" ; q=\"a\\\"b;c\"", p), "text/html");
   EXPECT_EQ(p["charset"], "utf-8");
   EXPECT_EQ(p["q"], "a\"b;c");
+}
+
+namespace {
+
+// Every string in a JSON value is UTF-8 (what the host's parser demands).
+bool all_utf8(const json::value& v) {
+  if (v.is_string()) return valid_utf8(v.get_string());
+  if (v.is_array()) {
+    for (auto& e : v.get_array())
+      if (!all_utf8(e)) return false;
+  }
+  if (v.is_object()) {
+    for (auto& [k, e] : v.get_object())
+      if (!valid_utf8(k) || !all_utf8(e)) return false;
+  }
+  return true;
+}
+
+const char* kLatin1 =
+    "Message-ID: <l1@x.test>\r\n"
+    "From: Fran\xe7ois M\xfcller <fm@x.test>\r\n"
+    "To: \"Jos\xe9\" <j\xe9@x.test>, =?utf-8?B?not*base64?= <t@x.test>\r\n"
+    "Cc: =?utf-8?Q?caf=E9?= <c@x.test>, =?x-no-such-charset?Q?abc?= <d@x.test>\r\n"
+    "Subject: Caf\xe9 \x80 =?iso-8859-1?Q?d=E9j=E0?= vu\r\n"
+    "Content-Type: multipart/mixed; boundary=b\r\n"
+    "\r\n"
+    "--b\r\n"
+    "Content-Type: application/pdf; name=\"r\xe9sum\xe9.pdf\"\r\n"
+    "Content-Disposition: attachment; filename*=iso-8859-2''%E8esky.pdf\r\n"
+    "\r\n"
+    "x\r\n"
+    "--b\r\n"
+    "Content-Type: application/pdf; name=\"r\xe9sum\xe9.pdf\"\r\n"
+    "\r\n"
+    "x\r\n"
+    "--b--\r\n";
+
+}  // namespace
+
+// Issue 22 item 1: undeclared 8-bit header bytes read as Windows-1252,
+// broken encoded words kept as they came; every field UTF-8.
+TEST(MailMessage, EightBitHeadersReadInTheFallbackCharset) {
+  json::object f = header_fields(header_block(kLatin1));
+  EXPECT_TRUE(all_utf8(f)) << json::serialize(f);
+  EXPECT_EQ(f["from"].at(0).at("name"), "Fran\xc3\xa7ois M\xc3\xbcller");
+  EXPECT_EQ(f["subject"], "Caf\xc3\xa9 \xe2\x82\xac d\xc3\xa9j\xc3\xa0 vu");
+  EXPECT_EQ(f["to"].at(0).at("name"), "Jos\xc3\xa9");
+  EXPECT_EQ(f["to"].at(0).at("email"), "j\xc3\xa9@x.test");
+  EXPECT_EQ(f["to"].at(1).at("name"), "=?utf-8?B?not*base64?=");
+  // a word that says UTF-8 and is not: kept as it came
+  EXPECT_EQ(f["cc"].at(0).at("name"), "=?utf-8?Q?caf=E9?=");
+  EXPECT_EQ(f["cc"].at(1).at("name"), "=?x-no-such-charset?Q?abc?=");
+  json::object s = structure_fields(parse_structure(kLatin1));
+  EXPECT_TRUE(all_utf8(s)) << json::serialize(s);
+  EXPECT_EQ(s["attachments"].at(0).at("name"), "\xc4\x8d" "esky.pdf");  // RFC 2231 in ISO-8859-2 (iconv)
+  EXPECT_EQ(s["attachments"].at(1).at("name"), "r\xc3\xa9sum\xc3\xa9.pdf");
+}
+
+TEST(MailMessage, FallbackCharsetIsConfigurable) {
+  json::object f = header_fields("Subject: \xe8" "esky\r\n", "iso-8859-2");
+  EXPECT_EQ(f["subject"], "\xc4\x8d" "esky");
+  // UTF-8 stays UTF-8 whatever the fallback
+  EXPECT_EQ(header_text("caf\xc3\xa9", "iso-8859-2"), "caf\xc3\xa9");
+  // a fallback that cannot read the bytes (no character in UTF-8 for 0xFF): Windows-1252
+  EXPECT_EQ(header_text("\xff", "utf-8"), "\xc3\xbf");
+  EXPECT_TRUE(known_charset("windows-1252"));
+  EXPECT_TRUE(known_charset("ISO-8859-15"));
+  EXPECT_FALSE(known_charset("no-such-charset"));
+  // a word in a charset only iconv knows
+  EXPECT_EQ(decode_words("=?koi8-r?B?9MXT1A==?="), "\xd0\xa2\xd0\xb5\xd1\x81\xd1\x82");
+}
+
+// Random bytes in every header: the fields are always UTF-8.
+TEST(MailMessage, RandomHeaderBytesAlwaysGiveUtf8) {
+  std::mt19937 rng(22);
+  for (int round = 0; round < 2000; ++round) {
+    std::string h;
+    for (const char* name : {"Message-ID: ", "From: ", "To: ", "Subject: ", "Content-Type: multipart/mixed; boundary=b\r\nX: "}) {
+      h += name;
+      int n = static_cast<int>(rng() % 30);
+      for (int k = 0; k < n; ++k) {
+        unsigned r = rng() % 8;
+        h += r == 0 ? std::string("=?utf-8?q?") : r == 1 ? std::string("?=") : r == 2 ? std::string("<") : std::string(1, static_cast<char>(rng() % 256));
+      }
+      h += "\r\n";
+    }
+    std::string msg = h + "\r\n--b\r\nContent-Type: text/plain; name=\"" + std::string(1, static_cast<char>(0x80 + rng() % 128)) + "\"\r\n\r\nx\r\n--b--\r\n";
+    json::object f = header_fields(header_block(msg));
+    ASSERT_TRUE(all_utf8(f)) << json::serialize(f);
+    json::object s = structure_fields(parse_structure(msg));
+    ASSERT_TRUE(all_utf8(s)) << json::serialize(s);
+  }
 }

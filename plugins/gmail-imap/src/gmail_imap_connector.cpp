@@ -102,6 +102,8 @@ const accord::kit::Manifest& manifest() {
         "trash_folder": {"type": "string", "description": "delete: trash moves here (default: the folder marked \\\\Trash, else \"Trash\")"},
         "gmail_labels": {"type": "string", "enum": ["auto", "on", "off"], "default": "auto",
           "description": "Gmail (X-GM-EXT-1): one record per message from [Gmail]/All Mail, its labels as mailboxIds, X-GM-THRID as threadId; auto: when the server offers it; off: every label folder as a folder"},
+        "fallback_charset": {"type": "string", "default": "windows-1252",
+          "description": "the charset header bytes that are not UTF-8 are read in (undeclared 8-bit: a Latin-1 From, Subject or file name), as mail clients do; any name iconv knows (iso-8859-1, iso-8859-2, koi8-r, shift_jis…). The message's own bytes are never changed"},
         "batch_size": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500, "description": "messages per read_changes batch"},
         "pipeline_depth": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 32, "description": "IMAP commands in flight at once"},
         "io_timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 3600, "default": 120, "description": "a server silent this long fails the run (it resumes next time)"}
@@ -117,6 +119,7 @@ struct Settings {
   std::vector<std::string> folders, exclude;
   std::string delete_mode, trash;  // empty: the default for the server (see ImapConnector)
   std::string gmail;
+  std::string fallback_charset = std::string(mail::kFallbackCharset);
   bool folders_given = false;
   size_t batch = 500;
 };
@@ -159,6 +162,10 @@ Settings parse_config(std::string_view text) {
   c.gmail = k.str("/gmail_labels");
   c.delete_mode = k.str("/delete");
   c.trash = k.str("/trash_folder");
+  c.fallback_charset = k.str("/fallback_charset");
+  if (!mail::known_charset(c.fallback_charset))
+    Config::fail("/fallback_charset", "is not a charset this system knows (\"" + c.fallback_charset +
+                                          "\"; `iconv --list` names them, e.g. windows-1252, iso-8859-2)");
   c.batch = static_cast<size_t>(k.integer("/batch_size"));
   c.session.pipeline_depth = static_cast<size_t>(k.integer("/pipeline_depth"));
   c.session.io_timeout_s = k.integer("/io_timeout_seconds");
@@ -955,7 +962,7 @@ class ImapConnector : public accord::Connector {
         std::string headers;
         for (auto& [k, v] : items)
           if (k.starts_with("BODY[HEADER")) headers = v.str();
-        json::object data = mail::header_fields(headers);
+        json::object data = mail::header_fields(headers, cfg_.fallback_charset);
         int64_t received = 0;
         if (auto d = items.find("INTERNALDATE"); d != items.end())
           received = mail::internaldate_seconds(d->second.str()).value_or(0);
@@ -964,7 +971,7 @@ class ImapConnector : public accord::Connector {
         data["mailboxIds"] = json::object{{folder, true}};
         data["keywords"] = mail::keywords_from_flags(flags);
         if (auto b = items.find("BODYSTRUCTURE"); b != items.end())
-          for (auto& [k, v] : mail::structure_fields(part_of(b->second))) data[k] = std::move(v);
+          for (auto& [k, v] : mail::structure_fields(part_of(b->second), cfg_.fallback_charset)) data[k] = std::move(v);
         if (gmail_) {
           std::vector<std::string> labels;
           if (auto l = items.find("X-GM-LABELS"); l != items.end()) labels = label_list(l->second);

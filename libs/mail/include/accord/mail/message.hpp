@@ -45,6 +45,10 @@ namespace accord::mail {
 // The fields a message stream declares, and the one fetched lazily.
 const std::vector<std::string>& canonical_fields();
 inline constexpr const char* kRawField = "raw";
+// The charset undeclared 8-bit header bytes are read in when they are not
+// UTF-8: Windows-1252, as mail clients and browsers do (a superset of
+// ISO-8859-1's printable characters).
+inline constexpr std::string_view kFallbackCharset = "windows-1252";
 
 // One part of a message's MIME structure (RFC 2045/2046), as much as IMAP's
 // BODYSTRUCTURE tells. Both connectors make one, from the message itself or
@@ -67,8 +71,9 @@ Part parse_structure(std::string_view message);
 // The header parameters of a Content-Type or Content-Disposition value:
 // the value before the first ';' (lower case) and name=value pairs.
 std::string header_params(std::string_view value, std::map<std::string, std::string>& params);
-// {"bodyStructure", "attachments", "hasAttachment"} of a structure.
-boost::json::object structure_fields(const Part& root);
+// {"bodyStructure", "attachments", "hasAttachment"} of a structure; names in
+// 8-bit bytes that are not UTF-8 read in `fallback` (see header_text).
+boost::json::object structure_fields(const Part& root, std::string_view fallback = kFallbackCharset);
 
 // The header block of a message: everything before the first empty line
 // (CRLF or LF), without that line.
@@ -77,15 +82,29 @@ std::string_view header_block(std::string_view message);
 // The canonical fields that come from the header block: messageId,
 // inReplyTo, references, subject, from, sender, replyTo, to, cc, bcc, sentAt.
 // Absent headers give absent fields; malformed ones are kept as far as they
-// parse (a mail store holds what it was sent).
-boost::json::object header_fields(std::string_view headers);
+// parse (a mail store holds what it was sent). Every string is UTF-8: header
+// bytes that are not (undeclared 8-bit: "From: Fran\xe7ois") read in the
+// `fallback` charset, as mail clients do; the message's raw bytes are not
+// touched (they travel in /raw).
+boost::json::object header_fields(std::string_view headers, std::string_view fallback = kFallbackCharset);
 
 // One header's value, unfolded ("" when absent); the first of several.
 std::string header_value(std::string_view headers, std::string_view name);
 
-// RFC 2047 encoded words decoded to UTF-8 (charsets UTF-8, US-ASCII,
-// ISO-8859-1 and Windows-1252; a word in another charset is left as it came).
-std::string decode_words(std::string_view text);
+// RFC 2047 encoded words decoded to UTF-8 (any charset iconv knows); a word
+// that does not decode (bad base64, bytes that are not text in its charset,
+// an unknown charset) is left as it came. The text around the words goes
+// through header_text.
+std::string decode_words(std::string_view text, std::string_view fallback = kFallbackCharset);
+
+// Header bytes as UTF-8: as they are when they are UTF-8 (RFC 6532), else
+// read in the fallback charset; when that fails too (a byte it has no
+// character for), in Windows-1252, where every byte has one. Never fails.
+std::string header_text(std::string_view bytes, std::string_view fallback = kFallbackCharset);
+// Whether the bytes are UTF-8 (RFC 3629: no overlong forms, no surrogates).
+bool valid_utf8(std::string_view bytes);
+// Whether a charset name is one text can be read in here (glibc's iconv).
+bool known_charset(std::string_view charset);
 
 // RFC 5322 date → RFC 3339 with the same offset ("2003-07-01T10:52:37+02:00").
 std::optional<std::string> date_to_rfc3339(std::string_view date);
