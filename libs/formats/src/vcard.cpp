@@ -576,6 +576,7 @@ void emit(std::string& out, const std::string& line) {
   while (line.size() - pos > limit) {
     size_t cut = pos + limit;
     while (cut > pos && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+    if (cut == pos) cut = pos + limit;  // no character boundary (bytes that are not UTF-8): cut anyway
     out.append(line, pos, cut - pos);
     out += "\r\n ";
     pos = cut;

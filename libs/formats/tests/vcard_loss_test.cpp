@@ -121,3 +121,12 @@ TEST(VcardLossTest, ThreeZeroAnniversaryIsNotDropped) {
   EXPECT_TRUE(has(out, "X-ANNIVERSARY:1996-04-15")) << out;
   EXPECT_EQ(vcard::parse(out).card.at("anniversaries"), vcard::parse(text).card.at("anniversaries"));
 }
+
+TEST(VcardLossTest, FoldingEndsOnBytesThatAreNotUtf8) {
+  // found by the fuzzer: a run of UTF-8 continuation bytes longer than a line
+  // (a property name read as it was) made the folding loop forever
+  json::object c{{"@type", "Card"}, {"vCardProps", json::array{json::array{
+                                         std::string("x-") + std::string(200, '\x83'), json::object(), "unknown", "v"}}}};
+  std::string out = vcard::serialize(c, "4.0", "", {});
+  EXPECT_NE(out.find("END:VCARD"), std::string::npos);
+}

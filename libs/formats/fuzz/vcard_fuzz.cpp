@@ -1,0 +1,26 @@
+// libFuzzer target for the vCard reader: what it reads is written in each
+// version and read again, and merged into the text it came from. Only
+// std::runtime_error (text that is not a vCard) may come out.
+#include <accord/formats/vcard.hpp>
+
+#include <boost/json.hpp>
+#include <boost/json/src.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  try {
+    auto p = accord::formats::vcard::parse(text);
+    for (const char* v : {"4.0", "3.0", "2.1"}) {
+      std::string out = accord::formats::vcard::serialize(p.card, v, p.idempotency_key, p.unknown);
+      (void)accord::formats::vcard::parse(out);  // what we write, we read
+    }
+    (void)accord::formats::vcard::rewrite(text, p.card, p.idempotency_key);
+  } catch (const std::runtime_error&) {
+  }
+  return 0;
+}
