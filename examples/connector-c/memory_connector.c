@@ -324,6 +324,11 @@ static const void *m_get_extension(accord_instance *in, const char *name) {
 #define MANIFEST "{\"id\": \"" FIXTURE_ID "\", \"version\": "
 #elif defined(FAULT_MANIFEST_MISSING_KEYS)
 #define MANIFEST "{\"id\":\"" FIXTURE_ID "\",\"version\":\"1.0.0\"}"
+#elif defined(FAULT_BAD_CONFIG_SCHEMA) /* valid JSON, not a schema: "type" is a number */
+#define MANIFEST                                                                        \
+  "{\"id\":\"" FIXTURE_ID "\",\"name\":\"Memory (C)\",\"version\":\"1.0.0\","           \
+  "\"streams\":[{\"name\":\"note\",\"canonical\":\"note\",\"fields\":[\"/title\"]}],"   \
+  "\"config_schema\":{\"type\":\"object\",\"properties\":{\"size\":{\"type\":12}}}}"
 #else
 #define MANIFEST                                                                        \
   "{\"id\":\"" FIXTURE_ID "\",\"name\":\"Memory (C)\",\"version\":\"1.0.0\","           \

@@ -9,6 +9,9 @@
 #include <accord/kit/atomic_write.hpp>
 
 #include <boost/json.hpp>
+// valijson reports a schema it cannot use by exception; without this it
+// prints a line and abort()s, so one plugin's bad config_schema ended accord
+#define VALIJSON_USE_EXCEPTIONS 1
 #include <valijson/adapters/boost_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -134,16 +137,61 @@ std::string described(const json::value& schema, const std::vector<std::string>&
   return d && d->is_string() ? std::string(d->get_string()) : "";
 }
 
+// Whether valijson can use `schema` ("" when it can, else its reason).
+std::string unusable(const json::value& schema) {
+  try {
+    valijson::Schema parsed;
+    valijson::SchemaParser parser;
+    parser.populateSchema(valijson::adapters::BoostJsonAdapter(schema), parsed);
+    return "";
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+// Where in an unusable schema its fault `why` lies, as a pointer into the
+// schema ("/properties/size/type"): valijson says what, never where. The
+// deepest subschema that fails alone for the same reason, then the keyword
+// of it that does ("" when none does alone, e.g. a "$ref" elsewhere).
+std::string unusable_at(const json::value& schema, const std::string& why) {
+  const json::object* o = schema.if_object();
+  if (!o) return "";
+  auto fails_alike = [&](const json::value& sub) { return unusable(sub) == why; };
+  auto descend = [&](const std::string& at, const json::value& sub) -> std::optional<std::string> {
+    if (!sub.is_object() || !fails_alike(sub)) return std::nullopt;
+    return at + unusable_at(sub, why);
+  };
+  for (const auto& [k, v] : *o) {
+    std::string at = "/" + escape_token(std::string(k));
+    if ((k == "properties" || k == "patternProperties" || k == "definitions" || k == "dependencies") && v.is_object()) {
+      for (const auto& [name, sub] : v.get_object())
+        if (auto r = descend(at + "/" + escape_token(std::string(name)), sub)) return *r;
+    } else if ((k == "allOf" || k == "anyOf" || k == "oneOf" || k == "items") && v.is_array()) {
+      for (size_t i = 0; i < v.get_array().size(); ++i)
+        if (auto r = descend(at + "/" + std::to_string(i), v.get_array()[i])) return *r;
+    } else if (auto r = descend(at, v)) {  // items, additionalProperties, not, if/then/else, contains…
+      return *r;
+    }
+  }
+  for (const auto& [k, v] : *o)
+    if (unusable(json::object{{k, v}}) == why) return "/" + escape_token(std::string(k));
+  return "";
+}
+
 // Validates `doc` against `schema`; adds one message per error (the deepest
-// per pointer, which is the one that names the fix).
-void validate_schema(const json::value& schema_doc, const json::value& doc, Errors& errors, const std::string& prefix) {
+// per pointer, which is the one that names the fix). `whose` names the
+// schema's author for a schema that is itself unusable ("" for our own).
+void validate_schema(const json::value& schema_doc, const json::value& doc, Errors& errors, const std::string& prefix,
+                     const std::string& whose = "") {
   valijson::Schema schema;
   valijson::SchemaParser parser;
   valijson::adapters::BoostJsonAdapter schema_adapter(schema_doc);
   try {
     parser.populateSchema(schema_adapter, schema);
   } catch (const std::exception& e) {
-    errors.add(prefix, std::string("the schema itself is invalid: ") + e.what());
+    std::string at = unusable_at(schema_doc, e.what());
+    errors.add(prefix, (whose.empty() ? std::string("the schema itself is invalid") : whose) + ": " +
+                           (at.empty() ? "" : "at " + at + ": ") + e.what());
     return;
   }
   valijson::Validator validator;
@@ -919,7 +967,10 @@ Result<Pipeline> load_pipeline(const fs::path& file, const Registry& registry, c
     manifests[side == Side::kLeft ? 0 : 1] = &plugin->manifest;
     json::value placeholder = ep.config;
     resolve_secrets(placeholder, false, secrets, errors, at + "/config");
-    validate_schema(plugin->manifest.config_schema, placeholder, errors, at + "/config");
+    validate_schema(plugin->manifest.config_schema, placeholder, errors, at + "/config",
+                    "cannot be checked: the connector \"" + ep.connector + "\" (" + plugin->path.string() +
+                        ") carries a config_schema that is not a usable JSON Schema, a fault of the plugin (tell its "
+                        "author)");
     ep.resolved_config = ep.config;
     resolve_secrets(ep.resolved_config, true, secrets, errors, at + "/config");
     check_formats(plugin->manifest.config_schema, ep.resolved_config, errors, at + "/config");
