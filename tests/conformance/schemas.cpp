@@ -2,6 +2,10 @@
 // validator the pipeline loader uses): see schemas.hpp.
 #include "schemas.hpp"
 
+// as in every file of Accord that includes valijson (pipeline.cpp, the kit's
+// config.cpp): its inline code must be the same everywhere
+#define VALIJSON_USE_EXCEPTIONS 1
+
 #include <boost/json.hpp>
 #include <valijson/adapters/boost_json_adapter.hpp>
 #include <valijson/schema.hpp>
