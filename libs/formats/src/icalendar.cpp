@@ -255,7 +255,21 @@ json::array to_jcal(icalproperty* p) {
   icalvalue* val = icalproperty_get_value(p);
   std::string type = val ? lower(icalvalue_kind_to_string(icalvalue_isa(val))) : "unknown";
   if (type.empty() || type == "x" || type == "none") type = "unknown";
-  return json::array{lower(n ? n : ""), params_of(p), type, value_of(p)};
+  // VALUE is the jCal type, not a parameter
+  return json::array{lower(n ? n : ""), params_of(p, {"value"}), type, value_of(p)};
+}
+
+// The VALUE parameter a jCal property needs: its type where that is an
+// iCalendar value type other than the property's default (RDATE;VALUE=PERIOD).
+std::string value_param(const std::string& name, const std::string& type) {
+  static const std::set<std::string> real = {"binary", "boolean", "cal-address", "date", "date-time", "duration",
+                                             "float", "integer", "period", "recur", "time", "uri", "utc-offset"};
+  if (!real.contains(type)) return "";
+  icalproperty_kind pk = icalproperty_string_to_kind(upper(name).c_str());
+  icalvalue_kind def = pk == ICAL_NO_PROPERTY ? ICAL_NO_VALUE : icalproperty_kind_to_value_kind(pk);
+  icalvalue_kind vk = icalvalue_string_to_kind(upper(type).c_str());
+  if (vk == ICAL_NO_VALUE || vk == def) return "";
+  return ";VALUE=" + upper(type);
 }
 
 std::string param_text(const std::string& k, const json::value& v) {
@@ -274,8 +288,9 @@ std::string params_text(const json::object& params) {
 std::string jcal_line(const json::array& a) {
   if (a.size() < 4 || !a[0].is_string()) return "";
   std::string line = upper(std::string(a[0].get_string()));
-  if (a[1].is_object()) line += params_text(a[1].get_object());
   std::string type = a[2].is_string() ? std::string(a[2].get_string()) : "unknown";
+  line += value_param(line, type);
+  if (a[1].is_object()) line += params_text(a[1].get_object());
   std::string v = a[3].is_string() ? std::string(a[3].get_string()) : json::serialize(a[3]);
   line += ":" + (type == "text" ? escape_text(v) : v);
   return line;
@@ -459,6 +474,14 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
     const char* n = icalproperty_get_property_name(p);
     std::string name = n ? n : "";
     std::string v = value_of(p);
+    if (name == "SUMMARY" || name == "DESCRIPTION" || name == "LOCATION") {
+      // their parameters (LANGUAGE, ALTREP…), by property; SUMMARY's
+      // LANGUAGE is the record's locale (RFC 8984)
+      json::object prm = params_of(p);
+      if (!prm.empty()) obj_at(o, "iCalParams")[lower(name)] = prm;
+      if (name == "SUMMARY")
+        if (auto* lang = prm.if_contains("language"); lang && lang->is_string()) o["locale"] = *lang;
+    }
     if (name == "UID") o["uid"] = v;
     else if (name == "SUMMARY") o["title"] = v;
     else if (name == "DESCRIPTION") o["description"] = v;
@@ -636,7 +659,8 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
 
 // Keys an override never carries (they belong to the master or the file).
 bool master_only(std::string_view k) {
-  return k == "uid" || k == "@type" || k == "recurrenceRules" || k == "recurrenceOverrides" || k == "iCalTimeZones";
+  return k == "uid" || k == "@type" || k == "recurrenceRules" || k == "recurrenceOverrides" || k == "iCalTimeZones" ||
+         k == "iCalCalendarProps";
 }
 
 }  // namespace
@@ -698,6 +722,15 @@ Parsed parse(std::string_view text) {
     obj_at(out.object, "recurrenceOverrides")[key] = std::move(patch);
   }
   if (!kept_zones.empty()) out.object["iCalTimeZones"] = std::move(kept_zones);
+  // the calendar's own properties (METHOD, CALSCALE, X-WR-CALNAME…): what the
+  // draft keeps in a Group's iCalProps, kept with the record
+  json::array cal_props;
+  for (icalproperty* p = icalcomponent_get_first_property(cal, ICAL_ANY_PROPERTY); p;
+       p = icalcomponent_get_next_property(cal, ICAL_ANY_PROPERTY)) {
+    icalproperty_kind k = icalproperty_isa(p);
+    if (k != ICAL_VERSION_PROPERTY && k != ICAL_PRODID_PROPERTY) cal_props.push_back(to_jcal(p));
+  }
+  if (!cal_props.empty()) out.object["iCalCalendarProps"] = std::move(cal_props);
   return out;
 }
 
@@ -709,6 +742,7 @@ struct Writer {
   Zones& zones;
   const json::object& kept;  // iCalTimeZones
   std::set<std::string> used_zones;
+  bool prefer_duration = false;  // DURATION rather than DTEND (a rewrite of a file that used it)
 
   std::string tzid_for(const std::string& name) {
     if (auto* k = kept.if_contains(name); k && k->is_object())
@@ -736,8 +770,16 @@ struct Writer {
     zc.zone = zones.for_name(tz, kept);
     zc.utc_zone = tz == "Etc/UTC" || tz == "UTC";
     zc.date_only = date_only;
-    if (auto t = str(o, "title"); !t.empty()) add(c, icalproperty_new_summary(t.c_str()));
-    if (auto d = str(o, "description"); !d.empty()) add(c, icalproperty_new_description(d.c_str()));
+    auto text_prop = [&](const char* name, const std::string& v) {
+      std::string prm;
+      const json::object* all = o.if_contains("iCalParams") ? o.at("iCalParams").if_object() : nullptr;
+      const json::value* mine = all ? all->if_contains(lower(name)) : nullptr;
+      if (mine && mine->is_object()) prm = params_text(mine->get_object());
+      else if (std::string(name) == "SUMMARY" && !str(o, "locale").empty()) prm = param_text("LANGUAGE", json::value(str(o, "locale")));
+      add_line(c, name + prm + ":" + escape_text(v));
+    };
+    if (auto t = str(o, "title"); !t.empty()) text_prop("SUMMARY", t);
+    if (auto d = str(o, "description"); !d.empty()) text_prop("DESCRIPTION", d);
     std::string end_tz = tz;
     if (auto* locs = o.if_contains("locations"); locs && locs->is_object())
       for (const auto& [id, lv] : locs->get_object()) {
@@ -748,7 +790,7 @@ struct Writer {
           if (auto t = str(l, "timeZone"); !t.empty()) end_tz = t;
           continue;
         }
-        if (auto n = str(l, "name"); !n.empty()) add(c, icalproperty_new_location(n.c_str()));
+        if (auto n = str(l, "name"); !n.empty()) text_prop("LOCATION", n);
         if (auto g = str(l, "coordinates"); g.starts_with("geo:")) {
           std::string v = g.substr(4);
           if (auto comma = v.find(','); comma != std::string::npos) v[comma] = ';';
@@ -762,7 +804,9 @@ struct Writer {
       if (kind == Kind::kEvent)
         if (auto d = str(o, "duration"); !d.empty()) {
           int64_t secs = accord::duration::parse(d).value_or(0);
-          if (date_only) {
+          if (prefer_duration && end_tz == tz) {
+            add_line(c, "DURATION:" + d);  // as the file had it
+          } else if (date_only) {
             add_line(c, time_line("DTEND", local_from_seconds(seconds_of(start) + secs), tz, true));
           } else if (end_tz != tz) {
             icaltimezone* ez = zones.for_name(end_tz, kept);
@@ -778,7 +822,7 @@ struct Writer {
     if (auto p = str(o, "privacy"); !p.empty()) add_line(c, "CLASS:" + upper(p == "secret" ? "confidential" : p));
     if (auto f = str(o, "freeBusyStatus"); !f.empty()) add_line(c, std::string("TRANSP:") + (f == "free" ? "TRANSPARENT" : "OPAQUE"));
     if (auto* kw = o.if_contains("keywords"); kw && kw->is_object())
-      for (const auto& [k, on] : kw->get_object())
+      for (const auto& [k, on] : kw->get_object())  // one line again: see one_line_lists()
         if (on.is_bool() && on.get_bool()) add(c, icalproperty_new_categories(std::string(k).c_str()));
     if (auto* rr = o.if_contains("recurrenceRules"); rr && rr->is_array())
       for (const auto& r : rr->get_array())
@@ -826,9 +870,10 @@ struct Writer {
         if (has("owner") && !organizer) add_line(c, "ORGANIZER" + (str(p, "name").empty() ? "" : param_text("CN", json::value(str(p, "name")))) + ":" + addr);
         add_line(c, std::string(organizer ? "ORGANIZER" : "ATTENDEE") + prm + ":" + addr);
       }
-    if (auto* props = o.if_contains("iCalProps"); props && props->is_array())
+    if (auto* props = o.if_contains("iCalProps"); props && props->is_array()) {
       for (const auto& pv : props->get_array())
         if (pv.is_array()) add_line(c, jcal_line(pv.get_array()));
+    }
     if (!icalcomponent_get_first_property(c, ICAL_DTSTAMP_PROPERTY)) {
       // DTSTAMP (RFC 5545: when the object was last revised, in a file that
       // is no scheduling message): the record's updated time, else now; never 1970
@@ -874,17 +919,76 @@ struct Writer {
 
 }  // namespace
 
+namespace {
+std::string serialize_with(const json::object& obj, Kind kind, const std::string& idem,
+                           const std::vector<std::string>& keep, bool prefer_duration);
+
+// libical reads CATEGORIES:A,B (and RESOURCES) as one property a value and
+// writes a line each: the values of consecutive lines of one property with
+// the same parameters go back on one line, as calendars write them. Folded
+// again at 75 octets, never inside a UTF-8 character.
+std::string one_line_lists(const std::string& text) {
+  std::vector<std::string> logical;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    size_t end = nl == std::string::npos ? text.size() : nl + 1;
+    std::string l = text.substr(pos, end - pos);
+    while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
+    pos = end;
+    if ((l.starts_with(" ") || l.starts_with("\t")) && !logical.empty()) logical.back() += l.substr(1);
+    else logical.push_back(l);
+  }
+  std::vector<std::string> out;
+  for (auto& l : logical) {
+    bool list = l.starts_with("CATEGORIES") || l.starts_with("RESOURCES");
+    size_t colon = l.find(':');
+    if (list && colon != std::string::npos && !out.empty() && out.back().size() > colon &&
+        out.back().compare(0, colon + 1, l, 0, colon + 1) == 0) {
+      out.back() += "," + l.substr(colon + 1);
+      continue;
+    }
+    out.push_back(l);
+  }
+  std::string r;
+  for (const auto& l : out) {
+    size_t at = 0, limit = 75;
+    while (l.size() - at > limit) {
+      size_t cut = at + limit;
+      while (cut > at && (static_cast<unsigned char>(l[cut]) & 0xC0) == 0x80) --cut;
+      if (cut == at) cut = at + limit;
+      r.append(l, at, cut - at);
+      r += "\r\n ";
+      at = cut;
+      limit = 74;
+    }
+    r.append(l, at, std::string::npos);
+    r += "\r\n";
+  }
+  return r;
+}
+}
+
 std::string serialize(const json::object& obj, Kind kind, const std::string& idem,
                       const std::vector<std::string>& keep) {
+  return serialize_with(obj, kind, idem, keep, false);
+}
+
+namespace {
+std::string serialize_with(const json::object& obj, Kind kind, const std::string& idem,
+                           const std::vector<std::string>& keep, bool prefer_duration) {
   CompPtr cal(icalcomponent_new(ICAL_VCALENDAR_COMPONENT));
   add(cal.get(), icalproperty_new_version("2.0"));
   add(cal.get(), icalproperty_new_prodid("-//Accord//local connector//EN"));
+  if (auto* cp = obj.if_contains("iCalCalendarProps"); cp && cp->is_array())
+    for (const auto& pv : cp->get_array())
+      if (pv.is_array()) add_line(cal.get(), jcal_line(pv.get_array()));
   static const json::object kNone;
   const json::object& kept = obj.contains("iCalTimeZones") && obj.at("iCalTimeZones").is_object()
                                  ? obj.at("iCalTimeZones").get_object()
                                  : kNone;
   Zones zones(nullptr);
-  Writer w{zones, kept, {}};
+  Writer w{zones, kept, {}, prefer_duration};
   icalcomponent_kind ck = kind == Kind::kTask ? ICAL_VTODO_COMPONENT : ICAL_VEVENT_COMPONENT;
   icalcomponent* master = icalcomponent_new(ck);
   std::string uid = str(obj, "uid");
@@ -922,7 +1026,8 @@ std::string serialize(const json::object& obj, Kind kind, const std::string& ide
       add(oc, icalproperty_new_uid(uid.c_str()));
       add_line(oc, w.time_line("RECURRENCE-ID", std::string(when), tz, date_only));
       json::object merged = obj;  // the instance: the master patched
-      for (const char* k : {"recurrenceRules", "recurrenceOverrides", "iCalTimeZones", "uid"}) merged.erase(k);
+      for (const char* k : {"recurrenceRules", "recurrenceOverrides", "iCalTimeZones", "iCalCalendarProps", "uid"})
+        merged.erase(k);
       merged["start"] = std::string(when);
       for (const auto& [k, v] : p) {
         if (v.is_null()) merged.erase(k);
@@ -952,8 +1057,9 @@ std::string serialize(const json::object& obj, Kind kind, const std::string& ide
       }
   }
   for (icalcomponent* c : comps) icalcomponent_add_component(cal.get(), c);
-  return take(icalcomponent_as_ical_string_r(cal.get()));
+  return one_line_lists(take(icalcomponent_as_ical_string_r(cal.get())));
 }
+}  // namespace
 
 namespace {
 
@@ -966,8 +1072,13 @@ std::string line_key(const std::string& logical) {
   std::string key = n ? n : "";
   std::set<std::string> params;
   for (icalparameter* par = icalproperty_get_first_parameter(p, ICAL_ANY_PARAMETER); par;
-       par = icalproperty_get_next_parameter(p, ICAL_ANY_PARAMETER))
-    params.insert(take(icalparameter_as_ical_string_r(par)));
+       par = icalproperty_get_next_parameter(p, ICAL_ANY_PARAMETER)) {
+    std::string t = take(icalparameter_as_ical_string_r(par));
+    // the value's type shows in the value; defaults say nothing (RFC 5545)
+    static const std::set<std::string> defaults = {"ROLE=REQ-PARTICIPANT", "CUTYPE=INDIVIDUAL", "RSVP=FALSE",
+                                                   "PARTSTAT=NEEDS-ACTION", "RELATED=START"};
+    if (!upper(t).starts_with("VALUE=") && !defaults.contains(upper(t))) params.insert(t);
+  }
   for (const auto& x : params) key += ";" + x;
   const char* v = icalproperty_get_value_as_string(p);
   key += ":" + std::string(v ? v : "");
@@ -990,7 +1101,10 @@ std::string identity(const std::string& type, const std::vector<std::string>& ke
 
 std::string rewrite(std::string_view old_text, const json::object& obj, Kind kind, const std::string& idem) {
   Parsed old = parse(old_text);
-  std::string fresh = serialize(obj, kind, idem, old.unknown);
+  bool duration = false;  // the file says DURATION, not DTEND: keep its form
+  for (size_t at = old_text.find("DURATION:"); at != std::string::npos; at = old_text.find("DURATION:", at + 1))
+    duration = duration || at == 0 || old_text[at - 1] == '\n';
+  std::string fresh = serialize_with(obj, kind, idem, old.unknown, duration);
   merge::Rules rules;
   rules.key = line_key;
   rules.identity = identity;
@@ -1005,14 +1119,16 @@ const std::vector<std::string>& event_fields() {
       "/uid",          "/title",       "/description",     "/locations",          "/start",  "/timeZone",
       "/duration",     "/showWithoutTime", "/status",      "/privacy",            "/keywords",
       "/recurrenceRules", "/recurrenceOverrides", "/alerts", "/updated",          "/created", "/sequence",
-      "/priority",     "/participants", "/freeBusyStatus", "/links",              "/iCalProps", "/iCalTimeZones"};
+      "/priority",     "/participants", "/freeBusyStatus", "/links",              "/iCalProps", "/iCalTimeZones",
+      "/iCalCalendarProps", "/iCalParams", "/locale"};
   return f;
 }
 const std::vector<std::string>& task_fields() {
   static const std::vector<std::string> f = {
       "/uid",     "/title",    "/description", "/start",           "/due",           "/timeZone", "/showWithoutTime",
       "/progress", "/percentComplete", "/privacy", "/keywords",    "/recurrenceRules", "/alerts",  "/updated",
-      "/created", "/priority", "/participants", "/estimatedDuration", "/iCalProps",  "/iCalTimeZones"};
+      "/created", "/priority", "/participants", "/estimatedDuration", "/iCalProps",  "/iCalTimeZones",
+      "/iCalCalendarProps", "/iCalParams", "/locale"};
   return f;
 }
 

@@ -169,11 +169,19 @@ std::string merge_items(const std::vector<Item>& old, const std::vector<Item>& n
   }
   // the rest goes after what it follows in the new text
   std::map<size_t, std::vector<size_t>> after;  // old index (none: first) → new items
+  // a VTIMEZONE is added only to a file that carries its zones (one that
+  // names IANA zones alone stays so)
+  auto skip_new_comp = [&](const std::string& type) {
+    if (!r.keep_old_components.contains(type)) return false;
+    for (const auto& o : old)
+      if (o.comp && o.name == type) return false;
+    return true;
+  };
   size_t anchor = none;
   for (size_t j = 0; j < neu.size(); ++j) {
     if (match[j] != none) anchor = match[j];
     else if (repl[j] != none) anchor = repl[j];
-    else if (neu[j].comp || !r.keep_old.contains(neu[j].name)) after[anchor].push_back(j);
+    else if (neu[j].comp ? !skip_new_comp(neu[j].name) : !r.keep_old.contains(neu[j].name)) after[anchor].push_back(j);
   }
   std::vector<size_t> inverse(old.size(), none);
   for (size_t j = 0; j < neu.size(); ++j) {

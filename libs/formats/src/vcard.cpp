@@ -141,7 +141,10 @@ Prop parse_line(const std::string& line, size_t lineno) {
     std::string k = upper(kv.substr(0, eq));
     std::erase(k, '"');
     // GEO="geo:1,2" is one value: commas split only outside quotes
-    for (auto& v : split_unquoted(kv.substr(eq + 1), ',')) p.params[k].push_back(k == "TYPE" ? lower(v) : v);
+    // (TYPE="work,voice" is a list, RFC 6350 §5.6)
+    std::string vals = kv.substr(eq + 1);
+    if (k == "TYPE") std::erase(vals, '"');
+    for (auto& v : split_unquoted(vals, ',')) p.params[k].push_back(k == "TYPE" ? lower(v) : v);
   }
   std::string value = line.substr(colon + 1);
   std::string enc = upper(p.param("ENCODING"));
@@ -872,8 +875,14 @@ std::string serialize_card(const json::object& card, const std::string& version,
     emit_line(G(o) + "ADR" + p + ":" + v);
     // 2.1 and 3.0 write the full form as a LABEL of the same types
     if (!w.v4 && !full.empty()) {
-      json::object lo = o;
+      json::object lo = o;  // the LABEL's own types: the contexts (TYPE=postal and the like stay on ADR)
       lo.erase("pref");
+      if (auto* vp = lo.if_contains("vCardParams"); vp && vp->is_object()) {
+        json::object only_group;
+        if (auto* g = vp->get_object().if_contains("group")) only_group["group"] = *g;
+        if (only_group.empty()) lo.erase("vCardParams");
+        else lo["vCardParams"] = std::move(only_group);
+      }
       emit_line(G(o) + "LABEL" + w.params(lo, id, pos, {}) + ":" + escape(full, false));
     }
   });
