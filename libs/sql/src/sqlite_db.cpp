@@ -128,6 +128,17 @@ Db::Db(const std::string& path) : path_(path) {
   if (sqlite3_create_module_v2(d, kFeedType, &kFeedModule, nullptr, nullptr) != SQLITE_OK) fail("accord_feed");
 }
 
+Db::Db(const std::string& uri, ReadOnlyUri) : path_(uri) {
+  sqlite3* d = nullptr;
+  int rc = sqlite3_open_v2(uri.c_str(), &d, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+  db_.reset(d);
+  if (rc != SQLITE_OK) fail("cannot open to read");
+  sqlite3_busy_timeout(d, 60000);
+  sqlite3_db_config(d, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  exec("PRAGMA cache_size=-32768");
+  if (sqlite3_create_module_v2(d, kFeedType, &kFeedModule, nullptr, nullptr) != SQLITE_OK) fail("accord_feed");
+}
+
 std::optional<std::string> Db::journal_mode(const char* mode) {
   std::string sql = std::string("PRAGMA journal_mode=") + mode;
   sqlite3_stmt* s = nullptr;

@@ -7,7 +7,10 @@
 
 #include <accord/connector.hpp>
 
+#include <sys/stat.h>
+
 #include <cctype>
+#include <cstring>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -29,13 +32,7 @@ bool index_full(Db& db) {
   return (code & 0xff) == SQLITE_IOERR && is_disk_full_errno(sqlite3_system_errno(db.raw()));
 }
 
-void copy_read_only(Db& db, const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return;
-  // A file closed cleanly has no -wal: it is whole, and is read as immutable
-  // (no locks, no -shm or -wal created beside it). With a -wal (a writer is
-  // at work, or died) SQLite's read-only open reads through it, and the
-  // -shm it needs is there already (or it is made, as any reader makes it).
+std::string sqlite_uri(const std::string& path, const std::string& query) {
   std::string uri = "file:";
   for (unsigned char ch : path) {
     if (std::isalnum(ch) || ch == '/' || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
@@ -46,7 +43,53 @@ void copy_read_only(Db& db, const std::string& path) {
       uri += b;
     }
   }
-  if (!std::filesystem::exists(path + "-wal", ec)) uri += "?immutable=1";
+  return query.empty() ? uri : uri + "?" + query;
+}
+
+std::optional<FileStamp> stamp_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileStamp{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<int64_t>(st.st_size),
+                   static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+ReadOnlyOpen read_only_open_of(const std::string& path) {
+  // The header: "SQLite format 3\0", then at 18 and 19 the write and read
+  // versions, 1 (rollback journal) or 2 (WAL).
+  unsigned char h[20] = {};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return ReadOnlyOpen::kCopy;
+  size_t n = std::fread(h, 1, sizeof h, f);
+  std::fclose(f);
+  if (n != sizeof h || std::memcmp(h, "SQLite format 3", 16) != 0) return ReadOnlyOpen::kCopy;
+  std::error_code ec;
+  bool wal = std::filesystem::exists(path + "-wal", ec), shm = std::filesystem::exists(path + "-shm", ec);
+  if (h[18] == 1 && h[19] == 1)
+    return std::filesystem::exists(path + "-journal", ec) || wal ? ReadOnlyOpen::kCopy : ReadOnlyOpen::kLocked;
+  if (h[18] == 2 && h[19] == 2) return !wal && !shm ? ReadOnlyOpen::kImmutable : wal && shm ? ReadOnlyOpen::kLocked : ReadOnlyOpen::kCopy;
+  return ReadOnlyOpen::kCopy;
+}
+
+bool has_stream_tables(Db& db, const std::string& stream) {
+  std::string table = "r_" + stream;
+  Stmt t(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', ?1, ?2)");
+  t.bind(1, table).bind(2, table + "_ignored");
+  if (!t.step() || t.i64(0) != 3) return false;
+  t.reset();
+  Stmt e(db, "SELECT 1 FROM meta WHERE key = 'epoch'");
+  bool epoch = e.step();
+  e.reset();
+  return epoch;
+}
+
+void copy_read_only(Db& db, const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return;
+  // A file closed cleanly has no -wal: it is whole, and is read as immutable
+  // (no locks, no -shm or -wal created beside it). With a -wal (a writer is
+  // at work, or died) SQLite's read-only open reads through it, and the
+  // -shm it needs is there already (or it is made, as any reader makes it).
+  std::string uri = sqlite_uri(path, std::filesystem::exists(path + "-wal", ec) ? "" : "immutable=1");
   sqlite3* src = nullptr;
   int rc = sqlite3_open_v2(uri.c_str(), &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr);
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(src, &sqlite3_close);
@@ -114,6 +157,8 @@ void json_escape_into(std::string& out, std::string_view s) {
 std::string RecordLog::now_rfc3339() { return accord::utc::now_millis(); }
 
 static Db& prepared(Db& db, const std::string& table) {
+  // read-only (a store read in place): the tables are there (has_stream_tables), nothing is made
+  if (sqlite3_db_readonly(db.raw(), "main") == 1) return db;
   ensure_meta(db);
   db.exec("CREATE TABLE IF NOT EXISTS \"" + table +
           "\"(id TEXT PRIMARY KEY, seq INTEGER NOT NULL, version TEXT NOT NULL, modified TEXT NOT NULL,"

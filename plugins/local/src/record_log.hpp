@@ -52,6 +52,36 @@ bool index_full(Db& db);
 // ACCORD_OPEN_READ_ONLY indexes and answers in memory, and writes nothing.
 void copy_read_only(Db& db, const std::string& path);
 
+// How an instance opened read-only reads an existing SQLite file without a
+// copy, creating nothing beside it (a copy costs the file's size in memory
+// and a full read before the first answer):
+//  kLocked     a file in rollback-journal mode with no journal beside it, or
+//              a WAL file whose -wal and -shm are there (a writer has it
+//              open): opened "mode=ro"; SQLite's locks keep each read whole.
+//  kImmutable  a WAL file closed cleanly (no -wal): "mode=ro" would make a
+//              -wal and a -shm and leave them, so it is opened "immutable=1"
+//              (no locks); the reader compares the file's FileStamp after
+//              each read and reads a copy instead once the file changed.
+//  kCopy       anything else (a -wal without its -shm, a hot journal, a file
+//              that is not SQLite's): copy_read_only.
+enum class ReadOnlyOpen { kLocked, kImmutable, kCopy };
+ReadOnlyOpen read_only_open_of(const std::string& path);
+// "file:<path, percent-encoded>?<query>", for Db's ReadOnlyUri open.
+std::string sqlite_uri(const std::string& path, const std::string& query);
+
+// What a write to a file changes: any write leaves another stamp.
+struct FileStamp {
+  uint64_t dev = 0, ino = 0;
+  int64_t size = -1, mtime_ns = -1;
+  bool operator==(const FileStamp&) const = default;
+};
+std::optional<FileStamp> stamp_of(const std::string& path);
+
+// Whether db (opened read-only) has the tables a RecordLog of `stream` reads:
+// the meta table with an epoch and the stream's own. A RecordLog on a
+// read-only database creates no table: without them it cannot be made.
+bool has_stream_tables(Db& db, const std::string& stream);
+
 // Throws accord::Error(UNSUPPORTED) unless the stream name is [a-z][a-z0-9_]{0,62}.
 void check_stream_name(const std::string& stream);
 

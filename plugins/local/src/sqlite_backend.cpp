@@ -12,11 +12,27 @@ namespace local {
 SqliteBackend::SqliteBackend(const std::string& path, size_t batch_size, bool read_only)
     : path_(path), batch_(batch_size), read_only_(read_only) {}
 
-Db& SqliteBackend::db() {
-  if (!db_ && read_only_) {
-    db_.emplace(":memory:");
-    copy_read_only(*db_, path_);
+void SqliteBackend::open_read_only(bool copy) {
+  logs_.clear();
+  db_.reset();
+  immutable_.reset();
+  switch (copy ? ReadOnlyOpen::kCopy : read_only_open_of(path_)) {
+    case ReadOnlyOpen::kImmutable:
+      immutable_ = stamp_of(path_);
+      db_.emplace(sqlite_uri(path_, "immutable=1"), Db::ReadOnlyUri{});
+      break;
+    case ReadOnlyOpen::kLocked:
+      db_.emplace(sqlite_uri(path_, "mode=ro"), Db::ReadOnlyUri{});
+      break;
+    case ReadOnlyOpen::kCopy:
+      db_.emplace(":memory:");
+      copy_read_only(*db_, path_);
+      break;
   }
+}
+
+Db& SqliteBackend::db() {
+  if (!db_ && read_only_) open_read_only(false);
   if (!db_) {
     std::error_code ec;
     std::filesystem::path p(path_);
@@ -28,8 +44,28 @@ Db& SqliteBackend::db() {
 
 RecordLog& SqliteBackend::log(const std::string& stream) {
   auto it = logs_.find(stream);
-  if (it == logs_.end()) it = logs_.emplace(stream, std::make_unique<RecordLog>(db(), stream)).first;
-  return *it->second;
+  if (it != logs_.end()) return *it->second;
+  // read in place, a stream the file has no table for: the copy makes it, in memory
+  if (read_only_ && sqlite3_db_readonly(db().raw(), "main") == 1 && !has_stream_tables(db(), stream))
+    open_read_only(true);
+  return *logs_.emplace(stream, std::make_unique<RecordLog>(db(), stream)).first->second;
+}
+
+template <class Read>
+std::string SqliteBackend::read(const std::string& stream, Read&& r) {
+  auto changed = [&] { return immutable_ && stamp_of(path_) != immutable_; };
+  if (changed()) open_read_only(true);
+  std::string out;
+  try {
+    out = r(log(stream));
+  } catch (const std::exception&) {
+    if (!changed()) throw;  // not a read torn by a writer
+  }
+  if (changed()) {
+    open_read_only(true);
+    out = r(log(stream));
+  }
+  return out;
 }
 
 std::string SqliteBackend::read_changes(const std::string& stream, const std::string& cursor) {
@@ -40,7 +76,7 @@ std::string SqliteBackend::read_changes(const std::string& stream, const std::st
     // nothing yet, and nothing created
     return json::serialize(json::object{{"records", json::array()}, {"cursor", before_creation_cursor()}, {"more", false}});
   }
-  return log(stream).read_batch(cursor, batch_);
+  return read(stream, [&](RecordLog& l) { return l.read_batch(cursor, batch_); });
 }
 
 static std::string new_id() {
@@ -96,7 +132,8 @@ std::string SqliteBackend::apply(const std::string& stream, std::string_view ops
 }
 
 std::string SqliteBackend::fetch(const std::string& stream, std::string_view ids_json) {
-  return log(stream).records_json(accord::kit::parse_ids(ids_json));
+  std::vector<std::string> ids = accord::kit::parse_ids(ids_json);
+  return read(stream, [&](RecordLog& l) { return l.records_json(ids); });
 }
 
 }  // namespace local

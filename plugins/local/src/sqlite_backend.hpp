@@ -16,7 +16,9 @@ namespace local {
 
 class SqliteBackend : public Backend {
  public:
-  // read_only: the file is copied into memory when first read, never written
+  // read_only: never written; read in place where SQLite can do that without
+  // making a file (record_log.hpp, ReadOnlyOpen), else copied into memory
+  // when first read
   SqliteBackend(const std::string& path, size_t batch_size, bool read_only = false);
   std::string read_changes(const std::string& stream, const std::string& cursor) override;
   std::string apply(const std::string& stream, std::string_view ops_json) override;
@@ -26,10 +28,17 @@ class SqliteBackend : public Backend {
  private:
   RecordLog& log(const std::string& stream);
   Db& db();
+  // read-only: (re)opens the file, in place or (copy, or no other way) as a copy in memory
+  void open_read_only(bool copy);
+  // read-only: a read of the log, done again on a copy when the file opened
+  // immutable changed meanwhile (a torn read, or a stale one)
+  template <class Read>
+  std::string read(const std::string& stream, Read&& r);
   std::string path_;
   std::optional<Db> db_;
   size_t batch_;
   bool read_only_;
+  std::optional<FileStamp> immutable_;  // the file as it was when opened immutable
   std::map<std::string, std::unique_ptr<RecordLog>> logs_;
 };
 

@@ -165,6 +165,81 @@ TEST(LocalReadOnlyTest, ReadOnlySqliteStoreIsReadAndNotWritten) {
   EXPECT_EQ(slurp(file), bytes);
 }
 
+namespace {
+
+json::array creates(int n) {
+  json::array ops;
+  for (int i = 0; i < n; ++i)
+    ops.push_back(json::object{{"op", "create"}, {"idempotency_key", "k" + std::to_string(i)},
+                               {"data", json::object{{"title", "note " + std::to_string(i)}}}});
+  return ops;
+}
+
+}  // namespace
+
+// A store closed cleanly (WAL mode, no -wal) is read in place (immutable: no
+// copy of it in memory); a write another program makes to it meanwhile is
+// not read torn or missed: the next batch comes from the file as it is now.
+TEST(LocalReadOnlyTest, ReadOnlySqliteStoreIsReadInPlaceAndSeesAWriteMadeWhileItIsRead) {
+  TempDir t;
+  fs::path file = t.path / "notes.sqlite";
+  std::string first_id;
+  {
+    Plugin rw(config("sqlite", file));
+    auto r = rw.apply("note", creates(3));
+    first_id = std::string(r.at(0).at("id").as_string());
+  }
+  ASSERT_FALSE(fs::exists(t.path / "notes.sqlite-wal"));
+  json::object cfg = config("sqlite", file);
+  cfg["batch_size"] = 1;
+  Plugin ro(cfg, ACCORD_OPEN_READ_ONLY);
+  auto b1 = ro.read_changes("note", "");
+  ASSERT_EQ(b1.at("records").as_array().size(), 1u);
+  ASSERT_TRUE(b1.at("more").as_bool());
+  {
+    Plugin rw(config("sqlite", file));  // another writer, while the plan reads
+    auto r = rw.apply("note", json::array{json::object{{"op", "update"}, {"id", first_id},
+                                                       {"data", json::object{{"title", "changed"}}}}});
+    ASSERT_EQ(r.at(0).at("status").as_string(), "ok");
+  }
+  auto before = tree(t.path);
+  std::vector<std::string> titles;
+  for (auto b = ro.read_changes("note", std::string(b1.at("cursor").as_string()));;
+       b = ro.read_changes("note", std::string(b.at("cursor").as_string()))) {
+    for (auto& rec : b.at("records").as_array()) titles.emplace_back(rec.at("data").at("title").as_string());
+    if (!b.at("more").as_bool()) break;
+  }
+  ASSERT_FALSE(titles.empty());
+  EXPECT_EQ(titles.back(), "changed") << "the write made during the read was missed";
+  EXPECT_EQ(tree(t.path), before) << "-wal, -shm or another file left beside the store";
+}
+
+// A store a writer has open (its -wal and -shm beside it) is read in place
+// through them, read-only: what is only in the -wal yet is read, and nothing
+// is added beside the file.
+TEST(LocalReadOnlyTest, ReadOnlySqliteStoreOpenByAWriterIsReadThroughItsWal) {
+  TempDir t;
+  fs::path file = t.path / "notes.sqlite";
+  {
+    Plugin rw(config("sqlite", file));
+    rw.apply("note", creates(2));
+  }
+  Plugin writer(config("sqlite", file));
+  ASSERT_EQ(writer.apply("note", json::array{json::object{{"op", "create"}, {"idempotency_key", "late"},
+                                                          {"data", json::object{{"title", "late"}}}}})
+                .at(0).at("status").as_string(), "ok");
+  ASSERT_TRUE(fs::exists(t.path / "notes.sqlite-wal"));
+  ASSERT_TRUE(fs::exists(t.path / "notes.sqlite-shm"));
+  auto before = tree(t.path);
+  {
+    Plugin ro(config("sqlite", file), ACCORD_OPEN_READ_ONLY);
+    auto all = ro.read_all("note", "");
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_TRUE(ro.read_all("task", "").empty());  // a table the file lacks: read from a copy, none made
+  }
+  EXPECT_EQ(tree(t.path), before);
+}
+
 TEST(LocalReadOnlyTest, StreamsCheckSaysWhichStreamsABackendKeeps) {
   TempDir t;
   Plugin vcard(config("vcard", t.path), ACCORD_OPEN_READ_ONLY);

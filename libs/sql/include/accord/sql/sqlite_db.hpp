@@ -86,6 +86,11 @@ class Db {
  public:
   // Opens (creating) the database at path, in WAL mode with a busy timeout.
   explicit Db(const std::string& path);
+  // Opens an existing database read-only through an SQLite URI
+  // ("file:/x.sqlite?mode=ro", "…?immutable=1"): its journal mode left as
+  // it is, no checkpoint when closed, nothing created by the open itself.
+  struct ReadOnlyUri {};
+  Db(const std::string& uri, ReadOnlyUri);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
