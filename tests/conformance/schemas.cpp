@@ -6,6 +6,8 @@
 // config.cpp): its inline code must be the same everywhere
 #define VALIJSON_USE_EXCEPTIONS 1
 
+#include <accord/json/pointer.hpp>
+
 #include <boost/json.hpp>
 #include <valijson/adapters/boost_json_adapter.hpp>
 #include <valijson/schema.hpp>
@@ -26,18 +28,7 @@ namespace {
 
 constexpr std::string_view kSuffix = ".schema.json";
 
-std::string pointer_of(const std::vector<std::string>& ctx) {
-  std::string p;
-  for (const auto& c : ctx) {
-    if (c == "<root>") continue;
-    std::string t = c;
-    if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
-    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
-    p += '/';
-    for (char ch : t) p += ch == '~' ? std::string("~0") : ch == '/' ? std::string("~1") : std::string(1, ch);
-  }
-  return p;
-}
+std::string pointer_of(const std::vector<std::string>& ctx) { return accord::json_pointer::from_validator_context(ctx); }
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 // finds the records of an answer the parser refuses).
 #include "plugins/wire.hpp"
 
+#include <accord/json/pointer.hpp>
 #include <accord/net/redact.hpp>
 
 #include <boost/locale/utf.hpp>
@@ -170,11 +171,7 @@ std::string text_of(std::string_view quoted, bool* sure = nullptr) {
 
 void add_step(std::string& ptr, std::string_view key) {  // RFC 6901
   ptr += '/';
-  for (char c : key) {
-    if (c == '~') ptr += "~0";
-    else if (c == '/') ptr += "~1";
-    else ptr += c;
-  }
+  ptr += json_pointer::escape(key);
 }
 
 // Appends to ptr the steps, from the value at s, to the innermost value that

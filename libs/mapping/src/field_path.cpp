@@ -1,5 +1,7 @@
 #include <accord/mapping/field_path.hpp>
 
+#include <accord/json/pointer.hpp>
+
 #include <boost/json.hpp>
 
 namespace json = boost::json;
@@ -7,18 +9,7 @@ namespace json = boost::json;
 namespace accord {
 
 namespace {
-std::string unescape_token(const std::string& t) {
-  std::string o;
-  for (size_t i = 0; i < t.size(); ++i) {
-    if (t[i] == '~' && i + 1 < t.size() && (t[i + 1] == '0' || t[i + 1] == '1')) {
-      o += t[i + 1] == '0' ? '~' : '/';
-      ++i;
-    } else {
-      o += t[i];
-    }
-  }
-  return o;
-}
+std::string unescape_token(const std::string& t) { return json_pointer::unescape(t); }
 bool is_index(const std::string& s) {
   return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos;
 }
