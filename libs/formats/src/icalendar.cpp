@@ -684,7 +684,36 @@ Parsed parse(std::string_view text) {
     }
   }
   if (!master && !overrides.empty()) master = overrides.front(), overrides.erase(overrides.begin());
-  if (!master) return out;  // kOther: a calendar of journals, free/busy, …
+  if (!master) {
+    // a journal entry is a note
+    if (icalcomponent* j = icalcomponent_get_first_component(cal, ICAL_VJOURNAL_COMPONENT)) {
+      if (icalcomponent_get_next_component(cal, ICAL_VJOURNAL_COMPONENT))
+        throw std::runtime_error("more than one journal entry in one file (one per file)");
+      out.kind = Kind::kJournal;
+      json::object& n = out.object;
+      json::array cats, rest;
+      std::string body;
+      for (icalproperty* p = icalcomponent_get_first_property(j, ICAL_ANY_PROPERTY); p;
+           p = icalcomponent_get_next_property(j, ICAL_ANY_PROPERTY)) {
+        const char* pn = icalproperty_get_property_name(p);
+        std::string name = pn ? pn : "", v = value_of(p);
+        if (name == "UID") n["uid"] = v;
+        else if (name == "SUMMARY") n["title"] = v;
+        else if (name == "DESCRIPTION" && !n.contains("body")) n["body"] = v;
+        else if (name == "CATEGORIES") cats.push_back(json::value(v));
+        else if (name == "CREATED") n["created"] = date_time(v).local + "Z";
+        else if (name == "LAST-MODIFIED") n["updated"] = date_time(v).local + "Z";
+        else if (name == "X-ACCORD-ID") out.idempotency_key = v;
+        else if (name != "DTSTAMP") {
+          rest.push_back(to_jcal(p));
+          out.unknown.push_back(unfolded(take(icalproperty_as_ical_string_r(p))));
+        }
+      }
+      if (!cats.empty()) n["categories"] = std::move(cats);
+      if (!rest.empty()) n["iCalProps"] = std::move(rest);
+    }
+    return out;  // else kOther: a calendar of free/busy, …
+  }
   Zones zones(cal);
   json::object kept_zones;
   Reader rd{zones, kept_zones};
@@ -989,11 +1018,29 @@ std::string serialize_with(const json::object& obj, Kind kind, const std::string
                                  : kNone;
   Zones zones(nullptr);
   Writer w{zones, kept, {}, prefer_duration};
-  icalcomponent_kind ck = kind == Kind::kTask ? ICAL_VTODO_COMPONENT : ICAL_VEVENT_COMPONENT;
+  icalcomponent_kind ck = kind == Kind::kTask      ? ICAL_VTODO_COMPONENT
+                          : kind == Kind::kJournal ? ICAL_VJOURNAL_COMPONENT
+                                                   : ICAL_VEVENT_COMPONENT;
   icalcomponent* master = icalcomponent_new(ck);
   std::string uid = str(obj, "uid");
   add(master, icalproperty_new_uid(uid.c_str()));
-  w.fill(master, obj, kind);
+  if (kind == Kind::kJournal) {  // a note
+    if (auto t = str(obj, "title"); !t.empty()) add(master, icalproperty_new_summary(t.c_str()));
+    if (auto b = str(obj, "body"); !b.empty()) add(master, icalproperty_new_description(b.c_str()));
+    if (auto* cats = obj.if_contains("categories"); cats && cats->is_array())
+      for (const auto& cv : cats->get_array())
+        if (cv.is_string()) add(master, icalproperty_new_categories(std::string(cv.get_string()).c_str()));
+    if (auto u = str(obj, "created"); u.size() >= 19) add_line(master, "CREATED:" + ical_from_local(u.substr(0, 19), false, true));
+    if (auto u = str(obj, "updated"); u.size() >= 19) add_line(master, "LAST-MODIFIED:" + ical_from_local(u.substr(0, 19), false, true));
+    if (auto* props = obj.if_contains("iCalProps"); props && props->is_array())
+      for (const auto& pv : props->get_array())
+        if (pv.is_array()) add_line(master, jcal_line(pv.get_array()));
+    std::string u = str(obj, "updated");
+    add_line(master, "DTSTAMP:" + (u.size() >= 19 ? ical_from_local(u.substr(0, 19), false, true)
+                                                  : ical_from_local(local_from_seconds(static_cast<int64_t>(std::time(nullptr))), false, true)));
+  } else {
+    w.fill(master, obj, kind);
+  }
   if (!idem.empty()) add_line(master, "X-ACCORD-ID:" + idem);
   // lines of the previous file the record does not describe (a record from a
   // side that keeps no iCalProps); those it describes are written once
@@ -1080,8 +1127,20 @@ std::string line_key(const std::string& logical) {
     if (!upper(t).starts_with("VALUE=") && !defaults.contains(upper(t))) params.insert(t);
   }
   for (const auto& x : params) key += ";" + x;
-  const char* v = icalproperty_get_value_as_string(p);
-  key += ":" + std::string(v ? v : "");
+  icalproperty_kind k = icalproperty_isa(p);
+  if (k == ICAL_CATEGORIES_PROPERTY || k == ICAL_RESOURCES_PROPERTY) {
+    // a list: libical keeps only its first value from one line
+    size_t colon = std::string::npos;
+    bool q = false;
+    for (size_t i = 0; i < logical.size() && colon == std::string::npos; ++i) {
+      if (logical[i] == '"') q = !q;
+      else if (logical[i] == ':' && !q) colon = i;
+    }
+    key += ":" + (colon == std::string::npos ? std::string() : logical.substr(colon + 1));
+  } else {
+    const char* v = icalproperty_get_value_as_string(p);
+    key += ":" + std::string(v ? v : "");
+  }
   icalproperty_free(p);
   return key;
 }

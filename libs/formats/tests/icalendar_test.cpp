@@ -86,8 +86,23 @@ TEST(IcalendarTest, UtcAndAllDayEvents) {
   EXPECT_EQ(json::value(again.object), json::value(u.object));
 }
 
+TEST(IcalendarTest, JournalIsANoteAndWrittenBackAsOne) {
+  auto p = icalendar::parse(
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VJOURNAL\r\nUID:j\r\nDTSTAMP:20260101T000000Z\r\n"
+      "DTSTART;VALUE=DATE:20260105\r\nSUMMARY:Staff meeting minutes\r\nDESCRIPTION:1. Budget\\n2. Hiring\r\n"
+      "CATEGORIES:Minutes\r\nCREATED:20260105T100000Z\r\nEND:VJOURNAL\r\nEND:VCALENDAR\r\n");
+  ASSERT_EQ(p.kind, icalendar::Kind::kJournal);
+  EXPECT_EQ(p.object.at("title"), "Staff meeting minutes");
+  EXPECT_EQ(p.object.at("body"), "1. Budget\n2. Hiring");
+  EXPECT_EQ(p.object.at("categories"), (json::array{"Minutes"}));
+  EXPECT_EQ(p.object.at("created"), "2026-01-05T10:00:00Z");
+  auto back = icalendar::parse(icalendar::serialize(p.object, icalendar::Kind::kJournal, "", {}));
+  EXPECT_EQ(back.kind, icalendar::Kind::kJournal);
+  EXPECT_EQ(json::value(back.object), json::value(p.object));
+}
+
 TEST(IcalendarTest, CalendarWithoutEventOrTaskIsOther) {
-  auto p = icalendar::parse("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VJOURNAL\r\nUID:j\r\nEND:VJOURNAL\r\nEND:VCALENDAR\r\n");
+  auto p = icalendar::parse("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VFREEBUSY\r\nUID:j\r\nEND:VFREEBUSY\r\nEND:VCALENDAR\r\n");
   EXPECT_EQ(p.kind, icalendar::Kind::kOther);
   EXPECT_THROW(icalendar::parse("not a calendar"), std::runtime_error);
 }

@@ -107,3 +107,16 @@ TEST(RewriteTest, EventWithNothingChangedIsByteForByteTheSame) {
     EXPECT_EQ(icalendar::rewrite(old, p.object, p.kind, p.idempotency_key), old) << f;
   }
 }
+
+TEST(RewriteTest, ARemovedCategoryIsRemovedFromAListLine) {
+  // libical keeps only the first value of CATEGORIES:A,B read from one line:
+  // the line must not pass for unchanged when a later value went
+  std::string old =
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:c\r\nDTSTAMP:20260101T000000Z\r\n"
+      "DTSTART:20260101T100000Z\r\nCATEGORIES:accord,test\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  auto p = icalendar::parse(old);
+  json::object ev = p.object;
+  ev["keywords"] = json::object{{"accord", true}};
+  std::string out = icalendar::rewrite(old, ev, icalendar::Kind::kEvent, "");
+  EXPECT_EQ(icalendar::parse(out).object.at("keywords"), (json::object{{"accord", true}})) << out;
+}

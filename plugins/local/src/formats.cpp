@@ -55,7 +55,7 @@ std::map<std::string, FileFormat> vcard_formats(const std::string& version) {
 
 std::map<std::string, FileFormat> icalendar_formats() {
   std::map<std::string, FileFormat> out;
-  for (auto kind : {icalendar::Kind::kEvent, icalendar::Kind::kTask}) {
+  for (auto kind : {icalendar::Kind::kEvent, icalendar::Kind::kTask, icalendar::Kind::kJournal}) {
     FileFormat f;
     f.extension = ".ics";
     f.parse = [kind](std::string_view text) {
@@ -68,7 +68,8 @@ std::map<std::string, FileFormat> icalendar_formats() {
     f.rewrite = [kind](std::string_view old, const json::object& d, const std::string& idem) {
       return icalendar::rewrite(old, d, kind, idem);
     };
-    out[kind == icalendar::Kind::kEvent ? "event" : "task"] = std::move(f);
+    // a VJOURNAL is a note
+    out[kind == icalendar::Kind::kEvent ? "event" : kind == icalendar::Kind::kTask ? "task" : "note"] = std::move(f);
   }
   return out;
 }

@@ -190,6 +190,19 @@ TEST(FolderIcalendarTest, EventAndTaskStreamsShareOneFolder) {
   EXPECT_THROW(b.read_changes("contact", ""), accord::Error);
 }
 
+TEST(FolderIcalendarTest, AJournalEntryIsANoteNotPassedOver) {
+  local::test::TempDir dir;
+  FolderBackend b(dir.path, dir.path / ".accord/index.sqlite", icalendar_formats(), 100, [](int32_t, const std::string&) {});
+  std::ofstream(dir.path / "j.ics") << "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VJOURNAL\r\nUID:j\r\n"
+                                       "SUMMARY:Minutes\r\nDESCRIPTION:All well\r\nEND:VJOURNAL\r\nEND:VCALENDAR\r\n";
+  std::ofstream(dir.path / "e.ics") << "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:e\r\nDTSTART:20260101T100000Z\r\nSUMMARY:Meet\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  auto notes = read_all(b, "note", "");
+  ASSERT_EQ(notes.records.size(), 1u);
+  EXPECT_EQ(notes.records[0].at("id"), "j.ics");
+  EXPECT_EQ(notes.records[0].at_pointer("/data/body"), "All well");
+  EXPECT_EQ(read_all(b, "event", "").records.size(), 1u);
+}
+
 // Regression: our own writes advance the index; the next listing must still
 // rescan the folder, or an edit made since is missed until a later run.
 TEST_F(Fixture, ListingAfterOwnWritesStillSeesOutsideEdits) {

@@ -11,7 +11,9 @@
 
 namespace accord::formats::icalendar {
 
-enum class Kind { kEvent, kTask, kOther };
+// kJournal: a VJOURNAL, read as the canonical note (title, body, categories,
+// created, updated; uid and iCalProps beside them).
+enum class Kind { kEvent, kTask, kJournal, kOther };
 
 struct Parsed {
   Kind kind = Kind::kOther;
