@@ -36,7 +36,8 @@
 // range with gte/gt/lte/lt only), custom fields' semantics, messages' order
 // (oldest first here), webhooks.
 // Control (tests only): POST /__control {"expire_tokens": true, "rate_limited": n,
-//   "agency_token": "…", "refuse_date_filter": true (a range filter answers 422)};
+//   "agency_token": "…", "refuse_date_filter": true (a range filter answers 422),
+//   "daily_used": n (that many of the day's 200,000 requests already used), "daily_left": n};
 //   GET /__stats → {requests, searches}
 //   GET /__dump → [contacts]; GET /__stats → {requests}; POST /__edit {id, fields}; POST /__delete {id}
 //
@@ -58,7 +59,7 @@ const children = {notes: new Map(), tasks: new Map()};
 const childFields = {notes: ['body', 'userId', 'title', 'color', 'pinned'], tasks: ['title', 'body', 'dueDate', 'completed', 'assignedTo']};
 const one = {notes: 'note', tasks: 'task'};
 const conversations = new Map(), messages = new Map();
-let seq = 0, last = 0, requests = 0, rateLimited = 0, tokenSeq = 0, refuseDateFilter = false, searches = 0;
+let seq = 0, last = 0, requests = 0, rateLimited = 0, tokenSeq = 0, refuseDateFilter = false, searches = 0, dailyUsed = 0;
 let refreshToken = process.env.HL_REFRESH_TOKEN || 'refresh';
 
 function stamp() {
@@ -68,7 +69,7 @@ function stamp() {
   return new Date(now).toISOString();
 }
 function send(res, status, body) {
-  const h = {'x-ratelimit-limit-daily': '200000', 'x-ratelimit-daily-remaining': String(200000 - requests),
+  const h = {'x-ratelimit-limit-daily': '200000', 'x-ratelimit-daily-remaining': String(Math.max(0, 200000 - requests - dailyUsed)),
              'x-ratelimit-interval-milliseconds': '10000', 'x-ratelimit-max': '100',
              'x-ratelimit-remaining': String(Math.max(0, 100 - window10s.length))};
   h['Content-Type'] = 'application/json; charset=utf-8';
@@ -184,7 +185,8 @@ function handle(req, res, raw) {
   const p = url.pathname;
   if (p === '/__control') {
     control(raw, {expire_tokens: () => { tokens = new Set(); }, rate_limited: n => { rateLimited = n; },
-                  agency_token: t => agencyTokens.add(t), refuse_date_filter: v => { refuseDateFilter = v; }});
+                  agency_token: t => agencyTokens.add(t), refuse_date_filter: v => { refuseDateFilter = v; },
+                  daily_used: n => { dailyUsed = n; }, daily_left: n => { dailyUsed = 200000 - requests - n; }});
     return send(res, 200, {ok: true});
   }
   if (p === '/__stats') return send(res, 200, {requests, searches});
@@ -252,7 +254,7 @@ function handle(req, res, raw) {
   const now = Date.now();
   while (window10s.length && window10s[0] <= now - 10000) window10s.shift();
   window10s.push(now);
-  if (rateLimited > 0 || window10s.length > 100) {
+  if (rateLimited > 0 || window10s.length > 100 || requests + dailyUsed > 200000) {
     if (rateLimited > 0) rateLimited--;
     res.setHeader('Retry-After', '1');
     return err(res, 429, 'Too Many Requests');

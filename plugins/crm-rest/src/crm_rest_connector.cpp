@@ -79,6 +79,7 @@ const accord::kit::Manifest& manifest() {
             "burst": {"type": "number", "minimum": 1},
             "remaining_header": {"type": "string", "description": "the vendor's calls-left header (lower case)"},
             "interval_ms_header": {"type": "string", "description": "the vendor's window-length header (lower case)"},
+            "daily_remaining_header": {"type": "string", "description": "the vendor's calls-left-today header (lower case): a nested listing that would not fit in what is left waits for a later run"},
             "limit_exceeded_retry_seconds": {"type": "number", "minimum": 1, "default": 900}
           }},
         "timeouts": {"type": "object", "properties": {
@@ -524,7 +525,18 @@ class CrmRest final : public accord::Connector {
   bool parent_page(const StreamSpec& s, json::object& cur, json::object& run, json::array& out) {
     const StreamSpec& ps = stream_spec(s.parent.stream);
     const json::value* pn = run.contains("pnext") ? &run.at("pnext") : nullptr;
+    bool pass_start = !run.contains("seen_run");
+    if (pass_start) run["req0"] = rest_.requests();
     Page parents = fetch_page(ps, ps.list, base_vars(ps), pn);
+    // One request per parent (and page) every pass: the last pass's cost is
+    // this one's estimate, planned against the calls the vendor says are left
+    // today; a listing that would not fit waits, rather than stop half way.
+    if (int64_t left = rest_.daily_remaining(); pass_start && left >= 0)
+      if (int64_t cost = cur.contains("cost") ? cur.at("cost").to_number<int64_t>() : 0; cost > left)
+        throw accord::Error(ACCORD_RETRY, "stream " + s.name + ": listing it costs about " + std::to_string(cost) +
+                                              " requests (one per " + ps.name + ") and the service allows " +
+                                              std::to_string(left) + " more today; it is left for a later run",
+                            spec_.limit_exceeded_retry_s * 1000);
     if (!run.contains("seen_run")) run["seen_run"] = json::array{};
     for (const auto& pv : parents.recs->get_array()) {
       throw_if_cancelled();
@@ -549,6 +561,13 @@ class CrmRest final : public accord::Connector {
       return true;
     }
     run.erase("pnext");
+    int64_t cost = rest_.requests() - (run.contains("req0") ? run.at("req0").to_number<int64_t>() : rest_.requests());
+    cur["cost"] = cost;
+    int64_t left = rest_.daily_remaining();
+    host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": listing it took " + std::to_string(cost) + " requests (one per " +
+                                 ps.name + ", every run)" +
+                                 (left >= 0 ? "; the service allows " + std::to_string(left) + " more today" : std::string()))
+                                    .c_str());
     finish_pass(s, cur, run);
     return false;
   }

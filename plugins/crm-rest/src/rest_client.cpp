@@ -203,6 +203,9 @@ void RestClient::wait_for_rate_limit() {
 void RestClient::note_rate_headers(const HttpResponse& r) {
   // Vendors say how many calls are left in the current window; when none
   // are, wait the window out rather than earn a 429.
+  if (!spec_.rate_headers.daily_remaining.empty())
+    if (std::string d = r.header(spec_.rate_headers.daily_remaining); !d.empty() && d.find_first_not_of("0123456789") == std::string::npos)
+      daily_remaining_ = std::stoll(d);
   if (spec_.rate_headers.remaining.empty()) return;
   std::string rem = r.header(spec_.rate_headers.remaining);
   if (rem.empty()) return;
@@ -336,6 +339,7 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
     Answer a;
     HttpFailure f;
     bool idempotent = req.idempotent || req.method == "GET";
+    ++requests_;
     if (!http_.request(req.method, url, headers, body, a.raw, f, idempotent)) {
       if (f.cancelled) throw accord::Error(ACCORD_CANCELLED, "cancelled");
       if (f.transient && idempotent && !retried) {  // a dropped connection: once more, on a new one

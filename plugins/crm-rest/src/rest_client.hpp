@@ -80,6 +80,11 @@ class RestClient {
 
   void cancel() noexcept { http_.cancel(); }
 
+  // Requests sent by this client, and the calls the vendor last said are
+  // left today (-1: it did not say).
+  int64_t requests() const { return requests_; }
+  int64_t daily_remaining() const { return daily_remaining_; }
+
  private:
   void authorise(std::vector<std::string>& headers);
   void refresh_token();
@@ -99,6 +104,8 @@ class RestClient {
   double tokens_;
   int64_t last_refill_ms_;
   int64_t pause_until_ms_ = 0;
+  int64_t requests_ = 0;
+  int64_t daily_remaining_ = -1;
 };
 
 // A write's record as `req` takes it: only its send_fields (top-level

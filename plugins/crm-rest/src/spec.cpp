@@ -384,6 +384,7 @@ Spec load_spec(const std::string& config_json, const json::value& schema) {
   sp.rate_burst = k.number("/rate_limit/burst", std::max(1.0, sp.rate_per_s));
   sp.rate_headers.remaining = k.str("/rate_limit/remaining_header");
   sp.rate_headers.interval_ms = k.str("/rate_limit/interval_ms_header");
+  sp.rate_headers.daily_remaining = k.str("/rate_limit/daily_remaining_header");
   sp.limit_exceeded_retry_s = static_cast<int64_t>(k.number("/rate_limit/limit_exceeded_retry_seconds", 900));
   sp.connect_timeout_s = static_cast<long>(k.number("/timeouts/connect_seconds", 10));
   sp.stall_timeout_s = static_cast<long>(k.number("/timeouts/stall_seconds", 30));

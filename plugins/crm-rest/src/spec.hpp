@@ -140,6 +140,7 @@ struct StreamSpec {
 
 struct RateHeaders {
   std::string remaining, interval_ms;
+  std::string daily_remaining;  // the calls left today (HighLevel's x-ratelimit-daily-remaining)
 };
 
 struct Spec {
