@@ -1,21 +1,16 @@
 #include "pipeline/pipeline.hpp"
+
+#include <accord/json/pointer.hpp>
 #include "mapping/field_travel.hpp"
 
-#include "pipeline/schema_messages.hpp"
 #include "plugins/registry.hpp"
 
 #include <accord/net/redact.hpp>
 #include <accord/net/url_rules.hpp>
+#include <accord/json/schema.hpp>
 #include <accord/kit/atomic_write.hpp>
 
 #include <boost/json.hpp>
-// valijson reports a schema it cannot use by exception; without this it
-// prints a line and abort()s, so one plugin's bad config_schema ended accord
-#define VALIJSON_USE_EXCEPTIONS 1
-#include <valijson/adapters/boost_json_adapter.hpp>
-#include <valijson/schema.hpp>
-#include <valijson/schema_parser.hpp>
-#include <valijson/validator.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -79,11 +74,7 @@ json::object store_of(const Endpoint& ep, const Manifest& m) {
   return store;
 }
 
-std::string escape_token(const std::string& k) {
-  std::string o;
-  for (char c : k) o += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return o;
-}
+std::string escape_token(const std::string& k) { return json_pointer::escape(k); }
 
 // Collects messages "FILE: POINTER: what is wrong".
 struct Errors {
@@ -102,131 +93,17 @@ struct Errors {
   }
 };
 
-// valijson's context ["<root>", "[streams]", "[0]"] → "/streams/0"
-std::string pointer_of(const std::vector<std::string>& ctx) {
-  std::string p;
-  for (const auto& c : ctx) {
-    if (c == "<root>") continue;
-    std::string t = c;
-    if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
-    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
-    p += "/" + escape_token(t);
-  }
-  return p;
-}
+using json_schema::edit_distance;
 
-// The "description" of the schema node for a document position (through
-// "properties" and "items"), or "".
-std::string described(const json::value& schema, const std::vector<std::string>& ctx) {
-  const json::value* node = &schema;
-  for (const auto& c : ctx) {
-    if (c == "<root>") continue;
-    std::string t = c;
-    if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
-    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
-    const json::object* o = node->if_object();
-    if (!o) return "";
-    const json::value* next = nullptr;
-    if (auto* props = o->if_contains("properties"); props && props->is_object()) next = props->get_object().if_contains(t);
-    if (!next && !t.empty() && std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
-      next = o->if_contains("items");
-    if (!next) return "";
-    node = next;
-  }
-  const json::value* d = node->is_object() ? node->get_object().if_contains("description") : nullptr;
-  return d && d->is_string() ? std::string(d->get_string()) : "";
-}
-
-// Whether valijson can use `schema` ("" when it can, else its reason).
-std::string unusable(const json::value& schema) {
-  try {
-    valijson::Schema parsed;
-    valijson::SchemaParser parser;
-    parser.populateSchema(valijson::adapters::BoostJsonAdapter(schema), parsed);
-    return "";
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-}
-
-// Where in an unusable schema its fault `why` lies, as a pointer into the
-// schema ("/properties/size/type"): valijson says what, never where. The
-// deepest subschema that fails alone for the same reason, then the keyword
-// of it that does ("" when none does alone, e.g. a "$ref" elsewhere).
-std::string unusable_at(const json::value& schema, const std::string& why) {
-  const json::object* o = schema.if_object();
-  if (!o) return "";
-  auto fails_alike = [&](const json::value& sub) { return unusable(sub) == why; };
-  auto descend = [&](const std::string& at, const json::value& sub) -> std::optional<std::string> {
-    if (!sub.is_object() || !fails_alike(sub)) return std::nullopt;
-    return at + unusable_at(sub, why);
-  };
-  for (const auto& [k, v] : *o) {
-    std::string at = "/" + escape_token(std::string(k));
-    if ((k == "properties" || k == "patternProperties" || k == "definitions" || k == "dependencies") && v.is_object()) {
-      for (const auto& [name, sub] : v.get_object())
-        if (auto r = descend(at + "/" + escape_token(std::string(name)), sub)) return *r;
-    } else if ((k == "allOf" || k == "anyOf" || k == "oneOf" || k == "items") && v.is_array()) {
-      for (size_t i = 0; i < v.get_array().size(); ++i)
-        if (auto r = descend(at + "/" + std::to_string(i), v.get_array()[i])) return *r;
-    } else if (auto r = descend(at, v)) {  // items, additionalProperties, not, if/then/else, contains…
-      return *r;
-    }
-  }
-  for (const auto& [k, v] : *o)
-    if (unusable(json::object{{k, v}}) == why) return "/" + escape_token(std::string(k));
-  return "";
-}
-
-// Validates `doc` against `schema`; adds one message per error (the deepest
-// per pointer, which is the one that names the fix). `whose` names the
-// schema's author for a schema that is itself unusable ("" for our own).
+// Validates `doc` against `schema` (json_schema::check, in words for
+// people); adds one message per error. `whose` names the schema's author
+// for a schema that is itself unusable ("" for our own).
 void validate_schema(const json::value& schema_doc, const json::value& doc, Errors& errors, const std::string& prefix,
                      const std::string& whose = "") {
-  valijson::Schema schema;
-  valijson::SchemaParser parser;
-  valijson::adapters::BoostJsonAdapter schema_adapter(schema_doc);
-  try {
-    parser.populateSchema(schema_adapter, schema);
-  } catch (const std::exception& e) {
-    std::string at = unusable_at(schema_doc, e.what());
-    errors.add(prefix, (whose.empty() ? std::string("the schema itself is invalid") : whose) + ": " +
-                           (at.empty() ? "" : "at " + at + ": ") + e.what());
-    return;
-  }
-  valijson::Validator validator;
-  valijson::ValidationResults results;
-  valijson::adapters::BoostJsonAdapter target(doc);
-  if (validator.validate(schema, target, &results)) return;
-  // The common mistakes in words (schema_messages.hpp); valijson's own
-  // message only where they say nothing at or around its pointer.
-  std::vector<SchemaMessage> plain = explain_schema(schema_doc, doc);
-  for (const auto& m : plain) errors.add(prefix + m.pointer, m.message);
-  auto related = [&](const std::string& ptr) {
-    for (const auto& m : plain) {
-      std::string mp = prefix + m.pointer;
-      if (mp == ptr || mp.starts_with(ptr + "/") || ptr.empty() || ptr == prefix) return true;  // said there, or deeper
-    }
-    return false;
-  };
-  valijson::ValidationResults::Error e;
-  std::map<std::string, std::string> deepest;
-  std::vector<std::string> order;
-  while (results.popError(e)) {
-    std::string ptr = prefix + pointer_of(e.context);
-    if (!deepest.contains(ptr)) order.push_back(ptr);
-    deepest[ptr] = e.description;  // later errors are the more specific ones
-    // a value the schema describes: what it should be, from the schema's own words
-    if (std::string d = described(schema_doc, e.context); !d.empty() && e.description.find("pattern") != std::string::npos)
-      deepest[ptr] = "does not have the expected form: " + d;
-  }
-  // Drop a parent when a child explains it.
-  for (const auto& ptr : order) {
-    bool has_child = false;
-    for (const auto& other : order)
-      if (other.size() > ptr.size() && other.compare(0, ptr.size() + 1, ptr + "/") == 0) has_child = true;
-    if (!has_child && !related(ptr)) errors.add(ptr, deepest[ptr]);
-  }
+  json_schema::Verdict v = json_schema::check(schema_doc, doc, json_schema::Words::kPeople);
+  if (!v.unusable.empty())
+    errors.add(prefix, (whose.empty() ? std::string("the schema itself is invalid") : whose) + ": " + v.unusable);
+  for (const auto& e : v.errors) errors.add(prefix + e.pointer, e.message);
 }
 
 const json::value& pipeline_schema() {

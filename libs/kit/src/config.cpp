@@ -1,13 +1,8 @@
 // Configuration through the manifest's schema (see accord/kit/config.hpp).
 #include <accord/kit/config.hpp>
 
-// valijson reports an unusable schema by exception (without this: a message
-// on stderr and abort())
-#define VALIJSON_USE_EXCEPTIONS 1
-#include <valijson/adapters/boost_json_adapter.hpp>
-#include <valijson/schema.hpp>
-#include <valijson/schema_parser.hpp>
-#include <valijson/validator.hpp>
+#include <accord/json/pointer.hpp>
+#include <accord/json/schema.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -19,25 +14,6 @@ namespace json = boost::json;
 namespace accord::kit {
 
 namespace {
-
-std::string escape_token(const std::string& k) {
-  std::string o;
-  for (char c : k) o += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return o;
-}
-
-// valijson's context ["<root>", "[streams]", "[0]"] → "/streams/0"
-std::string pointer_of(const std::vector<std::string>& ctx) {
-  std::string p;
-  for (const auto& c : ctx) {
-    if (c == "<root>") continue;
-    std::string t = c;
-    if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
-    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
-    p += "/" + escape_token(t);
-  }
-  return p;
-}
 
 void defaults_into(const json::value& schema, json::value& doc) {
   const json::object* so = schema.if_object();
@@ -62,8 +38,7 @@ const json::object* node_at(const json::value& schema, const std::string& pointe
   while (node && at <= pointer.size() && !pointer.empty()) {
     size_t end = pointer.find('/', at);
     std::string token = pointer.substr(at, end == std::string::npos ? std::string::npos : end - at);
-    for (size_t k; (k = token.find("~1")) != std::string::npos;) token.replace(k, 2, "/");
-    for (size_t k; (k = token.find("~0")) != std::string::npos;) token.replace(k, 2, "~");
+    token = json_pointer::unescape(token);
     const json::value* next = nullptr;
     if (auto* props = node->if_contains("properties"); props && props->is_object()) next = props->get_object().if_contains(token);
     if (!next) next = node->if_contains("additionalProperties");
@@ -93,34 +68,10 @@ std::string expected(const json::value& schema, const std::string& pointer) {
 }  // namespace
 
 std::vector<SchemaError> schema_errors(const json::value& schema_doc, const json::value& doc) {
-  valijson::Schema schema;
-  valijson::SchemaParser parser;
-  valijson::adapters::BoostJsonAdapter schema_adapter(schema_doc);
-  try {
-    parser.populateSchema(schema_adapter, schema);
-  } catch (const std::exception& e) {
-    return {SchemaError{"", std::string("the schema itself is invalid: ") + e.what()}};
-  }
-  valijson::Validator validator;
-  valijson::ValidationResults results;
-  valijson::adapters::BoostJsonAdapter target(doc);
-  if (validator.validate(schema, target, &results)) return {};
-  valijson::ValidationResults::Error e;
-  std::map<std::string, std::string> deepest;
-  std::vector<std::string> order;
-  while (results.popError(e)) {
-    std::string ptr = pointer_of(e.context);
-    if (!deepest.count(ptr)) order.push_back(ptr);
-    deepest[ptr] = e.description;  // later errors are the more specific ones
-  }
+  json_schema::Verdict v = json_schema::check(schema_doc, doc);  // in valijson's words, as the kit always said
+  if (!v.unusable.empty()) return {SchemaError{"", "the schema itself is invalid: " + v.unusable}};
   std::vector<SchemaError> out;
-  // a parent is left out when a child explains it
-  for (const auto& ptr : order) {
-    bool has_child = std::any_of(order.begin(), order.end(), [&](const std::string& other) {
-      return other.size() > ptr.size() && other.compare(0, ptr.size() + 1, ptr + "/") == 0;
-    });
-    if (!has_child) out.push_back(SchemaError{ptr, deepest[ptr]});
-  }
+  for (auto& e : v.errors) out.push_back(SchemaError{std::move(e.pointer), std::move(e.message)});
   return out;
 }
 

@@ -1,14 +1,14 @@
-// Schema errors in words (pipeline/schema_messages.hpp): each common mistake
+// Schema errors in words (accord/json/schema.hpp): each common mistake
 // gets a message that says what is expected there, at its JSON pointer.
-#include "pipeline/schema_messages.hpp"
+#include <accord/json/schema.hpp>
 
 #include <boost/json.hpp>
 
 #include <gtest/gtest.h>
 
 namespace json = boost::json;
-using accord::explain_schema;
-using accord::SchemaMessage;
+using accord::json_schema::explain_schema;
+using accord::json_schema::SchemaMessage;
 
 namespace {
 

@@ -1,4 +1,8 @@
-#include "pipeline/schema_messages.hpp"
+// The common mistakes of a document against its schema, in words (see
+// accord/json/schema.hpp): a walk beside valijson, never more lenient.
+#include <accord/json/schema.hpp>
+
+#include <accord/json/pointer.hpp>
 
 #include <boost/json.hpp>
 
@@ -8,7 +12,7 @@
 
 namespace json = boost::json;
 
-namespace accord {
+namespace accord::json_schema {
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -36,11 +40,7 @@ std::string nearest(std::string_view want, const std::vector<std::string>& known
 
 namespace {
 
-std::string token(std::string_view k) {
-  std::string t;
-  for (char c : k) t += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return t;
-}
+std::string token(std::string_view k) { return json_pointer::escape(k); }
 
 std::string quoted(std::string_view s) { return json::serialize(json::value(s)); }
 
@@ -205,7 +205,7 @@ class Walker {
       auto* ref = at->get_object().if_contains("$ref");
       if (!ref || !ref->is_string()) return &at->get_object();
       std::string_view r = ref->get_string();
-      if (!r.starts_with("#")) return nullptr;  // not ours to follow
+      if (r.empty() || r[0] != '#') return nullptr;  // not ours to follow
       boost::system::error_code ec;
       at = root_.find_pointer(r.substr(1), ec);
       if (!at || ec) return nullptr;
@@ -251,4 +251,4 @@ std::vector<SchemaMessage> explain_schema(const json::value& schema, const json:
   return out;
 }
 
-}  // namespace accord
+}  // namespace accord::json_schema

@@ -1,0 +1,70 @@
+// JSON Schema (draft-07) checks, the one copy the pipeline loader (pipelines,
+// the admin file, each connector's config_schema) and the connector kit
+// (kit::Config) use: valijson is the authority; on top of it, where a schema
+// cannot be used, the place in it that is at fault (valijson says what, not
+// where), and the common mistakes in words a person can act on: the type
+// expected, an enum's allowed values with the nearest one, the nearest known
+// key for an unknown one, a missing required key, a number out of range.
+// The words never accept what the schema refuses; they may leave a mistake
+// to valijson's words.
+//
+// C++17 (the kit is), Boost.JSON header-only (its implementation comes from
+// whoever links this), valijson built to throw (VALIJSON_USE_EXCEPTIONS, in
+// the one source that includes it: without it valijson prints a line and
+// abort()s on a schema it cannot use). Thread safety: pure functions.
+#ifndef ACCORD_JSON_SCHEMA_HPP
+#define ACCORD_JSON_SCHEMA_HPP
+
+#include <boost/json/value.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace accord::json_schema {
+
+// One way a document breaks its schema: where (a JSON pointer into the
+// document; "" is the whole document) and why.
+struct SchemaMessage {
+  std::string pointer;
+  std::string message;
+};
+
+enum class Words {
+  kValidator,  // valijson's own words
+  kPeople,     // the common mistakes said as explain_schema says them
+};
+
+struct Verdict {
+  // Why the schema itself cannot be used, with the place in the schema when
+  // it can be found ("at /properties/size/type: JSON value is not a
+  // string."); "" when it can be used. Then `errors` is empty.
+  std::string unusable;
+  // kValidator: valijson's words, the most specific per pointer, a parent
+  // left out when one of its children explains it.
+  // kPeople: explain_schema's messages first, then valijson's words where
+  // those say nothing at or below its pointer (a pattern a value the schema
+  // describes does not match: "does not have the expected form: <its
+  // description>").
+  std::vector<SchemaMessage> errors;
+  bool valid() const { return unusable.empty() && errors.empty(); }
+};
+
+// Checks `doc` against `schema` (local "$ref"s resolved within it).
+Verdict check(const boost::json::value& schema, const boost::json::value& doc, Words words = Words::kValidator);
+
+// The common mistakes of `doc` against `schema`, in words (empty when it
+// finds none; valijson may still find some).
+std::vector<SchemaMessage> explain_schema(const boost::json::value& schema, const boost::json::value& doc);
+
+// Levenshtein distance, for "did you mean".
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The nearest of `known` to `want`, when it is close enough to be a typing
+// mistake ("" otherwise).
+std::string nearest(std::string_view want, const std::vector<std::string>& known);
+
+}  // namespace accord::json_schema
+
+#endif  // ACCORD_JSON_SCHEMA_HPP

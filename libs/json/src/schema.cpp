@@ -1,0 +1,138 @@
+// JSON Schema checks through valijson (see accord/json/schema.hpp). The only
+// source that includes valijson: it is built to throw here, so that a schema
+// it cannot use is an answer, never the end of the program.
+#include <accord/json/schema.hpp>
+
+#include <accord/json/pointer.hpp>
+
+#include <boost/json.hpp>
+#define VALIJSON_USE_EXCEPTIONS 1
+#include <valijson/adapters/boost_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validator.hpp>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <stdexcept>
+
+namespace json = boost::json;
+
+namespace accord::json_schema {
+
+namespace {
+
+// Parses `schema` into `out`; "" when valijson can use it, else its reason.
+std::string parse(const json::value& schema, valijson::Schema& out) {
+  try {
+    valijson::SchemaParser parser;
+    parser.populateSchema(valijson::adapters::BoostJsonAdapter(schema), out);
+    return "";
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+std::string unusable(const json::value& schema) {
+  valijson::Schema parsed;
+  return parse(schema, parsed);
+}
+
+// Where in an unusable schema its fault `why` lies, as a pointer into the
+// schema ("/properties/size/type"): the deepest subschema that fails alone
+// for the same reason, then the keyword of it that does ("" when none does
+// alone, e.g. a "$ref" elsewhere).
+std::string unusable_at(const json::value& schema, const std::string& why) {
+  const json::object* o = schema.if_object();
+  if (!o) return "";
+  auto descend = [&](const std::string& at, const json::value& sub) -> std::optional<std::string> {
+    if (!sub.is_object() || unusable(sub) != why) return std::nullopt;
+    return at + unusable_at(sub, why);
+  };
+  for (const auto& [k, v] : *o) {
+    std::string at = "/" + json_pointer::escape(k);
+    if ((k == "properties" || k == "patternProperties" || k == "definitions" || k == "dependencies") && v.is_object()) {
+      for (const auto& [name, sub] : v.get_object())
+        if (auto r = descend(at + "/" + json_pointer::escape(name), sub)) return *r;
+    } else if ((k == "allOf" || k == "anyOf" || k == "oneOf" || k == "items") && v.is_array()) {
+      for (size_t i = 0; i < v.get_array().size(); ++i)
+        if (auto r = descend(at + "/" + std::to_string(i), v.get_array()[i])) return *r;
+    } else if (auto r = descend(at, v)) {  // items, additionalProperties, not, if/then/else, contains…
+      return *r;
+    }
+  }
+  for (const auto& [k, v] : *o)
+    if (unusable(json::object{{k, v}}) == why) return "/" + json_pointer::escape(k);
+  return "";
+}
+
+// The "description" of the schema node for a document position (through
+// "properties" and "items"), or "".
+std::string described(const json::value& schema, const std::vector<std::string>& ctx) {
+  const json::value* node = &schema;
+  for (const auto& c : ctx) {
+    if (c == "<root>") continue;
+    std::string t = c;
+    if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
+    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
+    const json::object* o = node->if_object();
+    if (!o) return "";
+    const json::value* next = nullptr;
+    if (auto* props = o->if_contains("properties"); props && props->is_object()) next = props->get_object().if_contains(t);
+    if (!next && !t.empty() && std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+      next = o->if_contains("items");
+    if (!next) return "";
+    node = next;
+  }
+  const json::value* d = node->is_object() ? node->get_object().if_contains("description") : nullptr;
+  return d && d->is_string() ? std::string(d->get_string()) : "";
+}
+
+}  // namespace
+
+Verdict check(const json::value& schema_doc, const json::value& doc, Words words) {
+  Verdict out;
+  valijson::Schema schema;
+  if (std::string why = parse(schema_doc, schema); !why.empty()) {
+    std::string at = unusable_at(schema_doc, why);
+    out.unusable = (at.empty() ? "" : "at " + at + ": ") + why;
+    return out;
+  }
+  valijson::Validator validator;
+  valijson::ValidationResults results;
+  valijson::adapters::BoostJsonAdapter target(doc);
+  if (validator.validate(schema, target, &results)) return out;
+  // The common mistakes in words; valijson's own only where they say
+  // nothing at or below its pointer.
+  std::vector<SchemaMessage> plain;
+  if (words == Words::kPeople) plain = explain_schema(schema_doc, doc);
+  out.errors = plain;
+  auto related = [&](const std::string& ptr) {
+    return std::any_of(plain.begin(), plain.end(), [&](const SchemaMessage& m) {
+      return ptr.empty() || m.pointer == ptr || m.pointer.compare(0, ptr.size() + 1, ptr + "/") == 0;  // said there, or deeper
+    });
+  };
+  valijson::ValidationResults::Error e;
+  std::map<std::string, std::string> deepest;
+  std::vector<std::string> order;
+  while (results.popError(e)) {
+    std::string ptr = json_pointer::from_validator_context(e.context);
+    if (!deepest.count(ptr)) order.push_back(ptr);
+    deepest[ptr] = e.description;  // later errors are the more specific ones
+    // a value the schema describes: what it should be, in the schema's own words
+    if (words == Words::kPeople)
+      if (std::string d = described(schema_doc, e.context); !d.empty() && e.description.find("pattern") != std::string::npos)
+        deepest[ptr] = "does not have the expected form: " + d;
+  }
+  // A parent is left out when a child explains it.
+  for (const auto& ptr : order) {
+    bool has_child = std::any_of(order.begin(), order.end(), [&](const std::string& other) {
+      return other.size() > ptr.size() && other.compare(0, ptr.size() + 1, ptr + "/") == 0;
+    });
+    if (!has_child && !related(ptr)) out.errors.push_back(SchemaMessage{ptr, deepest[ptr]});
+  }
+  return out;
+}
+
+}  // namespace accord::json_schema

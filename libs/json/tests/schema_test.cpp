@@ -1,0 +1,60 @@
+// JSON Schema checks (accord/json/schema.hpp): valijson's verdict, the place
+// of the fault in a schema it cannot use, and the words for people.
+#include <accord/json/schema.hpp>
+
+#include <boost/json.hpp>
+
+#include <gtest/gtest.h>
+
+namespace json = boost::json;
+namespace js = accord::json_schema;
+
+namespace {
+
+const json::value kSchema = json::parse(R"({
+  "type": "object", "additionalProperties": false,
+  "properties": {
+    "size": {"type": "integer"},
+    "auth": {"type": "object", "properties": {"type": {"enum": ["oauth2", "basic"]}}},
+    "id": {"type": "string", "pattern": "^[a-z]+$", "description": "lower-case letters"}
+  }
+})");
+
+std::string said(const std::vector<js::SchemaMessage>& m) {
+  std::string out;
+  for (const auto& e : m) out += e.pointer + ": " + e.message + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST(JsonSchemaTest, AValidDocumentHasNoErrors) {
+  EXPECT_TRUE(js::check(kSchema, json::parse(R"({"size": 3, "auth": {"type": "basic"}})")).valid());
+}
+
+TEST(JsonSchemaTest, ValidatorWordsKeepTheMostSpecificPerPointer) {
+  auto v = js::check(kSchema, json::parse(R"({"auth": {"type": 1}})"));
+  ASSERT_EQ(v.errors.size(), 1u) << said(v.errors);
+  EXPECT_EQ(v.errors[0].pointer, "/auth/type");  // the parent /auth left out
+}
+
+TEST(JsonSchemaTest, PeopleWordsSayWhatIsExpectedAndTheSchemasDescriptionOfAPattern) {
+  auto v = js::check(kSchema, json::parse(R"({"size": "3", "id": "ABC"})"), js::Words::kPeople);
+  std::string s = said(v.errors);
+  EXPECT_NE(s.find("/size: is a string (\"3\"); expected a whole number"), std::string::npos) << s;
+  EXPECT_NE(s.find("/id: does not have the expected form: lower-case letters"), std::string::npos) << s;
+  // valijson's words where the walk said nothing, its own words in validator mode
+  auto raw = js::check(kSchema, json::parse(R"({"id": "ABC"})"));
+  ASSERT_EQ(raw.errors.size(), 1u);
+  EXPECT_EQ(raw.errors[0].message.find("does not have the expected form"), std::string::npos);
+}
+
+TEST(JsonSchemaTest, AnUnusableSchemaIsAnAnswerNamingThePlaceOfItsFault) {
+  // valijson aborts on these unless built to throw
+  auto v = js::check(json::parse(R"({"type": "object", "properties": {"size": {"type": 12}}})"), json::parse("{}"));
+  EXPECT_TRUE(v.errors.empty());
+  EXPECT_NE(v.unusable.find("at /properties/size/type: "), std::string::npos) << v.unusable;
+  auto items = js::check(json::parse(R"({"items": [{"type": "string"}, {"minLength": "x"}]})"), json::parse("[]"));
+  EXPECT_NE(items.unusable.find("at /items/1/minLength: "), std::string::npos) << items.unusable;
+  EXPECT_FALSE(js::check(json::parse(R"({"type": 12})"), json::parse("{}")).unusable.empty());
+}
