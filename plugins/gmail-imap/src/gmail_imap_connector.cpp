@@ -789,7 +789,17 @@ class ImapConnector : public accord::Connector {
     while (!c.todo.empty() && records.size() < cfg_.batch) {
       throw_if_cancelled();
       const std::string folder = c.todo.front();
-      if (!c.pending) begin_folder(c, folder, records);
+      if (c.pending && c.next_state && select(folder, false).uidvalidity != c.next_state->uidvalidity) {
+        // A listing resumed mid-folder (from its cursor, maybe in a new session,
+        // or after this one selected another folder) fetches its UIDs in that
+        // folder, selected above. Renumbered since the last page: what the host
+        // knows of it under the old UIDVALIDITY is what the listing has said so
+        // far, which begin_folder reports renumbered before reading it again.
+        c.folders[folder] = std::move(*c.next_state);
+        c.next_state.reset();
+        c.pending.reset();
+      }
+      if (!c.pending || !c.next_state) begin_folder(c, folder, records);
       auto [now, later] = c.pending->split(cfg_.batch - std::min(cfg_.batch, records.size()));
       fetch_records(folder, *c.next_state, now, records);
       c.pending = later;
