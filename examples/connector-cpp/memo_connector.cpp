@@ -9,7 +9,7 @@
 // Build (any C++17 compiler), all on one line:
 //   g++ -std=c++17 -O2 -shared -fPIC -fvisibility=hidden -Wl,--no-undefined
 //       -Wl,--version-script=connector.map -I<accord>/include
-//       memo_connector.cpp -o libaccord-memo.so -L<accord>/lib -laccord_kit -lboost_json
+//       memo_connector.cpp -o libaccord-memo.so -L<accord>/lib -laccord_kit -laccord_json -lboost_json
 #include <accord/connector.hpp>
 #include <accord/kit/cursor.hpp>
 #include <accord/kit/manifest.hpp>
