@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Foundation benchmarks (issue: SDK, host, local connector). Prints figures;
 // never asserts on time. Subcommands run in their own process so that peak
 // RSS (ru_maxrss) belongs to one phase only.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes a generated mailbox as a Maildir++ tree: N messages of realistic
 MIME (plain text, multipart/alternative, some with a base64 attachment),
 about 4 KiB on average, spread over INBOX and a few folders, some seen or

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # crm-rest benchmark against json-server and the vendor fakes (Salesforce,
 # HubSpot) on loopback (tests/peers). Prints, for N contacts (default 10,000):
 #   - initial push: local sqlite → json-server (one POST per record, with its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Engine benchmark: local sqlite on both sides, N contacts each, N matching
 # pairs (the same people, matched by email). Prints:
 #   - the first sync (match and link everything): wall time and peak RSS;

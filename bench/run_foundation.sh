@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Foundation benchmarks: prints the figures recorded in docs/performance.md.
 # Usage: bench/run_foundation.sh [BUILD_DIR] (default build); needs ~1 GiB of disk.
 set -euo pipefail

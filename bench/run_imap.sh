@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # gmail-imap benchmark, side by side with mbsync (Debian's isync) against one
 # private Dovecot on loopback, on the same generated mailbox (bench/gen_mail.py:
 # N messages, default 20,000, realistic MIME, ~4 KiB average, some with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What a read-only `accord plan` costs on large local sqlite stores (both
 # sides N contacts, the same people, matched by email; bench/run_engine.sh's
 # populate): a first plan (no state), a run, then a plan with nothing changed.

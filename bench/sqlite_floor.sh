@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The floor under the engine benchmark's first sync: SQLite alone (the sqlite3
 # shell, no accord) writing what the first sync of N matching pairs leaves in
 # the state (schema 3), in one transaction, and committing it (as a lone

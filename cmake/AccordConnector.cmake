@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # accord_add_connector(NAME SOURCES... [LIBS ...] [INCLUDES ...] [OUTPUT_DIR dir] [ALLOW_UNDEFINED])
 #
 # The one way a connector plugin is built: a MODULE library with hidden

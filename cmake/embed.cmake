@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake -DIN=file -DOUT=file.cpp -DNAME=symbol -P embed.cmake
 # Embeds a text file as `extern const char NAME[]` (the pipeline schema).
 file(READ "${IN}" content)

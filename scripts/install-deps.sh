@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs every Debian package a fresh Debian 12 machine needs to build Accord
 # and run its tests. Idempotent; run as root (or with sudo available).
 set -euo pipefail

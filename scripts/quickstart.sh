@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The main job from a fresh clone: install, build, and show Accord working on
 # local connectors, no account needed.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite from a fresh clone: install what is needed, build, run
 # every test. This is the README's test command and what CI runs.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What the host does with a connector that lies on the wire (the liar
 # fixture, tests/fixtures/liar_connector.c): a record it cannot read is
 # skipped, reported (connector, stream, id, JSON pointer, reason) and listed

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The accord program's first verbs, their output and exit codes.
 # Usage: cli_test.sh ACCORD FIXTURE_DIR
 set -u

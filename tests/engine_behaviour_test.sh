@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The engine's promises, through the accord program: the lock, guards,
 # cursor expiry, quarantine, manual conflicts, saved plans, presets and
 # stream pairs side by side. Usage: engine_behaviour_test.sh ACCORD FIXTURE_DIR

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Each connector plugin exports exactly one dynamic symbol: accord_connector_entry.
 # Usage: exports_test.sh PLUGIN.so...
 status=0

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # sdk.find_package: the package as a third party gets it. Runs the shell
 # blocks of docs/sdk.md between <!-- walkthrough --> and <!-- /walkthrough -->,
 # word for word and in order, in one shell, from a scratch folder that looks

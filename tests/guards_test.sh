@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The mistakes a new user makes, refused with a message that says what to do:
 # an emptied small store, another pipeline's state or a store changed under
 # its state, one store on both sides (also through a symbolic link), a run

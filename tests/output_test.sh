@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What a person (or a script) sees of a run: on a terminal one progress line
 # that never wraps, redrawn in place, ended by a newline on Ctrl-C; nothing
 # of it when piped; ACCORD_TRACE's timing lines only when asked; --json

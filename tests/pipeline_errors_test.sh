@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Bad input to the pipeline verbs: each gives one message naming the file and
 # the JSON pointer, a documented exit code, and changes nothing on disk.
 # Usage: pipeline_errors_test.sh ACCORD

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Runs a command on a pseudo-terminal PTY_COLS columns wide (80 unless set)
 and prints, raw, what it wrote there; exits with the command's exit code
 (128 + N for a signal). For tests of what a person sees on a terminal."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Result lines for the shell tests, sourced by each: "ok   WHAT", or
 # "FAIL WHAT" with up to 40 lines of detail (ctest fails a test on "FAIL ").
 # runp runs $accord: its output in $out (and appended to all.out, which the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The security rules a user meets (issue 19): plain http only to this
 # machine, checked by validate; no header from a secret with a line break;
 # no secret in any message, log line or stored error, even when the server

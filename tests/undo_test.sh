@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Undo and history (issue 18): a run of creates, updates and deletes on both
 # sides, undone, leaves both sides as they were before it; undoing the undo
 # gives the run back; a record edited after the run is a conflict, left as

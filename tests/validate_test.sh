@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # `accord validate` catches what fails later (issue 19), and validate, plan
 # and conflicts list create nothing: no folder, no .accord/index.sqlite, no
 # state. Each check: the exit code, a message naming the file, the JSON

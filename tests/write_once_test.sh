@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Every write exactly once, through the accord program, on local stores:
 # a run killed between its writes and their commit (ACCORD_FAILPOINT) is
 # resumed with its creates sent again in batches and recorded as the target

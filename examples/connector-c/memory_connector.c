@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /*
  * memory_connector.c: a complete Accord connector in plain C99, keeping
  * "note" records in memory. It shows that connector.h is all a connector

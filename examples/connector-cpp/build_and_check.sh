@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the example the way a third party would (one g++ line: the SDK and
 # kit headers, the kit's static libraries, the version script), then runs the
 # conformance kit on it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // memo_connector.cpp — a complete Accord connector in C++17, written against
 // the SDK headers and the connector kit (docs/sdk.md walks through it). It
 // keeps "note" records in memory, shared by every instance in the process,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Regenerates the quickstart's address book (contacts/*.vcf) and CRM seed
 (crm-seed/crm_contact/*.json). Deterministic; the output is committed, so
 running the quickstart needs no Python."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The quickstart: an exported address book (50 vCards) and a CRM on this
 # machine (an SQLite store with its own field names, a custom field, and 8
 # contacts of its own, 5 of them also in the address book) kept in accord.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the host's reading of the connector wire
 // (plugins/wire): any bytes as a read_changes batch, a fetch answer and apply
 // results. Nothing may crash, leak or reach undefined behaviour (built with

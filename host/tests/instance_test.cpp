@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Instance and HostServices: errors come back as values with the plugin's
 // message; the secret service copies into the plugin's buffer.
 #include "plugins/instance.hpp"

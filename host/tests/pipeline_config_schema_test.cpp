@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A connector's config_schema is the plugin's own text: one that is JSON but
 // not a schema must be an error naming the plugin and what is wrong with it,
 // never the end of the accord program (valijson aborts unless told to throw).

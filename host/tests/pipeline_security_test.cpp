@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Security rules of the pipeline layer (issue 19): secrets written back
 // through a symbolic link, the administrator file's own schema, the state
 // created readable by its owner only.

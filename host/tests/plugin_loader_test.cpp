@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The loader refuses each kind of bad plugin with one line naming the reason,
 // using deliberately broken fixture plugins built by the test suite.
 #include "plugins/registry.hpp"

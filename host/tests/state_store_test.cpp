@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The state store's first-sync load (data appended once, shared where equal,
 // mirror rows in id order, an id read twice counted once, its later copy),
 // the data rows' reference counts, links found from either side and held

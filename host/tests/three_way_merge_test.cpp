@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The merge matrix: each side unchanged / changed / deleted, on the same field
 // or different fields, under each conflict policy, and field owners.
 #include "engine/three_way_merge.hpp"

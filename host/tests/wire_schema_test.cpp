@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The host's wire reader (plugins/wire.cpp) and manifest parser agree with
 // the SDK's schemas (sdk/schema), which are the contract a connector author
 // reads: every answer the reader takes whole is valid against its schema,

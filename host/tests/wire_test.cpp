@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The connector wire read into types (plugins/wire.hpp): each record read on
 // its own, what cannot be read named by id, JSON pointer and reason.
 #include "plugins/wire.hpp"

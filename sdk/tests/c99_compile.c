@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Compiled with -std=c99 -pedantic -Werror: connector.h must be strict C99. */
 #include <accord/connector.h>
 

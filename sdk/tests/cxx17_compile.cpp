@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compiled with -std=c++17 -pedantic -Werror: connector.hpp promises C++17.
 #include <accord/connector.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pins the ABI layout. A change here is an ABI change: it needs a new
 // ACCORD_ABI_MINOR (append-only) or MAJOR, docs/sdk.md, and this test updated
 // in the same commit.

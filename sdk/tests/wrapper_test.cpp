@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C++ wrapper: trampolines are noexcept and turn exceptions into statuses.
 #include <accord/connector.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The conformance battery: see battery.hpp. Every answer a connector gives
 // is also checked against the SDK's schemas (schemas.hpp), and reported by
 // the last check, "schemas".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The conformance battery: the same checks run on any connector plugin.
 // Used by accord-conformance and by tests that assert which check a broken
 // fixture fails.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # accord-conformance's command line: --help, an unknown option or stream
 # refused with exit status 2 and a line saying why, --verbose showing the
 # calls and answers.

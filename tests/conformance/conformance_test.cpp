@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kit passes the plain-C connector, and fails each broken fixture on the
 // check named for its fault (and only there). The memory connector keeps
 // every listing in one batch and has no store the kit could corrupt, so the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake -DDIR=sdk/schema -DOUT=file.cpp -P embed_schemas.cmake
 # Compiles the SDK's JSON Schemas into the conformance kit, which third
 # parties run without the source tree: a table of {file name, text}.

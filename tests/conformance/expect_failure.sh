@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs the kit (through run_in_tempdir.sh) on a deliberately broken fixture
 # and passes only when the kit reports each of CHECKS (comma-separated)
 # failing, fails no other check, and exits 1.

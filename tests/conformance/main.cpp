@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // accord-conformance PLUGIN [--config FILE | --config-json JSON] [--stream S] [--sample FILE]
 //                           [--mutate CMD] [--verbose]
 // Runs the conformance battery on one connector plugin; one line per check,

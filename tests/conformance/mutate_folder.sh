@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A --mutate hook for connectors that keep one file per record in a folder
 # (the local connector's vcard, icalendar and json backends, the faulty
 # fixture): `mutate_folder.sh DIR EXT unreadable STREAM` writes a file the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A --mutate hook for the local connector's sqlite backend: `mutate_sqlite.sh
 # DB unreadable STREAM` puts a row whose data is not JSON into the stream's
 # table (as any SQLite tool could); `… repair STREAM` deletes it. Needs the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs accord-conformance with a connector config whose @TMP@ is replaced by a
 # fresh temporary folder, removed afterwards; @TMP@ in the kit's other
 # arguments (a --mutate command) names the same folder.

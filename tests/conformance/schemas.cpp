@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SDK's schemas compiled in, validated with valijson (draft-07, the
 // validator the pipeline loader uses): see schemas.hpp.
 #include "schemas.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SDK's JSON Schemas (sdk/schema), compiled in, and a validator over
 // them: the conformance kit checks every answer a connector gives against
 // them, and a host test checks that the host's wire parser agrees with them.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Kills `accord run` with SIGKILL at random (seeded) moments over a sync of
 # 10,000 records, resumes each time, and checks that the end state equals an
 # uninterrupted run's: every record once on each side, nothing lost, and the

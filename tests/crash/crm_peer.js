@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The crash campaign's hands on a CRM peer (json-server behind
 // tests/peers/json_server_peer.js, or tests/peers/salesforce_fake.js), as a
 // user of the CRM would edit it; the records are chosen by the number in

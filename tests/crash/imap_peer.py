@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The crash campaign's hands on an IMAP server (imaplib, TLS with the test
 CA), in bulk (plugins/gmail-imap/tests/imapctl.py does one message a call);
 messages are chosen by the number in their Message-ID (<gen-17-…>,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The SIGKILL campaign of issue 17, shared by one script per kind of store
 # pair (sourced after report.sh; the script has set $accord and $work and
 # cd'd into $work). Every round starts from the same stores, syncs them

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The SIGKILL campaign (lib.sh) over a Maildir ⇄ IMAP (a private Dovecot for
 # each round, started by tests/peers/dovecot/start_dovecot.sh on free
 # loopback ports as an unprivileged user), both ways, left wins a conflict.

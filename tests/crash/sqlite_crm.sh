@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The SIGKILL campaign (lib.sh) over the local sqlite store ⇄ crm-rest, both
 # ways, no match keys (only the idempotency key stands between a killed run
 # and a duplicate), left wins a conflict. KIND json-server: json-server

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The SIGKILL campaign (lib.sh) over a vCard folder ⇄ the local sqlite store:
 # 120 rich vCards (nickname, address, organisation, title, note) on the left,
 # 120 rich records on the right, both ways, left wins a conflict. "mapped":

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The model test: two replicas (local sqlite stores), random creates, updates
 // and deletes on both sides between syncs, then a sync through the real
 // plugin and engine. After each sync both sides hold exactly the records the

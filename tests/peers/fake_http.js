@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the vendor fakes (salesforce_fake.js, hubspot_fake.js,
 // highlevel_fake.js) share: a loopback HTTP server that hands each request
 // with its whole body to a handler and prints "port N", the test-only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A stateful HighLevel (LeadConnector) API v2 fake for the crm-rest tests,
 // following the documented shapes. Strict: request bodies are checked against
 // the schemas of HighLevel's own OpenAPI documents (schemas/highlevel.json,

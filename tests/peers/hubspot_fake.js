@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A stateful HubSpot CRM v3 fake for the crm-rest tests, following the
 // documented request and answer shapes. Strict: request bodies are checked
 // against the schemas of HubSpot's own OpenAPI document for CRM Objects v3

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // json-server as the REST peer of the crm-rest tests, on a loopback port, with
 // a small middleware in front of its router:
 //   - bearer auth: with PEER_TOKEN set, every request needs "Authorization:

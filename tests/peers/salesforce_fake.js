@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A stateful Salesforce REST API fake for the crm-rest tests (plain Node, no
 // packages), following the documented request and answer shapes of API v59.0
 // (Salesforce publishes no machine-readable schema of these resources: each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Request bodies checked against the vendors' own published schemas
 // (schemas/<vendor>.json, vendored from their OpenAPI documents by
 // schemas/extract.py; the file names the document, its version and commit).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What to do about a failure, added to its message where there is
 // something to do: a damaged state file, one that cannot be written, a
 // folder it cannot be made in. (A full disk says so where SQLite meets it:

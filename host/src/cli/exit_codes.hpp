@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Exit codes of the `accord` program. Scripts rely on these: append, never
 // renumber. Documented in docs/cli.md.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `accord undo|log` and `plan --explain`'s output: what runs wrote (the
 // state's history), written back on request. Never writes to a side except
 // through the engine's apply path (its guards and journal).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `accord` program: parses global options and dispatches to a verb.
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Global command-line options shared by every verb.
 #pragma once
 

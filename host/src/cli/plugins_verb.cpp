@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `accord plugins [--json]` and `accord plugins show ID`.
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A run's progress as the program shows it on a terminal: one line on
 // stderr, redrawn in place, that never wraps (it fits the terminal's width),
 // with a bar where the total is known, counts, percentage, rate and ETA:

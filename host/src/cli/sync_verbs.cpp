@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `accord validate|plan|apply|run|status|conflicts`: the verbs over pipelines.
 #include "cli/error_fix.hpp"
 #include "cli/exit_codes.hpp"

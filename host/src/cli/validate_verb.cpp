@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `accord validate PIPELINE`: everything a run would refuse, said before it.
 // The pipeline is loaded and checked (schema, manifests, pointers, filters,
 // secrets, URLs, headers: pipeline/pipeline.cpp), then each side's connector

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Two pieces of work side by side: one on a second thread, one on this.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // 128 bits that stand for a text's bytes where equal texts are looked for in
 // bulk, in memory (a first sync's pair forms and record data): XXH3's 128-bit
 // hash, from libxxhash, inlined. Never stored: it may change between versions.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "engine/record_filter.hpp"
 
 #include <accord/text/ascii.hpp>

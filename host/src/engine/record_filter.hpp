@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whether a record takes part in a stream pair: every predicate of the side's
 // filter must hold (docs/pipelines.md#filter). Pure.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "engine/sync_run.hpp"
 
 #include "common/beside.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One run of a pipeline: for each stream pair, on its own thread,
 //   A. read both sides' changes since their cursors (a full listing where
 //      there is none or it expired), staged in a private TEMP table with their

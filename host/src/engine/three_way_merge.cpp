@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "engine/three_way_merge.hpp"
 
 #include <accord/time/rest_time.hpp>

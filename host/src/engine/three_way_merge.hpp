@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The three-way merge of one linked pair of records: pure, no I/O.
 //
 // Each side is compared with its own base (its pair form when the pair was

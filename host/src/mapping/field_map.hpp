@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pair form: how the engine sees one record of a stream pair, as a flat
 // map of field key → value, the same for both sides. With no rules (both
 // sides of one canonical type) a field is a top-level member ("/emails");

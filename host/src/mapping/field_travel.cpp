@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "mapping/field_travel.hpp"
 
 #include <string_view>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which canonical fields cannot travel between the two sides of a stream
 // pair, from what each side's manifest says it keeps, grouped for a person
 // (one line a group, each field once). Fields are JSON pointers compared

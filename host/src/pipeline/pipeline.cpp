@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "pipeline/pipeline.hpp"
 
 #include <accord/json/pointer.hpp>

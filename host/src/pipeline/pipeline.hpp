@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A pipeline: two connectors, and the stream pairs synced between them, as
 // read from a pipeline file (docs/pipelines.md), layered under an
 // administrator's file, checked against schema/pipeline.schema.json and

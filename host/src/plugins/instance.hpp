@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A live connector instance, behind RAII, and the host services handed to it.
 //
 // Thread safety: an Instance is used by one thread at a time, except cancel(),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A connector's manifest, parsed and checked. Built only from the static JSON
 // the plugin returns; never from user input.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loads one connector plugin file and checks it against this host's ABI.
 // The only code in Accord that includes Boost.DLL. Never unloads a library.
 #pragma once

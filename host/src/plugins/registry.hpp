@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Discovers connector plugins and keeps those that load. Thread-safe after
 // construction (read-only).
 #pragma once

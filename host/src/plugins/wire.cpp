@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The connector wire read into types: see wire.hpp. Must never throw on what
 // a plugin sends, nor recurse on its depth (a scanner with an explicit stack
 // finds the records of an answer the parser refuses).

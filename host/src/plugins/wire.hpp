@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The connector wire, read into types once, in one place: a read_changes
 // batch, a fetch answer, apply results (the JSON shapes of
 // sdk/include/accord/connector.h). Nothing else in the host looks into a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "state/state_store.hpp"
 
 #include "common/beside.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The state of one pipeline, in SQLite (WAL): cursors, a mirror of every
 // record seen on each side (what the engine plans from), links with their
 // bases, the journal of remote writes in flight, quarantine, conflicts, runs.

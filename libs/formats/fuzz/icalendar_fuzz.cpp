@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the iCalendar reader (libical underneath): what it
 // reads is written and read again, and merged into the text it came from.
 // Only std::runtime_error (text that is not iCalendar) may come out.

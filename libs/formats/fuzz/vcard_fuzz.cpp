@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the vCard reader: what it reads is written in each
 // version and read again, and merged into the text it came from. Only
 // std::runtime_error (text that is not a vCard) may come out.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <accord/formats/icalendar.hpp>
 
 #include <accord/formats/line_merge.hpp>

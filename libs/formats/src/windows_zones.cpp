@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <accord/formats/windows_zones.hpp>
 
 #include <Poco/Exception.h>

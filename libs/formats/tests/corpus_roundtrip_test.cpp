@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The corpus (real-world shapes written from the vendors' documentation and
 // the RFC examples: Outlook, Google, Apple, Thunderbird, Fastmail) through a
 // round trip: folder A → the record as another store keeps it (JSON text, as

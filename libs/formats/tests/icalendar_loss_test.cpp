@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The iCalendar losses and changes of meaning issue 21 lists, each written
 // back into a user's file before: the record read from a file and written
 // again (as through another store: no lines kept from the old file) means

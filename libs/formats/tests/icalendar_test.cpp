@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // iCalendar ⇄ JSCalendar through libical.
 #include <accord/formats/icalendar.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rewrites change only what changed: a file updated from the other side keeps
 // its version, property order, unknown properties and groups, and differs
 // from the old file in the changed lines alone (compared byte for byte).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The vCard losses issue 21 lists: a card read and written again from its
 // record alone (as a copy through sqlite or another connector) keeps them.
 #include <accord/formats/vcard.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // vCard ⇄ JSContact: real-world exports read right, and what is written reads
 // back the same.
 #include <accord/formats/vcard.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Windows zone names map to IANA through CLDR's table, read with POCO.
 #include <accord/formats/windows_zones.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON Schema checks through valijson (see accord/json/schema.hpp). The only
 // source that includes valijson: it is built to throw here, so that a schema
 // it cannot use is an answer, never the end of the program.

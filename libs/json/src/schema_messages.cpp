@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The common mistakes of a document against its schema, in words (see
 // accord/json/schema.hpp): a walk beside valijson, never more lenient.
 #include <accord/json/schema.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON Pointer tokens (RFC 6901) and validator contexts as pointers (libs/json).
 #include <accord/json/pointer.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Schema errors in words (accord/json/schema.hpp): each common mistake
 // gets a message that says what is expected there, at its JSON pointer.
 #include <accord/json/schema.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON Schema checks (accord/json/schema.hpp): valijson's verdict, the place
 // of the fault in a schema it cannot use, and the words for people.
 #include <accord/json/schema.hpp>

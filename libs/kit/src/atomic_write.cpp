@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Durable whole-file replacement (see accord/kit/atomic_write.hpp).
 #include <accord/kit/atomic_write.hpp>
 

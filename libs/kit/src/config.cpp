@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Configuration through the manifest's schema (see accord/kit/config.hpp).
 #include <accord/kit/config.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Versioned cursors (see accord/kit/cursor.hpp).
 #include <accord/kit/cursor.hpp>
 

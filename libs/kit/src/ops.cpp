@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The wire's ops and results (see accord/kit/ops.hpp).
 #include <accord/kit/ops.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // atomic_write: whole or nothing, the mode kept, through a symbolic link, no
 // temporary file left.
 #include <accord/kit/atomic_write.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Configuration read through the manifest's schema: defaults, pointers in
 // errors, typed reads.
 #include <accord/kit/config.hpp>

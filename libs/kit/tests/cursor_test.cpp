@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Versioned cursors: what one version wrote, that version reads; anything
 // else is an orderly CURSOR_EXPIRED.
 #include <accord/kit/cursor.hpp>

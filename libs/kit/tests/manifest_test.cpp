@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The manifest builder.
 #include <accord/kit/manifest.hpp>
 

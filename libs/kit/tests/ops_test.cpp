@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one op parser, result serialiser and apply_each.
 #include <accord/kit/ops.hpp>
 

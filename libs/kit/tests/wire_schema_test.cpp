@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kit's ops and results hold to the SDK's own schemas (sdk/schema): what
 // results_json writes is valid results, and what parse_ops accepts and
 // refuses is what ops.schema.json allows and does not.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <accord/mapping/transform.hpp>
 
 #include <accord/text/ascii.hpp>

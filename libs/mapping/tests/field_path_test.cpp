@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Field paths with selectors, transforms and the pair form.
 #include <accord/mapping/field_path.hpp>
 #include <accord/mapping/transform.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <accord/net/http_client.hpp>
 
 #include <accord/net/redact.hpp>

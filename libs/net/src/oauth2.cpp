@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <accord/net/oauth2.hpp>
 
 #include <accord/net/redact.hpp>

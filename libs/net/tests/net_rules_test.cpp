@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The connectors' network rules (issue 19): where credentials may go, what a
 // header may hold, what a message may show. Nothing here leaves the machine:
 // the URLs that name other hosts are refused before any lookup, and the one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SQLite wrapper: two connections opening one new file at once (two
 // stream pairs of a pipeline opening one folder's index) both get a WAL
 // database, with no "database is locked"; a Feed's rows go in through one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Record data printed for a person is escaped; --json output is valid UTF-8.
 #include <accord/text/terminal_text.hpp>
 

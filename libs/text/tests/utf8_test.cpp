@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one UTF-8 coder and the one ASCII case folder (libs/text).
 #include <accord/text/ascii.hpp>
 #include <accord/text/utf8.hpp>

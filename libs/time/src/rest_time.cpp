@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <accord/time/rest_time.hpp>
 
 #include <accord/time/utc_time.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one ISO 8601 duration spelling the local connector and crm-rest share.
 #include <accord/time/iso_duration.hpp>
 

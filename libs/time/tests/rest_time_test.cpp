@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Timestamps as connectors write them, read as instants (libs/time).
 #include <accord/time/rest_time.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `crm-rest` connector: any CRM with a REST API, configured rather than
 // coded. A profile (profiles/*.json, compiled in) describes a vendor's
 // endpoints, paging, change detection and field names; the pipeline's config

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The REST layer of crm-rest: one configured API (a Spec), its auth, limits
 // and errors, turned into Accord statuses. Knows nothing of streams' paging
 // or records; crm_rest_connector.cpp builds on call().

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "spec.hpp"
 
 #include <accord/net/oauth2.hpp>

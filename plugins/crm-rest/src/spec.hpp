@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a crm-rest instance is configured to do: the user's config laid over
 // a shipped profile (profiles/*.json), parsed once into plain structs. Every
 // error names the key (as a JSON pointer into the merged config) and what it

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The highlevel profile end to end against tests/peers/highlevel_fake.js: the
 # Version header, a Private Integration token, the contacts search sorted by
 # dateUpdated and paged by searchAfter, creates by /contacts/upsert (the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The hubspot profile end to end against tests/peers/hubspot_fake.js: a
 # private app token and an OAuth2 refresh, listing by paging.next.after, the
 # search on lastmodifieddate windowed past its result cap, the archived

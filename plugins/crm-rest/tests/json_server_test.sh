@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # crm-rest against a real REST peer: json-server (npm) on a loopback port in a
 # temporary folder, behind tests/peers/json_server_peer.js (bearer auth,
 # server-set updatedAt, If-Match, injected faults). Checks the conformance

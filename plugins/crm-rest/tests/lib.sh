@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the crm-rest peer tests: a work folder, result lines, running
 # accord, starting a peer on a loopback port (it prints "port N") and
 # stopping it at exit. Sourced by each test with the test's own arguments:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Answers lost after the CRM committed a write (issue 17, item 3), against
 # json-server (tests/peers/json_server_peer.js) and the Salesforce fake: the
 # peer does the write and closes the connection without answering (once, or

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Calls a connector plugin's C entry points directly, the way the host does,
 so that a test can check one call's exact answer (an apply result, the records
 of a listing) without a pipeline around it. Test-only.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The salesforce profile end to end against tests/peers/salesforce_fake.js:
 # OAuth2 refresh (and its failure), SOQL on SystemModstamp paged by
 # nextRecordsUrl, the getDeleted feed, upsert by the Accord_Id__c external id,

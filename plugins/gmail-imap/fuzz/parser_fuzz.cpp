@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the IMAP response parser: the input is fed in pieces
 // whose sizes come from its first byte, and every response is parsed (and,
 // for FETCH, its items listed). Only ParseError may come out.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gmail-imap connector: any IMAP4rev1 server as the stream `message`
 // (canonical JMAP Email, accord/mail), read incrementally and written back.
 //

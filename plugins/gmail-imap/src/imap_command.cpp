@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "imap_command.hpp"
 
 #include "imap_parser.hpp"

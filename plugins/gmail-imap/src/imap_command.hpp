@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IMAP commands as the client sends them (RFC 3501 section 9, with LITERAL+
 // and LITERAL- of RFC 7888). Every value goes in through a typed method that
 // chooses its form: an atom when it is plainly one, a quoted string, or a

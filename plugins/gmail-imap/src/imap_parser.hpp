@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IMAP4rev1 response parser of the gmail-imap connector (RFC 3501, with
 // the syntax of LITERAL+/LITERAL- (RFC 7888), BINARY's literal8 (RFC 3516),
 // CONDSTORE/QRESYNC (RFC 7162), ESEARCH (RFC 4731), UIDPLUS (RFC 4315) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One IMAP connection: libcurl connects, does TLS (imaps:// or STARTTLS) and
 // signs in (SASL PLAIN, LOGIN or XOAUTH2) in its connect-only mode; from there
 // our own commands and parser speak IMAP over curl_easy_send/recv, because

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "mutf7.hpp"
 
 #include <accord/text/utf8.hpp>

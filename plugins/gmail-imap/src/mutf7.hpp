@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IMAP's modified UTF-7 for mailbox names (RFC 3501 section 5.1.3): printable
 // ASCII stands for itself ("&" as "&-"); anything else is "&", UTF-16 in
 // base64 with "," for "/", and "-".

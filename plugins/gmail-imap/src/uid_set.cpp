@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "uid_set.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sets of message UIDs as IMAP writes them ("1:5,7,9:12"): what a folder's
 // cursor remembers and what commands ask for. Kept as sorted, disjoint,
 // inclusive ranges, so that a folder of 100,000 mostly consecutive UIDs is a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # gmail-imap in Gmail's dialect (X-GM-EXT-1), against the Gmail-dialect fake
 # (tests/peers/gmail/gmail_imap_fake.py, IMAPS on a loopback port): the
 # conformance kit; one record per message however many labels it has (Gmail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # gmail-imap: a message that a run wrote to IMAP (APPEND, or MOVE to another
 # folder) and that goes before the next run is read as deleted by that run.
 # The cursor of the writing run was taken before its writes, so these UIDs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # gmail-imap and local's maildir backend: a message with undeclared 8-bit
 # bytes in its header (issue 22 item 1: Latin-1 From, Subject and attachment
 # name, a broken RFC 2047 encoded word) arriving between two runs, on the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # gmail-imap: a listing in pages (batch_size 2) resumed from its cursor by a
 # new instance, against a real Dovecot, in the three dialects (QRESYNC,
 # CONDSTORE only as Gmail has it, neither): the conformance kit's paging

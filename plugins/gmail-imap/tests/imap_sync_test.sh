@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # gmail-imap against a real Dovecot, started here as an unprivileged user on
 # loopback ports in a temporary folder:
 #   the conformance kit (with QRESYNC, with CONDSTORE only as Gmail has it,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A test's hands on the IMAP server (Python's imaplib, TLS with the test CA):
 
   imapctl.py PORT CA USER PASS count FOLDER          messages in FOLDER

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the gmail-imap shell tests (sourced; they set $work first).
 # maildir DIR: a local maildir endpoint on $work/DIR
 maildir() { printf '{"connector": "local", "config": {"backend": "maildir", "create": true, "path": "%s"}}' "$work/$1"; }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IMAP protocol layer: the response parser on server exchanges (Dovecot's
 // and Gmail's shapes, the RFCs' examples), fed whole and byte by byte;
 // modified UTF-7; and commands that cannot be injected into.

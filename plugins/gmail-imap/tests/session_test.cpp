@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IMAP session against a real Dovecot (dovecot-imapd), started for this
 // test as an unprivileged user on loopback ports in a temporary folder
 // (tests/peers/dovecot/start_dovecot.sh): TLS with a private CA, STARTTLS,

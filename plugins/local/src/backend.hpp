@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A storage backend of the local connector: one per instance, chosen by the
 // "backend" key of the configuration.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the backends share beyond the kit's ops and results: files (reading,
 // stat, leftovers of killed writes) and the full-disk message.
 #pragma once

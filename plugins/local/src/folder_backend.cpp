@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "folder_backend.hpp"
 
 #include <accord/text/content_hash.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The folder backends: one file per record (.vcf contacts; .ics events and
 // tasks), indexed by a record log kept in <folder>/.accord/index.sqlite.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How each folder backend keeps records as files: vCard (.vcf, stream
 // contact), iCalendar (.ics, streams event and task), JSON (.json, any
 // stream). Shared by the connector and its tests.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `local` connector: records kept on this machine, no account needed.
 // Backends: sqlite (an embedded record store with a change feed), vcard (a
 // folder of .vcf contacts), icalendar (a folder of .ics events and tasks).

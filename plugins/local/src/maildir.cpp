@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "maildir.hpp"
 
 #include <accord/kit/atomic_write.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Maildir and Maildir++ on disk, the file-level part of the `local`
 // connector's maildir backend (maildir_backend.hpp): folder names to
 // directories, flags in file names, and atomic delivery through tmp/ to new/

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The maildir backend: a Maildir++ tree (Courier/Dovecot layout, as mbsync
 // and mutt read it) as the stream `message`, one record per message file.
 //

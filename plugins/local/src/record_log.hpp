@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The record log: one SQLite table per stream, each row a record with the
 // sequence number of its last change. It is the whole store of the sqlite
 // backend and the index (change feed) of the folder backends, so both answer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sqlite backend: records kept in one SQLite file, one table per stream,
 // with a real change feed (the record log's sequence). Any stream name that
 // matches [a-z][a-z0-9_]* may be used: canonical ones and a CRM's own.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The vCard converter lives in libs/formats; local names it local::vcard.
 #pragma once
 

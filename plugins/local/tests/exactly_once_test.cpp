@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every write exactly once (issue 17), through the real plugin file: what a
 // killed or failed run leaves on disk is found again by its idempotency key,
 // never written twice; two files that carry one key keep their places; the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The folder backend: external edits become changes, bad files are reported
 // and left alone, writes are atomic and versioned.
 #include "folder_backend.hpp"

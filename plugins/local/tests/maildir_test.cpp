@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Maildir++ on disk: folder names, flags in file names, atomic delivery, and
 // that what we write is what Dovecot's Maildir++ layout expects.
 #include "maildir.hpp"

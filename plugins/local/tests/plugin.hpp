@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The real plugin file the build produced (LOCAL_PLUGIN, $<TARGET_FILE:local>),
 // loaded through its one C entry point, as the host loads it: tests of what
 // a run leaves behind (a kill, a full disk) go through the same edge.

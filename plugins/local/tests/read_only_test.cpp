@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Opening read-only (ACCORD_OPEN_READ_ONLY, as validate, plan and conflicts
 // list open a connector) creates nothing: no folder, no index, no SQLite
 // file, no -wal or -shm beside one; reads still answer (the index is built in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sqlite backend: custom streams, paging, change feed, expiry.
 #include "sqlite_backend.hpp"
 #include "test_util.hpp"

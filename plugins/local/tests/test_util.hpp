@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the local connector's tests: a temporary folder, batch reading.
 #pragma once
 

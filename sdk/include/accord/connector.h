@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /*
  * accord/connector.h — the Accord connector ABI, version 1.2.
  *

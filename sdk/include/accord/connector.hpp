@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // accord/connector.hpp — header-only C++17 wrapper over connector.h.
 //
 // Subclass accord::Connector, give it a constructor (const accord::Host&,

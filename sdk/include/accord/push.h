@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Accord connector SDK: the push extension, "accord.push.v1".
  *
  * A connector whose store can tell it when something changed (IMAP IDLE, a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Accord connector SDK: the stream check extension, "accord.streams.v1".
  *
  * A connector whose instances serve only some of the streams its manifest

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Found by crash.maildir_imap (issue 17 campaign), in its uninterrupted run:
 # a message that a run APPENDed to IMAP and that is expunged before the next
 # run is never reported deleted. The cursor was taken when the first run

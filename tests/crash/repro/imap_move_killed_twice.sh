@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Found by crash.maildir_imap (issue 17 campaign): a message moved to
 # another folder in the Maildir, whose move on IMAP (an update that gives
 # the message a new id there) is killed between the write and its commit

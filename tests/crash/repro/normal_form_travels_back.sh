@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Found by crash.sqlite_json_server, crash.sqlite_salesforce and
 # crash.vcard_sqlite (issue 17 campaign), in their uninterrupted runs: a
 # create's mirror row is what was sent, until a later read lists the copy

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Starts a private Dovecot (dovecot-imapd) for the gmail-imap tests: its own
 # config, users, Maildirs, self-signed certificate and logs under DIR, IMAP
 # (plain, for STARTTLS) and IMAPS listeners on free loopback ports, run as an

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Vendors the request-body schemas the CRM fakes check, from the vendors'
 own OpenAPI documents, into one JSON file per vendor (name, version, URL and
 commit of the specification at the top; each schema with the $refs it needs,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A semantic comparator of two vCard or iCalendar texts (the original A and a
 // copy B written from its record elsewhere): for each content line of A,
 // what it contributes to A's canonical record (the record read with the line

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // iCalendar (RFC 5545) ⇄ canonical JSCalendar Event / Task (RFC 8984 subset),
 // parsed and written with libical. One file holds one event or task: its
 // master component plus RECURRENCE-ID overrides, VTIMEZONEs and VALARMs.

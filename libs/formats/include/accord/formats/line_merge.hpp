@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rewrites that change only what changed. A vCard or iCalendar file that is
 // updated from the other side is written as the old file with the new
 // content merged in line by line: every content line (and component) the new

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Text decoding shared by the vCard and iCalendar readers: quoted-printable,
 // charsets to UTF-8, base64 checks. Pure functions; no I/O.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // vCard (2.1, 3.0, 4.0) ⇄ canonical JSContact Card (RFC 9553 subset).
 // Reads what Outlook, Apple and Google export: line folding, quoted-printable
 // with charsets (2.1), bare type parameters (2.1), escaping, structured and

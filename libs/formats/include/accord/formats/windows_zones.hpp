@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Windows time-zone names (what Outlook and Exchange write as TZID, e.g.
 // "W. Europe Standard Time") to IANA zone ids, from CLDR's windowsZones
 // table (Debian: unicode-cldr-core), read once with POCO's SAX parser.

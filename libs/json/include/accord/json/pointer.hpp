@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON Pointer (RFC 6901) tokens, and the pointer of a place a JSON Schema
 // validator (valijson) names: the one copy the pipeline checks, the wire
 // reader, the kit's config reader and the conformance kit's schema checks

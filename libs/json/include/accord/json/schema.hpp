@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON Schema (draft-07) checks, the one copy the pipeline loader (pipelines,
 // the admin file, each connector's config_schema) and the connector kit
 // (kit::Config) use: valijson is the authority; on top of it, where a schema

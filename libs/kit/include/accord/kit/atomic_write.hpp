@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // accord/kit/atomic_write.hpp — a file replaced whole or not at all, and
 // durably: every writer in Accord (the local connector's folders, the secrets
 // file a rotated token is written back to) goes through this one function.

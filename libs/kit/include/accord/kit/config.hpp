@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // accord/kit/config.hpp — a connector's configuration, read through the
 // JSON Schema its manifest carries ("config_schema"): validated against it
 // with valijson (the validator the host checks pipelines with), the schema's

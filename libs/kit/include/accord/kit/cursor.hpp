@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // accord/kit/cursor.hpp — a connector's cursors, versioned: the text
 // "<prefix><version>.<JSON body>" (e.g. imap1.{"v":1,…}). A cursor of another
 // prefix or version, or whose body is not a JSON object, is not resumed from:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // accord/kit/manifest.hpp — a connector's manifest (docs/sdk.md#the-manifest)
 // built from parts rather than pasted together, and kept as the static text
 // the connector table points at, with its config schema at hand for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // accord/kit/ops.hpp — apply() and fetch() input read into types, apply
 // results written out: the one parser and the one serialiser of the wire's op
 // and result shapes (sdk/include/accord/connector.h), and apply_each, which

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The canonical `message` record (a JMAP Email subset, RFC 8621) and the
 // pieces of RFC 5322/2047 both mail connectors need to make it the same way:
 // the gmail-imap connector from what an IMAP server answers, the local

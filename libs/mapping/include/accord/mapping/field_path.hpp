@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Field paths: JSON pointers (RFC 6901) with two selectors for the shapes of
 // canonical records, so that pipeline rules can name "the first email
 // address" or "the given name":

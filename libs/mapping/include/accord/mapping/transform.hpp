@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The closed set of transforms a mapping rule may name, each a pair of
 // functions (toward the right side, toward the left side):
 //

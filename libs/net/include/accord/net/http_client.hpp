@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small HTTP client over libcurl's easy interface, for the connectors that
 // speak HTTP (crm-rest; gmail-imap's OAuth2 refresh): one handle per connector
 // instance (connections, TLS sessions and HTTP/2 streams are reused, except

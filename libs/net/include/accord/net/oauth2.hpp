@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OAuth 2.0 access tokens renewed with the refresh_token grant (RFC 6749
 // section 6), for any connector that signs in with a bearer token: crm-rest
 // (Salesforce, HubSpot, HighLevel) and gmail-imap (SASL XOAUTH2).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Redaction of secrets from every message, log line and stored error: the
 // one place that knows what a secret looks like. A process holds one list of
 // known secret values (the host adds each secret it resolves or stores; a

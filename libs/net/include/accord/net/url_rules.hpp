@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where credentials may be sent, and what may go into a header: the one
 // implementation every connector and the host use (the host checks the same
 // rules in `accord validate`, from the config schema's "format"s).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RAII over the SQLite C API, shared by the host's state store and the local
 // connector: a connection and prepared statements. Errors throw accord::Error
 // (a busy database is ACCORD_RETRY). Not thread-safe: one thread per Db.

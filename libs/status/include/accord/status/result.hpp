@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Errors as values inside the host. A Failure carries an Accord status (from
 // connector.h) and a one-line message a user can act on; Result<T> is either.
 // Exceptions are for the truly exceptional only, never across the plugin edge.

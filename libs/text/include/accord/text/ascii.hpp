@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Case folding of ASCII letters only, as std::tolower does in the "C" locale
 // the host runs in, without a library call per character (match keys of a
 // million records are lowercased on the readers' hot path). The one copy the

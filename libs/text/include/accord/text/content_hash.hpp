@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FNV-1a, 64 bits: content versions (local folders, crm-rest records without
 // a version field), the plan fingerprint. Not cryptographic: it tells edits
 // apart, it does not resist someone crafting collisions. Header-only, so the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Record data printed for a person, made safe for a terminal; JSON output
 // made valid UTF-8. Record data comes from stores anyone may write to (a
 // shared address book, a CRM, a mail's subject): printed raw, an ESC

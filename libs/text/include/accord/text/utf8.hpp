@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UTF-8 decoding and encoding, one code point at a time: the one copy the
 // terminal escaping, the mail message's charset conversion and IMAP's
 // modified UTF-7 use. Strict (RFC 3629): overlong forms, surrogates and code

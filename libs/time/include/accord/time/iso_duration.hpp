@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ISO 8601 durations as JSCalendar (RFC 8984) and iCalendar (RFC 5545) write
 // them: [-]P[nW][nD][T[nH][nM][nS]], in seconds. Header-only: the local
 // connector and crm-rest both use it, so that one duration has one spelling.

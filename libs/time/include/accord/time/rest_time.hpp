@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Times as REST APIs write them: RFC 3339 / ISO 8601 with any offset and
 // fraction, epoch milliseconds as numbers or digit strings, HTTP dates.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UTC time as the text Accord writes: RFC 3339 timestamps, local date-times
 // (no zone, for JSCalendar) and dates. Header-only: the host and the local
 // connector both use it. Thread-safe (gmtime_r).
