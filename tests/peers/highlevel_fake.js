@@ -349,6 +349,7 @@ function child(req, res, parts, body) {
   const dto = {notes: {POST: 'NotesDTO', PUT: 'UpdateNoteDTO'}, tasks: {POST: 'CreateTaskParams', PUT: 'UpdateTaskBody'}}[kind][req.method];
   const put = (rec) => { for (const k of childFields[kind]) if (k in body) rec[k] = body[k]; return rec; };
   if (parts.length === 3) {
+    // contacts.json "Get all Notes" / "Get all Tasks": {notes} / {tasks}
     if (req.method === 'GET') return send(res, 200, {[kind]: [...m.values()].filter(x => x.contactId === cid)});
     if (req.method === 'POST') {
       if (!valid(res, dto, body)) return;

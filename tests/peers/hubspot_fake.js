@@ -183,6 +183,7 @@ function objects(req, res, url, parts, raw) {
   const body = raw ? JSON.parse(raw) : {};
   const props = (url.searchParams.get('properties') || '').split(',').filter(Boolean);
   const limit = Math.min(Number(url.searchParams.get('limit') || 10), 100);
+  // "List" (GET /crm/v3/objects/{objectType}, ?archived=true for the archived ones)
   if (parts.length === 1 && req.method === 'GET') {
     const src = url.searchParams.get('archived') === 'true' ? archived : store;
     const rows = [...table(t, src).values()].sort((a, b) => Number(a.id) - Number(b.id));
@@ -280,6 +281,7 @@ function objects(req, res, url, parts, raw) {
     }
     return err(res, 404, 'OBJECT_NOT_FOUND', 'no batch operation ' + op);
   }
+  // "Read" / "Update" / "Archive" (GET|PATCH|DELETE /crm/v3/objects/{objectType}/{objectId}[?idProperty])
   if (parts.length === 2) {
     const r = findBy(t, url.searchParams.get('idProperty'), decodeURIComponent(parts[1]));
     if (!r) return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');

@@ -188,6 +188,7 @@ function handle(req, res, raw) {
                            earliestDateAvailable: sfTime(earliest), latestDateCovered: sfTime(covered)});
   }
   const body = raw ? JSON.parse(raw) : {};
+  // "Create a Record" (POST /sobjects/{object}/): 201 {id, success, errors}
   if (parts.length === 2 && req.method === 'POST') {
     const id = newId(obj);
     const rec = Object.assign(writable(body), {Id: id, SystemModstamp: stamp()});
@@ -196,6 +197,7 @@ function handle(req, res, raw) {
     t.set(id, rec);
     return send(res, 201, {id, success: true, errors: []});
   }
+  // "Get Records Using sObject Rows by External ID": the record, or 404 NOT_FOUND
   if (parts.length === 4 && parts[2] === 'Accord_Id__c' && req.method === 'GET') {
     const key = decodeURIComponent(parts[3]);
     const found = [...t.values()].find(r => r.Accord_Id__c === key);
@@ -214,6 +216,8 @@ function handle(req, res, raw) {
     t.set(id, Object.assign(writable(body), {Id: id, Accord_Id__c: key, SystemModstamp: stamp()}));
     return send(res, 201, {id, success: true, errors: [], created: true});
   }
+  // "sObject Rows" (GET|PATCH|DELETE /sobjects/{object}/{id}): PATCH and DELETE answer 204;
+  // a deleted record's id answers 404 ENTITY_IS_DELETED
   if (parts.length === 3) {
     const id = parts[2];
     const rec = t.get(id);
@@ -267,6 +271,8 @@ function writeItem(obj, rec, mode, extField) {
   t.set(id, made);
   return mode === 'upsert' ? {id, success: true, errors: [], created: true} : {id, success: true, errors: []};
 }
+// "sObject Collections": create (POST), update (PATCH), upsert (PATCH …/{object}/{externalIdField}),
+// delete (DELETE ?ids=), retrieve (GET …/{object}?ids=&fields=): up to 200 records (2,000 ids to retrieve)
 function collection(req, res, url, rest, raw) {
   if (req.method === 'GET' && rest.length === 1) {
     const ids = (url.searchParams.get('ids') || '').split(',').filter(Boolean);
