@@ -122,7 +122,7 @@ bool header_named(const std::string& h, const std::string& name) {
 // Waits for this endpoint's own limit, shared by every instance in this
 // process (a vendor counts per account, not per connection): calls to one
 // endpoint at least 1/per_s apart.
-void wait_for_endpoint(const std::string& key, double per_s, const accord::Host& host) {
+void wait_for_endpoint(const std::string& key, double per_s, const RestClient& client) {
   static std::mutex mu;
   static std::map<std::string, int64_t> next_at;
   int64_t at;
@@ -133,7 +133,7 @@ void wait_for_endpoint(const std::string& key, double per_s, const accord::Host&
     n = at + static_cast<int64_t>(1000.0 / per_s) + 1;
   }
   while (now_ms() < at) {
-    if (host.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+    if (client.cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(50, at - now_ms())));
   }
 }
@@ -183,7 +183,7 @@ std::string RestClient::resolve(const std::string& p) const {
 void RestClient::wait_for_rate_limit() {
   auto sleep_until = [&](int64_t t) {
     while (now_ms() < t) {
-      if (host_.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+      if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(50, t - now_ms())));
     }
   };
@@ -335,7 +335,7 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
     if (!body.empty()) headers.push_back("Content-Type: application/json");
     for (const auto& h : extra_headers) headers.push_back(h);
     authorise(headers);
-    if (req.rate_per_s > 0) wait_for_endpoint(origin_of(spec_.base_url) + " " + req.method + " " + req.path, req.rate_per_s, host_);
+    if (req.rate_per_s > 0) wait_for_endpoint(origin_of(spec_.base_url) + " " + req.method + " " + req.path, req.rate_per_s, *this);
     wait_for_rate_limit();
     Answer a;
     HttpFailure f;

@@ -15,6 +15,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <atomic>
 #include <map>
 #include <optional>
 #include <set>
@@ -79,7 +80,14 @@ class RestClient {
   // another origin (our credentials must not follow them).
   std::string resolve(const std::string& path_or_url) const;
 
-  void cancel() noexcept { http_.cancel(); }
+  // [any thread] ends the call in progress, a rate-limit wait included (the
+  // waits look at it every 50 ms); later calls throw CANCELLED.
+  void cancel() noexcept {
+    cancelled_.store(true);
+    http_.cancel();
+  }
+  // cancel() was called, or the host asks the run to stop.
+  bool cancelled() const noexcept { return cancelled_.load() || host_.is_cancelled(); }
 
   // Requests sent by this client, and the calls the vendor last said are
   // left today (-1: it did not say).
@@ -107,6 +115,7 @@ class RestClient {
   int64_t pause_until_ms_ = 0;
   int64_t requests_ = 0;
   int64_t daily_remaining_ = -1;
+  std::atomic<bool> cancelled_{false};
 };
 
 // A write's record as `req` takes it: only its send_fields (top-level
