@@ -1906,8 +1906,12 @@ class PairRun {
       if (ids.empty()) continue;
       const std::string& stream = from == Side::kLeft ? sp_.left : sp_.right;
       auto r = inst_[idx(from)]->fetch(stream, json::serialize(ids));
-      if (!r && (r.error().status == ACCORD_CANCELLED || r.error().status == ACCORD_AUTH_REQUIRED))
-        throw Failure{r.error().status, std::string("fetching from the ") + side_name(from) + " side: " + r.error().message, 0};
+      // a RETRY (the server's limit, a lost connection) stops the run for later:
+      // quarantining each record for it would keep them from the next run
+      if (!r && (r.error().status == ACCORD_CANCELLED || r.error().status == ACCORD_AUTH_REQUIRED ||
+                 r.error().status == ACCORD_RETRY))
+        throw Failure{r.error().status, std::string("fetching from the ") + side_name(from) + " side: " + r.error().message,
+                      r.error().retry_after_ms};
       // Read into types (plugins/wire): a fetched record that cannot be read
       // fails only the create that wanted it, saying why. (This may run on
       // a thread of its own: it touches neither the state nor the report.)
