@@ -100,7 +100,7 @@ const accord::kit::Manifest& manifest() {
           "description": "folders left out (same patterns)"},
         "delete": {"type": "string", "enum": ["expunge", "trash"],
           "description": "how a delete is done: \\\\Deleted and UID EXPUNGE of that message only, or a move to trash_folder (default: expunge; trash on Gmail with labels)"},
-        "trash_folder": {"type": "string", "description": "delete: trash moves here (default: the folder marked \\\\Trash, else \"Trash\")"},
+        "trash_folder": {"type": "string", "description": "delete: trash moves here (default: the folder marked \\\\Trash, RFC 6154; never a folder found by its name)"},
         "gmail_labels": {"type": "string", "enum": ["auto", "on", "off"], "default": "auto",
           "description": "Gmail (X-GM-EXT-1): one record per message from [Gmail]/All Mail, its labels as mailboxIds, X-GM-THRID as threadId; auto: when the server offers it; off: every label folder as a folder"},
         "fallback_charset": {"type": "string", "default": "windows-1252",
@@ -375,7 +375,7 @@ class ImapConnector : public accord::Connector {
     } catch (const imap::SessionError& e) {
       drop_session();
       if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
-      throw accord::Error(e.status, e.what(), e.status == ACCORD_RETRY ? 5000 : 0);
+      throw accord::Error(e.status, e.what(), e.status != ACCORD_RETRY ? 0 : e.retry_after_ms ? e.retry_after_ms : 5000);
     }
   }
 
@@ -1198,7 +1198,14 @@ class ImapConnector : public accord::Connector {
       uint32_t uv = static_cast<uint32_t>(r.done.code_args[0].number);
       uint32_t uid = static_cast<uint32_t>(r.done.code_args[1].number);
       select(folder, true);
-      return gmail_ ? labelled(MessageId{folder, uv, uid}, data) : found(folder, uv, uid);
+      if (!gmail_) return found(folder, uv, uid);
+      // Gmail keeps one message per Message-ID: an APPEND of one it holds is
+      // answered with a UID and dropped. The one it holds is this record's.
+      if (!current_version(uid, nullptr, nullptr) && header == "Message-ID" && !value.empty()) {
+        std::vector<uint32_t> same = search("", header, value).values();
+        if (!same.empty()) uid = same.front();
+      }
+      return labelled(MessageId{folder, uv, uid}, data);
     }
     if (auto existing = find_existing(folder, header, value, msg.size())) return relabelled(*existing, data);
     return Result::error("the message was appended to \"" + folder + "\" but cannot be found again "
@@ -1249,7 +1256,13 @@ class ImapConnector : public accord::Connector {
     };
     if (is_delete) {
       std::string mode = !cfg_.delete_mode.empty() ? cfg_.delete_mode : gmail_ ? "trash" : "expunge";
-      std::string trash = !cfg_.trash.empty() ? cfg_.trash : special("\\TRASH", "Trash");
+      // the trash is the folder marked \Trash (RFC 6154), never one found by its
+      // name: names are localised ("[Gmail]/Papierkorb") and a folder merely
+      // called "Trash" may be the user's own
+      std::string trash = !cfg_.trash.empty() ? cfg_.trash : special("\\TRASH");
+      if (mode == "trash" && trash.empty())
+        return Result::error("delete: \"trash\" needs the trash folder, and the server marks none \\Trash (RFC 6154 "
+                             "SPECIAL-USE): set \"trash_folder\", or delete: \"expunge\"", id);
       if (mode == "trash" && m->folder != trash) return move(*m, trash, id);
       if (auto bad = store("+FLAGS.SILENT", {"\\Deleted"})) return *bad;
       if (s.has("UIDPLUS")) {

@@ -23,7 +23,42 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// libcurl's trace of the sign-in: only the server's lines (CURLINFO_HEADER_IN),
+// never ours (they carry the password), the last 4 KiB.
+int trace_server_lines(CURL*, curl_infotype type, char* data, size_t size, void* out) {
+  if (type != CURLINFO_HEADER_IN) return 0;
+  auto& lines = *static_cast<std::string*>(out);
+  lines.append(data, size);
+  if (lines.size() > 4096) lines.erase(0, lines.size() - 4096);
+  return 0;
+}
+
 }  // namespace
+
+std::optional<SessionError> limit_error(std::string_view status, std::string_view code, std::string_view text) {
+  if (status != "NO" && status != "BAD" && status != "BYE") return std::nullopt;
+  std::string up = ascii_upper(text), c = ascii_upper(code);
+  std::string said = "\"" + std::string(text.substr(0, 200)) + "\"";
+  if (up.find("TOO MANY SIMULTANEOUS CONNECTIONS") != std::string::npos || c == "LIMIT" ||
+      up.find("[LIMIT]") != std::string::npos)
+    return SessionError(ACCORD_RETRY,
+                        "the IMAP server refuses another connection for this account (" + said +
+                            "): other programs hold its connections (Gmail allows 15 at once); the run resumes later",
+                        60'000);
+  if (c == "OVERQUOTA" || up.find("[OVERQUOTA]") != std::string::npos)
+    return SessionError(ACCORD_RETRY,
+                        "the account is over a limit of the server (" + said +
+                            "); on Gmail the daily IMAP limits (2,500 MB downloaded, 500 MB uploaded a day) or a "
+                            "full mailbox; the run resumes later",
+                        3'600'000);
+  if (c == "THROTTLED" || up.find("[THROTTLED]") != std::string::npos)
+    return SessionError(ACCORD_RETRY, "the IMAP server is slowing this account down (" + said + "); the run resumes later",
+                        60'000);
+  if (c == "UNAVAILABLE" || up.find("[UNAVAILABLE]") != std::string::npos)
+    return SessionError(ACCORD_RETRY, "the IMAP server is unavailable for now (" + said + "); the run resumes later",
+                        30'000);
+  return std::nullopt;
+}
 
 Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
   bool imaps = opts_.url.starts_with("imaps://");
@@ -68,7 +103,13 @@ Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
   curl_easy_setopt(h(curl_), CURLOPT_NOSIGNAL, 1L);
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(h(curl_), CURLOPT_ERRORBUFFER, errbuf);
+  std::string server_lines;  // what the server said while signing in (a refusal's reason)
+  curl_easy_setopt(h(curl_), CURLOPT_DEBUGFUNCTION, trace_server_lines);
+  curl_easy_setopt(h(curl_), CURLOPT_DEBUGDATA, &server_lines);
+  curl_easy_setopt(h(curl_), CURLOPT_VERBOSE, 1L);
   CURLcode rc = curl_easy_perform(h(curl_));
+  curl_easy_setopt(h(curl_), CURLOPT_VERBOSE, 0L);
+  curl_easy_setopt(h(curl_), CURLOPT_DEBUGFUNCTION, nullptr);
   curl_easy_setopt(h(curl_), CURLOPT_ERRORBUFFER, nullptr);
   if (rc != CURLE_OK) {
     std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
@@ -77,6 +118,18 @@ Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
     curl_ = nullptr;
     curl_slist_free_all(static_cast<curl_slist*>(resolve_));
     resolve_ = nullptr;
+    // a refusal for a limit (Gmail: "NO [ALERT] Too many simultaneous
+    // connections. (Failure)") is not a wrong password: RETRY, and no token renewal
+    for (size_t at = 0; at < server_lines.size();) {
+      size_t eol = server_lines.find('\n', at);
+      if (eol == std::string::npos) eol = server_lines.size();
+      std::string line = server_lines.substr(at, eol - at);
+      at = eol + 1;
+      size_t sp = line.find(' ');
+      if (sp == std::string::npos) continue;
+      std::string rest = line.substr(sp + 1), status = ascii_upper(rest.substr(0, rest.find(' ')));
+      if (auto e = limit_error(status, "", rest)) throw *e;
+    }
     switch (rc) {
       case CURLE_LOGIN_DENIED:
         throw SessionError(ACCORD_AUTH_REQUIRED, "the IMAP server refused the sign-in" + where +
@@ -118,12 +171,12 @@ Session::~Session() {
   curl_slist_free_all(static_cast<curl_slist*>(resolve_));
 }
 
-void Session::fail(int32_t status, const std::string& what) {
+void Session::fail(int32_t status, const std::string& what, int64_t retry_after_ms) {
   if (curl_) {
     curl_easy_cleanup(h(curl_));
     curl_ = nullptr;
   }
-  throw SessionError(status, what);
+  throw SessionError(status, what, retry_after_ms);
 }
 
 Command Session::command(std::string_view name) { return Command("a" + std::to_string(next_tag_++), name); }
@@ -245,6 +298,7 @@ std::vector<Reply> Session::run_all(const std::vector<Command>& cmds) {
         r = read_response();
       }
       if (r.kind == Response::Kind::kContinuation) continue;  // not ours to answer (a refused literal's late "+")
+      if (auto e = limit_error(r.status, r.code, r.text)) fail(e->status, e->what(), e->retry_after_ms);
       if (r.kind == Response::Kind::kUntagged) {  // BYE included: the read after it says the connection ended
         untagged.push_back(std::move(r));
         continue;

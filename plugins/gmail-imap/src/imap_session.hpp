@@ -24,9 +24,18 @@ namespace imap {
 // A failure of the connection itself, with the Accord status it maps to
 // (ACCORD_RETRY, ACCORD_AUTH_REQUIRED, ACCORD_ERROR, ACCORD_CANCELLED).
 struct SessionError : std::runtime_error {
-  SessionError(int32_t status, const std::string& message) : std::runtime_error(message), status(status) {}
+  SessionError(int32_t status, const std::string& message, int64_t retry_after_ms = 0)
+      : std::runtime_error(message), status(status), retry_after_ms(retry_after_ms) {}
   int32_t status;
+  int64_t retry_after_ms;  // RETRY: how long to wait (0: the caller's default)
 };
+
+// A server's refusal for a limit of the account rather than of the command
+// (RFC 5530 [LIMIT], [OVERQUOTA], [UNAVAILABLE]; Gmail's [THROTTLED] and
+// "Too many simultaneous connections", which Gmail sends as NO [ALERT] at
+// sign-in): the RETRY it is and the back-off, or nullopt. Only for NO, BAD
+// and BYE: Gmail also appends [THROTTLED] to OK answers, which succeed.
+std::optional<SessionError> limit_error(std::string_view status, std::string_view code, std::string_view text);
 
 struct SessionOptions {
   std::string url;          // imaps://host:port or imap://host:port
@@ -82,7 +91,7 @@ class Session {
   std::optional<Response> read_until(int64_t deadline_ms);
   bool wait_continuation(const std::string& tag);  // false: the command ended instead
   void write_all(std::string_view bytes);
-  [[noreturn]] void fail(int32_t status, const std::string& what);
+  [[noreturn]] void fail(int32_t status, const std::string& what, int64_t retry_after_ms = 0);
 
   SessionOptions opts_;
   void* curl_ = nullptr;  // CURL*

@@ -20,7 +20,13 @@ answering Google's errors. Test controls on the same endpoint: POST /expire
 refresh token does). --rotate: each renewal also issues a new refresh token
 and retires the old (Microsoft's and HighLevel's way; Google keeps them).
 
-Usage: gmail_imap_fake.py CERT KEY [--rotate] [--refresh USER:REFRESH_TOKEN]... USER:PASSWORD [...]
+Gmail's limits: 15 connections per account at once (more: NO [ALERT] Too many
+simultaneous connections), LITERAL- after sign-in, one message per Message-ID
+(an APPEND of a message the account holds is answered with a UID and
+dropped), and through --control FILE a test's switches (see control()).
+
+Usage: gmail_imap_fake.py CERT KEY [--rotate] [--max-connections N] [--control FILE]
+                          [--refresh USER:REFRESH_TOKEN]... USER:PASSWORD [...]
 Prints "imaps PORT" (and "token PORT" when a refresh token was given) once it
 listens on 127.0.0.1, then serves until killed.
 """
@@ -38,8 +44,11 @@ import time
 import urllib.parse
 
 # Gmail's capabilities, less those this fake does not implement (IDLE, QUOTA, COMPRESS)
+# (after sign-in Gmail offers LITERAL-, RFC 7888: non-synchronizing literals of
+# at most 4096 octets; a longer one is refused with BAD and the connection
+# closed, as the RFC says a server may)
 CAPS = ("IMAP4rev1 UNSELECT NAMESPACE ID XLIST CHILDREN X-GM-EXT-1 UIDPLUS "
-        "ENABLE MOVE CONDSTORE ESEARCH LIST-EXTENDED LIST-STATUS LITERAL+ SPECIAL-USE")
+        "ENABLE MOVE CONDSTORE ESEARCH LIST-EXTENDED LIST-STATUS LITERAL- SPECIAL-USE")
 PRE_AUTH_CAPS = "IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=XOAUTH2 ID"
 ALL, TRASH, SPAM, STARRED = "[Gmail]/All Mail", "[Gmail]/Trash", "[Gmail]/Spam", "[Gmail]/Starred"
 SYSTEM = {  # folder → (special-use attribute, the label that puts a message there)
@@ -174,6 +183,22 @@ PASSWORDS = {}
 REFRESH = {}        # refresh token -> user
 ACCESS = {}         # access token -> user (those still valid)
 ROTATE = [False]
+MAX_CONNECTIONS = [15]   # Gmail: 15 IMAP connections per account at once
+SIGNED_IN = {}           # user -> connections signed in now
+CONTROL = [None]         # --control FILE: a test's switches, read on each command (JSON):
+#   {"held": N}            N more connections of the account are in use elsewhere
+#   {"overquota": "fetch"} a body FETCH (BODY[…]) answers NO [OVERQUOTA], as Gmail over its
+#                          daily download limit; "append": APPEND does (the upload limit)
+
+
+def control():
+    if not CONTROL[0]:
+        return {}
+    try:
+        with open(CONTROL[0]) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
 
 
 class Bad(Exception):
@@ -317,6 +342,10 @@ class Conn(socketserver.StreamRequestHandler):
                 break
             n = int(m.group(1))
             data += line[: m.start()]
+            if m.group(2) and n > 4096 and self.acct is not None:
+                # LITERAL- (RFC 7888 section 4): refused, and the connection closed
+                self.line("* BYE [TOOBIG] non-synchronizing literal over 4096 octets (LITERAL-)")
+                return None
             if not m.group(2):
                 self.send(b"+ go ahead\r\n")
             data += b"{LIT:%d}" % len(self.literals)
@@ -442,10 +471,25 @@ class Conn(socketserver.StreamRequestHandler):
         if PASSWORDS.get(user) != pw:
             self.line(tag + " NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)")
             return
+        self.admit(tag, user)
+
+    def admit(self, tag, user):
+        """Signs in, unless the account's connections are all in use."""
+        if SIGNED_IN.get(user, 0) + int(control().get("held", 0)) >= MAX_CONNECTIONS[0]:
+            self.line(tag + " NO [ALERT] Too many simultaneous connections. (Failure)")
+            return
+        SIGNED_IN[user] = SIGNED_IN.get(user, 0) + 1
         self.user = user
         self.acct = ACCOUNTS[user]
         self.line("* CAPABILITY " + CAPS)
         self.line(tag + " OK " + user + " authenticated (Success)")
+
+    def finish(self):
+        with LOCK:
+            if self.acct is not None:
+                SIGNED_IN[self.user] -= 1
+                self.acct = None
+        super().finish()
 
     def c_login(self, tag, args):
         self.signin(tag, self.s(args[0]), self.s(args[1]))
@@ -470,10 +514,7 @@ class Conn(socketserver.StreamRequestHandler):
         user, auth = fields.get("user", ""), fields.get("auth", "")
         good = auth.startswith("Bearer ") and ACCESS.get(auth[7:]) == user  # (commands run under LOCK)
         if good:
-            self.user = user
-            self.acct = ACCOUNTS[user]
-            self.line("* CAPABILITY " + CAPS)
-            self.line(tag + " OK " + user + " authenticated (Success)")
+            self.admit(tag, user)
             return
         # Google's way: a challenge carrying the error, an empty answer, then NO
         err = b'{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}'
@@ -622,6 +663,9 @@ class Conn(socketserver.StreamRequestHandler):
                     changedsince = int(mods[i + 1])
                 if str(x).upper() == "VANISHED":
                     raise Bad("VANISHED needs QRESYNC, which this server does not offer")
+        if control().get("overquota") == "fetch" and any(str(i).startswith("BODY[") or str(i).startswith("BODY.PEEK[") and "HEADER" not in str(i) for i in items):
+            self.line(tag + " NO [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)")
+            return
         if uid and "UID" not in items:
             items.insert(0, "UID")
         if changedsince is not None or (self.condstore and "FLAGS" in items):
@@ -784,6 +828,17 @@ class Conn(socketserver.StreamRequestHandler):
                 flags = [self.s(x) for x in a]
             elif isinstance(a, tuple):
                 date = parse_date(a[1])
+        if control().get("overquota") == "append":
+            self.line(tag + " NO [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)")
+            return
+        mid = Msg(0, args[-1], [], 0).header("Message-ID")
+        if mid and any(not o.gone and not o.trashed and o.header("Message-ID") == mid for o in self.acct.msgs):
+            # Gmail keeps one message per Message-ID: the APPEND is answered
+            # with a UID of its own, and no message is added
+            f, msgs = self.acct.view(name)
+            f.uidnext += 1
+            self.line("%s OK [APPENDUID %d %d] (Success)" % (tag, f.validity, f.uidnext - 1))
+            return
         m = self.acct.add(args[-1], flags, date, name)
         f, msgs = self.acct.view(name)
         self.line("%s OK [APPENDUID %d %d] (Success)" % (tag, f.validity, f.uids[m.gid]))
@@ -911,6 +966,10 @@ def main():
         a = args.pop(0)
         if a == "--rotate":
             ROTATE[0] = True
+        elif a == "--max-connections":
+            MAX_CONNECTIONS[0] = int(args.pop(0))
+        elif a == "--control":
+            CONTROL[0] = args.pop(0)
         elif a == "--refresh":
             user, _, rt = args.pop(0).partition(":")
             REFRESH[rt] = user

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# gmail-imap against Gmail's limits, as the Gmail fake has them (issue 22 item
+# 8): all 15 connections of the account in use (NO [ALERT] Too many
+# simultaneous connections) is a RETRY, not a refused password; a body FETCH
+# or an APPEND answered NO [OVERQUOTA] (the daily download and upload
+# limits) stops the batch as a RETRY and the next run carries everything;
+# an APPEND of a message Gmail already holds (same Message-ID: Gmail answers
+# a UID and drops it) is linked to the one it holds, and the next run has
+# nothing to do; a message over 4096 octets crosses a LITERAL- server.
+# Usage: gmail_limits_test.sh ACCORD FAKE IMAPCTL
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
+. "$(dirname "${BASH_SOURCE[0]}")/mail_lib.sh"                # maildir, pipeline
+accord=$(realpath "$1") fake=$(realpath "$2") imapctl=$(realpath "$3")
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-gmail-limits.XXXXXX")
+fpid=
+cleanup() { [ -n "$fpid" ] && kill "$fpid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+export HOME="$work" ACCORD_ADMIN=
+pw="gmail-canary-$RANDOM$RANDOM"
+printf '{"ada": "%s"}\n' "$pw" > secrets.json
+chmod 600 secrets.json
+export ACCORD_SECRETS="$work/secrets.json"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout key.pem -out cert.pem > /dev/null 2>&1
+echo '{}' > control.json
+python3 "$fake" cert.pem key.pem --control control.json "ada:$pw" > fake.out 2>&1 &
+fpid=$!
+for _ in $(seq 1 100); do grep -q '^imaps ' fake.out && break; sleep 0.1; done
+port=$(awk '/^imaps /{print $2}' fake.out)
+[ -n "$port" ] || { echo "FAIL the Gmail fake did not start"; cat fake.out; exit 1; }
+ctl() { python3 "$imapctl" "$port" "$work/cert.pem" ada "$pw" "$@"; }
+imap() { printf '{"connector": "gmail-imap", "config": {"url": "imaps://localhost:%s", "user": "ada", "password": {"$secret": "ada"}, "ca_file": "%s"}}' \
+           "$port" "$work/cert.pem"; }
+count() { find "$1" -path '*/.accord' -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print 2>/dev/null | wc -l; }
+ALL="[Gmail]/All Mail"
+
+for i in 1 2 3; do
+  printf 'Message-ID: <g%s@x.test>\nFrom: a@x.test\nSubject: g%s\n\n%s\n' $i $i "$(head -c 6000 /dev/zero | tr '\0' 'x')" > g$i.eml
+  ctl append INBOX g$i.eml
+done
+pipeline down.json "$(imap)" "$(maildir down)"
+
+# ---- every connection of the account in use elsewhere -----------------------
+echo '{"held": 15}' > control.json
+runp run down.json
+if [ $rc != 0 ] && grep -q "refuses another connection" <<<"$out" && ! grep -q "check the user name" <<<"$out"; then
+  ok "Too many simultaneous connections is a retry later, not a refused password"
+else bad "too many connections" "$out"; fi
+
+# ---- the daily download limit: NO [OVERQUOTA] on a body FETCH ----------------
+echo '{"overquota": "fetch"}' > control.json
+runp run down.json
+if [ $rc != 0 ] && grep -q "over a limit" <<<"$out" && [ "$(count down)" = 0 ]; then
+  ok "NO [OVERQUOTA] on FETCH stops the run (no message half-copied)"
+else bad "overquota fetch: $(count down) messages" "$out"; fi
+echo '{}' > control.json
+runp run down.json
+[ $rc = 0 ] && [ "$(count down)" = 3 ] && ok "the next run carries every message (over 4096 octets each)" || bad "after overquota: $(count down)" "$out"
+runp run down.json
+grep -q "nothing to do" <<<"$out" && ok "then nothing to do" || bad "after overquota, again" "$out"
+
+# ---- the upload limit: NO [OVERQUOTA] on APPEND -------------------------------
+mkdir -p up/{cur,new,tmp}
+for i in 4 5; do
+  printf 'Message-ID: <u%s@x.test>\nFrom: a@x.test\nSubject: u%s\n\n%s\n' $i $i "$(head -c 5000 /dev/zero | tr '\0' 'y')" > up/cur/170000000$i.u$i.host:2,S
+done
+cat > up.json <<JSON
+{"name": "up", "state": "up.sqlite", "left": $(maildir up), "right": $(imap),
+ "streams": [{"name": "mail", "left": "message", "right": "message", "direction": "left-to-right"}]}
+JSON
+echo '{"overquota": "append"}' > control.json
+runp run up.json
+if [ $rc != 0 ] && grep -q "over a limit" <<<"$out" && [ "$(grep -c "over a limit" <<<"$out")" -le 2 ] && ! ctl msgids "$ALL" | grep -q "^u"; then
+  ok "NO [OVERQUOTA] on APPEND stops the batch as a retry"
+else bad "overquota append" "$out"; fi
+# held back an hour (the limit is daily), not the minute of a failed write
+wait_s=$(sqlite3 up.sqlite "SELECT min(next_retry) - strftime('%s','now') FROM quarantine")
+[ "${wait_s:-0}" -ge 3000 ] && ok "…and the messages wait an hour before the next try" || bad "overquota back-off: ${wait_s}s" "$out"
+echo '{}' > control.json
+sqlite3 up.sqlite "UPDATE quarantine SET next_retry = 0"   # the hour has passed
+runp run up.json
+[ $rc = 0 ] && [ "$(ctl msgids "$ALL" | grep -c '^u')" = 2 ] && ok "the next run uploads them (LITERAL-: over 4096 octets)" || bad "after overquota append" "$out"
+
+# ---- an APPEND Gmail drops: the Message-ID it already holds -------------------
+printf 'Message-ID: <dup@x.test>\nFrom: a@x.test\nSubject: the copy Gmail has\n\nolder body\n' > dup-gmail.eml
+ctl append INBOX dup-gmail.eml
+printf 'Message-ID: <dup@x.test>\nFrom: a@x.test\nSubject: the same message, another copy\n\nnewer, longer body\n' > up/cur/1700000009.dup.host:2,S
+runp run up.json
+first_rc=$rc first=$out
+runp run up.json
+if [ $first_rc = 0 ] && ! grep -q "gone again" <<<"$first" && grep -q "nothing to do" <<<"$out" &&
+   [ "$(ctl msgids "$ALL" | grep -c '^dup@x.test$')" = 1 ]; then
+  ok "an APPEND Gmail de-duplicates is linked to the message Gmail holds; the next run has nothing to do"
+else bad "append de-dup" "$first" "--- then:" "$out"; fi
+exit $fail
