@@ -2,6 +2,7 @@
 #include <accord/mail/message.hpp>
 
 #include <accord/text/ascii.hpp>
+#include <accord/text/charset.hpp>
 #include <accord/text/utf8.hpp>
 #include <accord/time/utc_time.hpp>
 
@@ -13,7 +14,6 @@
 #include <cstring>
 #include <memory>
 
-#include <iconv.h>
 
 namespace json = boost::json;
 
@@ -68,20 +68,7 @@ std::optional<std::string> to_utf8(std::string_view charset, std::string_view by
     return std::string(bytes);
   }
   if (is_latin1_name(cs) || is_cp1252_name(cs)) return cp1252_to_utf8(bytes, is_latin1_name(cs));
-  if (cs.empty()) return std::nullopt;
-  iconv_t cd = iconv_open("UTF-8", cs.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
-  std::unique_ptr<void, int (*)(iconv_t)> guard(cd, iconv_close);
-  std::string out(bytes.size() * 4 + 16, '\0');
-  char* src = const_cast<char*>(bytes.data());
-  size_t src_left = bytes.size();
-  char* dst = out.data();
-  size_t dst_left = out.size();
-  if (iconv(cd, &src, &src_left, &dst, &dst_left) == static_cast<size_t>(-1)) return std::nullopt;
-  if (iconv(cd, nullptr, nullptr, &dst, &dst_left) == static_cast<size_t>(-1)) return std::nullopt;  // shift state
-  out.resize(out.size() - dst_left);
-  if (!valid_utf8(out)) return std::nullopt;
-  return out;
+  return accord::charset::to_utf8(cs, bytes);
 }
 
 int hex(char c) {
@@ -377,28 +364,12 @@ std::string header_value(std::string_view headers, std::string_view name) {
   return "";
 }
 
-bool valid_utf8(std::string_view bytes) {
-  for (size_t i = 0; i < bytes.size();) {
-    char32_t cp;
-    if (static_cast<unsigned char>(bytes[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t n = utf8::decode_at(bytes, i, cp);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
+bool valid_utf8(std::string_view bytes) { return utf8::valid(bytes); }
 
 bool known_charset(std::string_view charset) {
   std::string cs = charset_key(charset);
   if (is_utf8_name(cs) || is_ascii_name(cs) || is_latin1_name(cs) || is_cp1252_name(cs)) return true;
-  if (cs.empty()) return false;
-  iconv_t cd = iconv_open("UTF-8", cs.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return false;
-  iconv_close(cd);
-  return true;
+  return accord::charset::known(cs);
 }
 
 std::string header_text(std::string_view bytes, std::string_view fallback) {

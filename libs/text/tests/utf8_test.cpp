@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The one UTF-8 coder and the one ASCII case folder (libs/text).
 #include <accord/text/ascii.hpp>
+#include <accord/text/charset.hpp>
 #include <accord/text/utf8.hpp>
 
 #include <gtest/gtest.h>
@@ -35,4 +36,22 @@ TEST(AsciiTest, FoldsOnlyAsciiLetters) {
   EXPECT_TRUE(accord::ascii_iequals("Content-Type", "content-TYPE"));
   EXPECT_FALSE(accord::ascii_iequals("Content-Type", "Content-Typ"));
   EXPECT_FALSE(accord::ascii_iequals("\xc3\xa9", "\xc3\x89"));
+}
+
+TEST(Utf8Test, FirstInvalidNamesWhereTextStopsBeingUtf8) {
+  EXPECT_EQ(accord::utf8::first_invalid("plain \xc3\xa9t\xc3\xa9"), std::string_view::npos);
+  EXPECT_EQ(accord::utf8::first_invalid("Fran\xe7ois"), 4u);         // Latin-1
+  EXPECT_EQ(accord::utf8::first_invalid("ab\xc0\xaf"), 2u);          // overlong
+  EXPECT_EQ(accord::utf8::first_invalid("x\xed\xa0\x80"), 1u);      // surrogate
+  EXPECT_EQ(accord::utf8::first_invalid("\xe2\x82"), 0u);            // truncated
+  EXPECT_TRUE(accord::utf8::valid(""));
+}
+
+TEST(CharsetTest, ReadsAnyCharsetIconvKnows) {
+  EXPECT_EQ(accord::charset::to_utf8("ISO-8859-2", "\xe8"), std::optional<std::string>("\xc4\x8d"));
+  EXPECT_EQ(accord::charset::to_utf8("WINDOWS-1252", "\x80"), std::optional<std::string>("\xe2\x82\xac"));
+  EXPECT_FALSE(accord::charset::to_utf8("NO-SUCH-CHARSET", "x"));
+  EXPECT_FALSE(accord::charset::to_utf8("UTF-8", "\xff"));  // not text in that charset
+  EXPECT_TRUE(accord::charset::known("KOI8-R"));
+  EXPECT_FALSE(accord::charset::known(""));
 }

@@ -47,4 +47,22 @@ inline void append(std::string& out, char32_t cp) {
   }
 }
 
+// Where s stops being UTF-8 (the offset of the first byte that does not
+// start a valid sequence), or npos when all of it is.
+inline size_t first_invalid(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    char32_t cp;
+    size_t n = decode_at(s, i, cp);
+    if (n == 0) return i;
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
+inline bool valid(std::string_view s) { return first_invalid(s) == std::string_view::npos; }
+
 }  // namespace accord::utf8
