@@ -20,38 +20,8 @@ import sys
 import threading
 import time
 
-LOG = C.CFUNCTYPE(None, C.c_void_p, C.c_int32, C.c_char_p)
-PROGRESS = C.CFUNCTYPE(None, C.c_void_p, C.c_char_p, C.c_uint64, C.c_uint64)
-SECRET = C.CFUNCTYPE(C.c_int32, C.c_void_p, C.c_char_p, C.c_void_p, C.c_uint64, C.POINTER(C.c_uint64))
-CANCELLED = C.CFUNCTYPE(C.c_int32, C.c_void_p)
-STORE = C.CFUNCTYPE(C.c_int32, C.c_void_p, C.c_char_p, C.c_char_p)
-
-
-class Host(C.Structure):
-    _fields_ = [("abi_major", C.c_uint32), ("abi_minor", C.c_uint32), ("struct_size", C.c_uint32),
-                ("reserved0", C.c_uint32), ("host_ctx", C.c_void_p), ("log", LOG), ("progress", PROGRESS),
-                ("secret", SECRET), ("is_cancelled", CANCELLED), ("store_secret", STORE)]
-
-
-class Err(C.Structure):
-    pass
-
-
-SET = C.CFUNCTYPE(None, C.POINTER(Err), C.c_int32, C.c_char_p, C.c_int64)
-Err._fields_ = [("host_ctx", C.c_void_p), ("set", SET)]
-OUT = [C.POINTER(C.c_char_p), C.POINTER(C.c_uint64), C.POINTER(Err)]
-CREATE = C.CFUNCTYPE(C.c_int32, C.POINTER(Host), C.c_char_p, C.POINTER(C.c_void_p), C.POINTER(Err))
-DESTROY = C.CFUNCTYPE(None, C.c_void_p)
-CALL = C.CFUNCTYPE(C.c_int32, C.c_void_p, C.c_char_p, C.c_char_p, *OUT)
-CANCEL = C.CFUNCTYPE(None, C.c_void_p)
-
-
-class Connector(C.Structure):
-    _fields_ = [("abi_major", C.c_uint32), ("abi_minor", C.c_uint32), ("struct_size", C.c_uint32),
-                ("reserved0", C.c_uint32), ("manifest_json", C.c_char_p), ("capabilities", C.c_uint64),
-                ("create", CREATE), ("destroy", DESTROY), ("read_changes", CALL), ("fetch", CALL),
-                ("apply", CALL), ("cancel", CANCEL), ("get_extension", C.c_void_p)]
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plugin_call import CANCELLED, LOG, PROGRESS, SECRET, SET, STORE, Connector, Err, Host  # the ABI's ctypes binding
 
 ACCORD_CANCELLED = 7
 requests = []

@@ -40,13 +40,14 @@ OUT = [C.POINTER(C.c_char_p), C.POINTER(C.c_uint64), C.POINTER(Err)]
 CREATE = C.CFUNCTYPE(C.c_int32, C.POINTER(Host), C.c_char_p, C.POINTER(C.c_void_p), C.POINTER(Err))
 DESTROY = C.CFUNCTYPE(None, C.c_void_p)
 CALL = C.CFUNCTYPE(C.c_int32, C.c_void_p, C.c_char_p, C.c_char_p, *OUT)
+CANCEL = C.CFUNCTYPE(None, C.c_void_p)
 
 
 class Connector(C.Structure):
     _fields_ = [("abi_major", C.c_uint32), ("abi_minor", C.c_uint32), ("struct_size", C.c_uint32),
                 ("reserved0", C.c_uint32), ("manifest_json", C.c_char_p), ("capabilities", C.c_uint64),
                 ("create", CREATE), ("destroy", DESTROY), ("read_changes", CALL), ("fetch", CALL),
-                ("apply", CALL), ("cancel", C.c_void_p), ("get_extension", C.c_void_p)]
+                ("apply", CALL), ("cancel", CANCEL), ("get_extension", C.c_void_p)]
 
 
 def main():
@@ -121,4 +122,5 @@ def main():
     conn.destroy(inst)
 
 
-main()
+if __name__ == "__main__":
+    main()
