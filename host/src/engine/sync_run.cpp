@@ -562,6 +562,7 @@ class PairRun {
     const Filter& filter = s == Side::kLeft ? sp_.filter_left : sp_.filter_right;
     out.full = cursor.empty();
     int retries = 0;
+    int64_t waited_ms = 0;  // in all, against opts_.max_retry_wait_ms
     std::string pair_text;  // reused: a first sync's digests
     constexpr size_t kArenaBlock = 8 << 20;
     std::unique_ptr<unsigned char[]> arena_block(new unsigned char[kArenaBlock]);
@@ -569,9 +570,10 @@ class PairRun {
     for (;;) {
       auto r = inst_[idx(s)]->read_changes(stream, cursor);
       if (!r && r.error().status == ACCORD_RETRY && retries < opts_.read_retries &&
-          r.error().retry_after_ms <= opts_.max_retry_wait_ms) {
+          waited_ms + std::max<int64_t>(r.error().retry_after_ms, 100) <= opts_.max_retry_wait_ms) {
         // rate limited or briefly unavailable: wait as asked, then the same call again
         ++retries;
+        waited_ms += std::max<int64_t>(r.error().retry_after_ms, 100);
         notes.push_back(std::string(side_name(s)) + " side asked to wait " +
                         std::to_string((r.error().retry_after_ms + 999) / 1000) + " s (" + r.error().message + ")");
         wait_ms(std::max<int64_t>(r.error().retry_after_ms, 100));
@@ -587,8 +589,13 @@ class PairRun {
           if (!queue.push(Staging{s, true, {}})) return out;
           continue;
         }
+        std::string later;
+        if (r.error().status == ACCORD_RETRY)
+          later = " (it asks to wait " + std::to_string((r.error().retry_after_ms + 999) / 1000) +
+                  " s: run again then; nothing of this pair was written)";
         throw Failure{r.error().status, std::string("reading the ") + side_name(s) + " side (" +
-                                            p_.endpoint(s).connector + " " + stream + "): " + r.error().message, 0};
+                                            p_.endpoint(s).connector + " " + stream + "): " + r.error().message + later,
+                      r.error().retry_after_ms};
       }
       // The batch and everything made from it live in one arena, freed at
       // once: nothing of it outlives this iteration. Its first block is

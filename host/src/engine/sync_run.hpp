@@ -146,10 +146,13 @@ struct RunOptions {
   size_t fetch_batch = 500;
   uint64_t fetch_bytes = uint64_t{8} << 20;
   // A side that answers RETRY (rate limited, briefly unavailable) while
-  // being read is waited for, as it asks, up to this often and this long a
-  // time; beyond that the pair fails and the next run resumes.
+  // being read is waited for, as it asks, up to this often and for at most
+  // this long in all within the run; a longer back-off (Gmail's 60 s for
+  // too many connections, an hour for a quota) ends the pair at once with
+  // RETRY and its wait, and the next run resumes: a run never sits idle
+  // for minutes.
   int read_retries = 5;
-  int64_t max_retry_wait_ms = 120000;
+  int64_t max_retry_wait_ms = 30000;
   // From a saved plan: the state generation and per-pair fingerprints and
   // cursors it was made with; any difference refuses the apply.
   std::optional<int64_t> expect_generation;
