@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <accord/formats/collection.hpp>
+
+#include <accord/formats/text_codec.hpp>
+
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace accord::formats::collection {
+
+namespace {
+
+// A logical (unfolded) content line and the bytes it came from: [begin, end),
+// the end after the newline of its last physical line. Blank lines are none.
+struct Line {
+  size_t begin = 0, end = 0;
+  std::string logical;
+};
+
+std::vector<Line> lines_of(std::string_view text) {
+  std::vector<Line> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+    std::string_view content = text.substr(pos, end - pos);
+    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
+    if (pos == 0 && content.starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);  // BOM
+    if ((content.starts_with(' ') || content.starts_with('\t')) && !out.empty()) {
+      out.back().logical += content.substr(1);
+      out.back().end = end;
+    } else if (!content.empty()) {
+      out.push_back({pos, end, std::string(content)});
+    }
+    pos = end;
+  }
+  return out;
+}
+
+// The first ':' outside double quotes (a parameter value may hold one).
+size_t value_colon(const std::string& l) {
+  bool q = false;
+  for (size_t i = 0; i < l.size(); ++i) {
+    if (l[i] == '"') q = !q;
+    else if (l[i] == ':' && !q) return i;
+  }
+  return std::string::npos;
+}
+
+std::string name_of(const std::string& l) {
+  std::string n = codec::upper(l.substr(0, l.find_first_of(";:")));
+  if (auto dot = n.find('.'); dot != std::string::npos) n = n.substr(dot + 1);  // a vCard group
+  return n;
+}
+
+std::string value_of(const std::string& l) {
+  size_t c = value_colon(l);
+  return c == std::string::npos ? std::string() : l.substr(c + 1);
+}
+
+// The TZID parameters a line names (DTSTART;TZID="W. Europe Standard Time":…).
+void tzid_params(const std::string& l, std::set<std::string>& out) {
+  size_t colon = value_colon(l);
+  std::string params = l.substr(0, colon);
+  size_t pos = params.find(';');
+  while (pos != std::string::npos) {
+    size_t next = pos + 1;
+    bool q = false;
+    while (next < params.size() && (q || params[next] != ';')) q = params[next++] == '"' ? !q : q;
+    std::string p = params.substr(pos + 1, next - pos - 1);
+    if (codec::upper(p.substr(0, 5)) == "TZID=") {
+      std::string v = p.substr(5);
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      out.insert(v);
+    }
+    pos = next < params.size() ? next : std::string::npos;
+  }
+}
+
+std::string bytes(std::string_view text, size_t b, size_t e) { return std::string(text.substr(b, e - b)); }
+
+// One component directly inside the VCALENDAR.
+struct Comp {
+  std::string type, uid, tzid;
+  bool uid_given = false, override_ = false;
+  size_t begin = 0, end = 0;
+  std::set<std::string> zones;  // TZIDs its lines name
+};
+
+struct Calendar {
+  std::string begin_line, own_lines, end_line;  // the VCALENDAR's own bytes
+  std::vector<Comp> comps;
+};
+
+Calendar scan_calendar(std::string_view text) {
+  auto lines = lines_of(text);
+  Calendar cal;
+  std::vector<std::string> stack;
+  Comp cur;
+  bool done = false;
+  for (const Line& ln : lines) {
+    std::string name = name_of(ln.logical);
+    if (done) {
+      if (name == "BEGIN") throw std::runtime_error("more than one VCALENDAR in one file");
+      continue;
+    }
+    if (stack.empty()) {
+      if (name == "BEGIN" && codec::upper(value_of(ln.logical)) == "VCALENDAR") {
+        stack.push_back("VCALENDAR");
+        cal.begin_line = bytes(text, ln.begin, ln.end);
+        continue;
+      }
+      throw std::runtime_error("not iCalendar: no BEGIN:VCALENDAR");
+    }
+    if (name == "BEGIN") {
+      std::string type = codec::upper(value_of(ln.logical));
+      if (stack.size() == 1) cur = Comp{type, "", "", false, false, ln.begin, 0, {}};
+      stack.push_back(type);
+      continue;
+    }
+    if (name == "END") {
+      std::string type = codec::upper(value_of(ln.logical));
+      if (type != stack.back()) throw std::runtime_error("END:" + type + " closes BEGIN:" + stack.back());
+      stack.pop_back();
+      if (stack.empty()) {
+        cal.end_line = bytes(text, ln.begin, ln.end);
+        done = true;
+      } else if (stack.size() == 1) {
+        cur.end = ln.end;
+        cal.comps.push_back(std::move(cur));
+        cur = Comp{};
+      }
+      continue;
+    }
+    if (stack.size() == 1) {
+      cal.own_lines += bytes(text, ln.begin, ln.end);
+      continue;
+    }
+    tzid_params(ln.logical, cur.zones);
+    if (stack.size() != 2) continue;  // a VALARM's, a STANDARD's lines
+    if (name == "UID") cur.uid = value_of(ln.logical), cur.uid_given = true;
+    else if (name == "RECURRENCE-ID") cur.override_ = true;
+    else if (name == "TZID") cur.tzid = value_of(ln.logical);
+  }
+  if (stack.empty() && !done) throw std::runtime_error("not iCalendar: no BEGIN:VCALENDAR");
+  if (!done) throw std::runtime_error("BEGIN:" + stack.back() + " has no END:" + stack.back());
+  return cal;
+}
+
+bool is_record(const std::string& type) { return type == "VEVENT" || type == "VTODO" || type == "VJOURNAL"; }
+
+}  // namespace
+
+std::vector<Member> calendar(std::string_view text) {
+  Calendar cal = scan_calendar(text);
+  std::vector<Member> out;
+  std::map<std::string, size_t> by_key;
+  std::map<std::string, int> masters;
+  std::vector<std::vector<size_t>> comps_of;
+  int no_uid = 0;
+  for (size_t i = 0; i < cal.comps.size(); ++i) {
+    const Comp& c = cal.comps[i];
+    if (!is_record(c.type)) continue;
+    std::string key = c.uid_given && !c.uid.empty() ? c.uid : "@" + std::to_string(++no_uid);
+    auto [it, fresh] = by_key.emplace(key, out.size());
+    if (fresh) {
+      Member m;
+      m.key = key;
+      m.uid = c.uid;
+      m.type = c.type;
+      out.push_back(std::move(m));
+      comps_of.emplace_back();
+    }
+    Member& m = out[it->second];
+    if (!c.override_ && ++masters[key] > 1) m.duplicate = true;
+    if (c.type != m.type) m.duplicate = true;  // one UID on an event and a task
+    if (!c.override_) m.type = c.type;
+    m.spans.emplace_back(c.begin, c.end);
+    comps_of[it->second].push_back(i);
+  }
+  for (size_t k = 0; k < out.size(); ++k) {
+    std::set<std::string> zones;
+    std::string own;
+    for (size_t i : comps_of[k]) {
+      zones.insert(cal.comps[i].zones.begin(), cal.comps[i].zones.end());
+      own += bytes(text, cal.comps[i].begin, cal.comps[i].end);
+    }
+    std::string tz;
+    for (const Comp& c : cal.comps)
+      if (c.type == "VTIMEZONE" && zones.contains(c.tzid)) tz += bytes(text, c.begin, c.end);
+    out[k].text = cal.begin_line + cal.own_lines + tz + own + cal.end_line;
+  }
+  return out;
+}
+
+std::vector<Member> vcards(std::string_view text) {
+  auto lines = lines_of(text);
+  std::vector<Member> out;
+  std::map<std::string, size_t> by_uid;
+  std::map<std::string, int> by_fn;
+  int depth = 0;  // 2.1 nests an AGENT's card
+  Member cur;
+  std::string fn;
+  size_t n = 0;
+  for (const Line& ln : lines) {
+    ++n;
+    std::string name = name_of(ln.logical);
+    bool card = codec::upper(value_of(ln.logical)) == "VCARD";
+    if (name == "BEGIN" && card) {
+      if (depth++ == 0) cur = Member{}, fn.clear(), cur.type = "VCARD", cur.spans = {{ln.begin, 0}};
+      continue;
+    }
+    if (depth == 0)
+      throw std::runtime_error("line " + std::to_string(n) + ": content outside BEGIN:VCARD … END:VCARD");
+    if (name == "END" && card) {
+      if (--depth > 0) continue;
+      cur.spans[0].second = ln.end;
+      cur.text = bytes(text, cur.spans[0].first, ln.end);
+      if (!cur.uid.empty()) {
+        cur.key = cur.uid;
+      } else {
+        int seen = ++by_fn[fn];
+        cur.key = "@" + fn + (seen > 1 ? "~" + std::to_string(seen) : "");
+      }
+      if (!cur.uid.empty()) {
+        if (auto it = by_uid.find(cur.uid); it != by_uid.end()) {
+          out[it->second].duplicate = true;
+          cur.duplicate = true;
+        } else {
+          by_uid.emplace(cur.uid, out.size());
+        }
+      }
+      out.push_back(std::move(cur));
+      continue;
+    }
+    if (depth != 1) continue;
+    if (name == "UID") cur.uid = value_of(ln.logical);
+    else if (name == "FN") fn = value_of(ln.logical);
+  }
+  if (depth > 0) throw std::runtime_error("BEGIN:VCARD has no END:VCARD");
+  return out;
+}
+
+std::string calendar_replacement(std::string_view file, std::string_view record_text) {
+  Calendar have = scan_calendar(file), neu = scan_calendar(record_text);
+  std::set<std::string> zones;
+  for (const Comp& c : have.comps)
+    if (c.type == "VTIMEZONE") zones.insert(c.tzid);
+  std::string tz, own;
+  for (const Comp& c : neu.comps) {
+    if (c.type == "VTIMEZONE" && !zones.contains(c.tzid)) tz += bytes(record_text, c.begin, c.end);
+    else if (is_record(c.type)) own += bytes(record_text, c.begin, c.end);
+  }
+  return tz + own;
+}
+
+std::string vcard_replacement(std::string_view card_text) {
+  auto cards = vcards(card_text);
+  if (cards.size() != 1) throw std::runtime_error("one card expected");
+  return cards[0].text;
+}
+
+std::string splice(std::string_view file, const Member& m, std::string_view replacement) {
+  std::string out;
+  size_t pos = 0;
+  for (size_t i = 0; i < m.spans.size(); ++i) {
+    out += file.substr(pos, m.spans[i].first - pos);
+    if (i == 0) out += replacement;
+    pos = m.spans[i].second;
+    // a removed card takes the blank lines after it along
+    if (replacement.empty())
+      while (pos < file.size() && (file[pos] == '\n' || (file[pos] == '\r' && pos + 1 < file.size() && file[pos + 1] == '\n')))
+        pos += file[pos] == '\n' ? 1 : 2;
+  }
+  out += file.substr(pos);
+  return out;
+}
+
+std::string encode_key(std::string_view key) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : key) {
+    if (c == '%' || c == '/' || c <= 0x20 || c == 0x7F) {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::string decode_key(std::string_view in) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && digit(in[i + 1]) >= 0 && digit(in[i + 2]) >= 0) {
+      out += static_cast<char>(digit(in[i + 1]) * 16 + digit(in[i + 2]));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace accord::formats::collection
