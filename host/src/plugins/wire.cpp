@@ -6,6 +6,7 @@
 
 #include <accord/json/pointer.hpp>
 #include <accord/net/redact.hpp>
+#include <accord/status/names.hpp>
 
 #include <boost/locale/utf.hpp>
 
@@ -390,8 +391,6 @@ Batch read_answer(std::string_view text, json::storage_ptr sp, bool need_cursor)
   return b;
 }
 
-const char* const kStatuses[] = {"ok", "retry", "error", "auth_required", "conflict", "unsupported", "cancelled"};
-
 // One parsed result, at /k, for an op of kind `op`.
 ApplyResult take_result(const json::value& v, std::size_t k, const std::string& op, std::vector<std::string>& notes) {
   ApplyResult r;
@@ -409,7 +408,7 @@ ApplyResult take_result(const json::value& v, std::size_t k, const std::string& 
   if (!st || st->is_null()) return unreadable("", "no \"status\"");
   if (!st->is_string()) return unreadable("/status", std::string("must be a string, not ") + kind_name(st->kind()));
   r.status = st->get_string();
-  if (std::find(std::begin(kStatuses), std::end(kStatuses), r.status) == std::end(kStatuses))
+  if (!is_result_status(r.status))
     return unreadable("/status", "unknown status \"" + r.status + "\"");
   const json::value* id = o.if_contains("id");
   if (id && !id->is_null() && !id->is_string()) {

@@ -2,23 +2,15 @@
 // The wire's ops and results (see accord/kit/ops.hpp).
 #include <accord/kit/ops.hpp>
 
+#include <accord/status/names.hpp>
+
 #include <new>
 
 namespace json = boost::json;
 
 namespace accord::kit {
 
-const char* status_name(int32_t status) noexcept {
-  switch (status) {
-    case ACCORD_OK: return "ok";
-    case ACCORD_RETRY: return "retry";
-    case ACCORD_AUTH_REQUIRED: return "auth_required";
-    case ACCORD_CONFLICT: return "conflict";
-    case ACCORD_UNSUPPORTED: return "unsupported";
-    case ACCORD_CANCELLED: return "cancelled";
-    default: return "error";  // ACCORD_ERROR, and CURSOR_EXPIRED, which no op answers
-  }
-}
+const char* status_name(int32_t status) noexcept { return result_status_name(status); }
 
 Result Result::ok(std::string id, std::string version) {
   Result r;
@@ -36,7 +28,7 @@ Result Result::failed(const char* status, std::string message, std::string id) {
 }
 
 Result Result::conflict(std::string message, std::string id, std::string version) {
-  Result r = failed("conflict", std::move(message), std::move(id));
+  Result r = failed(accord::status_name(ACCORD_CONFLICT), std::move(message), std::move(id));
   r.version = std::move(version);
   return r;
 }

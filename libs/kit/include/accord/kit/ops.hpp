@@ -41,7 +41,9 @@ struct Op {
 
 // One result of an apply() call. Members left empty are left out of the JSON.
 struct Result {
-  std::string status = "ok";  // ok, retry, error, auth_required, conflict, unsupported, cancelled
+  // ok, retry, error, auth_required, conflict, unsupported, cancelled (the
+  // names an apply result may carry: accord/status/names.hpp)
+  std::string status = "ok";
   std::string id, version, message;
   // The record as the store now holds it, in the form a listing gives (an
   // "ok" create or update of a store that rewrites what it is sent).
@@ -59,8 +61,9 @@ struct Result {
   boost::json::object to_json() const;
 };
 
-// The lower-case name of a status code, as results spell it ("error" for an
-// unknown code).
+// The lower-case name of a status code, as results spell it ("error" for
+// ACCORD_CURSOR_EXPIRED and an unknown code): accord::result_status_name
+// (accord/status/names.hpp).
 const char* status_name(int32_t status) noexcept;
 
 // The ops of apply()'s input. Throws accord::Error(ACCORD_ERROR) naming the

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <accord/connector.h>
+#include <accord/status/names.hpp>  // status_name, status_from_name
 
 #include <cstdint>
 #include <expected>
@@ -25,10 +26,5 @@ inline std::unexpected<Failure> fail(std::string message, int32_t status = ACCOR
                                      int64_t retry_after_ms = 0) {
   return std::unexpected<Failure>(Failure{status, std::move(message), retry_after_ms});
 }
-
-// The lower-case name of a status code, as results and logs spell it.
-const char* status_name(int32_t status) noexcept;
-// The inverse; unknown names map to ACCORD_ERROR.
-int32_t status_from_name(const std::string& name) noexcept;
 
 }  // namespace accord
