@@ -50,6 +50,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -173,6 +175,21 @@ Settings parse_config(std::string_view text) {
   return c;
 }
 
+// Beside \Deleted, the keyword that marks a message this connector is
+// expunging (a delete, or the source of a move without MOVE) where the
+// server keeps keywords. A run killed between that STORE and its UID
+// EXPUNGE leaves the message marked; the next listing that meets it
+// finishes the expunge (expunge_own). A message another client marked
+// \Deleted lacks it and is never expunged by this connector.
+constexpr const char* kExpungeMark = "$AccordExpunge";
+
+// Tests kill the process at a named point of a write (ACCORD_FAILPOINT=NAME,
+// as the host's own failpoints): as a SIGKILL there, nothing after it runs.
+void failpoint(const char* name) {
+  const char* f = std::getenv("ACCORD_FAILPOINT");
+  if (f && std::string_view(f) == name) std::raise(SIGKILL);
+}
+
 // IMAP LIST-style pattern match: "*" anything, "%" anything but "/".
 bool matches(std::string_view pat, std::string_view name) {
   if (pat.empty()) return name.empty();
@@ -252,7 +269,8 @@ constexpr size_t kMaxUnseenGone = 50000;
 struct Status {
   uint32_t uidvalidity = 0, uidnext = 0, messages = 0;
   uint64_t modseq = 0;
-  bool known = false;  // LIST-STATUS (or SELECT) told us
+  bool known = false;     // LIST-STATUS (or SELECT) told us
+  bool keywords = false;  // SELECT: PERMANENTFLAGS has \* (new keywords are kept)
 };
 
 std::string flags_key(std::vector<std::string> flags) {
@@ -490,6 +508,8 @@ class ImapConnector : public accord::Connector {
       if (u.code == "UIDVALIDITY" && !u.code_args.empty()) st.uidvalidity = static_cast<uint32_t>(u.code_args[0].number);
       if (u.code == "UIDNEXT" && !u.code_args.empty()) st.uidnext = static_cast<uint32_t>(u.code_args[0].number);
       if (u.code == "HIGHESTMODSEQ" && !u.code_args.empty()) st.modseq = u.code_args[0].number;
+      if (u.code == "PERMANENTFLAGS" && !u.code_args.empty())
+        for (auto& f : u.code_args[0].list) st.keywords = st.keywords || f.str() == "\\*";
     }
     selected_ = folder;
     selected_rw_ = write;
@@ -841,12 +861,18 @@ class ImapConnector : public accord::Connector {
     next.uidnext = st.uidnext;
     next.modseq = condstore_ ? st.modseq : 0;
     UidSet pending, gone;  // gone: UIDs the cursor never saw, not there now
+    UidSet own;            // marked \Deleted by a run of ours that was stopped before its expunge
     if (!old || old->uidvalidity != st.uidvalidity) {
       if (old)  // UIDVALIDITY changed: every UID the cursor knew means nothing now
         for (uint32_t uid : old->uids.values())
           records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text(), true));
-      if (condstore_) pending = st.messages ? live("1:*") : UidSet{};
-      else flag_scan(folder, nullptr, pending, next);
+      if (condstore_) {
+        pending = st.messages ? live("1:*") : UidSet{};
+        if (st.messages)
+          own = run_search([&](imap::Command& cmd) { cmd.atom("DELETED").atom("KEYWORD").atom(kExpungeMark); });
+      } else {
+        flag_scan(folder, nullptr, pending, next, own);
+      }
       // (a full listing needs none: the host takes what it does not list for gone)
       if (c.incremental) gone = uid_range(1, st.uidnext).minus(pending);
     } else {
@@ -866,10 +892,15 @@ class ImapConnector : public accord::Connector {
           if (qresync_) cmd.atom("VANISHED");
           cmd.close();
           imap::Reply r = run_ok(cmd, "UID FETCH CHANGEDSINCE in " + folder);
-          std::vector<uint32_t> ch;
+          std::vector<uint32_t> ch, mine;
           each_fetch(r, [&](auto& items) {
-            if (auto it = items.find("UID"); it != items.end()) ch.push_back(static_cast<uint32_t>(it->second.number));
+            auto it = items.find("UID");
+            if (it == items.end()) return;
+            ch.push_back(static_cast<uint32_t>(it->second.number));
+            if (auto fl = items.find("FLAGS"); fl != items.end() && marked_by_us(flag_list(fl->second)))
+              mine.push_back(static_cast<uint32_t>(it->second.number));
           });
+          own = UidSet::of(std::move(mine));
           changed = UidSet::of(std::move(ch));
           for (auto& u : r.untagged)
             if (u.name == "VANISHED")
@@ -884,10 +915,10 @@ class ImapConnector : public accord::Connector {
         }
       } else {
         // the scan's changes include the new UIDs (no flags recorded for them)
-        flag_scan(folder, &*old, changed, next);
+        flag_scan(folder, &*old, changed, next, own);
         vanished = old->uids.minus(next.uids);
       }
-      vanished = vanished.both(old->uids).minus(gone);
+      vanished = vanished.plus(own).both(old->uids).minus(gone);
       for (uint32_t uid : vanished.values())
         records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text()));
       next.uids = next.uids.minus(vanished);
@@ -899,27 +930,47 @@ class ImapConnector : public accord::Connector {
                                                      "\"): listing everything");
     for (uint32_t uid : gone.values()) records.push_back(deleted_record(MessageId{folder, st.uidvalidity, uid}.text()));
     next.uids = next.uids.minus(gone);  // (one the cursor had above its UIDNEXT: a search outran the SELECT)
-    c.pending = pending.minus(gone);
+    c.pending = pending.minus(gone).minus(own);
     c.next_state = std::move(next);
+    expunge_own(folder, own);
+  }
+
+  bool marked_by_us(const std::vector<std::string>& flags) const {
+    return has_flag(flags, "\\DELETED") && has_flag(flags, imap::ascii_upper(kExpungeMark));
+  }
+
+  // Finishes the expunges a stopped run of ours left: the messages of the
+  // folder being listed that it marked \Deleted and kExpungeMark (and that
+  // the listing reports gone). Selected read-write for the UID EXPUNGE of
+  // just those UIDs; without UIDPLUS they stay marked, as such a delete
+  // leaves them.
+  void expunge_own(const std::string& folder, const UidSet& own) {
+    if (own.empty() || !session().has("UIDPLUS")) return;
+    select(folder, true);
+    imap::Reply r = session().run(session().command("UID EXPUNGE").atom(own.text()));
+    if (!r.ok())
+      host().log(ACCORD_LOG_WARN, "gmail-imap: expunging " + std::to_string(own.size()) + " message(s) an interrupted run "
+                                  "marked \\Deleted in \"" + folder + "\" was refused (" + r.done.text + "); they stay marked");
   }
 
   // Without CONDSTORE: FLAGS of every message, compared with what the cursor
   // remembers (`old`, or nothing): the UIDs whose flags differ (or that are
   // new) go into `changed`; next.uids/flags become what the server holds.
-  void flag_scan(const std::string& folder, const FolderState* old, UidSet& changed, FolderState& next) {
+  void flag_scan(const std::string& folder, const FolderState* old, UidSet& changed, FolderState& next, UidSet& own) {
     imap::Session& s = session();
     imap::Command cmd = s.command("UID FETCH");
     cmd.atom("1:*").open().atom("UID").atom("FLAGS").close();
     imap::Reply r = run_ok(cmd, "UID FETCH FLAGS in " + folder);
     std::map<std::string, std::vector<uint32_t>> groups;
-    std::vector<uint32_t> all, diff;
+    std::vector<uint32_t> all, diff, mine;
     each_fetch(r, [&](auto& items) {
       auto uid = items.find("UID");
       auto fl = items.find("FLAGS");
       if (uid == items.end() || fl == items.end()) return;
       auto flags = flag_list(fl->second);
-      if (has_flag(flags, "\\DELETED")) return;  // on its way out: treated as gone
       uint32_t id = static_cast<uint32_t>(uid->second.number);
+      if (marked_by_us(flags)) mine.push_back(id);
+      if (has_flag(flags, "\\DELETED")) return;  // on its way out: treated as gone
       std::string key = flags_key(flags);
       all.push_back(id);
       groups[key].push_back(id);
@@ -934,6 +985,7 @@ class ImapConnector : public accord::Connector {
     next.flags.clear();
     for (auto& [k, v] : groups) next.flags[k] = UidSet::of(std::move(v));
     changed = UidSet::of(diff);
+    own = UidSet::of(std::move(mine));
   }
 
   // The header fields, flags, date and size of these UIDs, as records;
@@ -981,6 +1033,7 @@ class ImapConnector : public accord::Connector {
         if (auto sz = items.find("RFC822.SIZE"); sz != items.end()) data["size"] = sz->second.number;
         data["mailboxIds"] = json::object{{folder, true}};
         data["keywords"] = mail::keywords_from_flags(flags);
+        data["keywords"].as_object().erase(mail::lower(kExpungeMark));  // ours, not the user's
         if (auto b = items.find("BODYSTRUCTURE"); b != items.end())
           for (auto& [k, v] : mail::structure_fields(part_of(b->second), cfg_.fallback_charset)) data[k] = std::move(v);
         if (gmail_) {
@@ -1264,7 +1317,8 @@ class ImapConnector : public accord::Connector {
         return Result::error("delete: \"trash\" needs the trash folder, and the server marks none \\Trash (RFC 6154 "
                              "SPECIAL-USE): set \"trash_folder\", or delete: \"expunge\"", id);
       if (mode == "trash" && m->folder != trash) return move(*m, trash, id);
-      if (auto bad = store("+FLAGS.SILENT", {"\\Deleted"})) return *bad;
+      if (auto bad = store("+FLAGS.SILENT", deleted_flags(st))) return *bad;
+      failpoint("gmail-imap.after_mark_deleted");
       if (s.has("UIDPLUS")) {
         imap::Reply r = s.run(s.command("UID EXPUNGE").atom(std::to_string(m->uid)));
         if (!r.ok()) return Result::error("UID EXPUNGE refused: " + r.done.text, id);
@@ -1294,6 +1348,13 @@ class ImapConnector : public accord::Connector {
     return Result::ok(id, v.value_or(""));
   }
 
+  // The flags that mark a message this connector expunges (see kExpungeMark)
+  // in a folder selected with status `st`.
+  static std::vector<std::string> deleted_flags(const Status& st) {
+    if (st.keywords) return {"\\Deleted", kExpungeMark};
+    return {"\\Deleted"};
+  }
+
   // Moves a message to another folder: its id changes (a new UID there).
   Result move(const MessageId& m, const std::string& to, const std::string& id) {
     imap::Session& s = session();
@@ -1320,8 +1381,11 @@ class ImapConnector : public accord::Connector {
     for (auto& u : r.untagged) take(u);
     if (!s.has("MOVE")) {
       imap::Command del = s.command("UID STORE");
-      del.atom(std::to_string(m.uid)).atom("+FLAGS.SILENT").open().atom("\\Deleted").close();
+      del.atom(std::to_string(m.uid)).atom("+FLAGS.SILENT").open();
+      for (auto& f : deleted_flags(selected_status_)) del.atom(f);
+      del.close();
       s.run(del);
+      failpoint("gmail-imap.after_mark_deleted");
       if (s.has("UIDPLUS")) s.run(s.command("UID EXPUNGE").atom(std::to_string(m.uid)));
     }
     selected_.clear();

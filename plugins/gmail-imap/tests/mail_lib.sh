@@ -30,3 +30,52 @@ same_files() {
     cmp -s "$(file_of "$1" "$id")" "$(file_of "$2" "$id")" || { bad "message $id differs between $1 and $2"; return 1; }
   done
 }
+
+# The Dovecot prelude of the tests that start their own (they set
+# $start_dovecot and, for ctl, $imapctl):
+# mail_work NAME: the test's own folder $work (mode 0711: Dovecot runs as
+# another user and must reach inside), cd'd into, removed on exit with the
+# Dovecots started in it; HOME there, no admin layer; ada's password in $pw
+# and in the secrets file as "ada".
+mail_work() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/accord-$1.XXXXXX")
+  chmod 0711 "$work"
+  trap mail_cleanup EXIT
+  cd "$work" || exit 1
+  export HOME="$work" ACCORD_ADMIN=
+  pw="imap-canary-$RANDOM$RANDOM"
+  printf '{"ada": "%s"}\n' "$pw" > secrets.json
+  chmod 600 secrets.json
+  export ACCORD_SECRETS="$work/secrets.json"
+}
+mail_cleanup() {
+  local d
+  for d in "$work"/dc*; do [ -f "$d/run/master.pid" ] && kill "$(cat "$d/run/master.pid")" 2>/dev/null; done
+  rm -rf "$work"
+}
+# dovecot NAME [DIALECT]: a Dovecot for ada in $work/NAME (NAME starts with
+# "dc"), in the DIALECT the connector reads differently: QRESYNC (Dovecot's
+# own, the default), CONDSTORE (CONDSTORE only, as Gmail), plain (neither),
+# nomove (neither, nor MOVE: a move is COPY, \Deleted and UID EXPUNGE).
+# Sets $port (IMAPS) and $ca; then ctl runs imapctl.py against it and
+# `imap [', "key": value…']` prints its gmail-imap endpoint.
+imap_caps="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE NAMESPACE UIDPLUS LIST-EXTENDED CHILDREN ESEARCH LIST-STATUS MOVE LITERAL+"
+dovecot() {
+  local extra="" info
+  case ${2:-QRESYNC} in
+    QRESYNC) ;;
+    CONDSTORE) extra="imap_capability = $imap_caps CONDSTORE" ;;
+    plain) extra="imap_capability = $imap_caps" ;;
+    nomove) extra="imap_capability = ${imap_caps/ MOVE/}" ;;
+    *) echo "FAIL no dialect $2"; exit 1 ;;
+  esac
+  info=$(DOVECOT_EXTRA="$extra" bash "$start_dovecot" "$work/$1" "ada:$pw" 2>&1) ||
+    { echo "FAIL Dovecot did not start (scripts/install-deps.sh installs dovecot-imapd)"; echo "$info"; exit 1; }
+  port=$(awk '/^imaps /{print $2}' <<<"$info")
+  ca=$(awk '/^ca /{print $2}' <<<"$info")
+}
+ctl() { python3 "$imapctl" "$port" "$ca" ada "$pw" "$@"; }
+imap() {
+  printf '{"connector": "gmail-imap", "config": {"url": "imaps://localhost:%s", "user": "ada", "password": {"$secret": "ada"}, "ca_file": "%s"%s}}' \
+    "$port" "$ca" "${1:-}"
+}
