@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The SDK's JSON Schemas (sdk/schema), compiled in, and a validator over
-// them: the conformance kit checks every answer a connector gives against
+// them (libs/json's json_schema::Schema, the one schema check of Accord): the conformance kit checks every answer a connector gives against
 // them, and a host test checks that the host's wire parser agrees with them.
 // Never used in the host's run path (a sync does not pay for it).
 //
@@ -8,17 +8,14 @@
 // called from any thread.
 #pragma once
 
+#include <accord/json/schema.hpp>
+
 #include <boost/json/value.hpp>
 
 #include <map>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-namespace valijson {
-class Schema;
-}
 
 namespace accord::conformance {
 
@@ -43,7 +40,7 @@ class Schemas {
  private:
   Schemas();
   std::map<std::string, boost::json::value, std::less<>> docs_;
-  std::map<std::string, std::unique_ptr<valijson::Schema>, std::less<>> compiled_;
+  std::map<std::string, json_schema::Schema, std::less<>> compiled_;
 };
 
 }  // namespace accord::conformance

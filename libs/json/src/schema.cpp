@@ -25,10 +25,16 @@ namespace accord::json_schema {
 namespace {
 
 // Parses `schema` into `out`; "" when valijson can use it, else its reason.
-std::string parse(const json::value& schema, valijson::Schema& out) {
+// `refs` (may be empty) resolves "$ref"s to other documents.
+std::string parse(const json::value& schema, valijson::Schema& out, const Schema::Refs& refs = {}) {
   try {
     valijson::SchemaParser parser;
-    parser.populateSchema(valijson::adapters::BoostJsonAdapter(schema), out);
+    if (refs) {
+      auto release = [](const json::value*) {};  // refs' documents are the caller's
+      parser.populateSchema(valijson::adapters::BoostJsonAdapter(schema), out, refs, release);
+    } else {
+      parser.populateSchema(valijson::adapters::BoostJsonAdapter(schema), out);
+    }
     return "";
   } catch (const std::exception& e) {
     return e.what();
@@ -92,18 +98,41 @@ std::string described(const json::value& schema, const std::vector<std::string>&
 
 }  // namespace
 
-Verdict check(const json::value& schema_doc, const json::value& doc, Words words) {
-  Verdict out;
-  valijson::Schema schema;
-  if (std::string why = parse(schema_doc, schema); !why.empty()) {
+struct Schema::Impl {
+  json::value doc;  // for the words (explain_schema, a pattern's description)
+  valijson::Schema parsed;
+  std::string unusable;
+};
+
+Schema::Schema(const json::value& schema_doc, Refs refs) : impl_(std::make_unique<Impl>()) {
+  impl_->doc = schema_doc;
+  if (std::string why = parse(schema_doc, impl_->parsed, refs); !why.empty()) {
     std::string at = unusable_at(schema_doc, why);
-    out.unusable = (at.empty() ? "" : "at " + at + ": ") + why;
+    impl_->unusable = (at.empty() ? "" : "at " + at + ": ") + why;
+  }
+}
+
+Schema::~Schema() = default;
+Schema::Schema(Schema&&) noexcept = default;
+Schema& Schema::operator=(Schema&&) noexcept = default;
+
+const std::string& Schema::unusable() const { return impl_->unusable; }
+
+Verdict check(const json::value& schema_doc, const json::value& doc, Words words) {
+  return Schema(schema_doc).check(doc, words);
+}
+
+Verdict Schema::check(const json::value& doc, Words words) const {
+  Verdict out;
+  if (!impl_->unusable.empty()) {
+    out.unusable = impl_->unusable;
     return out;
   }
+  const json::value& schema_doc = impl_->doc;
   valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::BoostJsonAdapter target(doc);
-  if (validator.validate(schema, target, &results)) return out;
+  if (validator.validate(impl_->parsed, target, &results)) return out;
   // The common mistakes in words; valijson's own only where they say
   // nothing at or below its pointer.
   std::vector<SchemaMessage> plain;

@@ -59,3 +59,36 @@ TEST(JsonSchemaTest, AnUnusableSchemaIsAnAnswerNamingThePlaceOfItsFault) {
   EXPECT_NE(items.unusable.find("at /items/1/minLength: "), std::string::npos) << items.unusable;
   EXPECT_FALSE(js::check(json::parse(R"({"type": 12})"), json::parse("{}")).unusable.empty());
 }
+
+TEST(JsonSchemaTest, AParsedSchemaChecksManyDocumentsAsCheckDoes) {
+  js::Schema s(kSchema);
+  EXPECT_EQ(s.unusable(), "");
+  for (const char* doc : {R"({"size": 3})", R"({"auth": {"type": 1}})", R"({"size": "3", "id": "ABC"})", "[]"})
+    for (auto words : {js::Words::kValidator, js::Words::kPeople})
+      EXPECT_EQ(said(s.check(json::parse(doc), words).errors), said(js::check(kSchema, json::parse(doc), words).errors))
+          << doc;
+  js::Schema bad(json::parse(R"({"type": "object", "properties": {"size": {"type": 12}}})"));
+  EXPECT_NE(bad.unusable().find("at /properties/size/type: "), std::string::npos) << bad.unusable();
+  EXPECT_EQ(bad.check(json::parse("{}")).unusable, bad.unusable());
+}
+
+TEST(JsonSchemaTest, ARefToAnotherDocumentIsResolvedThroughRefs) {
+  const json::value record = json::parse(R"({"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}})");
+  const json::value batch = json::parse(
+      R"({"type": "object", "properties": {"records": {"type": "array", "items": {"$ref": "https://x.example/record.schema.json"}}}})");
+  std::vector<std::string> asked;
+  js::Schema s(batch, [&](const std::string& uri) -> const json::value* {
+    asked.push_back(uri);
+    return uri.size() >= 18 && uri.compare(uri.size() - 18, 18, "record.schema.json") == 0 ? &record : nullptr;
+  });
+  ASSERT_EQ(s.unusable(), "");
+  ASSERT_FALSE(asked.empty());
+  EXPECT_TRUE(s.check(json::parse(R"({"records": [{"id": "a"}]})")).valid());
+  auto v = s.check(json::parse(R"({"records": [{"id": "a"}, {"id": 7}, {}]})"));
+  EXPECT_EQ(said(v.errors).find("/records/1/id: "), 0u) << said(v.errors);
+  EXPECT_NE(said(v.errors).find("/records/2: "), std::string::npos) << said(v.errors);
+  // not resolved: the schema cannot be used, and says so instead of ending the program
+  js::Schema lost(batch, [](const std::string&) -> const json::value* { return nullptr; });
+  EXPECT_FALSE(lost.unusable().empty());
+  EXPECT_FALSE(lost.check(json::parse("{}")).valid());
+}

@@ -19,6 +19,8 @@
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,8 +54,35 @@ struct Verdict {
   bool valid() const { return unusable.empty() && errors.empty(); }
 };
 
-// Checks `doc` against `schema` (local "$ref"s resolved within it).
+// Checks `doc` against `schema` (local "$ref"s resolved within it). Parses
+// the schema each call: to check many documents, parse it once as a Schema.
 Verdict check(const boost::json::value& schema, const boost::json::value& doc, Words words = Words::kValidator);
+
+// A schema parsed once, to check many documents against it (the conformance
+// kit checks every answer of a connector so). Thread safety: check() is const
+// and may be called from any thread at once.
+class Schema {
+ public:
+  // Resolves a "$ref" to another document: given the URI as the schema
+  // writes it ("record.schema.json#/definitions/x" less its fragment, or a
+  // full "$id"), that document, or nullptr (then the schema is unusable).
+  // Asked during construction only; what it answers must live that long.
+  using Refs = std::function<const boost::json::value*(const std::string& uri)>;
+
+  explicit Schema(const boost::json::value& schema, Refs refs = {});
+  ~Schema();
+  Schema(Schema&&) noexcept;
+  Schema& operator=(Schema&&) noexcept;
+
+  // Why the schema cannot be used, as Verdict::unusable; "" when it can.
+  const std::string& unusable() const;
+  // As check(schema, doc, words) above.
+  Verdict check(const boost::json::value& doc, Words words = Words::kValidator) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // The common mistakes of `doc` against `schema`, in words (empty when it
 // finds none; valijson may still find some).
