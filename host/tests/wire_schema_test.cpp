@@ -51,9 +51,9 @@ bool schema_accepts(const char* name, std::string_view text, std::string& why) {
 
 bool batch_accepted(std::string_view text, std::string& why) {
   accord::wire::Batch b = accord::wire::read_batch(text);
-  why = b.error;
+  why = b.error + join(b.notes);
   for (const auto& p : b.unreadable) why += p.pointer + ": " + p.reason + "; ";
-  return b.error.empty() && b.unreadable.empty();
+  return b.error.empty() && b.unreadable.empty() && b.notes.empty();
 }
 
 bool fetch_accepted(std::string_view text, std::string& why) {
@@ -84,6 +84,14 @@ const Case kBatches[] = {
     {R"({"records":[{"id":"a","version":null,"modified":null,"idempotency_key":null,"deleted":null,
         "renumbered":null,"data":{}}],"cursor":"c","more":null,"full":null})", kAccepted},
     {R"({"records":[{"id":"a","data":{},"extension":1}],"cursor":"c","extension":{}})", kAccepted},
+    // "total", for the progress bar: a count or nothing; anything else is a
+    // note (the batch is still read)
+    {R"({"records":[],"cursor":"c","more":true,"total":120})", kAccepted},
+    {R"({"records":[],"cursor":"c","total":0})", kAccepted},
+    {R"({"records":[],"cursor":"c","total":null})", kAccepted},
+    {R"({"records":[],"cursor":"c","total":-1})", kRefused},
+    {R"({"records":[],"cursor":"c","total":2.5})", kRefused},
+    {R"({"records":[],"cursor":"c","total":"120"})", kRefused},
     // refused records: the others of the batch are read
     {R"({"records":[{"id":5,"data":{}}],"cursor":"c"})", kRefused},
     {R"({"records":[{"id":"","data":{}}],"cursor":"c"})", kRefused},

@@ -11,6 +11,7 @@
 #include <boost/locale/utf.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 
@@ -249,6 +250,30 @@ Problem diagnose(std::string_view element, std::string base) {
   return p;
 }
 
+// Where a number in v is too large for a double (a connector's 7e731: the
+// parser reads it as infinity, which JSON cannot write back, so the state
+// and --json would hold text no reader takes): its pointer below `base`.
+// An explicit stack: the parser bounds the depth, this keeps to no recursion.
+std::optional<std::string> out_of_range_number(const json::value& v, std::string base) {
+  std::vector<std::pair<const json::value*, std::string>> todo{{&v, std::move(base)}};
+  while (!todo.empty()) {
+    auto [at, ptr] = std::move(todo.back());
+    todo.pop_back();
+    if (at->is_double() && !std::isfinite(at->get_double())) return ptr;
+    if (at->is_array()) {
+      const json::array& a = at->get_array();
+      for (std::size_t k = 0; k < a.size(); ++k) todo.emplace_back(&a[k], ptr + "/" + std::to_string(k));
+    } else if (at->is_object()) {
+      for (const auto& m : at->get_object()) {
+        std::string step = ptr;
+        add_step(step, m.key());
+        todo.emplace_back(&m.value(), std::move(step));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 // One parsed record, at /records/i, into b.records or b.unreadable.
 void take_record(json::value& v, std::size_t i, Batch& b) {
   std::string base = "/records/" + std::to_string(i);
@@ -289,6 +314,9 @@ void take_record(json::value& v, std::size_t i, Batch& b) {
   json::value* d = flag[0] ? nullptr : o.if_contains("data");
   if (!flag[0] && (!d || d->is_null())) return bad("", "a live record needs \"data\"");
   if (d && !d->is_object()) return bad("/data", std::string("\"data\" must be an object, not ") + kind_name(d->kind()));
+  if (d)
+    if (auto big = out_of_range_number(*d, "/data"))
+      return bad(*big, "a number too large for a double (JSON has no infinity); send it as a string");
   // the data is moved, not copied: it stays in the answer's storage
   b.records.push_back(Record{std::move(p.id), std::move(text[0]), std::move(text[1]), std::move(text[2]), flag[0],
                              flag[0] && flag[1], d ? json::value(std::move(*d)) : json::value()});
@@ -313,6 +341,18 @@ bool take_frame(const json::object& o, bool need_cursor, Batch& b) {
       return false;
     }
     (key[0] == 'm' ? b.more : b.full) = f->get_bool();
+  }
+  // "total" only feeds a progress bar: a value that is not a count is a
+  // note, never a reason to refuse the batch.
+  if (const json::value* t = o.if_contains("total"); t && !t->is_null()) {
+    if (t->is_uint64()) b.total = t->get_uint64();
+    else if (t->is_int64() && t->get_int64() >= 0) b.total = static_cast<uint64_t>(t->get_int64());
+    else if (t->is_double() && t->get_double() >= 0 && t->get_double() < 0x1p63 && std::floor(t->get_double()) == t->get_double())
+      b.total = static_cast<uint64_t>(t->get_double());  // 120.0 is an integer to JSON Schema too
+    else
+      b.notes.push_back(std::string("answered a batch with \"total\" ") +
+                        (t->is_number() ? "a number that is not a whole count (0 or more)" : kind_name(t->kind())) +
+                        ", not a count of records; taken as absent");
   }
   return true;
 }
@@ -426,7 +466,9 @@ ApplyResult take_result(const json::value& v, std::size_t k, const std::string& 
                       ", not a string; taken as absent");
   }
   if (const json::value* d = o.if_contains("data"); d && !d->is_null()) {
-    if (d->is_object()) r.data = json::serialize(*d);
+    if (d->is_object() && out_of_range_number(*d, "").has_value())
+      notes.push_back("answered a result with " + base + "/data holding a number too large for a double; taken as absent");
+    else if (d->is_object()) r.data = json::serialize(*d);
     else
       notes.push_back("answered a result with " + base + "/data " + kind_name(d->kind()) +
                       ", not an object; taken as absent");

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,12 +54,19 @@ struct Batch {
   std::vector<Problem> unreadable;  // the others
   std::string cursor;
   bool more = false, full = false;
+  // How many records the connector expects this read to list in all (its
+  // batches from the first through the one with more:false), where it said
+  // so; a progress bar's total, never a count the host relies on.
+  std::optional<uint64_t> total;
+  // An optional field the host could not read (a negative "total"), taken
+  // as absent, one line each: the batch is read all the same.
+  std::vector<std::string> notes;
   // Not empty: the answer as a whole could not be read (why, without the
   // plugin's name, which the caller adds); nothing above holds.
   std::string error;
 };
 
-// A read_changes batch: {"records":[…],"cursor":"…","more":…,"full":…}.
+// A read_changes batch: {"records":[…],"cursor":"…","more":…,"full":…,"total":…}.
 // Records' data is allocated from sp (an arena the caller frees at once).
 Batch read_batch(std::string_view text, boost::json::storage_ptr sp = {});
 // A fetch answer: {"records":[…]}, no cursor.

@@ -2,6 +2,7 @@
 // The kit's ops and results hold to the SDK's own schemas (sdk/schema): what
 // results_json writes is valid results, and what parse_ops accepts and
 // refuses is what ops.schema.json allows and does not.
+#include <accord/kit/batch.hpp>
 #include <accord/kit/config.hpp>
 #include <accord/kit/ops.hpp>
 
@@ -49,4 +50,28 @@ TEST(KitWire, ParseOpsAcceptsWhatTheOpsSchemaAllowsAndRefusesWhatItDoesNot) {
     EXPECT_NE(errors(s, json::parse(bad)), "") << bad;
     EXPECT_THROW(kit::parse_ops(bad), accord::Error) << bad;
   }
+}
+
+TEST(KitWire, ABatchWithOrWithoutItsTotalIsValidAgainstTheBatchSchema) {
+  // record.schema.json in place of its $ref: schema_errors reads one document
+  json::value s = schema("batch.schema.json");
+  s.at("properties").at("records").at("items") = schema("record.schema.json");
+  kit::Batch b;
+  b.records.push_back(json::object{{"id", "a"}, {"version", "1"}, {"data", json::object{{"title", "t"}}}});
+  b.cursor = "c1";
+  b.more = true;
+  b.full = true;
+  EXPECT_EQ(errors(s, b.to_json()), "");
+  EXPECT_FALSE(b.to_json().contains("total"));
+  b.with_total(-1);  // a list API's "unknown"
+  EXPECT_FALSE(b.total.has_value());
+  b.with_total(1200);
+  json::object o = json::parse(b.serialize()).as_object();
+  EXPECT_EQ(errors(s, o), "");
+  EXPECT_EQ(o.at("total").to_number<uint64_t>(), 1200u);
+  EXPECT_EQ(o.at("full").as_bool(), true);
+  kit::Batch last;
+  last.cursor = "c2";
+  EXPECT_FALSE(last.to_json().contains("full"));
+  EXPECT_EQ(last.to_json().at("more").as_bool(), false);
 }
