@@ -1,18 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "mutf7.hpp"
+// IMAP's modified UTF-7 for mailbox names (RFC 3501 section 5.1.3): printable
+// ASCII stands for itself ("&" as "&-"); anything else is "&", UTF-16 in
+// base64 with "," for "/", and "-". The one copy the IMAP connector (names
+// on the wire) and the Maildir backend (Maildir++ folder names on disk, as
+// Dovecot and mbsync write them: ".Entw&APw-rfe") use. Pure functions.
+#pragma once
 
 #include <accord/text/utf8.hpp>
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
-namespace imap {
+namespace accord::mutf7 {
 
-namespace {
+namespace detail {
 
-constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+inline constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
-int b64_value(char c) {
+inline int b64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
   if (c >= '0' && c <= '9') return c - '0' + 52;
@@ -21,16 +29,7 @@ int b64_value(char c) {
   return -1;
 }
 
-// Decodes one UTF-8 code point at s[i]; advances i. -1 on bad input.
-int32_t next_code_point(std::string_view s, size_t& i) {
-  char32_t cp = 0;
-  size_t n = accord::utf8::decode_at(s, i, cp);
-  if (n == 0) return -1;
-  i += n;
-  return static_cast<int32_t>(cp);
-}
-
-void flush_base64(std::string& out, const std::vector<uint16_t>& units) {
+inline void flush_base64(std::string& out, const std::vector<uint16_t>& units) {
   out += '&';
   uint32_t bits = 0;
   int nbits = 0;
@@ -48,24 +47,27 @@ void flush_base64(std::string& out, const std::vector<uint16_t>& units) {
   out += '-';
 }
 
-}  // namespace
+}  // namespace detail
 
-std::optional<std::string> mutf7_encode(std::string_view utf8) {
+// UTF-8 → modified UTF-7. nullopt when `utf8` is not valid UTF-8.
+inline std::optional<std::string> encode(std::string_view utf8) {
   std::string out;
   std::vector<uint16_t> run;
   for (size_t i = 0; i < utf8.size();) {
     unsigned char c = static_cast<unsigned char>(utf8[i]);
     if (c >= 0x20 && c <= 0x7e) {
       if (!run.empty()) {
-        flush_base64(out, run);
+        detail::flush_base64(out, run);
         run.clear();
       }
       out += c == '&' ? "&-" : std::string(1, static_cast<char>(c));
       ++i;
       continue;
     }
-    int32_t cp = next_code_point(utf8, i);
-    if (cp < 0) return std::nullopt;
+    char32_t cp = 0;
+    size_t n = utf8::decode_at(utf8, i, cp);
+    if (n == 0) return std::nullopt;
+    i += n;
     if (cp >= 0x10000) {
       uint32_t v = static_cast<uint32_t>(cp) - 0x10000;
       run.push_back(static_cast<uint16_t>(0xd800 | (v >> 10)));
@@ -74,11 +76,14 @@ std::optional<std::string> mutf7_encode(std::string_view utf8) {
       run.push_back(static_cast<uint16_t>(cp));
     }
   }
-  if (!run.empty()) flush_base64(out, run);
+  if (!run.empty()) detail::flush_base64(out, run);
   return out;
 }
 
-std::optional<std::string> mutf7_decode(std::string_view name) {
+// Modified UTF-7 → UTF-8. nullopt when `name` is not valid modified UTF-7
+// (a bad base64 run, an unpaired surrogate, a needlessly encoded ASCII run,
+// an 8-bit byte).
+inline std::optional<std::string> decode(std::string_view name) {
   std::string out;
   for (size_t i = 0; i < name.size();) {
     char c = name[i];
@@ -99,7 +104,7 @@ std::optional<std::string> mutf7_decode(std::string_view name) {
     int nbits = 0;
     std::vector<uint16_t> units;
     for (size_t k = i + 1; k < end; ++k) {
-      int v = b64_value(name[k]);
+      int v = detail::b64_value(name[k]);
       if (v < 0) return std::nullopt;
       bits = (bits << 6) | static_cast<uint32_t>(v);
       nbits += 6;
@@ -113,14 +118,14 @@ std::optional<std::string> mutf7_decode(std::string_view name) {
       uint32_t u = units[k];
       if (u >= 0xd800 && u <= 0xdbff) {
         if (k + 1 >= units.size() || units[k + 1] < 0xdc00 || units[k + 1] > 0xdfff) return std::nullopt;
-        accord::utf8::append(out, 0x10000 + ((u - 0xd800) << 10) + (units[k + 1] - 0xdc00));
+        utf8::append(out, 0x10000 + ((u - 0xd800) << 10) + (units[k + 1] - 0xdc00));
         ++k;
       } else if (u >= 0xdc00 && u <= 0xdfff) {
         return std::nullopt;
       } else if (u >= 0x20 && u <= 0x7e) {
         return std::nullopt;  // printable ASCII must stand for itself
       } else {
-        accord::utf8::append(out, u);
+        utf8::append(out, u);
       }
     }
     i = end + 1;
@@ -128,4 +133,4 @@ std::optional<std::string> mutf7_decode(std::string_view name) {
   return out;
 }
 
-}  // namespace imap
+}  // namespace accord::mutf7
