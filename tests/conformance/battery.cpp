@@ -224,6 +224,16 @@ class Battery {
     }
   }
 
+  // A listing's or fetch's answer: the answer against `schema`, its records'
+  // data against the canonical form (what is not JSON, other checks report).
+  void answer_check(const std::string& text, const char* schema, const std::string& what) {
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec) return;
+    schema_check(schema, v, what);
+    data_check(v, what);
+  }
+
   std::string call_read(Instance& inst, const std::string& cursor) {
     trace("> read_changes " + stream_ + " " + json::serialize(json::value(cursor)));
     auto r = inst.read_changes(stream_, cursor);
@@ -233,12 +243,7 @@ class Battery {
     }
     trace("< " + shorten(*r));
     std::string text(*r);
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
-    if (!ec) {
-      schema_check("batch", v, "a read_changes batch");
-      data_check(v, "a read_changes batch");
-    }
+    answer_check(text, "batch", "a read_changes batch");
     return text;
   }
 
@@ -331,12 +336,7 @@ class Battery {
     if (!r) trace("< " + std::string(status_name(r.error().status)) + ": " + r.error().message);
     std::string text(must(std::move(r), "fetch"));
     trace("< " + shorten(text));
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
-    if (!ec) {
-      schema_check("fetch", v, "fetch's answer");
-      data_check(v, "fetch's answer");
-    }
+    answer_check(text, "fetch", "fetch's answer");
     return text;
   }
 
