@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: Apache-2.0
+// Google events ⇄ JSCalendar through iCalendar (calendar_map.hpp).
+#include "calendar_map.hpp"
+
+#include <accord/formats/icalendar.hpp>
+#include <accord/time/rest_time.hpp>
+
+#include <boost/json.hpp>
+#include <libical/ical.h>
+
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+
+namespace json = boost::json;
+namespace ical = accord::formats::icalendar;
+
+namespace gapi::calendar {
+
+namespace {
+
+std::string str(const json::object& o, const char* k) {
+  if (auto* v = o.if_contains(k); v && v->is_string()) return std::string(v->get_string());
+  return "";
+}
+
+icaltimezone* zone_named(const std::string& name) {
+  if (name.empty()) return nullptr;
+  if (name == "UTC" || name == "Etc/UTC" || name == "GMT" || name == "Z") return icaltimezone_get_utc_timezone();
+  return icaltimezone_get_builtin_timezone(name.c_str());
+}
+
+std::string take(char* s) {
+  std::string out = s ? s : "";
+  std::free(s);
+  return out;
+}
+
+// RFC 5545 TEXT escaping.
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == ';' || c == ',') out += '\\', out += c;
+    else if (c == '\n') out += "\\n";
+    else if (c != '\r') out += c;
+  }
+  return out;
+}
+
+std::string compact_date(const std::string& d) {  // 2026-01-05 → 20260105
+  std::string out;
+  for (char c : d)
+    if (c != '-') out += c;
+  return out;
+}
+
+// A Google time as an iCalendar property's parameters and value
+// (";VALUE=DATE:20260105", ";TZID=Europe/Berlin:20260105T100000", ":…Z"),
+// in `zone` when the time names none.
+std::string ical_time(const json::object& t, const std::string& fallback_zone) {
+  if (std::string d = str(t, "date"); !d.empty()) return ";VALUE=DATE:" + compact_date(d);
+  std::string dt = str(t, "dateTime");
+  auto ms = accord::utc::parse_iso8601_ms(dt);
+  if (!ms) throw std::runtime_error("an event time Google gave cannot be read: \"" + dt + "\"");
+  int64_t secs = *ms / 1000;
+  std::string zone = str(t, "timeZone");
+  if (zone.empty()) zone = fallback_zone;
+  if (std::string local = local_in(secs, zone); !local.empty() && zone_named(zone) != icaltimezone_get_utc_timezone())
+    return ";TZID=" + zone + ":" + local;
+  return ":" + local_in(secs, "UTC") + "Z";
+}
+
+void line(std::string& out, const std::string& l) { out += l + "\r\n"; }
+
+void common(std::string& out, const json::object& e) {
+  if (std::string s = str(e, "summary"); !s.empty()) line(out, "SUMMARY:" + escape(s));
+  if (std::string s = str(e, "description"); !s.empty()) line(out, "DESCRIPTION:" + escape(s));
+  if (std::string s = str(e, "location"); !s.empty()) line(out, "LOCATION:" + escape(s));
+  // confirmed and opaque are Google's defaults, and iCalendar's: left unsaid
+  if (str(e, "status") == "tentative") line(out, "STATUS:TENTATIVE");
+  std::string vis = str(e, "visibility");
+  if (vis == "public" || vis == "private" || vis == "confidential")
+    line(out, "CLASS:" + std::string(vis == "public" ? "PUBLIC" : vis == "private" ? "PRIVATE" : "CONFIDENTIAL"));
+  if (str(e, "transparency") == "transparent") line(out, "TRANSP:TRANSPARENT");
+}
+
+const json::object* time_of(const json::object& e, const char* k) {
+  if (auto* v = e.if_contains(k); v && v->is_object()) return &v->get_object();
+  return nullptr;
+}
+
+}  // namespace
+
+std::string local_in(int64_t utc_seconds, const std::string& zone) {
+  icaltimezone* z = zone_named(zone);
+  if (!z) return "";
+  icaltimetype t = icaltime_from_timet_with_zone(static_cast<time_t>(utc_seconds), 0, z);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02d", t.year, t.month, t.day, t.hour, t.minute, t.second);
+  return buf;
+}
+
+std::string instance_suffix(const json::object& t) {
+  if (std::string d = str(t, "date"); !d.empty()) return compact_date(d);
+  auto ms = accord::utc::parse_iso8601_ms(str(t, "dateTime"));
+  if (!ms) return "";
+  return local_in(*ms / 1000, "UTC") + "Z";
+}
+
+json::object to_event(const Series& s) {
+  const json::object& m = s.master;
+  const json::object* start = time_of(m, "start");
+  const json::object* end = time_of(m, "end");
+  if (!start) throw std::runtime_error("the event has no start");
+  std::string zone = str(*start, "timeZone");
+  std::string uid = str(m, "iCalUID");
+  if (uid.empty()) uid = str(m, "id");
+  std::string text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Accord//google-api//EN\r\n";
+  line(text, "BEGIN:VEVENT");
+  line(text, "UID:" + uid);
+  line(text, "DTSTART" + ical_time(*start, zone));
+  if (end) line(text, "DTEND" + ical_time(*end, zone));
+  common(text, m);
+  if (auto* r = m.if_contains("recurrence"); r && r->is_array())
+    for (const auto& l : r->get_array()) {
+      if (!l.is_string()) continue;
+      std::string v(l.get_string());
+      for (const char* p : {"RRULE", "EXRULE", "RDATE", "EXDATE"})
+        if (v.starts_with(p) && (v.size() > std::string(p).size()) && (v[std::string(p).size()] == ':' || v[std::string(p).size()] == ';'))
+          line(text, v);
+    }
+  std::string ex;
+  for (const json::object& x : s.exceptions) {
+    const json::object* orig = time_of(x, "originalStartTime");
+    if (!orig) continue;
+    std::string rid = ical_time(*orig, zone);
+    if (str(x, "status") == "cancelled") {  // a cancelled occurrence: an EXDATE of the series
+      line(text, "EXDATE" + rid);
+      continue;
+    }
+    const json::object* xs = time_of(x, "start");
+    const json::object* xe = time_of(x, "end");
+    line(ex, "BEGIN:VEVENT");
+    line(ex, "UID:" + uid);
+    line(ex, "RECURRENCE-ID" + rid);
+    line(ex, "DTSTART" + ical_time(xs ? *xs : *orig, zone));
+    if (xe) line(ex, "DTEND" + ical_time(*xe, zone));
+    common(ex, x);
+    line(ex, "END:VEVENT");
+  }
+  line(text, "END:VEVENT");
+  text += ex;
+  line(text, "END:VCALENDAR");
+  ical::Parsed p = ical::parse(text);
+  return std::move(p.object);
+}
+
+namespace {
+
+struct CompDeleter {
+  void operator()(icalcomponent* c) const { icalcomponent_free(c); }
+};
+
+std::string prop_text(icalcomponent* c, icalproperty_kind k) {
+  icalproperty* p = icalcomponent_get_first_property(c, k);
+  if (!p) return "";
+  const char* v = icalproperty_get_value_as_string(p);
+  // TEXT values come back escaped: the formats lib unescapes the same way
+  icalvalue* val = icalproperty_get_value(p);
+  if (val && icalvalue_isa(val) == ICAL_TEXT_VALUE) return icalvalue_get_text(val) ? icalvalue_get_text(val) : "";
+  return v ? v : "";
+}
+
+// A Google time for an iCalendar time property ("" zone: UTC or floating).
+json::object google_time(icalproperty* p, const std::string& fallback_zone) {
+  icaltimetype t = icalvalue_get_datetime(icalproperty_get_value(p));
+  if (t.is_date) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", t.year, t.month, t.day);
+    return json::object{{"date", buf}};
+  }
+  const char* tzid = icalproperty_get_parameter_as_string(p, "TZID");
+  std::string zone = tzid ? tzid : "";
+  icaltimezone* z = t.zone ? const_cast<icaltimezone*>(t.zone) : icaltime_is_utc(t) ? icaltimezone_get_utc_timezone() : zone_named(zone);
+  if (!z) z = zone_named(fallback_zone);
+  if (!z) z = icaltimezone_get_utc_timezone();
+  time_t secs = icaltime_as_timet_with_zone(t, z);
+  json::object out{{"dateTime", accord::utc::format_time(static_cast<int64_t>(secs) * 1000, "iso8601_seconds")}};
+  if (zone.empty()) zone = icaltime_is_utc(t) && !fallback_zone.empty() ? fallback_zone : (icaltime_is_utc(t) ? "UTC" : fallback_zone);
+  if (!zone.empty()) out["timeZone"] = zone;
+  return out;
+}
+
+json::object event_of(icalcomponent* c, const std::string& zone) {
+  json::object e;
+  if (std::string s = prop_text(c, ICAL_SUMMARY_PROPERTY); !s.empty()) e["summary"] = s;
+  if (std::string s = prop_text(c, ICAL_DESCRIPTION_PROPERTY); !s.empty()) e["description"] = s;
+  if (std::string s = prop_text(c, ICAL_LOCATION_PROPERTY); !s.empty()) e["location"] = s;
+  std::string status = prop_text(c, ICAL_STATUS_PROPERTY);
+  e["status"] = status == "TENTATIVE" ? "tentative" : "confirmed";
+  std::string cls = prop_text(c, ICAL_CLASS_PROPERTY);
+  e["visibility"] = cls == "PUBLIC" ? "public" : cls == "PRIVATE" ? "private" : cls == "CONFIDENTIAL" ? "confidential" : "default";
+  e["transparency"] = prop_text(c, ICAL_TRANSP_PROPERTY) == "TRANSPARENT" ? "transparent" : "opaque";
+  if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY)) e["start"] = google_time(p, zone);
+  if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY)) {
+    e["end"] = google_time(p, zone);
+  } else if (e.contains("start")) {
+    // DURATION (or none): the end from the start
+    icaltimetype end = icalcomponent_get_dtend(c);
+    icalproperty* sp = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
+    if (!icaltime_is_null_time(end) && sp) {
+      icalproperty* tmp = icalproperty_new_dtend(end);
+      if (const char* tz = icalproperty_get_parameter_as_string(sp, "TZID"))
+        icalproperty_add_parameter(tmp, icalparameter_new_tzid(tz));
+      e["end"] = google_time(tmp, zone);
+      icalproperty_free(tmp);
+    } else {
+      e["end"] = e["start"];
+    }
+  }
+  return e;
+}
+
+std::string unfolded(icalproperty* p) {
+  std::string s = take(icalproperty_as_ical_string_r(p));
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r') continue;
+    if (s[i] == '\n') {
+      if (i + 1 < s.size() && (s[i + 1] == ' ' || s[i + 1] == '\t')) ++i;
+      continue;
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+Written from_event(const json::object& event) {
+  std::string text = ical::serialize(event, ical::Kind::kEvent, "", {});
+  std::unique_ptr<icalcomponent, CompDeleter> cal(icalparser_parse_string(text.c_str()));
+  if (!cal) throw std::runtime_error("the event could not be written as iCalendar");
+  std::string zone = str(event, "timeZone");
+  Written w;
+  bool have_master = false;
+  for (icalcomponent* c = icalcomponent_get_first_component(cal.get(), ICAL_VEVENT_COMPONENT); c;
+       c = icalcomponent_get_next_component(cal.get(), ICAL_VEVENT_COMPONENT)) {
+    icalproperty* rid = icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY);
+    json::object e = event_of(c, zone);
+    if (!rid) {
+      if (have_master) continue;
+      have_master = true;
+      if (std::string uid = prop_text(c, ICAL_UID_PROPERTY); !uid.empty()) e["iCalUID"] = uid;
+      json::array rec;
+      for (icalproperty_kind k : {ICAL_RRULE_PROPERTY, ICAL_EXRULE_PROPERTY, ICAL_RDATE_PROPERTY, ICAL_EXDATE_PROPERTY})
+        for (icalproperty* p = icalcomponent_get_first_property(c, k); p; p = icalcomponent_get_next_property(c, k))
+          rec.push_back(json::value(unfolded(p)));
+      if (!rec.empty()) e["recurrence"] = std::move(rec);
+      w.master = std::move(e);
+      continue;
+    }
+    Instance in;
+    json::object orig = google_time(rid, zone);
+    in.suffix = instance_suffix(orig);
+    e["originalStartTime"] = std::move(orig);
+    in.body = std::move(e);
+    w.instances.push_back(std::move(in));
+  }
+  if (!have_master) throw std::runtime_error("the event has no master component");
+  return w;
+}
+
+const std::vector<std::string>& fields() {
+  static const std::vector<std::string> f = {
+      "/uid",    "/title",         "/description",   "/locations/*/name", "/start",
+      "/duration", "/timeZone",    "/showWithoutTime", "/status",         "/privacy",
+      "/freeBusyStatus", "/recurrenceRules", "/recurrenceOverrides"};
+  return f;
+}
+
+}  // namespace gapi::calendar

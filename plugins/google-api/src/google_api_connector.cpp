@@ -1,0 +1,738 @@
+// SPDX-License-Identifier: Apache-2.0
+// The `google-api` connector: a Google account through its REST APIs.
+// Streams: `contact` (People API v1) and `event` (Calendar v3); `task`
+// (Tasks v1), `message` (Gmail) and `note` (Drive) are not written yet.
+//
+// Reading: one page per read_changes call. The cursor carries Google's sync
+// token between runs and, mid-listing, the page token and the sync token
+// that listing was asked with (Google binds page tokens to the first call's
+// parameters). A sync token Google no longer honours (People: HTTP 400
+// FAILED_PRECONDITION with ErrorInfo reason EXPIRED_SYNC_TOKEN; Calendar:
+// HTTP 410 fullSyncRequired) is CURSOR_EXPIRED: the host lists everything
+// and diffs it against its state.
+//
+// Writing: People's batch endpoints when an apply holds several ops of a
+// kind (batchCreateContacts ≤ 200, batchUpdateContacts ≤ 200,
+// batchDeleteContacts ≤ 500), else one request per op. Idempotent creates:
+// contacts carry the key in clientData (looked for on a resend, and after a
+// lost answer); events get an id derived from the key (base32hex; Google
+// answers 409 to a second insert of it, and the connector then reads it).
+// Conflicts: People's etag in the body (400 FAILED_PRECONDITION → CONFLICT),
+// Calendar's If-Match (412 → CONFLICT).
+#include "calendar_map.hpp"
+#include "google_client.hpp"
+#include "people_map.hpp"
+
+#include <accord/connector.hpp>
+#include <accord/kit/cursor.hpp>
+#include <accord/kit/manifest.hpp>
+#include <accord/kit/ops.hpp>
+#include <accord/net/redact.hpp>
+#include <accord/net/url_rules.hpp>
+#include <accord/text/content_hash.hpp>
+
+#include <boost/json.hpp>
+#include <boost/json/src.hpp>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+namespace json = boost::json;
+
+namespace gapi {
+
+namespace {
+
+const accord::kit::Manifest& manifest() {
+  static const accord::kit::Manifest m = [] {
+    using accord::kit::StreamInfo;
+    return accord::kit::ManifestBuilder(
+               "google-api", "Google (People, Calendar)", "0.1.0",
+               "A Google account through its APIs: contacts (People API) and calendar events (Calendar API), "
+               "incremental with sync tokens; OAuth 2.0 with a refresh token.")
+        .stream(StreamInfo("contact", "jscontact").with_fields(people::fields()))
+        .stream(StreamInfo("event", "jscalendar-event").with_fields(calendar::fields()))
+        .config_schema(R"schema({
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "account": {"type": "string", "description": "the Google account's address (e.g. ada@example.com): names the store, so that state made with one account is never used with another"},
+        "oauth2": {"type": "object", "additionalProperties": false, "required": ["client_id"],
+          "description": "renew OAuth 2.0 access tokens with a refresh token (see docs/connectors/google-api.md for how to get one)",
+          "properties": {
+            "token_url": {"type": "string", "format": "url-loopback-http", "default": "https://oauth2.googleapis.com/token",
+              "description": "Google's token endpoint (http:// only to this machine, for tests)"},
+            "client_id": {"type": "string", "description": "the OAuth client id the refresh token was issued to"},
+            "client_secret": {"type": "string", "description": "that client's secret, as {\"$secret\": NAME}"},
+            "refresh_token": {"type": "string", "description": "the refresh token, as {\"$secret\": NAME}; or"},
+            "refresh_token_secret": {"type": "string", "description": "the NAME of the secret holding the refresh token: a token Google rotates is written back there"}}},
+        "access_token": {"type": "string", "format": "header-value", "description": "a current access token, as {\"$secret\": NAME}: used until refused, then renewed through oauth2 when given"},
+        "people_url": {"type": "string", "format": "url-loopback-http", "default": "https://people.googleapis.com", "description": "the People API's origin"},
+        "calendar_url": {"type": "string", "format": "url-loopback-http", "default": "https://www.googleapis.com/calendar/v3", "description": "the Calendar API's root"},
+        "tasks_url": {"type": "string", "format": "url-loopback-http", "default": "https://tasks.googleapis.com", "description": "the Tasks API's origin (the task stream is not written yet)"},
+        "gmail_url": {"type": "string", "format": "url-loopback-http", "default": "https://gmail.googleapis.com", "description": "the Gmail API's origin (the message stream is not written yet)"},
+        "drive_url": {"type": "string", "format": "url-loopback-http", "default": "https://www.googleapis.com/drive/v3", "description": "the Drive API's root (the note stream is not written yet)"},
+        "calendar_id": {"type": "string", "default": "primary", "description": "the calendar the event stream syncs: \"primary\" or a calendar id from the calendar list"},
+        "page_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 500, "description": "records asked for per listing page (People allows 1000, Calendar 2500)"},
+        "batch": {"type": "boolean", "default": true, "description": "use People's batch endpoints (≤ 200 creates or updates, ≤ 500 deletes a request) when an apply holds several ops"},
+        "ca_file": {"type": "string", "format": "path", "description": "a CA bundle for a private CA (a proxy); TLS verification cannot be turned off"},
+        "timeouts": {"type": "object", "additionalProperties": false, "properties": {
+            "connect_seconds": {"type": "integer", "minimum": 1, "default": 10},
+            "stall_seconds": {"type": "integer", "minimum": 1, "default": 30, "description": "a transfer that stops moving for this long is abandoned"},
+            "total_seconds": {"type": "integer", "minimum": 1, "default": 300}}}
+      }})schema")
+        .store_identity({"account", "people_url", "calendar_url", "calendar_id"})
+        .build();
+  }();
+  return m;
+}
+
+struct Settings {
+  ClientOptions client;
+  std::string people, calendar, calendar_id;
+  size_t page_size = 500;
+  bool batch = true;
+};
+
+Settings parse_config(std::string_view text) {
+  using accord::kit::Config;
+  const Config k = manifest().config(text);
+  Settings s;
+  s.client.access_token = k.str("/access_token");
+  if (k.has("/oauth2")) {
+    accord::net::OAuth2Config o{k.str("/oauth2/token_url"), k.str("/oauth2/client_id"), k.str("/oauth2/client_secret"),
+                                k.str("/oauth2/refresh_token"), k.str("/oauth2/refresh_token_secret"), "google-api",
+                                "the Google account"};
+    if (o.refresh_token.empty() == o.refresh_token_secret.empty())
+      Config::fail("/oauth2", "give exactly one of \"refresh_token_secret\" (the secret's name, so that a rotated token "
+                              "can be kept) and \"refresh_token\" (as {\"$secret\": NAME})");
+    s.client.oauth = std::move(o);
+  } else if (s.client.access_token.empty()) {
+    Config::fail("", "give \"oauth2\" (client_id, client_secret and the refresh token, each secret as {\"$secret\": NAME}) "
+                     "or an \"access_token\"");
+  }
+  for (const char* p : {"/people_url", "/calendar_url", "/tasks_url", "/gmail_url", "/drive_url", "/oauth2/token_url"}) {
+    std::string u = k.str(p);
+    if (u.empty() && std::string(p) == "/oauth2/token_url") continue;
+    if (auto why = accord::net::credential_url_problem(u); !why.empty()) Config::fail(p, why);
+  }
+  auto root = [&](const char* p) {
+    std::string u = k.str(p);
+    while (!u.empty() && u.back() == '/') u.pop_back();
+    return u;
+  };
+  s.people = root("/people_url");
+  s.calendar = root("/calendar_url");
+  s.calendar_id = k.str("/calendar_id");
+  s.page_size = static_cast<size_t>(k.integer("/page_size"));
+  s.batch = k.boolean("/batch");
+  s.client.http.ca_file = k.str("/ca_file");
+  s.client.http.connect_timeout_s = k.integer("/timeouts/connect_seconds", 10);
+  s.client.http.stall_timeout_s = k.integer("/timeouts/stall_seconds", 30);
+  s.client.http.total_timeout_s = k.integer("/timeouts/total_seconds", 300);
+  return s;
+}
+
+std::string str(const json::object& o, const char* k) {
+  if (auto* v = o.if_contains(k); v && v->is_string()) return std::string(v->get_string());
+  return "";
+}
+
+const json::array* arr(const json::object& o, const char* k) {
+  if (auto* v = o.if_contains(k); v && v->is_array()) return &v->get_array();
+  return nullptr;
+}
+
+using accord::kit::Op;
+using accord::kit::Result;
+using accord::net::url_encode;
+
+// "google1.{…}"
+const accord::kit::CursorFormat kCursor{"google", 1};
+
+// The event id for an idempotency key: 32 hex digits, which are base32hex
+// (Google's alphabet for client ids: a-v and 0-9, 5 to 1024 characters).
+std::string event_id_for(const std::string& key) {
+  uint64_t a = accord::hash::fnv1a(key);
+  uint64_t b = accord::hash::fnv1a(key, a ^ 0x9e3779b97f4a7c15ull);
+  return accord::hash::hex(a) + accord::hash::hex(b);
+}
+
+constexpr const char* kEventKey = "accord.idempotency_key";  // extendedProperties.private
+
+class GoogleApi final : public accord::Connector {
+ public:
+  GoogleApi(const accord::Host& host, std::string_view config)
+      : accord::Connector(host), s_(parse_config(config)), client_(s_.client, host) {}
+
+  void cancel() noexcept override {
+    client_.cancel();
+    accord::Connector::cancel();
+  }
+
+  const void* get_extension(std::string_view name) noexcept override {
+    return name == ACCORD_STREAMS_V1 ? accord::streams_extension() : accord::Connector::get_extension(name);
+  }
+  void check_stream(std::string_view stream) override {
+    if (stream != "contact" && stream != "event")
+      throw accord::Error(ACCORD_UNSUPPORTED, "google-api keeps the streams contact and event (task, message and note "
+                                              "are not written yet), not \"" + std::string(stream) + "\"");
+  }
+
+  std::string read_changes(std::string_view stream, std::string_view cursor) override {
+    check_stream(stream);
+    std::optional<json::object> cur = kCursor.read(cursor);
+    if (cur && str(*cur, "stream") != stream) kCursor.expire("it is the cursor of another stream");
+    json::object c = cur ? std::move(*cur) : json::object{{"stream", std::string(stream)}};
+    return stream == "contact" ? read_contacts(c, !cur) : read_events(c, !cur);
+  }
+
+  std::string apply(std::string_view stream, std::string_view ops_text) override {
+    check_stream(stream);
+    if (host().read_only()) throw accord::Error(ACCORD_UNSUPPORTED, "this instance is read-only");
+    std::vector<Op> ops = accord::kit::parse_ops(ops_text);
+    std::vector<std::optional<Result>> done(ops.size());
+    if (stream == "contact" && s_.batch) batch_contacts(ops, done);
+    return accord::kit::results_json(accord::kit::apply_each(*this, ops, [&](const Op& op) {
+      if (auto& d = done[static_cast<size_t>(&op - ops.data())]) return *d;
+      return stream == "contact" ? apply_contact(op) : apply_event(op);
+    }));
+  }
+
+ private:
+  // ---- contacts (People API v1) ----------------------------------------------
+
+  std::string people_url(const std::string& path) const { return s_.people + "/v1/" + path; }
+
+  // One page of connections. `c`: {"stream", "sync"} between runs, or
+  // {"stream", "page", "use", "full"} mid-listing.
+  std::string read_contacts(json::object& c, bool fresh) {
+    std::string page = str(c, "page"), use;
+    bool full;
+    if (!page.empty()) {
+      use = str(c, "use");
+      full = c.contains("full") && c.at("full").is_bool() && c.at("full").get_bool();
+    } else if (fresh) {
+      full = true;
+    } else {
+      use = str(c, "sync");
+      if (use.empty()) kCursor.expire("it holds no sync token");
+      full = false;
+    }
+    std::string url = people_url("people/me/connections?personFields=" + std::string(people::kReadFields) +
+                                 "&pageSize=" + std::to_string(std::min<size_t>(s_.page_size, 1000)) +
+                                 "&requestSyncToken=true");
+    if (!use.empty()) url += "&syncToken=" + url_encode(use);
+    if (!page.empty()) url += "&pageToken=" + url_encode(page);
+    Answer a = client_.call("GET", url);
+    if (!a.ok()) {
+      if (a.status == 400 && a.error.has_reason("EXPIRED_SYNC_TOKEN"))
+        kCursor.expire("Google's People sync token expired (EXPIRED_SYNC_TOKEN; they last 7 days)");
+      throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+    }
+    json::array records;
+    const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+    if (const json::array* conns = arr(body, "connections"))
+      for (const auto& v : *conns) {
+        if (!v.is_object()) continue;
+        const json::object& p = v.get_object();
+        std::string rn = str(p, "resourceName");
+        if (rn.empty()) continue;
+        bool deleted = false;
+        if (auto* m = p.if_contains("metadata"); m && m->is_object())
+          if (auto* d = m->get_object().if_contains("deleted"); d && d->is_bool()) deleted = d->get_bool();
+        if (deleted) {
+          if (!full) records.push_back(json::object{{"id", rn}, {"deleted", true}});
+          continue;
+        }
+        records.push_back(contact_record(p));
+      }
+    json::object batch{{"records", std::move(records)}};
+    if (full && page.empty()) batch["full"] = true;
+    std::string next = str(body, "nextPageToken");
+    json::object nc{{"stream", "contact"}};
+    if (!next.empty()) {
+      nc["page"] = next;
+      if (!use.empty()) nc["use"] = use;
+      nc["full"] = full;
+    } else {
+      std::string sync = str(body, "nextSyncToken");
+      if (sync.empty()) sync = use;  // Google gave none: resume from the one this listing was asked with
+      if (!sync.empty()) nc["sync"] = sync;
+    }
+    batch["cursor"] = kCursor.write(nc);
+    batch["more"] = !next.empty();
+    return json::serialize(batch);
+  }
+
+  json::object contact_record(const json::object& p) {
+    people::Read r = people::to_card(p);
+    json::object rec{{"id", str(p, "resourceName")}, {"version", str(p, "etag")}, {"data", std::move(r.card)}};
+    if (!r.modified.empty()) rec["modified"] = r.modified;
+    if (!r.key.empty()) rec["idempotency_key"] = r.key;
+    return rec;
+  }
+
+  Result contact_result(const json::object& p) {
+    Result r = Result::ok(str(p, "resourceName"), str(p, "etag"));
+    r.data = people::to_card(p).card;
+    return r;
+  }
+
+  // The contact an earlier try of a create made: a connection whose
+  // clientData holds the key. People cannot search clientData, so this reads
+  // the connections (clientData only); a write may take a while to show in
+  // listings, which docs/connectors/google-api.md names as the remaining risk.
+  std::optional<json::object> find_contact(const std::string& key) {
+    if (key.empty()) return std::nullopt;
+    std::string page;
+    for (;;) {
+      throw_if_cancelled();
+      std::string url = people_url("people/me/connections?personFields=clientData,metadata&pageSize=1000");
+      if (!page.empty()) url += "&pageToken=" + url_encode(page);
+      Answer a = client_.call("GET", url);
+      if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+      const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+      if (const json::array* conns = arr(body, "connections"))
+        for (const auto& v : *conns)
+          if (v.is_object() && people::to_card(v.get_object()).key == key) return get_contact(str(v.get_object(), "resourceName"));
+      page = str(body, "nextPageToken");
+      if (page.empty()) return std::nullopt;
+    }
+  }
+
+  std::optional<json::object> get_contact(const std::string& rn) {
+    std::string url = people_url(rn + "?personFields=" + people::kReadFields);
+    Answer a = client_.call("GET", url);
+    if (a.status == 404) return std::nullopt;
+    if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+    return a.body.get_object();
+  }
+
+  Result after_lost_contact(const std::string& key, const std::string& what) {
+    if (key.empty())
+      throw accord::Error(ACCORD_ERROR, what + "; the create had no idempotency key, so it is not sent again: check "
+                                               "Google Contacts for it");
+    if (auto found = find_contact(key)) {
+      host().log(ACCORD_LOG_INFO, "google-api: the answer to a contact create was lost; the contact it made was found "
+                                  "by its idempotency key");
+      return contact_result(*found);
+    }
+    throw accord::Error(ACCORD_RETRY, what + "; no contact carries its idempotency key yet: it is looked for again "
+                                             "before it is sent again", 5000);
+  }
+
+  Result apply_contact(const Op& op) {
+    if (op.is_create()) {
+      if (op.resend)
+        if (auto found = find_contact(op.idempotency_key)) return contact_result(*found);
+      std::string url = people_url("people:createContact?personFields=" + std::string(people::kReadFields));
+      std::string body = json::serialize(people::to_person(op.data, op.idempotency_key));
+      Answer a;
+      try {
+        a = client_.call("POST", url, body);
+      } catch (const LostAnswer& e) {
+        return after_lost_contact(op.idempotency_key, e.what());
+      }
+      if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "POST", url, a);
+      return contact_result(a.body.get_object());
+    }
+    if (op.is_update()) {
+      std::string etag = op.expect_version.value_or("");
+      if (etag.empty()) {  // People wants the etag of what it updates
+        auto cur = get_contact(op.id);
+        if (!cur) throw accord::Error(ACCORD_ERROR, "contact " + op.id + " is no longer in Google Contacts");
+        etag = str(*cur, "etag");
+      }
+      json::object person = people::to_person(op.data, "");
+      person.erase("clientData");  // not in updatePersonFields: the key stays as it is
+      person["etag"] = etag;
+      std::string url = people_url(op.id + ":updateContact?updatePersonFields=" + std::string(people::kUpdateFields) +
+                                   "&personFields=" + people::kReadFields);
+      Answer a = client_.call("PATCH", url, json::serialize(person), {}, true);
+      if (a.ok() && a.body.is_object()) return contact_result(a.body.get_object());
+      if (a.status == 400 && (a.error.status == "FAILED_PRECONDITION" || a.error.has_reason("failedPrecondition")))
+        return Result::conflict(failure(ACCORD_CONFLICT, "PATCH", url, a).what(), op.id);
+      if (a.status == 404) throw accord::Error(ACCORD_ERROR, "contact " + op.id + " is no longer in Google Contacts");
+      throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "PATCH", url, a);
+    }
+    // delete: People has no conditional delete; the version is compared first
+    if (op.expect_version && !op.expect_version->empty()) {
+      auto cur = get_contact(op.id);
+      if (!cur) return Result::ok(op.id);
+      if (str(*cur, "etag") != *op.expect_version)
+        return Result::conflict("contact " + op.id + " changed in Google Contacts since it was read", op.id,
+                                str(*cur, "etag"));
+    }
+    std::string url = people_url(op.id + ":deleteContact");
+    Answer a = client_.call("DELETE", url, "", {}, true);
+    if (a.ok() || a.status == 404) return Result::ok(op.id);
+    throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "DELETE", url, a);
+  }
+
+  // Several ops of a kind through People's batch endpoints; what a batch
+  // cannot do is left for one-by-one (an op whose batch was refused whole).
+  void batch_contacts(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
+    std::vector<size_t> creates, updates, deletes;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const Op& op = ops[i];
+      if (op.is_create() && !op.resend) creates.push_back(i);
+      else if (op.is_update() && op.expect_version && !op.expect_version->empty()) updates.push_back(i);
+      else if (op.is_delete() && !op.expect_version) deletes.push_back(i);
+    }
+    auto chunks = [](const std::vector<size_t>& all, size_t n, auto&& fn) {
+      if (all.size() < 2) return;
+      for (size_t at = 0; at < all.size(); at += n)
+        fn(std::vector<size_t>(all.begin() + static_cast<long>(at), all.begin() + static_cast<long>(std::min(all.size(), at + n))));
+    };
+    auto guarded = [&](const std::vector<size_t>& idx, auto&& fn) {
+      try {
+        throw_if_cancelled();
+        fn(idx);
+      } catch (const accord::Error& e) {
+        if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
+        for (size_t i : idx) {
+          if (done[i]) continue;
+          done[i] = Result::failed(accord::kit::status_name(e.status()), e.what());
+          done[i]->retry_after_s = (e.retry_after_ms() + 999) / 1000;
+        }
+      }
+    };
+    chunks(creates, 200, [&](const std::vector<size_t>& idx) { guarded(idx, [&](const auto& i) { batch_create(ops, i, done); }); });
+    chunks(updates, 200, [&](const std::vector<size_t>& idx) { guarded(idx, [&](const auto& i) { batch_update(ops, i, done); }); });
+    chunks(deletes, 500, [&](const std::vector<size_t>& idx) { guarded(idx, [&](const auto& i) { batch_delete(ops, i, done); }); });
+  }
+
+  void batch_create(const std::vector<Op>& ops, const std::vector<size_t>& idx, std::vector<std::optional<Result>>& done) {
+    json::array contacts;
+    for (size_t i : idx)
+      contacts.push_back(json::object{{"contactPerson", people::to_person(ops[i].data, ops[i].idempotency_key)}});
+    std::string url = people_url("people:batchCreateContacts");
+    json::object body{{"contacts", std::move(contacts)}, {"readMask", people::kReadFields}};
+    Answer a;
+    try {
+      a = client_.call("POST", url, json::serialize(body));
+    } catch (const LostAnswer& e) {
+      // each op looked for by its key now or on its resend
+      for (size_t i : idx) {
+        try {
+          done[i] = after_lost_contact(ops[i].idempotency_key, e.what());
+        } catch (const accord::Error& x) {
+          if (x.status() == ACCORD_CANCELLED || x.status() == ACCORD_AUTH_REQUIRED) throw;
+          done[i] = Result::failed(accord::kit::status_name(x.status()), x.what());
+          done[i]->retry_after_s = (x.retry_after_ms() + 999) / 1000;
+        }
+      }
+      return;
+    }
+    if (!a.ok()) {
+      if (a.status >= 500) throw failure(ACCORD_RETRY, "POST", url, a);
+      return;  // refused whole (one bad contact): each is sent alone
+    }
+    const json::object& b = a.body.is_object() ? a.body.get_object() : empty_;
+    const json::array* created = arr(b, "createdPeople");
+    // matched by key where there is one, else by order
+    std::map<std::string, const json::object*> by_key;
+    if (created)
+      for (const auto& v : *created)
+        if (auto* pr = v.if_object())
+          if (auto* p = pr->if_contains("person"); p && p->is_object())
+            if (auto k = people::to_card(p->get_object()).key; !k.empty()) by_key[k] = &p->get_object();
+    for (size_t n = 0; n < idx.size(); ++n) {
+      size_t i = idx[n];
+      const json::object* person = nullptr;
+      const json::object* pr = nullptr;
+      if (auto it = by_key.find(ops[i].idempotency_key); !ops[i].idempotency_key.empty() && it != by_key.end()) person = it->second;
+      if (created && n < created->size()) pr = (*created)[n].if_object();
+      if (!person && pr)
+        if (auto* p = pr->if_contains("person"); p && p->is_object()) person = &p->get_object();
+      if (person && !str(*person, "resourceName").empty()) {
+        done[i] = contact_result(*person);
+      } else if (pr) {
+        std::string msg = "batchCreateContacts did not create it";
+        if (auto* st = pr->if_contains("status"); st && st->is_object()) msg += ": " + str(st->get_object(), "message");
+        done[i] = Result::error(accord::net::redact(msg));
+      }
+    }
+  }
+
+  void batch_update(const std::vector<Op>& ops, const std::vector<size_t>& idx, std::vector<std::optional<Result>>& done) {
+    json::object contacts;
+    for (size_t i : idx) {
+      json::object person = people::to_person(ops[i].data, "");
+      person.erase("clientData");
+      person["etag"] = *ops[i].expect_version;
+      contacts[ops[i].id] = std::move(person);
+    }
+    std::string url = people_url("people:batchUpdateContacts");
+    json::object body{{"contacts", std::move(contacts)}, {"updateMask", people::kUpdateFields}, {"readMask", people::kReadFields}};
+    Answer a = client_.call("POST", url, json::serialize(body), {}, true);
+    if (!a.ok()) {
+      if (a.status >= 500) throw failure(ACCORD_RETRY, "POST", url, a);
+      return;  // an etag that no longer matches refuses the batch: one by one says which
+    }
+    const json::object& b = a.body.is_object() ? a.body.get_object() : empty_;
+    const json::object* results = nullptr;
+    if (auto* r = b.if_contains("updateResult"); r && r->is_object()) results = &r->get_object();
+    for (size_t i : idx) {
+      if (!results) break;
+      auto* pr = results->if_contains(ops[i].id);
+      if (!pr || !pr->is_object()) continue;
+      if (auto* p = pr->get_object().if_contains("person"); p && p->is_object() && !str(p->get_object(), "resourceName").empty())
+        done[i] = contact_result(p->get_object());
+    }
+  }
+
+  void batch_delete(const std::vector<Op>& ops, const std::vector<size_t>& idx, std::vector<std::optional<Result>>& done) {
+    json::array names;
+    for (size_t i : idx) names.push_back(json::value(ops[i].id));
+    std::string url = people_url("people:batchDeleteContacts");
+    Answer a = client_.call("POST", url, json::serialize(json::object{{"resourceNames", std::move(names)}}), {}, true);
+    if (!a.ok()) {
+      if (a.status >= 500) throw failure(ACCORD_RETRY, "POST", url, a);
+      return;  // one already gone refuses the batch: one by one
+    }
+    for (size_t i : idx) done[i] = Result::ok(ops[i].id);
+  }
+
+  // ---- events (Calendar v3) --------------------------------------------------
+
+  std::string events_url(const std::string& rest = "") const {
+    return s_.calendar + "/calendars/" + url_encode(s_.calendar_id) + "/events" + rest;
+  }
+
+  std::string read_events(json::object& c, bool fresh) {
+    std::string page = str(c, "page"), use;
+    bool full;
+    if (!page.empty()) {
+      use = str(c, "use");
+      full = c.contains("full") && c.at("full").is_bool() && c.at("full").get_bool();
+    } else if (fresh) {
+      full = true;
+    } else {
+      use = str(c, "sync");
+      if (use.empty()) kCursor.expire("it holds no sync token");
+      full = false;
+    }
+    std::string url = events_url("?maxResults=" + std::to_string(s_.page_size) + "&showDeleted=true&singleEvents=false");
+    if (!use.empty()) url += "&syncToken=" + url_encode(use);
+    if (!page.empty()) url += "&pageToken=" + url_encode(page);
+    Answer a = client_.call("GET", url);
+    if (!a.ok()) {
+      if (a.status == 410) kCursor.expire("Google's Calendar sync token expired (410 fullSyncRequired)");
+      throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+    }
+    const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+    std::vector<std::string> touched;
+    std::set<std::string> seen, deleted;
+    std::map<std::string, json::object> masters;
+    auto touch = [&](const std::string& id) {
+      if (seen.insert(id).second) touched.push_back(id);
+    };
+    if (const json::array* items = arr(body, "items"))
+      for (const auto& v : *items) {
+        if (!v.is_object()) continue;
+        const json::object& e = v.get_object();
+        std::string id = str(e, "id"), series = str(e, "recurringEventId");
+        bool cancelled = str(e, "status") == "cancelled";
+        // a cancelled occurrence may carry only its id: "<series>_<start>"
+        if (series.empty() && cancelled && id.find('_') != std::string::npos) series = id.substr(0, id.find('_'));
+        if (!series.empty()) {
+          touch(series);
+        } else if (cancelled) {
+          deleted.insert(id);
+        } else if (!id.empty()) {
+          masters[id] = e;
+          touch(id);
+        }
+      }
+    json::array records;
+    for (const std::string& id : deleted)
+      if (!full && !seen.count(id)) records.push_back(json::object{{"id", id}, {"deleted", true}});
+    for (const std::string& id : touched) {
+      throw_if_cancelled();
+      std::optional<json::object> master;
+      if (auto it = masters.find(id); it != masters.end()) master = it->second;
+      else master = get_event(id);
+      if (!master || str(*master, "status") == "cancelled") {
+        if (!full) records.push_back(json::object{{"id", id}, {"deleted", true}});
+        continue;
+      }
+      records.push_back(event_record(series_of(std::move(*master))));
+    }
+    json::object batch{{"records", std::move(records)}};
+    if (full && page.empty()) batch["full"] = true;
+    std::string next = str(body, "nextPageToken");
+    json::object nc{{"stream", "event"}};
+    if (!next.empty()) {
+      nc["page"] = next;
+      if (!use.empty()) nc["use"] = use;
+      nc["full"] = full;
+    } else {
+      std::string sync = str(body, "nextSyncToken");
+      if (sync.empty()) sync = use;
+      if (!sync.empty()) nc["sync"] = sync;
+    }
+    batch["cursor"] = kCursor.write(nc);
+    batch["more"] = !next.empty();
+    return json::serialize(batch);
+  }
+
+  std::optional<json::object> get_event(const std::string& id) {
+    std::string url = events_url("/" + url_encode(id));
+    Answer a = client_.call("GET", url);
+    if (a.status == 404 || a.status == 410) return std::nullopt;
+    if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+    return a.body.get_object();
+  }
+
+  // A series: the master and, when it recurs, its exceptions (the events of
+  // its iCalUID whose recurringEventId names it, cancelled ones included).
+  calendar::Series series_of(json::object master) {
+    calendar::Series s;
+    std::string id = str(master, "id"), uid = str(master, "iCalUID");
+    bool recurs = master.contains("recurrence");
+    s.master = std::move(master);
+    if (!recurs || uid.empty()) return s;
+    std::string page;
+    for (;;) {
+      std::string url = events_url("?iCalUID=" + url_encode(uid) + "&showDeleted=true&singleEvents=false&maxResults=2500");
+      if (!page.empty()) url += "&pageToken=" + url_encode(page);
+      Answer a = client_.call("GET", url);
+      if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+      const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+      if (const json::array* items = arr(body, "items"))
+        for (const auto& v : *items)
+          if (v.is_object() && str(v.get_object(), "recurringEventId") == id) s.exceptions.push_back(v.get_object());
+      page = str(body, "nextPageToken");
+      if (page.empty()) break;
+    }
+    std::sort(s.exceptions.begin(), s.exceptions.end(),
+              [](const json::object& a, const json::object& b) { return str(a, "id") < str(b, "id"); });
+    return s;
+  }
+
+  // The record's version: the master's etag, and the exceptions' when there are any.
+  static std::string series_version(const calendar::Series& s) {
+    std::string v = str(s.master, "etag");
+    if (s.exceptions.empty()) return v;
+    std::string all;
+    for (const auto& x : s.exceptions) all += str(x, "id") + "=" + str(x, "etag") + ";";
+    return v + ";" + accord::hash::content_hash(all);
+  }
+
+  json::object event_record(const calendar::Series& s) {
+    json::object rec{{"id", str(s.master, "id")}, {"version", series_version(s)}};
+    try {
+      rec["data"] = calendar::to_event(s);
+    } catch (const std::exception& e) {
+      // the host reports a record it cannot read and goes on with the others
+      rec["data"] = "unreadable: " + std::string(e.what());
+    }
+    if (std::string u = str(s.master, "updated"); !u.empty()) rec["modified"] = u;
+    if (auto* ep = s.master.if_contains("extendedProperties"); ep && ep->is_object())
+      if (auto* pr = ep->get_object().if_contains("private"); pr && pr->is_object())
+        if (std::string k = str(pr->get_object(), kEventKey); !k.empty()) rec["idempotency_key"] = k;
+    return rec;
+  }
+
+  Result event_result(const std::string& id) {
+    auto master = get_event(id);
+    if (!master) throw accord::Error(ACCORD_RETRY, "event " + id + " was written but cannot be read back yet", 5000);
+    calendar::Series s = series_of(std::move(*master));
+    Result r = Result::ok(id, series_version(s));
+    r.data = calendar::to_event(s);
+    return r;
+  }
+
+  // The changed occurrences, each PUT to its instance id.
+  void write_instances(const std::string& id, const calendar::Written& w) {
+    for (const auto& in : w.instances) {
+      throw_if_cancelled();
+      json::object body = in.body;
+      body["recurringEventId"] = id;
+      std::string url = events_url("/" + url_encode(id + "_" + in.suffix));
+      Answer a = client_.call("PUT", url, json::serialize(body), {}, true);
+      if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "PUT", url, a,
+                                 "an occurrence of the series could not be changed");
+    }
+  }
+
+  Result apply_event(const Op& op) {
+    if (op.is_delete()) {
+      std::vector<std::string> hdr;
+      if (op.expect_version && !op.expect_version->empty())
+        hdr.push_back("If-Match: " + op.expect_version->substr(0, op.expect_version->find(';')));
+      std::string url = events_url("/" + url_encode(op.id));
+      Answer a = client_.call("DELETE", url, "", hdr, true);
+      if (a.ok() || a.status == 404 || a.status == 410) return Result::ok(op.id);
+      if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "DELETE", url, a).what(), op.id);
+      throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "DELETE", url, a);
+    }
+    calendar::Written w = calendar::from_event(op.data);
+    if (op.is_create()) {
+      json::object body = w.master;
+      std::string id;
+      if (!op.idempotency_key.empty()) {
+        id = event_id_for(op.idempotency_key);
+        body["id"] = id;
+        body["extendedProperties"] = json::object{{"private", json::object{{kEventKey, op.idempotency_key}}}};
+      }
+      std::string url = events_url();
+      // with a client id, sending it again is harmless: Google answers 409
+      Answer a = client_.call("POST", url, json::serialize(body), {}, !id.empty());
+      if (a.status == 409 && !id.empty()) {
+        auto have = get_event(id);
+        if (!have) throw failure(ACCORD_ERROR, "POST", url, a, "the id is taken but the event cannot be read");
+        if (str(*have, "status") == "cancelled") {  // deleted since: its id cannot be reused, so it is restored
+          std::string put = events_url("/" + url_encode(id));
+          body["status"] = str(w.master, "status").empty() ? "confirmed" : str(w.master, "status");
+          Answer b = client_.call("PUT", put, json::serialize(body), {}, true);
+          if (!b.ok()) throw failure(b.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "PUT", put, b);
+        } else {
+          host().log(ACCORD_LOG_INFO, "google-api: an event create found the event an earlier try made (its id is "
+                                      "derived from the idempotency key)");
+        }
+      } else if (!a.ok() || !a.body.is_object()) {
+        throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "POST", url, a);
+      } else {
+        id = str(a.body.get_object(), "id");
+      }
+      write_instances(id, w);
+      return event_result(id);
+    }
+    // update: the version compared first (exceptions included), then If-Match on the master
+    std::string etag;
+    if (op.expect_version && !op.expect_version->empty()) {
+      auto cur = get_event(op.id);
+      if (!cur || str(*cur, "status") == "cancelled")
+        throw accord::Error(ACCORD_ERROR, "event " + op.id + " is no longer in the calendar");
+      std::string now = series_version(series_of(*cur));
+      if (now != *op.expect_version)
+        return Result::conflict("event " + op.id + " changed in Google Calendar since it was read", op.id, now);
+      etag = str(*cur, "etag");
+    }
+    std::string url = events_url("/" + url_encode(op.id));
+    std::vector<std::string> hdr;
+    if (!etag.empty()) hdr.push_back("If-Match: " + etag);
+    Answer a = client_.call("PUT", url, json::serialize(w.master), hdr, true);
+    if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "PUT", url, a).what(), op.id);
+    if (a.status == 404 || a.status == 410) throw accord::Error(ACCORD_ERROR, "event " + op.id + " is no longer in the calendar");
+    if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "PUT", url, a);
+    write_instances(op.id, w);
+    return event_result(op.id);
+  }
+
+  Settings s_;
+  GoogleClient client_;
+  const json::object empty_;
+};
+
+}  // namespace
+}  // namespace gapi
+
+ACCORD_CONNECTOR(gapi::GoogleApi, gapi::manifest().c_str(),
+                 ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_DELETE | ACCORD_CAP_CHANGE_FEED |
+                     ACCORD_CAP_IDEMPOTENT_CREATE)

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+// Google's requests and errors as Accord statuses (google_client.hpp).
+#include "google_client.hpp"
+
+#include <accord/net/redact.hpp>
+#include <accord/time/rest_time.hpp>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+namespace json = boost::json;
+
+namespace gapi {
+
+bool GoogleError::has_reason(std::string_view r) const {
+  return std::find(reasons.begin(), reasons.end(), r) != reasons.end();
+}
+
+GoogleError read_error(long http_status, const json::value& body) {
+  GoogleError e;
+  e.code = http_status;
+  const json::object* o = body.is_object() ? body.get_object().if_contains("error") ? body.at("error").if_object() : nullptr
+                                           : nullptr;
+  if (!o) {
+    // the token endpoint's RFC 6749 form: {"error":"invalid_grant","error_description"}
+    if (body.is_object())
+      if (auto* s = body.get_object().if_contains("error"); s && s->is_string()) e.reasons.emplace_back(s->get_string());
+    return e;
+  }
+  if (auto* m = o->if_contains("message"); m && m->is_string()) e.message = std::string(m->get_string());
+  if (auto* s = o->if_contains("status"); s && s->is_string()) e.status = std::string(s->get_string());
+  // People (and every newer API): details[] with an ErrorInfo's reason
+  if (auto* d = o->if_contains("details"); d && d->is_array())
+    for (const auto& x : d->get_array())
+      if (auto* xo = x.if_object())
+        if (auto* r = xo->if_contains("reason"); r && r->is_string()) e.reasons.emplace_back(r->get_string());
+  // Calendar (and the older envelope): errors[] with a domain and a reason
+  if (auto* d = o->if_contains("errors"); d && d->is_array())
+    for (const auto& x : d->get_array())
+      if (auto* xo = x.if_object())
+        if (auto* r = xo->if_contains("reason"); r && r->is_string()) e.reasons.emplace_back(r->get_string());
+  return e;
+}
+
+std::string describe(const std::string& method, const std::string& url) {
+  std::string path = url;
+  if (auto scheme = path.find("://"); scheme != std::string::npos)
+    if (auto slash = path.find('/', scheme + 3); slash != std::string::npos) path = path.substr(slash);
+  if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
+  return method + " " + path;
+}
+
+accord::Error failure(int32_t status, const std::string& method, const std::string& url, const Answer& a,
+                      const std::string& hint) {
+  std::string what = describe(method, url) + " answered HTTP " + std::to_string(a.status);
+  if (!a.error.message.empty()) what += ": " + a.error.message;
+  if (!a.error.reasons.empty()) what += " (" + a.error.reasons.front() + ")";
+  if (!hint.empty()) what += "; " + hint;
+  return accord::Error(status, accord::net::redact(what));
+}
+
+GoogleClient::GoogleClient(ClientOptions opts, const accord::Host& host)
+    : opts_(std::move(opts)), host_(host), http_(opts_.http), oauth_(opts_.oauth), token_(opts_.access_token) {
+  if (!token_.empty()) accord::net::add_secret(token_);
+}
+
+void GoogleClient::renew() { token_ = oauth_.renew(http_, host_); }
+
+namespace {
+
+bool rate_limited(const Answer& a) {
+  if (a.status == 429) return true;
+  if (a.status != 403) return false;
+  // Calendar, Gmail, Drive: 403 with usageLimits reasons; People: RESOURCE_EXHAUSTED
+  return a.error.has_reason("rateLimitExceeded") || a.error.has_reason("userRateLimitExceeded") ||
+         a.error.has_reason("RATE_LIMIT_EXCEEDED") || a.error.status == "RESOURCE_EXHAUSTED";
+}
+
+}  // namespace
+
+Answer GoogleClient::call(const std::string& method, const std::string& url, const std::string& body,
+                          const std::vector<std::string>& extra, bool idempotent) {
+  idempotent = idempotent || method == "GET";
+  bool renewed = false, retried = false;
+  for (;;) {
+    if (cancelled_.load() || host_.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+    if (token_.empty()) {
+      renew();
+      renewed = true;
+    }
+    std::vector<std::string> headers{"Accept: application/json", "Authorization: Bearer " + token_};
+    if (!body.empty()) headers.emplace_back("Content-Type: application/json");
+    headers.insert(headers.end(), extra.begin(), extra.end());
+    accord::net::HttpResponse resp;
+    accord::net::HttpFailure f;
+    ++requests_;
+    if (!http_.request(method, url, headers, body, resp, f, idempotent)) {
+      if (f.cancelled) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+      if (f.transient && idempotent && !retried) {  // a dropped connection: once more, on a new one
+        retried = true;
+        continue;
+      }
+      std::string what = describe(method, url) + ": " + accord::net::redact(f.message);
+      if (!idempotent && f.maybe_done) throw LostAnswer(what + " after the request was sent (Google may have done it)");
+      throw accord::Error(f.transient ? ACCORD_RETRY : ACCORD_ERROR,
+                          what + (f.transient ? "" : " (check the service's URL and, for a private CA, ca_file)"),
+                          f.transient ? 5000 : 0);
+    }
+    Answer a;
+    a.status = resp.status;
+    if (!resp.body.empty()) {
+      boost::system::error_code ec;
+      a.body = json::parse(resp.body, ec);
+      if (ec) a.body = nullptr;
+    }
+    if (a.ok()) {
+      limited_in_a_row_ = 0;
+      return a;
+    }
+    a.error = read_error(a.status, a.body);
+    if (a.status == 401) {
+      if (!renewed) {  // the access token expired: a new one, once
+        renewed = true;
+        renew();
+        continue;
+      }
+      throw failure(ACCORD_AUTH_REQUIRED, method, url, a,
+                    "Google refused a freshly renewed token: sign in again (accord login google)");
+    }
+    if (rate_limited(a) || a.status == 500 || a.status == 502 || a.status == 503 || a.status == 504) {
+      // back-off: what the server says, else 1 s doubling to 64 s per limited answer in a row
+      int64_t wait = std::min<int64_t>(int64_t{1000} << std::min(limited_in_a_row_, 6), 64000);
+      ++limited_in_a_row_;
+      std::string ra = resp.header("retry-after");
+      if (!ra.empty() && ra.find_first_not_of("0123456789") == std::string::npos && ra.size() < 9) {
+        wait = std::stoll(ra) * 1000;
+      } else if (!ra.empty()) {
+        if (auto t = accord::utc::parse_http_date_ms(ra)) wait = std::max<int64_t>(0, *t - accord::utc::now_ms());
+      }
+      accord::Error e = failure(ACCORD_RETRY, method, url, a,
+                                rate_limited(a) ? "Google's rate limit: try again later" : "Google is unavailable: try again later");
+      throw accord::Error(ACCORD_RETRY, e.what(), wait);
+    }
+    return a;
+  }
+}
+
+}  // namespace gapi

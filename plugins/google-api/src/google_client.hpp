@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// The HTTP side of the google-api connector: one Google account's requests
+// over the shared client (libs/net), with an OAuth 2.0 bearer token renewed
+// from the refresh token (a rotated one is written back by OAuth2Refresher),
+// and Google's answers turned into Accord statuses:
+//   - 429, 403 rateLimitExceeded / userRateLimitExceeded / RESOURCE_EXHAUSTED,
+//     500, 502, 503, 504 → RETRY, with the Retry-After the server gave or an
+//     exponential back-off (1 s doubling to 64 s, Google's advice) that grows
+//     with each limited answer in a row;
+//   - 401 → the token renewed once, then AUTH_REQUIRED;
+//   - anything else is handed back to the caller, with Google's error read
+//     from either envelope ({"error":{"code","message","status","details":
+//     [{"@type":"…ErrorInfo","reason"}],"errors":[{"domain","reason"}]}}).
+// Every message built from an answer goes through accord::net::redact.
+//
+// Thread safety: one thread calls call() at a time (the connector rule);
+// cancel() may be called from any thread.
+#pragma once
+
+#include <accord/connector.hpp>
+#include <accord/net/http_client.hpp>
+#include <accord/net/oauth2.hpp>
+
+#include <boost/json/value.hpp>
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gapi {
+
+// Google's error, from either envelope.
+struct GoogleError {
+  long code = 0;
+  std::string status;   // "FAILED_PRECONDITION" (the newer envelope), or ""
+  std::vector<std::string> reasons;  // ErrorInfo reasons and errors[].reason ("EXPIRED_SYNC_TOKEN", "fullSyncRequired")
+  std::string message;
+  bool has_reason(std::string_view r) const;
+};
+GoogleError read_error(long http_status, const boost::json::value& body);
+
+struct Answer {
+  long status = 0;
+  boost::json::value body;  // null when the answer had no JSON body
+  GoogleError error;        // filled when status is not 2xx
+  bool ok() const { return status / 100 == 2; }
+};
+
+// A request that is not idempotent was sent and its answer lost: Google may
+// have done it. RETRY for whoever does not look further.
+class LostAnswer : public accord::Error {
+ public:
+  explicit LostAnswer(const std::string& m) : accord::Error(ACCORD_RETRY, m, 5000) {}
+};
+
+struct ClientOptions {
+  accord::net::HttpOptions http;
+  accord::net::OAuth2Config oauth;
+  std::string access_token;  // a current token given in the config (optional)
+};
+
+class GoogleClient {
+ public:
+  GoogleClient(ClientOptions opts, const accord::Host& host);
+
+  // Sends one request to an absolute URL (`body`: JSON text or ""; an
+  // `If-Match` or other header in `extra`). Answers every status the caller
+  // may want to look at (2xx and 4xx other than 401 and the rate limits);
+  // throws accord::Error for the statuses above and for a transport failure
+  // (LostAnswer when a request that is not idempotent may have been done).
+  Answer call(const std::string& method, const std::string& url, const std::string& body = "",
+              const std::vector<std::string>& extra = {}, bool idempotent = false);
+
+  // [any thread] ends the call in progress; later calls throw CANCELLED.
+  void cancel() noexcept {
+    cancelled_.store(true);
+    http_.cancel();
+  }
+
+  int64_t requests() const { return requests_; }
+
+ private:
+  void renew();
+
+  ClientOptions opts_;
+  accord::Host host_;
+  accord::net::HttpClient http_;
+  accord::net::OAuth2Refresher oauth_;
+  std::string token_;
+  int limited_in_a_row_ = 0;
+  int64_t requests_ = 0;
+  std::atomic<bool> cancelled_{false};
+};
+
+// "GET /v1/people/me/connections" for messages: the method and the path,
+// without the origin or the query (which may carry a token).
+std::string describe(const std::string& method, const std::string& url);
+
+// An accord::Error of `status` for a Google answer the caller cannot use,
+// naming the request and Google's message (redacted).
+accord::Error failure(int32_t status, const std::string& method, const std::string& url, const Answer& a,
+                      const std::string& hint = "");
+
+}  // namespace gapi

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: Apache-2.0
+// Person ⇄ JSContact Card (people_map.hpp).
+#include "people_map.hpp"
+
+#include <boost/json.hpp>
+
+#include <utility>
+
+namespace json = boost::json;
+
+namespace gapi::people {
+
+namespace {
+
+std::string str(const json::object& o, const char* k) {
+  if (auto* v = o.if_contains(k); v && v->is_string()) return std::string(v->get_string());
+  return "";
+}
+
+const json::array* arr(const json::object& o, const char* k) {
+  if (auto* v = o.if_contains(k); v && v->is_array()) return &v->get_array();
+  return nullptr;
+}
+
+const json::object* obj(const json::object& o, const char* k) {
+  if (auto* v = o.if_contains(k); v && v->is_object()) return &v->get_object();
+  return nullptr;
+}
+
+bool flag(const json::object* o, const char* k) {
+  if (!o) return false;
+  auto* v = o->if_contains(k);
+  return v && v->is_bool() && v->get_bool();
+}
+
+void put(json::object& card, const char* key, const char* prefix, json::object v) {
+  json::object& m = card[key].is_object() ? card[key].as_object() : (card[key] = json::object()).as_object();
+  m[prefix + std::to_string(m.size() + 1)] = std::move(v);
+}
+
+// Google's home/work/other type as JSContact contexts (vCard's TYPE=home is "private").
+void contexts_from(const std::string& type, json::object& o) {
+  if (type == "work" || type.starts_with("work")) o["contexts"] = json::object{{"work", true}};
+  else if (type == "home" || type.starts_with("home")) o["contexts"] = json::object{{"private", true}};
+}
+
+std::string type_from(const json::object& o) {
+  const json::object* c = obj(o, "contexts");
+  if (flag(c, "work")) return "work";
+  if (flag(c, "private")) return "home";
+  return "";
+}
+
+void primary(const json::object& item, json::object& o) {
+  if (const json::object* m = obj(item, "metadata"); flag(m, "primary")) o["pref"] = 1;
+}
+
+// Name components: vCard's N order (title, given, given2, surname, credential).
+constexpr std::pair<const char*, const char*> kNameParts[] = {
+    {"honorificPrefix", "title"}, {"givenName", "given"}, {"middleName", "given2"},
+    {"familyName", "surname"},    {"honorificSuffix", "credential"}};
+
+constexpr std::pair<const char*, const char*> kAdrParts[] = {
+    {"poBox", "postOfficeBox"}, {"extendedAddress", "apartment"}, {"streetAddress", "name"}, {"city", "locality"},
+    {"region", "region"},       {"postalCode", "postcode"},        {"country", "country"}};
+
+}  // namespace
+
+Read to_card(const json::object& p) {
+  Read r;
+  json::object& c = r.card;
+  c["@type"] = "Card";
+  c["version"] = "1.0";
+  c["kind"] = "individual";
+  if (const json::array* names = arr(p, "names"); names && !names->empty() && names->front().is_object()) {
+    const json::object& n = names->front().get_object();
+    json::object name;
+    json::array comps;
+    for (auto [g, k] : kNameParts)
+      if (std::string v = str(n, g); !v.empty()) comps.push_back(json::object{{"kind", k}, {"value", v}});
+    if (!comps.empty()) name["components"] = std::move(comps);
+    std::string full = str(n, "unstructuredName");
+    if (full.empty()) full = str(n, "displayName");
+    if (!full.empty()) name["full"] = full;
+    if (!name.empty()) c["name"] = std::move(name);
+  }
+  if (const json::array* a = arr(p, "nicknames"))
+    for (const auto& v : *a)
+      if (v.is_object())
+        if (std::string nick = str(v.get_object(), "value"); !nick.empty()) put(c, "nicknames", "k", {{"name", nick}});
+  if (const json::array* a = arr(p, "emailAddresses"))
+    for (const auto& v : *a) {
+      if (!v.is_object()) continue;
+      json::object e{{"address", str(v.get_object(), "value")}};
+      contexts_from(str(v.get_object(), "type"), e);
+      primary(v.get_object(), e);
+      put(c, "emails", "e", std::move(e));
+    }
+  if (const json::array* a = arr(p, "phoneNumbers"))
+    for (const auto& v : *a) {
+      if (!v.is_object()) continue;
+      std::string type = str(v.get_object(), "type");
+      json::object t{{"number", str(v.get_object(), "value")}};
+      json::object f;
+      if (type == "mobile" || type == "workMobile") f["mobile"] = true;
+      if (type == "homeFax" || type == "workFax" || type == "otherFax") f["fax"] = true;
+      if (type == "pager" || type == "workPager") f["pager"] = true;
+      if (!f.empty()) t["features"] = std::move(f);
+      contexts_from(type, t);
+      primary(v.get_object(), t);
+      put(c, "phones", "p", std::move(t));
+    }
+  if (const json::array* a = arr(p, "addresses"))
+    for (const auto& v : *a) {
+      if (!v.is_object()) continue;
+      json::array comps;
+      for (auto [g, k] : kAdrParts)
+        if (std::string s = str(v.get_object(), g); !s.empty()) comps.push_back(json::object{{"kind", k}, {"value", s}});
+      // formattedValue is left out: Google makes one up from the parts when
+      // none was given, and it would travel back as an edit
+      json::object ad{{"components", std::move(comps)}};
+      contexts_from(str(v.get_object(), "type"), ad);
+      primary(v.get_object(), ad);
+      put(c, "addresses", "a", std::move(ad));
+    }
+  if (const json::array* a = arr(p, "organizations"))
+    for (const auto& v : *a) {
+      if (!v.is_object()) continue;
+      const json::object& o = v.get_object();
+      if (std::string name = str(o, "name"); !name.empty() || !str(o, "department").empty()) {
+        json::object org{{"name", name}};
+        if (std::string d = str(o, "department"); !d.empty()) org["units"] = json::array{json::object{{"name", d}}};
+        put(c, "organizations", "o", std::move(org));
+      }
+      if (std::string t = str(o, "title"); !t.empty()) put(c, "titles", "t", {{"name", t}, {"kind", "title"}});
+    }
+  if (const json::array* a = arr(p, "biographies"))
+    for (const auto& v : *a)
+      if (v.is_object())
+        if (std::string n = str(v.get_object(), "value"); !n.empty()) put(c, "notes", "n", {{"note", n}});
+  if (const json::array* a = arr(p, "birthdays"))
+    for (const auto& v : *a) {
+      if (!v.is_object()) continue;
+      const json::object* d = obj(v.get_object(), "date");
+      if (!d) continue;
+      json::object date{{"@type", "PartialDate"}};
+      for (const char* k : {"year", "month", "day"})
+        if (auto* x = d->if_contains(k); x && x->is_int64() && x->get_int64() != 0) date[k] = x->get_int64();
+      put(c, "anniversaries", "b", {{"kind", "birth"}, {"date", std::move(date)}});
+      break;  // Google keeps one birthday per source
+    }
+  if (const json::array* a = arr(p, "urls"))
+    for (const auto& v : *a) {
+      if (!v.is_object()) continue;
+      json::object l{{"uri", str(v.get_object(), "value")}};
+      contexts_from(str(v.get_object(), "type"), l);
+      put(c, "links", "l", std::move(l));
+    }
+  if (const json::array* a = arr(p, "clientData"))
+    for (const auto& v : *a)
+      if (v.is_object() && str(v.get_object(), "key") == kKeyName) r.key = str(v.get_object(), "value");
+  if (const json::object* m = obj(p, "metadata"))
+    if (const json::array* s = arr(*m, "sources"))
+      for (const auto& v : *s)
+        if (v.is_object() && str(v.get_object(), "type") == "CONTACT") r.modified = str(v.get_object(), "updateTime");
+  return r;
+}
+
+namespace {
+
+// The map's entries in id order as JSContact ids sort ("e2" before "e10").
+std::vector<const json::object*> entries(const json::object& card, const char* key) {
+  std::vector<std::pair<std::string, const json::object*>> v;
+  if (auto* m = card.if_contains(key); m && m->is_object())
+    for (const auto& [id, e] : m->get_object())
+      if (e.is_object()) v.emplace_back(std::string(id), &e.get_object());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
+  });
+  std::vector<const json::object*> out;
+  for (auto& [_, e] : v) out.push_back(e);
+  return out;
+}
+
+void typed(const json::object& e, json::object& item) {
+  if (std::string t = type_from(e); !t.empty()) item["type"] = t;
+}
+
+}  // namespace
+
+json::object to_person(const json::object& card, const std::string& key) {
+  json::object p;
+  json::array names;
+  if (const json::object* n = obj(card, "name")) {
+    json::object name;
+    if (const json::array* comps = arr(*n, "components"))
+      for (const auto& cv : *comps) {
+        if (!cv.is_object()) continue;
+        std::string k = str(cv.get_object(), "kind"), v = str(cv.get_object(), "value");
+        for (auto [g, kind] : kNameParts)
+          if (k == kind) {
+            std::string have = str(name, g);
+            name[g] = have.empty() ? v : have + " " + v;  // a second given name joins the first
+          }
+      }
+    if (std::string full = str(*n, "full"); !full.empty()) name["unstructuredName"] = full;
+    if (!name.empty()) names.push_back(std::move(name));
+  }
+  p["names"] = std::move(names);
+  json::array nicks, emails, phones, addrs, orgs, bios, bdays, urls;
+  for (const json::object* e : entries(card, "nicknames")) nicks.push_back(json::object{{"value", str(*e, "name")}});
+  for (const json::object* e : entries(card, "emails")) {
+    json::object item{{"value", str(*e, "address")}};
+    typed(*e, item);
+    emails.push_back(std::move(item));
+  }
+  for (const json::object* e : entries(card, "phones")) {
+    json::object item{{"value", str(*e, "number")}};
+    const json::object* f = obj(*e, "features");
+    std::string ctx = type_from(*e);
+    std::string type = ctx;
+    if (flag(f, "mobile")) type = ctx == "work" ? "workMobile" : "mobile";
+    else if (flag(f, "fax")) type = ctx == "work" ? "workFax" : ctx == "home" ? "homeFax" : "otherFax";
+    else if (flag(f, "pager")) type = ctx == "work" ? "workPager" : "pager";
+    if (!type.empty()) item["type"] = type;
+    phones.push_back(std::move(item));
+  }
+  for (const json::object* e : entries(card, "addresses")) {
+    json::object item;
+    if (const json::array* comps = arr(*e, "components"))
+      for (const auto& cv : *comps) {
+        if (!cv.is_object()) continue;
+        std::string k = str(cv.get_object(), "kind"), v = str(cv.get_object(), "value");
+        for (auto [g, kind] : kAdrParts)
+          if (k == kind) {
+            std::string have = str(item, g);
+            item[g] = have.empty() ? v : have + "\n" + v;
+          }
+      }
+    typed(*e, item);
+    addrs.push_back(std::move(item));
+  }
+  std::vector<const json::object*> titles = entries(card, "titles");
+  size_t ti = 0;
+  for (const json::object* e : entries(card, "organizations")) {
+    json::object item{{"name", str(*e, "name")}};
+    if (const json::array* u = arr(*e, "units"); u && !u->empty() && u->front().is_object())
+      item["department"] = str(u->front().get_object(), "name");
+    while (ti < titles.size() && str(*titles[ti], "kind") == "role") ++ti;
+    if (ti < titles.size()) item["title"] = str(*titles[ti++], "name");
+    orgs.push_back(std::move(item));
+  }
+  for (; ti < titles.size(); ++ti)  // titles without an organization
+    if (str(*titles[ti], "kind") != "role") orgs.push_back(json::object{{"title", str(*titles[ti], "name")}});
+  for (const json::object* e : entries(card, "notes")) {
+    // Google keeps one biography: the notes joined
+    if (bios.empty()) bios.push_back(json::object{{"value", str(*e, "note")}, {"contentType", "TEXT_PLAIN"}});
+    else bios.front().as_object()["value"] = str(bios.front().as_object(), "value") + "\n\n" + str(*e, "note");
+  }
+  for (const json::object* e : entries(card, "anniversaries")) {
+    if (str(*e, "kind") != "birth") continue;
+    const json::object* d = obj(*e, "date");
+    if (!d) continue;
+    json::object date;
+    for (const char* k : {"year", "month", "day"})
+      if (auto* x = d->if_contains(k); x && x->is_int64()) date[k] = x->get_int64();
+    if (!date.empty()) bdays.push_back(json::object{{"date", std::move(date)}});
+    break;
+  }
+  for (const json::object* e : entries(card, "links")) {
+    json::object item{{"value", str(*e, "uri")}};
+    typed(*e, item);
+    urls.push_back(std::move(item));
+  }
+  p["nicknames"] = std::move(nicks);
+  p["emailAddresses"] = std::move(emails);
+  p["phoneNumbers"] = std::move(phones);
+  p["addresses"] = std::move(addrs);
+  p["organizations"] = std::move(orgs);
+  p["biographies"] = std::move(bios);
+  p["birthdays"] = std::move(bdays);
+  p["urls"] = std::move(urls);
+  if (!key.empty()) p["clientData"] = json::array{json::object{{"key", kKeyName}, {"value", key}}};
+  return p;
+}
+
+const std::vector<std::string>& fields() {
+  static const std::vector<std::string> f = {
+      "/name/components", "/name/full",       "/nicknames/*/name",    "/emails/*/address",  "/emails/*/contexts",
+      "/emails/*/pref",   "/phones/*/number", "/phones/*/features",   "/phones/*/contexts", "/phones/*/pref",
+      "/addresses/*/components", "/addresses/*/contexts", "/addresses/*/pref", "/organizations/*/name",
+      "/organizations/*/units",  "/titles/*/name",        "/notes/*/note",     "/anniversaries/*/date",
+      "/anniversaries/*/kind",   "/links/*/uri",          "/links/*/contexts"};
+  return f;
+}
+
+}  // namespace gapi::people

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: Apache-2.0
+// google-api's conversions, unit by unit: Google's People Person ⇄ JSContact
+// Card, Calendar events (series, exceptions, zones, all-day) ⇄ JSCalendar
+// Event, and Google's two error envelopes. Shapes as Google's reference
+// documents them (people/v1 Person, calendar/v3 Event).
+#include "calendar_map.hpp"
+#include "google_client.hpp"
+#include "people_map.hpp"
+
+#include <accord/formats/icalendar.hpp>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace json = boost::json;
+using namespace gapi;
+
+namespace {
+
+json::object obj(const char* text) { return json::parse(text).as_object(); }
+
+}  // namespace
+
+TEST(PeopleMap, PersonBecomesCardInVcardShapes) {
+  auto p = obj(R"({"resourceName":"people/c1","etag":"%E1",
+    "metadata":{"sources":[{"type":"CONTACT","id":"1","updateTime":"2026-03-01T10:00:00.123Z"}]},
+    "names":[{"displayName":"Ada Lovelace","givenName":"Ada","familyName":"Lovelace","honorificPrefix":"Lady"}],
+    "emailAddresses":[{"value":"ada@example.com","type":"work","metadata":{"primary":true}},{"value":"a@home.example","type":"home"}],
+    "phoneNumbers":[{"value":"+44 20 1234","type":"mobile"},{"value":"+44 20 9999","type":"workFax"}],
+    "addresses":[{"streetAddress":"12 St James's Square","city":"London","postalCode":"SW1","country":"UK","type":"home","formattedValue":"made up"}],
+    "organizations":[{"name":"Analytical Engines","department":"Research","title":"Analyst"}],
+    "biographies":[{"value":"First programmer","contentType":"TEXT_PLAIN"}],
+    "birthdays":[{"date":{"year":1815,"month":12,"day":10}}],
+    "urls":[{"value":"https://ada.example","type":"work"}],
+    "nicknames":[{"value":"Enchantress"}],
+    "clientData":[{"key":"accord.idempotency_key","value":"k-1"}]})");
+  people::Read r = people::to_card(p);
+  EXPECT_EQ(r.key, "k-1");
+  EXPECT_EQ(r.modified, "2026-03-01T10:00:00.123Z");
+  const json::object& c = r.card;
+  EXPECT_EQ(c.at("name").at("full"), "Ada Lovelace");
+  EXPECT_EQ(json::serialize(c.at("name").at("components")),
+            R"([{"kind":"title","value":"Lady"},{"kind":"given","value":"Ada"},{"kind":"surname","value":"Lovelace"}])");
+  EXPECT_EQ(c.at("emails").at("e1").at("address"), "ada@example.com");
+  EXPECT_EQ(c.at("emails").at("e1").at("contexts").at("work"), true);
+  EXPECT_EQ(c.at("emails").at("e1").at("pref"), 1);
+  EXPECT_EQ(c.at("emails").at("e2").at("contexts").at("private"), true);
+  EXPECT_EQ(c.at("phones").at("p1").at("features").at("mobile"), true);
+  EXPECT_EQ(c.at("phones").at("p2").at("features").at("fax"), true);
+  EXPECT_EQ(c.at("phones").at("p2").at("contexts").at("work"), true);
+  EXPECT_FALSE(c.at("addresses").at("a1").as_object().contains("full"));  // Google's made-up formattedValue stays out
+  EXPECT_EQ(c.at("organizations").at("o1").at("units").at(0).at("name"), "Research");
+  EXPECT_EQ(c.at("titles").at("t1").at("name"), "Analyst");
+  EXPECT_EQ(c.at("notes").at("n1").at("note"), "First programmer");
+  EXPECT_EQ(c.at("anniversaries").at("b1").at("date").at("year"), 1815);
+  EXPECT_EQ(c.at("links").at("l1").at("uri"), "https://ada.example");
+  EXPECT_EQ(c.at("nicknames").at("k1").at("name"), "Enchantress");
+}
+
+TEST(PeopleMap, CardRoundTripsThroughPerson) {
+  auto p = obj(R"({"resourceName":"people/c1",
+    "names":[{"unstructuredName":"Ada Lovelace","givenName":"Ada","familyName":"Lovelace","middleName":"King"}],
+    "emailAddresses":[{"value":"ada@example.com","type":"work"}],
+    "phoneNumbers":[{"value":"+1","type":"workMobile"},{"value":"+2","type":"home"},{"value":"+3","type":"pager"}],
+    "addresses":[{"poBox":"PO 1","streetAddress":"Main St","city":"X","region":"Y","postalCode":"Z","country":"W","type":"work"}],
+    "organizations":[{"name":"AE","title":"Analyst"}],
+    "birthdays":[{"date":{"month":12,"day":10}}]})");
+  json::object card = people::to_card(p).card;
+  json::object back = people::to_person(card, "key-9");
+  json::object again = people::to_card(back).card;
+  EXPECT_EQ(json::serialize(again), json::serialize(card));
+  EXPECT_EQ(back.at("phoneNumbers").at(0).at("type"), "workMobile");
+  EXPECT_EQ(back.at("clientData").at(0).at("value"), "key-9");
+  EXPECT_EQ(back.at("names").at(0).at("unstructuredName"), "Ada Lovelace");
+}
+
+TEST(PeopleMap, EmptyCardClearsEveryUpdatedField) {
+  json::object p = people::to_person(obj(R"({"@type":"Card","name":{"full":"X"}})"), "");
+  for (const char* k : {"nicknames", "emailAddresses", "phoneNumbers", "addresses", "organizations", "biographies",
+                        "birthdays", "urls"})
+    EXPECT_TRUE(p.at(k).as_array().empty()) << k;
+  EXPECT_FALSE(p.contains("clientData"));
+}
+
+TEST(CalendarMap, SingleTimedEventInItsZone) {
+  calendar::Series s;
+  s.master = obj(R"({"id":"e1","iCalUID":"e1@google.com","summary":"Lunch","description":"with Bob","location":"Cafe",
+    "start":{"dateTime":"2026-01-05T12:00:00+01:00","timeZone":"Europe/Berlin"},
+    "end":{"dateTime":"2026-01-05T13:30:00+01:00","timeZone":"Europe/Berlin"},"transparency":"transparent","visibility":"private"})");
+  json::object e = calendar::to_event(s);
+  EXPECT_EQ(e.at("uid"), "e1@google.com");
+  EXPECT_EQ(e.at("title"), "Lunch");
+  EXPECT_EQ(e.at("start"), "2026-01-05T12:00:00");
+  EXPECT_EQ(e.at("timeZone"), "Europe/Berlin");
+  EXPECT_EQ(e.at("duration"), "PT1H30M");
+  EXPECT_EQ(e.at("freeBusyStatus"), "free");
+  EXPECT_EQ(e.at("privacy"), "private");
+  EXPECT_EQ(e.at("locations").at("l1").at("name"), "Cafe");
+}
+
+TEST(CalendarMap, OffsetOfAnotherZoneIsReadAsTheInstant) {
+  calendar::Series s;  // Google may answer in UTC: the local time in the event's zone is what counts
+  s.master = obj(R"({"id":"e1","start":{"dateTime":"2026-07-05T10:00:00Z","timeZone":"America/New_York"},
+    "end":{"dateTime":"2026-07-05T11:00:00Z","timeZone":"America/New_York"}})");
+  json::object e = calendar::to_event(s);
+  EXPECT_EQ(e.at("start"), "2026-07-05T06:00:00");
+  EXPECT_EQ(e.at("timeZone"), "America/New_York");
+}
+
+TEST(CalendarMap, AllDayEvent) {
+  calendar::Series s;
+  s.master = obj(R"({"id":"d1","iCalUID":"d1","summary":"Holiday","start":{"date":"2026-05-01"},"end":{"date":"2026-05-03"}})");
+  json::object e = calendar::to_event(s);
+  EXPECT_EQ(e.at("start"), "2026-05-01T00:00:00");
+  EXPECT_EQ(e.at("showWithoutTime"), true);
+  EXPECT_EQ(e.at("duration"), "P2D");
+  calendar::Written w = calendar::from_event(e);
+  EXPECT_EQ(w.master.at("start").at("date"), "2026-05-01");
+  EXPECT_EQ(w.master.at("end").at("date"), "2026-05-03");
+}
+
+// A weekly series with a moved occurrence, a cancelled one and one whose
+// title alone changed, as Google lists them (singleEvents=false).
+calendar::Series weekly() {
+  calendar::Series s;
+  s.master = obj(R"({"id":"s1","iCalUID":"s1@google.com","summary":"Standup",
+    "start":{"dateTime":"2026-01-05T09:00:00+01:00","timeZone":"Europe/Berlin"},
+    "end":{"dateTime":"2026-01-05T09:15:00+01:00","timeZone":"Europe/Berlin"},
+    "recurrence":["RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10","EXDATE;TZID=Europe/Berlin:20260202T090000"]})");
+  s.exceptions.push_back(obj(R"({"id":"s1_20260112T080000Z","recurringEventId":"s1","summary":"Standup",
+    "originalStartTime":{"dateTime":"2026-01-12T09:00:00+01:00","timeZone":"Europe/Berlin"},
+    "start":{"dateTime":"2026-01-13T10:00:00+01:00","timeZone":"Europe/Berlin"},
+    "end":{"dateTime":"2026-01-13T10:15:00+01:00","timeZone":"Europe/Berlin"}})"));
+  s.exceptions.push_back(obj(R"({"id":"s1_20260119T080000Z","recurringEventId":"s1","status":"cancelled",
+    "originalStartTime":{"dateTime":"2026-01-19T09:00:00+01:00","timeZone":"Europe/Berlin"}})"));
+  s.exceptions.push_back(obj(R"({"id":"s1_20260126T080000Z","recurringEventId":"s1","summary":"Retro instead",
+    "originalStartTime":{"dateTime":"2026-01-26T09:00:00+01:00","timeZone":"Europe/Berlin"},
+    "start":{"dateTime":"2026-01-26T09:00:00+01:00","timeZone":"Europe/Berlin"},
+    "end":{"dateTime":"2026-01-26T09:15:00+01:00","timeZone":"Europe/Berlin"}})"));
+  return s;
+}
+
+TEST(CalendarMap, SeriesWithExceptionsBecomesOverrides) {
+  json::object e = calendar::to_event(weekly());
+  EXPECT_EQ(e.at("recurrenceRules"),
+            json::parse(R"([{"@type":"RecurrenceRule","frequency":"weekly","byDay":[{"@type":"NDay","day":"mo"}],"count":10}])"));
+  const json::object& ov = e.at("recurrenceOverrides").as_object();
+  EXPECT_EQ(ov.size(), 4u);
+  EXPECT_EQ(json::serialize(ov.at("2026-01-12T09:00:00")), R"({"start":"2026-01-13T10:00:00"})");
+  EXPECT_EQ(json::serialize(ov.at("2026-01-19T09:00:00")), R"({"excluded":true})");
+  EXPECT_EQ(json::serialize(ov.at("2026-02-02T09:00:00")), R"({"excluded":true})");
+  EXPECT_EQ(json::serialize(ov.at("2026-01-26T09:00:00")), R"({"title":"Retro instead"})");
+}
+
+TEST(CalendarMap, SameCanonicalAsTheIcsFile) {
+  // what an .ics folder holds for the same series converts to the same record
+  const char* ics =
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:s1@google.com\r\n"
+      "DTSTART;TZID=Europe/Berlin:20260105T090000\r\nDTEND;TZID=Europe/Berlin:20260105T091500\r\nSUMMARY:Standup\r\n"
+      "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10\r\nEXDATE;TZID=Europe/Berlin:20260202T090000\r\n"
+      "EXDATE;TZID=Europe/Berlin:20260119T090000\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:s1@google.com\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260112T090000\r\n"
+      "DTSTART;TZID=Europe/Berlin:20260113T100000\r\nDTEND;TZID=Europe/Berlin:20260113T101500\r\nSUMMARY:Standup\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:s1@google.com\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260126T090000\r\n"
+      "DTSTART;TZID=Europe/Berlin:20260126T090000\r\nDTEND;TZID=Europe/Berlin:20260126T091500\r\nSUMMARY:Retro instead\r\nEND:VEVENT\r\n"
+      "END:VCALENDAR\r\n";
+  json::object from_file = accord::formats::icalendar::parse(ics).object;
+  json::object from_google = calendar::to_event(weekly());
+  EXPECT_EQ(json::value(from_google), json::value(from_file));
+}
+
+TEST(CalendarMap, OverridesBecomeInstancesAndExdates) {
+  json::object e = calendar::to_event(weekly());
+  calendar::Written w = calendar::from_event(e);
+  EXPECT_EQ(w.master.at("iCalUID"), "s1@google.com");
+  EXPECT_EQ(w.master.at("start").at("timeZone"), "Europe/Berlin");
+  EXPECT_EQ(w.master.at("start").at("dateTime"), "2026-01-05T08:00:00Z");
+  const json::array& rec = w.master.at("recurrence").as_array();
+  ASSERT_GE(rec.size(), 2u);
+  EXPECT_EQ(rec[0], "RRULE:FREQ=WEEKLY;COUNT=10;BYDAY=MO");
+  std::string exdates;
+  for (size_t i = 1; i < rec.size(); ++i) {
+    EXPECT_TRUE(rec[i].as_string().starts_with("EXDATE;TZID=Europe/Berlin:")) << rec[i];
+    exdates += std::string(rec[i].as_string()) + "\n";
+  }
+  EXPECT_NE(exdates.find("20260119T090000"), std::string::npos);
+  EXPECT_NE(exdates.find("20260202T090000"), std::string::npos);
+  ASSERT_EQ(w.instances.size(), 2u);
+  std::map<std::string, json::object> by;
+  for (auto& i : w.instances) by[i.suffix] = i.body;
+  ASSERT_TRUE(by.count("20260112T080000Z"));
+  EXPECT_EQ(by["20260112T080000Z"].at("start").at("dateTime"), "2026-01-13T09:00:00Z");
+  EXPECT_EQ(by["20260112T080000Z"].at("originalStartTime").at("dateTime"), "2026-01-12T08:00:00Z");
+  ASSERT_TRUE(by.count("20260126T080000Z"));
+  EXPECT_EQ(by["20260126T080000Z"].at("summary"), "Retro instead");
+}
+
+TEST(CalendarMap, WrittenSeriesReadsBackTheSame) {
+  // Google keeps what it was sent: the written master and instances, listed
+  // again, convert to the record that was written
+  json::object e = calendar::to_event(weekly());
+  calendar::Written w = calendar::from_event(e);
+  calendar::Series s;
+  s.master = w.master;
+  s.master["id"] = "s1";
+  for (auto& i : w.instances) {
+    json::object x = i.body;
+    x["id"] = "s1_" + i.suffix;
+    x["recurringEventId"] = "s1";
+    s.exceptions.push_back(std::move(x));
+  }
+  EXPECT_EQ(json::value(calendar::to_event(s)), json::value(e));
+}
+
+TEST(CalendarMap, InstanceSuffix) {
+  EXPECT_EQ(calendar::instance_suffix(obj(R"({"dateTime":"2026-01-12T09:00:00+01:00"})")), "20260112T080000Z");
+  EXPECT_EQ(calendar::instance_suffix(obj(R"({"date":"2026-01-12"})")), "20260112");
+}
+
+TEST(GoogleErrors, PeopleEnvelopeWithErrorInfo) {
+  auto e = read_error(400, json::parse(R"({"error":{"code":400,"message":"Sync token is expired. Clear local cache and retry call without the sync token.",
+    "status":"FAILED_PRECONDITION","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"EXPIRED_SYNC_TOKEN","domain":"people.googleapis.com"}]}})"));
+  EXPECT_EQ(e.status, "FAILED_PRECONDITION");
+  EXPECT_TRUE(e.has_reason("EXPIRED_SYNC_TOKEN"));
+}
+
+TEST(GoogleErrors, OlderEnvelopeWithErrorsReason) {
+  auto e = read_error(410, json::parse(R"({"error":{"errors":[{"domain":"calendar","reason":"fullSyncRequired","message":"Sync token is no longer valid, a full sync is required."}],
+    "code":410,"message":"Sync token is no longer valid, a full sync is required."}})"));
+  EXPECT_TRUE(e.has_reason("fullSyncRequired"));
+  EXPECT_EQ(e.message, "Sync token is no longer valid, a full sync is required.");
+}
