@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """crm-rest: a cancel() during a rate-limit wait ends the call promptly.
 
 A server on loopback answers every GET with an empty page and rate-limit

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # gmail-imap against Gmail's limits, as the Gmail fake has them (issue 22 item
 # 8): all 15 connections of the account in use (NO [ALERT] Too many
 # simultaneous connections) is a RETRY, not a refused password; a body FETCH

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The formats corpus through local's own backends: folder A (vcard,
 // icalendar) → the sqlite store → folder B, compared property by property
 // (formats::compare); then a one-field edit made in a file of B travels back
