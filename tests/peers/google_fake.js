@@ -467,7 +467,7 @@ function listConnections(u, p, res) {
     h = lookup(p.pageToken, 'page');
     if (!h || h.api !== 'people') fail(400, 'Invalid page token.', {field: 'page_token'});
     // "When the page_token or sync_token is specified, all other request parameters must match the first call."
-    if (h.sig !== sig(p, ['pageToken'])) fail(400, 'Parameters provided with a page token do not match those of the first call.', {field: 'page_token'});
+    if (h.sig !== sig(p, ['pageToken', 'pageSize'])) fail(400, 'Parameters provided with a page token do not match those of the first call.', {field: 'page_token'});
   } else {
     let since = 0;
     if (p.syncToken !== undefined) {
@@ -478,7 +478,7 @@ function listConnections(u, p, res) {
         fail(400, 'Sync token is expired. Clear local cache and retry call without the sync token.',
              {status: 'FAILED_PRECONDITION', info: 'EXPIRED_SYNC_TOKEN', domain: 'people.googleapis.com',
               metadata: {service: 'people.googleapis.com'}});
-      if (s.sig !== sig(p, ['syncToken'])) fail(400, 'Parameters provided with a sync token do not match those of the first call.', {field: 'sync_token'});
+      if (s.sig !== sig(p, ['syncToken', 'pageSize'])) fail(400, 'Parameters provided with a sync token do not match those of the first call.', {field: 'sync_token'});
       since = s.watermark;
     }
     let rows = [...u.people.persons.values()].filter(r => visible(r) && r.changed > since && (since > 0 || !r.deleted));
@@ -491,8 +491,9 @@ function listConnections(u, p, res) {
     // writes not yet visible hold the watermark back, so they show in a later sync
     const pending = [...u.people.persons.values()].filter(r => !visible(r)).map(r => r.changed);
     const watermark = pending.length ? Math.min(...pending) - 1 : u.clock;
-    h = {items: rows.map(r => r.resourceName), offset: 0, since, watermark, sig: sig(p, ['pageToken']),
-         firstSig: sig(p, ['syncToken', 'pageToken'])};
+    // pageSize may change from page to page and from sync to sync: it does not change what is listed
+    h = {items: rows.map(r => r.resourceName), offset: 0, since, watermark, sig: sig(p, ['pageToken', 'pageSize']),
+         firstSig: sig(p, ['syncToken', 'pageToken', 'pageSize'])};
   }
   const page = h.items.slice(h.offset, h.offset + size);
   const out = {connections: page.map(rn => personView(u, u.people.persons.get(rn), fields))};
@@ -777,7 +778,7 @@ function apiOf(path) {
   if (path.startsWith('/drive/v3/') || path.startsWith('/upload/drive/v3/')) return 'drive';
   return null;
 }
-const routes = {people};
+const routes = {people};   // the others add themselves below
 
 function testRoutes(req, res, url, raw) {
   const p = url.pathname;
@@ -839,7 +840,505 @@ function dispatch(req, res, raw) {
 Object.assign(module.exports, {});
 
 // ---------------------------------------------------------------- the APIs after People
-/* CALENDAR */
+// ================================================================ Calendar API v3
+
+// Time zones: wall time in an IANA zone ⇄ UTC, with the zone's offset at that
+// instant (Intl), so a weekly series keeps its wall time across DST as Google
+// expands it ("For recurring events … the time zone in which the recurrence is expanded").
+function tzOffset(ms, tz) {
+  const f = new Intl.DateTimeFormat('en-US', {timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+                                               hour: '2-digit', minute: '2-digit', second: '2-digit'});
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map(x => [x.type, x.value]));
+  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(ms / 1000) * 1000;
+}
+function wallToUtc(wall, tz) {
+  let t = wall - tzOffset(wall, tz);
+  t = wall - tzOffset(t, tz);
+  return t;
+}
+function validZone(tz) {
+  try { new Intl.DateTimeFormat('en-US', {timeZone: tz}); return true; } catch (e) { return false; }
+}
+function pad(n, w) { return String(n).padStart(w || 2, '0'); }
+function rfc3339(ms, tz) {
+  const off = tz ? tzOffset(ms, tz) : 0;
+  const d = new Date(ms + off);
+  const base = d.getUTCFullYear() + '-' + pad(d.getUTCMonth() + 1) + '-' + pad(d.getUTCDate()) + 'T' + pad(d.getUTCHours()) + ':' +
+               pad(d.getUTCMinutes()) + ':' + pad(d.getUTCSeconds());
+  if (!off) return base + 'Z';
+  const m = Math.abs(off / 60000);
+  return base + (off < 0 ? '-' : '+') + pad(Math.floor(m / 60)) + ':' + pad(m % 60);
+}
+function dateOnly(ms) { const d = new Date(ms); return d.getUTCFullYear() + '-' + pad(d.getUTCMonth() + 1) + '-' + pad(d.getUTCDate()); }
+// EventDateTime → {ms, allDay}; "A time zone offset is required unless a time zone is explicitly specified in timeZone."
+function when(dt, field) {
+  if (!dt || (dt.date === undefined && dt.dateTime === undefined)) fail(400, 'Missing ' + field + ' time.', {reason: 'required', location: field});
+  if (dt.date !== undefined && dt.dateTime !== undefined) fail(400, 'Invalid ' + field + ' time.', {reason: 'invalid', location: field});
+  if (dt.timeZone !== undefined && !validZone(dt.timeZone)) fail(400, 'Invalid time zone definition for ' + field + ' time.', {reason: 'invalid'});
+  if (dt.date !== undefined) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(dt.date) || isNaN(Date.parse(dt.date + 'T00:00:00Z'))) fail(400, 'Invalid ' + field + ' time.', {reason: 'invalid'});
+    return {ms: Date.parse(dt.date + 'T00:00:00Z'), allDay: true};
+  }
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/i.exec(dt.dateTime);
+  if (!m) fail(400, 'Invalid ' + field + ' time.', {reason: 'invalid'});
+  if (!m[8]) {
+    if (!dt.timeZone) fail(400, 'Missing time zone definition for ' + field + ' time.', {reason: 'required'});
+    return {ms: wallToUtc(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]), dt.timeZone), allDay: false};
+  }
+  return {ms: Date.parse(dt.dateTime), allDay: false};
+}
+
+// RFC 5545 recurrence as Google takes it in Event.recurrence[] ("RRULE, EXRULE,
+// RDATE and EXDATE lines … DTSTART and DTEND lines are not allowed"). This
+// fake expands FREQ=DAILY|WEEKLY|MONTHLY|YEARLY with INTERVAL, COUNT, UNTIL,
+// BYDAY (weekly, and monthly with an ordinal such as 2MO or -1FR) and
+// BYMONTHDAY, plus EXDATE and RDATE; any other part is refused (501) rather
+// than expanded wrongly.
+const DAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
+function parseRecurrence(lines) {
+  const r = {rrule: null, exdates: [], rdates: []};
+  for (const line of lines) {
+    const m = /^(RRULE|EXRULE|RDATE|EXDATE)([;:])(.*)$/.exec(line);
+    if (!m) fail(400, 'Invalid recurrence rule.', {reason: 'invalid', location: 'recurrence'});
+    if (m[1] === 'RRULE') {
+      if (r.rrule) fail(400, 'Invalid recurrence rule.', {reason: 'invalid'});
+      const rule = {};
+      for (const kv of m[3].split(';')) {
+        const [k, v] = kv.split('=');
+        if (!k || v === undefined) fail(400, 'Invalid recurrence rule.', {reason: 'invalid'});
+        rule[k] = v;
+      }
+      if (!['DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY', 'HOURLY', 'MINUTELY', 'SECONDLY'].includes(rule.FREQ))
+        fail(400, 'Invalid recurrence rule.', {reason: 'invalid'});
+      r.rrule = rule;
+    } else if (m[1] === 'EXDATE' || m[1] === 'RDATE') {
+      const head = m[2] === ';' ? m[3].slice(0, m[3].indexOf(':')) : '';
+      const tzid = (/TZID=([^;:]+)/.exec(head) || [])[1];
+      const vals = m[3].slice(m[3].indexOf(':') + 1).split(',');
+      for (const v of vals) {
+        const d = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?$/.exec(v);
+        if (!d) fail(400, 'Invalid recurrence rule.', {reason: 'invalid'});
+        const wall = Date.UTC(+d[1], +d[2] - 1, +d[3], +(d[4] || 0), +(d[5] || 0), +(d[6] || 0));
+        const ms = !d[4] || d[7] ? wall : tzid ? wallToUtc(wall, tzid) : wall;
+        (m[1] === 'EXDATE' ? r.exdates : r.rdates).push({ms, dateOnly: !d[4]});
+      }
+    } else fail(501, 'EXRULE is not expanded by this fake.', {reason: 'notImplemented'});
+  }
+  return r;
+}
+// Occurrence starts (UTC ms) of a recurring event, at most `limit`, before `until`.
+function occurrences(ev, limit, until) {
+  const s = when(ev.start, 'start');
+  const tz = ev.start.timeZone || 'UTC';
+  const rec = parseRecurrence(ev.recurrence || []);
+  const out = [];
+  const wall0 = s.allDay ? s.ms : s.ms + tzOffset(s.ms, tz);
+  const toUtc = wall => s.allDay ? wall : wallToUtc(wall, tz);
+  const rule = rec.rrule;
+  if (rule) {
+    for (const k of Object.keys(rule))
+      if (!['FREQ', 'INTERVAL', 'COUNT', 'UNTIL', 'BYDAY', 'BYMONTHDAY', 'WKST'].includes(k))
+        fail(501, 'RRULE part ' + k + ' is not expanded by this fake.', {reason: 'notImplemented'});
+    if (!['DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY'].includes(rule.FREQ)) fail(501, 'FREQ=' + rule.FREQ + ' is not expanded by this fake.', {reason: 'notImplemented'});
+    const interval = Number(rule.INTERVAL || 1);
+    const count = rule.COUNT ? Number(rule.COUNT) : Infinity;
+    let untilMs = Infinity;
+    if (rule.UNTIL) {
+      const d = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z?)?$/.exec(rule.UNTIL);
+      if (!d) fail(400, 'Invalid recurrence rule.', {reason: 'invalid'});
+      untilMs = Date.UTC(+d[1], +d[2] - 1, +d[3], +(d[4] || 23), +(d[5] || 59), +(d[6] || 59));
+    }
+    const byday = rule.BYDAY ? rule.BYDAY.split(',').map(x => {
+      const b = /^([+-]?\d{1,2})?(SU|MO|TU|WE|TH|FR|SA)$/.exec(x);
+      if (!b) fail(400, 'Invalid recurrence rule.', {reason: 'invalid'});
+      return {n: b[1] ? Number(b[1]) : 0, day: DAYS.indexOf(b[2])};
+    }) : null;
+    const bymd = rule.BYMONTHDAY ? rule.BYMONTHDAY.split(',').map(Number) : null;
+    const d0 = new Date(wall0);
+    const tod = wall0 % 86400000;
+    const day = 86400000;
+    let n = 0;
+    for (let period = 0; n < count && out.length < limit && period < 5000; period += interval) {
+      let cands = [];
+      if (rule.FREQ === 'DAILY') cands = [wall0 + period * day];
+      else if (rule.FREQ === 'WEEKLY') {
+        const weekStart = wall0 - d0.getUTCDay() * day + period * 7 * day;
+        const days = byday ? byday.map(b => b.day) : [d0.getUTCDay()];
+        cands = days.sort((a, b) => a - b).map(dd => weekStart + dd * day);
+      } else if (rule.FREQ === 'MONTHLY' || rule.FREQ === 'YEARLY') {
+        const y = d0.getUTCFullYear() + (rule.FREQ === 'YEARLY' ? period : 0);
+        const mo = d0.getUTCMonth() + (rule.FREQ === 'MONTHLY' ? period : 0);
+        const first = Date.UTC(y, mo, 1), dim = new Date(Date.UTC(y, mo + 1, 0)).getUTCDate();
+        if (byday) {
+          for (const b of byday) {
+            const all = [];
+            for (let k = 1; k <= dim; k++) if (new Date(first + (k - 1) * day).getUTCDay() === b.day) all.push(k);
+            const pick = b.n === 0 ? all : [b.n > 0 ? all[b.n - 1] : all[all.length + b.n]].filter(Boolean);
+            for (const k of pick) cands.push(first + (k - 1) * day + tod);
+          }
+        } else {
+          for (const k of (bymd || [d0.getUTCDate()])) {
+            const dd = k < 0 ? dim + k + 1 : k;
+            if (dd >= 1 && dd <= dim) cands.push(first + (dd - 1) * day + tod);
+          }
+        }
+        cands.sort((a, b) => a - b);
+      }
+      for (const w of cands) {
+        if (w < wall0 || n >= count) continue;
+        const utc = toUtc(w);
+        if (utc > untilMs || utc > until) return finish();
+        n++;
+        out.push(utc);
+      }
+    }
+  } else out.push(s.ms);
+  return finish();
+  function finish() {
+    let all = out.concat(rec.rdates.map(r => r.ms)).filter(ms => ms <= until);
+    all = [...new Set(all)].filter(ms => !rec.exdates.some(x => x.dateOnly ? dateOnly(x.ms) === dateOnly(s.allDay ? ms : ms + tzOffset(ms, tz)) : x.ms === ms));
+    return all.sort((a, b) => a - b).slice(0, limit);
+  }
+}
+function instanceSuffix(ms, allDay) {
+  const d = new Date(ms);
+  const ymd = d.getUTCFullYear() + pad(d.getUTCMonth() + 1) + pad(d.getUTCDate());
+  return allDay ? ymd : ymd + 'T' + pad(d.getUTCHours()) + pad(d.getUTCMinutes()) + pad(d.getUTCSeconds()) + 'Z';
+}
+function eventDateTime(ms, allDay, tz) {
+  return allDay ? {date: dateOnly(ms)} : Object.assign({dateTime: rfc3339(ms, tz)}, tz ? {timeZone: tz} : {});
+}
+
+function calEtag() { return '"' + (stamp() * 1000) + '"'; }
+const SERVER_EVENT_FIELDS = ['kind', 'etag', 'id', 'htmlLink', 'created', 'updated', 'creator', 'organizer', 'iCalUID', 'sequence'];
+function calendarOf(u, id) {
+  const c = u.calendar.calendars.get(id === 'primary' ? u.email : id);
+  if (!c) fail(404, 'Not Found', {reason: 'notFound'});
+  return c;
+}
+function eventView(u, cal, ev) {
+  if (ev.status === 'cancelled' && (ev.deleted || ev.recurringEventId)) {
+    const t = {kind: 'calendar#event', etag: ev.etag, id: ev.id, status: 'cancelled'};
+    if (ev.recurringEventId) { t.recurringEventId = ev.recurringEventId; t.originalStartTime = ev.originalStartTime; }
+    return t;
+  }
+  const out = Object.assign({kind: 'calendar#event', etag: ev.etag, id: ev.id, status: ev.status || 'confirmed',
+    htmlLink: 'https://www.google.com/calendar/event?eid=' + Buffer.from(ev.id + ' ' + cal.id).toString('base64url'),
+    created: iso(ev.created), updated: iso(ev.updated), creator: {email: u.email, self: true},
+    organizer: {email: cal.id, self: true}}, ev.data);
+  out.iCalUID = ev.iCalUID;
+  out.sequence = ev.sequence;
+  if (!out.reminders) out.reminders = {useDefault: true};
+  if (!out.eventType) out.eventType = 'default';
+  if (ev.recurringEventId) { out.recurringEventId = ev.recurringEventId; out.originalStartTime = ev.originalStartTime; }
+  return out;
+}
+// An instance of a series that has no exception of its own, as Google computes it.
+function virtualInstance(u, cal, master, ms) {
+  const s = when(master.data.start, 'start'), e = when(master.data.end, 'end');
+  const tz = master.data.start.timeZone;
+  const id = master.id + '_' + instanceSuffix(ms, s.allDay);
+  const ev = {id, etag: master.etag, status: master.status, created: master.created, updated: master.updated,
+              iCalUID: master.iCalUID, sequence: master.sequence, recurringEventId: master.id,
+              originalStartTime: eventDateTime(ms, s.allDay, tz),
+              data: Object.assign({}, master.data, {start: eventDateTime(ms, s.allDay, tz),
+                                                    end: eventDateTime(ms + (e.ms - s.ms), s.allDay, master.data.end.timeZone || tz)})};
+  delete ev.data.recurrence;
+  return ev;
+}
+// Instances of a series in order: exceptions where there are, computed ones elsewhere.
+function instancesOf(u, cal, master, o) {
+  const until = o.timeMax !== undefined ? Date.parse(o.timeMax) : Date.now() + 2 * 365 * 86400000;
+  const s = when(master.data.start, 'start');
+  const list = occurrences(master.data, 2500, until).map(ms => {
+    const ex = cal.events.get(master.id + '_' + instanceSuffix(ms, s.allDay));
+    return ex || virtualInstance(u, cal, master, ms);
+  });
+  // exceptions moved from an occurrence the rule no longer has still show
+  for (const ev of cal.events.values())
+    if (ev.recurringEventId === master.id && !list.includes(ev)) list.push(ev);
+  const startOf = ev => ev.data && ev.data.start ? when(ev.data.start, 'start').ms : when(ev.originalStartTime, 'originalStartTime').ms;
+  return list.filter(ev => {
+    if (ev.status === 'cancelled' && !o.showDeleted) return false;
+    if (o.timeMin !== undefined && ev.data && ev.data.end && when(ev.data.end, 'end').ms <= Date.parse(o.timeMin)) return false;
+    return true;
+  }).sort((a, b) => startOf(a) - startOf(b));
+}
+function resolveEvent(u, cal, id) {
+  const ev = cal.events.get(id);
+  if (ev) return ev;
+  const m = /^(.+)_(\d{8}(?:T\d{6}Z)?)$/.exec(id);
+  const master = m && cal.events.get(m[1]);
+  if (!master || !master.data.recurrence || master.status === 'cancelled') return null;
+  const s = when(master.data.start, 'start');
+  const ms = occurrences(master.data, 100000, Date.parse('2200-01-01T00:00:00Z')).find(x => instanceSuffix(x, s.allDay) === m[2]);
+  return ms === undefined ? null : virtualInstance(u, cal, master, ms);
+}
+function checkEventBody(b, methodId) {
+  const s = when(b.start, 'start'), e = when(b.end, 'end');
+  if (s.allDay !== e.allDay) fail(400, 'The start and end times must either both be date or both be dateTime.', {reason: 'invalid'});
+  if (e.ms < s.ms || (s.allDay && e.ms === s.ms)) fail(400, 'The specified time range is empty.', {reason: 'timeRangeEmpty', location: 'end.dateTime', locationType: 'other'});
+  if (b.recurrence && b.recurrence.length) {
+    if (!s.allDay && (!b.start.timeZone || !b.end.timeZone)) fail(400, 'Missing time zone definition for start time.', {reason: 'required'});
+    parseRecurrence(b.recurrence);
+  }
+  void methodId;
+}
+function storeData(b) {
+  const d = JSON.parse(JSON.stringify(b));
+  for (const k of SERVER_EVENT_FIELDS.concat(['status', 'recurringEventId', 'originalStartTime'])) delete d[k];
+  return d;
+}
+function touchEvent(u, cal, ev) {
+  ev.updated = stamp();
+  ev.etag = calEtag();
+  ev.changed = tick(u);
+}
+
+function calendarApi(req, res, url, u, raw) {
+  const path = url.pathname.slice('/calendar/v3/'.length);
+  const M = req.method;
+  let m;
+  // calendarList.list: GET /calendar/v3/users/me/calendarList (reference: calendarList/list)
+  if (M === 'GET' && path === 'users/me/calendarList') {
+    count('calendar.calendarList.list');
+    const p = params('calendar', 'calendar.calendarList.list', url);
+    const items = [...u.calendar.calendars.values()].map(c => calendarEntry(u, c));
+    return send(res, 200, {kind: 'calendar#calendarList', etag: calEtag(), nextSyncToken: handle('sync', 'calendarList', {}), items});
+  }
+  // calendarList.get: GET /calendar/v3/users/me/calendarList/{calendarId}
+  if (M === 'GET' && (m = /^users\/me\/calendarList\/([^/]+)$/.exec(path))) {
+    count('calendar.calendarList.get');
+    params('calendar', 'calendar.calendarList.get', url);
+    return send(res, 200, calendarEntry(u, calendarOf(u, decodeURIComponent(m[1]))));
+  }
+  // calendars.insert: POST /calendar/v3/calendars {summary} (reference: calendars/insert)
+  if (M === 'POST' && path === 'calendars') {
+    count('calendar.calendars.insert');
+    params('calendar', 'calendar.calendars.insert', url);
+    const b = body('calendar', 'calendar.calendars.insert', raw);
+    if (b.timeZone !== undefined && !validZone(b.timeZone)) fail(400, 'Invalid time zone.', {reason: 'invalid'});
+    const id = rid(16) + '@group.calendar.google.com';
+    const c = newCalendar(u, id, b.summary, false);
+    if (b.timeZone) c.timeZone = b.timeZone;
+    if (b.description) c.description = b.description;
+    u.calendar.calendars.set(id, c);
+    return send(res, 200, calendarResource(c));
+  }
+  if ((m = /^calendars\/([^/]+)$/.exec(path)) && M === 'GET') {
+    // calendars.get: GET /calendar/v3/calendars/{calendarId}
+    count('calendar.calendars.get');
+    params('calendar', 'calendar.calendars.get', url);
+    return send(res, 200, calendarResource(calendarOf(u, decodeURIComponent(m[1]))));
+  }
+  if (!(m = /^calendars\/([^/]+)\/events(?:\/([^/]+))?(\/instances)?$/.exec(path))) fail(404, 'Not Found', {reason: 'notFound'});
+  const cal = calendarOf(u, decodeURIComponent(m[1]));
+  const eventId = m[2] && decodeURIComponent(m[2]);
+  // events.list: GET /calendar/v3/calendars/{calendarId}/events (reference: events/list; guide: "Synchronize resources
+  // efficiently": syncToken, 410 fullSyncRequired; "Recurring events")
+  if (M === 'GET' && !eventId) {
+    count('calendar.events.list');
+    const p = params('calendar', 'calendar.events.list', url);
+    return listEvents(u, cal, p, res);
+  }
+  if (M === 'GET' && eventId === 'import') fail(404, 'Not Found', {reason: 'notFound'});
+  // events.import: POST /calendar/v3/calendars/{calendarId}/events/import (reference: events/import; iCalUID required)
+  if (M === 'POST' && eventId === 'import' && !m[3]) {
+    count('calendar.events.import');
+    params('calendar', 'calendar.events.import', url);
+    const b = body('calendar', 'calendar.events.import', raw, 'resource');
+    checkEventBody(b, 'calendar.events.import');
+    for (const ev of cal.events.values()) if (ev.iCalUID === b.iCalUID && !ev.recurringEventId && !ev.deleted) {
+      ev.data = storeData(b); touchEvent(u, cal, ev); return send(res, 200, eventView(u, cal, ev));
+    }
+    const ev = {id: rid(13), iCalUID: b.iCalUID, status: b.status || 'confirmed', sequence: b.sequence || 0,
+                created: stamp(), data: storeData(b)};
+    touchEvent(u, cal, ev);
+    cal.events.set(ev.id, ev);
+    return send(res, 200, eventView(u, cal, ev));
+  }
+  // events.insert: POST /calendar/v3/calendars/{calendarId}/events (reference: events/insert; Event.id: "characters
+  // allowed in the ID are those used in base32hex encoding, i.e. lowercase letters a-v and digits 0-9 … length …
+  // between 5 and 1024 characters … unique per calendar"; a taken id answers 409 duplicate)
+  if (M === 'POST' && !eventId) {
+    count('calendar.events.insert');
+    params('calendar', 'calendar.events.insert', url);
+    const b = body('calendar', 'calendar.events.insert', raw, 'resource');
+    checkEventBody(b, 'calendar.events.insert');
+    if (b.id !== undefined && !/^[a-v0-9]{5,1024}$/.test(b.id)) fail(400, 'Invalid resource id value.', {reason: 'invalid'});
+    if (b.recurringEventId !== undefined) fail(400, 'Invalid value for: recurringEventId', {reason: 'invalid'});
+    const id = b.id || rid(13);   // hex digits: base32hex too
+    if (cal.events.has(id)) fail(409, 'The requested identifier already exists.', {reason: 'duplicate'});
+    const iCalUID = b.iCalUID || id + '@google.com';
+    for (const ev of cal.events.values())
+      if (ev.iCalUID === iCalUID && !ev.recurringEventId && !ev.deleted) fail(409, 'The requested identifier already exists.', {reason: 'duplicate'});
+    const ev = {id, iCalUID, status: b.status || 'confirmed', sequence: b.sequence || 0, created: stamp(), data: storeData(b)};
+    if (ev.status === 'cancelled') fail(400, 'Invalid value for: status', {reason: 'invalid'});
+    touchEvent(u, cal, ev);
+    cal.events.set(id, ev);
+    return send(res, 200, eventView(u, cal, ev));
+  }
+  // events.instances: GET /calendar/v3/calendars/{calendarId}/events/{eventId}/instances (reference: events/instances)
+  if (M === 'GET' && m[3]) {
+    count('calendar.events.instances');
+    const p = params('calendar', 'calendar.events.instances', url);
+    const master = cal.events.get(eventId);
+    if (!master || master.deleted) fail(404, 'Not Found', {reason: 'notFound'});
+    if (!master.data.recurrence) return send(res, 200, page(u, cal, [master], p, {kind: 'calendar#events'}));
+    let list = instancesOf(u, cal, master, p);
+    if (p.originalStart !== undefined) list = list.filter(ev => ev.id === master.id + '_' + instanceSuffix(Date.parse(p.originalStart), false));
+    return send(res, 200, page(u, cal, list, p, {}));
+  }
+  if (m[3]) fail(404, 'Not Found', {reason: 'notFound'});
+  // events.get: GET …/events/{eventId}; a deleted event is still returned, with status "cancelled"
+  if (M === 'GET') {
+    count('calendar.events.get');
+    params('calendar', 'calendar.events.get', url);
+    const ev = resolveEvent(u, cal, eventId);
+    if (!ev) fail(404, 'Not Found', {reason: 'notFound'});
+    return send(res, 200, eventView(u, cal, ev));
+  }
+  // events.update (PUT) and events.patch (PATCH): If-Match with the event's etag, 412 conditionNotMet when it
+  // changed ("Handle API errors": 412 Precondition Failed); an instance id makes (or changes) an exception.
+  if (M === 'PUT' || M === 'PATCH') {
+    const methodId = M === 'PUT' ? 'calendar.events.update' : 'calendar.events.patch';
+    count(methodId);
+    params('calendar', methodId, url);
+    const b = body('calendar', methodId, raw, 'resource');
+    const ev = resolveEvent(u, cal, eventId);
+    if (!ev) fail(404, 'Not Found', {reason: 'notFound'});
+    ifMatch(req, ev);
+    if (b.id !== undefined && b.id !== eventId) fail(400, 'Invalid value for: id', {reason: 'invalid'});
+    if (ev.recurringEventId && b.recurringEventId !== undefined && b.recurringEventId !== ev.recurringEventId)
+      fail(400, 'Invalid value for: recurringEventId', {reason: 'invalid'});
+    if (ev.recurringEventId && b.recurrence && b.recurrence.length) fail(400, 'Invalid value for: recurrence', {reason: 'invalid'});
+    const merged = M === 'PUT' ? storeData(b) : Object.assign({}, ev.data, storeData(b));
+    checkEventBody(merged, methodId);
+    if (!cal.events.has(ev.id)) { ev.created = stamp(); cal.events.set(ev.id, ev); }
+    if (ev.deleted) { ev.deleted = false; }
+    ev.data = merged;
+    if (b.status !== undefined) ev.status = b.status;
+    else if (M === 'PUT') ev.status = 'confirmed';
+    if (b.sequence !== undefined) ev.sequence = b.sequence;
+    touchEvent(u, cal, ev);
+    return send(res, 200, eventView(u, cal, ev));
+  }
+  // events.delete: DELETE …/events/{eventId} → 204; deleting a deleted event answers 410 deleted; an instance id
+  // cancels that occurrence (an exception with status "cancelled")
+  if (M === 'DELETE') {
+    count('calendar.events.delete');
+    params('calendar', 'calendar.events.delete', url);
+    const ev = resolveEvent(u, cal, eventId);
+    if (!ev) fail(404, 'Not Found', {reason: 'notFound'});
+    if (ev.status === 'cancelled') fail(410, 'Resource has been deleted', {reason: 'deleted'});
+    ifMatch(req, ev);
+    if (!cal.events.has(ev.id)) { ev.created = stamp(); cal.events.set(ev.id, ev); }
+    ev.status = 'cancelled';
+    if (!ev.recurringEventId) ev.deleted = true;
+    touchEvent(u, cal, ev);
+    if (ev.data.recurrence) for (const x of cal.events.values()) if (x.recurringEventId === ev.id && x.status !== 'cancelled') {
+      x.status = 'cancelled'; touchEvent(u, cal, x);
+    }
+    return send(res, 204);
+  }
+  fail(404, 'Not Found', {reason: 'notFound'});
+}
+function ifMatch(req, ev) {
+  const want = req.headers['if-match'];
+  if (want !== undefined && want !== '*' && want !== ev.etag)
+    fail(412, 'Precondition Failed', {reason: 'conditionNotMet', location: 'If-Match', locationType: 'header'});
+}
+function calendarResource(c) {
+  return {kind: 'calendar#calendar', etag: c.etag, id: c.id, summary: c.summary, timeZone: c.timeZone,
+          conferenceProperties: {allowedConferenceSolutionTypes: ['hangoutsMeet']}};
+}
+function calendarEntry(u, c) {
+  const e = {kind: 'calendar#calendarListEntry', etag: c.etag, id: c.id, summary: c.summary, timeZone: c.timeZone,
+             colorId: '14', backgroundColor: '#9fe1e7', foregroundColor: '#000000', selected: true, accessRole: 'owner',
+             defaultReminders: [], conferenceProperties: {allowedConferenceSolutionTypes: ['hangoutsMeet']}};
+  if (c.primary) e.primary = true;
+  return e;
+}
+function page(u, cal, list, p, extra) {
+  const size = p.maxResults === undefined ? 250 : Math.min(p.maxResults, 2500);
+  const start = p.pageToken !== undefined ? (lookup(p.pageToken, 'page') || {}).offset : 0;
+  if (start === undefined) fail(400, 'Invalid page token value.', {reason: 'invalid', location: 'pageToken'});
+  const out = Object.assign({kind: 'calendar#events', etag: calEtag(), summary: cal.summary, updated: iso(stamp()),
+                             timeZone: cal.timeZone, accessRole: 'owner', defaultReminders: []}, extra);
+  out.items = list.slice(start, start + size).map(ev => eventView(u, cal, ev));
+  if (start + size < list.length) out.nextPageToken = handle('page', 'calendar', {offset: start + size});
+  return out;
+}
+const SYNC_FORBIDDEN = ['iCalUID', 'orderBy', 'privateExtendedProperty', 'q', 'sharedExtendedProperty', 'timeMin', 'timeMax', 'updatedMin'];
+function listEvents(u, cal, p, res) {
+  let h;
+  if (p.pageToken !== undefined) {
+    h = lookup(p.pageToken, 'page');
+    if (!h || h.api !== 'calendar' || h.cal !== cal.id) fail(400, 'Invalid page token value.', {reason: 'invalid', location: 'pageToken'});
+    if (h.sig !== sig(p, ['pageToken', 'maxResults'])) fail(400, 'The pageToken does not match the request\'s other parameters.', {reason: 'invalid', location: 'pageToken'});
+  } else {
+    let since = 0, syncing = false;
+    if (p.syncToken !== undefined) {
+      for (const f of SYNC_FORBIDDEN) if (p[f] !== undefined)
+        fail(400, 'Invalid parameter ' + f + ' with syncToken.', {reason: 'invalid', location: f});
+      if (p.showDeleted === false) fail(400, 'showDeleted cannot be false with a syncToken.', {reason: 'invalid', location: 'showDeleted'});
+      const s = lookup(p.syncToken, 'sync');
+      if (!s || s.api !== 'calendar' || s.cal !== cal.id) fail(400, 'Invalid sync token value.', {reason: 'invalid', location: 'syncToken'});
+      // "If the syncToken expires, the server will respond with a 410 GONE response code"
+      if (expired(s)) fail(410, 'Sync token is no longer valid, a full sync is required.', {reason: 'fullSyncRequired', status: 'NOT_FOUND'});
+      if (s.sig !== sig(p, ['syncToken', 'pageToken', 'maxResults', 'showDeleted']))
+        fail(400, 'The syncToken does not match the request\'s other parameters.', {reason: 'invalid', location: 'syncToken'});
+      since = s.watermark;
+      syncing = true;
+    }
+    if (p.orderBy === 'startTime' && !p.singleEvents) fail(400, 'The requested ordering is not available for the particular query.', {reason: 'invalid', location: 'orderBy'});
+    const showDeleted = syncing || !!p.showDeleted;
+    const tmin = p.timeMin !== undefined ? Date.parse(p.timeMin) : -Infinity, tmax = p.timeMax !== undefined ? Date.parse(p.timeMax) : Infinity;
+    if (isNaN(tmin) || isNaN(tmax)) fail(400, 'Bad Request', {reason: 'badRequest'});
+    const updMin = p.updatedMin !== undefined ? Date.parse(p.updatedMin) : -Infinity;
+    let rows = [];
+    const span = ev => {
+      if (!ev.data || !ev.data.start) return true;
+      const s = when(ev.data.start, 'start').ms, e = when(ev.data.end, 'end').ms;
+      return e > tmin && s < tmax;
+    };
+    for (const ev of cal.events.values()) {
+      if (syncing && ev.changed <= since && !(p.singleEvents && ev.data.recurrence)) continue;
+      if (ev.updated < updMin) continue;
+      if (p.iCalUID !== undefined && ev.iCalUID !== p.iCalUID) continue;
+      const cancelled = ev.status === 'cancelled';
+      if (p.singleEvents) {
+        if (ev.data.recurrence && !ev.deleted) {
+          for (const inst of instancesOf(u, cal, ev, {showDeleted, timeMin: p.timeMin, timeMax: p.timeMax}))
+            if (!syncing || (cal.events.has(inst.id) ? inst.changed : ev.changed) > since) rows.push(inst);
+          continue;
+        }
+        if (ev.recurringEventId) continue;   // listed with their series above
+        if (cancelled && !showDeleted) continue;
+        if (!cancelled && !span(ev)) continue;
+        rows.push(ev);
+      } else {
+        // "Cancelled instances of recurring events … will still be included if showDeleted and singleEvents are both False."
+        if (cancelled && !showDeleted && !ev.recurringEventId) continue;
+        if (!cancelled && !span(ev) && !ev.data.recurrence) continue;
+        rows.push(ev);
+      }
+    }
+    if (p.orderBy === 'updated') rows.sort((a, b) => a.updated - b.updated);
+    else if (p.orderBy === 'startTime') rows.sort((a, b) => when(a.data.start, 'start').ms - when(b.data.start, 'start').ms);
+    else rows.sort((a, b) => (a.changed || 0) - (b.changed || 0));
+    h = {cal: cal.id, items: rows, offset: 0, watermark: u.clock, sig: sig(p, ['pageToken', 'maxResults']),
+         syncSig: sig(Object.assign({}, p, {syncToken: undefined}), ['syncToken', 'pageToken', 'maxResults', 'showDeleted', ...SYNC_FORBIDDEN])};
+  }
+  const size = p.maxResults === undefined ? 250 : Math.min(p.maxResults, 2500);
+  const out = {kind: 'calendar#events', etag: calEtag(), summary: cal.summary, updated: iso(stamp()), timeZone: cal.timeZone,
+               accessRole: 'owner', defaultReminders: []};
+  out.items = h.items.slice(h.offset, h.offset + size).map(ev => eventView(u, cal, ev));
+  if (h.offset + size < h.items.length) out.nextPageToken = handle('page', 'calendar', Object.assign({}, h, {offset: h.offset + size}));
+  else out.nextSyncToken = handle('sync', 'calendar', {cal: cal.id, watermark: h.watermark, sig: h.syncSig});
+  send(res, 200, out);
+}
+routes.calendar = calendarApi;
 /* TASKS */
 /* GMAIL */
 /* DRIVE */

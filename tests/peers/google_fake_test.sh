@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The Google fake (google_fake.js) itself, by curl: what it promises the
+# google-api connector's tests, each promise a check that fails when the
+# fake drops it: the token endpoint (refresh grant, rotation, invalid_grant,
+# the JWT-bearer grant verified with the service account's key, made here
+# with openssl), 401s in both envelopes, strict bodies and query parameters,
+# People (sync tokens bound to the first call and expiring as
+# EXPIRED_SYNC_TOKEN, paging, tombstones, etags, batch caps, propagation
+# delay, contact groups), Calendar (client ids and 409, If-Match and 412,
+# sync and 410, recurrence with a moved and a cancelled instance), Tasks,
+# Gmail and Drive, and injected 429/403 with Retry-After.
+#
+# Usage: google_fake_test.sh [PEERS_DIR]
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../report.sh"
+peers=$(realpath "${1:-$(dirname "${BASH_SOURCE[0]}")}")
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-gfake.XXXXXX")
+peer_pid=
+cleanup() { [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+
+GOOGLE_CLIENT_ID=cid GOOGLE_CLIENT_SECRET=csecret GOOGLE_REFRESH_TOKEN=rt0 GOOGLE_TOKEN=at0 GOOGLE_USER=ada@example.com \
+  node "$peers/google_fake.js" > peer.out 2> peer.err &
+peer_pid=$!
+for _ in $(seq 1 100); do grep -q '^port ' peer.out 2>/dev/null && break; sleep 0.1; done
+port=$(awk '/^port /{print $2}' peer.out)
+[ -n "$port" ] || { echo "FAIL the fake did not start"; cat peer.err; exit 1; }
+base="http://127.0.0.1:$port"
+
+# req METHOD PATH [BODY [HEADER…]]: the answer's status in $code, its body in $out (token at0 unless $tok is set)
+req() {
+  local m=$1 p=$2 b=${3:-}; shift 3 2>/dev/null || shift $#
+  local args=(-s -o resp.body -D resp.head -w '%{http_code}' -X "$m" -H "Authorization: Bearer ${tok:-at0}")
+  [ -n "$b" ] && args+=(-H 'Content-Type: application/json' --data-binary "$b")
+  for h in "$@"; do args+=(-H "$h"); done
+  code=$(curl "${args[@]}" "$base$p")
+  out=$(head -c 2000 resp.body)
+}
+# j EXPR: EXPR (JavaScript) over d, the last answer's JSON
+j() { node -e 'const t=require("fs").readFileSync("resp.body","utf8");const d=JSON.parse(t||"null");const r=eval(process.argv[1]);console.log(typeof r==="string"?r:JSON.stringify(r))' "$1"; }
+# expect WHAT STATUS [EXPR]: the last answer had STATUS and EXPR (JavaScript over d) is true
+expect() {
+  if [ "$code" = "$2" ] && { [ -z "${3:-}" ] || [ "$(j "!!($3)")" = true ]; }; then ok "$1"; else bad "$1" "status $code" "$(printf '%s' "$out" | head -c 1500)"; fi
+}
+ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base/$1" > /dev/null; }
+form() { code=$(curl -s -o resp.body -w '%{http_code}' -XPOST -H 'Content-Type: application/x-www-form-urlencoded' --data "$1" "$base/token"); out=$(cat resp.body); }
+
+# ---------------------------------------------------------------- OAuth
+form 'grant_type=refresh_token&client_id=cid&client_secret=csecret&refresh_token=rt0'
+expect token-refresh-grant 200 'd.token_type==="Bearer" && d.expires_in>0 && /^ya29\./.test(d.access_token) && d.refresh_token===undefined'
+fresh=$(j d.access_token)
+tok=$fresh req GET '/v1/people/me/connections?personFields=names'
+expect refreshed-token-works 200
+form 'grant_type=refresh_token&client_id=cid&client_secret=csecret&refresh_token=nope'
+expect unknown-refresh-token-is-invalid_grant 400 'd.error==="invalid_grant" && typeof d.error_description==="string"'
+form 'grant_type=refresh_token&client_id=cid&client_secret=wrong&refresh_token=rt0'
+expect wrong-client-secret-is-invalid_client 401 'd.error==="invalid_client"'
+ctl __control '{"rotate_refresh_token": true}'
+form 'grant_type=refresh_token&client_id=cid&client_secret=csecret&refresh_token=rt0'
+expect rotation-returns-a-new-refresh-token 200 'typeof d.refresh_token==="string" && d.refresh_token!=="rt0"'
+rt1=$(j d.refresh_token)
+form 'grant_type=refresh_token&client_id=cid&client_secret=csecret&refresh_token=rt0'
+expect rotated-refresh-token-is-revoked 400 'd.error==="invalid_grant"'
+form "grant_type=refresh_token&client_id=cid&client_secret=csecret&refresh_token=$rt1"
+expect new-refresh-token-works 200
+ctl __control '{"rotate_refresh_token": false}'
+
+tok= req GET '/v1/people/me/connections?personFields=names' '' 'Authorization:'
+code=$(curl -s -o resp.body -w '%{http_code}' "$base/v1/people/me/connections?personFields=names"); out=$(head -c 2000 resp.body)
+expect people-401-without-token 401 'd.error.status==="UNAUTHENTICATED" && d.error.details[0].reason==="CREDENTIALS_MISSING" && !d.error.errors'
+tok=bogus req GET '/calendar/v3/users/me/calendarList'
+expect calendar-401-bad-token-legacy-envelope 401 'd.error.errors[0].reason==="authError" && d.error.errors[0].location==="Authorization" && d.error.status==="UNAUTHENTICATED"'
+ctl __control '{"token_lifetime": 1}'
+form "grant_type=refresh_token&client_id=cid&client_secret=csecret&refresh_token=$rt1"
+short=$(j d.access_token)
+sleep 1.2
+tok=$short req GET '/v1/people/me/connections?personFields=names'
+expect expired-access-token-401 401 'd.error.details[0].reason==="ACCESS_TOKEN_EXPIRED"'
+ctl __control '{"token_lifetime": 3599}'
+
+# JWT-bearer grant: a service account's RS256 assertion for a user of the domain
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key 2>/dev/null
+openssl pkey -in sa.key -pubout -out sa.pub 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.key 2>/dev/null
+node -e 'const fs=require("fs");process.stdout.write(JSON.stringify({client_email:"sync@proj.iam.gserviceaccount.com",public_key_pem:fs.readFileSync("sa.pub","utf8")}))' > sa.json
+curl -s -XPOST -H 'Content-Type: application/json' --data-binary @sa.json "$base/__service_account" > /dev/null
+ctl __account '{"email": "bob@example.com"}'
+# jwt KEY SUB [AUD] [LIFETIME]: a signed assertion, made with openssl
+jwt() {
+  local now h c s
+  now=$(date +%s)
+  b64() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+  h=$(printf '{"alg":"RS256","typ":"JWT"}' | b64)
+  c=$(printf '{"iss":"sync@proj.iam.gserviceaccount.com","sub":"%s","scope":"https://www.googleapis.com/auth/calendar","aud":"%s","iat":%d,"exp":%d}' \
+      "$2" "${3:-$base/token}" "$now" $((now + ${4:-3600})) | b64)
+  s=$(printf '%s.%s' "$h" "$c" | openssl dgst -sha256 -sign "$1" | b64)
+  printf '%s.%s.%s' "$h" "$c" "$s"
+}
+form "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=$(jwt sa.key bob@example.com)"
+expect jwt-bearer-grant 200 'd.token_type==="Bearer" && /^ya29\./.test(d.access_token)'
+bobtok=$(j d.access_token)
+tok=$bobtok req GET '/calendar/v3/users/me/calendarList'
+expect jwt-token-acts-as-sub 200 'd.items[0].id==="bob@example.com"'
+form "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=$(jwt other.key bob@example.com)"
+expect jwt-wrong-key-refused 400 'd.error==="invalid_grant"'
+form "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=$(jwt sa.key bob@example.com "$base/token" 7200)"
+expect jwt-over-an-hour-refused 400 'd.error==="invalid_grant"'
+form "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=$(jwt sa.key bob@example.com https://elsewhere/token)"
+expect jwt-wrong-audience-refused 400 'd.error==="invalid_grant"'
+
+# ---------------------------------------------------------------- People
+req GET '/v1/people/me/connections'
+expect people-personFields-required 400 'd.error.status==="INVALID_ARGUMENT" && /personFields/.test(d.error.message)'
+req GET '/v1/people/me/connections?personFields=names,bogus'
+expect people-bad-personFields-path 400 '/bogus/.test(d.error.message)'
+req GET '/v1/people/me/connections?personFields=names&colour=red'
+expect people-unknown-query-parameter 400 '/Unknown name "colour"/.test(d.error.message)'
+req POST '/v1/people:createContact?personFields=names' '{"names": [{"givenName": "Ada", "nickname": "x"}]}'
+expect people-undeclared-property-refused 400 '/Unknown name "nickname" at .person.names\[0\]./.test(d.error.message) && d.error.status==="INVALID_ARGUMENT"'
+req POST '/v1/people:createContact?personFields=names' '{"names": [{"givenName": "A"}, {"givenName": "B"}]}'
+expect people-singleton-names 400
+req POST '/v1/people:createContact?personFields=names' '{"names": "Ada"}'
+expect people-wrong-type-refused 400 'd.error.status==="INVALID_ARGUMENT"'
+
+req POST '/v1/people:createContact?personFields=names,emailAddresses,clientData,metadata,memberships' \
+  '{"names": [{"givenName": "Ada", "familyName": "Lovelace"}], "emailAddresses": [{"value": "ada@example.org", "type": "home"}], "clientData": [{"key": "accord.idempotency_key", "value": "k-1"}]}'
+expect people-create 200 '/^people\/c\d+$/.test(d.resourceName) && d.names[0].displayName==="Ada Lovelace" && d.clientData[0].value==="k-1" && d.metadata.sources[0].type==="CONTACT" && d.memberships[0].contactGroupMembership.contactGroupResourceName==="contactGroups/myContacts"'
+ada=$(j d.resourceName); adaPerson=$(cat resp.body)
+req GET "/v1/people/me/connections?personFields=names,clientData&requestSyncToken=true"
+expect people-full-sync 200 'd.connections.length===1 && d.connections[0].clientData[0].key==="accord.idempotency_key" && typeof d.nextSyncToken==="string" && d.totalItems===1'
+sync1=$(j d.nextSyncToken)
+req GET "/v1/people/me/connections?personFields=names&requestSyncToken=true&syncToken=$sync1"
+expect people-sync-token-bound-to-first-call 400 'd.error.status==="INVALID_ARGUMENT"'
+req GET "/v1/people/me/connections?personFields=names,clientData&requestSyncToken=true&syncToken=$sync1"
+expect people-sync-nothing-changed 200 '!d.connections && typeof d.nextSyncToken==="string"'
+
+# update: etag in the body; a stale one is 400 FAILED_PRECONDITION
+upd=$(node -e 'const p=JSON.parse(process.argv[1]);p.names=[{givenName:"Augusta Ada",familyName:"King"}];console.log(JSON.stringify(p))' "$adaPerson")
+req PATCH "/v1/$ada:updateContact" "$upd"
+expect people-update-needs-updatePersonFields 400 '/updatePersonFields/.test(d.error.message)'
+req PATCH "/v1/$ada:updateContact?updatePersonFields=names&personFields=names,metadata" "$upd"
+expect people-update 200 'd.names[0].givenName==="Augusta Ada"'
+req PATCH "/v1/$ada:updateContact?updatePersonFields=names" "$upd"
+expect people-stale-etag-failedPrecondition 400 'd.error.status==="FAILED_PRECONDITION" && /etag/.test(d.error.message)'
+req PATCH "/v1/$ada:updateContact?updatePersonFields=names" '{"names": [{"givenName": "X"}]}'
+expect people-update-needs-metadata-sources 400 'd.error.status==="INVALID_ARGUMENT"'
+
+# batches
+contacts() { node -e 'const n=+process.argv[1];console.log(JSON.stringify({contacts:Array.from({length:n},(_,i)=>({contactPerson:{names:[{givenName:"P"+i}],emailAddresses:[{value:"p"+i+"@example.org"}]}})),readMask:"names,emailAddresses"}))' "$1"; }
+req POST '/v1/people:batchCreateContacts' "$(contacts 201)"
+expect people-batch-create-cap-200 400
+req POST '/v1/people:batchCreateContacts' '{"contacts": [{"contactPerson": {"names": [{"givenName": "Q"}]}}]}'
+expect people-batch-create-readMask-required 400 '/readMask/.test(d.error.message)'
+req POST '/v1/people:batchCreateContacts' "$(contacts 200)"
+expect people-batch-create-200 200 'd.createdPeople.length===200 && d.createdPeople.every(r=>r.httpStatusCode===200 && /^people\//.test(r.person.resourceName))'
+names=$(j 'd.createdPeople.map(r=>r.person.resourceName)')
+req GET "/v1/people/me/connections?personFields=names,clientData&requestSyncToken=true&pageSize=1000&syncToken=$sync1"
+expect people-sync-sees-creates 200 'd.connections.length===201 && d.nextSyncToken'
+sync2=$(j d.nextSyncToken)
+# paging: every other parameter must match the first call's
+req GET '/v1/people/me/connections?personFields=names&pageSize=150&requestSyncToken=true'
+expect people-page-1 200 'd.connections.length===150 && d.nextPageToken && !d.nextSyncToken'
+pt=$(j d.nextPageToken)
+req GET "/v1/people/me/connections?personFields=names,emailAddresses&pageSize=150&requestSyncToken=true&pageToken=$pt"
+expect people-page-token-bound-to-first-call 400
+req GET "/v1/people/me/connections?personFields=names&pageSize=150&requestSyncToken=true&pageToken=$pt"
+expect people-page-2-last-has-sync-token 200 'd.connections.length===51 && !d.nextPageToken && d.nextSyncToken'
+req GET '/v1/people/me/connections?personFields=names&pageSize=1001'
+expect people-pageSize-max-1000 400
+
+dels=$(node -e 'console.log(JSON.stringify({resourceNames:JSON.parse(process.argv[1]).slice(0,3)}))' "$names")
+req POST '/v1/people:batchDeleteContacts' "$(node -e 'console.log(JSON.stringify({resourceNames:Array.from({length:501},(_,i)=>"people/c"+i)}))')"
+expect people-batch-delete-cap-500 400
+req POST '/v1/people:batchDeleteContacts' "$dels"
+expect people-batch-delete 200 'JSON.stringify(d)==="{}"'
+req DELETE "/v1/$ada:deleteContact"
+expect people-delete 200
+req GET "/v1/$ada?personFields=names"
+expect people-deleted-is-404 404 'd.error.status==="NOT_FOUND"'
+req GET "/v1/people/me/connections?personFields=names,clientData&requestSyncToken=true&pageSize=1000&syncToken=$sync2"
+expect people-sync-tombstones 200 'd.connections.length===4 && d.connections.every(p=>p.metadata.deleted===true && !p.names)'
+sync3=$(j d.nextSyncToken)
+
+# batch update: a map of resource names to persons, updateMask and readMask
+two=$(node -e 'console.log(JSON.stringify(JSON.parse(process.argv[1]).slice(3,5)))' "$names")
+getmany=$(node -e 'console.log(JSON.parse(process.argv[1]).map(n=>"resourceNames="+n).join("&"))' "$two")
+req GET "/v1/people:batchGet?personFields=names,metadata&$getmany"
+expect people-batch-get 200 'd.responses.length===2 && d.responses.every(r=>r.person.metadata.sources[0].etag)'
+bu=$(j '({contacts:Object.fromEntries(d.responses.map(r=>[r.person.resourceName,Object.assign({},r.person,{names:[{givenName:"Changed"}]})])),updateMask:"names",readMask:"names"})')
+req POST '/v1/people:batchUpdateContacts' "$bu"
+expect people-batch-update 200 'Object.values(d.updateResult).length===2 && Object.values(d.updateResult).every(r=>r.person.names[0].givenName==="Changed")'
+req POST '/v1/people:batchUpdateContacts' "$bu"
+expect people-batch-update-stale-etag 400 'd.error.status==="FAILED_PRECONDITION"'
+
+# expiry: EXPIRED_SYNC_TOKEN as 400 FAILED_PRECONDITION with ErrorInfo
+ctl __control '{"expire_sync_tokens": ["people"]}'
+req GET "/v1/people/me/connections?personFields=names,clientData&requestSyncToken=true&pageSize=1000&syncToken=$sync3"
+expect people-expired-sync-token 400 'd.error.status==="FAILED_PRECONDITION" && d.error.details.some(x=>x["@type"]==="type.googleapis.com/google.rpc.ErrorInfo" && x.reason==="EXPIRED_SYNC_TOKEN")'
+req GET '/v1/people/me/connections?personFields=names&requestSyncToken=true&pageSize=1000'
+expect people-full-sync-after-expiry 200 'd.connections.length===197 && d.nextSyncToken'
+sync4=$(j d.nextSyncToken)
+
+# propagation delay: a write shows in sync results only later
+ctl __control '{"propagation_delay_ms": 1500}'
+req POST '/v1/people:createContact?personFields=names' '{"names": [{"givenName": "Late"}]}'
+expect people-create-during-delay 200
+req GET "/v1/people/me/connections?personFields=names&requestSyncToken=true&pageSize=1000&syncToken=$sync4"
+expect people-write-not-yet-in-sync 200 '!d.connections && d.nextSyncToken'
+sync5=$(j d.nextSyncToken)
+sleep 1.6
+req GET "/v1/people/me/connections?personFields=names&requestSyncToken=true&pageSize=1000&syncToken=$sync5"
+expect people-write-shows-later 200 'd.connections && d.connections.length===1 && d.connections[0].names[0].givenName==="Late"'
+ctl __control '{"propagation_delay_ms": 0}'
+
+# contact groups
+req POST '/v1/contactGroups' '{"contactGroup": {"name": "Family"}}'
+expect groups-create 200 '/^contactGroups\//.test(d.resourceName) && d.groupType==="USER_CONTACT_GROUP"'
+grp=$(j d.resourceName)
+req POST '/v1/contactGroups' '{"contactGroup": {"name": "Family"}}'
+expect groups-duplicate-name-409 409
+member=$(node -e 'console.log(JSON.parse(process.argv[1])[3])' "$names")
+req POST "/v1/$grp/members:modify" "{\"resourceNamesToAdd\": [\"$member\", \"people/c1\"]}"
+expect groups-members-modify 200 'd.notFoundResourceNames[0]==="people/c1"'
+req GET "/v1/$grp?maxMembers=10"
+expect groups-get-members 200 'd.memberCount===1 && d.memberResourceNames[0]==="'"$member"'"'
+req GET '/v1/contactGroups?groupFields=name,memberCount'
+expect groups-list 200 'd.contactGroups.length===3 && d.nextSyncToken'
+req GET "/v1/$member?personFields=memberships"
+expect person-memberships 200 'd.memberships.length===2'
+
+# ---------------------------------------------------------------- Calendar
+cal=/calendar/v3/calendars/primary/events
+req GET '/calendar/v3/users/me/calendarList'
+expect calendar-list 200 'd.items.length===1 && d.items[0].primary===true && d.items[0].accessRole==="owner"'
+ev='{"id": "accordevent0001", "summary": "Standup", "start": {"dateTime": "2026-03-02T09:00:00+01:00"}, "end": {"dateTime": "2026-03-02T09:15:00+01:00"}}'
+req POST "$cal" '{"id": "UPPERCASE1", "summary": "x", "start": {"date": "2026-03-02"}, "end": {"date": "2026-03-03"}}'
+expect calendar-id-base32hex-only 400 'd.error.errors[0].reason==="invalid"'
+req POST "$cal" '{"id": "ab1", "summary": "x", "start": {"date": "2026-03-02"}, "end": {"date": "2026-03-03"}}'
+expect calendar-id-at-least-5 400
+req POST "$cal" '{"summary": "x", "start": {"date": "2026-03-02"}}'
+expect calendar-end-required 400 'd.error.errors[0].reason==="required"'
+req POST "$cal" '{"summary": "x", "colour": 1, "start": {"date": "2026-03-02"}, "end": {"date": "2026-03-03"}}'
+expect calendar-undeclared-property 400 '/colour/.test(d.error.message)'
+req POST "$cal" "$ev"
+expect calendar-insert-client-id 200 'd.id==="accordevent0001" && d.iCalUID==="accordevent0001@google.com" && d.status==="confirmed" && /^"\d+"$/.test(d.etag)'
+etag1=$(j d.etag)
+req POST "$cal" "$ev"
+expect calendar-duplicate-409 409 'd.error.errors[0].reason==="duplicate" && d.error.code===409'
+req GET "$cal?maxResults=10"
+expect calendar-events-list 200 'd.kind==="calendar#events" && d.items.length===1 && d.nextSyncToken'
+csync=$(j d.nextSyncToken)
+req PUT "$cal/accordevent0001" '{"summary": "Standup!", "start": {"dateTime": "2026-03-02T09:00:00+01:00"}, "end": {"dateTime": "2026-03-02T09:30:00+01:00"}}' "If-Match: $etag1"
+expect calendar-update-if-match 200 'd.summary==="Standup!" && d.etag!=='"'$etag1'"
+req PATCH "$cal/accordevent0001" '{"summary": "Stale"}' "If-Match: $etag1"
+expect calendar-stale-etag-412 412 'd.error.errors[0].reason==="conditionNotMet"'
+req GET "$cal?maxResults=10&syncToken=$csync"
+expect calendar-sync-sees-update 200 'd.items.length===1 && d.items[0].summary==="Standup!"'
+csync2=$(j d.nextSyncToken)
+req GET "$cal?syncToken=$csync2&timeMin=2026-01-01T00:00:00Z"
+expect calendar-sync-refuses-timeMin 400
+req GET "$cal?syncToken=$csync2&singleEvents=true"
+expect calendar-sync-token-bound-to-first-call 400
+req DELETE "$cal/accordevent0001"
+expect calendar-delete-204 204
+req DELETE "$cal/accordevent0001"
+expect calendar-delete-again-410 410 'd.error.errors[0].reason==="deleted"'
+req GET "$cal?maxResults=10&syncToken=$csync2"
+expect calendar-sync-tombstone-only-id 200 'd.items.length===1 && JSON.stringify(Object.keys(d.items[0]).sort())==="[\"etag\",\"id\",\"kind\",\"status\"]" && d.items[0].status==="cancelled"'
+csync3=$(j d.nextSyncToken)
+req GET "$cal?maxResults=10"
+expect calendar-deleted-hidden-without-showDeleted 200 'd.items.length===0'
+req POST "$cal" "$ev"
+expect calendar-deleted-id-still-409 409
+
+# a weekly series in Europe/Paris, one instance moved, one cancelled
+series='{"id": "recurringseries01", "summary": "Weekly", "start": {"dateTime": "2026-03-02T10:00:00", "timeZone": "Europe/Paris"}, "end": {"dateTime": "2026-03-02T11:00:00", "timeZone": "Europe/Paris"}, "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=6;BYDAY=MO"]}'
+req POST "$cal" '{"summary": "r", "start": {"dateTime": "2026-03-02T10:00:00+01:00"}, "end": {"dateTime": "2026-03-02T11:00:00+01:00"}, "recurrence": ["RRULE:FREQ=WEEKLY"]}'
+expect calendar-recurring-needs-timeZone 400
+req POST "$cal" "$series"
+expect calendar-insert-series 200 'd.recurrence[0]==="RRULE:FREQ=WEEKLY;COUNT=6;BYDAY=MO"'
+req GET "$cal/recurringseries01/instances"
+# 2026-03-30 is after the change to summer time: 10:00 Paris is 08:00Z, not 09:00Z
+expect calendar-instances 200 'd.items.length===6 && d.items[0].id==="recurringseries01_20260302T090000Z" && d.items[4].id==="recurringseries01_20260330T080000Z" && d.items.every(i=>i.recurringEventId==="recurringseries01" && i.originalStartTime.dateTime)'
+inst=$(j 'd.items[1]')
+moved=$(node -e 'const i=JSON.parse(process.argv[1]);i.start={dateTime:"2026-03-10T15:00:00+01:00",timeZone:"Europe/Paris"};i.end={dateTime:"2026-03-10T16:00:00+01:00",timeZone:"Europe/Paris"};i.summary="Weekly (moved)";console.log(JSON.stringify(i))' "$inst")
+req PUT "$cal/recurringseries01_20260309T090000Z" "$moved"
+expect calendar-move-instance 200 'd.id==="recurringseries01_20260309T090000Z" && d.recurringEventId==="recurringseries01" && d.originalStartTime.dateTime.startsWith("2026-03-09T10:00:00") && d.start.dateTime.startsWith("2026-03-10T15:00")'
+req DELETE "$cal/recurringseries01_20260316T090000Z"
+expect calendar-cancel-instance 204
+req GET "$cal/recurringseries01_20260323T090000Z"
+expect calendar-get-computed-instance 200 'd.recurringEventId==="recurringseries01" && d.start.dateTime.startsWith("2026-03-23T10:00:00")'
+req GET "$cal/recurringseries01_20260324T090000Z"
+expect calendar-no-such-instance-404 404
+req GET "$cal?iCalUID=recurringseries01@google.com&singleEvents=false"
+expect calendar-series-with-exceptions 200 'd.items.length===3 && d.items.some(i=>i.status==="cancelled" && i.recurringEventId==="recurringseries01" && i.originalStartTime) && d.items.some(i=>i.summary==="Weekly (moved)")'
+req GET "$cal?singleEvents=true&orderBy=startTime&timeMin=2026-03-01T00:00:00Z&timeMax=2026-05-01T00:00:00Z"
+expect calendar-single-events 200 'd.items.length===5 && d.items[1].summary==="Weekly (moved)" && !d.items.some(i=>i.status==="cancelled")'
+req GET "$cal?maxResults=1&syncToken=$csync3"
+expect calendar-sync-paged 200 'd.items.length===1 && d.nextPageToken && !d.nextSyncToken'
+req GET "$cal?maxResults=1&syncToken=$csync3&pageToken=$(j d.nextPageToken)"
+expect calendar-sync-page-2 200 'd.items.length===1'
+ctl __control '{"expire_sync_tokens": ["calendar"]}'
+req GET "$cal?syncToken=$csync3"
+expect calendar-expired-sync-410 410 'd.error.errors[0].reason==="fullSyncRequired" && d.error.code===410'
+
+# ---------------------------------------------------------------- rate limits
+ctl __control '{"rate_limit": {"count": 1, "status": 429, "reason": "rateLimitExceeded", "retry_after": 2, "path": "/calendar/"}}'
+req GET "$cal"
+expect calendar-429-rateLimitExceeded 429 'd.error.errors[0].reason==="rateLimitExceeded" && d.error.errors[0].domain==="usageLimits"'
+grep -qi '^Retry-After: 2' resp.head && ok retry-after-header || bad retry-after-header "$(cat resp.head)"
+req GET "$cal"
+expect rate-limit-passes-after-count 200
+ctl __control '{"rate_limit": {"count": 1, "status": 403, "reason": "userRateLimitExceeded", "retry_after": 1}}'
+req GET "$cal"
+expect calendar-403-userRateLimitExceeded 403 'd.error.errors[0].reason==="userRateLimitExceeded"'
+ctl __control '{"rate_limit": {"count": 1, "status": 429, "retry_after": 1}}'
+req GET '/v1/people/me/connections?personFields=names'
+expect people-429-resource-exhausted 429 'd.error.status==="RESOURCE_EXHAUSTED" && d.error.details[0].reason==="RATE_LIMIT_EXCEEDED"'
+
+exit $fail
