@@ -324,6 +324,19 @@ class GoogleApi final : public accord::Connector {
                                              "before it is sent again", 5000);
   }
 
+  // An update's Person: the card's fields, and the etag and metadata.sources
+  // of the contact as read (clientData is not in updatePersonFields: the key
+  // stays as it is).
+  static json::object update_body(const json::object& card, const json::object& current) {
+    json::object person = people::to_person(card, "");
+    person.erase("clientData");
+    person["etag"] = str(current, "etag");
+    if (auto* m = current.if_contains("metadata"); m && m->is_object())
+      if (auto* src = m->get_object().if_contains("sources"))
+        person["metadata"] = json::object{{"sources", *src}};
+    return person;
+  }
+
   Result apply_contact(const Op& op) {
     if (op.is_create()) {
       if (op.resend)
@@ -340,15 +353,14 @@ class GoogleApi final : public accord::Connector {
       return contact_result(a.body.get_object());
     }
     if (op.is_update()) {
-      std::string etag = op.expect_version.value_or("");
-      if (etag.empty()) {  // People wants the etag of what it updates
-        auto cur = get_contact(op.id);
-        if (!cur) throw accord::Error(ACCORD_ERROR, "contact " + op.id + " is no longer in Google Contacts");
-        etag = str(*cur, "etag");
-      }
-      json::object person = people::to_person(op.data, "");
-      person.erase("clientData");  // not in updatePersonFields: the key stays as it is
-      person["etag"] = etag;
+      // People wants the contact's metadata.sources as read (a 400 without
+      // them) and its etag: read first, and compared with the version the host had
+      auto cur = get_contact(op.id);
+      if (!cur) throw accord::Error(ACCORD_ERROR, "contact " + op.id + " is no longer in Google Contacts");
+      if (op.expect_version && !op.expect_version->empty() && str(*cur, "etag") != *op.expect_version)
+        return Result::conflict("contact " + op.id + " changed in Google Contacts since it was read", op.id,
+                                str(*cur, "etag"));
+      json::object person = update_body(op.data, *cur);
       std::string url = people_url(op.id + ":updateContact?updatePersonFields=" + std::string(people::kUpdateFields) +
                                    "&personFields=" + people::kReadFields);
       Answer a = client_.call("PATCH", url, json::serialize(person), {}, true);
@@ -459,24 +471,46 @@ class GoogleApi final : public accord::Connector {
   }
 
   void batch_update(const std::vector<Op>& ops, const std::vector<size_t>& idx, std::vector<std::optional<Result>>& done) {
-    json::object contacts;
-    for (size_t i : idx) {
-      json::object person = people::to_person(ops[i].data, "");
-      person.erase("clientData");
-      person["etag"] = *ops[i].expect_version;
-      contacts[ops[i].id] = std::move(person);
+    // the contacts as they are now (etag and metadata.sources), 200 at a time as the updates
+    std::string get = people_url("people:batchGet?personFields=metadata");
+    for (size_t i : idx) get += "&resourceNames=" + url_encode(ops[i].id);
+    Answer g = client_.call("GET", get);
+    if (!g.ok()) {
+      if (g.status >= 500) throw failure(ACCORD_RETRY, "GET", get, g);
+      return;  // one by one
     }
+    std::map<std::string, json::object> current;
+    if (g.body.is_object())
+      if (const json::array* rs = arr(g.body.get_object(), "responses"))
+        for (const auto& r : *rs)
+          if (auto* ro = r.if_object())
+            if (auto* p = ro->if_contains("person"); p && p->is_object())
+              current[str(p->get_object(), "resourceName")] = p->get_object();
+    json::object contacts;
+    std::vector<size_t> sent;
+    for (size_t i : idx) {
+      auto it = current.find(ops[i].id);
+      if (it == current.end()) continue;  // gone, or not readable: one by one says which
+      if (str(it->second, "etag") != *ops[i].expect_version) {
+        done[i] = Result::conflict("contact " + ops[i].id + " changed in Google Contacts since it was read", ops[i].id,
+                                   str(it->second, "etag"));
+        continue;
+      }
+      contacts[ops[i].id] = update_body(ops[i].data, it->second);
+      sent.push_back(i);
+    }
+    if (sent.empty()) return;
     std::string url = people_url("people:batchUpdateContacts");
     json::object body{{"contacts", std::move(contacts)}, {"updateMask", people::kUpdateFields}, {"readMask", people::kReadFields}};
     Answer a = client_.call("POST", url, json::serialize(body), {}, true);
     if (!a.ok()) {
       if (a.status >= 500) throw failure(ACCORD_RETRY, "POST", url, a);
-      return;  // an etag that no longer matches refuses the batch: one by one says which
+      return;  // an etag that changed meanwhile refuses the batch: one by one says which
     }
     const json::object& b = a.body.is_object() ? a.body.get_object() : empty_;
     const json::object* results = nullptr;
     if (auto* r = b.if_contains("updateResult"); r && r->is_object()) results = &r->get_object();
-    for (size_t i : idx) {
+    for (size_t i : sent) {
       if (!results) break;
       auto* pr = results->if_contains(ops[i].id);
       if (!pr || !pr->is_object()) continue;
