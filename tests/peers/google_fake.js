@@ -1339,7 +1339,236 @@ function listEvents(u, cal, p, res) {
   send(res, 200, out);
 }
 routes.calendar = calendarApi;
-/* TASKS */
+// ================================================================ Tasks API v1
+
+// Positions as Google writes them: zero-padded decimal strings that sort as
+// the siblings do ("If this string is greater than another task's
+// corresponding position string according to lexicographical ordering, the
+// task is positioned after the other task").
+function taskEtag() { return '"' + Buffer.from(rid(12)).toString('base64url').slice(0, 22) + '"'; }
+function taskId() { return Buffer.from(rid(12)).toString('base64url').slice(0, 22); }
+function taskListOf(u, id) {
+  const T = u.tasks;
+  if (!T.lists.size) newTaskList(u, 'My Tasks');
+  const l = id === '@default' ? [...T.lists.values()][0] : T.lists.get(id);
+  if (!l || l.deleted) fail(404, 'Task list not found.', {reason: 'notFound'});
+  return l;
+}
+function newTaskList(u, title) {
+  const l = {id: taskId(), title, updated: stamp(), etag: taskEtag(), tasks: new Map(), order: new Map()};
+  u.tasks.lists.set(l.id, l);
+  return l;
+}
+function taskListView(l, base) {
+  return {kind: 'tasks#taskList', id: l.id, etag: l.etag, title: l.title, updated: iso(l.updated),
+          selfLink: base + '/tasks/v1/users/@me/lists/' + l.id};
+}
+function siblings(l, parent) {
+  const k = parent || '';
+  if (!l.order.has(k)) l.order.set(k, []);
+  return l.order.get(k);
+}
+function place(l, t, parent, previous) {
+  for (const arr of l.order.values()) { const i = arr.indexOf(t.id); if (i >= 0) arr.splice(i, 1); }
+  if (parent) {
+    const p = l.tasks.get(parent);
+    if (!p || p.deleted) fail(400, 'Invalid Value', {reason: 'invalid', location: 'parent'});
+    if (p.id === t.id) fail(400, 'Invalid Value', {reason: 'invalid', location: 'parent'});
+  }
+  const arr = siblings(l, parent);
+  let at = 0;
+  if (previous) {
+    const i = arr.indexOf(previous);
+    if (i < 0) fail(400, 'Invalid Value', {reason: 'invalid', location: 'previous'});
+    at = i + 1;
+  }
+  arr.splice(at, 0, t.id);
+  t.parent = parent || undefined;
+}
+function positionOf(l, t) {
+  const i = siblings(l, t.parent).indexOf(t.id);
+  return String(Math.max(i, 0) * 1024 + 1024).padStart(20, '0');
+}
+function taskView(l, t, base) {
+  const out = {kind: 'tasks#task', id: t.id, etag: t.etag, title: t.title || '', updated: iso(t.updated),
+               selfLink: base + '/tasks/v1/lists/' + l.id + '/tasks/' + t.id};
+  if (t.parent) out.parent = t.parent;
+  out.position = positionOf(l, t);
+  if (t.notes !== undefined) out.notes = t.notes;
+  out.status = t.status;
+  if (t.due !== undefined) out.due = t.due;
+  if (t.completed !== undefined) out.completed = t.completed;
+  if (t.deleted) out.deleted = true;
+  if (t.hidden) out.hidden = true;
+  out.links = [];
+  out.webViewLink = 'https://tasks.google.com/task/' + t.id;
+  return out;
+}
+// Task fields as written: "due … records date information; the time portion of the timestamp is discarded";
+// status needsAction or completed; completed set when the task is completed.
+function writeTask(t, b, replace) {
+  const rfc = (v, f) => {
+    if (typeof v !== 'string' || isNaN(Date.parse(v)) || !/^\d{4}-\d{2}-\d{2}T/.test(v)) fail(400, 'Invalid value for: ' + f, {reason: 'invalid', location: f});
+    return v;
+  };
+  if (b.title !== undefined && b.title.length > 1024) fail(400, 'Invalid Value', {reason: 'invalid', location: 'title'});
+  if (b.notes !== undefined && b.notes.length > 8192) fail(400, 'Invalid Value', {reason: 'invalid', location: 'notes'});
+  if (b.status !== undefined && !['needsAction', 'completed'].includes(b.status)) fail(400, 'Invalid Value', {reason: 'invalid', location: 'status'});
+  if (replace) { t.title = undefined; t.notes = undefined; t.due = undefined; }
+  if (b.title !== undefined) t.title = b.title;
+  if (b.notes !== undefined) t.notes = b.notes;
+  if (b.due !== undefined) t.due = b.due === null ? undefined : rfc(b.due, 'due').slice(0, 10) + 'T00:00:00.000Z';
+  const status = b.status !== undefined ? b.status : replace ? 'needsAction' : t.status || 'needsAction';
+  if (status === 'completed') t.completed = b.completed !== undefined ? rfc(b.completed, 'completed') : t.completed || iso(stamp());
+  else t.completed = undefined;
+  t.status = status;
+  if (b.deleted !== undefined) t.deleted = !!b.deleted;
+}
+function touchTask(t) { t.updated = stamp(); t.etag = taskEtag(); }
+function tasksPage(items, p, kind, view) {
+  const size = p.maxResults === undefined ? 20 : p.maxResults;
+  if (size < 1 || size > 100) fail(400, 'Invalid value for: maxResults', {reason: 'invalid', location: 'maxResults'});
+  let start = 0;
+  if (p.pageToken !== undefined) {
+    const h = lookup(p.pageToken, 'page');
+    if (!h || h.api !== 'tasks' || h.sig !== sig(p, ['pageToken', 'maxResults'])) fail(400, 'Invalid Value', {reason: 'invalid', location: 'pageToken'});
+    start = h.offset;
+  }
+  const out = {kind, etag: taskEtag()};
+  if (start + size < items.length) out.nextPageToken = handle('page', 'tasks', {offset: start + size, sig: sig(p, ['pageToken', 'maxResults'])});
+  out.items = items.slice(start, start + size).map(view);
+  return out;
+}
+
+function tasksApi(req, res, url, u, raw) {
+  const base = 'http://' + req.headers.host;
+  const path = url.pathname.slice('/tasks/v1/'.length);
+  const M = req.method;
+  let m;
+  // tasklists.list / insert: GET|POST /tasks/v1/users/@me/lists (reference: tasklists/list, tasklists/insert)
+  if (path === 'users/@me/lists') {
+    if (M === 'GET') {
+      count('tasks.tasklists.list');
+      const p = params('tasks', 'tasks.tasklists.list', url);
+      taskListOf(u, '@default');
+      return send(res, 200, tasksPage([...u.tasks.lists.values()].filter(l => !l.deleted), p, 'tasks#taskLists', l => taskListView(l, base)));
+    }
+    if (M === 'POST') {
+      count('tasks.tasklists.insert');
+      params('tasks', 'tasks.tasklists.insert', url);
+      const b = body('tasks', 'tasks.tasklists.insert', raw, 'resource');
+      if (!b.title) fail(400, 'Invalid Value', {reason: 'invalid', location: 'title'});
+      taskListOf(u, '@default');
+      return send(res, 200, taskListView(newTaskList(u, b.title), base));
+    }
+  }
+  // tasklists.get / delete: /tasks/v1/users/@me/lists/{tasklist}
+  if ((m = /^users\/@me\/lists\/([^/]+)$/.exec(path))) {
+    const l = taskListOf(u, decodeURIComponent(m[1]));
+    if (M === 'GET') { count('tasks.tasklists.get'); params('tasks', 'tasks.tasklists.get', url); return send(res, 200, taskListView(l, base)); }
+    if (M === 'DELETE') { count('tasks.tasklists.delete'); params('tasks', 'tasks.tasklists.delete', url); l.deleted = true; return send(res, 204); }
+  }
+  if (!(m = /^lists\/([^/]+)\/(tasks|clear)(?:\/([^/]+))?(\/move)?$/.exec(path))) fail(404, 'Not Found', {reason: 'notFound'});
+  const l = taskListOf(u, decodeURIComponent(m[1]));
+  // tasks.clear: POST /tasks/v1/lists/{tasklist}/clear: completed tasks become hidden
+  if (m[2] === 'clear' && M === 'POST' && !m[3]) {
+    count('tasks.tasks.clear');
+    params('tasks', 'tasks.tasks.clear', url);
+    for (const t of l.tasks.values()) if (t.status === 'completed' && !t.deleted && !t.hidden) { t.hidden = true; touchTask(t); }
+    return send(res, 204);
+  }
+  if (m[2] !== 'tasks') fail(404, 'Not Found', {reason: 'notFound'});
+  const id = m[3] && decodeURIComponent(m[3]);
+  // tasks.list: GET /tasks/v1/lists/{tasklist}/tasks?updatedMin&showDeleted&showHidden&showCompleted&dueMin&dueMax…
+  // (reference: tasks/list; defaults: showCompleted true, showDeleted false, showHidden false, maxResults 20 ≤ 100)
+  if (M === 'GET' && !id) {
+    count('tasks.tasks.list');
+    const p = params('tasks', 'tasks.tasks.list', url);
+    const bound = (v, f) => {
+      if (v === undefined) return undefined;
+      const t = Date.parse(v);
+      if (isNaN(t) || !/^\d{4}-\d{2}-\d{2}T/.test(v)) fail(400, 'Invalid value for: ' + f, {reason: 'invalid', location: f});
+      return t;
+    };
+    const upd = bound(p.updatedMin, 'updatedMin'), dmin = bound(p.dueMin, 'dueMin'), dmax = bound(p.dueMax, 'dueMax');
+    const cmin = bound(p.completedMin, 'completedMin'), cmax = bound(p.completedMax, 'completedMax');
+    const showCompleted = p.showCompleted !== false;
+    const ordered = [];
+    for (const tid of siblings(l, '')) {
+      ordered.push(l.tasks.get(tid));
+      for (const cid of siblings(l, tid)) ordered.push(l.tasks.get(cid));
+    }
+    for (const t of l.tasks.values()) if (!ordered.includes(t)) ordered.push(t);   // deleted ones, out of the order
+    const items = ordered.filter(t => {
+      if (t.deleted && !p.showDeleted) return false;
+      if (t.hidden && !p.showHidden) return false;
+      if (t.status === 'completed' && !showCompleted) return false;
+      if (upd !== undefined && t.updated < upd) return false;
+      if (dmin !== undefined && (t.due === undefined || Date.parse(t.due) < dmin)) return false;
+      if (dmax !== undefined && (t.due === undefined || Date.parse(t.due) > dmax)) return false;
+      if (cmin !== undefined && (t.completed === undefined || Date.parse(t.completed) < cmin)) return false;
+      if (cmax !== undefined && (t.completed === undefined || Date.parse(t.completed) > cmax)) return false;
+      return true;
+    });
+    return send(res, 200, tasksPage(items, p, 'tasks#tasks', t => taskView(l, t, base)));
+  }
+  // tasks.insert: POST /tasks/v1/lists/{tasklist}/tasks?parent&previous (reference: tasks/insert)
+  if (M === 'POST' && !id) {
+    count('tasks.tasks.insert');
+    const p = params('tasks', 'tasks.tasks.insert', url);
+    const b = body('tasks', 'tasks.tasks.insert', raw, 'resource');
+    const t = {id: taskId()};
+    writeTask(t, b, true);
+    place(l, t, p.parent, p.previous);
+    touchTask(t);
+    l.tasks.set(t.id, t);
+    return send(res, 200, taskView(l, t, base));
+  }
+  const t = id && l.tasks.get(id);
+  if (!t) fail(404, 'Not Found', {reason: 'notFound'});
+  // tasks.move: POST …/tasks/{task}/move?parent&previous&destinationTasklist (reference: tasks/move)
+  if (M === 'POST' && m[4]) {
+    count('tasks.tasks.move');
+    const p = params('tasks', 'tasks.tasks.move', url);
+    if (t.deleted) fail(404, 'Not Found', {reason: 'notFound'});
+    let dest = l;
+    if (p.destinationTasklist !== undefined) dest = taskListOf(u, p.destinationTasklist);
+    if (p.parent && dest.tasks.get(p.parent) && dest.tasks.get(p.parent).parent) fail(400, 'Invalid Value', {reason: 'invalid', location: 'parent'});
+    if (dest !== l) {
+      for (const arr of l.order.values()) { const i = arr.indexOf(t.id); if (i >= 0) arr.splice(i, 1); }
+      const kids = siblings(l, t.id).slice();
+      l.tasks.delete(t.id); dest.tasks.set(t.id, t);
+      place(dest, t, p.parent, p.previous);
+      for (const k of kids) { const c = l.tasks.get(k); l.tasks.delete(k); dest.tasks.set(k, c); place(dest, c, t.id, siblings(dest, t.id).slice(-1)[0]); touchTask(c); }
+      l.order.delete(t.id);
+    } else place(l, t, p.parent, p.previous);
+    touchTask(t);
+    return send(res, 200, taskView(dest, t, base));
+  }
+  if (m[4]) fail(404, 'Not Found', {reason: 'notFound'});
+  // tasks.get: GET …/tasks/{task} (a deleted task is still returned, with deleted: true)
+  if (M === 'GET') { count('tasks.tasks.get'); params('tasks', 'tasks.tasks.get', url); return send(res, 200, taskView(l, t, base)); }
+  // tasks.update (PUT, the whole task) and tasks.patch (PATCH): parent and position are changed by move only
+  if (M === 'PUT' || M === 'PATCH') {
+    const methodId = M === 'PUT' ? 'tasks.tasks.update' : 'tasks.tasks.patch';
+    count(methodId);
+    params('tasks', methodId, url);
+    const b = body('tasks', methodId, raw, 'resource');
+    if (b.id !== undefined && b.id !== t.id) fail(400, 'Invalid Value', {reason: 'invalid', location: 'id'});
+    writeTask(t, b, M === 'PUT');
+    touchTask(t);
+    return send(res, 200, taskView(l, t, base));
+  }
+  // tasks.delete: DELETE …/tasks/{task} → 204; the task (and its subtasks) stay as deleted: true
+  if (M === 'DELETE') {
+    count('tasks.tasks.delete');
+    params('tasks', 'tasks.tasks.delete', url);
+    for (const x of [t, ...siblings(l, t.id).map(k => l.tasks.get(k))]) if (!x.deleted) { x.deleted = true; touchTask(x); }
+    return send(res, 204);
+  }
+  fail(404, 'Not Found', {reason: 'notFound'});
+}
+routes.tasks = tasksApi;
 /* GMAIL */
 /* DRIVE */
 

@@ -305,6 +305,47 @@ ctl __control '{"expire_sync_tokens": ["calendar"]}'
 req GET "$cal?syncToken=$csync3"
 expect calendar-expired-sync-410 410 'd.error.errors[0].reason==="fullSyncRequired" && d.error.code===410'
 
+# ---------------------------------------------------------------- Tasks
+req GET '/tasks/v1/users/@me/lists'
+expect tasks-default-list 200 'd.kind==="tasks#taskLists" && d.items.length===1 && d.items[0].title==="My Tasks"'
+tl=$(j 'd.items[0].id')
+T=/tasks/v1/lists/$tl/tasks
+req POST "$T" '{"title": "Buy milk", "due": "2026-03-05T17:45:00.000Z", "notes": "semi-skimmed"}'
+expect tasks-insert-due-date-only 200 'd.kind==="tasks#task" && d.due==="2026-03-05T00:00:00.000Z" && d.status==="needsAction" && /^0+\d+$/.test(d.position)'
+t1=$(j d.id)
+req POST "$T" '{"title": "x", "priority": 1}'
+expect tasks-undeclared-property 400 '/priority/.test(d.error.message) && d.error.errors[0]'
+req POST "$T" '{"title": "x", "status": "done"}'
+expect tasks-status-enum 400
+req POST "$T" '{"title": "Second"}'
+t2=$(j d.id)
+req POST "$T?parent=$t1" '{"title": "Sub"}'
+expect tasks-insert-subtask 200 'd.parent==="'"$t1"'"'
+t3=$(j d.id)
+req POST "$T/$t2/move?previous=$t1&parent=$t1"
+expect tasks-move-under-parent-after-sibling 400
+req POST "$T/$t2/move?parent=$t1&previous=$t3"
+expect tasks-move 200 'd.parent==="'"$t1"'"'
+req GET "$T"
+expect tasks-list-order 200 'd.items.map(t=>t.title).join()==="Buy milk,Sub,Second" && d.items[2].position>d.items[1].position'
+sleep 0.05; before=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ); sleep 0.05
+req PATCH "$T/$t1" '{"status": "completed"}'
+expect tasks-complete 200 'd.status==="completed" && d.completed && d.due==="2026-03-05T00:00:00.000Z"'
+req DELETE "$T/$t2"
+expect tasks-delete-204 204
+req GET "$T?updatedMin=$before"
+expect tasks-updatedMin-hides-deleted 200 'd.items.length===1 && d.items[0].id==="'"$t1"'"'
+req GET "$T?updatedMin=$before&showDeleted=true&showHidden=true"
+expect tasks-updatedMin-showDeleted 200 'd.items.length===2 && d.items.some(t=>t.deleted===true && t.id==="'"$t2"'")'
+req POST "/tasks/v1/lists/$tl/clear"
+expect tasks-clear 204
+req GET "$T"
+expect tasks-cleared-completed-hidden 200 '!d.items.some(t=>t.id==="'"$t1"'")'
+req GET "$T?showHidden=true"
+expect tasks-showHidden 200 'd.items.some(t=>t.id==="'"$t1"'" && t.hidden===true)'
+req GET "$T?maxResults=101"
+expect tasks-maxResults-100 400
+
 # ---------------------------------------------------------------- rate limits
 ctl __control '{"rate_limit": {"count": 1, "status": 429, "reason": "rateLimitExceeded", "retry_after": 2, "path": "/calendar/"}}'
 req GET "$cal"
