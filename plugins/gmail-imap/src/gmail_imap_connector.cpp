@@ -868,8 +868,7 @@ class ImapConnector : public accord::Connector {
           records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text(), true));
       if (condstore_) {
         pending = st.messages ? live("1:*") : UidSet{};
-        if (st.messages)
-          own = run_search([&](imap::Command& cmd) { cmd.atom("DELETED").atom("KEYWORD").atom(kExpungeMark); });
+        if (st.messages) own = marked_here();
       } else {
         flag_scan(folder, nullptr, pending, next, own);
       }
@@ -933,6 +932,16 @@ class ImapConnector : public accord::Connector {
     c.pending = pending.minus(gone).minus(own);
     c.next_state = std::move(next);
     expunge_own(folder, own);
+  }
+
+  // The UIDs of the selected folder marked \\Deleted and kExpungeMark (a
+  // server that cannot search keywords: none).
+  UidSet marked_here() {
+    try {
+      return run_search([&](imap::Command& cmd) { cmd.atom("DELETED").atom("KEYWORD").atom(kExpungeMark); });
+    } catch (const accord::Error&) {
+      return {};
+    }
   }
 
   bool marked_by_us(const std::vector<std::string>& flags) const {

@@ -797,6 +797,10 @@ class Conn(socketserver.StreamRequestHandler):
             elif k in ("DELETED", "UNDELETED"):
                 hits = [h for h in hits if ("\\Deleted" in h[2].flags) == (k == "DELETED")]
                 i += 1
+            elif k in ("KEYWORD", "UNKEYWORD"):  # RFC 3501 6.4.4; keywords compare without case
+                kw = str(self.s(args[i + 1])).upper()
+                hits = [h for h in hits if (kw in {f.upper() for f in h[2].flags}) == (k == "KEYWORD")]
+                i += 2
             elif re.fullmatch(r"[0-9*:,]+", k):
                 want = seq_set(k, len(msgs))
                 hits = [h for h in hits if h[0] in want]
