@@ -125,6 +125,7 @@ Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
       if (eol == std::string::npos) eol = server_lines.size();
       std::string line = server_lines.substr(at, eol - at);
       at = eol + 1;
+      if (line.ends_with('\r')) line.pop_back();
       size_t sp = line.find(' ');
       if (sp == std::string::npos) continue;
       std::string rest = line.substr(sp + 1), status = ascii_upper(rest.substr(0, rest.find(' ')));
