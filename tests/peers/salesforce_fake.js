@@ -35,8 +35,9 @@
 // Every answer carries Sforce-Limit-Info. Control (tests only):
 //   POST /__control {"expire_tokens": true, "limit_exceeded": n, "page_size": n,
 //                    "expire_locators": true, "purge_delete_log": true,
+//                    "api_left": n (the org's daily limit set n requests above its usage), "api_limit": n,
 //                    "poison": "LastName"}  (a write of a record with that LastName fails: 500 alone, an error item in a collection)
-//   GET  /__stats → {requests} since the start
+//   GET  /__stats → {requests, over_limit (refused past the daily limit), api_usage, api_limit}
 //   GET  /__dump → every live record; POST /__edit {object, id, fields} edits as a user would; POST /__delete {object, id}
 //
 // Usage: SF_CLIENT_ID=… SF_CLIENT_SECRET=… SF_REFRESH_TOKEN=… node salesforce_fake.js → prints "port N".
@@ -56,6 +57,10 @@ const locators = {};    // locator → {rows, fields, object, at}
 let tokens = new Set();
 let tokenSeq = 0, idSeq = 0, locSeq = 0, lastStamp = 0, apiUsage = 0;
 let pageSize = 2000, limitExceeded = 0, poison = null, requests = 0;
+// the org's daily API requests ("API Request Limits and Allocations": a
+// rolling 24 hours; each answer says api-usage=<used>/<limit> in
+// Sforce-Limit-Info, "Limit Info Header"); past the limit: 403 REQUEST_LIMIT_EXCEEDED
+let apiLimit = 15000, overLimit = 0;
 let logPurgedAt = 0;  // the delete log holds nothing older (a purge, or 15 days)
 const minute = 60000, locatorLife = 2 * 24 * 3600 * 1000, deleteLogLife = 15 * 24 * 3600 * 1000;
 function sfTime(ms) { return new Date(ms).toISOString().replace('Z', '+0000'); }
@@ -72,7 +77,7 @@ function newId(obj) {
   return (prefixes[obj] || 'a00') + 'Fk' + String(idSeq).padStart(13, '0');
 }
 function send(res, status, body, headers) {
-  const h = Object.assign({'Sforce-Limit-Info': 'api-usage=' + apiUsage + '/15000'}, headers || {});
+  const h = Object.assign({'Sforce-Limit-Info': 'api-usage=' + apiUsage + '/' + apiLimit}, headers || {});
   if (body === undefined) { res.writeHead(status, h); return res.end(); }
   h['Content-Type'] = 'application/json;charset=UTF-8';
   res.writeHead(status, h);
@@ -109,10 +114,11 @@ function handle(req, res, raw) {
     control(raw, {expire_tokens: () => { tokens = new Set(); }, limit_exceeded: n => { limitExceeded = n; },
                   page_size: n => { pageSize = n; }, poison: v => { poison = v; },
                   expire_locators: () => { for (const k of Object.keys(locators)) delete locators[k]; },
-                  purge_delete_log: () => { logPurgedAt = Date.now(); deleted.length = 0; }});
+                  purge_delete_log: () => { logPurgedAt = Date.now(); deleted.length = 0; },
+                  api_left: n => { apiLimit = apiUsage + n; }, api_limit: n => { apiLimit = n; }});
     return send(res, 200, {ok: true});
   }
-  if (p === '/__stats') return send(res, 200, {requests});
+  if (p === '/__stats') return send(res, 200, {requests, over_limit: overLimit, api_usage: apiUsage, api_limit: apiLimit});
   if (p === '/__dump') {
     const out = {};
     for (const [o, m] of Object.entries(store)) out[o] = [...m.values()];
@@ -137,8 +143,12 @@ function handle(req, res, raw) {
   }
   const auth = bearer(req);
   if (!tokens.has(auth)) return err(res, 401, 'INVALID_SESSION_ID', 'Session expired or invalid');
-  apiUsage++;
   requests++;
+  if (apiUsage >= apiLimit) {
+    overLimit++;
+    return err(res, 403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
+  }
+  apiUsage++;
   if (limitExceeded > 0) {
     limitExceeded--;
     return err(res, 403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');

@@ -80,7 +80,9 @@ const accord::kit::Manifest& manifest() {
             "burst": {"type": "number", "minimum": 1},
             "remaining_header": {"type": "string", "description": "the vendor's calls-left header (lower case)"},
             "interval_ms_header": {"type": "string", "description": "the vendor's window-length header (lower case)"},
-            "daily_remaining_header": {"type": "string", "description": "the vendor's calls-left-today header (lower case): a nested listing that would not fit in what is left waits for a later run"},
+            "daily_remaining_header": {"type": "string", "description": "the vendor's calls-left-today header (lower case): a stream's reading that would not fit in what is left waits for a later run"},
+            "daily_usage_header": {"type": "string", "description": "or a header that says the day's usage as FIELD=used/limit (lower case; Salesforce: sforce-limit-info)"},
+            "daily_usage_field": {"type": "string", "description": "the field of daily_usage_header (Salesforce: api-usage)"},
             "limit_exceeded_retry_seconds": {"type": "number", "minimum": 1, "default": 900}
           }},
         "timeouts": {"type": "object", "properties": {
@@ -304,14 +306,23 @@ class CrmRest final : public accord::Connector {
       run = json::object{{"phase", "list"}, {"full", full}, {"start", now_ms()}};
     }
     bool first_page = !run.contains("seen_run");
+    // what this pass will cost, against what the service allows today: known
+    // before the first page once this instance has heard the service, else
+    // from the first page's answer
+    bool checked = first_page && fits_budget(s, cur, run);
+    int64_t r0 = rest_.requests();
     json::array out;
     bool more = page(s, cur, run, out);
+    int64_t spent = (run.contains("spent") ? run.at("spent").to_number<int64_t>() : 0) + rest_.requests() - r0;
+    if (more && first_page && !checked) fits_budget(s, cur, run, spent);
     json::object batch{{"records", std::move(out)}};
     if (first_page && run.at("full").as_bool()) batch["full"] = true;
     if (more) {
+      run["spent"] = spent;
       cur["run"] = run;
     } else {
       cur.erase("run");
+      said_cost(s, cur, run, spent);
     }
     batch["cursor"] = kCursor.write(cur);
     batch["more"] = more;
@@ -519,6 +530,48 @@ class CrmRest final : public accord::Connector {
     return out;
   }
 
+  // ---- the day's budget ----
+
+  // "full" or "changes": a pass's kind, whose last cost (cur["cost"]) is the
+  // estimate of the next one of its kind.
+  static const char* pass_kind(const json::object& run) { return run.at("full").as_bool() ? "full" : "changes"; }
+
+  std::string pass_words(const StreamSpec& s, const json::object& run) {
+    if (s.parent.present)
+      return "a full listing, a request per " + s.parent.stream + " and page: the CRM documents no way to find the changed ones";
+    return run.at("full").as_bool() ? "a full listing" : "the changes since the last run";
+  }
+
+  // Whether the pass `run` starts fits in what the service says is left
+  // today, `spent` of it already made. One that would not waits for a later
+  // run (RETRY) rather than stop half way on the vendor's refusals. True
+  // when it could tell (the service has said what is left), false when not.
+  bool fits_budget(const StreamSpec& s, const json::object& cur, const json::object& run, int64_t spent = 0) {
+    int64_t left = rest_.daily_remaining();
+    if (left < 0) return false;
+    const json::value* cost = cur.contains("cost") && cur.at("cost").is_object() ? cur.at("cost").get_object().if_contains(pass_kind(run)) : nullptr;
+    if (!cost || !cost->is_number()) return true;  // never read this way yet: nothing to go on
+    int64_t still = std::max<int64_t>(0, cost->to_number<int64_t>() - spent);
+    if (still > left)
+      throw accord::Error(ACCORD_RETRY, "stream " + s.name + ": reading it costs about " + std::to_string(cost->to_number<int64_t>()) +
+                                            " requests (" + pass_words(s, run) + ") and the service allows " + std::to_string(left) +
+                                            " more today; it is left for a later run",
+                          spec_.limit_exceeded_retry_s * 1000);
+    return true;
+  }
+
+  // A pass is over: what it cost is kept as the next one's estimate and said
+  // (a warning line, so that plan shows it), with what is left today.
+  void said_cost(const StreamSpec& s, json::object& cur, const json::object& run, int64_t spent) {
+    if (!cur.contains("cost") || !cur.at("cost").is_object()) cur["cost"] = json::object{};
+    cur["cost"].get_object()[pass_kind(run)] = spent;
+    int64_t left = rest_.daily_remaining();
+    host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": reading it took " + std::to_string(spent) + " request" +
+                                 (spent == 1 ? "" : "s") + " (" + pass_words(s, run) + ")" +
+                                 (left >= 0 ? "; the service allows " + std::to_string(left) + " more today" : std::string()))
+                                    .c_str());
+  }
+
   // A stream nested under a parent (HighLevel's /contacts/{id}/notes): one
   // page of the parent's listing per call, then every child of each parent on
   // it. Always a full listing (such APIs have no change feed), so deletes are
@@ -527,17 +580,10 @@ class CrmRest final : public accord::Connector {
     const StreamSpec& ps = stream_spec(s.parent.stream);
     const json::value* pn = run.contains("pnext") ? &run.at("pnext") : nullptr;
     bool pass_start = !run.contains("seen_run");
-    if (pass_start) run["req0"] = rest_.requests();
     Page parents = fetch_page(ps, ps.list, base_vars(ps), pn);
-    // One request per parent (and page) every pass: the last pass's cost is
-    // this one's estimate, planned against the calls the vendor says are left
-    // today; a listing that would not fit waits, rather than stop half way.
-    if (int64_t left = rest_.daily_remaining(); pass_start && left >= 0)
-      if (int64_t cost = cur.contains("cost") ? cur.at("cost").to_number<int64_t>() : 0; cost > left)
-        throw accord::Error(ACCORD_RETRY, "stream " + s.name + ": listing it costs about " + std::to_string(cost) +
-                                              " requests (one per " + ps.name + ") and the service allows " +
-                                              std::to_string(left) + " more today; it is left for a later run",
-                            spec_.limit_exceeded_retry_s * 1000);
+    // One request per parent (and page) every pass: checked against what is
+    // left today once the parents' first page has said, before the children
+    if (pass_start) fits_budget(s, cur, run, 1);
     if (!run.contains("seen_run")) run["seen_run"] = json::array{};
     for (const auto& pv : parents.recs->get_array()) {
       throw_if_cancelled();
@@ -562,13 +608,6 @@ class CrmRest final : public accord::Connector {
       return true;
     }
     run.erase("pnext");
-    int64_t cost = rest_.requests() - (run.contains("req0") ? run.at("req0").to_number<int64_t>() : rest_.requests());
-    cur["cost"] = cost;
-    int64_t left = rest_.daily_remaining();
-    host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": listing it took " + std::to_string(cost) + " requests (one per " +
-                                 ps.name + ", every run)" +
-                                 (left >= 0 ? "; the service allows " + std::to_string(left) + " more today" : std::string()))
-                                    .c_str());
     finish_pass(s, cur, run);
     return false;
   }

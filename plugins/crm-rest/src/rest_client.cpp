@@ -140,6 +140,27 @@ void wait_for_endpoint(const std::string& key, double per_s, const RestClient& c
 
 }  // namespace
 
+std::optional<int64_t> usage_left(const std::string& header, const std::string& field) {
+  // "api-usage=18/15000; per-app-api-usage=17/250(appName=x)"
+  size_t at = 0;
+  while (at < header.size()) {
+    size_t end = header.find(';', at);
+    std::string part = header.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    at = end == std::string::npos ? header.size() : end + 1;
+    size_t b = part.find_first_not_of(' ');
+    if (b == std::string::npos || part.compare(b, field.size() + 1, field + "=") != 0) continue;
+    std::string v = part.substr(b + field.size() + 1);
+    size_t slash = v.find('/');
+    if (slash == 0 || slash == std::string::npos) return std::nullopt;
+    size_t lim_end = v.find_first_not_of("0123456789", slash + 1);
+    std::string used = v.substr(0, slash), limit = v.substr(slash + 1, lim_end == std::string::npos ? std::string::npos : lim_end - slash - 1);
+    if (limit.empty() || used.find_first_not_of("0123456789") != std::string::npos || used.size() > 18 || limit.size() > 18)
+      return std::nullopt;
+    return std::max<int64_t>(0, std::stoll(limit) - std::stoll(used));
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string> shape_record(const Request& req, json::value& data) {
   std::vector<std::string> dropped;
   if (!data.is_object() || (req.send_fields.empty() && req.defaults.empty())) return dropped;
@@ -207,6 +228,8 @@ void RestClient::note_rate_headers(const HttpResponse& r) {
   if (!spec_.rate_headers.daily_remaining.empty())
     if (std::string d = r.header(spec_.rate_headers.daily_remaining); !d.empty() && d.find_first_not_of("0123456789") == std::string::npos)
       daily_remaining_ = std::stoll(d);
+  if (!spec_.rate_headers.daily_usage.empty())
+    if (auto left = usage_left(r.header(spec_.rate_headers.daily_usage), spec_.rate_headers.daily_usage_field)) daily_remaining_ = *left;
   if (spec_.rate_headers.remaining.empty()) return;
   std::string rem = r.header(spec_.rate_headers.remaining);
   if (rem.empty()) return;

@@ -118,6 +118,11 @@ class RestClient {
   std::atomic<bool> cancelled_{false};
 };
 
+// What a usage header says is left: `field`=<used>/<limit> among the
+// header's ";"-separated parts ("api-usage=18/15000" → 14982); nullopt when
+// it does not say.
+std::optional<int64_t> usage_left(const std::string& header, const std::string& field);
+
 // A write's record as `req` takes it: only its send_fields (top-level
 // pointers), and its defaults where the record has no value. Returns the
 // fields left out that had a value.

@@ -386,6 +386,11 @@ Spec load_spec(const std::string& config_json, const json::value& schema) {
   sp.rate_headers.remaining = k.str("/rate_limit/remaining_header");
   sp.rate_headers.interval_ms = k.str("/rate_limit/interval_ms_header");
   sp.rate_headers.daily_remaining = k.str("/rate_limit/daily_remaining_header");
+  sp.rate_headers.daily_usage = k.str("/rate_limit/daily_usage_header");
+  sp.rate_headers.daily_usage_field = k.str("/rate_limit/daily_usage_field");
+  if (sp.rate_headers.daily_usage.empty() != sp.rate_headers.daily_usage_field.empty())
+    bad("/rate_limit/daily_usage_field", "daily_usage_header and daily_usage_field go together: the header, and the "
+                                         "field in it that says used/limit (Salesforce: sforce-limit-info, api-usage)");
   sp.limit_exceeded_retry_s = static_cast<int64_t>(k.number("/rate_limit/limit_exceeded_retry_seconds", 900));
   sp.connect_timeout_s = static_cast<long>(k.number("/timeouts/connect_seconds", 10));
   sp.stall_timeout_s = static_cast<long>(k.number("/timeouts/stall_seconds", 30));

@@ -142,6 +142,9 @@ struct StreamSpec {
 struct RateHeaders {
   std::string remaining, interval_ms;
   std::string daily_remaining;  // the calls left today (HighLevel's x-ratelimit-daily-remaining)
+  // or the day's usage as "<field>=<used>/<limit>" in one header, among
+  // others separated by ";" (Salesforce's Sforce-Limit-Info: api-usage=18/15000)
+  std::string daily_usage, daily_usage_field;
 };
 
 struct Spec {

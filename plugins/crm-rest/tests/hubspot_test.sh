@@ -60,6 +60,11 @@ node -e 'const a=JSON.parse(process.argv[1]);process.exit(a.length===30&&a.every
   && ok listing-gives-idempotency-key-back || bad listing-gives-idempotency-key-back "$(printf '%s' "$out" | head -c 600)"
 runp run p.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok second-run-nothing-to-do || bad second-run-nothing-to-do "$out"
+# issue 23 item 7: plan says what reading costs and what is left of the
+# private app's day (X-HubSpot-RateLimit-Daily-Remaining; search answers carry none)
+runp plan p.json
+printf '%s' "$out" | grep -Eq "crm-rest: contact: reading it took [0-9]+ requests? \(the changes since the last run\); the service allows [0-9]+ more today" \
+  && ok plan-states-cost-against-daily-budget || bad plan-states-cost-against-daily-budget "rc=$rc" "$out"
 
 # -- 25 edits in HubSpot: more than one search answers; the search is windowed, never paged past its cap
 for i in $(seq 1 25); do

@@ -80,6 +80,11 @@ grep -l "Grace" book/*.vcf > /dev/null && ok crm-record-became-vcard || bad crm-
 
 runp run p.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok second-run-nothing-to-do || bad second-run-nothing-to-do "$out"
+# issue 23 item 7: plan says what reading each stream costs (json-server
+# states no daily budget, so none is said)
+runp plan p.json
+printf '%s' "$out" | grep -Eq "crm-rest: contact: reading it took [0-9]+ requests? \(the changes since the last run\)$" \
+  && ok plan-states-each-streams-cost || bad plan-states-each-streams-cost "rc=$rc" "$out"
 
 # -- an edit on each side, both arrive
 sed -i 's/^TEL:.*/TEL:+442079460777/' book/p5.vcf

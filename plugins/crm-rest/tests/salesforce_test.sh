@@ -90,6 +90,25 @@ runp run p.json
 runp run p.json
 [ $rc = 0 ] && dump | grep -q '"Title":"After the limit"' && ok next-run-after-limit-continues || bad next-run-after-limit-continues "rc=$rc" "$out"
 
+# -- issue 23 item 7: the org's daily API budget, read from Sforce-Limit-Info
+# (api-usage=<used>/<limit>): plan says what reading each stream costs and
+# what is left today; a stream whose reading would not fit in what is left
+# waits for a later run (RETRY) instead of being refused half way
+# (REQUEST_LIMIT_EXCEEDED), and the next run, with the budget back, goes on
+runp plan p.json
+printf '%s' "$out" | grep -Eq "crm-rest: contact: reading it took [0-9]+ requests? \(the changes since the last run\); the service allows [0-9]+ more today" \
+  && ok plan-states-cost-against-daily-budget || bad plan-states-cost-against-daily-budget "rc=$rc" "$out"
+ctl __control '{"api_left": 1}'
+sed -i 's/^TITLE:.*/TITLE:Over the budget/' book/s10.vcf
+runp run p.json
+over=$(js s.over_limit)
+[ $rc != 0 ] && printf '%s' "$out" | grep -q "contact: reading it costs about [0-9]* requests .* allows 0 more today; it is left for a later run" \
+  && [ "$over" = 0 ] && ! dump | grep -q '"Title":"Over the budget"' && ok reading-that-would-not-fit-waits-for-later-run \
+  || bad reading-that-would-not-fit-waits-for-later-run "rc=$rc over_limit=$over" "$out"
+ctl __control '{"api_limit": 15000}'
+runp run p.json
+[ $rc = 0 ] && dump | grep -q '"Title":"Over the budget"' && ok next-run-within-budget-goes-on || bad next-run-within-budget-goes-on "rc=$rc" "$out"
+
 # -- an iCalendar folder ⇄ Salesforce Events: a London summer time meeting is
 # stored as its UTC instants; an edit in Salesforce comes back
 mkdir -p cal
