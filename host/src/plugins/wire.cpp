@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: Apache-2.0
+// The connector wire read into types: see wire.hpp. Must never throw on what
+// a plugin sends, nor recurse on its depth (a scanner with an explicit stack
+// finds the records of an answer the parser refuses).
+#include "plugins/wire.hpp"
+
+#include <accord/json/pointer.hpp>
+#include <accord/net/redact.hpp>
+#include <accord/status/names.hpp>
+
+#include <boost/locale/utf.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+
+namespace json = boost::json;
+
+namespace accord::wire {
+
+std::size_t first_invalid_utf8(std::string_view text) {
+  using traits = boost::locale::utf::utf_traits<char>;
+  const char* p = text.data();
+  const char* e = p + text.size();
+  while (p != e) {
+    if (static_cast<unsigned char>(*p) < 0x80) {
+      ++p;
+      continue;
+    }
+    const char* at = p;
+    boost::locale::utf::code_point c = traits::decode(p, e);
+    if (c == boost::locale::utf::illegal || c == boost::locale::utf::incomplete)
+      return static_cast<std::size_t>(at - text.data());
+  }
+  return std::string_view::npos;
+}
+
+namespace {
+
+const char* kind_name(json::kind k) {
+  switch (k) {
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "true or false";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_: return "a number";
+    case json::kind::string: return "a string";
+    case json::kind::array: return "an array";
+    case json::kind::object: return "an object";
+  }
+  return "something else";
+}
+
+json::parse_options options() {
+  json::parse_options o;
+  o.max_depth = kMaxDepth;
+  return o;
+}
+
+// Where a parser stops in text, and why.
+std::string not_json(std::string_view text) {
+  json::stream_parser p({}, options());
+  boost::system::error_code ec;
+  std::size_t n = p.write_some(text.data(), text.size(), ec);
+  if (!ec) p.finish(ec);
+  if (!ec) return "not JSON";
+  if (ec == json::error::too_deep) return "nested deeper than " + std::to_string(kMaxDepth) + " levels";
+  if (std::size_t u = first_invalid_utf8(text); u != std::string_view::npos && u <= n) {
+    char b[64];
+    std::snprintf(b, sizeof b, "invalid UTF-8 (byte 0x%02X at byte %zu)", static_cast<unsigned char>(text[u]), u);
+    return b;
+  }
+  return "not JSON (" + ec.message() + " at byte " + std::to_string(n) + ")";
+}
+
+// ---- a scanner that knows strings, brackets and commas ----------------------
+// It takes each byte of a string as it comes, so invalid UTF-8 or a bad
+// number inside one record leaves the bounds of the others where a parser
+// would find them. Brackets must match by kind; anything else that breaks
+// the frame fails the answer as a whole.
+struct Scanner {
+  std::string_view t;
+  std::size_t i = 0;
+
+  bool end() const { return i >= t.size(); }
+  char peek() const { return end() ? '\0' : t[i]; }
+  void ws() {
+    while (!end() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
+  }
+  bool eat(char c) {
+    ws();
+    if (peek() != c) return false;
+    ++i;
+    return true;
+  }
+  bool string() {  // at '"': past its closing quote
+    if (peek() != '"') return false;
+    for (++i; i < t.size(); ++i) {
+      if (t[i] == '\\') ++i;
+      else if (t[i] == '"') return ++i, true;
+    }
+    return false;
+  }
+  bool scalar() {
+    std::size_t start = i;
+    while (!end() && ((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+                      t[i] == '+' || t[i] == '-' || t[i] == '.'))
+      ++i;
+    return i > start;
+  }
+  bool value() {  // past one value
+    ws();
+    if (peek() == '"') return string();
+    if (peek() != '{' && peek() != '[') return scalar();
+    std::string closers;
+    do {
+      if (end()) return false;
+      char c = t[i];
+      if (c == '"') {
+        if (!string()) return false;
+        continue;
+      }
+      if (c == '{') closers.push_back('}');
+      else if (c == '[') closers.push_back(']');
+      else if (c == '}' || c == ']') {
+        if (closers.back() != c) return false;
+        closers.pop_back();
+      }
+      ++i;
+    } while (!closers.empty());
+    return true;
+  }
+};
+
+struct Span {
+  std::size_t begin, end;
+};
+
+// At '[': each element's bounds; past the ']'.
+bool elements(Scanner& s, std::vector<Span>& out) {
+  if (!s.eat('[')) return false;
+  s.ws();
+  if (s.peek() == ']') return ++s.i, true;
+  for (;;) {
+    s.ws();
+    std::size_t b = s.i;
+    if (!s.value()) return false;
+    out.push_back({b, s.i});
+    if (s.eat(',')) continue;
+    return s.eat(']');
+  }
+}
+
+// A quoted JSON string's text (invalid UTF-8 shown as '?'), or its raw bytes
+// where even that does not parse; *sure: neither was needed.
+std::string text_of(std::string_view quoted, bool* sure = nullptr) {
+  if (sure) *sure = false;
+  std::string fixed(quoted);
+  for (std::size_t at = 0;;) {
+    std::size_t u = first_invalid_utf8(std::string_view(fixed).substr(at));
+    if (u == std::string_view::npos) break;
+    fixed[at + u] = '?';
+    at += u + 1;
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(fixed, ec);
+  if (!ec && v.is_string()) {
+    if (sure) *sure = fixed == quoted;
+    return std::string(v.get_string());
+  }
+  return quoted.size() >= 2 ? std::string(quoted.substr(1, quoted.size() - 2)) : std::string(quoted);
+}
+
+void add_step(std::string& ptr, std::string_view key) {  // RFC 6901
+  ptr += '/';
+  ptr += json_pointer::escape(key);
+}
+
+// Appends to ptr the steps, from the value at s, to the innermost value that
+// holds byte `at` (at most 16 steps).
+void locate(Scanner& s, std::size_t at, std::string& ptr) {
+  for (int depth = 0; depth < 16; ++depth) {
+    s.ws();
+    bool object = s.peek() == '{';
+    if (!object && s.peek() != '[') return;
+    ++s.i;
+    for (std::size_t n = 0;; ++n) {
+      s.ws();
+      if (s.end() || s.peek() == '}' || s.peek() == ']' || at < s.i) return;
+      std::string step = std::to_string(n);
+      if (object) {
+        std::size_t kb = s.i;
+        if (!s.string()) return;
+        step = text_of(s.t.substr(kb, s.i - kb));
+        if (!s.eat(':')) return;
+        s.ws();
+      }
+      Scanner probe = s;
+      bool whole = probe.value();
+      if (!whole || at < probe.i) {
+        add_step(ptr, step);
+        break;  // into this member
+      }
+      s.i = probe.i;
+      if (!s.eat(',')) return;
+    }
+  }
+}
+
+// The id of a record the parser refused, where it has one that is a string.
+std::string id_of(std::string_view record, bool& sure) {
+  Scanner s{record};
+  if (!s.eat('{')) return "";
+  for (;;) {
+    s.ws();
+    std::size_t kb = s.i;
+    if (!s.string()) return "";
+    std::string_view key = record.substr(kb, s.i - kb);
+    if (!s.eat(':')) return "";
+    s.ws();
+    std::size_t vb = s.i;
+    if (!s.value()) return "";
+    if (key == "\"id\"" && record[vb] == '"') return text_of(record.substr(vb, s.i - vb), &sure);
+    if (!s.eat(',')) return "";
+  }
+}
+
+// Why the parser refused an element of an answer, and where.
+Problem diagnose(std::string_view element, std::string base) {
+  Problem p;
+  p.id = id_of(element, p.id_sure);
+  std::size_t at = element.size();
+  if (std::size_t u = first_invalid_utf8(element); u != std::string_view::npos) {
+    at = u;
+    char b[48];
+    std::snprintf(b, sizeof b, "invalid UTF-8 (byte 0x%02X)", static_cast<unsigned char>(element[u]));
+    p.reason = b;
+  } else {
+    json::stream_parser parser({}, options());
+    boost::system::error_code ec;
+    at = parser.write_some(element.data(), element.size(), ec);
+    if (!ec) parser.finish(ec);
+    p.reason = ec == json::error::too_deep ? "nested deeper than " + std::to_string(kMaxDepth) + " levels"
+                                           : "not JSON (" + ec.message() + ")";
+  }
+  Scanner s{element};
+  p.pointer = std::move(base);
+  locate(s, at, p.pointer);
+  return p;
+}
+
+// Where a number in v is too large for a double (a connector's 7e731: the
+// parser reads it as infinity, which JSON cannot write back, so the state
+// and --json would hold text no reader takes): its pointer below `base`.
+// An explicit stack: the parser bounds the depth, this keeps to no recursion.
+std::optional<std::string> out_of_range_number(const json::value& v, std::string base) {
+  std::vector<std::pair<const json::value*, std::string>> todo{{&v, std::move(base)}};
+  while (!todo.empty()) {
+    auto [at, ptr] = std::move(todo.back());
+    todo.pop_back();
+    if (at->is_double() && !std::isfinite(at->get_double())) return ptr;
+    if (at->is_array()) {
+      const json::array& a = at->get_array();
+      for (std::size_t k = 0; k < a.size(); ++k) todo.emplace_back(&a[k], ptr + "/" + std::to_string(k));
+    } else if (at->is_object()) {
+      for (const auto& m : at->get_object()) {
+        std::string step = ptr;
+        add_step(step, m.key());
+        todo.emplace_back(&m.value(), std::move(step));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// One parsed record, at /records/i, into b.records or b.unreadable.
+void take_record(json::value& v, std::size_t i, Batch& b) {
+  std::string base = "/records/" + std::to_string(i);
+  Problem p;
+  auto bad = [&](const std::string& field, std::string reason) {
+    p.pointer = base + field;
+    p.reason = std::move(reason);
+    b.unreadable.push_back(std::move(p));
+  };
+  if (!v.is_object()) return bad("", std::string("a record must be a JSON object, not ") + kind_name(v.kind()));
+  json::object& o = v.get_object();
+  json::value* id = o.if_contains("id");
+  if (!id || id->is_null()) return bad("", "no id");
+  if (!id->is_string()) return bad("/id", std::string("\"id\" must be a string, not ") + kind_name(id->kind()));
+  if (id->get_string().empty()) return bad("/id", "\"id\" must not be empty");
+  p.id = id->get_string();
+  p.id_sure = true;
+  std::string text[3];
+  const char* text_keys[3] = {"version", "modified", "idempotency_key"};
+  for (int k = 0; k < 3; ++k) {
+    json::value* f = o.if_contains(text_keys[k]);
+    if (!f || f->is_null()) continue;
+    if (!f->is_string())
+      return bad(std::string("/") + text_keys[k],
+                 std::string("\"") + text_keys[k] + "\" must be a string, not " + kind_name(f->kind()));
+    text[k] = f->get_string();
+  }
+  bool flag[2] = {false, false};
+  const char* flag_keys[2] = {"deleted", "renumbered"};
+  for (int k = 0; k < 2; ++k) {
+    json::value* f = o.if_contains(flag_keys[k]);
+    if (!f || f->is_null()) continue;
+    if (!f->is_bool())
+      return bad(std::string("/") + flag_keys[k],
+                 std::string("\"") + flag_keys[k] + "\" must be true or false, not " + kind_name(f->kind()));
+    flag[k] = f->get_bool();
+  }
+  json::value* d = flag[0] ? nullptr : o.if_contains("data");
+  if (!flag[0] && (!d || d->is_null())) return bad("", "a live record needs \"data\"");
+  if (d && !d->is_object()) return bad("/data", std::string("\"data\" must be an object, not ") + kind_name(d->kind()));
+  if (d)
+    if (auto big = out_of_range_number(*d, "/data"))
+      return bad(*big, "a number too large for a double (JSON has no infinity); send it as a string");
+  // the data is moved, not copied: it stays in the answer's storage
+  b.records.push_back(Record{std::move(p.id), std::move(text[0]), std::move(text[1]), std::move(text[2]), flag[0],
+                             flag[0] && flag[1], d ? json::value(std::move(*d)) : json::value()});
+}
+
+// The answer's frame: "cursor", "more", "full". False (b.error set) when unreadable.
+bool take_frame(const json::object& o, bool need_cursor, Batch& b) {
+  if (need_cursor) {
+    const json::value* c = o.if_contains("cursor");
+    if (!c || !c->is_string()) {
+      b.error = c ? std::string("unreadable: \"cursor\" must be a string, not ") + kind_name(c->kind())
+                  : "without a \"cursor\"";
+      return false;
+    }
+    b.cursor = c->get_string();
+  }
+  for (const char* key : {"more", "full"}) {
+    const json::value* f = o.if_contains(key);
+    if (!f || f->is_null()) continue;
+    if (!f->is_bool()) {
+      b.error = std::string("unreadable: \"") + key + "\" must be true or false, not " + kind_name(f->kind());
+      return false;
+    }
+    (key[0] == 'm' ? b.more : b.full) = f->get_bool();
+  }
+  // "total" only feeds a progress bar: a value that is not a count is a
+  // note, never a reason to refuse the batch.
+  if (const json::value* t = o.if_contains("total"); t && !t->is_null()) {
+    if (t->is_uint64()) b.total = t->get_uint64();
+    else if (t->is_int64() && t->get_int64() >= 0) b.total = static_cast<uint64_t>(t->get_int64());
+    else if (t->is_double() && t->get_double() >= 0 && t->get_double() < 0x1p63 && std::floor(t->get_double()) == t->get_double())
+      b.total = static_cast<uint64_t>(t->get_double());  // 120.0 is an integer to JSON Schema too
+    else
+      b.notes.push_back(std::string("answered a batch with \"total\" ") +
+                        (t->is_number() ? "a number that is not a whole count (0 or more)" : kind_name(t->kind())) +
+                        ", not a count of records; taken as absent");
+  }
+  return true;
+}
+
+Batch read_answer(std::string_view text, json::storage_ptr sp, bool need_cursor) {
+  Batch b;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec, sp, options());
+  if (!ec) {
+    if (!v.is_object()) {
+      b.error = std::string("not a JSON object (it is ") + kind_name(v.kind()) + ")";
+      return b;
+    }
+    json::object& o = v.get_object();
+    json::value* recs = o.if_contains("records");
+    if (!recs || !recs->is_array()) {
+      b.error = "without a \"records\" array";
+      return b;
+    }
+    if (!take_frame(o, need_cursor, b)) return b;
+    json::array& arr = recs->get_array();
+    b.records.reserve(arr.size());
+    for (std::size_t i = 0; i < arr.size(); ++i) take_record(arr[i], i, b);
+    return b;
+  }
+  // The parser refused the answer: find its records and read each alone.
+  Scanner s{text};
+  std::vector<Span> records;
+  std::string frame;
+  bool framed = s.eat('{');
+  bool found = false;
+  std::size_t last = 0;
+  s.ws();
+  if (framed && s.peek() == '}') ++s.i;
+  else
+    while (framed) {
+      s.ws();
+      std::size_t kb = s.i;
+      if (!(framed = s.string() && s.eat(':'))) break;
+      bool is_records = text.substr(kb, s.i - kb).starts_with("\"records\"");
+      s.ws();
+      if (is_records && !found && s.peek() == '[') {
+        std::size_t ab = s.i;
+        if (!(framed = elements(s, records))) break;
+        frame.append(text.substr(last, ab - last)).append("[]");
+        last = s.i;
+        found = true;
+      } else if (!(framed = s.value())) {
+        break;
+      }
+      if (s.eat(',')) continue;
+      framed = s.eat('}');
+      break;
+    }
+  s.ws();
+  if (!framed || !found || !s.end()) {
+    b.error = not_json(text);
+    return b;
+  }
+  frame.append(text.substr(last));
+  boost::system::error_code fec;
+  json::value f = json::parse(frame, fec, {}, options());
+  if (fec || !f.is_object()) {
+    b.error = not_json(frame);
+    return b;
+  }
+  if (!take_frame(f.get_object(), need_cursor, b)) return b;
+  b.records.reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    std::string_view el = text.substr(records[i].begin, records[i].end - records[i].begin);
+    boost::system::error_code rec;
+    json::value rv = json::parse(el, rec, sp, options());
+    if (rec) b.unreadable.push_back(diagnose(el, "/records/" + std::to_string(i)));
+    else take_record(rv, i, b);
+  }
+  return b;
+}
+
+// One parsed result, at /k, for an op of kind `op`.
+ApplyResult take_result(const json::value& v, std::size_t k, const std::string& op, std::vector<std::string>& notes) {
+  ApplyResult r;
+  std::string base = "/" + std::to_string(k);
+  auto unreadable = [&](const std::string& field, const std::string& why) {
+    ApplyResult u;
+    u.status = "error";
+    u.unreadable = true;
+    u.message = "answered an unreadable result (" + base + field + ": " + why + ")";
+    return u;
+  };
+  if (!v.is_object()) return unreadable("", std::string("a result must be a JSON object, not ") + kind_name(v.kind()));
+  const json::object& o = v.get_object();
+  const json::value* st = o.if_contains("status");
+  if (!st || st->is_null()) return unreadable("", "no \"status\"");
+  if (!st->is_string()) return unreadable("/status", std::string("must be a string, not ") + kind_name(st->kind()));
+  r.status = st->get_string();
+  if (!is_result_status(r.status))
+    return unreadable("/status", "unknown status \"" + r.status + "\"");
+  const json::value* id = o.if_contains("id");
+  if (id && !id->is_null() && !id->is_string()) {
+    if (r.ok()) return unreadable("/id", std::string("must be a string, not ") + kind_name(id->kind()));
+    notes.push_back("answered a result with " + base + "/id " + kind_name(id->kind()) + ", not a string; taken as absent");
+  } else if (id && id->is_string()) {
+    r.id = id->get_string();
+  }
+  for (auto [key, into] : {std::pair<const char*, std::string*>{"version", &r.version}, {"message", &r.message}}) {
+    const json::value* f = o.if_contains(key);
+    if (!f || f->is_null()) continue;
+    if (f->is_string()) *into = key == std::string_view("message") ? net::redact(f->get_string()) : std::string(f->get_string());
+    else
+      notes.push_back("answered a result with " + base + "/" + key + " " + kind_name(f->kind()) +
+                      ", not a string; taken as absent");
+  }
+  if (const json::value* d = o.if_contains("data"); d && !d->is_null()) {
+    if (d->is_object() && out_of_range_number(*d, "").has_value())
+      notes.push_back("answered a result with " + base + "/data holding a number too large for a double; taken as absent");
+    else if (d->is_object()) r.data = json::serialize(*d);
+    else
+      notes.push_back("answered a result with " + base + "/data " + kind_name(d->kind()) +
+                      ", not an object; taken as absent");
+  }
+  if (const json::value* ra = o.if_contains("retry_after"); ra && !ra->is_null()) {
+    constexpr int64_t kWeek = 7 * 86400;
+    if (ra->is_int64()) r.retry_after_s = std::clamp<int64_t>(ra->get_int64(), 0, kWeek);
+    else if (ra->is_uint64()) r.retry_after_s = kWeek;  // past int64: far too long anyway
+    else if (ra->is_double()) {
+      double d = ra->get_double();
+      r.retry_after_s = d > 0 ? static_cast<int64_t>(std::min<double>(d, kWeek)) : 0;  // NaN is not > 0
+    } else {
+      notes.push_back("answered a result with " + base + "/retry_after " + kind_name(ra->kind()) +
+                      ", not a number of seconds; taken as absent");
+    }
+  }
+  if (r.ok() && op == "create" && r.id.empty())
+    return unreadable("/id", "a create answered \"ok\" must name the record it made");
+  return r;
+}
+
+}  // namespace
+
+Batch read_batch(std::string_view text, json::storage_ptr sp) { return read_answer(text, std::move(sp), true); }
+Batch read_fetch(std::string_view text, json::storage_ptr sp) { return read_answer(text, std::move(sp), false); }
+
+ApplyResults read_results(std::string_view text, const std::vector<std::string>& ops) {
+  ApplyResults out;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec, {}, options());
+  std::vector<json::value> parsed;       // the results, each parsed alone when the whole was refused
+  std::vector<std::string> refused;      // their reason (parsed[k] is null then)
+  const json::array* arr = nullptr;
+  if (!ec) {
+    if (!v.is_array()) {
+      out.error = std::string("not a JSON array (it is ") + kind_name(v.kind()) + ")";
+      return out;
+    }
+    arr = &v.get_array();
+  } else {
+    Scanner s{text};
+    std::vector<Span> spans;
+    bool framed = elements(s, spans);
+    s.ws();
+    if (!framed || !s.end()) {
+      out.error = not_json(text);
+      return out;
+    }
+    for (std::size_t k = 0; k < spans.size(); ++k) {
+      std::string_view el = text.substr(spans[k].begin, spans[k].end - spans[k].begin);
+      boost::system::error_code rec;
+      parsed.push_back(json::parse(el, rec, {}, options()));
+      refused.emplace_back();
+      if (rec) {
+        Problem p = diagnose(el, "/" + std::to_string(k));
+        refused.back() = "answered an unreadable result (" + p.pointer + ": " + p.reason + ")";
+      }
+    }
+  }
+  std::size_t n = arr ? arr->size() : parsed.size();
+  out.results.reserve(ops.size());
+  for (std::size_t k = 0; k < ops.size(); ++k) {
+    if (k >= n) {
+      ApplyResult r;
+      r.status = "error";
+      r.unreadable = true;
+      r.message = "answered " + std::to_string(n) + " results for " + std::to_string(ops.size()) +
+                  " ops (none for this one)";
+      out.results.push_back(std::move(r));
+    } else if (!arr && !refused[k].empty()) {
+      ApplyResult r;
+      r.status = "error";
+      r.unreadable = true;
+      r.message = refused[k];
+      out.results.push_back(std::move(r));
+    } else {
+      out.results.push_back(take_result(arr ? (*arr)[k] : parsed[k], k, ops[k], out.notes));
+    }
+  }
+  if (n > ops.size())
+    out.notes.push_back("answered " + std::to_string(n) + " results for " + std::to_string(ops.size()) +
+                        " ops; the last " + std::to_string(n - ops.size()) + " are ignored");
+  return out;
+}
+
+}  // namespace accord::wire
