@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# google-api end to end against tests/peers/google_fake.js (a strict fake of
+# Google's People, Calendar and OAuth endpoints, started here on loopback):
+# the conformance kit on the contact and event streams; vCards ⇄ Google
+# contacts (first sync in batches, nothing to do the second time, an edit
+# each way, an expired sync token recovered with no duplicate, a rotated
+# refresh token written back, a 429 storm survived); an iCalendar folder
+# with a weekly series, a moved and a cancelled occurrence ⇄ the primary
+# calendar, both ways, exceptions intact, and an expired Calendar token.
+#
+# Usage: google_api_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp
+accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-google.XXXXXX")
+peer_pid=
+cleanup() { [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+export HOME="$work" ACCORD_ADMIN=
+
+secret="csecret-canary-$RANDOM$RANDOM"
+refresh="refresh-canary-$RANDOM$RANDOM"
+token="at-canary-$RANDOM$RANDOM"
+GOOGLE_CLIENT_ID=cid GOOGLE_CLIENT_SECRET=$secret GOOGLE_REFRESH_TOKEN=$refresh GOOGLE_TOKEN=$token \
+  GOOGLE_USER=ada@example.com node "$peers/google_fake.js" > peer.out 2> peer.err &
+peer_pid=$!
+for _ in $(seq 1 100); do grep -q '^port ' peer.out 2>/dev/null && break; sleep 0.1; done
+port=$(awk '/^port /{print $2}' peer.out)
+[ -n "$port" ] || { echo "FAIL the fake did not start"; cat peer.err; exit 1; }
+base="http://127.0.0.1:$port"
+ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$1" "$base/__control" > /dev/null; }
+# api METHOD PATH [JSON]: a request to the fake as another Google client would make it
+api() { curl -s -X"$1" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' ${3:+-d "$3"} "$base$2"; }
+# js EXPR over d (the account's /__dump) and s (/__stats)
+js() {
+  local d s
+  d=$(curl -s "$base/__dump") s=$(curl -s "$base/__stats")
+  node -e 'const d=JSON.parse(process.argv[1]),s=JSON.parse(process.argv[2]);console.log(eval(process.argv[3]))' "$d" "$s" "$1"
+}
+live_people() { js "Object.values(d.people.persons).filter(p=>!p.deleted).length"; }
+requests() { js "s.requests"; }
+urls="\"people_url\": \"$base\", \"calendar_url\": \"$base/calendar/v3\""
+
+# -- the conformance kit on both streams (a page of 2 records, a refresh token given inline)
+printf '{"account": "ada@example.com", "oauth2": {"token_url": "%s/token", "client_id": "cid", "client_secret": "%s", "refresh_token": "%s"}, %s, "page_size": 2}\n' \
+  "$base" "$secret" "$refresh" "$urls" > kit.json
+for st in contact event; do
+  out=$("$conformance" "$plugin" --config kit.json --stream $st 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+  [ $rc = 0 ] && printf '%s' "$out" | grep -Eq "1[0-9] passed, 0 failed" && ok conformance-kit-passes-$st || bad conformance-kit-passes-$st "$out"
+done
+
+# -- vCards ⇄ Google contacts, the refresh token in the secrets file (rotated by Google, written back)
+printf '{"google_secret": "%s", "google_refresh": "%s"}\n' "$secret" "$refresh" > secrets.json
+chmod 600 secrets.json
+export ACCORD_SECRETS="$work/secrets.json"
+ctl '{"rotate_refresh_token": true}'
+mkdir -p book cal
+for i in $(seq 1 30); do
+  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:g%s\r\nFN:Kim Number%s\r\nN:Number%s;Kim;;;\r\nEMAIL;TYPE=work:g%s@example.org\r\nTEL;TYPE=cell:+4420700%04d\r\nTITLE:Analyst\r\nORG:Engines\r\nEND:VCARD\r\n' \
+    "$i" "$i" "$i" "$i" "$i" > "book/g$i.vcf"
+done
+google_cfg="{\"account\": \"ada@example.com\", $urls,
+  \"oauth2\": {\"token_url\": \"$base/token\", \"client_id\": \"cid\", \"client_secret\": {\"\$secret\": \"google_secret\"},
+               \"refresh_token_secret\": \"google_refresh\"}}"
+cat > p.json <<JSON
+{"name": "google-contacts", "state": "state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "book"}},
+ "right": {"connector": "google-api", "config": $google_cfg},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact",
+              "match": [{"left": "/emails/*/address", "normalise": "email"}],
+              "guards": {"max_delete_share": 0.5}}]}
+JSON
+r0=$(requests)
+c0=$(js "s.by_route['people.createContact']||0")
+runp run p.json
+n=$(live_people)
+[ $rc = 0 ] && [ "$n" = 30 ] && ok first-sync-creates-contacts || bad first-sync-creates-contacts "rc=$rc people=$n" "$out"
+creates=$(( $(js "s.by_route['people.createContact']||0") - c0 ))
+batches=$(js "s.by_route['people.batchCreateContacts']||0")
+[ "$batches" -ge 1 ] && [ "$creates" -le 1 ] && ok creates-go-through-batchCreateContacts \
+  || bad creates-go-through-batchCreateContacts "batch=$batches single=$creates requests=$(( $(requests) - r0 ))"
+[ "$(js "Object.values(d.people.persons).filter(p=>!p.deleted&&(p.data.clientData||[]).some(c=>c.key==='accord.idempotency_key')).length")" = 30 ] \
+  && ok creates-carry-key-in-clientData || bad creates-carry-key-in-clientData "$(curl -s "$base/__dump" | head -c 600)"
+rotated=$(node -e 'console.log(JSON.parse(require("fs").readFileSync("secrets.json")).google_refresh)')
+[ -n "$rotated" ] && [ "$rotated" != "$refresh" ] && ok rotated-refresh-token-written-back || bad rotated-refresh-token-written-back "$rotated"
+runp run p.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok second-run-nothing-to-do || bad second-run-nothing-to-do "$out"
+
+# an edit each way: a title in a vCard, a phone number in Google
+sed -i 's/^TITLE:Analyst/TITLE:Chief Analyst/' book/g7.vcf
+rn=$(js "Object.values(d.people.persons).find(p=>!p.deleted&&(p.data.emailAddresses||[]).some(e=>e.value==='g9@example.org')).resourceName")
+person=$(api GET "/v1/$rn?personFields=names,phoneNumbers,metadata")
+edited=$(node -e 'const p=JSON.parse(process.argv[1]);p.phoneNumbers=[{value:"+44 1223 000999",type:"mobile"}];console.log(JSON.stringify(p))' "$person")
+api PATCH "/v1/$rn:updateContact?updatePersonFields=phoneNumbers" "$edited" > edit.out
+runp run p.json
+[ $rc = 0 ] && grep -q "+44 1223 000999" book/g9.vcf && ok google-edit-reaches-vcard || bad google-edit-reaches-vcard "rc=$rc $(cat edit.out | head -c 300)" "$out" "$(cat book/g9.vcf)"
+[ "$(js "Object.values(d.people.persons).filter(p=>!p.deleted&&(p.data.organizations||[]).some(o=>o.title==='Chief Analyst')).length")" = 1 ] \
+  && ok vcard-edit-reaches-google || bad vcard-edit-reaches-google "$out"
+runp run p.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok nothing-to-do-after-edits || bad nothing-to-do-after-edits "$out"
+
+# an expired People sync token (400 FAILED_PRECONDITION, EXPIRED_SYNC_TOKEN): a full listing, no duplicate
+ctl '{"expire_sync_tokens": ["people"]}'
+sed -i 's/^TITLE:Analyst/TITLE:Engineer/' book/g3.vcf
+runp run p.json
+[ $rc = 0 ] && [ "$(live_people)" = 30 ] && [ "$(ls book/*.vcf | wc -l)" = 30 ] && \
+  [ "$(js "Object.values(d.people.persons).filter(p=>!p.deleted&&(p.data.organizations||[]).some(o=>o.title==='Engineer')).length")" = 1 ] \
+  && ok expired-sync-token-recovered-no-duplicate || bad expired-sync-token-recovered-no-duplicate "rc=$rc people=$(live_people) files=$(ls book | wc -l)" "$out"
+
+# a 429 storm: runs end with RETRY and a later run finishes, nothing lost or doubled
+sed -i 's/^TITLE:Analyst/TITLE:Storm/' book/g4.vcf
+ctl '{"rate_limit": {"count": 3, "status": 429, "retry_after": 1}}'
+tries=0 limited=0
+for _ in 1 2 3 4 5 6; do
+  runp run p.json; tries=$((tries + 1))
+  printf '%s' "$out" | grep -qi "rate limit" && limited=1
+  [ $rc = 0 ] && ! printf '%s' "$out" | grep -qi "rate limit" && break
+  sleep 1
+done
+[ $rc = 0 ] && [ $limited = 1 ] && [ "$(live_people)" = 30 ] && \
+  [ "$(js "Object.values(d.people.persons).filter(p=>!p.deleted&&(p.data.organizations||[]).some(o=>o.title==='Storm')).length")" = 1 ] \
+  && ok rate-limit-storm-survived || bad rate-limit-storm-survived "rc=$rc limited=$limited tries=$tries people=$(live_people)" "$out"
+ctl '{"rate_limit": {"count": 2, "status": 403, "reason": "userRateLimitExceeded", "retry_after": 1}}'
+sed -i 's/^TITLE:Analyst/TITLE:Storm2/' book/g5.vcf
+limited=0
+for _ in 1 2 3 4 5 6; do
+  runp run p.json
+  printf '%s' "$out" | grep -qi "rate limit" && limited=1
+  [ $rc = 0 ] && ! printf '%s' "$out" | grep -qi "rate limit" && break
+  sleep 1
+done
+[ $rc = 0 ] && [ $limited = 1 ] && [ "$(js "Object.values(d.people.persons).filter(p=>!p.deleted&&(p.data.organizations||[]).some(o=>o.title==='Storm2')).length")" = 1 ] \
+  && ok user-rate-limit-403-is-a-retry || bad user-rate-limit-403-is-a-retry "rc=$rc" "$out"
+
+# a delete in Google reaches the folder
+api DELETE "/v1/$rn:deleteContact" > /dev/null
+runp run p.json
+[ $rc = 0 ] && [ ! -e book/g9.vcf ] && [ "$(ls book/*.vcf | wc -l)" = 29 ] && ok google-delete-reaches-vcard || bad google-delete-reaches-vcard "rc=$rc" "$out"
+
+# -- an iCalendar folder with a weekly series, a moved and a cancelled occurrence ⇄ the primary calendar
+cat > cal/standup.ics <<'ICS'
+BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:standup-1@example.org
+DTSTART;TZID=Europe/Berlin:20260105T090000
+DTEND;TZID=Europe/Berlin:20260105T091500
+SUMMARY:Standup
+RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10
+EXDATE;TZID=Europe/Berlin:20260119T090000
+END:VEVENT
+BEGIN:VEVENT
+UID:standup-1@example.org
+RECURRENCE-ID;TZID=Europe/Berlin:20260112T090000
+DTSTART;TZID=Europe/Berlin:20260113T100000
+DTEND;TZID=Europe/Berlin:20260113T101500
+SUMMARY:Standup (moved)
+END:VEVENT
+END:VCALENDAR
+ICS
+cat > all-day.ics <<'ICS'
+BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:holiday-1@example.org
+DTSTART;VALUE=DATE:20260501
+DTEND;VALUE=DATE:20260502
+SUMMARY:Holiday
+END:VEVENT
+END:VCALENDAR
+ICS
+mv all-day.ics cal/
+cat > c.json <<JSON
+{"name": "google-calendar", "state": "cstate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "icalendar", "create": true, "path": "cal"}},
+ "right": {"connector": "google-api", "config": $google_cfg},
+ "streams": [{"name": "calendar", "left": "event", "right": "event", "match": [{"left": "/uid"}]}]}
+JSON
+runp run c.json
+events() { js "Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events).filter(e=>!e.deleted&&e.status!=='cancelled')"; }
+master=$(js "JSON.stringify(Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events).find(e=>e.iCalUID==='standup-1@example.org'&&!e.recurringEventId&&!e.deleted)||{})")
+moved=$(js "JSON.stringify(Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events).find(e=>e.iCalUID==='standup-1@example.org'&&e.recurringEventId&&!e.deleted)||{})")
+[ $rc = 0 ] && printf '%s' "$master" | grep -q 'RRULE:FREQ=WEEKLY' && printf '%s' "$master" | grep -q 'EXDATE' \
+  && printf '%s' "$moved" | grep -q 'Standup (moved)' && printf '%s' "$moved" | grep -q '2026-01-13T09:00:00' \
+  && ok series-with-exceptions-reaches-google || bad series-with-exceptions-reaches-google "rc=$rc" "$out" "master: $master" "moved: $moved"
+runp run c.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok calendar-second-run-nothing-to-do || bad calendar-second-run-nothing-to-do "$out"
+# in Google: one more occurrence cancelled, and the title of another changed
+mid=$(printf '%s' "$master" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).id)')
+api DELETE "/calendar/v3/calendars/primary/events/${mid}_20260126T080000Z" > del.out
+inst=$(api GET "/calendar/v3/calendars/primary/events/${mid}_20260202T080000Z")
+inst2=$(node -e 'const e=JSON.parse(process.argv[1]);e.summary="Retro instead";console.log(JSON.stringify(e))' "$inst")
+api PUT "/calendar/v3/calendars/primary/events/${mid}_20260202T080000Z" "$inst2" > put.out
+runp run c.json
+f=cal/$(grep -l "standup-1@example.org" cal/*.ics | head -1 | xargs basename)
+[ $rc = 0 ] && grep -q "20260126T090000" "$f" && grep -q "SUMMARY:Retro instead" "$f" && grep -q "RECURRENCE-ID;TZID=Europe/Berlin:20260202T090000" "$f" \
+  && grep -q "SUMMARY:Standup (moved)" "$f" && ok google-exceptions-reach-ics || bad google-exceptions-reach-ics "rc=$rc $(head -c 300 del.out) $(head -c 300 put.out)" "$out" "$(grep -v '^ \|TZOFFSET\|TZNAME\|^DTSTART:1\|^RRULE:FREQ=YEARLY\|^RDATE' "$f")"
+runp run c.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok calendar-nothing-to-do-after-edits || bad calendar-nothing-to-do-after-edits "$out"
+# an expired Calendar sync token (410 fullSyncRequired): a full listing, no duplicate
+ctl '{"expire_sync_tokens": ["calendar"]}'
+sed -i 's/^SUMMARY:Holiday/SUMMARY:Bank holiday/' cal/all-day.ics
+runp run c.json
+nev=$(js "Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events).filter(e=>!e.deleted&&!e.recurringEventId&&e.status!=='cancelled').length")
+[ $rc = 0 ] && [ "$nev" = 2 ] && [ "$(ls cal/*.ics | wc -l)" = 2 ] \
+  && [ "$(js "Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events).filter(e=>!e.deleted&&(e.data||{}).summary==='Bank holiday').length")" = 1 ] \
+  && ok calendar-expired-token-recovered-no-duplicate || bad calendar-expired-token-recovered-no-duplicate "rc=$rc events=$nev files=$(ls cal | wc -l)" "$out"
+
+# nothing secret in any output or state
+if cat all.out peer.err *.sqlite 2>/dev/null | grep -aqE "$secret|$refresh|$rotated"; then bad secrets-never-leak "a secret was printed or stored"; else ok secrets-never-leak; fi
+exit $fail
