@@ -788,7 +788,11 @@ function testRoutes(req, res, url, raw) {
       token_lifetime: v => { tokenLifetime = v; },
       rotate_refresh_token: v => { rotate = !!v; },
       revoke_refresh_token: v => { if (v) refreshTokens.clear(); },
-      expire_sync_tokens: v => { for (const a of v) expiredBefore[a] = handleSeq; },
+      expire_sync_tokens: v => {
+        for (const a of v) expiredBefore[a] = handleSeq;
+        // Gmail: every history id so far becomes too old (404), as after a week
+        if (v.includes('gmail')) for (const u of users.values()) { u.gmail.oldestHistory = u.gmail.historyId; u.gmail.history = []; }
+      },
       rate_limit: v => { rateLimit = Object.assign({}, v); },
       propagation_delay_ms: v => { propagationMs = v; },
     });
@@ -1569,7 +1573,319 @@ function tasksApi(req, res, url, u, raw) {
   fail(404, 'Not Found', {reason: 'notFound'});
 }
 routes.tasks = tasksApi;
-/* GMAIL */
+// ================================================================ Gmail API v1
+
+const SYSTEM_LABELS = ['INBOX', 'SENT', 'TRASH', 'SPAM', 'DRAFT', 'UNREAD', 'STARRED', 'IMPORTANT', 'CHAT',
+  'CATEGORY_PERSONAL', 'CATEGORY_SOCIAL', 'CATEGORY_PROMOTIONS', 'CATEGORY_UPDATES', 'CATEGORY_FORUMS'];
+function gmailOf(u) {
+  const G = u.gmail;
+  if (!G.labels.size) for (const l of SYSTEM_LABELS) G.labels.set(l, {id: l, name: l, type: 'system'});
+  return G;
+}
+// History ids "increase chronologically but are not contiguous with random gaps in between"
+function historyStep(G, record) {
+  G.historyId += 1 + crypto.randomInt(4);
+  if (record) G.history.push(Object.assign({id: String(G.historyId)}, record));
+  return String(G.historyId);
+}
+function headersOf(raw) {
+  const text = raw.toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  const head = end < 0 ? text : text.slice(0, end);
+  const out = [];
+  for (const line of head.split(/\r?\n/)) {
+    if (/^[ \t]/.test(line) && out.length) out[out.length - 1].value += ' ' + line.trim();
+    else { const i = line.indexOf(':'); if (i > 0) out.push({name: line.slice(0, i), value: line.slice(i + 1).trim()}); }
+  }
+  return {headers: out, body: end < 0 ? '' : text.slice(end).replace(/^\r?\n\r?\n/, '')};
+}
+function header(h, name) { const x = h.find(y => y.name.toLowerCase() === name.toLowerCase()); return x ? x.value : undefined; }
+function labelView(G, l) {
+  const out = {id: l.id, name: l.name, type: l.type};
+  if (l.type === 'user') Object.assign(out, {messageListVisibility: l.messageListVisibility, labelListVisibility: l.labelListVisibility});
+  if (l.color) out.color = l.color;
+  return out;
+}
+function labelStats(G, l) {
+  const ms = [...G.messages.values()].filter(m => m.labelIds.includes(l.id));
+  const threads = new Set(ms.map(m => m.threadId)), unread = ms.filter(m => m.labelIds.includes('UNREAD'));
+  return Object.assign(labelView(G, l), {messagesTotal: ms.length, messagesUnread: unread.length, threadsTotal: threads.size,
+                                         threadsUnread: new Set(unread.map(m => m.threadId)).size});
+}
+function checkLabels(G, ids, field) {
+  for (const id of ids || []) if (!G.labels.has(id)) fail(400, 'Invalid label: ' + id, {reason: 'invalidArgument', location: field});
+}
+function addMessage(u, raw, labelIds, internalDateSource) {
+  const G = gmailOf(u);
+  const {headers} = headersOf(raw);
+  const msgid = header(headers, 'Message-ID');
+  let threadId = null;
+  const refs = ((header(headers, 'References') || '') + ' ' + (header(headers, 'In-Reply-To') || '')).match(/<[^>]+>/g) || [];
+  for (const m of G.messages.values()) if (m.messageId && refs.includes(m.messageId)) { threadId = m.threadId; break; }
+  const id = (BigInt(stamp()) * 4096n + BigInt(crypto.randomInt(4096))).toString(16);
+  let internalDate = stamp();
+  if (internalDateSource === 'dateHeader' && header(headers, 'Date') && !isNaN(Date.parse(header(headers, 'Date'))))
+    internalDate = Date.parse(header(headers, 'Date'));
+  const m = {id, threadId: threadId || id, labelIds: [...new Set(labelIds || [])], raw: raw.toString('base64url'), internalDate,
+             sizeEstimate: raw.length, messageId: msgid};
+  G.messages.set(id, m);
+  m.historyId = historyStep(G, {messages: [{id, threadId: m.threadId}], messagesAdded: [{message: {id, threadId: m.threadId, labelIds: m.labelIds}}]});
+  return m;
+}
+function messageView(G, m, format, only) {
+  const out = {id: m.id, threadId: m.threadId, labelIds: m.labelIds};
+  const raw = Buffer.from(m.raw, 'base64url');
+  const {headers, body} = headersOf(raw);
+  if (format !== 'minimal') out.snippet = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+  out.sizeEstimate = m.sizeEstimate;
+  out.historyId = m.historyId;
+  out.internalDate = String(m.internalDate);
+  if (format === 'raw') out.raw = m.raw;
+  if (format === 'metadata') {
+    const want = (only || []).map(s => s.toLowerCase());
+    out.payload = {partId: '', mimeType: (header(headers, 'Content-Type') || 'text/plain').split(';')[0].trim(), filename: '',
+                   headers: want.length ? headers.filter(h => want.includes(h.name.toLowerCase())) : headers, body: {size: 0}};
+  }
+  if (format === 'full') {
+    const type = (header(headers, 'Content-Type') || 'text/plain').split(';')[0].trim();
+    out.payload = {partId: '', mimeType: type, filename: '', headers,
+                   body: /^multipart\//i.test(type) ? {size: 0} : {size: Buffer.byteLength(body, 'latin1'), data: Buffer.from(body, 'latin1').toString('base64url')}};
+  }
+  return out;
+}
+// What messages.list's q takes here: rfc822msgid:, label:, in:, from:, subject:, after:/before: (epoch
+// seconds or yyyy/mm/dd); any other term answers 501 (the fake's limit, not Gmail's).
+function matchQuery(G, m, q) {
+  const {headers} = headersOf(Buffer.from(m.raw, 'base64url'));
+  for (const term of (q.match(/\S+:"[^"]*"|\S+/g) || [])) {
+    const t = /^(\w+):(.*)$/.exec(term);
+    if (!t) fail(501, 'Free-text search is not modelled by this fake: ' + term, {reason: 'notImplemented'});
+    const v = t[2].replace(/^"|"$/g, '');
+    const k = t[1].toLowerCase();
+    const day = s => /^\d+$/.test(s) ? Number(s) * 1000 : Date.parse(s.replace(/\//g, '-') + 'T00:00:00Z');
+    if (k === 'rfc822msgid') { const id = (m.messageId || '').replace(/^<|>$/g, ''); if (id !== v.replace(/^<|>$/g, '')) return false; }
+    else if (k === 'label' || k === 'in') {
+      const l = [...G.labels.values()].find(x => x.name.toLowerCase() === v.toLowerCase() || x.id.toLowerCase() === v.toLowerCase());
+      if (!l || !m.labelIds.includes(l.id)) return false;
+    } else if (k === 'from') { if (!(header(headers, 'From') || '').toLowerCase().includes(v.toLowerCase())) return false; }
+    else if (k === 'subject') { if (!(header(headers, 'Subject') || '').toLowerCase().includes(v.toLowerCase())) return false; }
+    else if (k === 'after') { if (m.internalDate < day(v)) return false; }
+    else if (k === 'before') { if (m.internalDate >= day(v)) return false; }
+    else fail(501, 'Search operator ' + k + ': is not modelled by this fake', {reason: 'notImplemented'});
+  }
+  return true;
+}
+function modifyLabels(G, m, add, remove) {
+  const added = (add || []).filter(l => !m.labelIds.includes(l)), removed = (remove || []).filter(l => m.labelIds.includes(l));
+  if (!added.length && !removed.length) return;
+  m.labelIds = m.labelIds.filter(l => !removed.includes(l)).concat(added);
+  const ref = {id: m.id, threadId: m.threadId, labelIds: m.labelIds};
+  if (added.length) m.historyId = historyStep(G, {messages: [{id: m.id, threadId: m.threadId}], labelsAdded: [{message: ref, labelIds: added}]});
+  if (removed.length) m.historyId = historyStep(G, {messages: [{id: m.id, threadId: m.threadId}], labelsRemoved: [{message: ref, labelIds: removed}]});
+}
+// The message of an upload: uploadType=media (message/rfc822) or multipart (multipart/related: the JSON
+// Message, then the message) ("Uploading attachments"; messages.import's mediaUpload, accept message/*).
+function uploaded(req, raw, url) {
+  const type = url.searchParams.get('uploadType');
+  if (type === 'media') {
+    if (!/^message\//i.test(req.headers['content-type'] || '')) fail(400, 'Media type \'' + (req.headers['content-type'] || '') + '\' is not supported. Valid media types: [message/*]', {reason: 'badContent'});
+    return {meta: {}, raw: Buffer.from(raw)};   // fake_http hands the body over as UTF-8 text
+  }
+  if (type === 'multipart') {
+    const b = /boundary="?([^";]+)"?/i.exec(req.headers['content-type'] || '');
+    if (!/^multipart\/related/i.test(req.headers['content-type'] || '') || !b) fail(400, 'Bad Request', {reason: 'badRequest'});
+    const parts = raw.split('--' + b[1]).slice(1, -1).map(p => p.replace(/^\r?\n/, '').replace(/\r?\n$/, ''));
+    if (parts.length !== 2) fail(400, 'Bad Request', {reason: 'badRequest'});
+    const split = p => { const i = p.search(/\r?\n\r?\n/); return p.slice(p.slice(i).search(/\S/) + i); };
+    return {meta: JSON.parse(split(parts[0]) || '{}'), raw: Buffer.from(split(parts[1]))};
+  }
+  fail(400, 'Invalid upload type: ' + type, {reason: 'invalid', location: 'uploadType'});
+}
+
+function gmailApi(req, res, url, u, raw) {
+  const upload = url.pathname.startsWith('/upload/');
+  const path = url.pathname.slice(upload ? '/upload/gmail/v1/'.length : '/gmail/v1/'.length);
+  const M = req.method;
+  const G = gmailOf(u);
+  let m = /^users\/([^/]+)\/(.*)$/.exec(path);
+  if (!m) fail(404, 'Not Found', {reason: 'notFound'});
+  const who = decodeURIComponent(m[1]);
+  if (who !== 'me' && who !== u.email) fail(403, 'Delegation denied for ' + u.email, {reason: 'forbidden'});
+  const rest = m[2];
+  // users.getProfile: GET /gmail/v1/users/{userId}/profile
+  if (M === 'GET' && rest === 'profile') {
+    count('gmail.users.getProfile');
+    params('gmail', 'gmail.users.getProfile', url);
+    return send(res, 200, {emailAddress: u.email, messagesTotal: G.messages.size,
+                           threadsTotal: new Set([...G.messages.values()].map(x => x.threadId)).size, historyId: String(G.historyId)});
+  }
+  // users.messages.import (POST …/messages/import, JSON {raw} or an upload) and users.messages.insert
+  // (POST …/messages): labelIds must exist; internalDateSource receivedTime (default) or dateHeader
+  if (M === 'POST' && (rest === 'messages/import' || rest === 'messages')) {
+    const methodId = rest === 'messages' ? 'gmail.users.messages.insert' : 'gmail.users.messages.import';
+    count(methodId);
+    const q = new URL(url.href);
+    q.searchParams.delete('uploadType');
+    const p = params('gmail', methodId, q);
+    let b, msg;
+    if (upload) {
+      const up = uploaded(req, raw, url);
+      b = body('gmail', methodId, JSON.stringify(up.meta), 'message');
+      msg = up.raw;
+    } else {
+      b = body('gmail', methodId, raw, 'message');
+      if (!b.raw) fail(400, '\'raw\' RFC822 payload message string or uploading message via /upload/* URL required', {reason: 'invalidArgument'});
+      if (!/^[A-Za-z0-9_-]*=*$/.test(b.raw)) fail(400, 'Invalid value for ByteString: ' + b.raw.slice(0, 20), {reason: 'invalidArgument'});
+      msg = Buffer.from(b.raw, 'base64url');
+    }
+    if (!headersOf(msg).headers.length) fail(400, 'Invalid RFC822 message: no headers', {reason: 'invalidArgument'});
+    checkLabels(G, b.labelIds, 'labelIds');
+    const x = addMessage(u, msg, b.labelIds, p.internalDateSource);
+    return send(res, 200, {id: x.id, threadId: x.threadId, labelIds: x.labelIds});
+  }
+  if (upload) fail(404, 'Not Found', {reason: 'notFound'});
+  // users.messages.list: GET …/messages?q&labelIds&maxResults (≤ 500, default 100)&pageToken&includeSpamTrash
+  if (M === 'GET' && rest === 'messages') {
+    count('gmail.users.messages.list');
+    const p = params('gmail', 'gmail.users.messages.list', url);
+    const size = p.maxResults === undefined ? 100 : p.maxResults;
+    if (size < 1 || size > 500) fail(400, 'Invalid maxResults', {reason: 'invalidArgument', location: 'maxResults'});
+    let start = 0;
+    if (p.pageToken !== undefined) {
+      const h = lookup(p.pageToken, 'page');
+      if (!h || h.api !== 'gmail' || h.sig !== sig(p, ['pageToken', 'maxResults'])) fail(400, 'Invalid pageToken', {reason: 'invalidArgument', location: 'pageToken'});
+      start = h.offset;
+    }
+    const rows = [...G.messages.values()].filter(x => (p.includeSpamTrash || !x.labelIds.some(l => l === 'SPAM' || l === 'TRASH')) &&
+      (p.labelIds || []).every(l => x.labelIds.includes(l)) && (p.q === undefined || matchQuery(G, x, p.q)))
+      .sort((a, b) => b.internalDate - a.internalDate || (a.id < b.id ? 1 : -1));
+    const out = {};
+    const pageRows = rows.slice(start, start + size);
+    if (pageRows.length) out.messages = pageRows.map(x => ({id: x.id, threadId: x.threadId}));
+    if (start + size < rows.length) out.nextPageToken = handle('page', 'gmail', {offset: start + size, sig: sig(p, ['pageToken', 'maxResults'])});
+    out.resultSizeEstimate = rows.length;
+    return send(res, 200, out);
+  }
+  // users.messages.batchModify: POST …/messages/batchModify {ids (≤ 1000), addLabelIds, removeLabelIds} → 204
+  if (M === 'POST' && rest === 'messages/batchModify') {
+    count('gmail.users.messages.batchModify');
+    params('gmail', 'gmail.users.messages.batchModify', url);
+    const b = body('gmail', 'gmail.users.messages.batchModify', raw);
+    if (!b.ids || !b.ids.length) fail(400, 'No message ids specified', {reason: 'invalidArgument'});
+    if (b.ids.length > 1000) fail(400, 'Too many messages. The maximum is 1000.', {reason: 'invalidArgument'});
+    checkLabels(G, (b.addLabelIds || []).concat(b.removeLabelIds || []), 'labelIds');
+    for (const id of b.ids) { const x = G.messages.get(id); if (x) modifyLabels(G, x, b.addLabelIds, b.removeLabelIds); }
+    return send(res, 204);
+  }
+  // users.history.list: GET …/history?startHistoryId (required)&historyTypes&labelId&maxResults (≤ 500)&pageToken;
+  // "Supplying an invalid or out of date startHistoryId typically returns an HTTP 404"
+  if (M === 'GET' && rest === 'history') {
+    count('gmail.users.history.list');
+    const p = params('gmail', 'gmail.users.history.list', url);
+    const startId = need(p, 'startHistoryId');
+    if (!/^\d+$/.test(startId)) fail(400, 'Invalid startHistoryId', {reason: 'invalidArgument', location: 'startHistoryId'});
+    if (Number(startId) < (G.oldestHistory || 0) || Number(startId) > G.historyId) fail(404, 'Requested entity was not found.', {reason: 'notFound'});
+    const size = p.maxResults === undefined ? 100 : p.maxResults;
+    if (size < 1 || size > 500) fail(400, 'Invalid maxResults', {reason: 'invalidArgument', location: 'maxResults'});
+    let start = 0;
+    if (p.pageToken !== undefined) {
+      const h = lookup(p.pageToken, 'page');
+      if (!h || h.api !== 'gmail' || h.sig !== sig(p, ['pageToken', 'maxResults'])) fail(400, 'Invalid pageToken', {reason: 'invalidArgument', location: 'pageToken'});
+      start = h.offset;
+    }
+    const types = p.historyTypes || ['messageAdded', 'messageDeleted', 'labelAdded', 'labelRemoved'];
+    const key = {messageAdded: 'messagesAdded', messageDeleted: 'messagesDeleted', labelAdded: 'labelsAdded', labelRemoved: 'labelsRemoved'};
+    const rows = G.history.filter(h => Number(h.id) > Number(startId) && types.some(t => h[key[t]]) &&
+      (p.labelId === undefined || ['messagesAdded', 'messagesDeleted', 'labelsAdded', 'labelsRemoved'].some(k => (h[k] || []).some(e => (e.message.labelIds || []).includes(p.labelId) || (e.labelIds || []).includes(p.labelId)))));
+    const out = {};
+    const pageRows = rows.slice(start, start + size);
+    if (pageRows.length) out.history = pageRows;
+    if (start + size < rows.length) out.nextPageToken = handle('page', 'gmail', {offset: start + size, sig: sig(p, ['pageToken', 'maxResults'])});
+    out.historyId = String(G.historyId);
+    return send(res, 200, out);
+  }
+  // users.labels.list / create: GET|POST …/labels (create: name, labelListVisibility and messageListVisibility are
+  // required by the discovery document's annotations; a taken name answers 409)
+  if (rest === 'labels') {
+    if (M === 'GET') {
+      count('gmail.users.labels.list');
+      params('gmail', 'gmail.users.labels.list', url);
+      return send(res, 200, {labels: [...G.labels.values()].map(l => labelView(G, l))});
+    }
+    if (M === 'POST') {
+      count('gmail.users.labels.create');
+      params('gmail', 'gmail.users.labels.create', url);
+      const b = body('gmail', 'gmail.users.labels.create', raw, 'label');
+      checkVisibility(b);
+      for (const l of G.labels.values()) if (l.name.toLowerCase() === b.name.toLowerCase())
+        fail(409, 'Label name exists or conflicts', {reason: 'alreadyExists', status: 'ALREADY_EXISTS'});
+      const l = {id: 'Label_' + (++G.seq), name: b.name, type: 'user', labelListVisibility: b.labelListVisibility,
+                 messageListVisibility: b.messageListVisibility, color: b.color};
+      G.labels.set(l.id, l);
+      return send(res, 200, labelView(G, l));
+    }
+  }
+  if ((m = /^labels\/([^/]+)$/.exec(rest))) {
+    const l = G.labels.get(decodeURIComponent(m[1]));
+    const methodId = {GET: 'gmail.users.labels.get', PUT: 'gmail.users.labels.update', PATCH: 'gmail.users.labels.patch', DELETE: 'gmail.users.labels.delete'}[M];
+    if (!methodId) fail(404, 'Not Found', {reason: 'notFound'});
+    count(methodId);
+    params('gmail', methodId, url);
+    if (!l) fail(404, 'Requested entity was not found.', {reason: 'notFound'});
+    if (M === 'GET') return send(res, 200, labelStats(G, l));
+    if (l.type === 'system') fail(400, 'Invalid update request', {reason: 'invalidArgument'});
+    if (M === 'DELETE') {
+      G.labels.delete(l.id);
+      for (const x of G.messages.values()) if (x.labelIds.includes(l.id)) modifyLabels(G, x, [], [l.id]);
+      return send(res, 204);
+    }
+    const b = body('gmail', methodId, raw, 'label');
+    if (M === 'PUT') checkVisibility(b);
+    if (b.name !== undefined && b.name !== l.name)
+      for (const o of G.labels.values()) if (o !== l && o.name.toLowerCase() === b.name.toLowerCase())
+        fail(409, 'Label name exists or conflicts', {reason: 'alreadyExists', status: 'ALREADY_EXISTS'});
+    for (const k of ['name', 'labelListVisibility', 'messageListVisibility', 'color']) if (b[k] !== undefined) l[k] = b[k];
+    return send(res, 200, labelView(G, l));
+  }
+  if (!(m = /^messages\/([^/]+)(?:\/(modify|trash|untrash))?$/.exec(rest))) fail(404, 'Not Found', {reason: 'notFound'});
+  const msg = G.messages.get(decodeURIComponent(m[1]));
+  // users.messages.get: GET …/messages/{id}?format=minimal|full|raw|metadata&metadataHeaders
+  if (M === 'GET' && !m[2]) {
+    count('gmail.users.messages.get');
+    const p = params('gmail', 'gmail.users.messages.get', url);
+    if (!msg) fail(404, 'Requested entity was not found.', {reason: 'notFound'});
+    return send(res, 200, messageView(G, msg, p.format || 'full', p.metadataHeaders));
+  }
+  if (M === 'POST' && m[2]) {
+    const methodId = 'gmail.users.messages.' + m[2];
+    count(methodId);
+    params('gmail', methodId, url);
+    const b = body('gmail', methodId, raw);
+    if (!msg) fail(404, 'Requested entity was not found.', {reason: 'notFound'});
+    // users.messages.modify {addLabelIds, removeLabelIds}; trash adds TRASH; untrash removes it
+    if (m[2] === 'modify') { checkLabels(G, (b.addLabelIds || []).concat(b.removeLabelIds || []), 'labelIds'); modifyLabels(G, msg, b.addLabelIds, b.removeLabelIds); }
+    if (m[2] === 'trash') modifyLabels(G, msg, ['TRASH'], ['SPAM']);
+    if (m[2] === 'untrash') modifyLabels(G, msg, [], ['TRASH']);
+    return send(res, 200, {id: msg.id, threadId: msg.threadId, labelIds: msg.labelIds});
+  }
+  // users.messages.delete: DELETE …/messages/{id} → 204, for good (history: messagesDeleted)
+  if (M === 'DELETE' && !m[2]) {
+    count('gmail.users.messages.delete');
+    params('gmail', 'gmail.users.messages.delete', url);
+    if (!msg) fail(404, 'Requested entity was not found.', {reason: 'notFound'});
+    G.messages.delete(msg.id);
+    historyStep(G, {messages: [{id: msg.id, threadId: msg.threadId}], messagesDeleted: [{message: {id: msg.id, threadId: msg.threadId}}]});
+    return send(res, 204);
+  }
+  fail(404, 'Not Found', {reason: 'notFound'});
+}
+function checkVisibility(b) {
+  if (b.labelListVisibility !== undefined && !['labelShow', 'labelShowIfUnread', 'labelHide'].includes(b.labelListVisibility))
+    fail(400, 'Invalid label list visibility', {reason: 'invalidArgument', location: 'labelListVisibility'});
+  if (b.messageListVisibility !== undefined && !['show', 'hide'].includes(b.messageListVisibility))
+    fail(400, 'Invalid message list visibility', {reason: 'invalidArgument', location: 'messageListVisibility'});
+}
+routes.gmail = gmailApi;
 /* DRIVE */
 
 function newCalendar(u, id, summary, primary) {

@@ -346,6 +346,64 @@ expect tasks-showHidden 200 'd.items.some(t=>t.id==="'"$t1"'" && t.hidden===true
 req GET "$T?maxResults=101"
 expect tasks-maxResults-100 400
 
+# ---------------------------------------------------------------- Gmail
+G=/gmail/v1/users/me
+req GET "$G/profile"
+expect gmail-profile 200 'd.emailAddress==="ada@example.com" && /^\d+$/.test(d.historyId)'
+h0=$(j d.historyId)
+req POST "$G/labels" '{"name": "Accord"}'
+expect gmail-label-needs-visibilities 400 'd.error.errors[0].reason==="required"'
+req POST "$G/labels" '{"name": "Accord", "labelListVisibility": "labelShow", "messageListVisibility": "show"}'
+expect gmail-label-create 200 '/^Label_/.test(d.id) && d.type==="user"'
+lab=$(j d.id)
+req POST "$G/labels" '{"name": "accord", "labelListVisibility": "labelShow", "messageListVisibility": "show"}'
+expect gmail-label-name-taken-409 409
+mail=$(printf 'From: Bob <bob@example.com>\r\nTo: ada@example.com\r\nSubject: Hello\r\nMessage-ID: <m1@example.com>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\nHi Ada\r\n' | base64 -w0 | tr '+/' '-_')
+req POST "$G/messages/import?internalDateSource=dateHeader" "{\"raw\": \"$mail\", \"labelIds\": [\"INBOX\", \"UNREAD\", \"$lab\"]}"
+expect gmail-import-json 200 'd.id && d.threadId===d.id && d.labelIds.length===3'
+m1=$(j d.id)
+req POST "$G/messages/import" "{\"raw\": \"$mail\", \"labelIds\": [\"NOPE\"]}"
+expect gmail-import-unknown-label 400
+printf 'From: Ada <ada@example.com>\r\nTo: bob@example.com\r\nSubject: Re: Hello\r\nMessage-ID: <m2@example.com>\r\nIn-Reply-To: <m1@example.com>\r\n\r\nHi Bob\r\n' > m2.eml
+code=$(curl -s -o resp.body -w '%{http_code}' -H 'Authorization: Bearer at0' -H 'Content-Type: message/rfc822' --data-binary @m2.eml "$base/upload$G/messages/import?uploadType=media"); out=$(cat resp.body)
+expect gmail-import-media-upload-threads 200 'd.threadId==="'"$m1"'"'
+m2=$(j d.id)
+req GET "$G/messages?q=rfc822msgid:m1@example.com"
+expect gmail-search-rfc822msgid 200 'd.messages.length===1 && d.messages[0].id==="'"$m1"'" && d.resultSizeEstimate===1'
+req GET "$G/messages?labelIds=$lab"
+expect gmail-list-by-label 200 'd.messages.length===1'
+req GET "$G/messages/$m1?format=raw"
+expect gmail-get-raw 200 'Buffer.from(d.raw,"base64url").toString().includes("Subject: Hello") && d.internalDate===String(Date.parse("2026-03-02T10:00:00Z"))'
+req GET "$G/messages/$m1?format=metadata&metadataHeaders=Subject&metadataHeaders=Message-ID"
+expect gmail-get-metadata 200 'd.payload.headers.length===2 && d.payload.headers[0].value==="Hello" && !d.raw'
+req GET "$G/messages/$m1?format=html"
+expect gmail-format-enum 400
+req POST "$G/messages/batchModify" "$(node -e 'console.log(JSON.stringify({ids:Array.from({length:1001},(_,i)=>"x"+i),addLabelIds:["STARRED"]}))')"
+expect gmail-batchModify-cap-1000 400
+req POST "$G/messages/batchModify" "{\"ids\": [\"$m1\", \"$m2\"], \"addLabelIds\": [\"STARRED\"], \"removeLabelIds\": [\"UNREAD\"]}"
+expect gmail-batchModify 204
+req POST "$G/messages/$m2/trash"
+expect gmail-trash 200 'd.labelIds.includes("TRASH")'
+req GET "$G/messages"
+expect gmail-list-leaves-trash-out 200 'd.messages.length===1'
+req GET "$G/history?startHistoryId=$h0"
+expect gmail-history 200 'd.history.some(h=>h.messagesAdded) && d.history.some(h=>h.labelsAdded && h.labelsAdded[0].labelIds.includes("STARRED")) && d.history.some(h=>h.labelsRemoved) && +d.historyId>+"'"$h0"'"'
+h1=$(j d.historyId)
+req GET "$G/history?startHistoryId=$h0&historyTypes=messageAdded&maxResults=1"
+expect gmail-history-types-paged 200 'd.history.length===1 && d.history[0].messagesAdded && d.nextPageToken'
+req DELETE "$G/messages/$m2"
+expect gmail-delete 204
+req GET "$G/history?startHistoryId=$h1"
+expect gmail-history-messageDeleted 200 'd.history.length===1 && d.history[0].messagesDeleted[0].message.id==="'"$m2"'"'
+req GET "$G/history"
+expect gmail-history-startHistoryId-required 400
+ctl __control '{"expire_sync_tokens": ["gmail"]}'
+req GET "$G/history?startHistoryId=$h1"
+expect gmail-old-startHistoryId-404 404 'd.error.errors[0].reason==="notFound" && d.error.code===404'
+req GET "$G/profile"
+req GET "$G/history?startHistoryId=$(j d.historyId)"
+expect gmail-fresh-historyId-after-expiry 200
+
 # ---------------------------------------------------------------- rate limits
 ctl __control '{"rate_limit": {"count": 1, "status": 429, "reason": "rateLimitExceeded", "retry_after": 2, "path": "/calendar/"}}'
 req GET "$cal"
