@@ -52,6 +52,10 @@ const accord::kit::Manifest& manifest() {
           "description": "folder backends: where the change index lives (default <path>/.accord/index.sqlite)"},
         "vcard_version": {"type": "string", "enum": ["4.0", "3.0"], "default": "4.0",
           "description": "vcard: the version written (2.1, 3.0 and 4.0 are all read)"},
+        "folder_names": {"type": "string", "enum": ["modified-utf-7", "utf-8"], "default": "modified-utf-7",
+          "description": "maildir: how a new folder's name is spelled on disk: modified-utf-7 (.Entw&APw-rfe, as Dovecot and mbsync write it) or utf-8 (.Entwürfe, Dovecot's :UTF-8 layout); both are read, and a folder that exists keeps its spelling"},
+        "fallback_charset": {"type": "string", "minLength": 1, "default": "windows-1252",
+          "description": "maildir: the charset header bytes that are not UTF-8 are read in (undeclared 8-bit: From: Fran\\xe7ois); any charset iconv knows"},
         "batch_size": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1000,
           "description": "records per read_changes batch"}
       }})schema")
@@ -66,6 +70,7 @@ struct Config {
   std::string vcard_version;
   size_t batch_size = 1000;
   bool create = false;
+  MaildirOptions maildir;
 };
 
 // The configuration, through the manifest's schema (types, the backend and
@@ -73,8 +78,13 @@ struct Config {
 Config parse_config(std::string_view text) {
   const accord::kit::Config k = manifest().config(text);
   Config c{k.str("/backend"), k.path("/path"), k.path("/index_path"), k.str("/vcard_version"),
-           static_cast<size_t>(k.integer("/batch_size")), k.boolean("/create")};
+           static_cast<size_t>(k.integer("/batch_size")), k.boolean("/create"), {}};
   if (c.index_path.empty()) c.index_path = c.path / ".accord" / "index.sqlite";
+  if (k.str("/folder_names") == "utf-8") c.maildir.folder_names = maildir::FolderNames::kUtf8;
+  c.maildir.fallback_charset = k.str("/fallback_charset");
+  if (!accord::mail::known_charset(c.maildir.fallback_charset))
+    accord::kit::Config::fail("/fallback_charset", "is not a charset this system knows (\"" + c.maildir.fallback_charset +
+                                                      "\"; `iconv --list` names them, e.g. windows-1252, iso-8859-2)");
   return c;
 }
 
@@ -108,7 +118,7 @@ class LocalConnector : public accord::Connector {
     } else if (c.backend == "maildir") {
       backend_ = std::make_unique<MaildirBackend>(c.path, c.index_path, c.batch_size,
                                                   [this](int32_t level, const std::string& m) { this->host().log(level, m); },
-                                                  read_only_);
+                                                  read_only_, c.maildir);
     } else {
       auto formats = c.backend == "vcard"       ? vcard_formats(c.vcard_version)
                      : c.backend == "icalendar" ? icalendar_formats()

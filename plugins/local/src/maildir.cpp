@@ -2,6 +2,7 @@
 #include "maildir.hpp"
 
 #include <accord/kit/atomic_write.hpp>
+#include <accord/text/mutf7.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -65,6 +66,41 @@ void fsync_dir(const fs::path& d) {
   } catch (const std::system_error&) {
     // best effort, as it always was here
   }
+}
+
+namespace {
+
+// Calls f(part) for each "/"-separated part; the results joined by "/".
+template <typename F>
+std::optional<std::string> each_part(std::string_view name, F f) {
+  std::string out;
+  for (size_t start = 0;;) {
+    size_t slash = name.find('/', start);
+    std::optional<std::string> part = f(name.substr(start, slash == std::string_view::npos ? slash : slash - start));
+    if (!part) return std::nullopt;
+    out += *part;
+    if (slash == std::string_view::npos) return out;
+    out += '/';
+    start = slash + 1;
+  }
+}
+
+std::string part_name(std::string_view part) {
+  return accord::mutf7::decode(part).value_or(std::string(part));
+}
+
+}  // namespace
+
+std::optional<std::string> disk_name(std::string_view folder, FolderNames names) {
+  if (folder == "INBOX") return std::string(folder);
+  return each_part(folder, [&](std::string_view part) -> std::optional<std::string> {
+    if (names == FolderNames::kUtf8 && accord::utf8::valid(part) && part_name(part) == part) return std::string(part);
+    return accord::mutf7::encode(part);
+  });
+}
+
+std::string folder_name(std::string_view disk) {
+  return *each_part(disk, [](std::string_view part) -> std::optional<std::string> { return part_name(part); });
 }
 
 std::optional<fs::path> folder_dir(const fs::path& root, std::string_view folder) {

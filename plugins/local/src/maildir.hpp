@@ -7,7 +7,10 @@
 // Layout (Maildir++, as Courier and Dovecot write it): the root is the INBOX
 // (cur/, new/, tmp/); folder "Work/2026" is "<root>/.Work.2026"; a name's "."
 // and "/" are told apart by the hierarchy separator, so a "." inside a name
-// is refused rather than guessed. File names are "<unique>:2,<flags>" with
+// is refused rather than guessed. Each part of a name is written in IMAP's
+// modified UTF-7, as Dovecot and mbsync write it ("Entwürfe" is
+// ".Entw&APw-rfe"), or in UTF-8 (Dovecot's :UTF-8 layout); either is read.
+// File names are "<unique>:2,<flags>" with
 // the flags D (draft), F (flagged), P (passed), R (replied), S (seen),
 // T (trashed), in that order.
 #pragma once
@@ -24,13 +27,27 @@ namespace local::maildir {
 
 namespace fs = std::filesystem;
 
-// The directory of a folder ("INBOX" or "a/b/c", "/"-separated, UTF-8 as
-// modified UTF-7 already): the root, or root/.a.b.c. nullopt for a name that
-// Maildir++ cannot hold (empty parts, ".", "..", a "." inside a part).
+// How folder names are written on disk: modified UTF-7 (RFC 3501 5.1.3,
+// Dovecot's and mbsync's default) or UTF-8 (Dovecot's :UTF-8 flag).
+enum class FolderNames { kModifiedUtf7, kUtf8 };
+// A folder's name ("Entwürfe/2026", "/"-separated, UTF-8) as its directory
+// spells it ("Entw&APw-rfe/2026"). With kUtf8 a part stays UTF-8 unless it
+// would read back as another name (it is valid modified UTF-7 itself:
+// "A&-"), which is then written in modified UTF-7. nullopt: not UTF-8.
+std::optional<std::string> disk_name(std::string_view folder, FolderNames names);
+// The folder name a directory's spelling stands for: each part that is
+// valid modified UTF-7 decoded, any other (UTF-8 as earlier builds and
+// Dovecot's :UTF-8 write it) as it is. disk_name's inverse for both forms.
+std::string folder_name(std::string_view disk);
+
+// The directory of a folder as spelled on disk ("INBOX" or "a/b/c",
+// "/"-separated, see disk_name): the root, or root/.a.b.c. nullopt for a
+// name that Maildir++ cannot hold (empty parts, ".", "..", a "." inside a part).
 std::optional<fs::path> folder_dir(const fs::path& root, std::string_view folder);
-// Every folder under root that is a maildir (has cur/ new/ tmp/), "/"-separated, INBOX first.
+// Every folder under root that is a maildir (has cur/ new/ tmp/), as spelled
+// on disk, "/"-separated, INBOX first.
 std::vector<std::string> list_folders(const fs::path& root);
-// Makes the folder's cur/ new/ tmp/ (and its Maildir++ marker file).
+// Makes the folder's cur/ new/ tmp/ (and its Maildir++ marker file); the name as spelled on disk.
 void create_folder(const fs::path& root, std::string_view folder);
 
 // Flags in a file name ("…:2,FS" → {'F','S'}); none for a file in new/ without info.

@@ -34,7 +34,7 @@ constexpr char kSep = '\x1f';  // folder, then "cur/<file>" or "new/<file>", in 
 int64_t mtime_ns_of(const fs::path& p) { return std::max<int64_t>(0, stat_of(p).mtime_ns); }
 
 struct Location {
-  std::string folder, sub, file;  // sub: cur or new
+  std::string folder, sub, file;  // folder as spelled on disk (maildir::disk_name); sub: cur or new
   std::string text() const { return folder + kSep + sub + "/" + file; }
   static Location of(const std::string& text) {
     Location l;
@@ -65,8 +65,9 @@ std::string key_tag(const std::string& key) {
 // and its keywords: the file's letters, plus those no letter can hold (custom
 // IMAP keywords) from `kept`, which the index keeps as Dovecot's keywords
 // file does, so that a flag change here does not drop them there.
-json::object message_data(std::string_view content, const Location& l, int64_t mtime_ns, const json::value* kept) {
-  json::object d = mail::header_fields(mail::header_block(content));
+json::object message_data(std::string_view content, const Location& l, int64_t mtime_ns, const json::value* kept,
+                          std::string_view fallback) {
+  json::object d = mail::header_fields(mail::header_block(content), fallback);
   d["receivedAt"] = accord::utc::format(mtime_ns / 1000000000);
   std::string w = maildir::info_field(l.file, 'W');
   uint64_t size = 0;
@@ -75,9 +76,9 @@ json::object message_data(std::string_view content, const Location& l, int64_t m
   else
     size = mail::crlf_size(content);
   d["size"] = size;
-  d["mailboxIds"] = json::object{{l.folder, true}};
+  d["mailboxIds"] = json::object{{maildir::folder_name(l.folder), true}};
   d["keywords"] = mail::keywords_from_letters(maildir::flags_of(l.file), kept);
-  for (auto& [k, v] : mail::structure_fields(mail::parse_structure(content))) d[k] = std::move(v);
+  for (auto& [k, v] : mail::structure_fields(mail::parse_structure(content), fallback)) d[k] = std::move(v);
   return d;
 }
 
@@ -113,9 +114,11 @@ fs::path dir_of(const fs::path& root, const std::string& folder) {
 
 }  // namespace
 
-MaildirBackend::MaildirBackend(fs::path root, fs::path index, size_t batch_size, Logger log, bool read_only)
+MaildirBackend::MaildirBackend(fs::path root, fs::path index, size_t batch_size, Logger log, bool read_only,
+                               MaildirOptions options)
     : root_(std::move(root)),
       read_only_(read_only),
+      options_(std::move(options)),
       db_(read_only ? std::string(":memory:") : prepare(root_, index).string()),
       batch_(batch_size),
       logger_(std::move(log)) {
@@ -148,6 +151,22 @@ void MaildirBackend::remove_leftovers() {
         logger_(ACCORD_LOG_INFO, e.path().string() + ": removed, left in tmp/ by a delivery that was interrupted");
     }
   }
+}
+
+std::string MaildirBackend::on_disk(const std::string& folder) {
+  if (auto it = on_disk_.find(folder); it != on_disk_.end()) return it->second;
+  auto want = maildir::disk_name(folder, options_.folder_names);
+  if (!want) throw accord::Error(ACCORD_ERROR, "the folder name \"" + folder + "\" is not UTF-8");
+  // a folder that exists keeps its directory, in whichever form (an earlier
+  // build's UTF-8, another program's modified UTF-7); a new one is written
+  // as configured
+  std::string pick = *want;
+  for (const auto& d : maildir::list_folders(root_))
+    if (maildir::folder_name(d) == folder) {
+      pick = d;
+      if (d == *want) break;
+    }
+  return on_disk_[folder] = pick;
 }
 
 fs::path MaildirBackend::made(const std::string& folder) {
@@ -201,7 +220,7 @@ void MaildirBackend::scan() {
     if (prev && prev->data) {
       // renamed: new flags or another folder; the message itself is the same
       json::object d = json::parse(*prev->data).get_object();
-      d["mailboxIds"] = json::object{{c.loc.folder, true}};
+      d["mailboxIds"] = json::object{{maildir::folder_name(c.loc.folder), true}};
       d["keywords"] = mail::keywords_from_letters(maildir::flags_of(c.loc.file), d.if_contains("keywords"));
       r = row_at(c.id, c.loc, c.mtime_ns, d, prev->idem);
     } else {
@@ -224,7 +243,7 @@ void MaildirBackend::scan() {
             a.clear();
           }
         }
-      r = row_at(c.id, c.loc, c.mtime_ns, message_data(content, c.loc, c.mtime_ns, nullptr),
+      r = row_at(c.id, c.loc, c.mtime_ns, message_data(content, c.loc, c.mtime_ns, nullptr, options_.fallback_charset),
                  a.empty() ? std::nullopt : std::optional<std::string>(a));
     }
     log_->put(r);
@@ -283,7 +302,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
                                      "message); the host fetches it from the other side");
             auto bytes = mail::base64_decode(raw->get_string());
             if (!bytes) return OpResult::error("\"raw\" is not base64");
-            std::string folder = mail::first_mailbox(op.data, "INBOX");
+            std::string folder = on_disk(mail::first_mailbox(op.data, "INBOX"));
             fs::path dir = made(folder);
             std::set<char> letters;
             if (auto* k = op.data.if_contains("keywords"); k && k->is_object())
@@ -329,18 +348,19 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
             if (letters.contains('T')) want.insert('T');  // trashed is not a keyword: kept as it was
             letters = want;
           }
-          std::string folder = mail::first_mailbox(op.data, loc.folder);
+          std::string name = mail::first_mailbox(op.data, maildir::folder_name(loc.folder));
+          std::string folder = name == maildir::folder_name(loc.folder) ? loc.folder : on_disk(name);
           Location to = loc;
           if (folder != loc.folder) {
             fs::path target = made(folder);
             to = Location{folder, "cur", maildir::with_flags(loc.file, letters)};
             if (::rename(path.c_str(), (target / "cur" / to.file).c_str()) != 0)
-              throw accord::Error(ACCORD_ERROR, path.string() + ": cannot move to " + folder + ": " + std::strerror(errno));
+              throw accord::Error(ACCORD_ERROR, path.string() + ": cannot move to " + name + ": " + std::strerror(errno));
           } else if (letters != maildir::flags_of(loc.file) || loc.sub == "new") {
             to = Location{folder, "cur", maildir::set_flags(dir, loc.file, letters)};
           }
           json::object d = json::parse(*cur->data).get_object();
-          d["mailboxIds"] = json::object{{to.folder, true}};
+          d["mailboxIds"] = json::object{{maildir::folder_name(to.folder), true}};
           const json::value* kw = op.data.if_contains("keywords");
           d["keywords"] = mail::keywords_from_letters(maildir::flags_of(to.file), kw ? kw : d.if_contains("keywords"));
           Row r = row_at(op.id, to, mtime_ns_of(dir_of(root_, to.folder) / to.sub / to.file), d, cur->idem);
@@ -371,7 +391,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
           try {
             int64_t mns = mtime_ns_of(at);
             Row r = row_at(std::string(maildir::unique_of(name)), loc, mns,
-                           message_data(st.content, loc, mns, &st.keywords),
+                           message_data(st.content, loc, mns, &st.keywords, options_.fallback_charset),
                            st.tag.empty() ? std::nullopt : std::optional<std::string>(st.tag));
             log_->put(r);
             results[st.result] = OpResult::ok(r.id, r.version);

@@ -2,6 +2,11 @@
 // The maildir backend: a Maildir++ tree (Courier/Dovecot layout, as mbsync
 // and mutt read it) as the stream `message`, one record per message file.
 //
+// Folder names on disk are Maildir++ in modified UTF-7 (or UTF-8, by
+// option), both read (maildir.hpp); a folder that exists keeps the spelling
+// of its directory, which is what the index and versions hold, so that a
+// Maildir an earlier build wrote in UTF-8 reads as it did.
+//
 // Records: id = the file name's unique part (it survives flag changes and
 // moves between folders); version = folder and flag letters; data = the
 // canonical message (accord/mail) without its body, which fetch adds as
@@ -26,21 +31,33 @@
 #pragma once
 
 #include "backend.hpp"
+#include "maildir.hpp"
 #include "record_log.hpp"
+
+#include <accord/mail/message.hpp>
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 
 namespace local {
 
+struct MaildirOptions {
+  // how new folders' names are spelled on disk (existing ones keep theirs)
+  maildir::FolderNames folder_names = maildir::FolderNames::kModifiedUtf7;
+  // header bytes that are not UTF-8 read in this charset (mail::header_fields)
+  std::string fallback_charset = std::string(accord::mail::kFallbackCharset);
+};
+
 class MaildirBackend : public Backend {
  public:
   using Logger = std::function<void(int32_t level, const std::string& msg)>;
   MaildirBackend(std::filesystem::path root, std::filesystem::path index, size_t batch_size,
-                 Logger log = [](int32_t, const std::string&) {}, bool read_only = false);
+                 Logger log = [](int32_t, const std::string&) {}, bool read_only = false,
+                 MaildirOptions options = {});
   std::string read_changes(const std::string& stream, const std::string& cursor) override;
   std::string apply(const std::string& stream, std::string_view ops_json) override;
   std::string fetch(const std::string& stream, std::string_view ids_json) override;
@@ -49,11 +66,16 @@ class MaildirBackend : public Backend {
 
  private:
   void remove_leftovers();
-  // The folder's directory, created (once per instance) when missing.
+  // The folder's directory, created (once per instance) when missing; the name as spelled on disk.
   std::filesystem::path made(const std::string& folder);
+  // How a folder's name (UTF-8) is spelled on disk: an existing directory's
+  // spelling, else as options_ say.
+  std::string on_disk(const std::string& folder);
 
   std::filesystem::path root_;
   bool read_only_;  // the index in memory; nothing created, removed or written
+  MaildirOptions options_;
+  std::map<std::string, std::string> on_disk_;  // folder name → as spelled on disk, found or chosen by this instance
   Db db_;
   std::unique_ptr<RecordLog> log_;
   size_t batch_;

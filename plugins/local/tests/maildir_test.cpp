@@ -43,6 +43,27 @@ TEST(MaildirTest, FolderNamesToMaildirPlusPlus) {
   for (const char* bad : {"", "a//b", "/a", "a/", "..", "a/../b", "v1.2", "a/."}) EXPECT_FALSE(md::folder_dir(root, bad)) << bad;
 }
 
+// Issue 22 item 2: names on disk in modified UTF-7 (Dovecot's, mbsync's) or
+// UTF-8 (Dovecot's :UTF-8, earlier builds of this backend); both read back.
+TEST(MaildirTest, FolderNamesOnDiskInModifiedUtf7OrUtf8) {
+  using md::FolderNames;
+  EXPECT_EQ(*md::disk_name("Entw\xc3\xbcrfe/2026", FolderNames::kModifiedUtf7), "Entw&APw-rfe/2026");
+  EXPECT_EQ(*md::disk_name("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", FolderNames::kModifiedUtf7), "&ZeVnLIqe-");
+  EXPECT_EQ(*md::disk_name("Tom & Jerry", FolderNames::kModifiedUtf7), "Tom &- Jerry");
+  EXPECT_EQ(*md::disk_name("INBOX", FolderNames::kModifiedUtf7), "INBOX");
+  EXPECT_EQ(*md::disk_name("Entw\xc3\xbcrfe/2026", FolderNames::kUtf8), "Entw\xc3\xbcrfe/2026");
+  EXPECT_EQ(*md::disk_name("Tom & Jerry", FolderNames::kUtf8), "Tom & Jerry");
+  // a UTF-8 name that is modified UTF-7 itself would read back as another: written encoded
+  EXPECT_EQ(*md::disk_name("A&-", FolderNames::kUtf8), "A&--");
+  EXPECT_FALSE(md::disk_name("bad \xff", FolderNames::kModifiedUtf7));
+  for (const char* disk : {"Entw&APw-rfe/2026", "Entw\xc3\xbcrfe/2026"}) EXPECT_EQ(md::folder_name(disk), "Entw\xc3\xbcrfe/2026");
+  EXPECT_EQ(md::folder_name("Tom &- Jerry/R&D"), "Tom & Jerry/R&D");  // "R&D" is not modified UTF-7: as it is
+  EXPECT_EQ(md::folder_name("Entw&APw-rfe/Entw\xc3\xbcrfe"), "Entw\xc3\xbcrfe/Entw\xc3\xbcrfe");  // each part alone
+  for (const char* name : {"Work", "Entw\xc3\xbcrfe", "Tom & Jerry", "A&-", "&", "a/\xe6\x97\xa5/b c"})
+    for (auto names : {FolderNames::kModifiedUtf7, FolderNames::kUtf8})
+      EXPECT_EQ(md::folder_name(*md::disk_name(name, names)), name) << name;
+}
+
 TEST(MaildirTest, FlagsInFileNames) {
   EXPECT_EQ(md::flags_of("1700.M1P2.host,S=10:2,FS"), (std::set<char>{'F', 'S'}));
   EXPECT_TRUE(md::flags_of("1700.M1P2.host,S=10").empty());
