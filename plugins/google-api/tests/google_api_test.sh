@@ -139,6 +139,20 @@ api DELETE "/v1/$rn:deleteContact" > /dev/null
 runp run p.json
 [ $rc = 0 ] && [ ! -e book/g9.vcf ] && [ "$(ls book/*.vcf | wc -l)" = 29 ] && ok google-delete-reaches-vcard || bad google-delete-reaches-vcard "rc=$rc" "$out"
 
+# killed between the writes and their commit (SIGKILL at apply.after_write):
+# the next run resends the creates, finds them by their keys in clientData
+for i in $(seq 31 35); do
+  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:g%s\r\nFN:Kim Number%s\r\nEMAIL:g%s@example.org\r\nEND:VCARD\r\n' "$i" "$i" "$i" > "book/g$i.vcf"
+done
+{ (ACCORD_FAILPOINT=apply.after_write "$accord" run p.json > kill.out 2>&1); } 2>/dev/null; krc=$?
+n_killed=$(live_people)
+runp run p.json
+n=$(live_people)
+[ $krc != 0 ] && [ "$n_killed" = 34 ] && [ $rc = 0 ] && [ "$n" = 34 ] && [ "$(ls book/*.vcf | wc -l)" = 34 ] \
+  && ok killed-after-write-resumes-no-duplicate || bad killed-after-write-resumes-no-duplicate "killed rc=$krc people=$n_killed; then rc=$rc people=$n" "$out"
+runp run p.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok nothing-to-do-after-resume || bad nothing-to-do-after-resume "$out"
+
 # -- an iCalendar folder with a weekly series, a moved and a cancelled occurrence ⇄ the primary calendar
 cat > cal/standup.ics <<'ICS'
 BEGIN:VCALENDAR
@@ -201,6 +215,17 @@ f=cal/$(grep -l "standup-1@example.org" cal/*.ics | head -1 | xargs basename)
   && grep -q "SUMMARY:Standup (moved)" "$f" && ok google-exceptions-reach-ics || bad google-exceptions-reach-ics "rc=$rc $(head -c 300 del.out) $(head -c 300 put.out)" "$out" "$(grep -v '^ \|TZOFFSET\|TZNAME\|^DTSTART:1\|^RRULE:FREQ=YEARLY\|^RDATE' "$f")"
 runp run c.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok calendar-nothing-to-do-after-edits || bad calendar-nothing-to-do-after-edits "$out"
+# an event create killed after Google made it: resent with the same id (409), read back and linked
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:review-1@example.org\r\nDTSTART:20260310T140000Z\r\nDTEND:20260310T150000Z\r\nSUMMARY:Review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/review.ics
+{ (ACCORD_FAILPOINT=apply.after_write "$accord" run c.json > kill.out 2>&1); } 2>/dev/null; krc=$?
+runp run c.json
+nrev=$(js "Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events).filter(e=>!e.deleted&&e.iCalUID==='review-1@example.org').length")
+[ $krc != 0 ] && [ $rc = 0 ] && [ "$nrev" = 1 ] && [ "$(ls cal/*.ics | wc -l)" = 3 ] \
+  && ok event-create-killed-resumes-no-duplicate || bad event-create-killed-resumes-no-duplicate "killed rc=$krc rc=$rc events=$nrev files=$(ls cal | wc -l)" "$out"
+rm cal/review.ics
+runp run c.json
+[ $rc = 0 ] && [ "$(js "Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events).filter(e=>!e.deleted&&e.status!=='cancelled'&&e.iCalUID==='review-1@example.org').length")" = 0 ] \
+  && ok ics-delete-reaches-google || bad ics-delete-reaches-google "rc=$rc" "$out"
 # an expired Calendar sync token (410 fullSyncRequired): a full listing, no duplicate
 ctl '{"expire_sync_tokens": ["calendar"]}'
 sed -i 's/^SUMMARY:Holiday/SUMMARY:Bank holiday/' cal/all-day.ics
