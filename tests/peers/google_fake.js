@@ -31,9 +31,13 @@ const load = require('./vendor_schema');
 
 const APIS = ['people', 'calendar', 'tasks', 'gmail', 'drive'];
 const spec = {}, check = {};
+// Drive's File reference: appProperties and properties "Entries with null values are cleared in update and
+// copy requests", so a null value is taken there (the discovery schema types the values as strings only).
+const nullable = {type: 'object', additionalProperties: {type: ['string', 'null']}};
+const replace = {drive: {File: {appProperties: nullable, properties: nullable}}};
 for (const a of APIS) {
   spec[a] = require('./schemas/google-' + a + '.json');
-  check[a] = load('google-' + a, {closed: true});
+  check[a] = load('google-' + a, {closed: true, replace: replace[a]});
 }
 
 // ---------------------------------------------------------------- errors
@@ -1886,7 +1890,244 @@ function checkVisibility(b) {
     fail(400, 'Invalid message list visibility', {reason: 'invalidArgument', location: 'messageListVisibility'});
 }
 routes.gmail = gmailApi;
-/* DRIVE */
+// ================================================================ Drive API v3
+
+// Partial responses ("Return specific fields"): Drive v3 answers only a default set of fields unless
+// `fields` names others; fields=* gives all. Syntax: a,b,c(d,e),f/g.
+function parseFields(s) {
+  const out = {};
+  let i = 0;
+  function list(into, stop) {
+    while (i < s.length && s[i] !== stop) {
+      let name = '';
+      while (i < s.length && !',()'.includes(s[i])) name += s[i++];
+      name = name.trim();
+      let sub = true;
+      if (s[i] === '(') { i++; sub = {}; list(sub, ')'); i++; }
+      const path = name.split('/');
+      let at = into;
+      for (let k = 0; k < path.length - 1; k++) at = at[path[k]] = at[path[k]] === true ? true : at[path[k]] || {};
+      if (at !== true && name) at[path[path.length - 1]] = sub;
+      if (s[i] === ',') i++;
+    }
+  }
+  list(out, undefined);
+  return out;
+}
+function pick(v, sel) {
+  if (sel === true || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(x => pick(x, sel));
+  if (sel['*']) return v;
+  const out = {};
+  for (const [k, s] of Object.entries(sel)) if (v[k] !== undefined) out[k] = pick(v[k], s);
+  return out;
+}
+const FOLDER = 'application/vnd.google-apps.folder';
+function driveOf(u) {
+  const D = u.drive;
+  if (!D.root) {
+    D.root = 'root' + rid(8);
+    D.files.set(D.root, {id: D.root, name: 'My Drive', mimeType: FOLDER, parents: [], appProperties: {}, properties: {},
+                         createdTime: stamp(), modifiedTime: stamp(), version: 1, trashed: false, isRoot: true});
+  }
+  return D;
+}
+function fileView(u, f) {
+  const out = {kind: 'drive#file', id: f.id, name: f.name, mimeType: f.mimeType, parents: f.parents, trashed: f.trashed,
+               explicitlyTrashed: f.trashed, createdTime: iso(f.createdTime), modifiedTime: iso(f.modifiedTime),
+               version: String(f.version), ownedByMe: true, spaces: ['drive'], starred: !!f.starred,
+               owners: [{kind: 'drive#user', me: true, emailAddress: u.email, displayName: u.email}],
+               webViewLink: 'https://drive.google.com/file/d/' + f.id + '/view?usp=drivesdk'};
+  if (Object.keys(f.appProperties).length) out.appProperties = f.appProperties;
+  if (Object.keys(f.properties).length) out.properties = f.properties;
+  if (f.description !== undefined) out.description = f.description;
+  if (f.content !== undefined) {
+    out.size = String(f.content.length);
+    out.md5Checksum = crypto.createHash('md5').update(f.content).digest('hex');
+    out.headRevisionId = 'r' + f.version;
+  }
+  return out;
+}
+function fieldsFor(p, dflt) { return p.fields !== undefined ? parseFields(p.fields) : parseFields(dflt); }
+function driveChange(u, f, removed) {
+  const D = driveOf(u);
+  D.changes.push({seq: ++D.seq, fileId: f.id, removed, time: stamp()});
+}
+// Writes File metadata: appProperties and properties merge, a key set to null is cleared ("File" reference).
+function writeFile(D, f, b, p) {
+  for (const k of ['name', 'mimeType', 'description', 'starred']) if (b[k] !== undefined) f[k] = b[k];
+  for (const k of ['appProperties', 'properties']) if (b[k]) for (const [key, v] of Object.entries(b[k])) {
+    if (v === null) delete f[k][key];
+    else {
+      if (Buffer.byteLength(key + v) > 124) fail(400, 'The size of a property (key + value) exceeds 124 bytes.', {reason: 'invalid', location: k});
+      f[k][key] = String(v);
+    }
+  }
+  if (b.trashed !== undefined) f.trashed = !!b.trashed;
+  const parents = new Set(f.parents);
+  for (const x of (b.parents || []).concat(p.addParents ? String(p.addParents).split(',') : [])) {
+    const id = x === 'root' ? D.root : x;
+    const folder = D.files.get(id);
+    if (!folder || folder.mimeType !== FOLDER) fail(404, 'File not found: ' + x + '.', {reason: 'notFound', location: 'fileId'});
+    parents.add(id);
+  }
+  for (const x of p.removeParents ? String(p.removeParents).split(',') : []) parents.delete(x === 'root' ? D.root : x);
+  f.parents = [...parents];
+}
+function driveUpload(req, raw, url) {
+  const type = url.searchParams.get('uploadType');
+  if (type === 'media') return {meta: {}, content: Buffer.from(raw), contentType: req.headers['content-type']};
+  if (type === 'multipart') {
+    const b = /boundary="?([^";]+)"?/i.exec(req.headers['content-type'] || '');
+    if (!b) fail(400, 'Bad Request', {reason: 'badRequest'});
+    const parts = raw.split('--' + b[1]).slice(1, -1).map(x => x.replace(/^\r?\n/, '').replace(/\r?\n$/, ''));
+    if (parts.length !== 2) fail(400, 'Bad Request', {reason: 'badRequest'});
+    const split = x => { const i = x.search(/\r?\n\r?\n/); return {head: x.slice(0, i), body: x.slice(i).replace(/^\r?\n\r?\n/, '')}; };
+    const meta = split(parts[0]), media = split(parts[1]);
+    return {meta: JSON.parse(meta.body || '{}'), content: Buffer.from(media.body), contentType: (/content-type:\s*([^\r\n]+)/i.exec(media.head) || [])[1]};
+  }
+  fail(400, 'Invalid upload type: ' + type, {reason: 'invalid', location: 'uploadType'});
+}
+// files.list q: name = '…', name contains '…', mimeType = '…', '<id>' in parents, trashed = true|false,
+// appProperties has { key='…' and value='…' }, properties has {…}, joined by "and"; anything else is 501
+// (the fake's limit; "Search for files and folders" lists the full grammar).
+function driveQuery(D, f, q) {
+  const str = s => s.replace(/^'|'$/g, '').replace(/\\'/g, "'");
+  for (const term of q.split(/\s+and\s+(?![^{]*})/i)) {
+    const t = term.trim();
+    let m;
+    if ((m = /^name\s*=\s*('(?:[^'\\]|\\.)*')$/.exec(t))) { if (f.name !== str(m[1])) return false; }
+    else if ((m = /^name\s+contains\s+('(?:[^'\\]|\\.)*')$/.exec(t))) { if (!f.name.includes(str(m[1]))) return false; }
+    else if ((m = /^mimeType\s*(!?=)\s*('(?:[^'\\]|\\.)*')$/.exec(t))) { if ((f.mimeType === str(m[2])) !== (m[1] === '=')) return false; }
+    else if ((m = /^('(?:[^'\\]|\\.)*')\s+in\s+parents$/.exec(t))) { const id = str(m[1]); if (!f.parents.includes(id === 'root' ? D.root : id)) return false; }
+    else if ((m = /^trashed\s*=\s*(true|false)$/.exec(t))) { if (f.trashed !== (m[1] === 'true')) return false; }
+    else if ((m = /^(appProperties|properties)\s+has\s+\{\s*key\s*=\s*('(?:[^'\\]|\\.)*')\s+and\s+value\s*=\s*('(?:[^'\\]|\\.)*')\s*\}$/.exec(t))) {
+      if (f[m[1]][str(m[2])] !== str(m[3])) return false;
+    } else fail(501, 'Query term not modelled by this fake: ' + t, {reason: 'notImplemented'});
+  }
+  return true;
+}
+
+function driveApi(req, res, url, u, raw) {
+  const upload = url.pathname.startsWith('/upload/');
+  const path = url.pathname.slice(upload ? '/upload/drive/v3/'.length : '/drive/v3/'.length);
+  const M = req.method;
+  const D = driveOf(u);
+  const noUpload = () => { const q = new URL(url.href); q.searchParams.delete('uploadType'); return q; };
+  let m;
+  // changes.getStartPageToken: GET /drive/v3/changes/startPageToken (guide: "Retrieve changes")
+  if (M === 'GET' && path === 'changes/startPageToken') {
+    count('drive.changes.getStartPageToken');
+    const p = params('drive', 'drive.changes.getStartPageToken', url);
+    return send(res, 200, pick({kind: 'drive#startPageToken', startPageToken: String(D.seq + 1)}, fieldsFor(p, '*')));
+  }
+  // changes.list: GET /drive/v3/changes?pageToken (required)&pageSize (≤ 1000)&includeRemoved (default true)…:
+  // each file once, at its latest change; newStartPageToken on the last page
+  if (M === 'GET' && path === 'changes') {
+    count('drive.changes.list');
+    const p = params('drive', 'drive.changes.list', url);
+    const tok = need(p, 'pageToken');
+    if (!/^\d+$/.test(tok) || Number(tok) > D.seq + 1 || Number(tok) < 1) fail(400, 'Invalid Value', {reason: 'invalid', location: 'pageToken'});
+    const size = p.pageSize === undefined ? 100 : p.pageSize;
+    const latest = new Map();
+    for (const c of D.changes) if (c.seq >= Number(tok)) latest.set(c.fileId, c);
+    let rows = [...latest.values()].sort((a, b) => a.seq - b.seq);
+    if (p.includeRemoved === false) rows = rows.filter(c => !c.removed);
+    const pageRows = rows.slice(0, size);
+    const out = {kind: 'drive#changeList'};
+    if (rows.length > size) out.nextPageToken = String(pageRows[pageRows.length - 1].seq + 1);
+    else out.newStartPageToken = String(D.seq + 1);
+    out.changes = pageRows.map(c => {
+      const f = D.files.get(c.fileId);
+      const ch = {kind: 'drive#change', changeType: 'file', type: 'file', time: iso(c.time), removed: c.removed || !f, fileId: c.fileId};
+      if (f && !c.removed) ch.file = fileView(u, f);
+      return ch;
+    });
+    return send(res, 200, pick(out, fieldsFor(p, 'kind,nextPageToken,newStartPageToken,changes(kind,changeType,type,time,removed,fileId,file(kind,id,name,mimeType))')));
+  }
+  // files.list: GET /drive/v3/files?q&pageSize (≤ 1000)&pageToken&orderBy&fields (reference: files/list)
+  if (M === 'GET' && path === 'files') {
+    count('drive.files.list');
+    const p = params('drive', 'drive.files.list', url);
+    const size = p.pageSize === undefined ? 100 : p.pageSize;
+    let start = 0;
+    if (p.pageToken !== undefined) {
+      const h = lookup(p.pageToken, 'page');
+      if (!h || h.api !== 'drive' || h.sig !== sig(p, ['pageToken', 'pageSize', 'fields'])) fail(400, 'Invalid Value', {reason: 'invalid', location: 'pageToken'});
+      start = h.offset;
+    }
+    const rows = [...D.files.values()].filter(f => !f.isRoot && (p.q === undefined || driveQuery(D, f, p.q)));
+    if (p.orderBy !== undefined && !/^(name|modifiedTime|createdTime)( desc)?$/.test(p.orderBy)) fail(501, 'orderBy not modelled by this fake: ' + p.orderBy, {reason: 'notImplemented'});
+    if (p.orderBy) {
+      const [k, desc] = p.orderBy.split(' ');
+      rows.sort((a, b) => (a[k] < b[k] ? -1 : a[k] > b[k] ? 1 : 0) * (desc ? -1 : 1));
+    }
+    const out = {kind: 'drive#fileList', incompleteSearch: false, files: rows.slice(start, start + size).map(f => fileView(u, f))};
+    if (start + size < rows.length) out.nextPageToken = handle('page', 'drive', {offset: start + size, sig: sig(p, ['pageToken', 'pageSize', 'fields'])});
+    return send(res, 200, pick(out, fieldsFor(p, 'kind,nextPageToken,incompleteSearch,files(kind,id,name,mimeType)')));
+  }
+  // files.create: POST /drive/v3/files (metadata) or /upload/drive/v3/files?uploadType=media|multipart
+  if (M === 'POST' && path === 'files') {
+    count('drive.files.create');
+    const p = params('drive', 'drive.files.create', noUpload());
+    let b, content, ctype;
+    if (upload) { const up = driveUpload(req, raw, url); b = body('drive', 'drive.files.create', JSON.stringify(up.meta), 'resource'); content = up.content; ctype = up.contentType; }
+    else b = body('drive', 'drive.files.create', raw, 'resource');
+    if (b.id !== undefined) fail(400, 'The provided file ID is not usable.', {reason: 'fileIdNotUsable', location: 'file.id'});
+    const f = {id: '1' + Buffer.from(rid(16)).toString('base64url').slice(0, 32), name: b.name || 'Untitled',
+               mimeType: b.mimeType || ctype || (content ? 'application/octet-stream' : 'application/octet-stream'),
+               parents: [], appProperties: {}, properties: {}, createdTime: stamp(), version: 1, trashed: false, content};
+    writeFile(D, f, Object.assign({}, b, {parents: b.parents && b.parents.length ? b.parents : ['root']}), {});
+    f.modifiedTime = stamp();
+    D.files.set(f.id, f);
+    driveChange(u, f, false);
+    return send(res, 200, pick(fileView(u, f), fieldsFor(p, 'kind,id,name,mimeType')));
+  }
+  if (!(m = /^files\/([^/]+)$/.exec(path))) fail(404, 'Not Found', {reason: 'notFound'});
+  const id = decodeURIComponent(m[1]);
+  const f = D.files.get(id === 'root' ? D.root : id);
+  const notFound = () => fail(404, 'File not found: ' + id + '.', {reason: 'notFound', location: 'fileId'});
+  // files.get: GET /drive/v3/files/{fileId}[?alt=media] (reference: files/get; guide: "Download and export files")
+  if (M === 'GET' && !upload) {
+    count('drive.files.get');
+    const p = params('drive', 'drive.files.get', url);
+    if (!f) notFound();
+    if (p.alt === 'media') {
+      if (f.mimeType === FOLDER || f.content === undefined) fail(403, 'Only files with binary content can be downloaded. Use Export with Docs Editors files.', {reason: 'fileNotDownloadable', location: 'alt'});
+      res.writeHead(200, {'Content-Type': f.mimeType, 'Content-Length': f.content.length});
+      return res.end(f.content);
+    }
+    return send(res, 200, pick(fileView(u, f), fieldsFor(p, 'kind,id,name,mimeType')));
+  }
+  // files.update: PATCH /drive/v3/files/{fileId} (metadata) or /upload/drive/v3/files/{fileId}?uploadType=…
+  // (addParents, removeParents; appProperties merged)
+  if (M === 'PATCH') {
+    count('drive.files.update');
+    const p = params('drive', 'drive.files.update', noUpload());
+    let b, content;
+    if (upload) { const up = driveUpload(req, raw, url); b = body('drive', 'drive.files.update', JSON.stringify(up.meta), 'resource'); content = up.content; }
+    else b = body('drive', 'drive.files.update', raw, 'resource');
+    if (!f) notFound();
+    if (b.parents !== undefined) fail(403, 'The parents field is not directly writable in update requests. Use the addParents and removeParents parameters instead.', {reason: 'fieldNotWritable', location: 'parents'});
+    writeFile(D, f, b, p);
+    if (content !== undefined) f.content = content;
+    f.version++;
+    f.modifiedTime = stamp();
+    driveChange(u, f, false);
+    return send(res, 200, pick(fileView(u, f), fieldsFor(p, 'kind,id,name,mimeType')));
+  }
+  // files.delete: DELETE /drive/v3/files/{fileId} → 204, for good (a removed change)
+  if (M === 'DELETE' && !upload) {
+    count('drive.files.delete');
+    params('drive', 'drive.files.delete', url);
+    if (!f) notFound();
+    D.files.delete(f.id);
+    driveChange(u, f, true);
+    return send(res, 204);
+  }
+  fail(404, 'Not Found', {reason: 'notFound'});
+}
+routes.drive = driveApi;
 
 function newCalendar(u, id, summary, primary) {
   return {id, summary, timeZone: 'UTC', primary: !!primary, events: new Map(), etag: '"' + stamp() + '"', changed: 0};

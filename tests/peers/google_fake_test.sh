@@ -404,6 +404,48 @@ req GET "$G/profile"
 req GET "$G/history?startHistoryId=$(j d.historyId)"
 expect gmail-fresh-historyId-after-expiry 200
 
+# ---------------------------------------------------------------- Drive
+D=/drive/v3
+req GET "$D/changes/startPageToken"
+expect drive-start-page-token 200 'd.kind==="drive#startPageToken" && /^\d+$/.test(d.startPageToken)'
+spt=$(j d.startPageToken)
+req POST "$D/files" '{"name": "Outlook Notes", "mimeType": "application/vnd.google-apps.folder"}'
+expect drive-create-folder 200 'd.id && d.mimeType==="application/vnd.google-apps.folder" && JSON.stringify(Object.keys(d).sort())==="[\"id\",\"kind\",\"mimeType\",\"name\"]"'
+folder=$(j d.id)
+req POST "$D/files" '{"name": "x", "colour": "red"}'
+expect drive-undeclared-property 400 '/colour/.test(d.error.message)'
+req POST "$D/files" '{"name": "x", "appProperties": {"k": 1}}'
+expect drive-appProperties-strings 400
+printf -- '--b1\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{"name": "Note 1.txt", "mimeType": "text/plain", "parents": ["%s"], "appProperties": {"accord_key": "n-1"}}\r\n--b1\r\nContent-Type: text/plain\r\n\r\nFirst note\r\n--b1--\r\n' "$folder" > note.mp
+code=$(curl -s -o resp.body -w '%{http_code}' -H 'Authorization: Bearer at0' -H 'Content-Type: multipart/related; boundary=b1' --data-binary @note.mp "$base/upload$D/files?uploadType=multipart&fields=id,name,appProperties,parents,size"); out=$(cat resp.body)
+expect drive-multipart-create 200 'd.name==="Note 1.txt" && d.appProperties.accord_key==="n-1" && d.parents[0]==="'"$folder"'" && d.size==="10"'
+note=$(j d.id)
+req GET "$D/files/$note?alt=media"
+[ "$(cat resp.body)" = "First note" ] && ok drive-download-content || bad drive-download-content "$(cat resp.body)"
+req GET "$D/files/$note"
+expect drive-default-fields-only 200 '!d.appProperties && d.name==="Note 1.txt"'
+req GET "$D/files?q=appProperties+has+%7B+key%3D%27accord_key%27+and+value%3D%27n-1%27+%7D+and+trashed+%3D+false&fields=files(id,appProperties)"
+expect drive-list-by-appProperties 200 'd.files.length===1 && d.files[0].id==="'"$note"'"'
+req GET "$D/files?q=%27$folder%27+in+parents"
+expect drive-list-in-folder 200 'd.files.length===1'
+code=$(curl -s -o resp.body -w '%{http_code}' -XPATCH -H 'Authorization: Bearer at0' -H 'Content-Type: text/plain' --data-binary 'Second version' "$base/upload$D/files/$note?uploadType=media&fields=version,size"); out=$(cat resp.body)
+expect drive-media-update 200 'd.size==="14" && d.version==="2"'
+req PATCH "$D/files/$note?fields=appProperties,name" '{"name": "Note one.txt", "appProperties": {"accord_key": null, "other": "x"}}'
+expect drive-update-appProperties-merge 200 'd.name==="Note one.txt" && d.appProperties.other==="x" && d.appProperties.accord_key===undefined'
+req PATCH "$D/files/$note" '{"parents": ["root"]}'
+expect drive-parents-not-writable-in-update 403 'd.error.errors[0].reason==="fieldNotWritable"'
+req GET "$D/changes?pageToken=$spt&fields=*"
+expect drive-changes 200 'd.changes.length===2 && d.newStartPageToken && d.changes.some(c=>c.fileId==="'"$note"'" && c.file.name==="Note one.txt")'
+spt2=$(j d.newStartPageToken)
+req DELETE "$D/files/$note"
+expect drive-delete 204
+req GET "$D/changes?pageToken=$spt2"
+expect drive-changes-removed 200 'd.changes.length===1 && d.changes[0].removed===true && !d.changes[0].file'
+req GET "$D/changes"
+expect drive-changes-pageToken-required 400
+req GET "$D/files/$note"
+expect drive-deleted-404 404 'd.error.errors[0].reason==="notFound" && d.error.errors[0].location==="fileId"'
+
 # ---------------------------------------------------------------- rate limits
 ctl __control '{"rate_limit": {"count": 1, "status": 429, "reason": "rateLimitExceeded", "retry_after": 2, "path": "/calendar/"}}'
 req GET "$cal"
