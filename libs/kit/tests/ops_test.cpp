@@ -112,3 +112,14 @@ TEST(KitOps, ApplyEachLetsCancelRefusedCredentialsAndNamedTypesEndTheCall) {
             ACCORD_CANCELLED);
   EXPECT_EQ(calls, 0);
 }
+
+TEST(KitOps, StatusNameIsTheNameAResultCarries) {
+  // as the kit always spelled them: every result status by its name, and
+  // "error" for what no op answers (CURSOR_EXPIRED) or no code names
+  const std::pair<int32_t, const char*> names[] = {
+      {ACCORD_OK, "ok"},         {ACCORD_RETRY, "retry"},         {ACCORD_ERROR, "error"},
+      {ACCORD_AUTH_REQUIRED, "auth_required"}, {ACCORD_CURSOR_EXPIRED, "error"}, {ACCORD_CONFLICT, "conflict"},
+      {ACCORD_UNSUPPORTED, "unsupported"},     {ACCORD_CANCELLED, "cancelled"},   {-1, "error"}, {99, "error"}};
+  for (auto [code, name] : names) EXPECT_STREQ(kit::status_name(code), name) << code;
+  EXPECT_EQ(kit::Result::conflict("changed", "a", "2").status, "conflict");
+}
