@@ -16,9 +16,11 @@
 #include <algorithm>
 #include <cstring>
 #include <random>
+#include <set>
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+namespace collection = accord::formats::collection;
 
 namespace local {
 
@@ -27,6 +29,10 @@ namespace {
 std::string rfc3339_from_ns(int64_t ns) {
   return accord::utc::format(ns / 1000000000, accord::utc::Form::kTimestampMillis, static_cast<int>(ns / 1000000 % 1000));
 }
+
+// A record id is a file name, or "<file>#<member key>" for a record of a
+// file that holds several.
+std::string file_of(const std::string& id) { return id.substr(0, id.find('#')); }
 
 fs::path prepare_folder(const fs::path& folder, const fs::path& index) {
   std::error_code ec;
@@ -105,7 +111,11 @@ void FolderBackend::scan(const std::string& name) {
   Stream& s = stream(name);
   RecordLog& log = *s.log;
   std::map<std::string, Row> indexed;
-  for (auto& r : log.all_live_meta()) indexed.emplace(r.id, std::move(r));
+  std::map<std::string, std::vector<std::string>> ids_of;  // file → the ids of its records
+  for (auto& r : log.all_live_meta()) {
+    ids_of[file_of(r.id)].push_back(r.id);
+    indexed.emplace(r.id, std::move(r));
+  }
 
   struct Changed {
     std::string id;
@@ -118,11 +128,14 @@ void FolderBackend::scan(const std::string& name) {
     std::string fname = e.path().filename().string();
     if (fname.starts_with(".") || !fname.ends_with(s.format.extension) || !e.is_regular_file()) continue;
     Stat st = stat_of(e.path());
-    auto it = indexed.find(fname);
-    if (it != indexed.end()) {
-      Row& r = it->second;
-      r.seq = -1;  // seen
-      if (r.size == st.size && r.mtime_ns == st.mtime_ns) continue;
+    if (auto f = ids_of.find(fname); f != ids_of.end()) {
+      bool same = true;
+      for (const auto& id : f->second) {
+        Row& r = indexed.at(id);
+        r.seq = -1;  // seen
+        same = same && r.size == st.size && r.mtime_ns == st.mtime_ns;
+      }
+      if (same) continue;
     } else if (log.is_ignored(fname, st.size, st.mtime_ns)) {
       continue;
     }
@@ -147,50 +160,128 @@ void FolderBackend::scan(const std::string& name) {
         log_(ACCORD_LOG_WARN, e.what());
         continue;
       }
-      std::string hash = accord::hash::content_hash(text);
-      auto it = indexed.find(c.id);
-      if (it != indexed.end() && it->second.hash == hash) {
-        log.touch_stat(c.id, c.st.size, c.st.mtime_ns);
-        continue;
-      }
-      FileFormat::Parsed parsed;
-      try {
-        parsed = s.format.parse(text);
-      } catch (const std::exception& e) {
-        log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + ": skipped, cannot parse: " + e.what() +
-                                  " (the file is left as it is; fix it or move it away)");
-        log.set_ignored(c.id, c.st.size, c.st.mtime_ns);
-        continue;
-      }
-      if (!parsed.mine) {
-        log.set_ignored(c.id, c.st.size, c.st.mtime_ns);
-        continue;
-      }
-      log.clear_ignored(c.id);
-      if (!parsed.idem.empty())
-        if (auto holder = log.by_idem(parsed.idem); holder && holder->id != c.id && fs::exists(s.dir / holder->id)) {
-          // Two files with one key: the file that holds it keeps it (so the
-          // two never swap places in the index); this one is a record of its
-          // own, without the key. Both stay.
-          log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + " carries the same " + s.format.key_name + " (" +
-                                    parsed.idem + ") as " + holder->id +
-                                    ", a copy: both are kept and listed, the key stays with " + holder->id +
-                                    "; delete the one you do not want");
-          parsed.idem.clear();
+      // A file of many records is read member by member; one of a single
+      // record (or one the splitter cannot take) whole, as it always was.
+      struct Unit {
+        std::string key, uid, text;
+        bool duplicate = false;
+      };
+      std::vector<Unit> units;
+      bool whole_file = false;
+      if (s.format.split) {
+        std::vector<collection::Member> ms;
+        try {
+          ms = s.format.split(text);
+        } catch (const std::exception&) {
+          // the single-record reader says what is wrong with it below
         }
-      Row r;
-      r.id = c.id;
-      r.version = hash;
-      r.hash = hash;
-      r.size = c.st.size;
-      r.mtime_ns = c.st.mtime_ns;
-      r.modified = rfc3339_from_ns(c.st.mtime_ns);
-      if (!parsed.idem.empty()) r.idem = parsed.idem;
-      r.data = json::serialize(parsed.data);
-      log.put(r);
+        if (ms.size() > 1) {
+          whole_file = true;
+          for (auto& m : ms)
+            if (m.type == s.format.component) units.push_back({m.key, m.uid, std::move(m.text), m.duplicate});
+        }
+      }
+      if (!whole_file) units.push_back({"", "", text, false});
+      const std::vector<std::string> none;
+      auto f = ids_of.find(c.id);
+      const std::vector<std::string>& had = f == ids_of.end() ? none : f->second;
+      auto has = [&](const std::string& id) { return std::find(had.begin(), had.end(), id) != had.end(); };
+      // The id of a member: the one it had, also across a change between
+      // one record and several in its file.
+      auto id_for = [&](const std::string& key, const std::string& uid) {
+        std::string member_id = c.id + "#" + collection::encode_key(key);
+        if (!whole_file) {
+          if (has(c.id) || key.empty() || !has(member_id)) return c.id;
+          return member_id;
+        }
+        if (has(member_id) || !has(c.id) || uid.empty()) return member_id;
+        auto row = log.get(c.id);
+        if (row && row->data)
+          if (auto* u = json::parse(*row->data).as_object().if_contains("uid"); u && u->is_string() && u->get_string() == uid)
+            return c.id;
+        return member_id;
+      };
+      std::set<std::string> produced, kept;
+      bool unreadable = false;
+      for (auto& u : units) {
+        if (u.duplicate) {
+          log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + ": two components carry the UID \"" + u.uid +
+                                    "\": neither is read until the file says which one is meant (remove or "
+                                    "rename one); the file is left as it is");
+          kept.insert(id_for(u.key, u.uid));
+          continue;
+        }
+        FileFormat::Parsed parsed;
+        try {
+          parsed = s.format.parse(u.text);
+        } catch (const std::exception& e) {
+          if (whole_file) {
+            log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + ": the record with UID \"" + u.uid +
+                                      "\" skipped, cannot parse: " + e.what() +
+                                      " (the file is left as it is; fix it)");
+            kept.insert(id_for(u.key, u.uid));
+          } else {
+            log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + ": skipped, cannot parse: " + e.what() +
+                                      " (the file is left as it is; fix it or move it away)");
+            unreadable = true;
+          }
+          continue;
+        }
+        if (!parsed.mine) continue;
+        std::string uid = u.uid;
+        if (!whole_file)
+          if (auto* x = parsed.data.if_contains("uid"); x && x->is_string()) uid = x->get_string();
+        std::string id = id_for(whole_file ? u.key : uid, uid);
+        produced.insert(id);
+        std::string hash = accord::hash::content_hash(u.text);
+        if (auto it = indexed.find(id); it != indexed.end() && it->second.hash == hash) {
+          log.touch_stat(id, c.st.size, c.st.mtime_ns);
+          continue;
+        }
+        if (!parsed.idem.empty())
+          if (auto holder = log.by_idem(parsed.idem);
+              holder && holder->id != id && fs::exists(s.dir / file_of(holder->id))) {
+            // Two files with one key: the file that holds it keeps it (so the
+            // two never swap places in the index); this one is a record of its
+            // own, without the key. Both stay.
+            log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + " carries the same " + s.format.key_name + " (" +
+                                      parsed.idem + ") as " + holder->id +
+                                      ", a copy: both are kept and listed, the key stays with " + holder->id +
+                                      "; delete the one you do not want");
+            parsed.idem.clear();
+          }
+        Row r;
+        r.id = id;
+        r.version = hash;
+        r.hash = hash;
+        r.size = c.st.size;
+        r.mtime_ns = c.st.mtime_ns;
+        r.modified = rfc3339_from_ns(c.st.mtime_ns);
+        if (!parsed.idem.empty()) r.idem = parsed.idem;
+        r.data = json::serialize(parsed.data);
+        log.put(r);
+      }
+      if (unreadable) {
+        log.set_ignored(c.id, c.st.size, c.st.mtime_ns);
+        continue;  // its records, if any, stay as they were
+      }
+      if (produced.empty()) log.set_ignored(c.id, c.st.size, c.st.mtime_ns);  // said once per change
+      else log.clear_ignored(c.id);
+      // what the file no longer holds: a tombstone each
+      for (const auto& id : had) {
+        if (produced.contains(id) || kept.contains(id)) continue;
+        Row gone;
+        gone.id = id;
+        gone.deleted = true;
+        log.put(gone);
+        indexed.erase(id);
+      }
+      // a member kept, unread, keeps its row; a file that became unreadable too
+      for (const auto& id : kept)
+        if (auto it = indexed.find(id); it != indexed.end()) log.touch_stat(id, c.st.size, c.st.mtime_ns);
     }
     for (auto& [id, r] : indexed) {
-      if (r.seq == -1 || fs::exists(s.dir / id)) continue;  // seen, or unreadable but present
+      if (r.seq == -1 || fs::exists(s.dir / file_of(id))) continue;  // seen, or unreadable but present
       Row gone;
       gone.id = id;
       gone.deleted = true;
@@ -313,11 +404,34 @@ OpResult FolderBackend::apply_one(Stream& s, const Op& op, Transaction& tx) {
       throw;  // apply() says when the disk is full
     }
   }
-  fs::path p = s.dir / op.id;
+  std::string fname = file_of(op.id);
+  fs::path p = s.dir / fname;
   auto cur = log.get(op.id);
-  if (op.id.find('/') != std::string::npos || op.id.starts_with(".") || !fs::exists(p))
+  if (fname.find('/') != std::string::npos || fname.starts_with(".") || fname.empty() || !fs::exists(p))
     return OpResult::error("no record " + op.id + " in " + s.dir.string(), op.id);
   std::string old = read_file(p);
+  if (s.format.split) {
+    // a record of a file that holds several: that member alone
+    std::vector<collection::Member> ms;
+    try {
+      ms = s.format.split(old);
+    } catch (const std::exception&) {
+    }
+    bool member_id = op.id.size() > fname.size();
+    if (member_id || ms.size() > 1) {
+      std::string key = member_id ? collection::decode_key(op.id.substr(fname.size() + 1)) : std::string();
+      if (!member_id && cur && cur->data)
+        if (auto* u = json::parse(*cur->data).as_object().if_contains("uid"); u && u->is_string()) key = u->get_string();
+      for (const auto& m : ms)
+        if (m.key == key && m.type == s.format.component) {
+          if (m.duplicate)
+            return OpResult::error(p.string() + ": two components carry the UID \"" + m.uid +
+                                       "\"; neither is written until the file says which one is meant", op.id);
+          return apply_to_member(s, op, tx, p, old, ms, m);
+        }
+      return OpResult::error("no record " + op.id + " in " + p.string() + " (it holds no \"" + key + "\" now)", op.id);
+    }
+  }
   std::string version = accord::hash::content_hash(old);
   if (op.expect_version && *op.expect_version != version)
     return OpResult::conflict("file changed since version " + *op.expect_version + " (now " + version + ")", op.id, version);
@@ -359,6 +473,68 @@ OpResult FolderBackend::apply_one(Stream& s, const Op& op, Transaction& tx) {
   Stat st = stat_of(p);
   auto parsed = s.format.parse(text);
   r.version = r.hash = accord::hash::content_hash(text);
+  r.size = st.size;
+  r.mtime_ns = st.mtime_ns;
+  r.modified = rfc3339_from_ns(st.mtime_ns);
+  if (!idem.empty()) r.idem = idem;
+  r.data = json::serialize(parsed.data);
+  log.put(r);
+  tx.commit();
+  return stored(r.id, r.version, r.data);
+}
+
+OpResult FolderBackend::apply_to_member(Stream& s, const Op& op, Transaction& tx, const fs::path& p,
+                                        const std::string& old, const std::vector<collection::Member>& members,
+                                        const collection::Member& m) {
+  RecordLog& log = *s.log;
+  std::string version = accord::hash::content_hash(m.text);
+  if (op.expect_version && *op.expect_version != version)
+    return OpResult::conflict("record changed since version " + *op.expect_version + " (now " + version + ")", op.id,
+                              version);
+  Row r;
+  r.id = op.id;
+  if (op.op == "delete") {
+    if (members.size() == 1) {  // its last record: the file goes, as a one-record file does
+      if (::unlink(p.c_str()) != 0)
+        throw accord::Error(ACCORD_ERROR, p.string() + ": cannot delete: " + std::strerror(errno));
+      accord::kit::fsync_dir(s.dir);
+    } else {
+      write_file(p, collection::splice(old, m, ""));
+    }
+    r.deleted = true;
+    log.put(r);
+    tx.commit();
+    return OpResult::ok(op.id);
+  }
+  auto cur = log.get(op.id);
+  std::string idem = cur && cur->idem ? *cur->idem : "";
+  std::vector<std::string> keep;
+  try {
+    auto prev = s.format.parse(m.text);
+    keep = std::move(prev.unknown);
+    if (idem.empty()) idem = prev.idem;
+  } catch (const std::exception&) {
+  }
+  std::string record;
+  try {
+    record = s.format.rewrite ? s.format.rewrite(m.text, op.data, idem) : s.format.serialize(op.data, idem, keep);
+  } catch (const std::exception&) {
+    record = s.format.serialize(op.data, idem, keep);
+  }
+  std::string text = s.format.put_back(old, m, record);
+  // what the file holds now under this member's key (its UID, unless the update changed it)
+  std::string now = record;
+  try {
+    for (auto& x : s.format.split(text))
+      if (x.key == m.key) now = std::move(x.text);
+  } catch (const std::exception&) {
+  }
+  if (!idem.empty())
+    if (auto holder = log.by_idem(idem); holder && holder->id != op.id) idem.clear();
+  write_file(p, text);
+  Stat st = stat_of(p);
+  auto parsed = s.format.parse(now);
+  r.version = r.hash = accord::hash::content_hash(now);
   r.size = st.size;
   r.mtime_ns = st.mtime_ns;
   r.modified = rfc3339_from_ns(st.mtime_ns);

@@ -2,6 +2,19 @@
 // The folder backends: one file per record (.vcf contacts; .ics events and
 // tasks), indexed by a record log kept in <folder>/.accord/index.sqlite.
 //
+// Whole files (a calendar export with many events, an address book export
+// with many cards) hold one record per UID, its overrides with it: the id
+// is "<file>#<UID>" (formats::collection::encode_key; a card without UID is
+// "#@<FN>"), its version the hash of that member alone. An update rewrites
+// that member's components where they stand and a delete removes them, every
+// other byte of the file kept (an unused VTIMEZONE too); creates go to new
+// one-record files. A member that changes between one record and several
+// (an event added to a one-event file) keeps the id it had. Two masters
+// with one UID in a file are reported by file and UID and neither is read
+// (nor lost) until the file says which is meant. Calls come from one host
+// thread at a time (connector.h), so the writes of one file follow each
+// other and each reads what the one before left.
+//
 // A read rescans the folder when it begins a listing (not when it continues
 // one that answered "more"): files whose size and mtime match the index are not opened; changed
 // ones are hashed (same hash: only the stat is refreshed) and re-parsed, and
@@ -27,6 +40,8 @@
 #include "backend.hpp"
 #include "files.hpp"
 #include "record_log.hpp"
+
+#include <accord/formats/collection.hpp>
 
 #include <boost/json/object.hpp>
 
@@ -57,6 +72,15 @@ struct FileFormat {
   // rewritten (vCard, iCalendar); unset: serialize() with the old unknown lines.
   std::function<std::string(std::string_view old_text, const boost::json::object& data, const std::string& idem)>
       rewrite;
+  // Files that may hold many records (vCard, iCalendar): their members
+  // (throws for a file that is not one collection: it is then read whole);
+  // unset (json): one record per file.
+  std::function<std::vector<accord::formats::collection::Member>(std::string_view text)> split;
+  // The file with member m written anew as record_text (a file of its own).
+  std::function<std::string(std::string_view file, const accord::formats::collection::Member& m,
+                            std::string_view record_text)>
+      put_back;
+  std::string component;  // the members of this stream (VEVENT, VCARD)
 };
 
 class FolderBackend : public Backend {
@@ -86,6 +110,9 @@ class FolderBackend : public Backend {
   };
   Stream& stream(const std::string& name);
   OpResult apply_one(Stream& s, const Op& op, Transaction& tx);
+  OpResult apply_to_member(Stream& s, const Op& op, Transaction& tx, const std::filesystem::path& p,
+                           const std::string& old, const std::vector<accord::formats::collection::Member>& members,
+                           const accord::formats::collection::Member& m);
   void remove_leftovers(const Stream& s);
   std::string file_name_for(const boost::json::object& data, const FileFormat& f, const std::filesystem::path& dir) const;
   void write_file(const std::filesystem::path& p, const std::string& content) const;

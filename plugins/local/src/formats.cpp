@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 namespace json = boost::json;
+namespace collection = accord::formats::collection;
 
 namespace local {
 
@@ -51,6 +52,12 @@ std::map<std::string, FileFormat> vcard_formats(const std::string& version) {
   f.rewrite = [](std::string_view old, const json::object& d, const std::string& idem) {
     return vcard::rewrite(old, d, idem);  // keeps the file's version (2.1, 3.0, 4.0)
   };
+  // an address book export: one record per card
+  f.split = [](std::string_view text) { return collection::vcards(text); };
+  f.put_back = [](std::string_view file, const collection::Member& m, std::string_view card) {
+    return collection::splice(file, m, collection::vcard_replacement(card));
+  };
+  f.component = "VCARD";
   return {{"contact", std::move(f)}};
 }
 
@@ -69,6 +76,12 @@ std::map<std::string, FileFormat> icalendar_formats() {
     f.rewrite = [kind](std::string_view old, const json::object& d, const std::string& idem) {
       return icalendar::rewrite(old, d, kind, idem);
     };
+    // a whole calendar: one record per UID, its overrides with it
+    f.split = [](std::string_view text) { return collection::calendar(text); };
+    f.put_back = [](std::string_view file, const collection::Member& m, std::string_view record) {
+      return collection::splice(file, m, collection::calendar_replacement(file, record));
+    };
+    f.component = kind == icalendar::Kind::kEvent ? "VEVENT" : kind == icalendar::Kind::kTask ? "VTODO" : "VJOURNAL";
     // a VJOURNAL is a note
     out[kind == icalendar::Kind::kEvent ? "event" : kind == icalendar::Kind::kTask ? "task" : "note"] = std::move(f);
   }

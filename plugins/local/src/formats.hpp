@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // How each folder backend keeps records as files: vCard (.vcf, stream
-// contact), iCalendar (.ics, streams event and task), JSON (.json, any
-// stream). Shared by the connector and its tests.
+// contact), iCalendar (.ics, streams event, task and note), JSON (.json, any
+// stream). A .vcf or .ics may hold many records (folder_backend.hpp).
+// Shared by the connector and its tests.
 #pragma once
 
 #include "folder_backend.hpp"
