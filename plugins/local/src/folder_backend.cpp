@@ -175,7 +175,7 @@ void FolderBackend::scan(const std::string& name) {
         } catch (const std::exception&) {
           // the single-record reader says what is wrong with it below
         }
-        if (ms.size() > 1) {
+        if (ms.size() > 1 || (ms.size() == 1 && ms[0].duplicate)) {
           whole_file = true;
           for (auto& m : ms)
             if (m.type == s.format.component) units.push_back({m.key, m.uid, std::move(m.text), m.duplicate});
