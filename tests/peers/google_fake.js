@@ -57,7 +57,11 @@ function fail(code, message, o) {
 }
 function badArg(field, message) { fail(400, message, {reason: 'invalid', field, location: field}); }
 
+// The fields= of the request being answered (all APIs but Drive, which applies its own defaults): "Partial
+// response" of the Google API design: only the named fields are sent.
+let responseFields = null;
 function send(res, status, body, headers) {
+  if (responseFields && status === 200 && body && typeof body === 'object' && !Buffer.isBuffer(body)) body = pick(body, parseFields(responseFields));
   const h = Object.assign({'Content-Type': 'application/json; charset=UTF-8', Vary: 'Origin, X-Origin'}, headers || {});
   if (body === undefined) { res.writeHead(status, h); return res.end(); }
   const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body, null, 2);
@@ -837,10 +841,14 @@ function dispatch(req, res, raw) {
     if (!api || !routes[api]) fail(404, 'Not Found', {reason: 'notFound'});
     const u = authenticate(req, api, req.method + ' ' + url.pathname);
     limited(url.pathname, api);
+    responseFields = api !== 'drive' ? url.searchParams.get('fields') : null;
     routes[api](req, res, url, u, raw);
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
+    responseFields = null;
     sendError(res, api || 'calendar', e);
+  } finally {
+    responseFields = null;
   }
 }
 
@@ -1085,7 +1093,7 @@ function resolveEvent(u, cal, id) {
 function checkEventBody(b, methodId) {
   const s = when(b.start, 'start'), e = when(b.end, 'end');
   if (s.allDay !== e.allDay) fail(400, 'The start and end times must either both be date or both be dateTime.', {reason: 'invalid'});
-  if (e.ms < s.ms || (s.allDay && e.ms === s.ms)) fail(400, 'The specified time range is empty.', {reason: 'timeRangeEmpty', location: 'end.dateTime', locationType: 'other'});
+  if (e.ms < s.ms || (s.allDay && e.ms === s.ms)) fail(400, 'The specified time range is empty.', {reason: 'timeRangeEmpty', domain: 'calendar', location: 'end.dateTime', locationType: 'other'});
   if (b.recurrence && b.recurrence.length) {
     if (!s.allDay && (!b.start.timeZone || !b.end.timeZone)) fail(400, 'Missing time zone definition for start time.', {reason: 'required'});
     parseRecurrence(b.recurrence);
@@ -1238,7 +1246,7 @@ function calendarApi(req, res, url, u, raw) {
     params('calendar', 'calendar.events.delete', url);
     const ev = resolveEvent(u, cal, eventId);
     if (!ev) fail(404, 'Not Found', {reason: 'notFound'});
-    if (ev.status === 'cancelled') fail(410, 'Resource has been deleted', {reason: 'deleted'});
+    if (ev.status === 'cancelled') fail(410, 'Resource has been deleted', {reason: 'deleted', domain: 'calendar', status: 'NOT_FOUND'});
     ifMatch(req, ev);
     if (!cal.events.has(ev.id)) { ev.created = stamp(); cal.events.set(ev.id, ev); }
     ev.status = 'cancelled';
@@ -1291,9 +1299,11 @@ function listEvents(u, cal, p, res) {
         fail(400, 'Invalid parameter ' + f + ' with syncToken.', {reason: 'invalid', location: f});
       if (p.showDeleted === false) fail(400, 'showDeleted cannot be false with a syncToken.', {reason: 'invalid', location: 'showDeleted'});
       const s = lookup(p.syncToken, 'sync');
-      if (!s || s.api !== 'calendar' || s.cal !== cal.id) fail(400, 'Invalid sync token value.', {reason: 'invalid', location: 'syncToken'});
-      // "If the syncToken expires, the server will respond with a 410 GONE response code"
-      if (expired(s)) fail(410, 'Sync token is no longer valid, a full sync is required.', {reason: 'fullSyncRequired', status: 'NOT_FOUND'});
+      // "If the syncToken expires, the server will respond with a 410 GONE response code" ("Handle API errors":
+      // 410 Gone, domain calendar, reason fullSyncRequired); a token the server does not know is answered alike
+      if (!s || s.api !== 'calendar' || s.cal !== cal.id || expired(s))
+        fail(410, 'Sync token is no longer valid, a full sync is required.',
+             {reason: 'fullSyncRequired', domain: 'calendar', location: 'syncToken', status: 'NOT_FOUND'});
       if (s.sig !== sig(p, ['syncToken', 'pageToken', 'maxResults', 'showDeleted']))
         fail(400, 'The syncToken does not match the request\'s other parameters.', {reason: 'invalid', location: 'syncToken'});
       since = s.watermark;

@@ -269,6 +269,8 @@ expect calendar-delete-again-410 410 'd.error.errors[0].reason==="deleted"'
 req GET "$cal?maxResults=10&syncToken=$csync2"
 expect calendar-sync-tombstone-only-id 200 'd.items.length===1 && JSON.stringify(Object.keys(d.items[0]).sort())==="[\"etag\",\"id\",\"kind\",\"status\"]" && d.items[0].status==="cancelled"'
 csync3=$(j d.nextSyncToken)
+req GET "$cal?showDeleted=true&fields=items(id,status),nextSyncToken"
+expect calendar-partial-response 200 'JSON.stringify(Object.keys(d).sort())==="[\"items\",\"nextSyncToken\"]" && JSON.stringify(Object.keys(d.items[0]).sort())==="[\"id\",\"status\"]"'
 req GET "$cal?maxResults=10"
 expect calendar-deleted-hidden-without-showDeleted 200 'd.items.length===0'
 req POST "$cal" "$ev"
@@ -304,6 +306,8 @@ expect calendar-sync-page-2 200 'd.items.length===1'
 ctl __control '{"expire_sync_tokens": ["calendar"]}'
 req GET "$cal?syncToken=$csync3"
 expect calendar-expired-sync-410 410 'd.error.errors[0].reason==="fullSyncRequired" && d.error.code===410'
+req GET "$cal?syncToken=CPDAlvWDx70CEPDAlvWDx70CGAU"
+expect calendar-unknown-sync-token-410 410 'd.error.errors[0].domain==="calendar"'
 
 # ---------------------------------------------------------------- Tasks
 req GET '/tasks/v1/users/@me/lists'
