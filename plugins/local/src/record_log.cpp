@@ -309,6 +309,14 @@ std::string RecordLog::read_batch(const std::string& cursor, size_t limit) {
   if (!more) last = std::max(last, current);
   out += "],\"cursor\":";
   json_escape_into(out, cursor_text(epoch_, last, more ? (c.full ? "full" : "changes") : nullptr));
+  if (!c.continuation) {
+    // A read's first batch says how many records the read lists in all
+    // (the host's reading bar): the rows it goes through, counted on the
+    // seq index.
+    Stmt count(db_, "SELECT count(*) FROM \"" + table_ + "\" WHERE seq > ?1" + (c.full ? " AND deleted = 0" : ""));
+    count.bind(1, c.seq);
+    if (count.step()) out += ",\"total\":" + std::to_string(count.i64(0));
+  }
   out += ",\"more\":";
   out += more ? "true}" : "false}";
   return out;
