@@ -43,6 +43,18 @@ w=$(printf '%s' "$out" | widest)
   && printf '%s' "$out" | grep -q $'\rcontact applying ▕[█▉▊▋▌▍▎▏ ]*▏ [0-9,]*/5,000 [0-9]*%' \
   && printf '%s' "$out" | grep -q "applied 5000 writes" \
   && ok progress-line-fits-80-columns || bad progress-line-fits-80-columns "rc=$rc widest=$w" "$(printf '%s' "$out" | cat -v | tail -c 1500)"
+# -- reading has a bar too: both sides say how many records their read lists
+# (the batch's "total"; local counts its index), 20,000 in all, so the bar
+# is there while reading goes on (not only once both sides are read)
+"$bench" populate big.sqlite 20000 > /dev/null
+pipeline r sqlite big.sqlite sqlite bigcopy.sqlite
+PTY_COLS=80 on_tty "$accord" plan r.json > reading.txt
+python3 - reading.txt <<'EOF' && ok reading-draws-a-bar-from-the-sides-totals || bad reading-draws-a-bar-from-the-sides-totals "$(tr '\r' '\n' < reading.txt | grep -a reading | head -8)"
+import re, sys
+text = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+bars = re.findall(r"\rcontact reading ▕[█▉▊▋▌▍▎▏ ]*▏ ([0-9,]+)/20,000 [0-9]+%", text)
+assert any(b != "20,000" for b in bars), bars
+EOF
 
 # -- a narrow terminal: the line gives up what does not fit, never wraps
 fresh p copy.sqlite

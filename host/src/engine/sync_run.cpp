@@ -462,6 +462,7 @@ class PairRun {
     }
     PhaseMeter reading(opts_.events, sp_.name, Phase::kReading);
     read_meter_ = &reading;
+    read_total_[0] = read_total_[1] = -1;
     StagingQueue queue(2);
     std::exception_ptr failed[2];
     std::vector<std::string> notes[2];
@@ -554,6 +555,14 @@ class PairRun {
     }
   }
 
+  // A side's part of the reading bar's total (-1: unknown); the bar has a
+  // total when both sides' parts are known. From the reader threads.
+  void set_read_total(Side s, int64_t total) {
+    read_total_[idx(s)] = total;
+    int64_t l = read_total_[0], r = read_total_[1];
+    read_meter_->set_total(l >= 0 && r >= 0 ? static_cast<uint64_t>(l + r) : 0);
+  }
+
   // One side's changes since `cursor`, handed to `queue` batch by batch.
   // Runs on a reader thread: touches neither the state nor the report.
   SideRead read_side(Side s, std::string cursor, StagingQueue& queue, std::vector<std::string>& notes) {
@@ -567,6 +576,7 @@ class PairRun {
     constexpr size_t kArenaBlock = 8 << 20;
     std::unique_ptr<unsigned char[]> arena_block(new unsigned char[kArenaBlock]);
     int batches = 0;  // read so far (an unreadable record without an id is known by its batch and place)
+    uint64_t counted = 0, read_from = 0;  // records told to the reading bar: in all, and before this read began
     for (;;) {
       auto r = inst_[idx(s)]->read_changes(stream, cursor);
       if (!r && r.error().status == ACCORD_RETRY && retries < opts_.read_retries &&
@@ -586,6 +596,8 @@ class PairRun {
           out = SideRead{};
           out.full = true;
           cursor.clear();
+          read_from = counted;
+          set_read_total(s, -1);
           if (!queue.push(Staging{s, true, {}})) return out;
           continue;
         }
@@ -635,11 +647,21 @@ class PairRun {
       }
       for (auto& u : batch.unreadable) out.unreadable.emplace_back(batches, std::move(u));
       ++batches;
+      for (auto& n : batch.notes) {
+        n = std::string(side_name(s)) + " connector " + p_.endpoint(s).connector + " (" + stream + ") " + n;
+        if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(std::move(n));
+      }
+      counted += batch.records.size() + batch.unreadable.size();
+      // the connector's count of this read, never below what it has listed
+      if (batch.total) set_read_total(s, static_cast<int64_t>(read_from + std::max(*batch.total, counted - read_from)));
+      else if (read_total_[idx(s)] >= 0 && static_cast<uint64_t>(read_total_[idx(s)]) < counted)
+        set_read_total(s, static_cast<int64_t>(counted));
       read_meter_->add(batch.records.size() + batch.unreadable.size());
       if (!queue.push(std::move(staged))) return out;
       cursor = std::move(batch.cursor);
       if (!batch.more) break;
     }
+    set_read_total(s, static_cast<int64_t>(counted));  // read: its part of the bar is what it listed
     // A full listing holding a record the host cannot name may hold one the
     // state knows: this time nothing is taken for deleted by its absence.
     if (out.full && std::any_of(out.unreadable.begin(), out.unreadable.end(),
@@ -2148,6 +2170,10 @@ class PairRun {
   std::vector<int64_t> stale_intents_;      // the interrupted updates' and deletes' intents, done at the plan's commit
   int64_t run_id_ = 0;                      // this run's number in the state: its writes' history
   PhaseMeter* read_meter_ = nullptr;        // while reading, planning, applying: that phase's
+  // The reading bar's total, a side's part of it: what its connector says
+  // its read lists ("total"), or, once read, what it listed; -1: unknown.
+  // The bar has a total only when both sides' are known.
+  std::atomic<int64_t> read_total_[2] = {-1, -1};
   PhaseMeter* plan_meter_ = nullptr;
   PhaseMeter* apply_meter_ = nullptr;
   bool written_[2] = {false, false};      // commit_item: which side of the item was written
