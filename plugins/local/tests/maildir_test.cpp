@@ -2,7 +2,9 @@
 // Maildir++ on disk: folder names, flags in file names, atomic delivery, and
 // that what we write is what Dovecot's Maildir++ layout expects.
 #include "maildir.hpp"
+#include "plugin.hpp"
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -101,4 +103,30 @@ TEST(MaildirTest, DeliverIsAtomicAndFlagsMove) {
   EXPECT_EQ(*md::locate(t.p, moved), t.p / "cur" / moved);
   EXPECT_THROW(md::set_flags(t.p, n1, {'S'}), std::runtime_error);  // the old name is gone
   EXPECT_THROW(md::create_folder(t.p, "v1.2"), std::runtime_error);
+}
+
+// Issue 22 item 3: the maildir backend's own fallback_charset, as
+// gmail-imap's: undeclared 8-bit header bytes read in it; an unknown one
+// refused, the key named.
+TEST(MaildirOptionsTest, FallbackCharsetReadsUndeclaredHeaderBytes) {
+  TempDir t;
+  for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(t.p / sub);
+  std::ofstream(t.p / "cur" / "1700000001.p.host:2,S") << "Message-ID: <l2@x.test>\nFrom: a@x.test\n"
+                                                          "Subject: \xe8" "esky\n\nbody\n";
+  auto subject = [&](const char* charset) {
+    boost::json::object cfg{{"backend", "maildir"}, {"path", t.p.string()}, {"index_path", (t.p / ".idx" / (std::string(charset) + ".sqlite")).string()}};
+    if (*charset) cfg["fallback_charset"] = charset;
+    local::test::Plugin p(cfg);
+    auto records = p.read_all("message", "");
+    EXPECT_EQ(records.size(), 1u);
+    return records.empty() ? std::string() : std::string(records[0].at("data").at("subject").as_string());
+  };
+  EXPECT_EQ(subject(""), "\xc3\xa8" "esky");              // windows-1252 0xE8: è, the default
+  EXPECT_EQ(subject("iso-8859-2"), "\xc4\x8d" "esky");  // Latin-2 0xE8: č
+  try {
+    subject("no-such-charset");
+    ADD_FAILURE() << "an unknown charset was taken";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("fallback_charset"), std::string::npos) << e.what();
+  }
 }
