@@ -68,7 +68,8 @@ else echo "FAIL create-run-creates-the-folder: $(find new state 2>&1)"; fail=1; 
 rm -rf new
 check gone-folder-with-create-refused 6 'refused: the right side listed no records' plan create.json
 sed 's/, "create": true//' create.json > gone.json
-check gone-folder-plan-says-missing 1 "the folder $work/new/deep does not exist; create it, or set \"create\": true" plan gone.json
+# (at a later run too, the fix names the pipeline's key, not "the config")
+check gone-folder-plan-says-missing 1 "the folder $work/new/deep does not exist; create it, or set \"create\": true in right.config" plan gone.json
 rm -rf new state book/.accord
 
 # a folder without its index: planned from a scan, and no index made

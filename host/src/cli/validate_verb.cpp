@@ -66,11 +66,7 @@ std::vector<Problem> check_connectors(const Pipeline& p, const Registry& reg, st
     }
     auto inst = Instance::create(*plugin, host, json::serialize(ep.resolved_config));
     if (!inst) {
-      std::string m = inst.error().message;
-      if (m.starts_with("config: ")) m.erase(0, 8);
-      // the connector's words say "in the config": name the place in this file
-      if (size_t c = m.find("in the config"); c != std::string::npos) m.replace(c, 13, "in " + at.substr(1) + ".config");
-      out.push_back({at + "/config", m});
+      out.push_back({at + "/config", config_error_at(inst.error().message, at.substr(1) + ".config")});
       continue;
     }
     for (const auto& sp : p.streams) {

@@ -236,7 +236,8 @@ class PairRun {
       const LoadedPlugin* plugin = reg_.find(ep.connector);
       auto inst = Instance::create(*plugin, host_, json::serialize(ep.resolved_config));
       if (!inst)
-        throw Failure{inst.error().status, std::string(side_name(s)) + " connector " + ep.connector + ": " + inst.error().message, 0};
+        throw Failure{inst.error().status, std::string(side_name(s)) + " connector " + ep.connector + ": " +
+                                               config_error_at(inst.error().message, std::string(side_name(s)) + ".config"), 0};
       inst_[idx(s)].emplace(std::move(*inst));
       // Fields the side lists only through fetch travel when the other side
       // keeps them too (or keeps any field).

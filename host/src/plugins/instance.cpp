@@ -104,6 +104,13 @@ struct ErrorSink {
 
 }  // namespace
 
+std::string config_error_at(std::string message, std::string_view key) {
+  if (message.starts_with("config: ")) message.erase(0, 8);
+  constexpr std::string_view kWords = "in the config";
+  if (size_t c = message.find(kWords); c != std::string::npos) message.replace(c, kWords.size(), "in " + std::string(key));
+  return message;
+}
+
 Result<Instance> Instance::create(const LoadedPlugin& plugin, const HostServices& host,
                                   const std::string& config_json) {
   ErrorSink sink;

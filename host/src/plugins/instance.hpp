@@ -58,6 +58,12 @@ class HostServices {
   std::atomic<bool> cancelled_{false};
 };
 
+// A connector's create() error as a person reads it in a pipeline's terms:
+// the "config: " its kit puts first dropped, and its words "in the config"
+// (local's "set \"create\": true in the config") naming the key instead,
+// `key` being where that configuration is ("right.config").
+std::string config_error_at(std::string message, std::string_view key);
+
 class Instance {
  public:
   static Result<Instance> create(const LoadedPlugin& plugin, const HostServices& host,
