@@ -267,8 +267,72 @@ class GoogleApi final : public accord::Connector {
     return json::serialize(batch);
   }
 
+  // The user's contact groups (name ⇄ resource name), read once per instance.
+  const people::GroupNames& groups() {
+    if (groups_loaded_) return group_names_;
+    std::string page;
+    for (;;) {
+      std::string url = people_url("contactGroups?groupFields=name,groupType&pageSize=1000");
+      if (!page.empty()) url += "&pageToken=" + url_encode(page);
+      Answer a = client_.call("GET", url);
+      if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+      const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+      if (const json::array* gs = arr(body, "contactGroups"))
+        for (const auto& v : *gs)
+          if (auto* g = v.if_object(); g && str(*g, "groupType") == "USER_CONTACT_GROUP")
+            group_names_[str(*g, "resourceName")] = str(*g, "name");
+      page = str(body, "nextPageToken");
+      if (page.empty()) break;
+    }
+    groups_loaded_ = true;
+    return group_names_;
+  }
+
+  // The group of that name, made when there is none.
+  std::string group_for(const std::string& name) {
+    for (const auto& [rn, n] : groups())
+      if (n == name) return rn;
+    std::string url = people_url("contactGroups");
+    Answer a = client_.call("POST", url, json::serialize(json::object{{"contactGroup", json::object{{"name", name}}}}));
+    if (a.status == 409) {  // made meanwhile by someone else: read the groups again
+      groups_loaded_ = false;
+      group_names_.clear();
+      for (const auto& [rn, n] : groups())
+        if (n == name) return rn;
+    }
+    if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "POST", url, a);
+    std::string rn = str(a.body.get_object(), "resourceName");
+    group_names_[rn] = name;
+    return rn;
+  }
+
+  // A Person's memberships: the card's keywords as the user's groups, and the
+  // system groups (My Contacts, Starred) the contact is in now (a new
+  // contact: My Contacts, where Google puts the contacts its users make).
+  json::array memberships_for(const json::object& card, const json::object* current) {
+    json::array out;
+    auto add = [&](const std::string& rn) {
+      out.push_back(json::object{{"contactGroupMembership", json::object{{"contactGroupResourceName", rn}}}});
+    };
+    for (const std::string& k : people::keywords_of(card)) add(group_for(k));
+    bool system = false;
+    if (current)
+      if (const json::array* ms = arr(*current, "memberships"))
+        for (const auto& v : *ms)
+          if (auto* m = v.if_object())
+            if (auto* g = m->if_contains("contactGroupMembership"); g && g->is_object()) {
+              std::string rn = str(g->get_object(), "contactGroupResourceName");
+              if (!rn.empty() && !groups().count(rn)) {
+                add(rn);
+                system = true;
+              }
+            }
+    if (!system) add("contactGroups/myContacts");
+    return out;
+  }
+
   json::object contact_record(const json::object& p) {
-    people::Read r = people::to_card(p);
+    people::Read r = people::to_card(p, groups());
     json::object rec{{"id", str(p, "resourceName")}, {"version", str(p, "etag")}, {"data", std::move(r.card)}};
     if (!r.modified.empty()) rec["modified"] = r.modified;
     if (!r.key.empty()) rec["idempotency_key"] = r.key;
@@ -277,7 +341,7 @@ class GoogleApi final : public accord::Connector {
 
   Result contact_result(const json::object& p) {
     Result r = Result::ok(str(p, "resourceName"), str(p, "etag"));
-    r.data = people::to_card(p).card;
+    r.data = people::to_card(p, groups()).card;
     return r;
   }
 
@@ -327,8 +391,9 @@ class GoogleApi final : public accord::Connector {
   // An update's Person: the card's fields, and the etag and metadata.sources
   // of the contact as read (clientData is not in updatePersonFields: the key
   // stays as it is).
-  static json::object update_body(const json::object& card, const json::object& current) {
+  json::object update_body(const json::object& card, const json::object& current) {
     json::object person = people::to_person(card, "");
+    person["memberships"] = memberships_for(card, &current);
     person.erase("clientData");
     person["etag"] = str(current, "etag");
     if (auto* m = current.if_contains("metadata"); m && m->is_object())
@@ -342,7 +407,9 @@ class GoogleApi final : public accord::Connector {
       if (op.resend)
         if (auto found = find_contact(op.idempotency_key)) return contact_result(*found);
       std::string url = people_url("people:createContact?personFields=" + std::string(people::kReadFields));
-      std::string body = json::serialize(people::to_person(op.data, op.idempotency_key));
+      json::object person = people::to_person(op.data, op.idempotency_key);
+      person["memberships"] = memberships_for(op.data, nullptr);
+      std::string body = json::serialize(person);
       Answer a;
       try {
         a = client_.call("POST", url, body);
@@ -419,8 +486,11 @@ class GoogleApi final : public accord::Connector {
 
   void batch_create(const std::vector<Op>& ops, const std::vector<size_t>& idx, std::vector<std::optional<Result>>& done) {
     json::array contacts;
-    for (size_t i : idx)
-      contacts.push_back(json::object{{"contactPerson", people::to_person(ops[i].data, ops[i].idempotency_key)}});
+    for (size_t i : idx) {
+      json::object person = people::to_person(ops[i].data, ops[i].idempotency_key);
+      person["memberships"] = memberships_for(ops[i].data, nullptr);
+      contacts.push_back(json::object{{"contactPerson", std::move(person)}});
+    }
     std::string url = people_url("people:batchCreateContacts");
     json::object body{{"contacts", std::move(contacts)}, {"readMask", people::kReadFields}};
     Answer a;
@@ -472,7 +542,7 @@ class GoogleApi final : public accord::Connector {
 
   void batch_update(const std::vector<Op>& ops, const std::vector<size_t>& idx, std::vector<std::optional<Result>>& done) {
     // the contacts as they are now (etag and metadata.sources), 200 at a time as the updates
-    std::string get = people_url("people:batchGet?personFields=metadata");
+    std::string get = people_url("people:batchGet?personFields=metadata,memberships");
     for (size_t i : idx) get += "&resourceNames=" + url_encode(ops[i].id);
     Answer g = client_.call("GET", get);
     if (!g.ok()) {
@@ -762,6 +832,8 @@ class GoogleApi final : public accord::Connector {
   Settings s_;
   GoogleClient client_;
   const json::object empty_;
+  people::GroupNames group_names_;
+  bool groups_loaded_ = false;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <utility>
 
 namespace json = boost::json;
@@ -66,7 +67,7 @@ constexpr std::pair<const char*, const char*> kAdrParts[] = {
 
 }  // namespace
 
-Read to_card(const json::object& p) {
+Read to_card(const json::object& p, const GroupNames& groups) {
   Read r;
   json::object& c = r.card;
   c["@type"] = "Card";
@@ -155,6 +156,16 @@ Read to_card(const json::object& p) {
       json::object l{{"uri", str(v.get_object(), "value")}};
       contexts_from(str(v.get_object(), "type"), l);
       put(c, "links", "l", std::move(l));
+    }
+  if (const json::array* a = arr(p, "memberships"))
+    for (const auto& v : *a) {
+      if (!v.is_object()) continue;
+      const json::object* m = obj(v.get_object(), "contactGroupMembership");
+      if (!m) continue;
+      if (auto it = groups.find(str(*m, "contactGroupResourceName")); it != groups.end() && !it->second.empty()) {
+        json::object& kw = c["keywords"].is_object() ? c["keywords"].as_object() : (c["keywords"] = json::object()).as_object();
+        kw[it->second] = true;
+      }
     }
   if (const json::array* a = arr(p, "clientData"))
     for (const auto& v : *a)
@@ -284,13 +295,22 @@ json::object to_person(const json::object& card, const std::string& key) {
   return p;
 }
 
+std::vector<std::string> keywords_of(const json::object& card) {
+  std::vector<std::string> out;
+  if (const json::object* kw = obj(card, "keywords"))
+    for (const auto& [k, v] : *kw)
+      if (v.is_bool() && v.get_bool() && !k.empty()) out.emplace_back(k);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 const std::vector<std::string>& fields() {
   static const std::vector<std::string> f = {
       "/name/components", "/name/full",       "/nicknames/*/name",    "/emails/*/address",  "/emails/*/contexts",
       "/emails/*/pref",   "/phones/*/number", "/phones/*/features",   "/phones/*/contexts", "/phones/*/pref",
       "/addresses/*/components", "/addresses/*/contexts", "/addresses/*/pref", "/organizations/*/name",
       "/organizations/*/units",  "/titles/*/name",        "/notes/*/note",     "/anniversaries/*/date",
-      "/anniversaries/*/kind",   "/links/*/uri",          "/links/*/contexts"};
+      "/anniversaries/*/kind",   "/links/*/uri",          "/links/*/contexts",     "/keywords"};
   return f;
 }
 

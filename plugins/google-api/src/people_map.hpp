@@ -7,7 +7,9 @@
 // Kept (fields()): name (components, full), nicknames, emails, phones (with
 // work/private contexts and the mobile, fax, pager features), addresses
 // (components, contexts), organizations (name, one unit: the department),
-// titles, notes (the biography), the birthday, links (urls). The idempotency
+// titles, notes (the biography), the birthday, links (urls), keywords (the
+// contact groups the user made, by name; system groups such as My Contacts
+// and Starred are left out). The idempotency
 // key rides in the Person's clientData, never in the card.
 //
 // Pure functions; any thread.
@@ -15,6 +17,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,9 +28,13 @@ inline constexpr const char* kKeyName = "accord.idempotency_key";
 
 // The personFields read and the updatePersonFields written.
 inline constexpr const char* kReadFields =
-    "names,nicknames,emailAddresses,phoneNumbers,addresses,organizations,biographies,birthdays,urls,clientData,metadata";
+    "names,nicknames,emailAddresses,phoneNumbers,addresses,organizations,biographies,birthdays,urls,clientData,"
+    "memberships,metadata";
 inline constexpr const char* kUpdateFields =
-    "names,nicknames,emailAddresses,phoneNumbers,addresses,organizations,biographies,birthdays,urls";
+    "names,nicknames,emailAddresses,phoneNumbers,addresses,organizations,biographies,birthdays,urls,memberships";
+
+// The user's own contact groups: resource name ("contactGroups/abc") → name.
+using GroupNames = std::map<std::string, std::string>;
 
 struct Read {
   boost::json::object card;
@@ -35,11 +42,15 @@ struct Read {
   std::string modified;  // the contact source's updateTime, or ""
 };
 
-Read to_card(const boost::json::object& person);
+// `groups`: the memberships read as keywords (others are left out).
+Read to_card(const boost::json::object& person, const GroupNames& groups = {});
 
-// The Person for a card: the fields of kUpdateFields (empty lists where the
-// card has none, so that an update clears them); clientData carries `key`
-// when not empty.
+// The card's keywords (the names of the groups it belongs in), sorted.
+std::vector<std::string> keywords_of(const boost::json::object& card);
+
+// The Person for a card: the fields of kUpdateFields but memberships (empty
+// lists where the card has none, so that an update clears them; the caller
+// sets memberships from keywords_of); clientData carries `key` when not empty.
 boost::json::object to_person(const boost::json::object& card, const std::string& key);
 
 const std::vector<std::string>& fields();

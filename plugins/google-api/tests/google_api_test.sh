@@ -101,6 +101,21 @@ runp run p.json
 runp run p.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok nothing-to-do-after-edits || bad nothing-to-do-after-edits "$out"
 
+# contact groups as keywords: a vCard's CATEGORIES makes and joins a group; a group joined in Google reaches the vCard
+sed -i 's/^TITLE:Analyst/CATEGORIES:Chess club\r\nTITLE:Analyst/' book/g11.vcf
+runp run p.json
+grp=$(js "(Object.entries(d.people.groups).find(([k,g])=>g.name==='Chess club')||[''])[0]")
+rn11=$(js "Object.values(d.people.persons).find(p=>!p.deleted&&(p.data.emailAddresses||[]).some(e=>e.value==='g11@example.org')).resourceName")
+[ $rc = 0 ] && [ -n "$grp" ] && [ "$(js "[...(d.people.groups['$grp'].members||[])].includes('$rn11')")" = true ] \
+  && ok vcard-category-becomes-contact-group || bad vcard-category-becomes-contact-group "rc=$rc grp=$grp" "$out" "$(curl -s "$base/__dump" | node -e 'const d=JSON.parse(require("fs").readFileSync(0));console.log(JSON.stringify(d.people.groups).slice(0,600))')"
+rn12=$(js "Object.values(d.people.persons).find(p=>!p.deleted&&(p.data.emailAddresses||[]).some(e=>e.value==='g12@example.org')).resourceName")
+api POST "/v1/$grp/members:modify" "{\"resourceNamesToAdd\": [\"$rn12\"]}" > mod.out
+runp run p.json
+[ $rc = 0 ] && grep -q "^CATEGORIES:Chess club" book/g12.vcf && ok google-group-reaches-vcard-categories \
+  || bad google-group-reaches-vcard-categories "rc=$rc $(head -c 300 mod.out)" "$out" "$(cat book/g12.vcf)"
+runp run p.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok nothing-to-do-after-groups || bad nothing-to-do-after-groups "$out"
+
 # an expired People sync token (400 FAILED_PRECONDITION, EXPIRED_SYNC_TOKEN): a full listing, no duplicate
 ctl '{"expire_sync_tokens": ["people"]}'
 sed -i 's/^TITLE:Analyst/TITLE:Engineer/' book/g3.vcf

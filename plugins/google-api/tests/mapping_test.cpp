@@ -230,3 +230,15 @@ TEST(GoogleErrors, OlderEnvelopeWithErrorsReason) {
   EXPECT_TRUE(e.has_reason("fullSyncRequired"));
   EXPECT_EQ(e.message, "Sync token is no longer valid, a full sync is required.");
 }
+
+TEST(PeopleMap, UserGroupsAreKeywordsSystemGroupsAreNot) {
+  auto p = obj(R"({"resourceName":"people/c1","names":[{"givenName":"Ada"}],"memberships":[
+    {"contactGroupMembership":{"contactGroupResourceName":"contactGroups/myContacts"}},
+    {"contactGroupMembership":{"contactGroupResourceName":"contactGroups/abc"}},
+    {"contactGroupMembership":{"contactGroupResourceName":"contactGroups/def"}}]})");
+  people::GroupNames groups{{"contactGroups/abc", "Friends"}, {"contactGroups/def", "Chess club"}};
+  json::object c = people::to_card(p, groups).card;
+  EXPECT_EQ(c.at("keywords"), json::parse(R"({"Friends":true,"Chess club":true})"));
+  EXPECT_EQ(people::keywords_of(c), (std::vector<std::string>{"Chess club", "Friends"}));
+  EXPECT_FALSE(people::to_card(p).card.contains("keywords"));  // groups unknown: no keywords made up
+}
