@@ -8,9 +8,10 @@
  * pkg-config (docs/sdk.md, "A connector in C"). Never use it for real data:
  * nothing is persisted.
  *
- * Config: {} (any object). Streams: "note" (canonical note). All instances
- * in a process share one store, as instances of a real connector share the
- * system behind it.
+ * Config: {} or {"batch_size": N}: a listing comes in pages of at most N
+ * records ("more": true on all but the last; the default is one page).
+ * Streams: "note" (canonical note). All instances in a process share one
+ * store, as instances of a real connector share the system behind it.
  *
  * Accord's own tests build this file as their plain-C fixture too: compiled
  * with one FAULT_* define it becomes a deliberately broken connector that the
@@ -52,6 +53,7 @@ struct accord_instance {
   int cancelled;
   char *out; /* the last answer, valid until the next call (connector.h) */
   const accord_host *host;
+  size_t batch_size; /* records per page of a listing; 0: all in one */
 };
 
 static int is_cancelled(accord_instance *in) {
@@ -111,13 +113,21 @@ static rec_t *touch(rec_t *r) {
 static int32_t m_create(const accord_host *host, const char *config, accord_instance **out,
                         accord_error *e) {
   accord_instance *in;
-  json_t *cfg = config ? json_loads(config, 0, NULL) : NULL;
-  int ok = json_is_object(cfg);
+  json_t *cfg = config ? json_loads(config, 0, NULL) : NULL, *size;
+  json_int_t batch_size = 0;
+  if (!json_is_object(cfg)) {
+    json_decref(cfg);
+    return err(e, ACCORD_ERROR, "config must be a JSON object");
+  }
+  size = json_object_get(cfg, "batch_size");
+  if (size) batch_size = json_is_integer(size) ? json_integer_value(size) : -1;
   json_decref(cfg);
-  if (!ok) return err(e, ACCORD_ERROR, "config must be a JSON object");
+  if (batch_size < 0 || (size && batch_size == 0))
+    return err(e, ACCORD_ERROR, "config: /batch_size: must be a whole number of records, 1 or more");
   in = (accord_instance *)calloc(1, sizeof *in);
   if (!in) return err(e, ACCORD_ERROR, "out of memory");
   in->host = host;
+  in->batch_size = (size_t)batch_size;
   *out = in;
   return ACCORD_OK;
 }
@@ -153,19 +163,26 @@ static json_t *record_json(const rec_t *r) {
   return o;
 }
 
-/* Cursor: "mem:<seq>". Anything else that is not empty cannot be resumed. */
+/* Cursors: "mem:<seq>" resumes the change feed after change <seq>;
+ * "mem:<seq>:<start>" is the next page of a full listing begun when the
+ * store stood at change <start>: it too leaves out records deleted before
+ * then, but says which were deleted since. Anything else that is not empty
+ * cannot be resumed. */
 static int32_t read_changes_locked(accord_instance *in, const char *stream, const char *cursor,
                                    const char **out, uint64_t *len, accord_error *e) {
-  long since = 0;
-  size_t i;
-  int full = !cursor || !*cursor;
-  char next[48];
+  long since = 0, start = g_store.seq, last = g_store.seq;
+  size_t i, taken = 0;
+  int full = !cursor || !*cursor, more = 0;
+  char next[64], extra;
   json_t *batch, *records;
   if (is_cancelled(in)) return err(e, ACCORD_CANCELLED, "cancelled");
   if (!check_stream(stream)) return err(e, ACCORD_UNSUPPORTED, "memory-c has only the stream \"note\"");
   if (!full) {
-    char extra;
-    if (sscanf(cursor, "mem:%ld%c", &since, &extra) != 1 || since < 0 || since > g_store.seq) {
+    if (sscanf(cursor, "mem:%ld:%ld%c", &since, &start, &extra) == 2)
+      full = 1; /* a later page of a full listing */
+    else if (sscanf(cursor, "mem:%ld%c", &since, &extra) != 1)
+      since = -1;
+    if (since < 0 || since > g_store.seq || start < 0 || start > g_store.seq) {
 #ifdef FAULT_IGNORES_EXPIRY
       since = 0;
 #else
@@ -180,14 +197,23 @@ static int32_t read_changes_locked(accord_instance *in, const char *stream, cons
   for (i = 0; i < g_store.n; ++i) { /* oldest change first */
     const rec_t *r = &g_store.recs[i];
     if (r->seq <= since) continue;
-    if (full && !r->data) continue;
+    if (full && !r->data && r->seq <= start) continue; /* gone before the listing began */
+    if (in->batch_size && taken == in->batch_size) { /* a page is full: the rest on the next read */
+      more = 1;
+      last = g_store.recs[i - 1].seq;
+      break;
+    }
     json_array_append_new(records, record_json(r));
+    ++taken;
   }
-  snprintf(next, sizeof next, "mem:%ld", g_store.seq);
+  if (more && full)
+    snprintf(next, sizeof next, "mem:%ld:%ld", last, start);
+  else
+    snprintf(next, sizeof next, "mem:%ld", last);
   batch = json_object();
   json_object_set_new(batch, "records", records);
   json_object_set_new(batch, "cursor", json_string(next));
-  json_object_set_new(batch, "more", json_false());
+  json_object_set_new(batch, "more", json_boolean(more));
   return answer(in, batch, out, len, e);
 }
 
@@ -336,7 +362,8 @@ static const void *m_get_extension(accord_instance *in, const char *name) {
   "\"description\":\"Records in memory; a connector in plain C99.\","                   \
   "\"streams\":[{\"name\":\"note\",\"canonical\":\"note\","                             \
   "\"fields\":[\"/title\",\"/body\",\"/categories\"]}],"                                \
-  "\"config_schema\":{\"type\":\"object\",\"properties\":{}}}"
+  "\"config_schema\":{\"type\":\"object\",\"properties\":{\"batch_size\":"              \
+  "{\"type\":\"integer\",\"minimum\":1,\"description\":\"records per page of a listing\"}}}}"
 #endif
 
 static const accord_connector kTable = {
