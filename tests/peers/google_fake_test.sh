@@ -237,6 +237,8 @@ expect calendar-list 200 'd.items.length===1 && d.items[0].primary===true && d.i
 ev='{"id": "accordevent0001", "summary": "Standup", "start": {"dateTime": "2026-03-02T09:00:00+01:00"}, "end": {"dateTime": "2026-03-02T09:15:00+01:00"}}'
 req POST "$cal" '{"id": "UPPERCASE1", "summary": "x", "start": {"date": "2026-03-02"}, "end": {"date": "2026-03-03"}}'
 expect calendar-id-base32hex-only 400 'd.error.errors[0].reason==="invalid"'
+req POST "$cal" '{"id": "wxyz12345", "summary": "x", "start": {"date": "2026-03-02"}, "end": {"date": "2026-03-03"}}'
+expect calendar-id-no-w-to-z 400 'd.error.errors[0].reason==="invalid"'
 req POST "$cal" '{"id": "ab1", "summary": "x", "start": {"date": "2026-03-02"}, "end": {"date": "2026-03-03"}}'
 expect calendar-id-at-least-5 400
 req POST "$cal" '{"summary": "x", "start": {"date": "2026-03-02"}}'
