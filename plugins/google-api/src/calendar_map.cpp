@@ -107,12 +107,13 @@ std::string instance_suffix(const json::object& t) {
   return local_in(*ms / 1000, "UTC") + "Z";
 }
 
-json::object to_event(const Series& s) {
+json::object to_event(const Series& s, const std::string& calendar_zone) {
   const json::object& m = s.master;
   const json::object* start = time_of(m, "start");
   const json::object* end = time_of(m, "end");
   if (!start) throw std::runtime_error("the event has no start");
   std::string zone = str(*start, "timeZone");
+  if (zone.empty() && !str(*start, "dateTime").empty()) zone = calendar_zone;
   std::string uid = str(m, "iCalUID");
   if (uid.empty()) uid = str(m, "id");
   std::string text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Accord//google-api//EN\r\n";

@@ -37,9 +37,10 @@ struct Series {
   std::vector<boost::json::object> exceptions;
 };
 
-// The canonical Event. Throws std::runtime_error for an event whose times
-// cannot be read.
-boost::json::object to_event(const Series& s);
+// The canonical Event. `calendar_zone`: the calendar's time zone, which
+// Google applies to a time that names none (else such a time is read in
+// UTC). Throws std::runtime_error for an event whose times cannot be read.
+boost::json::object to_event(const Series& s, const std::string& calendar_zone = "");
 
 // One changed occurrence to write: PUT events/<series id>_<suffix>.
 struct Instance {

@@ -629,6 +629,7 @@ class GoogleApi final : public accord::Connector {
       throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
     }
     const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+    if (std::string tz = str(body, "timeZone"); !tz.empty()) calendar_zone_ = tz;  // the calendar's
     std::vector<std::string> touched;
     std::set<std::string> seen, deleted;
     std::map<std::string, json::object> masters;
@@ -684,6 +685,17 @@ class GoogleApi final : public accord::Connector {
     return json::serialize(batch);
   }
 
+  // The calendar's time zone (events.list says it; else calendars.get).
+  const std::string& calendar_zone() {
+    if (calendar_zone_.empty()) {
+      std::string url = s_.calendar + "/calendars/" + url_encode(s_.calendar_id);
+      Answer a = client_.call("GET", url);
+      if (a.ok() && a.body.is_object()) calendar_zone_ = str(a.body.get_object(), "timeZone");
+      if (calendar_zone_.empty()) calendar_zone_ = "UTC";
+    }
+    return calendar_zone_;
+  }
+
   std::optional<json::object> get_event(const std::string& id) {
     std::string url = events_url("/" + url_encode(id));
     Answer a = client_.call("GET", url);
@@ -730,7 +742,7 @@ class GoogleApi final : public accord::Connector {
   json::object event_record(const calendar::Series& s) {
     json::object rec{{"id", str(s.master, "id")}, {"version", series_version(s)}};
     try {
-      rec["data"] = calendar::to_event(s);
+      rec["data"] = calendar::to_event(s, calendar_zone());
     } catch (const std::exception& e) {
       // the host reports a record it cannot read and goes on with the others
       rec["data"] = "unreadable: " + std::string(e.what());
@@ -747,7 +759,7 @@ class GoogleApi final : public accord::Connector {
     if (!master) throw accord::Error(ACCORD_RETRY, "event " + id + " was written but cannot be read back yet", 5000);
     calendar::Series s = series_of(std::move(*master));
     Result r = Result::ok(id, series_version(s));
-    r.data = calendar::to_event(s);
+    r.data = calendar::to_event(s, calendar_zone());
     return r;
   }
 
@@ -833,6 +845,7 @@ class GoogleApi final : public accord::Connector {
   GoogleClient client_;
   const json::object empty_;
   people::GroupNames group_names_;
+  std::string calendar_zone_;
   bool groups_loaded_ = false;
 };
 

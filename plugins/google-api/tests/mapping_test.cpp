@@ -242,3 +242,12 @@ TEST(PeopleMap, UserGroupsAreKeywordsSystemGroupsAreNot) {
   EXPECT_EQ(people::keywords_of(c), (std::vector<std::string>{"Chess club", "Friends"}));
   EXPECT_FALSE(people::to_card(p).card.contains("keywords"));  // groups unknown: no keywords made up
 }
+
+TEST(CalendarMap, TimeWithoutZoneIsReadInTheCalendarsZone) {
+  calendar::Series s;  // Google applies the calendar's zone to a time that names none
+  s.master = obj(R"({"id":"e1","start":{"dateTime":"2026-01-05T09:00:00Z"},"end":{"dateTime":"2026-01-05T10:00:00Z"}})");
+  json::object e = calendar::to_event(s, "Asia/Tokyo");
+  EXPECT_EQ(e.at("start"), "2026-01-05T18:00:00");
+  EXPECT_EQ(e.at("timeZone"), "Asia/Tokyo");
+  EXPECT_EQ(calendar::to_event(s).at("start"), "2026-01-05T09:00:00");  // none known: UTC
+}
