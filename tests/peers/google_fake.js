@@ -13,13 +13,37 @@
 //   the others:      {"error": {code, message, errors: [{message, domain, reason, location?, locationType?}], status}}
 // Each route names the reference or guide page it follows (developers.google.com).
 //
+//   POST /token                      refresh_token grant (rotation switch, invalid_grant, invalid_client) and the
+//                                    JWT-bearer grant (RS256 checked with the service account's public key; iss,
+//                                    sub, aud, scope, iat/exp ≤ 1 h)
+//   People  /v1/people/me/connections · people:createContact · people/{id}:updateContact · :deleteContact ·
+//           people/{id} · people:batchGet · people:batchCreateContacts (≤ 200) · :batchUpdateContacts (≤ 200) ·
+//           :batchDeleteContacts (≤ 500) · people:searchContacts · contactGroups (list, get, create, update,
+//           delete, members:modify). Sync tokens bound to the first call, EXPIRED_SYNC_TOKEN, metadata.deleted
+//           tombstones, etags in the body, propagation delay.
+//   Calendar /calendar/v3/users/me/calendarList[/{id}] · calendars[/{id}] · calendars/{id}/events (list with
+//           syncToken and 410, insert with base32hex ids and 409, import) · events/{id} (get, update/patch with
+//           If-Match and 412, delete) · events/{id}/instances; series expanded in their zone, instance ids
+//           {id}_{UTC start}, exceptions moved or cancelled.
+//   Tasks   /tasks/v1/users/@me/lists[/{id}] · lists/{l}/tasks[/{t}[/move]] · lists/{l}/clear
+//   Gmail   /gmail/v1/users/me/profile · messages (list, get, import, insert, modify, batchModify ≤ 1000, trash,
+//           untrash, delete) · /upload/gmail/v1/users/me/messages/import · history (404 on a too-old id) ·
+//           labels; 15,000 quota units per user per minute (403 userRateLimitExceeded)
+//   Drive   /drive/v3/files[/{id}] · /upload/drive/v3/files[/{id}] · changes/startPageToken · changes;
+//           partial responses (default fields only unless fields= asks)
+//   Every API: bearer token required (401), fields= partial responses, injected 429/403 with Retry-After.
+// Not modelled: HTTP batch (/batch/…), watch channels, ACLs, attachments and drafts, Drive shared drives and
+// exports, People photos and other contacts, free-text Gmail search, RRULE parts beyond FREQ/INTERVAL/COUNT/
+// UNTIL/BYDAY/BYMONTHDAY (a 501 says so), state across restarts.
+//
 // Usage: [GOOGLE_CLIENT_ID=… GOOGLE_CLIENT_SECRET=… GOOGLE_REFRESH_TOKEN=… GOOGLE_TOKEN=… GOOGLE_USER=…]
 //        node google_fake.js → prints "port N" (127.0.0.1; PEER_PORT pins it)
 // Test-only routes (no authentication):
 //   POST /__control {"expire_tokens": true, "token_lifetime": s, "rotate_refresh_token": bool,
 //                    "revoke_refresh_token": true, "expire_sync_tokens": ["people", "contactGroups",
-//                    "calendar", "gmail", "drive"], "rate_limit": {"count", "status": 429|403, "reason",
-//                    "retry_after", "path"}, "propagation_delay_ms": n}
+//                    "calendar", "gmail"], "rate_limit": {"count", "status": 429|403, "reason",
+//                    "retry_after", "path"}, "propagation_delay_ms": n, "gmail_quota_per_minute": n}
+//   POST /__fault {…}  (fake_http.js) answers lost after the commit, injected statuses
 //   POST /__account {"email", "refresh_token"?, "access_token"?}   another user
 //   POST /__service_account {"client_email", "public_key_pem"}     for the JWT-bearer grant
 //   GET  /__dump[?user=EMAIL] → that user's stores;  GET /__stats → {requests, by_route, tokens_issued}
@@ -219,7 +243,30 @@ function sig(p, leaveOut) {
   for (const k of Object.keys(p).sort()) if (!leaveOut.includes(k)) o[k] = p[k];
   return JSON.stringify(o);
 }
-function count(route) { stats.requests++; stats.by_route[route] = (stats.by_route[route] || 0) + 1; }
+function count(route) {
+  stats.requests++;
+  stats.by_route[route] = (stats.by_route[route] || 0) + 1;
+  if (route.startsWith('gmail.users.') && currentUser) gmailQuota(currentUser, route.slice('gmail.users.'.length));
+}
+// Gmail "Usage limits": 15,000 quota units per user per minute (userRateLimitExceeded), each method its
+// units; the fake counts them over a sliding minute (/__control gmail_quota_per_minute changes the limit).
+const GMAIL_UNITS = {getProfile: 1, 'history.list': 2, 'labels.create': 5, 'labels.delete': 5, 'labels.get': 1,
+  'labels.list': 1, 'labels.update': 5, 'labels.patch': 5, 'messages.batchModify': 50, 'messages.delete': 10,
+  'messages.get': 5, 'messages.import': 25, 'messages.insert': 25, 'messages.list': 5, 'messages.modify': 5,
+  'messages.trash': 5, 'messages.untrash': 5};
+let gmailPerMinute = 15000, currentUser = null;
+function gmailQuota(u, method) {
+  const t = now();
+  const spent = u.gmail.spent || (u.gmail.spent = []);
+  while (spent.length && spent[0].t <= t - 60000) spent.shift();
+  const used = spent.reduce((a, x) => a + x.units, 0);
+  const units = GMAIL_UNITS[method] || 5;
+  if (used + units > gmailPerMinute)
+    fail(403, 'User Rate Limit Exceeded', {reason: 'userRateLimitExceeded', domain: 'usageLimits', status: 'PERMISSION_DENIED',
+                                           headers: {'Retry-After': String(Math.ceil((spent[0].t + 60000 - t) / 1000))}});
+  spent.push({t, units});
+  stats.gmail_units = (stats.gmail_units || 0) + units;
+}
 
 // ---------------------------------------------------------------- OAuth 2.0
 
@@ -803,6 +850,7 @@ function testRoutes(req, res, url, raw) {
       },
       rate_limit: v => { rateLimit = Object.assign({}, v); },
       propagation_delay_ms: v => { propagationMs = v; },
+      gmail_quota_per_minute: v => { gmailPerMinute = v; },
     });
     return send(res, 200, {ok: true});
   }
@@ -840,6 +888,7 @@ function dispatch(req, res, raw) {
   try {
     if (!api || !routes[api]) fail(404, 'Not Found', {reason: 'notFound'});
     const u = authenticate(req, api, req.method + ' ' + url.pathname);
+    currentUser = u;
     limited(url.pathname, api);
     responseFields = api !== 'drive' ? url.searchParams.get('fields') : null;
     routes[api](req, res, url, u, raw);
@@ -849,6 +898,7 @@ function dispatch(req, res, raw) {
     sendError(res, api || 'calendar', e);
   } finally {
     responseFields = null;
+    currentUser = null;
   }
 }
 

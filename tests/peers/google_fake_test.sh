@@ -410,6 +410,16 @@ req GET "$G/profile"
 req GET "$G/history?startHistoryId=$(j d.historyId)"
 expect gmail-fresh-historyId-after-expiry 200
 
+# Gmail's per-user quota: 15,000 units a minute, each method its units (messages.get 5)
+ctl __control '{"gmail_quota_per_minute": 12}'
+tok=$bobtok req GET "$G/labels"; tok=$bobtok req GET "$G/labels"; tok=$bobtok req GET "$G/messages"
+tok=$bobtok req GET "$G/messages"
+expect gmail-quota-list-5-units 200
+tok=$bobtok req GET "$G/labels"
+expect gmail-quota-userRateLimitExceeded 403 'd.error.errors[0].reason==="userRateLimitExceeded" && d.error.errors[0].domain==="usageLimits"'
+grep -qi '^Retry-After: [1-9]' resp.head && ok gmail-quota-retry-after || bad gmail-quota-retry-after "$(cat resp.head)"
+ctl __control '{"gmail_quota_per_minute": 15000}'
+
 # ---------------------------------------------------------------- Drive
 D=/drive/v3
 req GET "$D/changes/startPageToken"
