@@ -50,50 +50,7 @@ constexpr const char* kContactFields[] = {"/name/components", "/name/full", "/em
 
 const accord::kit::Manifest& manifest() {
   static const accord::kit::Manifest m = [] {
-    json::value schema = json::parse(R"schema({
-      "type": "object",
-      "required": ["base_url"],
-      "properties": {
-        "profile": {"type": "string", "default": "generic",
-          "description": "the vendor profile whose endpoints, paging, change detection and field names this account uses; everything it sets can be overridden here"},
-        "base_url": {"type": "string", "format": "url-loopback-http", "description": "the API's root, e.g. https://yourorg.my.salesforce.com/services/data/v59.0 (http:// only to this machine)"},
-        "auth": {"type": "object", "description": "how requests are authorised",
-          "properties": {
-            "type": {"type": "string", "enum": ["none", "bearer", "api_key", "oauth2"], "default": "none"},
-            "token": {"format": "header-value", "description": "bearer: the token; oauth2: a current access token (optional). Use {\"$secret\": NAME}"},
-            "header": {"type": "string", "format": "header-value", "default": "X-API-Key", "description": "api_key: the header that carries the key"},
-            "key": {"format": "header-value", "description": "api_key: the key. Use {\"$secret\": NAME}"},
-            "token_url": {"type": "string", "format": "url-loopback-http", "description": "oauth2: the token endpoint (refresh_token grant)"},
-            "client_id": {"type": "string", "description": "oauth2: the app's client id"},
-            "client_secret": {"description": "oauth2: the app's client secret. Use {\"$secret\": NAME}"},
-            "refresh_token": {"description": "oauth2: the refresh token. Use {\"$secret\": NAME}"},
-            "refresh_token_secret": {"type": "string", "description": "oauth2: the NAME of the refresh token's secret, instead of refresh_token: a token the service rotates is written back there"}
-          }},
-        "token_exchange": {"type": "object", "description": "a token of a wider scope exchanged for the one requests use: method, path, headers, form (templates; used only when each has a value), token (pointer to the new token in the answer). HighLevel: an agency token for a location's, when variables.company_id is set"},
-        "headers": {"type": "object", "additionalProperties": {"type": "string", "format": "header-value"},
-          "description": "extra headers on every request (HighLevel's Version)"},
-        "variables": {"type": "object", "additionalProperties": {"type": "string"},
-          "description": "values the profile's paths and bodies use as {name} (HighLevel's location_id)"},
-        "rate_limit": {"type": "object", "description": "client-side limits",
-          "properties": {
-            "requests_per_second": {"type": "number", "minimum": 0, "description": "0 = no client-side limit"},
-            "burst": {"type": "number", "minimum": 1},
-            "remaining_header": {"type": "string", "description": "the vendor's calls-left header (lower case)"},
-            "interval_ms_header": {"type": "string", "description": "the vendor's window-length header (lower case)"},
-            "daily_remaining_header": {"type": "string", "description": "the vendor's calls-left-today header (lower case): a stream's reading that would not fit in what is left waits for a later run"},
-            "daily_usage_header": {"type": "string", "description": "or a header that says the day's usage as FIELD=used/limit (lower case; Salesforce: sforce-limit-info)"},
-            "daily_usage_field": {"type": "string", "description": "the field of daily_usage_header (Salesforce: api-usage)"},
-            "limit_exceeded_retry_seconds": {"type": "number", "minimum": 1, "default": 900}
-          }},
-        "timeouts": {"type": "object", "properties": {
-            "connect_seconds": {"type": "number", "minimum": 1, "default": 10},
-            "stall_seconds": {"type": "number", "minimum": 1, "default": 30, "description": "a transfer that stops moving for this long is abandoned"},
-            "total_seconds": {"type": "number", "minimum": 1, "default": 300}}},
-        "ca_file": {"type": "string", "format": "path", "description": "a CA bundle for a server with a private CA; TLS verification cannot be turned off"},
-        "streams": {"type": "object", "additionalProperties": {"type": ["object", "null"]},
-          "description": "per stream: object, endpoints (list, get, create, update, delete, lookup, upsert, batch), parent, id/version/modified pointers, changes, tombstones, mapping; merged over stream_defaults and the profile's (null switches one off). See docs/connectors/crm-rest.md"},
-        "stream_defaults": {"type": "object", "description": "what every stream has unless it says otherwise; merged under each stream"}
-      }})schema");
+    json::value schema = config_schema();
     json::array names;  // the profile enum: every shipped profile
     for (const auto& [name, _] : profiles()) names.emplace_back(name);
     schema.at_pointer("/properties/profile").as_object()["enum"] = std::move(names);

@@ -4,13 +4,33 @@
 #include <accord/net/oauth2.hpp>
 
 #include <accord/connector.hpp>
+#include <accord/json/pointer.hpp>
+#include <accord/json/schema.hpp>
 #include <accord/kit/config.hpp>
 
 #include <boost/json.hpp>
 
 namespace json = boost::json;
+namespace json_schema = accord::json_schema;
+
+extern const char kConfigSchema[];  // config_schema.json, compiled in
 
 namespace crm {
+
+json::value config_schema() {
+  json::value schema = json::parse(kConfigSchema);
+  // a batch endpoint and the token exchange are requests with keys of their
+  // own: the request's keys are added to theirs (one list of them)
+  json::object& defs = schema.at("definitions").as_object();
+  const json::object& req = defs.at("request").as_object();
+  for (const char* d : {"batch_op", "token_exchange"}) {
+    json::object& o = defs[d].as_object();
+    o["type"] = req.at("type");
+    o["additionalProperties"] = false;
+    for (const auto& [k, v] : req.at("properties").as_object()) o["properties"].as_object().emplace(k, v);
+  }
+  return schema;
+}
 
 void merge_into(json::value& base, const json::value& over) {
   if (base.is_object() && over.is_object()) {
@@ -25,9 +45,7 @@ void merge_into(json::value& base, const json::value& over) {
 
 namespace {
 
-[[noreturn]] void bad(const std::string& at, const std::string& what) {
-  throw accord::Error(ACCORD_ERROR, "config: " + (at.empty() ? std::string("/") : at) + ": " + what);
-}
+[[noreturn]] void bad(const std::string& at, const std::string& what) { accord::kit::Config::fail(at, what); }
 
 json::value parse_lenient(const std::string& text, const std::string& what) {
   json::parse_options po;
@@ -39,248 +57,176 @@ json::value parse_lenient(const std::string& text, const std::string& what) {
   return v;
 }
 
-// Typed readers over one object, each naming the key on a wrong type.
-struct Obj {
-  const json::object* o;
+// A place in the configuration, read through the kit's Config: the schema
+// (config_schema.json) has checked every type, enum, pointer and unknown
+// key; what is left here is reading, defaults, and the rules a schema cannot
+// say (Config::fail, naming the pointer).
+struct At {
+  const accord::kit::Config* k;
   std::string at;
 
-  const json::value* get(const char* k) const { return o ? o->if_contains(k) : nullptr; }
-  std::string str(const char* k, std::string def = "") const {
-    const json::value* v = get(k);
-    if (!v || v->is_null()) return def;
-    if (!v->is_string()) bad(at + "/" + k, "must be a string");
-    return std::string(v->get_string());
+  std::string ptr(std::string_view key) const { return at + "/" + accord::json_pointer::escape(key); }
+  const json::value* get(std::string_view key) const {
+    const json::value* v = k->find(ptr(key));
+    return v && !v->is_null() ? v : nullptr;
   }
-  double num(const char* k, double def) const {
-    const json::value* v = get(k);
-    if (!v || v->is_null()) return def;
-    if (!v->is_number()) bad(at + "/" + k, "must be a number");
-    return v->to_number<double>();
-  }
-  Obj sub(const char* k) const {
-    const json::value* v = get(k);
-    if (!v || v->is_null()) return {nullptr, at + "/" + k};
-    if (!v->is_object()) bad(at + "/" + k, "must be an object");
-    return {&v->get_object(), at + "/" + k};
-  }
-  std::vector<std::string> strings(const char* k) const {
-    std::vector<std::string> out;
-    const json::value* v = get(k);
-    if (!v || v->is_null()) return out;
-    if (!v->is_array()) bad(at + "/" + k, "must be an array of strings");
-    for (const auto& e : v->get_array()) {
-      if (!e.is_string()) bad(at + "/" + k, "must be an array of strings");
-      out.emplace_back(e.get_string());
-    }
-    return out;
+  bool present() const { return k->find(at) && !k->find(at)->is_null(); }
+  std::string str(std::string_view key, std::string def = "") const { return k->str(ptr(key), def); }
+  double num(std::string_view key, double def) const { return k->number(ptr(key), def); }
+  int64_t integer(std::string_view key, int64_t def) const { return k->integer(ptr(key), def); }
+  bool boolean(std::string_view key, bool def) const { return k->boolean(ptr(key), def); }
+  std::vector<std::string> strings(std::string_view key) const { return k->strings(ptr(key)); }
+  At sub(std::string_view key) const { return At{k, ptr(key)}; }
+  const json::object* object(std::string_view key) const {
+    const json::value* v = get(key);
+    return v ? v->if_object() : nullptr;
   }
 };
 
-void check_pointer(const std::string& at, const std::string& p) {
-  if (!p.empty() && p[0] != '/') bad(at, "\"" + p + "\" is not a JSON pointer (it must start with /)");
-}
-
-void check_enum(const std::string& at, const std::string& v, std::initializer_list<const char*> allowed) {
-  std::string list;
-  for (const char* a : allowed) {
-    if (v == a) return;
-    list += (list.empty() ? "" : ", ") + std::string(a);
-  }
-  bad(at, "\"" + v + "\" is not one of " + list);
-}
-
-Paging parse_paging(const Obj& p) {
+Paging parse_paging(const At& p) {
   Paging g;
-  if (!p.o) return g;
+  if (!p.present()) return g;
   g.style = p.str("style", "none");
-  check_enum(p.at + "/style", g.style, {"none", "link_header", "next_url", "cursor", "offset", "page"});
   g.next = p.str("next");
-  check_pointer(p.at + "/next", g.next);
-  if (auto* nl = p.get("next_in_last_record"); nl && !nl->is_null()) {
-    if (!nl->is_bool()) bad(p.at + "/next_in_last_record", "must be true or false");
-    g.next_in_last = nl->get_bool();
-  }
+  g.next_in_last = p.boolean("next_in_last_record", false);
   g.param = p.str("param");
   g.body_pointer = p.str("body_pointer");
-  check_pointer(p.at + "/body_pointer", g.body_pointer);
   g.limit_param = p.str("limit_param");
   g.limit_pointer = p.str("limit_pointer");
   g.more = p.str("more");
   g.stop_before_since = p.str("stop_before_since");
-  check_pointer(p.at + "/stop_before_since", g.stop_before_since);
-  check_pointer(p.at + "/more", g.more);
-  g.first_page = static_cast<int64_t>(p.num("first_page", 1));
+  g.first_page = p.integer("first_page", 1);
   if ((g.style == "next_url" || g.style == "cursor") && g.next.empty())
-    bad(p.at + "/next", "paging style " + g.style + " needs the pointer to the next page in the answer");
+    bad(p.ptr("next"), "paging style " + g.style + " needs the pointer to the next page in the answer");
   if ((g.style == "offset" || g.style == "page") && g.param.empty())
-    bad(p.at + "/param", "paging style " + g.style + " needs the query parameter that carries it");
+    bad(p.ptr("param"), "paging style " + g.style + " needs the query parameter that carries it");
   if (g.style == "cursor" && g.param.empty() && g.body_pointer.empty())
     bad(p.at, "paging style cursor needs param (a query parameter) or body_pointer");
   return g;
 }
 
-Request parse_request(const Obj& r) {
+Request parse_request(const At& r) {
   Request q;
-  if (!r.o) return q;
+  if (!r.present()) return q;
   q.present = true;
   q.method = r.str("method", "GET");
-  check_enum(r.at + "/method", q.method, {"GET", "POST", "PUT", "PATCH", "DELETE"});
   q.path = r.str("path");
-  if (q.path.empty()) bad(r.at + "/path", "required: the endpoint's path (or an absolute URL)");
-  if (Obj qq = r.sub("query"); qq.o)
-    for (const auto& [k, v] : *qq.o) {
-      if (!v.is_string() && !v.is_number()) bad(qq.at + "/" + std::string(k), "must be a string or a number");
-      q.query.emplace_back(std::string(k), v.is_string() ? std::string(v.get_string()) : json::serialize(v));
-    }
-  if (auto* b = r.get("body"); b && !b->is_null()) q.body = *b;
-  if (Obj set = r.sub("set"); set.o)
-    for (const auto& [k, v] : *set.o) {
-      check_pointer(set.at + "/" + std::string(k), std::string(k));
-      q.set.emplace_back(std::string(k), v);
-    }
+  if (q.path.empty()) bad(r.ptr("path"), "required: the endpoint's path (or an absolute URL)");
+  if (const json::object* qq = r.object("query"))
+    for (const auto& [k, v] : *qq) q.query.emplace_back(std::string(k), v.is_string() ? std::string(v.get_string()) : json::serialize(v));
+  if (const json::value* b = r.get("body")) q.body = *b;
+  if (const json::object* set = r.object("set"))
+    for (const auto& [k, v] : *set) q.set.emplace_back(std::string(k), v);
   q.records = r.str("records");
-  check_pointer(r.at + "/records", q.records);
   q.record = r.str("record");
-  check_pointer(r.at + "/record", q.record);
   q.answer_id = r.str("id");
-  check_pointer(r.at + "/id", q.answer_id);
   q.paging = parse_paging(r.sub("paging"));
-  if (Obj h = r.sub("headers"); h.o)
-    for (const auto& [k, v] : *h.o) {
-      if (!v.is_string()) bad(h.at + "/" + std::string(k), "must be a string");
+  if (const json::object* h = r.object("headers"))
+    for (const auto& [k, v] : *h) {
       std::string val(v.get_string());
       if (val.find_first_of("\r\n") != std::string::npos || k.find_first_of("\r\n:") != json::string_view::npos)
-        bad(h.at + "/" + std::string(k), "a header name or value cannot hold a line break or (in the name) a colon");
+        bad(r.sub("headers").ptr(k), "a header name or value cannot hold a line break or (in the name) a colon");
       q.headers.emplace_back(std::string(k), val);
     }
   q.send_fields = r.strings("send_fields");
-  for (const auto& f : q.send_fields) {
-    check_pointer(r.at + "/send_fields", f);
-    if (f.size() < 2 || f.find('/', 1) != std::string::npos) bad(r.at + "/send_fields", "\"" + f + "\" is not a top-level field (/name)");
-  }
-  if (Obj d = r.sub("defaults"); d.o)
-    for (const auto& [k, v] : *d.o) {
-      check_pointer(d.at + "/" + std::string(k), std::string(k));
-      if (k.size() < 2 || k.find('/', 1) != json::string_view::npos) bad(d.at + "/" + std::string(k), "not a top-level field (/name)");
-      q.defaults.emplace_back(std::string(k), v);
-    }
+  if (const json::object* d = r.object("defaults"))
+    for (const auto& [k, v] : *d) q.defaults.emplace_back(std::string(k), v);
   q.expired = r.strings("expired");
   q.rate_per_s = r.num("requests_per_second", 0);
-  if (q.rate_per_s < 0) bad(r.at + "/requests_per_second", "must be 0 (none) or more");
   return q;
 }
 
-BatchOp parse_batch_op(const Obj& b) {
+BatchOp parse_batch_op(const At& b) {
   BatchOp o;
-  if (!b.o) return o;
+  if (!b.present()) return o;
   o.present = true;
   o.req = parse_request(b);
-  o.item = b.get("item") ? *b.get("item") : json::value("{data}");
-  if (Obj set = b.sub("item_set"); set.o)
-    for (const auto& [k, v] : *set.o) {
-      check_pointer(set.at + "/" + std::string(k), std::string(k));
-      o.item_set.emplace_back(std::string(k), v);
-    }
+  const json::value* item = b.get("item");
+  o.item = item ? *item : json::value("{data}");
+  if (const json::object* set = b.object("item_set"))
+    for (const auto& [k, v] : *set) o.item_set.emplace_back(std::string(k), v);
   o.has_results = b.get("results") != nullptr;
   o.results = b.str("results");
   o.match = b.str("match", "order");
-  if (o.match != "order") check_pointer(b.at + "/match", o.match);
   o.ok = b.str("ok");
   o.error = b.str("error");
   o.errors = b.str("errors");
   o.error_match = b.str("error_match");
   o.error_message = b.str("error_message", "/message");
-  for (auto [k, v] : {std::pair{"results", &o.results}, {"ok", &o.ok}, {"error", &o.error}, {"errors", &o.errors},
-                      {"error_match", &o.error_match}, {"error_message", &o.error_message}})
-    check_pointer(b.at + "/" + k, *v);
   if (!o.errors.empty() && o.error_match.empty())
-    bad(b.at + "/error_match", "errors needs the pointer, in each error, to the keys or ids it names");
+    bad(b.ptr("error_match"), "errors needs the pointer, in each error, to the keys or ids it names");
   return o;
 }
 
-StreamSpec parse_stream(const std::string& name, const Obj& s) {
+StreamSpec parse_stream(const std::string& name, const At& s) {
   StreamSpec t;
   t.name = name;
   t.canonical = s.str("canonical");
-  if (!t.canonical.empty()) check_enum(s.at + "/canonical", t.canonical, {"jscontact", "note", "jscalendar-event", "jscalendar-task"});
   t.object = s.str("object", name);
   t.id = s.str("id", "/id");
   t.version = s.str("version");
   t.modified = s.str("modified");
-  for (auto [k, v] : {std::pair{"id", &t.id}, {"version", &t.version}, {"modified", &t.modified}})
-    check_pointer(s.at + "/" + k, *v);
   t.read_only = s.strings("read_only");
   t.fields = s.strings("fields");
-  if (Obj v = s.sub("variables"); v.o)
-    for (const auto& [k, val] : *v.o) {
-      if (!val.is_string()) bad(v.at + "/" + std::string(k), "must be a string");
-      t.variables[std::string(k)] = std::string(val.get_string());
-    }
+  if (const json::object* v = s.object("variables"))
+    for (const auto& [k, val] : *v) t.variables[std::string(k)] = std::string(val.get_string());
   t.list = parse_request(s.sub("list"));
-  if (!t.list.present) bad(s.at + "/list", "required: how to list the stream's records");
+  if (!t.list.present) bad(s.ptr("list"), "required: how to list the stream's records");
   t.get = parse_request(s.sub("get"));
   t.create = parse_request(s.sub("create"));
   t.update = parse_request(s.sub("update"));
   t.del = parse_request(s.sub("delete"));
   t.lookup = parse_request(s.sub("lookup"));
   t.upsert = parse_request(s.sub("upsert"));
-  t.page_size = static_cast<int64_t>(s.num("page_size", 100));
-  if (t.page_size < 1) bad(s.at + "/page_size", "must be at least 1");
-  if (Obj b = s.sub("batch"); b.o) {
+  t.page_size = s.integer("page_size", 100);
+  if (At b = s.sub("batch"); b.present()) {
     t.batch.present = true;
-    t.batch.size = static_cast<int64_t>(b.num("size", 100));
-    if (t.batch.size < 1) bad(b.at + "/size", "must be at least 1");
+    t.batch.size = b.integer("size", 100);
     t.batch.create = parse_batch_op(b.sub("create"));
     t.batch.upsert = parse_batch_op(b.sub("upsert"));
     t.batch.update = parse_batch_op(b.sub("update"));
     t.batch.del = parse_batch_op(b.sub("delete"));
     t.batch.read = parse_batch_op(b.sub("read"));
     if (t.batch.upsert.present && s.str("external_id").empty())
-      bad(s.at + "/external_id", "a batch upsert needs the external-id field that carries the idempotency key");
+      bad(s.ptr("external_id"), "a batch upsert needs the external-id field that carries the idempotency key");
   }
 
-  if (Obj par = s.sub("parent"); par.o) {
+  if (At par = s.sub("parent"); par.present()) {
     t.parent.present = true;
     t.parent.stream = par.str("stream");
     t.parent.var = par.str("var");
     t.parent.field = par.str("field");
-    check_pointer(par.at + "/field", t.parent.field);
     if (t.parent.stream.empty() || t.parent.var.empty() || t.parent.field.empty())
       bad(par.at, "a nested stream needs stream (its parent stream), var (the {name} the parent's id fills) and field "
-                  "(the pointer to the parent's id in a record)");
+                   "(the pointer to the parent's id in a record)");
   }
-  Obj ch = s.sub("changes");
+  At ch = s.sub("changes");
   t.change_mode = ch.str("mode", "full");
-  check_enum(ch.at + "/mode", t.change_mode, {"modified_since", "sync_token", "full"});
   t.sync_token = ch.str("token");
   t.deleted_flag = ch.str("deleted");
-  check_pointer(ch.at + "/token", t.sync_token);
-  check_pointer(ch.at + "/deleted", t.deleted_flag);
   t.changes = parse_request(ch.sub("request"));
   t.changes_fallback = parse_request(ch.sub("fallback"));
   t.since_format = ch.str("since_format", "iso8601");
-  check_enum(ch.at + "/since_format", t.since_format, {"iso8601", "iso8601_seconds", "epoch_ms"});
   t.overlap_s = static_cast<int64_t>(ch.num("overlap_seconds", 300));
   t.full_listing_hours = ch.num("full_listing_hours", 24);
   t.absence_check_hours = ch.num("absence_check_hours", -1);
-  t.max_results = static_cast<int64_t>(ch.num("max_results", 0));
+  t.max_results = ch.integer("max_results", 0);
   if (t.max_results > 0 && t.max_results < t.page_size)
-    bad(ch.at + "/max_results", "must be at least page_size (" + std::to_string(t.page_size) + ")");
+    bad(ch.ptr("max_results"), "must be at least page_size (" + std::to_string(t.page_size) + ")");
   if (t.parent.present && t.change_mode != "full")
-    bad(ch.at + "/mode", "a nested stream is listed in full, parent by parent; its changes.mode must be full");
+    bad(ch.ptr("mode"), "a nested stream is listed in full, parent by parent; its changes.mode must be full");
   if (t.change_mode == "sync_token" && (t.sync_token.empty() || !t.changes.present))
     bad(ch.at, "changes.mode sync_token needs token (the pointer to the next sync token in an answer) and a request "
-               "that sends {sync_token}");
+                "that sends {sync_token}");
   if (t.change_mode == "modified_since" && t.modified.empty())
-    bad(s.at + "/modified", "changes.mode modified_since needs the pointer to the record's modification time");
+    bad(s.ptr("modified"), "changes.mode modified_since needs the pointer to the record's modification time");
 
-  Obj tomb = s.sub("tombstones");
+  At tomb = s.sub("tombstones");
   t.tombstones = parse_request(tomb.sub("request"));
   t.tombstone_id = tomb.str("id", "/id");
   t.tombstone_deleted_at = tomb.str("deleted_at");
   t.tombstone_min_window_s = static_cast<int64_t>(tomb.num("min_window_seconds", 0));
   t.tombstone_covered = tomb.str("covered");
-  check_pointer(tomb.at + "/covered", t.tombstone_covered);
 
   // every request but a create may be sent again after a lost answer
   for (Request* r : {&t.list, &t.changes, &t.changes_fallback, &t.tombstones, &t.get, &t.update, &t.del, &t.lookup, &t.upsert,
@@ -288,39 +234,32 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
     r->idempotent = true;
 
   t.external_id = s.str("external_id");
-  check_pointer(s.at + "/external_id", t.external_id);
   t.version_check = s.str("version_check", "none");
-  check_enum(s.at + "/version_check", t.version_check, {"if-match", "read-compare", "none"});
   if (t.version_check == "read-compare" && !t.get.present)
-    bad(s.at + "/get", "version_check read-compare needs a get endpoint");
+    bad(s.ptr("get"), "version_check read-compare needs a get endpoint");
 
-  if (auto* m = s.get("mapping"); m && !m->is_null()) {
-    if (!m->is_array()) bad(s.at + "/mapping", "must be an array of {canonical, native}");
-    size_t i = 0;
-    for (const auto& r : m->get_array()) {
-      std::string at = s.at + "/mapping/" + std::to_string(i++);
-      if (!r.is_object()) bad(at, "must be an object {canonical, native}");
-      Obj ro{&r.get_object(), at};
+  if (const json::value* m = s.get("mapping")) {
+    At rules = s.sub("mapping");
+    for (size_t i = 0; i < m->get_array().size(); ++i) {
+      At ro = rules.sub(std::to_string(i));
       MapRule rule;
       rule.canonical = ro.str("canonical");
       rule.native = ro.str("native");
-      if (rule.canonical.empty() || rule.native.empty()) bad(at, "needs both canonical and native");
-      check_pointer(at + "/native", rule.native);
-      if (auto* tf = ro.get("transform")) rule.transform = *tf;
+      if (const json::value* tf = ro.get("transform")) rule.transform = *tf;
       rule.format = ro.str("format", "iso8601");
-      check_enum(at + "/format", rule.format, {"iso8601", "iso8601_seconds", "epoch_ms", "date"});
       if (rule.canonical[0] == '@') {
-        check_enum(at + "/canonical", rule.canonical, {"@start", "@end", "@due"});
+        if (rule.canonical != "@start" && rule.canonical != "@end" && rule.canonical != "@due")
+          bad(ro.ptr("canonical"), "\"" + rule.canonical + "\" is not one of @start, @end, @due (or a canonical field path)");
         if (!t.canonical.starts_with("jscalendar"))
-          bad(at + "/canonical", rule.canonical + " is an instant of a JSCalendar event or task; this stream is " +
-                                     (t.canonical.empty() ? "native" : t.canonical));
+          bad(ro.ptr("canonical"), rule.canonical + " is an instant of a JSCalendar event or task; this stream is " +
+                                        (t.canonical.empty() ? "native" : t.canonical));
       }
       t.mapping.push_back(std::move(rule));
     }
   }
   if (!t.canonical.empty() && t.mapping.empty())
-    bad(s.at + "/mapping", "a canonical stream (" + t.canonical + ") needs mapping rules to its native fields");
-  if (auto* c = s.get("clear_value")) t.clear_value = *c;
+    bad(s.ptr("mapping"), "a canonical stream (" + t.canonical + ") needs mapping rules to its native fields");
+  if (const json::value* c = s.k->find(s.ptr("clear_value"))) t.clear_value = *c;
   return t;
 }
 
@@ -329,7 +268,11 @@ StreamSpec parse_stream(const std::string& name, const Obj& s) {
 Spec load_spec(const std::string& config_json, const json::value& schema) {
   json::value user = parse_lenient(config_json, "the configuration");
   if (!user.is_object()) bad("", "must be a JSON object");
-  std::string profile = Obj{&user.get_object(), ""}.str("profile", "generic");
+  std::string profile = "generic";
+  if (const json::value* pv = user.get_object().if_contains("profile"); pv && !pv->is_null()) {
+    if (!pv->is_string()) bad("/profile", "must be a string: the name of a profile");
+    profile = std::string(pv->get_string());
+  }
   auto it = profiles().find(profile);
   if (it == profiles().end()) {
     std::string names;
@@ -338,10 +281,33 @@ Spec load_spec(const std::string& config_json, const json::value& schema) {
   }
   json::value merged = parse_lenient(it->second, "profile " + profile);
   merge_into(merged, user);
-  // the account's keys through the manifest's schema (its types, enums and
-  // defaults); the streams' definitions below
+  // stream_defaults: what every stream has unless it says otherwise (a
+  // vendor's endpoints differ only in the object's name), laid under each
+  // stream; a stream set to null (a user switching a profile's off) goes
+  if (json::value* st = merged.get_object().if_contains("streams"); st && st->is_object()) {
+    const json::value* defaults = merged.get_object().if_contains("stream_defaults");
+    json::object streams;
+    for (const auto& [name, v] : st->get_object()) {
+      if (v.is_null()) continue;
+      json::value stream = defaults && defaults->is_object() ? *defaults : json::value(json::object{});
+      merge_into(stream, v);
+      streams[name] = std::move(stream);
+    }
+    *st = std::move(streams);
+  }
+  // The whole of it, the streams' definitions as the account's keys, through
+  // the manifest's schema (config_schema.json: types, enums, pointers,
+  // unknown keys with the nearest known one), in the words the host checks
+  // the pipeline's own part with; then read through the kit's Config
+  if (json_schema::Verdict v = json_schema::check(schema, merged, json_schema::Words::kPeople); !v.valid()) {
+    std::string m = v.unusable.empty() ? "" : "config: /: the schema cannot be used: " + v.unusable;
+    for (size_t i = 0; i < v.errors.size() && i < 10; ++i)
+      m += (m.empty() ? "" : "\n") + std::string("config: ") + (v.errors[i].pointer.empty() ? "/" : v.errors[i].pointer) + ": " +
+           v.errors[i].message;
+    throw accord::Error(ACCORD_ERROR, m);
+  }
   const accord::kit::Config k(merged, schema);
-  Obj c{&merged.get_object(), ""};
+  At c{&k, ""};
 
   Spec sp;
   sp.profile = profile;
@@ -397,41 +363,27 @@ Spec load_spec(const std::string& config_json, const json::value& schema) {
   sp.total_timeout_s = static_cast<long>(k.number("/timeouts/total_seconds", 300));
   sp.ca_file = k.str("/ca_file");
 
-  if (Obj te = c.sub("token_exchange"); te.o) {
+  if (At te = c.sub("token_exchange"); te.present()) {
     sp.token_exchange = parse_request(te);
-    if (Obj f = te.sub("form"); f.o)
-      for (const auto& [name, v] : *f.o) {
-        if (!v.is_string()) bad(f.at + "/" + std::string(name), "must be a string");
-        sp.exchange_form.emplace_back(std::string(name), std::string(v.get_string()));
-      }
+    if (const json::object* f = te.object("form"))
+      for (const auto& [name, v] : *f) sp.exchange_form.emplace_back(std::string(name), std::string(v.get_string()));
     sp.exchange_token = te.str("token", "/access_token");
-    check_pointer(te.at + "/token", sp.exchange_token);
   }
 
-  Obj st = c.sub("streams");
-  if (!st.o || st.o->empty()) bad("/streams", "no streams: name at least one (profile " + profile + " has none)");
-  // stream_defaults: what every stream has unless it says otherwise (a
-  // vendor's endpoints differ only in the object's name)
-  Obj defaults = c.sub("stream_defaults");
-  for (const auto& [k, v] : *st.o) {
-    std::string name(k);
-    if (v.is_null()) continue;  // a user may switch a profile's stream off with null
-    if (!v.is_object()) bad(st.at + "/" + name, "must be an object");
-    json::value stream = defaults.o ? json::value(*defaults.o) : json::value(json::object{});
-    merge_into(stream, v);
-    sp.streams[name] = parse_stream(name, Obj{&stream.get_object(), st.at + "/" + name});
-  }
+  const json::object* st = c.object("streams");
+  if (!st || st->empty()) bad("/streams", "no streams: name at least one (profile " + profile + " has none)");
+  for (const auto& [name, v] : *st) sp.streams[std::string(name)] = parse_stream(std::string(name), c.sub("streams").sub(name));
   // The manifest names contact, note, event and task as canonical streams: the
   // host pairs them by that form, so a stream of one of those names must be it.
   static const std::map<std::string, std::string> kCanonical = {
       {"contact", "jscontact"}, {"note", "note"}, {"event", "jscalendar-event"}, {"task", "jscalendar-task"}};
   for (const auto& [name, s] : sp.streams)
     if (auto it = kCanonical.find(name); it != kCanonical.end() && s.canonical != it->second)
-      bad(st.at + "/" + name + "/canonical", "a stream named \"" + name + "\" is the canonical " + it->second +
+      bad(c.sub("streams").sub(name).ptr("canonical"), "a stream named \"" + name + "\" is the canonical " + it->second +
                                                  " stream: set canonical and mapping, or give a native stream another name");
   for (const auto& [name, s] : sp.streams)
     if (s.parent.present && (!sp.streams.contains(s.parent.stream) || sp.streams.at(s.parent.stream).parent.present))
-      bad(st.at + "/" + name + "/parent/stream", "\"" + s.parent.stream + "\" is not a (top-level) stream of this configuration");
+      bad(c.sub("streams").sub(name).sub("parent").ptr("stream"), "\"" + s.parent.stream + "\" is not a (top-level) stream of this configuration");
   return sp;
 }
 

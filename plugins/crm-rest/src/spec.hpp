@@ -174,6 +174,10 @@ struct Spec {
 // generated from the list in CMakeLists.txt).
 const std::map<std::string, std::string>& profiles();
 
+// The configuration's JSON Schema (src/config_schema.json, compiled in): the
+// account's keys and every stream's definition; the manifest's config_schema.
+boost::json::value config_schema();
+
 // Parses `config_json`, lays it over its profile, checks the result against
 // `schema` (the manifest's config_schema) and the rules it cannot say. Throws
 // accord::Error(ACCORD_ERROR, "config: <pointer>: <what>") on bad input.

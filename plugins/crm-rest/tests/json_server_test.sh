@@ -44,6 +44,36 @@ out=$("$conformance" "$plugin" --config bad.json 2>&1); printf "%s\n" "$out" >> 
 printf '%s' "$out" | grep -q 'config: /streams/note/canonical: a stream named "note" is the canonical note stream' \
   && ok canonical-stream-name-checked || bad canonical-stream-name-checked "$out"
 
+# issue 20: a stream's definition goes through the manifest's config_schema
+# (one schema, no second reader): a bad one is an error naming the file, the
+# JSON pointer and the fix, as the pipeline's own keys are
+badstream() {  # badstream NAME STREAMS_JSON EXPECTED_TEXT…
+  local name=$1 streams=$2; shift 2
+  mkdir -p badbook
+  printf '{"name": "bad", "state": "bad.sqlite", "left": {"connector": "local", "config": {"backend": "vcard", "path": "badbook"}},
+ "right": {"connector": "crm-rest", "config": {"profile": "json-server", "base_url": "%s", "streams": %s}},
+ "streams": [{"left": "contact", "right": "contact"}]}\n' "$base" "$streams" > bad-$name.json
+  runp validate bad-$name.json
+  local want
+  for want in "$@"; do printf '%s' "$out" | grep -qF -- "$want" || { bad "bad-stream-definition-$name" "rc=$rc" "$out" "(wanted: $want)"; return; }; done
+  [ $rc != 0 ] && ok "bad-stream-definition-$name" || bad "bad-stream-definition-$name" "rc=$rc" "$out"
+}
+badstream unknown-key '{"contact": {"pagesize": 5}}' \
+  'bad-unknown-key.json: /right/config/streams/contact/pagesize: unknown key "pagesize": did you mean "page_size"?'
+badstream enum '{"contact": {"list": {"paging": {"style": "cursr"}}}}' \
+  'bad-enum.json: /right/config/streams/contact/list/paging/style: is "cursr", which is not allowed here: did you mean "cursor"?'
+badstream pointer '{"note": {"mapping": [{"canonical": "/title", "native": "title"}]}}' \
+  'bad-pointer.json: /right/config/streams/note/mapping/0/native: does not have the expected form: a JSON pointer into the native record'
+badstream range '{"note": {"page_size": 0}}' 'bad-range.json: /right/config/streams/note/page_size: is 0; the least allowed is 1'
+badstream after-merge '{"note": {"list": {"paging": {"style": "cursor"}}}}' \
+  'bad-after-merge.json: /right/config: /streams/note/list/paging/next: paging style cursor needs the pointer to the next page in the answer'
+# and without the host (the conformance kit loads the plugin alone): the
+# connector checks the merged definitions through the same schema
+printf '{"profile": "json-server", "base_url": "%s", "streams": {"note": {"lsit": {"path": "/notes"}}}}\n' "$base" > bad-kit.json
+out=$("$conformance" "$plugin" --config bad-kit.json 2>&1); printf "%s\n" "$out" >> all.out
+printf '%s' "$out" | grep -qF 'config: /streams/note/lsit: unknown key "lsit": did you mean "list"?' \
+  && ok bad-stream-definition-checked-by-connector || bad bad-stream-definition-checked-by-connector "$out"
+
 # -- a pipeline: vCards ⇄ json-server
 mkdir -p book
 for i in $(seq 1 12); do
