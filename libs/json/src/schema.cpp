@@ -75,10 +75,22 @@ std::string unusable_at(const json::value& schema, const std::string& why) {
 }
 
 // The "description" of the schema node for a document position (through
-// "properties" and "items"), or "".
+// "properties", "additionalProperties", "items" and local "$ref"s), or "".
 std::string described(const json::value& schema, const std::vector<std::string>& ctx) {
   const json::value* node = &schema;
+  auto deref = [&](const json::value* n) {
+    for (int hops = 0; n && hops < 16 && n->is_object(); ++hops) {
+      const json::value* ref = n->get_object().if_contains("$ref");
+      if (!ref || !ref->is_string() || !ref->get_string().starts_with("#")) break;
+      boost::system::error_code ec;
+      n = schema.find_pointer(ref->get_string().subview(1), ec);
+      if (ec) n = nullptr;
+    }
+    return n;
+  };
   for (const auto& c : ctx) {
+    node = deref(node);
+    if (!node) return "";
     if (c == "<root>") continue;
     std::string t = c;
     if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
@@ -89,9 +101,12 @@ std::string described(const json::value& schema, const std::vector<std::string>&
     if (auto* props = o->if_contains("properties"); props && props->is_object()) next = props->get_object().if_contains(t);
     if (!next && !t.empty() && std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
       next = o->if_contains("items");
+    if (!next) next = o->if_contains("additionalProperties");
     if (!next) return "";
     node = next;
   }
+  node = deref(node);
+  if (!node) return "";
   const json::value* d = node->is_object() ? node->get_object().if_contains("description") : nullptr;
   return d && d->is_string() ? std::string(d->get_string()) : "";
 }
