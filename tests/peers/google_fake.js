@@ -83,12 +83,12 @@ function badArg(field, message) { fail(400, message, {reason: 'invalid', field, 
 
 // The fields= of the request being answered (all APIs but Drive, which applies its own defaults): "Partial
 // response" of the Google API design: only the named fields are sent.
-let responseFields = null;
+let responseFields = null, pretty = true;   // prettyPrint: "Returns response with indentations and line breaks" (default true)
 function send(res, status, body, headers) {
   if (responseFields && status === 200 && body && typeof body === 'object' && !Buffer.isBuffer(body)) body = pick(body, parseFields(responseFields));
   const h = Object.assign({'Content-Type': 'application/json; charset=UTF-8', Vary: 'Origin, X-Origin'}, headers || {});
   if (body === undefined) { res.writeHead(status, h); return res.end(); }
-  const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body, null, 2);
+  const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body, null, pretty ? 2 : 0);
   res.writeHead(status, h);
   res.end(text);
 }
@@ -891,6 +891,7 @@ function dispatch(req, res, raw) {
     currentUser = u;
     limited(url.pathname, api);
     responseFields = api !== 'drive' ? url.searchParams.get('fields') : null;
+    pretty = url.searchParams.get('prettyPrint') !== 'false';
     routes[api](req, res, url, u, raw);
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
@@ -899,6 +900,7 @@ function dispatch(req, res, raw) {
   } finally {
     responseFields = null;
     currentUser = null;
+    pretty = true;
   }
 }
 

@@ -167,6 +167,8 @@ req GET "/v1/people/me/connections?personFields=names,emailAddresses&pageSize=15
 expect people-page-token-bound-to-first-call 400
 req GET "/v1/people/me/connections?personFields=names&pageSize=150&requestSyncToken=true&pageToken=$pt"
 expect people-page-2-last-has-sync-token 200 'd.connections.length===51 && !d.nextPageToken && d.nextSyncToken'
+req GET '/v1/people/me/connections?personFields=names&pageSize=2&prettyPrint=false'
+[ "$(wc -l < resp.body)" = 0 ] && ok prettyPrint-false-compact || bad prettyPrint-false-compact "$(head -c 300 resp.body)"
 req GET '/v1/people/me/connections?personFields=names&pageSize=1001'
 expect people-pageSize-max-1000 400
 
