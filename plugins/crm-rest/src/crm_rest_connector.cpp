@@ -38,6 +38,8 @@
 
 namespace json = boost::json;
 
+extern const char kSchema_contact[], kSchema_note[], kSchema_event[], kSchema_task[];  // sdk/schema, compiled in
+
 namespace crm {
 
 namespace {
@@ -144,7 +146,81 @@ struct CompiledRule {
   accord::Transform tf;     // canonical is its left side
   Instant instant = Instant::kNone;
   std::string format;
+  std::string canonical;           // the rule's canonical path, as written
+  std::vector<std::string> types;  // the JSON types the canonical schema allows there (none: any)
 };
+
+// The canonical forms' schemas (sdk/schema, compiled in: kSchema_*): what
+// type each canonical field is, so that a CRM value of another type is said.
+const json::value& canonical_schema(const std::string& form) {
+  static const std::map<std::string, json::value> schemas = {
+      {"jscontact", json::parse(kSchema_contact)}, {"note", json::parse(kSchema_note)},
+      {"jscalendar-event", json::parse(kSchema_event)}, {"jscalendar-task", json::parse(kSchema_task)}};
+  static const json::value none;
+  auto it = schemas.find(form);
+  return it == schemas.end() ? none : it->second;
+}
+
+// The JSON types `schema` allows at a canonical field path (through
+// properties, additionalProperties, items, and local $refs); none when it
+// does not say.
+std::vector<std::string> types_at(const json::value& schema, const std::string& path) {
+  const json::value* node = &schema;
+  auto deref = [&](const json::value* n) {
+    for (int hops = 0; n && hops < 8 && n->is_object(); ++hops) {
+      const json::value* ref = n->get_object().if_contains("$ref");
+      if (!ref || !ref->is_string() || !ref->get_string().starts_with("#")) break;
+      n = at_ptr(schema, std::string(ref->get_string().subview(1)));
+    }
+    return n;
+  };
+  size_t at = 1;
+  while (node && !path.empty() && at <= path.size()) {
+    size_t end = path.find('/', at);
+    std::string token = path.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    node = deref(node);
+    const json::object* o = node ? node->if_object() : nullptr;
+    if (!o) return {};
+    const json::value* next = nullptr;
+    bool item = token.starts_with("[") || (!token.empty() && token.find_first_not_of("0123456789") == std::string::npos);
+    if (item) next = o->if_contains("items");
+    if (!next)
+      if (auto* props = o->if_contains("properties"); props && props->is_object()) next = props->get_object().if_contains(token);
+    if (!next) next = o->if_contains("additionalProperties");
+    node = next;
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  node = deref(node);
+  std::vector<std::string> out;
+  if (const json::value* t = node && node->is_object() ? node->get_object().if_contains("type") : nullptr) {
+    if (t->is_string()) out.emplace_back(t->get_string());
+    else if (t->is_array())
+      for (const auto& x : t->get_array())
+        if (x.is_string()) out.emplace_back(x.get_string());
+  }
+  return out;
+}
+
+const char* json_type(const json::value& v) {
+  if (v.is_string()) return "string";
+  if (v.is_bool()) return "boolean";
+  if (v.is_int64() || v.is_uint64()) return "integer";
+  if (v.is_number()) return "number";
+  if (v.is_array()) return "array";
+  if (v.is_object()) return "object";
+  return "null";
+}
+
+bool type_fits(const json::value& v, const std::vector<std::string>& types) {
+  if (types.empty()) return true;
+  std::string t = json_type(v);
+  for (const auto& want : types)
+    if (want == t || (want == "number" && t == "integer") ||
+        (want == "integer" && v.is_double() && v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()))))
+      return true;
+  return false;
+}
 
 std::vector<CompiledRule> compile(const StreamSpec& s) {
   std::vector<CompiledRule> out;
@@ -152,7 +228,7 @@ std::vector<CompiledRule> compile(const StreamSpec& s) {
     auto tf = accord::parse_transform(r.transform);
     if (!tf) throw accord::Error(ACCORD_ERROR, "config: stream " + s.name + " mapping " + r.canonical + ": " + tf.error().message);
     if (r.canonical[0] == '@') {
-      CompiledRule c{*accord::FieldPath::parse("/_"), *accord::FieldPath::parse("/_"), r.native, *tf, Instant::kNone, r.format};
+      CompiledRule c{*accord::FieldPath::parse("/_"), *accord::FieldPath::parse("/_"), r.native, *tf, Instant::kNone, r.format, r.canonical, {}};
       c.instant = r.canonical == "@start" ? Instant::kStart : r.canonical == "@end" ? Instant::kEnd : Instant::kDue;
       out.push_back(std::move(c));
       continue;
@@ -169,7 +245,7 @@ std::vector<CompiledRule> compile(const StreamSpec& s) {
     }
     auto wp = accord::FieldPath::parse(w);
     if (!wp) throw accord::Error(ACCORD_ERROR, "config: stream " + s.name + " mapping " + w + ": " + wp.error().message);
-    out.push_back(CompiledRule{*rp, *wp, r.native, *tf, Instant::kNone, r.format});
+    out.push_back(CompiledRule{*rp, *wp, r.native, *tf, Instant::kNone, r.format, r.canonical, types_at(canonical_schema(s.canonical), w)});
   }
   return out;
 }
@@ -391,12 +467,33 @@ class CrmRest final : public accord::Connector {
         continue;
       }
       if (r.tf.is_constant) continue;  // a constant goes one way: to the CRM
-      r.write.set(c, r.tf.to_left(*v));
+      json::value got = r.tf.to_left(*v);
+      if (!type_fits(got, r.types)) got = mistyped(s, native, r, std::move(got));
+      r.write.set(c, std::move(got));
     }
     set_instants(c, instants[1], instants[2], instants[3]);
     if (s.canonical == "jscontact" && !at_ptr(c, "/name/full"))
       if (std::string full = full_name(c); !full.empty()) set_ptr(c, "/name/full", json::value(full));
     return c;
+  }
+
+  // A CRM value of another type than the canonical field wants (json-server
+  // answering "email": 42): said, per record, with its id, the field and what
+  // was expected. A number or true/false where text is wanted travels as its
+  // text ("42": nothing is lost, and the other side can keep it); anything
+  // else travels as the CRM has it, for the other side to take or refuse.
+  json::value mistyped(const StreamSpec& s, const json::value& native, const CompiledRule& r, json::value got) {
+    std::string want;
+    for (const auto& t : r.types) want += (want.empty() ? "" : " or ") + t;
+    bool as_text = std::find(r.types.begin(), r.types.end(), "string") != r.types.end() && (got.is_number() || got.is_bool());
+    std::string text = json::serialize(got);
+    host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + " record " + scalar_text(at_ptr(native, s.id)) + ": " + r.native +
+                                 " is " + (text.size() > 60 ? text.substr(0, 60) + "…" : text) + " (" + json_type(got) + "), where " +
+                                 r.canonical + " wants " + want + ": " +
+                                 (as_text ? "it travels as the text " + json::serialize(json::value(text))
+                                          : std::string("it travels as the CRM has it")))
+                                    .c_str());
+    return as_text ? json::value(text) : got;
   }
 
   json::value to_native(const StreamSpec& s, const json::value& data) {
