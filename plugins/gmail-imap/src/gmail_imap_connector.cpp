@@ -30,7 +30,11 @@
 // a message is one record however many labels it has; its labels are its
 // mailboxIds (\Important the keyword $important), X-GM-THRID its threadId.
 // Creates append to All Mail and then label; a mailboxIds change adds and
-// removes labels; a delete moves the message to the Trash.
+// removes labels; a delete moves the message to the Trash. Gmail's special
+// folders are localised ("[Google Mail]/Alle Nachrichten"), so ids and
+// mailboxIds name them by their SPECIAL-USE flag ("\All;UIDVALIDITY=…",
+// {"\Sent": true}), found by the flag each session; a state an earlier
+// version made keeps the names it holds (see gmail_names).
 #include "imap_session.hpp"
 #include <accord/mail/message.hpp>
 #include "mutf7.hpp"
@@ -495,7 +499,7 @@ class ImapConnector : public accord::Connector {
     if (!fresh && selected_ == folder && (!write || selected_rw_)) return selected_status_;
     imap::Session& s = session();
     imap::Command c = s.command(write ? "SELECT" : "EXAMINE");
-    c.mailbox(server_name(folder));
+    c.mailbox(server_name(resolve(folder)));
     imap::Reply r = s.run(c);
     if (!r.ok()) {
       selected_.clear();
@@ -574,6 +578,47 @@ class ImapConnector : public accord::Connector {
     return it == special_.end() ? fallback : it->second;
   }
 
+  static constexpr const char* kUses[] = {"\\ALL", "\\SENT", "\\DRAFTS", "\\TRASH", "\\JUNK"};
+
+  // The SPECIAL-USE flag ("\\SENT") a Gmail folder key or mailbox name
+  // stands for: the flag itself ("\\Sent"), the name this state uses for it,
+  // or the name the server gives it now; "" for any other.
+  std::string use_of(const std::string& name) const {
+    std::string up = imap::ascii_upper(name);
+    for (const char* use : kUses)
+      if (up == use) return use;
+    for (auto& [use, n] : names_)
+      if (n == name) return use;
+    for (auto& [use, n] : special_)
+      if (n == name) return use;
+    return "";
+  }
+
+  // The server's folder a key names. On Gmail a special folder's key (its
+  // flag, or the name an earlier version's state holds) is the folder the
+  // server marks with that flag now; any other key but INBOX and the trash
+  // is All Mail too (only All Mail is read): an id of a state made before the
+  // account's language changed, whose All Mail had another name. Elsewhere
+  // the key is the folder.
+  std::string resolve(const std::string& key) const {
+    if (!gmail_ || key == "INBOX" || key == cfg_.trash) return key;
+    std::string use = use_of(key);
+    if (!use.empty()) return special(use.c_str(), key);
+    return special("\\ALL", key);
+  }
+
+  // The key of All Mail in this state's ids and cursor.
+  std::string all_key() const {
+    auto it = names_.find("\\ALL");
+    return it == names_.end() ? "\\All" : it->second;
+  }
+
+  // The name this state gives the special folder `use` in mailboxIds.
+  std::string state_name(const char* use, const char* flag) const {
+    auto it = names_.find(use);
+    return it == names_.end() ? flag : it->second;
+  }
+
   // mailboxIds of a Gmail message: INBOX, Sent, Drafts, then its own labels
   // (sorted); none of them: All Mail (an archived message). \Important is
   // the keyword $important and \Starred the flag \Flagged, not mailboxes.
@@ -582,15 +627,15 @@ class ImapConnector : public accord::Connector {
     for (const auto& l : labels) {
       std::string up = imap::ascii_upper(l);
       if (up == "\\INBOX") sys.insert(sys.begin(), "INBOX");
-      else if (up == "\\SENT" && special_.contains("\\SENT")) sys.push_back(special("\\SENT"));
-      else if (up == "\\DRAFT" && special_.contains("\\DRAFTS")) sys.push_back(special("\\DRAFTS"));
+      else if (up == "\\SENT") sys.push_back(state_name("\\SENT", "\\Sent"));
+      else if (up == "\\DRAFT") sys.push_back(state_name("\\DRAFTS", "\\Drafts"));
       else if (!l.starts_with("\\")) user.push_back(l);
     }
     std::sort(user.begin(), user.end());
     json::object out;
     for (auto& n : sys) out[n] = true;
     for (auto& n : user) out[n] = true;
-    if (out.empty()) out[special("\\ALL")] = true;
+    if (out.empty()) out[state_name("\\ALL", "\\All")] = true;
     return out;
   }
 
@@ -601,15 +646,26 @@ class ImapConnector : public accord::Connector {
     if (auto* m = data.if_contains("mailboxIds"); m && m->is_object())
       for (const auto& [k, v] : m->get_object()) {
         if (!v.is_bool() || !v.get_bool()) continue;
-        std::string name(k);
+        std::string name(k), use = use_of(name);
         if (imap::ascii_upper(name) == "INBOX") out.insert("\\Inbox");
-        else if (name == special("\\SENT")) out.insert("\\Sent");
-        else if (name == special("\\DRAFTS")) out.insert("\\Draft");
-        else if (name != special("\\ALL") && name != special("\\TRASH") && name != special("\\JUNK")) out.insert(name);
+        else if (use == "\\SENT") out.insert("\\Sent");
+        else if (use == "\\DRAFTS") out.insert("\\Draft");
+        else if (use.empty() && !system_folder(name)) out.insert(name);
       }
     if (auto* k = data.if_contains("keywords"); k && k->is_object())
       if (auto* i = k->get_object().if_contains("$important"); i && i->is_bool() && i->get_bool()) out.insert("\\Important");
     return out;
+  }
+
+  // A name under Gmail's folder of system folders ("[Gmail]/…", "[Google
+  // Mail]/…" in some countries), or a flag: no user label can be called so
+  // (Gmail refuses such labels); a special folder's name in another language
+  // than the account's now, never made a label.
+  bool system_folder(const std::string& name) const {
+    if (name.starts_with("\\") || name.starts_with("[Gmail]/") || name.starts_with("[Google Mail]/")) return true;
+    std::string all = special("\\ALL");
+    size_t slash = all.rfind('/');
+    return slash != std::string::npos && name.starts_with(all.substr(0, slash + 1));
   }
 
   // A label this connector manages, spelt as labels_of spells it; "" for
@@ -665,11 +721,17 @@ class ImapConnector : public accord::Connector {
     std::vector<std::string> todo;
     std::optional<UidSet> pending;
     std::optional<FolderState> next_state;  // the current folder once done
+    std::map<std::string, std::string> names;  // Gmail: "\\ALL" → the key this state uses (gmail_names)
 
     std::string text(const std::string& account) const {
       json::object f;
       for (auto& [k, v] : folders) f[k] = v.to_json();
       json::object o{{"v", 1}, {"acct", account}, {"f", std::move(f)}};
+      if (!names.empty()) {
+        json::object n;
+        for (auto& [k, v] : names) n[k] = v;
+        o["gm"] = std::move(n);
+      }
       if (running) {
         json::array todo_j;
         for (auto& t : todo) todo_j.emplace_back(t);
@@ -694,6 +756,8 @@ class ImapConnector : public accord::Connector {
       const json::object& o = *body;
       if (o.at("acct").as_string() != account_) kCursor.expire("it belongs to another account or server");
       for (auto& [k, fv] : o.at("f").as_object()) c.folders[std::string(k)] = FolderState::from(fv.as_object());
+      if (auto* n = o.if_contains("gm"))
+        for (auto& [k, v] : n->as_object()) c.names[std::string(k)] = std::string(v.as_string());
       if (auto* run = o.if_contains("run")) {
         c.running = true;
         for (auto& t : run->at("todo").as_array()) c.todo.emplace_back(t.as_string());
@@ -707,6 +771,26 @@ class ImapConnector : public accord::Connector {
       kCursor.expire(std::string("malformed: ") + e.what());
     }
     return c;
+  }
+
+  // On Gmail, the names a state uses for the special folders in its ids,
+  // cursor and mailboxIds (c.names, kept in the cursor): for a new state
+  // their flags, which no change of the account's language moves. A cursor
+  // an earlier version wrote has none: it keeps what it holds (All Mail's key
+  // from its folders, the others as the server names them now), so that no
+  // record of the state changes id or folder.
+  void gmail_names(Cursor& c, bool fresh) {
+    if (!gmail_) return;
+    if (c.names.empty()) {
+      if (fresh) {
+        c.names = {{"\\ALL", "\\All"}, {"\\SENT", "\\Sent"}, {"\\DRAFTS", "\\Drafts"}};
+      } else {
+        std::string all = special("\\ALL");
+        if (!c.folders.contains(all) && c.folders.size() == 1) all = c.folders.begin()->first;
+        c.names = {{"\\ALL", all}, {"\\SENT", special("\\SENT", "\\Sent")}, {"\\DRAFTS", special("\\DRAFTS", "\\Drafts")}};
+      }
+    }
+    names_ = c.names;
   }
 
   bool wanted(const std::string& folder) const {
@@ -742,8 +826,9 @@ class ImapConnector : public accord::Connector {
         for (auto& f : u.args[0].list)
           if (f.is_atom("\\NOSELECT") || f.is_atom("\\NONEXISTENT")) noselect = true;
         std::string name = canonical_name(u.args[2].str(), u.args[1].is_nil() ? "" : u.args[1].str());
+        if (gmail_) name = name == special("\\ALL") ? all_key() : "";  // Gmail: All Mail alone, by its key
         by_server[u.args[2].str()] = name;
-        if (!noselect && (gmail_ ? name == special_["\\ALL"] : wanted(name))) out[name];
+        if (!noselect && !name.empty() && (gmail_ || wanted(name))) out[name];
       }
     }
     for (auto& u : r.untagged) {
@@ -785,6 +870,7 @@ class ImapConnector : public accord::Connector {
   std::string read(const std::string& cursor_text) {
     Cursor c = parse_cursor(cursor_text);
     bool full = cursor_text.empty();
+    gmail_names(c, full);
     json::array records;
     if (!c.running) {
       // a new listing: which folders need reading
@@ -1089,8 +1175,9 @@ class ImapConnector : public accord::Connector {
   bool wait_idle(const std::string& cursor_text, int64_t timeout_ms) {
     if (cursor_text.empty()) return true;  // nothing read yet
     Cursor c = parse_cursor(cursor_text);
+    gmail_names(c, false);
     if (c.running || status_moved(c)) return true;
-    std::string folder = gmail_ ? special("\\ALL") : "INBOX";
+    std::string folder = gmail_ ? all_key() : "INBOX";
     const int64_t deadline = now_ms() + timeout_ms;
     for (;;) {
       Status st = select(folder, false, true);
@@ -1222,7 +1309,7 @@ class ImapConnector : public accord::Connector {
     if (!bytes) return Result::error("\"raw\" is not base64");
     std::string msg = mail::to_crlf(*bytes);
     // on Gmail a message goes into All Mail, and its labels are set after
-    std::string folder = gmail_ ? special("\\ALL") : mail::first_mailbox(data, "INBOX");
+    std::string folder = gmail_ ? all_key() : mail::first_mailbox(data, "INBOX");
     std::string header = "Message-ID", value = mail::header_value(mail::header_block(msg), "Message-ID");
     if (value.empty() && !key.empty()) {
       // no Message-ID to find it by after a crash: carry the key
@@ -1239,7 +1326,7 @@ class ImapConnector : public accord::Connector {
     imap::Session& s = session();
     auto append = [&] {
       imap::Command c = s.command("APPEND");
-      c.mailbox(server_name(folder)).open();
+      c.mailbox(server_name(resolve(folder))).open();
       for (auto& f : flags) c.atom(f);
       c.close();
       if (when) c.string(mail::internaldate(*when));
@@ -1249,7 +1336,7 @@ class ImapConnector : public accord::Connector {
     imap::Reply r = append();
     if (!r.ok() && r.done.code == "TRYCREATE") {
       imap::Command cr = s.command("CREATE");
-      cr.mailbox(server_name(folder));
+      cr.mailbox(server_name(resolve(folder)));
       imap::Reply made = s.run(cr);
       if (!made.ok()) return Result::error("cannot create the folder \"" + folder + "\": " + made.done.text);
       r = append();
@@ -1326,6 +1413,7 @@ class ImapConnector : public accord::Connector {
         return Result::error("delete: \"trash\" needs the trash folder, and the server marks none \\Trash (RFC 6154 "
                              "SPECIAL-USE): set \"trash_folder\", or delete: \"expunge\"", id);
       if (mode == "trash" && m->folder != trash) return move(*m, trash, id);
+      std::optional<uint64_t> gm_id = gmail_ ? gmail_msgid(m->uid) : std::nullopt;
       if (auto bad = store("+FLAGS.SILENT", deleted_flags(st))) return *bad;
       failpoint("gmail-imap.after_mark_deleted");
       if (s.has("UIDPLUS")) {
@@ -1335,6 +1423,20 @@ class ImapConnector : public accord::Connector {
       // without UIDPLUS the message stays marked \Deleted (an EXPUNGE would take
       // every marked message in the folder): it reads as deleted from now on
       selected_.clear();
+      if (gm_id && s.has("UIDPLUS")) {
+        // Gmail does with an expunge what the account's setting "When a message
+        // is marked as deleted and expunged from the last visible IMAP folder"
+        // says: archive it (the default: it stays in All Mail), move it to the
+        // Trash, or delete it forever. A delete is reported once the message is
+        // no longer in All Mail.
+        select(m->folder, false, true);
+        if (!run_search([&](imap::Command& c) { c.atom("X-GM-MSGID").atom(std::to_string(*gm_id)); }).empty())
+          return Result::error("Gmail archived the message instead of deleting it (it is still in All Mail): its setting "
+                               "\"When a message is marked as deleted and expunged from the last visible IMAP folder\" "
+                               "is \"Archive the message\"; set it to \"Move the message to the Trash\" or \"Immediately "
+                               "delete the message forever\" (Settings, Forwarding and POP/IMAP), or use delete: \"trash\"",
+                               id);
+      }
       return Result::ok(id);
     }
     const json::object& data = op.data;
@@ -1355,6 +1457,18 @@ class ImapConnector : public accord::Connector {
     }
     auto v = current_version(m->uid);
     return Result::ok(id, v.value_or(""));
+  }
+
+  // Gmail's X-GM-MSGID of a message of the selected folder (nullopt: none).
+  std::optional<uint64_t> gmail_msgid(uint32_t uid) {
+    imap::Command c = session().command("UID FETCH");
+    c.atom(std::to_string(uid)).open().atom("UID").atom("X-GM-MSGID").close();
+    std::optional<uint64_t> out;
+    each_fetch(run_ok(c, "UID FETCH X-GM-MSGID"), [&](auto& items) {
+      if (auto g = items.find("X-GM-MSGID"); g != items.end() && items.contains("UID") && items["UID"].number == uid)
+        out = g->second.number;
+    });
+    return out;
   }
 
   // The flags that mark a message this connector expunges (see kExpungeMark)
@@ -1412,6 +1526,7 @@ class ImapConnector : public accord::Connector {
   bool condstore_ = false, qresync_ = false;
   bool gmail_ = false;                        // X-GM-EXT-1 with labels: All Mail only
   std::map<std::string, std::string> special_;  // "\\ALL", "\\TRASH", … → folder
+  std::map<std::string, std::string> names_;    // Gmail: "\\ALL", … → this state's key for it (gmail_names)
   std::string delim_ = "/";
   std::string selected_;
   bool selected_rw_ = false;

@@ -45,7 +45,9 @@ std::optional<SessionError> limit_error(std::string_view status, std::string_vie
                         "the IMAP server refuses another connection for this account (" + said +
                             "): other programs hold its connections (Gmail allows 15 at once); the run resumes later",
                         60'000);
-  if (c == "OVERQUOTA" || up.find("[OVERQUOTA]") != std::string::npos)
+  // (Gmail's own words for its daily bandwidth limits, in a NO or a BYE with no code)
+  if (c == "OVERQUOTA" || up.find("[OVERQUOTA]") != std::string::npos ||
+      up.find("EXCEEDED COMMAND OR BANDWIDTH LIMITS") != std::string::npos)
     return SessionError(ACCORD_RETRY,
                         "the account is over a limit of the server (" + said +
                             "); on Gmail the daily IMAP limits (2,500 MB downloaded, 500 MB uploaded a day) or a "

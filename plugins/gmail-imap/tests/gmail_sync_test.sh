@@ -82,9 +82,10 @@ if [ $rc = 0 ] && [ "$files_dst" = "$total" ] && [ "$dups" = 0 ] && [ "$total" =
   ok "Gmail → Maildir: $total messages (several with two or three labels), each once"
 else bad "Gmail → Maildir" "files=$files_dst total=$total dups=$dups" "$out"; fi
 in_dir() { grep -l "<$2>" "dst/$1"/cur/* "dst/$1"/new/* 2>/dev/null | head -1; }  # in_dir FOLDER_DIR MSGID
-if [ -n "$(in_dir "" "${m[0]}")" ] && [ -n "$(in_dir .Work "${m[4]}")" ] && [ -n "$(in_dir ".[Gmail].All Mail" "${m[2]}")" ] &&
-   [ -n "$(in_dir ".[Gmail].Sent Mail" reply-to-first@accord.test)" ]; then
-  ok "each message in its first mailbox: INBOX, a label, All Mail when archived, Sent Mail"
+# (Gmail's special folders by their SPECIAL-USE flags, whatever the account's language)
+if [ -n "$(in_dir "" "${m[0]}")" ] && [ -n "$(in_dir .Work "${m[4]}")" ] && [ -n "$(in_dir '.\All' "${m[2]}")" ] &&
+   [ -n "$(in_dir '.\Sent' reply-to-first@accord.test)" ]; then
+  ok "each message in its first mailbox: INBOX, a label, All Mail (\\All) when archived, Sent Mail (\\Sent)"
 else bad "Maildir folders" "$(cd dst && find . -type f | head -20)"; fi
 runp run down.json
 grep -q "nothing to do" <<<"$out" && ok "Gmail → Maildir: nothing to do again" || bad "down second run" "$out"

@@ -50,6 +50,7 @@ mail_work() {
 }
 mail_cleanup() {
   local d
+  [ -n "${fake_pid:-}" ] && kill "$fake_pid" 2>/dev/null && wait "$fake_pid" 2>/dev/null
   for d in "$work"/dc*; do [ -f "$d/run/master.pid" ] && kill "$(cat "$d/run/master.pid")" 2>/dev/null; done
   rm -rf "$work"
 }
@@ -78,4 +79,18 @@ ctl() { python3 "$imapctl" "$port" "$ca" ada "$pw" "$@"; }
 imap() {
   printf '{"connector": "gmail-imap", "config": {"url": "imaps://localhost:%s", "user": "ada", "password": {"$secret": "ada"}, "ca_file": "%s"%s}}' \
     "$port" "$ca" "${1:-}"
+}
+# gmail_fake FAKE [ARGS…]: the Gmail fake (tests/peers/gmail) for ada in
+# $work, its switches in $work/control.json (now {}); sets $port and $ca
+# as dovecot does, and stops it on exit.
+gmail_fake() {
+  local fake=$1; shift
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$work/key.pem" -out "$work/cert.pem" > /dev/null 2>&1
+  echo '{}' > "$work/control.json"
+  python3 "$fake" "$work/cert.pem" "$work/key.pem" --control "$work/control.json" "$@" "ada:$pw" > "$work/fake.out" 2>&1 &
+  fake_pid=$!
+  for _ in $(seq 1 100); do grep -q '^imaps ' "$work/fake.out" && break; sleep 0.1; done
+  port=$(awk '/^imaps /{print $2}' "$work/fake.out") ca=$work/cert.pem
+  [ -n "$port" ] || { echo "FAIL the Gmail fake did not start"; cat "$work/fake.out"; exit 1; }
 }

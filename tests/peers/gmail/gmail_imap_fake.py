@@ -20,6 +20,18 @@ answering Google's errors. Test controls on the same endpoint: POST /expire
 refresh token does). --rotate: each renewal also issues a new refresh token
 and retires the old (Microsoft's and HighLevel's way; Google keeps them).
 
+Names as Gmail sends them: folder names and user labels in modified UTF-7
+(RFC 3501 5.1.3: "Reisen f&APw-r Urlaub"), quoted where they need it; system
+labels quoted ("\\\\Inbox" "\\\\Sent"), as Gmail's X-GM-LABELS has them; the special
+folders localised as the account's language says ("[Gmail]/All Mail" in
+English, "[Google Mail]/Alle Nachrichten" in German: --control's "language"),
+found by their SPECIAL-USE attributes; a language change renames them and
+keeps their UIDVALIDITY and UIDs. An expunge does what Gmail's setting "When a
+message is marked as deleted and expunged from the last visible IMAP folder"
+says (--control's "expunge": "archive", Gmail's default, leaves it in All
+Mail without its labels; "trash" moves it to the Trash; "delete" deletes it
+for good); from a label's folder it removes that label.
+
 Gmail's limits: 15 connections per account at once (more: NO [ALERT] Too many
 simultaneous connections), LITERAL- after sign-in, one message per Message-ID
 (an APPEND of a message the account holds is answered with a UID and
@@ -189,6 +201,70 @@ CONTROL = [None]         # --control FILE: a test's switches, read on each comma
 #   {"held": N}            N more connections of the account are in use elsewhere
 #   {"overquota": "fetch"} a body FETCH (BODY[…]) answers NO [OVERQUOTA], as Gmail over its
 #                          daily download limit; "append": APPEND does (the upload limit)
+#   {"bye": "fetch"}       a body FETCH ends the connection with Gmail's BYE for its bandwidth
+#                          limits ("* BYE Account exceeded command or bandwidth limits")
+#   {"language": "de"}     the special folders' names in German ("en": English, the default)
+#   {"expunge": "archive"} Gmail's setting for an expunge from the last visible folder:
+#                          "archive" (the default), "trash" or "delete" (forever)
+
+
+# The special folders' names by language (Gmail's own, as its web settings
+# show them in each language); the fake keeps them by their English names.
+LANGUAGES = {
+    "de": {"[Gmail]": "[Google Mail]", ALL: "[Google Mail]/Alle Nachrichten", "[Gmail]/Sent Mail": "[Google Mail]/Gesendet",
+           "[Gmail]/Drafts": "[Google Mail]/Entwürfe", "[Gmail]/Important": "[Google Mail]/Wichtig",
+           STARRED: "[Google Mail]/Markiert", TRASH: "[Google Mail]/Papierkorb", SPAM: "[Google Mail]/Spam"},
+}
+
+
+def localised(name):
+    """A folder's name in the account's language now."""
+    return LANGUAGES.get(control().get("language", "en"), {}).get(name, name)
+
+
+def english(name):
+    """The fake's own name of a folder named in the account's language."""
+    for k, v in LANGUAGES.get(control().get("language", "en"), {}).items():
+        if v == name:
+            return k
+    return name
+
+
+def mutf7_encode(s):
+    """Modified UTF-7 (RFC 3501 5.1.3)."""
+    import base64
+    out, run = "", ""
+    def flush():
+        nonlocal out, run
+        if run:
+            out += "&" + base64.b64encode(run.encode("utf-16-be")).decode().rstrip("=").replace("/", ",") + "-"
+            run = ""
+    for ch in s:
+        if 0x20 <= ord(ch) <= 0x7e:
+            flush()
+            out += "&-" if ch == "&" else ch
+        else:
+            run += ch
+    flush()
+    return out
+
+
+def mutf7_decode(s):
+    import base64
+    def one(m):
+        b = m.group(1)
+        if not b:
+            return "&"
+        b = b.replace(",", "/")
+        return base64.b64decode(b + "=" * (-len(b) % 4)).decode("utf-16-be")
+    return re.sub(r"&([A-Za-z0-9+,]*)-", one, s)
+
+
+def wire_label(l):
+    """A label as X-GM-LABELS sends it: system ones quoted ("\\\\Inbox"), others in modified UTF-7."""
+    if l.startswith("\\"):
+        return '"' + l.replace("\\", "\\\\") + '"'
+    return quote(mutf7_encode(l))
 
 
 def control():
@@ -564,36 +640,42 @@ class Conn(socketserver.StreamRequestHandler):
         rx = "^" + re.escape(ref + pat).replace("\\*", ".*").replace("%", "[^/]*") + "$"
         names = ["INBOX", "[Gmail]"] + [n for n in self.acct.names() if n != "INBOX"]
         for n in names:
-            if not re.match(rx, n, re.I if n == "INBOX" else 0):
+            wire = mutf7_encode(localised(n))
+            if not re.match(rx, wire, re.I if n == "INBOX" else 0):
                 continue
             if n == "[Gmail]":
-                self.line('* %s (\\HasChildren \\Noselect) "/" "[Gmail]"' % verb)
+                self.line('* %s (\\HasChildren \\Noselect) "/" %s' % (verb, quote(wire)))
                 continue
             attrs = ["\\HasNoChildren"]
             if n in SYSTEM and SYSTEM[n][0]:
                 attrs.append(SYSTEM[n][0])
             elif special_only:
                 continue
-            self.line('* %s (%s) "/" %s' % (verb, " ".join(attrs), quote(n)))
+            self.line('* %s (%s) "/" %s' % (verb, " ".join(attrs), quote(wire)))
             if status:
-                self.line("* STATUS %s (%s)" % (quote(n), self.status_items(n, status)))
+                self.line("* STATUS %s (%s)" % (quote(wire), self.status_items(n, status)))
         self.line(tag + " OK Success")
 
     def c_status(self, tag, args):
         name = self.folder_name(args[0])
-        self.line("* STATUS %s (%s)" % (quote(name), self.status_items(name, args[1])))
+        self.line("* STATUS %s (%s)" % (quote(mutf7_encode(localised(name))), self.status_items(name, args[1])))
         self.line(tag + " OK Success")
 
     def folder_name(self, v):
-        name = self.s(v)
+        name = self.internal(v)
         if name.upper() == "INBOX":
             return "INBOX"
         if name not in self.acct.names():
             raise Bad("[NONEXISTENT] Unknown Mailbox: %s (Failure)" % name)
         return name
 
+    def internal(self, v):
+        """The fake's own name of a folder a command names (modified UTF-7, localised)."""
+        name = english(mutf7_decode(self.s(v)))
+        return "INBOX" if name.upper() == "INBOX" else name
+
     def c_create(self, tag, args):
-        name = self.s(args[0])
+        name = self.internal(args[0])
         if name in self.acct.names() or name.startswith("[Gmail]"):
             self.line(tag + " NO [ALREADYEXISTS] Folder name conflicts with existing folder name. (Failure)")
             return
@@ -618,7 +700,7 @@ class Conn(socketserver.StreamRequestHandler):
         self.line("* 0 RECENT")
         self.line("* OK [UIDNEXT %d] Predicted next UID." % f.uidnext)
         self.line("* OK [HIGHESTMODSEQ %d]" % max([m.modseq for _, m in msgs] + [f.removed_modseq, 1]))
-        self.line("%s OK [%s] %s selected. (Success)" % (tag, "READ-ONLY" if readonly else "READ-WRITE", name))
+        self.line("%s OK [%s] %s selected. (Success)" % (tag, "READ-ONLY" if readonly else "READ-WRITE", mutf7_encode(localised(name))))
 
     def c_examine(self, tag, args):
         self.c_select(tag, args, True)
@@ -663,6 +745,10 @@ class Conn(socketserver.StreamRequestHandler):
                     changedsince = int(mods[i + 1])
                 if str(x).upper() == "VANISHED":
                     raise Bad("VANISHED needs QRESYNC, which this server does not offer")
+        body = any(str(i).startswith("BODY[") or str(i).startswith("BODY.PEEK[") and "HEADER" not in str(i) for i in items)
+        if control().get("bye") == "fetch" and body:
+            self.line("* BYE Account exceeded command or bandwidth limits. (Failure)")
+            return "bye"
         if control().get("overquota") == "fetch" and any(str(i).startswith("BODY[") or str(i).startswith("BODY.PEEK[") and "HEADER" not in str(i) for i in items):
             self.line(tag + " NO [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)")
             return
@@ -684,7 +770,7 @@ class Conn(socketserver.StreamRequestHandler):
         self.line(tag + " OK Success")
 
     def c_uid_fetch(self, tag, args):
-        self.c_fetch(tag, args, True)
+        return self.c_fetch(tag, args, True)
 
     def fetch_item(self, it, u, m):
         if it == "UID":
@@ -704,7 +790,7 @@ class Conn(socketserver.StreamRequestHandler):
         if it == "X-GM-THRID":
             return b"X-GM-THRID %d" % m.thrid
         if it == "X-GM-LABELS":
-            return ("X-GM-LABELS (%s)" % " ".join(quote(l) for l in self.acct.labels_of(m))).encode()
+            return ("X-GM-LABELS (%s)" % " ".join(wire_label(l) for l in self.acct.labels_of(m))).encode()
         mm = re.fullmatch(r"BODY(?:\.PEEK)?\[(.*)\]", it)
         if mm:
             sect = mm.group(1)
@@ -750,12 +836,12 @@ class Conn(socketserver.StreamRequestHandler):
                 m.flags = m.flags | new if how == "+" else m.flags - new if how == "-" else new
                 m.modseq = self.acct.bump()
             elif item == "X-GM-LABELS":
-                self.acct.set_labels(m, how, vals)
+                self.acct.set_labels(m, how, [v if v.startswith("\\") else mutf7_decode(v) for v in vals])
             else:
                 raise Bad("store item not offered: " + item)
             if not silent:
                 shown = "FLAGS (%s)" % " ".join(sorted(m.flags)) if item == "FLAGS" else \
-                    "X-GM-LABELS (%s)" % " ".join(quote(l) for l in self.acct.labels_of(m))
+                    "X-GM-LABELS (%s)" % " ".join(wire_label(l) for l in self.acct.labels_of(m))
                 self.line("* %d FETCH (%s%s MODSEQ (%d))" % (seq, "UID %d " % u if uid else "", shown, m.modseq))
         if modified:
             self.line("%s OK [MODIFIED %s] Conditional STORE failed" % (tag, ",".join(map(str, modified))))
@@ -792,6 +878,7 @@ class Conn(socketserver.StreamRequestHandler):
                 i += 2
             elif k == "X-GM-LABELS":
                 lab = self.s(args[i + 1])
+                lab = lab if lab.startswith("\\") else mutf7_decode(lab)
                 hits = [h for h in hits if lab in h[2].labels]
                 i += 2
             elif k in ("DELETED", "UNDELETED"):
@@ -820,9 +907,7 @@ class Conn(socketserver.StreamRequestHandler):
 
     # ---- APPEND, MOVE, COPY, EXPUNGE ----
     def c_append(self, tag, args):
-        name = self.s(args[0])
-        if name.upper() == "INBOX":
-            name = "INBOX"
+        name = self.internal(args[0])
         if name not in self.acct.names():
             self.line(tag + " NO [TRYCREATE] Folder doesn't exist. (Failure)")
             return
@@ -848,7 +933,7 @@ class Conn(socketserver.StreamRequestHandler):
         self.line("%s OK [APPENDUID %d %d] (Success)" % (tag, f.validity, f.uids[m.gid]))
 
     def c_uid_copy(self, tag, args, move=False):
-        dest = self.folder_name(args[1]) if self.s(args[1]) in self.acct.names() or self.s(args[1]).upper() == "INBOX" else None
+        dest = self.internal(args[1]) if self.internal(args[1]) in self.acct.names() else None
         if dest is None:
             self.line(tag + " NO [TRYCREATE] Folder doesn't exist. (Failure)")
             return
@@ -888,8 +973,13 @@ class Conn(socketserver.StreamRequestHandler):
             if "\\Deleted" in m.flags and (only is None or u in only):
                 m.flags.discard("\\Deleted")
                 m.modseq = self.acct.bump()
-                if self.sel in (ALL, TRASH, SPAM):
+                setting = control().get("expunge", "archive")
+                if self.sel in (TRASH, SPAM) or (self.sel == ALL and setting == "delete"):
                     m.gone = True
+                elif self.sel == ALL and setting == "trash":
+                    m.trashed = True
+                elif self.sel == ALL:  # archived: in All Mail still, without its labels
+                    m.labels.clear()
                 elif self.sel == STARRED:
                     m.flags.discard("\\Flagged")
                 else:
