@@ -717,7 +717,8 @@ std::string param_text(const std::map<std::string, std::string>& params, const s
   return "";
 }
 
-void parse_part(std::string_view text, bool in_digest, Part& p) {
+// `delimited`: a delimiter line follows the part (the CRLF cut off before it).
+void parse_part(std::string_view text, bool in_digest, bool delimited, Part& p) {
   std::string_view headers = header_block(text);
   std::string_view body;
   if (text.starts_with("\r\n")) body = text.substr(2);
@@ -732,12 +733,21 @@ void parse_part(std::string_view text, bool in_digest, Part& p) {
   if (!p.type.starts_with("multipart/") || boundary == p.type_params.end() || boundary->second.empty()) {
     if (p.type.starts_with("multipart/")) p.type = "text/plain";  // no boundary: read as text, as servers do
     p.size = body.size();
+    // An attached message that is all header (no empty line ends it) before
+    // a delimiter: the CRLF before the delimiter also ends its header, and
+    // IMAP servers count it in the part (Dovecot's BODYSTRUCTURE and BODY[n]:
+    // "Subject: x" + CRLF + "--b" is 12 octets, not 10), so the two sides of
+    // a message agree. RFC 2046 gives that CRLF to the delimiter alone.
+    if (delimited && p.type == "message/rfc822" && !body.empty() && !body.starts_with("\r\n") &&
+        body.find("\r\n\r\n") == std::string_view::npos)
+      p.size += 2;
     return;
   }
   // Delimiter lines: "--boundary" at the start of a line; a part runs from
   // after its delimiter line to the CRLF before the next one.
   std::string delim = "--" + boundary->second;
   std::vector<std::string_view> parts;
+  bool last_delimited = true;  // false: the last part runs to the end, no delimiter after it
   size_t start = std::string_view::npos;
   size_t at = 0;
   while (at <= body.size()) {
@@ -756,8 +766,12 @@ void parse_part(std::string_view text, bool in_digest, Part& p) {
     if (eol == std::string_view::npos) break;
     at = eol + 2;
   }
-  if (start != std::string_view::npos) parts.push_back(body.substr(start));  // no close delimiter
-  for (auto part : parts) parse_part(part, p.type == "multipart/digest", p.sub_parts.emplace_back());
+  if (start != std::string_view::npos) {
+    parts.push_back(body.substr(start));  // no close delimiter
+    last_delimited = false;
+  }
+  for (size_t i = 0; i < parts.size(); ++i)
+    parse_part(parts[i], p.type == "multipart/digest", i + 1 < parts.size() || last_delimited, p.sub_parts.emplace_back());
 }
 
 json::object leaf_json(const Part& p, const std::string& part_id, std::string_view fallback) {
@@ -828,7 +842,7 @@ std::string header_params(std::string_view value, std::map<std::string, std::str
 Part parse_structure(std::string_view message) {
   std::string text = to_crlf(message);
   Part root;
-  parse_part(text, false, root);
+  parse_part(text, false, false, root);
   return root;
 }
 

@@ -207,6 +207,26 @@ TEST(MailMessage, StructureOfASinglePartMessage) {
   EXPECT_EQ(p["q"], "a\"b;c");
 }
 
+// Issue 22 item 7: an attached message that is all header, before a
+// delimiter, counts the CRLF that ends its last header line, as Dovecot's
+// BODYSTRUCTURE does (12, not 10); one with an empty line or a body, or
+// running to the end, counts what it holds. Bare LF as a Maildir file has it.
+TEST(MailMessage, AttachedMessageSizesAsImapServersCountThem) {
+  auto size_of = [](std::string_view part, size_t index = 1) {
+    std::string m = "Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nsee\n--b\n";
+    m += part;
+    json::object f = structure_fields(parse_structure(m));
+    return f.at("bodyStructure").at("subParts").at(index).at("size").to_number<uint64_t>();
+  };
+  EXPECT_EQ(size_of("Content-Type: message/rfc822\n\nSubject: h\n--b--\n"), 12u);
+  EXPECT_EQ(size_of("Content-Type: message/rfc822\n\nSubject: h\n\n--b--\n"), 14u);
+  EXPECT_EQ(size_of("Content-Type: message/rfc822\n\nSubject: h\n\n\n--b--\n"), 14u);
+  EXPECT_EQ(size_of("Content-Type: message/rfc822\n\nSubject: h\n\nbody\n--b--\n"), 18u);
+  EXPECT_EQ(size_of("Content-Type: message/rfc822\n\nSubject: h\n"), 12u);    // no delimiter after it
+  EXPECT_EQ(size_of("Content-Type: message/rfc822\n\n--b--\n"), 0u);          // empty
+  EXPECT_EQ(size_of("Content-Type: text/plain\n\nSubject: h\n--b--\n"), 10u);  // text: the CRLF is the delimiter's
+}
+
 namespace {
 
 // Every string in a JSON value is UTF-8 (what the host's parser demands).

@@ -15,9 +15,14 @@
 #      account: the same folders, none named "Entw&APw-rfe" literally.
 #   4. "folder_names": "utf-8": a Dovecot with mail_location's UTF-8 flag
 #      opens every folder of that Maildir.
+#   5. (item 7) Attached messages that are all header (message/rfc822 parts
+#      with no empty line), bare LF on disk: the part sizes the Maildir side
+#      computes are the ones Dovecot's BODYSTRUCTURE says, and a later run
+#      has nothing to do.
 # Usage: maildir_dovecot_test.sh ACCORD DOVECOT_SCRIPT IMAPCTL
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
+. "$(dirname "${BASH_SOURCE[0]}")/../../gmail-imap/tests/mail_lib.sh"  # pipeline, structure
 accord=$(realpath "$1") start_dovecot=$(realpath "$2") imapctl=$(realpath "$3")
 work=$(mktemp -d "${TMPDIR:-/tmp}/accord-maildir-dovecot.XXXXXX")
 chmod 0711 "$work"  # Dovecot runs as another user and must reach its folders inside
@@ -36,7 +41,7 @@ export ACCORD_SECRETS="$work/secrets.json"
 # dovecot NAME [DOVECOT_EXTRA]: starts one, sets port_NAME
 dovecot() {
   local info
-  info=$(DOVECOT_EXTRA="${2:-}" bash "$start_dovecot" "$work/$1" "ada:$pw" "bob:$pw" 2>&1) ||
+  info=$(DOVECOT_EXTRA="${2:-}" bash "$start_dovecot" "$work/$1" "ada:$pw" "bob:$pw" "cy:$pw" 2>&1) ||
     { echo "FAIL Dovecot did not start (scripts/install-deps.sh installs dovecot-imapd)"; echo "$info"; exit 1; }
   printf -v "port_$1" '%s' "$(awk '/^imaps /{print $2}' <<<"$info")"
 }
@@ -47,13 +52,6 @@ imap() { local p="port_$1"; printf '{"connector": "gmail-imap", "config": {"url"
 # maildir DIR [MORE_CONFIG]: a local maildir endpoint, its index under $work/idx
 maildir() { printf '{"connector": "local", "config": {"backend": "maildir", "create": true, "path": "%s", "index_path": "%s"%s}}' \
               "$1" "$work/idx/$(basename "$1").sqlite" "${2:-}"; }
-pipeline() {
-  cat > "$1" <<JSON
-{"name": "${1%.json}", "state": "${1%.json}.sqlite", "left": $2, "right": $3,
- "streams": [{"name": "mail", "left": "message", "right": "message", "direction": "both",
-              "guards": {"max_delete_share": 0.9}}]}
-JSON
-}
 # selectable DC USER: each folder's wire name (modified UTF-7) and its count, sorted
 selectable() {
   ctl "$1" "$2" folders | grep -v '\\Noselect' | sed -E 's/^\([^)]*\) "[^"]*" //; s/^"(.*)"$/\1/' | sort |
@@ -131,4 +129,24 @@ got=$(selectable dc3 ada)
 pipeline bad.json "$(imap dc1 ada)" "$(maildir "$work/u8" ', "folder_names": "utf-16"')"
 runp run bad.json
 [ $rc != 0 ] && grep -q "folder_names" <<<"$out" && ok "an unknown folder_names is refused, named" || bad "folder_names utf-16" "$out"
+
+# ---- 5. message/rfc822 part sizes alike on both sides ---------------------------
+mkdir -p r/{cur,new,tmp}
+fwd() {  # fwd N PART: a message forwarding PART (after its own headers) as its second part
+  printf 'Message-ID: <fwd%s@x.test>\nFrom: a@x.test\nSubject: fwd %s\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nsee attached\n--b\n%b' \
+    "$1" "$1" "$2" > "r/cur/17000010$1.p.host:2,S"
+}
+fwd 1 'Content-Type: message/rfc822\n\nSubject: all header\nFrom: b@x.test\n--b--\n'
+fwd 2 'Content-Type: message/rfc822\n\nSubject: header, then an empty line\n\n--b--\n'
+fwd 3 'Content-Type: message/rfc822\n\nSubject: with a body\n\nbody\nline 2\n\n--b--\n'
+fwd 4 'Content-Type: multipart/digest; boundary="d"\n\n--d\n\nSubject: d1\n--d\n\nSubject: d2\n\nbody\n--d--\n--b--\n'
+fwd 5 'Content-Type: message/rfc822\n\nSubject: last, no closing delimiter\n'
+pipeline p5.json "$(maildir "$work/r")" "$(imap dc1 cy)"
+runp run p5.json
+runp run p5.json  # reads back what the first wrote: the server's BODYSTRUCTURE
+read -r n att differ < <(structure p5.sqlite 2>differs.txt)
+[ "$n" = 5 ] && [ "$differ" = 0 ] && ok "message/rfc822 part sizes: the Maildir's are Dovecot's" ||
+  bad "part sizes differ" "pairs=$n differing=$differ" "$(cat differs.txt)"
+runp run p5.json
+[ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && ok "then nothing to do" || bad "the run after the sizes" "$out"
 exit $fail
