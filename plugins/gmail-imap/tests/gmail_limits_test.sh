@@ -11,29 +11,10 @@
 # Usage: gmail_limits_test.sh ACCORD FAKE IMAPCTL
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
-. "$(dirname "${BASH_SOURCE[0]}")/mail_lib.sh"                # maildir, pipeline
+. "$(dirname "${BASH_SOURCE[0]}")/mail_lib.sh"                # mail_work, gmail_fake, ctl, imap, maildir, pipeline
 accord=$(realpath "$1") fake=$(realpath "$2") imapctl=$(realpath "$3")
-work=$(mktemp -d "${TMPDIR:-/tmp}/accord-gmail-limits.XXXXXX")
-fpid=
-cleanup() { [ -n "$fpid" ] && kill "$fpid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-cd "$work"
-export HOME="$work" ACCORD_ADMIN=
-pw="gmail-canary-$RANDOM$RANDOM"
-printf '{"ada": "%s"}\n' "$pw" > secrets.json
-chmod 600 secrets.json
-export ACCORD_SECRETS="$work/secrets.json"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
-  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout key.pem -out cert.pem > /dev/null 2>&1
-echo '{}' > control.json
-python3 "$fake" cert.pem key.pem --control control.json "ada:$pw" > fake.out 2>&1 &
-fpid=$!
-for _ in $(seq 1 100); do grep -q '^imaps ' fake.out && break; sleep 0.1; done
-port=$(awk '/^imaps /{print $2}' fake.out)
-[ -n "$port" ] || { echo "FAIL the Gmail fake did not start"; cat fake.out; exit 1; }
-ctl() { python3 "$imapctl" "$port" "$work/cert.pem" ada "$pw" "$@"; }
-imap() { printf '{"connector": "gmail-imap", "config": {"url": "imaps://localhost:%s", "user": "ada", "password": {"$secret": "ada"}, "ca_file": "%s"}}' \
-           "$port" "$work/cert.pem"; }
+mail_work gmail-limits
+gmail_fake "$fake"
 count() { find "$1" -path '*/.accord' -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print 2>/dev/null | wc -l; }
 ALL="[Gmail]/All Mail"
 

@@ -13,44 +13,23 @@
 # Usage: imap_appended_expunge_test.sh ACCORD DOVECOT_SCRIPT IMAPCTL
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
-. "$(dirname "${BASH_SOURCE[0]}")/mail_lib.sh"                # maildir, pipeline
+. "$(dirname "${BASH_SOURCE[0]}")/mail_lib.sh"                # mail_work, dovecot, ctl, imap, maildir, pipeline
 accord=$(realpath "$1") start_dovecot=$(realpath "$2") imapctl=$(realpath "$3")
-work=$(mktemp -d "${TMPDIR:-/tmp}/accord-imap-gone.XXXXXX")
-chmod 0711 "$work"  # Dovecot runs as another user and must reach its folder inside
-cleanup() {
-  for d in "$work"/dc*; do [ -f "$d/run/master.pid" ] && kill "$(cat "$d/run/master.pid")" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-export HOME="$work" ACCORD_ADMIN=
-pw="imap-canary-$RANDOM$RANDOM"
-printf '{"ada": "%s"}\n' "$pw" > secrets.json
-chmod 600 secrets.json
-export ACCORD_SECRETS="$work/secrets.json"
+mail_work imap-gone
 
-caps="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE NAMESPACE UIDPLUS LIST-EXTENDED CHILDREN ESEARCH LIST-STATUS MOVE LITERAL+"
 # the Maildir file of message N of dir D (empty when there is none)
 file_of() { grep -rl --exclude-dir=.accord "<m$2@x.test>" "$1" | head -1; }
 quarantined() { sqlite3 "$1" "SELECT count(*) FROM quarantine"; }
 
 for dialect in QRESYNC CONDSTORE plain; do
   name=dc-$dialect
-  extra=""
-  [ "$dialect" = CONDSTORE ] && extra="imap_capability = $caps CONDSTORE"
-  [ "$dialect" = plain ] && extra="imap_capability = $caps"
-  info=$(DOVECOT_EXTRA="$extra" bash "$start_dovecot" "$work/$name" "ada:$pw" 2>&1) ||
-    { echo "FAIL Dovecot did not start (scripts/install-deps.sh installs dovecot-imapd)"; echo "$info"; exit 1; }
-  port=$(awk '/^imaps /{print $2}' <<<"$info")
-  ctl() { python3 "$imapctl" "$port" "$work/$name/cert.pem" ada "$pw" "$@"; }
+  dovecot $name $dialect
   d=m-$dialect
   mkdir -p "$d"/{cur,new,tmp}
   for i in 1 2 3 4 5 6; do
     printf 'Message-ID: <m%s@x.test>\nFrom: a@x.test\nSubject: m%s\n\nbody %s\n' $i $i $i > "$d/cur/17000000$i.m$i.host:2,S"
   done
-  pipeline "$d.json" "$(maildir "$d")" \
-    "$(printf '{"connector": "gmail-imap", "config": {"url": "imaps://localhost:%s", "user": "ada", "password": {"$secret": "ada"}, "ca_file": "%s"}}' \
-       "$port" "$work/$name/cert.pem")"
+  pipeline "$d.json" "$(maildir "$d")" "$(imap)"
   runp run "$d.json"
   [ $rc = 0 ] && grep -q "applied 6 writes" <<<"$out" || bad "$dialect: the first run" "$out"
 

@@ -11,29 +11,11 @@
 # Usage: imap_eight_bit_test.sh ACCORD DOVECOT_SCRIPT IMAPCTL
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
-. "$(dirname "${BASH_SOURCE[0]}")/mail_lib.sh"                # maildir, pipeline
+. "$(dirname "${BASH_SOURCE[0]}")/mail_lib.sh"                # mail_work, dovecot, ctl, imap, maildir, pipeline
 accord=$(realpath "$1") start_dovecot=$(realpath "$2") imapctl=$(realpath "$3")
-work=$(mktemp -d "${TMPDIR:-/tmp}/accord-imap-8bit.XXXXXX")
-chmod 0711 "$work"  # Dovecot runs as another user and must reach its folder inside
-cleanup() {
-  for d in "$work"/dc*; do [ -f "$d/run/master.pid" ] && kill "$(cat "$d/run/master.pid")" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-export HOME="$work" ACCORD_ADMIN=
-pw="imap-canary-$RANDOM$RANDOM"
-printf '{"ada": "%s"}\n' "$pw" > secrets.json
-chmod 600 secrets.json
-export ACCORD_SECRETS="$work/secrets.json"
-
-info=$(bash "$start_dovecot" "$work/dc" "ada:$pw" 2>&1) ||
-  { echo "FAIL Dovecot did not start (scripts/install-deps.sh installs dovecot-imapd)"; echo "$info"; exit 1; }
-port=$(awk '/^imaps /{print $2}' <<<"$info")
-ctl() { python3 "$imapctl" "$port" "$work/dc/cert.pem" ada "$pw" "$@"; }
+mail_work imap-8bit
+dovecot dc
 file_of() { grep -rl --exclude-dir=.accord "<$2>" "$1" | head -1; }
-imap() { printf '{"connector": "gmail-imap", "config": {"url": "imaps://localhost:%s", "user": "ada", "password": {"$secret": "ada"}, "ca_file": "%s"%s}}' \
-           "$port" "$work/dc/cert.pem" "${1:-}"; }
 
 # latin1 FILE ID: a message whose header carries raw Latin-1 (0xE7 ç, 0xE9 é,
 # 0x80 € in windows-1252) and a broken encoded word (bad base64)

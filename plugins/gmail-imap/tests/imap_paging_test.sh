@@ -9,32 +9,16 @@
 # Usage: imap_paging_test.sh CONFORMANCE GMAIL_PLUGIN DOVECOT_SCRIPT IMAPCTL
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad (before any cd)
+. "$(dirname "${BASH_SOURCE[0]}")/mail_lib.sh"                # mail_work, dovecot, ctl
 conformance=$(realpath "$1") plugin=$(realpath "$2") start_dovecot=$(realpath "$3") imapctl=$(realpath "$4")
-work=$(mktemp -d "${TMPDIR:-/tmp}/accord-imap-paging.XXXXXX")
-chmod 0711 "$work"  # Dovecot runs as another user and must reach its folder inside
-cleanup() {
-  for d in "$work"/dc*; do [ -f "$d/run/master.pid" ] && kill "$(cat "$d/run/master.pid")" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-export HOME="$work" ACCORD_ADMIN=
-pw="imap-canary-$RANDOM$RANDOM"
+mail_work imap-paging
 
-caps="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE NAMESPACE UIDPLUS LIST-EXTENDED CHILDREN ESEARCH LIST-STATUS MOVE LITERAL+"
 for dialect in QRESYNC CONDSTORE plain; do
-  name=dc-$dialect
-  extra=""
-  [ "$dialect" = CONDSTORE ] && extra="imap_capability = $caps CONDSTORE"
-  [ "$dialect" = plain ] && extra="imap_capability = $caps"
-  info=$(DOVECOT_EXTRA="$extra" bash "$start_dovecot" "$work/$name" "ada:$pw" 2>&1) ||
-    { echo "FAIL Dovecot did not start (scripts/install-deps.sh installs dovecot-imapd)"; echo "$info"; exit 1; }
-  port=$(awk '/^imaps /{print $2}' <<<"$info")
-  ca=$(awk '/^ca /{print $2}' <<<"$info")
+  dovecot dc-$dialect $dialect
   # 3 messages in INBOX: two pages of 2
   for i in 1 2 3; do
     printf 'Message-ID: <p%s@x.test>\nFrom: a@x.test\nSubject: p%s\n\nbody %s\n' $i $i $i > "p$i.eml"
-    python3 "$imapctl" "$port" "$ca" ada "$pw" append INBOX "p$i.eml" || bad "$dialect: append p$i"
+    ctl append INBOX "p$i.eml" || bad "$dialect: append p$i"
   done
   printf '{"url": "imaps://localhost:%s", "user": "ada", "password": "%s", "ca_file": "%s", "batch_size": 2}\n' \
     "$port" "$pw" "$ca" > "kit-$dialect.json"
