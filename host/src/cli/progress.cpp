@@ -2,12 +2,16 @@
 #include "cli/progress.hpp"
 
 #include <accord/text/terminal_text.hpp>
+#include <accord/text/utf8.hpp>
 
 #include <boost/json.hpp>
 
+#include <locale.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <wchar.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -20,21 +24,31 @@ volatile std::sig_atomic_t progress_line_open = 0;
 
 namespace {
 
-// Columns a string takes: one per code point (the line holds our own words,
-// digits, block characters and an escaped pair name).
-size_t columns(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xc0) != 0x80;
-  return n;
+// C.UTF-8's character classes, made once, for wcwidth on this thread only
+// (uselocale): the program's own locale is left as it is. Null where the C
+// library has no C.UTF-8.
+locale_t utf8_ctype() {
+  static const locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  return l;
 }
 
-// The first `cols` columns of s, cut at a code point.
-std::string first_columns(std::string_view s, size_t cols) {
-  size_t n = 0, at = 0;
-  for (; at < s.size(); ++at) {
-    if ((static_cast<unsigned char>(s[at]) & 0xc0) != 0x80 && n++ == cols) break;
+// Cells of each character of s, in order, to `out` (false from out stops).
+template <class Out>
+void each_cell_width(std::string_view s, Out&& out) {
+  locale_t utf8 = utf8_ctype();
+  locale_t before = utf8 ? uselocale(utf8) : nullptr;
+  for (size_t i = 0; i < s.size();) {
+    char32_t cp = 0;
+    size_t n = utf8::decode_at(s, i, cp);
+    int w = 1;
+    if (n == 0) n = 1;  // not UTF-8: one byte, one cell (tty() shows such bytes escaped anyway)
+    else if (cp >= 0x20 && cp < 0x7f) w = 1;
+    else if (int c = utf8 ? ::wcwidth(static_cast<wchar_t>(cp)) : -1; c >= 0) w = c;
+    else w = cp >= 0x1100 ? 2 : 1;  // not known here: a wide guess is the safe one (the line never wraps)
+    if (!out(i, n, static_cast<size_t>(w))) break;
+    i += n;
   }
-  return std::string(s.substr(0, at));
+  if (utf8) uselocale(before);
 }
 
 std::string bar(double fraction, size_t width) {
@@ -59,6 +73,23 @@ void write_all(int fd, std::string_view s) {
 }
 
 }  // namespace
+
+size_t display_columns(std::string_view s) {
+  size_t cells = 0;
+  each_cell_width(s, [&](size_t, size_t, size_t w) { return cells += w, true; });
+  return cells;
+}
+
+std::string first_columns(std::string_view s, size_t cols) {
+  size_t cells = 0, end = 0;
+  each_cell_width(s, [&](size_t at, size_t n, size_t w) {
+    if (cells + w > cols) return false;
+    cells += w;
+    end = at + n;
+    return true;
+  });
+  return std::string(s.substr(0, end));
+}
 
 int terminal_width(int fd) {
   struct winsize ws {};
@@ -97,9 +128,10 @@ std::string eta_text(double seconds) {
   return b;
 }
 
-std::string progress_line(const PhaseProgress& p, int width_in) {
+std::string progress_line(const PhaseProgress& p, int width_in, size_t running) {
   size_t width = static_cast<size_t>(std::max(width_in, 1));
-  std::string name = tty(p.pair) + " " + phase_name(p.phase);
+  std::string name = (running > 1 ? "slowest of " + std::to_string(running) + ": " : std::string()) + tty(p.pair) +
+                     " " + phase_name(p.phase);
   bool known = p.total > 0;
   double rate = p.seconds > 0.05 ? static_cast<double>(p.done) / p.seconds : 0;
   std::string count = known ? grouped(p.done) + "/" + grouped(p.total) : p.done ? grouped(p.done) : "";
@@ -118,7 +150,7 @@ std::string progress_line(const PhaseProgress& p, int width_in) {
       if (s && !s->empty()) tail.push_back(*s);
     std::string rest;
     for (const auto& t : tail) rest += " " + t;
-    size_t fixed = columns(name) + columns(rest);
+    size_t fixed = display_columns(name) + display_columns(rest);
     if (with_bar) {
       if (fixed + 3 + 8 > width) continue;
       size_t room = std::min<size_t>(30, width - fixed - 3);
@@ -127,7 +159,7 @@ std::string progress_line(const PhaseProgress& p, int width_in) {
     if (fixed <= width) return name + rest;
   }
   std::string line = name + (count.empty() ? "" : " " + count);
-  return columns(line) <= width ? line : first_columns(line, width);
+  return display_columns(line) <= width ? line : first_columns(line, width);
 }
 
 void json_line(const boost::json::object& obj) {
@@ -137,7 +169,8 @@ void json_line(const boost::json::object& obj) {
   std::cout << line << std::flush;
 }
 
-TerminalProgress::TerminalProgress(int fd) : fd_(fd), ticker_([this] { tick(); }) {}
+TerminalProgress::TerminalProgress(int fd, Clock now, std::chrono::milliseconds every)
+    : fd_(fd), now_(std::move(now)), every_(every), ticker_([this] { tick(); }) {}
 
 TerminalProgress::~TerminalProgress() {
   {
@@ -151,14 +184,12 @@ TerminalProgress::~TerminalProgress() {
 void TerminalProgress::tick() {
   std::unique_lock lock(mu_);
   while (!stop_) {
-    wake_.wait_for(lock, std::chrono::seconds(1));
-    if (stop_ || !live_ || shown_.empty()) continue;
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_at_ < std::chrono::milliseconds(900)) continue;
-    PhaseProgress p = last_;
-    p.pair = pair_;
-    p.seconds += std::chrono::duration<double>(now - last_at_).count();
-    draw(progress_line(p, terminal_width(fd_) - 1));
+    wake_.wait_for(lock, every_);
+    if (stop_ || shown_.empty() || pairs_.empty()) continue;
+    // only when no pair has said anything for most of a period
+    auto now = now_();
+    bool quiet = std::all_of(pairs_.begin(), pairs_.end(), [&](const auto& kv) { return now - kv.second.at >= every_ * 9 / 10; });
+    if (quiet) draw_pairs(true);
   }
 }
 
@@ -168,17 +199,34 @@ void TerminalProgress::draw(const std::string& line) {
   progress_line_open = 1;
 }
 
-void TerminalProgress::progress(const PhaseProgress& p) {
+void TerminalProgress::draw_pairs(bool ticking) {
+  auto now = now_();
+  auto behind = [](const PhaseProgress& p) {  // how far a pair has come: its phase, then its share of it
+    double share = p.total ? static_cast<double>(p.done) / static_cast<double>(p.total) : 0;
+    return std::pair(static_cast<int>(p.phase), share);
+  };
+  const Pair* slowest = nullptr;
+  for (const auto& [name, pair] : pairs_)
+    if (!slowest || behind(pair.last) < behind(slowest->last)) slowest = &pair;  // ties: the first by name
+  PhaseProgress p = slowest->last;
+  if (ticking && !p.finished) p.seconds += std::chrono::duration<double>(now - slowest->at).count();
   // one column short of the width: a line that fills the last column leaves
   // some terminals about to wrap
-  std::string line = progress_line(p, terminal_width(fd_) - 1);
+  draw(progress_line(p, terminal_width(fd_) - 1, pairs_.size()));
+}
+
+void TerminalProgress::progress(const PhaseProgress& p) {
   std::lock_guard lock(mu_);
-  pair_ = p.pair;
-  last_ = p;
-  last_.pair = {};  // pair_ holds it
-  last_at_ = std::chrono::steady_clock::now();
-  live_ = !p.finished;
-  draw(line);
+  auto it = pairs_.try_emplace(std::string(p.pair)).first;
+  it->second.last = p;
+  it->second.last.pair = it->first;
+  it->second.at = now_();
+  draw_pairs(false);
+}
+
+void TerminalProgress::pair_done(const PairReport& pr) {
+  std::lock_guard lock(mu_);
+  if (pairs_.erase(pr.name) && !pairs_.empty() && !shown_.empty()) draw_pairs(false);
 }
 
 void TerminalProgress::above(const std::string& line) {
@@ -192,7 +240,7 @@ void TerminalProgress::end() {
   std::lock_guard lock(mu_);
   if (!shown_.empty()) write_all(fd_, "\r\033[K");
   shown_.clear();
-  live_ = false;
+  pairs_.clear();
   progress_line_open = 0;
 }
 
