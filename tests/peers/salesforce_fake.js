@@ -30,6 +30,8 @@
 //     PATCH  …/composite/sobjects/Obj/Accord_Id__c   upsert (results carry created)
 //     DELETE …/composite/sobjects?ids=a,b       delete
 //     GET    …/composite/sobjects/Obj?ids=a,b&fields=F,G   read (null where not found)
+// A field the object does not have answers 400 INVALID_FIELD, a system
+// field INVALID_FIELD_FOR_INSERT_UPDATE (see orgFields).
 // Errors are arrays of {message, errorCode}: 401 INVALID_SESSION_ID,
 // 403 REQUEST_LIMIT_EXCEEDED, 404 NOT_FOUND / ENTITY_IS_DELETED.
 // Every answer carries Sforce-Limit-Info. Control (tests only):
@@ -51,6 +53,30 @@ const clientSecret = process.env.SF_CLIENT_SECRET || 'secret';
 const refreshToken = process.env.SF_REFRESH_TOKEN || 'refresh';
 const prefixes = {Contact: '003', Lead: '00Q', Account: '001', Event: '00U', Task: '00T'};
 const required = {Contact: ['LastName'], Lead: ['LastName', 'Company']};  // as an org's defaults
+// The org's fields of each object (its standard fields the profile reads,
+// and the Accord_Id__c external id): a write naming another answers 400
+// INVALID_FIELD "No such column 'X' on sobject of type Obj", as a SOQL query
+// selecting one does; a system field set by Salesforce (SystemModstamp,
+// CreatedDate, LastModifiedDate) answers INVALID_FIELD_FOR_INSERT_UPDATE
+// ("Unable to create/update fields: X"). Id only in a collection update's records.
+const system = ['Id', 'SystemModstamp', 'CreatedDate', 'LastModifiedDate'];
+const orgFields = {
+  Contact: ['FirstName', 'LastName', 'Email', 'Phone', 'Title', 'Description'],
+  Lead: ['FirstName', 'LastName', 'Company', 'Email', 'Phone', 'Status', 'LeadSource'],
+  Account: ['Name', 'Website', 'Phone', 'Industry', 'BillingCity', 'BillingCountry'],
+  Event: ['Subject', 'StartDateTime', 'EndDateTime', 'Location', 'Description'],
+  Task: ['Subject', 'ActivityDate', 'Status', 'Description']};
+function fieldError(obj, rec, idAllowed) {
+  const known = orgFields[obj];
+  if (!known) return null;
+  for (const k of Object.keys(rec)) {
+    if (k === 'attributes' || (k === 'Id' && idAllowed) || k === 'Accord_Id__c' || known.includes(k)) continue;
+    if (system.includes(k)) return ['INVALID_FIELD_FOR_INSERT_UPDATE', 'Unable to create/update fields: ' + k +
+      '. Please check the security settings of this field and verify that it is read/write for your profile or permission set.', k];
+    return ['INVALID_FIELD', "No such column '" + k + "' on sobject of type " + obj, k];
+  }
+  return null;
+}
 const store = {};       // object → Map(id → record)
 const deleted = [];     // {object, id, deletedDate}
 const locators = {};    // locator → {rows, fields, object, at}
@@ -168,6 +194,8 @@ function handle(req, res, raw) {
     const m = q.match(/^SELECT (.+) FROM (\w+)(?: WHERE SystemModstamp >= (\S+))? ORDER BY SystemModstamp, Id$/);
     if (!m) return err(res, 400, 'MALFORMED_QUERY', 'unexpected SOQL: ' + q);
     const fields = m[1].split(',').map(s => s.trim());
+    const unknown = orgFields[m[2]] && fields.find(f => !system.includes(f) && f !== 'Accord_Id__c' && !orgFields[m[2]].includes(f));
+    if (unknown) return err(res, 400, 'INVALID_FIELD', "No such column '" + unknown + "' on entity '" + m[2] + "'.");
     const since = m[3] ? Date.parse(m[3]) : null;
     if (m[3] && isNaN(since)) return err(res, 400, 'INVALID_FIELD', 'bad datetime literal ' + m[3]);
     let rows = [...table(m[2]).values()];
@@ -199,6 +227,10 @@ function handle(req, res, raw) {
   }
   const body = raw ? JSON.parse(raw) : {};
   // "Create a Record" (POST /sobjects/{object}/): 201 {id, success, errors}
+  if (req.method === 'POST' || req.method === 'PATCH') {
+    const bad = fieldError(obj, body, false);
+    if (bad) return err(res, 400, bad[0], bad[1]);
+  }
   if (parts.length === 2 && req.method === 'POST') {
     const id = newId(obj);
     const rec = Object.assign(writable(body), {Id: id, SystemModstamp: stamp()});
@@ -258,6 +290,8 @@ function writeItem(obj, rec, mode, extField) {
   const o = obj || type;
   if (!o) return itemError('INVALID_TYPE', 'a record needs attributes.type');
   if (poison !== null && rec.LastName === poison) return itemError('UNKNOWN_EXCEPTION', 'An unexpected error occurred (poisoned record)');
+  const bad = fieldError(o, rec, mode === 'update');
+  if (bad) return itemError(bad[0], bad[1], [bad[2]]);
   const t = table(o);
   if (mode === 'update') {
     const cur = t.get(rec.Id || rec.id);

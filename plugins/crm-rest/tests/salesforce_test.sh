@@ -170,6 +170,19 @@ runp run p.json
 runp run p.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok after-purge-next-run-settles || bad after-purge-next-run-settles "rc=$rc" "$out"
 
+# -- the fake refuses what Salesforce refuses: a field the object does not
+# have (400 INVALID_FIELD, in a write and in a SOQL query), a system field
+# (INVALID_FIELD_FOR_INSERT_UPDATE), with Salesforce's [{message, errorCode}]
+sftok=$(curl -s -d "grant_type=refresh_token&client_id=accord-test&client_secret=$secret&refresh_token=$refresh" "$base/services/oauth2/token" \
+  | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>console.log(JSON.parse(s).access_token))')
+sf() { curl -s -H "Authorization: Bearer $sftok" -H 'Content-Type: application/json' "$@"; }
+a=$(sf -XPOST -d '{"LastName": "Strict", "Shoe_Size__c": "9"}' "$base/services/data/v59.0/sobjects/Contact/")
+b=$(sf -XPATCH -d '{"SystemModstamp": "2026-01-01T00:00:00.000+0000"}' "$base/services/data/v59.0/sobjects/Contact/$(contact_id s1@example.org)")
+c=$(sf "$base/services/data/v59.0/query?q=SELECT+Id,Rating+FROM+Contact+ORDER+BY+SystemModstamp,+Id")
+printf '%s' "$a" | grep -q '"errorCode":"INVALID_FIELD"' && printf '%s' "$b" | grep -q '"errorCode":"INVALID_FIELD_FOR_INSERT_UPDATE"' \
+  && printf '%s' "$c" | grep -q '"errorCode":"INVALID_FIELD"' && ok fake-refuses-unknown-and-system-fields \
+  || bad fake-refuses-unknown-and-system-fields "$a" "$b" "$c"
+
 # -- a revoked refresh token: AUTH_REQUIRED, telling the user to sign in again
 printf '{"sf_secret": "%s", "sf_refresh": "revoked"}\n' "$secret" > secrets.json
 runp run p.json
