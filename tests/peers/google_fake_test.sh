@@ -42,7 +42,9 @@ req() {
 j() { node -e 'const t=require("fs").readFileSync("resp.body","utf8");const d=JSON.parse(t||"null");const r=eval(process.argv[1]);console.log(typeof r==="string"?r:JSON.stringify(r))' "$1"; }
 # expect WHAT STATUS [EXPR]: the last answer had STATUS and EXPR (JavaScript over d) is true
 expect() {
-  if [ "$code" = "$2" ] && { [ -z "${3:-}" ] || [ "$(j "!!($3)")" = true ]; }; then ok "$1"; else bad "$1" "status $code" "$(printf '%s' "$out" | head -c 1500)"; fi
+  if [ "$code" = "$2" ] && { [ -z "${3:-}" ] || [ "$(j "!!($3)")" = true ]; }; then ok "$1"; return; fi
+  if [ "$code" = 000 ]; then bad "$1" "no answer: is the fake still running? $(kill -0 "$peer_pid" 2>&1 && echo yes)" "$(tail -20 peer.err)"
+  else bad "$1" "status $code" "$(printf '%s' "$out" | head -c 1500)"; fi
 }
 ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base/$1" > /dev/null; }
 form() { code=$(curl -s -o resp.body -w '%{http_code}' -XPOST -H 'Content-Type: application/x-www-form-urlencoded' --data "$1" "$base/token"); out=$(cat resp.body); }
@@ -231,6 +233,19 @@ req GET '/v1/contactGroups?groupFields=name,memberCount'
 expect groups-list 200 'd.contactGroups.length===3 && d.nextSyncToken'
 req GET "/v1/$member?personFields=memberships"
 expect person-memberships 200 'd.memberships.length===2'
+req GET '/v1/people:searchContacts?query=p1&readMask=names'
+expect people-search-contacts 200 'd.results.length===10 && d.results.every(r=>/^P1/.test(r.person.names[0].givenName))'
+req GET '/v1/people:searchContacts?query=p1'
+expect people-search-needs-readMask 400
+req GET '/v1/contactGroups?groupFields=name'
+gsync=$(j d.nextSyncToken)
+req DELETE "/v1/$grp"
+expect groups-delete 200
+req GET "/v1/contactGroups?groupFields=name&syncToken=$gsync"
+expect groups-sync-tombstone 200 'd.contactGroups.length===1 && d.contactGroups[0].metadata.deleted===true'
+ctl __control '{"expire_sync_tokens": ["contactGroups"]}'
+req GET "/v1/contactGroups?groupFields=name&syncToken=$(j d.nextSyncToken)"
+expect groups-expired-sync-token 400 'd.error.details[0].reason==="EXPIRED_SYNC_TOKEN"'
 
 # ---------------------------------------------------------------- Calendar
 cal=/calendar/v3/calendars/primary/events
@@ -353,6 +368,15 @@ req GET "$T?showHidden=true"
 expect tasks-showHidden 200 'd.items.some(t=>t.id==="'"$t1"'" && t.hidden===true)'
 req GET "$T?maxResults=101"
 expect tasks-maxResults-100 400
+req POST '/tasks/v1/users/@me/lists' '{"title": "Work"}'
+expect tasks-list-insert 200 'd.kind==="tasks#taskList" && d.title==="Work"'
+tl2=$(j d.id)
+req POST "$T/$t3/move?destinationTasklist=$tl2"
+expect tasks-move-to-another-list 200 '!d.parent'
+req GET "/tasks/v1/lists/$tl2/tasks"
+expect tasks-moved-task-in-new-list 200 'd.items.length===1 && d.items[0].id==="'"$t3"'"'
+req GET "/tasks/v1/lists/$tl2/tasks/$t1"
+expect tasks-not-in-that-list-404 404
 
 # ---------------------------------------------------------------- Gmail
 G=/gmail/v1/users/me
@@ -380,6 +404,10 @@ req GET "$G/messages?q=rfc822msgid:m1@example.com"
 expect gmail-search-rfc822msgid 200 'd.messages.length===1 && d.messages[0].id==="'"$m1"'" && d.resultSizeEstimate===1'
 req GET "$G/messages?labelIds=$lab"
 expect gmail-list-by-label 200 'd.messages.length===1'
+req GET "$G/messages?maxResults=1"
+expect gmail-list-paged 200 'd.messages.length===1 && d.nextPageToken && d.messages[0].id==="'"$m2"'"'
+req GET "$G/messages?maxResults=1&pageToken=$(j d.nextPageToken)"
+expect gmail-list-page-2 200 'd.messages.length===1 && !d.nextPageToken && d.messages[0].id==="'"$m1"'"'
 req GET "$G/messages/$m1?format=raw"
 expect gmail-get-raw 200 'Buffer.from(d.raw,"base64url").toString().includes("Subject: Hello") && d.internalDate===String(Date.parse("2026-03-02T10:00:00Z"))'
 req GET "$G/messages/$m1?format=metadata&metadataHeaders=Subject&metadataHeaders=Message-ID"
