@@ -22,6 +22,7 @@
 #include "calendar_map.hpp"
 #include "google_client.hpp"
 #include "people_map.hpp"
+#include "tasks_map.hpp"
 
 #include <accord/connector.hpp>
 #include <accord/kit/cursor.hpp>
@@ -30,6 +31,7 @@
 #include <accord/net/redact.hpp>
 #include <accord/net/url_rules.hpp>
 #include <accord/text/content_hash.hpp>
+#include <accord/time/rest_time.hpp>
 
 #include <boost/json.hpp>
 #include <boost/json/src.hpp>
@@ -54,6 +56,7 @@ const accord::kit::Manifest& manifest() {
                "incremental with sync tokens; OAuth 2.0 with a refresh token.")
         .stream(StreamInfo("contact", "jscontact").with_fields(people::fields()))
         .stream(StreamInfo("event", "jscalendar-event").with_fields(calendar::fields()))
+        .stream(StreamInfo("task", "jscalendar-task").with_fields(tasks::fields()))
         .config_schema(R"schema({
       "type": "object",
       "additionalProperties": false,
@@ -71,7 +74,8 @@ const accord::kit::Manifest& manifest() {
         "access_token": {"type": "string", "format": "header-value", "description": "a current access token, as {\"$secret\": NAME}: used until refused, then renewed through oauth2 when given"},
         "people_url": {"type": "string", "format": "url-loopback-http", "default": "https://people.googleapis.com", "description": "the People API's origin"},
         "calendar_url": {"type": "string", "format": "url-loopback-http", "default": "https://www.googleapis.com/calendar/v3", "description": "the Calendar API's root"},
-        "tasks_url": {"type": "string", "format": "url-loopback-http", "default": "https://tasks.googleapis.com", "description": "the Tasks API's origin (the task stream is not written yet)"},
+        "tasks_url": {"type": "string", "format": "url-loopback-http", "default": "https://tasks.googleapis.com", "description": "the Tasks API's origin"},
+        "task_list": {"type": "string", "default": "@default", "description": "the task list the task stream syncs: \"@default\" (My Tasks) or a list id"},
         "gmail_url": {"type": "string", "format": "url-loopback-http", "default": "https://gmail.googleapis.com", "description": "the Gmail API's origin (the message stream is not written yet)"},
         "drive_url": {"type": "string", "format": "url-loopback-http", "default": "https://www.googleapis.com/drive/v3", "description": "the Drive API's root (the note stream is not written yet)"},
         "calendar_id": {"type": "string", "default": "primary", "description": "the calendar the event stream syncs: \"primary\" or a calendar id from the calendar list"},
@@ -91,7 +95,7 @@ const accord::kit::Manifest& manifest() {
 
 struct Settings {
   ClientOptions client;
-  std::string people, calendar, calendar_id;
+  std::string people, calendar, calendar_id, tasks, task_list;
   size_t page_size = 500;
   bool batch = true;
 };
@@ -126,6 +130,8 @@ Settings parse_config(std::string_view text) {
   s.people = root("/people_url");
   s.calendar = root("/calendar_url");
   s.calendar_id = k.str("/calendar_id");
+  s.tasks = root("/tasks_url");
+  s.task_list = k.str("/task_list");
   s.page_size = static_cast<size_t>(k.integer("/page_size"));
   s.batch = k.boolean("/batch");
   s.client.http.ca_file = k.str("/ca_file");
@@ -176,8 +182,8 @@ class GoogleApi final : public accord::Connector {
     return name == ACCORD_STREAMS_V1 ? accord::streams_extension() : accord::Connector::get_extension(name);
   }
   void check_stream(std::string_view stream) override {
-    if (stream != "contact" && stream != "event")
-      throw accord::Error(ACCORD_UNSUPPORTED, "google-api keeps the streams contact and event (task, message and note "
+    if (stream != "contact" && stream != "event" && stream != "task")
+      throw accord::Error(ACCORD_UNSUPPORTED, "google-api keeps the streams contact, event and task (message and note "
                                               "are not written yet), not \"" + std::string(stream) + "\"");
   }
 
@@ -186,6 +192,7 @@ class GoogleApi final : public accord::Connector {
     std::optional<json::object> cur = kCursor.read(cursor);
     if (cur && str(*cur, "stream") != stream) kCursor.expire("it is the cursor of another stream");
     json::object c = cur ? std::move(*cur) : json::object{{"stream", std::string(stream)}};
+    if (stream == "task") return read_tasks(c, !cur);
     return stream == "contact" ? read_contacts(c, !cur) : read_events(c, !cur);
   }
 
@@ -197,6 +204,7 @@ class GoogleApi final : public accord::Connector {
     if (stream == "contact" && s_.batch) batch_contacts(ops, done);
     return accord::kit::results_json(accord::kit::apply_each(*this, ops, [&](const Op& op) {
       if (auto& d = done[static_cast<size_t>(&op - ops.data())]) return *d;
+      if (stream == "task") return apply_task(op);
       return stream == "contact" ? apply_contact(op) : apply_event(op);
     }));
   }
@@ -839,6 +847,194 @@ class GoogleApi final : public accord::Connector {
     if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "PUT", url, a);
     write_instances(op.id, w);
     return event_result(op.id);
+  }
+
+  // ---- tasks (Tasks v1) ------------------------------------------------------
+  //
+  // Tasks has no sync token: changes are read with updatedMin from the last
+  // pass's newest `updated` less an overlap (clocks and commits are not
+  // instantaneous), and what the overlap lists again is recognised by its
+  // etag (the cursor keeps the etags of the tasks inside the window). Deletes
+  // are tombstones (showDeleted: deleted: true).
+
+  static constexpr int64_t kTaskOverlapMs = 120000;
+
+  std::string tasks_url(const std::string& rest = "") const {
+    return s_.tasks + "/tasks/v1/lists/" + url_encode(s_.task_list) + "/tasks" + rest;
+  }
+
+  static int64_t num(const json::object& o, const char* k) {
+    if (auto* v = o.if_contains(k); v && v->is_int64()) return v->get_int64();
+    return 0;
+  }
+
+  // The etags of the tasks inside the overlap window of `mark`.
+  static json::object prune(const json::object& seen, int64_t mark) {
+    json::object out;
+    for (const auto& [id, v] : seen)
+      if (auto* a = v.if_array(); a && a->size() == 2 && (*a)[1].is_int64() && (*a)[1].get_int64() >= mark - kTaskOverlapMs)
+        out[id] = v;
+    return out;
+  }
+
+  std::string read_tasks(json::object& c, bool fresh) {
+    // between passes: {"stream", "since" (ms), "seen": {id: [etag, updated ms]}};
+    // mid-pass also "page", "min" (the updatedMin asked), "full", "mark", "run"
+    std::string page = str(c, "page"), min;
+    bool full;
+    int64_t mark = 0;
+    json::object run, seen;
+    if (auto* v = c.if_contains("seen"); v && v->is_object()) seen = v->get_object();
+    if (!page.empty()) {
+      full = c.contains("full") && c.at("full").is_bool() && c.at("full").get_bool();
+      min = str(c, "min");
+      mark = num(c, "mark");
+      if (auto* v = c.if_contains("run"); v && v->is_object()) run = v->get_object();
+    } else if (fresh) {
+      full = true;
+    } else {
+      if (!c.contains("since")) kCursor.expire("it holds no watermark");
+      full = false;
+      mark = num(c, "since");
+      min = accord::utc::format_time(std::max<int64_t>(0, mark - kTaskOverlapMs), "iso8601");
+    }
+    std::string url = tasks_url("?maxResults=" + std::to_string(std::min<size_t>(s_.page_size, 100)) +
+                                "&showCompleted=true&showHidden=true&showDeleted=true");
+    // (a full listing asks for the deleted too, only to know their etags: the
+    // next pass's overlap then does not report an old delete again)
+    if (!full) url += "&updatedMin=" + url_encode(min);
+    if (!page.empty()) url += "&pageToken=" + url_encode(page);
+    Answer a = client_.call("GET", url);
+    if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+    const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+    json::array records;
+    if (const json::array* items = arr(body, "items"))
+      for (const auto& v : *items) {
+        if (!v.is_object()) continue;
+        const json::object& t = v.get_object();
+        std::string id = str(t, "id"), etag = str(t, "etag");
+        if (id.empty()) continue;
+        int64_t u = accord::utc::parse_iso8601_ms(str(t, "updated")).value_or(0);
+        run[id] = json::array{json::value(etag), json::value(u)};
+        mark = std::max(mark, u);
+        if (!full)
+          if (auto* was = seen.if_contains(id); was && was->is_array() && !was->get_array().empty() &&
+                                                was->get_array()[0] == json::value(etag))
+            continue;  // listed again by the overlap, unchanged
+        bool deleted = t.contains("deleted") && t.at("deleted").is_bool() && t.at("deleted").get_bool();
+        if (deleted) {
+          if (!full) records.push_back(json::object{{"id", id}, {"deleted", true}});
+          continue;
+        }
+        records.push_back(task_record(t));
+      }
+    run = prune(run, mark);
+    json::object batch{{"records", std::move(records)}};
+    if (full && page.empty()) batch["full"] = true;
+    std::string next = str(body, "nextPageToken");
+    json::object nc{{"stream", "task"}};
+    if (!next.empty()) {
+      nc["page"] = next;
+      nc["min"] = min;
+      nc["full"] = full;
+      nc["mark"] = mark;
+      nc["run"] = std::move(run);
+      if (!seen.empty()) nc["seen"] = std::move(seen);
+    } else {
+      nc["since"] = mark;
+      nc["seen"] = std::move(run);
+    }
+    batch["cursor"] = kCursor.write(nc);
+    batch["more"] = !next.empty();
+    return json::serialize(batch);
+  }
+
+  static json::object task_record(const json::object& t) {
+    json::object rec{{"id", str(t, "id")}, {"version", str(t, "etag")}, {"data", tasks::to_task(t)}};
+    if (std::string u = str(t, "updated"); !u.empty()) rec["modified"] = u;
+    return rec;
+  }
+
+  static Result task_result(const json::object& t) {
+    Result r = Result::ok(str(t, "id"), str(t, "etag"));
+    r.data = tasks::to_task(t);
+    return r;
+  }
+
+  std::optional<json::object> get_task(const std::string& id) {
+    std::string url = tasks_url("/" + url_encode(id));
+    Answer a = client_.call("GET", url);
+    if (a.status == 404 || a.status == 410) return std::nullopt;
+    if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+    const json::object& t = a.body.get_object();
+    if (t.contains("deleted") && t.at("deleted").is_bool() && t.at("deleted").get_bool()) return std::nullopt;
+    return t;
+  }
+
+  // The task an earlier try of a create made. Tasks has no field for a key,
+  // so a task of the same title, notes and due date updated in the last 7
+  // days is taken for it (the newest such): a task the user made alike in
+  // that time would be linked instead of a copy made (docs: the remaining risk).
+  std::optional<json::object> find_task(const json::object& data) {
+    json::object want = tasks::from_task(data);
+    std::string min = accord::utc::format_time(accord::utc::now_ms() - 7 * 86400000LL, "iso8601");
+    std::string page;
+    std::optional<json::object> best;
+    for (;;) {
+      throw_if_cancelled();
+      std::string url = tasks_url("?maxResults=100&showCompleted=true&showHidden=true&updatedMin=" + url_encode(min));
+      if (!page.empty()) url += "&pageToken=" + url_encode(page);
+      Answer a = client_.call("GET", url);
+      if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+      const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+      if (const json::array* items = arr(body, "items"))
+        for (const auto& v : *items) {
+          if (!v.is_object()) continue;
+          const json::object& t = v.get_object();
+          json::object have = tasks::from_task(tasks::to_task(t));
+          if (str(have, "title") != str(want, "title") || str(have, "notes") != str(want, "notes") ||
+              str(have, "due") != str(want, "due"))
+            continue;
+          if (!best || str(t, "updated") > str(*best, "updated")) best = t;
+        }
+      page = str(body, "nextPageToken");
+      if (page.empty()) return best;
+    }
+  }
+
+  Result apply_task(const Op& op) {
+    if (op.is_create()) {
+      if (op.resend)
+        if (auto found = find_task(op.data)) return task_result(*found);
+      std::string url = tasks_url();
+      Answer a;
+      try {
+        a = client_.call("POST", url, json::serialize(tasks::from_task(op.data)));
+      } catch (const LostAnswer& e) {
+        if (auto found = find_task(op.data)) return task_result(*found);
+        throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no task like it is in the list yet: it is looked "
+                                                                  "for again before it is sent again", 5000);
+      }
+      if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "POST", url, a);
+      return task_result(a.body.get_object());
+    }
+    // Tasks has no conditional write: the version is compared first
+    auto cur = get_task(op.id);
+    if (op.is_delete() && !cur) return Result::ok(op.id);
+    if (!cur) throw accord::Error(ACCORD_ERROR, "task " + op.id + " is no longer in the task list");
+    if (op.expect_version && !op.expect_version->empty() && str(*cur, "etag") != *op.expect_version)
+      return Result::conflict("task " + op.id + " changed in Google Tasks since it was read", op.id, str(*cur, "etag"));
+    std::string url = tasks_url("/" + url_encode(op.id));
+    if (op.is_delete()) {
+      Answer a = client_.call("DELETE", url, "", {}, true);
+      if (a.ok() || a.status == 404 || a.status == 410) return Result::ok(op.id);
+      throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "DELETE", url, a);
+    }
+    json::object body = tasks::from_task(op.data);
+    body["id"] = op.id;
+    Answer a = client_.call("PUT", url, json::serialize(body), {}, true);
+    if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "PUT", url, a);
+    return task_result(a.body.get_object());
   }
 
   Settings s_;

@@ -41,13 +41,20 @@ js() {
 }
 live_people() { js "Object.values(d.people.persons).filter(p=>!p.deleted).length"; }
 requests() { js "s.requests"; }
-urls="\"people_url\": \"$base\", \"calendar_url\": \"$base/calendar/v3\""
+urls="\"people_url\": \"$base\", \"calendar_url\": \"$base/calendar/v3\", \"tasks_url\": \"$base\""
 
 # -- the conformance kit on both streams (a page of 2 records, a refresh token given inline)
 printf '{"account": "ada@example.com", "oauth2": {"token_url": "%s/token", "client_id": "cid", "client_secret": "%s", "refresh_token": "%s"}, %s, "page_size": 2}\n' \
   "$base" "$secret" "$refresh" "$urls" > kit.json
-for st in contact event; do
-  out=$("$conformance" "$plugin" --config kit.json --stream $st 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+# Tasks keeps a due date without its time: the task sample's are dates
+cat > task.json <<'JSON'
+{"create": {"@type": "Task", "title": "Kit task", "description": "Steps", "due": "2026-03-05T00:00:00", "showWithoutTime": true, "progress": "needs-action"},
+ "update": {"@type": "Task", "title": "Kit task, done", "due": "2026-03-06T00:00:00", "showWithoutTime": true, "progress": "completed"}}
+JSON
+for st in contact event task; do
+  sample=""
+  [ $st = task ] && sample="--sample task.json"
+  out=$("$conformance" "$plugin" --config kit.json --stream $st $sample 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
   [ $rc = 0 ] && printf '%s' "$out" | grep -Eq "1[0-9] passed, 0 failed" && ok conformance-kit-passes-$st || bad conformance-kit-passes-$st "$out"
 done
 
@@ -253,6 +260,43 @@ nev=$(js "Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).e
 [ $rc = 0 ] && [ "$nev" = 2 ] && [ "$(ls cal/*.ics | wc -l)" = 2 ] \
   && [ "$(js "Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events).filter(e=>!e.deleted&&(e.data||{}).summary==='Bank holiday').length")" = 1 ] \
   && ok calendar-expired-token-recovered-no-duplicate || bad calendar-expired-token-recovered-no-duplicate "rc=$rc events=$nev files=$(ls cal | wc -l)" "$out"
+
+# -- an iCalendar VTODO folder ⇄ Google Tasks (@default): due dates, completion, both ways
+mkdir -p todo
+for i in 1 2 3; do
+  printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\nUID:todo-%s@example.org\r\nSUMMARY:Chore %s\r\nDESCRIPTION:step %s\r\nDUE;VALUE=DATE:2026040%s\r\nSTATUS:NEEDS-ACTION\r\nEND:VTODO\r\nEND:VCALENDAR\r\n' "$i" "$i" "$i" "$i" > "todo/t$i.ics"
+done
+cat > t.json <<JSON
+{"name": "google-tasks", "state": "tstate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "icalendar", "create": true, "path": "todo"}},
+ "right": {"connector": "google-api", "config": $google_cfg},
+ "streams": [{"name": "tasks", "left": "task", "right": "task"}]}
+JSON
+live_tasks() { js "Object.values(d.tasks.lists).filter(l=>!l.deleted).flatMap(l=>Object.values(l.tasks)).filter(t=>!t.deleted&&/^Chore/.test(t.title||'')).length"; }
+runp run t.json
+[ $rc = 0 ] && [ "$(live_tasks)" = 3 ] && [ "$(js "Object.values(d.tasks.lists).flatMap(l=>Object.values(l.tasks)).filter(t=>!t.deleted&&t.title==='Chore 2'&&t.due==='2026-04-02T00:00:00.000Z'&&t.notes==='step 2').length")" = 1 ] \
+  && ok vtodos-reach-google-tasks || bad vtodos-reach-google-tasks "rc=$rc tasks=$(live_tasks)" "$out"
+runp run t.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok tasks-second-run-nothing-to-do || bad tasks-second-run-nothing-to-do "$out"
+# completed in Google; retitled in the file
+tid=$(js "Object.values(d.tasks.lists).flatMap(l=>Object.values(l.tasks)).find(t=>!t.deleted&&t.title==='Chore 1').id")
+api PATCH "/tasks/v1/lists/@default/tasks/$tid" '{"status": "completed"}' > patch.out
+sed -i 's/^SUMMARY:Chore 3/SUMMARY:Chore 3 (urgent)/' todo/t3.ics
+runp run t.json
+[ $rc = 0 ] && grep -q "^STATUS:COMPLETED" todo/t1.ics && [ "$(js "Object.values(d.tasks.lists).flatMap(l=>Object.values(l.tasks)).filter(t=>!t.deleted&&t.title==='Chore 3 (urgent)').length")" = 1 ] \
+  && ok task-edits-travel-both-ways || bad task-edits-travel-both-ways "rc=$rc $(head -c 200 patch.out)" "$out" "$(cat todo/t1.ics)"
+runp run t.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok tasks-nothing-to-do-after-edits || bad tasks-nothing-to-do-after-edits "$out"
+# a create killed after Google made it: found again by title, notes and due date, no duplicate
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\nUID:todo-4@example.org\r\nSUMMARY:Chore 4\r\nDUE;VALUE=DATE:20260404\r\nEND:VTODO\r\nEND:VCALENDAR\r\n' > todo/t4.ics
+{ (ACCORD_FAILPOINT=apply.after_write "$accord" run t.json > kill.out 2>&1); } 2>/dev/null; krc=$?
+runp run t.json
+[ $krc != 0 ] && [ $rc = 0 ] && [ "$(live_tasks)" = 4 ] && [ "$(ls todo/*.ics | wc -l)" = 4 ] \
+  && ok task-create-killed-resumes-no-duplicate || bad task-create-killed-resumes-no-duplicate "killed rc=$krc rc=$rc tasks=$(live_tasks) files=$(ls todo | wc -l)" "$out"
+# deleted in Google: a tombstone, the file goes
+api DELETE "/tasks/v1/lists/@default/tasks/$tid" > /dev/null
+runp run t.json
+[ $rc = 0 ] && [ ! -e todo/t1.ics ] && [ "$(ls todo/*.ics | wc -l)" = 3 ] && ok google-task-delete-reaches-file || bad google-task-delete-reaches-file "rc=$rc" "$out"
 
 # nothing secret in any output or state
 if cat all.out peer.err *.sqlite 2>/dev/null | grep -aqE "$secret|$refresh|$rotated"; then bad secrets-never-leak "a secret was printed or stored"; else ok secrets-never-leak; fi

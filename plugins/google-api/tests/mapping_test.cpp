@@ -6,6 +6,7 @@
 #include "calendar_map.hpp"
 #include "google_client.hpp"
 #include "people_map.hpp"
+#include "tasks_map.hpp"
 
 #include <accord/formats/icalendar.hpp>
 
@@ -250,4 +251,25 @@ TEST(CalendarMap, TimeWithoutZoneIsReadInTheCalendarsZone) {
   EXPECT_EQ(e.at("start"), "2026-01-05T18:00:00");
   EXPECT_EQ(e.at("timeZone"), "Asia/Tokyo");
   EXPECT_EQ(calendar::to_event(s).at("start"), "2026-01-05T09:00:00");  // none known: UTC
+}
+
+TEST(TasksMap, DueIsADateAsAVtodoGivesIt) {
+  auto g = obj(R"({"id":"t1","title":"Chore","notes":"step","due":"2026-04-02T00:00:00.000Z","status":"completed",
+    "completed":"2026-04-01T10:00:00.000Z","updated":"2026-04-01T10:00:00.000Z"})");
+  json::object t = tasks::to_task(g);
+  EXPECT_EQ(t, json::parse(R"({"@type":"Task","title":"Chore","description":"step","due":"2026-04-02T00:00:00",
+    "showWithoutTime":true,"progress":"completed"})").as_object());
+  // the same VTODO through the formats lib
+  json::object f = accord::formats::icalendar::parse(
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:u\r\nSUMMARY:Chore\r\nDESCRIPTION:step\r\n"
+      "DUE;VALUE=DATE:20260402\r\nSTATUS:COMPLETED\r\nEND:VTODO\r\nEND:VCALENDAR\r\n").object;
+  f.erase("uid");
+  EXPECT_EQ(json::value(t), json::value(f));
+}
+
+TEST(TasksMap, WrittenTaskKeepsTheDateOfADueTime) {
+  json::object g = tasks::from_task(obj(R"({"@type":"Task","title":"Call","due":"2026-04-02T17:30:00","timeZone":"Europe/Paris"})"));
+  EXPECT_EQ(g.at("due"), "2026-04-02T00:00:00.000Z");
+  EXPECT_EQ(g.at("status"), "needsAction");
+  EXPECT_FALSE(tasks::from_task(obj(R"({"@type":"Task","title":"No date"})")).contains("due"));
 }

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// Google Task ⇄ JSCalendar Task (tasks_map.hpp).
+#include "tasks_map.hpp"
+
+#include <boost/json.hpp>
+
+namespace json = boost::json;
+
+namespace gapi::tasks {
+
+namespace {
+
+std::string str(const json::object& o, const char* k) {
+  if (auto* v = o.if_contains(k); v && v->is_string()) return std::string(v->get_string());
+  return "";
+}
+
+}  // namespace
+
+json::object to_task(const json::object& g) {
+  json::object t{{"@type", "Task"}};
+  if (std::string s = str(g, "title"); !s.empty()) t["title"] = s;
+  if (std::string s = str(g, "notes"); !s.empty()) t["description"] = s;
+  if (std::string d = str(g, "due"); d.size() >= 10) {
+    t["due"] = d.substr(0, 10) + "T00:00:00";
+    t["showWithoutTime"] = true;
+  }
+  t["progress"] = str(g, "status") == "completed" ? "completed" : "needs-action";
+  return t;
+}
+
+json::object from_task(const json::object& t) {
+  json::object g;
+  g["title"] = str(t, "title");
+  g["notes"] = str(t, "description");
+  // a due date and time keeps its date: Google discards the time
+  // (what is left out is cleared: updates replace the whole task, PUT)
+  if (std::string d = str(t, "due"); d.size() >= 10) g["due"] = d.substr(0, 10) + "T00:00:00.000Z";
+  g["status"] = str(t, "progress") == "completed" ? "completed" : "needsAction";
+  return g;
+}
+
+const std::vector<std::string>& fields() {
+  static const std::vector<std::string> f = {"/title", "/description", "/due", "/showWithoutTime", "/progress"};
+  return f;
+}
+
+}  // namespace gapi::tasks
