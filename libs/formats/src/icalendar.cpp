@@ -1192,4 +1192,10 @@ const std::vector<std::string>& task_fields() {
   return f;
 }
 
+const std::vector<std::string>& journal_fields() {
+  static const std::vector<std::string> f = {"/uid",    "/title",   "/body",     "/categories",
+                                             "/created", "/updated", "/iCalProps"};
+  return f;
+}
+
 }  // namespace accord::formats::icalendar

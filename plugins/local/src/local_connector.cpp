@@ -33,7 +33,7 @@ const accord::kit::Manifest& manifest() {
           .stream(StreamInfo("contact", "jscontact").with_fields(vcard::fields()))
           .stream(StreamInfo("event", "jscalendar-event").with_fields(icalendar::event_fields()))
           .stream(StreamInfo("task", "jscalendar-task").with_fields(icalendar::task_fields()))
-          .stream(StreamInfo("note", "note").with_fields({"/title", "/body", "/categories", "/created", "/updated"}))
+          .stream(StreamInfo("note", "note").with_fields(icalendar::journal_fields()))
           // maildir: keywords are the five Maildir letters; one folder per message
           .stream(StreamInfo("message", "jmap-email").with_lazy({"/raw"}, "/size").with_fields(accord::mail::canonical_fields()))
           .store_identity({"backend", "path"})  // one folder or file

@@ -39,5 +39,7 @@ std::string rewrite(std::string_view old_text, const boost::json::object& obj, K
 
 const std::vector<std::string>& event_fields();
 const std::vector<std::string>& task_fields();
+// A VJOURNAL read as a note.
+const std::vector<std::string>& journal_fields();
 
 }  // namespace accord::formats::icalendar
