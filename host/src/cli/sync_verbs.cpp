@@ -235,10 +235,17 @@ std::string failed_text(const PairReport& pr) {
 // conflicts, notes, unreadable records, and its summary.
 void pair_events(const PairReport& pr, bool ops_streamed) {
   if (!ops_streamed)
-    for (const auto& op : pr.ops)
-      json_line(json::object{{"type", "op"}, {"pair", pr.name}, {"side", side_name(op.side)}, {"op", op.op},
-                             {"id", op.id}, {"source_id", op.source_id}, {"label", op.label},
-                             {"fields", changes_json(op.changes)}, {"status", "planned"}});
+    for (const auto& op : pr.ops) {
+      json::object o{{"type", "op"}, {"pair", pr.name}, {"side", side_name(op.side)}, {"op", op.op},
+                     {"id", op.id}, {"source_id", op.source_id}, {"label", op.label},
+                     {"fields", changes_json(op.changes)}, {"status", "planned"}};
+      if (!op.left_behind.empty()) {  // what the target does not keep of this record
+        json::array lb;
+        for (const auto& f : op.left_behind) lb.emplace_back(f);
+        o["left_behind"] = std::move(lb);
+      }
+      json_line(o);
+    }
   for (const auto& c : pr.conflicts)
     json_line(json::object{{"type", "conflict"}, {"pair", pr.name}, {"left_id", c.left_id}, {"right_id", c.right_id},
                            {"field", c.field}, {"left", c.left ? *c.left : json::value(nullptr)},
@@ -369,6 +376,14 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
         std::cout << "\n";
         if (op.op == "update")
           for (const auto& [k, v] : op.changes) std::cout << "        " << cli::tty(k) << " → " << show(v) << "\n";
+        if (!op.left_behind.empty()) {
+          // this record's part of what cannot travel: it stays where it is
+          std::string fields;
+          for (size_t i = 0; i < op.left_behind.size() && i < 8; ++i) fields += (i ? ", " : "") + op.left_behind[i];
+          if (op.left_behind.size() > 8) fields += ", … " + std::to_string(op.left_behind.size() - 8) + " more";
+          std::cout << "        stays behind, the " << side_name(op.side) << " side does not keep it: " << cli::tty(fields)
+                    << "\n";
+        }
       }
       for (const auto& c : pr.conflicts)
         std::cout << "    ! conflict " << cli::tty(c.label) << " " << cli::tty(c.field) << ": left " << show(c.left)

@@ -387,6 +387,7 @@ class PairRun {
       } else if (const StreamInfo* info = reg_.find(p_.endpoint(s).connector)->manifest.stream(stream)) {
         kept[idx(s)] = info->fields;
       }
+      kept_[idx(s)] = kept[idx(s)];  // each write's own losses (make_op)
     }
     if (!asked) return;
     std::vector<std::string> read;
@@ -883,6 +884,15 @@ class PairRun {
     o.expect_version = expect_version;
     o.changes = std::move(changes);
     if (op == "create") o.idempotency_key = self_key(other(target), source_id);
+    // what this record carries that the target does not keep: said per
+    // record by plan (issue 21), the pair's list says it per field
+    if (sp_.identity && op == "create") {
+      o.left_behind = left_behind(o.data, kept_[idx(target)]);
+    } else if (sp_.identity && op == "update") {
+      for (const auto& [k, v] : o.changes)
+        if (v)
+          for (auto& x : left_behind(*v, kept_[idx(target)], k)) o.left_behind.push_back(std::move(x));
+    }
     return o;
   }
 
@@ -1038,7 +1048,8 @@ class PairRun {
           fp.add(*op);
           // the report keeps what each write changes; the item keeps the data to write
           PlannedOp shown{op->side, op->op, op->id, op->source_id, op->source_same_side, op->label,
-                          std::move(op->changes), {}, op->expect_version, op->idempotency_key, op->resend};
+                          std::move(op->changes), {}, op->expect_version, op->idempotency_key, op->resend,
+                          std::move(op->left_behind)};
           op->changes.clear();
           rep_.ops.push_back(std::move(shown));
         }
@@ -2164,6 +2175,7 @@ class PairRun {
   std::unique_ptr<StateStore> store_;
   std::optional<Instance> inst_[2];
   std::vector<std::string> identity_[2];    // a side's identity pointers (manifest)
+  std::vector<std::string> kept_[2];        // the fields a side keeps (its instance's, else its manifest's)
   std::vector<std::string> lazy_[2];        // a side's fields that only fetch gives
   std::string lazy_size_[2];                // where a record says how big they are
   std::set<std::string> quarantined_[2];  // at planning time: released when they succeed

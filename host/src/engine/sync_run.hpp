@@ -42,6 +42,9 @@ struct PlannedOp {
   std::string expect_version;
   std::string idempotency_key;  // a create's: derived from its source, the same in every run
   bool resend = false;          // a create an interrupted run may have made already
+  // what of data (a create) or of the changes (an update) the target does
+  // not keep, by pointer: it stays behind (pairs without mapping rules)
+  std::vector<std::string> left_behind;
 };
 
 // The fingerprint of a plan's writes, op by op in the plan's order (FNV-1a

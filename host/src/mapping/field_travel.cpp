@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mapping/field_travel.hpp"
 
+#include <boost/json.hpp>
+
 #include <string_view>
 
 namespace accord {
@@ -73,6 +75,42 @@ std::vector<std::string> unmapped_fields(const std::vector<std::string>& left_fi
   }
   if (lost.empty()) return {};
   return {"left fields no mapping rule reads: " + joined(lost)};
+}
+
+namespace {
+
+void walk(const boost::json::value& v, const std::vector<std::string>& kept, const std::string& path,
+          std::vector<std::string>& out) {
+  if (v.is_null()) return;
+  bool under = false;  // a kept field lies inside this one: look deeper
+  for (const auto& k : kept) {
+    if (covers(k, path)) return;  // kept whole
+    under = under || covers(path, k);
+  }
+  const boost::json::object* o = v.if_object();
+  if (!under || !o) {
+    out.push_back(path);
+    return;
+  }
+  for (const auto& [key, child] : *o)
+    if (!key.starts_with('@')) walk(child, kept, path + "/" + std::string(key), out);  // @type: the form's own
+}
+
+}  // namespace
+
+std::vector<std::string> left_behind(const boost::json::value& data, const std::vector<std::string>& kept,
+                                     const std::string& prefix) {
+  std::vector<std::string> out;
+  if (kept.empty()) return out;
+  if (prefix.empty()) {
+    if (const boost::json::object* o = data.if_object())
+      for (const auto& [key, child] : *o)
+        if (!key.starts_with('@') && key != "version")  // @type, a Card's version: the form's own markers
+          walk(child, kept, "/" + std::string(key), out);
+  } else {
+    walk(data, kept, prefix, out);
+  }
+  return out;
 }
 
 std::vector<std::string> pair_untravelled(bool identity, const TravelSide& left, const TravelSide& right,

@@ -7,6 +7,8 @@
 // for any one segment. Pure: no I/O.
 #pragma once
 
+#include <boost/json/value.hpp>
+
 #include <string>
 #include <vector>
 
@@ -33,5 +35,13 @@ std::vector<std::string> unmapped_fields(const std::vector<std::string>& left_fi
 // keeps that the other does not; with rules, the left fields none reads.
 std::vector<std::string> pair_untravelled(bool identity, const TravelSide& left, const TravelSide& right,
                                           const std::vector<std::string>& rules_read);
+
+// One record's part of it: the paths of `data` (under `prefix`, a pointer)
+// holding a value that a side keeping `kept` does not keep, each at the
+// shallowest level it is lost (/media; /emails/e1/label where the side
+// keeps /emails/*/address), in the record's order. None when `kept` is
+// empty (a side that keeps any field). Null values are not counted.
+std::vector<std::string> left_behind(const boost::json::value& data, const std::vector<std::string>& kept,
+                                     const std::string& prefix = "");
 
 }  // namespace accord

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Losses said per record (issue 21): where the other side does not keep a
+# field a record carries, `plan` says under that record's write which of its
+# fields stay behind (and --json gives them as the op's "left_behind"); the
+# pair's "fields that cannot travel" says it per field.
+# Usage: left_behind_test.sh ACCORD FIXTURE_DIR
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/report.sh"  # ok, bad, runp
+accord=$1 fixtures=$2
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-left-behind.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export HOME="$work" ACCORD_ADMIN= ACCORD_SECRETS=
+accord() { "$accord" --plugin-dir "$fixtures" "$@"; }
+
+# two journal entries (notes): one with CREATED, one without; memory-c keeps
+# a note's title, body and categories, not its uid or times
+mkdir notes
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VJOURNAL\r\nUID:j1\r\nSUMMARY:Minutes\r\nDESCRIPTION:All well\r\nCREATED:20260101T100000Z\r\nEND:VJOURNAL\r\nEND:VCALENDAR\r\n' > notes/j1.ics
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VJOURNAL\r\nUID:j2\r\nSUMMARY:Agenda\r\nCATEGORIES:Work\r\nEND:VJOURNAL\r\nEND:VCALENDAR\r\n' > notes/j2.ics
+printf '{"name": "n", "state": "n-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "icalendar", "path": "notes"}},
+ "right": {"connector": "memory-c", "config": {}},
+ "streams": [{"left": "note", "right": "note"}]}\n' > n.json
+
+out=$(accord plan n.json 2>&1); rc=$?
+python3 - "$out" <<'PY' && ok plan-says-per-record-what-stays-behind || bad plan-says-per-record-what-stays-behind "rc=$rc" "$out"
+import sys
+lines = sys.argv[1].splitlines()
+def after(label):
+    i = next(i for i, l in enumerate(lines) if l.strip().startswith("+ right create " + label))
+    return lines[i + 1] if i + 1 < len(lines) else ""
+minutes, agenda = after("Minutes"), after("Agenda")
+assert "stays behind" in minutes and "/uid" in minutes and "/created" in minutes, minutes
+assert "stays behind" in agenda and "/uid" in agenda and "/created" not in agenda, agenda
+assert "/categories" not in agenda and "/title" not in minutes, (minutes, agenda)
+PY
+
+accord --json plan n.json > plan.json 2> plan.err; rc=$?
+python3 - plan.json <<'PY' && ok json-plan-op-has-left-behind || bad json-plan-op-has-left-behind "rc=$rc" "$(cat plan.json plan.err)"
+import json, sys
+ops = {e["label"]: e for e in map(json.loads, open(sys.argv[1])) if e["type"] == "op"}
+assert sorted(ops["Minutes"]["left_behind"]) == ["/created", "/uid"], ops["Minutes"]
+assert ops["Agenda"]["left_behind"] == ["/uid"], ops["Agenda"]
+PY
+
+# nothing stays behind between two sides that keep the same fields: no line
+mkdir copy
+printf '{"name": "c", "state": "c-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "icalendar", "path": "notes"}},
+ "right": {"connector": "local", "config": {"backend": "icalendar", "path": "copy"}},
+ "streams": [{"left": "note", "right": "note"}]}\n' > c.json
+out=$(accord plan c.json 2>&1); rc=$?
+printf '%s' "$out" | grep -q "right create Minutes" && ! printf '%s' "$out" | grep -q "stays behind" \
+  && ok same-fields-nothing-stays-behind || bad same-fields-nothing-stays-behind "rc=$rc" "$out"
+exit $fail
