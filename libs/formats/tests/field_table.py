@@ -54,8 +54,8 @@ COUNTERPART = {
         "iCalParams": "parameters of `SUMMARY`, `DESCRIPTION`, `LOCATION`", "locale": "`SUMMARY`'s `LANGUAGE`",
     },
     "note": {
-        "title": "`VJOURNAL` `SUMMARY`", "body": "`DESCRIPTION`", "categories": "`CATEGORIES`",
-        "created": "`CREATED`", "updated": "`LAST-MODIFIED`",
+        "uid": "`VJOURNAL` `UID`", "title": "`SUMMARY`", "body": "`DESCRIPTION`", "categories": "`CATEGORIES`",
+        "created": "`CREATED`", "updated": "`LAST-MODIFIED`", "iCalProps": "any other property",
     },
 }
 COUNTERPART["jscalendar-task"] = dict(COUNTERPART["jscalendar-event"], **{
