@@ -23,7 +23,7 @@ check plugins-lists-local 0 '^local 0.1.0' "$accord" plugins
 check plugins-json 0 '"type":"plugin","id":"local"' "$accord" plugins --json
 check plugins-show 0 'backend (string) required one of' "$accord" plugins show local
 check plugins-show-json 0 '"config_schema"' "$accord" --json plugins show local
-check plugins-show-missing 4 'no connector "nope" is installed (installed: crm-rest, gmail-imap, local' "$accord" plugins show nope
+check plugins-show-missing 4 'no connector "nope" is installed (installed: crm-rest, gmail-imap, google-api, local' "$accord" plugins show nope
 check refused-listed-and-others-load 0 'refused .*libaccord-broken-abi-major.so: built for ABI 2\.[0-9]' \
   "$accord" --plugin-dir "$fixtures/broken" plugins
 check plugin-dir-loads-first 0 '^memory-c 1.0.0' "$accord" --plugin-dir "$fixtures" plugins

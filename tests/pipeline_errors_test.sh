@@ -42,7 +42,7 @@ printf '{"name": "t",\n "left": {"connector": "local"}\n "right": 1}\n' > malfor
 check malformed-json 3 "malformed.json: line 3, column 2: not valid JSON" validate malformed.json
 
 good '' | sed 's/"connector": "local", "config": {"backend": "vcard", "create": true/"connector": "salesforce", "config": {"backend": "vcard", "create": true/' > unknown-connector.json
-check unknown-connector 3 'unknown-connector.json: /left/connector: no connector "salesforce" is installed (installed: crm-rest, gmail-imap, local' validate unknown-connector.json
+check unknown-connector 3 'unknown-connector.json: /left/connector: no connector "salesforce" is installed (installed: crm-rest, gmail-imap, google-api, local' validate unknown-connector.json
 
 good '' | sed 's/"right": "crm_contact"/"right": "Crm Contact"/' > unknown-stream.json
 check unknown-stream 3 'unknown-stream.json: /streams/0/right: connector local has no stream "Crm Contact"' validate unknown-stream.json
