@@ -872,6 +872,7 @@ class ImapConnector : public accord::Connector {
     bool full = cursor_text.empty();
     gmail_names(c, full);
     json::array records;
+    std::optional<uint64_t> total;  // how many this read lists, where the server said
     if (!c.running) {
       // a new listing: which folders need reading
       std::map<std::string, Status> now = list_folders();
@@ -891,6 +892,13 @@ class ImapConnector : public accord::Connector {
         auto f = c.folders.find(name);
         if (f != c.folders.end() && unchanged(f->second, st)) continue;
         c.todo.push_back(name);
+      }
+      // A full listing lists each message of each folder once: the host's
+      // reading bar has the folders' MESSAGES (EXISTS) summed, where
+      // LIST-STATUS gave every one of them.
+      if (full && std::all_of(now.begin(), now.end(), [](const auto& kv) { return kv.second.known; })) {
+        total = 0;
+        for (const auto& [name, st] : now) *total += st.messages;
       }
     }
     while (!c.todo.empty() && records.size() < cfg_.batch) {
@@ -921,6 +929,7 @@ class ImapConnector : public accord::Connector {
     if (!more) c.running = false;
     json::object batch{{"records", std::move(records)}, {"cursor", c.text(account_)}, {"more", more}};
     if (full) batch["full"] = true;
+    if (total) batch["total"] = *total;
     return json::serialize(batch);
   }
 
