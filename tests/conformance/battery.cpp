@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -76,6 +77,7 @@ struct Listing {
   bool full = false;       // a batch said "full": every live record, changed or not
   bool full_late = false;  // "full" came on a batch other than the first
   std::vector<Page> pages;
+  std::optional<uint64_t> total;  // the latest "total" a batch said: how many the listing holds
 };
 
 const Record* find(const Listing& l, const std::string& id) {
@@ -261,6 +263,8 @@ class Battery {
       }
       expect(b.contains("records") && b.at("records").is_array(), "a batch needs a \"records\" array");
       expect(b.contains("cursor") && b.at("cursor").is_string(), "a batch needs a string \"cursor\"");
+      if (auto* t = b.if_contains("total"); t && (t->is_uint64() || (t->is_int64() && t->get_int64() >= 0)))
+        out.total = t->to_number<uint64_t>();  // the schemas check says what is wrong with any other
       Page page;
       for (const auto& rv : b.at("records").get_array()) {
         expect(rv.is_object(), "each record must be an object");
@@ -699,6 +703,14 @@ class Battery {
       if (!find(all, changed)) all = read_all(*inst_, "");
     }
     expect(!all.full_late, "\"full\": true came on a later batch of a listing; it belongs on the first");
+    // "total", where a listing says it, is how many it holds: the host's
+    // reading bar. A hint, but on a store nobody else changes meanwhile it
+    // should be right (within a tenth, for a server that estimates).
+    if (all.total) {
+      uint64_t n = all.records.size(), t = *all.total, off = t > n ? t - n : n - t;
+      expect(off <= std::max<uint64_t>(1, n / 10), "the full listing said \"total\": " + std::to_string(t) +
+                                                        " but held " + std::to_string(n) + " records");
+    }
     std::set<std::string> live;
     for (const auto& r : all.records)
       if (!r.deleted) live.insert(r.id);
