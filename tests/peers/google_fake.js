@@ -361,10 +361,12 @@ function limited(path, api) {
 
 // ================================================================ People API v1
 
-const PERSON_FIELDS = ['addresses', 'ageRanges', 'biographies', 'birthdays', 'calendarUrls', 'clientData', 'coverPhotos',
-  'emailAddresses', 'events', 'externalIds', 'genders', 'imClients', 'interests', 'locales', 'locations', 'memberships',
-  'metadata', 'miscKeywords', 'names', 'nicknames', 'occupations', 'organizations', 'phoneNumbers', 'photos', 'relations',
-  'sipAddresses', 'skills', 'urls', 'userDefined'];
+// The masks' valid paths, as the reference lists them ("Valid values are: * addresses * …").
+function validPaths(text) { return text.replace(/^[\s\S]*Valid (?:values|fields) are:/, '').split('*').map(x => x.trim()).filter(Boolean); }
+const peopleMethod = id => spec.people.methods[id].parameters;
+const PERSON_FIELDS = validPaths(peopleMethod('people.people.connections.list').personFields.description);
+const UPDATE_FIELDS = validPaths(peopleMethod('people.people.updateContact').updatePersonFields.description);
+const GROUP_FIELDS = validPaths(peopleMethod('people.contactGroups.list').groupFields.description);
 // Fields a contact source holds (the writable Person fields but memberships, kept apart).
 const CONTACT_FIELDS = ['addresses', 'biographies', 'birthdays', 'calendarUrls', 'clientData', 'emailAddresses', 'events',
   'externalIds', 'fileAses', 'genders', 'imClients', 'interests', 'locales', 'locations', 'miscKeywords', 'names',
@@ -510,7 +512,6 @@ function deletePerson(u, rn) {
   for (const g of u.people.groups.values()) g.members.delete(rn);
   touchPerson(u, rec);
 }
-const UPDATE_FIELDS = CONTACT_FIELDS.filter(f => f !== 'fileAses').concat(['memberships']);
 
 function listConnections(u, p, res) {
   if (p.resourceName !== 'people/me') fail(400, 'Only people/me is valid.', {field: 'resource_name'});
@@ -689,7 +690,6 @@ function people(req, res, url, u, raw) {
 }
 
 // ---- contact groups (reference: contactGroups/*; guide: "Read and manage contact groups")
-const GROUP_FIELDS = ['clientData', 'groupType', 'memberCount', 'metadata', 'name'];
 function groupView(g, fields, maxMembers) {
   const out = {resourceName: g.resourceName, etag: g.etag};
   if (g.deleted) { out.metadata = {updateTime: iso(g.updated), deleted: true}; return out; }
@@ -710,7 +710,8 @@ function contactGroups(req, res, url, u, raw, path) {
   if (M === 'GET' && path === 'contactGroups') {
     count('contactGroups.list');
     const p = params('people', 'people.contactGroups.list', url);
-    const fields = p.groupFields !== undefined ? mask(p.groupFields, 'groupFields', GROUP_FIELDS) : ['metadata', 'groupType', 'name'];
+    // "Defaults to metadata, groupType, memberCount, and name if not set or set to empty."
+    const fields = p.groupFields ? mask(p.groupFields, 'groupFields', GROUP_FIELDS) : ['metadata', 'groupType', 'memberCount', 'name'];
     const size = p.pageSize || 30;
     if (size < 1 || size > 1000) fail(400, 'pageSize must be between 1 and 1000, inclusive.', {field: 'page_size'});
     let h;
