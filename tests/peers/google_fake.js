@@ -905,10 +905,6 @@ function dispatch(req, res, raw) {
   }
 }
 
-// Exports for the other API modules in this file (below).
-Object.assign(module.exports, {});
-
-// ---------------------------------------------------------------- the APIs after People
 // ================================================================ Calendar API v3
 
 // Time zones: wall time in an IANA zone ⇄ UTC, with the zone's offset at that
