@@ -5,6 +5,8 @@
 #include <accord/formats/icalendar.hpp>
 #include <accord/time/rest_time.hpp>
 
+#include "json_read.hpp"
+
 #include <boost/json.hpp>
 #include <libical/ical.h>
 
@@ -13,16 +15,12 @@
 #include <stdexcept>
 
 namespace json = boost::json;
+using gapi::jr::str;
 namespace ical = accord::formats::icalendar;
 
 namespace gapi::calendar {
 
 namespace {
-
-std::string str(const json::object& o, const char* k) {
-  if (auto* v = o.if_contains(k); v && v->is_string()) return std::string(v->get_string());
-  return "";
-}
 
 icaltimezone* zone_named(const std::string& name) {
   if (name.empty()) return nullptr;

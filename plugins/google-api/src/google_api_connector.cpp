@@ -21,6 +21,7 @@
 // Calendar's If-Match (412 → CONFLICT).
 #include "calendar_map.hpp"
 #include "google_client.hpp"
+#include "json_read.hpp"
 #include "people_map.hpp"
 #include "tasks_map.hpp"
 
@@ -42,6 +43,8 @@
 #include <set>
 
 namespace json = boost::json;
+using gapi::jr::arr;
+using gapi::jr::str;
 
 namespace gapi {
 
@@ -141,16 +144,6 @@ Settings parse_config(std::string_view text) {
   return s;
 }
 
-std::string str(const json::object& o, const char* k) {
-  if (auto* v = o.if_contains(k); v && v->is_string()) return std::string(v->get_string());
-  return "";
-}
-
-const json::array* arr(const json::object& o, const char* k) {
-  if (auto* v = o.if_contains(k); v && v->is_array()) return &v->get_array();
-  return nullptr;
-}
-
 using accord::kit::Op;
 using accord::kit::Result;
 using accord::net::url_encode;
@@ -210,6 +203,56 @@ class GoogleApi final : public accord::Connector {
   }
 
  private:
+  // ---- a sync-token listing's place ------------------------------------------
+  //
+  // Between runs the cursor holds Google's sync token ("sync"); mid-listing,
+  // the page token, the sync token that listing was asked with ("use": Google
+  // binds page tokens to the first call's parameters) and whether it is full.
+  struct Pass {
+    std::string page, use;
+    bool full = false;
+  };
+
+  static Pass pass_of(const json::object& c, bool fresh) {
+    Pass p;
+    p.page = str(c, "page");
+    if (!p.page.empty()) {
+      p.use = str(c, "use");
+      p.full = c.contains("full") && c.at("full").is_bool() && c.at("full").get_bool();
+    } else if (fresh) {
+      p.full = true;
+    } else {
+      p.use = str(c, "sync");
+      if (p.use.empty()) kCursor.expire("it holds no sync token");
+    }
+    return p;
+  }
+
+  // The batch with its cursor: the next page's place, or the next sync token
+  // (Google gave none: the one this listing was asked with).
+  static std::string finish(json::object batch, const char* stream, const json::object& body, const Pass& p) {
+    std::string next = str(body, "nextPageToken");
+    json::object nc{{"stream", stream}};
+    if (!next.empty()) {
+      nc["page"] = next;
+      if (!p.use.empty()) nc["use"] = p.use;
+      nc["full"] = p.full;
+    } else {
+      std::string sync = str(body, "nextSyncToken");
+      if (sync.empty()) sync = p.use;
+      if (!sync.empty()) nc["sync"] = sync;
+    }
+    batch["cursor"] = kCursor.write(nc);
+    batch["more"] = !next.empty();
+    return json::serialize(batch);
+  }
+
+  // A Google answer the caller cannot use: RETRY for Google's own failures, else ERROR.
+  [[noreturn]] static void unusable(const std::string& method, const std::string& url, const Answer& a,
+                                    const std::string& hint = "") {
+    throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, method, url, a, hint);
+  }
+
   // ---- contacts (People API v1) ----------------------------------------------
 
   std::string people_url(const std::string& path) const { return s_.people + "/v1/" + path; }
@@ -217,18 +260,9 @@ class GoogleApi final : public accord::Connector {
   // One page of connections. `c`: {"stream", "sync"} between runs, or
   // {"stream", "page", "use", "full"} mid-listing.
   std::string read_contacts(json::object& c, bool fresh) {
-    std::string page = str(c, "page"), use;
-    bool full;
-    if (!page.empty()) {
-      use = str(c, "use");
-      full = c.contains("full") && c.at("full").is_bool() && c.at("full").get_bool();
-    } else if (fresh) {
-      full = true;
-    } else {
-      use = str(c, "sync");
-      if (use.empty()) kCursor.expire("it holds no sync token");
-      full = false;
-    }
+    Pass pass = pass_of(c, fresh);
+    const std::string &page = pass.page, &use = pass.use;
+    const bool full = pass.full;
     std::string url = people_url("people/me/connections?personFields=" + std::string(people::kReadFields) +
                                  "&pageSize=" + std::to_string(std::min<size_t>(s_.page_size, 1000)) +
                                  "&requestSyncToken=true");
@@ -238,7 +272,7 @@ class GoogleApi final : public accord::Connector {
     if (!a.ok()) {
       if (a.status == 400 && a.error.has_reason("EXPIRED_SYNC_TOKEN"))
         kCursor.expire("Google's People sync token expired (EXPIRED_SYNC_TOKEN; they last 7 days)");
-      throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+      unusable("GET", url, a);
     }
     json::array records;
     const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
@@ -259,20 +293,7 @@ class GoogleApi final : public accord::Connector {
       }
     json::object batch{{"records", std::move(records)}};
     if (full && page.empty()) batch["full"] = true;
-    std::string next = str(body, "nextPageToken");
-    json::object nc{{"stream", "contact"}};
-    if (!next.empty()) {
-      nc["page"] = next;
-      if (!use.empty()) nc["use"] = use;
-      nc["full"] = full;
-    } else {
-      std::string sync = str(body, "nextSyncToken");
-      if (sync.empty()) sync = use;  // Google gave none: resume from the one this listing was asked with
-      if (!sync.empty()) nc["sync"] = sync;
-    }
-    batch["cursor"] = kCursor.write(nc);
-    batch["more"] = !next.empty();
-    return json::serialize(batch);
+    return finish(std::move(batch), "contact", body, pass);
   }
 
   // The user's contact groups (name ⇄ resource name), read once per instance.
@@ -283,7 +304,7 @@ class GoogleApi final : public accord::Connector {
       std::string url = people_url("contactGroups?groupFields=name,groupType&pageSize=1000");
       if (!page.empty()) url += "&pageToken=" + url_encode(page);
       Answer a = client_.call("GET", url);
-      if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+      if (!a.ok()) unusable("GET", url, a);
       const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
       if (const json::array* gs = arr(body, "contactGroups"))
         for (const auto& v : *gs)
@@ -308,7 +329,7 @@ class GoogleApi final : public accord::Connector {
       for (const auto& [rn, n] : groups())
         if (n == name) return rn;
     }
-    if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "POST", url, a);
+    if (!a.ok() || !a.body.is_object()) unusable("POST", url, a);
     std::string rn = str(a.body.get_object(), "resourceName");
     group_names_[rn] = name;
     return rn;
@@ -365,7 +386,7 @@ class GoogleApi final : public accord::Connector {
       std::string url = people_url("people/me/connections?personFields=clientData,metadata&pageSize=1000");
       if (!page.empty()) url += "&pageToken=" + url_encode(page);
       Answer a = client_.call("GET", url);
-      if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+      if (!a.ok()) unusable("GET", url, a);
       const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
       if (const json::array* conns = arr(body, "connections"))
         for (const auto& v : *conns)
@@ -379,7 +400,7 @@ class GoogleApi final : public accord::Connector {
     std::string url = people_url(rn + "?personFields=" + people::kReadFields);
     Answer a = client_.call("GET", url);
     if (a.status == 404) return std::nullopt;
-    if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+    if (!a.ok() || !a.body.is_object()) unusable("GET", url, a);
     return a.body.get_object();
   }
 
@@ -424,7 +445,7 @@ class GoogleApi final : public accord::Connector {
       } catch (const LostAnswer& e) {
         return after_lost_contact(op.idempotency_key, e.what());
       }
-      if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "POST", url, a);
+      if (!a.ok() || !a.body.is_object()) unusable("POST", url, a);
       return contact_result(a.body.get_object());
     }
     if (op.is_update()) {
@@ -443,7 +464,7 @@ class GoogleApi final : public accord::Connector {
       if (a.status == 400 && (a.error.status == "FAILED_PRECONDITION" || a.error.has_reason("failedPrecondition")))
         return Result::conflict(failure(ACCORD_CONFLICT, "PATCH", url, a).what(), op.id);
       if (a.status == 404) throw accord::Error(ACCORD_ERROR, "contact " + op.id + " is no longer in Google Contacts");
-      throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "PATCH", url, a);
+      unusable("PATCH", url, a);
     }
     // delete: People has no conditional delete; the version is compared first
     if (op.expect_version && !op.expect_version->empty()) {
@@ -456,7 +477,7 @@ class GoogleApi final : public accord::Connector {
     std::string url = people_url(op.id + ":deleteContact");
     Answer a = client_.call("DELETE", url, "", {}, true);
     if (a.ok() || a.status == 404) return Result::ok(op.id);
-    throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "DELETE", url, a);
+    unusable("DELETE", url, a);
   }
 
   // Several ops of a kind through People's batch endpoints; what a batch
@@ -616,25 +637,16 @@ class GoogleApi final : public accord::Connector {
   }
 
   std::string read_events(json::object& c, bool fresh) {
-    std::string page = str(c, "page"), use;
-    bool full;
-    if (!page.empty()) {
-      use = str(c, "use");
-      full = c.contains("full") && c.at("full").is_bool() && c.at("full").get_bool();
-    } else if (fresh) {
-      full = true;
-    } else {
-      use = str(c, "sync");
-      if (use.empty()) kCursor.expire("it holds no sync token");
-      full = false;
-    }
+    Pass pass = pass_of(c, fresh);
+    const std::string &page = pass.page, &use = pass.use;
+    const bool full = pass.full;
     std::string url = events_url("?maxResults=" + std::to_string(s_.page_size) + "&showDeleted=true&singleEvents=false");
     if (!use.empty()) url += "&syncToken=" + url_encode(use);
     if (!page.empty()) url += "&pageToken=" + url_encode(page);
     Answer a = client_.call("GET", url);
     if (!a.ok()) {
       if (a.status == 410) kCursor.expire("Google's Calendar sync token expired (410 fullSyncRequired)");
-      throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+      unusable("GET", url, a);
     }
     const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
     if (std::string tz = str(body, "timeZone"); !tz.empty()) calendar_zone_ = tz;  // the calendar's
@@ -677,20 +689,7 @@ class GoogleApi final : public accord::Connector {
     }
     json::object batch{{"records", std::move(records)}};
     if (full && page.empty()) batch["full"] = true;
-    std::string next = str(body, "nextPageToken");
-    json::object nc{{"stream", "event"}};
-    if (!next.empty()) {
-      nc["page"] = next;
-      if (!use.empty()) nc["use"] = use;
-      nc["full"] = full;
-    } else {
-      std::string sync = str(body, "nextSyncToken");
-      if (sync.empty()) sync = use;
-      if (!sync.empty()) nc["sync"] = sync;
-    }
-    batch["cursor"] = kCursor.write(nc);
-    batch["more"] = !next.empty();
-    return json::serialize(batch);
+    return finish(std::move(batch), "event", body, pass);
   }
 
   // The calendar's time zone (events.list says it; else calendars.get).
@@ -708,7 +707,7 @@ class GoogleApi final : public accord::Connector {
     std::string url = events_url("/" + url_encode(id));
     Answer a = client_.call("GET", url);
     if (a.status == 404 || a.status == 410) return std::nullopt;
-    if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+    if (!a.ok() || !a.body.is_object()) unusable("GET", url, a);
     return a.body.get_object();
   }
 
@@ -725,7 +724,7 @@ class GoogleApi final : public accord::Connector {
       std::string url = events_url("?iCalUID=" + url_encode(uid) + "&showDeleted=true&singleEvents=false&maxResults=2500");
       if (!page.empty()) url += "&pageToken=" + url_encode(page);
       Answer a = client_.call("GET", url);
-      if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+      if (!a.ok()) unusable("GET", url, a);
       const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
       if (const json::array* items = arr(body, "items"))
         for (const auto& v : *items)
@@ -779,8 +778,7 @@ class GoogleApi final : public accord::Connector {
       body["recurringEventId"] = id;
       std::string url = events_url("/" + url_encode(id + "_" + in.suffix));
       Answer a = client_.call("PUT", url, json::serialize(body), {}, true);
-      if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "PUT", url, a,
-                                 "an occurrence of the series could not be changed");
+      if (!a.ok()) unusable("PUT", url, a, "an occurrence of the series could not be changed");
     }
   }
 
@@ -793,7 +791,7 @@ class GoogleApi final : public accord::Connector {
       Answer a = client_.call("DELETE", url, "", hdr, true);
       if (a.ok() || a.status == 404 || a.status == 410) return Result::ok(op.id);
       if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "DELETE", url, a).what(), op.id);
-      throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "DELETE", url, a);
+      unusable("DELETE", url, a);
     }
     calendar::Written w = calendar::from_event(op.data);
     if (op.is_create()) {
@@ -814,13 +812,13 @@ class GoogleApi final : public accord::Connector {
           std::string put = events_url("/" + url_encode(id));
           body["status"] = str(w.master, "status").empty() ? "confirmed" : str(w.master, "status");
           Answer b = client_.call("PUT", put, json::serialize(body), {}, true);
-          if (!b.ok()) throw failure(b.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "PUT", put, b);
+          if (!b.ok()) unusable("PUT", put, b);
         } else {
           host().log(ACCORD_LOG_INFO, "google-api: an event create found the event an earlier try made (its id is "
                                       "derived from the idempotency key)");
         }
       } else if (!a.ok() || !a.body.is_object()) {
-        throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "POST", url, a);
+        unusable("POST", url, a);
       } else {
         id = str(a.body.get_object(), "id");
       }
@@ -844,7 +842,7 @@ class GoogleApi final : public accord::Connector {
     Answer a = client_.call("PUT", url, json::serialize(w.master), hdr, true);
     if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "PUT", url, a).what(), op.id);
     if (a.status == 404 || a.status == 410) throw accord::Error(ACCORD_ERROR, "event " + op.id + " is no longer in the calendar");
-    if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "PUT", url, a);
+    if (!a.ok()) unusable("PUT", url, a);
     write_instances(op.id, w);
     return event_result(op.id);
   }
@@ -905,7 +903,7 @@ class GoogleApi final : public accord::Connector {
     if (!full) url += "&updatedMin=" + url_encode(min);
     if (!page.empty()) url += "&pageToken=" + url_encode(page);
     Answer a = client_.call("GET", url);
-    if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+    if (!a.ok()) unusable("GET", url, a);
     const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
     json::array records;
     if (const json::array* items = arr(body, "items"))
@@ -965,7 +963,7 @@ class GoogleApi final : public accord::Connector {
     std::string url = tasks_url("/" + url_encode(id));
     Answer a = client_.call("GET", url);
     if (a.status == 404 || a.status == 410) return std::nullopt;
-    if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+    if (!a.ok() || !a.body.is_object()) unusable("GET", url, a);
     const json::object& t = a.body.get_object();
     if (t.contains("deleted") && t.at("deleted").is_bool() && t.at("deleted").get_bool()) return std::nullopt;
     return t;
@@ -985,7 +983,7 @@ class GoogleApi final : public accord::Connector {
       std::string url = tasks_url("?maxResults=100&showCompleted=true&showHidden=true&updatedMin=" + url_encode(min));
       if (!page.empty()) url += "&pageToken=" + url_encode(page);
       Answer a = client_.call("GET", url);
-      if (!a.ok()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "GET", url, a);
+      if (!a.ok()) unusable("GET", url, a);
       const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
       if (const json::array* items = arr(body, "items"))
         for (const auto& v : *items) {
@@ -1015,7 +1013,7 @@ class GoogleApi final : public accord::Connector {
         throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no task like it is in the list yet: it is looked "
                                                                   "for again before it is sent again", 5000);
       }
-      if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "POST", url, a);
+      if (!a.ok() || !a.body.is_object()) unusable("POST", url, a);
       return task_result(a.body.get_object());
     }
     // Tasks has no conditional write: the version is compared first
@@ -1028,12 +1026,12 @@ class GoogleApi final : public accord::Connector {
     if (op.is_delete()) {
       Answer a = client_.call("DELETE", url, "", {}, true);
       if (a.ok() || a.status == 404 || a.status == 410) return Result::ok(op.id);
-      throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "DELETE", url, a);
+      unusable("DELETE", url, a);
     }
     json::object body = tasks::from_task(op.data);
     body["id"] = op.id;
     Answer a = client_.call("PUT", url, json::serialize(body), {}, true);
-    if (!a.ok() || !a.body.is_object()) throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, "PUT", url, a);
+    if (!a.ok() || !a.body.is_object()) unusable("PUT", url, a);
     return task_result(a.body.get_object());
   }
 

@@ -2,37 +2,22 @@
 // Person ⇄ JSContact Card (people_map.hpp).
 #include "people_map.hpp"
 
+#include "json_read.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <utility>
 
 namespace json = boost::json;
+using gapi::jr::arr;
+using gapi::jr::flag;
+using gapi::jr::obj;
+using gapi::jr::str;
 
 namespace gapi::people {
 
 namespace {
-
-std::string str(const json::object& o, const char* k) {
-  if (auto* v = o.if_contains(k); v && v->is_string()) return std::string(v->get_string());
-  return "";
-}
-
-const json::array* arr(const json::object& o, const char* k) {
-  if (auto* v = o.if_contains(k); v && v->is_array()) return &v->get_array();
-  return nullptr;
-}
-
-const json::object* obj(const json::object& o, const char* k) {
-  if (auto* v = o.if_contains(k); v && v->is_object()) return &v->get_object();
-  return nullptr;
-}
-
-bool flag(const json::object* o, const char* k) {
-  if (!o) return false;
-  auto* v = o->if_contains(k);
-  return v && v->is_bool() && v->get_bool();
-}
 
 void put(json::object& card, const char* key, const char* prefix, json::object v) {
   json::object& m = card[key].is_object() ? card[key].as_object() : (card[key] = json::object()).as_object();

@@ -2,20 +2,14 @@
 // Google Task ⇄ JSCalendar Task (tasks_map.hpp).
 #include "tasks_map.hpp"
 
+#include "json_read.hpp"
+
 #include <boost/json.hpp>
 
 namespace json = boost::json;
+using gapi::jr::str;
 
 namespace gapi::tasks {
-
-namespace {
-
-std::string str(const json::object& o, const char* k) {
-  if (auto* v = o.if_contains(k); v && v->is_string()) return std::string(v->get_string());
-  return "";
-}
-
-}  // namespace
 
 json::object to_task(const json::object& g) {
   json::object t{{"@type", "Task"}};

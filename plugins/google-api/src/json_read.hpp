@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reading Google's JSON answers leniently: a member of the wrong type or
+// missing reads as empty, never as an exception (Google leaves out what is
+// unset, and a record the host cannot read is reported, not fatal). One
+// copy for the connector and its maps.
+//
+// Header-only; pure functions; any thread.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <string>
+
+namespace gapi::jr {
+
+inline std::string str(const boost::json::object& o, const char* k) {
+  if (auto* v = o.if_contains(k); v && v->is_string()) return std::string(v->get_string());
+  return "";
+}
+
+inline const boost::json::array* arr(const boost::json::object& o, const char* k) {
+  if (auto* v = o.if_contains(k); v && v->is_array()) return &v->get_array();
+  return nullptr;
+}
+
+inline const boost::json::object* obj(const boost::json::object& o, const char* k) {
+  if (auto* v = o.if_contains(k); v && v->is_object()) return &v->get_object();
+  return nullptr;
+}
+
+inline bool flag(const boost::json::object* o, const char* k) {
+  if (!o) return false;
+  auto* v = o->if_contains(k);
+  return v && v->is_bool() && v->get_bool();
+}
+
+}  // namespace gapi::jr
