@@ -179,6 +179,21 @@ cp p-match.json p.json
 runp run p.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok nothing-to-do-after-resume || bad nothing-to-do-after-resume "$out"
 
+# People writes that show in listings only later (Google: "propagation delay"): the run that made them
+# and the runs before and after they show have nothing to do and copy nothing back
+ctl '{"propagation_delay_ms": 3000}'
+for i in 36 37; do
+  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:g%s\r\nFN:Kim Number%s\r\nEMAIL:g%s@example.org\r\nEND:VCARD\r\n' "$i" "$i" "$i" > "book/g$i.vcf"
+done
+runp run p.json; rc1=$rc
+runp run p.json; out1=$out rc2=$rc
+sleep 3.5
+runp run p.json
+[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc = 0 ] && printf '%s' "$out1" | grep -q "nothing to do" && printf '%s' "$out" | grep -q "nothing to do" \
+  && [ "$(live_people)" = 36 ] && [ "$(ls book/*.vcf | wc -l)" = 36 ] \
+  && ok propagation-delay-copies-nothing-twice || bad propagation-delay-copies-nothing-twice "rc=$rc1/$rc2/$rc people=$(live_people) files=$(ls book | wc -l)" "$out1" "$out"
+ctl '{"propagation_delay_ms": 0}'
+
 # -- an iCalendar folder with a weekly series, a moved and a cancelled occurrence ⇄ the primary calendar
 cat > cal/standup.ics <<'ICS'
 BEGIN:VCALENDAR
