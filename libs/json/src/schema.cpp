@@ -74,44 +74,46 @@ std::string unusable_at(const json::value& schema, const std::string& why) {
   return "";
 }
 
-// The "description" of the schema node for a document position (through
-// "properties", "additionalProperties", "items" and local "$ref"s), or "".
-std::string described(const json::value& schema, const std::vector<std::string>& ctx) {
-  const json::value* node = &schema;
+// The "description" of the schema node for a document position, or "".
+std::string described(const json::value& schema, const std::string& pointer) {
+  const json::value* node = schema_at(schema, pointer);
+  const json::value* d = node && node->is_object() ? node->get_object().if_contains("description") : nullptr;
+  return d && d->is_string() ? std::string(d->get_string()) : "";
+}
+
+}  // namespace
+
+const json::value* schema_at(const json::value& schema, std::string_view pointer) {
   auto deref = [&](const json::value* n) {
     for (int hops = 0; n && hops < 16 && n->is_object(); ++hops) {
       const json::value* ref = n->get_object().if_contains("$ref");
-      if (!ref || !ref->is_string() || !ref->get_string().starts_with("#")) break;
+      if (!ref || !ref->is_string() || ref->get_string().empty() || ref->get_string()[0] != '#') break;
       boost::system::error_code ec;
       n = schema.find_pointer(ref->get_string().subview(1), ec);
       if (ec) n = nullptr;
     }
     return n;
   };
-  for (const auto& c : ctx) {
+  const json::value* node = &schema;
+  size_t at = 1;
+  while (!pointer.empty() && at <= pointer.size()) {
+    size_t end = pointer.find('/', at);
+    std::string token = json_pointer::unescape(pointer.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
     node = deref(node);
-    if (!node) return "";
-    if (c == "<root>") continue;
-    std::string t = c;
-    if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
-    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
-    const json::object* o = node->if_object();
-    if (!o) return "";
+    const json::object* o = node ? node->if_object() : nullptr;
+    if (!o) return nullptr;
     const json::value* next = nullptr;
-    if (auto* props = o->if_contains("properties"); props && props->is_object()) next = props->get_object().if_contains(t);
-    if (!next && !t.empty() && std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+    if (auto* props = o->if_contains("properties"); props && props->is_object()) next = props->get_object().if_contains(token);
+    if (!next && !token.empty() && std::all_of(token.begin(), token.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
       next = o->if_contains("items");
     if (!next) next = o->if_contains("additionalProperties");
-    if (!next) return "";
+    if (!next) return nullptr;
     node = next;
+    if (end == std::string_view::npos) break;
+    at = end + 1;
   }
-  node = deref(node);
-  if (!node) return "";
-  const json::value* d = node->is_object() ? node->get_object().if_contains("description") : nullptr;
-  return d && d->is_string() ? std::string(d->get_string()) : "";
+  return deref(node);
 }
-
-}  // namespace
 
 struct Schema::Impl {
   json::value doc;  // for the words (explain_schema, a pattern's description)
@@ -167,7 +169,7 @@ Verdict Schema::check(const json::value& doc, Words words) const {
     deepest[ptr] = e.description;  // later errors are the more specific ones
     // a value the schema describes: what it should be, in the schema's own words
     if (words == Words::kPeople)
-      if (std::string d = described(schema_doc, e.context); !d.empty() && e.description.find("pattern") != std::string::npos)
+      if (std::string d = described(schema_doc, ptr); !d.empty() && e.description.find("pattern") != std::string::npos)
         deepest[ptr] = "does not have the expected form: " + d;
   }
   // A parent is left out when a child explains it.

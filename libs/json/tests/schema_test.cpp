@@ -92,3 +92,21 @@ TEST(JsonSchemaTest, ARefToAnotherDocumentIsResolvedThroughRefs) {
   EXPECT_FALSE(lost.unusable().empty());
   EXPECT_FALSE(lost.check(json::parse("{}")).valid());
 }
+
+TEST(JsonSchemaTest, SchemaAtFollowsPropertiesMapsItemsAndRefs) {
+  const json::value schema = json::parse(R"({"type": "object", "definitions": {"text": {"type": "string", "description": "words"}},
+    "properties": {"emails": {"type": "object", "additionalProperties": {"properties": {"address": {"$ref": "#/definitions/text"}}}},
+                   "list": {"type": "array", "items": {"type": "integer"}}}})");
+  const json::value* a = js::schema_at(schema, "/emails/e1/address");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->at("description"), "words");
+  ASSERT_NE(js::schema_at(schema, "/list/3"), nullptr);
+  EXPECT_EQ(js::schema_at(schema, "/list/3")->at("type"), "integer");
+  EXPECT_EQ(js::schema_at(schema, ""), &schema);
+  EXPECT_EQ(js::schema_at(schema, "/nothing"), nullptr);
+  // a pattern's description is said through a $ref too
+  const json::value p = json::parse(R"({"definitions": {"ptr": {"type": "string", "pattern": "^/", "description": "a JSON pointer"}},
+    "properties": {"m": {"type": "object", "additionalProperties": {"$ref": "#/definitions/ptr"}}}})");
+  auto v = js::check(p, json::parse(R"({"m": {"x": "nope"}})"), js::Words::kPeople);
+  EXPECT_NE(said(v.errors).find("/m/x: does not have the expected form: a JSON pointer"), std::string::npos) << said(v.errors);
+}

@@ -31,24 +31,11 @@ void defaults_into(const json::value& schema, json::value& doc) {
   }
 }
 
-// The schema node that describes the value at `pointer` (through
-// "properties", "additionalProperties" and "items"), or nullptr.
+// The schema node that describes the value at `pointer` (libs/json's walk:
+// properties, additionalProperties, items, local $refs), or nullptr.
 const json::object* node_at(const json::value& schema, const std::string& pointer) {
-  const json::object* node = schema.if_object();
-  size_t at = 1;
-  while (node && at <= pointer.size() && !pointer.empty()) {
-    size_t end = pointer.find('/', at);
-    std::string token = pointer.substr(at, end == std::string::npos ? std::string::npos : end - at);
-    token = json_pointer::unescape(token);
-    const json::value* next = nullptr;
-    if (auto* props = node->if_contains("properties"); props && props->is_object()) next = props->get_object().if_contains(token);
-    if (!next) next = node->if_contains("additionalProperties");
-    if (!next && !token.empty() && token.find_first_not_of("0123456789") == std::string::npos) next = node->if_contains("items");
-    node = next ? next->if_object() : nullptr;
-    if (end == std::string::npos) break;
-    at = end + 1;
-  }
-  return node;
+  const json::value* n = json_schema::schema_at(schema, pointer);
+  return n ? n->if_object() : nullptr;
 }
 
 // What the schema asks for there, in its own words: " (expected integer;

@@ -16,6 +16,7 @@
 #include <accord/time/rest_time.hpp>
 #include "spec.hpp"
 
+#include <accord/text/ascii.hpp>
 #include <accord/text/content_hash.hpp>
 #include <accord/time/iso_duration.hpp>
 #include <accord/status/result.hpp>
@@ -24,6 +25,7 @@
 #include <accord/mapping/transform.hpp>
 
 #include <accord/connector.hpp>
+#include <accord/json/schema.hpp>
 #include <accord/kit/cursor.hpp>
 #include <accord/kit/manifest.hpp>
 #include <accord/kit/ops.hpp>
@@ -161,37 +163,18 @@ const json::value& canonical_schema(const std::string& form) {
   return it == schemas.end() ? none : it->second;
 }
 
-// The JSON types `schema` allows at a canonical field path (through
-// properties, additionalProperties, items, and local $refs); none when it
-// does not say.
+// The JSON types `schema` allows at a canonical field path (a [k=v]
+// selector is an item of its list); none when it does not say.
 std::vector<std::string> types_at(const json::value& schema, const std::string& path) {
-  const json::value* node = &schema;
-  auto deref = [&](const json::value* n) {
-    for (int hops = 0; n && hops < 8 && n->is_object(); ++hops) {
-      const json::value* ref = n->get_object().if_contains("$ref");
-      if (!ref || !ref->is_string() || !ref->get_string().starts_with("#")) break;
-      n = at_ptr(schema, std::string(ref->get_string().subview(1)));
-    }
-    return n;
-  };
-  size_t at = 1;
-  while (node && !path.empty() && at <= path.size()) {
+  std::string ptr;
+  for (size_t at = 1; at <= path.size() && !path.empty();) {
     size_t end = path.find('/', at);
     std::string token = path.substr(at, end == std::string::npos ? std::string::npos : end - at);
-    node = deref(node);
-    const json::object* o = node ? node->if_object() : nullptr;
-    if (!o) return {};
-    const json::value* next = nullptr;
-    bool item = token.starts_with("[") || (!token.empty() && token.find_first_not_of("0123456789") == std::string::npos);
-    if (item) next = o->if_contains("items");
-    if (!next)
-      if (auto* props = o->if_contains("properties"); props && props->is_object()) next = props->get_object().if_contains(token);
-    if (!next) next = o->if_contains("additionalProperties");
-    node = next;
+    ptr += "/" + (token.starts_with("[") ? std::string("0") : token);
     if (end == std::string::npos) break;
     at = end + 1;
   }
-  node = deref(node);
+  const json::value* node = accord::json_schema::schema_at(schema, ptr);
   std::vector<std::string> out;
   if (const json::value* t = node && node->is_object() ? node->get_object().if_contains("type") : nullptr) {
     if (t->is_string()) out.emplace_back(t->get_string());
@@ -345,11 +328,13 @@ class CrmRest final : public accord::Connector {
     bool checked = first_page && fits_budget(s, cur, run);
     int64_t r0 = rest_.requests();
     json::array out;
+    listed_total_.reset();
     bool more = page(s, cur, run, out);
     int64_t spent = (run.contains("spent") ? run.at("spent").to_number<int64_t>() : 0) + rest_.requests() - r0;
     if (more && first_page && !checked) fits_budget(s, cur, run, spent);
     json::object batch{{"records", std::move(out)}};
     if (first_page && run.at("full").as_bool()) batch["full"] = true;
+    if (first_page && listed_total_) batch["total"] = *listed_total_;
     if (more) {
       run["spent"] = spent;
       cur["run"] = run;
@@ -521,6 +506,9 @@ class CrmRest final : public accord::Connector {
     const json::value* recs = nullptr;  // into a.body (null when a.status is not 2xx)
     json::value next;                   // the following page's position; null after the last
   };
+  // How many records the listing being read holds, where its answer said so
+  // (paging.total): the host's reading bar. Reset by each read_changes.
+  std::optional<uint64_t> listed_total_;
 
   // One page of `req` from paging position `next_in` (null: the first page):
   // the position put into the request as its paging style wants, the call
@@ -556,6 +544,13 @@ class CrmRest final : public accord::Connector {
       throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": the answer of " + req.path + " has no record array at \"" +
                                             req.records + "\" (check the stream's records pointer)");
     const json::array& recs = out.recs->get_array();
+    if (pg.total.starts_with("header:")) {  // json-server's X-Total-Count
+      std::string h = out.a.raw.header(accord::ascii_lower(pg.total.substr(7)));
+      if (!h.empty() && h.find_first_not_of("0123456789") == std::string::npos && h.size() < 19) listed_total_ = std::stoull(h);
+    } else if (const json::value* t = pg.total.empty() ? nullptr : at_ptr(out.a.body, pg.total);
+               t && (t->is_uint64() || (t->is_int64() && t->get_int64() >= 0))) {  // HubSpot's /total, Salesforce's /totalSize
+      listed_total_ = t->to_number<uint64_t>();
+    }
     size_t n = recs.size();
     bool full_page = static_cast<int64_t>(n) >= s.page_size;
     int64_t prev = next_in && !next_in->is_null() && next_in->is_number() ? next_in->to_number<int64_t>() : -1;

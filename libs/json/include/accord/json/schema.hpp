@@ -88,6 +88,11 @@ class Schema {
 // finds none; valijson may still find some).
 std::vector<SchemaMessage> explain_schema(const boost::json::value& schema, const boost::json::value& doc);
 
+// The schema node that describes the value at `pointer` in a document
+// (through "properties", "additionalProperties", "items" and local
+// "$ref"s), or nullptr when the schema does not say.
+const boost::json::value* schema_at(const boost::json::value& schema, std::string_view pointer);
+
 // Levenshtein distance, for "did you mean".
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
