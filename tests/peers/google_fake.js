@@ -684,6 +684,16 @@ function people(req, res, url, u, raw) {
     count('people.get');
     const p = params('people', 'people.people.get', url);
     const fields = personFieldsOf(p, 'personFields');
+    // "Use people/me to indicate the authenticated user": the account's profile, not a contact
+    if (m[1] === 'people/me') {
+      const id = String(BigInt('0x' + crypto.createHash('sha256').update(u.email).digest('hex').slice(0, 15)));
+      const src = {type: 'PROFILE', id};
+      const out = {resourceName: 'people/' + id, etag: '%' + Buffer.from(u.email).toString('base64')};
+      if (fields.includes('metadata')) out.metadata = {sources: [src], objectType: 'PERSON'};
+      if (fields.includes('names')) out.names = [{metadata: {primary: true, source: src}, displayName: u.email.split('@')[0], unstructuredName: u.email.split('@')[0]}];
+      if (fields.includes('emailAddresses')) out.emailAddresses = [{metadata: {primary: true, verified: true, source: src}, value: u.email}];
+      return send(res, 200, out);
+    }
     return send(res, 200, personView(u, personRec(u, m[1]), fields));
   }
   return contactGroups(req, res, url, u, raw, path);

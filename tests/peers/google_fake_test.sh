@@ -183,6 +183,8 @@ req DELETE "/v1/$ada:deleteContact"
 expect people-delete 200
 req GET "/v1/$ada?personFields=names"
 expect people-deleted-is-404 404 'd.error.status==="NOT_FOUND"'
+req GET '/v1/people/me?personFields=emailAddresses,metadata'
+expect people-me-is-the-profile 200 'd.emailAddresses[0].value==="ada@example.com" && d.metadata.sources[0].type==="PROFILE"'
 req GET "/v1/people/me/connections?personFields=names,clientData&requestSyncToken=true&pageSize=1000&syncToken=$sync2"
 expect people-sync-tombstones 200 'd.connections.length===4 && d.connections.every(p=>p.metadata.deleted===true && !p.names)'
 sync3=$(j d.nextSyncToken)
