@@ -3,7 +3,8 @@
 # Losses said per record (issue 21): where the other side does not keep a
 # field a record carries, `plan` says under that record's write which of its
 # fields stay behind (and --json gives them as the op's "left_behind"); the
-# pair's "fields that cannot travel" says it per field.
+# pair's "fields that cannot travel" says it per field; `status` sums up the
+# last run's ("sync issues").
 # Usage: left_behind_test.sh ACCORD FIXTURE_DIR
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,6 +45,21 @@ import json, sys
 ops = {e["label"]: e for e in map(json.loads, open(sys.argv[1])) if e["type"] == "op"}
 assert sorted(ops["Minutes"]["left_behind"]) == ["/created", "/uid"], ops["Minutes"]
 assert ops["Agenda"]["left_behind"] == ["/uid"], ops["Agenda"]
+PY
+
+# status sums up the last run's sync issues: per pair, how many records left
+# which fields behind
+accord run n.json > run.out 2>&1; rc=$?
+out=$(accord status n.json 2>&1)
+printf '%s' "$out" | grep -q '^sync issues of run #1 ' \
+  && printf '%s' "$out" | grep -q '^  note: 2 records: /created (1), /uid (2)$' \
+  && ok status-sums-up-sync-issues || bad status-sums-up-sync-issues "rc=$rc" "$out" "$(cat run.out)"
+accord --json status n.json > st.json
+python3 - st.json <<'PY' && ok json-status-left-behind || bad json-status-left-behind "$(cat st.json)"
+import json, sys
+lb = [e for e in map(json.loads, open(sys.argv[1])) if e["type"] == "left_behind"]
+assert len(lb) == 1 and lb[0]["pair"] == "note" and lb[0]["records"] == 2, lb
+assert lb[0]["fields"] == {"/created": 1, "/uid": 2} and lb[0]["run"] == 1, lb
 PY
 
 # nothing stays behind between two sides that keep the same fields: no line

@@ -689,6 +689,33 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       r.status = under_way && newest ? "running" : "interrupted";
       newest = false;
     }
+  // sync issues: what the newest finished run's writes left behind (fields
+  // the target side does not keep), per pair, from the run's summary
+  struct Behind {
+    std::string pair;
+    int64_t records = 0;
+    std::vector<std::pair<std::string, int64_t>> fields;
+  };
+  std::vector<Behind> behind;
+  int64_t behind_run = 0;
+  for (const auto& r : runs) {
+    if (r.finished.empty() || r.summary.empty()) continue;
+    boost::system::error_code ec;
+    json::value v = json::parse(r.summary, ec);
+    if (!ec && v.is_object())
+      for (const auto& [pair, x] : v.get_object())
+        if (const json::value* lb = x.is_object() ? x.get_object().if_contains("left_behind") : nullptr;
+            lb && lb->is_object()) {
+          Behind b{std::string(pair), 0, {}};
+          if (auto* n = lb->get_object().if_contains("records"); n && n->is_int64()) b.records = n->as_int64();
+          if (auto* f = lb->get_object().if_contains("fields"); f && f->is_object())
+            for (const auto& [name, count] : f->get_object())
+              b.fields.emplace_back(std::string(name), count.is_int64() ? count.as_int64() : 0);
+          behind.push_back(std::move(b));
+        }
+    behind_run = r.id;
+    break;  // the newest finished run only
+  }
   auto quarantine = s.quarantine_list();
   auto unreadable = s.unreadable_list();
   auto conflicts = s.conflicts(true);
@@ -726,6 +753,12 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       emit(o, json::object{{"type", "unreadable"}, {"pair", u.pair}, {"side", u.side}, {"connector", u.connector},
                            {"stream", u.stream}, {"id", u.id}, {"pointer", u.pointer}, {"reason", u.reason},
                            {"seen", u.seen}});
+    for (const auto& b : behind) {
+      json::object fields;
+      for (const auto& [f, n] : b.fields) fields[f] = n;
+      emit(o, json::object{{"type", "left_behind"}, {"run", behind_run}, {"pair", b.pair}, {"records", b.records},
+                           {"fields", std::move(fields)}});
+    }
     emit(o, json::object{{"type", "status"}, {"pipeline", pipeline.name}, {"conflicts", conflicts.size()},
                          {"unreadable", unreadables},
                          {"journal", s.journal_size()}, {"quarantined", quarantined}});
@@ -752,6 +785,14 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
               << (r.finished.empty() ? r.status == "running" ? "(under way)" : "(did not finish)" : r.finished) << " "
               << (r.status == "interrupted" ? "interrupted: the next run resumes it" : r.status)
               << (r.error.empty() ? "" : ": " + cli::tty(r.error)) << "\n";
+  if (!behind.empty()) {
+    std::cout << "sync issues of run #" << behind_run << " (fields the other side does not keep stayed behind):\n";
+    for (const auto& b : behind) {
+      std::string fields;
+      for (const auto& [f, n] : b.fields) fields += (fields.empty() ? "" : ", ") + f + " (" + std::to_string(n) + ")";
+      std::cout << "  " << b.pair << ": " << plural(b.records, "record") << ": " << cli::tty(fields) << "\n";
+    }
+  }
   std::cout << "open conflicts: " << conflicts.size()
             << (conflicts.empty() ? ""
                                   : " (accord conflicts list " + cli::tty(a->positional[0]) + ", then accord conflicts resolve " +

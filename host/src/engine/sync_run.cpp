@@ -2306,6 +2306,19 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
     for (const auto& pr : report.pairs) {
       summary[pr.name] = json::object{{"applied", pr.applied}, {"failed", pr.failed}, {"conflicts", pr.conflicts.size()},
                                       {"read_left", pr.read[0]}, {"read_right", pr.read[1]}};
+      // the run's sync issues: how many writes left fields behind, which
+      // and how often (accord status shows them)
+      long behind = 0;
+      json::object fields;
+      for (const auto& op : pr.ops) {
+        behind += !op.left_behind.empty();
+        for (const auto& f : op.left_behind) {
+          json::value& n = fields[f];
+          n = (n.is_int64() ? n.as_int64() : 0) + 1;
+        }
+      }
+      if (behind)
+        summary[pr.name].as_object()["left_behind"] = json::object{{"records", behind}, {"fields", std::move(fields)}};
       if (!pr.error.empty()) status = "failed", error += (error.empty() ? "" : "; ") + pr.name + ": " + pr.error;
       else if (!pr.refused.empty() && status == "ok") status = "refused", error += pr.name + ": " + pr.refused;
       else if (pr.failed && status == "ok") status = "partial";
