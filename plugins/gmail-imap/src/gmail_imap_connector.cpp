@@ -78,7 +78,7 @@ const accord::kit::Manifest& manifest() {
                                    "incremental with CONDSTORE/QRESYNC.")
           .stream(accord::kit::StreamInfo("message", "jmap-email")
                       .with_lazy({"/raw"}, "/size")
-                      .with_identity({"/messageId", "/size", "/receivedAt"})
+                      .with_identity({"/size", "/receivedAt", "/headerDigest"})
                       .with_fields(mail::canonical_fields()))
           .config_schema(R"schema({
       "type": "object",
@@ -722,11 +722,14 @@ class ImapConnector : public accord::Connector {
     std::optional<UidSet> pending;
     std::optional<FolderState> next_state;  // the current folder once done
     std::map<std::string, std::string> names;  // Gmail: "\\ALL" → the key this state uses (gmail_names)
+    bool digests = false;  // every record the host holds has its headerDigest (see read)
+    bool relist = false;   // this listing reads every message again (to give them one)
 
     std::string text(const std::string& account) const {
       json::object f;
       for (auto& [k, v] : folders) f[k] = v.to_json();
       json::object o{{"v", 1}, {"acct", account}, {"f", std::move(f)}};
+      if (digests) o["hd"] = 1;
       if (!names.empty()) {
         json::object n;
         for (auto& [k, v] : names) n[k] = v;
@@ -737,6 +740,7 @@ class ImapConnector : public accord::Connector {
         for (auto& t : todo) todo_j.emplace_back(t);
         json::object run{{"todo", std::move(todo_j)}};
         if (incremental) run["inc"] = true;
+        if (relist) run["all"] = true;
         if (pending) run["pending"] = pending->text();
         if (next_state) run["next"] = next_state->to_json();
         o["run"] = std::move(run);
@@ -756,12 +760,14 @@ class ImapConnector : public accord::Connector {
       const json::object& o = *body;
       if (o.at("acct").as_string() != account_) kCursor.expire("it belongs to another account or server");
       for (auto& [k, fv] : o.at("f").as_object()) c.folders[std::string(k)] = FolderState::from(fv.as_object());
+      c.digests = o.contains("hd");
       if (auto* n = o.if_contains("gm"))
         for (auto& [k, v] : n->as_object()) c.names[std::string(k)] = std::string(v.as_string());
       if (auto* run = o.if_contains("run")) {
         c.running = true;
         for (auto& t : run->at("todo").as_array()) c.todo.emplace_back(t.as_string());
         c.incremental = run->as_object().contains("inc");
+        c.relist = run->as_object().contains("all");
         if (auto* p = run->as_object().if_contains("pending")) c.pending = UidSet::parse(p->as_string()).value();
         if (auto* n = run->as_object().if_contains("next")) c.next_state = FolderState::from(n->as_object());
       }
@@ -888,9 +894,14 @@ class ImapConnector : public accord::Connector {
       }
       c.running = true;
       c.incremental = !full;
+      // A cursor of a version that gave no headerDigest: its records get one
+      // from a listing that reads every message's header fields once more
+      // (same versions: the host takes them in as they are, no change)
+      c.relist = !full && !c.digests;
+      c.digests = true;
       for (auto& [name, st] : now) {
         auto f = c.folders.find(name);
-        if (f != c.folders.end() && unchanged(f->second, st)) continue;
+        if (f != c.folders.end() && !c.relist && unchanged(f->second, st)) continue;
         c.todo.push_back(name);
       }
       // A full listing lists each message of each folder once: the host's
@@ -926,7 +937,7 @@ class ImapConnector : public accord::Connector {
       }
     }
     bool more = !c.todo.empty();
-    if (!more) c.running = false;
+    if (!more) c.running = c.relist = false;
     json::object batch{{"records", std::move(records)}, {"cursor", c.text(account_)}, {"more", more}};
     if (full) batch["full"] = true;
     if (total) batch["total"] = *total;
@@ -1017,6 +1028,7 @@ class ImapConnector : public accord::Connector {
         records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text()));
       next.uids = next.uids.minus(vanished);
       pending = changed.plus(fresh).minus(vanished);
+      if (c.relist) pending = pending.plus(next.uids);
     }
     if (gone.size() > kMaxUnseenGone)  // a server whose UIDs leap, a big folder new to the listing
       throw accord::Error(ACCORD_CURSOR_EXPIRED, "the cursor cannot be resumed (" + std::to_string(gone.size()) +
@@ -1130,6 +1142,10 @@ class ImapConnector : public accord::Connector {
         for (auto& [k, v] : items)
           if (k.starts_with("BODY[HEADER")) headers = v.str();
         json::object data = mail::header_fields(headers, cfg_.fallback_charset);
+        // what finds the message again when its folder is renumbered (the
+        // manifest's identity, with its size and date): a message without a
+        // Message-ID has one too
+        data["headerDigest"] = accord::hash::content_hash(headers);
         int64_t received = 0;
         if (auto d = items.find("INTERNALDATE"); d != items.end())
           received = mail::internaldate_seconds(d->second.str()).value_or(0);

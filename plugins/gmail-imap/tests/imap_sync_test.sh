@@ -190,7 +190,7 @@ runp run down.json
 f0=$(file_of dst "${inbox[0]}")
 if [ $rc = 0 ] && grep -q "renumbered ${#inbox[@]} records" <<<"$out" && grep -q "applied 2 writes" <<<"$out" &&
    [ "$(msgids dst | wc -l)" = $((before + 1)) ] && [ -z "$(msgids dst | uniq -d)" ] && [[ "${f0##*:2,}" == *D* ]]; then
-  ok "UIDVALIDITY changed: ${#inbox[@]} messages found again by Message-ID, nothing copied or deleted; a flag change and a new message at the same time still travel"
+  ok "UIDVALIDITY changed: ${#inbox[@]} messages found again by size, date and header digest, nothing copied or deleted; a flag change and a new message at the same time still travel"
 else bad "UIDVALIDITY recovery" "$out" "$(msgids dst | uniq -d)"; fi
 runp run down.json
 grep -q "nothing to do" <<<"$out" && [ -z "$(imap_ids ada "$pw" | uniq -d)" ] && ok "after the renumbering: nothing to do, nothing twice on IMAP" ||
