@@ -238,9 +238,17 @@ function need(p, name) {
     fail(400, name + ' is required', {reason: 'required', field: name, location: name});
   return p[name];
 }
+// What binds a page or sync token to the first call: its parameters but the system ones every API takes
+// (fields, prettyPrint, quotaUser, …: they shape the answer, not what is listed), and with a parameter
+// left out the same as one sent at its documented default.
+const SYSTEM_PARAMS = ['fields', 'prettyPrint', 'key', 'quotaUser', 'alt', 'access_token', 'oauth_token', 'callback',
+                       'uploadType', 'upload_protocol', '$.xgafv', 'userIp'];
+const DEFAULTS = {singleEvents: false, showDeleted: false, requestSyncToken: false, showHiddenInvitations: false,
+                  alwaysIncludeEmail: false, includeSpamTrash: false, sortOrder: 'LAST_MODIFIED_ASCENDING'};
 function sig(p, leaveOut) {
   const o = {};
-  for (const k of Object.keys(p).sort()) if (!leaveOut.includes(k)) o[k] = p[k];
+  for (const k of Object.keys(p).sort())
+    if (!leaveOut.includes(k) && !SYSTEM_PARAMS.includes(k) && p[k] !== undefined && DEFAULTS[k] !== p[k]) o[k] = p[k];
   return JSON.stringify(o);
 }
 function count(route) {

@@ -279,6 +279,8 @@ expect calendar-stale-etag-412 412 'd.error.errors[0].reason==="conditionNotMet"
 req GET "$cal?maxResults=10&syncToken=$csync"
 expect calendar-sync-sees-update 200 'd.items.length===1 && d.items[0].summary==="Standup!"'
 csync2=$(j d.nextSyncToken)
+req GET "$cal?maxResults=10&syncToken=$csync2&singleEvents=false&fields=items(id),nextSyncToken"
+expect calendar-sync-default-and-fields-do-not-bind 200 'd.items.length===0 && d.nextSyncToken'
 req GET "$cal?syncToken=$csync2&timeMin=2026-01-01T00:00:00Z"
 expect calendar-sync-refuses-timeMin 400
 req GET "$cal?syncToken=$csync2&singleEvents=true"
