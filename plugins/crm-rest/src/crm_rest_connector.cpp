@@ -16,6 +16,7 @@
 #include <accord/time/rest_time.hpp>
 #include "spec.hpp"
 
+#include <accord/text/ascii.hpp>
 #include <accord/text/content_hash.hpp>
 #include <accord/time/iso_duration.hpp>
 #include <accord/status/result.hpp>
@@ -327,11 +328,13 @@ class CrmRest final : public accord::Connector {
     bool checked = first_page && fits_budget(s, cur, run);
     int64_t r0 = rest_.requests();
     json::array out;
+    listed_total_.reset();
     bool more = page(s, cur, run, out);
     int64_t spent = (run.contains("spent") ? run.at("spent").to_number<int64_t>() : 0) + rest_.requests() - r0;
     if (more && first_page && !checked) fits_budget(s, cur, run, spent);
     json::object batch{{"records", std::move(out)}};
     if (first_page && run.at("full").as_bool()) batch["full"] = true;
+    if (first_page && listed_total_) batch["total"] = *listed_total_;
     if (more) {
       run["spent"] = spent;
       cur["run"] = run;
@@ -503,6 +506,9 @@ class CrmRest final : public accord::Connector {
     const json::value* recs = nullptr;  // into a.body (null when a.status is not 2xx)
     json::value next;                   // the following page's position; null after the last
   };
+  // How many records the listing being read holds, where its answer said so
+  // (paging.total): the host's reading bar. Reset by each read_changes.
+  std::optional<uint64_t> listed_total_;
 
   // One page of `req` from paging position `next_in` (null: the first page):
   // the position put into the request as its paging style wants, the call
@@ -538,6 +544,13 @@ class CrmRest final : public accord::Connector {
       throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": the answer of " + req.path + " has no record array at \"" +
                                             req.records + "\" (check the stream's records pointer)");
     const json::array& recs = out.recs->get_array();
+    if (pg.total.starts_with("header:")) {  // json-server's X-Total-Count
+      std::string h = out.a.raw.header(accord::ascii_lower(pg.total.substr(7)));
+      if (!h.empty() && h.find_first_not_of("0123456789") == std::string::npos && h.size() < 19) listed_total_ = std::stoull(h);
+    } else if (const json::value* t = pg.total.empty() ? nullptr : at_ptr(out.a.body, pg.total);
+               t && (t->is_uint64() || (t->is_int64() && t->get_int64() >= 0))) {  // HubSpot's /total, Salesforce's /totalSize
+      listed_total_ = t->to_number<uint64_t>();
+    }
     size_t n = recs.size();
     bool full_page = static_cast<int64_t>(n) >= s.page_size;
     int64_t prev = next_in && !next_in->is_null() && next_in->is_number() ? next_in->to_number<int64_t>() : -1;

@@ -94,6 +94,7 @@ Paging parse_paging(const At& p) {
   g.limit_param = p.str("limit_param");
   g.limit_pointer = p.str("limit_pointer");
   g.more = p.str("more");
+  g.total = p.str("total");
   g.stop_before_since = p.str("stop_before_since");
   g.first_page = p.integer("first_page", 1);
   if ((g.style == "next_url" || g.style == "cursor") && g.next.empty())

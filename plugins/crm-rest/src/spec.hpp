@@ -27,6 +27,8 @@ struct Paging {
                                   // that reaches a record older than {since} (a change search's fallback)
   std::string more;            // cursor: pointer to a boolean in the answer, false on the last page
                                // (HighLevel's nextPage); without it a page with a next position has more
+  std::string total;           // how many records the listing holds: a pointer in the answer (HubSpot's
+                               // search /total, Salesforce's /totalSize) or "header:NAME" (X-Total-Count)
   int64_t first_page = 1;
 };
 
