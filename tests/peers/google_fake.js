@@ -42,7 +42,8 @@
 //   POST /__control {"expire_tokens": true, "token_lifetime": s, "rotate_refresh_token": bool,
 //                    "revoke_refresh_token": true, "expire_sync_tokens": ["people", "contactGroups",
 //                    "calendar", "gmail"], "rate_limit": {"count", "status": 429|403, "reason",
-//                    "retry_after", "path"}, "propagation_delay_ms": n, "gmail_quota_per_minute": n}
+//                    "retry_after", "path"} (status 500/503: backendError), "propagation_delay_ms": n,
+//                    "gmail_quota_per_minute": n}
 //   POST /__fault {…}  (fake_http.js) answers lost after the commit, injected statuses
 //   POST /__account {"email", "refresh_token"?, "access_token"?}   another user
 //   POST /__service_account {"client_email", "public_key_pem"}     for the JWT-bearer grant
@@ -350,7 +351,7 @@ function authenticate(req, api, method) {
   return users.get(a.email);
 }
 
-// Injected rate limits: Calendar's "Handle API errors" (403 and 429
+// Injected rate limits (and, with status 500 or 503, back-end errors): Calendar's "Handle API errors" (403 and 429
 // rateLimitExceeded / userRateLimitExceeded, domain usageLimits), People's
 // 429 RESOURCE_EXHAUSTED with ErrorInfo RATE_LIMIT_EXCEEDED.
 function limited(path, api) {
@@ -361,6 +362,10 @@ function limited(path, api) {
   const reason = rateLimit.reason || 'rateLimitExceeded';
   const headers = rateLimit.retry_after !== undefined ? {'Retry-After': String(rateLimit.retry_after)} : {};
   const message = reason === 'userRateLimitExceeded' ? 'User Rate Limit Exceeded' : 'Rate Limit Exceeded';
+  // 500 and 503 ("Handle API errors": backendError, retry with back-off) in the API's own envelope
+  if (status >= 500)
+    fail(status, status === 503 ? 'The service is currently unavailable.' : 'Backend Error',
+         {reason: 'backendError', headers, status: status === 503 ? 'UNAVAILABLE' : 'INTERNAL'});
   if (api === 'people')
     fail(429, "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute per user' of service 'people.googleapis.com'.",
          {info: 'RATE_LIMIT_EXCEEDED', headers, metadata: {service: 'people.googleapis.com', quota_metric: 'people.googleapis.com/read_requests'}});

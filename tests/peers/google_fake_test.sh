@@ -506,6 +506,9 @@ expect rate-limit-passes-after-count 200
 ctl __control '{"rate_limit": {"count": 1, "status": 403, "reason": "userRateLimitExceeded", "retry_after": 1}}'
 req GET "$cal"
 expect calendar-403-userRateLimitExceeded 403 'd.error.errors[0].reason==="userRateLimitExceeded"'
+ctl __control '{"rate_limit": {"count": 1, "status": 503, "path": "/tasks/"}}'
+req GET '/tasks/v1/users/@me/lists'
+expect tasks-injected-503-backendError 503 'd.error.errors[0].reason==="backendError" && d.error.status==="UNAVAILABLE"'
 ctl __control '{"rate_limit": {"count": 1, "status": 429, "retry_after": 1}}'
 req GET '/v1/people/me/connections?personFields=names'
 expect people-429-resource-exhausted 429 'd.error.status==="RESOURCE_EXHAUSTED" && d.error.details[0].reason==="RATE_LIMIT_EXCEEDED"'
