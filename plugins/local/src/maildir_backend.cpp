@@ -47,8 +47,10 @@ struct Location {
   }
 };
 
+// The folder's name, not its spelling: a directory renamed to the other
+// spelling by hand is the same folder at the same version.
 std::string version_of(const Location& l) {
-  std::string v = l.folder + ":";
+  std::string v = maildir::folder_name(l.folder) + ":";
   for (char c : maildir::flags_of(l.file)) v += c;
   return v;
 }
@@ -181,6 +183,19 @@ void MaildirBackend::check_stream(const std::string& stream) const {
 }
 
 void MaildirBackend::scan() {
+  // Builds before folder names were decoded listed ".Entw&APw-rfe" (as
+  // Dovecot spells "Entwürfe") as a folder named "Entw&APw-rfe": once, the
+  // messages of such folders that the index still names so are read again.
+  constexpr const char* kNamesChecked = "INSERT OR REPLACE INTO meta(key, value) VALUES('maildir.folder_names', '1')";
+  bool check_names = !Stmt(db_, "SELECT value FROM meta WHERE key = 'maildir.folder_names'").step();
+  auto misnamed = [&](const std::string& id, const std::string& folder) {
+    if (folder.find('&') == std::string::npos || maildir::folder_name(folder) == folder) return false;
+    auto r = log_->get(id);
+    if (!r || !r->data) return false;
+    json::value d = json::parse(*r->data);
+    auto* m = d.is_object() ? d.as_object().if_contains("mailboxIds") : nullptr;
+    return !m || *m != json::object{{maildir::folder_name(folder), true}};
+  };
   std::map<std::string, Row> indexed;
   for (auto& r : log_->all_live_meta()) indexed.emplace(r.id, std::move(r));
   struct Found {
@@ -203,7 +218,7 @@ void MaildirBackend::scan() {
         if (!seen.insert(id).second) continue;
         Location loc{folder, sub, name};
         auto it = indexed.find(id);
-        if (it != indexed.end() && it->second.hash == loc.text()) continue;
+        if (it != indexed.end() && it->second.hash == loc.text() && !(check_names && misnamed(id, folder))) continue;
         changed.push_back({id, loc, mtime_ns_of(e.path()), it != indexed.end()});
       }
     }
@@ -255,6 +270,7 @@ void MaildirBackend::scan() {
     gone.deleted = true;
     log_->put(gone);
   }
+  if (check_names) db_.exec(kNamesChecked);
   tx.commit();
   scanned_ = true;
 }

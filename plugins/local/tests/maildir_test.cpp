@@ -4,6 +4,8 @@
 #include "maildir.hpp"
 #include "plugin.hpp"
 
+#include <accord/sql/sqlite_db.hpp>
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
@@ -129,4 +131,34 @@ TEST(MaildirOptionsTest, FallbackCharsetReadsUndeclaredHeaderBytes) {
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("fallback_charset"), std::string::npos) << e.what();
   }
+}
+
+// Issue 22 item 2: a Maildir Dovecot wrote (".Entw&APw-rfe") that an earlier
+// build indexed under the folder name "Entw&APw-rfe" is read again once: the
+// message's mailboxIds become "Entwürfe" (and the other side's copy moves
+// out of the literal "Entw&APw-rfe" it got); after that nothing is re-read.
+TEST(MaildirOptionsTest, AnIndexOfEarlierBuildsGetsTheDecodedFolderNamesOnce) {
+  TempDir t;
+  for (const char* d : {"", ".Entw&APw-rfe"})
+    for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(t.p / d / sub);
+  std::ofstream(t.p / ".Entw&APw-rfe" / "cur" / "1700000001.p.host:2,S") << "Message-ID: <e@x.test>\nSubject: e\n\nbody\n";
+  boost::json::object cfg{{"backend", "maildir"}, {"path", t.p.string()}};
+  auto folder_of = [](const boost::json::array& records) {
+    EXPECT_EQ(records.size(), 1u);
+    return records.empty() ? std::string() : boost::json::serialize(records[0].at("data").at("mailboxIds"));
+  };
+  std::string cursor;
+  {
+    local::test::Plugin p(cfg);
+    EXPECT_EQ(folder_of(p.read_all("message", "", &cursor)), R"({"Entwürfe":true})");
+  }
+  {  // as an earlier build left it
+    accord::sql::Db db((t.p / ".accord" / "index.sqlite").string());
+    db.exec(R"(UPDATE r_message SET data = json_set(data, '$.mailboxIds', json('{"Entw&APw-rfe":true}')))");
+    db.exec("DELETE FROM meta WHERE key = 'maildir.folder_names'");
+  }
+  local::test::Plugin p(cfg);
+  EXPECT_EQ(folder_of(p.read_all("message", cursor, &cursor)), R"({"Entwürfe":true})");
+  EXPECT_TRUE(p.read_all("message", cursor).empty()) << "read again once only";
+  EXPECT_EQ(folder_of(p.read_all("message", "")), R"({"Entwürfe":true})");
 }
