@@ -135,6 +135,12 @@ TEST(TerminalProgressTest, SeveralPairsShowTheirCountAndTheSlowestUntilItIsDone)
   t.progress(report("contact", Phase::kApplying, 600, 1000));
   s = screen.wait_for(std::regex("\rcontact applying"));
   EXPECT_EQ(last_line(s).rfind("contact applying ▕", 0), 0u) << last_line(s);  // one pair: no count
+  // a phase that is over is not behind, even one that read nothing (0 of 0)
+  PhaseProgress empty = report("note", Phase::kApplying, 0, 0);
+  empty.finished = true;
+  t.progress(empty);
+  s = screen.wait_for(std::regex("slowest of 2: contact applying"));
+  EXPECT_NE(last_line(s).find("slowest of 2: contact applying"), std::string::npos) << last_line(s);
   t.end();
 }
 

@@ -202,7 +202,8 @@ void TerminalProgress::draw(const std::string& line) {
 void TerminalProgress::draw_pairs(bool ticking) {
   auto now = now_();
   auto behind = [](const PhaseProgress& p) {  // how far a pair has come: its phase, then its share of it
-    double share = p.total ? static_cast<double>(p.done) / static_cast<double>(p.total) : 0;
+    // a phase over is all done, whatever its count (an empty side read: 0 of 0)
+    double share = p.finished ? 1 : p.total ? static_cast<double>(p.done) / static_cast<double>(p.total) : 0;
     return std::pair(static_cast<int>(p.phase), share);
   };
   const Pair* slowest = nullptr;
