@@ -86,7 +86,7 @@ let pageSize = 2000, limitExceeded = 0, poison = null, requests = 0;
 // the org's daily API requests ("API Request Limits and Allocations": a
 // rolling 24 hours; each answer says api-usage=<used>/<limit> in
 // Sforce-Limit-Info, "Limit Info Header"); past the limit: 403 REQUEST_LIMIT_EXCEEDED
-let apiLimit = 15000, overLimit = 0;
+let apiLimit = 100000, overLimit = 0;  // the guide's example org (api-usage=10018/100000)
 let logPurgedAt = 0;  // the delete log holds nothing older (a purge, or 15 days)
 const minute = 60000, locatorLife = 2 * 24 * 3600 * 1000, deleteLogLife = 15 * 24 * 3600 * 1000;
 function sfTime(ms) { return new Date(ms).toISOString().replace('Z', '+0000'); }

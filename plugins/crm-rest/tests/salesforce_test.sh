@@ -105,7 +105,7 @@ over=$(js s.over_limit)
 [ $rc != 0 ] && printf '%s' "$out" | grep -q "contact: reading it costs about [0-9]* requests .* allows 0 more today; it is left for a later run" \
   && [ "$over" = 0 ] && ! dump | grep -q '"Title":"Over the budget"' && ok reading-that-would-not-fit-waits-for-later-run \
   || bad reading-that-would-not-fit-waits-for-later-run "rc=$rc over_limit=$over" "$out"
-ctl __control '{"api_limit": 15000}'
+ctl __control '{"api_limit": 100000}'
 runp run p.json
 [ $rc = 0 ] && dump | grep -q '"Title":"Over the budget"' && ok next-run-within-budget-goes-on || bad next-run-within-budget-goes-on "rc=$rc" "$out"
 
