@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A Gmail-dialect IMAP server for the gmail-imap tests (Dovecot has no X-GM-*).
 
 It keeps Gmail's model: a message exists once, with a set of labels, and the
