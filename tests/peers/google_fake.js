@@ -1771,21 +1771,28 @@ function modifyLabels(G, m, add, remove) {
 }
 // The message of an upload: uploadType=media (message/rfc822) or multipart (multipart/related: the JSON
 // Message, then the message) ("Uploading attachments"; messages.import's mediaUpload, accept message/*).
-function uploaded(req, raw, url) {
+// An upload ("Upload file data", Gmail's and Drive's mediaUpload): uploadType=media (the body is the content)
+// or multipart (multipart/related: the JSON metadata, then the content). fake_http hands the body over as
+// UTF-8 text, so content that is not UTF-8 is not kept byte for byte.
+function uploadOf(req, raw, url) {
   const type = url.searchParams.get('uploadType');
-  if (type === 'media') {
-    if (!/^message\//i.test(req.headers['content-type'] || '')) fail(400, 'Media type \'' + (req.headers['content-type'] || '') + '\' is not supported. Valid media types: [message/*]', {reason: 'badContent'});
-    return {meta: {}, raw: Buffer.from(raw)};   // fake_http hands the body over as UTF-8 text
-  }
+  if (type === 'media') return {meta: {}, content: Buffer.from(raw), contentType: req.headers['content-type']};
   if (type === 'multipart') {
     const b = /boundary="?([^";]+)"?/i.exec(req.headers['content-type'] || '');
     if (!/^multipart\/related/i.test(req.headers['content-type'] || '') || !b) fail(400, 'Bad Request', {reason: 'badRequest'});
-    const parts = raw.split('--' + b[1]).slice(1, -1).map(p => p.replace(/^\r?\n/, '').replace(/\r?\n$/, ''));
+    const parts = raw.split('--' + b[1]).slice(1, -1).map(x => x.replace(/^\r?\n/, '').replace(/\r?\n$/, ''));
     if (parts.length !== 2) fail(400, 'Bad Request', {reason: 'badRequest'});
-    const split = p => { const i = p.search(/\r?\n\r?\n/); return p.slice(p.slice(i).search(/\S/) + i); };
-    return {meta: JSON.parse(split(parts[0]) || '{}'), raw: Buffer.from(split(parts[1]))};
+    const split = x => { const i = x.search(/\r?\n\r?\n/); return {head: x.slice(0, i), body: x.slice(i).replace(/^\r?\n\r?\n/, '')}; };
+    const meta = split(parts[0]), media = split(parts[1]);
+    return {meta: JSON.parse(meta.body || '{}'), content: Buffer.from(media.body), contentType: (/content-type:\s*([^\r\n]+)/i.exec(media.head) || [])[1]};
   }
   fail(400, 'Invalid upload type: ' + type, {reason: 'invalid', location: 'uploadType'});
+}
+// Gmail's: the content must be a message/* ("Accepted Media MIME types: message/*")
+function uploaded(req, raw, url) {
+  const up = uploadOf(req, raw, url);
+  if (!/^message\//i.test(up.contentType || '')) fail(400, 'Media type \'' + (up.contentType || '') + '\' is not supported. Valid media types: [message/*]', {reason: 'badContent'});
+  return {meta: up.meta, raw: up.content};
 }
 
 function gmailApi(req, res, url, u, raw) {
@@ -2056,20 +2063,6 @@ function writeFile(D, f, b, p) {
   for (const x of p.removeParents ? String(p.removeParents).split(',') : []) parents.delete(x === 'root' ? D.root : x);
   f.parents = [...parents];
 }
-function driveUpload(req, raw, url) {
-  const type = url.searchParams.get('uploadType');
-  if (type === 'media') return {meta: {}, content: Buffer.from(raw), contentType: req.headers['content-type']};
-  if (type === 'multipart') {
-    const b = /boundary="?([^";]+)"?/i.exec(req.headers['content-type'] || '');
-    if (!b) fail(400, 'Bad Request', {reason: 'badRequest'});
-    const parts = raw.split('--' + b[1]).slice(1, -1).map(x => x.replace(/^\r?\n/, '').replace(/\r?\n$/, ''));
-    if (parts.length !== 2) fail(400, 'Bad Request', {reason: 'badRequest'});
-    const split = x => { const i = x.search(/\r?\n\r?\n/); return {head: x.slice(0, i), body: x.slice(i).replace(/^\r?\n\r?\n/, '')}; };
-    const meta = split(parts[0]), media = split(parts[1]);
-    return {meta: JSON.parse(meta.body || '{}'), content: Buffer.from(media.body), contentType: (/content-type:\s*([^\r\n]+)/i.exec(media.head) || [])[1]};
-  }
-  fail(400, 'Invalid upload type: ' + type, {reason: 'invalid', location: 'uploadType'});
-}
 // files.list q: name = '…', name contains '…', mimeType = '…', '<id>' in parents, trashed = true|false,
 // appProperties has { key='…' and value='…' }, properties has {…}, joined by "and"; anything else is 501
 // (the fake's limit; "Search for files and folders" lists the full grammar).
@@ -2153,7 +2146,7 @@ function driveApi(req, res, url, u, raw) {
     count('drive.files.create');
     const p = params('drive', 'drive.files.create', noUpload());
     let b, content, ctype;
-    if (upload) { const up = driveUpload(req, raw, url); b = body('drive', 'drive.files.create', JSON.stringify(up.meta), 'resource'); content = up.content; ctype = up.contentType; }
+    if (upload) { const up = uploadOf(req, raw, url); b = body('drive', 'drive.files.create', JSON.stringify(up.meta), 'resource'); content = up.content; ctype = up.contentType; }
     else b = body('drive', 'drive.files.create', raw, 'resource');
     if (b.id !== undefined) fail(400, 'The provided file ID is not usable.', {reason: 'fileIdNotUsable', location: 'file.id'});
     const f = {id: '1' + Buffer.from(rid(16)).toString('base64url').slice(0, 32), name: b.name || 'Untitled',
@@ -2187,7 +2180,7 @@ function driveApi(req, res, url, u, raw) {
     count('drive.files.update');
     const p = params('drive', 'drive.files.update', noUpload());
     let b, content;
-    if (upload) { const up = driveUpload(req, raw, url); b = body('drive', 'drive.files.update', JSON.stringify(up.meta), 'resource'); content = up.content; }
+    if (upload) { const up = uploadOf(req, raw, url); b = body('drive', 'drive.files.update', JSON.stringify(up.meta), 'resource'); content = up.content; }
     else b = body('drive', 'drive.files.update', raw, 'resource');
     if (!f) notFound();
     if (b.parents !== undefined) fail(403, 'The parents field is not directly writable in update requests. Use the addParents and removeParents parameters instead.', {reason: 'fieldNotWritable', location: 'parents'});
