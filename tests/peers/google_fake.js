@@ -252,6 +252,17 @@ function sig(p, leaveOut) {
     if (!leaveOut.includes(k) && !SYSTEM_PARAMS.includes(k) && p[k] !== undefined && DEFAULTS[k] !== p[k]) o[k] = p[k];
   return JSON.stringify(o);
 }
+// Offset paging of a listing computed afresh on each call (Tasks, Gmail, Drive): the page token holds the
+// offset and the first call's parameters (page size aside); other parameters → 400 in the API's words.
+function pageStart(api, p, sizeKey, bad) {
+  if (p.pageToken === undefined) return 0;
+  const h = lookup(p.pageToken, 'page');
+  if (!h || h.api !== api || h.sig !== sig(p, ['pageToken', sizeKey])) fail(400, bad.message, bad);
+  return h.offset;
+}
+function nextPage(api, p, sizeKey, start, size, total) {
+  return start + size < total ? handle('page', api, {offset: start + size, sig: sig(p, ['pageToken', sizeKey])}) : undefined;
+}
 function count(route) {
   stats.requests++;
   stats.by_route[route] = (stats.by_route[route] || 0) + 1;
@@ -1518,14 +1529,10 @@ function touchTask(t) { t.updated = stamp(); t.etag = taskEtag(); }
 function tasksPage(items, p, kind, view) {
   const size = p.maxResults === undefined ? 20 : p.maxResults;
   if (size < 1 || size > 100) fail(400, 'Invalid value for: maxResults', {reason: 'invalid', location: 'maxResults'});
-  let start = 0;
-  if (p.pageToken !== undefined) {
-    const h = lookup(p.pageToken, 'page');
-    if (!h || h.api !== 'tasks' || h.sig !== sig(p, ['pageToken', 'maxResults'])) fail(400, 'Invalid Value', {reason: 'invalid', location: 'pageToken'});
-    start = h.offset;
-  }
+  const start = pageStart('tasks', p, 'maxResults', {message: 'Invalid Value', reason: 'invalid', location: 'pageToken'});
   const out = {kind, etag: taskEtag()};
-  if (start + size < items.length) out.nextPageToken = handle('page', 'tasks', {offset: start + size, sig: sig(p, ['pageToken', 'maxResults'])});
+  const next = nextPage('tasks', p, 'maxResults', start, size, items.length);
+  if (next) out.nextPageToken = next;
   out.items = items.slice(start, start + size).map(view);
   return out;
 }
@@ -1843,19 +1850,15 @@ function gmailApi(req, res, url, u, raw) {
     const p = params('gmail', 'gmail.users.messages.list', url);
     const size = p.maxResults === undefined ? 100 : p.maxResults;
     if (size < 1 || size > 500) fail(400, 'Invalid maxResults', {reason: 'invalidArgument', location: 'maxResults'});
-    let start = 0;
-    if (p.pageToken !== undefined) {
-      const h = lookup(p.pageToken, 'page');
-      if (!h || h.api !== 'gmail' || h.sig !== sig(p, ['pageToken', 'maxResults'])) fail(400, 'Invalid pageToken', {reason: 'invalidArgument', location: 'pageToken'});
-      start = h.offset;
-    }
+    const start = pageStart('gmail', p, 'maxResults', {message: 'Invalid pageToken', reason: 'invalidArgument', location: 'pageToken'});
     const rows = [...G.messages.values()].filter(x => (p.includeSpamTrash || !x.labelIds.some(l => l === 'SPAM' || l === 'TRASH')) &&
       (p.labelIds || []).every(l => x.labelIds.includes(l)) && (p.q === undefined || matchQuery(G, x, p.q)))
       .sort((a, b) => b.internalDate - a.internalDate || (a.id < b.id ? 1 : -1));
     const out = {};
     const pageRows = rows.slice(start, start + size);
     if (pageRows.length) out.messages = pageRows.map(x => ({id: x.id, threadId: x.threadId}));
-    if (start + size < rows.length) out.nextPageToken = handle('page', 'gmail', {offset: start + size, sig: sig(p, ['pageToken', 'maxResults'])});
+    const next = nextPage('gmail', p, 'maxResults', start, size, rows.length);
+    if (next) out.nextPageToken = next;
     out.resultSizeEstimate = rows.length;
     return send(res, 200, out);
   }
@@ -1880,12 +1883,7 @@ function gmailApi(req, res, url, u, raw) {
     if (Number(startId) < (G.oldestHistory || 0) || Number(startId) > G.historyId) fail(404, 'Requested entity was not found.', {reason: 'notFound'});
     const size = p.maxResults === undefined ? 100 : p.maxResults;
     if (size < 1 || size > 500) fail(400, 'Invalid maxResults', {reason: 'invalidArgument', location: 'maxResults'});
-    let start = 0;
-    if (p.pageToken !== undefined) {
-      const h = lookup(p.pageToken, 'page');
-      if (!h || h.api !== 'gmail' || h.sig !== sig(p, ['pageToken', 'maxResults'])) fail(400, 'Invalid pageToken', {reason: 'invalidArgument', location: 'pageToken'});
-      start = h.offset;
-    }
+    const start = pageStart('gmail', p, 'maxResults', {message: 'Invalid pageToken', reason: 'invalidArgument', location: 'pageToken'});
     const types = p.historyTypes || ['messageAdded', 'messageDeleted', 'labelAdded', 'labelRemoved'];
     const key = {messageAdded: 'messagesAdded', messageDeleted: 'messagesDeleted', labelAdded: 'labelsAdded', labelRemoved: 'labelsRemoved'};
     const rows = G.history.filter(h => Number(h.id) > Number(startId) && types.some(t => h[key[t]]) &&
@@ -1893,7 +1891,8 @@ function gmailApi(req, res, url, u, raw) {
     const out = {};
     const pageRows = rows.slice(start, start + size);
     if (pageRows.length) out.history = pageRows;
-    if (start + size < rows.length) out.nextPageToken = handle('page', 'gmail', {offset: start + size, sig: sig(p, ['pageToken', 'maxResults'])});
+    const next = nextPage('gmail', p, 'maxResults', start, size, rows.length);
+    if (next) out.nextPageToken = next;
     out.historyId = String(G.historyId);
     return send(res, 200, out);
   }
@@ -2125,12 +2124,7 @@ function driveApi(req, res, url, u, raw) {
     count('drive.files.list');
     const p = params('drive', 'drive.files.list', url);
     const size = p.pageSize === undefined ? 100 : p.pageSize;
-    let start = 0;
-    if (p.pageToken !== undefined) {
-      const h = lookup(p.pageToken, 'page');
-      if (!h || h.api !== 'drive' || h.sig !== sig(p, ['pageToken', 'pageSize', 'fields'])) fail(400, 'Invalid Value', {reason: 'invalid', location: 'pageToken'});
-      start = h.offset;
-    }
+    const start = pageStart('drive', p, 'pageSize', {message: 'Invalid Value', reason: 'invalid', location: 'pageToken'});
     const rows = [...D.files.values()].filter(f => !f.isRoot && (p.q === undefined || driveQuery(D, f, p.q)));
     if (p.orderBy !== undefined && !/^(name|modifiedTime|createdTime)( desc)?$/.test(p.orderBy)) fail(501, 'orderBy not modelled by this fake: ' + p.orderBy, {reason: 'notImplemented'});
     if (p.orderBy) {
@@ -2138,7 +2132,8 @@ function driveApi(req, res, url, u, raw) {
       rows.sort((a, b) => (a[k] < b[k] ? -1 : a[k] > b[k] ? 1 : 0) * (desc ? -1 : 1));
     }
     const out = {kind: 'drive#fileList', incompleteSearch: false, files: rows.slice(start, start + size).map(f => fileView(u, f))};
-    if (start + size < rows.length) out.nextPageToken = handle('page', 'drive', {offset: start + size, sig: sig(p, ['pageToken', 'pageSize', 'fields'])});
+    const next = nextPage('drive', p, 'pageSize', start, size, rows.length);
+    if (next) out.nextPageToken = next;
     return send(res, 200, pick(out, fieldsFor(p, 'kind,nextPageToken,incompleteSearch,files(kind,id,name,mimeType)')));
   }
   // files.create: POST /drive/v3/files (metadata) or /upload/drive/v3/files?uploadType=media|multipart
