@@ -334,7 +334,8 @@ def _plist(params):
     return "(" + " ".join(_qs(n) + " " + _qs(v) for n, v in params) + ")" if params else "NIL"
 
 
-def bodystructure(raw, digest=False):
+def bodystructure(raw, digest=False, cut=False):
+    """cut: the part ended at a multipart delimiter (the CRLF before it is the delimiter's)"""
     head, body = _head_body(raw)
     typ, params = _params(_header(head, "Content-Type"))
     if "/" not in typ:
@@ -358,12 +359,15 @@ def bodystructure(raw, digest=False):
             at = eol + 2
         if start is not None:
             parts.append(body[start:])
-        return "(" + "".join(bodystructure(p, sub == "digest") for p in parts) + " " + _qs(sub) + " " + _plist(params) + " NIL NIL NIL)"
+        return "(" + "".join(bodystructure(p, sub == "digest", True) for p in parts) + " " + _qs(sub) + " " + _plist(params) + " NIL NIL NIL)"
     if main == "multipart":
         main, sub = "text", "plain"
     cid = _header(head, "Content-ID")
     enc = _header(head, "Content-Transfer-Encoding") or "7bit"
-    fields = "%s %s NIL %s %d" % (_plist(params), _qs(cid) if cid else "NIL", _qs(enc), len(body))
+    size = len(body)
+    if typ == "message/rfc822" and cut and b"\r\n\r\n" not in body and not body.startswith(b"\r\n"):
+        size += 2  # a message that is all header: Dovecot counts the CRLF before the delimiter in it
+    fields = "%s %s NIL %s %d" % (_plist(params), _qs(cid) if cid else "NIL", _qs(enc), size)
     dtype, dparams = _params(_header(head, "Content-Disposition"))
     dsp = "(%s %s)" % (_qs(dtype), _plist(dparams)) if dtype else "NIL"
     if main == "text":
