@@ -508,17 +508,20 @@ function personRec(u, resourceName) {
 // The etag checks of people.updateContact: "returns a 400 error if
 // person.metadata.sources is not specified … with reason failedPrecondition
 // if person.metadata.sources.etag is different than the contact's etag".
-function updatePerson(u, rn, person, updateFields) {
-  const rec = personRec(u, rn);
+function checkEtags(rec, person, at) {
   const sources = person.metadata && person.metadata.sources;
-  if (!sources || !sources.length) fail(400, 'Request must set person.metadata.sources.', {field: 'person.metadata.sources'});
+  if (!sources || !sources.length) fail(400, 'Request must set person.metadata.sources.', {field: at + '.metadata.sources'});
   const contact = sources.find(s => s.type === 'CONTACT');
-  if (!contact) fail(400, 'Request must include the contact source in person.metadata.sources.', {field: 'person.metadata.sources'});
+  if (!contact) fail(400, 'Request must include the contact source in person.metadata.sources.', {field: at + '.metadata.sources'});
   if ((contact.etag !== undefined && contact.etag !== rec.sourceEtag) || (person.etag !== undefined && person.etag !== rec.etag))
     fail(400, 'Request person.etag is different than the current person.etag. Clear local cache and get the latest person.',
          {status: 'FAILED_PRECONDITION', reason: 'failedPrecondition'});
   if (contact.etag === undefined && person.etag === undefined)
-    fail(400, 'Request must set person.etag or person.metadata.sources.etag.', {field: 'person.etag'});
+    fail(400, 'Request must set person.etag or person.metadata.sources.etag.', {field: at + '.etag'});
+}
+function updatePerson(u, rn, person, updateFields) {
+  const rec = personRec(u, rn);
+  checkEtags(rec, person, 'person');
   const fresh = personData(person, updateFields);
   for (const f of updateFields) {
     if (f === 'memberships') continue;
@@ -633,15 +636,7 @@ function people(req, res, url, u, raw) {
     const names = Object.keys(b.contacts);
     if (!names.length) fail(400, 'contacts must not be empty.', {field: 'contacts'});
     if (names.length > 200) fail(400, 'Too many contacts in the request. The maximum is 200.', {field: 'contacts'});
-    for (const rn of names) {           // checked first: the batch fails whole
-      const rec = personRec(u, rn);
-      const c = b.contacts[rn];
-      const src = ((c.metadata && c.metadata.sources) || []).find(s => s.type === 'CONTACT');
-      if (!src) fail(400, 'Request must include the contact source in person.metadata.sources.', {field: 'contacts[' + rn + '].metadata.sources'});
-      if ((src.etag !== undefined && src.etag !== rec.sourceEtag) || (c.etag !== undefined && c.etag !== rec.etag))
-        fail(400, 'Request person.etag is different than the current person.etag. Clear local cache and get the latest person.',
-             {status: 'FAILED_PRECONDITION', reason: 'failedPrecondition'});
-    }
+    for (const rn of names) checkEtags(personRec(u, rn), b.contacts[rn], 'contacts[' + rn + ']');   // first: the batch fails whole
     const out = {};
     for (const rn of names) out[rn] = {httpStatusCode: 200, person: personView(u, updatePerson(u, rn, b.contacts[rn], upd), fields),
                                        requestedResourceName: rn, status: {}};
