@@ -3,6 +3,8 @@
 
 #include <accord/formats/text_codec.hpp>
 
+#include "content_lines.hpp"
+
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -11,53 +13,10 @@ namespace accord::formats::collection {
 
 namespace {
 
-// A logical (unfolded) content line and the bytes it came from: [begin, end),
-// the end after the newline of its last physical line. Blank lines are none.
-struct Line {
-  size_t begin = 0, end = 0;
-  std::string logical;
-};
-
-std::vector<Line> lines_of(std::string_view text) {
-  std::vector<Line> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
-    std::string_view content = text.substr(pos, end - pos);
-    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
-    if (pos == 0 && content.starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);  // BOM
-    if ((content.starts_with(' ') || content.starts_with('\t')) && !out.empty()) {
-      out.back().logical += content.substr(1);
-      out.back().end = end;
-    } else if (!content.empty()) {
-      out.push_back({pos, end, std::string(content)});
-    }
-    pos = end;
-  }
-  return out;
-}
-
-// The first ':' outside double quotes (a parameter value may hold one).
-size_t value_colon(const std::string& l) {
-  bool q = false;
-  for (size_t i = 0; i < l.size(); ++i) {
-    if (l[i] == '"') q = !q;
-    else if (l[i] == ':' && !q) return i;
-  }
-  return std::string::npos;
-}
-
-std::string name_of(const std::string& l) {
-  std::string n = codec::upper(l.substr(0, l.find_first_of(";:")));
-  if (auto dot = n.find('.'); dot != std::string::npos) n = n.substr(dot + 1);  // a vCard group
-  return n;
-}
-
-std::string value_of(const std::string& l) {
-  size_t c = value_colon(l);
-  return c == std::string::npos ? std::string() : l.substr(c + 1);
-}
+using lines::name_of;
+using lines::value_colon;
+using lines::value_of;
+using Line = lines::ContentLine;
 
 // The TZID parameters a line names (DTSTART;TZID="W. Europe Standard Time":…).
 void tzid_params(const std::string& l, std::set<std::string>& out) {
@@ -94,12 +53,12 @@ struct Calendar {
 };
 
 Calendar scan_calendar(std::string_view text) {
-  auto lines = lines_of(text);
+  auto all = lines::content_lines(text, false);
   Calendar cal;
   std::vector<std::string> stack;
   Comp cur;
   bool done = false;
-  for (const Line& ln : lines) {
+  for (const Line& ln : all) {
     std::string name = name_of(ln.logical);
     if (done) {
       if (name == "BEGIN") throw std::runtime_error("more than one VCALENDAR in one file");
@@ -195,7 +154,7 @@ std::vector<Member> calendar(std::string_view text) {
 }
 
 std::vector<Member> vcards(std::string_view text) {
-  auto lines = lines_of(text);
+  auto all = lines::content_lines(text, true);  // 2.1's soft breaks
   std::vector<Member> out;
   std::map<std::string, size_t> by_uid;
   std::map<std::string, int> by_fn;
@@ -203,7 +162,7 @@ std::vector<Member> vcards(std::string_view text) {
   Member cur;
   std::string fn;
   size_t n = 0;
-  for (const Line& ln : lines) {
+  for (const Line& ln : all) {
     ++n;
     std::string name = name_of(ln.logical);
     bool card = codec::upper(value_of(ln.logical)) == "VCARD";

@@ -3,6 +3,8 @@
 
 #include <accord/formats/text_codec.hpp>
 
+#include "content_lines.hpp"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -19,49 +21,18 @@ struct Entry {
 // Logical lines with the bytes they came from. Blank lines stay with the
 // line before them (their bytes are kept, they mean nothing).
 std::vector<Entry> entries(std::string_view text, bool qp_soft_breaks, std::string& prefix) {
+  auto ls = lines::content_lines(text, qp_soft_breaks);
   std::vector<Entry> out;
-  size_t pos = 0;
-  bool continues_qp = false;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
-    std::string_view phys = text.substr(pos, end - pos);
-    std::string_view content = phys;
-    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
-    pos = end;
-    if (continues_qp && !out.empty()) {
-      out.back().raw += phys;
-      out.back().logical.pop_back();  // the soft break's '='
-      out.back().logical += content;
-    } else if ((content.starts_with(' ') || content.starts_with('\t')) && !out.empty()) {
-      out.back().raw += phys;
-      out.back().logical += content.substr(1);
-    } else if (content.empty()) {
-      if (out.empty()) prefix += phys;
-      else out.back().raw += phys;
-      continue;
-    } else {
-      out.push_back({std::string(phys), std::string(content)});
-    }
-    const std::string& l = out.back().logical;
-    size_t colon = l.find(':');
-    continues_qp = qp_soft_breaks && colon != std::string::npos && !l.empty() && l.back() == '=' &&
-                   codec::upper(l.substr(0, colon)).find("QUOTED-PRINTABLE") != std::string::npos;
+  prefix += text.substr(0, ls.empty() ? text.size() : ls[0].begin);
+  for (size_t i = 0; i < ls.size(); ++i) {
+    size_t end = i + 1 < ls.size() ? ls[i + 1].begin : text.size();
+    out.push_back({std::string(text.substr(ls[i].begin, end - ls[i].begin)), std::move(ls[i].logical)});
   }
   return out;
 }
 
-std::string name_of(const std::string& logical) {
-  size_t end = logical.find_first_of(";:");
-  std::string n = codec::upper(logical.substr(0, end));
-  if (auto dot = n.find('.'); dot != std::string::npos) n = n.substr(dot + 1);
-  return n;
-}
-
-std::string value_of(const std::string& logical) {
-  size_t colon = logical.find(':');
-  return colon == std::string::npos ? "" : logical.substr(colon + 1);
-}
+using lines::name_of;
+using lines::value_of;
 
 struct Item {
   bool comp = false;

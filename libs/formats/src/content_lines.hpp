@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+// The content lines of a vCard or iCalendar text with the bytes each came
+// from, shared by line_merge (rewrites) and collection (whole files): folded
+// lines unfolded, vCard 2.1's quoted-printable soft breaks joined, blank
+// lines none. Internal to libs/formats.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace accord::formats::lines {
+
+struct ContentLine {
+  size_t begin = 0, end = 0;  // [begin, end): its physical lines, endings included
+  std::string logical;        // unfolded, without its ending (and a leading BOM)
+};
+
+std::vector<ContentLine> content_lines(std::string_view text, bool qp_soft_breaks);
+
+// The property name, upper case, without a vCard group ("item1.EMAIL" → EMAIL).
+std::string name_of(const std::string& logical);
+// What follows the first ':' outside double quotes ("" when none).
+std::string value_of(const std::string& logical);
+// The position of that ':' (npos when none).
+size_t value_colon(const std::string& logical);
+
+}  // namespace accord::formats::lines
