@@ -540,6 +540,13 @@ function deletePerson(u, rn) {
   touchPerson(u, rec);
 }
 
+// "Sync tokens expire 7 days after the full sync. A request with an expired sync token will get an error
+// with an google.rpc.ErrorInfo with reason EXPIRED_SYNC_TOKEN" (people.connections/list): 400 FAILED_PRECONDITION.
+function expiredSyncToken() {
+  fail(400, 'Sync token is expired. Clear local cache and retry call without the sync token.',
+       {status: 'FAILED_PRECONDITION', info: 'EXPIRED_SYNC_TOKEN', domain: 'people.googleapis.com',
+        metadata: {service: 'people.googleapis.com'}});
+}
 function listConnections(u, p, res) {
   if (p.resourceName !== 'people/me') fail(400, 'Only people/me is valid.', {field: 'resource_name'});
   const fields = personFieldsOf(p, 'personFields');
@@ -556,11 +563,7 @@ function listConnections(u, p, res) {
     if (p.syncToken !== undefined) {
       const s = lookup(p.syncToken, 'sync');
       if (!s || s.api !== 'people') fail(400, 'Sync token is invalid.', {field: 'sync_token'});
-      // "Sync tokens expire 7 days after the full sync. … an error with a google.rpc.ErrorInfo with reason EXPIRED_SYNC_TOKEN"
-      if (expired(s))
-        fail(400, 'Sync token is expired. Clear local cache and retry call without the sync token.',
-             {status: 'FAILED_PRECONDITION', info: 'EXPIRED_SYNC_TOKEN', domain: 'people.googleapis.com',
-              metadata: {service: 'people.googleapis.com'}});
+      if (expired(s)) expiredSyncToken();
       if (s.sig !== sig(p, ['syncToken', 'pageSize'])) fail(400, 'Parameters provided with a sync token do not match those of the first call.', {field: 'sync_token'});
       since = s.watermark;
     }
@@ -752,8 +755,7 @@ function contactGroups(req, res, url, u, raw, path) {
       if (p.syncToken !== undefined) {
         const s = lookup(p.syncToken, 'sync');
         if (!s || s.api !== 'contactGroups') fail(400, 'Sync token is invalid.', {field: 'sync_token'});
-        if (expired(s)) fail(400, 'Sync token is expired. Clear local cache and retry call without the sync token.',
-                             {status: 'FAILED_PRECONDITION', info: 'EXPIRED_SYNC_TOKEN', domain: 'people.googleapis.com'});
+        if (expired(s)) expiredSyncToken();
         since = s.watermark;
       }
       const rows = [...G.values()].filter(g => (g.changed > since || since === 0) && (since > 0 || !g.deleted));
