@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 namespace json = boost::json;
@@ -87,6 +88,34 @@ const json::object* time_of(const json::object& e, const char* k) {
   return nullptr;
 }
 
+// A Google time as an instant (ms; a date at midnight UTC), or nullopt.
+std::optional<int64_t> ms_of(const json::object* t) {
+  if (!t) return std::nullopt;
+  if (std::string d = str(*t, "date"); !d.empty()) return accord::utc::parse_iso8601_ms(d + "T00:00:00Z");
+  return accord::utc::parse_iso8601_ms(str(*t, "dateTime"));
+}
+
+// What an occurrence carries of its own, with Google's defaults for what is unsaid.
+std::string own(const json::object& e, const char* k) {
+  std::string v = str(e, k);
+  if (v.empty()) {
+    if (std::string(k) == "status") return "confirmed";
+    if (std::string(k) == "visibility") return "default";
+    if (std::string(k) == "transparency") return "opaque";
+  }
+  return v;
+}
+
+// Whether exception `x` is its series' occurrence unchanged (an exception
+// that was put back: Google keeps it as an event of its own).
+bool plain(const json::object& m, const json::object& x, const json::object& orig) {
+  for (const char* k : {"summary", "description", "location", "status", "visibility", "transparency"})
+    if (own(m, k) != own(x, k)) return false;
+  auto ms = ms_of(time_of(m, "start")), me = ms_of(time_of(m, "end"));
+  auto xs = ms_of(time_of(x, "start")), xe = ms_of(time_of(x, "end")), o = ms_of(&orig);
+  return ms && me && xs && xe && o && *xs == *o && *xe - *xs == *me - *ms;
+}
+
 }  // namespace
 
 std::string local_in(int64_t utc_seconds, const std::string& zone) {
@@ -132,6 +161,7 @@ json::object to_event(const Series& s, const std::string& calendar_zone) {
   for (const json::object& x : s.exceptions) {
     const json::object* orig = time_of(x, "originalStartTime");
     if (!orig) continue;
+    if (str(x, "status") != "cancelled" && plain(m, x, *orig)) continue;  // an exception put back: no override
     std::string rid = ical_time(*orig, zone);
     if (str(x, "status") == "cancelled") {  // a cancelled occurrence: an EXDATE of the series
       line(text, "EXDATE" + rid);
@@ -256,6 +286,9 @@ Written from_event(const json::object& event) {
         for (icalproperty* p = icalcomponent_get_first_property(c, k); p; p = icalcomponent_get_next_property(c, k))
           rec.push_back(json::value(unfolded(p)));
       if (!rec.empty()) e["recurrence"] = std::move(rec);
+      for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_EXDATE_PROPERTY); p;
+           p = icalcomponent_get_next_property(c, ICAL_EXDATE_PROPERTY))
+        w.excluded.push_back(instance_suffix(google_time(p, zone)));
       w.master = std::move(e);
       continue;
     }
@@ -268,6 +301,25 @@ Written from_event(const json::object& event) {
   }
   if (!have_master) throw std::runtime_error("the event has no master component");
   return w;
+}
+
+json::object plain_instance(const Written& w, const json::object& original_start) {
+  json::object x;
+  for (const char* k : {"summary", "description", "location", "visibility", "transparency"})
+    if (auto* v = w.master.if_contains(k)) x[k] = *v;
+  x["status"] = str(w.master, "status").empty() ? "confirmed" : str(w.master, "status");
+  auto ms = ms_of(time_of(w.master, "start")), me = ms_of(time_of(w.master, "end")), o = ms_of(&original_start);
+  int64_t dur = ms && me ? *me - *ms : 0;
+  x["originalStartTime"] = original_start;
+  x["start"] = original_start;
+  if (std::string d = str(original_start, "date"); !d.empty() && o) {
+    x["end"] = json::object{{"date", accord::utc::format_time(*o + dur, "date")}};
+  } else if (o) {
+    json::object end{{"dateTime", accord::utc::format_time(*o + dur, "iso8601_seconds")}};
+    if (std::string tz = str(original_start, "timeZone"); !tz.empty()) end["timeZone"] = tz;
+    x["end"] = std::move(end);
+  }
+  return x;
 }
 
 const std::vector<std::string>& fields() {

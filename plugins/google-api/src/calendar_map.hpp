@@ -51,11 +51,17 @@ struct Instance {
 struct Written {
   boost::json::object master;       // an Event resource without id, etag
   std::vector<Instance> instances;  // changed occurrences (cancelled ones are EXDATEs in recurrence)
+  std::vector<std::string> excluded;  // the id suffixes of the cancelled occurrences (the EXDATEs)
 };
 
 // The Google resources for a canonical Event. Throws std::runtime_error for
 // an event the formats lib cannot write.
 Written from_event(const boost::json::object& event);
+
+// The occurrence of the series `w` at `original_start` as the series makes
+// it (the master's fields and duration): what an exception the event no
+// longer has is put back to.
+boost::json::object plain_instance(const Written& w, const boost::json::object& original_start);
 
 // The id suffix Google gives the occurrence that starts at a Google time
 // ({"dateTime","timeZone"} or {"date"}): "20260112T090000Z" or "20260112".

@@ -844,7 +844,38 @@ class GoogleApi final : public accord::Connector {
     if (a.status == 404 || a.status == 410) throw accord::Error(ACCORD_ERROR, "event " + op.id + " is no longer in the calendar");
     if (!a.ok()) unusable("PUT", url, a);
     write_instances(op.id, w);
+    put_back(op.id, w);
     return event_result(op.id);
+  }
+
+  // Exceptions Google holds that the event no longer has: a changed or
+  // cancelled occurrence is put back to the series' (PUT, the master's fields
+  // at its original time); a changed one the event now cancels is cancelled.
+  void put_back(const std::string& id, const calendar::Written& w) {
+    auto master = get_event(id);
+    if (!master) return;
+    calendar::Series now = series_of(std::move(*master));
+    std::set<std::string> want, gone(w.excluded.begin(), w.excluded.end());
+    for (const auto& in : w.instances) want.insert(in.suffix);
+    for (const json::object& x : now.exceptions) {
+      auto* orig = x.if_contains("originalStartTime");
+      if (!orig || !orig->is_object()) continue;
+      std::string suffix = calendar::instance_suffix(orig->get_object());
+      bool cancelled = str(x, "status") == "cancelled";
+      if (want.count(suffix) || (cancelled && gone.count(suffix))) continue;
+      throw_if_cancelled();
+      std::string url = events_url("/" + url_encode(id + "_" + suffix));
+      Answer a;
+      if (gone.count(suffix)) {
+        a = client_.call("DELETE", url, "", {}, true);
+        if (a.status == 404 || a.status == 410) continue;
+      } else {
+        json::object body = calendar::plain_instance(w, orig->get_object());
+        body["recurringEventId"] = id;
+        a = client_.call("PUT", url, json::serialize(body), {}, true);
+      }
+      if (!a.ok()) unusable("PUT", url, a, "an occurrence of the series could not be put back");
+    }
   }
 
   // ---- tasks (Tasks v1) ------------------------------------------------------

@@ -256,6 +256,23 @@ f=cal/$(grep -l "standup-1@example.org" cal/*.ics | head -1 | xargs basename)
   && grep -q "SUMMARY:Standup (moved)" "$f" && ok google-exceptions-reach-ics || bad google-exceptions-reach-ics "rc=$rc $(head -c 300 del.out) $(head -c 300 put.out)" "$out" "$(grep -v '^ \|TZOFFSET\|TZNAME\|^DTSTART:1\|^RRULE:FREQ=YEARLY\|^RDATE' "$f")"
 runp run c.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok calendar-nothing-to-do-after-edits || bad calendar-nothing-to-do-after-edits "$out"
+# the moved occurrence taken out of the file and the cancelled one given back: Google's exceptions are put back
+node -e '
+const f=require("fs"),p=process.argv[1];let t=f.readFileSync(p,"utf8");
+t=t.replace(/BEGIN:VEVENT\r?\n(?:(?!END:VEVENT)[\s\S])*?RECURRENCE-ID;TZID=Europe\/Berlin:20260112T090000[\s\S]*?END:VEVENT\r?\n/,"");
+t=t.replace(/^EXDATE;TZID=Europe\/Berlin:20260126T090000\r?\n/m,"");
+f.writeFileSync(p,t)' "$f"
+runp run c.json
+runp run c.json; out2=$out
+exc=$(js "JSON.stringify(Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events).filter(e=>e.recurringEventId==='$mid'&&!e.deleted).map(e=>[e.id,e.status,(e.data||{}).start]))")
+# in Google: the occurrence of the 12th back at its time, the 26th's no longer cancelled
+put_back=$(js "const ev=Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events);
+  const a=ev.find(e=>e.id==='${mid}_20260112T080000Z'), b=ev.find(e=>e.id==='${mid}_20260126T080000Z');
+  (!a||(!a.deleted&&a.status!=='cancelled'&&Date.parse(a.data.start.dateTime)===Date.parse('2026-01-12T08:00:00Z')))&&
+  (!b||(!b.deleted&&b.status!=='cancelled'))")
+[ $rc = 0 ] && [ "$put_back" = true ] && ! grep -q "RECURRENCE-ID;TZID=Europe/Berlin:20260112T090000" "$f" && ! grep -q "20260126T090000" "$f" \
+  && grep -q "SUMMARY:Retro instead" "$f" && printf '%s' "$out2" | grep -q "nothing to do" \
+  && ok exceptions-taken-out-are-put-back-in-google || bad exceptions-taken-out-are-put-back-in-google "rc=$rc exceptions=$exc" "$out2" "$(grep -v '^ \|TZOFFSET\|TZNAME\|^DTSTART:1\|^RRULE:FREQ=YEARLY\|^RDATE' "$f")"
 # an event create killed after Google made it: resent with the same id (409), read back and linked
 printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:review-1@example.org\r\nDTSTART:20260310T140000Z\r\nDTEND:20260310T150000Z\r\nSUMMARY:Review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/review.ics
 { (ACCORD_FAILPOINT=apply.after_write "$accord" run c.json > kill.out 2>&1); } 2>/dev/null; krc=$?

@@ -273,3 +273,20 @@ TEST(TasksMap, WrittenTaskKeepsTheDateOfADueTime) {
   EXPECT_EQ(g.at("status"), "needsAction");
   EXPECT_FALSE(tasks::from_task(obj(R"({"@type":"Task","title":"No date"})")).contains("due"));
 }
+
+TEST(CalendarMap, ExceptionPutBackIsNoOverride) {
+  // Google keeps an exception that was put back as an event of its own: the
+  // series' occurrence unchanged, which is no override
+  calendar::Series s = weekly();
+  json::object e = calendar::to_event(s);
+  calendar::Written w = calendar::from_event(e);
+  json::object orig = s.exceptions[0].at("originalStartTime").as_object();
+  json::object back = calendar::plain_instance(w, orig);
+  back["id"] = "s1_20260112T080000Z";
+  back["recurringEventId"] = "s1";
+  s.exceptions[0] = back;
+  json::object after = calendar::to_event(s);
+  EXPECT_FALSE(after.at("recurrenceOverrides").as_object().contains("2026-01-12T09:00:00")) << json::serialize(after);
+  EXPECT_TRUE(after.at("recurrenceOverrides").as_object().contains("2026-01-26T09:00:00"));
+  EXPECT_EQ(back.at("end").at("dateTime"), "2026-01-12T08:15:00Z");
+}
