@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `google-api` connector: a Google account through its REST APIs.
-// Streams: `contact` (People API v1) and `event` (Calendar v3); `task`
-// (Tasks v1), `message` (Gmail) and `note` (Drive) are not written yet.
+// Streams: `contact` (People API v1), `event` (Calendar v3) and `task`
+// (Tasks v1); `message` (Gmail) and `note` (Drive) are not written yet.
 //
 // Reading: one page per read_changes call. The cursor carries Google's sync
 // token between runs and, mid-listing, the page token and the sync token
@@ -54,9 +54,9 @@ const accord::kit::Manifest& manifest() {
   static const accord::kit::Manifest m = [] {
     using accord::kit::StreamInfo;
     return accord::kit::ManifestBuilder(
-               "google-api", "Google (People, Calendar)", "0.1.0",
-               "A Google account through its APIs: contacts (People API) and calendar events (Calendar API), "
-               "incremental with sync tokens; OAuth 2.0 with a refresh token.")
+               "google-api", "Google (People, Calendar, Tasks)", "0.1.0",
+               "A Google account through its APIs: contacts (People API), calendar events (Calendar API) and tasks "
+               "(Tasks API), incremental; OAuth 2.0 with a refresh token.")
         .stream(StreamInfo("contact", "jscontact").with_fields(people::fields()))
         .stream(StreamInfo("event", "jscalendar-event").with_fields(calendar::fields()))
         .stream(StreamInfo("task", "jscalendar-task").with_fields(tasks::fields()))
