@@ -17,6 +17,8 @@
 #include <map>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
+#include <vector>
 
 namespace json = boost::json;
 
@@ -24,17 +26,55 @@ namespace accord::json_schema {
 
 namespace {
 
+// A "$ref" valijson would follow for ever (it recurses until the stack
+// overflows): one naming another document by a relative name where no
+// absolute "$id" gives a base (valijson resolves it as this document), or a
+// schema that is nothing but a reference to itself. Its reason, or "".
+std::string endless_ref(const json::value& schema) {
+  const json::object* root = schema.if_object();
+  if (!root) return "";
+  auto absolute = [](std::string_view uri) {
+    size_t colon = uri.find(':');
+    return colon != std::string_view::npos && colon > 0 && uri.find_first_of("/?#") > colon;
+  };
+  const json::value* id = root->if_contains("$id");
+  bool based = id && id->is_string() && absolute(id->get_string());
+  std::vector<const json::value*> todo{&schema};
+  while (!todo.empty()) {
+    const json::value* at = todo.back();
+    todo.pop_back();
+    if (const json::array* a = at->if_array()) {
+      for (const auto& v : *a) todo.push_back(&v);
+      continue;
+    }
+    const json::object* o = at->if_object();
+    if (!o) continue;
+    if (const json::value* r = o->if_contains("$ref"); r && r->is_string()) {
+      std::string_view ref = r->get_string();
+      std::string_view doc = ref.substr(0, ref.find('#'));
+      if (!doc.empty() && !absolute(doc) && !based)
+        return "a \"$ref\" names another document by a relative name (\"" + std::string(ref) +
+               "\") and the schema has no absolute \"$id\" to resolve it against: give the schema an \"$id\" or "
+               "the reference an absolute URI";
+      if (o == root && (ref.empty() || ref == "#")) return "the schema is a \"$ref\" to itself";
+    }
+    for (const auto& m : *o) todo.push_back(&m.value());
+  }
+  return "";
+}
+
 // Parses `schema` into `out`; "" when valijson can use it, else its reason.
 // `refs` (may be empty) resolves "$ref"s to other documents.
 std::string parse(const json::value& schema, valijson::Schema& out, const Schema::Refs& refs = {}) {
+  if (std::string why = endless_ref(schema); !why.empty()) return why;
   try {
     valijson::SchemaParser parser;
-    if (refs) {
-      auto release = [](const json::value*) {};  // refs' documents are the caller's
-      parser.populateSchema(valijson::adapters::BoostJsonAdapter(schema), out, refs, release);
-    } else {
-      parser.populateSchema(valijson::adapters::BoostJsonAdapter(schema), out);
-    }
+    // Always a fetcher: without one, valijson takes a "$ref" to another
+    // document as one into this document and recurses until the stack
+    // overflows. With nothing to resolve it by, such a ref is unusable.
+    Schema::Refs none = [](const std::string&) -> const json::value* { return nullptr; };
+    auto release = [](const json::value*) {};  // refs' documents are the caller's
+    parser.populateSchema(valijson::adapters::BoostJsonAdapter(schema), out, refs ? refs : none, release);
     return "";
   } catch (const std::exception& e) {
     return e.what();

@@ -110,3 +110,30 @@ TEST(JsonSchemaTest, SchemaAtFollowsPropertiesMapsItemsAndRefs) {
   auto v = js::check(p, json::parse(R"({"m": {"x": "nope"}})"), js::Words::kPeople);
   EXPECT_NE(said(v.errors).find("/m/x: does not have the expected form: a JSON pointer"), std::string::npos) << said(v.errors);
 }
+
+// A schema whose $ref names another document, checked with nothing to find
+// it by (a connector's config_schema, the kit's schema_errors): unusable,
+// saying so; it recursed until the stack overflowed (seen with the SDK's
+// batch.schema.json, whose records are a $ref to record.schema.json).
+TEST(JsonSchemaTest, ARefToAnotherDocumentWithNoRefsIsUnusableNotAnOverflow) {
+  for (const char* ref : {"record.schema.json", "https://x.example/record.schema.json", "other.json#/definitions/a"}) {
+    const json::value batch = json::parse(std::string(R"({"type": "object", "properties": {"records": {"type": "array", "items": {"$ref": ")") +
+                                          ref + R"("}}}})");
+    js::Verdict v = js::check(batch, json::parse(R"({"records": [{"id": "a"}]})"));
+    EXPECT_FALSE(v.unusable.empty()) << ref;
+    js::Schema s(batch);
+    EXPECT_FALSE(s.unusable().empty()) << ref;
+  }
+  EXPECT_NE(js::check(json::parse(R"({"$ref": "#"})"), json::parse("{}")).unusable.find("the schema is a \"$ref\" to itself"),
+            std::string::npos);
+  // with a base, a relative name goes to refs as before (valijson hands it over as written)
+  const json::value record = json::parse(R"({"type": "object", "required": ["id"]})");
+  js::Schema based(json::parse(R"({"$id": "https://x.example/batch.json", "type": "array", "items": {"$ref": "record.json"}})"),
+                   [&](const std::string& uri) -> const json::value* { return uri.ends_with("record.json") ? &record : nullptr; });
+  ASSERT_EQ(based.unusable(), "");
+  EXPECT_FALSE(based.check(json::parse("[{}]")).valid());
+  EXPECT_TRUE(based.check(json::parse(R"([{"id": 1}])")).valid());
+  // a recursive definition is not endless
+  EXPECT_EQ(js::check(json::parse(R"({"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#"}}}})"),
+                      json::parse(R"({"kids": [{"kids": []}]})")).unusable, "");
+}
