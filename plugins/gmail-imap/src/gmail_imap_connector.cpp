@@ -21,8 +21,9 @@
 //
 // Writing: APPEND with the flags and internal date (APPENDUID gives the id,
 // else a search by Message-ID); a re-sent create finds the message it may
-// already have made by Message-ID and size (or an X-Accord-Id header added to
-// a message without a Message-ID). Flag updates by STORE with UNCHANGEDSINCE
+// already have made by Message-ID and size (a message without one by its
+// size, internal date and header bytes: nothing is added to a message).
+// Flag updates by STORE with UNCHANGEDSINCE
 // (a MODIFIED answer is a conflict), a folder change by MOVE (or COPY and
 // expunge); deletes as \Deleted plus UID EXPUNGE, or a move to the trash.
 //
@@ -1322,6 +1323,46 @@ class ImapConnector : public accord::Connector {
     return found(folder, st.uidvalidity, *match);
   }
 
+  // A message without a Message-ID this create may already have made (a
+  // resend): the same size, the internal date the APPEND gave it and the same
+  // header bytes. Nothing is added to the message to find it by, so the
+  // server's copy is the other side's byte for byte. Byte-identical twins
+  // (same headers, size and date) cannot be told apart: the newest is taken.
+  std::optional<Result> find_same(const std::string& folder, const std::string& msg, std::optional<int64_t> when) {
+    if (msg.empty()) return std::nullopt;
+    Status st;
+    try {
+      st = select(folder, true);
+    } catch (const accord::Error&) {
+      return std::nullopt;  // no such folder yet: nothing was made
+    }
+    UidSet hits = run_search([&](imap::Command& c) {
+      // LARGER and SMALLER are strict: exactly msg.size() octets
+      c.atom("LARGER").atom(std::to_string(msg.size() - 1)).atom("SMALLER").atom(std::to_string(msg.size() + 1));
+    });
+    if (hits.empty()) return std::nullopt;
+    std::string_view want = mail::header_block(msg);
+    imap::Session& s = session();
+    imap::Command c = s.command("UID FETCH");
+    c.atom(hits.text()).open().atom("UID").atom("INTERNALDATE").atom("BODY.PEEK[HEADER]").close();
+    std::optional<uint32_t> match;
+    each_fetch(run_ok(c, "UID FETCH"), [&](auto& items) {
+      if (!items.contains("UID")) return;
+      if (when) {
+        auto d = items.find("INTERNALDATE");
+        if (d == items.end() || mail::internaldate_seconds(d->second.str()) != when) return;
+      }
+      std::string headers;
+      for (auto& [k, v] : items)
+        if (k.starts_with("BODY[HEADER")) headers = v.str();
+      if (mail::header_block(headers) != want) return;
+      uint32_t uid = static_cast<uint32_t>(items["UID"].number);
+      if (!match || uid > *match) match = uid;
+    });
+    if (!match) return std::nullopt;
+    return found(folder, st.uidvalidity, *match);
+  }
+
   Result create(const accord::kit::Op& op) {
     const json::object& data = op.data;
     const std::string& key = op.idempotency_key;
@@ -1336,18 +1377,21 @@ class ImapConnector : public accord::Connector {
     // on Gmail a message goes into All Mail, and its labels are set after
     std::string folder = gmail_ ? all_key() : mail::first_mailbox(data, "INBOX");
     std::string header = "Message-ID", value = mail::header_value(mail::header_block(msg), "Message-ID");
-    if (value.empty() && !key.empty()) {
-      // no Message-ID to find it by after a crash: carry the key
-      header = "X-Accord-Id";
-      value = key;
-      msg = "X-Accord-Id: " + key + "\r\n" + msg;
-    }
-    if (resend && !value.empty())
-      if (auto existing = find_existing(folder, header, value, msg.size())) return relabelled(*existing, data);
     std::vector<std::string> flags;
     if (auto* k = data.if_contains("keywords"); k && k->is_object()) flags = flags_for(k->get_object());
     std::optional<int64_t> when;
     if (auto* t = data.if_contains("receivedAt"); t && t->is_string()) when = mail::rfc3339_seconds(t->get_string());
+    // found again by Message-ID, or without one by its bytes: the message is
+    // sent as it is. Earlier versions prepended "X-Accord-Id: <key>" to find
+    // it by: a create they left unfinished is found by that header.
+    auto existing_one = [&]() -> std::optional<Result> {
+      if (!value.empty()) return find_existing(folder, header, value, msg.size());
+      if (auto same = find_same(folder, msg, when)) return same;
+      if (key.empty()) return std::nullopt;
+      return find_existing(folder, "X-Accord-Id", key, msg.size() + ("X-Accord-Id: " + key + "\r\n").size());
+    };
+    if (resend)
+      if (auto existing = existing_one()) return relabelled(*existing, data);
     imap::Session& s = session();
     auto append = [&] {
       imap::Command c = s.command("APPEND");
@@ -1381,7 +1425,7 @@ class ImapConnector : public accord::Connector {
       }
       return labelled(MessageId{folder, uv, uid}, data);
     }
-    if (auto existing = find_existing(folder, header, value, msg.size())) return relabelled(*existing, data);
+    if (auto existing = existing_one()) return relabelled(*existing, data);
     return Result::error("the message was appended to \"" + folder + "\" but cannot be found again "
                                    "(the server has no UIDPLUS and the search missed it)");
   }

@@ -19,6 +19,10 @@
 #      with no empty line), bare LF on disk: the part sizes the Maildir side
 #      computes are the ones Dovecot's BODYSTRUCTURE says, and a later run
 #      has nothing to do.
+#   6. (item 7) Messages delivered without a Message-ID, uploaded by a run
+#      killed after its writes and resumed: each once on the server, and the
+#      server's copy is the Maildir's byte for byte (no header added to find
+#      it by).
 # Usage: maildir_dovecot_test.sh ACCORD DOVECOT_SCRIPT IMAPCTL
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
@@ -41,7 +45,7 @@ export ACCORD_SECRETS="$work/secrets.json"
 # dovecot NAME [DOVECOT_EXTRA]: starts one, sets port_NAME
 dovecot() {
   local info
-  info=$(DOVECOT_EXTRA="${2:-}" bash "$start_dovecot" "$work/$1" "ada:$pw" "bob:$pw" "cy:$pw" 2>&1) ||
+  info=$(DOVECOT_EXTRA="${2:-}" bash "$start_dovecot" "$work/$1" "ada:$pw" "bob:$pw" "cy:$pw" "dee:$pw" 2>&1) ||
     { echo "FAIL Dovecot did not start (scripts/install-deps.sh installs dovecot-imapd)"; echo "$info"; exit 1; }
   printf -v "port_$1" '%s' "$(awk '/^imaps /{print $2}' <<<"$info")"
 }
@@ -149,4 +153,22 @@ read -r n att differ < <(structure p5.sqlite 2>differs.txt)
   bad "part sizes differ" "pairs=$n differing=$differ" "$(cat differs.txt)"
 runp run p5.json
 [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && ok "then nothing to do" || bad "the run after the sizes" "$out"
+# ---- 6. no Message-ID: found again by its bytes, nothing added ----------------
+mkdir -p n/{cur,new,tmp}
+for i in 1 2 3; do
+  printf 'From: a@x.test\nSubject: no id %s\nDate: Mon, 1 Jun 2026 10:0%s:00 +0200\n\nbody %s\n' $i $i $i > "n/cur/17000020$i.p.host:2,S"
+done
+pipeline p6.json "$(maildir "$work/n")" "$(imap dc1 dee)"
+{ ACCORD_FAILPOINT=apply.after_write "$accord" run p6.json > kill.out 2>&1; } 2>/dev/null
+runp run p6.json
+c=$(ctl dc1 dee count INBOX)
+[ $rc = 0 ] && [ "$c" = 3 ] && ok "a killed upload of messages without a Message-ID resumed: each once" || bad "resumed upload" "count $c" "$out"
+same=0
+for f in n/cur/*; do
+  for g in dc1/home/dee/Maildir/cur/* dc1/home/dee/Maildir/new/*; do [ -f "$g" ] && cmp -s "$f" "$g" && same=$((same + 1)); done
+done
+[ "$same" = 3 ] && ok "the server's copies are the Maildir's byte for byte" ||
+  bad "the server's copies differ" "$(head -3 dc1/home/dee/Maildir/cur/* 2>/dev/null)"
+runp run p6.json
+[ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && ok "then nothing to do" || bad "the run after the upload" "$out"
 exit $fail
