@@ -422,6 +422,7 @@ class GoogleApi final : public accord::Connector {
   // stays as it is).
   json::object update_body(const json::object& card, const json::object& current) {
     json::object person = people::to_person(card, "");
+    people::keep_types(person, current);
     person["memberships"] = memberships_for(card, &current);
     person.erase("clientData");
     person["etag"] = str(current, "etag");
@@ -571,7 +572,8 @@ class GoogleApi final : public accord::Connector {
 
   void batch_update(const std::vector<Op>& ops, const std::vector<size_t>& idx, std::vector<std::optional<Result>>& done) {
     // the contacts as they are now (etag and metadata.sources), 200 at a time as the updates
-    std::string get = people_url("people:batchGet?personFields=metadata,memberships");
+    std::string get = people_url(
+        "people:batchGet?personFields=metadata,memberships,emailAddresses,phoneNumbers,addresses,urls");
     for (size_t i : idx) get += "&resourceNames=" + url_encode(ops[i].id);
     Answer g = client_.call("GET", get);
     if (!g.ok()) {

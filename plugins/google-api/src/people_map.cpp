@@ -280,6 +280,27 @@ json::object to_person(const json::object& card, const std::string& key) {
   return p;
 }
 
+void keep_types(json::object& person, const json::object& current) {
+  auto value_of = [](const json::object& o) {
+    std::string v = str(o, "value");
+    if (v.empty()) v = str(o, "streetAddress") + "\n" + str(o, "city") + "\n" + str(o, "postalCode");  // an address
+    return v;
+  };
+  for (const char* k : {"emailAddresses", "phoneNumbers", "addresses", "urls"}) {
+    auto* mine = person.if_contains(k);
+    const json::array* theirs = arr(current, k);
+    if (!mine || !mine->is_array() || !theirs) continue;
+    for (auto& v : mine->get_array()) {
+      if (!v.is_object() || v.get_object().contains("type")) continue;
+      for (const auto& t : *theirs)
+        if (t.is_object() && value_of(t.get_object()) == value_of(v.get_object()) && !str(t.get_object(), "type").empty()) {
+          v.get_object()["type"] = str(t.get_object(), "type");
+          break;
+        }
+    }
+  }
+}
+
 std::vector<std::string> keywords_of(const json::object& card) {
   std::vector<std::string> out;
   if (const json::object* kw = obj(card, "keywords"))

@@ -53,6 +53,11 @@ std::vector<std::string> keywords_of(const boost::json::object& card);
 // sets memberships from keywords_of); clientData carries `key` when not empty.
 boost::json::object to_person(const boost::json::object& card, const std::string& key);
 
+// An update's Person keeps the types JSContact has no word for (a phone's
+// "main" or "googleVoice", a custom label): an item `person` sends without a
+// type takes the type of the current contact's item of the same value.
+void keep_types(boost::json::object& person, const boost::json::object& current);
+
 const std::vector<std::string>& fields();
 
 }  // namespace gapi::people

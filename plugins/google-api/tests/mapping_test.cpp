@@ -290,3 +290,16 @@ TEST(CalendarMap, ExceptionPutBackIsNoOverride) {
   EXPECT_TRUE(after.at("recurrenceOverrides").as_object().contains("2026-01-26T09:00:00"));
   EXPECT_EQ(back.at("end").at("dateTime"), "2026-01-12T08:15:00Z");
 }
+
+TEST(PeopleMap, UpdateKeepsTypesJSContactCannotSay) {
+  auto current = obj(R"({"phoneNumbers":[{"value":"+1 555","type":"main"},{"value":"+1 777","type":"googleVoice"}],
+    "emailAddresses":[{"value":"a@x.example","type":"Club"}]})");
+  json::object card = people::to_card(current).card;  // main, googleVoice and Club have no JSContact word
+  card["phones"].as_object()["p3"] = json::object{{"number", "+1 999"}};
+  json::object person = people::to_person(card, "");
+  people::keep_types(person, current);
+  EXPECT_EQ(person.at("phoneNumbers").at(0).at("type"), "main");
+  EXPECT_EQ(person.at("phoneNumbers").at(1).at("type"), "googleVoice");
+  EXPECT_FALSE(person.at("phoneNumbers").at(2).as_object().contains("type"));
+  EXPECT_EQ(person.at("emailAddresses").at(0).at("type"), "Club");
+}
