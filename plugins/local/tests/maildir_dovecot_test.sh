@@ -26,21 +26,9 @@
 # Usage: maildir_dovecot_test.sh ACCORD DOVECOT_SCRIPT IMAPCTL
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
-. "$(dirname "${BASH_SOURCE[0]}")/../../gmail-imap/tests/mail_lib.sh"  # pipeline, structure
+. "$(dirname "${BASH_SOURCE[0]}")/../../gmail-imap/tests/mail_lib.sh"  # mail_work, pipeline, structure
 accord=$(realpath "$1") start_dovecot=$(realpath "$2") imapctl=$(realpath "$3")
-work=$(mktemp -d "${TMPDIR:-/tmp}/accord-maildir-dovecot.XXXXXX")
-chmod 0711 "$work"  # Dovecot runs as another user and must reach its folders inside
-cleanup() {
-  for d in "$work"/dc*; do [ -f "$d/run/master.pid" ] && kill "$(cat "$d/run/master.pid")" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-export HOME="$work" ACCORD_ADMIN=
-pw="imap-canary-$RANDOM$RANDOM"
-printf '{"pw": "%s"}\n' "$pw" > secrets.json
-chmod 600 secrets.json
-export ACCORD_SECRETS="$work/secrets.json"
+mail_work maildir-dovecot  # $work, cd'd into, removed on exit; $pw, as the secret "ada" (every user's here)
 
 # dovecot NAME [DOVECOT_EXTRA]: starts one, sets port_NAME
 dovecot() {
@@ -51,7 +39,7 @@ dovecot() {
 }
 # ctl DC USER VERB ARGS...: imapctl.py against that Dovecot
 ctl() { local p="port_$1"; python3 "$imapctl" "${!p}" "$work/$1/cert.pem" "$2" "$pw" "${@:3}"; }
-imap() { local p="port_$1"; printf '{"connector": "gmail-imap", "config": {"url": "imaps://localhost:%s", "user": "%s", "password": {"$secret": "pw"}, "ca_file": "%s"}}' \
+imap() { local p="port_$1"; printf '{"connector": "gmail-imap", "config": {"url": "imaps://localhost:%s", "user": "%s", "password": {"$secret": "ada"}, "ca_file": "%s"}}' \
            "${!p}" "$2" "$work/$1/cert.pem"; }
 # maildir DIR [MORE_CONFIG]: a local maildir endpoint, its index under $work/idx
 maildir() { printf '{"connector": "local", "config": {"backend": "maildir", "create": true, "path": "%s", "index_path": "%s"%s}}' \
