@@ -44,6 +44,8 @@
 
 namespace json = boost::json;
 using gapi::jr::arr;
+using gapi::jr::flag;
+using gapi::jr::obj;
 using gapi::jr::str;
 
 namespace gapi {
@@ -218,7 +220,7 @@ class GoogleApi final : public accord::Connector {
     p.page = str(c, "page");
     if (!p.page.empty()) {
       p.use = str(c, "use");
-      p.full = c.contains("full") && c.at("full").is_bool() && c.at("full").get_bool();
+      p.full = flag(&c, "full");
     } else if (fresh) {
       p.full = true;
     } else {
@@ -253,6 +255,50 @@ class GoogleApi final : public accord::Connector {
     throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, method, url, a, hint);
   }
 
+  // A GET of one resource: nullopt when Google has none (404, or 410 where
+  // the API says gone so).
+  std::optional<json::object> get_one(const std::string& url) {
+    Answer a = client_.call("GET", url);
+    if (a.status == 404 || a.status == 410) return std::nullopt;
+    if (!a.ok() || !a.body.is_object()) unusable("GET", url, a);
+    return a.body.get_object();
+  }
+
+  // Every page of a listing (`url` already has its query): `on_page` gets
+  // each page's body and returns true to stop.
+  template <class F>
+  void each_page(const std::string& url, F&& on_page) {
+    std::string page;
+    for (;;) {
+      throw_if_cancelled();
+      std::string u = page.empty() ? url : url + "&pageToken=" + url_encode(page);
+      Answer a = client_.call("GET", u);
+      if (!a.ok()) unusable("GET", u, a);
+      const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+      if (on_page(body)) return;
+      page = str(body, "nextPageToken");
+      if (page.empty()) return;
+    }
+  }
+
+  // A batch op's failure as its result (the host retries or reports it);
+  // cancelling and a refused sign-in end the whole apply (called inside the
+  // handler of `e`: `throw;` sends it on).
+  static Result failed_result(const accord::Error& e) {
+    if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
+    Result r = Result::failed(accord::kit::status_name(e.status()), e.what());
+    r.retry_after_s = (e.retry_after_ms() + 999) / 1000;
+    return r;
+  }
+
+  // A batch request Google refused: RETRY for its own failures (the apply
+  // is tried again), else false: each op is then sent alone.
+  static bool batch_taken(const std::string& method, const std::string& url, const Answer& a) {
+    if (a.ok()) return true;
+    if (a.status >= 500) throw failure(ACCORD_RETRY, method, url, a);
+    return false;
+  }
+
   // ---- contacts (People API v1) ----------------------------------------------
 
   std::string people_url(const std::string& path) const { return s_.people + "/v1/" + path; }
@@ -282,10 +328,7 @@ class GoogleApi final : public accord::Connector {
         const json::object& p = v.get_object();
         std::string rn = str(p, "resourceName");
         if (rn.empty()) continue;
-        bool deleted = false;
-        if (auto* m = p.if_contains("metadata"); m && m->is_object())
-          if (auto* d = m->get_object().if_contains("deleted"); d && d->is_bool()) deleted = d->get_bool();
-        if (deleted) {
+        if (flag(obj(p, "metadata"), "deleted")) {
           if (!full) records.push_back(json::object{{"id", rn}, {"deleted", true}});
           continue;
         }
@@ -299,20 +342,13 @@ class GoogleApi final : public accord::Connector {
   // The user's contact groups (name ⇄ resource name), read once per instance.
   const people::GroupNames& groups() {
     if (groups_loaded_) return group_names_;
-    std::string page;
-    for (;;) {
-      std::string url = people_url("contactGroups?groupFields=name,groupType&pageSize=1000");
-      if (!page.empty()) url += "&pageToken=" + url_encode(page);
-      Answer a = client_.call("GET", url);
-      if (!a.ok()) unusable("GET", url, a);
-      const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+    each_page(people_url("contactGroups?groupFields=name,groupType&pageSize=1000"), [&](const json::object& body) {
       if (const json::array* gs = arr(body, "contactGroups"))
         for (const auto& v : *gs)
           if (auto* g = v.if_object(); g && str(*g, "groupType") == "USER_CONTACT_GROUP")
             group_names_[str(*g, "resourceName")] = str(*g, "name");
-      page = str(body, "nextPageToken");
-      if (page.empty()) break;
-    }
+      return false;
+    });
     groups_loaded_ = true;
     return group_names_;
   }
@@ -380,28 +416,27 @@ class GoogleApi final : public accord::Connector {
   // listings, which docs/connectors/google-api.md names as the remaining risk.
   std::optional<json::object> find_contact(const std::string& key) {
     if (key.empty()) return std::nullopt;
-    std::string page;
-    for (;;) {
-      throw_if_cancelled();
-      std::string url = people_url("people/me/connections?personFields=clientData,metadata&pageSize=1000");
-      if (!page.empty()) url += "&pageToken=" + url_encode(page);
-      Answer a = client_.call("GET", url);
-      if (!a.ok()) unusable("GET", url, a);
-      const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
-      if (const json::array* conns = arr(body, "connections"))
-        for (const auto& v : *conns)
-          if (v.is_object() && people::to_card(v.get_object()).key == key) return get_contact(str(v.get_object(), "resourceName"));
-      page = str(body, "nextPageToken");
-      if (page.empty()) return std::nullopt;
-    }
+    std::string rn;
+    each_page(people_url("people/me/connections?personFields=clientData,metadata&pageSize=1000"),
+              [&](const json::object& body) {
+                if (const json::array* conns = arr(body, "connections"))
+                  for (const auto& v : *conns)
+                    if (v.is_object() && people::to_card(v.get_object()).key == key) {
+                      rn = str(v.get_object(), "resourceName");
+                      return true;
+                    }
+                return false;
+              });
+    if (rn.empty()) return std::nullopt;
+    return get_contact(rn);
   }
 
   std::optional<json::object> get_contact(const std::string& rn) {
-    std::string url = people_url(rn + "?personFields=" + people::kReadFields);
-    Answer a = client_.call("GET", url);
-    if (a.status == 404) return std::nullopt;
-    if (!a.ok() || !a.body.is_object()) unusable("GET", url, a);
-    return a.body.get_object();
+    return get_one(people_url(rn + "?personFields=" + people::kReadFields));
+  }
+
+  static Result contact_changed(const std::string& id, const json::object& now) {
+    return Result::conflict("contact " + id + " changed in Google Contacts since it was read", id, str(now, "etag"));
   }
 
   Result after_lost_contact(const std::string& key, const std::string& what) {
@@ -455,8 +490,7 @@ class GoogleApi final : public accord::Connector {
       auto cur = get_contact(op.id);
       if (!cur) throw accord::Error(ACCORD_ERROR, "contact " + op.id + " is no longer in Google Contacts");
       if (op.expect_version && !op.expect_version->empty() && str(*cur, "etag") != *op.expect_version)
-        return Result::conflict("contact " + op.id + " changed in Google Contacts since it was read", op.id,
-                                str(*cur, "etag"));
+        return contact_changed(op.id, *cur);
       json::object person = update_body(op.data, *cur);
       std::string url = people_url(op.id + ":updateContact?updatePersonFields=" + std::string(people::kUpdateFields) +
                                    "&personFields=" + people::kReadFields);
@@ -472,8 +506,7 @@ class GoogleApi final : public accord::Connector {
       auto cur = get_contact(op.id);
       if (!cur) return Result::ok(op.id);
       if (str(*cur, "etag") != *op.expect_version)
-        return Result::conflict("contact " + op.id + " changed in Google Contacts since it was read", op.id,
-                                str(*cur, "etag"));
+        return contact_changed(op.id, *cur);
     }
     std::string url = people_url(op.id + ":deleteContact");
     Answer a = client_.call("DELETE", url, "", {}, true);
@@ -501,12 +534,8 @@ class GoogleApi final : public accord::Connector {
         throw_if_cancelled();
         fn(idx);
       } catch (const accord::Error& e) {
-        if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
-        for (size_t i : idx) {
-          if (done[i]) continue;
-          done[i] = Result::failed(accord::kit::status_name(e.status()), e.what());
-          done[i]->retry_after_s = (e.retry_after_ms() + 999) / 1000;
-        }
+        for (size_t i : idx)
+          if (!done[i]) done[i] = failed_result(e);
       }
     };
     chunks(creates, 200, [&](const std::vector<size_t>& idx) { guarded(idx, [&](const auto& i) { batch_create(ops, i, done); }); });
@@ -532,17 +561,12 @@ class GoogleApi final : public accord::Connector {
         try {
           done[i] = after_lost_contact(ops[i].idempotency_key, e.what());
         } catch (const accord::Error& x) {
-          if (x.status() == ACCORD_CANCELLED || x.status() == ACCORD_AUTH_REQUIRED) throw;
-          done[i] = Result::failed(accord::kit::status_name(x.status()), x.what());
-          done[i]->retry_after_s = (x.retry_after_ms() + 999) / 1000;
+          done[i] = failed_result(x);
         }
       }
       return;
     }
-    if (!a.ok()) {
-      if (a.status >= 500) throw failure(ACCORD_RETRY, "POST", url, a);
-      return;  // refused whole (one bad contact): each is sent alone
-    }
+    if (!batch_taken("POST", url, a)) return;  // refused whole (one bad contact): each is sent alone
     const json::object& b = a.body.is_object() ? a.body.get_object() : empty_;
     const json::array* created = arr(b, "createdPeople");
     // matched by key where there is one, else by order
@@ -576,10 +600,7 @@ class GoogleApi final : public accord::Connector {
         "people:batchGet?personFields=metadata,memberships,emailAddresses,phoneNumbers,addresses,urls");
     for (size_t i : idx) get += "&resourceNames=" + url_encode(ops[i].id);
     Answer g = client_.call("GET", get);
-    if (!g.ok()) {
-      if (g.status >= 500) throw failure(ACCORD_RETRY, "GET", get, g);
-      return;  // one by one
-    }
+    if (!batch_taken("GET", get, g)) return;  // one by one
     std::map<std::string, json::object> current;
     if (g.body.is_object())
       if (const json::array* rs = arr(g.body.get_object(), "responses"))
@@ -593,8 +614,7 @@ class GoogleApi final : public accord::Connector {
       auto it = current.find(ops[i].id);
       if (it == current.end()) continue;  // gone, or not readable: one by one says which
       if (str(it->second, "etag") != *ops[i].expect_version) {
-        done[i] = Result::conflict("contact " + ops[i].id + " changed in Google Contacts since it was read", ops[i].id,
-                                   str(it->second, "etag"));
+        done[i] = contact_changed(ops[i].id, it->second);
         continue;
       }
       contacts[ops[i].id] = update_body(ops[i].data, it->second);
@@ -604,10 +624,7 @@ class GoogleApi final : public accord::Connector {
     std::string url = people_url("people:batchUpdateContacts");
     json::object body{{"contacts", std::move(contacts)}, {"updateMask", people::kUpdateFields}, {"readMask", people::kReadFields}};
     Answer a = client_.call("POST", url, json::serialize(body), {}, true);
-    if (!a.ok()) {
-      if (a.status >= 500) throw failure(ACCORD_RETRY, "POST", url, a);
-      return;  // an etag that changed meanwhile refuses the batch: one by one says which
-    }
+    if (!batch_taken("POST", url, a)) return;  // an etag that changed meanwhile refuses the batch: one by one says which
     const json::object& b = a.body.is_object() ? a.body.get_object() : empty_;
     const json::object* results = nullptr;
     if (auto* r = b.if_contains("updateResult"); r && r->is_object()) results = &r->get_object();
@@ -625,10 +642,7 @@ class GoogleApi final : public accord::Connector {
     for (size_t i : idx) names.push_back(json::value(ops[i].id));
     std::string url = people_url("people:batchDeleteContacts");
     Answer a = client_.call("POST", url, json::serialize(json::object{{"resourceNames", std::move(names)}}), {}, true);
-    if (!a.ok()) {
-      if (a.status >= 500) throw failure(ACCORD_RETRY, "POST", url, a);
-      return;  // one already gone refuses the batch: one by one
-    }
+    if (!batch_taken("POST", url, a)) return;  // one already gone refuses the batch: one by one
     for (size_t i : idx) done[i] = Result::ok(ops[i].id);
   }
 
@@ -705,13 +719,7 @@ class GoogleApi final : public accord::Connector {
     return calendar_zone_;
   }
 
-  std::optional<json::object> get_event(const std::string& id) {
-    std::string url = events_url("/" + url_encode(id));
-    Answer a = client_.call("GET", url);
-    if (a.status == 404 || a.status == 410) return std::nullopt;
-    if (!a.ok() || !a.body.is_object()) unusable("GET", url, a);
-    return a.body.get_object();
-  }
+  std::optional<json::object> get_event(const std::string& id) { return get_one(events_url("/" + url_encode(id))); }
 
   // A series: the master and, when it recurs, its exceptions (the events of
   // its iCalUID whose recurringEventId names it, cancelled ones included).
@@ -721,19 +729,13 @@ class GoogleApi final : public accord::Connector {
     bool recurs = master.contains("recurrence");
     s.master = std::move(master);
     if (!recurs || uid.empty()) return s;
-    std::string page;
-    for (;;) {
-      std::string url = events_url("?iCalUID=" + url_encode(uid) + "&showDeleted=true&singleEvents=false&maxResults=2500");
-      if (!page.empty()) url += "&pageToken=" + url_encode(page);
-      Answer a = client_.call("GET", url);
-      if (!a.ok()) unusable("GET", url, a);
-      const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
-      if (const json::array* items = arr(body, "items"))
-        for (const auto& v : *items)
-          if (v.is_object() && str(v.get_object(), "recurringEventId") == id) s.exceptions.push_back(v.get_object());
-      page = str(body, "nextPageToken");
-      if (page.empty()) break;
-    }
+    each_page(events_url("?iCalUID=" + url_encode(uid) + "&showDeleted=true&singleEvents=false&maxResults=2500"),
+              [&](const json::object& body) {
+                if (const json::array* items = arr(body, "items"))
+                  for (const auto& v : *items)
+                    if (v.is_object() && str(v.get_object(), "recurringEventId") == id) s.exceptions.push_back(v.get_object());
+                return false;
+              });
     std::sort(s.exceptions.begin(), s.exceptions.end(),
               [](const json::object& a, const json::object& b) { return str(a, "id") < str(b, "id"); });
     return s;
@@ -917,7 +919,7 @@ class GoogleApi final : public accord::Connector {
     json::object run, seen;
     if (auto* v = c.if_contains("seen"); v && v->is_object()) seen = v->get_object();
     if (!page.empty()) {
-      full = c.contains("full") && c.at("full").is_bool() && c.at("full").get_bool();
+      full = flag(&c, "full");
       min = str(c, "min");
       mark = num(c, "mark");
       if (auto* v = c.if_contains("run"); v && v->is_object()) run = v->get_object();
@@ -952,8 +954,7 @@ class GoogleApi final : public accord::Connector {
           if (auto* was = seen.if_contains(id); was && was->is_array() && !was->get_array().empty() &&
                                                 was->get_array()[0] == json::value(etag))
             continue;  // listed again by the overlap, unchanged
-        bool deleted = t.contains("deleted") && t.at("deleted").is_bool() && t.at("deleted").get_bool();
-        if (deleted) {
+        if (flag(&t, "deleted")) {
           if (!full) records.push_back(json::object{{"id", id}, {"deleted", true}});
           continue;
         }
@@ -993,12 +994,8 @@ class GoogleApi final : public accord::Connector {
   }
 
   std::optional<json::object> get_task(const std::string& id) {
-    std::string url = tasks_url("/" + url_encode(id));
-    Answer a = client_.call("GET", url);
-    if (a.status == 404 || a.status == 410) return std::nullopt;
-    if (!a.ok() || !a.body.is_object()) unusable("GET", url, a);
-    const json::object& t = a.body.get_object();
-    if (t.contains("deleted") && t.at("deleted").is_bool() && t.at("deleted").get_bool()) return std::nullopt;
+    auto t = get_one(tasks_url("/" + url_encode(id)));
+    if (t && flag(&*t, "deleted")) return std::nullopt;
     return t;
   }
 
@@ -1009,28 +1006,22 @@ class GoogleApi final : public accord::Connector {
   std::optional<json::object> find_task(const json::object& data) {
     json::object want = tasks::from_task(data);
     std::string min = accord::utc::format_time(accord::utc::now_ms() - 7 * 86400000LL, "iso8601");
-    std::string page;
     std::optional<json::object> best;
-    for (;;) {
-      throw_if_cancelled();
-      std::string url = tasks_url("?maxResults=100&showCompleted=true&showHidden=true&updatedMin=" + url_encode(min));
-      if (!page.empty()) url += "&pageToken=" + url_encode(page);
-      Answer a = client_.call("GET", url);
-      if (!a.ok()) unusable("GET", url, a);
-      const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
-      if (const json::array* items = arr(body, "items"))
-        for (const auto& v : *items) {
-          if (!v.is_object()) continue;
-          const json::object& t = v.get_object();
-          json::object have = tasks::from_task(tasks::to_task(t));
-          if (str(have, "title") != str(want, "title") || str(have, "notes") != str(want, "notes") ||
-              str(have, "due") != str(want, "due"))
-            continue;
-          if (!best || str(t, "updated") > str(*best, "updated")) best = t;
-        }
-      page = str(body, "nextPageToken");
-      if (page.empty()) return best;
-    }
+    each_page(tasks_url("?maxResults=100&showCompleted=true&showHidden=true&updatedMin=" + url_encode(min)),
+              [&](const json::object& body) {
+                if (const json::array* items = arr(body, "items"))
+                  for (const auto& v : *items) {
+                    if (!v.is_object()) continue;
+                    const json::object& t = v.get_object();
+                    json::object have = tasks::from_task(tasks::to_task(t));
+                    if (str(have, "title") != str(want, "title") || str(have, "notes") != str(want, "notes") ||
+                        str(have, "due") != str(want, "due"))
+                      continue;
+                    if (!best || str(t, "updated") > str(*best, "updated")) best = t;
+                  }
+                return false;
+              });
+    return best;
   }
 
   Result apply_task(const Op& op) {

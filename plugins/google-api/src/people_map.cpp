@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <span>
 #include <utility>
 
 namespace json = boost::json;
@@ -50,6 +51,30 @@ constexpr std::pair<const char*, const char*> kAdrParts[] = {
     {"poBox", "postOfficeBox"}, {"extendedAddress", "apartment"}, {"streetAddress", "name"}, {"city", "locality"},
     {"region", "region"},       {"postalCode", "postcode"},        {"country", "country"}};
 
+using Parts = std::span<const std::pair<const char*, const char*>>;
+
+// A Google name or address as JSContact components, in `parts`' order.
+json::array components_of(const json::object& item, Parts parts) {
+  json::array comps;
+  for (auto [g, k] : parts)
+    if (std::string v = str(item, g); !v.empty()) comps.push_back(json::object{{"kind", k}, {"value", v}});
+  return comps;
+}
+
+// JSContact components as Google's fields; two of a kind join with `sep`.
+void fields_of(const json::object& e, Parts parts, const char* sep, json::object& out) {
+  if (const json::array* comps = arr(e, "components"))
+    for (const auto& cv : *comps) {
+      if (!cv.is_object()) continue;
+      std::string k = str(cv.get_object(), "kind"), v = str(cv.get_object(), "value");
+      for (auto [g, kind] : parts)
+        if (k == kind) {
+          std::string have = str(out, g);
+          out[g] = have.empty() ? v : have + sep + v;
+        }
+    }
+}
+
 }  // namespace
 
 Read to_card(const json::object& p, const GroupNames& groups) {
@@ -61,9 +86,7 @@ Read to_card(const json::object& p, const GroupNames& groups) {
   if (const json::array* names = arr(p, "names"); names && !names->empty() && names->front().is_object()) {
     const json::object& n = names->front().get_object();
     json::object name;
-    json::array comps;
-    for (auto [g, k] : kNameParts)
-      if (std::string v = str(n, g); !v.empty()) comps.push_back(json::object{{"kind", k}, {"value", v}});
+    json::array comps = components_of(n, kNameParts);
     if (!comps.empty()) name["components"] = std::move(comps);
     std::string full = str(n, "unstructuredName");
     if (full.empty()) full = str(n, "displayName");
@@ -99,9 +122,7 @@ Read to_card(const json::object& p, const GroupNames& groups) {
   if (const json::array* a = arr(p, "addresses"))
     for (const auto& v : *a) {
       if (!v.is_object()) continue;
-      json::array comps;
-      for (auto [g, k] : kAdrParts)
-        if (std::string s = str(v.get_object(), g); !s.empty()) comps.push_back(json::object{{"kind", k}, {"value", s}});
+      json::array comps = components_of(v.get_object(), kAdrParts);
       // formattedValue is left out: Google makes one up from the parts when
       // none was given, and it would travel back as an edit
       json::object ad{{"components", std::move(comps)}};
@@ -189,16 +210,7 @@ json::object to_person(const json::object& card, const std::string& key) {
   json::array names;
   if (const json::object* n = obj(card, "name")) {
     json::object name;
-    if (const json::array* comps = arr(*n, "components"))
-      for (const auto& cv : *comps) {
-        if (!cv.is_object()) continue;
-        std::string k = str(cv.get_object(), "kind"), v = str(cv.get_object(), "value");
-        for (auto [g, kind] : kNameParts)
-          if (k == kind) {
-            std::string have = str(name, g);
-            name[g] = have.empty() ? v : have + " " + v;  // a second given name joins the first
-          }
-      }
+    fields_of(*n, kNameParts, " ", name);  // a second given name joins the first
     if (std::string full = str(*n, "full"); !full.empty()) name["unstructuredName"] = full;
     if (!name.empty()) names.push_back(std::move(name));
   }
@@ -223,16 +235,7 @@ json::object to_person(const json::object& card, const std::string& key) {
   }
   for (const json::object* e : entries(card, "addresses")) {
     json::object item;
-    if (const json::array* comps = arr(*e, "components"))
-      for (const auto& cv : *comps) {
-        if (!cv.is_object()) continue;
-        std::string k = str(cv.get_object(), "kind"), v = str(cv.get_object(), "value");
-        for (auto [g, kind] : kAdrParts)
-          if (k == kind) {
-            std::string have = str(item, g);
-            item[g] = have.empty() ? v : have + "\n" + v;
-          }
-      }
+    fields_of(*e, kAdrParts, "\n", item);
     typed(*e, item);
     addrs.push_back(std::move(item));
   }
