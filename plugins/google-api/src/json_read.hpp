@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include <string>
+#include <vector>
 
 namespace gapi::jr {
 
@@ -26,6 +27,15 @@ inline const boost::json::array* arr(const boost::json::object& o, const char* k
 inline const boost::json::object* obj(const boost::json::object& o, const char* k) {
   if (auto* v = o.if_contains(k); v && v->is_object()) return &v->get_object();
   return nullptr;
+}
+
+// The members of an array member that are objects (others are passed over).
+inline std::vector<const boost::json::object*> objects(const boost::json::object& o, const char* k) {
+  std::vector<const boost::json::object*> out;
+  if (const boost::json::array* a = arr(o, k))
+    for (const auto& v : *a)
+      if (v.is_object()) out.push_back(&v.get_object());
+  return out;
 }
 
 inline bool flag(const boost::json::object* o, const char* k) {

@@ -14,6 +14,7 @@ namespace json = boost::json;
 using gapi::jr::arr;
 using gapi::jr::flag;
 using gapi::jr::obj;
+using gapi::jr::objects;
 using gapi::jr::str;
 
 namespace gapi::people {
@@ -38,7 +39,9 @@ std::string type_from(const json::object& o) {
   return "";
 }
 
-void primary(const json::object& item, json::object& o) {
+// An item's type as contexts, and Google's primary one as pref 1.
+void placed(const json::object& item, json::object& o) {
+  contexts_from(str(item, "type"), o);
   if (const json::object* m = obj(item, "metadata"); flag(m, "primary")) o["pref"] = 1;
 }
 
@@ -93,86 +96,65 @@ Read to_card(const json::object& p, const GroupNames& groups) {
     if (!full.empty()) name["full"] = full;
     if (!name.empty()) c["name"] = std::move(name);
   }
-  if (const json::array* a = arr(p, "nicknames"))
-    for (const auto& v : *a)
-      if (v.is_object())
-        if (std::string nick = str(v.get_object(), "value"); !nick.empty()) put(c, "nicknames", "k", {{"name", nick}});
-  if (const json::array* a = arr(p, "emailAddresses"))
-    for (const auto& v : *a) {
-      if (!v.is_object()) continue;
-      json::object e{{"address", str(v.get_object(), "value")}};
-      contexts_from(str(v.get_object(), "type"), e);
-      primary(v.get_object(), e);
-      put(c, "emails", "e", std::move(e));
+  for (const json::object* v : objects(p, "nicknames"))
+    if (std::string nick = str(*v, "value"); !nick.empty()) put(c, "nicknames", "k", {{"name", nick}});
+  for (const json::object* v : objects(p, "emailAddresses")) {
+    json::object e{{"address", str(*v, "value")}};
+    placed(*v, e);
+    put(c, "emails", "e", std::move(e));
+  }
+  for (const json::object* v : objects(p, "phoneNumbers")) {
+    std::string type = str(*v, "type");
+    json::object t{{"number", str(*v, "value")}};
+    json::object f;
+    if (type == "mobile" || type == "workMobile") f["mobile"] = true;
+    if (type == "homeFax" || type == "workFax" || type == "otherFax") f["fax"] = true;
+    if (type == "pager" || type == "workPager") f["pager"] = true;
+    if (!f.empty()) t["features"] = std::move(f);
+    placed(*v, t);
+    put(c, "phones", "p", std::move(t));
+  }
+  for (const json::object* v : objects(p, "addresses")) {
+    json::array comps = components_of(*v, kAdrParts);
+    // formattedValue is left out: Google makes one up from the parts when
+    // none was given, and it would travel back as an edit
+    json::object ad{{"components", std::move(comps)}};
+    placed(*v, ad);
+    put(c, "addresses", "a", std::move(ad));
+  }
+  for (const json::object* v : objects(p, "organizations")) {
+    const json::object& o = *v;
+    if (std::string name = str(o, "name"); !name.empty() || !str(o, "department").empty()) {
+      json::object org{{"name", name}};
+      if (std::string d = str(o, "department"); !d.empty()) org["units"] = json::array{json::object{{"name", d}}};
+      put(c, "organizations", "o", std::move(org));
     }
-  if (const json::array* a = arr(p, "phoneNumbers"))
-    for (const auto& v : *a) {
-      if (!v.is_object()) continue;
-      std::string type = str(v.get_object(), "type");
-      json::object t{{"number", str(v.get_object(), "value")}};
-      json::object f;
-      if (type == "mobile" || type == "workMobile") f["mobile"] = true;
-      if (type == "homeFax" || type == "workFax" || type == "otherFax") f["fax"] = true;
-      if (type == "pager" || type == "workPager") f["pager"] = true;
-      if (!f.empty()) t["features"] = std::move(f);
-      contexts_from(type, t);
-      primary(v.get_object(), t);
-      put(c, "phones", "p", std::move(t));
+    if (std::string t = str(o, "title"); !t.empty()) put(c, "titles", "t", {{"name", t}, {"kind", "title"}});
+  }
+  for (const json::object* v : objects(p, "biographies"))
+    if (std::string n = str(*v, "value"); !n.empty()) put(c, "notes", "n", {{"note", n}});
+  for (const json::object* v : objects(p, "birthdays")) {
+    const json::object* d = obj(*v, "date");
+    if (!d) continue;
+    json::object date{{"@type", "PartialDate"}};
+    for (const char* k : {"year", "month", "day"})
+      if (auto* x = d->if_contains(k); x && x->is_int64() && x->get_int64() != 0) date[k] = x->get_int64();
+    put(c, "anniversaries", "b", {{"kind", "birth"}, {"date", std::move(date)}});
+    break;  // Google keeps one birthday per source
+  }
+  for (const json::object* v : objects(p, "urls")) {
+    json::object l{{"uri", str(*v, "value")}};
+    contexts_from(str(*v, "type"), l);
+    put(c, "links", "l", std::move(l));
+  }
+  for (const json::object* v : objects(p, "memberships")) {
+    const json::object* m = obj(*v, "contactGroupMembership");
+    if (!m) continue;
+    if (auto it = groups.find(str(*m, "contactGroupResourceName")); it != groups.end() && !it->second.empty()) {
+      json::object& kw = c["keywords"].is_object() ? c["keywords"].as_object() : (c["keywords"] = json::object()).as_object();
+      kw[it->second] = true;
     }
-  if (const json::array* a = arr(p, "addresses"))
-    for (const auto& v : *a) {
-      if (!v.is_object()) continue;
-      json::array comps = components_of(v.get_object(), kAdrParts);
-      // formattedValue is left out: Google makes one up from the parts when
-      // none was given, and it would travel back as an edit
-      json::object ad{{"components", std::move(comps)}};
-      contexts_from(str(v.get_object(), "type"), ad);
-      primary(v.get_object(), ad);
-      put(c, "addresses", "a", std::move(ad));
-    }
-  if (const json::array* a = arr(p, "organizations"))
-    for (const auto& v : *a) {
-      if (!v.is_object()) continue;
-      const json::object& o = v.get_object();
-      if (std::string name = str(o, "name"); !name.empty() || !str(o, "department").empty()) {
-        json::object org{{"name", name}};
-        if (std::string d = str(o, "department"); !d.empty()) org["units"] = json::array{json::object{{"name", d}}};
-        put(c, "organizations", "o", std::move(org));
-      }
-      if (std::string t = str(o, "title"); !t.empty()) put(c, "titles", "t", {{"name", t}, {"kind", "title"}});
-    }
-  if (const json::array* a = arr(p, "biographies"))
-    for (const auto& v : *a)
-      if (v.is_object())
-        if (std::string n = str(v.get_object(), "value"); !n.empty()) put(c, "notes", "n", {{"note", n}});
-  if (const json::array* a = arr(p, "birthdays"))
-    for (const auto& v : *a) {
-      if (!v.is_object()) continue;
-      const json::object* d = obj(v.get_object(), "date");
-      if (!d) continue;
-      json::object date{{"@type", "PartialDate"}};
-      for (const char* k : {"year", "month", "day"})
-        if (auto* x = d->if_contains(k); x && x->is_int64() && x->get_int64() != 0) date[k] = x->get_int64();
-      put(c, "anniversaries", "b", {{"kind", "birth"}, {"date", std::move(date)}});
-      break;  // Google keeps one birthday per source
-    }
-  if (const json::array* a = arr(p, "urls"))
-    for (const auto& v : *a) {
-      if (!v.is_object()) continue;
-      json::object l{{"uri", str(v.get_object(), "value")}};
-      contexts_from(str(v.get_object(), "type"), l);
-      put(c, "links", "l", std::move(l));
-    }
-  if (const json::array* a = arr(p, "memberships"))
-    for (const auto& v : *a) {
-      if (!v.is_object()) continue;
-      const json::object* m = obj(v.get_object(), "contactGroupMembership");
-      if (!m) continue;
-      if (auto it = groups.find(str(*m, "contactGroupResourceName")); it != groups.end() && !it->second.empty()) {
-        json::object& kw = c["keywords"].is_object() ? c["keywords"].as_object() : (c["keywords"] = json::object()).as_object();
-        kw[it->second] = true;
-      }
-    }
+  }
   if (const json::array* a = arr(p, "clientData"))
     for (const auto& v : *a)
       if (v.is_object() && str(v.get_object(), "key") == kKeyName) r.key = str(v.get_object(), "value");
