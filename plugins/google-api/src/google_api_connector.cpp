@@ -26,6 +26,7 @@
 #include "tasks_map.hpp"
 
 #include <accord/connector.hpp>
+#include <accord/kit/batch.hpp>
 #include <accord/kit/cursor.hpp>
 #include <accord/kit/manifest.hpp>
 #include <accord/kit/ops.hpp>
@@ -232,7 +233,7 @@ class GoogleApi final : public accord::Connector {
 
   // The batch with its cursor: the next page's place, or the next sync token
   // (Google gave none: the one this listing was asked with).
-  static std::string finish(json::object batch, const char* stream, const json::object& body, const Pass& p) {
+  static std::string finish(accord::kit::Batch batch, const char* stream, const json::object& body, const Pass& p) {
     std::string next = str(body, "nextPageToken");
     json::object nc{{"stream", stream}};
     if (!next.empty()) {
@@ -244,9 +245,9 @@ class GoogleApi final : public accord::Connector {
       if (sync.empty()) sync = p.use;
       if (!sync.empty()) nc["sync"] = sync;
     }
-    batch["cursor"] = kCursor.write(nc);
-    batch["more"] = !next.empty();
-    return json::serialize(batch);
+    batch.cursor = kCursor.write(nc);
+    batch.more = !next.empty();
+    return batch.serialize();
   }
 
   // A Google answer the caller cannot use: RETRY for Google's own failures, else ERROR.
@@ -334,8 +335,17 @@ class GoogleApi final : public accord::Connector {
         }
         records.push_back(contact_record(p));
       }
-    json::object batch{{"records", std::move(records)}};
-    if (full && page.empty()) batch["full"] = true;
+    accord::kit::Batch batch;
+    batch.records = std::move(records);
+    batch.full = full && page.empty();
+    // a full listing's size, which People says on every page (totalPeople
+    // before totalItems replaced it); a sync's is left out
+    if (full)
+      for (const char* k : {"totalItems", "totalPeople"})
+        if (auto* t = body.if_contains(k); t && t->is_int64()) {
+          batch.with_total(t->get_int64());
+          break;
+        }
     return finish(std::move(batch), "contact", body, pass);
   }
 
@@ -703,8 +713,9 @@ class GoogleApi final : public accord::Connector {
       }
       records.push_back(event_record(series_of(std::move(*master))));
     }
-    json::object batch{{"records", std::move(records)}};
-    if (full && page.empty()) batch["full"] = true;
+    accord::kit::Batch batch;
+    batch.records = std::move(records);
+    batch.full = full && page.empty();  // Calendar says no count: no total
     return finish(std::move(batch), "event", body, pass);
   }
 
@@ -961,8 +972,9 @@ class GoogleApi final : public accord::Connector {
         records.push_back(task_record(t));
       }
     run = prune(run, mark);
-    json::object batch{{"records", std::move(records)}};
-    if (full && page.empty()) batch["full"] = true;
+    accord::kit::Batch batch;
+    batch.records = std::move(records);
+    batch.full = full && page.empty();  // Tasks says no count: no total
     std::string next = str(body, "nextPageToken");
     json::object nc{{"stream", "task"}};
     if (!next.empty()) {
@@ -976,9 +988,9 @@ class GoogleApi final : public accord::Connector {
       nc["since"] = mark;
       nc["seen"] = std::move(run);
     }
-    batch["cursor"] = kCursor.write(nc);
-    batch["more"] = !next.empty();
-    return json::serialize(batch);
+    batch.cursor = kCursor.write(nc);
+    batch.more = !next.empty();
+    return batch.serialize();
   }
 
   static json::object task_record(const json::object& t) {
