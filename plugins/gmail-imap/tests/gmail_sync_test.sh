@@ -82,9 +82,10 @@ if [ $rc = 0 ] && [ "$files_dst" = "$total" ] && [ "$dups" = 0 ] && [ "$total" =
   ok "Gmail → Maildir: $total messages (several with two or three labels), each once"
 else bad "Gmail → Maildir" "files=$files_dst total=$total dups=$dups" "$out"; fi
 in_dir() { grep -l "<$2>" "dst/$1"/cur/* "dst/$1"/new/* 2>/dev/null | head -1; }  # in_dir FOLDER_DIR MSGID
-# (Gmail's special folders by their SPECIAL-USE flags, whatever the account's language)
-if [ -n "$(in_dir "" "${m[0]}")" ] && [ -n "$(in_dir .Work "${m[4]}")" ] && [ -n "$(in_dir '.\All' "${m[2]}")" ] &&
-   [ -n "$(in_dir '.\Sent' reply-to-first@accord.test)" ]; then
+# (Gmail's special folders by their SPECIAL-USE flags, whatever the account's language,
+# kept in Maildir++'s usual folders: .All Mail, .Sent; no directory named with a backslash)
+if [ -n "$(in_dir "" "${m[0]}")" ] && [ -n "$(in_dir .Work "${m[4]}")" ] && [ -n "$(in_dir '.All Mail' "${m[2]}")" ] &&
+   [ -n "$(in_dir .Sent reply-to-first@accord.test)" ] && ! ls -a dst | grep -qF '\'; then
   ok "each message in its first mailbox: INBOX, a label, All Mail (\\All) when archived, Sent Mail (\\Sent)"
 else bad "Maildir folders" "$(cd dst && find . -type f | head -20)"; fi
 runp run down.json

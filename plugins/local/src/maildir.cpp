@@ -2,6 +2,7 @@
 #include "maildir.hpp"
 
 #include <accord/kit/atomic_write.hpp>
+#include <accord/text/ascii.hpp>
 #include <accord/text/mutf7.hpp>
 
 #include <fcntl.h>
@@ -101,6 +102,15 @@ std::optional<std::string> disk_name(std::string_view folder, FolderNames names)
 
 std::string folder_name(std::string_view disk) {
   return *each_part(disk, [](std::string_view part) -> std::optional<std::string> { return part_name(part); });
+}
+
+std::optional<std::pair<std::string_view, std::string_view>> special_use(std::string_view id) {
+  static constexpr std::pair<std::string_view, std::string_view> kUses[] = {
+      {"\\All", "All Mail"}, {"\\Archive", "Archive"},     {"\\Drafts", "Drafts"}, {"\\Flagged", "Flagged"},
+      {"\\Important", "Important"}, {"\\Junk", "Junk"}, {"\\Sent", "Sent"},     {"\\Trash", "Trash"}};
+  for (const auto& u : kUses)
+    if (accord::ascii_iequals(id, u.first)) return u;
+  return std::nullopt;
 }
 
 std::optional<fs::path> folder_dir(const fs::path& root, std::string_view folder) {

@@ -21,6 +21,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace local::maildir {
@@ -39,6 +40,14 @@ std::optional<std::string> disk_name(std::string_view folder, FolderNames names)
 // valid modified UTF-7 decoded, any other (UTF-8 as earlier builds and
 // Dovecot's :UTF-8 write it) as it is. disk_name's inverse for both forms.
 std::string folder_name(std::string_view disk);
+
+// A SPECIAL-USE mailbox id (RFC 6154 "\\Sent", RFC 8457 "\\Important";
+// any case) as {its canonical spelling, the conventional Maildir++ folder
+// name for it}: \\Sent "Sent", \\Drafts "Drafts", \\Trash "Trash", \\Junk
+// "Junk" (Dovecot's 15-mailboxes.conf names), \\All "All Mail", \\Archive
+// "Archive", \\Flagged "Flagged", \\Important "Important". nullopt for any
+// other name.
+std::optional<std::pair<std::string_view, std::string_view>> special_use(std::string_view id);
 
 // The directory of a folder as spelled on disk ("INBOX" or "a/b/c",
 // "/"-separated, see disk_name): the root, or root/.a.b.c. nullopt for a

@@ -29,7 +29,8 @@ namespace local {
 
 namespace {
 
-constexpr char kSep = '\x1f';  // folder, then "cur/<file>" or "new/<file>", in a row's location
+constexpr char kSep = '\x1f';
+constexpr const char* kSpecialKey = "maildir.special_use:";  // + flag → the directory made or taken for it  // folder, then "cur/<file>" or "new/<file>", in a row's location
 
 int64_t mtime_ns_of(const fs::path& p) { return std::max<int64_t>(0, stat_of(p).mtime_ns); }
 
@@ -67,8 +68,8 @@ std::string key_tag(const std::string& key) {
 // and its keywords: the file's letters, plus those no letter can hold (custom
 // IMAP keywords) from `kept`, which the index keeps as Dovecot's keywords
 // file does, so that a flag change here does not drop them there.
-json::object message_data(std::string_view content, const Location& l, int64_t mtime_ns, const json::value* kept,
-                          std::string_view fallback) {
+json::object message_data(std::string_view content, const Location& l, const std::string& mailbox, int64_t mtime_ns,
+                          const json::value* kept, std::string_view fallback) {
   json::object d = mail::header_fields(mail::header_block(content), fallback);
   d["receivedAt"] = accord::utc::format(mtime_ns / 1000000000);
   std::string w = maildir::info_field(l.file, 'W');
@@ -78,7 +79,7 @@ json::object message_data(std::string_view content, const Location& l, int64_t m
   else
     size = mail::crlf_size(content);
   d["size"] = size;
-  d["mailboxIds"] = json::object{{maildir::folder_name(l.folder), true}};
+  d["mailboxIds"] = json::object{{mailbox, true}};
   d["keywords"] = mail::keywords_from_letters(maildir::flags_of(l.file), kept);
   for (auto& [k, v] : mail::structure_fields(mail::parse_structure(content), fallback)) d[k] = std::move(v);
   return d;
@@ -126,6 +127,11 @@ MaildirBackend::MaildirBackend(fs::path root, fs::path index, size_t batch_size,
       logger_(std::move(log)) {
   if (read_only_) copy_read_only(db_, index.string());
   log_ = std::make_unique<RecordLog>(db_, "message");
+  Stmt q(db_, "SELECT key, value FROM meta WHERE key LIKE 'maildir.special_use:%'");
+  while (q.step()) {
+    std::string flag(q.text(0).substr(std::string_view(kSpecialKey).size()));
+    special_dirs_[std::string(q.text(1))] = flag;
+  }
 }
 
 void MaildirBackend::remove_leftovers() {
@@ -155,8 +161,41 @@ void MaildirBackend::remove_leftovers() {
   }
 }
 
+std::string MaildirBackend::name_of(const std::string& disk) const {
+  auto it = special_dirs_.find(disk);
+  return it != special_dirs_.end() ? it->second : maildir::folder_name(disk);
+}
+
+std::string MaildirBackend::special_dir(std::string_view flag, std::string_view conventional) {
+  for (auto& [dir, f] : special_dirs_)
+    if (f == flag) return dir;
+  auto folders = maildir::list_folders(root_);
+  // a directory spelled as the flag (".\Sent"), from builds before this: kept
+  for (const auto& d : folders)
+    if (maildir::folder_name(d) == flag) return d;
+  std::string usual = *maildir::disk_name(conventional, options_.folder_names);
+  for (const auto& d : folders)
+    if (maildir::folder_name(d) == conventional) usual = d;  // the spelling it has
+  bool taken = std::find(folders.begin(), folders.end(), usual) != folders.end() &&
+               (special_dirs_.contains(usual) || std::ranges::any_of(log_->all_live_meta(), [&](const Row& r) {
+                  return r.hash.starts_with(usual + kSep);
+                }));
+  std::string flag_s(flag);
+  if (taken) {
+    logger_(ACCORD_LOG_INFO, (root_ / ("." + std::string(conventional))).string() + " holds messages of its own: " +
+                                 flag_s + " is kept in a folder named "" + flag_s + """);
+    return *maildir::disk_name(flag, options_.folder_names);
+  }
+  if (!read_only_) {
+    Stmt(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)").bind(1, kSpecialKey + flag_s).bind(2, usual).run();
+    special_dirs_[usual] = flag_s;
+  }
+  return usual;
+}
+
 std::string MaildirBackend::on_disk(const std::string& folder) {
   if (auto it = on_disk_.find(folder); it != on_disk_.end()) return it->second;
+  if (auto use = maildir::special_use(folder)) return on_disk_[folder] = special_dir(use->first, use->second);
   auto want = maildir::disk_name(folder, options_.folder_names);
   if (!want) throw accord::Error(ACCORD_ERROR, "the folder name \"" + folder + "\" is not UTF-8");
   // a folder that exists keeps its directory, in whichever form (an earlier
@@ -194,7 +233,7 @@ void MaildirBackend::scan() {
     if (!r || !r->data) return false;
     json::value d = json::parse(*r->data);
     auto* m = d.is_object() ? d.as_object().if_contains("mailboxIds") : nullptr;
-    return !m || *m != json::object{{maildir::folder_name(folder), true}};
+    return !m || *m != json::object{{name_of(folder), true}};
   };
   std::map<std::string, Row> indexed;
   for (auto& r : log_->all_live_meta()) indexed.emplace(r.id, std::move(r));
@@ -235,7 +274,7 @@ void MaildirBackend::scan() {
     if (prev && prev->data) {
       // renamed: new flags or another folder; the message itself is the same
       json::object d = json::parse(*prev->data).get_object();
-      d["mailboxIds"] = json::object{{maildir::folder_name(c.loc.folder), true}};
+      d["mailboxIds"] = json::object{{name_of(c.loc.folder), true}};
       d["keywords"] = mail::keywords_from_letters(maildir::flags_of(c.loc.file), d.if_contains("keywords"));
       r = row_at(c.id, c.loc, c.mtime_ns, d, prev->idem);
     } else {
@@ -258,7 +297,8 @@ void MaildirBackend::scan() {
             a.clear();
           }
         }
-      r = row_at(c.id, c.loc, c.mtime_ns, message_data(content, c.loc, c.mtime_ns, nullptr, options_.fallback_charset),
+      r = row_at(c.id, c.loc, c.mtime_ns, message_data(content, c.loc, name_of(c.loc.folder), c.mtime_ns, nullptr,
+                                                                   options_.fallback_charset),
                  a.empty() ? std::nullopt : std::optional<std::string>(a));
     }
     log_->put(r);
@@ -364,8 +404,8 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
             if (letters.contains('T')) want.insert('T');  // trashed is not a keyword: kept as it was
             letters = want;
           }
-          std::string name = mail::first_mailbox(op.data, maildir::folder_name(loc.folder));
-          std::string folder = name == maildir::folder_name(loc.folder) ? loc.folder : on_disk(name);
+          std::string name = mail::first_mailbox(op.data, name_of(loc.folder));
+          std::string folder = name == name_of(loc.folder) ? loc.folder : on_disk(name);
           Location to = loc;
           if (folder != loc.folder) {
             fs::path target = made(folder);
@@ -376,7 +416,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
             to = Location{folder, "cur", maildir::set_flags(dir, loc.file, letters)};
           }
           json::object d = json::parse(*cur->data).get_object();
-          d["mailboxIds"] = json::object{{maildir::folder_name(to.folder), true}};
+          d["mailboxIds"] = json::object{{name_of(to.folder), true}};
           const json::value* kw = op.data.if_contains("keywords");
           d["keywords"] = mail::keywords_from_letters(maildir::flags_of(to.file), kw ? kw : d.if_contains("keywords"));
           Row r = row_at(op.id, to, mtime_ns_of(dir_of(root_, to.folder) / to.sub / to.file), d, cur->idem);
@@ -407,7 +447,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
           try {
             int64_t mns = mtime_ns_of(at);
             Row r = row_at(std::string(maildir::unique_of(name)), loc, mns,
-                           message_data(st.content, loc, mns, &st.keywords, options_.fallback_charset),
+                           message_data(st.content, loc, name_of(loc.folder), mns, &st.keywords, options_.fallback_charset),
                            st.tag.empty() ? std::nullopt : std::optional<std::string>(st.tag));
             log_->put(r);
             results[st.result] = OpResult::ok(r.id, r.version);

@@ -7,6 +7,20 @@
 // of its directory, which is what the index and versions hold, so that a
 // Maildir an earlier build wrote in UTF-8 reads as it did.
 //
+// SPECIAL-USE mailbox ids ("\Sent", "\All", … as gmail-imap gives Gmail's
+// special folders) are kept in Maildir++'s usual folders (maildir::special_use:
+// .Sent, .Drafts, .Trash, .Junk, .All Mail, …), which Dovecot and mbsync know,
+// never in a directory named with a backslash. A folder reads back as the
+// flag only when this index made or took it for the flag (meta rows
+// "maildir.special_use:<flag>"): a user's own .Sent, synced to a server
+// where "Sent" is a plain folder, keeps reading as "Sent". For a flag
+// without a directory yet: its usual folder when missing, or there but
+// holding no indexed message (an empty one Dovecot made, or one never
+// listed). A usual folder that holds messages of its own is not taken (their
+// mailboxIds would change): the flag then gets a directory spelled as the
+// flag (".\Sent"), as builds of this work in progress wrote for every
+// flag, and the run says so; such directories are kept and read as before.
+//
 // Records: id = the file name's unique part (it survives flag changes and
 // moves between folders); version = folder and flag letters; data = the
 // canonical message (accord/mail) without its body, which fetch adds as
@@ -71,10 +85,17 @@ class MaildirBackend : public Backend {
   // How a folder's name (UTF-8) is spelled on disk: an existing directory's
   // spelling, else as options_ say.
   std::string on_disk(const std::string& folder);
+  // The name a directory stands for in mailboxIds: the SPECIAL-USE flag it
+  // was made for (special_dirs_), else maildir::folder_name.
+  std::string name_of(const std::string& disk) const;
+  // The directory of a SPECIAL-USE flag (its canonical spelling, `conventional`
+  // its usual folder name): see the header comment.
+  std::string special_dir(std::string_view flag, std::string_view conventional);
 
   std::filesystem::path root_;
   bool read_only_;  // the index in memory; nothing created, removed or written
   MaildirOptions options_;
+  std::map<std::string, std::string> special_dirs_;  // directory as spelled → the flag it was made for (index meta)
   std::map<std::string, std::string> on_disk_;  // folder name → as spelled on disk, found or chosen by this instance
   Db db_;
   std::unique_ptr<RecordLog> log_;

@@ -4,6 +4,7 @@
 #include "maildir.hpp"
 #include "plugin.hpp"
 
+#include <accord/mail/message.hpp>
 #include <accord/sql/sqlite_db.hpp>
 
 #include <boost/json.hpp>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace md = local::maildir;
@@ -161,4 +163,75 @@ TEST(MaildirOptionsTest, AnIndexOfEarlierBuildsGetsTheDecodedFolderNamesOnce) {
   EXPECT_EQ(folder_of(p.read_all("message", cursor, &cursor)), R"({"Entwürfe":true})");
   EXPECT_TRUE(p.read_all("message", cursor).empty()) << "read again once only";
   EXPECT_EQ(folder_of(p.read_all("message", "")), R"({"Entwürfe":true})");
+}
+
+// Issue 22 item 8: gmail-imap gives Gmail's special folders as SPECIAL-USE
+// mailbox ids ("\Sent", "\All", "\Drafts"). They are kept in Maildir++'s
+// usual folders (.Sent, .All Mail, .Drafts: what Dovecot's and mbsync's
+// configurations name), never in ".\Sent", and read back as the flags, so a
+// second run changes nothing. A folder reads as a flag only where this index
+// made or took it for the flag: a user's .Trash holding mail of its own stays
+// "Trash" (and \Trash is kept beside it, spelled as the flag); a Maildir-only
+// user's .Sent stays "Sent"; a ".\Junk" an earlier build made is kept.
+TEST(MaildirOptionsTest, SpecialUseIdsLiveInTheUsualFolders) {
+  namespace json = boost::json;
+  TempDir t;
+  for (const char* d : {"", ".Drafts", ".Trash", ".\\Junk"})
+    for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(t.p / d / sub);
+  std::ofstream(t.p / ".Trash" / "cur" / "1700000001.t.host:2,S") << "Message-ID: <t@x.test>\nSubject: t\n\nbody\n";
+  std::ofstream(t.p / ".\\Junk" / "cur" / "1700000002.j.host:2,S") << "Message-ID: <j@x.test>\nSubject: j\n\nbody\n";
+  json::object cfg{{"backend", "maildir"}, {"path", t.p.string()}};
+  auto boxes = [](const json::array& records) {
+    std::map<std::string, std::string> out;  // subject → mailboxIds
+    for (const auto& r : records)
+      out[std::string(r.at("data").at("subject").as_string())] = json::serialize(r.at("data").at("mailboxIds"));
+    return out;
+  };
+  std::string cursor;
+  {
+    local::test::Plugin p(cfg);
+    EXPECT_EQ(p.read_all("message", "").size(), 2u);
+    json::array ops;
+    for (const char* box : {"\\Sent", "\\All", "\\Drafts", "\\Trash", "\\Junk"}) {
+      std::string msg = std::string("Message-ID: <") + (box + 1) + "@x.test>\r\nSubject: " + (box + 1) + "\r\n\r\nbody\r\n";
+      ops.push_back(json::object{{"op", "create"},
+                                 {"idempotency_key", std::string("k-") + (box + 1)},
+                                 {"data", json::object{{"raw", accord::mail::base64_encode(msg)},
+                                                       {"mailboxIds", json::object{{box, true}}}}}});
+    }
+    for (const auto& r : p.apply("message", ops)) EXPECT_EQ(r.at("status").as_string(), "ok") << json::serialize(r);
+  }
+  auto files_in = [&](const char* d) {
+    size_t n = 0;
+    std::error_code ec;
+    for (const char* sub : {"cur", "new"})
+      for ([[maybe_unused]] const auto& e : fs::directory_iterator(t.p / d / sub, ec)) ++n;
+    return n;
+  };
+  EXPECT_EQ(files_in(".Sent"), 1u);
+  EXPECT_EQ(files_in(".All Mail"), 1u);
+  EXPECT_EQ(files_in(".Drafts"), 1u);  // an empty one Dovecot made is taken
+  EXPECT_EQ(files_in(".Trash"), 1u);   // the user's own, not taken
+  EXPECT_EQ(files_in(".\\Trash"), 1u);
+  EXPECT_EQ(files_in(".\\Junk"), 2u);  // kept
+  for (const char* d : {".\\Sent", ".\\All", ".\\Drafts"}) EXPECT_FALSE(fs::exists(t.p / d)) << d;
+  {  // the next run: every message in its mailbox, nothing changed
+    local::test::Plugin p(cfg);
+    auto b = boxes(p.read_all("message", "", &cursor));
+    EXPECT_EQ(b, (std::map<std::string, std::string>{{"All", R"({"\\All":true})"},
+                                                     {"Drafts", R"({"\\Drafts":true})"},
+                                                     {"Junk", R"({"\\Junk":true})"},
+                                                     {"Sent", R"({"\\Sent":true})"},
+                                                     {"Trash", R"({"\\Trash":true})"},
+                                                     {"j", R"({"\\Junk":true})"},
+                                                     {"t", R"({"Trash":true})"}}));
+    EXPECT_TRUE(p.read_all("message", cursor).empty());
+  }
+  // a Maildir-only user's .Sent: a plain folder
+  TempDir u;
+  for (const char* d : {"", ".Sent"})
+    for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(u.p / d / sub);
+  std::ofstream(u.p / ".Sent" / "cur" / "1700000003.s.host:2,S") << "Message-ID: <s@x.test>\nSubject: s\n\nbody\n";
+  local::test::Plugin p(json::object{{"backend", "maildir"}, {"path", u.p.string()}});
+  EXPECT_EQ(boxes(p.read_all("message", "")), (std::map<std::string, std::string>{{"s", R"({"Sent":true})"}}));
 }
