@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+// Private to the crm-rest plugin: the connector class and what its files
+// share (isync's sync_p.h shape). crm_rest_connector.cpp holds the entry
+// point and the read/apply calls; each member group lives in the file named
+// beside it below. Never included outside plugins/crm-rest/src.
+#pragma once
+
+#include "rest_client.hpp"
+#include "spec.hpp"
+
+#include <accord/connector.hpp>
+#include <accord/kit/cursor.hpp>
+#include <accord/kit/ops.hpp>
+#include <accord/mapping/field_path.hpp>
+#include <accord/mapping/transform.hpp>
+#include <accord/status/result.hpp>
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace json = boost::json;
+
+namespace crm {
+
+// ---- small helpers (crm_rest_connector.cpp) --------------------------------
+
+const json::value* at_ptr(const json::value& v, const std::string& ptr);
+std::string scalar_text(const json::value* v);
+void set_ptr(json::value& root, const std::string& ptr, const json::value& v);
+void erase_ptr(json::value& root, const std::string& ptr);
+
+// ---- canonical ⇄ native (canonical_mapping.cpp) ----------------------------
+
+enum class Instant { kNone, kStart, kEnd, kDue };
+
+struct CompiledRule {
+  accord::FieldPath read;   // with * and [k=v], to read canonical records from any connector
+  accord::FieldPath write;  // * made concrete ("e1"), to build ours
+  std::string native;
+  accord::Transform tf;     // canonical is its left side
+  Instant instant = Instant::kNone;
+  std::string format;
+  std::string canonical;           // the rule's canonical path, as written
+  std::vector<std::string> types;  // the JSON types the canonical schema allows there (none: any)
+};
+
+std::vector<CompiledRule> compile(const StreamSpec& s);
+
+// ---- the connector ----------------------------------------------------------
+
+struct Record {
+  std::string id, version, modified;
+  int64_t modified_ms = -1;
+  json::value native;
+};
+
+using accord::kit::Op;
+using accord::kit::Result;
+
+// One instance per configured connector. One host thread calls it at a
+// time; cancel() may come from any thread (accord::Connector's rules).
+class CrmRest final : public accord::Connector {
+ public:
+  CrmRest(const accord::Host& host, std::string_view config);
+
+  void cancel() noexcept override;
+  std::string read_changes(std::string_view stream, std::string_view cursor_text) override;
+  std::string apply(std::string_view stream, std::string_view ops_text) override;
+  const void* get_extension(std::string_view name) noexcept override;
+  void check_stream(std::string_view stream) override;
+  std::optional<std::vector<std::string>> stream_fields(std::string_view stream) override;
+
+ private:
+  // crm_rest_connector.cpp
+  const StreamSpec& stream_spec(std::string_view stream) const;
+  // "crm1.{…}", as every version of this connector wrote it
+  static inline const accord::kit::CursorFormat kCursor{"crm", 1};
+  json::object parse_cursor(const StreamSpec& s, std::string_view text);
+  Vars base_vars(const StreamSpec& s);
+
+  // canonical_mapping.cpp
+  json::value to_data(const StreamSpec& s, const json::value& native);
+  json::value mistyped(const StreamSpec& s, const json::value& native, const CompiledRule& r, json::value got);
+  json::value to_native(const StreamSpec& s, const json::value& data);
+
+  // listing.cpp
+  struct Page {
+    Answer a;
+    const json::value* recs = nullptr;  // into a.body (null when a.status is not 2xx)
+    json::value next;                   // the following page's position; null after the last
+  };
+  Record to_record(const StreamSpec& s, const json::value& native);
+  void give_key(const StreamSpec& s, const Record& rec, json::object& o);
+  Page fetch_page(const StreamSpec& s, const Request& req, Vars vars, const json::value* next_in,
+                  const std::vector<long>& accept = {});
+  bool parent_page(const StreamSpec& s, json::object& cur, json::object& run, json::array& out);
+  bool page(const StreamSpec& s, json::object& cur, json::object& run, json::array& out);
+  void finish_pass(const StreamSpec& s, json::object& cur, json::object& run);
+
+  // daily_budget.cpp
+  static const char* pass_kind(const json::object& run);
+  std::string pass_words(const StreamSpec& s, const json::object& run);
+  bool fits_budget(const StreamSpec& s, const json::object& cur, const json::object& run, int64_t spent = 0);
+  void said_cost(const StreamSpec& s, json::object& cur, const json::object& run, int64_t spent);
+
+  // write_ops.cpp
+  Vars op_vars(const StreamSpec& s, const Op& op);
+  void nested_id(const StreamSpec& s, const std::string& id, Vars& vars);
+  Record fetch_one(const StreamSpec& s, const std::string& id);
+  Result written(const StreamSpec& s, const Request& req, const Answer& a, const std::string& known_id,
+                 const std::string& pid = "");
+  std::vector<std::string> version_headers(const StreamSpec& s, const Op& op);
+  json::value op_native(const StreamSpec& s, const Op& op);
+  static Result with_data(Result r, json::value data);
+  Result apply_one(const StreamSpec& s, const Op& op);
+  std::optional<Result> find_earlier(const StreamSpec& s, const std::string& key, const Vars& vars,
+                                     const json::value& native, const std::string& pid);
+  Result after_lost_create(const StreamSpec& s, const std::string& key, const Vars& vars, const json::value& native,
+                           const std::string& pid, const std::string& what);
+
+  // batches.cpp
+  void apply_batches(const StreamSpec& s, const std::vector<Op>& ops, std::vector<std::optional<Result>>& out);
+  std::map<std::string, Record> read_many(const StreamSpec& s, const std::vector<std::string>& ids);
+  void run_batch(const StreamSpec& s, const BatchOp& b, const std::vector<Op>& ops, const std::vector<size_t>& idx,
+                 const std::string& kind, std::vector<std::optional<Result>>& out);
+  void learn_versions(const StreamSpec& s, const std::vector<std::pair<size_t, std::string>>& need,
+                      std::vector<std::optional<Result>>& out);
+  void throw_or_retry(const accord::Error& e, const std::vector<size_t>& idx, std::vector<std::optional<Result>>& out);
+
+  // How many records the listing being read holds, where its answer said so
+  // (paging.total): the host's reading bar. Reset by each read_changes.
+  std::optional<uint64_t> listed_total_;
+
+  Spec spec_;
+  RestClient rest_;
+  std::map<std::string, std::vector<CompiledRule>> rules_;
+};
+
+}  // namespace crm

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// The day's budget: what a read pass costs in requests, kept in the cursor
+// as the next pass's estimate, and checked against what the service says is
+// left today before a pass starts (RETRY rather than stop half way).
+#include "crm_rest_p.hpp"
+
+#include <algorithm>
+
+namespace crm {
+
+// "full" or "changes": a pass's kind, whose last cost (cur["cost"]) is the
+// estimate of the next one of its kind.
+const char* CrmRest::pass_kind(const json::object& run) { return run.at("full").as_bool() ? "full" : "changes"; }
+
+std::string CrmRest::pass_words(const StreamSpec& s, const json::object& run) {
+  if (s.parent.present)
+    return "a full listing, a request per " + s.parent.stream + " and page: the CRM documents no way to find the changed ones";
+  return run.at("full").as_bool() ? "a full listing" : "the changes since the last run";
+}
+
+// Whether the pass `run` starts fits in what the service says is left
+// today, `spent` of it already made. One that would not waits for a later
+// run (RETRY) rather than stop half way on the vendor's refusals. True
+// when it could tell (the service has said what is left), false when not.
+bool CrmRest::fits_budget(const StreamSpec& s, const json::object& cur, const json::object& run, int64_t spent) {
+  int64_t left = rest_.daily_remaining();
+  if (left < 0) return false;
+  const json::value* cost = cur.contains("cost") && cur.at("cost").is_object() ? cur.at("cost").get_object().if_contains(pass_kind(run)) : nullptr;
+  if (!cost || !cost->is_number()) return true;  // never read this way yet: nothing to go on
+  int64_t still = std::max<int64_t>(0, cost->to_number<int64_t>() - spent);
+  if (still > left)
+    throw accord::Error(ACCORD_RETRY, "stream " + s.name + ": reading it costs about " + std::to_string(cost->to_number<int64_t>()) +
+                                          " requests (" + pass_words(s, run) + ") and the service allows " + std::to_string(left) +
+                                          " more today; it is left for a later run",
+                        spec_.limit_exceeded_retry_s * 1000);
+  return true;
+}
+
+// A pass is over: what it cost is kept as the next one's estimate and said
+// (a warning line, so that plan shows it), with what is left today.
+void CrmRest::said_cost(const StreamSpec& s, json::object& cur, const json::object& run, int64_t spent) {
+  if (!cur.contains("cost") || !cur.at("cost").is_object()) cur["cost"] = json::object{};
+  cur["cost"].get_object()[pass_kind(run)] = spent;
+  int64_t left = rest_.daily_remaining();
+  host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": reading it took " + std::to_string(spent) + " request" +
+                               (spent == 1 ? "" : "s") + " (" + pass_words(s, run) + ")" +
+                               (left >= 0 ? "; the service allows " + std::to_string(left) + " more today" : std::string()))
+                                  .c_str());
+}
+
+}  // namespace crm

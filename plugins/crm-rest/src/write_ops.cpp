@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: Apache-2.0
+// Writing one op at a time: creates (upsert, or lookup-then-create, so a
+// create repeated after a crash or a lost answer finds the first one),
+// updates and deletes with their version checks, and the written record's
+// id and version read back.
+#include "crm_rest_p.hpp"
+
+namespace crm {
+
+Vars CrmRest::op_vars(const StreamSpec& s, const Op& op) {
+  Vars v = base_vars(s);
+  v["id"] = json::value(op.id);
+  v["key"] = json::value(op.idempotency_key);
+  return v;
+}
+
+// A nested stream's ids are "<parent id>/<own id>": puts the parent's id
+// into vars (as the parent's variable) and the record's own as {id}.
+void CrmRest::nested_id(const StreamSpec& s, const std::string& id, Vars& vars) {
+  if (!s.parent.present) return;
+  size_t slash = id.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == id.size())
+    throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": id \"" + id + "\" is not <" + s.parent.stream + " id>/<" +
+                                          s.name + " id>");
+  vars[s.parent.var] = json::value(id.substr(0, slash));
+  vars["id"] = json::value(id.substr(slash + 1));
+}
+
+Record CrmRest::fetch_one(const StreamSpec& s, const std::string& id) {
+  Vars v = base_vars(s);
+  v["id"] = json::value(id);
+  nested_id(s, id, v);
+  Answer a = rest_.call(s.get, v, {404});
+  if (a.status == 404) throw accord::Error(ACCORD_CONFLICT, "record " + id + " is gone from the server");
+  const json::value* rec = at_ptr(a.body, s.get.record);
+  if (!rec || !rec->is_object()) throw accord::Error(ACCORD_ERROR, "GET " + s.get.path + ": no record in the answer");
+  Record r = to_record(s, *rec);
+  if (s.parent.present) r.id = id;
+  return r;
+}
+
+// The id and version of what a write answered; a GET when the answer does
+// not hold the record itself. `pid`: a nested record's parent id.
+Result CrmRest::written(const StreamSpec& s, const Request& req, const Answer& a, const std::string& known_id,
+                        const std::string& pid) {
+  const json::value* rec = a.body.is_null() ? nullptr : at_ptr(a.body, req.record);
+  std::string id = !req.answer_id.empty() && !a.body.is_null() ? scalar_text(at_ptr(a.body, req.answer_id))
+                   : rec                                          ? scalar_text(at_ptr(*rec, s.id))
+                                                                  : "";
+  if (!id.empty() && !pid.empty()) id = pid + "/" + id;
+  if (id.empty()) id = known_id;
+  if (id.empty()) throw accord::Error(ACCORD_ERROR, req.method + " " + req.path + ": the answer holds no id at " + s.id);
+  // a nested stream's version is its content's hash: the record answered is the record
+  bool full_record = rec && rec->is_object() && (s.version.empty() ? s.parent.present : at_ptr(*rec, s.version) != nullptr);
+  if (!full_record && s.get.present) {
+    try {
+      Record r = fetch_one(s, id);
+      // the record as the CRM holds it (its own form: fields it has no
+      // place for dropped, defaults added), for the host's base
+      return with_data(Result::ok(r.id, r.version), to_data(s, r.native));
+    } catch (const accord::Error& e) {
+      if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
+      // The write is done and its id known: a failure here would have the
+      // host write it again (a second record, for a create). The next
+      // listing brings the version.
+      host().log(ACCORD_LOG_WARN, ("crm-rest: " + req.method + " " + req.path + " was done (id " + id +
+                                   "), but reading its version failed: " + e.what()).c_str());
+      return Result::ok(id);
+    }
+  }
+  if (!full_record) return Result::ok(id);
+  return with_data(Result::ok(id, to_record(s, *rec).version), to_data(s, *rec));
+}
+
+std::vector<std::string> CrmRest::version_headers(const StreamSpec& s, const Op& op) {
+  std::string expect = op.expect_version.value_or("");
+  if (expect.empty()) return {};
+  if (s.version_check == "if-match") return {"If-Match: \"" + expect + "\""};
+  if (s.version_check == "read-compare") {
+    Record now = fetch_one(s, op.id);
+    if (now.version != expect)
+      throw accord::Error(ACCORD_CONFLICT, "record " + now.id + " changed on the server (version " + now.version +
+                                               ", expected " + expect + ")");
+  }
+  return {};
+}
+
+// The record an op writes, in native form; a create carries its key in the
+// external-id field.
+json::value CrmRest::op_native(const StreamSpec& s, const Op& op) {
+  json::value native = to_native(s, op.data);
+  if (op.is_create() && !op.idempotency_key.empty() && !s.external_id.empty())
+    set_ptr(native, s.external_id, json::value(op.idempotency_key));
+  return native;
+}
+
+// A result with the record as the CRM holds it, for the host's base.
+Result CrmRest::with_data(Result r, json::value data) {
+  if (data.is_object()) r.data = std::move(data.get_object());
+  return r;
+}
+
+Result CrmRest::apply_one(const StreamSpec& s, const Op& op) {
+  const std::string& kind = op.op;
+  const std::string& id = op.id;
+  const std::string& key = op.idempotency_key;
+  Vars vars = op_vars(s, op);
+  json::value native = kind == "delete" ? json::value() : op_native(s, op);
+  std::string pid;  // a nested stream's parent
+  if (s.parent.present) {
+    if (kind == "create") {
+      pid = scalar_text(at_ptr(native, s.parent.field));
+      if (pid.empty())
+        throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a new record needs the id of its " + s.parent.stream +
+                                              " at " + s.parent.field + " (the " + s.parent.stream + " it belongs to)");
+      vars[s.parent.var] = json::value(pid);
+    } else {
+      nested_id(s, id, vars);
+      pid = scalar_text(&vars.at(s.parent.var));
+    }
+  }
+  if (kind == "delete") {
+    if (!s.del.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no delete endpoint");
+    auto hdr = version_headers(s, op);
+    Answer a = rest_.call(s.del, vars, {404, 410}, hdr);
+    (void)a;  // 404/410: already gone, which is what was asked
+    return Result::ok(id);
+  }
+  if (kind == "update") {
+    if (!s.update.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no update endpoint");
+    auto hdr = version_headers(s, op);
+    vars["data"] = std::move(native);
+    Answer a = rest_.call(s.update, vars, {}, hdr);
+    return written(s, s.update, a, id, pid);
+  }
+  if (kind != "create") throw accord::Error(ACCORD_ERROR, "unknown op \"" + kind + "\"");
+  if (!key.empty() && s.upsert.present) {  // the server finds the key itself (it is in the path or body template)
+    // a key in the path stays out of the body (Salesforce: "Do not specify
+    // Id or an external ID field in the request body")
+    if (s.upsert.path.find("{key}") != std::string::npos && !s.external_id.empty()) erase_ptr(native, s.external_id);
+    vars["data"] = std::move(native);
+    Answer a = rest_.call(s.upsert, vars);
+    return written(s, s.upsert, a, "");
+  }
+  if (op.resend)  // find a record an earlier try made (a fresh key has none)
+    if (auto found = find_earlier(s, key, vars, native, pid)) return *found;
+  if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
+  vars["data"] = native;
+  try {
+    Answer a = rest_.call(s.create, vars);
+    return written(s, s.create, a, "", pid);
+  } catch (const LostAnswer& e) {
+    return after_lost_create(s, key, vars, native, pid, e.what());
+  }
+}
+
+// The record an earlier try of this create made, found through the
+// stream's lookup (nullopt: none, or the stream cannot look). Only a
+// record that carries the key counts: some APIs ignore a filter on a field
+// no record has yet and answer everything. Without an external-id field
+// (HighLevel's notes), a record with exactly this content under the same
+// parent is taken for the earlier try.
+std::optional<Result> CrmRest::find_earlier(const StreamSpec& s, const std::string& key, const Vars& vars,
+                                            const json::value& native, const std::string& pid) {
+  if (key.empty() || !s.lookup.present) return std::nullopt;
+  // a lookup by key in the path (Salesforce's sObject Rows by External ID)
+  // answers the one record, or 404 when there is none
+  Answer a = rest_.call(s.lookup, vars, {404});
+  if (a.status == 404) return std::nullopt;
+  const json::value* recs = at_ptr(a.body, s.lookup.records);
+  // compared as the create sends it (its fields and defaults)
+  auto sent = [&](json::value d) {
+    shape_record(s.create, d);
+    return d;
+  };
+  json::value want = s.external_id.empty() ? sent(to_data(s, native)) : json::value();
+  auto is_it = [&](const json::value& rv) {
+    return rv.is_object() &&
+           (s.external_id.empty() ? sent(to_data(s, rv)) == want : scalar_text(at_ptr(rv, s.external_id)) == key);
+  };
+  const json::value* hit = nullptr;
+  if (recs && recs->is_array()) {
+    for (const auto& rv : recs->get_array())
+      if (is_it(rv)) {
+        hit = &rv;
+        break;
+      }
+  } else if (recs && is_it(*recs)) {
+    hit = recs;
+  }
+  if (!hit) return std::nullopt;
+  Record r = to_record(s, *hit);
+  return with_data(Result::ok(pid.empty() ? r.id : pid + "/" + r.id, r.version), to_data(s, *hit));
+}
+
+// A create was sent and its answer lost: the CRM may hold the record. It
+// is looked for by its key; what cannot be found is not sent again here
+// (a server may still be doing the first try), and what cannot be looked
+// for is never answered "ok" with a guessed id: RETRY, and the host's
+// resend ("resend": true) looks again first.
+Result CrmRest::after_lost_create(const StreamSpec& s, const std::string& key, const Vars& vars, const json::value& native,
+                                  const std::string& pid, const std::string& what) {
+  if (key.empty() || !s.lookup.present)
+    throw accord::Error(ACCORD_ERROR, what + "; stream " + s.name + " has no lookup to find a record by its "
+                                               "idempotency key, so it is not sent again: check the CRM for it "
+                                               "(the stream's lookup endpoint would let Accord do that)");
+  std::optional<Result> found;
+  try {
+    found = find_earlier(s, key, vars, native, pid);
+  } catch (const accord::Error& e) {
+    if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
+    throw accord::Error(ACCORD_RETRY, what + "; looking for the record by its idempotency key failed too (" +
+                                          e.what() + "): it is looked for again before it is sent again", 5000);
+  }
+  if (!found)
+    throw accord::Error(ACCORD_RETRY, what + "; no record carries its idempotency key yet: it is looked for "
+                                              "again before it is sent again", 5000);
+  host().log(ACCORD_LOG_INFO, ("crm-rest: the answer to a " + s.name + " create was lost; the record it made was "
+                               "found by its idempotency key (" + found->id + ")").c_str());
+  return *found;
+}
+
+}  // namespace crm
