@@ -5,7 +5,7 @@
 # run is never reported deleted. The cursor was taken when the first run
 # read (before its APPENDs); the next run asks VANISHED only for UIDs below
 # that cursor's UIDNEXT and keeps only UIDs the cursor knew, and its search
-# for new UIDs finds live ones only (gmail_imap_connector.cpp, begin_folder).
+# for new UIDs finds live ones only (plugins/gmail-imap/src/listing.cpp, begin_folder).
 # Flagged in the Maildir meanwhile, its update fails ("the message is gone
 # … the next run sees the delete"), is quarantined, and every later run
 # exits 5 again; not flagged, it simply stays in the Maildir. A quiet run

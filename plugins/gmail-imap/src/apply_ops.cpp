@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: Apache-2.0
+// Writing: creates by APPEND (a re-sent one found again first), flag and
+// label updates by STORE, folder changes by MOVE (or COPY and expunge),
+// deletes by \Deleted and UID EXPUNGE or a move to the trash.
+
+#include "gmail_imap_connector_p.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+
+namespace gmail_imap {
+
+namespace {
+
+// Tests kill the process at a named point of a write (ACCORD_FAILPOINT=NAME,
+// as the host's own failpoints): as a SIGKILL there, nothing after it runs.
+void failpoint(const char* name) {
+  const char* f = std::getenv("ACCORD_FAILPOINT");
+  if (f && std::string_view(f) == name) std::raise(SIGKILL);
+}
+
+}  // namespace
+
+std::string ImapConnector::apply_ops(std::string_view ops_json) {
+  std::vector<accord::kit::Op> ops = accord::kit::parse_ops(ops_json);
+  // a lost connection fails the whole call (guarded reconnects next time)
+  return accord::kit::results_json(accord::kit::apply_each<imap::SessionError>(*this, ops, [&](const accord::kit::Op& op) {
+    return op.is_create() ? create(op) : change(op, op.is_delete());
+  }));
+}
+
+// The version a message has now (MODSEQ or flags); nullopt when it is gone.
+std::optional<std::string> ImapConnector::current_version(uint32_t uid, std::vector<std::string>* flags_out,
+                                                          std::vector<std::string>* labels_out) {
+  imap::Session& s = session();
+  imap::Command c = s.command("UID FETCH");
+  c.atom(std::to_string(uid)).open().atom("UID").atom("FLAGS");
+  if (condstore_) c.atom("MODSEQ");
+  if (labels_out) c.atom("X-GM-LABELS");
+  c.close();
+  std::optional<std::string> out;
+  each_fetch(run_ok(c, "UID FETCH"), [&](auto& items) {
+    if (!items.contains("UID") || items["UID"].number != uid) return;
+    auto flags = items.contains("FLAGS") ? flag_list(items["FLAGS"]) : std::vector<std::string>{};
+    if (flags_out) *flags_out = flags;
+    if (labels_out && items.contains("X-GM-LABELS")) *labels_out = label_list(items["X-GM-LABELS"]);
+    if (auto ms = items.find("MODSEQ"); ms != items.end() && !ms->second.list.empty())
+      out = "m" + std::to_string(ms->second.list[0].number);
+    else
+      out = "f" + flags_key(flags);
+  });
+  return out;
+}
+
+ImapConnector::Result ImapConnector::found(const std::string& folder, uint32_t uidvalidity, uint32_t uid) {
+  auto v = current_version(uid);
+  return Result::ok(MessageId{folder, uidvalidity, uid}.text(), v.value_or(""));
+}
+
+// A message this create may already have made: by Message-ID (or our
+// X-Accord-Id) and size.
+std::optional<ImapConnector::Result> ImapConnector::find_existing(const std::string& folder, const std::string& header,
+                                                                 const std::string& value, uint64_t size) {
+  Status st;
+  try {
+    st = select(folder, true);
+  } catch (const accord::Error&) {
+    return std::nullopt;  // no such folder yet: nothing was made
+  }
+  UidSet hits = search("", header, value);
+  if (hits.empty()) return std::nullopt;
+  imap::Session& s = session();
+  imap::Command c = s.command("UID FETCH");
+  c.atom(hits.text()).open().atom("UID").atom("RFC822.SIZE").close();
+  std::optional<uint32_t> match;
+  each_fetch(run_ok(c, "UID FETCH"), [&](auto& items) {
+    if (!match && items.contains("UID") && items.contains("RFC822.SIZE") && items["RFC822.SIZE"].number == size)
+      match = static_cast<uint32_t>(items["UID"].number);
+  });
+  if (!match) return std::nullopt;
+  return found(folder, st.uidvalidity, *match);
+}
+
+// A message without a Message-ID this create may already have made (a
+// resend): the same size, the internal date the APPEND gave it and the same
+// header bytes. Nothing is added to the message to find it by, so the
+// server's copy is the other side's byte for byte. Byte-identical twins
+// (same headers, size and date) cannot be told apart: the newest is taken.
+std::optional<ImapConnector::Result> ImapConnector::find_same(const std::string& folder, const std::string& msg,
+                                                             std::optional<int64_t> when) {
+  if (msg.empty()) return std::nullopt;
+  Status st;
+  try {
+    st = select(folder, true);
+  } catch (const accord::Error&) {
+    return std::nullopt;  // no such folder yet: nothing was made
+  }
+  UidSet hits = run_search([&](imap::Command& c) {
+    // LARGER and SMALLER are strict: exactly msg.size() octets
+    c.atom("LARGER").atom(std::to_string(msg.size() - 1)).atom("SMALLER").atom(std::to_string(msg.size() + 1));
+  });
+  if (hits.empty()) return std::nullopt;
+  std::string_view want = mail::header_block(msg);
+  imap::Session& s = session();
+  imap::Command c = s.command("UID FETCH");
+  c.atom(hits.text()).open().atom("UID").atom("INTERNALDATE").atom("BODY.PEEK[HEADER]").close();
+  std::optional<uint32_t> match;
+  each_fetch(run_ok(c, "UID FETCH"), [&](auto& items) {
+    if (!items.contains("UID")) return;
+    if (when) {
+      auto d = items.find("INTERNALDATE");
+      if (d == items.end() || mail::internaldate_seconds(d->second.str()) != when) return;
+    }
+    std::string headers;
+    for (auto& [k, v] : items)
+      if (k.starts_with("BODY[HEADER")) headers = v.str();
+    if (mail::header_block(headers) != want) return;
+    uint32_t uid = static_cast<uint32_t>(items["UID"].number);
+    if (!match || uid > *match) match = uid;
+  });
+  if (!match) return std::nullopt;
+  return found(folder, st.uidvalidity, *match);
+}
+
+ImapConnector::Result ImapConnector::create(const accord::kit::Op& op) {
+  const json::object& data = op.data;
+  const std::string& key = op.idempotency_key;
+  bool resend = op.resend;
+  auto* raw = data.if_contains("raw");
+  if (!raw || !raw->is_string())
+    return Result::error("a new message needs its body in \"raw\" (base64 of the RFC 5322 message); "
+                                   "the host fetches it from the other side");
+  auto bytes = mail::base64_decode(raw->get_string());
+  if (!bytes) return Result::error("\"raw\" is not base64");
+  std::string msg = mail::to_crlf(*bytes);
+  // on Gmail a message goes into All Mail, and its labels are set after
+  std::string folder = gmail_ ? all_key() : mail::first_mailbox(data, "INBOX");
+  std::string header = "Message-ID", value = mail::header_value(mail::header_block(msg), "Message-ID");
+  std::vector<std::string> flags;
+  if (auto* k = data.if_contains("keywords"); k && k->is_object()) flags = flags_for(k->get_object());
+  std::optional<int64_t> when;
+  if (auto* t = data.if_contains("receivedAt"); t && t->is_string()) when = mail::rfc3339_seconds(t->get_string());
+  // found again by Message-ID, or without one by its bytes: the message is
+  // sent as it is. Earlier versions prepended "X-Accord-Id: <key>" to find
+  // it by: a create they left unfinished is found by that header.
+  auto existing_one = [&]() -> std::optional<Result> {
+    if (!value.empty()) return find_existing(folder, header, value, msg.size());
+    if (auto same = find_same(folder, msg, when)) return same;
+    if (key.empty()) return std::nullopt;
+    return find_existing(folder, "X-Accord-Id", key, msg.size() + ("X-Accord-Id: " + key + "\r\n").size());
+  };
+  if (resend)
+    if (auto existing = existing_one()) return relabelled(*existing, data);
+  imap::Session& s = session();
+  auto append = [&] {
+    imap::Command c = s.command("APPEND");
+    c.mailbox(server_name(resolve(folder))).open();
+    for (auto& f : flags) c.atom(f);
+    c.close();
+    if (when) c.string(mail::internaldate(*when));
+    c.literal(msg);
+    return s.run(c);
+  };
+  imap::Reply r = append();
+  if (!r.ok() && r.done.code == "TRYCREATE") {
+    imap::Command cr = s.command("CREATE");
+    cr.mailbox(server_name(resolve(folder)));
+    imap::Reply made = s.run(cr);
+    if (!made.ok()) return Result::error("cannot create the folder \"" + folder + "\": " + made.done.text);
+    r = append();
+  }
+  if (!r.ok()) return Result::error("APPEND to \"" + folder + "\" refused: " + r.done.text);
+  if (selected_ == folder) selected_.clear();  // its status moved on
+  if (r.done.code == "APPENDUID" && r.done.code_args.size() >= 2) {
+    uint32_t uv = static_cast<uint32_t>(r.done.code_args[0].number);
+    uint32_t uid = static_cast<uint32_t>(r.done.code_args[1].number);
+    select(folder, true);
+    if (!gmail_) return found(folder, uv, uid);
+    // Gmail keeps one message per Message-ID: an APPEND of one it holds is
+    // answered with a UID and dropped. The one it holds is this record's.
+    if (!current_version(uid, nullptr, nullptr) && header == "Message-ID" && !value.empty()) {
+      std::vector<uint32_t> same = search("", header, value).values();
+      if (!same.empty()) uid = same.front();
+    }
+    return labelled(MessageId{folder, uv, uid}, data);
+  }
+  if (auto existing = existing_one()) return relabelled(*existing, data);
+  return Result::error("the message was appended to \"" + folder + "\" but cannot be found again "
+                                 "(the server has no UIDPLUS and the search missed it)");
+}
+
+// A message just made (or found again) in Gmail's All Mail gets the labels
+// its record asks for; its id and version after that.
+ImapConnector::Result ImapConnector::labelled(const MessageId& m, const json::object& data) {
+  select(m.folder, true);
+  std::vector<std::string> labels;
+  if (!current_version(m.uid, nullptr, &labels)) return Result::error("the new message is gone again", m.text());
+  if (auto bad = store_labels(m.uid, data, labels)) return Result::error(*bad, m.text());
+  return found(m.folder, m.uidvalidity, m.uid);
+}
+
+// The same for a message a search found (a re-sent create).
+ImapConnector::Result ImapConnector::relabelled(const Result& r, const json::object& data) {
+  auto m = MessageId::parse(r.id);
+  return gmail_ && m ? labelled(*m, data) : r;
+}
+
+ImapConnector::Result ImapConnector::change(const accord::kit::Op& op, bool is_delete) {
+  const std::string& id = op.id;
+  auto m = MessageId::parse(id);
+  if (!m) return Result::error("not a message id of this connector: " + id, id);
+  Status st = select(m->folder, true);
+  if (st.uidvalidity != m->uidvalidity)
+    return Result::conflict("the folder \"" + m->folder + "\" was renumbered (UIDVALIDITY changed); the next run relists it", id);
+  std::string expect = op.expect_version.value_or("");
+  std::vector<std::string> now_flags, now_labels;
+  auto now = current_version(m->uid, &now_flags, gmail_ ? &now_labels : nullptr);
+  if (!now) return Result::error("the message is gone from \"" + m->folder + "\" (the next run sees the delete)", id);
+  if (!expect.empty() && expect != *now)
+    return Result::conflict("the message changed since version " + expect + " (now " + *now + ")", id, *now);
+  imap::Session& s = session();
+  auto store = [&](const char* how, const std::vector<std::string>& flags) -> std::optional<Result> {
+    imap::Command c = s.command("UID STORE");
+    c.atom(std::to_string(m->uid));
+    if (condstore_ && now->starts_with("m")) c.open().atom("UNCHANGEDSINCE").atom(now->substr(1)).close();
+    c.atom(how).open();
+    for (auto& f : flags) c.atom(f);
+    c.close();
+    imap::Reply r = s.run(c);
+    if (r.done.code == "MODIFIED")
+      return Result::conflict("the message changed on the server while it was being written", id);
+    if (!r.ok()) return Result::error("UID STORE refused: " + r.done.text, id);
+    return std::nullopt;
+  };
+  if (is_delete) {
+    std::string mode = !cfg_.delete_mode.empty() ? cfg_.delete_mode : gmail_ ? "trash" : "expunge";
+    // the trash is the folder marked \Trash (RFC 6154), never one found by its
+    // name: names are localised ("[Gmail]/Papierkorb") and a folder merely
+    // called "Trash" may be the user's own
+    std::string trash = !cfg_.trash.empty() ? cfg_.trash : special("\\TRASH");
+    if (mode == "trash" && trash.empty())
+      return Result::error("delete: \"trash\" needs the trash folder, and the server marks none \\Trash (RFC 6154 "
+                           "SPECIAL-USE): set \"trash_folder\", or delete: \"expunge\"", id);
+    if (mode == "trash" && m->folder != trash) return move(*m, trash, id);
+    std::optional<uint64_t> gm_id = gmail_ ? gmail_msgid(m->uid) : std::nullopt;
+    if (auto bad = store("+FLAGS.SILENT", deleted_flags(st))) return *bad;
+    failpoint("gmail-imap.after_mark_deleted");
+    if (s.has("UIDPLUS")) {
+      imap::Reply r = s.run(s.command("UID EXPUNGE").atom(std::to_string(m->uid)));
+      if (!r.ok()) return Result::error("UID EXPUNGE refused: " + r.done.text, id);
+    }
+    // without UIDPLUS the message stays marked \Deleted (an EXPUNGE would take
+    // every marked message in the folder): it reads as deleted from now on
+    selected_.clear();
+    if (gm_id && s.has("UIDPLUS")) {
+      // Gmail does with an expunge what the account's setting "When a message
+      // is marked as deleted and expunged from the last visible IMAP folder"
+      // says: archive it (the default: it stays in All Mail), move it to the
+      // Trash, or delete it forever. A delete is reported once the message is
+      // no longer in All Mail.
+      select(m->folder, false, true);
+      if (!run_search([&](imap::Command& c) { c.atom("X-GM-MSGID").atom(std::to_string(*gm_id)); }).empty())
+        return Result::error("Gmail archived the message instead of deleting it (it is still in All Mail): its setting "
+                             "\"When a message is marked as deleted and expunged from the last visible IMAP folder\" "
+                             "is \"Archive the message\"; set it to \"Move the message to the Trash\" or \"Immediately "
+                             "delete the message forever\" (Settings, Forwarding and POP/IMAP), or use delete: \"trash\"",
+                             id);
+    }
+    return Result::ok(id);
+  }
+  const json::object& data = op.data;
+  if (auto* k = data.if_contains("keywords"); k && k->is_object()) {
+    std::vector<std::string> flags = flags_for(k->get_object());
+    if (flags_key(flags) != flags_key([&] {
+          auto f = now_flags;
+          std::erase_if(f, [](const std::string& x) { return imap::ascii_upper(x) == "\\DELETED"; });
+          return f;
+        }()))
+      if (auto bad = store("FLAGS.SILENT", flags)) return *bad;
+  }
+  if (gmail_) {
+    // a change of mailboxIds is a change of labels; the message stays in All Mail
+    if (auto bad = store_labels(m->uid, data, now_labels)) return Result::error(*bad, id);
+  } else if (std::string to = mail::first_mailbox(data, m->folder); to != m->folder) {
+    return move(*m, to, id);
+  }
+  auto v = current_version(m->uid);
+  return Result::ok(id, v.value_or(""));
+}
+
+// The flags that mark a message this connector expunges (see kExpungeMark)
+// in a folder selected with status `st`.
+std::vector<std::string> ImapConnector::deleted_flags(const Status& st) {
+  if (st.keywords) return {"\\Deleted", kExpungeMark};
+  return {"\\Deleted"};
+}
+
+// Moves a message to another folder: its id changes (a new UID there).
+ImapConnector::Result ImapConnector::move(const MessageId& m, const std::string& to, const std::string& id) {
+  imap::Session& s = session();
+  auto run_move = [&] {
+    imap::Command c = s.command(s.has("MOVE") ? "UID MOVE" : "UID COPY");
+    c.atom(std::to_string(m.uid)).mailbox(server_name(to));
+    return s.run(c);
+  };
+  imap::Reply r = run_move();
+  if (!r.ok() && r.done.code == "TRYCREATE") {
+    imap::Command cr = s.command("CREATE");
+    cr.mailbox(server_name(to));
+    s.run(cr);
+    r = run_move();
+  }
+  if (!r.ok()) return Result::error("moving the message to \"" + to + "\" was refused: " + r.done.text, id);
+  std::optional<std::pair<uint32_t, uint32_t>> copyuid;
+  auto take = [&](const imap::Response& resp) {
+    if (resp.code == "COPYUID" && resp.code_args.size() >= 3)
+      if (auto dst = UidSet::parse(resp.code_args[2].str()); dst && !dst->empty())
+        copyuid = {static_cast<uint32_t>(resp.code_args[0].number), dst->max()};
+  };
+  take(r.done);
+  for (auto& u : r.untagged) take(u);
+  if (!s.has("MOVE")) {
+    imap::Command del = s.command("UID STORE");
+    del.atom(std::to_string(m.uid)).atom("+FLAGS.SILENT").open();
+    for (auto& f : deleted_flags(selected_status_)) del.atom(f);
+    del.close();
+    s.run(del);
+    failpoint("gmail-imap.after_mark_deleted");
+    if (s.has("UIDPLUS")) s.run(s.command("UID EXPUNGE").atom(std::to_string(m.uid)));
+  }
+  selected_.clear();
+  if (!copyuid) return Result::ok("");  // no COPYUID: the next listing finds it in its new folder
+  select(to, true);
+  return found(to, copyuid->first, copyuid->second);
+}
+
+}  // namespace gmail_imap

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: Apache-2.0
+// Private to the gmail-imap connector: the ImapConnector class and what its
+// parts share (settings, message ids, the state of a folder). The class's
+// members are defined by concern, one file each: gmail_imap_connector.cpp
+// (configuration, the session, opening and searching folders),
+// gmail_labels.cpp (Gmail's dialect: special-use folders, labels ⇄
+// mailboxIds), listing.cpp (read_changes and its cursor, bodies by fetch),
+// idle.cpp (push by IDLE), apply_ops.cpp (APPEND, STORE, MOVE, EXPUNGE).
+// Included by those files only, never by another target.
+#pragma once
+
+#include "imap_session.hpp"
+#include "uid_set.hpp"
+
+#include <accord/connector.hpp>
+#include <accord/kit/cursor.hpp>
+#include <accord/kit/ops.hpp>
+#include <accord/mail/message.hpp>
+#include <accord/net/oauth2.hpp>
+#include <accord/text/content_hash.hpp>
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gmail_imap {
+
+namespace json = boost::json;
+namespace mail = accord::mail;
+using imap::UidSet;
+
+struct Settings {
+  imap::SessionOptions session;
+  std::optional<accord::net::OAuth2Config> oauth;  // renewing access tokens
+  std::vector<std::string> folders, exclude;
+  std::string delete_mode, trash;  // empty: the default for the server (see ImapConnector)
+  std::string gmail;
+  std::string fallback_charset = std::string(mail::kFallbackCharset);
+  bool folders_given = false;
+  size_t batch = 500;
+};
+
+// The configuration, through the manifest's schema (gmail_imap_connector.cpp).
+Settings parse_config(std::string_view text);
+
+// Beside \Deleted, the keyword that marks a message this connector is
+// expunging (a delete, or the source of a move without MOVE) where the
+// server keeps keywords. A run killed between that STORE and its UID
+// EXPUNGE leaves the message marked; the next listing that meets it
+// finishes the expunge (expunge_own). A message another client marked
+// \Deleted lacks it and is never expunged by this connector.
+inline constexpr const char* kExpungeMark = "$AccordExpunge";
+
+struct MessageId {
+  std::string folder;
+  uint32_t uidvalidity = 0, uid = 0;
+  static std::optional<MessageId> parse(const std::string& id) {
+    size_t a = id.rfind(";UIDVALIDITY=");
+    size_t b = id.rfind("/;UID=");
+    if (a == std::string::npos || b == std::string::npos || b < a) return std::nullopt;
+    MessageId m;
+    m.folder = id.substr(0, a);
+    try {
+      m.uidvalidity = static_cast<uint32_t>(std::stoul(id.substr(a + 13, b - a - 13)));
+      m.uid = static_cast<uint32_t>(std::stoul(id.substr(b + 6)));
+    } catch (...) {
+      return std::nullopt;
+    }
+    return m;
+  }
+  std::string text() const {
+    return folder + ";UIDVALIDITY=" + std::to_string(uidvalidity) + "/;UID=" + std::to_string(uid);
+  }
+};
+
+// A folder as the cursor remembers it.
+struct FolderState {
+  uint32_t uidvalidity = 0, uidnext = 0;
+  uint64_t modseq = 0;  // HIGHESTMODSEQ (0: none)
+  UidSet uids;          // the messages the host has been told of
+  std::map<std::string, UidSet> flags;  // without CONDSTORE: flags (sorted, joined) → UIDs
+
+  json::object to_json() const {
+    json::object o{{"uv", uidvalidity}, {"next", uidnext}, {"ms", std::to_string(modseq)}, {"uids", uids.text()}};
+    if (!flags.empty()) {
+      json::object f;
+      for (auto& [k, v] : flags) f[k] = v.text();
+      o["fl"] = std::move(f);
+    }
+    return o;
+  }
+  static FolderState from(const json::object& o) {
+    FolderState s;
+    s.uidvalidity = static_cast<uint32_t>(o.at("uv").to_number<uint64_t>());
+    s.uidnext = static_cast<uint32_t>(o.at("next").to_number<uint64_t>());
+    s.modseq = std::stoull(std::string(o.at("ms").as_string()));
+    auto u = UidSet::parse(o.at("uids").as_string());
+    if (!u) throw std::runtime_error("bad uid set");
+    s.uids = *u;
+    if (auto* f = o.if_contains("fl"))
+      for (auto& [k, v] : f->as_object()) s.flags[std::string(k)] = UidSet::parse(v.as_string()).value();
+    return s;
+  }
+};
+
+// The status of a folder on the server now.
+struct Status {
+  uint32_t uidvalidity = 0, uidnext = 0, messages = 0;
+  uint64_t modseq = 0;
+  bool known = false;     // LIST-STATUS (or SELECT) told us
+  bool keywords = false;  // SELECT: PERMANENTFLAGS has \* (new keywords are kept)
+};
+
+// Flags as the server sends them (gmail_imap_connector.cpp).
+std::string flags_key(std::vector<std::string> flags);
+std::vector<std::string> flag_list(const imap::Value& v);
+bool has_flag(const std::vector<std::string>& flags, std::string_view upper);
+// Gmail labels as sent (gmail_labels.cpp).
+std::vector<std::string> label_list(const imap::Value& v);
+
+class ImapConnector : public accord::Connector {
+ public:
+  ImapConnector(const accord::Host& host, std::string_view config) : Connector(host), cfg_(parse_config(config)) {
+    account_ = accord::hash::content_hash(cfg_.session.url + "\n" + cfg_.session.user);
+    if (cfg_.oauth) {  // neither connects before its first use
+      http_ = std::make_unique<accord::net::HttpClient>(accord::net::HttpOptions{15, 30, 60, cfg_.session.ca_file});
+      oauth_.emplace(*cfg_.oauth);
+    }
+  }
+
+  void cancel() noexcept override {
+    Connector::cancel();
+    std::lock_guard lk(session_mu_);
+    if (session_) session_->cancel();
+    if (http_) http_->cancel();
+  }
+
+  std::string read_changes(std::string_view stream, std::string_view cursor) override {
+    check_stream(stream);
+    throw_if_cancelled();
+    return guarded([&] { return read(std::string(cursor)); });
+  }
+
+  std::string fetch(std::string_view stream, std::string_view ids_json) override {
+    check_stream(stream);
+    return guarded([&] { return fetch_bodies(ids_json); });
+  }
+
+  std::string apply(std::string_view stream, std::string_view ops_json) override {
+    check_stream(stream);
+    return guarded([&] { return apply_ops(ops_json); });
+  }
+
+  const void* get_extension(std::string_view name) noexcept override {
+    return name == ACCORD_PUSH_V1 ? accord::push_extension() : nullptr;
+  }
+
+  // accord.push.v1 by IMAP IDLE: first the folders' status against the
+  // cursor (one LIST-STATUS: a change anywhere answers at once), then IDLE on
+  // INBOX (All Mail on Gmail) until the server reports a change there or the
+  // time is up; the status is looked at again every 25 minutes (RFC 2177
+  // asks a client to re-IDLE within 29).
+  bool wait_for_changes(std::string_view stream, std::string_view cursor, int64_t timeout_ms) override {
+    check_stream(stream);
+    return guarded([&] { return wait_idle(std::string(cursor), timeout_ms); });
+  }
+
+ private:
+  using Result = accord::kit::Result;
+
+  struct Cursor {
+    std::map<std::string, FolderState> folders;
+    // a listing in progress (several batches): folders still to read, and
+    // the UIDs of the current one still to fetch
+    bool running = false;
+    bool incremental = false;  // the listing started from a cursor (not from "")
+    std::vector<std::string> todo;
+    std::optional<UidSet> pending;
+    std::optional<FolderState> next_state;  // the current folder once done
+    std::map<std::string, std::string> names;  // Gmail: "\\ALL" → the key this state uses (gmail_names)
+    bool digests = false;  // every record the host holds has its headerDigest (see read)
+    bool relist = false;   // this listing reads every message again (to give them one)
+
+    std::string text(const std::string& account) const;
+  };
+
+  // "imap1.{…}", as every version of this connector wrote it
+  static inline const accord::kit::CursorFormat kCursor{"imap", 1};
+
+  // ---- connection (gmail_imap_connector.cpp) -------------------------------
+
+  template <class Fn>
+  auto guarded(Fn&& fn) -> decltype(fn()) {
+    try {
+      session();  // signed in first: what the server offers (Gmail's labels) decides what the call does
+      return fn();
+    } catch (const imap::SessionError& e) {
+      drop_session();
+      if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+      throw accord::Error(e.status, e.what(), e.status != ACCORD_RETRY ? 0 : e.retry_after_ms ? e.retry_after_ms : 5000);
+    }
+  }
+  void check_stream(std::string_view stream) const;
+  void drop_session();
+  std::unique_ptr<imap::Session> sign_in();
+  void renew_token();
+  imap::Session& session();
+  std::string server_name(const std::string& folder) const;
+  std::string canonical_name(const std::string& server, const std::string& delim) const;
+  Status select(const std::string& folder, bool write, bool fresh = false);
+  imap::Reply run_ok(const imap::Command& c, const std::string& what);
+  UidSet search(const std::string& criteria_set, const std::string& header = "", const std::string& value = "");
+  UidSet live(const std::string& set);
+  // Calls fn(items) for each FETCH response of a reply.
+  template <class Fn>
+  static void each_fetch(const imap::Reply& r, Fn&& fn) {
+    for (auto& u : r.untagged)
+      if (u.name == "FETCH") {
+        auto items = imap::fetch_items(u);
+        fn(items);
+      }
+  }
+  // UID SEARCH with the criteria `criteria` adds.
+  template <class Criteria>
+  UidSet run_search(Criteria criteria) {
+    imap::Session& s = session();
+    imap::Command c = s.command("UID SEARCH");
+    bool esearch = s.has("ESEARCH");
+    if (esearch) c.atom("RETURN").open().atom("ALL").close();
+    criteria(c);
+    imap::Reply r = s.run(c);
+    if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID SEARCH failed: " + r.done.text);
+    std::vector<uint32_t> out;
+    for (auto& u : r.untagged) {
+      if (u.name == "SEARCH")
+        for (auto& a : u.args) out.push_back(static_cast<uint32_t>(a.number));
+      if (u.name == "ESEARCH")
+        for (size_t i = 0; i + 1 < u.args.size(); ++i)
+          if (u.args[i].is_atom("ALL"))
+            if (auto set = UidSet::parse(u.args[i + 1].str())) return *set;
+    }
+    return UidSet::of(std::move(out));
+  }
+
+  // ---- Gmail labels ⇄ mailboxIds (gmail_labels.cpp) ------------------------
+
+  std::string special(const char* use, const std::string& fallback = "") const;
+  std::string use_of(const std::string& name) const;
+  std::string resolve(const std::string& key) const;
+  std::string all_key() const;
+  std::string state_name(const char* use, const char* flag) const;
+  json::object mailboxes_of(const std::vector<std::string>& labels) const;
+  std::set<std::string> labels_of(const json::object& data) const;
+  bool system_folder(const std::string& name) const;
+  static std::string managed_label(const std::string& l);
+  std::optional<std::string> store_labels(uint32_t uid, const json::object& data, const std::vector<std::string>& now);
+  std::vector<std::string> flags_for(const json::object& keywords) const;
+  void gmail_names(Cursor& c, bool fresh);
+  std::optional<uint64_t> gmail_msgid(uint32_t uid);
+
+  // ---- reading (listing.cpp) -----------------------------------------------
+
+  Cursor parse_cursor(const std::string& text);
+  bool wanted(const std::string& folder) const;
+  std::map<std::string, Status> list_folders();
+  bool moved(const FolderState& f, const Status& st) const;
+  bool unchanged(const FolderState& f, const Status& st) const;
+  static json::object deleted_record(const std::string& id, bool renumbered = false);
+  std::string read(const std::string& cursor_text);
+  void begin_folder(Cursor& c, const std::string& folder, json::array& records);
+  UidSet marked_here();
+  bool marked_by_us(const std::vector<std::string>& flags) const;
+  void expunge_own(const std::string& folder, const UidSet& own);
+  void flag_scan(const std::string& folder, const FolderState* old, UidSet& changed, FolderState& next, UidSet& own);
+  void fetch_records(const std::string& folder, FolderState& state, const UidSet& uids, json::array& records);
+  std::string fetch_bodies(std::string_view ids_json);
+
+  // ---- push: IDLE (idle.cpp) -----------------------------------------------
+
+  bool status_moved(const Cursor& c);
+  bool wait_idle(const std::string& cursor_text, int64_t timeout_ms);
+  static int64_t now_ms();
+
+  // ---- apply (apply_ops.cpp) -----------------------------------------------
+
+  std::string apply_ops(std::string_view ops_json);
+  std::optional<std::string> current_version(uint32_t uid, std::vector<std::string>* flags_out = nullptr,
+                                             std::vector<std::string>* labels_out = nullptr);
+  Result found(const std::string& folder, uint32_t uidvalidity, uint32_t uid);
+  std::optional<Result> find_existing(const std::string& folder, const std::string& header, const std::string& value,
+                                      uint64_t size);
+  std::optional<Result> find_same(const std::string& folder, const std::string& msg, std::optional<int64_t> when);
+  Result create(const accord::kit::Op& op);
+  Result labelled(const MessageId& m, const json::object& data);
+  Result relabelled(const Result& r, const json::object& data);
+  Result change(const accord::kit::Op& op, bool is_delete);
+  static std::vector<std::string> deleted_flags(const Status& st);
+  Result move(const MessageId& m, const std::string& to, const std::string& id);
+
+  Settings cfg_;
+  std::string account_;
+  std::mutex session_mu_;
+  std::unique_ptr<imap::Session> session_;
+  std::unique_ptr<accord::net::HttpClient> http_;     // the token endpoint (with oauth2 only)
+  std::optional<accord::net::OAuth2Refresher> oauth_;
+  bool condstore_ = false, qresync_ = false;
+  bool gmail_ = false;                        // X-GM-EXT-1 with labels: All Mail only
+  std::map<std::string, std::string> special_;  // "\\ALL", "\\TRASH", … → folder
+  std::map<std::string, std::string> names_;    // Gmail: "\\ALL", … → this state's key for it (gmail_names)
+  std::string delim_ = "/";
+  std::string selected_;
+  bool selected_rw_ = false;
+  Status selected_status_;
+};
+
+}  // namespace gmail_imap
