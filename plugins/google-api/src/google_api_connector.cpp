@@ -93,7 +93,7 @@ const accord::kit::Manifest& manifest() {
             "stall_seconds": {"type": "integer", "minimum": 1, "default": 30, "description": "a transfer that stops moving for this long is abandoned"},
             "total_seconds": {"type": "integer", "minimum": 1, "default": 300}}}
       }})schema")
-        .store_identity({"account", "people_url", "calendar_url", "calendar_id"})
+        .store_identity({"account", "people_url", "calendar_url", "calendar_id", "tasks_url", "task_list"})
         .build();
   }();
   return m;

@@ -338,6 +338,14 @@ api DELETE "/tasks/v1/lists/@default/tasks/$tid" > /dev/null
 runp run t.json
 [ $rc = 0 ] && [ ! -e todo/t1.ics ] && [ "$(ls todo/*.ics | wc -l)" = 3 ] && ok google-task-delete-reaches-file || bad google-task-delete-reaches-file "rc=$rc" "$out"
 
+# another task list is another store: the state made with @default is refused, nothing is read or written
+lid=$(api POST "/tasks/v1/users/@me/lists" '{"title": "Errands"}' | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).id||"")')
+sed 's/"account": "ada@example.com",/"account": "ada@example.com", "task_list": "'"$lid"'",/' t.json > t2.json
+runp run t2.json
+[ -n "$lid" ] && grep -q "\"task_list\": \"$lid\"" t2.json && [ $rc != 0 ] && printf '%s' "$out" | grep -qi "store" \
+  && [ "$(js "Object.values(d.tasks.lists['$lid'].tasks||{}).length")" = 0 ] && [ "$(ls todo/*.ics | wc -l)" = 3 ] \
+  && ok another-task-list-is-another-store || bad another-task-list-is-another-store "rc=$rc list=$lid" "$out"
+
 # nothing secret in any output or state
 if cat all.out peer.err *.sqlite 2>/dev/null | grep -aqE "$secret|$refresh|$rotated"; then bad secrets-never-leak "a secret was printed or stored"; else ok secrets-never-leak; fi
 exit $fail
