@@ -207,6 +207,11 @@ std::string MaildirBackend::on_disk(const std::string& folder) {
       pick = d;
       if (d == *want) break;
     }
+  // a message put there would read back as the flag, not as `folder`
+  if (auto it = special_dirs_.find(pick); it != special_dirs_.end())
+    throw accord::Error(ACCORD_ERROR, (root_ / ("." + pick)).string() + " holds the special folder " + it->second +
+                                          " (as gmail-imap names it), not a folder called \"" + folder +
+                                          "\": rename that folder on the other side");
   return on_disk_[folder] = pick;
 }
 

@@ -226,6 +226,12 @@ TEST(MaildirOptionsTest, SpecialUseIdsLiveInTheUsualFolders) {
                                                      {"j", R"({"\\Junk":true})"},
                                                      {"t", R"({"Trash":true})"}}));
     EXPECT_TRUE(p.read_all("message", cursor).empty());
+    // a folder called "Sent" (not \Sent) cannot go where it would read back as \Sent
+    json::object data{{"raw", accord::mail::base64_encode("Message-ID: <p@x.test>\r\nSubject: p\r\n\r\nb\r\n")},
+                      {"mailboxIds", json::object{{"Sent", true}}}};
+    auto r = p.apply("message", json::array{json::object{{"op", "create"}, {"idempotency_key", "k-p"}, {"data", data}}});
+    EXPECT_EQ(r.at(0).at("status").as_string(), "error") << json::serialize(r);
+    EXPECT_EQ(files_in(".Sent"), 1u);
   }
   // a Maildir-only user's .Sent: a plain folder
   TempDir u;
