@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # google-api end to end against tests/peers/google_fake.js (a strict fake of
-# Google's People, Calendar and OAuth endpoints, started here on loopback):
-# the conformance kit on the contact and event streams; vCards ⇄ Google
+# Google's People, Calendar, Tasks and OAuth endpoints, started here on
+# loopback): the conformance kit on the contact, event and task streams (a
+# full contact listing's "total"); vCards ⇄ Google
 # contacts (first sync in batches, nothing to do the second time, an edit
 # each way, an expired sync token recovered with no duplicate, a rotated
 # refresh token written back, a 429 storm survived); an iCalendar folder
 # with a weekly series, a moved and a cancelled occurrence ⇄ the primary
-# calendar, both ways, exceptions intact, and an expired Calendar token.
+# calendar, both ways, exceptions intact, and an expired Calendar token;
+# a VTODO folder ⇄ Google Tasks, and another task list refused as another store.
 #
 # Usage: google_api_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
 set -u
