@@ -362,6 +362,26 @@ std::string FolderBackend::apply(const std::string& name, std::string_view ops_j
       cancelled));
 }
 
+// A record just written into file p: its row in the index, committed (its
+// version and data from `record`, its own text within the file; size and time
+// from the file), and the answer saying what the store now holds.
+OpResult FolderBackend::indexed(Stream& s, Transaction& tx, const fs::path& p, const std::string& id,
+                                const std::string& record, const std::string& idem) {
+  Stat st = stat_of(p);
+  auto parsed = s.format.parse(record);
+  Row r;
+  r.id = id;
+  r.version = r.hash = accord::hash::content_hash(record);
+  r.size = st.size;
+  r.mtime_ns = st.mtime_ns;
+  r.modified = rfc3339_from_ns(st.mtime_ns);
+  if (!idem.empty()) r.idem = idem;
+  r.data = json::serialize(parsed.data);
+  s.log->put(r);
+  tx.commit();
+  return stored(r.id, r.version, r.data);
+}
+
 OpResult FolderBackend::apply_one(Stream& s, const Op& op, Transaction& tx) {
   RecordLog& log = *s.log;
   if (op.op == "create") {
@@ -373,19 +393,7 @@ OpResult FolderBackend::apply_one(Stream& s, const Op& op, Transaction& tx) {
     fs::path p = s.dir / fname;
     write_file(p, text);
     try {
-      Stat st = stat_of(p);
-      auto parsed = s.format.parse(text);
-      Row r;
-      r.id = fname;
-      r.version = r.hash = accord::hash::content_hash(text);
-      r.size = st.size;
-      r.mtime_ns = st.mtime_ns;
-      r.modified = rfc3339_from_ns(st.mtime_ns);
-      if (!op.idempotency_key.empty()) r.idem = op.idempotency_key;
-      r.data = json::serialize(parsed.data);
-      log.put(r);
-      tx.commit();
-      return stored(r.id, r.version, r.data);
+      return indexed(s, tx, p, fname, text, op.idempotency_key);
     } catch (...) {
       // The index did not record the new file: take the file back, so that
       // the error answered means nothing was written and a retry, re-sent or
@@ -470,17 +478,7 @@ OpResult FolderBackend::apply_one(Stream& s, const Op& op, Transaction& tx) {
   if (!idem.empty())
     if (auto holder = log.by_idem(idem); holder && holder->id != op.id) idem.clear();
   write_file(p, text);
-  Stat st = stat_of(p);
-  auto parsed = s.format.parse(text);
-  r.version = r.hash = accord::hash::content_hash(text);
-  r.size = st.size;
-  r.mtime_ns = st.mtime_ns;
-  r.modified = rfc3339_from_ns(st.mtime_ns);
-  if (!idem.empty()) r.idem = idem;
-  r.data = json::serialize(parsed.data);
-  log.put(r);
-  tx.commit();
-  return stored(r.id, r.version, r.data);
+  return indexed(s, tx, p, op.id, text, idem);
 }
 
 OpResult FolderBackend::apply_to_member(Stream& s, const Op& op, Transaction& tx, const fs::path& p,
@@ -532,17 +530,7 @@ OpResult FolderBackend::apply_to_member(Stream& s, const Op& op, Transaction& tx
   if (!idem.empty())
     if (auto holder = log.by_idem(idem); holder && holder->id != op.id) idem.clear();
   write_file(p, text);
-  Stat st = stat_of(p);
-  auto parsed = s.format.parse(now);
-  r.version = r.hash = accord::hash::content_hash(now);
-  r.size = st.size;
-  r.mtime_ns = st.mtime_ns;
-  r.modified = rfc3339_from_ns(st.mtime_ns);
-  if (!idem.empty()) r.idem = idem;
-  r.data = json::serialize(parsed.data);
-  log.put(r);
-  tx.commit();
-  return stored(r.id, r.version, r.data);
+  return indexed(s, tx, p, op.id, now, idem);
 }
 
 std::string FolderBackend::fetch(const std::string& name, std::string_view ids_json) {

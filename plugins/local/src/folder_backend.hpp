@@ -113,6 +113,8 @@ class FolderBackend : public Backend {
   OpResult apply_to_member(Stream& s, const Op& op, Transaction& tx, const std::filesystem::path& p,
                            const std::string& old, const std::vector<accord::formats::collection::Member>& members,
                            const accord::formats::collection::Member& m);
+  OpResult indexed(Stream& s, Transaction& tx, const std::filesystem::path& p, const std::string& id,
+                   const std::string& record, const std::string& idem);
   void remove_leftovers(const Stream& s);
   std::string file_name_for(const boost::json::object& data, const FileFormat& f, const std::filesystem::path& dir) const;
   void write_file(const std::filesystem::path& p, const std::string& content) const;
