@@ -29,12 +29,7 @@ using local::test::PluginError;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using local::test::slurp;
 
 void write(const fs::path& p, const std::string& text, int64_t mtime_offset_s = 0) {
   std::ofstream(p, std::ios::binary) << text;

@@ -35,12 +35,7 @@ void write(const fs::path& p, const std::string& text, int64_t mtime_offset_s = 
   if (mtime_offset_s) fs::last_write_time(p, fs::file_time_type::clock::now() + std::chrono::seconds(mtime_offset_s));
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using local::test::slurp;
 
 struct Fixture : ::testing::Test {
   local::test::TempDir dir;

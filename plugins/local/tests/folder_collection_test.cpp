@@ -19,12 +19,7 @@ using local::test::read_all;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using local::test::slurp;
 
 std::string sample(const std::string& name) { return slurp(fs::path(LOCAL_FORMATS_COLLECTIONS) / name); }
 

@@ -24,12 +24,7 @@ using local::test::read_all;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using local::test::slurp;
 
 std::vector<std::string> lines(const std::string& t) {
   std::vector<std::string> out;

@@ -33,12 +33,7 @@ std::set<std::string> tree(const fs::path& root) {
   return out;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using local::test::slurp;
 
 json::object config(const std::string& backend, const fs::path& path, bool create = false) {
   json::object c{{"backend", backend}, {"path", path.string()}};

@@ -8,6 +8,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace local::test {
@@ -23,6 +25,14 @@ struct TempDir {
     std::filesystem::remove_all(path, ec);
   }
 };
+
+// A file's bytes, as they are on disk.
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 struct Listing {
   boost::json::array records;
