@@ -4,9 +4,11 @@
 #include <accord/net/redact.hpp>
 #include <accord/net/url_rules.hpp>
 #include <accord/text/ascii.hpp>
+#include <accord/time/rest_time.hpp>
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <mutex>
 
@@ -79,6 +81,15 @@ struct HttpClient::Curl {
 std::string HttpResponse::header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);
   return it == headers.end() ? std::string() : it->second;
+}
+
+int64_t HttpResponse::retry_after_ms(int64_t fallback) const {
+  std::string ra = header("retry-after");
+  if (ra.empty()) return fallback;
+  if (ra.find_first_not_of("0123456789") == std::string::npos)
+    return ra.size() < 9 ? std::stoll(ra) * 1000 : fallback;
+  if (auto t = accord::utc::parse_http_date_ms(ra)) return std::max<int64_t>(0, *t - accord::utc::now_ms());
+  return fallback;
 }
 
 HttpClient::HttpClient(HttpOptions opts) : curl_(std::make_unique<Curl>()), opts_(std::move(opts)) {}

@@ -53,6 +53,7 @@ std::string OAuth2Refresher::renew(HttpClient& http, const accord::Host& host) {
   std::string form = "grant_type=refresh_token&refresh_token=" + url_encode(refresh_token_);
   if (!cfg_.client_id.empty()) form += "&client_id=" + url_encode(cfg_.client_id);
   if (!cfg_.client_secret.empty()) form += "&client_secret=" + url_encode(cfg_.client_secret);
+  if (!cfg_.scope.empty()) form += "&scope=" + url_encode(cfg_.scope);
   HttpResponse r;
   HttpFailure f;
   // sent once (not idempotent): a service that rotates refresh tokens retires

@@ -152,3 +152,19 @@ TEST(RedactTest, TheClientKnowsTheCredentialItSent) {
   EXPECT_EQ(m.find("sent-9f8e7d"), std::string::npos) << m;
   EXPECT_EQ(m.find("key-5a4b3c"), std::string::npos) << m;
 }
+
+TEST(RetryAfterTest, SecondsAnHttpDateOrTheFallback) {
+  HttpResponse r;
+  EXPECT_EQ(r.retry_after_ms(7000), 7000);  // none
+  r.headers.emplace("retry-after", "3");
+  EXPECT_EQ(r.retry_after_ms(7000), 3000);
+  r.headers.clear();
+  r.headers.emplace("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT");  // in the past: no wait
+  EXPECT_EQ(r.retry_after_ms(7000), 0);
+  r.headers.clear();
+  r.headers.emplace("retry-after", "soon");
+  EXPECT_EQ(r.retry_after_ms(7000), 7000);
+  r.headers.clear();
+  r.headers.emplace("retry-after", "99999999999");  // absurd: not trusted
+  EXPECT_EQ(r.retry_after_ms(7000), 7000);
+}

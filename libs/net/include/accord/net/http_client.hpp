@@ -31,6 +31,10 @@ struct HttpResponse {
   std::multimap<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string header(const std::string& lower_name) const;
+  // The wait a Retry-After header asks for (delay-seconds or an HTTP date,
+  // RFC 9110 section 10.2.3), in milliseconds; `fallback` when there is none
+  // or it cannot be read.
+  int64_t retry_after_ms(int64_t fallback) const;
 };
 
 // A transport failure (no HTTP answer at all): connection refused or reset,

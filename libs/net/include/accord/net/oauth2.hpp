@@ -29,6 +29,10 @@ struct OAuth2Config {
   // Names, for messages: the connector ("crm-rest") and what the user signs
   // in to again when the refresh token is refused ("the CRM").
   std::string who, service;
+  // Sent as "scope" with the grant when not empty: Microsoft's identity
+  // platform wants the scopes again on every refresh (RFC 6749 section 6
+  // makes it optional; a narrower set narrows the new access token).
+  std::string scope = {};
 };
 
 class OAuth2Refresher {
