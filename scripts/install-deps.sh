@@ -45,6 +45,9 @@ PACKAGES=(
   # gmail-imap tests drive Dovecot with Python's imaplib and generate mailboxes
   # with bench/gen_mail.py; its benchmark runs mbsync (isync) side by side
   python3 isync
+  # outlook-mapi's pst backend: Outlook data files (.pst/.ost) through libpff,
+  # which opens files through libbfio
+  libpff-dev libbfio-dev
 )
 
 SUDO=""
@@ -64,7 +67,9 @@ else
 fi
 
 # Test peers from the npm registry (json-server for crm-rest; ajv, the JSON
-# Schema validator the vendor fakes check request bodies with), pinned by
+# Schema validator the vendor fakes check request bodies with; pst-extractor,
+# whose test data holds the real .pst/.ost files outlook-mapi's pst backend
+# is checked on, MIT, not committed here), pinned by
 # tests/peers/package-lock.json. Node and npm come from Debian when the machine
 # has none (a machine with Node.js from elsewhere keeps it).
 # (ACCORD_SKIP_PEERS=1, as the quickstart sets, skips them.)
@@ -80,7 +85,8 @@ if [ "${ACCORD_SKIP_PEERS:-0}" != 1 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${pkgs[@]}"
   fi
   peers="$(cd "$(dirname "$0")/../tests/peers" && pwd)"
-  if [ ! -x "$peers/node_modules/.bin/json-server" ] || [ ! -f "$peers/node_modules/ajv/package.json" ]; then
+  if [ ! -x "$peers/node_modules/.bin/json-server" ] || [ ! -f "$peers/node_modules/ajv/package.json" ] ||
+     [ ! -f "$peers/node_modules/pst-extractor/example/testdata/enron.pst" ]; then
     echo "install-deps: installing test peers (npm ci in tests/peers)"
     (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
   fi
