@@ -37,11 +37,20 @@ void tzid_params(const std::string& l, std::set<std::string>& out) {
   }
 }
 
+// What names an override among its series' components: RECURRENCE-ID's
+// value and zone, however the TZID is quoted.
+std::string recurrence_id(const std::string& l) {
+  std::set<std::string> zones;
+  tzid_params(l, zones);
+  return codec::upper(value_of(l)) + "|" + (zones.empty() ? "" : *zones.begin());
+}
+
 std::string bytes(std::string_view text, size_t b, size_t e) { return std::string(text.substr(b, e - b)); }
 
 // One component directly inside the VCALENDAR.
 struct Comp {
   std::string type, uid, tzid;
+  std::string rid;  // an override's RECURRENCE-ID (its value and TZID), "" for a master
   bool uid_given = false, override_ = false;
   size_t begin = 0, end = 0;
   std::set<std::string> zones;  // TZIDs its lines name
@@ -74,7 +83,7 @@ Calendar scan_calendar(std::string_view text) {
     }
     if (name == "BEGIN") {
       std::string type = codec::upper(value_of(ln.logical));
-      if (stack.size() == 1) cur = Comp{type, "", "", false, false, ln.begin, 0, {}};
+      if (stack.size() == 1) cur = Comp{type, "", "", "", false, false, ln.begin, 0, {}};
       stack.push_back(type);
       continue;
     }
@@ -99,7 +108,7 @@ Calendar scan_calendar(std::string_view text) {
     tzid_params(ln.logical, cur.zones);
     if (stack.size() != 2) continue;  // a VALARM's, a STANDARD's lines
     if (name == "UID") cur.uid = value_of(ln.logical), cur.uid_given = true;
-    else if (name == "RECURRENCE-ID") cur.override_ = true;
+    else if (name == "RECURRENCE-ID") cur.override_ = true, cur.rid = recurrence_id(ln.logical);
     else if (name == "TZID") cur.tzid = value_of(ln.logical);
   }
   if (stack.empty() && !done) throw std::runtime_error("not iCalendar: no BEGIN:VCALENDAR");
@@ -136,6 +145,7 @@ std::vector<Member> calendar(std::string_view text) {
     if (c.type != m.type) m.duplicate = true;  // one UID on an event and a task
     if (!c.override_) m.type = c.type;
     m.spans.emplace_back(c.begin, c.end);
+    m.span_ids.push_back(c.rid);
     comps_of[it->second].push_back(i);
   }
   for (size_t k = 0; k < out.size(); ++k) {
@@ -201,17 +211,37 @@ std::vector<Member> vcards(std::string_view text) {
   return out;
 }
 
-std::string calendar_replacement(std::string_view file, std::string_view record_text) {
+std::string calendar_put_back(std::string_view file, const Member& m, std::string_view record_text) {
   Calendar have = scan_calendar(file), neu = scan_calendar(record_text);
   std::set<std::string> zones;
   for (const Comp& c : have.comps)
     if (c.type == "VTIMEZONE") zones.insert(c.tzid);
-  std::string tz, own;
+  std::string tz;
+  std::vector<const Comp*> comps;  // the member's components as written anew
   for (const Comp& c : neu.comps) {
     if (c.type == "VTIMEZONE" && !zones.contains(c.tzid)) tz += bytes(record_text, c.begin, c.end);
-    else if (is_record(c.type)) own += bytes(record_text, c.begin, c.end);
+    else if (is_record(c.type)) comps.push_back(&c);
   }
-  return tz + own;
+  std::vector<bool> used(comps.size(), false);
+  std::string out;
+  size_t pos = 0;
+  for (size_t i = 0; i < m.spans.size(); ++i) {
+    out += file.substr(pos, m.spans[i].first - pos);
+    if (i == 0) out += tz;
+    // the component of the same RECURRENCE-ID (or the master) where it stood
+    for (size_t k = 0; k < comps.size(); ++k)
+      if (!used[k] && i < m.span_ids.size() && comps[k]->rid == m.span_ids[i]) {
+        out += bytes(record_text, comps[k]->begin, comps[k]->end);
+        used[k] = true;
+        break;
+      }
+    pos = m.spans[i].second;
+    if (i + 1 == m.spans.size())  // new ones (an instance moved since) after its last
+      for (size_t k = 0; k < comps.size(); ++k)
+        if (!used[k]) out += bytes(record_text, comps[k]->begin, comps[k]->end);
+  }
+  out += file.substr(pos);
+  return out;
 }
 
 std::string vcard_replacement(std::string_view card_text) {

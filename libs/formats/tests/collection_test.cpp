@@ -73,7 +73,7 @@ TEST(CollectionTest, AnUpdatedMemberChangesItsOwnLinesAndNoOtherByte) {
   json::object ev = p.object;
   ev["title"] = "Easter lunch at Grandma's (1 pm)";
   std::string record = ical::rewrite(easter.text, ev, ical::Kind::kEvent, p.idempotency_key);
-  std::string out = col::splice(text, easter, col::calendar_replacement(text, record));
+  std::string out = col::calendar_put_back(text, easter, record);
 
   std::string expected = text;
   std::string old_line = "SUMMARY:Easter lunch at Grandma's\r\n";
@@ -91,7 +91,7 @@ TEST(CollectionTest, AnUpdateOfASeriesKeepsItsOverrideWhereItWas) {
   json::object ev = p.object;
   ev["title"] = "Daily standup";
   std::string record = ical::rewrite(standup.text, ev, ical::Kind::kEvent, p.idempotency_key);
-  std::string out = col::splice(text, standup, col::calendar_replacement(text, record));
+  std::string out = col::calendar_put_back(text, standup, record);
   auto after = col::calendar(out);
   ASSERT_EQ(after.size(), 3u);
   EXPECT_EQ(after[0].key, standup.key);

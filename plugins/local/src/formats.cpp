@@ -79,7 +79,7 @@ std::map<std::string, FileFormat> icalendar_formats() {
     // a whole calendar: one record per UID, its overrides with it
     f.split = [](std::string_view text) { return collection::calendar(text); };
     f.put_back = [](std::string_view file, const collection::Member& m, std::string_view record) {
-      return collection::splice(file, m, collection::calendar_replacement(file, record));
+      return collection::calendar_put_back(file, m, record);
     };
     f.component = kind == icalendar::Kind::kEvent ? "VEVENT" : kind == icalendar::Kind::kTask ? "VTODO" : "VJOURNAL";
     // a VJOURNAL is a note

@@ -312,3 +312,59 @@ TEST_F(Calendars, AnUpdateKilledBeforeItsIndexCommitIsReadBackAsThatEventAlone) 
   expected.replace(expected.find("SUMMARY:Easter lunch at Grandma's\r\n"), 35, "SUMMARY:Easter brunch\r\n");
   EXPECT_EQ(slurp(dir.path / "cal.ics"), expected);
 }
+
+// Issue 21 item 3: a whole calendar's own lines (PRODID, METHOD,
+// X-WR-CALNAME, unknown X- lines), its VTIMEZONEs (Windows names here) and
+// every other event stay byte for byte when one event changes; an override
+// kept far from its master in the file stays where it is.
+TEST_F(Calendars, AnOutlookExportKeepsItsCalendarLinesZonesAndOtherEventsByteForByte) {
+  std::string text = sample("outlook-calendar-export.ics");
+  write(dir.path / "kal.ics", text);
+  auto b = make();
+  auto l = read_all(*b, "event", "");
+  ASSERT_EQ(l.records.size(), 3u) << json::serialize(l.records) << (logged.empty() ? "" : logged[0]);
+  const std::string jf = "kal.ics#040000008200E00074C5B7101A82E00800000000B7C8";
+  const std::string qr = "kal.ics#040000008200E00074C5B7101A82E00800000000C9D0";
+  json::object series = by_id(l.records, jf), review = by_id(l.records, qr);
+  json::object d1 = series.at("data").as_object(), d2 = review.at("data").as_object();
+  d1["title"] = "Jour fixe (Team)";
+  d2["title"] = "Quarterly review (Q1)";
+  auto r = local::test::apply(*b, "event", json::array{
+      json::object{{"op", "update"}, {"id", jf}, {"expect_version", series.at("version")}, {"data", d1}},
+      json::object{{"op", "update"}, {"id", qr}, {"expect_version", review.at("version")}, {"data", d2}}});
+  ASSERT_EQ(r[0].at("status"), "ok") << json::serialize(r);
+  ASSERT_EQ(r[1].at("status"), "ok") << json::serialize(r);
+  std::string expected = text;
+  std::string a = "SUMMARY;LANGUAGE=de-DE:Jour fixe\r\n", q = "SUMMARY;LANGUAGE=en-GB:Quarterly review\r\n";
+  expected.replace(expected.find(a), a.size(), "SUMMARY;LANGUAGE=de-DE:Jour fixe (Team)\r\n");
+  expected.replace(expected.find(q), q.size(), "SUMMARY;LANGUAGE=en-GB:Quarterly review (Q1)\r\n");
+  EXPECT_EQ(slurp(dir.path / "kal.ics"), expected);
+  // and the next listing reads our two writes alone
+  auto next = read_all(*b, "event", l.cursor);
+  EXPECT_EQ(next.records.size(), 2u) << json::serialize(next.records);
+}
+
+// A file with bare LF line ends (as many tools and hand edits leave them)
+// keeps them: the changed line is written with the file's own line end.
+TEST_F(Calendars, AFileWithBareLineFeedsKeepsThemWhenOneEventChanges) {
+  std::string text = sample("google-calendar-export.ics"), lf;
+  for (char c : text)
+    if (c != '\r') lf += c;
+  write(dir.path / "cal.ics", lf);
+  auto b = make();
+  auto l = read_all(*b, "event", "");
+  ASSERT_EQ(l.records.size(), 3u);
+  json::object easter = by_id(l.records, kEaster);
+  json::object data = easter.at("data").as_object();
+  data["title"] = "Easter brunch";
+  data["location"] = "Grandma's";
+  auto r = local::test::apply(*b, "event", json::array{json::object{
+      {"op", "update"}, {"id", kEaster}, {"expect_version", easter.at("version")}, {"data", data}}});
+  ASSERT_EQ(r[0].at("status"), "ok") << json::serialize(r);
+  std::string after = slurp(dir.path / "cal.ics");
+  EXPECT_EQ(after.find('\r'), std::string::npos) << after;
+  std::string expected = lf;
+  expected.replace(expected.find("SUMMARY:Easter lunch at Grandma's\n"), 35, "SUMMARY:Easter brunch\n");
+  EXPECT_EQ(after.substr(0, after.find("SUMMARY:Easter brunch\n")),
+            expected.substr(0, expected.find("SUMMARY:Easter brunch\n")));
+}

@@ -24,6 +24,8 @@ struct Member {
   std::string type;  // VEVENT, VTODO, VJOURNAL, VCARD (the master's, or the first component's)
   // [begin, end) of each of its components in the file, in file order
   std::vector<std::pair<size_t, size_t>> spans;
+  // of each span: "" for the master, an override's RECURRENCE-ID (value|TZID)
+  std::vector<std::string> span_ids;
   // A file of its own: a card's bytes; for a calendar the VCALENDAR's own
   // lines, the VTIMEZONEs its components name, its components, as in the file.
   std::string text;
@@ -39,10 +41,14 @@ std::vector<Member> calendar(std::string_view text);
 // BEGIN:VCARD has no END:VCARD or content stands outside a card.
 std::vector<Member> vcards(std::string_view text);
 
-// What replaces a calendar member written anew as `record_text` (a file of
-// its own, as rewrite() or serialize() give it): its VEVENT/VTODO/VJOURNAL
-// components, as written, after the VTIMEZONEs it defines that `file` lacks.
-std::string calendar_replacement(std::string_view file, std::string_view record_text);
+// The file with calendar member m written anew as `record_text` (a file of
+// its own, as rewrite() or serialize() give it): each of its components
+// (the master, each override by RECURRENCE-ID) where the old one stood,
+// overrides the member no longer has removed, new ones after its last
+// component, the VTIMEZONEs it defines that `file` lacks before its first.
+// Every other byte of the file stays as it was: the calendar's own lines,
+// its zones, the other members, overrides kept apart from their master.
+std::string calendar_put_back(std::string_view file, const Member& m, std::string_view record_text);
 // A card written anew: its BEGIN:VCARD…END:VCARD bytes.
 std::string vcard_replacement(std::string_view card_text);
 
