@@ -1,47 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reading Google's JSON answers leniently: a member of the wrong type or
-// missing reads as empty, never as an exception (Google leaves out what is
-// unset, and a record the host cannot read is reported, not fatal). One
-// copy for the connector and its maps.
-//
-// Header-only; pure functions; any thread.
+// Reading Google's JSON answers leniently: the shared readers
+// (libs/json, accord/json/lenient.hpp) under the name this connector uses.
 #pragma once
 
-#include <boost/json.hpp>
-
-#include <string>
-#include <vector>
+#include <accord/json/lenient.hpp>
 
 namespace gapi::jr {
-
-inline std::string str(const boost::json::object& o, const char* k) {
-  if (auto* v = o.if_contains(k); v && v->is_string()) return std::string(v->get_string());
-  return "";
-}
-
-inline const boost::json::array* arr(const boost::json::object& o, const char* k) {
-  if (auto* v = o.if_contains(k); v && v->is_array()) return &v->get_array();
-  return nullptr;
-}
-
-inline const boost::json::object* obj(const boost::json::object& o, const char* k) {
-  if (auto* v = o.if_contains(k); v && v->is_object()) return &v->get_object();
-  return nullptr;
-}
-
-// The members of an array member that are objects (others are passed over).
-inline std::vector<const boost::json::object*> objects(const boost::json::object& o, const char* k) {
-  std::vector<const boost::json::object*> out;
-  if (const boost::json::array* a = arr(o, k))
-    for (const auto& v : *a)
-      if (v.is_object()) out.push_back(&v.get_object());
-  return out;
-}
-
-inline bool flag(const boost::json::object* o, const char* k) {
-  if (!o) return false;
-  auto* v = o->if_contains(k);
-  return v && v->is_bool() && v->get_bool();
-}
-
+using accord::json_read::arr;
+using accord::json_read::flag;
+using accord::json_read::obj;
+using accord::json_read::objects;
+using accord::json_read::str;
 }  // namespace gapi::jr
