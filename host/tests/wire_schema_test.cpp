@@ -108,6 +108,8 @@ const Case kBatches[] = {
     {R"({"records":[{"id":"a","version":7,"data":{}}],"cursor":"c"})", kRefused},
     {R"({"records":[{"id":"a","modified":20260301,"data":{}}],"cursor":"c"})", kRefused},
     {R"({"records":[{"id":"a","idempotency_key":true,"data":{}}],"cursor":"c"})", kRefused},
+    // a record its connector says it cannot read ("problem", no data)
+    {R"({"records":[{"id":"a","problem":"a.ics line 3: no END:VEVENT"}],"cursor":"c"})", kRefused},
     {R"({"records":[5],"cursor":"c"})", kRefused},
     {R"({"records":[{"id":"a","data":{}},{"id":"b"}],"cursor":"c"})", kRefused},
     // refused frames: nothing is read

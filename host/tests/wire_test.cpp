@@ -80,6 +80,19 @@ TEST(WireTest, InvalidUtf8InOneRecordSkipsOnlyThatRecord) {
   EXPECT_EQ(b.cursor, "x");
 }
 
+TEST(WireTest, ARecordItsConnectorCannotReadIsListedInTheConnectorsWords) {
+  auto b = read_batch(
+      R"({"records":[{"id":"cal.ics#dup","problem":"cal.ics lines 4 and 12: two VEVENTs with UID dup; rename one"},
+                     {"id":"ok","data":{}},{"id":"x","problem":7}],"cursor":"c"})");
+  ASSERT_EQ(b.records.size(), 1u);
+  ASSERT_EQ(b.unreadable.size(), 2u);
+  EXPECT_EQ(b.unreadable[0].id, "cal.ics#dup");
+  EXPECT_TRUE(b.unreadable[0].id_sure);
+  EXPECT_EQ(b.unreadable[0].pointer, "/records/0");
+  EXPECT_EQ(b.unreadable[0].reason, "cal.ics lines 4 and 12: two VEVENTs with UID dup; rename one");
+  EXPECT_EQ(b.unreadable[1].pointer, "/records/2/problem");
+}
+
 TEST(WireTest, OverlongAndSurrogateUtf8AreInvalid) {
   EXPECT_EQ(first_invalid_utf8("plain"), std::string_view::npos);
   EXPECT_EQ(first_invalid_utf8("caf\xc3\xa9 \xf0\x9f\x98\x80"), std::string_view::npos);

@@ -311,6 +311,14 @@ void take_record(json::value& v, std::size_t i, Batch& b) {
                  std::string("\"") + flag_keys[k] + "\" must be true or false, not " + kind_name(f->kind()));
     flag[k] = f->get_bool();
   }
+  // A record its own connector cannot read (a file that does not parse, two
+  // components with one UID): sent without data, with "problem" saying what,
+  // where and the fix, in the connector's words; skipped and listed as the
+  // host's own unreadable records are (an older host says "needs data").
+  if (json::value* why = flag[0] ? nullptr : o.if_contains("problem"); why && !why->is_null()) {
+    if (!why->is_string()) return bad("/problem", std::string("\"problem\" must be a string, not ") + kind_name(why->kind()));
+    if (json::value* d = o.if_contains("data"); !d || d->is_null()) return bad("", std::string(why->get_string()));
+  }
   json::value* d = flag[0] ? nullptr : o.if_contains("data");
   if (!flag[0] && (!d || d->is_null())) return bad("", "a live record needs \"data\"");
   if (d && !d->is_object()) return bad("/data", std::string("\"data\" must be an object, not ") + kind_name(d->kind()));

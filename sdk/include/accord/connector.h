@@ -37,6 +37,9 @@
  *                 "deleted":false,"data":{…canonical record…}}],
  *     "cursor":"…opaque…","more":true|false}
  *  Deleted records carry "deleted":true and no "data".
+ *  A record the connector cannot read itself (a file that does not parse)
+ *  carries "problem":"what, where, the fix" and no "data": the host skips it
+ *  and lists it in accord status, as it does the records it cannot read.
  *  A live record that a create made may carry "idempotency_key":"…", the key
  *  that create stored with it (X-ACCORD-ID, an external-id field…): the host
  *  relinks records by it when its state was lost or restored from an old
