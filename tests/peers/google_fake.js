@@ -1817,7 +1817,8 @@ function gmailApi(req, res, url, u, raw) {
                            threadsTotal: new Set([...G.messages.values()].map(x => x.threadId)).size, historyId: String(G.historyId)});
   }
   // users.messages.import (POST …/messages/import, JSON {raw} or an upload) and users.messages.insert
-  // (POST …/messages): labelIds must exist; internalDateSource receivedTime (default) or dateHeader
+  // (POST …/messages): labelIds must exist; internalDateSource receivedTime or dateHeader (defaults: import
+  // dateHeader, insert receivedTime)
   if (M === 'POST' && (rest === 'messages/import' || rest === 'messages')) {
     const methodId = rest === 'messages' ? 'gmail.users.messages.insert' : 'gmail.users.messages.import';
     count(methodId);
@@ -1837,7 +1838,8 @@ function gmailApi(req, res, url, u, raw) {
     }
     if (!headersOf(msg).headers.length) fail(400, 'Invalid RFC822 message: no headers', {reason: 'invalidArgument'});
     checkLabels(G, b.labelIds, 'labelIds');
-    const x = addMessage(u, msg, b.labelIds, p.internalDateSource);
+    // internalDateSource's default is the method's (discovery: import dateHeader, insert receivedTime)
+    const x = addMessage(u, msg, b.labelIds, p.internalDateSource || spec.gmail.methods[methodId].parameters.internalDateSource.default);
     return send(res, 200, {id: x.id, threadId: x.threadId, labelIds: x.labelIds});
   }
   if (upload) fail(404, 'Not Found', {reason: 'notFound'});
@@ -2049,6 +2051,11 @@ function writeFile(D, f, b, p) {
     }
   }
   if (b.trashed !== undefined) f.trashed = !!b.trashed;
+  // File.modifiedTime: "setting modifiedTime will also update modifiedByMeTime" (writable on create and update)
+  if (b.modifiedTime !== undefined) {
+    if (isNaN(Date.parse(b.modifiedTime))) fail(400, 'Invalid value for modifiedTime: ' + b.modifiedTime, {reason: 'invalid', location: 'modifiedTime'});
+    f.setModified = Date.parse(b.modifiedTime);
+  }
   const parents = new Set(f.parents);
   for (const x of (b.parents || []).concat(p.addParents ? String(p.addParents).split(',') : [])) {
     const id = x === 'root' ? D.root : x;
@@ -2145,7 +2152,8 @@ function driveApi(req, res, url, u, raw) {
                mimeType: b.mimeType || ctype || (content ? 'application/octet-stream' : 'application/octet-stream'),
                parents: [], appProperties: {}, properties: {}, createdTime: stamp(), version: 1, trashed: false, content};
     writeFile(D, f, Object.assign({}, b, {parents: b.parents && b.parents.length ? b.parents : ['root']}), {});
-    f.modifiedTime = stamp();
+    f.modifiedTime = f.setModified !== undefined ? f.setModified : stamp();
+    delete f.setModified;
     D.files.set(f.id, f);
     driveChange(u, f, false);
     return send(res, 200, pick(fileView(u, f), fieldsFor(p, 'kind,id,name,mimeType')));
@@ -2179,7 +2187,8 @@ function driveApi(req, res, url, u, raw) {
     writeFile(D, f, b, p);
     if (content !== undefined) f.content = content;
     f.version++;
-    f.modifiedTime = stamp();
+    f.modifiedTime = f.setModified !== undefined ? f.setModified : stamp();
+    delete f.setModified;
     driveChange(u, f, false);
     return send(res, 200, pick(fileView(u, f), fieldsFor(p, 'kind,id,name,mimeType')));
   }

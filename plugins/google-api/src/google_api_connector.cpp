@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `google-api` connector: a Google account through its REST APIs.
-// Streams: `contact` (People API v1), `event` (Calendar v3) and `task`
-// (Tasks v1); `message` (Gmail) and `note` (Drive) are not written yet.
+// Streams: `contact` (People API v1), `event` (Calendar v3), `task`
+// (Tasks v1), `message` (Gmail v1: gmail_stream.cpp) and `note` (Drive v3:
+// drive_stream.cpp).
 //
 // Reading: one page per read_changes call. The cursor carries Google's sync
 // token between runs and, mid-listing, the page token and the sync token
@@ -20,6 +21,9 @@
 // Conflicts: People's etag in the body (400 FAILED_PRECONDITION → CONFLICT),
 // Calendar's If-Match (412 → CONFLICT).
 #include "calendar_map.hpp"
+#include "drive_map.hpp"
+#include "drive_stream.hpp"
+#include "gmail_stream.hpp"
 #include "google_client.hpp"
 #include "json_read.hpp"
 #include "people_map.hpp"
@@ -57,12 +61,15 @@ const accord::kit::Manifest& manifest() {
   static const accord::kit::Manifest m = [] {
     using accord::kit::StreamInfo;
     return accord::kit::ManifestBuilder(
-               "google-api", "Google (People, Calendar, Tasks)", "0.1.0",
-               "A Google account through its APIs: contacts (People API), calendar events (Calendar API) and tasks "
-               "(Tasks API), incremental; OAuth 2.0 with a refresh token.")
+               "google-api", "Google (People, Calendar, Tasks, Gmail, Drive notes)", "0.1.0",
+               "A Google account through its APIs: contacts (People API), calendar events (Calendar API), tasks "
+               "(Tasks API), mail with its labels (Gmail API) and notes as plain-text files (Drive API), "
+               "incremental; OAuth 2.0 with a refresh token.")
         .stream(StreamInfo("contact", "jscontact").with_fields(people::fields()))
         .stream(StreamInfo("event", "jscalendar-event").with_fields(calendar::fields()))
         .stream(StreamInfo("task", "jscalendar-task").with_fields(tasks::fields()))
+        .stream(StreamInfo("message", "jmap-email").with_lazy({"/raw"}, "/size").with_fields(gmail::fields()))
+        .stream(StreamInfo("note", "note").with_fields(drive::fields()))
         .config_schema(R"schema({
       "type": "object",
       "additionalProperties": false,
@@ -82,8 +89,11 @@ const accord::kit::Manifest& manifest() {
         "calendar_url": {"type": "string", "format": "url-loopback-http", "default": "https://www.googleapis.com/calendar/v3", "description": "the Calendar API's root"},
         "tasks_url": {"type": "string", "format": "url-loopback-http", "default": "https://tasks.googleapis.com", "description": "the Tasks API's origin"},
         "task_list": {"type": "string", "default": "@default", "description": "the task list the task stream syncs: \"@default\" (My Tasks) or a list id"},
-        "gmail_url": {"type": "string", "format": "url-loopback-http", "default": "https://gmail.googleapis.com", "description": "the Gmail API's origin (the message stream is not written yet)"},
-        "drive_url": {"type": "string", "format": "url-loopback-http", "default": "https://www.googleapis.com/drive/v3", "description": "the Drive API's root (the note stream is not written yet)"},
+        "gmail_url": {"type": "string", "format": "url-loopback-http", "default": "https://gmail.googleapis.com", "description": "the Gmail API's origin (the message stream)"},
+        "gmail_write": {"type": "string", "enum": ["import", "insert"], "default": "import", "description": "how a new message goes into Gmail: import (as delivered mail: Gmail's scanning and classification) or insert (as IMAP APPEND does)"},
+        "gmail_delete": {"type": "string", "enum": ["trash", "delete"], "default": "trash", "description": "how a message is deleted: moved to the trash (Gmail empties it after 30 days) or deleted for good at once"},
+        "drive_url": {"type": "string", "format": "url-loopback-http", "default": "https://www.googleapis.com/drive/v3", "description": "the Drive API's root (the note stream); uploads go to the same origin's /upload/drive/v3"},
+        "notes_folder": {"type": "string", "minLength": 1, "default": "Outlook Notes", "description": "the folder in My Drive whose plain-text files are the note stream (made on the first write), as Google Workspace Sync for Microsoft Outlook keeps notes"},
         "calendar_id": {"type": "string", "default": "primary", "description": "the calendar the event stream syncs: \"primary\" or a calendar id from the calendar list"},
         "page_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 500, "description": "records asked for per listing page (People allows 1000, Calendar 2500)"},
         "batch": {"type": "boolean", "default": true, "description": "use People's batch endpoints (≤ 200 creates or updates, ≤ 500 deletes a request) when an apply holds several ops"},
@@ -93,7 +103,8 @@ const accord::kit::Manifest& manifest() {
             "stall_seconds": {"type": "integer", "minimum": 1, "default": 30, "description": "a transfer that stops moving for this long is abandoned"},
             "total_seconds": {"type": "integer", "minimum": 1, "default": 300}}}
       }})schema")
-        .store_identity({"account", "people_url", "calendar_url", "calendar_id", "tasks_url", "task_list"})
+        .store_identity({"account", "people_url", "calendar_url", "calendar_id", "tasks_url", "task_list", "gmail_url",
+                         "drive_url", "notes_folder"})
         .build();
   }();
   return m;
@@ -101,6 +112,8 @@ const accord::kit::Manifest& manifest() {
 
 struct Settings {
   ClientOptions client;
+  GmailSettings gmail;
+  DriveSettings drive;
   std::string people, calendar, calendar_id, tasks, task_list;
   size_t page_size = 500;
   bool batch = true;
@@ -139,6 +152,14 @@ Settings parse_config(std::string_view text) {
   s.tasks = root("/tasks_url");
   s.task_list = k.str("/task_list");
   s.page_size = static_cast<size_t>(k.integer("/page_size"));
+  s.gmail = GmailSettings{root("/gmail_url"), s.page_size, k.str("/gmail_write") == "insert",
+                          k.str("/gmail_delete") == "delete"};
+  s.drive.root = root("/drive_url");
+  // uploads: the same origin's /upload/… path ("Upload file data")
+  s.drive.upload = s.drive.root;
+  if (size_t at = s.drive.upload.find("/drive/v3"); at != std::string::npos) s.drive.upload.insert(at, "/upload");
+  s.drive.folder = k.str("/notes_folder");
+  s.drive.page_size = s.page_size;
   s.batch = k.boolean("/batch");
   s.client.http.ca_file = k.str("/ca_file");
   s.client.http.connect_timeout_s = k.integer("/timeouts/connect_seconds", 10);
@@ -167,7 +188,11 @@ constexpr const char* kEventKey = "accord.idempotency_key";  // extendedProperti
 class GoogleApi final : public accord::Connector {
  public:
   GoogleApi(const accord::Host& host, std::string_view config)
-      : accord::Connector(host), s_(parse_config(config)), client_(s_.client, host) {}
+      : accord::Connector(host),
+        s_(parse_config(config)),
+        client_(s_.client, host),
+        gmail_(client_, s_.gmail, kCursor),
+        drive_(client_, s_.drive, kCursor) {}
 
   void cancel() noexcept override {
     client_.cancel();
@@ -178,9 +203,16 @@ class GoogleApi final : public accord::Connector {
     return name == ACCORD_STREAMS_V1 ? accord::streams_extension() : accord::Connector::get_extension(name);
   }
   void check_stream(std::string_view stream) override {
-    if (stream != "contact" && stream != "event" && stream != "task")
-      throw accord::Error(ACCORD_UNSUPPORTED, "google-api keeps the streams contact, event and task (message and note "
-                                              "are not written yet), not \"" + std::string(stream) + "\"");
+    if (stream != "contact" && stream != "event" && stream != "task" && stream != "message" && stream != "note")
+      throw accord::Error(ACCORD_UNSUPPORTED, "google-api keeps the streams contact, event, task, message and note, "
+                                              "not \"" + std::string(stream) + "\"");
+  }
+
+  std::string fetch(std::string_view stream, std::string_view ids_json) override {
+    check_stream(stream);
+    if (stream != "message")
+      throw accord::Error(ACCORD_UNSUPPORTED, "google-api's " + std::string(stream) + " stream has no lazy fields");
+    return gmail_.fetch(accord::kit::parse_ids(ids_json));
   }
 
   std::string read_changes(std::string_view stream, std::string_view cursor) override {
@@ -189,6 +221,8 @@ class GoogleApi final : public accord::Connector {
     if (cur && str(*cur, "stream") != stream) kCursor.expire("it is the cursor of another stream");
     json::object c = cur ? std::move(*cur) : json::object{{"stream", std::string(stream)}};
     if (stream == "task") return read_tasks(c, !cur);
+    if (stream == "message") return gmail_.read(c, !cur);
+    if (stream == "note") return drive_.read(c, !cur);
     return stream == "contact" ? read_contacts(c, !cur) : read_events(c, !cur);
   }
 
@@ -198,9 +232,12 @@ class GoogleApi final : public accord::Connector {
     std::vector<Op> ops = accord::kit::parse_ops(ops_text);
     std::vector<std::optional<Result>> done(ops.size());
     if (stream == "contact" && s_.batch) batch_contacts(ops, done);
+    if (stream == "message" && s_.batch) gmail_.batch_updates(ops, done);
     return accord::kit::results_json(accord::kit::apply_each(*this, ops, [&](const Op& op) {
       if (auto& d = done[static_cast<size_t>(&op - ops.data())]) return *d;
       if (stream == "task") return apply_task(op);
+      if (stream == "message") return gmail_.apply(op);
+      if (stream == "note") return drive_.apply(op);
       return stream == "contact" ? apply_contact(op) : apply_event(op);
     }));
   }
@@ -248,38 +285,6 @@ class GoogleApi final : public accord::Connector {
     batch.cursor = kCursor.write(nc);
     batch.more = !next.empty();
     return batch.serialize();
-  }
-
-  // A Google answer the caller cannot use: RETRY for Google's own failures, else ERROR.
-  [[noreturn]] static void unusable(const std::string& method, const std::string& url, const Answer& a,
-                                    const std::string& hint = "") {
-    throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, method, url, a, hint);
-  }
-
-  // A GET of one resource: nullopt when Google has none (404, or 410 where
-  // the API says gone so).
-  std::optional<json::object> get_one(const std::string& url) {
-    Answer a = client_.call("GET", url);
-    if (a.status == 404 || a.status == 410) return std::nullopt;
-    if (!a.ok() || !a.body.is_object()) unusable("GET", url, a);
-    return a.body.get_object();
-  }
-
-  // Every page of a listing (`url` already has its query): `on_page` gets
-  // each page's body and returns true to stop.
-  template <class F>
-  void each_page(const std::string& url, F&& on_page) {
-    std::string page;
-    for (;;) {
-      throw_if_cancelled();
-      std::string u = page.empty() ? url : url + "&pageToken=" + url_encode(page);
-      Answer a = client_.call("GET", u);
-      if (!a.ok()) unusable("GET", u, a);
-      const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
-      if (on_page(body)) return;
-      page = str(body, "nextPageToken");
-      if (page.empty()) return;
-    }
   }
 
   // A batch op's failure as its result (the host retries or reports it);
@@ -352,7 +357,7 @@ class GoogleApi final : public accord::Connector {
   // The user's contact groups (name ⇄ resource name), read once per instance.
   const people::GroupNames& groups() {
     if (groups_loaded_) return group_names_;
-    each_page(people_url("contactGroups?groupFields=name,groupType&pageSize=1000"), [&](const json::object& body) {
+    each_page(client_, people_url("contactGroups?groupFields=name,groupType&pageSize=1000"), [&](const json::object& body) {
       if (const json::array* gs = arr(body, "contactGroups"))
         for (const auto& v : *gs)
           if (auto* g = v.if_object(); g && str(*g, "groupType") == "USER_CONTACT_GROUP")
@@ -427,7 +432,7 @@ class GoogleApi final : public accord::Connector {
   std::optional<json::object> find_contact(const std::string& key) {
     if (key.empty()) return std::nullopt;
     std::string rn;
-    each_page(people_url("people/me/connections?personFields=clientData,metadata&pageSize=1000"),
+    each_page(client_, people_url("people/me/connections?personFields=clientData,metadata&pageSize=1000"),
               [&](const json::object& body) {
                 if (const json::array* conns = arr(body, "connections"))
                   for (const auto& v : *conns)
@@ -442,7 +447,7 @@ class GoogleApi final : public accord::Connector {
   }
 
   std::optional<json::object> get_contact(const std::string& rn) {
-    return get_one(people_url(rn + "?personFields=" + people::kReadFields));
+    return get_one(client_, people_url(rn + "?personFields=" + people::kReadFields));
   }
 
   static Result contact_changed(const std::string& id, const json::object& now) {
@@ -730,7 +735,7 @@ class GoogleApi final : public accord::Connector {
     return calendar_zone_;
   }
 
-  std::optional<json::object> get_event(const std::string& id) { return get_one(events_url("/" + url_encode(id))); }
+  std::optional<json::object> get_event(const std::string& id) { return get_one(client_, events_url("/" + url_encode(id))); }
 
   // A series: the master and, when it recurs, its exceptions (the events of
   // its iCalUID whose recurringEventId names it, cancelled ones included).
@@ -740,7 +745,7 @@ class GoogleApi final : public accord::Connector {
     bool recurs = master.contains("recurrence");
     s.master = std::move(master);
     if (!recurs || uid.empty()) return s;
-    each_page(events_url("?iCalUID=" + url_encode(uid) + "&showDeleted=true&singleEvents=false&maxResults=2500"),
+    each_page(client_, events_url("?iCalUID=" + url_encode(uid) + "&showDeleted=true&singleEvents=false&maxResults=2500"),
               [&](const json::object& body) {
                 if (const json::array* items = arr(body, "items"))
                   for (const auto& v : *items)
@@ -1006,7 +1011,7 @@ class GoogleApi final : public accord::Connector {
   }
 
   std::optional<json::object> get_task(const std::string& id) {
-    auto t = get_one(tasks_url("/" + url_encode(id)));
+    auto t = get_one(client_, tasks_url("/" + url_encode(id)));
     if (t && flag(&*t, "deleted")) return std::nullopt;
     return t;
   }
@@ -1019,7 +1024,7 @@ class GoogleApi final : public accord::Connector {
     json::object want = tasks::from_task(data);
     std::string min = accord::utc::format_time(accord::utc::now_ms() - 7 * 86400000LL, "iso8601");
     std::optional<json::object> best;
-    each_page(tasks_url("?maxResults=100&showCompleted=true&showHidden=true&updatedMin=" + url_encode(min)),
+    each_page(client_, tasks_url("?maxResults=100&showCompleted=true&showHidden=true&updatedMin=" + url_encode(min)),
               [&](const json::object& body) {
                 if (const json::array* items = arr(body, "items"))
                   for (const auto& v : *items) {
@@ -1073,6 +1078,8 @@ class GoogleApi final : public accord::Connector {
 
   Settings s_;
   GoogleClient client_;
+  GmailStream gmail_;
+  DriveStream drive_;
   const json::object empty_;
   people::GroupNames group_names_;
   std::string calendar_zone_;
@@ -1084,4 +1091,4 @@ class GoogleApi final : public accord::Connector {
 
 ACCORD_CONNECTOR(gapi::GoogleApi, gapi::manifest().c_str(),
                  ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_DELETE | ACCORD_CAP_CHANGE_FEED |
-                     ACCORD_CAP_IDEMPOTENT_CREATE)
+                     ACCORD_CAP_IDEMPOTENT_CREATE | ACCORD_CAP_FETCH)

@@ -3,6 +3,7 @@
 #include "google_client.hpp"
 
 #include <accord/net/redact.hpp>
+#include <accord/text/ascii.hpp>
 #include <accord/time/rest_time.hpp>
 
 #include <boost/json.hpp>
@@ -90,7 +91,10 @@ Answer GoogleClient::call(const std::string& method, const std::string& url, con
       renewed = true;
     }
     std::vector<std::string> headers{"Accept: application/json", "Authorization: Bearer " + token_};
-    if (!body.empty()) headers.emplace_back("Content-Type: application/json");
+    bool typed = std::any_of(extra.begin(), extra.end(), [](const std::string& h) {
+      return h.size() > 13 && accord::ascii_iequals(std::string_view(h).substr(0, 13), "content-type:");
+    });
+    if (!body.empty() && !typed) headers.emplace_back("Content-Type: application/json");
     headers.insert(headers.end(), extra.begin(), extra.end());
     accord::net::HttpResponse resp;
     accord::net::HttpFailure f;
@@ -109,10 +113,16 @@ Answer GoogleClient::call(const std::string& method, const std::string& url, con
     }
     Answer a;
     a.status = resp.status;
-    if (!resp.body.empty()) {
+    std::string type = resp.header("content-type");
+    if (!resp.body.empty() && !type.empty() && type.find("json") == std::string::npos) {
+      a.text = std::move(resp.body);  // a file's content (Drive's alt=media)
+    } else if (!resp.body.empty()) {
       boost::system::error_code ec;
       a.body = json::parse(resp.body, ec);
-      if (ec) a.body = nullptr;
+      if (ec) {
+        a.body = nullptr;
+        a.text = std::move(resp.body);
+      }
     }
     if (a.ok()) {
       limited_in_a_row_ = 0;
@@ -144,6 +154,17 @@ Answer GoogleClient::call(const std::string& method, const std::string& url, con
     }
     return a;
   }
+}
+
+void unusable(const std::string& method, const std::string& url, const Answer& a, const std::string& hint) {
+  throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, method, url, a, hint);
+}
+
+std::optional<json::object> get_one(GoogleClient& client, const std::string& url) {
+  Answer a = client.call("GET", url);
+  if (a.status == 404 || a.status == 410) return std::nullopt;
+  if (!a.ok() || !a.body.is_object()) unusable("GET", url, a);
+  return a.body.get_object();
 }
 
 }  // namespace gapi

@@ -20,7 +20,9 @@
 #include <accord/connector.hpp>
 #include <accord/net/http_client.hpp>
 #include <accord/net/oauth2.hpp>
+#include <accord/net/url_rules.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <atomic>
@@ -43,6 +45,7 @@ GoogleError read_error(long http_status, const boost::json::value& body);
 struct Answer {
   long status = 0;
   boost::json::value body;  // null when the answer had no JSON body
+  std::string text;         // the body as sent when it is not JSON (a file's content)
   GoogleError error;        // filled when status is not 2xx
   bool ok() const { return status / 100 == 2; }
 };
@@ -65,7 +68,8 @@ class GoogleClient {
   GoogleClient(ClientOptions opts, const accord::Host& host);
 
   // Sends one request to an absolute URL (`body`: JSON text or ""; an
-  // `If-Match` or other header in `extra`). Answers every status the caller
+  // `If-Match` or other header in `extra`, a `Content-Type` there replacing
+  // JSON's). Answers every status the caller
   // may want to look at (2xx and 4xx other than 401 and the rate limits);
   // throws accord::Error for the statuses above and for a transport failure
   // (LostAnswer when a request that is not idempotent may have been done).
@@ -101,5 +105,32 @@ std::string describe(const std::string& method, const std::string& url);
 // naming the request and Google's message (redacted).
 accord::Error failure(int32_t status, const std::string& method, const std::string& url, const Answer& a,
                       const std::string& hint = "");
+
+// A Google answer the caller cannot use: RETRY for Google's own failures, else ERROR.
+[[noreturn]] void unusable(const std::string& method, const std::string& url, const Answer& a,
+                           const std::string& hint = "");
+
+// A GET of one resource: nullopt when Google has none (404, or 410 where
+// the API says gone so).
+std::optional<boost::json::object> get_one(GoogleClient& client, const std::string& url);
+
+// Every page of a listing (`url` already has its query; `token` the
+// query parameter that carries the next page's token): `on_page` gets each
+// page's body (an empty object for none) and returns true to stop.
+template <class F>
+void each_page(GoogleClient& client, const std::string& url, F&& on_page) {
+  static const boost::json::object none;
+  std::string page;
+  for (;;) {
+    std::string u = page.empty() ? url : url + "&pageToken=" + accord::net::url_encode(page);
+    Answer a = client.call("GET", u);
+    if (!a.ok()) unusable("GET", u, a);
+    const boost::json::object& body = a.body.is_object() ? a.body.get_object() : none;
+    if (on_page(body)) return;
+    auto* next = body.if_contains("nextPageToken");
+    if (!next || !next->is_string() || next->get_string().empty()) return;
+    page = std::string(next->get_string());
+  }
+}
 
 }  // namespace gapi
