@@ -443,6 +443,14 @@ expect gmail-old-startHistoryId-404 404 'd.error.errors[0].reason==="notFound" &
 req GET "$G/profile"
 req GET "$G/history?startHistoryId=$(j d.historyId)"
 expect gmail-fresh-historyId-after-expiry 200
+# internalDateSource's defaults (discovery): import dateHeader, insert receivedTime
+mail4=$(printf 'From: Bob <bob@example.com>\r\nSubject: Old\r\nMessage-ID: <m4@example.com>\r\nDate: Sun, 1 Mar 2026 08:00:00 +0000\r\n\r\nOld\r\n' | base64 -w0 | tr '+/' '-_')
+req POST "$G/messages/import" "{\"raw\": \"$mail4\"}"
+req GET "$G/messages/$(j d.id)?format=minimal"
+expect gmail-import-dates-by-header-by-default 200 'd.internalDate===String(Date.parse("2026-03-01T08:00:00Z"))'
+req POST "$G/messages" "{\"raw\": \"$mail4\"}"
+req GET "$G/messages/$(j d.id)?format=minimal"
+expect gmail-insert-dates-by-receipt-by-default 200 'Number(d.internalDate)>Date.parse("2026-03-02T00:00:00Z")'
 
 # Gmail's per-user quota: 15,000 units a minute, each method its units (messages.get 5)
 ctl __control '{"gmail_quota_per_minute": 12}'
@@ -482,6 +490,10 @@ code=$(curl -s -o resp.body -w '%{http_code}' -XPATCH -H 'Authorization: Bearer 
 expect drive-media-update 200 'd.size==="14" && d.version==="2"'
 req PATCH "$D/files/$note?fields=appProperties,name" '{"name": "Note one.txt", "appProperties": {"accord_key": null, "other": "x"}}'
 expect drive-update-appProperties-merge 200 'd.name==="Note one.txt" && d.appProperties.other==="x" && d.appProperties.accord_key===undefined'
+req PATCH "$D/files/$note?fields=modifiedTime" '{"modifiedTime": "2026-02-01T10:00:00.000Z"}'
+expect drive-modifiedTime-written 200 'd.modifiedTime==="2026-02-01T10:00:00.000Z"'
+req PATCH "$D/files/$note?fields=modifiedTime" '{"modifiedTime": "yesterday"}'
+expect drive-modifiedTime-must-be-a-time 400
 req PATCH "$D/files/$note" '{"parents": ["root"]}'
 expect drive-parents-not-writable-in-update 403 'd.error.errors[0].reason==="fieldNotWritable"'
 req GET "$D/changes?pageToken=$spt&fields=*"
