@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// Microsoft Graph event ⇄ canonical JSCalendar Event (RFC 8984 subset).
+// A series is one record: the master's fields, its patternedRecurrence as a
+// recurrence rule, its exceptions (exceptionOccurrences) as
+// recurrenceOverrides keyed by their original start, and its cancelled
+// occurrences (cancelledOccurrences) as excluded overrides.
+//
+// Times: Graph is asked for them in UTC (Prefer: outlook.timezone="UTC")
+// and the event's own zone comes from originalStartTimeZone (a Windows zone
+// name turned into IANA through CLDR, libs/formats), so a record carries
+// local start, timeZone and duration as a JSCalendar event does.
+//
+// Pure functions; any thread.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <string>
+#include <vector>
+
+namespace outlook::events {
+
+struct Series {
+  boost::json::object master;                   // a single event or a series master
+  std::vector<boost::json::object> exceptions;  // its exceptionOccurrences
+};
+
+boost::json::object to_event(const Series& s);
+
+// What a create or PATCH of the master sends (no recurrence overrides: see
+// Written); every mapped field, null where the event has none.
+struct Written {
+  boost::json::object master;
+  struct Change {
+    std::string recurrence_id;  // the occurrence's original start, local to the event's zone
+    boost::json::object patch;  // its changed fields, as a Graph event PATCH
+  };
+  std::vector<Change> changed;             // overrides that change an occurrence
+  std::vector<std::string> excluded;       // overrides that cancel one (recurrence ids)
+};
+Written from_event(const boost::json::object& event);
+
+// The recurrence id (local start "2026-03-02T10:00:00" in `zone`) of an
+// occurrence whose originalStart is a UTC DateTimeOffset.
+std::string recurrence_id(const std::string& original_start_utc, const std::string& zone);
+
+// A cancelledOccurrences entry ("OID.<master>.<yyyy-mm-dd>") as its date.
+std::string cancelled_date(const std::string& entry);
+
+const std::vector<std::string>& fields();
+
+}  // namespace outlook::events

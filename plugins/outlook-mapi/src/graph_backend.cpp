@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: Apache-2.0
+// The graph backend's configuration, dispatch and delta rounds
+// (graph_backend.hpp); each stream's reading and writing is in its own file.
+#include "graph_backend.hpp"
+
+#include <accord/json/lenient.hpp>
+#include <accord/kit/batch.hpp>
+#include <accord/kit/cursor.hpp>
+#include <accord/net/url_rules.hpp>
+
+namespace json = boost::json;
+using accord::json_read::arr;
+using accord::json_read::str;
+
+namespace outlook::graph {
+
+namespace {
+
+// "outlook1.{…}"
+const accord::kit::CursorFormat kCursor{"outlook", 1};
+
+}  // namespace
+
+const char* config_schema() {
+  return R"schema({
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "backend": {"type": "string", "enum": ["graph", "pst"], "default": "graph",
+          "description": "graph: a Microsoft 365 or Outlook.com mailbox through Microsoft Graph (two-way); pst: an Outlook data file (.pst/.ost), read-only"},
+        "account": {"type": "string", "description": "graph: the mailbox's address (ada@contoso.com): names the store, so that state made with one mailbox is never used with another"},
+        "tenant": {"type": "string", "default": "common", "description": "graph: the Microsoft Entra tenant (its id or domain; \"common\", \"organizations\" or \"consumers\" for a multi-tenant app)"},
+        "oauth2": {"type": "object", "additionalProperties": false, "required": ["client_id"],
+          "description": "graph: renew OAuth 2.0 access tokens with a refresh token (docs/connectors/outlook-mapi.md: registering an app and signing in)",
+          "properties": {
+            "client_id": {"type": "string", "description": "the application (client) id of the app registration the refresh token was issued to"},
+            "client_secret": {"type": "string", "description": "a confidential client's secret, as {\"$secret\": NAME}; public clients (the usual case) have none"},
+            "refresh_token": {"type": "string", "description": "the refresh token, as {\"$secret\": NAME}; or"},
+            "refresh_token_secret": {"type": "string", "description": "the NAME of the secret holding the refresh token: Microsoft rotates refresh tokens and the new one is written back there"},
+            "scope": {"type": "string", "default": "offline_access https://graph.microsoft.com/Contacts.ReadWrite https://graph.microsoft.com/Calendars.ReadWrite https://graph.microsoft.com/Tasks.ReadWrite https://graph.microsoft.com/Mail.ReadWrite https://graph.microsoft.com/MailboxSettings.ReadWrite",
+              "description": "the scopes asked for with each refresh (Microsoft's identity platform wants them)"}}},
+        "access_token": {"type": "string", "format": "header-value", "description": "graph: a current access token, as {\"$secret\": NAME}: used until refused, then renewed through oauth2 when given"},
+        "login_url": {"type": "string", "format": "url-loopback-http", "default": "https://login.microsoftonline.com", "description": "graph: the identity platform's origin (the token endpoint is LOGIN_URL/TENANT/oauth2/v2.0/token)"},
+        "graph_url": {"type": "string", "format": "url-loopback-http", "default": "https://graph.microsoft.com/v1.0", "description": "graph: Microsoft Graph's root (a national cloud's, or a test server's)"},
+        "contact_folders": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "default": ["contacts"],
+          "description": "graph: the contact folders the contact stream syncs, by id or display name; \"contacts\" is the default Contacts folder. New contacts go to the first"},
+        "task_lists": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "default": ["defaultList"],
+          "description": "graph: the To Do lists the task stream syncs, by id or display name; \"defaultList\" is the default Tasks list. New tasks go to the first"},
+        "calendar_window": {"type": "object", "additionalProperties": false,
+          "description": "graph: the primary calendar's changes are followed within a window (calendarView/delta); a full listing holds every event",
+          "properties": {
+            "start": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "a fixed first day (YYYY-MM-DD), instead of past_days"},
+            "past_days": {"type": "integer", "minimum": 0, "maximum": 3650, "default": 365, "description": "the window begins this many days ago"},
+            "future_days": {"type": "integer", "minimum": 1, "maximum": 3650, "default": 730, "description": "and ends this many days ahead"}}},
+        "page_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100, "description": "graph: records asked for per page (Prefer: odata.maxpagesize)"},
+        "path": {"type": "string", "format": "path", "description": "pst: the Outlook data file (.pst or .ost) to read"},
+        "ca_file": {"type": "string", "format": "path", "description": "graph: a CA bundle for a private CA (a proxy); TLS verification cannot be turned off"},
+        "timeouts": {"type": "object", "additionalProperties": false, "properties": {
+            "connect_seconds": {"type": "integer", "minimum": 1, "default": 10},
+            "stall_seconds": {"type": "integer", "minimum": 1, "default": 30, "description": "a transfer that stops moving for this long is abandoned"},
+            "total_seconds": {"type": "integer", "minimum": 1, "default": 300}}}
+      }})schema";
+}
+
+Settings read_settings(const accord::kit::Config& k) {
+  using accord::kit::Config;
+  Settings s;
+  auto root = [&](const char* p) {
+    std::string u = k.str(p);
+    if (auto why = accord::net::credential_url_problem(u); !why.empty()) Config::fail(p, why);
+    while (!u.empty() && u.back() == '/') u.pop_back();
+    return u;
+  };
+  s.client.root = root("/graph_url");
+  s.client.access_token = k.str("/access_token");
+  if (k.has("/oauth2")) {
+    accord::net::OAuth2Config o{root("/login_url") + "/" + accord::net::url_encode(k.str("/tenant")) + "/oauth2/v2.0/token",
+                                k.str("/oauth2/client_id"), k.str("/oauth2/client_secret"), k.str("/oauth2/refresh_token"),
+                                k.str("/oauth2/refresh_token_secret"), "outlook-mapi",
+                                "the Microsoft account (accord login microsoft)", k.str("/oauth2/scope")};
+    if (o.refresh_token.empty() == o.refresh_token_secret.empty())
+      Config::fail("/oauth2", "give exactly one of \"refresh_token_secret\" (the secret's name, so that the token "
+                              "Microsoft rotates can be kept) and \"refresh_token\" (as {\"$secret\": NAME})");
+    s.client.oauth = std::move(o);
+  } else if (s.client.access_token.empty()) {
+    Config::fail("", "backend \"graph\" signs in with \"oauth2\" (client_id and the refresh token, as "
+                     "{\"$secret\": NAME}) or an \"access_token\"");
+  }
+  s.contact_folders = k.strings("/contact_folders");
+  s.task_lists = k.strings("/task_lists");
+  if (s.contact_folders.empty()) s.contact_folders = {"contacts"};
+  if (s.task_lists.empty()) s.task_lists = {"defaultList"};
+  s.window_start = k.str("/calendar_window/start");
+  s.past_days = k.integer("/calendar_window/past_days", 365);
+  s.future_days = k.integer("/calendar_window/future_days", 730);
+  s.page_size = k.integer("/page_size", 100);
+  s.client.http.ca_file = k.str("/ca_file");
+  s.client.http.connect_timeout_s = k.integer("/timeouts/connect_seconds", 10);
+  s.client.http.stall_timeout_s = k.integer("/timeouts/stall_seconds", 30);
+  s.client.http.total_timeout_s = k.integer("/timeouts/total_seconds", 300);
+  return s;
+}
+
+Backend::Backend(const accord::Host& host, const accord::Connector& owner, const accord::kit::Config& k)
+    : host_(host), owner_(owner), s_(read_settings(k)), client_(s_.client, host) {}
+
+void Backend::check_stream(std::string_view stream) const {
+  if (stream != "contact" && stream != "event" && stream != "task")
+    throw accord::Error(ACCORD_UNSUPPORTED, "outlook-mapi's graph backend keeps the streams contact, event and task "
+                                            "(message and note are not written yet), not \"" + std::string(stream) + "\"");
+}
+
+std::string Backend::read_changes(std::string_view stream, std::string_view cursor) {
+  std::optional<json::object> cur = kCursor.read(cursor);
+  if (cur && str(*cur, "stream") != stream) kCursor.expire("it is the cursor of another stream");
+  json::object c = cur ? std::move(*cur) : json::object{{"stream", std::string(stream)}};
+  if (stream == "contact") return read_contacts(c, !cur);
+  if (stream == "event") return read_events(c, !cur);
+  return read_tasks(c, !cur);
+}
+
+std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
+  if (host_.read_only()) throw accord::Error(ACCORD_UNSUPPORTED, "this instance is read-only");
+  std::vector<accord::kit::Op> ops = accord::kit::parse_ops(ops_text);
+  return accord::kit::results_json(accord::kit::apply_each(owner_, ops, [&](const accord::kit::Op& op) {
+    if (stream == "contact") return apply_contact(op);
+    if (stream == "event") return apply_event(op);
+    return apply_task(op);
+  }));
+}
+
+void Backend::unusable(const std::string& method, const std::string& url, const Answer& a, const std::string& hint) {
+  throw failure(a.status >= 500 ? ACCORD_RETRY : ACCORD_ERROR, method, url, a, hint);
+}
+
+std::optional<json::object> Backend::get_one(const std::string& path, const std::string& prefer) {
+  Answer a = client_.call("GET", path, "", {}, true, prefer);
+  if (a.status == 404) return std::nullopt;
+  if (!a.ok() || !a.body.is_object()) unusable("GET", path, a);
+  return a.body.get_object();
+}
+
+void Backend::each_page(const std::string& path, const std::function<bool(const json::array&)>& on_page) {
+  std::string url = path;
+  while (!url.empty()) {
+    owner_.throw_if_cancelled();
+    Answer a = client_.call("GET", url, "", {}, true, prefer_page());
+    if (!a.ok()) unusable("GET", url, a);
+    const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+    if (const json::array* v = arr(body, "value"); v && on_page(*v)) return;
+    url = str(body, "@odata.nextLink");
+    if (!url.empty() && url.rfind(client_.root() + "/", 0) != 0)
+      throw accord::Error(ACCORD_ERROR, describe("GET", path) + ": Graph's next page is on another server; not followed");
+  }
+}
+
+std::string Backend::etag_of(const json::object& item) {
+  std::string e = str(item, "@odata.etag");
+  if (e.empty() && !str(item, "changeKey").empty()) e = "W/\"" + str(item, "changeKey") + "\"";
+  return e;
+}
+
+std::vector<std::string> Backend::if_match(const accord::kit::Op& op) const {
+  if (op.expect_version && !op.expect_version->empty()) return {"If-Match: " + *op.expect_version};
+  return {};
+}
+
+// One page of a round of delta requests over `folders`, folder after folder.
+// The cursor between rounds: {"stream", "folders": [ids], "links": {id:
+// deltaLink}}; mid-round also "at" (the folder in progress), "next" (its
+// @odata.nextLink) and "full" (the round is a full listing).
+std::string Backend::read_delta(const char* stream, const json::object& c, bool fresh, const std::vector<Folder>& folders,
+                                const OnPage& on_page) {
+  json::array ids;
+  for (const Folder& f : folders) ids.push_back(json::value(f.id));
+  if (!fresh) {
+    const json::value* was = c.if_contains("folders");
+    if (!was || *was != json::value(ids))
+      kCursor.expire("the folders it was made with are not those configured now");
+  }
+  json::object links;
+  if (auto* l = c.if_contains("links"); l && l->is_object()) links = l->get_object();
+  size_t at = 0;
+  if (auto* v = c.if_contains("at"); v && v->is_int64() && v->get_int64() >= 0) at = static_cast<size_t>(v->get_int64());
+  if (at >= folders.size()) kCursor.expire("it names a folder that is not configured");
+  std::string next = str(c, "next");
+  bool full = fresh || (c.contains("full") && c.at("full").is_bool() && c.at("full").get_bool());
+  const Folder& f = folders[at];
+  std::string url = !next.empty() ? next : links.contains(f.id) ? str(links, f.id.c_str()) : f.delta;
+  // a state link goes only where Graph is: a cursor cannot send the token elsewhere
+  if (url.rfind("http", 0) == 0 && url.rfind(client_.root() + "/", 0) != 0)
+    kCursor.expire("its delta link is not on " + client_.root());
+  Answer a = client_.call("GET", url, "", {}, true, prefer_page());
+  if (a.status == 410 || a.code == "syncStateNotFound" || a.code == "resyncRequired" || a.code == "SyncStateNotFound")
+    kCursor.expire("Outlook no longer holds the sync state of a folder (HTTP " + std::to_string(a.status) + " " + a.code + ")");
+  if (!a.ok()) unusable("GET", url, a);
+  const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+  const json::array* items = arr(body, "value");
+  accord::kit::Batch batch;
+  batch.records = on_page(items ? *items : json::array(), full);
+  batch.full = fresh && at == 0 && next.empty();
+  json::object nc{{"stream", stream}, {"folders", ids}};
+  std::string nl = str(body, "@odata.nextLink"), dl = str(body, "@odata.deltaLink");
+  if (!nl.empty()) {
+    nc["at"] = at;
+    nc["next"] = nl;
+    batch.more = true;
+  } else {
+    if (dl.empty()) throw failure(ACCORD_ERROR, "GET", url, a, "Graph gave neither a next page nor a delta link");
+    links[f.id] = dl;
+    if (at + 1 < folders.size()) {
+      nc["at"] = at + 1;
+      batch.more = true;
+    }
+  }
+  if (batch.more && full) nc["full"] = true;
+  nc["links"] = std::move(links);
+  batch.cursor = kCursor.write(nc);
+  return batch.serialize();
+}
+
+}  // namespace outlook::graph

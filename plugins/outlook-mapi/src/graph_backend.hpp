@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// The `graph` backend of outlook-mapi: one mailbox through Microsoft Graph
+// v1.0, two-way. Streams and how each is read and written:
+//   contact: contact folders (the default one, "contacts", or those named),
+//            per-folder delta; creates carry the idempotency key in a
+//            single-value extended property, found by $filter on a resend;
+//   event:   the primary calendar's calendarView/delta over a window; a
+//            series is one record, its master fetched with its exceptions
+//            and cancelled occurrences; creates carry transactionId and the
+//            extended property;
+//   task:    To Do lists (the default list or those named), per-list delta;
+//            checklist items; the key in a linkedResource's externalId.
+// Reading: one delta page per read_changes call. The cursor holds the
+// @odata.deltaLink of each folder between runs and, mid-round, the folder
+// in progress and its @odata.nextLink. 410 or syncStateNotFound (Graph
+// forgot the state) is CURSOR_EXPIRED: the host lists everything and diffs.
+// Writing: If-Match with the item's @odata.etag (412 → CONFLICT).
+//
+// Thread safety: one thread at a time (the connector rule); cancel() from any.
+#pragma once
+
+#include "graph_client.hpp"
+
+#include <accord/connector.hpp>
+#include <accord/kit/config.hpp>
+#include <accord/kit/ops.hpp>
+
+#include <boost/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace outlook::graph {
+
+// The configuration's schema (both backends' keys: the manifest has one).
+const char* config_schema();
+
+// The extended property that holds Accord's idempotency key on contacts and
+// events: a named string property in Accord's own property set.
+inline constexpr const char* kKeyProperty = "String {8f6a3b5e-7d1c-4e0a-9b2f-6c4d1e0a7b3c} Name AccordIdempotencyKey";
+// The linkedResource application name of a To Do task Accord made.
+inline constexpr const char* kLinkApp = "Accord";
+
+struct Settings {
+  ClientOptions client;
+  std::vector<std::string> contact_folders, task_lists;
+  std::string window_start;  // "2024-01-01T00:00:00" when fixed, else from past_days
+  int64_t past_days = 365, future_days = 730;
+  int64_t page_size = 100;
+  std::string time_zone = "UTC";  // the zone event times are asked in (Prefer: outlook.timezone)
+};
+
+Settings read_settings(const accord::kit::Config& k);
+
+class Backend {
+ public:
+  Backend(const accord::Host& host, const accord::Connector& owner, const accord::kit::Config& k);
+
+  void cancel() noexcept { client_.cancel(); }
+  void check_stream(std::string_view stream) const;
+  std::string read_changes(std::string_view stream, std::string_view cursor);
+  std::string apply(std::string_view stream, std::string_view ops);
+
+ private:
+  // ---- delta rounds over folders (graph_backend.cpp) -------------------------
+  struct Folder {
+    std::string id;     // the folder's or list's id
+    std::string delta;  // the path of its first delta request (query included)
+  };
+  // What a page's items became: the records, in order.
+  using OnPage = std::function<boost::json::array(const boost::json::array& items, bool full)>;
+  std::string read_delta(const char* stream, const boost::json::object& cursor, bool fresh,
+                         const std::vector<Folder>& folders, const OnPage& on_page);
+  std::string prefer_page() const { return "odata.maxpagesize=" + std::to_string(s_.page_size); }
+  [[noreturn]] static void unusable(const std::string& method, const std::string& url, const Answer& a,
+                                    const std::string& hint = "");
+  std::optional<boost::json::object> get_one(const std::string& path, const std::string& prefer = "");
+  // Every page of a plain listing (`on_page` returns true to stop).
+  void each_page(const std::string& path, const std::function<bool(const boost::json::array&)>& on_page);
+  static std::string etag_of(const boost::json::object& item);
+  std::vector<std::string> if_match(const accord::kit::Op& op) const;
+
+  // ---- contacts (graph_contacts.cpp) -----------------------------------------
+  const std::vector<Folder>& contact_folders();
+  std::string read_contacts(const boost::json::object& c, bool fresh);
+  accord::kit::Result apply_contact(const accord::kit::Op& op);
+  std::optional<boost::json::object> find_contact(const std::string& key);
+  boost::json::object contact_record(const boost::json::object& g) const;
+  accord::kit::Result contact_result(const boost::json::object& g) const;
+
+  // ---- events (graph_events.cpp) ---------------------------------------------
+  std::string read_events(const boost::json::object& c, bool fresh);
+  accord::kit::Result apply_event(const accord::kit::Op& op);
+  std::optional<boost::json::object> get_series(const std::string& id);
+  std::optional<boost::json::object> find_event(const std::string& key);
+  accord::kit::Result event_result(const std::string& id);
+
+  // ---- tasks (graph_tasks.cpp) -----------------------------------------------
+  const std::vector<Folder>& task_lists();
+  std::string read_tasks(const boost::json::object& c, bool fresh);
+  accord::kit::Result apply_task(const accord::kit::Op& op);
+  std::optional<boost::json::object> find_task(const std::string& list, const std::string& key);
+  std::string list_of(const std::string& task_id);
+  boost::json::object task_record(const std::string& list, boost::json::object t);
+  std::vector<boost::json::object> checklist(const std::string& list, const std::string& task);
+  void write_checklist(const std::string& list, const std::string& task, const boost::json::object& data);
+
+  accord::Host host_;
+  const accord::Connector& owner_;
+  Settings s_;
+  GraphClient client_;
+  std::optional<std::vector<Folder>> contact_folders_, task_lists_;
+  const boost::json::object empty_;
+};
+
+}  // namespace outlook::graph

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+// Graph's requests and errors as Accord statuses (graph_client.hpp).
+#include "graph_client.hpp"
+
+#include <accord/json/lenient.hpp>
+#include <accord/net/redact.hpp>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+namespace json = boost::json;
+using accord::json_read::obj;
+using accord::json_read::str;
+
+namespace outlook::graph {
+
+std::string describe(const std::string& method, const std::string& url) {
+  size_t start = 0;
+  if (size_t scheme = url.find("://"); scheme != std::string::npos) start = url.find('/', scheme + 3);
+  if (start == std::string::npos) return method + " /";
+  size_t end = url.find('?', start);
+  return method + " " + url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+accord::Error failure(int32_t status, const std::string& method, const std::string& url, const Answer& a,
+                      const std::string& hint) {
+  std::string what = describe(method, url) + " answered HTTP " + std::to_string(a.status);
+  if (!a.code.empty()) what += " " + a.code;
+  if (!a.message.empty()) what += ": " + a.message;
+  if (!hint.empty()) what += "; " + hint;
+  return accord::Error(status, accord::net::redact(what));
+}
+
+std::string odata_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+GraphClient::GraphClient(ClientOptions opts, const accord::Host& host)
+    : opts_(std::move(opts)), host_(host), http_(opts_.http), oauth_(opts_.oauth), token_(opts_.access_token) {
+  if (!token_.empty()) accord::net::add_secret(token_);
+}
+
+namespace {
+
+bool retryable(long status) { return status == 429 || status == 500 || status == 502 || status == 503 || status == 504; }
+
+}  // namespace
+
+Answer GraphClient::call(const std::string& method, const std::string& target, const std::string& body,
+                         const std::vector<std::string>& extra, bool idempotent, const std::string& prefer) {
+  const std::string url = target.rfind("http", 0) == 0 ? target : opts_.root + target;
+  idempotent = idempotent || method == "GET";
+  bool renewed = false, retried = false;
+  for (;;) {
+    if (cancelled_.load() || host_.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+    if (token_.empty()) {
+      token_ = oauth_.renew(http_, host_);
+      renewed = true;
+    }
+    // immutable ids on every request (concepts/outlook-immutable-id.md)
+    std::vector<std::string> headers{"Accept: application/json", "Authorization: Bearer " + token_,
+                                     "Prefer: IdType=\"ImmutableId\"" + (prefer.empty() ? "" : ", " + prefer)};
+    if (!body.empty()) headers.emplace_back("Content-Type: application/json");
+    headers.insert(headers.end(), extra.begin(), extra.end());
+    accord::net::HttpResponse resp;
+    accord::net::HttpFailure f;
+    ++requests_;
+    if (!http_.request(method, url, headers, body, resp, f, idempotent)) {
+      if (f.cancelled) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+      if (f.transient && idempotent && !retried) {  // a dropped connection: once more, on a new one
+        retried = true;
+        continue;
+      }
+      std::string what = describe(method, url) + ": " + accord::net::redact(f.message);
+      if (!idempotent && f.maybe_done) throw LostAnswer(what + " after the request was sent (Outlook may have done it)");
+      throw accord::Error(f.transient ? ACCORD_RETRY : ACCORD_ERROR,
+                          what + (f.transient ? "" : " (check graph_url and, for a private CA, ca_file)"),
+                          f.transient ? 5000 : 0);
+    }
+    Answer a;
+    a.status = resp.status;
+    a.location = resp.header("location");
+    if (!resp.body.empty()) {
+      boost::system::error_code ec;
+      a.body = json::parse(resp.body, ec);
+      if (ec) a.body = nullptr;
+    }
+    a.raw = std::move(resp.body);
+    if (a.ok()) {
+      limited_in_a_row_ = 0;
+      return a;
+    }
+    if (a.body.is_object())
+      if (const json::object* e = obj(a.body.get_object(), "error")) {
+        a.code = str(*e, "code");
+        a.message = str(*e, "message");
+      }
+    if (a.status == 401) {
+      if (!renewed && oauth_.can_renew()) {  // the access token expired: a new one, once
+        renewed = true;
+        token_ = oauth_.renew(http_, host_);
+        continue;
+      }
+      throw failure(ACCORD_AUTH_REQUIRED, method, url, a,
+                    oauth_.can_renew() ? "Microsoft refused a freshly renewed token: sign in again (accord login microsoft)"
+                                       : "the access token was refused: give oauth2 with a refresh token");
+    }
+    if (retryable(a.status)) {
+      // Graph's throttling guidance: wait as Retry-After says; without it,
+      // 1 s doubling to 64 s per limited answer in a row
+      int64_t backoff = std::min<int64_t>(int64_t{1000} << std::min(limited_in_a_row_, 6), 64000);
+      ++limited_in_a_row_;
+      accord::Error e = failure(ACCORD_RETRY, method, url, a,
+                                a.status == 429 ? "Outlook's rate limit: try again later" : "Outlook is unavailable: try again later");
+      throw accord::Error(ACCORD_RETRY, e.what(), resp.retry_after_ms(backoff));
+    }
+    return a;
+  }
+}
+
+}  // namespace outlook::graph

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+// The graph backend's contact stream (graph_backend.hpp): contact folders,
+// per-folder delta (contact-delta.md), creates with the idempotency key in a
+// single-value extended property (singlevaluelegacyextendedproperty-post-
+// singlevalueextendedproperties.md) found again by $filter
+// (singlevaluelegacyextendedproperty-get.md), updates and deletes with
+// If-Match (412 → CONFLICT).
+#include "contact_map.hpp"
+#include "graph_backend.hpp"
+
+#include <accord/json/lenient.hpp>
+#include <accord/net/http_client.hpp>
+
+namespace json = boost::json;
+using accord::json_read::str;
+using accord::kit::Op;
+using accord::kit::Result;
+using accord::net::url_encode;
+
+namespace outlook::graph {
+
+namespace {
+
+// The contact's fields a listing asks for: what the map reads, no photo.
+constexpr const char* kSelect =
+    "givenName,middleName,surname,title,generation,displayName,nickName,emailAddresses,businessPhones,homePhones,"
+    "mobilePhone,businessAddress,homeAddress,otherAddress,companyName,department,jobTitle,personalNotes,birthday,"
+    "businessHomePage,categories,parentFolderId,lastModifiedDateTime,changeKey";
+
+std::string key_expand() {
+  return "singleValueExtendedProperties($filter=id eq " + odata_quote(kKeyProperty) + ")";
+}
+
+// The key a contact's expanded extended property holds, or "".
+std::string key_of(const json::object& g) {
+  if (const json::array* a = accord::json_read::arr(g, "singleValueExtendedProperties"))
+    for (const auto& v : *a)
+      if (v.is_object() && str(v.get_object(), "id") == kKeyProperty) return str(v.get_object(), "value");
+  return "";
+}
+
+}  // namespace
+
+// The configured folders by id: "contacts" (the default folder, a well-known
+// name), an id, or a display name among the folders under the default one.
+const std::vector<Backend::Folder>& Backend::contact_folders() {
+  if (contact_folders_) return *contact_folders_;
+  std::vector<Folder> out;
+  std::optional<json::array> all;
+  for (const std::string& want : s_.contact_folders) {
+    std::string id;
+    if (auto f = get_one("/me/contactFolders/" + url_encode(want))) id = str(*f, "id");
+    if (id.empty()) {
+      if (!all) {
+        all.emplace();
+        each_page("/me/contactFolders?$select=id,displayName", [&](const json::array& v) {
+          for (const auto& x : v) all->push_back(x);
+          return false;
+        });
+      }
+      for (const auto& x : *all)
+        if (x.is_object() && str(x.get_object(), "displayName") == want) id = str(x.get_object(), "id");
+    }
+    if (id.empty())
+      throw accord::Error(ACCORD_ERROR, "contact_folders: Outlook has no contact folder \"" + want + "\" (give "
+                                        "\"contacts\", a folder's id or the display name of a folder under Contacts)");
+    out.push_back(Folder{id, "/me/contactFolders/" + url_encode(id) + "/contacts/delta?$select=" + kSelect});
+  }
+  contact_folders_ = std::move(out);
+  return *contact_folders_;
+}
+
+json::object Backend::contact_record(const json::object& g) const {
+  json::object rec{{"id", str(g, "id")}, {"version", etag_of(g)}, {"data", contacts::to_card(g)}};
+  if (std::string m = str(g, "lastModifiedDateTime"); !m.empty()) rec["modified"] = m;
+  if (std::string k = key_of(g); !k.empty()) rec["idempotency_key"] = k;
+  return rec;
+}
+
+Result Backend::contact_result(const json::object& g) const {
+  Result r = Result::ok(str(g, "id"), etag_of(g));
+  r.data = contacts::to_card(g);
+  return r;
+}
+
+std::string Backend::read_contacts(const json::object& c, bool fresh) {
+  const std::vector<Folder>& folders = contact_folders();
+  return read_delta("contact", c, fresh, folders, [&](const json::array& items, bool full) {
+    json::array records;
+    for (const auto& v : items) {
+      if (!v.is_object()) continue;
+      const json::object& g = v.get_object();
+      std::string id = str(g, "id");
+      if (id.empty()) continue;
+      if (g.contains("@removed")) {
+        if (full) continue;
+        // a contact moved from one synced folder to another is removed from
+        // the first and added to the second under the same (immutable) id:
+        // not a delete
+        if (folders.size() > 1)
+          if (auto now = get_one("/me/contacts/" + url_encode(id) + "?$select=parentFolderId"))
+            if (std::any_of(folders.begin(), folders.end(), [&](const Folder& f) { return f.id == str(*now, "parentFolderId"); }))
+              continue;
+        records.push_back(json::object{{"id", id}, {"deleted", true}});
+        continue;
+      }
+      records.push_back(contact_record(g));
+    }
+    return records;
+  });
+}
+
+// The contact an earlier try of a create made: the one of the create folder
+// whose extended property holds the key.
+std::optional<json::object> Backend::find_contact(const std::string& key) {
+  if (key.empty()) return std::nullopt;
+  std::string path = "/me/contactFolders/" + url_encode(contact_folders().front().id) + "/contacts?$filter=" +
+                     url_encode("singleValueExtendedProperties/Any(ep: ep/id eq " + odata_quote(kKeyProperty) +
+                                " and ep/value eq " + odata_quote(key) + ")") +
+                     "&$expand=" + url_encode(key_expand());
+  std::optional<json::object> found;
+  each_page(path, [&](const json::array& v) {
+    for (const auto& x : v)
+      if (x.is_object() && key_of(x.get_object()) == key) {
+        found = x.get_object();
+        return true;
+      }
+    return false;
+  });
+  return found;
+}
+
+Result Backend::apply_contact(const Op& op) {
+  const std::string folder = contact_folders().front().id;
+  if (op.is_create()) {
+    if (op.resend)
+      if (auto found = find_contact(op.idempotency_key)) return contact_result(*found);
+    json::object body = contacts::to_graph(op.data);
+    // a create sends only what the card has
+    for (auto it = body.begin(); it != body.end();)
+      it = (it->value().is_null() || (it->value().is_array() && it->value().get_array().empty()) ||
+            (it->value().is_object() && it->value().get_object().empty()))
+               ? body.erase(it)
+               : it + 1;
+    if (!op.idempotency_key.empty())
+      body["singleValueExtendedProperties"] =
+          json::array{json::object{{"id", kKeyProperty}, {"value", op.idempotency_key}}};
+    std::string path = "/me/contactFolders/" + url_encode(folder) + "/contacts";
+    Answer a;
+    try {
+      a = client_.call("POST", path, json::serialize(body));
+    } catch (const LostAnswer& e) {
+      if (auto found = find_contact(op.idempotency_key)) return contact_result(*found);
+      throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no contact carries its idempotency key yet: it is "
+                                                                "looked for again before it is sent again", 5000);
+    }
+    if (!a.ok() || !a.body.is_object()) unusable("POST", path, a);
+    json::object made = a.body.get_object();
+    if (!op.idempotency_key.empty()) made["singleValueExtendedProperties"] = body["singleValueExtendedProperties"];
+    return contact_result(made);
+  }
+  std::string path = "/me/contacts/" + url_encode(op.id);
+  if (op.is_delete()) {
+    Answer a = client_.call("DELETE", path, "", if_match(op), true);
+    if (a.ok() || a.status == 404) return Result::ok(op.id);
+    if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "DELETE", path, a).what(), op.id);
+    unusable("DELETE", path, a);
+  }
+  Answer a = client_.call("PATCH", path, json::serialize(contacts::to_graph(op.data)), if_match(op), true);
+  if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "PATCH", path, a, "the contact changed in Outlook since it was read").what(), op.id);
+  if (a.status == 404) throw accord::Error(ACCORD_ERROR, "contact " + op.id + " is no longer in Outlook");
+  if (!a.ok() || !a.body.is_object()) unusable("PATCH", path, a);
+  return contact_result(a.body.get_object());
+}
+
+}  // namespace outlook::graph

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+// The `outlook-mapi` connector: Outlook's data through one MAPI-shaped model
+// and two backends (issue 26).
+//   backend "graph" (default, two-way): a Microsoft 365 or Outlook.com
+//     mailbox through Microsoft Graph v1.0 (graph_backend.cpp);
+//   backend "pst" (read-only): an Outlook data file through libpff
+//     (pst/, when the build found libpff).
+// This file holds what both share: the manifest, the configuration and the
+// dispatch to the backend the configuration names.
+#include "graph_backend.hpp"
+
+#ifdef ACCORD_OUTLOOK_HAVE_PST
+#include "pst/pst_backend.hpp"
+#endif
+
+#include "contact_map.hpp"
+#include "event_map.hpp"
+#include "todo_map.hpp"
+
+#include <accord/connector.hpp>
+#include <accord/kit/manifest.hpp>
+#include <accord/streams.h>
+
+#include <boost/json.hpp>
+#include <boost/json/src.hpp>
+
+#include <memory>
+
+namespace json = boost::json;
+
+namespace outlook {
+
+namespace {
+
+const accord::kit::Manifest& manifest() {
+  static const accord::kit::Manifest m = [] {
+    using accord::kit::StreamInfo;
+    return accord::kit::ManifestBuilder(
+               "outlook-mapi", "Outlook (Microsoft Graph, Outlook data files)", "0.1.0",
+               "Outlook's contacts, calendar and tasks: a Microsoft 365 or Outlook.com mailbox through Microsoft "
+               "Graph (two-way, incremental, OAuth 2.0), or an Outlook data file (.pst/.ost) read through libpff.")
+        .stream(StreamInfo("contact", "jscontact").with_fields(contacts::fields()))
+        .stream(StreamInfo("event", "jscalendar-event").with_fields(events::fields()))
+        .stream(StreamInfo("task", "jscalendar-task").with_fields(todo::fields()))
+        .config_schema(graph::config_schema())
+        .store_identity({"backend", "account", "graph_url", "contact_folders", "task_lists", "path"})
+        .build();
+  }();
+  return m;
+}
+
+class Outlook final : public accord::Connector {
+ public:
+  Outlook(const accord::Host& host, std::string_view config) : accord::Connector(host) {
+    accord::kit::Config k = manifest().config(config);
+    backend_ = k.str("/backend");
+    if (backend_ == "graph") {
+      graph_ = std::make_unique<graph::Backend>(host, *this, k);
+    } else {
+#ifdef ACCORD_OUTLOOK_HAVE_PST
+      pst_path_ = k.path("/path").string();
+      if (pst_path_.empty()) accord::kit::Config::fail("/path", "backend \"pst\" reads an Outlook data file: give its path");
+#else
+      accord::kit::Config::fail("/backend", "this build of outlook-mapi has no \"pst\" backend (libpff was not found "
+                                            "when it was built: install libpff-dev and libbfio-dev and build again)");
+#endif
+    }
+  }
+
+  void cancel() noexcept override {
+    if (graph_) graph_->cancel();
+    accord::Connector::cancel();
+  }
+
+  const void* get_extension(std::string_view name) noexcept override {
+    return name == ACCORD_STREAMS_V1 ? accord::streams_extension() : accord::Connector::get_extension(name);
+  }
+
+  void check_stream(std::string_view stream) override {
+    if (graph_) return graph_->check_stream(stream);
+  }
+
+  std::string read_changes(std::string_view stream, std::string_view cursor) override {
+    check_stream(stream);
+    if (graph_) return graph_->read_changes(stream, cursor);
+    return pst_read(stream, cursor);
+  }
+
+  std::string apply(std::string_view stream, std::string_view ops) override {
+    check_stream(stream);
+    if (graph_) return graph_->apply(stream, ops);
+    throw accord::Error(ACCORD_UNSUPPORTED, pst_refusal(stream));
+  }
+
+ private:
+#ifdef ACCORD_OUTLOOK_HAVE_PST
+  std::string pst_read(std::string_view stream, std::string_view cursor) {
+    try {
+      if (!pst_) pst_ = std::make_unique<pst::PstBackend>(pst_path_, host());
+      return json::serialize(pst_->read(std::string(stream), std::string(cursor), 500));
+    } catch (const pst::PstError& e) {
+      throw accord::Error(e.status, e.message);
+    }
+  }
+  static std::string pst_refusal(std::string_view stream) { return pst::PstBackend::write_refusal(std::string(stream)); }
+  std::string pst_path_;
+  std::unique_ptr<pst::PstBackend> pst_;
+#else
+  std::string pst_read(std::string_view, std::string_view) { throw accord::Error(ACCORD_UNSUPPORTED, "no pst backend"); }
+  static std::string pst_refusal(std::string_view) { return "the pst backend is read-only"; }
+#endif
+
+  std::string backend_;
+  std::unique_ptr<graph::Backend> graph_;
+};
+
+}  // namespace
+}  // namespace outlook
+
+ACCORD_CONNECTOR(outlook::Outlook, outlook::manifest().c_str(),
+                 ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_DELETE | ACCORD_CAP_CHANGE_FEED |
+                     ACCORD_CAP_IDEMPOTENT_CREATE)
