@@ -24,10 +24,78 @@ void failpoint(const char* name) {
 
 std::string ImapConnector::apply_ops(std::string_view ops_json) {
   std::vector<accord::kit::Op> ops = accord::kit::parse_ops(ops_json);
+  std::map<std::string, std::string> renamed = rename_folders(ops);
   // a lost connection fails the whole call (guarded reconnects next time)
   return accord::kit::results_json(accord::kit::apply_each<imap::SessionError>(*this, ops, [&](const accord::kit::Op& op) {
-    return op.is_create() ? create(op) : change(op, op.is_delete());
+    return op.is_create() ? create(op) : change(op, op.is_delete(), renamed);
   }));
+}
+
+// A folder whose every message this call moves into one folder the server
+// does not have is a folder renamed on the other side (mv .A .B in a
+// Maildir): it is renamed by one RENAME (RFC 3501 6.3.5), which keeps its
+// UIDVALIDITY and UIDs, so each message keeps its UID under the new name,
+// instead of a MOVE per message. Not on Gmail (labels), nor INBOX (whose
+// RENAME moves its messages and leaves it), nor a folder with subfolders
+// (RENAME takes them along) or into one of its own. A message of the folder
+// that the call does not move (one the other side has not seen yet) keeps
+// it a move per message. Returns what was renamed: old name → new.
+std::map<std::string, std::string> ImapConnector::rename_folders(const std::vector<accord::kit::Op>& ops) {
+  std::map<std::string, std::string> done;
+  if (gmail_) return done;
+  struct Moves {
+    std::set<std::string> to;
+    std::set<uint32_t> uidvalidity;
+    std::vector<uint32_t> uids;
+  };
+  std::map<std::string, Moves> from;
+  for (const auto& op : ops) {
+    if (op.is_create() || op.is_delete()) continue;
+    auto m = MessageId::parse(op.id);
+    if (!m) continue;
+    std::string to = mail::first_mailbox(op.data, m->folder);
+    if (to == m->folder) continue;
+    Moves& mv = from[m->folder];
+    mv.to.insert(to);
+    mv.uidvalidity.insert(m->uidvalidity);
+    mv.uids.push_back(m->uid);
+  }
+  imap::Session& s = session();
+  auto listed = [&](const std::string& pattern) {
+    imap::Command c = s.command("LIST");
+    c.string("").mailbox(pattern);
+    imap::Reply r = s.run(c);
+    return r.ok() && std::any_of(r.untagged.begin(), r.untagged.end(), [](auto& u) { return u.name == "LIST"; });
+  };
+  for (auto& [folder, mv] : from) {
+    if (mv.to.size() != 1 || mv.uidvalidity.size() != 1 || folder == "INBOX") continue;
+    const std::string& to = *mv.to.begin();
+    if (to == "INBOX" || to.starts_with(folder + "/")) continue;
+    std::string sep = delim_.empty() ? "/" : delim_;
+    if (listed(server_name(to)) || listed(server_name(folder) + sep + "*")) continue;
+    Status st;
+    try {
+      st = select(folder, true, true);
+    } catch (const accord::Error&) {
+      continue;
+    }
+    if (st.uidvalidity != *mv.uidvalidity.begin()) continue;
+    UidSet moving = UidSet::of(mv.uids);
+    if (st.messages && !live("1:*").minus(moving).empty()) continue;
+    imap::Command c = s.command("RENAME");
+    c.mailbox(server_name(folder)).mailbox(server_name(to));
+    if (s.has("UNSELECT")) s.run(s.command("UNSELECT"));  // a server may refuse to rename the selected folder
+    selected_.clear();
+    imap::Reply r = s.run(c);
+    if (!r.ok()) {
+      host().log(ACCORD_LOG_INFO, "gmail-imap: renaming \"" + folder + "\" to \"" + to + "\" was refused (" + r.done.text +
+                                      "): its messages are moved one by one");
+      continue;
+    }
+    host().log(ACCORD_LOG_INFO, "gmail-imap: \"" + folder + "\" renamed to \"" + to + "\" (every message of it moved there)");
+    done[folder] = to;
+  }
+  return done;
 }
 
 // The version a message has now (MODSEQ or flags); nullopt when it is gone.
@@ -206,10 +274,13 @@ ImapConnector::Result ImapConnector::relabelled(const Result& r, const json::obj
   return gmail_ && m ? labelled(*m, data) : r;
 }
 
-ImapConnector::Result ImapConnector::change(const accord::kit::Op& op, bool is_delete) {
+ImapConnector::Result ImapConnector::change(const accord::kit::Op& op, bool is_delete,
+                                            const std::map<std::string, std::string>& renamed) {
   const std::string& id = op.id;
   auto m = MessageId::parse(id);
   if (!m) return Result::error("not a message id of this connector: " + id, id);
+  // its folder renamed by this call: the message has its UID there
+  if (auto r = renamed.find(m->folder); r != renamed.end()) m->folder = r->second;
   Status st = select(m->folder, true);
   if (st.uidvalidity != m->uidvalidity)
     return Result::conflict("the folder \"" + m->folder + "\" was renumbered (UIDVALIDITY changed); the next run relists it", id);
@@ -286,7 +357,7 @@ ImapConnector::Result ImapConnector::change(const accord::kit::Op& op, bool is_d
     return move(*m, to, id);
   }
   auto v = current_version(m->uid);
-  return Result::ok(id, v.value_or(""));
+  return Result::ok(m->text(), v.value_or(""));
 }
 
 // The flags that mark a message this connector expunges (see kExpungeMark)

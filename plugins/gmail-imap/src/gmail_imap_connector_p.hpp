@@ -88,9 +88,16 @@ struct FolderState {
   uint64_t modseq = 0;  // HIGHESTMODSEQ (0: none)
   UidSet uids;          // the messages the host has been told of
   std::map<std::string, UidSet> flags;  // without CONDSTORE: flags (sorted, joined) → UIDs
+  // The folder's signature: the highest UID listed and the digest of its
+  // header fields (headerDigest). A folder new to the cursor with this
+  // UIDVALIDITY and this message under this UID is this folder renamed
+  // (RFC 3501 RENAME keeps both). 0: none yet (a cursor of an earlier version).
+  uint32_t sig_uid = 0;
+  std::string sig;
 
   json::object to_json() const {
     json::object o{{"uv", uidvalidity}, {"next", uidnext}, {"ms", std::to_string(modseq)}, {"uids", uids.text()}};
+    if (sig_uid) o["sig"] = std::to_string(sig_uid) + " " + sig;
     if (!flags.empty()) {
       json::object f;
       for (auto& [k, v] : flags) f[k] = v.text();
@@ -108,6 +115,13 @@ struct FolderState {
     s.uids = *u;
     if (auto* f = o.if_contains("fl"))
       for (auto& [k, v] : f->as_object()) s.flags[std::string(k)] = UidSet::parse(v.as_string()).value();
+    if (auto* g = o.if_contains("sig")) {
+      std::string t(g->as_string());
+      size_t sp = t.find(' ');
+      if (sp == std::string::npos) throw std::runtime_error("bad folder signature");
+      s.sig_uid = static_cast<uint32_t>(std::stoul(t.substr(0, sp)));
+      s.sig = t.substr(sp + 1);
+    }
     return s;
   }
 };
@@ -275,6 +289,7 @@ class ImapConnector : public accord::Connector {
   bool moved(const FolderState& f, const Status& st) const;
   bool unchanged(const FolderState& f, const Status& st) const;
   static json::object deleted_record(const std::string& id, bool renumbered = false);
+  std::optional<UidSet> renamed_to(const FolderState& was, const std::string& to);
   std::string read(const std::string& cursor_text);
   void begin_folder(Cursor& c, const std::string& folder, json::array& records);
   UidSet marked_here();
@@ -302,7 +317,8 @@ class ImapConnector : public accord::Connector {
   Result create(const accord::kit::Op& op);
   Result labelled(const MessageId& m, const json::object& data);
   Result relabelled(const Result& r, const json::object& data);
-  Result change(const accord::kit::Op& op, bool is_delete);
+  std::map<std::string, std::string> rename_folders(const std::vector<accord::kit::Op>& ops);
+  Result change(const accord::kit::Op& op, bool is_delete, const std::map<std::string, std::string>& renamed = {});
   static std::vector<std::string> deleted_flags(const Status& st);
   Result move(const MessageId& m, const std::string& to, const std::string& id);
 

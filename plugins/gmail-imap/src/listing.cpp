@@ -194,6 +194,25 @@ bool ImapConnector::unchanged(const FolderState& f, const Status& st) const {
   return st.known && condstore_ && !moved(f, st);
 }
 
+// Whether the folder `to` (new to the cursor) is the folder `was` renamed:
+// the same UIDVALIDITY, and its signature message under the same UID with
+// the same header fields. Then the UIDs of `was` still there; else nullopt.
+std::optional<UidSet> ImapConnector::renamed_to(const FolderState& was, const std::string& to) {
+  Status st = select(to, false, true);
+  if (st.uidvalidity != was.uidvalidity || st.uidnext < was.uidnext || !st.messages) return std::nullopt;
+  imap::Command c = session().command("UID FETCH");
+  c.atom(std::to_string(was.sig_uid)).open().atom("UID").atom(kHeaderItem).close();
+  bool same = false;
+  each_fetch(run_ok(c, "UID FETCH in " + to), [&](auto& items) {
+    auto uid = items.find("UID");
+    if (uid == items.end() || uid->second.number != was.sig_uid) return;
+    for (auto& [k, v] : items)
+      if (k.starts_with("BODY[HEADER")) same = accord::hash::content_hash(v.str()) == was.sig;
+  });
+  if (!same) return std::nullopt;
+  return live("1:*").both(was.uids);
+}
+
 // renumbered: the folder's UIDVALIDITY changed, the message may be there
 // under a new UID (the host finds it again by the manifest's "identity")
 json::object ImapConnector::deleted_record(const std::string& id, bool renumbered) {
@@ -211,14 +230,33 @@ std::string ImapConnector::read(const std::string& cursor_text) {
   if (!c.running) {
     // a new listing: which folders need reading
     std::map<std::string, Status> now = list_folders();
+    std::set<std::string> renamed;  // folders new to the cursor found to be one gone
     for (auto it = c.folders.begin(); it != c.folders.end();) {
       if (now.contains(it->first)) {
         ++it;
         continue;
       }
-      // a folder gone (or no longer synced): its messages are gone from this side
-      for (uint32_t uid : it->second.uids.values())
-        records.push_back(deleted_record(MessageId{it->first, it->second.uidvalidity, uid}.text()));
+      // A folder gone (or no longer synced): its messages are gone from
+      // this side, unless it was renamed: then those still there are
+      // reported renumbered, and the listing of the folder under its new
+      // name (new to the cursor, so listed whole: header fields, never
+      // bodies) gives them again, which the host follows by their identity
+      // (a move on the other side, no copy).
+      std::optional<UidSet> kept;
+      const FolderState& was = it->second;
+      if (!gmail_ && was.sig_uid)
+        for (auto& [name, st] : now) {
+          if (c.folders.contains(name) || renamed.contains(name) || (st.known && st.uidvalidity != was.uidvalidity))
+            continue;
+          if ((kept = renamed_to(was, name))) {
+            renamed.insert(name);
+            host().log(ACCORD_LOG_INFO, "gmail-imap: the folder \"" + it->first + "\" was renamed to \"" + name +
+                                            "\" on the server (same UIDVALIDITY and messages)");
+            break;
+          }
+        }
+      for (uint32_t uid : was.uids.values())
+        records.push_back(deleted_record(MessageId{it->first, was.uidvalidity, uid}.text(), kept && kept->contains(uid)));
       it = c.folders.erase(it);
     }
     c.running = true;
@@ -312,6 +350,8 @@ void ImapConnector::begin_folder(Cursor& c, const std::string& folder, json::arr
   } else {
     next.uids = old->uids;
     next.flags = old->flags;
+    next.sig_uid = old->sig_uid;
+    next.sig = old->sig;
     uint32_t from = std::max<uint32_t>(old->uidnext, 1);
     // "n:*" answers the last message even below n
     UidSet fresh = st.uidnext > old->uidnext && st.messages ? live(std::to_string(from) + ":*") : UidSet{};
@@ -476,6 +516,10 @@ void ImapConnector::fetch_records(const std::string& folder, FolderState& state,
       // manifest's identity, with its size and date): a message without a
       // Message-ID has one too
       data["headerDigest"] = accord::hash::content_hash(headers);
+      if (uid >= state.sig_uid) {  // the folder's signature (see FolderState)
+        state.sig_uid = uid;
+        state.sig = std::string(data["headerDigest"].as_string());
+      }
       int64_t received = 0;
       if (auto d = items.find("INTERNALDATE"); d != items.end())
         received = mail::internaldate_seconds(d->second.str()).value_or(0);

@@ -7,11 +7,15 @@
   imapctl.py PORT CA USER PASS flags FOLDER MSGID    the flags of that message
   imapctl.py PORT CA USER PASS store FOLDER MSGID +FLAGS|-FLAGS FLAG
   imapctl.py PORT CA USER PASS expunge FOLDER MSGID  \\Deleted + EXPUNGE
-  imapctl.py PORT CA USER PASS append FOLDER FILE    APPEND the file (LF → CRLF)
+  imapctl.py PORT CA USER PASS append FOLDER FILE    APPEND the file (LF → CRLF; the folder made when missing)
   imapctl.py PORT CA USER PASS folders               every folder, one per line
   imapctl.py PORT CA USER PASS touch FOLDER N        toggles \\Flagged on N messages (benchmarks)
   imapctl.py PORT CA USER PASS appendmany FOLDER FILE...  APPENDs each file
   imapctl.py PORT CA USER PASS labels FOLDER         Gmail: "<msgid> label label…" per message, sorted
+  imapctl.py PORT CA USER PASS rename FROM TO        RENAME (RFC 3501 6.3.5)
+  imapctl.py PORT CA USER PASS delete FOLDER        DELETE (the folder and its messages)
+  imapctl.py PORT CA USER PASS status FOLDER         "UIDVALIDITY n UIDNEXT n MESSAGES n"
+  imapctl.py PORT CA USER PASS expungemany FOLDER N  \\Deleted + EXPUNGE on N messages spread over the folder (benchmarks)
 """
 import imaplib, re, ssl, sys
 
@@ -61,6 +65,9 @@ elif verb == "expunge":
 elif verb == "append":
     data = open(args[1], "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     typ, resp = m.append(q(args[0]), None, None, data)
+    if typ != "OK" and b"TRYCREATE" in resp[0]:  # a folder not there yet: made first
+        m.create(q(args[0]))
+        typ, resp = m.append(q(args[0]), None, None, data)
     if typ != "OK":
         sys.exit("APPEND failed: %r" % resp)
 elif verb == "touch":
@@ -81,6 +88,25 @@ elif verb == "labels":
         names = re.findall(r'"((?:[^"\\]|\\.)*)"|(\S+)', labels)
         out.append(mid + " " + " ".join(sorted(a or b for a, b in names)))
     print("\n".join(sorted(out)))
+elif verb == "rename":
+    typ, resp = m.rename(q(args[0]), q(args[1]))
+    if typ != "OK":
+        sys.exit("RENAME failed: %r" % resp)
+elif verb == "delete":
+    typ, resp = m.delete(q(args[0]))
+    if typ != "OK":
+        sys.exit("DELETE failed: %r" % resp)
+elif verb == "status":
+    typ, data = m.status(q(args[0]), "(UIDVALIDITY UIDNEXT MESSAGES)")
+    print(re.search(rb"\(([^)]*)\)", data[0]).group(1).decode())
+elif verb == "expungemany":
+    m.select(q(args[0]))
+    typ, data = m.uid("SEARCH", None, "ALL")
+    uids = data[0].split()
+    step = max(1, len(uids) // int(args[1]))
+    for u in uids[::step][: int(args[1])]:
+        m.uid("STORE", u, "+FLAGS.SILENT", "(\\Deleted)")
+    m.expunge()
 elif verb == "folders":
     typ, data = m.list()
     for d in data:

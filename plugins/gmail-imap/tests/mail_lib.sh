@@ -58,6 +58,7 @@ mail_cleanup() {
 # "dc"), in the DIALECT the connector reads differently: QRESYNC (Dovecot's
 # own, the default), CONDSTORE (CONDSTORE only, as Gmail), plain (neither),
 # nomove (neither, nor MOVE: a move is COPY, \Deleted and UID EXPUNGE).
+# With $rawlog set, Dovecot logs every session's commands there.
 # Sets $port (IMAPS) and $ca; then ctl runs imapctl.py against it and
 # `imap [', "key": value…']` prints its gmail-imap endpoint.
 imap_caps="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE NAMESPACE UIDPLUS LIST-EXTENDED CHILDREN ESEARCH LIST-STATUS MOVE LITERAL+"
@@ -70,6 +71,9 @@ dovecot() {
     nomove) extra="imap_capability = ${imap_caps/ MOVE/}" ;;
     *) echo "FAIL no dialect $2"; exit 1 ;;
   esac
+  # rawlog=DIR: Dovecot writes each session's commands (*.in) and answers
+  # (*.out) there (the directory writable by Dovecot's user)
+  if [ -n "${rawlog:-}" ]; then extra+=$'\n'"protocol imap {"$'\n'"  rawlog_dir = $rawlog"$'\n'"}"; fi
   info=$(DOVECOT_EXTRA="$extra" bash "$start_dovecot" "$work/$1" "ada:$pw" 2>&1) ||
     { echo "FAIL Dovecot did not start (scripts/install-deps.sh installs dovecot-imapd)"; echo "$info"; exit 1; }
   port=$(awk '/^imaps /{print $2}' <<<"$info")

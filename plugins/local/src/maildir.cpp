@@ -163,6 +163,23 @@ void create_folder(const fs::path& root, std::string_view folder) {
   }
 }
 
+bool remove_empty_folder(const fs::path& root, std::string_view folder) {
+  auto d = folder_dir(root, folder);
+  if (!d || *d == root) return false;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(*d, ec)) {
+    std::string name = e.path().filename().string();
+    if (name == "maildirfolder") continue;
+    if (name != "cur" && name != "new" && name != "tmp") return false;
+    if (!fs::is_empty(e.path(), ec) || ec) return false;
+  }
+  if (ec) return false;
+  for (const char* sub : {"cur", "new", "tmp"})
+    if (::rmdir((*d / sub).c_str()) != 0 && errno != ENOENT) return false;
+  ::unlink((*d / "maildirfolder").c_str());
+  return ::rmdir(d->c_str()) == 0;
+}
+
 std::set<char> flags_of(std::string_view filename) {
   std::set<char> out;
   size_t i = filename.rfind(":2,");

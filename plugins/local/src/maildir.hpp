@@ -58,6 +58,10 @@ std::optional<fs::path> folder_dir(const fs::path& root, std::string_view folder
 std::vector<std::string> list_folders(const fs::path& root);
 // Makes the folder's cur/ new/ tmp/ (and its Maildir++ marker file); the name as spelled on disk.
 void create_folder(const fs::path& root, std::string_view folder);
+// Removes a folder (not the root) that holds nothing but empty cur/ new/
+// tmp/ and its marker file; false (nothing removed) when it holds anything
+// else or cannot be removed.
+bool remove_empty_folder(const fs::path& root, std::string_view folder);
 
 // Flags in a file name ("…:2,FS" → {'F','S'}); none for a file in new/ without info.
 std::set<char> flags_of(std::string_view filename);

@@ -217,8 +217,29 @@ std::string MaildirBackend::on_disk(const std::string& folder) {
 
 fs::path MaildirBackend::made(const std::string& folder) {
   fs::path dir = dir_of(root_, folder);
-  if (made_.insert(folder).second) maildir::create_folder(root_, folder);
+  if (made_.insert(folder).second) {
+    std::error_code ec;
+    if (!fs::exists(dir / "cur", ec)) created_.insert(folder);
+    maildir::create_folder(root_, folder);
+  }
   return dir;
+}
+
+void MaildirBackend::remove_renamed() {
+  for (auto it = moved_out_.begin(); it != moved_out_.end();) {
+    const std::string& from = it->first;
+    bool renamed = from != "INBOX" && !special_dirs_.contains(from) && !created_.contains(from) &&
+                   std::ranges::all_of(it->second, [&](const std::string& to) { return created_.contains(to); });
+    if (!renamed || !maildir::remove_empty_folder(root_, from)) {
+      ++it;
+      continue;
+    }
+    logger_(ACCORD_LOG_INFO, (root_ / ("." + from)).string() + ": removed, every message in it moved to " +
+                                 *it->second.begin() + " (the folder was renamed on the other side)");
+    made_.erase(from);
+    std::erase_if(on_disk_, [&](const auto& kv) { return kv.second == from; });
+    it = moved_out_.erase(it);
+  }
 }
 
 void MaildirBackend::check_stream(const std::string& stream) const {
@@ -417,6 +438,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
             to = Location{folder, "cur", maildir::with_flags(loc.file, letters)};
             if (::rename(path.c_str(), (target / "cur" / to.file).c_str()) != 0)
               throw accord::Error(ACCORD_ERROR, path.string() + ": cannot move to " + name + ": " + std::strerror(errno));
+            moved_out_[loc.folder].insert(folder);
           } else if (letters != maildir::flags_of(loc.file) || loc.sub == "new") {
             to = Location{folder, "cur", maildir::set_flags(dir, loc.file, letters)};
           }
@@ -470,6 +492,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
       for (const auto& d : dirs) maildir::fsync_dir(d);
     }
     tx.commit();
+    if (!moved_out_.empty()) remove_renamed();
   } catch (const std::exception& e) {
     // Nothing of the batch was recorded: the new messages go again (an
     // error answered means they were not delivered; a retry delivers them

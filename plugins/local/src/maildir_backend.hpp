@@ -28,7 +28,11 @@
 // read_changes a change feed: a listing begins with a scan of every folder's
 // cur/ and new/, where a file already indexed at the same place is not
 // opened, a renamed one (flags, folder) gets new keywords or mailboxIds, a
-// new one is parsed, and a vanished one becomes a tombstone.
+// new one is parsed, and a vanished one becomes a tombstone. A folder
+// renamed on disk (mv .A .B) is therefore its messages' mailboxIds changed,
+// under the same ids: moves on the other side, no body copied. A folder
+// renamed on the other side arrives as moves of all its messages into a
+// new folder; the old directory, emptied by them, is removed.
 //
 // Files are stored with LF line ends (the Unix form mail readers expect);
 // the canonical raw form and size are CRLF. A message is written through
@@ -100,7 +104,14 @@ class MaildirBackend : public Backend {
   Db db_;
   std::unique_ptr<RecordLog> log_;
   size_t batch_;
-  std::set<std::string> made_;  // folders made (or found) by this instance
+  std::set<std::string> made_;     // folders made (or found) by this instance
+  std::set<std::string> created_;  // of those, the ones that were not there before
+  // Folders this instance moved messages out of (as spelled on disk) → the
+  // folders it moved them into. One emptied into folders this instance
+  // created is a folder renamed on the other side: its directory goes too
+  // (remove_renamed), so that no empty old directory is left behind.
+  std::map<std::string, std::set<std::string>> moved_out_;
+  void remove_renamed();
   Logger logger_;
   bool cleaned_ = false;
   bool scanned_ = false;  // by this instance: a resend needs no rescan of its own
