@@ -33,9 +33,13 @@ function loseAnswer(req, res, stopHere) {
 // becomes fail(res, error).
 function serve(handle, fail) {
   const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', c => { raw += c; });
+    const chunks = [];
+    req.on('data', c => { chunks.push(c); });
     req.on('end', () => {
+      // The body's bytes stay on req.body (a Buffer) for binary uploads; raw is that text, decoded once (a chunk
+      // boundary inside a UTF-8 sequence no longer breaks it).
+      req.body = Buffer.concat(chunks);
+      const raw = req.body.toString();
       if (req.url === '/__fault') {
         if (req.method === 'POST') {
           const c = JSON.parse(raw || '{}');
