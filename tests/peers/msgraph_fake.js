@@ -663,7 +663,7 @@ function messageView(u, ctx, m) {
     isDeliveryReceiptRequested: !!d.isDeliveryReceiptRequested, isReadReceiptRequested: !!d.isReadReceiptRequested,
     isRead: !!d.isRead, isDraft: !!d.isDraft,
     webLink: 'https://outlook.office365.com/owa/?ItemID=' + encodeURIComponent(idOf(ctx, m)) + '&exvsurl=1&viewmodel=ReadMessageItem',
-    inferenceClassification: d.inferenceClassification || 'focused', body: d.body || {contentType: 'text', content: ''},
+    inferenceClassification: d.inferenceClassification || 'focused', body: bodyIn(ctx, d.body),
     sender: d.sender || d.from || null, from: d.from || null, toRecipients: d.toRecipients || [], ccRecipients: d.ccRecipients || [],
     bccRecipients: d.bccRecipients || [], replyTo: d.replyTo || [], flag: d.flag || {flagStatus: 'notFlagged'}};
   if (!d.isDraft && !v.from) v.from = v.sender = {emailAddress: {name: u.displayName, address: u.email}};
@@ -1189,6 +1189,7 @@ function contactRoutes(ctx, r) {
     const c = one();
     ifMatch(ctx, c);
     const b = readBody(ctx, 'contact');
+    // contact-update.md: parentFolderId is among what can be updated (a move: a new regular id, the same immutable one)
     if (b.parentFolderId !== undefined && b.parentFolderId !== c.parent) {
       if (!u.contactFolders.has(b.parentFolderId)) notFound();
       moveTo(u, c, b.parentFolderId, contactColl);
@@ -1322,7 +1323,7 @@ function eventView(u, ctx, ev, inst) {
     webLink: 'https://outlook.office365.com/owa/?itemid=' + encodeURIComponent(id) + '&exvsurl=1&path=/calendar/item',
     onlineMeetingUrl: null, isOnlineMeeting: !!d.isOnlineMeeting, onlineMeetingProvider: d.onlineMeetingProvider || 'unknown',
     allowNewTimeProposals: d.allowNewTimeProposals !== undefined ? d.allowNewTimeProposals : true, isDraft: false, hideAttendees: !!d.hideAttendees,
-    responseStatus: {response: 'organizer', time: '0001-01-01T00:00:00Z'}, body: d.body || {contentType: 'html', content: ''},
+    responseStatus: {response: 'organizer', time: '0001-01-01T00:00:00Z'}, body: bodyIn(ctx, d.body || {contentType: 'html', content: ''}),
     start: dtz(inst ? inst.start : d.start, ctx), end: dtz(inst ? inst.end : d.end, ctx),
     location: d.location || {displayName: '', locationType: 'default', uniqueIdType: 'unknown', address: {}, coordinates: {}},
     locations: d.locations || [], recurrence: inst ? null : d.recurrence || null, attendees: d.attendees || [],
@@ -1348,6 +1349,13 @@ function writeEvent(ev, b, target) {
     } else t[k] = b[k];
   }
   if (t.start !== undefined && t.end !== undefined && t.end < t.start) fail(400, 'ErrorInvalidRequest', 'The end of the event must be after its start.');
+  // resources/event.md, isAllDay: "If true, regardless of a single-day or multi-day event, start and end time must
+  // be set to midnight and be in the same time zone."
+  if (t.isAllDay && t.start !== undefined) {
+    const midnight = (ms, tz) => wallString(ms, tz).slice(11, 19) === '00:00:00';
+    if (t.startTzName !== t.endTzName || !midnight(t.start, t.startTz) || !midnight(t.end, t.endTz) || t.end === t.start)
+      fail(400, 'ErrorPropertyValidationFailure', 'At least one property failed validation. An all-day event must start and end at midnight, in the same time zone.');
+  }
 }
 function calendarOrFail(u, id) {
   const c = id === undefined ? [...u.calendars.values()].find(x => x.isDefaultCalendar) : u.calendars.get(id);
@@ -1883,6 +1891,20 @@ function preferences(ctx) {
   ctx.tz = ianaOf(ctx.tzName);
   if (!ctx.tz) fail(400, 'TimeZoneNotSupportedException', 'A valid TimeZone value must be specified. The following TimeZone value is not supported: \'' + ctx.tzName + '\'.');
   if (ctx.immutable) ctx.applied.push('IdType="ImmutableId"');
+  const bt = /outlook\.body-content-type\s*=\s*"?(text|html)"?/i.exec(prefer);
+  ctx.bodyType = bt ? bt[1].toLowerCase() : null;
+  if (bt) ctx.applied.push('outlook.body-content-type="' + ctx.bodyType + '"');
+}
+// Prefer: outlook.body-content-type="text"|"html" (message-get.md, event-get.md): the body in that format.
+function bodyIn(ctx, body) {
+  const b = body || {contentType: 'text', content: ''};
+  if (!ctx.bodyType || b.contentType === ctx.bodyType) return b;
+  if (ctx.bodyType === 'text')
+    return {contentType: 'text', content: (b.content || '').replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, '').replace(/<br\s*\/?>/gi, '\r\n')
+      .replace(/<\/(p|div|tr|li)>/gi, '\r\n').replace(/<[^>]*>/g, '').replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').trim()};
+  const esc = (b.content || '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, '<br>\r\n');
+  return {contentType: 'html', content: '<html>\r\n<head>\r\n<meta http-equiv="Content-Type" content="text/html; charset=utf-8">\r\n</head>\r\n<body>\r\n' + esc + '\r\n</body>\r\n</html>\r\n'};
 }
 // Injected throttling ("Microsoft Graph throttling guidance", concepts/throttling.md: 429 with Retry-After;
 // the Outlook limits answer ApplicationThrottled "Application is over its RequestRate limit.").

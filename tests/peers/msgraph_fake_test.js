@@ -296,6 +296,10 @@ async function checksAll() {
   expect('if-match-stale-412', r, 412, d => d.error.code === 'ErrorIrresolvableConflict');
   r = await patch('/v1.0/me/messages/' + enc(delivered.id), {isRead: false}, {headers: {'If-Match': etagNow}});
   expect('if-match-current-200', r, 200, d => d.isRead === false && d['@odata.etag'] !== etagNow);
+  r = await get('/v1.0/me/messages/' + enc(jm.id) + '?$select=body', {headers: {Prefer: 'outlook.body-content-type="text"'}});
+  expect('prefer-body-content-type-text', r, 200, d => d.body.contentType === 'text' && d.body.content === 'They were awesome!' && /body-content-type="text"/.test(r.headers['preference-applied']));
+  r = await get('/v1.0/me/messages/' + enc(delivered.id) + '?$select=body', {headers: {Prefer: 'outlook.body-content-type="html"'}});
+  expect('prefer-body-content-type-html', r, 200, d => d.body.contentType === 'html' && /<body>[\s\S]*Hello there\./.test(d.body.content));
   r = await get('/v1.0/me/messages/' + enc(delivered.id) + '?$select=subject,isRead');
   expect('select-only-named-properties', r, 200, d => d.subject === 'Delivered one' && d.isRead === false && d.id && d['@odata.etag'] && d.body === undefined && d.from === undefined);
 
@@ -373,8 +377,7 @@ async function checksAll() {
   expect('delta-filter-receivedDateTime', r, 200, d => d.value.length >= 1 && d.value.every(m => m.receivedDateTime >= '2026-11-03T10:00:01Z'));
 
   // ================================================================ immutable ids and move
-  const IMM = {Prefer: 'IdType="ImmutableId"'};
-  r = await get('/v1.0/me/messages/' + enc(keyed.id), {headers: IMM});
+  r = await get('/v1.0/me/messages/' + enc(keyed.id), {headers: {Prefer: 'IdType="ImmutableId"'}});
   const immId = r.json.id;
   truth('immutable-id-differs-from-regular', immId && immId !== keyed.id && /IdType="ImmutableId"/.test(r.headers['preference-applied'] || ''));
   r = await post('/v1.0/me/messages/' + enc(keyed.id) + '/move', {destinationId: 'inbox'});
@@ -382,13 +385,13 @@ async function checksAll() {
   const movedReg = r.json.id;
   r = await get('/v1.0/me/messages/' + enc(keyed.id));
   expect('regular-id-from-before-the-move-404', r, 404, d => d.error.code === 'ErrorItemNotFound');
-  r = await get('/v1.0/me/messages/' + enc(immId), {headers: IMM});
+  r = await get('/v1.0/me/messages/' + enc(immId), {headers: {Prefer: 'IdType="ImmutableId"'}});
   expect('immutable-id-survives-the-move', r, 200, d => d.id === immId && d.parentFolderId === inbox);
   r = await get('/v1.0/me/messages/' + enc(immId));
   expect('immutable-id-found-without-prefer', r, 200, d => d.id === movedReg);
   r = await post('/v1.0/me/messages/' + enc(movedReg) + '/move', {destinationId: 'inbox', extra: 1});
   expect('move-undeclared-parameter', r, 400);
-  rd = await round('/v1.0/me/mailFolders/inbox/messages/delta', IMM);
+  rd = await round('/v1.0/me/mailFolders/inbox/messages/delta', {Prefer: 'IdType="ImmutableId"'});
   truth('delta-with-immutable-ids', rd.items.some(m => m.id === immId), JSON.stringify(rd.items.map(m => m.id)));
   const alphaRound = await round('/v1.0/me/mailFolders/' + enc(alpha) + '/messages/delta');
   void alphaRound;
@@ -444,6 +447,7 @@ async function checksAll() {
   const clients = r.json.id;
   r = await get('/v1.0/me/contactFolders');
   expect('contactFolders-list', r, 200, d => d.value.length === 1 && d.value[0].displayName === 'Clients');
+  const IMM = {Prefer: 'IdType="ImmutableId"'};
   const cd0 = await round('/v1.0/me/contactFolders/' + enc(clients) + '/contacts/delta');
   truth('contacts-delta-initial-empty', cd0.items.length === 0 && cd0.deltaLink);
   r = await post('/v1.0/me/contactFolders/' + enc(clients) + '/contacts', {givenName: 'Bob', singleValueExtendedProperties: [{id: EP, value: 'C-1'}]});
@@ -462,6 +466,10 @@ async function checksAll() {
   await del('/v1.0/me/contacts/' + enc(bob.id));
   cd = await round(cd.deltaLink);
   truth('contacts-delta-removed', cd.items.length === 1 && cd.items[0]['@removed'] && cd.items[0].id === bob.id, JSON.stringify(cd.items));
+  r = await post('/v1.0/me/contacts', {givenName: 'Cleo'}, {headers: IMM});
+  const cleo = r.json;
+  r = await patch('/v1.0/me/contacts/' + enc(cleo.id), {parentFolderId: clients}, {headers: IMM});
+  expect('contact-move-by-parentFolderId-keeps-immutable-id', r, 200, d => d.parentFolderId === clients && d.id === cleo.id);
   r = await get('/v1.0/me/contactFolders/delta');
   expect('contactFolders-delta', r, 200, d => d.value.some(f => f.displayName === 'Clients'));
 
@@ -485,6 +493,10 @@ async function checksAll() {
   expect('event-unknown-time-zone', r, 400);
   r = await post('/v1.0/me/events', {subject: 'x', start: {dateTime: '2026-01-14T12:00:00', timeZone: 'UTC'}, end: {dateTime: '2026-01-14T13:00:00', timeZone: 'UTC'}, colour: 'x'});
   expect('event-undeclared-property', r, 400, d => /microsoft.graph.event/.test(d.error.message));
+  r = await post('/v1.0/me/events', {subject: 'Holiday', isAllDay: true, start: {dateTime: '2026-02-02T00:00:00', timeZone: 'UTC'}, end: {dateTime: '2026-02-03T00:00:00', timeZone: 'UTC'}});
+  expect('all-day-event-at-midnight', r, 201, d => d.isAllDay === true);
+  r = await post('/v1.0/me/events', {subject: 'Bad holiday', isAllDay: true, start: {dateTime: '2026-02-02T09:00:00', timeZone: 'UTC'}, end: {dateTime: '2026-02-03T00:00:00', timeZone: 'UTC'}});
+  expect('all-day-event-not-at-midnight-refused', r, 400);
   // a weekly series: Mondays 09:00 Berlin from 2026-01-05
   r = await post('/v1.0/me/events', {subject: 'Standup', start: {dateTime: '2026-01-05T09:00:00', timeZone: 'W. Europe Standard Time'},
     end: {dateTime: '2026-01-05T09:15:00', timeZone: 'W. Europe Standard Time'},
