@@ -127,6 +127,10 @@ function addUser(email) {
   for (const [wk, name] of [['inbox', 'Inbox'], ['drafts', 'Drafts'], ['sentitems', 'Sent Items'], ['deleteditems', 'Deleted Items'],
                             ['junkemail', 'Junk Email'], ['outbox', 'Outbox'], ['archive', 'Archive']])
     newContainer(u, 'folders', {displayName: name, parentFolderId: root.id, wellKnown: wk, isHidden: false});
+  // Where a deleted message goes (message-delete.md names the well-known folder recoverableitemsdeletions): outside
+  // the folder tree the client lists.
+  const recoverable = newContainer(u, 'folders', {displayName: 'Recoverable Items', parentFolderId: null, wellKnown: 'recoverableitemsroot', isHidden: true});
+  newContainer(u, 'folders', {displayName: 'Deletions', parentFolderId: recoverable.id, wellKnown: 'recoverableitemsdeletions', isHidden: true});
   newContainer(u, 'contactFolders', {displayName: 'Contacts', parentFolderId: root.id, wellKnown: 'contacts', isDefault: true});
   newContainer(u, 'calendars', {name: 'Calendar', isDefaultCalendar: true, color: 'auto', hexColor: '', canEdit: true});
   newContainer(u, 'lists', {displayName: 'Tasks', wellknownListName: 'defaultList', isOwner: true, isShared: false});
@@ -735,7 +739,7 @@ function mailRoutes(ctx, r) {
     count('mailFolder.delta');
     return [200, delta(ctx, {coll: 'mailFolders', type: 'mailFolder', link: '/me/mailFolders/delta',
       params: q => deltaParams(q, ['$select', '$top'], []),
-      members: () => snapOf([...u.folders.values()].filter(f => f.wellKnown !== 'msgfolderroot')),
+      members: () => snapOf([...u.folders.values()].filter(f => f.wellKnown !== 'msgfolderroot' && !/^recoverable/.test(f.wellKnown || '') && !/^recoverable/.test((u.folders.get(f.parentFolderId) || {}).wellKnown || ''))),
       render: id => u.folders.has(id) ? folderView(u, u.folders.get(id)) : null})];
   }
   // GET /me/mailFolders (user-list-mailfolders.md: top-level folders; includeHiddenFolders=true), POST (user-post-mailfolders.md)
@@ -775,6 +779,22 @@ function mailRoutes(ctx, r) {
     setExtended(f, b.singleValueExtendedProperties);
     touch(u, f);
     return [200, folderView(u, f)];
+  }
+  // POST /me/mailFolders/{id}/move {"destinationId"} (mailfolder-move.md): 201 with the folder under its new parent
+  if ((p = r('POST mailfolders/:f/move'))) {
+    count('mailFolder.move');
+    query(ctx, []);
+    const f = folderOrFail(u, p.f);
+    let b;
+    try { b = JSON.parse(ctx.body.toString() || '{}'); } catch (e) { fail(400, 'RequestBodyRead', 'Invalid JSON.'); }
+    for (const k of Object.keys(b)) if (k !== 'destinationId') fail(400, 'RequestBodyRead', 'The parameter \'' + k + '\' in the request payload is not a valid parameter for the operation \'move\'.');
+    const dest = folderOf(u, b.destinationId || '');
+    if (!dest) fail(404, 'ErrorItemNotFound', 'The specified folder could not be found in the store.');
+    if (f.wellKnown) fail(403, 'ErrorMoveDistinguishedFolder', 'Distinguished folders cannot be moved.');
+    for (let x = dest; x; x = u.folders.get(x.parentFolderId)) if (x.id === f.id) fail(400, 'ErrorMoveCopyFailed', 'A folder cannot be moved into itself or its subfolders.');
+    f.parentFolderId = dest.id;
+    touch(u, f);
+    return [201, folderView(u, f)];
   }
   if ((p = r('DELETE mailfolders/:f'))) {
     count('mailFolder.delete');
@@ -906,10 +926,15 @@ function mailRoutes(ctx, r) {
     touch(u, m);
     return [200, messageOut(u, ctx, {}, m)];
   }
-  if ((p = r('DELETE messages/:m')) || (p = r('DELETE mailfolders/:f/messages/:m'))) {
-    count('message.delete');
+  // DELETE moves the message to recoverableitemsdeletions (a new regular id; gone from its folder's delta); there,
+  // and by POST …/permanentDelete (message-permanentdelete.md), it is gone for good
+  if ((p = r('DELETE messages/:m')) || (p = r('DELETE mailfolders/:f/messages/:m')) ||
+      (p = r('POST messages/:m/permanentdelete')) || (p = r('POST mailfolders/:f/messages/:m/permanentdelete'))) {
+    count(ctx.method === 'DELETE' ? 'message.delete' : 'message.permanentDelete');
     const m = messageOrFail(u, p.m, p.f && folderOrFail(u, p.f));
     ifMatch(ctx, m);
+    const bin = folderOf(u, 'recoverableitemsdeletions');
+    if (ctx.method === 'DELETE' && m.parent !== bin.id) { moveTo(u, m, bin.id, mailColl); return [204]; }
     tomb(u, mailColl(m.parent), m, {reg: regularId(m), imm: immutableId(m)});
     u.messages.delete(m.key);
     return [204];

@@ -250,10 +250,14 @@ async function checksAll() {
   expect('mailFolder-childFolderCount', r, 200, d => d.childFolderCount === 1);
   r = await post('/v1.0/me/mailFolders', {displayName: 'X', colour: 'red'});
   expect('mailFolder-undeclared-property', r, 400, d => d.error.code === 'RequestBodyRead' && /'colour' does not exist on type 'microsoft.graph.mailFolder'/.test(d.error.message));
+  r = await post('/v1.0/me/mailFolders/' + enc(alpha) + '/move', {destinationId: 'inbox'});
+  expect('mailFolder-move', r, 201, d => d.parentFolderId === inbox);
+  r = await post('/v1.0/me/mailFolders/' + enc(alpha) + '/move', {destinationId: alpha});
+  expect('mailFolder-move-into-itself-refused', r, 400);
   r = await del('/v1.0/me/mailFolders/inbox');
   expect('distinguished-folder-not-deleted', r, 403);
   r = await get(fdelta);
-  expect('mailFolders-delta-new-folders-only', r, 200, d => d.value.length === 2 && d.value.some(f => f.displayName === 'Projects'));
+  expect('mailFolders-delta-new-folders-only', r, 200, d => d.value.length === 2 && d.value.some(f => f.displayName === 'Projects') && d.value.some(f => f.displayName === 'Alpha' && f.parentFolderId === inbox));
 
   // ================================================================ messages
   r = await post('/v1.0/me/messages', {subject: 'JSON draft', importance: 'Low', body: {contentType: 'HTML', content: 'They were <b>awesome</b>!'},
@@ -351,6 +355,12 @@ async function checksAll() {
   await del('/v1.0/me/messages/' + enc(gone.id));
   rd = await round(dl2);
   truth('delta-deleted-is-removed', rd.items.length === 1 && rd.items[0].id === gone.id && rd.items[0]['@removed'].reason === 'deleted', JSON.stringify(rd.items));
+  r = await get('/v1.0/me/mailFolders/recoverableitemsdeletions/messages?$select=subject');
+  expect('deleted-message-in-recoverableitemsdeletions', r, 200, d => d.value.length === 1 && d.value[0].subject === 'Short-lived');
+  r = await post('/v1.0/me/messages/' + enc(r.json.value[0].id) + '/permanentDelete', {});
+  expect('message-permanentDelete', r, 204);
+  r = await get('/v1.0/me/mailFolders/recoverableitemsdeletions/messages');
+  expect('permanently-deleted-is-gone', r, 200, d => d.value.length === 0);
   let dl3 = rd.deltaLink;
   // changeType
   const ct0 = await round('/v1.0/me/mailFolders/inbox/messages/delta?changeType=created');
