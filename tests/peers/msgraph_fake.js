@@ -406,10 +406,23 @@ function ifMatch(ctx, x) {
 function contextUrl(ctx, what) { return ctx.base + '/$metadata#' + what; }
 // A plain listing: $top (default 10, as Outlook pages) and $skip; @odata.nextLink carries the next $skip
 // ("Paging Microsoft Graph data in your app", concepts/paging.md).
+// $orderby is taken only where a route sorts by it (q.ordered); anywhere else it is the fake's 501, never ignored.
+// $count=true adds @odata.count.
+function orderBy(q, rows, keys) {
+  if (q.$orderby === undefined) return rows;
+  const m = /^([\w/]+)(?:\s+(asc|desc))?$/i.exec(q.$orderby.trim());
+  const key = m && Object.keys(keys).find(k => k.toLowerCase() === m[1].toLowerCase());
+  if (!key) fail(501, 'NotImplemented', '$orderby not modelled by the msgraph fake here: ' + q.$orderby);
+  const get = keys[key], dir = m[2] && m[2].toLowerCase() === 'desc' ? -1 : 1;
+  q.ordered = true;
+  return rows.slice().sort((a, b) => { const x = get(a), y = get(b); return (x < y ? -1 : x > y ? 1 : 0) * dir; });
+}
 function listing(ctx, q, rows, view, what) {
+  if (q.$orderby !== undefined && !q.ordered) fail(501, 'NotImplemented', '$orderby not modelled by the msgraph fake here: ' + q.$orderby);
   const top = q.$top !== undefined ? Math.min(Number(q.$top), 1000) : 10;
   const skip = q.$skip !== undefined ? Number(q.$skip) : 0;
   const out = {'@odata.context': contextUrl(ctx, what)};
+  if (q.$count === 'true') out['@odata.count'] = rows.length;
   const page = rows.slice(skip, skip + top);
   if (skip + top < rows.length) {
     const next = new URL(ctx.url.href);
@@ -840,7 +853,6 @@ function mailRoutes(ctx, r) {
   if ((p = r('GET messages')) || (p = r('GET mailfolders/:f/messages'))) {
     count('message.list');
     const q = query(ctx, ['$select', '$top', '$skip', '$filter', '$expand', '$count', '$orderby']);
-    if (q.$orderby !== undefined && !/^receivedDateTime(\s+desc)?$/i.test(q.$orderby.trim())) fail(501, 'NotImplemented', '$orderby not modelled by the msgraph fake: ' + q.$orderby);
     const f = p.f ? folderOrFail(u, p.f) : null;
     const keep = filterOf(q.$filter, s => {
       const m = /^receivedDateTime\s+(ge|gt|le|lt)\s+(\S+)$/i.exec(s);
@@ -848,9 +860,12 @@ function mailRoutes(ctx, r) {
       const t = Date.parse(m[2]), op = m[1].toLowerCase();
       return x => { const v = Date.parse(x.data.receivedDateTime || isoZ(x.createdAt)); return op === 'ge' ? v >= t : op === 'gt' ? v > t : op === 'le' ? v <= t : v < t; };
     });
-    const rows = [...u.messages.values()].filter(m => (!f || m.parent === f.id) && keep(m))
-      .sort((a, b) => Date.parse(b.data.receivedDateTime || isoZ(b.createdAt)) - Date.parse(a.data.receivedDateTime || isoZ(a.createdAt)) || b.created - a.created);
-    const out = listing(ctx, Object.assign({}, q, {$expand: undefined, $select: undefined}), rows, m => messageOut(u, ctx, q, m), 'users(\'' + u.id + '\')/messages');
+    const received = m => m.data.receivedDateTime || isoZ(m.createdAt);
+    let rows = [...u.messages.values()].filter(m => (!f || m.parent === f.id) && keep(m))
+      .sort((a, b) => Date.parse(received(b)) - Date.parse(received(a)) || b.created - a.created);
+    const lq = Object.assign({}, q, {$expand: undefined, $select: undefined});
+    rows = orderBy(lq, rows, {receivedDateTime: received, sentDateTime: m => m.data.sentDateTime || received(m), subject: m => m.data.subject || ''});
+    const out = listing(ctx, lq, rows, m => messageOut(u, ctx, q, m), 'users(\'' + u.id + '\')/messages');
     return [200, out];
   }
   // POST /me/messages, /me/mailFolders/{id}/messages (user-post-messages.md): JSON, or MIME "encoded in base64
@@ -1184,7 +1199,8 @@ function contactRoutes(ctx, r) {
     const q = query(ctx, ['$select', '$top', '$skip', '$filter', '$expand', '$orderby', '$count']);
     const f = contactFolderOrFail(u, p.f);
     const keep = filterOf(q.$filter);
-    const rows = [...u.contacts.values()].filter(c => c.parent === f.id && keep(c));
+    const rows = orderBy(q, [...u.contacts.values()].filter(c => c.parent === f.id && keep(c)),
+      {displayName: c => contactView(ctx, c).displayName, givenName: c => c.data.givenName || '', surname: c => c.data.surname || ''});
     return [200, listing(ctx, q, rows, c => contactView(ctx, c), 'users(\'' + u.id + '\')/contacts')];
   }
   if ((p = r('POST contacts')) || (p = r('POST contactfolders/:f/contacts'))) {
@@ -1511,8 +1527,9 @@ function calendarRoutes(ctx, r) {
     const cal = calendarOrFail(u, p.c);
     const [from, to] = window(ctx, {startDateTime: ctx.query.get('startDateTime') || ctx.query.get('startdatetime'), endDateTime: ctx.query.get('endDateTime') || ctx.query.get('enddatetime')});
     const keep = filterOf(q.$filter);
-    const rows = viewOf(u, cal, from, to).filter(i => keep(i.single || i.master));
-    return [200, listing(ctx, Object.assign({}, q, {$expand: undefined}), rows, i => instView(u, ctx, i), 'users(\'' + u.id + '\')/calendarView')];
+    const lq = Object.assign({}, q, {$expand: undefined});
+    const rows = orderBy(lq, viewOf(u, cal, from, to).filter(i => keep(i.single || i.master)), {'start/dateTime': i => i.start, 'end/dateTime': i => i.end});
+    return [200, listing(ctx, lq, rows, i => instView(u, ctx, i), 'users(\'' + u.id + '\')/calendarView')];
   }
   // GET /me/events/{id}/instances?startDateTime&endDateTime (event-list-instances.md)
   if ((p = r('GET events/:e/instances')) || (p = r('GET calendars/:c/events/:e/instances'))) {
@@ -1532,7 +1549,8 @@ function calendarRoutes(ctx, r) {
     const q = query(ctx, ['$select', '$top', '$skip', '$filter', '$orderby', '$expand']);
     const cal = p.c ? calendarOrFail(u, p.c) : null;
     const keep = filterOf(q.$filter);
-    const rows = [...u.events.values()].filter(ev => (!cal || ev.parent === cal.id) && keep(ev));
+    const rows = orderBy(q, [...u.events.values()].filter(ev => (!cal || ev.parent === cal.id) && keep(ev)),
+      {'start/dateTime': ev => ev.data.start, 'end/dateTime': ev => ev.data.end, subject: ev => ev.data.subject || '', createdDateTime: ev => ev.createdAt, lastModifiedDateTime: ev => ev.modifiedAt});
     return [200, listing(ctx, q, rows, ev => eventView(u, ctx, ev), 'users(\'' + u.id + '\')/events')];
   }
   if ((p = r('POST events')) || (p = r('POST calendars/:c/events')) || (p = r('POST calendar/events'))) {

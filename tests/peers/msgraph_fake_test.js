@@ -332,6 +332,10 @@ async function checksAll() {
   let seen = r.json.value.map(m => m.id);
   for (let next = r.json['@odata.nextLink']; next;) { const x = await get(next); seen = seen.concat(x.json.value.map(m => m.id)); next = x.json['@odata.nextLink']; }
   const inboxCount = (await get('/v1.0/me/mailFolders/inbox')).json.totalItemCount;
+  r = await get('/v1.0/me/mailFolders/inbox/messages?$orderby=receivedDateTime&$count=true&$top=50');
+  expect('list-orderby-receivedDateTime-and-count', r, 200, d => d['@odata.count'] === inboxCount && d.value.every((m, i) => i === 0 || d.value[i - 1].receivedDateTime <= m.receivedDateTime));
+  r = await get('/v1.0/me/contacts?$orderby=' + enc('birthday desc'));
+  expect('unmodelled-orderby-501', r, 501);
   truth('list-paging-reaches-every-message-once', seen.length === inboxCount && new Set(seen).size === seen.length, seen.length + ' vs ' + inboxCount);
 
   // ================================================================ message delta
