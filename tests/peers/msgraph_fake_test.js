@@ -553,6 +553,17 @@ async function checksAll() {
   r = await get('/v1.0/me/events/' + enc(board.id) + '/instances?startDateTime=2026-01-01T00:00:00Z&endDateTime=2027-01-01T00:00:00Z');
   expect('second-tuesday-three-times', r, 200, d => d.value.map(e => e.start.dateTime.slice(0, 10)).join(',') === '2026-01-13,2026-02-10,2026-03-10');
 
+  // an answer lost after the commit (fake_http.js /__fault): the event exists; the resend with its transactionId finds it
+  await request('POST', '/__fault', {token: null, json: {drop_answer_after_commit: 1, method: 'POST', path: '/v1.0/me/events'}});
+  const lostBody = {subject: 'Lost answer', start: {dateTime: '2026-01-21T09:00:00', timeZone: 'UTC'}, end: {dateTime: '2026-01-21T10:00:00', timeZone: 'UTC'}, transactionId: 'tx-lost'};
+  const lost = await post('/v1.0/me/events', lostBody).then(() => 'answered', e => e.code || 'error');
+  truth('fault-answer-lost-after-commit', lost !== 'answered', lost);
+  r = await post('/v1.0/me/events', lostBody);
+  expect('resend-after-lost-answer-finds-the-event', r, 201, d => d.transactionId === 'tx-lost');
+  r = await get('/v1.0/me/events?$top=50');
+  expect('lost-answer-made-one-event', r, 200, d => d.value.filter(e => e.subject === 'Lost answer').length === 1);
+  await del('/v1.0/me/events/' + enc(r.json.value.find(e => e.subject === 'Lost answer').id));
+
   // calendarView delta
   const cv = await round('/v1.0/me/calendarView/delta' + JAN, P2);
   truth('calendarView-delta-pages', !cv.error && cv.pages >= 2 && cv.deltaLink && cv.items.length === 5 && !cv.items.some(e => e.type === 'seriesMaster'), JSON.stringify(cv.items.map(e => e.subject)));
