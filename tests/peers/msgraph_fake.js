@@ -1494,10 +1494,13 @@ function calendarRoutes(ctx, r) {
   // GET /me/calendarView/delta?startDateTime&endDateTime (event-delta.md; concepts/delta-query-events.md): the
   // primary calendar's view in a window the tokens keep; no $select, $expand, $filter, $orderby, $search;
   // "@removed" for events deleted in the window and for events "outside the date range … added, deleted, or updated"
-  if ((p = r('GET calendarview/delta'))) {
+  // Also /me/calendars/{id}/calendarView/delta: on the older v1.0 event-delta page (its translated copies still show
+  // "To get incremental changes in a calendar view of the specified user calendar") and on beta; the current v1.0
+  // page shows the primary calendar's path only.
+  if ((p = r('GET calendarview/delta')) || (p = r('GET calendars/:c/calendarview/delta'))) {
     count('event.delta');
-    const cal = calendarOrFail(u);
-    return [200, delta(ctx, {coll: 'calendarView:' + cal.id, type: 'event', link: '/me/calendarView/delta',
+    const cal = calendarOrFail(u, p.c);
+    return [200, delta(ctx, {coll: 'calendarView:' + cal.id, type: 'event', link: p.c ? '/me/calendars(\'' + cal.id + '\')/calendarView/delta' : '/me/calendarView/delta',
       params: q => {
         const d = deltaParams(q, [], ['startDateTime', 'endDateTime', 'startdatetime', 'enddatetime']);
         const [from, to] = window(ctx, d);
@@ -1903,7 +1906,6 @@ function router(ctx) {
   return pat => {
     const sp = pat.indexOf(' ');
     const method = pat.slice(0, sp), path = pat.slice(sp + 1);
-    if (method !== '*' && method !== ctx.method) return null;
     const toks = path ? path.split('/') : [];
     let s = ctx.segs;
     if (toks.length && toks[0].startsWith('*')) {
@@ -1921,6 +1923,7 @@ function router(ctx) {
       if (toks[i].startsWith(':')) out[toks[i].slice(1)] = s[i];
       else if (toks[i].toLowerCase() !== s[i].toLowerCase()) return null;
     }
+    if (method !== '*' && method !== ctx.method) { ctx.otherMethod = true; return null; }
     return out;
   };
 }
@@ -1978,6 +1981,7 @@ function graph(ctx) {
     void who;
     const r = router(ctx);
     const out = mailRoutes(ctx, r) || contactRoutes(ctx, r) || calendarRoutes(ctx, r) || todoRoutes(ctx, r) || categoryRoutes(ctx, r);
+    if (!out && ctx.otherMethod) fail(405, 'ErrorInvalidRequest', 'The HTTP method \'' + ctx.method + '\' is not allowed on this resource.');
     if (!out) fail(400, 'BadRequest', 'Resource not found for the segment \'' + (ctx.segs[0] || '') + '\'.');
     return out;
   } catch (e) {

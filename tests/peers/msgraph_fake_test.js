@@ -223,6 +223,8 @@ async function checksAll() {
   expect('users-upn-route', r, 200, d => d.displayName === 'Inbox');
   r = await get('/v1.0/me/notes');
   expect('outlook-notes-not-in-v1', r, 400, d => d.error.code === 'BadRequest');
+  r = await request('PUT', '/v1.0/me/mailFolders/inbox', {json: {}});
+  expect('wrong-method-on-a-known-path-405', r, 405);
   r = await get('/v1.0/me/messages?$foo=1');
   expect('unknown-system-query-option-400', r, 400, d => d.error.code === 'BadRequest');
   r = await get('/v1.0/me/messages?$search=hello');
@@ -567,6 +569,8 @@ async function checksAll() {
   // calendarView delta
   const cv = await round('/v1.0/me/calendarView/delta' + JAN, P2);
   truth('calendarView-delta-pages', !cv.error && cv.pages >= 2 && cv.deltaLink && cv.items.length === 5 && !cv.items.some(e => e.type === 'seriesMaster'), JSON.stringify(cv.items.map(e => e.subject)));
+  const cvc = await round('/v1.0/me/calendars/' + enc(standup.parentCalendarId || (await get('/v1.0/me/calendar')).json.id) + '/calendarView/delta' + JAN, P2);
+  truth('calendar-calendarView-delta', !cvc.error && cvc.items.length === cv.items.length && /calendars\('[^']+'\)\/calendarView\/delta/.test(cvc.deltaLink), JSON.stringify(cvc.res && cvc.res.json).slice(0, 500));
   r = await get('/v1.0/me/calendarView/delta' + JAN + '&$select=subject');
   expect('calendarView-delta-no-select', r, 400);
   r = await get('/v1.0/me/calendarView/delta');
