@@ -704,8 +704,13 @@ function messageOrFail(u, id, folder) {
 // PR_MESSAGE_FLAGS (Integer 0x0E07), MSGFLAG_READ 0x1 and MSGFLAG_UNSENT 0x8 ([MS-OXCMSG] 2.2.1.6): the one way to
 // create a message that is not a draft through JSON; the create-message page documents none (a MIME upload
 // stays a draft).
+// Likewise PR_MESSAGE_DELIVERY_TIME (SystemTime 0x0E06) and PR_CLIENT_SUBMIT_TIME (SystemTime 0x0039) ([MS-OXPROPS])
+// give an imported message its received and sent times.
 function applyMessageFlags(m) {
   const p = m.svep.get(epKey('Integer 0x0E07'));
+  const t = (tag, field) => { const x = m.svep.get(epKey('SystemTime ' + tag)); if (x && !isNaN(Date.parse(x.value))) m.data[field] = isoZ(Date.parse(x.value)); };
+  t('0x0E06', 'receivedDateTime');
+  t('0x0039', 'sentDateTime');
   if (!p) return;
   const v = Number(p.value);
   m.data.isDraft = (v & 8) !== 0;

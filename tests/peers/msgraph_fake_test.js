@@ -291,6 +291,9 @@ async function checksAll() {
   expect('delivered-message-is-not-a-draft', r, 200, d => d.isDraft === false && d.isRead === false && d.parentFolderId === inbox && d.receivedDateTime === '2026-11-03T10:00:05Z');
   r = await post('/v1.0/me/mailFolders/inbox/messages', {subject: 'Imported', singleValueExtendedProperties: [{id: 'Integer 0x0E07', value: '1'}]});
   expect('message-flags-extended-property-not-a-draft', r, 201, d => d.isDraft === false && d.isRead === true && d.parentFolderId === inbox);
+  r = await post('/v1.0/me/mailFolders/inbox/messages', {subject: 'Imported with times', singleValueExtendedProperties: [{id: 'Integer 0x0E07', value: '0'},
+    {id: 'SystemTime 0x0E06', value: '2025-05-01T08:00:00Z'}, {id: 'SystemTime 0x0039', value: '2025-05-01T07:59:00Z'}]});
+  expect('message-delivery-and-submit-time-properties', r, 201, d => d.isDraft === false && d.isRead === false && d.receivedDateTime === '2025-05-01T08:00:00Z' && d.sentDateTime === '2025-05-01T07:59:00Z');
   r = await patch('/v1.0/me/messages/' + enc(delivered.id), {subject: 'Renamed'});
   expect('subject-of-a-sent-message-not-updatable', r, 400);
   r = await patch('/v1.0/me/messages/' + enc(delivered.id), {receivedDateTime: '2020-01-01T00:00:00Z'});
