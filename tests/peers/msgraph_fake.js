@@ -1521,11 +1521,9 @@ function calendarRoutes(ctx, r) {
         .map(ev => ({key: ev.key, ids: {reg: regularId(ev), imm: immutableId(ev)}}))
         .concat((u.tombs.get('events:' + cal.id) || []).filter(t => t.seq > since).map(t => ({key: t.key, ids: t.ids}))),
       render: (key, prm) => {
-        const [k, date] = key.split('|');
-        const ev = u.events.get(k);
-        if (!ev) return null;
+        if (!u.events.has(key.split('|')[0])) return null;
         const i = viewOf(u, cal, Date.parse(prm.startDateTime), Date.parse(prm.endDateTime)).find(x => instKey(x) === key);
-        return i ? instView(u, ctx, i) : (void date, null);
+        return i ? instView(u, ctx, i) : null;
       }})];
   }
   // GET /me/calendarView, /me/calendars/{id}/calendarView (user-list-calendarview.md, calendar-list-calendarview.md)
@@ -1976,14 +1974,12 @@ function graph(ctx) {
     preferences(ctx);
     limited(ctx);
     const all = segments(ctx.url.pathname.replace(/^\/v1\.0/i, ''));
-    let who;
-    if (all[0] && all[0].toLowerCase() === 'me') { who = ctx.u; ctx.segs = all.slice(1); }
+    if (all[0] && all[0].toLowerCase() === 'me') ctx.segs = all.slice(1);
     else if (all[0] && all[0].toLowerCase() === 'users' && all[1] !== undefined) {
       if (all[1].toLowerCase() !== ctx.u.email.toLowerCase() && all[1] !== ctx.u.id)
         fail(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
-      who = ctx.u; ctx.segs = all.slice(2);
+      ctx.segs = all.slice(2);
     } else fail(400, 'BadRequest', 'Resource not found for the segment \'' + (all[0] || '') + '\'.');
-    void who;
     const r = router(ctx);
     const out = mailRoutes(ctx, r) || contactRoutes(ctx, r) || calendarRoutes(ctx, r) || todoRoutes(ctx, r) || categoryRoutes(ctx, r);
     if (!out && ctx.otherMethod) fail(405, 'ErrorInvalidRequest', 'The HTTP method \'' + ctx.method + '\' is not allowed on this resource.');

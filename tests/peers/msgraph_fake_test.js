@@ -210,8 +210,6 @@ async function checksAll() {
   r = await get('/v1.0/me/messages', {token: 'bogus'});
   expect('graph-401-bad-token', r, 401, d => d.error.code === 'InvalidAuthenticationToken');
   await ctl({token_lifetime: 0});
-  const shortTok = (await refresh('rt-none')).json;
-  void shortTok;
   l2 = new URL((await authorize({})).headers.location);
   const short = (await redeem(l2.searchParams.get('code'))).json.access_token;
   r = await get('/v1.0/me', {token: short});
@@ -412,8 +410,6 @@ async function checksAll() {
   expect('move-undeclared-parameter', r, 400);
   rd = await round('/v1.0/me/mailFolders/inbox/messages/delta', {Prefer: 'IdType="ImmutableId"'});
   truth('delta-with-immutable-ids', rd.items.some(m => m.id === immId), JSON.stringify(rd.items.map(m => m.id)));
-  const alphaRound = await round('/v1.0/me/mailFolders/' + enc(alpha) + '/messages/delta');
-  void alphaRound;
 
   // ================================================================ attachments and upload sessions
   const small = crypto.randomBytes(1000);
