@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// One pair's history: one row per write a run committed (`accord log`,
+// `accord undo`), with references to the record's data before and after it
+// (record_data rows shared with the mirror). The state-wide reading and
+// pruning of it, and the runs, are StateStore's (history.cpp).
+//
+// A view: cheap to copy, valid while its store lives; thread safety is that
+// of its store (one thread).
+#pragma once
+
+#include "state/record_data.hpp"
+#include "state/rows.hpp"
+
+#include <accord/sql/sqlite_db.hpp>
+
+#include <string>
+
+namespace accord {
+
+class History {
+ public:
+  History(sql::Db& db, RecordData& data, std::string pair) : db_(&db), data_(&data), pair_(std::move(pair)) {}
+  // A committed write of this pair (h.pair is not read). Takes a reference
+  // to after_id; before_id must be held already (MirrorSide::hold_data).
+  void add(const HistoryRow& h, int64_t before_id, int64_t after_id);
+
+ private:
+  sql::Db* db_;
+  RecordData* data_;
+  std::string pair_;
+};
+
+}  // namespace accord

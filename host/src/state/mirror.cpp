@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "state/mirror.hpp"
+
+#include "state/staging.hpp"
+
+#include <algorithm>
+
+using accord::sql::Stmt;
+
+namespace accord {
+
+static MirrorRow mirror_from(Stmt& s) {
+  MirrorRow r;
+  r.id = s.text(0);
+  r.version = s.text(1);
+  r.modified = s.text(2);
+  r.data = s.text(3);
+  r.included = s.i64(4) != 0;
+  r.dirty = s.i64(5) != 0;
+  r.deleted = s.i64(6) != 0;
+  r.keys = s.text(7);
+  return r;
+}
+
+std::optional<MirrorRow> MirrorSide::find(const std::string& id) {
+  Stmt s(*db_, "SELECT m.id, m.version, m.modified, d.data, m.included,"
+               " EXISTS (SELECT 1 FROM dirty x WHERE x.pair = m.pair AND x.side = m.side AND x.id = m.id), m.deleted, m.keys"
+               " FROM mirror_rows m JOIN record_data d ON d.id = m.data_id WHERE m.pair=?1 AND m.side=?2 AND m.id=?3");
+  s.bind(1, pair_).bind(2, side_name(side_)).bind(3, id);
+  if (s.step()) return mirror_from(s);
+  return std::nullopt;
+}
+
+std::optional<MirrorRow> MirrorSide::find_data(const std::string& id) {
+  Stmt s(*db_, "SELECT m.id, m.version, m.modified, d.data, m.included, 0, m.deleted, m.keys"
+               " FROM mirror_rows m JOIN record_data d ON d.id = m.data_id WHERE m.pair=?1 AND m.side=?2 AND m.id=?3");
+  s.bind(1, pair_).bind(2, side_name(side_)).bind(3, id);
+  if (s.step()) return mirror_from(s);
+  return std::nullopt;
+}
+
+int64_t MirrorSide::put(const MirrorRow& r) {
+  // The row's data keeps its data row when it did not change.
+  int64_t data_id = 0;
+  {
+    Stmt old(*db_, "SELECT m.data_id, d.data FROM mirror_rows m JOIN record_data d ON d.id = m.data_id"
+                   " WHERE m.pair=?1 AND m.side=?2 AND m.id=?3");
+    old.bind(1, pair_).bind(2, side_name(side_)).bind(3, r.id);
+    if (old.step()) {
+      int64_t was = old.i64(0);
+      bool same = old.text(1) == r.data;
+      old.reset();
+      if (same) data_id = was;
+      else data_->release(was);
+    }
+  }
+  if (!data_id) data_id = data_->add(r.data);
+  Stmt s(*db_, "INSERT OR REPLACE INTO mirror_rows(pair, side, id, version, modified, data_id, included, deleted, keys)"
+               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  s.bind(1, pair_).bind(2, side_name(side_)).bind(3, r.id).bind(4, r.version).bind(5, r.modified).bind(6, data_id);
+  s.bind(7, int64_t{r.included}).bind(8, int64_t{r.deleted}).bind(9, r.keys).run();
+  if (r.dirty) {
+    set_dirty(r.id);
+  } else {
+    clear_dirty(r.id);
+  }
+  return data_id;
+}
+
+int64_t MirrorSide::hold_data(const std::string& id) {
+  Stmt s(*db_, "SELECT data_id FROM mirror_rows WHERE pair=?1 AND side=?2 AND id=?3");
+  s.bind(1, pair_).bind(2, side_name(side_)).bind(3, id);
+  if (!s.step()) return 0;
+  int64_t data_id = s.i64(0);
+  s.reset();
+  data_->hold(data_id);
+  return data_id;
+}
+
+void MirrorSide::drop(const std::string& id) {
+  {
+    Stmt old(*db_, "SELECT data_id FROM mirror_rows WHERE pair=?1 AND side=?2 AND id=?3");
+    old.bind(1, pair_).bind(2, side_name(side_)).bind(3, id);
+    if (!old.step()) return;
+    int64_t was = old.i64(0);
+    old.reset();
+    data_->release(was);
+  }
+  Stmt s(*db_, "DELETE FROM mirror_rows WHERE pair=?1 AND side=?2 AND id=?3");
+  s.bind(1, pair_).bind(2, side_name(side_)).bind(3, id).run();
+  clear_dirty(id);
+}
+
+static MirrorRef ref_from(Stmt& s) {
+  MirrorRef r;
+  r.id = s.text(0);
+  r.deleted = s.i64(1) != 0;
+  r.included = s.i64(2) != 0;
+  r.dirty = s.i64(3) != 0;
+  r.keys = s.text(4);
+  return r;
+}
+
+std::vector<MirrorRef> MirrorSide::dirty() {
+  // CROSS JOIN: the dirty rows lead (SQLite otherwise may walk the whole
+  // mirror of the side and look each row up in dirty: O(records), not O(changes))
+  Stmt s(*db_, "SELECT m.id, m.deleted, m.included, 1, m.keys FROM dirty d"
+               " CROSS JOIN mirror_rows m ON m.pair = d.pair AND m.side = d.side AND m.id = d.id"
+               " WHERE d.pair=?1 AND d.side=?2 ORDER BY m.modified, m.id");
+  s.bind(1, pair_).bind(2, side_name(side_));
+  std::vector<MirrorRef> out;
+  while (s.step()) out.push_back(ref_from(s));
+  return out;
+}
+
+std::vector<MirrorRef> MirrorSide::unlinked() {
+  std::string linked = side_ == Side::kLeft ? "SELECT 1 FROM links l WHERE l.pair = m.pair AND l.left_id = m.id"
+                                             : "SELECT 1 FROM link_rights r WHERE r.pair = m.pair AND r.right_id = m.id";
+  Stmt s(*db_, "SELECT id, deleted, included,"
+               " EXISTS (SELECT 1 FROM dirty d WHERE d.pair = m.pair AND d.side = m.side AND d.id = m.id), keys FROM mirror_rows m"
+               " WHERE pair=?1 AND side=?2 AND deleted = 0 AND included = 1"
+               " AND NOT EXISTS (" + linked + ") ORDER BY id");
+  s.bind(1, pair_).bind(2, side_name(side_));
+  std::vector<MirrorRef> out;
+  while (s.step()) out.push_back(ref_from(s));
+  return out;
+}
+
+void MirrorSide::set_dirty(const std::string& id) {
+  Stmt d(*db_, "INSERT OR IGNORE INTO dirty(pair, side, id) VALUES (?1, ?2, ?3)");
+  d.bind(1, pair_).bind(2, side_name(side_)).bind(3, id).run();
+}
+
+void MirrorSide::mark_dirty(std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());  // in key order: appended, not scattered
+  for (const auto& id : ids) set_dirty(id);
+}
+
+void MirrorSide::clear_dirty(const std::string& id) {
+  Stmt s(*db_, "DELETE FROM dirty WHERE pair=?1 AND side=?2 AND id=?3");
+  s.bind(1, pair_).bind(2, side_name(side_)).bind(3, id).run();
+}
+
+bool MirrorSide::any() {
+  Stmt s(*db_, "SELECT 1 FROM mirror_rows WHERE pair=?1 AND side=?2 LIMIT 1");
+  s.bind(1, pair_).bind(2, side_name(side_));
+  return s.step();
+}
+
+int64_t MirrorSide::count_live() {
+  Stmt s(*db_, "SELECT count(*) FROM mirror_rows WHERE pair=?1 AND side=?2 AND deleted = 0");
+  s.bind(1, pair_).bind(2, side_name(side_));
+  return s.step() ? s.i64(0) : 0;
+}
+
+std::vector<std::string> MirrorSide::not_staged() {
+  std::string t = staged_table(side_);
+  db_->exec("CREATE INDEX IF NOT EXISTS " + t + "_id ON " + t.substr(5) + "(id)");
+  Stmt s(*db_, "SELECT id FROM mirror_rows m WHERE pair=?1 AND side=?2 AND deleted = 0"
+               " AND NOT EXISTS (SELECT 1 FROM " + t + " t WHERE t.id = m.id)"
+               " AND NOT EXISTS (SELECT 1 FROM unreadable u WHERE u.pair = m.pair AND u.side = m.side AND u.key = m.id)");
+  s.bind(1, pair_).bind(2, side_name(side_));
+  std::vector<std::string> out;
+  while (s.step()) out.emplace_back(s.text(0));
+  return out;
+}
+
+}  // namespace accord

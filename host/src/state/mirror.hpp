@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// One side's mirror in one pair's state: every record seen on that side
+// (mirror_rows, its data in record_data), and which of them changed since
+// they were last planned (dirty). What the engine plans from.
+//
+// A view: cheap to copy, valid while its store lives; thread safety is that
+// of its store (one thread).
+#pragma once
+
+#include "state/record_data.hpp"
+#include "state/rows.hpp"
+
+#include <accord/sql/sqlite_db.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace accord {
+
+class MirrorSide {
+ public:
+  MirrorSide(sql::Db& db, RecordData& data, std::string pair, Side side)
+      : db_(&db), data_(&data), pair_(std::move(pair)), side_(side) {}
+
+  std::optional<MirrorRow> find(const std::string& id);
+  // The same without the dirty flag (one lookup instead of two).
+  std::optional<MirrorRow> find_data(const std::string& id);
+  // Writes the row (its data keeps its data row when it did not change);
+  // answers the row's record_data id.
+  int64_t put(const MirrorRow& row);
+  void drop(const std::string& id);
+  // A reference to a row's data, taken for the history (it outlives the
+  // row's change or removal); 0: no such row.
+  int64_t hold_data(const std::string& id);
+
+  std::vector<MirrorRef> dirty();     // oldest change first
+  std::vector<MirrorRef> unlinked();  // live, included, no link
+  void mark_dirty(std::vector<std::string> ids);
+  void clear_dirty(const std::string& id);
+  int64_t count_live();
+  bool any();  // a row at all (cheap)
+  // Live ids that the side's staged full listing does not hold (a record the
+  // side listed as unreadable is never among them).
+  std::vector<std::string> not_staged();
+
+  Side side() const { return side_; }
+
+ private:
+  void set_dirty(const std::string& id);
+  sql::Db* db_;
+  RecordData* data_;
+  std::string pair_;
+  Side side_;
+};
+
+}  // namespace accord

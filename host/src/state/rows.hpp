@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+// The rows of the state, as the store hands them out and takes them in: one
+// struct per table a caller reads or writes (the SQL stays in each concern's
+// file), and the id orders a first sync loads in. No SQL here.
+#pragma once
+
+#include "pipeline/pipeline.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace accord {
+
+inline constexpr int kStateSchemaVersion = 5;
+
+struct MirrorRow {
+  std::string id, version, modified;
+  std::string data;  // the record's data, JSON
+  bool included = true;
+  bool dirty = false;
+  bool deleted = false;
+  std::string keys;  // its match keys, one per key of the pair, joined by \x1e
+};
+
+// What planning needs of a record before it needs its data.
+struct MirrorRef {
+  std::string id;
+  bool deleted = false, included = true, dirty = false;
+  std::string keys;
+  // A first sync's records: a digest of the record's pair form (0, 0:
+  // none), and what its mirror row is made of.
+  uint64_t form[2] = {0, 0};
+  std::string version, modified;
+  int64_t data_id = 0;
+};
+
+// The positions of refs in the order of their ids (equal ids in the order
+// they come), sorted fast.
+std::vector<uint32_t> id_order(const std::vector<MirrorRef>& refs);
+
+// A text's first 8 bytes as one number, in the texts' byte order (shorter
+// texts padded with zero bytes): two texts whose heads differ compare as
+// their heads do, with no string touched. Equal heads say nothing.
+inline uint64_t head8(std::string_view s) {
+  uint64_t head = 0;
+  for (size_t b = 0; b < 8; ++b) head = head << 8 | (b < s.size() ? static_cast<unsigned char>(s[b]) : 0u);
+  return head;
+}
+
+// The positions 0..n-1 in the byte order of the texts text(i), equal texts
+// in position order: sorted on each text's first 8 bytes as one number (most
+// comparisons end there, with no string touched), then on the text.
+template <class Text>
+std::vector<uint32_t> text_order(size_t n, Text text) {
+  struct Key {
+    uint64_t head;
+    uint32_t at;
+  };
+  std::vector<Key> keys(n);
+  for (uint32_t i = 0; i < n; ++i) keys[i] = {head8(text(i)), i};
+  std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+    if (a.head != b.head) return a.head < b.head;
+    if (int c = text(a.at).compare(text(b.at))) return c < 0;
+    return a.at < b.at;
+  });
+  std::vector<uint32_t> order(n);
+  for (size_t k = 0; k < n; ++k) order[k] = keys[k].at;
+  return order;
+}
+
+struct LinkRow {
+  std::string left_id, right_id;
+  // Each side's base (its pair form when the pair was last in accord), JSON;
+  // empty means "the pair form of that side's mirror row as it stands", which
+  // holds for every clean pair and keeps links small. The engine writes a
+  // base out before a change overwrites the mirror row it stands for.
+  std::string base_left, base_right;
+};
+
+struct JournalRow {
+  int64_t id = 0;
+  std::string pair, side, op, target_id, source_id, idem_key, data;
+};
+
+// A record a side's connector sent that the host could not read (invalid
+// UTF-8, a field of the wrong type…) and skipped: listed by `accord status`
+// until it is read well, or a full listing of its side no longer shows it bad.
+struct UnreadableRow {
+  std::string pair, side;
+  std::string key;  // its id, or "@" and its JSON pointer when it has no id the host can trust
+  std::string id;   // as far as it could be read ("" when none)
+  std::string connector, stream, pointer, reason;
+  std::string seen;  // when it was last read, RFC 3339
+};
+
+// One write a run committed (`accord log`, `accord undo`): before is the
+// record's data before it (none for a create), after what it holds after it
+// (none for a delete); version is the one the write left.
+struct HistoryRow {
+  int64_t seq = 0, run = 0;
+  std::string pair, side, record_id, op, version;
+  std::string other_id;  // the record it was linked to on the other side, at the write
+  std::optional<std::string> before, after;
+};
+
+struct ConflictRow {
+  int64_t id = 0;
+  std::string pair, left_id, right_id, field, left_value, right_value, created, decided;
+};
+
+// A record a side's connector sent, waiting in a run's staging table until
+// it is folded into the mirror.
+struct StagedRow {
+  std::string id, version, modified, data, keys;
+  bool deleted = false, included = true;
+  uint64_t form[2] = {0, 0};  // the pair form's digest (first syncs only)
+};
+
+struct QuarantineRow {
+  std::string pair, side, id, error, next_retry;
+  int64_t attempts;
+};
+
+struct RunRow {
+  int64_t id;
+  std::string kind, started, finished, status, summary, error;
+};
+
+}  // namespace accord
