@@ -43,7 +43,7 @@ js() {
 }
 live_people() { js "Object.values(d.people.persons).filter(p=>!p.deleted).length"; }
 requests() { js "s.requests"; }
-urls="\"people_url\": \"$base\", \"calendar_url\": \"$base/calendar/v3\", \"tasks_url\": \"$base\""
+urls="\"people_url\": \"$base\", \"calendar_url\": \"$base/calendar/v3\", \"tasks_url\": \"$base\", \"gmail_url\": \"$base\", \"drive_url\": \"$base/drive/v3\""
 
 # -- the conformance kit on both streams (a page of 2 records, a refresh token given inline)
 printf '{"account": "ada@example.com", "oauth2": {"token_url": "%s/token", "client_id": "cid", "client_secret": "%s", "refresh_token": "%s"}, %s, "page_size": 2}\n' \
@@ -54,7 +54,7 @@ cat > task.json <<'JSON'
  "update": {"@type": "Task", "title": "Kit task, done", "due": "2026-03-06T00:00:00", "showWithoutTime": true, "progress": "completed"}}
 JSON
 # (--verbose: each answer is printed, "total" included; its full-listing check compares a total with what was listed)
-for st in contact event task; do
+for st in contact event task message note; do
   sample=""
   [ $st = task ] && sample="--sample task.json"
   out=$("$conformance" "$plugin" --config kit.json --stream $st $sample --verbose 2>&1); rc=$?; printf '%s\n' "$out" | tee kit-$st.out >> all.out
@@ -347,6 +347,128 @@ runp run t2.json
 [ -n "$lid" ] && grep -q "\"task_list\": \"$lid\"" t2.json && [ $rc != 0 ] && printf '%s' "$out" | grep -qi "store" \
   && [ "$(js "Object.values(d.tasks.lists['$lid'].tasks||{}).length")" = 0 ] && [ "$(ls todo/*.ics | wc -l)" = 3 ] \
   && ok another-task-list-is-another-store || bad another-task-list-is-another-store "rc=$rc list=$lid" "$out"
+
+# -- Gmail labels ⇄ Maildir folders
+G=/gmail/v1/users/me
+live_mail() { js "Object.values(d.gmail.messages).filter(m=>!m.labelIds.includes('TRASH')).length"; }
+copies() { js "Object.values(d.gmail.messages).filter(m=>Buffer.from(m.raw,'base64url').toString().includes('Message-ID: <$1>')).length"; }
+eml() {  # eml ID SUBJECT: a message's raw form, base64url
+  printf 'Message-ID: <%s>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\nFrom: Bob <bob@example.org>\r\nTo: ada@example.com\r\nSubject: %s\r\n\r\nBody of %s\r\n' "$1" "$2" "$1" | base64 -w0 | tr '+/' '-_'
+}
+work_label=$(api POST "$G/labels" '{"name": "Work", "labelListVisibility": "labelShow", "messageListVisibility": "show"}' | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).id)')
+api POST "$G/messages/import" "{\"raw\": \"$(eml gm1@example.org 'Unread in the inbox')\", \"labelIds\": [\"INBOX\", \"UNREAD\"]}" > /dev/null
+api POST "$G/messages/import" "{\"raw\": \"$(eml gm2@example.org 'Read, at work')\", \"labelIds\": [\"INBOX\", \"$work_label\"]}" > /dev/null
+api POST "$G/messages/import" "{\"raw\": \"$(eml gm3@example.org 'Sent by Ada')\", \"labelIds\": [\"SENT\"]}" > /dev/null
+api POST "$G/messages/import" "{\"raw\": \"$(eml gm4@example.org 'Archived')\"}" > /dev/null
+mkdir -p mail
+cat > m.json <<JSON
+{"name": "google-mail", "state": "mail.sqlite",
+ "left": {"connector": "local", "config": {"backend": "maildir", "create": true, "path": "mail"}},
+ "right": {"connector": "google-api", "config": $google_cfg},
+ "streams": [{"name": "mail", "left": "message", "right": "message"}]}
+JSON
+runp run m.json
+[ $rc = 0 ] && [ "$(cat mail/cur/* mail/new/* 2>/dev/null | grep -c '^Message-ID')" = 2 ] \
+  && [ "$(cat mail/.Work/cur/* mail/.Work/new/* 2>/dev/null | grep -c '^Message-ID')" = 0 ] \
+  && grep -lq 'gm3@example.org' mail/.Sent/cur/* && grep -lq 'gm4@example.org' "mail/.All Mail/cur/"* \
+  && ok gmail-labels-become-maildir-folders || bad gmail-labels-become-maildir-folders "rc=$rc" "$out" "$(find mail -type f | grep -v .accord)"
+# the unread message has no S flag, the read one has
+f1=$(grep -l 'gm1@example.org' mail/cur/* mail/new/* 2>/dev/null | head -1); f2=$(grep -l 'gm2@example.org' mail/cur/* mail/new/* 2>/dev/null | head -1)
+case "$f1" in *:2,*S*) bad gmail-unread-reaches-maildir "$f1" ;; *) case "$f2" in *:2,*S*) ok gmail-unread-reaches-maildir ;; *) bad gmail-unread-reaches-maildir "$f2" ;; esac ;; esac
+runp run m.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok gmail-second-run-nothing-to-do || bad gmail-second-run-nothing-to-do "$out"
+# a message put into the Maildir's Work folder reaches Gmail with the Work label, once
+mkdir -p mail/.Work/cur mail/.Work/new mail/.Work/tmp
+printf 'Message-ID: <local1@example.org>\r\nDate: Tue, 3 Mar 2026 09:00:00 +0000\r\nFrom: Ada <ada@example.com>\r\nSubject: From the Maildir\r\n\r\nHello\r\n' > "mail/.Work/cur/1772528400.local1.host:2,S"
+runp run m.json
+[ $rc = 0 ] && [ "$(copies local1@example.org)" = 1 ] \
+  && [ "$(js "Object.values(d.gmail.messages).filter(m=>m.messageId==='<local1@example.org>'&&m.labelIds.includes('$work_label')&&!m.labelIds.includes('UNREAD')).length")" = 1 ] \
+  && ok maildir-folder-becomes-gmail-label || bad maildir-folder-becomes-gmail-label "rc=$rc copies=$(copies local1@example.org)" "$out"
+# starred and read in Gmail: the Maildir file gets F and S
+gm1=$(js "Object.values(d.gmail.messages).find(m=>m.messageId==='<gm1@example.org>').id")
+api POST "$G/messages/$gm1/modify" '{"addLabelIds": ["STARRED"], "removeLabelIds": ["UNREAD"]}' > /dev/null
+runp run m.json
+f1=$(grep -l 'gm1@example.org' mail/cur/* mail/new/* 2>/dev/null | head -1)
+[ $rc = 0 ] && case "$f1" in *:2,FS) true ;; *) false ;; esac && ok gmail-star-reaches-maildir-flags || bad gmail-star-reaches-maildir-flags "rc=$rc file=$f1" "$out"
+# archived in the Maildir (moved to All Mail): INBOX taken off in Gmail
+f2=$(grep -l 'gm2@example.org' mail/cur/* 2>/dev/null | head -1)
+mv "$f2" "mail/.All Mail/cur/$(basename "$f2")"
+runp run m.json
+[ $rc = 0 ] && [ "$(js "Object.values(d.gmail.messages).find(m=>m.messageId==='<gm2@example.org>').labelIds.includes('INBOX')")" = false ] \
+  && ok maildir-move-changes-gmail-labels || bad maildir-move-changes-gmail-labels "rc=$rc" "$out" "$(js "JSON.stringify(Object.values(d.gmail.messages).find(m=>m.messageId==='<gm2@example.org>').labelIds)")"
+# Gmail forgot the history (a too-old startHistoryId: 404): a full listing, nothing copied twice
+ctl '{"expire_sync_tokens": ["gmail"]}'
+n_mail=$(live_mail)
+runp run m.json
+[ $rc = 0 ] && [ "$(live_mail)" = "$n_mail" ] && [ "$(find mail -path '*/cur/*' -type f | wc -l)" = "$n_mail" ] \
+  && ok gmail-history-expired-full-listing-no-duplicate || bad gmail-history-expired-full-listing-no-duplicate "rc=$rc gmail=$(live_mail) was $n_mail files=$(find mail -path '*/cur/*' -type f | wc -l)" "$out"
+# killed between Gmail's import and the commit (SIGKILL at apply.after_write): the resend searches
+# rfc822msgid: and finds the first import
+printf 'Message-ID: <local2@example.org>\r\nDate: Tue, 3 Mar 2026 10:00:00 +0000\r\nFrom: Ada <ada@example.com>\r\nSubject: Killed\r\n\r\nOnce\r\n' > "mail/cur/1772532000.local2.host:2,S"
+{ (ACCORD_FAILPOINT=apply.after_write "$accord" run m.json > kill.out 2>&1); } 2>/dev/null; krc=$?
+k_copies=$(copies local2@example.org)
+runp run m.json
+[ $krc != 0 ] && [ "$k_copies" = 1 ] && [ $rc = 0 ] && [ "$(copies local2@example.org)" = 1 ] \
+  && [ "$(grep -l 'local2@example.org' -r mail --include='*' | grep -vc .accord)" = 1 ] \
+  && ok gmail-import-killed-resumes-no-duplicate || bad gmail-import-killed-resumes-no-duplicate "killed rc=$krc copies=$k_copies; then rc=$rc copies=$(copies local2@example.org)" "$out" "$(cat kill.out | tail -5)"
+# trashed in Gmail: the file goes
+gm3=$(js "Object.values(d.gmail.messages).find(m=>m.messageId==='<gm3@example.org>').id")
+api POST "$G/messages/$gm3/trash" > /dev/null
+runp run m.json
+[ $rc = 0 ] && ! grep -rlq 'gm3@example.org' mail/.Sent/cur && ok gmail-trash-deletes-file || bad gmail-trash-deletes-file "rc=$rc" "$out"
+# deleted in the Maildir: moved to Gmail's trash
+rm "$(grep -l 'local1@example.org' mail/.Work/cur/* | head -1)"
+runp run m.json
+[ $rc = 0 ] && [ "$(js "Object.values(d.gmail.messages).find(m=>m.messageId==='<local1@example.org>').labelIds.includes('TRASH')")" = true ] \
+  && ok maildir-delete-trashes-in-gmail || bad maildir-delete-trashes-in-gmail "rc=$rc" "$out"
+runp run m.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok gmail-nothing-to-do-at-the-end || bad gmail-nothing-to-do-at-the-end "$out"
+
+# -- notes ⇄ a JSON folder, as plain-text files in Drive's "Outlook Notes"
+live_notes() { js "Object.values(d.drive.files).filter(f=>!f.trashed&&f.mimeType==='text/plain').length"; }
+note_body() { js "(f=>f?Buffer.from(f.content.data).toString():'')(Object.values(d.drive.files).find(f=>!f.trashed&&f.name==='$1'))"; }
+mkdir -p notes/note
+printf '{"title": "Shopping", "body": "milk\\neggs", "categories": ["home"]}\n' > notes/note/n1.json
+printf '{"title": "Ideas", "body": "a sync tool"}\n' > notes/note/n2.json
+cat > n.json <<JSON
+{"name": "google-notes", "state": "notes.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "notes"}},
+ "right": {"connector": "google-api", "config": $google_cfg},
+ "streams": [{"name": "notes", "left": "note", "right": "note"}]}
+JSON
+runp run n.json
+folder=$(js "(Object.values(d.drive.files).find(f=>f.name==='Outlook Notes'&&f.mimeType==='application/vnd.google-apps.folder')||{}).id")
+[ $rc = 0 ] && [ -n "$folder" ] && [ "$(live_notes)" = 2 ] && [ "$(note_body Shopping)" = "$(printf 'milk\neggs')" ] \
+  && [ "$(js "Object.values(d.drive.files).filter(f=>!f.trashed&&f.parents.includes('$folder')&&/^accord-/.test(f.appProperties.accord_key||'')).length")" = 2 ] \
+  && ok notes-become-drive-text-files || bad notes-become-drive-text-files "rc=$rc folder=$folder notes=$(live_notes)" "$out"
+runp run n.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok notes-second-run-nothing-to-do || bad notes-second-run-nothing-to-do "$out"
+# edited in Drive (a new version of the content): the JSON file follows
+nid=$(js "Object.values(d.drive.files).find(f=>f.name==='Ideas').id")
+curl -s -o /dev/null -XPATCH -H "Authorization: Bearer $token" -H 'Content-Type: text/plain' --data-binary 'a sync tool, two ways' "$base/upload/drive/v3/files/$nid?uploadType=media"
+runp run n.json
+[ $rc = 0 ] && grep -q 'a sync tool, two ways' notes/note/n2.json && ok drive-edit-reaches-json-note || bad drive-edit-reaches-json-note "rc=$rc" "$out" "$(cat notes/note/n2.json)"
+# a note created in Drive's folder comes to the JSON folder
+printf -- '--b1\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{"name": "From Drive", "mimeType": "text/plain", "parents": ["%s"]}\r\n--b1\r\nContent-Type: text/plain\r\n\r\nwritten in Drive\r\n--b1--\r\n' "$folder" > up.mp
+curl -s -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: multipart/related; boundary=b1' --data-binary @up.mp "$base/upload/drive/v3/files?uploadType=multipart"
+runp run n.json
+[ $rc = 0 ] && grep -lq 'written in Drive' notes/note/*.json && ok drive-note-reaches-json-folder || bad drive-note-reaches-json-folder "rc=$rc" "$out" "$(ls notes/note)"
+# killed between Drive's create and the commit: the resend finds the note by its key in appProperties
+printf '{"title": "Killed note", "body": "once"}\n' > notes/note/n3.json
+{ (ACCORD_FAILPOINT=apply.after_write "$accord" run n.json > kill.out 2>&1); } 2>/dev/null; krc=$?
+k_notes=$(js "Object.values(d.drive.files).filter(f=>!f.trashed&&f.name==='Killed note').length")
+runp run n.json
+[ $krc != 0 ] && [ "$k_notes" = 1 ] && [ $rc = 0 ] && [ "$(js "Object.values(d.drive.files).filter(f=>!f.trashed&&f.name==='Killed note').length")" = 1 ] \
+  && [ "$(grep -l 'Killed note' notes/note/*.json | wc -l)" = 1 ] \
+  && ok note-create-killed-resumes-no-duplicate || bad note-create-killed-resumes-no-duplicate "killed rc=$krc notes=$k_notes then rc=$rc" "$out"
+# deleted in the JSON folder: trashed in Drive; trashed in Drive: the file goes
+rm notes/note/n1.json
+runp run n.json
+[ $rc = 0 ] && [ "$(js "Object.values(d.drive.files).find(f=>f.name==='Shopping').trashed")" = true ] \
+  && ok json-delete-trashes-drive-note || bad json-delete-trashes-drive-note "rc=$rc" "$out"
+api PATCH "/drive/v3/files/$nid" '{"trashed": true}' > /dev/null
+runp run n.json
+[ $rc = 0 ] && [ ! -e notes/note/n2.json ] && ok drive-trash-deletes-json-note || bad drive-trash-deletes-json-note "rc=$rc" "$out" "$(ls notes/note)"
 
 # nothing secret in any output or state
 if cat all.out peer.err *.sqlite 2>/dev/null | grep -aqE "$secret|$refresh|$rotated"; then bad secrets-never-leak "a secret was printed or stored"; else ok secrets-never-leak; fi
