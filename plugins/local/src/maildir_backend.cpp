@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -30,6 +31,7 @@ namespace local {
 namespace {
 
 constexpr char kSep = '\x1f';
+constexpr const char* kCtimeKey = "maildir.ctime:";  // + "folder/sub" → its change time at the last scan (ns)
 constexpr const char* kSpecialKey = "maildir.special_use:";  // + flag → the directory made or taken for it  // folder, then "cur/<file>" or "new/<file>", in a row's location
 
 int64_t mtime_ns_of(const fs::path& p) { return std::max<int64_t>(0, stat_of(p).mtime_ns); }
@@ -261,8 +263,51 @@ void MaildirBackend::scan() {
     auto* m = d.is_object() ? d.as_object().if_contains("mailboxIds") : nullptr;
     return !m || *m != json::object{{name_of(folder), true}};
   };
+  // A directory (a folder's cur/ or new/) whose change time is the one the
+  // last scan recorded holds the same names: an entry made, removed or
+  // renamed (a flag change) sets its change time, which no program can set
+  // back. It is not read; its indexed messages stand. Recorded only when
+  // older than kSettled before the scan (a change in the same clock tick as
+  // the listing would not show) and only here, so a file this backend wrote
+  // is read back by the next scan. Nothing changed anywhere (the same
+  // directories, none changed): the index is not read either.
+  // (ACCORD_TEST_MAILDIR_SETTLE_NS: tests set another margin, 0, rather than wait)
+  const int64_t kSettled = [] {
+    const char* e = std::getenv("ACCORD_TEST_MAILDIR_SETTLE_NS");
+    return e ? std::atoll(e) : int64_t{2} * 1000000000;
+  }();
+  struct timespec now_ts {};
+  ::clock_gettime(CLOCK_REALTIME, &now_ts);
+  int64_t settled = static_cast<int64_t>(now_ts.tv_sec) * 1000000000 + now_ts.tv_nsec - kSettled;
+  std::map<std::string, std::string> was_ctime;  // "folder/sub" → ctime ns, as the last scan recorded
+  {
+    Stmt q(db_, "SELECT key, value FROM meta WHERE key LIKE 'maildir.ctime:%'");
+    while (q.step()) was_ctime[std::string(q.text(0).substr(std::string_view(kCtimeKey).size()))] = std::string(q.text(1));
+  }
+  std::vector<std::string> folders = maildir::list_folders(root_);
+  std::map<std::string, std::string> ctime_now;  // "folder/sub" → ctime ns now ("0": too recent to trust)
+  std::set<std::string> unchanged;               // "folder/sub" not read this time
+  for (const auto& folder : folders)
+    for (const char* sub : {"new", "cur"}) {
+      std::string key = folder + "/" + sub;
+      int64_t ct = stat_of(dir_of(root_, folder) / sub).ctime_ns;
+      std::string v = ct > 0 && ct < settled ? std::to_string(ct) : "0";
+      if (!check_names && v != "0" && was_ctime.contains(key) && was_ctime[key] == v) unchanged.insert(key);
+      ctime_now[key] = std::move(v);
+    }
+  if (unchanged.size() == ctime_now.size() && was_ctime.size() == ctime_now.size()) {
+    scanned_ = true;
+    return;
+  }
   std::map<std::string, Row> indexed;
-  for (auto& r : log_->all_live_meta()) indexed.emplace(r.id, std::move(r));
+  std::map<std::string, std::vector<std::string>> indexed_in;  // "folder/sub" not read → the ids there
+  for (auto& r : log_->all_live_meta()) {
+    if (!unchanged.empty() && r.hash.find(kSep) != std::string::npos) {
+      Location at = Location::of(r.hash);
+      if (std::string key = at.folder + "/" + at.sub; unchanged.contains(key)) indexed_in[key].push_back(r.id);
+    }
+    indexed.emplace(r.id, std::move(r));
+  }
   struct Found {
     std::string id;
     Location loc;
@@ -271,9 +316,13 @@ void MaildirBackend::scan() {
   };
   std::vector<Found> changed;
   std::set<std::string> seen;
-  for (const auto& folder : maildir::list_folders(root_)) {
+  for (const auto& folder : folders) {
     fs::path dir = dir_of(root_, folder);
     for (const char* sub : {"new", "cur"}) {
+      if (auto it = indexed_in.find(folder + "/" + sub); unchanged.contains(folder + "/" + sub)) {
+        if (it != indexed_in.end()) seen.insert(it->second.begin(), it->second.end());
+        continue;
+      }
       std::error_code ec;
       for (const auto& e : fs::directory_iterator(dir / sub, ec)) {
         std::string name = e.path().filename().string();
@@ -337,6 +386,10 @@ void MaildirBackend::scan() {
     log_->put(gone);
   }
   if (check_names) db_.exec(kNamesChecked);
+  db_.exec("DELETE FROM meta WHERE key LIKE 'maildir.ctime:%'");
+  for (const auto& [key, v] : ctime_now)
+    if (v != "0")
+      Stmt(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)").bind(1, kCtimeKey + key).bind(2, v).run();
   tx.commit();
   scanned_ = true;
 }
