@@ -938,24 +938,9 @@ function dispatch(req, res, raw) {
 
 // ================================================================ Calendar API v3
 
-// Time zones: wall time in an IANA zone ⇄ UTC, with the zone's offset at that
-// instant (Intl), so a weekly series keeps its wall time across DST as Google
-// expands it ("For recurring events … the time zone in which the recurrence is expanded").
-function tzOffset(ms, tz) {
-  const f = new Intl.DateTimeFormat('en-US', {timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-                                               hour: '2-digit', minute: '2-digit', second: '2-digit'});
-  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map(x => [x.type, x.value]));
-  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(ms / 1000) * 1000;
-}
-function wallToUtc(wall, tz) {
-  let t = wall - tzOffset(wall, tz);
-  t = wall - tzOffset(t, tz);
-  return t;
-}
-function validZone(tz) {
-  try { new Intl.DateTimeFormat('en-US', {timeZone: tz}); return true; } catch (e) { return false; }
-}
-function pad(n, w) { return String(n).padStart(w || 2, '0'); }
+// Time zones: wall time in an IANA zone ⇄ UTC (fake_zones.js), so a weekly series keeps its wall time across DST
+// as Google expands it ("For recurring events … the time zone in which the recurrence is expanded").
+const {tzOffset, wallToUtc, validZone, pad} = require('./fake_zones');
 function rfc3339(ms, tz) {
   const off = tz ? tzOffset(ms, tz) : 0;
   const d = new Date(ms + off);

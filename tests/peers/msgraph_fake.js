@@ -65,6 +65,7 @@ const fs = require('fs');
 const {URL} = require('url');
 const {serve, control} = require('./fake_http');
 const load = require('./vendor_schema');
+const {tzOffset, wallToUtc, validZone, pad} = require('./fake_zones');
 
 const spec = require('./schemas/msgraph-v1.0.json');
 const check = load('msgraph-v1.0', {closed: true});
@@ -196,17 +197,8 @@ try {
 function ianaOf(tz) {
   if (!tz || /^(UTC|GMT|Coordinated Universal Time|tzone:\/\/Microsoft\/Utc)$/i.test(tz)) return 'UTC';
   const z = WINDOWS[tz] || tz;
-  try { new Intl.DateTimeFormat('en-US', {timeZone: z}); return z; } catch (e) { return null; }
+  return validZone(z) ? z : null;
 }
-function tzOffset(ms, tz) {
-  if (tz === 'UTC') return 0;
-  const f = new Intl.DateTimeFormat('en-US', {timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-                                               hour: '2-digit', minute: '2-digit', second: '2-digit'});
-  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map(x => [x.type, x.value]));
-  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(ms / 1000) * 1000;
-}
-function wallToUtc(wall, tz) { let t = wall - tzOffset(wall, tz); t = wall - tzOffset(t, tz); return t; }
-const pad = (n, w) => String(n).padStart(w || 2, '0');
 function wallString(ms, tz) {
   const d = new Date(ms + tzOffset(ms, tz));
   return d.getUTCFullYear() + '-' + pad(d.getUTCMonth() + 1) + '-' + pad(d.getUTCDate()) + 'T' + pad(d.getUTCHours()) + ':' +
