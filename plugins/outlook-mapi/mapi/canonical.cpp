@@ -15,6 +15,7 @@
 #include <libical/ical.h>
 
 #include <cctype>
+#include <map>
 
 namespace accord::outlook::mapi {
 namespace json = boost::json;
@@ -291,7 +292,16 @@ json::object event(const Item& item, Warnings& warnings) {
     std::string error;
     if (auto rule = recurrence_rule(recurrence->pattern, recurrence->start_offset, &error)) {
       e["recurrenceRules"] = json::array{std::move(*rule)};
-      json::object overrides = recurrence_overrides(*recurrence, static_cast<uint32_t>(length / 60));
+      // each exception's own message rides in a hidden attachment, its start
+      // (local) on the attachment: the body of those whose body changed
+      std::map<uint32_t, std::string> bodies;
+      for (const Attachment& a : item.attachments) {
+        const Value* when = a.props.get(tag::kExceptionStartTime);
+        if (!a.embedded || !when || when->type != Value::Type::kTime || when->i < 0) continue;
+        if (auto body = a.embedded->props.str(tag::kBody))
+          bodies[static_cast<uint32_t>(when->i / 600000000)] = *body;  // FILETIME → minutes
+      }
+      json::object overrides = recurrence_overrides(*recurrence, static_cast<uint32_t>(length / 60), bodies);
       if (!overrides.empty()) e["recurrenceOverrides"] = std::move(overrides);
     } else {
       warnings.push_back(error + ": listed as its first instance");

@@ -66,6 +66,7 @@ inline constexpr uint16_t kAttachMethod = 0x3705;
 inline constexpr uint16_t kAttachLongFilename = 0x3707;
 inline constexpr uint16_t kAttachMimeTag = 0x370E;
 inline constexpr uint16_t kAttachContentId = 0x3712;
+inline constexpr uint16_t kExceptionStartTime = 0x7FFB;  // on an exception's attachment: its start, local time
 inline constexpr uint16_t kAttachmentHidden = 0x7FFE;
 inline constexpr uint16_t kRecipientType = 0x0C15;
 inline constexpr uint16_t kSmtpAddress = 0x39FE;

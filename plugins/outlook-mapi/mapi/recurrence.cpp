@@ -291,7 +291,8 @@ std::optional<json::object> recurrence_rule(const RecurrencePattern& p, uint32_t
   return rule;
 }
 
-json::object recurrence_overrides(const AppointmentRecurrence& r, uint32_t series_duration) {
+json::object recurrence_overrides(const AppointmentRecurrence& r, uint32_t series_duration,
+                                  const std::map<uint32_t, std::string>& exception_bodies) {
   json::object out;
   std::vector<uint32_t> modified_days;
   for (const ExceptionInfo& e : r.exceptions) {
@@ -300,6 +301,8 @@ json::object recurrence_overrides(const AppointmentRecurrence& r, uint32_t serie
     if (e.end >= e.start && e.end - e.start != series_duration)
       patch["duration"] = duration::format(int64_t{e.end - e.start} * 60);
     if (e.subject) patch["title"] = *e.subject;
+    if (e.flags & recur::kAroExceptionalBody)
+      if (auto b = exception_bodies.find(e.start); b != exception_bodies.end()) patch["description"] = b->second;
     if (e.location) patch["locations"] = json::object{{"l1", json::object{{"@type", "Location"}, {"name", *e.location}}}};
     if (e.busy_status) patch["freeBusyStatus"] = *e.busy_status == 0 ? "free" : "busy";
     if (e.reminder_set && *e.reminder_set == 0) patch["alerts"] = nullptr;

@@ -17,6 +17,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -99,6 +100,11 @@ std::optional<boost::json::object> recurrence_rule(const RecurrencePattern& p, u
 // its original start) with what changed (start, duration, title, locations,
 // freeBusyStatus, alerts), each deleted one {"excluded": true}.
 // `series_duration` is the master's duration in minutes.
-boost::json::object recurrence_overrides(const AppointmentRecurrence& r, uint32_t series_duration);
+// `exception_bodies` gives, by an exception's start (local minutes), the
+// body its Exception Embedded Message holds, for the exceptions whose body
+// differs from the series' (ARO_EXCEPTIONAL_BODY): the override's
+// description.
+boost::json::object recurrence_overrides(const AppointmentRecurrence& r, uint32_t series_duration,
+                                         const std::map<uint32_t, std::string>& exception_bodies = {});
 
 }  // namespace accord::outlook::mapi

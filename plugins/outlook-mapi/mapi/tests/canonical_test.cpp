@@ -166,6 +166,32 @@ TEST(Event, RecurringAppointmentCarriesRuleOverridesAndLocalStart) {
   EXPECT_TRUE(w.empty());
 }
 
+TEST(Event, ExceptionWithItsOwnBodyTakesItFromItsEmbeddedMessage) {
+  // 4.1.1.2's blob with ARO_EXCEPTIONAL_BODY set on the exception (a flag
+  // with no field of its own in ExceptionInfo)
+  std::string hex =
+      "043004300B2001000000C0210000010000000000000032000000222000000C0000000000000001000000A096BC0C0100"
+      "0000A096BC0C8020BC0C20ADBC0C0630000009300000580200007602000001003499BC0C5299BC0CF898BC0C1102220021"
+      "0053696D706C6520526563757272656E6365207769746820657863657074696F6E730800070033342F3431343100000000"
+      "0400000000000000000000003499BC0C5299BC0CF898BC0C2100530069006D0070006C00650020005200650063007500"
+      "7200720065006E006300650020007700690074006800200065007800630065007000740069006F006E0073000700330034"
+      "002F0034003100340031000000000000000000";
+  mapi::Item it;
+  it.props.set_named(mapi::kPsetidAppointment, mapi::lid::kAppointmentRecur, Value::binary(unhex(hex)));
+  it.props.set(mapi::tag::kBody, Value::string("the series' agenda"));
+  mapi::Attachment ex;
+  // the exception's start, local: 0x0CBC9934 minutes since 1601
+  ex.props.set(mapi::tag::kExceptionStartTime, Value::filetime(int64_t{0x0CBC9934} * 600000000));
+  ex.props.set(mapi::tag::kAttachmentHidden, Value::boolean(true));
+  ex.embedded = std::make_shared<mapi::Item>();
+  ex.embedded->props.set(mapi::tag::kBody, Value::string("moved to 11:00, room 34/4141"));
+  it.attachments.push_back(ex);
+  mapi::Warnings w;
+  json::object e = mapi::event(it, w);
+  EXPECT_EQ(e["description"], "the series' agenda");
+  EXPECT_EQ(e["recurrenceOverrides"].at("2007-04-16T10:00:00").at("description"), "moved to 11:00, room 34/4141");
+}
+
 TEST(Event, UnreadableRecurrenceIsWarnedNotDropped) {
   mapi::Item it;
   it.props.set(mapi::tag::kSubject, Value::string("x"));
