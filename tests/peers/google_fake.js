@@ -1663,18 +1663,7 @@ function historyStep(G, record) {
   if (record) G.history.push(Object.assign({id: String(G.historyId)}, record));
   return String(G.historyId);
 }
-function headersOf(raw) {
-  const text = raw.toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const head = end < 0 ? text : text.slice(0, end);
-  const out = [];
-  for (const line of head.split(/\r?\n/)) {
-    if (/^[ \t]/.test(line) && out.length) out[out.length - 1].value += ' ' + line.trim();
-    else { const i = line.indexOf(':'); if (i > 0) out.push({name: line.slice(0, i), value: line.slice(i + 1).trim()}); }
-  }
-  return {headers: out, body: end < 0 ? '' : text.slice(end).replace(/^\r?\n\r?\n/, '')};
-}
-function header(h, name) { const x = h.find(y => y.name.toLowerCase() === name.toLowerCase()); return x ? x.value : undefined; }
+const {headersOf, header} = require('./fake_mime');
 function labelView(G, l) {
   const out = {id: l.id, name: l.name, type: l.type};
   if (l.type === 'user') Object.assign(out, {messageListVisibility: l.messageListVisibility, labelListVisibility: l.labelListVisibility});

@@ -66,6 +66,7 @@ const {URL} = require('url');
 const {serve, control} = require('./fake_http');
 const load = require('./vendor_schema');
 const {tzOffset, wallToUtc, validZone, pad} = require('./fake_zones');
+const {headersOf, header: headerOf} = require('./fake_mime');
 
 const spec = require('./schemas/msgraph-v1.0.json');
 const check = load('msgraph-v1.0', {closed: true});
@@ -539,19 +540,11 @@ function decodeWords(s) {
   });
 }
 function splitMime(buf) {
-  const text = buf.toString('latin1');
-  const i = text.search(/\r?\n\r?\n/);
-  const head = i < 0 ? text : text.slice(0, i);
-  const bodyStart = i < 0 ? text.length : i + (text[i] === '\r' ? 4 : 2);
-  const headers = [];
-  for (const line of head.split(/\r?\n/)) {
-    if (/^[ \t]/.test(line) && headers.length) headers[headers.length - 1].value += ' ' + line.trim();
-    else { const c = line.indexOf(':'); if (c > 0) headers.push({name: line.slice(0, c).trim(), value: line.slice(c + 1).trim()}); }
-  }
+  const {headers, body} = headersOf(buf);
   for (const hd of headers) hd.value = decodeWords(Buffer.from(hd.value, 'latin1').toString('utf8'));
-  return {headers, body: buf.subarray(bodyStart)};
+  return {headers, body: Buffer.from(body, 'latin1')};
 }
-const header = (part, name) => { const x = part.headers.find(hd => hd.name.toLowerCase() === name.toLowerCase()); return x ? x.value : undefined; };
+const header = (part, name) => headerOf(part.headers, name);
 function param(value, name) {
   const m = new RegExp(';\\s*' + name + '\\s*=\\s*(?:"([^"]*)"|([^;\\s]*))', 'i').exec(value || '');
   return m ? (m[1] !== undefined ? m[1] : m[2]) : undefined;
