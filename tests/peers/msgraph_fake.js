@@ -260,8 +260,12 @@ function normalize(schema, v) {
 // The body checked against the entity type (RequestBodyRead as Graph answers it); returns the parsed body.
 function readBody(ctx, typeName) {
   let b;
+  // Graph reads a JSON body only under Content-Type: application/json ("Unable to read JSON request payload …",
+  // the answer Graph gives without it)
+  if (ctx.body && ctx.body.length && !/^application\/json\b/i.test(ctx.headers['content-type'] || ''))
+    fail(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
   try { b = ctx.body && ctx.body.length ? JSON.parse(ctx.body.toString()) : {}; } catch (e) {
-    fail(400, 'RequestBodyRead', 'Invalid JSON. ' + e.message);
+    fail(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
   }
   if (b === null || typeof b !== 'object' || Array.isArray(b))
     fail(400, 'RequestBodyRead', 'An unexpected \'' + (Array.isArray(b) ? 'StartArray' : 'PrimitiveValue') + '\' node was found when reading from the JSON reader. A \'StartObject\' node was expected.');
@@ -879,7 +883,6 @@ function mailRoutes(ctx, r) {
       m.attachmentsSinceMime = false;
       return [201, messageOut(u, ctx, {}, m)];
     }
-    if (!ct.startsWith('application/json')) fail(415, 'UnsupportedMediaType', 'Content-Type must be application/json or text/plain.');
     count('message.create');
     const b = readBody(ctx, 'message');
     const m = newMessage(u, f, {});

@@ -265,6 +265,10 @@ async function checksAll() {
   expect('message-create-json-is-draft', r, 201, d => d.isDraft === true && d.parentFolderId === drafts && d.importance === 'low' && d.body.contentType === 'html' &&
     d.bodyPreview === 'They were awesome !' && /^W\/"/.test(d['@odata.etag']) && d.changeKey);
   const jm = r.json;
+  r = await request('POST', '/v1.0/me/messages', {body: JSON.stringify({subject: 'x'}), headers: {'Content-Type': 'application/x-www-form-urlencoded'}});
+  expect('json-body-needs-content-type-json', r, 400, d => /Unable to read JSON request payload/.test(d.error.message));
+  r = await request('POST', '/v1.0/me/contacts', {body: '{"givenName": ', headers: {'Content-Type': 'application/json'}});
+  expect('malformed-json-400', r, 400, d => d.error.code === 'BadRequest');
   r = await post('/v1.0/me/messages', {subject: 'x', colour: 'red'});
   expect('message-undeclared-property-RequestBodyRead', r, 400, d => d.error.code === 'RequestBodyRead' && d.error.message.startsWith("The property 'colour' does not exist on type 'microsoft.graph.message'."));
   r = await post('/v1.0/me/messages', {toRecipients: [{emailAddress: {adress: 'typo@example.org'}}]});
