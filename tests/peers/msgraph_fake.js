@@ -53,7 +53,9 @@
 //                    from a delta token also sends again the newest change of the round before),
 //                    "rate_limit": {"count", "status": 429|503, "code", "message", "retry_after", "path"},
 //                    "latency_ms": n (each Graph request answered n ms later: the concurrency limit shows),
-//                    "max_concurrency": n (default 4), "page_size": n (default delta page when no Prefer)}
+//                    "max_concurrency": n (default 4), "page_size": n (default delta page when no Prefer),
+//                    "request_rate": {"limit", "window_s"} (default 10000 per 600 s per mailbox: 429 ApplicationThrottled
+//                    "Application is over its RequestRate limit." with Retry-After until the window frees one)}
 //   POST /__fault {…}  (fake_http.js) answers lost after the commit, injected statuses
 //   POST /__account {"email", "access_token"?, "refresh_token"?}       another mailbox
 //   POST /__device {"user_code", "action": "approve"|"deny", "email"?}  the user at the device-login page
@@ -99,7 +101,7 @@ const devices = new Map();            // device_code → {user_code, scope, expi
 const stats = {requests: 0, by_route: {}, tokens_issued: 0, throttled: 0, max_inflight: 0};
 const cfg = {tokenLifetime: 3599, rotate: true, refuseUsed: false, authorizeError: null, codeLifetime: 600,
              deviceInterval: 5, deviceExpires: 900, replay: false, rateLimit: null, latency: 0, maxConcurrency: 4,
-             pageSize: 10};
+             pageSize: 10, rateLimitPerWindow: 10000, rateWindowS: 600};
 let seq = 0;
 
 function rid(n) { return crypto.randomBytes(n || 9).toString('hex'); }
@@ -1946,6 +1948,15 @@ function bodyIn(ctx, body) {
 // Injected throttling ("Microsoft Graph throttling guidance", concepts/throttling.md: 429 with Retry-After;
 // the Outlook limits answer ApplicationThrottled "Application is over its RequestRate limit.").
 function limited(ctx) {
+  // "Limits per app ID and mailbox combination": 10,000 API requests in a 10 minute period (throttling-limits.md);
+  // each $batch entry counts ("Requests in a batch are evaluated individually", json-batching.md)
+  const now = Date.now(), seen = ctx.u.recent || (ctx.u.recent = []);
+  while (seen.length && seen[0] <= now - cfg.rateWindowS * 1000) seen.shift();
+  if (seen.length >= cfg.rateLimitPerWindow) {
+    stats.throttled++;
+    fail(429, 'ApplicationThrottled', 'Application is over its RequestRate limit.', {'Retry-After': String(Math.max(1, Math.ceil((seen[0] + cfg.rateWindowS * 1000 - now) / 1000)))});
+  }
+  seen.push(now);
   const rl = cfg.rateLimit;
   if (!rl || rl.count <= 0 || (rl.path && !ctx.url.pathname.toLowerCase().startsWith(rl.path.toLowerCase()))) return;
   rl.count--;
@@ -2287,6 +2298,7 @@ function testRoutes(req, res, url, raw) {
       latency_ms: v => { cfg.latency = v; },
       max_concurrency: v => { cfg.maxConcurrency = v; },
       page_size: v => { cfg.pageSize = v; },
+      request_rate: v => { cfg.rateLimitPerWindow = v.limit; cfg.rateWindowS = v.window_s; for (const u of users.values()) u.recent = []; },
     });
     return json(200, {ok: true});
   }

@@ -682,6 +682,12 @@ async function checksAll() {
   await ctl({rate_limit: {count: 1, status: 503, retry_after: 1, path: '/v1.0/me/events'}});
   r = await get('/v1.0/me/events');
   expect('injected-503', r, 503, d => r.headers['retry-after'] === '1');
+  await ctl({request_rate: {limit: 3, window_s: 60}});
+  const rate = [];
+  for (let i = 0; i < 4; i++) rate.push(await get('/v1.0/me/mailFolders/inbox'));
+  truth('mailbox-request-rate-429', rate.slice(0, 3).every(x => x.status === 200) && rate[3].status === 429 && rate[3].json.error.message === 'Application is over its RequestRate limit.' &&
+    Number(rate[3].headers['retry-after']) > 0, rate.map(x => x.status).join(','));
+  await ctl({request_rate: {limit: 10000, window_s: 600}});
   await ctl({latency_ms: 400});
   const five = await Promise.all([0, 1, 2, 3, 4].map(() => get('/v1.0/me/mailFolders/inbox')));
   const statuses = five.map(x => x.status).sort();
