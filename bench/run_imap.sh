@@ -5,8 +5,12 @@
 # N messages, default 20,000, realistic MIME, ~4 KiB average, some with
 # attachments, over four folders). Prints, for each tool:
 #   - initial IMAP → Maildir: wall time, messages/s, peak RSS, and the ratio;
-#   - a re-sync with nothing changed: wall time;
-#   - a re-sync after 100 flag changes and 100 new messages: wall time.
+#   - a re-sync with nothing changed: wall time and peak RSS;
+#   - a re-sync after 100 flag changes, 100 new messages, 20 expunged and one
+#     folder renamed on the server (Work → Projects, a quarter of the
+#     mailbox): wall time and peak RSS, and what accord planned (the rename
+#     is a move of each file in its Maildir, no body fetched; mbsync, which
+#     does not follow renames, downloads the folder again).
 # Both write a fresh Maildir of their own; both fsync each message; Dovecot's
 # index is warmed first so that neither pays for it.
 # Usage: bench/run_imap.sh [N] [BUILD_DIR]
@@ -58,6 +62,7 @@ Patterns *
 Create Near
 Sync Pull
 SyncState *
+Remove Near
 RC
 mkdir -p mb
 
@@ -73,7 +78,7 @@ cat > pull.json <<JSON
 JSON
 
 timed() {  # timed OUTVAR COMMAND…: wall seconds and peak KiB
-  /usr/bin/time -f "%e %M" -o t.txt "${@:2}" > run.out 2>&1 || { cat run.out; exit 1; }
+  /usr/bin/time -f "%e %M" -o t.txt "${@:2}" > run.out 2>&1 || { cat run.out t.txt; exit 1; }
   read -r secs kib < t.txt
   printf -v "$1" '%s %s' "$secs" "$kib"
 }
@@ -93,6 +98,7 @@ fresh_mb
 timed mb_init2 mbsync -c mbsyncrc -q pull
 count_mb=$(find mb -type f \( -path '*/cur/*' -o -path '*/new/*' \) | wc -l)
 count_ac=$(find ac -path '*/.accord' -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print | wc -l)
+count_ac_now() { find ac -path '*/.accord' -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print | wc -l; }
 best() { awk -v a="${1%% *}" -v b="${2%% *}" -v ka="${1##* }" -v kb="${2##* }" \
            'BEGIN { if (a <= b) print a, ka; else print b, kb }'; }
 read -r mb_s mb_k <<<"$(best "$mb_init1" "$mb_init2")"
@@ -102,19 +108,30 @@ echo "   mbsync: ${mb_init1%% *} s and ${mb_init2%% *} s; best $mb_s s, $(rate "
 echo "   accord: ${ac_init1%% *} s and ${ac_init2%% *} s; best $ac_s s, $(rate "$count_ac" "$ac_s") messages/s, peak RSS $((ac_k / 1024)) MiB"
 echo "   accord/mbsync speed (best against best): $(awk -v a="$ac_s" -v b="$mb_s" 'BEGIN { printf "%.2f", b / a }')"
 
+mib() { echo $((${1##* } / 1024)); }
 timed mb_noop mbsync -c mbsyncrc -q pull
 timed ac_noop "$accord" run pull.json   # the first re-run reads back its own writes on the Maildir side
+sleep 2                                 # the Maildir's directories settle (a scan trusts their change times after 2 s)
+timed ac_noop "$accord" run pull.json   # (records what the next run trusts)
 timed ac_noop "$accord" run pull.json
 echo "-- re-sync, nothing changed"
-echo "   mbsync: ${mb_noop%% *} s"
-echo "   accord: ${ac_noop%% *} s"
+echo "   mbsync: ${mb_noop%% *} s, peak RSS $(mib "$mb_noop") MiB"
+echo "   accord: ${ac_noop%% *} s, peak RSS $(mib "$ac_noop") MiB"
 
 ctl touch INBOX 100
 mkdir -p newmail
 python3 "$root/bench/gen_mail.py" 100 newmail --seed 99 --folders INBOX
 ctl appendmany INBOX newmail/cur/*
+ctl expungemany Archive/2025 20
+ctl rename Work Projects
+moving=$(ctl count Projects)
 timed mb_delta mbsync -c mbsyncrc -q pull
 timed ac_delta "$accord" run pull.json
-echo "-- re-sync after 100 flag changes and 100 new messages"
-echo "   mbsync: ${mb_delta%% *} s"
-echo "   accord: ${ac_delta%% *} s ($(grep -o 'applied [0-9]* writes' run.out || echo 'applied ?'))"
+echo "-- re-sync after 100 flag changes, 100 new messages, 20 expunged and Work renamed to Projects ($moving messages)"
+echo "   mbsync: ${mb_delta%% *} s, peak RSS $(mib "$mb_delta") MiB"
+echo "   accord: ${ac_delta%% *} s, peak RSS $(mib "$ac_delta") MiB ($(grep -o 'applied [0-9]* writes' run.out || echo 'applied ?');" \
+     "$(grep -o '[0-9]* to create, [0-9]* to update, [0-9]* to delete' run.out | head -1))"
+msgs() { find "$@" -type f \( -path '*/cur/*' -o -path '*/new/*' \) 2>/dev/null | wc -l; }
+echo "   in the Maildirs: mbsync $(msgs mb) files ($(msgs mb/Projects) in Projects," \
+     "$(msgs mb/Work) left in Work); accord $(count_ac_now) ($(msgs ac/.Projects) in .Projects," \
+     "$( [ -e ac/.Work ] && echo '.Work left' || echo '.Work gone'))"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# gmail-imap ⇄ local maildir: what a re-run costs (issue 22 item 6), counted
+# in Dovecot's rawlog (every command the connector sends), in three dialects:
+#  - nothing changed: with CONDSTORE or QRESYNC (RFC 7162) one LIST with
+#    STATUS (HIGHESTMODSEQ) and no folder opened, no FETCH; without either,
+#    one FLAGS scan per folder (the only way to see flag changes): O(folders)
+#    commands, never O(messages);
+#  - flags changed in one folder: with CONDSTORE/QRESYNC only that folder is
+#    opened, and only the changed messages' header fields fetched (no body);
+#  - then nothing changed again: no folder opened.
+# Usage: imap_rerun_test.sh ACCORD DOVECOT_SCRIPT IMAPCTL GEN_MAIL
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
+. "$(dirname "${BASH_SOURCE[0]}")/mail_lib.sh"                # mail_work, dovecot, ctl, imap, maildir, pipeline
+accord=$(realpath "$1") start_dovecot=$(realpath "$2") imapctl=$(realpath "$3") gen_mail=$(realpath "$4")
+mail_work imap-rerun
+folders=4  # gen_mail.py's INBOX, Work, Lists/dev, Archive/2025
+
+for dialect in QRESYNC CONDSTORE plain; do
+  log="$work/rawlog-$dialect"
+  mkdir -p "$log" && chmod 0777 "$log"
+  rawlog=$log dovecot "dc-$dialect" "$dialect"
+  python3 "$gen_mail" 400 "$work/dc-$dialect/home/ada/Maildir" --seed 5 > /dev/null
+  [ "$(id -u)" = 0 ] && chown -R nobody:nogroup "$work/dc-$dialect/home"
+  sent() { cat "$log"/*.in 2>/dev/null | tr -d '\r' | sed -E 's/^[0-9]+\.[0-9]+ //'; }
+  opened() { sent | grep -Eic '^[^ ]+ (SELECT|EXAMINE) ' || true; }
+  pipeline "p-$dialect.json" "$(maildir "m-$dialect")" "$(imap)"
+  runp run "p-$dialect.json"
+  runp run "p-$dialect.json"   # the first pull's own writes, read back on the Maildir side
+  [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" || bad "$dialect: the first runs" "$out"
+
+  rm -f "$log"/*
+  runp run "p-$dialect.json"
+  n=$(sent | wc -l) open=$(opened) fetch=$(sent | grep -Eic '^[^ ]+ UID FETCH' || true)
+  if [ "$dialect" = plain ]; then
+    [ $rc = 0 ] && [ "$open" -le $folders ] && [ "$fetch" -le $folders ] && [ "$n" -le $((6 + 2 * folders)) ] &&
+      ok "$dialect: nothing changed: $n commands for $folders folders (a FLAGS scan each)" ||
+      bad "$dialect: nothing changed cost $n commands ($open folders opened, $fetch fetches)" "$(sent)"
+  else
+    [ $rc = 0 ] && [ "$open" = 0 ] && [ "$fetch" = 0 ] && [ "$n" -le 6 ] &&
+      ok "$dialect: nothing changed: $n commands, no folder opened" ||
+      bad "$dialect: nothing changed cost $n commands ($open folders opened, $fetch fetches)" "$(sent)"
+  fi
+
+  [ "$dialect" = plain ] && continue
+  ctl touch Work 3
+  rm -f "$log"/*
+  runp run "p-$dialect.json"
+  cmds=$(sent)
+  if [ $rc = 0 ] && [ "$(opened)" = 1 ] && grep -Eqi '^[^ ]+ EXAMINE "?Work"?$' <<<"$cmds" &&
+     ! grep -Eqi 'BODY(\.PEEK)?\[\]' <<<"$cmds"; then
+    ok "$dialect: 3 flags changed in Work: Work alone opened, no body fetched"
+  else bad "$dialect: 3 flags changed in Work" "$cmds" "$out"; fi
+  rm -f "$log"/*
+  runp run "p-$dialect.json"
+  [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && [ "$(opened)" = 0 ] &&
+    ok "$dialect: then nothing changed: no folder opened" || bad "$dialect: then nothing changed" "$(sent)" "$out"
+done
+exit $fail
