@@ -348,13 +348,17 @@ struct PstBackend::Impl {
   };
   std::string path;
   Log log;
+  std::function<bool()> cancelled;
   FilePtr file;
   std::string fingerprint;
   bool indexed = false;
   std::vector<Entry> entries;  // every item of the IPM subtree, folder by folder
 
   void warn(const std::string& m) const {
-    if (log) log(2, m);
+    if (log) log(ACCORD_LOG_WARN, m);
+  }
+  void check_cancel() const {
+    if (cancelled && cancelled()) throw PstError(ACCORD_CANCELLED, "cancelled while reading " + path);
   }
 
   std::string file_fingerprint() const {
@@ -383,6 +387,7 @@ struct PstBackend::Impl {
       for (const auto& p : path_parts) folder_path += (folder_path.empty() ? "" : "/") + p;
       if (libpff_folder_get_number_of_sub_messages(folder, &messages, nullptr) == 1) {
         for (int i = 0; i < messages; ++i) {
+          check_cancel();
           libpff_item_t* raw = nullptr;
           if (libpff_folder_get_sub_message(folder, i, &raw, nullptr) != 1 || !raw) {
             warn("item " + std::to_string(i) + " of folder \"" + folder_path + "\" cannot be read: skipped");
@@ -431,6 +436,7 @@ struct PstBackend::Impl {
   void index() {
     if (indexed) return;
     open();
+    entries.clear();  // a cancelled indexing left a part
     libpff_item_t* raw = nullptr;
     ErrorBox err;
     if (libpff_file_get_root_folder(file.get(), &raw, &err) != 1 || !raw)
@@ -481,6 +487,8 @@ PstBackend::PstBackend(std::string path, Log log) : impl_(std::make_unique<Impl>
 }
 
 PstBackend::~PstBackend() = default;
+
+void PstBackend::set_cancel_check(std::function<bool()> cancelled) { impl_->cancelled = std::move(cancelled); }
 
 const std::vector<std::string>& PstBackend::streams() {
   static const std::vector<std::string> s{"message", "contact", "event", "task", "note"};
@@ -536,6 +544,7 @@ json::object PstBackend::read(std::string_view stream, std::string_view cursor, 
   size_t seen = 0, pos = offset;
   for (; pos < m.entries.size() && seen < batch_size; ++pos) {
     const auto& e = m.entries[pos];
+    m.check_cancel();
     if (mapi::stream_of(e.kind) != stream) {
       // what the stream's folders hold that it cannot carry, said once per listing
       bool report = (stream == "contact" && e.kind == mapi::Kind::kDistList) ||

@@ -51,6 +51,10 @@ class PstBackend {
   PstBackend(const PstBackend&) = delete;
   PstBackend& operator=(const PstBackend&) = delete;
 
+  // Asked between items (indexing a large file takes a while): when it
+  // answers true, the call in progress throws PstError(ACCORD_CANCELLED).
+  void set_cancel_check(std::function<bool()> cancelled);
+
   // The streams this backend lists: message, contact, event, task, note.
   static const std::vector<std::string>& streams();
   // The message an apply gets with ACCORD_UNSUPPORTED.

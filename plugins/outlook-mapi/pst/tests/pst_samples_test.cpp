@@ -209,6 +209,23 @@ TEST(PstSamples, CursorsResumeExpireAndSayNothingChanged) {
   EXPECT_NE(pst::PstBackend::write_refusal("contact").find("never writes"), std::string::npos);
 }
 
+TEST(PstSamples, CancelStopsAListingAndTheNextCallStartsOver) {
+  fs::path f = sample("enron.pst");
+  if (!fs::exists(f)) return;
+  pst::PstBackend b(f.string());
+  int asked = 0;
+  bool cancel = true;
+  b.set_cancel_check([&] { return ++asked > 5 && cancel; });
+  try {
+    b.read("message", "", 100);
+    ADD_FAILURE() << "a cancelled listing went on";
+  } catch (const pst::PstError& e) {
+    EXPECT_EQ(e.status, ACCORD_CANCELLED);
+  }
+  cancel = false;
+  EXPECT_EQ(list_all(b, "message").size(), 71u);  // the half-made index is not kept
+}
+
 TEST(PstSamples, AFileThatIsNotAnOutlookDataFileIsAnErrorNamingIt) {
   pst::PstBackend b(__FILE__);
   try {
