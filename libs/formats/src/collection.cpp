@@ -5,6 +5,7 @@
 
 #include "content_lines.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -67,10 +68,15 @@ Calendar scan_calendar(std::string_view text) {
   std::vector<std::string> stack;
   Comp cur;
   bool done = false;
+  size_t line = 1, counted_to = 0;  // the line number of ln, for messages
+  auto at = [&](const std::string& what) { return "line " + std::to_string(line) + ": " + what; };
   for (const Line& ln : all) {
+    line += static_cast<size_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(counted_to),
+                                           text.begin() + static_cast<std::ptrdiff_t>(ln.begin), '\n'));
+    counted_to = ln.begin;
     std::string name = name_of(ln.logical);
     if (done) {
-      if (name == "BEGIN") throw std::runtime_error("more than one VCALENDAR in one file");
+      if (name == "BEGIN") throw std::runtime_error(at("more than one VCALENDAR in one file"));
       continue;
     }
     if (stack.empty()) {
@@ -79,7 +85,7 @@ Calendar scan_calendar(std::string_view text) {
         cal.begin_line = bytes(text, ln.begin, ln.end);
         continue;
       }
-      throw std::runtime_error("not iCalendar: no BEGIN:VCALENDAR");
+      throw std::runtime_error(at("not iCalendar: " + name + " before BEGIN:VCALENDAR"));
     }
     if (name == "BEGIN") {
       std::string type = codec::upper(value_of(ln.logical));
@@ -89,7 +95,7 @@ Calendar scan_calendar(std::string_view text) {
     }
     if (name == "END") {
       std::string type = codec::upper(value_of(ln.logical));
-      if (type != stack.back()) throw std::runtime_error("END:" + type + " closes BEGIN:" + stack.back());
+      if (type != stack.back()) throw std::runtime_error(at("END:" + type + " closes BEGIN:" + stack.back()));
       stack.pop_back();
       if (stack.empty()) {
         cal.end_line = bytes(text, ln.begin, ln.end);

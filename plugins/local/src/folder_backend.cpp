@@ -165,23 +165,33 @@ void FolderBackend::scan(const std::string& name) {
       struct Unit {
         std::string key, uid, text;
         bool duplicate = false;
+        std::vector<size_t> lines;  // where its components begin in the file (1-based)
+      };
+      // the line of a byte offset of the file, for messages a person acts on
+      auto line_at = [&text](size_t offset) {
+        return static_cast<size_t>(1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(std::min(offset, text.size())), '\n'));
       };
       std::vector<Unit> units;
       bool whole_file = false;
+      std::string split_error;
       if (s.format.split) {
         std::vector<collection::Member> ms;
         try {
           ms = s.format.split(text);
-        } catch (const std::exception&) {
-          // the single-record reader says what is wrong with it below
+        } catch (const std::exception& e) {
+          split_error = e.what();  // said (with its line) where the single-record reader fails too
         }
         if (ms.size() > 1 || (ms.size() == 1 && ms[0].duplicate)) {
           whole_file = true;
           for (auto& m : ms)
-            if (m.type == s.format.component) units.push_back({m.key, m.uid, std::move(m.text), m.duplicate});
+            if (m.type == s.format.component) {
+              std::vector<size_t> at;
+              for (const auto& sp : m.spans) at.push_back(line_at(sp.first));
+              units.push_back({m.key, m.uid, std::move(m.text), m.duplicate, std::move(at)});
+            }
         }
       }
-      if (!whole_file) units.push_back({"", "", text, false});
+      if (!whole_file) units.push_back({"", "", text, false, {}});
       const std::vector<std::string> none;
       auto f = ids_of.find(c.id);
       const std::vector<std::string>& had = f == ids_of.end() ? none : f->second;
@@ -201,14 +211,48 @@ void FolderBackend::scan(const std::string& name) {
             return c.id;
         return member_id;
       };
-      std::set<std::string> produced, kept;
-      bool unreadable = false;
+      std::set<std::string> produced;
+      // A record the file holds that cannot be read: listed with what, where
+      // and the fix ("problem", accord status shows it), its last good data
+      // and key kept in the index, the file left as it is; said once per
+      // change of the file.
+      auto problem = [&](const std::string& id, const std::string& unit_text, const std::string& why) {
+        log_(ACCORD_LOG_WARN, why);
+        produced.insert(id);
+        std::string hash = accord::hash::content_hash(unit_text);
+        auto row = log.get(id);
+        if (row && !row->deleted && row->problem == why && row->hash == hash) {
+          log.touch_stat(id, c.st.size, c.st.mtime_ns);
+          return;
+        }
+        Row r = row && !row->deleted ? std::move(*row) : Row{};
+        r.id = id;
+        r.version = r.hash = hash;
+        r.size = c.st.size;
+        r.mtime_ns = c.st.mtime_ns;
+        r.modified = rfc3339_from_ns(c.st.mtime_ns);
+        r.problem = why;
+        log.put(r);
+      };
+      auto lines_text = [](const std::vector<size_t>& at) {
+        std::string t = at.size() > 1 ? "lines " : "line ";
+        for (size_t i = 0; i < at.size() && i < 6; ++i)
+          t += (i == 0 ? "" : i + 1 == at.size() ? " and " : ", ") + std::to_string(at[i]);
+        return t + (at.size() > 6 ? ", …" : "");
+      };
+      std::string path = (s.dir / c.id).string();
+      std::map<std::string, std::vector<size_t>> dup_lines;  // cards of one UID are members each
+      for (const auto& u : units)
+        if (u.duplicate) dup_lines[u.key].insert(dup_lines[u.key].end(), u.lines.begin(), u.lines.end());
       for (auto& u : units) {
         if (u.duplicate) {
-          log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + ": two components carry the UID \"" + u.uid +
-                                    "\": neither is read until the file says which one is meant (remove or "
-                                    "rename one); the file is left as it is");
-          kept.insert(id_for(u.key, u.uid));
+          std::vector<size_t>& at = dup_lines[u.key];
+          std::sort(at.begin(), at.end());
+          problem(id_for(u.key, u.uid), text,
+                  path + ": " + lines_text(at) + ": " + std::to_string(std::max<size_t>(at.size(), 2)) + " " +
+                      s.format.component + "s carry the UID \"" + u.uid +
+                      "\": none is read or written until one remains (remove the others or give them UIDs of "
+                      "their own); the file is left as it is");
           continue;
         }
         FileFormat::Parsed parsed;
@@ -216,14 +260,15 @@ void FolderBackend::scan(const std::string& name) {
           parsed = s.format.parse(u.text);
         } catch (const std::exception& e) {
           if (whole_file) {
-            log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + ": the record with UID \"" + u.uid +
-                                      "\" skipped, cannot parse: " + e.what() +
-                                      " (the file is left as it is; fix it)");
-            kept.insert(id_for(u.key, u.uid));
+            problem(id_for(u.key, u.uid), u.text,
+                    path + ": " + lines_text(u.lines) + " (UID \"" + u.uid + "\"): cannot be read: " + e.what() +
+                        "; the file is left as it is: fix that " + s.format.component);
           } else {
-            log_(ACCORD_LOG_WARN, (s.dir / c.id).string() + ": skipped, cannot parse: " + e.what() +
-                                      " (the file is left as it is; fix it or move it away)");
-            unreadable = true;
+            std::string why = path + ": cannot be read: " + (split_error.empty() ? e.what() : split_error) +
+                              "; the file is left as it is: fix it or move it away";
+            // its records, if any, keep their last good data and are listed as unreadable
+            if (had.empty()) problem(c.id, text, why);
+            for (const auto& id : had) problem(id, text, why);
           }
           continue;
         }
@@ -261,24 +306,17 @@ void FolderBackend::scan(const std::string& name) {
         r.data = json::serialize(parsed.data);
         log.put(r);
       }
-      if (unreadable) {
-        log.set_ignored(c.id, c.st.size, c.st.mtime_ns);
-        continue;  // its records, if any, stay as they were
-      }
       if (produced.empty()) log.set_ignored(c.id, c.st.size, c.st.mtime_ns);  // said once per change
       else log.clear_ignored(c.id);
       // what the file no longer holds: a tombstone each
       for (const auto& id : had) {
-        if (produced.contains(id) || kept.contains(id)) continue;
+        if (produced.contains(id)) continue;
         Row gone;
         gone.id = id;
         gone.deleted = true;
         log.put(gone);
         indexed.erase(id);
       }
-      // a member kept, unread, keeps its row; a file that became unreadable too
-      for (const auto& id : kept)
-        if (auto it = indexed.find(id); it != indexed.end()) log.touch_stat(id, c.st.size, c.st.mtime_ns);
     }
     for (auto& [id, r] : indexed) {
       if (r.seq == -1 || fs::exists(s.dir / file_of(id))) continue;  // seen, or unreadable but present
@@ -461,8 +499,10 @@ OpResult FolderBackend::apply_one(Stream& s, const Op& op, Transaction& tx) {
     auto prev = s.format.parse(old);
     keep = std::move(prev.unknown);
     if (idem.empty()) idem = prev.idem;
-  } catch (const std::exception&) {
-    // an unparseable file is replaced only by an explicit update
+  } catch (const std::exception& e) {
+    // what a person wrote there is not written over: listed, it waits
+    return OpResult::error(p.string() + ": cannot be read (" + e.what() +
+                               "), so it is not written over: fix it (or move it away) and run again", op.id);
   }
   std::string text;
   if (s.format.rewrite) {
@@ -511,7 +551,9 @@ OpResult FolderBackend::apply_to_member(Stream& s, const Op& op, Transaction& tx
     auto prev = s.format.parse(m.text);
     keep = std::move(prev.unknown);
     if (idem.empty()) idem = prev.idem;
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    return OpResult::error(p.string() + ": the " + m.type + " with UID \"" + m.uid + "\" cannot be read (" + e.what() +
+                               "), so it is not written over: fix it and run again", op.id);
   }
   std::string record;
   try {

@@ -157,6 +157,18 @@ void json_escape_into(std::string& out, std::string_view s) {
 
 std::string RecordLog::now_rfc3339() { return accord::utc::now_millis(); }
 
+static bool has_column(Db& db, const std::string& table, const char* column) {
+  Stmt c(db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2");
+  c.bind(1, table).bind(2, std::string(column));
+  return c.step() && c.i64(0) > 0;
+}
+
+// The problem column where the table has it (a store of an earlier build
+// read in place has not): else NULL.
+static std::string problem_of(Db& db, const std::string& table) {
+  return has_column(db, table, "problem") ? "problem" : "NULL";
+}
+
 static Db& prepared(Db& db, const std::string& table) {
   // read-only (a store read in place): the tables are there (has_stream_tables), nothing is made
   if (sqlite3_db_readonly(db.raw(), "main") == 1) return db;
@@ -165,6 +177,10 @@ static Db& prepared(Db& db, const std::string& table) {
           "\"(id TEXT PRIMARY KEY, seq INTEGER NOT NULL, version TEXT NOT NULL, modified TEXT NOT NULL,"
           " deleted INTEGER NOT NULL DEFAULT 0, idem TEXT, data TEXT,"
           " size INTEGER NOT NULL DEFAULT -1, mtime_ns INTEGER NOT NULL DEFAULT -1, hash TEXT NOT NULL DEFAULT '')");
+  // "problem": a record its file holds that cannot be read (folder
+  // backends), listed as such (record.schema.json's "problem"); added to
+  // the tables of earlier builds
+  if (!has_column(db, table, "problem")) db.exec("ALTER TABLE \"" + table + "\" ADD COLUMN problem TEXT");
   db.exec("CREATE INDEX IF NOT EXISTS \"" + table + "_seq\" ON \"" + table + "\"(seq)");
   db.exec("CREATE TABLE IF NOT EXISTS \"" + table + "_ignored\"(id TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER)");
   db.exec("CREATE UNIQUE INDEX IF NOT EXISTS \"" + table + "_idem\" ON \"" + table + "\"(idem) WHERE idem IS NOT NULL");
@@ -183,18 +199,20 @@ static Db& prepared(Db& db, const std::string& table) {
 RecordLog::RecordLog(Db& db, const std::string& stream)
     : db_(db),
       table_(table_for(stream)),
-      sel_batch_(prepared(db, table_), "SELECT id, seq, version, modified, deleted, data, idem FROM \"" + table_ +
-                                           "\" WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
-      sel_batch_live_(db, "SELECT id, seq, version, modified, deleted, data, idem FROM \"" + table_ +
+      problem_(problem_of(prepared(db, table_), table_)),
+      sel_batch_(db, "SELECT id, seq, version, modified, deleted, data, idem, " + problem_ + " FROM \"" + table_ +
+                         "\" WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
+      sel_batch_live_(db, "SELECT id, seq, version, modified, deleted, data, idem, " + problem_ + " FROM \"" + table_ +
                               "\" WHERE seq > ?1 AND deleted = 0 ORDER BY seq LIMIT ?2"),
-      sel_id_(db, "SELECT id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash FROM \"" + table_ +
+      sel_id_(db, "SELECT id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash, " + problem_ + " FROM \"" + table_ +
                       "\" WHERE id = ?1"),
-      sel_idem_(db, "SELECT id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash FROM \"" + table_ +
+      sel_idem_(db, "SELECT id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash, " + problem_ + " FROM \"" + table_ +
                         "\" WHERE idem = ?1 AND deleted = 0"),
       free_idem_(db, "UPDATE \"" + table_ + "\" SET idem = NULL WHERE idem = ?1 AND deleted = 1"),
       upsert_(db, "INSERT OR REPLACE INTO \"" + table_ +
-                      "\"(id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                      "\"(id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash" +
+                      (problem_ == "NULL" ? ")" : ", problem)") + " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10" +
+                      (problem_ == "NULL" ? ")" : ", ?11)")),
       bump_(db, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq' RETURNING value"),
       cur_(db, "SELECT value FROM meta WHERE key = 'seq'"),
       touch_(db, "UPDATE \"" + table_ + "\" SET size = ?2, mtime_ns = ?3 WHERE id = ?1"),
@@ -296,6 +314,11 @@ std::string RecordLog::read_batch(const std::string& cursor, size_t limit) {
     json_escape_into(out, q.text(3));
     if (q.i64(4)) {
       out += ",\"deleted\":true}";
+    } else if (!q.is_null(7)) {
+      // a record its file holds that cannot be read: what, where, the fix
+      out += ",\"problem\":";
+      json_escape_into(out, q.text(7));
+      out += '}';
     } else {
       out += ",\"deleted\":false,\"data\":";
       out += q.is_null(5) ? std::string_view("{}") : q.text(5);
@@ -334,6 +357,7 @@ static Row row_from(Stmt& s) {
   r.size = s.i64(7);
   r.mtime_ns = s.i64(8);
   r.hash = s.text(9);
+  if (!s.is_null(10)) r.problem = std::string(s.text(10));
   return r;
 }
 
@@ -350,7 +374,7 @@ std::string RecordLog::records_json(const std::vector<std::string>& ids) {
   bool first = true;
   for (const auto& id : ids) {
     auto r = get(id);
-    if (!r || r->deleted || !r->data) continue;
+    if (!r || r->deleted || (!r->data && !r->problem)) continue;
     out += first ? "" : ",";
     first = false;
     out += "{\"id\":";
@@ -363,7 +387,13 @@ std::string RecordLog::records_json(const std::vector<std::string>& ids) {
     json_escape_into(out, r->version);
     out += ",\"modified\":";
     json_escape_into(out, r->modified);
-    out += ",\"deleted\":false,\"data\":" + *r->data + "}";
+    if (r->problem) {
+      out += ",\"problem\":";
+      json_escape_into(out, *r->problem);
+      out += "}";
+    } else {
+      out += ",\"deleted\":false,\"data\":" + *r->data + "}";
+    }
   }
   return out + "]}";
 }
@@ -402,6 +432,7 @@ void RecordLog::put(Row& r) {
   upsert_.bind(1, r.id).bind(2, r.seq).bind(3, r.version).bind(4, r.modified).bind(5, int64_t{r.deleted});
   upsert_.bind(6, r.deleted ? std::nullopt : r.idem).bind(7, r.deleted ? std::nullopt : r.data);
   upsert_.bind(8, r.size).bind(9, r.mtime_ns).bind(10, r.hash);
+  if (problem_ != "NULL") upsert_.bind(11, r.deleted ? std::nullopt : r.problem);
   upsert_.run();
 }
 

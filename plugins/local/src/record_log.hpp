@@ -37,6 +37,9 @@ struct Row {
   int64_t size = -1;
   int64_t mtime_ns = -1;
   std::string hash;
+  // a record its file holds that cannot be read (a folder backend's): listed
+  // with this text and no data (the data kept is the last read well)
+  std::optional<std::string> problem;
 };
 
 // The cursor of a store that does not exist yet: once it does, every change
@@ -123,6 +126,7 @@ class RecordLog {
 
   Db& db_;
   std::string table_;
+  std::string problem_;  // the column, or NULL where a store read in place has none
   std::string epoch_;
   Stmt sel_batch_, sel_batch_live_, sel_id_, sel_idem_, free_idem_, upsert_, bump_, cur_, touch_, ign_get_, ign_set_, ign_del_;
 };

@@ -87,19 +87,34 @@ TEST_F(Fixture, UnparseableFileIsReportedOnceAndLeftAlone) {
   write(dir.path / "book/broken.vcf", junk);
   write(dir.path / "book/ok.vcf", card("ok", "Fine"));
   auto l = read_all(*b, "contact", "");
-  ASSERT_EQ(l.records.size(), 1u);
-  EXPECT_EQ(l.records[0].at("id"), "ok.vcf");
+  // listed as a record that cannot be read (accord status shows it), with
+  // the file, the line and the fix; no data
+  ASSERT_EQ(l.records.size(), 2u) << json::serialize(l.records);
+  auto ok = std::find_if(l.records.begin(), l.records.end(), [](auto& r) { return r.at("id") == "ok.vcf"; });
+  auto bad = std::find_if(l.records.begin(), l.records.end(), [](auto& r) { return r.at("id") == "broken.vcf"; });
+  ASSERT_NE(ok, l.records.end());
+  ASSERT_NE(bad, l.records.end());
+  EXPECT_FALSE(bad->as_object().contains("data"));
+  std::string why(bad->at("problem").as_string());
+  EXPECT_NE(why.find("broken.vcf"), std::string::npos) << why;
+  EXPECT_NE(why.find("line 2"), std::string::npos) << why;
+  EXPECT_NE(why.find("fix it"), std::string::npos) << why;
   ASSERT_EQ(logged.size(), 1u);
-  EXPECT_NE(logged[0].find("broken.vcf"), std::string::npos) << logged[0];
-  EXPECT_NE(logged[0].find("line 2"), std::string::npos) << logged[0];
-  read_all(*b, "contact", l.cursor);
+  EXPECT_TRUE(read_all(*b, "contact", l.cursor).records.empty()) << "listed once per change, not every run";
   EXPECT_EQ(logged.size(), 1u) << "reported once per change, not every run";
+  EXPECT_EQ(read_all(*b, "contact", "").records.size(), 2u) << "and in every full listing";
+  EXPECT_EQ(slurp(dir.path / "book/broken.vcf"), junk) << "never rewritten";
+  // an update sent to it (the host had linked it) does not write over it
+  auto r = local::test::apply(*b, "contact", json::array{json::object{
+      {"op", "update"}, {"id", "broken.vcf"}, {"data", json::object{{"name", json::object{{"full", "Over"}}}}}}});
+  EXPECT_EQ(r[0].at("status"), "error") << json::serialize(r);
   EXPECT_EQ(slurp(dir.path / "book/broken.vcf"), junk) << "never rewritten";
   // once fixed, it arrives
   write(dir.path / "book/broken.vcf", card("fixed", "Fixed"), 5);
   auto after = read_all(*b, "contact", l.cursor);
   ASSERT_EQ(after.records.size(), 1u);
   EXPECT_EQ(after.records[0].at_pointer("/data/name/full"), "Fixed");
+  EXPECT_FALSE(after.records[0].as_object().contains("problem"));
 }
 
 TEST_F(Fixture, EditBehindOurBackMakesUpdateAConflictAndKeepsTheFile) {

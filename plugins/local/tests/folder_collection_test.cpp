@@ -197,18 +197,26 @@ TEST_F(Calendars, TwoEventsWithOneUidAreRefusedByNameAndNothingIsLost) {
   write(dir.path / "dup.ics", text);
   auto b = make();
   auto l = read_all(*b, "event", "");
-  ASSERT_EQ(l.records.size(), 1u);
-  EXPECT_EQ(l.records[0].at("id"), "dup.ics#other");
+  ASSERT_EQ(l.records.size(), 2u) << json::serialize(l.records);
+  json::object other = by_id(l.records, "dup.ics#other"), same = by_id(l.records, "dup.ics#same");
+  // listed as a record that cannot be read: the file, both lines, the UID, the fix
+  EXPECT_FALSE(same.contains("data"));
+  std::string why(same.at("problem").as_string());
+  EXPECT_NE(why.find("dup.ics: lines 4 and 14: 2 VEVENTs carry the UID \"same\""), std::string::npos) << why;
+  EXPECT_NE(why.find("remove the others or give them UIDs"), std::string::npos) << why;
   ASSERT_EQ(logged.size(), 1u);
-  EXPECT_NE(logged[0].find("dup.ics"), std::string::npos) << logged[0];
-  EXPECT_NE(logged[0].find("\"same\""), std::string::npos) << logged[0];
-  read_all(*b, "event", l.cursor);
+  EXPECT_TRUE(read_all(*b, "event", l.cursor).records.empty());
   EXPECT_EQ(logged.size(), 1u) << "said once per change of the file";
+  // neither copy is written
+  auto w = local::test::apply(*b, "event", json::array{json::object{
+      {"op", "update"}, {"id", "dup.ics#same"}, {"data", json::object{{"title", "Over"}}}}});
+  EXPECT_EQ(w[0].at("status"), "error") << json::serialize(w);
+  EXPECT_EQ(slurp(dir.path / "dup.ics"), text);
   // an update of the other one leaves both copies as they were
-  json::object data = l.records[0].at("data").as_object();
+  json::object data = other.at("data").as_object();
   data["title"] = "Finer";
   auto r = local::test::apply(*b, "event", json::array{json::object{
-      {"op", "update"}, {"id", "dup.ics#other"}, {"expect_version", l.records[0].at("version")}, {"data", data}}});
+      {"op", "update"}, {"id", "dup.ics#other"}, {"expect_version", other.at("version")}, {"data", data}}});
   ASSERT_EQ(r[0].at("status"), "ok") << json::serialize(r);
   std::string expected = text;
   expected.replace(expected.find("SUMMARY:Fine"), 12, "SUMMARY:Finer");
