@@ -213,7 +213,7 @@ const std::vector<std::string>& fields() {
   static const std::vector<std::string> f = {
       "/name/components",  "/name/full",          "/nicknames/*/name",       "/emails/*/address",
       "/phones/*/number",  "/phones/*/contexts",  "/phones/*/features",      "/addresses/*/components",
-      "/addresses/*/contexts", "/organizations/*/name", "/organizations/*/units", "/titles/*/name",
+      "/addresses/*/contexts", "/organizations/*/name", "/organizations/*/units", "/titles/*/name", "/titles/*/kind",
       "/notes/*/note",     "/anniversaries/*/date", "/anniversaries/*/kind", "/links/*/uri",
       "/links/*/contexts", "/keywords"};
   return f;

@@ -19,11 +19,13 @@
 
 #include <accord/connector.hpp>
 #include <accord/kit/manifest.hpp>
+#include <accord/kit/ops.hpp>
 #include <accord/streams.h>
 
 #include <boost/json.hpp>
 #include <boost/json/src.hpp>
 
+#include <algorithm>
 #include <memory>
 
 namespace json = boost::json;
@@ -42,6 +44,12 @@ const accord::kit::Manifest& manifest() {
         .stream(StreamInfo("contact", "jscontact").with_fields(contacts::fields()))
         .stream(StreamInfo("event", "jscalendar-event").with_fields(events::fields()))
         .stream(StreamInfo("task", "jscalendar-task").with_fields(todo::fields()))
+        // (pst only, so far: the graph backend refuses them in check_stream)
+        .stream(StreamInfo("message", "jmap-email")
+                    .with_fields({"/messageId", "/subject", "/from", "/to", "/cc", "/sentAt", "/receivedAt", "/size",
+                                  "/mailboxIds", "/keywords", "/raw"})
+                    .with_lazy({"/raw"}, "/size"))
+        .stream(StreamInfo("note", "note").with_fields({"/title", "/body", "/categories", "/created", "/updated"}))
         .config_schema(graph::config_schema())
         .store_identity({"backend", "account", "graph_url", "contact_folders", "task_lists", "path"})
         .build();
@@ -78,6 +86,17 @@ class Outlook final : public accord::Connector {
 
   void check_stream(std::string_view stream) override {
     if (graph_) return graph_->check_stream(stream);
+#ifdef ACCORD_OUTLOOK_HAVE_PST
+    const auto& all = Pst::streams();
+    if (std::find(all.begin(), all.end(), stream) == all.end())
+      throw accord::Error(ACCORD_UNSUPPORTED, "outlook-mapi's pst backend has no stream \"" + std::string(stream) + "\"");
+#endif
+  }
+
+  std::string fetch(std::string_view stream, std::string_view ids_json) override {
+    check_stream(stream);
+    if (graph_) return accord::Connector::fetch(stream, ids_json);
+    return pst_fetch(stream, ids_json);
   }
 
   std::string read_changes(std::string_view stream, std::string_view cursor) override {
@@ -94,19 +113,34 @@ class Outlook final : public accord::Connector {
 
  private:
 #ifdef ACCORD_OUTLOOK_HAVE_PST
+  using Pst = ::accord::outlook::pst::PstBackend;
+  Pst& pst() {
+    if (!pst_)
+      pst_ = std::make_unique<Pst>(pst_path_, [h = host()](int level, const std::string& m) {
+        h.log(level, "outlook-mapi: " + m);
+      });
+    return *pst_;
+  }
   std::string pst_read(std::string_view stream, std::string_view cursor) {
     try {
-      if (!pst_) pst_ = std::make_unique<pst::PstBackend>(pst_path_, host());
-      return json::serialize(pst_->read(std::string(stream), std::string(cursor), 500));
-    } catch (const pst::PstError& e) {
-      throw accord::Error(e.status, e.message);
+      return json::serialize(pst().read(stream, cursor, 500));
+    } catch (const ::accord::outlook::pst::PstError& e) {
+      throw accord::Error(e.status, e.what());
     }
   }
-  static std::string pst_refusal(std::string_view stream) { return pst::PstBackend::write_refusal(std::string(stream)); }
+  std::string pst_fetch(std::string_view stream, std::string_view ids_json) {
+    try {
+      return json::serialize(json::object{{"records", pst().fetch(stream, accord::kit::parse_ids(ids_json))}});
+    } catch (const ::accord::outlook::pst::PstError& e) {
+      throw accord::Error(e.status, e.what());
+    }
+  }
+  static std::string pst_refusal(std::string_view stream) { return Pst::write_refusal(stream); }
   std::string pst_path_;
-  std::unique_ptr<pst::PstBackend> pst_;
+  std::unique_ptr<Pst> pst_;
 #else
   std::string pst_read(std::string_view, std::string_view) { throw accord::Error(ACCORD_UNSUPPORTED, "no pst backend"); }
+  std::string pst_fetch(std::string_view, std::string_view) { throw accord::Error(ACCORD_UNSUPPORTED, "no pst backend"); }
   static std::string pst_refusal(std::string_view) { return "the pst backend is read-only"; }
 #endif
 
