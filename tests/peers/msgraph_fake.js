@@ -212,8 +212,8 @@ function parseDtz(v, field) {
   if (!v || typeof v.dateTime !== 'string') fail(400, 'ErrorInvalidRequest', 'The ' + field + ' dateTime is missing.');
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/.exec(v.dateTime);
   if (!m) fail(400, 'ErrorInvalidRequest', 'Cannot convert the literal \'' + v.dateTime + '\' to the expected type \'Edm.DateTimeOffset\'.');
-  const tz = ianaOf(v.timeZone || 'UTC');
-  if (!tz) fail(400, 'TimeZoneNotSupportedException', 'A valid TimeZone value must be specified. The following TimeZone value is not supported: \'' + v.timeZone + '\'.');
+  const tz = v.timeZone ? ianaOf(v.timeZone) : null;
+  if (!tz) fail(400, 'TimeZoneNotSupportedException', 'A valid TimeZone value must be specified. The following TimeZone value is not supported: \'' + (v.timeZone || '') + '\'.');
   if (m[7]) return {ms: Date.parse(m[1] + '-' + m[2] + '-' + m[3] + 'T' + m[4] + ':' + m[5] + ':' + (m[6] || '00') + m[7]), tz, name: v.timeZone || 'UTC'};
   return {ms: wallToUtc(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0)), tz), tz, name: v.timeZone || 'UTC'};
 }
@@ -284,9 +284,14 @@ function readBody(ctx, typeName) {
     let at = b;
     for (const p of path) at = at == null ? at : at[p];
     const want = schemaAt(typeName, path);
-    const edm = want ? (want.enum ? want['x-type'] : EDM[Array.isArray(want.type) ? want.type[0] : want.type] || 'Edm.String') : 'Edm.String';
-    if (want && want.enum)
-      fail(400, 'RequestBodyRead', 'Cannot convert the literal \'' + at + '\' to the expected type \'' + edm + '\'.');
+    const edmOf = w => {
+      while (w && (w.$ref || w.anyOf)) w = w.$ref ? SCHEMAS[w.$ref.split('/').pop()] : w.anyOf.find(x => x.type !== 'null');
+      if (!w) return 'Edm.String';
+      if (w['x-type']) return w['x-type'];
+      const t = Array.isArray(w.type) ? w.type[0] : w.type;
+      return t === 'array' ? 'Collection(' + edmOf(w.items) + ')' : EDM[t] || 'Edm.String';
+    };
+    const edm = edmOf(want);
     fail(400, 'RequestBodyRead', 'Cannot convert the literal \'' + (typeof at === 'object' ? JSON.stringify(at) : at) + '\' to the expected type \'' + edm + '\'.');
   }
   return b;
@@ -346,6 +351,7 @@ const unq = s => s.replace(/''/g, "'");
 function filterOf(f, extra) {
   if (f === undefined) return () => true;
   const s = f.trim();
+  if (!s) fail(400, 'BadRequest', 'Invalid filter clause: the $filter expression is empty.');
   let m = ANY_RE.exec(s);
   if (m) {
     const key = epKey(unq(m[2]));
@@ -2340,7 +2346,12 @@ function dispatch(req, res, raw) {
   if (url.pathname.startsWith('/__')) return testRoutes(req, res, url, raw);
   let m;
   if ((m = /^\/([A-Za-z0-9.-]+)\/oauth2\/v2\.0\/(authorize|token|devicecode)$/.exec(url.pathname))) return identity(req, res, url, raw, m[1], m[2]);
-  if (/^\/api\/v2\.0\/.*AttachmentSessions/i.test(decodeURIComponent(url.pathname))) return uploadRoute(req, res, url);
+  let path;
+  try { path = decodeURIComponent(url.pathname); } catch (e) {
+    res.writeHead(400, {'Content-Type': 'application/json'});
+    return res.end(JSON.stringify({error: {code: 'BadRequest', message: 'The request URI is not valid.'}}));
+  }
+  if (/^\/api\/v2\.0\/.*AttachmentSessions/i.test(path)) return uploadRoute(req, res, url);
   if (/^\/v1\.0(\/|$)/i.test(url.pathname)) return graphHttp(req, res, url);
   res.writeHead(404, {'Content-Type': 'application/json'});
   res.end(JSON.stringify({error: {code: 'BadRequest', message: 'Invalid version: ' + url.pathname.split('/')[1]}}));

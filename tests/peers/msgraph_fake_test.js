@@ -508,6 +508,10 @@ async function checksAll() {
   expect('event-transactionId-made-one-event', r, 200, d => d.value.length === 1);
   r = await get('/v1.0/me/events/' + enc(lunch.id), {headers: {Prefer: 'outlook.timezone="Europe/Berlin"'}});
   expect('event-prefer-outlook-timezone', r, 200, d => d.start.dateTime === '2026-01-14T21:00:00.0000000' && d.start.timeZone === 'Europe/Berlin');
+  r = await post('/v1.0/me/events', {subject: 'x', start: {dateTime: '2026-01-14T12:00:00'}, end: {dateTime: '2026-01-14T13:00:00', timeZone: 'UTC'}});
+  expect('event-time-needs-a-time-zone', r, 400, d => d.error.code === 'TimeZoneNotSupportedException');
+  r = await post('/v1.0/me/events', {subject: 'x', categories: 'Red'});
+  expect('collection-type-named-in-error', r, 400, d => /'Collection\(Edm.String\)'/.test(d.error.message));
   r = await post('/v1.0/me/events', {subject: 'x', start: {dateTime: '2026-01-14T12:00:00', timeZone: 'Mars/Olympus'}, end: {dateTime: '2026-01-14T13:00:00', timeZone: 'UTC'}});
   expect('event-unknown-time-zone', r, 400);
   r = await post('/v1.0/me/events', {subject: 'x', start: {dateTime: '2026-01-14T12:00:00', timeZone: 'UTC'}, end: {dateTime: '2026-01-14T13:00:00', timeZone: 'UTC'}, colour: 'x'});
