@@ -50,7 +50,8 @@
 //                    "authorize_error": "access_denied"|null, "code_lifetime": s, "device_interval": s,
 //                    "device_expires_in": s, "expire_delta_tokens": true (every delta/skip token so far → 410
 //                    syncStateNotFound with a Location header to start over), "delta_replay": bool (each round
-//                    from a delta token also sends again the newest change of the round before),
+//                    from a delta token also sends again the newest change of the round before), "delta_duplicate":
+//                    bool (each round sends its first changed item twice, as the overview allows),
 //                    "rate_limit": {"count", "status": 429|503, "code", "message", "retry_after", "path"},
 //                    "latency_ms": n (each Graph request answered n ms later: the concurrency limit shows),
 //                    "max_concurrency": n (default 4), "page_size": n (default delta page when no Prefer),
@@ -501,6 +502,9 @@ function delta(ctx, o) {
     if (params.changeType) list = list.filter(x => x.type === params.changeType);
     list.sort((a, b) => a.version - b.version);
     if (o.order) list = o.order(list);
+    // "It's possible that a single entity will be contained multiple times in the response" (delta-query-overview.md)
+    const again = list.find(x => x.type !== 'deleted');
+    if (cfg.duplicate && again) list.push(Object.assign({}, again));
     nextSnap = current;
     nextSnap.clock = ctx.u.clock;
   }
@@ -2300,6 +2304,7 @@ function testRoutes(req, res, url, raw) {
       device_expires_in: v => { cfg.deviceExpires = v; },
       expire_delta_tokens: v => { if (v) expiredBefore = handleSeq; },
       delta_replay: v => { cfg.replay = !!v; },
+      delta_duplicate: v => { cfg.duplicate = !!v; },
       rate_limit: v => { cfg.rateLimit = v ? Object.assign({}, v) : null; },
       latency_ms: v => { cfg.latency = v; },
       max_concurrency: v => { cfg.maxConcurrency = v; },

@@ -386,6 +386,10 @@ async function checksAll() {
   rd = await round(dl3);
   await ctl({delta_replay: false});
   truth('delta-replay-switch-sends-a-change-again', rd.items.length >= 1, JSON.stringify(rd.items));
+  await ctl({delta_duplicate: true});
+  rd = await round('/v1.0/me/mailFolders/inbox/messages/delta', P2);
+  await ctl({delta_duplicate: false});
+  truth('delta-duplicate-switch-sends-an-item-twice', rd.items.length === new Set(rd.items.map(m => m.id)).size + 1, rd.items.length);
   // expired tokens
   await ctl({expire_delta_tokens: true});
   r = await get(rd.deltaLink);
