@@ -867,7 +867,9 @@ function mailRoutes(ctx, r) {
       return x => { const v = Date.parse(x.data.receivedDateTime || isoZ(x.createdAt)); return op === 'ge' ? v >= t : op === 'gt' ? v > t : op === 'le' ? v <= t : v < t; };
     });
     const received = m => m.data.receivedDateTime || isoZ(m.createdAt);
-    let rows = [...u.messages.values()].filter(m => (!f || m.parent === f.id) && keep(m))
+    // /me/messages: the messages of the folder tree (what lies in Recoverable Items is outside it)
+    const hidden = new Set([...u.folders.values()].filter(x => /^recoverable/.test(x.wellKnown || '')).map(x => x.id));
+    let rows = [...u.messages.values()].filter(m => (f ? m.parent === f.id : !hidden.has(m.parent)) && keep(m))
       .sort((a, b) => Date.parse(received(b)) - Date.parse(received(a)) || b.created - a.created);
     const lq = Object.assign({}, q, {$expand: undefined, $select: undefined});
     rows = orderBy(lq, rows, {receivedDateTime: received, sentDateTime: m => m.data.sentDateTime || received(m), subject: m => m.data.subject || ''});

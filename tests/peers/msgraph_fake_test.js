@@ -368,7 +368,10 @@ async function checksAll() {
   truth('delta-deleted-is-removed', rd.items.length === 1 && rd.items[0].id === gone.id && rd.items[0]['@removed'].reason === 'deleted', JSON.stringify(rd.items));
   r = await get('/v1.0/me/mailFolders/recoverableitemsdeletions/messages?$select=subject');
   expect('deleted-message-in-recoverableitemsdeletions', r, 200, d => d.value.length === 1 && d.value[0].subject === 'Short-lived');
-  r = await post('/v1.0/me/messages/' + enc(r.json.value[0].id) + '/permanentDelete', {});
+  const inBin = r.json.value[0].id;
+  r = await get('/v1.0/me/messages?$top=100&$select=subject');
+  expect('me-messages-leaves-out-recoverable-items', r, 200, d => !d.value.some(m => m.subject === 'Short-lived'));
+  r = await post('/v1.0/me/messages/' + enc(inBin) + '/permanentDelete', {});
   expect('message-permanentDelete', r, 204);
   r = await get('/v1.0/me/mailFolders/recoverableitemsdeletions/messages');
   expect('permanently-deleted-is-gone', r, 200, d => d.value.length === 0);
