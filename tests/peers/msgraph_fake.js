@@ -2150,15 +2150,17 @@ function tokenResponse(res, email, scope, tenant) {
   res.writeHead(200, {'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store, no-cache'});
   res.end(JSON.stringify(out));
 }
-// Redirect URIs: "http://localhost" for apps that use system browsers; for loopback the port is not matched
-// (how-to-add-redirect-uri.md / reply-url.md, "Localhost exceptions").
+// Redirect URIs: "http://localhost" for apps that use system browsers (v2-oauth2-auth-code-flow.md); reply-url.md,
+// "Localhost exceptions": for localhost and 127.0.0.1 "the port component … is ignored for the purposes of matching a
+// redirect URI", the path is not ("http://localhost/MyWebApp doesn't match http://localhost/MyNativeApp"), and
+// localhost and 127.0.0.1 are registered apart.
 function redirectOk(uri) {
   let got;
   try { got = new URL(uri); } catch (e) { return false; }
   return redirectUris.some(r => {
     const want = new URL(r);
-    if (want.protocol === 'http:' && ['localhost', '127.0.0.1'].includes(want.hostname) && got.protocol === 'http:' && got.hostname === want.hostname)
-      return got.pathname.replace(/\/$/, '') === want.pathname.replace(/\/$/, '');
+    if (['localhost', '127.0.0.1'].includes(want.hostname) && got.protocol === want.protocol && got.hostname === want.hostname)
+      return got.pathname === want.pathname && got.search === want.search;
     return uri === r;
   });
 }

@@ -115,6 +115,10 @@ async function checksAll() {
   expect('authorize-unknown-client-AADSTS700016', r, 400, () => /AADSTS700016/.test(r.text));
   r = await authorize({redirect_uri: 'http://evil.example/cb'});
   expect('authorize-unregistered-redirect-AADSTS50011', r, 400, () => /AADSTS50011/.test(r.text));
+  r = await authorize({redirect_uri: 'http://localhost:4000/other-path'});
+  expect('authorize-loopback-path-must-match', r, 400, () => /AADSTS50011/.test(r.text));
+  r = await authorize({redirect_uri: 'http://127.0.0.1:4000/'});
+  expect('authorize-127-0-0-1-is-not-localhost', r, 400, () => /AADSTS50011/.test(r.text));
   r = await authorize({redirect_uri: 'https://app.example/cb', response_mode: 'fragment'});
   expect('authorize-fragment-mode', r, 302, () => /^https:\/\/app\.example\/cb#code=/.test(r.headers.location));
   r = await authorize({code_challenge_method: 'S512'});
