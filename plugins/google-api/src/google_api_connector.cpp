@@ -94,7 +94,7 @@ const accord::kit::Manifest& manifest() {
         "gmail_delete": {"type": "string", "enum": ["trash", "delete"], "default": "trash", "description": "how a message is deleted: moved to the trash (Gmail empties it after 30 days) or deleted for good at once"},
         "drive_url": {"type": "string", "format": "url-loopback-http", "default": "https://www.googleapis.com/drive/v3", "description": "the Drive API's root (the note stream); uploads go to the same origin's /upload/drive/v3"},
         "notes_folder": {"type": "string", "minLength": 1, "default": "Outlook Notes", "description": "the folder in My Drive whose plain-text files are the note stream (made on the first write), as Google Workspace Sync for Microsoft Outlook keeps notes"},
-        "calendar_id": {"type": "string", "default": "primary", "description": "the calendar the event stream syncs: \"primary\" or a calendar id from the calendar list"},
+        "calendar_id": {"type": "string", "default": "primary", "description": "the calendar the event stream syncs: \"primary\", a calendar id from the calendar list, or \"*\": every calendar of the list the account may write to (records then have ids \"<calendar id>/<event id>\"; new events go to the primary calendar)"},
         "page_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 500, "description": "records asked for per listing page (People allows 1000, Calendar 2500)"},
         "batch": {"type": "boolean", "default": true, "description": "use People's batch endpoints (≤ 200 creates or updates, ≤ 500 deletes a request) when an apply holds several ops"},
         "ca_file": {"type": "string", "format": "path", "description": "a CA bundle for a private CA (a proxy); TLS verification cannot be turned off"},
@@ -223,6 +223,7 @@ class GoogleApi final : public accord::Connector {
     if (stream == "task") return read_tasks(c, !cur);
     if (stream == "message") return gmail_.read(c, !cur);
     if (stream == "note") return drive_.read(c, !cur);
+    if (stream == "event" && all_calendars()) return read_all_events(c, !cur);
     return stream == "contact" ? read_contacts(c, !cur) : read_events(c, !cur);
   }
 
@@ -238,6 +239,7 @@ class GoogleApi final : public accord::Connector {
       if (stream == "task") return apply_task(op);
       if (stream == "message") return gmail_.apply(op);
       if (stream == "note") return drive_.apply(op);
+      if (stream == "event" && all_calendars()) return apply_event_in_its_calendar(op);
       return stream == "contact" ? apply_contact(op) : apply_event(op);
     }));
   }
@@ -663,8 +665,112 @@ class GoogleApi final : public accord::Connector {
 
   // ---- events (Calendar v3) --------------------------------------------------
 
+  // The calendar the event code works in (calendar_id, or with "*" the one
+  // a record or listing page is of).
   std::string events_url(const std::string& rest = "") const {
-    return s_.calendar + "/calendars/" + url_encode(s_.calendar_id) + "/events" + rest;
+    return s_.calendar + "/calendars/" + url_encode(cal_) + "/events" + rest;
+  }
+
+  bool all_calendars() const { return s_.calendar_id == "*"; }
+
+  // The calendars of the account's list it may write to (minAccessRole
+  // writer: subscribed and holiday calendars are left out), the primary first.
+  std::vector<std::string> writable_calendars() {
+    std::vector<std::string> ids;
+    each_page(client_, s_.calendar + "/users/me/calendarList?minAccessRole=writer&maxResults=250",
+              [&](const json::object& body) {
+                for (const json::object* e : gapi::jr::objects(body, "items")) {
+                  std::string id = str(*e, "id");
+                  if (id.empty()) continue;
+                  if (flag(e, "primary")) {
+                    primary_ = id;
+                    ids.insert(ids.begin(), id);
+                  } else {
+                    ids.push_back(id);
+                  }
+                }
+                return false;
+              });
+    return ids;
+  }
+
+  // Every writable calendar in one stream: a pass reads each calendar's
+  // changes in turn with its own sync token (the cursor keeps them by
+  // calendar: {"cals": {id: token}}; mid-pass also "todo", the calendars
+  // left, and the page of the one being read). A calendar new to the list
+  // is read whole; one that left the list expires the cursor, so that a
+  // full listing finds its events gone.
+  std::string read_all_events(json::object& c, bool fresh) {
+    json::object cals = obj(c, "cals") ? *obj(c, "cals") : json::object{};
+    std::vector<std::string> todo;
+    if (const json::array* t = arr(c, "todo"))
+      for (const auto& v : *t)
+        if (v.is_string()) todo.emplace_back(v.get_string());
+    if (todo.empty()) {
+      todo = writable_calendars();
+      if (!fresh)
+        for (const auto& [id, token] : cals)
+          if (std::find(todo.begin(), todo.end(), std::string(id)) == todo.end())
+            kCursor.expire("the calendar " + std::string(id) + " is no longer in the calendar list");
+    }
+    json::object next{{"stream", "event"}};
+    if (todo.empty()) {
+      next["cals"] = cals;
+      accord::kit::Batch none;
+      none.full = fresh;
+      none.cursor = kCursor.write(next);
+      return none.serialize();
+    }
+    cal_ = todo.front();
+    json::object sub{{"stream", "event"}};
+    bool whole = false;
+    if (str(c, "cal") == cal_ && !str(c, "page").empty()) {
+      for (const char* k : {"page", "use", "full"})
+        if (auto* v = c.if_contains(k)) sub[k] = *v;
+    } else if (std::string token = str(cals, cal_.c_str()); !token.empty()) {
+      sub["sync"] = token;
+    } else {
+      whole = true;  // a calendar read whole: its first page
+    }
+    json::object batch = json::parse(read_events(sub, whole)).as_object();
+    for (auto& v : batch["records"].as_array())
+      if (auto* r = v.if_object()) (*r)["id"] = cal_ + "/" + str(*r, "id");
+    json::object after = kCursor.read(str(batch, "cursor")).value_or(json::object{});
+    if (!str(after, "page").empty()) {
+      next["cal"] = cal_;
+      for (const char* k : {"page", "use", "full"})
+        if (auto* v = after.if_contains(k)) next[k] = *v;
+    } else {
+      cals[cal_] = str(after, "sync");
+      todo.erase(todo.begin());
+    }
+    next["cals"] = std::move(cals);
+    if (!todo.empty()) next["todo"] = json::value_from(todo);
+    // "full" on the pass's first batch only: every calendar's records make the listing
+    batch.erase("full");
+    if (fresh && !c.contains("todo") && str(c, "cal").empty()) batch["full"] = true;
+    batch["more"] = !todo.empty();
+    batch["cursor"] = kCursor.write(next);
+    return json::serialize(batch);
+  }
+
+  // An op of the all-calendars stream: its calendar from its id ("<calendar>/<event>"),
+  // a create's the primary calendar.
+  Result apply_event_in_its_calendar(const Op& op) {
+    Op o = op;
+    if (op.is_create()) {
+      if (primary_.empty()) writable_calendars();
+      cal_ = primary_.empty() ? "primary" : primary_;
+    } else {
+      size_t slash = op.id.rfind('/');
+      if (slash == std::string::npos || slash == 0)
+        return Result::error("event id " + op.id + " names no calendar (\"<calendar id>/<event id>\")", op.id);
+      cal_ = op.id.substr(0, slash);
+      o.id = op.id.substr(slash + 1);
+    }
+    Result r = apply_event(o);
+    if (!r.id.empty()) r.id = cal_ + "/" + r.id;
+    return r;
   }
 
   std::string read_events(json::object& c, bool fresh) {
@@ -680,7 +786,7 @@ class GoogleApi final : public accord::Connector {
       unusable("GET", url, a);
     }
     const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
-    if (std::string tz = str(body, "timeZone"); !tz.empty()) calendar_zone_ = tz;  // the calendar's
+    if (std::string tz = str(body, "timeZone"); !tz.empty()) zones_[cal_] = tz;  // the calendar's
     std::vector<std::string> touched;
     std::set<std::string> seen, deleted;
     std::map<std::string, json::object> masters;
@@ -726,13 +832,14 @@ class GoogleApi final : public accord::Connector {
 
   // The calendar's time zone (events.list says it; else calendars.get).
   const std::string& calendar_zone() {
-    if (calendar_zone_.empty()) {
-      std::string url = s_.calendar + "/calendars/" + url_encode(s_.calendar_id);
+    std::string& zone = zones_[cal_];
+    if (zone.empty()) {
+      std::string url = s_.calendar + "/calendars/" + url_encode(cal_);
       Answer a = client_.call("GET", url);
-      if (a.ok() && a.body.is_object()) calendar_zone_ = str(a.body.get_object(), "timeZone");
-      if (calendar_zone_.empty()) calendar_zone_ = "UTC";
+      if (a.ok() && a.body.is_object()) zone = str(a.body.get_object(), "timeZone");
+      if (zone.empty()) zone = "UTC";
     }
-    return calendar_zone_;
+    return zone;
   }
 
   std::optional<json::object> get_event(const std::string& id) { return get_one(client_, events_url("/" + url_encode(id))); }
@@ -1082,7 +1189,9 @@ class GoogleApi final : public accord::Connector {
   DriveStream drive_;
   const json::object empty_;
   people::GroupNames group_names_;
-  std::string calendar_zone_;
+  std::map<std::string, std::string> zones_;  // each calendar's time zone
+  std::string cal_ = s_.calendar_id;           // the calendar being read or written
+  std::string primary_;                        // the primary calendar's id (from the list)
   bool groups_loaded_ = false;
 };
 

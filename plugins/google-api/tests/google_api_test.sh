@@ -348,6 +348,53 @@ runp run t2.json
   && [ "$(js "Object.values(d.tasks.lists['$lid'].tasks||{}).length")" = 0 ] && [ "$(ls todo/*.ics | wc -l)" = 3 ] \
   && ok another-task-list-is-another-store || bad another-task-list-is-another-store "rc=$rc list=$lid" "$out"
 
+# -- every calendar the account may write to in one stream (calendar_id "*"): ids "<calendar>/<event>"
+jid() { node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).id)'; }
+masters() {  # live series and single events of the calendar named $1 ("" for the primary)
+  js "Object.values(Object.values(d.calendar.calendars).find(c=>'$1'?c.summary==='$1':c.primary).events).filter(e=>!e.deleted&&e.status!=='cancelled'&&!e.recurringEventId).length"
+}
+work_cal=$(api POST /calendar/v3/calendars '{"summary": "Work", "timeZone": "Europe/Berlin"}' | jid)
+board=$(api POST "/calendar/v3/calendars/$work_cal/events" '{"summary": "Board meeting", "start": {"dateTime": "2026-03-10T10:00:00+01:00", "timeZone": "Europe/Berlin"}, "end": {"dateTime": "2026-03-10T11:00:00+01:00", "timeZone": "Europe/Berlin"}}' | jid)
+all_cfg=$(printf '%s' "$google_cfg" | sed 's/^{/{"calendar_id": "*", /')
+cat > all.json <<JSON
+{"name": "google-all-calendars", "state": "allstate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "icalendar", "create": true, "path": "allcal"}},
+ "right": {"connector": "google-api", "config": $all_cfg},
+ "streams": [{"name": "calendars", "left": "event", "right": "event", "match": [{"left": "/uid"}]}]}
+JSON
+runp run all.json
+n_primary=$(masters "")
+[ $rc = 0 ] && [ "$(ls allcal/*.ics | wc -l)" = $((n_primary + 1)) ] && grep -lq 'SUMMARY:Board meeting' allcal/*.ics \
+  && ok all-calendars-reach-one-folder || bad all-calendars-reach-one-folder "rc=$rc files=$(ls allcal | wc -l) primary=$n_primary" "$out"
+runp run all.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok all-calendars-second-run-nothing-to-do || bad all-calendars-second-run-nothing-to-do "$out"
+# a new event from the folder goes to the primary calendar; one edited in Work reaches its file
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:lunch-1@example.org\r\nDTSTART:20260311T120000Z\r\nDTEND:20260311T130000Z\r\nSUMMARY:Lunch\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > allcal/lunch.ics
+ev=$(api GET "/calendar/v3/calendars/$work_cal/events/$board")
+api PUT "/calendar/v3/calendars/$work_cal/events/$board" "$(node -e 'const e=JSON.parse(process.argv[1]);e.summary="Board meeting (room 2)";console.log(JSON.stringify(e))' "$ev")" > /dev/null
+runp run all.json
+[ $rc = 0 ] && [ "$(masters "")" = $((n_primary + 1)) ] && [ "$(masters Work)" = 1 ] && grep -lq 'SUMMARY:Board meeting (room 2)' allcal/*.ics \
+  && ok all-calendars-writes-each-way || bad all-calendars-writes-each-way "rc=$rc primary=$(masters "") work=$(masters Work)" "$out"
+# a calendar made later is read whole on the next run
+later_cal=$(api POST /calendar/v3/calendars '{"summary": "Later"}' | jid)
+api POST "/calendar/v3/calendars/$later_cal/events" '{"summary": "Offsite", "start": {"date": "2026-04-01"}, "end": {"date": "2026-04-02"}}' > /dev/null
+runp run all.json
+[ $rc = 0 ] && grep -lq 'SUMMARY:Offsite' allcal/*.ics && ok new-calendar-read-whole || bad new-calendar-read-whole "rc=$rc" "$out"
+# every calendar's sync token expired (410): a full listing of them all, nothing copied twice
+ctl '{"expire_sync_tokens": ["calendar"]}'
+n_files=$(ls allcal/*.ics | wc -l)
+runp run all.json
+[ $rc = 0 ] && [ "$(ls allcal/*.ics | wc -l)" = "$n_files" ] && [ "$(masters "")" = $((n_primary + 1)) ] && [ "$(masters Work)" = 1 ] && [ "$(masters Later)" = 1 ] \
+  && ok all-calendars-expired-no-duplicate || bad all-calendars-expired-no-duplicate "rc=$rc files=$(ls allcal/*.ics | wc -l) was $n_files" "$out"
+# an event create killed after Google made it: the resend's id (from its key) answers 409 and is linked
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:dinner-1@example.org\r\nDTSTART:20260312T190000Z\r\nDTEND:20260312T210000Z\r\nSUMMARY:Dinner\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > allcal/dinner.ics
+{ (ACCORD_FAILPOINT=apply.after_write "$accord" run all.json > kill.out 2>&1); } 2>/dev/null; krc=$?
+dinners() { js "Object.values(d.calendar.calendars).flatMap(c=>Object.values(c.events)).filter(e=>!e.deleted&&e.status!=='cancelled'&&e.data.summary==='Dinner').length"; }
+k_dinners=$(dinners)
+runp run all.json
+[ $krc != 0 ] && [ "$k_dinners" = 1 ] && [ $rc = 0 ] && [ "$(dinners)" = 1 ] && [ "$(ls allcal/*.ics | wc -l)" = $((n_files + 1)) ] \
+  && ok all-calendars-create-killed-resumes-no-duplicate || bad all-calendars-create-killed-resumes-no-duplicate "killed rc=$krc dinners=$k_dinners then rc=$rc dinners=$(dinners)" "$out"
+
 # -- Gmail labels ⇄ Maildir folders
 G=/gmail/v1/users/me
 live_mail() { js "Object.values(d.gmail.messages).filter(m=>!m.labelIds.includes('TRASH')).length"; }
