@@ -224,6 +224,24 @@ TEST(Task, StatusDatesAndPercent) {
   EXPECT_EQ(mapi::task(it, w)["progress"], "completed");
 }
 
+TEST(Task, RecurringTaskCarriesItsRule) {
+  mapi::Item it;
+  auto& p = it.props;
+  p.set(mapi::tag::kSubject, Value::string("Weekly report"));
+  // a task's PidLidTaskRecurrence is a RecurrencePattern alone: 4.1.1.1's head
+  p.set_named(mapi::kPsetidTask, mapi::lid::kTaskRecurrence,
+              Value::binary(unhex("043004300B2001000000C0210000010000000000000032000000222000000C00000000000000000000"
+                                  "00000000008020BC0C20ADBC0C")));
+  mapi::Warnings w;
+  EXPECT_FALSE(mapi::task(it, w).contains("recurrenceRules"));  // not marked recurring: the blob is a leftover
+  p.set_named(mapi::kPsetidTask, mapi::lid::kTaskFRecurring, Value::boolean(true));
+  json::object t = mapi::task(it, w);
+  ASSERT_TRUE(t.contains("recurrenceRules"));
+  EXPECT_EQ(t["recurrenceRules"].at(0).at("frequency"), "weekly");
+  EXPECT_EQ(t["recurrenceRules"].at(0).at("count"), 12);
+  EXPECT_TRUE(w.empty());
+}
+
 TEST(Note, StickyNoteBecomesANote) {
   mapi::Item it;
   auto& p = it.props;
@@ -331,6 +349,19 @@ TEST(Message, StoredInternetHeadersAreKeptWithoutTheirMimeFields) {
             0u)
       << raw;
   EXPECT_EQ(raw.find("boundary=\"zz\""), std::string::npos);
+}
+
+TEST(Message, RtfOnlyBodyTravelsAsTextRtf) {
+  mapi::Item it;
+  it.props.set(mapi::tag::kSubject, Value::string("old"));
+  it.rtf = "{\\rtf1\\ansi Hello}";
+  auto s = accord::mail::parse_structure(mapi::build_mime(it));
+  EXPECT_EQ(s.type, "text/rtf");
+  it.props.set(mapi::tag::kBody, Value::string("Hello"));
+  s = accord::mail::parse_structure(mapi::build_mime(it));
+  ASSERT_EQ(s.sub_parts.size(), 2u);
+  EXPECT_EQ(s.sub_parts[0].type, "text/plain");
+  EXPECT_EQ(s.sub_parts[1].type, "text/rtf");
 }
 
 TEST(Message, NonAsciiHeaderTextIsEncoded) {
