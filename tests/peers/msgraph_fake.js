@@ -681,7 +681,8 @@ function messageView(u, ctx, m) {
     isDeliveryReceiptRequested: !!d.isDeliveryReceiptRequested, isReadReceiptRequested: !!d.isReadReceiptRequested,
     isRead: !!d.isRead, isDraft: !!d.isDraft,
     webLink: 'https://outlook.office365.com/owa/?ItemID=' + encodeURIComponent(idOf(ctx, m)) + '&exvsurl=1&viewmodel=ReadMessageItem',
-    inferenceClassification: d.inferenceClassification || 'focused', body: bodyIn(ctx, d.body),
+    // message-get.md: "If the header is not specified, the body and uniqueBody properties are returned in HTML format."
+    inferenceClassification: d.inferenceClassification || 'focused', body: bodyIn(ctx, d.body, ctx.method === 'GET' ? 'html' : null),
     sender: d.sender || d.from || null, from: d.from || null, toRecipients: d.toRecipients || [], ccRecipients: d.ccRecipients || [],
     bccRecipients: d.bccRecipients || [], replyTo: d.replyTo || [], flag: d.flag || {flagStatus: 'notFlagged'}};
   if (!d.isDraft && !v.from) v.from = v.sender = {emailAddress: {name: u.displayName, address: u.email}};
@@ -690,6 +691,7 @@ function messageView(u, ctx, m) {
 function messageOut(u, ctx, q, m) {
   const v = expandExtended(m, q.$expand, messageView(u, ctx, m));
   if (q.$select && /internetMessageHeaders/i.test(q.$select)) v.internetMessageHeaders = m.data.internetMessageHeaders || [];
+  if (q.$select && /uniqueBody/i.test(q.$select)) v.uniqueBody = v.body;
   if (expands(q, 'attachments')) v.attachments = [...m.attachments.values()].map(a => attachmentView(ctx, a, true));
   return select(v, q.$select);
 }
@@ -1947,10 +1949,11 @@ function preferences(ctx) {
   if (bt) ctx.applied.push('outlook.body-content-type="' + ctx.bodyType + '"');
 }
 // Prefer: outlook.body-content-type="text"|"html" (message-get.md, event-get.md): the body in that format.
-function bodyIn(ctx, body) {
+function bodyIn(ctx, body, dflt) {
   const b = body || {contentType: 'text', content: ''};
-  if (!ctx.bodyType || b.contentType === ctx.bodyType) return b;
-  if (ctx.bodyType === 'text')
+  const want = ctx.bodyType || dflt;
+  if (!want || b.contentType === want) return b;
+  if (want === 'text')
     return {contentType: 'text', content: (b.content || '').replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, '').replace(/<br\s*\/?>/gi, '\r\n')
       .replace(/<\/(p|div|tr|li)>/gi, '\r\n').replace(/<[^>]*>/g, '').replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>')
       .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').trim()};

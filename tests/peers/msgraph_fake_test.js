@@ -315,6 +315,8 @@ async function checksAll() {
   expect('prefer-body-content-type-text', r, 200, d => d.body.contentType === 'text' && d.body.content === 'They were awesome!' && /body-content-type="text"/.test(r.headers['preference-applied']));
   r = await get('/v1.0/me/messages/' + enc(delivered.id) + '?$select=body', {headers: {Prefer: 'outlook.body-content-type="html"'}});
   expect('prefer-body-content-type-html', r, 200, d => d.body.contentType === 'html' && /<body>[\s\S]*Hello there\./.test(d.body.content));
+  r = await get('/v1.0/me/messages/' + enc(delivered.id) + '?$select=body,uniqueBody');
+  expect('get-message-body-html-by-default', r, 200, d => d.body.contentType === 'html' && d.uniqueBody.contentType === 'html' && !r.headers['preference-applied']);
   r = await get('/v1.0/me/messages/' + enc(delivered.id) + '?$select=subject,isRead');
   expect('select-only-named-properties', r, 200, d => d.subject === 'Delivered one' && d.isRead === false && d.id && d['@odata.etag'] && d.body === undefined && d.from === undefined);
 
