@@ -33,12 +33,12 @@ bool class_is(std::string_view cls, std::string_view prefix) {
 std::string timestamp(int64_t secs) { return utc::format(secs); }
 
 // UTC seconds as a LocalDateTime in an IANA zone (libical's zone data, as
-// the formats lib uses); "" for a zone libical does not know.
+// the formats lib uses; its own local_in is private to icalendar.cpp); ""
+// for a zone libical does not know.
 std::string local_in(int64_t secs, const std::string& zone) {
   icaltimezone* z = icaltimezone_get_builtin_timezone(zone.c_str());
   if (!z) return "";
-  icaltimetype t = icaltime_from_timet_with_zone(static_cast<time_t>(secs), 0, icaltimezone_get_utc_timezone());
-  icaltimezone_convert_time(&t, icaltimezone_get_utc_timezone(), z);
+  icaltimetype t = icaltime_from_timet_with_zone(static_cast<time_t>(secs), 0, z);
   char b[32];
   std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d", t.year, t.month, t.day, t.hour, t.minute, t.second);
   return b;
