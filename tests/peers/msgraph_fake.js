@@ -13,17 +13,19 @@
 // Each route names the page it follows (microsoftgraph/microsoft-graph-docs-contrib: api-reference/v1.0/api/*.md,
 // concepts/*.md; MicrosoftDocs/entra-docs: docs/identity-platform/*.md).
 //
-//   Identity  GET /{tenant}/oauth2/v2.0/authorize (code + PKCE plain|S256, state echoed, loopback redirect port not
-//             matched) · POST …/token (authorization_code, refresh_token with rotation, device_code; AADSTS errors
+//   Identity  GET /{tenant}/oauth2/v2.0/authorize (code + PKCE plain|S256, state echoed, loopback redirect: any
+//             port, same path) · POST …/token (authorization_code, refresh_token with rotation, device_code; AADSTS errors
 //             with error_codes) · POST …/devicecode
-//   Mail      /me/mailFolders[/{id}[/childFolders]] · /me/mailFolders/delta · /me/messages[/{id}] ·
+//   Mail      /me/mailFolders[/{id}[/childFolders|/move]] · /me/mailFolders/delta · /me/messages[/{id}] ·
 //             /me/mailFolders/{id}/messages[/{id}] · …/messages/delta · /me/messages/{id}/$value ·
 //             POST …/messages (JSON, or MIME as base64 text/plain: a draft) · /me/messages/{id}/move ·
+//             DELETE (to recoverableitemsdeletions) · /me/messages/{id}/permanentDelete ·
 //             …/attachments[/{id}[/$value]] · …/attachments/createUploadSession + PUT/DELETE on the uploadUrl
 //   Contacts  /me/contactFolders[/{id}[/childFolders]] · /me/contactFolders/delta · /me/contacts[/{id}] ·
 //             /me/contactFolders/{id}/contacts[/{id}] · …/contacts/delta
 //   Calendar  /me/calendar · /me/calendars[/{id}] · /me/events[/{id}[/instances]] · /me/calendars/{id}/events ·
-//             /me/calendarView · /me/calendars/{id}/calendarView · /me/calendarView/delta (primary calendar);
+//             /me/calendarView · /me/calendars/{id}/calendarView · /me/calendarView/delta ·
+//             /me/calendars/{id}/calendarView/delta;
 //             series masters (recurrence, cancelledOccurrences, $expand=exceptionOccurrences), occurrences,
 //             exceptions (PATCH an occurrence), cancelled occurrences (DELETE one), transactionId idempotency
 //   To Do     /me/todo/lists[/{id}] · /me/todo/lists/delta · …/tasks[/{id}] · …/tasks/delta ·
@@ -31,13 +33,14 @@
 //   Outlook   /me/outlook/masterCategories[/{id}] · /me (who signed in)
 //   Batch     POST /v1.0/$batch (≤ 20, per-entry status, dependsOn → 424, headers/body rules)
 //   Every Graph route: bearer token (401 InvalidAuthenticationToken), $select, $top/$skip paging with
-//   @odata.nextLink, singleValueExtendedProperties (create, PATCH, $filter …/Any(ep: …), $expand), If-Match → 412
-//   ErrorIrresolvableConflict, Prefer: IdType="ImmutableId", Prefer: odata.maxpagesize, Prefer:
-//   outlook.timezone, at most 4 requests in flight per mailbox (the 5th: 429 ApplicationThrottled
-//   "Application is over its MailboxConcurrency limit."), injected 429/503 with Retry-After.
+//   @odata.nextLink, $count, singleValueExtendedProperties (create, PATCH, $filter …/Any(ep: …), $expand), If-Match
+//   → 412 ErrorIrresolvableConflict, Prefer: IdType="ImmutableId", Prefer: odata.maxpagesize, Prefer:
+//   outlook.timezone, Prefer: outlook.body-content-type, at most 4 requests in flight per mailbox (the 5th: 429
+//   ApplicationThrottled "Application is over its MailboxConcurrency limit."), 10,000 requests per 10 minutes per
+//   mailbox (429 "… RequestRate limit."), injected 429/503 with Retry-After, 405 for a wrong method.
 // Not modelled: sending mail, replies/forwards, itemAttachment/referenceAttachment content, attendees' responses,
-// meeting messages, shared or delegated mailboxes, $search, $orderby other than the delta one, $count, other
-// $filter expressions (501), calendar groups, open extensions, change notifications, Outlook notes (/me/notes is
+// meeting messages, shared or delegated mailboxes, $search, $orderby and $filter expressions a route does not
+// name (501), calendar groups, open extensions, change notifications, Outlook notes (/me/notes is
 // not in Graph v1.0: no route, 404 like any unknown segment), state across restarts.
 //
 // Usage: [MSGRAPH_CLIENT_ID=… MSGRAPH_CLIENT_SECRET=… (set: a confidential client) MSGRAPH_REDIRECT_URIS=uri,…
