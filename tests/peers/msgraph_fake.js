@@ -799,6 +799,8 @@ function mailRoutes(ctx, r) {
     count('mailFolder.update');
     const b = readBody(ctx, 'mailFolder');
     const f = folderOrFail(u, p.f);
+    if (b.displayName !== undefined && [...u.folders.values()].some(x => x !== f && x.parentFolderId === f.parentFolderId && x.displayName.toLowerCase() === String(b.displayName).toLowerCase()))
+      fail(409, 'ErrorFolderExists', 'A folder with the specified name already exists.');
     if (b.displayName !== undefined) f.displayName = b.displayName;
     setExtended(f, b.singleValueExtendedProperties);
     touch(u, f);

@@ -254,6 +254,11 @@ async function checksAll() {
   expect('mailFolder-childFolderCount', r, 200, d => d.childFolderCount === 1);
   r = await post('/v1.0/me/mailFolders', {displayName: 'X', colour: 'red'});
   expect('mailFolder-undeclared-property', r, 400, d => d.error.code === 'RequestBodyRead' && /'colour' does not exist on type 'microsoft.graph.mailFolder'/.test(d.error.message));
+  r = await post('/v1.0/me/mailFolders', {displayName: 'Beta'});
+  r = await patch('/v1.0/me/mailFolders/' + enc(r.json.id), {displayName: 'PROJECTS'});
+  expect('mailFolder-rename-to-a-sibling-name-409', r, 409);
+  r = await patch('/v1.0/me/mailFolders/' + enc(projects), {displayName: 'Projects', isHidden: false});
+  expect('mailFolder-update', r, 200, d => d.displayName === 'Projects');
   r = await post('/v1.0/me/mailFolders/' + enc(alpha) + '/move', {destinationId: 'inbox'});
   expect('mailFolder-move', r, 201, d => d.parentFolderId === inbox);
   r = await post('/v1.0/me/mailFolders/' + enc(alpha) + '/move', {destinationId: alpha});
@@ -261,7 +266,7 @@ async function checksAll() {
   r = await del('/v1.0/me/mailFolders/inbox');
   expect('distinguished-folder-not-deleted', r, 403);
   r = await get(fdelta);
-  expect('mailFolders-delta-new-folders-only', r, 200, d => d.value.length === 2 && d.value.some(f => f.displayName === 'Projects') && d.value.some(f => f.displayName === 'Alpha' && f.parentFolderId === inbox));
+  expect('mailFolders-delta-new-folders-only', r, 200, d => d.value.length === 3 && d.value.some(f => f.displayName === 'Projects') && d.value.some(f => f.displayName === 'Alpha' && f.parentFolderId === inbox));
 
   // ================================================================ messages
   r = await post('/v1.0/me/messages', {subject: 'JSON draft', importance: 'Low', body: {contentType: 'HTML', content: 'They were <b>awesome</b>!'},
