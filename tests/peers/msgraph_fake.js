@@ -1999,6 +1999,17 @@ function graph(ctx) {
         fail(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
       ctx.segs = all.slice(2);
     } else fail(400, 'BadRequest', 'Resource not found for the segment \'' + (all[0] || '') + '\'.');
+    // …/mailFolders/{id}/childFolders/{id}/… and …/contactFolders/{id}/childFolders/{id}/… name the child
+    // (contact-update.md: "PATCH /me/contactFolders/{id}/childFolders/{id}/.../contacts/{id}"), which must be one
+    for (let i = 0; i + 3 < ctx.segs.length;) {
+      const kind = ctx.segs[i].toLowerCase();
+      if ((kind === 'mailfolders' || kind === 'contactfolders') && ctx.segs[i + 2].toLowerCase() === 'childfolders') {
+        const parent = kind === 'mailfolders' ? folderOf(ctx.u, ctx.segs[i + 1]) : contactFolderOrFail(ctx.u, ctx.segs[i + 1]);
+        const child = kind === 'mailfolders' ? folderOf(ctx.u, ctx.segs[i + 3]) : ctx.u.contactFolders.get(ctx.segs[i + 3]);
+        if (!parent || !child || child.parentFolderId !== parent.id) notFound();
+        ctx.segs.splice(i + 1, 3, child.id);
+      } else i++;
+    }
     const r = router(ctx);
     const out = mailRoutes(ctx, r) || contactRoutes(ctx, r) || calendarRoutes(ctx, r) || todoRoutes(ctx, r) || categoryRoutes(ctx, r);
     if (!out && ctx.otherMethod) fail(405, 'ErrorInvalidRequest', 'The HTTP method \'' + ctx.method + '\' is not allowed on this resource.');

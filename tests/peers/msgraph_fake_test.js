@@ -250,6 +250,10 @@ async function checksAll() {
   const alpha = r.json.id;
   r = await get('/v1.0/me/mailFolders/' + enc(projects) + '/childFolders');
   expect('childFolders-list', r, 200, d => d.value.length === 1 && d.value[0].id === alpha);
+  r = await get('/v1.0/me/mailFolders/' + enc(projects) + '/childFolders/' + enc(alpha) + '/messages');
+  expect('nested-childFolders-path', r, 200, d => d.value.length === 0);
+  r = await get('/v1.0/me/mailFolders/inbox/childFolders/' + enc(alpha));
+  expect('nested-childFolders-path-wrong-parent-404', r, 404);
   r = await get('/v1.0/me/mailFolders/' + enc(projects));
   expect('mailFolder-childFolderCount', r, 200, d => d.childFolderCount === 1);
   r = await post('/v1.0/me/mailFolders', {displayName: 'X', colour: 'red'});
