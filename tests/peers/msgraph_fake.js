@@ -1378,7 +1378,8 @@ function eventView(u, ctx, ev, inst) {
     webLink: 'https://outlook.office365.com/owa/?itemid=' + encodeURIComponent(id) + '&exvsurl=1&path=/calendar/item',
     onlineMeetingUrl: null, isOnlineMeeting: !!d.isOnlineMeeting, onlineMeetingProvider: d.onlineMeetingProvider || 'unknown',
     allowNewTimeProposals: d.allowNewTimeProposals !== undefined ? d.allowNewTimeProposals : true, isDraft: false, hideAttendees: !!d.hideAttendees,
-    responseStatus: {response: 'organizer', time: '0001-01-01T00:00:00Z'}, body: bodyIn(ctx, d.body || {contentType: 'html', content: ''}),
+    // event-get.md: "If the header is not specified, the body property is returned in HTML format."
+    responseStatus: {response: 'organizer', time: '0001-01-01T00:00:00Z'}, body: bodyIn(ctx, d.body || {contentType: 'html', content: ''}, ctx.method === 'GET' ? 'html' : null),
     start: dtz(inst ? inst.start : d.start, ctx), end: dtz(inst ? inst.end : d.end, ctx),
     location: d.location || {displayName: '', locationType: 'default', uniqueIdType: 'unknown', address: {}, coordinates: {}},
     locations: d.locations || [], recurrence: inst ? null : d.recurrence || null, attendees: d.attendees || [],
@@ -1948,6 +1949,7 @@ function preferences(ctx) {
   ctx.tzName = tz ? tz[1] : 'UTC';
   ctx.tz = ianaOf(ctx.tzName);
   if (!ctx.tz) fail(400, 'TimeZoneNotSupportedException', 'A valid TimeZone value must be specified. The following TimeZone value is not supported: \'' + ctx.tzName + '\'.');
+  if (tz) ctx.applied.push('outlook.timezone="' + ctx.tzName + '"');   // event-get.md, Response 1
   if (ctx.immutable) ctx.applied.push('IdType="ImmutableId"');
   const bt = /outlook\.body-content-type\s*=\s*"?(text|html)"?/i.exec(prefer);
   ctx.bodyType = bt ? bt[1].toLowerCase() : null;

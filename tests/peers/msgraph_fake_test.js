@@ -529,7 +529,8 @@ async function checksAll() {
   r = await get('/v1.0/me/events');
   expect('event-transactionId-made-one-event', r, 200, d => d.value.length === 1);
   r = await get('/v1.0/me/events/' + enc(lunch.id), {headers: {Prefer: 'outlook.timezone="Europe/Berlin"'}});
-  expect('event-prefer-outlook-timezone', r, 200, d => d.start.dateTime === '2026-01-14T21:00:00.0000000' && d.start.timeZone === 'Europe/Berlin');
+  expect('event-prefer-outlook-timezone', r, 200, d => d.start.dateTime === '2026-01-14T21:00:00.0000000' && d.start.timeZone === 'Europe/Berlin' &&
+    /outlook\.timezone="Europe\/Berlin"/.test(r.headers['preference-applied']) && d.body.contentType === 'html');
   r = await post('/v1.0/me/events', {subject: 'x', start: {dateTime: '2026-01-14T12:00:00'}, end: {dateTime: '2026-01-14T13:00:00', timeZone: 'UTC'}});
   expect('event-time-needs-a-time-zone', r, 400, d => d.error.code === 'TimeZoneNotSupportedException');
   r = await post('/v1.0/me/events', {subject: 'x', categories: 'Red'});
