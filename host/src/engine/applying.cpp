@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: Apache-2.0
+// Phase C, applying, in batches: the intent of every write (with its
+// idempotency key) is committed to the journal first; then one apply call a
+// side (per chunk of creates whose lazy fields, a message's body, are fetched
+// from the source while the chunk before is written); after the connector
+// answers, the mirror, links, bases and history are committed and the
+// intents removed. Where the time went is kept for the progress lines.
+#include "engine/pair_run.hpp"
+
+#include "engine/phase_meter.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <future>
+
+namespace json = boost::json;
+
+namespace accord {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+// A create whose data needs the source's lazy fields (a message's body).
+struct PairRun::LazyWant {
+  json::object* data;
+  std::string* error;  // set when the source could not give them
+  std::string source_id;
+  Side source;
+};
+
+void PairRun::apply(std::vector<Item>& items) {
+  PhaseMeter applying(opts_.events, sp_.name, Phase::kApplying, rep_.ops.size());
+  apply_meter_ = &applying;
+  size_t at = 0;
+  while (at < items.size()) {
+    size_t end = std::min(items.size(), at + opts_.batch);
+    apply_batch(items, at, end);
+    at = end;
+    if (opts_.progress) {
+      char times[200];
+      std::snprintf(times, sizeof times,
+                    " (%.1f s: writing %.1f s, waiting for fetches %.1f s, committing %.1f s; fetching %.1f s in %zu chunks)",
+                    apply_time_.total_s, apply_time_.write_s, apply_time_.wait_s, apply_time_.commit_s,
+                    apply_time_.fetch_s, apply_time_.fetches);
+      opts_.progress(sp_.name + ": applied " + std::to_string(at) + " of " + std::to_string(items.size()) + times);
+    }
+  }
+  apply_meter_ = nullptr;
+}
+
+void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
+  // 1. intents, committed before any remote write
+  auto started = std::chrono::steady_clock::now();
+  std::map<std::pair<size_t, Side>, int64_t> journal_ids;
+  {
+    sql::Transaction tx(store_->db());
+    for (size_t i = begin; i < end; ++i)
+      for (Side s : kSides)
+        if (const auto& op = items[i].op[s]) {
+          items[i].op_text[s] = json::serialize(op->data);
+          journal_ids[{i, s}] = store_->journal_add({0, sp_.name, side_name(s), op_name(op->kind), op->id,
+                                                     op->source_id, op->idempotency_key, items[i].op_text[s]});
+          // an interrupted run's intent gives way to this one, in the same transaction
+          if (items[i].resumed_journal[s]) store_->journal_done(items[i].resumed_journal[s]);
+        }
+    tx.commit();
+  }
+  // 2. the writes, one apply call per side (per fetch_batch creates when
+  // their lazy fields are fetched from the source first)
+  Results results;
+  for (Side target : kSides) {
+    std::vector<json::object> ops;
+    std::vector<size_t> which;
+    for (size_t i = begin; i < end; ++i)
+      if (const auto& op = items[i].op[target]) {
+        json::object o{{"op", op_name(op->kind)}};
+        if (!op->id.empty()) o["id"] = op->id;
+        if (!op->expect_version.empty()) o["expect_version"] = op->expect_version;
+        if (op->kind == OpKind::kCreate) o["idempotency_key"] = op->idempotency_key;
+        if (op->resend) o["resend"] = true;
+        if (op->kind != OpKind::kDelete) o["data"] = op->data;
+        ops.push_back(std::move(o));
+        which.push_back(i);
+      }
+    bool lazy = !lazy_[other(target)].empty() || !lazy_[target].empty();
+    size_t size = lazy ? std::max<size_t>(1, opts_.fetch_batch) : std::max<size_t>(1, ops.size());
+    struct Chunk {
+      size_t at = 0, stop = 0;
+      std::vector<std::string> missing;
+      std::vector<LazyWant> want;
+      bool from_target = false;  // fetches from the side it writes to: no overlap
+    };
+    // At most fetch_batch creates a chunk and, where the source's manifest
+    // says how big a record's lazy fields are (lazy_size), about
+    // fetch_bytes of them: one big message goes alone, small ones go in
+    // hundreds (a fetch call costs the source a round trip or a folder
+    // switch, whatever its size).
+    std::deque<Chunk> chunks;  // the wants point into each chunk's `missing`
+    for (size_t at = 0; at < ops.size();) {
+      Chunk& c = chunks.emplace_back();
+      c.at = at;
+      uint64_t bytes = 0;
+      for (c.stop = at; c.stop < ops.size() && c.stop - at < size; ++c.stop) {
+        if (!lazy) continue;
+        const Action& op = *items[which[c.stop]].op[target];
+        uint64_t b = op.kind == OpKind::kCreate ? lazy_bytes(op.source_same_side ? target : other(target), ops[c.stop]) : 0;
+        if (c.stop > at && bytes + b > opts_.fetch_bytes) break;
+        bytes += b;
+      }
+      at = c.stop;
+      c.missing.resize(c.stop - c.at);
+      if (!lazy) continue;
+      for (size_t k = c.at; k < c.stop; ++k) {
+        const Action& op = *items[which[k]].op[target];
+        if (op.kind != OpKind::kCreate) continue;
+        Side from = op.source_same_side ? target : other(target);
+        c.from_target = c.from_target || from == target;
+        c.want.push_back({&ops[k].at("data").get_object(), &c.missing[k - c.at], op.source_id, from});
+      }
+    }
+    // The next chunk's bodies are fetched from the source while this
+    // chunk is written to the target (two instances, one call each at a
+    // time): the network and the disk work at once.
+    std::future<void> fetching;
+    auto fetch = [this](Chunk& c) {
+      auto t = std::chrono::steady_clock::now();
+      attach_lazy(c.want);
+      apply_time_.fetch_s += seconds_since(t);  // one fetch at a time: read after get()
+      ++apply_time_.fetches;
+    };
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      Chunk& c = chunks[i];
+      auto waited = std::chrono::steady_clock::now();
+      if (fetching.valid()) fetching.get();
+      else if (!c.want.empty()) fetch(c);
+      apply_time_.wait_s += seconds_since(waited);
+      if (i + 1 < chunks.size() && !chunks[i + 1].want.empty() && !chunks[i + 1].from_target)
+        fetching = std::async(std::launch::async, fetch, std::ref(chunks[i + 1]));
+      json::array call;
+      std::vector<size_t> sent;
+      for (size_t k = c.at; k < c.stop; ++k) {
+        if (!c.missing[k - c.at].empty()) {
+          Outcome& o = results[{which[k], target}];
+          o.message = c.missing[k - c.at];
+          o.status = "error";
+          continue;
+        }
+        call.push_back(std::move(ops[k]));
+        sent.push_back(which[k]);
+      }
+      auto writing = std::chrono::steady_clock::now();
+      if (!call.empty()) apply_call(target, call, sent, results);
+      apply_time_.write_s += seconds_since(writing);
+    }
+  }
+  failpoint("apply.after_write");
+  // 3. commit what happened
+  auto committing = std::chrono::steady_clock::now();
+  sql::Transaction tx(store_->db());
+  for (size_t i = begin; i < end; ++i) commit_item(items[i], i, results, journal_ids);
+  tx.commit();
+  apply_time_.commit_s += seconds_since(committing);
+  apply_time_.total_s += seconds_since(started);
+}
+
+// One apply call to side s; its results under {item, s}.
+void PairRun::apply_call(Side s, const json::array& ops, const std::vector<size_t>& which, Results& results) {
+  const std::string& stream = this->stream(s);
+  auto r = inst_[s]->apply(stream, json::serialize(ops));
+  if (!r) {
+    if (r.error().status == ACCORD_CANCELLED || r.error().status == ACCORD_AUTH_REQUIRED)
+      throw Failure{r.error().status, std::string("writing to the ") + side_name(s) + " side: " + r.error().message, 0};
+    for (size_t i : which) {
+      std::string status = status_name(r.error().status);
+      results[{i, s}] = Outcome{write_result(false, status), "", "", r.error().message, status,
+                                r.error().retry_after_ms / 1000, ""};
+    }
+    return;
+  }
+  // Read into types (plugins/wire): a result that is missing or cannot be
+  // read fails its own op only. Answers that are not JSON at all are as
+  // good as lost: the pair stops and the journal's intents stay for the
+  // next run to reconcile.
+  const std::string& connector = p_.endpoint(s).connector;
+  std::vector<std::string> kinds;
+  kinds.reserve(ops.size());
+  for (const auto& op : ops) {
+    const json::value* k = op.is_object() ? op.get_object().if_contains("op") : nullptr;
+    kinds.emplace_back(k && k->is_string() ? std::string_view(k->get_string()) : std::string_view());
+  }
+  wire::ApplyResults answer = wire::read_results(*r, kinds);
+  if (!answer.error.empty())
+    throw Failure{ACCORD_ERROR, std::string("writing to the ") + side_name(s) + " side: connector " + connector + " (" +
+                                    stream + ") answered apply results that are " + answer.error +
+                                    "; the next run reconciles these writes",
+                  0};
+  for (const auto& n : answer.notes) rep_.notes.push_back(connector + " (" + stream + ") " + n);
+  for (size_t k = 0; k < which.size() && k < answer.results.size(); ++k) {
+    wire::ApplyResult& a = answer.results[k];
+    results[{which[k], s}] = Outcome{write_result(a.ok(), a.status), std::move(a.id), std::move(a.version),
+                                     a.unreadable ? connector + " " + a.message : std::move(a.message),
+                                     std::move(a.status), a.retry_after_s, std::move(a.data)};
+  }
+}
+
+// About how many bytes a create's lazy fields from `from` will add: the
+// value at that side's lazy_size pointer in the data, 0 where it has none.
+uint64_t PairRun::lazy_bytes(Side from, const json::object& op) const {
+  const std::string& at = lazy_size_[from];
+  if (at.empty()) return 0;
+  boost::system::error_code ec;
+  const json::value* v = op.at("data").find_pointer(at, ec);
+  if (!v) return 0;
+  if (v->is_uint64()) return v->get_uint64();
+  if (v->is_int64()) return static_cast<uint64_t>(std::max<int64_t>(0, v->get_int64()));
+  return 0;
+}
+
+// Fetches the lazy fields of the wanted records from their source sides
+// (one fetch call per side) and writes them into each create's data. They
+// are never kept: not in the journal, the mirror, a base or a saved plan.
+void PairRun::attach_lazy(const std::vector<LazyWant>& want) {
+  for (Side from : kSides) {
+    const auto& fields = lazy_[from];
+    if (fields.empty()) continue;
+    json::array ids;
+    for (const auto& w : want)
+      if (w.source == from) ids.emplace_back(w.source_id);
+    if (ids.empty()) continue;
+    const std::string& stream = this->stream(from);
+    auto r = inst_[from]->fetch(stream, json::serialize(ids));
+    // a RETRY (the server's limit, a lost connection) stops the run for later:
+    // quarantining each record for it would keep them from the next run
+    if (!r && (r.error().status == ACCORD_CANCELLED || r.error().status == ACCORD_AUTH_REQUIRED ||
+               r.error().status == ACCORD_RETRY))
+      throw Failure{r.error().status, std::string("fetching from the ") + side_name(from) + " side: " + r.error().message,
+                    r.error().retry_after_ms};
+    // Read into types (plugins/wire): a fetched record that cannot be read
+    // fails only the create that wanted it, saying why. (This may run on
+    // a thread of its own: it touches neither the state nor the report.)
+    const std::string& connector = p_.endpoint(from).connector;
+    std::map<std::string, json::value> got;         // data objects, by id
+    std::map<std::string, std::string> unreadable;  // why not, by id
+    std::string whole;                              // the answer could not be read at all
+    if (r) {
+      wire::Batch b = wire::read_fetch(*r);
+      if (!b.error.empty()) whole = "connector " + connector + " (" + stream + ") answered a fetch that is " + b.error;
+      for (auto& rec : b.records)
+        if (!rec.deleted) got[rec.id] = std::move(rec.data);
+      for (const auto& u : b.unreadable)
+        if (u.id_sure) unreadable[u.id] = u.pointer + ": " + u.reason;
+    }
+    for (const auto& w : want) {
+      if (w.source != from) continue;
+      auto g = got.find(w.source_id);
+      if (g == got.end()) {
+        auto u = unreadable.find(w.source_id);
+        *w.error = u != unreadable.end()
+                       ? std::string("could not read the record's body from the ") + side_name(from) + " side (" +
+                             connector + " " + stream + " at " + u->second + ")"
+                   : !whole.empty() ? std::string("could not fetch the record's body from the ") + side_name(from) +
+                                          " side: " + whole
+                                    : std::string("could not fetch the record's body from the ") + side_name(from) +
+                                          " side" + (r ? " (it is gone; the next run sees that)" : ": " + r.error().message);
+        continue;
+      }
+      const json::object& fetched = g->second.get_object();  // wire::Record: an object
+      for (const auto& f : fields)
+        if (auto* v = fetched.if_contains(std::string_view(f).substr(1))) (*w.data)[std::string_view(f).substr(1)] = *v;
+    }
+  }
+}
+
+void PairRun::commit_item(Item& it, size_t i, Results& results,
+                          std::map<std::pair<size_t, Side>, int64_t>& journal_ids) {
+  bool failed = false;
+  written_.left = written_.right = false;
+  PerSide<int64_t> before;  // the history's references to what an update or delete replaced
+  for (Side s : kSides) {
+    if (!it.op[s]) continue;
+    const Outcome& o = results[{i, s}];
+    store_->journal_done(journal_ids[{i, s}]);
+    if (apply_meter_) apply_meter_->add();
+    if (opts_.events)
+      opts_.events->applied(sp_.name, it.op[s]->told(), o.ok() && !o.id.empty() ? o.id : it.op[s]->id, o.ok(),
+                            o.ok() ? "ok" : o.status.empty() ? "error" : o.status, o.message);
+    if (!o.ok()) {
+      failed = true;
+      ++rep_.failed;
+      Side src = other(s);
+      std::string charged = !it.quarantine_side_id[src].empty() ? it.quarantine_side_id[src] : it.id[src];
+      std::string msg = std::string(side_name(s)) + " " + op_name(it.op[s]->kind) + " of " + it.op[s]->label + ": " +
+                        (o.status.empty() ? "error" : o.status) + ": " + o.message;
+      rep_.notes.push_back(msg);
+      // a version conflict is not the record's fault: the next run re-reads it
+      if (o.result != WriteResult::kVersionConflict && !charged.empty()) {
+        store_->quarantine(sp_.name, src, charged, msg, o.retry_after_s);
+        ++rep_.quarantined;
+      }
+      continue;
+    }
+    ++rep_.applied;
+    Action& op = *it.op[s];
+    if (op.kind != OpKind::kCreate && run_id_) before[s] = store_->hold_mirror_data(sp_.name, s, op.id);
+    if (op.kind == OpKind::kDelete) {
+      it.forget[s] = true;
+      it.drop_link = true;
+      continue;
+    }
+    if (op.kind == OpKind::kCreate) it.id[s] = o.id;
+    if (op.kind == OpKind::kUpdate && !o.id.empty() && o.id != op.id) {
+      // the update gave the record a new id (a message moved to another
+      // IMAP folder): the link and the mirror follow it
+      store_->drop_mirror(sp_.name, s, op.id);
+      it.id[s] = o.id;
+    }
+    // What the target holds now: its own form of the record where the
+    // connector answered it (fields it dropped or added are then never
+    // taken for a person's edit), else what was sent. Lazy fields are
+    // never kept.
+    json::value written = op.data;
+    std::string text = std::move(it.op_text[s]);
+    if (!o.data.empty()) {
+      boost::system::error_code ec;
+      json::value held = json::parse(o.data, ec);
+      if (!ec && held.is_object()) {
+        for (const auto& f : lazy_[s]) held.get_object().erase(std::string_view(f).substr(1));
+        written = std::move(held);
+        text = json::serialize(written);
+      }
+    }
+    // the key a create stored stays with the record through its updates
+    std::string stored(op.kind == OpKind::kCreate ? op.idempotency_key
+                       : it.row[s]                ? planner().stored_key(it.row[s]->keys)
+                                                  : "");
+    it.row[s] = MirrorRow{o.id.empty() ? op.id : o.id, o.version, now_rfc3339(), std::move(text), true,
+                          false, false, keys_of(s, written, stored)};
+    if (!it.manual_fields.empty()) it.pair[s] = fm_.to_pair(s, written.get_object());  // the new base (below)
+    written_[s] = true;
+  }
+  if (failed) {  // the sources stay dirty (or quarantined); nothing else moves
+    for (Side s : kSides)
+      if (before[s]) store_->release_data(before[s]);
+    return;
+  }
+  for (Side s : kSides) {
+    const std::string& id = it.id[s];
+    if (id.empty()) continue;
+    // what the write did, for `accord log` and `accord undo` (a delete's id
+    // is the op's: a forgotten source row has none)
+    const std::optional<Action>& op = it.op[s];
+    bool wrote = op && (written_[s] || op->kind == OpKind::kDelete);
+    auto remember = [&](int64_t after_id) {
+      if (!wrote || !run_id_) return;
+      store_->add_history({0, run_id_, sp_.name, side_name(s), op->kind == OpKind::kDelete ? op->id : id,
+                           op_name(op->kind), written_[s] ? it.row[s]->version : "", it.id[other(s)], {}, {}},
+                          before[s], after_id);
+    };
+    if (it.forget[s]) {
+      store_->drop_mirror(sp_.name, s, id);
+      remember(0);
+      continue;
+    }
+    if (it.row[s]) {
+      if (written_[s]) remember(store_->put_mirror(sp_.name, s, *it.row[s]));
+      else store_->clear_dirty(sp_.name, s, id);
+      if (quarantined_[s].contains(id)) store_->release(sp_.name, s, id);
+    }
+  }
+  std::string old_left = it.link ? it.link->left_id : "";
+  if (it.drop_link || it.forget.left || it.forget.right) {
+    if (!old_left.empty()) store_->drop_link(sp_.name, old_left);
+    return;
+  }
+  if (it.id.left.empty() || it.id.right.empty() || !it.row.left || !it.row.right) return;  // unlinked record, cleaned
+  if (!old_left.empty() && old_left != it.id.left) store_->drop_link(sp_.name, old_left);
+  if (it.manual_fields.empty()) {
+    store_->put_link(sp_.name, LinkRow{it.id.left, it.id.right, "", ""});
+    return;
+  }
+  Fields bl = it.pair.left ? std::move(*it.pair.left) : planner().pair_of(Side::kLeft, *it.row.left);
+  Fields br = it.pair.right ? std::move(*it.pair.right) : planner().pair_of(Side::kRight, *it.row.right);
+  store_->put_link(sp_.name, link_for(it, std::move(bl), std::move(br)));
+}
+
+}  // namespace accord

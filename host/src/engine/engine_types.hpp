@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+// The engine's own types, private to host/src/engine: a value per side
+// indexed by Side (never an `s == 0 ? … : …` or a `left_id : right_id`
+// flip), typed op kinds, a planned write (Action) and a unit of work (Item).
+// Strings stand for them only at the boundaries: the wire, the state and its
+// journal, the pipeline's op lists and the report (PlannedOp).
+#pragma once
+
+#include "engine/sync_run.hpp"
+#include "state/state_store.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace accord {
+
+inline constexpr Side kSides[] = {Side::kLeft, Side::kRight};
+
+// One value for each side, read and written by side.
+template <class T>
+struct PerSide {
+  T left{}, right{};
+  T& operator[](Side s) { return s == Side::kLeft ? left : right; }
+  const T& operator[](Side s) const { return s == Side::kLeft ? left : right; }
+};
+
+// A side's place in the report's and the saved plan's two-element arrays
+// (PairReport::read, ::cursor; RunOptions::expect_cursor): their boundary.
+inline size_t index_of(Side s) { return s == Side::kLeft ? 0 : 1; }
+
+// What a write does to its target.
+enum class OpKind { kCreate, kUpdate, kDelete };
+
+// The op's word at the boundaries (wire, journal, history, report): create,
+// update, delete.
+inline const char* op_name(OpKind k) {
+  return k == OpKind::kCreate ? "create" : k == OpKind::kUpdate ? "update" : "delete";
+}
+inline std::optional<OpKind> op_kind(std::string_view name) {
+  if (name == "create") return OpKind::kCreate;
+  if (name == "update") return OpKind::kUpdate;
+  if (name == "delete") return OpKind::kDelete;
+  return std::nullopt;
+}
+
+// Whether the pipeline lets this kind of write reach `target`.
+inline bool allowed(const StreamPair& sp, Side target, OpKind k) { return sp.allowed(target, op_name(k)); }
+
+// A planned write, as the engine holds it until it is applied; the report's
+// PlannedOp is its text (shown(), without the record's data).
+struct Action {
+  Side side = Side::kLeft;
+  OpKind kind = OpKind::kCreate;
+  std::string id;         // target id (empty for a create)
+  std::string source_id;  // the record it comes from: on the other side, or
+  bool source_same_side = false;  // on this one (keep-both's copy of the right)
+  std::string label;      // a name a person recognises
+  Changes changes;        // field → new value (display)
+  boost::json::object data;
+  std::string expect_version;
+  std::string idempotency_key;  // a create's: derived from its source, the same in every run
+  bool resend = false;          // a create an interrupted run may have made already
+  std::vector<std::string> left_behind;  // what of data or changes the target does not keep, by pointer
+
+  // The report's form: what it changes, not the data it writes. Its
+  // changes and losses move to the report (the applier needs neither).
+  PlannedOp release_shown() {
+    PlannedOp shown{side, op_name(kind), id, source_id, source_same_side, label, std::move(changes), {},
+                    expect_version, idempotency_key, resend, std::move(left_behind)};
+    changes.clear();
+    left_behind.clear();
+    return shown;
+  }
+  // What an event tells of it (RunEvents::applied): no data, no changes.
+  PlannedOp told() const {
+    return PlannedOp{side, op_name(kind), id, source_id, source_same_side, label, {}, {},
+                     expect_version, idempotency_key, resend, {}};
+  }
+};
+
+// One unit of work that writes to a side: a create, an update, a delete.
+// Pairs that need no write are settled while planning and never become items.
+struct Item {
+  PerSide<std::string> id;  // empty where a create will make it
+  PerSide<std::optional<MirrorRow>> row;
+  std::optional<LinkRow> link;
+  PerSide<std::optional<Action>> op;
+  PerSide<std::optional<Fields>> pair;  // a side's pair form, when planning already had it
+  PerSide<std::string> op_text;         // each op's data, serialised once (journal, mirror)
+  std::vector<std::string> manual_fields;
+  bool drop_link = false;               // forget the pair (both deleted, or filtered out)
+  PerSide<bool> forget;                 // drop this side's mirror row
+  PerSide<std::string> quarantine_side_id;  // the source record a failure is charged to
+  PerSide<int64_t> resumed_journal;         // the interrupted run's intent this op sends again
+  bool has_ops() const { return op.left || op.right; }
+};
+
+// How one write ended, as the connector answered it.
+enum class WriteResult {
+  kOk,
+  kFailed,
+  kVersionConflict,  // the record changed since it was read: not the record's fault, the next run re-reads it
+};
+
+struct Outcome {
+  WriteResult result = WriteResult::kFailed;
+  std::string id, version, message;
+  std::string status;  // the connector's word for it (the wire's), shown to a person: ok, error, conflict, …
+  int64_t retry_after_s = 0;
+  std::string data;  // the record as the target now holds it, where the connector said
+  bool ok() const { return result == WriteResult::kOk; }
+};
+
+// An outcome from the wire's status word.
+inline WriteResult write_result(bool ok, std::string_view status) {
+  return ok ? WriteResult::kOk : status == "conflict" ? WriteResult::kVersionConflict : WriteResult::kFailed;
+}
+
+// "1 record", "2 records": the notes and refusals a person reads.
+inline std::string count_of(size_t n, std::string_view one, std::string_view many = {}) {
+  return std::to_string(n) + " " +
+         std::string(n == 1 ? one : many.empty() ? std::string(one) + "s" : std::string(many));
+}
+
+}  // namespace accord

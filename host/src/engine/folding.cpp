@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+// Phase B, folding: a side's staged changes into the mirror, inside the
+// planning transaction. Echoes of the run's own writes are recognised by
+// version; records a store renumbered are followed by identity; a full
+// listing takes what it no longer holds for deleted (behind the empty-side
+// guard). A first sync's records were loaded as they were read.
+#include "engine/pair_run.hpp"
+
+#include <accord/text/join.hpp>
+
+#include <boost/json.hpp>
+
+#include <unordered_map>
+
+namespace json = boost::json;
+
+namespace accord {
+
+void PairRun::fold(Side s, SideRead& read) {
+  if (first_sync_) {
+    // every record is new: of an id read twice the later copy stays;
+    // planning adds the clean rows in one pass and marks dirty the few
+    // that wait for a write
+    order_[s] = store_->drop_superseded(loaded_[s]);
+    if (s == Side::kRight) store_->load_done();
+    return;
+  }
+  // A side the state knows nothing of yet needs no lookups.
+  bool known_side = read.count > 0 && store_->any(sp_.name, s);
+  // records new to the state, by identity, when some were renumbered
+  std::vector<std::pair<std::string, std::string>> fresh;
+  // records an interrupted update may have moved (gone under this id)
+  std::vector<std::string> moved;
+  bool renumbering =
+      known_side && (!read.renumbered.empty() || !inflight_[s].empty()) && !identity_[s].empty();
+  store_->for_each_staged(s, [&](StateStore::Staged& c) {
+    auto m = known_side ? store_->mirror(sp_.name, s, c.id) : std::nullopt;
+    if (renumbering && !c.deleted && !m) fresh.emplace_back(c.id, identity_of(s, c.data));
+    if (c.deleted && m && !m->deleted && inflight_[s].contains(c.id)) moved.push_back(c.id);
+    if (c.deleted) {
+      if (m && !m->deleted) {
+        m->deleted = true;
+        m->dirty = true;
+        store_->put_mirror(sp_.name, s, *m);
+      }
+      return;
+    }
+    if (m && !m->deleted && !c.version.empty() && m->version == c.version) {
+      // Our own write coming back, or a record we already know: not a change.
+      // Take in what the connector made of it (normalised fields), and
+      // move the base with it so that it never looks like an edit.
+      // (An implicit base follows the row; an explicit one, kept for an
+      // undecided conflict, stays as it is.)
+      if (m->data != c.data && !m->dirty) {
+        m->data = c.data;
+        m->keys = c.keys;
+        store_->put_mirror(sp_.name, s, *m);
+      }
+      return;
+    }
+    // (materialise_base is a no-op where the base is already written out)
+    if (m && m->data != c.data) materialise_base(s, *m);
+    store_->put_mirror(sp_.name, s, MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false,
+                                              std::move(c.keys)});
+  });
+  if (renumbering && !read.renumbered.empty()) follow_renumbering(s, read.renumbered, fresh, true);
+  if (!moved.empty()) follow_renumbering(s, moved, fresh, false);
+  if (!rep_.refused.empty()) return;
+  if (!read.full) return;
+  // A full listing: what the state knows but the side no longer lists is gone.
+  std::vector<std::string> gone = store_->mirror_ids_not_staged(sp_.name, s);
+  if (read.count == 0) {
+    refuse(empty_listing_verdict(s, gone.size(), sp_.guards, [&](std::string_view g) { return opts_.forces(g); }));
+    if (!rep_.refused.empty()) return;
+  }
+  for (const auto& id : gone) {
+    auto m = store_->mirror(sp_.name, s, id);
+    m->deleted = true;
+    m->dirty = true;
+    store_->put_mirror(sp_.name, s, *m);
+  }
+}
+
+// The values of a record's identity fields, joined; "" when one is missing
+// (such a record is never taken for another).
+std::string PairRun::identity_of(Side s, const std::string& data) const {
+  boost::system::error_code ec;
+  json::value v = json::parse(data, ec);
+  if (ec) return "";
+  std::string key;
+  for (const auto& ptr : identity_[s]) {
+    const json::value* f = v.find_pointer(ptr, ec);
+    if (!f || f->is_null()) return "";
+    key += json::serialize(*f) + '\x1f';
+  }
+  return key;
+}
+
+// A store renumbered records (an IMAP folder's UIDVALIDITY changed): the
+// connector reported the old ids deleted, marked "renumbered", and lists
+// the same messages under new ids. Each old record whose identity fields
+// equal a new record's is that record: its link, base, conflicts and
+// quarantine move to the new id, and nothing is deleted or copied. Equal
+// identities pair up in the order read. An old record that no new one
+// matches stops the pair (its deletion is not taken on trust) unless
+// --force, which lets it count as deleted.
+//
+// Not strict: the old ids are records an update interrupted by a kill
+// may have given a new id (an IMAP message moved to another folder, whose
+// commit never came): one found again by identity is followed; one that
+// is not was deleted, as the side says.
+void PairRun::follow_renumbering(Side s, const std::vector<std::string>& renumbered,
+                                 const std::vector<std::pair<std::string, std::string>>& fresh, bool strict) {
+  std::unordered_map<std::string, std::vector<MirrorRow>> olds;
+  std::unordered_map<std::string, std::vector<std::string>> news;
+  std::vector<std::string> unmatched;
+  for (const auto& id : renumbered) {
+    auto m = store_->mirror(sp_.name, s, id);
+    if (!m) continue;  // never seen: nothing to follow
+    std::string key = identity_of(s, m->data);
+    if (key.empty()) unmatched.push_back(id);
+    else olds[key].push_back(std::move(*m));
+  }
+  for (const auto& [id, key] : fresh)
+    if (!key.empty() && olds.contains(key)) news[key].push_back(id);
+  size_t followed = 0;
+  for (auto& [key, rows] : olds) {
+    auto n = news.find(key);
+    if (n == news.end() || n->second.size() != rows.size()) {
+      for (const auto& r : rows) unmatched.push_back(r.id);
+      continue;
+    }
+    for (size_t i = 0; i < rows.size(); ++i) {
+      materialise_base(s, rows[i]);  // the new row is compared with what the old one was
+      store_->rekey(sp_.name, s, rows[i].id, n->second[i]);
+      ++followed;
+    }
+  }
+  if (followed)
+    rep_.notes.push_back(std::string("the ") + side_name(s) + " side " +
+                         (strict ? "renumbered " + count_of(followed, "record") + " (e.g. an IMAP UIDVALIDITY change)"
+                                 : "gave " + count_of(followed, "record") +
+                                       " a new id in a write the last run was stopped in (e.g. a move)") +
+                         "; found each again by " + join(identity_[s], ", ") + ": nothing copied or deleted");
+  if (unmatched.empty() || !strict) return;
+  std::string msg = std::string("the ") + side_name(s) + " side renumbered its records, and " +
+                    std::to_string(unmatched.size()) + " of them (e.g. \"" + unmatched.front() +
+                    "\") match no record it lists now by " + join(identity_[s], ", ");
+  if (!opts_.forces("renumbered")) {
+    rep_.refused = msg + "; nothing was changed. If they were deleted, run with --force=renumbered to take them as deleted";
+    return;
+  }
+  rep_.forced.push_back(msg + ": taken as deleted");
+}
+
+// A change is about to overwrite `old`, the mirror row a link's implicit
+// base stands for: write that base out first.
+void PairRun::materialise_base(Side s, const MirrorRow& old) {
+  auto link = store_->link_by(sp_.name, s, old.id);
+  if (!link) return;
+  std::string& base = s == Side::kLeft ? link->base_left : link->base_right;  // (the state's row)
+  if (!base.empty()) return;
+  base = fields_json(planner().pair_of(s, old));
+  store_->put_link(sp_.name, *link);
+}
+
+}  // namespace accord

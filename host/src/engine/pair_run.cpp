@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+// The orchestrator of one stream pair's run (pair_run.hpp): wires the host's
+// services and both connectors, then runs the phases in order, each in its
+// own file, and decides what commits. It holds no phase's logic itself.
+#include "engine/pair_run.hpp"
+
+#include "engine/keys.hpp"
+#include "engine/phase_meter.hpp"
+#include "mapping/field_travel.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+
+namespace json = boost::json;
+
+namespace accord {
+
+void failpoint(const char* name) {
+  const char* f = std::getenv("ACCORD_FAILPOINT");
+  if (!f) return;
+  std::string_view want(f);
+  if (want == name) std::raise(SIGKILL);
+  if (want.size() == std::strlen(name) + 4 && want.starts_with(name) && want.ends_with(":INT")) std::raise(SIGINT);
+}
+
+bool alone_on_state(const Pipeline& p, const RunOptions& o) { return o.apply && p.streams.size() == 1; }
+
+void PairRun::run() {
+  rep_.name = sp_.name;
+  rep_.left_stream = sp_.left;
+  rep_.right_stream = sp_.right;
+  rep_.untravelled = sp_.untravelled;
+  auto st = StateStore::open(state_path_);
+  if (!st) throw Failure(st.error());
+  store_ = std::move(*st);
+  // The other writers are this run's other pairs (the pipeline lock keeps
+  // other runs out), and a pair's first sync holds the state from its
+  // first read to its plan: wait for them as long as they take.
+  sqlite3_busy_timeout(store_->db().raw(), 3600 * 1000);
+  open_sides();
+  if (opts_.apply) reconcile_journal();
+  // A pair the state knows nothing of yet: read, matched and linked in bulk.
+  first_sync_ = !store_->any(sp_.name, Side::kLeft) && !store_->any(sp_.name, Side::kRight) &&
+                !store_->any_links(sp_.name);
+  rep_.first_sync = first_sync_;
+  PerSide<SideRead> reads;
+  store_->stage_reset();
+  // A first sync loads what it reads straight into the state, inside the
+  // transaction that plans it: a plan, a refusal or a failure rolls it all
+  // back. (The state's other pairs wait for it, as for any planning.) A
+  // pipeline's only pair loads in the rollback journal, writing the state's
+  // pages once, not twice: no side is written before it is WAL again.
+  std::optional<sql::BulkWrites> bulk;
+  std::optional<sql::Transaction> tx;
+  if (first_sync_) {
+    if (alone_on_state(p_, opts_)) bulk.emplace(store_->db());
+    tx.emplace(store_->db());
+  }
+  read_both(reads);
+  if (opts_.progress)
+    opts_.progress(sp_.name + ": read " + std::to_string(rep_.read[0]) + " + " + std::to_string(rep_.read[1]) + " changes");
+  // The saved plan was made from these cursors onward: anything newer means
+  // a side moved since. A full listing (a first sync) is compared by the
+  // fingerprint alone: the plan read it through a read-only instance,
+  // whose index lived in memory, and the index this run makes on disk
+  // numbers the same records under another epoch (the fingerprint covers
+  // every write with its values, so a record that moved still refuses).
+  if (auto it = opts_.expect_cursor.find(sp_.name); it != opts_.expect_cursor.end())
+    for (Side s : kSides)
+      if (reads[s].cursor != it->second[index_of(s)] && !reads[s].listing) {
+        rep_.refused = std::string("the ") + side_name(s) + " side changed since the plan was made; plan again";
+        return;
+      }
+  std::vector<Item> items;
+  {
+    if (!tx) tx.emplace(store_->db());
+    // (before folding: a full listing never takes a listed record for deleted)
+    for (Side s : kSides) note_unreadable(s, reads[s]);
+    for (Side s : kSides) fold(s, reads[s]);
+    if (!rep_.refused.empty()) return;  // rolled back
+    if (opts_.progress) opts_.progress(sp_.name + ": planning");
+    if (!opts_.explain.empty()) explain(opts_.explain);
+    {
+      PhaseMeter planning(opts_.events, sp_.name, Phase::kPlanning);
+      plan_meter_ = &planning;
+      items = opts_.undo_run ? plan_undo(*opts_.undo_run) : plan();
+      plan_meter_ = nullptr;
+    }
+    if (opts_.progress) opts_.progress(sp_.name + ": planned " + std::to_string(rep_.ops.size()) + " writes");
+    check_guards(items);
+    if (!rep_.refused.empty()) return;
+    if (auto it = opts_.expect_fingerprint.find(sp_.name);
+        it != opts_.expect_fingerprint.end() && it->second != rep_.fingerprint) {
+      rep_.refused = "the plan no longer matches what the sides and the state hold; plan again";
+      return;
+    }
+    if (!opts_.apply) return;  // a plan writes nothing
+    for (Side s : kSides) store_->set_cursor(sp_.name, s, reads[s].cursor);
+    for (int64_t id : stale_intents_) store_->journal_done(id);  // planned again, in this plan
+    store_->bump_generation();
+    tx->commit();
+  }
+  bulk.reset();
+  apply(items);
+  sql::Transaction settled(store_->db());
+  store_->release_settled(sp_.name);
+  settled.commit();
+}
+
+// The host's services for the pair's connectors, and each side's instance
+// with what its manifest says of its stream.
+void PairRun::open_sides() {
+  host_.on_log([this](int32_t level, const std::string& m) {
+    if (opts_.log) opts_.log(level, sp_.name + ": " + m);
+  });
+  host_.on_secret([this](const std::string& name) -> std::optional<std::string> {
+    auto s = read_secret(p_.secrets_file, name);
+    if (!s) return std::nullopt;
+    return *s;
+  });
+  host_.on_store_secret([this](const std::string& name, const std::string& value) {
+    auto r = store_secret(p_.secrets_file, name, value);
+    if (opts_.log)
+      opts_.log(r ? ACCORD_LOG_INFO : ACCORD_LOG_ERROR,
+                sp_.name + ": " + (r ? "stored the renewed secret \"" + name + "\" in " + p_.secrets_file.string()
+                                     : r.error().message));
+    return static_cast<bool>(r);
+  });
+  // A plan reads only: its connectors create nothing (no folder, index, file).
+  if (!opts_.apply) host_.set_open_flags(ACCORD_OPEN_READ_ONLY);
+  for (Side s : kSides) {
+    const Endpoint& ep = p_.endpoint(s);
+    const LoadedPlugin* plugin = reg_.find(ep.connector);
+    auto inst = Instance::create(*plugin, host_, json::serialize(ep.resolved_config));
+    if (!inst)
+      throw Failure{inst.error().status, std::string(side_name(s)) + " connector " + ep.connector + ": " +
+                                             config_error_at(inst.error().message, std::string(side_name(s)) + ".config"),
+                    0};
+    inst_[s].emplace(std::move(*inst));
+    // Fields the side lists only through fetch travel when the other side
+    // keeps them too (or keeps any field).
+    const StreamInfo* mine = plugin->manifest.stream(stream(s));
+    if (mine && (plugin->table->capabilities & ACCORD_CAP_FETCH)) lazy_[s] = mine->lazy, lazy_size_[s] = mine->lazy_size;
+    if (mine) identity_[s] = mine->identity;
+  }
+  untravelled_from_instances();
+  for (Side s : kSides) {
+    const LoadedPlugin* target = reg_.find(p_.endpoint(other(s)).connector);
+    const StreamInfo* theirs = target->manifest.stream(stream(other(s)));
+    std::erase_if(lazy_[s], [&](const std::string& f) {
+      return theirs && !theirs->fields.empty() &&
+             std::find(theirs->fields.begin(), theirs->fields.end(), f) == theirs->fields.end();
+    });
+  }
+  planner_.emplace(p_.name, sp_, fm_, kept_);
+}
+
+// What cannot travel, again, where an instance says which fields it keeps
+// (its configuration decides them: a CRM's profile); the pipeline's list
+// came from the manifests alone (mapping/field_travel.hpp).
+void PairRun::untravelled_from_instances() {
+  PerSide<std::vector<std::string>> kept;
+  bool asked = false;
+  for (Side s : kSides) {
+    if (auto f = inst_[s]->stream_fields(stream(s))) {
+      kept[s] = std::move(*f);
+      asked = true;
+    } else if (const StreamInfo* info = reg_.find(p_.endpoint(s).connector)->manifest.stream(stream(s))) {
+      kept[s] = info->fields;
+    }
+    kept_[s] = kept[s];  // each write's own losses (make_op)
+  }
+  if (!asked) return;
+  std::vector<std::string> read;
+  for (const auto& r : sp_.rules)
+    for (const auto& path : r.left) read.push_back(path.text());
+  rep_.untravelled = pair_untravelled(sp_.identity, {"(" + p_.left.connector + ")", std::move(kept.left)},
+                                      {"(" + p_.right.connector + ")", std::move(kept.right)}, read);
+}
+
+std::string PairRun::keys_of(Side s, const json::value& data, std::string_view stored_key) const {
+  return record_keys(sp_.match, s, data, stored_key);
+}
+
+void PairRun::refuse(const GuardVerdict& v) {
+  rep_.forced.insert(rep_.forced.end(), v.forced.begin(), v.forced.end());
+  if (rep_.refused.empty()) rep_.refused = v.refused;
+}
+
+}  // namespace accord

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+// One stream pair's run, private to host/src/engine. The orchestrator
+// (pair_run.cpp) runs its phases in order; each phase is a file of its own:
+//   reading.cpp     A. both sides read at once, staged (or, a first sync, loaded)
+//   folding.cpp     B. the changes folded into the mirror (echoes, renumbering, gone records)
+//   plan_run.cpp       planning from the state: the dirty rows through the pure
+//                      matcher (matching.cpp), planner (planning.cpp) and guards (guards.cpp)
+//   undo.cpp, explain.cpp  the other plans: a run's inverse, one record explained
+//   applying.cpp    C. intents journaled, writes in batches with lazy-fetch prefetch, results committed
+//   journal.cpp        the intents an interrupted run left (journal_plan.cpp: the pure half)
+// Thread safety: one PairRun per pair, on its own thread; its reader threads
+// touch neither the state nor the report (see read_side).
+#pragma once
+
+#include "engine/engine_types.hpp"
+#include "engine/guards.hpp"
+#include "engine/matching.hpp"
+#include "engine/planning.hpp"
+#include "mapping/field_map.hpp"
+#include "plugins/instance.hpp"
+#include "plugins/wire.hpp"
+#include "state/state_store.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace accord {
+
+class PhaseMeter;
+
+// Tests kill the process at a named point (ACCORD_FAILPOINT=NAME), as a
+// SIGKILL there would: nothing after it runs, nothing is committed; or
+// interrupt it there (NAME:INT), as Ctrl-C would.
+void failpoint(const char* name);
+
+// A run whose only stream pair applies: it alone uses the state, and so a
+// first sync may load it in the rollback journal (sql::BulkWrites).
+bool alone_on_state(const Pipeline& p, const RunOptions& o);
+
+struct SideRead {
+  long count = 0;  // the changes themselves wait in the state's staging table
+  bool full = false;
+  std::string cursor;
+  // deleted records the connector marked "renumbered" (their store gave the
+  // same records new ids: an IMAP UIDVALIDITY change), in the order read
+  std::vector<std::string> renumbered;
+  // records the connector sent that could not be read (skipped), and the
+  // ones the state listed so that were read well this time (their keys)
+  std::vector<std::pair<int, wire::Problem>> unreadable;  // with the batch (0, 1…) it came in
+  std::vector<std::string> readable;
+  bool listing = false;  // a full listing (even where `full` had to be dropped)
+};
+
+class PairRun {
+ public:
+  PairRun(const Pipeline& p, const StreamPair& sp, const Registry& reg, const RunOptions& o, PairReport& report,
+          std::filesystem::path state_path, int64_t run_id = 0)
+      : p_(p), sp_(sp), reg_(reg), opts_(o), rep_(report), fm_(sp), state_path_(std::move(state_path)), run_id_(run_id) {}
+
+  void run();
+
+ private:
+  // ---- pair_run.cpp: wiring
+  void open_sides();
+  void untravelled_from_instances();
+  std::string keys_of(Side s, const boost::json::value& data, std::string_view stored_key = {}) const;
+  const std::string& stream(Side s) const { return s == Side::kLeft ? sp_.left : sp_.right; }  // (the pipeline's)
+  void refuse(const GuardVerdict& v);  // a guard's verdict into the report
+
+  // ---- reading.cpp
+  struct Staging;
+  class StagingQueue;
+  void read_both(PerSide<SideRead>& reads);
+  void note_unreadable(Side s, const SideRead& read);
+  void load(Staging& batch);
+  void set_read_total(Side s, int64_t total);
+  SideRead read_side(Side s, std::string cursor, StagingQueue& queue, std::vector<std::string>& notes);
+
+  // ---- folding.cpp
+  void fold(Side s, SideRead& read);
+  std::string identity_of(Side s, const std::string& data) const;
+  void follow_renumbering(Side s, const std::vector<std::string>& renumbered,
+                          const std::vector<std::pair<std::string, std::string>>& fresh, bool strict);
+  void materialise_base(Side s, const MirrorRow& old);
+
+  // ---- plan_run.cpp
+  MirrorRow row_of(Side s, const std::string& id);
+  MatchSpec match_spec() const;
+  std::vector<Item> plan();
+  std::vector<Item> plan_changes();
+  std::vector<Item> plan_first_sync();
+  void match_and_create(PerSide<std::vector<MirrorRef>>& dirty, bool dirty_is_pool, std::vector<Item>& items);
+  void settle_matches(const PerSide<std::vector<MirrorRef>>& dirty, bool dirty_is_pool,
+                      const PerSide<const std::vector<MirrorRef>*>& pools, const Matching& m, std::vector<Item>& items);
+  void relink_copies(const PerSide<const std::vector<MirrorRef>*>& pools, const Matching& m,
+                     std::vector<std::pair<std::string_view, std::string_view>>& equal);
+  void take(PairPlan plan, std::vector<Item>& items);
+  void settle(Item& it, Fields bl, Fields br);
+  void unlink_now(Item& it);
+  void report_ops(std::vector<Item>& items);
+  void check_guards(const std::vector<Item>& items);
+
+  // ---- explain.cpp, undo.cpp
+  void explain(const std::string& id);
+  std::vector<Item> plan_undo(int64_t run);
+
+  // ---- applying.cpp
+  using Results = std::map<std::pair<size_t, Side>, Outcome>;
+  struct LazyWant;
+  void apply(std::vector<Item>& items);
+  void apply_batch(std::vector<Item>& items, size_t begin, size_t end);
+  void apply_call(Side s, const boost::json::array& ops, const std::vector<size_t>& which, Results& results);
+  uint64_t lazy_bytes(Side from, const boost::json::object& op) const;
+  void attach_lazy(const std::vector<LazyWant>& want);
+  void commit_item(Item& it, size_t i, Results& results, std::map<std::pair<size_t, Side>, int64_t>& journal_ids);
+
+  // ---- journal.cpp
+  void reconcile_journal();
+
+  const Planner& planner() const { return *planner_; }
+
+  const Pipeline& p_;
+  const StreamPair& sp_;
+  const Registry& reg_;
+  const RunOptions& opts_;
+  PairReport& rep_;
+  FieldMap fm_;
+  std::filesystem::path state_path_;
+  HostServices host_;
+  std::unique_ptr<StateStore> store_;
+  PerSide<std::optional<Instance>> inst_;
+  std::optional<Planner> planner_;               // once each side says what it keeps
+  PerSide<std::vector<std::string>> identity_;   // a side's identity pointers (manifest)
+  PerSide<std::vector<std::string>> kept_;       // the fields a side keeps (its instance's, else its manifest's)
+  PerSide<std::vector<std::string>> lazy_;       // a side's fields that only fetch gives
+  PerSide<std::string> lazy_size_;               // where a record says how big they are
+  PerSide<std::set<std::string>> quarantined_;   // at planning time: released when they succeed
+  PerSide<std::set<std::string>> inflight_;      // ids an interrupted update was writing (it may have moved them)
+  std::vector<int64_t> stale_intents_;  // the interrupted updates' and deletes' intents, done at the plan's commit
+  int64_t run_id_ = 0;                  // this run's number in the state: its writes' history
+  PhaseMeter* read_meter_ = nullptr;    // while reading, planning, applying: that phase's
+  // The reading bar's total, a side's part of it: what its connector says
+  // its read lists ("total"), or, once read, what it listed; -1: unknown.
+  // The bar has a total only when both sides' are known.
+  PerSide<std::atomic<int64_t>> read_total_{-1, -1};
+  PhaseMeter* plan_meter_ = nullptr;
+  PhaseMeter* apply_meter_ = nullptr;
+  PerSide<bool> written_;  // commit_item: which side of the item was written
+  // Where the applying phase's time went, for the progress lines.
+  struct ApplyTime {
+    double total_s = 0, write_s = 0, wait_s = 0, fetch_s = 0, commit_s = 0;
+    size_t fetches = 0;  // chunks whose lazy fields were fetched
+  };
+  ApplyTime apply_time_;
+  bool first_sync_ = false;                    // the state knew nothing of this pair when the run began
+  PerSide<std::vector<MirrorRef>> loaded_;     // a first sync's records, as loaded
+  PerSide<std::vector<uint32_t>> order_;       // where loaded_ holds each id, in id order
+  PerSide<std::set<std::string>> watch_;       // records the state lists unreadable, by key (read-only while reading)
+};
+
+}  // namespace accord

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: Apache-2.0
+// Planning a pair run from the state, inside the planning transaction: the
+// dirty mirror rows (or, a first sync, the records just loaded) are read,
+// passed through the pure matcher (matching.cpp) and planner (planning.cpp),
+// and each pair's verdict is written back: pairs that need no write are
+// linked or settled now, the others become items for the applier. Then the
+// plan's ops are reported and fingerprinted, and the pure guards judge them.
+#include "engine/pair_run.hpp"
+
+#include "common/beside.hpp"
+#include "engine/guards.hpp"
+#include "engine/matching.hpp"
+#include "engine/phase_meter.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace json = boost::json;
+
+namespace accord {
+
+MirrorRow PairRun::row_of(Side s, const std::string& id) {
+  auto r = store_->mirror_data(sp_.name, s, id);
+  if (!r) throw Failure{ACCORD_ERROR, "state: no mirror row for " + std::string(side_name(s)) + " " + id, 0};
+  return *r;
+}
+
+std::vector<Item> PairRun::plan() {
+  std::vector<Item> items = first_sync_ ? plan_first_sync() : plan_changes();
+  report_ops(items);
+  return items;
+}
+
+// Planning from what changed since the last run: the dirty mirror rows.
+std::vector<Item> PairRun::plan_changes() {
+  std::vector<Item> items;
+  std::map<std::string, LinkRow> linked;  // by left id
+  PerSide<std::vector<MirrorRef>> unlinked_dirty;
+  bool any_links = store_->any_links(sp_.name);  // none: a first sync, no lookups
+  for (Side s : kSides) {
+    std::set<std::string> waiting = store_->quarantined(sp_.name, s, true);
+    quarantined_[s] = store_->quarantined(sp_.name, s, false);
+    for (auto& ref : store_->dirty(sp_.name, s)) {
+      if (waiting.contains(ref.id)) continue;
+      auto link = any_links ? store_->link_by(sp_.name, s, ref.id) : std::nullopt;
+      if (link) {
+        linked.emplace(link->left_id, std::move(*link));
+      } else if (ref.deleted) {
+        store_->drop_mirror(sp_.name, s, ref.id);  // never linked, now gone: forget it
+      } else if (!ref.included) {
+        store_->clear_dirty(sp_.name, s, ref.id);  // filtered out and never linked
+      } else {
+        unlinked_dirty[s].push_back(std::move(ref));
+      }
+    }
+  }
+  if (plan_meter_) plan_meter_->set_total(linked.size());
+  for (auto& [lid, link] : linked) {
+    if (plan_meter_) plan_meter_->add();
+    Item it;
+    it.id.left = link.left_id;
+    it.id.right = link.right_id;
+    for (Side s : kSides) it.row[s] = store_->mirror_data(sp_.name, s, it.id[s]);
+    it.link = std::move(link);
+    auto decided = store_->decisions(sp_.name, it.id.left);
+    take(planner().plan_linked(std::move(it), decided), items);
+  }
+  // No links and every record waiting (a first sync stopped before its
+  // links were made): the candidates for matching are exactly the dirty
+  // records just loaded; no second copy.
+  match_and_create(unlinked_dirty, !any_links && !store_->any_clean(sp_.name), items);
+  return items;
+}
+
+// A first sync: the staged records are the candidates (each side's
+// included ones, the later copy of an id read twice); pairs whose pair
+// forms are equal are linked without reading their data again; only the
+// records that wait for a write are marked dirty.
+std::vector<Item> PairRun::plan_first_sync() {
+  std::vector<Item> items;
+  PerSide<std::vector<MirrorRef>> refs{std::move(loaded_.left), std::move(loaded_.right)};
+  PerSide<const std::vector<MirrorRef>*> pools{&refs.left, &refs.right};
+  // The mirror rows go in while a second thread matches the records: it
+  // reads only what the load leaves as it is.
+  Matching m;
+  run_beside([&] { m = find_matches(pools, match_spec()); },
+             [&] {
+               for (Side s : kSides) store_->load_rows(sp_.name, s, refs[s], order_[s]);
+             });
+  settle_matches(refs, true, pools, m, items);
+  // creates, oldest first
+  auto creates = std::stable_partition(items.begin(), items.end(), [](const Item& it) { return it.row.left && it.row.right; });
+  std::stable_sort(creates, items.end(), [](const Item& a, const Item& b) {
+    const MirrorRow& x = a.row.left ? *a.row.left : *a.row.right;
+    const MirrorRow& y = b.row.left ? *b.row.left : *b.row.right;
+    return std::tie(x.modified, x.id) < std::tie(y.modified, y.id);
+  });
+  for (Side s : kSides) {
+    std::vector<std::string> waiting;
+    for (const auto& it : items)
+      if (it.row[s]) waiting.push_back(it.row[s]->id);
+    store_->mark_dirty(sp_.name, s, std::move(waiting));
+  }
+  return items;
+}
+
+MatchSpec PairRun::match_spec() const {
+  MatchSpec spec{p_.name, sp_.name, {}};
+  for (const auto& k : sp_.match) spec.key_labels.push_back(k.label);
+  return spec;
+}
+
+// dirty_is_pool: every unlinked record is among `dirty` (nothing is linked
+// or clean yet), so they are the candidates themselves.
+void PairRun::match_and_create(PerSide<std::vector<MirrorRef>>& dirty, bool dirty_is_pool, std::vector<Item>& items) {
+  // Candidates: every unlinked included record on each side (the dirty
+  // ones are among them), by the keys worked out when each was read; a
+  // match needs a dirty record on one side.
+  PerSide<std::vector<MirrorRef>> loaded;
+  // (without match keys too: a copy is found by the key its create stored)
+  bool matching = !dirty.left.empty() || !dirty.right.empty();
+  if (matching && !dirty_is_pool)
+    for (Side s : kSides) loaded[s] = store_->unlinked(sp_.name, s);
+  PerSide<const std::vector<MirrorRef>*> pools;
+  for (Side s : kSides) pools[s] = dirty_is_pool ? &dirty[s] : &loaded[s];
+  Matching m = find_matches(pools, match_spec());
+  settle_matches(dirty, dirty_is_pool, pools, m, items);
+}
+
+// Links the matches (or plans their first merge) and plans a create for
+// every dirty record neither matched nor held.
+void PairRun::settle_matches(const PerSide<std::vector<MirrorRef>>& dirty, bool dirty_is_pool,
+                             const PerSide<const std::vector<MirrorRef>*>& pools, const Matching& m,
+                             std::vector<Item>& items) {
+  rep_.notes.insert(rep_.notes.end(), m.notes.begin(), m.notes.end());
+  rep_.matched += static_cast<long>(m.matches.size());
+  std::vector<std::pair<std::string_view, std::string_view>> equal;  // linked as they are
+  for (const auto& [l, r] : m.matches) {
+    const MirrorRef& lr = (*pools.left)[l];
+    const MirrorRef& rr = (*pools.right)[r];
+    if (first_sync_ && lr.form[0] == rr.form[0] && lr.form[1] == rr.form[1] && lr.form[0]) {
+      equal.emplace_back(lr.id, rr.id);  // equal pair forms: the merge would write nothing
+      continue;
+    }
+    take(planner().plan_first_match(row_of(Side::kLeft, lr.id), row_of(Side::kRight, rr.id)), items);
+  }
+  relink_copies(pools, m, equal);
+  if (!equal.empty()) store_->add_links(sp_.name, equal);
+  for (Side side : kSides) {
+    const std::vector<MirrorRef>& pool = *pools[side];
+    // where a dirty record sits in the pool (where it is not the pool itself)
+    std::unordered_map<std::string_view, uint32_t> at;
+    if (!dirty_is_pool)
+      for (uint32_t i = 0; i < pool.size(); ++i)
+        if (m.linked[side][i] || m.held[side][i]) at.emplace(pool[i].id, i);
+    for (size_t d = 0; d < dirty[side].size(); ++d) {
+      const MirrorRef& ref = dirty[side][d];
+      if (!ref.included) continue;  // a first sync's excluded record: no candidate
+      bool is_linked = false, is_held = false;
+      if (dirty_is_pool) {
+        is_linked = m.linked[side][d];
+        is_held = m.held[side][d];
+      } else if (auto f = at.find(ref.id); f != at.end()) {
+        is_linked = m.linked[side][f->second];
+        is_held = m.held[side][f->second];
+      }
+      if (is_linked) continue;
+      if (is_held || !allowed(sp_, other(side), OpKind::kCreate)) {
+        if (!first_sync_) store_->clear_dirty(sp_.name, side, ref.id);  // waits, clean, until it changes
+        continue;
+      }
+      items.push_back(planner().plan_create(other(side), row_of(side, ref.id)));
+    }
+  }
+}
+
+// Copies found by their keys are linked as they stand, with no write: the
+// pair was in accord when the copy was made, and what differs now is most
+// likely the target's own form of it (a vCard adds "kind"), which a merge
+// with no base would copy back over the source. Pairs that differ are
+// named, so that a person can look.
+void PairRun::relink_copies(const PerSide<const std::vector<MirrorRef>*>& pools, const Matching& m,
+                            std::vector<std::pair<std::string_view, std::string_view>>& equal) {
+  if (m.copies.empty()) return;
+  rep_.relinked += static_cast<long>(m.copies.size());
+  std::vector<std::string> differ;
+  for (const auto& [l, r] : m.copies) {
+    const MirrorRef& lr = (*pools.left)[l];
+    const MirrorRef& rr = (*pools.right)[r];
+    if (first_sync_) {
+      if (lr.form[0] != rr.form[0] || lr.form[1] != rr.form[1]) differ.push_back(lr.id + " ⇄ " + rr.id);
+      equal.emplace_back(lr.id, rr.id);
+      continue;
+    }
+    if (planner().pair_of(Side::kLeft, row_of(Side::kLeft, lr.id)) !=
+        planner().pair_of(Side::kRight, row_of(Side::kRight, rr.id)))
+      differ.push_back(lr.id + " ⇄ " + rr.id);
+    store_->clear_dirty(sp_.name, Side::kLeft, lr.id);
+    store_->clear_dirty(sp_.name, Side::kRight, rr.id);
+    store_->put_link(sp_.name, LinkRow{lr.id, rr.id, "", ""});
+  }
+  std::string note = "relinked " + count_of(m.copies.size(), "record") +
+                     " to the copies Accord made of them, by the idempotency keys the copies carry "
+                     "(the state did not know them: lost, or restored from an older copy)";
+  if (!differ.empty()) {
+    note += "; " + std::to_string(differ.size()) + " differ from their copy and were kept as they are (e.g. " +
+            differ.front() + "): edit the side that is right and the edit travels";
+  }
+  rep_.notes.push_back(note + "; nothing written for them");
+}
+
+// A pair's verdict, into the state and the report (a plan rolls it back with
+// everything else); its writes, into items.
+void PairRun::take(PairPlan plan, std::vector<Item>& items) {
+  Item& it = plan.item;
+  rep_.notes.insert(rep_.notes.end(), plan.notes.begin(), plan.notes.end());
+  if (plan.merged) {
+    for (const auto& c : plan.conflicts) {
+      std::string res = c.winner ? std::string(side_name(*c.winner)) + " wins (" + c.reason + ")" : "left for you to decide";
+      rep_.conflicts.push_back({plan.ids.left, plan.ids.right, plan.label, c.field, res, c.left, c.right});
+      if (!c.winner && opts_.apply)
+        store_->add_conflict({0, sp_.name, plan.ids.left, plan.ids.right, c.field, c.left ? json::serialize(*c.left) : "null",
+                              c.right ? json::serialize(*c.right) : "null", "", ""});
+    }
+    if (opts_.apply) store_->close_conflicts(sp_.name, plan.ids.left, it.manual_fields);
+  }
+  switch (plan.verdict) {
+    case PairVerdict::kSettle:
+      settle(it, std::move(plan.forms.left), std::move(plan.forms.right));
+      return;
+    case PairVerdict::kUnlink:
+      unlink_now(it);
+      return;
+    case PairVerdict::kForget:
+      store_->drop_link(sp_.name, it.id.left);
+      for (Side s : kSides) store_->drop_mirror(sp_.name, s, it.id[s]);
+      return;
+    case PairVerdict::kWrite:
+      items.push_back(std::move(it));
+      if (plan.copy) items.push_back(std::move(*plan.copy));
+      return;
+  }
+}
+
+// A pair whose merge writes nothing: link it (or move its bases) now, in the
+// planning transaction. A plan rolls that back with everything else.
+void PairRun::settle(Item& it, Fields bl, Fields br) {
+  for (Side s : kSides)
+    if (it.row[s]) store_->clear_dirty(sp_.name, s, it.row[s]->id);
+  store_->put_link(sp_.name, link_for(it, std::move(bl), std::move(br)));
+}
+
+// Stops syncing a pair now: the link goes, live rows are clean, gone rows forgotten.
+void PairRun::unlink_now(Item& it) {
+  store_->drop_link(sp_.name, it.link ? it.link->left_id : it.id.left);
+  for (Side s : kSides) {
+    if (!it.row[s]) continue;
+    if (it.row[s]->deleted || it.forget[s]) store_->drop_mirror(sp_.name, s, it.row[s]->id);
+    else store_->clear_dirty(sp_.name, s, it.row[s]->id);
+  }
+}
+
+void PairRun::report_ops(std::vector<Item>& items) {
+  // The fingerprint of what would be written, in a stable order, and the
+  // report's copy of each op without its data.
+  OpFingerprint fp;
+  for (auto& it : items) {
+    for (Side s : kSides)
+      if (auto& op = it.op[s]) {
+        if (s == Side::kRight) planner().in_right_terms(*op);
+        // the report keeps what each write changes; the item keeps the data to write
+        PlannedOp shown = op->release_shown();
+        fp.add(shown);
+        rep_.ops.push_back(std::move(shown));
+      }
+    // What applying needs of a pair without undecided fields: ids and the
+    // data to write, not the records' old data nor their pair forms (a
+    // first sync of many records holds every item at once).
+    if (it.manual_fields.empty())
+      for (Side s : kSides) {
+        if (it.row[s]) std::string().swap(it.row[s]->data);
+        it.pair[s].reset();
+      }
+  }
+  rep_.fingerprint = fp.text();
+}
+
+// The guards' verdict on the plan (guards.cpp), with the target sides' sizes
+// read only where a side has writes.
+void PairRun::check_guards(const std::vector<Item>& items) {
+  PerSide<SideWrites> sides = count_writes(items);
+  for (Side t : kSides) {
+    if (!sides[t].any()) continue;  // nothing to guard: spare the count
+    sides[t].live = store_->count_live(sp_.name, t);  // the target side as it is, before this run's writes
+    if (sides[t].creates > 0) sides[t].linked = store_->count_links(sp_.name);
+  }
+  refuse(guard_verdict(sides, sp_.guards, [&](std::string_view g) { return opts_.forces(g); }));
+}
+
+}  // namespace accord

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/planning.hpp"
+
+#include "engine/keys.hpp"
+#include "mapping/field_travel.hpp"
+
+#include <algorithm>
+
+namespace json = boost::json;
+
+namespace accord {
+
+std::string Planner::self_key(Side s, std::string_view id) const {
+  return derive_idempotency_key(pipeline_, sp_.name, s, id);
+}
+
+std::string_view Planner::stored_key(std::string_view keys) const { return key_part(keys, sp_.match.size()); }
+
+Fields Planner::pair_of(Side s, const MirrorRow& r) const { return fm_.to_pair(s, json::parse(r.data).get_object()); }
+
+Fields Planner::base_of(const LinkRow& link, Side s, const std::optional<MirrorRow>& row) const {
+  const std::string& base = s == Side::kLeft ? link.base_left : link.base_right;  // (the state's row)
+  if (!base.empty()) return fields_from_json(base);
+  return row ? pair_of(s, *row) : Fields{};
+}
+
+Changes Planner::write_changes(Side t, json::object& data, const Changes& ch) const {
+  Fields before = fm_.to_pair(t, data);
+  fm_.write(t, data, ch);
+  Fields after = fm_.to_pair(t, data);
+  Changes effective;
+  for (const auto& [k, v] : ch) {
+    auto b = before.find(k), a = after.find(k);
+    bool same = (b == before.end() && a == after.end()) ||
+                (b != before.end() && a != after.end() && b->second == a->second);
+    if (!same) effective[k] = v;
+  }
+  return effective;
+}
+
+json::object Planner::created_from(Side target, const Fields& source) const {
+  json::object data;
+  Changes all;
+  for (const auto& [k, v] : source)
+    if (fm_.flows_to(k, target)) all[k] = v;
+  fm_.write(target, data, all);
+  return data;
+}
+
+MergeInput Planner::merge_input(const PerSide<Fields>& bases, const PerSide<const Fields*>& now,
+                                const PerSide<std::optional<MirrorRow>>& rows, Policy policy,
+                                const std::map<std::string, Side>* decided) const {
+  MergeInput in;
+  in.base_left = &bases.left;
+  in.base_right = &bases.right;
+  in.left = now.left;
+  in.right = now.right;
+  in.left_modified = rows.left ? rows.left->modified : "";
+  in.right_modified = rows.right ? rows.right->modified : "";
+  in.policy = policy;
+  in.owners = &sp_.owners;
+  in.decided = decided;
+  in.flows_to = [this](const std::string& k, Side t) { return fm_.flows_to(k, t); };
+  return in;
+}
+
+Action Planner::make_op(Side target, OpKind kind, const std::string& id, const std::string& source_id,
+                        json::object data, const std::string& expect_version, Changes changes) const {
+  Action o;
+  o.side = target;
+  o.kind = kind;
+  o.id = id;
+  o.source_id = source_id;
+  o.label = record_label(data.empty() ? json::object{} : data, id.empty() ? source_id : id);
+  o.data = std::move(data);
+  o.expect_version = expect_version;
+  o.changes = std::move(changes);
+  if (kind == OpKind::kCreate) o.idempotency_key = self_key(other(target), source_id);
+  // what this record carries that the target does not keep: said per
+  // record by plan (issue 21), the pair's list says it per field
+  if (sp_.identity && kind == OpKind::kCreate) {
+    o.left_behind = left_behind(o.data, kept_[target]);
+  } else if (sp_.identity && kind == OpKind::kUpdate) {
+    for (const auto& [k, v] : o.changes)
+      if (v)
+        for (auto& x : left_behind(*v, kept_[target], k)) o.left_behind.push_back(std::move(x));
+  }
+  return o;
+}
+
+void Planner::in_right_terms(Action& op) const {
+  if (sp_.identity || sp_.rules.empty() || op.changes.empty()) return;
+  json::value data(op.data);
+  Changes named;
+  for (auto& [k, v] : op.changes) {
+    auto rule = std::find_if(sp_.rules.begin(), sp_.rules.end(), [&](const Rule& r) { return r.key == k; });
+    if (rule == sp_.rules.end()) {
+      named[k] = std::move(v);
+      continue;
+    }
+    const json::value* now = v ? rule->right.get(data) : nullptr;
+    named[rule->right.text()] = now ? std::optional<json::value>(*now) : std::move(v);
+  }
+  op.changes = std::move(named);
+}
+
+Item Planner::plan_create(Side target, const MirrorRow& src) const {
+  Side from = other(target);
+  Fields f = pair_of(from, src);
+  Item it;
+  it.id[from] = src.id;
+  it.row[from] = src;
+  json::object data = created_from(target, f);
+  Changes ch;
+  for (const auto& [k, v] : f) ch[k] = v;
+  std::string label = record_label(data, src.id);
+  it.pair[from] = std::move(f);
+  it.op[target] = make_op(target, OpKind::kCreate, "", src.id, std::move(data), "", std::move(ch));
+  it.op[target]->label = std::move(label);
+  it.quarantine_side_id[from] = src.id;
+  return it;
+}
+
+PairPlan Planner::plan_first_match(MirrorRow L, MirrorRow R) const {
+  PairPlan plan;
+  Item& it = plan.item;
+  it.id.left = L.id;
+  it.id.right = R.id;
+  PerSide<Fields> f{pair_of(Side::kLeft, L), pair_of(Side::kRight, R)};
+  MergeInput in;
+  in.left = &f.left;
+  in.right = &f.right;
+  in.left_modified = L.modified;
+  in.right_modified = R.modified;
+  in.policy = sp_.policy == Policy::kKeepBoth || sp_.policy == Policy::kManual ? Policy::kNewest : sp_.policy;
+  in.owners = &sp_.owners;
+  in.flows_to = [this](const std::string& k, Side t) { return fm_.flows_to(k, t); };
+  MergeResult m = three_way_merge(in);
+  it.row.left = std::move(L);
+  it.row.right = std::move(R);
+  std::string label;
+  for (Side t : kSides) {
+    const Changes& ch = t == Side::kLeft ? m.to_left : m.to_right;  // (the merge's result)
+    if (ch.empty() || !allowed(sp_, t, OpKind::kUpdate)) continue;
+    json::object data = json::parse(it.row[t]->data).get_object();
+    Changes effective = write_changes(t, data, ch);
+    if (effective.empty()) continue;
+    if (label.empty()) label = record_label(json::parse(it.row.left->data).get_object(), it.id.left);
+    it.op[t] = make_op(t, OpKind::kUpdate, it.id[t], "", std::move(data), it.row[t]->version, effective);
+    it.op[t]->label = label;
+    it.quarantine_side_id[other(t)] = it.id[other(t)];
+  }
+  if (!it.has_ops()) {
+    plan.verdict = PairVerdict::kSettle;
+    plan.forms = std::move(f);
+    return plan;
+  }
+  it.pair.left = std::move(f.left);
+  it.pair.right = std::move(f.right);
+  return plan;
+}
+
+PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decided) const {
+  PairPlan plan;
+  auto& L = it.row.left;
+  auto& R = it.row.right;
+  PerSide<bool> live{L && !L->deleted, R && !R->deleted};
+  // A side filtered out of the sync: stop syncing the pair, delete nothing.
+  if ((live.left && !L->included) || (live.right && !R->included)) {
+    plan.notes.push_back("unlinked " + it.id.left + " ⇄ " + it.id.right + ": no longer passes the " +
+                         (live.left && !L->included ? "left" : "right") + " filter (nothing deleted)");
+    plan.verdict = PairVerdict::kUnlink;
+    plan.item = std::move(it);
+    return plan;
+  }
+  PerSide<Fields> now, bases{base_of(*it.link, Side::kLeft, L), base_of(*it.link, Side::kRight, R)};
+  for (Side s : kSides)
+    if (live[s]) now[s] = pair_of(s, *it.row[s]);
+  MergeResult m = three_way_merge(merge_input(bases, {live.left ? &now.left : nullptr, live.right ? &now.right : nullptr},
+                                              it.row, sp_.policy, &decided));
+  plan.merged = true;
+  plan.ids = it.id;
+  if (m.nothing() && m.conflicts.empty()) {
+    plan.verdict = PairVerdict::kSettle;
+    plan.forms = std::move(now);
+    plan.item = std::move(it);
+    return plan;
+  }
+  std::string label = record_label(
+      json::parse(live.left ? L->data : live.right ? R->data : std::string("{}")).get_object(), it.id.left);
+  plan.label = label;
+  plan.conflicts = std::move(m.conflicts);
+  it.manual_fields = m.manual_fields;
+  if (!it.manual_fields.empty()) {  // the undecided fields' bases must outlive the rows
+    it.link->base_left = fields_json(bases.left);
+    it.link->base_right = fields_json(bases.right);
+  }
+  if (m.both_deleted) {
+    plan.verdict = PairVerdict::kForget;
+    plan.item = std::move(it);
+    return plan;
+  }
+  for (Side t : kSides) {
+    // (the merge's result, per side)
+    bool del = t == Side::kLeft ? m.delete_left : m.delete_right;
+    bool recreate = t == Side::kLeft ? m.recreate_left : m.recreate_right;
+    const Changes& ch = t == Side::kLeft ? m.to_left : m.to_right;
+    if (del) {
+      it.forget[other(t)] = true;  // the deleted source row
+      if (allowed(sp_, t, OpKind::kDelete)) {
+        it.op[t] = make_op(t, OpKind::kDelete, it.id[t], "", {}, it.row[t]->version, {});
+        it.op[t]->label = label;
+      } else {
+        it.drop_link = true;  // the survivor stays, unlinked
+        plan.notes.push_back(std::string("not deleting ") + label + " on the " + side_name(t) +
+                             ": deletes to that side are not allowed");
+      }
+      it.quarantine_side_id[other(t)] = it.id[other(t)];
+    }
+    if (recreate && allowed(sp_, t, OpKind::kCreate)) {
+      const Fields& src = now[other(t)];
+      Changes all;
+      for (const auto& [k, v] : src) all[k] = v;
+      it.op[t] = make_op(t, OpKind::kCreate, "", it.id[other(t)], created_from(t, src), "", all);
+      it.op[t]->label = label;
+      it.id[t].clear();
+      it.row[t].reset();
+      it.quarantine_side_id[other(t)] = it.id[other(t)];
+    } else if (recreate) {
+      it.drop_link = true;
+    }
+    if (!ch.empty() && it.row[t] && !it.row[t]->deleted) {
+      if (!allowed(sp_, t, OpKind::kUpdate)) continue;  // the base absorbs the divergence
+      json::object data = json::parse(it.row[t]->data).get_object();
+      Changes effective = write_changes(t, data, ch);
+      if (effective.empty()) continue;  // the side already holds it, in its own terms
+      it.op[t] = make_op(t, OpKind::kUpdate, it.id[t], "", std::move(data), it.row[t]->version, effective);
+      it.op[t]->label = label;
+      it.quarantine_side_id[other(t)] = it.id[other(t)];
+    }
+  }
+  if (m.keep_both && live.right) {
+    // Keep the right's version too, as a new pair of records.
+    Item copy;
+    json::object ldata = created_from(Side::kLeft, now.right);
+    json::object rdata = json::parse(R->data).get_object();
+    Changes ch;
+    for (const auto& [k, v] : now.right) ch[k] = v;
+    copy.op.left = make_op(Side::kLeft, OpKind::kCreate, "", it.id.right, std::move(ldata), "", ch);
+    copy.op.right = make_op(Side::kRight, OpKind::kCreate, "", it.id.right, std::move(rdata), "", ch);
+    copy.op.left->label = copy.op.right->label = label + " (kept: the right's version)";
+    copy.op.right->source_same_side = true;
+    copy.op.left->idempotency_key = copy.op.right->idempotency_key =
+        derive_idempotency_key(pipeline_, sp_.name, Side::kRight, it.id.right, "keep-both");
+    plan.item = std::move(it);
+    plan.copy = std::move(copy);
+    return plan;
+  }
+  if (!it.has_ops()) {  // nothing to write: a refused delete, a divergence the bases absorb
+    plan.verdict = it.drop_link ? PairVerdict::kUnlink : PairVerdict::kSettle;
+    plan.forms = std::move(now);
+    plan.item = std::move(it);
+    return plan;
+  }
+  for (Side s : kSides)
+    if (live[s]) it.pair[s] = std::move(now[s]);
+  plan.item = std::move(it);
+  return plan;
+}
+
+// An undecided field keeps its old base, so that it stays a conflict.
+static void keep_manual_bases(const Item& it, Fields& bl, Fields& br) {
+  if (!it.link || it.manual_fields.empty()) return;
+  Fields obl = fields_from_json(it.link->base_left), obr = fields_from_json(it.link->base_right);
+  for (const auto& f : it.manual_fields) {
+    if (obl.contains(f)) bl[f] = obl[f]; else bl.erase(f);
+    if (obr.contains(f)) br[f] = obr[f]; else br.erase(f);
+  }
+}
+
+LinkRow link_for(const Item& it, Fields bl, Fields br) {
+  if (it.manual_fields.empty()) return LinkRow{it.id.left, it.id.right, "", ""};
+  keep_manual_bases(it, bl, br);
+  return LinkRow{it.id.left, it.id.right, fields_json(bl), fields_json(br)};
+}
+
+}  // namespace accord

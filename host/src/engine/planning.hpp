@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// Planning: what to write for a pair of records. Pure: the records' mirror
+// rows, their link and bases, the decisions taken on their conflicts and the
+// pipeline's settings in, typed actions and a verdict on the pair out. The
+// caller (plan_run.cpp) reads the state and writes the verdict into it; this
+// file never touches either.
+#pragma once
+
+#include "engine/engine_types.hpp"
+#include "engine/three_way_merge.hpp"
+#include "mapping/field_map.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace accord {
+
+// What becomes of a pair of records.
+enum class PairVerdict {
+  kWrite,   // `item` (and keep-both's `copy`) go to the applier
+  kSettle,  // nothing to write: link it as it stands (bases: `forms`, or kept for undecided fields)
+  kUnlink,  // stop syncing it: the link goes, live rows are clean, gone rows forgotten
+  kForget,  // deleted on both sides: the link and both rows go
+};
+
+struct PairPlan {
+  PairVerdict verdict = PairVerdict::kWrite;
+  Item item;
+  std::optional<Item> copy;             // keep-both: the loser's version, as a new pair
+  PerSide<Fields> forms;                // each side's pair form (kSettle's bases)
+  bool merged = false;                  // the merge ran: its conflicts are settled in the state
+  PerSide<std::string> ids;             // the linked records' ids, as they were merged
+  std::string label;                    // the pair's name in conflicts and notes
+  std::vector<FieldConflict> conflicts; // every conflict; those without a winner wait for a person
+  std::vector<std::string> notes;
+};
+
+class Planner {
+ public:
+  // kept: the fields each side keeps (its instance's, else its manifest's).
+  Planner(std::string pipeline, const StreamPair& sp, const FieldMap& fm, PerSide<std::vector<std::string>> kept)
+      : pipeline_(std::move(pipeline)), sp_(sp), fm_(fm), kept_(std::move(kept)) {}
+
+  // A linked pair, one of whose records changed (or went): `it` holds the
+  // link and both rows as they stand (a missing row: never read, or gone).
+  PairPlan plan_linked(Item it, const std::map<std::string, Side>& decided) const;
+  // Two records matched for the first time: merged with no base.
+  PairPlan plan_first_match(MirrorRow left, MirrorRow right) const;
+  // A copy on `target` of a record of the other side.
+  Item plan_create(Side target, const MirrorRow& src) const;
+
+  Action make_op(Side target, OpKind kind, const std::string& id, const std::string& source_id,
+                 boost::json::object data, const std::string& expect_version, Changes changes) const;
+  // A right-side write's changes named and valued as the right side holds
+  // them (its rule's right path, the value after the rule's transform), not
+  // by the pair form's keys, which are the left side's paths.
+  void in_right_terms(Action& op) const;
+
+  // The key a copy of record `id` of side `s` carries: equal to a record's
+  // stored key, it says that record was copied from this one.
+  std::string self_key(Side s, std::string_view id) const;
+  // The idempotency key a record's keys carry ("" where it has none).
+  std::string_view stored_key(std::string_view keys) const;
+
+  Fields pair_of(Side s, const MirrorRow& r) const;
+  // A link's base for one side: written out, or the pair form of the row.
+  Fields base_of(const LinkRow& link, Side s, const std::optional<MirrorRow>& row) const;
+  // A new record for `target` holding every field of `source`'s pair form.
+  boost::json::object created_from(Side target, const Fields& source) const;
+  // Writes `ch` into `data` and returns the changes that altered it, as the
+  // side itself sees them (a transform may make a change a no-op there).
+  Changes write_changes(Side t, boost::json::object& data, const Changes& ch) const;
+  // The merge's input for a pair as planning sees it.
+  MergeInput merge_input(const PerSide<Fields>& bases, const PerSide<const Fields*>& now,
+                         const PerSide<std::optional<MirrorRow>>& rows, Policy policy,
+                         const std::map<std::string, Side>* decided) const;
+
+ private:
+  std::string pipeline_;
+  const StreamPair& sp_;
+  const FieldMap& fm_;
+  PerSide<std::vector<std::string>> kept_;
+};
+
+// The link a pair ends with: implicit bases (the rows as they stand), or,
+// with undecided fields, bases written out that keep those fields' old values.
+LinkRow link_for(const Item& it, Fields bl, Fields br);
+
+}  // namespace accord
