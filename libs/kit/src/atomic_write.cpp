@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Durable whole-file replacement (see accord/kit/atomic_write.hpp).
 #include <accord/kit/atomic_write.hpp>
+#include <accord/kit/failpoint.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -72,6 +73,7 @@ void atomic_write(const fs::path& target, std::string_view content, const Atomic
   int rc = ::close(fd);
   fd = -1;
   if (rc != 0) fail(errno, file, "write failed");
+  failpoint("atomic_write.before_rename");  // the whole temporary file there, the target untouched
   if (::rename(tmp.c_str(), file.c_str()) != 0) fail(errno, file, "rename failed");
   fsync_dir(file.parent_path());
 }

@@ -6,6 +6,7 @@
 
 #include "files.hpp"
 #include <accord/kit/atomic_write.hpp>
+#include <accord/kit/failpoint.hpp>
 
 #include <boost/json.hpp>
 
@@ -430,6 +431,7 @@ OpResult FolderBackend::apply_one(Stream& s, const Op& op, Transaction& tx) {
     std::string text = s.format.serialize(op.data, op.idempotency_key, {});
     fs::path p = s.dir / fname;
     write_file(p, text);
+    accord::kit::failpoint("local.create.after_write");
     try {
       return indexed(s, tx, p, fname, text, op.idempotency_key);
     } catch (...) {
@@ -537,7 +539,9 @@ OpResult FolderBackend::apply_to_member(Stream& s, const Op& op, Transaction& tx
         throw accord::Error(ACCORD_ERROR, p.string() + ": cannot delete: " + std::strerror(errno));
       accord::kit::fsync_dir(s.dir);
     } else {
+      accord::kit::failpoint("local.member.before_write");
       write_file(p, collection::splice(old, m, ""));
+      accord::kit::failpoint("local.member.after_write");  // the file without it, the index not told
     }
     r.deleted = true;
     log.put(r);
@@ -571,7 +575,9 @@ OpResult FolderBackend::apply_to_member(Stream& s, const Op& op, Transaction& tx
   }
   if (!idem.empty())
     if (auto holder = log.by_idem(idem); holder && holder->id != op.id) idem.clear();
+  accord::kit::failpoint("local.member.before_write");
   write_file(p, text);
+  accord::kit::failpoint("local.member.after_write");  // the file holds it, the index not yet
   return indexed(s, tx, p, op.id, now, idem);
 }
 
