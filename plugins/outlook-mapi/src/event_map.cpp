@@ -1,8 +1,376 @@
 // SPDX-License-Identifier: Apache-2.0
+// Graph event ⇄ JSCalendar Event (event_map.hpp). Graph's shapes:
+// event.md, patternedrecurrence.md, recurrencepattern.md, recurrencerange.md,
+// datetimetimezone.md; JSCalendar's: RFC 8984 sections 4.3 (recurrence) and 5.
 #include "event_map.hpp"
+
+#include <accord/formats/windows_zones.hpp>
+#include <accord/json/lenient.hpp>
+#include <accord/time/iso_duration.hpp>
+#include <accord/time/utc_time.hpp>
+
+#include <boost/json.hpp>
+
+#include <libical/ical.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+
+namespace json = boost::json;
+using accord::json_read::arr;
+using accord::json_read::obj;
+using accord::json_read::str;
+using accord::json_read::strings;
+
 namespace outlook::events {
+
+namespace {
+
+// ---- times -------------------------------------------------------------------
+// A local date-time is kept as its seconds "as if UTC" (2026-03-01T10:00:00 →
+// the epoch seconds of 2026-03-01T10:00:00Z), as libs/mapping does.
+
+icaltimezone* zone_named(const std::string& name) {
+  if (name.empty() || name == "UTC" || name == "Etc/UTC") return icaltimezone_get_utc_timezone();
+  return icaltimezone_get_builtin_timezone(name.c_str());
+}
+
+// "2026-03-01T10:00:00.0000000" (any fraction, no offset) → seconds as if UTC.
+std::optional<int64_t> wall(const std::string& s) {
+  int y, mo, d, h = 0, mi = 0, sec = 0;
+  if (s.size() < 10 || std::sscanf(s.c_str(), "%4d-%2d-%2d", &y, &mo, &d) != 3) return std::nullopt;
+  if (s.size() >= 19) std::sscanf(s.c_str() + 11, "%2d:%2d:%2d", &h, &mi, &sec);
+  return accord::utc::to_seconds(y, mo, d, h, mi, sec);
+}
+
+int64_t utc_to_local(int64_t utc, const std::string& zone) {
+  icaltimetype t = icaltime_from_timet_with_zone(static_cast<time_t>(utc), 0, zone_named(zone));
+  return accord::utc::to_seconds(t.year, t.month, t.day, t.hour, t.minute, t.second);
+}
+
+int64_t local_to_utc(int64_t local, const std::string& zone) {
+  icaltimetype t = icaltime_from_timet_with_zone(static_cast<time_t>(local), 0, nullptr);
+  t.zone = zone_named(zone);
+  return static_cast<int64_t>(icaltime_as_timet_with_zone(t, zone_named(zone)));
+}
+
+std::string local_text(int64_t secs) { return accord::utc::format(secs, accord::utc::Form::kLocal); }
+
+// Outlook's zone name (Windows "W. Europe Standard Time", or IANA) as IANA.
+std::string iana(const std::string& outlook_zone) {
+  if (outlook_zone.empty()) return "";
+  if (outlook_zone == "UTC" || outlook_zone == "tzone://Microsoft/Utc" || outlook_zone == "Coordinated Universal Time")
+    return "Etc/UTC";
+  if (outlook_zone.find('/') != std::string::npos && zone_named(outlook_zone)) return outlook_zone;
+  if (auto z = accord::formats::zones::iana_from_windows(outlook_zone)) return *z;
+  return "";
+}
+
+// ---- recurrence ----------------------------------------------------------------
+
+constexpr std::pair<const char*, const char*> kDays[] = {{"sunday", "su"},   {"monday", "mo"}, {"tuesday", "tu"},
+                                                         {"wednesday", "we"}, {"thursday", "th"}, {"friday", "fr"},
+                                                         {"saturday", "sa"}};
+constexpr std::pair<const char*, int> kIndex[] = {{"first", 1}, {"second", 2}, {"third", 3}, {"fourth", 4}, {"last", -1}};
+
+json::array by_day(const json::object& p, bool nth) {
+  json::array out;
+  int n = 0;
+  if (nth)
+    for (auto [k, v] : kIndex)
+      if (str(p, "index") == k || (str(p, "index").empty() && v == 1)) n = v;
+  for (const std::string& d : strings(p, "daysOfWeek"))
+    for (auto [g, j] : kDays)
+      if (d == g) {
+        json::object day{{"@type", "NDay"}, {"day", j}};
+        if (nth) day["nthOfPeriod"] = n;
+        out.push_back(std::move(day));
+      }
+  return out;
+}
+
+int64_t num(const json::object& o, const char* k) {
+  if (auto* v = o.if_contains(k); v && v->is_int64()) return v->get_int64();
+  return 0;
+}
+
+std::optional<json::object> rule_of(const json::object& rec) {
+  const json::object* p = obj(rec, "pattern");
+  const json::object* r = obj(rec, "range");
+  if (!p) return std::nullopt;
+  std::string type = str(*p, "type");
+  json::object rule{{"@type", "RecurrenceRule"}};
+  if (type == "daily") rule["frequency"] = "daily";
+  else if (type == "weekly") rule["frequency"] = "weekly";
+  else if (type == "absoluteMonthly" || type == "relativeMonthly") rule["frequency"] = "monthly";
+  else if (type == "absoluteYearly" || type == "relativeYearly") rule["frequency"] = "yearly";
+  else return std::nullopt;
+  if (int64_t i = num(*p, "interval"); i > 1) rule["interval"] = i;
+  if (type == "weekly") rule["byDay"] = by_day(*p, false);
+  if (type == "relativeMonthly" || type == "relativeYearly") rule["byDay"] = by_day(*p, true);
+  if (type == "absoluteYearly" || type == "relativeYearly")
+    rule["byMonth"] = json::array{json::value(std::to_string(num(*p, "month")))};
+  if (type == "absoluteMonthly" || type == "absoluteYearly") rule["byMonthDay"] = json::array{num(*p, "dayOfMonth")};
+  if (r) {
+    if (str(*r, "type") == "numbered" && num(*r, "numberOfOccurrences") > 0) rule["count"] = num(*r, "numberOfOccurrences");
+    if (str(*r, "type") == "endDate" && !str(*r, "endDate").empty()) rule["until"] = str(*r, "endDate") + "T23:59:59";
+  }
+  return rule;
+}
+
+// A JSCalendar rule as Graph's patternedRecurrence, from the series' local start
+// and zone. Rules Graph cannot say (BYHOUR, BYSETPOS, several month days…) throw.
+json::object recurrence_of(const json::object& rule, int64_t start_local, const std::string& zone) {
+  std::string freq = str(rule, "frequency");
+  json::object p{{"interval", std::max<int64_t>(1, num(rule, "interval"))}};
+  const json::array* days = arr(rule, "byDay");
+  bool nth = false;
+  json::array dow;
+  std::string index;
+  if (days)
+    for (const auto& v : *days) {
+      if (!v.is_object()) continue;
+      for (auto [g, j] : kDays)
+        if (str(v.get_object(), "day") == j) dow.push_back(json::value(g));
+      if (auto n = num(v.get_object(), "nthOfPeriod"); n != 0) {
+        nth = true;
+        for (auto [k, i] : kIndex)
+          if (i == n) index = k;
+        if (index.empty()) throw std::invalid_argument("Outlook repeats on the first to fourth or the last weekday only");
+      }
+    }
+  std::string date = accord::utc::format(start_local, accord::utc::Form::kDate);
+  int month = std::stoi(date.substr(5, 2)), mday = std::stoi(date.substr(8, 2));
+  auto first_int = [&](const char* k, int fallback) -> int64_t {
+    if (const json::array* a = arr(rule, k); a && !a->empty()) {
+      if ((*a)[0].is_int64()) return (*a)[0].get_int64();
+      if ((*a)[0].is_string()) return std::stoll(std::string((*a)[0].get_string()));
+    }
+    return fallback;
+  };
+  if (freq == "daily") {
+    p["type"] = "daily";
+  } else if (freq == "weekly") {
+    p["type"] = "weekly";
+    if (dow.empty()) dow.push_back(json::value(kDays[(start_local / 86400 + 4) % 7].first));  // the start's weekday
+    p["daysOfWeek"] = dow;
+  } else if (freq == "monthly") {
+    if (nth) {
+      p["type"] = "relativeMonthly";
+      p["daysOfWeek"] = dow;
+      p["index"] = index;
+    } else {
+      p["type"] = "absoluteMonthly";
+      p["dayOfMonth"] = first_int("byMonthDay", mday);
+    }
+  } else if (freq == "yearly") {
+    p["month"] = first_int("byMonth", month);
+    if (nth) {
+      p["type"] = "relativeYearly";
+      p["daysOfWeek"] = dow;
+      p["index"] = index;
+    } else {
+      p["type"] = "absoluteYearly";
+      p["dayOfMonth"] = first_int("byMonthDay", mday);
+    }
+  } else {
+    throw std::invalid_argument("Outlook repeats daily, weekly, monthly or yearly, not \"" + freq + "\"");
+  }
+  json::object r{{"startDate", date}, {"recurrenceTimeZone", zone.empty() ? "UTC" : zone}};
+  if (int64_t c = num(rule, "count"); c > 0) {
+    r["type"] = "numbered";
+    r["numberOfOccurrences"] = c;
+  } else if (std::string u = str(rule, "until"); u.size() >= 10) {
+    r["type"] = "endDate";
+    r["endDate"] = u.substr(0, 10);
+  } else {
+    r["type"] = "noEnd";
+  }
+  return json::object{{"pattern", std::move(p)}, {"range", std::move(r)}};
+}
+
+// ---- one event's own fields ------------------------------------------------------
+
+struct Times {
+  int64_t start = 0, end = 0;  // local (all-day: the dates at midnight)
+  std::string zone;            // IANA, "" for all-day (floating)
+  bool all_day = false;
+};
+
+Times times_of(const json::object& e, const std::string& series_zone) {
+  Times t;
+  t.all_day = e.contains("isAllDay") && e.at("isAllDay").is_bool() && e.at("isAllDay").get_bool();
+  const json::object* s = obj(e, "start");
+  const json::object* en = obj(e, "end");
+  int64_t s_utc = s ? wall(str(*s, "dateTime")).value_or(0) : 0;
+  int64_t e_utc = en ? wall(str(*en, "dateTime")).value_or(s_utc) : s_utc;
+  // times come in UTC (Prefer: outlook.timezone="UTC"); one in another zone is read in it
+  std::string given = s ? str(*s, "timeZone") : "";
+  if (!given.empty() && given != "UTC") {
+    std::string z = iana(given);
+    s_utc = local_to_utc(s_utc, z);
+    e_utc = local_to_utc(e_utc, z);
+  }
+  if (t.all_day) {  // midnight to midnight, a floating date
+    t.start = s_utc;
+    t.end = e_utc;
+    return t;
+  }
+  t.zone = series_zone.empty() ? iana(str(e, "originalStartTimeZone")) : series_zone;
+  if (t.zone.empty()) t.zone = "Etc/UTC";
+  t.start = utc_to_local(s_utc, t.zone);
+  t.end = utc_to_local(e_utc, t.zone);
+  return t;
+}
+
+std::string body_text(const json::object& e) {
+  const json::object* b = obj(e, "body");
+  if (!b) return "";
+  std::string c = str(*b, "content");
+  if (str(*b, "contentType") == "html" || str(*b, "contentType") == "HTML") return c.empty() ? c : c;  // asked as text
+  return c;
+}
+
+void own_fields(const json::object& e, const Times& t, json::object& out) {
+  if (std::string s = str(e, "subject"); !s.empty()) out["title"] = s;
+  if (std::string d = body_text(e); !d.empty()) out["description"] = d;
+  if (const json::object* l = obj(e, "location"))
+    if (std::string n = str(*l, "displayName"); !n.empty())
+      out["locations"] = json::object{{"l1", json::object{{"@type", "Location"}, {"name", n}}}};
+  out["start"] = local_text(t.start);
+  if (t.all_day) out["showWithoutTime"] = true;
+  else out["timeZone"] = t.zone;
+  out["duration"] = accord::duration::format(std::max<int64_t>(0, t.end - t.start));
+}
+
+}  // namespace
+
+std::string recurrence_id(const std::string& original_start_utc, const std::string& zone) {
+  auto w = wall(original_start_utc);
+  return w ? local_text(zone.empty() ? *w : utc_to_local(*w, zone)) : "";
+}
+
+std::string cancelled_date(const std::string& entry) {
+  size_t dot = entry.rfind('.');
+  return dot == std::string::npos ? "" : entry.substr(dot + 1, 10);
+}
+
+json::object to_event(const Series& s) {
+  const json::object& m = s.master;
+  Times t = times_of(m, "");
+  json::object ev{{"@type", "Event"}};
+  own_fields(m, t, ev);
+  std::string sens = str(m, "sensitivity");
+  if (sens == "private" || sens == "personal") ev["privacy"] = "private";
+  else if (sens == "confidential") ev["privacy"] = "secret";
+  if (std::vector<std::string> cats = strings(m, "categories"); !cats.empty()) {
+    json::object kw;
+    for (const std::string& k : cats) kw[k] = true;
+    ev["keywords"] = std::move(kw);
+  }
+  if (const json::object* rec = obj(m, "recurrence"))
+    if (auto rule = rule_of(*rec)) ev["recurrenceRules"] = json::array{std::move(*rule)};
+  json::object overrides;
+  const std::string tod = local_text(t.start).substr(10);  // "T10:00:00"
+  for (const std::string& c : strings(m, "cancelledOccurrences"))
+    if (std::string d = cancelled_date(c); !d.empty()) overrides[d + tod] = json::object{{"excluded", true}};
+  for (const json::object& x : s.exceptions) {
+    std::string rid = t.all_day ? str(x, "originalStart").substr(0, 10) + "T00:00:00"
+                                : recurrence_id(str(x, "originalStart"), t.zone);
+    if (rid.empty()) continue;
+    json::object own;
+    own_fields(x, times_of(x, t.zone), own);
+    json::object patch;
+    for (const char* k : {"title", "description", "locations", "start", "duration"}) {
+      const json::value* mine = own.if_contains(k);
+      const json::value* theirs = ev.if_contains(k);
+      if (std::string(k) == "start") {
+        if (mine && *mine != json::value(rid)) patch[k] = *mine;
+      } else if (mine && (!theirs || *mine != *theirs)) {
+        patch[k] = *mine;
+      } else if (!mine && theirs) {
+        patch[k] = nullptr;
+      }
+    }
+    overrides[rid] = std::move(patch);
+  }
+  if (!overrides.empty()) ev["recurrenceOverrides"] = std::move(overrides);
+  return ev;
+}
+
+Written from_event(const json::object& e) {
+  Written w;
+  json::object& g = w.master;
+  bool all_day = e.contains("showWithoutTime") && e.at("showWithoutTime").is_bool() && e.at("showWithoutTime").get_bool();
+  std::string zone = all_day ? "" : str(e, "timeZone");
+  if (!all_day && zone.empty()) zone = "Etc/UTC";  // a floating time is taken as UTC
+  auto start = wall(str(e, "start"));
+  if (!start) throw std::invalid_argument("the event has no start");
+  int64_t dur = accord::duration::parse(str(e, "duration")).value_or(all_day ? 86400 : 0);
+  auto dtz = [&](int64_t local) {
+    return json::object{{"dateTime", local_text(local)}, {"timeZone", all_day ? "UTC" : zone}};
+  };
+  g["subject"] = str(e, "title");
+  g["body"] = json::object{{"contentType", "text"}, {"content", str(e, "description")}};
+  g["start"] = dtz(*start);
+  g["end"] = dtz(*start + dur);
+  g["isAllDay"] = all_day;
+  std::string loc;
+  if (const json::object* ls = obj(e, "locations"))
+    for (const auto& [k, v] : *ls)
+      if (v.is_object() && !str(v.get_object(), "name").empty()) {
+        loc = str(v.get_object(), "name");
+        break;
+      }
+  g["location"] = json::object{{"displayName", loc}};
+  std::string privacy = str(e, "privacy");
+  g["sensitivity"] = privacy == "private" ? "private" : privacy == "secret" ? "confidential" : "normal";
+  json::array cats;
+  if (const json::object* kw = obj(e, "keywords"))
+    for (const auto& [k, v] : *kw)
+      if (v.is_bool() && v.get_bool()) cats.push_back(json::value(std::string(k)));
+  g["categories"] = std::move(cats);
+  g["recurrence"] = nullptr;
+  if (const json::array* rules = arr(e, "recurrenceRules"); rules && !rules->empty() && rules->front().is_object()) {
+    if (rules->size() > 1) throw std::invalid_argument("Outlook keeps one recurrence rule per series");
+    g["recurrence"] = recurrence_of(rules->front().get_object(), *start, all_day ? "UTC" : zone);
+  }
+  if (const json::object* ov = obj(e, "recurrenceOverrides"))
+    for (const auto& [rid, v] : *ov) {
+      if (!v.is_object()) continue;
+      const json::object& o = v.get_object();
+      if (o.contains("excluded") && o.at("excluded").is_bool() && o.at("excluded").get_bool()) {
+        w.excluded.emplace_back(rid);
+        continue;
+      }
+      Written::Change c{std::string(rid), {}};
+      if (auto* t = o.if_contains("title")) c.patch["subject"] = t->is_string() ? *t : json::value("");
+      if (auto* d = o.if_contains("description"))
+        c.patch["body"] = json::object{{"contentType", "text"}, {"content", d->is_string() ? *d : json::value("")}};
+      auto os = o.contains("start") ? wall(str(o, "start")) : wall(std::string(rid));
+      int64_t odur = o.contains("duration") ? accord::duration::parse(str(o, "duration")).value_or(dur) : dur;
+      if (os && (o.contains("start") || o.contains("duration"))) {
+        c.patch["start"] = dtz(*os);
+        c.patch["end"] = dtz(*os + odur);
+      }
+      if (auto* l = o.if_contains("locations")) {
+        std::string n;
+        if (l->is_object())
+          for (const auto& [k, lv] : l->get_object())
+            if (lv.is_object()) n = str(lv.get_object(), "name");
+        c.patch["location"] = json::object{{"displayName", n}};
+      }
+      w.changed.push_back(std::move(c));
+    }
+  return w;
+}
+
 const std::vector<std::string>& fields() {
-  static const std::vector<std::string> f = {"/title"};
+  static const std::vector<std::string> f = {"/title",      "/description",     "/locations/*/name", "/start",
+                                             "/timeZone",   "/duration",        "/showWithoutTime",  "/privacy",
+                                             "/keywords",   "/recurrenceRules", "/recurrenceOverrides"};
   return f;
 }
+
 }  // namespace outlook::events

@@ -1,14 +1,300 @@
 // SPDX-License-Identifier: Apache-2.0
-// The graph backend's event stream (graph_backend.hpp).
+// The graph backend's event stream (graph_backend.hpp): the primary
+// calendar. A full listing lists every event (/me/events: single events and
+// series masters, user-list-events.md) after a silent first round of
+// calendarView/delta over the window (event-delta.md,
+// concepts/delta-query-events.md) has fixed where changes are followed
+// from; changes then come from that delta. An occurrence or exception that
+// changed stands for its series: the master is read again with its
+// exceptions ($expand=exceptionOccurrences) and cancelled occurrences. An
+// "@removed" event that still exists lies outside the window (or is an
+// occurrence): it is read again, never taken as deleted; one that is gone
+// is deleted. Creates carry transactionId (Graph's guard against a POST
+// sent twice) and the idempotency key in an extended property.
+#include "event_map.hpp"
 #include "graph_backend.hpp"
+
+#include <accord/json/lenient.hpp>
+#include <accord/kit/batch.hpp>
+#include <accord/kit/cursor.hpp>
+#include <accord/net/http_client.hpp>
+#include <accord/text/content_hash.hpp>
+#include <accord/time/rest_time.hpp>
+#include <accord/time/utc_time.hpp>
+
+#include <set>
+
+namespace json = boost::json;
+using accord::json_read::arr;
+using accord::json_read::str;
+using accord::kit::Op;
+using accord::kit::Result;
+using accord::net::url_encode;
 
 namespace outlook::graph {
 
-std::string Backend::read_events(const boost::json::object&, bool) {
-  throw accord::Error(ACCORD_UNSUPPORTED, "the event stream is not written yet");
+namespace {
+
+const accord::kit::CursorFormat kEventCursor{"outlook", 1};
+// Times in UTC (the map turns them into the event's zone), bodies as text.
+constexpr const char* kEventPrefer = "outlook.timezone=\"UTC\", outlook.body-content-type=\"text\"";
+
+std::string key_filter(const std::string& key) {
+  return "singleValueExtendedProperties/Any(ep: ep/id eq " + odata_quote(kKeyProperty) + " and ep/value eq " +
+         odata_quote(key) + ")";
 }
-accord::kit::Result Backend::apply_event(const accord::kit::Op&) {
-  throw accord::Error(ACCORD_UNSUPPORTED, "the event stream is not written yet");
+
+std::string expand_key() { return "singleValueExtendedProperties($filter=id eq " + odata_quote(kKeyProperty) + ")"; }
+
+std::string key_of(const json::object& g) {
+  if (const json::array* a = arr(g, "singleValueExtendedProperties"))
+    for (const auto& v : *a)
+      if (v.is_object() && str(v.get_object(), "id") == kKeyProperty) return str(v.get_object(), "value");
+  return "";
+}
+
+// A series' version: the master's etag, and its exceptions' when there are any.
+std::string series_version(const json::object& master) {
+  std::string v = str(master, "@odata.etag");
+  if (v.empty()) v = "W/\"" + str(master, "changeKey") + "\"";
+  std::string all;
+  if (const json::array* x = arr(master, "exceptionOccurrences"))
+    for (const auto& e : *x)
+      if (e.is_object()) all += str(e.get_object(), "id") + "=" + str(e.get_object(), "changeKey") + ";";
+  return all.empty() ? v : v + ";" + accord::hash::content_hash(all);
+}
+
+events::Series series_of(const json::object& master) {
+  events::Series s{master, {}};
+  if (const json::array* x = arr(master, "exceptionOccurrences"))
+    for (const auto& e : *x)
+      if (e.is_object()) s.exceptions.push_back(e.get_object());
+  return s;
+}
+
+json::object event_record(const json::object& master) {
+  json::object rec{{"id", str(master, "id")}, {"version", series_version(master)}};
+  try {
+    rec["data"] = events::to_event(series_of(master));
+  } catch (const std::exception& e) {
+    rec["data"] = "unreadable: " + std::string(e.what());  // the host reports it and goes on
+  }
+  if (std::string m = str(master, "lastModifiedDateTime"); !m.empty()) rec["modified"] = m;
+  if (std::string k = key_of(master); !k.empty()) rec["idempotency_key"] = k;
+  return rec;
+}
+
+}  // namespace
+
+std::optional<json::object> Backend::get_series(const std::string& id) {
+  return get_one("/me/events/" + url_encode(id) + "?$expand=" + url_encode("exceptionOccurrences," + expand_key()),
+                 kEventPrefer);
+}
+
+// The cursor: {"stream", "phase": "base"|"list"|"delta", "win": [from, to],
+// "next" (a page in progress), "link" (the window's deltaLink)}.
+std::string Backend::read_events(const json::object& c, bool fresh) {
+  std::string phase = fresh ? "base" : str(c, "phase");
+  std::string next = str(c, "next"), link = str(c, "link");
+  json::array win;
+  if (auto* w = c.if_contains("win"); w && w->is_array()) win = w->get_array();
+  if (fresh) {
+    int64_t day = accord::utc::now_ms() / 86400000 * 86400;
+    std::string from = s_.window_start.empty() ? accord::utc::format(day - s_.past_days * 86400, accord::utc::Form::kLocal)
+                                               : s_.window_start + "T00:00:00";
+    win = json::array{json::value(from), json::value(accord::utc::format(day + s_.future_days * 86400, accord::utc::Form::kLocal))};
+  }
+  if (win.size() != 2 || !win[0].is_string() || !win[1].is_string() || (phase != "base" && phase != "list" && phase != "delta"))
+    kEventCursor.expire("it is not an event cursor of this version");
+  for (const std::string& u : {next, link})
+    if (!u.empty() && u.rfind(client_.root() + "/", 0) != 0) kEventCursor.expire("its link is not on " + client_.root());
+  std::string url;
+  if (!next.empty()) url = next;
+  else if (phase == "base") url = "/me/calendarView/delta?startDateTime=" + url_encode(std::string(win[0].get_string())) +
+                                  "&endDateTime=" + url_encode(std::string(win[1].get_string()));
+  else if (phase == "list") url = "/me/events?$top=" + std::to_string(s_.page_size) + "&$expand=" +
+                                  url_encode("exceptionOccurrences," + expand_key());
+  else url = link;
+  if (url.empty()) kEventCursor.expire("it holds no delta link");
+  Answer a = client_.call("GET", url, "", {}, true, prefer_page() + ", " + kEventPrefer);
+  if (a.status == 410 || a.code == "syncStateNotFound" || a.code == "resyncRequired" || a.code == "SyncStateNotFound")
+    kEventCursor.expire("Outlook no longer holds the calendar's sync state (HTTP " + std::to_string(a.status) + " " + a.code + ")");
+  if (!a.ok()) unusable("GET", url, a);
+  const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+  const json::array* items = arr(body, "value");
+  accord::kit::Batch batch;
+  batch.full = fresh;
+  if (phase == "list" && items) {
+    for (const auto& v : *items)
+      if (v.is_object() && !str(v.get_object(), "id").empty()) batch.records.push_back(event_record(v.get_object()));
+  } else if (phase == "delta" && items) {
+    std::vector<std::string> touched;
+    std::set<std::string> seen;
+    auto touch = [&](const std::string& id) {
+      if (!id.empty() && seen.insert(id).second) touched.push_back(id);
+    };
+    std::vector<std::string> gone;
+    for (const auto& v : *items) {
+      if (!v.is_object()) continue;
+      const json::object& e = v.get_object();
+      std::string id = str(e, "id"), master = str(e, "seriesMasterId");
+      if (id.empty()) continue;
+      if (e.contains("@removed")) {
+        // inside the window and deleted, or outside it (added, changed or deleted there): read it to know
+        auto now = get_one("/me/events/" + url_encode(id) + "?$select=id,seriesMasterId,type", kEventPrefer);
+        if (!now) gone.push_back(id);
+        else touch(str(*now, "seriesMasterId").empty() ? id : str(*now, "seriesMasterId"));
+        continue;
+      }
+      touch(master.empty() ? id : master);
+    }
+    for (const std::string& id : gone)
+      if (!seen.count(id)) batch.records.push_back(json::object{{"id", id}, {"deleted", true}});
+    for (const std::string& id : touched) {
+      owner_.throw_if_cancelled();
+      auto m = get_series(id);
+      if (!m) batch.records.push_back(json::object{{"id", id}, {"deleted", true}});
+      else batch.records.push_back(event_record(*m));
+    }
+  }
+  json::object nc{{"stream", "event"}, {"win", win}, {"phase", phase}};
+  if (!link.empty()) nc["link"] = link;
+  std::string nl = str(body, "@odata.nextLink"), dl = str(body, "@odata.deltaLink");
+  if (!nl.empty()) {
+    if (nl.rfind(client_.root() + "/", 0) != 0) throw failure(ACCORD_ERROR, "GET", url, a, "its next page is on another server");
+    nc["next"] = nl;
+    batch.more = true;
+  } else if (phase == "base") {
+    if (dl.empty()) throw failure(ACCORD_ERROR, "GET", url, a, "Graph gave neither a next page nor a delta link");
+    nc["phase"] = "list";
+    nc["link"] = dl;
+    batch.more = true;
+  } else if (phase == "list") {
+    nc["phase"] = "delta";
+    batch.more = true;
+  } else {
+    if (dl.empty()) throw failure(ACCORD_ERROR, "GET", url, a, "Graph gave neither a next page nor a delta link");
+    nc["link"] = dl;
+  }
+  batch.cursor = kEventCursor.write(nc);
+  return batch.serialize();
+}
+
+std::optional<json::object> Backend::find_event(const std::string& key) {
+  if (key.empty()) return std::nullopt;
+  std::optional<json::object> found;
+  each_page("/me/events?$filter=" + url_encode(key_filter(key)) + "&$select=id", [&](const json::array& v) {
+    for (const auto& x : v)
+      if (x.is_object() && !str(x.get_object(), "id").empty()) {
+        found = x.get_object();
+        return true;
+      }
+    return false;
+  });
+  return found;
+}
+
+Result Backend::event_result(const std::string& id) {
+  auto m = get_series(id);
+  if (!m) throw accord::Error(ACCORD_RETRY, "event " + id + " was written but cannot be read back yet", 5000);
+  Result r = Result::ok(id, series_version(*m));
+  r.data = events::to_event(series_of(*m));
+  return r;
+}
+
+namespace {
+
+// The occurrence of a series whose original start is `rid` (local, in the series' zone).
+std::string occurrence_path(const std::string& id) { return "/me/events/" + url_encode(id) + "/instances"; }
+
+}  // namespace
+
+Result Backend::apply_event(const Op& op) {
+  std::string path = "/me/events/" + url_encode(op.id);
+  std::vector<std::string> match;
+  if (op.expect_version && !op.expect_version->empty())
+    match.push_back("If-Match: " + op.expect_version->substr(0, op.expect_version->find(';')));
+  if (op.is_delete()) {
+    Answer a = client_.call("DELETE", path, "", match, true);
+    if (a.ok() || a.status == 404) return Result::ok(op.id);
+    if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "DELETE", path, a).what(), op.id);
+    unusable("DELETE", path, a);
+  }
+  events::Written w;
+  try {
+    w = events::from_event(op.data);
+  } catch (const std::invalid_argument& e) {
+    return Result::failed("unsupported", std::string("Outlook cannot keep this event: ") + e.what());
+  }
+  std::string id = op.id;
+  if (op.is_create()) {
+    std::optional<json::object> found;
+    if (op.resend) found = find_event(op.idempotency_key);
+    if (found) {
+      id = str(*found, "id");
+    } else {
+      json::object body = w.master;
+      if (!op.idempotency_key.empty()) {
+        // transactionId: "a custom identifier specified by a client app for the server to avoid redundant
+        // POST operations in case of client retries" (event.md): a create sent twice makes one event
+        body["transactionId"] = "accord-" + accord::hash::content_hash(op.idempotency_key) +
+                                accord::hash::content_hash(op.idempotency_key + "#");
+        body["singleValueExtendedProperties"] = json::array{json::object{{"id", kKeyProperty}, {"value", op.idempotency_key}}};
+      }
+      Answer a = client_.call("POST", "/me/events", json::serialize(body), {}, !op.idempotency_key.empty(), kEventPrefer);
+      if (!a.ok() || !a.body.is_object()) unusable("POST", "/me/events", a);
+      id = str(a.body.get_object(), "id");
+    }
+  } else {
+    // the version (exceptions included) compared first, then If-Match on the master
+    if (op.expect_version && !op.expect_version->empty()) {
+      auto cur = get_series(op.id);
+      if (!cur) throw accord::Error(ACCORD_ERROR, "event " + op.id + " is no longer in the calendar");
+      if (std::string now = series_version(*cur); now != *op.expect_version)
+        return Result::conflict("event " + op.id + " changed in Outlook since it was read", op.id, now);
+    }
+    Answer a = client_.call("PATCH", path, json::serialize(w.master), match, true, kEventPrefer);
+    if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "PATCH", path, a).what(), op.id);
+    if (a.status == 404) throw accord::Error(ACCORD_ERROR, "event " + op.id + " is no longer in the calendar");
+    if (!a.ok()) unusable("PATCH", path, a);
+  }
+  // the changed and cancelled occurrences, each found by its original start
+  if (!w.changed.empty() || !w.excluded.empty()) {
+    std::string zone = str(op.data, "timeZone");
+    std::map<std::string, std::string> by_rid;  // recurrence id → occurrence id
+    std::string from = "9999", to = "0000";
+    for (const auto& c : w.changed) from = std::min(from, c.recurrence_id), to = std::max(to, c.recurrence_id);
+    for (const auto& x : w.excluded) from = std::min(from, x), to = std::max(to, x);
+    auto day = [](const std::string& local, int64_t shift) {
+      auto ms = accord::utc::parse_iso8601_ms(local.substr(0, 10) + "T00:00:00Z");
+      return accord::utc::format((ms.value_or(0) / 1000) + shift * 86400, accord::utc::Form::kLocal);
+    };
+    each_page(occurrence_path(id) + "?startDateTime=" + url_encode(day(from, -2)) + "&endDateTime=" + url_encode(day(to, 3)) +
+                  "&$select=id,originalStart,isAllDay",
+              [&](const json::array& v) {
+                for (const auto& x : v)
+                  if (x.is_object())
+                    by_rid[events::recurrence_id(str(x.get_object(), "originalStart"), zone)] = str(x.get_object(), "id");
+                return false;
+              });
+    for (const auto& c : w.changed) {
+      owner_.throw_if_cancelled();
+      auto it = by_rid.find(c.recurrence_id);
+      if (it == by_rid.end()) continue;  // not an occurrence of the series (or already cancelled)
+      std::string p = "/me/events/" + url_encode(it->second);
+      Answer a = client_.call("PATCH", p, json::serialize(c.patch), {}, true, kEventPrefer);
+      if (!a.ok()) unusable("PATCH", p, a, "an occurrence of the series could not be changed");
+    }
+    for (const auto& rid : w.excluded) {
+      owner_.throw_if_cancelled();
+      auto it = by_rid.find(rid);
+      if (it == by_rid.end()) continue;  // cancelled already
+      std::string p = "/me/events/" + url_encode(it->second);
+      Answer a = client_.call("DELETE", p, "", {}, true);
+      if (!a.ok() && a.status != 404) unusable("DELETE", p, a, "an occurrence of the series could not be cancelled");
+    }
+  }
+  return event_result(id);
 }
 
 }  // namespace outlook::graph
