@@ -3,6 +3,7 @@
 #include "calendar_map.hpp"
 
 #include <accord/formats/icalendar.hpp>
+#include <accord/text/ascii.hpp>
 #include <accord/time/rest_time.hpp>
 
 #include "json_read.hpp"
@@ -81,6 +82,46 @@ void common(std::string& out, const json::object& e) {
   if (vis == "public" || vis == "private" || vis == "confidential")
     line(out, "CLASS:" + std::string(vis == "public" ? "PUBLIC" : vis == "private" ? "PRIVATE" : "CONFIDENTIAL"));
   if (str(e, "transparency") == "transparent") line(out, "TRANSP:TRANSPARENT");
+  // people: the organizer (read only in Google) and the attendees, as
+  // Google's own iCalendar export writes them
+  auto cn = [](const json::object& who) {
+    std::string n = str(who, "displayName");
+    std::erase(n, '"');
+    return n.empty() ? std::string() : ";CN=\"" + n + "\"";
+  };
+  if (const json::object* o = jr::obj(e, "organizer"); o && !str(*o, "email").empty())
+    line(out, "ORGANIZER" + cn(*o) + ":mailto:" + str(*o, "email"));
+  if (const json::array* as = jr::arr(e, "attendees"))
+    for (const auto& v : *as) {
+      const json::object* a = v.if_object();
+      if (!a || str(*a, "email").empty()) continue;
+      std::string l = "ATTENDEE" + cn(*a);
+      if (jr::flag(a, "resource")) l += ";CUTYPE=RESOURCE";
+      l += jr::flag(a, "optional") ? ";ROLE=OPT-PARTICIPANT" : ";ROLE=REQ-PARTICIPANT";
+      std::string rs = str(*a, "responseStatus");
+      l += ";PARTSTAT=" + std::string(rs == "accepted" ? "ACCEPTED" : rs == "declined" ? "DECLINED"
+                                     : rs == "tentative" ? "TENTATIVE" : "NEEDS-ACTION");
+      line(out, l + ":mailto:" + str(*a, "email"));
+    }
+}
+
+// Reminders of the event's own (useDefault false): one VALARM each, so
+// many minutes before the start; the calendar's default reminders are
+// Google's and make none.
+void alarms(std::string& out, const json::object& e) {
+  const json::object* r = jr::obj(e, "reminders");
+  if (!r || jr::flag(r, "useDefault")) return;
+  if (const json::array* os = jr::arr(*r, "overrides"))
+    for (const auto& v : *os) {
+      const json::object* o = v.if_object();
+      auto* m = o ? o->if_contains("minutes") : nullptr;
+      if (!m || !m->is_int64()) continue;
+      icaldurationtype d = icaldurationtype_from_int(static_cast<int>(-m->get_int64() * 60));
+      line(out, "BEGIN:VALARM");
+      line(out, std::string("ACTION:") + (str(*o, "method") == "email" ? "EMAIL" : "DISPLAY"));
+      line(out, "TRIGGER:" + take(icaldurationtype_as_ical_string_r(d)));
+      line(out, "END:VALARM");
+    }
 }
 
 const json::object* time_of(const json::object& e, const char* k) {
@@ -175,8 +216,10 @@ json::object to_event(const Series& s, const std::string& calendar_zone) {
     line(ex, "DTSTART" + ical_time(xs ? *xs : *orig, zone));
     if (xe) line(ex, "DTEND" + ical_time(*xe, zone));
     common(ex, x);
+    alarms(ex, x);
     line(ex, "END:VEVENT");
   }
+  alarms(text, m);
   line(text, "END:VEVENT");
   text += ex;
   line(text, "END:VCALENDAR");
@@ -220,6 +263,57 @@ json::object google_time(icalproperty* p, const std::string& fallback_zone) {
   return out;
 }
 
+std::string param(icalproperty* p, const char* name) {
+  const char* v = icalproperty_get_parameter_as_string(p, name);
+  std::string s = v ? v : "";
+  for (char& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// ATTENDEE → attendees (the organizer is Google's to set: read only
+// but on import).
+void people(icalcomponent* c, json::object& e) {
+  json::array out;
+  for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_ATTENDEE_PROPERTY); p;
+       p = icalcomponent_get_next_property(c, ICAL_ATTENDEE_PROPERTY)) {
+    const char* v = icalproperty_get_attendee(p);
+    std::string addr = v ? v : "";
+    if (addr.size() < 8 || !accord::ascii_iequals(std::string_view(addr).substr(0, 7), "mailto:")) continue;
+    json::object a{{"email", addr.substr(7)}};
+    if (const char* name = icalproperty_get_parameter_as_string(p, "CN"); name && *name) a["displayName"] = name;
+    if (param(p, "ROLE") == "OPT-PARTICIPANT") a["optional"] = true;
+    std::string cu = param(p, "CUTYPE");
+    if (cu == "RESOURCE" || cu == "ROOM") a["resource"] = true;
+    std::string ps = param(p, "PARTSTAT");
+    a["responseStatus"] = ps == "ACCEPTED" ? "accepted" : ps == "DECLINED" ? "declined" : ps == "TENTATIVE" ? "tentative"
+                                                                                                    : "needsAction";
+    out.push_back(std::move(a));
+  }
+  if (!out.empty()) e["attendees"] = std::move(out);
+}
+
+// VALARMs → reminders: an alarm so long before the start (up to Google's
+// 4 weeks, 5 at most), by popup (DISPLAY, AUDIO) or email; none: the
+// calendar's default reminders.
+void reminders(icalcomponent* c, json::object& e) {
+  json::array overrides;
+  for (icalcomponent* a = icalcomponent_get_first_component(c, ICAL_VALARM_COMPONENT); a && overrides.size() < 5;
+       a = icalcomponent_get_next_component(c, ICAL_VALARM_COMPONENT)) {
+    icalproperty* t = icalcomponent_get_first_property(a, ICAL_TRIGGER_PROPERTY);
+    if (!t) continue;
+    icaltriggertype tr = icalproperty_get_trigger(t);
+    icalparameter* rel = icalproperty_get_first_parameter(t, ICAL_RELATED_PARAMETER);
+    if (!icaltime_is_null_time(tr.time) || (rel && icalparameter_get_related(rel) == ICAL_RELATED_END)) continue;
+    int secs = icaldurationtype_as_int(tr.duration);
+    if (secs > 0 || -secs > 40320 * 60 || secs % 60) continue;
+    icalproperty* act = icalcomponent_get_first_property(a, ICAL_ACTION_PROPERTY);
+    bool email = act && icalproperty_get_action(act) == ICAL_ACTION_EMAIL;
+    overrides.push_back(json::object{{"method", email ? "email" : "popup"}, {"minutes", -secs / 60}});
+  }
+  if (overrides.empty()) e["reminders"] = json::object{{"useDefault", true}};
+  else e["reminders"] = json::object{{"useDefault", false}, {"overrides", std::move(overrides)}};
+}
+
 json::object event_of(icalcomponent* c, const std::string& zone) {
   json::object e;
   if (std::string s = prop_text(c, ICAL_SUMMARY_PROPERTY); !s.empty()) e["summary"] = s;
@@ -230,6 +324,8 @@ json::object event_of(icalcomponent* c, const std::string& zone) {
   std::string cls = prop_text(c, ICAL_CLASS_PROPERTY);
   e["visibility"] = cls == "PUBLIC" ? "public" : cls == "PRIVATE" ? "private" : cls == "CONFIDENTIAL" ? "confidential" : "default";
   e["transparency"] = prop_text(c, ICAL_TRANSP_PROPERTY) == "TRANSPARENT" ? "transparent" : "opaque";
+  people(c, e);
+  reminders(c, e);
   if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY)) e["start"] = google_time(p, zone);
   if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY)) {
     e["end"] = google_time(p, zone);
@@ -326,7 +422,9 @@ const std::vector<std::string>& fields() {
   static const std::vector<std::string> f = {
       "/uid",    "/title",         "/description",   "/locations/*/name", "/start",
       "/duration", "/timeZone",    "/showWithoutTime", "/status",         "/privacy",
-      "/freeBusyStatus", "/recurrenceRules", "/recurrenceOverrides"};
+      "/freeBusyStatus", "/recurrenceRules", "/recurrenceOverrides", "/participants/*/name",
+      "/participants/*/email", "/participants/*/sendTo", "/participants/*/roles",
+      "/participants/*/participationStatus", "/participants/*/kind", "/alerts/*/trigger", "/alerts/*/action"};
   return f;
 }
 

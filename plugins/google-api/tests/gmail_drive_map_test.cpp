@@ -3,6 +3,7 @@
 // (format=metadata, users.messages reference) ⇄ the canonical message with
 // gmail-imap's label rules, the label changes an update makes, base64url;
 // a Drive file (files reference) ⇄ the canonical note.
+#include "calendar_map.hpp"
 #include "drive_map.hpp"
 #include "gmail_map.hpp"
 
@@ -117,4 +118,58 @@ TEST(DriveMap, NoCategoriesClearsThemAndTooManyAreRefused) {
 
 TEST(DriveMap, QueryStringsAreEscaped) {
   EXPECT_EQ(drive::quoted("Ada's \\notes"), "'Ada\\'s \\\\notes'");
+}
+
+// Calendar's attendees and reminders (Event.attendees, Event.reminders) ⇄
+// JSCalendar participants and alerts, as an iCalendar file's ATTENDEE and
+// VALARM read through the formats lib.
+TEST(CalendarMap, AttendeesAndRemindersBothWays) {
+  calendar::Series s;
+  s.master = obj(R"({"id":"e1","iCalUID":"e1@google.com","summary":"Review",
+    "start":{"dateTime":"2026-01-05T12:00:00Z","timeZone":"UTC"},"end":{"dateTime":"2026-01-05T13:00:00Z","timeZone":"UTC"},
+    "organizer":{"email":"ada@example.com","displayName":"Ada"},
+    "attendees":[{"email":"bob@example.org","displayName":"Bob","responseStatus":"accepted"},
+                 {"email":"cy@example.org","optional":true},
+                 {"email":"room1@resource.example","resource":true,"responseStatus":"tentative"}],
+    "reminders":{"useDefault":false,"overrides":[{"method":"popup","minutes":15},{"method":"email","minutes":1440}]}})");
+  json::object e = calendar::to_event(s);
+  const json::object& ps = e.at("participants").as_object();
+  ASSERT_EQ(ps.size(), 4u);
+  EXPECT_EQ(ps.at("p1").at("email"), "ada@example.com");
+  EXPECT_TRUE(ps.at("p1").at("roles").as_object().contains("owner"));
+  EXPECT_EQ(ps.at("p2").at("name"), "Bob");
+  EXPECT_EQ(ps.at("p2").at("participationStatus"), "accepted");
+  EXPECT_TRUE(ps.at("p3").at("roles").as_object().contains("optional"));
+  EXPECT_EQ(ps.at("p3").at("participationStatus"), "needs-action");
+  EXPECT_EQ(ps.at("p4").at("kind"), "resource");
+  const json::object& as = e.at("alerts").as_object();
+  ASSERT_EQ(as.size(), 2u);
+  EXPECT_EQ(as.at("a1").at("trigger").at("offset"), "-PT15M");
+  EXPECT_EQ(as.at("a1").at("action"), "display");
+  EXPECT_EQ(as.at("a2").at("trigger").at("offset"), "-P1D");
+  EXPECT_EQ(as.at("a2").at("action"), "email");
+  // written back: the attendees and reminders as Google had them (the organizer is Google's to set)
+  calendar::Written w = calendar::from_event(e);
+  EXPECT_FALSE(w.master.contains("organizer"));
+  const json::array& at = w.master.at("attendees").as_array();
+  ASSERT_EQ(at.size(), 3u);
+  EXPECT_EQ(at[0], (json::object{{"email", "bob@example.org"}, {"displayName", "Bob"}, {"responseStatus", "accepted"}}));
+  EXPECT_EQ(at[1], (json::object{{"email", "cy@example.org"}, {"optional", true}, {"responseStatus", "needsAction"}}));
+  EXPECT_EQ(at[2].at("resource"), true);
+  EXPECT_EQ(w.master.at("reminders"), s.master.at("reminders"));
+}
+
+TEST(CalendarMap, DefaultRemindersAreNoAlertsAndOthersAreNotSent) {
+  calendar::Series s;
+  s.master = obj(R"({"id":"e2","start":{"date":"2026-05-01"},"end":{"date":"2026-05-02"},"reminders":{"useDefault":true}})");
+  json::object e = calendar::to_event(s);
+  EXPECT_FALSE(e.contains("alerts"));
+  EXPECT_FALSE(e.contains("participants"));
+  EXPECT_EQ(calendar::from_event(e).master.at("reminders"), (json::object{{"useDefault", true}}));
+  // an alert Google cannot hold (after the start, absolute) is not sent; one it can is
+  e["alerts"] = json::parse(R"({"a1":{"@type":"Alert","trigger":{"@type":"OffsetTrigger","offset":"PT5M"}},
+    "a2":{"@type":"Alert","trigger":{"@type":"AbsoluteTrigger","when":"2026-04-30T08:00:00Z"}},
+    "a3":{"@type":"Alert","trigger":{"@type":"OffsetTrigger","offset":"-PT10M"}}})");
+  EXPECT_EQ(calendar::from_event(e).master.at("reminders"),
+            json::parse(R"({"useDefault":false,"overrides":[{"method":"popup","minutes":10}]})"));
 }

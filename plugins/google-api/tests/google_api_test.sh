@@ -369,12 +369,25 @@ n_primary=$(masters "")
 runp run all.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok all-calendars-second-run-nothing-to-do || bad all-calendars-second-run-nothing-to-do "$out"
 # a new event from the folder goes to the primary calendar; one edited in Work reaches its file
-printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:lunch-1@example.org\r\nDTSTART:20260311T120000Z\r\nDTEND:20260311T130000Z\r\nSUMMARY:Lunch\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > allcal/lunch.ics
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:lunch-1@example.org\r\nDTSTART:20260311T120000Z\r\nDTEND:20260311T130000Z\r\nSUMMARY:Lunch\r\nATTENDEE;CN=Bob;PARTSTAT=ACCEPTED:mailto:bob@example.org\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT30M\r\nDESCRIPTION:Lunch\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > allcal/lunch.ics
 ev=$(api GET "/calendar/v3/calendars/$work_cal/events/$board")
 api PUT "/calendar/v3/calendars/$work_cal/events/$board" "$(node -e 'const e=JSON.parse(process.argv[1]);e.summary="Board meeting (room 2)";console.log(JSON.stringify(e))' "$ev")" > /dev/null
 runp run all.json
 [ $rc = 0 ] && [ "$(masters "")" = $((n_primary + 1)) ] && [ "$(masters Work)" = 1 ] && grep -lq 'SUMMARY:Board meeting (room 2)' allcal/*.ics \
   && ok all-calendars-writes-each-way || bad all-calendars-writes-each-way "rc=$rc primary=$(masters "") work=$(masters Work)" "$out"
+# attendees and reminders: the file's ATTENDEE and VALARM reach Google; a reminder changed in Google reaches the file
+lunch() { js "JSON.stringify((Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events).find(e=>!e.deleted&&e.iCalUID==='lunch-1@example.org')||{}).data$1)"; }
+[ "$(lunch .attendees)" = '[{"email":"bob@example.org","displayName":"Bob","responseStatus":"accepted"}]' ] \
+  && [ "$(lunch .reminders)" = '{"useDefault":false,"overrides":[{"method":"popup","minutes":30}]}' ] \
+  && ok attendees-and-reminders-reach-google || bad attendees-and-reminders-reach-google "$(lunch '')"
+lunch_id=$(js "Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events).find(e=>!e.deleted&&e.iCalUID==='lunch-1@example.org').id")
+ev=$(api GET "/calendar/v3/calendars/primary/events/$lunch_id")
+api PUT "/calendar/v3/calendars/primary/events/$lunch_id" "$(node -e 'const e=JSON.parse(process.argv[1]);e.reminders={useDefault:false,overrides:[{method:"popup",minutes:10}]};console.log(JSON.stringify(e))' "$ev")" > /dev/null
+runp run all.json
+[ $rc = 0 ] && grep -q '^TRIGGER:-PT10M' allcal/lunch.ics && grep -q '^ATTENDEE.*bob@example.org' allcal/lunch.ics \
+  && ok google-reminder-reaches-valarm || bad google-reminder-reaches-valarm "rc=$rc" "$out" "$(cat allcal/lunch.ics)"
+runp run all.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok nothing-to-do-after-reminders || bad nothing-to-do-after-reminders "$out"
 # a calendar made later is read whole on the next run
 later_cal=$(api POST /calendar/v3/calendars '{"summary": "Later"}' | jid)
 api POST "/calendar/v3/calendars/$later_cal/events" '{"summary": "Offsite", "start": {"date": "2026-04-01"}, "end": {"date": "2026-04-02"}}' > /dev/null
