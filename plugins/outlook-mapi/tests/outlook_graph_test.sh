@@ -47,7 +47,7 @@ urls="\"graph_url\": \"$base/v1.0\", \"login_url\": \"$base\", \"tenant\": \"con
 # -- the conformance kit on each graph stream (pages of 2 records, the refresh token given inline)
 printf '{"account": "ada@contoso.com", "oauth2": {"client_id": "cid", "refresh_token": "%s"}, %s, "page_size": 2}\n' \
   "$refresh" "$urls" > kit.json
-for st in contact; do
+for st in contact event; do
   out=$("$conformance" "$plugin" --config kit.json --stream $st --verbose 2>&1); rc=$?; printf '%s\n' "$out" | tee kit-$st.out >> all.out
   [ $rc = 0 ] && printf '%s' "$out" | grep -Eq "1[0-9] passed, 0 failed" && ok conformance-kit-passes-$st \
     || bad conformance-kit-passes-$st "$(grep -v '^     ' kit-$st.out | grep -v '^[<>]' | tail -20)"
@@ -151,6 +151,86 @@ cp p-match.json p.json
   && ok killed-after-write-resumes-no-duplicate || bad killed-after-write-resumes-no-duplicate "killed rc=$krc contacts=$n_killed; then rc=$rc contacts=$n" "$out" "$(cat kill.out | tail -5)"
 runp run p.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok nothing-to-do-after-resume || bad nothing-to-do-after-resume "$out"
+
+
+# -- an iCalendar folder with a weekly series, a moved and a cancelled occurrence ⇄ the primary calendar
+mkdir -p cal
+cat > cal/standup.ics <<'ICS'
+BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:standup-1@example.org
+DTSTART;TZID=Europe/Berlin:20260105T090000
+DTEND;TZID=Europe/Berlin:20260105T091500
+SUMMARY:Standup
+CATEGORIES:Team
+RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10
+EXDATE;TZID=Europe/Berlin:20260119T090000
+END:VEVENT
+BEGIN:VEVENT
+UID:standup-1@example.org
+RECURRENCE-ID;TZID=Europe/Berlin:20260112T090000
+DTSTART;TZID=Europe/Berlin:20260113T100000
+DTEND;TZID=Europe/Berlin:20260113T101500
+SUMMARY:Standup (moved)
+END:VEVENT
+END:VCALENDAR
+ICS
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:holiday-1@example.org\r\nDTSTART;VALUE=DATE:20260501\r\nDTEND;VALUE=DATE:20260502\r\nSUMMARY:Holiday\r\nCLASS:PRIVATE\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/all-day.ics
+cal_cfg="{\"account\": \"ada@contoso.com\", $urls, \"page_size\": 5, \"calendar_window\": {\"start\": \"2025-06-01\", \"future_days\": 730},
+  \"oauth2\": {\"client_id\": \"cid\", \"refresh_token_secret\": \"ms_refresh\"}}"
+cat > c.json <<JSON
+{"name": "outlook-calendar", "state": "cstate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "icalendar", "create": true, "path": "cal"}},
+ "right": {"connector": "outlook-mapi", "config": $cal_cfg},
+ "streams": [{"name": "calendar", "left": "event", "right": "event"}]}
+JSON
+runp run c.json
+master=$(js "JSON.stringify(Object.values(d.events).find(e=>!e.deleted&&e.data.subject==='Standup')||{})")
+[ $rc = 0 ] && printf '%s' "$master" | grep -q '"type":"weekly"' && printf '%s' "$master" | grep -q '"numberOfOccurrences":10' \
+  && [ "$(js "const m=Object.values(d.events).find(e=>!e.deleted&&e.data.subject==='Standup');[...(m.cancelled||[])].length+':'+Object.keys(m.exceptions||{}).length")" = "1:1" ] \
+  && ok series-with-exceptions-reaches-outlook || bad series-with-exceptions-reaches-outlook "rc=$rc" "$out" "master: $(printf '%s' "$master" | head -c 1500)"
+[ "$(js "Object.values(d.events).filter(e=>!e.deleted&&e.data.subject==='Holiday'&&e.data.isAllDay&&e.data.sensitivity==='private').length")" = 1 ] \
+  && ok all-day-private-event-reaches-outlook || bad all-day-private-event-reaches-outlook "$(js "JSON.stringify(Object.values(d.events).map(e=>e.data))" | head -c 1500)"
+runp run c.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok calendar-second-run-nothing-to-do || bad calendar-second-run-nothing-to-do "$out"
+# in Outlook: one more occurrence cancelled, and the title of another changed
+mid=$(idof "Object.values(d.events).find(e=>!e.deleted&&e.data.subject==='Standup')")
+occ=$(api GET "/me/events/$mid/instances?startDateTime=2026-01-25T00:00:00Z&endDateTime=2026-02-03T00:00:00Z" | node -e '
+  const v=JSON.parse(require("fs").readFileSync(0)).value||[];console.log(v.map(x=>x.id+" "+x.originalStart).join("\n"))')
+o26=$(printf '%s\n' "$occ" | grep ' 2026-01-26' | cut -d' ' -f1) o02=$(printf '%s\n' "$occ" | grep ' 2026-02-02' | cut -d' ' -f1)
+api DELETE "/me/events/$o26" > del.out
+api PATCH "/me/events/$o02" '{"subject": "Retro instead"}' > put.out
+runp run c.json
+f=cal/$(grep -l "standup-1@example.org" cal/*.ics | head -1 | xargs basename)
+[ $rc = 0 ] && grep -q "20260126T090000" "$f" && grep -q "SUMMARY:Retro instead" "$f" && grep -q "RECURRENCE-ID;TZID=Europe/Berlin:20260202T090000" "$f" \
+  && grep -q "SUMMARY:Standup (moved)" "$f" && ok outlook-exceptions-reach-ics || bad outlook-exceptions-reach-ics "rc=$rc occ=$occ $(head -c 300 del.out) $(head -c 300 put.out)" "$out" "$(grep -v '^ \|TZOFFSET\|TZNAME\|^DTSTART:1\|^RRULE:FREQ=YEARLY\|^RDATE' "$f")"
+runp run c.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok calendar-nothing-to-do-after-edits || bad calendar-nothing-to-do-after-edits "$out"
+# a title changed in the file reaches Outlook; an event deleted in Outlook leaves the folder
+sed -i 's/^SUMMARY:Holiday/SUMMARY:Bank holiday/' cal/all-day.ics
+runp run c.json
+[ $rc = 0 ] && [ "$(js "Object.values(d.events).filter(e=>!e.deleted&&e.data.subject==='Bank holiday').length")" = 1 ] \
+  && ok ics-edit-reaches-outlook || bad ics-edit-reaches-outlook "rc=$rc" "$out"
+# an event create killed after Outlook made it: resent, found by its key, no duplicate
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:review-1@example.org\r\nDTSTART:20260310T140000Z\r\nDTEND:20260310T150000Z\r\nSUMMARY:Review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/review.ics
+{ (ACCORD_FAILPOINT=apply.after_write "$accord" run c.json > kill.out 2>&1); } 2>/dev/null; krc=$?
+runp run c.json
+nrev=$(js "Object.values(d.events).filter(e=>!e.deleted&&e.data.subject==='Review').length")
+[ $krc != 0 ] && [ $rc = 0 ] && [ "$nrev" = 1 ] && [ "$(ls cal/*.ics | wc -l)" = 3 ] \
+  && ok event-create-killed-resumes-no-duplicate || bad event-create-killed-resumes-no-duplicate "killed rc=$krc rc=$rc events=$nrev files=$(ls cal | wc -l)" "$out"
+rid=$(idof "Object.values(d.events).find(e=>!e.deleted&&e.data.subject==='Review')")
+api DELETE "/me/events/$rid" > /dev/null
+runp run c.json
+[ $rc = 0 ] && [ "$(ls cal/*.ics | wc -l)" = 2 ] && ok outlook-event-delete-reaches-ics || bad outlook-event-delete-reaches-ics "rc=$rc" "$out"
+# an expired delta token (410): a full listing of every event, no duplicate
+ctl '{"expire_delta_tokens": true}'
+sed -i 's/^SUMMARY:Bank holiday/SUMMARY:Bank holiday (observed)/' cal/all-day.ics
+runp run c.json
+[ $rc = 0 ] && [ "$(js "Object.values(d.events).filter(e=>!e.deleted).length")" = 2 ] && [ "$(ls cal/*.ics | wc -l)" = 2 ] \
+  && [ "$(js "Object.values(d.events).filter(e=>!e.deleted&&e.data.subject==='Bank holiday (observed)').length")" = 1 ] \
+  && ok calendar-expired-token-recovered-no-duplicate || bad calendar-expired-token-recovered-no-duplicate "rc=$rc" "$out"
 
 # a refresh token expired for inactivity (AADSTS700082): AUTH_REQUIRED, saying to sign in again
 ctl '{"expire_refresh_tokens": true, "expire_tokens": true}'
