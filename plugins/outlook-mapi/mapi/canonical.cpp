@@ -51,6 +51,21 @@ std::string hex_upper(std::string_view bytes) {
   return out;
 }
 
+// The iCalendar UID of a Global Object ID ([MS-OXOCAL] 2.2.1.27: a 40-byte
+// header, then Size bytes of Data): a UID that came from iCalendar is kept
+// in Data as "vCal-Uid", 01 00 00 00, the UID, NUL ([MS-OXCICAL]
+// 2.1.3.1.1.20.26's ThirdPartyGlobalId) and is given back as it was; any
+// other is the hex of the whole id, as Outlook exports it.
+std::string uid_of(std::string_view goid) {
+  constexpr std::string_view kMarker("vCal-Uid\x01\x00\x00\x00", 12);
+  if (goid.size() > 40 + kMarker.size() && goid.substr(40, kMarker.size()) == kMarker) {
+    std::string_view uid = goid.substr(40 + kMarker.size());
+    uid = uid.substr(0, uid.find('\0'));
+    if (!uid.empty()) return std::string(uid);
+  }
+  return hex_upper(goid);
+}
+
 json::object keyword_map(const std::vector<std::string>& cats) {
   json::object k;
   for (const auto& c : cats) k[c] = true;
@@ -266,8 +281,8 @@ json::object contact(const Item& item, Warnings& warnings) {
 json::object event(const Item& item, Warnings& warnings) {
   const PropertySet& p = item.props;
   json::object e{{"@type", "Event"}};
-  if (auto g = p.bin(kPsetidMeeting, lid::kCleanGlobalObjectId); g && !g->empty()) e["uid"] = hex_upper(*g);
-  else if (auto g2 = p.bin(kPsetidMeeting, lid::kGlobalObjectId); g2 && !g2->empty()) e["uid"] = hex_upper(*g2);
+  if (auto g = p.bin(kPsetidMeeting, lid::kCleanGlobalObjectId); g && !g->empty()) e["uid"] = uid_of(*g);
+  else if (auto g2 = p.bin(kPsetidMeeting, lid::kGlobalObjectId); g2 && !g2->empty()) e["uid"] = uid_of(*g2);
   calendar_common(item, e);
   if (auto loc = p.str(kPsetidAppointment, lid::kLocation))
     e["locations"] = json::object{{"l1", json::object{{"@type", "Location"}, {"name", *loc}}}};

@@ -192,6 +192,23 @@ TEST(Event, ExceptionWithItsOwnBodyTakesItFromItsEmbeddedMessage) {
   EXPECT_EQ(e["recurrenceOverrides"].at("2007-04-16T10:00:00").at("description"), "moved to 11:00, room 34/4141");
 }
 
+TEST(Event, UidComesFromTheGlobalObjectId) {
+  mapi::Item it;
+  // the Outlook.com sample's "Thanksgiving Day", imported from iCalendar: its
+  // UID rides in the id's data after "vCal-Uid" 01 00 00 00
+  it.props.set_named(mapi::kPsetidMeeting, mapi::lid::kCleanGlobalObjectId,
+                     Value::binary(unhex("040000008200E00074C5B7101A82E008000000000000000000000000000000000000000031000000"
+                                         "7643616C2D5569640100000032313138626434302D363866392D343262342D613939392D3136"
+                                         "6630613731643735353300")));
+  mapi::Warnings w;
+  EXPECT_EQ(mapi::event(it, w)["uid"], "2118bd40-68f9-42b4-a999-16f0a71d7553");
+  // one made by Outlook: the hex of the whole id
+  std::string outlook = "040000008200E00074C5B7101A82E00800000000C059FEA57E8FD7010000000000000000100000"
+                        "00ED917161A024F447B0A7B5FAF5135555";
+  it.props.set_named(mapi::kPsetidMeeting, mapi::lid::kCleanGlobalObjectId, Value::binary(unhex(outlook)));
+  EXPECT_EQ(mapi::event(it, w)["uid"], outlook.c_str());
+}
+
 TEST(Event, UnreadableRecurrenceIsWarnedNotDropped) {
   mapi::Item it;
   it.props.set(mapi::tag::kSubject, Value::string("x"));
