@@ -84,21 +84,27 @@ std::string guid_text(const uint8_t* g) {
   return b;
 }
 
-std::string entry_utf8(libpff_record_entry_t* e) {
+// libpff's pairs of calls: the size, then the bytes into a buffer of that
+// size. A string's size counts its NUL, which `text` drops. "" when either
+// call fails or there is nothing.
+template <class Size, class Get>
+std::string sized(Size size, Get get, bool text) {
   size_t n = 0;
-  if (libpff_record_entry_get_data_as_utf8_string_size(e, &n, nullptr) != 1 || n == 0) return "";
+  if (size(&n) != 1 || n == 0) return "";
   std::string s(n, '\0');
-  if (libpff_record_entry_get_data_as_utf8_string(e, reinterpret_cast<uint8_t*>(s.data()), n, nullptr) != 1) return "";
-  s.resize(n - 1);
+  if (get(reinterpret_cast<uint8_t*>(s.data()), n) != 1) return "";
+  if (text && s.back() == '\0') s.pop_back();
   return s;
 }
 
+std::string entry_utf8(libpff_record_entry_t* e) {
+  return sized([&](size_t* n) { return libpff_record_entry_get_data_as_utf8_string_size(e, n, nullptr); },
+               [&](uint8_t* b, size_t n) { return libpff_record_entry_get_data_as_utf8_string(e, b, n, nullptr); }, true);
+}
+
 std::string entry_bytes(libpff_record_entry_t* e) {
-  size_t n = 0;
-  if (libpff_record_entry_get_data_size(e, &n, nullptr) != 1 || n == 0) return "";
-  std::string s(n, '\0');
-  if (libpff_record_entry_get_data(e, reinterpret_cast<uint8_t*>(s.data()), n, nullptr) != 1) return "";
-  return s;
+  return sized([&](size_t* n) { return libpff_record_entry_get_data_size(e, n, nullptr); },
+               [&](uint8_t* b, size_t n) { return libpff_record_entry_get_data(e, b, n, nullptr); }, false);
 }
 
 std::optional<mapi::Value> multi_value(libpff_record_entry_t* e, uint32_t type) {
@@ -109,19 +115,18 @@ std::optional<mapi::Value> multi_value(libpff_record_entry_t* e, uint32_t type) 
   if (libpff_multi_value_get_number_of_values(raw, &count, nullptr) != 1) return std::nullopt;
   std::vector<std::string> list;
   for (int i = 0; i < count; ++i) {
-    size_t n = 0;
     if (type == 0x101F || type == 0x101E) {
-      if (libpff_multi_value_get_value_utf8_string_size(raw, i, &n, nullptr) != 1 || n == 0) continue;
-      std::string s(n, '\0');
-      if (libpff_multi_value_get_value_utf8_string(raw, i, reinterpret_cast<uint8_t*>(s.data()), n, nullptr) != 1) continue;
-      s.resize(n - 1);
-      list.push_back(std::move(s));
+      std::string v =
+          sized([&](size_t* n) { return libpff_multi_value_get_value_utf8_string_size(raw, i, n, nullptr); },
+                [&](uint8_t* b, size_t n) { return libpff_multi_value_get_value_utf8_string(raw, i, b, n, nullptr); },
+                true);
+      if (!v.empty()) list.push_back(std::move(v));  // an empty category is none
     } else {
-      if (libpff_multi_value_get_value_binary_data_size(raw, i, &n, nullptr) != 1) continue;
-      std::string s(n, '\0');
-      if (n && libpff_multi_value_get_value_binary_data(raw, i, reinterpret_cast<uint8_t*>(s.data()), n, nullptr) != 1)
-        continue;
-      list.push_back(std::move(s));
+      list.push_back(sized([&](size_t* n) { return libpff_multi_value_get_value_binary_data_size(raw, i, n, nullptr); },
+                           [&](uint8_t* b, size_t n) {
+                             return libpff_multi_value_get_value_binary_data(raw, i, b, n, nullptr);
+                           },
+                           false));
     }
   }
   return type == 0x1102 ? mapi::Value::binaries(std::move(list)) : mapi::Value::strings(std::move(list));
@@ -197,12 +202,11 @@ mapi::PropertySet properties_of(libpff_record_set_t* rs) {
         if (libpff_name_to_id_map_entry_get_number(nm, &lid, nullptr) != 1) continue;
         props.set_named(guid_text(g), lid, std::move(*v));
       } else {
-        size_t sn = 0;
-        if (libpff_name_to_id_map_entry_get_utf8_string_size(nm, &sn, nullptr) != 1 || !sn) continue;
-        std::string name(sn, '\0');
-        if (libpff_name_to_id_map_entry_get_utf8_string(nm, reinterpret_cast<uint8_t*>(name.data()), sn, nullptr) != 1)
-          continue;
-        name.resize(sn - 1);
+        std::string name =
+            sized([&](size_t* n) { return libpff_name_to_id_map_entry_get_utf8_string_size(nm, n, nullptr); },
+                  [&](uint8_t* b, size_t n) { return libpff_name_to_id_map_entry_get_utf8_string(nm, b, n, nullptr); },
+                  true);
+        if (name.empty()) continue;
         props.set_named(guid_text(g), std::string_view(name), std::move(*v));
       }
     } else {
@@ -222,13 +226,9 @@ mapi::PropertySet first_record_set(libpff_item_t* item) {
 }
 
 std::string body_of(libpff_item_t* m, int (*size_fn)(libpff_item_t*, size_t*, libpff_error_t**),
-                    int (*get_fn)(libpff_item_t*, uint8_t*, size_t, libpff_error_t**), bool nul_terminated) {
-  size_t n = 0;
-  if (size_fn(m, &n, nullptr) != 1 || n == 0) return "";
-  std::string s(n, '\0');
-  if (get_fn(m, reinterpret_cast<uint8_t*>(s.data()), n, nullptr) != 1) return "";
-  if (nul_terminated && !s.empty() && s.back() == '\0') s.pop_back();
-  return s;
+                    int (*get_fn)(libpff_item_t*, uint8_t*, size_t, libpff_error_t**)) {
+  return sized([&](size_t* n) { return size_fn(m, n, nullptr); },
+               [&](uint8_t* b, size_t n) { return get_fn(m, b, n, nullptr); }, true);
 }
 
 constexpr int kMaxEmbeddedDepth = 8;
@@ -299,12 +299,12 @@ mapi::Item read_item(libpff_item_t* item, int depth) {
   unmark_subject(out.props);
   // the bodies through libpff, which decompresses RTF and reads each body
   // from wherever the store put it
-  if (std::string plain = body_of(item, libpff_message_get_plain_text_body_size, libpff_message_get_plain_text_body, true);
+  if (std::string plain = body_of(item, libpff_message_get_plain_text_body_size, libpff_message_get_plain_text_body);
       !plain.empty())
     out.props.set(mapi::tag::kBody, mapi::Value::string(std::move(plain)));
-  if (std::string html = body_of(item, libpff_message_get_html_body_size, libpff_message_get_html_body, true); !html.empty())
+  if (std::string html = body_of(item, libpff_message_get_html_body_size, libpff_message_get_html_body); !html.empty())
     out.props.set(mapi::tag::kHtml, mapi::Value::binary(std::move(html)));
-  out.rtf = body_of(item, libpff_message_get_rtf_body_size, libpff_message_get_rtf_body, true);
+  out.rtf = body_of(item, libpff_message_get_rtf_body_size, libpff_message_get_rtf_body);
   read_recipients(item, out);
   read_attachments(item, out, depth);
   return out;
@@ -326,12 +326,8 @@ std::string message_class_of(libpff_item_t* item) {
 }
 
 std::string folder_name(libpff_item_t* folder) {
-  size_t n = 0;
-  if (libpff_folder_get_utf8_name_size(folder, &n, nullptr) != 1 || n == 0) return "";
-  std::string s(n, '\0');
-  if (libpff_folder_get_utf8_name(folder, reinterpret_cast<uint8_t*>(s.data()), n, nullptr) != 1) return "";
-  s.resize(n - 1);
-  return s;
+  return sized([&](size_t* n) { return libpff_folder_get_utf8_name_size(folder, n, nullptr); },
+               [&](uint8_t* b, size_t n) { return libpff_folder_get_utf8_name(folder, b, n, nullptr); }, true);
 }
 
 bool is_ipm_root(const std::string& name) { return name == "Top of Personal Folders" || name == "IPM_SUBTREE"; }
