@@ -25,10 +25,184 @@ void failpoint(const char* name) {
 std::string ImapConnector::apply_ops(std::string_view ops_json) {
   std::vector<accord::kit::Op> ops = accord::kit::parse_ops(ops_json);
   std::map<std::string, std::string> renamed = rename_folders(ops);
+  std::vector<std::optional<Result>> moved = move_groups(ops, renamed);
   // a lost connection fails the whole call (guarded reconnects next time)
   return accord::kit::results_json(accord::kit::apply_each<imap::SessionError>(*this, ops, [&](const accord::kit::Op& op) {
+    if (auto& done = moved[static_cast<size_t>(&op - ops.data())]) return *done;
     return op.is_create() ? create(op) : change(op, op.is_delete(), renamed);
   }));
+}
+
+// Moves of several messages from one folder into another (a folder renamed
+// on the other side that no one call covers whole, messages filed in bulk)
+// go together: one UID FETCH of their versions, one UID MOVE (or COPY,
+// \Deleted and UID EXPUNGE), one UID FETCH of their new versions, instead
+// of about five commands and two folder switches a message. A message whose
+// flags change too, or that is alone in its move, goes by change(). Not on
+// Gmail (labels). The results of the ops it did; nullopt for the others.
+std::vector<std::optional<ImapConnector::Result>> ImapConnector::move_groups(
+    const std::vector<accord::kit::Op>& ops, const std::map<std::string, std::string>& renamed) {
+  std::vector<std::optional<Result>> out(ops.size());
+  if (gmail_) return out;
+  std::map<std::pair<std::string, std::string>, std::vector<size_t>> groups;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (!ops[i].is_update()) continue;
+    auto m = MessageId::parse(ops[i].id);
+    if (!m || renamed.contains(m->folder)) continue;
+    std::string to = mail::first_mailbox(ops[i].data, m->folder);
+    if (to != m->folder) groups[{m->folder, to}].push_back(i);
+  }
+  for (const auto& [route, which] : groups) {
+    if (which.size() < 2) continue;
+    throw_if_cancelled();
+    try {
+      move_group(ops, route.first, route.second, which, out);
+    } catch (const imap::SessionError&) {
+      throw;
+    } catch (const std::exception& e) {
+      // before the MOVE (nothing moved): each goes alone, and says what fails
+      host().log(ACCORD_LOG_INFO, std::string("gmail-imap: moving messages together failed (") + e.what() +
+                                      "): each is moved alone");
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// A UID set as the server wrote it, in its order ("5:3,9" → 5 4 3 9): a
+// COPYUID's source and destination sets pair up in this order (RFC 4315).
+std::vector<uint32_t> listed_uids(std::string_view text) {
+  std::vector<uint32_t> out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t comma = text.find(',', at);
+    std::string_view part = text.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at);
+    size_t colon = part.find(':');
+    uint32_t a = static_cast<uint32_t>(std::strtoul(std::string(part.substr(0, colon)).c_str(), nullptr, 10));
+    uint32_t b = colon == std::string_view::npos ? a
+                                                 : static_cast<uint32_t>(std::strtoul(std::string(part.substr(colon + 1)).c_str(), nullptr, 10));
+    for (uint32_t u = a;; u = a <= b ? u + 1 : u - 1) {
+      out.push_back(u);
+      if (u == b) break;
+    }
+    if (comma == std::string_view::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+void ImapConnector::move_group(const std::vector<accord::kit::Op>& ops, const std::string& from, const std::string& to,
+                               const std::vector<size_t>& which, std::vector<std::optional<Result>>& out) {
+  imap::Session& s = session();
+  Status st = select(from, true);
+  std::map<uint32_t, size_t> by_uid;
+  for (size_t i : which) {
+    auto m = MessageId::parse(ops[i].id);
+    if (m->uidvalidity != st.uidvalidity)
+      out[i] = Result::conflict("the folder \"" + from + "\" was renumbered (UIDVALIDITY changed); the next run relists it",
+                                ops[i].id);
+    else
+      by_uid[m->uid] = i;
+  }
+  if (by_uid.size() < 2) return;  // (one alone: change())
+  std::vector<uint32_t> asked;
+  for (auto& [uid, i] : by_uid) asked.push_back(uid);
+  // the versions and flags now
+  auto versions = [&](const UidSet& set, std::map<uint32_t, std::vector<std::string>>* flags) {
+    imap::Command c = s.command("UID FETCH");
+    c.atom(set.text()).open().atom("UID").atom("FLAGS");
+    if (condstore_) c.atom("MODSEQ");
+    c.close();
+    std::map<uint32_t, std::string> v;
+    each_fetch(run_ok(c, "UID FETCH"), [&](auto& items) {
+      if (!items.contains("UID")) return;
+      uint32_t uid = static_cast<uint32_t>(items["UID"].number);
+      auto fl = items.contains("FLAGS") ? flag_list(items["FLAGS"]) : std::vector<std::string>{};
+      if (flags) (*flags)[uid] = fl;
+      if (auto ms = items.find("MODSEQ"); ms != items.end() && !ms->second.list.empty())
+        v[uid] = "m" + std::to_string(ms->second.list[0].number);
+      else
+        v[uid] = "f" + flags_key(fl);
+    });
+    return v;
+  };
+  std::map<uint32_t, std::vector<std::string>> now_flags;
+  std::map<uint32_t, std::string> now = versions(UidSet::of(asked), &now_flags);
+  std::vector<uint32_t> go;
+  for (auto& [uid, i] : by_uid) {
+    const accord::kit::Op& op = ops[i];
+    auto v = now.find(uid);
+    if (v == now.end() || has_flag(now_flags[uid], "\\DELETED")) continue;  // change() says it is gone
+    if (op.expect_version && !op.expect_version->empty() && *op.expect_version != v->second) {
+      out[i] = Result::conflict("the message changed since version " + *op.expect_version + " (now " + v->second + ")",
+                                op.id, v->second);
+      continue;
+    }
+    if (auto* k = op.data.if_contains("keywords"); k && k->is_object())
+      if (flags_key(flags_for(k->get_object())) != flags_key(now_flags[uid])) continue;  // flags too: change()
+    go.push_back(uid);
+  }
+  if (go.size() < 2) return;
+  UidSet set = UidSet::of(go);
+  auto run_move = [&] {
+    imap::Command c = s.command(s.has("MOVE") ? "UID MOVE" : "UID COPY");
+    c.atom(set.text()).mailbox(server_name(to));
+    return s.run(c);
+  };
+  imap::Reply r = run_move();
+  if (!r.ok() && r.done.code == "TRYCREATE") {
+    imap::Command cr = s.command("CREATE");
+    cr.mailbox(server_name(to));
+    s.run(cr);
+    r = run_move();
+  }
+  if (!r.ok()) {
+    for (uint32_t uid : go)
+      out[by_uid[uid]] = Result::error("moving the message to \"" + to + "\" was refused: " + r.done.text, ops[by_uid[uid]].id);
+    return;
+  }
+  uint32_t uv = 0;
+  std::map<uint32_t, uint32_t> new_uid;  // source UID → its UID in `to`
+  auto take = [&](const imap::Response& resp) {
+    if (resp.code != "COPYUID" || resp.code_args.size() < 3) return;
+    uv = static_cast<uint32_t>(resp.code_args[0].number);
+    std::vector<uint32_t> src = listed_uids(resp.code_args[1].str()), dst = listed_uids(resp.code_args[2].str());
+    for (size_t k = 0; k < src.size() && k < dst.size(); ++k) new_uid[src[k]] = dst[k];
+  };
+  take(r.done);
+  for (auto& u : r.untagged) take(u);
+  if (!s.has("MOVE")) {
+    imap::Command del = s.command("UID STORE");
+    del.atom(set.text()).atom("+FLAGS.SILENT").open();
+    for (auto& f : deleted_flags(st)) del.atom(f);
+    del.close();
+    s.run(del);
+    failpoint("gmail-imap.after_mark_deleted");
+    if (s.has("UIDPLUS")) s.run(s.command("UID EXPUNGE").atom(set.text()));
+  }
+  selected_.clear();
+  std::map<uint32_t, std::string> after;
+  if (!new_uid.empty()) {
+    std::vector<uint32_t> dst;
+    for (auto& [a, b] : new_uid) dst.push_back(b);
+    try {
+      select(to, true);
+      after = versions(UidSet::of(dst), nullptr);
+    } catch (const accord::Error&) {
+      // moved; their versions come with the next listing
+    }
+  }
+  for (uint32_t uid : go) {
+    size_t i = by_uid[uid];
+    auto n = new_uid.find(uid);
+    // no COPYUID: the next listing finds it in its new folder
+    out[i] = n == new_uid.end() ? Result::ok("")
+                                : Result::ok(MessageId{to, uv, n->second}.text(),
+                                             after.contains(n->second) ? after[n->second] : std::string());
+  }
 }
 
 // A folder whose every message this call moves into one folder the server

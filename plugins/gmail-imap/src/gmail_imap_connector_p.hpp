@@ -318,6 +318,10 @@ class ImapConnector : public accord::Connector {
   Result labelled(const MessageId& m, const json::object& data);
   Result relabelled(const Result& r, const json::object& data);
   std::map<std::string, std::string> rename_folders(const std::vector<accord::kit::Op>& ops);
+  std::vector<std::optional<Result>> move_groups(const std::vector<accord::kit::Op>& ops,
+                                                 const std::map<std::string, std::string>& renamed);
+  void move_group(const std::vector<accord::kit::Op>& ops, const std::string& from, const std::string& to,
+                  const std::vector<size_t>& which, std::vector<std::optional<Result>>& out);
   Result change(const accord::kit::Op& op, bool is_delete, const std::map<std::string, std::string>& renamed = {});
   static std::vector<std::string> deleted_flags(const Status& st);
   Result move(const MessageId& m, const std::string& to, const std::string& id);

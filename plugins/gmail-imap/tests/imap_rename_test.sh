@@ -8,7 +8,10 @@
 #     body fetched (no FETCH BODY[]/BODY.PEEK[] in the rawlog), nothing
 #     created or deleted on either side; then nothing to do.
 #  2. That folder renamed in the Maildir (mv .A .B) is one IMAP RENAME on
-#     the server: no APPEND, no MOVE, no EXPUNGE; then nothing to do.
+#     the server: no APPEND, no MOVE, no EXPUNGE; then nothing to do. Again,
+#     killed after the RENAME and before the run committed: the next run
+#     neither copies nor deletes anything. 50 of its messages filed into a
+#     new folder in the Maildir are one UID MOVE (not a RENAME).
 #  3. A folder deleted on the server while another is made with the same
 #     UIDVALIDITY but other messages is no rename: its messages are deleted,
 #     the other's copied, and the run is not refused.
@@ -34,9 +37,13 @@ mkdir -p "$work/dc/home/ada/Maildir"
 mv "$work/gen/.Big" "$work/dc/home/ada/Maildir/.Big"
 [ "$(id -u)" = 0 ] && chown -R nobody:nogroup "$work/dc/home"
 [ "$(ctl count Big)" = "$n" ] || bad "the generated folder holds $(ctl count Big) messages, not $n"
+for i in 1 2 3; do  # and a few in INBOX, which stay where they are
+  printf 'Message-ID: <inbox%s@x.test>\nFrom: a@x.test\nSubject: inbox %s\n\nbody\n' $i $i > "inbox$i.eml"
+  ctl append INBOX "inbox$i.eml"
+done
 
 pipeline p.json "$(maildir m)" "$(imap)"
-# the folder is the whole mailbox here: its moves are every record (the guards would refuse)
+# the folder is nearly the whole mailbox here: its moves are nearly every record (the guards would refuse)
 sed -i 's/"max_delete_share": 0.9/"max_delete_share": 0.9, "max_create_share": 1.0, "max_update_share": 1.0/' p.json
 runp run p.json
 runp run p.json
@@ -71,6 +78,36 @@ if [ "$first_rc" = 0 ] && grep -Eqi '^[^ ]+ RENAME "?Renamed"? "?Local"?$' <<<"$
 else bad "renamed in the Maildir: rc $first_rc, $(ctl count Local 2>&1) in Local on the server" \
          "--- commands:" "$(grep -Eio '^[^ ]+ (UID )?[A-Z]+' <<<"$cmds" | awk '{print $2, $3}' | sort | uniq -c)" \
          "$(grep -i rename <<<"$cmds")" "--- folders:" "$folders" "--- then:" "$out" "--- first:" "$first"; fi
+
+# 2b. renamed in the Maildir again, the run killed after its writes (the
+# RENAME done, nothing committed): the next run finds the messages again
+# under the new name (the server's folder a rename of the old), copies and
+# deletes nothing
+mv m/.Local m/.Killed
+{ ACCORD_FAILPOINT=apply.after_write "$accord" run p.json > kill.out 2>&1; } 2>/dev/null
+runp run p.json; first=$out first_rc=$rc
+runp run p.json
+if [ "$first_rc" = 0 ] && [ "$(ctl count Killed)" = "$n" ] && [ "$(count m/.Killed)" = "$n" ] &&
+   ! grep -Eq '[1-9][0-9]* to (create|delete)' <<<"$first" && grep -q "nothing to do" <<<"$out"; then
+  ok "a Maildir rename killed after its RENAME: resumed with nothing copied or deleted"
+else bad "a Maildir rename killed after its write: rc $first_rc, $(ctl count Killed 2>&1) on the server, $(count m/.Killed) files" \
+         "$(cat kill.out)" "--- resumed:" "$first" "--- then:" "$out"; fi
+
+# 2c. 50 of the folder's messages filed into a new folder in the Maildir
+# (not a rename: the rest stay): one UID MOVE of the 50, not one a message
+mkdir -p m/.Bulk/cur m/.Bulk/new m/.Bulk/tmp
+for f in $(ls m/.Killed/cur | head -50); do mv "m/.Killed/cur/$f" m/.Bulk/cur/; done
+clear_log
+runp run p.json; first=$out first_rc=$rc
+cmds=$(sent)
+runp run p.json
+moves=$(grep -Eic '^[^ ]+ UID MOVE ' <<<"$cmds" || true)
+# (two commands at most: the first may be answered TRYCREATE, the folder is made, the MOVE sent again)
+if [ "$first_rc" = 0 ] && [ "$moves" -ge 1 ] && [ "$moves" -le 2 ] && [ "$(ctl count Bulk)" = 50 ] && [ "$(ctl count Killed)" = $((n - 50)) ] &&
+   ! grep -Eqi '^[^ ]+ RENAME ' <<<"$cmds" && grep -q "nothing to do" <<<"$out"; then
+  ok "50 messages filed into a new folder in the Maildir: one UID MOVE, no RENAME"
+else bad "50 messages filed in bulk: rc $first_rc, $moves UID MOVEs, $(ctl count Bulk 2>&1) in Bulk, $(ctl count Killed) in Killed" \
+         "$(grep -Eio '^[^ ]+ (UID )?[A-Z]+' <<<"$cmds" | awk '{print $2, $3}' | sort | uniq -c)" "--- then:" "$out"; fi
 
 # 3. not a rename: a folder gone and another with the same UIDVALIDITY but none of its messages
 doveadm() { if [ "$(id -u)" = 0 ]; then setpriv --reuid=nobody --regid=nogroup --clear-groups doveadm -c "$work/dc/dovecot.conf" "$@"
