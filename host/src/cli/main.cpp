@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `accord` program: parses global options and dispatches to a verb.
 #include "cli/exit_codes.hpp"
+#include "cli/login.hpp"
 #include "cli/options.hpp"
 #include "cli/progress.hpp"
 
@@ -53,6 +54,12 @@ verbs:
   plugins                       list installed connectors: id, version, ABI,
                                 path, streams, fields, capabilities
   plugins show ID               a connector's configuration options
+  login google|microsoft|generic --name NAME --client-id ID [--streams S,…]
+                                sign in (OAuth 2.0: the browser, --no-browser
+                                to paste the address it was sent to, or
+                                microsoft --device) and store the refresh
+                                token in the secrets file under NAME; see
+                                docs/login.md
 
 options:
   --plugin-dir DIR     also load plugins from DIR (searched first; repeatable)
@@ -189,6 +196,7 @@ int main(int argc, char** argv) {
   if (verb == "conflicts") return cli::conflicts_verb(opts, rest);
   if (verb == "undo") return cli::undo_verb(opts, rest);
   if (verb == "log") return cli::log_verb(opts, rest);
+  if (verb == "login") return cli::login_verb(opts, rest);
   std::cerr << "accord: unknown verb \"" << verb << "\" (see accord --help)\n";
   return exit_code::kUsage;
 }
