@@ -84,6 +84,14 @@ const accord::kit::Manifest& manifest() {
             "client_secret": {"type": "string", "description": "that client's secret, as {\"$secret\": NAME}"},
             "refresh_token": {"type": "string", "description": "the refresh token, as {\"$secret\": NAME}; or"},
             "refresh_token_secret": {"type": "string", "description": "the NAME of the secret holding the refresh token: a token Google rotates is written back there"}}},
+        "service_account": {"type": "object", "additionalProperties": false, "required": ["key"],
+          "description": "sign in as a Workspace service account with domain-wide delegation, acting for one user (instead of oauth2)",
+          "properties": {
+            "key": {"type": "string", "description": "the service account's JSON key file (its whole text), as {\"$secret\": NAME}"},
+            "subject": {"type": "string", "description": "the user the account acts for (default: account)"},
+            "token_url": {"type": "string", "format": "url-loopback-http", "description": "the token endpoint (default: the key file's token_uri)"},
+            "scopes": {"type": "string", "default": "https://www.googleapis.com/auth/contacts https://www.googleapis.com/auth/calendar https://www.googleapis.com/auth/tasks https://www.googleapis.com/auth/gmail.modify https://www.googleapis.com/auth/drive",
+              "description": "the scopes asked for, space-separated: those the administrator granted the client id"}}},
         "access_token": {"type": "string", "format": "header-value", "description": "a current access token, as {\"$secret\": NAME}: used until refused, then renewed through oauth2 when given"},
         "people_url": {"type": "string", "format": "url-loopback-http", "default": "https://people.googleapis.com", "description": "the People API's origin"},
         "calendar_url": {"type": "string", "format": "url-loopback-http", "default": "https://www.googleapis.com/calendar/v3", "description": "the Calendar API's root"},
@@ -132,9 +140,26 @@ Settings parse_config(std::string_view text) {
       Config::fail("/oauth2", "give exactly one of \"refresh_token_secret\" (the secret's name, so that a rotated token "
                               "can be kept) and \"refresh_token\" (as {\"$secret\": NAME})");
     s.client.oauth = std::move(o);
-  } else if (s.client.access_token.empty()) {
-    Config::fail("", "give \"oauth2\" (client_id, client_secret and the refresh token, each secret as {\"$secret\": NAME}) "
-                     "or an \"access_token\"");
+  }
+  if (k.has("/service_account")) {
+    if (k.has("/oauth2")) Config::fail("/service_account", "give \"oauth2\" or \"service_account\", not both");
+    std::string subject = k.str("/service_account/subject");
+    if (subject.empty()) subject = k.str("/account");
+    if (subject.empty())
+      Config::fail("/service_account/subject", "name the user the service account acts for (or give \"account\")");
+    std::string url = k.str("/service_account/token_url");
+    if (auto why = accord::net::credential_url_problem(url); !url.empty() && !why.empty())
+      Config::fail("/service_account/token_url", why);
+    try {
+      s.client.service_account = read_key_file(k.str("/service_account/key"), url, subject,
+                                               k.str("/service_account/scopes"));
+    } catch (const accord::Error& e) {
+      Config::fail("/service_account/key", e.what());
+    }
+  }
+  if (!k.has("/oauth2") && !k.has("/service_account") && s.client.access_token.empty()) {
+    Config::fail("", "give \"oauth2\" (client_id, client_secret and the refresh token, each secret as {\"$secret\": NAME}), "
+                     "\"service_account\" or an \"access_token\"");
   }
   for (const char* p : {"/people_url", "/calendar_url", "/tasks_url", "/gmail_url", "/drive_url", "/oauth2/token_url"}) {
     std::string u = k.str(p);

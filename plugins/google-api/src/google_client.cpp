@@ -66,7 +66,9 @@ GoogleClient::GoogleClient(ClientOptions opts, const accord::Host& host)
   if (!token_.empty()) accord::net::add_secret(token_);
 }
 
-void GoogleClient::renew() { token_ = oauth_.renew(http_, host_); }
+void GoogleClient::renew() {
+  token_ = opts_.service_account ? jwt_bearer_token(http_, host_, *opts_.service_account) : oauth_.renew(http_, host_);
+}
 
 namespace {
 

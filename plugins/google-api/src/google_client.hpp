@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The HTTP side of the google-api connector: one Google account's requests
 // over the shared client (libs/net), with an OAuth 2.0 bearer token renewed
-// from the refresh token (a rotated one is written back by OAuth2Refresher),
+// from the refresh token (a rotated one is written back by OAuth2Refresher)
+// or, for a service account, by the JWT-bearer grant (service_account.hpp),
 // and Google's answers turned into Accord statuses:
 //   - 429, 403 rateLimitExceeded / userRateLimitExceeded / RESOURCE_EXHAUSTED,
 //     500, 502, 503, 504 → RETRY, with the Retry-After the server gave or an
@@ -16,6 +17,8 @@
 // Thread safety: one thread calls call() at a time (the connector rule);
 // cancel() may be called from any thread.
 #pragma once
+
+#include "service_account.hpp"
 
 #include <accord/connector.hpp>
 #include <accord/net/http_client.hpp>
@@ -61,6 +64,8 @@ struct ClientOptions {
   accord::net::HttpOptions http;
   accord::net::OAuth2Config oauth;
   std::string access_token;  // a current token given in the config (optional)
+  // tokens by the JWT-bearer grant instead of a refresh token (domain-wide delegation)
+  std::optional<ServiceAccount> service_account;
 };
 
 class GoogleClient {

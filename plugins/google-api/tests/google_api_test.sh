@@ -530,6 +530,35 @@ api PATCH "/drive/v3/files/$nid" '{"trashed": true}' > /dev/null
 runp run n.json
 [ $rc = 0 ] && [ ! -e notes/note/n2.json ] && ok drive-trash-deletes-json-note || bad drive-trash-deletes-json-note "rc=$rc" "$out" "$(ls notes/note)"
 
+# -- a Workspace service account with domain-wide delegation (the JWT-bearer grant, RS256): acting for
+# another user of the domain, bob, whose notes it writes; a user the delegation does not cover is refused
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.pem 2>/dev/null
+openssl pkey -in sa.pem -pubout -out sa.pub 2>/dev/null
+sa_email=sync@accord-test.iam.gserviceaccount.com
+node -e 'const fs=require("fs");console.log(JSON.stringify({client_email:process.argv[1],public_key_pem:fs.readFileSync("sa.pub","utf8")}))' "$sa_email" > sa.reg
+curl -s -XPOST -H 'Content-Type: application/json' --data-binary @sa.reg "$base/__service_account" > /dev/null
+curl -s -XPOST -H 'Content-Type: application/json' -d '{"email": "bob@example.com"}' "$base/__account" > /dev/null
+node -e 'const fs=require("fs");const s=JSON.parse(fs.readFileSync("secrets.json"));s.google_sa=JSON.stringify({type:"service_account",project_id:"accord-test",private_key_id:"k1",private_key:fs.readFileSync("sa.pem","utf8"),client_email:process.argv[1],client_id:"1234",token_uri:"https://oauth2.googleapis.com/token"});fs.writeFileSync("secrets.json",JSON.stringify(s))' "$sa_email"
+sa_cfg() { printf '{"account": "%s", %s, "service_account": {"key": {"$secret": "google_sa"}, "token_url": "%s/token"}}' "$1" "$urls" "$base"; }
+mkdir -p bobnotes/note
+printf '{"title": "Bob says", "body": "written for bob"}\n' > bobnotes/note/b1.json
+cat > sa.json <<JSON
+{"name": "google-sa", "state": "sa.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "bobnotes"}},
+ "right": {"connector": "google-api", "config": $(sa_cfg bob@example.com)},
+ "streams": [{"name": "notes", "left": "note", "right": "note"}]}
+JSON
+t0=$(js "s.tokens_issued")
+runp run sa.json
+bob_notes=$(curl -s "$base/__dump?user=bob@example.com" | node -e 'const d=JSON.parse(require("fs").readFileSync(0));console.log(Object.values(d.drive.files).filter(f=>!f.trashed&&f.name==="Bob says").length)')
+[ $rc = 0 ] && [ "$bob_notes" = 1 ] && [ "$(js "Object.values(d.drive.files).filter(f=>f.name==='Bob says').length")" = 0 ] && [ "$(js "s.tokens_issued")" -gt "$t0" ] \
+  && ok service-account-acts-for-the-user || bad service-account-acts-for-the-user "rc=$rc bob's notes=$bob_notes" "$out"
+sed "s/bob@example.com/eve@example.com/; s/sa.sqlite/sa-eve.sqlite/" sa.json > sa-eve.json
+runp run sa-eve.json
+[ $rc != 0 ] && printf '%s' "$out" | grep -q "Domain-wide delegation" && ok service-account-refused-for-unknown-user-says-why \
+  || bad service-account-refused-for-unknown-user-says-why "rc=$rc" "$out"
+if grep -aq "BEGIN PRIVATE KEY\|$(sed -n 2p sa.pem | cut -c1-40)" all.out peer.err *.sqlite 2>/dev/null; then bad service-account-key-never-leaks; else ok service-account-key-never-leaks; fi
+
 # nothing secret in any output or state
 if cat all.out peer.err *.sqlite 2>/dev/null | grep -aqE "$secret|$refresh|$rotated"; then bad secrets-never-leak "a secret was printed or stored"; else ok secrets-never-leak; fi
 exit $fail
