@@ -36,6 +36,8 @@ icaltimezone* zone_named(const std::string& name) {
   return icaltimezone_get_builtin_timezone(name.c_str());
 }
 
+}  // namespace
+
 // "2026-03-01T10:00:00.0000000" (any fraction, no offset) → seconds as if UTC.
 std::optional<int64_t> wall(const std::string& s) {
   int y, mo, d, h = 0, mi = 0, sec = 0;
@@ -43,6 +45,8 @@ std::optional<int64_t> wall(const std::string& s) {
   if (s.size() >= 19) std::sscanf(s.c_str() + 11, "%2d:%2d:%2d", &h, &mi, &sec);
   return accord::utc::to_seconds(y, mo, d, h, mi, sec);
 }
+
+namespace {
 
 int64_t utc_to_local(int64_t utc, const std::string& zone) {
   icaltimetype t = icaltime_from_timet_with_zone(static_cast<time_t>(utc), 0, zone_named(zone));
@@ -94,6 +98,8 @@ int64_t num(const json::object& o, const char* k) {
   if (auto* v = o.if_contains(k); v && v->is_int64()) return v->get_int64();
   return 0;
 }
+
+}  // namespace
 
 std::optional<json::object> rule_of(const json::object& rec) {
   const json::object* p = obj(rec, "pattern");
@@ -189,6 +195,8 @@ json::object recurrence_of(const json::object& rule, int64_t start_local, const 
   }
   return json::object{{"pattern", std::move(p)}, {"range", std::move(r)}};
 }
+
+namespace {
 
 // ---- one event's own fields ------------------------------------------------------
 

@@ -15,6 +15,8 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,16 @@ std::string recurrence_id(const std::string& original_start_utc, const std::stri
 
 // A cancelledOccurrences entry ("OID.<master>.<yyyy-mm-dd>") as its date.
 std::string cancelled_date(const std::string& entry);
+
+// Graph's patternedRecurrence as a JSCalendar RecurrenceRule (nullopt for a
+// pattern it does not know), and back from a rule, the series' local start
+// (seconds as if UTC) and its zone (throws std::invalid_argument for a rule
+// Outlook cannot keep). Events and To Do tasks share them.
+std::optional<boost::json::object> rule_of(const boost::json::object& recurrence);
+boost::json::object recurrence_of(const boost::json::object& rule, int64_t start_local, const std::string& zone);
+
+// "2026-03-01T10:00:00[.fraction]" as seconds as if UTC; nullopt when not a date.
+std::optional<int64_t> wall(const std::string& s);
 
 const std::vector<std::string>& fields();
 

@@ -1,14 +1,233 @@
 // SPDX-License-Identifier: Apache-2.0
-// The graph backend's task stream (graph_backend.hpp).
+// The graph backend's task stream (graph_backend.hpp): Microsoft To Do lists
+// (todo-list-lists.md), per-list delta (todotask-delta.md), each task with
+// its checklist items (todotask-list-checklistitems.md). A create carries
+// the idempotency key as a linkedResource's externalId (linkedresource.md:
+// "the id of the object that is associated with this task on the
+// third-party/partner system"); a resend looks for it among the list's
+// tasks with their linkedResources expanded. Ids are To Do's (tasks keep
+// theirs; a task is written through the list it is in, found again when
+// the cursor's folder list does not say).
 #include "graph_backend.hpp"
+#include "todo_map.hpp"
+
+#include <accord/json/lenient.hpp>
+#include <accord/net/http_client.hpp>
+
+namespace json = boost::json;
+using accord::json_read::arr;
+using accord::json_read::str;
+using accord::kit::Op;
+using accord::kit::Result;
+using accord::net::url_encode;
 
 namespace outlook::graph {
 
-std::string Backend::read_tasks(const boost::json::object&, bool) {
-  throw accord::Error(ACCORD_UNSUPPORTED, "the task stream is not written yet");
+namespace {
+
+std::string tasks_path(const std::string& list) { return "/me/todo/lists/" + url_encode(list) + "/tasks"; }
+
+std::string link_key(const json::object& t) {
+  if (const json::array* a = arr(t, "linkedResources"))
+    for (const auto& v : *a)
+      if (v.is_object() && str(v.get_object(), "applicationName") == kLinkApp) return str(v.get_object(), "externalId");
+  return "";
 }
-accord::kit::Result Backend::apply_task(const accord::kit::Op&) {
-  throw accord::Error(ACCORD_UNSUPPORTED, "the task stream is not written yet");
+
+}  // namespace
+
+// The configured lists by id: "defaultList" (the list To Do makes, by its
+// wellknownListName), an id, or a display name.
+const std::vector<Backend::Folder>& Backend::task_lists() {
+  if (task_lists_) return *task_lists_;
+  json::array all;
+  each_page("/me/todo/lists", [&](const json::array& v) {
+    for (const auto& x : v) all.push_back(x);
+    return false;
+  });
+  std::vector<Folder> out;
+  for (const std::string& want : s_.task_lists) {
+    std::string id;
+    for (const auto& x : all)
+      if (const json::object* l = x.if_object();
+          l && (str(*l, "id") == want || str(*l, "wellknownListName") == want || str(*l, "displayName") == want)) {
+        id = str(*l, "id");
+        break;
+      }
+    if (id.empty())
+      throw accord::Error(ACCORD_ERROR, "task_lists: To Do has no list \"" + want + "\" (give \"defaultList\", a list's "
+                                        "id or its display name)");
+    out.push_back(Folder{id, tasks_path(id) + "/delta"});
+  }
+  task_lists_ = std::move(out);
+  return *task_lists_;
+}
+
+std::vector<json::object> Backend::checklist(const std::string& list, const std::string& task) {
+  std::vector<json::object> out;
+  each_page(tasks_path(list) + "/" + url_encode(task) + "/checklistItems", [&](const json::array& v) {
+    for (const auto& x : v)
+      if (x.is_object()) out.push_back(x.get_object());
+    return false;
+  });
+  return out;
+}
+
+json::object Backend::task_record(const std::string& list, json::object t) {
+  std::vector<json::object> items;
+  if (const json::array* inline_items = arr(t, "checklistItems")) {
+    for (const auto& x : *inline_items)
+      if (x.is_object()) items.push_back(x.get_object());
+  } else {
+    items = checklist(list, str(t, "id"));
+  }
+  json::object rec{{"id", str(t, "id")}, {"version", etag_of(t)}, {"data", todo::to_task(t, items)}};
+  if (std::string m = str(t, "lastModifiedDateTime"); !m.empty()) rec["modified"] = m;
+  if (std::string k = link_key(t); !k.empty()) rec["idempotency_key"] = k;
+  return rec;
+}
+
+std::string Backend::read_tasks(const json::object& c, bool fresh) {
+  const std::vector<Folder>& lists = task_lists();
+  size_t at = 0;
+  if (auto* v = c.if_contains("at"); v && v->is_int64() && v->get_int64() >= 0) at = static_cast<size_t>(v->get_int64());
+  const std::string list = at < lists.size() ? lists[at].id : "";
+  return read_delta("task", c, fresh, lists, [&](const json::array& items, bool full) {
+    json::array records;
+    for (const auto& v : items) {
+      if (!v.is_object()) continue;
+      const json::object& t = v.get_object();
+      if (str(t, "id").empty()) continue;
+      if (t.contains("@removed")) {
+        if (!full) records.push_back(json::object{{"id", str(t, "id")}, {"deleted", true}});
+        continue;
+      }
+      owner_.throw_if_cancelled();
+      records.push_back(task_record(list, t));
+    }
+    return records;
+  });
+}
+
+// The list a task is in (To Do writes a task through its list).
+std::string Backend::list_of(const std::string& task_id) {
+  for (const Folder& l : task_lists())
+    if (get_one(tasks_path(l.id) + "/" + url_encode(task_id) + "?$select=id")) return l.id;
+  return "";
+}
+
+// The task an earlier try of a create made: the one of the list whose
+// Accord linkedResource holds the key.
+std::optional<json::object> Backend::find_task(const std::string& list, const std::string& key) {
+  if (key.empty()) return std::nullopt;
+  std::optional<json::object> found;
+  each_page(tasks_path(list) + "?$expand=linkedResources", [&](const json::array& v) {
+    for (const auto& x : v)
+      if (x.is_object() && link_key(x.get_object()) == key) {
+        found = x.get_object();
+        return true;
+      }
+    return false;
+  });
+  return found;
+}
+
+// The task's checklist made as the record says: items matched by title keep
+// their ids (checked state patched), the others added or deleted.
+void Backend::write_checklist(const std::string& list, const std::string& task, const json::object& data) {
+  std::vector<json::object> want = todo::checklist_of(data), have = checklist(list, task);
+  const std::string base = tasks_path(list) + "/" + url_encode(task) + "/checklistItems";
+  std::vector<bool> used(have.size(), false);
+  for (const json::object& w : want) {
+    owner_.throw_if_cancelled();
+    size_t i = 0;
+    while (i < have.size() && (used[i] || str(have[i], "displayName") != str(w, "displayName"))) ++i;
+    if (i < have.size()) {
+      used[i] = true;
+      if (have[i].if_contains("isChecked") && have[i].at("isChecked") == w.at("isChecked")) continue;
+      std::string p = base + "/" + url_encode(str(have[i], "id"));
+      Answer a = client_.call("PATCH", p, json::serialize(json::object{{"isChecked", w.at("isChecked")}}), {}, true);
+      if (!a.ok()) unusable("PATCH", p, a);
+      continue;
+    }
+    Answer a = client_.call("POST", base, json::serialize(w));
+    if (!a.ok()) unusable("POST", base, a);
+  }
+  for (size_t i = 0; i < have.size(); ++i)
+    if (!used[i]) {
+      std::string p = base + "/" + url_encode(str(have[i], "id"));
+      Answer a = client_.call("DELETE", p, "", {}, true);
+      if (!a.ok() && a.status != 404) unusable("DELETE", p, a);
+    }
+}
+
+Result Backend::apply_task(const Op& op) {
+  json::object body;
+  if (!op.is_delete()) {
+    try {
+      body = todo::to_graph(op.data);
+    } catch (const std::invalid_argument& e) {
+      return Result::failed("unsupported", std::string("To Do cannot keep this task: ") + e.what());
+    }
+  }
+  std::string list = op.is_create() ? task_lists().front().id : list_of(op.id);
+  if (op.is_create()) {
+    std::optional<json::object> found;
+    if (op.resend) found = find_task(list, op.idempotency_key);
+    if (!found) {
+      json::object create = body;
+      for (auto it = create.begin(); it != create.end();) it = it->value().is_null() ? create.erase(it) : it + 1;
+      if (!op.idempotency_key.empty())
+        create["linkedResources"] = json::array{json::object{
+            {"applicationName", kLinkApp}, {"displayName", "Accord"}, {"externalId", op.idempotency_key}}};
+      if (auto items = todo::checklist_of(op.data); !items.empty()) {
+        json::array a;
+        for (auto& i : items) a.push_back(std::move(i));
+        create["checklistItems"] = std::move(a);
+      }
+      Answer a;
+      try {
+        a = client_.call("POST", tasks_path(list), json::serialize(create));
+      } catch (const LostAnswer& e) {
+        if (!(found = find_task(list, op.idempotency_key)))
+          throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no task carries its idempotency key yet: it is "
+                                                                    "looked for again before it is sent again", 5000);
+      }
+      if (!found) {
+        if (!a.ok() || !a.body.is_object()) unusable("POST", tasks_path(list), a);
+        found = a.body.get_object();
+      }
+    }
+    std::string id = str(*found, "id");
+    auto now = get_one(tasks_path(list) + "/" + url_encode(id) + "?$expand=linkedResources");
+    if (!now) throw accord::Error(ACCORD_RETRY, "task " + id + " was written but cannot be read back yet", 5000);
+    json::object rec = task_record(list, *now);
+    Result r = Result::ok(id, str(rec, "version"));
+    r.data = rec.at("data").as_object();
+    return r;
+  }
+  if (list.empty()) {
+    if (op.is_delete()) return Result::ok(op.id);
+    throw accord::Error(ACCORD_ERROR, "task " + op.id + " is no longer in the configured To Do lists");
+  }
+  std::string path = tasks_path(list) + "/" + url_encode(op.id);
+  if (op.is_delete()) {
+    Answer a = client_.call("DELETE", path, "", if_match(op), true);
+    if (a.ok() || a.status == 404) return Result::ok(op.id);
+    if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "DELETE", path, a).what(), op.id);
+    unusable("DELETE", path, a);
+  }
+  Answer a = client_.call("PATCH", path, json::serialize(body), if_match(op), true);
+  if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "PATCH", path, a).what(), op.id);
+  if (a.status == 404) throw accord::Error(ACCORD_ERROR, "task " + op.id + " is no longer in To Do");
+  if (!a.ok()) unusable("PATCH", path, a);
+  write_checklist(list, op.id, op.data);
+  auto now = get_one(path);
+  if (!now) throw accord::Error(ACCORD_RETRY, "task " + op.id + " was written but cannot be read back yet", 5000);
+  json::object rec = task_record(list, *now);
+  Result r = Result::ok(op.id, str(rec, "version"));
+  r.data = rec.at("data").as_object();
+  return r;
 }
 
 }  // namespace outlook::graph

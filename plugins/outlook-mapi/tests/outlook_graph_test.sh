@@ -47,8 +47,18 @@ urls="\"graph_url\": \"$base/v1.0\", \"login_url\": \"$base\", \"tenant\": \"con
 # -- the conformance kit on each graph stream (pages of 2 records, the refresh token given inline)
 printf '{"account": "ada@contoso.com", "oauth2": {"client_id": "cid", "refresh_token": "%s"}, %s, "page_size": 2}\n' \
   "$refresh" "$urls" > kit.json
-for st in contact event; do
-  out=$("$conformance" "$plugin" --config kit.json --stream $st --verbose 2>&1); rc=$?; printf '%s\n' "$out" | tee kit-$st.out >> all.out
+# the task sample carries what To Do keeps beyond the kit's own sample: a checklist, importance, categories
+cat > task.json <<'JSON'
+{"create": {"@type": "Task", "title": "Kit task", "description": "Steps", "due": "2026-03-05T17:00:00", "timeZone": "Europe/Paris",
+            "progress": "needs-action", "priority": 1, "keywords": {"Kit": true},
+            "microsoft.com:checklistItems": [{"title": "one", "checked": false}, {"title": "two", "checked": true}]},
+ "update": {"@type": "Task", "title": "Kit task, done", "due": "2026-03-06T17:00:00", "timeZone": "Europe/Paris",
+            "progress": "completed", "microsoft.com:checklistItems": [{"title": "two", "checked": true}, {"title": "three", "checked": false}]}}
+JSON
+for st in contact event task; do
+  sample=""
+  [ $st = task ] && sample="--sample task.json"
+  out=$("$conformance" "$plugin" --config kit.json --stream $st $sample --verbose 2>&1); rc=$?; printf '%s\n' "$out" | tee kit-$st.out >> all.out
   [ $rc = 0 ] && printf '%s' "$out" | grep -Eq "1[0-9] passed, 0 failed" && ok conformance-kit-passes-$st \
     || bad conformance-kit-passes-$st "$(grep -v '^     ' kit-$st.out | grep -v '^[<>]' | tail -20)"
 done
@@ -231,6 +241,44 @@ runp run c.json
 [ $rc = 0 ] && [ "$(js "Object.values(d.events).filter(e=>!e.deleted).length")" = 2 ] && [ "$(ls cal/*.ics | wc -l)" = 2 ] \
   && [ "$(js "Object.values(d.events).filter(e=>!e.deleted&&e.data.subject==='Bank holiday (observed)').length")" = 1 ] \
   && ok calendar-expired-token-recovered-no-duplicate || bad calendar-expired-token-recovered-no-duplicate "rc=$rc" "$out"
+
+# -- an iCalendar VTODO folder ⇄ the default To Do list: due dates, completion, both ways
+mkdir -p todo
+for i in 1 2 3; do
+  printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\nUID:todo-%s@example.org\r\nSUMMARY:Chore %s\r\nDESCRIPTION:step %s\r\nDUE;TZID=Europe/Berlin:2026040%sT170000\r\nSTATUS:NEEDS-ACTION\r\nEND:VTODO\r\nEND:VCALENDAR\r\n' "$i" "$i" "$i" "$i" > "todo/t$i.ics"
+done
+cat > t.json <<JSON
+{"name": "outlook-tasks", "state": "tstate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "icalendar", "create": true, "path": "todo"}},
+ "right": {"connector": "outlook-mapi", "config": $graph_cfg},
+ "streams": [{"name": "tasks", "left": "task", "right": "task"}]}
+JSON
+live_tasks() { js "Object.values(d.tasks).filter(t=>!t.deleted&&/^Chore/.test(t.data.title||'')).length"; }
+runp run t.json
+[ $rc = 0 ] && [ "$(live_tasks)" = 3 ] && [ "$(js "Object.values(d.tasks).filter(t=>!t.deleted&&t.data.title==='Chore 2'&&/^2026-04-02T17:00/.test(t.data.dueDateTime.dateTime)&&t.data.body.content==='step 2').length")" = 1 ] \
+  && ok vtodos-reach-todo || bad vtodos-reach-todo "rc=$rc tasks=$(live_tasks)" "$out" "$(js "JSON.stringify(Object.values(d.tasks).map(t=>t.data))" | head -c 1200)"
+runp run t.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok tasks-second-run-nothing-to-do || bad tasks-second-run-nothing-to-do "$out"
+tl=$(js "Object.values(d.lists).find(l=>l.wellknownListName==='defaultList'||l.wellKnown==='defaultList').id")
+tid=$(idof "Object.values(d.tasks).find(t=>!t.deleted&&t.data.title==='Chore 1')")
+api PATCH "/me/todo/lists/$tl/tasks/$tid" '{"status": "completed"}' > patch.out
+sed -i 's/^SUMMARY:Chore 3/SUMMARY:Chore 3 (urgent)/' todo/t3.ics
+runp run t.json
+[ $rc = 0 ] && grep -q "^STATUS:COMPLETED" todo/t1.ics && [ "$(js "Object.values(d.tasks).filter(t=>!t.deleted&&t.data.title==='Chore 3 (urgent)').length")" = 1 ] \
+  && ok task-edits-travel-both-ways || bad task-edits-travel-both-ways "rc=$rc $(head -c 300 patch.out)" "$out" "$(cat todo/t1.ics)"
+runp run t.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok tasks-nothing-to-do-after-edits || bad tasks-nothing-to-do-after-edits "$out"
+# a create killed after To Do made it: found again by its linkedResource's externalId, no duplicate
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\nUID:todo-4@example.org\r\nSUMMARY:Chore 4\r\nEND:VTODO\r\nEND:VCALENDAR\r\n' > todo/t4.ics
+{ (ACCORD_FAILPOINT=apply.after_write "$accord" run t.json > kill.out 2>&1); } 2>/dev/null; krc=$?
+runp run t.json
+[ $krc != 0 ] && [ $rc = 0 ] && [ "$(live_tasks)" = 4 ] && [ "$(ls todo/*.ics | wc -l)" = 4 ] \
+  && [ "$(js "Object.values(d.tasks).filter(t=>!t.deleted&&JSON.stringify(t.links||{}).includes('Accord')).length")" = 4 ] \
+  && ok task-create-killed-resumes-no-duplicate || bad task-create-killed-resumes-no-duplicate "killed rc=$krc rc=$rc tasks=$(live_tasks) files=$(ls todo | wc -l)" "$out"
+# deleted in To Do: the file goes
+api DELETE "/me/todo/lists/$tl/tasks/$tid" > /dev/null
+runp run t.json
+[ $rc = 0 ] && [ ! -e todo/t1.ics ] && [ "$(ls todo/*.ics | wc -l)" = 3 ] && ok todo-delete-reaches-file || bad todo-delete-reaches-file "rc=$rc" "$out"
 
 # a refresh token expired for inactivity (AADSTS700082): AUTH_REQUIRED, saying to sign in again
 ctl '{"expire_refresh_tokens": true, "expire_tokens": true}'
