@@ -13,7 +13,8 @@
 //   the others:      {"error": {code, message, errors: [{message, domain, reason, location?, locationType?}], status}}
 // Each route names the reference or guide page it follows (developers.google.com).
 //
-//   POST /token                      refresh_token grant (rotation switch, invalid_grant, invalid_client) and the
+//   GET  /o/oauth2/v2/auth           authorization endpoint (code + PKCE + state, loopback redirect; accord login)
+//   POST /token                      authorization_code grant (code_verifier checked), refresh_token grant (rotation switch, invalid_grant, invalid_client) and the
 //                                    JWT-bearer grant (RS256 checked with the service account's public key; iss,
 //                                    sub, aud, scope, iat/exp ≤ 1 h)
 //   People  /v1/people/me/connections · people:createContact · people/{id}:updateContact · :deleteContact ·
@@ -301,6 +302,7 @@ function tokenEndpoint(req, res, raw) {
   if (!/^application\/x-www-form-urlencoded/.test(req.headers['content-type'] || ''))
     return oauthErr(400, 'invalid_request', 'Bad Request');
   const grant = f.get('grant_type');
+  if (grant === 'authorization_code') return codeGrant(res, f, oauthErr);  // accord login (below)
   if (grant === 'refresh_token') {
     if (f.get('client_id') !== clientId || f.get('client_secret') !== clientSecret)
       return oauthErr(401, 'invalid_client', 'Unauthorized');
@@ -343,6 +345,60 @@ function tokenEndpoint(req, res, raw) {
     return send(res, 200, {access_token: issueAccess(email, tokenLifetime), expires_in: tokenLifetime, token_type: 'Bearer'});
   }
   return oauthErr(400, 'unsupported_grant_type', 'Invalid grant_type: ' + (grant || ''));
+}
+
+// accord login: "OAuth 2.0 for Mobile & Desktop Apps" (developers.google.com/identity/protocols/oauth2/native-app),
+// Step 2 "Send a request to Google's OAuth 2.0 server" (GET https://accounts.google.com/o/oauth2/v2/auth: client_id,
+// redirect_uri, response_type=code, scope, code_challenge, code_challenge_method S256|plain, state, login_hint) and
+// Step 5 "Exchange authorization code for refresh and access tokens" (POST /token: code, client_id, client_secret,
+// redirect_uri, grant_type=authorization_code, code_verifier; the answer's refresh_token_expires_in is set for
+// time-limited refresh tokens: /__control {"testing_app": true} gives 7 days, as for an app in "Testing").
+// Loopback redirects (the "Loopback IP address" option) match any port. The user consents at once; /__control
+// {"authorize_error": "access_denied"} makes them decline.
+const authCodes = new Map();  // code → {email, redirect, challenge, method, scope, used}
+let testingApp = false, authorizeError = null;
+function authorizeEndpoint(res, url) {
+  const p = url.searchParams;
+  const page = text => { res.writeHead(400, {'Content-Type': 'text/html; charset=utf-8'}); res.end('<html><body>' + text + '</body></html>'); };
+  if (p.get('client_id') !== clientId) return page('Error 401: invalid_client The OAuth client was not found.');
+  let r;
+  try { r = new URL(p.get('redirect_uri') || ''); } catch (e) { return page('Error 400: redirect_uri_mismatch'); }
+  if (r.protocol !== 'http:' || !['127.0.0.1', '[::1]', 'localhost'].includes(r.hostname)) return page('Error 400: redirect_uri_mismatch');
+  const back = params => {
+    if (p.get('state') !== null) params.state = p.get('state');
+    for (const [k, v] of Object.entries(params)) r.searchParams.set(k, v);
+    res.writeHead(302, {Location: r.toString()});
+    res.end();
+  };
+  if (p.get('response_type') !== 'code') return page('Error 400: invalid_request Invalid response_type');
+  if (!p.get('scope')) return page('Error 400: invalid_request Missing required parameter: scope');
+  const method = p.get('code_challenge') ? (p.get('code_challenge_method') || 'plain') : null;
+  if (method && !['S256', 'plain'].includes(method)) return page('Error 400: invalid_request Invalid code_challenge_method');
+  if (authorizeError) return back({error: authorizeError});
+  const email = p.get('login_hint') && users.has(p.get('login_hint')) ? p.get('login_hint') : firstUser;
+  const code = '4/0A' + rid(20);
+  authCodes.set(code, {email, redirect: p.get('redirect_uri'), challenge: p.get('code_challenge'), method, scope: p.get('scope'), used: false});
+  count('oauth.authorize');
+  return back({code, scope: p.get('scope')});
+}
+function codeGrant(res, f, oauthErr) {
+  if (f.get('client_id') !== clientId || f.get('client_secret') !== clientSecret) return oauthErr(401, 'invalid_client', 'Unauthorized');
+  const c = authCodes.get(f.get('code') || '');
+  if (!c || c.used) return oauthErr(400, 'invalid_grant', 'Malformed auth code.');
+  if (f.get('redirect_uri') !== c.redirect) return oauthErr(400, 'redirect_uri_mismatch', 'Bad Request');
+  if (c.challenge) {
+    const v = f.get('code_verifier');
+    if (!v) return oauthErr(400, 'invalid_grant', 'Missing code verifier.');
+    const made = c.method === 'S256' ? crypto.createHash('sha256').update(v).digest('base64url') : v;
+    if (made !== c.challenge) return oauthErr(400, 'invalid_grant', 'Invalid code verifier.');
+  }
+  c.used = true;
+  const refresh = '1//' + rid(16);
+  refreshTokens.set(refresh, c.email);
+  const out = {access_token: issueAccess(c.email, tokenLifetime), expires_in: tokenLifetime, refresh_token: refresh,
+               scope: c.scope, token_type: 'Bearer'};
+  if (testingApp) out.refresh_token_expires_in = 604799;
+  return send(res, 200, out);
 }
 
 // "Authorize requests" of each API: a missing or invalid bearer token is 401.
@@ -883,6 +939,8 @@ function testRoutes(req, res, url, raw) {
       rate_limit: v => { rateLimit = Object.assign({}, v); },
       propagation_delay_ms: v => { propagationMs = v; },
       gmail_quota_per_minute: v => { gmailPerMinute = v; },
+      testing_app: v => { testingApp = !!v; },            // accord login's code grant
+      authorize_error: v => { authorizeError = v; },
     });
     return send(res, 200, {ok: true});
   }
@@ -916,6 +974,7 @@ function dispatch(req, res, raw) {
   const url = new URL(req.url, 'http://x');
   if (url.pathname.startsWith('/__')) return testRoutes(req, res, url, raw);
   if (url.pathname === '/token' && req.method === 'POST') { count('oauth.token'); return tokenEndpoint(req, res, raw); }
+  if (url.pathname === '/o/oauth2/v2/auth' && req.method === 'GET') return authorizeEndpoint(res, url);
   const api = apiOf(url.pathname);
   try {
     if (!api || !routes[api]) fail(404, 'Not Found', {reason: 'notFound'});

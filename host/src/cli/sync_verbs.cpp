@@ -2,6 +2,7 @@
 // `accord validate|plan|apply|run|status|conflicts`: the verbs over pipelines.
 #include "cli/error_fix.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/login.hpp"
 #include "cli/options.hpp"
 #include "cli/progress.hpp"
 #include <accord/text/terminal_text.hpp>
@@ -716,6 +717,8 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     behind_run = r.id;
     break;  // the newest finished run only
   }
+  // a refresh token refused in the newest run: that side needs `accord login` again
+  auto sign_in = sign_in_needed(pipeline, runs);
   auto quarantine = s.quarantine_list();
   auto unreadable = s.unreadable_list();
   auto conflicts = s.conflicts(true);
@@ -759,6 +762,8 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       emit(o, json::object{{"type", "left_behind"}, {"run", behind_run}, {"pair", b.pair}, {"records", b.records},
                            {"fields", std::move(fields)}});
     }
+    for (const auto& n : sign_in)
+      emit(o, json::object{{"type", "sign_in"}, {"side", n.side}, {"connector", n.connector}, {"command", n.command}});
     emit(o, json::object{{"type", "status"}, {"pipeline", pipeline.name}, {"conflicts", conflicts.size()},
                          {"unreadable", unreadables},
                          {"journal", s.journal_size()}, {"quarantined", quarantined}});
@@ -785,6 +790,9 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
               << (r.finished.empty() ? r.status == "running" ? "(under way)" : "(did not finish)" : r.finished) << " "
               << (r.status == "interrupted" ? "interrupted: the next run resumes it" : r.status)
               << (r.error.empty() ? "" : ": " + cli::tty(r.error)) << "\n";
+  for (const auto& n : sign_in)
+    std::cout << "needs sign-in: the " << n.side << " side (" << n.connector
+              << ") was refused its refresh token; sign in again with:\n  " << cli::tty(n.command) << "\n";
   if (!behind.empty()) {
     std::cout << "sync issues of run #" << behind_run << " (fields the other side does not keep stayed behind):\n";
     for (const auto& b : behind) {
