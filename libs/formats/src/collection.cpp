@@ -154,6 +154,9 @@ std::vector<Member> calendar(std::string_view text) {
     m.span_ids.push_back(c.rid);
     comps_of[it->second].push_back(i);
   }
+  std::vector<const Comp*> timezones;  // looked through once a member, not every component
+  for (const Comp& c : cal.comps)
+    if (c.type == "VTIMEZONE") timezones.push_back(&c);
   for (size_t k = 0; k < out.size(); ++k) {
     std::set<std::string> zones;
     std::string own;
@@ -162,8 +165,8 @@ std::vector<Member> calendar(std::string_view text) {
       own += bytes(text, cal.comps[i].begin, cal.comps[i].end);
     }
     std::string tz;
-    for (const Comp& c : cal.comps)
-      if (c.type == "VTIMEZONE" && zones.contains(c.tzid)) tz += bytes(text, c.begin, c.end);
+    for (const Comp* c : timezones)
+      if (zones.contains(c->tzid)) tz += bytes(text, c->begin, c->end);
     out[k].text = cal.begin_line + cal.own_lines + tz + own + cal.end_line;
   }
   return out;

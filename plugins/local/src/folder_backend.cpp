@@ -18,6 +18,7 @@
 #include <cstring>
 #include <random>
 #include <set>
+#include <unordered_set>
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -169,8 +170,11 @@ void FolderBackend::scan(const std::string& name) {
         std::vector<size_t> lines;  // where its components begin in the file (1-based)
       };
       // the line of a byte offset of the file, for messages a person acts on
-      auto line_at = [&text](size_t offset) {
-        return static_cast<size_t>(1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(std::min(offset, text.size())), '\n'));
+      std::vector<size_t> newlines;  // found once: a calendar holds thousands of members
+      auto line_at = [&](size_t offset) {
+        if (newlines.empty())
+          for (size_t i = text.find('\n'); i != std::string::npos; i = text.find('\n', i + 1)) newlines.push_back(i);
+        return static_cast<size_t>(1 + (std::lower_bound(newlines.begin(), newlines.end(), offset) - newlines.begin()));
       };
       std::vector<Unit> units;
       bool whole_file = false;
@@ -196,7 +200,8 @@ void FolderBackend::scan(const std::string& name) {
       const std::vector<std::string> none;
       auto f = ids_of.find(c.id);
       const std::vector<std::string>& had = f == ids_of.end() ? none : f->second;
-      auto has = [&](const std::string& id) { return std::find(had.begin(), had.end(), id) != had.end(); };
+      const std::unordered_set<std::string> had_set(had.begin(), had.end());  // a calendar holds thousands
+      auto has = [&](const std::string& id) { return had_set.contains(id); };
       // The id of a member: the one it had, also across a change between
       // one record and several in its file.
       auto id_for = [&](const std::string& key, const std::string& uid) {
@@ -255,6 +260,16 @@ void FolderBackend::scan(const std::string& name) {
                       "\": none is read or written until one remains (remove the others or give them UIDs of "
                       "their own); the file is left as it is");
           continue;
+        }
+        // a member of a whole file whose bytes the index has: not parsed again
+        // (one event changed in a calendar of thousands parses that one)
+        if (whole_file) {
+          std::string id = id_for(u.key, u.uid);
+          if (auto it = indexed.find(id); it != indexed.end() && it->second.hash == accord::hash::content_hash(u.text)) {
+            produced.insert(id);
+            log.touch_stat(id, c.st.size, c.st.mtime_ns);
+            continue;
+          }
         }
         FileFormat::Parsed parsed;
         try {
@@ -523,6 +538,18 @@ OpResult FolderBackend::apply_one(Stream& s, const Op& op, Transaction& tx) {
   return indexed(s, tx, p, op.id, text, idem);
 }
 
+// The other records of a whole file just written by one member's update or
+// delete are as they were, byte for byte: where the index had read the file
+// as it was before the write (their stat is its stat then), they take its
+// new stat, so the next scan does not read the file again. A file changed
+// behind our back since the index read it keeps the old stat: read again.
+void FolderBackend::keep_siblings_current(Stream& s, const fs::path& p, const Stat& before, const std::string& written_id) {
+  Stat after = stat_of(p);
+  for (const auto& r : s.log->live_meta_of_file(p.filename().string()))
+    if (r.id != written_id && r.size == before.size && r.mtime_ns == before.mtime_ns)
+      s.log->touch_stat(r.id, after.size, after.mtime_ns);
+}
+
 OpResult FolderBackend::apply_to_member(Stream& s, const Op& op, Transaction& tx, const fs::path& p,
                                         const std::string& old, const std::vector<collection::Member>& members,
                                         const collection::Member& m) {
@@ -539,9 +566,11 @@ OpResult FolderBackend::apply_to_member(Stream& s, const Op& op, Transaction& tx
         throw accord::Error(ACCORD_ERROR, p.string() + ": cannot delete: " + std::strerror(errno));
       accord::kit::fsync_dir(s.dir);
     } else {
+      Stat before = stat_of(p);
       accord::kit::failpoint("local.member.before_write");
       write_file(p, collection::splice(old, m, ""));
       accord::kit::failpoint("local.member.after_write");  // the file without it, the index not told
+      keep_siblings_current(s, p, before, op.id);
     }
     r.deleted = true;
     log.put(r);
@@ -575,9 +604,11 @@ OpResult FolderBackend::apply_to_member(Stream& s, const Op& op, Transaction& tx
   }
   if (!idem.empty())
     if (auto holder = log.by_idem(idem); holder && holder->id != op.id) idem.clear();
+  Stat before = stat_of(p);
   accord::kit::failpoint("local.member.before_write");
   write_file(p, text);
   accord::kit::failpoint("local.member.after_write");  // the file holds it, the index not yet
+  keep_siblings_current(s, p, before, op.id);
   return indexed(s, tx, p, op.id, now, idem);
 }
 

@@ -115,6 +115,7 @@ class FolderBackend : public Backend {
                            const accord::formats::collection::Member& m);
   OpResult indexed(Stream& s, Transaction& tx, const std::filesystem::path& p, const std::string& id,
                    const std::string& record, const std::string& idem);
+  void keep_siblings_current(Stream& s, const std::filesystem::path& p, const Stat& before, const std::string& written_id);
   void remove_leftovers(const Stream& s);
   std::string file_name_for(const boost::json::object& data, const FileFormat& f, const std::filesystem::path& dir) const;
   void write_file(const std::filesystem::path& p, const std::string& content) const;

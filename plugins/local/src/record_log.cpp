@@ -406,8 +406,7 @@ std::optional<Row> RecordLog::by_idem(const std::string& key) {
   return r;
 }
 
-std::vector<Row> RecordLog::all_live_meta() {
-  Stmt s(db_, "SELECT id, seq, size, mtime_ns, hash FROM \"" + table_ + "\" WHERE deleted = 0");
+static std::vector<Row> meta_rows(Stmt& s) {
   std::vector<Row> out;
   while (s.step()) {
     Row r;
@@ -419,6 +418,18 @@ std::vector<Row> RecordLog::all_live_meta() {
     out.push_back(std::move(r));
   }
   return out;
+}
+
+std::vector<Row> RecordLog::live_meta_of_file(const std::string& file) {
+  Stmt s(db_, "SELECT id, seq, size, mtime_ns, hash FROM \"" + table_ +
+                  "\" WHERE deleted = 0 AND (id = ?1 OR substr(id, 1, length(?1) + 1) = ?1 || '#')");
+  s.bind(1, file);
+  return meta_rows(s);
+}
+
+std::vector<Row> RecordLog::all_live_meta() {
+  Stmt s(db_, "SELECT id, seq, size, mtime_ns, hash FROM \"" + table_ + "\" WHERE deleted = 0");
+  return meta_rows(s);
 }
 
 void RecordLog::put(Row& r) {

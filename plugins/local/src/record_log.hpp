@@ -106,6 +106,8 @@ class RecordLog {
   std::string records_json(const std::vector<std::string>& ids);
   std::optional<Row> by_idem(const std::string& key);
   std::vector<Row> all_live_meta();  // id, size, mtime_ns, hash, seq (folder scans)
+  // the same of the records of one file: id FILE or FILE#…
+  std::vector<Row> live_meta_of_file(const std::string& file);
   // Inserts or replaces the row, giving it the next sequence number.
   void put(Row& row);
   // Updates size/mtime only (content unchanged): no new sequence number.

@@ -376,3 +376,45 @@ TEST_F(Calendars, AFileWithBareLineFeedsKeepsThemWhenOneEventChanges) {
   EXPECT_EQ(after.substr(0, after.find("SUMMARY:Easter brunch\n")),
             expected.substr(0, expected.find("SUMMARY:Easter brunch\n")));
 }
+
+// One event changed in a calendar of many: that event alone is parsed again
+// (the others' bytes are the index's), and a write of one event leaves the
+// others' index rows current, so the next scan reads nothing again.
+TEST_F(Calendars, OneEventChangedInALargeCalendarIsTheOnlyOneParsedAgain) {
+  std::string text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n";
+  for (int i = 0; i < 200; ++i)
+    text += "BEGIN:VEVENT\r\nUID:m-" + std::to_string(i) + "\r\nDTSTART:20260301T100000Z\r\nSUMMARY:M " +
+            std::to_string(i) + "\r\nEND:VEVENT\r\n";
+  text += "END:VCALENDAR\r\n";
+  write(dir.path / "big.ics", text);
+  auto formats = icalendar_formats();
+  int parsed = 0;
+  auto parse = formats.at("event").parse;
+  formats.at("event").parse = [&](std::string_view t) {
+    ++parsed;
+    return parse(t);
+  };
+  FolderBackend b(dir.path, dir.path / ".accord/index.sqlite", formats, 50,
+                  [this](int32_t, const std::string& m) { logged.push_back(m); });
+  auto l = read_all(b, "event", "");
+  ASSERT_EQ(l.records.size(), 200u);
+  std::string edited = text;
+  edited.replace(edited.find("SUMMARY:M 77\r\n"), 14, "SUMMARY:M 77 (moved)\r\n");
+  write(dir.path / "big.ics", edited, 5);
+  parsed = 0;
+  auto next = read_all(b, "event", l.cursor);
+  ASSERT_EQ(next.records.size(), 1u);
+  EXPECT_EQ(parsed, 1) << "only the changed event is parsed again";
+  // a write of one event from the other side: the next scan parses nothing
+  json::object m5 = by_id(l.records, "big.ics#m-5");
+  json::object data = m5.at("data").as_object();
+  data["title"] = "M 5 (edited)";
+  auto r = local::test::apply(b, "event", json::array{json::object{
+      {"op", "update"}, {"id", "big.ics#m-5"}, {"expect_version", m5.at("version")}, {"data", data}}});
+  ASSERT_EQ(r[0].at("status"), "ok") << json::serialize(r);
+  parsed = 0;
+  auto after = read_all(b, "event", next.cursor);
+  EXPECT_EQ(parsed, 0) << "the file as the index knows it";
+  ASSERT_EQ(after.records.size(), 1u) << json::serialize(after.records);
+  EXPECT_EQ(after.records[0].at("id"), "big.ics#m-5");
+}
