@@ -31,7 +31,7 @@ namespace local {
 namespace {
 
 constexpr char kSep = '\x1f';
-constexpr const char* kCtimeKey = "maildir.ctime:";  // + "folder/sub" → its change time at the last scan (ns)
+constexpr const char* kCtimeKey = "maildir.ctime:";  // + "folder/sub" → "inode:change time (ns)" at the last scan
 constexpr const char* kSpecialKey = "maildir.special_use:";  // + flag → the directory made or taken for it  // folder, then "cur/<file>" or "new/<file>", in a row's location
 
 int64_t mtime_ns_of(const fs::path& p) { return std::max<int64_t>(0, stat_of(p).mtime_ns); }
@@ -279,19 +279,23 @@ void MaildirBackend::scan() {
   struct timespec now_ts {};
   ::clock_gettime(CLOCK_REALTIME, &now_ts);
   int64_t settled = static_cast<int64_t>(now_ts.tv_sec) * 1000000000 + now_ts.tv_nsec - kSettled;
-  std::map<std::string, std::string> was_ctime;  // "folder/sub" → ctime ns, as the last scan recorded
+  std::map<std::string, std::string> was_ctime;  // "folder/sub" → "inode:ctime ns", as the last scan recorded
   {
     Stmt q(db_, "SELECT key, value FROM meta WHERE key LIKE 'maildir.ctime:%'");
     while (q.step()) was_ctime[std::string(q.text(0).substr(std::string_view(kCtimeKey).size()))] = std::string(q.text(1));
   }
   std::vector<std::string> folders = maildir::list_folders(root_);
-  std::map<std::string, std::string> ctime_now;  // "folder/sub" → ctime ns now ("0": too recent to trust)
+  std::map<std::string, std::string> ctime_now;  // "folder/sub" → "inode:ctime ns" now ("0": too recent to trust)
   std::set<std::string> unchanged;               // "folder/sub" not read this time
   for (const auto& folder : folders)
     for (const char* sub : {"new", "cur"}) {
       std::string key = folder + "/" + sub;
-      int64_t ct = stat_of(dir_of(root_, folder) / sub).ctime_ns;
-      std::string v = ct > 0 && ct < settled ? std::to_string(ct) : "0";
+      // the inode too: a folder renamed onto another's name brings its own cur/ and new/
+      struct stat st {};
+      int64_t ct = ::stat((dir_of(root_, folder) / sub).c_str(), &st) == 0
+                       ? static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec
+                       : 0;
+      std::string v = ct > 0 && ct < settled ? std::to_string(st.st_ino) + ":" + std::to_string(ct) : "0";
       if (!check_names && v != "0" && was_ctime.contains(key) && was_ctime[key] == v) unchanged.insert(key);
       ctime_now[key] = std::move(v);
     }

@@ -266,7 +266,8 @@ TEST(MaildirScanTest, ADirectoryWhoseChangeTimeTheScanRecordedIsNotReadAgain) {
   auto ctime_of = [&](const char* sub) {
     struct stat st {};
     ::stat((t.p / sub).c_str(), &st);
-    return std::to_string(static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec);
+    return std::to_string(st.st_ino) + ":" +
+           std::to_string(static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec);
   };
   {
     accord::sql::Db db((t.p / ".accord" / "index.sqlite").string());
