@@ -141,9 +141,13 @@ json::object recurrence_of(const json::object& rule, int64_t start_local, const 
         if (str(v.get_object(), "day") == j) dow.push_back(json::value(g));
       if (auto n = num(v.get_object(), "nthOfPeriod"); n != 0) {
         nth = true;
+        std::string mine;
         for (auto [k, i] : kIndex)
-          if (i == n) index = k;
-        if (index.empty()) throw std::invalid_argument("Outlook repeats on the first to fourth or the last weekday only");
+          if (i == n) mine = k;
+        if (mine.empty()) throw std::invalid_argument("Outlook repeats on the first to fourth or the last weekday only");
+        if (!index.empty() && index != mine)
+          throw std::invalid_argument("Outlook repeats on weekdays of one week of the month (\"" + index + "\" and \"" + mine + "\")");
+        index = mine;
       }
     }
   std::string date = accord::utc::format(start_local, accord::utc::Form::kDate);

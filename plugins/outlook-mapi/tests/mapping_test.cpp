@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// outlook-mapi's graph maps unit by unit: Graph contact ⇄ JSContact.
+// outlook-mapi's graph maps unit by unit: Graph contact ⇄ JSContact, event
+// ⇄ JSCalendar (recurrence, exceptions, cancelled occurrences, zones), To Do
+// task ⇄ JSCalendar task.
 #include "contact_map.hpp"
+#include "event_map.hpp"
+#include "todo_map.hpp"
+
+#include <accord/formats/windows_zones.hpp>
 
 #include <boost/json.hpp>
 
@@ -8,41 +14,46 @@
 
 namespace json = boost::json;
 
+namespace outlook {
+// Whether CLDR's Windows zone table is there (Debian unicode-cldr-core).
+bool formats_zone_table_present() { return accord::formats::zones::iana_from_windows("W. Europe Standard Time").has_value(); }
+}  // namespace outlook
+
 namespace {
 
 json::object parse(const char* s) { return json::parse(s).as_object(); }
 
 TEST(ContactMapTest, GraphContactReadsAsACard) {
-  json::object g = parse(R"({"id":"c1","givenName":"Ada","surname":"Lovelace","displayName":"Ada Lovelace",
+  json::object g = parse(R"J({"id":"c1","givenName":"Ada","surname":"Lovelace","displayName":"Ada Lovelace",
     "emailAddresses":[{"name":"Ada","address":"ada@example.org"}],"businessPhones":["+44 20 7946 0000"],
     "mobilePhone":"+44 7700 900000","homeAddress":{"street":"12 St James's Square","city":"London","postalCode":"SW1Y 4JH",
     "countryOrRegion":"United Kingdom"},"companyName":"Analytical Engines","department":"Research","jobTitle":"Analyst",
     "personalNotes":"Line one","birthday":"1815-12-10T00:00:00Z","businessHomePage":"https://example.org",
-    "categories":["Friends"]})");
+    "categories":["Friends"]})J");
   json::object c = outlook::contacts::to_card(g);
-  EXPECT_EQ(c.at("name"), json::parse(R"({"components":[{"kind":"given","value":"Ada"},{"kind":"surname","value":"Lovelace"}],"full":"Ada Lovelace"})"));
-  EXPECT_EQ(c.at("emails"), json::parse(R"({"e1":{"address":"ada@example.org"}})"));
-  EXPECT_EQ(c.at("phones"), json::parse(R"({"p1":{"number":"+44 20 7946 0000","contexts":{"work":true}},
-    "p2":{"number":"+44 7700 900000","features":{"mobile":true}}})"));
-  EXPECT_EQ(c.at("addresses").at("a1").at("contexts"), json::parse(R"({"private":true})"));
-  EXPECT_EQ(c.at("organizations"), json::parse(R"({"o1":{"name":"Analytical Engines","units":[{"name":"Research"}]}})"));
-  EXPECT_EQ(c.at("anniversaries").at("b1").at("date"), json::parse(R"({"@type":"PartialDate","year":1815,"month":12,"day":10})"));
-  EXPECT_EQ(c.at("keywords"), json::parse(R"({"Friends":true})"));
+  EXPECT_EQ(c.at("name"), json::parse(R"J({"components":[{"kind":"given","value":"Ada"},{"kind":"surname","value":"Lovelace"}],"full":"Ada Lovelace"})J"));
+  EXPECT_EQ(c.at("emails"), json::parse(R"J({"e1":{"address":"ada@example.org"}})J"));
+  EXPECT_EQ(c.at("phones"), json::parse(R"J({"p1":{"number":"+44 20 7946 0000","contexts":{"work":true}},
+    "p2":{"number":"+44 7700 900000","features":{"mobile":true}}})J"));
+  EXPECT_EQ(c.at("addresses").at("a1").at("contexts"), json::parse(R"J({"private":true})J"));
+  EXPECT_EQ(c.at("organizations"), json::parse(R"J({"o1":{"name":"Analytical Engines","units":[{"name":"Research"}]}})J"));
+  EXPECT_EQ(c.at("anniversaries").at("b1").at("date"), json::parse(R"J({"@type":"PartialDate","year":1815,"month":12,"day":10})J"));
+  EXPECT_EQ(c.at("keywords"), json::parse(R"J({"Friends":true})J"));
 }
 
 TEST(ContactMapTest, ACardRoundTripsThroughGraph) {
-  json::object g = parse(R"({"givenName":"Ada","middleName":"Augusta","surname":"King","title":"Lady","displayName":"Ada King",
+  json::object g = parse(R"J({"givenName":"Ada","middleName":"Augusta","surname":"King","title":"Lady","displayName":"Ada King",
     "nickName":"Ada","emailAddresses":[{"address":"a@example.org"},{"address":"b@example.org"}],
     "businessPhones":["1"],"homePhones":["2","3"],"mobilePhone":"4",
     "businessAddress":{"street":"1 Road","city":"Town"},"otherAddress":{"city":"Elsewhere"},
-    "companyName":"X","jobTitle":"Y","personalNotes":"Z","birthday":"1815-12-10T11:00:00Z","categories":["A","B"]})");
+    "companyName":"X","jobTitle":"Y","personalNotes":"Z","birthday":"1815-12-10T11:00:00Z","categories":["A","B"]})J");
   json::object card = outlook::contacts::to_card(g);
   json::object back = outlook::contacts::to_card(outlook::contacts::to_graph(card));
   EXPECT_EQ(back, card) << json::serialize(back);
 }
 
 TEST(ContactMapTest, AnUpdateClearsWhatTheCardNoLongerHas) {
-  json::object g = outlook::contacts::to_graph(parse(R"({"@type":"Card","name":{"full":"Ada"}})"));
+  json::object g = outlook::contacts::to_graph(parse(R"J({"@type":"Card","name":{"full":"Ada"}})J"));
   EXPECT_TRUE(g.at("jobTitle").is_null());
   EXPECT_TRUE(g.at("mobilePhone").is_null());
   EXPECT_EQ(g.at("businessPhones"), json::array());
@@ -52,13 +63,91 @@ TEST(ContactMapTest, AnUpdateClearsWhatTheCardNoLongerHas) {
 }
 
 TEST(ContactMapTest, AddressesGoToTheSlotOfTheirContextThenToFreeOnes) {
-  json::object g = outlook::contacts::to_graph(parse(R"({"addresses":{
+  json::object g = outlook::contacts::to_graph(parse(R"J({"addresses":{
     "a1":{"components":[{"kind":"locality","value":"Home town"}],"contexts":{"private":true}},
     "a2":{"components":[{"kind":"locality","value":"Second home"}],"contexts":{"private":true}},
-    "a3":{"components":[{"kind":"locality","value":"Office"}],"contexts":{"work":true}}}})"));
+    "a3":{"components":[{"kind":"locality","value":"Office"}],"contexts":{"work":true}}}})J"));
   EXPECT_EQ(g.at("homeAddress").at("city"), "Home town");
   EXPECT_EQ(g.at("businessAddress").at("city"), "Office");
   EXPECT_EQ(g.at("otherAddress").at("city"), "Second home");
+}
+
+// A weekly series in Berlin as Graph gives it (times in UTC, the zone as a Windows name).
+json::object standup() {
+  return parse(R"J({"id":"m1","subject":"Standup","type":"seriesMaster","isAllDay":false,
+    "originalStartTimeZone":"W. Europe Standard Time",
+    "start":{"dateTime":"2026-01-05T08:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-01-05T08:15:00.0000000","timeZone":"UTC"},
+    "body":{"contentType":"text","content":""},"location":{"displayName":"Room 1"},"sensitivity":"private","categories":["Team"],
+    "recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["monday"],"firstDayOfWeek":"sunday"},
+                  "range":{"type":"numbered","startDate":"2026-01-05","numberOfOccurrences":10,"recurrenceTimeZone":"W. Europe Standard Time"}},
+    "cancelledOccurrences":["OID.m1.2026-01-19"]})J");
+}
+
+TEST(EventMapTest, ASeriesReadsWithItsRuleExceptionAndCancelledOccurrence) {
+  json::object moved = parse(R"J({"id":"x1","type":"exception","subject":"Standup (moved)","originalStart":"2026-01-12T08:00:00Z",
+    "start":{"dateTime":"2026-01-13T09:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-01-13T09:15:00.0000000","timeZone":"UTC"},
+    "location":{"displayName":"Room 1"}})J");
+  json::object e = outlook::events::to_event({standup(), {moved}});
+  if (!outlook::formats_zone_table_present()) GTEST_SKIP() << "CLDR windowsZones.xml not installed";
+  EXPECT_EQ(e.at("start"), "2026-01-05T09:00:00");
+  EXPECT_EQ(e.at("timeZone"), "Europe/Berlin");
+  EXPECT_EQ(e.at("duration"), "PT15M");
+  EXPECT_EQ(e.at("privacy"), "private");
+  EXPECT_EQ(e.at("recurrenceRules"), json::parse(R"J([{"@type":"RecurrenceRule","frequency":"weekly",
+    "byDay":[{"@type":"NDay","day":"mo"}],"count":10}])J"));
+  EXPECT_EQ(e.at("recurrenceOverrides"), json::parse(R"J({"2026-01-19T09:00:00":{"excluded":true},
+    "2026-01-12T09:00:00":{"title":"Standup (moved)","start":"2026-01-13T10:00:00"}})J"));
+}
+
+TEST(EventMapTest, ASeriesWritesAsGraphsPatternAndItsOverrides) {
+  json::object e = parse(R"J({"@type":"Event","title":"Standup","start":"2026-01-05T09:00:00","timeZone":"Europe/Berlin","duration":"PT15M",
+    "recurrenceRules":[{"@type":"RecurrenceRule","frequency":"monthly","byDay":[{"day":"mo","nthOfPeriod":-1}],"until":"2026-06-30T23:59:59"}],
+    "recurrenceOverrides":{"2026-01-26T09:00:00":{"excluded":true},"2026-02-23T09:00:00":{"title":"Retro"}}})J");
+  outlook::events::Written w = outlook::events::from_event(e);
+  EXPECT_EQ(w.master.at("start"), json::parse(R"J({"dateTime":"2026-01-05T09:00:00","timeZone":"Europe/Berlin"})J"));
+  EXPECT_EQ(w.master.at("end").at("dateTime"), "2026-01-05T09:15:00");
+  EXPECT_EQ(w.master.at("recurrence"), json::parse(R"J({"pattern":{"interval":1,"daysOfWeek":["monday"],"type":"relativeMonthly","index":"last"},
+    "range":{"startDate":"2026-01-05","recurrenceTimeZone":"Europe/Berlin","type":"endDate","endDate":"2026-06-30"}})J"));
+  ASSERT_EQ(w.excluded.size(), 1u);
+  EXPECT_EQ(w.excluded[0], "2026-01-26T09:00:00");
+  ASSERT_EQ(w.changed.size(), 1u);
+  EXPECT_EQ(w.changed[0].patch.at("subject"), "Retro");
+}
+
+TEST(EventMapTest, RulesOutlookCannotKeepAreRefused) {
+  EXPECT_THROW(outlook::events::from_event(parse(R"J({"start":"2026-01-05T09:00:00","timeZone":"UTC",
+    "recurrenceRules":[{"frequency":"hourly"}]})J")), std::invalid_argument);
+  EXPECT_THROW(outlook::events::from_event(parse(R"J({"start":"2026-01-05T09:00:00","timeZone":"UTC",
+    "recurrenceRules":[{"frequency":"monthly","byDay":[{"day":"mo","nthOfPeriod":2},{"day":"tu","nthOfPeriod":5}]}]})J")), std::invalid_argument);
+}
+
+TEST(EventMapTest, AnAllDayEventIsAFloatingDate) {
+  json::object e = outlook::events::to_event({parse(R"J({"subject":"Holiday","isAllDay":true,"originalStartTimeZone":"UTC",
+    "start":{"dateTime":"2026-05-01T00:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2026-05-02T00:00:00.0000000","timeZone":"UTC"}})J"), {}});
+  EXPECT_EQ(e.at("start"), "2026-05-01T00:00:00");
+  EXPECT_EQ(e.at("showWithoutTime"), true);
+  EXPECT_FALSE(e.contains("timeZone"));
+  EXPECT_EQ(e.at("duration"), "P1D");
+  json::object g = outlook::events::from_event(e).master;
+  EXPECT_EQ(g.at("isAllDay"), true);
+  EXPECT_EQ(g.at("end").at("dateTime"), "2026-05-02T00:00:00");
+}
+
+TEST(TodoMapTest, ATaskRoundTripsWithItsChecklist) {
+  json::object t = parse(R"J({"id":"t1","title":"Chore","body":{"contentType":"text","content":"step"},"status":"inProgress",
+    "importance":"high","categories":["Home"],"dueDateTime":{"dateTime":"2026-04-02T17:00:00.0000000","timeZone":"Europe/Berlin"}})J");
+  json::object task = outlook::todo::to_task(t, {parse(R"J({"displayName":"a","isChecked":true})J")});
+  EXPECT_EQ(task.at("progress"), "in-process");
+  EXPECT_EQ(task.at("priority"), 1);
+  EXPECT_EQ(task.at("due"), "2026-04-02T17:00:00");
+  EXPECT_EQ(task.at("timeZone"), "Europe/Berlin");
+  EXPECT_EQ(task.at("microsoft.com:checklistItems"), json::parse(R"J([{"title":"a","checked":true}])J"));
+  json::object g = outlook::todo::to_graph(task);
+  EXPECT_EQ(g.at("status"), "inProgress");
+  EXPECT_EQ(g.at("importance"), "high");
+  EXPECT_EQ(g.at("dueDateTime"), json::parse(R"J({"dateTime":"2026-04-02T17:00:00","timeZone":"Europe/Berlin"})J"));
+  EXPECT_EQ(outlook::todo::checklist_of(task).front(), json::parse(R"J({"displayName":"a","isChecked":true})J"));
+  EXPECT_EQ(outlook::todo::to_task(g, outlook::todo::checklist_of(task)).at("title"), "Chore");
 }
 
 }  // namespace
