@@ -135,6 +135,23 @@ LabelChange label_change(const std::vector<std::string>& have, const Wanted& wan
   return c;
 }
 
+int quota_units(const std::string& method, const std::string& url) {
+  size_t at = url.find("/gmail/v1/users/");
+  if (at == std::string::npos) return 0;
+  std::string path = url.substr(at + 16);
+  path = path.substr(0, path.find('?'));
+  path = path.substr(path.find('/') == std::string::npos ? path.size() : path.find('/') + 1);  // after the user
+  auto ends = [&](std::string_view t) { return path.size() >= t.size() && path.compare(path.size() - t.size(), t.size(), t) == 0; };
+  if (path == "profile") return 1;
+  if (path == "history") return 2;
+  if (path.starts_with("labels")) return method == "GET" ? 1 : 5;
+  if (path == "messages/batchModify") return 50;
+  if (path == "messages/import" || (path == "messages" && method == "POST")) return 25;
+  if (path.starts_with("messages/") && method == "DELETE") return 10;
+  if (ends("/modify") || ends("/trash") || ends("/untrash")) return 5;
+  return 5;  // messages.list, messages.get, and what else Gmail has (5 for most)
+}
+
 std::string to_base64url(std::string_view bytes) {
   std::string s = mail::base64_encode(bytes);
   for (char& ch : s) {

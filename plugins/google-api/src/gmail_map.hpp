@@ -65,6 +65,11 @@ LabelChange label_change(const std::vector<std::string>& have, const Wanted& wan
 // The labelIds of a message.
 std::vector<std::string> label_ids(const boost::json::object& message);
 
+// The quota units a Gmail API request costs (Gmail's "Usage limits":
+// messages.get 5, messages.import 25, history.list 2, …); 0 for a request
+// that is not Gmail's.
+int quota_units(const std::string& method, const std::string& url);
+
 // base64url (Gmail's raw) ⇄ bytes.
 std::string to_base64url(std::string_view bytes);
 std::optional<std::string> from_base64url(std::string_view text);

@@ -98,6 +98,7 @@ const accord::kit::Manifest& manifest() {
         "tasks_url": {"type": "string", "format": "url-loopback-http", "default": "https://tasks.googleapis.com", "description": "the Tasks API's origin"},
         "task_list": {"type": "string", "default": "@default", "description": "the task list the task stream syncs: \"@default\" (My Tasks) or a list id"},
         "gmail_url": {"type": "string", "format": "url-loopback-http", "default": "https://gmail.googleapis.com", "description": "the Gmail API's origin (the message stream)"},
+        "gmail_units_per_minute": {"type": "integer", "minimum": 50, "maximum": 15000, "default": 12000, "description": "google-api's own budget of Gmail quota units per minute (Gmail allows 15,000 per user, shared with every other client of the account): a request beyond it is not sent, the run answers RETRY"},
         "gmail_write": {"type": "string", "enum": ["import", "insert"], "default": "import", "description": "how a new message goes into Gmail: import (as delivered mail: Gmail's scanning and classification) or insert (as IMAP APPEND does)"},
         "gmail_delete": {"type": "string", "enum": ["trash", "delete"], "default": "trash", "description": "how a message is deleted: moved to the trash (Gmail empties it after 30 days) or deleted for good at once"},
         "drive_url": {"type": "string", "format": "url-loopback-http", "default": "https://www.googleapis.com/drive/v3", "description": "the Drive API's root (the note stream); uploads go to the same origin's /upload/drive/v3"},
@@ -121,6 +122,7 @@ const accord::kit::Manifest& manifest() {
 struct Settings {
   ClientOptions client;
   GmailSettings gmail;
+  int64_t gmail_units = 12000;
   DriveSettings drive;
   std::string people, calendar, calendar_id, tasks, task_list;
   size_t page_size = 500;
@@ -179,6 +181,7 @@ Settings parse_config(std::string_view text) {
   s.page_size = static_cast<size_t>(k.integer("/page_size"));
   s.gmail = GmailSettings{root("/gmail_url"), s.page_size, k.str("/gmail_write") == "insert",
                           k.str("/gmail_delete") == "delete"};
+  s.gmail_units = k.integer("/gmail_units_per_minute", 12000);
   s.drive.root = root("/drive_url");
   // uploads: the same origin's /upload/… path ("Upload file data")
   s.drive.upload = s.drive.root;
@@ -217,7 +220,9 @@ class GoogleApi final : public accord::Connector {
         s_(parse_config(config)),
         client_(s_.client, host),
         gmail_(client_, s_.gmail, kCursor),
-        drive_(client_, s_.drive, kCursor) {}
+        drive_(client_, s_.drive, kCursor) {
+    client_.set_budget(s_.gmail_units, gmail::quota_units);
+  }
 
   void cancel() noexcept override {
     client_.cancel();

@@ -66,6 +66,25 @@ GoogleClient::GoogleClient(ClientOptions opts, const accord::Host& host)
   if (!token_.empty()) accord::net::add_secret(token_);
 }
 
+void GoogleClient::spend(const std::string& method, const std::string& url) {
+  if (!cost_ || budget_ <= 0) return;
+  int units = cost_(method, url);
+  if (units <= 0) return;
+  int64_t now = accord::utc::now_ms();
+  while (!spent_.empty() && spent_.front().first <= now - 60000) spent_.pop_front();
+  int64_t used = 0;
+  for (const auto& [t, u] : spent_) used += u;
+  if (used + units > budget_) {
+    // the wait until the oldest spending leaves the minute (enough, or the next look waits again)
+    int64_t wait = spent_.empty() ? 1000 : spent_.front().first + 60000 - now;
+    throw accord::Error(ACCORD_RETRY,
+                        describe(method, url) + ": the budget of " + std::to_string(budget_) +
+                            " Gmail quota units a minute is spent (Gmail allows 15,000 per user): try again shortly",
+                        std::max<int64_t>(wait, 1000));
+  }
+  spent_.emplace_back(now, units);
+}
+
 void GoogleClient::renew() {
   token_ = opts_.service_account ? jwt_bearer_token(http_, host_, *opts_.service_account) : oauth_.renew(http_, host_);
 }
@@ -88,6 +107,7 @@ Answer GoogleClient::call(const std::string& method, const std::string& url, con
   bool renewed = false, retried = false;
   for (;;) {
     if (cancelled_.load() || host_.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+    spend(method, url);
     if (token_.empty()) {
       renew();
       renewed = true;

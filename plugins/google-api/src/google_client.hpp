@@ -29,6 +29,8 @@
 #include <boost/json/value.hpp>
 
 #include <atomic>
+#include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,8 +91,18 @@ class GoogleClient {
 
   int64_t requests() const { return requests_; }
 
+  // A client-side budget (Gmail's quota units per user per minute): `cost`
+  // gives a request's units (0: not counted); a request that would spend
+  // more than `per_minute` within the last minute is not sent but answered
+  // RETRY with the wait until enough units are free.
+  void set_budget(int64_t per_minute, std::function<int(const std::string& method, const std::string& url)> cost) {
+    budget_ = per_minute;
+    cost_ = std::move(cost);
+  }
+
  private:
   void renew();
+  void spend(const std::string& method, const std::string& url);
 
   ClientOptions opts_;
   accord::Host host_;
@@ -99,6 +111,9 @@ class GoogleClient {
   std::string token_;
   int limited_in_a_row_ = 0;
   int64_t requests_ = 0;
+  int64_t budget_ = 0;
+  std::function<int(const std::string&, const std::string&)> cost_;
+  std::deque<std::pair<int64_t, int>> spent_;  // (ms, units) of the last minute
   std::atomic<bool> cancelled_{false};
 };
 

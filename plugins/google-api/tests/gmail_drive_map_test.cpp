@@ -173,3 +173,19 @@ TEST(CalendarMap, DefaultRemindersAreNoAlertsAndOthersAreNotSent) {
   EXPECT_EQ(calendar::from_event(e).master.at("reminders"),
             json::parse(R"({"useDefault":false,"overrides":[{"method":"popup","minutes":10}]})"));
 }
+
+TEST(GmailMap, QuotaUnitsAsGmailsUsageLimitsPage) {
+  const std::string g = "https://gmail.googleapis.com/gmail/v1/users/me/";
+  EXPECT_EQ(gmail::quota_units("GET", g + "profile"), 1);
+  EXPECT_EQ(gmail::quota_units("GET", g + "history?startHistoryId=5"), 2);
+  EXPECT_EQ(gmail::quota_units("GET", g + "labels"), 1);
+  EXPECT_EQ(gmail::quota_units("POST", g + "labels"), 5);
+  EXPECT_EQ(gmail::quota_units("GET", g + "messages?maxResults=500"), 5);
+  EXPECT_EQ(gmail::quota_units("GET", g + "messages/18f?format=raw"), 5);
+  EXPECT_EQ(gmail::quota_units("POST", g + "messages/import?internalDateSource=dateHeader"), 25);
+  EXPECT_EQ(gmail::quota_units("POST", g + "messages"), 25);
+  EXPECT_EQ(gmail::quota_units("POST", g + "messages/batchModify"), 50);
+  EXPECT_EQ(gmail::quota_units("POST", g + "messages/18f/modify"), 5);
+  EXPECT_EQ(gmail::quota_units("DELETE", g + "messages/18f"), 10);
+  EXPECT_EQ(gmail::quota_units("GET", "https://people.googleapis.com/v1/people/me/connections"), 0);
+}

@@ -484,6 +484,18 @@ runp run m.json
 runp run m.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok gmail-nothing-to-do-at-the-end || bad gmail-nothing-to-do-at-the-end "$out"
 
+# the client-side budget of Gmail quota units (gmail_units_per_minute): a first listing that would spend more
+# than 50 units within a minute stops with RETRY, having sent no request beyond it (profile 1 + labels 1 +
+# list 5 + 8 gets of 5 = 47: the 9th get is not sent)
+for i in $(seq 1 10); do api POST "$G/messages/import" "{\"raw\": \"$(eml "bulk$i@example.org" "Bulk $i")\", \"labelIds\": [\"INBOX\"]}" > /dev/null; done
+mkdir -p mail2
+sed "s/mail.sqlite/mail2.sqlite/; s/\"path\": \"mail\"/\"path\": \"mail2\"/; s/{\"account\"/{\"gmail_units_per_minute\": 50, \"account\"/" m.json > m2.json
+g0=$(js "s.by_route['gmail.users.messages.get']||0")
+runp run m2.json
+gets=$(( $(js "s.by_route['gmail.users.messages.get']||0") - g0 ))
+[ $rc != 0 ] && printf '%s' "$out" | grep -q "budget of 50 Gmail quota units" && [ "$gets" = 8 ] \
+  && ok gmail-budget-holds-requests-back || bad gmail-budget-holds-requests-back "rc=$rc gets=$gets" "$out"
+
 # -- notes ⇄ a JSON folder, as plain-text files in Drive's "Outlook Notes"
 live_notes() { js "Object.values(d.drive.files).filter(f=>!f.trashed&&f.mimeType==='text/plain').length"; }
 note_body() { js "(f=>f?Buffer.from(f.content.data).toString():'')(Object.values(d.drive.files).find(f=>!f.trashed&&f.name==='$1'))"; }
