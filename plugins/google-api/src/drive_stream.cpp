@@ -6,6 +6,7 @@
 
 #include "drive_map.hpp"
 #include "json_read.hpp"
+#include "listing.hpp"
 
 #include <accord/kit/batch.hpp>
 #include <accord/net/url_rules.hpp>
@@ -96,15 +97,7 @@ std::string DriveStream::read(json::object& c, bool fresh) {
       page = jr::str(a.body.get_object(), "nextPageToken");
     }
     batch.full = fresh;
-    if (!page.empty()) {
-      next["start"] = start;
-      next["page"] = page;
-    } else {
-      next["changes"] = start;
-    }
-    batch.more = !page.empty();
-    batch.cursor = cursor_.write(next);
-    return batch.serialize();
+    return listing_page(std::move(batch), cursor_, std::move(next), start, page, "changes");
   }
   std::string token = jr::str(c, "changes");
   if (token.empty()) cursor_.expire("it holds no Drive page token");

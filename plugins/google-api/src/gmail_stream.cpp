@@ -4,6 +4,7 @@
 #include "gmail_stream.hpp"
 
 #include "json_read.hpp"
+#include "listing.hpp"
 
 #include <accord/kit/batch.hpp>
 #include <accord/mail/message.hpp>
@@ -108,16 +109,7 @@ std::string GmailStream::read(json::object& c, bool fresh) {
     }
     batch.full = fresh;
     if (auto* t = body.if_contains("resultSizeEstimate"); t && t->is_int64()) batch.with_total(t->get_int64());
-    std::string page = jr::str(body, "nextPageToken");
-    if (!page.empty()) {
-      next["start"] = start;
-      next["page"] = page;
-    } else {
-      next["history"] = start;
-    }
-    batch.more = !page.empty();
-    batch.cursor = cursor_.write(next);
-    return batch.serialize();
+    return listing_page(std::move(batch), cursor_, std::move(next), start, jr::str(body, "nextPageToken"), "history");
   }
   // changes: history.list from the last historyId; page tokens go with the
   // startHistoryId they were given for
