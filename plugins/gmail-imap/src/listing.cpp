@@ -194,6 +194,25 @@ bool ImapConnector::unchanged(const FolderState& f, const Status& st) const {
   return st.known && condstore_ && !moved(f, st);
 }
 
+// Gives a folder's state its signature: its highest known UID's header
+// fields (see FolderState), fetched now. Left without one when that message
+// is gone (the next listing of the folder signs it).
+void ImapConnector::sign(const std::string& folder, FolderState& state) {
+  select(folder, false);
+  uint32_t uid = state.uids.max();
+  imap::Command c = session().command("UID FETCH");
+  c.atom(std::to_string(uid)).open().atom("UID").atom(kHeaderItem).close();
+  each_fetch(run_ok(c, "UID FETCH in " + folder), [&](auto& items) {
+    auto u = items.find("UID");
+    if (u == items.end() || u->second.number != uid) return;
+    for (auto& [k, v] : items)
+      if (k.starts_with("BODY[HEADER")) {
+        state.sig_uid = uid;
+        state.sig = accord::hash::content_hash(v.str());
+      }
+  });
+}
+
 // Whether the folder `to` (new to the cursor) is the folder `was` renamed:
 // the same UIDVALIDITY, and its signature message under the same UID with
 // the same header fields. Then the UIDs of `was` still there; else nullopt.
@@ -268,7 +287,12 @@ std::string ImapConnector::read(const std::string& cursor_text) {
     c.digests = true;
     for (auto& [name, st] : now) {
       auto f = c.folders.find(name);
-      if (f != c.folders.end() && !c.relist && unchanged(f->second, st)) continue;
+      if (f != c.folders.end() && !c.relist && unchanged(f->second, st)) {
+        // a folder an earlier version listed has no signature yet: one
+        // fetch of its highest UID's header fields gives it one, once
+        if (!gmail_ && !f->second.sig_uid && !f->second.uids.empty()) sign(name, f->second);
+        continue;
+      }
       c.todo.push_back(name);
     }
     // A full listing lists each message of each folder once: the host's
@@ -396,6 +420,10 @@ void ImapConnector::begin_folder(Cursor& c, const std::string& folder, json::arr
     for (uint32_t uid : vanished.values())
       records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text()));
     next.uids = next.uids.minus(vanished);
+    if (vanished.contains(next.sig_uid)) {  // the signature's message is gone: signed again later
+      next.sig_uid = 0;
+      next.sig.clear();
+    }
     pending = changed.plus(fresh).minus(vanished);
     if (c.relist) pending = pending.plus(next.uids);
   }

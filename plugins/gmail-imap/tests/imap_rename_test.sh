@@ -15,6 +15,8 @@
 #  3. A folder deleted on the server while another is made with the same
 #     UIDVALIDITY but other messages is no rename: its messages are deleted,
 #     the other's copied, and the run is not refused.
+#  4. A cursor an earlier version wrote, without the folders' signatures:
+#     one run signs them (a header each), a rename is then followed as in 1.
 # Usage: imap_rename_test.sh ACCORD DOVECOT_SCRIPT IMAPCTL GEN_MAIL [N]
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
@@ -124,4 +126,26 @@ runp run p.json; first=$out first_rc=$rc
 if [ "$first_rc" = 0 ] && [ "$(count m/.Other)" = 1 ] && [ "$(count m/.Small)" = 0 ]; then
   ok "a folder gone and another made with its UIDVALIDITY but other messages: no rename taken, nothing refused"
 else bad "not a rename: rc $first_rc, $(count m/.Other) in .Other, $(count m/.Small) in .Small" "$first"; fi
+# 4. a cursor an earlier version wrote (no folder signatures): the next run
+# signs each folder once (one fetch of a header), then a rename on the
+# server is recognised as above
+python3 - p.sqlite <<'PY'
+import re, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for rowid, c in db.execute("SELECT rowid, cursor FROM cursors").fetchall():
+    if isinstance(c, str) and '"sig"' in c:
+        db.execute("UPDATE cursors SET cursor = ? WHERE rowid = ?", (re.sub(r',"sig":"[^"]*"', "", c), rowid))
+db.commit()
+PY
+sqlite3 p.sqlite "SELECT cursor FROM cursors" | grep -q '"sig"' && bad "the signatures were not taken out"
+runp run p.json
+[ $rc = 0 ] && grep -q "nothing to do" <<<"$out" || bad "an earlier version's cursor: the run" "$out"
+ctl rename Killed Killed2
+clear_log
+runp run p.json; first=$out first_rc=$rc
+fetched=$(bodies)
+if [ "$first_rc" = 0 ] && [ "$fetched" = 0 ] && [ "$(count m/.Killed2)" = $((n - 50)) ] && [ ! -e m/.Killed ] &&
+   ! grep -Eq '[1-9][0-9]* to (create|delete)' <<<"$first"; then
+  ok "an earlier version's cursor: signed once, then a rename on the server is followed, no body fetched"
+else bad "an earlier version's cursor, renamed: rc $first_rc, $fetched bodies, $(count m/.Killed2) in .Killed2" "$first"; fi
 exit $fail
