@@ -163,9 +163,13 @@ tok=$(secret_of ms_refresh)
   && ok microsoft-browser-sign-in || bad microsoft-browser-sign-in "rc=$rc url=$u" "$(cat m1.log)" "$page"
 case "$u" in *offline_access*Contacts.ReadWrite*) ok microsoft-asks-offline-access ;; *) bad microsoft-asks-offline-access "$u" ;; esac
 curl -s -XPOST -H 'Content-Type: application/json' -d '{"device_interval": 1}' "$m/__control" > /dev/null
+token_polls() { curl -s "$m/__stats" | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>console.log(JSON.parse(t).by_route["oauth.token"]||0))'; }
+polls=$(token_polls)
 login_bg m2.log "${margs[@]}" --name ms_device --device
 ucode=
 for _ in $(seq 1 100); do ucode=$(grep -o 'enter the code [A-Z0-9]*' m2.log 2>/dev/null | awk '{print $4}'); [ -n "$ucode" ] && break; sleep 0.1; done
+# the user approves only after accord has polled once and been told authorization_pending
+for _ in $(seq 1 50); do [ "$(token_polls)" -gt "$polls" ] && break; sleep 0.1; done
 curl -s -XPOST -H 'Content-Type: application/json' -d "{\"user_code\": \"$ucode\", \"action\": \"approve\"}" "$m/__device" > /dev/null
 rc=$(done_of m2.log)
 tok=$(secret_of ms_device)
