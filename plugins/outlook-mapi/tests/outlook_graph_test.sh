@@ -280,6 +280,32 @@ api DELETE "/me/todo/lists/$tl/tasks/$tid" > /dev/null
 runp run t.json
 [ $rc = 0 ] && [ ! -e todo/t1.ics ] && [ "$(ls todo/*.ics | wc -l)" = 3 ] && ok todo-delete-reaches-file || bad todo-delete-reaches-file "rc=$rc" "$out"
 
+# two contact folders: Contacts and "Friends" (named by its display name) read as one stream; a new contact
+# goes to the first; a delete in either folder reaches the files
+fr=$(api POST /me/contactFolders '{"displayName": "Friends"}' | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).id||"")')
+api POST "/me/contactFolders/$fr/contacts" '{"givenName": "Fay", "surname": "Friend", "displayName": "Fay Friend", "emailAddresses": [{"address": "fay@example.org"}]}' > fay.out
+mkdir -p book2
+multi_cfg="{\"account\": \"ada@contoso.com\", $urls, \"page_size\": 5, \"contact_folders\": [\"contacts\", \"Friends\"],
+  \"oauth2\": {\"client_id\": \"cid\", \"refresh_token_secret\": \"ms_refresh\"}}"
+cat > m.json <<JSON
+{"name": "outlook-two-folders", "state": "mstate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "book2"}},
+ "right": {"connector": "outlook-mapi", "config": $multi_cfg},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact"}]}
+JSON
+runp run m.json
+nall=$(live_contacts)
+[ $rc = 0 ] && [ -n "$fr" ] && [ "$(ls book2/*.vcf | wc -l)" = "$nall" ] && grep -lq "fay@example.org" book2/*.vcf \
+  && ok two-contact-folders-read-as-one-stream || bad two-contact-folders-read-as-one-stream "rc=$rc folder=$fr files=$(ls book2 | wc -l) contacts=$nall $(head -c 300 fay.out)" "$out"
+printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:m1\r\nFN:Max Multi\r\nEMAIL:max@example.org\r\nEND:VCARD\r\n' > book2/m1.vcf
+runp run m.json
+[ $rc = 0 ] && [ "$(js "Object.values(d.contacts).filter(c=>!c.deleted&&(c.data.emailAddresses||[]).some(e=>e.address==='max@example.org')&&c.parent===Object.values(d.contactFolders).find(f=>f.wellKnown==='contacts').id).length")" = 1 ] \
+  && ok new-contact-goes-to-the-first-folder || bad new-contact-goes-to-the-first-folder "rc=$rc" "$out"
+fay=$(idof "Object.values(d.contacts).find(c=>!c.deleted&&c.data.displayName==='Fay Friend')")
+api DELETE "/me/contacts/$fay" > /dev/null
+runp run m.json
+[ $rc = 0 ] && ! grep -lq "fay@example.org" book2/*.vcf && ok delete-in-second-folder-reaches-files || bad delete-in-second-folder-reaches-files "rc=$rc" "$out"
+
 # a refresh token expired for inactivity (AADSTS700082): AUTH_REQUIRED, saying to sign in again
 ctl '{"expire_refresh_tokens": true, "expire_tokens": true}'
 sed -i 's/^TITLE:Analyst/TITLE:Late/' book/o5.vcf
