@@ -24,6 +24,12 @@ using accord::formats::codec::upper;
 namespace accord::formats::icalendar {
 
 namespace {
+// What an empty text value (DESCRIPTION:) is written as through libical,
+// which drops a property without a value; taken out of the text after.
+constexpr std::string_view kEmptyValue = "X-ACCORD-EMPTY-VALUE-3F1D";
+}  // namespace
+
+namespace {
 
 struct CompFree {
   void operator()(icalcomponent* c) const noexcept { icalcomponent_free(c); }
@@ -560,6 +566,17 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
       // the override's key
     } else if (name == "DTSTAMP") {
       // when this copy of the file was made: written anew (from updated)
+    } else if (name == "X-LIC-ERROR") {
+      // libical's note where it dropped a line, never the user's: a text
+      // property with an empty value (Google's DESCRIPTION: and LOCATION:)
+      // is read as the empty text it is, so a rewrite keeps the line
+      static const std::string kNoValue = "No value for ";
+      if (v.starts_with(kNoValue)) {
+        std::string dropped = v.substr(kNoValue.size(), v.find(' ', kNoValue.size()) - kNoValue.size());
+        if (dropped == "DESCRIPTION") o["description"] = "";
+        else if (dropped == "SUMMARY") o["title"] = "";
+        else if (dropped == "LOCATION") obj_at(obj_at(o, "locations"), "l1")["name"] = "";
+      }
     } else {
       // DTSTAMP, COMPLETED, COMMENT, CONTACT, RESOURCES, ATTACH, RDATE
       // periods, X- and unknown properties: as jCal, written back as they were
@@ -652,7 +669,9 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
       }
     }
     alert["action"] = action;
-    if (!rest.empty()) alert["iCalProps"] = std::move(rest);
+    // always, even empty: an alarm read from a file is written back as it
+    // was, without the DESCRIPTION a new one gets (Nextcloud writes none)
+    alert["iCalProps"] = std::move(rest);
     alerts["a" + std::to_string(++n)] = std::move(alert);
   }
   if (!alerts.empty()) o["alerts"] = std::move(alerts);
@@ -806,10 +825,15 @@ struct Writer {
       const json::value* mine = all ? all->if_contains(lower(name)) : nullptr;
       if (mine && mine->is_object()) prm = params_text(mine->get_object());
       else if (std::string(name) == "SUMMARY" && !str(o, "locale").empty()) prm = param_text("LANGUAGE", json::value(str(o, "locale")));
-      add_line(c, name + prm + ":" + escape_text(v));
+      // libical drops a property without a value: a mark it keeps, taken
+      // out of the text it writes (serialize_with)
+      add_line(c, name + prm + ":" + (v.empty() ? std::string(kEmptyValue) : escape_text(v)));
     };
-    if (auto t = str(o, "title"); !t.empty()) text_prop("SUMMARY", t);
-    if (auto d = str(o, "description"); !d.empty()) text_prop("DESCRIPTION", d);
+    // an empty one present is written (Google's exports have DESCRIPTION:
+    // and LOCATION: lines: a rewrite keeps them)
+    auto given = [](const json::object& x, const char* k) { return x.contains(k) && x.at(k).is_string(); };
+    if (given(o, "title")) text_prop("SUMMARY", str(o, "title"));
+    if (given(o, "description")) text_prop("DESCRIPTION", str(o, "description"));
     std::string end_tz = tz;
     if (auto* locs = o.if_contains("locations"); locs && locs->is_object())
       for (const auto& [id, lv] : locs->get_object()) {
@@ -820,7 +844,7 @@ struct Writer {
           if (auto t = str(l, "timeZone"); !t.empty()) end_tz = t;
           continue;
         }
-        if (auto n = str(l, "name"); !n.empty()) text_prop("LOCATION", n);
+        if (given(l, "name")) text_prop("LOCATION", str(l, "name"));
         if (auto g = str(l, "coordinates"); g.starts_with("geo:")) {
           std::string v = g.substr(4);
           if (auto comma = v.find(','); comma != std::string::npos) v[comma] = ';';
@@ -935,11 +959,12 @@ struct Writer {
         if (rest)
           for (const auto& pv : *rest)
             if (pv.is_array()) add_line(alarm, jcal_line(pv.get_array()));
-        // what RFC 5545 requires of a new alarm, where the record had none
+        // what RFC 5545 requires of a new alarm (one not read from a file:
+        // no iCalProps at all), where the record had none
+        bool fresh = !rest;
         std::string title = str(o, "title").empty() ? "Reminder" : str(o, "title");
-        if (!present.contains("ACTION") && !present.contains("DESCRIPTION"))
-          add(alarm, icalproperty_new_description(title.c_str()));
-        if (!present.contains("ACTION") && action == "EMAIL" && !present.contains("SUMMARY"))
+        if (fresh && !present.contains("DESCRIPTION")) add(alarm, icalproperty_new_description(title.c_str()));
+        if (fresh && action == "EMAIL" && !present.contains("SUMMARY"))
           add(alarm, icalproperty_new_summary(title.c_str()));
         icalcomponent_add_component(c, alarm);
       }
@@ -1105,7 +1130,10 @@ std::string serialize_with(const json::object& obj, Kind kind, const std::string
       }
   }
   for (icalcomponent* c : comps) icalcomponent_add_component(cal.get(), c);
-  return one_line_lists(take(icalcomponent_as_ical_string_r(cal.get())));
+  std::string text = one_line_lists(take(icalcomponent_as_ical_string_r(cal.get())));
+  for (size_t at = text.find(kEmptyValue); at != std::string::npos; at = text.find(kEmptyValue, at))
+    text.erase(at, kEmptyValue.size());
+  return text;
 }
 }  // namespace
 

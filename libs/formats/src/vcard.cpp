@@ -330,11 +330,15 @@ json::value partial_date(const std::string& raw) {
   return o;
 }
 
-std::string timestamp_from_rev(const std::string& r) {
-  // 20260101T120000Z → 2026-01-01T12:00:00Z; extended forms pass through
-  if (r.size() == 16 && r[8] == 'T' && r.back() == 'Z')
+std::string timestamp_from_rev(std::string r) {
+  // a decimal comma (Exchange: 2018-03-07T07:02:33,904Z) is ISO 8601's too
+  if (auto comma = r.find(','); comma != std::string::npos && comma > 8) r[comma] = '.';
+  // 20260101T120000Z (or …T120000.118Z) → 2026-01-01T12:00:00Z (…:00.118Z);
+  // extended forms pass through
+  if (r.size() >= 16 && r[8] == 'T' && r.back() == 'Z' && r.find('-') == std::string::npos &&
+      (r.size() == 16 || r[15] == '.'))
     return r.substr(0, 4) + "-" + r.substr(4, 2) + "-" + r.substr(6, 2) + "T" + r.substr(9, 2) + ":" +
-           r.substr(11, 2) + ":" + r.substr(13, 2) + "Z";
+           r.substr(11, 2) + ":" + r.substr(13);
   return r;
 }
 
@@ -771,6 +775,10 @@ std::string meaning(const std::string& l) {
     c.erase("@type");
     c.erase("version");
     if (c.contains("kind") && c.at("kind") == "individual") c.erase("kind");
+    // REV is written in whole seconds: a line with a fraction means the same
+    if (auto* u = c.if_contains("updated"); u && u->is_string())
+      if (std::string t(u->get_string()); t.find('.') != std::string::npos && t.ends_with('Z'))
+        *u = t.substr(0, t.find('.')) + "Z";
     if (!c.empty() || !p.idempotency_key.empty()) return json::serialize(c) + "\n" + p.idempotency_key;
     Prop x = parse_line(l, 0);
     std::string k = lower(x.group) + "." + x.name;

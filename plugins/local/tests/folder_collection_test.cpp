@@ -418,3 +418,29 @@ TEST_F(Calendars, OneEventChangedInALargeCalendarIsTheOnlyOneParsedAgain) {
   ASSERT_EQ(after.records.size(), 1u) << json::serialize(after.records);
   EXPECT_EQ(after.records[0].at("id"), "big.ics#m-5");
 }
+
+// A Google Takeout calendar as it comes (bare LF line ends, no line end after
+// END:VCALENDAR, empty DESCRIPTION: and LOCATION: lines, folded attendees
+// with X-NUM-GUESTS, an all-day yearly event with an alarm after its start):
+// one event changed from the other side changes that line alone.
+TEST_F(Calendars, AGoogleTakeoutExportChangesInTheEditedLineAlone) {
+  std::string text = sample("google-takeout-export.ics");
+  write(dir.path / "takeout.ics", text);
+  auto b = make();
+  auto l = read_all(*b, "event", "");
+  ASSERT_EQ(l.records.size(), 3u) << json::serialize(l.records) << (logged.empty() ? "" : logged[0]);
+  for (const auto& [id, title] : {std::pair<std::string, std::string>{"takeout.ics#0f9e8d7c-6b5a-4f3e-9d2c-1b0a9f8e7d6c", "Planning session (moved)"},
+                                 {"takeout.ics#z9x8c7v6b5n4m3l2k1j0hgfdsa@google.com", "Alles Gute, Jörg!"}}) {
+    json::object rec = by_id(l.records, id);
+    json::object data = rec.at("data").as_object();
+    data["title"] = title;
+    auto r = local::test::apply(*b, "event", json::array{json::object{
+        {"op", "update"}, {"id", id}, {"expect_version", rec.at("version")}, {"data", data}}});
+    ASSERT_EQ(r[0].at("status"), "ok") << json::serialize(r);
+  }
+  std::string expected = text;
+  expected.replace(expected.find("SUMMARY:Planning session\n"), 25, "SUMMARY:Planning session (moved)\n");
+  std::string bday = "SUMMARY:Alles Gute zum Geburtstag\\, Jörg!\n";
+  expected.replace(expected.find(bday), bday.size(), "SUMMARY:Alles Gute\\, Jörg!\n");
+  EXPECT_EQ(slurp(dir.path / "takeout.ics"), expected);
+}
