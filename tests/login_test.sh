@@ -231,6 +231,37 @@ n=$(curl -s "$g/__dump" | node -e 'let t="";process.stdin.on("data",d=>t+=d).on(
 runp status p.json
 printf '%s' "$out" | grep -q "needs sign-in" && bad status-clears-after-a-good-run "$out" || ok status-clears-after-a-good-run
 
+# -- the same for Microsoft (outlook-mapi, tenant organizations): the command carries the tenant, the scopes the
+# connector refreshes with and the login origin; run as status printed it, the next run syncs again
+mkdir -p mbook
+printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:m1\r\nFN:Mo One\r\nN:One;Mo;;;\r\nEMAIL:m1@example.org\r\nEND:VCARD\r\n' > mbook/m1.vcf
+cat > o.json <<JSON
+{"name": "outlook-contacts", "state": "o.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "mbook"}},
+ "right": {"connector": "outlook-mapi", "config": {"account": "ada@contoso.example", "tenant": "organizations",
+   "graph_url": "$m/v1.0", "login_url": "$m", "oauth2": {"client_id": "mcid", "refresh_token_secret": "ms_refresh"}}},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact"}]}
+JSON
+runp run o.json
+[ "$rc" = 0 ] && ok microsoft-signed-in-pipeline-syncs || bad microsoft-signed-in-pipeline-syncs "rc=$rc" "$out"
+curl -s -XPOST -H 'Content-Type: application/json' -d '{"revoke_refresh_tokens": true}' "$m/__control" > /dev/null
+printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:m2\r\nFN:Mo Two\r\nN:Two;Mo;;;\r\nEMAIL:m2@example.org\r\nEND:VCARD\r\n' > mbook/m2.vcf
+runp run o.json
+runp --json status o.json
+cmd=$(printf '%s' "$out" | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{for(const l of t.split("\n")){try{const o=JSON.parse(l);if(o.type==="sign_in")console.log(o.command)}catch(e){}}})')
+case "$cmd" in
+  "accord login microsoft --secrets $work/secrets.json --name ms_refresh --client-id mcid --tenant organizations --scope 'offline_access "*"MailboxSettings.ReadWrite' --login-url $m")
+    ok microsoft-status-command-has-tenant-scope-origin ;;
+  *) bad microsoft-status-command-has-tenant-scope-origin "$cmd" "$out" ;;
+esac
+eval "set -- ${cmd#accord login }"
+login_bg m4.log "$@" --timeout 15
+curl -s -L -o /dev/null "$(url_in m4.log "$m/organizations/oauth2")"
+rc=$(done_of m4.log)
+runp run o.json
+n=$(curl -s "$m/__dump" | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{const d=JSON.parse(t);console.log(Object.values(d.contacts).filter(c=>!c.deleted).length)})')
+[ "$rc" = 0 ] && [ "$n" = 2 ] && ok microsoft-signing-in-again-lets-the-run-sync || bad microsoft-signing-in-again-lets-the-run-sync "login rc=$rc contacts=$n" "$(cat m4.log)" "$out"
+
 # no token, code or secret in anything accord printed
 for f in *.log all.out; do
   for s in gsecret $(node -e 'const s=JSON.parse(require("fs").readFileSync("secrets.json"));for(const [k,v] of Object.entries(s))if(k!=="google_secret")console.log(v)'); do

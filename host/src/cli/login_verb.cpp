@@ -506,7 +506,14 @@ std::vector<SignInNeeded> sign_in_needed(const Pipeline& pipeline, const std::ve
     if (std::string s = secret_name(*c.oauth, "client_secret"); !s.empty()) cmd += " --client-secret-name " + shell_quote(s);
     if (provider == "microsoft") {
       if (std::string t = text(cfg, "tenant"); !t.empty() && t != "common") cmd += " --tenant " + shell_quote(t);
-      if (std::string sc = text(*c.oauth, "scope"); !sc.empty()) cmd += " --scope " + shell_quote(sc);
+      // the scopes the connector refreshes with: sign in for those, or Microsoft refuses the refresh
+      // (outlook-mapi's default when the pipeline gives none: graph_backend.cpp's config schema)
+      std::string sc = text(*c.oauth, "scope");
+      if (sc.empty() && c.e->connector == "outlook-mapi")
+        sc = "offline_access https://graph.microsoft.com/Contacts.ReadWrite https://graph.microsoft.com/Calendars.ReadWrite "
+             "https://graph.microsoft.com/Tasks.ReadWrite https://graph.microsoft.com/Mail.ReadWrite "
+             "https://graph.microsoft.com/MailboxSettings.ReadWrite";
+      if (!sc.empty()) cmd += " --scope " + shell_quote(sc);
       if (std::string lu = text(cfg, "login_url"); !lu.empty() && lu != "https://login.microsoftonline.com")
         cmd += " --login-url " + shell_quote(lu);
     }
