@@ -263,11 +263,12 @@ Result GmailStream::apply(const Op& op) {
 // its version first; a group of one is left to apply().
 void GmailStream::batch_updates(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
   std::map<std::pair<std::vector<std::string>, std::vector<std::string>>, std::vector<size_t>> groups;
+  std::map<size_t, json::object> read;  // each op's message as read (metadata: its record is answered)
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
     if (!op.is_update()) continue;
     try {
-      auto cur = get(op.id, "minimal");
+      auto cur = get(op.id, "metadata");
       if (!cur || gmail::out_of_stream(*cur)) continue;  // apply() says so
       if (op.expect_version && !op.expect_version->empty() && version_of(*cur) != *op.expect_version) continue;
       gmail::LabelChange ch =
@@ -279,6 +280,7 @@ void GmailStream::batch_updates(const std::vector<Op>& ops, std::vector<std::opt
       std::sort(ch.add.begin(), ch.add.end());
       std::sort(ch.remove.begin(), ch.remove.end());
       groups[{ch.add, ch.remove}].push_back(i);
+      read[i] = std::move(*cur);
     } catch (const accord::Error& e) {
       if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
       // left to apply(), which answers it alone
@@ -297,9 +299,23 @@ void GmailStream::batch_updates(const std::vector<Op>& ops, std::vector<std::opt
                               {}, true);
       if (a.status >= 500) throw failure(ACCORD_RETRY, "POST", u, a);
       if (!a.ok()) continue;  // each is sent alone
-      // the new historyIds are not in batchModify's answer: the next history
-      // listing brings them (with the labels just set: nothing to merge)
-      for (size_t k = from; k < to; ++k) done[idx[k]] = Result::ok(ops[idx[k]].id);
+      // the new historyIds are not in batchModify's answer (the next history
+      // listing brings them); the record as Gmail now holds it is: the
+      // labels as read with the change made. Without it the host would take
+      // the sent record (with fields Gmail does not keep) for Gmail's.
+      for (size_t k = from; k < to; ++k) {
+        json::object& m = read[idx[k]];
+        std::vector<std::string> ids = gmail::label_ids(m);
+        std::erase_if(ids, [&](const std::string& l) {
+          return std::find(change.second.begin(), change.second.end(), l) != change.second.end();
+        });
+        for (const auto& l : change.first)
+          if (std::find(ids.begin(), ids.end(), l) == ids.end()) ids.push_back(l);
+        m["labelIds"] = json::value_from(ids);
+        Result r = Result::ok(ops[idx[k]].id);
+        r.data = gmail::to_message(m, labels());
+        done[idx[k]] = std::move(r);
+      }
     }
   }
 }
