@@ -115,10 +115,12 @@ class Outlook final : public accord::Connector {
 #ifdef ACCORD_OUTLOOK_HAVE_PST
   using Pst = ::accord::outlook::pst::PstBackend;
   Pst& pst() {
-    if (!pst_)
+    if (!pst_) {
       pst_ = std::make_unique<Pst>(pst_path_, [h = host()](int level, const std::string& m) {
         h.log(level, "outlook-mapi: " + m);
       });
+      pst_->set_cancel_check([this] { return cancelled(); });  // cancel() stops a long indexing of the file
+    }
     return *pst_;
   }
   std::string pst_read(std::string_view stream, std::string_view cursor) {
@@ -153,4 +155,4 @@ class Outlook final : public accord::Connector {
 
 ACCORD_CONNECTOR(outlook::Outlook, outlook::manifest().c_str(),
                  ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_DELETE | ACCORD_CAP_CHANGE_FEED |
-                     ACCORD_CAP_IDEMPOTENT_CREATE)
+                     ACCORD_CAP_IDEMPOTENT_CREATE | ACCORD_CAP_FETCH)
