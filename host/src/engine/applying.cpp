@@ -109,12 +109,17 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       Chunk& c = chunks.emplace_back();
       c.at = at;
       uint64_t bytes = 0;
-      for (c.stop = at; c.stop < ops.size() && c.stop - at < size; ++c.stop) {
+      // only creates count: an update or a delete fetches nothing, so the
+      // moves of a renamed folder reach the connector in one call (one IMAP
+      // RENAME), however many creates limit a chunk
+      size_t creates = 0;
+      for (c.stop = at; c.stop < ops.size() && creates < size; ++c.stop) {
         if (!lazy) continue;
         const Action& op = *items[which[c.stop]].op[target];
         uint64_t b = op.kind == OpKind::kCreate ? lazy_bytes(op.source_same_side ? target : other(target), ops[c.stop]) : 0;
         if (c.stop > at && bytes + b > opts_.fetch_bytes) break;
         bytes += b;
+        if (op.kind == OpKind::kCreate) ++creates;
       }
       at = c.stop;
       c.missing.resize(c.stop - c.at);
