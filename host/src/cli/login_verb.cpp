@@ -12,11 +12,13 @@
 #include "cli/login.hpp"
 #include "cli/progress.hpp"
 
+#include <accord/json/lenient.hpp>
 #include <accord/net/http_client.hpp>
 #include <accord/net/loopback_redirect.hpp>
 #include <accord/net/oauth_login.hpp>
 #include <accord/net/redact.hpp>
 #include <accord/net/url_rules.hpp>
+#include <accord/text/join.hpp>
 
 #include <boost/json.hpp>
 
@@ -205,13 +207,14 @@ std::optional<std::string> scopes_of(const Args& a, std::string& out) {
   for (const std::string& s : split(a.streams.empty() ? (a.provider == "google" ? kGoogleDefault : kMicrosoftDefault) : a.streams, ',')) {
     auto it = table.find(s);
     if (it == table.end()) {
-      std::string known;
-      for (const auto& [k, v] : table) known += (known.empty() ? "" : ", ") + k;
+      std::vector<std::string> names;
+      for (const auto& [k, v] : table) names.push_back(k);
+      std::string known = join(names, ", ");
       return "--streams: \"" + s + "\" is not a stream accord login " + a.provider + " knows (" + known + ")";
     }
     if (std::find(scopes.begin(), scopes.end(), it->second) == scopes.end()) scopes.push_back(it->second);
   }
-  for (const auto& s : scopes) out += (out.empty() ? "" : " ") + s;
+  out = join(scopes, " ");
   return std::nullopt;
 }
 
@@ -479,10 +482,7 @@ std::vector<SignInNeeded> sign_in_needed(const Pipeline& pipeline, const std::ve
     }
     if (!named.empty()) sides = named;
   }
-  auto text = [](const json::object& o, const char* k) {
-    const json::value* v = o.if_contains(k);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-  };
+  using json_read::str;
   auto secret_name = [](const json::object& o, const char* k) {
     const json::value* v = o.if_contains(k);
     if (!v || !v->is_object()) return std::string();
@@ -491,30 +491,30 @@ std::vector<SignInNeeded> sign_in_needed(const Pipeline& pipeline, const std::ve
   };
   for (const auto& c : sides) {
     const json::object& cfg = c.e->config.get_object();
-    std::string token_url = text(*c.oauth, "token_url");
+    std::string token_url = str(*c.oauth, "token_url");
     std::string provider = "generic";
     if (c.e->connector == "google-api" || token_url.find("googleapis.com") != std::string::npos) provider = "google";
     else if (c.e->connector == "outlook-mapi" || token_url.find("login.microsoftonline.com") != std::string::npos)
       provider = "microsoft";
     std::string cmd = "accord login " + provider;
     if (!pipeline.secrets_file.empty()) cmd += " --secrets " + shell_quote(pipeline.secrets_file.string());
-    std::string name = text(*c.oauth, "refresh_token_secret");
+    std::string name = str(*c.oauth, "refresh_token_secret");
     if (name.empty()) name = secret_name(*c.oauth, "refresh_token");
     cmd += " --name " + shell_quote(name.empty() ? "NAME" : name);
-    std::string id = text(*c.oauth, "client_id");
+    std::string id = str(*c.oauth, "client_id");
     cmd += " --client-id " + shell_quote(id.empty() ? "CLIENT_ID" : id);
     if (std::string s = secret_name(*c.oauth, "client_secret"); !s.empty()) cmd += " --client-secret-name " + shell_quote(s);
     if (provider == "microsoft") {
-      if (std::string t = text(cfg, "tenant"); !t.empty() && t != "common") cmd += " --tenant " + shell_quote(t);
+      if (std::string t = str(cfg, "tenant"); !t.empty() && t != "common") cmd += " --tenant " + shell_quote(t);
       // the scopes the connector refreshes with: sign in for those, or Microsoft refuses the refresh
       // (outlook-mapi's default when the pipeline gives none: graph_backend.cpp's config schema)
-      std::string sc = text(*c.oauth, "scope");
+      std::string sc = str(*c.oauth, "scope");
       if (sc.empty() && c.e->connector == "outlook-mapi")
         sc = "offline_access https://graph.microsoft.com/Contacts.ReadWrite https://graph.microsoft.com/Calendars.ReadWrite "
              "https://graph.microsoft.com/Tasks.ReadWrite https://graph.microsoft.com/Mail.ReadWrite "
              "https://graph.microsoft.com/MailboxSettings.ReadWrite";
       if (!sc.empty()) cmd += " --scope " + shell_quote(sc);
-      if (std::string lu = text(cfg, "login_url"); !lu.empty() && lu != "https://login.microsoftonline.com")
+      if (std::string lu = str(cfg, "login_url"); !lu.empty() && lu != "https://login.microsoftonline.com")
         cmd += " --login-url " + shell_quote(lu);
     }
     if (c.e->connector == "gmail-imap" && provider != "generic") cmd += " --streams imap";

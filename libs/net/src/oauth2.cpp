@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <accord/net/oauth2.hpp>
 
+#include "oauth_error.hpp"
+
 #include <accord/net/redact.hpp>
 #include <accord/net/url_rules.hpp>
 
@@ -11,8 +13,6 @@
 namespace json = boost::json;
 
 namespace accord::net {
-
-namespace {
 
 // RFC 6749 section 5.2: {"error": "invalid_grant", "error_description": "…"}
 std::string token_error(const json::value& body, const std::string& raw) {
@@ -30,8 +30,6 @@ std::string token_error(const json::value& body, const std::string& raw) {
   std::replace(t.begin(), t.end(), '\n', ' ');
   return t;
 }
-
-}  // namespace
 
 std::string OAuth2Refresher::renew(HttpClient& http, const accord::Host& host) {
   const std::string& name = cfg_.refresh_token_secret;

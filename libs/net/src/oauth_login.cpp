@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <accord/net/oauth_login.hpp>
 
+#include "oauth_error.hpp"
+
 #include <accord/net/redact.hpp>
+#include <accord/json/lenient.hpp>
 #include <accord/net/url_rules.hpp>
 
 #include <Poco/URI.h>
@@ -15,10 +18,7 @@ namespace accord::net {
 
 namespace {
 
-std::string str(const json::object& o, const char* k) {
-  const json::value* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
+using accord::json_read::str;
 
 std::optional<int64_t> integer(const json::object& o, const char* k) {
   const json::value* v = o.if_contains(k);
@@ -62,10 +62,7 @@ json::object post_form(HttpClient& http, const std::string& url, const std::stri
   return std::move(v.get_object());
 }
 
-std::string error_of(const json::object& o) {
-  std::string e = str(o, "error"), d = str(o, "error_description");
-  return redact(e.empty() ? d : d.empty() ? e : e + ": " + d);
-}
+std::string error_of(const json::object& o) { return token_error(json::value(o), json::serialize(o)); }
 
 TokenAnswer token_answer(const json::object& o, long status, const std::string& url) {
   TokenAnswer t;
