@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+// A first sync's bulk load (state/bulk_load.cpp, record_data.cpp), then the
+// lookups of later runs: each side's rows found by id with their data (one
+// data row for both sides' equal records), links found from either side,
+// nothing unlinked or dirty; and the shared data row counted right when one
+// side's record changes and the other's goes.
+#include "state_test_util.hpp"
+
+#include <algorithm>
+
+using namespace accord;
+using accord::state_test::StateFile;
+
+namespace {
+
+constexpr int kN = 1500;
+
+std::string data_of(int i) { return "{\"n\":" + std::to_string(i) + "}"; }
+std::string left_id(int i) { return "L" + std::to_string((i * 7919) % 10007); }  // out of order
+std::string right_id(int i) { return "R" + std::to_string(kN - i); }
+
+// Loads one side: data in three batches as read, rows in id order.
+void load_side(PairState& p, Side side, std::vector<std::string>& text) {
+  BulkLoad load = p.load();
+  std::vector<MirrorRef> refs;
+  for (int b = 0; b < 3; ++b) {
+    std::vector<std::string_view> batch;
+    for (int i = b * kN / 3; i < (b + 1) * kN / 3; ++i) batch.push_back(text[i]);
+    std::vector<int64_t> got = load.data(batch);
+    for (int k = 0; k < static_cast<int>(got.size()); ++k) {
+      int i = b * kN / 3 + k;
+      MirrorRef& r = refs.emplace_back();
+      r.id = side == Side::kLeft ? left_id(i) : right_id(i);
+      r.version = "v" + std::to_string(i);
+      r.modified = "2026-11-21T00:00:00Z";
+      r.keys = "k" + std::to_string(i);
+      r.data_id = got[k];
+    }
+  }
+  std::vector<uint32_t> order = load.drop_superseded(refs);
+  load.rows(side, refs, order);
+}
+
+}  // namespace
+
+TEST(StateBulkLoadTest, ALoadedPairIsFoundFromEitherSideWithOneDataRowForEqualRecords) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  std::vector<std::string> text;
+  for (int i = 0; i < kN; ++i) text.push_back(data_of(i));
+  PairState p = s->pair("p");
+  ASSERT_TRUE(p.empty());
+  {
+    StateStore::Transaction tx(*s);
+    load_side(p, Side::kLeft, text);
+    load_side(p, Side::kRight, text);
+    std::vector<std::string> l, r;
+    for (int i = 0; i < kN; ++i) l.push_back(left_id(i)), r.push_back(right_id(i));
+    std::vector<std::pair<std::string_view, std::string_view>> links;
+    std::vector<int> by_left(kN);
+    for (int i = 0; i < kN; ++i) by_left[i] = i;
+    std::sort(by_left.begin(), by_left.end(), [&](int a, int b) { return l[a] < l[b]; });
+    for (int i : by_left) links.emplace_back(l[i], r[i]);
+    p.links().add(links);
+    p.load().done();
+    tx.commit();
+  }
+  EXPECT_FALSE(p.empty());
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data"), kN);
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data WHERE refs != 2"), 0);
+  EXPECT_EQ(p.links().count(), kN);
+  for (Side side : {Side::kLeft, Side::kRight}) {
+    EXPECT_EQ(p.mirror(side).count_live(), kN);
+    EXPECT_TRUE(p.mirror(side).unlinked().empty());
+    EXPECT_TRUE(p.mirror(side).dirty().empty());
+  }
+  for (int i : {0, 1, 499, 500, 1000, kN - 1}) {
+    auto l = p.mirror(Side::kLeft).find(left_id(i));
+    auto r = p.mirror(Side::kRight).find_data(right_id(i));
+    ASSERT_TRUE(l && r) << i;
+    EXPECT_EQ(l->data, data_of(i));
+    EXPECT_EQ(r->data, data_of(i));
+    EXPECT_EQ(l->version, "v" + std::to_string(i));
+    EXPECT_EQ(l->keys, "k" + std::to_string(i));
+    auto by_right = p.links().find(Side::kRight, right_id(i));
+    ASSERT_TRUE(by_right) << i;
+    EXPECT_EQ(by_right->left_id, left_id(i));
+    EXPECT_EQ(p.links().find(Side::kLeft, left_id(i))->right_id, right_id(i));
+  }
+  // the left record changes: its side takes a row of its own, the right keeps the shared one
+  MirrorRow changed = *p.mirror(Side::kLeft).find(left_id(7));
+  changed.data = "{\"n\":\"changed\"}";
+  p.mirror(Side::kLeft).put(changed);
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data"), kN + 1);
+  EXPECT_EQ(p.mirror(Side::kRight).find(right_id(7))->data, data_of(7));
+  // and the right one goes: its row with it
+  p.mirror(Side::kRight).drop(right_id(7));
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data"), kN);
+  EXPECT_EQ(p.mirror(Side::kLeft).find(left_id(7))->data, "{\"n\":\"changed\"}");
+}

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+// One side's mirror (state/mirror.cpp): what changed comes back oldest
+// change first and only until it is planned; a row's data keeps its data row
+// while it does not change and is released when it does or the row goes;
+// each pair and side sees only its own rows; a full listing takes for
+// deleted only what it left out and could read.
+#include "state_test_util.hpp"
+
+using namespace accord;
+using accord::state_test::row;
+using accord::state_test::StateFile;
+
+namespace {
+
+std::string ids(const std::vector<MirrorRef>& refs) {
+  std::string out;
+  for (const auto& r : refs) out += r.id + " ";
+  return out;
+}
+
+}  // namespace
+
+TEST(StateMirrorTest, ChangedRowsComeOldestChangeFirstUntilTheyArePlanned) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  MirrorSide m = s->pair("p").mirror(Side::kLeft);
+  m.put(row("c", "{}", "2026-01-03", true));
+  m.put(row("a", "{}", "2026-01-02", true));
+  m.put(row("b", "{}", "2026-01-02", true));
+  m.put(row("z", "{}", "2026-01-01", false));
+  EXPECT_EQ(ids(m.dirty()), "a b c ");
+  EXPECT_TRUE(m.find("a")->dirty);
+  EXPECT_FALSE(m.find("z")->dirty);
+  m.clear_dirty("b");
+  m.put(row("c", "{\"n\":1}", "2026-01-04", false));  // written clean: planned
+  EXPECT_EQ(ids(m.dirty()), "a ");
+  m.mark_dirty({"z", "c"});
+  EXPECT_EQ(ids(m.dirty()), "z a c ");
+  EXPECT_TRUE(s->pair("p").any_clean());  // b
+  m.mark_dirty({"b"});
+  EXPECT_FALSE(s->pair("p").any_clean());
+}
+
+TEST(StateMirrorTest, UnchangedDataKeepsItsDataRowAndChangedOrDroppedDataIsReleased) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  MirrorSide m = s->pair("p").mirror(Side::kRight);
+  int64_t first = m.put(row("x", "{\"n\":1}"));
+  m.put(row("y", "{\"n\":0}"));  // (a row written anew would take another id)
+  EXPECT_EQ(m.put(row("x", "{\"n\":1}", "t2")), first);
+  EXPECT_EQ(m.find("x")->modified, "t2");
+  int64_t second = m.put(row("x", "{\"n\":2}"));  // the old row released, a new one (its id may be the same)
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data"), 2);
+  EXPECT_EQ(f.count("SELECT refs FROM record_data WHERE id = " + std::to_string(second)), 1);
+  EXPECT_EQ(m.find_data("x")->data, "{\"n\":2}");
+  // held for the history: the data outlives the row
+  int64_t held = m.hold_data("x");
+  EXPECT_EQ(held, second);
+  m.drop("x");
+  EXPECT_FALSE(m.find("x"));
+  EXPECT_EQ(f.count("SELECT refs FROM record_data WHERE id = " + std::to_string(second)), 1);
+  EXPECT_EQ(m.hold_data("x"), 0);
+}
+
+TEST(StateMirrorTest, EachPairAndSideSeesOnlyItsOwnRows) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  s->pair("p").mirror(Side::kLeft).put(row("x", "\"p left\""));
+  s->pair("p").mirror(Side::kRight).put(row("x", "\"p right\"", "t", true));
+  s->pair("q").mirror(Side::kLeft).put(row("x", "\"q left\""));
+  EXPECT_EQ(s->pair("p").mirror(Side::kLeft).find("x")->data, "\"p left\"");
+  EXPECT_EQ(s->pair("p").mirror(Side::kRight).find("x")->data, "\"p right\"");
+  EXPECT_EQ(s->pair("q").mirror(Side::kLeft).find("x")->data, "\"q left\"");
+  EXPECT_FALSE(s->pair("q").mirror(Side::kRight).any());
+  EXPECT_EQ(ids(s->pair("q").mirror(Side::kRight).dirty()), "");
+  EXPECT_EQ(ids(s->pair("p").mirror(Side::kRight).dirty()), "x ");
+  EXPECT_TRUE(s->pair("q").empty() == false && s->pair("r").empty());
+  s->pair("p").mirror(Side::kLeft).drop("x");
+  EXPECT_EQ(s->pair("q").mirror(Side::kLeft).count_live(), 1);
+  EXPECT_EQ(s->pair("p").mirror(Side::kLeft).count_live(), 0);
+}
+
+TEST(StateMirrorTest, AFullListingTakesForDeletedOnlyWhatItLeftOutAndCouldRead) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  PairState p = s->pair("p");
+  MirrorSide m = p.mirror(Side::kLeft);
+  for (const char* id : {"a", "b", "c", "d"}) m.put(row(id, "{}"));
+  MirrorRow gone = row("e", "{}");
+  gone.deleted = true;
+  m.put(gone);
+  s->pair("q").mirror(Side::kLeft).put(row("f", "{}"));
+  s->staging().reset();
+  s->staging().add(Side::kLeft, {"a", "v1", "t", "{}", "", false, true, {0, 0}});
+  s->staging().add(Side::kRight, {"b", "v1", "t", "{}", "", false, true, {0, 0}});  // the other side's
+  p.unreadable().note(Side::kLeft, {{"", "", "c", "c", "local", "contact", "", "bad UTF-8", ""}}, {}, true);
+  std::vector<std::string> missing = m.not_staged();
+  EXPECT_EQ(missing, (std::vector<std::string>{"b", "d"}));
+  // read well now: no longer kept from being taken for deleted
+  p.unreadable().note(Side::kLeft, {}, {"c"}, false);
+  EXPECT_EQ(m.not_staged(), (std::vector<std::string>{"b", "c", "d"}));
+}
