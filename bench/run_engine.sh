@@ -4,11 +4,18 @@
 # pairs (the same people, matched by email). Prints:
 #   - the first sync (match and link everything): wall time and peak RSS;
 #   - a second run with nothing changed: wall time;
-#   - a run after 1% changed on each side: wall time;
+#   - a run after 1% changed on each side, and the run after it with
+#     nothing changed again;
+#   - the peak RSS of every run (GNU time's maximum resident set size);
 #   - the floor under the first sync, measured here and now: SQLite alone
 #     writing the same state (bench/sqlite_floor.sh), and the first sync's
-#     time as a multiple of it. This machine's speed varies from hour to hour
-#     (a shared VM); the ratio is what compares across runs.
+#     time as a multiple of it;
+#   - the floor under the 1% run, the same way: SQLite alone writing what
+#     that run must write, on a copy of the state it started from, for the
+#     records that changed (bench/sqlite_floor_incremental.sh), and the 1%
+#     run's time as a multiple of it.
+#   This machine's speed varies from hour to hour (a shared VM); the ratios
+#   are what compare across runs.
 # Usage: bench/run_engine.sh [N] [BUILD_DIR]   (N defaults to 1000000)
 set -euo pipefail
 n=${1:-1000000}
@@ -43,11 +50,24 @@ timed "first sync, $n matching pairs"
 first_secs=$last_secs
 timed "second run, nothing changed"
 k=$((n / 100))
-sqlite3 left.sqlite "UPDATE r_contact SET data = json_set(data, '\$.name.full', 'Changed on the left') WHERE rowid IN (SELECT rowid FROM r_contact ORDER BY random() LIMIT $k)"
-sqlite3 right.sqlite "UPDATE r_contact SET data = json_set(data, '\$.phones.p1.number', '+1 555 9999') WHERE rowid IN (SELECT rowid FROM r_contact ORDER BY random() LIMIT $k)"
+# (the ids changed on each side, and the state before the run, for its floor)
+change() {  # change STORE PATH VALUE IDS_FILE: k records' field set to VALUE
+  sqlite3 "$1" "CREATE TEMP TABLE pick AS SELECT id FROM r_contact ORDER BY random() LIMIT $k;
+    UPDATE r_contact SET data = json_set(data, '$2', '$3') WHERE id IN (SELECT id FROM pick);
+    SELECT id FROM pick;" > "$4"
+}
+change left.sqlite '$.name.full' 'Changed on the left' left_changed.txt
+change right.sqlite '$.phones.p1.number' '+1 555 9999' right_changed.txt
+cp state.sqlite state-before-1pct.sqlite
+for f in state.sqlite-wal state.sqlite-shm; do [ -e "$f" ] && cp "$f" "state-before-1pct.${f#state.}"; done
 timed "after 1% changed on each side ($k + $k records)"
+pct_secs=$last_secs
 timed "again, nothing changed"
 floor=$(bash "$here/sqlite_floor.sh" "$n")
 echo "$floor"
 floor_total=$(sed -n 's/.*total \([0-9.]*\) s.*/\1/p' <<< "$floor")
 awk -v a="$first_secs" -v f="$floor_total" 'BEGIN { printf "first sync / SQLite floor: %.2f x (%.2f s / %.2f s)\n", a / f, a, f }'
+floor=$(bash "$here/sqlite_floor_incremental.sh" state-before-1pct.sqlite left_changed.txt right_changed.txt)
+echo "$floor"
+floor_total=$(sed -n 's/.*total \([0-9.]*\) s.*/\1/p' <<< "$floor")
+awk -v a="$pct_secs" -v f="$floor_total" 'BEGIN { printf "1%% run / its SQLite floor: %.2f x (%.2f s / %.2f s)\n", a / f, a, f }'
