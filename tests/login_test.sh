@@ -152,6 +152,15 @@ curl -s -XPOST -H 'Content-Type: application/json' -d '{"testing_app": false}' "
 [ "$rc" = 0 ] && grep -q "expires in 7 days" g5.log && grep -q '"Testing"' g5.log \
   && ok testing-app-7-day-token-warned || bad testing-app-7-day-token-warned "rc=$rc" "$(cat g5.log)"
 
+# -- consent declined at Google: the error said, nothing stored
+curl -s -XPOST -H 'Content-Type: application/json' -d '{"authorize_error": "access_denied"}' "$g/__control" > /dev/null
+login_bg g7.log "${gargs[@]}" --name declined
+curl -s -L -o /dev/null "$(url_in g7.log "$g/o/oauth2")"
+rc=$(done_of g7.log)
+curl -s -XPOST -H 'Content-Type: application/json' -d '{"authorize_error": null}' "$g/__control" > /dev/null
+[ "$rc" = 1 ] && grep -q "access_denied (consent was not given)" g7.log && [ -z "$(secret_of declined)" ] \
+  && ok consent-declined-said-nothing-stored || bad consent-declined-said-nothing-stored "rc=$rc" "$(cat g7.log)"
+
 # -- Microsoft: the browser flow (tenant in the path) and the device flow
 margs=(microsoft --client-id mcid --login-url "$m" --tenant organizations --timeout 15)
 login_bg m1.log "${margs[@]}" --name ms_refresh
@@ -162,6 +171,15 @@ tok=$(secret_of ms_refresh)
 [ "$rc" = 0 ] && [ -n "$tok" ] && refresh_ok "$m/organizations/oauth2/v2.0/token" "$tok" -d client_id=mcid \
   && ok microsoft-browser-sign-in || bad microsoft-browser-sign-in "rc=$rc url=$u" "$(cat m1.log)" "$page"
 case "$u" in *offline_access*Contacts.ReadWrite*) ok microsoft-asks-offline-access ;; *) bad microsoft-asks-offline-access "$u" ;; esac
+# an app registered with http://localhost: --redirect-host localhost (the listener is on 127.0.0.1 all the same)
+login_bg m5.log "${margs[@]}" --name ms_localhost --redirect-host localhost
+u=$(url_in m5.log "$m/organizations/oauth2")
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' "$u")
+curl -s -o /dev/null "${loc/localhost/127.0.0.1}"  # as a browser that tries localhost's IPv4 address
+rc=$(done_of m5.log)
+case "$u" in *redirect_uri=http%3A%2F%2Flocalhost%3A*) r=1 ;; *) r=0 ;; esac
+[ "$r" = 1 ] && [ "$rc" = 0 ] && [ -n "$(secret_of ms_localhost)" ] \
+  && ok redirect-host-localhost || bad redirect-host-localhost "rc=$rc url=$u loc=$loc" "$(cat m5.log)"
 curl -s -XPOST -H 'Content-Type: application/json' -d '{"device_interval": 1}' "$m/__control" > /dev/null
 token_polls() { curl -s "$m/__stats" | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>console.log(JSON.parse(t).by_route["oauth.token"]||0))'; }
 polls=$(token_polls)
