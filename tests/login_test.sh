@@ -201,6 +201,19 @@ rc=$(done_of m3.log)
 [ "$rc" = 1 ] && grep -q declined m3.log && [ -z "$(secret_of ms_declined)" ] \
   && ok microsoft-device-declined-nothing-stored || bad microsoft-device-declined-nothing-stored "rc=$rc" "$(cat m3.log)"
 
+# -- generic (a CRM's endpoints from the command line), at a fixed --port as CRMs that match the redirect exactly want
+free=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+login_bg x1.log generic --client-id mcid --name crm_refresh --port "$free" --scope "offline_access https://graph.microsoft.com/Contacts.ReadWrite" \
+  --auth-url "$m/common/oauth2/v2.0/authorize" --token-url "$m/common/oauth2/v2.0/token" --timeout 15
+u=$(url_in x1.log "$m/common/oauth2")
+curl -s -L -o /dev/null "$u"
+rc=$(done_of x1.log)
+case "$u" in *redirect_uri=http%3A%2F%2F127.0.0.1%3A$free%2F*) r=1 ;; *) r=0 ;; esac
+[ "$r" = 1 ] && [ "$rc" = 0 ] && [ -n "$(secret_of crm_refresh)" ] && grep -q '"token_url"' x1.log \
+  && ok generic-provider-at-a-fixed-port || bad generic-provider-at-a-fixed-port "rc=$rc url=$u" "$(cat x1.log)"
+runp login generic --client-id x --name y
+[ "$rc" = 2 ] && printf '%s' "$out" | grep -q -- "--auth-url" && ok generic-needs-its-endpoints || bad generic-needs-its-endpoints "rc=$rc" "$out"
+
 # -- a refresh token revoked later: the run fails, status says "needs sign-in" and the command; running
 # it (curl as the browser again) makes the next run sync; another pipeline syncs on meanwhile
 mkdir -p book other-a other-b
