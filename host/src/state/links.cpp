@@ -17,6 +17,14 @@ std::optional<LinkRow> Links::find(Side side, const std::string& id) {
 }
 
 void Links::put(const LinkRow& l) {
+  // The link as it stands (a pair written again after an update, the usual
+  // case): no page is written for it; new bases alone: the links row alone.
+  if (auto was = find(Side::kLeft, l.left_id); was && was->right_id == l.right_id) {
+    if (was->base_left == l.base_left && was->base_right == l.base_right) return;
+    Stmt u(*db_, "UPDATE links SET base_left = ?3, base_right = ?4 WHERE pair=?1 AND left_id=?2");
+    u.bind(1, pair_).bind(2, l.left_id).bind(3, l.base_left).bind(4, l.base_right).run();
+    return;
+  }
   // A record is linked once: the links either id had go first.
   Stmt old_right(*db_, "DELETE FROM link_rights WHERE pair=?1 AND right_id = (SELECT right_id FROM links WHERE pair=?1 AND left_id=?2)");
   old_right.bind(1, pair_).bind(2, l.left_id).run();
