@@ -177,7 +177,8 @@ struct Unlinked {
 };
 
 std::vector<Unlinked> unlinked_of(StateStore& s, const StreamPair& sp) {
-  std::vector<MirrorRef> pools[2] = {s.unlinked(sp.name, Side::kLeft), s.unlinked(sp.name, Side::kRight)};
+  PairState state = s.pair(sp.name);
+  std::vector<MirrorRef> pools[2] = {state.mirror(Side::kLeft).unlinked(), state.mirror(Side::kRight).unlinked()};
   // ambiguity, key by key, as planning finds it: records on both sides
   // share the key, and not exactly one on each
   std::map<std::pair<int, size_t>, std::string> ambiguous;  // (side, index) → why
@@ -672,7 +673,7 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     return total;
   };
   auto label_of = [&](const std::string& pair, Side side, const std::string& id) {
-    auto row = s.mirror_data(pair, side, id);
+    auto row = s.pair(pair).mirror(side).find_data(id);
     boost::system::error_code ec;
     json::value v = row ? json::parse(row->data, ec) : json::value();
     return !ec && v.is_object() ? record_label(v.get_object(), id) : id;
@@ -744,9 +745,10 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       for (const auto& u : list)
         emit(o, json::object{{"type", "unlinked"}, {"pair", sp.name}, {"side", side_name(u.side)}, {"id", u.id},
                              {"label", u.label}, {"ambiguous", u.ambiguous}, {"reason", u.why}});
-      emit(o, json::object{{"type", "pair"}, {"pair", sp.name}, {"links", s.count_links(sp.name)},
-                           {"left_records", s.count_live(sp.name, Side::kLeft)},
-                           {"right_records", s.count_live(sp.name, Side::kRight)}, {"unlinked", total},
+      PairState state = s.pair(sp.name);
+      emit(o, json::object{{"type", "pair"}, {"pair", sp.name}, {"links", state.links().count()},
+                           {"left_records", state.mirror(Side::kLeft).count_live()},
+                           {"right_records", state.mirror(Side::kRight).count_live()}, {"unlinked", total},
                            {"ambiguous", ambiguous}});
     }
     for (const auto& q : quarantine)
@@ -771,9 +773,10 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   }
   std::cout << "pipeline \"" << pipeline.name << "\" (state " << pipeline.state_path.string() << ")\n";
   for (const auto& sp : pipeline.streams) {
-    std::cout << "  " << sp.name << ": " << plural(s.count_links(sp.name), "linked pair") << "; "
-              << plural(s.count_live(sp.name, Side::kLeft), "record") << " on the left, "
-              << s.count_live(sp.name, Side::kRight) << " on the right\n";
+    PairState state = s.pair(sp.name);
+    std::cout << "  " << sp.name << ": " << plural(state.links().count(), "linked pair") << "; "
+              << plural(state.mirror(Side::kLeft).count_live(), "record") << " on the left, "
+              << state.mirror(Side::kRight).count_live() << " on the right\n";
     const auto& [list, total, ambiguous] = unlinked[sp.name];
     if (total == 0) continue;
     std::cout << "    linked to nothing: " << plural(static_cast<long>(total), "record")
