@@ -61,6 +61,12 @@ for st in contact event task message note; do
   [ $rc = 0 ] && printf '%s' "$out" | grep -Eq "1[0-9] passed, 0 failed" && ok conformance-kit-passes-$st \
     || bad conformance-kit-passes-$st "$(grep -v '^     ' kit-$st.out)"
 done
+# every calendar the account may write to in one stream (calendar_id "*"), with a second calendar: the kit on event
+api POST /calendar/v3/calendars '{"summary": "Kit second"}' > /dev/null
+sed 's/"page_size": 2}/"page_size": 2, "calendar_id": "*"}/' kit.json > kit-all.json
+out=$("$conformance" "$plugin" --config kit-all.json --stream event 2>&1); rc=$?; printf '%s\n' "$out" >> all.out
+[ $rc = 0 ] && printf '%s' "$out" | grep -Eq "1[0-9] passed, 0 failed" && ok conformance-kit-passes-all-calendars \
+  || bad conformance-kit-passes-all-calendars "$(printf '%s' "$out" | grep -v '^     ')"
 # People says a full listing's size (totalItems) on every page: the batches of a full listing carry it as "total";
 # Calendar and Tasks say none: their batches carry none
 full_totals=$(grep -c '"full":true.*"total":[0-9]\|"total":[0-9].*"full":true' kit-contact.out)
