@@ -21,6 +21,21 @@ const accord::kit::CursorFormat kCursor{"outlook", 1};
 
 }  // namespace
 
+std::string kept_key(const json::object& item, const char* list, const char* match_key, const std::string& match,
+                     const char* value_key) {
+  if (const json::array* a = arr(item, list))
+    for (const auto& v : *a)
+      if (v.is_object() && str(v.get_object(), match_key) == match) return str(v.get_object(), value_key);
+  return "";
+}
+
+std::string key_expand() { return "singleValueExtendedProperties($filter=id eq " + odata_quote(kKeyProperty) + ")"; }
+
+std::string key_filter(const std::string& key) {
+  return "singleValueExtendedProperties/Any(ep: ep/id eq " + odata_quote(kKeyProperty) + " and ep/value eq " +
+         odata_quote(key) + ")";
+}
+
 const char* config_schema() {
   return R"schema({
       "type": "object",

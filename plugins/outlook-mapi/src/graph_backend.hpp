@@ -43,6 +43,19 @@ inline constexpr const char* kKeyProperty = "String {8f6a3b5e-7d1c-4e0a-9b2f-6c4
 // The linkedResource application name of a To Do task Accord made.
 inline constexpr const char* kLinkApp = "Accord";
 
+// The idempotency key kept by an item: the value of the member of `list`
+// ("singleValueExtendedProperties", "linkedResources") whose `match_key`
+// ("id", "applicationName") is `match`, read from `value_key`; "" when none.
+std::string kept_key(const boost::json::object& item, const char* list, const char* match_key, const std::string& match,
+                     const char* value_key);
+// The key in Accord's extended property (contacts, events).
+inline std::string extended_key(const boost::json::object& item) {
+  return kept_key(item, "singleValueExtendedProperties", "id", kKeyProperty, "value");
+}
+// $expand of that property alone, and the $filter that finds the item holding `key`.
+std::string key_expand();
+std::string key_filter(const std::string& key);
+
 struct Settings {
   ClientOptions client;
   std::vector<std::string> contact_folders, task_lists;

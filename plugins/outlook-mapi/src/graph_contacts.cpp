@@ -27,18 +27,6 @@ constexpr const char* kSelect =
     "mobilePhone,businessAddress,homeAddress,otherAddress,companyName,department,jobTitle,personalNotes,birthday,"
     "businessHomePage,categories,parentFolderId,lastModifiedDateTime,changeKey";
 
-std::string key_expand() {
-  return "singleValueExtendedProperties($filter=id eq " + odata_quote(kKeyProperty) + ")";
-}
-
-// The key a contact's expanded extended property holds, or "".
-std::string key_of(const json::object& g) {
-  if (const json::array* a = accord::json_read::arr(g, "singleValueExtendedProperties"))
-    for (const auto& v : *a)
-      if (v.is_object() && str(v.get_object(), "id") == kKeyProperty) return str(v.get_object(), "value");
-  return "";
-}
-
 }  // namespace
 
 // The configured folders by id: "contacts" (the default folder, a well-known
@@ -73,7 +61,7 @@ const std::vector<Backend::Folder>& Backend::contact_folders() {
 json::object Backend::contact_record(const json::object& g) const {
   json::object rec{{"id", str(g, "id")}, {"version", etag_of(g)}, {"data", contacts::to_card(g)}};
   if (std::string m = str(g, "lastModifiedDateTime"); !m.empty()) rec["modified"] = m;
-  if (std::string k = key_of(g); !k.empty()) rec["idempotency_key"] = k;
+  if (std::string k = extended_key(g); !k.empty()) rec["idempotency_key"] = k;
   return rec;
 }
 
@@ -115,13 +103,12 @@ std::string Backend::read_contacts(const json::object& c, bool fresh) {
 std::optional<json::object> Backend::find_contact(const std::string& key) {
   if (key.empty()) return std::nullopt;
   std::string path = "/me/contactFolders/" + url_encode(contact_folders().front().id) + "/contacts?$filter=" +
-                     url_encode("singleValueExtendedProperties/Any(ep: ep/id eq " + odata_quote(kKeyProperty) +
-                                " and ep/value eq " + odata_quote(key) + ")") +
+                     url_encode(key_filter(key)) +
                      "&$expand=" + url_encode(key_expand());
   std::optional<json::object> found;
   each_page(path, [&](const json::array& v) {
     for (const auto& x : v)
-      if (x.is_object() && key_of(x.get_object()) == key) {
+      if (x.is_object() && extended_key(x.get_object()) == key) {
         found = x.get_object();
         return true;
       }

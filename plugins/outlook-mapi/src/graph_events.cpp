@@ -39,20 +39,6 @@ const accord::kit::CursorFormat kEventCursor{"outlook", 1};
 // Times in UTC (the map turns them into the event's zone), bodies as text.
 constexpr const char* kEventPrefer = "outlook.timezone=\"UTC\", outlook.body-content-type=\"text\"";
 
-std::string key_filter(const std::string& key) {
-  return "singleValueExtendedProperties/Any(ep: ep/id eq " + odata_quote(kKeyProperty) + " and ep/value eq " +
-         odata_quote(key) + ")";
-}
-
-std::string expand_key() { return "singleValueExtendedProperties($filter=id eq " + odata_quote(kKeyProperty) + ")"; }
-
-std::string key_of(const json::object& g) {
-  if (const json::array* a = arr(g, "singleValueExtendedProperties"))
-    for (const auto& v : *a)
-      if (v.is_object() && str(v.get_object(), "id") == kKeyProperty) return str(v.get_object(), "value");
-  return "";
-}
-
 // A series' version: the master's etag, and its exceptions' when there are any.
 std::string series_version(const json::object& master) {
   std::string v = str(master, "@odata.etag");
@@ -80,14 +66,14 @@ json::object event_record(const json::object& master) {
     rec["data"] = "unreadable: " + std::string(e.what());  // the host reports it and goes on
   }
   if (std::string m = str(master, "lastModifiedDateTime"); !m.empty()) rec["modified"] = m;
-  if (std::string k = key_of(master); !k.empty()) rec["idempotency_key"] = k;
+  if (std::string k = extended_key(master); !k.empty()) rec["idempotency_key"] = k;
   return rec;
 }
 
 }  // namespace
 
 std::optional<json::object> Backend::get_series(const std::string& id) {
-  return get_one("/me/events/" + url_encode(id) + "?$expand=" + url_encode("exceptionOccurrences," + expand_key()),
+  return get_one("/me/events/" + url_encode(id) + "?$expand=" + url_encode("exceptionOccurrences," + key_expand()),
                  kEventPrefer);
 }
 
@@ -113,7 +99,7 @@ std::string Backend::read_events(const json::object& c, bool fresh) {
   else if (phase == "base") url = "/me/calendarView/delta?startDateTime=" + url_encode(std::string(win[0].get_string())) +
                                   "&endDateTime=" + url_encode(std::string(win[1].get_string()));
   else if (phase == "list") url = "/me/events?$top=" + std::to_string(s_.page_size) + "&$expand=" +
-                                  url_encode("exceptionOccurrences," + expand_key());
+                                  url_encode("exceptionOccurrences," + key_expand());
   else url = link;
   if (url.empty()) kEventCursor.expire("it holds no delta link");
   Answer a = client_.call("GET", url, "", {}, true, prefer_page() + ", " + kEventPrefer);

@@ -27,12 +27,7 @@ namespace {
 
 std::string tasks_path(const std::string& list) { return "/me/todo/lists/" + url_encode(list) + "/tasks"; }
 
-std::string link_key(const json::object& t) {
-  if (const json::array* a = arr(t, "linkedResources"))
-    for (const auto& v : *a)
-      if (v.is_object() && str(v.get_object(), "applicationName") == kLinkApp) return str(v.get_object(), "externalId");
-  return "";
-}
+std::string link_key(const json::object& t) { return kept_key(t, "linkedResources", "applicationName", kLinkApp, "externalId"); }
 
 }  // namespace
 
