@@ -291,6 +291,7 @@ class ImapConnector : public accord::Connector {
   static json::object deleted_record(const std::string& id, bool renumbered = false);
   std::optional<UidSet> renamed_to(const FolderState& was, const std::string& to);
   void sign(const std::string& folder, FolderState& state);
+  std::optional<std::string> header_digest(const std::string& folder, uint32_t uid);
   std::string read(const std::string& cursor_text);
   void begin_folder(Cursor& c, const std::string& folder, json::array& records);
   UidSet marked_here();

@@ -200,17 +200,25 @@ bool ImapConnector::unchanged(const FolderState& f, const Status& st) const {
 void ImapConnector::sign(const std::string& folder, FolderState& state) {
   select(folder, false);
   uint32_t uid = state.uids.max();
+  if (auto digest = header_digest(folder, uid)) {
+    state.sig_uid = uid;
+    state.sig = *digest;
+  }
+}
+
+// The headerDigest of a message of the selected folder (the digest of the
+// header fields a listing reads); nullopt when it is not there.
+std::optional<std::string> ImapConnector::header_digest(const std::string& folder, uint32_t uid) {
   imap::Command c = session().command("UID FETCH");
   c.atom(std::to_string(uid)).open().atom("UID").atom(kHeaderItem).close();
+  std::optional<std::string> out;
   each_fetch(run_ok(c, "UID FETCH in " + folder), [&](auto& items) {
     auto u = items.find("UID");
     if (u == items.end() || u->second.number != uid) return;
     for (auto& [k, v] : items)
-      if (k.starts_with("BODY[HEADER")) {
-        state.sig_uid = uid;
-        state.sig = accord::hash::content_hash(v.str());
-      }
+      if (k.starts_with("BODY[HEADER")) out = accord::hash::content_hash(v.str());
   });
+  return out;
 }
 
 // Whether the folder `to` (new to the cursor) is the folder `was` renamed:
@@ -219,16 +227,7 @@ void ImapConnector::sign(const std::string& folder, FolderState& state) {
 std::optional<UidSet> ImapConnector::renamed_to(const FolderState& was, const std::string& to) {
   Status st = select(to, false, true);
   if (st.uidvalidity != was.uidvalidity || st.uidnext < was.uidnext || !st.messages) return std::nullopt;
-  imap::Command c = session().command("UID FETCH");
-  c.atom(std::to_string(was.sig_uid)).open().atom("UID").atom(kHeaderItem).close();
-  bool same = false;
-  each_fetch(run_ok(c, "UID FETCH in " + to), [&](auto& items) {
-    auto uid = items.find("UID");
-    if (uid == items.end() || uid->second.number != was.sig_uid) return;
-    for (auto& [k, v] : items)
-      if (k.starts_with("BODY[HEADER")) same = accord::hash::content_hash(v.str()) == was.sig;
-  });
-  if (!same) return std::nullopt;
+  if (header_digest(to, was.sig_uid) != was.sig) return std::nullopt;
   return live("1:*").both(was.uids);
 }
 
