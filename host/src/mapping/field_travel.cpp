@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <string_view>
 
 namespace accord {
@@ -110,6 +111,36 @@ std::vector<std::string> left_behind(const boost::json::value& data, const std::
   } else {
     walk(data, kept, prefix, out);
   }
+  return out;
+}
+
+namespace {
+
+void dropped_walk(const boost::json::value& sent, const boost::json::value& held, const std::string& path,
+                  const std::vector<std::string>& ignore, std::vector<std::string>& out) {
+  const boost::json::object* s = sent.if_object();
+  const boost::json::object* h = held.if_object();
+  if (!s || !h) return;  // a value both have: kept (changed or not)
+  for (const auto& [key, child] : *s) {
+    if (key.starts_with('@') || child.is_null()) continue;
+    std::string p = path + "/" + std::string(key);
+    if (std::any_of(ignore.begin(), ignore.end(), [&](const std::string& i) { return covers(i, p); })) continue;
+    const boost::json::value* there = h->if_contains(key);
+    if (!there || there->is_null()) out.push_back(p);
+    else dropped_walk(child, *there, p, ignore, out);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> dropped(const boost::json::value& sent, const boost::json::value& held,
+                                 const std::vector<std::string>& ignore) {
+  std::vector<std::string> out;
+  const boost::json::object* s = sent.if_object();
+  if (!s || !held.is_object()) return out;
+  boost::json::object top(*s);  // a Card's version: the form's own marker
+  top.erase("version");
+  dropped_walk(top, held, "", ignore, out);
   return out;
 }
 

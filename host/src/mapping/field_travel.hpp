@@ -44,4 +44,14 @@ std::vector<std::string> pair_untravelled(bool identity, const TravelSide& left,
 std::vector<std::string> left_behind(const boost::json::value& data, const std::vector<std::string>& kept,
                                      const std::string& prefix = "");
 
+// What a store's converter could not carry of one record it was sent: the
+// paths of `sent` holding a value (not null) that `held`, the record as the
+// store answered it after the write, lacks, each at the shallowest level
+// (/alerts/a1/relativeTo where the alert itself is there). A value the
+// store changed is not counted (its own form), only what it dropped;
+// '@' members, a Card's version and the paths under `ignore` (lazy fields,
+// which listings leave out) aside.
+std::vector<std::string> dropped(const boost::json::value& sent, const boost::json::value& held,
+                                 const std::vector<std::string>& ignore = {});
+
 }  // namespace accord

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Losses a converter makes are said per record (issue 21): a contact whose
+# email and phone carry labels (JSContact "label", which a vCard has no
+# place for) copied from a JSON folder into a vCard folder: the run says
+# under that write which of its fields stayed behind, a record without
+# labels says nothing, and `accord status` counts them among the run's sync
+# issues; the fields the vCard folder keeps whole (/emails) are not called
+# lost by the manifest alone.
+# Usage: converter_losses_test.sh ACCORD
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp
+accord=$(realpath "$1")
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-converter-losses.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export HOME="$work" ACCORD_ADMIN= ACCORD_SECRETS=
+
+mkdir -p left/contact
+printf '{"@type":"Card","uid":"u1","name":{"full":"Ann Lee"},"emails":{"e1":{"address":"a@x.org","label":"private mail"}},"phones":{"p1":{"number":"+1 555 0100","label":"spouse"}}}\n' > left/contact/c1.json
+printf '{"@type":"Card","uid":"u2","name":{"full":"Bo Kim"},"emails":{"e1":{"address":"b@x.org"}}}\n' > left/contact/c2.json
+printf '{"name": "l", "state": "l-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "left"}},
+ "right": {"connector": "local", "config": {"backend": "vcard", "path": "book", "create": true}},
+ "streams": [{"left": "contact", "right": "contact"}]}\n' > l.json
+
+runp run l.json
+python3 - "$out" <<'PY' && ok run-says-what-the-converter-dropped-per-record || bad run-says-what-the-converter-dropped-per-record "rc=$rc" "$out"
+import sys
+lines = sys.argv[1].splitlines()
+def after(label):
+    i = next(i for i, l in enumerate(lines) if l.strip().startswith("+ right create " + label))
+    return lines[i + 1] if i + 1 < len(lines) else ""
+ann, bo = after("Ann Lee"), after("Bo Kim")
+assert "stays behind" in ann and "/emails/e1/label" in ann and "/phones/p1/label" in ann, ann
+assert "stays behind" not in bo, bo
+PY
+runp status l.json
+if echo "$out" | grep -q "sync issues of run #1" && echo "$out" | grep -q "/emails/e1/label (1)" && echo "$out" | grep -q "/phones/p1/label (1)"; then
+  ok status-counts-converter-losses
+else
+  bad status-counts-converter-losses "$out"
+fi
+# the next run: nothing to do (what stayed behind is not a change)
+runp run l.json
+echo "$out" | grep -q "nothing to do" && ok then-nothing-to-do || bad then-nothing-to-do "$out"
+exit $fail
