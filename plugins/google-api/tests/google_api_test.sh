@@ -487,6 +487,14 @@ rm "$(grep -l 'local1@example.org' mail/.Work/cur/* | head -1)"
 runp run m.json
 [ $rc = 0 ] && [ "$(js "Object.values(d.gmail.messages).find(m=>m.messageId==='<local1@example.org>').labelIds.includes('TRASH')")" = true ] \
   && ok maildir-delete-trashes-in-gmail || bad maildir-delete-trashes-in-gmail "rc=$rc" "$out"
+# two messages archived in the Maildir in one run: one batchModify takes INBOX off both, and what it answers
+# is Gmail's record (no fields Gmail does not keep): the next run has nothing to do
+for f in $(grep -l 'gm1@example.org\|local2@example.org' mail/cur/*); do mv "$f" "mail/.All Mail/cur/$(basename "$f")"; done
+b0=$(js "s.by_route['gmail.users.messages.batchModify']||0")
+runp run m.json
+b1=$(js "s.by_route['gmail.users.messages.batchModify']||0")
+[ $rc = 0 ] && [ $((b1 - b0)) = 1 ] && [ "$(js "Object.values(d.gmail.messages).filter(m=>['<gm1@example.org>','<local2@example.org>'].includes(m.messageId)&&!m.labelIds.includes('INBOX')).length")" = 2 ] \
+  && ok maildir-archives-go-through-batchModify || bad maildir-archives-go-through-batchModify "rc=$rc batchModify=$((b1 - b0))" "$out"
 runp run m.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok gmail-nothing-to-do-at-the-end || bad gmail-nothing-to-do-at-the-end "$out"
 
