@@ -66,6 +66,6 @@ third=$((n / 3))
 sqlite3 right.sqlite "UPDATE r_event SET data = json_set(data, '\$.title', 'Meeting $third (room change)') WHERE json_extract(data, '\$.uid') = 'bench-$third@google.com'"
 cp cal/all.ics before.ics
 timed "one event changed in sqlite, written into the file"
-changed=$(diff <(tr -d '\r' < before.ics) <(tr -d '\r' < cal/all.ics) | grep -c '^[<>]' || true)
-echo "   lines of the file that differ: $changed"
+changed=$(diff <(tr -d '\r' < before.ics) <(tr -d '\r' < cal/all.ics) | grep -c '^>' || true)
+echo "   lines of the file written anew: $changed"
 timed "again, nothing changed"
