@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// Guards (engine/guards.cpp), alone: a plan's writes per side, the sides'
+// sizes and the settings in, a verdict out. Each share guard at its exact
+// boundary (equal passes, one more refuses), min_records at its edge, the
+// empty-side guard, --force, and the order refusals are said in.
+#include "engine/guards.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace accord;
+
+namespace {
+
+struct Case {
+  PerSide<SideWrites> sides;
+  Guards guards;  // the defaults: half of a side, min_records 10, no empty side, no max_records
+  std::set<std::string> forced;
+  GuardVerdict run() const {
+    return guard_verdict(sides, guards, [&](std::string_view g) { return forced.contains(std::string(g)); });
+  }
+};
+
+}  // namespace
+
+TEST(GuardsTest, NoWritesPassesWhateverTheSizes) {
+  Case c;
+  EXPECT_EQ(c.run().refused, "");
+}
+
+TEST(GuardsTest, DeletesAtExactlyTheShareLimitPass) {
+  Case c;
+  c.sides.right = {.deletes = 10, .live = 20};
+  EXPECT_EQ(c.run().refused, "");
+}
+
+TEST(GuardsTest, OneDeleteOverTheShareLimitRefuses) {
+  Case c;
+  c.sides.right = {.deletes = 11, .live = 20};
+  GuardVerdict v = c.run();
+  EXPECT_EQ(v.refused,
+            "11 deletes of 20 records on the right side is more than the guard allows (50%); look at the plan, or run "
+            "with --force=deletes if it is right");
+  EXPECT_TRUE(v.forced.empty());
+}
+
+TEST(GuardsTest, UpdatesShareHasItsOwnLimit) {
+  Case c;
+  c.guards.max_update_share = 0.25;
+  c.sides.left = {.updates = 5, .live = 20};
+  EXPECT_EQ(c.run().refused, "");
+  c.sides.left.updates = 6;
+  EXPECT_NE(c.run().refused.find("6 updates of 20 records on the left side"), std::string::npos);
+}
+
+TEST(GuardsTest, ASideOfMinRecordsIsNotGuardedByShareOneMoreIs) {
+  Case c;
+  c.sides.left = {.updates = 10, .live = 10};  // all of it, but a side this small is not share-guarded
+  EXPECT_EQ(c.run().refused, "");
+  c.sides.left = {.updates = 6, .live = 11};  // 6 > 5.5
+  EXPECT_NE(c.run().refused.find("--force=updates"), std::string::npos);
+}
+
+TEST(GuardsTest, DeletingTheOnlyRecordRefusesWhateverTheShare) {
+  Case c;
+  c.sides.left = {.deletes = 1, .live = 1};
+  EXPECT_EQ(c.run().refused,
+            "this run would delete the only record on the left side and leave it with none; check that the right "
+            "side's configuration points where it should, or run with --force=empty if it is right");
+}
+
+TEST(GuardsTest, DeletingAllButCreatingOneIsNoEmptySide) {
+  Case c;
+  c.sides.left = {.creates = 1, .deletes = 3, .live = 3};
+  EXPECT_EQ(c.run().refused, "");
+  c.sides.left.creates = 0;
+  EXPECT_NE(c.run().refused.find("delete all 3 records on the left side"), std::string::npos);
+}
+
+TEST(GuardsTest, EmptySideGuardOffLetsASideBeEmptied) {
+  Case c;
+  c.guards.refuse_empty_side = false;
+  c.sides.left = {.deletes = 3, .live = 3};
+  EXPECT_EQ(c.run().refused, "");
+}
+
+TEST(GuardsTest, CreatesAreMeasuredAgainstTheUnlinkedRecordsOnly) {
+  Case c;
+  c.sides.right = {.creates = 6, .live = 100, .linked = 90};  // 10 unlinked: at min_records, not guarded
+  EXPECT_EQ(c.run().refused, "");
+  c.sides.right.linked = 89;  // 11 unlinked, 6 > 5.5
+  EXPECT_EQ(c.run().refused,
+            "6 creates of 11 records linked to nothing on the right side is more than the guard allows (50%); look at "
+            "the plan, or run with --force=creates if it is right");
+  c.sides.right.creates = 5;
+  EXPECT_EQ(c.run().refused, "");
+}
+
+TEST(GuardsTest, MaxRecordsCountsBothSidesAndExactlyThatManyPass) {
+  Case c;
+  c.guards.max_records = 4;
+  c.sides.left = {.creates = 2};
+  c.sides.right = {.creates = 2};
+  EXPECT_EQ(c.run().refused, "");
+  c.sides.right.updates = 1;
+  c.sides.right.live = 1;
+  EXPECT_EQ(c.run().refused,
+            "5 writes is more than max_records (4); raise the guard, or run with --force=records if it is right");
+}
+
+TEST(GuardsTest, AForcedGuardIsReportedNotRefused) {
+  Case c;
+  c.forced = {"deletes"};
+  c.sides.right = {.deletes = 11, .live = 20};
+  GuardVerdict v = c.run();
+  EXPECT_EQ(v.refused, "");
+  ASSERT_EQ(v.forced.size(), 1u);
+  EXPECT_EQ(v.forced[0], "11 deletes of 20 records on the right side is more than the guard allows (50%) (--force=deletes)");
+}
+
+TEST(GuardsTest, TheFirstRefusalIsSaidAndForcedOnesStillReported) {
+  Case c;
+  c.forced = {"updates"};
+  c.sides.left = {.updates = 20, .deletes = 20, .live = 30};
+  GuardVerdict v = c.run();
+  EXPECT_NE(v.refused.find("--force=deletes"), std::string::npos);
+  ASSERT_EQ(v.forced.size(), 1u);
+  EXPECT_NE(v.forced[0].find("(--force=updates)"), std::string::npos);
+}
+
+TEST(GuardsTest, CountWritesCountsEachSidesOpsByKind) {
+  auto action = [](Side s, OpKind k) {
+    Action a;
+    a.side = s;
+    a.kind = k;
+    return a;
+  };
+  std::vector<Item> items(3);
+  items[0].op.left = action(Side::kLeft, OpKind::kCreate);
+  items[0].op.right = action(Side::kRight, OpKind::kUpdate);
+  items[1].op.right = action(Side::kRight, OpKind::kDelete);
+  items[2].op.right = action(Side::kRight, OpKind::kDelete);
+  PerSide<SideWrites> w = count_writes(items);
+  EXPECT_EQ(w.left.creates, 1);
+  EXPECT_EQ(w.left.updates + w.left.deletes, 0);
+  EXPECT_EQ(w.right.updates, 1);
+  EXPECT_EQ(w.right.deletes, 2);
+  EXPECT_EQ(w.right.creates, 0);
+}
+
+TEST(GuardsTest, AnEmptyListingOfASideThatHadRecordsRefuses) {
+  Guards g;
+  auto never = [](std::string_view) { return false; };
+  EXPECT_EQ(empty_listing_verdict(Side::kLeft, 0, g, never).refused, "");
+  EXPECT_EQ(empty_listing_verdict(Side::kLeft, 3, g, never).refused,
+            "the left side listed no records, but 3 were there before; refusing to delete them all (check the "
+            "connector's configuration, or run with --force=empty)");
+  GuardVerdict forced = empty_listing_verdict(Side::kLeft, 3, g, [](std::string_view n) { return n == "empty"; });
+  EXPECT_EQ(forced.refused, "");
+  EXPECT_EQ(forced.forced, std::vector<std::string>{"the left side listed no records, but 3 were there before"});
+  g.refuse_empty_side = false;
+  EXPECT_EQ(empty_listing_verdict(Side::kLeft, 3, g, never).refused, "");
+}

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: Apache-2.0
+// Planning (engine/planning.cpp), alone: a linked pair's rows, link and
+// bases in, a verdict and typed actions out, as in the merge matrix. Cases
+// the shell tests reach only in passing or not at all: deleted on both
+// sides, a delete the pipeline does not allow, a record filtered out, a
+// deleted record changed on the other side, keep-both's copies, undecided
+// fields whose bases must not move, and two records matched for the first time.
+#include "engine/keys.hpp"
+#include "engine/planning.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace json = boost::json;
+using namespace accord;
+
+namespace {
+
+MirrorRow row(std::string id, std::string data, bool deleted = false, std::string modified = "2026-01-01T10:00:00Z") {
+  MirrorRow r;
+  r.id = std::move(id);
+  r.version = "v1";
+  r.modified = std::move(modified);
+  r.data = std::move(data);
+  r.deleted = deleted;
+  r.dirty = true;
+  return r;
+}
+
+// A pair linked when both held `base`; each side now holds what it is given
+// (nullopt: gone from the mirror).
+struct Case {
+  StreamPair sp;
+  std::string pipeline = "p";
+  std::string base = R"({"name":"Ann","phone":"1"})";
+  std::optional<MirrorRow> left = row("l1", base), right = row("r1", base);
+  std::map<std::string, Side> decided;
+  Case() { sp.name = "contacts"; }
+  PairPlan run() {
+    FieldMap fm(sp);
+    Planner planner(pipeline, sp, fm, {});
+    Item it;
+    it.id.left = "l1";
+    it.id.right = "r1";
+    it.row.left = left;
+    it.row.right = right;
+    Fields b = fm.to_pair(Side::kLeft, json::parse(base).get_object());
+    it.link = LinkRow{"l1", "r1", fields_json(b), fields_json(b)};
+    return planner.plan_linked(std::move(it), decided);
+  }
+};
+
+// The phone changed on both sides since they were last in accord, to different values.
+Case both_changed(Policy policy) {
+  Case c;
+  c.sp.policy = policy;
+  c.left->data = R"({"name":"Ann","phone":"2"})";
+  c.right->data = R"({"name":"Ann","phone":"3"})";
+  return c;
+}
+
+}  // namespace
+
+TEST(PlanningTest, UnchangedPairSettlesWithNoWrite) {
+  Case c;
+  PairPlan p = c.run();
+  EXPECT_EQ(p.verdict, PairVerdict::kSettle);
+  EXPECT_FALSE(p.item.has_ops());
+  EXPECT_TRUE(p.merged);
+}
+
+TEST(PlanningTest, ChangedOnTheLeftUpdatesTheRight) {
+  Case c;
+  c.left->data = R"({"name":"Ann","phone":"2"})";
+  PairPlan p = c.run();
+  ASSERT_EQ(p.verdict, PairVerdict::kWrite);
+  ASSERT_TRUE(p.item.op.right);
+  EXPECT_FALSE(p.item.op.left);
+  const Action& op = *p.item.op.right;
+  EXPECT_EQ(op.kind, OpKind::kUpdate);
+  EXPECT_EQ(op.side, Side::kRight);
+  EXPECT_EQ(op.id, "r1");
+  EXPECT_EQ(op.expect_version, "v1");
+  EXPECT_EQ(op.data.at("phone"), "2");
+  EXPECT_EQ(op.changes.size(), 1u);
+  EXPECT_EQ(p.item.quarantine_side_id.left, "l1");  // a failure is charged to the source
+}
+
+TEST(PlanningTest, DeletedOnBothSidesForgetsThePairAndWritesNothing) {
+  Case c;
+  c.left->deleted = true;
+  c.right->deleted = true;
+  PairPlan p = c.run();
+  EXPECT_EQ(p.verdict, PairVerdict::kForget);
+  EXPECT_FALSE(p.item.has_ops());
+}
+
+TEST(PlanningTest, DeletedOnTheLeftUnchangedOnTheRightDeletesTheRight) {
+  Case c;
+  c.left->deleted = true;
+  PairPlan p = c.run();
+  ASSERT_EQ(p.verdict, PairVerdict::kWrite);
+  ASSERT_TRUE(p.item.op.right);
+  EXPECT_EQ(p.item.op.right->kind, OpKind::kDelete);
+  EXPECT_EQ(p.item.op.right->id, "r1");
+  EXPECT_TRUE(p.item.forget.left);  // the deleted source row goes with it
+  EXPECT_FALSE(p.item.forget.right);
+}
+
+TEST(PlanningTest, ADeleteThePipelineDoesNotAllowUnlinksAndKeepsTheSurvivor) {
+  Case c;
+  c.sp.ops_to_right = {"create", "update"};
+  c.left->deleted = true;
+  PairPlan p = c.run();
+  EXPECT_EQ(p.verdict, PairVerdict::kUnlink);
+  EXPECT_FALSE(p.item.has_ops());
+  EXPECT_TRUE(p.item.drop_link);
+  ASSERT_EQ(p.notes.size(), 1u);
+  EXPECT_EQ(p.notes[0], "not deleting Ann on the right: deletes to that side are not allowed");
+}
+
+TEST(PlanningTest, DeletedOnOneSideChangedOnTheOtherIsMadeAgain) {
+  Case c;
+  c.left->deleted = true;
+  c.right->data = R"({"name":"Ann","phone":"3"})";
+  PairPlan p = c.run();
+  ASSERT_EQ(p.verdict, PairVerdict::kWrite);
+  ASSERT_TRUE(p.item.op.left);
+  const Action& op = *p.item.op.left;
+  EXPECT_EQ(op.kind, OpKind::kCreate);
+  EXPECT_EQ(op.source_id, "r1");
+  EXPECT_EQ(op.data.at("phone"), "3");
+  EXPECT_EQ(op.idempotency_key, derive_idempotency_key("p", "contacts", Side::kRight, "r1"));
+  EXPECT_TRUE(p.item.id.left.empty());  // the create makes it
+  EXPECT_FALSE(p.item.row.left);
+}
+
+TEST(PlanningTest, ARecordFilteredOutIsUnlinkedNotDeleted) {
+  Case c;
+  c.right->included = false;
+  PairPlan p = c.run();
+  EXPECT_EQ(p.verdict, PairVerdict::kUnlink);
+  EXPECT_FALSE(p.item.has_ops());
+  EXPECT_FALSE(p.merged);  // no merge, so no conflict is closed
+  ASSERT_EQ(p.notes.size(), 1u);
+  EXPECT_EQ(p.notes[0], "unlinked l1 ⇄ r1: no longer passes the right filter (nothing deleted)");
+}
+
+TEST(PlanningTest, AnUndecidedConflictWritesNothingAndKeepsItsBase) {
+  Case c = both_changed(Policy::kManual);
+  PairPlan p = c.run();
+  EXPECT_EQ(p.verdict, PairVerdict::kSettle);
+  ASSERT_EQ(p.conflicts.size(), 1u);
+  EXPECT_FALSE(p.conflicts[0].winner);
+  EXPECT_EQ(p.item.manual_fields, std::vector<std::string>{"/phone"});
+  // the link that settles it keeps the old base for /phone, so it stays a conflict
+  LinkRow link = link_for(p.item, p.forms.left, p.forms.right);
+  EXPECT_EQ(fields_from_json(link.base_left).at("/phone"), "1");
+  EXPECT_EQ(fields_from_json(link.base_right).at("/phone"), "1");
+}
+
+TEST(PlanningTest, ADecidedConflictWritesTheWinner) {
+  Case c = both_changed(Policy::kManual);
+  c.decided = {{"/phone", Side::kRight}};
+  PairPlan p = c.run();
+  ASSERT_EQ(p.verdict, PairVerdict::kWrite);
+  ASSERT_TRUE(p.item.op.left);
+  EXPECT_EQ(p.item.op.left->data.at("phone"), "3");
+  EXPECT_TRUE(p.item.manual_fields.empty());
+}
+
+TEST(PlanningTest, KeepBothWritesTheWinnerAndCopiesTheLoserAsANewPair) {
+  Case c = both_changed(Policy::kKeepBoth);
+  PairPlan p = c.run();
+  ASSERT_EQ(p.verdict, PairVerdict::kWrite);
+  ASSERT_TRUE(p.copy);
+  ASSERT_TRUE(p.copy->op.left && p.copy->op.right);
+  std::string key = derive_idempotency_key("p", "contacts", Side::kRight, "r1", "keep-both");
+  EXPECT_EQ(p.copy->op.left->idempotency_key, key);
+  EXPECT_EQ(p.copy->op.right->idempotency_key, key);
+  EXPECT_TRUE(p.copy->op.right->source_same_side);
+  EXPECT_EQ(p.copy->op.left->data.at("phone"), "3");
+  EXPECT_EQ(p.copy->op.right->label, "Ann (kept: the right's version)");
+}
+
+TEST(PlanningTest, FirstMatchOfEqualRecordsSettles) {
+  Case c;
+  FieldMap fm(c.sp);
+  Planner planner("p", c.sp, fm, {});
+  PairPlan p = planner.plan_first_match(row("l1", c.base), row("r1", c.base));
+  EXPECT_EQ(p.verdict, PairVerdict::kSettle);
+  EXPECT_EQ(link_for(p.item, p.forms.left, p.forms.right).base_left, "");  // implicit bases
+}
+
+TEST(PlanningTest, FirstMatchTakesTheNewerRecordsFields) {
+  Case c;
+  FieldMap fm(c.sp);
+  Planner planner("p", c.sp, fm, {});
+  PairPlan p = planner.plan_first_match(row("l1", R"({"name":"Ann","phone":"1"})", false, "2026-01-01T09:00:00Z"),
+                                        row("r1", R"({"name":"Ann","phone":"9"})", false, "2026-01-02T09:00:00Z"));
+  ASSERT_EQ(p.verdict, PairVerdict::kWrite);
+  ASSERT_TRUE(p.item.op.left);
+  EXPECT_FALSE(p.item.op.right);
+  EXPECT_EQ(p.item.op.left->data.at("phone"), "9");
+}
+
+TEST(PlanningTest, ACreateCopiesTheSourceWithItsKey) {
+  Case c;
+  FieldMap fm(c.sp);
+  Planner planner("p", c.sp, fm, {});
+  Item it = planner.plan_create(Side::kRight, row("l7", c.base));
+  ASSERT_TRUE(it.op.right);
+  EXPECT_EQ(it.op.right->kind, OpKind::kCreate);
+  EXPECT_EQ(it.op.right->source_id, "l7");
+  EXPECT_EQ(it.op.right->idempotency_key, derive_idempotency_key("p", "contacts", Side::kLeft, "l7"));
+  EXPECT_EQ(it.id.left, "l7");
+  EXPECT_EQ(it.quarantine_side_id.left, "l7");
+  EXPECT_EQ(it.op.right->data.at("name"), "Ann");
+}
