@@ -5,6 +5,7 @@
 #include "cli/login.hpp"
 #include "cli/options.hpp"
 #include "cli/progress.hpp"
+#include "cli/write_cost.hpp"
 #include <accord/text/terminal_text.hpp>
 #include "engine/sync_run.hpp"
 #include "pipeline/pipeline.hpp"
@@ -264,6 +265,12 @@ void pair_events(const PairReport& pr, bool ops_streamed) {
       for (const auto& x : pr.ops) n += x.side == s && x.op == op;
       counts[std::string(side_name(s)) + "_" + op] = n;
     }
+  for (const WriteCost& c : write_costs(pr)) {  // what the writes cost against the day's budget
+    json::object o{{"type", "cost"}, {"pair", pr.name}, {"side", side_name(c.side)}, {"writes", c.writes},
+                   {"read", c.read}, {"detail", c.words}};
+    o["left"] = c.left ? json::value(*c.left) : json::value(nullptr);
+    json_line(o);
+  }
   json::array untravelled;
   for (const auto& u : pr.untravelled) untravelled.emplace_back(u);
   json::array forced;
@@ -364,6 +371,8 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
         if (c + u + d)
           std::cout << "  " << side_name(s) << ": " << c << " to create, " << u << " to update, " << d << " to delete\n";
       }
+      if (!r.applied)  // a plan: what the writes cost in requests, against the day's budget
+        for (const auto& l : cost_lines(pr, p.left.connector, p.right.connector)) std::cout << "  " << cli::tty(l) << "\n";
       size_t shown = 0;
       for (const auto& op : pr.ops) {
         if (!all && shown == 25) {
@@ -422,6 +431,8 @@ int exit_for(const RunReport& r) {
 RunOptions run_options(const GlobalOptions&, const std::set<std::string>& force) {
   RunOptions ro;
   ro.force = force;
+  // writes that would not fit in a side's daily budget: refused before any is made
+  if (!force.contains("all") && !force.contains("budget")) ro.check_plan = [](const PairReport& pr) { return budget_refusal(pr); };
   if (const char* t = std::getenv("ACCORD_TRACE"); t && *t) {
     // diagnostics: every phase on its own line, with the time since start
     // and where the applying phase's time went

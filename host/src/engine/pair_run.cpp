@@ -92,6 +92,7 @@ void PairRun::run() {
     }
     if (opts_.progress) opts_.progress(sp_.name + ": planned " + std::to_string(rep_.ops.size()) + " writes");
     check_guards(items);
+    if (rep_.refused.empty() && opts_.apply && opts_.check_plan) rep_.refused = opts_.check_plan(rep_);
     if (!rep_.refused.empty()) return;
     if (auto it = opts_.expect_fingerprint.find(sp_.name);
         it != opts_.expect_fingerprint.end() && it->second != rep_.fingerprint) {

@@ -51,6 +51,7 @@ struct SideRead {
   long count = 0;  // the changes themselves wait in the state's staging table
   bool full = false;
   std::string cursor;
+  std::string budget;  // the last batch's "budget" (wire::Batch), passed on to the report
   // deleted records the connector marked "renumbered" (their store gave the
   // same records new ids: an IMAP UIDVALIDITY change), in the order read
   std::vector<std::string> renumbered;

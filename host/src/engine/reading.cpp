@@ -136,6 +136,7 @@ void PairRun::read_both(PerSide<SideRead>& reads) {
     if (failed[s]) std::rethrow_exception(failed[s]);
   for (Side s : kSides) {
     rep_.cursor[index_of(s)] = reads[s].cursor;
+    rep_.budget[index_of(s)] = reads[s].budget;
     rep_.read[index_of(s)] = reads[s].count;
     for (const auto& [batch, u] : reads[s].unreadable)
       rep_.unreadable.push_back({s, p_.endpoint(s).connector, stream(s), u.id, u.pointer, u.reason});
@@ -289,6 +290,7 @@ SideRead PairRun::read_side(Side s, std::string cursor, StagingQueue& queue, std
     read_meter_->add(batch.records.size() + batch.unreadable.size());
     if (!queue.push(std::move(staged))) return out;
     cursor = std::move(batch.cursor);
+    if (!batch.budget.empty()) out.budget = std::move(batch.budget);
     if (!batch.more) break;
   }
   set_read_total(s, static_cast<int64_t>(counted));  // read: its part of the bar is what it listed

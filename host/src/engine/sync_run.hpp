@@ -94,6 +94,7 @@ struct PairReport {
   std::string fingerprint;          // of the ops: a saved plan must match it
   boost::json::object explain;      // RunOptions::explain: the record's link, fields, filter, keys, quarantine
   std::string cursor[2];            // after reading
+  std::string budget[2];            // each side's last "budget" object (JSON text, "" if none): the CLI's plan reads it
 };
 
 // What a run tells whoever shows it, as it happens: the program's progress
@@ -166,6 +167,10 @@ struct RunOptions {
   std::function<void(const std::string&)> progress;
   RunEvents* events = nullptr;  // progress and events as they happen (not owned)
   std::function<void(int32_t, const std::string&)> log;
+  // Called (apply only) once a pair is planned and its guards passed,
+  // before anything is written: a non-empty answer refuses the pair as a guard does (the
+  // CLI's check of the planned writes against a side's daily budget).
+  std::function<std::string(const PairReport&)> check_plan;
 };
 
 // The guards `--force=NAME,…` can override, each with what it guards.
@@ -177,6 +182,7 @@ inline constexpr std::pair<const char*, const char*> kGuardNames[] = {
     {"records", "more writes than max_records"},
     {"renumbered", "records a store renumbered that match none it lists now"},
     {"store", "the state was made with another pipeline or other stores"},
+    {"budget", "writes that would cost more requests than a side's service allows for the rest of its day"},
 };
 
 struct RunReport {

@@ -362,6 +362,12 @@ bool take_frame(const json::object& o, bool need_cursor, Batch& b) {
                         (t->is_number() ? "a number that is not a whole count (0 or more)" : kind_name(t->kind())) +
                         ", not a count of records; taken as absent");
   }
+  // "budget" (optional, read by the CLI's plan, sdk/schema/batch.schema.json):
+  // kept as its text when it is an object, else a note.
+  if (const json::value* g = o.if_contains("budget"); g && !g->is_null()) {
+    if (g->is_object()) b.budget = json::serialize(*g);
+    else b.notes.push_back(std::string("answered a batch with \"budget\" ") + kind_name(g->kind()) + ", not an object; taken as absent");
+  }
   return true;
 }
 

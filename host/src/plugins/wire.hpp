@@ -58,6 +58,10 @@ struct Batch {
   // batches from the first through the one with more:false), where it said
   // so; a progress bar's total, never a count the host relies on.
   std::optional<uint64_t> total;
+  // The connector's optional "budget" object (requests left today, what
+  // the read took, what writes cost), as its JSON text; "" when not said.
+  // Passed on untouched: only the CLI's plan output reads it.
+  std::string budget;
   // An optional field the host could not read (a negative "total"), taken
   // as absent, one line each: the batch is read all the same.
   std::vector<std::string> notes;

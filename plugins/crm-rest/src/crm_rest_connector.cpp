@@ -141,6 +141,7 @@ std::string CrmRest::read_changes(std::string_view stream, std::string_view curs
   } else {
     cur.erase("run");
     said_cost(s, cur, run, spent);
+    batch["budget"] = budget_said(s, spent);  // the host's plan sums the writes' cost against it
   }
   batch["cursor"] = kCursor.write(cur);
   batch["more"] = more;

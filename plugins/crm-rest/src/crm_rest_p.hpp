@@ -108,6 +108,7 @@ class CrmRest final : public accord::Connector {
   std::string pass_words(const StreamSpec& s, const json::object& run);
   bool fits_budget(const StreamSpec& s, const json::object& cur, const json::object& run, int64_t spent = 0);
   void said_cost(const StreamSpec& s, json::object& cur, const json::object& run, int64_t spent);
+  json::object budget_said(const StreamSpec& s, int64_t spent);
 
   // write_ops.cpp
   Vars op_vars(const StreamSpec& s, const Op& op);

@@ -48,4 +48,26 @@ void CrmRest::said_cost(const StreamSpec& s, json::object& cur, const json::obje
                                   .c_str());
 }
 
+// What the host's plan needs to price this stream's writes (the batch's
+// "budget", sdk/schema/batch.schema.json, version 1): what is left today
+// as the service last said, what this read took, and each kind of write's
+// cost as write_ops.cpp and batches.cpp send it: `requests` per `per` ops
+// (a batch endpoint takes b.size ops a request; one by one, a request each,
+// and one more to read the version first where the stream compares it).
+json::object CrmRest::budget_said(const StreamSpec& s, int64_t spent) {
+  bool compare = s.version_check == "read-compare";
+  bool batched = s.batch.present && !s.parent.present;
+  auto cost = [&](bool in_batch, bool checked) {
+    if (batched && in_batch)  // read-compare reads the lot in one batch read first
+      return json::object{{"requests", checked && s.batch.read.present ? 2 : 1}, {"per", s.batch.size}};
+    return json::object{{"requests", checked ? 2 : 1}, {"per", 1}};
+  };
+  json::object writes{{"create", cost(s.batch.create.present || s.batch.upsert.present, false)},
+                      {"update", cost(s.batch.update.present, compare)},
+                      {"delete", cost(s.batch.del.present, compare)}};
+  json::object out{{"v", 1}, {"read", spent}, {"writes", std::move(writes)}};
+  if (int64_t left = rest_.daily_remaining(); left >= 0) out["left"] = left;
+  return out;
+}
+
 }  // namespace crm

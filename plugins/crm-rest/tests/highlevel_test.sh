@@ -136,6 +136,12 @@ runp run notes.json
 ctl __control '{"daily_used": 0}'
 runp run notes.json
 [ $rc = 0 ] && ok nested-listing-after-budget-resets || bad nested-listing-after-budget-resets "rc=$rc" "$out"
+# what planned note creates cost: one request each (no batch endpoint)
+for i in 1 2 3; do printf '{"contactId": "%s", "body": "Costly %s"}\n' "$c1" "$i" > jsonnotes/hlnote/costly$i.json; done
+runp plan notes.json
+printf '%s' "$out" | grep -Eq "cost on the right \(crm-rest\): the writes take about 3 requests \(3 creates: 3 requests\), the read about [0-9]+; the service allows [0-9]+ more today" \
+  && ok plan-states-what-the-writes-cost || bad plan-states-what-the-writes-cost "rc=$rc" "$out"
+rm -f jsonnotes/hlnote/costly*.json
 
 # -- conversations' messages, read only, into a JSON folder (pages of 2 messages)
 for i in 1 2 3; do ctl __message "{\"contactId\": \"$c1\", \"body\": \"Text $i\"}"; done

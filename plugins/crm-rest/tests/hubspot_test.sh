@@ -65,6 +65,12 @@ runp run p.json
 runp plan p.json
 printf '%s' "$out" | grep -Eq "crm-rest: contact: reading it took [0-9]+ requests? \(the changes since the last run\); the service allows [0-9]+ more today" \
   && ok plan-states-cost-against-daily-budget || bad plan-states-cost-against-daily-budget "rc=$rc" "$out"
+# what 150 planned creates cost: HubSpot's batch create takes 100 a request
+vcards costw 1 150 Costly
+runp plan p.json
+printf '%s' "$out" | grep -Eq "cost on the right \(crm-rest\): the writes take about 2 requests \(150 creates: 2 requests \(batches of up to 100\)\), the read about [0-9]+; the service allows [0-9]+ more today" \
+  && ok plan-states-what-the-writes-cost || bad plan-states-what-the-writes-cost "rc=$rc" "$out"
+rm -f book/costw*.vcf
 
 # -- 25 edits in HubSpot: more than one search answers; the search is windowed, never paged past its cap
 for i in $(seq 1 25); do

@@ -109,6 +109,28 @@ ctl __control '{"api_limit": 100000}'
 runp run p.json
 [ $rc = 0 ] && dump | grep -q '"Title":"Over the budget"' && ok next-run-within-budget-goes-on || bad next-run-within-budget-goes-on "rc=$rc" "$out"
 
+# -- what the planned writes cost (the batch's "budget": sObject Collections
+# take 200 records a request): plan says it per side; a run whose writes do
+# not fit in what is left today is refused before anything is written, and
+# goes on once the budget is back
+vcards w 1 250 Costly
+runp plan p.json
+printf '%s' "$out" | grep -q "cost on the right (crm-rest): the writes take about 2 requests (250 creates: 2 requests (batches of up to 200)), the read about [0-9]*; the service allows [0-9]* more today" \
+  && ok plan-states-what-the-writes-cost || bad plan-states-what-the-writes-cost "rc=$rc" "$out"
+rd=$(printf '%s' "$out" | sed -n 's/.*, the read about \([0-9]*\);.*/\1/p' | head -1)
+n0=$(ncontacts)
+ctl __control "{\"api_left\": $((rd + 2))}"
+runp plan p.json
+printf '%s' "$out" | grep -q "warning: on the right (crm-rest) the read and the writes (.*) exceed the [0-9]* the service allows" \
+  && ok plan-warns-writes-over-budget || bad plan-warns-writes-over-budget "rc=$rc" "$out"
+ctl __control "{\"api_left\": $((rd + 1))}"  # the read fits, then 1 is left for 2 writes
+runp run p.json
+[ $rc != 0 ] && [ "$(ncontacts)" = "$n0" ] && printf '%s' "$out" | grep -q "refused: the writes on the right side take about 2 requests .*nothing was written.*--force=budget" \
+  && ok run-over-budget-refused-nothing-written || bad run-over-budget-refused-nothing-written "rc=$rc n=$(ncontacts) was $n0" "$out"
+ctl __control '{"api_limit": 100000}'
+runp run p.json
+[ $rc = 0 ] && [ "$(ncontacts)" = "$((n0 + 250))" ] && ok writes-within-budget-go-on || bad writes-within-budget-go-on "rc=$rc n=$(ncontacts)" "$out"
+
 # -- an iCalendar folder ⇄ Salesforce Events: a London summer time meeting is
 # stored as its UTC instants; an edit in Salesforce comes back
 mkdir -p cal
