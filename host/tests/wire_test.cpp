@@ -38,6 +38,21 @@ TEST(WireTest, AGoodBatchIsReadIntoTypes) {
   EXPECT_TRUE(b.full);
 }
 
+TEST(WireTest, ABudgetObjectIsPassedOnAsTextAndOneThatIsNotAnObjectIsANote) {
+  Batch b = read_batch(R"({"records":[],"cursor":"c","budget":{"v":1,"left":9,"read":2,"writes":{"create":{"requests":1,"per":200}}}})");
+  ASSERT_EQ(b.error, "");
+  EXPECT_EQ(b.budget, R"({"v":1,"left":9,"read":2,"writes":{"create":{"requests":1,"per":200}}})");
+  EXPECT_TRUE(b.notes.empty());
+  EXPECT_EQ(read_batch(R"({"records":[],"cursor":"c"})").budget, "");
+  EXPECT_EQ(read_batch(R"({"records":[],"cursor":"c","budget":null})").budget, "");
+  b = read_batch(R"({"records":[{"id":"a","data":{}}],"cursor":"c","budget":12})");
+  EXPECT_EQ(b.error, "");
+  EXPECT_EQ(ids(b), "a ");
+  EXPECT_EQ(b.budget, "");
+  ASSERT_EQ(b.notes.size(), 1u);
+  EXPECT_NE(b.notes[0].find("\"budget\""), std::string::npos) << b.notes[0];
+}
+
 TEST(WireTest, ATotalIsReadAndOneThatIsNotACountIsANoteNotAnError) {
   Batch b = read_batch(R"({"records":[{"id":"a","data":{}}],"cursor":"c","more":true,"total":1200})");
   ASSERT_EQ(b.error, "");
