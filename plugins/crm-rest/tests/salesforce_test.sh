@@ -129,7 +129,8 @@ runp run p.json
   && ok run-over-budget-refused-nothing-written || bad run-over-budget-refused-nothing-written "rc=$rc n=$(ncontacts) was $n0" "$out"
 ctl __control '{"api_limit": 100000}'
 runp run p.json
-[ $rc = 0 ] && [ "$(ncontacts)" = "$((n0 + 250))" ] && ok writes-within-budget-go-on || bad writes-within-budget-go-on "rc=$rc n=$(ncontacts)" "$out"
+# (counted by name: the quarantined Batch32 may come back in the same run)
+[ $rc = 0 ] && [ "$(js "d.Contact.filter(c=>/^Costly/.test(c.LastName)).length")" = 250 ] && ok writes-within-budget-go-on || bad writes-within-budget-go-on "rc=$rc n=$(ncontacts)" "$out"
 
 # -- an iCalendar folder ⇄ Salesforce Events: a London summer time meeting is
 # stored as its UTC instants; an edit in Salesforce comes back
