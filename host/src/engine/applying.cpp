@@ -287,17 +287,34 @@ void PairRun::attach_lazy(const std::vector<LazyWant>& want) {
 }
 
 namespace {
-// The report's write of `op` takes `lost` among what stays behind, each once.
-void note_dropped(std::vector<PlannedOp>& shown_ops, const Action& op, const std::vector<std::string>& lost) {
-  if (lost.empty()) return;
-  std::string kind = op_name(op.kind);
-  for (auto& shown : shown_ops)
-    if (shown.side == op.side && shown.op == kind && shown.id == op.id && shown.source_id == op.source_id) {
-      for (const auto& f : lost)
-        if (std::find(shown.left_behind.begin(), shown.left_behind.end(), f) == shown.left_behind.end())
-          shown.left_behind.push_back(f);
-      return;
-    }
+std::string shown_key(Side side, std::string_view kind, std::string_view id, std::string_view source_id) {
+  std::string k(1, side == Side::kLeft ? 'l' : 'r');
+  k.append(kind).push_back('\0');
+  k.append(id).push_back('\0');
+  k.append(source_id);
+  return k;
+}
+}  // namespace
+
+// The report's op of a planned write (the first with its side, kind and
+// ids), or null. The index grows with the report: planning may add ops
+// between apply batches.
+PlannedOp* PairRun::shown_op(const Action& op) {
+  for (; shown_indexed_ < rep_.ops.size(); ++shown_indexed_) {
+    const PlannedOp& p = rep_.ops[shown_indexed_];
+    shown_at_.try_emplace(shown_key(p.side, p.op, p.id, p.source_id), shown_indexed_);
+  }
+  auto at = shown_at_.find(shown_key(op.side, op_name(op.kind), op.id, op.source_id));
+  return at == shown_at_.end() ? nullptr : &rep_.ops[at->second];
+}
+
+namespace {
+// The report's write `shown` takes `lost` among what stays behind, each once.
+void note_dropped(PlannedOp* shown, const std::vector<std::string>& lost) {
+  if (!shown) return;
+  for (const auto& f : lost)
+    if (std::find(shown->left_behind.begin(), shown->left_behind.end(), f) == shown->left_behind.end())
+      shown->left_behind.push_back(f);
 }
 }  // namespace
 
@@ -357,7 +374,8 @@ void PairRun::commit_item(Item& it, size_t i, Results& results,
         for (const auto& f : lazy_[s]) held.get_object().erase(std::string_view(f).substr(1));
         // what the store's converter could not carry of this record (issue
         // 21): said under its write and counted in the run's sync issues
-        if (sp_.identity) note_dropped(rep_.ops, op, dropped(op.data, held, lazy_[s]));
+        if (sp_.identity)
+          if (auto lost = dropped(op.data, held, lazy_[s]); !lost.empty()) note_dropped(shown_op(op), lost);
         written = std::move(held);
         text = json::serialize(written);
       }

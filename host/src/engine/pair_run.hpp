@@ -31,6 +31,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -147,6 +148,11 @@ class PairRun {
   PerSide<std::string> lazy_size_;               // where a record says how big they are
   PerSide<std::set<std::string>> quarantined_;   // at planning time: released when they succeed
   PerSide<std::set<std::string>> inflight_;      // ids an interrupted update was writing (it may have moved them)
+  // the report's op of each planned write, by side, kind and ids: built as
+  // writes land (a lookup per write, not a pass over the report's ops)
+  std::unordered_map<std::string, size_t> shown_at_;
+  size_t shown_indexed_ = 0;
+  PlannedOp* shown_op(const Action& op);
   std::vector<int64_t> stale_intents_;  // the interrupted updates' and deletes' intents, done at the plan's commit
   int64_t run_id_ = 0;                  // this run's number in the state: its writes' history
   PhaseMeter* read_meter_ = nullptr;    // while reading, planning, applying: that phase's
