@@ -365,18 +365,9 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
     bool idempotent = req.idempotent || req.method == "GET";
     ++requests_;
     if (!http_.request(req.method, url, headers, body, a.raw, f, idempotent)) {
-      if (f.cancelled) throw accord::Error(ACCORD_CANCELLED, "cancelled");
-      if (f.transient && idempotent && !retried) {  // a dropped connection: once more, on a new one
-        retried = true;
+      if (accord::net::send_again_after(f, idempotent, retried, req.method + " " + req.path + ": " + f.message,
+                                        "the server", "base_url and, for a private CA, ca_file"))
         continue;
-      }
-      if (!idempotent && f.maybe_done)
-        throw LostAnswer(req.method + " " + req.path + ": " + f.message +
-                         " after the request was sent (the server may have done it)");
-      throw accord::Error(f.transient ? ACCORD_RETRY : ACCORD_ERROR,
-                          req.method + " " + req.path + ": " + f.message +
-                              (f.transient ? "" : " (check base_url and, for a private CA, ca_file)"),
-                          f.transient ? 5000 : 0);
     }
     a.status = a.raw.status;
     note_rate_headers(a.raw);

@@ -10,6 +10,7 @@
 
 #include <accord/connector.hpp>
 #include <accord/net/http_client.hpp>
+#include <accord/net/no_answer.hpp>
 #include <accord/net/oauth2.hpp>
 #include <accord/time/rest_time.hpp>
 
@@ -50,10 +51,7 @@ std::string fill_text(const std::string& tmpl, const Vars& vars, bool* missing, 
 // the server may have done it. RETRY for whoever does not look further; the
 // connector finds what it made (by its idempotency key) before sending it
 // again.
-class LostAnswer : public accord::Error {
- public:
-  explicit LostAnswer(const std::string& message) : accord::Error(ACCORD_RETRY, message, 5000) {}
-};
+using LostAnswer = accord::net::LostAnswer;
 
 struct Answer {
   long status = 0;

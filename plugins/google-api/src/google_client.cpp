@@ -122,16 +122,10 @@ Answer GoogleClient::call(const std::string& method, const std::string& url, con
     accord::net::HttpFailure f;
     ++requests_;
     if (!http_.request(method, url, headers, body, resp, f, idempotent)) {
-      if (f.cancelled) throw accord::Error(ACCORD_CANCELLED, "cancelled");
-      if (f.transient && idempotent && !retried) {  // a dropped connection: once more, on a new one
-        retried = true;
+      if (accord::net::send_again_after(f, idempotent, retried,
+                                        describe(method, url) + ": " + accord::net::redact(f.message), "Google",
+                                        "the service's URL and, for a private CA, ca_file"))
         continue;
-      }
-      std::string what = describe(method, url) + ": " + accord::net::redact(f.message);
-      if (!idempotent && f.maybe_done) throw LostAnswer(what + " after the request was sent (Google may have done it)");
-      throw accord::Error(f.transient ? ACCORD_RETRY : ACCORD_ERROR,
-                          what + (f.transient ? "" : " (check the service's URL and, for a private CA, ca_file)"),
-                          f.transient ? 5000 : 0);
     }
     Answer a;
     a.status = resp.status;

@@ -22,6 +22,7 @@
 
 #include <accord/connector.hpp>
 #include <accord/net/http_client.hpp>
+#include <accord/net/no_answer.hpp>
 #include <accord/net/oauth2.hpp>
 #include <accord/net/url_rules.hpp>
 
@@ -57,10 +58,7 @@ struct Answer {
 
 // A request that is not idempotent was sent and its answer lost: Google may
 // have done it. RETRY for whoever does not look further.
-class LostAnswer : public accord::Error {
- public:
-  explicit LostAnswer(const std::string& m) : accord::Error(ACCORD_RETRY, m, 5000) {}
-};
+using LostAnswer = accord::net::LostAnswer;
 
 struct ClientOptions {
   accord::net::HttpOptions http;
