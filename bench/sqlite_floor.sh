@@ -40,5 +40,5 @@ INSERT INTO link_rights SELECT 'contact', r, l FROM by_right;
 COMMIT;
 SQL
 awk -v n="$n" '/^Run Time/ {t[++k] = $4} END {
-  printf "SQLite alone, the state a first sync of %d pairs writes: data %.2f s, mirror rows %.2f s + %.2f s, links %.2f s + %.2f s, commit %.2f s, total %.2f s\n",
+  printf "SQLite alone, the state a first sync of %d pairs writes: data %.2f s, mirror rows %.2f s + %.2f s, links %.2f s + %.2f s, commit %.2f s, total %.3f s\n",
     n, t[2], t[3], t[4], t[5], t[6], t[7], t[2] + t[3] + t[4] + t[5] + t[6] + t[7] }' "$work/times.txt"

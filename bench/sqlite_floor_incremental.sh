@@ -79,5 +79,5 @@ SQL
 awk -v n="$n" '/^changes / {c = $2} /^Run Time/ {t[++k] = $4} END {
   if (c != n) { printf "sqlite_floor_incremental: %d of %d changed records found in the state\n", c, n > "/dev/stderr"; exit 1 }
   fold = t[1] + t[2] + t[3] + t[4] + t[5] + t[6]; intents = t[7] + t[8] + t[9]; results = t[10] + t[11] + t[12] + t[13] + t[14] + t[15]
-  printf "SQLite alone, the state the 1%% run writes for %d changed records: fold %.2f s, intents %.2f s, results %.2f s, total %.2f s\n",
+  printf "SQLite alone, the state the 1%% run writes for %d changed records: fold %.2f s, intents %.2f s, results %.2f s, total %.3f s\n",
     n, fold, intents, results, fold + intents + results }' "$work/times.txt"
