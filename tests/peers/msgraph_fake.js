@@ -321,11 +321,14 @@ function query(ctx, allowed) {
   return q;
 }
 // $select=a,b: only those properties (plus id and @odata.etag, always sent).
+// $select keeps what it names; navigation properties a $expand put in the view stay (OData v4.01 part 2, 5.1.3:
+// $select and $expand are independent; the views carry these only when expanded)
+const EXPANDED = ['singleValueExtendedProperties', 'multiValueExtendedProperties', 'attachments', 'exceptionOccurrences', 'checklistItems', 'linkedResources'];
 function select(obj, sel) {
   if (!sel) return obj;
   const want = sel.split(',').map(s => s.trim()).filter(Boolean);
   const out = {};
-  for (const k of Object.keys(obj)) if (k.startsWith('@odata.') || k === 'id' || want.some(w => w.toLowerCase() === k.toLowerCase())) out[k] = obj[k];
+  for (const k of Object.keys(obj)) if (k.startsWith('@odata.') || k === 'id' || EXPANDED.includes(k) || want.some(w => w.toLowerCase() === k.toLowerCase())) out[k] = obj[k];
   return out;
 }
 // Extended property ids ("Extended properties overview", resources/extended-properties-overview.md):

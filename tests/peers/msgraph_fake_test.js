@@ -309,6 +309,13 @@ async function checksAll() {
   r = await post('/v1.0/me/mailFolders/inbox/messages', {subject: 'Imported with times', singleValueExtendedProperties: [{id: 'Integer 0x0E07', value: '0'},
     {id: 'SystemTime 0x0E06', value: '2025-05-01T08:00:00Z'}, {id: 'SystemTime 0x0039', value: '2025-05-01T07:59:00Z'}]});
   expect('message-delivery-and-submit-time-properties', r, 201, d => d.isDraft === false && d.isRead === false && d.receivedDateTime === '2025-05-01T08:00:00Z' && d.sentDateTime === '2025-05-01T07:59:00Z');
+  // OData $select and $expand are independent: an expanded navigation property comes with a $select that does not name it
+  const imported = r.json;
+  await patch('/v1.0/me/messages/' + enc(imported.id), {singleValueExtendedProperties: [{id: 'String {8f6a3b5e-7d1c-4e0a-9b2f-6c4d1e0a7b3c} Name K', value: 'k1'}]});
+  r = await get('/v1.0/me/messages?$select=id,parentFolderId&$filter=' + encodeURIComponent("singleValueExtendedProperties/Any(ep: ep/id eq 'String {8f6a3b5e-7d1c-4e0a-9b2f-6c4d1e0a7b3c} Name K' and ep/value eq 'k1')") +
+                  '&$expand=' + encodeURIComponent("singleValueExtendedProperties($filter=id eq 'String {8f6a3b5e-7d1c-4e0a-9b2f-6c4d1e0a7b3c} Name K')"));
+  expect('select-keeps-expanded-extended-property', r, 200, d => d.value.length === 1 && d.value[0].id === imported.id && d.value[0].parentFolderId === inbox &&
+    !('subject' in d.value[0]) && d.value[0].singleValueExtendedProperties[0].value === 'k1');
   r = await patch('/v1.0/me/messages/' + enc(delivered.id), {subject: 'Renamed'});
   expect('subject-of-a-sent-message-not-updatable', r, 400);
   r = await patch('/v1.0/me/messages/' + enc(delivered.id), {receivedDateTime: '2020-01-01T00:00:00Z'});
