@@ -46,7 +46,12 @@
 'use strict';
 const {URL} = require('url');
 const {serve, control, refreshGrantOk, bearer} = require('./fake_http');
-const check = require('./vendor_schema')('highlevel', {closed: true});
+// ProcessMessageBodyDto types `direction` and SendMessageBodyDto `subType` as
+// objects, while their descriptions and examples give strings ("inbound",
+// "Email"): the fake takes the strings, as the service's own examples send them.
+const check = require('./vendor_schema')('highlevel', {closed: true, replace: {
+  ProcessMessageBodyDto: {direction: {type: 'string', enum: ['inbound', 'outbound']}},
+  SendMessageBodyDto: {subType: {type: 'string'}}}});
 
 const location = process.env.HL_LOCATION || 'loc1';
 let tokens = new Set(process.env.HL_TOKEN ? [process.env.HL_TOKEN] : []);
@@ -60,6 +65,10 @@ const children = {notes: new Map(), tasks: new Map()};
 const childFields = {notes: ['body', 'userId', 'title', 'color', 'pinned'], tasks: ['title', 'body', 'dueDate', 'completed', 'assignedTo']};
 const one = {notes: 'note', tasks: 'task'};
 const conversations = new Map(), messages = new Map();
+// email messages (GetEmailMessageResponseDto) by id; a conversation message of
+// TYPE_EMAIL holds its thread's email ids in meta.email.messageIds
+const emails = new Map(), users = new Map(), files = new Map();
+const providerId = process.env.HL_PROVIDER || 'provider1';
 let seq = 0, last = 0, requests = 0, rateLimited = 0, tokenSeq = 0, refuseDateFilter = false, searches = 0, dailyUsed = 0;
 let refreshToken = process.env.HL_REFRESH_TOKEN || 'refresh';
 
@@ -193,7 +202,22 @@ function handle(req, res, raw) {
   if (p === '/__stats') return send(res, 200, {requests, searches});
   if (p === '/__dump') return send(res, 200, [...contacts.values()]);
   if (p === '/__dump_children')
-    return send(res, 200, {notes: [...children.notes.values()], tasks: [...children.tasks.values()], messages: [...messages.values()]});
+    return send(res, 200, {notes: [...children.notes.values()], tasks: [...children.tasks.values()], messages: [...messages.values()],
+                           emails: [...emails.values()], conversations: [...conversations.values()]});
+  if (p === '/__user') {  // (tests) a user of the location: {name, email}
+    const c = JSON.parse(raw);
+    const u = {id: 'us' + String(++seq).padStart(18, '0'), name: c.name, firstName: c.name.split(' ')[0],
+               lastName: c.name.split(' ').slice(1).join(' '), email: c.email, phone: '', roles: {type: 'account', role: 'user',
+               locationIds: [location]}, deleted: false};
+    users.set(u.id, u);
+    return send(res, 200, u);
+  }
+  if (p.startsWith('/__files/')) {  // an uploaded attachment, at the URL the upload answered
+    const f = files.get(p.slice('/__files/'.length));
+    if (!f) return err(res, 404, 'no such file');
+    res.writeHead(200, {'Content-Type': f.type});
+    return res.end(f.data);
+  }
   if (p === '/__edit' || p === '/__delete') {
     const c = JSON.parse(raw);
     const rec = contacts.get(c.id);
@@ -260,9 +284,30 @@ function handle(req, res, raw) {
     res.setHeader('Retry-After', '1');
     return err(res, 429, 'Too Many Requests');
   }
-  const body = raw ? JSON.parse(raw) : {};
   const parts = p.split('/').filter(Boolean);
+  // conversations.json "Upload file attachments": multipart/form-data (UploadFilesDto)
+  if (p === '/conversations/messages/upload' && req.method === 'POST') return upload(req, res);
+  const body = raw ? JSON.parse(raw) : {};
   if (parts[0] === 'conversations' && req.method === 'GET') return conversation(res, url, parts);
+  if (parts[0] === 'conversations' && req.method === 'POST') return conversationWrite(res, parts, body);
+  // users.json "Get User by Location" (deprecated for Search Users): GET /users/?locationId (required)
+  //   → LocationSuccessfulResponseDto {users: [UserSchema]}
+  if (p === '/users/' && req.method === 'GET') {
+    const l = url.searchParams.get('locationId');
+    if (!l) return unprocessable(res, ['locationId should not be empty']);
+    if (l !== location) return err(res, 403, 'The token does not have access to this location.');
+    return send(res, 200, {users: [...users.values()].filter(u => u.roles.locationIds.includes(l))});
+  }
+  // users.json "Search Users": GET /users/search?companyId (required)&locationId&skip&limit
+  //   → SearchUserSuccessfulResponseDto {users: [UserSchema], count}
+  if (p === '/users/search' && req.method === 'GET') {
+    const q = url.searchParams;
+    if (!q.get('companyId')) return unprocessable(res, ['companyId should not be empty']);
+    if (q.get('companyId') !== companyId) return err(res, 403, 'The token does not have access to this company.');
+    const rows = [...users.values()].filter(u => !q.get('locationId') || u.roles.locationIds.includes(q.get('locationId')));
+    const skip = Number(q.get('skip') || 0), limit = Number(q.get('limit') || 25);
+    return send(res, 200, {users: rows.slice(skip, skip + limit), count: rows.length});
+  }
   if (parts[0] !== 'contacts') return err(res, 404, 'Cannot ' + req.method + ' ' + p);
   // contacts.json "Search Contacts" (SearchBodyV2DTO is empty in the OpenAPI;
   // the body follows the Contacts Search documentation page it links)
@@ -318,8 +363,14 @@ function conversation(res, url, parts) {
     const after = q.get('startAfterDate') ? Number(q.get('startAfterDate')) : null;
     const dir = q.get('sort') === 'desc' ? -1 : 1;
     const rows = [...conversations.values()].sort((a, b) => dir * (a.lastMessageDate - b.lastMessageDate) || (a.id < b.id ? -1 : 1))
-      .filter(c => after === null || dir * (c.lastMessageDate - after) > 0);
+      .filter(c => after === null || dir * (c.lastMessageDate - after) > 0)
+      .filter(c => !q.get('contactId') || c.contactId === q.get('contactId'));
     return send(res, 200, {conversations: rows.slice(0, limit), total: rows.length});
+  }
+  // conversations.json "Get email by Id": GetEmailMessageResponseDto, unwrapped
+  if (parts[1] === 'messages' && parts[2] === 'email' && parts[3]) {
+    const e = emails.get(parts[3]);
+    return e ? send(res, 200, e) : err(res, 404, 'Email not found');
   }
   // conversations.json "Get message by message id": GetMessageResponseDto, unwrapped
   if (parts[1] === 'messages' && parts[2]) {
@@ -328,7 +379,12 @@ function conversation(res, url, parts) {
   }
   if (parts[2] === 'messages') {
     if (!conversations.has(parts[1])) return err(res, 404, 'Conversation not found');
-    const all = [...messages.values()].filter(m => m.conversationId === parts[1]).sort((a, b) => (a.id < b.id ? -1 : 1));
+    // ?type: a comma list of TYPE_* (the parameter's enum)
+    const types = q.get('type') ? q.get('type').split(',') : null;
+    if (types && types.some(t => !messageTypes.includes(t)))
+      return unprocessable(res, ['type must be one of the following values: ' + messageTypes.join(', ')]);
+    const all = [...messages.values()].filter(m => m.conversationId === parts[1] && (!types || types.includes(m.messageType)))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
     const start = q.get('lastMessageId') ? all.findIndex(m => m.id === q.get('lastMessageId')) + 1 : 0;
     const page = all.slice(start, start + limit);
     // conversations.json "Get messages by conversation id":
@@ -371,3 +427,152 @@ function child(req, res, parts, body) {
 }
 
 serve(handle, (res, e) => err(res, 500, String(e && e.message)));
+
+const messageTypes = ['TYPE_CALL', 'TYPE_SMS', 'TYPE_RCS', 'TYPE_EMAIL', 'TYPE_FACEBOOK', 'TYPE_GMB', 'TYPE_INSTAGRAM', 'TYPE_WHATSAPP',
+                      'TYPE_ACTIVITY_APPOINTMENT', 'TYPE_ACTIVITY_CONTACT', 'TYPE_ACTIVITY_INVOICE', 'TYPE_ACTIVITY_PAYMENT',
+                      'TYPE_ACTIVITY_OPPORTUNITY', 'TYPE_LIVE_CHAT', 'TYPE_INTERNAL_COMMENTS', 'TYPE_ACTIVITY_EMPLOYEE_ACTION_LOG',
+                      'TYPE_TIKTOK', 'TYPE_ACTIVITY_WHATSAPP', 'TYPE_FORM_SUBMISSION'];
+
+// An email put into a conversation (logged or sent): the email record and
+// its thread's conversation message (a new one, or the one of the email it
+// replies to, whose meta.email.messageIds it joins).
+function addEmail(conv, f) {
+  const when = stamp();
+  const id = 'em' + String(++seq).padStart(18, '0');
+  const parent = f.replyTo ? emails.get(f.replyTo) : null;
+  const e = {id, altId: f.altId, threadId: parent ? parent.threadId : id, locationId: location, contactId: conv.contactId,
+             conversationId: conv.id, dateAdded: f.date || when, subject: f.subject || '', body: f.body || '',
+             direction: f.direction, status: f.status || 'delivered', contentType: f.html ? 'text/html' : 'text/plain',
+             attachments: f.attachments || [], provider: 'custom', from: f.from || '', to: f.to ? [f.to] : [], cc: f.cc || [],
+             bcc: f.bcc || [], source: 'api', conversationProviderId: f.providerId};
+  if (parent) e.replyToMessageId = parent.id;
+  if (e.altId === undefined) delete e.altId;
+  if (!e.conversationProviderId) delete e.conversationProviderId;
+  emails.set(id, e);
+  let m = parent && [...messages.values()].find(x => x.meta && x.meta.email.messageIds.includes(parent.id));
+  if (m) {
+    m.meta.email.messageIds.push(id);
+  } else {
+    m = {id: 'ms' + String(++seq).padStart(18, '0'), type: 3, messageType: 'TYPE_EMAIL', locationId: location,
+         contactId: conv.contactId, conversationId: conv.id, dateAdded: when, body: e.body, direction: f.direction,
+         status: e.status, contentType: e.contentType, attachments: e.attachments, source: 'api', meta: {email: {messageIds: [id]}}};
+    messages.set(m.id, m);
+  }
+  Object.assign(conv, {lastMessageDate: Date.parse(when), lastMessageBody: e.body, dateUpdated: when});
+  return {e, m};
+}
+
+function conversationWrite(res, parts, body) {
+  // conversations.json "Create Conversation": CreateConversationDto → 201 CreateConversationSuccessResponse
+  if (parts.length === 1) {
+    if (!valid(res, 'CreateConversationDto', body)) return;
+    if (body.locationId !== location) return err(res, 403, 'The token does not have access to this location.');
+    if (!contacts.has(body.contactId)) return err(res, 400, 'Contact not found');
+    const when = stamp();
+    const conv = {id: 'cv' + String(++seq).padStart(18, '0'), contactId: body.contactId, locationId: location, type: 'TYPE_EMAIL',
+                  dateAdded: when, dateUpdated: when, deleted: false, lastMessageDate: Date.parse(when)};
+    conversations.set(conv.id, conv);
+    return send(res, 201, {success: true, conversation: conv});
+  }
+  // conversations.json "Add an inbound message": ProcessMessageBodyDto → ProcessMessageResponseDto.
+  // (An email with an altId already in the conversation is added again: the
+  // OpenAPI says nothing of altId being unique, so the fake does not dedupe.)
+  if (parts[1] === 'messages' && parts[2] === 'inbound') {
+    if (!valid(res, 'ProcessMessageBodyDto', body)) return;
+    const conv = conversations.get(body.conversationId);
+    if (!conv) return err(res, 400, 'Conversation not found');
+    if (conv.contactId !== body.contactId) return err(res, 400, 'The conversation does not belong to this contact');
+    if (body.conversationProviderId !== providerId) return err(res, 400, 'Conversation provider not found');
+    if (body.type !== 'Email') return err(res, 400, 'this fake logs emails only');
+    if (body.emailMessageId && !emails.has(body.emailMessageId)) return err(res, 400, 'Email message to thread on not found');
+    const c = contacts.get(conv.contactId);
+    const direction = body.direction || 'outbound';
+    const {e, m} = addEmail(conv, {altId: body.altId, subject: body.subject, body: body.html || body.message, html: !!body.html,
+                                   direction, date: body.date, attachments: body.attachments, providerId: body.conversationProviderId,
+                                   from: body.emailFrom || (direction === 'inbound' ? c.email : ''),
+                                   to: body.emailTo || (direction === 'outbound' ? c.email : undefined),
+                                   cc: body.emailCc, bcc: body.emailBcc, replyTo: body.emailMessageId});
+    return send(res, 200, {success: true, conversationId: conv.id, messageId: m.id, message: 'Message added', contactId: conv.contactId,
+                           dateAdded: e.dateAdded, emailMessageId: e.id});
+  }
+  // conversations.json "Send a new message": SendMessageBodyDto → SendMessageResponseDto
+  if (parts[1] === 'messages' && parts.length === 2) {
+    if (!valid(res, 'SendMessageBodyDto', body)) return;
+    const c = contacts.get(body.contactId);
+    if (!c) return err(res, 400, 'Contact not found');
+    if (body.type !== 'Email') return err(res, 400, 'this fake sends emails only');
+    if (!c.email && !body.emailTo) return err(res, 400, 'The contact has no email address');
+    if (body.threadId && !emails.has(body.threadId)) return err(res, 400, 'Thread not found');
+    if (body.replyMessageId && !emails.has(body.replyMessageId)) return err(res, 400, 'Message to reply to not found');
+    let conv = [...conversations.values()].find(x => x.contactId === c.id);
+    if (!conv) {
+      const when = stamp();
+      conv = {id: 'cv' + String(++seq).padStart(18, '0'), contactId: c.id, locationId: location, type: 'TYPE_EMAIL',
+              dateAdded: when, dateUpdated: when, deleted: false, lastMessageDate: Date.parse(when)};
+      conversations.set(conv.id, conv);
+    }
+    const {e, m} = addEmail(conv, {subject: body.subject, body: body.html || body.message, html: !!body.html, direction: 'outbound',
+                                   attachments: body.attachments, from: body.emailFrom || 'location@example.com',
+                                   to: body.emailTo || c.email, cc: body.emailCc, bcc: body.emailBcc,
+                                   replyTo: body.replyMessageId || body.threadId, providerId: body.conversationProviderId});
+    return send(res, 200, {conversationId: conv.id, messageId: m.id, emailMessageId: e.id, status: 'delivered'});
+  }
+  return err(res, 404, 'Cannot POST /' + parts.join('/'));
+}
+
+// conversations.json "Upload file attachments": multipart/form-data with the
+// UploadFilesDto fields and each file under "fileAttachment"; the allowed
+// types are the page's list (JPG JPEG PNG MP4 MPEG ZIP RAR PDF DOC DOCX TXT
+// MP3 WAV), and HighLevel's help pages give 3 MB a file for email
+// attachments: 413 / 415 {status, message} (UploadFilesErrorResponseDto).
+// → UploadFilesResponseDto {uploadedFiles: {name: url}}
+const uploadTypes = ['jpg', 'jpeg', 'png', 'mp4', 'mpeg', 'zip', 'rar', 'pdf', 'doc', 'docx', 'txt', 'mp3', 'wav'];
+function multipart(req) {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/.exec(req.headers['content-type'] || '');
+  if (!m || !/^multipart\/form-data/.test(req.headers['content-type'])) return null;
+  const b = Buffer.from('--' + (m[1] || m[2])), out = [];
+  let at = req.body.indexOf(b);
+  while (at >= 0) {
+    const start = at + b.length;
+    if (req.body.slice(start, start + 2).toString() === '--') break;
+    const next = req.body.indexOf(b, start);
+    if (next < 0) break;
+    const part = req.body.slice(start + 2, next - 2);  // after CRLF, before CRLF
+    const sep = part.indexOf('\r\n\r\n');
+    const head = part.slice(0, sep).toString();
+    const name = (/name="([^"]*)"/.exec(head) || [])[1], filename = (/filename="([^"]*)"/.exec(head) || [])[1];
+    const type = (/content-type:\s*([^\r\n]+)/i.exec(head) || [])[1] || 'application/octet-stream';
+    out.push({name, filename, type, data: part.slice(sep + 4)});
+    at = next;
+  }
+  return out;
+}
+function upload(req, res) {
+  const parts = multipart(req);
+  if (!parts) return send(res, 400, {status: 400, message: 'The body must be multipart/form-data'});
+  const form = {};
+  for (const x of parts) if (x.filename === undefined) {
+    if (x.name === 'attachmentUrls' || x.name === 'attachmentUrls[]') (form.attachmentUrls = form.attachmentUrls || []).push(x.data.toString());
+    else form[x.name] = x.data.toString();
+  }
+  if (!form.attachmentUrls) form.attachmentUrls = [];
+  if (!valid(res, 'UploadFilesDto', form)) return;
+  if (form.locationId !== location) return err(res, 403, 'The token does not have access to this location.');
+  const conv = conversations.get(form.conversationId);
+  if (!conv || conv.contactId !== form.contactId) return err(res, 400, 'Conversation not found');
+  const got = parts.filter(x => x.filename !== undefined);
+  if (got.some(x => x.name !== 'fileAttachment')) return send(res, 400, {status: 400, message: 'Files go under the key fileAttachment'});
+  if (!got.length) return send(res, 400, {status: 400, message: 'No file to upload'});
+  for (const f of got) {
+    const ext = (f.filename.split('.').pop() || '').toLowerCase();
+    if (!uploadTypes.includes(ext)) return send(res, 415, {status: 415, message: 'File type ' + ext + ' is not allowed'});
+    if (f.data.length > 3 * 1024 * 1024) return send(res, 413, {status: 413, message: 'File ' + f.filename + ' is larger than 3 MB'});
+  }
+  const uploadedFiles = {};
+  for (const f of got) {
+    const key = 'f' + (++seq) + '/' + encodeURIComponent(f.filename);
+    files.set(key, f);
+    uploadedFiles[f.filename] = 'http://' + req.headers.host + '/__files/' + key;
+  }
+  return send(res, 200, {uploadedFiles});
+}

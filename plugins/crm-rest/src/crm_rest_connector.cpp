@@ -51,6 +51,10 @@ const accord::kit::Manifest& manifest() {
         // CRMs keep instants, not zones: times come back in UTC
         .stream(StreamInfo("event", "jscalendar-event").with_fields({"/title", "/description", "/start", "/duration"}))
         .stream(StreamInfo("task", "jscalendar-task").with_fields({"/title", "/description", "/due", "/progress"}))
+        // a CRM's email messages (highlevel: logged on a contact's conversation)
+        .stream(StreamInfo("message", "jmap-email")
+                    .with_fields({"/messageId", "/threadId", "/subject", "/from", "/to", "/cc", "/bcc", "/sentAt",
+                                  "/attachments", "/hasAttachment"}))
         .config_schema(std::move(schema))
         // one account's data: the API root and the values its paths use (HighLevel's location)
         .store_identity({"profile", "base_url", "variables"})

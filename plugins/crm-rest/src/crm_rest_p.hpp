@@ -100,6 +100,7 @@ class CrmRest final : public accord::Connector {
   Page fetch_page(const StreamSpec& s, const Request& req, Vars vars, const json::value* next_in,
                   const std::vector<long>& accept = {});
   bool parent_page(const StreamSpec& s, json::object& cur, json::object& run, json::array& out);
+  std::vector<json::value> children(const StreamSpec& s, const Vars& vars);
   bool page(const StreamSpec& s, json::object& cur, json::object& run, json::array& out);
   void finish_pass(const StreamSpec& s, json::object& cur, json::object& run);
 
@@ -124,6 +125,13 @@ class CrmRest final : public accord::Connector {
                                      const json::value& native, const std::string& pid);
   Result after_lost_create(const StreamSpec& s, const std::string& key, const Vars& vars, const json::value& native,
                            const std::string& pid, const std::string& what);
+
+  // email_messages.cpp
+  json::value email_to_data(const json::value& native);
+  json::value email_to_native(const json::value& data);
+  Result create_email(const StreamSpec& s, const Op& op);
+  std::string email_contact(const StreamSpec& s, const json::value& data);
+  std::string email_conversation(const StreamSpec& s, const std::string& contact_id);
 
   // batches.cpp
   void apply_batches(const StreamSpec& s, const std::vector<Op>& ops, std::vector<std::optional<Result>>& out);

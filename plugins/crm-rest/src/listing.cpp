@@ -152,17 +152,12 @@ bool CrmRest::parent_page(const StreamSpec& s, json::object& cur, json::object& 
     if (pid.empty()) continue;
     Vars v = base_vars(s);
     v[s.parent.var] = json::value(pid);
-    json::value next = nullptr;
-    do {
-      Page kids = fetch_page(s, s.list, v, &next);
-      for (const auto& nv : kids.recs->get_array()) {
-        Record rec = to_record(s, nv);
-        json::object o{{"id", pid + "/" + rec.id}, {"version", rec.version}, {"data", to_data(s, rec.native)}};
-        give_key(s, rec, o);
-        out.push_back(std::move(o));
-      }
-      next = kids.next;
-    } while (!next.is_null());
+    for (const auto& nv : children(s, v)) {
+      Record rec = to_record(s, nv);
+      json::object o{{"id", pid + "/" + rec.id}, {"version", rec.version}, {"data", to_data(s, rec.native)}};
+      give_key(s, rec, o);
+      out.push_back(std::move(o));
+    }
   }
   if (!parents.next.is_null()) {
     run["pnext"] = parents.next;
@@ -171,6 +166,37 @@ bool CrmRest::parent_page(const StreamSpec& s, json::object& cur, json::object& 
   run.erase("pnext");
   finish_pass(s, cur, run);
   return false;
+}
+
+// Every record under one parent (vars holds its id): the listing's pages
+// and, where the listing only names them (list.expand: HighLevel's thread
+// of email ids in a conversation message), each one read through get.
+std::vector<json::value> CrmRest::children(const StreamSpec& s, const Vars& vars) {
+  std::vector<json::value> out;
+  std::set<std::string> seen;
+  json::value next = nullptr;
+  do {
+    Page kids = fetch_page(s, s.list, vars, &next);
+    for (const auto& nv : kids.recs->get_array()) {
+      if (s.list.expand.empty()) {
+        out.push_back(nv);
+        continue;
+      }
+      const json::value* ids = at_ptr(nv, s.list.expand);
+      if (!ids || !ids->is_array()) continue;
+      for (const auto& iv : ids->get_array()) {
+        std::string id = scalar_text(&iv);
+        if (id.empty() || !seen.insert(id).second) continue;
+        Vars g = vars;
+        g["id"] = json::value(id);
+        Answer a = rest_.call(s.get, g, {404});
+        if (a.status == 404) continue;  // gone between the listing and the read
+        if (const json::value* rec = at_ptr(a.body, s.get.record); rec && rec->is_object()) out.push_back(*rec);
+      }
+    }
+    next = kids.next;
+  } while (!next.is_null());
+  return out;
 }
 
 // Reads one page (or one tombstone page) into out. Returns whether more follow.

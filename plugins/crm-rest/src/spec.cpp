@@ -133,6 +133,7 @@ Request parse_request(const At& r) {
   if (const json::object* d = r.object("defaults"))
     for (const auto& [k, v] : *d) q.defaults.emplace_back(std::string(k), v);
   q.expired = r.strings("expired");
+  q.expand = r.str("expand");
   q.rate_per_s = r.num("requests_per_second", 0);
   return q;
 }
@@ -163,6 +164,7 @@ StreamSpec parse_stream(const std::string& name, const At& s) {
   StreamSpec t;
   t.name = name;
   t.canonical = s.str("canonical");
+  t.contacts_stream = s.str("contacts");
   t.object = s.str("object", name);
   t.id = s.str("id", "/id");
   t.version = s.str("version");
@@ -258,7 +260,10 @@ StreamSpec parse_stream(const std::string& name, const At& s) {
       t.mapping.push_back(std::move(rule));
     }
   }
-  if (!t.canonical.empty() && t.mapping.empty())
+  if (t.canonical == "jmap-email") {  // converted in email_messages.cpp, not by rules
+    if (!t.mapping.empty()) bad(s.ptr("mapping"), "a jmap-email stream is converted by the connector; it takes no mapping rules");
+    if (!t.parent.present) bad(s.ptr("parent"), "a jmap-email stream is nested under its conversations (parent)");
+  } else if (!t.canonical.empty() && t.mapping.empty())
     bad(s.ptr("mapping"), "a canonical stream (" + t.canonical + ") needs mapping rules to its native fields");
   if (const json::value* c = s.k->find(s.ptr("clear_value"))) t.clear_value = *c;
   return t;
@@ -377,11 +382,15 @@ Spec load_spec(const std::string& config_json, const json::value& schema) {
   // The manifest names contact, note, event and task as canonical streams: the
   // host pairs them by that form, so a stream of one of those names must be it.
   static const std::map<std::string, std::string> kCanonical = {
-      {"contact", "jscontact"}, {"note", "note"}, {"event", "jscalendar-event"}, {"task", "jscalendar-task"}};
+      {"contact", "jscontact"}, {"note", "note"}, {"event", "jscalendar-event"}, {"task", "jscalendar-task"},
+      {"message", "jmap-email"}};
   for (const auto& [name, s] : sp.streams)
     if (auto it = kCanonical.find(name); it != kCanonical.end() && s.canonical != it->second)
       bad(c.sub("streams").sub(name).ptr("canonical"), "a stream named \"" + name + "\" is the canonical " + it->second +
                                                  " stream: set canonical and mapping, or give a native stream another name");
+  for (const auto& [name, s] : sp.streams)
+    if (!s.contacts_stream.empty() && !sp.streams.contains(s.contacts_stream))
+      bad(c.sub("streams").sub(name).ptr("contacts"), "\"" + s.contacts_stream + "\" is not a stream of this configuration");
   for (const auto& [name, s] : sp.streams)
     if (s.parent.present && (!sp.streams.contains(s.parent.stream) || sp.streams.at(s.parent.stream).parent.present))
       bad(c.sub("streams").sub(name).sub("parent").ptr("stream"), "\"" + s.parent.stream + "\" is not a (top-level) stream of this configuration");

@@ -55,6 +55,11 @@ struct Request {
   // codes or texts in a 4xx answer (Salesforce's INVALID_QUERY_LOCATOR,
   // INVALID_REPLICATION_DATE).
   std::vector<std::string> expired;
+  // A listing whose records each name records of the stream to read one by
+  // one through its get (HighLevel: a conversation message of TYPE_EMAIL
+  // holds its thread's email ids at /meta/email/messageIds): the pointer to
+  // that array of ids ("" = the listed records are the stream's).
+  std::string expand;
   // This endpoint's own limit, for all the instances of this process
   // (HubSpot's search: 5 per second per account); 0 = none.
   double rate_per_s = 0;
@@ -110,7 +115,10 @@ struct ParentSpec {
 struct StreamSpec {
   std::string name;
   ParentSpec parent;
-  std::string canonical;  // "" = a native (custom) stream, else jscontact, note, …
+  std::string canonical;  // "" = a native (custom) stream, else jscontact, note, jmap-email, …
+  // jmap-email: the stream whose records are the contacts a message is
+  // logged on (creates upsert /createContacts there); "" = none
+  std::string contacts_stream;
   std::string object;
   std::string id = "/id";
   std::string version;    // "" = a hash of the record's content

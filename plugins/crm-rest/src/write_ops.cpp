@@ -104,6 +104,8 @@ Result CrmRest::apply_one(const StreamSpec& s, const Op& op) {
   const std::string& kind = op.op;
   const std::string& id = op.id;
   const std::string& key = op.idempotency_key;
+  // a message logged on a contact: its contact and conversation first (email_messages.cpp)
+  if (s.canonical == "jmap-email" && kind == "create") return create_email(s, op);
   Vars vars = op_vars(s, op);
   json::value native = kind == "delete" ? json::value() : op_native(s, op);
   std::string pid;  // a nested stream's parent

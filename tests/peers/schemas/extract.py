@@ -18,7 +18,10 @@ SOURCES = {
         'files': {'apps/contacts.json': ['NotesDTO', 'UpdateNoteDTO', 'CreateTaskParams', 'UpdateTaskBody',
                                          'CreateContactDto', 'UpdateContactDto', 'UpsertContactDto'],
                   'apps/oauth.json': ['GetLocationAccessCodeBodyDto'],
-                  'apps/conversations.json': ['GetMessagesByConversationResponseDto']},
+                  'apps/conversations.json': ['GetMessagesByConversationResponseDto', 'GetEmailMessageResponseDto',
+                                              'ProcessMessageBodyDto', 'SendMessageBodyDto', 'UploadFilesDto',
+                                              'CreateConversationDto'],
+                  'apps/users.json': ['SearchUserSuccessfulResponseDto']},
     },
     'hubspot': {
         'repo': 'https://github.com/HubSpot/HubSpot-public-api-spec-collection',

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: Apache-2.0
+// A CRM's email messages as the canonical message (jmap-email): the fields
+// a CRM keeps of an email turned into the JMAP Email subset and back, and a
+// message logged on a contact: the contact found or made (upsert by email),
+// its conversation found or made, an earlier try of the same create found by
+// the message's Message-ID (the CRM's altId) before sending it again, and a
+// reply threaded on the message it answers.
+//
+// Native fields (HighLevel's conversations.json, Version 2021-04-15):
+//   read: GetEmailMessageResponseDto {id, altId, threadId, contactId,
+//         conversationId, dateAdded, subject, body, contentType, direction,
+//         from ("Name <address>" or an address), to, cc, bcc (arrays),
+//         attachments (URLs)}
+//   write: ProcessMessageBodyDto / SendMessageBodyDto {altId, subject,
+//         emailFrom, emailTo (one address), emailCc, emailBcc, html | message,
+//         direction, date, contactId, emailMessageId | replyMessageId, threadId}
+//         (each create request's send_fields keep what its DTO declares)
+// Canonical extras agreed with the engine's email ⇄ CRM rules: /contactIds
+// (the one contact it is logged on), /createContacts [{email, name}] (upsert
+// these first), /direction, /crmNote (said in the body), and the body in
+// /bodyValues/html/value or /bodyValues/text/value.
+#include "crm_rest_p.hpp"
+
+#include <accord/text/ascii.hpp>
+
+#include <algorithm>
+
+namespace crm {
+
+namespace {
+
+std::string strip_angles(std::string id) {
+  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
+  return id;
+}
+
+// "Ann Lee <ann@example.org>", "<ann@example.org>" or "ann@example.org"
+json::object address(const std::string& text) {
+  json::object a;
+  size_t lt = text.rfind('<'), gt = text.rfind('>');
+  if (lt != std::string::npos && gt != std::string::npos && gt > lt) {
+    std::string name = text.substr(0, lt);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '"')) name.pop_back();
+    while (!name.empty() && (name.front() == ' ' || name.front() == '"')) name.erase(0, 1);
+    if (!name.empty()) a["name"] = name;
+    a["email"] = text.substr(lt + 1, gt - lt - 1);
+  } else {
+    a["email"] = text;
+  }
+  return a;
+}
+
+json::array addresses(const json::value* v) {
+  json::array out;
+  if (v && v->is_string() && !v->get_string().empty()) out.push_back(address(std::string(v->get_string())));
+  if (v && v->is_array())
+    for (const auto& x : v->get_array())
+      if (x.is_string() && !x.get_string().empty()) out.push_back(address(std::string(x.get_string())));
+  return out;
+}
+
+// The addresses of a canonical address list (/to: [{name, email}]).
+json::array emails_of(const json::value& data, const char* ptr) {
+  json::array out;
+  if (const json::value* v = at_ptr(data, ptr); v && v->is_array())
+    for (const auto& a : v->get_array())
+      if (std::string e = scalar_text(at_ptr(a, "/email")); !e.empty()) out.emplace_back(e);
+  return out;
+}
+
+std::string text_at(const json::value& v, const char* ptr) { return scalar_text(at_ptr(v, ptr)); }
+
+}  // namespace
+
+json::value CrmRest::email_to_data(const json::value& n) {
+  json::object c;
+  if (std::string alt = text_at(n, "/altId"); !alt.empty()) c["messageId"] = json::array{json::value(strip_angles(alt))};
+  if (std::string t = text_at(n, "/threadId"); !t.empty()) c["threadId"] = t;
+  if (const json::value* s = at_ptr(n, "/subject"); s && s->is_string()) c["subject"] = *s;
+  for (const auto& [nat, can] : {std::pair{"/from", "from"}, {"/to", "to"}, {"/cc", "cc"}, {"/bcc", "bcc"}})
+    if (json::array a = addresses(at_ptr(n, nat)); !a.empty()) c[can] = std::move(a);
+  if (const json::value* d = at_ptr(n, "/dateAdded"))
+    if (auto ms = parse_time_ms(*d)) c["sentAt"] = format_time(*ms, "iso8601");
+  std::string body = text_at(n, "/body");
+  if (!body.empty()) {
+    bool html = accord::ascii_lower(text_at(n, "/contentType")).find("html") != std::string::npos;
+    c["bodyValues"] = json::object{{html ? "html" : "text", json::object{{"value", body}}}};
+  }
+  if (std::string d = text_at(n, "/direction"); !d.empty()) c["direction"] = d;
+  if (std::string k = text_at(n, "/contactId"); !k.empty()) c["contactIds"] = json::array{json::value(k)};
+  json::array att;
+  if (const json::value* a = at_ptr(n, "/attachments"); a && a->is_array())
+    for (const auto& u : a->get_array()) {
+      std::string url = scalar_text(&u);
+      if (url.empty()) continue;
+      std::string name = url.substr(url.rfind('/') + 1);
+      att.push_back(json::object{{"name", name}, {"url", url}});
+    }
+  c["hasAttachment"] = !att.empty();
+  if (!att.empty()) c["attachments"] = std::move(att);
+  return c;
+}
+
+json::value CrmRest::email_to_native(const json::value& d) {
+  json::object n;
+  if (const json::value* m = at_ptr(d, "/messageId/0"); m && m->is_string()) n["altId"] = strip_angles(std::string(m->get_string()));
+  if (const json::value* s = at_ptr(d, "/subject"); s && s->is_string()) n["subject"] = *s;
+  if (std::string f = text_at(d, "/from/0/email"); !f.empty()) n["emailFrom"] = f;
+  if (std::string t = text_at(d, "/to/0/email"); !t.empty()) n["emailTo"] = t;
+  if (json::array cc = emails_of(d, "/cc"); !cc.empty()) n["emailCc"] = std::move(cc);
+  if (json::array bcc = emails_of(d, "/bcc"); !bcc.empty()) n["emailBcc"] = std::move(bcc);
+  std::string html = text_at(d, "/bodyValues/html/value"), text = text_at(d, "/bodyValues/text/value");
+  if (text.empty() && html.empty()) text = text_at(d, "/preview");
+  // what the engine's rules left out (an attachment over the size rule)
+  // is said in the CRM's copy
+  if (std::string note = text_at(d, "/crmNote"); !note.empty()) {
+    if (!html.empty()) html += "<p>" + note + "</p>";  // (the note is the engine's own plain text)
+    text += (text.empty() ? "" : "\n\n") + note;
+  }
+  if (!html.empty()) n["html"] = html;
+  if (!text.empty()) n["message"] = text;
+  n["direction"] = text_at(d, "/direction") == "outbound" ? "outbound" : "inbound";
+  if (const json::value* t = at_ptr(d, "/sentAt"))
+    if (auto ms = parse_time_ms(*t)) n["date"] = format_time(*ms, "iso8601");
+  if (std::string k = text_at(d, "/contactIds/0"); !k.empty()) n["contactId"] = k;
+  return n;
+}
+
+// The CRM contact a message is logged on: /contactIds' first, or the first
+// of /createContacts made (or found) by the contacts stream's upsert, which
+// matches on the email address: a create repeated after a crash finds it.
+std::string CrmRest::email_contact(const StreamSpec& s, const json::value& data) {
+  if (std::string k = text_at(data, "/contactIds/0"); !k.empty()) return k;
+  std::string email = text_at(data, "/createContacts/0/email");
+  if (email.empty())
+    throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a message to log needs the contact it is logged on "
+                                      "(/contactIds) or one to make (/createContacts)");
+  if (s.contacts_stream.empty())
+    throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": /createContacts needs the stream's contacts (the stream "
+                                      "whose upsert makes them)");
+  const StreamSpec& cs = stream_spec(s.contacts_stream);
+  if (!cs.upsert.present)
+    throw accord::Error(ACCORD_UNSUPPORTED, "stream " + cs.name + " has no upsert to make a message's contact with");
+  json::object rec{{"email", email}};
+  if (std::string name = text_at(data, "/createContacts/0/name"); !name.empty()) rec["name"] = name;
+  Vars v = base_vars(cs);
+  v["data"] = std::move(rec);
+  Answer a = rest_.call(cs.upsert, v);
+  const json::value* r = at_ptr(a.body, cs.upsert.record);
+  std::string id = r ? scalar_text(at_ptr(*r, cs.id)) : "";
+  if (id.empty()) throw accord::Error(ACCORD_ERROR, "POST " + cs.upsert.path + ": the answer holds no contact id at " + cs.id);
+  return id;
+}
+
+// The contact's conversation: found through the parent stream's lookup
+// ({contact_id}), or made through its create. A create whose answer was
+// lost is looked for again, never sent twice.
+std::string CrmRest::email_conversation(const StreamSpec& s, const std::string& contact_id) {
+  const StreamSpec& ps = stream_spec(s.parent.stream);
+  Vars v = base_vars(ps);
+  v["contact_id"] = json::value(contact_id);
+  auto find = [&]() -> std::string {
+    if (!ps.lookup.present) return "";
+    Answer a = rest_.call(ps.lookup, v);
+    const json::value* recs = at_ptr(a.body, ps.lookup.records);
+    if (recs && recs->is_array())
+      for (const auto& r : recs->get_array())
+        if (text_at(r, "/contactId") == contact_id || text_at(r, "/contactId").empty()) return scalar_text(at_ptr(r, ps.id));
+    return "";
+  };
+  if (std::string id = find(); !id.empty()) return id;
+  if (!ps.create.present)
+    throw accord::Error(ACCORD_ERROR, "contact " + contact_id + " has no conversation and stream " + ps.name +
+                                      " has no create to start one");
+  v["data"] = json::object{};
+  try {
+    Answer a = rest_.call(ps.create, v);
+    const json::value* r = at_ptr(a.body, ps.create.record);
+    std::string id = r ? scalar_text(at_ptr(*r, ps.id)) : "";
+    if (id.empty()) throw accord::Error(ACCORD_ERROR, "POST " + ps.create.path + ": the answer holds no conversation id");
+    return id;
+  } catch (const LostAnswer& e) {
+    if (std::string id = find(); !id.empty()) return id;
+    throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; the conversation is looked for again before it is made again",
+                        5000);
+  }
+}
+
+Result CrmRest::create_email(const StreamSpec& s, const Op& op) {
+  if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
+  json::value data = op.data.empty() ? json::value(json::object{}) : json::value(op.data);
+  json::value native = email_to_native(data);
+  // the idempotency key: the Message-ID (altId), else the host's key
+  if (text_at(native, "/altId").empty() && !op.idempotency_key.empty())
+    native.get_object()["altId"] = op.idempotency_key;
+  std::string alt = text_at(native, "/altId");
+  // every value the create's template names must be configured (HighLevel's
+  // conversationProviderId), before anything is made
+  for (const auto& [ptr, t] : s.create.set) {
+    bool missing = false;
+    Vars probe = base_vars(s);
+    for (const auto& [k, v] : spec_.variables) probe.emplace(k, json::value(v));
+    probe[s.parent.var] = json::value("x");
+    probe["contact_id"] = json::value("x");
+    (void)fill(t, probe, &missing);
+    if (missing)
+      throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": the create sets " + ptr + " from " + json::serialize(t) +
+                                        ", which the configuration does not give (set it under variables)");
+  }
+  std::string contact = email_contact(s, data);
+  std::string conv = email_conversation(s, contact);
+  native.get_object()["contactId"] = contact;
+  Vars vars = base_vars(s);
+  vars[s.parent.var] = json::value(conv);
+  vars["contact_id"] = json::value(contact);
+
+  // The conversation's emails, read once when needed: an earlier try of
+  // this create (same altId; a create without one, as HighLevel's send
+  // takes none, is known by its subject and body), and the one replied to.
+  std::optional<std::vector<json::value>> have;
+  auto emails = [&]() -> const std::vector<json::value>& {
+    if (!have) have = children(s, vars);
+    return *have;
+  };
+  std::string body = text_at(native, "/html").empty() ? text_at(native, "/message") : text_at(native, "/html");
+  auto earlier = [&]() -> std::optional<Result> {
+    for (const auto& e : emails()) {
+      bool same = !alt.empty() && !text_at(e, "/altId").empty()
+                      ? strip_angles(text_at(e, "/altId")) == strip_angles(alt)
+                      : text_at(e, "/subject") == text_at(native, "/subject") && text_at(e, "/body") == body;
+      if (!same) continue;
+      Record r = to_record(s, e);
+      return with_data(Result::ok(conv + "/" + r.id, r.version), to_data(s, e));
+    }
+    return std::nullopt;
+  };
+  if (op.resend)
+    if (auto found = earlier()) return *found;
+  if (std::string parent = text_at(data, "/inReplyTo/0"); !parent.empty())
+    for (const auto& e : emails())
+      if (strip_angles(text_at(e, "/altId")) == strip_angles(parent)) {
+        // the inbound log threads by emailMessageId, the send by
+        // replyMessageId and threadId: each where the create takes it
+        auto takes = [&](const char* f) {
+          return s.create.send_fields.empty() ||
+                 std::find(s.create.send_fields.begin(), s.create.send_fields.end(), std::string("/") + f) !=
+                     s.create.send_fields.end();
+        };
+        auto& o = native.get_object();
+        if (takes("emailMessageId")) o["emailMessageId"] = text_at(e, "/id");
+        if (takes("replyMessageId")) o["replyMessageId"] = text_at(e, "/id");
+        if (std::string t = text_at(e, "/threadId"); !t.empty() && takes("threadId")) o["threadId"] = t;
+        break;
+      }
+  vars["data"] = native;
+  Answer a;
+  try {
+    a = rest_.call(s.create, vars);
+  } catch (const LostAnswer& e) {
+    have.reset();
+    if (auto found = earlier()) {
+      host().log(ACCORD_LOG_INFO, ("crm-rest: the answer to a " + s.name + " create was lost; the message it logged was "
+                                   "found by its Message-ID (" + found->id + ")").c_str());
+      return *found;
+    }
+    throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no message in the conversation carries its Message-ID yet: "
+                                      "it is looked for again before it is sent again", 5000);
+  }
+  std::string eid = scalar_text(at_ptr(a.body, s.create.answer_id.empty() ? "/emailMessageId" : s.create.answer_id));
+  if (std::string c = text_at(a.body, "/conversationId"); !c.empty()) conv = c;
+  if (eid.empty())
+    throw accord::Error(ACCORD_ERROR, s.create.method + " " + s.create.path + ": the answer holds no email message id at " +
+                                      (s.create.answer_id.empty() ? "/emailMessageId" : s.create.answer_id));
+  std::string id = conv + "/" + eid;
+  try {
+    Record r = fetch_one(s, id);
+    return with_data(Result::ok(id, r.version), to_data(s, r.native));
+  } catch (const accord::Error& e) {
+    if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
+    host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + " " + id + " was logged, but reading it back failed: " + e.what()).c_str());
+    return Result::ok(id);
+  }
+}
+
+}  // namespace crm

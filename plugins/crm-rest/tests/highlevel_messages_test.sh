@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The highlevel profile's email messages (issue 28, the CRM side of email ⇄
+# CRM) against tests/peers/highlevel_fake.js, whose conversation routes check
+# bodies against HighLevel's OpenAPI (ProcessMessageBodyDto, SendMessageBodyDto,
+# CreateConversationDto, UploadFilesDto): the conformance kit on `message`; a
+# message logged on a known contact, a reply threaded on it, one on a contact
+# made by upsert; the listing back as canonical messages; a create killed
+# (kill -9) after HighLevel took it, resent: found by its altId, not made
+# twice; a message sent through `message_send`; the `user` stream; and each
+# refusal of the fake (undeclared property, missing required field, unknown
+# provider, wrong type, upload type and size).
+#
+# Usage: highlevel_messages_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
+call="python3 $(cd "$(dirname "$0")" && pwd)/plugin_call.py"
+. "$(dirname "$0")/lib.sh"
+
+token=$(canary pit)
+HL_TOKEN=$token HL_LOCATION=locTest1 HL_PROVIDER=provTest1 start_peer node "$peers/highlevel_fake.js"
+hl() { curl -s -H "Authorization: Bearer $token" -H "Version: ${V:-2021-07-28}" -H 'Content-Type: application/json' "$@"; }
+kids() { node -e 'const d=JSON.parse(process.argv[1]);console.log(eval(process.argv[2]))' "$(curl -s "$base/__dump_children")" "$1"; }
+contact_id() { js "(d.find(c=>c.email==='$1')||{}).id||''"; }
+cfg="{\"profile\": \"highlevel\", \"base_url\": \"$base\", \"auth\": {\"token\": \"$token\"},
+      \"variables\": {\"location_id\": \"locTest1\", \"conversation_provider_id\": \"provTest1\"}}"
+printf '%s\n' "$cfg" > kit.json
+hl -XPOST -d '{"locationId": "locTest1", "email": "ann@example.org", "firstName": "Ann"}' "$base/contacts/upsert" > /dev/null
+ann=$(contact_id ann@example.org)
+
+# -- the conformance kit on `message` (HighLevel documents no update or
+# delete of a message: the checks that update must be the only ones failing,
+# each because update is unsupported. The sample has no Message-ID: each
+# create's altId is then its idempotency key)
+cat > msg.json <<JSON
+{"create": {"subject": "Kit message", "from": [{"email": "ann@example.org"}],
+            "to": [{"email": "me@corp.example"}], "bodyValues": {"text": {"value": "Kit body"}}, "direction": "inbound",
+            "contactIds": ["$ann"]},
+ "update": {"messageId": ["kit1@mail.example"], "subject": "Kit message, edited", "from": [{"email": "ann@example.org"}],
+            "to": [{"email": "me@corp.example"}], "bodyValues": {"text": {"value": "Kit body"}}, "direction": "inbound",
+            "contactIds": ["$ann"]}}
+JSON
+out=$("$conformance" "$plugin" --config kit.json --stream message --sample msg.json 2>&1); printf '%s\n' "$out" >> all.out
+failed=$(printf '%s\n' "$out" | grep -E '^(FAIL|fail)' | grep -v 'has no update endpoint' | grep -c .)
+for c in list idempotent-create cursor-resume cursor-expiry schemas; do
+  printf '%s\n' "$out" | grep -Eiq "^(ok|pass)[^a-z]*$c" || failed=$((failed + 1))
+done
+[ "$failed" = 0 ] && printf '%s\n' "$out" | grep -q 'has no update endpoint' && ok conformance-kit-on-message \
+  || bad conformance-kit-on-message "$out"
+
+# -- a message logged on a known contact, a reply threaded on it, and one
+# from a stranger whose contact is made (upsert) on the way
+ops='[{"op": "create", "idempotency_key": "k1", "data": {"messageId": ["<m1@mail.example>"], "subject": "Quote",
+        "from": [{"name": "Ann", "email": "ann@example.org"}], "to": [{"email": "me@corp.example"}],
+        "cc": [{"email": "cc@example.org"}], "sentAt": "2026-11-30T09:00:00Z",
+        "bodyValues": {"text": {"value": "Can you send the quote?"}}, "direction": "inbound", "contactIds": ["'$ann'"]}},
+      {"op": "create", "idempotency_key": "k2", "data": {"messageId": ["m2@mail.example"], "inReplyTo": ["m1@mail.example"],
+        "subject": "Re: Quote", "from": [{"email": "me@corp.example"}], "to": [{"email": "ann@example.org"}],
+        "bodyValues": {"html": {"value": "<p>Attached.</p>"}}, "direction": "outbound", "contactIds": ["'$ann'"],
+        "crmNote": "Accord left out quote.exe (type not allowed)"}},
+      {"op": "create", "idempotency_key": "k3", "data": {"messageId": ["m3@mail.example"], "subject": "Hello",
+        "from": [{"email": "me@corp.example"}], "to": [{"email": "bo@example.org"}], "bodyValues": {"text": {"value": "Hi Bo"}},
+        "direction": "outbound", "createContacts": [{"email": "bo@example.org", "name": "Bo Berg"}]}}]'
+out=$($call "$plugin" "$cfg" message apply "$ops" 2>>peer.err); printf '%s\n' "$out" >> all.out
+m1=$(kids "(d.emails.find(e=>e.altId==='m1@mail.example')||{}).id||''")
+[ "$(printf '%s' "$out" | grep -o '"status":"ok"' | wc -l)" = 3 ] && [ -n "$m1" ] \
+  && [ "$(kids "d.emails.find(e=>e.altId==='m1@mail.example').cc.join()")" = "cc@example.org" ] \
+  && [ "$(kids "d.emails.find(e=>e.altId==='m1@mail.example').direction")" = inbound ] \
+  && [ "$(kids "d.emails.find(e=>e.altId==='m1@mail.example').dateAdded")" = "2026-11-30T09:00:00.000Z" ] \
+  && ok logged-on-a-known-contact || bad logged-on-a-known-contact "$out" "$(curl -s "$base/__dump_children")"
+[ "$(kids "d.emails.find(e=>e.altId==='m2@mail.example').replyToMessageId")" = "$m1" ] \
+  && [ "$(kids "d.emails.find(e=>e.altId==='m2@mail.example').threadId")" = "$m1" ] \
+  && kids "d.emails.find(e=>e.altId==='m2@mail.example').body" | grep -q 'Accord left out quote.exe' \
+  && [ "$(kids "d.messages.find(m=>m.meta.email.messageIds.includes('$m1')).meta.email.messageIds.length")" = 2 ] \
+  && ok reply-threaded-on-its-message || bad reply-threaded-on-its-message "$(curl -s "$base/__dump_children")"
+bo=$(contact_id bo@example.org)
+[ -n "$bo" ] && [ "$(js "d.find(c=>c.email==='bo@example.org').name||d.find(c=>c.email==='bo@example.org').firstName")" != "" ] \
+  && [ "$(kids "d.emails.find(e=>e.altId==='m3@mail.example').contactId")" = "$bo" ] \
+  && ok contact-made-by-upsert-and-logged-on || bad contact-made-by-upsert-and-logged-on "$(js 'JSON.stringify(d)')"
+
+# -- listed back as canonical messages (the thread's emails read one by one)
+out=$($call "$plugin" "$cfg" message list 2>>peer.err); printf '%s\n' "$out" >> all.out
+printf '%s' "$out" > listed.json
+n=$(node -e 'const l=require("./listed.json").filter(r=>/^m[123]@/.test(r.data.messageId[0]));const m=l.find(r=>r.data.messageId[0]==="m1@mail.example");
+  console.log(l.length, m.data.from[0].email, m.data.cc[0].email, m.data.contactIds[0], m.data.bodyValues.text.value,
+    l.find(r=>r.data.messageId[0]==="m2@mail.example").data.threadId===m.id.split("/")[1])' 2>&1)
+[ "$n" = "3 ann@example.org cc@example.org $ann Can you send the quote? true" ] && ok listed-as-canonical-messages \
+  || bad listed-as-canonical-messages "$n" "$out"
+
+# -- kill -9 after HighLevel took the create, before its answer: the resend
+# (the host's "resend": true after a crash) finds it by its altId
+curl -s -XPOST -d '{"stop_after_commit": 1, "method": "POST", "path": "/conversations/messages/inbound"}' "$base/__fault" > /dev/null
+op='[{"op": "create", "idempotency_key": "k9", "data": {"messageId": ["m9@mail.example"], "subject": "Killed",
+      "from": [{"email": "ann@example.org"}], "to": [{"email": "me@corp.example"}], "bodyValues": {"text": {"value": "once"}},
+      "direction": "inbound", "contactIds": ["'$ann'"]}}]'
+$call "$plugin" "$cfg" message apply "$op" > killed.out 2>>peer.err &
+cpid=$!
+for _ in $(seq 1 100); do [ "$(ps -o stat= -p "$peer_pid" | cut -c1)" = T ] && break; sleep 0.1; done
+kill -9 "$cpid"; wait "$cpid" 2>/dev/null
+kill -CONT "$peer_pid"
+made=$(kids "d.emails.filter(e=>e.altId==='m9@mail.example').length")
+resend=$(printf '%s' "$op" | sed 's/"op": "create"/"op": "create", "resend": true/')
+out=$($call "$plugin" "$cfg" message apply "$resend" 2>>peer.err); printf '%s\n' "$out" >> all.out
+id9=$(kids "d.emails.find(e=>e.altId==='m9@mail.example').id")
+[ "$made" = 1 ] && [ "$(kids "d.emails.filter(e=>e.altId==='m9@mail.example').length")" = 1 ] \
+  && printf '%s' "$out" | grep -q "\"status\":\"ok\",\"id\":\"[a-z0-9]*/$id9\"" \
+  && ok killed-create-resent-found-by-altid || bad killed-create-resent-found-by-altid "made=$made" "$out" "$(cat killed.out)"
+# and a lost answer in the same run: looked for, not sent twice
+curl -s -XPOST -d '{"drop_answer_after_commit": 1, "method": "POST", "path": "/conversations/messages/inbound"}' "$base/__fault" > /dev/null
+op10=$(printf '%s' "$op" | sed 's/m9@/m10@/; s/k9/k10/')
+out=$($call "$plugin" "$cfg" message apply "$op10" 2>>peer.err); printf '%s\n' "$out" >> all.out
+[ "$(kids "d.emails.filter(e=>e.altId==='m10@mail.example').length")" = 1 ] && printf '%s' "$out" | grep -q '"status":"ok"' \
+  && ok lost-answer-found-by-altid || bad lost-answer-found-by-altid "$out"
+
+# -- sent by HighLevel (message_send: SendMessageBodyDto, type Email), a reply in the thread
+sops='[{"op": "create", "idempotency_key": "s1", "data": {"messageId": ["s1@mail.example"], "inReplyTo": ["m1@mail.example"],
+        "subject": "Re: Quote", "from": [{"email": "me@corp.example"}], "to": [{"email": "ann@example.org"}],
+        "bodyValues": {"html": {"value": "<p>Sent by HighLevel</p>"}}, "direction": "outbound", "contactIds": ["'$ann'"]}}]'
+out=$($call "$plugin" "$cfg" message_send apply "$sops" 2>>peer.err); printf '%s\n' "$out" >> all.out
+[ "$(kids "d.emails.filter(e=>e.body==='<p>Sent by HighLevel</p>'&&e.replyToMessageId==='$m1'&&e.direction==='outbound').length")" = 1 ] \
+  && printf '%s' "$out" | grep -q '"status":"ok"' && ok sent-through-send-message || bad sent-through-send-message "$out"
+out=$($call "$plugin" "$cfg" message_send apply "$(printf '%s' "$sops" | sed 's/"op": "create"/"op": "create", "resend": true/')" 2>>peer.err)
+[ "$(kids "d.emails.filter(e=>e.body==='<p>Sent by HighLevel</p>').length")" = 1 ] && printf '%s' "$out" | grep -q '"status":"ok"' \
+  && ok send-resent-not-sent-twice || bad send-resent-not-sent-twice "$out"
+
+# -- users, read only, for the rule that never logs a user's mail
+curl -s -XPOST -d '{"name": "Uma User", "email": "uma@corp.example"}' "$base/__user" > /dev/null
+out=$($call "$plugin" "$cfg" user list 2>>peer.err); printf '%s\n' "$out" >> all.out
+printf '%s' "$out" | grep -q '"email": "uma@corp.example"' && ok users-listed || bad users-listed "$out"
+out=$($call "$plugin" "$cfg" user apply '[{"op": "create", "idempotency_key": "u", "data": {"email": "x@corp.example"}}]' 2>>peer.err)
+printf '%s' "$out" | grep -q '"status":"unsupported"' && ok users-read-only || bad users-read-only "$out"
+
+# -- without the provider: refused before anything is made
+nprov=$(printf '%s' "$cfg" | sed 's/, "conversation_provider_id": "provTest1"//')
+before=$(kids "d.emails.length")
+out=$($call "$plugin" "$nprov" message apply "$op10" 2>>peer.err)
+printf '%s' "$out" | grep -q 'conversation_provider_id' && [ "$(kids "d.emails.length")" = "$before" ] \
+  && ok provider-missing-said || bad provider-missing-said "$out"
+
+# -- the fake refuses what HighLevel refuses (each with its documented envelope)
+V=2021-04-15
+cv=$(kids "d.conversations.find(c=>c.contactId==='$ann').id")
+r=$(hl -XPOST -d "{\"type\": \"Email\", \"conversationId\": \"$cv\", \"contactId\": \"$ann\", \"conversationProviderId\": \"provTest1\", \"threadId\": \"x\"}" "$base/conversations/messages/inbound")
+printf '%s' "$r" | grep -q '"statusCode":422,"message":\["property threadId should not exist"\],"error":"Unprocessable Entity"' \
+  && ok fake-refuses-undeclared-property || bad fake-refuses-undeclared-property "$r"
+r=$(hl -XPOST -d "{\"type\": \"Email\", \"contactId\": \"$ann\", \"conversationProviderId\": \"provTest1\"}" "$base/conversations/messages/inbound")
+printf '%s' "$r" | grep -q '"statusCode":422.*conversationId should not be empty' && ok fake-refuses-missing-required \
+  || bad fake-refuses-missing-required "$r"
+r=$(hl -XPOST -d "{\"type\": \"Email\", \"conversationId\": \"$cv\", \"contactId\": \"$ann\", \"conversationProviderId\": \"nope\"}" "$base/conversations/messages/inbound")
+printf '%s' "$r" | grep -q '"statusCode":400' && ok fake-refuses-unknown-provider || bad fake-refuses-unknown-provider "$r"
+r=$(hl -XPOST -d "{\"type\": \"Email\", \"conversationId\": \"$cv\", \"contactId\": \"$ann\", \"conversationProviderId\": \"provTest1\", \"emailCc\": \"a@b\"}" "$base/conversations/messages/inbound")
+printf '%s' "$r" | grep -q '"statusCode":422.*emailCc must be a' && ok fake-refuses-wrong-type || bad fake-refuses-wrong-type "$r"
+r=$(hl -XPOST -d "{\"type\": \"Email\", \"contactId\": \"$ann\"}" "$base/conversations/messages")
+printf '%s' "$r" | grep -q '"statusCode":422.*subType should not be empty.*' && printf '%s' "$r" | grep -q 'status should not be empty' \
+  && ok fake-refuses-send-without-required || bad fake-refuses-send-without-required "$r"
+r=$(hl -H 'Version: 2021-07-28' -XPOST -d "{\"locationId\": \"locTest1\", \"contactId\": \"$ann\"}" "$base/conversations/")
+printf '%s' "$r" | grep -q 'is not supported by this endpoint' && ok fake-refuses-wrong-version || bad fake-refuses-wrong-version "$r"
+up() { curl -s -o upload.out -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Version: 2021-04-15' "$@" "$base/conversations/messages/upload"; }
+printf 'hello' > note.txt; printf 'MZ' > tool.exe; head -c 3145729 /dev/zero > big.pdf
+code=$(up -F conversationId="$cv" -F contactId="$ann" -F locationId=locTest1 -F attachmentUrls= -F fileAttachment=@note.txt)
+[ "$code" = 200 ] && grep -q '"uploadedFiles":{"note.txt":"http' upload.out && ok fake-upload-takes-a-file || bad fake-upload-takes-a-file "$code $(cat upload.out)"
+code=$(up -F conversationId="$cv" -F contactId="$ann" -F locationId=locTest1 -F attachmentUrls= -F fileAttachment=@tool.exe)
+[ "$code" = 415 ] && grep -q '"status":415' upload.out && ok fake-upload-refuses-type || bad fake-upload-refuses-type "$code $(cat upload.out)"
+code=$(up -F conversationId="$cv" -F contactId="$ann" -F locationId=locTest1 -F attachmentUrls= -F fileAttachment=@big.pdf)
+[ "$code" = 413 ] && grep -q '"status":413' upload.out && ok fake-upload-refuses-size || bad fake-upload-refuses-size "$code $(cat upload.out)"
+code=$(up -F contactId="$ann" -F locationId=locTest1 -F fileAttachment=@note.txt)
+[ "$code" = 422 ] && grep -q 'conversationId should not be empty' upload.out && ok fake-upload-refuses-missing-field \
+  || bad fake-upload-refuses-missing-field "$code $(cat upload.out)"
+
+grep -q -- "$token" <(alltext | grep -v '^port') && bad token-never-printed || ok token-never-printed
+exit $fail
