@@ -55,10 +55,17 @@ struct Comp {
   bool uid_given = false, override_ = false;
   size_t begin = 0, end = 0;
   std::set<std::string> zones;  // TZIDs its lines name
+  size_t cal = 0;               // the VCALENDAR it stands in (a file may join several)
 };
 
+// The VCALENDAR's own bytes.
+struct Head {
+  std::string begin_line, own_lines, end_line;
+};
+
+// A file's calendars: one, or several joined (some exports, `cat a.ics b.ics`).
 struct Calendar {
-  std::string begin_line, own_lines, end_line;  // the VCALENDAR's own bytes
+  std::vector<Head> heads;
   std::vector<Comp> comps;
 };
 
@@ -67,7 +74,7 @@ Calendar scan_calendar(std::string_view text) {
   Calendar cal;
   std::vector<std::string> stack;
   Comp cur;
-  bool done = false;
+  bool done = false;  // the last VCALENDAR ended
   size_t line = 1, counted_to = 0;  // the line number of ln, for messages
   auto at = [&](const std::string& what) { return "line " + std::to_string(line) + ": " + what; };
   for (const Line& ln : all) {
@@ -75,21 +82,19 @@ Calendar scan_calendar(std::string_view text) {
                                            text.begin() + static_cast<std::ptrdiff_t>(ln.begin), '\n'));
     counted_to = ln.begin;
     std::string name = name_of(ln.logical);
-    if (done) {
-      if (name == "BEGIN") throw std::runtime_error(at("more than one VCALENDAR in one file"));
-      continue;
-    }
     if (stack.empty()) {
       if (name == "BEGIN" && codec::upper(value_of(ln.logical)) == "VCALENDAR") {
         stack.push_back("VCALENDAR");
-        cal.begin_line = bytes(text, ln.begin, ln.end);
+        cal.heads.push_back({bytes(text, ln.begin, ln.end), "", ""});
+        done = false;
         continue;
       }
+      if (done) continue;  // after the END:VCALENDAR: not ours to read (kept as it is)
       throw std::runtime_error(at("not iCalendar: " + name + " before BEGIN:VCALENDAR"));
     }
     if (name == "BEGIN") {
       std::string type = codec::upper(value_of(ln.logical));
-      if (stack.size() == 1) cur = Comp{type, "", "", "", false, false, ln.begin, 0, {}};
+      if (stack.size() == 1) cur = Comp{type, "", "", "", false, false, ln.begin, 0, {}, cal.heads.size() - 1};
       stack.push_back(type);
       continue;
     }
@@ -98,7 +103,7 @@ Calendar scan_calendar(std::string_view text) {
       if (type != stack.back()) throw std::runtime_error(at("END:" + type + " closes BEGIN:" + stack.back()));
       stack.pop_back();
       if (stack.empty()) {
-        cal.end_line = bytes(text, ln.begin, ln.end);
+        cal.heads.back().end_line = bytes(text, ln.begin, ln.end);
         done = true;
       } else if (stack.size() == 1) {
         cur.end = ln.end;
@@ -108,7 +113,7 @@ Calendar scan_calendar(std::string_view text) {
       continue;
     }
     if (stack.size() == 1) {
-      cal.own_lines += bytes(text, ln.begin, ln.end);
+      cal.heads.back().own_lines += bytes(text, ln.begin, ln.end);
       continue;
     }
     tzid_params(ln.logical, cur.zones);
@@ -164,10 +169,17 @@ std::vector<Member> calendar(std::string_view text) {
       zones.insert(cal.comps[i].zones.begin(), cal.comps[i].zones.end());
       own += bytes(text, cal.comps[i].begin, cal.comps[i].end);
     }
+    // its own calendar's lines and zones (a zone of another calendar of the
+    // file where its own has none of that name)
+    size_t ci = cal.comps[comps_of[k][0]].cal;
     std::string tz;
-    for (const Comp* c : timezones)
-      if (zones.contains(c->tzid)) tz += bytes(text, c->begin, c->end);
-    out[k].text = cal.begin_line + cal.own_lines + tz + own + cal.end_line;
+    std::set<std::string> found;
+    for (int pass = 0; pass < 2; ++pass)
+      for (const Comp* c : timezones)
+        if (zones.contains(c->tzid) && (pass == 0 ? c->cal == ci : !found.contains(c->tzid)) && found.insert(c->tzid).second)
+          tz += bytes(text, c->begin, c->end);
+    const Head& h = cal.heads[ci];
+    out[k].text = h.begin_line + h.own_lines + tz + own + h.end_line;
   }
   return out;
 }

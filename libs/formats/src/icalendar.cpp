@@ -224,6 +224,10 @@ std::string value_of(icalproperty* p) {
   return v ? v : "";
 }
 
+// A comma inside one value of a list property on its way through libical
+// (U+E000, private use; see one_line_lists()).
+constexpr const char* kListComma = "\xEE\x80\x80";
+
 std::string escape_text(std::string_view s) {
   std::string o;
   for (char c : s) {
@@ -529,14 +533,9 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
     } else if (name == "TRANSP") {
       o["freeBusyStatus"] = upper(v) == "TRANSPARENT" ? "free" : "busy";
     } else if (name == "CATEGORIES") {
-      json::object& kw = obj_at(o, "keywords");
-      size_t pos = 0;
-      while (pos <= v.size()) {
-        size_t comma = v.find(',', pos);
-        std::string cat = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-        if (!cat.empty()) kw[cat] = true;
-        pos = comma == std::string::npos ? v.size() + 1 : comma + 1;
-      }
+      // libical gives one property a value, unescaped: a comma left in it
+      // belongs to the category ("Meeting\, John")
+      if (!v.empty()) obj_at(o, "keywords")[v] = true;
     } else if (name == "RRULE") {
       // zones are known once DTSTART is read: converted after the loop
       arr_at(o, "recurrenceRules").push_back(json::value(v));
@@ -877,7 +876,14 @@ struct Writer {
     if (auto f = str(o, "freeBusyStatus"); !f.empty()) add_line(c, std::string("TRANSP:") + (f == "free" ? "TRANSPARENT" : "OPAQUE"));
     if (auto* kw = o.if_contains("keywords"); kw && kw->is_object())
       for (const auto& [k, on] : kw->get_object())  // one line again: see one_line_lists()
-        if (on.is_bool() && on.get_bool()) add(c, icalproperty_new_categories(std::string(k).c_str()));
+        if (on.is_bool() && on.get_bool()) {
+          // libical writes a list's values with their commas bare: a comma
+          // inside one goes through as kListComma, one_line_lists() escapes it
+          std::string cat(k);
+          for (size_t at = cat.find(','); at != std::string::npos; at = cat.find(',', at + 1))
+            cat.replace(at, 1, kListComma);
+          add(c, icalproperty_new_categories(cat.c_str()));
+        }
     if (auto* rr = o.if_contains("recurrenceRules"); rr && rr->is_array())
       for (const auto& r : rr->get_array())
         if (r.is_object()) add_line(c, "RRULE:" + rrule_from_json(r.get_object(), zc));
@@ -978,25 +984,24 @@ namespace {
 std::string serialize_with(const json::object& obj, Kind kind, const std::string& idem,
                            const std::vector<std::string>& keep, bool prefer_duration);
 
+std::string fold_lines(const std::vector<std::string>& logical);
+std::vector<std::string> logical_lines(std::string_view text);
+
 // libical reads CATEGORIES:A,B (and RESOURCES) as one property a value and
 // writes a line each: the values of consecutive lines of one property with
 // the same parameters go back on one line, as calendars write them. Folded
 // again at 75 octets, never inside a UTF-8 character.
 std::string one_line_lists(const std::string& text) {
-  std::vector<std::string> logical;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    size_t end = nl == std::string::npos ? text.size() : nl + 1;
-    std::string l = text.substr(pos, end - pos);
-    while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
-    pos = end;
-    if ((l.starts_with(" ") || l.starts_with("\t")) && !logical.empty()) logical.back() += l.substr(1);
-    else logical.push_back(l);
-  }
+  auto escaped_commas = [](std::string l) {
+    for (size_t at = l.find(kListComma); at != std::string::npos; at = l.find(kListComma, at + 2))
+      l.replace(at, std::string_view(kListComma).size(), "\\,");
+    return l;
+  };
+  std::vector<std::string> logical = logical_lines(text);
   std::vector<std::string> out;
   for (auto& l : logical) {
     bool list = l.starts_with("CATEGORIES") || l.starts_with("RESOURCES");
+    if (list) l = escaped_commas(l);
     size_t colon = l.find(':');
     if (list && colon != std::string::npos && !out.empty() && out.back().size() > colon &&
         out.back().compare(0, colon + 1, l, 0, colon + 1) == 0) {
@@ -1005,6 +1010,60 @@ std::string one_line_lists(const std::string& text) {
     }
     out.push_back(l);
   }
+  return fold_lines(out);
+}
+
+std::vector<std::string> logical_lines(std::string_view text) {
+  std::vector<std::string> logical;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    size_t end = nl == std::string::npos ? text.size() : nl + 1;
+    std::string l(text.substr(pos, end - pos));
+    while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
+    pos = end;
+    if ((l.starts_with(" ") || l.starts_with("\t")) && !logical.empty()) logical.back() += l.substr(1);
+    else logical.push_back(l);
+  }
+  return logical;
+}
+
+// libical writes RDATE/EXDATE one date a line; a file may hold several on
+// one line (RDATE;VALUE=DATE:19970101,19970120). Where the fresh text has
+// each date of such an old line, with the same parameters, they become that
+// old line again (at the first one's place), so the merge keeps it as it was.
+std::string regroup_date_lists(std::string_view old_text, const std::string& fresh) {
+  std::vector<std::string> olds;
+  for (auto& l : logical_lines(old_text))
+    if ((l.starts_with("RDATE") || l.starts_with("EXDATE")) && l.find(',') != std::string::npos) olds.push_back(l);
+  if (olds.empty()) return fresh;
+  std::vector<std::string> out = logical_lines(fresh);
+  for (const auto& ol : olds) {
+    size_t colon = ol.find(':');
+    if (colon == std::string::npos) continue;
+    std::string head = ol.substr(0, colon + 1);
+    std::vector<std::string> values;
+    for (size_t at = colon + 1;;) {
+      size_t comma = ol.find(',', at);
+      values.push_back(ol.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+    std::vector<size_t> where;
+    for (const auto& v : values) {
+      auto it = std::find(out.begin(), out.end(), head + v);
+      if (it == out.end()) break;
+      where.push_back(static_cast<size_t>(it - out.begin()));
+    }
+    if (where.size() != values.size()) continue;
+    std::sort(where.begin(), where.end());
+    out[where[0]] = ol;
+    for (size_t i = where.size(); i-- > 1;) out.erase(out.begin() + static_cast<std::ptrdiff_t>(where[i]));
+  }
+  return fold_lines(out);
+}
+
+std::string fold_lines(const std::vector<std::string>& out) {
   std::string r;
   for (const auto& l : out) {
     size_t at = 0, limit = 75;
@@ -1048,8 +1107,9 @@ std::string serialize_with(const json::object& obj, Kind kind, const std::string
                           : kind == Kind::kJournal ? ICAL_VJOURNAL_COMPONENT
                                                    : ICAL_VEVENT_COMPONENT;
   icalcomponent* master = icalcomponent_new(ck);
+  // a component without UID (files made by hand or by scripts) stays without
   std::string uid = str(obj, "uid");
-  add(master, icalproperty_new_uid(uid.c_str()));
+  if (!uid.empty()) add(master, icalproperty_new_uid(uid.c_str()));
   if (kind == Kind::kJournal) {  // a note
     if (auto t = str(obj, "title"); !t.empty()) add(master, icalproperty_new_summary(t.c_str()));
     if (auto b = str(obj, "body"); !b.empty()) add(master, icalproperty_new_description(b.c_str()));
@@ -1096,7 +1156,7 @@ std::string serialize_with(const json::object& obj, Kind kind, const std::string
         continue;
       }
       icalcomponent* oc = icalcomponent_new(ck);
-      add(oc, icalproperty_new_uid(uid.c_str()));
+      if (!uid.empty()) add(oc, icalproperty_new_uid(uid.c_str()));
       add_line(oc, w.time_line("RECURRENCE-ID", std::string(when), tz, date_only));
       json::object merged = obj;  // the instance: the master patched
       for (const char* k : {"recurrenceRules", "recurrenceOverrides", "iCalTimeZones", "iCalCalendarProps", "uid"})
@@ -1192,7 +1252,7 @@ std::string rewrite(std::string_view old_text, const json::object& obj, Kind kin
   bool duration = false;  // the file says DURATION, not DTEND: keep its form
   for (size_t at = old_text.find("DURATION:"); at != std::string::npos; at = old_text.find("DURATION:", at + 1))
     duration = duration || at == 0 || old_text[at - 1] == '\n';
-  std::string fresh = serialize_with(obj, kind, idem, old.unknown, duration);
+  std::string fresh = regroup_date_lists(old_text, serialize_with(obj, kind, idem, old.unknown, duration));
   merge::Rules rules;
   rules.key = line_key;
   rules.identity = identity;

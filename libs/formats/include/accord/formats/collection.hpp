@@ -35,7 +35,9 @@ struct Member {
 };
 
 // The members of a calendar file, in file order of their first component.
-// Throws std::runtime_error when the text is not one VCALENDAR.
+// A file may join several VCALENDARs: each member's text carries its own
+// calendar's lines (and the zones it names). Throws std::runtime_error when
+// the text is not iCalendar.
 std::vector<Member> calendar(std::string_view text);
 // The cards of a vCard file, in file order. Throws std::runtime_error when a
 // BEGIN:VCARD has no END:VCARD or content stands outside a card.

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+// Defects other people's real files showed (tests/real, real_corpus_test.cpp),
+// each on a small file of our own writing with the same shape: a file written
+// back from its unchanged record is the file as it was, byte for byte.
+#include <accord/formats/collection.hpp>
+#include <accord/formats/icalendar.hpp>
+#include <accord/formats/vcard.hpp>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace json = boost::json;
+using namespace accord::formats;
+
+namespace {
+
+json::object through_store(const json::object& o) { return json::parse(json::serialize(o)).as_object(); }
+
+// the event file written back from its own record, unchanged
+std::string ical_as_is(const std::string& text) {
+  auto p = icalendar::parse(text);
+  return icalendar::rewrite(text, through_store(p.object), p.kind, p.idempotency_key);
+}
+
+[[maybe_unused]] std::string vcard_as_is(const std::string& text) {
+  auto p = vcard::parse(text);
+  return vcard::rewrite(text, through_store(p.card), p.idempotency_key);
+}
+
+std::string cal(const std::string& body) {
+  return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\n" + body + "END:VCALENDAR\r\n";
+}
+
+}  // namespace
+
+TEST(RealShapesTest, AnEventWithoutUidGetsNoEmptyUidLine) {
+  // python-icalendar's files made by hand or by scripts often have no UID
+  std::string text = cal("BEGIN:VEVENT\r\nSUMMARY:Party\r\nDTSTART:20260101T100000Z\r\nEND:VEVENT\r\n");
+  EXPECT_EQ(ical_as_is(text), text);
+  json::object ev = through_store(icalendar::parse(text).object);
+  ev["title"] = "Big party";
+  std::string edited = icalendar::rewrite(text, ev, icalendar::Kind::kEvent, "");
+  EXPECT_EQ(edited.find("UID:"), std::string::npos) << edited;
+}
+
+TEST(RealShapesTest, CategoriesWithEscapedCommasStayAsTheyWere) {
+  // "Meeting\, John" is one category holding a comma
+  std::string text = cal("BEGIN:VEVENT\r\nUID:c1\r\nDTSTART:20260101T100000Z\r\nSUMMARY:S\r\n"
+                         "CATEGORIES:Meeting\\, John,Work\\, Sarah,Project\r\nEND:VEVENT\r\n");
+  auto p = icalendar::parse(text);
+  ASSERT_TRUE(p.object.contains("keywords")) << json::serialize(p.object);
+  EXPECT_TRUE(p.object.at("keywords").as_object().contains("Meeting, John")) << json::serialize(p.object);
+  EXPECT_EQ(ical_as_is(text), text);
+}
+
+TEST(RealShapesTest, AddedDatesKeepTheirZoneUtcAndDateForm) {
+  // RFC 5545's RDATE examples, as python-icalendar's rfc_5545_RDATE_example.ics has them
+  std::string zone =
+      "BEGIN:VTIMEZONE\r\nTZID:America/New_York\r\nBEGIN:STANDARD\r\nDTSTART:19971026T020000\r\n"
+      "TZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\nTZNAME:EST\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
+  for (std::string event : {
+           std::string("BEGIN:VEVENT\r\nUID:1\r\nDTSTART:19970714T123000Z\r\nRDATE:19970714T123000Z\r\nSUMMARY:S\r\nEND:VEVENT\r\n"),
+           std::string("BEGIN:VEVENT\r\nUID:2\r\nDTSTART;TZID=America/New_York:19970714T083000\r\n"
+                       "RDATE;TZID=America/New_York:19970715T083000\r\nSUMMARY:S\r\nEND:VEVENT\r\n"),
+           std::string("BEGIN:VEVENT\r\nUID:3\r\nDTSTART;VALUE=DATE:19970101\r\n"
+                       "RDATE;VALUE=DATE:19970101,19970120,19970217\r\nSUMMARY:S\r\nEND:VEVENT\r\n"),
+       }) {
+    std::string text = cal((event.find("TZID") != std::string::npos ? zone : "") + event);
+    EXPECT_EQ(ical_as_is(text), text);
+  }
+}
+
+TEST(RealShapesTest, TwoCalendarsJoinedInOneFileAreRead) {
+  // some exports (and `cat a.ics b.ics`) give several VCALENDARs in one file
+  std::string text = cal("BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260101T100000Z\r\nSUMMARY:A\r\nEND:VEVENT\r\n") +
+                     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//other//EN\r\nX-WR-CALNAME:Work\r\n"
+                     "BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20260102T100000Z\r\nSUMMARY:B\r\nEND:VEVENT\r\n"
+                     "BEGIN:VTODO\r\nUID:c\r\nSUMMARY:C\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
+  auto ms = collection::calendar(text);
+  ASSERT_EQ(ms.size(), 3u);
+  EXPECT_EQ(icalendar::parse(ms[0].text).object.at("title"), "A");
+  EXPECT_EQ(icalendar::parse(ms[1].text).object.at("title"), "B");
+  EXPECT_EQ(ms[2].type, "VTODO");
+  // each member carries its own calendar's lines, not the other's
+  EXPECT_EQ(ms[0].text.find("X-WR-CALNAME"), std::string::npos);
+  EXPECT_NE(ms[1].text.find("X-WR-CALNAME:Work"), std::string::npos);
+  // a member of the second calendar written back changes its own line alone
+  auto p = icalendar::parse(ms[1].text);
+  json::object ev = through_store(p.object);
+  ev["title"] = "B2";
+  std::string out = collection::calendar_put_back(text, ms[1], icalendar::rewrite(ms[1].text, ev, p.kind, ""));
+  std::string expected = text;
+  expected.replace(expected.find("SUMMARY:B\r\n"), 11, "SUMMARY:B2\r\n");
+  EXPECT_EQ(out, expected);
+  // written back unchanged: the same bytes
+  EXPECT_EQ(collection::calendar_put_back(text, ms[0], icalendar::rewrite(ms[0].text, through_store(icalendar::parse(ms[0].text).object), icalendar::Kind::kEvent, "")), text);
+  // removed: the other calendar stays whole
+  std::string without = collection::splice(text, ms[1], "");
+  EXPECT_EQ(collection::calendar(without).size(), 2u);
+}
