@@ -116,6 +116,24 @@ std::vector<std::string> left_behind(const boost::json::value& data, const std::
 
 namespace {
 
+// A member whose value is the one its absence means (RFC 8984 for
+// JSCalendar, RFC 9553 for JSContact): a converter that leaves it out keeps
+// it (an alert's relativeTo "start", an event's showWithoutTime false...).
+bool implicit_default(std::string_view key, const boost::json::value& v) {
+  static const std::pair<std::string_view, std::string_view> kStrings[] = {
+      {"relativeTo", "start"},     {"freeBusyStatus", "busy"}, {"privacy", "public"},
+      {"status", "confirmed"},     {"action", "display"},      {"participationStatus", "needs-action"},
+      {"kind", "individual"}};
+  static const std::string_view kFalse[] = {"showWithoutTime", "excluded", "useDefaultAlerts", "expectReply"};
+  static const std::string_view kZero[] = {"sequence", "priority"};
+  if (v.is_string())
+    return std::any_of(std::begin(kStrings), std::end(kStrings),
+                       [&](const auto& d) { return d.first == key && d.second == v.get_string(); });
+  if (v.is_bool()) return !v.get_bool() && std::find(std::begin(kFalse), std::end(kFalse), key) != std::end(kFalse);
+  if (v.is_int64()) return v.get_int64() == 0 && std::find(std::begin(kZero), std::end(kZero), key) != std::end(kZero);
+  return false;
+}
+
 void dropped_walk(const boost::json::value& sent, const boost::json::value& held, const std::string& path,
                   const std::vector<std::string>& ignore, std::vector<std::string>& out) {
   const boost::json::object* s = sent.if_object();
@@ -126,7 +144,9 @@ void dropped_walk(const boost::json::value& sent, const boost::json::value& held
     std::string p = path + "/" + std::string(key);
     if (std::any_of(ignore.begin(), ignore.end(), [&](const std::string& i) { return covers(i, p); })) continue;
     const boost::json::value* there = h->if_contains(key);
-    if (!there || there->is_null()) out.push_back(p);
+    if (!there || there->is_null()) {
+      if (!implicit_default(key, child)) out.push_back(p);
+    }
     else dropped_walk(child, *there, p, ignore, out);
   }
 }

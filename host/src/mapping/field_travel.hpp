@@ -49,8 +49,9 @@ std::vector<std::string> left_behind(const boost::json::value& data, const std::
 // store answered it after the write, lacks, each at the shallowest level
 // (/alerts/a1/relativeTo where the alert itself is there). A value the
 // store changed is not counted (its own form), only what it dropped;
-// '@' members, a Card's version and the paths under `ignore` (lazy fields,
-// which listings leave out) aside.
+// '@' members, a Card's version, a value its absence means (relativeTo
+// "start", showWithoutTime false: RFC 8984, RFC 9553) and the paths under
+// `ignore` (lazy fields, which listings leave out) aside.
 std::vector<std::string> dropped(const boost::json::value& sent, const boost::json::value& held,
                                  const std::vector<std::string>& ignore = {});
 

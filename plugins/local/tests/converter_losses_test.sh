@@ -44,4 +44,20 @@ fi
 # the next run: nothing to do (what stayed behind is not a change)
 runp run l.json
 echo "$out" | grep -q "nothing to do" && ok then-nothing-to-do || bad then-nothing-to-do "$out"
+
+# A default a converter leaves implicit is not a loss: an alert relative to
+# the start (JSCalendar's default relativeTo) written into an .ics file reads
+# back without "relativeTo" (RFC 8984 section 4.5.2: "start" when absent).
+mkdir -p evl/event
+printf '{"@type":"Event","uid":"e1","title":"Standup","start":"2026-03-02T09:00:00","timeZone":"Europe/Berlin","duration":"PT15M","alerts":{"a1":{"@type":"Alert","trigger":{"@type":"OffsetTrigger","offset":"-PT10M","relativeTo":"start"},"action":"display"}}}\n' > evl/event/e1.json
+printf '{"name": "ev", "state": "ev-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "evl"}},
+ "right": {"connector": "local", "config": {"backend": "icalendar", "path": "cal", "create": true}},
+ "streams": [{"left": "event", "right": "event"}]}\n' > ev.json
+runp run ev.json
+if [ "$rc" = 0 ] && echo "$out" | grep -q "right create Standup" && ! echo "$out" | grep -q "relativeTo"; then
+  ok an-implicit-relativeTo-start-is-not-a-loss
+else
+  bad an-implicit-relativeTo-start-is-not-a-loss "rc=$rc" "$out"
+fi
 exit $fail
