@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pipeline/pipeline.hpp"
+#include "pipeline/lookup_config.hpp"
 
 #include <accord/json/pointer.hpp>
 #include "mapping/field_travel.hpp"
@@ -696,6 +697,8 @@ StreamPair stream_pair_of(const json::object& s, size_t index, const Manifest& l
     if (auto* x = go.if_contains("refuse_empty_side")) sp.guards.refuse_empty_side = x->get_bool();
     if (auto* x = go.if_contains("max_records")) sp.guards.max_records = x->to_number<long>();
   }
+  read_lookup_config(s, sp, [&](Side x) { return &(x == Side::kLeft ? lm : rm); },
+                     [&](const std::string& p, const std::string& m) { errors.add(p, m); });
   return sp;
 }
 

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -81,6 +82,18 @@ struct Guards {
   long max_records = 0;  // 0: no limit
 };
 
+// A stream of either side that a pair's rules query and the engine keeps
+// mirrored, never written (`lookup`, pipeline/lookup_config.hpp).
+struct LookupStream {
+  Side side = Side::kRight;
+  std::string stream;
+  std::string as;       // the role its rules ask it by: "contacts", "users"
+  std::string pointer;  // "/streams/0/lookup/1", for messages
+};
+namespace email_crm {
+struct Settings;  // pipeline/lookup_config.hpp
+}
+
 struct StreamPair {
   std::string name;                 // "contact-crm_contact" unless named
   std::string left, right;          // stream names
@@ -95,6 +108,8 @@ struct StreamPair {
   std::map<std::string, Side> owners;  // field key → the side that owns it
   Guards guards;
   std::vector<std::string> untravelled;  // canonical fields that cannot travel (report)
+  std::vector<LookupStream> lookups;                    // `lookup`
+  std::shared_ptr<const email_crm::Settings> email_crm;  // `email_crm`; none: no such rules
   std::string pointer;                   // "/streams/0", for messages
   bool allowed(Side target, const std::string& op) const {
     return target == Side::kRight ? to_right && ops_to_right.contains(op) : to_left && ops_to_left.contains(op);

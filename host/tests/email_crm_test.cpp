@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: Apache-2.0
+// The email ⇄ CRM rules alone (engine/email_crm.hpp): one test a rule.
+#include "engine/email_crm.hpp"
+#include "engine/lookup.hpp"
+
+#include <boost/json.hpp>
+
+#include <gtest/gtest.h>
+
+namespace json = boost::json;
+using namespace accord;
+using namespace accord::email_crm;
+
+namespace {
+
+constexpr int64_t kNow = 1'780'000'000;  // 2026-05-28
+
+json::object msg(const std::string& text) { return json::parse(text).as_object(); }
+
+json::object inbound(const std::string& from, const std::string& id = "m1@x") {
+  return msg(R"({"messageId":[")" + id + R"("],"from":[{"email":")" + from +
+             R"("}],"to":[{"email":"me@corp.example"}],"sentAt":"2026-05-27T10:00:00Z"})");
+}
+
+json::object outbound(const std::string& to, const std::string& cc = "", const std::string& id = "o1@x") {
+  std::string m = R"({"messageId":[")" + id + R"("],"from":[{"email":"me@corp.example"}],"to":[{"email":")" + to +
+                  R"(","name":"Ann Stranger"}],"sentAt":"2026-05-27T10:00:00Z")";
+  if (!cc.empty()) m += R"(,"cc":[{"email":")" + cc + R"("}])";
+  return msg(m + "}");
+}
+
+class EmailCrmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    s.mailbox = {"me@corp.example"};
+    s.capture_address = "log@crm.example";
+    look.add("contacts", "c-ann", msg(R"({"emails":{"e1":{"address":"Ann@Client.example"}}})"), "2026-01-02");
+    look.add("users", "u-bo", msg(R"({"email":"bo@corp.example"})"));
+  }
+  Decision decide(const json::object& m) const { return decide_mailbox(s, look, threads, m, kNow); }
+  Settings s;
+  LookupIndex look;
+  ThreadIndex threads;
+};
+
+}  // namespace
+
+TEST_F(EmailCrmTest, KnownContactsMailIsLoggedOnThatContact) {
+  Decision d = decide(inbound("ann@client.example"));
+  EXPECT_TRUE(d.log);
+  EXPECT_EQ(d.rule, "contact");
+  EXPECT_EQ(d.contact_ids, std::vector<std::string>{"c-ann"});
+  EXPECT_FALSE(d.outbound);
+}
+
+TEST_F(EmailCrmTest, AContactIsFoundWhateverTheCaseOfTheAddress) {
+  EXPECT_TRUE(decide(inbound("ANN@client.EXAMPLE")).log);
+}
+
+TEST_F(EmailCrmTest, AStrangersMailIsNotLoggedAndNotUnresolved) {
+  Decision d = decide(inbound("who@else.example"));
+  EXPECT_FALSE(d.log);
+  EXPECT_EQ(d.rule, "no_contact");
+  EXPECT_FALSE(d.unresolved);
+}
+
+TEST_F(EmailCrmTest, SentToAStrangerWithoutTheCaptureAddressIsUnresolved) {
+  Decision d = decide(outbound("new@client.example"));
+  EXPECT_FALSE(d.log);
+  EXPECT_TRUE(d.unresolved);
+  EXPECT_TRUE(d.outbound);
+}
+
+TEST_F(EmailCrmTest, TheCaptureAddressInCcCreatesEachUnknownRecipient) {
+  Decision d = decide(outbound("new@client.example", "log@crm.example"));
+  EXPECT_TRUE(d.log);
+  EXPECT_EQ(d.rule, "capture_address");
+  ASSERT_EQ(d.create.size(), 1u);
+  EXPECT_EQ(d.create[0].email, "new@client.example");
+  EXPECT_EQ(d.create[0].name, "Ann Stranger");
+  EXPECT_TRUE(d.outbound);
+}
+
+TEST_F(EmailCrmTest, TheCaptureAddressInToCreatesNothing) {
+  Decision d = decide(outbound("log@crm.example"));
+  EXPECT_FALSE(d.log);
+}
+
+TEST_F(EmailCrmTest, UnknownRecipientsNeverCreatesNoneEvenWithTheCaptureAddress) {
+  s.unknown_recipients = Unknown::kNever;
+  EXPECT_FALSE(decide(outbound("new@client.example", "log@crm.example")).log);
+}
+
+TEST_F(EmailCrmTest, UnknownRecipientsAlwaysCreatesWithoutTheCaptureAddress) {
+  s.unknown_recipients = Unknown::kAlways;
+  Decision d = decide(outbound("new@client.example"));
+  EXPECT_TRUE(d.log);
+  EXPECT_EQ(d.create.size(), 1u);
+}
+
+TEST_F(EmailCrmTest, UnknownRecipientsAlwaysNeverCreatesAStrangerWhoWrote) {
+  s.unknown_recipients = Unknown::kAlways;
+  EXPECT_FALSE(decide(inbound("who@else.example")).log);
+}
+
+TEST_F(EmailCrmTest, AUsersMailIsNeverLogged) {
+  // bo is a user and a contact: mail from him stays out
+  look.add("contacts", "c-bo", msg(R"({"emails":[{"address":"bo@corp.example"}]})"));
+  Decision d = decide(inbound("bo@corp.example"));
+  EXPECT_FALSE(d.log);
+  EXPECT_EQ(d.rule, "exclude.crm_users");
+}
+
+TEST_F(EmailCrmTest, AUserAmongRecipientsIsNotLoggedOn) {
+  look.add("contacts", "c-bo", msg(R"({"emails":[{"address":"bo@corp.example"}]})"));
+  json::object m = outbound("ann@client.example", "bo@corp.example");
+  Decision d = decide(m);
+  EXPECT_TRUE(d.log);
+  EXPECT_EQ(d.contact_ids, std::vector<std::string>{"c-ann"});
+}
+
+TEST_F(EmailCrmTest, CrmUsersFalseLogsAUsersMailOnTheirContact) {
+  s.exclude_crm_users = false;
+  look.add("contacts", "c-bo", msg(R"({"emails":[{"address":"bo@corp.example"}]})"));
+  EXPECT_TRUE(decide(inbound("bo@corp.example")).log);
+}
+
+TEST_F(EmailCrmTest, AnExcludedAddressPatternLeavesTheMessageOut) {
+  s.exclude_addresses = {"no-reply@*"};
+  look.add("contacts", "c-nr", msg(R"({"email":"no-reply@client.example"})"));
+  Decision d = decide(inbound("no-reply@client.example"));
+  EXPECT_FALSE(d.log);
+  EXPECT_EQ(d.rule, "exclude.addresses");
+}
+
+TEST_F(EmailCrmTest, AnExcludedDomainCoversItsSubdomainsOnly) {
+  s.exclude_domains = {"client.example"};
+  look.add("contacts", "c-x", msg(R"({"email":"x@eu.client.example"})"));
+  look.add("contacts", "c-y", msg(R"({"email":"y@otherclient.example"})"));
+  EXPECT_EQ(decide(inbound("ann@client.example")).rule, "exclude.domains");
+  EXPECT_EQ(decide(inbound("x@eu.client.example")).rule, "exclude.domains");
+  EXPECT_TRUE(decide(inbound("y@otherclient.example")).log);
+}
+
+TEST_F(EmailCrmTest, ParticipantsLimitTheFieldsLookedAt) {
+  s.participants = {"from"};
+  EXPECT_FALSE(decide(outbound("ann@client.example")).log);  // ann only in To
+  s.participants = {"from", "to"};
+  EXPECT_TRUE(decide(outbound("ann@client.example")).log);
+}
+
+TEST_F(EmailCrmTest, MatchMultipleAllLogsOnEveryContactOfTheAddress) {
+  look.add("contacts", "c-ann2", msg(R"({"email":"ann@client.example","created":"2025-01-01"})"));
+  Decision d = decide(inbound("ann@client.example"));
+  EXPECT_EQ(d.contact_ids, (std::vector<std::string>{"c-ann2", "c-ann"}));
+}
+
+TEST_F(EmailCrmTest, MatchMultipleOldestLogsOnTheOldestContact) {
+  s.match_multiple = MatchMultiple::kOldest;
+  look.add("contacts", "c-ann3", msg(R"({"email":"ann@client.example","created":"2026-03-01"})"));
+  look.add("contacts", "c-ann2", msg(R"({"email":"ann@client.example","created":"2025-01-01"})"));
+  EXPECT_EQ(decide(inbound("ann@client.example")).contact_ids, std::vector<std::string>{"c-ann2"});
+}
+
+TEST_F(EmailCrmTest, AReplyInALoggedThreadIsLoggedOnItsContacts) {
+  threads.add(msg(R"({"messageId":["start@crm"]})"), {"c-9"});
+  json::object m = inbound("who@else.example", "r1@x");
+  m["inReplyTo"] = json::array{"start@crm"};
+  Decision d = decide(m);
+  EXPECT_TRUE(d.log);
+  EXPECT_EQ(d.rule, "thread");
+  EXPECT_EQ(d.contact_ids, std::vector<std::string>{"c-9"});
+}
+
+TEST_F(EmailCrmTest, AThreadIsFoundByReferencesAndByTheStoresThreadId) {
+  threads.add(msg(R"({"messageId":["a@x"],"threadId":"T1"})"), {"c-9"});
+  json::object byref = inbound("who@else.example", "r2@x");
+  byref["references"] = json::array{"zz@x", "a@x"};
+  EXPECT_TRUE(decide(byref).log);
+  json::object bythread = inbound("who@else.example", "r3@x");
+  bythread["threadId"] = "T1";
+  EXPECT_TRUE(decide(bythread).log);
+  EXPECT_FALSE(decide(inbound("who@else.example", "r4@x")).log);
+}
+
+TEST_F(EmailCrmTest, ThreadStartCrmLogsOnlyThreadsTheCrmStarted) {
+  s.thread_start = ThreadStart::kCrm;
+  Decision d = decide(inbound("ann@client.example"));
+  EXPECT_FALSE(d.log);
+  EXPECT_EQ(d.rule, "thread_start");
+  threads.add(msg(R"({"messageId":["m1@x"]})"), {"c-ann"});
+  EXPECT_TRUE(decide(inbound("ann@client.example")).log);
+}
+
+TEST_F(EmailCrmTest, SinceLeavesOlderMessagesOut) {
+  s.since_seconds = 3 * 86400;
+  json::object old = inbound("ann@client.example");
+  old["sentAt"] = "2026-05-20T10:00:00Z";
+  EXPECT_EQ(decide(old).rule, "since");
+  EXPECT_TRUE(decide(inbound("ann@client.example")).log);
+}
+
+TEST_F(EmailCrmTest, ADisconnectedMailboxLogsNothingEitherWay) {
+  s.connected = false;
+  EXPECT_EQ(decide(inbound("ann@client.example")).rule, "connected");
+  EXPECT_FALSE(decide_crm(s, inbound("ann@client.example")).log);
+  s.connected = true;
+  EXPECT_TRUE(decide_crm(s, inbound("ann@client.example")).log);
+}
+
+TEST_F(EmailCrmTest, AChangedMailboxTakesItsOwnAddressForSent) {
+  s.mailbox = {"new@corp.example"};
+  json::object m = msg(R"({"from":[{"email":"new@corp.example"}],"to":[{"email":"ann@client.example"}]})");
+  Decision d = decide(m);
+  EXPECT_TRUE(d.log);
+  EXPECT_TRUE(d.outbound);
+}
+
+class AttachmentsTest : public EmailCrmTest {
+ protected:
+  json::object with_attachments() {
+    json::object m = inbound("ann@client.example");
+    m["attachments"] = json::parse(R"([{"partId":"2","name":"plan.pdf","size":1000},
+                                       {"partId":"3","name":"movie.mp4","size":5000000},
+                                       {"partId":"4","name":"tool.exe","size":10}])");
+    return m;
+  }
+  void SetUp() override {
+    EmailCrmTest::SetUp();
+    s.max_bytes = 3145728;
+    s.types = {"pdf", "mp4", "txt"};
+  }
+};
+
+TEST_F(AttachmentsTest, SkipMessageLeavesTheWholeMessageOut) {
+  s.oversize = Oversize::kSkipMessage;
+  Decision d = decide(with_attachments());
+  EXPECT_FALSE(d.log);
+  EXPECT_EQ(d.rule, "attachments");
+}
+
+TEST_F(AttachmentsTest, DropAttachmentLogsTheRestWithANote) {
+  s.oversize = Oversize::kDropAttachment;
+  Decision d = decide(with_attachments());
+  EXPECT_TRUE(d.log);
+  EXPECT_EQ(d.omit_parts, (std::vector<std::string>{"3", "4"}));
+  EXPECT_NE(d.note.find("movie.mp4 (5000000 bytes, over 3145728)"), std::string::npos) << d.note;
+  EXPECT_NE(d.note.find("tool.exe (type .exe not carried)"), std::string::npos) << d.note;
+  EXPECT_EQ(d.note.find("plan.pdf"), std::string::npos) << d.note;
+}
+
+TEST_F(AttachmentsTest, AttachmentsWithinTheRuleTravelWhole) {
+  json::object m = inbound("ann@client.example");
+  m["attachments"] = json::parse(R"([{"partId":"2","name":"Plan.PDF","size":3145728}])");
+  Decision d = decide(m);
+  EXPECT_TRUE(d.log);
+  EXPECT_TRUE(d.omit_parts.empty());
+  EXPECT_TRUE(d.note.empty());
+}
+
+TEST_F(EmailCrmTest, AnnotateGivesTheCrmItsFieldsAndAnExcludedRecordItsRule) {
+  json::object logged = outbound("new@client.example", "log@crm.example");
+  annotate(logged, decide(logged));
+  EXPECT_EQ(logged["direction"], "outbound");
+  EXPECT_EQ(logged["contactIds"], json::array{});
+  EXPECT_EQ(logged["createContacts"].at(0).at("email"), "new@client.example");
+  EXPECT_FALSE(logged.contains("emailCrm"));
+  json::object left = outbound("new@client.example");
+  annotate(left, decide(left));
+  EXPECT_EQ(left["emailCrm"].at("rule"), "no_contact");
+  EXPECT_EQ(left["emailCrm"].at("unresolved"), true);
+  EXPECT_FALSE(left.contains("contactIds"));
+}
+
+TEST(GlobTest, StarMatchesAnyRun) {
+  EXPECT_TRUE(glob_match("no-reply@*", "no-reply@x.example"));
+  EXPECT_TRUE(glob_match("*@*.example", "a@b.example"));
+  EXPECT_FALSE(glob_match("no-reply@*", "reply@x.example"));
+  EXPECT_TRUE(glob_match("a*b*c", "aXXbYYc"));
+  EXPECT_FALSE(glob_match("a*b*c", "aXXbYY"));
+}
+
+TEST(LookupIndexTest, ContactsAreFoundByEveryAddressTheyHold) {
+  LookupIndex look;
+  look.add("contacts", "c1", msg(R"({"emails":{"e1":{"address":"A@x.example"},"e2":{"address":"b@x.example"}}})"));
+  look.add("contacts", "c2", msg(R"({"emails":["b@x.example"]})"));
+  EXPECT_EQ(look.find("contacts", "a@x.example").size(), 1u);
+  EXPECT_EQ(look.find("contacts", "B@X.example").size(), 2u);
+  EXPECT_TRUE(look.find("users", "a@x.example").empty());
+  EXPECT_EQ(look.size("contacts"), 2u);
+}
