@@ -43,7 +43,7 @@ struct Prop {
   }
 };
 
-// Physical lines, CRLF or LF.
+// Physical lines, CRLF or LF (or CR CR LF: a CRLF file converted once more).
 std::vector<std::string_view> physical_lines(std::string_view text) {
   std::vector<std::string_view> out;
   size_t start = 0;
@@ -51,7 +51,7 @@ std::vector<std::string_view> physical_lines(std::string_view text) {
     size_t nl = text.find('\n', start);
     size_t end = nl == std::string_view::npos ? text.size() : nl;
     std::string_view l = text.substr(start, end - start);
-    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    while (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     out.push_back(l);
     if (nl == std::string_view::npos) break;
     start = nl + 1;

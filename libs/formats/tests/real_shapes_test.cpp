@@ -98,3 +98,12 @@ TEST(RealShapesTest, TwoCalendarsJoinedInOneFileAreRead) {
   std::string without = collection::splice(text, ms[1], "");
   EXPECT_EQ(collection::calendar(without).size(), 2u);
 }
+
+TEST(RealShapesTest, ACardWhoseLinesEndInTwoCarriageReturnsReads) {
+  // an iPhone export that went through a CRLF conversion twice: "\r\r\n"
+  std::string text = "BEGIN:VCARD\r\r\nVERSION:3.0\r\r\nPRODID:-//Apple Inc.//iOS 5.0.1//EN\r\r\nN:Doe;John;;;\r\r\n"
+                     "FN:John Doe\r\r\nTEL;type=CELL:555 0100\r\r\nEND:VCARD\r\r\n";
+  auto p = vcard::parse(text);
+  EXPECT_EQ(p.card.at("name").at("full"), "John Doe");
+  EXPECT_EQ(vcard_as_is(text), text);
+}
