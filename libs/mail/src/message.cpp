@@ -12,6 +12,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <fstream>
 #include <memory>
 
 
@@ -597,6 +598,13 @@ std::string to_lf(std::string_view text) {
   return out;
 }
 
+void to_lf_in_place(std::string& text) {
+  size_t w = 0;
+  for (size_t r = 0; r < text.size(); ++r)
+    if (text[r] != '\r' || r + 1 >= text.size() || text[r + 1] != '\n') text[w++] = text[r];
+  text.resize(w);
+}
+
 uint64_t crlf_size(std::string_view text) {
   uint64_t n = text.size();
   for (size_t nl = text.find('\n'); nl != std::string_view::npos; nl = text.find('\n', nl + 1))
@@ -717,8 +725,9 @@ std::string param_text(const std::map<std::string, std::string>& params, const s
   return "";
 }
 
-// `delimited`: a delimiter line follows the part (the CRLF cut off before it).
-void parse_part(std::string_view text, bool in_digest, bool delimited, Part& p) {
+// `delimited`: a delimiter line follows the part (the CRLF cut off before it);
+// `base`: the first byte of the whole message (a leaf's offset is counted from it).
+void parse_part(std::string_view text, bool in_digest, bool delimited, Part& p, const char* base) {
   std::string_view headers = header_block(text);
   std::string_view body;
   if (text.starts_with("\r\n")) body = text.substr(2);
@@ -729,10 +738,12 @@ void parse_part(std::string_view text, bool in_digest, bool delimited, Part& p) 
   if (std::string cd = header_value(headers, "Content-Disposition"); !cd.empty())
     p.disposition = header_params(cd, p.disposition_params);
   p.cid = header_value(headers, "Content-ID");
+  p.encoding = lower(trim(header_value(headers, "Content-Transfer-Encoding")));
   auto boundary = p.type_params.find("boundary");
   if (!p.type.starts_with("multipart/") || boundary == p.type_params.end() || boundary->second.empty()) {
     if (p.type.starts_with("multipart/")) p.type = "text/plain";  // no boundary: read as text, as servers do
     p.size = body.size();
+    p.offset = body.empty() ? text.data() + text.size() - base : body.data() - base;
     // An attached message that is all header (no empty line ends it) before
     // a delimiter: the CRLF before the delimiter also ends its header, and
     // IMAP servers count it in the part (Dovecot's BODYSTRUCTURE and BODY[n]:
@@ -771,7 +782,7 @@ void parse_part(std::string_view text, bool in_digest, bool delimited, Part& p) 
     last_delimited = false;
   }
   for (size_t i = 0; i < parts.size(); ++i)
-    parse_part(parts[i], p.type == "multipart/digest", i + 1 < parts.size() || last_delimited, p.sub_parts.emplace_back());
+    parse_part(parts[i], p.type == "multipart/digest", i + 1 < parts.size() || last_delimited, p.sub_parts.emplace_back(), base);
 }
 
 json::object leaf_json(const Part& p, const std::string& part_id, std::string_view fallback) {
@@ -842,7 +853,7 @@ std::string header_params(std::string_view value, std::map<std::string, std::str
 Part parse_structure(std::string_view message) {
   std::string text = to_crlf(message);
   Part root;
-  parse_part(text, false, false, root);
+  parse_part(text, false, false, root, text.data());
   return root;
 }
 
@@ -851,6 +862,32 @@ json::object structure_fields(const Part& root, std::string_view fallback) {
   json::object tree = node_json(root, "", attachments, fallback);
   bool any = !attachments.empty();
   return json::object{{"bodyStructure", std::move(tree)}, {"attachments", std::move(attachments)}, {"hasAttachment", any}};
+}
+
+std::optional<std::string> lazy_bytes(const boost::json::value& v, std::string& why) {
+  if (v.is_string()) {
+    auto bytes = base64_decode(v.get_string());
+    if (!bytes) why = "is not base64";
+    return bytes;
+  }
+  const boost::json::value* f = v.is_object() ? v.get_object().if_contains("$file") : nullptr;
+  if (!f || !f->is_string()) {
+    why = "is neither base64 text nor a {\"$file\": path} the host handed over";
+    return std::nullopt;
+  }
+  std::string path(f->get_string());
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  std::string out;
+  if (in) {
+    out.resize(static_cast<size_t>(in.tellg()));
+    in.seekg(0);
+    in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  }
+  if (!in) {
+    why = "names a file that cannot be read: " + path;
+    return std::nullopt;
+  }
+  return out;
 }
 
 }  // namespace accord::mail

@@ -8,6 +8,8 @@
 #include <accord/kit/cursor.hpp>
 #include <accord/net/url_rules.hpp>
 
+#include <algorithm>
+
 namespace json = boost::json;
 using accord::json_read::arr;
 using accord::json_read::str;
@@ -59,6 +61,8 @@ const char* config_schema() {
         "graph_url": {"type": "string", "format": "url-loopback-http", "default": "https://graph.microsoft.com/v1.0", "description": "graph: Microsoft Graph's root (a national cloud's, or a test server's)"},
         "contact_folders": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "default": ["contacts"],
           "description": "graph: the contact folders the contact stream syncs, by id or display name; \"contacts\" is the default Contacts folder. New contacts go to the first"},
+        "mail_folders": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "default": ["*"],
+          "description": "graph: the mail folders the message stream syncs, by id, path (\"INBOX/Work\"), name or well-known name (\"inbox\", \"sentitems\"); \"*\": every folder but Deleted Items, Junk Email and Outbox (and their subfolders)"},
         "task_lists": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "default": ["defaultList"],
           "description": "graph: the To Do lists the task stream syncs, by id or display name; \"defaultList\" is the default Tasks list. New tasks go to the first"},
         "calendar_window": {"type": "object", "additionalProperties": false,
@@ -103,6 +107,8 @@ Settings read_settings(const accord::kit::Config& k) {
   }
   s.contact_folders = k.strings("/contact_folders");
   s.task_lists = k.strings("/task_lists");
+  s.mail_folders = k.strings("/mail_folders");
+  if (s.mail_folders.empty()) s.mail_folders = {"*"};
   if (s.contact_folders.empty()) s.contact_folders = {"contacts"};
   if (s.task_lists.empty()) s.task_lists = {"defaultList"};
   s.window_start = k.str("/calendar_window/start");
@@ -120,9 +126,12 @@ Backend::Backend(const accord::Host& host, const accord::Connector& owner, const
     : host_(host), owner_(owner), s_(read_settings(k)), client_(s_.client, host) {}
 
 void Backend::check_stream(std::string_view stream) const {
-  if (stream != "contact" && stream != "event" && stream != "task")
-    throw accord::Error(ACCORD_UNSUPPORTED, "outlook-mapi's graph backend keeps the streams contact, event and task "
-                                            "(message and note are not written yet), not \"" + std::string(stream) + "\"");
+  if (stream == "note")
+    throw accord::Error(ACCORD_UNSUPPORTED, "Microsoft Graph v1.0 has no Outlook notes (no /me/notes): the note stream "
+                                            "is the pst backend's only");
+  if (stream != "contact" && stream != "event" && stream != "task" && stream != "message")
+    throw accord::Error(ACCORD_UNSUPPORTED, "outlook-mapi's graph backend keeps the streams contact, event, task and "
+                                            "message, not \"" + std::string(stream) + "\"");
 }
 
 std::string Backend::read_changes(std::string_view stream, std::string_view cursor) {
@@ -131,6 +140,7 @@ std::string Backend::read_changes(std::string_view stream, std::string_view curs
   json::object c = cur ? std::move(*cur) : json::object{{"stream", std::string(stream)}};
   if (stream == "contact") return read_contacts(c, !cur);
   if (stream == "event") return read_events(c, !cur);
+  if (stream == "message") return read_messages(c, !cur);
   return read_tasks(c, !cur);
 }
 
@@ -140,6 +150,7 @@ std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
   return accord::kit::results_json(accord::kit::apply_each(owner_, ops, [&](const accord::kit::Op& op) {
     if (stream == "contact") return apply_contact(op);
     if (stream == "event") return apply_event(op);
+    if (stream == "message") return apply_message(op);
     return apply_task(op);
   }));
 }
@@ -184,15 +195,26 @@ std::vector<std::string> Backend::if_match(const accord::kit::Op& op) const {
 // The cursor between rounds: {"stream", "folders": [ids], "links": {id:
 // deltaLink}}; mid-round also "at" (the folder in progress), "next" (its
 // @odata.nextLink) and "full" (the round is a full listing).
-std::string Backend::read_delta(const char* stream, const json::object& c, bool fresh, const std::vector<Folder>& folders,
+std::string Backend::read_delta(const char* stream, const json::object& c, bool fresh, const std::vector<Folder>& now,
                                 const OnPage& on_page) {
-  json::array ids;
-  for (const Folder& f : folders) ids.push_back(json::value(f.id));
+  // The folders in the cursor's order, those added since (a folder made in
+  // Outlook, one more configured) after them: their first delta round lists
+  // what they hold. A folder gone (deleted, or no longer configured) took its
+  // items without an @removed: the host lists everything.
+  std::vector<Folder> folders;
   if (!fresh) {
     const json::value* was = c.if_contains("folders");
-    if (!was || *was != json::value(ids))
-      kCursor.expire("the folders it was made with are not those configured now");
+    if (!was || !was->is_array()) kCursor.expire("it names no folders");
+    for (const auto& v : was->get_array()) {
+      auto it = std::find_if(now.begin(), now.end(), [&](const Folder& f) { return v.is_string() && f.id == v.get_string(); });
+      if (it == now.end()) kCursor.expire("a folder it followed is gone from Outlook or no longer configured");
+      folders.push_back(*it);
+    }
   }
+  for (const Folder& f : now)
+    if (std::none_of(folders.begin(), folders.end(), [&](const Folder& x) { return x.id == f.id; })) folders.push_back(f);
+  json::array ids;
+  for (const Folder& f : folders) ids.push_back(json::value(f.id));
   json::object links;
   if (auto* l = c.if_contains("links"); l && l->is_object()) links = l->get_object();
   size_t at = 0;

@@ -9,7 +9,11 @@
 //            and cancelled occurrences; creates carry transactionId and the
 //            extended property;
 //   task:    To Do lists (the default list or those named), per-list delta;
-//            checklist items; the key in a linkedResource's externalId.
+//            checklist items; the key in a linkedResource's externalId;
+//   message: mail folders (walked through childFolders), per-folder delta,
+//            MIME by $value on fetch; creates are JSON imports with the
+//            message flags and the key as extended properties, attachments
+//            over 3 MB through upload sessions (graph_mail.cpp).
 // Reading: one delta page per read_changes call. The cursor holds the
 // @odata.deltaLink of each folder between runs and, mid-round, the folder
 // in progress and its @odata.nextLink. 410 or syncStateNotFound (Graph
@@ -20,6 +24,7 @@
 #pragma once
 
 #include "graph_client.hpp"
+#include "mail_map.hpp"
 
 #include <accord/connector.hpp>
 #include <accord/kit/config.hpp>
@@ -59,6 +64,7 @@ std::string key_filter(const std::string& key);
 struct Settings {
   ClientOptions client;
   std::vector<std::string> contact_folders, task_lists;
+  std::vector<std::string> mail_folders;  // {"*"}: every folder but Deleted Items, Junk Email and Outbox
   std::string window_start;  // "2024-01-01T00:00:00" when fixed, else from past_days
   int64_t past_days = 365, future_days = 730;
   int64_t page_size = 100;
@@ -75,6 +81,8 @@ class Backend {
   void check_stream(std::string_view stream) const;
   std::string read_changes(std::string_view stream, std::string_view cursor);
   std::string apply(std::string_view stream, std::string_view ops);
+  // fetch: a message's /raw and /size ($value); other streams have no lazy fields.
+  std::string fetch(std::string_view stream, const std::vector<std::string>& ids);
 
  private:
   // ---- delta rounds over folders (graph_backend.cpp) -------------------------
@@ -120,11 +128,28 @@ class Backend {
   std::vector<boost::json::object> checklist(const std::string& list, const std::string& task);
   void write_checklist(const std::string& list, const std::string& task, const boost::json::object& data);
 
+  // ---- messages (graph_mail.cpp) ---------------------------------------------
+  struct MailFolder {
+    std::string id, path, parent;
+    bool synced = false;
+  };
+  const std::vector<MailFolder>& mail_tree();
+  const std::vector<Folder>& mail_folders();
+  const MailFolder* mail_folder(const std::string& id);
+  std::string folder_for(const std::string& path);
+  std::string read_messages(const boost::json::object& c, bool fresh);
+  accord::kit::Result apply_message(const accord::kit::Op& op);
+  std::optional<boost::json::object> find_message(const std::string& key);
+  accord::kit::Result message_result(const std::string& id);
+  void upload_attachment(const std::string& message_id, const outlook::mail::File& file);
+  void complete_attachments(const std::string& message_id, const boost::json::object& data);
+
   accord::Host host_;
   const accord::Connector& owner_;
   Settings s_;
   GraphClient client_;
-  std::optional<std::vector<Folder>> contact_folders_, task_lists_;
+  std::optional<std::vector<Folder>> contact_folders_, task_lists_, mail_folders_;
+  std::optional<std::vector<MailFolder>> mail_tree_;
   const boost::json::object empty_;
 };
 

@@ -118,4 +118,32 @@ Answer GraphClient::call(const std::string& method, const std::string& target, c
   }
 }
 
+Answer GraphClient::put_range(const std::string& upload_url, std::string_view bytes, uint64_t first, uint64_t total) {
+  if (cancelled_.load() || host_.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+  std::vector<std::string> headers{"Content-Type: application/octet-stream",
+                                   "Content-Range: bytes " + std::to_string(first) + "-" +
+                                       std::to_string(first + bytes.size() - 1) + "/" + std::to_string(total)};
+  accord::net::HttpResponse resp;
+  accord::net::HttpFailure f;
+  ++requests_;
+  // a range sent again is answered by nextExpectedRanges: idempotent
+  if (!http_.request("PUT", upload_url, headers, std::string(bytes), resp, f, true))
+    throw accord::Error(f.transient ? ACCORD_RETRY : ACCORD_ERROR,
+                        describe("PUT", upload_url) + ": " + accord::net::redact(f.message));
+  Answer a;
+  a.status = resp.status;
+  a.location = resp.header("location");
+  boost::system::error_code ec;
+  if (!resp.body.empty()) a.body = json::parse(resp.body, ec);
+  if (ec) a.body = nullptr;
+  if (!a.ok() && a.body.is_object())
+    if (const json::object* e = obj(a.body.get_object(), "error")) {
+      a.code = str(*e, "code");
+      a.message = str(*e, "message");
+    }
+  if (retryable(a.status))
+    throw accord::Error(ACCORD_RETRY, failure(ACCORD_RETRY, "PUT", upload_url, a).what(), resp.retry_after_ms(1000));
+  return a;
+}
+
 }  // namespace outlook::graph

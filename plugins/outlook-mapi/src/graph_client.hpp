@@ -69,6 +69,11 @@ class GraphClient {
   Answer call(const std::string& method, const std::string& target, const std::string& body = "",
               const std::vector<std::string>& extra = {}, bool idempotent = false, const std::string& prefer = "");
 
+  // One range of an attachment upload session's bytes (outlook-large-
+  // attachments.md): a PUT on the session's pre-authenticated uploadUrl,
+  // which takes no Authorization header, with Content-Range "bytes a-b/total".
+  Answer put_range(const std::string& upload_url, std::string_view bytes, uint64_t first, uint64_t total);
+
   // [any thread] ends the call in progress; later calls throw CANCELLED.
   void cancel() noexcept {
     cancelled_.store(true);

@@ -15,6 +15,7 @@
 
 #include "contact_map.hpp"
 #include "event_map.hpp"
+#include "mail_map.hpp"
 #include "todo_map.hpp"
 
 #include <accord/connector.hpp>
@@ -39,19 +40,16 @@ const accord::kit::Manifest& manifest() {
     using accord::kit::StreamInfo;
     return accord::kit::ManifestBuilder(
                "outlook-mapi", "Outlook (Microsoft Graph, Outlook data files)", "0.1.0",
-               "Outlook's contacts, calendar and tasks: a Microsoft 365 or Outlook.com mailbox through Microsoft "
+               "Outlook's mail, contacts, calendar and tasks: a Microsoft 365 or Outlook.com mailbox through Microsoft "
                "Graph (two-way, incremental, OAuth 2.0), or an Outlook data file (.pst/.ost) read through libpff.")
         .stream(StreamInfo("contact", "jscontact").with_fields(contacts::fields()))
         .stream(StreamInfo("event", "jscalendar-event").with_fields(events::fields()))
         .stream(StreamInfo("task", "jscalendar-task").with_fields(todo::fields()))
-        // (pst only, so far: the graph backend refuses them in check_stream)
-        .stream(StreamInfo("message", "jmap-email")
-                    .with_fields({"/messageId", "/subject", "/from", "/to", "/cc", "/sentAt", "/receivedAt", "/size",
-                                  "/mailboxIds", "/keywords", "/raw"})
-                    .with_lazy({"/raw"}, "/size"))
+        .stream(StreamInfo("message", "jmap-email").with_fields(mail::fields()).with_lazy({"/raw"}, "/size"))
+        // (pst only: Graph v1.0 has no Outlook notes; the graph backend refuses it in check_stream)
         .stream(StreamInfo("note", "note").with_fields({"/title", "/body", "/categories", "/created", "/updated"}))
         .config_schema(graph::config_schema())
-        .store_identity({"backend", "account", "graph_url", "contact_folders", "task_lists", "path"})
+        .store_identity({"backend", "account", "graph_url", "contact_folders", "task_lists", "mail_folders", "path"})
         .build();
   }();
   return m;
@@ -95,7 +93,7 @@ class Outlook final : public accord::Connector {
 
   std::string fetch(std::string_view stream, std::string_view ids_json) override {
     check_stream(stream);
-    if (graph_) return accord::Connector::fetch(stream, ids_json);
+    if (graph_) return graph_->fetch(stream, accord::kit::parse_ids(ids_json));
     return pst_fetch(stream, ids_json);
   }
 

@@ -4,6 +4,7 @@
 // task ⇄ JSCalendar task.
 #include "contact_map.hpp"
 #include "event_map.hpp"
+#include "mail_map.hpp"
 #include "todo_map.hpp"
 
 #include <accord/formats/windows_zones.hpp>
@@ -151,3 +152,77 @@ TEST(TodoMapTest, ATaskRoundTripsWithItsChecklist) {
 }
 
 }  // namespace
+
+// ---- messages (mail_map) ------------------------------------------------------
+
+namespace mail = outlook::mail;
+
+TEST(MailMapTest, MimeBodyAndAttachmentsDecoded) {
+  std::string raw =
+      "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+      "--b\r\nContent-Type: multipart/alternative; boundary=\"a\"\r\n\r\n"
+      "--a\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+      "Gr=FC=DFe, a long line that=\r\n goes on\r\n"
+      "--a\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\nPHA+R3LDvMOfZTwvcD4=\r\n"
+      "--a--\r\n"
+      "--b\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\nContent-Disposition: attachment; filename=\"r.pdf\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n";
+  mail::Content c = mail::mime_content(raw);
+  EXPECT_EQ(c.type, "html");
+  EXPECT_EQ(c.text, "<p>Gr\xC3\xBC\xC3\x9F" "e</p>");
+  ASSERT_EQ(c.files.size(), 1u);
+  EXPECT_EQ(c.files[0].name, "r.pdf");
+  EXPECT_EQ(c.files[0].content_type, "application/pdf");
+  EXPECT_EQ(c.files[0].bytes, "%PDF-");
+  // only text/plain: the quoted-printable part, its soft line break joined, in UTF-8
+  mail::Content t = mail::mime_content(
+      "Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nGr=FC=DFe, a=\n b\n");
+  EXPECT_EQ(t.type, "text");
+  EXPECT_EQ(t.text, "Gr\xC3\xBC\xC3\x9F" "e, a b\r\n");
+}
+
+TEST(MailMapTest, ImportIsNotADraftUnlessTheRecordSays) {
+  json::object data = json::parse(R"({"subject": "S", "from": [{"name": "Ada", "email": "ada@example.org"}],
+      "messageId": ["m1@example.org"], "receivedAt": "2026-03-01T10:00:05+01:00", "sentAt": "2026-03-01T10:00:00+01:00",
+      "keywords": {"$seen": true, "$flagged": true}, "categories": ["Blue"]})").as_object();
+  mail::Import imp = mail::to_import(data, "k1", "String {g} Name K");
+  auto prop = [&](const std::string& id) -> std::string {
+    for (const auto& p : imp.body.at("singleValueExtendedProperties").as_array())
+      if (p.at("id").as_string() == id) return std::string(p.at("value").as_string());
+    return "";
+  };
+  EXPECT_EQ(prop("Integer 0x0E07"), "1");  // MSGFLAG_READ, not MSGFLAG_UNSENT
+  EXPECT_EQ(prop("SystemTime 0x0E06"), "2026-03-01T09:00:05Z");
+  EXPECT_EQ(prop("SystemTime 0x0039"), "2026-03-01T09:00:00Z");
+  EXPECT_EQ(prop("String {g} Name K"), "k1");
+  EXPECT_EQ(imp.body.at("internetMessageId"), "<m1@example.org>");
+  EXPECT_EQ(imp.body.at("flag").at("flagStatus"), "flagged");
+  EXPECT_EQ(imp.body.at("from").at("emailAddress").at("address"), "ada@example.org");
+  data["keywords"] = json::object{{"$draft", true}};
+  EXPECT_EQ(mail::to_import(data, "", "").body.at("singleValueExtendedProperties").at(0).at("value"), "8");
+}
+
+TEST(MailMapTest, PatchLeavesWhatTheRecordLacks) {
+  json::object p = mail::to_patch(json::parse(R"({"keywords": {"$seen": true}})").as_object());
+  EXPECT_EQ(p.at("isRead"), true);
+  EXPECT_EQ(p.at("flag").at("flagStatus"), "notFlagged");
+  EXPECT_FALSE(p.contains("categories"));
+  p = mail::to_patch(json::parse(R"({"categories": []})").as_object());
+  EXPECT_FALSE(p.contains("isRead"));
+  EXPECT_TRUE(p.at("categories").as_array().empty());
+}
+
+TEST(MailMapTest, RecordFromGraph) {
+  json::object g = json::parse(R"({"internetMessageId": "<a@b>", "subject": "Hi", "isRead": false, "isDraft": false,
+      "flag": {"flagStatus": "flagged"}, "from": {"emailAddress": {"name": "a@b", "address": "a@b"}},
+      "toRecipients": [{"emailAddress": {"name": "Bob", "address": "bob@x"}}], "sentDateTime": "2026-03-01T09:00:00Z",
+      "receivedDateTime": "2026-03-01T09:00:05Z", "hasAttachments": true})").as_object();
+  json::object d = mail::to_record(g, "INBOX/Work");
+  EXPECT_EQ(d.at("messageId"), json::array{"a@b"});
+  EXPECT_EQ(d.at("from"), json::parse(R"([{"email": "a@b"}])"));
+  EXPECT_EQ(d.at("to"), json::parse(R"([{"email": "bob@x", "name": "Bob"}])"));
+  EXPECT_EQ(d.at("keywords"), json::parse(R"({"$flagged": true})"));
+  EXPECT_EQ(d.at("mailboxIds"), json::parse(R"({"INBOX/Work": true})"));
+  EXPECT_EQ(d.at("categories"), json::array());
+  EXPECT_EQ(d.at("sentAt"), "2026-03-01T09:00:00Z");
+}

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+// Graph messages ⇄ canonical message records (mail_map.hpp).
+#include "mail_map.hpp"
+
+#include <accord/formats/text_codec.hpp>
+#include <accord/json/lenient.hpp>
+#include <accord/mail/message.hpp>
+#include <accord/time/utc_time.hpp>
+
+#include <set>
+
+namespace json = boost::json;
+using accord::json_read::arr;
+using accord::json_read::obj;
+using accord::json_read::str;
+
+namespace outlook::mail {
+
+namespace {
+
+namespace am = accord::mail;
+
+json::array addresses_of(const json::object& g, const char* key) {
+  json::array out;
+  auto one = [&](const json::object& r) {
+    if (const json::object* e = obj(r, "emailAddress")) {
+      json::object a{{"email", str(*e, "address")}};
+      if (std::string n = str(*e, "name"); !n.empty() && n != str(*e, "address")) a["name"] = n;
+      out.push_back(std::move(a));
+    }
+  };
+  if (const json::array* a = arr(g, key)) {
+    for (const auto& v : *a)
+      if (v.is_object()) one(v.get_object());
+  } else if (const json::object* o = obj(g, key)) {
+    one(*o);
+  }
+  return out;
+}
+
+json::array recipients(const json::value* v) {
+  json::array out;
+  if (!v || !v->is_array()) return out;
+  for (const auto& x : v->get_array()) {
+    if (!x.is_object()) continue;
+    json::object e{{"address", str(x.get_object(), "email")}};
+    if (std::string n = str(x.get_object(), "name"); !n.empty()) e["name"] = n;
+    out.push_back(json::object{{"emailAddress", std::move(e)}});
+  }
+  return out;
+}
+
+bool flag(const json::object& data, const char* keyword) {
+  const json::object* k = obj(data, "keywords");
+  const json::value* v = k ? k->if_contains(keyword) : nullptr;
+  return v && v->is_bool() && v->get_bool();
+}
+
+// RFC 3339 with any offset → UTC "…Z" (what Graph's SystemTime takes); "" when unreadable.
+std::string utc(const std::string& t) {
+  auto s = am::rfc3339_seconds(t);
+  return s ? accord::utc::format(*s) : "";
+}
+
+// The part at an IMAP part number ("1", "2.1") of a structure.
+const am::Part* part_at(const am::Part& root, const std::string& id) {
+  const am::Part* p = &root;
+  size_t at = 0;
+  while (at < id.size()) {
+    size_t dot = id.find('.', at);
+    int n = std::stoi(id.substr(at, dot == std::string::npos ? std::string::npos : dot - at));
+    if (p->sub_parts.empty()) {
+      if (n != 1) return nullptr;  // a leaf at the top is part 1
+    } else {
+      if (n < 1 || static_cast<size_t>(n) > p->sub_parts.size()) return nullptr;
+      p = &p->sub_parts[static_cast<size_t>(n) - 1];
+    }
+    if (dot == std::string::npos) break;
+    at = dot + 1;
+  }
+  return p;
+}
+
+std::string decoded(std::string_view crlf, const am::Part& p) {
+  std::string_view body = crlf.substr(std::min<size_t>(p.offset, crlf.size()), p.size);
+  if (p.encoding == "base64") return am::base64_decode(body).value_or(std::string(body));
+  if (p.encoding == "quoted-printable") {
+    std::string joined;  // soft line breaks ("=" CRLF) first
+    for (size_t i = 0; i < body.size(); ++i) {
+      if (body[i] == '=' && body.substr(i + 1, 2) == "\r\n") {
+        i += 2;
+        continue;
+      }
+      joined += body[i];
+    }
+    return accord::formats::codec::quoted_printable_decode(joined);
+  }
+  return std::string(body);
+}
+
+void text_leaves(const am::Part& p, const std::string& id, const std::set<std::string>& attached,
+                 std::vector<std::pair<const am::Part*, std::string>>& out) {
+  if (p.sub_parts.empty()) {
+    std::string pid = id.empty() ? "1" : id;
+    if (!attached.contains(pid) && (p.type == "text/html" || p.type == "text/plain")) out.emplace_back(&p, pid);
+    return;
+  }
+  for (size_t i = 0; i < p.sub_parts.size(); ++i)
+    text_leaves(p.sub_parts[i], (id.empty() ? "" : id + ".") + std::to_string(i + 1), attached, out);
+}
+
+}  // namespace
+
+const std::vector<std::string>& fields() {
+  static const std::vector<std::string> f = {"/messageId", "/subject", "/from", "/to", "/cc", "/bcc", "/replyTo",
+                                             "/sentAt", "/receivedAt", "/size", "/mailboxIds", "/keywords",
+                                             "/categories", "/hasAttachment", "/raw"};
+  return f;
+}
+
+const char* select() {
+  return "internetMessageId,subject,from,sender,toRecipients,ccRecipients,bccRecipients,replyTo,sentDateTime,"
+         "receivedDateTime,isRead,isDraft,flag,categories,hasAttachments,parentFolderId,changeKey";
+}
+
+json::object to_record(const json::object& g, const std::string& mailbox) {
+  json::object d;
+  std::string mid = str(g, "internetMessageId");
+  if (mid.size() >= 2 && mid.front() == '<' && mid.back() == '>') mid = mid.substr(1, mid.size() - 2);
+  if (!mid.empty()) d["messageId"] = json::array{json::value(mid)};
+  d["subject"] = str(g, "subject");
+  for (auto [rec, graph] : {std::pair{"from", "from"}, {"to", "toRecipients"}, {"cc", "ccRecipients"},
+                            {"bcc", "bccRecipients"}, {"replyTo", "replyTo"}})
+    if (json::array a = addresses_of(g, graph); !a.empty()) d[rec] = std::move(a);
+  if (std::string t = utc(str(g, "sentDateTime")); !t.empty()) d["sentAt"] = t;
+  if (std::string t = utc(str(g, "receivedDateTime")); !t.empty()) d["receivedAt"] = t;
+  d["mailboxIds"] = json::object{{mailbox, true}};
+  json::object k;
+  if (const json::value* r = g.if_contains("isRead"); r && r->is_bool() && r->get_bool()) k["$seen"] = true;
+  if (const json::object* f = obj(g, "flag"); f && str(*f, "flagStatus") == "flagged") k["$flagged"] = true;
+  if (const json::value* r = g.if_contains("isDraft"); r && r->is_bool() && r->get_bool()) k["$draft"] = true;
+  d["keywords"] = std::move(k);
+  // always there, [] when none: an absent field is one the other side does not keep
+  const json::array* c = arr(g, "categories");
+  d["categories"] = c ? *c : json::array();
+  if (const json::value* h = g.if_contains("hasAttachments"); h && h->is_bool()) d["hasAttachment"] = h->get_bool();
+  return d;
+}
+
+Content mime_content(std::string_view raw) {
+  Content c;
+  std::string crlf = am::to_crlf(raw);
+  am::Part root = am::parse_structure(crlf);
+  json::object s = am::structure_fields(root);
+  std::set<std::string> attached;
+  if (const json::array* a = arr(s, "attachments"))
+    for (const auto& v : *a) {
+      if (!v.is_object()) continue;
+      const json::object& leaf = v.get_object();
+      const am::Part* p = part_at(root, str(leaf, "partId"));
+      if (!p) continue;
+      attached.insert(str(leaf, "partId"));
+      File f{str(leaf, "name"), p->type, decoded(crlf, *p), str(leaf, "cid"), str(leaf, "disposition") == "inline"};
+      if (f.name.empty()) f.name = "attachment";
+      c.files.push_back(std::move(f));
+    }
+  std::vector<std::pair<const am::Part*, std::string>> texts;
+  text_leaves(root, "", attached, texts);
+  const am::Part* body = nullptr;
+  for (auto& [p, id] : texts)
+    if (p->type == "text/html") {
+      body = p;
+      break;
+    }
+  if (!body && !texts.empty()) body = texts.front().first;
+  if (body) {
+    c.type = body->type == "text/html" ? "html" : "text";
+    std::string bytes = decoded(crlf, *body);
+    auto cs = body->type_params.find("charset");
+    c.text = accord::formats::codec::to_utf8(bytes, cs == body->type_params.end() ? "" : cs->second);
+    if (!accord::formats::codec::is_valid_utf8(c.text))
+      c.text = accord::formats::codec::to_utf8(c.text, std::string(am::kFallbackCharset));
+  }
+  return c;
+}
+
+Import to_import(const json::object& data, const std::string& key, const std::string& key_property) {
+  // the record's fields, those it lacks from its raw form's header
+  json::object f = data;
+  std::string raw;
+  if (auto* r = data.if_contains("raw"); r && r->is_string()) raw = am::base64_decode(r->get_string()).value_or("");
+  if (!raw.empty())
+    for (auto& [k, v] : am::header_fields(am::header_block(am::to_crlf(raw))))
+      if (!f.contains(k)) f[k] = v;
+  Import out;
+  json::object& b = out.body;
+  if (auto* s = f.if_contains("subject"); s && s->is_string()) b["subject"] = *s;
+  if (json::array a = recipients(f.if_contains("from")); !a.empty()) b["from"] = a.front();
+  if (json::array a = recipients(f.if_contains("to")); !a.empty()) b["toRecipients"] = std::move(a);
+  if (json::array a = recipients(f.if_contains("cc")); !a.empty()) b["ccRecipients"] = std::move(a);
+  if (json::array a = recipients(f.if_contains("bcc")); !a.empty()) b["bccRecipients"] = std::move(a);
+  if (json::array a = recipients(f.if_contains("replyTo")); !a.empty()) b["replyTo"] = std::move(a);
+  if (const json::array* m = arr(f, "messageId"); m && !m->empty() && m->front().is_string())
+    b["internetMessageId"] = "<" + std::string(m->front().get_string()) + ">";
+  if (const json::array* c = arr(f, "categories"); c && !c->empty()) b["categories"] = *c;
+  if (flag(f, "$flagged")) b["flag"] = json::object{{"flagStatus", "flagged"}};
+  Content c = raw.empty() ? Content{} : mime_content(raw);
+  b["body"] = json::object{{"contentType", c.type}, {"content", c.text}};
+  json::array atts;
+  for (File& file : c.files) {
+    if (file.bytes.size() > kInlineLimit) {
+      out.large.push_back(std::move(file));
+      continue;
+    }
+    json::object a{{"@odata.type", "#microsoft.graph.fileAttachment"}, {"name", file.name},
+                   {"contentType", file.content_type}, {"contentBytes", am::base64_encode(file.bytes)}};
+    if (file.inline_) a["isInline"] = true;
+    if (!file.content_id.empty()) a["contentId"] = file.content_id;
+    atts.push_back(std::move(a));
+  }
+  if (!atts.empty()) b["attachments"] = std::move(atts);
+  // [MS-OXCMSG] 2.2.1.6 PidTagMessageFlags: MSGFLAG_READ 0x1, MSGFLAG_UNSENT 0x8 (a draft)
+  int flags = (flag(f, "$seen") ? 1 : 0) | (flag(f, "$draft") ? 8 : 0);
+  json::array props{json::object{{"id", "Integer 0x0E07"}, {"value", std::to_string(flags)}}};
+  if (std::string t = utc(str(f, "receivedAt")); !t.empty())
+    props.push_back(json::object{{"id", "SystemTime 0x0E06"}, {"value", t}});  // PR_MESSAGE_DELIVERY_TIME
+  if (std::string t = utc(str(f, "sentAt")); !t.empty())
+    props.push_back(json::object{{"id", "SystemTime 0x0039"}, {"value", t}});  // PR_CLIENT_SUBMIT_TIME
+  if (!key.empty()) props.push_back(json::object{{"id", key_property}, {"value", key}});
+  b["singleValueExtendedProperties"] = std::move(props);
+  return out;
+}
+
+json::object to_patch(const json::object& data) {
+  // what the record does not have (a side that keeps no categories) is left as Outlook has it
+  json::object p;
+  if (data.contains("keywords")) {
+    p["isRead"] = flag(data, "$seen");
+    p["flag"] = json::object{{"flagStatus", flag(data, "$flagged") ? "flagged" : "notFlagged"}};
+  }
+  if (const json::value* c = data.if_contains("categories"))
+    p["categories"] = c->is_array() ? c->get_array() : json::array();
+  return p;
+}
+
+}  // namespace outlook::mail

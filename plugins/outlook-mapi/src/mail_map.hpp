@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// Graph messages ⇄ the canonical `message` record (JMAP Email, libs/mail's
+// fields), for the graph backend's message stream:
+//   - mailboxIds: the message's folder by its path ("INBOX", "INBOX/Work",
+//     "Projects/2026"); Outlook's special folders by their special-use
+//     names: Inbox → "INBOX", Sent Items → "\Sent", Drafts → "\Drafts",
+//     Archive → "\Archive", Junk Email → "\Junk", Deleted Items → "\Trash";
+//   - keywords: isRead → $seen, flag.flagStatus "flagged" → $flagged,
+//     isDraft → $draft; categories in /categories (as the pst backend);
+//   - header fields from Graph's properties (sentAt and receivedAt in UTC:
+//     Graph keeps no offset), /raw only from fetch ($value).
+// A create is an import: Graph creates a message from JSON (user-post-
+// messages.md) and, given PR_MESSAGE_FLAGS (Integer 0x0E07) at create, with
+// the flags it says ([MS-OXCMSG] 2.2.1.6: MSGFLAG_UNSENT 0x8 makes a draft,
+// MSGFLAG_READ 0x1 a read message; read-only after the first save) — a MIME
+// upload is always a draft and takes no extended property. The JSON is made
+// from the record's /raw (its header fields, its first text/html or
+// text/plain part as the body, its other leaves as file attachments) and
+// its fields; PR_MESSAGE_DELIVERY_TIME (0x0E06) and PR_CLIENT_SUBMIT_TIME
+// (0x0039) carry receivedAt and sentAt. Outlook writes its own MIME from
+// that, so /raw does not come back byte for byte.
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace outlook::mail {
+
+// The message fields the graph stream keeps (the manifest's).
+const std::vector<std::string>& fields();
+
+// The $select of a listing: what to_record reads.
+const char* select();
+
+// The canonical data of a Graph message in the folder named `mailbox`.
+boost::json::object to_record(const boost::json::object& g, const std::string& mailbox);
+
+// A file attachment to make.
+struct File {
+  std::string name, content_type, bytes, content_id;
+  bool inline_ = false;
+};
+
+// What a create sends: the JSON body (attachments up to kInlineLimit in it)
+// and the attachments that go through upload sessions after it.
+struct Import {
+  boost::json::object body;
+  std::vector<File> large;
+};
+// Attachments above this go through an upload session (outlook-large-
+// attachments.md: "If the file size is under 3 MB, do a single POST").
+inline constexpr uint64_t kInlineLimit = 3 * 1024 * 1024;
+// `key`: the idempotency key, kept in `key_property` (an extended property id).
+Import to_import(const boost::json::object& data, const std::string& key, const std::string& key_property);
+
+// The PATCH that brings a message's flags, read state and categories to the
+// record's (isRead, flag, categories); a field the record lacks is left alone.
+boost::json::object to_patch(const boost::json::object& data);
+
+// The text and files of a MIME message: the first text/html part (else the
+// first text/plain) as {"contentType", "content"} in UTF-8, and the leaves
+// that are attachments, decoded.
+struct Content {
+  std::string type = "text", text;
+  std::vector<File> files;
+};
+Content mime_content(std::string_view raw);
+
+}  // namespace outlook::mail
