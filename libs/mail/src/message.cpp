@@ -12,7 +12,6 @@
 #include <array>
 #include <cctype>
 #include <cstring>
-#include <fstream>
 #include <memory>
 
 
@@ -598,13 +597,6 @@ std::string to_lf(std::string_view text) {
   return out;
 }
 
-void to_lf_in_place(std::string& text) {
-  size_t w = 0;
-  for (size_t r = 0; r < text.size(); ++r)
-    if (text[r] != '\r' || r + 1 >= text.size() || text[r + 1] != '\n') text[w++] = text[r];
-  text.resize(w);
-}
-
 uint64_t crlf_size(std::string_view text) {
   uint64_t n = text.size();
   for (size_t nl = text.find('\n'); nl != std::string_view::npos; nl = text.find('\n', nl + 1))
@@ -862,32 +854,6 @@ json::object structure_fields(const Part& root, std::string_view fallback) {
   json::object tree = node_json(root, "", attachments, fallback);
   bool any = !attachments.empty();
   return json::object{{"bodyStructure", std::move(tree)}, {"attachments", std::move(attachments)}, {"hasAttachment", any}};
-}
-
-std::optional<std::string> lazy_bytes(const boost::json::value& v, std::string& why) {
-  if (v.is_string()) {
-    auto bytes = base64_decode(v.get_string());
-    if (!bytes) why = "is not base64";
-    return bytes;
-  }
-  const boost::json::value* f = v.is_object() ? v.get_object().if_contains("$file") : nullptr;
-  if (!f || !f->is_string()) {
-    why = "is neither base64 text nor a {\"$file\": path} the host handed over";
-    return std::nullopt;
-  }
-  std::string path(f->get_string());
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  std::string out;
-  if (in) {
-    out.resize(static_cast<size_t>(in.tellg()));
-    in.seekg(0);
-    in.read(out.data(), static_cast<std::streamsize>(out.size()));
-  }
-  if (!in) {
-    why = "names a file that cannot be read: " + path;
-    return std::nullopt;
-  }
-  return out;
 }
 
 }  // namespace accord::mail

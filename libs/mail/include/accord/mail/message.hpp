@@ -137,19 +137,11 @@ std::string first_mailbox(const boost::json::object& data, const std::string& fa
 // Line ends: to CRLF (the wire and canonical form) and to LF (Maildir files).
 std::string to_crlf(std::string_view text);
 std::string to_lf(std::string_view text);
-// The same in place: no second copy of a large message.
-void to_lf_in_place(std::string& text);
 // The size the text has with CRLF line ends.
 uint64_t crlf_size(std::string_view text);
 
 std::string base64_encode(std::string_view bytes);
 // nullopt on characters outside the alphabet (whitespace is skipped).
 std::optional<std::string> base64_decode(std::string_view text);
-
-// A lazy field's bytes as apply receives it: its base64 text, or the file
-// the host handed over in its place ({"$file": path}, accord/lazy_files.h),
-// read whole. nullopt, with `why` said, when it is neither or the file
-// cannot be read.
-std::optional<std::string> lazy_bytes(const boost::json::value& v, std::string& why);
 
 }  // namespace accord::mail
