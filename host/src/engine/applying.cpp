@@ -374,8 +374,9 @@ void PairRun::commit_item(Item& it, size_t i, Results& results,
         for (const auto& f : lazy_[s]) held.get_object().erase(std::string_view(f).substr(1));
         // what the store's converter could not carry of this record (issue
         // 21): said under its write and counted in the run's sync issues
-        if (sp_.identity)
-          if (auto lost = dropped(op.data, held, lazy_[s]); !lost.empty()) note_dropped(shown_op(op), lost);
+        // (with rules, said by the source fields they read)
+        if (auto lost = dropped(op.data, held, lazy_[s]); !lost.empty())
+          note_dropped(shown_op(op), sp_.identity ? lost : dropped_by_rule(lost, sp_.rules, s));
         written = std::move(held);
         text = json::serialize(written);
       }

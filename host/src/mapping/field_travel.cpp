@@ -164,6 +164,35 @@ std::vector<std::string> dropped(const boost::json::value& sent, const boost::js
   return out;
 }
 
+std::vector<std::string> dropped_by_rule(const std::vector<std::string>& lost, const std::vector<Rule>& rules,
+                                         Side target) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& p) {
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  };
+  for (const auto& p : lost) {
+    bool said = false;
+    for (const auto& r : rules) {
+      // the rule writes p, or a field holding p, on the target
+      std::vector<std::string> there, source;
+      if (target == Side::kRight) {
+        there.push_back(r.right.text());
+        for (const auto& l : r.left) source.push_back(l.text());
+      } else {
+        for (const auto& l : r.left) there.push_back(l.text());
+        source.push_back(r.right.text());
+      }
+      if (source.empty()) continue;  // a constant: nothing of the source's was lost
+      if (std::none_of(there.begin(), there.end(), [&](const std::string& t) { return covers(t, p) || covers(p, t); }))
+        continue;
+      for (const auto& f : source) add(f);
+      said = true;
+    }
+    if (!said) add(p);
+  }
+  return out;
+}
+
 std::vector<std::string> pair_untravelled(bool identity, const TravelSide& left, const TravelSide& right,
                                           const std::vector<std::string>& rules_read) {
   return identity ? untravelled_fields(left, right) : unmapped_fields(left.fields, rules_read);

@@ -7,6 +7,8 @@
 // for any one segment. Pure: no I/O.
 #pragma once
 
+#include "pipeline/pipeline.hpp"
+
 #include <boost/json/value.hpp>
 
 #include <string>
@@ -54,5 +56,12 @@ std::vector<std::string> left_behind(const boost::json::value& data, const std::
 // `ignore` (lazy fields, which listings leave out) aside.
 std::vector<std::string> dropped(const boost::json::value& sent, const boost::json::value& held,
                                  const std::vector<std::string>& ignore = {});
+
+// A mapped pair's `lost` (paths of the record written to `target`, as
+// dropped() gives them) said by the fields the pair's rules read on the
+// other side, where a rule writes that path or a field holding it (the
+// mapping says where the field went); a path no rule writes as it is.
+std::vector<std::string> dropped_by_rule(const std::vector<std::string>& lost, const std::vector<Rule>& rules,
+                                         Side target);
 
 }  // namespace accord

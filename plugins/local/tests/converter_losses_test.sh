@@ -60,4 +60,24 @@ if [ "$rc" = 0 ] && echo "$out" | grep -q "right create Standup" && ! echo "$out
 else
   bad an-implicit-relativeTo-start-is-not-a-loss "rc=$rc" "$out"
 fi
+
+# A pair with mapping rules: what the converter dropped is said by the field
+# the rule reads on the source side (the mapping says where it went).
+mkdir -p ml/person
+printf '{"fullName":"Cy Doe","mail":"c@x.org","mailLabel":"night shift"}\n' > ml/person/p1.json
+printf '{"name": "m", "state": "m-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "ml"}},
+ "right": {"connector": "local", "config": {"backend": "vcard", "path": "mbook", "create": true}},
+ "streams": [{"left": "person", "right": "contact", "mapping": [
+   {"left": "/fullName", "right": "/name/full"},
+   {"left": "/mail", "right": "/emails/e1/address"},
+   {"left": "/mailLabel", "right": "/emails/e1/label"}]}]}\n' > m.json
+runp run m.json
+python3 - "$out" <<'PY' && ok mapped-pair-says-what-the-converter-dropped-by-its-rule || bad mapped-pair-says-what-the-converter-dropped-by-its-rule "rc=$rc" "$out"
+import sys
+lines = sys.argv[1].splitlines()
+i = next(i for i, l in enumerate(lines) if l.strip().startswith("+ right create"))
+nxt = lines[i + 1] if i + 1 < len(lines) else ""
+assert "stays behind" in nxt and "/mailLabel" in nxt, nxt
+PY
 exit $fail
