@@ -208,6 +208,9 @@ TEST(WireSchemaTest, ManifestSchemaAgreesWithTheManifestParser) {
           "store_identity":["path"],"config_schema":{"type":"object"},
           "streams":[{"name":"message","canonical":"jmap-email","fields":["/subject","/raw"],"lazy":["/raw"],
                       "lazy_size":"/size","identity":["/messageId"],"capabilities":["read","fetch"]}]})", kAccepted},
+      {R"({"id":"people","version":"1","config_schema":{},
+          "streams":[{"name":"contact","fields":["/emails/*/address","/emails/*/pref"],"read_only":["/emails/*/pref"]}]})", kAccepted},
+      {R"({"id":"memo","version":"1","streams":[{"name":"note","fields":["/title"],"read_only":"/title"}],"config_schema":{}})", kRefused},
       {R"({"version":"1","streams":[{"name":"note"}],"config_schema":{}})", kRefused},
       {R"({"id":"Memo","version":"1","streams":[{"name":"note"}],"config_schema":{}})", kRefused},
       {R"({"id":"memo","streams":[{"name":"note"}],"config_schema":{}})", kRefused},
@@ -245,6 +248,23 @@ TEST(WireSchemaTest, TheManifestParsersLeniencyIsKnown) {
   ASSERT_TRUE(parsed.has_value());
   EXPECT_FALSE(parsed->custom_streams);
   EXPECT_FALSE(schema_accepts("manifest", yes, why));
+}
+
+TEST(WireSchemaTest, AReadOnlyFieldMustBeAmongTheFields) {
+  // The schema cannot say that read_only is a subset of fields; the parser
+  // refuses one that is not, naming it.
+  const char* stray = R"({"id":"m","version":"1","config_schema":{},
+      "streams":[{"name":"note","fields":["/title"],"read_only":["/created"]}]})";
+  std::string why;
+  auto parsed = accord::parse_manifest(stray);
+  ASSERT_FALSE(parsed.has_value());
+  EXPECT_NE(parsed.error().message.find("\"/created\" must also be listed in \"fields\""), std::string::npos)
+      << parsed.error().message;
+  EXPECT_TRUE(schema_accepts("manifest", stray, why));
+  auto ok = accord::parse_manifest(R"({"id":"m","version":"1","config_schema":{},
+      "streams":[{"name":"note","fields":["/title","/created"],"read_only":["/created"]}]})");
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(ok->streams[0].read_only, std::vector<std::string>{"/created"});
 }
 
 TEST(WireSchemaTest, OpsSchemaDescribesWhatTheHostSends) {

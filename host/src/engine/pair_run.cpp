@@ -173,7 +173,9 @@ void PairRun::untravelled_from_instances() {
     } else if (const StreamInfo* info = reg_.find(p_.endpoint(s).connector)->manifest.stream(stream(s))) {
       kept[s] = info->fields;
     }
-    kept_[s] = kept[s];  // each write's own losses (make_op)
+    // each write's own losses (make_op): what the side only reads stays behind too
+    const StreamInfo* info = reg_.find(p_.endpoint(s).connector)->manifest.stream(stream(s));
+    kept_[s] = info ? writable_fields(kept[s], info->read_only) : kept[s];
   }
   if (!asked) return;
   std::vector<std::string> read;

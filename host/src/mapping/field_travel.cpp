@@ -57,12 +57,35 @@ void compare(const TravelSide& mine, const TravelSide& theirs, const char* my_wo
   if (!part.empty()) out.push_back(who + "by " + their_word + " " + theirs.name + " only in part: " + joined(part));
 }
 
+// The fields `theirs` keeps of mine but only reads (a side that keeps any
+// field may send any of them).
+void read_only_of(const TravelSide& mine, const TravelSide& theirs, const char* my_word, const char* their_word,
+                  std::vector<std::string>& out) {
+  std::vector<std::string> read_only;
+  for (const auto& r : theirs.read_only)
+    if (mine.fields.empty() ||
+        std::any_of(mine.fields.begin(), mine.fields.end(), [&](const std::string& f) { return covers(f, r) || covers(r, f); }))
+      read_only.push_back(r);
+  if (!read_only.empty())
+    out.push_back("read only on " + std::string(their_word) + " side " + theirs.name + ": " + joined(read_only) + ": what " +
+                  my_word + " changes there stays behind");
+}
+
 }  // namespace
 
 std::vector<std::string> untravelled_fields(const TravelSide& left, const TravelSide& right) {
   std::vector<std::string> out;
   compare(left, right, "the left side", "the right", out);
   compare(right, left, "the right side", "the left", out);
+  read_only_of(left, right, "the left side", "the right", out);
+  read_only_of(right, left, "the right side", "the left", out);
+  return out;
+}
+
+std::vector<std::string> writable_fields(const std::vector<std::string>& fields, const std::vector<std::string>& read_only) {
+  std::vector<std::string> out;
+  for (const auto& f : fields)
+    if (std::find(read_only.begin(), read_only.end(), f) == read_only.end()) out.push_back(f);
   return out;
 }
 

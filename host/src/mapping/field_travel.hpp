@@ -19,12 +19,15 @@ namespace accord {
 struct TravelSide {
   std::string name;                 // "the left side (local)"
   std::vector<std::string> fields;  // as the manifest lists them; empty: keeps any field
+  std::vector<std::string> read_only = {};  // those of `fields` it reads but never writes
 };
 
 // Lines such as
 //   kept by the left side (local), not by the right (crm-rest): /uid, /kind
 //   kept by the left side (local), by the right (crm-rest) only in part:
 //     /emails (only /emails/e1/address)
+//   read only on the right side (google-api): /emails/*/pref: what the left
+//   side changes there stays behind
 // none when everything travels.
 std::vector<std::string> untravelled_fields(const TravelSide& left, const TravelSide& right);
 
@@ -37,6 +40,9 @@ std::vector<std::string> unmapped_fields(const std::vector<std::string>& left_fi
 // keeps that the other does not; with rules, the left fields none reads.
 std::vector<std::string> pair_untravelled(bool identity, const TravelSide& left, const TravelSide& right,
                                           const std::vector<std::string>& rules_read);
+
+// `fields` less those of `read_only` (what a write to that side keeps).
+std::vector<std::string> writable_fields(const std::vector<std::string>& fields, const std::vector<std::string>& read_only);
 
 // One record's part of it: the paths of `data` (under `prefix`, a pointer)
 // holding a value that a side keeping `kept` does not keep, each at the

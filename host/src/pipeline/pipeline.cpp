@@ -624,7 +624,8 @@ StreamPair stream_pair_of(const json::object& s, size_t index, const Manifest& l
     keys.insert(ls->fields.begin(), ls->fields.end());
     keys.insert(rs->fields.begin(), rs->fields.end());
     // grouped, each field once, by pointer segments (mapping/field_travel.hpp)
-    sp.untravelled = untravelled_fields({"(" + lm.id + ")", ls->fields}, {"(" + rm.id + ")", rs->fields});
+    sp.untravelled = untravelled_fields({"(" + lm.id + ")", ls->fields, ls->read_only},
+                                        {"(" + rm.id + ")", rs->fields, rs->read_only});
   }
 
   if (auto* match = s.if_contains("match"); match && match->is_array()) {

@@ -3,6 +3,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 
 namespace json = boost::json;
 
@@ -107,6 +108,12 @@ Result<Manifest> parse_manifest(const char* manifest_json) {
     for (const auto& f : s.identity)
       if (f.empty() || f[0] != '/')
         return fail(where + "\"identity\": \"" + f + "\" must be a JSON pointer such as \"/messageId\"");
+    auto read_only = string_list(so, "read_only", where);
+    if (!read_only) return std::unexpected(read_only.error());
+    s.read_only = std::move(*read_only);
+    for (const auto& f : s.read_only)
+      if (std::find(s.fields.begin(), s.fields.end(), f) == s.fields.end())
+        return fail(where + "\"read_only\": \"" + f + "\" must also be listed in \"fields\" (a field read but never written)");
     m.streams.push_back(std::move(s));
   }
   const json::value* schema = o.if_contains("config_schema");

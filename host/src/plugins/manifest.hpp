@@ -28,6 +28,10 @@ struct StreamInfo {
   // renumbering (a message: Message-ID, size, arrival time): a deleted record
   // marked "renumbered" is the same record as a new one with equal values.
   std::vector<std::string> identity;
+  // Fields (among `fields`) the connector reads but never writes: the
+  // service sets them (Google's primary address as JSContact pref). A
+  // change the other side makes to one stays behind, and is said so.
+  std::vector<std::string> read_only;
 };
 
 struct Manifest {

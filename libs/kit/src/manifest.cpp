@@ -22,6 +22,7 @@ json::object StreamInfo::to_json() const {
   if (!lazy.empty()) o["lazy"] = strings(lazy);
   if (!lazy_size.empty()) o["lazy_size"] = lazy_size;
   if (!identity.empty()) o["identity"] = strings(identity);
+  if (!read_only.empty()) o["read_only"] = strings(read_only);
   o["fields"] = strings(fields);
   return o;
 }

@@ -36,6 +36,7 @@ struct StreamInfo {
   std::vector<std::string> lazy;      // top-level pointers only fetch() gives ("/raw")
   std::string lazy_size;              // pointer to the lazy fields' size ("/size")
   std::vector<std::string> identity;  // pointers that pick out a record when the store renumbers it
+  std::vector<std::string> read_only;  // pointers among `fields` read but never written (the service sets them)
 
   StreamInfo& with_fields(std::vector<std::string> f) { fields = std::move(f); return *this; }
   StreamInfo& with_lazy(std::vector<std::string> l, std::string size_pointer = "") {
@@ -44,6 +45,7 @@ struct StreamInfo {
     return *this;
   }
   StreamInfo& with_identity(std::vector<std::string> i) { identity = std::move(i); return *this; }
+  StreamInfo& with_read_only(std::vector<std::string> r) { read_only = std::move(r); return *this; }
   boost::json::object to_json() const;
 };
 
