@@ -24,12 +24,12 @@ struct Fixture {
   Fixture() { sp.name = "contacts"; }
   int64_t intent(const char* side, const char* op, std::string target, std::string source, std::string key,
                  std::string data) {
-    return store->journal_add({0, "contacts", side, op, std::move(target), std::move(source), std::move(key), std::move(data)});
+    return store->pair("contacts").journal().add({0, "contacts", side, op, std::move(target), std::move(source), std::move(key), std::move(data)});
   }
   JournalPlan run() {
     return plan_journal(
-        store->journal("contacts"),
-        [&](Side s, const std::string& id) { return store->mirror_data("contacts", s, id); }, planner);
+        store->pair("contacts").journal().list(),
+        [&](Side s, const std::string& id) { return store->pair("contacts").mirror(s).find_data(id); }, planner);
   }
 };
 
@@ -37,7 +37,7 @@ struct Fixture {
 
 TEST(JournalTest, AnInterruptedCreateIsSentAgainWithItsOwnKey) {
   Fixture f;
-  f.store->put_mirror("contacts", Side::kLeft, MirrorRow{"l1", "v1", "", R"({"name":"Ann"})", true, false, false, ""});
+  f.store->pair("contacts").mirror(Side::kLeft).put(MirrorRow{"l1", "v1", "", R"({"name":"Ann"})", true, false, false, ""});
   // a key as an older version derived it: the resend must carry this one, not derive its own
   int64_t id = f.intent("right", "create", "", "l1", "accord-old-key", R"({"name":"Ann"})");
   JournalPlan p = f.run();
@@ -61,7 +61,7 @@ TEST(JournalTest, AnInterruptedCreateIsSentAgainWithItsOwnKey) {
 
 TEST(JournalTest, ACreateWhoseSourceIsGoneIsSentAgainLinkedToNothing) {
   Fixture f;
-  f.store->put_mirror("contacts", Side::kRight, MirrorRow{"r1", "v1", "", "{}", true, false, true, ""});
+  f.store->pair("contacts").mirror(Side::kRight).put(MirrorRow{"r1", "v1", "", "{}", true, false, true, ""});
   f.intent("left", "create", "", "r1", "accord-k", R"({"name":"Bo"})");
   JournalPlan p = f.run();
   ASSERT_EQ(p.resend.size(), 1u);

@@ -4,6 +4,7 @@
 // the data rows' reference counts, links found from either side and held
 // once, and the migration from schema 1.
 #include "state/state_store.hpp"
+#include "state_test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@ using accord::MirrorRef;
 using accord::MirrorRow;
 using accord::Side;
 using accord::StateStore;
+using accord::state_test::StateFile;
 namespace sql = accord::sql;
 
 namespace {
@@ -25,12 +27,15 @@ MirrorRef loaded(StateStore& s, const std::string& id, const std::string& data, 
   r.modified = "2026-11-21T00:00:00Z";
   r.keys = keys;
   r.dirty = true;
-  r.data_id = s.load_data({data})[0];
+  r.data_id = s.pair("").load().data({data})[0];
   return r;
 }
 
-int64_t count(StateStore& s, const std::string& sql_text) {
-  sql::Stmt q(s.db(), sql_text);
+// The first column of the first row sql answers, through a connection of
+// its own (what is committed; -1: no row).
+int64_t count_at(const std::string& path, const std::string& sql_text) {
+  sql::Db db(path);
+  sql::Stmt q(db, sql_text);
   return q.step() ? q.i64(0) : -1;
 }
 
@@ -38,14 +43,15 @@ int64_t count(StateStore& s, const std::string& sql_text) {
 
 TEST(StateStoreTest, FirstSyncLoadSharesEveryTwinInABatchAndAcrossBatches) {
   // Enough data that the waiting digests are grown and taken many times over.
-  auto st = StateStore::open(":memory:");
+  StateFile file;
+  auto st = StateStore::open(file.path);
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
   const int n = 6000;
   std::vector<std::string> text;
   for (int i = 0; i < n; ++i) text.push_back("{\"n\":" + std::to_string(i) + "}");
   std::vector<std::string_view> left(text.begin(), text.end());
-  std::vector<int64_t> left_ids = s.load_data(left);
+  std::vector<int64_t> left_ids = s.pair("").load().data(left);
   // the right side: the same data backwards, in three batches, the last one
   // holding one datum twice (its second copy waits for a twin of its own)
   std::vector<int64_t> right_ids;
@@ -53,20 +59,21 @@ TEST(StateStoreTest, FirstSyncLoadSharesEveryTwinInABatchAndAcrossBatches) {
     std::vector<std::string_view> batch;
     for (int i = n - 1 - b * (n / 3); i >= n - (b + 1) * (n / 3); --i) batch.push_back(text[i]);
     if (b == 2) batch.push_back(text[0]);
-    std::vector<int64_t> ids = s.load_data(batch);
+    std::vector<int64_t> ids = s.pair("").load().data(batch);
     right_ids.insert(right_ids.end(), ids.begin(), ids.end());
   }
-  s.load_done();
+  s.pair("").load().done();
   ASSERT_EQ(right_ids.size(), static_cast<size_t>(n) + 1);
   for (int i = 0; i < n; ++i) ASSERT_EQ(right_ids[n - 1 - i], left_ids[i]) << text[i];
   EXPECT_NE(right_ids[n], left_ids[0]);
-  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data"), n + 1);
-  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data WHERE refs = 2"), n);
-  EXPECT_EQ(count(s, "SELECT count(DISTINCT data) FROM record_data"), n);
+  EXPECT_EQ(file.count("SELECT count(*) FROM record_data"), n + 1);
+  EXPECT_EQ(file.count("SELECT count(*) FROM record_data WHERE refs = 2"), n);
+  EXPECT_EQ(file.count("SELECT count(DISTINCT data) FROM record_data"), n);
 }
 
 TEST(StateStoreTest, FirstSyncLoadKeepsTheLaterCopyOfARepeatedIdAndEqualDataOnce) {
-  auto st = StateStore::open(":memory:");
+  StateFile file;
+  auto st = StateStore::open(file.path);
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
   std::vector<MirrorRef> left, right;
@@ -75,71 +82,72 @@ TEST(StateStoreTest, FirstSyncLoadKeepsTheLaterCopyOfARepeatedIdAndEqualDataOnce
   left.push_back(loaded(s, "a", "{\"n\":3}", "new@x"));
   right.push_back(loaded(s, "ra", "{\"n\":3}", "new@x"));  // equal to left a's data: one row
   right.push_back(loaded(s, "rb", "{\"n\":4}", "rb@x"));
-  s.load_rows("p", Side::kLeft, left, s.drop_superseded(left));
-  s.load_rows("p", Side::kRight, right, s.drop_superseded(right));
-  s.load_done();
+  s.pair("p").load().rows(Side::kLeft, left, s.pair("").load().drop_superseded(left));
+  s.pair("p").load().rows(Side::kRight, right, s.pair("").load().drop_superseded(right));
+  s.pair("").load().done();
   ASSERT_EQ(left.size(), 2u);
   EXPECT_EQ(left[0].id, "b");  // in the order read, the later copy of a
   EXPECT_EQ(left[1].id, "a");
   EXPECT_EQ(left[1].keys, "new@x");
   EXPECT_TRUE(left[1].version.empty());  // planning needs no more of it
-  auto a = s.mirror("p", Side::kLeft, "a");
+  auto a = s.pair("p").mirror(Side::kLeft).find("a");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->data, "{\"n\":3}");
   EXPECT_EQ(a->version, "v-{\"n\":3}");
   EXPECT_FALSE(a->dirty);
-  EXPECT_EQ(s.mirror("p", Side::kRight, "ra")->data, "{\"n\":3}");
-  EXPECT_FALSE(s.mirror("p", Side::kRight, "a"));
+  EXPECT_EQ(s.pair("p").mirror(Side::kRight).find("ra")->data, "{\"n\":3}");
+  EXPECT_FALSE(s.pair("p").mirror(Side::kRight).find("a"));
   // {"n":1} went with its superseded copy; {"n":3} is kept once for two rows
-  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data"), 3);
-  EXPECT_EQ(count(s, "SELECT refs FROM record_data WHERE data = '{\"n\":3}'"), 2);
-  s.mark_dirty("p", Side::kLeft, {"b"});
-  EXPECT_TRUE(s.mirror("p", Side::kLeft, "b")->dirty);
-  EXPECT_FALSE(s.mirror("p", Side::kLeft, "a")->dirty);
+  EXPECT_EQ(file.count("SELECT count(*) FROM record_data"), 3);
+  EXPECT_EQ(file.count("SELECT refs FROM record_data WHERE data = '{\"n\":3}'"), 2);
+  s.pair("p").mirror(Side::kLeft).mark_dirty({"b"});
+  EXPECT_TRUE(s.pair("p").mirror(Side::kLeft).find("b")->dirty);
+  EXPECT_FALSE(s.pair("p").mirror(Side::kLeft).find("a")->dirty);
 
   // One side's change leaves the other's data as it was.
   MirrorRow changed = *a;
   changed.data = "{\"n\":5}";
-  s.put_mirror("p", Side::kLeft, changed);
-  EXPECT_EQ(s.mirror("p", Side::kLeft, "a")->data, "{\"n\":5}");
-  EXPECT_EQ(s.mirror("p", Side::kRight, "ra")->data, "{\"n\":3}");
-  EXPECT_EQ(count(s, "SELECT refs FROM record_data WHERE data = '{\"n\":3}'"), 1);
+  s.pair("p").mirror(Side::kLeft).put(changed);
+  EXPECT_EQ(s.pair("p").mirror(Side::kLeft).find("a")->data, "{\"n\":5}");
+  EXPECT_EQ(s.pair("p").mirror(Side::kRight).find("ra")->data, "{\"n\":3}");
+  EXPECT_EQ(file.count("SELECT refs FROM record_data WHERE data = '{\"n\":3}'"), 1);
   // Unchanged data keeps its row; a dropped row takes its data with it.
-  int64_t rows = count(s, "SELECT count(*) FROM record_data");
-  s.put_mirror("p", Side::kLeft, changed);
-  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data"), rows);
-  s.drop_mirror("p", Side::kRight, "ra");
-  s.drop_mirror("p", Side::kLeft, "a");
-  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data WHERE data IN ('{\"n\":3}', '{\"n\":5}')"), 0);
-  EXPECT_EQ(count(s, "SELECT count(*) FROM mirror"), 2);  // the view: b and rb
+  int64_t rows = file.count("SELECT count(*) FROM record_data");
+  s.pair("p").mirror(Side::kLeft).put(changed);
+  EXPECT_EQ(file.count("SELECT count(*) FROM record_data"), rows);
+  s.pair("p").mirror(Side::kRight).drop("ra");
+  s.pair("p").mirror(Side::kLeft).drop("a");
+  EXPECT_EQ(file.count("SELECT count(*) FROM record_data WHERE data IN ('{\"n\":3}', '{\"n\":5}')"), 0);
+  EXPECT_EQ(file.count("SELECT count(*) FROM mirror"), 2);  // the view: b and rb
 }
 
 TEST(StateStoreTest, DataReleasedDuringALoadIsNotSharedAfterwards) {
-  auto st = StateStore::open(":memory:");
+  StateFile file;
+  auto st = StateStore::open(file.path);
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
   std::vector<MirrorRef> left{loaded(s, "a", "{\"n\":1}", "")};
-  s.release_data(left[0].data_id);  // the side's listing started over
+  s.pair("").load().release(left[0].data_id);  // the side's listing started over
   left.clear();
   std::vector<MirrorRef> right{loaded(s, "ra", "{\"n\":1}", "")};
-  s.load_rows("p", Side::kLeft, left, s.drop_superseded(left));
-  s.load_rows("p", Side::kRight, right, s.drop_superseded(right));
-  s.load_done();
-  auto ra = s.mirror("p", Side::kRight, "ra");
+  s.pair("p").load().rows(Side::kLeft, left, s.pair("").load().drop_superseded(left));
+  s.pair("p").load().rows(Side::kRight, right, s.pair("").load().drop_superseded(right));
+  s.pair("").load().done();
+  auto ra = s.pair("p").mirror(Side::kRight).find("ra");
   ASSERT_TRUE(ra);
   EXPECT_EQ(ra->data, "{\"n\":1}");
 
   // A released row's id taken by other data: what was remembered of the
   // released one must not lead there.
   std::vector<MirrorRef> again{loaded(s, "x", "{\"n\":7}", "")};
-  s.release_data(again[0].data_id);
+  s.pair("").load().release(again[0].data_id);
   again.clear();
   again.push_back(loaded(s, "y", "{\"n\":8}", ""));  // SQLite may give it x's id
   again.push_back(loaded(s, "z", "{\"n\":7}", ""));
-  s.load_rows("q", Side::kLeft, again, s.drop_superseded(again));
-  s.load_done();
-  EXPECT_EQ(s.mirror("q", Side::kLeft, "y")->data, "{\"n\":8}");
-  EXPECT_EQ(s.mirror("q", Side::kLeft, "z")->data, "{\"n\":7}");
+  s.pair("q").load().rows(Side::kLeft, again, s.pair("").load().drop_superseded(again));
+  s.pair("").load().done();
+  EXPECT_EQ(s.pair("q").mirror(Side::kLeft).find("y")->data, "{\"n\":8}");
+  EXPECT_EQ(s.pair("q").mirror(Side::kLeft).find("z")->data, "{\"n\":7}");
 }
 
 TEST(StateStoreTest, SchemaOneMigratesWithEveryMirrorRowAndItsData) {
@@ -160,24 +168,24 @@ TEST(StateStoreTest, SchemaOneMigratesWithEveryMirrorRowAndItsData) {
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
   EXPECT_EQ(s.generation(), 4);
-  auto x = s.mirror("p", Side::kLeft, "x");
+  auto x = s.pair("p").mirror(Side::kLeft).find("x");
   ASSERT_TRUE(x);
   EXPECT_EQ(x->data, "{\"a\":1}");
   EXPECT_EQ(x->version, "1");
   EXPECT_EQ(x->keys, "k1");
-  auto y = s.mirror("p", Side::kRight, "y");
+  auto y = s.pair("p").mirror(Side::kRight).find("y");
   ASSERT_TRUE(y);
   EXPECT_TRUE(y->deleted);
   EXPECT_TRUE(y->dirty);
-  auto z = s.mirror("p", Side::kLeft, "z");
+  auto z = s.pair("p").mirror(Side::kLeft).find("z");
   ASSERT_TRUE(z);
   EXPECT_EQ(z->data, "");
   EXPECT_FALSE(z->included);
-  auto by_right = s.link_by("p", Side::kRight, "y");
+  auto by_right = s.pair("p").links().find(Side::kRight, "y");
   ASSERT_TRUE(by_right);
   EXPECT_EQ(by_right->left_id, "x");
   EXPECT_EQ(by_right->base_left, "{\"a\":1}");
-  EXPECT_EQ(count(s, "PRAGMA user_version"), accord::kStateSchemaVersion);
+  EXPECT_EQ(count_at(path, "PRAGMA user_version"), accord::kStateSchemaVersion);
   st->reset();
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
@@ -186,60 +194,62 @@ TEST(StateStoreTest, SchemaOneMigratesWithEveryMirrorRowAndItsData) {
 
 namespace {
 std::string right_of(StateStore& s, const std::string& left) {
-  auto l = s.link_by("p", Side::kLeft, left);
+  auto l = s.pair("p").links().find(Side::kLeft, left);
   return l ? l->right_id : "-";
 }
 std::string left_of(StateStore& s, const std::string& right) {
-  auto l = s.link_by("p", Side::kRight, right);
+  auto l = s.pair("p").links().find(Side::kRight, right);
   return l ? l->left_id : "-";
 }
 std::string unlinked(StateStore& s, Side side) {
   std::string ids;
-  for (const auto& r : s.unlinked("p", side)) ids += r.id + " ";
+  for (const auto& r : s.pair("p").mirror(side).unlinked()) ids += r.id + " ";
   return ids;
 }
 }  // namespace
 
 TEST(StateStoreTest, ALinkIsFoundFromEitherSideAndEachRecordIsLinkedOnce) {
-  auto st = StateStore::open(":memory:");
+  StateFile file;
+  auto st = StateStore::open(file.path);
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
   for (Side side : {Side::kLeft, Side::kRight})
     for (std::string id : side == Side::kLeft ? std::vector<std::string>{"a", "b"} : std::vector<std::string>{"x", "y"})
-      s.put_mirror("p", side, MirrorRow{id, "1", "t", "{}", true, false, false, ""});
+      s.pair("p").mirror(side).put(MirrorRow{id, "1", "t", "{}", true, false, false, ""});
   EXPECT_EQ(unlinked(s, Side::kRight), "x y ");
-  s.put_link("p", {"a", "x", "ba", "bx"});
-  s.put_link("p", {"b", "y", "", ""});
-  s.put_link("q", {"a", "y", "", ""});  // another pair's links are its own
+  s.pair("p").links().put({"a", "x", "ba", "bx"});
+  s.pair("p").links().put({"b", "y", "", ""});
+  s.pair("q").links().put({"a", "y", "", ""});  // another pair's links are its own
   EXPECT_EQ(unlinked(s, Side::kLeft), "");
   EXPECT_EQ(unlinked(s, Side::kRight), "");
   EXPECT_EQ(right_of(s, "a"), "x");
   EXPECT_EQ(left_of(s, "x"), "a");
-  EXPECT_EQ(s.link_by("p", Side::kRight, "x")->base_right, "bx");
+  EXPECT_EQ(s.pair("p").links().find(Side::kRight, "x")->base_right, "bx");
   // a linked to y: a's old partner x and y's old partner b are unlinked
-  s.put_link("p", {"a", "y", "", ""});
+  s.pair("p").links().put({"a", "y", "", ""});
   EXPECT_EQ(right_of(s, "a"), "y");
   EXPECT_EQ(left_of(s, "y"), "a");
   EXPECT_EQ(left_of(s, "x"), "-");
   EXPECT_EQ(right_of(s, "b"), "-");
   EXPECT_EQ(unlinked(s, Side::kLeft), "b ");
   EXPECT_EQ(unlinked(s, Side::kRight), "x ");
-  EXPECT_EQ(s.count_links("p"), 1);
-  EXPECT_EQ(s.count_links("q"), 1);
+  EXPECT_EQ(s.pair("p").links().count(), 1);
+  EXPECT_EQ(s.pair("q").links().count(), 1);
   // the same link again changes its bases only
-  s.put_link("p", {"a", "y", "1", "2"});
-  EXPECT_EQ(s.link_by("p", Side::kRight, "y")->base_left, "1");
-  EXPECT_EQ(s.count_links("p"), 1);
-  s.drop_link("p", "a");
+  s.pair("p").links().put({"a", "y", "1", "2"});
+  EXPECT_EQ(s.pair("p").links().find(Side::kRight, "y")->base_left, "1");
+  EXPECT_EQ(s.pair("p").links().count(), 1);
+  s.pair("p").links().drop("a");
   EXPECT_EQ(left_of(s, "y"), "-");
   EXPECT_EQ(unlinked(s, Side::kRight), "x y ");
-  EXPECT_FALSE(s.any_links("p"));
+  EXPECT_FALSE(s.pair("p").links().any());
   EXPECT_EQ(left_of(s, "x"), "-");
-  EXPECT_EQ(s.link_by("q", Side::kRight, "y")->left_id, "a");
+  EXPECT_EQ(s.pair("q").links().find(Side::kRight, "y")->left_id, "a");
 }
 
 TEST(StateStoreTest, ManyLinksGoInAtOnceAndAreFoundFromEitherSide) {
-  auto st = StateStore::open(":memory:");
+  StateFile file;
+  auto st = StateStore::open(file.path);
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
   // right ids in another order than the left ones, many sharing their first
@@ -251,43 +261,44 @@ TEST(StateStoreTest, ManyLinksGoInAtOnceAndAreFoundFromEitherSide) {
   }
   std::vector<std::pair<std::string_view, std::string_view>> links;
   for (int i = 0; i < 3000; ++i) links.emplace_back(lefts[i], rights[i]);
-  sql::Transaction tx(s.db());
-  s.add_links("p", links);
+  StateStore::Transaction tx(s);
+  s.pair("p").links().add(links);
   tx.commit();
-  EXPECT_EQ(s.count_links("p"), 3000);
+  EXPECT_EQ(s.pair("p").links().count(), 3000);
   int wrong = 0;
   for (int i = 0; i < 3000; ++i) wrong += left_of(s, rights[i]) != lefts[i] || right_of(s, lefts[i]) != rights[i];
   EXPECT_EQ(wrong, 0);
   // a right id linked twice is refused, and nothing of the batch stays
   std::vector<std::pair<std::string_view, std::string_view>> twice = {{"m", "new"}, {"n", "new"}};
   {
-    sql::Transaction again(s.db());
-    EXPECT_THROW(s.add_links("p", twice), std::exception);
+    StateStore::Transaction again(s);
+    EXPECT_THROW(s.pair("p").links().add(twice), std::exception);
   }
-  EXPECT_EQ(s.count_links("p"), 3000);
+  EXPECT_EQ(s.pair("p").links().count(), 3000);
   EXPECT_EQ(right_of(s, "m"), "-");
   EXPECT_EQ(left_of(s, "new"), "-");
 }
 
 TEST(StateStoreTest, RekeyMovesALinkWithItsBasesOnEitherSide) {
-  auto st = StateStore::open(":memory:");
+  StateFile file;
+  auto st = StateStore::open(file.path);
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
-  s.put_link("p", {"a", "x", "ba", "bx"});
-  s.put_link("p", {"b", "y", "", ""});
-  s.rekey("p", Side::kRight, "x", "x2");
+  s.pair("p").links().put({"a", "x", "ba", "bx"});
+  s.pair("p").links().put({"b", "y", "", ""});
+  s.pair("p").rekey(Side::kRight, "x", "x2");
   EXPECT_EQ(right_of(s, "a"), "x2");
   EXPECT_EQ(left_of(s, "x2"), "a");
   EXPECT_EQ(left_of(s, "x"), "-");
-  s.rekey("p", Side::kLeft, "a", "a2");
+  s.pair("p").rekey(Side::kLeft, "a", "a2");
   EXPECT_EQ(right_of(s, "a2"), "x2");
   EXPECT_EQ(left_of(s, "x2"), "a2");
   EXPECT_EQ(right_of(s, "a"), "-");
-  auto l = s.link_by("p", Side::kRight, "x2");
+  auto l = s.pair("p").links().find(Side::kRight, "x2");
   EXPECT_EQ(l->base_left, "ba");
   EXPECT_EQ(l->base_right, "bx");
   EXPECT_EQ(left_of(s, "y"), "b");
-  EXPECT_EQ(s.count_links("p"), 2);
+  EXPECT_EQ(s.pair("p").links().count(), 2);
 }
 
 namespace {
@@ -323,11 +334,11 @@ TEST(StateStoreTest, SchemaThreeMigratesToFourWithAnEmptyListOfUnreadableRecords
   auto st = StateStore::open(path);
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
-  EXPECT_EQ(count(s, "PRAGMA user_version"), accord::kStateSchemaVersion);
-  EXPECT_EQ(s.mirror("p", Side::kLeft, "x")->data, "{\"a\":1}");
-  EXPECT_EQ(s.cursor("p", Side::kLeft), "c7");
+  EXPECT_EQ(count_at(path, "PRAGMA user_version"), accord::kStateSchemaVersion);
+  EXPECT_EQ(s.pair("p").mirror(Side::kLeft).find("x")->data, "{\"a\":1}");
+  EXPECT_EQ(s.pair("p").cursor(Side::kLeft), "c7");
   EXPECT_TRUE(s.unreadable_list().empty());
-  s.note_unreadable("p", Side::kLeft, {bad_row("latin", "invalid UTF-8 (byte 0xE9)")}, {}, false);
+  s.pair("p").unreadable().note(Side::kLeft, {bad_row("latin", "invalid UTF-8 (byte 0xE9)")}, {}, false);
   EXPECT_EQ(listed(s), "p:left:latin:invalid UTF-8 (byte 0xE9) ");
   st->reset();
   std::filesystem::remove(path);
@@ -350,8 +361,8 @@ TEST(StateStoreTest, SchemaFourMigratesToFiveWithAnEmptyHistory) {
   auto st = StateStore::open(path);
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
-  EXPECT_EQ(count(s, "PRAGMA user_version"), 5);
-  EXPECT_EQ(s.mirror("p", Side::kLeft, "x")->data, "{\"a\":1}");
+  EXPECT_EQ(count_at(path, "PRAGMA user_version"), 5);
+  EXPECT_EQ(s.pair("p").mirror(Side::kLeft).find("x")->data, "{\"a\":1}");
   EXPECT_TRUE(s.history(std::nullopt, "", "").empty());
   EXPECT_FALSE(s.has_history(7));
   EXPECT_EQ(s.runs(10).size(), 1u);
@@ -362,19 +373,20 @@ TEST(StateStoreTest, SchemaFourMigratesToFiveWithAnEmptyHistory) {
 }
 
 TEST(StateStoreTest, HistoryKeepsABeforeImageAfterItsMirrorRowChangesOrGoesUntilPruned) {
-  auto st = StateStore::open(":memory:");
+  StateFile file;
+  auto st = StateStore::open(file.path);
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
   int64_t run1 = s.begin_run("run");
-  s.put_mirror("p", Side::kRight, MirrorRow{"x", "1", "t1", "{\"n\":\"old\"}", true, false, false, ""});
+  s.pair("p").mirror(Side::kRight).put(MirrorRow{"x", "1", "t1", "{\"n\":\"old\"}", true, false, false, ""});
   // run 1 updates x, then run 2 deletes it: each keeps what it replaced
-  int64_t before = s.hold_mirror_data("p", Side::kRight, "x");
-  int64_t after = s.put_mirror("p", Side::kRight, MirrorRow{"x", "2", "t2", "{\"n\":\"new\"}", true, false, false, ""});
-  s.add_history({0, run1, "p", "right", "x", "update", "2", "y", {}, {}}, before, after);
+  int64_t before = s.pair("p").mirror(Side::kRight).hold_data("x");
+  int64_t after = s.pair("p").mirror(Side::kRight).put(MirrorRow{"x", "2", "t2", "{\"n\":\"new\"}", true, false, false, ""});
+  s.pair("p").history().add({0, run1, "p", "right", "x", "update", "2", "y", {}, {}}, before, after);
   int64_t run2 = s.begin_run("run");
-  int64_t gone = s.hold_mirror_data("p", Side::kRight, "x");
-  s.drop_mirror("p", Side::kRight, "x");
-  s.add_history({0, run2, "p", "right", "x", "delete", "", "y", {}, {}}, gone, 0);
+  int64_t gone = s.pair("p").mirror(Side::kRight).hold_data("x");
+  s.pair("p").mirror(Side::kRight).drop("x");
+  s.pair("p").history().add({0, run2, "p", "right", "x", "delete", "", "y", {}, {}}, gone, 0);
   auto h = s.history(std::nullopt, "p", "x");
   ASSERT_EQ(h.size(), 2u);
   EXPECT_EQ(h[0].before, "{\"n\":\"old\"}");
@@ -382,40 +394,42 @@ TEST(StateStoreTest, HistoryKeepsABeforeImageAfterItsMirrorRowChangesOrGoesUntil
   EXPECT_EQ(h[1].before, "{\"n\":\"new\"}");
   EXPECT_FALSE(h[1].after);
   EXPECT_EQ(s.history(run2, "", "y").size(), 1u);  // found by the record it was linked to
-  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data"), 2);
+  EXPECT_EQ(file.count("SELECT count(*) FROM record_data"), 2);
   EXPECT_EQ(s.prune_history(1), 1);  // run 1's write goes, and the data only it held
   EXPECT_FALSE(s.has_history(run1));
   EXPECT_TRUE(s.has_history(run2));
-  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data"), 1);
+  EXPECT_EQ(file.count("SELECT count(*) FROM record_data"), 1);
   EXPECT_EQ(s.history(run2, "", "")[0].before, "{\"n\":\"new\"}");
   s.begin_run("run");
   EXPECT_EQ(s.prune_history(1), 1);
-  EXPECT_EQ(count(s, "SELECT count(*) FROM record_data"), 0);
+  EXPECT_EQ(file.count("SELECT count(*) FROM record_data"), 0);
 }
 
 TEST(StateStoreTest, AnUnreadableRecordIsListedUntilItIsReadWellOrAFullListingLeavesItOut) {
-  auto st = StateStore::open(":memory:");
+  StateFile file;
+  auto st = StateStore::open(file.path);
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
-  s.note_unreadable("p", Side::kLeft, {bad_row("a", "r1"), bad_row("b", "r1"), bad_row("@/records/4", "no id")}, {}, false);
-  s.note_unreadable("p", Side::kRight, {bad_row("a", "r1")}, {}, false);
-  s.note_unreadable("q", Side::kLeft, {bad_row("a", "r1")}, {}, false);
-  EXPECT_EQ(s.unreadable_keys("p", Side::kLeft), (std::set<std::string>{"@/records/4", "a", "b"}));
+  s.pair("p").unreadable().note(Side::kLeft, {bad_row("a", "r1"), bad_row("b", "r1"), bad_row("@/records/4", "no id")}, {}, false);
+  s.pair("p").unreadable().note(Side::kRight, {bad_row("a", "r1")}, {}, false);
+  s.pair("q").unreadable().note(Side::kLeft, {bad_row("a", "r1")}, {}, false);
+  EXPECT_EQ(s.pair("p").unreadable().keys(Side::kLeft), (std::set<std::string>{"@/records/4", "a", "b"}));
   // seen bad again (another reason): one entry; read well: it leaves the list
-  s.note_unreadable("p", Side::kLeft, {bad_row("b", "r2")}, {"a"}, false);
+  s.pair("p").unreadable().note(Side::kLeft, {bad_row("b", "r2")}, {"a"}, false);
   EXPECT_EQ(listed(s), "p:left:@/records/4:no id p:left:b:r2 p:right:a:r1 q:left:a:r1 ");
   // a full listing replaces the side's list: what it does not show bad is gone or good
-  s.note_unreadable("p", Side::kLeft, {bad_row("c", "r3")}, {}, true);
+  s.pair("p").unreadable().note(Side::kLeft, {bad_row("c", "r3")}, {}, true);
   EXPECT_EQ(listed(s), "p:left:c:r3 p:right:a:r1 q:left:a:r1 ");
 }
 
 TEST(StateStoreTest, AFullListingDoesNotTakeAnUnreadableRecordForDeleted) {
-  auto st = StateStore::open(":memory:");
+  StateFile file;
+  auto st = StateStore::open(file.path);
   ASSERT_TRUE(st) << st.error().message;
   StateStore& s = **st;
-  for (std::string id : {"a", "b", "c"}) s.put_mirror("p", Side::kLeft, MirrorRow{id, "1", "t", "{}", true, false, false, ""});
-  s.stage_reset();
-  s.stage(Side::kLeft, StateStore::Staged{"a", "1", "t", "{}", "", false, true});
-  s.note_unreadable("p", Side::kLeft, {bad_row("b", "invalid UTF-8")}, {}, true);
-  EXPECT_EQ(s.mirror_ids_not_staged("p", Side::kLeft), std::vector<std::string>{"c"});
+  for (std::string id : {"a", "b", "c"}) s.pair("p").mirror(Side::kLeft).put(MirrorRow{id, "1", "t", "{}", true, false, false, ""});
+  s.staging().reset();
+  s.staging().add(Side::kLeft, StateStore::Staged{"a", "1", "t", "{}", "", false, true});
+  s.pair("p").unreadable().note(Side::kLeft, {bad_row("b", "invalid UTF-8")}, {}, true);
+  EXPECT_EQ(s.pair("p").mirror(Side::kLeft).not_staged(), std::vector<std::string>{"c"});
 }

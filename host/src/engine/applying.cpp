@@ -63,15 +63,15 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   auto started = std::chrono::steady_clock::now();
   std::map<std::pair<size_t, Side>, int64_t> journal_ids;
   {
-    sql::Transaction tx(store_->db());
+    StateStore::Transaction tx(*store_);
     for (size_t i = begin; i < end; ++i)
       for (Side s : kSides)
         if (const auto& op = items[i].op[s]) {
           items[i].op_text[s] = json::serialize(op->data);
-          journal_ids[{i, s}] = store_->journal_add({0, sp_.name, side_name(s), op_name(op->kind), op->id,
+          journal_ids[{i, s}] = pv_->journal().add({0, sp_.name, side_name(s), op_name(op->kind), op->id,
                                                      op->source_id, op->idempotency_key, items[i].op_text[s]});
           // an interrupted run's intent gives way to this one, in the same transaction
-          if (items[i].resumed_journal[s]) store_->journal_done(items[i].resumed_journal[s]);
+          if (items[i].resumed_journal[s]) pv_->journal().done(items[i].resumed_journal[s]);
         }
     tx.commit();
   }
@@ -171,7 +171,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   failpoint("apply.after_write");
   // 3. commit what happened
   auto committing = std::chrono::steady_clock::now();
-  sql::Transaction tx(store_->db());
+  StateStore::Transaction tx(*store_);
   for (size_t i = begin; i < end; ++i) commit_item(items[i], i, results, journal_ids);
   tx.commit();
   apply_time_.commit_s += seconds_since(committing);
@@ -326,7 +326,7 @@ void PairRun::commit_item(Item& it, size_t i, Results& results,
   for (Side s : kSides) {
     if (!it.op[s]) continue;
     const Outcome& o = results[{i, s}];
-    store_->journal_done(journal_ids[{i, s}]);
+    pv_->journal().done(journal_ids[{i, s}]);
     if (apply_meter_) apply_meter_->add();
     if (opts_.events)
       opts_.events->applied(sp_.name, it.op[s]->told(), o.ok() && !o.id.empty() ? o.id : it.op[s]->id, o.ok(),
@@ -341,14 +341,14 @@ void PairRun::commit_item(Item& it, size_t i, Results& results,
       rep_.notes.push_back(msg);
       // a version conflict is not the record's fault: the next run re-reads it
       if (o.result != WriteResult::kVersionConflict && !charged.empty()) {
-        store_->quarantine(sp_.name, src, charged, msg, o.retry_after_s);
+        pv_->quarantine().add(src, charged, msg, o.retry_after_s);
         ++rep_.quarantined;
       }
       continue;
     }
     ++rep_.applied;
     Action& op = *it.op[s];
-    if (op.kind != OpKind::kCreate && run_id_) before[s] = store_->hold_mirror_data(sp_.name, s, op.id);
+    if (op.kind != OpKind::kCreate && run_id_) before[s] = pv_->mirror(s).hold_data(op.id);
     if (op.kind == OpKind::kDelete) {
       it.forget[s] = true;
       it.drop_link = true;
@@ -358,7 +358,7 @@ void PairRun::commit_item(Item& it, size_t i, Results& results,
     if (op.kind == OpKind::kUpdate && !o.id.empty() && o.id != op.id) {
       // the update gave the record a new id (a message moved to another
       // IMAP folder): the link and the mirror follow it
-      store_->drop_mirror(sp_.name, s, op.id);
+      pv_->mirror(s).drop(op.id);
       it.id[s] = o.id;
     }
     // What the target holds now: its own form of the record where the
@@ -392,7 +392,7 @@ void PairRun::commit_item(Item& it, size_t i, Results& results,
   }
   if (failed) {  // the sources stay dirty (or quarantined); nothing else moves
     for (Side s : kSides)
-      if (before[s]) store_->release_data(before[s]);
+      if (before[s]) pv_->mirror(s).release_data(before[s]);
     return;
   }
   for (Side s : kSides) {
@@ -404,35 +404,35 @@ void PairRun::commit_item(Item& it, size_t i, Results& results,
     bool wrote = op && (written_[s] || op->kind == OpKind::kDelete);
     auto remember = [&](int64_t after_id) {
       if (!wrote || !run_id_) return;
-      store_->add_history({0, run_id_, sp_.name, side_name(s), op->kind == OpKind::kDelete ? op->id : id,
+      pv_->history().add({0, run_id_, sp_.name, side_name(s), op->kind == OpKind::kDelete ? op->id : id,
                            op_name(op->kind), written_[s] ? it.row[s]->version : "", it.id[other(s)], {}, {}},
                           before[s], after_id);
     };
     if (it.forget[s]) {
-      store_->drop_mirror(sp_.name, s, id);
+      pv_->mirror(s).drop(id);
       remember(0);
       continue;
     }
     if (it.row[s]) {
-      if (written_[s]) remember(store_->put_mirror(sp_.name, s, *it.row[s]));
-      else store_->clear_dirty(sp_.name, s, id);
-      if (quarantined_[s].contains(id)) store_->release(sp_.name, s, id);
+      if (written_[s]) remember(pv_->mirror(s).put(*it.row[s]));
+      else pv_->mirror(s).clear_dirty(id);
+      if (quarantined_[s].contains(id)) pv_->quarantine().release(s, id);
     }
   }
   std::string old_left = it.link ? it.link->left_id : "";
   if (it.drop_link || it.forget.left || it.forget.right) {
-    if (!old_left.empty()) store_->drop_link(sp_.name, old_left);
+    if (!old_left.empty()) pv_->links().drop(old_left);
     return;
   }
   if (it.id.left.empty() || it.id.right.empty() || !it.row.left || !it.row.right) return;  // unlinked record, cleaned
-  if (!old_left.empty() && old_left != it.id.left) store_->drop_link(sp_.name, old_left);
+  if (!old_left.empty() && old_left != it.id.left) pv_->links().drop(old_left);
   if (it.manual_fields.empty()) {
-    store_->put_link(sp_.name, LinkRow{it.id.left, it.id.right, "", ""});
+    pv_->links().put(LinkRow{it.id.left, it.id.right, "", ""});
     return;
   }
   Fields bl = it.pair.left ? std::move(*it.pair.left) : planner().pair_of(Side::kLeft, *it.row.left);
   Fields br = it.pair.right ? std::move(*it.pair.right) : planner().pair_of(Side::kRight, *it.row.right);
-  store_->put_link(sp_.name, link_for(it, std::move(bl), std::move(br)));
+  pv_->links().put(link_for(it, std::move(bl), std::move(br)));
 }
 
 }  // namespace accord

@@ -25,7 +25,7 @@ void PairRun::explain(const std::string& id) {
   }
   json::array found;
   for (Side s : kSides) {
-    auto m = store_->mirror(sp_.name, s, id);
+    auto m = pv_->mirror(s).find(id);
     if (!m) continue;
     json::object r{{"side", side_name(s)}, {"version", m->version}, {"modified", m->modified},
                    {"deleted", m->deleted}, {"changed_since_last_run", m->dirty},
@@ -36,7 +36,7 @@ void PairRun::explain(const std::string& id) {
       std::string key(key_part(m->keys, k));
       json::array candidates;
       if (!key.empty())
-        for (const auto& c : store_->unlinked(sp_.name, other(s)))
+        for (const auto& c : pv_->mirror(other(s)).unlinked())
           if (key_part(c.keys, k) == key) candidates.emplace_back(c.id);
       std::string shown = key;  // its fields' normal forms, each ended by \x1f
       if (!shown.empty()) shown.pop_back();
@@ -49,16 +49,16 @@ void PairRun::explain(const std::string& id) {
     for (const auto& q : store_->quarantine_list())
       if (q.pair == sp_.name && q.side == side_name(s) && q.id == id)
         r["quarantine"] = json::object{{"error", q.error}, {"attempts", q.attempts}, {"next_retry", q.next_retry}};
-    if (auto link = store_->link_by(sp_.name, s, id)) {
+    if (auto link = pv_->links().find(s, id)) {
       r["link"] = json::object{{"left", link->left_id}, {"right", link->right_id}};
-      PerSide<std::optional<MirrorRow>> rows{store_->mirror_data(sp_.name, Side::kLeft, link->left_id),
-                                             store_->mirror_data(sp_.name, Side::kRight, link->right_id)};
+      PerSide<std::optional<MirrorRow>> rows{pv_->mirror(Side::kLeft).find_data(link->left_id),
+                                             pv_->mirror(Side::kRight).find_data(link->right_id)};
       PerSide<bool> live{rows.left && !rows.left->deleted, rows.right && !rows.right->deleted};
       PerSide<Fields> now, bases{planner().base_of(*link, Side::kLeft, rows.left),
                                  planner().base_of(*link, Side::kRight, rows.right)};
       for (Side t : kSides)
         if (live[t]) now[t] = planner().pair_of(t, *rows[t]);
-      auto decided = store_->decisions(sp_.name, link->left_id);
+      auto decided = pv_->conflicts().decisions(link->left_id);
       MergeResult mr = three_way_merge(planner().merge_input(
           bases, {live.left ? &now.left : nullptr, live.right ? &now.right : nullptr}, rows, sp_.policy, &decided));
       std::set<std::string> names;

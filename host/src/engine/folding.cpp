@@ -21,27 +21,27 @@ void PairRun::fold(Side s, SideRead& read) {
     // every record is new: of an id read twice the later copy stays;
     // planning adds the clean rows in one pass and marks dirty the few
     // that wait for a write
-    order_[s] = store_->drop_superseded(loaded_[s]);
-    if (s == Side::kRight) store_->load_done();
+    order_[s] = pv_->load().drop_superseded(loaded_[s]);
+    if (s == Side::kRight) pv_->load().done();
     return;
   }
   // A side the state knows nothing of yet needs no lookups.
-  bool known_side = read.count > 0 && store_->any(sp_.name, s);
+  bool known_side = read.count > 0 && pv_->mirror(s).any();
   // records new to the state, by identity, when some were renumbered
   std::vector<std::pair<std::string, std::string>> fresh;
   // records an interrupted update may have moved (gone under this id)
   std::vector<std::string> moved;
   bool renumbering =
       known_side && (!read.renumbered.empty() || !inflight_[s].empty()) && !identity_[s].empty();
-  store_->for_each_staged(s, [&](StateStore::Staged& c) {
-    auto m = known_side ? store_->mirror(sp_.name, s, c.id) : std::nullopt;
+  store_->staging().for_each(s, [&](StateStore::Staged& c) {
+    auto m = known_side ? pv_->mirror(s).find(c.id) : std::nullopt;
     if (renumbering && !c.deleted && !m) fresh.emplace_back(c.id, identity_of(s, c.data));
     if (c.deleted && m && !m->deleted && inflight_[s].contains(c.id)) moved.push_back(c.id);
     if (c.deleted) {
       if (m && !m->deleted) {
         m->deleted = true;
         m->dirty = true;
-        store_->put_mirror(sp_.name, s, *m);
+        pv_->mirror(s).put(*m);
       }
       return;
     }
@@ -54,13 +54,13 @@ void PairRun::fold(Side s, SideRead& read) {
       if (m->data != c.data && !m->dirty) {
         m->data = c.data;
         m->keys = c.keys;
-        store_->put_mirror(sp_.name, s, *m);
+        pv_->mirror(s).put(*m);
       }
       return;
     }
     // (materialise_base is a no-op where the base is already written out)
     if (m && m->data != c.data) materialise_base(s, *m);
-    store_->put_mirror(sp_.name, s, MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false,
+    pv_->mirror(s).put(MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false,
                                               std::move(c.keys)});
   });
   if (renumbering && !read.renumbered.empty()) follow_renumbering(s, read.renumbered, fresh, true);
@@ -68,16 +68,16 @@ void PairRun::fold(Side s, SideRead& read) {
   if (!rep_.refused.empty()) return;
   if (!read.full) return;
   // A full listing: what the state knows but the side no longer lists is gone.
-  std::vector<std::string> gone = store_->mirror_ids_not_staged(sp_.name, s);
+  std::vector<std::string> gone = pv_->mirror(s).not_staged();
   if (read.count == 0) {
     refuse(empty_listing_verdict(s, gone.size(), sp_.guards, [&](std::string_view g) { return opts_.forces(g); }));
     if (!rep_.refused.empty()) return;
   }
   for (const auto& id : gone) {
-    auto m = store_->mirror(sp_.name, s, id);
+    auto m = pv_->mirror(s).find(id);
     m->deleted = true;
     m->dirty = true;
-    store_->put_mirror(sp_.name, s, *m);
+    pv_->mirror(s).put(*m);
   }
 }
 
@@ -115,7 +115,7 @@ void PairRun::follow_renumbering(Side s, const std::vector<std::string>& renumbe
   std::unordered_map<std::string, std::vector<std::string>> news;
   std::vector<std::string> unmatched;
   for (const auto& id : renumbered) {
-    auto m = store_->mirror(sp_.name, s, id);
+    auto m = pv_->mirror(s).find(id);
     if (!m) continue;  // never seen: nothing to follow
     std::string key = identity_of(s, m->data);
     if (key.empty()) unmatched.push_back(id);
@@ -132,7 +132,7 @@ void PairRun::follow_renumbering(Side s, const std::vector<std::string>& renumbe
     }
     for (size_t i = 0; i < rows.size(); ++i) {
       materialise_base(s, rows[i]);  // the new row is compared with what the old one was
-      store_->rekey(sp_.name, s, rows[i].id, n->second[i]);
+      pv_->rekey(s, rows[i].id, n->second[i]);
       ++followed;
     }
   }
@@ -156,12 +156,12 @@ void PairRun::follow_renumbering(Side s, const std::vector<std::string>& renumbe
 // A change is about to overwrite `old`, the mirror row a link's implicit
 // base stands for: write that base out first.
 void PairRun::materialise_base(Side s, const MirrorRow& old) {
-  auto link = store_->link_by(sp_.name, s, old.id);
+  auto link = pv_->links().find(s, old.id);
   if (!link) return;
   std::string& base = s == Side::kLeft ? link->base_left : link->base_right;  // (the state's row)
   if (!base.empty()) return;
   base = fields_json(planner().pair_of(s, old));
-  store_->put_link(sp_.name, *link);
+  pv_->links().put(*link);
 }
 
 }  // namespace accord

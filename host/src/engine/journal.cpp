@@ -12,14 +12,14 @@
 namespace accord {
 
 void PairRun::reconcile_journal() {
-  auto pending = store_->journal(sp_.name);
+  auto pending = pv_->journal().list();
   if (pending.empty()) return;
   JournalPlan plan;
   {
-    sql::Transaction tx(store_->db());
+    StateStore::Transaction tx(*store_);
     plan = plan_journal(
-        pending, [&](Side s, const std::string& id) { return store_->mirror_data(sp_.name, s, id); }, planner());
-    for (int64_t id : plan.unreadable) store_->journal_done(id);
+        pending, [&](Side s, const std::string& id) { return pv_->mirror(s).find_data(id); }, planner());
+    for (int64_t id : plan.unreadable) pv_->journal().done(id);
     tx.commit();
   }
   for (Side s : kSides) inflight_[s].insert(plan.inflight[s].begin(), plan.inflight[s].end());

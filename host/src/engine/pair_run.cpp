@@ -37,28 +37,28 @@ void PairRun::run() {
   auto st = StateStore::open(state_path_);
   if (!st) throw Failure(st.error());
   store_ = std::move(*st);
+  pv_.emplace(store_->pair(sp_.name));
   // The other writers are this run's other pairs (the pipeline lock keeps
   // other runs out), and a pair's first sync holds the state from its
   // first read to its plan: wait for them as long as they take.
-  sqlite3_busy_timeout(store_->db().raw(), 3600 * 1000);
+  store_->wait_for_writers(std::chrono::hours(1));
   open_sides();
   if (opts_.apply) reconcile_journal();
   // A pair the state knows nothing of yet: read, matched and linked in bulk.
-  first_sync_ = !store_->any(sp_.name, Side::kLeft) && !store_->any(sp_.name, Side::kRight) &&
-                !store_->any_links(sp_.name);
+  first_sync_ = !pv_->mirror(Side::kLeft).any() && !pv_->mirror(Side::kRight).any() && !pv_->links().any();
   rep_.first_sync = first_sync_;
   PerSide<SideRead> reads;
-  store_->stage_reset();
+  store_->staging().reset();
   // A first sync loads what it reads straight into the state, inside the
   // transaction that plans it: a plan, a refusal or a failure rolls it all
   // back. (The state's other pairs wait for it, as for any planning.) A
   // pipeline's only pair loads in the rollback journal, writing the state's
   // pages once, not twice: no side is written before it is WAL again.
-  std::optional<sql::BulkWrites> bulk;
-  std::optional<sql::Transaction> tx;
+  std::optional<StateStore::BulkWrites> bulk;
+  std::optional<StateStore::Transaction> tx;
   if (first_sync_) {
-    if (alone_on_state(p_, opts_)) bulk.emplace(store_->db());
-    tx.emplace(store_->db());
+    if (alone_on_state(p_, opts_)) bulk.emplace(*store_);
+    tx.emplace(*store_);
   }
   read_both(reads);
   if (opts_.progress)
@@ -77,7 +77,7 @@ void PairRun::run() {
       }
   std::vector<Item> items;
   {
-    if (!tx) tx.emplace(store_->db());
+    if (!tx) tx.emplace(*store_);
     // (before folding: a full listing never takes a listed record for deleted)
     for (Side s : kSides) note_unreadable(s, reads[s]);
     for (Side s : kSides) fold(s, reads[s]);
@@ -100,15 +100,15 @@ void PairRun::run() {
       return;
     }
     if (!opts_.apply) return;  // a plan writes nothing
-    for (Side s : kSides) store_->set_cursor(sp_.name, s, reads[s].cursor);
-    for (int64_t id : stale_intents_) store_->journal_done(id);  // planned again, in this plan
+    for (Side s : kSides) pv_->set_cursor(s, reads[s].cursor);
+    for (int64_t id : stale_intents_) pv_->journal().done(id);  // planned again, in this plan
     store_->bump_generation();
     tx->commit();
   }
   bulk.reset();
   apply(items);
-  sql::Transaction settled(store_->db());
-  store_->release_settled(sp_.name);
+  StateStore::Transaction settled(*store_);
+  pv_->quarantine().release_settled();
   settled.commit();
 }
 

@@ -140,6 +140,7 @@ class PairRun {
   std::filesystem::path state_path_;
   HostServices host_;
   std::unique_ptr<StateStore> store_;
+  std::optional<PairState> pv_;  // the pair's state (a view of store_), once run() opened it
   PerSide<std::optional<Instance>> inst_;
   std::optional<Planner> planner_;               // once each side says what it keeps
   PerSide<std::vector<std::string>> identity_;   // a side's identity pointers (manifest)

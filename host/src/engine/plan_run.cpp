@@ -22,7 +22,7 @@ namespace json = boost::json;
 namespace accord {
 
 MirrorRow PairRun::row_of(Side s, const std::string& id) {
-  auto r = store_->mirror_data(sp_.name, s, id);
+  auto r = pv_->mirror(s).find_data(id);
   if (!r) throw Failure{ACCORD_ERROR, "state: no mirror row for " + std::string(side_name(s)) + " " + id, 0};
   return *r;
 }
@@ -38,19 +38,19 @@ std::vector<Item> PairRun::plan_changes() {
   std::vector<Item> items;
   std::map<std::string, LinkRow> linked;  // by left id
   PerSide<std::vector<MirrorRef>> unlinked_dirty;
-  bool any_links = store_->any_links(sp_.name);  // none: a first sync, no lookups
+  bool any_links = pv_->links().any();  // none: a first sync, no lookups
   for (Side s : kSides) {
-    std::set<std::string> waiting = store_->quarantined(sp_.name, s, true);
-    quarantined_[s] = store_->quarantined(sp_.name, s, false);
-    for (auto& ref : store_->dirty(sp_.name, s)) {
+    std::set<std::string> waiting = pv_->quarantine().ids(s, true);
+    quarantined_[s] = pv_->quarantine().ids(s, false);
+    for (auto& ref : pv_->mirror(s).dirty()) {
       if (waiting.contains(ref.id)) continue;
-      auto link = any_links ? store_->link_by(sp_.name, s, ref.id) : std::nullopt;
+      auto link = any_links ? pv_->links().find(s, ref.id) : std::nullopt;
       if (link) {
         linked.emplace(link->left_id, std::move(*link));
       } else if (ref.deleted) {
-        store_->drop_mirror(sp_.name, s, ref.id);  // never linked, now gone: forget it
+        pv_->mirror(s).drop(ref.id);  // never linked, now gone: forget it
       } else if (!ref.included) {
-        store_->clear_dirty(sp_.name, s, ref.id);  // filtered out and never linked
+        pv_->mirror(s).clear_dirty(ref.id);  // filtered out and never linked
       } else {
         unlinked_dirty[s].push_back(std::move(ref));
       }
@@ -62,15 +62,15 @@ std::vector<Item> PairRun::plan_changes() {
     Item it;
     it.id.left = link.left_id;
     it.id.right = link.right_id;
-    for (Side s : kSides) it.row[s] = store_->mirror_data(sp_.name, s, it.id[s]);
+    for (Side s : kSides) it.row[s] = pv_->mirror(s).find_data(it.id[s]);
     it.link = std::move(link);
-    auto decided = store_->decisions(sp_.name, it.id.left);
+    auto decided = pv_->conflicts().decisions(it.id.left);
     take(planner().plan_linked(std::move(it), decided), items);
   }
   // No links and every record waiting (a first sync stopped before its
   // links were made): the candidates for matching are exactly the dirty
   // records just loaded; no second copy.
-  match_and_create(unlinked_dirty, !any_links && !store_->any_clean(sp_.name), items);
+  match_and_create(unlinked_dirty, !any_links && !pv_->any_clean(), items);
   return items;
 }
 
@@ -87,7 +87,7 @@ std::vector<Item> PairRun::plan_first_sync() {
   Matching m;
   run_beside([&] { m = find_matches(pools, match_spec()); },
              [&] {
-               for (Side s : kSides) store_->load_rows(sp_.name, s, refs[s], order_[s]);
+               for (Side s : kSides) pv_->load().rows(s, refs[s], order_[s]);
              });
   settle_matches(refs, true, pools, m, items);
   // creates, oldest first
@@ -101,7 +101,7 @@ std::vector<Item> PairRun::plan_first_sync() {
     std::vector<std::string> waiting;
     for (const auto& it : items)
       if (it.row[s]) waiting.push_back(it.row[s]->id);
-    store_->mark_dirty(sp_.name, s, std::move(waiting));
+    pv_->mirror(s).mark_dirty(std::move(waiting));
   }
   return items;
 }
@@ -122,7 +122,7 @@ void PairRun::match_and_create(PerSide<std::vector<MirrorRef>>& dirty, bool dirt
   // (without match keys too: a copy is found by the key its create stored)
   bool matching = !dirty.left.empty() || !dirty.right.empty();
   if (matching && !dirty_is_pool)
-    for (Side s : kSides) loaded[s] = store_->unlinked(sp_.name, s);
+    for (Side s : kSides) loaded[s] = pv_->mirror(s).unlinked();
   PerSide<const std::vector<MirrorRef>*> pools;
   for (Side s : kSides) pools[s] = dirty_is_pool ? &dirty[s] : &loaded[s];
   Matching m = find_matches(pools, match_spec());
@@ -147,7 +147,7 @@ void PairRun::settle_matches(const PerSide<std::vector<MirrorRef>>& dirty, bool 
     take(planner().plan_first_match(row_of(Side::kLeft, lr.id), row_of(Side::kRight, rr.id)), items);
   }
   relink_copies(pools, m, equal);
-  if (!equal.empty()) store_->add_links(sp_.name, equal);
+  if (!equal.empty()) pv_->links().add(equal);
   for (Side side : kSides) {
     const std::vector<MirrorRef>& pool = *pools[side];
     // where a dirty record sits in the pool (where it is not the pool itself)
@@ -168,7 +168,7 @@ void PairRun::settle_matches(const PerSide<std::vector<MirrorRef>>& dirty, bool 
       }
       if (is_linked) continue;
       if (is_held || !allowed(sp_, other(side), OpKind::kCreate)) {
-        if (!first_sync_) store_->clear_dirty(sp_.name, side, ref.id);  // waits, clean, until it changes
+        if (!first_sync_) pv_->mirror(side).clear_dirty(ref.id);  // waits, clean, until it changes
         continue;
       }
       items.push_back(planner().plan_create(other(side), row_of(side, ref.id)));
@@ -197,9 +197,9 @@ void PairRun::relink_copies(const PerSide<const std::vector<MirrorRef>*>& pools,
     if (planner().pair_of(Side::kLeft, row_of(Side::kLeft, lr.id)) !=
         planner().pair_of(Side::kRight, row_of(Side::kRight, rr.id)))
       differ.push_back(lr.id + " ⇄ " + rr.id);
-    store_->clear_dirty(sp_.name, Side::kLeft, lr.id);
-    store_->clear_dirty(sp_.name, Side::kRight, rr.id);
-    store_->put_link(sp_.name, LinkRow{lr.id, rr.id, "", ""});
+    pv_->mirror(Side::kLeft).clear_dirty(lr.id);
+    pv_->mirror(Side::kRight).clear_dirty(rr.id);
+    pv_->links().put(LinkRow{lr.id, rr.id, "", ""});
   }
   std::string note = "relinked " + count_of(m.copies.size(), "record") +
                      " to the copies Accord made of them, by the idempotency keys the copies carry "
@@ -221,10 +221,10 @@ void PairRun::take(PairPlan plan, std::vector<Item>& items) {
       std::string res = c.winner ? std::string(side_name(*c.winner)) + " wins (" + c.reason + ")" : "left for you to decide";
       rep_.conflicts.push_back({plan.ids.left, plan.ids.right, plan.label, c.field, res, c.left, c.right});
       if (!c.winner && opts_.apply)
-        store_->add_conflict({0, sp_.name, plan.ids.left, plan.ids.right, c.field, c.left ? json::serialize(*c.left) : "null",
+        pv_->conflicts().add({0, sp_.name, plan.ids.left, plan.ids.right, c.field, c.left ? json::serialize(*c.left) : "null",
                               c.right ? json::serialize(*c.right) : "null", "", ""});
     }
-    if (opts_.apply) store_->close_conflicts(sp_.name, plan.ids.left, it.manual_fields);
+    if (opts_.apply) pv_->conflicts().close(plan.ids.left, it.manual_fields);
   }
   switch (plan.verdict) {
     case PairVerdict::kSettle:
@@ -234,8 +234,8 @@ void PairRun::take(PairPlan plan, std::vector<Item>& items) {
       unlink_now(it);
       return;
     case PairVerdict::kForget:
-      store_->drop_link(sp_.name, it.id.left);
-      for (Side s : kSides) store_->drop_mirror(sp_.name, s, it.id[s]);
+      pv_->links().drop(it.id.left);
+      for (Side s : kSides) pv_->mirror(s).drop(it.id[s]);
       return;
     case PairVerdict::kWrite:
       items.push_back(std::move(it));
@@ -248,17 +248,17 @@ void PairRun::take(PairPlan plan, std::vector<Item>& items) {
 // planning transaction. A plan rolls that back with everything else.
 void PairRun::settle(Item& it, Fields bl, Fields br) {
   for (Side s : kSides)
-    if (it.row[s]) store_->clear_dirty(sp_.name, s, it.row[s]->id);
-  store_->put_link(sp_.name, link_for(it, std::move(bl), std::move(br)));
+    if (it.row[s]) pv_->mirror(s).clear_dirty(it.row[s]->id);
+  pv_->links().put(link_for(it, std::move(bl), std::move(br)));
 }
 
 // Stops syncing a pair now: the link goes, live rows are clean, gone rows forgotten.
 void PairRun::unlink_now(Item& it) {
-  store_->drop_link(sp_.name, it.link ? it.link->left_id : it.id.left);
+  pv_->links().drop(it.link ? it.link->left_id : it.id.left);
   for (Side s : kSides) {
     if (!it.row[s]) continue;
-    if (it.row[s]->deleted || it.forget[s]) store_->drop_mirror(sp_.name, s, it.row[s]->id);
-    else store_->clear_dirty(sp_.name, s, it.row[s]->id);
+    if (it.row[s]->deleted || it.forget[s]) pv_->mirror(s).drop(it.row[s]->id);
+    else pv_->mirror(s).clear_dirty(it.row[s]->id);
   }
 }
 
@@ -293,8 +293,8 @@ void PairRun::check_guards(const std::vector<Item>& items) {
   PerSide<SideWrites> sides = count_writes(items);
   for (Side t : kSides) {
     if (!sides[t].any()) continue;  // nothing to guard: spare the count
-    sides[t].live = store_->count_live(sp_.name, t);  // the target side as it is, before this run's writes
-    if (sides[t].creates > 0) sides[t].linked = store_->count_links(sp_.name);
+    sides[t].live = pv_->mirror(t).count_live();  // the target side as it is, before this run's writes
+    if (sides[t].creates > 0) sides[t].linked = pv_->links().count();
   }
   refuse(guard_verdict(sides, sp_.guards, [&](std::string_view g) { return opts_.forces(g); }));
 }

@@ -85,8 +85,8 @@ class PairRun::StagingQueue {
 void PairRun::read_both(PerSide<SideRead>& reads) {
   PerSide<std::string> cursors;
   for (Side s : kSides) {
-    cursors[s] = store_->cursor(sp_.name, s).value_or("");
-    watch_[s] = store_->unreadable_keys(sp_.name, s);  // the readers note which of them read well
+    cursors[s] = pv_->cursor(s).value_or("");
+    watch_[s] = pv_->unreadable().keys(s);  // the readers note which of them read well
     if (opts_.progress)
       opts_.progress(sp_.name + ": reading " + side_name(s) + (cursors[s].empty() ? " (full listing)" : ""));
   }
@@ -111,8 +111,8 @@ void PairRun::read_both(PerSide<SideRead>& reads) {
   try {
     for (Staging batch; queue.pop(batch);) {
       if (batch.restart) {
-        store_->stage_reset_side(batch.side);
-        for (const auto& r : loaded_[batch.side]) store_->release_data(r.data_id);
+        store_->staging().reset_side(batch.side);
+        for (const auto& r : loaded_[batch.side]) pv_->load().release(r.data_id);
         loaded_[batch.side].clear();
         continue;
       }
@@ -120,8 +120,8 @@ void PairRun::read_both(PerSide<SideRead>& reads) {
         load(batch);
         continue;
       }
-      sql::Transaction staging(store_->db(), sql::Transaction::kDeferred);  // touches only TEMP: no state lock
-      for (const auto& c : batch.records) store_->stage(batch.side, c);
+      StateStore::Transaction staging(*store_, StateStore::Transaction::kDeferred);  // touches only TEMP: no state lock
+      for (const auto& c : batch.records) store_->staging().add(batch.side, c);
       staging.commit();
     }
   } catch (...) {
@@ -157,7 +157,7 @@ void PairRun::note_unreadable(Side s, const SideRead& read) {
     r.pointer = u.pointer;
     r.reason = u.reason;
   }
-  store_->note_unreadable(sp_.name, s, rows, read.readable, read.listing);
+  pv_->unreadable().note(s, rows, read.readable, read.listing);
 }
 
 // A first sync's batch: each live record's data goes into the state now,
@@ -168,7 +168,7 @@ void PairRun::load(Staging& batch) {
   std::vector<std::string_view> data;
   for (const auto& c : batch.records)
     if (!c.deleted) data.push_back(c.data);  // a deleted record is gone before the state knew it
-  std::vector<int64_t> data_ids = store_->load_data(data);
+  std::vector<int64_t> data_ids = pv_->load().data(data);
   size_t at = 0;
   for (auto& c : batch.records) {
     if (c.deleted) continue;

@@ -193,7 +193,7 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
     report.status = run_status_name(status);
     history->end_run(run_id, report.status, json::serialize(summary), error);
     // the writes of the runs before the last history.keep_runs are forgotten
-    sql::Transaction pruning(history->db());
+    StateStore::Transaction pruning(*history);
     history->prune_history(p.history_keep_runs);
     pruning.commit();
   }

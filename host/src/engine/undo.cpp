@@ -67,7 +67,7 @@ std::vector<Item> PairRun::plan_undo(int64_t run) {
     const Net& n = net[*k];
     Side t = k->first;
     const std::string& id = k->second;
-    auto m = store_->mirror_data(sp_.name, t, id);
+    auto m = pv_->mirror(t).find_data(id);
     json::object before = n.before ? object_of(*n.before) : json::object{};
     json::object now = m && !m->deleted ? object_of(m->data) : json::object{};
     std::string label = record_label(now.empty() ? before : now, id);
@@ -93,8 +93,8 @@ std::vector<Item> PairRun::plan_undo(int64_t run) {
       // fetched from it; an interrupted create, sent again by the next
       // run, is linked to it too); else it has none
       std::string partner;
-      if (!n.other_id.empty() && !store_->link_by(sp_.name, other(t), n.other_id))
-        if (auto o = store_->mirror_data(sp_.name, other(t), n.other_id); o && !o->deleted) {
+      if (!n.other_id.empty() && !pv_->links().find(other(t), n.other_id))
+        if (auto o = pv_->mirror(other(t)).find_data(n.other_id); o && !o->deleted) {
           partner = it.id[other(t)] = n.other_id;
           std::string().swap(o->data);
           it.row[other(t)] = std::move(*o);
@@ -117,7 +117,7 @@ std::vector<Item> PairRun::plan_undo(int64_t run) {
       continue;
     }
     it.id[t] = id;
-    it.link = store_->link_by(sp_.name, t, id);
+    it.link = pv_->links().find(t, id);
     // (the partner's id, without its row: the history names it, and the
     // commit neither touches its row nor, with one row, the link)
     if (it.link) it.id[other(t)] = t == Side::kLeft ? it.link->right_id : it.link->left_id;  // (the state's row)

@@ -33,6 +33,8 @@ class MirrorSide {
   // A reference to a row's data, taken for the history (it outlives the
   // row's change or removal); 0: no such row.
   int64_t hold_data(const std::string& id);
+  // Lets go of a reference hold_data took (a write that failed keeps no history).
+  void release_data(int64_t data_id) { data_->release(data_id); }
 
   std::vector<MirrorRef> dirty();     // oldest change first
   std::vector<MirrorRef> unlinked();  // live, included, no link
