@@ -38,6 +38,11 @@ std::vector<WriteCost> write_costs(const PairReport& pr) {
       if (op.side == s) (op.op == "create" ? c.creates : op.op == "update" ? c.updates : c.deletes)++;
     c.read = count_at(*b, "read").value_or(0);
     c.left = count_at(*b, "left");
+    if (const json::object* r = b->contains("rate") ? b->at("rate").if_object() : nullptr) {
+      c.rate_requests = count_at(*r, "requests");
+      c.rate_ms = count_at(*r, "ms");
+      if (c.rate_requests.value_or(0) < 1 || c.rate_ms.value_or(0) < 1) c.rate_requests = c.rate_ms = std::nullopt;
+    }
     const json::object* w = b->contains("writes") ? b->at("writes").if_object() : nullptr;
     for (auto [kind, n] : {std::pair{"create", c.creates}, {"update", c.updates}, {"delete", c.deletes}}) {
       if (n == 0) continue;
@@ -63,6 +68,15 @@ std::vector<std::string> cost_lines(const PairReport& pr, const std::string& con
     std::string line = "cost on the " + who + ": the writes take about " + plural_of(static_cast<long>(c.writes), "request") +
                        " (" + c.words + "), the read about " + std::to_string(c.read);
     if (c.left) line += "; the service allows " + std::to_string(*c.left) + " more today";
+    // a burst limit: every full window of requests past the first is waited out
+    if (c.rate_requests && c.read + c.writes > *c.rate_requests) {
+      int64_t windows = (c.read + c.writes + *c.rate_requests - 1) / *c.rate_requests - 1;
+      auto secs = [](int64_t ms) {
+        return std::to_string(ms / 1000) + (ms % 1000 ? "." + std::to_string(ms % 1000 / 100) : std::string());
+      };
+      line += "; at its limit of " + std::to_string(*c.rate_requests) + " requests per " + secs(*c.rate_ms) +
+              " s, the read and the writes take at least " + secs(windows * *c.rate_ms) + " s";
+    }
     lines.push_back(line);
     if (c.left && c.read + c.writes > *c.left)
       lines.push_back("warning: on the " + who + " the read and the writes (" + std::to_string(c.read + c.writes) +

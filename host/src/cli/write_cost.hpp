@@ -23,6 +23,7 @@ struct WriteCost {
   int64_t writes = 0;              // requests the writes take
   int64_t read = 0;                // requests the read took (the next run's estimate)
   std::optional<int64_t> left;     // what the service allows for the rest of its day, as last said
+  std::optional<int64_t> rate_requests, rate_ms;  // its burst limit: so many requests per so many ms (HighLevel 100 / 10 s)
   std::string words;               // "250 creates: 2 requests (batches of 200); 1 update: 2 requests"
 };
 

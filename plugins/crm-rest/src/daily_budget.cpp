@@ -65,8 +65,15 @@ json::object CrmRest::budget_said(const StreamSpec& s, int64_t spent) {
   json::object writes{{"create", cost(s.batch.create.present || s.batch.upsert.present, false)},
                       {"update", cost(s.batch.update.present, compare)},
                       {"delete", cost(s.batch.del.present, compare)}};
+  // a message logged (email_messages.cpp): its conversation looked up, the
+  // log, the message read back (a contact or conversation to make, or a
+  // reply's thread to find, cost more)
+  if (s.canonical == "jmap-email") writes["create"] = json::object{{"requests", 3}, {"per", 1}};
   json::object out{{"v", 1}, {"read", spent}, {"writes", std::move(writes)}};
   if (int64_t left = rest_.daily_remaining(); left >= 0) out["left"] = left;
+  // the burst window (HighLevel: 100 requests per 10 s): plan says how long
+  // the read and the writes take at least
+  if (rest_.window_requests() > 0) out["rate"] = json::object{{"requests", rest_.window_requests()}, {"ms", rest_.window_ms()}};
   return out;
 }
 

@@ -113,7 +113,18 @@ json::value CrmRest::email_to_native(const json::value& d) {
   if (text.empty() && html.empty()) text = text_at(d, "/preview");
   // what the engine's rules left out (an attachment over the size rule)
   // is said in the CRM's copy
-  if (std::string note = text_at(d, "/crmNote"); !note.empty()) {
+  std::string note = text_at(d, "/crmNote");
+  // Attachments are not uploaded yet (/conversations/messages/upload): the
+  // CRM's copy names what it lacks rather than lose it without a word
+  std::string left;
+  if (const json::value* a = at_ptr(d, "/attachments"); a && a->is_array())
+    for (const auto& p : a->get_array())
+      if (!p.is_object() || !p.get_object().contains("url")) {  // (one the CRM already holds has its url)
+        std::string name = text_at(p, "/name");
+        left += (left.empty() ? "" : ", ") + (name.empty() ? std::string("(unnamed)") : name);
+      }
+  if (!left.empty()) note += (note.empty() ? "" : "\n") + std::string("Attachments not carried to the CRM: ") + left;
+  if (!note.empty()) {
     if (!html.empty()) html += "<p>" + note + "</p>";  // (the note is the engine's own plain text)
     text += (text.empty() ? "" : "\n\n") + note;
   }

@@ -230,6 +230,14 @@ void RestClient::note_rate_headers(const HttpResponse& r) {
       daily_remaining_ = std::stoll(d);
   if (!spec_.rate_headers.daily_usage.empty())
     if (auto left = usage_left(r.header(spec_.rate_headers.daily_usage), spec_.rate_headers.daily_usage_field)) daily_remaining_ = *left;
+  auto count = [&](const std::string& name) -> int64_t {
+    std::string v = name.empty() ? "" : r.header(name);
+    return !v.empty() && v.size() < 12 && v.find_first_not_of("0123456789") == std::string::npos ? std::stoll(v) : 0;
+  };
+  if (int64_t m = count(spec_.rate_headers.max), iv = count(spec_.rate_headers.interval_ms); m > 0 && iv > 0) {
+    window_requests_ = m;
+    window_ms_ = iv;
+  }
   if (spec_.rate_headers.remaining.empty()) return;
   std::string rem = r.header(spec_.rate_headers.remaining);
   if (rem.empty()) return;

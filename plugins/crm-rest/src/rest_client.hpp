@@ -91,6 +91,9 @@ class RestClient {
   // left today (-1: it did not say).
   int64_t requests() const { return requests_; }
   int64_t daily_remaining() const { return daily_remaining_; }
+  // The vendor's burst window as it last said: requests per ms (0: not said).
+  int64_t window_requests() const { return window_requests_; }
+  int64_t window_ms() const { return window_ms_; }
 
  private:
   void authorise(std::vector<std::string>& headers);
@@ -113,6 +116,7 @@ class RestClient {
   int64_t pause_until_ms_ = 0;
   int64_t requests_ = 0;
   int64_t daily_remaining_ = -1;
+  int64_t window_requests_ = 0, window_ms_ = 0;
   std::atomic<bool> cancelled_{false};
 };
 

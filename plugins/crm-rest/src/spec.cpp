@@ -357,6 +357,7 @@ Spec load_spec(const std::string& config_json, const json::value& schema) {
   sp.rate_burst = k.number("/rate_limit/burst", std::max(1.0, sp.rate_per_s));
   sp.rate_headers.remaining = k.str("/rate_limit/remaining_header");
   sp.rate_headers.interval_ms = k.str("/rate_limit/interval_ms_header");
+  sp.rate_headers.max = k.str("/rate_limit/max_header");
   sp.rate_headers.daily_remaining = k.str("/rate_limit/daily_remaining_header");
   sp.rate_headers.daily_usage = k.str("/rate_limit/daily_usage_header");
   sp.rate_headers.daily_usage_field = k.str("/rate_limit/daily_usage_field");

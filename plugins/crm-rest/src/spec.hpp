@@ -151,6 +151,7 @@ struct StreamSpec {
 
 struct RateHeaders {
   std::string remaining, interval_ms;
+  std::string max;  // the window's size in requests (HighLevel's x-ratelimit-max: 100 per x-ratelimit-interval-milliseconds)
   std::string daily_remaining;  // the calls left today (HighLevel's x-ratelimit-daily-remaining)
   // or the day's usage as "<field>=<used>/<limit>" in one header, among
   // others separated by ";" (Salesforce's Sforce-Limit-Info: api-usage=18/15000)

@@ -58,6 +58,7 @@ ops='[{"op": "create", "idempotency_key": "k1", "data": {"messageId": ["<m1@mail
         "crmNote": "Accord left out quote.exe (type not allowed)"}},
       {"op": "create", "idempotency_key": "k3", "data": {"messageId": ["m3@mail.example"], "subject": "Hello",
         "from": [{"email": "me@corp.example"}], "to": [{"email": "bo@example.org"}], "bodyValues": {"text": {"value": "Hi Bo"}},
+        "attachments": [{"partId": "2", "type": "application/pdf", "name": "offer.pdf", "size": 900}],
         "direction": "outbound", "createContacts": [{"email": "bo@example.org", "name": "Bo Berg"}]}}]'
 out=$($call "$plugin" "$cfg" message apply "$ops" 2>>peer.err); printf '%s\n' "$out" >> all.out
 m1=$(kids "(d.emails.find(e=>e.altId==='m1@mail.example')||{}).id||''")
@@ -74,6 +75,7 @@ m1=$(kids "(d.emails.find(e=>e.altId==='m1@mail.example')||{}).id||''")
 bo=$(contact_id bo@example.org)
 [ -n "$bo" ] && [ "$(js "d.find(c=>c.email==='bo@example.org').name||d.find(c=>c.email==='bo@example.org').firstName")" != "" ] \
   && [ "$(kids "d.emails.find(e=>e.altId==='m3@mail.example').contactId")" = "$bo" ] \
+  && kids "d.emails.find(e=>e.altId==='m3@mail.example').body" | grep -q 'Attachments not carried to the CRM: offer.pdf' \
   && ok contact-made-by-upsert-and-logged-on || bad contact-made-by-upsert-and-logged-on "$(js 'JSON.stringify(d)')"
 
 # -- listed back as canonical messages (the thread's emails read one by one)

@@ -142,6 +142,14 @@ runp plan notes.json
 printf '%s' "$out" | grep -Eq "cost on the right \(crm-rest\): the writes take about 3 requests \(3 creates: 3 requests\), the read about [0-9]+; the service allows [0-9]+ more today" \
   && ok plan-states-what-the-writes-cost || bad plan-states-what-the-writes-cost "rc=$rc" "$out"
 rm -f jsonnotes/hlnote/costly*.json
+# issue 23 item 7: HighLevel's burst limit (100 requests per 10 s, said by
+# x-ratelimit-max and x-ratelimit-interval-milliseconds) is priced too: 150
+# note creates and the read cannot go in under 10 s
+for i in $(seq 1 150); do printf '{"contactId": "%s", "body": "Burst %s"}\n' "$c1" "$i" > jsonnotes/hlnote/burst$i.json; done
+runp plan notes.json
+printf '%s' "$out" | grep -Eq "the writes take about 150 requests \(150 creates: 150 requests\), the read about [0-9]+; the service allows [0-9]+ more today; at its limit of 100 requests per 10 s, the read and the writes take at least 10 s" \
+  && ok plan-prices-the-burst-limit || bad plan-prices-the-burst-limit "rc=$rc" "$out"
+rm -f jsonnotes/hlnote/burst*.json
 
 # -- conversations' messages, read only, into a JSON folder (pages of 2 messages)
 for i in 1 2 3; do ctl __message "{\"contactId\": \"$c1\", \"body\": \"Text $i\"}"; done
@@ -164,6 +172,17 @@ ctl __message "{\"contactId\": \"$c2\", \"body\": \"A reply\", \"direction\": \"
 runp run msgs.json
 [ $rc = 0 ] && [ "$(ls jsonmsgs/hlmsg/*.json | wc -l)" = 5 ] && grep -lq "A reply" jsonmsgs/hlmsg/*.json \
   && ok new-message-arrives || bad new-message-arrives "rc=$rc" "$out"
+# issue 23 item 5: a conversation's messages are paged by the answer's
+# nextPage (GetMessagesByConversationResponseDto), not until a page comes
+# back empty: 3 + 2 messages in pages of 2 take 1 (conversations) + 2 + 1
+# requests, not 1 + 3 + 2
+mcfg="{\"profile\": \"highlevel\", \"base_url\": \"$base\", \"auth\": {\"token\": \"$token\"}, \"variables\": {\"location_id\": \"locTest1\"},
+       \"rate_limit\": {\"requests_per_second\": 0}, \"streams\": {\"conversation_message\": {\"page_size\": 2}}}"
+r0=$(js s.requests)
+out=$($call "$plugin" "$mcfg" conversation_message list 2>/dev/null); printf '%s\n' "$out" >> all.out
+used=$(( $(js s.requests) - r0 ))
+[ "$used" = 4 ] && [ "$(node -e 'console.log(JSON.parse(process.argv[1]).length)' "$out")" = 5 ] \
+  && ok messages-paged-by-nextpage || bad messages-paged-by-nextpage "requests=$used" "$out"
 
 # -- OAuth2 with HighLevel's single-use refresh tokens: the renewed one is
 # written back to the secrets file, and the next run signs in with it
