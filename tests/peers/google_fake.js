@@ -1978,6 +1978,9 @@ function gmailApi(req, res, url, u, raw) {
     count('gmail.users.messages.get');
     const p = params('gmail', 'gmail.users.messages.get', url);
     if (!msg) fail(404, 'Requested entity was not found.', {reason: 'notFound'});
+    // the order messages are read in, for tests (at least the last 10,000): /__stats gmail_gets ["id format"]
+    (stats.gmail_gets || (stats.gmail_gets = [])).push(msg.id + ' ' + (p.format || 'full'));
+    if (stats.gmail_gets.length > 20000) stats.gmail_gets.splice(0, 10000);
     return send(res, 200, messageView(G, msg, p.format || 'full', p.metadataHeaders));
   }
   if (M === 'POST' && m[2]) {

@@ -30,7 +30,151 @@ std::string metadata_query() {
 
 std::string version_of(const json::object& m) { return jr::str(m, "historyId"); }
 
+// How many index pages one read_changes call walks before it answers an
+// empty batch (so that a huge mailbox's index is resumable too).
+constexpr int kIndexPagesPerCall = 20;
+
+int64_t seconds_of(const json::object& m) {
+  std::string ms = jr::str(m, "internalDate");
+  if (ms.empty() || ms.find_first_not_of("0123456789") != std::string::npos) return 0;
+  return static_cast<int64_t>(std::stoll(ms) / 1000);
+}
+
+std::vector<int64_t> int_list(const json::object& c, const char* k) {
+  std::vector<int64_t> out;
+  if (const json::array* a = jr::arr(c, k))
+    for (const auto& v : *a)
+      if (v.is_int64()) out.push_back(v.get_int64());
+  return out;
+}
+
+std::vector<std::string> str_list(const json::object& c, const char* k) {
+  std::vector<std::string> out;
+  if (const json::array* a = jr::arr(c, k))
+    for (const auto& v : *a)
+      if (v.is_string()) out.emplace_back(v.get_string());
+  return out;
+}
+
 }  // namespace
+
+// The messages of `ids` (in Gmail's order: newest first) as records, oldest
+// first: read from the end, then by internalDate; one gone meanwhile is
+// left out (history says so).
+void GmailStream::records_oldest_first(const std::vector<std::string>& ids, accord::kit::Batch& batch,
+                                       std::vector<std::string>* edge, int64_t edge_second) {
+  std::vector<std::pair<int64_t, json::object>> got;
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+    const std::string& id = *it;
+    auto m = get(id, "metadata");
+    if (!m || gmail::out_of_stream(*m)) continue;
+    std::string ms = jr::str(*m, "internalDate");
+    int64_t at = ms.empty() || ms.find_first_not_of("0123456789") != std::string::npos ? 0 : std::stoll(ms);
+    got.emplace_back(at, std::move(*m));
+  }
+  std::stable_sort(got.begin(), got.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [at, m] : got) {
+    if (edge && at / 1000 >= edge_second) edge->push_back(jr::str(m, "id"));
+    batch.records.push_back(record(m));
+  }
+}
+
+std::string GmailStream::read_listing(json::object& c, bool fresh, size_t size) {
+  // the cursor: {"stream", "phase": "index"|"windows", "start" (the profile's
+  // historyId), "total"; index: "page" (the next list page), "cuts"; windows:
+  // "lo" (the next window's lower bound; none for the first), "cuts" (the
+  // bounds still ahead, newest first), "edge" (the ids answered at lo's second)}
+  accord::kit::Batch batch;
+  batch.full = fresh;
+  std::string start = jr::str(c, "start");
+  int64_t total = -1;
+  if (auto* t = c.if_contains("total"); t && t->is_int64()) total = t->get_int64();
+  std::vector<int64_t> cuts = int_list(c, "cuts");
+  json::object next{{"stream", "message"}, {"start", start}};
+  auto answer = [&](bool more) {
+    batch.with_total(total);
+    if (total >= 0) next["total"] = total;
+    if (!more) {  // the listing is done: history from where it began
+      next = json::object{{"stream", "message"}, {"history", start}};
+    }
+    batch.more = more;
+    batch.cursor = cursor_.write(next);
+    return batch.serialize();
+  };
+  if (fresh) {
+    std::string u = url("profile");
+    Answer a = client_.call("GET", u);
+    if (!a.ok() || !a.body.is_object()) unusable("GET", u, a);
+    start = jr::str(a.body.get_object(), "historyId");
+    if (start.empty()) unusable("GET", u, a, "Gmail gave no historyId");
+    next["start"] = start;
+  } else if (start.empty()) {
+    cursor_.expire("its first listing holds no Gmail history id");
+  }
+  if (fresh || jr::str(c, "phase") == "index") {
+    std::string page = jr::str(c, "page");
+    for (int n = 0; n < kIndexPagesPerCall; ++n) {
+      std::string u = url("messages?maxResults=" + std::to_string(size));
+      if (!page.empty()) u += "&pageToken=" + url_encode(page);
+      Answer a = client_.call("GET", u);
+      if (!a.ok() || !a.body.is_object()) unusable("GET", u, a);
+      const json::object& body = a.body.get_object();
+      if (auto* t = body.if_contains("resultSizeEstimate"); t && t->is_int64() && total < 0) total = t->get_int64();
+      std::vector<std::string> ids;
+      for (const json::object* ref : jr::objects(body, "messages")) ids.push_back(jr::str(*ref, "id"));
+      std::string following = jr::str(body, "nextPageToken");
+      if (following.empty() && page.empty()) {  // one page: the whole mailbox is here
+        records_oldest_first(ids, batch, nullptr, 0);
+        return answer(false);
+      }
+      if (following.empty()) break;
+      // the page's oldest message (its last) cuts the time between it and the next page
+      for (auto id = ids.rbegin(); id != ids.rend(); ++id)
+        if (auto m = get(*id, "minimal")) {
+          cuts.push_back(seconds_of(*m));
+          break;
+        }
+      page = following;
+      if (n + 1 == kIndexPagesPerCall) {
+        next["phase"] = "index";
+        next["page"] = page;
+        next["cuts"] = json::value_from(cuts);
+        return answer(true);
+      }
+    }
+    // newest first, each once: any set of cuts partitions time
+    std::sort(cuts.begin(), cuts.end(), std::greater<>());
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  } else if (jr::str(c, "phase") != "windows") {
+    cursor_.expire("its first listing is in no phase this version knows");
+  }
+  // one window: after:lo (none: from the oldest) before:cut+1 (none: to the newest)
+  std::optional<int64_t> lo;
+  if (auto* v = c.if_contains("lo"); v && v->is_int64() && !fresh && jr::str(c, "phase") == "windows") lo = v->get_int64();
+  std::vector<std::string> edge = jr::str(c, "phase") == "windows" ? str_list(c, "edge") : std::vector<std::string>{};
+  std::optional<int64_t> hi;
+  if (!cuts.empty()) hi = cuts.back();
+  std::string q;
+  if (lo) q += "after:" + std::to_string(*lo);
+  if (hi) q += std::string(q.empty() ? "" : " ") + "before:" + std::to_string(*hi + 1);
+  std::vector<std::string> ids;
+  each_page(client_, url("messages?maxResults=" + std::to_string(size) + (q.empty() ? "" : "&q=" + url_encode(q))),
+            [&](const json::object& body) {
+              for (const json::object* ref : jr::objects(body, "messages"))
+                if (std::string id = jr::str(*ref, "id"); std::find(edge.begin(), edge.end(), id) == edge.end())
+                  ids.push_back(std::move(id));
+              return false;
+            });
+  std::vector<std::string> new_edge;
+  records_oldest_first(ids, batch, hi ? &new_edge : nullptr, hi.value_or(0));
+  if (!hi) return answer(false);
+  cuts.pop_back();
+  next["phase"] = "windows";
+  next["lo"] = *hi;
+  next["cuts"] = json::value_from(cuts);
+  if (!new_edge.empty()) next["edge"] = json::value_from(new_edge);
+  return answer(true);
+}
 
 // users.labels.list: the user labels' names, once per instance.
 const gmail::LabelNames& GmailStream::labels() {
@@ -84,33 +228,28 @@ json::object GmailStream::record(const json::object& m) {
 
 // ---- reading ----------------------------------------------------------------
 
+// A first listing goes oldest first (as GWSMO: a first pull cut short has
+// the oldest mail), though messages.list answers newest first. It runs in
+// two phases, each resumable from the cursor:
+//  1. "index": messages.list pages of ids only (5 units a page of 500), and
+//     of each page that has a next one, its oldest message's internalDate
+//     (format=minimal): the cuts, seconds since the epoch, newest first.
+//  2. windows between the cuts, oldest first: messages.list with
+//     q=after:LO before:HI+1 (epoch seconds, as Gmail's search takes them),
+//     each window's messages read and answered oldest first.
+// The windows are defined by dates, not by page tokens: mail arriving,
+// deleted or moved meanwhile cannot shift a message out of every window,
+// and a cut that no longer falls on a page's edge only makes a window
+// bigger or smaller. Windows meet at a cut's second, which both list; the
+// messages of that second answered with the older window ("edge") are left
+// out of the newer one. A mailbox of one page is answered from that page.
 std::string GmailStream::read(json::object& c, bool fresh) {
-  accord::kit::Batch batch;
   const size_t size = std::min<size_t>(s_.page_size, 500);
+  if (fresh || c.contains("phase")) return read_listing(c, fresh, size);
+  if (c.contains("start"))  // a listing begun by an older version (newest first): listed again
+    cursor_.expire("it is mid-way through a first listing of an older google-api version");
+  accord::kit::Batch batch;
   json::object next{{"stream", "message"}};
-  if (fresh || c.contains("start")) {
-    // a full listing: where history starts once it is done, then the pages
-    std::string start = jr::str(c, "start");
-    if (fresh) {
-      std::string u = url("profile");
-      Answer a = client_.call("GET", u);
-      if (!a.ok() || !a.body.is_object()) unusable("GET", u, a);
-      start = jr::str(a.body.get_object(), "historyId");
-      if (start.empty()) unusable("GET", u, a, "Gmail gave no historyId");
-    }
-    std::string u = url("messages?maxResults=" + std::to_string(size));
-    if (std::string page = jr::str(c, "page"); !page.empty()) u += "&pageToken=" + url_encode(page);
-    Answer a = client_.call("GET", u);
-    if (!a.ok() || !a.body.is_object()) unusable("GET", u, a);
-    const json::object& body = a.body.get_object();
-    for (const json::object* ref : jr::objects(body, "messages")) {
-      auto m = get(jr::str(*ref, "id"), "metadata");
-      if (m && !gmail::out_of_stream(*m)) batch.records.push_back(record(*m));  // gone meanwhile: history says so
-    }
-    batch.full = fresh;
-    if (auto* t = body.if_contains("resultSizeEstimate"); t && t->is_int64()) batch.with_total(t->get_int64());
-    return listing_page(std::move(batch), cursor_, std::move(next), start, jr::str(body, "nextPageToken"), "history");
-  }
   // changes: history.list from the last historyId; page tokens go with the
   // startHistoryId they were given for
   std::string from = jr::str(c, "history");

@@ -3,8 +3,10 @@
 // labels): listing, changes, bodies and writes of one account's mail.
 //
 // Reading: a first listing (cursor "") notes the profile's historyId, then
-// pages through messages.list (Gmail's order: newest first) and reads each
-// message's labels and header fields (format=metadata); later reads ask
+// answers every message oldest first (messages.list answers newest first:
+// the listing walks its pages for the dates that cut the mailbox into
+// windows, then lists the windows oldest first; gmail_stream.cpp), each
+// with its labels and header fields (format=metadata); later reads ask
 // history.list from that id. A too-old startHistoryId answers 404: CURSOR_EXPIRED,
 // and the host lists everything and diffs. A message in the trash or spam
 // reads as deleted. Bodies are lazy: fetch reads format=raw.
@@ -24,6 +26,7 @@
 #include "gmail_map.hpp"
 #include "google_client.hpp"
 
+#include <accord/kit/batch.hpp>
 #include <accord/kit/cursor.hpp>
 #include <accord/kit/ops.hpp>
 
@@ -64,6 +67,11 @@ class GmailStream {
   accord::kit::Result result(const std::string& id);
   std::optional<std::string> find_by_message_id(const std::string& message_id);
   accord::kit::Result create(const accord::kit::Op& op);
+  std::string read_listing(boost::json::object& c, bool fresh, size_t size);
+  // `ids`' records into `batch`, oldest first; with `edge`, the ids of those
+  // at `edge_second` or later go into it
+  void records_oldest_first(const std::vector<std::string>& ids, accord::kit::Batch& batch,
+                            std::vector<std::string>* edge, int64_t edge_second);
   void modify(const std::string& id, const gmail::LabelChange& ch);
 
   GoogleClient& client_;

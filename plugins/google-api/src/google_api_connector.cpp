@@ -36,6 +36,7 @@
 #include <accord/kit/ops.hpp>
 #include <accord/net/redact.hpp>
 #include <accord/net/url_rules.hpp>
+#include <accord/text/ascii.hpp>
 #include <accord/text/content_hash.hpp>
 #include <accord/time/rest_time.hpp>
 
@@ -65,11 +66,14 @@ const accord::kit::Manifest& manifest() {
                "A Google account through its APIs: contacts (People API), calendar events (Calendar API), tasks "
                "(Tasks API), mail with its labels (Gmail API) and notes as plain-text files (Drive API), "
                "incremental; OAuth 2.0 with a refresh token.")
-        .stream(StreamInfo("contact", "jscontact").with_fields(people::fields()))
+        // read only: Google's primary item (metadata.primary, set by Google), Gmail's thread, Drive's createdTime
+        .stream(StreamInfo("contact", "jscontact").with_fields(people::fields())
+                    .with_read_only({"/emails/*/pref", "/phones/*/pref", "/addresses/*/pref"}))
         .stream(StreamInfo("event", "jscalendar-event").with_fields(calendar::fields()))
-        .stream(StreamInfo("task", "jscalendar-task").with_fields(tasks::fields()))
-        .stream(StreamInfo("message", "jmap-email").with_lazy({"/raw"}, "/size").with_fields(gmail::fields()))
-        .stream(StreamInfo("note", "note").with_fields(drive::fields()))
+        .stream(StreamInfo("task", "jscalendar-task").with_fields(tasks::fields()).with_read_only({"/uid"}))
+        .stream(StreamInfo("message", "jmap-email").with_lazy({"/raw"}, "/size").with_fields(gmail::fields())
+                    .with_read_only({"/threadId"}))
+        .stream(StreamInfo("note", "note").with_fields(drive::fields()).with_read_only({"/created"}))
         .config_schema(R"schema({
       "type": "object",
       "additionalProperties": false,
@@ -124,7 +128,7 @@ struct Settings {
   GmailSettings gmail;
   int64_t gmail_units = 12000;
   DriveSettings drive;
-  std::string people, calendar, calendar_id, tasks, task_list;
+  std::string account, people, calendar, calendar_id, tasks, task_list;
   size_t page_size = 500;
   bool batch = true;
 };
@@ -173,6 +177,7 @@ Settings parse_config(std::string_view text) {
     while (!u.empty() && u.back() == '/') u.pop_back();
     return u;
   };
+  s.account = accord::ascii_lower(k.str("/account"));
   s.people = root("/people_url");
   s.calendar = root("/calendar_url");
   s.calendar_id = k.str("/calendar_id");
@@ -221,7 +226,8 @@ class GoogleApi final : public accord::Connector {
         client_(s_.client, host),
         gmail_(client_, s_.gmail, kCursor),
         drive_(client_, s_.drive, kCursor) {
-    client_.set_budget(s_.gmail_units, gmail::quota_units);
+    // Gmail's quota is the user's: kept per account (and origin) across runs and pipelines
+    client_.set_budget(s_.gmail_units, gmail::quota_units, budget_ledger_path(s_.account + " " + s_.gmail.root));
   }
 
   void cancel() noexcept override {
@@ -1178,11 +1184,26 @@ class GoogleApi final : public accord::Connector {
     return best;
   }
 
+  // The parent a record names, when Google can hold it: a live task of this
+  // list that is not a subtask itself (Tasks nests one level). Else "": the
+  // task stays where it is (a new one at the top level), and the log says so.
+  std::string wanted_parent(const Op& op) {
+    std::string p = tasks::parent_of(op.data);
+    if (p.empty()) return "";
+    if (p != op.id)
+      if (auto t = get_task(p); t && str(*t, "parent").empty()) return p;
+    host().log(ACCORD_LOG_WARN, "google-api: task \"" + str(op.data, "title") + "\" names a parent (" + p +
+                                    ") that is no task of this Google task list (Tasks keeps no other store's UID): "
+                                    "its place in Google stays as it is");
+    return "";
+  }
+
   Result apply_task(const Op& op) {
     if (op.is_create()) {
       if (op.resend)
         if (auto found = find_task(op.data)) return task_result(*found);
-      std::string url = tasks_url();
+      std::string parent = wanted_parent(op);
+      std::string url = tasks_url(parent.empty() ? "" : "?parent=" + url_encode(parent));
       Answer a;
       try {
         a = client_.call("POST", url, json::serialize(tasks::from_task(op.data)));
@@ -1210,6 +1231,17 @@ class GoogleApi final : public accord::Connector {
     body["id"] = op.id;
     Answer a = client_.call("PUT", url, json::serialize(body), {}, true);
     if (!a.ok() || !a.body.is_object()) unusable("PUT", url, a);
+    // the parent changes through move only (PUT leaves it): under the
+    // parent the record names. A record naming none moves nothing: a store
+    // that does not keep relatedTo (an iCalendar folder) would otherwise
+    // flatten every subtask Google has.
+    std::string parent = wanted_parent(op);
+    if (!parent.empty() && parent != str(a.body.get_object(), "parent")) {
+      std::string move = tasks_url("/" + url_encode(op.id) + "/move?parent=" + url_encode(parent));
+      Answer m = client_.call("POST", move, "", {}, true);
+      if (!m.ok() || !m.body.is_object()) unusable("POST", move, m);
+      return task_result(m.body.get_object());
+    }
     return task_result(a.body.get_object());
   }
 

@@ -8,7 +8,16 @@
 
 #include <boost/json.hpp>
 
+#include <accord/text/content_hash.hpp>
+
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace json = boost::json;
 
@@ -66,11 +75,86 @@ GoogleClient::GoogleClient(ClientOptions opts, const accord::Host& host)
   if (!token_.empty()) accord::net::add_secret(token_);
 }
 
+namespace {
+
+// The ledger's lines: "<ms> <units>", the last minute's.
+std::deque<std::pair<int64_t, int>> parse_ledger(const std::string& text) {
+  std::deque<std::pair<int64_t, int>> out;
+  std::istringstream in(text);
+  int64_t t;
+  int u;
+  while (in >> t >> u) out.emplace_back(t, u);
+  return out;
+}
+
+// The ledger file open and locked (flock, exclusive) while it lives; a
+// ledger that cannot be opened leaves the budget per run (logged once).
+class LockedFile {
+ public:
+  explicit LockedFile(const std::string& path) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~LockedFile() {
+    if (fd_ >= 0) ::close(fd_);  // the lock goes with it
+  }
+  LockedFile(const LockedFile&) = delete;
+  LockedFile& operator=(const LockedFile&) = delete;
+  bool ok() const { return fd_ >= 0; }
+  std::string read() const {
+    std::string text;
+    char buf[4096];
+    ::lseek(fd_, 0, SEEK_SET);
+    for (ssize_t n; (n = ::read(fd_, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+    return text;
+  }
+  void write(const std::string& text) const {
+    ::lseek(fd_, 0, SEEK_SET);
+    size_t done = 0;
+    while (done < text.size()) {
+      ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    if (::ftruncate(fd_, static_cast<off_t>(done)) != 0) return;  // a short ledger only forgets spending
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+std::string budget_ledger_path(const std::string& key) {
+  std::filesystem::path base;
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) base = x;
+  else if (const char* h = std::getenv("HOME"); h && *h) base = std::filesystem::path(h) / ".local/state";
+  else return "";
+  return (base / "accord" / "google-api" / ("gmail-units-" + accord::hash::hex(accord::hash::fnv1a(key)))).string();
+}
+
 void GoogleClient::spend(const std::string& method, const std::string& url) {
   if (!cost_ || budget_ <= 0) return;
   int units = cost_(method, url);
   if (units <= 0) return;
   int64_t now = accord::utc::now_ms();
+  std::optional<LockedFile> file;
+  if (!ledger_.empty()) {
+    file.emplace(ledger_);
+    if (file->ok()) {
+      spent_ = parse_ledger(file->read());
+    } else {
+      host_.log(ACCORD_LOG_WARN, "google-api: the Gmail budget's ledger " + ledger_ +
+                                     " cannot be opened: the budget counts this run's requests only");
+      ledger_.clear();
+      file.reset();
+    }
+  }
   while (!spent_.empty() && spent_.front().first <= now - 60000) spent_.pop_front();
   int64_t used = 0;
   for (const auto& [t, u] : spent_) used += u;
@@ -82,7 +166,14 @@ void GoogleClient::spend(const std::string& method, const std::string& url) {
                             " Gmail quota units a minute is spent (Gmail allows 15,000 per user): try again shortly",
                         std::max<int64_t>(wait, 1000));
   }
-  spent_.emplace_back(now, units);
+  // each second's units on one line: the ledger holds ≤ 60 lines
+  if (!spent_.empty() && spent_.back().first / 1000 == now / 1000) spent_.back().second += units;
+  else spent_.emplace_back(now, units);
+  if (file) {
+    std::string text;
+    for (const auto& [t, u] : spent_) text += std::to_string(t) + " " + std::to_string(u) + "\n";
+    file->write(text);
+  }
 }
 
 void GoogleClient::renew() {

@@ -93,9 +93,15 @@ class GoogleClient {
   // gives a request's units (0: not counted); a request that would spend
   // more than `per_minute` within the last minute is not sent but answered
   // RETRY with the wait until enough units are free.
-  void set_budget(int64_t per_minute, std::function<int(const std::string& method, const std::string& url)> cost) {
+  // With a `ledger` file, the spending is kept there (each second's units,
+  // under an exclusive lock while a request is weighed), so that every run
+  // and every process of the account shares one minute: a daemon's runs a
+  // few seconds apart, two pipelines of one mailbox. Without, per instance.
+  void set_budget(int64_t per_minute, std::function<int(const std::string& method, const std::string& url)> cost,
+                  std::string ledger = "") {
     budget_ = per_minute;
     cost_ = std::move(cost);
+    ledger_ = std::move(ledger);
   }
 
  private:
@@ -112,8 +118,14 @@ class GoogleClient {
   int64_t budget_ = 0;
   std::function<int(const std::string&, const std::string&)> cost_;
   std::deque<std::pair<int64_t, int>> spent_;  // (ms, units) of the last minute
+  std::string ledger_;                         // the file that keeps them across runs ("": none)
   std::atomic<bool> cancelled_{false};
 };
+
+// The file an account's Gmail budget is kept in across runs:
+// $XDG_STATE_HOME/accord/google-api/gmail-units-<hash of key>, else under
+// $HOME/.local/state; "" when neither is set (the budget is then per run).
+std::string budget_ledger_path(const std::string& key);
 
 // "GET /v1/people/me/connections" for messages: the method and the path,
 // without the origin or the query (which may carry a token).

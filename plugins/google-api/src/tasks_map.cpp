@@ -20,7 +20,20 @@ json::object to_task(const json::object& g) {
     t["showWithoutTime"] = true;
   }
   t["progress"] = str(g, "status") == "completed" ? "completed" : "needs-action";
+  if (std::string id = str(g, "id"); !id.empty()) t["uid"] = id;
+  if (std::string p = str(g, "parent"); !p.empty())
+    t["relatedTo"] = json::object{{p, json::object{{"@type", "Relation"}, {"relation", json::object{{"parent", true}}}}}};
   return t;
+}
+
+std::string parent_of(const json::object& t) {
+  const json::object* rel = gapi::jr::obj(t, "relatedTo");
+  if (!rel) return "";
+  for (const auto& [uid, v] : *rel)
+    if (const json::object* r = v.if_object())
+      if (const json::object* kind = gapi::jr::obj(*r, "relation"); gapi::jr::flag(kind, "parent"))
+        return std::string(uid);
+  return "";
 }
 
 json::object from_task(const json::object& t) {
@@ -35,7 +48,8 @@ json::object from_task(const json::object& t) {
 }
 
 const std::vector<std::string>& fields() {
-  static const std::vector<std::string> f = {"/title", "/description", "/due", "/showWithoutTime", "/progress"};
+  static const std::vector<std::string> f = {"/title", "/description", "/due", "/showWithoutTime", "/progress", "/uid",
+                                             "/relatedTo"};
   return f;
 }
 

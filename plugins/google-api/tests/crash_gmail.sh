@@ -21,7 +21,7 @@ cd "$work"
 token="tok-$RANDOM$RANDOM"
 printf '{"gtok": "%s"}\n' "$token" > secrets.json
 chmod 600 secrets.json
-export ACCORD_SECRETS="$work/secrets.json" HOME="$work" ACCORD_ADMIN=
+export ACCORD_SECRETS="$work/secrets.json" HOME="$work" XDG_STATE_HOME="$work/.local/state" ACCORD_ADMIN=
 
 # gmail DIR ACTION ARGS: Gmail's side as its users change it, and its contents (Node's fetch on the fake)
 cat > gmail.js <<'JS'
@@ -97,11 +97,12 @@ prepare() {
   local port; port=$(awk '/^port /{print $2}' "$d/peer/peer.out")
   [ -n "$port" ] || { echo "FAIL the fake did not start"; cat "$d/peer/peer.err"; exit 1; }
   echo "http://127.0.0.1:$port" > "$d/base"
+  # the budget is kept across runs (a round's runs share one minute): as much as the fake allows, 15,000
   cat > "$d/p.json" <<JSON
 {"name": "crash", "state": "state.sqlite",
  "left": {"connector": "local", "config": {"backend": "maildir", "create": true, "path": "mail"}},
  "right": {"connector": "google-api", "config": {"account": "ada@example.com", "access_token": {"\$secret": "gtok"},
-   "gmail_url": "$(cat "$d/base")", "page_size": 9}},
+   "gmail_url": "$(cat "$d/base")", "page_size": 9, "gmail_units_per_minute": 15000}},
  "streams": [{"name": "mail", "left": "message", "right": "message", "conflict": {"policy": "left-wins"},
               "guards": {"max_delete_share": 1, "max_update_share": 1, "max_create_share": 100}}]}
 JSON

@@ -20,7 +20,7 @@ cd "$work"
 token="tok-$RANDOM$RANDOM"
 printf '{"gtok": "%s"}\n' "$token" > secrets.json
 chmod 600 secrets.json
-export ACCORD_SECRETS="$work/secrets.json" HOME="$work"
+export ACCORD_SECRETS="$work/secrets.json" HOME="$work" XDG_STATE_HOME="$work/.local/state"
 
 # drive DIR ACTION ARGS: Drive's side as its users change it (Node's fetch on the fake's API)
 cat > drive.js <<'JS'

@@ -20,7 +20,7 @@ peer_pid=
 cleanup() { [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work"
-export HOME="$work" ACCORD_ADMIN=
+export HOME="$work" XDG_STATE_HOME="$work/.local/state" ACCORD_ADMIN=
 
 secret="csecret-canary-$RANDOM$RANDOM"
 refresh="refresh-canary-$RANDOM$RANDOM"
@@ -95,6 +95,10 @@ cat > p.json <<JSON
               "match": [{"left": "/emails/*/address", "normalise": "email"}],
               "guards": {"max_delete_share": 0.5}}]}
 JSON
+# pref (Google's primary item, metadata.primary) is read only: validate says a change made in the vCards stays behind
+val=$("$accord" validate p.json 2>&1)
+printf '%s' "$val" | grep -qF "read only on the right side (google-api): /emails/*/pref, /phones/*/pref, /addresses/*/pref: what the left side changes there stays behind" \
+  && ok validate-says-pref-is-read-only || bad validate-says-pref-is-read-only "$val"
 r0=$(requests)
 c0=$(js "s.by_route['people.createContact']||0")
 runp run p.json
@@ -354,6 +358,43 @@ runp run t2.json
   && [ "$(js "Object.values(d.tasks.lists['$lid'].tasks||{}).length")" = 0 ] && [ "$(ls todo/*.ics | wc -l)" = 3 ] \
   && ok another-task-list-is-another-store || bad another-task-list-is-another-store "rc=$rc list=$lid" "$out"
 
+# a task's parent (Tasks' parent, changed by move) as JSCalendar relatedTo, with a JSON folder (which keeps it):
+# a subtask made in Google arrives under its parent's uid (the task id); a task the folder puts under that uid
+# is made there (insert's parent), one moved under it later is moved (tasks.move); a parent that is the folder's
+# own uid cannot be found in Google (Tasks keeps no other store's UID): that task stays at the top level
+tl="/tasks/v1/lists/$lid/tasks"
+trip=$(api POST "$tl" '{"title": "Trip"}' | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).id)')
+api POST "$tl?parent=$trip" '{"title": "Pack"}' > /dev/null
+tj_cfg=$(printf '%s' "$google_cfg" | sed 's/^{/{"task_list": "'"$lid"'", /')
+cat > tj.json <<JSON
+{"name": "google-task-tree", "state": "tjstate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "create": true, "path": "tj"}},
+ "right": {"connector": "google-api", "config": $tj_cfg},
+ "streams": [{"name": "tasks", "left": "task", "right": "task"}]}
+JSON
+mkdir -p tj/task
+runp run tj.json
+tjfile() { grep -l "\"title\": *\"$1\"" tj/task/*.json 2>/dev/null | head -1; }
+gparent() { js "(Object.values(d.tasks.lists['$lid'].tasks).find(t=>!t.deleted&&t.title==='$1')||{}).parent||''"; }
+pack=$(tjfile Pack)
+[ $rc = 0 ] && [ -n "$pack" ] && node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1]));process.exit(o.relatedTo&&o.relatedTo[process.argv[2]]&&o.relatedTo[process.argv[2]].relation.parent?0:1)' "$pack" "$trip" \
+  && ok google-subtask-arrives-with-relatedTo-parent || bad google-subtask-arrives-with-relatedTo-parent "rc=$rc trip=$trip file=$pack $(cat "$pack" 2>/dev/null)" "$out"
+rel() { printf '{"@type": "Relation", "relation": {"parent": true}}'; }
+printf '{"@type": "Task", "title": "Book hotel", "progress": "needs-action", "relatedTo": {"%s": %s}}\n' "$trip" "$(rel)" > tj/task/hotel.json
+printf '{"@type": "Task", "title": "Tickets", "progress": "needs-action"}\n' > tj/task/tickets.json
+printf '{"@type": "Task", "title": "Orphan", "progress": "needs-action", "relatedTo": {"folder-own-uid@example.org": %s}}\n' "$(rel)" > tj/task/orphan.json
+runp run tj.json
+[ $rc = 0 ] && [ "$(gparent 'Book hotel')" = "$trip" ] && [ "$(gparent Tickets)" = "" ] && [ "$(gparent Orphan)" = "" ] \
+  && [ "$(js "Object.values(d.tasks.lists['$lid'].tasks).filter(t=>!t.deleted&&t.title==='Orphan').length")" = 1 ] \
+  && ok folder-task-made-under-its-parent || bad folder-task-made-under-its-parent "rc=$rc hotel=$(gparent 'Book hotel') tickets=$(gparent Tickets) orphan=$(gparent Orphan) trip=$trip" "$out"
+m0=$(js "s.by_route['tasks.tasks.move']||0")
+node -e 'const fs=require("fs"),f=process.argv[1],o=JSON.parse(fs.readFileSync(f));o.relatedTo={[process.argv[2]]:{"@type":"Relation",relation:{parent:true}}};fs.writeFileSync(f,JSON.stringify(o))' "$(tjfile Tickets)" "$trip"
+runp run tj.json
+[ $rc = 0 ] && [ "$(gparent Tickets)" = "$trip" ] && [ $(( $(js "s.by_route['tasks.tasks.move']||0") - m0 )) = 1 ] \
+  && ok folder-task-moved-under-a-parent || bad folder-task-moved-under-a-parent "rc=$rc tickets=$(gparent Tickets) moves=$(( $(js "s.by_route['tasks.tasks.move']||0") - m0 ))" "$out"
+runp run tj.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok task-tree-nothing-to-do || bad task-tree-nothing-to-do "$out"
+
 # -- every calendar the account may write to in one stream (calendar_id "*"): ids "<calendar>/<event>"
 jid() { node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).id)'; }
 masters() {  # live series and single events of the calendar named $1 ("" for the primary)
@@ -503,12 +544,43 @@ runp run m.json
 # list 5 + 8 gets of 5 = 47: the 9th get is not sent)
 for i in $(seq 1 10); do api POST "$G/messages/import" "{\"raw\": \"$(eml "bulk$i@example.org" "Bulk $i")\", \"labelIds\": [\"INBOX\"]}" > /dev/null; done
 mkdir -p mail2
+rm -rf "$XDG_STATE_HOME/accord/google-api"  # the account's budget ledger: as a minute after the runs above
 sed "s/mail.sqlite/mail2.sqlite/; s/\"path\": \"mail\"/\"path\": \"mail2\"/; s/{\"account\"/{\"gmail_units_per_minute\": 50, \"account\"/" m.json > m2.json
 g0=$(js "s.by_route['gmail.users.messages.get']||0")
 runp run m2.json
 gets=$(( $(js "s.by_route['gmail.users.messages.get']||0") - g0 ))
 [ $rc != 0 ] && printf '%s' "$out" | grep -q "budget of 50 Gmail quota units" && [ "$gets" = 8 ] \
   && ok gmail-budget-holds-requests-back || bad gmail-budget-holds-requests-back "rc=$rc gets=$gets" "$out"
+
+# the budget is kept across runs (a ledger per account under $XDG_STATE_HOME): a run right after, of another
+# pipeline of the same account, finds the minute's 47 units spent and sends no message request at all
+mkdir -p mail4
+sed "s/mail2/mail4/g" m2.json > m4.json
+g0=$(js "s.by_route['gmail.users.messages.get']||0"); l0=$(js "s.by_route['gmail.users.messages.list']||0")
+runp run m4.json
+gets=$(( $(js "s.by_route['gmail.users.messages.get']||0") - g0 )); lists=$(( $(js "s.by_route['gmail.users.messages.list']||0") - l0 ))
+[ $rc != 0 ] && printf '%s' "$out" | grep -q "budget of 50 Gmail quota units" && [ "$gets" = 0 ] && [ "$lists" = 0 ] \
+  && [ -n "$(ls "$HOME"/.local/state/accord/google-api/gmail-units-* 2>/dev/null)" ] \
+  && ok gmail-budget-kept-across-runs || bad gmail-budget-kept-across-runs "rc=$rc gets=$gets lists=$lists" "$out"
+
+# a first listing goes oldest first (as GWSMO), across pages (page_size 3: the listing cuts the mailbox into
+# date windows): nine messages dated 1 to 9 January imported out of order; the messages are read (format=metadata)
+# by date, oldest first, each once, and all of them reach the Maildir
+for d in 5 2 8 1 9 3 7 4 6; do
+  raw=$(printf 'Message-ID: <jan%s@example.org>\r\nDate: Fri, %s Jan 2026 08:00:00 +0000\r\nFrom: Bob <bob@example.org>\r\nSubject: January %s\r\n\r\nBody\r\n' "$d" "$d" "$d" | base64 -w0 | tr '+/' '-_')
+  api POST "$G/messages/import" "{\"raw\": \"$raw\", \"labelIds\": [\"INBOX\"]}" > /dev/null
+done
+mkdir -p mail3
+sed "s/mail.sqlite/mail3.sqlite/; s/\"path\": \"mail\"/\"path\": \"mail3\"/; s/{\"account\"/{\"page_size\": 3, \"account\"/" m.json > m3.json
+n_gets=$(js "(s.gmail_gets||[]).length")
+runp run m3.json
+order=$(js "(s.gmail_gets||[]).slice($n_gets).filter(g=>g.endsWith(' metadata')).map(g=>g.split(' ')[0]).join(',')")
+dates_ok=$(js "(ids=>{const t=ids.split(',').map(i=>+d.gmail.messages[i].internalDate);return t.every((x,k)=>!k||t[k-1]<=x)&&new Set(ids.split(',')).size===t.length})('$order')")
+[ $rc = 0 ] && [ "$dates_ok" = true ] && [ "$(find mail3 -path '*/cur/*' -type f | wc -l)" = "$(live_mail)" ] \
+  && ok gmail-first-listing-oldest-first || bad gmail-first-listing-oldest-first "rc=$rc in order and once: $dates_ok files=$(find mail3 -path '*/cur/*' -type f | wc -l) gmail=$(live_mail)" \
+  "$(js "'$order'.split(',').map(i=>new Date(+d.gmail.messages[i].internalDate).toISOString().slice(0,10)).join(' ')")" "$out"
+runp run m3.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok gmail-oldest-first-then-nothing-to-do || bad gmail-oldest-first-then-nothing-to-do "$out"
 
 # -- notes ⇄ a JSON folder, as plain-text files in Drive's "Outlook Notes"
 live_notes() { js "Object.values(d.drive.files).filter(f=>!f.trashed&&f.mimeType==='text/plain').length"; }

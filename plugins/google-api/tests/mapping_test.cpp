@@ -258,13 +258,25 @@ TEST(TasksMap, DueIsADateAsAVtodoGivesIt) {
     "completed":"2026-04-01T10:00:00.000Z","updated":"2026-04-01T10:00:00.000Z"})");
   json::object t = tasks::to_task(g);
   EXPECT_EQ(t, json::parse(R"({"@type":"Task","title":"Chore","description":"step","due":"2026-04-02T00:00:00",
-    "showWithoutTime":true,"progress":"completed"})").as_object());
-  // the same VTODO through the formats lib
+    "showWithoutTime":true,"progress":"completed","uid":"t1"})").as_object());
+  // the same VTODO through the formats lib (its UID the task's id)
   json::object f = accord::formats::icalendar::parse(
-      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:u\r\nSUMMARY:Chore\r\nDESCRIPTION:step\r\n"
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t1\r\nSUMMARY:Chore\r\nDESCRIPTION:step\r\n"
       "DUE;VALUE=DATE:20260402\r\nSTATUS:COMPLETED\r\nEND:VTODO\r\nEND:VCALENDAR\r\n").object;
-  f.erase("uid");
   EXPECT_EQ(json::value(t), json::value(f));
+}
+
+TEST(TasksMap, ASubtasksParentIsRelatedToByTheParentsId) {
+  json::object t = tasks::to_task(obj(R"({"id":"c1","title":"Pack","parent":"p1","position":"00000000000000000001","status":"needsAction"})"));
+  EXPECT_EQ(t.at("uid"), "c1");
+  EXPECT_EQ(json::value(t.at("relatedTo")), json::parse(R"({"p1":{"@type":"Relation","relation":{"parent":true}}})"));
+  EXPECT_EQ(tasks::parent_of(t), "p1");
+  EXPECT_EQ(tasks::parent_of(obj(R"({"relatedTo":{"x":{"relation":{"child":true}},"p2":{"relation":{"parent":true}}}})")), "p2");
+  EXPECT_EQ(tasks::parent_of(tasks::to_task(obj(R"({"id":"p1","title":"Trip"})"))), "");
+  // the parent and position are not in the written task: they change through move
+  json::object g = tasks::from_task(t);
+  EXPECT_FALSE(g.contains("parent"));
+  EXPECT_FALSE(g.contains("position"));
 }
 
 TEST(TasksMap, WrittenTaskKeepsTheDateOfADueTime) {
