@@ -60,6 +60,11 @@ verbs:
                                 microsoft --device) and store the refresh
                                 token in the secrets file under NAME; see
                                 docs/login.md
+  daemon PIPELINE|FOLDER... [--http [127.0.0.1:]PORT] [--install-user-unit]
+                                keep pipelines in accord: each stream pair on
+                                its schedule, at once on a server's push or a
+                                local file's change; a systemd user service
+                                (--install-user-unit); see docs/daemon.md
 
 options:
   --plugin-dir DIR     also load plugins from DIR (searched first; repeatable)
@@ -197,6 +202,7 @@ int main(int argc, char** argv) {
   if (verb == "undo") return cli::undo_verb(opts, rest);
   if (verb == "log") return cli::log_verb(opts, rest);
   if (verb == "login") return cli::login_verb(opts, rest);
+  if (verb == "daemon") return cli::daemon_verb(opts, rest);
   std::cerr << "accord: unknown verb \"" << verb << "\" (see accord --help)\n";
   return exit_code::kUsage;
 }

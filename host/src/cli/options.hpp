@@ -36,6 +36,8 @@ int conflicts_verb(const GlobalOptions& opts, const std::vector<std::string>& ar
 // history_verbs.cpp: `accord undo`, `accord log`, and `plan --explain`'s output.
 int undo_verb(const GlobalOptions& opts, const std::vector<std::string>& args);
 int log_verb(const GlobalOptions& opts, const std::vector<std::string>& args);
+// daemon_verb.cpp: `accord daemon` (host/src/daemon)
+int daemon_verb(const GlobalOptions& opts, const std::vector<std::string>& args);
 void print_explain(const GlobalOptions& opts, const std::string& pair, const boost::json::object& explain);
 // `run` (apply) or `plan` of args' pipeline (its first positional), with the
 // run's options tuned first by `tune`, which may answer an exit code instead;

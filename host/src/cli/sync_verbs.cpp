@@ -6,6 +6,7 @@
 #include "cli/options.hpp"
 #include "cli/progress.hpp"
 #include "cli/write_cost.hpp"
+#include "daemon/view.hpp"
 #include <accord/text/terminal_text.hpp>
 #include "engine/sync_run.hpp"
 #include "pipeline/pipeline.hpp"
@@ -775,6 +776,10 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       emit(o, json::object{{"type", "left_behind"}, {"run", behind_run}, {"pair", b.pair}, {"records", b.records},
                            {"fields", std::move(fields)}});
     }
+    if (auto view = daemon::read_view(pipeline.state_path)) {  // what accord daemon sees of it
+      (*view)["type"] = "daemon";
+      emit(o, *view);
+    }
     for (const auto& n : sign_in)
       emit(o, json::object{{"type", "sign_in"}, {"side", n.side}, {"connector", n.connector}, {"command", n.command}});
     emit(o, json::object{{"type", "status"}, {"pipeline", pipeline.name}, {"conflicts", conflicts.size()},
@@ -804,6 +809,8 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
               << (r.finished.empty() ? r.status == "running" ? "(under way)" : "(did not finish)" : r.finished) << " "
               << (r.status == "interrupted" ? "interrupted: the next run resumes it" : r.status)
               << (r.error.empty() ? "" : ": " + cli::tty(r.error)) << "\n";
+  if (auto view = daemon::read_view(pipeline.state_path))
+    for (const auto& line : daemon::view_lines(*view)) std::cout << cli::tty(line) << "\n";
   for (const auto& n : sign_in)
     std::cout << "needs sign-in: the " << n.side << " side (" << n.connector
               << ") was refused its refresh token; sign in again with:\n  " << cli::tty(n.command) << "\n";

@@ -142,8 +142,11 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
       PairRun(p, p.streams[i], registry, opts, report.pairs[i], state_path, run_id).run();
     } catch (const Failure& f) {
       report.pairs[i].error = f.message;
+      report.pairs[i].error_status = f.status == ACCORD_OK ? ACCORD_ERROR : f.status;
+      report.pairs[i].retry_after_ms = f.retry_after_ms;
     } catch (const std::exception& e) {
       report.pairs[i].error = e.what();
+      report.pairs[i].error_status = ACCORD_ERROR;
     }
     if (opts.events) opts.events->pair_done(report.pairs[i]);
   };
@@ -174,6 +177,10 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
           n = (n.is_int64() ? n.as_int64() : 0) + 1;
         }
       }
+      // how the pair failed, by status (auth_required: accord status says
+      // which account needs signing in; retry: when to come back)
+      if (!pr.error.empty()) summary[pr.name].as_object()["error_status"] = status_name(pr.error_status);
+      if (pr.retry_after_ms) summary[pr.name].as_object()["retry_after_ms"] = pr.retry_after_ms;
       if (behind)
         summary[pr.name].as_object()["left_behind"] = json::object{{"records", behind}, {"fields", std::move(fields)}};
       if (!pr.error.empty()) status = RunStatus::kFailed, error += (error.empty() ? "" : "; ") + pr.name + ": " + pr.error;

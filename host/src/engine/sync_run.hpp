@@ -86,6 +86,8 @@ struct PairReport {
   std::vector<std::string> forced;  // guards overridden by --force
   std::string refused;              // a guard refused the run
   std::string error;                // the pair could not run
+  int32_t error_status = ACCORD_OK; // and the status it failed with (ACCORD_AUTH_REQUIRED: sign in again)
+  int64_t retry_after_ms = 0;       // an error's RETRY: how long the side asked to be left alone
   long read[2] = {0, 0};
   long matched = 0, applied = 0, failed = 0;
   long relinked = 0;                // linked to the copies Accord made of them, by idempotency key

@@ -689,6 +689,20 @@ StreamPair stream_pair_of(const json::object& s, size_t index, const Manifest& l
       }
   }
 
+  if (auto* sc = s.if_contains("schedule"); sc && sc->is_object()) {
+    const json::object& so = sc->get_object();
+    if (auto* e = so.if_contains("every"); e && e->is_string()) {
+      // the schema checked the form: digits and one unit
+      std::string_view t = e->get_string();
+      int64_t n = 0;
+      for (char ch : t.substr(0, t.size() - 1)) n = n > 100000000 ? n : n * 10 + (ch - '0');
+      sp.every_s = n * (t.back() == 'h' ? 3600 : t.back() == 'm' ? 60 : 1);
+      if (sp.every_s < 10) errors.add(at + "/schedule/every", "is less than 10s: a pair runs at most every 10 seconds (push and file watching start a run at once anyway)");
+    }
+    if (auto* x = so.if_contains("push"); x && x->is_bool()) sp.push = x->get_bool();
+    if (auto* x = so.if_contains("watch"); x && x->is_bool()) sp.watch = x->get_bool();
+  }
+
   if (auto* g = s.if_contains("guards"); g && g->is_object()) {
     const json::object& go = g->get_object();
     if (auto* x = go.if_contains("max_delete_share")) sp.guards.max_delete_share = x->to_number<double>();

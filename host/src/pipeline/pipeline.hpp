@@ -111,6 +111,11 @@ struct StreamPair {
   std::vector<LookupStream> lookups;                    // `lookup`
   std::shared_ptr<const email_crm::Settings> email_crm;  // `email_crm`; none: no such rules
   std::string pointer;                   // "/streams/0", for messages
+  // "schedule" (accord daemon): seconds between runs (0: the default for
+  // the left stream's type, daemon/schedule.hpp), and whether a side's
+  // push (accord.push.v1) or file watch (accord.watch.v1) starts a run
+  int64_t every_s = 0;
+  bool push = true, watch = true;
   bool allowed(Side target, const std::string& op) const {
     return target == Side::kRight ? to_right && ops_to_right.contains(op) : to_left && ops_to_left.contains(op);
   }

@@ -2,6 +2,7 @@
 #include "plugins/instance.hpp"
 
 #include <accord/push.h>
+#include <accord/watch.h>
 #include <accord/streams.h>
 
 #include <accord/net/redact.hpp>
@@ -183,6 +184,14 @@ std::optional<std::vector<std::string>> Instance::stream_fields(const std::strin
     out.emplace_back(f.get_string());
   }
   return out;
+}
+
+std::optional<std::string> Instance::watch_paths(const std::string& stream) {
+  auto* ext = static_cast<const accord_watch_v1*>(extension(ACCORD_WATCH_V1));
+  if (!ext || ext->struct_size < offsetof(accord_watch_v1, paths) + sizeof ext->paths || !ext->paths) return std::nullopt;
+  const char* text = ext->paths(inst_.get(), stream.c_str());
+  if (!text) return std::nullopt;
+  return std::string(text);
 }
 
 Result<bool> Instance::check_stream(const std::string& stream) {

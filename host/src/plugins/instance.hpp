@@ -88,6 +88,10 @@ class Instance {
   // manifest's list holds (or the connector does not say, or answers
   // something that is not an array of strings).
   std::optional<std::vector<std::string>> stream_fields(const std::string& stream);
+  // accord.watch.v1: {"paths": [...], "ignore": [...]} as the connector
+  // answers it for `stream`; nullopt when it offers no watch or has nothing
+  // to watch.
+  std::optional<std::string> watch_paths(const std::string& stream);
 
   const LoadedPlugin& plugin() const { return *plugin_; }
 

@@ -112,6 +112,8 @@ class LocalConnector : public accord::Connector {
  public:
   LocalConnector(const accord::Host& host, std::string_view config) : Connector(host), read_only_(host.read_only()) {
     Config c = parse_config(config);
+    watch_ = {{fs::absolute(c.path).lexically_normal().string()}, {}};
+    if (c.backend != "sqlite") watch_.ignore.push_back(fs::absolute(c.index_path).parent_path().lexically_normal().string());
     check_folder(c);
     if (c.backend == "sqlite") {
       backend_ = std::make_unique<SqliteBackend>(c.path.string(), c.batch_size, read_only_);
@@ -144,10 +146,19 @@ class LocalConnector : public accord::Connector {
   }
   void check_stream(std::string_view stream) override { backend_->check_stream(std::string(stream)); }
   const void* get_extension(std::string_view name) noexcept override {
-    return name == ACCORD_STREAMS_V1 ? accord::streams_extension() : nullptr;
+    return name == ACCORD_STREAMS_V1 ? accord::streams_extension()
+           : name == ACCORD_WATCH_V1 ? accord::watch_extension()
+                                     : nullptr;
+  }
+  // accord.watch.v1: the folder (or the SQLite file), its index left out
+  // (a read writes it)
+  std::optional<WatchPaths> watch_paths(std::string_view stream) override {
+    backend_->check_stream(std::string(stream));
+    return watch_;
   }
 
  private:
+  WatchPaths watch_;
   bool read_only_;
   std::unique_ptr<Backend> backend_;
 };

@@ -16,6 +16,7 @@
 #include <accord/connector.h>
 #include <accord/push.h>
 #include <accord/streams.h>
+#include <accord/watch.h>
 
 #include <atomic>
 #include <cstdint>
@@ -142,6 +143,19 @@ class Connector {
     return std::nullopt;
   }
 
+  // accord.watch.v1: the local paths whose changes change what
+  // read_changes answers for `stream` (folders watched with their
+  // subfolders), and those under them whose changes do not count (the
+  // connector's own index); nullopt: nothing to watch. Offer it by
+  // answering `accord::watch_extension()` for ACCORD_WATCH_V1.
+  struct WatchPaths {
+    std::vector<std::string> paths, ignore;
+  };
+  virtual std::optional<WatchPaths> watch_paths(std::string_view stream) {
+    (void)stream;
+    return std::nullopt;
+  }
+
   // [any thread] Sets the flag that cancelled() reads. Override to also abort
   // blocking I/O, and call the base.
   virtual void cancel() noexcept { cancelled_.store(true, std::memory_order_relaxed); }
@@ -255,6 +269,26 @@ inline int32_t streams_check(accord_instance* inst, const char* stream, accord_e
   return guarded(err, [&] { c->check_stream(stream ? stream : ""); });
 }
 
+// A JSON array of strings.
+inline std::string json_strings(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const auto& f : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (unsigned char ch : f) {
+      if (ch == '"' || ch == '\\') out += '\\', out += static_cast<char>(ch);
+      else if (ch < 0x20) {
+        static const char hex[] = "0123456789abcdef";
+        out += "\\u00";
+        out += hex[ch >> 4];
+        out += hex[ch & 15];
+      } else out += static_cast<char>(ch);
+    }
+    out += '"';
+  }
+  return out + "]";
+}
+
 // stream_fields as a JSON array of strings, kept in last_answer_ (valid
 // until the next call on the instance); NULL for nullopt or any failure.
 inline const char* streams_fields(accord_instance* inst, const char* stream) noexcept {
@@ -262,22 +296,21 @@ inline const char* streams_fields(accord_instance* inst, const char* stream) noe
   try {
     auto fields = c->stream_fields(stream ? stream : "");
     if (!fields) return nullptr;
-    std::string out = "[";
-    for (const auto& f : *fields) {
-      if (out.size() > 1) out += ',';
-      out += '"';
-      for (unsigned char ch : f) {
-        if (ch == '"' || ch == '\\') out += '\\', out += static_cast<char>(ch);
-        else if (ch < 0x20) {
-          static const char hex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[ch >> 4];
-          out += hex[ch & 15];
-        } else out += static_cast<char>(ch);
-      }
-      out += '"';
-    }
-    c->last_answer_ = out + "]";
+    c->last_answer_ = json_strings(*fields);
+    return c->last_answer_.c_str();
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+// watch_paths as {"paths": [...], "ignore": [...]}, kept in last_answer_;
+// NULL for nullopt or any failure.
+inline const char* watch_paths(accord_instance* inst, const char* stream) noexcept {
+  Connector* c = from_c(inst);
+  try {
+    auto w = c->watch_paths(stream ? stream : "");
+    if (!w) return nullptr;
+    c->last_answer_ = "{\"paths\":" + json_strings(w->paths) + ",\"ignore\":" + json_strings(w->ignore) + "}";
     return c->last_answer_.c_str();
   } catch (...) {
     return nullptr;
@@ -309,6 +342,12 @@ inline const void* push_extension() noexcept {
 // The accord.streams.v1 table for get_extension, calling check_stream.
 inline const void* streams_extension() noexcept {
   static const accord_streams_v1 t = {sizeof(accord_streams_v1), &detail::streams_check, &detail::streams_fields};
+  return &t;
+}
+
+// The accord.watch.v1 table for get_extension, calling watch_paths.
+inline const void* watch_extension() noexcept {
+  static const accord_watch_v1 t = {sizeof(accord_watch_v1), &detail::watch_paths};
   return &t;
 }
 

@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: Apache-2.0
+// `accord daemon` (daemon.hpp): pairs on their schedules, push waiters,
+// file watches, clock and network events, signals, and the service manager.
+#include "daemon/daemon.hpp"
+
+#include "cli/exit_codes.hpp"
+#include "cli/write_cost.hpp"
+#include "daemon/file_watch.hpp"
+#include "daemon/schedule.hpp"
+#include "daemon/service.hpp"
+#include "daemon/view.hpp"
+#include "engine/sync_run.hpp"
+#include "pipeline/pipeline.hpp"
+#include "plugins/instance.hpp"
+#include "plugins/registry.hpp"
+#include "state/state_store.hpp"
+
+#include <accord/push.h>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace accord::daemon {
+
+namespace {
+
+int64_t mono_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// A steady-clock time as the wall clock's RFC 3339, for people.
+std::string wall_of(int64_t mono) {
+  auto wall = std::chrono::system_clock::now() + std::chrono::milliseconds(mono - mono_ms());
+  std::time_t t = std::chrono::system_clock::to_time_t(wall);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// ---- signals: a thread of their own, for the life of the process ----------
+// SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken here by
+// sigwait, so no handler runs inside a run; the main loop learns of them
+// through an eventfd.
+std::atomic<int> g_stop{0};    // the signal that asked to stop (0: none)
+std::atomic<bool> g_reload{false};
+int g_wake = -1;               // eventfd: the main loop's poll wakes on it
+
+void wake() {
+  uint64_t one = 1;
+  if (g_wake >= 0) (void)!::write(g_wake, &one, sizeof one);
+}
+
+void start_signal_thread() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    g_wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    sigset_t set;
+    ::sigemptyset(&set);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) ::sigaddset(&set, s);
+    ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread([set] {
+      for (;;) {
+        int sig = 0;
+        if (::sigwait(&set, &sig) != 0) continue;
+        if (sig == SIGHUP) {
+          g_reload = true;
+        } else if (g_stop.exchange(sig) != 0) {
+          // a second stop: at once; the journal resumes what was in flight
+          static const char msg[] = "accord daemon: stopped at once (the next start resumes the runs under way)\n";
+          (void)!::write(2, msg, sizeof msg - 1);
+          ::_exit(128 + sig);
+        }
+        wake();
+      }
+    }).detach();
+  });
+}
+
+// A netlink socket told of addresses added (a network came up); -1 when
+// the system offers none.
+int open_netlink() {
+  int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return -1;
+  sockaddr_nl sa{};
+  sa.nl_family = AF_NETLINK;
+  sa.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Whether what the netlink socket holds says an address was added.
+bool address_added(int fd) {
+  bool added = false;
+  alignas(nlmsghdr) char buf[8192];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, static_cast<unsigned>(n)); h = NLMSG_NEXT(h, n))
+      if (h->nlmsg_type == RTM_NEWADDR) added = true;
+  }
+  return added;
+}
+
+struct Pair {
+  size_t pipe = 0, index = 0;  // the pipeline and its stream pair
+  std::string name;
+  int64_t interval_ms = 0;
+  int64_t next_due = 0;  // steady ms
+  std::string next_reason = "start";
+  int failures = 0;
+  uint64_t runs = 0;
+  bool running = false;
+  int64_t pending = 0;  // a change seen during the run: run again by then (0: none)
+  std::string pending_reason;
+  std::string cursor[2];
+  std::string last_status, last_error, last_error_status, last_finished;
+  json::array push, watch;  // the sides ("left", "right") that start a run
+};
+
+struct Pipe {
+  Pipeline p;
+  std::vector<size_t> pairs;
+  std::condition_variable cv;
+  std::thread worker;
+  std::string started;
+  int running = 0;       // pairs of it in a run now
+  int64_t last_end = 0;  // when its last run ended (steady ms)
+};
+
+// How long after a run the files it touched may still be reported: a run's
+// own writes (and an SQLite store's -wal coming and going as it is opened)
+// must not start the next run, or the daemon would run for ever.
+constexpr int64_t kOwnChangesMs = 1500;
+
+// A connector instance of one side, with the host services it was made with.
+struct SideInstance {
+  std::unique_ptr<HostServices> host;
+  std::optional<Instance> inst;
+};
+
+class Daemon {
+ public:
+  Daemon(const DaemonOptions& o, Log& log) : o_(o), log_(log), rng_(std::random_device{}()) {}
+  int serve();
+
+ private:
+  bool load();
+  Result<SideInstance> open_side(const Pipeline& p, Side s, bool read_only);
+  void watch_and_push();
+  void worker(size_t pipe);
+  void run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::mutex>& lk);
+  void push_loop(size_t pair, Side s, std::shared_ptr<std::atomic<Instance*>> live);
+  void trigger(size_t pair, const std::string& reason, int64_t delay_ms);
+  void trigger_all(const std::string& reason, int64_t delay_ms);
+  void write_views();  // with m_ held
+  json::object view_of(const Pipe& pipe) const;
+
+  const DaemonOptions& o_;
+  Log& log_;
+  std::mt19937_64 rng_;
+  Registry reg_;
+  std::vector<std::unique_ptr<Pipe>> pipes_;
+  std::vector<Pair> pairs_;
+  FileWatch watch_;
+  std::mutex m_;
+  std::condition_variable changed_;  // a pair's run ended, or stopping
+  bool stopping_ = false;
+  std::vector<std::thread> pushers_;
+  std::mutex live_m_;
+  std::vector<std::shared_ptr<std::atomic<Instance*>>> live_;  // push instances, for cancel()
+};
+
+std::vector<fs::path> files_of(const DaemonOptions& o, std::string& error) { return pipeline_files(o.inputs, error); }
+
+bool Daemon::load() {
+  std::string error;
+  auto files = files_of(o_, error);
+  if (!error.empty()) {
+    log_.error("", error);
+    return false;
+  }
+  reg_ = Registry::discover(o_.plugin_dirs);
+  for (const auto& r : reg_.refusals()) log_.warn("", "refused " + r.line());
+  LoadOptions lo;
+  lo.admin_file = o_.admin_file;
+  lo.secrets_file = o_.secrets_file;
+  bool ok = true;
+  std::map<std::string, fs::path> states;  // one daemon pipeline per state
+  for (const auto& f : files) {
+    auto p = load_pipeline(f, reg_, lo);
+    if (!p) {
+      log_.error("", p.error().message);
+      ok = false;
+      continue;
+    }
+    std::string key = fs::weakly_canonical(p->state_path).string();
+    if (auto [it, fresh] = states.emplace(key, f); !fresh) {
+      log_.error("", f.string() + ": its state " + key + " is " + it->second.string() +
+                         "'s too: give one of them its own \"state\"");
+      ok = false;
+      continue;
+    }
+    auto pipe = std::make_unique<Pipe>();
+    pipe->p = std::move(*p);
+    pipe->started = now_rfc3339();
+    for (size_t i = 0; i < pipe->p.streams.size(); ++i) {
+      const StreamPair& sp = pipe->p.streams[i];
+      Pair pr;
+      pr.pipe = pipes_.size(), pr.index = i, pr.name = sp.name;
+      pr.interval_ms = interval_s(sp.every_s, sp.left_canonical) * 1000;
+      pr.next_due = mono_ms();  // the first run at once: the state is checked against both sides
+      pipe->pairs.push_back(pairs_.size());
+      pairs_.push_back(std::move(pr));
+    }
+    pipes_.push_back(std::move(pipe));
+  }
+  if (ok && pipes_.empty()) {
+    log_.error("", "no pipeline to keep: name pipeline files, or folders holding them (*.json)");
+    ok = false;
+  }
+  return ok;
+}
+
+Result<SideInstance> Daemon::open_side(const Pipeline& p, Side s, bool read_only) {
+  SideInstance si;
+  si.host = std::make_unique<HostServices>();
+  std::string pipeline = p.name;
+  si.host->on_log([this, pipeline](int32_t level, const std::string& m) { log_.write(level, pipeline, m); });
+  fs::path secrets = p.secrets_file;
+  si.host->on_secret([secrets](const std::string& name) -> std::optional<std::string> {
+    auto v = read_secret(secrets, name);
+    if (!v) return std::nullopt;
+    return *v;
+  });
+  si.host->on_store_secret([secrets](const std::string& name, const std::string& value) {
+    return static_cast<bool>(store_secret(secrets, name, value));
+  });
+  if (read_only) si.host->set_open_flags(ACCORD_OPEN_READ_ONLY);
+  const Endpoint& ep = p.endpoint(s);
+  const LoadedPlugin* plugin = reg_.find(ep.connector);
+  if (!plugin) return fail("no connector " + ep.connector);
+  auto inst = Instance::create(*plugin, *si.host, json::serialize(ep.resolved_config));
+  if (!inst) return std::unexpected(inst.error());
+  si.inst.emplace(std::move(*inst));
+  return si;
+}
+
+// What starts each pair besides its clock: a side's file watch
+// (accord.watch.v1, asked of a read-only instance made for the question)
+// and a side's push (accord.push.v1: a thread waits in the connector).
+void Daemon::watch_and_push() {
+  for (size_t k = 0; k < pairs_.size(); ++k) {
+    Pair& pr = pairs_[k];
+    const Pipeline& p = pipes_[pr.pipe]->p;
+    const StreamPair& sp = p.streams[pr.index];
+    for (Side s : {Side::kLeft, Side::kRight}) {
+      const std::string& stream = s == Side::kLeft ? sp.left : sp.right;
+      auto si = open_side(p, s, true);
+      if (!si) {
+        log_.warn(p.name, sp.name + ": " + side_name(s) + " side: " + si.error().message + " (its runs will say more)");
+        continue;
+      }
+      if (sp.watch) {
+        if (auto text = si->inst->watch_paths(stream)) {
+          boost::system::error_code ec;
+          json::value v = json::parse(*text, ec);
+          std::vector<std::string> paths, ignore;
+          auto strings = [&](const char* key, std::vector<std::string>& out) {
+            if (ec || !v.is_object()) return;
+            if (auto* a = v.get_object().if_contains(key); a && a->is_array())
+              for (const auto& x : a->get_array())
+                if (x.is_string()) out.emplace_back(x.get_string());
+          };
+          strings("paths", paths);
+          strings("ignore", ignore);
+          if (!paths.empty()) {
+            std::string why = watch_.add(static_cast<int>(k), paths, ignore);
+            if (!why.empty()) log_.warn(p.name, sp.name + ": cannot watch " + why + "; the schedule still runs it");
+            pr.watch.emplace_back(side_name(s));
+          }
+        }
+      }
+      if (sp.push) {
+        auto* push = si->inst->extension(ACCORD_PUSH_V1);
+        if (push) {
+          pr.push.emplace_back(side_name(s));
+          auto live = std::make_shared<std::atomic<Instance*>>(nullptr);
+          {
+            std::lock_guard<std::mutex> lk(live_m_);
+            live_.push_back(live);
+          }
+          pushers_.emplace_back(&Daemon::push_loop, this, k, s, live);
+        }
+      }
+    }
+  }
+}
+
+void Daemon::trigger(size_t k, const std::string& reason, int64_t delay_ms) {
+  Pair& pr = pairs_[k];
+  int64_t at = mono_ms() + delay_ms;
+  if (pr.running) {  // a change during the run: the run may not have seen it
+    if (!pr.pending || at < pr.pending) pr.pending = at, pr.pending_reason = reason;
+    return;
+  }
+  if (pr.failures > 0) return;  // backing off: the side asked for it, or keeps failing
+  if (at < pr.next_due) {
+    pr.next_due = at, pr.next_reason = reason;
+    pipes_[pr.pipe]->cv.notify_one();
+    write_views();
+  }
+}
+
+void Daemon::trigger_all(const std::string& reason, int64_t delay_ms) {
+  for (size_t k = 0; k < pairs_.size(); ++k) {
+    // a fresh start: what failed (a network down) may work now; a side's
+    // Retry-After is still honoured by the engine's own wait
+    if (pairs_[k].last_error_status != "auth_required") pairs_[k].failures = 0;
+    trigger(k, reason, delay_ms);
+  }
+}
+
+// One side's push: waits in the connector (its own instance) from the
+// cursor the pair's last run left, starts a run when it answers "changed",
+// then waits for that run before waiting again.
+void Daemon::push_loop(size_t k, Side s, std::shared_ptr<std::atomic<Instance*>> live) {
+  const Pipeline& p = pipes_[pairs_[k].pipe]->p;
+  const StreamPair& sp = p.streams[pairs_[k].index];
+  const std::string stream = s == Side::kLeft ? sp.left : sp.right;
+  std::optional<SideInstance> si;
+  std::mt19937_64 rng(std::random_device{}());
+  int fails = 0;
+  auto pause = [&](int64_t ms) {
+    std::unique_lock<std::mutex> lk(m_);
+    changed_.wait_for(lk, std::chrono::milliseconds(ms), [&] { return stopping_; });
+  };
+  for (;;) {
+    std::string cursor;
+    uint64_t seen = 0;
+    {
+      std::unique_lock<std::mutex> lk(m_);
+      changed_.wait(lk, [&] { return stopping_ || (pairs_[k].runs > 0 && !pairs_[k].running); });
+      if (stopping_) break;
+      cursor = pairs_[k].cursor[static_cast<int>(s)];
+      seen = pairs_[k].runs;
+    }
+    if (!si) {
+      auto made = open_side(p, s, false);
+      if (!made) {
+        log_.warn(p.name, sp.name + ": push: " + made.error().message);
+        pause(backoff_ms(++fails, made.error().retry_after_ms, pairs_[k].interval_ms, rng));
+        continue;
+      }
+      si.emplace(std::move(*made));
+      live->store(&*si->inst);
+      if (stopping_) break;
+    }
+    auto r = si->inst->wait_for_changes(stream, cursor, 10 * 60 * 1000);
+    if (stopping_) break;
+    if (!r) {
+      if (r.error().status == ACCORD_UNSUPPORTED) {
+        log_.info(p.name, sp.name + ": " + side_name(s) + " side cannot wait for changes: " + r.error().message);
+        break;
+      }
+      // a lost connection, the server gone: a new instance, after a pause
+      log_.warn(p.name, sp.name + ": push (" + side_name(s) + "): " + r.error().message);
+      {
+        std::lock_guard<std::mutex> lk(live_m_);
+        live->store(nullptr);
+      }
+      si.reset();
+      pause(backoff_ms(++fails, r.error().retry_after_ms, pairs_[k].interval_ms, rng));
+      continue;
+    }
+    fails = 0;
+    if (!*r) continue;  // the time passed: wait again
+    std::unique_lock<std::mutex> lk(m_);
+    log_.write(ACCORD_LOG_DEBUG, p.name, sp.name + ": the " + side_name(s) + " side changed (push)");
+    trigger(k, "push", 0);
+    changed_.wait(lk, [&] { return stopping_ || (pairs_[k].runs > seen && !pairs_[k].running); });
+    if (stopping_) break;
+  }
+  std::lock_guard<std::mutex> lk(live_m_);
+  live->store(nullptr);
+}
+
+json::object Daemon::view_of(const Pipe& pipe) const {
+  json::object pairs;
+  for (size_t k : pipe.pairs) {
+    const Pair& pr = pairs_[k];
+    json::object o{{"state", pr.running ? "running" : pr.failures ? "backing off" : "waiting"},
+                   {"next_run", wall_of(pr.next_due)},
+                   {"next_reason", pr.next_reason},
+                   {"every_s", pr.interval_ms / 1000},
+                   {"failures", pr.failures},
+                   {"runs", static_cast<int64_t>(pr.runs)},
+                   {"push", pr.push},
+                   {"watch", pr.watch}};
+    if (!pr.last_status.empty()) {
+      o["last_status"] = pr.last_status;
+      o["last_finished"] = pr.last_finished;
+      if (!pr.last_error.empty()) o["last_error"] = pr.last_error;
+      if (!pr.last_error_status.empty()) o["last_error_status"] = pr.last_error_status;
+    }
+    pairs[pr.name] = std::move(o);
+  }
+  return json::object{{"pid", static_cast<int64_t>(::getpid())}, {"pipeline", pipe.p.name},
+                      {"file", fs::absolute(pipe.p.file).string()}, {"started", pipe.started},
+                      {"updated", now_rfc3339()}, {"pairs", std::move(pairs)}};
+}
+
+void Daemon::write_views() {
+  for (const auto& pipe : pipes_)
+    if (!write_view(pipe->p.state_path, view_of(*pipe)))
+      log_.warn(pipe->p.name, "cannot write " + view_file(pipe->p.state_path).string() + " (accord status will not show the daemon)");
+}
+
+// A pipeline's runs, one at a time: its due pairs together in one engine
+// run (each on its own thread there).
+void Daemon::worker(size_t pi) {
+  Pipe& pipe = *pipes_[pi];
+  std::unique_lock<std::mutex> lk(m_);
+  while (!stopping_) {
+    int64_t now = mono_ms(), next = INT64_MAX;
+    std::vector<size_t> due;
+    for (size_t k : pipe.pairs) {
+      if (pairs_[k].next_due <= now) due.push_back(k);
+      else next = std::min(next, pairs_[k].next_due);
+    }
+    if (o_.once) {
+      std::erase_if(due, [&](size_t k) { return pairs_[k].runs > 0; });
+      if (due.empty()) break;
+    }
+    if (due.empty()) {
+      pipe.cv.wait_for(lk, std::chrono::milliseconds(std::min<int64_t>(next - now, 60000)));
+      continue;
+    }
+    run_due(pipe, std::move(due), lk);
+  }
+}
+
+void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::mutex>& lk) {
+  Pipeline sub = pipe.p;
+  sub.streams.clear();
+  std::string names;
+  ++pipe.running;
+  for (size_t k : due) {
+    pairs_[k].running = true;
+    pairs_[k].pending = 0;
+    sub.streams.push_back(pipe.p.streams[pairs_[k].index]);
+    names += (names.empty() ? "" : ", ") + pairs_[k].name + " (" + pairs_[k].next_reason + ")";
+  }
+  write_views();
+  lk.unlock();
+  log_.info(pipe.p.name, "running " + names);
+  RunOptions ro;
+  ro.apply = true;
+  // short waits a side asks for are waited within the run; longer ones end
+  // the pair with its Retry-After, which the schedule honours
+  ro.max_retry_wait_ms = 5000;
+  ro.check_plan = [](const PairReport& pr) { return cli::budget_refusal(pr); };
+  std::string pname = pipe.p.name;
+  ro.log = [this, pname](int32_t level, const std::string& m) { log_.write(level, pname, m); };
+  Result<RunReport> r = [&]() -> Result<RunReport> {
+    try {
+      return run_pipeline(sub, reg_, ro);
+    } catch (const Failure& f) {
+      return std::unexpected(f);
+    } catch (const std::exception& e) {
+      return std::unexpected(Failure{ACCORD_ERROR, e.what(), 0});
+    }
+  }();
+  lk.lock();
+  int64_t now = mono_ms();
+  --pipe.running;
+  pipe.last_end = now;
+  std::string finished = now_rfc3339();
+  for (size_t k : due) {
+    Pair& pr = pairs_[k];
+    pr.running = false;
+    ++pr.runs;
+    pr.last_finished = finished;
+    const PairReport* rep = nullptr;
+    if (r)
+      for (const auto& x : r->pairs)
+        if (x.name == pr.name) rep = &x;
+    std::string error = !r ? r.error().message : rep ? rep->error : "not run";
+    int32_t status = !r ? r.error().status : rep ? rep->error_status : ACCORD_ERROR;
+    int64_t retry_after = !r ? r.error().retry_after_ms : rep ? rep->retry_after_ms : 0;
+    if (rep)
+      for (int s = 0; s < 2; ++s)
+        if (!rep->cursor[s].empty()) pr.cursor[s] = rep->cursor[s];
+    if (error.empty()) {
+      pr.failures = 0;
+      pr.last_status = rep->refused.empty() ? (rep->failed ? "partial" : "ok") : "refused";
+      pr.last_error = rep->refused;
+      pr.last_error_status.clear();
+      if (!rep->refused.empty()) log_.warn(pipe.p.name, pr.name + ": refused: " + rep->refused);
+      else log_.info(pipe.p.name, pr.name + ": " + std::to_string(rep->applied) + " written, " + std::to_string(rep->failed) + " failed");
+      pr.next_due = now + jittered_interval_ms(pr.interval_ms, rng_), pr.next_reason = "schedule";
+      if (pr.pending && rep->refused.empty() && pr.pending < pr.next_due) pr.next_due = pr.pending, pr.next_reason = pr.pending_reason;
+    } else {
+      ++pr.failures;
+      pr.last_status = "failed";
+      pr.last_error = error;
+      pr.last_error_status = status_name(status);
+      if (status == ACCORD_AUTH_REQUIRED) {
+        // nothing will change until someone signs in: the pair's schedule
+        // only, and accord status says what to run
+        pr.next_due = now + pr.interval_ms, pr.next_reason = "needs sign-in";
+      } else {
+        int64_t wait = backoff_ms(pr.failures, retry_after, pr.interval_ms, rng_);
+        pr.next_due = now + wait;
+        pr.next_reason = retry_after ? "retry after the " + std::to_string((retry_after + 999) / 1000) + " s the side asked for"
+                                     : "retry (failure " + std::to_string(pr.failures) + ")";
+      }
+      log_.error(pipe.p.name, pr.name + ": " + error + "; next try " + wall_of(pr.next_due));
+    }
+    pr.pending = 0;
+  }
+  write_views();
+  changed_.notify_all();
+}
+
+int Daemon::serve() {
+  if (!load()) return exit_code::kInvalidInput;
+  watch_and_push();
+  for (size_t i = 0; i < pipes_.size(); ++i) pipes_[i]->worker = std::thread(&Daemon::worker, this, i);
+  {
+    std::lock_guard<std::mutex> lk(m_);
+    write_views();
+  }
+  int net = open_netlink();
+  int64_t dog = watchdog_interval_ms(), last_dog = 0;
+  std::string names;
+  for (const auto& p : pipes_) names += (names.empty() ? "" : ", ") + p->p.name;
+  notify("READY=1\nSTATUS=keeping " + names + " in accord");
+  log_.info("", "keeping " + names + " in accord (" + std::to_string(pairs_.size()) + " stream pairs)");
+  ClockSample clocks = sample_clocks();
+  while (!g_stop && !g_reload) {
+    int64_t now = mono_ms();
+    if (dog && now - last_dog >= dog) notify("WATCHDOG=1"), last_dog = now;
+    pollfd fds[3] = {{g_wake, POLLIN, 0}, {watch_.fd(), POLLIN, 0}, {net, POLLIN, 0}};
+    int timeout = static_cast<int>(dog ? std::min<int64_t>(dog, 1000) : 1000);
+    ::poll(fds, 3, timeout);
+    if (fds[0].revents & POLLIN) {
+      uint64_t n;
+      (void)!::read(g_wake, &n, sizeof n);
+    }
+    std::lock_guard<std::mutex> lk(m_);
+    if (fds[1].revents & POLLIN)
+      for (int k : watch_.drain()) {
+        const Pipe& pipe = *pipes_[pairs_[k].pipe];
+        // the pipeline's own run (a change made meanwhile by someone else
+        // waits for the pair's next run)
+        if (pipe.running || mono_ms() - pipe.last_end < kOwnChangesMs) continue;
+        log_.write(ACCORD_LOG_DEBUG, pipe.p.name, pairs_[k].name + ": files changed");
+        // soon, not at once: an editor writes a file in several steps
+        trigger(static_cast<size_t>(k), "files changed", 300);
+      }
+    if (net >= 0 && (fds[2].revents & POLLIN) && address_added(net)) {
+      log_.info("", "a network came up: checking every pair");
+      trigger_all("network", 2000);
+    }
+    ClockSample after = sample_clocks();
+    if (ClockEvent e = clock_event(clocks, after); e != ClockEvent::kNone) {
+      log_.info("", e == ClockEvent::kResumed ? "the machine woke from sleep: checking every pair"
+                                              : "the clock jumped: checking every pair");
+      trigger_all(e == ClockEvent::kResumed ? "resume" : "clock", 1000);
+    }
+    clocks = after;
+    if (o_.once && std::all_of(pairs_.begin(), pairs_.end(), [](const Pair& p) { return p.runs > 0 && !p.running; })) break;
+  }
+  bool reload = g_reload.exchange(false) && !g_stop;
+  notify(reload ? "RELOADING=1\nSTATUS=reloading the pipelines" : "STOPPING=1\nSTATUS=ending the runs under way");
+  log_.info("", reload ? "reloading the pipelines (after the runs under way)" : "stopping (after the runs under way)");
+  {
+    std::lock_guard<std::mutex> lk(m_);
+    stopping_ = true;
+    for (auto& p : pipes_) p->cv.notify_all();
+    changed_.notify_all();
+  }
+  {
+    std::lock_guard<std::mutex> lk(live_m_);
+    for (auto& l : live_)
+      if (Instance* i = l->load()) i->cancel();
+  }
+  for (auto& p : pipes_) p->worker.join();
+  for (auto& t : pushers_) t.join();
+  if (net >= 0) ::close(net);
+  {
+    std::lock_guard<std::mutex> lk(m_);
+    write_views();
+  }
+  return reload ? -1 : exit_code::kOk;
+}
+
+}  // namespace
+
+std::vector<fs::path> pipeline_files(const std::vector<fs::path>& inputs, std::string& error) {
+  std::vector<fs::path> out;
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      std::vector<fs::path> found;
+      for (const auto& e : fs::directory_iterator(in, ec))
+        if (e.is_regular_file() && e.path().extension() == ".json") found.push_back(e.path());
+      std::sort(found.begin(), found.end());
+      if (found.empty()) error += (error.empty() ? "" : "\n") + in.string() + ": a folder without pipelines (*.json)";
+      out.insert(out.end(), found.begin(), found.end());
+    } else if (fs::exists(in, ec)) {
+      out.push_back(in);
+    } else {
+      error += (error.empty() ? "" : "\n") + in.string() + ": no such pipeline file or folder";
+    }
+  }
+  return out;
+}
+
+int serve(const DaemonOptions& opts) {
+  start_signal_thread();
+  Log log;
+  for (;;) {
+    int rc;
+    {
+      Daemon d(opts, log);
+      rc = d.serve();
+    }
+    if (rc != -1) return rc;
+    notify("READY=1\nSTATUS=pipelines reloaded");
+  }
+}
+
+}  // namespace accord::daemon

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# accord daemon over local stores (issue 27): a vCard folder ⇄ SQLite pair
+# on a one-hour schedule, so that only the file watch can carry a change:
+#   readiness and the watchdog through a fake NOTIFY_SOCKET; the first run at
+#   start; a vCard added and one edited arrive within the limit without
+#   polling; the daemon's own writes start no run (it would run for ever);
+#   accord status shows the daemon's view; SIGHUP loads a pipeline added to
+#   the folder; SIGTERM stops cleanly (STOPPING=1, exit 0); a daemon stopped
+#   at once mid-way through a first sync (SIGTERM twice), started again,
+#   loses and duplicates nothing.
+# Usage: daemon_local_test.sh ACCORD NOTIFY_LISTENER
+# ACCORD_DAEMON_LATENCY_S: the limit for a change to arrive (default 2).
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../report.sh"  # ok, bad, runp (before any cd)
+accord=$(realpath "$1") listener=$(realpath "$2")
+limit=${ACCORD_DAEMON_LATENCY_S:-2}
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-daemon.XXXXXX")
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+export HOME="$work" ACCORD_ADMIN= ACCORD_SECRETS=
+card() { printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:%s\r\nFN:%s\r\nEMAIL:%s@example.org\r\nEND:VCARD\r\n' "$1" "$2" "$1"; }
+names() { sqlite3 "$1" "SELECT json_extract(data, '\$.name.full') FROM r_contact WHERE deleted = 0 ORDER BY 1" 2>/dev/null | tr '\n' ','; }
+pipeline() {  # FILE NAME BOOK DB
+  printf '{"name": "%s", "state": "%s/%s-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "%s"}},
+ "right": {"connector": "local", "config": {"backend": "sqlite", "path": "%s"}},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact", "schedule": {"every": "1h"}}]}\n' \
+    "$2" "$work" "$2" "$work/$3" "$work/$4" > "$1"
+}
+# wait_for SECONDS COMMAND...: until COMMAND succeeds (checked every 0.1 s);
+# prints the seconds it took, fails after SECONDS
+wait_for() {
+  local limit=$1 start now
+  shift
+  start=$(date +%s.%N)
+  while :; do
+    if "$@"; then now=$(date +%s.%N); echo "$now - $start" | bc; return 0; fi
+    now=$(date +%s.%N)
+    [ "$(echo "$now - $start > $limit" | bc)" = 1 ] && return 1
+    sleep 0.1
+  done
+}
+has_names() { [ "$(names "$1")" = "$2" ]; }
+start_daemon() {  # LOG ARGS...: the daemon in the background, its pid in $dpid
+  local log=$1
+  shift
+  "$accord" daemon "$@" > "$log" 2>&1 &
+  dpid=$!
+  pids+=("$dpid")
+}
+
+mkdir -p pipelines book
+card ann "Ann Arbor" > book/ann.vcf
+pipeline pipelines/contacts.json contacts book crm.sqlite
+
+# ---- readiness, the watchdog, the first run -----------------------------------
+python3 "$listener" "$work/notify.sock" "$work/notify.log" > listener.out &
+pids+=($!)
+wait_for 10 grep -q ready listener.out > /dev/null || bad "the fake NOTIFY_SOCKET did not start"
+NOTIFY_SOCKET="$work/notify.sock" WATCHDOG_USEC=1000000 start_daemon d1.log pipelines
+if t=$(wait_for 60 grep -q "READY=1" notify.log); then ok "READY=1 sent to NOTIFY_SOCKET (after ${t} s)"
+else bad "no READY=1" "$(cat notify.log d1.log)"; fi
+if wait_for 60 has_names crm.sqlite "Ann Arbor," > /dev/null; then ok "the first run at start: Ann in the SQLite store"
+else bad "first run" "$(names crm.sqlite)" "$(cat d1.log)"; fi
+sleep 3
+dogs=$(grep -c "WATCHDOG=1" notify.log)
+# WATCHDOG_USEC=1 s: fed every half second at most; at least 3 in 3 s however loaded
+[ "$dogs" -ge 3 ] && ok "the watchdog is fed ($dogs times)" || bad "watchdog fed $dogs times" "$(cat notify.log)"
+
+# ---- changes in the folder arrive without polling -----------------------------
+card bo "Bo Brook" > book/bo.vcf
+if t=$(wait_for "$limit" has_names crm.sqlite "Ann Arbor,Bo Brook,"); then ok "a new vCard arrived in ${t} s (limit $limit s, schedule 1 h)"
+else bad "a new vCard did not arrive within $limit s" "$(names crm.sqlite)" "$(tail -5 d1.log)"; fi
+sleep 2
+card ann "Ann Edited" > book/ann.vcf.tmp && mv book/ann.vcf.tmp book/ann.vcf  # as an editor saves
+if t=$(wait_for "$limit" has_names crm.sqlite "Ann Edited,Bo Brook,"); then ok "an edited vCard arrived in ${t} s (limit $limit s)"
+else bad "an edited vCard did not arrive within $limit s" "$(names crm.sqlite)" "$(tail -5 d1.log)"; fi
+
+# ---- its own writes start nothing -------------------------------------------
+sleep 3
+runs=$(grep -c "running contacts" d1.log)
+sleep 4
+again=$(grep -c "running contacts" d1.log)
+[ "$runs" = "$again" ] && ok "the daemon's own writes start no run ($runs runs, none in 4 quiet seconds)" \
+  || bad "runs go on by themselves: $runs then $again" "$(tail -8 d1.log)"
+
+# ---- accord status shows the daemon's view -----------------------------------
+runp status pipelines/contacts.json
+if grep -q "daemon: running (pid $dpid" <<<"$out" && grep -q "contacts: next run .*(schedule), also on file watch, every 3600 s; last run ok" <<<"$out"; then
+  ok "accord status shows the daemon: next run, file watch, last result"
+else bad "status without the daemon's view" "$out"; fi
+
+# ---- SIGHUP: a pipeline added to the folder is kept too ------------------------
+mkdir -p book2
+card cy "Cy Cole" > book2/cy.vcf
+pipeline pipelines/second.json second book2 crm2.sqlite
+kill -HUP "$dpid"
+if wait_for 60 has_names crm2.sqlite "Cy Cole," > /dev/null && grep -q "RELOADING=1" notify.log; then
+  ok "SIGHUP loads the pipelines again (RELOADING=1; the new pipeline ran)"
+else bad "SIGHUP" "$(names crm2.sqlite)" "$(tail -5 d1.log)" "$(tail -3 notify.log)"; fi
+card dee "Dee Dale" > book2/dee.vcf
+if wait_for 30 has_names crm2.sqlite "Cy Cole,Dee Dale," > /dev/null; then ok "after the reload its folder is watched"
+else bad "no watch after reload" "$(names crm2.sqlite)"; fi
+
+# ---- SIGTERM: a clean stop ----------------------------------------------------
+kill -TERM "$dpid"
+wait "$dpid"
+rc=$?
+[ $rc = 0 ] && grep -q "STOPPING=1" notify.log && ok "SIGTERM: STOPPING=1 and exit 0" || bad "SIGTERM rc=$rc" "$(tail -3 notify.log)"
+runp status pipelines/contacts.json
+grep -q "daemon: not running" <<<"$out" && ok "status says the daemon is not running" || bad "status after stop" "$out"
+
+# ---- stopped at once mid-way through a first sync, started again --------------
+mkdir -p big
+python3 -c "import sys
+for i in range(1, 20001):
+    open(\"big/u%d.vcf\" % i, \"w\").write(\"BEGIN:VCARD\\r\\nVERSION:4.0\\r\\nUID:u%d\\r\\nFN:Person %d\\r\\nEND:VCARD\\r\\n\" % (i, i))"
+pipeline big.json big big big.sqlite
+start_daemon d2.log big.json
+wait_for 120 grep -q "running contacts" d2.log > /dev/null
+# into the apply: some records written, not all
+wait_for 120 bash -c '[ "$(sqlite3 big.sqlite "SELECT count(*) FROM r_contact" 2>/dev/null || echo 0)" -gt 0 ]' > /dev/null
+sleep 0.3; kill -TERM "$dpid"; sleep 0.2; kill -TERM "$dpid" 2>/dev/null
+wait "$dpid"
+rc=$?
+mid=$(sqlite3 big.sqlite "SELECT count(*) FROM r_contact" 2>/dev/null)
+[ $rc = 143 ] && ok "a second SIGTERM stops at once (rc 143, $mid of 20000 written)" || bad "second SIGTERM rc=$rc" "$(tail -3 d2.log)"
+runp daemon big.json --once
+total=$(sqlite3 big.sqlite "SELECT count(*), count(DISTINCT json_extract(data, '\$.uid')) FROM r_contact WHERE deleted = 0")
+[ $rc = 0 ] && [ "$total" = "20000|20000" ] && ok "started again: 20000 contacts, each once" || bad "after restart: $total (rc $rc)" "$out"
+runp run big.json
+grep -q "nothing to do" <<<"$out" && ok "then nothing to do" || bad "not settled" "$out"
+
+exit $fail
