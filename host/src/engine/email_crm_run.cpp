@@ -38,4 +38,19 @@ bool PairLookups::admit(Side s, json::object& record) {
   return d.log;
 }
 
+std::string PairLookups::why_left_out(const std::string& data) {
+  if (data.find("\"emailCrm\"") == std::string::npos) return {};
+  boost::system::error_code ec;
+  json::value v = json::parse(data, ec);
+  const json::value* e = !ec && v.is_object() ? v.get_object().if_contains("emailCrm") : nullptr;
+  if (!e || !e->is_object()) return {};
+  auto text = [&](const char* k) {
+    const json::value* x = e->get_object().if_contains(k);
+    return x && x->is_string() ? std::string(x->get_string()) : std::string();
+  };
+  const json::value* u = e->get_object().if_contains("unresolved");
+  return "left out by the email_crm rule " + text("rule") + ": " + text("why") +
+         (u && u->is_bool() && u->get_bool() ? " (unresolved: see accord status)" : "");
+}
+
 }  // namespace accord

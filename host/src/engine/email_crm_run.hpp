@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 namespace accord {
 
@@ -33,6 +34,10 @@ class PairLookups {
   bool admit(Side s, boost::json::object& record);
 
   const LookupIndex& index() const { return index_; }
+
+  // What `plan --explain` says of a record the rules left out (its
+  // "emailCrm" annotation, in its data as mirrored); "" for any other.
+  static std::string why_left_out(const std::string& data);
 
  private:
   const StreamPair& sp_;

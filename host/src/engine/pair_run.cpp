@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 
@@ -44,6 +45,8 @@ void PairRun::run() {
   store_->wait_for_writers(std::chrono::hours(1));
   open_sides();
   if (opts_.apply) reconcile_journal();
+  if (!sp_.lookups.empty())  // read before the pair's sides (docs/email-crm.md)
+    lookups_.emplace(*store_, sp_, [this](Side s) -> Instance& { return *inst_[s]; }, opts_.apply, std::time(nullptr));
   // A pair the state knows nothing of yet: read, matched and linked in bulk.
   first_sync_ = !pv_->mirror(Side::kLeft).any() && !pv_->mirror(Side::kRight).any() && !pv_->links().any();
   rep_.first_sync = first_sync_;

@@ -15,6 +15,7 @@
 #include "engine/engine_types.hpp"
 #include "engine/guards.hpp"
 #include "engine/matching.hpp"
+#include "engine/email_crm_run.hpp"
 #include "engine/planning.hpp"
 #include "mapping/field_map.hpp"
 #include "plugins/instance.hpp"
@@ -142,6 +143,7 @@ class PairRun {
   std::unique_ptr<StateStore> store_;
   std::optional<PairState> pv_;  // the pair's state (a view of store_), once run() opened it
   PerSide<std::optional<Instance>> inst_;
+  std::optional<PairLookups> lookups_;  // the pair's lookup streams and email_crm rules (reading.cpp asks them)
   std::optional<Planner> planner_;               // once each side says what it keeps
   PerSide<std::vector<std::string>> identity_;   // a side's identity pointers (manifest)
   PerSide<std::vector<std::string>> kept_;       // the fields a side keeps (its instance's, else its manifest's)
