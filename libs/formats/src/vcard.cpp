@@ -796,7 +796,7 @@ std::string meaning(const std::string& l) {
 
 namespace {
 std::string serialize_card(const json::object& card, const std::string& version, const std::string& idem,
-                           const std::vector<std::string>& keep, bool explicit_kind);
+                           const std::vector<std::string>& keep, bool explicit_kind, bool fn_optional = false);
 }
 
 std::string serialize(const json::object& card, const std::string& version, const std::string& idem,
@@ -806,7 +806,7 @@ std::string serialize(const json::object& card, const std::string& version, cons
 
 namespace {
 std::string serialize_card(const json::object& card, const std::string& version, const std::string& idem,
-                           const std::vector<std::string>& keep, bool explicit_kind) {
+                           const std::vector<std::string>& keep, bool explicit_kind, bool fn_optional) {
   Writer w{"", version != "3.0" && version != "2.1"};
   w.v21 = version == "2.1";
   std::string& out = w.out;
@@ -821,7 +821,12 @@ std::string serialize_card(const json::object& card, const std::string& version,
     if (!kind.empty() && (kind != "individual" || explicit_kind))
       emit_line((w.v4 ? "KIND:" : "X-ADDRESSBOOKSERVER-KIND:") + kind);
   }
-  emit_line("FN:" + escape(full_name(card), false));
+  // FN is required but in 2.1: a 2.1 card that had none gets one only when
+  // the record names someone (not a name made up from the address)
+  bool named = false;
+  if (auto* name = card.if_contains("name"); name && name->is_object())
+    named = !str(name->get_object().if_contains("full")).empty() || name->get_object().contains("components");
+  if (!fn_optional || named) emit_line("FN:" + escape(full_name(card), false));
   if (auto* name = card.if_contains("name"); name && name->is_object())
     if (auto* comps = name->get_object().if_contains("components"); comps && comps->is_array()) {
       std::string fields[5];
@@ -1003,12 +1008,13 @@ std::string serialize_card(const json::object& card, const std::string& version,
 std::string rewrite(std::string_view old_text, const json::object& card, const std::string& idem) {
   Parsed old = parse(old_text);
   std::string version = old.version == "2.1" || old.version == "3.0" ? old.version : "4.0";
-  bool explicit_kind = false;
+  bool explicit_kind = false, has_fn = false;
   for (const auto& l : logical_lines(old_text)) {
     std::string n = upper(l.substr(0, l.find_first_of(";:")));
     explicit_kind = explicit_kind || n == "KIND" || n.ends_with(".KIND") || n == "X-ADDRESSBOOKSERVER-KIND";
+    has_fn = has_fn || n == "FN" || n.ends_with(".FN");
   }
-  std::string fresh = serialize_card(card, version, idem, old.unknown, explicit_kind);
+  std::string fresh = serialize_card(card, version, idem, old.unknown, explicit_kind, version == "2.1" && !has_fn);
   merge::Rules rules;
   rules.key = meaning;
   rules.keep_old = {"VERSION", "PRODID"};

@@ -107,3 +107,13 @@ TEST(RealShapesTest, ACardWhoseLinesEndInTwoCarriageReturnsReads) {
   EXPECT_EQ(p.card.at("name").at("full"), "John Doe");
   EXPECT_EQ(vcard_as_is(text), text);
 }
+
+TEST(RealShapesTest, A21CardWithoutFnGetsNoFnAddedOnRewrite) {
+  // Android's 2.1 export: a card of an address alone (FN is optional in 2.1)
+  std::string text = "BEGIN:VCARD\r\nVERSION:2.1\r\nEMAIL;PREF:ann@example.org\r\nCATEGORIES:My Contacts\r\nEND:VCARD\r\n";
+  EXPECT_EQ(vcard_as_is(text), text);
+  // a name given on the other side is written
+  json::object card = through_store(vcard::parse(text).card);
+  card["name"] = json::object{{"full", "Ann Lee"}};
+  EXPECT_NE(vcard::rewrite(text, card, "").find("FN:Ann Lee"), std::string::npos);
+}
