@@ -147,7 +147,10 @@ std::string Backend::read_changes(std::string_view stream, std::string_view curs
 std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
   if (host_.read_only()) throw accord::Error(ACCORD_UNSUPPORTED, "this instance is read-only");
   std::vector<accord::kit::Op> ops = accord::kit::parse_ops(ops_text);
+  std::vector<std::optional<accord::kit::Result>> done(ops.size());
+  if (stream == "message") batch_messages(ops, done);
   return accord::kit::results_json(accord::kit::apply_each(owner_, ops, [&](const accord::kit::Op& op) {
+    if (auto& d = done[static_cast<size_t>(&op - ops.data())]) return *d;
     if (stream == "contact") return apply_contact(op);
     if (stream == "event") return apply_event(op);
     if (stream == "message") return apply_message(op);

@@ -139,6 +139,7 @@ class Backend {
   std::string folder_for(const std::string& path);
   std::string read_messages(const boost::json::object& c, bool fresh);
   accord::kit::Result apply_message(const accord::kit::Op& op);
+  void batch_messages(const std::vector<accord::kit::Op>& ops, std::vector<std::optional<accord::kit::Result>>& done);
   std::optional<boost::json::object> find_message(const std::string& key);
   accord::kit::Result message_result(const std::string& id);
   void upload_attachment(const std::string& message_id, const outlook::mail::File& file);

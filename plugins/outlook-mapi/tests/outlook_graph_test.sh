@@ -381,6 +381,19 @@ printf 'Message-ID: <delivered@example.net>\r\nDate: Tue, 03 Mar 2026 08:00:00 +
 curl -s -XPOST -H 'Content-Type: application/json' -d "{\"folder\": \"inbox\", \"mime\": \"$(base64 -w0 delivered.eml)\"}" "$base/__deliver" > /dev/null
 runp run ml.json
 [ $rc = 0 ] && grep -lq "Delivered body line" md/new/* md/cur/* 2>/dev/null && ok delivered-mail-reaches-maildir || bad delivered-mail-reaches-maildir "rc=$rc $(ls -R md | head)" "$out"
+# flags set on three messages in the Maildir: one $batch of PATCHes; the first entry throttled inside the batch
+# (429 with its own Retry-After): that message is retried by the next run, the other two are done
+for f in md/cur/1001.m1:2,S md/cur/1002.m2:2,S; do mv "$f" "${f%:2,S}:2,FS"; done
+mv md/.Work/cur/2001.big:2, md/.Work/cur/2001.big:2,F
+b0=$(js "s.by_route['\$batch']||0")
+ctl '{"rate_limit": {"count": 1, "status": 429, "retry_after": 1, "path": "/v1.0/me/messages/"}}'
+runp run ml.json
+first="$out" flagged_first=$(js "Object.values(d.messages).filter(m=>/^(Hello [12]|Big one)$/.test(m.data.subject)&&m.data.flag.flagStatus==='flagged').length")
+sleep 1
+runp run ml.json
+[ "$(js "(s.by_route['\$batch']||0)-$b0")" -ge 1 ] && [ "$flagged_first" = 2 ] && printf '%s' "$first" | grep -qi "rate limit" && [ $rc = 0 ] && \
+  [ "$(js "Object.values(d.messages).filter(m=>/^(Hello [12]|Big one)$/.test(m.data.subject)&&m.data.flag.flagStatus==='flagged').length")" = 3 ] \
+  && ok batch-updates-with-a-throttled-entry || bad batch-updates-with-a-throttled-entry "batches=$(js "s.by_route['\$batch']") first=$flagged_first rc=$rc" "$first" "$out"
 # killed after Outlook made the messages, before the run committed: no duplicate on resume
 for i in 5 6 7; do
   printf 'Message-ID: <k%s@example.org>\r\nDate: Wed, 04 Mar 2026 10:00:00 +0000\r\nFrom: Ada <ada@example.org>\r\nSubject: Killed %s\r\n\r\nBody\r\n' "$i" "$i" > "md/cur/300$i.k$i:2,S"
