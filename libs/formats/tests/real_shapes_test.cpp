@@ -117,3 +117,14 @@ TEST(RealShapesTest, A21CardWithoutFnGetsNoFnAddedOnRewrite) {
   card["name"] = json::object{{"full", "Ann Lee"}};
   EXPECT_NE(vcard::rewrite(text, card, "").find("FN:Ann Lee"), std::string::npos);
 }
+
+TEST(RealShapesTest, AValueThatIsNotTheUtf8ItSaysIsReadAsTextAStoreCanKeep) {
+  // Android's 2.1 export: CHARSET=UTF-8, but a stray continuation byte (=80)
+  std::string text = "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Ann\r\nORG;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C3=91=C3=91=\r\n"
+                     "=80\r\nEND:VCARD\r\n";
+  auto p = vcard::parse(text);
+  std::string stored = json::serialize(p.card);
+  EXPECT_NO_THROW(json::parse(stored)) << stored;  // what sqlite and the state keep
+  EXPECT_EQ(p.card.at("organizations").as_object().begin()->value().at("name"), "\xC3\x91\xC3\x91\xEF\xBF\xBD");
+  EXPECT_EQ(vcard_as_is(text), text);
+}
