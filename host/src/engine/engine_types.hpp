@@ -53,33 +53,25 @@ inline bool allowed(const StreamPair& sp, Side target, OpKind k) { return sp.all
 
 // A planned write, as the engine holds it until it is applied; the report's
 // PlannedOp is its text (shown(), without the record's data).
-struct Action {
-  Side side = Side::kLeft;
+struct Action : WriteTarget, WriteContent {
   OpKind kind = OpKind::kCreate;
-  std::string id;         // target id (empty for a create)
-  std::string source_id;  // the record it comes from: on the other side, or
-  bool source_same_side = false;  // on this one (keep-both's copy of the right)
-  std::string label;      // a name a person recognises
-  Changes changes;        // field → new value (display)
-  boost::json::object data;
-  std::string expect_version;
-  std::string idempotency_key;  // a create's: derived from its source, the same in every run
-  bool resend = false;          // a create an interrupted run may have made already
-  std::vector<std::string> left_behind;  // what of data or changes the target does not keep, by pointer
 
+  // What an event tells of it (RunEvents::applied): no data, no changes.
+  PlannedOp told() const {
+    PlannedOp t;
+    static_cast<WriteTarget&>(t) = *this;
+    t.op = op_name(kind);
+    return t;
+  }
   // The report's form: what it changes, not the data it writes. Its
   // changes and losses move to the report (the applier needs neither).
   PlannedOp release_shown() {
-    PlannedOp shown{side, op_name(kind), id, source_id, source_same_side, label, std::move(changes), {},
-                    expect_version, idempotency_key, resend, std::move(left_behind)};
+    PlannedOp shown = told();
+    shown.changes = std::move(changes);
+    shown.left_behind = std::move(left_behind);
     changes.clear();
     left_behind.clear();
     return shown;
-  }
-  // What an event tells of it (RunEvents::applied): no data, no changes.
-  PlannedOp told() const {
-    return PlannedOp{side, op_name(kind), id, source_id, source_same_side, label, {}, {},
-                     expect_version, idempotency_key, resend, {}};
   }
 };
 

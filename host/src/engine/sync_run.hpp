@@ -30,21 +30,28 @@
 
 namespace accord {
 
-struct PlannedOp {
+// A planned write, as the report holds it (the op's kind as text) and as
+// the engine does (Action in engine_types.hpp, the kind typed): both are
+// its target and its content, listed once here.
+struct WriteTarget {
   Side side = Side::kLeft;
-  std::string op;         // create, update, delete
   std::string id;         // target id (empty for a create)
   std::string source_id;  // the record it comes from: on the other side, or
   bool source_same_side = false;  // on this one (keep-both's copy of the right)
   std::string label;      // a name a person recognises
-  Changes changes;        // field → new value (display)
-  boost::json::object data;
   std::string expect_version;
   std::string idempotency_key;  // a create's: derived from its source, the same in every run
   bool resend = false;          // a create an interrupted run may have made already
+};
+struct WriteContent {
+  Changes changes;  // field → new value (display)
+  boost::json::object data;
   // what of data (a create) or of the changes (an update) the target does
   // not keep, by pointer: it stays behind (pairs without mapping rules)
   std::vector<std::string> left_behind;
+};
+struct PlannedOp : WriteTarget, WriteContent {
+  std::string op;  // create, update, delete
 };
 
 // The fingerprint of a plan's writes, op by op in the plan's order (FNV-1a
