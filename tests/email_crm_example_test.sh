@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The examples/mail-crm recipe as written, run with Dovecot in Gmail's place
+# and HighLevel's fake (tests/peers/highlevel_fake.js) in HighLevel's: only
+# the endpoints, the account and the ids are replaced. A contact's mail is
+# logged on that contact, a stranger's and a user's not, an attachment of a
+# type HighLevel does not take is dropped with a note, and the second run
+# does nothing.
+# Usage: email_crm_example_test.sh ACCORD DOVECOT_SCRIPT IMAPCTL PEERS_DIR EXAMPLE
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/report.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../plugins/gmail-imap/tests/mail_lib.sh"  # mail_work, dovecot, ctl
+accord=$(realpath "$1") start_dovecot=$(realpath "$2") imapctl=$(realpath "$3") peers=$(realpath "$4") example=$(realpath "$5")
+mail_work email-crm-example
+dovecot dc
+token="pit-canary-$RANDOM$RANDOM"
+HL_TOKEN=$token HL_LOCATION=locTest1 HL_PROVIDER=provTest1 node "$peers/highlevel_fake.js" > peer.out 2> peer.err &
+fake_pid=$!  # (mail_cleanup stops it)
+for _ in $(seq 1 100); do grep -q '^port ' peer.out 2>/dev/null && break; sleep 0.1; done
+base="http://127.0.0.1:$(awk '/^port /{print $2}' peer.out)"
+hl() { curl -s -H "Authorization: Bearer $token" -H "Version: 2021-07-28" -H 'Content-Type: application/json' "$@"; }
+kids() { node -e 'const d=JSON.parse(process.argv[1]);console.log(eval(process.argv[2]))' "$(curl -s "$base/__dump_children")" "$1"; }
+hl -XPOST -d '{"locationId": "locTest1", "email": "ann@client.example", "firstName": "Ann"}' "$base/contacts/upsert" > /dev/null
+hl -XPOST -d '{"locationId": "locTest1", "email": "bo@corp.example", "firstName": "Bo"}' "$base/contacts/upsert" > /dev/null
+curl -s -XPOST -d '{"name": "Bo Colleague", "email": "bo@corp.example"}' "$base/__user" > /dev/null
+printf '{"ada": "%s", "gmail_app_password": "%s", "highlevel_token": "%s"}\n' "$pw" "$pw" "$token" > secrets.json
+
+python3 - "$example" "$port" "$ca" "$base" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["state"] = "mail-crm.sqlite"
+p["left"]["config"].update({"url": "imaps://localhost:" + sys.argv[2], "user": "ada", "ca_file": sys.argv[3]})
+p["right"]["config"]["base_url"] = sys.argv[4]
+p["right"]["config"]["variables"] = {"location_id": "locTest1", "conversation_provider_id": "provTest1"}
+json.dump(p, open("mail-crm.pipeline.json", "w"), indent=1)
+PY
+now=$(date -u -R)
+m() {  # FILE FROM ID [ATTACHMENT-NAME]
+  if [ -n "${4:-}" ]; then
+    printf 'From: %s\nTo: ada@corp.example\nSubject: %s\nMessage-ID: <%s>\nDate: %s\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nsee attached\n--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=%s\n\nMZ\n--b--\n' "$2" "$3" "$3" "$now" "$4" > "$1"
+  else
+    printf 'From: %s\nTo: ada@corp.example\nSubject: %s\nMessage-ID: <%s>\nDate: %s\n\nhello\n' "$2" "$3" "$3" "$now" > "$1"
+  fi
+  ctl append INBOX "$1" > /dev/null
+}
+m 1.eml 'Ann <ann@client.example>' ann1@mail.example
+m 2.eml 'who@stranger.example' stranger@mail.example
+m 3.eml 'bo@corp.example' bo@mail.example
+m 4.eml 'ann@client.example' tool@mail.example tool.exe
+
+runp validate mail-crm.pipeline.json
+[ "$rc" = 0 ] && ok example-validates || bad example-validates "$out"
+runp run mail-crm.pipeline.json
+logged=$(kids "d.emails.map(e=>e.altId).sort().join(' ')")
+[ "$rc" = 0 ] && [ "$logged" = "ann1@mail.example tool@mail.example" ] &&
+  ok example-logs-the-contacts-mail-only || bad example-logs-the-contacts-mail-only "rc=$rc" "$logged" "$out" "$(tail -5 peer.err)"
+kids "d.emails.find(e=>e.altId==='tool@mail.example').body" | grep -q "tool.exe" &&
+  ok example-drops-the-exe-with-a-note || bad example-drops-the-exe-with-a-note "$(kids "JSON.stringify(d.emails.find(e=>e.altId==='tool@mail.example'))")"
+runp run mail-crm.pipeline.json
+[ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && ok example-second-run-does-nothing || bad example-second-run-does-nothing "$out"
+exit $fail
