@@ -444,3 +444,30 @@ TEST_F(Calendars, AGoogleTakeoutExportChangesInTheEditedLineAlone) {
   expected.replace(expected.find(bday), bday.size(), "SUMMARY:Alles Gute\\, Jörg!\n");
   EXPECT_EQ(slurp(dir.path / "takeout.ics"), expected);
 }
+
+TEST_F(Calendars, TwoCalendarsJoinedInOneFileAreReadAndWrittenInPlace) {
+  // two exports concatenated (cat work.ics home.ics > all.ics): each event a
+  // record, none listed as unreadable, an update changes its own line alone
+  std::string text =
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//a//EN\r\nX-WR-CALNAME:Work\r\n"
+      "BEGIN:VEVENT\r\nUID:w1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260105T090000Z\r\nSUMMARY:Review\r\nEND:VEVENT\r\n"
+      "END:VCALENDAR\r\n"
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//b//EN\r\nX-WR-CALNAME:Home\r\n"
+      "BEGIN:VEVENT\r\nUID:h1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260106T180000Z\r\nSUMMARY:Dinner\r\nEND:VEVENT\r\n"
+      "END:VCALENDAR\r\n";
+  write(dir.path / "all.ics", text);
+  auto b = make();
+  auto l = read_all(*b, "event", "");
+  ASSERT_EQ(l.records.size(), 2u) << json::serialize(l.records);
+  for (const auto& r : l.records) EXPECT_FALSE(r.as_object().contains("problem")) << json::serialize(r);
+  json::object dinner = by_id(l.records, "all.ics#h1");
+  EXPECT_EQ(json::value(dinner).at_pointer("/data/title"), "Dinner");
+  json::object data = dinner.at("data").as_object();
+  data["title"] = "Dinner at Bo's";
+  auto r = local::test::apply(*b, "event", json::array{json::object{
+      {"op", "update"}, {"id", "all.ics#h1"}, {"expect_version", dinner.at("version")}, {"data", data}}});
+  ASSERT_EQ(r[0].at("status"), "ok") << json::serialize(r);
+  std::string expected = text;
+  expected.replace(expected.find("SUMMARY:Dinner\r\n"), 16, "SUMMARY:Dinner at Bo's\r\n");
+  EXPECT_EQ(slurp(dir.path / "all.ics"), expected);
+}
