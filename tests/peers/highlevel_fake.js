@@ -24,7 +24,23 @@
 //   GET /conversations/CID/messages?limit[&lastMessageId]   {lastMessageId, nextPage, messages: [...]}
 //                           (GetMessagesByConversationResponseDto; limit default 20)
 //   GET /conversations/messages/MID                         the message itself (GetMessageResponseDto)
+//   GET /conversations/search?…&contactId                   a contact's conversations
+//   POST /conversations/    CreateConversationDto {locationId, contactId} → 201 {success, conversation}
+//   GET /conversations/CID/messages?type=TYPE_EMAIL,…       only those types (the parameter's enum; else 422)
+//   POST /conversations/messages/inbound  ProcessMessageBodyDto → ProcessMessageResponseDto
+//                           {success, conversationId, messageId, message, contactId, dateAdded, emailMessageId};
+//                           type Email only here; conversationProviderId must be the location's (HL_PROVIDER), else 400;
+//                           emailMessageId threads it (the email joins that thread's conversation message,
+//                           meta.email.messageIds); altId is kept but not unique (the OpenAPI says nothing of that)
+//   POST /conversations/messages  SendMessageBodyDto (type Email) → {conversationId, messageId, emailMessageId, status}
+//   GET /conversations/messages/email/EID   GetEmailMessageResponseDto, unwrapped
+//   POST /conversations/messages/upload     multipart/form-data, UploadFilesDto fields and files under fileAttachment:
+//                           the page's types and 3 MB a file (413/415 UploadFilesErrorResponseDto {status, message})
+//                           → {uploadedFiles: {name: url}}; GET /__files/… serves what was uploaded
+//   GET /users/?locationId  LocationSuccessfulResponseDto {users}; GET /users/search?companyId&locationId&skip&limit
+//                           SearchUserSuccessfulResponseDto {users, count}
 //   POST /__message {contactId, body, direction}  (tests) a message arrives, in a new or the contact's conversation
+//   POST /__user {name, email}  (tests) a user of the location
 //   POST /oauth/token       refresh_token grant (form) → access_token and a new refresh_token
 //                           (refresh tokens are single use: each grant retires the one it used);
 //                           user_type Company gives an agency token
