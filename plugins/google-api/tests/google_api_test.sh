@@ -41,6 +41,9 @@ js() {
   d=$(curl -s "$base/__dump") s=$(curl -s "$base/__stats")
   node -e 'const d=JSON.parse(process.argv[1]),s=JSON.parse(process.argv[2]);console.log(eval(process.argv[3]))' "$d" "$s" "$1"
 }
+# route NAME: how many requests the fake counted for a route (from /__stats alone, on stdin: the dump can be
+# too big for an argument)
+route() { curl -s "$base/__stats" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).by_route[process.argv[1]]||0)' "$1"; }
 live_people() { js "Object.values(d.people.persons).filter(p=>!p.deleted).length"; }
 requests() { js "s.requests"; }
 urls="\"people_url\": \"$base\", \"calendar_url\": \"$base/calendar/v3\", \"tasks_url\": \"$base\", \"gmail_url\": \"$base\", \"drive_url\": \"$base/drive/v3\""
@@ -627,6 +630,27 @@ runp run n.json
 api PATCH "/drive/v3/files/$nid" '{"trashed": true}' > /dev/null
 runp run n.json
 [ $rc = 0 ] && [ ! -e notes/note/n2.json ] && ok drive-trash-deletes-json-note || bad drive-trash-deletes-json-note "rc=$rc" "$out" "$(ls notes/note)"
+
+# -- People's batch endpoints for updates and deletes (≤ 200 and ≤ 500 a request): three titles edited and three
+# cards deleted in one run go as one batchUpdateContacts and one batchDeleteContacts, none one by one
+mkdir -p book2
+for i in $(seq 1 6); do
+  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:bb%s\r\nFN:Bo Batch%s\r\nN:Batch%s;Bo;;;\r\nEMAIL;TYPE=work:bb%s@example.org\r\nTITLE:Clerk\r\nEND:VCARD\r\n' "$i" "$i" "$i" "$i" > "book2/b$i.vcf"
+done
+sed 's/"state": "state.sqlite"/"state": "state2.sqlite"/; s/"path": "book"/"path": "book2"/; s/"max_delete_share": 0.5/"max_delete_share": 1/' p.json > pb.json
+runp run pb.json
+for i in 1 2 3; do sed -i 's/^TITLE:Clerk/TITLE:Head clerk/' "book2/b$i.vcf"; done
+rm book2/b4.vcf book2/b5.vcf book2/b6.vcf
+u0=$(route people.batchUpdateContacts); x0=$(route people.batchDeleteContacts)
+u1=$(route people.updateContact); x1=$(route people.deleteContact)
+runp run pb.json
+[ $rc = 0 ] && [ $(( $(route people.batchUpdateContacts) - u0 )) = 1 ] && [ $(( $(route people.batchDeleteContacts) - x0 )) = 1 ] \
+  && [ "$(route people.updateContact)" = "$u1" ] && [ "$(route people.deleteContact)" = "$x1" ] \
+  && [ "$(js "Object.values(d.people.persons).filter(p=>!p.deleted&&(p.data.organizations||[]).some(o=>o.title==='Head clerk')).length")" = 3 ] \
+  && [ "$(js "Object.values(d.people.persons).filter(p=>!p.deleted&&(p.data.emailAddresses||[]).some(e=>/^bb[456]@/.test(e.value))).length")" = 0 ] \
+  && ok updates-and-deletes-go-through-people-batches || bad updates-and-deletes-go-through-people-batches \
+     "rc=$rc batchUpdate=$(( $(route people.batchUpdateContacts) - u0 )) batchDelete=$(( $(route people.batchDeleteContacts) - x0 )) single update $u1 -> $(route people.updateContact) delete $x1 -> $(route people.deleteContact)" \
+     "$(js "JSON.stringify(Object.values(d.people.persons).filter(p=>(p.data.emailAddresses||[]).some(e=>/^bb/.test(e.value))).map(p=>[p.deleted,p.data.emailAddresses[0].value,p.data.organizations]))")" "$out"
 
 # -- a Workspace service account with domain-wide delegation (the JWT-bearer grant, RS256): acting for
 # another user of the domain, bob, whose notes it writes; a user the delegation does not cover is refused
