@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The end of one page of a full listing that a change feed then follows
-// (Gmail: history from the profile's historyId; Drive: changes from the
-// start page token): the cursor goes on to the next page, keeping where the
-// changes start, or after the last page to those changes.
+// (Drive: changes from the start page token; Gmail's first listing has
+// phases of its own, gmail_stream.cpp): the cursor goes on to the next
+// page, keeping where the changes start, or after the last page to them.
 //
 // Header-only; pure functions; any thread.
 #pragma once
