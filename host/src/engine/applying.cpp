@@ -10,12 +10,19 @@
 #include "engine/phase_meter.hpp"
 #include "mapping/field_travel.hpp"
 
+#include <accord/lazy_files.h>
+#include <accord/mail/message.hpp>
 #include <boost/json.hpp>
+
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
+#include <optional>
 #include <future>
 
 namespace json = boost::json;
@@ -36,7 +43,34 @@ struct PairRun::LazyWant {
   std::string* error;  // set when the source could not give them
   std::string source_id;
   Side source;
+  // accord.lazy_files.v1: the directory the source writes the fields into
+  // ("" for none), whether the target takes the files as they are, and the
+  // files made for this record (removed once its apply call answered)
+  const std::string* spool = nullptr;
+  bool target_takes_files = false;
+  std::vector<std::string> files;
 };
+
+namespace {
+// A run's directory for lazy fields handed over in files
+// (accord.lazy_files.v1), beside the state (not /tmp, often in memory);
+// removed with what is left in it.
+struct Spool {
+  std::string dir;
+  explicit Spool(const std::string& state_path) {
+    namespace fs = std::filesystem;
+    fs::path at = state_path.empty() ? fs::temp_directory_path() : fs::absolute(fs::path(state_path)).parent_path();
+    std::string t = (at / ".accord-lazy-XXXXXX").string();
+    if (::mkdtemp(t.data())) dir = t;
+  }
+  ~Spool() {
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+  }
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+};
+}  // namespace
 
 void PairRun::apply(std::vector<Item>& items) {
   PhaseMeter applying(opts_.events, sp_.name, Phase::kApplying, rep_.ops.size());
@@ -69,7 +103,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         if (const auto& op = items[i].op[s]) {
           items[i].op_text[s] = json::serialize(op->data);
           journal_ids[{i, s}] = pv_->journal().add({0, sp_.name, side_name(s), op_name(op->kind), op->id,
-                                                     op->source_id, op->idempotency_key, items[i].op_text[s]});
+                                                    op->source_id, op->idempotency_key, items[i].op_text[s]});
           // an interrupted run's intent gives way to this one, in the same transaction
           if (items[i].resumed_journal[s]) pv_->journal().done(items[i].resumed_journal[s]);
         }
@@ -93,6 +127,15 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         which.push_back(i);
       }
     bool lazy = !lazy_[other(target)].empty() || !lazy_[target].empty();
+    // lazy fields in files where the source writes them (accord.lazy_files.v1)
+    std::optional<Spool> spool;
+    PerSide<bool> files{};
+    bool target_takes_files = lazy && (inst_[target]->lazy_files() & ACCORD_LAZY_FILES_APPLY);
+    for (Side s : kSides)
+      if (lazy && !lazy_[s].empty() && (inst_[s]->lazy_files() & ACCORD_LAZY_FILES_FETCH)) {
+        if (!spool) spool.emplace(p_.state_path.string());
+        files[s] = !spool->dir.empty();
+      }
     size_t size = lazy ? std::max<size_t>(1, opts_.fetch_batch) : std::max<size_t>(1, ops.size());
     struct Chunk {
       size_t at = 0, stop = 0;
@@ -130,7 +173,8 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         if (op.kind != OpKind::kCreate) continue;
         Side from = op.source_same_side ? target : other(target);
         c.from_target = c.from_target || from == target;
-        c.want.push_back({&ops[k].at("data").get_object(), &c.missing[k - c.at], op.source_id, from});
+        c.want.push_back({&ops[k].at("data").get_object(), &c.missing[k - c.at], op.source_id, from,
+                          files[from] ? &spool->dir : nullptr, target_takes_files, {}});
       }
     }
     // The next chunk's bodies are fetched from the source while this
@@ -166,6 +210,8 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       auto writing = std::chrono::steady_clock::now();
       if (!call.empty()) apply_call(target, call, sent, results);
       apply_time_.write_s += seconds_since(writing);
+      for (auto& w : c.want)
+        for (const auto& f : w.files) ::unlink(f.c_str());
     }
   }
   failpoint("apply.after_write");
@@ -234,7 +280,7 @@ uint64_t PairRun::lazy_bytes(Side from, const json::object& op) const {
 // Fetches the lazy fields of the wanted records from their source sides
 // (one fetch call per side) and writes them into each create's data. They
 // are never kept: not in the journal, the mirror, a base or a saved plan.
-void PairRun::attach_lazy(const std::vector<LazyWant>& want) {
+void PairRun::attach_lazy(std::vector<LazyWant>& want) {
   for (Side from : kSides) {
     const auto& fields = lazy_[from];
     if (fields.empty()) continue;
@@ -243,7 +289,11 @@ void PairRun::attach_lazy(const std::vector<LazyWant>& want) {
       if (w.source == from) ids.emplace_back(w.source_id);
     if (ids.empty()) continue;
     const std::string& stream = this->stream(from);
-    auto r = inst_[from]->fetch(stream, json::serialize(ids));
+    const std::string* spool = nullptr;
+    for (const auto& w : want)
+      if (w.source == from && w.spool) spool = w.spool;
+    auto r = spool ? inst_[from]->fetch_files(stream, json::serialize(ids), *spool)
+                   : inst_[from]->fetch(stream, json::serialize(ids));
     // a RETRY (the server's limit, a lost connection) stops the run for later:
     // quarantining each record for it would keep them from the next run
     if (!r && (r.error().status == ACCORD_CANCELLED || r.error().status == ACCORD_AUTH_REQUIRED ||
@@ -265,7 +315,7 @@ void PairRun::attach_lazy(const std::vector<LazyWant>& want) {
       for (const auto& u : b.unreadable)
         if (u.id_sure) unreadable[u.id] = u.pointer + ": " + u.reason;
     }
-    for (const auto& w : want) {
+    for (auto& w : want) {
       if (w.source != from) continue;
       auto g = got.find(w.source_id);
       if (g == got.end()) {
@@ -280,8 +330,35 @@ void PairRun::attach_lazy(const std::vector<LazyWant>& want) {
         continue;
       }
       const json::object& fetched = g->second.get_object();  // wire::Record: an object
-      for (const auto& f : fields)
-        if (auto* v = fetched.if_contains(std::string_view(f).substr(1))) (*w.data)[std::string_view(f).substr(1)] = *v;
+      for (const auto& f : fields) {
+        auto* v = fetched.if_contains(std::string_view(f).substr(1));
+        if (!v) continue;
+        const json::value* file = spool && v->is_object() ? v->get_object().if_contains("$file") : nullptr;
+        if (!file || !file->is_string()) {
+          (*w.data)[std::string_view(f).substr(1)] = *v;
+          continue;
+        }
+        // only a file of the spool is the host's to hand on and remove
+        std::string path(file->get_string());
+        if (std::filesystem::path(path).parent_path() != std::filesystem::path(*spool)) {
+          *w.error = "connector " + connector + " (" + stream + ") wrote a field outside the directory it was given: " + path;
+          break;
+        }
+        w.files.push_back(path);
+        if (w.target_takes_files) {
+          (*w.data)[std::string_view(f).substr(1)] = *v;
+          continue;
+        }
+        // a target without the extension gets base64 text, as from fetch
+        std::string why;
+        auto bytes = mail::lazy_bytes(*v, why);
+        if (!bytes) {
+          *w.error = "could not read the record's body from the " + std::string(side_name(from)) + " side: " + why;
+          break;
+        }
+        (*w.data)[std::string_view(f).substr(1)] = mail::base64_encode(*bytes);
+        ::unlink(path.c_str());
+      }
     }
   }
 }
@@ -405,8 +482,8 @@ void PairRun::commit_item(Item& it, size_t i, Results& results,
     auto remember = [&](int64_t after_id) {
       if (!wrote || !run_id_) return;
       pv_->history().add({0, run_id_, sp_.name, side_name(s), op->kind == OpKind::kDelete ? op->id : id,
-                           op_name(op->kind), written_[s] ? it.row[s]->version : "", it.id[other(s)], {}, {}},
-                          before[s], after_id);
+                          op_name(op->kind), written_[s] ? it.row[s]->version : "", it.id[other(s)], {}, {}},
+                         before[s], after_id);
     };
     if (it.forget[s]) {
       pv_->mirror(s).drop(id);

@@ -124,7 +124,7 @@ class PairRun {
   void apply_batch(std::vector<Item>& items, size_t begin, size_t end);
   void apply_call(Side s, const boost::json::array& ops, const std::vector<size_t>& which, Results& results);
   uint64_t lazy_bytes(Side from, const boost::json::object& op) const;
-  void attach_lazy(const std::vector<LazyWant>& want);
+  void attach_lazy(std::vector<LazyWant>& want);
   void commit_item(Item& it, size_t i, Results& results, std::map<std::pair<size_t, Side>, int64_t>& journal_ids);
 
   // ---- journal.cpp

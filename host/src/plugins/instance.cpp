@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "plugins/instance.hpp"
 
+#include <accord/lazy_files.h>
 #include <accord/push.h>
 #include <accord/watch.h>
 #include <accord/streams.h>
@@ -184,6 +185,27 @@ std::optional<std::vector<std::string>> Instance::stream_fields(const std::strin
     out.emplace_back(f.get_string());
   }
   return out;
+}
+
+uint32_t Instance::lazy_files() {
+  auto* ext = static_cast<const accord_lazy_files_v1*>(extension(ACCORD_LAZY_FILES_V1));
+  if (!ext || ext->struct_size < offsetof(accord_lazy_files_v1, fetch_files) + sizeof ext->fetch_files) return 0;
+  return ext->fetch_files ? ext->flags : ext->flags & ~ACCORD_LAZY_FILES_FETCH;
+}
+
+Result<std::string_view> Instance::fetch_files(const std::string& stream, const std::string& ids_json,
+                                               const std::string& dir) {
+  auto* ext = static_cast<const accord_lazy_files_v1*>(extension(ACCORD_LAZY_FILES_V1));
+  if (!(lazy_files() & ACCORD_LAZY_FILES_FETCH))
+    return fail(plugin_->manifest.id + " does not write lazy fields to files (no " ACCORD_LAZY_FILES_V1 ")",
+                ACCORD_UNSUPPORTED);
+  ErrorSink sink;
+  const char* out = nullptr;
+  uint64_t len = 0;
+  int32_t st = ext->fetch_files(inst_.get(), stream.c_str(), ids_json.c_str(), dir.c_str(), &out, &len, &sink.c);
+  if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "fetch_files"));
+  if (!out) return fail(plugin_->manifest.id + ": fetch_files returned ok but no answer");
+  return std::string_view(out, static_cast<size_t>(len));
 }
 
 std::optional<std::string> Instance::watch_paths(const std::string& stream) {

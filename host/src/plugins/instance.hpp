@@ -88,6 +88,12 @@ class Instance {
   // manifest's list holds (or the connector does not say, or answers
   // something that is not an array of strings).
   std::optional<std::vector<std::string>> stream_fields(const std::string& stream);
+  // accord.lazy_files.v1: its flags (ACCORD_LAZY_FILES_FETCH, _APPLY); 0
+  // when the connector does not offer it.
+  uint32_t lazy_files();
+  // accord.lazy_files.v1: fetch with each lazy field written to a file in
+  // `dir`, given as {"$file": path}; UNSUPPORTED without the FETCH flag.
+  Result<std::string_view> fetch_files(const std::string& stream, const std::string& ids_json, const std::string& dir);
   // accord.watch.v1: {"paths": [...], "ignore": [...]} as the connector
   // answers it for `stream`; nullopt when it offers no watch or has nothing
   // to watch.

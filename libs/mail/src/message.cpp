@@ -12,6 +12,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <fstream>
 #include <memory>
 
 
@@ -843,8 +844,12 @@ std::string header_params(std::string_view value, std::map<std::string, std::str
 }
 
 Part parse_structure(std::string_view message) {
-  std::string text = to_crlf(message);
   Part root;
+  if (crlf_size(message) == message.size()) {  // CRLF already: no copy of a large message
+    parse_part(message, false, false, root, message.data());
+    return root;
+  }
+  std::string text = to_crlf(message);
   parse_part(text, false, false, root, text.data());
   return root;
 }
@@ -854,6 +859,32 @@ json::object structure_fields(const Part& root, std::string_view fallback) {
   json::object tree = node_json(root, "", attachments, fallback);
   bool any = !attachments.empty();
   return json::object{{"bodyStructure", std::move(tree)}, {"attachments", std::move(attachments)}, {"hasAttachment", any}};
+}
+
+std::optional<std::string> lazy_bytes(const boost::json::value& v, std::string& why) {
+  if (v.is_string()) {
+    auto bytes = base64_decode(v.get_string());
+    if (!bytes) why = "is not base64";
+    return bytes;
+  }
+  const boost::json::value* f = v.is_object() ? v.get_object().if_contains("$file") : nullptr;
+  if (!f || !f->is_string()) {
+    why = "is neither base64 text nor a {\"$file\": path} the host handed over";
+    return std::nullopt;
+  }
+  std::string path(f->get_string());
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  std::string out;
+  if (in) {
+    out.resize(static_cast<size_t>(in.tellg()));
+    in.seekg(0);
+    in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  }
+  if (!in) {
+    why = "names a file that cannot be read: " + path;
+    return std::nullopt;
+  }
+  return out;
 }
 
 }  // namespace accord::mail

@@ -370,12 +370,15 @@ ImapConnector::Result ImapConnector::create(const accord::kit::Op& op) {
   const std::string& key = op.idempotency_key;
   bool resend = op.resend;
   auto* raw = data.if_contains("raw");
-  if (!raw || !raw->is_string())
+  if (!raw)
     return Result::error("a new message needs its body in \"raw\" (base64 of the RFC 5322 message); "
                                    "the host fetches it from the other side");
-  auto bytes = mail::base64_decode(raw->get_string());
-  if (!bytes) return Result::error("\"raw\" is not base64");
-  std::string msg = mail::to_crlf(*bytes);
+  std::string why;
+  auto bytes = mail::lazy_bytes(*raw, why);  // base64 text, or a file the host handed over
+  if (!bytes) return Result::error("\"raw\" " + why);
+  // one copy of a large message: converted only when a line lacks its CR
+  std::string msg = mail::crlf_size(*bytes) == bytes->size() ? std::move(*bytes) : mail::to_crlf(*bytes);
+  bytes.reset();
   // on Gmail a message goes into All Mail, and its labels are set after
   std::string folder = gmail_ ? all_key() : mail::first_mailbox(data, "INBOX");
   std::string header = "Message-ID", value = mail::header_value(mail::header_block(msg), "Message-ID");
@@ -401,7 +404,7 @@ ImapConnector::Result ImapConnector::create(const accord::kit::Op& op) {
     for (auto& f : flags) c.atom(f);
     c.close();
     if (when) c.string(mail::internaldate(*when));
-    c.literal(msg);
+    c.literal_ref(msg);  // sent from msg itself, not copied
     return s.run(c);
   };
   imap::Reply r = append();

@@ -166,7 +166,15 @@ class ImapConnector : public accord::Connector {
 
   std::string fetch(std::string_view stream, std::string_view ids_json) override {
     check_stream(stream);
-    return guarded([&] { return fetch_bodies(ids_json); });
+    return guarded([&] { return fetch_bodies(ids_json, nullptr); });
+  }
+
+  // accord.lazy_files.v1: each body written to a file in `dir`, fetched in
+  // pieces (BODY.PEEK[]<offset.length>), so that no message is held whole
+  std::string fetch_files(std::string_view stream, std::string_view ids_json, std::string_view dir) override {
+    check_stream(stream);
+    std::string d(dir);
+    return guarded([&] { return fetch_bodies(ids_json, &d); });
   }
 
   std::string apply(std::string_view stream, std::string_view ops_json) override {
@@ -175,7 +183,9 @@ class ImapConnector : public accord::Connector {
   }
 
   const void* get_extension(std::string_view name) noexcept override {
-    return name == ACCORD_PUSH_V1 ? accord::push_extension() : nullptr;
+    return name == ACCORD_PUSH_V1         ? accord::push_extension()
+           : name == ACCORD_LAZY_FILES_V1 ? accord::lazy_files_extension()
+                                          : nullptr;
   }
 
   // accord.push.v1 by IMAP IDLE: first the folders' status against the
@@ -299,7 +309,9 @@ class ImapConnector : public accord::Connector {
   void expunge_own(const std::string& folder, const UidSet& own);
   void flag_scan(const std::string& folder, const FolderState* old, UidSet& changed, FolderState& next, UidSet& own);
   void fetch_records(const std::string& folder, FolderState& state, const UidSet& uids, json::array& records);
-  std::string fetch_bodies(std::string_view ids_json);
+  std::string fetch_bodies(std::string_view ids_json, const std::string* dir);
+  // the piece of a body one FETCH asks for when writing it to a file
+  static constexpr uint64_t kBodyPiece = uint64_t(4) << 20;
 
   // ---- push: IDLE (idle.cpp) -----------------------------------------------
 

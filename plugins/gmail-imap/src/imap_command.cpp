@@ -99,6 +99,13 @@ Command& Command::literal(std::string_view bytes, bool binary) {
   return add(std::move(p));
 }
 
+Command& Command::literal_ref(std::string_view bytes) {
+  Part p;
+  p.ref = bytes;
+  p.literal = true;
+  return add(std::move(p));
+}
+
 Command& Command::open() {
   Part p{"("};
   p.open = true;
@@ -117,19 +124,24 @@ std::vector<Chunk> Command::chunks(LiteralSupport lit) const {
   bool after_open = false;
   for (const auto& p : parts_) {
     std::string& cur = out.back().bytes;
-    bool at_chunk_start = cur.empty();
+    // (an empty synchronising literal's chunk; not the chunk after a borrowed literal)
+    bool at_chunk_start = cur.empty() && out.back().wait_for_continuation;
     if (!at_chunk_start && !after_open && !p.close) cur += ' ';
     after_open = p.open;
     if (!p.literal) {
       cur += p.text;
       continue;
     }
-    bool sync = !(lit.plus || (lit.minus && p.text.size() <= 4096));
-    cur += std::string(p.binary ? "~{" : "{") + std::to_string(p.text.size()) + (sync ? "}\r\n" : "+}\r\n");
-    if (sync) {
-      out.push_back(Chunk{p.text, true});
+    std::string_view bytes = p.ref.data() ? p.ref : std::string_view(p.text);
+    bool sync = !(lit.plus || (lit.minus && bytes.size() <= 4096));
+    cur += std::string(p.binary ? "~{" : "{") + std::to_string(bytes.size()) + (sync ? "}\r\n" : "+}\r\n");
+    if (sync) out.push_back(Chunk{"", true});
+    if (p.ref.data()) {
+      // borrowed: sent after the chunk's bytes, then the command goes on in a chunk of its own
+      out.back().after = p.ref;
+      out.push_back(Chunk{});
     } else {
-      cur += p.text;
+      out.back().bytes += p.text;
     }
   }
   out.back().bytes += "\r\n";
@@ -143,7 +155,10 @@ std::string Command::text(bool redact) const {
     if (!after_open && !p.close) out += ' ';
     after_open = p.open;
     if (!p.literal) out += p.text;
-    else out += "{" + std::to_string(p.text.size()) + "}" + (redact ? std::string() : "\r\n" + p.text);
+    else {
+      std::string_view bytes = p.ref.data() ? p.ref : std::string_view(p.text);
+      out += "{" + std::to_string(bytes.size()) + "}" + (redact ? std::string() : "\r\n" + std::string(bytes));
+    }
   }
   return out;
 }

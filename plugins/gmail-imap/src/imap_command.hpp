@@ -19,6 +19,7 @@ namespace imap {
 struct Chunk {
   std::string bytes;
   bool wait_for_continuation = false;
+  std::string_view after = {};  // sent right after bytes: a literal given by reference (literal_ref)
 };
 
 struct LiteralSupport {
@@ -46,6 +47,9 @@ class Command {
   Command& mailbox(std::string_view utf8);
   // Bytes that always go as a literal (APPEND's message).
   Command& literal(std::string_view bytes, bool binary = false);
+  // The same without a copy: `bytes` must outlive the command's sending
+  // (a large APPEND).
+  Command& literal_ref(std::string_view bytes);
   Command& open();   // "("
   Command& close();  // ")"
 
@@ -60,6 +64,7 @@ class Command {
  private:
   struct Part {
     std::string text;   // a token, or the literal's bytes
+    std::string_view ref = {};  // the literal's bytes, borrowed (literal_ref): text is then empty
     bool literal = false;
     bool binary = false;
     bool open = false, close = false;

@@ -282,6 +282,7 @@ void Session::send(const Command& cmd) {
   for (const auto& c : cmd.chunks(literals_)) {
     if (c.wait_for_continuation && !wait_continuation(cmd.tag())) return;  // its tagged reply is held
     write_all(c.bytes);
+    if (!c.after.empty()) write_all(c.after);
   }
 }
 

@@ -9,7 +9,12 @@
 #include <accord/text/content_hash.hpp>
 #include <accord/time/utc_time.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 namespace gmail_imap {
 
@@ -582,7 +587,52 @@ void ImapConnector::fetch_records(const std::string& folder, FolderState& state,
 
 // ---- fetch: bodies ------------------------------------------------------
 
-std::string ImapConnector::fetch_bodies(std::string_view ids_json) {
+namespace {
+// A new file in `dir` for a body written in pieces (accord.lazy_files.v1).
+class BodyFile {
+ public:
+  explicit BodyFile(const std::string& dir) : path_(dir + "/imap-XXXXXX") {
+    fd_ = ::mkstemp(path_.data());
+    if (fd_ < 0) throw accord::Error(ACCORD_ERROR, dir + ": cannot make a file: " + std::strerror(errno));
+  }
+  ~BodyFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!kept_) ::unlink(path_.c_str());
+  }
+  BodyFile(const BodyFile&) = delete;
+  BodyFile& operator=(const BodyFile&) = delete;
+  void write(std::string_view bytes) {
+    for (size_t at = 0; at < bytes.size();) {
+      ssize_t w = ::write(fd_, bytes.data() + at, bytes.size() - at);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) throw accord::Error(ACCORD_ERROR, path_ + ": cannot write: " + std::strerror(errno));
+      at += static_cast<size_t>(w);
+      size_ += static_cast<size_t>(w);
+    }
+  }
+  uint64_t size() const { return size_; }
+  // the file stays (the host removes it) and its path
+  std::string keep() {
+    kept_ = true;
+    return path_;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  bool kept_ = false;
+};
+
+// The BODY[] item of a FETCH answer, whole or a piece ("BODY[]<0>").
+const imap::Value* body_item(const std::map<std::string, imap::Value>& items) {
+  for (auto& [k, v] : items)
+    if (k.starts_with("BODY[]")) return &v;
+  return nullptr;
+}
+}  // namespace
+
+std::string ImapConnector::fetch_bodies(std::string_view ids_json, const std::string* dir) {
   std::map<std::string, std::vector<MessageId>> by_folder;
   for (const auto& id : accord::kit::parse_ids(ids_json))
     if (auto m = MessageId::parse(id)) by_folder[m->folder].push_back(*m);
@@ -603,14 +653,38 @@ std::string ImapConnector::fetch_bodies(std::string_view ids_json) {
       if (m.uidvalidity == st.uidvalidity) uids.push_back(m.uid);
     if (uids.empty()) continue;
     imap::Command c = s.command("UID FETCH");
-    c.atom(UidSet::of(uids).text()).open().atom("UID").atom("BODY.PEEK[]").close();
+    c.atom(UidSet::of(uids).text()).open().atom("UID");
+    // into files: the first piece of each, then the rest of the large ones
+    if (dir) c.atom("RFC822.SIZE").atom("BODY.PEEK[]<0." + std::to_string(kBodyPiece) + ">");
+    else c.atom("BODY.PEEK[]");
+    c.close();
     imap::Reply r = run_ok(c, "UID FETCH BODY[] in " + folder);
     each_fetch(r, [&](auto& items) {
       auto uid = items.find("UID");
-      auto body = items.find("BODY[]");
-      if (uid == items.end() || body == items.end()) return;
-      std::string raw = body->second.str();
-      json::object data{{"raw", mail::base64_encode(raw)}, {"size", raw.size()}};
+      const imap::Value* body = body_item(items);
+      if (uid == items.end() || !body) return;
+      json::object data;
+      if (dir) {
+        BodyFile file(*dir);
+        file.write(body->text);
+        auto size = items.find("RFC822.SIZE");
+        uint64_t want = size != items.end() ? size->second.number : 0;
+        while (file.size() < want) {
+          throw_if_cancelled();
+          imap::Command more = s.command("UID FETCH");
+          more.atom(std::to_string(uid->second.number)).open().atom("UID")
+              .atom("BODY.PEEK[]<" + std::to_string(file.size()) + "." + std::to_string(kBodyPiece) + ">").close();
+          uint64_t before = file.size();
+          each_fetch(run_ok(more, "UID FETCH BODY[] in " + folder), [&](auto& piece) {
+            if (const imap::Value* b = body_item(piece)) file.write(b->text);
+          });
+          if (file.size() == before) return;  // gone meanwhile: the next listing says so
+        }
+        data = json::object{{"raw", json::object{{"$file", file.keep()}}}, {"size", file.size()}};
+      } else {
+        const std::string& raw = body->text;
+        data = json::object{{"raw", mail::base64_encode(raw)}, {"size", raw.size()}};
+      }
       if (!gmail_) data["mailboxIds"] = json::object{{folder, true}};
       out.push_back(json::object{{"id", MessageId{folder, st.uidvalidity, static_cast<uint32_t>(uid->second.number)}.text()},
                                  {"data", std::move(data)}});

@@ -16,6 +16,7 @@
   imapctl.py PORT CA USER PASS delete FOLDER        DELETE (the folder and its messages)
   imapctl.py PORT CA USER PASS status FOLDER         "UIDVALIDITY n UIDNEXT n MESSAGES n"
   imapctl.py PORT CA USER PASS expungemany FOLDER N  \\Deleted + EXPUNGE on N messages spread over the folder (benchmarks)
+  imapctl.py PORT CA USER PASS raw FOLDER MSGID      the message's bytes (BODY.PEEK[]) on stdout
 """
 import imaplib, re, ssl, sys
 
@@ -107,6 +108,10 @@ elif verb == "expungemany":
     for u in uids[::step][: int(args[1])]:
         m.uid("STORE", u, "+FLAGS.SILENT", "(\\Deleted)")
     m.expunge()
+elif verb == "raw":
+    uid = uid_of(args[0], args[1])
+    typ, data = m.uid("FETCH", uid, "(BODY.PEEK[])")
+    sys.stdout.buffer.write(next(d[1] for d in data if isinstance(d, tuple)))
 elif verb == "folders":
     typ, data = m.list()
     for d in data:

@@ -52,7 +52,7 @@ mail_cleanup() {
   local d
   [ -n "${fake_pid:-}" ] && kill "$fake_pid" 2>/dev/null && wait "$fake_pid" 2>/dev/null
   for d in "$work"/dc*; do [ -f "$d/run/master.pid" ] && kill "$(cat "$d/run/master.pid")" 2>/dev/null; done
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 # dovecot NAME [DIALECT]: a Dovecot for ada in $work/NAME (NAME starts with
 # "dc"), in the DIALECT the connector reads differently: QRESYNC (Dovecot's

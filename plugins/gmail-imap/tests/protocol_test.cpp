@@ -282,6 +282,26 @@ TEST(ImapCommandTest, LineBreaksInUserValuesCannotInject) {
   EXPECT_THROW(imap::Command("a3", "SELECT").mailbox("bad \xff"), std::invalid_argument);
 }
 
+// A literal borrowed (literal_ref: a large APPEND sent from the message
+// itself, not a copy) puts the same bytes on the wire as one copied, in
+// either literal form, and what follows it keeps its space.
+TEST(ImapCommandTest, BorrowedLiteralSendsTheSameBytes) {
+  const std::string msg = "Subject: x\r\n\r\nbody\r\n";
+  auto wire = [](const std::vector<imap::Chunk>& chunks) {
+    std::string out;
+    for (const auto& c : chunks) out += (c.wait_for_continuation ? "<+>" : "") + c.bytes + std::string(c.after);
+    return out;
+  };
+  for (imap::LiteralSupport lit : {imap::LiteralSupport{}, imap::LiteralSupport{true, false}}) {
+    imap::Command copied("a1", "APPEND"), borrowed("a1", "APPEND");
+    copied.mailbox("INBOX").literal(msg).atom("X");
+    borrowed.mailbox("INBOX").literal_ref(msg).atom("X");
+    EXPECT_EQ(wire(borrowed.chunks(lit)), wire(copied.chunks(lit)));
+    for (const auto& c : borrowed.chunks(lit)) EXPECT_EQ(c.bytes.find("body"), std::string::npos);  // never copied
+    EXPECT_EQ(borrowed.text(false), copied.text(false));
+  }
+}
+
 TEST(ImapCommandTest, LiteralMinusLimitAndRedaction) {
   std::string big(5000, 'x');
   imap::Command a("a1", "APPEND");

@@ -3,6 +3,8 @@
 // "backend" key of the configuration.
 #pragma once
 
+#include <accord/connector.hpp>
+
 #include <functional>
 #include <string>
 #include <string_view>
@@ -18,6 +20,13 @@ class Backend {
   virtual std::string apply(const std::string& stream, std::string_view ops_json) = 0;
   // {"records":[…]} for a JSON array of ids.
   virtual std::string fetch(const std::string& stream, std::string_view ids_json) = 0;
+  // accord.lazy_files.v1: whether this backend offers it, and fetch with the
+  // lazy fields written to files in `dir` (see accord/lazy_files.h).
+  virtual bool lazy_files() const { return false; }
+  virtual std::string fetch_files(const std::string& stream, std::string_view ids_json, const std::string& dir) {
+    (void)stream, (void)ids_json, (void)dir;
+    throw accord::Error(ACCORD_UNSUPPORTED, "this backend does not write lazy fields to files");
+  }
   // Throws accord::Error(UNSUPPORTED, why) when the backend cannot keep
   // `stream`. Creates nothing.
   virtual void check_stream(const std::string& stream) const = 0;

@@ -140,15 +140,19 @@ class LocalConnector : public accord::Connector {
   std::string fetch(std::string_view stream, std::string_view ids) override {
     return backend_->fetch(std::string(stream), ids);
   }
+  std::string fetch_files(std::string_view stream, std::string_view ids, std::string_view dir) override {
+    return backend_->fetch_files(std::string(stream), ids, std::string(dir));
+  }
   std::string apply(std::string_view stream, std::string_view ops) override {
     if (read_only_) throw accord::Error(ACCORD_UNSUPPORTED, "this instance was opened read-only: it writes nothing");
     return backend_->apply(std::string(stream), ops);
   }
   void check_stream(std::string_view stream) override { backend_->check_stream(std::string(stream)); }
   const void* get_extension(std::string_view name) noexcept override {
-    return name == ACCORD_STREAMS_V1 ? accord::streams_extension()
-           : name == ACCORD_WATCH_V1 ? accord::watch_extension()
-                                     : nullptr;
+    return name == ACCORD_STREAMS_V1                          ? accord::streams_extension()
+           : name == ACCORD_WATCH_V1                          ? accord::watch_extension()
+           : name == ACCORD_LAZY_FILES_V1 && backend_->lazy_files() ? accord::lazy_files_extension()
+                                                              : nullptr;
   }
   // accord.watch.v1: the folder (or the SQLite file), its index left out
   // (a read writes it)

@@ -202,24 +202,78 @@ std::string with_flags(std::string_view filename, const std::set<char>& flags) {
   return out;
 }
 
+std::string read_crlf(const fs::path& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(file, "cannot read");
+  std::string piece(size_t(1) << 20, '\0'), out;
+  // two passes: the size with CRLF first, then the bytes into a buffer of that size
+  for (int pass = 0; pass < 2; ++pass) {
+    uint64_t size = 0;
+    char last = 0;
+    if (pass == 1 && ::lseek(fd, 0, SEEK_SET) != 0) break;
+    for (;;) {
+      ssize_t n = ::read(fd, piece.data(), piece.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int e = errno;
+        ::close(fd);
+        errno = e;
+        fail(file, "cannot read");
+      }
+      if (n == 0) break;
+      for (ssize_t i = 0; i < n; ++i) {
+        char c = piece[static_cast<size_t>(i)];
+        if (c == '\n' && last != '\r') {
+          ++size;
+          if (pass == 1) out += '\r';
+        }
+        ++size;
+        if (pass == 1) out += c;
+        last = c;
+      }
+    }
+    if (pass == 0) out.reserve(size);
+  }
+  ::close(fd);
+  return out;
+}
+
 std::string stage(const fs::path& dir, std::string_view bytes, std::optional<int64_t> mtime, std::string_view info,
-                  bool flush) {
-  std::string name = unique_name(bytes.size(), info);
+                  bool flush, bool lf) {
+  std::string piece;  // lf: the next piece with LF line ends
+  size_t from = 0;    // lf: where it starts in bytes
+  auto next = [&]() -> std::string_view {
+    if (!lf) return from++ == 0 ? bytes : std::string_view();
+    piece.clear();
+    while (from < bytes.size() && piece.size() < (size_t(1) << 20)) {
+      size_t crlf = bytes.find("\r\n", from);
+      size_t stop = crlf == std::string_view::npos ? bytes.size() : crlf;
+      piece.append(bytes.data() + from, stop - from);
+      from = stop == bytes.size() ? stop : stop + 1;  // the CR goes, the LF stays
+    }
+    return piece;
+  };
+  size_t size = bytes.size();
+  if (lf)
+    for (size_t at = bytes.find("\r\n"); at != std::string_view::npos; at = bytes.find("\r\n", at + 2)) --size;
+  std::string name = unique_name(size, info);
   fs::path tmp = dir / "tmp" / name;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) fail(tmp, "cannot create");
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      errno = e;
-      fail(tmp, "cannot write");
+  for (std::string_view p = next(); !p.empty(); p = next()) {
+    size_t done = 0;
+    while (done < p.size()) {
+      ssize_t n = ::write(fd, p.data() + done, p.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        int e = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        errno = e;
+        fail(tmp, "cannot write");
+      }
+      done += static_cast<size_t>(n);
     }
-    done += static_cast<size_t>(n);
   }
   if ((flush && ::fsync(fd) != 0) || ::close(fd) != 0) {
     int e = errno;

@@ -82,8 +82,12 @@ std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<
 // writes a message to tmp/ (fsync'd only when `flush`); sync_filesystem()
 // flushes every staged file at once (syncfs); publish() renames one into
 // new/ or cur/; fsync_dir() makes the renames durable.
+// `lf`: the bytes' CRLF line ends are written as LF (a piece at a time).
 std::string stage(const fs::path& dir, std::string_view bytes, std::optional<int64_t> mtime, std::string_view info,
-                  bool flush);
+                  bool flush, bool lf = false);
+// A message file read with CRLF line ends (its canonical form) into one
+// buffer of its exact size: no second copy of a large message.
+std::string read_crlf(const fs::path& file);
 void sync_filesystem(const fs::path& any_dir);
 std::string publish(const fs::path& dir, const std::string& staged, const std::set<char>& flags);
 void fsync_dir(const fs::path& dir);

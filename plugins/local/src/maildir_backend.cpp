@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
@@ -29,6 +30,42 @@ namespace mail = accord::mail;
 namespace local {
 
 namespace {
+
+// Copies a Maildir file into a new file of `dir` with CRLF line ends (a
+// message's canonical form), a piece at a time; its path, or nullopt when
+// the file is gone. Throws when the copy cannot be written.
+std::optional<std::string> copy_crlf(const fs::path& from, const std::string& dir) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string path = dir + "/maildir-XXXXXX";
+  int fd = ::mkstemp(path.data());
+  if (fd < 0) throw accord::Error(ACCORD_ERROR, dir + ": cannot make a file: " + std::strerror(errno));
+  std::string piece(1 << 20, '\0'), wire;
+  char last = 0;
+  bool ok = true;
+  while (ok && in) {
+    in.read(piece.data(), static_cast<std::streamsize>(piece.size()));
+    size_t n = static_cast<size_t>(in.gcount());
+    wire.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (piece[i] == '\n' && last != '\r') wire += '\r';
+      wire += last = piece[i];
+    }
+    for (size_t at = 0; ok && at < wire.size();) {
+      ssize_t w = ::write(fd, wire.data() + at, wire.size() - at);
+      if (w < 0 && errno == EINTR) continue;
+      ok = w > 0;
+      at += ok ? static_cast<size_t>(w) : 0;
+    }
+  }
+  int err = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    throw accord::Error(ACCORD_ERROR, path + ": cannot write: " + std::strerror(err));
+  }
+  return path;
+}
 
 constexpr char kSep = '\x1f';
 constexpr const char* kCtimeKey = "maildir.ctime:";  // + "folder/sub" → "inode:change time (ns)" at the last scan
@@ -359,8 +396,8 @@ void MaildirBackend::scan() {
     } else {
       std::string content;
       try {
-        content = read_file(dir_of(root_, c.loc.folder) / c.loc.sub / c.loc.file);
-      } catch (const accord::Error&) {
+        content = maildir::read_crlf(dir_of(root_, c.loc.folder) / c.loc.sub / c.loc.file);
+      } catch (const std::system_error&) {
         continue;  // gone between the listing and now: the next scan sees it
       }
       std::string a = maildir::info_field(c.loc.file, 'A');
@@ -436,11 +473,12 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
               if (existing && !existing->deleted) return OpResult::ok(existing->id, existing->version);
             }
             auto* raw = op.data.if_contains(mail::kRawField);
-            if (!raw || !raw->is_string())
+            if (!raw)
               return OpResult::error("a new message needs its body in \"raw\" (base64 of the RFC 5322 "
                                      "message); the host fetches it from the other side");
-            auto bytes = mail::base64_decode(raw->get_string());
-            if (!bytes) return OpResult::error("\"raw\" is not base64");
+            std::string why;
+            auto bytes = mail::lazy_bytes(*raw, why);  // base64 text, or a file the host handed over
+            if (!bytes) return OpResult::error("\"raw\" " + why);
             std::string folder = on_disk(mail::first_mailbox(op.data, "INBOX"));
             fs::path dir = made(folder);
             std::set<char> letters;
@@ -451,11 +489,13 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
               mtime = mail::rfc3339_seconds(t->get_string());
             // W= is the size with CRLF line ends (as IMAP counts it); the file ends lines in LF
             std::string info = ",W=" + std::to_string(mail::crlf_size(*bytes)) + (tag.empty() ? "" : ",A=" + tag);
-            std::string content = mail::to_lf(*bytes);
+            // kept with CRLF line ends (read so, and written with LF a piece at a
+            // time): one copy of a large message, not two
+            std::string content = std::move(*bytes);
             // written to tmp/ now; flushed, moved into place and indexed below, all at once
             json::value kw = op.data.contains("keywords") ? op.data.at("keywords") : json::value();
             staged.push_back({static_cast<size_t>(&op - ops.data()), folder, dir,
-                              maildir::stage(dir, content, mtime, info, false), letters, tag, std::move(content),
+                              maildir::stage(dir, content, mtime, info, false, true), letters, tag, std::move(content),
                               std::move(kw)});
             return OpResult::ok("");  // answered once the index holds it
           }
@@ -567,20 +607,37 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
 }
 
 std::string MaildirBackend::fetch(const std::string& stream, std::string_view ids_json) {
+  return fetch_into(stream, ids_json, nullptr);
+}
+
+std::string MaildirBackend::fetch_files(const std::string& stream, std::string_view ids_json, const std::string& dir) {
+  return fetch_into(stream, ids_json, &dir);
+}
+
+// fetch, or (dir set: accord.lazy_files.v1) fetch with each message's body
+// written to a file in dir, its lines ended in CRLF as the raw field's text
+// would carry them, copied in pieces (never a second copy in memory).
+std::string MaildirBackend::fetch_into(const std::string& stream, std::string_view ids_json, const std::string* dir) {
   check_stream(stream);
   json::array out;
   for (const auto& id : accord::kit::parse_ids(ids_json)) {
     auto r = log_->get(id);
     if (!r || r->deleted || !r->data) continue;
     Location loc = Location::of(r->hash);
-    std::string content;
-    try {
-      content = read_file(dir_of(root_, loc.folder) / loc.sub / loc.file);
-    } catch (const accord::Error&) {
-      continue;  // gone since it was listed: the next listing says so
-    }
     json::object d = json::parse(*r->data).get_object();
-    d[mail::kRawField] = mail::base64_encode(mail::to_crlf(content));
+    if (dir) {
+      auto to = copy_crlf(dir_of(root_, loc.folder) / loc.sub / loc.file, *dir);
+      if (!to) continue;  // gone since it was listed: the next listing says so
+      d[mail::kRawField] = json::object{{"$file", *to}};
+    } else {
+      std::string content;
+      try {
+        content = read_file(dir_of(root_, loc.folder) / loc.sub / loc.file);
+      } catch (const accord::Error&) {
+        continue;  // gone since it was listed: the next listing says so
+      }
+      d[mail::kRawField] = mail::base64_encode(mail::to_crlf(content));
+    }
     json::object rec{{"id", r->id}, {"version", r->version}, {"modified", r->modified}, {"data", std::move(d)}};
     if (r->idem) rec["idempotency_key"] = *r->idem;  // the key as the file name holds it
     out.push_back(std::move(rec));

@@ -79,10 +79,13 @@ class MaildirBackend : public Backend {
   std::string read_changes(const std::string& stream, const std::string& cursor) override;
   std::string apply(const std::string& stream, std::string_view ops_json) override;
   std::string fetch(const std::string& stream, std::string_view ids_json) override;
+  bool lazy_files() const override { return true; }
+  std::string fetch_files(const std::string& stream, std::string_view ids_json, const std::string& dir) override;
   void scan();
   void check_stream(const std::string& stream) const override;
 
  private:
+  std::string fetch_into(const std::string& stream, std::string_view ids_json, const std::string* dir);
   void remove_leftovers();
   // The folder's directory, created (once per instance) when missing; the name as spelled on disk.
   std::filesystem::path made(const std::string& folder);

@@ -14,6 +14,7 @@
 #define ACCORD_CONNECTOR_HPP
 
 #include <accord/connector.h>
+#include <accord/lazy_files.h>
 #include <accord/push.h>
 #include <accord/streams.h>
 #include <accord/watch.h>
@@ -128,6 +129,17 @@ class Connector {
     (void)cursor;
     (void)timeout_ms;
     throw Error(ACCORD_UNSUPPORTED, "this connector cannot wait for changes");
+  }
+
+  // accord.lazy_files.v1: fetch's answer with each lazy field written to a
+  // file of its own in `dir` and given as {"$file": path}. Offer it by
+  // answering `accord::lazy_files_extension()` for ACCORD_LAZY_FILES_V1
+  // (that table also says apply takes such references).
+  virtual std::string fetch_files(std::string_view stream, std::string_view ids_json, std::string_view dir) {
+    (void)stream;
+    (void)ids_json;
+    (void)dir;
+    throw Error(ACCORD_UNSUPPORTED, "this connector does not write lazy fields to files");
   }
 
   // accord.streams.v1: throws Error(ACCORD_UNSUPPORTED, why) when this
@@ -253,6 +265,13 @@ inline int32_t apply(accord_instance* inst, const char* stream, const char* ops,
                 [&](Connector* c) { return c->apply(stream ? stream : "", ops ? ops : "[]"); });
 }
 
+inline int32_t fetch_files(accord_instance* inst, const char* stream, const char* ids, const char* dir,
+                           const char** out, uint64_t* len, accord_error* err) noexcept {
+  return answer(inst, out, len, err, [&](Connector* c) {
+    return c->fetch_files(stream ? stream : "", ids ? ids : "[]", dir ? dir : "");
+  });
+}
+
 inline void cancel(accord_instance* inst) noexcept { from_c(inst)->cancel(); }
 
 inline int32_t push_wait(accord_instance* inst, const char* stream, const char* cursor, int64_t timeout_ms,
@@ -336,6 +355,14 @@ const accord_connector* table(const char* manifest, uint64_t caps) noexcept {
 // The accord.push.v1 table for get_extension, calling wait_for_changes.
 inline const void* push_extension() noexcept {
   static const accord_push_v1 t = {sizeof(accord_push_v1), &detail::push_wait};
+  return &t;
+}
+
+// The accord.lazy_files.v1 table for get_extension: fetch_files writes lazy
+// fields to files and apply reads {"$file": path} references.
+inline const void* lazy_files_extension() noexcept {
+  static const accord_lazy_files_v1 t = {sizeof(accord_lazy_files_v1),
+                                         ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY, &detail::fetch_files};
   return &t;
 }
 

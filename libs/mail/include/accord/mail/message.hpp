@@ -144,4 +144,10 @@ std::string base64_encode(std::string_view bytes);
 // nullopt on characters outside the alphabet (whitespace is skipped).
 std::optional<std::string> base64_decode(std::string_view text);
 
+// A lazy field's bytes as apply receives it: its base64 text, or the file
+// the host handed over in its place ({"$file": path}, accord/lazy_files.h),
+// read whole. nullopt, with `why` said, when it is neither or the file
+// cannot be read.
+std::optional<std::string> lazy_bytes(const boost::json::value& v, std::string& why);
+
 }  // namespace accord::mail
