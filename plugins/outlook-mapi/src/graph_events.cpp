@@ -77,26 +77,39 @@ std::optional<json::object> Backend::get_series(const std::string& id) {
                  kEventPrefer);
 }
 
-// The cursor: {"stream", "phase": "base"|"list"|"delta", "win": [from, to],
-// "next" (a page in progress), "link" (the window's deltaLink)}.
+// The cursor: {"stream", "phase": "base"|"list"|"delta"|"move", "win": [from,
+// to], "next" (a page in progress), "link" (the window's deltaLink), "was"
+// (while the window moves: the end it had)}.
+//
+// The window moves with time: when a round would begin and the window the
+// settings give today (past_days back, future_days ahead) is not the one the
+// delta link follows, a new calendarView/delta round over today's window
+// ("move") replaces the link; of what it lists, the events that begin after
+// the old end (newly in the window) are read as changes.
 std::string Backend::read_events(const json::object& c, bool fresh) {
   std::string phase = fresh ? "base" : str(c, "phase");
-  std::string next = str(c, "next"), link = str(c, "link");
+  std::string next = str(c, "next"), link = str(c, "link"), was = str(c, "was");
   json::array win;
   if (auto* w = c.if_contains("win"); w && w->is_array()) win = w->get_array();
-  if (fresh) {
-    int64_t day = accord::utc::now_ms() / 86400000 * 86400;
-    std::string from = s_.window_start.empty() ? accord::utc::format(day - s_.past_days * 86400, accord::utc::Form::kLocal)
-                                               : s_.window_start + "T00:00:00";
-    win = json::array{json::value(from), json::value(accord::utc::format(day + s_.future_days * 86400, accord::utc::Form::kLocal))};
-  }
-  if (win.size() != 2 || !win[0].is_string() || !win[1].is_string() || (phase != "base" && phase != "list" && phase != "delta"))
+  int64_t day = accord::utc::now_ms() / 86400000 * 86400;
+  json::array today{json::value(s_.window_start.empty()
+                                    ? accord::utc::format(day - s_.past_days * 86400, accord::utc::Form::kLocal)
+                                    : s_.window_start + "T00:00:00"),
+                    json::value(accord::utc::format(day + s_.future_days * 86400, accord::utc::Form::kLocal))};
+  if (fresh) win = today;
+  if (win.size() != 2 || !win[0].is_string() || !win[1].is_string() ||
+      (phase != "base" && phase != "list" && phase != "delta" && phase != "move"))
     kEventCursor.expire("it is not an event cursor of this version");
+  if (phase == "delta" && next.empty() && win != today) {
+    phase = "move";
+    was = std::string(win[1].get_string());
+    win = today;
+  }
   for (const std::string& u : {next, link})
     if (!u.empty() && u.rfind(client_.root() + "/", 0) != 0) kEventCursor.expire("its link is not on " + client_.root());
   std::string url;
   if (!next.empty()) url = next;
-  else if (phase == "base") url = "/me/calendarView/delta?startDateTime=" + url_encode(std::string(win[0].get_string())) +
+  else if (phase == "base" || phase == "move") url = "/me/calendarView/delta?startDateTime=" + url_encode(std::string(win[0].get_string())) +
                                   "&endDateTime=" + url_encode(std::string(win[1].get_string()));
   else if (phase == "list") url = "/me/events?$top=" + std::to_string(s_.page_size) + "&$expand=" +
                                   url_encode("exceptionOccurrences," + key_expand());
@@ -113,7 +126,7 @@ std::string Backend::read_events(const json::object& c, bool fresh) {
   if (phase == "list" && items) {
     for (const auto& v : *items)
       if (v.is_object() && !str(v.get_object(), "id").empty()) batch.records.push_back(event_record(v.get_object()));
-  } else if (phase == "delta" && items) {
+  } else if ((phase == "delta" || phase == "move") && items) {
     std::vector<std::string> touched;
     std::set<std::string> seen;
     auto touch = [&](const std::string& id) {
@@ -125,6 +138,13 @@ std::string Backend::read_events(const json::object& c, bool fresh) {
       const json::object& e = v.get_object();
       std::string id = str(e, "id"), master = str(e, "seriesMasterId");
       if (id.empty()) continue;
+      if (phase == "move") {
+        // a new window's first round lists what it holds: only what begins after the old end is new to the host
+        const json::object* start = accord::json_read::obj(e, "start");
+        std::string at = start ? str(*start, "dateTime") : "";
+        if (!e.contains("@removed") && !at.empty() && at.substr(0, 19) >= was.substr(0, 19)) touch(master.empty() ? id : master);
+        continue;
+      }
       if (e.contains("@removed")) {
         // inside the window and deleted, or outside it (added, changed or deleted there): read it to know
         auto now = get_one("/me/events/" + url_encode(id) + "?$select=id,seriesMasterId,type", kEventPrefer);
@@ -145,6 +165,7 @@ std::string Backend::read_events(const json::object& c, bool fresh) {
   }
   json::object nc{{"stream", "event"}, {"win", win}, {"phase", phase}};
   if (!link.empty()) nc["link"] = link;
+  if (phase == "move") nc["was"] = was;
   std::string nl = str(body, "@odata.nextLink"), dl = str(body, "@odata.deltaLink");
   if (!nl.empty()) {
     if (nl.rfind(client_.root() + "/", 0) != 0) throw failure(ACCORD_ERROR, "GET", url, a, "its next page is on another server");
@@ -158,6 +179,11 @@ std::string Backend::read_events(const json::object& c, bool fresh) {
   } else if (phase == "list") {
     nc["phase"] = "delta";
     batch.more = true;
+  } else if (phase == "move") {
+    if (dl.empty()) throw failure(ACCORD_ERROR, "GET", url, a, "Graph gave neither a next page nor a delta link");
+    nc["phase"] = "delta";
+    nc.erase("was");
+    nc["link"] = dl;
   } else {
     if (dl.empty()) throw failure(ACCORD_ERROR, "GET", url, a, "Graph gave neither a next page nor a delta link");
     nc["link"] = dl;

@@ -251,6 +251,21 @@ runp run c.json
   && [ "$(js "Object.values(d.events).filter(e=>!e.deleted&&e.data.subject==='Bank holiday (observed)').length")" = 1 ] \
   && ok calendar-expired-token-recovered-no-duplicate || bad calendar-expired-token-recovered-no-duplicate "rc=$rc" "$out"
 
+# the window moves with time: a later end wanted (here: future_days raised, as the days passing do) and the
+# next run follows calendarView/delta over the new window (the cursor's window says so); an event made in
+# Outlook in the new part reaches the files, nothing is doubled, and the run after has nothing to do
+win_end() { sqlite3 cstate.sqlite "select cursor from cursors" | grep -o '"win":\["[^"]*","[^"]*"' | cut -d'"' -f6; }
+end0=$(win_end)
+sed -i 's/"future_days": 730/"future_days": 1200/' c.json
+far=$(date -u -d "+1000 days" +%Y-%m-%d)
+api POST /me/events "{\"subject\": \"Far ahead\", \"start\": {\"dateTime\": \"${far}T09:00:00\", \"timeZone\": \"UTC\"}, \"end\": {\"dateTime\": \"${far}T10:00:00\", \"timeZone\": \"UTC\"}}" > /dev/null
+runp run c.json
+end1=$(win_end)
+[ $rc = 0 ] && [ "$end1" = "$(date -u -d "+1200 days" +%Y-%m-%d)T00:00:00" ] && [ "$end0" != "$end1" ] && grep -lq "SUMMARY:Far ahead" cal/*.ics \
+  && [ "$(ls cal/*.ics | wc -l)" = 3 ] && ok calendar-window-moves-with-time || bad calendar-window-moves-with-time "rc=$rc end $end0 -> $end1" "$out"
+runp run c.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok calendar-nothing-to-do-after-window-move || bad calendar-nothing-to-do-after-window-move "$out"
+
 # -- an iCalendar VTODO folder ⇄ the default To Do list: due dates, completion, both ways
 mkdir -p todo
 for i in 1 2 3; do
