@@ -114,6 +114,11 @@ for case in "2 no_contact" "3 exclude.crm_users" "5 no_contact.*unresolved" "6 a
   grep -q "left out by the email_crm rule $2" <<<"$e" && ok "explain-says-rule-$2" || bad "explain-says-rule-$2" "$e"
 done
 
+runp --plugin-dir "$plugins" status mc.json
+unres=$(cd mail/cur && ls | grep "^00005" | sed 's/:2,.*//')
+grep -q "unresolved: 1 message sent to an unknown recipient" <<<"$out" && grep -q "$unres: sent to other@client.example" <<<"$out" &&
+  ok status-lists-the-unresolved-message || bad status-lists-the-unresolved-message "$out"
+
 runp --plugin-dir "$plugins" run mc.json
 grep -q "nothing to do\|0 writes\|in accord" <<<"$out" && [ "$(logged)" = "ann1@mail.example cap@mail.example" ] &&
   ok second-run-does-nothing || bad second-run-does-nothing "rc=$rc" "$out"

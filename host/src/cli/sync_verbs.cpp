@@ -8,6 +8,7 @@
 #include "cli/write_cost.hpp"
 #include "daemon/view.hpp"
 #include <accord/text/terminal_text.hpp>
+#include "engine/email_crm_run.hpp"
 #include "engine/sync_run.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/registry.hpp"
@@ -757,6 +758,8 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       for (const auto& u : list)
         emit(o, json::object{{"type", "unlinked"}, {"pair", sp.name}, {"side", side_name(u.side)}, {"id", u.id},
                              {"label", u.label}, {"ambiguous", u.ambiguous}, {"reason", u.why}});
+      for (const auto& u : PairLookups::unresolved(s, sp))  // docs/email-crm.md
+        emit(o, json::object{{"type", "unresolved"}, {"pair", sp.name}, {"id", u.id}, {"reason", u.why}});
       PairState state = s.pair(sp.name);
       emit(o, json::object{{"type", "pair"}, {"pair", sp.name}, {"links", state.links().count()},
                            {"left_records", state.mirror(Side::kLeft).count_live()},
@@ -793,6 +796,11 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     std::cout << "  " << sp.name << ": " << plural(state.links().count(), "linked pair") << "; "
               << plural(state.mirror(Side::kLeft).count_live(), "record") << " on the left, "
               << state.mirror(Side::kRight).count_live() << " on the right\n";
+    if (auto un = PairLookups::unresolved(s, sp); !un.empty()) {  // docs/email-crm.md
+      std::cout << "    unresolved: " << plural(static_cast<long>(un.size()), "message")
+                << " sent to an unknown recipient without the capture address\n";
+      for (const auto& u : un) std::cout << "      " << cli::tty(u.id) << ": " << cli::tty(u.why) << "\n";
+    }
     const auto& [list, total, ambiguous] = unlinked[sp.name];
     if (total == 0) continue;
     std::cout << "    linked to nothing: " << plural(static_cast<long>(total), "record")

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace accord {
 
@@ -25,13 +26,26 @@ class PairLookups {
   // Reads the pair's lookup streams (kept in the state when `keep`) and
   // makes the indexes its rules ask. The CRM's own messages, when a lookup
   // has the role "messages", anchor the threads already logged.
-  PairLookups(StateStore& store, const StreamPair& sp, const std::function<Instance&(Side)>& instance, bool keep,
+  // Each side's lookup streams are read through an instance of their own
+  // (`open`, throwing Failure), never the pair's: a connector may keep a
+  // stream's listing state in its instance.
+  PairLookups(StateStore& store, const StreamPair& sp, const std::function<Instance(Side)>& open, bool keep,
               int64_t now);
 
   // Whether a record read on side `s` takes part in the pair; annotates
   // it (email_crm::annotate) for the CRM, or with the rule that left it out.
   // A pair without email_crm rules takes every record as it is.
-  bool admit(Side s, boost::json::object& record);
+  bool admit(Side s, const std::string& id, boost::json::object& record);
+
+  // What this read found unresolved (sent to an unknown recipient without
+  // the capture address) into the state's "<pair>#unresolved" list, and
+  // what it logged out of it; on the pair's thread, in the plan's
+  // transaction. `accord status` lists them (unresolved()).
+  void keep_unresolved(StateStore& store) const;
+  struct Unresolved {
+    std::string id, why;
+  };
+  static std::vector<Unresolved> unresolved(StateStore& store, const StreamPair& sp);
 
   const LookupIndex& index() const { return index_; }
 
@@ -43,6 +57,8 @@ class PairLookups {
   const StreamPair& sp_;
   LookupIndex index_;
   email_crm::ThreadIndex threads_;  // the mailbox side's reader's
+  std::vector<Unresolved> unresolved_;  // (the mailbox side's reader's too)
+  std::vector<std::string> settled_;
   int64_t now_;
 };
 

@@ -46,7 +46,14 @@ void PairRun::run() {
   open_sides();
   if (opts_.apply) reconcile_journal();
   if (!sp_.lookups.empty())  // read before the pair's sides (docs/email-crm.md)
-    lookups_.emplace(*store_, sp_, [this](Side s) -> Instance& { return *inst_[s]; }, opts_.apply, std::time(nullptr));
+    lookups_.emplace(
+        *store_, sp_,
+        [this](Side s) {  // an instance of its own: never the pair's (email_crm_run.hpp)
+          auto i = Instance::create(*reg_.find(p_.endpoint(s).connector), host_, json::serialize(p_.endpoint(s).resolved_config));
+          if (!i) throw Failure{i.error().status, std::string(side_name(s)) + " connector (lookup): " + i.error().message, 0};
+          return std::move(*i);
+        },
+        opts_.apply, std::time(nullptr));
   // A pair the state knows nothing of yet: read, matched and linked in bulk.
   first_sync_ = !pv_->mirror(Side::kLeft).any() && !pv_->mirror(Side::kRight).any() && !pv_->links().any();
   rep_.first_sync = first_sync_;

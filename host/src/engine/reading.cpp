@@ -266,7 +266,7 @@ SideRead PairRun::read_side(Side s, std::string cursor, StagingQueue& queue, std
       if (!c.deleted) {
         const json::value& d = rec.data;  // an object (wire::Record)
         c.included = record_passes(filter, d.get_object());
-        if (c.included && lookups_) c.included = lookups_->admit(s, rec.data.as_object());  // (may annotate it)
+        if (c.included && lookups_) c.included = lookups_->admit(s, c.id, rec.data.as_object());  // (may annotate it)
         c.keys = keys_of(s, d, rec.idempotency_key);
         c.data = json::serialize(d);
         if (first_sync_ && c.included) {
