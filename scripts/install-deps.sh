@@ -38,6 +38,10 @@ PACKAGES=(
   # gmail-imap: its IMAP parser runs under libFuzzer (clang and its fuzzer
   # runtime); its tests run a private Dovecot with a self-signed certificate
   clang libclang-rt-14-dev dovecot-imapd openssl
+  # accord daemon: sd_notify and the journal (libsystemd); its status page is
+  # tested in headless Chromium, and its inotify and loopback tests use bc and
+  # ss (iproute2)
+  libsystemd-dev chromium bc iproute2
   # the C example connector (examples/connector-c, also the tests' plain-C
   # fixture): built with clang (above) as a third party would, its JSON with
   # Jansson (docs/sdk.md says why)

@@ -455,7 +455,17 @@ std::vector<SignInNeeded> sign_in_needed(const Pipeline& pipeline, const std::ve
   // invalid_grant is RFC 6749 section 5.2's refusal of a refresh token
   // (revoked, expired, a password changed); the shared refresher
   // (libs/net/oauth2.cpp) and the connectors say "sign in" with it.
-  bool refused = err.find("invalid_grant") != std::string::npos ||
+  // the run's summary records each pair's failure by status (sync_run.cpp);
+  // runs from before it did only have the words
+  boost::system::error_code ec;
+  json::value summary = json::parse(newest->summary, ec);
+  bool auth_required = false;
+  if (!ec && summary.is_object())
+    for (const auto& [pair, v] : summary.get_object())
+      if (const json::value* es = v.is_object() ? v.get_object().if_contains("error_status") : nullptr;
+          es && es->is_string() && es->get_string() == "auth_required")
+        auth_required = true;
+  bool refused = auth_required || err.find("invalid_grant") != std::string::npos ||
                  err.find("refresh token was revoked or has expired") != std::string::npos ||
                  err.find("(accord login ") != std::string::npos;
   if (!refused) return out;

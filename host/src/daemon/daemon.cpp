@@ -4,8 +4,10 @@
 #include "daemon/daemon.hpp"
 
 #include "cli/exit_codes.hpp"
+#include "cli/login.hpp"
 #include "cli/write_cost.hpp"
 #include "daemon/file_watch.hpp"
+#include "daemon/http_status.hpp"
 #include "daemon/schedule.hpp"
 #include "daemon/service.hpp"
 #include "daemon/view.hpp"
@@ -141,6 +143,8 @@ struct Pair {
   int64_t pending = 0;  // a change seen during the run: run again by then (0: none)
   std::string pending_reason;
   std::string cursor[2];
+  bool echo_check = false;  // the last run looked again after files changed during the one before
+  long last_applied = 0;
   std::string last_status, last_error, last_error_status, last_finished;
   json::array push, watch;  // the sides ("left", "right") that start a run
 };
@@ -153,12 +157,20 @@ struct Pipe {
   std::string started;
   int running = 0;       // pairs of it in a run now
   int64_t last_end = 0;  // when its last run ended (steady ms)
+  // from its state after each run, for the status page
+  int64_t conflicts = 0, quarantined = 0;
+  json::array sign_in;  // {side, connector, command}: an account to sign in again
 };
 
-// How long after a run the files it touched may still be reported: a run's
+// How long after a run the files it touched may still be reported. A run's
 // own writes (and an SQLite store's -wal coming and going as it is opened)
-// must not start the next run, or the daemon would run for ever.
+// cannot be told from a person's edit made meanwhile: files changed during
+// a run or just after it start one more run, which finds the run's own
+// writes as they are (nothing to do) and a person's edit to carry; what
+// changes during or after such a look again that wrote nothing starts
+// nothing, or the daemon would run for ever.
 constexpr int64_t kOwnChangesMs = 1500;
+constexpr const char* kDuringRun = "files changed during the last run";
 
 // A connector instance of one side, with the host services it was made with.
 struct SideInstance {
@@ -182,6 +194,8 @@ class Daemon {
   void trigger_all(const std::string& reason, int64_t delay_ms);
   void write_views();  // with m_ held
   json::object view_of(const Pipe& pipe) const;
+  json::object health();  // the status page's snapshot (takes m_)
+  void read_state(Pipe& pipe);
 
   const DaemonOptions& o_;
   Log& log_;
@@ -196,7 +210,43 @@ class Daemon {
   std::vector<std::thread> pushers_;
   std::mutex live_m_;
   std::vector<std::shared_ptr<std::atomic<Instance*>>> live_;  // push instances, for cancel()
+  std::string started_ = now_rfc3339();
+  std::unique_ptr<StatusServer> http_;  // last: stopped before what it shows
 };
+
+// What a person looks at after a run: open conflicts, quarantine, and the
+// accounts whose refresh token was refused (the run's recorded status).
+void Daemon::read_state(Pipe& pipe) {
+  try {
+    auto st = StateStore::open(pipe.p.state_path);
+    if (!st) return;
+    int64_t conflicts = static_cast<int64_t>((*st)->conflicts(true).size());
+    int64_t quarantined = static_cast<int64_t>((*st)->quarantine_list().size());
+    json::array sign_in;
+    for (const auto& n : cli::sign_in_needed(pipe.p, (*st)->runs(5)))
+      sign_in.push_back(json::object{{"side", n.side}, {"connector", n.connector}, {"command", n.command}});
+    std::lock_guard<std::mutex> lk(m_);
+    pipe.conflicts = conflicts, pipe.quarantined = quarantined, pipe.sign_in = std::move(sign_in);
+  } catch (const std::exception& e) {
+    log_.warn(pipe.p.name, std::string("reading its state for the status page: ") + e.what());
+  }
+}
+
+json::object Daemon::health() {
+  std::lock_guard<std::mutex> lk(m_);
+  json::array pipes;
+  bool attention = false;
+  for (const auto& pipe : pipes_) {
+    json::object v = view_of(*pipe);
+    json::object p{{"name", pipe->p.name}, {"file", v["file"]}, {"conflicts", pipe->conflicts},
+                   {"quarantined", pipe->quarantined}, {"sign_in", pipe->sign_in}, {"pairs", v["pairs"]}};
+    attention = attention || !pipe->sign_in.empty() || pipe->conflicts > 0;
+    pipes.push_back(std::move(p));
+  }
+  for (const auto& pr : pairs_) attention = attention || pr.failures > 0;
+  return json::object{{"status", attention ? "attention" : "ok"}, {"pid", static_cast<int64_t>(::getpid())},
+                      {"started", started_}, {"pipelines", std::move(pipes)}};
+}
 
 std::vector<fs::path> files_of(const DaemonOptions& o, std::string& error) { return pipeline_files(o.inputs, error); }
 
@@ -474,6 +524,7 @@ void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::
   ++pipe.running;
   for (size_t k : due) {
     pairs_[k].running = true;
+    pairs_[k].echo_check = pairs_[k].next_reason == kDuringRun;
     pairs_[k].pending = 0;
     sub.streams.push_back(pipe.p.streams[pairs_[k].index]);
     names += (names.empty() ? "" : ", ") + pairs_[k].name + " (" + pairs_[k].next_reason + ")";
@@ -518,6 +569,7 @@ void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::
     if (rep)
       for (int s = 0; s < 2; ++s)
         if (!rep->cursor[s].empty()) pr.cursor[s] = rep->cursor[s];
+    pr.last_applied = rep ? rep->applied : 0;
     if (error.empty()) {
       pr.failures = 0;
       pr.last_status = rep->refused.empty() ? (rep->failed ? "partial" : "ok") : "refused";
@@ -548,10 +600,30 @@ void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::
   }
   write_views();
   changed_.notify_all();
+  lk.unlock();
+  read_state(pipe);
+  lk.lock();
 }
 
 int Daemon::serve() {
   if (!load()) return exit_code::kInvalidInput;
+  for (auto& pipe : pipes_) read_state(*pipe);
+  if (!o_.http.empty()) {
+    fs::path token_file = o_.token_file.empty() ? default_token_file() : o_.token_file;
+    auto token = http_token(token_file);
+    if (!token) {
+      log_.error("", token.error().message);
+      return exit_code::kFailure;
+    }
+    auto server = StatusServer::start(o_.http, *token, [this] { return health(); });
+    if (!server) {
+      log_.error("", server.error().message);
+      return exit_code::kFailure;
+    }
+    http_ = std::move(*server);
+    log_.info("", "status page: http://127.0.0.1:" + std::to_string(http_->port()) + "/ (the token is in " +
+                      token_file.string() + ")");
+  }
   watch_and_push();
   for (size_t i = 0; i < pipes_.size(); ++i) pipes_[i]->worker = std::thread(&Daemon::worker, this, i);
   {
@@ -581,10 +653,12 @@ int Daemon::serve() {
         const Pipe& pipe = *pipes_[pairs_[k].pipe];
         // the pipeline's own run (a change made meanwhile by someone else
         // waits for the pair's next run)
-        if (pipe.running || mono_ms() - pipe.last_end < kOwnChangesMs) continue;
+        bool during = pipe.running || mono_ms() - pipe.last_end < kOwnChangesMs;
+        const Pair& pk = pairs_[k];
+        if (pk.echo_check && (pk.running || (during && pk.last_applied == 0))) continue;
         log_.write(ACCORD_LOG_DEBUG, pipe.p.name, pairs_[k].name + ": files changed");
         // soon, not at once: an editor writes a file in several steps
-        trigger(static_cast<size_t>(k), "files changed", 300);
+        trigger(static_cast<size_t>(k), during ? kDuringRun : "files changed", 300);
       }
     if (net >= 0 && (fds[2].revents & POLLIN) && address_added(net)) {
       log_.info("", "a network came up: checking every pair");
@@ -615,6 +689,7 @@ int Daemon::serve() {
   }
   for (auto& p : pipes_) p->worker.join();
   for (auto& t : pushers_) t.join();
+  http_.reset();
   if (net >= 0) ::close(net);
   {
     std::lock_guard<std::mutex> lk(m_);
