@@ -8,7 +8,8 @@
 #   accord status shows the daemon's view; SIGHUP loads a pipeline added to
 #   the folder; SIGTERM stops cleanly (STOPPING=1, exit 0); a daemon stopped
 #   at once mid-way through a first sync (SIGTERM twice), started again,
-#   loses and duplicates nothing.
+#   loses and duplicates nothing; --install-user-unit writes the systemd unit
+#   and replaces a different one only with --force.
 # Usage: daemon_local_test.sh ACCORD NOTIFY_LISTENER
 # ACCORD_DAEMON_LATENCY_S: the limit for a change to arrive (default 5: the issue asks for 2 s, which a quiet
 # machine meets with room to spare; a loaded one runs the pipeline slower, and the one-hour schedule keeps the
@@ -145,5 +146,18 @@ total=$(sqlite3 big.sqlite "SELECT count(*), count(DISTINCT json_extract(data, '
 [ $rc = 0 ] && [ "$total" = "20000|20000" ] && ok "started again: 20000 contacts, each once" || bad "after restart: $total (rc $rc)" "$out"
 runp run big.json
 grep -q "nothing to do" <<<"$out" && ok "then nothing to do" || bad "not settled" "$out"
+
+# ---- the systemd user unit ----------------------------------------------------
+export XDG_CONFIG_HOME="$work/config"
+runp daemon pipelines --install-user-unit
+unit="$work/config/systemd/user/accord.service"
+if [ $rc = 0 ] && grep -q '^Type=notify$' "$unit" && grep -q '^WatchdogSec=' "$unit" \
+   && grep -qF "ExecStart=\"$accord\" daemon \"$work/pipelines\"" "$unit"; then ok "--install-user-unit writes a Type=notify unit naming this accord and the pipelines"
+else bad "--install-user-unit rc=$rc" "$out" "$(cat "$unit" 2>&1)"; fi
+runp daemon big.json --install-user-unit
+[ $rc = 1 ] && grep -q "exists and differs.*--force" <<<"$out" && grep -qF "\"$work/pipelines\"" "$unit" \
+  && ok "a different unit is not replaced without --force" || bad "unit replaced rc=$rc" "$out"
+runp daemon big.json --install-user-unit --force
+[ $rc = 0 ] && grep -qF "\"$work/big.json\"" "$unit" && ok "--force replaces it" || bad "--force rc=$rc" "$out"
 
 exit $fail
