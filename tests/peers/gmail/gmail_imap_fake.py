@@ -796,7 +796,9 @@ class Conn(socketserver.StreamRequestHandler):
             return b"X-GM-THRID %d" % m.thrid
         if it == "X-GM-LABELS":
             return ("X-GM-LABELS (%s)" % " ".join(wire_label(l) for l in self.acct.labels_of(m))).encode()
-        mm = re.fullmatch(r"BODY(?:\.PEEK)?\[(.*)\]", it)
+        # a partial fetch, <start.length> (RFC 3501 6.4.5; Gmail offers it):
+        # answered as BODY[...]<start> with those bytes
+        mm = re.fullmatch(r"BODY(?:\.PEEK)?\[(.*)\](?:<(\d+)\.(\d+)>)?", it)
         if mm:
             sect = mm.group(1)
             if sect == "":
@@ -811,6 +813,9 @@ class Conn(socketserver.StreamRequestHandler):
                 name = "BODY[HEADER.FIELDS (%s)]" % " ".join(f.upper() for f in fields)
             else:
                 raise Bad("section not offered by this fake: " + sect)
+            if mm.group(2) is not None:
+                start = int(mm.group(2))
+                body, name = body[start:start + int(mm.group(3))], name + "<%d>" % start
             return name.encode() + b" {%d}\r\n" % len(body) + body
         raise Bad("fetch item not offered by this fake: " + str(it))
 
