@@ -562,7 +562,12 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
     } else if (name == "X-ACCORD-ID") {
       idem = v;
     } else if (name == "RECURRENCE-ID") {
-      // the override's key
+      // an override's key; on the record itself, an instance whose series the
+      // file does not hold: kept as it was (it stays that instance)
+      if (!master_zone) {
+        ical_props.push_back(to_jcal(p));
+        if (unknown) unknown->push_back(unfolded(take(icalproperty_as_ical_string_r(p))));
+      }
     } else if (name == "DTSTAMP") {
       // when this copy of the file was made: written anew (from updated)
     } else if (name == "X-LIC-ERROR") {

@@ -216,6 +216,6 @@ TEST(RealCorpusTest, OtherPeoplesFilesReadWriteBackAsTheyWereAndKeepTheirPropert
   // The target is 98% (met by our own corpus); on these files it is
   // not met yet (see KNOWN_DEFECTS): this floor keeps what is kept.
   if (!dir_env || !*dir_env) {
-    EXPECT_GE(total.percent(), 96.5);
+    EXPECT_GE(total.percent(), 96.8);
   }
 }

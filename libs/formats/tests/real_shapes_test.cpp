@@ -128,3 +128,15 @@ TEST(RealShapesTest, AValueThatIsNotTheUtf8ItSaysIsReadAsTextAStoreCanKeep) {
   EXPECT_EQ(p.card.at("organizations").as_object().begin()->value().at("name"), "\xC3\x91\xC3\x91\xEF\xBF\xBD");
   EXPECT_EQ(vcard_as_is(text), text);
 }
+
+TEST(RealShapesTest, AnOverrideWithoutItsSeriesKeepsItsRecurrenceId) {
+  // a calendar holding one moved instance whose series it does not hold (an
+  // invitation to one occurrence, python-icalendar's issue 1231)
+  std::string text = cal("BEGIN:VEVENT\r\nUID:test-uid\r\nDTSTART:20250428T160500Z\r\n"
+                         "RECURRENCE-ID:20250428T160500Z\r\nSUMMARY:Test recurrence\r\nEND:VEVENT\r\n");
+  EXPECT_EQ(ical_as_is(text), text);
+  json::object ev = through_store(icalendar::parse(text).object);
+  ev["title"] = "Moved";
+  std::string edited = icalendar::rewrite(text, ev, icalendar::Kind::kEvent, "");
+  EXPECT_NE(edited.find("RECURRENCE-ID:20250428T160500Z\r\n"), std::string::npos) << edited;
+}
