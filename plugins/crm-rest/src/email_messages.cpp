@@ -21,6 +21,7 @@
 // /bodyValues/html/value or /bodyValues/text/value.
 #include "crm_rest_p.hpp"
 
+#include <accord/mail/message.hpp>
 #include <accord/text/ascii.hpp>
 
 #include <algorithm>
@@ -34,28 +35,24 @@ std::string strip_angles(std::string id) {
   return id;
 }
 
-// "Ann Lee <ann@example.org>", "<ann@example.org>" or "ann@example.org"
-json::object address(const std::string& text) {
-  json::object a;
-  size_t lt = text.rfind('<'), gt = text.rfind('>');
-  if (lt != std::string::npos && gt != std::string::npos && gt > lt) {
-    std::string name = text.substr(0, lt);
-    while (!name.empty() && (name.back() == ' ' || name.back() == '"')) name.pop_back();
-    while (!name.empty() && (name.front() == ' ' || name.front() == '"')) name.erase(0, 1);
-    if (!name.empty()) a["name"] = name;
-    a["email"] = text.substr(lt + 1, gt - lt - 1);
-  } else {
-    a["email"] = text;
+// The canonical address lists of a CRM's from/to/cc/bcc ("Ann Lee
+// <ann@example.org>" texts, one or an array), parsed as the header fields
+// they are (libs/mail, as the mail connectors parse them).
+json::object address_fields(const json::value& n) {
+  std::string headers;
+  for (const auto& [nat, name] : {std::pair{"/from", "From"}, {"/to", "To"}, {"/cc", "Cc"}, {"/bcc", "Bcc"}}) {
+    std::string list;
+    if (const json::value* v = at_ptr(n, nat); v && v->is_string()) list = std::string(v->get_string());
+    else if (v && v->is_array())
+      for (const auto& x : v->get_array())
+        if (x.is_string() && !x.get_string().empty()) list += (list.empty() ? "" : ", ") + std::string(x.get_string());
+    if (list.find_first_of("\r\n") != std::string::npos) continue;  // (not a header's value)
+    if (!list.empty()) headers += std::string(name) + ": " + list + "\r\n";
   }
-  return a;
-}
-
-json::array addresses(const json::value* v) {
-  json::array out;
-  if (v && v->is_string() && !v->get_string().empty()) out.push_back(address(std::string(v->get_string())));
-  if (v && v->is_array())
-    for (const auto& x : v->get_array())
-      if (x.is_string() && !x.get_string().empty()) out.push_back(address(std::string(x.get_string())));
+  json::object out;
+  json::object h = accord::mail::header_fields(headers);
+  for (const char* k : {"from", "to", "cc", "bcc"})
+    if (const json::value* v = h.if_contains(k); v && v->is_array() && !v->get_array().empty()) out[k] = *v;
   return out;
 }
 
@@ -77,8 +74,7 @@ json::value CrmRest::email_to_data(const json::value& n) {
   if (std::string alt = text_at(n, "/altId"); !alt.empty()) c["messageId"] = json::array{json::value(strip_angles(alt))};
   if (std::string t = text_at(n, "/threadId"); !t.empty()) c["threadId"] = t;
   if (const json::value* s = at_ptr(n, "/subject"); s && s->is_string()) c["subject"] = *s;
-  for (const auto& [nat, can] : {std::pair{"/from", "from"}, {"/to", "to"}, {"/cc", "cc"}, {"/bcc", "bcc"}})
-    if (json::array a = addresses(at_ptr(n, nat)); !a.empty()) c[can] = std::move(a);
+  for (auto& [k, v] : address_fields(n)) c[k] = std::move(v);
   if (const json::value* d = at_ptr(n, "/dateAdded"))
     if (auto ms = parse_time_ms(*d)) c["sentAt"] = format_time(*ms, "iso8601");
   std::string body = text_at(n, "/body");
