@@ -33,15 +33,16 @@ void PairRun::fold(Side s, SideRead& read) {
   std::vector<std::string> moved;
   bool renumbering =
       known_side && (!read.renumbered.empty() || !inflight_[s].empty()) && !identity_[s].empty();
+  MirrorSide mirror = pv_->mirror(s);
   store_->staging().for_each(s, [&](StateStore::Staged& c) {
-    auto m = known_side ? pv_->mirror(s).find(c.id) : std::nullopt;
+    auto m = known_side ? mirror.find(c.id) : std::nullopt;
     if (renumbering && !c.deleted && !m) fresh.emplace_back(c.id, identity_of(s, c.data));
     if (c.deleted && m && !m->deleted && inflight_[s].contains(c.id)) moved.push_back(c.id);
     if (c.deleted) {
       if (m && !m->deleted) {
         m->deleted = true;
         m->dirty = true;
-        pv_->mirror(s).put(*m);
+        mirror.put(*m);
       }
       return;
     }
@@ -54,14 +55,13 @@ void PairRun::fold(Side s, SideRead& read) {
       if (m->data != c.data && !m->dirty) {
         m->data = c.data;
         m->keys = c.keys;
-        pv_->mirror(s).put(*m);
+        mirror.put(*m);
       }
       return;
     }
     // (materialise_base is a no-op where the base is already written out)
     if (m && m->data != c.data) materialise_base(s, *m);
-    pv_->mirror(s).put(MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false,
-                                              std::move(c.keys)});
+    mirror.put(MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false, std::move(c.keys)});
   });
   if (renumbering && !read.renumbered.empty()) follow_renumbering(s, read.renumbered, fresh, true);
   if (!moved.empty()) follow_renumbering(s, moved, fresh, false);

@@ -221,8 +221,9 @@ void PairRun::take(PairPlan plan, std::vector<Item>& items) {
       std::string res = c.winner ? std::string(side_name(*c.winner)) + " wins (" + c.reason + ")" : "left for you to decide";
       rep_.conflicts.push_back({plan.ids.left, plan.ids.right, plan.label, c.field, res, c.left, c.right});
       if (!c.winner && opts_.apply)
-        pv_->conflicts().add({0, sp_.name, plan.ids.left, plan.ids.right, c.field, c.left ? json::serialize(*c.left) : "null",
-                              c.right ? json::serialize(*c.right) : "null", "", ""});
+        pv_->conflicts().add({0, sp_.name, plan.ids.left, plan.ids.right, c.field,
+                              c.left ? json::serialize(*c.left) : "null", c.right ? json::serialize(*c.right) : "null",
+                              "", ""});
     }
     if (opts_.apply) pv_->conflicts().close(plan.ids.left, it.manual_fields);
   }
