@@ -8,6 +8,7 @@
 #include <accord/time/utc_time.hpp>
 
 #include <set>
+#include <stdexcept>
 
 namespace json = boost::json;
 using accord::json_read::arr;
@@ -188,7 +189,14 @@ Import to_import(const json::object& data, const std::string& key, const std::st
   // the record's fields, those it lacks from its raw form's header
   json::object f = data;
   std::string raw;
-  if (auto* r = data.if_contains("raw"); r && r->is_string()) raw = am::base64_decode(r->get_string()).value_or("");
+  if (const json::value* r = data.if_contains("raw"); r && !r->is_null()) {
+    // base64 text, or a file the host handed over: one that cannot be read
+    // is refused, never imported as an empty message
+    std::string why;
+    auto bytes = am::lazy_bytes(*r, why);
+    if (!bytes) throw std::runtime_error("the message's raw form " + why);
+    raw = std::move(*bytes);
+  }
   if (!raw.empty())
     for (auto& [k, v] : am::header_fields(am::header_block(am::to_crlf(raw))))
       if (!f.contains(k)) f[k] = v;

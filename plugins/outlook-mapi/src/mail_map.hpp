@@ -56,6 +56,8 @@ struct Import {
 // attachments.md: "If the file size is under 3 MB, do a single POST").
 inline constexpr uint64_t kInlineLimit = 3 * 1024 * 1024;
 // `key`: the idempotency key, kept in `key_property` (an extended property id).
+// A /raw that cannot be read (not base64, an unreadable handed-over file)
+// throws std::runtime_error.
 Import to_import(const boost::json::object& data, const std::string& key, const std::string& key_property);
 
 // The PATCH that brings a message's flags, read state and categories to the

@@ -226,3 +226,10 @@ TEST(MailMapTest, RecordFromGraph) {
   EXPECT_EQ(d.at("categories"), json::array());
   EXPECT_EQ(d.at("sentAt"), "2026-03-01T09:00:00Z");
 }
+
+TEST(MailMapTest, UnreadableRawIsRefusedNotImportedEmpty) {
+  json::object data{{"subject", "S"}, {"raw", "not base64 at all!"}};
+  EXPECT_THROW(mail::to_import(data, "", ""), std::exception);
+  data["raw"] = json::object{{"$file", "/nonexistent/accord-raw"}};
+  EXPECT_THROW(mail::to_import(data, "", ""), std::exception);
+}
