@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// The daemon's schedule (host/src/daemon/schedule.hpp): defaults, back-off,
+// Retry-After, jitter bounds, and telling a sleep or a clock jump from time
+// passing; and the file watch's ignore rule (file_watch.hpp).
+#include "daemon/file_watch.hpp"
+#include "daemon/schedule.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <poll.h>
+#include <unistd.h>
+
+namespace accord::daemon {
+namespace {
+
+TEST(ScheduleTest, DefaultsFollowTheKindOfRecord) {
+  EXPECT_EQ(default_interval_s("jmap-email"), 60);
+  EXPECT_EQ(default_interval_s("jscalendar-event"), 600);
+  EXPECT_EQ(default_interval_s("jscontact"), 1200);
+  EXPECT_EQ(default_interval_s("jscalendar-task"), 7200);
+  EXPECT_EQ(default_interval_s("note"), 3600);
+  EXPECT_EQ(default_interval_s("custom"), 600);
+  EXPECT_EQ(interval_s(90, "jmap-email"), 90);  // the pipeline's "every" wins
+}
+
+TEST(ScheduleTest, BackoffDoublesWithJitterUpToTheCap) {
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 200; ++i) {
+    int64_t first = backoff_ms(1, 0, 60000, rng), third = backoff_ms(3, 0, 60000, rng), many = backoff_ms(30, 0, 60000, rng);
+    EXPECT_GE(first, 24000);
+    EXPECT_LE(first, 36000);
+    EXPECT_GE(third, 96000);
+    EXPECT_LE(third, 144000);
+    EXPECT_LE(many, 3600 * 1000 * 12 / 10);  // at most an hour, +20 %
+    EXPECT_GE(many, 3600 * 1000 * 8 / 10);
+  }
+}
+
+TEST(ScheduleTest, RetryAfterIsHonouredNeverSooner) {
+  std::mt19937_64 rng(2);
+  for (int i = 0; i < 200; ++i) {
+    int64_t w = backoff_ms(1, 8000, 60000, rng);
+    EXPECT_GE(w, 8000);
+    EXPECT_LE(w, 9000);
+    int64_t hour = backoff_ms(5, 3600 * 1000, 60000, rng);
+    EXPECT_GE(hour, 3600 * 1000);
+    EXPECT_LE(hour, 3600 * 1000 + 360 * 1000);
+  }
+}
+
+TEST(ScheduleTest, IntervalJitterIsBounded) {
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 200; ++i) {
+    int64_t m = jittered_interval_ms(60000, rng), h = jittered_interval_ms(3600 * 1000, rng);
+    EXPECT_GE(m, 54000);
+    EXPECT_LE(m, 66000);
+    EXPECT_GE(h, 3600 * 1000 - 30000);  // at most 30 s either way
+    EXPECT_LE(h, 3600 * 1000 + 30000);
+  }
+}
+
+TEST(ScheduleTest, ASleepIsToldFromTimePassing) {
+  ClockSample a{1000, 5000, 1'700'000'000'000};
+  // an hour passed, awake: every clock moved alike
+  ClockSample awake{a.monotonic + 3'600'000, a.boottime + 3'600'000, a.wall + 3'600'000};
+  EXPECT_EQ(clock_event(a, awake), ClockEvent::kNone);
+  // a second of monotonic time, but the machine slept an hour meanwhile
+  ClockSample slept{a.monotonic + 1000, a.boottime + 3'601'000, a.wall + 3'601'000};
+  EXPECT_EQ(clock_event(a, slept), ClockEvent::kResumed);
+  // the wall clock set back a day, nothing else
+  ClockSample set{a.monotonic + 1000, a.boottime + 1000, a.wall - 86'400'000};
+  EXPECT_EQ(clock_event(a, set), ClockEvent::kWallJumped);
+  // NTP's small steps are time passing
+  ClockSample ntp{a.monotonic + 1000, a.boottime + 1000, a.wall + 1300};
+  EXPECT_EQ(clock_event(a, ntp), ClockEvent::kNone);
+}
+
+TEST(FileWatchTest, AChangeCountsForItsKeyButNotUnderAnIgnoredPath) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("accord-watch-" + std::to_string(::getpid()));
+  fs::create_directories(dir / ".accord");
+  FileWatch w;
+  ASSERT_EQ(w.add(7, {dir.string()}, {(dir / ".accord").string()}), "");
+  auto settle = [&] {
+    pollfd p{w.fd(), POLLIN, 0};
+    ::poll(&p, 1, 500);
+    return w.drain();
+  };
+  std::ofstream(dir / ".accord" / "index.sqlite") << "x";
+  EXPECT_TRUE(settle().empty());
+  std::ofstream(dir / "a.vcf") << "BEGIN:VCARD";
+  EXPECT_EQ(settle(), std::set<int>{7});
+  fs::create_directories(dir / "sub");  // a folder made later is watched too
+  settle();
+  std::ofstream(dir / "sub" / "b.vcf") << "x";
+  EXPECT_EQ(settle(), std::set<int>{7});
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace accord::daemon
