@@ -675,10 +675,12 @@ std::string ImapConnector::fetch_bodies(std::string_view ids_json, const std::st
           more.atom(std::to_string(uid->second.number)).open().atom("UID")
               .atom("BODY.PEEK[]<" + std::to_string(file.size()) + "." + std::to_string(kBodyPiece) + ">").close();
           uint64_t before = file.size();
+          bool answered = false;
           each_fetch(run_ok(more, "UID FETCH BODY[] in " + folder), [&](auto& piece) {
-            if (const imap::Value* b = body_item(piece)) file.write(b->text);
+            if (const imap::Value* b = body_item(piece)) file.write(b->text), answered = true;
           });
-          if (file.size() == before) return;  // gone meanwhile: the next listing says so
+          if (!answered) return;            // expunged meanwhile: no body at all, the next listing says so
+          if (file.size() == before) break;  // the end (a server whose RFC822.SIZE said more)
         }
         data = json::object{{"raw", json::object{{"$file", file.keep()}}}, {"size", file.size()}};
       } else {
