@@ -82,8 +82,12 @@ TEST_F(EmailCrmTest, TheCaptureAddressInCcCreatesEachUnknownRecipient) {
 }
 
 TEST_F(EmailCrmTest, TheCaptureAddressInToCreatesNothing) {
-  Decision d = decide(outbound("log@crm.example"));
+  json::object m = outbound("new@client.example");
+  m["to"].as_array().push_back(json::object{{"email", "log@crm.example"}});
+  Decision d = decide(m);
   EXPECT_FALSE(d.log);
+  EXPECT_TRUE(d.create.empty());
+  EXPECT_TRUE(d.unresolved);
 }
 
 TEST_F(EmailCrmTest, UnknownRecipientsNeverCreatesNoneEvenWithTheCaptureAddress) {
