@@ -188,4 +188,20 @@ have=$(logged)
 [ "$rc" = 0 ] && grep -q "newbox@mail.example" <<<"$have" && [ "$(ls crm/message | wc -l)" = "$((before + 1))" ] &&
   ok mailbox-changed-new-logged-old-kept || bad mailbox-changed-new-logged-old-kept "rc=$rc" "$have" "$out"
 
+
+# A pair without email_crm rules whose records happen to carry a field named
+# "emailCrm" (any store may): --explain never calls them left out by a rule.
+mkdir -p plain-a/contact plain-b/contact
+echo '{"name": {"full": "Cy"}, "emailCrm": {"rule": "users", "why": "a field of its own"}}' > plain-a/contact/cy.json
+cat > plain.json <<EOF
+{"name": "plain", "state": "plain-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "plain-a"}},
+ "right": {"connector": "local", "config": {"backend": "json", "path": "plain-b"}},
+ "streams": [{"left": "contact", "right": "contact"}]}
+EOF
+runp --plugin-dir "$plugins" run plain.json  # the mirror holds the record now
+runp --plugin-dir "$plugins" plan plain.json --explain cy.json
+! grep -q "email_crm rule" <<<"$out" && grep -q "left record" <<<"$out" &&
+  ok explain-without-email-crm-names-no-rule || bad explain-without-email-crm-names-no-rule "rc=$rc" "$out"
+
 exit $fail

@@ -46,7 +46,8 @@ void PairRun::explain(const std::string& id) {
                                   {"unlinked_candidates_on_the_" + std::string(side_name(other(s))), candidates}});
     }
     r["match_keys"] = keys;
-    if (std::string why = PairLookups::why_left_out(m->data); !why.empty()) r["filter"] = why;
+    if (sp_.email_crm)  // a record of any other pair may hold a field of that name
+      if (std::string why = PairLookups::why_left_out(m->data); !why.empty()) r["filter"] = why;
     for (const auto& q : store_->quarantine_list())
       if (q.pair == sp_.name && q.side == side_name(s) && q.id == id)
         r["quarantine"] = json::object{{"error", q.error}, {"attempts", q.attempts}, {"next_retry", q.next_retry}};
