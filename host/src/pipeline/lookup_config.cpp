@@ -4,6 +4,7 @@
 #include "plugins/manifest.hpp"
 
 #include <accord/text/ascii.hpp>
+#include <accord/time/iso_duration.hpp>
 
 #include <boost/json.hpp>
 
@@ -239,34 +240,10 @@ void read_email_crm(const json::object& s, StreamPair& sp, const ConfigError& er
 }  // namespace
 
 int64_t iso_duration_seconds(std::string_view t) {
-  if (t.size() < 3 || t[0] != 'P') return -1;
-  int64_t total = 0, n = 0;
-  bool time = false, digits = false, any = false;
-  for (size_t i = 1; i < t.size(); ++i) {
-    char c = t[i];
-    if (c >= '0' && c <= '9') {
-      if (n > 100000000) return -1;
-      n = n * 10 + (c - '0');
-      digits = true;
-      continue;
-    }
-    if (c == 'T' && !time && !digits) {
-      time = true;
-      continue;
-    }
-    if (!digits) return -1;
-    int64_t unit = !time && c == 'D' ? 86400 : !time && c == 'W' ? 7 * 86400
-                 : time && c == 'H'  ? 3600
-                 : time && c == 'M'  ? 60
-                 : time && c == 'S'  ? 1
-                                     : 0;
-    if (!unit) return -1;
-    total += n * unit;
-    n = 0;
-    digits = false;
-    any = true;
-  }
-  return any && !digits ? total : -1;
+  // the shared parser (libs/time), less a sign: "since" looks back, never ahead
+  if (t.empty() || t[0] == '-' || t[0] == '+') return -1;
+  auto secs = accord::duration::parse(t);
+  return secs ? *secs : -1;
 }
 
 void read_lookup_config(const json::object& s, StreamPair& sp, const std::function<const Manifest*(Side)>& manifest,
