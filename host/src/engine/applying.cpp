@@ -55,12 +55,19 @@ namespace {
 // A run's directory for lazy fields handed over in files
 // (accord.lazy_files.v1), beside the state (not /tmp, often in memory);
 // removed with what is left in it.
+// Named after the state (.accord-lazy-STATE-XXXXXX), so that the next run of
+// that state, holding its lock, knows which a killed run left behind.
+std::filesystem::path spool_prefix(const std::string& state_path) {
+  namespace fs = std::filesystem;
+  if (state_path.empty() || state_path == ":memory:") return fs::temp_directory_path() / ".accord-lazy-";
+  fs::path state = fs::absolute(fs::path(state_path));
+  return state.parent_path() / (".accord-lazy-" + state.filename().string() + "-");
+}
+
 struct Spool {
   std::string dir;
   explicit Spool(const std::string& state_path) {
-    namespace fs = std::filesystem;
-    fs::path at = state_path.empty() ? fs::temp_directory_path() : fs::absolute(fs::path(state_path)).parent_path();
-    std::string t = (at / ".accord-lazy-XXXXXX").string();
+    std::string t = spool_prefix(state_path).string() + "XXXXXX";
     if (::mkdtemp(t.data())) dir = t;
   }
   ~Spool() {
@@ -71,6 +78,22 @@ struct Spool {
   Spool& operator=(const Spool&) = delete;
 };
 }  // namespace
+
+void remove_stale_lazy_spools(const std::string& state_path) {
+  namespace fs = std::filesystem;
+  if (state_path.empty() || state_path == ":memory:") return;  // /tmp's are anyone's: left to the system
+  fs::path prefix = spool_prefix(state_path);
+  std::string name = prefix.filename().string();
+  std::error_code ec;
+  for (fs::directory_iterator it(prefix.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+    std::string f = it->path().filename().string();
+    // the prefix and six characters of mkdtemp's: never a longer state name's
+    if (f.size() == name.size() + 6 && f.starts_with(name)) {
+      std::error_code rm;
+      fs::remove_all(it->path(), rm);
+    }
+  }
+}
 
 void PairRun::apply(std::vector<Item>& items) {
   PhaseMeter applying(opts_.events, sp_.name, Phase::kApplying, rep_.ops.size());

@@ -178,4 +178,8 @@ class PairRun {
   PerSide<std::set<std::string>> watch_;       // records the state lists unreadable, by key (read-only while reading)
 };
 
+// Removes the lazy fields' hand-over directories (accord.lazy_files.v1) a
+// killed run of this state left beside it; called with the state's lock held.
+void remove_stale_lazy_spools(const std::string& state_path);
+
 }  // namespace accord

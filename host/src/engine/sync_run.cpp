@@ -96,6 +96,7 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
     auto l = PipelineLock::acquire(p.state_path, p.name);
     if (!l) return std::unexpected(l.error());
     lock.emplace(std::move(*l));
+    remove_stale_lazy_spools(p.state_path.string());
   } else if (std::error_code ec; !fs::exists(p.state_path, ec)) {
     state_path = ":memory:";
   }
