@@ -36,10 +36,11 @@ ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$1" "$base/__cont
 # api METHOD PATH [JSON]: a request to the fake as another Google client would make it
 api() { curl -s -X"$1" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' ${3:+-d "$3"} "$base$2"; }
 # js EXPR over d (the account's /__dump) and s (/__stats)
+# (through files: the dump outgrows what one argument may hold, 128 KiB, once the Gmail checks have run)
 js() {
-  local d s
-  d=$(curl -s "$base/__dump") s=$(curl -s "$base/__stats")
-  node -e 'const d=JSON.parse(process.argv[1]),s=JSON.parse(process.argv[2]);console.log(eval(process.argv[3]))' "$d" "$s" "$1"
+  curl -s "$base/__dump" > "$work/js-dump.json"
+  curl -s "$base/__stats" > "$work/js-stats.json"
+  node -e 'const fs=require("fs"),d=JSON.parse(fs.readFileSync(process.argv[1])),s=JSON.parse(fs.readFileSync(process.argv[2]));console.log(eval(process.argv[3]))' "$work/js-dump.json" "$work/js-stats.json" "$1"
 }
 # route NAME: how many requests the fake counted for a route (from /__stats alone, on stdin: the dump can be
 # too big for an argument)
