@@ -102,7 +102,7 @@ again=$(grep -c "running contacts" d1.log)
 
 # ---- accord status shows the daemon's view -----------------------------------
 runp status pipelines/contacts.json
-if grep -q "daemon: running (pid $dpid" <<<"$out" && grep -q "contacts: next run .*(schedule), also on file watch, every 3600 s; last run ok" <<<"$out"; then
+if grep -q "daemon: running (pid $dpid" <<<"$out" && grep -Eq "contacts: next run .*\((schedule|files changed just after a run: looked at again)\), also on file watch, every 3600 s; last run ok" <<<"$out"; then
   ok "accord status shows the daemon: next run, file watch, last result"
 else bad "status without the daemon's view" "$out"; fi
 

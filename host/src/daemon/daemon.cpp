@@ -144,6 +144,7 @@ struct Pair {
   std::string pending_reason;
   std::string cursor[2];
   bool echo_check = false;  // the last run looked again after files changed during the one before
+  bool look_again = false;  // the last run was the later look at changes an echo check set aside
   long last_applied = 0;
   std::string last_status, last_error, last_error_status, last_finished;
   json::array push, watch;  // the sides ("left", "right") that start a run
@@ -171,6 +172,12 @@ struct Pipe {
 // nothing, or the daemon would run for ever.
 constexpr int64_t kOwnChangesMs = 1500;
 constexpr const char* kDuringRun = "files changed during the last run";
+// What such a look again sets aside may still be a person's edit: it is
+// looked at once more a little later (not at once, or an SQLite store's -wal
+// would start it for ever), and what changes during that run is left to the
+// schedule. A person's edit made just after a run arrives within this time.
+constexpr int64_t kLookAgainMs = 20000;
+constexpr const char* kLookAgain = "files changed just after a run: looked at again";
 
 // A connector instance of one side, with the host services it was made with.
 struct SideInstance {
@@ -524,7 +531,8 @@ void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::
   ++pipe.running;
   for (size_t k : due) {
     pairs_[k].running = true;
-    pairs_[k].echo_check = pairs_[k].next_reason == kDuringRun;
+    pairs_[k].echo_check = pairs_[k].next_reason == kDuringRun || pairs_[k].next_reason == kLookAgain;
+    pairs_[k].look_again = pairs_[k].next_reason == kLookAgain;
     pairs_[k].pending = 0;
     sub.streams.push_back(pipe.p.streams[pairs_[k].index]);
     names += (names.empty() ? "" : ", ") + pairs_[k].name + " (" + pairs_[k].next_reason + ")";
@@ -655,7 +663,10 @@ int Daemon::serve() {
         // waits for the pair's next run)
         bool during = pipe.running || mono_ms() - pipe.last_end < kOwnChangesMs;
         const Pair& pk = pairs_[k];
-        if (pk.echo_check && (pk.running || (during && pk.last_applied == 0))) continue;
+        if (pk.echo_check && (pk.running || (during && pk.last_applied == 0))) {
+          if (!pk.look_again) trigger(static_cast<size_t>(k), kLookAgain, kLookAgainMs);
+          continue;
+        }
         log_.write(ACCORD_LOG_DEBUG, pipe.p.name, pairs_[k].name + ": files changed");
         // soon, not at once: an editor writes a file in several steps
         trigger(static_cast<size_t>(k), during ? kDuringRun : "files changed", 300);
