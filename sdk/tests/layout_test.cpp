@@ -4,6 +4,7 @@
 // in the same commit.
 #include <accord/connector.h>
 #include <accord/streams.h>
+#include <accord/watch.h>
 
 #include <gtest/gtest.h>
 
@@ -71,4 +72,12 @@ TEST(AbiLayoutTest, StreamsExtensionOffsetsArePinned) {
   EXPECT_EQ(offsetof(accord_streams_v1, check), 8u);
   EXPECT_EQ(offsetof(accord_streams_v1, fields), 16u);
   EXPECT_EQ(sizeof(accord_streams_v1), 24u);
+}
+
+TEST(AbiLayoutTest, WatchExtensionOffsetsArePinned) {
+  // accord.watch.v1 grows at its end only (struct_size first)
+  EXPECT_STREQ(ACCORD_WATCH_V1, "accord.watch.v1");
+  EXPECT_EQ(offsetof(accord_watch_v1, struct_size), 0u);
+  EXPECT_EQ(offsetof(accord_watch_v1, paths), 8u);
+  EXPECT_EQ(sizeof(accord_watch_v1), 16u);
 }
