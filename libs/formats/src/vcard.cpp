@@ -796,7 +796,8 @@ std::string meaning(const std::string& l) {
 
 namespace {
 std::string serialize_card(const json::object& card, const std::string& version, const std::string& idem,
-                           const std::vector<std::string>& keep, bool explicit_kind, bool fn_optional = false);
+                           const std::vector<std::string>& keep, bool explicit_kind, bool fn_optional = false,
+                           const std::vector<std::string>& old_labels = {});
 }
 
 std::string serialize(const json::object& card, const std::string& version, const std::string& idem,
@@ -805,9 +806,39 @@ std::string serialize(const json::object& card, const std::string& version, cons
 }
 
 namespace {
+// The head (group, name and parameters but ENCODING and CHARSET, as
+// written) of the first unused LABEL line of `labels` that parse() would
+// match to address `o` whose full form is `full`: the same group, the same
+// contexts and that text.
+std::optional<std::string> old_label_head(const std::vector<std::string>& labels, std::vector<bool>& used,
+                                          const json::object& o, const std::string& full) {
+  std::string group = Writer::group(o);
+  const json::value* have = o.if_contains("contexts");
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (used[i]) continue;
+    Prop l = parse_line(labels[i], 0);
+    json::object ctx = contexts_of(l);
+    bool same_contexts = have ? *have == json::value(ctx) : ctx.empty();
+    if (!same_contexts || (l.group.empty() ? "" : l.group + ".") != group || unescape(l.value) != full) continue;
+    used[i] = true;
+    std::string head;
+    for (const auto& piece : split_unquoted(std::string_view(labels[i]).substr(0, find_unquoted(labels[i], ':')), ';', true)) {
+      std::string u = upper(piece);
+      if (u.starts_with("ENCODING=") || u.starts_with("CHARSET=") || u == "QUOTED-PRINTABLE" || u == "BASE64" ||
+          u == "8BIT" || u == "7BIT")
+        continue;
+      head += (head.empty() ? "" : ";") + piece;
+    }
+    return head;
+  }
+  return std::nullopt;
+}
+
 std::string serialize_card(const json::object& card, const std::string& version, const std::string& idem,
-                           const std::vector<std::string>& keep, bool explicit_kind, bool fn_optional) {
+                           const std::vector<std::string>& keep, bool explicit_kind, bool fn_optional,
+                           const std::vector<std::string>& old_labels) {
   Writer w{"", version != "3.0" && version != "2.1"};
+  std::vector<bool> used_labels(old_labels.size(), false);
   w.v21 = version == "2.1";
   std::string& out = w.out;
   auto emit_line = [&](const std::string& l) { w.line(l); };
@@ -887,8 +918,15 @@ std::string serialize_card(const json::object& card, const std::string& version,
     std::string v;
     for (int i = 0; i < 7; ++i) v += (i ? ";" : "") + escape(f[i], true);
     emit_line(G(o) + "ADR" + p + ":" + v);
-    // 2.1 and 3.0 write the full form as a LABEL of the same types
+    // 2.1 and 3.0 write the full form as a LABEL of the same types, or as
+    // the old file's LABEL of this address had them (Outlook writes
+    // LABEL;WORK;PREF, Lotus Notes other types than the ADR's): its head as
+    // it was, the value as it is now
     if (!w.v4 && !full.empty()) {
+      if (auto head = old_label_head(old_labels, used_labels, o, full); head) {
+        emit_line(*head + ":" + escape(full, false));
+        return;
+      }
       json::object lo = o;  // the LABEL's own types: the contexts (TYPE=postal and the like stay on ADR)
       lo.erase("pref");
       if (auto* vp = lo.if_contains("vCardParams"); vp && vp->is_object()) {
@@ -1009,12 +1047,15 @@ std::string rewrite(std::string_view old_text, const json::object& card, const s
   Parsed old = parse(old_text);
   std::string version = old.version == "2.1" || old.version == "3.0" ? old.version : "4.0";
   bool explicit_kind = false, has_fn = false;
+  std::vector<std::string> labels;
   for (const auto& l : logical_lines(old_text)) {
     std::string n = upper(l.substr(0, l.find_first_of(";:")));
     explicit_kind = explicit_kind || n == "KIND" || n.ends_with(".KIND") || n == "X-ADDRESSBOOKSERVER-KIND";
     has_fn = has_fn || n == "FN" || n.ends_with(".FN");
+    if (n == "LABEL" || n.ends_with(".LABEL")) labels.push_back(l);
   }
-  std::string fresh = serialize_card(card, version, idem, old.unknown, explicit_kind, version == "2.1" && !has_fn);
+  std::string fresh =
+      serialize_card(card, version, idem, old.unknown, explicit_kind, version == "2.1" && !has_fn, labels);
   merge::Rules rules;
   rules.key = meaning;
   rules.keep_old = {"VERSION", "PRODID"};

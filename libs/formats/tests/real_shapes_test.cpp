@@ -140,3 +140,28 @@ TEST(RealShapesTest, AnOverrideWithoutItsSeriesKeepsItsRecurrenceId) {
   std::string edited = icalendar::rewrite(text, ev, icalendar::Kind::kEvent, "");
   EXPECT_NE(edited.find("RECURRENCE-ID:20250428T160500Z\r\n"), std::string::npos) << edited;
 }
+
+TEST(RealShapesTest, ALabelWhoseTypesDifferFromItsAddressStaysAsItWas) {
+  // Outlook 2007's 2.1 export: LABEL;WORK;PREF beside ADR;WORK;PREF, in
+  // quoted-printable with soft line breaks; a 3.0 card (Lotus Notes) whose
+  // LABEL has other types than its ADR. Neither may change when a card is
+  // written back unchanged or with another field edited.
+  for (std::string text : {
+           std::string("BEGIN:VCARD\r\nVERSION:2.1\r\nN:Angstadt;Michael\r\nFN:Michael Angstadt\r\n"
+                       "ADR;WORK;PREF:;TheOffice;222 Broadway;New York;NY;99999;USA\r\n"
+                       "LABEL;WORK;PREF;ENCODING=QUOTED-PRINTABLE:222 Broadway=0D=0A=\r\nNew York, NY 99999=0D=0A=\r\nUSA\r\n"
+                       "EMAIL;PREF;INTERNET:mike@example.org\r\nEND:VCARD\r\n"),
+           std::string("BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe;Jane;;;\r\nFN:Jane Doe\r\n"
+                       "ADR;TYPE=WORK,POSTAL:;;1 Main St;Springfield;;12345;USA\r\n"
+                       "LABEL;TYPE=WORK,PARCEL:1 Main St\\nSpringfield 12345\\nUSA\r\nEND:VCARD\r\n"),
+       }) {
+    EXPECT_EQ(vcard_as_is(text), text);
+    json::object card = through_store(vcard::parse(text).card);
+    card["name"].as_object()["full"] = "Edited Name";
+    std::string edited = vcard::rewrite(text, card, "");
+    std::string expected = text;
+    size_t fn = expected.find("FN:");
+    expected.replace(fn, expected.find("\r\n", fn) - fn, "FN:Edited Name");
+    EXPECT_EQ(edited, expected);
+  }
+}
