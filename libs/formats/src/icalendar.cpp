@@ -474,6 +474,9 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
   json::object participants, alerts;
   std::vector<icalproperty*> rdates, exdates;
   json::array ical_props;
+  // added and excluded dates are keys in the start's zone: without a start
+  // (RFC 5545's own RDATE examples) they are kept as they were
+  const bool has_start = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY) != nullptr;
   auto zone_of = [&](icalproperty* p, const DateTime& d) -> Zones::Resolved {
     std::string tz = param(p, ICAL_TZID_PARAMETER);
     if (!tz.empty()) return rd.zones.from_tzid(tz, &rd.kept_zones);
@@ -539,9 +542,9 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
     } else if (name == "RRULE") {
       // zones are known once DTSTART is read: converted after the loop
       arr_at(o, "recurrenceRules").push_back(json::value(v));
-    } else if (name == "EXDATE") {
+    } else if (name == "EXDATE" && has_start) {
       exdates.push_back(p);
-    } else if (name == "RDATE" && v.find('/') == std::string::npos) {
+    } else if (name == "RDATE" && has_start && v.find('/') == std::string::npos) {
       rdates.push_back(p);
     } else if (name == "ORGANIZER" || name == "ATTENDEE") {
       participants["p" + std::to_string(participants.size() + 1)] = participant_of(p, name == "ORGANIZER");
@@ -991,6 +994,7 @@ std::string serialize_with(const json::object& obj, Kind kind, const std::string
 
 std::string fold_lines(const std::vector<std::string>& logical);
 std::vector<std::string> logical_lines(std::string_view text);
+std::string line_key(const std::string& logical);
 
 // libical reads CATEGORIES:A,B (and RESOURCES) as one property a value and
 // writes a line each: the values of consecutive lines of one property with
@@ -1035,14 +1039,18 @@ std::vector<std::string> logical_lines(std::string_view text) {
 
 // libical writes RDATE/EXDATE one date a line; a file may hold several on
 // one line (RDATE;VALUE=DATE:19970101,19970120). Where the fresh text has
-// each date of such an old line, with the same parameters, they become that
-// old line again (at the first one's place), so the merge keeps it as it was.
+// each date of such an old line, with the same parameters (in any order and
+// quoting: compared by line_key), they become that old line again (at the
+// first one's place), so the merge keeps it as it was.
 std::string regroup_date_lists(std::string_view old_text, const std::string& fresh) {
   std::vector<std::string> olds;
   for (auto& l : logical_lines(old_text))
     if ((l.starts_with("RDATE") || l.starts_with("EXDATE")) && l.find(',') != std::string::npos) olds.push_back(l);
   if (olds.empty()) return fresh;
   std::vector<std::string> out = logical_lines(fresh);
+  std::vector<std::string> keys(out.size());
+  for (size_t i = 0; i < out.size(); ++i)
+    if (out[i].starts_with("RDATE") || out[i].starts_with("EXDATE")) keys[i] = line_key(out[i]);
   for (const auto& ol : olds) {
     size_t colon = ol.find(':');
     if (colon == std::string::npos) continue;
@@ -1056,14 +1064,20 @@ std::string regroup_date_lists(std::string_view old_text, const std::string& fre
     }
     std::vector<size_t> where;
     for (const auto& v : values) {
-      auto it = std::find(out.begin(), out.end(), head + v);
-      if (it == out.end()) break;
-      where.push_back(static_cast<size_t>(it - out.begin()));
+      std::string k = line_key(head + v);
+      auto it = std::find(keys.begin(), keys.end(), k);
+      if (it == keys.end()) break;
+      where.push_back(static_cast<size_t>(it - keys.begin()));
+      *it = "";  // taken
     }
     if (where.size() != values.size()) continue;
     std::sort(where.begin(), where.end());
     out[where[0]] = ol;
-    for (size_t i = where.size(); i-- > 1;) out.erase(out.begin() + static_cast<std::ptrdiff_t>(where[i]));
+    keys[where[0]] = "";
+    for (size_t i = where.size(); i-- > 1;) {
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(where[i]));
+      keys.erase(keys.begin() + static_cast<std::ptrdiff_t>(where[i]));
+    }
   }
   return fold_lines(out);
 }

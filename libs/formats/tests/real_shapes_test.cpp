@@ -165,3 +165,34 @@ TEST(RealShapesTest, ALabelWhoseTypesDifferFromItsAddressStaysAsItWas) {
     EXPECT_EQ(edited, expected);
   }
 }
+
+TEST(RealShapesTest, AddedDatesOfAnEventWithoutStartStayAsTheyWere) {
+  // RFC 5545's RDATE examples as python-icalendar's rfc_5545_RDATE_example.ics
+  // has them: events without DTSTART, so no zone the dates could be keys in
+  for (std::string event : {
+           std::string("BEGIN:VEVENT\r\nUID:1\r\nRDATE:19970714T123000Z\r\nEND:VEVENT\r\n"),
+           std::string("BEGIN:VEVENT\r\nUID:2\r\nRDATE;TZID=America/New_York:19970714T083000\r\nEND:VEVENT\r\n"),
+           std::string("BEGIN:VEVENT\r\nUID:4\r\nRDATE;VALUE=DATE:19970101,19970120,19970217,19970421,\r\n"
+                       " 19970526,19970704\r\nEXDATE;VALUE=DATE:19970120\r\nEND:VEVENT\r\n"),
+       }) {
+    std::string text = cal(event);
+    EXPECT_EQ(ical_as_is(text), text);
+  }
+}
+
+TEST(RealShapesTest, PeriodsAddedOnOneLineWithAQuotedZoneAreWrittenOnce) {
+  // khal's and Lotus Notes' shape (python-icalendar's issue 156): RDATE
+  // periods on one line, the TZID quoted and before VALUE
+  std::string text = cal(
+      "BEGIN:VEVENT\r\nUID:p1\r\nSUMMARY:Event\r\nDTSTART;TZID=America/Chicago:20180327T080000\r\n"
+      "DTEND;TZID=America/Chicago:20180327T090000\r\n"
+      "RDATE;TZID=\"Central Standard Time\";VALUE=PERIOD:20180327T080000/20180327T090000,\r\n"
+      " 20180403T080000/20180403T090000,20180410T080000/20180410T090000\r\nEND:VEVENT\r\n");
+  EXPECT_EQ(ical_as_is(text), text);
+  json::object ev = through_store(icalendar::parse(text).object);
+  ev["title"] = "Moved";
+  std::string edited = icalendar::rewrite(text, ev, icalendar::Kind::kEvent, "");
+  std::string expected = text;
+  expected.replace(expected.find("SUMMARY:Event"), 13, "SUMMARY:Moved");
+  EXPECT_EQ(edited, expected);
+}
