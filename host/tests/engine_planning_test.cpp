@@ -7,6 +7,7 @@
 // fields whose bases must not move, and two records matched for the first time.
 #include "engine/keys.hpp"
 #include "engine/planning.hpp"
+#include "mapping/field_travel.hpp"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -216,4 +217,13 @@ TEST(PlanningTest, ACreateCopiesTheSourceWithItsKey) {
   EXPECT_EQ(it.id.left, "l7");
   EXPECT_EQ(it.quarantine_side_id.left, "l7");
   EXPECT_EQ(it.op.right->data.at("name"), "Ann");
+}
+
+// A stream whose fields are all read-only keeps nothing a write sends
+// (review finding 10: an empty list read as "keeps everything").
+TEST(PlanningTest, AStreamWhoseFieldsAreAllReadOnlyLeavesEveryFieldBehind) {
+  std::vector<std::string> kept = writable_fields({"/name", "/emails"}, {"/name", "/emails"});
+  json::value data = json::parse(R"({"name":"Ann","emails":{"e1":{"address":"a@x.example"}}})");
+  EXPECT_EQ(left_behind(data, kept), (std::vector<std::string>{"/name", "/emails"}));
+  EXPECT_EQ(left_behind(data, writable_fields({"/name", "/emails"}, {"/name"})), std::vector<std::string>{"/name"});
 }

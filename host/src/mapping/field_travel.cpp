@@ -86,6 +86,7 @@ std::vector<std::string> writable_fields(const std::vector<std::string>& fields,
   std::vector<std::string> out;
   for (const auto& f : fields)
     if (std::find(read_only.begin(), read_only.end(), f) == read_only.end()) out.push_back(f);
+  if (out.empty() && !fields.empty()) out.emplace_back(kKeepsNone);  // (empty would say "keeps any field")
   return out;
 }
 

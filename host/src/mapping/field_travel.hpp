@@ -12,6 +12,7 @@
 #include <boost/json/value.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace accord {
@@ -42,6 +43,10 @@ std::vector<std::string> pair_untravelled(bool identity, const TravelSide& left,
                                           const std::vector<std::string>& rules_read);
 
 // `fields` less those of `read_only` (what a write to that side keeps).
+// A side that writes none of its fields keeps kKeepsNone, a path no record
+// holds: left_behind then names every field (an empty list would mean a
+// side that keeps any field).
+inline constexpr std::string_view kKeepsNone = "/\x1f(none)";
 std::vector<std::string> writable_fields(const std::vector<std::string>& fields, const std::vector<std::string>& read_only);
 
 // One record's part of it: the paths of `data` (under `prefix`, a pointer)
