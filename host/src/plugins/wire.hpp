@@ -28,8 +28,12 @@
 
 namespace accord::wire {
 
-// Deeper than this, an answer (a record, a result) is not read.
-inline constexpr std::size_t kMaxDepth = 64;
+// Deeper than this, an answer (a record, a result) is not read. Boost.JSON's
+// default depth, which every reader of a stored record's data uses (the
+// engine's planning, folding, undo, the CLI): an answer read deeper would put
+// data in the state that the next step cannot parse back. Counted from the
+// answer's outer object, so a record's data is always readable alone.
+inline constexpr std::size_t kMaxDepth = 32;
 
 // A part of an answer the host could not read.
 struct Problem {

@@ -98,7 +98,10 @@ std::optional<FileFormat> json_format(const std::string& stream) {
   f.extension = ".json";
   f.key_name = "\"@accord\"";
   f.parse = [](std::string_view text) {
-    json::value v = json::parse(text);
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);  // Boost's default depth (32), as the host reads
+    if (ec == json::error::too_deep) throw std::runtime_error("not JSON the host can read: nested deeper than 32 levels");
+    if (ec) throw std::runtime_error("not JSON (" + ec.message() + ")");
     if (!v.is_object()) throw std::runtime_error("a record file must hold a JSON object");
     FileFormat::Parsed p;
     p.data = std::move(v.get_object());
