@@ -38,7 +38,8 @@
 //   outlook.timezone, Prefer: outlook.body-content-type, at most 4 requests in flight per mailbox (the 5th: 429
 //   ApplicationThrottled "Application is over its MailboxConcurrency limit."), 10,000 requests per 10 minutes per
 //   mailbox (429 "… RequestRate limit."), injected 429/503 with Retry-After, 405 for a wrong method.
-// Not modelled: sending mail, replies/forwards, itemAttachment/referenceAttachment content, attendees' responses,
+// Not modelled: sending mail, replies/forwards, itemAttachment/referenceAttachment content, the invitations and
+// responses as messages (an attendee's answer is set by /__respond),
 // meeting messages, shared or delegated mailboxes, $search, $orderby and $filter expressions a route does not
 // name (501), calendar groups, open extensions, change notifications, Outlook notes (/me/notes is
 // not in Graph v1.0: no route, 404 like any unknown segment), state across restarts.
@@ -64,6 +65,7 @@
 //   POST /__account {"email", "access_token"?, "refresh_token"?}       another mailbox
 //   POST /__device {"user_code", "action": "approve"|"deny", "email"?}  the user at the device-login page
 //   POST /__deliver {"folder": id or well-known name, "mime": base64, "email"?}  a received (not draft) message
+//   POST /__respond {"event": id, "email", "response"}  an attendee answers the organizer's event
 //   GET  /__dump[?user=EMAIL] → that mailbox;  GET /__stats → {requests, by_route, tokens_issued, throttled, max_inflight}
 'use strict';
 const crypto = require('crypto');
@@ -1394,12 +1396,30 @@ function eventView(u, ctx, ev, inst) {
 const EVENT_COMPUTED = ['id', 'createdDateTime', 'lastModifiedDateTime', 'changeKey', 'iCalUId', 'type', 'seriesMasterId', 'webLink', 'organizer',
                         'isOrganizer', 'responseStatus', 'bodyPreview', 'originalStart', 'cancelledOccurrences', 'hasAttachments', 'isCancelled',
                         'originalStartTimeZone', 'originalEndTimeZone', 'onlineMeetingUrl', 'isDraft', 'exceptionOccurrences', 'instances', 'calendar'];
+// attendees (resources/attendee.md): an attendee needs an address (a recipient without one: 400
+// ErrorInvalidRecipients); type required (the default), optional or resource; status is the attendee's own
+// answer ("The attendee's response … and date-time that the response was sent"), given by the attendee's
+// accept/tentativelyAccept/decline (event-accept.md …), never by the organizer's write: an attendee new to the
+// event reads {"response": "none", "time": "0001-01-01T00:00:00Z"} (user-post-events.md's example answers),
+// one already there keeps the answer it gave (by address, case-insensitive).
+function writeAttendees(before, list) {
+  if (list === null) return [];
+  const had = new Map((before || []).map(a => [a.emailAddress.address.toLowerCase(), a]));
+  return list.map(a => {
+    const addr = a && a.emailAddress && typeof a.emailAddress.address === 'string' ? a.emailAddress.address.trim() : '';
+    if (!/^[^@\s]+@[^@\s]+$/.test(addr)) fail(400, 'ErrorInvalidRecipients', 'At least one recipient isn\'t valid.');
+    const old = had.get(addr.toLowerCase());
+    return {type: a.type || 'required', status: old ? old.status : {response: 'none', time: '0001-01-01T00:00:00Z'},
+            emailAddress: {name: a.emailAddress.name || addr, address: addr}};
+  });
+}
 function writeEvent(ev, b, target) {
   const t = target || ev.data;
   for (const k of Object.keys(b)) {
     if (k.includes('@odata.') || EVENT_COMPUTED.includes(k) || k === 'attachments') continue;
     if (k === 'singleValueExtendedProperties') setExtended(ev, b[k]);
     else if (k === 'multiValueExtendedProperties') ev.mvep = b[k];
+    else if (k === 'attendees') t.attendees = writeAttendees(t.attendees, b[k]);
     else if (k === 'start' || k === 'end') {
       const x = parseDtz(b[k], k);
       t[k] = x.ms;
@@ -2366,6 +2386,17 @@ function testRoutes(req, res, url, raw) {
     for (const a of x.files) addAttachment(u, m, a);
     m.attachmentsSinceMime = false;
     return json(200, {id: regularId(m), immutableId: immutableId(m)});
+  }
+  // POST /__respond {"event": id, "email", "response": "accepted"|"tentativelyAccepted"|"declined"}: that
+  // attendee answers (event-accept.md, event-tentativelyaccept.md, event-decline.md, as the organizer's copy shows it)
+  if (p === '/__respond') {
+    const u = who() || users.get(firstUser.toLowerCase());
+    const ev = u && itemById(u, 'events', c.event);
+    const a = ev && (ev.data.attendees || []).find(x => x.emailAddress.address.toLowerCase() === String(c.email || '').toLowerCase());
+    if (!a) return json(404, {error: 'no such event or attendee'});
+    a.status = {response: c.response, time: isoZ(stamp())};
+    touch(u, ev);
+    return json(200, {ok: true});
   }
   if (p === '/__stats') return json(200, stats);
   if (p === '/__dump') {

@@ -6,6 +6,7 @@
 
 #include <accord/formats/windows_zones.hpp>
 #include <accord/json/lenient.hpp>
+#include <accord/text/ascii.hpp>
 #include <accord/time/iso_duration.hpp>
 #include <accord/time/utc_time.hpp>
 
@@ -256,7 +257,124 @@ void own_fields(const json::object& e, const Times& t, json::object& out) {
   out["duration"] = accord::duration::format(std::max<int64_t>(0, t.end - t.start));
 }
 
+// ---- people and reminders ----------------------------------------------------------
+// attendee.md: {type: required|optional|resource, status: responseStatus, emailAddress};
+// responsestatus.md: response none|organizer|tentativelyAccepted|accepted|declined|notResponded.
+// As the formats lib reads ORGANIZER and ATTENDEE (RFC 8984 4.4.6): the organizer
+// first with the role owner, attendees with the role attendee (optional: and
+// optional; a resource: kind "resource"), sendTo imip mailto:, the response as
+// participationStatus (none and notResponded: needs-action).
+
+json::object participant(const json::object& who, json::object roles) {
+  json::object p{{"@type", "Participant"}};
+  const json::object* ea = obj(who, "emailAddress");
+  std::string addr = ea ? str(*ea, "address") : "", name = ea ? str(*ea, "name") : "";
+  if (!name.empty() && name != addr) p["name"] = name;
+  if (!addr.empty()) {
+    p["email"] = addr;
+    p["sendTo"] = json::object{{"imip", "mailto:" + addr}};
+  }
+  p["roles"] = std::move(roles);
+  return p;
+}
+
+std::string partstat(const std::string& response) {
+  if (response == "accepted" || response == "organizer") return "accepted";
+  if (response == "declined") return "declined";
+  if (response == "tentativelyAccepted") return "tentative";
+  return "needs-action";
+}
+
+std::string address_of(const json::object& p) {
+  if (std::string e = str(p, "email"); !e.empty()) return e;
+  if (const json::object* st = obj(p, "sendTo"))
+    for (const auto& [k, v] : *st)
+      if (std::string u = v.is_string() ? std::string(v.get_string()) : ""; accord::ascii_lower(u.substr(0, 7)) == "mailto:")
+        return u.substr(7);
+  return "";
+}
+
 }  // namespace
+
+json::object participants_of(const json::object& e) {
+  json::object out;
+  const json::array* as = arr(e, "attendees");
+  if (!as || as->empty()) return out;  // an appointment: its organizer is the mailbox, said by no one
+  if (const json::object* o = obj(e, "organizer"))
+    if (const json::object* ea = obj(*o, "emailAddress"); ea && !str(*ea, "address").empty())
+      out["p1"] = participant(*o, json::object{{"owner", true}});
+  for (const auto& v : *as) {
+    if (!v.is_object()) continue;
+    const json::object& a = v.get_object();
+    const json::object* ea = obj(a, "emailAddress");
+    if (!ea || str(*ea, "address").empty()) continue;
+    std::string type = str(a, "type");
+    json::object roles{{"attendee", true}};
+    if (type == "optional") roles["optional"] = true;
+    json::object p = participant(a, std::move(roles));
+    if (const json::object* st = obj(a, "status")) p["participationStatus"] = partstat(str(*st, "response"));
+    else p["participationStatus"] = "needs-action";
+    if (type == "resource") p["kind"] = "resource";
+    out["p" + std::to_string(out.size() + 1)] = std::move(p);
+  }
+  return out;
+}
+
+json::array attendees_of(const json::object& event) {
+  json::array out;
+  const json::object* ps = obj(event, "participants");
+  if (!ps) return out;
+  std::vector<std::pair<std::string, const json::object*>> v;
+  for (const auto& [k, p] : *ps)
+    if (p.is_object()) v.emplace_back(std::string(k), &p.get_object());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
+  });
+  for (const auto& [k, p] : v) {
+    const json::object* roles = obj(*p, "roles");
+    bool owner = roles && roles->contains("owner"), attendee = !roles || roles->empty() || roles->contains("attendee") ||
+                                                                roles->contains("optional") || roles->contains("chair");
+    if (owner && !(roles->contains("attendee"))) continue;  // the organizer: Outlook's is the mailbox
+    if (!attendee) continue;                                   // informational: no Outlook type
+    std::string addr = address_of(*p);
+    if (addr.empty()) continue;
+    json::object ea{{"address", addr}};
+    if (std::string n = str(*p, "name"); !n.empty()) ea["name"] = n;
+    std::string kind = str(*p, "kind");
+    std::string type = kind == "resource" || kind == "location" ? "resource"
+                       : roles && roles->contains("optional") ? "optional" : "required";
+    // the response (status) is the attendee's own to send (event-accept.md, event-decline.md): not written
+    out.push_back(json::object{{"emailAddress", std::move(ea)}, {"type", type}});
+  }
+  return out;
+}
+
+json::object alerts_of(const json::object& e) {
+  const json::value* on = e.if_contains("isReminderOn");
+  if (!on || !on->is_bool() || !on->get_bool()) return {};
+  const json::value* m = e.if_contains("reminderMinutesBeforeStart");
+  int64_t minutes = m && m->is_int64() ? m->get_int64() : 15;
+  return json::object{{"a1", json::object{{"@type", "Alert"},
+                                          {"trigger", json::object{{"@type", "OffsetTrigger"},
+                                                                   {"offset", accord::duration::format(-minutes * 60)}}},
+                                          {"action", "display"}}}};
+}
+
+std::optional<int64_t> reminder_minutes(const json::object& event) {
+  const json::object* al = obj(event, "alerts");
+  if (!al) return std::nullopt;
+  std::optional<int64_t> best;
+  for (const auto& [k, v] : *al) {
+    const json::object* a = v.if_object();
+    const json::object* t = a ? obj(*a, "trigger") : nullptr;
+    if (!t || str(*t, "@type") == "AbsoluteTrigger" || str(*t, "relativeTo") == "end") continue;
+    auto off = accord::duration::parse(str(*t, "offset"));
+    if (!off || *off > 0) continue;  // an alert after the start: Outlook reminds before it only
+    int64_t mins = -*off / 60;
+    if (!best || mins < *best) best = mins;  // the one nearest the start
+  }
+  return best;
+}
 
 std::string recurrence_id(const std::string& original_start_utc, const std::string& zone) {
   auto w = wall(original_start_utc);
@@ -283,6 +401,8 @@ json::object to_event(const Series& s) {
   }
   if (const json::object* rec = obj(m, "recurrence"))
     if (auto rule = rule_of(*rec)) ev["recurrenceRules"] = json::array{std::move(*rule)};
+  if (json::object ps = participants_of(m); !ps.empty()) ev["participants"] = std::move(ps);
+  if (json::object al = alerts_of(m); !al.empty()) ev["alerts"] = std::move(al);
   json::object overrides;
   const std::string tod = local_text(t.start).substr(10);  // "T10:00:00"
   for (const std::string& c : strings(m, "cancelledOccurrences"))
@@ -343,6 +463,14 @@ Written from_event(const json::object& e) {
     for (const auto& [k, v] : *kw)
       if (v.is_bool() && v.get_bool()) cats.push_back(json::value(std::string(k)));
   g["categories"] = std::move(cats);
+  // reminders: Outlook keeps one (event.md: isReminderOn, reminderMinutesBeforeStart)
+  if (auto mins = reminder_minutes(e)) {
+    g["isReminderOn"] = true;
+    g["reminderMinutesBeforeStart"] = *mins;
+  } else {
+    g["isReminderOn"] = false;
+  }
+  w.attendees = attendees_of(e);
   g["recurrence"] = nullptr;
   if (const json::array* rules = arr(e, "recurrenceRules"); rules && !rules->empty() && rules->front().is_object()) {
     if (rules->size() > 1) throw std::invalid_argument("Outlook keeps one recurrence rule per series");
@@ -381,7 +509,10 @@ Written from_event(const json::object& e) {
 const std::vector<std::string>& fields() {
   static const std::vector<std::string> f = {"/title",      "/description",     "/locations/*/name", "/start",
                                              "/timeZone",   "/duration",        "/showWithoutTime",  "/privacy",
-                                             "/keywords",   "/recurrenceRules", "/recurrenceOverrides"};
+                                             "/keywords",   "/recurrenceRules", "/recurrenceOverrides",
+                                             "/participants/*/name", "/participants/*/email", "/participants/*/sendTo",
+                                             "/participants/*/roles", "/participants/*/participationStatus",
+                                             "/participants/*/kind", "/alerts/*/trigger", "/alerts/*/action"};
   return f;
 }
 

@@ -13,6 +13,7 @@
 // Pure functions; any thread.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include <cstdint>
@@ -39,8 +40,21 @@ struct Written {
   };
   std::vector<Change> changed;             // overrides that change an occurrence
   std::vector<std::string> excluded;       // overrides that cancel one (recurrence ids)
+  // the participants as Graph attendees (the organizer left out: the mailbox
+  // is Outlook's); sent only when the settings say so, since Outlook mails an
+  // invitation to each attendee written (user-post-events.md)
+  boost::json::array attendees;
 };
 Written from_event(const boost::json::object& event);
+
+// Graph's organizer and attendees as JSCalendar participants (none for an
+// event without attendees), and its reminder as alerts; back: the
+// participants as attendees, the alert nearest before the start as
+// reminderMinutesBeforeStart (Outlook keeps one).
+boost::json::object participants_of(const boost::json::object& graph_event);
+boost::json::array attendees_of(const boost::json::object& event);
+boost::json::object alerts_of(const boost::json::object& graph_event);
+std::optional<int64_t> reminder_minutes(const boost::json::object& event);
 
 // The recurrence id (local start "2026-03-02T10:00:00" in `zone`) of an
 // occurrence whose originalStart is a UTC DateTimeOffset.

@@ -7,8 +7,10 @@
 #include <accord/kit/batch.hpp>
 #include <accord/kit/cursor.hpp>
 #include <accord/net/url_rules.hpp>
+#include <accord/text/ascii.hpp>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace json = boost::json;
 using accord::json_read::arr;
@@ -65,8 +67,12 @@ const char* config_schema() {
           "description": "graph: the mail folders the message stream syncs, by id, path (\"INBOX/Work\"), name or well-known name (\"inbox\", \"sentitems\"); \"*\": every folder but Deleted Items, Junk Email and Outbox (and their subfolders)"},
         "task_lists": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "default": ["defaultList"],
           "description": "graph: the To Do lists the task stream syncs, by id or display name; \"defaultList\" is the default Tasks list. New tasks go to the first"},
+        "calendar_id": {"type": "string", "minLength": 1, "default": "primary",
+          "description": "graph: the calendar the event stream syncs: \"primary\" (the default calendar), a calendar's id or name, or \"*\": every calendar Outlook lets this mailbox edit, each followed on its own; new events go to the default calendar (or the one named)"},
+        "event_attendees": {"type": "string", "enum": ["read", "write"], "default": "read",
+          "description": "graph: read: an event's organizer and attendees (with their responses) become its participants, and a record's participants are never written; write: they are written too, and Outlook then mails an invitation or update to each attendee written"},
         "calendar_window": {"type": "object", "additionalProperties": false,
-          "description": "graph: the primary calendar's changes are followed within a window (calendarView/delta) that moves with the days; a full listing holds every event",
+          "description": "graph: each synced calendar's changes are followed within a window (calendarView/delta) that moves with the days; a full listing holds every event",
           "properties": {
             "start": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "a fixed first day (YYYY-MM-DD), instead of past_days"},
             "past_days": {"type": "integer", "minimum": 0, "maximum": 3650, "default": 365, "description": "the window begins this many days before today"},
@@ -111,6 +117,9 @@ Settings read_settings(const accord::kit::Config& k) {
   if (s.mail_folders.empty()) s.mail_folders = {"*"};
   if (s.contact_folders.empty()) s.contact_folders = {"contacts"};
   if (s.task_lists.empty()) s.task_lists = {"defaultList"};
+  s.calendar_id = k.str("/calendar_id");
+  if (s.calendar_id.empty()) s.calendar_id = "primary";
+  s.write_attendees = k.str("/event_attendees") == "write";
   s.window_start = k.str("/calendar_window/start");
   s.past_days = k.integer("/calendar_window/past_days", 365);
   s.future_days = k.integer("/calendar_window/future_days", 730);
@@ -148,6 +157,7 @@ std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
   if (host_.read_only()) throw accord::Error(ACCORD_UNSUPPORTED, "this instance is read-only");
   std::vector<accord::kit::Op> ops = accord::kit::parse_ops(ops_text);
   std::vector<std::optional<accord::kit::Result>> done(ops.size());
+  ensure_categories(ops, stream == "message" ? "categories" : "keywords");
   if (stream == "message") batch_messages(ops, done);
   return accord::kit::results_json(accord::kit::apply_each(owner_, ops, [&](const accord::kit::Op& op) {
     if (auto& d = done[static_cast<size_t>(&op - ops.data())]) return *d;
@@ -156,6 +166,61 @@ std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
     if (stream == "message") return apply_message(op);
     return apply_task(op);
   }));
+}
+
+// The master category list (outlookuser-list-mastercategories.md): a
+// category an item names that the list lacks is made first
+// (outlookuser-post-mastercategories.md), with a colour of its own (one of
+// the 25 presets, picked from the name so that every run picks the same),
+// so that a category made on another side shows in Outlook as Outlook's own
+// do. Needs MailboxSettings.ReadWrite: without it (403) categories still
+// travel as names on the items, uncoloured, and the list is left alone.
+void Backend::ensure_categories(const std::vector<accord::kit::Op>& ops, const char* member) {
+  std::vector<std::string> wanted;
+  for (const accord::kit::Op& op : ops) {
+    if (op.is_delete()) continue;
+    const json::value* v = op.data.if_contains(member);
+    if (v && v->is_object()) {
+      for (const auto& [k, on] : v->get_object())
+        if (on.is_bool() && on.get_bool()) wanted.emplace_back(k);
+    } else if (v && v->is_array()) {
+      for (const auto& x : v->get_array())
+        if (x.is_string()) wanted.emplace_back(x.get_string());
+    }
+  }
+  if (wanted.empty() || categories_off_) return;
+  if (!categories_) {
+    Answer a = client_.call("GET", "/me/outlook/masterCategories", "", {}, true);
+    if (a.status == 403 || a.status == 401) {
+      categories_off_ = true;
+      host_.log(ACCORD_LOG_WARN, "Outlook's master category list cannot be read (HTTP " + std::to_string(a.status) +
+                                     "; the MailboxSettings.ReadWrite permission): categories travel as names, "
+                                     "without colours");
+      return;
+    }
+    if (!a.ok()) unusable("GET", "/me/outlook/masterCategories", a);
+    categories_.emplace();
+    if (const json::array* v = a.body.is_object() ? arr(a.body.get_object(), "value") : nullptr)
+      for (const auto& c : *v)
+        if (c.is_object()) categories_->insert(accord::ascii_lower(str(c.get_object(), "displayName")));
+  }
+  for (const std::string& name : wanted) {
+    if (name.empty() || categories_->count(accord::ascii_lower(name))) continue;
+    owner_.throw_if_cancelled();
+    uint32_t h = 2166136261u;  // FNV-1a
+    for (unsigned char ch : accord::ascii_lower(name)) h = (h ^ ch) * 16777619u;
+    json::object body{{"displayName", name}, {"color", "preset" + std::to_string(h % 25)}};
+    Answer a = client_.call("POST", "/me/outlook/masterCategories", json::serialize(body), {}, true);
+    // 409: made meanwhile (displayName is unique, outlookcategory.md)
+    if (!a.ok() && a.status != 409) {
+      if (a.status == 403) {
+        categories_off_ = true;
+        return;
+      }
+      unusable("POST", "/me/outlook/masterCategories", a, "the category \"" + name + "\" could not be added to Outlook's list");
+    }
+    categories_->insert(accord::ascii_lower(name));
+  }
 }
 
 void Backend::unusable(const std::string& method, const std::string& url, const Answer& a, const std::string& hint) {

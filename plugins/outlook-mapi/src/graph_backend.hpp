@@ -4,7 +4,7 @@
 //   contact: contact folders (the default one, "contacts", or those named),
 //            per-folder delta; creates carry the idempotency key in a
 //            single-value extended property, found by $filter on a resend;
-//   event:   the primary calendar's calendarView/delta over a window; a
+//   event:   each synced calendar's calendarView/delta over a window; a
 //            series is one record, its master fetched with its exceptions
 //            and cancelled occurrences; creates carry transactionId and the
 //            extended property;
@@ -27,12 +27,15 @@
 #include "mail_map.hpp"
 
 #include <accord/connector.hpp>
+#include <accord/kit/batch.hpp>
 #include <accord/kit/config.hpp>
 #include <accord/kit/ops.hpp>
 
 #include <boost/json.hpp>
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +71,8 @@ struct Settings {
   std::string window_start;  // "2024-01-01T00:00:00" when fixed, else from past_days
   int64_t past_days = 365, future_days = 730;
   int64_t page_size = 100;
+  std::string calendar_id = "primary";  // "primary", an id or name, or "*"
+  bool write_attendees = false;          // event_attendees "write": participants sent (Outlook mails invitations)
   std::string time_zone = "UTC";  // the zone event times are asked in (Prefer: outlook.timezone)
 };
 
@@ -101,6 +106,9 @@ class Backend {
   // Every page of a plain listing (`on_page` returns true to stop).
   void each_page(const std::string& path, const std::function<bool(const boost::json::array&)>& on_page);
   static std::string etag_of(const boost::json::object& item);
+  // The categories the ops name (`member`: "keywords" or "categories") made
+  // in Outlook's master category list when missing.
+  void ensure_categories(const std::vector<accord::kit::Op>& ops, const char* member);
   std::vector<std::string> if_match(const accord::kit::Op& op) const;
 
   // ---- contacts (graph_contacts.cpp) -----------------------------------------
@@ -110,9 +118,18 @@ class Backend {
   std::optional<boost::json::object> find_contact(const std::string& key);
   boost::json::object contact_record(const boost::json::object& g) const;
   accord::kit::Result contact_result(const boost::json::object& g) const;
+  std::map<std::string, std::string> sensitive_contacts(const std::string& folder);
+  std::map<std::string, std::map<std::string, std::string>> sensitive_;  // per folder, within one page
 
   // ---- events (graph_events.cpp) ---------------------------------------------
+  struct Calendar {
+    std::string id;
+    bool primary = false;
+  };
+  const std::vector<Calendar>& calendars();
   std::string read_events(const boost::json::object& c, bool fresh);
+  std::pair<accord::kit::Batch, boost::json::object> read_calendar(const Calendar& cal, const boost::json::object& c,
+                                                                   bool fresh);
   accord::kit::Result apply_event(const accord::kit::Op& op);
   std::optional<boost::json::object> get_series(const std::string& id);
   std::optional<boost::json::object> find_event(const std::string& key);
@@ -151,6 +168,9 @@ class Backend {
   GraphClient client_;
   std::optional<std::vector<Folder>> contact_folders_, task_lists_, mail_folders_;
   std::optional<std::vector<MailFolder>> mail_tree_;
+  std::optional<std::vector<Calendar>> calendars_;
+  std::optional<std::set<std::string>> categories_;  // the master list's names, lower case
+  bool categories_off_ = false;                      // the list cannot be read (no permission)
   const boost::json::object empty_;
 };
 

@@ -11,6 +11,8 @@
 #include <accord/json/lenient.hpp>
 #include <accord/net/http_client.hpp>
 
+#include <map>
+
 namespace json = boost::json;
 using accord::json_read::str;
 using accord::kit::Op;
@@ -27,7 +29,48 @@ constexpr const char* kSelect =
     "mobilePhone,businessAddress,homeAddress,otherAddress,companyName,department,jobTitle,personalNotes,birthday,"
     "businessHomePage,categories,parentFolderId,lastModifiedDateTime,changeKey";
 
+// PR_SENSITIVITY ([MS-OXCMSG] 2.2.1.13, PidTagSensitivity: 0 normal, 1
+// personal, 2 private, 3 confidential) as a single-value extended property
+// (extended-properties-overview.md: "Integer 0x0036"); Graph's contact has
+// no sensitivity of its own. The record's `sensitivity` as the pst backend
+// writes it (absent when normal): the not-private filter reads it.
+constexpr const char* kSensitivity = "Integer 0x0036";
+constexpr const char* kSensitivityNames[] = {"normal", "personal", "private", "confidential"};
+
+std::string sensitivity_name(const std::string& value) {
+  if (value.size() == 1 && value[0] >= '1' && value[0] <= '3') return kSensitivityNames[value[0] - '0'];
+  return "";
+}
+
+json::object sensitivity_property(const json::object& card) {
+  std::string want = str(card, "sensitivity");
+  int n = 0;
+  for (int i = 1; i < 4; ++i)
+    if (want == kSensitivityNames[i]) n = i;
+  return json::object{{"id", kSensitivity}, {"value", std::to_string(n)}};
+}
+
 }  // namespace
+
+// The contacts of `folder` whose sensitivity is not normal: id → its name
+// ($filter on the extended property, singlevaluelegacyextendedproperty-get.md;
+// the delta listings carry no extended property).
+std::map<std::string, std::string> Backend::sensitive_contacts(const std::string& folder) {
+  std::map<std::string, std::string> out;
+  std::string q = "singleValueExtendedProperties/Any(ep: ep/id eq " + odata_quote(kSensitivity) + " and ep/value ne '0')";
+  each_page("/me/contactFolders/" + url_encode(folder) + "/contacts?$filter=" + url_encode(q) + "&$select=id&$expand=" +
+                url_encode("singleValueExtendedProperties($filter=id eq " + odata_quote(kSensitivity) + ")"),
+            [&](const json::array& v) {
+              for (const auto& x : v)
+                if (x.is_object())
+                  if (std::string n = sensitivity_name(kept_key(x.get_object(), "singleValueExtendedProperties", "id",
+                                                                kSensitivity, "value"));
+                      !n.empty())
+                    out[str(x.get_object(), "id")] = n;
+              return false;
+            });
+  return out;
+}
 
 // The configured folders by id: "contacts" (the default folder, a well-known
 // name), an id, or a display name among the folders under the default one.
@@ -71,6 +114,17 @@ Result Backend::contact_result(const json::object& g) const {
   return r;
 }
 
+namespace {
+
+// A written contact's result with the sensitivity written (Graph's answer does not show it).
+Result with_sensitivity(Result r, const json::object& card) {
+  if (std::string n = sensitivity_name(str(sensitivity_property(card), "value")); !n.empty() && r.data)
+    (*r.data)["sensitivity"] = n;
+  return r;
+}
+
+}  // namespace
+
 std::string Backend::read_contacts(const json::object& c, bool fresh) {
   const std::vector<Folder>& folders = contact_folders();
   return read_delta("contact", c, fresh, folders, [&](const json::array& items, bool full) {
@@ -92,8 +146,14 @@ std::string Backend::read_contacts(const json::object& c, bool fresh) {
         records.push_back(json::object{{"id", id}, {"deleted", true}});
         continue;
       }
-      records.push_back(contact_record(g));
+      json::object rec = contact_record(g);
+      std::string folder = str(g, "parentFolderId");
+      if (!sensitive_.count(folder)) sensitive_[folder] = sensitive_contacts(folder);
+      if (auto it = sensitive_[folder].find(id); it != sensitive_[folder].end())
+        rec["data"].as_object()["sensitivity"] = it->second;
+      records.push_back(std::move(rec));
     }
+    sensitive_.clear();  // read again for the next page: a later page may be read much later
     return records;
   });
 }
@@ -121,7 +181,7 @@ Result Backend::apply_contact(const Op& op) {
   const std::string folder = contact_folders().front().id;
   if (op.is_create()) {
     if (op.resend)
-      if (auto found = find_contact(op.idempotency_key)) return contact_result(*found);
+      if (auto found = find_contact(op.idempotency_key)) return with_sensitivity(contact_result(*found), op.data);
     json::object body = contacts::to_graph(op.data);
     // a create sends only what the card has
     for (auto it = body.begin(); it != body.end();)
@@ -129,22 +189,23 @@ Result Backend::apply_contact(const Op& op) {
             (it->value().is_object() && it->value().get_object().empty()))
                ? body.erase(it)
                : it + 1;
-    if (!op.idempotency_key.empty())
-      body["singleValueExtendedProperties"] =
-          json::array{json::object{{"id", kKeyProperty}, {"value", op.idempotency_key}}};
+    json::array props;
+    if (!str(op.data, "sensitivity").empty()) props.push_back(sensitivity_property(op.data));
+    if (!op.idempotency_key.empty()) props.push_back(json::object{{"id", kKeyProperty}, {"value", op.idempotency_key}});
+    if (!props.empty()) body["singleValueExtendedProperties"] = props;
     std::string path = "/me/contactFolders/" + url_encode(folder) + "/contacts";
     Answer a;
     try {
       a = client_.call("POST", path, json::serialize(body));
     } catch (const LostAnswer& e) {
-      if (auto found = find_contact(op.idempotency_key)) return contact_result(*found);
+      if (auto found = find_contact(op.idempotency_key)) return with_sensitivity(contact_result(*found), op.data);
       throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no contact carries its idempotency key yet: it is "
                                                                 "looked for again before it is sent again", 5000);
     }
     if (!a.ok() || !a.body.is_object()) unusable("POST", path, a);
     json::object made = a.body.get_object();
     if (!op.idempotency_key.empty()) made["singleValueExtendedProperties"] = body["singleValueExtendedProperties"];
-    return contact_result(made);
+    return with_sensitivity(contact_result(made), op.data);
   }
   std::string path = "/me/contacts/" + url_encode(op.id);
   if (op.is_delete()) {
@@ -153,11 +214,13 @@ Result Backend::apply_contact(const Op& op) {
     if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "DELETE", path, a).what(), op.id);
     unusable("DELETE", path, a);
   }
-  Answer a = client_.call("PATCH", path, json::serialize(contacts::to_graph(op.data)), if_match(op), true);
+  json::object patch = contacts::to_graph(op.data);
+  patch["singleValueExtendedProperties"] = json::array{sensitivity_property(op.data)};
+  Answer a = client_.call("PATCH", path, json::serialize(patch), if_match(op), true);
   if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "PATCH", path, a, "the contact changed in Outlook since it was read").what(), op.id);
   if (a.status == 404) throw accord::Error(ACCORD_ERROR, "contact " + op.id + " is no longer in Outlook");
   if (!a.ok() || !a.body.is_object()) unusable("PATCH", path, a);
-  return contact_result(a.body.get_object());
+  return with_sensitivity(contact_result(a.body.get_object()), op.data);
 }
 
 }  // namespace outlook::graph

@@ -22,6 +22,7 @@
 #include <accord/time/rest_time.hpp>
 #include <accord/time/utc_time.hpp>
 
+#include <algorithm>
 #include <set>
 
 namespace json = boost::json;
@@ -77,16 +78,103 @@ std::optional<json::object> Backend::get_series(const std::string& id) {
                  kEventPrefer);
 }
 
-// The cursor: {"stream", "phase": "base"|"list"|"delta"|"move", "win": [from,
-// to], "next" (a page in progress), "link" (the window's deltaLink), "was"
-// (while the window moves: the end it had)}.
+// The calendars the stream syncs (calendar_id): "primary" (the default
+// calendar, calendar-get.md), a calendar's id or name, or "*": every calendar
+// of the mailbox Outlook lets it edit (user-list-calendars.md: canEdit),
+// the default one first. New events go to the first.
+const std::vector<Backend::Calendar>& Backend::calendars() {
+  if (calendars_) return *calendars_;
+  std::vector<Calendar> out;
+  std::vector<json::object> all;
+  each_page("/me/calendars?$select=id,name,isDefaultCalendar,canEdit", [&](const json::array& v) {
+    for (const auto& x : v)
+      if (x.is_object()) all.push_back(x.get_object());
+    return false;
+  });
+  auto is_default = [](const json::object& c) {
+    return c.contains("isDefaultCalendar") && c.at("isDefaultCalendar").is_bool() && c.at("isDefaultCalendar").get_bool();
+  };
+  std::stable_partition(all.begin(), all.end(), is_default);
+  const std::string& want = s_.calendar_id;
+  for (const json::object& c : all) {
+    bool primary = is_default(c);
+    bool editable = !c.contains("canEdit") || !c.at("canEdit").is_bool() || c.at("canEdit").get_bool();
+    bool pick = want == "*" ? editable : want == "primary" ? primary : (str(c, "id") == want || str(c, "name") == want);
+    if (pick && !str(c, "id").empty()) out.push_back(Calendar{str(c, "id"), primary});
+    if (pick && want != "*") break;
+  }
+  if (out.empty() && want == "primary")  // a mailbox whose list says no default: /me/calendar names it
+    if (auto c = get_one("/me/calendar?$select=id"); c && !str(*c, "id").empty()) out.push_back(Calendar{str(*c, "id"), true});
+  if (out.empty())
+    throw accord::Error(ACCORD_ERROR, "calendar_id: Outlook has no calendar \"" + want + "\" (give \"primary\", a "
+                                      "calendar's id or name, or \"*\" for every calendar it may edit)");
+  calendars_ = std::move(out);
+  return *calendars_;
+}
+
+// The cursor: {"stream", "cals": [ids], "at" (the calendar being read),
+// "each": {id: that calendar's own}}; a calendar's own: {"phase":
+// "base"|"list"|"delta"|"move", "win": [from, to], "next" (a page in
+// progress), "link" (the window's deltaLink), "was" (while the window moves:
+// the end it had)}. A cursor of one calendar (before calendar_id) is the
+// primary's own.
+std::string Backend::read_events(const json::object& c, bool fresh) {
+  const std::vector<Calendar>& now = calendars();
+  std::vector<std::string> cals;
+  json::object each;
+  size_t at = 0;
+  if (!fresh) {
+    if (const json::value* was = c.if_contains("cals")) {
+      if (!was->is_array()) kEventCursor.expire("it names no calendars");
+      for (const auto& v : was->get_array()) {
+        if (!v.is_string() || std::none_of(now.begin(), now.end(), [&](const Calendar& k) { return k.id == v.get_string(); }))
+          kEventCursor.expire("a calendar it followed is gone from Outlook or no longer configured");
+        cals.emplace_back(v.get_string());
+      }
+      if (auto* e = c.if_contains("each"); e && e->is_object()) each = e->get_object();
+      if (auto* v = c.if_contains("at"); v && v->is_int64() && v->get_int64() >= 0) at = static_cast<size_t>(v->get_int64());
+    } else {
+      // the one-calendar cursor: the primary calendar's
+      auto primary = std::find_if(now.begin(), now.end(), [](const Calendar& k) { return k.primary; });
+      if (primary == now.end()) kEventCursor.expire("it follows the primary calendar, which is no longer configured");
+      cals.push_back(primary->id);
+      json::object own = c;
+      own.erase("stream");
+      each[primary->id] = std::move(own);
+    }
+  }
+  // calendars added since (made in Outlook, or newly configured): their first round lists them
+  for (const Calendar& k : now)
+    if (std::find(cals.begin(), cals.end(), k.id) == cals.end()) cals.push_back(k.id);
+  if (at >= cals.size()) kEventCursor.expire("it names a calendar that is not configured");
+  const Calendar& cal = *std::find_if(now.begin(), now.end(), [&](const Calendar& k) { return k.id == cals[at]; });
+  const json::value* mine = each.if_contains(cal.id);
+  bool first = !mine || !mine->is_object();
+  auto [batch, own] = read_calendar(cal, first ? json::object{} : mine->get_object(), first);
+  batch.full = fresh && at == 0 && first;
+  each[cal.id] = std::move(own);
+  if (!batch.more && at + 1 < cals.size()) {
+    ++at;
+    batch.more = true;
+  } else if (!batch.more) {
+    at = 0;
+  }
+  json::array ids;
+  for (const std::string& id : cals) ids.push_back(json::value(id));
+  batch.cursor = kEventCursor.write(json::object{{"stream", "event"}, {"cals", std::move(ids)}, {"at", at}, {"each", std::move(each)}});
+  return batch.serialize();
+}
+
+// One page of one calendar: a silent first round of calendarView/delta over
+// the window ("base"), then its events listed ("list": single events and
+// series masters), then changes from the delta link ("delta").
 //
 // The window moves with time: when a round would begin and the window the
 // settings give today (past_days back, future_days ahead) is not the one the
 // delta link follows, a new calendarView/delta round over today's window
 // ("move") replaces the link; of what it lists, the events that begin after
 // the old end (newly in the window) are read as changes.
-std::string Backend::read_events(const json::object& c, bool fresh) {
+std::pair<accord::kit::Batch, json::object> Backend::read_calendar(const Calendar& cal, const json::object& c, bool fresh) {
   std::string phase = fresh ? "base" : str(c, "phase");
   std::string next = str(c, "next"), link = str(c, "link"), was = str(c, "was");
   json::array win;
@@ -107,12 +195,15 @@ std::string Backend::read_events(const json::object& c, bool fresh) {
   }
   for (const std::string& u : {next, link})
     if (!u.empty() && u.rfind(client_.root() + "/", 0) != 0) kEventCursor.expire("its link is not on " + client_.root());
+  // the primary calendar's view by its documented path (event-delta.md); another calendar's by
+  // /me/calendars/{id}/calendarView/delta (the same page's earlier v1.0 text, and beta's)
+  std::string view = cal.primary ? "/me/calendarView/delta" : "/me/calendars/" + url_encode(cal.id) + "/calendarView/delta";
   std::string url;
   if (!next.empty()) url = next;
-  else if (phase == "base" || phase == "move") url = "/me/calendarView/delta?startDateTime=" + url_encode(std::string(win[0].get_string())) +
+  else if (phase == "base" || phase == "move") url = view + "?startDateTime=" + url_encode(std::string(win[0].get_string())) +
                                   "&endDateTime=" + url_encode(std::string(win[1].get_string()));
-  else if (phase == "list") url = "/me/events?$top=" + std::to_string(s_.page_size) + "&$expand=" +
-                                  url_encode("exceptionOccurrences," + key_expand());
+  else if (phase == "list") url = "/me/calendars/" + url_encode(cal.id) + "/events?$top=" + std::to_string(s_.page_size) +
+                                  "&$expand=" + url_encode("exceptionOccurrences," + key_expand());
   else url = link;
   if (url.empty()) kEventCursor.expire("it holds no delta link");
   Answer a = client_.call("GET", url, "", {}, true, prefer_page() + ", " + kEventPrefer);
@@ -122,7 +213,6 @@ std::string Backend::read_events(const json::object& c, bool fresh) {
   const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
   const json::array* items = arr(body, "value");
   accord::kit::Batch batch;
-  batch.full = fresh;
   if (phase == "list" && items) {
     for (const auto& v : *items)
       if (v.is_object() && !str(v.get_object(), "id").empty()) batch.records.push_back(event_record(v.get_object()));
@@ -163,7 +253,7 @@ std::string Backend::read_events(const json::object& c, bool fresh) {
       else batch.records.push_back(event_record(*m));
     }
   }
-  json::object nc{{"stream", "event"}, {"win", win}, {"phase", phase}};
+  json::object nc{{"win", win}, {"phase", phase}};
   if (!link.empty()) nc["link"] = link;
   if (phase == "move") nc["was"] = was;
   std::string nl = str(body, "@odata.nextLink"), dl = str(body, "@odata.deltaLink");
@@ -188,14 +278,13 @@ std::string Backend::read_events(const json::object& c, bool fresh) {
     if (dl.empty()) throw failure(ACCORD_ERROR, "GET", url, a, "Graph gave neither a next page nor a delta link");
     nc["link"] = dl;
   }
-  batch.cursor = kEventCursor.write(nc);
-  return batch.serialize();
+  return {std::move(batch), std::move(nc)};
 }
 
 std::optional<json::object> Backend::find_event(const std::string& key) {
   if (key.empty()) return std::nullopt;
   std::optional<json::object> found;
-  each_page("/me/events?$filter=" + url_encode(key_filter(key)) + "&$select=id", [&](const json::array& v) {
+  each_page("/me/calendars/" + url_encode(calendars().front().id) + "/events?$filter=" + url_encode(key_filter(key)) + "&$select=id", [&](const json::array& v) {
     for (const auto& x : v)
       if (x.is_object() && !str(x.get_object(), "id").empty()) {
         found = x.get_object();
@@ -253,8 +342,10 @@ Result Backend::apply_event(const Op& op) {
                                 accord::hash::content_hash(op.idempotency_key + "#");
         body["singleValueExtendedProperties"] = json::array{json::object{{"id", kKeyProperty}, {"value", op.idempotency_key}}};
       }
-      Answer a = client_.call("POST", "/me/events", json::serialize(body), {}, !op.idempotency_key.empty(), kEventPrefer);
-      if (!a.ok() || !a.body.is_object()) unusable("POST", "/me/events", a);
+      if (s_.write_attendees && !w.attendees.empty()) body["attendees"] = w.attendees;
+      std::string to = "/me/calendars/" + url_encode(calendars().front().id) + "/events";
+      Answer a = client_.call("POST", to, json::serialize(body), {}, !op.idempotency_key.empty(), kEventPrefer);
+      if (!a.ok() || !a.body.is_object()) unusable("POST", to, a);
       id = str(a.body.get_object(), "id");
     }
   } else {
@@ -265,7 +356,9 @@ Result Backend::apply_event(const Op& op) {
       if (std::string now = series_version(*cur); now != *op.expect_version)
         return Result::conflict("event " + op.id + " changed in Outlook since it was read", op.id, now);
     }
-    Answer a = client_.call("PATCH", path, json::serialize(w.master), match, true, kEventPrefer);
+    json::object patch = w.master;
+    if (s_.write_attendees) patch["attendees"] = w.attendees;
+    Answer a = client_.call("PATCH", path, json::serialize(patch), match, true, kEventPrefer);
     if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "PATCH", path, a).what(), op.id);
     if (a.status == 404) throw accord::Error(ACCORD_ERROR, "event " + op.id + " is no longer in the calendar");
     if (!a.ok()) unusable("PATCH", path, a);

@@ -134,6 +134,56 @@ TEST(EventMapTest, AnAllDayEventIsAFloatingDate) {
   EXPECT_EQ(g.at("end").at("dateTime"), "2026-05-02T00:00:00");
 }
 
+// attendee.md / responsestatus.md → RFC 8984 participants, in the shape the
+// formats lib reads ORGANIZER and ATTENDEE (organizer first, role owner).
+TEST(EventMapTest, AttendeesReadAsParticipantsWithTheirResponses) {
+  json::object g = parse(R"J({"subject":"Review","start":{"dateTime":"2026-03-02T09:00:00.0000000","timeZone":"UTC"},
+    "end":{"dateTime":"2026-03-02T10:00:00.0000000","timeZone":"UTC"},"originalStartTimeZone":"UTC",
+    "organizer":{"emailAddress":{"name":"Ada Lovelace","address":"ada@contoso.com"}},
+    "attendees":[{"type":"required","status":{"response":"accepted","time":"2026-03-01T08:00:00Z"},"emailAddress":{"name":"Bob","address":"bob@example.org"}},
+      {"type":"optional","status":{"response":"tentativelyAccepted"},"emailAddress":{"name":"cy@example.org","address":"cy@example.org"}},
+      {"type":"resource","status":{"response":"none"},"emailAddress":{"name":"Room 1","address":"room1@contoso.com"}},
+      {"type":"required","status":{"response":"declined"},"emailAddress":{"address":"dee@example.org"}}],
+    "isReminderOn":true,"reminderMinutesBeforeStart":30})J");
+  json::object e = outlook::events::to_event({g, {}});
+  EXPECT_EQ(e.at("participants"), json::parse(R"J({
+    "p1":{"@type":"Participant","name":"Ada Lovelace","email":"ada@contoso.com","sendTo":{"imip":"mailto:ada@contoso.com"},"roles":{"owner":true}},
+    "p2":{"@type":"Participant","name":"Bob","email":"bob@example.org","sendTo":{"imip":"mailto:bob@example.org"},"roles":{"attendee":true},"participationStatus":"accepted"},
+    "p3":{"@type":"Participant","email":"cy@example.org","sendTo":{"imip":"mailto:cy@example.org"},"roles":{"attendee":true,"optional":true},"participationStatus":"tentative"},
+    "p4":{"@type":"Participant","name":"Room 1","email":"room1@contoso.com","sendTo":{"imip":"mailto:room1@contoso.com"},"roles":{"attendee":true},"participationStatus":"needs-action","kind":"resource"},
+    "p5":{"@type":"Participant","email":"dee@example.org","sendTo":{"imip":"mailto:dee@example.org"},"roles":{"attendee":true},"participationStatus":"declined"}})J"))
+      << json::serialize(e.at("participants"));
+  EXPECT_EQ(e.at("alerts"), json::parse(R"J({"a1":{"@type":"Alert","trigger":{"@type":"OffsetTrigger","offset":"-PT30M"},"action":"display"}})J"));
+  // an appointment (no attendees): no participants, the mailbox's organizer unsaid; reminder off: no alert
+  g.erase("attendees");
+  g["isReminderOn"] = false;
+  json::object a = outlook::events::to_event({g, {}});
+  EXPECT_FALSE(a.contains("participants"));
+  EXPECT_FALSE(a.contains("alerts"));
+}
+
+TEST(EventMapTest, ParticipantsWriteAsAttendeesWithoutResponsesAndTheNearestAlertAsTheReminder) {
+  json::object e = parse(R"J({"@type":"Event","title":"Review","start":"2026-03-02T09:00:00","timeZone":"Europe/Berlin","duration":"PT1H",
+    "participants":{"o":{"@type":"Participant","email":"ada@contoso.com","roles":{"owner":true}},
+      "a":{"@type":"Participant","name":"Bob","sendTo":{"imip":"mailto:bob@example.org"},"roles":{"attendee":true},"participationStatus":"accepted"},
+      "b":{"@type":"Participant","email":"cy@example.org","roles":{"attendee":true,"optional":true}},
+      "c":{"@type":"Participant","email":"room1@contoso.com","kind":"location","roles":{"attendee":true}},
+      "d":{"@type":"Participant","email":"info@example.org","roles":{"informational":true}}},
+    "alerts":{"x":{"@type":"Alert","trigger":{"@type":"OffsetTrigger","offset":"-PT1H"}},
+      "y":{"@type":"Alert","trigger":{"@type":"OffsetTrigger","offset":"-PT10M"}},
+      "z":{"@type":"Alert","trigger":{"@type":"OffsetTrigger","offset":"PT5M","relativeTo":"end"}}}})J");
+  outlook::events::Written w = outlook::events::from_event(e);
+  EXPECT_EQ(json::value(w.attendees), json::parse(R"J([
+    {"emailAddress":{"address":"bob@example.org","name":"Bob"},"type":"required"},
+    {"emailAddress":{"address":"cy@example.org"},"type":"optional"},
+    {"emailAddress":{"address":"room1@contoso.com"},"type":"resource"}])J")) << json::serialize(w.attendees);
+  EXPECT_EQ(w.master.at("isReminderOn"), json::value(true));
+  EXPECT_EQ(w.master.at("reminderMinutesBeforeStart"), json::value(10));
+  e.erase("alerts");
+  EXPECT_EQ(outlook::events::from_event(e).master.at("isReminderOn"), json::value(false));
+  EXPECT_FALSE(outlook::events::from_event(e).master.contains("reminderMinutesBeforeStart"));
+}
+
 TEST(TodoMapTest, ATaskRoundTripsWithItsChecklist) {
   json::object t = parse(R"J({"id":"t1","title":"Chore","body":{"contentType":"text","content":"step"},"status":"inProgress",
     "importance":"high","categories":["Home"],"dueDateTime":{"dateTime":"2026-04-02T17:00:00.0000000","timeZone":"Europe/Berlin"}})J");

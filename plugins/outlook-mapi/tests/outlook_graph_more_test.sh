@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# outlook-mapi's graph backend against tests/peers/msgraph_fake.js, what
+# session 7 added (issue 26): attendees and reminders both ways, every
+# calendar (calendar_id "*") each followed on its own, the master category
+# list (a category met on another side made with a colour before use),
+# contact sensitivity (PR_SENSITIVITY) read and written, a mail folder
+# renamed in Outlook, $batch for contact, event and task writes.
+#
+# Usage: outlook_graph_more_test.sh ACCORD PEERS_DIR
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp
+accord=$(realpath "$1") peers=$(realpath "$2")
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-outlook-more.XXXXXX")
+peer_pid=
+cleanup() { [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+export HOME="$work" ACCORD_ADMIN=
+
+token="at-canary-$RANDOM$RANDOM"
+MSGRAPH_CLIENT_ID=cid MSGRAPH_USER=ada@contoso.com MSGRAPH_TOKEN=$token node "$peers/msgraph_fake.js" > peer.out 2> peer.err &
+peer_pid=$!
+for _ in $(seq 1 100); do grep -q '^port ' peer.out 2>/dev/null && break; sleep 0.1; done
+port=$(awk '/^port /{print $2}' peer.out)
+[ -n "$port" ] || { echo "FAIL the fake did not start"; cat peer.err; exit 1; }
+base="http://127.0.0.1:$port"
+post() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base$1"; }
+# api METHOD PATH [JSON]: a request to the fake as another Outlook client would make it
+api() { curl -s -X"$1" -H "Authorization: Bearer $token" -H 'Prefer: IdType="ImmutableId"' -H 'Content-Type: application/json' ${3:+-d "$3"} "$base/v1.0$2"; }
+# js EXPR over d (the mailbox's /__dump, or ?user=) and s (/__stats)
+js() {
+  curl -s "$base/__dump${2:+?user=$2}" > dump.json
+  curl -s "$base/__stats" > stats.json
+  node -e 'const f=require("fs"),d=JSON.parse(f.readFileSync("dump.json")),s=JSON.parse(f.readFileSync("stats.json"));console.log(eval(process.argv[1]))' "$1"
+}
+idof() { js "const c=$1; 'AAkALg'+Buffer.from(c.key).toString('base64').replace(/\\+/g,'-').replace(/\\//g,'_')" "${2:-}"; }
+jget() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(eval(process.argv[1]))})' "$1"; }
+printf '{"ada_token": "%s"}\n' "$token" > secrets.json
+chmod 600 secrets.json
+export ACCORD_SECRETS="$work/secrets.json"
+graph="\"account\": \"ada@contoso.com\", \"graph_url\": \"$base/v1.0\", \"access_token\": {\"\$secret\": \"ada_token\"}, \"page_size\": 5"
+nothing() { [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok "$1" || bad "$1" "$out"; }
+ev() { js "JSON.stringify(Object.values(d.events).find(e=>!e.deleted&&e.data.subject===$1)||null)"; }
+
+# -- attendees and a reminder, written (event_attendees "write") and read back
+mkdir -p cal
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:review-1@example.org\r\nDTSTART;TZID=Europe/Berlin:20260310T140000\r\nDTEND;TZID=Europe/Berlin:20260310T150000\r\nSUMMARY:Design review\r\nCATEGORIES:Board\r\nORGANIZER;CN=Ada:mailto:ada@contoso.com\r\nATTENDEE;CN=Bob;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION:mailto:bob@example.org\r\nATTENDEE;ROLE=OPT-PARTICIPANT;PARTSTAT=NEEDS-ACTION:mailto:cy@example.org\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT10M\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/review.ics
+cat > c.json <<JSON
+{"name": "outlook-people", "state": "cstate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "icalendar", "create": true, "path": "cal"}},
+ "right": {"connector": "outlook-mapi", "config": {$graph, "event_attendees": "write", "calendar_window": {"start": "2025-06-01", "future_days": 730}}},
+ "streams": [{"name": "calendar", "left": "event", "right": "event"}]}
+JSON
+runp run c.json
+e=$(ev "'Design review'")
+[ $rc = 0 ] && [ "$(printf '%s' "$e" | jget "v.data.attendees.map(a=>a.emailAddress.address+':'+a.type+':'+a.status.response).join(',')")" = \
+  "bob@example.org:required:none,cy@example.org:optional:none" ] \
+  && [ "$(printf '%s' "$e" | jget "v.data.isReminderOn+':'+v.data.reminderMinutesBeforeStart")" = "true:10" ] \
+  && ok attendees-and-reminder-reach-outlook || bad attendees-and-reminder-reach-outlook "rc=$rc" "$out" "$(printf '%s' "$e" | head -c 1500)"
+# the category the file named was made in Outlook's master list first, with a colour
+[ "$(js "Object.values(d.categories).filter(c=>c.displayName==='Board'&&/^preset([0-9]|1[0-9]|2[0-4])$/.test(c.color)).length")" = 1 ] \
+  && ok category-made-in-master-list-with-colour || bad category-made-in-master-list-with-colour "$(js "JSON.stringify(d.categories)")"
+runp run c.json
+nothing calendar-with-attendees-nothing-to-do
+# the attendee answers in Outlook; the reminder is moved there: both reach the file
+eid=$(idof "Object.values(d.events).find(e=>!e.deleted&&e.data.subject==='Design review')")
+post /__respond "{\"event\": \"$eid\", \"email\": \"bob@example.org\", \"response\": \"accepted\"}" > respond.out
+api PATCH "/me/events/$eid" '{"reminderMinutesBeforeStart": 45}' > patch.out
+runp run c.json
+[ $rc = 0 ] && grep -q "PARTSTAT=ACCEPTED.*bob@example.org" <(tr -d '\r' < cal/review.ics | sed -e ':a' -e '$!N;s/\n //;ta' -e 'P;D') \
+  && grep -q "TRIGGER:-PT45M" cal/review.ics \
+  && ok attendee-answer-and-reminder-reach-ics || bad attendee-answer-and-reminder-reach-ics "rc=$rc $(head -c 200 respond.out) $(head -c 200 patch.out)" "$out" "$(cat cal/review.ics)"
+runp run c.json
+nothing calendar-after-answer-nothing-to-do
+# an attendee added in the file reaches Outlook; bob keeps his answer
+sed -i 's/^ATTENDEE;ROLE=OPT-PARTICIPANT/ATTENDEE;CN=Dee;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION:mailto:dee@example.org\r\nATTENDEE;ROLE=OPT-PARTICIPANT/' cal/review.ics
+runp run c.json
+[ $rc = 0 ] && [ "$(ev "'Design review'" | jget "v.data.attendees.map(a=>a.emailAddress.address+':'+a.status.response).sort().join(',')")" = \
+  "bob@example.org:accepted,cy@example.org:none,dee@example.org:none" ] \
+  && ok attendee-added-in-file-reaches-outlook || bad attendee-added-in-file-reaches-outlook "rc=$rc" "$out" "$(ev "'Design review'" | head -c 1200)"
+
+# event_attendees "read" (the default): a record's participants are not written (Outlook would mail invitations)
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:lunch-1@example.org\r\nDTSTART:20260311T120000Z\r\nDTEND:20260311T130000Z\r\nSUMMARY:Lunch\r\nATTENDEE;CN=Eve:mailto:eve@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/lunch.ics
+sed -i 's/"event_attendees": "write", //' c.json
+runp run c.json
+[ $rc = 0 ] && [ "$(ev "'Lunch'" | jget "v.data.attendees===undefined||v.data.attendees.length===0")" = true ] \
+  && [ "$(ev "'Lunch'" | jget "v.data.isReminderOn")" = false ] \
+  && ok attendees-not-written-by-default || bad attendees-not-written-by-default "rc=$rc" "$out" "$(ev "'Lunch'" | head -c 1200)"
+runp run c.json
+nothing calendar-read-mode-nothing-to-do
+
+# -- every calendar (calendar_id "*"): a second calendar made in Outlook, followed on its own
+api POST /me/calendars '{"name": "Family"}' > cal2.out
+fam=$(jget "v.id" < cal2.out)
+api POST "/me/calendars/$fam/events" '{"subject": "Piano lesson", "start": {"dateTime": "2026-03-12T17:00:00", "timeZone": "UTC"}, "end": {"dateTime": "2026-03-12T18:00:00", "timeZone": "UTC"}}' > fev.out
+mkdir -p allcal
+cat > a.json <<JSON
+{"name": "outlook-all-calendars", "state": "astate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "icalendar", "create": true, "path": "allcal"}},
+ "right": {"connector": "outlook-mapi", "config": {$graph, "calendar_id": "*", "calendar_window": {"start": "2025-06-01", "future_days": 730}}},
+ "streams": [{"name": "calendar", "left": "event", "right": "event"}]}
+JSON
+runp run a.json
+[ $rc = 0 ] && grep -lq "SUMMARY:Piano lesson" allcal/*.ics && grep -lq "SUMMARY:Design review" allcal/*.ics && [ "$(ls allcal/*.ics | wc -l)" = 3 ] \
+  && ok every-calendar-listed || bad every-calendar-listed "rc=$rc $(head -c 300 cal2.out)" "$out" "$(ls allcal)"
+runp run a.json
+nothing every-calendar-nothing-to-do
+pid=$(jget "v.id" < fev.out)
+api PATCH "/me/events/$pid" '{"subject": "Piano lesson (moved)", "start": {"dateTime": "2026-03-13T17:00:00", "timeZone": "UTC"}, "end": {"dateTime": "2026-03-13T18:00:00", "timeZone": "UTC"}}' > /dev/null
+api POST "/me/calendars/$fam/events" '{"subject": "Swimming", "start": {"dateTime": "2026-03-14T09:00:00", "timeZone": "UTC"}, "end": {"dateTime": "2026-03-14T10:00:00", "timeZone": "UTC"}}' > /dev/null
+runp run a.json
+[ $rc = 0 ] && grep -lq "SUMMARY:Piano lesson (moved)" allcal/*.ics && grep -lq "SUMMARY:Swimming" allcal/*.ics && [ "$(ls allcal/*.ics | wc -l)" = 4 ] \
+  && [ "$(js "s.by_route['event.delta']>0 && Object.keys(s.by_route).length>0")" = true ] \
+  && ok second-calendar-changes-followed || bad second-calendar-changes-followed "rc=$rc" "$out" "$(grep -h SUMMARY allcal/*.ics)"
+api DELETE "/me/events/$pid" > /dev/null
+runp run a.json
+[ $rc = 0 ] && ! grep -lq "SUMMARY:Piano lesson" allcal/*.ics && [ "$(ls allcal/*.ics | wc -l)" = 3 ] \
+  && ok second-calendar-delete-followed || bad second-calendar-delete-followed "rc=$rc" "$out" "$(grep -h SUMMARY allcal/*.ics)"
+# a new event in the folder goes to the default calendar
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:dentist-1@example.org\r\nDTSTART:20260316T080000Z\r\nDTEND:20260316T090000Z\r\nSUMMARY:Dentist\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > allcal/dentist.ics
+runp run a.json
+[ $rc = 0 ] && [ "$(js "const c=Object.values(d.calendars).find(c=>c.isDefaultCalendar);Object.values(d.events).filter(e=>!e.deleted&&e.data.subject==='Dentist'&&e.parent===c.id).length")" = 1 ] \
+  && ok new-event-goes-to-default-calendar || bad new-event-goes-to-default-calendar "rc=$rc" "$out"
+runp run a.json
+nothing every-calendar-after-edits-nothing-to-do
+
+if [ $fail = 0 ]; then echo "all passed"; fi
+exit $fail
