@@ -100,6 +100,12 @@ void PairRun::apply(std::vector<Item>& items) {
   apply_meter_ = &applying;
   size_t at = 0;
   while (at < items.size()) {
+    // asked to stop: the batches applied are committed; the rest stays
+    // planned (dirty in the state, its intents not yet written) for the next run
+    if (opts_.cancelled()) {
+      rep_.stopped = true;
+      break;
+    }
     size_t end = std::min(items.size(), at + opts_.batch);
     apply_batch(items, at, end);
     at = end;

@@ -71,6 +71,10 @@ void PairRun::run() {
     tx.emplace(*store_);
   }
   read_both(reads);
+  if (opts_.cancelled()) {  // asked to stop: nothing of this read is kept (rolled back)
+    rep_.stopped = true;
+    return;
+  }
   if (opts_.progress)
     opts_.progress(sp_.name + ": read " + std::to_string(rep_.read[0]) + " + " + std::to_string(rep_.read[1]) + " changes");
   // The saved plan was made from these cursors onward: anything newer means
@@ -110,6 +114,10 @@ void PairRun::run() {
       return;
     }
     if (!opts_.apply) return;  // a plan writes nothing
+    if (opts_.cancelled()) {  // asked to stop while planning: rolled back, read again next run
+      rep_.stopped = true;
+      return;
+    }
     for (Side s : kSides) pv_->set_cursor(s, reads[s].cursor);
     for (int64_t id : stale_intents_) pv_->journal().done(id);  // planned again, in this plan
     store_->bump_generation();

@@ -208,6 +208,7 @@ SideRead PairRun::read_side(Side s, std::string cursor, StagingQueue& queue, std
   int batches = 0;  // read so far (an unreadable record without an id is known by its batch and place)
   uint64_t counted = 0, read_from = 0;  // records told to the reading bar: in all, and before this read began
   for (;;) {
+    if (batches > 0 && opts_.cancelled()) return out;  // the pair stops after reading (pair_run.cpp): nothing kept
     auto r = inst_[s]->read_changes(stream, cursor);
     if (!r && r.error().status == ACCORD_RETRY && retries < opts_.read_retries &&
         waited_ms + std::max<int64_t>(r.error().retry_after_ms, 100) <= opts_.max_retry_wait_ms) {

@@ -55,7 +55,7 @@ void OpFingerprint::add(const PlannedOp& op) {
 namespace {
 
 // How a run ended, as the state's run history records it.
-enum class RunStatus { kOk, kPartial, kConflicts, kRefused, kFailed };
+enum class RunStatus { kOk, kPartial, kConflicts, kRefused, kFailed, kStopped };
 
 const char* run_status_name(RunStatus s) {
   switch (s) {
@@ -64,6 +64,7 @@ const char* run_status_name(RunStatus s) {
     case RunStatus::kConflicts: return "conflicts";
     case RunStatus::kRefused: return "refused";
     case RunStatus::kFailed: return "failed";
+    case RunStatus::kStopped: return "stopped";  // RunOptions::cancel: the next run goes on
   }
   return "failed";
 }
@@ -139,6 +140,12 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
   if (alone_on_state(p, opts)) history.reset();
   report.pairs.resize(p.streams.size());
   auto one = [&](size_t i) {
+    if (opts.cancelled()) {  // asked to stop before this pair began: it does not
+      report.pairs[i].name = p.streams[i].name;
+      report.pairs[i].stopped = true;
+      if (opts.events) opts.events->pair_done(report.pairs[i]);
+      return;
+    }
     try {
       PairRun(p, p.streams[i], registry, opts, report.pairs[i], state_path, run_id).run();
     } catch (const Failure& f) {
@@ -182,10 +189,12 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
       // which account needs signing in; retry: when to come back)
       if (!pr.error.empty()) summary[pr.name].as_object()["error_status"] = status_name(pr.error_status);
       if (pr.retry_after_ms) summary[pr.name].as_object()["retry_after_ms"] = pr.retry_after_ms;
+      if (pr.stopped) summary[pr.name].as_object()["stopped"] = true;
       if (behind)
         summary[pr.name].as_object()["left_behind"] = json::object{{"records", behind}, {"fields", std::move(fields)}};
       if (!pr.error.empty()) status = RunStatus::kFailed, error += (error.empty() ? "" : "; ") + pr.name + ": " + pr.error;
       else if (!pr.refused.empty() && status == RunStatus::kOk) status = RunStatus::kRefused, error += pr.name + ": " + pr.refused;
+      else if (pr.stopped && status != RunStatus::kFailed && status != RunStatus::kRefused) status = RunStatus::kStopped;
       else if (pr.failed && status == RunStatus::kOk) status = RunStatus::kPartial;
       else if (status == RunStatus::kOk && std::any_of(pr.conflicts.begin(), pr.conflicts.end(), [](const ConflictReport& c) {
                  return c.resolution.starts_with("left for you");

@@ -20,6 +20,7 @@
 #include "plugins/registry.hpp"
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <optional>
@@ -99,6 +100,9 @@ struct PairReport {
   long matched = 0, applied = 0, failed = 0;
   long relinked = 0;                // linked to the copies Accord made of them, by idempotency key
   bool first_sync = false;          // the state knew nothing of the pair: every record read is new to it
+  // RunOptions::cancel was set before the pair finished: what it applied is
+  // committed, the rest is left for the next run (not a failure)
+  bool stopped = false;
   long quarantined = 0;             // of the failed: their records wait in quarantine
   std::string fingerprint;          // of the ops: a saved plan must match it
   boost::json::object explain;      // RunOptions::explain: the record's link, fields, filter, keys, quarantine
@@ -180,6 +184,15 @@ struct RunOptions {
   // before anything is written: a non-empty answer refuses the pair as a guard does (the
   // CLI's check of the planned writes against a side's daily budget).
   std::function<std::string(const PairReport&)> check_plan;
+  // Set (from any thread: a signal's, the daemon's) to stop the run at its
+  // next safe point: a pair not begun is not begun; a pair still reading
+  // or planning stops there and commits nothing (its cursors stay, the next
+  // run reads the same again); a pair applying finishes and commits the
+  // batch under way and leaves the rest planned for the next run (its
+  // records stay dirty in the state, as after a kill). Each such pair is
+  // reported `stopped`, the run's status is "stopped" (not "failed").
+  const std::atomic<bool>* cancel = nullptr;
+  bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
 };
 
 // The guards `--force=NAME,…` can override, each with what it guards.
@@ -201,7 +214,7 @@ struct RunReport {
   std::string stale;  // a saved plan no longer applies: why
   std::vector<std::string> forced;  // pipeline-wide guards overridden by --force (the state's identity)
   int64_t run_id = 0;               // this run's number in the state (0: a plan)
-  std::string status;               // as recorded in the state: ok, partial, conflicts, refused, failed
+  std::string status;               // as recorded in the state: ok, partial, conflicts, refused, failed, stopped
 };
 
 Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, const RunOptions& opts);

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+// Whole runs of the engine (run_pipeline) through the real local connector,
+// on SQLite stores in a temporary folder: what a run promises its caller
+// beyond one phase (RunOptions::cancel: a stopped run applies what it
+// committed and the next run the rest, every record once).
+#include "engine/sync_run.hpp"
+#include "pipeline/pipeline.hpp"
+#include "plugins/instance.hpp"
+#include "plugins/registry.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include <unistd.h>
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using namespace accord;
+
+namespace {
+
+const Registry& registry() {
+  static Registry reg = Registry::from_files({ACCORD_LOCAL_PLUGIN});
+  return reg;
+}
+
+// A pipeline of two local SQLite stores of notes, matched by title, in a
+// folder of its own.
+struct Fixture {
+  fs::path dir;
+  HostServices host;
+
+  Fixture() {
+    char t[] = "/tmp/accord-engine-run.XXXXXX";
+    dir = ::mkdtemp(t);
+    std::ofstream(dir / "p.json") << R"({"name":"run","state":"state.sqlite",
+      "left":{"connector":"local","config":{"backend":"sqlite","path":"left.sqlite"}},
+      "right":{"connector":"local","config":{"backend":"sqlite","path":"right.sqlite"}},
+      "streams":[{"left":"note","right":"note","match":[{"left":"/title"}]}]})";
+  }
+  ~Fixture() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+
+  Instance side(const char* file) {
+    auto i = Instance::create(*registry().find("local"), host,
+                              json::serialize(json::object{{"backend", "sqlite"}, {"path", (dir / file).string()}}));
+    if (!i) throw std::runtime_error(i.error().message);
+    return std::move(*i);
+  }
+  void create(const char* file, int n) {
+    Instance i = side(file);
+    json::array ops;
+    for (int k = 0; k < n; ++k)
+      ops.push_back(json::object{{"op", "create"}, {"data", json::object{{"title", "n" + std::to_string(k)}}}});
+    auto r = i.apply("note", json::serialize(ops));
+    if (!r) throw std::runtime_error(r.error().message);
+  }
+  // title → how many records hold it
+  std::map<std::string, int> titles(const char* file) {
+    Instance i = side(file);
+    std::map<std::string, int> m;
+    std::string cursor;
+    for (;;) {
+      auto r = i.read_changes("note", cursor);
+      if (!r) throw std::runtime_error(r.error().message);
+      json::value b = json::parse(*r);
+      for (const auto& rec : b.at("records").as_array())
+        if (!rec.as_object().contains("deleted") || !rec.at("deleted").as_bool())
+          ++m[std::string(rec.at("data").at("title").as_string())];
+      cursor = b.at("cursor").as_string();
+      if (!b.at("more").as_bool()) break;
+    }
+    return m;
+  }
+  RunReport run(RunOptions ro) {
+    auto p = load_pipeline(dir / "p.json", registry(), {});
+    if (!p) throw std::runtime_error(p.error().message);
+    auto r = run_pipeline(*p, registry(), ro);
+    if (!r) throw std::runtime_error(r.error().message);
+    return std::move(*r);
+  }
+};
+
+// Each title once, n of them.
+void expect_each_once(const std::map<std::string, int>& m, size_t n) {
+  EXPECT_EQ(m.size(), n);
+  for (const auto& [t, k] : m) EXPECT_EQ(k, 1) << t;
+}
+
+// Sets the flag at the run's first applied write (inside the first batch).
+struct StopAtFirstWrite : RunEvents {
+  std::atomic<bool>& stop;
+  int writes = 0;
+  explicit StopAtFirstWrite(std::atomic<bool>& s) : stop(s) {}
+  void applied(std::string_view, const PlannedOp&, const std::string&, bool, const std::string&,
+               const std::string&) override {
+    ++writes;
+    stop = true;
+  }
+};
+
+}  // namespace
+
+TEST(EngineRunTest, CancelAfterTheFirstBatchAppliesThatBatchAndTheNextRunTheRest) {
+  Fixture f;
+  f.create("left.sqlite", 10);
+  std::atomic<bool> stop{false};
+  StopAtFirstWrite events(stop);
+  RunOptions ro;
+  ro.batch = 3;
+  ro.cancel = &stop;
+  ro.events = &events;
+  RunReport first = f.run(ro);
+  ASSERT_EQ(first.pairs.size(), 1u);
+  EXPECT_EQ(first.status, "stopped");
+  EXPECT_TRUE(first.pairs[0].stopped);
+  EXPECT_TRUE(first.pairs[0].error.empty()) << first.pairs[0].error;
+  EXPECT_EQ(first.pairs[0].applied, 3);  // the batch under way, and no more
+  EXPECT_EQ(events.writes, 3);
+  expect_each_once(f.titles("right.sqlite"), 3);
+
+  RunOptions again;
+  again.batch = 3;
+  RunReport second = f.run(again);
+  EXPECT_EQ(second.status, "ok");
+  EXPECT_FALSE(second.pairs[0].stopped);
+  EXPECT_EQ(second.pairs[0].applied, 7);
+  expect_each_once(f.titles("right.sqlite"), 10);
+  expect_each_once(f.titles("left.sqlite"), 10);
+
+  RunReport third = f.run(again);
+  EXPECT_EQ(third.pairs[0].applied, 0);
+  EXPECT_TRUE(third.pairs[0].ops.empty());
+}
+
+TEST(EngineRunTest, CancelWhilePlanningCommitsNothingAndTheNextRunReadsItAgain) {
+  Fixture f;
+  f.create("left.sqlite", 5);
+  f.run({});  // linked: a pair the state knows (not a first sync)
+  {
+    Instance l = f.side("left.sqlite");
+    json::array ops;
+    for (int k = 5; k < 9; ++k)
+      ops.push_back(json::object{{"op", "create"}, {"data", json::object{{"title", "n" + std::to_string(k)}}}});
+    ASSERT_TRUE(l.apply("note", json::serialize(ops)));
+  }
+  std::atomic<bool> stop{false};
+  RunOptions ro;
+  ro.cancel = &stop;
+  ro.progress = [&](const std::string& line) {
+    if (line.ends_with(": planning")) stop = true;
+  };
+  RunReport stopped = f.run(ro);
+  EXPECT_EQ(stopped.status, "stopped");
+  EXPECT_TRUE(stopped.pairs[0].stopped);
+  EXPECT_EQ(stopped.pairs[0].applied, 0);
+  expect_each_once(f.titles("right.sqlite"), 5);
+
+  RunReport next = f.run({});
+  EXPECT_EQ(next.status, "ok");
+  EXPECT_EQ(next.pairs[0].applied, 4);  // the cursors had not moved: the four read again
+  expect_each_once(f.titles("right.sqlite"), 9);
+}
+
+TEST(EngineRunTest, CancelBeforeAPairBeginsReadsNothing) {
+  Fixture f;
+  f.create("left.sqlite", 4);
+  std::atomic<bool> stop{true};
+  RunOptions ro;
+  ro.cancel = &stop;
+  RunReport r = f.run(ro);
+  EXPECT_EQ(r.status, "stopped");
+  EXPECT_TRUE(r.pairs[0].stopped);
+  EXPECT_EQ(r.pairs[0].read[0], 0);
+  EXPECT_TRUE(f.titles("right.sqlite").empty());
+  RunReport next = f.run({});
+  EXPECT_EQ(next.pairs[0].applied, 4);
+  expect_each_once(f.titles("right.sqlite"), 4);
+}
