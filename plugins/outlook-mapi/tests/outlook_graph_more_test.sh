@@ -125,5 +125,45 @@ runp run a.json
 runp run a.json
 nothing every-calendar-after-edits-nothing-to-do
 
+# -- contact sensitivity (PR_SENSITIVITY, "Integer 0x0036"): a private contact is kept out by a filter that
+# keeps private items out, and written with its sensitivity to another mailbox
+api POST /me/contactFolders/contacts/contacts '{"givenName": "Pat", "surname": "Open", "emailAddresses": [{"address": "pat@example.org"}]}' > c1.out
+api POST /me/contactFolders/contacts/contacts '{"givenName": "Sam", "surname": "Secret", "emailAddresses": [{"address": "sam@example.org"}], "singleValueExtendedProperties": [{"id": "Integer 0x0036", "value": "2"}]}' > c2.out
+mkdir -p book
+cat > b.json <<JSON
+{"name": "outlook-contacts-private", "state": "bstate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "book"}},
+ "right": {"connector": "outlook-mapi", "config": {$graph}},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact", "direction": "right-to-left", "filter": {"right": [{"private": false}]}}]}
+JSON
+runp run b.json
+[ $rc = 0 ] && grep -lq "pat@example.org" book/*.vcf && ! grep -lq "sam@example.org" book/*.vcf \
+  && ok private-contact-kept-out || bad private-contact-kept-out "rc=$rc $(head -c 300 c2.out)" "$out" "$(ls book)"
+# made private in Outlook later: counts as private from then on (the filter sees it leave)
+cid=$(jget "v.id" < c1.out)
+api PATCH "/me/contacts/$cid" '{"singleValueExtendedProperties": [{"id": "Integer 0x0036", "value": "3"}]}' > /dev/null
+runp run b.json
+[ $rc = 0 ] && [ "$(grep -l "pat@example.org" book/*.vcf | wc -l)" = 1 ] && runp run b.json && printf '%s' "$out" | grep -q "nothing to do" \
+  || bad contact-made-confidential-run "rc=$rc" "$out"
+sed -i 's/bstate.sqlite/b2state.sqlite/; s/"path": "book"/"path": "book2"/' b.json
+runp run b.json
+[ $rc = 0 ] && [ -z "$(ls book2 2>/dev/null)" ] && ok contact-made-confidential-read || bad contact-made-confidential-read "rc=$rc" "$out" "$(ls book2)"
+# another mailbox: private contacts included, each written with its sensitivity
+bob_token="at-bob-$RANDOM$RANDOM"
+post /__account "{\"email\": \"bob@contoso.com\", \"access_token\": \"$bob_token\"}" > /dev/null
+printf '{"ada_token": "%s", "bob_token": "%s"}\n' "$token" "$bob_token" > secrets.json
+bob="\"account\": \"bob@contoso.com\", \"graph_url\": \"$base/v1.0\", \"access_token\": {\"\$secret\": \"bob_token\"}"
+cat > ab.json <<JSON
+{"name": "ada-to-bob", "state": "abstate.sqlite",
+ "left": {"connector": "outlook-mapi", "config": {$graph}},
+ "right": {"connector": "outlook-mapi", "config": {$bob}},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact", "direction": "left-to-right", "filter": {"left": [{"private": true}]}}]}
+JSON
+runp run ab.json
+[ $rc = 0 ] && [ "$(js "Object.values(d.contacts).filter(c=>!c.deleted).map(c=>c.data.givenName+':'+((c.svep||{})['integer 0x36']||{value:'-'}).value).sort().join(',')" bob@contoso.com)" = "Pat:3,Sam:2" ] \
+  && ok contact-sensitivity-written || bad contact-sensitivity-written "rc=$rc $(js "JSON.stringify(Object.values(d.contacts).map(c=>[c.data.givenName,c.svep]))" bob@contoso.com)" "$out"
+runp run ab.json
+nothing contact-sensitivity-nothing-to-do
+
 if [ $fail = 0 ]; then echo "all passed"; fi
 exit $fail
