@@ -118,6 +118,22 @@ card dee "Dee Dale" > book2/dee.vcf
 if wait_for 30 has_names crm2.sqlite "Cy Cole,Dee Dale," > /dev/null; then ok "after the reload its folder is watched"
 else bad "no watch after reload" "$(names crm2.sqlite)"; fi
 
+# ---- SIGHUP with a pipeline that no longer loads: the old set is kept ------------
+cp pipelines/second.json second.good
+sed -i 's/"every": "1h"/"every": "5s"/' pipelines/second.json
+kill -HUP "$dpid"
+if wait_for 30 grep -q "not reloaded" d1.log > /dev/null && grep -q "second.json.*/streams/0/schedule/every" d1.log; then
+  ok "SIGHUP with a pipeline that does not load: the error names the file and the field, the old set is kept"
+else bad "bad reload" "$(tail -5 d1.log)"; fi
+sleep 1
+kill -0 "$dpid" 2>/dev/null && ok "the daemon still runs after the refused reload" || bad "the daemon ended on a refused reload" "$(tail -5 d1.log)"
+card eve "Eve Elm" > book2/eve.vcf
+card fay "Fay Fern" > book/fay.vcf
+if wait_for 30 has_names crm2.sqlite "Cy Cole,Dee Dale,Eve Elm," > /dev/null && wait_for 30 has_names crm.sqlite "Ann Edited,Bo Brook,Fay Fern," > /dev/null; then
+  ok "both pipelines of the old set are still kept (their folders watched)"
+else bad "old set not kept" "$(names crm.sqlite)" "$(names crm2.sqlite)" "$(tail -5 d1.log)"; fi
+cp second.good pipelines/second.json
+
 # ---- SIGTERM: a clean stop ----------------------------------------------------
 kill -TERM "$dpid"
 wait "$dpid"

@@ -188,10 +188,15 @@ struct SideInstance {
 class Daemon {
  public:
   Daemon(const DaemonOptions& o, Log& log) : o_(o), log_(log), rng_(std::random_device{}()) {}
+  // Reads the pipelines; false (each error logged, naming its file and
+  // field) when one does not load.
+  bool load();
+  // Keeps the loaded pipelines until SIGTERM/SIGINT (an exit code) or a
+  // SIGHUP whose pipelines load (-1: take_next() holds them, loaded).
   int serve();
+  std::unique_ptr<Daemon> take_next() { return std::move(next_); }
 
  private:
-  bool load();
   Result<SideInstance> open_side(const Pipeline& p, Side s, bool read_only);
   void watch_and_push();
   void worker(size_t pipe);
@@ -218,6 +223,7 @@ class Daemon {
   std::mutex live_m_;
   std::vector<std::shared_ptr<std::atomic<Instance*>>> live_;  // push instances, for cancel()
   std::string started_ = now_rfc3339();
+  std::unique_ptr<Daemon> next_;  // the pipelines a SIGHUP loaded, to keep next
   std::unique_ptr<StatusServer> http_;  // last: stopped before what it shows
 };
 
@@ -614,7 +620,6 @@ void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::
 }
 
 int Daemon::serve() {
-  if (!load()) return exit_code::kInvalidInput;
   for (auto& pipe : pipes_) read_state(*pipe);
   if (!o_.http.empty()) {
     fs::path token_file = o_.token_file.empty() ? default_token_file() : o_.token_file;
@@ -645,7 +650,22 @@ int Daemon::serve() {
   notify("READY=1\nSTATUS=keeping " + names + " in accord");
   log_.info("", "keeping " + names + " in accord (" + std::to_string(pairs_.size()) + " stream pairs)");
   ClockSample clocks = sample_clocks();
-  while (!g_stop && !g_reload) {
+  while (!g_stop && !next_) {
+    if (g_reload.exchange(false)) {
+      // the new set is loaded before the old one stops: a pipeline that no
+      // longer loads (an edit half done, a typo) leaves the daemon keeping
+      // what it kept, not stopped
+      log_.info("", "SIGHUP: loading the pipelines again");
+      auto next = std::make_unique<Daemon>(o_, log_);
+      if (next->load()) {
+        next_ = std::move(next);
+        break;
+      }
+      log_.error("", "the pipelines were not reloaded (the error above names the file): still keeping " + names +
+                         " as before; fix it and send SIGHUP again");
+      notify("STATUS=reload refused (see the log); still keeping " + names + " in accord");
+      continue;
+    }
     int64_t now = mono_ms();
     if (dog && now - last_dog >= dog) notify("WATCHDOG=1"), last_dog = now;
     pollfd fds[3] = {{g_wake, POLLIN, 0}, {watch_.fd(), POLLIN, 0}, {net, POLLIN, 0}};
@@ -684,7 +704,7 @@ int Daemon::serve() {
     clocks = after;
     if (o_.once && std::all_of(pairs_.begin(), pairs_.end(), [](const Pair& p) { return p.runs > 0 && !p.running; })) break;
   }
-  bool reload = g_reload.exchange(false) && !g_stop;
+  bool reload = next_ && !g_stop;
   notify(reload ? "RELOADING=1\nSTATUS=reloading the pipelines" : "STOPPING=1\nSTATUS=ending the runs under way");
   log_.info("", reload ? "reloading the pipelines (after the runs under way)" : "stopping (after the runs under way)");
   {
@@ -734,13 +754,14 @@ std::vector<fs::path> pipeline_files(const std::vector<fs::path>& inputs, std::s
 int serve(const DaemonOptions& opts) {
   start_signal_thread();
   Log log;
+  auto d = std::make_unique<Daemon>(opts, log);
+  if (!d->load()) return exit_code::kInvalidInput;
   for (;;) {
-    int rc;
-    {
-      Daemon d(opts, log);
-      rc = d.serve();
-    }
+    int rc = d->serve();
     if (rc != -1) return rc;
+    auto next = d->take_next();
+    d.reset();  // the old set's watches, threads and page gone before the new one starts
+    d = std::move(next);
     notify("READY=1\nSTATUS=pipelines reloaded");
   }
 }
