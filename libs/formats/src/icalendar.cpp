@@ -692,8 +692,36 @@ bool master_only(std::string_view k) {
 
 }  // namespace
 
+namespace {
+// Mozilla Calendar (2002) wrote a blank line before each folded part
+// ("UID\r\n\r\n :956630271"); libical reads the line as ended there. Such
+// blank lines are taken out before it reads (content_lines() already reads
+// across them, so a rewrite keeps their bytes).
+std::string without_blank_lines_in_folds(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+    std::string_view l = text.substr(pos, end - pos);
+    pos = end;
+    if (l == "\n" || l == "\r\n") {
+      size_t next = pos;
+      while (next < text.size() && (text[next] == '\r' || text[next] == '\n')) ++next;
+      if (next < text.size() && next > pos - l.size() && (text[next] == ' ' || text[next] == '\t') && !out.empty()) {
+        pos = next;  // the blank lines go; the fold follows the line before them
+        continue;
+      }
+    }
+    out += l;
+  }
+  return out;
+}
+}  // namespace
+
 Parsed parse(std::string_view text) {
-  std::string s(text);
+  std::string s = without_blank_lines_in_folds(text);
   CompPtr root(icalparser_parse_string(s.c_str()));
   if (!root) throw std::runtime_error("not iCalendar (libical could not parse it)");
   icalcomponent* cal = root.get();

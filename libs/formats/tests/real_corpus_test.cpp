@@ -57,7 +57,9 @@ std::vector<std::string> physical(const std::string& t) {
 }
 
 // the lines of `after` not in `before` and those of `before` not in `after`
-// (as multisets), each but those starting with `field`
+// (as multisets), each but those starting with `field`, their folded parts
+// and blank lines (which mean nothing: Mozilla Calendar's blank lines inside
+// a fold go with the property they stand in when it changes)
 std::string changed_besides(const std::string& before, const std::string& after, const std::string& field) {
   auto b = physical(before), a = physical(after);
   std::sort(b.begin(), b.end());
@@ -67,9 +69,9 @@ std::string changed_besides(const std::string& before, const std::string& after,
   std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(added));
   std::string out;
   for (const auto& l : gone)
-    if (!l.starts_with(field) && !l.starts_with(" ")) out += "  - " + l + "\n";
+    if (!l.empty() && !l.starts_with(field) && !l.starts_with(" ")) out += "  - " + l + "\n";
   for (const auto& l : added)
-    if (!l.starts_with(field) && !l.starts_with(" ")) out += "  + " + l + "\n";
+    if (!l.empty() && !l.starts_with(field) && !l.starts_with(" ")) out += "  + " + l + "\n";
   return out;
 }
 

@@ -196,3 +196,25 @@ TEST(RealShapesTest, PeriodsAddedOnOneLineWithAQuotedZoneAreWrittenOnce) {
   expected.replace(expected.find("SUMMARY:Event"), 13, "SUMMARY:Moved");
   EXPECT_EQ(edited, expected);
 }
+
+TEST(RealShapesTest, AFileWithBlankLinesInsideItsFoldsReads) {
+  // Mozilla Calendar's 2002 export (python-icalendar's
+  // multiple_calendar_components.ics): a blank line before each folded part
+  std::string text =
+      "BEGIN:VCALENDAR\r\nVERSION\r\n\r\n :2.0\r\nPRODID\r\n\r\n :-//Mozilla.org/NONSGML Mozilla Calendar V1.0//EN\r\n"
+      "METHOD\r\n\r\n :PUBLISH\r\nBEGIN:VEVENT\r\nUID\r\n\r\n :956630271\r\nSUMMARY\r\n\r\n :Christmas Day\r\n"
+      "DTSTART\r\n\r\n ;VALUE=DATE\r\n :20031225\r\nDTEND\r\n\r\n ;VALUE=DATE\r\n :20031226\r\n"
+      "DTSTAMP\r\n\r\n :20020430T114937Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  auto p = icalendar::parse(text);
+  EXPECT_EQ(p.object.at("uid"), "956630271") << json::serialize(p.object);
+  EXPECT_EQ(p.object.at("title"), "Christmas Day") << json::serialize(p.object);
+  EXPECT_EQ(p.object.at("start"), "2003-12-25T00:00:00") << json::serialize(p.object);
+  EXPECT_EQ(ical_as_is(text), text);
+  json::object ev = through_store(p.object);
+  ev["title"] = "Boxing Day";
+  std::string edited = icalendar::rewrite(text, ev, icalendar::Kind::kEvent, "");
+  std::string expected = text;
+  std::string summary = "SUMMARY\r\n\r\n :Christmas Day";
+  expected.replace(expected.find(summary), summary.size(), "SUMMARY:Boxing Day");
+  EXPECT_EQ(edited, expected);
+}
