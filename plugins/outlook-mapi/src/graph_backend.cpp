@@ -159,6 +159,8 @@ std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
   std::vector<std::optional<accord::kit::Result>> done(ops.size());
   ensure_categories(ops, stream == "message" ? "categories" : "keywords");
   if (stream == "message") batch_messages(ops, done);
+  if (stream == "contact") batch_contacts(ops, done);
+  if (stream == "event" || stream == "task") batch_deletes(stream, ops, done);
   return accord::kit::results_json(accord::kit::apply_each(owner_, ops, [&](const accord::kit::Op& op) {
     if (auto& d = done[static_cast<size_t>(&op - ops.data())]) return *d;
     if (stream == "contact") return apply_contact(op);
@@ -220,6 +222,95 @@ void Backend::ensure_categories(const std::vector<accord::kit::Op>& ops, const c
       unusable("POST", "/me/outlook/masterCategories", a, "the category \"" + name + "\" could not be added to Outlook's list");
     }
     categories_->insert(accord::ascii_lower(name));
+  }
+}
+
+// Writes twenty to a $batch request (json-batching.md: at most 20; each
+// entry answered with its own status). An entry's answer is its op's: 2xx
+// done (`on_done` makes the result), 404 of a delete done, 412 CONFLICT,
+// 429/503/504 RETRY after the entry's own Retry-After (throttling.md:
+// requests in a batch are evaluated individually), an update's 404 and
+// anything else that op's error. A batch request that fails gives each op of
+// its chunk the status it threw. Only PATCH and DELETE are batched: sending a
+// batch again does nothing twice. One write alone goes as a plain request.
+void Backend::send_batch(const std::vector<accord::kit::Op>& ops, const std::vector<BatchRequest>& reqs,
+                         std::vector<std::optional<accord::kit::Result>>& done, const char* what,
+                         const std::function<accord::kit::Result(const accord::kit::Op&, const Answer&)>& on_done) {
+  using accord::kit::Result;
+  constexpr size_t kBatchMax = 20;
+  if (reqs.size() < 2) return;
+  for (size_t from = 0; from < reqs.size(); from += kBatchMax) {
+    owner_.throw_if_cancelled();
+    std::vector<const BatchRequest*> chunk;
+    for (size_t k = from; k < std::min(reqs.size(), from + kBatchMax); ++k) chunk.push_back(&reqs[k]);
+    json::array requests;
+    for (const BatchRequest* r : chunk) {
+      const accord::kit::Op& op = ops[r->op];
+      json::object headers{{"Prefer", "IdType=\"ImmutableId\""}};
+      if (op.expect_version && !op.expect_version->empty())
+        headers["If-Match"] = op.expect_version->substr(0, op.expect_version->find(';'));  // an event's: its master's
+      json::object q{{"id", std::to_string(r->op)}, {"method", r->method}, {"url", r->url}};
+      if (r->body) {
+        headers["Content-Type"] = "application/json";
+        q["body"] = *r->body;
+      }
+      q["headers"] = std::move(headers);
+      requests.push_back(std::move(q));
+    }
+    Answer a;
+    try {
+      a = client_.call("POST", "/$batch", json::serialize(json::object{{"requests", std::move(requests)}}), {}, true);
+      if (!a.ok() || !a.body.is_object()) unusable("POST", "/$batch", a);
+    } catch (...) {
+      for (const BatchRequest* r : chunk) done[r->op] = accord::kit::failure(ops[r->op]);
+      continue;
+    }
+    const json::array* answers = arr(a.body.get_object(), "responses");
+    if (!answers) continue;  // each op then goes on its own
+    for (const auto& v : *answers) {
+      if (!v.is_object()) continue;
+      const json::object& r = v.get_object();
+      std::string id = str(r, "id");
+      if (id.empty() || id.size() > 6 || id.find_first_not_of("0123456789") != std::string::npos) continue;
+      auto it = std::find_if(chunk.begin(), chunk.end(), [&](const BatchRequest* q) { return q->op == std::stoul(id); });
+      if (it == chunk.end()) continue;
+      const BatchRequest& req = **it;
+      const accord::kit::Op& op = ops[req.op];
+      Answer e;
+      if (const json::value* st = r.if_contains("status"); st && st->is_int64()) e.status = static_cast<long>(st->get_int64());
+      if (const json::value* b = r.if_contains("body")) e.body = *b;
+      if (e.body.is_object())
+        if (const json::object* err = accord::json_read::obj(e.body.get_object(), "error")) {
+          e.code = str(*err, "code");
+          e.message = str(*err, "message");
+        }
+      std::optional<Result>& out = done[req.op];
+      try {
+        if (e.ok() || (op.is_delete() && e.status == 404)) {
+          out = on_done(op, e);
+        } else if (e.status == 412) {
+          out = Result::conflict(failure(ACCORD_CONFLICT, req.method, req.url, e,
+                                         std::string("the ") + what + " changed in Outlook since it was read").what(), op.id);
+        } else if (e.status == 429 || e.status == 503 || e.status == 504) {
+          Result res = Result::failed(
+              "retry", failure(ACCORD_RETRY, req.method, req.url, e, "Outlook's rate limit, inside a $batch").what(), op.id);
+          res.retry_after_s = 1;
+          if (const json::object* h = accord::json_read::obj(r, "headers"))
+            for (const auto& [k, hv] : *h)
+              if (accord::ascii_iequals(k, "Retry-After") && hv.is_string())
+                if (std::string t(hv.get_string());
+                    !t.empty() && t.size() < 7 && t.find_first_not_of("0123456789") == std::string::npos)
+                  res.retry_after_s = std::stoll(t);
+          out = std::move(res);
+        } else if (op.is_update() && e.status == 404) {
+          out = Result::error(std::string(what) + " " + op.id + " is no longer in Outlook", op.id);
+        } else {
+          out = Result::error(failure(ACCORD_ERROR, req.method, req.url, e).what(), op.id);
+        }
+      } catch (...) {
+        out = accord::kit::failure(op);
+      }
+    }
   }
 }
 

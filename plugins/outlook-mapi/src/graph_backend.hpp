@@ -34,6 +34,7 @@
 #include <boost/json.hpp>
 
 #include <map>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -106,6 +107,18 @@ class Backend {
   // Every page of a plain listing (`on_page` returns true to stop).
   void each_page(const std::string& path, const std::function<bool(const boost::json::array&)>& on_page);
   static std::string etag_of(const boost::json::object& item);
+  // $batch (graph_backend.cpp): PATCH and DELETE entries, each the request of ops[op].
+  struct BatchRequest {
+    size_t op;
+    std::string method, url;
+    std::optional<boost::json::object> body;
+  };
+  void send_batch(const std::vector<accord::kit::Op>& ops, const std::vector<BatchRequest>& reqs,
+                  std::vector<std::optional<accord::kit::Result>>& done, const char* what,
+                  const std::function<accord::kit::Result(const accord::kit::Op&, const Answer&)>& on_done);
+  // event and task deletes (their updates read the item again: one by one)
+  void batch_deletes(std::string_view stream, const std::vector<accord::kit::Op>& ops,
+                     std::vector<std::optional<accord::kit::Result>>& done);
   // The categories the ops name (`member`: "keywords" or "categories") made
   // in Outlook's master category list when missing.
   void ensure_categories(const std::vector<accord::kit::Op>& ops, const char* member);
@@ -118,6 +131,7 @@ class Backend {
   std::optional<boost::json::object> find_contact(const std::string& key);
   boost::json::object contact_record(const boost::json::object& g) const;
   accord::kit::Result contact_result(const boost::json::object& g) const;
+  void batch_contacts(const std::vector<accord::kit::Op>& ops, std::vector<std::optional<accord::kit::Result>>& done);
   std::map<std::string, std::string> sensitive_contacts(const std::string& folder);
   std::map<std::string, std::map<std::string, std::string>> sensitive_;  // per folder, within one page
 

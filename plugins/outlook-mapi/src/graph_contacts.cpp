@@ -177,6 +177,27 @@ std::optional<json::object> Backend::find_contact(const std::string& key) {
   return found;
 }
 
+// Contact updates and deletes through $batch (Backend::send_batch).
+void Backend::batch_contacts(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
+  std::vector<BatchRequest> reqs;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    std::string url = "/me/contacts/" + url_encode(op.id);
+    if (op.is_update()) {
+      json::object patch = contacts::to_graph(op.data);
+      patch["singleValueExtendedProperties"] = json::array{sensitivity_property(op.data)};
+      reqs.push_back(BatchRequest{i, "PATCH", url, std::move(patch)});
+    } else if (op.is_delete()) {
+      reqs.push_back(BatchRequest{i, "DELETE", url, std::nullopt});
+    }
+  }
+  send_batch(ops, reqs, done, "contact", [&](const Op& op, const Answer& e) {
+    if (op.is_delete()) return Result::ok(op.id);
+    if (!e.body.is_object()) throw accord::Error(ACCORD_RETRY, "contact " + op.id + " was written; Outlook's answer had no contact", 5000);
+    return with_sensitivity(contact_result(e.body.get_object()), op.data);
+  });
+}
+
 Result Backend::apply_contact(const Op& op) {
   const std::string folder = contact_folders().front().id;
   if (op.is_create()) {

@@ -310,6 +310,19 @@ std::string occurrence_path(const std::string& id) { return "/me/events/" + url_
 
 }  // namespace
 
+// Event and task deletes through $batch (Backend::send_batch): a task's list
+// is known without a lookup only when one list is synced.
+void Backend::batch_deletes(std::string_view stream, const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
+  std::vector<BatchRequest> reqs;
+  std::string prefix;
+  if (stream == "event") prefix = "/me/events/";
+  else if (task_lists().size() == 1) prefix = "/me/todo/lists/" + url_encode(task_lists().front().id) + "/tasks/";
+  else return;
+  for (size_t i = 0; i < ops.size(); ++i)
+    if (ops[i].is_delete()) reqs.push_back(BatchRequest{i, "DELETE", prefix + url_encode(ops[i].id), std::nullopt});
+  send_batch(ops, reqs, done, stream == "event" ? "event" : "task", [](const Op& op, const Answer&) { return Result::ok(op.id); });
+}
+
 Result Backend::apply_event(const Op& op) {
   std::string path = "/me/events/" + url_encode(op.id);
   std::vector<std::string> match;

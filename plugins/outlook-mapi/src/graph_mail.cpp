@@ -50,7 +50,6 @@ constexpr Special kSpecial[] = {{"inbox", "INBOX", false},        {"sentitems", 
                                 {"junkemail", "\\Junk", true},     {"deleteditems", "\\Trash", true},
                                 {"outbox", "Outbox", true}};
 
-constexpr size_t kBatchMax = 20;  // json-batching.md: at most 20 requests in a batch
 constexpr uint64_t kChunk = 4 * 320 * 1024;  // upload ranges: a multiple of 320 KiB, as OneDrive's sessions ask
 
 }  // namespace
@@ -341,108 +340,30 @@ Result Backend::apply_message(const Op& op) {
   return message_result(op.id);
 }
 
-// Updates and deletes, twenty to a $batch request (json-batching.md: at most
-// 20; each entry answered with its own status). An entry's answer is its
-// op's: 2xx done (an update whose record names another folder then moves it),
-// 404 of a delete done, 412 CONFLICT, 429/503/504 RETRY after the entry's own
-// Retry-After (throttling.md: requests in a batch are evaluated
-// individually), anything else that op's error. Creates go one by one.
+// Updates and deletes through $batch (Backend::send_batch). An update whose
+// record names another folder then moves the message. Creates go one by one.
 void Backend::batch_messages(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
-  std::vector<size_t> todo;
-  for (size_t i = 0; i < ops.size(); ++i)
-    if (ops[i].is_update() || ops[i].is_delete()) todo.push_back(i);
-  if (todo.size() < 2) return;  // one write: the plain request
-  for (size_t from = 0; from < todo.size(); from += kBatchMax) {
-    owner_.throw_if_cancelled();
-    std::vector<size_t> chunk(todo.begin() + static_cast<std::ptrdiff_t>(from),
-                              todo.begin() + static_cast<std::ptrdiff_t>(std::min(todo.size(), from + kBatchMax)));
-    json::array requests;
-    for (size_t i : chunk) {
-      const Op& op = ops[i];
-      json::object headers{{"Prefer", "IdType=\"ImmutableId\""}};
-      if (op.expect_version && !op.expect_version->empty()) headers["If-Match"] = *op.expect_version;
-      json::object q{{"id", std::to_string(i)}, {"url", "/me/messages/" + url_encode(op.id)}};
-      if (op.is_update()) {
-        q["method"] = "PATCH";
-        headers["Content-Type"] = "application/json";
-        q["body"] = mail::to_patch(op.data);
-      } else {
-        q["method"] = "DELETE";
-      }
-      q["headers"] = std::move(headers);
-      requests.push_back(std::move(q));
-    }
-    Answer a;
-    try {
-      // PATCH and DELETE only: sending the batch again does nothing twice
-      a = client_.call("POST", "/$batch", json::serialize(json::object{{"requests", std::move(requests)}}), {}, true);
-      if (!a.ok() || !a.body.is_object()) unusable("POST", "/$batch", a);
-    } catch (...) {
-      for (size_t i : chunk) done[i] = accord::kit::failure(ops[i]);
-      continue;
-    }
-    const json::array* answers = arr(a.body.get_object(), "responses");
-    if (!answers) continue;  // each op then goes on its own
-    for (const auto& v : *answers) {
-      if (!v.is_object()) continue;
-      const json::object& r = v.get_object();
-      std::string id = str(r, "id");
-      if (id.empty() || id.size() > 6 || id.find_first_not_of("0123456789") != std::string::npos) continue;
-      size_t i = std::stoul(id);
-      if (std::find(chunk.begin(), chunk.end(), i) == chunk.end()) continue;
-      const Op& op = ops[i];
-      Answer e;
-      if (const json::value* st = r.if_contains("status"); st && st->is_int64()) e.status = static_cast<long>(st->get_int64());
-      if (const json::value* b = r.if_contains("body")) e.body = *b;
-      if (e.body.is_object())
-        if (const json::object* err = accord::json_read::obj(e.body.get_object(), "error")) {
-          e.code = str(*err, "code");
-          e.message = str(*err, "message");
-        }
-      std::string method = op.is_update() ? "PATCH" : "DELETE", url = "/me/messages/" + url_encode(op.id);
-      try {
-        if (e.ok() || (op.is_delete() && e.status == 404)) {
-          if (op.is_delete()) {
-            done[i] = Result::ok(op.id);
-            continue;
-          }
-          const json::object& g = e.body.is_object() ? e.body.get_object() : empty_;
-          const MailFolder* now = mail_folder(str(g, "parentFolderId"));
-          std::string mailbox = accord::mail::first_mailbox(op.data, "INBOX");
-          if (op.data.contains("mailboxIds") && (!now || now->path != mailbox)) {
-            Answer m = client_.call("POST", url + "/move",
-                                    json::serialize(json::object{{"destinationId", folder_for(mailbox)}}), {}, true);
-            if (!m.ok()) unusable("POST", url + "/move", m);
-            done[i] = message_result(op.id);
-          } else {
-            Result res = Result::ok(op.id, etag_of(g));
-            res.data = mail::to_record(g, now ? now->path : mailbox);
-            done[i] = std::move(res);
-          }
-        } else if (e.status == 412) {
-          done[i] = Result::conflict(
-              failure(ACCORD_CONFLICT, method, url, e, "the message changed in Outlook since it was read").what(), op.id);
-        } else if (e.status == 429 || e.status == 503 || e.status == 504) {
-          Result res = Result::failed(
-              "retry", failure(ACCORD_RETRY, method, url, e, "Outlook's rate limit, inside a $batch").what(), op.id);
-          res.retry_after_s = 1;
-          if (const json::object* h = accord::json_read::obj(r, "headers"))
-            for (const auto& [k, hv] : *h)
-              if (accord::ascii_iequals(k, "Retry-After") && hv.is_string())
-                if (std::string t(hv.get_string());
-                    !t.empty() && t.size() < 7 && t.find_first_not_of("0123456789") == std::string::npos)
-                  res.retry_after_s = std::stoll(t);
-          done[i] = std::move(res);
-        } else if (op.is_update() && e.status == 404) {
-          done[i] = Result::error("message " + op.id + " is no longer in Outlook", op.id);
-        } else {
-          done[i] = Result::error(failure(ACCORD_ERROR, method, url, e).what(), op.id);
-        }
-      } catch (...) {
-        done[i] = accord::kit::failure(op);
-      }
-    }
+  std::vector<BatchRequest> reqs;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    if (op.is_update()) reqs.push_back(BatchRequest{i, "PATCH", "/me/messages/" + url_encode(op.id), mail::to_patch(op.data)});
+    else if (op.is_delete()) reqs.push_back(BatchRequest{i, "DELETE", "/me/messages/" + url_encode(op.id), std::nullopt});
   }
+  send_batch(ops, reqs, done, "message", [&](const Op& op, const Answer& e) {
+    if (op.is_delete()) return Result::ok(op.id);
+    std::string url = "/me/messages/" + url_encode(op.id);
+    const json::object& g = e.body.is_object() ? e.body.get_object() : empty_;
+    const MailFolder* now = mail_folder(str(g, "parentFolderId"));
+    std::string mailbox = accord::mail::first_mailbox(op.data, "INBOX");
+    if (op.data.contains("mailboxIds") && (!now || now->path != mailbox)) {
+      Answer m = client_.call("POST", url + "/move", json::serialize(json::object{{"destinationId", folder_for(mailbox)}}), {}, true);
+      if (!m.ok()) unusable("POST", url + "/move", m);
+      return message_result(op.id);
+    }
+    Result res = Result::ok(op.id, etag_of(g));
+    res.data = mail::to_record(g, now ? now->path : mailbox);
+    return res;
+  });
 }
 
 }  // namespace outlook::graph

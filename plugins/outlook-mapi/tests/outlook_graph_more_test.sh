@@ -165,5 +165,65 @@ runp run ab.json
 runp run ab.json
 nothing contact-sensitivity-nothing-to-do
 
+# -- $batch for contact, event and task writes: three vCard edits are one $batch of PATCHes (the first entry
+# throttled inside it, 429 with its own Retry-After: retried by the next run), two deletes one more
+mkdir -p vb
+for i in 1 2 3 4 5; do
+  printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:vb%s\r\nFN:Vic Batch%s\r\nN:Batch%s;Vic;;;\r\nEMAIL:vb%s@example.org\r\nTITLE:Clerk\r\nEND:VCARD\r\n' "$i" "$i" "$i" "$i" > "vb/vb$i.vcf"
+done
+cat > vb.json <<JSON
+{"name": "outlook-contacts-batch", "state": "vbstate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "vcard", "create": true, "path": "vb"}},
+ "right": {"connector": "outlook-mapi", "config": {$graph, "contact_folders": ["Batch"]}},
+ "streams": [{"name": "contacts", "left": "contact", "right": "contact", "guards": {"max_delete_share": 0.9}}]}
+JSON
+api POST /me/contactFolders '{"displayName": "Batch"}' > /dev/null
+runp run vb.json
+clerks() { js "Object.values(d.contacts).filter(c=>!c.deleted&&/^Batch/.test(c.data.surname||'')&&c.data.jobTitle===$1).length"; }
+[ $rc = 0 ] && [ "$(clerks "'Clerk'")" = 5 ] || bad contacts-for-batch-made "rc=$rc" "$out"
+sed -i 's/^TITLE:Clerk/TITLE:Head clerk/' vb/vb1.vcf vb/vb2.vcf vb/vb3.vcf
+b0=$(js "s.by_route['\$batch']||0")
+post /__control '{"rate_limit": {"count": 1, "status": 429, "retry_after": 1, "path": "/v1.0/me/contacts/"}}' > /dev/null
+runp run vb.json
+first="$out" head_first=$(clerks "'Head clerk'")
+sleep 1
+runp run vb.json
+[ "$(js "(s.by_route['\$batch']||0)-$b0")" -ge 1 ] && [ "$head_first" = 2 ] && printf '%s' "$first" | grep -qi "rate limit" && [ $rc = 0 ] \
+  && [ "$(clerks "'Head clerk'")" = 3 ] && [ "$(clerks "'Clerk'")" = 2 ] \
+  && ok contact-updates-batched-throttled-entry-retried || bad contact-updates-batched-throttled-entry-retried "batches=$(js "(s.by_route['\$batch']||0)-$b0") first=$head_first rc=$rc" "$first" "$out"
+rm vb/vb4.vcf vb/vb5.vcf
+b0=$(js "s.by_route['\$batch']||0")
+runp run vb.json
+[ $rc = 0 ] && [ "$(js "(s.by_route['\$batch']||0)-$b0")" = 1 ] && [ "$(clerks "'Clerk'")" = 0 ] && [ "$(clerks "'Head clerk'")" = 3 ] \
+  && ok contact-deletes-batched || bad contact-deletes-batched "rc=$rc batches=$(js "(s.by_route['\$batch']||0)-$b0")" "$out"
+runp run vb.json
+nothing contacts-after-batch-nothing-to-do
+# two events and two tasks deleted in their folders: one $batch each
+for n in 1 2; do
+  printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:gone-%s@example.org\r\nDTSTART:2026032%sT080000Z\r\nDTEND:2026032%sT090000Z\r\nSUMMARY:Gone %s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' $n $n $n $n > cal/gone$n.ics
+done
+mkdir -p todo
+for n in 1 2 3; do
+  printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\nUID:chore-%s@example.org\r\nSUMMARY:Chore %s\r\nEND:VTODO\r\nEND:VCALENDAR\r\n' $n $n > todo/t$n.ics
+done
+cat > t.json <<JSON
+{"name": "outlook-tasks", "state": "tstate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "icalendar", "create": true, "path": "todo"}},
+ "right": {"connector": "outlook-mapi", "config": {$graph}},
+ "streams": [{"name": "tasks", "left": "task", "right": "task", "guards": {"max_delete_share": 0.9}}]}
+JSON
+runp run c.json && runp run t.json
+[ $rc = 0 ] && [ "$(js "Object.values(d.events).filter(e=>!e.deleted&&/^Gone/.test(e.data.subject)).length+':'+Object.values(d.tasks).filter(t=>!t.deleted&&/^Chore/.test(t.data.title)).length")" = "2:3" ] \
+  || bad events-and-tasks-for-batch-made "rc=$rc" "$out"
+rm cal/gone1.ics cal/gone2.ics todo/t1.ics todo/t2.ics
+b0=$(js "s.by_route['\$batch']||0")
+sed -i 's/"streams": \[{"name": "calendar", "left": "event", "right": "event"}\]/"streams": [{"name": "calendar", "left": "event", "right": "event", "guards": {"max_delete_share": 0.9}}]/' c.json
+runp run c.json
+erc=$rc eout="$out"
+runp run t.json
+[ $erc = 0 ] && [ $rc = 0 ] && [ "$(js "(s.by_route['\$batch']||0)-$b0")" = 2 ] \
+  && [ "$(js "Object.values(d.events).filter(e=>!e.deleted&&/^Gone/.test(e.data.subject)).length+':'+Object.values(d.tasks).filter(t=>!t.deleted&&/^Chore/.test(t.data.title)).length")" = "0:1" ] \
+  && ok event-and-task-deletes-batched || bad event-and-task-deletes-batched "rc=$erc/$rc batches=$(js "(s.by_route['\$batch']||0)-$b0")" "$eout" "$out"
+
 if [ $fail = 0 ]; then echo "all passed"; fi
 exit $fail
