@@ -25,6 +25,7 @@ void failpoint(const char* name) {
 std::string ImapConnector::apply_ops(std::string_view ops_json) {
   std::vector<accord::kit::Op> ops = accord::kit::parse_ops(ops_json);
   std::map<std::string, std::string> renamed = rename_folders(ops);
+  label_renamed_ = rename_labels(ops);
   std::vector<std::optional<Result>> moved = move_groups(ops, renamed);
   // a lost connection fails the whole call (guarded reconnects next time)
   return accord::kit::results_json(accord::kit::apply_each<imap::SessionError>(*this, ops, [&](const accord::kit::Op& op) {
@@ -272,6 +273,109 @@ std::map<std::string, std::string> ImapConnector::rename_folders(const std::vect
   return done;
 }
 
+// Gmail: a label renamed on the other side (mv .Work .Projects in a
+// Maildir: the same records asking for label Projects instead of Work) is
+// renamed by one RENAME: Gmail renames a label when its folder is renamed,
+// on every message that carries it, instead of a STORE -X-GM-LABELS and
+// +X-GM-LABELS a message. Taken only when each message this call moves to
+// the label B, which Gmail does not have yet, trades exactly one user label
+// A for it, every message carrying A is among them, A has no nested labels
+// and each message is at the version the op expects. A label some messages
+// keep (on a Maildir a message with two labels is filed under its first) is
+// relabelled message by message, as before. Returns All Mail's UIDs whose
+// labels the RENAME changed: their MODSEQ moved on, which change() knows.
+std::set<uint32_t> ImapConnector::rename_labels(const std::vector<accord::kit::Op>& ops) {
+  std::set<uint32_t> done;
+  if (!gmail_) return done;
+  std::map<uint32_t, size_t> by_uid;
+  bool user_labels = false;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (!ops[i].is_update()) continue;
+    auto m = MessageId::parse(ops[i].id);
+    if (!m || resolve(m->folder) != special("\\ALL")) continue;
+    by_uid[m->uid] = i;
+    for (const auto& l : labels_of(ops[i].data)) user_labels = user_labels || !l.starts_with("\\");
+  }
+  if (by_uid.empty() || !user_labels) return done;
+  imap::Session& s = session();
+  // the labels Gmail has (its folders)
+  std::set<std::string> exists;
+  {
+    imap::Reply r = s.run(s.command("LIST").string("").string("*"));
+    if (!r.ok()) return done;
+    for (auto& u : r.untagged)
+      if (u.name == "LIST" && u.args.size() >= 3)
+        exists.insert(canonical_name(u.args[2].str(), u.args[1].is_nil() ? "" : u.args[1].str()));
+  }
+  std::map<std::string, std::vector<uint32_t>> to_new;  // a label Gmail lacks → the messages asking for it
+  for (auto& [uid, i] : by_uid)
+    for (const auto& l : labels_of(ops[i].data))
+      if (!l.starts_with("\\") && !exists.contains(l)) to_new[l].push_back(uid);
+  if (to_new.empty()) return done;
+  std::vector<uint32_t> asked;
+  for (auto& [label, uids] : to_new) asked.insert(asked.end(), uids.begin(), uids.end());
+  select(all_key(), true);
+  // their labels and versions now
+  std::map<uint32_t, std::pair<std::set<std::string>, std::string>> now;
+  {
+    imap::Command c = s.command("UID FETCH");
+    c.atom(UidSet::of(asked).text()).open().atom("UID").atom("FLAGS").atom("X-GM-LABELS");
+    if (condstore_) c.atom("MODSEQ");
+    c.close();
+    each_fetch(run_ok(c, "UID FETCH X-GM-LABELS"), [&](auto& items) {
+      if (!items.contains("UID") || !items.contains("X-GM-LABELS")) return;
+      auto& [labels, version] = now[static_cast<uint32_t>(items["UID"].number)];
+      for (auto& l : label_list(items["X-GM-LABELS"]))
+        if (std::string m = managed_label(l); !m.empty()) labels.insert(m);
+      if (auto ms = items.find("MODSEQ"); ms != items.end() && !ms->second.list.empty())
+        version = "m" + std::to_string(ms->second.list[0].number);
+      else
+        version = "f" + flags_key(items.contains("FLAGS") ? flag_list(items["FLAGS"]) : std::vector<std::string>{});
+    });
+  }
+  for (auto& [to, uids] : to_new) {
+    std::optional<std::string> from;
+    bool rename = true;
+    for (uint32_t uid : uids) {
+      const accord::kit::Op& op = ops[by_uid[uid]];
+      auto it = now.find(uid);
+      if (it == now.end() || (op.expect_version && !op.expect_version->empty() && *op.expect_version != it->second.second)) {
+        rename = false;
+        break;
+      }
+      std::set<std::string> want = labels_of(op.data), add, drop;
+      const std::set<std::string>& have = it->second.first;
+      std::set_difference(want.begin(), want.end(), have.begin(), have.end(), std::inserter(add, add.end()));
+      std::set_difference(have.begin(), have.end(), want.begin(), want.end(), std::inserter(drop, drop.end()));
+      if (add != std::set<std::string>{to} || drop.size() != 1 || drop.begin()->starts_with("\\") ||
+          (from && *from != *drop.begin())) {
+        rename = false;
+        break;
+      }
+      from = *drop.begin();
+    }
+    if (!rename || !from || to.starts_with(*from + "/")) continue;
+    bool nested = std::any_of(exists.begin(), exists.end(), [&](const std::string& n) { return n.starts_with(*from + "/"); });
+    if (nested) continue;
+    // every message carrying the label is one this call moves
+    UidSet carrying = run_search([&](imap::Command& c) { c.atom("X-GM-LABELS").mailbox(*from); });
+    if (carrying != UidSet::of(uids)) continue;
+    imap::Command c = s.command("RENAME");
+    c.mailbox(server_name(*from)).mailbox(server_name(to));
+    imap::Reply r = s.run(c);
+    if (!r.ok()) {
+      host().log(ACCORD_LOG_INFO, "gmail-imap: renaming the label \"" + *from + "\" to \"" + to + "\" was refused (" +
+                                      r.done.text + "): its messages are relabelled one by one");
+      continue;
+    }
+    host().log(ACCORD_LOG_INFO, "gmail-imap: the label \"" + *from + "\" renamed to \"" + to + "\" (" +
+                                    std::to_string(uids.size()) + " messages)");
+    done.insert(uids.begin(), uids.end());
+    selected_.clear();  // All Mail's HIGHESTMODSEQ moved on
+  }
+  return done;
+}
+
 // The version a message has now (MODSEQ or flags); nullopt when it is gone.
 std::optional<std::string> ImapConnector::current_version(uint32_t uid, std::vector<std::string>* flags_out,
                                                           std::vector<std::string>* labels_out) {
@@ -465,7 +569,9 @@ ImapConnector::Result ImapConnector::change(const accord::kit::Op& op, bool is_d
   std::vector<std::string> now_flags, now_labels;
   auto now = current_version(m->uid, &now_flags, gmail_ ? &now_labels : nullptr);
   if (!now) return Result::error("the message is gone from \"" + m->folder + "\" (the next run sees the delete)", id);
-  if (!expect.empty() && expect != *now)
+  // (a label this call renamed moved the message's MODSEQ on: rename_labels
+  // checked the version before it)
+  if (!expect.empty() && expect != *now && !(gmail_ && label_renamed_.contains(m->uid)))
     return Result::conflict("the message changed since version " + expect + " (now " + *now + ")", id, *now);
   imap::Session& s = session();
   auto store = [&](const char* how, const std::vector<std::string>& flags) -> std::optional<Result> {

@@ -332,6 +332,7 @@ class ImapConnector : public accord::Connector {
   Result labelled(const MessageId& m, const json::object& data);
   Result relabelled(const Result& r, const json::object& data);
   std::map<std::string, std::string> rename_folders(const std::vector<accord::kit::Op>& ops);
+  std::set<uint32_t> rename_labels(const std::vector<accord::kit::Op>& ops);
   std::vector<std::optional<Result>> move_groups(const std::vector<accord::kit::Op>& ops,
                                                  const std::map<std::string, std::string>& renamed);
   void move_group(const std::vector<accord::kit::Op>& ops, const std::string& from, const std::string& to,
@@ -351,6 +352,7 @@ class ImapConnector : public accord::Connector {
   std::map<std::string, std::string> special_;  // "\\ALL", "\\TRASH", … → folder
   std::map<std::string, std::string> names_;    // Gmail: "\\ALL", … → this state's key for it (gmail_names)
   std::string delim_ = "/";
+  std::set<uint32_t> label_renamed_;  // Gmail: All Mail's UIDs whose label this apply call renamed (rename_labels)
   std::string selected_;
   bool selected_rw_ = false;
   Status selected_status_;

@@ -38,7 +38,7 @@ simultaneous connections), LITERAL- after sign-in, one message per Message-ID
 (an APPEND of a message the account holds is answered with a UID and
 dropped), and through --control FILE a test's switches (see control()).
 
-Usage: gmail_imap_fake.py CERT KEY [--rotate] [--max-connections N] [--control FILE]
+Usage: gmail_imap_fake.py CERT KEY [--rotate] [--max-connections N] [--control FILE] [--log FILE]
                           [--refresh USER:REFRESH_TOKEN]... USER:PASSWORD [...]
 Prints "imaps PORT" (and "token PORT" when a refresh token was given) once it
 listens on 127.0.0.1, then serves until killed.
@@ -198,6 +198,7 @@ ACCESS = {}         # access token -> user (those still valid)
 ROTATE = [False]
 MAX_CONNECTIONS = [15]   # Gmail: 15 IMAP connections per account at once
 SIGNED_IN = {}           # user -> connections signed in now
+LOG = [None]             # --log FILE: every command a client sends, one a line ("USER TAG COMMAND ARGS")
 CONTROL = [None]         # --control FILE: a test's switches, read on each command (JSON):
 #   {"held": N}            N more connections of the account are in use elsewhere
 #   {"overquota": "fetch"} a body FETCH (BODY[…]) answers NO [OVERQUOTA], as Gmail over its
@@ -266,6 +267,17 @@ def wire_label(l):
     if l.startswith("\\"):
         return '"' + l.replace("\\", "\\\\") + '"'
     return quote(mutf7_encode(l))
+
+
+def logged(a):
+    """A command's argument as --log writes it: a literal as {size}, a string as it reads."""
+    if isinstance(a, bytes):
+        return "{%d}" % len(a)
+    if isinstance(a, tuple):
+        return '"%s"' % a[1]
+    if isinstance(a, list):
+        return "(" + " ".join(logged(x) for x in a) + ")"
+    return str(a)
 
 
 def control():
@@ -511,6 +523,10 @@ class Conn(socketserver.StreamRequestHandler):
             if cmd == "UID" and args:
                 cmd = "UID " + args[0].upper()
                 args = args[1:]
+            if LOG[0]:  # --log FILE: the command as sent, without its literals' bytes
+                with open(LOG[0], "a") as f:
+                    f.write("%s %s %s\n" % (self.user, tag, " ".join(
+                        [cmd] + [logged(a) for a in args])))
             try:
                 with LOCK:
                     done = self.dispatch(tag, cmd, args)
@@ -685,6 +701,42 @@ class Conn(socketserver.StreamRequestHandler):
             self.line(tag + " NO [ALREADYEXISTS] Folder name conflicts with existing folder name. (Failure)")
             return
         self.acct.labels.append(name)
+        self.line(tag + " OK Success")
+
+    def c_rename(self, tag, args):
+        """RENAME, as Gmail does it: renaming a label's folder renames the label
+        on every message carrying it (Google's table of how an IMAP client's
+        actions show in Gmail: a folder is a label), its nested labels ("A/x")
+        with it, as RFC 3501 6.3.5 renames inferior names; the folder keeps its
+        UIDVALIDITY and UIDs. Each relabelled message's MODSEQ moves on, as any
+        change of its labels does (the strict reading: the client must not
+        take its own rename for another client's change). A system folder
+        (INBOX, [Gmail]/…) cannot be renamed nor a label take a system name,
+        and a name in use is refused as CREATE refuses it."""
+        old, new = self.internal(args[0]), self.internal(args[1])
+        if old == "INBOX" or old in SYSTEM or old.startswith("[Gmail]") or new.upper() == "INBOX" or \
+                new in SYSTEM or new.startswith("[Gmail]"):
+            self.line(tag + " NO [CANNOT] System folders cannot be renamed. (Failure)")
+            return
+        if old not in self.acct.labels:
+            self.line(tag + " NO [NONEXISTENT] Unknown Mailbox: %s (Failure)" % old)
+            return
+        renames = {l: new + l[len(old):] for l in self.acct.labels if l == old or l.startswith(old + "/")}
+        if any(n in self.acct.names() for n in renames.values()):
+            self.line(tag + " NO [ALREADYEXISTS] Folder name conflicts with existing folder name. (Failure)")
+            return
+        self.acct.labels = [renames.get(l, l) for l in self.acct.labels]
+        for m in self.acct.msgs:
+            if m.labels & renames.keys():
+                m.labels = {renames.get(l, l) for l in m.labels}
+                m.modseq = self.acct.bump()
+        for o, n in renames.items():
+            if o in self.acct.folders:
+                f = self.acct.folders.pop(o)
+                f.name = n
+                self.acct.folders[n] = f
+        if self.sel in renames:
+            self.sel = renames[self.sel]
         self.line(tag + " OK Success")
 
     def c_select(self, tag, args, readonly=False):
@@ -1072,6 +1124,8 @@ def main():
             ROTATE[0] = True
         elif a == "--max-connections":
             MAX_CONNECTIONS[0] = int(args.pop(0))
+        elif a == "--log":
+            LOG[0] = args.pop(0)
         elif a == "--control":
             CONTROL[0] = args.pop(0)
         elif a == "--refresh":
