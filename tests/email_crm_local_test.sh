@@ -123,6 +123,14 @@ runp --plugin-dir "$plugins" run mc.json
 grep -q "nothing to do\|0 writes\|in accord" <<<"$out" && [ "$(logged)" = "ann1@mail.example cap@mail.example" ] &&
   ok second-run-does-nothing || bad second-run-does-nothing "rc=$rc" "$out"
 
+# The unresolved message deleted from the mailbox leaves the list (it stayed
+# there for ever: a deleted message is never read again).
+rm mail/cur/"$unres"*
+runp --plugin-dir "$plugins" run mc.json
+runp --plugin-dir "$plugins" status mc.json
+! grep -q "unresolved" <<<"$out" && ok deleted-unresolved-message-leaves-the-list ||
+  bad deleted-unresolved-message-leaves-the-list "$out"
+
 # A thread: a stranger answers Ann's logged message: logged on Ann.
 mail 'who@stranger.example' 'me@corp.example' '' reply1@mail.example ann1@mail.example
 runp --plugin-dir "$plugins" run mc.json

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // The email ⇄ CRM rules alone (engine/email_crm.hpp): one test a rule.
 #include "engine/email_crm.hpp"
+#include "engine/email_crm_run.hpp"
 #include "engine/lookup.hpp"
+#include "state_test_util.hpp"
 
 #include <boost/json.hpp>
 
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
 
 namespace json = boost::json;
 using namespace accord;
@@ -292,4 +298,143 @@ TEST(LookupIndexTest, ContactsAreFoundByEveryAddressTheyHold) {
   EXPECT_EQ(look.find("contacts", "B@X.example").size(), 2u);
   EXPECT_TRUE(look.find("users", "a@x.example").empty());
   EXPECT_EQ(look.size("contacts"), 2u);
+}
+
+// ---- A pair's lookups over a state (engine/email_crm_run.hpp) ----
+
+namespace {
+
+using state_test::StateFile;
+
+// One batch of records (wire form), listed in full when `full`.
+std::string batch(const std::string& records, bool full = false, const std::string& cursor = "c1") {
+  return R"({"records":[)" + records + R"(],"cursor":")" + cursor + R"(","more":false,"full":)" +
+         (full ? "true" : "false") + "}";
+}
+
+class PairLookupsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto e = std::make_shared<Settings>();
+    e->crm = Side::kRight;
+    e->mailbox = {"me@corp.example"};
+    sp.name = "mail-crm";
+    sp.email_crm = e;
+    sp.lookups = {LookupStream{Side::kRight, "contact", "contacts", "/streams/0/lookup/0"}};
+    store = file.open();
+  }
+  // A reader answering `answer` for the contact stream (then nothing).
+  LookupReader reader(std::string answer) {
+    return [this, answer = std::move(answer)](Side, const std::string&, const std::string&) -> Result<std::string_view> {
+      text = answer;  // (more: false: one call a stream)
+      if (during_read) during_read();
+      return std::string_view(text);
+    };
+  }
+  StateFile file;
+  std::unique_ptr<StateStore> store;
+  StreamPair sp;
+  std::string text;
+  std::function<void()> during_read;
+};
+
+const std::string kAnn = R"({"id":"c-ann","version":"1","data":{"emails":{"e1":{"address":"ann@client.example"}}}})";
+
+}  // namespace
+
+// Review finding 2: the lookups were paged over the network inside an
+// IMMEDIATE transaction, stalling the run's other pairs' writes.
+TEST_F(PairLookupsTest, NoTransactionIsHeldWhileALookupStreamIsRead) {
+  bool wrote = false;
+  during_read = [&] {
+    auto other = file.open();
+    other->wait_for_writers(std::chrono::milliseconds(0));
+    try {
+      StateStore::Transaction tx(*other);
+      other->pair("contacts-other").set_cursor(Side::kLeft, "x");
+      tx.commit();
+      wrote = true;
+    } catch (const std::exception&) {
+    }
+  };
+  PairLookups run(*store, sp, reader(batch(kAnn, true)), true, kNow);
+  EXPECT_TRUE(wrote) << "another pair could not write while the lookup was read";
+  EXPECT_TRUE(run.index().has("contacts", "ann@client.example"));
+}
+
+// Review finding 3: each run parsed every lookup record again; the index
+// now comes from each row's entry (its keys), the records are not read.
+TEST_F(PairLookupsTest, ALaterRunBuildsTheIndexWithoutReadingTheRecords) {
+  { PairLookups first(*store, sp, reader(batch(kAnn, true)), true, kNow); }
+  {
+    sql::Db db(file.path.string());
+    db.exec("UPDATE record_data SET data = 'not json' WHERE id IN (SELECT data_id FROM mirror_rows WHERE pair LIKE 'mail-crm#lookup%')");
+  }
+  PairLookups later(*store, sp, reader(batch("")), true, kNow);
+  EXPECT_TRUE(later.index().has("contacts", "ann@client.example"));
+}
+
+TEST_F(PairLookupsTest, APlanKeepsNothingButSeesWhatItRead) {
+  {
+    PairLookups plan(*store, sp, reader(batch(kAnn, true)), false, kNow);
+    EXPECT_TRUE(plan.index().has("contacts", "ann@client.example"));
+  }
+  EXPECT_EQ(file.count("SELECT count(*) FROM mirror_rows WHERE pair LIKE 'mail-crm#lookup%'"), 0);
+  PairLookups run(*store, sp, reader(batch(kAnn, true)), true, kNow);
+  const std::string gone = R"({"id":"c-ann","deleted":true})";
+  PairLookups plan(*store, sp, reader(batch(gone)), false, kNow);
+  EXPECT_FALSE(plan.index().has("contacts", "ann@client.example"));
+  EXPECT_EQ(file.count("SELECT count(*) FROM mirror_rows WHERE pair LIKE 'mail-crm#lookup%'"), 1);
+}
+
+TEST_F(PairLookupsTest, AFullListingDropsWhatItNoLongerLists) {
+  { PairLookups first(*store, sp, reader(batch(kAnn, true)), true, kNow); }
+  sp.lookups[0].stream = "contact";  // (same stream, listed again in full without Ann)
+  {
+    sql::Db db(file.path.string());
+    db.exec("UPDATE cursors SET cursor = '' WHERE pair LIKE 'mail-crm#lookup%'");
+  }
+  PairLookups again(*store, sp, reader(batch(R"({"id":"c-bo","version":"1","data":{"email":"bo@client.example"}})", true)), true, kNow);
+  EXPECT_FALSE(again.index().has("contacts", "ann@client.example"));
+  EXPECT_TRUE(again.index().has("contacts", "bo@client.example"));
+}
+
+// Review finding 4: every message read was held until the plan.
+TEST_F(PairLookupsTest, MessagesNotOnTheUnresolvedListAreNotHeld) {
+  PairLookups run(*store, sp, reader(batch(kAnn, true)), true, kNow);
+  for (int i = 0; i < 50; ++i) {
+    json::object m = inbound("ann@client.example", "m" + std::to_string(i) + "@x");
+    EXPECT_TRUE(run.admit(Side::kLeft, "m" + std::to_string(i), m));
+  }
+  EXPECT_EQ(run.settled_held(), 0u);
+}
+
+// A message deleted from the mailbox (or gone from its full listing) left
+// its entry on the unresolved list for ever.
+TEST_F(PairLookupsTest, AnUnresolvedMessageGoneFromTheMailboxLeavesTheList) {
+  json::object m = outbound("new@client.example");
+  {
+    PairLookups run(*store, sp, reader(batch(kAnn, true)), true, kNow);
+    EXPECT_FALSE(run.admit(Side::kLeft, "o1", m));
+    StateStore::Transaction tx(*store);
+    store->pair(sp.name).mirror(Side::kLeft).put(MirrorRow{"o1", "1", "", json::serialize(m), false, false, false, {}});
+    run.keep_unresolved(*store);
+    tx.commit();
+  }
+  ASSERT_EQ(PairLookups::unresolved(*store, sp).size(), 1u);
+  {  // read again, still there: stays
+    PairLookups run(*store, sp, reader(batch("")), true, kNow);
+    StateStore::Transaction tx(*store);
+    run.keep_unresolved(*store);
+    tx.commit();
+  }
+  ASSERT_EQ(PairLookups::unresolved(*store, sp).size(), 1u);
+  {  // deleted from the mailbox (folded: the mirror says so), never read again
+    PairLookups run(*store, sp, reader(batch("")), true, kNow);
+    StateStore::Transaction tx(*store);
+    store->pair(sp.name).mirror(Side::kLeft).put(MirrorRow{"o1", "1", "", json::serialize(m), false, true, true, {}});
+    run.keep_unresolved(*store);
+    tx.commit();
+  }
+  EXPECT_TRUE(PairLookups::unresolved(*store, sp).empty());
 }

@@ -22,24 +22,6 @@ void add_unique(std::vector<std::string>& v, const std::string& x) {
   if (!x.empty() && !contains(v, x)) v.push_back(x);
 }
 
-// A message's thread keys: its own Message-ID, those it answers and refers
-// to, and its store's thread id.
-std::vector<std::string> thread_keys(const json::object& m) {
-  std::vector<std::string> keys;
-  for (const char* f : {"messageId", "inReplyTo", "references"})
-    if (const json::value* v = m.if_contains(f)) {
-      if (const json::array* a = v->if_array()) {
-        for (const auto& x : *a)
-          if (x.is_string()) add_unique(keys, "id:" + std::string(x.get_string()));
-      } else if (v->is_string()) {
-        add_unique(keys, "id:" + std::string(v->get_string()));
-      }
-    }
-  if (const json::value* t = m.if_contains("threadId"); t && t->is_string() && !t->get_string().empty())
-    add_unique(keys, "thread:" + std::string(t->get_string()));
-  return keys;
-}
-
 struct Address {
   std::string email, name;
 };
@@ -116,7 +98,11 @@ bool glob_match(std::string_view p, std::string_view t) {
 }
 
 void ThreadIndex::add(const json::object& message, const std::vector<std::string>& contact_ids) {
-  for (const auto& k : thread_keys(message)) {
+  add(thread_keys(message), contact_ids);
+}
+
+void ThreadIndex::add(const std::vector<std::string>& keys, const std::vector<std::string>& contact_ids) {
+  for (const auto& k : keys) {
     auto& ids = by_key_[k];
     for (const auto& c : contact_ids) add_unique(ids, c);
   }

@@ -32,6 +32,7 @@ class ThreadIndex {
   // Records a message of a logged thread (every key of it: its own id, the
   // ids it answers or refers to, its store thread id).
   void add(const boost::json::object& message, const std::vector<std::string>& contact_ids);
+  void add(const std::vector<std::string>& keys, const std::vector<std::string>& contact_ids);  // (thread_keys)
   // The contacts of a logged thread this message belongs to; none: no such thread.
   std::optional<std::vector<std::string>> find(const boost::json::object& message) const;
   size_t size() const { return by_key_.size(); }

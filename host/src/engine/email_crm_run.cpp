@@ -6,33 +6,40 @@
 
 #include <boost/json.hpp>
 
+#include <memory>
 #include <optional>
 
 namespace json = boost::json;
 
 namespace accord {
 
+namespace {
+std::string unresolved_pair(const std::string& pair) { return pair + "#unresolved"; }
+struct Opened {
+  std::optional<Instance> side[2];  // left, right
+};
+}  // namespace
+
 PairLookups::PairLookups(StateStore& store, const StreamPair& sp, const std::function<Instance(Side)>& open,
                          bool keep, int64_t now)
+    : PairLookups(
+          store, sp,
+          [&, opened = std::make_shared<Opened>()](Side s, const std::string& stream, const std::string& cursor) {
+            std::optional<Instance>& i = opened->side[s == Side::kLeft ? 0 : 1];  // for this read only
+            if (!i) i.emplace(open(s));
+            return i->read_changes(stream, cursor);
+          },
+          keep, now) {}
+
+PairLookups::PairLookups(StateStore& store, const StreamPair& sp, const LookupReader& read, bool keep, int64_t now)
     : sp_(sp), now_(now) {
-  std::optional<Instance> opened[2];  // left, right: for this read only
-  auto instance = [&](Side s) -> Instance& {
-    std::optional<Instance>& i = opened[s == Side::kLeft ? 0 : 1];
-    if (!i) i.emplace(open(s));
-    return *i;
-  };
-  refresh_lookups(store, sp, instance, keep,
-                  [&](const LookupStream& l, const std::string& id, const json::object& r, const std::string& modified) {
-                    if (l.as == "messages") {
-                      std::vector<std::string> contacts;
-                      if (const json::value* c = r.if_contains("contactIds"); c && c->is_array())
-                        for (const auto& x : c->get_array())
-                          if (x.is_string()) contacts.emplace_back(x.get_string());
-                      threads_.add(r, contacts);
-                    } else {
-                      index_.add(l.as, id, r, modified);
-                    }
-                  });
+  refresh_lookups(store, sp, read, keep, [&](const LookupStream& l, const std::string& id, const LookupEntry& e) {
+    if (l.as == "messages") threads_.add(e.threads, e.contacts);
+    else index_.add(l.as, id, e);
+  });
+  if (sp_.email_crm)
+    for (const MirrorRef& r : store.pair(unresolved_pair(sp_.name)).mirror(other(sp_.email_crm->crm)).unlinked())
+      listed_.insert(r.id);
 }
 
 bool PairLookups::admit(Side s, const std::string& id, json::object& record) {
@@ -47,18 +54,19 @@ bool PairLookups::admit(Side s, const std::string& id, json::object& record) {
   email_crm::annotate(record, d);
   if (d.log) threads_.add(record, d.contact_ids);  // its later replies in this read follow it
   if (d.unresolved) unresolved_.push_back({id, d.why});
-  else settled_.push_back(id);
+  else if (listed_.contains(id)) settled_.push_back(id);  // (only those: a first sync reads every message)
   return d.log;
 }
 
-namespace {
-std::string unresolved_pair(const std::string& pair) { return pair + "#unresolved"; }
-}  // namespace
-
 void PairLookups::keep_unresolved(StateStore& store) const {
-  if (!sp_.email_crm || (unresolved_.empty() && settled_.empty())) return;
-  MirrorSide list = store.pair(unresolved_pair(sp_.name)).mirror(other(sp_.email_crm->crm));
+  if (!sp_.email_crm) return;
+  Side mailbox = other(sp_.email_crm->crm);
+  MirrorSide list = store.pair(unresolved_pair(sp_.name)).mirror(mailbox);
   for (const auto& id : settled_) list.drop(id);
+  // an entry whose message the mailbox no longer holds settles too
+  MirrorSide messages = store.pair(sp_.name).mirror(mailbox);
+  for (const auto& id : listed_)
+    if (auto m = messages.find_data(id); !m || m->deleted) list.drop(id);
   for (const auto& u : unresolved_) list.put(MirrorRow{u.id, {}, {}, json::serialize(json::value(u.why)), true, false, false, {}});
 }
 

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ class PairLookups {
   // stream's listing state in its instance.
   PairLookups(StateStore& store, const StreamPair& sp, const std::function<Instance(Side)>& open, bool keep,
               int64_t now);
+  // The same, reading through `read` (tests give the batches).
+  PairLookups(StateStore& store, const StreamPair& sp, const LookupReader& read, bool keep, int64_t now);
 
   // Whether a record read on side `s` takes part in the pair; annotates
   // it (email_crm::annotate) for the CRM, or with the rule that left it out.
@@ -39,7 +42,9 @@ class PairLookups {
 
   // What this read found unresolved (sent to an unknown recipient without
   // the capture address) into the state's "<pair>#unresolved" list, and
-  // what it logged out of it; on the pair's thread, in the plan's
+  // out of it what it read again and settled, and what the mailbox no
+  // longer holds (deleted, or left out of a full listing: gone from the
+  // pair's mirror, folded by now); on the pair's thread, in the plan's
   // transaction. `accord status` lists them (unresolved()).
   void keep_unresolved(StateStore& store) const;
   struct Unresolved {
@@ -48,6 +53,8 @@ class PairLookups {
   static std::vector<Unresolved> unresolved(StateStore& store, const StreamPair& sp);
 
   const LookupIndex& index() const { return index_; }
+  // How many read ids it holds until the plan (only those on the list).
+  size_t settled_held() const { return settled_.size(); }
 
   // What `plan --explain` says of a record the rules left out (its
   // "emailCrm" annotation, in its data as mirrored); "" for any other.
@@ -58,7 +65,8 @@ class PairLookups {
   LookupIndex index_;
   email_crm::ThreadIndex threads_;  // the mailbox side's reader's
   std::vector<Unresolved> unresolved_;  // (the mailbox side's reader's too)
-  std::vector<std::string> settled_;
+  std::set<std::string> listed_;         // the list as the run began (small: what awaits a person)
+  std::vector<std::string> settled_;    // of those, read again and no longer unresolved
   int64_t now_;
 };
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/lookup.hpp"
 
-#include "plugins/instance.hpp"
 #include "plugins/wire.hpp"
 #include "state/state_store.hpp"
 
@@ -11,6 +10,8 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 
 namespace json = boost::json;
@@ -53,19 +54,97 @@ std::vector<std::string> record_addresses(const json::object& r) {
   return out;
 }
 
-void LookupIndex::add(const std::string& as, const std::string& id, const json::object& record,
-                      const std::string& modified) {
-  std::string created = modified;
+namespace {
+
+constexpr std::string_view kEntryTag = "L1";  // the form of LookupEntry::encode
+constexpr char kSep = '\x1e';
+
+void add_unique(std::vector<std::string>& v, std::string x) {
+  if (!x.empty() && std::find(v.begin(), v.end(), x) == v.end()) v.push_back(std::move(x));
+}
+
+}  // namespace
+
+std::vector<std::string> thread_keys(const json::object& m) {
+  std::vector<std::string> keys;
+  for (const char* f : {"messageId", "inReplyTo", "references"})
+    if (const json::value* v = m.if_contains(f)) {
+      if (const json::array* a = v->if_array()) {
+        for (const auto& x : *a)
+          if (x.is_string()) add_unique(keys, "id:" + std::string(x.get_string()));
+      } else if (v->is_string()) {
+        add_unique(keys, "id:" + std::string(v->get_string()));
+      }
+    }
+  if (const json::value* t = m.if_contains("threadId"); t && t->is_string() && !t->get_string().empty())
+    add_unique(keys, "thread:" + std::string(t->get_string()));
+  return keys;
+}
+
+LookupEntry LookupEntry::of(const json::object& record, const std::string& modified) {
+  LookupEntry e;
+  e.created = modified;
   for (const char* k : {"created", "dateAdded", "createdAt"})
     if (const json::value* c = record.if_contains(k); c && c->is_string()) {
-      created = std::string(c->get_string());
+      e.created = std::string(c->get_string());
       break;
     }
+  e.addresses = record_addresses(record);
+  e.threads = thread_keys(record);
+  if (const json::value* c = record.if_contains("contactIds"); c && c->is_array())
+    for (const auto& x : c->get_array())
+      if (x.is_string()) add_unique(e.contacts, std::string(x.get_string()));
+  return e;
+}
+
+std::string LookupEntry::encode() const {
+  std::string out(kEntryTag);
+  auto put = [&](char tag, const std::string& v) {
+    if (v.find(kSep) != std::string::npos) return;  // (no address or id holds one)
+    out += kSep;
+    out += tag;
+    out += v;
+  };
+  put('d', created);
+  for (const auto& a : addresses) put('a', a);
+  for (const auto& t : threads) put('t', t);
+  for (const auto& c : contacts) put('c', c);
+  return out;
+}
+
+std::optional<LookupEntry> LookupEntry::decode(std::string_view keys) {
+  if (!keys.starts_with(kEntryTag)) return std::nullopt;
+  LookupEntry e;
+  keys.remove_prefix(kEntryTag.size());
+  while (!keys.empty() && keys.front() == kSep) {
+    keys.remove_prefix(1);
+    size_t end = std::min(keys.find(kSep), keys.size());
+    if (end > 0) {
+      std::string v(keys.substr(1, end - 1));
+      switch (keys.front()) {
+        case 'd': e.created = std::move(v); break;
+        case 'a': e.addresses.push_back(std::move(v)); break;
+        case 't': e.threads.push_back(std::move(v)); break;
+        case 'c': e.contacts.push_back(std::move(v)); break;
+        default: break;  // a later form's: not ours to read
+      }
+    }
+    keys.remove_prefix(end);
+  }
+  return e;
+}
+
+void LookupIndex::add(const std::string& as, const std::string& id, const json::object& record,
+                      const std::string& modified) {
+  add(as, id, LookupEntry::of(record, modified));
+}
+
+void LookupIndex::add(const std::string& as, const std::string& id, const LookupEntry& e) {
   auto& role = by_role_[as];
-  for (const auto& a : record_addresses(record)) {
+  for (const auto& a : e.addresses) {
     auto& list = role[a];
     if (std::any_of(list.begin(), list.end(), [&](const Contact& c) { return c.id == id; })) continue;
-    Contact c{id, created};
+    Contact c{id, e.created};
     // oldest first; a record without a date after those with one, by id
     auto at = std::upper_bound(list.begin(), list.end(), c, [](const Contact& x, const Contact& y) {
       if (x.created.empty() != y.created.empty()) return y.created.empty();
@@ -91,18 +170,17 @@ size_t LookupIndex::size(const std::string& as) const {
   return ids.size();
 }
 
-void refresh_lookups(StateStore& store, const StreamPair& sp, const std::function<Instance&(Side)>& instance, bool keep,
+void refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader& read, bool keep,
                      const LookupVisitor& visit) {
-  if (sp.lookups.empty()) return;
-  StateStore::Transaction tx(store);
   for (const LookupStream& l : sp.lookups) {
-    PairState ps = store.pair(lookup_pair_name(sp.name, l));
-    MirrorSide mirror = ps.mirror(l.side);
-    std::string cursor = ps.cursor(l.side).value_or("");
+    const std::string name = lookup_pair_name(sp.name, l);
+    std::string cursor = store.pair(name).cursor(l.side).value_or("");
     bool full = cursor.empty();
-    std::set<std::string> listed;
-    for (;;) {
-      auto r = instance(l.side).read_changes(l.stream, cursor);
+    std::set<std::string> listed;  // a full listing's ids (what it leaves out is gone)
+    std::map<std::string, std::optional<LookupEntry>> read_now;  // a plan's read (nullopt: deleted)
+    for (bool first = true;; first = false) {
+      // (no transaction held: the connector may take its time)
+      auto r = read(l.side, l.stream, cursor);
       if (!r)
         throw Failure{r.error().status, "reading the lookup stream " + l.stream + " of the " + side_name(l.side) +
                                             " side (" + l.pointer + "): " + r.error().message,
@@ -110,34 +188,64 @@ void refresh_lookups(StateStore& store, const StreamPair& sp, const std::functio
       wire::Batch batch = wire::read_batch(*r);
       if (!batch.error.empty())
         throw Failure{ACCORD_ERROR, "the lookup stream " + l.stream + " (" + l.pointer + ") answered a batch that is " + batch.error, 0};
-      if (batch.full) full = true;
+      if (first && batch.full) full = true;  // the connector lists everything this time
+      std::optional<StateStore::Transaction> tx;  // this batch's rows, at once
+      if (keep) tx.emplace(store);
+      MirrorSide mirror = store.pair(name).mirror(l.side);
       for (wire::Record& rec : batch.records) {
         if (rec.deleted) {
-          mirror.drop(rec.id);
+          listed.erase(rec.id);
+          if (keep) mirror.drop(rec.id);
+          else read_now[rec.id] = std::nullopt;
           continue;
         }
-        listed.insert(rec.id);
-        mirror.put(MirrorRow{rec.id, rec.version, rec.modified, json::serialize(rec.data), true, false, false, {}});
+        if (full) listed.insert(rec.id);
+        LookupEntry e = LookupEntry::of(rec.data.get_object(), rec.modified);
+        if (keep)
+          mirror.put(MirrorRow{rec.id, rec.version, rec.modified, json::serialize(rec.data), true, false, false, e.encode()});
+        else
+          read_now[rec.id] = std::move(e);
       }
+      if (tx) tx->commit();
       cursor = std::move(batch.cursor);
       if (!batch.more) break;
     }
-    // What a full listing leaves out is gone; the rows left are the stream
-    // (never linked: every live row is "unlinked").
+    // The rows left are the stream (never linked: every live row is
+    // "unlinked"); each one's entry is in its keys, read in one statement.
+    // The cursor moves last, with a full listing's drops: a run killed
+    // before reads the same changes again.
+    std::optional<StateStore::Transaction> tx;
+    if (keep) tx.emplace(store);
+    PairState ps = store.pair(name);
+    MirrorSide mirror = ps.mirror(l.side);
     for (const MirrorRef& ref : mirror.unlinked()) {
-      if (full && !listed.contains(ref.id)) {
+      if (!keep && (full || read_now.contains(ref.id))) continue;  // (what the plan read, below)
+      if (keep && full && !listed.contains(ref.id)) {
         mirror.drop(ref.id);
         continue;
       }
-      auto row = mirror.find_data(ref.id);
-      if (!row) continue;
-      boost::system::error_code ec;
-      json::value data = json::parse(row->data, ec);
-      if (!ec && data.is_object()) visit(l, ref.id, data.get_object(), row->modified);
+      std::optional<LookupEntry> e = LookupEntry::decode(ref.keys);
+      if (!e) {  // written before entries were kept: read once, kept from now on
+        auto row = mirror.find_data(ref.id);
+        if (!row) continue;
+        boost::system::error_code ec;
+        json::value data = json::parse(row->data, ec);
+        if (ec || !data.is_object()) continue;
+        e = LookupEntry::of(data.get_object(), row->modified);
+        if (keep) {
+          row->keys = e->encode();
+          mirror.put(*row);
+        }
+      }
+      visit(l, ref.id, *e);
     }
-    ps.set_cursor(l.side, cursor);
+    for (const auto& [id, e] : read_now)
+      if (e) visit(l, id, *e);
+    if (keep) {
+      ps.set_cursor(l.side, cursor);
+      tx->commit();
+    }
   }
-  if (keep) tx.commit();  // a plan keeps nothing (uncommitted, it rolls back)
 }
 
 }  // namespace accord

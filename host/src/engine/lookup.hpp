@@ -6,16 +6,20 @@
 // of its own (lookup_pair_name), like any stream, and never writes to it.
 //
 // LookupIndex is the in-memory answer to the rules' questions, built from
-// the mirrored records (pure). refresh_lookups does the reading (the
-// engine's part); it runs on the pair's thread before the pair reads.
+// each mirrored record's LookupEntry (pure). refresh_lookups does the
+// reading (the engine's part); it runs on the pair's thread before the pair
+// reads.
 #pragma once
 
 #include "pipeline/pipeline.hpp"
+
+#include <accord/status/result.hpp>
 
 #include <boost/json/object.hpp>
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -23,7 +27,6 @@
 
 namespace accord {
 
-class Instance;
 class StateStore;
 
 // The state's pair a lookup stream is mirrored under ("<pair>#lookup:<side>:<stream>").
@@ -32,6 +35,23 @@ std::string lookup_pair_name(const std::string& pair, const LookupStream& l);
 // The lower-cased addresses a record holds: /email, /emails (an array or a
 // JSContact object) /*/address or /*/email or a string.
 std::vector<std::string> record_addresses(const boost::json::object& record);
+
+// A message's thread keys ("id:" + its own Message-ID, those it answers or
+// refers to; "thread:" + its store's thread id).
+std::vector<std::string> thread_keys(const boost::json::object& message);
+
+// What the rules need of one lookup record, small enough to keep in its
+// mirror row's keys (so a run rebuilds its index without reading or
+// parsing the records): when the CRM made it, its addresses; for a
+// "messages" lookup, its thread keys and the contacts it is logged on.
+struct LookupEntry {
+  std::string created;
+  std::vector<std::string> addresses, threads, contacts;
+  static LookupEntry of(const boost::json::object& record, const std::string& modified);
+  std::string encode() const;
+  // nullopt: not an entry's text (a row an older Accord wrote): read its data.
+  static std::optional<LookupEntry> decode(std::string_view keys);
+};
 
 class LookupIndex {
  public:
@@ -43,6 +63,7 @@ class LookupIndex {
   // "users", or any other name a rule asks for).
   void add(const std::string& as, const std::string& id, const boost::json::object& record,
            const std::string& modified = {});
+  void add(const std::string& as, const std::string& id, const LookupEntry& e);
   // The records of `as` holding this address (lower case), oldest first.
   std::vector<Contact> find(const std::string& as, std::string_view email) const;
   bool has(const std::string& as, std::string_view email) const { return !find(as, email).empty(); }
@@ -53,15 +74,20 @@ class LookupIndex {
 };
 
 // Each live record of a lookup stream, as refresh_lookups finds it.
-using LookupVisitor = std::function<void(const LookupStream& l, const std::string& id,
-                                         const boost::json::object& record, const std::string& modified)>;
+using LookupVisitor = std::function<void(const LookupStream& l, const std::string& id, const LookupEntry& entry)>;
+
+// One batch of a side's stream from a cursor (the side's connector's
+// read_changes; its answer is read before the next call).
+using LookupReader = std::function<Result<std::string_view>(Side, const std::string& stream, const std::string& cursor)>;
 
 // Reads each lookup stream of the pair from its cursor into the state (a full
 // listing drops what it no longer lists), then hands `visit` every record the
-// state holds of it. Written in a transaction of its own, committed only
-// when `keep` (a plan keeps nothing). `instance(side)` is that side's
-// connector instance. Throws Failure on a read error.
-void refresh_lookups(StateStore& store, const StreamPair& sp, const std::function<Instance&(Side)>& instance, bool keep,
+// state holds of it. No transaction is held while a connector is read (the
+// run's other pairs write meanwhile): each batch is written in a short one
+// of its own, the cursor (and a full listing's drops) last. A plan (`keep`
+// false) writes nothing: what it read is laid over the state in memory.
+// Throws Failure on a read error.
+void refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader& read, bool keep,
                      const LookupVisitor& visit);
 
 }  // namespace accord
