@@ -58,7 +58,8 @@
 //                    bool (each round sends its first changed item twice, as the overview allows),
 //                    "rate_limit": {"count", "status": 429|503, "code", "message", "retry_after", "path"},
 //                    "latency_ms": n (each Graph request answered n ms later: the concurrency limit shows),
-//                    "max_concurrency": n (default 4), "page_size": n (default delta page when no Prefer),
+//                    "mailbox_settings_denied": bool (the token lacks MailboxSettings.*: the master category list
+//                    answers 403 ErrorAccessDenied), "max_concurrency": n (default 4), "page_size": n (default delta page when no Prefer),
 //                    "request_rate": {"limit", "window_s"} (default 10000 per 600 s per mailbox: 429 ApplicationThrottled
 //                    "Application is over its RequestRate limit." with Retry-After until the window frees one)}
 //   POST /__fault {…}  (fake_http.js) answers lost after the commit, injected statuses
@@ -384,10 +385,11 @@ function expandExtended(x, expand, view) {
     if (m[1].toLowerCase() !== 'singlevalueextendedproperties') continue;   // the others: each route's own
     let props = [...x.svep.values()];
     if (m[2]) {
-      const f = /^\$filter=id\s+eq\s+'((?:[^']|'')*)'$/i.exec(m[2].trim());
+      // $filter=id eq '…' [or id eq '…']… (singlevaluelegacyextendedproperty-get.md)
+      const f = /^\$filter=(id\s+eq\s+'(?:[^']|'')*'(?:\s+or\s+id\s+eq\s+'(?:[^']|'')*')*)$/i.exec(m[2].trim());
       if (!f) fail(501, 'NotImplemented', 'This $expand option is not modelled by the msgraph fake: ' + m[2]);
-      const key = epKey(unq(f[1]));
-      props = x.svep.has(key) ? [x.svep.get(key)] : [];
+      const keys = [...f[1].matchAll(/'((?:[^']|'')*)'/g)].map(k => epKey(unq(k[1])));
+      props = keys.filter(k => x.svep.has(k)).map(k => x.svep.get(k));
     }
     view.singleValueExtendedProperties = props.map(p => ({id: p.id, value: p.value}));
   }
@@ -732,6 +734,13 @@ function newMessage(u, folder, data, opts) {
   if (!m.data.internetMessageId) m.data.internetMessageId = '<' + rid(12).toUpperCase() + '@fake.prod.outlook.com>';
   if (!m.data.conversationId) m.data.conversationId = outlookId('AAQkAD', rid(8));
   if (opts && opts.mime) m.mime = opts.mime;
+  // A message made from MIME keeps its threading headers as MAPI properties ([MS-OXPROPS] PidTagInReplyToId
+  // 0x1042 and PidTagInternetReferences 0x1039, both PtypString), which Graph reaches as the extended properties
+  // "String 0x1042" and "String 0x1039" (extended-properties-overview.md); message.md has no property for them
+  for (const [name, tag] of [['in-reply-to', '0x1042'], ['references', '0x1039']]) {
+    const h = (m.data.internetMessageHeaders || []).find(x => x.name.toLowerCase() === name);
+    if (h && !m.svep.has('string ' + tag)) m.svep.set('string ' + tag, {id: 'String ' + tag, value: h.value});
+  }
   return m;
 }
 function writableMessage(m, b, create) {
@@ -1876,6 +1885,10 @@ function todoRoutes(ctx, r) {
 function categoryRoutes(ctx, r) {
   const u = ctx.u;
   let p;
+  // the master list needs MailboxSettings.Read / MailboxSettings.ReadWrite (outlookuser-list-mastercategories.md,
+  // outlookuser-post-mastercategories.md): a token signed in without them is refused
+  if (cfg.mailboxSettingsDenied && r('* outlook/mastercategories*'))
+    fail(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
   const view = c => ({id: c.id, displayName: c.displayName, color: c.color});
   if ((p = r('GET outlook/mastercategories'))) {
     count('outlookCategory.list');
@@ -2354,6 +2367,7 @@ function testRoutes(req, res, url, raw) {
       delta_replay: v => { cfg.replay = !!v; },
       delta_duplicate: v => { cfg.duplicate = !!v; },
       rate_limit: v => { cfg.rateLimit = v ? Object.assign({}, v) : null; },
+      mailbox_settings_denied: v => { cfg.mailboxSettingsDenied = !!v; },
       latency_ms: v => { cfg.latency = v; },
       max_concurrency: v => { cfg.maxConcurrency = v; },
       page_size: v => { cfg.pageSize = v; },

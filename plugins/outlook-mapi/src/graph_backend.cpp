@@ -346,7 +346,9 @@ std::string Backend::etag_of(const json::object& item) {
 }
 
 std::vector<std::string> Backend::if_match(const accord::kit::Op& op) const {
-  if (op.expect_version && !op.expect_version->empty()) return {"If-Match: " + *op.expect_version};
+  // the etag part of a version ("W/\"…\";<folder hash>" for a message)
+  if (op.expect_version && !op.expect_version->empty())
+    return {"If-Match: " + op.expect_version->substr(0, op.expect_version->find(';'))};
   return {};
 }
 
@@ -355,7 +357,7 @@ std::vector<std::string> Backend::if_match(const accord::kit::Op& op) const {
 // deltaLink}}; mid-round also "at" (the folder in progress), "next" (its
 // @odata.nextLink) and "full" (the round is a full listing).
 std::string Backend::read_delta(const char* stream, const json::object& c, bool fresh, const std::vector<Folder>& now,
-                                const OnPage& on_page) {
+                                const OnPage& on_page, const json::object& extra) {
   // The folders in the cursor's order, those added since (a folder made in
   // Outlook, one more configured) after them: their first delta round lists
   // what they hold. A folder gone (deleted, or no longer configured) took its
@@ -411,6 +413,7 @@ std::string Backend::read_delta(const char* stream, const json::object& c, bool 
   }
   if (batch.more && full) nc["full"] = true;
   nc["links"] = std::move(links);
+  for (const auto& [k, v] : extra) nc[k] = v;
   batch.cursor = kCursor.write(nc);
   return batch.serialize();
 }

@@ -99,14 +99,19 @@ class Backend {
   // What a page's items became: the records, in order.
   using OnPage = std::function<boost::json::array(const boost::json::array& items, bool full)>;
   std::string read_delta(const char* stream, const boost::json::object& cursor, bool fresh,
-                         const std::vector<Folder>& folders, const OnPage& on_page);
+                         const std::vector<Folder>& folders, const OnPage& on_page,
+                         const boost::json::object& extra = {});
   std::string prefer_page() const { return "odata.maxpagesize=" + std::to_string(s_.page_size); }
   [[noreturn]] static void unusable(const std::string& method, const std::string& url, const Answer& a,
                                     const std::string& hint = "");
   std::optional<boost::json::object> get_one(const std::string& path, const std::string& prefer = "");
   // Every page of a plain listing (`on_page` returns true to stop).
   void each_page(const std::string& path, const std::function<bool(const boost::json::array&)>& on_page);
+
+ public:
   static std::string etag_of(const boost::json::object& item);
+
+ private:
   // $batch (graph_backend.cpp): PATCH and DELETE entries, each the request of ops[op].
   struct BatchRequest {
     size_t op;

@@ -29,7 +29,7 @@ constexpr const char* kSelect =
     "mobilePhone,businessAddress,homeAddress,otherAddress,companyName,department,jobTitle,personalNotes,birthday,"
     "businessHomePage,categories,parentFolderId,lastModifiedDateTime,changeKey";
 
-// PR_SENSITIVITY ([MS-OXCMSG] 2.2.1.13, PidTagSensitivity: 0 normal, 1
+// PR_SENSITIVITY ([MS-OXPROPS] PidTagSensitivity, [MS-OXCMSG]: 0 normal, 1
 // personal, 2 private, 3 confidential) as a single-value extended property
 // (extended-properties-overview.md: "Integer 0x0036"); Graph's contact has
 // no sensitivity of its own. The record's `sensitivity` as the pst backend

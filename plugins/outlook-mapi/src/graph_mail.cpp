@@ -24,6 +24,7 @@
 #include <accord/mail/message.hpp>
 #include <accord/net/http_client.hpp>
 #include <accord/text/ascii.hpp>
+#include <accord/text/content_hash.hpp>
 
 #include <algorithm>
 
@@ -51,6 +52,14 @@ constexpr Special kSpecial[] = {{"inbox", "INBOX", false},        {"sentitems", 
                                 {"outbox", "Outbox", true}};
 
 constexpr uint64_t kChunk = 4 * 320 * 1024;  // upload ranges: a multiple of 320 KiB, as OneDrive's sessions ask
+
+// A message's version: its etag and its folder's path. A folder renamed in
+// Outlook changes no message's etag, yet each of its messages now says
+// another mailbox: the path in the version tells the host they changed.
+// (If-Match sends the etag part alone: Backend::if_match.)
+std::string message_version(const json::object& g, const std::string& path) {
+  return Backend::etag_of(g) + ";" + accord::hash::content_hash(path);
+}
 
 }  // namespace
 
@@ -116,7 +125,7 @@ const std::vector<Backend::Folder>& Backend::mail_folders() {
   for (const MailFolder& m : mail_tree())
     if (m.synced)
       out.push_back(Folder{m.id, "/me/mailFolders/" + url_encode(m.id) + "/messages/delta?$select=" +
-                                     mail::select() + "&$expand=" + url_encode(key_expand())});
+                                     mail::select() + "&$expand=" + url_encode(mail::expand_filter(kKeyProperty))});
   if (out.empty()) throw accord::Error(ACCORD_ERROR, "mail_folders: no mail folder of Outlook is synced");
   mail_folders_ = std::move(out);
   return *mail_folders_;
@@ -170,7 +179,25 @@ std::string Backend::read_messages(const json::object& c, bool fresh) {
   auto synced = [&](const std::string& id) {
     return std::any_of(folders.begin(), folders.end(), [&](const Folder& f) { return f.id == id; });
   };
-  return read_delta("message", c, fresh, folders, [&](const json::array& items, bool full) {
+  // A folder renamed or moved in Outlook (its path changed since the cursor
+  // was written, itself or a folder above it): its delta link is dropped, so
+  // that this round lists its messages again, each with its new mailbox
+  json::object cur = c;
+  json::object paths;
+  for (const MailFolder& m : mail_tree())
+    if (m.synced) paths[m.id] = m.path;
+  if (auto* was = c.if_contains("paths"); was && was->is_object() && !fresh && !c.contains("at") && !c.contains("next")) {
+    json::object links;
+    if (auto* l = c.if_contains("links"); l && l->is_object()) links = l->get_object();
+    for (const auto& [id, path] : paths)
+      if (auto* old = was->get_object().if_contains(id); old && *old != path) {
+        host_.log(ACCORD_LOG_INFO, "mail folder \"" + std::string(old->is_string() ? old->get_string() : "") + "\" is now \"" +
+                                       std::string(path.get_string()) + "\" in Outlook: its messages are listed again");
+        links.erase(id);
+      }
+    cur["links"] = std::move(links);
+  }
+  return read_delta("message", cur, fresh, folders, [&](const json::array& items, bool full) {
     json::array records;
     for (const auto& v : items) {
       if (!v.is_object()) continue;
@@ -187,12 +214,12 @@ std::string Backend::read_messages(const json::object& c, bool fresh) {
       }
       const MailFolder* f = mail_folder(str(g, "parentFolderId"));
       if (!f || !f->synced) continue;  // in a folder the stream leaves out (its @removed follows)
-      json::object rec{{"id", id}, {"version", etag_of(g)}, {"data", mail::to_record(g, f->path)}};
+      json::object rec{{"id", id}, {"version", message_version(g, f->path)}, {"data", mail::to_record(g, f->path)}};
       if (std::string k = extended_key(g); !k.empty()) rec["idempotency_key"] = k;
       records.push_back(std::move(rec));
     }
     return records;
-  });
+  }, json::object{{"paths", std::move(paths)}});
 }
 
 std::string Backend::fetch(std::string_view stream, const std::vector<std::string>& ids) {
@@ -228,11 +255,12 @@ std::optional<json::object> Backend::find_message(const std::string& key) {
 }
 
 Result Backend::message_result(const std::string& id) {
-  std::string path = "/me/messages/" + url_encode(id) + "?$select=" + mail::select();
+  std::string path = "/me/messages/" + url_encode(id) + "?$select=" + mail::select() + "&$expand=" +
+                     url_encode(mail::expand_filter(kKeyProperty));
   auto g = get_one(path);
   if (!g) throw accord::Error(ACCORD_ERROR, "message " + id + " is gone from Outlook just after it was written");
   const MailFolder* f = mail_folder(str(*g, "parentFolderId"));
-  Result r = Result::ok(id, etag_of(*g));
+  Result r = Result::ok(id, message_version(*g, f ? f->path : str(*g, "parentFolderId")));
   r.data = mail::to_record(*g, f ? f->path : str(*g, "parentFolderId"));
   return r;
 }
@@ -360,8 +388,11 @@ void Backend::batch_messages(const std::vector<Op>& ops, std::vector<std::option
       if (!m.ok()) unusable("POST", url + "/move", m);
       return message_result(op.id);
     }
-    Result res = Result::ok(op.id, etag_of(g));
+    Result res = Result::ok(op.id, message_version(g, now ? now->path : mailbox));
     res.data = mail::to_record(g, now ? now->path : mailbox);
+    // the PATCH answer shows no extended property: the threading ids the record has (an update never changes them)
+    for (const char* k : {"inReplyTo", "references"})
+      if (const json::value* v = op.data.if_contains(k)) (*res.data)[k] = *v;
     return res;
   });
 }

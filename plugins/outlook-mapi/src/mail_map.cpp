@@ -5,6 +5,7 @@
 #include <accord/formats/text_codec.hpp>
 #include <accord/json/lenient.hpp>
 #include <accord/mail/message.hpp>
+#include <accord/text/ascii.hpp>
 #include <accord/time/utc_time.hpp>
 
 #include <set>
@@ -113,7 +114,7 @@ void text_leaves(const am::Part& p, const std::string& id, const std::set<std::s
 }  // namespace
 
 const std::vector<std::string>& fields() {
-  static const std::vector<std::string> f = {"/messageId", "/subject", "/from", "/to", "/cc", "/bcc", "/replyTo",
+  static const std::vector<std::string> f = {"/messageId", "/inReplyTo", "/references", "/subject", "/from", "/to", "/cc", "/bcc", "/replyTo",
                                              "/sentAt", "/receivedAt", "/size", "/mailboxIds", "/keywords",
                                              "/categories", "/hasAttachment", "/raw"};
   return f;
@@ -124,11 +125,51 @@ const char* select() {
          "receivedDateTime,isRead,isDraft,flag,categories,hasAttachments,parentFolderId,changeKey";
 }
 
+std::string expand_filter(const std::string& key_property) {
+  auto q = [](const std::string& v) { return "'" + v + "'"; };
+  return "singleValueExtendedProperties($filter=id eq " + q(key_property) + " or id eq " + q(kInReplyTo) + " or id eq " +
+         q(kReferences) + ")";
+}
+
+namespace {
+
+// "<a@x> <b@y>" → ["a@x", "b@y"]; a value without brackets as one id.
+json::array ids_of(const std::string& v) {
+  json::array out;
+  size_t at = 0;
+  while ((at = v.find('<', at)) != std::string::npos) {
+    size_t end = v.find('>', at);
+    if (end == std::string::npos) break;
+    if (end > at + 1) out.push_back(json::value(v.substr(at + 1, end - at - 1)));
+    at = end + 1;
+  }
+  if (out.empty() && v.find_first_not_of(" \t") != std::string::npos) out.push_back(json::value(v));
+  return out;
+}
+
+std::string property(const json::object& g, const char* id) {
+  if (const json::array* a = arr(g, "singleValueExtendedProperties"))
+    for (const auto& v : *a)
+      if (v.is_object() && accord::ascii_iequals(str(v.get_object(), "id"), id)) return str(v.get_object(), "value");
+  return "";
+}
+
+std::string bracketed(const json::array& ids) {
+  std::string out;
+  for (const auto& v : ids)
+    if (v.is_string()) out += (out.empty() ? "<" : " <") + std::string(v.get_string()) + ">";
+  return out;
+}
+
+}  // namespace
+
 json::object to_record(const json::object& g, const std::string& mailbox) {
   json::object d;
   std::string mid = str(g, "internetMessageId");
   if (mid.size() >= 2 && mid.front() == '<' && mid.back() == '>') mid = mid.substr(1, mid.size() - 2);
   if (!mid.empty()) d["messageId"] = json::array{json::value(mid)};
+  if (json::array a = ids_of(property(g, kInReplyTo)); !a.empty()) d["inReplyTo"] = std::move(a);
+  if (json::array a = ids_of(property(g, kReferences)); !a.empty()) d["references"] = std::move(a);
   d["subject"] = str(g, "subject");
   for (auto [rec, graph] : {std::pair{"from", "from"}, {"to", "toRecipients"}, {"cc", "ccRecipients"},
                             {"bcc", "bccRecipients"}, {"replyTo", "replyTo"}})
@@ -234,6 +275,9 @@ Import to_import(const json::object& data, const std::string& key, const std::st
     props.push_back(json::object{{"id", "SystemTime 0x0E06"}, {"value", t}});  // PR_MESSAGE_DELIVERY_TIME
   if (std::string t = utc(str(f, "sentAt")); !t.empty())
     props.push_back(json::object{{"id", "SystemTime 0x0039"}, {"value", t}});  // PR_CLIENT_SUBMIT_TIME
+  for (auto [field, id] : {std::pair{"inReplyTo", kInReplyTo}, {"references", kReferences}})
+    if (const json::array* ids = arr(f, field); ids && !ids->empty())
+      props.push_back(json::object{{"id", id}, {"value", bracketed(*ids)}});
   if (!key.empty()) props.push_back(json::object{{"id", key_property}, {"value", key}});
   b["singleValueExtendedProperties"] = std::move(props);
   return out;

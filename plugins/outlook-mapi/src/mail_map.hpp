@@ -37,6 +37,15 @@ const std::vector<std::string>& fields();
 // The $select of a listing: what to_record reads.
 const char* select();
 
+// The threading headers, which Graph's message has no property for: the MAPI
+// properties PidTagInReplyToId and PidTagInternetReferences ([MS-OXPROPS];
+// In-Reply-To and References as received or imported) as extended
+// properties, read with the listing's $expand and set at an import.
+inline constexpr const char* kInReplyTo = "String 0x1042";
+inline constexpr const char* kReferences = "String 0x1039";
+// $expand of the key property and those two.
+std::string expand_filter(const std::string& key_property);
+
 // The canonical data of a Graph message in the folder named `mailbox`.
 boost::json::object to_record(const boost::json::object& g, const std::string& mailbox);
 

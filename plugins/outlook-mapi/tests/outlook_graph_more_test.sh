@@ -63,6 +63,15 @@ e=$(ev "'Design review'")
   && ok category-made-in-master-list-with-colour || bad category-made-in-master-list-with-colour "$(js "JSON.stringify(d.categories)")"
 runp run c.json
 nothing calendar-with-attendees-nothing-to-do
+# without the MailboxSettings permission (403 on the list): the category still travels on the event, uncoloured
+post /__control '{"mailbox_settings_denied": true}' > /dev/null
+sed -i 's/^CATEGORIES:Board/CATEGORIES:Board,Ops/' cal/review.ics
+runp run c.json
+[ $rc = 0 ] && [ "$(ev "'Design review'" | jget "v.data.categories.join()")" = "Board,Ops" ] \
+  && [ "$(js "Object.values(d.categories).filter(c=>c.displayName==='Ops').length")" = 0 ] \
+  && printf '%s' "$out" | grep -q "MailboxSettings" \
+  && ok category-without-permission-travels-as-name || bad category-without-permission-travels-as-name "rc=$rc" "$out"
+post /__control '{"mailbox_settings_denied": false}' > /dev/null
 # the attendee answers in Outlook; the reminder is moved there: both reach the file
 eid=$(idof "Object.values(d.events).find(e=>!e.deleted&&e.data.subject==='Design review')")
 post /__respond "{\"event\": \"$eid\", \"email\": \"bob@example.org\", \"response\": \"accepted\"}" > respond.out
@@ -224,6 +233,38 @@ runp run t.json
 [ $erc = 0 ] && [ $rc = 0 ] && [ "$(js "(s.by_route['\$batch']||0)-$b0")" = 2 ] \
   && [ "$(js "Object.values(d.events).filter(e=>!e.deleted&&/^Gone/.test(e.data.subject)).length+':'+Object.values(d.tasks).filter(t=>!t.deleted&&/^Chore/.test(t.data.title)).length")" = "0:1" ] \
   && ok event-and-task-deletes-batched || bad event-and-task-deletes-batched "rc=$erc/$rc batches=$(js "(s.by_route['\$batch']||0)-$b0")" "$eout" "$out"
+
+# -- messages: In-Reply-To and References both ways (the MAPI properties 0x1042 and 0x1039), a folder renamed in Outlook
+mkdir -p md/cur md/new md/tmp md/.Projects/cur md/.Projects/new md/.Projects/tmp
+printf 'Message-ID: <reply-1@example.org>\r\nIn-Reply-To: <root-1@example.org>\r\nReferences: <root-0@example.org> <root-1@example.org>\r\nDate: Mon, 02 Mar 2026 09:00:00 +0000\r\nFrom: Ada <ada@example.org>\r\nTo: bob@example.org\r\nSubject: Re: Plans\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAgreed.\r\n' > "md/.Projects/cur/3001.r1:2,S"
+cat > ml.json <<JSON
+{"name": "outlook-mail", "state": "mailstate.sqlite",
+ "left": {"connector": "local", "config": {"backend": "maildir", "create": true, "path": "md"}},
+ "right": {"connector": "outlook-mapi", "config": {$graph}},
+ "streams": [{"name": "mail", "left": "message", "right": "message", "match": [{"left": "/messageId"}], "guards": {"max_delete_share": 0.9}}]}
+JSON
+runp run ml.json
+[ $rc = 0 ] && [ "$(js "const m=Object.values(d.messages).find(m=>m.data.subject==='Re: Plans');m?[m.svep['string 0x1042'].value,m.svep['string 0x1039'].value].join('|'):'none'")" = \
+  "<root-1@example.org>|<root-0@example.org> <root-1@example.org>" ] \
+  && ok threading-headers-reach-outlook || bad threading-headers-reach-outlook "rc=$rc" "$out" "$(js "JSON.stringify(Object.values(d.messages).map(m=>[m.data.subject,m.svep]))" | head -c 1500)"
+printf 'Message-ID: <reply-2@example.net>\r\nIn-Reply-To: <reply-1@example.org>\r\nReferences: <root-1@example.org> <reply-1@example.org>\r\nDate: Tue, 03 Mar 2026 08:00:00 +0000\r\nFrom: Bob <bob@example.org>\r\nTo: ada@contoso.com\r\nSubject: Re: Re: Plans\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nGood.\r\n' > reply2.eml
+post /__deliver "{\"folder\": \"inbox\", \"mime\": \"$(base64 -w0 reply2.eml)\"}" > /dev/null
+runp run ml.json
+[ $rc = 0 ] && grep -lq "In-Reply-To: <reply-1@example.org>" md/new/* md/cur/* 2>/dev/null && ok delivered-reply-reaches-maildir || bad delivered-reply-reaches-maildir "rc=$rc" "$out"
+runp run ml.json
+nothing mail-threading-nothing-to-do
+# the read side: the record Outlook's listing gives carries inReplyTo and references (plan shows them)
+runp plan ml.json --json
+printf '%s' "$out" > plan.json
+runp run ml.json
+# Projects renamed in Outlook: its message moves to the new folder's name in the Maildir
+proj=$(js "(Object.values(d.folders).find(f=>f.displayName==='Projects')||{}).id")
+api PATCH "/me/mailFolders/$proj" '{"displayName": "Projects 2026"}' > rename.out
+runp run ml.json
+[ $rc = 0 ] && ls "md/.Projects 2026/cur" 2>/dev/null | grep -q r1 && ! ls md/.Projects/cur 2>/dev/null | grep -q r1 \
+  && ok renamed-folder-reaches-maildir || bad renamed-folder-reaches-maildir "rc=$rc $(head -c 300 rename.out)" "$out" "$(ls -R md)"
+runp run ml.json
+nothing mail-after-rename-nothing-to-do
 
 if [ $fail = 0 ]; then echo "all passed"; fi
 exit $fail
