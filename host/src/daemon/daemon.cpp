@@ -219,6 +219,9 @@ class Daemon {
   std::mutex m_;
   std::condition_variable changed_;  // a pair's run ended, or stopping
   bool stopping_ = false;
+  // Set on SIGTERM/SIGINT and on a reload: the runs under way stop at the
+  // end of their batch (RunOptions::cancel), the next start continues them.
+  std::atomic<bool> cancel_{false};
   std::vector<std::thread> pushers_;
   std::mutex live_m_;
   std::vector<std::shared_ptr<std::atomic<Instance*>>> live_;  // push instances, for cancel()
@@ -551,6 +554,7 @@ void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::
   // short waits a side asks for are waited within the run; longer ones end
   // the pair with its Retry-After, which the schedule honours
   ro.max_retry_wait_ms = 5000;
+  ro.cancel = &cancel_;
   ro.check_plan = [](const PairReport& pr) { return cli::budget_refusal(pr); };
   std::string pname = pipe.p.name;
   ro.log = [this, pname](int32_t level, const std::string& m) { log_.write(level, pname, m); };
@@ -584,7 +588,14 @@ void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::
       for (int s = 0; s < 2; ++s)
         if (!rep->cursor[s].empty()) pr.cursor[s] = rep->cursor[s];
     pr.last_applied = rep ? rep->applied : 0;
-    if (error.empty()) {
+    if (error.empty() && rep->stopped) {
+      // asked to stop: what it wrote is committed, the rest waits for the
+      // next start (the records stay dirty in the state); not a failure
+      pr.last_status = "stopped";
+      pr.next_due = now, pr.next_reason = "stopped before it finished";
+      log_.info(pipe.p.name, pr.name + ": stopped at the end of a batch (" + std::to_string(rep->applied) +
+                                 " written); the next start continues it");
+    } else if (error.empty()) {
       pr.failures = 0;
       pr.last_status = rep->refused.empty() ? (rep->failed ? "partial" : "ok") : "refused";
       pr.last_error = rep->refused;
@@ -706,7 +717,9 @@ int Daemon::serve() {
   }
   bool reload = next_ && !g_stop;
   notify(reload ? "RELOADING=1\nSTATUS=reloading the pipelines" : "STOPPING=1\nSTATUS=ending the runs under way");
-  log_.info("", reload ? "reloading the pipelines (after the runs under way)" : "stopping (after the runs under way)");
+  log_.info("", reload ? "reloading the pipelines (the runs under way stop after their batch)"
+                      : "stopping (the runs under way stop after their batch; the next start continues them)");
+  cancel_ = true;  // the runs under way end with their batch
   {
     std::lock_guard<std::mutex> lk(m_);
     stopping_ = true;

@@ -10,10 +10,12 @@
 // one run of a pipeline at a time (its state lock refuses a second anyway),
 // pipelines side by side.
 //
-// SIGTERM or SIGINT: the runs under way end (their batches committed, as
-// any run's), nothing new starts, the daemon exits 0; a second one ends at
-// once (the journal resumes what was in flight). SIGHUP: the same stop,
-// then the pipelines are loaded again. What the daemon sees is written
+// SIGTERM or SIGINT: the runs under way stop at the end of the batch they
+// are applying (RunOptions::cancel; the batch committed, the rest left
+// planned for the next start), nothing new starts, the daemon exits 0; a
+// second one ends at once (the journal resumes what was in flight).
+// SIGHUP: the pipelines are loaded again; when they load, the same stop and
+// then the new set, else the old set is kept and the error logged. What the daemon sees is written
 // beside each pipeline's state (daemon/view.hpp) for `accord status`, and
 // served on a loopback port when asked (daemon/http_status.hpp).
 //
