@@ -5,6 +5,8 @@
 #include <accord/formats/text_codec.hpp>
 #include <accord/formats/vcard.hpp>
 
+#include "content_lines.hpp"
+
 #include <boost/json.hpp>
 
 #include <functional>
@@ -61,38 +63,6 @@ std::string name_of(const std::string& l) {
   std::string n = codec::upper(l.substr(0, l.find_first_of(";:")));
   if (auto dot = n.find('.'); dot != std::string::npos) n = n.substr(dot + 1);
   return n;
-}
-
-// A line as name (upper case), parameters (sorted, names upper case) and value.
-std::string normal(const std::string& l) {
-  size_t colon = std::string::npos;
-  bool q = false;
-  for (size_t i = 0; i < l.size(); ++i) {
-    if (l[i] == '"') q = !q;
-    else if (l[i] == ':' && !q) {
-      colon = i;
-      break;
-    }
-  }
-  std::string head = l.substr(0, colon), value = colon == std::string::npos ? "" : l.substr(colon + 1);
-  std::vector<std::string> parts;
-  size_t at = 0;
-  q = false;
-  for (size_t i = 0; i <= head.size(); ++i) {
-    if (i < head.size() && head[i] == '"') q = !q;
-    if (i == head.size() || (head[i] == ';' && !q)) {
-      parts.push_back(head.substr(at, i - at));
-      at = i + 1;
-    }
-  }
-  std::string out = codec::upper(parts[0]);
-  std::set<std::string> params;
-  for (size_t i = 1; i < parts.size(); ++i) {
-    size_t eq = parts[i].find('=');
-    params.insert(codec::upper(parts[i].substr(0, eq)) + (eq == std::string::npos ? "" : parts[i].substr(eq)));
-  }
-  for (const auto& p : params) out += ";" + p;
-  return out + ":" + value;
 }
 
 // Whether `v` is among the values of `m` (an object's member values or an
@@ -172,7 +142,7 @@ Result run(std::string_view a, std::string_view b, const std::function<std::opti
   std::set<std::string> b_lines;
   for (const auto& l : lines_of(b)) {
     if (name_of(l.logical) == "TZID") b_tzids.push_back(l.logical.substr(l.logical.find(':') + 1));
-    b_lines.insert(normal(l.logical));
+    b_lines.insert(lines::normal(l.logical));
   }
   int depth_tz = 0;
   for (const auto& l : lines) {
@@ -201,7 +171,7 @@ Result run(std::string_view a, std::string_view b, const std::function<std::opti
     // a line the record holds no trace of (a default: ACTION:DISPLAY; or what
     // gives a component its place: an override's UID and RECURRENCE-ID) is
     // kept where B has the same line
-    if (!kept && (!rw || d.empty())) kept = b_lines.contains(normal(l.logical));
+    if (!kept && (!rw || d.empty())) kept = b_lines.contains(lines::normal(l.logical));
     if (kept) ++r.kept;
     else r.lost.push_back(l.logical.substr(0, 120));
   }

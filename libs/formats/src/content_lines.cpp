@@ -3,6 +3,8 @@
 
 #include <accord/formats/text_codec.hpp>
 
+#include <set>
+
 namespace accord::formats::lines {
 
 std::vector<ContentLine> content_lines(std::string_view text, bool qp_soft_breaks) {
@@ -54,6 +56,35 @@ size_t value_colon(const std::string& l) {
 std::string value_of(const std::string& logical) {
   size_t c = value_colon(logical);
   return c == std::string::npos ? std::string() : logical.substr(c + 1);
+}
+
+std::vector<std::string> params_of(const std::string& l) {
+  std::string head = l.substr(0, value_colon(l));
+  std::vector<std::string> parts;
+  size_t at = 0;
+  bool q = false;
+  for (size_t i = 0; i <= head.size(); ++i) {
+    if (i < head.size() && head[i] == '"') q = !q;
+    if (i == head.size() || (head[i] == ';' && !q)) {
+      if (at != 0) parts.push_back(head.substr(at, i - at));
+      at = i + 1;
+    }
+  }
+  return parts;
+}
+
+std::string normal(const std::string& l) {
+  size_t colon = value_colon(l);
+  std::string out = codec::upper(l.substr(0, l.find_first_of(";:")));
+  std::set<std::string> params;
+  for (const auto& p : params_of(l)) {
+    size_t eq = p.find('=');
+    std::string v = eq == std::string::npos ? "" : p.substr(eq + 1);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"' && v.find('"', 1) == v.size() - 1) v = v.substr(1, v.size() - 2);
+    params.insert(codec::upper(p.substr(0, eq)) + (eq == std::string::npos ? "" : "=" + v));
+  }
+  for (const auto& p : params) out += ";" + p;
+  return out + ":" + (colon == std::string::npos ? "" : l.substr(colon + 1));
 }
 
 }  // namespace accord::formats::lines

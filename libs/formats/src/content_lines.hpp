@@ -24,5 +24,11 @@ std::string name_of(const std::string& logical);
 std::string value_of(const std::string& logical);
 // The position of that ':' (npos when none).
 size_t value_colon(const std::string& logical);
+// A line as name (upper case), parameters (sorted, names upper case, a value
+// in double quotes unquoted) and value: what it says, whatever the order and
+// quoting of its parameters.
+std::string normal(const std::string& logical);
+// Its parameters as written, in their order ("TZID=\"A B\"", "VALUE=URI").
+std::vector<std::string> params_of(const std::string& logical);
 
 }  // namespace accord::formats::lines

@@ -7,6 +7,8 @@
 #include <accord/time/iso_duration.hpp>
 #include <accord/time/utc_time.hpp>
 
+#include "content_lines.hpp"
+
 #include <boost/json.hpp>
 #include <libical/ical.h>
 
@@ -224,6 +226,59 @@ std::string value_of(icalproperty* p) {
   return v ? v : "";
 }
 
+// ---- lines libical cannot read ---------------------------------------------
+
+// A content line of a component that libical 3.0 cannot read (RFC 9253's
+// LINK, RELATED-TO;VALUE=UID, RFC 9073's properties, an RDATE;VALUE=TIME) or
+// reads without some of its parameters (RELATED-TO's GAP) goes through libical
+// as this X- property, its value the line's bytes in hex (libical unescapes
+// an X- value), and comes out of the writer as the line it was.
+constexpr std::string_view kVerbatim = "X-ACCORD-VERBATIM";
+
+std::string verbatim_carrier(const std::string& line) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out = std::string(kVerbatim) + ":";
+  for (unsigned char c : line) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+std::string from_hex(std::string_view h) {
+  auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'A' + 10; };
+  std::string out;
+  for (size_t i = 0; i + 1 < h.size(); i += 2) out += static_cast<char>(digit(h[i]) * 16 + digit(h[i + 1]));
+  return out;
+}
+
+// The line a carrier holds; "" for any other property.
+std::string verbatim_of(icalproperty* p) {
+  const char* n = icalproperty_get_property_name(p);
+  if (!n || kVerbatim != n) return "";
+  const char* v = icalproperty_get_value_as_string(p);
+  return from_hex(v ? v : "");
+}
+
+// Whether libical reads the logical line `line` whole: as a property, with
+// as many parameters as it has (libical drops those it does not know).
+bool libical_reads(const std::string& line) {
+  icalproperty* p = icalproperty_new_from_string(line.c_str());
+  if (!p) return false;
+  size_t n = 0;
+  for (icalparameter* par = icalproperty_get_first_parameter(p, ICAL_ANY_PARAMETER); par;
+       par = icalproperty_get_next_parameter(p, ICAL_ANY_PARAMETER))
+    ++n;
+  icalproperty_free(p);
+  return n >= lines::params_of(line).size();
+}
+
+// A property for a content line: libical's, or a carrier of the line.
+icalproperty* property_of(const std::string& line) {
+  if (libical_reads(line)) return icalproperty_new_from_string(line.c_str());
+  return icalproperty_new_from_string(verbatim_carrier(line).c_str());
+}
+
 // A comma inside one value of a list property on its way through libical
 // (U+E000, private use; see one_line_lists()).
 constexpr const char* kListComma = "\xEE\x80\x80";
@@ -262,12 +317,30 @@ json::object params_of(icalproperty* p, const std::set<std::string>& skip = {}) 
 // A property as a jCal array: [name, {params}, type, value] (RFC 7265; the
 // conversion draft's iCalProps). Multiple values stay one string.
 json::array to_jcal(icalproperty* p) {
+  if (std::string line = verbatim_of(p); !line.empty()) {
+    // as written: type unknown (RFC 7265 §5), the parameters (VALUE among
+    // them) in their order, the value as it stands in the line
+    json::object prm;
+    for (const auto& par : lines::params_of(line)) {
+      size_t eq = par.find('=');
+      std::string v = eq == std::string::npos ? "" : par.substr(eq + 1);
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"' && v.find('"', 1) == v.size() - 1) v = v.substr(1, v.size() - 2);
+      prm[lower(par.substr(0, eq))] = v;
+    }
+    return json::array{lower(line.substr(0, line.find_first_of(";:"))), std::move(prm), "unknown", lines::value_of(line)};
+  }
   const char* n = icalproperty_get_property_name(p);
   icalvalue* val = icalproperty_get_value(p);
   std::string type = val ? lower(icalvalue_kind_to_string(icalvalue_isa(val))) : "unknown";
   if (type.empty() || type == "x" || type == "none") type = "unknown";
   // VALUE is the jCal type, not a parameter
   return json::array{lower(n ? n : ""), params_of(p, {"value"}), type, value_of(p)};
+}
+
+// A property as one logical line: a carrier's line as it was, else libical's text.
+std::string line_of(icalproperty* p) {
+  if (std::string line = verbatim_of(p); !line.empty()) return line;
+  return unfolded(take(icalproperty_as_ical_string_r(p)));
 }
 
 // The VALUE parameter a jCal property needs: its type where that is an
@@ -311,7 +384,7 @@ void add(icalcomponent* c, icalproperty* p) {
   if (p) icalcomponent_add_property(c, p);
 }
 void add_line(icalcomponent* c, const std::string& line) {
-  if (!line.empty()) add(c, icalproperty_new_from_string(line.c_str()));
+  if (!line.empty()) add(c, property_of(line));
 }
 
 // ---- RRULE ------------------------------------------------------------------
@@ -569,7 +642,7 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
       // file does not hold: kept as it was (it stays that instance)
       if (!master_zone) {
         ical_props.push_back(to_jcal(p));
-        if (unknown) unknown->push_back(unfolded(take(icalproperty_as_ical_string_r(p))));
+        if (unknown) unknown->push_back(line_of(p));
       }
     } else if (name == "DTSTAMP") {
       // when this copy of the file was made: written anew (from updated)
@@ -588,7 +661,7 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
       // DTSTAMP, COMPLETED, COMMENT, CONTACT, RESOURCES, ATTACH, RDATE
       // periods, X- and unknown properties: as jCal, written back as they were
       ical_props.push_back(to_jcal(p));
-      if (unknown) unknown->push_back(unfolded(take(icalproperty_as_ical_string_r(p))));
+      if (unknown) unknown->push_back(line_of(p));
     }
   }
   ZoneCtx zc;
@@ -718,10 +791,47 @@ std::string without_blank_lines_in_folds(std::string_view text) {
   }
   return out;
 }
+
+// The properties convert() turns into fields: one libical reads without some
+// parameter is still read by libical (the field matters more).
+bool converted(const std::string& name) {
+  static const std::set<std::string> names = {
+      "UID",      "SUMMARY",  "DESCRIPTION", "LOCATION", "GEO",      "DTSTART",       "DTEND",         "DUE",
+      "DURATION", "STATUS",   "CLASS",       "TRANSP",   "CATEGORIES", "RRULE",       "EXDATE",        "RDATE",
+      "ORGANIZER", "ATTENDEE", "URL",        "LAST-MODIFIED", "CREATED", "SEQUENCE", "PRIORITY", "PERCENT-COMPLETE",
+      "X-ACCORD-ID", "RECURRENCE-ID", "DTSTAMP", "TRIGGER", "ACTION"};
+  return names.contains(name);
+}
+
+// The text libical is given: the lines of events, tasks, journal entries
+// and alarms it cannot read whole as carriers (kVerbatim).
+std::string with_carriers(const std::string& text) {
+  auto ls = lines::content_lines(text, false);
+  std::string out;
+  std::vector<std::string> stack;
+  size_t copied = 0;
+  for (const auto& l : ls) {
+    std::string name = lines::name_of(l.logical);
+    if (name == "BEGIN") stack.push_back(upper(lines::value_of(l.logical)));
+    else if (name == "END" && !stack.empty()) stack.pop_back();
+    if (name == "BEGIN" || name == "END" || stack.empty()) continue;
+    const std::string& in = stack.back();
+    if (in != "VEVENT" && in != "VTODO" && in != "VJOURNAL" && in != "VALARM") continue;
+    if (libical_reads(l.logical)) continue;
+    if (icalproperty* p = icalproperty_new_from_string(l.logical.c_str())) {
+      icalproperty_free(p);
+      if (converted(name)) continue;  // read, some parameter aside
+    }
+    out += text.substr(copied, l.begin - copied) + verbatim_carrier(l.logical) + "\r\n";
+    copied = l.end;
+  }
+  return copied == 0 ? text : out + text.substr(copied);
+}
+
 }  // namespace
 
 Parsed parse(std::string_view text) {
-  std::string s = without_blank_lines_in_folds(text);
+  std::string s = with_carriers(without_blank_lines_in_folds(text));
   CompPtr root(icalparser_parse_string(s.c_str()));
   if (!root) throw std::runtime_error("not iCalendar (libical could not parse it)");
   icalcomponent* cal = root.get();
@@ -761,7 +871,7 @@ Parsed parse(std::string_view text) {
         else if (name == "X-ACCORD-ID") out.idempotency_key = v;
         else if (name != "DTSTAMP") {
           rest.push_back(to_jcal(p));
-          out.unknown.push_back(unfolded(take(icalproperty_as_ical_string_r(p))));
+          out.unknown.push_back(line_of(p));
         }
       }
       if (!cats.empty()) n["categories"] = std::move(cats);
@@ -1037,6 +1147,8 @@ std::string one_line_lists(const std::string& text) {
   std::vector<std::string> logical = logical_lines(text);
   std::vector<std::string> out;
   for (auto& l : logical) {
+    if (l.starts_with(kVerbatim) && l.size() > kVerbatim.size() && l[kVerbatim.size()] == ':')
+      l = from_hex(std::string_view(l).substr(kVerbatim.size() + 1));  // the line as it was
     bool list = l.starts_with("CATEGORIES") || l.starts_with("RESOURCES");
     if (list) l = escaped_commas(l);
     size_t colon = l.find(':');
@@ -1177,14 +1289,19 @@ std::string serialize_with(const json::object& obj, Kind kind, const std::string
   if (!idem.empty()) add_line(master, "X-ACCORD-ID:" + idem);
   // lines of the previous file the record does not describe (a record from a
   // side that keeps no iCalProps); those it describes are written once
+  // (a line libical cannot read, by what it says: lines::normal)
+  auto written_key = [](icalproperty* p) {
+    std::string line = verbatim_of(p);
+    return line.empty() ? unfolded(take(icalproperty_as_ical_string_r(p))) : lines::normal(line);
+  };
   std::set<std::string> written;
   for (icalproperty* p = icalcomponent_get_first_property(master, ICAL_ANY_PROPERTY); p;
        p = icalcomponent_get_next_property(master, ICAL_ANY_PROPERTY))
-    written.insert(unfolded(take(icalproperty_as_ical_string_r(p))));
+    written.insert(written_key(p));
   for (const auto& line : keep) {
-    icalproperty* p = icalproperty_new_from_string(line.c_str());
+    icalproperty* p = property_of(line);
     if (!p) continue;
-    if (written.insert(unfolded(take(icalproperty_as_ical_string_r(p)))).second) add(master, p);
+    if (written.insert(written_key(p)).second) add(master, p);
     else icalproperty_free(p);
   }
   std::vector<icalcomponent*> comps{master};
@@ -1249,6 +1366,7 @@ namespace {
 // A content line reduced to what it means, through libical: name, sorted
 // parameters, value (folding, escaping and parameter order aside).
 std::string line_key(const std::string& logical) {
+  if (!libical_reads(logical)) return lines::normal(logical);
   icalproperty* p = icalproperty_new_from_string(logical.c_str());
   if (!p) return logical;
   const char* n = icalproperty_get_property_name(p);

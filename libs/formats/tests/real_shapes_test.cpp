@@ -218,3 +218,35 @@ TEST(RealShapesTest, AFileWithBlankLinesInsideItsFoldsReads) {
   expected.replace(expected.find(summary), summary.size(), "SUMMARY:Boxing Day");
   EXPECT_EQ(edited, expected);
 }
+
+TEST(RealShapesTest, LinesLibicalCannotReadStayAsTheyWere) {
+  // RFC 9253's LINK and RELATED-TO;VALUE=UID/URI with GAP (python-icalendar's
+  // rfc_9253_*.ics), an RDATE;VALUE=TIME (multiple_timezones.ics), an Apple
+  // location with its radius: libical 3.0 drops them, or their parameters
+  std::string text = cal(
+      "BEGIN:VEVENT\r\nUID:2\r\nDTSTAMP:19960817T083000Z\r\nDTSTART:20251028T092239Z\r\nSUMMARY:Second\r\n"
+      "LINK;LINKREL=SOURCE;LABEL=Venue;VALUE=URI:\r\n https://example.com/events\r\n"
+      "LINK;LINKREL=\"https://example.com/linkrel/costStructure\";\r\n VALUE=XML-REFERENCE:\r\n"
+      " https://example.com/xmlDocs/bidFramework.xml\r\n #xpointer(descendant::CostStruc)\r\n"
+      "RELATED-TO;VALUE=UID;RELTYPE=STARTTOSTART;GAP=P1W:1\r\n"
+      "RELATED-TO;VALUE=URI;RELTYPE=STARTTOFINISH:https://example.com/cal/1.ics\r\n"
+      "RDATE;VALUE=TIME;TZID=America/New_York:083000\r\n"
+      "X-APPLE-STRUCTURED-LOCATION;VALUE=URI;X-APPLE-RADIUS=49.91307046514149;X-TITLE=\"Home\":geo:1,2\r\n"
+      "END:VEVENT\r\n");
+  auto p = icalendar::parse(text);
+  std::string props = json::serialize(p.object.at("iCalProps"));
+  EXPECT_NE(props.find("\"link\""), std::string::npos) << props;
+  EXPECT_NE(props.find("P1W"), std::string::npos) << props;
+  EXPECT_EQ(ical_as_is(text), text);
+  // written as a new file, every line is there
+  std::string b = icalendar::serialize(through_store(p.object), icalendar::Kind::kEvent, "", {});
+  for (std::string l : {"LINK;LINKREL=SOURCE;LABEL=Venue;VALUE=URI:https://example.com/events",
+                        "RELATED-TO;VALUE=UID;RELTYPE=STARTTOSTART;GAP=P1W:1", "RDATE;VALUE=TIME;TZID=America/New_York:083000"})
+    EXPECT_NE(b.find(l), std::string::npos) << l << "\n" << b;
+  json::object ev = through_store(p.object);
+  ev["title"] = "Edited";
+  std::string edited = icalendar::rewrite(text, ev, icalendar::Kind::kEvent, "");
+  std::string expected = text;
+  expected.replace(expected.find("SUMMARY:Second"), 14, "SUMMARY:Edited");
+  EXPECT_EQ(edited, expected);
+}
