@@ -185,3 +185,70 @@ TEST(EngineRunTest, CancelBeforeAPairBeginsReadsNothing) {
   EXPECT_EQ(next.pairs[0].applied, 4);
   expect_each_once(f.titles("right.sqlite"), 4);
 }
+
+// accord.after_commit.v1 (the local connector's sqlite backend offers it):
+// the run after a run that wrote reads none of its own writes back.
+TEST(EngineRunTest, AfterCommitTheNextRunReadsNoneOfTheRunsOwnWrites) {
+  Fixture f;
+  f.create("left.sqlite", 10);
+  RunReport first = f.run({});
+  EXPECT_EQ(first.pairs[0].applied, 10);
+  RunReport quiet = f.run({});
+  EXPECT_EQ(quiet.pairs[0].read[0], 0);
+  EXPECT_EQ(quiet.pairs[0].read[1], 0);  // the ten creates: not read back
+  {
+    Instance l = f.side("left.sqlite");
+    json::array ops;
+    auto r = l.read_changes("note", "");
+    ASSERT_TRUE(r);
+    json::value b = json::parse(*r);
+    for (const auto& rec : b.at("records").as_array()) {
+      if (ops.size() == 2) break;
+      ops.push_back(json::object{{"op", "update"}, {"id", rec.at("id")},
+                                 {"data", json::object{{"title", rec.at("data").at("title")}, {"body", "edited"}}}});
+    }
+    ASSERT_TRUE(l.apply("note", json::serialize(ops)));
+  }
+  RunReport edits = f.run({});
+  EXPECT_EQ(edits.pairs[0].read[0], 2);
+  EXPECT_EQ(edits.pairs[0].applied, 2);
+  RunReport again = f.run({});
+  EXPECT_EQ(again.pairs[0].read[0], 0);
+  EXPECT_EQ(again.pairs[0].read[1], 0);  // the two updates: not read back
+  expect_each_once(f.titles("right.sqlite"), 10);
+}
+
+// Someone else's change made while the run writes is never skipped: the
+// cursor moves past the run's own writes only up to it.
+struct WriteElsewhereAtFirstWrite : RunEvents {
+  Fixture& f;
+  bool done = false;
+  explicit WriteElsewhereAtFirstWrite(Fixture& fx) : f(fx) {}
+  void applied(std::string_view, const PlannedOp&, const std::string&, bool, const std::string&,
+               const std::string&) override {
+    if (done) return;
+    done = true;
+    Instance r = f.side("right.sqlite");
+    auto a = r.apply("note", R"([{"op":"create","data":{"title":"theirs"}}])");
+    if (!a) throw std::runtime_error(a.error().message);
+  }
+};
+
+TEST(EngineRunTest, AfterCommitNeverSkipsAChangeMadeMeanwhile) {
+  Fixture f;
+  f.create("left.sqlite", 10);
+  WriteElsewhereAtFirstWrite events(f);
+  RunOptions ro;
+  ro.batch = 3;
+  ro.events = &events;
+  RunReport first = f.run(ro);
+  EXPECT_EQ(first.pairs[0].applied, 10);
+  RunReport next = f.run({});
+  // "theirs", made after the first batch of three, and the seven creates
+  // after it (the cursor moved past the first three only)
+  EXPECT_EQ(next.pairs[0].read[1], 8);
+  EXPECT_EQ(next.pairs[0].applied, 1);
+  expect_each_once(f.titles("left.sqlite"), 11);
+  expect_each_once(f.titles("right.sqlite"), 11);
+  EXPECT_EQ(f.titles("left.sqlite").count("theirs"), 1u);
+}

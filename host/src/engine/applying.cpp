@@ -98,6 +98,7 @@ void remove_stale_lazy_spools(const std::string& state_path) {
 void PairRun::apply(std::vector<Item>& items) {
   PhaseMeter applying(opts_.events, sp_.name, Phase::kApplying, rep_.ops.size());
   apply_meter_ = &applying;
+  for (Side s : kSides) after_commit_[s] = inst_[s]->offers_after_commit();
   size_t at = 0;
   while (at < items.size()) {
     // asked to stop: the batches applied are committed; the rest stays
@@ -249,8 +250,45 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   StateStore::Transaction tx(*store_);
   for (size_t i = begin; i < end; ++i) commit_item(items[i], i, results, journal_ids);
   tx.commit();
+  tell_committed(items, begin, end, results);
   apply_time_.commit_s += seconds_since(committing);
   apply_time_.total_s += seconds_since(started);
+}
+
+// accord.after_commit.v1: each side that offers it is told the writes of
+// the batch just committed, and the cursor it answers (past its own
+// writes, so that the next run does not read them back) is held from now
+// on: stored after the call, in a transaction of its own (a kill between
+// them keeps the old cursor: the echoes are read and recognised, as
+// without the extension). A failure keeps the cursor and is logged.
+void PairRun::tell_committed(const std::vector<Item>& items, size_t begin, size_t end, Results& results) {
+  for (Side s : kSides) {
+    if (!after_commit_[s]) continue;
+    json::array written;
+    for (size_t i = begin; i < end; ++i) {
+      const auto& op = items[i].op[s];
+      if (!op) continue;
+      auto r = results.find({i, s});
+      if (r == results.end() || !r->second.ok()) continue;
+      written.push_back(json::object{{"op", op_name(op->kind)},
+                                     {"id", r->second.id.empty() ? op->id : r->second.id},
+                                     {"version", r->second.version}});
+    }
+    if (written.empty()) continue;
+    std::string& held = rep_.cursor[index_of(s)];
+    auto moved = inst_[s]->after_commit(stream(s), held, json::serialize(written));
+    if (!moved) {
+      if (opts_.log)
+        opts_.log(ACCORD_LOG_WARN, sp_.name + ": the " + side_name(s) + " side's after_commit failed (its writes are read back "
+                                   "next run): " + moved.error().message);
+      continue;
+    }
+    if (!*moved || **moved == held) continue;
+    StateStore::Transaction tx(*store_);
+    pv_->set_cursor(s, **moved);
+    tx.commit();
+    held = std::move(**moved);
+  }
 }
 
 // One apply call to side s; its results under {item, s}.

@@ -126,6 +126,7 @@ class PairRun {
   uint64_t lazy_bytes(Side from, const boost::json::object& op) const;
   void attach_lazy(std::vector<LazyWant>& want);
   void commit_item(Item& it, size_t i, Results& results, std::map<std::pair<size_t, Side>, int64_t>& journal_ids);
+  void tell_committed(const std::vector<Item>& items, size_t begin, size_t end, Results& results);
 
   // ---- journal.cpp
   void reconcile_journal();
@@ -166,6 +167,7 @@ class PairRun {
   PhaseMeter* plan_meter_ = nullptr;
   PhaseMeter* apply_meter_ = nullptr;
   PerSide<bool> written_;  // commit_item: which side of the item was written
+  PerSide<bool> after_commit_;  // the side's connector offers accord.after_commit.v1 (applying)
   // Where the applying phase's time went, for the progress lines.
   struct ApplyTime {
     double total_s = 0, write_s = 0, wait_s = 0, fetch_s = 0, commit_s = 0;

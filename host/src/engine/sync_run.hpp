@@ -106,7 +106,7 @@ struct PairReport {
   long quarantined = 0;             // of the failed: their records wait in quarantine
   std::string fingerprint;          // of the ops: a saved plan must match it
   boost::json::object explain;      // RunOptions::explain: the record's link, fields, filter, keys, quarantine
-  std::string cursor[2];            // after reading
+  std::string cursor[2];            // after reading (and past the run's own writes: accord.after_commit.v1)
   std::string budget[2];            // each side's last "budget" object (JSON text, "" if none): the CLI's plan reads it
 };
 

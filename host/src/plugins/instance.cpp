@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "plugins/instance.hpp"
 
+#include <accord/after_commit.h>
 #include <accord/lazy_files.h>
 #include <accord/push.h>
 #include <accord/watch.h>
@@ -206,6 +207,26 @@ Result<std::string_view> Instance::fetch_files(const std::string& stream, const 
   if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "fetch_files"));
   if (!out) return fail(plugin_->manifest.id + ": fetch_files returned ok but no answer");
   return std::string_view(out, static_cast<size_t>(len));
+}
+
+bool Instance::offers_after_commit() {
+  auto* ext = static_cast<const accord_after_commit_v1*>(extension(ACCORD_AFTER_COMMIT_V1));
+  return ext && ext->struct_size >= offsetof(accord_after_commit_v1, committed) + sizeof ext->committed && ext->committed;
+}
+
+Result<std::optional<std::string>> Instance::after_commit(const std::string& stream, const std::string& cursor,
+                                                          const std::string& written_json) {
+  if (!offers_after_commit())
+    return fail(plugin_->manifest.id + " is not told of committed writes (no " ACCORD_AFTER_COMMIT_V1 ")",
+                ACCORD_UNSUPPORTED);
+  auto* ext = static_cast<const accord_after_commit_v1*>(extension(ACCORD_AFTER_COMMIT_V1));
+  ErrorSink sink;
+  const char* out = nullptr;
+  uint64_t len = 0;
+  int32_t st = ext->committed(inst_.get(), stream.c_str(), cursor.c_str(), written_json.c_str(), &out, &len, &sink.c);
+  if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "after_commit"));
+  if (!out || len == 0) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(out, static_cast<size_t>(len)));
 }
 
 std::optional<std::string> Instance::watch_paths(const std::string& stream) {

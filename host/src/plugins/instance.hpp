@@ -99,6 +99,13 @@ class Instance {
   // to watch.
   std::optional<std::string> watch_paths(const std::string& stream);
 
+  // accord.after_commit.v1: whether the connector offers it, and the
+  // cursor it answers for the committed writes (written_json, see
+  // accord/after_commit.h): nullopt to keep `cursor`.
+  bool offers_after_commit();
+  Result<std::optional<std::string>> after_commit(const std::string& stream, const std::string& cursor,
+                                                  const std::string& written_json);
+
   const LoadedPlugin& plugin() const { return *plugin_; }
 
  private:

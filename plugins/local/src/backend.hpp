@@ -6,6 +6,7 @@
 #include <accord/connector.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,15 @@ class Backend {
   virtual std::string fetch_files(const std::string& stream, std::string_view ids_json, const std::string& dir) {
     (void)stream, (void)ids_json, (void)dir;
     throw accord::Error(ACCORD_UNSUPPORTED, "this backend does not write lazy fields to files");
+  }
+  // accord.after_commit.v1 (accord/after_commit.h): whether this backend
+  // offers it, and the cursor past the changes after `cursor` that are
+  // exactly the host's committed writes (written_json); nullopt: keep it.
+  virtual bool tells_after_commit() const { return false; }
+  virtual std::optional<std::string> after_commit(const std::string& stream, const std::string& cursor,
+                                                  std::string_view written_json) {
+    (void)stream, (void)cursor, (void)written_json;
+    return std::nullopt;
   }
   // Throws accord::Error(UNSUPPORTED, why) when the backend cannot keep
   // `stream`. Creates nothing.

@@ -35,7 +35,7 @@ const accord::kit::Manifest& manifest() {
           .stream(StreamInfo("task", "jscalendar-task").with_fields(icalendar::task_fields()))
           .stream(StreamInfo("note", "note").with_fields(icalendar::journal_fields()))
           // maildir: keywords are the five Maildir letters; one folder per message
-          .stream(StreamInfo("message", "jmap-email").with_lazy({"/raw"}, "/size").with_fields(accord::mail::canonical_fields()))
+          .stream(StreamInfo("message", "jmap-email").with_lazy({"/raw"}, "/size").with_placement({"/mailboxIds"}).with_fields(accord::mail::canonical_fields()))
           .store_identity({"backend", "path"})  // one folder or file
           .config_schema(R"schema({
       "type": "object",
@@ -148,8 +148,13 @@ class LocalConnector : public accord::Connector {
     return backend_->apply(std::string(stream), ops);
   }
   void check_stream(std::string_view stream) override { backend_->check_stream(std::string(stream)); }
+  std::optional<std::string> after_commit(std::string_view stream, std::string_view cursor,
+                                          std::string_view written_json) override {
+    return backend_->after_commit(std::string(stream), std::string(cursor), written_json);
+  }
   const void* get_extension(std::string_view name) noexcept override {
     return name == ACCORD_STREAMS_V1                          ? accord::streams_extension()
+           : name == ACCORD_AFTER_COMMIT_V1 && backend_->tells_after_commit() ? accord::after_commit_extension()
            : name == ACCORD_WATCH_V1                          ? accord::watch_extension()
            : name == ACCORD_LAZY_FILES_V1 && backend_->lazy_files() ? accord::lazy_files_extension()
                                                               : nullptr;

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
+#include <unordered_set>
 
 namespace json = boost::json;
 
@@ -281,6 +282,41 @@ std::string before_creation_cursor() { return cursor_text("new", 0, nullptr); }
 bool RecordLog::starts_listing(const std::string& cursor) {
   if (cursor.empty()) return true;
   return !parse_cursor(cursor, epoch_, current_seq()).continuation;
+}
+
+std::optional<std::string> RecordLog::past_own_writes(const std::string& cursor, std::string_view written_json) {
+  Cursor c;
+  try {
+    c = parse_cursor(cursor, epoch_, current_seq());
+  } catch (const accord::Error&) {
+    return std::nullopt;  // not this store's: the next read says so
+  }
+  if (cursor.empty() || c.continuation) return std::nullopt;
+  boost::system::error_code ec;
+  json::value w = json::parse(written_json, ec);
+  if (ec || !w.is_array()) throw accord::Error(ACCORD_ERROR, "after_commit: the writes are not a JSON array");
+  std::unordered_set<std::string> own;  // id NUL version
+  for (const auto& v : w.get_array()) {
+    const json::object* o = v.if_object();
+    const json::value* id = o ? o->if_contains("id") : nullptr;
+    const json::value* version = o ? o->if_contains("version") : nullptr;
+    if (!id || !id->is_string() || !version || !version->is_string()) continue;
+    own.insert(std::string(id->get_string()) + '\0' + std::string(version->get_string()));
+  }
+  // the changes after the cursor in the order a read gives them: each must
+  // be one of the writes, as the host was told it (the same version)
+  Stmt q(db_, "SELECT id, seq, version FROM \"" + table_ + "\" WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+  q.bind(1, c.seq).bind(2, static_cast<int64_t>(own.size()) + 1);
+  int64_t last = c.seq;
+  std::string key;
+  while (q.step()) {
+    key.assign(q.text(0)).push_back('\0');
+    key.append(q.text(2));
+    if (!own.contains(key)) break;
+    last = q.i64(1);
+  }
+  if (last == c.seq) return std::nullopt;
+  return cursor_text(epoch_, last, nullptr);
 }
 
 std::string RecordLog::read_batch(const std::string& cursor, size_t limit) {

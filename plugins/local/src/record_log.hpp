@@ -101,6 +101,13 @@ class RecordLog {
   // answered "more" (a folder backend rescans the folder then).
   bool starts_listing(const std::string& cursor);
 
+  // accord.after_commit.v1: the cursor past the changes after `cursor`
+  // that are exactly `written_json`'s writes ([{"id", "version"}...]), up to
+  // the first change that is not one of them; nullopt where it moves not at
+  // all (a change of someone else's first, a listing under way, a cursor of
+  // another store).
+  std::optional<std::string> past_own_writes(const std::string& cursor, std::string_view written_json);
+
   std::optional<Row> get(const std::string& id);
   // {"records":[…]} for the live records among ids (fetch()).
   std::string records_json(const std::vector<std::string>& ids);

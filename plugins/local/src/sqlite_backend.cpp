@@ -132,6 +132,15 @@ std::string SqliteBackend::apply(const std::string& stream, std::string_view ops
   return accord::kit::results_json(results);
 }
 
+// The host's own writes, committed: the cursor moves past them (and only
+// them) in the log, so that its next read does not hand them back.
+std::optional<std::string> SqliteBackend::after_commit(const std::string& stream, const std::string& cursor,
+                                                       std::string_view written_json) {
+  check_stream_name(stream);
+  if (read_only_ || (!db_ && !std::filesystem::exists(path_))) return std::nullopt;
+  return log(stream).past_own_writes(cursor, written_json);
+}
+
 std::string SqliteBackend::fetch(const std::string& stream, std::string_view ids_json) {
   std::vector<std::string> ids = accord::kit::parse_ids(ids_json);
   return read(stream, [&](RecordLog& l) { return l.records_json(ids); });

@@ -25,6 +25,9 @@ class SqliteBackend : public Backend {
   std::string apply(const std::string& stream, std::string_view ops_json) override;
   std::string fetch(const std::string& stream, std::string_view ids_json) override;
   void check_stream(const std::string& stream) const override { check_stream_name(stream); }
+  bool tells_after_commit() const override { return !read_only_; }
+  std::optional<std::string> after_commit(const std::string& stream, const std::string& cursor,
+                                          std::string_view written_json) override;
 
  private:
   RecordLog& log(const std::string& stream);

@@ -13,6 +13,7 @@
 #ifndef ACCORD_CONNECTOR_HPP
 #define ACCORD_CONNECTOR_HPP
 
+#include <accord/after_commit.h>
 #include <accord/connector.h>
 #include <accord/lazy_files.h>
 #include <accord/push.h>
@@ -129,6 +130,20 @@ class Connector {
     (void)cursor;
     (void)timeout_ms;
     throw Error(ACCORD_UNSUPPORTED, "this connector cannot wait for changes");
+  }
+
+  // accord.after_commit.v1: the host committed these writes to `stream`
+  // (written_json: [{"op", "id", "version"}...], see accord/after_commit.h)
+  // while holding `cursor`; the cursor it is to hold instead, moved only
+  // past changes that are exactly these writes, or nullopt to keep it.
+  // Offer it by answering `accord::after_commit_extension()` for
+  // ACCORD_AFTER_COMMIT_V1.
+  virtual std::optional<std::string> after_commit(std::string_view stream, std::string_view cursor,
+                                                  std::string_view written_json) {
+    (void)stream;
+    (void)cursor;
+    (void)written_json;
+    return std::nullopt;
   }
 
   // accord.lazy_files.v1: fetch's answer with each lazy field written to a
@@ -272,6 +287,14 @@ inline int32_t fetch_files(accord_instance* inst, const char* stream, const char
   });
 }
 
+inline int32_t after_commit(accord_instance* inst, const char* stream, const char* cursor, const char* written,
+                            const char** out, uint64_t* len, accord_error* err) noexcept {
+  return answer(inst, out, len, err, [&](Connector* c) {
+    auto moved = c->after_commit(stream ? stream : "", cursor ? cursor : "", written ? written : "[]");
+    return moved ? std::move(*moved) : std::string();
+  });
+}
+
 inline void cancel(accord_instance* inst) noexcept { from_c(inst)->cancel(); }
 
 inline int32_t push_wait(accord_instance* inst, const char* stream, const char* cursor, int64_t timeout_ms,
@@ -363,6 +386,12 @@ inline const void* push_extension() noexcept {
 inline const void* lazy_files_extension() noexcept {
   static const accord_lazy_files_v1 t = {sizeof(accord_lazy_files_v1),
                                          ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY, &detail::fetch_files};
+  return &t;
+}
+
+// The accord.after_commit.v1 table for get_extension, calling after_commit.
+inline const void* after_commit_extension() noexcept {
+  static const accord_after_commit_v1 t = {sizeof(accord_after_commit_v1), &detail::after_commit};
   return &t;
 }
 
