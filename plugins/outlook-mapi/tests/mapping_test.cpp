@@ -283,3 +283,24 @@ TEST(MailMapTest, UnreadableRawIsRefusedNotImportedEmpty) {
   data["raw"] = json::object{{"$file", "/nonexistent/accord-raw"}};
   EXPECT_THROW(mail::to_import(data, "", ""), std::exception);
 }
+
+// In-Reply-To and References: Graph's message has no property for them; the
+// MAPI properties 0x1042 and 0x1039 carry them, read from the listing's
+// $expand and set at an import.
+TEST(MailMapTest, ThreadingIdsTravelAsMapiProperties) {
+  json::object g = parse(R"J({"internetMessageId":"<r2@x>","subject":"Re","singleValueExtendedProperties":[
+    {"id":"String 0x1042","value":"<r1@x>"},{"id":"String 0x1039","value":"<r0@x>\r\n <r1@x>"}]})J");
+  json::object d = outlook::mail::to_record(g, "INBOX");
+  EXPECT_EQ(d.at("inReplyTo"), json::parse(R"(["r1@x"])"));
+  EXPECT_EQ(d.at("references"), json::parse(R"(["r0@x","r1@x"])"));
+  EXPECT_FALSE(outlook::mail::to_record(parse(R"({"subject":"Plain"})"), "INBOX").contains("inReplyTo"));
+  json::object rec{{"subject", "Re"}, {"inReplyTo", json::array{"r1@x"}}, {"references", json::array{"r0@x", "r1@x"}}};
+  json::array props = outlook::mail::to_import(rec, "", "").body.at("singleValueExtendedProperties").as_array();
+  auto value_of = [&](const char* id) -> std::string {
+    for (const auto& p : props)
+      if (p.at("id") == id) return std::string(p.at("value").as_string());
+    return "";
+  };
+  EXPECT_EQ(value_of("String 0x1042"), "<r1@x>");
+  EXPECT_EQ(value_of("String 0x1039"), "<r0@x> <r1@x>");
+}

@@ -253,10 +253,12 @@ runp run ml.json
 [ $rc = 0 ] && grep -lq "In-Reply-To: <reply-1@example.org>" md/new/* md/cur/* 2>/dev/null && ok delivered-reply-reaches-maildir || bad delivered-reply-reaches-maildir "rc=$rc" "$out"
 runp run ml.json
 nothing mail-threading-nothing-to-do
-# the read side: the record Outlook's listing gives carries inReplyTo and references (plan shows them)
-runp plan ml.json --json
-printf '%s' "$out" > plan.json
-runp run ml.json
+# the read side: the records Outlook's listings gave (the state's mirror of the right side) carry them
+[ "$(sqlite3 mailstate.sqlite "select data from mirror where side='right'" | node -e '
+  const rows=require("fs").readFileSync(0,"utf8").trim().split("\n").map(JSON.parse);
+  const m=rows.find(r=>r.subject==="Re: Re: Plans");console.log(m?m.inReplyTo.join()+"|"+m.references.join(" "):"none")')" = \
+  "reply-1@example.org|root-1@example.org reply-1@example.org" ] \
+  && ok outlook-listing-carries-threading-ids || bad outlook-listing-carries-threading-ids "$(sqlite3 mailstate.sqlite "select data from mirror where side='right'")"
 # Projects renamed in Outlook: its message moves to the new folder's name in the Maildir
 proj=$(js "(Object.values(d.folders).find(f=>f.displayName==='Projects')||{}).id")
 api PATCH "/me/mailFolders/$proj" '{"displayName": "Projects 2026"}' > rename.out
