@@ -3,6 +3,7 @@
 // its own, what cannot be read named by id, JSON pointer and reason.
 #include "plugins/wire.hpp"
 
+#include <cstdlib>
 #include <gtest/gtest.h>
 
 using namespace accord::wire;
@@ -163,6 +164,21 @@ TEST(WireTest, EveryRecordReadParsesBackWithTheDefaultDepth) {
       }
       EXPECT_EQ(b.records.size() + b.unreadable.size(), 1u) << depth;
     }
+  }
+}
+
+// Found by the wire fuzzer: Boost.JSON 1.81 reads "5e71" as
+// 5.000000000000001E71 and its own text back as ...002E71, so a number a
+// connector sent drifted on every round through the state. Read exactly, in
+// a whole answer and in one the parser refuses (each record read alone).
+TEST(WireTest, NumbersAreReadExactly) {
+  for (const char* tail : {"],\"cursor\":\"\"}", ",{\"id\":\"bad\",\"data\":{\"n\":tru}}],\"cursor\":\"\"}"}) {
+    Batch b = read_batch(std::string("{\"records\":[{\"id\":\"a\",\"data\":{\"lon\":-122.41941550000001,\"big\":5e71}}") + tail);
+    ASSERT_EQ(b.error, "");
+    ASSERT_EQ(b.records.size(), 1u);
+    EXPECT_EQ(b.records[0].data.at("lon").get_double(), std::strtod("-122.41941550000001", nullptr));
+    EXPECT_EQ(b.records[0].data.at("big").get_double(), 5e71);
+    EXPECT_EQ(boost::json::serialize(b.records[0].data.at("big")), "5E71");
   }
 }
 

@@ -4,6 +4,7 @@
 // finds the records of an answer the parser refuses).
 #include "plugins/wire.hpp"
 
+#include <accord/json/exact.hpp>
 #include <accord/json/pointer.hpp>
 #include <accord/net/redact.hpp>
 #include <accord/status/names.hpp>
@@ -374,7 +375,7 @@ bool take_frame(const json::object& o, bool need_cursor, Batch& b) {
 Batch read_answer(std::string_view text, json::storage_ptr sp, bool need_cursor) {
   Batch b;
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec, sp, options());
+  json::value v = json_exact::parse(text, ec, sp, options());
   if (!ec) {
     if (!v.is_object()) {
       b.error = std::string("not a JSON object (it is ") + kind_name(v.kind()) + ")";
@@ -428,7 +429,7 @@ Batch read_answer(std::string_view text, json::storage_ptr sp, bool need_cursor)
   }
   frame.append(text.substr(last));
   boost::system::error_code fec;
-  json::value f = json::parse(frame, fec, {}, options());
+  json::value f = json_exact::parse(frame, fec, {}, options());
   if (fec || !f.is_object()) {
     b.error = not_json(frame);
     return b;
@@ -438,7 +439,7 @@ Batch read_answer(std::string_view text, json::storage_ptr sp, bool need_cursor)
   for (std::size_t i = 0; i < records.size(); ++i) {
     std::string_view el = text.substr(records[i].begin, records[i].end - records[i].begin);
     boost::system::error_code rec;
-    json::value rv = json::parse(el, rec, sp, options());
+    json::value rv = json_exact::parse(el, rec, sp, options());
     if (rec) b.unreadable.push_back(diagnose(el, "/records/" + std::to_string(i)));
     else take_record(rv, i, b);
   }
@@ -512,7 +513,7 @@ Batch read_fetch(std::string_view text, json::storage_ptr sp) { return read_answ
 ApplyResults read_results(std::string_view text, const std::vector<std::string>& ops) {
   ApplyResults out;
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec, {}, options());
+  json::value v = json_exact::parse(text, ec, {}, options());
   std::vector<json::value> parsed;       // the results, each parsed alone when the whole was refused
   std::vector<std::string> refused;      // their reason (parsed[k] is null then)
   const json::array* arr = nullptr;
@@ -534,7 +535,7 @@ ApplyResults read_results(std::string_view text, const std::vector<std::string>&
     for (std::size_t k = 0; k < spans.size(); ++k) {
       std::string_view el = text.substr(spans[k].begin, spans[k].end - spans[k].begin);
       boost::system::error_code rec;
-      parsed.push_back(json::parse(el, rec, {}, options()));
+      parsed.push_back(json_exact::parse(el, rec, {}, options()));
       refused.emplace_back();
       if (rec) {
         Problem p = diagnose(el, "/" + std::to_string(k));
