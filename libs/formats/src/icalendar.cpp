@@ -314,6 +314,13 @@ json::object params_of(icalproperty* p, const std::set<std::string>& skip = {}) 
   return out;
 }
 
+// An iCalendar value type (RFC 5545 §3.3) other than TEXT.
+bool is_value_type(const std::string& type) {
+  static const std::set<std::string> real = {"binary", "boolean", "cal-address", "date", "date-time", "duration",
+                                             "float", "integer", "period", "recur", "time", "uri", "utc-offset"};
+  return real.contains(type);
+}
+
 // A property as a jCal array: [name, {params}, type, value] (RFC 7265; the
 // conversion draft's iCalProps). Multiple values stay one string.
 json::array to_jcal(icalproperty* p) {
@@ -332,6 +339,11 @@ json::array to_jcal(icalproperty* p) {
   const char* n = icalproperty_get_property_name(p);
   icalvalue* val = icalproperty_get_value(p);
   std::string type = val ? lower(icalvalue_kind_to_string(icalvalue_isa(val))) : "unknown";
+  // libical's kind of an ATTACH or IMAGE value is "attach", a URI or BINARY:
+  // binary, where the VALUE parameter says so (a URI, their default, stays so)
+  if (type == "attach")
+    if (icalparameter* vp = icalproperty_get_first_parameter(p, ICAL_VALUE_PARAMETER))
+      if (icalparameter_get_value(vp) == ICAL_VALUE_BINARY) type = "binary";
   if (type.empty() || type == "x" || type == "none") type = "unknown";
   // VALUE is the jCal type, not a parameter
   return json::array{lower(n ? n : ""), params_of(p, {"value"}), type, value_of(p)};
@@ -346,9 +358,7 @@ std::string line_of(icalproperty* p) {
 // The VALUE parameter a jCal property needs: its type where that is an
 // iCalendar value type other than the property's default (RDATE;VALUE=PERIOD).
 std::string value_param(const std::string& name, const std::string& type) {
-  static const std::set<std::string> real = {"binary", "boolean", "cal-address", "date", "date-time", "duration",
-                                             "float", "integer", "period", "recur", "time", "uri", "utc-offset"};
-  if (!real.contains(type)) return "";
+  if (!is_value_type(type)) return "";
   icalproperty_kind pk = icalproperty_string_to_kind(upper(name).c_str());
   icalvalue_kind def = pk == ICAL_NO_PROPERTY ? ICAL_NO_VALUE : icalproperty_kind_to_value_kind(pk);
   icalvalue_kind vk = icalvalue_string_to_kind(upper(type).c_str());

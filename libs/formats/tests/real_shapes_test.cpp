@@ -3,6 +3,7 @@
 // each on a small file of our own writing with the same shape: a file written
 // back from its unchanged record is the file as it was, byte for byte.
 #include <accord/formats/collection.hpp>
+#include <accord/formats/compare.hpp>
 #include <accord/formats/icalendar.hpp>
 #include <accord/formats/vcard.hpp>
 
@@ -249,4 +250,23 @@ TEST(RealShapesTest, LinesLibicalCannotReadStayAsTheyWere) {
   std::string expected = text;
   expected.replace(expected.find("SUMMARY:Second"), 14, "SUMMARY:Edited");
   EXPECT_EQ(edited, expected);
+}
+
+TEST(RealShapesTest, BinaryAttachmentsAndImagesAreWrittenOnceAsTheyWere) {
+  // python-icalendar's issue_1549_binary_attachment.ics, rfc_7986_image.ics
+  std::string text = cal(
+      "BEGIN:VEVENT\r\nUID:b1\r\nDTSTART:20250101T100000Z\r\nSUMMARY:Pictures\r\n"
+      "ATTACH;FMTTYPE=image/png;ENCODING=BASE64;VALUE=BINARY:iVBORw0KGgo=\r\n"
+      "IMAGE;ENCODING=BASE64;VALUE=BINARY;FMTTYPE=image/png;DISPLAY=BADGE:AP+A\r\nEND:VEVENT\r\n");
+  EXPECT_EQ(ical_as_is(text), text);
+  auto p = icalendar::parse(text);
+  std::string b = icalendar::serialize(through_store(p.object), icalendar::Kind::kEvent, "", {});
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = b.find(what); at != std::string::npos; at = b.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("\r\nATTACH;"), 1u) << b;
+  EXPECT_EQ(count("\r\nIMAGE;"), 1u) << b;
+  EXPECT_EQ(compare::calendars(text, b).kept, compare::calendars(text, b).properties) << b;
 }
