@@ -160,3 +160,30 @@ TEST(GuardsTest, AnEmptyListingOfASideThatHadRecordsRefuses) {
   g.refuse_empty_side = false;
   EXPECT_EQ(empty_listing_verdict(Side::kLeft, 3, g, never).refused, "");
 }
+
+// A move (an update of only the target's placement fields: a message filed
+// in another folder, every message of a renamed folder) changes where a
+// record sits, not what it holds: only the other updates count against
+// max_update_share (issue 22 item 3).
+TEST(GuardsTest, MovesDoNotCountAgainstTheUpdateShare) {
+  Case c;
+  c.sides.right = {.updates = 18, .moves = 15, .live = 20};  // a folder renamed, 3 edits
+  EXPECT_EQ(c.run().refused, "");
+  c.sides.right.moves = 7;  // 11 edits of 20
+  EXPECT_NE(c.run().refused.find("11 updates of 20 records on the right side"), std::string::npos);
+}
+
+TEST(GuardsTest, CountWritesCountsMovesAmongUpdates) {
+  std::vector<Item> items(3);
+  for (auto& it : items) {
+    Action a;
+    a.side = Side::kRight;
+    a.kind = OpKind::kUpdate;
+    it.op.right = a;
+  }
+  items[0].op.right->move = true;
+  items[2].op.right->move = true;
+  PerSide<SideWrites> w = count_writes(items);
+  EXPECT_EQ(w.right.updates, 3);
+  EXPECT_EQ(w.right.moves, 2);
+}

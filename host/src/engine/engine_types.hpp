@@ -55,6 +55,9 @@ inline bool allowed(const StreamPair& sp, Side target, OpKind k) { return sp.all
 // PlannedOp is its text (shown(), without the record's data).
 struct Action : WriteTarget, WriteContent {
   OpKind kind = OpKind::kCreate;
+  // An update of only the target's placement fields (the manifest's: a
+  // message's folders): a move, not an edit (guards, apply batches).
+  bool move = false;
 
   // What an event tells of it (RunEvents::applied): no data, no changes.
   PlannedOp told() const {

@@ -10,6 +10,7 @@ PerSide<SideWrites> count_writes(const std::vector<Item>& items) {
       if (const auto& op = it.op[s]) {
         SideWrites& w = out[op->side];
         (op->kind == OpKind::kCreate ? w.creates : op->kind == OpKind::kUpdate ? w.updates : w.deletes)++;
+        if (op->move) ++w.moves;
       }
   return out;
 }
@@ -42,7 +43,9 @@ GuardVerdict guard_verdict(const PerSide<SideWrites>& sides, const Guards& guard
             "look at the plan");
     };
     share(w.deletes, w.live, guards.max_delete_share, "deletes", "deletes");
-    share(w.updates, w.live, guards.max_update_share, "updates", "updates");
+    // a move (a folder renamed moves each of its messages) changes where a
+    // record sits, not what it holds: only edits count against this guard
+    share(w.updates - w.moves, w.live, guards.max_update_share, "updates", "updates");
     // Creating more than half again of the records a side holds that are
     // linked to nothing is how duplicates look (a match key that never
     // matches, the wrong store); records already linked (a first sync

@@ -16,6 +16,7 @@ namespace accord {
 // A side's part in a plan: its writes, and what it holds before them.
 struct SideWrites {
   long creates = 0, updates = 0, deletes = 0;
+  long moves = 0;   // of the updates, those that only move a record (Action::move)
   long live = 0;    // its live records (read only where it has writes)
   long linked = 0;  // the pair's links (read only where it has creates)
   bool any() const { return creates || updates || deletes; }

@@ -263,7 +263,21 @@ void PairRun::unlink_now(Item& it) {
   }
 }
 
+namespace {
+// Whether an update changes only fields that say where its record sits
+// (the target manifest's placement): a move, not an edit.
+bool placement_only(const std::vector<std::string>& placement, const Changes& changes) {
+  return std::all_of(changes.begin(), changes.end(), [&](const auto& c) {
+    return std::find(placement.begin(), placement.end(), c.first) != placement.end();
+  });
+}
+}  // namespace
+
 void PairRun::report_ops(std::vector<Item>& items) {
+  PerSide<std::vector<std::string>> placement;
+  for (Side s : kSides)
+    if (const StreamInfo* info = reg_.find(p_.endpoint(s).connector)->manifest.stream(stream(s)))
+      placement[s] = info->placement;
   // The fingerprint of what would be written, in a stable order, and the
   // report's copy of each op without its data.
   OpFingerprint fp;
@@ -271,6 +285,7 @@ void PairRun::report_ops(std::vector<Item>& items) {
     for (Side s : kSides)
       if (auto& op = it.op[s]) {
         if (s == Side::kRight) planner().in_right_terms(*op);
+        op->move = op->kind == OpKind::kUpdate && !op->changes.empty() && placement_only(placement[s], op->changes);
         // the report keeps what each write changes; the item keeps the data to write
         PlannedOp shown = op->release_shown();
         fp.add(shown);

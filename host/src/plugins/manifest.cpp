@@ -114,6 +114,12 @@ Result<Manifest> parse_manifest(const char* manifest_json) {
     for (const auto& f : s.read_only)
       if (std::find(s.fields.begin(), s.fields.end(), f) == s.fields.end())
         return fail(where + "\"read_only\": \"" + f + "\" must also be listed in \"fields\" (a field read but never written)");
+    auto placement = string_list(so, "placement", where);
+    if (!placement) return std::unexpected(placement.error());
+    s.placement = std::move(*placement);
+    for (const auto& f : s.placement)
+      if (std::find(s.fields.begin(), s.fields.end(), f) == s.fields.end())
+        return fail(where + "\"placement\": \"" + f + "\" must also be listed in \"fields\" (where a record sits, e.g. \"/mailboxIds\")");
     m.streams.push_back(std::move(s));
   }
   const json::value* schema = o.if_contains("config_schema");

@@ -32,6 +32,11 @@ struct StreamInfo {
   // service sets them (Google's primary address as JSContact pref). A
   // change the other side makes to one stays behind, and is said so.
   std::vector<std::string> read_only;
+  // Fields (among `fields`) that say where a record sits, not what it holds
+  // (a message's folders, "/mailboxIds"): an update of only these is a move
+  // (not counted by max_update_share; a run of them into one place is applied
+  // in one call, so a renamed folder can be one rename).
+  std::vector<std::string> placement;
 };
 
 struct Manifest {

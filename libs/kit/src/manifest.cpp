@@ -23,6 +23,7 @@ json::object StreamInfo::to_json() const {
   if (!lazy_size.empty()) o["lazy_size"] = lazy_size;
   if (!identity.empty()) o["identity"] = strings(identity);
   if (!read_only.empty()) o["read_only"] = strings(read_only);
+  if (!placement.empty()) o["placement"] = strings(placement);
   o["fields"] = strings(fields);
   return o;
 }

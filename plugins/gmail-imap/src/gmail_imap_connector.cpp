@@ -63,6 +63,7 @@ const accord::kit::Manifest& manifest() {
           .stream(accord::kit::StreamInfo("message", "jmap-email")
                       .with_lazy({"/raw"}, "/size")
                       .with_identity({"/size", "/receivedAt", "/headerDigest"})
+                      .with_placement({"/mailboxIds"})  // a change of folder (or Gmail label) only is a move
                       .with_fields(mail::canonical_fields()))
           .config_schema(R"schema({
       "type": "object",

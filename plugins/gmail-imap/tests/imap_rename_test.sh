@@ -45,8 +45,9 @@ for i in 1 2 3; do  # and a few in INBOX, which stay where they are
 done
 
 pipeline p.json "$(maildir m)" "$(imap)"
-# the folder is nearly the whole mailbox here: its moves are nearly every record (the guards would refuse)
-sed -i 's/"max_delete_share": 0.9/"max_delete_share": 0.9, "max_create_share": 1.0, "max_update_share": 1.0/' p.json
+# the folder is nearly the whole mailbox here: its first copy is nearly every record (the create guard
+# would refuse); its moves (a rename) are moves, which max_update_share does not count
+sed -i 's/"max_delete_share": 0.9/"max_delete_share": 0.9, "max_create_share": 1.0/' p.json
 runp run p.json
 runp run p.json
 [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && [ "$(count m/.Big)" = "$n" ] ||

@@ -37,6 +37,7 @@ struct StreamInfo {
   std::string lazy_size;              // pointer to the lazy fields' size ("/size")
   std::vector<std::string> identity;  // pointers that pick out a record when the store renumbers it
   std::vector<std::string> read_only;  // pointers among `fields` read but never written (the service sets them)
+  std::vector<std::string> placement;  // pointers among `fields` saying where a record sits ("/mailboxIds"): a move
 
   StreamInfo& with_fields(std::vector<std::string> f) { fields = std::move(f); return *this; }
   StreamInfo& with_lazy(std::vector<std::string> l, std::string size_pointer = "") {
@@ -46,6 +47,7 @@ struct StreamInfo {
   }
   StreamInfo& with_identity(std::vector<std::string> i) { identity = std::move(i); return *this; }
   StreamInfo& with_read_only(std::vector<std::string> r) { read_only = std::move(r); return *this; }
+  StreamInfo& with_placement(std::vector<std::string> p) { placement = std::move(p); return *this; }
   boost::json::object to_json() const;
 };
 
