@@ -560,6 +560,7 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
   // added and excluded dates are keys in the start's zone: without a start
   // (RFC 5545's own RDATE examples) they are kept as they were
   const bool has_start = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY) != nullptr;
+  std::set<std::string> seen_once;
   auto zone_of = [&](icalproperty* p, const DateTime& d) -> Zones::Resolved {
     std::string tz = param(p, ICAL_TZID_PARAMETER);
     if (!tz.empty()) return rd.zones.from_tzid(tz, &rd.kept_zones);
@@ -571,6 +572,17 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
     const char* n = icalproperty_get_property_name(p);
     std::string name = n ? n : "";
     std::string v = value_of(p);
+    // a property RFC 5545 allows once, there again (two DTSTARTs): the first
+    // makes the field, the others are kept as they are
+    static const std::set<std::string> once = {
+        "UID",     "SUMMARY",  "DESCRIPTION", "LOCATION", "GEO",           "DTSTART", "DTEND",    "DUE",
+        "DURATION", "STATUS",  "CLASS",       "TRANSP",   "LAST-MODIFIED", "CREATED", "SEQUENCE", "PRIORITY",
+        "PERCENT-COMPLETE"};
+    if (once.contains(name) && !seen_once.insert(name).second) {
+      ical_props.push_back(to_jcal(p));
+      if (unknown) unknown->push_back(line_of(p));
+      continue;
+    }
     if (name == "SUMMARY" || name == "DESCRIPTION" || name == "LOCATION") {
       // their parameters (LANGUAGE, ALTREP…), by property; SUMMARY's
       // LANGUAGE is the record's locale (RFC 8984)

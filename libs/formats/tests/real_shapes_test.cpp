@@ -270,3 +270,20 @@ TEST(RealShapesTest, BinaryAttachmentsAndImagesAreWrittenOnceAsTheyWere) {
   EXPECT_EQ(count("\r\nIMAGE;"), 1u) << b;
   EXPECT_EQ(compare::calendars(text, b).kept, compare::calendars(text, b).properties) << b;
 }
+
+TEST(RealShapesTest, ASecondStartIsKeptAsItWas) {
+  // python-icalendar's america_new_york_forward_reference.ics and
+  // pacific_fiji.ics: two DTSTARTs (RFC 5545 allows one); the first is the
+  // start, the other stays in the file
+  std::string text = cal(
+      "BEGIN:VEVENT\r\nUID:noend123\r\nDTSTART;TZID=America/New_York;VALUE=DATE-TIME:20140829T080000\r\n"
+      "DTSTART;TZID=America/New_York;VALUE=DATE-TIME:20140829T100000\r\nSUMMARY:Two starts\r\nEND:VEVENT\r\n");
+  auto p = icalendar::parse(text);
+  EXPECT_EQ(p.object.at("start"), "2014-08-29T08:00:00") << json::serialize(p.object);
+  EXPECT_EQ(ical_as_is(text), text);
+  json::object ev = through_store(p.object);
+  ev["title"] = "Edited";
+  std::string expected = text;
+  expected.replace(expected.find("SUMMARY:Two starts"), 18, "SUMMARY:Edited");
+  EXPECT_EQ(icalendar::rewrite(text, ev, icalendar::Kind::kEvent, ""), expected);
+}
