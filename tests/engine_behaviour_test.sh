@@ -213,6 +213,21 @@ printf '{"defaults": {"streams": {"conflict": {"policy": "right-wins"}}}}\n' > a
 out=$("$accord" --admin admin-defaults.json validate p.json 2>&1)
 printf '%s' "$out" | grep -q "conflicts: right-wins" && ok admin-defaults-apply || bad admin-defaults-apply "$out"
 
+# -- numbers travel exactly and stay put: Boost.JSON 1.81 read 5e71 as
+# 5.000000000000001E71 and each round through the state moved it again (the
+# other side got 5.000000000000003E71), and -122.41941550000001 one unit off
+mkdir -p nsrc/note
+printf '{"title":"numbers","big":5e71,"lon":-122.41941550000001,"n":[112511111111111111111115,0.1]}\n' > nsrc/note/a.json
+printf '{"name": "num", "state": "num-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "nsrc"}},
+ "right": {"connector": "local", "config": {"backend": "json", "create": true, "path": "ndst"}},
+ "streams": [{"left": "note", "right": "note"}]}\n' > num.json
+"$accord" run num.json > /dev/null 2>&1
+same_numbers() { python3 -c 'import json,sys; l=lambda p: json.load(open(p), parse_int=float); a=l(sys.argv[1]); b=l(sys.argv[2]); sys.exit(0 if all(a[k]==b[k] for k in ("big","lon","n")) else 1)' "$@"; }
+out=$("$accord" run num.json 2>&1); out2=$("$accord" run num.json 2>&1)
+same_numbers nsrc/note/a.json ndst/note/*.json && printf '%s' "$out$out2" | grep -c "nothing to do" | grep -qx 2 \
+  && ok numbers-travel-exactly || bad numbers-travel-exactly "$(cat ndst/note/*.json)" "$out" "$out2"
+
 # -- a state written by a newer accord is refused, and left alone
 sqlite3 state.sqlite "PRAGMA user_version = 99"
 before=$(md5sum state.sqlite)

@@ -7,6 +7,7 @@
 #include "cli/progress.hpp"
 #include "cli/write_cost.hpp"
 #include "daemon/view.hpp"
+#include <accord/json/exact.hpp>
 #include <accord/text/terminal_text.hpp>
 #include "engine/email_crm_run.hpp"
 #include "engine/sync_run.hpp"
@@ -688,7 +689,7 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   auto label_of = [&](const std::string& pair, Side side, const std::string& id) {
     auto row = s.pair(pair).mirror(side).find_data(id);
     boost::system::error_code ec;
-    json::value v = row ? json::parse(row->data, ec) : json::value();
+    json::value v = row ? accord::json_exact::parse(row->data, ec) : json::value();
     return !ec && v.is_object() ? record_label(v.get_object(), id) : id;
   };
   // A run that never finished is under way only while the pipeline's lock
@@ -874,8 +875,8 @@ int conflicts_verb(const GlobalOptions& o, const std::vector<std::string>& args)
     for (const auto& c : cs) {
       if (o.json)
         emit(o, json::object{{"type", "conflict"}, {"id", c.id}, {"pair", c.pair}, {"left_id", c.left_id},
-                             {"right_id", c.right_id}, {"field", c.field}, {"left", json::parse(c.left_value)},
-                             {"right", json::parse(c.right_value)}, {"created", c.created}, {"decided", c.decided}});
+                             {"right_id", c.right_id}, {"field", c.field}, {"left", accord::json_exact::parse(c.left_value)},
+                             {"right", accord::json_exact::parse(c.right_value)}, {"created", c.created}, {"decided", c.decided}});
       else
         std::cout << "#" << c.id << " " << c.pair << " " << cli::tty(c.left_id) << " ⇄ " << cli::tty(c.right_id) << " "
                   << cli::tty(c.field) << ": left " << cli::tty(c.left_value) << ", right " << cli::tty(c.right_value)

@@ -4,6 +4,7 @@
 #include "plugins/instance.hpp"
 #include "state/state_store.hpp"
 
+#include <accord/json/exact.hpp>
 #include <boost/json.hpp>
 
 #include <memory>
@@ -77,7 +78,7 @@ std::vector<PairLookups::Unresolved> PairLookups::unresolved(StateStore& store, 
   for (const MirrorRef& r : list.unlinked())
     if (auto row = list.find_data(r.id)) {
       boost::system::error_code ec;
-      json::value why = json::parse(row->data, ec);
+      json::value why = accord::json_exact::parse(row->data, ec);
       out.push_back({r.id, !ec && why.is_string() ? std::string(why.get_string()) : std::string()});
     }
   return out;
@@ -86,7 +87,7 @@ std::vector<PairLookups::Unresolved> PairLookups::unresolved(StateStore& store, 
 std::string PairLookups::why_left_out(const std::string& data) {
   if (data.find("\"emailCrm\"") == std::string::npos) return {};
   boost::system::error_code ec;
-  json::value v = json::parse(data, ec);
+  json::value v = accord::json_exact::parse(data, ec);
   const json::value* e = !ec && v.is_object() ? v.get_object().if_contains("emailCrm") : nullptr;
   if (!e || !e->is_object()) return {};
   auto text = [&](const char* k) {

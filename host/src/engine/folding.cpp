@@ -6,6 +6,7 @@
 // guard). A first sync's records were loaded as they were read.
 #include "engine/pair_run.hpp"
 
+#include <accord/json/exact.hpp>
 #include <accord/text/join.hpp>
 
 #include <boost/json.hpp>
@@ -85,7 +86,7 @@ void PairRun::fold(Side s, SideRead& read) {
 // (such a record is never taken for another).
 std::string PairRun::identity_of(Side s, const std::string& data) const {
   boost::system::error_code ec;
-  json::value v = json::parse(data, ec);
+  json::value v = accord::json_exact::parse(data, ec);
   if (ec) return "";
   std::string key;
   for (const auto& ptr : identity_[s]) {

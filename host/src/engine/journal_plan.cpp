@@ -2,6 +2,8 @@
 // The pure half of journal reconciliation (journal.hpp).
 #include "engine/journal.hpp"
 
+#include <accord/json/exact.hpp>
+
 namespace json = boost::json;
 
 namespace accord {
@@ -23,7 +25,7 @@ JournalPlan plan_journal(const std::vector<JournalRow>& pending, const RowLookup
     }
     Side from = other(target);
     boost::system::error_code ec;
-    json::value data = json::parse(j.data, ec);
+    json::value data = accord::json_exact::parse(j.data, ec);
     if (ec || !data.is_object()) {  // not ours to resend: plan it again
       out.unreadable.push_back(j.id);
       ++out.dropped;

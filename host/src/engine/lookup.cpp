@@ -4,6 +4,7 @@
 #include "plugins/wire.hpp"
 #include "state/state_store.hpp"
 
+#include <accord/json/exact.hpp>
 #include <accord/status/result.hpp>
 #include <accord/text/ascii.hpp>
 
@@ -229,7 +230,7 @@ void refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader
         auto row = mirror.find_data(ref.id);
         if (!row) continue;
         boost::system::error_code ec;
-        json::value data = json::parse(row->data, ec);
+        json::value data = accord::json_exact::parse(row->data, ec);
         if (ec || !data.is_object()) continue;
         e = LookupEntry::of(data.get_object(), row->modified);
         if (keep) {

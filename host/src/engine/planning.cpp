@@ -4,6 +4,8 @@
 #include "engine/keys.hpp"
 #include "mapping/field_travel.hpp"
 
+#include <accord/json/exact.hpp>
+
 #include <algorithm>
 
 namespace json = boost::json;
@@ -16,7 +18,7 @@ std::string Planner::self_key(Side s, std::string_view id) const {
 
 std::string_view Planner::stored_key(std::string_view keys) const { return key_part(keys, sp_.match.size()); }
 
-Fields Planner::pair_of(Side s, const MirrorRow& r) const { return fm_.to_pair(s, json::parse(r.data).get_object()); }
+Fields Planner::pair_of(Side s, const MirrorRow& r) const { return fm_.to_pair(s, accord::json_exact::parse(r.data).get_object()); }
 
 Fields Planner::base_of(const LinkRow& link, Side s, const std::optional<MirrorRow>& row) const {
   const std::string& base = s == Side::kLeft ? link.base_left : link.base_right;  // (the state's row)
@@ -142,10 +144,10 @@ PairPlan Planner::plan_first_match(MirrorRow L, MirrorRow R) const {
   for (Side t : kSides) {
     const Changes& ch = t == Side::kLeft ? m.to_left : m.to_right;  // (the merge's result)
     if (ch.empty() || !allowed(sp_, t, OpKind::kUpdate)) continue;
-    json::object data = json::parse(it.row[t]->data).get_object();
+    json::object data = accord::json_exact::parse(it.row[t]->data).get_object();
     Changes effective = write_changes(t, data, ch);
     if (effective.empty()) continue;
-    if (label.empty()) label = record_label(json::parse(it.row.left->data).get_object(), it.id.left);
+    if (label.empty()) label = record_label(accord::json_exact::parse(it.row.left->data).get_object(), it.id.left);
     it.op[t] = make_op(t, OpKind::kUpdate, it.id[t], "", std::move(data), it.row[t]->version, effective);
     it.op[t]->label = label;
     it.quarantine_side_id[other(t)] = it.id[other(t)];
@@ -187,7 +189,7 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
     return plan;
   }
   std::string label = record_label(
-      json::parse(live.left ? L->data : live.right ? R->data : std::string("{}")).get_object(), it.id.left);
+      accord::json_exact::parse(live.left ? L->data : live.right ? R->data : std::string("{}")).get_object(), it.id.left);
   plan.label = label;
   plan.conflicts = std::move(m.conflicts);
   it.manual_fields = m.manual_fields;
@@ -231,7 +233,7 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
     }
     if (!ch.empty() && it.row[t] && !it.row[t]->deleted) {
       if (!allowed(sp_, t, OpKind::kUpdate)) continue;  // the base absorbs the divergence
-      json::object data = json::parse(it.row[t]->data).get_object();
+      json::object data = accord::json_exact::parse(it.row[t]->data).get_object();
       Changes effective = write_changes(t, data, ch);
       if (effective.empty()) continue;  // the side already holds it, in its own terms
       it.op[t] = make_op(t, OpKind::kUpdate, it.id[t], "", std::move(data), it.row[t]->version, effective);
@@ -243,7 +245,7 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
     // Keep the right's version too, as a new pair of records.
     Item copy;
     json::object ldata = created_from(Side::kLeft, now.right);
-    json::object rdata = json::parse(R->data).get_object();
+    json::object rdata = accord::json_exact::parse(R->data).get_object();
     Changes ch;
     for (const auto& [k, v] : now.right) ch[k] = v;
     copy.op.left = make_op(Side::kLeft, OpKind::kCreate, "", it.id.right, std::move(ldata), "", ch);

@@ -4,6 +4,7 @@
 // the run's status and summary written when it ends.
 #include "engine/sync_run.hpp"
 
+#include <accord/json/exact.hpp>
 #include <accord/text/content_hash.hpp>
 #include "engine/pair_run.hpp"
 #include "state/state_store.hpp"
@@ -73,7 +74,7 @@ const char* run_status_name(RunStatus s) {
 // "" when it is.
 std::string identity_mismatch(const std::string& was, const json::object& now, const fs::path& path) {
   boost::system::error_code ec;
-  json::value old = json::parse(was, ec);
+  json::value old = accord::json_exact::parse(was, ec);
   if (ec || !old.is_object()) return "";  // unreadable: nothing to compare with
   const json::object& o = old.get_object();
   std::string where = path.string();

@@ -4,6 +4,7 @@
 #include "engine/keys.hpp"
 #include "engine/pair_run.hpp"
 
+#include <accord/json/exact.hpp>
 #include <boost/json.hpp>
 
 #include <map>
@@ -27,7 +28,7 @@ Changes field_changes(const json::object& from, const json::object& to) {
 
 json::object object_of(const std::string& text) {
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = accord::json_exact::parse(text, ec);
   return !ec && v.is_object() ? std::move(v.get_object()) : json::object{};
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The wire's ops and results (see accord/kit/ops.hpp).
+#include <accord/json/exact.hpp>
 #include <accord/kit/ops.hpp>
 
 #include <accord/status/names.hpp>
@@ -34,7 +35,7 @@ Result Result::conflict(std::string message, std::string id, std::string version
 }
 
 Result& Result::with_data_text(std::string_view object_json) {
-  json::value v = json::parse(object_json);
+  json::value v = accord::json_exact::parse(object_json);
   if (!v.is_object()) throw std::invalid_argument("a result's data must be a JSON object");
   data = std::move(v.get_object());
   return *this;
@@ -52,7 +53,7 @@ json::object Result::to_json() const {
 
 std::vector<Op> parse_ops(std::string_view ops_json) {
   boost::system::error_code ec;
-  json::value v = json::parse(ops_json, ec);
+  json::value v = accord::json_exact::parse(ops_json, ec);
   if (ec || !v.is_array()) throw Error(ACCORD_ERROR, "ops must be a JSON array");
   std::vector<Op> out;
   out.reserve(v.get_array().size());

@@ -4,6 +4,7 @@
 #include "icalendar.hpp"
 #include "vcard.hpp"
 
+#include <accord/json/exact.hpp>
 #include <boost/json.hpp>
 
 namespace json = boost::json;
@@ -99,7 +100,7 @@ std::optional<FileFormat> json_format(const std::string& stream) {
   f.key_name = "\"@accord\"";
   f.parse = [](std::string_view text) {
     boost::system::error_code ec;
-    json::value v = json::parse(text, ec);  // Boost's default depth (32), as the host reads
+    json::value v = accord::json_exact::parse(text, ec);  // Boost's default depth (32), as the host reads
     if (ec == json::error::too_deep) throw std::runtime_error("not JSON the host can read: nested deeper than 32 levels");
     if (ec) throw std::runtime_error("not JSON (" + ec.message() + ")");
     if (!v.is_object()) throw std::runtime_error("a record file must hold a JSON object");
