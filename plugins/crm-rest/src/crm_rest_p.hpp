@@ -130,7 +130,12 @@ class CrmRest final : public accord::Connector {
   json::value email_to_data(const json::value& native);
   json::value email_to_native(const json::value& data);
   Result create_email(const StreamSpec& s, const Op& op);
-  std::string email_contact(const StreamSpec& s, const json::value& data);
+  std::vector<std::string> email_contacts(const StreamSpec& s, const json::value& data);
+  Result log_email(const StreamSpec& s, json::value native, const json::value& data, const std::string& contact,
+                   bool look_first);
+  // An email logged as another contact's copy of a message (create_email):
+  // not a record of its own.
+  static bool email_copy(const json::value& native);
   std::string email_conversation(const StreamSpec& s, const std::string& contact_id);
 
   // batches.cpp

@@ -16,8 +16,9 @@
 //         direction, date, contactId, emailMessageId | replyMessageId, threadId}
 //         (each create request's send_fields keep what its DTO declares)
 // Canonical extras agreed with the engine's email ⇄ CRM rules: /contactIds
-// (the one contact it is logged on), /createContacts [{email, name}] (upsert
-// these first), /direction, /crmNote (said in the body), and the body in
+// (the contacts it is logged on: one conversation's email each, the first
+// the record), /createContacts [{email, name}] (upsert these first, logged
+// on too), /direction, /crmNote (said in the body), and the body in
 // /bodyValues/html/value or /bodyValues/text/value.
 #include "crm_rest_p.hpp"
 
@@ -67,7 +68,14 @@ json::array emails_of(const json::value& data, const char* ptr) {
 
 std::string text_at(const json::value& v, const char* ptr) { return scalar_text(at_ptr(v, ptr)); }
 
+// What a copy's altId adds to the Message-ID: " contact:" + its contact.
+constexpr const char* kCopyMark = " contact:";
+
 }  // namespace
+
+bool CrmRest::email_copy(const json::value& native) {
+  return text_at(native, "/altId").find(kCopyMark) != std::string::npos;
+}
 
 json::value CrmRest::email_to_data(const json::value& n) {
   json::object c;
@@ -133,30 +141,42 @@ json::value CrmRest::email_to_native(const json::value& d) {
   return n;
 }
 
-// The CRM contact a message is logged on: /contactIds' first, or the first
-// of /createContacts made (or found) by the contacts stream's upsert, which
-// matches on the email address: a create repeated after a crash finds it.
-std::string CrmRest::email_contact(const StreamSpec& s, const json::value& data) {
-  if (std::string k = text_at(data, "/contactIds/0"); !k.empty()) return k;
-  std::string email = text_at(data, "/createContacts/0/email");
-  if (email.empty())
+// The CRM contacts a message is logged on: every one of /contactIds, then
+// each of /createContacts made (or found) by the contacts stream's upsert,
+// which matches on the email address: a create repeated after a crash
+// finds it.
+std::vector<std::string> CrmRest::email_contacts(const StreamSpec& s, const json::value& data) {
+  std::vector<std::string> out;
+  auto add = [&](std::string id) {
+    if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
+  };
+  if (const json::value* ids = at_ptr(data, "/contactIds"); ids && ids->is_array())
+    for (const auto& k : ids->get_array()) add(scalar_text(&k));
+  const json::value* create = at_ptr(data, "/createContacts");
+  if (create && create->is_array())
+    for (const auto& c : create->get_array()) {
+      std::string email = text_at(c, "/email");
+      if (email.empty()) continue;
+      if (s.contacts_stream.empty())
+        throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": /createContacts needs the stream's contacts (the stream "
+                                          "whose upsert makes them)");
+      const StreamSpec& cs = stream_spec(s.contacts_stream);
+      if (!cs.upsert.present)
+        throw accord::Error(ACCORD_UNSUPPORTED, "stream " + cs.name + " has no upsert to make a message's contact with");
+      json::object rec{{"email", email}};
+      if (std::string name = text_at(c, "/name"); !name.empty()) rec["name"] = name;
+      Vars v = base_vars(cs);
+      v["data"] = std::move(rec);
+      Answer a = rest_.call(cs.upsert, v);
+      const json::value* r = at_ptr(a.body, cs.upsert.record);
+      std::string id = r ? scalar_text(at_ptr(*r, cs.id)) : "";
+      if (id.empty()) throw accord::Error(ACCORD_ERROR, "POST " + cs.upsert.path + ": the answer holds no contact id at " + cs.id);
+      add(std::move(id));
+    }
+  if (out.empty())
     throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a message to log needs the contact it is logged on "
                                       "(/contactIds) or one to make (/createContacts)");
-  if (s.contacts_stream.empty())
-    throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": /createContacts needs the stream's contacts (the stream "
-                                      "whose upsert makes them)");
-  const StreamSpec& cs = stream_spec(s.contacts_stream);
-  if (!cs.upsert.present)
-    throw accord::Error(ACCORD_UNSUPPORTED, "stream " + cs.name + " has no upsert to make a message's contact with");
-  json::object rec{{"email", email}};
-  if (std::string name = text_at(data, "/createContacts/0/name"); !name.empty()) rec["name"] = name;
-  Vars v = base_vars(cs);
-  v["data"] = std::move(rec);
-  Answer a = rest_.call(cs.upsert, v);
-  const json::value* r = at_ptr(a.body, cs.upsert.record);
-  std::string id = r ? scalar_text(at_ptr(*r, cs.id)) : "";
-  if (id.empty()) throw accord::Error(ACCORD_ERROR, "POST " + cs.upsert.path + ": the answer holds no contact id at " + cs.id);
-  return id;
+  return out;
 }
 
 // The contact's conversation: found through the parent stream's lookup
@@ -214,7 +234,38 @@ Result CrmRest::create_email(const StreamSpec& s, const Op& op) {
       throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": the create sets " + ptr + " from " + json::serialize(t) +
                                         ", which the configuration does not give (set it under variables)");
   }
-  std::string contact = email_contact(s, data);
+  // HighLevel keeps a conversation per contact and a message in one
+  // conversation (ProcessMessageBodyDto's contactId, conversationId): a
+  // message to several contacts is logged in each one's conversation, as
+  // its Two Way Email Sync shows it on each contact. The first contact's is
+  // the record; the others are its copies, whose altId says whose copy it
+  // is (a space never occurs in a Message-ID): the listing leaves them out,
+  // and a create repeated finds each by its own altId. The copies go first:
+  // a create that fails half-way has made no record, and the next try finds
+  // the copies already there.
+  std::vector<std::string> contacts = email_contacts(s, data);
+  // (a create that takes no altId, HighLevel's send, would send the mail
+  // again to each: it is logged on the first contact only)
+  bool copies = std::find(s.create.send_fields.begin(), s.create.send_fields.end(), "/altId") != s.create.send_fields.end();
+  for (size_t i = copies ? contacts.size() : 0; i-- > 1;) {
+    json::value copy = native;
+    copy.get_object()["altId"] = alt + kCopyMark + contacts[i];
+    (void)log_email(s, copy, data, contacts[i], true);
+  }
+  Result r = log_email(s, native, data, contacts[0], op.resend);
+  if (contacts.size() > 1 && r.data) {  // the record: on every contact
+    json::array all;
+    for (const auto& c : contacts) all.emplace_back(c);
+    (*r.data)["contactIds"] = std::move(all);
+  }
+  return r;
+}
+
+// One email logged in `contact`'s conversation (its altId set in native):
+// when `look_first`, an earlier try of it is looked for and answered.
+Result CrmRest::log_email(const StreamSpec& s, json::value native, const json::value& data, const std::string& contact,
+                          bool look_first) {
+  std::string alt = text_at(native, "/altId");
   std::string conv = email_conversation(s, contact);
   native.get_object()["contactId"] = contact;
   Vars vars = base_vars(s);
@@ -241,11 +292,12 @@ Result CrmRest::create_email(const StreamSpec& s, const Op& op) {
     }
     return std::nullopt;
   };
-  if (op.resend)
+  if (look_first)
     if (auto found = earlier()) return *found;
   if (std::string parent = text_at(data, "/inReplyTo/0"); !parent.empty())
     for (const auto& e : emails())
-      if (strip_angles(text_at(e, "/altId")) == strip_angles(parent)) {
+      if (std::string a = strip_angles(text_at(e, "/altId"));
+          a == strip_angles(parent) || a == strip_angles(parent) + kCopyMark + contact) {
         // the inbound log threads by emailMessageId, the send by
         // replyMessageId and threadId: each where the create takes it
         auto takes = [&](const char* f) {

@@ -153,6 +153,7 @@ bool CrmRest::parent_page(const StreamSpec& s, json::object& cur, json::object& 
     Vars v = base_vars(s);
     v[s.parent.var] = json::value(pid);
     for (const auto& nv : children(s, v)) {
+      if (s.canonical == "jmap-email" && email_copy(nv)) continue;  // (its record is the first contact's)
       Record rec = to_record(s, nv);
       json::object o{{"id", pid + "/" + rec.id}, {"version", rec.version}, {"data", to_data(s, rec.native)}};
       give_key(s, rec, o);

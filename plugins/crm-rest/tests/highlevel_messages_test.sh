@@ -78,6 +78,30 @@ bo=$(contact_id bo@example.org)
   && kids "d.emails.find(e=>e.altId==='m3@mail.example').body" | grep -q 'Attachments not carried to the CRM: offer.pdf' \
   && ok contact-made-by-upsert-and-logged-on || bad contact-made-by-upsert-and-logged-on "$(js 'JSON.stringify(d)')"
 
+# -- a message to several contacts (match_multiple "all", and an unknown
+# recipient made by upsert beside them): HighLevel keeps a message in one
+# contact's conversation, so it is logged in each one's; the first
+# contact's is the record, the others copies (their altId says whose), left
+# out of the listing; sent again (resend), nothing is logged twice
+ops4='[{"op": "create", "idempotency_key": "k4", "data": {"messageId": ["m4@mail.example"], "subject": "To all",
+        "from": [{"email": "me@corp.example"}], "to": [{"email": "ann@example.org"}, {"email": "bo@example.org"}],
+        "cc": [{"email": "cy@example.org"}], "bodyValues": {"text": {"value": "Hello all"}}, "direction": "outbound",
+        "contactIds": ["'$ann'", "'$bo'"], "createContacts": [{"email": "cy@example.org"}]}}]'
+out=$($call "$plugin" "$cfg" message apply "$ops4" 2>>peer.err); printf '%s\n' "$out" >> all.out
+cy=$(contact_id cy@example.org)
+m4() { kids "d.emails.filter(e=>(e.altId||'').startsWith('m4@mail.example')).map(e=>e.altId+'='+e.contactId).sort().join(' ')"; }
+have4=$(m4)
+[ -n "$cy" ] && [ "$have4" = "$(kids "['m4@mail.example=$ann','m4@mail.example contact:$bo=$bo','m4@mail.example contact:$cy=$cy'].sort().join(' ')")" ] \
+  && printf '%s' "$out" | grep -q "\"contactIds\":\[\"$ann\",\"$bo\",\"$cy\"\]" \
+  && ok several-contacts-logged-in-each-conversation || bad several-contacts-logged-in-each-conversation "$have4" "$out"
+out=$($call "$plugin" "$cfg" message apply "$(printf '%s' "$ops4" | sed 's/"op": "create"/"op": "create", "resend": true/')" 2>>peer.err)
+[ "$(m4)" = "$have4" ] && printf '%s' "$out" | grep -q '"status":"ok"' \
+  && ok several-contacts-resent-not-logged-twice || bad several-contacts-resent-not-logged-twice "$(m4)" "$out"
+out=$($call "$plugin" "$cfg" message list 2>>peer.err)
+printf '%s' "$out" > listed4.json
+[ "$(node -e 'console.log(require("./listed4.json").filter(r=>r.data.messageId&&r.data.messageId[0].startsWith("m4@")).length)')" = 1 ] \
+  && ok several-contacts-listed-as-one-record || bad several-contacts-listed-as-one-record "$out"
+
 # -- listed back as canonical messages (the thread's emails read one by one)
 out=$($call "$plugin" "$cfg" message list 2>>peer.err); printf '%s\n' "$out" >> all.out
 printf '%s' "$out" > listed.json
