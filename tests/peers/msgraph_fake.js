@@ -1406,7 +1406,8 @@ const EVENT_COMPUTED = ['id', 'createdDateTime', 'lastModifiedDateTime', 'change
                         'isOrganizer', 'responseStatus', 'bodyPreview', 'originalStart', 'cancelledOccurrences', 'hasAttachments', 'isCancelled',
                         'originalStartTimeZone', 'originalEndTimeZone', 'onlineMeetingUrl', 'isDraft', 'exceptionOccurrences', 'instances', 'calendar'];
 // attendees (resources/attendee.md): an attendee needs an address (a recipient without one: 400
-// ErrorInvalidRecipients); type required (the default), optional or resource; status is the attendee's own
+// ErrorInvalidRecipients "At least one recipient isn't valid.", Graph's answer to an event's attendee quoted in
+// microsoftgraph/msgraph-sdk-php#280); type required (the default), optional or resource; status is the attendee's own
 // answer ("The attendee's response … and date-time that the response was sent"), given by the attendee's
 // accept/tentativelyAccept/decline (event-accept.md …), never by the organizer's write: an attendee new to the
 // event reads {"response": "none", "time": "0001-01-01T00:00:00Z"} (user-post-events.md's example answers),

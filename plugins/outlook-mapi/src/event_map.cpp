@@ -270,9 +270,11 @@ json::object participant(const json::object& who, json::object roles) {
   const json::object* ea = obj(who, "emailAddress");
   std::string addr = ea ? str(*ea, "address") : "", name = ea ? str(*ea, "name") : "";
   if (!name.empty() && name != addr) p["name"] = name;
-  if (!addr.empty()) {
+  if (addr.find('@') != std::string::npos) {
     p["email"] = addr;
     p["sendTo"] = json::object{{"imip", "mailto:" + addr}};
+  } else if (!addr.empty()) {  // an Exchange (X.500) address an attendee can show (no SMTP form)
+    p["sendTo"] = json::object{{"other", addr}};
   }
   p["roles"] = std::move(roles);
   return p;

@@ -34,27 +34,18 @@ constexpr const char* kSelect =
 // (extended-properties-overview.md: "Integer 0x0036"); Graph's contact has
 // no sensitivity of its own. The record's `sensitivity` as the pst backend
 // writes it (absent when normal): the not-private filter reads it.
-constexpr const char* kSensitivity = "Integer 0x0036";
-constexpr const char* kSensitivityNames[] = {"normal", "personal", "private", "confidential"};
-
-std::string sensitivity_name(const std::string& value) {
-  if (value.size() == 1 && value[0] >= '1' && value[0] <= '3') return kSensitivityNames[value[0] - '0'];
-  return "";
-}
+using mail::kSensitivity;
+using mail::sensitivity_name;
 
 json::object sensitivity_property(const json::object& card) {
-  std::string want = str(card, "sensitivity");
-  int n = 0;
-  for (int i = 1; i < 4; ++i)
-    if (want == kSensitivityNames[i]) n = i;
-  return json::object{{"id", kSensitivity}, {"value", std::to_string(n)}};
+  return json::object{{"id", kSensitivity}, {"value", mail::sensitivity_value(str(card, "sensitivity"))}};
 }
 
 }  // namespace
 
 // The contacts of `folder` whose sensitivity is not normal: id → its name
-// ($filter on the extended property, singlevaluelegacyextendedproperty-get.md;
-// the delta listings carry no extended property).
+// ($filter on the extended property, singlevaluelegacyextendedproperty-get.md),
+// read beside the delta listing, which asks for the contact's own fields only.
 std::map<std::string, std::string> Backend::sensitive_contacts(const std::string& folder) {
   std::map<std::string, std::string> out;
   std::string q = "singleValueExtendedProperties/Any(ep: ep/id eq " + odata_quote(kSensitivity) + " and ep/value ne '0')";

@@ -125,10 +125,18 @@ const char* select() {
          "receivedDateTime,isRead,isDraft,flag,categories,hasAttachments,parentFolderId,changeKey";
 }
 
+std::string sensitivity_name(const std::string& value) {
+  return value == "1" ? "personal" : value == "2" ? "private" : value == "3" ? "confidential" : "";
+}
+
+std::string sensitivity_value(const std::string& name) {
+  return name == "personal" ? "1" : name == "private" ? "2" : name == "confidential" ? "3" : "0";
+}
+
 std::string expand_filter(const std::string& key_property) {
   auto q = [](const std::string& v) { return "'" + v + "'"; };
   return "singleValueExtendedProperties($filter=id eq " + q(key_property) + " or id eq " + q(kInReplyTo) + " or id eq " +
-         q(kReferences) + ")";
+         q(kReferences) + " or id eq " + q(kSensitivity) + ")";
 }
 
 namespace {
@@ -170,6 +178,8 @@ json::object to_record(const json::object& g, const std::string& mailbox) {
   if (!mid.empty()) d["messageId"] = json::array{json::value(mid)};
   if (json::array a = ids_of(property(g, kInReplyTo)); !a.empty()) d["inReplyTo"] = std::move(a);
   if (json::array a = ids_of(property(g, kReferences)); !a.empty()) d["references"] = std::move(a);
+  // PR_SENSITIVITY (as the pst backend gives it: absent when normal; the not-private filter reads it)
+  if (std::string n = sensitivity_name(property(g, kSensitivity)); !n.empty()) d["sensitivity"] = n;
   d["subject"] = str(g, "subject");
   for (auto [rec, graph] : {std::pair{"from", "from"}, {"to", "toRecipients"}, {"cc", "ccRecipients"},
                             {"bcc", "bccRecipients"}, {"replyTo", "replyTo"}})
@@ -275,6 +285,8 @@ Import to_import(const json::object& data, const std::string& key, const std::st
     props.push_back(json::object{{"id", "SystemTime 0x0E06"}, {"value", t}});  // PR_MESSAGE_DELIVERY_TIME
   if (std::string t = utc(str(f, "sentAt")); !t.empty())
     props.push_back(json::object{{"id", "SystemTime 0x0039"}, {"value", t}});  // PR_CLIENT_SUBMIT_TIME
+  if (std::string v = sensitivity_value(str(f, "sensitivity")); v != "0")
+    props.push_back(json::object{{"id", kSensitivity}, {"value", v}});
   for (auto [field, id] : {std::pair{"inReplyTo", kInReplyTo}, {"references", kReferences}})
     if (const json::array* ids = arr(f, field); ids && !ids->empty())
       props.push_back(json::object{{"id", id}, {"value", bracketed(*ids)}});

@@ -43,7 +43,13 @@ const char* select();
 // properties, read with the listing's $expand and set at an import.
 inline constexpr const char* kInReplyTo = "String 0x1042";
 inline constexpr const char* kReferences = "String 0x1039";
-// $expand of the key property and those two.
+// PR_SENSITIVITY ([MS-OXPROPS] PidTagSensitivity): 1 personal, 2 private, 3 confidential.
+inline constexpr const char* kSensitivity = "Integer 0x0036";
+// "1" → "personal", "2" → "private", "3" → "confidential", else "" (normal);
+// and back ("" for a name that is none of them: normal, "0").
+std::string sensitivity_name(const std::string& value);
+std::string sensitivity_value(const std::string& name);
+// $expand of the key property, those two and the sensitivity.
 std::string expand_filter(const std::string& key_property);
 
 // The canonical data of a Graph message in the folder named `mailbox`.

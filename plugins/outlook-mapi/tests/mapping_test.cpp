@@ -304,3 +304,16 @@ TEST(MailMapTest, ThreadingIdsTravelAsMapiProperties) {
   EXPECT_EQ(value_of("String 0x1042"), "<r1@x>");
   EXPECT_EQ(value_of("String 0x1039"), "<r0@x> <r1@x>");
 }
+
+TEST(MailMapTest, SensitivityTravelsAsPrSensitivity) {
+  json::object g = parse(R"J({"subject":"S","singleValueExtendedProperties":[{"id":"Integer 0x0036","value":"2"}]})J");
+  EXPECT_EQ(outlook::mail::to_record(g, "INBOX").at("sensitivity"), "private");
+  g["singleValueExtendedProperties"] = json::parse(R"([{"id":"Integer 0x0036","value":"0"}])");
+  EXPECT_FALSE(outlook::mail::to_record(g, "INBOX").contains("sensitivity"));
+  json::object rec{{"subject", "S"}, {"sensitivity", "confidential"}};
+  bool found = false;
+  outlook::mail::Import imp = outlook::mail::to_import(rec, "", "");
+  for (const auto& p : imp.body.at("singleValueExtendedProperties").as_array())
+    if (p.at("id") == "Integer 0x0036") found = p.at("value") == "3";
+  EXPECT_TRUE(found);
+}

@@ -259,6 +259,14 @@ nothing mail-threading-nothing-to-do
   const m=rows.find(r=>r.subject==="Re: Re: Plans");console.log(m?m.inReplyTo.join()+"|"+m.references.join(" "):"none")')" = \
   "reply-1@example.org|root-1@example.org reply-1@example.org" ] \
   && ok outlook-listing-carries-threading-ids || bad outlook-listing-carries-threading-ids "$(sqlite3 mailstate.sqlite "select data from mirror where side='right'")"
+# a message whose PR_SENSITIVITY says private is kept out by a filter that keeps private items out
+api POST /me/mailFolders/inbox/messages '{"subject": "Salary", "body": {"contentType": "text", "content": "x"}, "singleValueExtendedProperties": [{"id": "Integer 0x0E07", "value": "1"}, {"id": "Integer 0x0036", "value": "2"}]}' > priv.out
+api POST /me/mailFolders/inbox/messages '{"subject": "Lunch menu", "body": {"contentType": "text", "content": "y"}, "singleValueExtendedProperties": [{"id": "Integer 0x0E07", "value": "1"}]}' > pub.out
+sed -e 's/mailstate.sqlite/pmstate.sqlite/; s/"path": "md"/"path": "pmd"/' \
+    -e 's/"guards": {"max_delete_share": 0.9}}/"guards": {"max_delete_share": 0.9}, "direction": "right-to-left", "filter": {"right": [{"private": false}]}}/' ml.json > pm.json
+runp run pm.json
+[ $rc = 0 ] && grep -rlq "Subject: Lunch menu" pmd 2>/dev/null && ! grep -rlq "Subject: Salary" pmd 2>/dev/null \
+  && ok private-message-kept-out || bad private-message-kept-out "rc=$rc $(head -c 200 priv.out)" "$out" "$(grep -rh '^Subject' pmd 2>/dev/null)"
 # Projects renamed in Outlook: its message moves to the new folder's name in the Maildir
 proj=$(js "(Object.values(d.folders).find(f=>f.displayName==='Projects')||{}).id")
 api PATCH "/me/mailFolders/$proj" '{"displayName": "Projects 2026"}' > rename.out
