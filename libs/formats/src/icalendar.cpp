@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <libical/ical.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -1421,6 +1422,42 @@ std::string line_key(const std::string& logical) {
   return key;
 }
 
+// The old file's VTIMEZONEs that none of its lines names (a calendar's
+// default zone) put into the fresh text before its first component, so the
+// merge keeps them where they were: the record has no use for them, the file
+// keeps them.
+std::string with_unnamed_zones(std::string_view old_text, const std::string& fresh) {
+  auto ls = lines::content_lines(old_text, false);
+  std::set<std::string> named;
+  std::vector<std::pair<std::string, std::string>> zones;  // TZID, bytes
+  size_t begin = std::string::npos;
+  for (const auto& l : ls) {
+    std::string name = lines::name_of(l.logical);
+    std::string v = upper(lines::value_of(l.logical));
+    if (name == "BEGIN" && v == "VTIMEZONE") begin = l.begin, zones.emplace_back("", "");
+    else if (name == "TZID" && begin != std::string::npos && zones.back().first.empty()) zones.back().first = lines::value_of(l.logical);
+    else if (name == "END" && v == "VTIMEZONE" && begin != std::string::npos) {
+      zones.back().second = std::string(old_text.substr(begin, l.end - begin));
+      begin = std::string::npos;
+    } else if (begin == std::string::npos) {
+      for (const auto& par : lines::params_of(l.logical))
+        if (upper(par.substr(0, 5)) == "TZID=") {
+          std::string z = par.substr(5);
+          if (z.size() >= 2 && z.front() == '"' && z.back() == '"') z = z.substr(1, z.size() - 2);
+          named.insert(z);
+        }
+    }
+  }
+  std::string add;
+  for (const auto& [tzid, bytes] : zones)
+    if (!tzid.empty() && !named.contains(tzid) && fresh.find("TZID:" + tzid + "\r\n") == std::string::npos) add += bytes;
+  if (add.empty()) return fresh;
+  size_t at = std::string::npos;
+  for (const char* c : {"BEGIN:VTIMEZONE", "BEGIN:VEVENT", "BEGIN:VTODO", "BEGIN:VJOURNAL"}) at = std::min(at, fresh.find(c));
+  if (at == std::string::npos) return fresh;
+  return fresh.substr(0, at) + add + fresh.substr(at);
+}
+
 std::string identity(const std::string& type, const std::vector<std::string>& keys) {
   std::string id;
   for (const auto& k : keys) {
@@ -1439,7 +1476,8 @@ std::string rewrite(std::string_view old_text, const json::object& obj, Kind kin
   bool duration = false;  // the file says DURATION, not DTEND: keep its form
   for (size_t at = old_text.find("DURATION:"); at != std::string::npos; at = old_text.find("DURATION:", at + 1))
     duration = duration || at == 0 || old_text[at - 1] == '\n';
-  std::string fresh = regroup_date_lists(old_text, serialize_with(obj, kind, idem, old.unknown, duration));
+  std::string fresh = with_unnamed_zones(
+      old_text, regroup_date_lists(old_text, serialize_with(obj, kind, idem, old.unknown, duration)));
   merge::Rules rules;
   rules.key = line_key;
   rules.identity = identity;

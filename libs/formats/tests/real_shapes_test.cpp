@@ -287,3 +287,18 @@ TEST(RealShapesTest, ASecondStartIsKeptAsItWas) {
   expected.replace(expected.find("SUMMARY:Two starts"), 18, "SUMMARY:Edited");
   EXPECT_EQ(icalendar::rewrite(text, ev, icalendar::Kind::kEvent, ""), expected);
 }
+
+TEST(RealShapesTest, AZoneNoEventNamesStaysInTheFile) {
+  // a file whose VTIMEZONE no component names (exports that write the
+  // calendar's default zone, python-icalendar's timezoned files)
+  std::string text = cal(
+      "BEGIN:VTIMEZONE\r\nTZID:Europe/Unused\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\n"
+      "TZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+      "BEGIN:VEVENT\r\nUID:z1\r\nDTSTART:20260105T100000Z\r\nSUMMARY:Zone aside\r\nEND:VEVENT\r\n");
+  EXPECT_EQ(ical_as_is(text), text);
+  json::object ev = through_store(icalendar::parse(text).object);
+  ev["title"] = "Edited";
+  std::string expected = text;
+  expected.replace(expected.find("SUMMARY:Zone aside"), 18, "SUMMARY:Edited");
+  EXPECT_EQ(icalendar::rewrite(text, ev, icalendar::Kind::kEvent, ""), expected);
+}
