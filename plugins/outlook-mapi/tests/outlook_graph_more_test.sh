@@ -99,6 +99,17 @@ runp run c.json
 runp run c.json
 nothing calendar-read-mode-nothing-to-do
 
+# a cursor written before calendar_id (one calendar's, no "cals") is read as the primary calendar's: no relisting
+old=$(sqlite3 cstate.sqlite "select cursor from cursors where side='right'" | node -e '
+  const t=require("fs").readFileSync(0,"utf8").trim(),c=JSON.parse(t.slice(t.indexOf(".")+1));
+  const own=c.each[c.cals[0]];console.log("outlook1."+JSON.stringify(Object.assign({stream:"event"},own)))')
+sqlite3 cstate.sqlite "update cursors set cursor='$old' where side='right'"
+n0=$(js "Object.values(d.events).filter(e=>!e.deleted).length")
+runp run c.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ! printf '%s' "$out" | grep -qi "expired\|full listing" \
+  && [ "$(js "Object.values(d.events).filter(e=>!e.deleted).length")" = "$n0" ] && case "$old" in *'"cals"'*) false ;; *) true ;; esac \
+  && ok one-calendar-cursor-read-as-primary || bad one-calendar-cursor-read-as-primary "rc=$rc $old" "$out"
+
 # -- every calendar (calendar_id "*"): a second calendar made in Outlook, followed on its own
 api POST /me/calendars '{"name": "Family"}' > cal2.out
 fam=$(jget "v.id" < cal2.out)
