@@ -92,11 +92,11 @@ TEST(FileWatchTest, AChangeCountsForItsKeyButNotUnderAnIgnoredPath) {
   std::ofstream(dir / ".accord" / "index.sqlite") << "x";
   EXPECT_TRUE(settle().empty());
   std::ofstream(dir / "a.vcf") << "BEGIN:VCARD";
-  EXPECT_EQ(settle(), std::set<int>{7});
+  EXPECT_EQ(settle(), (FileWatch::Changes{{7, {(dir / "a.vcf").string()}}}));
   fs::create_directories(dir / "sub");  // a folder made later is watched too
   settle();
   std::ofstream(dir / "sub" / "b.vcf") << "x";
-  EXPECT_EQ(settle(), std::set<int>{7});
+  EXPECT_EQ(settle(), (FileWatch::Changes{{7, {(dir / "sub" / "b.vcf").string()}}}));
   fs::remove_all(dir);
 }
 

@@ -13,13 +13,12 @@
 #   --install-user-unit writes the systemd unit and replaces a different one
 #   only with --force.
 # Usage: daemon_local_test.sh ACCORD NOTIFY_LISTENER
-# ACCORD_DAEMON_LATENCY_S: the limit for a change to arrive (default 5: the issue asks for 2 s, which a quiet
-# machine meets with room to spare; a loaded one runs the pipeline slower, and the one-hour schedule keeps the
-# test able to fail).
+# ACCORD_DAEMON_LATENCY_S: the limit for a change to arrive (default 2, as issue 27 asks; 0.1-0.7 s measured
+# under load). The one-hour schedule keeps the test able to fail.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../report.sh"  # ok, bad, runp (before any cd)
 accord=$(realpath "$1") listener=$(realpath "$2")
-limit=${ACCORD_DAEMON_LATENCY_S:-5}
+limit=${ACCORD_DAEMON_LATENCY_S:-2}
 stop_limit=5  # SIGTERM to exit mid-way through a first sync: one batch (2000 records), not the whole run
 work=$(mktemp -d "${TMPDIR:-/tmp}/accord-daemon.XXXXXX")
 pids=()
@@ -94,6 +93,15 @@ sleep 2
 card ann "Ann Edited" > book/ann.vcf.tmp && mv book/ann.vcf.tmp book/ann.vcf  # as an editor saves
 if t=$(wait_for "$limit" has_names crm.sqlite "Ann Edited,Bo Brook,"); then ok "an edited vCard arrived in ${t} s (limit $limit s)"
 else bad "an edited vCard did not arrive within $limit s" "$(names crm.sqlite)" "$(tail -5 d1.log)"; fi
+# each edit made as soon as the one before arrived: it lands during or just after that run (whose own writes
+# are still being reported), and must not be taken for them and left to a later look
+times="" late=""
+for i in 1 2 3 4 5 6; do
+  card bo "Bo $i" > book/bo.vcf
+  if t=$(wait_for "$limit" has_names crm.sqlite "Ann Edited,Bo $i,"); then times+=" $t"; else late=$i; break; fi
+done
+[ -z "$late" ] && ok "six edits in a row, each made as the one before arrived, each arrived within $limit s:$times" \
+  || bad "edit $late of six in a row did not arrive within $limit s (before it:$times)" "$(names crm.sqlite)" "$(tail -6 d1.log)"
 
 # ---- its own writes start nothing -------------------------------------------
 sleep 3
@@ -105,7 +113,7 @@ again=$(grep -c "running contacts" d1.log)
 
 # ---- accord status shows the daemon's view -----------------------------------
 runp status pipelines/contacts.json
-if grep -q "daemon: running (pid $dpid" <<<"$out" && grep -Eq "contacts: next run .*\((schedule|files changed just after a run: looked at again)\), also on file watch, every 3600 s; last run ok" <<<"$out"; then
+if grep -q "daemon: running (pid $dpid" <<<"$out" && grep -Eq "contacts: next run .*\((schedule|files changed[a-z :]*)\), also on file watch, every 3600 s; last run ok" <<<"$out"; then
   ok "accord status shows the daemon: next run, file watch, last result"
 else bad "status without the daemon's view" "$out"; fi
 
@@ -132,7 +140,7 @@ sleep 1
 kill -0 "$dpid" 2>/dev/null && ok "the daemon still runs after the refused reload" || bad "the daemon ended on a refused reload" "$(tail -5 d1.log)"
 card eve "Eve Elm" > book2/eve.vcf
 card fay "Fay Fern" > book/fay.vcf
-if wait_for 30 has_names crm2.sqlite "Cy Cole,Dee Dale,Eve Elm," > /dev/null && wait_for 30 has_names crm.sqlite "Ann Edited,Bo Brook,Fay Fern," > /dev/null; then
+if wait_for 30 has_names crm2.sqlite "Cy Cole,Dee Dale,Eve Elm," > /dev/null && wait_for 30 has_names crm.sqlite "Ann Edited,Bo 6,Fay Fern," > /dev/null; then
   ok "both pipelines of the old set are still kept (their folders watched)"
 else bad "old set not kept" "$(names crm.sqlite)" "$(names crm2.sqlite)" "$(tail -5 d1.log)"; fi
 cp second.good pipelines/second.json

@@ -27,6 +27,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -144,8 +145,13 @@ struct Pair {
   std::string pending_reason;
   std::string cursor[2];
   bool echo_check = false;  // the last run looked again after files changed during the one before
-  bool look_again = false;  // the last run was the later look at changes an echo check set aside
+  bool look_again = false;  // the last run looked once more after such a look moved files
   long last_applied = 0;
+  // the watched paths as the daemon last accounted for them (after a run
+  // ended, or when an event was taken), and those changed while its
+  // pipeline ran, judged when the run ends
+  std::map<std::string, FileSig> known;
+  std::set<std::string> during;
   std::string last_status, last_error, last_error_status, last_finished;
   json::array push, watch;  // the sides ("left", "right") that start a run
 };
@@ -156,28 +162,27 @@ struct Pipe {
   std::condition_variable cv;
   std::thread worker;
   std::string started;
-  int running = 0;       // pairs of it in a run now
-  int64_t last_end = 0;  // when its last run ended (steady ms)
+  int running = 0;  // pairs of it in a run now
   // from its state after each run, for the status page
   int64_t conflicts = 0, quarantined = 0;
   json::array sign_in;  // {side, connector, command}: an account to sign in again
 };
 
-// How long after a run the files it touched may still be reported. A run's
-// own writes (and an SQLite store's -wal coming and going as it is opened)
-// cannot be told from a person's edit made meanwhile: files changed during
-// a run or just after it start one more run, which finds the run's own
-// writes as they are (nothing to do) and a person's edit to carry; what
-// changes during or after such a look again that wrote nothing starts
-// nothing, or the daemon would run for ever.
-constexpr int64_t kOwnChangesMs = 1500;
+// A run's own writes (and an SQLite store's -wal coming and going as it is
+// read) cannot be told from a person's edit made during the run: paths
+// changed during a run and not as they were before it start one more run,
+// which finds the run's own writes as they are (nothing to do) and a
+// person's edit to carry. When such a look again wrote nothing and still
+// left paths not as they were (a store its reads change), it looks once
+// more; what that one moves is left to the schedule, or the daemon would run
+// for ever. After a run, an event is a change only when its path is not as
+// the run left it (its own writes reported late start nothing), so a
+// person's edit made just after a run is carried at once.
 constexpr const char* kDuringRun = "files changed during the last run";
-// What such a look again sets aside may still be a person's edit: it is
-// looked at once more a little later (not at once, or an SQLite store's -wal
-// would start it for ever), and what changes during that run is left to the
-// schedule. A person's edit made just after a run arrives within this time.
-constexpr int64_t kLookAgainMs = 20000;
-constexpr const char* kLookAgain = "files changed just after a run: looked at again";
+constexpr const char* kLookAgain = "files changed during a look again: looked at once more";
+// From a change to its run: soon, not at once, as an editor writes a file
+// in a few steps (what comes later is seen during the run: one more run).
+constexpr int64_t kSettleMs = 200;
 
 // A connector instance of one side, with the host services it was made with.
 struct SideInstance {
@@ -205,6 +210,8 @@ class Daemon {
   void trigger(size_t pair, const std::string& reason, int64_t delay_ms);
   void trigger_all(const std::string& reason, int64_t delay_ms);
   void write_views();  // with m_ held
+  void on_changes(const FileWatch::Changes& changes);  // with m_ held
+  void after_run_changes(const Pipe& pipe, const std::vector<size_t>& ran);  // with m_ held
   json::object view_of(const Pipe& pipe) const;
   json::object health();  // the status page's snapshot (takes m_)
   void read_state(Pipe& pipe);
@@ -509,6 +516,57 @@ void Daemon::write_views() {
       log_.warn(pipe->p.name, "cannot write " + view_file(pipe->p.state_path).string() + " (accord status will not show the daemon)");
 }
 
+// Whether `path` is not as `known` last had it (and notes what it is now).
+bool moved(std::map<std::string, FileSig>& known, const std::string& path) {
+  if (path.empty()) return true;  // events were lost: changed, for all anyone knows
+  FileSig now = file_sig(path);
+  auto [it, fresh] = known.try_emplace(path, now);
+  if (fresh) return true;
+  bool differs = !(it->second == now);
+  it->second = now;
+  return differs;
+}
+
+void Daemon::on_changes(const FileWatch::Changes& changes) {
+  for (const auto& [key, paths] : changes) {
+    size_t k = static_cast<size_t>(key);
+    Pair& pr = pairs_[k];
+    const Pipe& pipe = *pipes_[pr.pipe];
+    if (pipe.running) {  // judged when the run ends (after_run_changes)
+      pr.during.insert(paths.begin(), paths.end());
+      continue;
+    }
+    bool changed = false;
+    for (const auto& path : paths) changed = moved(pr.known, path) || changed;
+    if (!changed) continue;  // as the last run left it: its own write, reported late
+    log_.write(ACCORD_LOG_DEBUG, pipe.p.name, pr.name + ": files changed");
+    trigger(k, "files changed", kSettleMs);
+  }
+}
+
+// What changed while `pipe` ran: a pair that ran looks again when its paths
+// are not as they were before (kDuringRun above); one that did not run
+// takes it as any change.
+void Daemon::after_run_changes(const Pipe& pipe, const std::vector<size_t>& ran) {
+  for (size_t k : pipe.pairs) {
+    Pair& pr = pairs_[k];
+    if (pr.during.empty()) continue;
+    bool changed = false;
+    for (const auto& path : pr.during) changed = moved(pr.known, path) || changed;
+    pr.during.clear();
+    if (!changed) continue;  // made and removed within the run (a -wal): nothing to look at
+    if (std::find(ran.begin(), ran.end(), k) == ran.end()) {
+      trigger(k, "files changed", kSettleMs);
+    } else if (!pr.echo_check || pr.last_applied > 0) {
+      trigger(k, kDuringRun, kSettleMs);
+    } else if (!pr.look_again) {
+      trigger(k, kLookAgain, kSettleMs);
+    } else {
+      log_.write(ACCORD_LOG_DEBUG, pipe.p.name, pr.name + ": files its look again moved are left to its schedule");
+    }
+  }
+}
+
 // A pipeline's runs, one at a time: its due pairs together in one engine
 // run (each on its own thread there).
 void Daemon::worker(size_t pi) {
@@ -568,9 +626,10 @@ void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::
     }
   }();
   lk.lock();
+  // the run's own writes are all queued by now: taken as changed during it
+  on_changes(watch_.drain());
   int64_t now = mono_ms();
   --pipe.running;
-  pipe.last_end = now;
   std::string finished = now_rfc3339();
   for (size_t k : due) {
     Pair& pr = pairs_[k];
@@ -623,6 +682,7 @@ void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::
     }
     pr.pending = 0;
   }
+  if (!stopping_) after_run_changes(pipe, due);
   write_views();
   changed_.notify_all();
   lk.unlock();
@@ -687,21 +747,7 @@ int Daemon::serve() {
       (void)!::read(g_wake, &n, sizeof n);
     }
     std::lock_guard<std::mutex> lk(m_);
-    if (fds[1].revents & POLLIN)
-      for (int k : watch_.drain()) {
-        const Pipe& pipe = *pipes_[pairs_[k].pipe];
-        // the pipeline's own run (a change made meanwhile by someone else
-        // waits for the pair's next run)
-        bool during = pipe.running || mono_ms() - pipe.last_end < kOwnChangesMs;
-        const Pair& pk = pairs_[k];
-        if (pk.echo_check && (pk.running || (during && pk.last_applied == 0))) {
-          if (!pk.look_again) trigger(static_cast<size_t>(k), kLookAgain, kLookAgainMs);
-          continue;
-        }
-        log_.write(ACCORD_LOG_DEBUG, pipe.p.name, pairs_[k].name + ": files changed");
-        // soon, not at once: an editor writes a file in several steps
-        trigger(static_cast<size_t>(k), during ? kDuringRun : "files changed", 300);
-      }
+    if (fds[1].revents & POLLIN) on_changes(watch_.drain());
     if (net >= 0 && (fds[2].revents & POLLIN) && address_added(net)) {
       log_.info("", "a network came up: checking every pair");
       trigger_all("network", 2000);

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -20,6 +21,14 @@ namespace {
 constexpr uint32_t kEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB;
 
 }  // namespace
+
+FileSig file_sig(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return {};
+  return FileSig{true, static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<int64_t>(st.st_size),
+                 static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                 static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
+}
 
 FileWatch::FileWatch() : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
 
@@ -72,8 +81,8 @@ std::string FileWatch::add(int key, const std::vector<std::string>& paths, const
   return why;
 }
 
-std::set<int> FileWatch::drain() {
-  std::set<int> keys;
+FileWatch::Changes FileWatch::drain() {
+  Changes keys;
   alignas(inotify_event) char buf[16384];
   for (;;) {
     ssize_t n = ::read(fd_, buf, sizeof buf);
@@ -82,7 +91,8 @@ std::set<int> FileWatch::drain() {
       auto* ev = reinterpret_cast<inotify_event*>(at);
       at += sizeof(inotify_event) + ev->len;
       if (ev->mask & IN_Q_OVERFLOW) {  // events were lost: every key has changed, for all we know
-        for (auto& [wd, w] : watches_) keys.insert(w.keys.begin(), w.keys.end());
+        for (auto& [wd, w] : watches_)
+          for (int k : w.keys) keys[k].insert("");
         continue;
       }
       auto it = watches_.find(ev->wd);
@@ -101,7 +111,7 @@ std::set<int> FileWatch::drain() {
         Watch copy = w;  // watch_tree may grow watches_
         for (int k : copy.keys) watch_tree(path, k, copy.ignore, why);
       }
-      keys.insert(w.keys.begin(), w.keys.end());
+      for (int k : w.keys) keys[k].insert(path);
     }
   }
   return keys;

@@ -7,12 +7,25 @@
 // Thread safety: one thread adds and drains; fd() may be polled anywhere.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace accord::daemon {
+
+// What a path is now (lstat): an event that left a path as it was (a file
+// made and removed within a read, an SQLite store's -wal) changed nothing,
+// and a run's own write, reported after the run, is told from a later edit
+// by comparing with what the path was when the run ended.
+struct FileSig {
+  bool exists = false;
+  uint64_t dev = 0, ino = 0;
+  int64_t size = 0, mtime_ns = 0, ctime_ns = 0;
+  bool operator==(const FileSig&) const = default;
+};
+FileSig file_sig(const std::string& path);
 
 class FileWatch {
  public:
@@ -25,9 +38,12 @@ class FileWatch {
   // why not (the folders stay watched as far as they could be).
   std::string add(int key, const std::vector<std::string>& paths, const std::vector<std::string>& ignore);
   int fd() const { return fd_; }
-  // The keys whose paths changed since the last call (reads what is
-  // pending without blocking; a new subfolder is watched from now on).
-  std::set<int> drain();
+  // The keys whose paths changed since the last call, each with the paths
+  // (reads what is pending without blocking; a new subfolder is watched
+  // from now on). After lost events (the queue overflowed) every key, with
+  // "" among its paths: changed, for all anyone knows.
+  using Changes = std::map<int, std::set<std::string>>;
+  Changes drain();
 
  private:
   struct Watch {
