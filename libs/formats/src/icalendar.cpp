@@ -662,8 +662,10 @@ void convert(Reader& rd, icalcomponent* c, json::object& o, std::string& idem, c
       idem = v;
     } else if (name == "RECURRENCE-ID") {
       // an override's key; on the record itself, an instance whose series the
-      // file does not hold: kept as it was (it stays that instance)
-      if (!master_zone) {
+      // file does not hold: kept as it was (it stays that instance). One with
+      // RANGE=THISANDFUTURE (RFC 5545 §3.2.13: this and every later instance)
+      // is kept as it was too, its override's key aside: a patch is one instance
+      if (!master_zone || icalproperty_get_first_parameter(p, ICAL_RANGE_PARAMETER)) {
         ical_props.push_back(to_jcal(p));
         if (unknown) unknown->push_back(line_of(p));
       }
@@ -1344,7 +1346,6 @@ std::string serialize_with(const json::object& obj, Kind kind, const std::string
       }
       icalcomponent* oc = icalcomponent_new(ck);
       if (!uid.empty()) add(oc, icalproperty_new_uid(uid.c_str()));
-      add_line(oc, w.time_line("RECURRENCE-ID", std::string(when), tz, date_only));
       json::object merged = obj;  // the instance: the master patched
       for (const char* k : {"recurrenceRules", "recurrenceOverrides", "iCalTimeZones", "iCalCalendarProps", "uid"})
         merged.erase(k);
@@ -1353,6 +1354,12 @@ std::string serialize_with(const json::object& obj, Kind kind, const std::string
         if (v.is_null()) merged.erase(k);
         else merged[k] = v;
       }
+      // a RECURRENCE-ID kept as it was (RANGE=THISANDFUTURE) is in iCalProps
+      bool kept_rid = false;
+      if (auto* ip = merged.if_contains("iCalProps"); ip && ip->is_array())
+        for (const auto& pv : ip->get_array())
+          kept_rid = kept_rid || (pv.is_array() && !pv.get_array().empty() && pv.get_array()[0] == "recurrence-id");
+      if (!kept_rid) add_line(oc, w.time_line("RECURRENCE-ID", std::string(when), tz, date_only));
       w.fill(oc, merged, kind);
       comps.push_back(oc);
     }

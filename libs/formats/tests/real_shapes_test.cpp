@@ -302,3 +302,21 @@ TEST(RealShapesTest, AZoneNoEventNamesStaysInTheFile) {
   expected.replace(expected.find("SUMMARY:Zone aside"), 18, "SUMMARY:Edited");
   EXPECT_EQ(icalendar::rewrite(text, ev, icalendar::Kind::kEvent, ""), expected);
 }
+
+TEST(RealShapesTest, AnOverrideOfThisAndFutureInstancesKeepsItsRange) {
+  // RFC 5545 §3.2.13: RANGE=THISANDFUTURE makes the override apply to every
+  // later instance too (khal, Lotus Notes write it); written without it, it
+  // would change one instance alone
+  std::string text = cal(
+      "BEGIN:VEVENT\r\nUID:s1\r\nDTSTART:20260105T100000Z\r\nDTEND:20260105T110000Z\r\nRRULE:FREQ=WEEKLY;COUNT=10\r\n"
+      "SUMMARY:Series\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:s1\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20260119T100000Z\r\n"
+      "DTSTART:20260119T120000Z\r\nDTEND:20260119T130000Z\r\nSUMMARY:Series moved\r\nEND:VEVENT\r\n");
+  EXPECT_EQ(ical_as_is(text), text);
+  json::object ev = through_store(icalendar::parse(text).object);
+  ev["title"] = "Renamed";
+  std::string expected = text;
+  expected.replace(expected.find("SUMMARY:Series\r\n"), 14, "SUMMARY:Renamed");
+  EXPECT_EQ(icalendar::rewrite(text, ev, icalendar::Kind::kEvent, ""), expected);
+  std::string b = icalendar::serialize(ev, icalendar::Kind::kEvent, "", {});
+  EXPECT_NE(b.find("RECURRENCE-ID;RANGE=THISANDFUTURE:20260119T100000Z"), std::string::npos) << b;
+}
