@@ -109,6 +109,15 @@ TEST(WireTest, ARecordItsConnectorCannotReadIsListedInTheConnectorsWords) {
   EXPECT_EQ(b.unreadable[1].pointer, "/records/2/problem");
 }
 
+// Found by the wire fuzzer: "problem": "" left the record listed with no
+// reason at all (an empty line in the report and in accord status).
+TEST(WireTest, AnEmptyProblemStillGivesAReason) {
+  auto b = read_batch(R"({"records":[{"id":"a","problem":""},{"id":"b","problem":"  "}],"cursor":"c"})");
+  ASSERT_EQ(b.unreadable.size(), 2u);
+  for (const auto& p : b.unreadable)
+    EXPECT_EQ(p.reason, "its connector cannot read it and did not say why (\"problem\" is empty)") << p.id;
+}
+
 TEST(WireTest, OverlongAndSurrogateUtf8AreInvalid) {
   EXPECT_EQ(first_invalid_utf8("plain"), std::string_view::npos);
   EXPECT_EQ(first_invalid_utf8("caf\xc3\xa9 \xf0\x9f\x98\x80"), std::string_view::npos);

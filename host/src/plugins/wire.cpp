@@ -318,7 +318,11 @@ void take_record(json::value& v, std::size_t i, Batch& b) {
   // host's own unreadable records are (an older host says "needs data").
   if (json::value* why = flag[0] ? nullptr : o.if_contains("problem"); why && !why->is_null()) {
     if (!why->is_string()) return bad("/problem", std::string("\"problem\" must be a string, not ") + kind_name(why->kind()));
-    if (json::value* d = o.if_contains("data"); !d || d->is_null()) return bad("", std::string(why->get_string()));
+    if (json::value* d = o.if_contains("data"); !d || d->is_null()) {
+      std::string_view said = why->get_string();
+      bool blank = said.find_first_not_of(" \t\r\n") == std::string_view::npos;
+      return bad("", blank ? "its connector cannot read it and did not say why (\"problem\" is empty)" : std::string(said));
+    }
   }
   json::value* d = flag[0] ? nullptr : o.if_contains("data");
   if (!flag[0] && (!d || d->is_null())) return bad("", "a live record needs \"data\"");
