@@ -28,10 +28,17 @@ std::string ImapConnector::apply_ops(std::string_view ops_json) {
   label_renamed_ = rename_labels(ops);
   std::vector<std::optional<Result>> moved = move_groups(ops, renamed);
   // a lost connection fails the whole call (guarded reconnects next time)
-  return accord::kit::results_json(accord::kit::apply_each<imap::SessionError>(*this, ops, [&](const accord::kit::Op& op) {
+  std::vector<Result> results = accord::kit::apply_each<imap::SessionError>(*this, ops, [&](const accord::kit::Op& op) {
     if (auto& done = moved[static_cast<size_t>(&op - ops.data())]) return *done;
     return op.is_create() ? create(op) : change(op, op.is_delete(), renamed);
-  }));
+  });
+  // what after_commit needs to know of these writes: where a moved message
+  // came from, which folders were renamed
+  for (size_t i = 0; i < ops.size() && i < results.size(); ++i)
+    if (!ops[i].is_create() && results[i].status == "ok" && !results[i].id.empty() && results[i].id != ops[i].id)
+      moved_from_[results[i].id] = ops[i].id;
+  for (auto& [from, to] : renamed) renamed_folders_[from] = to;
+  return accord::kit::results_json(results);
 }
 
 // Moves of several messages from one folder into another (a folder renamed

@@ -183,9 +183,18 @@ class ImapConnector : public accord::Connector {
   }
 
   const void* get_extension(std::string_view name) noexcept override {
-    return name == ACCORD_PUSH_V1         ? accord::push_extension()
-           : name == ACCORD_LAZY_FILES_V1 ? accord::lazy_files_extension()
-                                          : nullptr;
+    return name == ACCORD_PUSH_V1           ? accord::push_extension()
+           : name == ACCORD_LAZY_FILES_V1   ? accord::lazy_files_extension()
+           : name == ACCORD_AFTER_COMMIT_V1 ? accord::after_commit_extension()
+                                            : nullptr;
+  }
+
+  // accord.after_commit.v1 (after_commit.cpp): the cursor moved past this
+  // run's own writes in each folder written, where nothing else changed there
+  std::optional<std::string> after_commit(std::string_view stream, std::string_view cursor,
+                                          std::string_view written_json) override {
+    check_stream(stream);
+    return guarded([&] { return past_own_writes(std::string(cursor), written_json); });
   }
 
   // accord.push.v1 by IMAP IDLE: first the folders' status against the
@@ -313,6 +322,10 @@ class ImapConnector : public accord::Connector {
   // the piece of a body one FETCH asks for when writing it to a file
   static constexpr uint64_t kBodyPiece = uint64_t(4) << 20;
 
+  // ---- told of committed writes (after_commit.cpp) ---------------------------
+
+  std::optional<std::string> past_own_writes(const std::string& cursor_text, std::string_view written_json);
+
   // ---- push: IDLE (idle.cpp) -----------------------------------------------
 
   bool status_moved(const Cursor& c);
@@ -352,6 +365,8 @@ class ImapConnector : public accord::Connector {
   std::map<std::string, std::string> special_;  // "\\ALL", "\\TRASH", … → folder
   std::map<std::string, std::string> names_;    // Gmail: "\\ALL", … → this state's key for it (gmail_names)
   std::string delim_ = "/";
+  std::map<std::string, std::string> moved_from_;       // this run's moves: the new id → the old (apply_ops)
+  std::map<std::string, std::string> renamed_folders_;  // this run's RENAMEs: old folder → new
   std::set<uint32_t> label_renamed_;  // Gmail: All Mail's UIDs whose label this apply call renamed (rename_labels)
   std::string selected_;
   bool selected_rw_ = false;

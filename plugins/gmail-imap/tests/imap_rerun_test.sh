@@ -8,7 +8,12 @@
 #    commands, never O(messages);
 #  - flags changed in one folder: with CONDSTORE/QRESYNC only that folder is
 #    opened, and only the changed messages' header fields fetched (no body);
-#  - then nothing changed again: no folder opened.
+#  - then nothing changed again: no folder opened;
+#  - the run after the first pull reads none of the Maildir's 400 files
+#    back (the local connector's accord.after_commit.v1);
+#  - after a run that wrote to the server (flags, a new message, a move, a
+#    delete made in the Maildir), the next run opens no folder: the writes
+#    are not read back (accord.after_commit.v1).
 # Usage: imap_rerun_test.sh ACCORD DOVECOT_SCRIPT IMAPCTL GEN_MAIL
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
@@ -27,8 +32,11 @@ for dialect in QRESYNC CONDSTORE plain; do
   opened() { sent | grep -Eic '^[^ ]+ (SELECT|EXAMINE) ' || true; }
   pipeline "p-$dialect.json" "$(maildir "m-$dialect")" "$(imap)"
   runp run "p-$dialect.json"
-  runp run "p-$dialect.json"   # the first pull's own writes, read back on the Maildir side
+  runp run "p-$dialect.json"   # the first pull's own writes are not read back on the Maildir side either
   [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" || bad "$dialect: the first runs" "$out"
+  grep -q "read 0 changes on the left, 0 on the right" <<<"$out" &&
+    ok "$dialect: after the first pull the Maildir hands back none of the files it wrote" ||
+    bad "$dialect: the run after the first pull read its own writes back" "$out"
 
   rm -f "$log"/*
   runp run "p-$dialect.json"
@@ -56,5 +64,22 @@ for dialect in QRESYNC CONDSTORE plain; do
   runp run "p-$dialect.json"
   [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && [ "$(opened)" = 0 ] &&
     ok "$dialect: then nothing changed: no folder opened" || bad "$dialect: then nothing changed" "$(sent)" "$out"
+
+  # the run's own writes are not read back (accord.after_commit.v1): flags
+  # changed, a message made, one moved and one deleted in the Maildir are
+  # written to the server; the run after opens no folder
+  md="m-$dialect"
+  for x in $(ls "$md/.Work/cur" | grep -v ":2,FS$" | head -3); do mv "$md/.Work/cur/$x" "$md/.Work/cur/${x%%:2,*}:2,FS"; done
+  printf 'Message-ID: <own-%s@x.test>\nFrom: a@x.test\nSubject: made here\n\nbody\n' "$dialect" > "$md/.Work/new/own-$dialect"
+  x=$(ls "$md/.Work/cur" | tail -1); mv "$md/.Work/cur/$x" "$md/cur/$x"
+  rm -f "$md/cur/$(ls "$md/cur" | head -1)"
+  runp run "p-$dialect.json"; first=$out first_rc=$rc
+  rm -f "$log"/*
+  runp run "p-$dialect.json"
+  if [ "$first_rc" = 0 ] && grep -Eq '[1-9][0-9]* to (create|update|delete)' <<<"$first" && [ $rc = 0 ] &&
+     grep -q "nothing to do" <<<"$out" && [ "$(opened)" = 0 ]; then
+    ok "$dialect: after a run that wrote (flags, a new message, a move, a delete), the next opens no folder"
+  else bad "$dialect: the run after one that wrote opened $(opened) folders" "$(sent | grep -Ei '(SELECT|EXAMINE|FETCH) ')" \
+           "--- writing run:" "$first" "--- then:" "$out"; fi
 done
 exit $fail

@@ -435,6 +435,13 @@ void MaildirBackend::scan() {
   scanned_ = true;
 }
 
+std::optional<std::string> MaildirBackend::after_commit(const std::string& stream, const std::string& cursor,
+                                                        std::string_view written_json) {
+  check_stream(stream);
+  if (read_only_) return std::nullopt;
+  return log_->past_own_writes(cursor, written_json);
+}
+
 std::string MaildirBackend::read_changes(const std::string& stream, const std::string& cursor) {
   check_stream(stream);
   remove_leftovers();

@@ -83,6 +83,12 @@ class MaildirBackend : public Backend {
   std::string fetch_files(const std::string& stream, std::string_view ids_json, const std::string& dir) override;
   void scan();
   void check_stream(const std::string& stream) const override;
+  // accord.after_commit.v1: the files this backend wrote are indexed and
+  // logged as it writes them; the cursor moves past those log rows (and only
+  // those), so the next run does not read its own writes back
+  bool tells_after_commit() const override { return !read_only_; }
+  std::optional<std::string> after_commit(const std::string& stream, const std::string& cursor,
+                                          std::string_view written_json) override;
 
  private:
   std::string fetch_into(const std::string& stream, std::string_view ids_json, const std::string* dir);
