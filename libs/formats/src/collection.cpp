@@ -19,30 +19,11 @@ using lines::value_colon;
 using lines::value_of;
 using Line = lines::ContentLine;
 
-// The TZID parameters a line names (DTSTART;TZID="W. Europe Standard Time":…).
-void tzid_params(const std::string& l, std::set<std::string>& out) {
-  size_t colon = value_colon(l);
-  std::string params = l.substr(0, colon);
-  size_t pos = params.find(';');
-  while (pos != std::string::npos) {
-    size_t next = pos + 1;
-    bool q = false;
-    while (next < params.size() && (q || params[next] != ';')) q = params[next++] == '"' ? !q : q;
-    std::string p = params.substr(pos + 1, next - pos - 1);
-    if (codec::upper(p.substr(0, 5)) == "TZID=") {
-      std::string v = p.substr(5);
-      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-      out.insert(v);
-    }
-    pos = next < params.size() ? next : std::string::npos;
-  }
-}
-
 // What names an override among its series' components: RECURRENCE-ID's
 // value and zone, however the TZID is quoted.
 std::string recurrence_id(const std::string& l) {
   std::set<std::string> zones;
-  tzid_params(l, zones);
+  lines::tzid_params(l, zones);
   return codec::upper(value_of(l)) + "|" + (zones.empty() ? "" : *zones.begin());
 }
 
@@ -116,7 +97,7 @@ Calendar scan_calendar(std::string_view text) {
       cal.heads.back().own_lines += bytes(text, ln.begin, ln.end);
       continue;
     }
-    tzid_params(ln.logical, cur.zones);
+    lines::tzid_params(ln.logical, cur.zones);
     if (stack.size() != 2) continue;  // a VALARM's, a STANDARD's lines
     if (name == "UID") cur.uid = value_of(ln.logical), cur.uid_given = true;
     else if (name == "RECURRENCE-ID") cur.override_ = true, cur.rid = recurrence_id(ln.logical);

@@ -73,14 +73,23 @@ std::vector<std::string> params_of(const std::string& l) {
   return parts;
 }
 
+std::string unquoted(std::string v) {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"' && v.find('"', 1) == v.size() - 1) v = v.substr(1, v.size() - 2);
+  return v;
+}
+
+void tzid_params(const std::string& l, std::set<std::string>& out) {
+  for (const auto& p : params_of(l))
+    if (codec::upper(p.substr(0, 5)) == "TZID=") out.insert(unquoted(p.substr(5)));
+}
+
 std::string normal(const std::string& l) {
   size_t colon = value_colon(l);
   std::string out = codec::upper(l.substr(0, l.find_first_of(";:")));
   std::set<std::string> params;
   for (const auto& p : params_of(l)) {
     size_t eq = p.find('=');
-    std::string v = eq == std::string::npos ? "" : p.substr(eq + 1);
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"' && v.find('"', 1) == v.size() - 1) v = v.substr(1, v.size() - 2);
+    std::string v = eq == std::string::npos ? "" : unquoted(p.substr(eq + 1));
     params.insert(codec::upper(p.substr(0, eq)) + (eq == std::string::npos ? "" : "=" + v));
   }
   for (const auto& p : params) out += ";" + p;

@@ -5,6 +5,7 @@
 // lines none. Internal to libs/formats.
 #pragma once
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,5 +31,11 @@ size_t value_colon(const std::string& logical);
 std::string normal(const std::string& logical);
 // Its parameters as written, in their order ("TZID=\"A B\"", "VALUE=URI").
 std::vector<std::string> params_of(const std::string& logical);
+// A parameter value without the double quotes around it ("\"A B\"" → "A B";
+// a list of quoted values stays as it is).
+std::string unquoted(std::string v);
+// The TZID parameters a line names (DTSTART;TZID="W. Europe Standard Time":…),
+// unquoted, added to `out`.
+void tzid_params(const std::string& logical, std::set<std::string>& out);
 
 }  // namespace accord::formats::lines

@@ -307,10 +307,9 @@ json::object params_of(icalproperty* p, const std::set<std::string>& skip = {}) 
     std::string s = take(icalparameter_as_ical_string_r(par));
     size_t eq = s.find('=');
     if (eq == std::string::npos) continue;
-    std::string k = lower(s.substr(0, eq)), v = s.substr(eq + 1);
+    std::string k = lower(s.substr(0, eq));
     if (skip.contains(k)) continue;
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"' && v.find('"', 1) == v.size() - 1) v = v.substr(1, v.size() - 2);
-    out[k] = v;
+    out[k] = lines::unquoted(s.substr(eq + 1));
   }
   return out;
 }
@@ -331,9 +330,7 @@ json::array to_jcal(icalproperty* p) {
     json::object prm;
     for (const auto& par : lines::params_of(line)) {
       size_t eq = par.find('=');
-      std::string v = eq == std::string::npos ? "" : par.substr(eq + 1);
-      if (v.size() >= 2 && v.front() == '"' && v.back() == '"' && v.find('"', 1) == v.size() - 1) v = v.substr(1, v.size() - 2);
-      prm[lower(par.substr(0, eq))] = v;
+      prm[lower(par.substr(0, eq))] = eq == std::string::npos ? "" : lines::unquoted(par.substr(eq + 1));
     }
     return json::array{lower(line.substr(0, line.find_first_of(";:"))), std::move(prm), "unknown", lines::value_of(line)};
   }
@@ -1447,12 +1444,7 @@ std::string with_unnamed_zones(std::string_view old_text, const std::string& fre
       zones.back().second = std::string(old_text.substr(begin, l.end - begin));
       begin = std::string::npos;
     } else if (begin == std::string::npos) {
-      for (const auto& par : lines::params_of(l.logical))
-        if (upper(par.substr(0, 5)) == "TZID=") {
-          std::string z = par.substr(5);
-          if (z.size() >= 2 && z.front() == '"' && z.back() == '"') z = z.substr(1, z.size() - 2);
-          named.insert(z);
-        }
+      lines::tzid_params(l.logical, named);
     }
   }
   std::string add;
