@@ -160,6 +160,7 @@ std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
   ensure_categories(ops, stream == "message" ? "categories" : "keywords");
   if (stream == "message") batch_messages(ops, done);
   if (stream == "contact") batch_contacts(ops, done);
+  if (stream == "event") batch_events(ops, done);
   if (stream == "event" || stream == "task") batch_deletes(stream, ops, done);
   return accord::kit::results_json(accord::kit::apply_each(owner_, ops, [&](const accord::kit::Op& op) {
     if (auto& d = done[static_cast<size_t>(&op - ops.data())]) return *d;
@@ -246,7 +247,7 @@ void Backend::send_batch(const std::vector<accord::kit::Op>& ops, const std::vec
     json::array requests;
     for (const BatchRequest* r : chunk) {
       const accord::kit::Op& op = ops[r->op];
-      json::object headers{{"Prefer", "IdType=\"ImmutableId\""}};
+      json::object headers{{"Prefer", "IdType=\"ImmutableId\"" + (r->prefer.empty() ? "" : ", " + r->prefer)}};
       if (op.expect_version && !op.expect_version->empty())
         headers["If-Match"] = op.expect_version->substr(0, op.expect_version->find(';'));  // an event's: its master's
       json::object q{{"id", std::to_string(r->op)}, {"method", r->method}, {"url", r->url}};

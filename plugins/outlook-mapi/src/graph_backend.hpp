@@ -117,11 +117,14 @@ class Backend {
     size_t op;
     std::string method, url;
     std::optional<boost::json::object> body;
+    std::string prefer = "";  // more Prefer preferences for this entry
   };
   void send_batch(const std::vector<accord::kit::Op>& ops, const std::vector<BatchRequest>& reqs,
                   std::vector<std::optional<accord::kit::Result>>& done, const char* what,
                   const std::function<accord::kit::Result(const accord::kit::Op&, const Answer&)>& on_done);
-  // event and task deletes (their updates read the item again: one by one)
+  // updates of single events (no recurrence either side of the write)
+  void batch_events(const std::vector<accord::kit::Op>& ops, std::vector<std::optional<accord::kit::Result>>& done);
+  // event and task deletes (a task's update reads its checklist: one by one)
   void batch_deletes(std::string_view stream, const std::vector<accord::kit::Op>& ops,
                      std::vector<std::optional<accord::kit::Result>>& done);
   // The categories the ops name (`member`: "keywords" or "categories") made

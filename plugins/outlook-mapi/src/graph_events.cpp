@@ -310,6 +310,38 @@ std::string occurrence_path(const std::string& id) { return "/me/events/" + url_
 
 }  // namespace
 
+// Updates of single events through $batch (Backend::send_batch): a record
+// without a recurrence whose version is a bare etag (no exceptions in it),
+// so that If-Match alone guards the write and Graph's answer to the PATCH
+// (times in UTC, body as text: the entry's own Prefer) is the result. A
+// series (a rule or overrides to write, exceptions to compare) goes one by
+// one.
+void Backend::batch_events(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
+  std::vector<BatchRequest> reqs;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    if (!op.is_update() || op.data.contains("recurrenceRules") || op.data.contains("recurrenceOverrides") ||
+        (op.expect_version && op.expect_version->find(';') != std::string::npos))
+      continue;
+    events::Written w;
+    try {
+      w = events::from_event(op.data);
+    } catch (const std::invalid_argument&) {
+      continue;  // said by apply_event
+    }
+    if (s_.write_attendees) w.master["attendees"] = w.attendees;
+    reqs.push_back(BatchRequest{i, "PATCH", "/me/events/" + url_encode(op.id), std::move(w.master), kEventPrefer});
+  }
+  send_batch(ops, reqs, done, "event", [&](const Op& op, const Answer& e) {
+    if (!e.body.is_object()) throw accord::Error(ACCORD_RETRY, "event " + op.id + " was written; Outlook's answer had no event", 5000);
+    const json::object& m = e.body.get_object();
+    if (m.contains("recurrence") && m.at("recurrence").is_object()) return event_result(op.id);  // a series after all
+    Result r = Result::ok(op.id, series_version(m));
+    r.data = events::to_event(series_of(m));
+    return r;
+  });
+}
+
 // Event and task deletes through $batch (Backend::send_batch): a task's list
 // is known without a lookup only when one list is synced.
 void Backend::batch_deletes(std::string_view stream, const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
