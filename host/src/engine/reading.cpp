@@ -165,6 +165,11 @@ void PairRun::note_unreadable(Side s, const SideRead& read) {
 // order once the side is read).
 void PairRun::load(Staging& batch) {
   auto& refs = loaded_[batch.side];
+  // room for the whole listing at once where the side said how many it
+  // lists: a vector grown by doubling holds up to twice what it needs, and
+  // three times while it moves (a million records: 160 MB a side)
+  if (int64_t total = read_total_[batch.side]; refs.capacity() == 0 && total > 0)
+    refs.reserve(static_cast<size_t>(std::min<int64_t>(total, int64_t{1} << 24)));  // (untouched room is not resident)
   std::vector<std::string_view> data;
   for (const auto& c : batch.records)
     if (!c.deleted) data.push_back(c.data);  // a deleted record is gone before the state knew it
