@@ -57,6 +57,7 @@ void PairRun::run() {
   // A pair the state knows nothing of yet: read, matched and linked in bulk.
   first_sync_ = !pv_->mirror(Side::kLeft).any() && !pv_->mirror(Side::kRight).any() && !pv_->links().any();
   rep_.first_sync = first_sync_;
+  if (first_sync_) store_->page_cache_kib(StateStore::kBulkPageCacheKib);
   PerSide<SideRead> reads;
   store_->staging().reset();
   // A first sync loads what it reads straight into the state, inside the

@@ -29,6 +29,7 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const fs::path& path) {
   }
   try {
     std::unique_ptr<StateStore> s(new StateStore(path));
+    s->page_cache_kib(kStatePageCacheKib);
     if (auto m = s->migrate(); !m) return std::unexpected(m.error());
     return s;
   } catch (const std::exception& e) {
@@ -54,6 +55,8 @@ void StateStore::set_identity(const std::string& json) {
 void StateStore::bump_generation() {
   db_.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'");
 }
+
+void StateStore::page_cache_kib(int64_t kib) { db_.exec("PRAGMA cache_size=-" + std::to_string(kib)); }
 
 void StateStore::wait_for_writers(std::chrono::milliseconds most) {
   sqlite3_busy_timeout(db_.raw(), static_cast<int>(most.count()));
