@@ -887,4 +887,33 @@ std::optional<std::string> lazy_bytes(const boost::json::value& v, std::string& 
   return out;
 }
 
+const Part* part_at(const Part& root, std::string_view id) {
+  const Part* p = &root;
+  while (!id.empty()) {
+    size_t dot = id.find('.');
+    std::string_view n = id.substr(0, dot);
+    size_t k = 0;
+    for (char c : n) {
+      if (c < '0' || c > '9' || k > 100000) return nullptr;
+      k = k * 10 + static_cast<size_t>(c - '0');
+    }
+    if (p->sub_parts.empty()) {
+      if (k != 1 || p != &root) return nullptr;  // a leaf at the top is part 1 (a leaf within has no parts)
+    } else {
+      if (k < 1 || k > p->sub_parts.size()) return nullptr;
+      p = &p->sub_parts[k - 1];
+    }
+    id = dot == std::string_view::npos ? std::string_view() : id.substr(dot + 1);
+  }
+  return p;
+}
+
+std::optional<std::string> leaf_bytes(std::string_view crlf, const Part& p) {
+  if (p.offset > crlf.size()) return std::nullopt;
+  std::string_view body = crlf.substr(p.offset, p.size);
+  if (p.encoding == "base64") return base64_decode(body);
+  if (p.encoding.empty() || p.encoding == "7bit" || p.encoding == "8bit" || p.encoding == "binary") return std::string(body);
+  return std::nullopt;
+}
+
 }  // namespace accord::mail

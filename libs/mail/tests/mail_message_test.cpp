@@ -318,3 +318,22 @@ TEST(MailMessage, RandomHeaderBytesAlwaysGiveUtf8) {
     ASSERT_TRUE(all_utf8(s)) << json::serialize(s);
   }
 }
+
+// A part by its partId and a leaf's bytes (what a CRM's attachment upload
+// takes out of /raw).
+TEST(MailPartBytesTest, APartIsFoundByItsIdAndItsBodyDecoded) {
+  std::string m = to_crlf(
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n"
+      "--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0=\n"
+      "--b\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\na=3Db\n--b--\n");
+  Part root = parse_structure(m);
+  const Part* pdf = part_at(root, "2");
+  ASSERT_NE(pdf, nullptr);
+  EXPECT_EQ(leaf_bytes(m, *pdf), std::optional<std::string>("%PDF-"));
+  ASSERT_NE(part_at(root, "1"), nullptr);
+  EXPECT_EQ(leaf_bytes(m, *part_at(root, "1")), std::optional<std::string>("hi"));
+  EXPECT_EQ(leaf_bytes(m, *part_at(root, "3")), std::nullopt);  // (not decoded here)
+  EXPECT_EQ(part_at(root, "4"), nullptr);
+  EXPECT_EQ(part_at(root, "2.1"), nullptr);
+  EXPECT_EQ(part_at(root, "x"), nullptr);
+}

@@ -54,7 +54,7 @@ const accord::kit::Manifest& manifest() {
         // a CRM's email messages (highlevel: logged on a contact's conversation)
         .stream(StreamInfo("message", "jmap-email")
                     .with_fields({"/messageId", "/threadId", "/subject", "/from", "/to", "/cc", "/bcc", "/sentAt",
-                                  "/attachments", "/hasAttachment"}))
+                                  "/attachments", "/hasAttachment", "/raw"}))
         .config_schema(std::move(schema))
         // one account's data: the API root and the values its paths use (HighLevel's location)
         .store_identity({"profile", "base_url", "variables"})

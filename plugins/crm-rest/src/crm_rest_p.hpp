@@ -132,7 +132,8 @@ class CrmRest final : public accord::Connector {
   Result create_email(const StreamSpec& s, const Op& op);
   std::vector<std::string> email_contacts(const StreamSpec& s, const json::value& data);
   Result log_email(const StreamSpec& s, json::value native, const json::value& data, const std::string& contact,
-                   bool look_first);
+                   bool look_first, const std::vector<RestClient::FormFile>& files);
+  std::vector<RestClient::FormFile> email_files(const StreamSpec& s, json::value& data);
   // An email logged as another contact's copy of a message (create_email):
   // not a record of its own.
   static bool email_copy(const json::value& native);

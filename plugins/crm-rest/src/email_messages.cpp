@@ -118,12 +118,14 @@ json::value CrmRest::email_to_native(const json::value& d) {
   // what the engine's rules left out (an attachment over the size rule)
   // is said in the CRM's copy
   std::string note = text_at(d, "/crmNote");
-  // Attachments are not uploaded yet (/conversations/messages/upload): the
-  // CRM's copy names what it lacks rather than lose it without a word
+  // An attachment not uploaded (no /raw to take it from, an encoding not
+  // decoded, or a CRM without an upload): the CRM's copy names what it
+  // lacks rather than lose it without a word
   std::string left;
   if (const json::value* a = at_ptr(d, "/attachments"); a && a->is_array())
     for (const auto& p : a->get_array())
-      if (!p.is_object() || !p.get_object().contains("url")) {  // (one the CRM already holds has its url)
+      if (!p.is_object() || (!p.get_object().contains("url") && !p.get_object().contains("@upload"))) {
+        // (one the CRM already holds has its url; one to upload is marked)
         std::string name = text_at(p, "/name");
         left += (left.empty() ? "" : ", ") + (name.empty() ? std::string("(unnamed)") : name);
       }
@@ -213,9 +215,46 @@ std::string CrmRest::email_conversation(const StreamSpec& s, const std::string& 
   }
 }
 
+// The attachments of a message to log that the CRM takes by upload (the
+// stream's upload endpoint, the create carrying /attachments): each one's
+// bytes out of /raw, not those the rules left out (/omitAttachments);
+// those taken are marked "@upload" in data, so that the note names only
+// the others.
+std::vector<RestClient::FormFile> CrmRest::email_files(const StreamSpec& s, json::value& data) {
+  std::vector<RestClient::FormFile> out;
+  json::value* atts = data.is_object() ? data.get_object().if_contains("attachments") : nullptr;
+  const json::value* raw = at_ptr(data, "/raw");
+  bool takes = std::find(s.create.send_fields.begin(), s.create.send_fields.end(), "/attachments") != s.create.send_fields.end();
+  if (!s.upload.present || !takes || !atts || !atts->is_array() || !raw) return out;
+  std::string why;
+  std::optional<std::string> bytes = accord::mail::lazy_bytes(*raw, why);
+  if (!bytes) {
+    host().log(ACCORD_LOG_WARN, ("crm-rest: the message's /raw cannot be read (" + why + "): its attachments are named, not uploaded").c_str());
+    return out;
+  }
+  std::string crlf = accord::mail::crlf_size(*bytes) == bytes->size() ? std::move(*bytes) : accord::mail::to_crlf(*bytes);
+  accord::mail::Part root = accord::mail::parse_structure(crlf);
+  std::vector<std::string> omit;
+  if (const json::value* o = at_ptr(data, "/omitAttachments"); o && o->is_array())
+    for (const auto& x : o->get_array()) omit.push_back(scalar_text(&x));
+  for (auto& a : atts->get_array()) {
+    if (!a.is_object() || a.get_object().contains("url")) continue;
+    std::string pid = text_at(a, "/partId");
+    if (pid.empty() || std::find(omit.begin(), omit.end(), pid) != omit.end()) continue;
+    const accord::mail::Part* p = accord::mail::part_at(root, pid);
+    std::optional<std::string> b = p ? accord::mail::leaf_bytes(crlf, *p) : std::nullopt;
+    if (!b) continue;  // (named in the note)
+    std::string name = text_at(a, "/name");
+    out.push_back({name.empty() ? "attachment-" + pid : name, text_at(a, "/type"), std::move(*b)});
+    a.get_object()["@upload"] = true;
+  }
+  return out;
+}
+
 Result CrmRest::create_email(const StreamSpec& s, const Op& op) {
   if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
   json::value data = op.data.empty() ? json::value(json::object{}) : json::value(op.data);
+  std::vector<RestClient::FormFile> files = email_files(s, data);
   json::value native = email_to_native(data);
   // the idempotency key: the Message-ID (altId), else the host's key
   if (text_at(native, "/altId").empty() && !op.idempotency_key.empty())
@@ -250,9 +289,9 @@ Result CrmRest::create_email(const StreamSpec& s, const Op& op) {
   for (size_t i = copies ? contacts.size() : 0; i-- > 1;) {
     json::value copy = native;
     copy.get_object()["altId"] = alt + kCopyMark + contacts[i];
-    (void)log_email(s, copy, data, contacts[i], true);
+    (void)log_email(s, copy, data, contacts[i], true, files);
   }
-  Result r = log_email(s, native, data, contacts[0], op.resend);
+  Result r = log_email(s, native, data, contacts[0], op.resend, files);
   if (contacts.size() > 1 && r.data) {  // the record: on every contact
     json::array all;
     for (const auto& c : contacts) all.emplace_back(c);
@@ -264,7 +303,7 @@ Result CrmRest::create_email(const StreamSpec& s, const Op& op) {
 // One email logged in `contact`'s conversation (its altId set in native):
 // when `look_first`, an earlier try of it is looked for and answered.
 Result CrmRest::log_email(const StreamSpec& s, json::value native, const json::value& data, const std::string& contact,
-                          bool look_first) {
+                          bool look_first, const std::vector<RestClient::FormFile>& files) {
   std::string alt = text_at(native, "/altId");
   std::string conv = email_conversation(s, contact);
   native.get_object()["contactId"] = contact;
@@ -311,6 +350,22 @@ Result CrmRest::log_email(const StreamSpec& s, json::value native, const json::v
         if (std::string t = text_at(e, "/threadId"); !t.empty() && takes("threadId")) o["threadId"] = t;
         break;
       }
+  if (!files.empty()) {
+    // uploaded into this conversation first; the message carries their URLs
+    Vars u = base_vars(s);
+    u[s.parent.var] = json::value(conv);
+    u["contact_id"] = json::value(contact);
+    Answer up = rest_.call_form(s.upload, u, files);
+    const json::value* got = at_ptr(up.body, s.upload.records);
+    json::array urls;
+    if (got && got->is_object())
+      for (const auto& [name, url] : got->get_object())
+        if (url.is_string()) urls.push_back(url);
+    if (urls.size() != files.size())
+      throw accord::Error(ACCORD_ERROR, s.upload.method + " " + s.upload.path + ": the answer names " +
+                                        std::to_string(urls.size()) + " uploaded files of " + std::to_string(files.size()));
+    native.get_object()["attachments"] = std::move(urls);
+  }
   vars["data"] = native;
   Answer a;
   try {

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <random>
 #include <chrono>
 #include <thread>
 #include <cctype>
@@ -352,7 +353,31 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
   if (!req.set.empty() && body_v.is_null()) body_v = json::object{};
   for (const auto& [ptr, t] : req.set)
     if (auto p = accord::FieldPath::parse(ptr)) p->set(body_v, fill(t, all));
-  if (!body_v.is_null()) body = json::serialize(body_v);
+  std::string content_type = "application/json";
+  if (form_) {
+    // RFC 7578: a boundary no part holds; names quoted, '"' CR LF escaped as
+    // browsers do (WHATWG's multipart/form-data encoding)
+    std::random_device rd;
+    std::string boundary = "accord-form-" + std::to_string(rd()) + std::to_string(rd());
+    auto quoted = [](std::string v) {
+      std::string out;
+      for (char c : v) out += c == '"' ? std::string("%22") : c == '\r' ? std::string("%0D") : c == '\n' ? std::string("%0A") : std::string(1, c);
+      return "\"" + out + "\"";
+    };
+    if (const json::object* o = body_v.if_object())
+      for (const auto& [k, v] : *o)
+        body += "--" + boundary + "\r\nContent-Disposition: form-data; name=" + quoted(std::string(k)) + "\r\n\r\n" +
+                (v.is_string() ? std::string(v.get_string()) : json::serialize(v)) + "\r\n";
+    for (const auto& f : *form_)
+      body += "--" + boundary + "\r\nContent-Disposition: form-data; name=" + quoted(req.file_field) +
+              "; filename=" + quoted(f.name) + "\r\nContent-Type: " +
+              (f.type.empty() || f.type.find_first_of("\r\n") != std::string::npos ? "application/octet-stream" : f.type) +
+              "\r\n\r\n" + f.bytes + "\r\n";
+    body += "--" + boundary + "--\r\n";
+    content_type = "multipart/form-data; boundary=" + boundary;
+  } else if (!body_v.is_null()) {
+    body = json::serialize(body_v);
+  }
 
   bool refreshed = false, retried = false;
   for (;;) {
@@ -363,7 +388,7 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
         headers.push_back(h);
     for (const auto& [name, v] : req.headers) headers.push_back(name + ": " + fill_text(v, all, nullptr, false));
     headers.push_back("Accept: application/json");
-    if (!body.empty()) headers.push_back("Content-Type: application/json");
+    if (!body.empty()) headers.push_back("Content-Type: " + content_type);
     for (const auto& h : extra_headers) headers.push_back(h);
     authorise(headers);
     if (req.rate_per_s > 0) wait_for_endpoint(origin_of(spec_.base_url) + " " + req.method + " " + req.path, req.rate_per_s, *this);
@@ -398,6 +423,15 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
     if (a.status / 100 == 2 || std::find(accept.begin(), accept.end(), a.status) != accept.end()) return a;
     throw_for(req, a);
   }
+}
+
+Answer RestClient::call_form(const Request& req, const Vars& vars, const std::vector<FormFile>& files) {
+  struct Reset {
+    const std::vector<FormFile>*& f;
+    ~Reset() { f = nullptr; }
+  } reset{form_};
+  form_ = &files;
+  return call(req, vars);
 }
 
 void RestClient::throw_for(const Request& req, const Answer& a) {

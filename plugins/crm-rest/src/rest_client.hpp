@@ -73,6 +73,13 @@ class RestClient {
   // and throws LostAnswer when its answer was lost after it went out.
   Answer call(const Request& req, const Vars& vars, const std::vector<long>& accept = {},
               const std::vector<std::string>& extra_headers = {}, const std::string& url = "");
+  // The same as multipart/form-data (RFC 7578): the body's top-level
+  // fields (req.set filled) as text fields, then each file under
+  // req.file_field.
+  struct FormFile {
+    std::string name, type, bytes;
+  };
+  Answer call_form(const Request& req, const Vars& vars, const std::vector<FormFile>& files);
 
   // An absolute URL for a path or a link in an answer; refuses links to
   // another origin (our credentials must not follow them).
@@ -118,6 +125,7 @@ class RestClient {
   int64_t daily_remaining_ = -1;
   int64_t window_requests_ = 0, window_ms_ = 0;
   std::atomic<bool> cancelled_{false};
+  const std::vector<FormFile>* form_ = nullptr;  // call_form's, for the call it makes
 };
 
 // What a usage header says is left: `field`=<used>/<limit> among the

@@ -134,6 +134,7 @@ Request parse_request(const At& r) {
     for (const auto& [k, v] : *d) q.defaults.emplace_back(std::string(k), v);
   q.expired = r.strings("expired");
   q.expand = r.str("expand");
+  q.file_field = r.str("file_field");
   q.rate_per_s = r.num("requests_per_second", 0);
   return q;
 }
@@ -181,6 +182,7 @@ StreamSpec parse_stream(const std::string& name, const At& s) {
   t.del = parse_request(s.sub("delete"));
   t.lookup = parse_request(s.sub("lookup"));
   t.upsert = parse_request(s.sub("upsert"));
+  t.upload = parse_request(s.sub("upload"));
   t.page_size = s.integer("page_size", 100);
   if (At b = s.sub("batch"); b.present()) {
     t.batch.present = true;

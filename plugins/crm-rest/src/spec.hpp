@@ -60,6 +60,7 @@ struct Request {
   // holds its thread's email ids at /meta/email/messageIds): the pointer to
   // that array of ids ("" = the listed records are the stream's).
   std::string expand;
+  std::string file_field;  // an upload's: the form field each file goes under
   // This endpoint's own limit, for all the instances of this process
   // (HubSpot's search: 5 per second per account); 0 = none.
   double rate_per_s = 0;
@@ -127,6 +128,12 @@ struct StreamSpec {
   std::vector<std::string> fields;     // native field names for {fields} and {field_list}
   std::map<std::string, std::string> variables;  // the stream's own {name} values
   Request list, changes, tombstones, get, create, update, del, lookup, upsert;
+  // A message's attachments, sent as multipart/form-data before the message
+  // (HighLevel's "Upload file attachments"): its set fields are the form's
+  // text fields, each file under `file_field`; the answer's `records`
+  // object maps each file name to its URL, which the create carries in
+  // /attachments.
+  Request upload;
   Request changes_fallback;  // changes.fallback: read when the server refuses changes.request's shape (a 4xx)
   std::string change_mode = "full";     // modified_since | sync_token | full
   std::string sync_token;               // sync_token: pointer to the next token in an answer (any page)

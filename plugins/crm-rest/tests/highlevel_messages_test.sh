@@ -102,6 +102,39 @@ printf '%s' "$out" > listed4.json
 [ "$(node -e 'console.log(require("./listed4.json").filter(r=>r.data.messageId&&r.data.messageId[0].startsWith("m4@")).length)')" = 1 ] \
   && ok several-contacts-listed-as-one-record || bad several-contacts-listed-as-one-record "$out"
 
+# -- attachments: each one's bytes out of /raw, uploaded as multipart/form-data
+# (UploadFilesDto, files under fileAttachment) into the contact's
+# conversation, the message carrying their URLs in /attachments; the one the
+# rules left out (/omitAttachments) is named in the body, not uploaded
+python3 - <<'PY'
+import base64, json
+pdf = bytes(range(256)) * 40  # binary, 10 KiB
+mime = ("From: me@corp.example\r\nTo: ann@example.org\r\nMessage-ID: <m5@mail.example>\r\nSubject: Offer\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
+        "--b1\r\nContent-Type: text/plain\r\n\r\nThe offer.\r\n"
+        "--b1\r\nContent-Type: application/pdf; name=offer.pdf\r\nContent-Disposition: attachment; filename=offer.pdf\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(pdf).decode().replace("\n", "\r\n") +
+        "--b1\r\nContent-Type: application/octet-stream; name=tool.exe\r\nContent-Disposition: attachment; filename=tool.exe\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\nTVo=\r\n--b1--\r\n").encode()
+open("offer.pdf.bin", "wb").write(pdf)
+op = [{"op": "create", "idempotency_key": "k5", "data": {"messageId": ["m5@mail.example"], "subject": "Offer",
+       "from": [{"email": "me@corp.example"}], "to": [{"email": "ann@example.org"}], "direction": "outbound",
+       "bodyValues": {"text": {"value": "The offer."}}, "raw": base64.b64encode(mime).decode(),
+       "attachments": [{"partId": "2", "name": "offer.pdf", "type": "application/pdf", "size": 13000},
+                       {"partId": "3", "name": "tool.exe", "type": "application/octet-stream", "size": 6}],
+       "omitAttachments": ["3"], "crmNote": "Accord left out 1 attachment: tool.exe (type .exe not carried).",
+       "contactIds": ["ANN"]}}]
+open("ops5.json", "w").write(json.dumps(op))
+PY
+sed -i "s/\"ANN\"/\"$ann\"/" ops5.json
+out=$($call "$plugin" "$cfg" message apply "$(cat ops5.json)" 2>>peer.err); printf '%s\n' "$out" >> all.out
+url=$(kids "(d.emails.find(e=>e.altId==='m5@mail.example')||{attachments:[]}).attachments.join(' ')")
+n5=$(kids "(d.emails.find(e=>e.altId==='m5@mail.example')||{attachments:[]}).attachments.length")
+curl -s -o got.pdf "$url"
+body5=$(kids "(d.emails.find(e=>e.altId==='m5@mail.example')||{}).body")
+[ "$n5" = 1 ] && cmp -s got.pdf offer.pdf.bin && grep -q 'tool.exe' <<<"$body5" && ! grep -q 'not carried to the CRM: offer.pdf' <<<"$body5" \
+  && ok attachment-uploaded-and-carried-by-url || bad attachment-uploaded-and-carried-by-url "n=$n5 url=$url" "$body5" "$out"
+
 # -- listed back as canonical messages (the thread's emails read one by one)
 out=$($call "$plugin" "$cfg" message list 2>>peer.err); printf '%s\n' "$out" >> all.out
 printf '%s' "$out" > listed.json
