@@ -2,6 +2,7 @@
 // Google's requests and errors as Accord statuses (google_client.hpp).
 #include "google_client.hpp"
 
+#include <accord/json/exact.hpp>
 #include <accord/net/redact.hpp>
 #include <accord/text/ascii.hpp>
 #include <accord/time/rest_time.hpp>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 
 #include <fcntl.h>
@@ -143,9 +145,9 @@ void GoogleClient::spend(const std::string& method, const std::string& url) {
   int units = cost_(method, url);
   if (units <= 0) return;
   int64_t now = accord::utc::now_ms();
-  std::optional<LockedFile> file;
+  std::unique_ptr<LockedFile> file;  // not std::optional: g++ 12 warns it maybe-uninitialized
   if (!ledger_.empty()) {
-    file.emplace(ledger_);
+    file = std::make_unique<LockedFile>(ledger_);
     if (file->ok()) {
       spent_ = parse_ledger(file->read());
     } else {
@@ -225,7 +227,7 @@ Answer GoogleClient::call(const std::string& method, const std::string& url, con
       a.text = std::move(resp.body);  // a file's content (Drive's alt=media)
     } else if (!resp.body.empty()) {
       boost::system::error_code ec;
-      a.body = json::parse(resp.body, ec);
+      a.body = accord::json_exact::parse(resp.body, ec);
       if (ec) {
         a.body = nullptr;
         a.text = std::move(resp.body);

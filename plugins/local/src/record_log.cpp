@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "record_log.hpp"
 
+#include <accord/json/exact.hpp>
 #include <accord/time/utc_time.hpp>
 
 #include "files.hpp"
@@ -293,7 +294,7 @@ std::optional<std::string> RecordLog::past_own_writes(const std::string& cursor,
   }
   if (cursor.empty() || c.continuation) return std::nullopt;
   boost::system::error_code ec;
-  json::value w = json::parse(written_json, ec);
+  json::value w = accord::json_exact::parse(written_json, ec);
   if (ec || !w.is_array()) throw accord::Error(ACCORD_ERROR, "after_commit: the writes are not a JSON array");
   std::unordered_set<std::string> own;  // id NUL version
   for (const auto& v : w.get_array()) {

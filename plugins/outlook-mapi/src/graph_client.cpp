@@ -2,6 +2,7 @@
 // Graph's requests and errors as Accord statuses (graph_client.hpp).
 #include "graph_client.hpp"
 
+#include <accord/json/exact.hpp>
 #include <accord/json/lenient.hpp>
 #include <accord/net/redact.hpp>
 
@@ -82,7 +83,7 @@ Answer GraphClient::call(const std::string& method, const std::string& target, c
     a.location = resp.header("location");
     if (!resp.body.empty()) {
       boost::system::error_code ec;
-      a.body = json::parse(resp.body, ec);
+      a.body = accord::json_exact::parse(resp.body, ec);
       if (ec) a.body = nullptr;
     }
     a.raw = std::move(resp.body);
@@ -134,7 +135,7 @@ Answer GraphClient::put_range(const std::string& upload_url, std::string_view by
   a.status = resp.status;
   a.location = resp.header("location");
   boost::system::error_code ec;
-  if (!resp.body.empty()) a.body = json::parse(resp.body, ec);
+  if (!resp.body.empty()) a.body = accord::json_exact::parse(resp.body, ec);
   if (ec) a.body = nullptr;
   if (!a.ok() && a.body.is_object())
     if (const json::object* e = obj(a.body.get_object(), "error")) {
