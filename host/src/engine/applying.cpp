@@ -10,6 +10,7 @@
 #include "engine/phase_meter.hpp"
 #include "mapping/field_travel.hpp"
 
+#include <accord/json/exact.hpp>
 #include <accord/lazy_files.h>
 #include <accord/mail/message.hpp>
 #include <boost/json.hpp>
@@ -558,7 +559,7 @@ void PairRun::commit_item(Item& it, size_t i, Results& results,
     std::string text = std::move(it.op_text[s]);
     if (!o.data.empty()) {
       boost::system::error_code ec;
-      json::value held = json::parse(o.data, ec);
+      json::value held = accord::json_exact::parse(o.data, ec);
       if (!ec && held.is_object()) {
         for (const auto& f : lazy_[s]) held.get_object().erase(std::string_view(f).substr(1));
         // what the store's converter could not carry of this record (issue
