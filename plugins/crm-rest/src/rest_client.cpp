@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rest_client.hpp"
 
+#include <accord/json/exact.hpp>
 #include <accord/net/redact.hpp>
 
 #include <accord/time/rest_time.hpp>
@@ -294,7 +295,7 @@ void RestClient::exchange_token() {
     throw accord::Error(f.transient ? ACCORD_RETRY : ACCORD_ERROR, what + ": " + f.message, f.transient ? 5000 : 0);
   }
   boost::system::error_code ec;
-  json::value v = json::parse(resp.body, ec);
+  json::value v = accord::json_exact::parse(resp.body, ec);
   if (ec) v = nullptr;
   if (resp.status == 401 || resp.status == 403)
     throw accord::Error(ACCORD_AUTH_REQUIRED, what + " refused the token when exchanging it (HTTP " + std::to_string(resp.status) +
@@ -406,7 +407,7 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
     note_rate_headers(a.raw);
     boost::system::error_code ec;
     if (!a.raw.body.empty()) {
-      a.body = json::parse(a.raw.body, ec);
+      a.body = accord::json_exact::parse(a.raw.body, ec);
       if (ec) a.body = nullptr;
     }
     if (a.status == 401 && !exchanged_.empty() && !refreshed) {  // the exchanged token expired: once more
