@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // accord.after_commit.v1: after the host committed a batch of this
 // connector's writes, the cursor is moved past them in each folder written,
-// so that the next run does not read its own writes back (issue 22 item 6).
-// A folder moves on only when what the server holds now is exactly the
+// so that the next run does not read its own writes back (issue 22 item 6):
+// creates (APPEND, and a move's copy in its new folder) and updates in
+// place. A folder a message left (a delete, the source of a move, a rename)
+// is read back as before: the host forgets the old id only when a listing
+// reports it gone. A folder moves on only when what the server holds now is exactly the
 // cursor's state plus these writes: the same UIDVALIDITY; the messages the
 // cursor knew, less those this run expunged or moved out, plus those it
 // appended or moved in (APPENDUID, COPYUID), and no others (MESSAGES and
@@ -10,8 +13,7 @@
 // HIGHESTMODSEQ is one of the writes at the version its result gave (and,
 // with QRESYNC, every message VANISHED is one this run took out). Anything
 // else, or a server without CONDSTORE, keeps that folder's state: its
-// changes are read as before. A folder this run renamed (one RENAME) takes
-// its state along under the new name.
+// changes are read as before.
 
 #include "gmail_imap_connector_p.hpp"
 
@@ -35,17 +37,13 @@ std::optional<std::string> ImapConnector::past_own_writes(const std::string& cur
   json::value written = json::parse(written_json);
   if (!written.is_array()) return std::nullopt;
   bool changed = false;
-  // folders renamed by this run: their state goes along (RFC 3501 RENAME keeps UIDVALIDITY and UIDs)
-  for (auto it = renamed_folders_.begin(); it != renamed_folders_.end();) {
-    auto from = c.folders.find(it->first);
-    if (from != c.folders.end() && !c.folders.contains(it->second)) {
-      c.folders[it->second] = from->second;
-      c.folders.erase(from);
-      changed = true;
-    }
-    it = renamed_folders_.erase(it);
-  }
   std::map<std::string, Writes> by_folder;
+  // Messages taken out of a folder (expunged, moved out, the folder
+  // renamed) are still read back: the host drops an old id's row when a
+  // listing reports it gone (a move's result names the new id only), so
+  // those folders keep their state
+  for (auto& [from, to] : renamed_folders_) by_folder[from].unknown = by_folder[to].unknown = true;
+  renamed_folders_.clear();
   for (const auto& w : written.as_array()) {
     if (!w.is_object()) continue;
     const json::object& o = w.get_object();
@@ -64,6 +62,7 @@ std::optional<std::string> ImapConnector::past_own_writes(const std::string& cur
         if (auto r = renamed_folders_.find(folder); r != renamed_folders_.end()) folder = r->second;
         if (folder != m->folder) {
           by_folder[folder].removed.add(old->uid);
+          by_folder[folder].unknown = true;
           moved_in = true;
         }
       }
@@ -71,7 +70,7 @@ std::optional<std::string> ImapConnector::past_own_writes(const std::string& cur
     }
     Writes& here = by_folder[m->folder];
     if (kind == "delete") {
-      if (!moved_in) here.removed.add(m->uid);  // (a delete to the trash: its copy there is not ours to read)
+      if (!moved_in) here.removed.add(m->uid), here.unknown = true;  // (a delete to the trash: its copy there is not ours to read)
       continue;
     }
     if (kind == "create" || moved_in) here.added.add(m->uid);

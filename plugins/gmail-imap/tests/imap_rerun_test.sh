@@ -11,9 +11,9 @@
 #  - then nothing changed again: no folder opened;
 #  - the run after the first pull reads none of the Maildir's 400 files
 #    back (the local connector's accord.after_commit.v1);
-#  - after a run that wrote to the server (flags, a new message, a move, a
-#    delete made in the Maildir), the next run opens no folder: the writes
-#    are not read back (accord.after_commit.v1).
+#  - after a run that wrote to the server (flags and a new message made in
+#    the Maildir), the next run opens no folder: the writes are not read
+#    back (accord.after_commit.v1).
 # Usage: imap_rerun_test.sh ACCORD DOVECOT_SCRIPT IMAPCTL GEN_MAIL
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
@@ -65,20 +65,20 @@ for dialect in QRESYNC CONDSTORE plain; do
   [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && [ "$(opened)" = 0 ] &&
     ok "$dialect: then nothing changed: no folder opened" || bad "$dialect: then nothing changed" "$(sent)" "$out"
 
+  # (gmail-imap offers it only with ACCORD_GMAIL_IMAP_AFTER_COMMIT=1: see its docs)
   # the run's own writes are not read back (accord.after_commit.v1): flags
-  # changed, a message made, one moved and one deleted in the Maildir are
-  # written to the server; the run after opens no folder
+  # changed and a message made in the Maildir are written to the server; the
+  # run after opens no folder (a folder a message left, by a delete or a
+  # move, is still read: the host forgets the old id from that listing)
   md="m-$dialect"
   for x in $(ls "$md/.Work/cur" | grep -v ":2,FS$" | head -3); do mv "$md/.Work/cur/$x" "$md/.Work/cur/${x%%:2,*}:2,FS"; done
   printf 'Message-ID: <own-%s@x.test>\nFrom: a@x.test\nSubject: made here\n\nbody\n' "$dialect" > "$md/.Work/new/own-$dialect"
-  x=$(ls "$md/.Work/cur" | tail -1); mv "$md/.Work/cur/$x" "$md/cur/$x"
-  rm -f "$md/cur/$(ls "$md/cur" | head -1)"
-  runp run "p-$dialect.json"; first=$out first_rc=$rc
+  ACCORD_GMAIL_IMAP_AFTER_COMMIT=1 runp run "p-$dialect.json"; first=$out first_rc=$rc
   rm -f "$log"/*
   runp run "p-$dialect.json"
   if [ "$first_rc" = 0 ] && grep -Eq '[1-9][0-9]* to (create|update|delete)' <<<"$first" && [ $rc = 0 ] &&
      grep -q "nothing to do" <<<"$out" && [ "$(opened)" = 0 ]; then
-    ok "$dialect: after a run that wrote (flags, a new message, a move, a delete), the next opens no folder"
+    ok "$dialect: after a run that wrote (flags, a new message), the next opens no folder"
   else bad "$dialect: the run after one that wrote opened $(opened) folders" "$(sent | grep -Ei '(SELECT|EXAMINE|FETCH) ')" \
            "--- writing run:" "$first" "--- then:" "$out"; fi
 done
