@@ -64,24 +64,7 @@ std::string utc(const std::string& t) {
   return s ? accord::utc::format(*s) : "";
 }
 
-// The part at an IMAP part number ("1", "2.1") of a structure.
-const am::Part* part_at(const am::Part& root, const std::string& id) {
-  const am::Part* p = &root;
-  size_t at = 0;
-  while (at < id.size()) {
-    size_t dot = id.find('.', at);
-    int n = std::stoi(id.substr(at, dot == std::string::npos ? std::string::npos : dot - at));
-    if (p->sub_parts.empty()) {
-      if (n != 1) return nullptr;  // a leaf at the top is part 1
-    } else {
-      if (n < 1 || static_cast<size_t>(n) > p->sub_parts.size()) return nullptr;
-      p = &p->sub_parts[static_cast<size_t>(n) - 1];
-    }
-    if (dot == std::string::npos) break;
-    at = dot + 1;
-  }
-  return p;
-}
+using am::part_at;  // the part at an IMAP part number ("1", "2.1"), libs/mail
 
 std::string decoded(std::string_view crlf, const am::Part& p) {
   std::string_view body = crlf.substr(std::min<size_t>(p.offset, crlf.size()), p.size);
