@@ -287,13 +287,23 @@ std::string partstat(const std::string& response) {
   return "needs-action";
 }
 
+// The address to write back: the email, a mailto: sendTo, else an Exchange
+// (X.500) address participant() read as sendTo "other". Graph's PATCH replaces
+// the whole attendees list, so an attendee dropped here leaves the meeting. A
+// URI with a scheme (urn:, http:) another store gave is no Outlook address.
 std::string address_of(const json::object& p) {
   if (std::string e = str(p, "email"); !e.empty()) return e;
-  if (const json::object* st = obj(p, "sendTo"))
-    for (const auto& [k, v] : *st)
-      if (std::string u = v.is_string() ? std::string(v.get_string()) : ""; accord::ascii_lower(u.substr(0, 7)) == "mailto:")
-        return u.substr(7);
-  return "";
+  const json::object* st = obj(p, "sendTo");
+  if (!st) return "";
+  for (const auto& [k, v] : *st)
+    if (std::string u = v.is_string() ? std::string(v.get_string()) : ""; accord::ascii_lower(u.substr(0, 7)) == "mailto:")
+      return u.substr(7);
+  std::string other = str(*st, "other");
+  size_t colon = other.find(':');
+  bool scheme = colon != std::string::npos && colon > 0 && accord::ascii_lower(other[0]) >= 'a' &&
+                accord::ascii_lower(other[0]) <= 'z' &&
+                other.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") == colon;
+  return scheme ? "" : other;
 }
 
 }  // namespace

@@ -184,6 +184,31 @@ TEST(EventMapTest, ParticipantsWriteAsAttendeesWithoutResponsesAndTheNearestAler
   EXPECT_FALSE(outlook::events::from_event(e).master.contains("reminderMinutesBeforeStart"));
 }
 
+// Graph's PATCH replaces the whole attendees list: an attendee Outlook shows
+// only by an Exchange (X.500) address (no SMTP form, read as sendTo "other")
+// must be written back as read, or an update of the meeting removes them.
+TEST(EventMapTest, AnX500AttendeeSurvivesARoundTrip) {
+  const char* x500 = "/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=3f2a-eve";
+  json::object g = parse(R"J({"subject":"Review","start":{"dateTime":"2026-03-02T09:00:00.0000000","timeZone":"UTC"},
+    "end":{"dateTime":"2026-03-02T10:00:00.0000000","timeZone":"UTC"},"originalStartTimeZone":"UTC",
+    "organizer":{"emailAddress":{"name":"Ada Lovelace","address":"ada@contoso.com"}},
+    "attendees":[{"type":"required","status":{"response":"accepted"},"emailAddress":{"name":"Bob","address":"bob@example.org"}}]})J");
+  g["attendees"].as_array().push_back(json::object{
+      {"type", "optional"}, {"status", json::object{{"response", "none"}}},
+      {"emailAddress", json::object{{"name", "Eve"}, {"address", x500}}}});
+  json::object e = outlook::events::to_event({g, {}});
+  e["title"] = "Review (moved)";  // an edit on the other side
+  json::array want{
+      json::object{{"emailAddress", json::object{{"address", "bob@example.org"}, {"name", "Bob"}}}, {"type", "required"}},
+      json::object{{"emailAddress", json::object{{"address", x500}, {"name", "Eve"}}}, {"type", "optional"}}};
+  EXPECT_EQ(json::value(outlook::events::from_event(e).attendees), json::value(want))
+      << json::serialize(e.at("participants"));
+  // a non-mailto URI another store gave (not an address Outlook knows) is not sent as one
+  e["participants"].as_object()["p9"] = json::object{
+      {"@type", "Participant"}, {"sendTo", json::object{{"other", "urn:uuid:0a1b2c3d"}}}, {"roles", json::object{{"attendee", true}}}};
+  EXPECT_EQ(json::value(outlook::events::from_event(e).attendees), json::value(want));
+}
+
 TEST(TodoMapTest, ATaskRoundTripsWithItsChecklist) {
   json::object t = parse(R"J({"id":"t1","title":"Chore","body":{"contentType":"text","content":"step"},"status":"inProgress",
     "importance":"high","categories":["Home"],"dueDateTime":{"dateTime":"2026-04-02T17:00:00.0000000","timeZone":"Europe/Berlin"}})J");
