@@ -307,15 +307,23 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
 // on: stored after the call, in a transaction of its own (a kill between
 // them keeps the old cursor: the echoes are read and recognised, as
 // without the extension). A failure keeps the cursor and is logged.
+//
+// Only the writes commit_item recorded: an item that failed on either side
+// records neither (it stays dirty for the next run), so the side whose
+// write succeeded must read its echo back, or the state keeps the version
+// before it and the next write there fails on it for ever.
 void PairRun::tell_committed(const std::vector<Item>& items, size_t begin, size_t end, Results& results) {
+  auto ok = [&](size_t i, Side t) {
+    auto r = results.find({i, t});
+    return r != results.end() && r->second.ok();
+  };
   for (Side s : kSides) {
     if (!after_commit_[s]) continue;
     json::array written;
     for (size_t i = begin; i < end; ++i) {
       const auto& op = items[i].op[s];
-      if (!op) continue;
+      if (!op || !ok(i, s) || (items[i].op[other(s)] && !ok(i, other(s)))) continue;
       auto r = results.find({i, s});
-      if (r == results.end() || !r->second.ok()) continue;
       written.push_back(json::object{{"op", op_name(op->kind)},
                                      {"id", r->second.id.empty() ? op->id : r->second.id},
                                      {"version", r->second.version}});
