@@ -35,8 +35,9 @@
 //   POST /conversations/messages  SendMessageBodyDto (type Email) → {conversationId, messageId, emailMessageId, status}
 //   GET /conversations/messages/email/EID   GetEmailMessageResponseDto, unwrapped
 //   POST /conversations/messages/upload     multipart/form-data, UploadFilesDto fields and files under fileAttachment:
-//                           the page's types and 3 MB a file (413/415 UploadFilesErrorResponseDto {status, message})
-//                           → {uploadedFiles: {name: url}}; GET /__files/… serves what was uploaded
+//                           the page's types, at most 5 files (400) of 5 MB each (413): UploadFilesErrorResponseDto
+//                           {status, message}, 415 for a type → {uploadedFiles: {name: url}}, keyed by file name
+//                           (two files of one name: one key); GET /__files/… serves what was uploaded
 //   GET /users/?locationId  LocationSuccessfulResponseDto {users}; GET /users/search?companyId&locationId&skip&limit
 //                           SearchUserSuccessfulResponseDto {users, count}
 //   POST /__message {contactId, body, direction}  (tests) a message arrives, in a new or the contact's conversation
@@ -539,9 +540,16 @@ function conversationWrite(res, parts, body) {
 // conversations.json "Upload file attachments": multipart/form-data with the
 // UploadFilesDto fields and each file under "fileAttachment"; the allowed
 // types are the page's list (JPG JPEG PNG MP4 MPEG ZIP RAR PDF DOC DOCX TXT
-// MP3 WAV), and HighLevel's help pages give 3 MB a file for email
-// attachments: 413 / 415 {status, message} (UploadFilesErrorResponseDto).
-// → UploadFilesResponseDto {uploadedFiles: {name: url}}
+// MP3 WAV). HighLevel's "Upload file attachments" page
+// (marketplace.gohighlevel.com/docs/2021-04-15/ghl/conversations/upload-file-attachments.md)
+// gives the limits: "Maximum files per upload: 5", "Maximum file size: 5 MB"
+// (taken here as 5,000,000 bytes, the smaller reading); its errors are
+// UploadFilesErrorResponseDto {status, message}, status one of 400, 413,
+// 415: more than 5 files is a 400, a file over 5 MB a 413, a type not
+// listed a 415; the whole request is refused, nothing of it kept.
+// → UploadFilesResponseDto {uploadedFiles: {name: url}}, keyed by the file's
+// name, so that two files of one name come back as one key (the last).
+const uploadMaxFiles = 5, uploadMaxBytes = 5000000;
 const uploadTypes = ['jpg', 'jpeg', 'png', 'mp4', 'mpeg', 'zip', 'rar', 'pdf', 'doc', 'docx', 'txt', 'mp3', 'wav'];
 function multipart(req) {
   const m = /boundary=(?:"([^"]+)"|([^;]+))/.exec(req.headers['content-type'] || '');
@@ -579,10 +587,12 @@ function upload(req, res) {
   const got = parts.filter(x => x.filename !== undefined);
   if (got.some(x => x.name !== 'fileAttachment')) return send(res, 400, {status: 400, message: 'Files go under the key fileAttachment'});
   if (!got.length) return send(res, 400, {status: 400, message: 'No file to upload'});
+  if (got.length > uploadMaxFiles)
+    return send(res, 400, {status: 400, message: 'Failed to upload the files: at most ' + uploadMaxFiles + ' files per upload'});
   for (const f of got) {
     const ext = (f.filename.split('.').pop() || '').toLowerCase();
     if (!uploadTypes.includes(ext)) return send(res, 415, {status: 415, message: 'File type ' + ext + ' is not allowed'});
-    if (f.data.length > 3 * 1024 * 1024) return send(res, 413, {status: 413, message: 'File ' + f.filename + ' is larger than 3 MB'});
+    if (f.data.length > uploadMaxBytes) return send(res, 413, {status: 413, message: 'File ' + f.filename + ' is larger than 5 MB'});
   }
   const uploadedFiles = {};
   for (const f of got) {

@@ -71,6 +71,24 @@ std::string text_at(const json::value& v, const char* ptr) { return scalar_text(
 // What a copy's altId adds to the Message-ID: " contact:" + its contact.
 constexpr const char* kCopyMark = " contact:";
 
+// An upload's file name, unique among the message's (HighLevel answers
+// {uploadedFiles: {name: url}}: two image001.png would come back as one
+// key): the second is "image001 (2).png". Names are compared as the form
+// carries them ('"', CR and LF made '_'), and without case.
+std::string unique_name(std::string name, std::vector<std::string>& used) {
+  for (char& c : name)
+    if (c == '"' || c == '\r' || c == '\n') c = '_';
+  auto taken = [&](const std::string& n) {
+    return std::find(used.begin(), used.end(), accord::ascii_lower(n)) != used.end();
+  };
+  size_t dot = name.rfind('.');
+  if (dot == 0 || dot == std::string::npos) dot = name.size();
+  std::string out = name;
+  for (int i = 2; taken(out); ++i) out = name.substr(0, dot) + " (" + std::to_string(i) + ")" + name.substr(dot);
+  used.push_back(accord::ascii_lower(out));
+  return out;
+}
+
 }  // namespace
 
 bool CrmRest::email_copy(const json::value& native) {
@@ -217,9 +235,10 @@ std::string CrmRest::email_conversation(const StreamSpec& s, const std::string& 
 
 // The attachments of a message to log that the CRM takes by upload (the
 // stream's upload endpoint, the create carrying /attachments): each one's
-// bytes out of /raw, not those the rules left out (/omitAttachments);
-// those taken are marked "@upload" in data, so that the note names only
-// the others.
+// bytes out of /raw, not those the rules left out (/omitAttachments) nor
+// one over the upload's max_file_bytes; each under a name unique in the
+// message. Those taken are marked "@upload" (the name uploaded) in data,
+// so that the note names only the others.
 std::vector<RestClient::FormFile> CrmRest::email_files(const StreamSpec& s, json::value& data) {
   std::vector<RestClient::FormFile> out;
   json::value* atts = data.is_object() ? data.get_object().if_contains("attachments") : nullptr;
@@ -237,6 +256,7 @@ std::vector<RestClient::FormFile> CrmRest::email_files(const StreamSpec& s, json
   std::vector<std::string> omit;
   if (const json::value* o = at_ptr(data, "/omitAttachments"); o && o->is_array())
     for (const auto& x : o->get_array()) omit.push_back(scalar_text(&x));
+  std::vector<std::string> used;
   for (auto& a : atts->get_array()) {
     if (!a.is_object() || a.get_object().contains("url")) continue;
     std::string pid = text_at(a, "/partId");
@@ -245,8 +265,16 @@ std::vector<RestClient::FormFile> CrmRest::email_files(const StreamSpec& s, json
     std::optional<std::string> b = p ? accord::mail::leaf_bytes(crlf, *p) : std::nullopt;
     if (!b) continue;  // (named in the note)
     std::string name = text_at(a, "/name");
-    out.push_back({name.empty() ? "attachment-" + pid : name, text_at(a, "/type"), std::move(*b)});
-    a.get_object()["@upload"] = true;
+    if (name.empty()) name = "attachment-" + pid;
+    if (s.upload.max_file_bytes > 0 && static_cast<int64_t>(b->size()) > s.upload.max_file_bytes) {
+      host().log(ACCORD_LOG_WARN, ("crm-rest: attachment " + name + " (" + std::to_string(b->size()) + " bytes) is over the " +
+                                   std::to_string(s.upload.max_file_bytes) + " bytes " + s.upload.path +
+                                   " takes: it is named in the CRM's copy, not uploaded").c_str());
+      continue;
+    }
+    name = unique_name(std::move(name), used);
+    a.get_object()["@upload"] = name;
+    out.push_back({std::move(name), text_at(a, "/type"), std::move(*b)});
   }
   return out;
 }
@@ -351,19 +379,56 @@ Result CrmRest::log_email(const StreamSpec& s, json::value native, const json::v
         break;
       }
   if (!files.empty()) {
-    // uploaded into this conversation first; the message carries their URLs
+    // uploaded into this conversation first, at most max_files a request;
+    // the message carries their URLs. One the answer does not name (by the
+    // unique name it went under), or refused as too large or of a type not
+    // taken (413, 415: each of that request is then sent alone), is named in
+    // the CRM's copy rather than fail the whole message.
     Vars u = base_vars(s);
     u[s.parent.var] = json::value(conv);
     u["contact_id"] = json::value(contact);
-    Answer up = rest_.call_form(s.upload, u, files);
-    const json::value* got = at_ptr(up.body, s.upload.records);
     json::array urls;
-    if (got && got->is_object())
-      for (const auto& [name, url] : got->get_object())
-        if (url.is_string()) urls.push_back(url);
-    if (urls.size() != files.size())
-      throw accord::Error(ACCORD_ERROR, s.upload.method + " " + s.upload.path + ": the answer names " +
-                                        std::to_string(urls.size()) + " uploaded files of " + std::to_string(files.size()));
+    std::vector<std::string> missing;
+    auto upload = [&](const std::vector<RestClient::FormFile>& batch, auto& self) -> void {
+      Answer up = rest_.call_form(s.upload, u, batch, {413, 415});
+      if (up.status == 413 || up.status == 415) {
+        if (batch.size() > 1) {
+          for (const auto& f : batch) self(std::vector<RestClient::FormFile>{f}, self);
+          return;
+        }
+        host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.upload.path + " refused attachment " + batch[0].name + " (HTTP " +
+                                     std::to_string(up.status) + "): it is named in the CRM's copy, not uploaded").c_str());
+        missing.push_back(batch[0].name);
+        return;
+      }
+      const json::value* got = at_ptr(up.body, s.upload.records);
+      for (const auto& f : batch) {
+        const json::value* url = got && got->is_object() ? got->get_object().if_contains(f.name) : nullptr;
+        if (url && url->is_string() && !url->get_string().empty()) urls.push_back(*url);
+        else missing.push_back(f.name);
+      }
+    };
+    size_t per = s.upload.max_files > 0 ? static_cast<size_t>(s.upload.max_files) : files.size();
+    for (size_t i = 0; i < files.size(); i += per)
+      upload(std::vector<RestClient::FormFile>(files.begin() + static_cast<std::ptrdiff_t>(i),
+                                               files.begin() + static_cast<std::ptrdiff_t>(std::min(files.size(), i + per))),
+             upload);
+    if (!missing.empty()) {
+      // the note said again, naming these too
+      host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.upload.path + " answered no URL for " + std::to_string(missing.size()) +
+                                   " of " + std::to_string(files.size()) + " attachments: they are named in the CRM's copy").c_str());
+      json::value d = data;
+      if (json::value* atts = d.get_object().if_contains("attachments"); atts && atts->is_array())
+        for (auto& a : atts->get_array())
+          if (a.is_object() && std::find(missing.begin(), missing.end(), text_at(a, "/@upload")) != missing.end())
+            a.get_object().erase("@upload");
+      json::value fresh = email_to_native(d);
+      auto& o = native.get_object();
+      for (const char* k : {"html", "message"}) {
+        if (const json::value* v = fresh.get_object().if_contains(k)) o[k] = *v;
+        else o.erase(k);
+      }
+    }
     native.get_object()["attachments"] = std::move(urls);
   }
   vars["data"] = native;

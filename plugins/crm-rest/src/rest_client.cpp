@@ -426,13 +426,14 @@ Answer RestClient::call(const Request& req, const Vars& vars, const std::vector<
   }
 }
 
-Answer RestClient::call_form(const Request& req, const Vars& vars, const std::vector<FormFile>& files) {
+Answer RestClient::call_form(const Request& req, const Vars& vars, const std::vector<FormFile>& files,
+                             const std::vector<long>& accept) {
   struct Reset {
     const std::vector<FormFile>*& f;
     ~Reset() { f = nullptr; }
   } reset{form_};
   form_ = &files;
-  return call(req, vars);
+  return call(req, vars, accept);
 }
 
 void RestClient::throw_for(const Request& req, const Answer& a) {

@@ -79,7 +79,8 @@ class RestClient {
   struct FormFile {
     std::string name, type, bytes;
   };
-  Answer call_form(const Request& req, const Vars& vars, const std::vector<FormFile>& files);
+  Answer call_form(const Request& req, const Vars& vars, const std::vector<FormFile>& files,
+                   const std::vector<long>& accept = {});
 
   // An absolute URL for a path or a link in an answer; refuses links to
   // another origin (our credentials must not follow them).

@@ -135,6 +135,8 @@ Request parse_request(const At& r) {
   q.expired = r.strings("expired");
   q.expand = r.str("expand");
   q.file_field = r.str("file_field");
+  q.max_files = static_cast<int64_t>(r.num("max_files", 0));
+  q.max_file_bytes = static_cast<int64_t>(r.num("max_file_bytes", 0));
   q.rate_per_s = r.num("requests_per_second", 0);
   return q;
 }

@@ -61,6 +61,9 @@ struct Request {
   // that array of ids ("" = the listed records are the stream's).
   std::string expand;
   std::string file_field;  // an upload's: the form field each file goes under
+  // An upload's limits (HighLevel's "Upload file attachments": 5 files a
+  // request, 5 MB a file); 0 = none.
+  int64_t max_files = 0, max_file_bytes = 0;
   // This endpoint's own limit, for all the instances of this process
   // (HubSpot's search: 5 per second per account); 0 = none.
   double rate_per_s = 0;

@@ -135,6 +135,69 @@ body5=$(kids "(d.emails.find(e=>e.altId==='m5@mail.example')||{}).body")
 [ "$n5" = 1 ] && cmp -s got.pdf offer.pdf.bin && grep -q 'tool.exe' <<<"$body5" && ! grep -q 'not carried to the CRM: offer.pdf' <<<"$body5" \
   && ok attachment-uploaded-and-carried-by-url || bad attachment-uploaded-and-carried-by-url "n=$n5 url=$url" "$body5" "$out"
 
+# -- HighLevel's upload limits (its "Upload file attachments" page: 5 files a
+# request, 5 MB a file; the answer keyed by file name): a message of 7
+# attachments is logged with all 7 (two requests); two attachments of one
+# name both arrive (the second as "image001 (2).png"); one over 5 MB is named
+# in the body, not uploaded, the other one uploaded; one of a type HighLevel
+# refuses (415) is named, the others of its request uploaded one by one
+python3 - <<'PY'
+import base64, json, os
+def message(mid, files):
+    parts = ""
+    for i, (name, data) in enumerate(files):
+        parts += ("--b1\r\nContent-Type: application/octet-stream; name=\"%s\"\r\n"
+                  "Content-Disposition: attachment; filename=\"%s\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" % (name, name)
+                  + base64.encodebytes(data).decode().replace("\n", "\r\n"))
+    mime = ("From: me@corp.example\r\nTo: ann@example.org\r\nMessage-ID: <%s>\r\nSubject: Files\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nFiles.\r\n" % mid
+            + parts + "--b1--\r\n").encode()
+    os.makedirs(mid, exist_ok=True)
+    for i, (name, data) in enumerate(files): open("%s/%d" % (mid, i), "wb").write(data)
+    return {"op": "create", "idempotency_key": mid, "data": {"messageId": [mid], "subject": "Files",
+            "from": [{"email": "me@corp.example"}], "to": [{"email": "ann@example.org"}], "direction": "outbound",
+            "bodyValues": {"text": {"value": "Files."}}, "raw": base64.b64encode(mime).decode(),
+            "attachments": [{"partId": str(i + 2), "name": n, "type": "application/octet-stream", "size": len(d)}
+                            for i, (n, d) in enumerate(files)], "contactIds": ["ANN"]}}
+seven = [("part%d.pdf" % i, bytes([i]) * (100 + i)) for i in range(7)]
+same = [("image001.png", b"\x89PNG first"), ("image001.png", b"\x89PNG second"), ("IMAGE001.png", b"\x89PNG third")]
+big = [("small.pdf", b"%PDF small"), ("big.pdf", b"\0" * 5000001)]
+typed = [("a.pdf", b"%PDF a"), ("b.exe", b"MZ"), ("c.txt", b"c")]
+for mid, files in [("att6@mail.example", seven), ("att7@mail.example", same), ("att8@mail.example", big), ("att9@mail.example", typed)]:
+    open("ops-" + mid + ".json", "w").write(json.dumps([message(mid, files)]))
+PY
+sed -i "s/\"ANN\"/\"$ann\"/" ops-att*.json
+# check MID N_UPLOADED NAMED…: the email's URLs serve the message's first
+# N_UPLOADED files (in order, less those NAMED), and its body names each NAMED
+check_files() {
+  curl -s "$base/__dump_children" > children.json
+  python3 - "$@" <<'PY'
+import json, sys, urllib.request
+mid, n, named = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+e = next((x for x in json.load(open("children.json"))["emails"] if x.get("altId") == mid), None)
+if e is None: sys.exit("not logged")
+urls = e.get("attachments") or []
+import os
+want = [open("%s/%d" % (mid, i), "rb").read() for i in range(len(os.listdir(mid)))]
+got = [urllib.request.urlopen(u).read() for u in urls]
+keep = [w for i, w in enumerate(want) if i not in [int(x.split(":")[0]) for x in named]]
+if got != keep[:n] or len(got) != n: sys.exit("uploaded %d of %d: %s" % (len(got), n, urls))
+body = e.get("body") or ""
+for x in named:
+    if x.split(":")[1] not in body or "not carried to the CRM" not in body: sys.exit("body does not name %s: %s" % (x, body))
+if not named and "not carried" in body: sys.exit("body names a carried one: " + body)
+PY
+}
+out=$($call "$plugin" "$cfg" message apply @ops-att6@mail.example.json 2>>peer.err); printf '%s\n' "$out" >> all.out
+r=$(check_files att6@mail.example 7 2>&1) && ok seven-attachments-all-logged || bad seven-attachments-all-logged "$r" "$out"
+out=$($call "$plugin" "$cfg" message apply @ops-att7@mail.example.json 2>>peer.err); printf '%s\n' "$out" >> all.out
+r=$(check_files att7@mail.example 3 2>&1) && ok same-name-attachments-all-arrive || bad same-name-attachments-all-arrive "$r" "$out"
+out=$($call "$plugin" "$cfg" message apply @ops-att8@mail.example.json 2>>peer.err); printf '%s\n' "$out" >> all.out
+r=$(check_files att8@mail.example 1 1:big.pdf 2>&1) && ! grep -q 'ERR' <<<"$out" && ok oversize-attachment-named-not-uploaded \
+  || bad oversize-attachment-named-not-uploaded "$r" "$out"
+out=$($call "$plugin" "$cfg" message apply @ops-att9@mail.example.json 2>>peer.err); printf '%s\n' "$out" >> all.out
+r=$(check_files att9@mail.example 2 1:b.exe 2>&1) && ok refused-type-named-others-uploaded || bad refused-type-named-others-uploaded "$r" "$out"
+
 # -- listed back as canonical messages (the thread's emails read one by one)
 out=$($call "$plugin" "$cfg" message list 2>>peer.err); printf '%s\n' "$out" >> all.out
 printf '%s' "$out" > listed.json
@@ -213,13 +276,16 @@ printf '%s' "$r" | grep -q '"statusCode":422.*subType should not be empty.*' && 
 r=$(hl -H 'Version: 2021-07-28' -XPOST -d "{\"locationId\": \"locTest1\", \"contactId\": \"$ann\"}" "$base/conversations/")
 printf '%s' "$r" | grep -q 'is not supported by this endpoint' && ok fake-refuses-wrong-version || bad fake-refuses-wrong-version "$r"
 up() { curl -s -o upload.out -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Version: 2021-04-15' "$@" "$base/conversations/messages/upload"; }
-printf 'hello' > note.txt; printf 'MZ' > tool.exe; head -c 3145729 /dev/zero > big.pdf
+printf 'hello' > note.txt; printf 'MZ' > tool.exe; head -c 5000001 /dev/zero > big.pdf
 code=$(up -F conversationId="$cv" -F contactId="$ann" -F locationId=locTest1 -F attachmentUrls= -F fileAttachment=@note.txt)
 [ "$code" = 200 ] && grep -q '"uploadedFiles":{"note.txt":"http' upload.out && ok fake-upload-takes-a-file || bad fake-upload-takes-a-file "$code $(cat upload.out)"
 code=$(up -F conversationId="$cv" -F contactId="$ann" -F locationId=locTest1 -F attachmentUrls= -F fileAttachment=@tool.exe)
 [ "$code" = 415 ] && grep -q '"status":415' upload.out && ok fake-upload-refuses-type || bad fake-upload-refuses-type "$code $(cat upload.out)"
 code=$(up -F conversationId="$cv" -F contactId="$ann" -F locationId=locTest1 -F attachmentUrls= -F fileAttachment=@big.pdf)
 [ "$code" = 413 ] && grep -q '"status":413' upload.out && ok fake-upload-refuses-size || bad fake-upload-refuses-size "$code $(cat upload.out)"
+six=(); for i in 1 2 3 4 5 6; do six+=(-F fileAttachment=@note.txt); done
+code=$(up -F conversationId="$cv" -F contactId="$ann" -F locationId=locTest1 -F attachmentUrls= "${six[@]}")
+[ "$code" = 400 ] && grep -q '"status":400' upload.out && ok fake-upload-refuses-six-files || bad fake-upload-refuses-six-files "$code $(cat upload.out)"
 code=$(up -F contactId="$ann" -F locationId=locTest1 -F fileAttachment=@note.txt)
 [ "$code" = 422 ] && grep -q 'conversationId should not be empty' upload.out && ok fake-upload-refuses-missing-field \
   || bad fake-upload-refuses-missing-field "$code $(cat upload.out)"

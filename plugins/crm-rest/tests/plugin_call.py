@@ -101,7 +101,10 @@ def main():
     check(conn.create(C.byref(host), config.encode(), C.byref(inst), C.byref(err)))
     out, n = C.c_char_p(), C.c_uint64()
     if verb == "apply":
-        check(conn.apply(inst, stream.encode(), sys.argv[5].encode(), C.byref(out), C.byref(n), C.byref(err)))
+        # "@FILE": the ops read from FILE (a message with large attachments
+        # is longer than one command-line argument may be)
+        ops = open(sys.argv[5][1:]).read() if sys.argv[5].startswith("@") else sys.argv[5]
+        check(conn.apply(inst, stream.encode(), ops.encode(), C.byref(out), C.byref(n), C.byref(err)))
         print(C.string_at(out, n.value).decode())
     elif verb == "list":
         records, cursor = [], ""
