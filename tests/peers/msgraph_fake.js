@@ -354,10 +354,20 @@ function setExtended(x, list) {
 }
 // $filter=singleValueExtendedProperties/Any(ep: ep/id eq '…' and ep/value eq '…') (and contains/startswith/ne on
 // value; singlevaluelegacyextendedproperty-get.md: "Filtering the value property … is case-insensitive").
+// Type-aware by the id's type prefix (same page): the quoted-value operators (contains, startswith, eq, ne) are
+// "For string-typed extended properties"; for a numeric one "apply one of … eq, ne, ge, gt, le, or lt" and "If
+// {property_value} is not a string, make sure you explicitly cast ep/value to the appropriate Edm data type"
+// (Request 4: cast(ep/value, Edm.Int32) eq 12, cast(ep/value, Edm.Guid) eq (…)). An uncast comparison on a
+// non-String id is refused here with Graph's error envelope (400 ErrorInvalidUrlQueryFilter, the code Outlook's
+// REST answers for a filter it cannot run; the page does not print the exact answer), so a connector cannot pass
+// with a string compare real Graph would refuse or match nothing with.
 const quoted = "'((?:[^']|'')*)'";
 const ANY_RE = new RegExp('^singleValueExtendedProperties/Any\\((\\w+):\\s*\\1/id\\s+eq\\s+' + quoted +
-  '(?:\\s+and\\s+(?:\\1/value\\s+(eq|ne)\\s+' + quoted + '|(contains|startswith)\\(\\1/value,\\s*' + quoted + '\\)))?\\)$', 'i');
+  '(?:\\s+and\\s+(?:\\1/value\\s+(eq|ne)\\s+' + quoted + '|(contains|startswith)\\(\\1/value,\\s*' + quoted + '\\)' +
+  '|cast\\(\\1/value,\\s*Edm\\.(\\w+)\\)\\s+(eq|ne|ge|gt|le|lt)\\s+(-?\\d+)))?\\)$', 'i');
 const unq = s => s.replace(/''/g, "'");
+// The Edm type a cast needs for each numeric extended property type (extended-properties-overview.md's types).
+const EP_EDM = {integer: 'int32', short: 'int16', long: 'int64'};
 function filterOf(f, extra) {
   if (f === undefined) return () => true;
   const s = f.trim();
@@ -365,7 +375,24 @@ function filterOf(f, extra) {
   let m = ANY_RE.exec(s);
   if (m) {
     const key = epKey(unq(m[2]));
+    const type = key.split(' ')[0];
+    if (m[7] !== undefined) {
+      // cast(ep/value, Edm.X) op N: only a numeric property, cast to its own Edm type.
+      if (EP_EDM[type] !== m[7].toLowerCase())
+        fail(400, 'ErrorInvalidUrlQueryFilter', 'The query filter contains one or more invalid nodes: ep/value of a \'' +
+             type + '\' extended property cannot be cast to Edm.' + m[7] + '.');
+      const op = m[8].toLowerCase(), n = BigInt(m[9]);
+      return x => {
+        const p = x.svep.get(key);
+        if (!p || !/^-?\d+$/.test(p.value)) return false;
+        const v = BigInt(p.value);
+        return op === 'eq' ? v === n : op === 'ne' ? v !== n : op === 'ge' ? v >= n : op === 'gt' ? v > n : op === 'le' ? v <= n : v < n;
+      };
+    }
     const op = (m[3] || m[5] || '').toLowerCase(), val = unq(m[4] !== undefined ? m[4] : m[6] !== undefined ? m[6] : '').toLowerCase();
+    if (op && type !== 'string')
+      fail(400, 'ErrorInvalidUrlQueryFilter', 'The query filter contains one or more invalid nodes: a \'' + type +
+           '\' extended property\'s value is compared only through cast(ep/value, Edm.<type>).');
     return x => {
       const p = x.svep.get(key);
       if (!p) return false;

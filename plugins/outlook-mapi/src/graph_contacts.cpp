@@ -46,9 +46,15 @@ json::object sensitivity_property(const json::object& card) {
 // The contacts of `folder` whose sensitivity is not normal: id → its name
 // ($filter on the extended property, singlevaluelegacyextendedproperty-get.md),
 // read beside the delta listing, which asks for the contact's own fields only.
+// PR_SENSITIVITY is an Integer, and that page says: "If {property_value} is not
+// a string, make sure you explicitly cast `ep/value` to the appropriate Edm data
+// type when comparing it with {property_value}" (its Request 4: "To compare the
+// property value with an integer, cast `ep/value` to `Edm.Int32`": `cast(ep/value,
+// Edm.Int32) eq 12`); the quoted-value form is for string-typed properties only.
 std::map<std::string, std::string> Backend::sensitive_contacts(const std::string& folder) {
   std::map<std::string, std::string> out;
-  std::string q = "singleValueExtendedProperties/Any(ep: ep/id eq " + odata_quote(kSensitivity) + " and ep/value ne '0')";
+  std::string q =
+      "singleValueExtendedProperties/Any(ep: ep/id eq " + odata_quote(kSensitivity) + " and cast(ep/value, Edm.Int32) ne 0)";
   each_page("/me/contactFolders/" + url_encode(folder) + "/contacts?$filter=" + url_encode(q) + "&$select=id&$expand=" +
                 url_encode("singleValueExtendedProperties($filter=id eq " + odata_quote(kSensitivity) + ")"),
             [&](const json::array& v) {
