@@ -30,6 +30,12 @@ namespace {
 // What an empty text value (DESCRIPTION:) is written as through libical,
 // which drops a property without a value; taken out of the text after.
 constexpr std::string_view kEmptyValue = "X-ACCORD-EMPTY-VALUE-3F1D";
+
+// A text as libical is given it: lines it cannot read, and lines named as a
+// carrier, go through as carriers (kVerbatim); and the text with the carriers
+// libical wrote back as the lines they hold.
+std::string with_carriers(const std::string& text);
+std::string without_carriers(const std::string& text);
 }  // namespace
 
 namespace {
@@ -156,7 +162,7 @@ class Zones {
     if (auto* k = kept.if_contains(name); k && k->is_object())
       if (auto text = str(k->get_object(), "vtimezone"); !text.empty()) {
         if (auto it = parsed_.find(name); it != parsed_.end()) return it->second;
-        CompPtr comp(icalparser_parse_string(text.c_str()));
+        CompPtr comp(icalparser_parse_string(with_carriers(text).c_str()));
         if (comp && icalcomponent_isa(comp.get()) == ICAL_VTIMEZONE_COMPONENT) {
           icaltimezone* z = icaltimezone_new();
           if (icaltimezone_set_component(z, comp.get())) {
@@ -175,7 +181,7 @@ class Zones {
   static void remember(json::object& kept, const std::string& name, const std::string& tzid, icaltimezone* in_file) {
     json::object e{{"tzid", tzid}};
     if (in_file)
-      if (icalcomponent* c = icaltimezone_get_component(in_file)) e["vtimezone"] = take(icalcomponent_as_ical_string_r(c));
+      if (icalcomponent* c = icaltimezone_get_component(in_file)) e["vtimezone"] = without_carriers(take(icalcomponent_as_ical_string_r(c)));
     kept[name] = std::move(e);
   }
   icalcomponent* cal_;
@@ -253,6 +259,26 @@ std::string from_hex(std::string_view h) {
   return out;
 }
 
+std::string fold_lines(const std::vector<std::string>& logical);
+
+std::string without_carriers(const std::string& text) {
+  std::string out;
+  size_t copied = 0;
+  for (const auto& l : lines::content_lines(text, false)) {
+    if (!l.logical.starts_with(kVerbatim) || l.logical.size() <= kVerbatim.size() || l.logical[kVerbatim.size()] != ':')
+      continue;
+    out += text.substr(copied, l.begin - copied) + fold_lines({from_hex(std::string_view(l.logical).substr(kVerbatim.size() + 1))});
+    copied = l.end;
+  }
+  return copied == 0 ? text : out + text.substr(copied);
+}
+
+// Whether a line is named as a carrier (names are case-insensitive). Such a
+// line a file holds already (a received invitation may) is never given to
+// libical as it stands: it goes through as a carrier of its own bytes, so that
+// the writer decodes only carriers the reader or the writer made.
+bool carrier_named(const std::string& logical) { return lines::name_of(logical) == kVerbatim; }
+
 // The line a carrier holds; "" for any other property.
 std::string verbatim_of(icalproperty* p) {
   const char* n = icalproperty_get_property_name(p);
@@ -264,6 +290,7 @@ std::string verbatim_of(icalproperty* p) {
 // Whether libical reads the logical line `line` whole: as a property, with
 // as many parameters as it has (libical drops those it does not know).
 bool libical_reads(const std::string& line) {
+  if (carrier_named(line)) return false;
   icalproperty* p = icalproperty_new_from_string(line.c_str());
   if (!p) return false;
   size_t n = 0;
@@ -836,13 +863,16 @@ std::string with_carriers(const std::string& text) {
     std::string name = lines::name_of(l.logical);
     if (name == "BEGIN") stack.push_back(upper(lines::value_of(l.logical)));
     else if (name == "END" && !stack.empty()) stack.pop_back();
-    if (name == "BEGIN" || name == "END" || stack.empty()) continue;
-    const std::string& in = stack.back();
-    if (in != "VEVENT" && in != "VTODO" && in != "VJOURNAL" && in != "VALARM") continue;
-    if (libical_reads(l.logical)) continue;
-    if (icalproperty* p = icalproperty_new_from_string(l.logical.c_str())) {
-      icalproperty_free(p);
-      if (converted(name)) continue;  // read, some parameter aside
+    if (name == "BEGIN" || name == "END") continue;
+    if (!carrier_named(l.logical)) {  // one is carried wherever it stands
+      if (stack.empty()) continue;
+      const std::string& in = stack.back();
+      if (in != "VEVENT" && in != "VTODO" && in != "VJOURNAL" && in != "VALARM") continue;
+      if (libical_reads(l.logical)) continue;
+      if (icalproperty* p = icalproperty_new_from_string(l.logical.c_str())) {
+        icalproperty_free(p);
+        if (converted(name)) continue;  // read, some parameter aside
+      }
     }
     out += text.substr(copied, l.begin - copied) + verbatim_carrier(l.logical) + "\r\n";
     copied = l.end;
@@ -1365,7 +1395,7 @@ std::string serialize_with(const json::object& obj, Kind kind, const std::string
     std::string text;
     if (auto* k = kept.if_contains(name); k && k->is_object()) text = str(k->get_object(), "vtimezone");
     if (!text.empty()) {
-      if (icalcomponent* vtz = icalparser_parse_string(text.c_str())) {
+      if (icalcomponent* vtz = icalparser_parse_string(with_carriers(text).c_str())) {
         if (icalcomponent_isa(vtz) == ICAL_VTIMEZONE_COMPONENT) icalcomponent_add_component(cal.get(), vtz);
         else icalcomponent_free(vtz);
         continue;

@@ -320,3 +320,49 @@ TEST(RealShapesTest, AnOverrideOfThisAndFutureInstancesKeepsItsRange) {
   std::string b = icalendar::serialize(ev, icalendar::Kind::kEvent, "", {});
   EXPECT_NE(b.find("RECURRENCE-ID;RANGE=THISANDFUTURE:20260119T100000Z"), std::string::npos) << b;
 }
+
+TEST(RealShapesTest, ALineNamedLikeTheCarrierIsKeptAsItWasNeverDecoded) {
+  // X-ACCORD-VERBATIM is the name the reader gives a line libical cannot read
+  // (its bytes in hex); a file or a received invitation may hold a line of
+  // that name already: it is a line like any other, never decoded into lines
+  // (here an alarm and an attachment the file does not have)
+  std::string text = cal(
+      "X-ACCORD-VERBATIM:0D0A4154544143483A68747470733A2F2F6576696C2E6578616D706C652F78\r\n"
+      "BEGIN:VEVENT\r\nUID:v1\r\nDTSTART:20260105T100000Z\r\nSUMMARY:Plain\r\n"
+      "X-ACCORD-VERBATIM:0D0A424547494E3A56414C41524D0D0A414354494F4E3A444953504C4159\r\n"
+      " 0D0A4445534352495054494F4E3A696E6A65637465640D0A545249474745523A2D5054354D0D0A\r\n"
+      " 454E443A56414C41524D\r\n"
+      "x-accord-verbatim:0D0A4154544143483A68747470733A2F2F6576696C2E6578616D706C652F78\r\n"
+      "X-ACCORD-VERBATIM:not hex at all\r\nEND:VEVENT\r\n");
+  auto p = icalendar::parse(text);
+  EXPECT_FALSE(p.object.contains("alerts")) << json::serialize(p.object);
+  EXPECT_EQ(ical_as_is(text), text);
+  json::object ev = through_store(p.object);
+  ev["title"] = "Edited";
+  std::string expected = text;
+  expected.replace(expected.find("SUMMARY:Plain"), 13, "SUMMARY:Edited");
+  EXPECT_EQ(icalendar::rewrite(text, ev, icalendar::Kind::kEvent, ""), expected);
+  // written as a new file: the lines as they were, nothing injected
+  // (names upper case, as jCal's lower-case names are written)
+  std::string b = icalendar::serialize(through_store(p.object), icalendar::Kind::kEvent, "", {});
+  EXPECT_EQ(b.find("VALARM"), std::string::npos) << b;
+  EXPECT_EQ(b.find("ATTACH"), std::string::npos) << b;
+  EXPECT_NE(b.find("X-ACCORD-VERBATIM:not hex at all\r\n"), std::string::npos) << b;
+  EXPECT_EQ(compare::calendars(text, b).kept, compare::calendars(text, b).properties) << b;
+}
+
+TEST(RealShapesTest, ALineNamedLikeTheCarrierInAZoneIsKeptAsItWas) {
+  // the same in a VTIMEZONE the record keeps (a TZID no IANA zone has), which
+  // a new file is written with
+  std::string text = cal(
+      "BEGIN:VTIMEZONE\r\nTZID:Custom Zone\r\n"
+      "X-ACCORD-VERBATIM:0D0A4154544143483A68747470733A2F2F6576696C2E6578616D706C652F78\r\n"
+      "BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0200\r\nEND:STANDARD\r\n"
+      "END:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:z1\r\nDTSTART;TZID=Custom Zone:20260105T100000\r\nSUMMARY:Zoned\r\n"
+      "END:VEVENT\r\n");
+  auto p = icalendar::parse(text);
+  EXPECT_EQ(ical_as_is(text), text);
+  std::string b = icalendar::serialize(through_store(p.object), icalendar::Kind::kEvent, "", {});
+  EXPECT_EQ(b.find("ATTACH"), std::string::npos) << b;
+  EXPECT_NE(b.find("X-ACCORD-VERBATIM:0D0A4154544143483A"), std::string::npos) << b;
+}
