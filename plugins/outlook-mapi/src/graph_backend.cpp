@@ -383,6 +383,9 @@ std::string Backend::read_delta(const char* stream, const json::object& c, bool 
   if (auto* v = c.if_contains("at"); v && v->is_int64() && v->get_int64() >= 0) at = static_cast<size_t>(v->get_int64());
   if (at >= folders.size()) kCursor.expire("it names a folder that is not configured");
   std::string next = str(c, "next");
+  // folders whose link is read to its end and then dropped (graph_mail.cpp)
+  json::array relist;
+  if (auto* r = c.if_contains("relist"); r && r->is_array()) relist = r->get_array();
   bool full = fresh || (c.contains("full") && c.at("full").is_bool() && c.at("full").get_bool());
   const Folder& f = folders[at];
   std::string url = !next.empty() ? next : links.contains(f.id) ? str(links, f.id.c_str()) : f.delta;
@@ -406,14 +409,24 @@ std::string Backend::read_delta(const char* stream, const json::object& c, bool 
     batch.more = true;
   } else {
     if (dl.empty()) throw failure(ACCORD_ERROR, "GET", url, a, "Graph gave neither a next page nor a delta link");
-    links[f.id] = dl;
-    if (at + 1 < folders.size()) {
-      nc["at"] = at + 1;
+    if (auto it = std::find(relist.begin(), relist.end(), json::value(f.id)); it != relist.end()) {
+      // an old link read to its end (a mail folder renamed, graph_mail.cpp):
+      // its deletes told, the folder again from its first delta round
+      relist.erase(it);
+      links.erase(f.id);
+      nc["at"] = at;
       batch.more = true;
+    } else {
+      links[f.id] = dl;
+      if (at + 1 < folders.size()) {
+        nc["at"] = at + 1;
+        batch.more = true;
+      }
     }
   }
   if (batch.more && full) nc["full"] = true;
   nc["links"] = std::move(links);
+  if (!relist.empty()) nc["relist"] = std::move(relist);
   for (const auto& [k, v] : extra) nc[k] = v;
   batch.cursor = kCursor.write(nc);
   return batch.serialize();

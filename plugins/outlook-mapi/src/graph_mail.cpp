@@ -180,22 +180,25 @@ std::string Backend::read_messages(const json::object& c, bool fresh) {
     return std::any_of(folders.begin(), folders.end(), [&](const Folder& f) { return f.id == id; });
   };
   // A folder renamed or moved in Outlook (its path changed since the cursor
-  // was written, itself or a folder above it): its delta link is dropped, so
-  // that this round lists its messages again, each with its new mailbox
+  // was written, itself or a folder above it): its old delta link is read to
+  // its end first (it holds the @removed of messages deleted there since the
+  // last round, which a fresh listing never tells), then read_delta drops the
+  // link (the cursor's "relist") and lists the folder afresh, each message
+  // with its new mailbox (the engine keeps the later copy of an id read twice)
   json::object cur = c;
   json::object paths;
   for (const MailFolder& m : mail_tree())
     if (m.synced) paths[m.id] = m.path;
   if (auto* was = c.if_contains("paths"); was && was->is_object() && !fresh && !c.contains("at") && !c.contains("next")) {
-    json::object links;
-    if (auto* l = c.if_contains("links"); l && l->is_object()) links = l->get_object();
+    json::array relist;
+    const json::value* links = c.if_contains("links");
     for (const auto& [id, path] : paths)
       if (auto* old = was->get_object().if_contains(id); old && *old != path) {
         host_.log(ACCORD_LOG_INFO, "mail folder \"" + std::string(old->is_string() ? old->get_string() : "") + "\" is now \"" +
                                        std::string(path.get_string()) + "\" in Outlook: its messages are listed again");
-        links.erase(id);
+        if (links && links->is_object() && links->get_object().contains(id)) relist.push_back(json::value(id));
       }
-    cur["links"] = std::move(links);
+    cur["relist"] = std::move(relist);
   }
   return read_delta("message", cur, fresh, folders, [&](const json::array& items, bool full) {
     json::array records;
