@@ -1009,6 +1009,22 @@ struct Writer {
     return line;
   }
 
+  // The instance a kept RECURRENCE-ID (jCal) names, as an override's key:
+  // local time in the series' zone `tz` (the reader's keying, parse()).
+  std::string instance_of(const json::array& rid, const std::string& tz, bool date_only) {
+    if (rid.size() < 4 || !rid[3].is_string()) return "";
+    DateTime d = date_time(std::string(rid[3].get_string()));
+    if (d.date_only || date_only) return d.local;
+    std::string tzid;
+    if (rid[1].is_object()) tzid = str(rid[1].get_object(), "tzid");
+    icaltimezone* series = zones.for_name(tz, kept);
+    icaltimezone* from = d.utc              ? icaltimezone_get_utc_timezone()
+                         : tzid.empty()     ? nullptr
+                         : tzid == tzid_for(tz) ? series
+                                            : zones.from_tzid(tzid, nullptr).zone;
+    return from && series && from != series ? local_in(instant(d.local, from), series) : d.local;
+  }
+
   void fill(icalcomponent* c, const json::object& o, Kind kind) {
     std::string tz = str(o, "timeZone");
     bool date_only = o.contains("showWithoutTime") && o.at("showWithoutTime").is_bool() && o.at("showWithoutTime").get_bool();
@@ -1381,12 +1397,30 @@ std::string serialize_with(const json::object& obj, Kind kind, const std::string
         if (v.is_null()) merged.erase(k);
         else merged[k] = v;
       }
-      // a RECURRENCE-ID kept as it was (RANGE=THISANDFUTURE) is in iCalProps
-      bool kept_rid = false;
-      if (auto* ip = merged.if_contains("iCalProps"); ip && ip->is_array())
-        for (const auto& pv : ip->get_array())
-          kept_rid = kept_rid || (pv.is_array() && !pv.get_array().empty() && pv.get_array()[0] == "recurrence-id");
-      if (!kept_rid) add_line(oc, w.time_line("RECURRENCE-ID", std::string(when), tz, date_only));
+      // a RECURRENCE-ID kept as it was (RANGE=THISANDFUTURE) is in iCalProps:
+      // written while it names the override's key, else the key's line with
+      // the range (the key moved: the kept line would change other instances)
+      bool kept_rid = false, ranged = false;
+      if (auto* ip = merged.if_contains("iCalProps"); ip && ip->is_array()) {
+        json::array& props = ip->as_array();
+        for (auto it = props.begin(); it != props.end();) {
+          if (!it->is_array() || it->get_array().empty() || it->get_array()[0] != "recurrence-id") {
+            ++it;
+            continue;
+          }
+          const json::array& rid = it->get_array();
+          ranged = ranged || (rid.size() > 1 && rid[1].is_object() && !str(rid[1].get_object(), "range").empty());
+          if (!kept_rid && w.instance_of(rid, tz, date_only) == when) {
+            kept_rid = true;
+            ++it;
+          } else {
+            it = props.erase(it);
+          }
+        }
+      }
+      if (!kept_rid)
+        add_line(oc, w.time_line(ranged ? "RECURRENCE-ID;RANGE=THISANDFUTURE" : "RECURRENCE-ID", std::string(when), tz,
+                                 date_only));
       w.fill(oc, merged, kind);
       comps.push_back(oc);
     }

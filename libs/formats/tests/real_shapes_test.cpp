@@ -366,3 +366,33 @@ TEST(RealShapesTest, ALineNamedLikeTheCarrierInAZoneIsKeptAsItWas) {
   EXPECT_EQ(b.find("ATTACH"), std::string::npos) << b;
   EXPECT_NE(b.find("X-ACCORD-VERBATIM:0D0A4154544143483A"), std::string::npos) << b;
 }
+
+TEST(RealShapesTest, AThisAndFutureOverrideMovedToAnotherInstanceIsWrittenAtItsKey) {
+  // the kept RECURRENCE-ID;RANGE=THISANDFUTURE line is the override's only
+  // while it names the override's key: a record whose key moved (a source
+  // that keeps iCalProps and re-bases keys) is written at its key, its range kept
+  std::string text = cal(
+      "BEGIN:VEVENT\r\nUID:s1\r\nDTSTART:20260105T100000Z\r\nDTEND:20260105T110000Z\r\nRRULE:FREQ=WEEKLY;COUNT=10\r\n"
+      "SUMMARY:Series\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:s1\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20260119T100000Z\r\n"
+      "DTSTART:20260119T120000Z\r\nDTEND:20260119T130000Z\r\nSUMMARY:Series moved\r\nEND:VEVENT\r\n");
+  json::object ev = through_store(icalendar::parse(text).object);
+  json::object& ov = ev.at("recurrenceOverrides").as_object();
+  ASSERT_TRUE(ov.contains("2026-01-19T10:00:00")) << json::serialize(ev);
+  json::value patch = ov.at("2026-01-19T10:00:00");
+  ov.erase("2026-01-19T10:00:00");
+  patch.as_object()["start"] = "2026-01-26T12:00:00";
+  ov["2026-01-26T10:00:00"] = patch;
+  std::string b = icalendar::serialize(ev, icalendar::Kind::kEvent, "", {});
+  EXPECT_NE(b.find("RECURRENCE-ID;RANGE=THISANDFUTURE:20260126T100000Z\r\n"), std::string::npos) << b;
+  EXPECT_EQ(b.find("20260119T100000Z"), std::string::npos) << b;
+  // one kept in another zone than the series' names the same instance: as it was
+  std::string zoned = cal(
+      "BEGIN:VEVENT\r\nUID:s2\r\nDTSTART;TZID=Europe/Berlin:20260105T100000\r\nRRULE:FREQ=WEEKLY;COUNT=10\r\n"
+      "SUMMARY:Series\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:s2\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20260119T090000Z\r\n"
+      "DTSTART;TZID=Europe/Berlin:20260119T120000\r\nSUMMARY:Series moved\r\nEND:VEVENT\r\n");
+  json::object zev = through_store(icalendar::parse(zoned).object);
+  EXPECT_TRUE(zev.at("recurrenceOverrides").as_object().contains("2026-01-19T10:00:00")) << json::serialize(zev);
+  std::string zb = icalendar::serialize(zev, icalendar::Kind::kEvent, "", {});
+  EXPECT_NE(zb.find("RECURRENCE-ID;RANGE=THISANDFUTURE:20260119T090000Z\r\n"), std::string::npos) << zb;
+  EXPECT_EQ(ical_as_is(zoned), zoned);
+}
