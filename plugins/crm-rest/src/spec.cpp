@@ -235,9 +235,10 @@ StreamSpec parse_stream(const std::string& name, const At& s) {
   t.tombstone_min_window_s = static_cast<int64_t>(tomb.num("min_window_seconds", 0));
   t.tombstone_covered = tomb.str("covered");
 
-  // every request but a create may be sent again after a lost answer
+  // every request but a create may be sent again after a lost answer (an
+  // upload sent again leaves at most a file no message refers to)
   for (Request* r : {&t.list, &t.changes, &t.changes_fallback, &t.tombstones, &t.get, &t.update, &t.del, &t.lookup, &t.upsert,
-                     &t.batch.upsert.req, &t.batch.update.req, &t.batch.del.req, &t.batch.read.req})
+                     &t.upload, &t.batch.upsert.req, &t.batch.update.req, &t.batch.del.req, &t.batch.read.req})
     r->idempotent = true;
 
   t.external_id = s.str("external_id");
