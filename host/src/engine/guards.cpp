@@ -34,18 +34,23 @@ GuardVerdict guard_verdict(const PerSide<SideWrites>& sides, const Guards& guard
                 (w.deletes == 1 ? std::string("the only record") : "all " + count_of(w.deletes, "record")) + " on the " +
                 side_name(t) + " side and leave it with none",
             std::string("check that the ") + side_name(other(t)) + " side's configuration points where it should");
-    auto share = [&](long n, long of, double max, const char* what, const char* name) {
+    auto share = [&](long n, long of, double max, const char* what, const char* name, std::string also = "") {
       if (of <= guards.min_records || n <= max * static_cast<double>(of)) return;
       guard(name,
             std::to_string(n) + " " + what + " of " + count_of(of, "record") +
                 (std::string_view(name) == "creates" ? " linked to nothing" : "") + " on the " + side_name(t) +
-                " side is more than the guard allows (" + std::to_string(static_cast<int>(max * 100)) + "%)",
+                " side is more than the guard allows (" + std::to_string(static_cast<int>(max * 100)) + "%)" + also,
             "look at the plan");
     };
     share(w.deletes, w.live, guards.max_delete_share, "deletes", "deletes");
-    // a move (a folder renamed moves each of its messages) changes where a
-    // record sits, not what it holds: only edits count against this guard
-    share(w.updates - w.moves, w.live, guards.max_update_share, "updates", "updates");
+    // A move (an update of only the placement fields) counts as an update:
+    // a folder renamed moves each of its messages, but so does a mailbox
+    // emptied into Trash or a filter filing everything into Junk, which no
+    // guard would see otherwise. The refusal says how many only move.
+    share(w.updates, w.live, guards.max_update_share, "updates", "updates",
+          w.moves ? " (" + std::to_string(w.moves) + " of them only move records to another place: a folder renamed, "
+                                                      "or emptied into another)"
+                  : "");
     // Creating more than half again of the records a side holds that are
     // linked to nothing is how duplicates look (a match key that never
     // matches, the wrong store); records already linked (a first sync
