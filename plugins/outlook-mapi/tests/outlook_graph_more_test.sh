@@ -149,6 +149,13 @@ nothing every-calendar-after-edits-nothing-to-do
 # keeps private items out, and written with its sensitivity to another mailbox
 api POST /me/contactFolders/contacts/contacts '{"givenName": "Pat", "surname": "Open", "emailAddresses": [{"address": "pat@example.org"}]}' > c1.out
 api POST /me/contactFolders/contacts/contacts '{"givenName": "Sam", "surname": "Secret", "emailAddresses": [{"address": "sam@example.org"}], "singleValueExtendedProperties": [{"id": "Integer 0x0036", "value": "2"}]}' > c2.out
+# the fake compares an Integer property's value only through a cast (singlevaluelegacyextendedproperty-get.md)
+epq() { api GET "/me/contactFolders/contacts/contacts?\$select=id&\$filter=$(node -e 'console.log(encodeURIComponent(process.argv[1]))' "$1")"; }
+[ "$(epq "singleValueExtendedProperties/Any(ep: ep/id eq 'Integer 0x0036' and ep/value ne '0')" | node -e 'const b=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(b.error?b.error.code:"ok")')" = ErrorInvalidUrlQueryFilter ] \
+  && [ "$(epq "singleValueExtendedProperties/Any(ep: ep/id eq 'String 0x3001' and cast(ep/value, Edm.Int32) eq 1)" | node -e 'const b=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(b.error?b.error.code:"ok")')" = ErrorInvalidUrlQueryFilter ] \
+  && [ "$(epq "singleValueExtendedProperties/Any(ep: ep/id eq 'Integer 0x0036' and cast(ep/value, Edm.Int32) ge 2)" | node -e 'const b=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log((b.value||[]).map(c=>c.id).join())')" = \
+       "$(node -e 'console.log(JSON.parse(require("fs").readFileSync("c2.out","utf8")).id)')" ] \
+  && ok fake-casts-integer-property-filters || bad fake-casts-integer-property-filters "$(epq "singleValueExtendedProperties/Any(ep: ep/id eq 'Integer 0x0036' and ep/value ne '0')")"
 mkdir -p book
 cat > b.json <<JSON
 {"name": "outlook-contacts-private", "state": "bstate.sqlite",
