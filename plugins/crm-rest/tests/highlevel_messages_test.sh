@@ -163,7 +163,8 @@ seven = [("part%d.pdf" % i, bytes([i]) * (100 + i)) for i in range(7)]
 same = [("image001.png", b"\x89PNG first"), ("image001.png", b"\x89PNG second"), ("IMAGE001.png", b"\x89PNG third")]
 big = [("small.pdf", b"%PDF small"), ("big.pdf", b"\0" * 5000001)]
 typed = [("a.pdf", b"%PDF a"), ("b.exe", b"MZ"), ("c.txt", b"c")]
-for mid, files in [("att6@mail.example", seven), ("att7@mail.example", same), ("att8@mail.example", big), ("att9@mail.example", typed)]:
+for mid, files in [("att6@mail.example", seven), ("att7@mail.example", same), ("att8@mail.example", big), ("att9@mail.example", typed),
+                   ("att10@mail.example", [("lost.pdf", b"%PDF lost")])]:
     open("ops-" + mid + ".json", "w").write(json.dumps([message(mid, files)]))
 PY
 sed -i "s/\"ANN\"/\"$ann\"/" ops-att*.json
@@ -231,6 +232,12 @@ op10=$(printf '%s' "$op" | sed 's/m9@/m10@/; s/k9/k10/')
 out=$($call "$plugin" "$cfg" message apply "$op10" 2>>peer.err); printf '%s\n' "$out" >> all.out
 [ "$(kids "d.emails.filter(e=>e.altId==='m10@mail.example').length")" = 1 ] && printf '%s' "$out" | grep -q '"status":"ok"' \
   && ok lost-answer-found-by-altid || bad lost-answer-found-by-altid "$out"
+# an upload whose answer is lost is sent again at once (a second upload
+# harms nothing): the message is logged with its attachment in the same run
+curl -s -XPOST -d '{"drop_answer_after_commit": 1, "method": "POST", "path": "/conversations/messages/upload"}' "$base/__fault" > /dev/null
+out=$($call "$plugin" "$cfg" message apply @ops-att10@mail.example.json 2>>peer.err); printf '%s\n' "$out" >> all.out
+r=$(check_files att10@mail.example 1 2>&1) && grep -q '"status":"ok"' <<<"$out" && ok lost-upload-answer-sent-again \
+  || bad lost-upload-answer-sent-again "$r" "$out"
 
 # -- sent by HighLevel (message_send: SendMessageBodyDto, type Email), a reply in the thread
 sops='[{"op": "create", "idempotency_key": "s1", "data": {"messageId": ["s1@mail.example"], "inReplyTo": ["m1@mail.example"],
