@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <poll.h>
 #include <unistd.h>
@@ -101,4 +102,26 @@ TEST(FileWatchTest, AChangeCountsForItsKeyButNotUnderAnIgnoredPath) {
 }
 
 }  // namespace
+// A daemon's memory of file states: a file renamed at each flag change
+// (Maildir) leaves a gone path behind every time; they were kept for ever
+// (found in review). Gone paths are forgotten past kKnownMax; paths that
+// exist are kept, and a change is still told from no change.
+TEST(FileWatchTest, GonePathsAreForgottenAndTheMapStaysBounded) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("accord-known-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string kept = (dir / "kept").string();
+  std::ofstream(kept) << "a";
+  std::map<std::string, FileSig> known;
+  EXPECT_TRUE(moved(known, kept));
+  EXPECT_FALSE(moved(known, kept));
+  for (size_t k = 0; k < 3 * kKnownMax; ++k) moved(known, (dir / ("gone:2," + std::to_string(k))).string());
+  EXPECT_LE(known.size(), kKnownMax + 1);
+  EXPECT_TRUE(known.contains(kept));
+  EXPECT_FALSE(moved(known, kept));
+  std::ofstream(kept, std::ios::app) << "b";
+  EXPECT_TRUE(moved(known, kept));
+  fs::remove_all(dir);
+}
+
 }  // namespace accord::daemon

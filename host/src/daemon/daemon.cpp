@@ -516,17 +516,6 @@ void Daemon::write_views() {
       log_.warn(pipe->p.name, "cannot write " + view_file(pipe->p.state_path).string() + " (accord status will not show the daemon)");
 }
 
-// Whether `path` is not as `known` last had it (and notes what it is now).
-bool moved(std::map<std::string, FileSig>& known, const std::string& path) {
-  if (path.empty()) return true;  // events were lost: changed, for all anyone knows
-  FileSig now = file_sig(path);
-  auto [it, fresh] = known.try_emplace(path, now);
-  if (fresh) return true;
-  bool differs = !(it->second == now);
-  it->second = now;
-  return differs;
-}
-
 void Daemon::on_changes(const FileWatch::Changes& changes) {
   for (const auto& [key, paths] : changes) {
     size_t k = static_cast<size_t>(key);

@@ -30,6 +30,16 @@ FileSig file_sig(const std::string& path) {
                  static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
 }
 
+bool moved(std::map<std::string, FileSig>& known, const std::string& path) {
+  if (path.empty()) return true;
+  FileSig now = file_sig(path);
+  auto [it, fresh] = known.try_emplace(path, now);
+  bool differs = fresh || !(it->second == now);
+  it->second = now;
+  if (known.size() > kKnownMax) std::erase_if(known, [](const auto& kv) { return !kv.second.exists; });
+  return differs;
+}
+
 FileWatch::FileWatch() : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
 
 FileWatch::~FileWatch() {
