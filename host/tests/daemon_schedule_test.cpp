@@ -112,12 +112,12 @@ TEST(FileWatchTest, GonePathsAreForgottenAndTheMapStaysBounded) {
   fs::create_directories(dir);
   std::string kept = (dir / "kept").string();
   std::ofstream(kept) << "a";
-  std::map<std::string, FileSig> known;
+  KnownFiles known;
   EXPECT_TRUE(moved(known, kept));
   EXPECT_FALSE(moved(known, kept));
   for (size_t k = 0; k < 3 * kKnownMax; ++k) moved(known, (dir / ("gone:2," + std::to_string(k))).string());
-  EXPECT_LE(known.size(), kKnownMax + 1);
-  EXPECT_TRUE(known.contains(kept));
+  EXPECT_LE(known.sigs.size(), kKnownMax + 1);
+  EXPECT_TRUE(known.sigs.contains(kept));
   EXPECT_FALSE(moved(known, kept));
   std::ofstream(kept, std::ios::app) << "b";
   EXPECT_TRUE(moved(known, kept));

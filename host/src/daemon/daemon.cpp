@@ -150,7 +150,7 @@ struct Pair {
   // the watched paths as the daemon last accounted for them (after a run
   // ended, or when an event was taken), and those changed while its
   // pipeline ran, judged when the run ends
-  std::map<std::string, FileSig> known;
+  KnownFiles known;
   std::set<std::string> during;
   std::string last_status, last_error, last_error_status, last_finished;
   json::array push, watch;  // the sides ("left", "right") that start a run

@@ -2,6 +2,7 @@
 // inotify over the connectors' paths (file_watch.hpp).
 #include "daemon/file_watch.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -30,13 +31,16 @@ FileSig file_sig(const std::string& path) {
                  static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
 }
 
-bool moved(std::map<std::string, FileSig>& known, const std::string& path) {
+bool moved(KnownFiles& known, const std::string& path) {
   if (path.empty()) return true;
   FileSig now = file_sig(path);
-  auto [it, fresh] = known.try_emplace(path, now);
+  auto [it, fresh] = known.sigs.try_emplace(path, now);
   bool differs = fresh || !(it->second == now);
   it->second = now;
-  if (known.size() > kKnownMax) std::erase_if(known, [](const auto& kv) { return !kv.second.exists; });
+  if (known.sigs.size() > known.prune_at) {
+    std::erase_if(known.sigs, [](const auto& kv) { return !kv.second.exists; });
+    known.prune_at = std::max(kKnownMax, 2 * known.sigs.size());
+  }
   return differs;
 }
 

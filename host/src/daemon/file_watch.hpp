@@ -26,13 +26,20 @@ struct FileSig {
   bool operator==(const FileSig&) const = default;
 };
 FileSig file_sig(const std::string& path);
-// Whether `path` is not as `known` last had it, noting what it is now (""
-// : events were lost, so changed). Paths that are gone are forgotten once
-// `known` holds more than kKnownMax entries (a Maildir renames a file at
-// each flag change: a daemon's map would otherwise grow for ever); a path
-// forgotten and reported again counts as changed (one more look at most).
+// What a pair's paths were when last looked at. Paths that are gone are
+// forgotten once `sigs` outgrows `prune_at` (a Maildir renames a file at
+// each flag change: the map would otherwise grow for ever); the next
+// threshold is twice what is left, so a folder of many live files is not
+// scanned at every event. A path forgotten and reported again counts as
+// changed (one more look at most).
 inline constexpr size_t kKnownMax = 4096;
-bool moved(std::map<std::string, FileSig>& known, const std::string& path);
+struct KnownFiles {
+  std::map<std::string, FileSig> sigs;
+  size_t prune_at = kKnownMax;
+};
+// Whether `path` is not as `known` last had it, noting what it is now (""
+// : events were lost, so changed).
+bool moved(KnownFiles& known, const std::string& path);
 
 class FileWatch {
  public:
