@@ -30,6 +30,29 @@
 //     PATCH  …/composite/sobjects/Obj/Accord_Id__c   upsert (results carry created)
 //     DELETE …/composite/sobjects?ids=a,b       delete
 //     GET    …/composite/sobjects/Obj?ids=a,b&fields=F,G   read (null where not found)
+//   allOrNone true on a collection create rolls every record back when one fails (the others answer
+//   ALL_OR_NONE_OPERATION_ROLLED_BACK)
+//   POST …/composite                       "Composite" (Send Multiple Requests Using Composite): up to 25
+//                                          subrequests {method, url, referenceId, body}, "@{ref.field}" in a
+//                                          later url or body takes an earlier answer's field; allOrNone true
+//                                          rolls back every subrequest when one fails (that one answers its
+//                                          error array, the others 400 PROCESSING_HALTED); one request
+//                                          counted; answers 200 {compositeResponse: [{body, httpHeaders,
+//                                          httpStatusCode, referenceId}]}; a subrequest without referenceId,
+//                                          or more than 25, refuses the whole request (400)
+// Enhanced Email (Object Reference: EmailMessage, EmailMessageRelation):
+//   EmailMessage: Status a restricted picklist "0".."5" (not nillable: required on create);
+//   HasAttachment read only; update() only while Status is "5" (Draft), else only
+//   IsExternallyVisible (the page does not name the error: 400 INVALID_FIELD_FOR_INSERT_UPDATE
+//   here); ReplyToEmailMessageId must name an EmailMessage; the field lengths of the field
+//   reference (Subject 3000, TextBody/HtmlBody 131072, Headers 32000, addresses 4000: STRING_TOO_LONG).
+//   EmailMessageRelation: EmailMessageId and RelationType (restricted picklist FromAddress, ToAddress,
+//   CcAddress, BccAddress) required; RelationId a Contact, Lead or User (else
+//   INVALID_CROSS_REFERENCE_KEY); RelationAddress, when not set, auto-populated from RelationId;
+//   RelationObjectType read only, set from RelationId. SOQL on EmailMessage may select its relations
+//   by the subquery (SELECT f… FROM EmailMessageRelations) (null when none, else {totalSize, done,
+//   records}) and filter WHERE MessageIdentifier IN ('…', …) (SOQL quoted-string escapes).
+//   User: read only here (POST /__create makes one).
 // A field the object does not have answers 400 INVALID_FIELD, a system
 // field INVALID_FIELD_FOR_INSERT_UPDATE (see orgFields).
 // Errors are arrays of {message, errorCode}: 401 INVALID_SESSION_ID,
@@ -41,6 +64,7 @@
 //                    "poison": "LastName"}  (a write of a record with that LastName fails: 500 alone, an error item in a collection)
 //   GET  /__stats → {requests, over_limit (refused past the daily limit), api_usage, api_limit}
 //   GET  /__dump → every live record; POST /__edit {object, id, fields} edits as a user would; POST /__delete {object, id}
+//   POST /__create {object, fields} → {id}: a record made as a user would (a User, a Contact)
 //
 // Usage: SF_CLIENT_ID=… SF_CLIENT_SECRET=… SF_REFRESH_TOKEN=… node salesforce_fake.js → prints "port N".
 'use strict';
@@ -51,8 +75,10 @@ const V = '/services/data/v59.0';
 const clientId = process.env.SF_CLIENT_ID || 'client';
 const clientSecret = process.env.SF_CLIENT_SECRET || 'secret';
 const refreshToken = process.env.SF_REFRESH_TOKEN || 'refresh';
-const prefixes = {Contact: '003', Lead: '00Q', Account: '001', Event: '00U', Task: '00T'};
-const required = {Contact: ['LastName'], Lead: ['LastName', 'Company']};  // as an org's defaults
+const prefixes = {Contact: '003', Lead: '00Q', Account: '001', Event: '00U', Task: '00T', User: '005',
+                  EmailMessage: '02s', EmailMessageRelation: '0PJ'};
+const required = {Contact: ['LastName'], Lead: ['LastName', 'Company'],  // as an org's defaults
+                  EmailMessage: ['Status'], EmailMessageRelation: ['EmailMessageId', 'RelationType']};
 // The org's fields of each object (its standard fields the profile reads,
 // and the Accord_Id__c external id): a write naming another answers 400
 // INVALID_FIELD "No such column 'X' on sobject of type Obj", as a SOQL query
@@ -65,7 +91,62 @@ const orgFields = {
   Lead: ['FirstName', 'LastName', 'Company', 'Email', 'Phone', 'Status', 'LeadSource'],
   Account: ['Name', 'Website', 'Phone', 'Industry', 'BillingCity', 'BillingCountry'],
   Event: ['Subject', 'StartDateTime', 'EndDateTime', 'Location', 'Description'],
-  Task: ['Subject', 'ActivityDate', 'Status', 'Description']};
+  Task: ['Subject', 'ActivityDate', 'Status', 'Description'],
+  User: ['FirstName', 'LastName', 'Email', 'IsActive'],
+  EmailMessage: ['Subject', 'TextBody', 'HtmlBody', 'Headers', 'FromAddress', 'FromName', 'ToAddress', 'CcAddress',
+                 'BccAddress', 'MessageDate', 'Status', 'Incoming', 'MessageIdentifier', 'ThreadIdentifier',
+                 'ReplyToEmailMessageId', 'RelatedToId', 'ParentId', 'IsExternallyVisible', 'HasAttachment'],
+  EmailMessageRelation: ['EmailMessageId', 'RelationId', 'RelationType', 'RelationAddress', 'RelationObjectType']};
+// fields the API reads but never writes (Properties without Create or Update)
+const readOnly = {EmailMessage: ['HasAttachment'], EmailMessageRelation: ['RelationObjectType'],
+                  User: ['FirstName', 'LastName', 'Email', 'IsActive']};
+const picklists = {EmailMessage: {Status: ['0', '1', '2', '3', '4', '5']},
+                   EmailMessageRelation: {RelationType: ['FromAddress', 'ToAddress', 'CcAddress', 'BccAddress']}};
+const lengths = {EmailMessage: {Subject: 3000, TextBody: 131072, HtmlBody: 131072, Headers: 32000, FromAddress: 1000,
+                                FromName: 1000, ToAddress: 4000, CcAddress: 4000, BccAddress: 4000},
+                 EmailMessageRelation: {RelationAddress: 255}};
+// An Enhanced Email record's own rules, on a create (cur null) or an update:
+// [code, message, field] or null. Sets what Salesforce sets (RelationAddress, RelationObjectType).
+function emailRules(obj, rec, cur) {
+  for (const k of Object.keys(rec)) {
+    if ((readOnly[obj] || []).includes(k)) return ['INVALID_FIELD_FOR_INSERT_UPDATE', 'Unable to create/update fields: ' + k, k];
+    const pl = (picklists[obj] || {})[k];
+    if (pl && !pl.includes(String(rec[k]))) return ['INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', k + ': bad value for restricted picklist field: ' + rec[k], k];
+    const max = (lengths[obj] || {})[k];
+    if (max && typeof rec[k] === 'string' && [...rec[k]].length > max)
+      return ['STRING_TOO_LONG', k + ': data value too large: (max length=' + max + ')', k];
+  }
+  if (obj === 'EmailMessage') {
+    if (cur && cur.Status !== '5' && Object.keys(rec).some(k => k !== 'IsExternallyVisible' && k !== 'attributes' && k !== 'Id'))
+      return ['INVALID_FIELD_FOR_INSERT_UPDATE', 'an email message that is not a draft takes no update but IsExternallyVisible', 'Status'];
+    if (rec.ReplyToEmailMessageId && !table('EmailMessage').has(rec.ReplyToEmailMessageId))
+      return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', 'ReplyToEmailMessageId'];
+  }
+  if (obj === 'EmailMessageRelation') {
+    if (cur) return ['INVALID_FIELD_FOR_INSERT_UPDATE', 'Unable to create/update fields: EmailMessageId', 'EmailMessageId'];
+    if (rec.EmailMessageId && !table('EmailMessage').has(rec.EmailMessageId))
+      return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', 'EmailMessageId'];
+    if (rec.RelationId) {
+      const o = ['Contact', 'Lead', 'User'].find(x => table(x).has(rec.RelationId));
+      if (!o) return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', 'RelationId'];
+      rec.RelationObjectType = o;
+      if (!rec.RelationAddress) rec.RelationAddress = table(o).get(rec.RelationId).Email || null;
+    }
+  }
+  return null;
+}
+// The whole org, to roll back a transaction (allOrNone) to.
+function snapshot() {
+  return JSON.stringify({store: Object.entries(store).map(([o, m]) => [o, [...m.entries()]]), deleted, idSeq});
+}
+function restore(snap) {
+  const s = JSON.parse(snap);
+  for (const k of Object.keys(store)) delete store[k];
+  for (const [o, entries] of s.store) store[o] = new Map(entries);
+  deleted.length = 0;
+  deleted.push(...s.deleted);
+  idSeq = s.idSeq;
+}
 function fieldError(obj, rec, idAllowed) {
   const known = orgFields[obj];
   if (!known) return null;
@@ -115,6 +196,24 @@ function project(rec, fields, obj) {
   for (const f of fields) out[f] = rec[f] === undefined ? null : rec[f];
   return out;
 }
+// A SOQL list of quoted strings ('a', 'b\'c'): the values, or null when it is not one.
+function soqlStrings(text) {
+  const out = [];
+  const re = /\s*'((?:[^'\\]|\\.)*)'\s*(,|$)/y;
+  let m, at = 0;
+  while (at < text.length && (m = re.exec(text))) {
+    out.push(m[1].replace(/\\(.)/g, (a, c) => ({n: '\n', r: '\r', t: '\t'})[c] || c));
+    at = re.lastIndex;
+    if (m[2] === '') break;
+  }
+  return at >= text.length && out.length ? out : null;
+}
+// An EmailMessage with its relations as a subquery answers them: null when none.
+function withRelations(r, fields) {
+  const rels = [...table('EmailMessageRelation').values()].filter(x => x.EmailMessageId === r.Id);
+  const sub = rels.length ? {totalSize: rels.length, done: true, records: rels.map(x => project(x, fields, 'EmailMessageRelation'))} : null;
+  return Object.assign({}, r, {EmailMessageRelations: sub});
+}
 function full(rec, obj) { return Object.assign({attributes: {type: obj, url: V + '/sobjects/' + obj + '/' + rec.Id}}, rec); }
 function writable(body) {
   const b = Object.assign({}, body);
@@ -133,7 +232,7 @@ function page(res, loc) {
 }
 function ms(t) { return Date.parse(String(t).replace(/\+0000$/, 'Z')); }
 
-function handle(req, res, raw) {
+function handle(req, res, raw, inner) {
   const url = new URL(req.url, 'http://x');
   const p = url.pathname;
   if (p === '/__control') {
@@ -149,6 +248,12 @@ function handle(req, res, raw) {
     const out = {};
     for (const [o, m] of Object.entries(store)) out[o] = [...m.values()];
     return send(res, 200, out);
+  }
+  if (p === '/__create') {
+    const c = JSON.parse(raw);
+    const id = newId(c.object);
+    table(c.object).set(id, Object.assign({}, c.fields, {Id: id, SystemModstamp: stamp()}));
+    return send(res, 200, {id});
   }
   if (p === '/__edit' || p === '/__delete') {
     const c = JSON.parse(raw);
@@ -169,6 +274,7 @@ function handle(req, res, raw) {
   }
   const auth = bearer(req);
   if (!tokens.has(auth)) return err(res, 401, 'INVALID_SESSION_ID', 'Session expired or invalid');
+  if (inner) return route(req, res, raw, url, p);
   requests++;
   if (apiUsage >= apiLimit) {
     overLimit++;
@@ -179,8 +285,13 @@ function handle(req, res, raw) {
     limitExceeded--;
     return err(res, 403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
   }
+  return route(req, res, raw, url, p);
+}
+
+function route(req, res, raw, url, p) {
   if (!p.startsWith(V + '/')) return err(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
   const parts = p.slice(V.length + 1).split('/').filter(Boolean);
+  if (parts[0] === 'composite' && parts.length === 1 && req.method === 'POST') return composite(req, res, raw);
 
   // "Execute a SOQL Query": nextRecordsUrl locators live two days
   if (parts[0] === 'query' && parts.length === 2 && req.method === 'GET') {
@@ -190,19 +301,38 @@ function handle(req, res, raw) {
     return page(res, parts[1]);
   }
   if (parts[0] === 'query' && req.method === 'GET') {
-    const q = url.searchParams.get('q') || '';
-    const m = q.match(/^SELECT (.+) FROM (\w+)(?: WHERE SystemModstamp >= (\S+))? ORDER BY SystemModstamp, Id$/);
+    let q = url.searchParams.get('q') || '';
+    // a child relationship's subquery in the SELECT list: EmailMessage's EmailMessageRelations
+    let child = null;
+    q = q.replace(/\(SELECT ([^()]+) FROM (\w+)\)/, (all, f, rel) => {
+      child = {fields: f.split(',').map(x => x.trim()), rel};
+      return '__CHILD__';
+    });
+    const m = q.match(/^SELECT (.+) FROM (\w+)(?: WHERE (?:SystemModstamp >= (\S+)|MessageIdentifier IN \((.+)\)))? ORDER BY SystemModstamp, Id$/);
     if (!m) return err(res, 400, 'MALFORMED_QUERY', 'unexpected SOQL: ' + q);
     const fields = m[1].split(',').map(s => s.trim());
-    const unknown = orgFields[m[2]] && fields.find(f => !system.includes(f) && f !== 'Accord_Id__c' && !orgFields[m[2]].includes(f));
+    const unknown = orgFields[m[2]] && fields.find(f => f !== '__CHILD__' && !system.includes(f) && f !== 'Accord_Id__c' && !orgFields[m[2]].includes(f));
     if (unknown) return err(res, 400, 'INVALID_FIELD', "No such column '" + unknown + "' on entity '" + m[2] + "'.");
+    if (child) {
+      if (m[2] !== 'EmailMessage' || child.rel !== 'EmailMessageRelations')
+        return err(res, 400, 'INVALID_TYPE', "Didn't understand relationship '" + child.rel + "' in FROM part of query call.");
+      const bad = child.fields.find(f => !system.includes(f) && !orgFields.EmailMessageRelation.includes(f));
+      if (bad) return err(res, 400, 'INVALID_FIELD', "No such column '" + bad + "' on entity 'EmailMessageRelation'.");
+    }
     const since = m[3] ? Date.parse(m[3]) : null;
     if (m[3] && isNaN(since)) return err(res, 400, 'INVALID_FIELD', 'bad datetime literal ' + m[3]);
     let rows = [...table(m[2]).values()];
     if (since !== null) rows = rows.filter(r => ms(r.SystemModstamp) >= since);
+    if (m[4] !== undefined) {
+      if (m[2] !== 'EmailMessage') return err(res, 400, 'INVALID_FIELD', "No such column 'MessageIdentifier' on entity '" + m[2] + "'.");
+      const vals = soqlStrings(m[4]);
+      if (!vals) return err(res, 400, 'MALFORMED_QUERY', 'bad string list: ' + m[4]);
+      rows = rows.filter(r => vals.includes(r.MessageIdentifier));
+    }
+    if (child) rows = rows.map(r => withRelations(r, child.fields));
     rows.sort((a, b) => (ms(a.SystemModstamp) - ms(b.SystemModstamp)) || (a.Id < b.Id ? -1 : 1));
     const loc = '01gFAKE' + (++locSeq) + '-' + pageSize;
-    locators[loc] = {rows, fields, object: m[2], at: 0, made: Date.now()};
+    locators[loc] = {rows, fields: fields.map(f => f === '__CHILD__' ? child.rel : f), object: m[2], at: 0, made: Date.now()};
     return page(res, loc);
   }
   if (parts[0] === 'composite' && parts[1] === 'sobjects') return collection(req, res, url, parts.slice(2), raw);
@@ -233,9 +363,12 @@ function handle(req, res, raw) {
   }
   if (parts.length === 2 && req.method === 'POST') {
     const id = newId(obj);
-    const rec = Object.assign(writable(body), {Id: id, SystemModstamp: stamp()});
+    const rec = writable(body);
     const missing = (required[obj] || []).filter(f => !rec[f]);
     if (missing.length) return err(res, 400, 'REQUIRED_FIELD_MISSING', 'Required fields are missing: [' + missing.join(', ') + ']');
+    const broken = emailRules(obj, rec, null);
+    if (broken) return err(res, 400, broken[0], broken[1]);
+    Object.assign(rec, {Id: id, SystemModstamp: stamp()});
     t.set(id, rec);
     return send(res, 201, {id, success: true, errors: []});
   }
@@ -250,6 +383,8 @@ function handle(req, res, raw) {
     for (const f of ['Id', 'Accord_Id__c'])
       if (f in body) return err(res, 400, 'INVALID_FIELD', 'Do not specify ' + f + ' in the request body of an upsert by external ID');
     const existing = [...t.values()].find(r => r.Accord_Id__c === key);
+    const broken = emailRules(obj, writable(body), existing || null);
+    if (broken) return err(res, 400, broken[0], broken[1]);
     if (existing) {
       Object.assign(existing, writable(body), {SystemModstamp: stamp()});
       return send(res, 200, {id: existing.Id, success: true, errors: [], created: false});
@@ -269,6 +404,8 @@ function handle(req, res, raw) {
     }
     if (req.method === 'GET') return send(res, 200, full(rec, obj));
     if (req.method === 'PATCH') {
+      const broken = emailRules(obj, writable(body), rec);
+      if (broken) return err(res, 400, broken[0], broken[1]);
       Object.assign(rec, writable(body), {SystemModstamp: stamp()});
       return send(res, 204);
     }
@@ -296,6 +433,8 @@ function writeItem(obj, rec, mode, extField) {
   if (mode === 'update') {
     const cur = t.get(rec.Id || rec.id);
     if (!cur) return itemError('ENTITY_IS_DELETED', 'entity is deleted');
+    const broken = emailRules(o, writable(rec), cur);
+    if (broken) return itemError(broken[0], broken[1], [broken[2]]);
     Object.assign(cur, writable(rec), {SystemModstamp: stamp()});
     return {id: cur.Id, success: true, errors: []};
   }
@@ -308,10 +447,13 @@ function writeItem(obj, rec, mode, extField) {
       return {id: existing.Id, success: true, errors: [], created: false};
     }
   }
-  const id = newId(o);
-  const made = Object.assign(writable(rec), {Id: id, SystemModstamp: stamp()});
+  const made = writable(rec);
   const missing = (required[o] || []).filter(f => !made[f]);
   if (missing.length) return itemError('REQUIRED_FIELD_MISSING', 'Required fields are missing: [' + missing.join(', ') + ']', missing);
+  const broken = emailRules(o, made, null);
+  if (broken) return itemError(broken[0], broken[1], [broken[2]]);
+  const id = newId(o);
+  Object.assign(made, {Id: id, SystemModstamp: stamp()});
   t.set(id, made);
   return mode === 'upsert' ? {id, success: true, errors: [], created: true} : {id, success: true, errors: []};
 }
@@ -342,11 +484,72 @@ function collection(req, res, url, rest, raw) {
   const body = JSON.parse(raw || '{}');
   if (!Array.isArray(body.records)) return err(res, 400, 'JSON_PARSER_ERROR', 'records is required');
   if (body.records.length > 200) return err(res, 400, 'EXCEEDED_ID_LIMIT', 'more than 200 records');
-  if (body.allOrNone) return err(res, 400, 'INVALID_ARGUMENT', 'this fake does not do allOrNone');
-  if (req.method === 'POST' && rest.length === 0) return send(res, 200, body.records.map(r => writeItem(null, r, 'create')));
+  if (body.allOrNone && !(req.method === 'POST' && rest.length === 0))
+    return err(res, 400, 'INVALID_ARGUMENT', 'this fake does allOrNone on creates only');
+  if (req.method === 'POST' && rest.length === 0) {
+    const snap = body.allOrNone ? snapshot() : null;
+    const out = body.records.map(r => writeItem(null, r, 'create'));
+    if (snap && out.some(r => !r.success)) {
+      restore(snap);
+      return send(res, 200, out.map(r => r.success ? itemError('ALL_OR_NONE_OPERATION_ROLLED_BACK',
+        'Record rolled back because not all records were valid and the request was using AllOrNone header') : r));
+    }
+    return send(res, 200, out);
+  }
   if (req.method === 'PATCH' && rest.length === 0) return send(res, 200, body.records.map(r => writeItem(null, r, 'update')));
   if (req.method === 'PATCH' && rest.length === 2) return send(res, 200, body.records.map(r => writeItem(rest[0], r, 'upsert', rest[1])));
   return err(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
+}
+
+// "Composite": subrequests run in order, each answer kept under its referenceId for the
+// "@{ref.field}" of later ones; allOrNone true rolls every one back when one fails.
+function composite(req, res, raw) {
+  const body = JSON.parse(raw || '{}');
+  const subs = body.compositeRequest;
+  if (!Array.isArray(subs) || !subs.length) return err(res, 400, 'JSON_PARSER_ERROR', 'compositeRequest is required');
+  if (subs.length > 25) return err(res, 400, 'INVALID_INPUT', 'Composite requests cannot exceed 25 subrequests');
+  for (const s of subs)
+    if (!s.referenceId || !s.method || !s.url || !/^\w+$/.test(s.referenceId))
+      return err(res, 400, 'INVALID_INPUT', 'every subrequest needs method, url and referenceId');
+  const snap = body.allOrNone ? snapshot() : null;
+  const answers = {}, out = [];
+  let failed = false;
+  for (const s of subs) {
+    if (failed && body.allOrNone) {
+      out.push({body: [{errorCode: 'PROCESSING_HALTED', message: 'The transaction was rolled back since another operation in the same transaction failed.'}],
+                httpHeaders: {}, httpStatusCode: 400, referenceId: s.referenceId});
+      continue;
+    }
+    let unresolved = null;
+    const fillRefs = text => text.replace(/@\{(\w+)\.(\w+)\}/g, (all, ref, field) => {
+      const a = answers[ref];
+      if (!a || a[field] === undefined) { unresolved = ref; return all; }
+      return String(a[field]);
+    });
+    const url = fillRefs(s.url);
+    const subRaw = s.body === undefined ? '' : fillRefs(JSON.stringify(s.body));
+    let status = 0, text = '';
+    if (unresolved) {
+      status = 400;
+      text = JSON.stringify([{errorCode: 'PROCESSING_HALTED', message: 'Invalid reference specified. No value for ' + unresolved + ' found.'}]);
+    } else {
+      const fakeReq = {method: s.method, url, headers: req.headers};
+      const fakeRes = {writeHead(st) { status = st; return this; }, end(b) { text = b || ''; return this; }};
+      handle(fakeReq, fakeRes, subRaw, true);
+    }
+    const answer = text ? JSON.parse(text) : null;
+    if (status < 400 && answer && typeof answer === 'object') answers[s.referenceId] = answer;
+    if (status >= 400) failed = true;
+    out.push({body: answer, httpHeaders: {}, httpStatusCode: status, referenceId: s.referenceId});
+  }
+  if (failed && snap) {
+    restore(snap);
+    for (const o of out)
+      if (o.httpStatusCode < 400)
+        Object.assign(o, {httpStatusCode: 400, body: [{errorCode: 'PROCESSING_HALTED',
+          message: 'The transaction was rolled back since another operation in the same transaction failed.'}]});
+  }
+  return send(res, 200, {compositeResponse: out});
 }
 
 serve(handle, (res, e) => err(res, 500, 'UNKNOWN_EXCEPTION', String(e && e.message)));

@@ -34,6 +34,8 @@ const json::value* at_ptr(const json::value& v, const std::string& ptr);
 std::string scalar_text(const json::value* v);
 void set_ptr(json::value& root, const std::string& ptr, const json::value& v);
 void erase_ptr(json::value& root, const std::string& ptr);
+// A Message-ID without its angle brackets (email_messages.cpp)
+std::string strip_angles(std::string id);
 
 // ---- canonical ⇄ native (canonical_mapping.cpp) ----------------------------
 
@@ -138,6 +140,15 @@ class CrmRest final : public accord::Connector {
   // not a record of its own.
   static bool email_copy(const json::value& native);
   std::string email_conversation(const StreamSpec& s, const std::string& contact_id);
+
+  // salesforce_messages.cpp (email_api "salesforce": EmailMessage and its relations)
+  json::value sf_email_to_data(const json::value& native);
+  json::value sf_email_to_native(const json::value& data);
+  Result create_sf_email(const StreamSpec& s, const Op& op);
+  std::vector<std::string> sf_contacts(const StreamSpec& s, const json::value& data);
+  json::array sf_relations(const std::vector<std::string>& contacts, const json::value& data);
+  json::array sf_add_relations(const std::string& message_id, const json::value& found, const json::array& want);
+  std::string sf_api_path() const;
 
   // batches.cpp
   void apply_batches(const StreamSpec& s, const std::vector<Op>& ops, std::vector<std::optional<Result>>& out);

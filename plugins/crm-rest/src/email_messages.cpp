@@ -29,12 +29,12 @@
 
 namespace crm {
 
-namespace {
-
 std::string strip_angles(std::string id) {
   if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
   return id;
 }
+
+namespace {
 
 // The canonical address lists of a CRM's from/to/cc/bcc ("Ann Lee
 // <ann@example.org>" texts, one or an array), parsed as the header fields

@@ -168,6 +168,7 @@ StreamSpec parse_stream(const std::string& name, const At& s) {
   t.name = name;
   t.canonical = s.str("canonical");
   t.contacts_stream = s.str("contacts");
+  t.email_api = s.str("email_api", "highlevel");
   t.object = s.str("object", name);
   t.id = s.str("id", "/id");
   t.version = s.str("version");
@@ -267,7 +268,8 @@ StreamSpec parse_stream(const std::string& name, const At& s) {
   }
   if (t.canonical == "jmap-email") {  // converted in email_messages.cpp, not by rules
     if (!t.mapping.empty()) bad(s.ptr("mapping"), "a jmap-email stream is converted by the connector; it takes no mapping rules");
-    if (!t.parent.present) bad(s.ptr("parent"), "a jmap-email stream is nested under its conversations (parent)");
+    if (t.email_api == "highlevel" && !t.parent.present)
+      bad(s.ptr("parent"), "a jmap-email stream is nested under its conversations (parent)");
   } else if (!t.canonical.empty() && t.mapping.empty())
     bad(s.ptr("mapping"), "a canonical stream (" + t.canonical + ") needs mapping rules to its native fields");
   if (const json::value* c = s.k->find(s.ptr("clear_value"))) t.clear_value = *c;

@@ -123,6 +123,9 @@ struct StreamSpec {
   // jmap-email: the stream whose records are the contacts a message is
   // logged on (creates upsert /createContacts there); "" = none
   std::string contacts_stream;
+  // jmap-email: whose API the messages are: "highlevel" (email_messages.cpp),
+  // "salesforce" (salesforce_messages.cpp), "hubspot"
+  std::string email_api = "highlevel";
   std::string object;
   std::string id = "/id";
   std::string version;    // "" = a hash of the record's content

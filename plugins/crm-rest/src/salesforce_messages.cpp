@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: Apache-2.0
+// Salesforce's email messages as the canonical message (jmap-email): an
+// EmailMessage (Enhanced Email) with an EmailMessageRelation per contact,
+// lead or user it is logged on, turned into the JMAP Email subset and back;
+// a message logged in one Composite request (the EmailMessage, its
+// relations and the record read back, all or none), after one query that
+// finds an earlier try of the same create (by MessageIdentifier, the
+// Message-ID) and the message it replies to (which threads it).
+//
+// Native fields (Object Reference for the Salesforce Platform, EmailMessage
+// and EmailMessageRelation; REST API Developer Guide, "Composite"):
+//   EmailMessage: Id, Subject, TextBody, HtmlBody, Headers, FromAddress,
+//     FromName, ToAddress, CcAddress, BccAddress (addresses joined by "; "),
+//     MessageDate, Status (restricted picklist "0" New … "3" Sent … "5"
+//     Draft), Incoming, MessageIdentifier, ThreadIdentifier,
+//     ReplyToEmailMessageId, HasAttachment (read only), SystemModstamp; and
+//     its relations through the child relationship EmailMessageRelations
+//     (a SOQL subquery in the stream's fields).
+//   EmailMessageRelation: EmailMessageId, RelationId, RelationType
+//     (FromAddress | ToAddress | CcAddress | BccAddress), RelationAddress,
+//     RelationObjectType (read only: Contact, Lead or User).
+// In-Reply-To and References travel in Headers (EmailMessage has no field of
+// its own for them), so that a listed message anchors its thread again.
+// Never an update: a message that is not a draft takes none but
+// IsExternallyVisible and custom fields (the object's page).
+#include "crm_rest_p.hpp"
+
+#include <accord/mail/message.hpp>
+#include <accord/text/ascii.hpp>
+
+#include <algorithm>
+
+namespace crm {
+
+namespace {
+
+std::string text_at(const json::value& v, const char* ptr) { return scalar_text(at_ptr(v, ptr)); }
+
+std::string with_angles(const std::string& id) {
+  if (id.empty() || id.front() == '<') return id;
+  return "<" + id + ">";
+}
+
+// A SOQL string literal ("Quoted String Escape Sequences": \\ \' \n \r \t
+// \" escaped with a backslash).
+std::string soql_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\'': out += "\\'"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: out += c;
+    }
+  return out + "'";
+}
+
+// The addresses of a canonical address list (/to: [{name, email}]).
+std::vector<std::string> emails_at(const json::value& data, const char* ptr) {
+  std::vector<std::string> out;
+  if (const json::value* v = at_ptr(data, ptr); v && v->is_array())
+    for (const auto& a : v->get_array())
+      if (std::string e = scalar_text(at_ptr(a, "/email")); !e.empty()) out.push_back(std::move(e));
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : sep) + x;
+  return out;
+}
+
+// At most `max` bytes of UTF-8, cut between characters (Salesforce counts
+// characters; bytes are never fewer).
+std::string cut_utf8(std::string s, size_t max, bool* cut = nullptr) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  if (cut) *cut = true;
+  return s.substr(0, n);
+}
+
+// The field lengths of the object reference's field table (EmailMessage).
+constexpr size_t kBodyMax = 131072, kHeadersMax = 32000, kAddressesMax = 4000, kSubjectMax = 3000;
+
+// The header field a relation's type names, and back.
+constexpr std::pair<const char*, const char*> kRoles[] = {
+    {"/from", "FromAddress"}, {"/to", "ToAddress"}, {"/cc", "CcAddress"}, {"/bcc", "BccAddress"}};
+
+// The Salesforce object an id is of, by its key prefix (the first three
+// characters: 003 Contact, 00Q Lead, 005 User; fixed across orgs).
+std::string object_of(const std::string& id) {
+  if (id.starts_with("003")) return "Contact";
+  if (id.starts_with("00Q")) return "Lead";
+  if (id.starts_with("005")) return "User";
+  return "";
+}
+
+// A mailbox as a header's text: the name quoted (RFC 5322 quoted-string).
+std::string mailbox_text(const std::string& name, const std::string& address) {
+  if (name.empty()) return address;
+  std::string q = "\"";
+  for (char c : name)
+    if (c != '\r' && c != '\n') q += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  return q + "\" <" + address + ">";
+}
+
+}  // namespace
+
+json::value CrmRest::sf_email_to_data(const json::value& n) {
+  // The EmailMessage's fields as the header block they come from, read by
+  // libs/mail as the mail connectors read one (addresses, message ids).
+  std::string h;
+  auto add = [&](const char* name, const std::string& v) {
+    if (!v.empty() && v.find_first_of("\r\n") == std::string::npos) h += std::string(name) + ": " + v + "\r\n";
+  };
+  add("Message-ID", with_angles(text_at(n, "/MessageIdentifier")));
+  std::string stored = text_at(n, "/Headers");
+  add("In-Reply-To", accord::mail::header_value(stored, "In-Reply-To"));
+  add("References", accord::mail::header_value(stored, "References"));
+  if (std::string f = text_at(n, "/FromAddress"); !f.empty()) add("From", mailbox_text(text_at(n, "/FromName"), f));
+  for (const auto& [name, field] : {std::pair{"To", "/ToAddress"}, {"Cc", "/CcAddress"}, {"Bcc", "/BccAddress"}}) {
+    std::string v = text_at(n, field);
+    std::replace(v.begin(), v.end(), ';', ',');
+    add(name, v);
+  }
+  json::object c = accord::mail::header_fields(h);
+  if (const json::value* s = at_ptr(n, "/Subject"); s && s->is_string()) c["subject"] = *s;
+  if (std::string t = text_at(n, "/ThreadIdentifier"); !t.empty()) c["threadId"] = t;
+  if (const json::value* d = at_ptr(n, "/MessageDate"))
+    if (auto ms = parse_time_ms(*d)) c["sentAt"] = format_time(*ms, "iso8601");
+  json::object bodies;
+  if (std::string t = text_at(n, "/TextBody"); !t.empty()) bodies["text"] = json::object{{"value", t}};
+  if (std::string t = text_at(n, "/HtmlBody"); !t.empty()) bodies["html"] = json::object{{"value", t}};
+  if (!bodies.empty()) c["bodyValues"] = std::move(bodies);
+  if (const json::value* i = at_ptr(n, "/Incoming"); i && i->is_bool()) c["direction"] = i->get_bool() ? "inbound" : "outbound";
+  // the contacts and leads it is logged on (a user's relation is the
+  // mailbox's own side, not a contact), in one order whatever the answer's
+  std::vector<std::string> ids;
+  if (const json::value* rs = at_ptr(n, "/EmailMessageRelations/records"); rs && rs->is_array())
+    for (const auto& r : rs->get_array()) {
+      std::string id = text_at(r, "/RelationId"), type = text_at(r, "/RelationObjectType");
+      if (id.empty() || type == "User" || (type.empty() && object_of(id) == "User")) continue;
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+  std::sort(ids.begin(), ids.end());
+  if (!ids.empty()) {
+    json::array a;
+    for (auto& id : ids) a.emplace_back(id);
+    c["contactIds"] = std::move(a);
+  }
+  if (const json::value* a = at_ptr(n, "/HasAttachment"); a && a->is_bool()) c["hasAttachment"] = a->get_bool();
+  return c;
+}
+
+json::value CrmRest::sf_email_to_native(const json::value& d) {
+  json::object n;
+  // the bodies with what was left out said (the engine's /crmNote, the
+  // attachments not carried), as HighLevel's copy says it
+  json::value said = email_to_native(d);
+  bool cut = false;
+  std::string text = cut_utf8(text_at(said, "/message"), kBodyMax - 200, &cut);
+  std::string html = cut_utf8(text_at(said, "/html"), kBodyMax - 200, &cut);
+  if (cut) {
+    const char* note = "(cut here: Salesforce keeps at most 131,072 characters of a body)";
+    if (!text.empty()) text += std::string("\n\n") + note;
+    if (!html.empty()) html += std::string("<p>") + note + "</p>";
+  }
+  if (!text.empty()) n["TextBody"] = text;
+  if (!html.empty()) n["HtmlBody"] = html;
+  if (std::string s = text_at(d, "/subject"); !s.empty()) n["Subject"] = cut_utf8(s, kSubjectMax);
+  if (std::string f = text_at(d, "/from/0/email"); !f.empty()) n["FromAddress"] = f;
+  if (std::string f = text_at(d, "/from/0/name"); !f.empty()) n["FromName"] = cut_utf8(f, 1000);
+  for (const auto& [ptr, field] : {std::pair{"/to", "ToAddress"}, {"/cc", "CcAddress"}, {"/bcc", "BccAddress"}})
+    if (std::string v = joined(emails_at(d, ptr), "; "); !v.empty()) n[field] = cut_utf8(v, kAddressesMax);
+  if (const json::value* t = at_ptr(d, "/sentAt"))
+    if (auto ms = parse_time_ms(*t)) n["MessageDate"] = format_time(*ms, "iso8601");
+  bool outbound = text_at(d, "/direction") == "outbound";
+  n["Incoming"] = !outbound;
+  // Status: "3" Sent for a sent message; a received one "1" Read once the
+  // mailbox has it seen, else "0" New
+  const json::value* seen = at_ptr(d, "/keywords/$seen");
+  n["Status"] = outbound ? "3" : (seen && seen->is_bool() && seen->get_bool()) ? "1" : "0";
+  if (std::string m = text_at(d, "/messageId/0"); !m.empty()) n["MessageIdentifier"] = with_angles(m);
+  std::string headers;
+  auto ids = [&](const char* ptr) {
+    std::vector<std::string> v;
+    if (const json::value* a = at_ptr(d, ptr); a && a->is_array())
+      for (const auto& x : a->get_array())
+        if (std::string s = scalar_text(&x); !s.empty() && s.find_first_of("\r\n") == std::string::npos) v.push_back(with_angles(s));
+    return v;
+  };
+  std::vector<std::string> reply = ids("/inReplyTo"), refs = ids("/references");
+  if (!reply.empty()) headers += "In-Reply-To: " + joined(reply, " ") + "\r\n";
+  if (!refs.empty()) headers += "References: " + joined(refs, " ") + "\r\n";
+  if (!headers.empty() && headers.size() <= kHeadersMax) n["Headers"] = headers;
+  // the thread: its first message's id (References' first, else the one
+  // replied to, else this one); a reply to a logged message takes that
+  // message's (create_sf_email)
+  std::string root = !refs.empty() ? refs[0] : !reply.empty() ? reply[0] : text_at(n, "/MessageIdentifier");
+  if (!root.empty()) n["ThreadIdentifier"] = root;
+  return n;
+}
+
+// The contacts a message is logged on: /contactIds, then each of
+// /createContacts upserted on the contact stream's external id
+// ("email:" + the address in lower case), so that a create repeated after a
+// crash finds the contact it made.
+std::vector<std::string> CrmRest::sf_contacts(const StreamSpec& s, const json::value& data) {
+  std::vector<std::string> out;
+  auto add = [&](std::string id) {
+    if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
+  };
+  if (const json::value* ids = at_ptr(data, "/contactIds"); ids && ids->is_array())
+    for (const auto& k : ids->get_array()) add(scalar_text(&k));
+  if (const json::value* create = at_ptr(data, "/createContacts"); create && create->is_array())
+    for (const auto& c : create->get_array()) {
+      std::string email = accord::ascii_lower(text_at(c, "/email"));
+      if (email.empty()) continue;
+      if (s.contacts_stream.empty())
+        throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " names no contacts stream to make " + email + " in");
+      const StreamSpec& cs = stream_spec(s.contacts_stream);
+      if (!cs.upsert.present)
+        throw accord::Error(ACCORD_UNSUPPORTED, "stream " + cs.name + " has no upsert to make a message's contact with");
+      std::string key = "email:" + email;
+      if (key.size() > 64)  // (Accord_Id__c is Text(64))
+        throw accord::Error(ACCORD_ERROR, "the address " + email + " is too long for the contact's external id (" +
+                                              std::to_string(key.size()) + " characters of 64): make the contact in Salesforce");
+      // LastName is required: the name's last word, else the address's local part
+      std::string name = text_at(c, "/name");
+      std::string first, last = name;
+      if (size_t sp = name.rfind(' '); sp != std::string::npos) first = name.substr(0, sp), last = name.substr(sp + 1);
+      if (last.empty()) last = email.substr(0, email.find('@'));
+      json::object rec{{"LastName", last}, {"Email", email}};
+      if (!first.empty()) rec["FirstName"] = first;
+      Vars v = base_vars(cs);
+      v["key"] = json::value(key);
+      v["data"] = std::move(rec);
+      Answer a = rest_.call(cs.upsert, v);
+      std::string id = text_at(a.body, cs.upsert.answer_id.empty() ? "/id" : cs.upsert.answer_id.c_str());
+      if (id.empty()) throw accord::Error(ACCORD_ERROR, cs.upsert.method + " " + cs.upsert.path + ": the answer holds no contact id");
+      add(std::move(id));
+    }
+  if (out.empty())
+    throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a message to log needs the contact it is logged on "
+                                      "(/contactIds) or one to make (/createContacts)");
+  return out;
+}
+
+// One EmailMessageRelation for each header field a contact's address is in
+// (FromAddress, ToAddress, CcAddress, BccAddress): the contacts', leads'
+// and users' addresses read in a collection GET per object; a contact whose
+// address is in none (changed since) is related as the sender of a
+// received message or a recipient of a sent one.
+json::array CrmRest::sf_relations(const std::vector<std::string>& contacts, const json::value& data) {
+  std::map<std::string, std::vector<std::string>> by_object;
+  for (const auto& id : contacts)
+    if (std::string o = object_of(id); !o.empty()) by_object[o].push_back(id);
+  std::map<std::string, std::string> address;
+  for (const auto& [object, ids] : by_object) {
+    Request r;
+    r.path = "/composite/sobjects/" + object;
+    r.query = {{"ids", joined(ids, ",")}, {"fields", "Id,Email"}};
+    r.present = r.idempotent = true;
+    Answer a = rest_.call(r, {});
+    if (a.body.is_array())
+      for (const auto& rec : a.body.get_array())
+        if (rec.is_object()) address[text_at(rec, "/Id")] = accord::ascii_lower(text_at(rec, "/Email"));
+  }
+  bool outbound = text_at(data, "/direction") == "outbound";
+  json::array out;
+  for (const auto& id : contacts) {
+    std::string addr = address.count(id) ? address[id] : "";
+    bool any = false;
+    for (const auto& [ptr, type] : kRoles) {
+      std::vector<std::string> in = emails_at(data, ptr);
+      bool here = !addr.empty() && std::any_of(in.begin(), in.end(), [&](const std::string& e) { return accord::ascii_lower(e) == addr; });
+      if (!here) continue;
+      any = true;
+      out.push_back(json::object{{"RelationId", id}, {"RelationType", type}, {"RelationAddress", addr}});
+    }
+    if (!any) {
+      json::object rel{{"RelationId", id}, {"RelationType", outbound ? "ToAddress" : "FromAddress"}};
+      if (!addr.empty()) rel["RelationAddress"] = addr;
+      out.push_back(std::move(rel));
+    }
+  }
+  return out;
+}
+
+// The path of the API root (base_url's: "/services/data/v59.0"), which a
+// Composite subrequest's url starts with.
+std::string CrmRest::sf_api_path() const {
+  const std::string& b = spec_.base_url;
+  size_t scheme = b.find("://");
+  size_t slash = b.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  std::string p = slash == std::string::npos ? "" : b.substr(slash);
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  return p;
+}
+
+// Relations a message found again lacks (a create of more than the
+// Composite's room, or one made another way): made in sObject Collections
+// of 200, all or none. Returns the relations it holds now.
+json::array CrmRest::sf_add_relations(const std::string& message_id, const json::value& found, const json::array& want) {
+  json::array have;
+  if (const json::value* rs = at_ptr(found, "/EmailMessageRelations/records"); rs && rs->is_array()) have = rs->get_array();
+  std::vector<json::value> missing;
+  for (const auto& w : want) {
+    bool there = std::any_of(have.begin(), have.end(), [&](const json::value& h) {
+      return text_at(h, "/RelationId") == text_at(w, "/RelationId") && text_at(h, "/RelationType") == text_at(w, "/RelationType");
+    });
+    if (!there) missing.push_back(w);
+  }
+  for (size_t i = 0; i < missing.size(); i += 200) {
+    json::array items;
+    for (size_t j = i; j < std::min(missing.size(), i + 200); ++j) {
+      json::object o = missing[j].get_object();
+      o["attributes"] = json::object{{"type", "EmailMessageRelation"}};
+      o["EmailMessageId"] = message_id;
+      items.push_back(std::move(o));
+    }
+    Request r;
+    r.method = "POST";
+    r.path = "/composite/sobjects";
+    r.body = json::value("{data}");
+    r.present = true;
+    r.idempotent = false;
+    Answer a;
+    try {
+      a = rest_.call(r, {{"data", json::object{{"allOrNone", true}, {"records", items}}}});
+    } catch (const LostAnswer& e) {
+      throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; the message's relations are looked for again before "
+                                        "they are made again", 5000);
+    }
+    if (a.body.is_array())
+      for (size_t k = 0; k < a.body.get_array().size(); ++k) {
+        const json::value& res = a.body.get_array()[k];
+        const json::value* ok = at_ptr(res, "/success");
+        if (!ok || !ok->is_bool() || !ok->get_bool())
+          throw accord::Error(ACCORD_ERROR, "POST /composite/sobjects (EmailMessageRelation): " + text_at(res, "/errors/0/statusCode") +
+                                                ": " + text_at(res, "/errors/0/message"));
+        json::object rel = items[k].get_object();
+        rel.erase("attributes");
+        rel["Id"] = text_at(res, "/id");
+        have.push_back(std::move(rel));
+      }
+  }
+  return have;
+}
+
+Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
+  if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
+  if (!s.lookup.present) throw accord::Error(ACCORD_ERROR, "stream " + s.name + " needs its lookup (the query by MessageIdentifier)");
+  json::value data = op.data.empty() ? json::value(json::object{}) : json::value(op.data);
+  json::value native = sf_email_to_native(data);
+  // the idempotency key: the Message-ID, else the host's key
+  std::string mid = text_at(native, "/MessageIdentifier");
+  if (mid.empty() && !op.idempotency_key.empty()) native.get_object()["MessageIdentifier"] = mid = with_angles(op.idempotency_key);
+  if (mid.empty()) throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a message to log needs its Message-ID (/messageId)");
+  std::string parent = with_angles(text_at(data, "/inReplyTo/0"));
+  std::vector<std::string> contacts = sf_contacts(s, data);
+
+  // An earlier try of this create, and the message it replies to, in one
+  // query (MessageIdentifier is filterable).
+  auto query = [&]() {
+    std::vector<std::string> keys{soql_quote(mid)};
+    if (!parent.empty() && parent != mid) keys.push_back(soql_quote(parent));
+    Vars v = base_vars(s);
+    v["keys"] = json::value(joined(keys, ","));
+    Answer a = rest_.call(s.lookup, v);
+    const json::value* recs = at_ptr(a.body, s.lookup.records);
+    return recs && recs->is_array() ? recs->get_array() : json::array{};
+  };
+  auto same = [](const json::value& r, const std::string& id) {
+    return strip_angles(text_at(r, "/MessageIdentifier")) == strip_angles(id);
+  };
+  json::array relations = sf_relations(contacts, data);
+  // found: the record, its relations completed
+  auto answer = [&](json::value rec) {
+    std::string id = text_at(rec, "/Id");
+    json::array rels = sf_add_relations(id, rec, relations);
+    rec.get_object()["EmailMessageRelations"] = json::object{{"totalSize", rels.size()}, {"done", true}, {"records", rels}};
+    return with_data(Result::ok(id, text_at(rec, s.version.c_str())), sf_email_to_data(rec));
+  };
+  for (const auto& r : query()) {
+    if (same(r, mid)) {
+      host().log(ACCORD_LOG_INFO, ("crm-rest: " + s.name + ": " + mid + " is already logged (" + text_at(r, "/Id") +
+                                   "): an earlier try of this create made it").c_str());
+      return answer(r);
+    }
+    if (!parent.empty() && same(r, parent)) {
+      native.get_object()["ReplyToEmailMessageId"] = text_at(r, "/Id");
+      if (std::string t = text_at(r, "/ThreadIdentifier"); !t.empty()) native.get_object()["ThreadIdentifier"] = t;
+    }
+  }
+
+  // Composite: the message, its relations (at most 23 here: 25 subrequests
+  // a request), then the message read back; all or none, so a create
+  // killed or refused half-way has made nothing.
+  const std::string api = sf_api_path();
+  json::array sub;
+  sub.push_back(json::object{{"method", "POST"}, {"url", api + "/sobjects/EmailMessage"}, {"referenceId", "message"}, {"body", native}});
+  size_t here = std::min<size_t>(relations.size(), 23);
+  for (size_t i = 0; i < here; ++i) {
+    json::object body = relations[i].get_object();
+    body["EmailMessageId"] = "@{message.id}";
+    sub.push_back(json::object{{"method", "POST"}, {"url", api + "/sobjects/EmailMessageRelation"},
+                               {"referenceId", "relation" + std::to_string(i)}, {"body", std::move(body)}});
+  }
+  sub.push_back(json::object{{"method", "GET"}, {"url", api + "/sobjects/EmailMessage/@{message.id}"}, {"referenceId", "read"}});
+  Vars vars = base_vars(s);
+  vars["data"] = json::object{{"allOrNone", true}, {"compositeRequest", std::move(sub)}};
+  Answer a;
+  try {
+    a = rest_.call(s.create, vars);
+  } catch (const LostAnswer& e) {
+    for (const auto& r : query())
+      if (same(r, mid)) {
+        host().log(ACCORD_LOG_INFO, ("crm-rest: the answer to a " + s.name + " create was lost; the message it logged was "
+                                     "found by its MessageIdentifier (" + text_at(r, "/Id") + ")").c_str());
+        return answer(r);
+      }
+    throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no EmailMessage carries its MessageIdentifier yet: "
+                                      "it is looked for again before it is sent again", 5000);
+  }
+  const json::value* results = at_ptr(a.body, "/compositeResponse");
+  if (!results || !results->is_array())
+    throw accord::Error(ACCORD_ERROR, "POST " + s.create.path + ": the answer holds no compositeResponse");
+  std::string id, why;
+  json::value read;
+  for (const auto& r : results->get_array()) {
+    long status = static_cast<long>(at_ptr(r, "/httpStatusCode") && at_ptr(r, "/httpStatusCode")->is_number()
+                                        ? at_ptr(r, "/httpStatusCode")->to_number<int64_t>() : 0);
+    std::string ref = text_at(r, "/referenceId");
+    if (status >= 400) {
+      // the subrequest that failed says why; the others were only halted
+      std::string code = text_at(r, "/body/0/errorCode");
+      if (code != "PROCESSING_HALTED" || why.empty())
+        why = ref + ": " + code + ": " + text_at(r, "/body/0/message");
+      if (code != "PROCESSING_HALTED") break;
+      continue;
+    }
+    if (ref == "message") id = text_at(r, "/body/id");
+    if (ref == "read" && at_ptr(r, "/body")) read = *at_ptr(r, "/body");
+  }
+  if (!why.empty())
+    throw accord::Error(ACCORD_ERROR, "POST " + s.create.path + " (EmailMessage " + mid + ", all or none: nothing was made): " + why);
+  if (id.empty()) throw accord::Error(ACCORD_ERROR, "POST " + s.create.path + ": the answer holds no EmailMessage id");
+  if (!read.is_object()) read = json::object{{"Id", id}};
+  json::array made;
+  for (size_t i = 0; i < here; ++i) made.push_back(relations[i]);
+  read.get_object()["EmailMessageRelations"] = json::object{{"totalSize", made.size()}, {"done", true}, {"records", made}};
+  if (relations.size() > here) return answer(read);  // the rest by collections
+  return with_data(Result::ok(id, text_at(read, s.version.c_str())), sf_email_to_data(read));
+}
+
+}  // namespace crm
