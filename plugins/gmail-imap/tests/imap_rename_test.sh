@@ -69,6 +69,14 @@ else bad "renamed on the server: rc $first_rc, $fetched bodies fetched, $(count 
 
 # 2. renamed in the Maildir
 mv m/.Renamed m/.Local
+# planned as moves only, every one of them: the state holds each message as
+# the Maildir lists it, not as the server did (the pull's own writes are not
+# read back, accord.after_commit.v1), so no other field looks edited
+# (the plan under the default update guard, which names how many only move)
+sed 's/, "max_update_share": 1.0//' p.json > guard.json
+runp plan guard.json
+grep -q "($n of them only move records" <<<"$out" && ok "a Maildir rename is planned as $n moves and nothing else" ||
+  bad "a Maildir rename planned as more than moves" "$out"
 clear_log
 runp run p.json; first=$out first_rc=$rc
 cmds=$(sent)

@@ -552,7 +552,10 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
           d["keywords"] = mail::keywords_from_letters(maildir::flags_of(to.file), kw ? kw : d.if_contains("keywords"));
           Row r = row_at(op.id, to, mtime_ns_of(dir_of(root_, to.folder) / to.sub / to.file), d, cur->idem);
           log_->put(r);
-          return OpResult::ok(r.id, r.version);
+          // answered as a listing gives it (see apply's results below)
+          OpResult done = OpResult::ok(r.id, r.version);
+          done.data = std::move(d);
+          return done;
         } catch (const std::system_error& e) {
           if (e.code().category() == std::generic_category() && is_disk_full_errno(e.code().value()))
             return OpResult::error(disk_full(root_, e.what(), "the message was not written").what(), op.id);
@@ -577,11 +580,17 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
           dirs.insert(st.dir / loc.sub);
           try {
             int64_t mns = mtime_ns_of(at);
-            Row r = row_at(std::string(maildir::unique_of(name)), loc, mns,
-                           message_data(st.content, loc, name_of(loc.folder), mns, &st.keywords, options_.fallback_charset),
+            json::object d =
+                message_data(st.content, loc, name_of(loc.folder), mns, &st.keywords, options_.fallback_charset);
+            Row r = row_at(std::string(maildir::unique_of(name)), loc, mns, d,
                            st.tag.empty() ? std::nullopt : std::optional<std::string>(st.tag));
             log_->put(r);
+            // The record as a listing gives it (this file's size, date,
+            // header digest and structure), so that the host keeps this
+            // form, not the other store's it sent: a write after_commit
+            // moves the cursor past is never read back to correct it
             results[st.result] = OpResult::ok(r.id, r.version);
+            results[st.result].data = std::move(d);
             published.push_back(at);
           } catch (...) {
             // not indexed: not delivered either, so that the error answered holds

@@ -88,13 +88,12 @@ class MaildirBackend : public Backend {
   // accord.after_commit.v1: the files this backend wrote are indexed and
   // logged as it writes them; the cursor moves past those log rows (and only
   // those), so the next run does not read its own writes back
-  // Off unless ACCORD_MAILDIR_AFTER_COMMIT=1: with it, the host's mirror keeps
-  // each message as written (the other side's listing form), not as this
-  // backend lists it, and a later folder rename planned other fields than
-  // /mailboxIds as changed (gmail_imap.rename refused as 1,000 updates)
+  // apply answers each create and update as a listing gives it (its data),
+  // so the host keeps this backend's form of a message it does not read back.
+  // ACCORD_MAILDIR_AFTER_COMMIT=0 turns it off (every write read back).
   bool tells_after_commit() const override {
     const char* v = std::getenv("ACCORD_MAILDIR_AFTER_COMMIT");
-    return !read_only_ && v && std::string_view(v) == "1";
+    return !read_only_ && (!v || std::string_view(v) != "0");
   }
   std::optional<std::string> after_commit(const std::string& stream, const std::string& cursor,
                                           std::string_view written_json) override;
