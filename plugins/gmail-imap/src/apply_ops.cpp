@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 
 namespace gmail_imap {
 
@@ -15,9 +16,14 @@ namespace {
 
 // Tests kill the process at a named point of a write (ACCORD_FAILPOINT=NAME,
 // as the host's own failpoints): as a SIGKILL there, nothing after it runs.
+// NAME:STOP stops the process there instead (SIGSTOP), until the test has
+// done what it does in that window (another client's write) and sends SIGCONT.
 void failpoint(const char* name) {
   const char* f = std::getenv("ACCORD_FAILPOINT");
-  if (f && std::string_view(f) == name) std::raise(SIGKILL);
+  if (!f) return;
+  std::string_view want(f);
+  if (want == name) std::raise(SIGKILL);
+  if (want.size() == std::strlen(name) + 5 && want.starts_with(name) && want.ends_with(":STOP")) std::raise(SIGSTOP);
 }
 
 }  // namespace
@@ -32,6 +38,9 @@ std::string ImapConnector::apply_ops(std::string_view ops_json) {
     if (auto& done = moved[static_cast<size_t>(&op - ops.data())]) return *done;
     return op.is_create() ? create(op) : change(op, op.is_delete(), renamed);
   });
+  failpoint("gmail-imap.after_write");
+  listed_forms(ops, results);
+  failpoint("gmail-imap.after_apply");
   // what after_commit needs to know of these writes: where a moved message
   // came from, which folders were renamed
   for (size_t i = 0; i < ops.size() && i < results.size(); ++i)
@@ -39,6 +48,51 @@ std::string ImapConnector::apply_ops(std::string_view ops_json) {
       moved_from_[results[i].id] = ops[i].id;
   for (auto& [from, to] : renamed) renamed_folders_[from] = to;
   return accord::kit::results_json(results);
+}
+
+// Each "ok" create and update answers the message as a listing gives it
+// (its "data"), so that the host keeps that form, not the one it sent (the
+// other store's size, date, header digest): then a write that
+// accord.after_commit.v1 moves the cursor past is never folded, and need
+// not be. One UID FETCH of the listing's items (no body) a hundred
+// messages, per folder written; a message whose version is no longer the
+// write's (another client changed it since) answers no data: its change is
+// read by the next listing, as after_commit does not move past it either.
+// Only with CONDSTORE (without it after_commit moves nothing).
+void ImapConnector::listed_forms(const std::vector<accord::kit::Op>& ops, std::vector<Result>& results) {
+  if (!condstore_) return;
+  std::map<std::pair<std::string, uint32_t>, std::map<uint32_t, size_t>> by_folder;
+  for (size_t i = 0; i < results.size() && i < ops.size(); ++i) {
+    const Result& r = results[i];
+    if (ops[i].is_delete() || !r.is_ok() || r.id.empty() || !r.version.starts_with("m")) continue;
+    if (auto m = MessageId::parse(r.id)) by_folder[{m->folder, m->uidvalidity}][m->uid] = i;
+  }
+  for (auto& [where, uids] : by_folder) {
+    throw_if_cancelled();
+    try {
+      Status st = select(where.first, false);
+      if (st.uidvalidity != where.second) continue;
+      FolderState state;
+      state.uidvalidity = where.second;
+      std::vector<uint32_t> asked;
+      for (auto& [uid, i] : uids) asked.push_back(uid);
+      json::array records;
+      fetch_records(where.first, state, UidSet::of(asked), records);
+      for (auto& rec : records) {
+        json::object& o = rec.as_object();
+        auto* data = o.if_contains("data");
+        auto m = MessageId::parse(std::string(o.at("id").as_string()));
+        if (!data || !data->is_object() || !m) continue;
+        auto i = uids.find(m->uid);
+        if (i == uids.end() || results[i->second].version != o.at("version").as_string()) continue;
+        results[i->second].data = std::move(data->as_object());
+      }
+    } catch (const accord::Error& e) {
+      // written all the same: these come back with the next listing
+      host().log(ACCORD_LOG_INFO, std::string("gmail-imap: reading the written messages of \"") + where.first +
+                                      "\" as listed failed (" + e.what() + "): the next run reads them");
+    }
+  }
 }
 
 // Moves of several messages from one folder into another (a folder renamed

@@ -186,19 +186,16 @@ class ImapConnector : public accord::Connector {
   const void* get_extension(std::string_view name) noexcept override {
     return name == ACCORD_PUSH_V1           ? accord::push_extension()
            : name == ACCORD_LAZY_FILES_V1   ? accord::lazy_files_extension()
-           // accord.after_commit.v1 is built (after_commit.cpp) but not offered:
-           // skipping the read-back leaves the host's mirror with the record as
-           // written, not as the server lists it, and gmail_imap.sync's
-           // renumbering check then finds 2 records matching nothing
-           // (see docs/connectors/gmail-imap.md)
+           // (apply answers each write as listed: listed_forms)
            : name == ACCORD_AFTER_COMMIT_V1 && after_commit_on() ? accord::after_commit_extension()
                                             : nullptr;
   }
 
-  // ACCORD_GMAIL_IMAP_AFTER_COMMIT=1 offers accord.after_commit.v1 (off by default, above)
+  // accord.after_commit.v1 is offered unless ACCORD_GMAIL_IMAP_AFTER_COMMIT=0
+  // (every write read back by the next run, as before it)
   static bool after_commit_on() noexcept {
     const char* v = std::getenv("ACCORD_GMAIL_IMAP_AFTER_COMMIT");
-    return v && std::string_view(v) == "1";
+    return !v || std::string_view(v) != "0";
   }
 
   // accord.after_commit.v1 (after_commit.cpp): the cursor moved past this
@@ -347,6 +344,7 @@ class ImapConnector : public accord::Connector {
   // ---- apply (apply_ops.cpp) -----------------------------------------------
 
   std::string apply_ops(std::string_view ops_json);
+  void listed_forms(const std::vector<accord::kit::Op>& ops, std::vector<Result>& results);
   std::optional<std::string> current_version(uint32_t uid, std::vector<std::string>* flags_out = nullptr,
                                              std::vector<std::string>* labels_out = nullptr);
   Result found(const std::string& folder, uint32_t uidvalidity, uint32_t uid);
