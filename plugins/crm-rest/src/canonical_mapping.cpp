@@ -155,6 +155,7 @@ std::vector<CompiledRule> compile(const StreamSpec& s) {
 }
 
 json::value CrmRest::to_data(const StreamSpec& s, const json::value& native) {
+  if (s.canonical == "jmap-email" && s.email_api == "hubspot") return hubspot_email_to_data(native);
   if (s.canonical == "jmap-email" && s.email_api == "salesforce") return sf_email_to_data(native);
   if (s.canonical == "jmap-email") return email_to_data(native);
   if (s.canonical.empty()) {
@@ -208,6 +209,7 @@ json::value CrmRest::mistyped(const StreamSpec& s, const json::value& native, co
 }
 
 json::value CrmRest::to_native(const StreamSpec& s, const json::value& data) {
+  if (s.canonical == "jmap-email" && s.email_api == "hubspot") return hubspot_email_to_native(data);
   if (s.canonical == "jmap-email" && s.email_api == "salesforce") return sf_email_to_native(data);
   if (s.canonical == "jmap-email") return email_to_native(data);
   if (s.canonical.empty()) {

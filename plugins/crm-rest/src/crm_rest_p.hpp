@@ -141,6 +141,14 @@ class CrmRest final : public accord::Connector {
   static bool email_copy(const json::value& native);
   std::string email_conversation(const StreamSpec& s, const std::string& contact_id);
 
+  // hubspot_messages.cpp: email engagements (email_api "hubspot")
+  json::value hubspot_email_to_data(const json::value& native);
+  json::value hubspot_email_to_native(const json::value& data);
+  Result create_hubspot_email(const StreamSpec& s, const Op& op);
+  void hubspot_email_contacts(const StreamSpec& s, json::value& body, const std::string& records);
+  std::optional<json::value> hubspot_email_by_key(const StreamSpec& s, const std::string& key);
+  std::vector<std::string> hubspot_contacts_of(const StreamSpec& s, const json::value& data);
+
   // salesforce_messages.cpp (email_api "salesforce": EmailMessage and its relations)
   json::value sf_email_to_data(const json::value& native);
   json::value sf_email_to_native(const json::value& data);

@@ -283,6 +283,8 @@ bool CrmRest::page(const StreamSpec& s, json::object& cur, json::object& run, js
     if (auto* t = at_ptr(a.body, s.sync_token); t && t->is_string() && !t->get_string().empty()) run["sync"] = *t;
   if (!run.contains("server_start"))
     if (auto d = parse_http_date_ms(a.raw.header("date"))) run["server_start"] = *d;
+  // HubSpot's email engagements: their contacts, which a search does not answer (hubspot_messages.cpp)
+  if (s.canonical == "jmap-email" && s.email_api == "hubspot" && phase == "list") hubspot_email_contacts(s, pgr.a.body, req.records);
   const json::value* recs = pgr.recs;
   if (!run.contains("seen_run")) run["seen_run"] = json::array{};
   std::set<std::string> old_seen;

@@ -106,6 +106,7 @@ Result CrmRest::apply_one(const StreamSpec& s, const Op& op) {
   const std::string& key = op.idempotency_key;
   // a message logged on a contact: its contact and conversation first (email_messages.cpp)
   if (s.canonical == "jmap-email" && kind == "create" && s.email_api == "salesforce") return create_sf_email(s, op);  // salesforce_messages.cpp
+  if (s.canonical == "jmap-email" && s.email_api == "hubspot" && kind == "create") return create_hubspot_email(s, op);
   if (s.canonical == "jmap-email" && kind == "create") return create_email(s, op);
   Vars vars = op_vars(s, op);
   json::value native = kind == "delete" ? json::value() : op_native(s, op);

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: Apache-2.0
+// HubSpot's email engagements as the canonical message (a jmap-email stream
+// with email_api "hubspot"): one engagement (CRM object `emails`) holds a
+// message, associated with every contact it is logged on; the contacts a
+// message asks to be made (/createContacts) are upserted by email first.
+// What it must never do: log a message twice. A create carries the
+// message's key in the account's unique property accord_id (the Message-ID,
+// else the host's idempotency key) and is looked for by it before it is
+// sent again; the associations go in the create itself, and those an
+// earlier try did not make are added one by one (PUT, idempotent).
+//
+// HubSpot's documents (the route comments of tests/peers/hubspot_fake.js
+// name the same):
+//   - "Activities | Email" (developers.hubspot.com, crm/activities/emails
+//     guide): POST /crm/v3/objects/emails with properties hs_timestamp
+//     (required), hs_email_direction (EMAIL: sent, or logged by BCC;
+//     INCOMING_EMAIL: a reply to a logged email; FORWARDED_EMAIL),
+//     hs_email_status, hs_email_subject, hs_email_text, hs_email_html,
+//     hs_email_headers (a JSON text: from {email, firstName, lastName}, to,
+//     cc, bcc lists of the same; HubSpot fills the read-only
+//     hs_email_from_email, hs_email_to_email… from it), and an associations
+//     list; the CRM Emails OpenAPI (HubSpot-public-api-spec-collection,
+//     CRM/Emails v3): SimplePublicObjectInputForCreate, GET …/{emailId}
+//     with idProperty (a property whose values are unique).
+//   - Associations v4 (CRM/Associations v4 OpenAPI): PUT
+//     /crm/v4/objects/{from}/{id}/associations/default/{to}/{toId} (the
+//     default type), POST /crm/v4/associations/{from}/{to}/batch/read
+//     ({inputs: [{id}]} → results [{from: {id}, to: [{toObjectId}]}]);
+//     the default email → contact type is 198 (HUBSPOT_DEFINED).
+//   - Contacts: batch upsert with idProperty "email" (the contacts guide:
+//     "email address is the primary unique identifier").
+// Threads: HubSpot documents no writable Message-ID or thread property, so
+// the thread is kept in the account's text property accord_thread_id: a
+// reply takes the thread of the message it answers (found by its
+// accord_id), else the first of its References, else its own Message-ID.
+// Attachments are not uploaded (HubSpot takes files through its Files API
+// and hs_attachment_ids): they are named in the logged copy's body.
+#include "crm_rest_p.hpp"
+
+#include <accord/json/exact.hpp>
+
+#include <algorithm>
+
+namespace crm {
+
+namespace {
+
+// Associations v4: the default association type of an email to a contact
+constexpr int kEmailToContact = 198;
+
+std::string prop(const json::value& n, const char* name) {
+  return scalar_text(at_ptr(n, std::string("/properties/") + name));
+}
+std::string text_of(const json::value& v, const char* ptr) { return scalar_text(at_ptr(v, ptr)); }
+
+// A canonical address {name, email} as hs_email_headers holds one: the
+// name split at its last space into firstName and lastName.
+json::object header_address(const json::value& a) {
+  json::object o{{"email", text_of(a, "/email")}};
+  std::string name = text_of(a, "/name");
+  if (size_t sp = name.rfind(' '); !name.empty()) {
+    o["firstName"] = sp == std::string::npos ? name : name.substr(0, sp);
+    if (sp != std::string::npos) o["lastName"] = name.substr(sp + 1);
+  }
+  return o;
+}
+
+// The other way: {email, firstName, lastName} → {name, email}.
+json::object canonical_address(const json::value& h) {
+  json::object o{{"email", text_of(h, "/email")}};
+  std::string name = text_of(h, "/firstName");
+  if (std::string last = text_of(h, "/lastName"); !last.empty()) name += (name.empty() ? "" : " ") + last;
+  if (!name.empty()) o["name"] = name;
+  return o;
+}
+
+Request hubspot_request(std::string method, std::string path, std::optional<json::value> body = std::nullopt) {
+  Request r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.body = std::move(body);
+  r.present = true;
+  r.idempotent = true;  // reads, upserts and associations: sending one again does no harm
+  return r;
+}
+
+}  // namespace
+
+json::value CrmRest::hubspot_email_to_data(const json::value& n) {
+  json::object c;
+  // the key is a Message-ID when it has one (an "@"), else the host's key
+  if (std::string key = prop(n, "accord_id"); key.find('@') != std::string::npos)
+    c["messageId"] = json::array{json::value(strip_angles(key))};
+  if (std::string t = prop(n, "accord_thread_id"); !t.empty()) c["threadId"] = t;
+  if (const json::value* s = at_ptr(n, "/properties/hs_email_subject"); s && s->is_string()) c["subject"] = *s;
+  if (std::string h = prop(n, "hs_email_headers"); !h.empty()) {
+    boost::system::error_code ec;
+    json::value hv = accord::json_exact::parse(h, ec);
+    if (!ec && hv.is_object()) {
+      if (const json::value* f = hv.get_object().if_contains("from"); f && f->is_object() && !text_of(*f, "/email").empty())
+        c["from"] = json::array{canonical_address(*f)};
+      for (const char* k : {"to", "cc", "bcc"})
+        if (const json::value* l = hv.get_object().if_contains(k); l && l->is_array() && !l->get_array().empty()) {
+          json::array out;
+          for (const auto& a : l->get_array())
+            if (!text_of(a, "/email").empty()) out.push_back(canonical_address(a));
+          if (!out.empty()) c[k] = std::move(out);
+        }
+    }
+  }
+  if (const json::value* t = at_ptr(n, "/properties/hs_timestamp"))
+    if (auto ms = parse_time_ms(*t)) c["sentAt"] = format_time(*ms, "iso8601");
+  json::object bodies;
+  if (std::string html = prop(n, "hs_email_html"); !html.empty()) bodies["html"] = json::object{{"value", html}};
+  if (std::string text = prop(n, "hs_email_text"); !text.empty()) bodies["text"] = json::object{{"value", text}};
+  if (!bodies.empty()) c["bodyValues"] = std::move(bodies);
+  if (std::string d = prop(n, "hs_email_direction"); !d.empty()) c["direction"] = d == "EMAIL" ? "outbound" : "inbound";
+  json::array ids;
+  if (const json::value* r = at_ptr(n, "/associations/contacts/results"); r && r->is_array())
+    for (const auto& a : r->get_array())
+      if (std::string id = text_of(a, "/id"); !id.empty() && std::find(ids.begin(), ids.end(), json::value(id)) == ids.end())
+        ids.emplace_back(id);
+  if (!ids.empty()) c["contactIds"] = std::move(ids);
+  c["hasAttachment"] = !prop(n, "hs_attachment_ids").empty();
+  return c;
+}
+
+json::value CrmRest::hubspot_email_to_native(const json::value& d) {
+  json::object p;
+  // the body with what was left out said in it, as the HighLevel form has it
+  json::value words = email_to_native(d);
+  int64_t at = now_ms();
+  for (const char* k : {"/sentAt", "/receivedAt"})
+    if (const json::value* t = at_ptr(d, k))
+      if (auto ms = parse_time_ms(*t)) {
+        at = *ms;
+        break;
+      }
+  p["hs_timestamp"] = format_time(at, "iso8601");
+  p["hs_email_direction"] = text_of(d, "/direction") == "outbound" ? "EMAIL" : "INCOMING_EMAIL";
+  p["hs_email_status"] = "SENT";
+  if (const json::value* s = at_ptr(d, "/subject"); s && s->is_string()) p["hs_email_subject"] = *s;
+  if (std::string t = text_of(words, "/message"); !t.empty()) p["hs_email_text"] = t;
+  if (std::string h = text_of(words, "/html"); !h.empty()) p["hs_email_html"] = h;
+  json::object headers;
+  if (const json::value* f = at_ptr(d, "/from/0"); f && !text_of(*f, "/email").empty()) headers["from"] = header_address(*f);
+  for (const char* k : {"to", "cc", "bcc"}) {
+    json::array l;
+    if (const json::value* v = at_ptr(d, std::string("/") + k); v && v->is_array())
+      for (const auto& a : v->get_array())
+        if (!text_of(a, "/email").empty()) l.push_back(header_address(a));
+    headers[k] = std::move(l);
+  }
+  p["hs_email_headers"] = json::serialize(headers);
+  std::string mid = strip_angles(text_of(d, "/messageId/0"));
+  if (!mid.empty()) p["accord_id"] = mid;
+  std::string thread = strip_angles(text_of(d, "/references/0"));
+  if (thread.empty()) thread = strip_angles(text_of(d, "/inReplyTo/0"));
+  if (thread.empty()) thread = mid;
+  if (!thread.empty()) p["accord_thread_id"] = thread;
+  return json::object{{"properties", std::move(p)}};
+}
+
+// The contacts of each record in body's `records` array (an array, or one
+// record), put in as a read with ?associations=contacts answers them
+// (/associations/contacts/results [{id, type}]): a search answers none, so
+// one Associations v4 batch read a page fills them in. An email that has
+// none is left out of the answer or named in its errors: it gets none.
+void CrmRest::hubspot_email_contacts(const StreamSpec& s, json::value& body, const std::string& records) {
+  boost::system::error_code ec;
+  json::value* recs = records.empty() ? &body : body.find_pointer(records, ec);
+  if (!recs) return;
+  std::vector<json::value*> each;
+  if (recs->is_array())
+    for (auto& r : recs->get_array()) each.push_back(&r);
+  else if (recs->is_object())
+    each.push_back(recs);
+  json::array inputs;
+  for (json::value* r : each)
+    if (r->is_object() && !r->get_object().contains("associations")) inputs.push_back(json::object{{"id", text_of(*r, "/id")}});
+  if (inputs.empty()) return;
+  const std::string& to = stream_spec(s.contacts_stream.empty() ? "contact" : s.contacts_stream).object;
+  std::map<std::string, json::array> found;
+  for (size_t i = 0; i < inputs.size(); i += 100) {
+    json::array part(inputs.begin() + static_cast<std::ptrdiff_t>(i),
+                     inputs.begin() + static_cast<std::ptrdiff_t>(std::min(inputs.size(), i + 100)));
+    Request rq = hubspot_request("POST", "/crm/v4/associations/{object}/{to_object}/batch/read",
+                                 json::value(json::object{{"inputs", std::move(part)}}));
+    Vars v = base_vars(s);
+    v["to_object"] = json::value(to);
+    Answer a = rest_.call(rq, v, {207});
+    if (const json::value* res = at_ptr(a.body, "/results"); res && res->is_array())
+      for (const auto& r : res->get_array())
+        if (const json::value* tv = at_ptr(r, "/to"); tv && tv->is_array())
+          for (const auto& t : tv->get_array())
+            found[text_of(r, "/from/id")].push_back(
+                json::object{{"id", scalar_text(at_ptr(t, "/toObjectId"))}, {"type", "email_to_contact"}});
+  }
+  for (json::value* r : each)
+    if (r->is_object() && !r->get_object().contains("associations"))
+      r->get_object()["associations"] =
+          json::object{{"contacts", json::object{{"results", std::move(found[text_of(*r, "/id")])}}}};
+}
+
+// The email an earlier try made: read by the unique property accord_id
+// (GET …/{key}?idProperty=accord_id, not the search, whose index lags
+// writes), with its contacts.
+std::optional<json::value> CrmRest::hubspot_email_by_key(const StreamSpec& s, const std::string& key) {
+  if (key.empty() || !s.get.present) return std::nullopt;
+  Request g = s.get;
+  g.query.emplace_back("idProperty", "accord_id");
+  Vars v = base_vars(s);
+  v["id"] = json::value(key);
+  Answer a = rest_.call(g, v, {404});
+  if (a.status == 404) return std::nullopt;
+  const json::value* rec = at_ptr(a.body, s.get.record);
+  if (!rec || !rec->is_object() || prop(*rec, "accord_id") != key) return std::nullopt;
+  json::value out = *rec;
+  hubspot_email_contacts(s, out, "");
+  return out;
+}
+
+// The contacts the message is logged on: /contactIds, then each of
+// /createContacts upserted by its email (a create repeated after a crash
+// finds the contact the first made).
+std::vector<std::string> CrmRest::hubspot_contacts_of(const StreamSpec& s, const json::value& data) {
+  std::vector<std::string> out;
+  auto add = [&](std::string id) {
+    if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
+  };
+  if (const json::value* ids = at_ptr(data, "/contactIds"); ids && ids->is_array())
+    for (const auto& k : ids->get_array()) add(scalar_text(&k));
+  if (const json::value* make = at_ptr(data, "/createContacts"); make && make->is_array())
+    for (const auto& c : make->get_array()) {
+      std::string email = text_of(c, "/email");
+      if (email.empty()) continue;
+      if (s.contacts_stream.empty())
+        throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": /createContacts needs the stream's contacts (set contacts)");
+      json::object props{{"email", email}};
+      json::object names = header_address(c);
+      for (const char* k : {"firstName", "lastName"})
+        if (const json::value* v = names.if_contains(k)) props[k == std::string("firstName") ? "firstname" : "lastname"] = *v;
+      json::object input{{"idProperty", "email"}, {"id", email}, {"properties", std::move(props)}};
+      Request up = hubspot_request("POST", "/crm/v3/objects/{object}/batch/upsert",
+                                   json::value(json::object{{"inputs", json::array{std::move(input)}}}));
+      Answer a = rest_.call(up, base_vars(stream_spec(s.contacts_stream)));
+      std::string id = text_of(a.body, "/results/0/id");
+      if (id.empty())
+        throw accord::Error(ACCORD_ERROR, "POST " + up.path + ": the answer holds no contact for " + email + ": " +
+                                              error_text(a.body, a.raw.body));
+      add(std::move(id));
+    }
+  if (out.empty())
+    throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a message to log needs the contact it is logged on "
+                                      "(/contactIds) or one to make (/createContacts)");
+  return out;
+}
+
+Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
+  if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
+  json::value data = op.data.empty() ? json::value(json::object{}) : json::value(op.data);
+  // (a copy, not a reference into the body: the body grows below)
+  json::object props = hubspot_email_to_native(data).at("properties").as_object();
+  std::string key = scalar_text(props.if_contains("accord_id"));
+  if (key.empty()) key = op.idempotency_key;
+  if (key.empty())
+    throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a message to log needs a Message-ID or an idempotency key");
+  props["accord_id"] = key;
+  if (!props.contains("accord_thread_id")) props["accord_thread_id"] = key;
+  std::vector<std::string> contacts = hubspot_contacts_of(s, data);
+  const std::string& contact_object = stream_spec(s.contacts_stream.empty() ? "contact" : s.contacts_stream).object;
+
+  // A found email (an earlier try of this create) gets the associations it
+  // lacks, one default association each.
+  auto complete = [&](json::value found, const char* how) -> Result {
+    std::string id = text_of(found, "/id");
+    if (!at_ptr(found, "/associations/contacts/results"))
+      found.as_object()["associations"] = json::object{{"contacts", json::object{{"results", json::array{}}}}};
+    boost::system::error_code ec;
+    json::array* have = &found.find_pointer("/associations/contacts/results", ec)->as_array();
+    for (const auto& c : contacts) {
+      bool there = std::any_of(have->begin(), have->end(), [&](const json::value& a) { return text_of(a, "/id") == c; });
+      if (there) continue;
+      Request put = hubspot_request("PUT", "/crm/v4/objects/{object}/{id}/associations/default/{to_object}/{to_id}");
+      Vars v = base_vars(s);
+      v["id"] = json::value(id);
+      v["to_object"] = json::value(contact_object);
+      v["to_id"] = json::value(c);
+      (void)rest_.call(put, v);
+      have->push_back(json::object{{"id", c}, {"type", "email_to_contact"}});
+    }
+    host().log(ACCORD_LOG_INFO, ("crm-rest: " + s.name + ": the email " + key + " was found (" + how + ", id " + id +
+                                 "), not logged again").c_str());
+    return with_data(Result::ok(id, to_record(s, found).version), hubspot_email_to_data(found));
+  };
+
+  // a reply joins the thread of the message it answers, where that one is logged
+  if (std::string parent = strip_angles(text_of(data, "/inReplyTo/0")); !parent.empty() && parent != key)
+    if (auto p = hubspot_email_by_key(s, parent))
+      if (std::string t = prop(*p, "accord_thread_id"); !t.empty()) props["accord_thread_id"] = t;
+  if (op.resend)
+    if (auto found = hubspot_email_by_key(s, key)) return complete(std::move(*found), "an earlier try made it");
+
+  json::array assoc;
+  for (const auto& c : contacts)
+    assoc.push_back(json::object{
+        {"to", json::object{{"id", c}}},
+        {"types", json::array{json::object{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", kEmailToContact}}}}});
+  Vars vars = base_vars(s);
+  vars["data"] = json::object{{"properties", props}, {"associations", std::move(assoc)}};
+  Answer a;
+  try {
+    // 409: the unique accord_id is taken: an earlier try made it
+    a = rest_.call(s.create, vars, {409});
+  } catch (const LostAnswer& e) {
+    if (auto found = hubspot_email_by_key(s, key)) return complete(std::move(*found), "its create's answer was lost");
+    throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no email carries its accord_id yet: it is looked for again "
+                                      "before it is sent again", 5000);
+  }
+  if (a.status == 409) {
+    if (auto found = hubspot_email_by_key(s, key)) return complete(std::move(*found), "its accord_id was taken");
+    throw accord::Error(ACCORD_ERROR, "POST " + s.create.path + " answered 409 (" + error_text(a.body, a.raw.body) +
+                                          ") but no email carries accord_id " + key);
+  }
+  json::value rec = a.body;
+  std::string id = text_of(rec, "/id");
+  if (!rec.is_object() || id.empty())
+    throw accord::Error(ACCORD_ERROR, "POST " + s.create.path + ": the answer holds no email id");
+  json::array made;
+  for (const auto& c : contacts) made.push_back(json::object{{"id", c}, {"type", "email_to_contact"}});
+  rec.get_object()["associations"] = json::object{{"contacts", json::object{{"results", std::move(made)}}}};
+  // (the answer holds only the properties sent; the rest is HubSpot's own)
+  for (const auto& [k, v] : props)
+    if (!at_ptr(rec, "/properties/" + std::string(k))) rec.at("properties").as_object()[k] = v;
+  return with_data(Result::ok(id, to_record(s, rec).version), hubspot_email_to_data(rec));
+}
+
+}  // namespace crm
