@@ -12,8 +12,20 @@
 // properties (PROPERTY_DOESNT_EXIST), read-only ones refused (READ_ONLY_VALUE).
 // Search: at most 5 requests per second per account (then 429), and its
 // answers carry no X-HubSpot-RateLimit-* headers (the reference's note).
-// Not modelled: associations, property types other than text, email and
-// date, pipelines, the 10 s burst limits of other endpoints.
+// Email engagements ("Activities | Email" guide; CRM Emails v3 OpenAPI):
+// hs_timestamp required on create, hs_email_direction and hs_email_status
+// from their documented values, hs_email_headers a JSON text whose from/to
+// fill the read-only hs_email_from_email, hs_email_to_email… (refused when
+// written), associations given in the create (PublicAssociationsForObject:
+// the default email → contact type 198, HUBSPOT_DEFINED, to a contact that
+// exists), read back with ?associations=contacts; a read by idProperty only
+// on a unique property (accord_id, and a contact's email). Associations v4:
+// the default association (PUT) and the batch read. Owners v3: the listing.
+// Not modelled: association labels, paging of one record's associations,
+// property types other than text, email, date and these enumerations,
+// pipelines, the 10 s burst limits of other endpoints. An email without
+// associations is left out of a v4 batch read's results (the reference does
+// not say what HubSpot answers for one).
 //
 //   POST /oauth/v1/token                          refresh_token grant → access_token, refresh_token, expires_in
 //   GET  /crm/v3/objects/T?limit&after&properties&archived   results, paging.next.after
@@ -22,6 +34,9 @@
 //                                                 per query: paging past them answers 400
 //   GET|PATCH|DELETE /crm/v3/objects/T/ID[?idProperty=P]     one record (DELETE archives: 204)
 //   POST /crm/v3/objects/T                        201 the record
+//   PUT  /crm/v4/objects/T/ID/associations/default/T2/ID2   the default association (emails → contacts: 198)
+//   POST /crm/v4/associations/T/T2/batch/read     inputs [{id}] → results [{from: {id}, to: [{toObjectId, associationTypes}]}]
+//   GET  /crm/v3/owners?limit&after&email         results [PublicOwner], paging.next.after
 //   POST /crm/v3/objects/T/batch/{read,create,update,upsert,archive}   inputs ≤ 100;
 //        create fails whole on a bad input; update and upsert answer 207 with
 //        errors[{status, category, message, context: {ids: [...]}}] for the bad ones
@@ -35,6 +50,7 @@
 //                             from the listings and from the archived listing alike
 //   GET  /__dump → {type: [records]};  GET /__stats → {requests, search_400}
 //   POST /__edit {type, id, properties};  POST /__delete {type, id}
+//   POST /__owner {email, firstName, lastName}: an owner (a user of the account)
 //
 // Usage: HS_TOKEN=… [HS_CLIENT_ID HS_CLIENT_SECRET HS_REFRESH_TOKEN] node hubspot_fake.js → prints "port N".
 'use strict';
@@ -50,8 +66,22 @@ const check = require('./vendor_schema')('hubspot', {notRequired: {
     properties: {propertyName: {type: 'string'}, direction: {type: 'string', enum: ['ASCENDING', 'DESCENDING']}}}}}}});
 // HubSpot's read-only properties of these objects (set by HubSpot; writing one
 // answers READ_ONLY_VALUE)
-const readOnly = ['hs_object_id', 'createdate', 'hs_createdate', 'lastmodifieddate', 'hs_lastmodifieddate'];
-const engagements = ['notes', 'meetings', 'tasks'];
+const readOnly = ['hs_object_id', 'createdate', 'hs_createdate', 'lastmodifieddate', 'hs_lastmodifieddate',
+  // emails: filled by HubSpot from hs_email_headers ("Activities | Email": read-only properties)
+  'hs_email_from_email', 'hs_email_from_firstname', 'hs_email_from_lastname', 'hs_email_to_email',
+  'hs_email_to_firstname', 'hs_email_to_lastname'];
+const engagements = ['notes', 'meetings', 'tasks', 'emails'];
+// "Activities | Email": the documented values of these properties
+const enums = {hs_email_direction: ['EMAIL', 'INCOMING_EMAIL', 'FORWARDED_EMAIL'],
+               hs_email_status: ['BOUNCED', 'FAILED', 'SCHEDULED', 'SENDING', 'SENT']};
+// properties a create must carry (the guide: hs_timestamp "Required")
+const required = {emails: ['hs_timestamp']};
+// unique-value properties, the only ones a read or an upsert may name as idProperty
+const uniqueProps = {contacts: ['email', 'accord_id']};
+// Associations v4 default types (HUBSPOT_DEFINED), from → to
+const assocTypes = {'emails:contacts': 198};
+const links = new Map();  // 'emails:ID' → Set of 'contacts:ID'
+const owners = [];
 const searchTimes = [];
 
 const known = {
@@ -61,6 +91,9 @@ const known = {
   notes: ['hs_note_body', 'hs_timestamp', 'accord_id'],
   meetings: ['hs_meeting_title', 'hs_meeting_body', 'hs_meeting_start_time', 'hs_meeting_end_time', 'hs_timestamp', 'accord_id'],
   tasks: ['hs_task_subject', 'hs_task_body', 'hs_task_status', 'hs_task_priority', 'hs_timestamp', 'accord_id'],
+  // the guide's writable properties, and the account's accord_id (unique) and accord_thread_id (text)
+  emails: ['hs_timestamp', 'hubspot_owner_id', 'hs_email_direction', 'hs_email_html', 'hs_email_status', 'hs_email_subject',
+           'hs_email_text', 'hs_attachment_ids', 'hs_email_headers', 'accord_id', 'accord_thread_id'],
 };
 const defaults = {contacts: ['firstname', 'lastname', 'email'], companies: ['name', 'domain'], deals: ['dealname', 'amount', 'dealstage']};
 const unique = 'accord_id';  // a unique-value property, as the user creates it for idProperty
@@ -99,13 +132,23 @@ function error(category, message, extra) {
   return Object.assign({status: 'error', message, correlationId: 'c0ffee-' + requests, category}, extra || {});
 }
 function err(res, status, category, message, extra) { send(res, status, error(category, message, extra)); }
-function view(t, rec, props) {
+function linked(t, id, to) {
+  return [...(links.get(t + ':' + id) || [])].filter(k => k.startsWith(to + ':')).map(k => k.slice(to.length + 1));
+}
+function view(t, rec, props, assocs) {
   const want = props && props.length ? props : (defaults[t] || known[t]);
   const p = {hs_object_id: rec.id, createdate: rec.properties.createdate, [modProp(t)]: rec.properties[modProp(t)]};
   if (engagements.includes(t)) p.hs_createdate = rec.properties.createdate;  // engagements carry it too
   for (const k of want) p[k] = rec.properties[k] === undefined ? null : rec.properties[k];
+  if (t === 'emails') for (const k of readOnly) if (k.startsWith('hs_email_') && rec.properties[k] !== undefined) p[k] = rec.properties[k];
   const out = {id: rec.id, properties: p, createdAt: rec.createdAt, updatedAt: rec.updatedAt, archived: !!rec.archived};
   if (rec.archived) out.archivedAt = rec.archivedAt;
+  // ?associations=contacts: SimplePublicObjectWithAssociations' associations (CollectionResponseAssociatedId)
+  for (const to of assocs || []) {
+    const ids = linked(t, rec.id, to);
+    if (ids.length) (out.associations = out.associations || {})[to] =
+      {results: ids.map(id => ({id, type: t.replace(/s$/, '') + '_to_' + to.replace(/s$/, '')}))};
+  }
   return out;
 }
 // Checks property values as HubSpot does; returns an error message or null.
@@ -119,8 +162,30 @@ function invalid(t, props) {
       bad.push({isValid: false, message: k + ' must be a string', error: 'INVALID_STRING', name: k});
     else if (k === 'email' && v && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(String(v)))
       bad.push({isValid: false, message: 'Email address ' + v + ' is invalid', error: 'INVALID_EMAIL', name: k});
+    else if (enums[k] && v !== null && v !== '' && !enums[k].includes(String(v)))
+      bad.push({isValid: false, message: v + ' was not one of the allowed options: ' + enums[k].join(', '), error: 'INVALID_OPTION', name: k});
+    else if (k === 'hs_email_headers' && v && !headersOk(v))
+      bad.push({isValid: false, message: 'hs_email_headers must be a JSON text of from, to, cc, bcc', error: 'INVALID_JSON', name: k});
   }
   return bad.length ? 'Property values were not valid: ' + JSON.stringify(bad) : null;
+}
+// hs_email_headers: {from: {email, firstName, lastName}, to: [...], cc: [...], bcc: [...]}, as a JSON text
+function headersOk(v) {
+  let h;
+  try { h = JSON.parse(String(v)); } catch (e) { return false; }
+  const addr = a => a && typeof a === 'object' && typeof a.email === 'string';
+  if (!h || typeof h !== 'object' || Array.isArray(h)) return false;
+  if (h.from !== undefined && !addr(h.from)) return false;
+  return ['to', 'cc', 'bcc'].every(k => h[k] === undefined || (Array.isArray(h[k]) && h[k].every(addr)));
+}
+// what HubSpot fills from hs_email_headers
+function fromHeaders(rec) {
+  let h;
+  try { h = JSON.parse(rec.properties.hs_email_headers || '{}'); } catch (e) { return; }
+  const to = h.to || [];
+  Object.assign(rec.properties, {hs_email_from_email: (h.from || {}).email || '', hs_email_from_firstname: (h.from || {}).firstName || '',
+    hs_email_from_lastname: (h.from || {}).lastName || '', hs_email_to_email: to.map(a => a.email).join(';'),
+    hs_email_to_firstname: to.map(a => a.firstName || '').join(';'), hs_email_to_lastname: to.map(a => a.lastName || '').join(';')});
 }
 function findBy(t, prop, value) {
   if (prop === undefined || prop === null || prop === 'hs_object_id') return table(t, store).get(String(value));
@@ -130,6 +195,7 @@ function findBy(t, prop, value) {
 function write(t, rec, props) {
   const now = stamp();
   for (const [k, v] of Object.entries(props)) rec.properties[k] = v === null || v === '' ? '' : String(v);
+  if (t === 'emails') fromHeaders(rec);
   rec.properties[modProp(t)] = new Date(now).toISOString();
   rec.updatedAt = new Date(now).toISOString();
 }
@@ -182,21 +248,38 @@ function objects(req, res, url, parts, raw) {
   if (!known[t]) return err(res, 400, 'VALIDATION_ERROR', 'Unable to infer object type from: ' + t);
   const body = raw ? JSON.parse(raw) : {};
   const props = (url.searchParams.get('properties') || '').split(',').filter(Boolean);
+  const assocs = (url.searchParams.get('associations') || '').split(',').filter(Boolean);
   const limit = Math.min(Number(url.searchParams.get('limit') || 10), 100);
   // "List" (GET /crm/v3/objects/{objectType}, ?archived=true for the archived ones)
   if (parts.length === 1 && req.method === 'GET') {
     const src = url.searchParams.get('archived') === 'true' ? archived : store;
     const rows = [...table(t, src).values()].sort((a, b) => Number(a.id) - Number(b.id));
-    return send(res, 200, pageOf(rows, url.searchParams.get('after'), limit, t, props));
+    const page = pageOf(rows, url.searchParams.get('after'), limit, t, props);
+    page.results = page.results.map(r => view(t, table(t, src).get(r.id), props, assocs));
+    return send(res, 200, page);
   }
   // "Create" (POST /crm/v3/objects/{objectType}): SimplePublicObjectInputForCreate
   if (parts.length === 1 && req.method === 'POST') {
     if (!valid(res, 'SimplePublicObjectInputForCreate', body)) return;
     const bad = invalid(t, body.properties);
     if (bad) return err(res, 400, 'VALIDATION_ERROR', bad);
+    const missing = (required[t] || []).filter(k => body.properties[k] === undefined || body.properties[k] === null || body.properties[k] === '');
+    if (missing.length)
+      return err(res, 400, 'VALIDATION_ERROR', 'Property values were not valid: ' + JSON.stringify(missing.map(k =>
+        ({isValid: false, message: k + ' is required', error: 'REQUIRED_FIELD', name: k}))));
+    // "associations": PublicAssociationsForObject, each a type HubSpot defines between these objects, to a record that exists
+    for (const a of body.associations || []) {
+      const to = a.to && findTo(String(a.to.id));
+      for (const ty of a.types) {
+        const ok = to && ty.associationCategory === 'HUBSPOT_DEFINED' && assocTypes[t + ':' + to] === ty.associationTypeId;
+        if (!ok) return err(res, 400, 'VALIDATION_ERROR', 'invalid association ' + JSON.stringify(a) + ' from ' + t);
+      }
+    }
     if (body.properties[unique] && findBy(t, unique, body.properties[unique]))
       return err(res, 409, 'CONFLICT', 'Object already exists. Existing ID: ' + findBy(t, unique, body.properties[unique]).id);
-    return send(res, 201, view(t, create(t, body.properties), Object.keys(body.properties)));
+    const rec = create(t, body.properties);
+    for (const a of body.associations || []) link(t, rec.id, findTo(String(a.to.id)), String(a.to.id));
+    return send(res, 201, view(t, rec, Object.keys(body.properties)));
   }
   // "Search" (POST /crm/v3/objects/{objectType}/search): PublicObjectSearchRequest;
   // 5 requests per second per account, answers without rate-limit headers
@@ -258,6 +341,8 @@ function objects(req, res, url, parts, raw) {
       return send(res, 201, {status: 'COMPLETE', results: inputs.map(i => view(t, create(t, i.properties), Object.keys(i.properties))),
                              startedAt: new Date().toISOString(), completedAt: new Date().toISOString()});
     }
+    if (op === 'upsert' && inputs.some(i => i.idProperty && !(uniqueProps[t] || [unique]).includes(i.idProperty)))
+      return err(res, 400, 'VALIDATION_ERROR', 'idProperty must name a unique-value property of ' + t);
     if (op === 'update' || op === 'upsert') {
       const results = [], errors = [];
       for (const i of inputs) {
@@ -283,9 +368,13 @@ function objects(req, res, url, parts, raw) {
   }
   // "Read" / "Update" / "Archive" (GET|PATCH|DELETE /crm/v3/objects/{objectType}/{objectId}[?idProperty])
   if (parts.length === 2) {
-    const r = findBy(t, url.searchParams.get('idProperty'), decodeURIComponent(parts[1]));
+    const idp = url.searchParams.get('idProperty');
+    // idProperty: "The name of a property whose values are unique for this object type"
+    if (idp && !(uniqueProps[t] || [unique]).includes(idp))
+      return err(res, 400, 'VALIDATION_ERROR', idp + ' is not a unique-value property of ' + t);
+    const r = findBy(t, idp, decodeURIComponent(parts[1]));
     if (!r) return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
-    if (req.method === 'GET') return send(res, 200, view(t, r, props));
+    if (req.method === 'GET') return send(res, 200, view(t, r, props, assocs));
     // "Update" (PATCH …/{objectId}): SimplePublicObjectInput
     if (req.method === 'PATCH') {
       if (!valid(res, 'SimplePublicObjectInput', body)) return;
@@ -297,6 +386,57 @@ function objects(req, res, url, parts, raw) {
     if (req.method === 'DELETE') { archive(t, r.id); return send(res, 204); }
   }
   return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
+}
+
+function findTo(id) { return table('contacts', store).has(id) ? 'contacts' : undefined; }
+function link(t, id, to, toId) {
+  const k = t + ':' + id;
+  if (!links.has(k)) links.set(k, new Set());
+  links.get(k).add(to + ':' + toId);
+}
+
+// Associations v4 (CRM/Associations v4 OpenAPI)
+function associations(req, res, url, raw) {
+  const p = url.pathname;
+  // "Associate records (default)": PUT /crm/v4/objects/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}
+  let m = /^\/crm\/v4\/objects\/([^/]+)\/([^/]+)\/associations\/default\/([^/]+)\/([^/]+)$/.exec(p);
+  if (m && req.method === 'PUT') {
+    const [, t, id, to, toId] = m.map(decodeURIComponent);
+    const type = assocTypes[t + ':' + to];
+    if (!type) return err(res, 400, 'VALIDATION_ERROR', 'no default association from ' + t + ' to ' + to);
+    if (!table(t, store).has(id) || !table(to, store).has(toId)) return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
+    link(t, id, to, toId);
+    const now = new Date().toISOString();
+    return send(res, 200, {status: 'COMPLETE', results: [{from: {id}, to: {id: toId},
+      associationSpec: {associationCategory: 'HUBSPOT_DEFINED', associationTypeId: type}}], startedAt: now, completedAt: now});
+  }
+  // "Retrieve associations": POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read
+  m = /^\/crm\/v4\/associations\/([^/]+)\/([^/]+)\/batch\/read$/.exec(p);
+  if (m && req.method === 'POST') {
+    const body = raw ? JSON.parse(raw) : {};
+    if (!valid(res, 'BatchInputPublicFetchAssociationsBatchRequest', body)) return;
+    const [, t, to] = m;
+    const results = [];
+    for (const i of body.inputs) {
+      const ids = linked(t, String(i.id), to);
+      if (ids.length) results.push({from: {id: String(i.id)}, to: ids.map(toObjectId => ({toObjectId,
+        associationTypes: [{category: 'HUBSPOT_DEFINED', typeId: assocTypes[t + ':' + to], label: null}]}))});
+    }
+    const now = new Date().toISOString();
+    return send(res, 200, {status: 'COMPLETE', results, startedAt: now, completedAt: now});
+  }
+  return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
+}
+
+// Owners v3: GET /crm/v3/owners (CollectionResponsePublicOwnerForwardPaging)
+function ownersList(req, res, url) {
+  if (req.method !== 'GET') return err(res, 405, 'VALIDATION_ERROR', 'method not allowed');
+  let rows = owners;
+  if (url.searchParams.get('email')) rows = rows.filter(o => o.email === url.searchParams.get('email'));
+  const start = Number(url.searchParams.get('after') || 0), limit = Math.min(Number(url.searchParams.get('limit') || 100), 500);
+  const body = {results: rows.slice(start, start + limit)};
+  if (start + limit < rows.length) body.paging = {next: {after: String(start + limit)}};
+  return send(res, 200, body);
 }
 
 function handle(req, res, raw) {
@@ -311,12 +451,19 @@ function handle(req, res, raw) {
   if (p === '/__dump') {
     const out = {};
     for (const [t, m] of Object.entries(store)) out[t] = [...m.values()];
+    out.associations = Object.fromEntries([...links].map(([k, v]) => [k, [...v]]));
+    out.owners = owners;
     return send(res, 200, out);
   }
   if (p === '/__purge') {
     const c = JSON.parse(raw);
     table(c.type, store).delete(c.id);
     table(c.type, archived).delete(c.id);
+    return send(res, 200, {ok: true});
+  }
+  if (p === '/__owner') {
+    const c = JSON.parse(raw), now = new Date().toISOString();
+    owners.push(Object.assign({id: String(++seq), userId: seq, type: 'PERSON', createdAt: now, updatedAt: now, archived: false, teams: []}, c));
     return send(res, 200, {ok: true});
   }
   if (p === '/__edit' || p === '/__delete') {
@@ -347,6 +494,8 @@ function handle(req, res, raw) {
                            correlationId: 'c0ffee', policyName: 'SECONDLY'});
   }
   if (p.startsWith('/crm/v3/objects/')) return objects(req, res, url, p.slice(16).split('/').filter(Boolean), raw);
+  if (p.startsWith('/crm/v4/')) return associations(req, res, url, raw);
+  if (p === '/crm/v3/owners' || p === '/crm/v3/owners/') return ownersList(req, res, url);
   return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
 }
 

@@ -28,7 +28,9 @@ SOURCES = {
         'files': {'PublicApiSpecs/CRM/Objects/Rollouts/424/v3/objects.json': [
             'SimplePublicObjectInputForCreate', 'SimplePublicObjectInput', 'BatchInputSimplePublicObjectBatchInputUpsert',
             'BatchInputSimplePublicObjectBatchInput', 'BatchInputSimplePublicObjectBatchInputForCreate',
-            'BatchReadInputSimplePublicObjectId', 'BatchInputSimplePublicObjectId', 'PublicObjectSearchRequest']},
+            'BatchReadInputSimplePublicObjectId', 'BatchInputSimplePublicObjectId', 'PublicObjectSearchRequest'],
+                  'PublicApiSpecs/CRM/Associations/Rollouts/130902/v4/associations.json': [
+            'BatchInputPublicFetchAssociationsBatchRequest']},
     },
 }
 
