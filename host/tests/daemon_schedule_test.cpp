@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <poll.h>
 #include <unistd.h>
@@ -122,6 +123,43 @@ TEST(FileWatchTest, GonePathsAreForgottenAndTheMapStaysBounded) {
   std::ofstream(kept, std::ios::app) << "b";
   EXPECT_TRUE(moved(known, kept));
   fs::remove_all(dir);
+}
+
+// Review s7 finding 10: an edit made during a look that wrote nothing (after
+// a look that wrote nothing either) was left to the pair's schedule (20 min
+// for contacts) rather than looked at at once. Only paths that moved in two
+// quiet looks in a row (the store's reads) are left; a path new to the look
+// is a change; a run that writes starts the count again; the looks are
+// bounded even when each moves new paths.
+TEST(AfterRunTest, AChangeDuringAQuietLookIsLookedAtAtOnce) {
+  QuietLooks q;
+  const std::set<std::string> shm{"/d/crm.sqlite-shm"}, shm_card{"/d/crm.sqlite-shm", "/b/ann.vcf"}, none;
+  // a run wrote and its files moved: look again
+  EXPECT_EQ(after_run(true, false, true, {"/d/crm.sqlite"}, q), AfterRun::kDuringRun);
+  // that look wrote nothing, and its reads moved -shm: look once more
+  EXPECT_EQ(after_run(true, true, false, shm, q), AfterRun::kLookAgain);
+  // a person edits ann.vcf during that look: looked at at once, not left
+  EXPECT_EQ(after_run(true, true, false, shm_card, q), AfterRun::kLookAgain);
+  // the look after it moved only what the one before moved: the reads
+  EXPECT_EQ(after_run(true, true, false, shm, q), AfterRun::kLeave);
+  // a pair that did not run takes any move as a change; nothing moved: nothing
+  EXPECT_EQ(after_run(false, false, false, shm, q), AfterRun::kChanged);
+  EXPECT_EQ(after_run(true, true, false, none, q), AfterRun::kNone);
+  // a look that wrote starts again: its moves are its writes
+  QuietLooks w;
+  EXPECT_EQ(after_run(true, true, false, shm, w), AfterRun::kLookAgain);
+  EXPECT_EQ(after_run(true, true, true, shm, w), AfterRun::kDuringRun);
+  EXPECT_EQ(after_run(true, true, false, shm, w), AfterRun::kLookAgain);
+  // a store whose every read leaves a new file: bounded
+  QuietLooks b;
+  int looks = 0;
+  for (int i = 0; i < 100; ++i) {
+    AfterRun a = after_run(true, true, false, {"/d/tmp" + std::to_string(i)}, b);
+    if (a == AfterRun::kLeave) break;
+    EXPECT_EQ(a, AfterRun::kLookAgain);
+    ++looks;
+  }
+  EXPECT_EQ(looks, kMaxQuietLooks);
 }
 
 }  // namespace accord::daemon

@@ -81,8 +81,8 @@ if grep -q '"status":"attention"' <<<"$h" && grep -q '"last_error_status":"auth_
 else bad "/health after the revoke" "$h" "$(tail -5 d.log)"; fi
 summary=$(sqlite3 google.sqlite "SELECT summary FROM runs ORDER BY id DESC LIMIT 1" 2>&1)
 grep -q '"error_status":"auth_required"' <<<"$summary" && ok "the run summary records auth_required" || bad "summary" "$summary"
-# (the edit may land just after a run that looked again and wrote nothing: then it is looked at once more
-# 20 s later, docs/daemon.md; before, it waited for the pair's schedule, an hour here)
+# (the edit may land during or just after a run that looked again and wrote nothing: looked at at once,
+# docs/daemon.md)
 for _ in $(seq 1 150); do [ "$(sqlite3 crm.sqlite "SELECT count(*) FROM r_contact")" = 2 ] && break; sleep 0.2; done
 [ "$(sqlite3 crm.sqlite "SELECT count(*) FROM r_contact")" = 2 ] && ok "the local pipeline synced on" || bad "local pipeline stopped" "$(cat d.log)"
 runp status pipes/google.json

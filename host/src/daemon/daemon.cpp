@@ -144,8 +144,8 @@ struct Pair {
   int64_t pending = 0;  // a change seen during the run: run again by then (0: none)
   std::string pending_reason;
   std::string cursor[2];
-  bool echo_check = false;  // the last run looked again after files changed during the one before
-  bool look_again = false;  // the last run looked once more after such a look moved files
+  bool look = false;  // the last run looked again after files changed during the one before
+  QuietLooks quiet;   // the looks in a row that wrote nothing (file_watch.hpp)
   long last_applied = 0;
   // the watched paths as the daemon last accounted for them (after a run
   // ended, or when an event was taken), and those changed while its
@@ -170,12 +170,9 @@ struct Pipe {
 
 // A run's own writes (and an SQLite store's -wal coming and going as it is
 // read) cannot be told from a person's edit made during the run: paths
-// changed during a run and not as they were before it start one more run,
-// which finds the run's own writes as they are (nothing to do) and a
-// person's edit to carry. When such a look again wrote nothing and still
-// left paths not as they were (a store its reads change), it looks once
-// more; what that one moves is left to the schedule, or the daemon would run
-// for ever. After a run, an event is a change only when its path is not as
+// changed during a run and not as they were before it start one more run
+// (after_run in file_watch.hpp says when a look that wrote nothing looks
+// again). After a run, an event is a change only when its path is not as
 // the run left it (its own writes reported late start nothing), so a
 // person's edit made just after a run is carried at once.
 constexpr const char* kDuringRun = "files changed during the last run";
@@ -540,18 +537,20 @@ void Daemon::after_run_changes(const Pipe& pipe, const std::vector<size_t>& ran)
   for (size_t k : pipe.pairs) {
     Pair& pr = pairs_[k];
     if (pr.during.empty()) continue;
-    bool changed = false;
-    for (const auto& path : pr.during) changed = moved(pr.known, path) || changed;
+    bool did_run = std::find(ran.begin(), ran.end(), k) != ran.end();
+    std::set<std::string> changed;  // not as before (made and removed within the run, a -wal: nothing to look at)
+    for (const auto& path : pr.during)
+      if (moved(pr.known, path)) changed.insert(path);
     pr.during.clear();
-    if (!changed) continue;  // made and removed within the run (a -wal): nothing to look at
-    if (std::find(ran.begin(), ran.end(), k) == ran.end()) {
-      trigger(k, "files changed", kSettleMs);
-    } else if (!pr.echo_check || pr.last_applied > 0) {
-      trigger(k, kDuringRun, kSettleMs);
-    } else if (!pr.look_again) {
-      trigger(k, kLookAgain, kSettleMs);
-    } else {
-      log_.write(ACCORD_LOG_DEBUG, pipe.p.name, pr.name + ": files its look again moved are left to its schedule");
+    switch (after_run(did_run, did_run && pr.look, pr.last_applied > 0, changed, pr.quiet)) {
+      case AfterRun::kNone: break;
+      case AfterRun::kChanged: trigger(k, "files changed", kSettleMs); break;
+      case AfterRun::kDuringRun: trigger(k, kDuringRun, kSettleMs); break;
+      case AfterRun::kLookAgain: trigger(k, kLookAgain, kSettleMs); break;
+      case AfterRun::kLeave:
+        log_.write(ACCORD_LOG_DEBUG, pipe.p.name,
+                   pr.name + ": files that moved in two looks in a row that wrote nothing (its store's reads) are left to its schedule");
+        break;
     }
   }
 }
@@ -587,8 +586,7 @@ void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::
   ++pipe.running;
   for (size_t k : due) {
     pairs_[k].running = true;
-    pairs_[k].echo_check = pairs_[k].next_reason == kDuringRun || pairs_[k].next_reason == kLookAgain;
-    pairs_[k].look_again = pairs_[k].next_reason == kLookAgain;
+    pairs_[k].look = pairs_[k].next_reason == kDuringRun || pairs_[k].next_reason == kLookAgain;
     pairs_[k].pending = 0;
     sub.streams.push_back(pipe.p.streams[pairs_[k].index]);
     names += (names.empty() ? "" : ", ") + pairs_[k].name + " (" + pairs_[k].next_reason + ")";

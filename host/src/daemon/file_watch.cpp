@@ -44,6 +44,17 @@ bool moved(KnownFiles& known, const std::string& path) {
   return differs;
 }
 
+AfterRun after_run(bool ran, bool look, bool wrote, const std::set<std::string>& changed, QuietLooks& quiet) {
+  if (!ran) return changed.empty() ? AfterRun::kNone : AfterRun::kChanged;
+  if (!look || wrote) quiet = {};
+  if (changed.empty()) return AfterRun::kNone;
+  if (!look || wrote) return AfterRun::kDuringRun;
+  bool fresh = std::any_of(changed.begin(), changed.end(), [&](const std::string& p) { return !quiet.moved.contains(p); });
+  quiet.moved = changed;
+  if (!fresh || ++quiet.count > kMaxQuietLooks) return AfterRun::kLeave;
+  return AfterRun::kLookAgain;
+}
+
 FileWatch::FileWatch() : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
 
 FileWatch::~FileWatch() {

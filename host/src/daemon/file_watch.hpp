@@ -41,6 +41,33 @@ struct KnownFiles {
 // : events were lost, so changed).
 bool moved(KnownFiles& known, const std::string& path);
 
+// What a pair's paths that moved while its pipeline ran call for, judged
+// when the run ends. A run's own writes cannot be told from a person's edit
+// made during it: paths moved during a run call for one more run, which
+// finds the run's own writes as they are (nothing to do) and a person's edit
+// to carry. A store whose reads move some of its own files (an SQLite -shm
+// another program holds open) would so be looked at for ever, so a look
+// that wrote nothing looks again only when it moved a path the look before
+// it (that wrote nothing either) did not: a path that moved in two quiet
+// looks in a row is the store's reads. Nothing else a run sees is left to
+// the schedule; at most kMaxQuietLooks quiet looks in a row all the same.
+enum class AfterRun {
+  kNone,         // nothing moved (or made and removed within the run)
+  kChanged,      // the pair did not run (another pair of its pipeline did): a change
+  kDuringRun,    // moved during a run that wrote or was not a look: look again
+  kLookAgain,    // moved during a look that wrote nothing, not all as in the look before: look again
+  kLeave,        // moved as in the quiet look before (the store's reads): its schedule
+};
+inline constexpr int kMaxQuietLooks = 6;
+struct QuietLooks {
+  std::set<std::string> moved;  // the paths the last look that wrote nothing moved
+  int count = 0;                // such looks in a row
+};
+// `look`: the run was one of the looks this answers for (kDuringRun,
+// kLookAgain); `wrote`: it wrote something; `changed`: the paths that moved
+// (moved() true).
+AfterRun after_run(bool ran, bool look, bool wrote, const std::set<std::string>& changed, QuietLooks& quiet);
+
 class FileWatch {
  public:
   FileWatch();
