@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -437,4 +438,47 @@ TEST_F(PairLookupsTest, AnUnresolvedMessageGoneFromTheMailboxLeavesTheList) {
     tx.commit();
   }
   EXPECT_TRUE(PairLookups::unresolved(*store, sp).empty());
+}
+
+// Review s7 finding 11: a lookup stream was paged to its end whatever
+// RunOptions::cancel said, so a SIGTERM during a large CRM refresh (100
+// requests in 10 s) outlasted a service manager's stop timeout. Now it
+// stops before the next batch: whole batches kept, an incremental read's
+// cursor with them, and the next run reads on from there; nothing twice.
+TEST_F(PairLookupsTest, ACancelStopsBetweenBatchesAndTheNextRunReadsOn) {
+  auto person = [](int i) {
+    return R"({"id":"c)" + std::to_string(i) + R"(","version":"1","data":{"email":"p)" + std::to_string(i) +
+           R"(@client.example"}})";
+  };
+  {  // an incremental cursor to start from (not a full listing)
+    StateStore::Transaction tx(*store);
+    store->pair(lookup_pair_name(sp.name, sp.lookups[0])).set_cursor(Side::kRight, "c0");
+    tx.commit();
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::string> asked;
+  // five pages after c0, one record each; the stop comes while page 2 is read
+  auto paged = [&](Side, const std::string&, const std::string& cursor) -> Result<std::string_view> {
+    asked.push_back(cursor);
+    int n = cursor[1] - '0' + 1;
+    if (n == 2) stop = true;
+    text = R"({"records":[)" + person(n) + R"(],"cursor":"c)" + std::to_string(n) + R"(","more":)" +
+           (n < 5 ? "true" : "false") + R"(,"full":false})";
+    return std::string_view(text);
+  };
+  {
+    PairLookups run(*store, sp, paged, true, kNow, &stop);
+    EXPECT_TRUE(run.stopped());
+  }
+  EXPECT_EQ(asked, (std::vector<std::string>{"c0", "c1"})) << "the pages after the stop were read";
+  EXPECT_EQ(store->pair(lookup_pair_name(sp.name, sp.lookups[0])).cursor(Side::kRight).value_or(""), "c2");
+  EXPECT_EQ(file.count("SELECT count(*) FROM mirror_rows WHERE pair LIKE 'mail-crm#lookup%'"), 2);
+  stop = false;
+  asked.clear();
+  PairLookups next(*store, sp, paged, true, kNow, &stop);
+  EXPECT_FALSE(next.stopped());
+  EXPECT_EQ(asked, (std::vector<std::string>{"c2", "c3", "c4"}));
+  for (int i = 1; i <= 5; ++i) EXPECT_TRUE(next.index().has("contacts", "p" + std::to_string(i) + "@client.example")) << i;
+  EXPECT_EQ(file.count("SELECT count(*) FROM mirror_rows WHERE pair LIKE 'mail-crm#lookup%'"), 5);
+  EXPECT_EQ(store->pair(lookup_pair_name(sp.name, sp.lookups[0])).cursor(Side::kRight).value_or(""), "c5");
 }

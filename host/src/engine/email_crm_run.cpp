@@ -22,7 +22,7 @@ struct Opened {
 }  // namespace
 
 PairLookups::PairLookups(StateStore& store, const StreamPair& sp, const std::function<Instance(Side)>& open,
-                         bool keep, int64_t now)
+                         bool keep, int64_t now, const std::atomic<bool>* cancel)
     : PairLookups(
           store, sp,
           [&, opened = std::make_shared<Opened>()](Side s, const std::string& stream, const std::string& cursor) {
@@ -30,14 +30,15 @@ PairLookups::PairLookups(StateStore& store, const StreamPair& sp, const std::fun
             if (!i) i.emplace(open(s));
             return i->read_changes(stream, cursor);
           },
-          keep, now) {}
+          keep, now, cancel) {}
 
-PairLookups::PairLookups(StateStore& store, const StreamPair& sp, const LookupReader& read, bool keep, int64_t now)
+PairLookups::PairLookups(StateStore& store, const StreamPair& sp, const LookupReader& read, bool keep, int64_t now,
+                         const std::atomic<bool>* cancel)
     : sp_(sp), now_(now) {
-  refresh_lookups(store, sp, read, keep, [&](const LookupStream& l, const std::string& id, const LookupEntry& e) {
+  stopped_ = !refresh_lookups(store, sp, read, keep, [&](const LookupStream& l, const std::string& id, const LookupEntry& e) {
     if (l.as == "messages") threads_.add(e.threads, e.contacts);
     else index_.add(l.as, id, e);
-  });
+  }, cancel);
   if (sp_.email_crm)
     for (const MirrorRef& r : store.pair(unresolved_pair(sp_.name)).mirror(other(sp_.email_crm->crm)).unlinked())
       listed_.insert(r.id);

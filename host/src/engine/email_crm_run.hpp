@@ -11,6 +11,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <set>
@@ -30,10 +31,14 @@ class PairLookups {
   // Each side's lookup streams are read through an instance of their own
   // (`open`, throwing Failure), never the pair's: a connector may keep a
   // stream's listing state in its instance.
+  // `cancel` set stops the reading between batches (refresh_lookups):
+  // stopped() then, and the pair stops too.
   PairLookups(StateStore& store, const StreamPair& sp, const std::function<Instance(Side)>& open, bool keep,
-              int64_t now);
+              int64_t now, const std::atomic<bool>* cancel = nullptr);
   // The same, reading through `read` (tests give the batches).
-  PairLookups(StateStore& store, const StreamPair& sp, const LookupReader& read, bool keep, int64_t now);
+  PairLookups(StateStore& store, const StreamPair& sp, const LookupReader& read, bool keep, int64_t now,
+              const std::atomic<bool>* cancel = nullptr);
+  bool stopped() const { return stopped_; }
 
   // Whether a record read on side `s` takes part in the pair; annotates
   // it (email_crm::annotate) for the CRM, or with the rule that left it out.
@@ -68,6 +73,7 @@ class PairLookups {
   std::set<std::string> listed_;         // the list as the run began (small: what awaits a person)
   std::vector<std::string> settled_;    // of those, read again and no longer unresolved
   int64_t now_;
+  bool stopped_ = false;
 };
 
 }  // namespace accord

@@ -171,8 +171,8 @@ size_t LookupIndex::size(const std::string& as) const {
   return ids.size();
 }
 
-void refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader& read, bool keep,
-                     const LookupVisitor& visit) {
+bool refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader& read, bool keep,
+                     const LookupVisitor& visit, const std::atomic<bool>* cancel) {
   for (const LookupStream& l : sp.lookups) {
     const std::string name = lookup_pair_name(sp.name, l);
     std::string cursor = store.pair(name).cursor(l.side).value_or("");
@@ -180,6 +180,7 @@ void refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader
     std::set<std::string> listed;  // a full listing's ids (what it leaves out is gone)
     std::map<std::string, std::optional<LookupEntry>> read_now;  // a plan's read (nullopt: deleted)
     for (bool first = true;; first = false) {
+      if (cancel && cancel->load(std::memory_order_relaxed)) return false;  // (whole batches kept: above)
       // (no transaction held: the connector may take its time)
       auto r = read(l.side, l.stream, cursor);
       if (!r)
@@ -207,8 +208,11 @@ void refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader
         else
           read_now[rec.id] = std::move(e);
       }
-      if (tx) tx->commit();
       cursor = std::move(batch.cursor);
+      // an incremental read is kept with its cursor, batch by batch: stopped
+      // (or killed) between two, the next run reads on from here
+      if (keep && !full && batch.more) store.pair(name).set_cursor(l.side, cursor);
+      if (tx) tx->commit();
       if (!batch.more) break;
     }
     // The rows left are the stream (never linked: every live row is
@@ -247,6 +251,7 @@ void refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader
       tx->commit();
     }
   }
+  return true;
 }
 
 }  // namespace accord

@@ -17,6 +17,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <optional>
@@ -87,7 +88,15 @@ using LookupReader = std::function<Result<std::string_view>(Side, const std::str
 // of its own, the cursor (and a full listing's drops) last. A plan (`keep`
 // false) writes nothing: what it read is laid over the state in memory.
 // Throws Failure on a read error.
-void refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader& read, bool keep,
-                     const LookupVisitor& visit);
+//
+// `cancel` set (RunOptions::cancel: SIGTERM to the daemon) stops it before
+// the next batch is read, so a CRM paged at its rate limit does not outlast
+// a service manager's stop timeout: false, nothing visited. What it kept is
+// whole batches; an incremental read's cursor moves with each batch (the
+// next run reads on from there), a full listing's only at its end (its
+// drops need every id it lists: the next run lists again, the rows already
+// kept put again, none twice). True when every stream was read to its end.
+bool refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader& read, bool keep,
+                     const LookupVisitor& visit, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace accord

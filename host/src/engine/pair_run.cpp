@@ -53,7 +53,11 @@ void PairRun::run() {
           if (!i) throw Failure{i.error().status, std::string(side_name(s)) + " connector (lookup): " + i.error().message, 0};
           return std::move(*i);
         },
-        opts_.apply, std::time(nullptr));
+        opts_.apply, std::time(nullptr), opts_.cancel);
+  if (lookups_ && lookups_->stopped()) {  // asked to stop while a lookup was paged: read on next run
+    rep_.stopped = true;
+    return;
+  }
   // A pair the state knows nothing of yet: read, matched and linked in bulk.
   first_sync_ = !pv_->mirror(Side::kLeft).any() && !pv_->mirror(Side::kRight).any() && !pv_->links().any();
   rep_.first_sync = first_sync_;
