@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The salesforce profile's email messages (issue 28, the CRM side of email ⇄
+# CRM) against tests/peers/salesforce_fake.js, whose Enhanced Email objects
+# follow the Object Reference (EmailMessage, EmailMessageRelation) and whose
+# Composite resource rolls back all or none: a known contact's mail logged
+# with a relation per contact and header field; a reply threaded on the
+# message it answers; a resend and a lost answer logging nothing twice; a
+# create killed (kill -9) after Salesforce took it, resent; a refused relation
+# leaving nothing; a contact made by upsert; more relations than one
+# Composite holds; the listing back as canonical messages; the users; and
+# each refusal of the fake.
+#
+# Usage: salesforce_messages_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
+call="python3 $(cd "$(dirname "$0")" && pwd)/plugin_call.py"
+. "$(dirname "$0")/lib.sh"
+
+refresh="rt-canary-$RANDOM$RANDOM"
+SF_CLIENT_ID=accord-test SF_CLIENT_SECRET=cs SF_REFRESH_TOKEN=$refresh start_peer node "$peers/salesforce_fake.js"
+api="$base/services/data/v59.0"
+cfg="{\"profile\": \"salesforce\", \"base_url\": \"$api\", \"auth\": {\"client_id\": \"accord-test\", \"client_secret\": \"cs\", \"refresh_token\": \"$refresh\"}}"
+make() { curl -s -XPOST -d "{\"object\": \"$1\", \"fields\": $2}" "$base/__create" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t).id))'; }
+ann=$(make Contact '{"FirstName": "Ann", "LastName": "Lee", "Email": "ann@client.example"}')
+bo=$(make Contact '{"FirstName": "Bo", "LastName": "Berg", "Email": "Bo@Client.example"}')
+lea=$(make Lead '{"LastName": "Lind", "Company": "Lind AB", "Email": "lea@lead.example"}')
+me=$(make User '{"FirstName": "Me", "LastName": "Self", "Email": "me@corp.example", "IsActive": true}')
+# msg ID FIELD…: the EmailMessage with MessageIdentifier <ID>, as JS over it (m) and the relations (r)
+msg() { js "(()=>{const m=(d.EmailMessage||[]).find(x=>x.MessageIdentifier==='<$1>');if(!m)return '';const r=(d.EmailMessageRelation||[]).filter(x=>x.EmailMessageId===m.Id);return $2})()"; }
+count() { js "(d.EmailMessage||[]).length"; }
+apply() { $call "$plugin" "$cfg" message apply "$1" 2>>peer.err; }
+
+# -- a known contact's mail: one EmailMessage, a relation per contact (and
+# lead) for each header field its address is in; the mailbox's own address
+# (a user) and a stranger get none
+ops='[{"op": "create", "idempotency_key": "k1", "data": {"messageId": ["m1@mail.example"], "subject": "Quote",
+        "from": [{"name": "Ann Lee", "email": "ann@client.example"}], "to": [{"email": "me@corp.example"}, {"email": "lea@lead.example"}],
+        "cc": [{"email": "bo@client.example"}, {"email": "who@stranger.example"}], "sentAt": "2026-11-30T09:00:00Z",
+        "keywords": {"$seen": true}, "bodyValues": {"text": {"value": "Can you send the quote?"}}, "direction": "inbound",
+        "contactIds": ["'$ann'", "'$bo'", "'$lea'"]}}]'
+out=$(apply "$ops"); printf '%s\n' "$out" >> all.out
+rels=$(msg m1@mail.example "r.map(x=>x.RelationType+':'+x.RelationId+':'+x.RelationAddress+':'+x.RelationObjectType).sort().join(' ')")
+want=$(node -e "console.log(['FromAddress:$ann:ann@client.example:Contact','CcAddress:$bo:bo@client.example:Contact','ToAddress:$lea:lea@lead.example:Lead'].sort().join(' '))")
+[ "$rels" = "$want" ] && [ "$(count)" = 1 ] && [ "$(msg m1@mail.example "m.Incoming+' '+m.Status+' '+m.FromName+' '+m.CcAddress")" = "true 1 Ann Lee bo@client.example; who@stranger.example" ] \
+  && printf '%s' "$out" | grep -q '"status":"ok"' && ok known-contact-logged-with-a-relation-per-contact \
+  || bad known-contact-logged-with-a-relation-per-contact "$rels" "$want" "$out" "$(js 'JSON.stringify(d)')"
+
+# -- a reply: threaded on the message it answers (ReplyToEmailMessageId,
+# its ThreadIdentifier), In-Reply-To and References kept in Headers
+m1id=$(msg m1@mail.example "m.Id")
+ops2='[{"op": "create", "idempotency_key": "k2", "data": {"messageId": ["m2@mail.example"], "inReplyTo": ["m1@mail.example"],
+        "references": ["m1@mail.example"], "subject": "Re: Quote", "from": [{"email": "me@corp.example"}], "to": [{"email": "ann@client.example"}],
+        "sentAt": "2026-11-30T10:00:00Z", "bodyValues": {"html": {"value": "<p>Attached.</p>"}}, "direction": "outbound",
+        "contactIds": ["'$ann'"], "crmNote": "Accord left out quote.exe (type not allowed)"}}]'
+out=$(apply "$ops2"); printf '%s\n' "$out" >> all.out
+[ "$(msg m2@mail.example "m.ReplyToEmailMessageId+' '+m.ThreadIdentifier+' '+m.Status+' '+m.Incoming")" = "$m1id <m1@mail.example> 3 false" ] \
+  && [ "$(msg m2@mail.example "r.map(x=>x.RelationType+':'+x.RelationId).join()")" = "ToAddress:$ann" ] \
+  && msg m2@mail.example "m.Headers" | grep -q 'In-Reply-To: <m1@mail.example>' \
+  && msg m2@mail.example "m.HtmlBody" | grep -q 'Accord left out quote.exe' \
+  && ok reply-threaded-on-its-message || bad reply-threaded-on-its-message "$out" "$(js 'JSON.stringify(d.EmailMessage)')"
+
+# -- sent again (the host's resend after a crash): found by its
+# MessageIdentifier, answered with the same record, nothing made twice
+before=$(js "(d.EmailMessageRelation||[]).length")
+out=$(apply "$(printf '%s' "$ops" | sed 's/"op": "create"/"op": "create", "resend": true/')"); printf '%s\n' "$out" >> all.out
+[ "$(count)" = 2 ] && [ "$(js "(d.EmailMessageRelation||[]).length")" = "$before" ] && printf '%s' "$out" | grep -q "\"id\":\"$m1id\"" \
+  && ok resend-logs-nothing-twice || bad resend-logs-nothing-twice "$out" "$(count)"
+
+# -- the answer lost after Salesforce committed: found by its MessageIdentifier in the same call
+ctl __fault '{"drop_answer_after_commit": 1, "method": "POST", "path": "/services/data/v59.0/composite"}'
+ops3='[{"op": "create", "idempotency_key": "k3", "data": {"messageId": ["m3@mail.example"], "subject": "Lost",
+        "from": [{"email": "ann@client.example"}], "to": [{"email": "me@corp.example"}], "bodyValues": {"text": {"value": "x"}},
+        "direction": "inbound", "contactIds": ["'$ann'"]}}]'
+out=$(apply "$ops3"); printf '%s\n' "$out" >> all.out
+[ "$(curl -s "$base/__fault")" = '{"dropped":1}' ] && [ "$(js "(d.EmailMessage||[]).filter(m=>m.MessageIdentifier==='<m3@mail.example>').length")" = 1 ] \
+  && printf '%s' "$out" | grep -q "\"id\":\"$(msg m3@mail.example m.Id)\"" && printf '%s' "$out" | grep -q '"status":"ok"' \
+  && ok lost-answer-found-not-made-twice || bad lost-answer-found-not-made-twice "$out" "$(curl -s "$base/__fault")"
+
+# -- killed (kill -9) after Salesforce took the Composite, before it
+# answered; the resend finds the message with every relation, makes nothing
+ctl __fault '{"stop_after_commit": 1, "method": "POST", "path": "/services/data/v59.0/composite"}'
+ops4='[{"op": "create", "idempotency_key": "k4", "data": {"messageId": ["m4@mail.example"], "subject": "Killed",
+        "from": [{"email": "me@corp.example"}], "to": [{"email": "ann@client.example"}, {"email": "bo@client.example"}],
+        "bodyValues": {"text": {"value": "y"}}, "direction": "outbound", "contactIds": ["'$ann'", "'$bo'"]}}]'
+apply "$ops4" > killed.out 2>&1 &
+caller=$!
+for _ in $(seq 1 100); do [ "$(ps -o state= -p "$peer_pid" 2>/dev/null | cut -c1)" = T ] && break; sleep 0.1; done
+kill -9 "$caller"; wait "$caller" 2>/dev/null
+kill -CONT "$peer_pid"
+made=$(js "(d.EmailMessage||[]).filter(m=>m.MessageIdentifier==='<m4@mail.example>').length")
+out=$(apply "$(printf '%s' "$ops4" | sed 's/"op": "create"/"op": "create", "resend": true/')"); printf '%s\n' "$out" >> all.out
+[ "$made" = 1 ] && [ "$(js "(d.EmailMessage||[]).filter(m=>m.MessageIdentifier==='<m4@mail.example>').length")" = 1 ] \
+  && [ "$(msg m4@mail.example "r.length")" = 2 ] && printf '%s' "$out" | grep -q "\"id\":\"$(msg m4@mail.example m.Id)\"" \
+  && ok killed-midway-resent-logs-nothing-twice || bad killed-midway-resent-logs-nothing-twice "made=$made" "$out" "$(cat killed.out)"
+
+# -- a relation Salesforce refuses (a contact deleted since): all or none,
+# nothing is left of the message, and the error says which subrequest and why
+gone=$(make Contact '{"LastName": "Gone", "Email": "gone@client.example"}')
+ctl __delete "{\"object\": \"Contact\", \"id\": \"$gone\"}"
+ops5='[{"op": "create", "idempotency_key": "k5", "data": {"messageId": ["m5@mail.example"], "subject": "To a gone contact",
+        "from": [{"email": "me@corp.example"}], "to": [{"email": "ann@client.example"}, {"email": "gone@client.example"}],
+        "bodyValues": {"text": {"value": "z"}}, "direction": "outbound", "contactIds": ["'$ann'", "'$gone'"]}}]'
+out=$(apply "$ops5"); printf '%s\n' "$out" >> all.out
+[ "$(msg m5@mail.example "m.Id")" = "" ] && [ "$(js "(d.EmailMessageRelation||[]).filter(r=>r.RelationId==='$gone').length")" = 0 ] \
+  && printf '%s' "$out" | grep -q '"status":"error"' && printf '%s' "$out" | grep -q 'INVALID_CROSS_REFERENCE_KEY' \
+  && ok refused-relation-leaves-nothing || bad refused-relation-leaves-nothing "$out" "$(js 'JSON.stringify(d.EmailMessage)')"
+
+# -- an unknown recipient made a contact (upsert on Accord_Id__c "email:…"),
+# once even when the create is sent again
+ops6='[{"op": "create", "idempotency_key": "k6", "data": {"messageId": ["m6@mail.example"], "subject": "Hello",
+        "from": [{"email": "me@corp.example"}], "to": [{"name": "Cy Dahl", "email": "Cy@new.example"}], "bodyValues": {"text": {"value": "Hi"}},
+        "direction": "outbound", "createContacts": [{"email": "Cy@new.example", "name": "Cy Dahl"}]}}]'
+out=$(apply "$ops6"); printf '%s\n' "$out" >> all.out
+out2=$(apply "$(printf '%s' "$ops6" | sed 's/"op": "create"/"op": "create", "resend": true/')"); printf '%s\n' "$out2" >> all.out
+cy=$(js "((d.Contact||[]).find(c=>c.Email==='cy@new.example')||{}).Id||''")
+[ -n "$cy" ] && [ "$(js "(d.Contact||[]).filter(c=>c.Email==='cy@new.example').length")" = 1 ] \
+  && [ "$(js "(d.Contact||[]).find(c=>c.Email==='cy@new.example').LastName+' '+d.Contact.find(c=>c.Email==='cy@new.example').Accord_Id__c")" = "Dahl email:cy@new.example" ] \
+  && [ "$(msg m6@mail.example "r.map(x=>x.RelationType+':'+x.RelationId).join()")" = "ToAddress:$cy" ] \
+  && ok contact-made-by-upsert-once || bad contact-made-by-upsert-once "$out" "$out2" "$(js 'JSON.stringify(d.Contact)')"
+
+# -- more relations than one Composite holds (25 subrequests): the rest by
+# sObject Collections, all there
+ids=""; tos=""
+for i in $(seq 1 30); do
+  id=$(make Contact "{\"LastName\": \"Many$i\", \"Email\": \"many$i@client.example\"}")
+  ids="$ids${ids:+, }\"$id\""; tos="$tos${tos:+, }{\"email\": \"many$i@client.example\"}"
+done
+ops7='[{"op": "create", "idempotency_key": "k7", "data": {"messageId": ["m7@mail.example"], "subject": "Many",
+        "from": [{"email": "me@corp.example"}], "to": ['"$tos"'], "bodyValues": {"text": {"value": "all"}}, "direction": "outbound",
+        "contactIds": ['"$ids"']}}]'
+out=$(apply "$ops7"); printf '%s\n' "$out" >> all.out
+[ "$(msg m7@mail.example "new Set(r.map(x=>x.RelationId)).size")" = 30 ] && [ "$(msg m7@mail.example "r.length")" = 30 ] \
+  && [ "$(printf '%s' "$out" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t)[0].data.contactIds.length))')" = 30 ] \
+  && ok more-relations-than-one-composite-holds || bad more-relations-than-one-composite-holds "$out"
+
+# -- the listing: canonical messages, the relations' contacts (not the
+# user's), the thread's ids out of Headers
+$call "$plugin" "$cfg" message list > listed.json 2>>peer.err
+l() { node -e 'const l=require("./listed.json");console.log(eval(process.argv[1]))' "$1"; }
+[ "$(l "l.length")" = 6 ] \
+  && [ "$(l "JSON.stringify(l.find(r=>r.data.messageId[0]==='m1@mail.example').data.contactIds)")" = "$(node -e "console.log(JSON.stringify(['$ann','$bo','$lea'].sort()))")" ] \
+  && [ "$(l "l.find(r=>r.data.messageId[0]==='m2@mail.example').data.inReplyTo[0]+' '+l.find(r=>r.data.messageId[0]==='m2@mail.example').data.direction")" = "m1@mail.example outbound" ] \
+  && [ "$(l "l.find(r=>r.data.messageId[0]==='m1@mail.example').data.cc.map(a=>a.email).join()")" = "bo@client.example,who@stranger.example" ] \
+  && ok listed-as-canonical-messages || bad listed-as-canonical-messages "$(cat listed.json)"
+
+# -- the org's users, for the rule that never logs a user's mail
+out=$($call "$plugin" "$cfg" user list 2>>peer.err)
+[ "$(printf '%s' "$out" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t).map(u=>u.id+" "+u.data.emails.e1.address).join()))')" = "$me me@corp.example" ] \
+  && ok users-listed || bad users-listed "$out"
+
+# -- the fake refuses what Salesforce refuses, in its error array envelope
+tok=$(curl -s -XPOST -d "grant_type=refresh_token&client_id=accord-test&client_secret=cs&refresh_token=$refresh" "$base/services/oauth2/token" |
+      node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t).access_token))')
+sf() { curl -s -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' "$@"; }
+code() { node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>{const a=JSON.parse(t);console.log(Array.isArray(a)?a[0].errorCode:JSON.stringify(a))})'; }
+refuse() {  # refuse NAME CODE curl-args…
+  local name=$1 want=$2; shift 2
+  got=$(sf "$@" | code)
+  [ "$got" = "$want" ] && ok "fake-refuses-$name" || bad "fake-refuses-$name" "$got (want $want)"
+}
+refuse unknown-field INVALID_FIELD -XPOST -d '{"Status": "0", "Priority": "High"}' "$api/sobjects/EmailMessage/"
+refuse missing-status REQUIRED_FIELD_MISSING -XPOST -d '{"Subject": "s"}' "$api/sobjects/EmailMessage/"
+refuse read-only-field INVALID_FIELD_FOR_INSERT_UPDATE -XPOST -d '{"Status": "0", "HasAttachment": true}' "$api/sobjects/EmailMessage/"
+refuse bad-status INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST -XPOST -d '{"Status": "9"}' "$api/sobjects/EmailMessage/"
+refuse bad-relation-type INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST -XPOST -d "{\"EmailMessageId\": \"$m1id\", \"RelationType\": \"Sender\"}" "$api/sobjects/EmailMessageRelation/"
+refuse relation-without-message REQUIRED_FIELD_MISSING -XPOST -d "{\"RelationId\": \"$ann\", \"RelationType\": \"ToAddress\"}" "$api/sobjects/EmailMessageRelation/"
+refuse update-of-a-sent-message INVALID_FIELD_FOR_INSERT_UPDATE -XPATCH -d '{"Subject": "edited"}' "$api/sobjects/EmailMessage/$m1id"
+refuse too-long-subject STRING_TOO_LONG -XPOST -d "{\"Status\": \"0\", \"Subject\": \"$(head -c 3001 /dev/zero | tr '\0' x)\"}" "$api/sobjects/EmailMessage/"
+refuse unknown-child-relationship INVALID_TYPE -G --data-urlencode "q=SELECT Id, (SELECT Id FROM Relations) FROM EmailMessage ORDER BY SystemModstamp, Id" "$api/query"
+sub='{"method": "GET", "url": "/services/data/v59.0/sobjects/EmailMessage/'$m1id'", "referenceId": "r"}'
+many=$(for i in $(seq 1 26); do printf '%s%s' "${i#1}" "$sub" | sed 's/^[0-9]\+/,/'; done)
+refuse composite-over-25 INVALID_INPUT -XPOST -d "{\"compositeRequest\": [$many]}" "$api/composite"
+refuse composite-without-reference-id INVALID_INPUT -XPOST -d '{"compositeRequest": [{"method": "GET", "url": "/services/data/v59.0/sobjects/EmailMessage/'$m1id'"}]}' "$api/composite"
+
+! alltext | grep -q "$refresh" && ok no-token-in-output || bad no-token-in-output
+exit $fail
