@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The hubspot profile's email messages (issue 28, the CRM side of email ⇄
+# CRM) against tests/peers/hubspot_fake.js: a message logged as one email
+# engagement associated with each of its contacts; a reply threaded on it
+# (accord_thread_id); a contact made by upsert on its email; the same create
+# sent again (409 on the unique accord_id) and resent (found by idProperty)
+# logging nothing twice; a create killed (kill -9) after HubSpot took it,
+# resent: found, not made twice; the listing back as canonical messages
+# (contacts from the Associations v4 batch read, by the change search too);
+# the owners as the `user` stream; and the fake's refusals.
+#
+# Usage: hubspot_messages_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
+call="python3 $(cd "$(dirname "$0")" && pwd)/plugin_call.py"
+. "$(dirname "$0")/lib.sh"
+
+token=$(canary pat)
+HS_TOKEN=$token start_peer node "$peers/hubspot_fake.js"
+hs() { curl -s -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
+contact_id() { js "((d.contacts||[]).find(c=>c.properties.email==='$1')||{}).id||''"; }
+email() { js "((d.emails||[]).find(e=>e.properties.accord_id==='$1')||{})$2"; }
+nemails() { js "(d.emails||[]).filter(e=>e.properties.accord_id==='$1').length"; }
+linked() { js "((d.associations||{})['emails:'+(((d.emails||[]).find(e=>e.properties.accord_id==='$1')||{}).id)]||[]).sort().join(' ')"; }
+hs -XPOST -d '{"inputs": [{"idProperty": "email", "id": "ann@example.org", "properties": {"email": "ann@example.org", "firstname": "Ann"}},
+                          {"idProperty": "email", "id": "bo@example.org", "properties": {"email": "bo@example.org"}}]}' \
+  "$base/crm/v3/objects/contacts/batch/upsert" > /dev/null
+ann=$(contact_id ann@example.org) bo=$(contact_id bo@example.org)
+cfg="{\"profile\": \"hubspot\", \"base_url\": \"$base\", \"auth\": {\"token\": \"$token\"}, \"rate_limit\": {\"requests_per_second\": 0}}"
+
+# -- logged on each contact: one engagement, associated with both (type 198)
+m1='{"op": "create", "idempotency_key": "k1", "data": {"messageId": ["<m1@mail.example>"], "subject": "Quote",
+      "from": [{"name": "Ann Lee", "email": "ann@example.org"}], "to": [{"email": "me@corp.example"}, {"email": "bo@example.org"}],
+      "cc": [{"email": "cc@example.org"}], "sentAt": "2026-11-30T09:00:00Z", "bodyValues": {"text": {"value": "Can you send the quote?"}},
+      "direction": "inbound", "contactIds": ["'$ann'", "'$bo'"]}}'
+out=$($call "$plugin" "$cfg" message apply "[$m1]" 2>>peer.err); printf '%s\n' "$out" >> all.out
+[ "$(nemails m1@mail.example)" = 1 ] && [ "$(linked m1@mail.example)" = "contacts:$ann contacts:$bo" ] \
+  && [ "$(email m1@mail.example .properties.hs_email_direction)" = INCOMING_EMAIL ] \
+  && [ "$(email m1@mail.example .properties.hs_timestamp)" = "2026-11-30T09:00:00.000Z" ] \
+  && [ "$(email m1@mail.example .properties.hs_email_from_email)" = ann@example.org ] \
+  && [ "$(email m1@mail.example .properties.hs_email_from_lastname)" = Lee ] \
+  && [ "$(email m1@mail.example .properties.hs_email_to_email)" = "me@corp.example;bo@example.org" ] \
+  && printf '%s' "$out" | grep -q "\"contactIds\":\[\"$ann\",\"$bo\"\]" \
+  && ok logged-once-on-each-contact || bad logged-once-on-each-contact "$out" "$(curl -s "$base/__dump")"
+
+# -- a reply joins its parent's thread; a stranger named in createContacts is
+# upserted by email and logged on; what the rules left out is said in the body
+m2='{"op": "create", "idempotency_key": "k2", "data": {"messageId": ["m2@mail.example"], "inReplyTo": ["m1@mail.example"],
+      "subject": "Re: Quote", "from": [{"email": "me@corp.example"}], "to": [{"email": "ann@example.org"}, {"email": "cy@example.org"}],
+      "bodyValues": {"html": {"value": "<p>Attached.</p>"}}, "direction": "outbound", "contactIds": ["'$ann'"],
+      "createContacts": [{"email": "cy@example.org", "name": "Cy Young"}], "crmNote": "Accord left out quote.exe (type not allowed)"}}'
+out=$($call "$plugin" "$cfg" message apply "[$m2]" 2>>peer.err); printf '%s\n' "$out" >> all.out
+cy=$(contact_id cy@example.org)
+[ "$(email m2@mail.example .properties.accord_thread_id)" = m1@mail.example ] \
+  && [ "$(email m2@mail.example .properties.hs_email_direction)" = EMAIL ] \
+  && email m2@mail.example .properties.hs_email_html | grep -q 'Accord left out quote.exe' \
+  && ok reply-joins-its-thread || bad reply-joins-its-thread "$out" "$(curl -s "$base/__dump")"
+[ -n "$cy" ] && [ "$(js "d.contacts.find(c=>c.id==='$cy').properties.lastname")" = Young ] \
+  && [ "$(linked m2@mail.example)" = "$(printf 'contacts:%s\n' "$ann" "$cy" | sort | xargs)" ] \
+  && ok contact-made-by-upsert-and-logged-on || bad contact-made-by-upsert-and-logged-on "$out" "$(curl -s "$base/__dump")"
+
+# -- the same create again (the unique accord_id answers 409), and resent:
+# the email found, nothing logged twice, the result the same record
+id1=$(email m1@mail.example .id)
+out=$($call "$plugin" "$cfg" message apply "[$m1, $(printf '%s' "$m1" | sed 's/"op": "create"/"op": "create", "resend": true/')]" 2>>peer.err)
+printf '%s\n' "$out" >> all.out
+[ "$(nemails m1@mail.example)" = 1 ] && [ "$(printf '%s' "$out" | grep -o "\"status\":\"ok\",\"id\":\"$id1\"" | wc -l)" = 2 ] \
+  && [ "$(linked m1@mail.example)" = "contacts:$ann contacts:$bo" ] \
+  && ok sent-again-not-logged-twice || bad sent-again-not-logged-twice "$out" "$(curl -s "$base/__dump")"
+
+# -- kill -9 after HubSpot took the create, before its answer: the resend
+# (the host's "resend": true after a crash) finds it by accord_id; a contact
+# added to the message meanwhile is associated then
+curl -s -XPOST -d '{"stop_after_commit": 1, "method": "POST", "path": "/crm/v3/objects/emails"}' "$base/__fault" > /dev/null
+m9='{"op": "create", "idempotency_key": "k9", "data": {"messageId": ["m9@mail.example"], "subject": "Killed",
+      "from": [{"email": "ann@example.org"}], "to": [{"email": "me@corp.example"}], "bodyValues": {"text": {"value": "once"}},
+      "direction": "inbound", "contactIds": ["'$ann'"]}}'
+$call "$plugin" "$cfg" message apply "[$m9]" > killed.out 2>>peer.err &
+cpid=$!
+for _ in $(seq 1 100); do [ "$(ps -o stat= -p "$peer_pid" | cut -c1)" = T ] && break; sleep 0.1; done
+kill -9 "$cpid"; wait "$cpid" 2>/dev/null
+kill -CONT "$peer_pid"
+made=$(nemails m9@mail.example)
+resend=$(printf '%s' "$m9" | sed 's/"op": "create"/"op": "create", "resend": true/; s/"contactIds": \["'$ann'"\]/"contactIds": ["'$ann'", "'$bo'"]/')
+out=$($call "$plugin" "$cfg" message apply "[$resend]" 2>>peer.err); printf '%s\n' "$out" >> all.out
+[ "$made" = 1 ] && [ "$(nemails m9@mail.example)" = 1 ] && printf '%s' "$out" | grep -q "\"status\":\"ok\",\"id\":\"$(email m9@mail.example .id)\"" \
+  && [ "$(linked m9@mail.example)" = "contacts:$ann contacts:$bo" ] \
+  && ok killed-create-resent-found-by-accord-id || bad killed-create-resent-found-by-accord-id "made=$made" "$out" "$(cat killed.out)"
+
+# -- listed back as canonical messages, their contacts read through
+# Associations v4 (a full listing, then the change search after an edit)
+out=$($call "$plugin" "$cfg" message list 2>>peer.err); printf '%s' "$out" > listed.json
+n=$(node -e 'const l=require("./listed.json");const m=l.find(r=>r.data.messageId&&r.data.messageId[0]==="m1@mail.example");
+  console.log(l.length, m.data.from[0].name, m.data.cc[0].email, m.data.contactIds.join(","), m.data.bodyValues.text.value, m.data.direction,
+    l.find(r=>r.data.messageId[0]==="m2@mail.example").data.threadId)' 2>&1)
+[ "$n" = "3 Ann Lee cc@example.org $ann,$bo Can you send the quote? inbound m1@mail.example" ] && ok listed-as-canonical-messages \
+  || bad listed-as-canonical-messages "$n" "$out"
+cursor= more=true
+while [ "$more" = true ]; do  # a whole pass (the listing, then the archived feed)
+  b=$($call "$plugin" "$cfg" message read $cursor 2>>peer.err)
+  cursor=$(printf '%s' "$b" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t).cursor))')
+  more=$(printf '%s' "$b" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t).more))')
+done
+ctl __edit "{\"type\": \"emails\", \"id\": \"$id1\", \"properties\": {\"hs_email_subject\": \"Quote (edited in HubSpot)\"}}"
+out=$($call "$plugin" "$cfg" message read "$cursor" 2>>peer.err); printf '%s\n' "$out" >> all.out
+node -e 'const b=JSON.parse(process.argv[1]);const r=b.records.find(x=>x.data.subject==="Quote (edited in HubSpot)");
+  process.exit(!b.full&&r&&r.data.contactIds.length===2?0:1)' "$out" \
+  && ok change-search-carries-contacts || bad change-search-carries-contacts "$out"
+
+# -- the owners: the user stream (read only), for "never log a user's mail"
+ctl __owner '{"email": "boss@corp.example", "firstName": "Bo", "lastName": "Boss"}'
+out=$($call "$plugin" "$cfg" user list 2>>peer.err); printf '%s\n' "$out" >> all.out
+node -e 'const l=JSON.parse(process.argv[1]);process.exit(l.length===1&&l[0].data.email==="boss@corp.example"?0:1)' "$out" \
+  && ok owners-listed-as-users || bad owners-listed-as-users "$out"
+out=$($call "$plugin" "$cfg" user apply '[{"op": "create", "idempotency_key": "u1", "data": {"email": "x@corp.example"}}]' 2>&1)
+printf '%s' "$out" | grep -q "has no create endpoint" && ok users-read-only || bad users-read-only "$out"
+
+# -- the fake refuses what HubSpot refuses, in HubSpot's error envelope
+refused() {  # refused NAME EXPECTED-TEXT BODY
+  local a
+  a=$(hs -XPOST -d "$3" "$base/crm/v3/objects/emails")
+  printf '%s' "$a" | grep -q "$2" && printf '%s' "$a" | grep -q '"category":"VALIDATION_ERROR"' && printf '%s' "$a" | grep -q '"correlationId"' \
+    && ok "fake-refuses-$1" || bad "fake-refuses-$1" "$a"
+}
+refused undeclared-property PROPERTY_DOESNT_EXIST '{"properties": {"hs_timestamp": "2026-11-30T09:00:00Z", "hs_email_message_id": "x"}}'
+refused missing-timestamp 'hs_timestamp is required' '{"properties": {"hs_email_subject": "x"}}'
+refused read-only-property READ_ONLY_VALUE '{"properties": {"hs_timestamp": "2026-11-30T09:00:00Z", "hs_email_from_email": "a@b.example"}}'
+refused unknown-direction INVALID_OPTION '{"properties": {"hs_timestamp": "2026-11-30T09:00:00Z", "hs_email_direction": "OUTBOUND"}}'
+refused headers-not-json INVALID_JSON '{"properties": {"hs_timestamp": "2026-11-30T09:00:00Z", "hs_email_headers": "ann@example.org"}}'
+refused wrong-association-type 'invalid association' '{"properties": {"hs_timestamp": "2026-11-30T09:00:00Z"},
+  "associations": [{"to": {"id": "'$ann'"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 210}]}]}'
+refused association-missing-types 'types' '{"properties": {"hs_timestamp": "2026-11-30T09:00:00Z"}, "associations": [{"to": {"id": "'$ann'"}}]}'
+a=$(hs "$base/crm/v3/objects/emails/m1@mail.example?idProperty=hs_email_subject")
+printf '%s' "$a" | grep -q 'not a unique-value property' && ok fake-refuses-idproperty-not-unique || bad fake-refuses-idproperty-not-unique "$a"
+
+if alltext | grep -q -e "$token"; then bad secrets-never-leak "the token appeared"; else ok secrets-never-leak; fi
+exit $fail
