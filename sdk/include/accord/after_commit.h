@@ -18,12 +18,16 @@
  * answers the cursor it was given (or NULL): the echoes are then read and
  * recognised as before. Nothing is lost by not moving.
  *
- * Move only where the store lists each record exactly as the write left it:
- * a skipped echo is never folded, so the host's state keeps the record as
- * it sent it (or as apply's result data gave it). A store that adds,
- * normalises or derives fields in its listing must not move past its
- * writes, or the next plan compares against the wrong copy. The host tells
- * only writes it recorded (an item that failed on the other side is not).
+ * Move only where the host's state holds each written record exactly as
+ * the store lists it: a skipped echo is never folded, so the state keeps
+ * the record as apply's result "data" gave it, or, without "data", as the
+ * host sent it. A store that adds, normalises or derives fields in its
+ * listing (a size, a date, a header digest, a folder) answers each "ok"
+ * create and update with "data", the record exactly as its next listing
+ * gives it at the version the result names (none for a record changed
+ * since by someone else), before it may move past that write; otherwise
+ * the next plan compares against the wrong copy. The host tells only
+ * writes it recorded (an item that failed on the other side is not).
  *
  * The host stores the answered cursor in its own transaction after the call.
  * A host killed between the two keeps the old cursor (the echoes are read
