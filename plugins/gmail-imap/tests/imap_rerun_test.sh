@@ -31,7 +31,7 @@ for dialect in QRESYNC CONDSTORE plain; do
   sent() { cat "$log"/*.in 2>/dev/null | tr -d '\r' | sed -E 's/^[0-9]+\.[0-9]+ //'; }
   opened() { sent | grep -Eic '^[^ ]+ (SELECT|EXAMINE) ' || true; }
   pipeline "p-$dialect.json" "$(maildir "m-$dialect")" "$(imap)"
-  ACCORD_MAILDIR_AFTER_COMMIT=1 runp run "p-$dialect.json"  # (off by default: docs/connectors/local.md)
+  runp run "p-$dialect.json"
   runp run "p-$dialect.json"   # the first pull's own writes are not read back on the Maildir side either
   [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" || bad "$dialect: the first runs" "$out"
   grep -q "read 0 changes on the left, 0 on the right" <<<"$out" &&
@@ -65,7 +65,6 @@ for dialect in QRESYNC CONDSTORE plain; do
   [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && [ "$(opened)" = 0 ] &&
     ok "$dialect: then nothing changed: no folder opened" || bad "$dialect: then nothing changed" "$(sent)" "$out"
 
-  # (gmail-imap offers it only with ACCORD_GMAIL_IMAP_AFTER_COMMIT=1: see its docs)
   # the run's own writes are not read back (accord.after_commit.v1): flags
   # changed and a message made in the Maildir are written to the server; the
   # run after opens no folder (a folder a message left, by a delete or a
@@ -73,7 +72,7 @@ for dialect in QRESYNC CONDSTORE plain; do
   md="m-$dialect"
   for x in $(ls "$md/.Work/cur" | grep -v ":2,FS$" | head -3); do mv "$md/.Work/cur/$x" "$md/.Work/cur/${x%%:2,*}:2,FS"; done
   printf 'Message-ID: <own-%s@x.test>\nFrom: a@x.test\nSubject: made here\n\nbody\n' "$dialect" > "$md/.Work/new/own-$dialect"
-  ACCORD_GMAIL_IMAP_AFTER_COMMIT=1 runp run "p-$dialect.json"; first=$out first_rc=$rc
+  runp run "p-$dialect.json"; first=$out first_rc=$rc
   rm -f "$log"/*
   runp run "p-$dialect.json"
   if [ "$first_rc" = 0 ] && grep -Eq '[1-9][0-9]* to (create|update|delete)' <<<"$first" && [ $rc = 0 ] &&
