@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Email ⇄ CRM (issue 28, docs/email-crm.md) end to end with Salesforce: a
+# Maildir on the left, tests/peers/salesforce_fake.js through crm-rest's
+# salesforce `message` (EmailMessage and its EmailMessageRelations),
+# `contact` and `user` streams on the right. A known contact's mail logged
+# with a relation per contact, a stranger's not, a user's never; the capture
+# address making the contact once even when the run is killed after
+# Salesforce took the message; a reply to a thread the CRM holds logged on
+# its contact and threaded on its message; a second run doing nothing.
+# Usage: email_crm_salesforce_test.sh ACCORD CONFORMANCE CRM_REST_PLUGIN PEERS_DIR
+. "$(dirname "$0")/../plugins/crm-rest/tests/lib.sh"
+
+refresh="rt-canary-$RANDOM$RANDOM"
+SF_CLIENT_ID=accord-test SF_CLIENT_SECRET=cs SF_REFRESH_TOKEN=$refresh start_peer node "$peers/salesforce_fake.js"
+make() { curl -s -XPOST -d "{\"object\": \"$1\", \"fields\": $2}" "$base/__create" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t).id))'; }
+ann=$(make Contact '{"FirstName": "Ann", "LastName": "Lee", "Email": "ann@client.example"}')
+cy=$(make Contact '{"FirstName": "Cy", "LastName": "Dahl", "Email": "cy@client.example"}')
+make Contact '{"FirstName": "Bo", "LastName": "Colleague", "Email": "bo@corp.example"}' > /dev/null
+make User '{"FirstName": "Bo", "LastName": "Colleague", "Email": "bo@corp.example", "IsActive": true}' > /dev/null
+make User '{"FirstName": "Me", "LastName": "Self", "Email": "me@corp.example", "IsActive": true}' > /dev/null
+logged() { js "(d.EmailMessage||[]).map(m=>m.MessageIdentifier).sort().join(' ')"; }
+# rels ID: the relations of the EmailMessage <ID>, "Type:RelationId" sorted
+rels() { js "(()=>{const m=(d.EmailMessage||[]).find(x=>x.MessageIdentifier==='<$1>');if(!m)return 'none';return (d.EmailMessageRelation||[]).filter(r=>r.EmailMessageId===m.Id).map(r=>r.RelationType+':'+r.RelationId).sort().join(' ')})()"; }
+
+mkdir -p mail/cur mail/new mail/tmp
+n=0
+mail() {  # mail FROM TO CC ID [IN-REPLY-TO]
+  n=$((n + 1))
+  {
+    printf 'From: %s\r\nTo: %s\r\n' "$1" "$2"
+    [ -n "$3" ] && printf 'Cc: %s\r\n' "$3"
+    printf 'Subject: message %s\r\nDate: Mon, 1 Jun 2026 10:%02d:00 +0000\r\nMessage-ID: <%s>\r\n' "$n" "$n" "$4"
+    [ -n "${5:-}" ] && printf 'In-Reply-To: <%s>\r\n' "$5"
+    printf 'MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nhello %s\r\n' "$n"
+  } > "mail/cur/$(printf '%05d' $n).test:2,S"
+}
+cat > p.json <<JSON
+{"name": "mc", "state": "state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "maildir", "path": "mail"}},
+ "right": {"connector": "crm-rest", "config": {"profile": "salesforce", "base_url": "$base/services/data/v59.0",
+           "auth": {"client_id": "accord-test", "client_secret": "cs", "refresh_token": "$refresh"}}},
+ "streams": [{"name": "mail-crm", "left": "message", "right": "message", "direction": "left-to-right",
+   "operations": {"left-to-right": ["create"]},
+   "lookup": [{"side": "right", "stream": "contact", "as": "contacts"},
+              {"side": "right", "stream": "user", "as": "users"},
+              {"side": "right", "stream": "message", "as": "messages"}],
+   "guards": {"max_create_share": 1, "min_records": 1000},
+   "email_crm": {"mailbox": ["me@corp.example"], "capture_address": "log@crm.example"}}]}
+JSON
+
+mail 'Ann <ann@client.example>' 'me@corp.example' 'cy@client.example' ann1@mail.example
+mail 'who@stranger.example' 'me@corp.example' '' stranger@mail.example
+mail 'bo@corp.example' 'me@corp.example' 'ann@client.example' bo@mail.example
+runp run p.json
+[ "$rc" = 0 ] && [ "$(logged)" = "<ann1@mail.example>" ] &&
+  [ "$(rels ann1@mail.example)" = "$(node -e "console.log(['FromAddress:$ann','CcAddress:$cy'].sort().join(' '))")" ] &&
+  ok known-contact-logged-with-a-relation-per-contact-stranger-and-user-not ||
+  bad known-contact-logged-with-a-relation-per-contact-stranger-and-user-not "rc=$rc" "$(logged)" "$(rels ann1@mail.example)" "$out"
+
+runp run p.json
+[ "$rc" = 0 ] && [ "$(logged)" = "<ann1@mail.example>" ] && ! grep -q "to create" <<<"$out" &&
+  ok second-run-does-nothing || bad second-run-does-nothing "$out"
+
+# The capture address: the unknown recipient becomes a contact, once, even
+# when the run is killed after Salesforce took the message (before the
+# state knew it); the resend finds it by its MessageIdentifier.
+mail 'me@corp.example' 'New Person <new@client.example>' 'log@crm.example' cap@mail.example
+ACCORD_FAILPOINT=apply.after_write "$accord" run p.json > killed.out 2>&1
+after_kill=$(js "(d.EmailMessage||[]).filter(m=>m.MessageIdentifier==='<cap@mail.example>').length")
+runp run p.json
+new=$(js "(d.Contact||[]).filter(c=>c.Email==='new@client.example').length")
+newid=$(js "((d.Contact||[]).find(c=>c.Email==='new@client.example')||{}).Id")
+[ "$after_kill" = 1 ] && [ "$new" = 1 ] && [ "$(js "(d.EmailMessage||[]).filter(m=>m.MessageIdentifier==='<cap@mail.example>').length")" = 1 ] &&
+  [ "$(rels cap@mail.example)" = "ToAddress:$newid" ] &&
+  ok capture-makes-the-contact-once-killed-midway ||
+  bad capture-makes-the-contact-once-killed-midway "after kill: $after_kill" "contacts=$new" "$(logged)" "$(rels cap@mail.example)" "$(cat killed.out)" "$out"
+
+# A thread the CRM holds (logged there, not from this mailbox): a reply from
+# the mailbox to someone who is no contact is logged on the thread's
+# contact, threaded on the CRM's message.
+tok=$(curl -s -XPOST -d "grant_type=refresh_token&client_id=accord-test&client_secret=cs&refresh_token=$refresh" "$base/services/oauth2/token" |
+      node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t).access_token))')
+curl -s -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' -XPOST "$base/services/data/v59.0/composite" -d '{"allOrNone": true,
+  "compositeRequest": [
+   {"method": "POST", "url": "/services/data/v59.0/sobjects/EmailMessage", "referenceId": "m", "body": {"Status": "3", "Incoming": false,
+    "Subject": "offer", "HtmlBody": "<p>our offer</p>", "FromAddress": "me@corp.example", "ToAddress": "ann@client.example",
+    "MessageIdentifier": "<crm1@crm.example>", "ThreadIdentifier": "<crm1@crm.example>", "MessageDate": "2026-06-01T09:00:00Z"}},
+   {"method": "POST", "url": "/services/data/v59.0/sobjects/EmailMessageRelation", "referenceId": "r",
+    "body": {"EmailMessageId": "@{m.id}", "RelationId": "'$ann'", "RelationType": "ToAddress"}}]}' > crm1.out
+crm1=$(js "((d.EmailMessage||[]).find(m=>m.MessageIdentifier==='<crm1@crm.example>')||{}).Id")
+mail 'me@corp.example' 'assistant@else.example' '' reply1@mail.example crm1@crm.example
+runp run p.json
+[ -n "$crm1" ] && [ "$(rels reply1@mail.example)" = "ToAddress:$ann" ] &&
+  [ "$(js "(d.EmailMessage.find(m=>m.MessageIdentifier==='<reply1@mail.example>')||{}).ReplyToEmailMessageId")" = "$crm1" ] &&
+  [ "$(js "(d.EmailMessage.find(m=>m.MessageIdentifier==='<reply1@mail.example>')||{}).ThreadIdentifier")" = "<crm1@crm.example>" ] &&
+  ok reply-to-a-crm-thread-logged-on-its-contact-and-threaded ||
+  bad reply-to-a-crm-thread-logged-on-its-contact-and-threaded "$(cat crm1.out)" "$(logged)" "$(rels reply1@mail.example)" "$out"
+
+runp run p.json
+[ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && [ "$(js "(d.EmailMessage||[]).length")" = 4 ] &&
+  ok last-run-does-nothing || bad last-run-does-nothing "$out" "$(logged)"
+
+! alltext | grep -q "$refresh" && ! grep -aq "$refresh" state.sqlite && ok no-token-in-output-or-state || bad no-token-in-output-or-state
+exit $fail
