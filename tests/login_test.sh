@@ -171,6 +171,8 @@ tok=$(secret_of ms_refresh)
 [ "$rc" = 0 ] && [ -n "$tok" ] && refresh_ok "$m/organizations/oauth2/v2.0/token" "$tok" -d client_id=mcid \
   && ok microsoft-browser-sign-in || bad microsoft-browser-sign-in "rc=$rc url=$u" "$(cat m1.log)" "$page"
 case "$u" in *offline_access*Contacts.ReadWrite*) ok microsoft-asks-offline-access ;; *) bad microsoft-asks-offline-access "$u" ;; esac
+# outlook-mapi's default scope (graph_backend.cpp): messages and the master category list too, or its refresh is refused
+case "$u" in *Mail.ReadWrite*MailboxSettings.ReadWrite*) ok microsoft-asks-mail-and-categories ;; *) bad microsoft-asks-mail-and-categories "$u" ;; esac
 # an app registered with http://localhost: --redirect-host localhost (the listener is on 127.0.0.1 all the same)
 login_bg m5.log "${margs[@]}" --name ms_localhost --redirect-host localhost
 u=$(url_in m5.log "$m/organizations/oauth2")

@@ -56,14 +56,15 @@
 //                    syncStateNotFound with a Location header to start over), "delta_replay": bool (each round
 //                    from a delta token also sends again the newest change of the round before), "delta_duplicate":
 //                    bool (each round sends its first changed item twice, as the overview allows),
-//                    "rate_limit": {"count", "status": 429|503, "code", "message", "retry_after", "path"},
+//                    "rate_limit": {"count", "status": 429|503|412…, "code", "message", "retry_after", "path", "method"},
 //                    "latency_ms": n (each Graph request answered n ms later: the concurrency limit shows),
 //                    "mailbox_settings_denied": bool (the token lacks MailboxSettings.*: the master category list
 //                    answers 403 ErrorAccessDenied), "max_concurrency": n (default 4), "page_size": n (default delta page when no Prefer),
 //                    "request_rate": {"limit", "window_s"} (default 10000 per 600 s per mailbox: 429 ApplicationThrottled
 //                    "Application is over its RequestRate limit." with Retry-After until the window frees one)}
 //   POST /__fault {…}  (fake_http.js) answers lost after the commit, injected statuses
-//   POST /__account {"email", "access_token"?, "refresh_token"?}       another mailbox
+//   POST /__account {"email", "access_token"?, "refresh_token"?, "scope"?}  another mailbox (the refresh token
+//                    consented for `scope`, default .default)
 //   POST /__device {"user_code", "action": "approve"|"deny", "email"?}  the user at the device-login page
 //   POST /__deliver {"folder": id or well-known name, "mime": base64, "email"?}  a received (not draft) message
 //   POST /__respond {"event": id, "email", "response"}  an attendee answers the organizer's event
@@ -2044,7 +2045,8 @@ function limited(ctx) {
   }
   seen.push(now);
   const rl = cfg.rateLimit;
-  if (!rl || rl.count <= 0 || (rl.path && !ctx.url.pathname.toLowerCase().startsWith(rl.path.toLowerCase()))) return;
+  if (!rl || rl.count <= 0 || (rl.path && !ctx.url.pathname.toLowerCase().startsWith(rl.path.toLowerCase())) ||
+      (rl.method && rl.method.toUpperCase() !== ctx.method)) return;
   rl.count--;
   stats.throttled++;
   const status = rl.status || 429;
@@ -2053,9 +2055,25 @@ function limited(ctx) {
        rl.retry_after !== undefined ? {'Retry-After': String(rl.retry_after)} : {});
 }
 // One Graph request (from HTTP or from a $batch entry) → [status, body, headers].
+// Delegated permissions (permissions-reference.md; each page's "Permissions" table: user-list-messages.md
+// Mail.ReadBasic/Mail.Read/Mail.ReadWrite, user-post-messages.md Mail.ReadWrite, user-list-contacts.md Contacts.*,
+// user-list-events.md Calendars.*, todo-list-lists.md Tasks.*, outlookuser-list-mastercategories.md
+// MailboxSettings.*): a token signed in without the one a route needs is refused 403 ErrorAccessDenied "Access is
+// denied. Check credentials and try again." (the answer Outlook's APIs give). A token of no known scopes (given to
+// the fake, or .default) has every permission.
+function permitted(ctx) {
+  if (!ctx.scopes) return;
+  const p = ctx.url.pathname.replace(/^\/v1\.0\/(me|users\/[^/]+)/i, '').toLowerCase();
+  const need = /^\/(messages|mailfolders)\b/.test(p) ? 'mail' : /^\/outlook\/mastercategories\b/.test(p) ? 'mailboxsettings'
+    : /^\/(contacts|contactfolders)\b/.test(p) ? 'contacts' : /^\/(events|calendar|calendars|calendarview)\b/.test(p) ? 'calendars'
+    : /^\/todo\b/.test(p) ? 'tasks' : null;
+  if (!need || ctx.scopes.has(need + '.readwrite') || (ctx.method === 'GET' && ctx.scopes.has(need + '.read'))) return;
+  fail(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+}
 function graph(ctx) {
   ctx.applied = [];
   try {
+    permitted(ctx);
     preferences(ctx);
     limited(ctx);
     const all = segments(ctx.url.pathname.replace(/^\/v1\.0/i, ''));
@@ -2132,7 +2150,7 @@ function batch(ctx) {
     } else {
       const headers = {};
       for (const [k, v] of Object.entries(q.headers || {})) headers[k.toLowerCase()] = String(v);
-      const sub = {method: q.method.toUpperCase(), url: new URL('/v1.0/' + q.url.replace(/^\//, ''), ctx.url.origin), headers, u: ctx.u,
+      const sub = {method: q.method.toUpperCase(), url: new URL('/v1.0/' + q.url.replace(/^\//, ''), ctx.url.origin), headers, u: ctx.u, scopes: ctx.scopes,
                    body: q.body === undefined ? Buffer.alloc(0) : Buffer.from(typeof q.body === 'string' ? q.body : JSON.stringify(q.body)),
                    base: ctx.base, origin: ctx.origin, reqId: guid()};
       sub.query = sub.url.searchParams;
@@ -2157,6 +2175,7 @@ function authenticate(req) {
   const a = accessTokens.get(tok);
   if (!a) fail(401, 'InvalidAuthenticationToken', 'IDX14100: JWT is not well formed, there are no dots (.).', www);
   if (a.expires <= Date.now()) fail(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.', www);
+  req.tokenScopes = a.scopes;
   return users.get(a.email.toLowerCase());
 }
 // Outlook's concurrency limit (concepts/throttling-limits.md, "Outlook service limits": "Outlook can execute up to
@@ -2169,6 +2188,7 @@ function graphHttp(req, res, url) {
   ctx.query = ctx.url.searchParams;
   try {
     ctx.u = authenticate(req);
+    ctx.scopes = req.tokenScopes;
   } catch (e) {
     if (!(e instanceof GraphError)) throw e;
     return respond(res, ctx, [e.status, errorBody(e, ctx.reqId), e.headers]);
@@ -2201,11 +2221,12 @@ function graphHttp(req, res, url) {
 // Error responses as "Microsoft identity platform and OAuth 2.0 authorization code flow" shows them:
 // {error, error_description: "AADSTSnnnn: … Trace ID … Correlation ID … Timestamp …", error_codes: [n], timestamp,
 // trace_id, correlation_id, error_uri}.
-function aadError(res, status, error, code, text) {
+function aadError(res, status, error, code, text, suberror) {
   const ts = new Date().toISOString().replace('T', ' ').slice(0, 19) + 'Z';
   const trace = guid(), corr = guid();
   const body = {error, error_description: 'AADSTS' + code + ': ' + text + '\r\nTrace ID: ' + trace + '\r\nCorrelation ID: ' + corr + '\r\nTimestamp: ' + ts,
                 error_codes: [code], timestamp: ts, trace_id: trace, correlation_id: corr, error_uri: 'https://login.microsoftonline.com/error?code=' + code};
+  if (suberror) body.suberror = suberror;
   res.writeHead(status, {'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store, no-cache'});
   res.end(JSON.stringify(body));
 }
@@ -2213,16 +2234,18 @@ function jwtLike(claims) {
   const enc = o => Buffer.from(JSON.stringify(o)).toString('base64url');
   return enc({typ: 'JWT', alg: 'RS256', kid: 'fake'}) + '.' + enc(claims) + '.' + crypto.randomBytes(32).toString('base64url');
 }
-function issueAccess(email, fixed) {
+// `scope`: what the token was signed in for (null, or one naming .default: every permission)
+function issueAccess(email, fixed, scope) {
   const tok = fixed || jwtLike({aud: '00000003-0000-0000-c000-000000000000', upn: email, n: ++seq, exp: Math.floor(Date.now() / 1000) + cfg.tokenLifetime});
-  accessTokens.set(tok, {email, expires: fixed ? Infinity : Date.now() + cfg.tokenLifetime * 1000});
+  const scopes = scope ? new Set(scope.split(/\s+/).filter(Boolean).map(x => x.toLowerCase().replace(/^https:\/\/graph\.microsoft\.com\//, ''))) : null;
+  accessTokens.set(tok, {email, expires: fixed ? Infinity : Date.now() + cfg.tokenLifetime * 1000, scopes: scopes && !scopes.has('.default') ? scopes : null});
   stats.tokens_issued++;
   return tok;
 }
 function tokenResponse(res, email, scope, tenant) {
   const scopes = scope.split(/\s+/).filter(Boolean);
   const out = {token_type: 'Bearer', scope: scopes.filter(s => s !== 'offline_access').map(s => s.replace(/^https:\/\/graph\.microsoft\.com\//i, '')).join(' '),
-               expires_in: cfg.tokenLifetime, ext_expires_in: cfg.tokenLifetime, access_token: issueAccess(email)};
+               expires_in: cfg.tokenLifetime, ext_expires_in: cfg.tokenLifetime, access_token: issueAccess(email, null, scope)};
   if (scopes.includes('offline_access')) {
     out.refresh_token = '1.AXoA' + crypto.randomBytes(48).toString('base64url');
     refreshTokens.set(out.refresh_token, {email, scope, state: 'live'});
@@ -2335,6 +2358,18 @@ function identity(req, res, url, raw, tenant, op) {
     if (t.state === 'expired') return aadError(res, 400, 'invalid_grant', 700082, 'The refresh token has expired due to inactivity. The token was issued on ' + new Date(Date.now() - 91 * dayMs).toISOString() + ' and was inactive for 90.00:00:00.');
     if (t.state === 'revoked') return aadError(res, 400, 'invalid_grant', 50173, 'The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.');
     if (t.state === 'used' && cfg.refuseUsed) return aadError(res, 400, 'invalid_grant', 70000, 'The provided value for the input parameter \'refresh_token\' is not valid: it was replaced by a newer refresh token.');
+    // "The scopes requested in this leg must be equivalent to or a subset of the scopes requested in the original
+    // authorization_code request leg" (v2-oauth2-auth-code-flow.md, "Refresh the access token"): a scope never
+    // consented is refused as Entra ID does (AADSTS65001 consent_required, its answer as quoted on Microsoft Q&A
+    // "Rest API flow Authentication on management.azure.com scope")
+    if (f.get('scope')) {
+      const norm = x => x.toLowerCase().replace(/^https:\/\/graph\.microsoft\.com\//, '');
+      const oidc = ['offline_access', 'openid', 'profile', 'email'];
+      const had = new Set(t.scope.split(/\s+/).filter(Boolean).map(norm));
+      const missing = f.get('scope').split(/\s+/).filter(Boolean).map(norm).filter(x => !oidc.includes(x) && !had.has(x) && !had.has('.default'));
+      if (missing.length)
+        return aadError(res, 400, 'invalid_grant', 65001, 'The user or administrator has not consented to use the application with ID \'' + clientId + '\' named \'Accord\'. Send an interactive authorization request for this user and resource.', 'consent_required');
+    }
     const scope = f.get('scope') || t.scope;
     const out = {email: t.email, scope: /offline_access/.test(scope) ? scope : scope + ' offline_access'};
     if (cfg.rotate || t.state === 'used') t.state = 'used';
@@ -2344,7 +2379,7 @@ function identity(req, res, url, raw, tenant, op) {
       res.writeHead(200, {'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store, no-cache'});
       t.state = 'live';
       return res.end(JSON.stringify({token_type: 'Bearer', scope: scope.split(/\s+/).filter(s => s !== 'offline_access').map(s => s.replace(/^https:\/\/graph\.microsoft\.com\//i, '')).join(' '),
-                                     expires_in: cfg.tokenLifetime, ext_expires_in: cfg.tokenLifetime, access_token: issueAccess(t.email), refresh_token: f.get('refresh_token')}));
+                                     expires_in: cfg.tokenLifetime, ext_expires_in: cfg.tokenLifetime, access_token: issueAccess(t.email, null, scope), refresh_token: f.get('refresh_token')}));
     }
     return tokenResponse(res, out.email, out.scope, tenant);
   }
@@ -2406,7 +2441,7 @@ function testRoutes(req, res, url, raw) {
   if (p === '/__account') {
     const u = addUser(c.email);
     if (c.access_token) issueAccess(u.email, c.access_token);
-    if (c.refresh_token) refreshTokens.set(c.refresh_token, {email: u.email, scope: 'https://graph.microsoft.com/.default offline_access', state: 'live'});
+    if (c.refresh_token) refreshTokens.set(c.refresh_token, {email: u.email, scope: c.scope || 'https://graph.microsoft.com/.default offline_access', state: 'live'});
     return json(200, {ok: true, id: u.id});
   }
   if (p === '/__device') {

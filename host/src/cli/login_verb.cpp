@@ -76,9 +76,12 @@ const std::map<std::string, std::string> kMicrosoftScopes = {
 };
 // What each provider signs in for when --streams is not given: the streams
 // its API connector syncs (google-api: all five; outlook-mapi's graph
-// backend: contact, event, task).
+// backend: contact, event, task, message).
 const char* kGoogleDefault = "contact,event,task,message,note";
-const char* kMicrosoftDefault = "contact,event,task";
+const char* kMicrosoftDefault = "contact,event,task,message";
+// Outlook's master category list (categories made with a colour), which
+// every outlook-mapi stream writes to: asked for with any Graph stream.
+const char* kMicrosoftCategories = "https://graph.microsoft.com/MailboxSettings.ReadWrite";
 
 struct Args {
   std::string provider, name, client_id, client_secret, client_secret_name, streams, scope, tenant = "common";
@@ -214,6 +217,10 @@ std::optional<std::string> scopes_of(const Args& a, std::string& out) {
     }
     if (std::find(scopes.begin(), scopes.end(), it->second) == scopes.end()) scopes.push_back(it->second);
   }
+  if (a.provider == "microsoft" && std::any_of(scopes.begin(), scopes.end(), [](const std::string& x) {
+        return x.rfind("https://graph.microsoft.com/", 0) == 0;
+      }))
+    scopes.emplace_back(kMicrosoftCategories);
   out = join(scopes, " ");
   return std::nullopt;
 }

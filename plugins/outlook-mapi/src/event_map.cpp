@@ -372,17 +372,30 @@ json::object alerts_of(const json::object& e) {
                                           {"action", "display"}}}};
 }
 
-std::optional<int64_t> reminder_minutes(const json::object& event) {
+std::optional<int64_t> reminder_minutes(const json::object& event, int64_t duration_s, std::vector<std::string>* lost) {
   const json::object* al = obj(event, "alerts");
   if (!al) return std::nullopt;
   std::optional<int64_t> best;
   for (const auto& [k, v] : *al) {
     const json::object* a = v.if_object();
     const json::object* t = a ? obj(*a, "trigger") : nullptr;
-    if (!t || str(*t, "@type") == "AbsoluteTrigger" || str(*t, "relativeTo") == "end") continue;
+    if (!t) continue;
+    if (str(*t, "@type") == "AbsoluteTrigger") {
+      if (lost) lost->push_back("alert \"" + std::string(k) + "\" at " + str(*t, "when") +
+                                ": Outlook's reminder is a number of minutes before the start, never a date");
+      continue;
+    }
     auto off = accord::duration::parse(str(*t, "offset"));
-    if (!off || *off > 0) continue;  // an alert after the start: Outlook reminds before it only
-    int64_t mins = -*off / 60;
+    if (!off) continue;
+    // relative to the end (RFC 8984 section 4.5.2 OffsetTrigger "relativeTo"): the same moment from the start
+    bool from_end = str(*t, "relativeTo") == "end";
+    int64_t from_start = from_end ? duration_s + *off : *off;
+    if (from_start > 0) {  // after the start: Outlook reminds before it only
+      if (lost) lost->push_back("alert \"" + std::string(k) + "\" " + str(*t, "offset") + (from_end ? " from the end" : " from the start") +
+                                " falls after the start: Outlook keeps one reminder, before the start");
+      continue;
+    }
+    int64_t mins = -from_start / 60;
     if (!best || mins < *best) best = mins;  // the one nearest the start
   }
   return best;
@@ -425,10 +438,21 @@ json::object to_event(const Series& s) {
     if (rid.empty()) continue;
     json::object own;
     own_fields(x, times_of(x, t.zone), own);
+    // an exception's own attendees and reminder (attendee.md, event.md: an exception is an event of its own)
+    if (x.contains("attendees")) {
+      json::object ps = participants_of(x);
+      if (!ps.empty()) own["participants"] = std::move(ps);
+    }
+    if (x.contains("isReminderOn")) {
+      json::object al = alerts_of(x);
+      if (!al.empty()) own["alerts"] = std::move(al);
+    }
     json::object patch;
-    for (const char* k : {"title", "description", "locations", "start", "duration"}) {
+    for (const char* k : {"title", "description", "locations", "start", "duration", "participants", "alerts"}) {
       const json::value* mine = own.if_contains(k);
       const json::value* theirs = ev.if_contains(k);
+      if ((std::string(k) == "participants" && !x.contains("attendees")) || (std::string(k) == "alerts" && !x.contains("isReminderOn")))
+        continue;  // not told: the master's
       if (std::string(k) == "start") {
         if (mine && *mine != json::value(rid)) patch[k] = *mine;
       } else if (mine && (!theirs || *mine != *theirs)) {
@@ -476,7 +500,7 @@ Written from_event(const json::object& e) {
       if (v.is_bool() && v.get_bool()) cats.push_back(json::value(std::string(k)));
   g["categories"] = std::move(cats);
   // reminders: Outlook keeps one (event.md: isReminderOn, reminderMinutesBeforeStart)
-  if (auto mins = reminder_minutes(e)) {
+  if (auto mins = reminder_minutes(e, dur, &w.notes)) {
     g["isReminderOn"] = true;
     g["reminderMinutesBeforeStart"] = *mins;
   } else {
@@ -496,7 +520,7 @@ Written from_event(const json::object& e) {
         w.excluded.emplace_back(rid);
         continue;
       }
-      Written::Change c{std::string(rid), {}};
+      Written::Change c{std::string(rid), {}, std::nullopt};
       if (auto* t = o.if_contains("title")) c.patch["subject"] = t->is_string() ? *t : json::value("");
       if (auto* d = o.if_contains("description"))
         c.patch["body"] = json::object{{"contentType", "text"}, {"content", d->is_string() ? *d : json::value("")}};
@@ -512,6 +536,15 @@ Written from_event(const json::object& e) {
           for (const auto& [k, lv] : l->get_object())
             if (lv.is_object()) n = str(lv.get_object(), "name");
         c.patch["location"] = json::object{{"displayName", n}};
+      }
+      if (o.contains("participants"))  // null: no attendees of its own
+        c.attendees = attendees_of(o);
+      if (auto* al = o.if_contains("alerts")) {
+        std::vector<std::string> lost;
+        auto mins = al->is_object() ? reminder_minutes(o, odur, &lost) : std::nullopt;
+        for (const std::string& l : lost) w.notes.push_back("the occurrence of " + std::string(rid) + ": " + l);
+        c.patch["isReminderOn"] = mins.has_value();
+        if (mins) c.patch["reminderMinutesBeforeStart"] = *mins;
       }
       w.changed.push_back(std::move(c));
     }

@@ -37,6 +37,9 @@ struct Written {
   struct Change {
     std::string recurrence_id;  // the occurrence's original start, local to the event's zone
     boost::json::object patch;  // its changed fields, as a Graph event PATCH
+    // the occurrence's own participants as attendees, when the override
+    // names them (sent only as the master's are: event_attendees "write")
+    std::optional<boost::json::array> attendees;
   };
   std::vector<Change> changed;             // overrides that change an occurrence
   std::vector<std::string> excluded;       // overrides that cancel one (recurrence ids)
@@ -44,17 +47,24 @@ struct Written {
   // is Outlook's); sent only when the settings say so, since Outlook mails an
   // invitation to each attendee written (user-post-events.md)
   boost::json::array attendees;
+  // What Outlook cannot keep of the event, said for the log: an alert after
+  // the start (or at a date) where Outlook's one reminder is before the start.
+  std::vector<std::string> notes;
 };
 Written from_event(const boost::json::object& event);
 
 // Graph's organizer and attendees as JSCalendar participants (none for an
 // event without attendees), and its reminder as alerts; back: the
 // participants as attendees, the alert nearest before the start as
-// reminderMinutesBeforeStart (Outlook keeps one).
+// reminderMinutesBeforeStart (Outlook keeps one). An alert relative to the
+// end (JSCalendar relativeTo "end") is the same moment relative to the start
+// of an event lasting `duration_s`; one that falls after the start cannot be
+// kept (named in `lost` when given).
 boost::json::object participants_of(const boost::json::object& graph_event);
 boost::json::array attendees_of(const boost::json::object& event);
 boost::json::object alerts_of(const boost::json::object& graph_event);
-std::optional<int64_t> reminder_minutes(const boost::json::object& event);
+std::optional<int64_t> reminder_minutes(const boost::json::object& event, int64_t duration_s = 0,
+                                        std::vector<std::string>* lost = nullptr);
 
 // The recurrence id (local start "2026-03-02T10:00:00" in `zone`) of an
 // occurrence whose originalStart is a UTC DateTimeOffset.

@@ -23,6 +23,12 @@ namespace {
 // "outlook1.{…}"
 const accord::kit::CursorFormat kCursor{"outlook", 1};
 
+// oauth2.scope's default before Mail.ReadWrite and MailboxSettings.ReadWrite
+// joined it (a refresh token signed in for it still renews: GraphClient::renew)
+constexpr const char* kNarrowScope =
+    "offline_access https://graph.microsoft.com/Contacts.ReadWrite https://graph.microsoft.com/Calendars.ReadWrite "
+    "https://graph.microsoft.com/Tasks.ReadWrite";
+
 }  // namespace
 
 std::string kept_key(const json::object& item, const char* list, const char* match_key, const std::string& match,
@@ -56,8 +62,8 @@ const char* config_schema() {
             "client_secret": {"type": "string", "description": "a confidential client's secret, as {\"$secret\": NAME}; public clients (the usual case) have none"},
             "refresh_token": {"type": "string", "description": "the refresh token, as {\"$secret\": NAME}; or"},
             "refresh_token_secret": {"type": "string", "description": "the NAME of the secret holding the refresh token: Microsoft rotates refresh tokens and the new one is written back there"},
-            "scope": {"type": "string", "default": "offline_access https://graph.microsoft.com/Contacts.ReadWrite https://graph.microsoft.com/Calendars.ReadWrite https://graph.microsoft.com/Tasks.ReadWrite",
-              "description": "the scopes asked for with each refresh (Microsoft's identity platform wants them; those signed in for or fewer: accord login microsoft signs in for contact, event and task by default)"}}},
+            "scope": {"type": "string", "default": "offline_access https://graph.microsoft.com/Contacts.ReadWrite https://graph.microsoft.com/Calendars.ReadWrite https://graph.microsoft.com/Tasks.ReadWrite https://graph.microsoft.com/Mail.ReadWrite https://graph.microsoft.com/MailboxSettings.ReadWrite",
+              "description": "the scopes asked for with each refresh (Microsoft's identity platform wants them; those signed in for or fewer: accord login microsoft signs in for contact, event, task, message and the master category list by default). When this default is refused for a refresh token signed in for contact, event and task only, those are renewed alone and the log says to sign in again"}}},
         "access_token": {"type": "string", "format": "header-value", "description": "graph: a current access token, as {\"$secret\": NAME}: used until refused, then renewed through oauth2 when given"},
         "login_url": {"type": "string", "format": "url-loopback-http", "default": "https://login.microsoftonline.com", "description": "graph: the identity platform's origin (the token endpoint is LOGIN_URL/TENANT/oauth2/v2.0/token)"},
         "graph_url": {"type": "string", "format": "url-loopback-http", "default": "https://graph.microsoft.com/v1.0", "description": "graph: Microsoft Graph's root (a national cloud's, or a test server's)"},
@@ -107,6 +113,7 @@ Settings read_settings(const accord::kit::Config& k) {
       Config::fail("/oauth2", "give exactly one of \"refresh_token_secret\" (the secret's name, so that the token "
                               "Microsoft rotates can be kept) and \"refresh_token\" (as {\"$secret\": NAME})");
     s.client.oauth = std::move(o);
+    if (!k.given("/oauth2/scope")) s.client.fallback_scope = kNarrowScope;
   } else if (s.client.access_token.empty()) {
     Config::fail("", "backend \"graph\" signs in with \"oauth2\" (client_id and the refresh token, as "
                      "{\"$secret\": NAME}) or an \"access_token\"");
@@ -161,6 +168,7 @@ std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
   if (stream == "message") batch_messages(ops, done);
   if (stream == "contact") batch_contacts(ops, done);
   if (stream == "event") batch_events(ops, done);
+  if (stream == "task") batch_tasks(ops, done);
   if (stream == "event" || stream == "task") batch_deletes(stream, ops, done);
   return accord::kit::results_json(accord::kit::apply_each(owner_, ops, [&](const accord::kit::Op& op) {
     if (auto& d = done[static_cast<size_t>(&op - ops.data())]) return *d;
@@ -232,14 +240,35 @@ void Backend::ensure_categories(const std::vector<accord::kit::Op>& ops, const c
 // 429/503/504 RETRY after the entry's own Retry-After (throttling.md:
 // requests in a batch are evaluated individually), an update's 404 and
 // anything else that op's error. A batch request that fails gives each op of
-// its chunk the status it threw. Only PATCH and DELETE are batched: sending a
-// batch again does nothing twice. One write alone goes as a plain request.
+// its chunk the status it threw. PATCH and DELETE do nothing twice when a
+// batch is sent again; a batch of creates (POST) is sent again after a lost
+// answer only when `resend_safe` (events: transactionId), else a lost answer
+// (or an entry left unanswered) has each create looked for by its key
+// (`on_lost`) and, when not found, RETRY: the next try looks again before it
+// sends. One write alone goes as a plain request.
 void Backend::send_batch(const std::vector<accord::kit::Op>& ops, const std::vector<BatchRequest>& reqs,
                          std::vector<std::optional<accord::kit::Result>>& done, const char* what,
-                         const std::function<accord::kit::Result(const accord::kit::Op&, const Answer&)>& on_done) {
+                         const std::function<accord::kit::Result(const accord::kit::Op&, const Answer&)>& on_done,
+                         const std::function<std::optional<accord::kit::Result>(const accord::kit::Op&)>& on_lost,
+                         bool resend_safe) {
   using accord::kit::Result;
   constexpr size_t kBatchMax = 20;
   if (reqs.size() < 2) return;
+  // a create whose answer was lost: found by its key, or RETRY (looked for again first next time)
+  auto lost = [&](const BatchRequest& r, const std::string& why) {
+    const accord::kit::Op& op = ops[r.op];
+    try {
+      if (on_lost)
+        if (auto found = on_lost(op)) {
+          done[r.op] = std::move(*found);
+          return;
+        }
+      throw accord::Error(ACCORD_RETRY, why + "; no " + std::string(what) + " carries its idempotency key yet: it is "
+                                              "looked for again before it is sent again", 5000);
+    } catch (...) {
+      done[r.op] = accord::kit::failure(op);
+    }
+  };
   for (size_t from = 0; from < reqs.size(); from += kBatchMax) {
     owner_.throw_if_cancelled();
     std::vector<const BatchRequest*> chunk;
@@ -258,16 +287,28 @@ void Backend::send_batch(const std::vector<accord::kit::Op>& ops, const std::vec
       q["headers"] = std::move(headers);
       requests.push_back(std::move(q));
     }
+    bool creates = std::any_of(chunk.begin(), chunk.end(), [](const BatchRequest* r) { return r->method == "POST"; });
     Answer a;
     try {
-      a = client_.call("POST", "/$batch", json::serialize(json::object{{"requests", std::move(requests)}}), {}, true);
+      a = client_.call("POST", "/$batch", json::serialize(json::object{{"requests", std::move(requests)}}), {},
+                       !creates || resend_safe);
       if (!a.ok() || !a.body.is_object()) unusable("POST", "/$batch", a);
+    } catch (const LostAnswer& e) {
+      for (const BatchRequest* r : chunk) {
+        if (r->method == "POST") lost(*r, e.what());
+        else done[r->op] = Result::failed("retry", e.what(), ops[r->op].id);
+      }
+      continue;
     } catch (...) {
       for (const BatchRequest* r : chunk) done[r->op] = accord::kit::failure(ops[r->op]);
       continue;
     }
     const json::array* answers = arr(a.body.get_object(), "responses");
-    if (!answers) continue;  // each op then goes on its own
+    if (!answers) {  // each op then goes on its own; a create only once looked for
+      for (const BatchRequest* r : chunk)
+        if (r->method == "POST") lost(*r, "POST /$batch answered without responses");
+      continue;
+    }
     for (const auto& v : *answers) {
       if (!v.is_object()) continue;
       const json::object& r = v.get_object();
@@ -312,6 +353,8 @@ void Backend::send_batch(const std::vector<accord::kit::Op>& ops, const std::vec
         out = accord::kit::failure(op);
       }
     }
+    for (const BatchRequest* r : chunk)
+      if (r->method == "POST" && !done[r->op]) lost(*r, "POST /$batch left entry " + std::to_string(r->op) + " unanswered");
   }
 }
 

@@ -23,6 +23,7 @@
 // Thread safety: one thread at a time (the connector rule); cancel() from any.
 #pragma once
 
+#include "event_map.hpp"
 #include "graph_client.hpp"
 #include "mail_map.hpp"
 
@@ -121,10 +122,16 @@ class Backend {
   };
   void send_batch(const std::vector<accord::kit::Op>& ops, const std::vector<BatchRequest>& reqs,
                   std::vector<std::optional<accord::kit::Result>>& done, const char* what,
-                  const std::function<accord::kit::Result(const accord::kit::Op&, const Answer&)>& on_done);
-  // updates of single events (no recurrence either side of the write)
+                  const std::function<accord::kit::Result(const accord::kit::Op&, const Answer&)>& on_done,
+                  const std::function<std::optional<accord::kit::Result>(const accord::kit::Op&)>& on_lost = {},
+                  bool resend_safe = false);
+  // creates needing no later write, and updates of single events (no recurrence either side of the write)
   void batch_events(const std::vector<accord::kit::Op>& ops, std::vector<std::optional<accord::kit::Result>>& done);
-  // event and task deletes (a task's update reads its checklist: one by one)
+  boost::json::object create_body(const accord::kit::Op& op, const events::Written& w) const;
+  void say_losses(const accord::kit::Op& op, const events::Written& w) const;
+  // task creates, and updates when one list is synced
+  void batch_tasks(const std::vector<accord::kit::Op>& ops, std::vector<std::optional<accord::kit::Result>>& done);
+  // event and task deletes
   void batch_deletes(std::string_view stream, const std::vector<accord::kit::Op>& ops,
                      std::vector<std::optional<accord::kit::Result>>& done);
   // The categories the ops name (`member`: "keywords" or "categories") made

@@ -61,7 +61,7 @@ Answer GraphClient::call(const std::string& method, const std::string& target, c
   for (;;) {
     if (cancelled_.load() || host_.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
     if (token_.empty()) {
-      token_ = oauth_.renew(http_, host_);
+      token_ = renew();
       renewed = true;
     }
     // immutable ids on every request (concepts/outlook-immutable-id.md)
@@ -99,7 +99,7 @@ Answer GraphClient::call(const std::string& method, const std::string& target, c
     if (a.status == 401) {
       if (!renewed && oauth_.can_renew()) {  // the access token expired: a new one, once
         renewed = true;
-        token_ = oauth_.renew(http_, host_);
+        token_ = renew();
         continue;
       }
       throw failure(ACCORD_AUTH_REQUIRED, method, url, a,
@@ -116,6 +116,39 @@ Answer GraphClient::call(const std::string& method, const std::string& target, c
       throw accord::Error(ACCORD_RETRY, e.what(), resp.retry_after_ms(backoff));
     }
     return a;
+  }
+}
+
+// Microsoft's identity platform refuses a refresh that asks for more than
+// the refresh token was signed in for ("The scopes requested in this leg
+// must be equivalent to or a subset of the scopes requested in the original
+// authorization_code request leg", v2-oauth2-auth-code-flow.md; AADSTS65001
+// consent_required). A token signed in for the connector's narrower default
+// of before still renews, for those scopes; the log says how to grant the
+// rest. A token refused for another reason is refused with the narrow scope
+// too: the first refusal is what is said.
+std::string GraphClient::renew() {
+  try {
+    return oauth_.renew(http_, host_);
+  } catch (const accord::Error& e) {
+    if (e.status() != ACCORD_AUTH_REQUIRED || narrowed_ || opts_.fallback_scope.empty()) throw;
+    accord::net::OAuth2Config narrow = opts_.oauth;
+    narrow.scope = opts_.fallback_scope;
+    accord::net::OAuth2Refresher again(narrow);
+    std::string token;
+    try {
+      token = again.renew(http_, host_);
+    } catch (const accord::Error&) {
+      throw e;
+    }
+    oauth_ = std::move(again);
+    narrowed_ = true;
+    host_.log(ACCORD_LOG_WARN,
+              "Microsoft would not renew the sign-in for every scope outlook-mapi asks for by default (the refresh "
+              "token was signed in for fewer): renewed for \"" + opts_.fallback_scope + "\" only, so messages and "
+              "the master category list (Mail.ReadWrite, MailboxSettings.ReadWrite) are refused; sign in again with "
+              "accord login microsoft to grant them");
+    return token;
   }
 }
 

@@ -53,6 +53,11 @@ struct ClientOptions {
   accord::net::OAuth2Config oauth;
   std::string access_token;  // a current token given in the config (optional)
   std::string root;          // "https://graph.microsoft.com/v1.0", no trailing slash
+  // The scopes to renew with when Microsoft refuses oauth.scope, the
+  // connector's default, for a refresh token signed in for fewer (before
+  // Mail.ReadWrite and MailboxSettings.ReadWrite joined the default); ""
+  // when the pipeline gave its own scope.
+  std::string fallback_scope;
 };
 
 class GraphClient {
@@ -88,7 +93,12 @@ class GraphClient {
   accord::Host host_;
   accord::net::HttpClient http_;
   accord::net::OAuth2Refresher oauth_;
+  // A new access token from the refresh token (with the fallback scope when
+  // the default is refused, said once in the log).
+  std::string renew();
+
   std::string token_;
+  bool narrowed_ = false;  // renewing with fallback_scope
   int limited_in_a_row_ = 0;
   int64_t requests_ = 0;
   std::atomic<bool> cancelled_{false};

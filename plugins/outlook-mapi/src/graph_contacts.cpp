@@ -174,13 +174,38 @@ std::optional<json::object> Backend::find_contact(const std::string& key) {
   return found;
 }
 
-// Contact updates and deletes through $batch (Backend::send_batch).
+namespace {
+
+// A new contact's body: only what the card has, the sensitivity and the key
+// in extended properties.
+json::object contact_body(const Op& op) {
+  json::object body = contacts::to_graph(op.data);
+  for (auto it = body.begin(); it != body.end();)
+    it = (it->value().is_null() || (it->value().is_array() && it->value().get_array().empty()) ||
+          (it->value().is_object() && it->value().get_object().empty()))
+             ? body.erase(it)
+             : it + 1;
+  json::array props;
+  if (!str(op.data, "sensitivity").empty()) props.push_back(sensitivity_property(op.data));
+  if (!op.idempotency_key.empty()) props.push_back(json::object{{"id", kKeyProperty}, {"value", op.idempotency_key}});
+  if (!props.empty()) body["singleValueExtendedProperties"] = props;
+  return body;
+}
+
+}  // namespace
+
+// Contact creates, updates and deletes through $batch (Backend::send_batch).
+// A create's entry carries its key as a single create does: a batch whose
+// answer is lost is not sent again; each create is looked for by its key.
 void Backend::batch_contacts(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
-  std::vector<BatchRequest> reqs;
+  std::vector<BatchRequest> reqs, creates;
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
     std::string url = "/me/contacts/" + url_encode(op.id);
-    if (op.is_update()) {
+    if (op.is_create() && !op.resend) {  // a resend looks for the contact first (apply_contact)
+      creates.push_back(BatchRequest{i, "POST", "/me/contactFolders/" + url_encode(contact_folders().front().id) + "/contacts",
+                                     contact_body(op)});
+    } else if (op.is_update()) {
       json::object patch = contacts::to_graph(op.data);
       patch["singleValueExtendedProperties"] = json::array{sensitivity_property(op.data)};
       reqs.push_back(BatchRequest{i, "PATCH", url, std::move(patch)});
@@ -193,6 +218,14 @@ void Backend::batch_contacts(const std::vector<Op>& ops, std::vector<std::option
     if (!e.body.is_object()) throw accord::Error(ACCORD_RETRY, "contact " + op.id + " was written; Outlook's answer had no contact", 5000);
     return with_sensitivity(contact_result(e.body.get_object()), op.data);
   });
+  send_batch(ops, creates, done, "contact", [&](const Op& op, const Answer& e) {
+    if (!e.body.is_object() || str(e.body.get_object(), "id").empty())
+      throw accord::Error(ACCORD_RETRY, "a contact was made; Outlook's answer had no contact", 5000);
+    return with_sensitivity(contact_result(e.body.get_object()), op.data);
+  }, [&](const Op& op) -> std::optional<Result> {
+    if (auto found = find_contact(op.idempotency_key)) return with_sensitivity(contact_result(*found), op.data);
+    return std::nullopt;
+  });
 }
 
 Result Backend::apply_contact(const Op& op) {
@@ -200,17 +233,7 @@ Result Backend::apply_contact(const Op& op) {
   if (op.is_create()) {
     if (op.resend)
       if (auto found = find_contact(op.idempotency_key)) return with_sensitivity(contact_result(*found), op.data);
-    json::object body = contacts::to_graph(op.data);
-    // a create sends only what the card has
-    for (auto it = body.begin(); it != body.end();)
-      it = (it->value().is_null() || (it->value().is_array() && it->value().get_array().empty()) ||
-            (it->value().is_object() && it->value().get_object().empty()))
-               ? body.erase(it)
-               : it + 1;
-    json::array props;
-    if (!str(op.data, "sensitivity").empty()) props.push_back(sensitivity_property(op.data));
-    if (!op.idempotency_key.empty()) props.push_back(json::object{{"id", kKeyProperty}, {"value", op.idempotency_key}});
-    if (!props.empty()) body["singleValueExtendedProperties"] = props;
+    json::object body = contact_body(op);
     std::string path = "/me/contactFolders/" + url_encode(folder) + "/contacts";
     Answer a;
     try {

@@ -316,10 +316,29 @@ std::string occurrence_path(const std::string& id) { return "/me/events/" + url_
 // (times in UTC, body as text: the entry's own Prefer) is the result. A
 // series (a rule or overrides to write, exceptions to compare) goes one by
 // one.
+//
+// Creates go through $batch too when they need no write after the POST (no
+// overrides or cancelled occurrences): each entry carries transactionId and
+// the key's extended property as a single create does, so a batch whose
+// answer is lost is looked for by key before anything is sent again.
 void Backend::batch_events(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
-  std::vector<BatchRequest> reqs;
+  std::vector<BatchRequest> reqs, creates;
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
+    if (op.is_create()) {
+      if (op.resend || op.data.contains("recurrenceOverrides")) continue;  // looked for first / occurrences written after
+      events::Written w;
+      try {
+        w = events::from_event(op.data);
+      } catch (const std::invalid_argument&) {
+        continue;  // said by apply_event
+      }
+      say_losses(op, w);
+      json::object body = create_body(op, w);
+      creates.push_back(BatchRequest{i, "POST", "/me/calendars/" + url_encode(calendars().front().id) + "/events",
+                                     std::move(body), kEventPrefer});
+      continue;
+    }
     if (!op.is_update() || op.data.contains("recurrenceRules") || op.data.contains("recurrenceOverrides") ||
         (op.expect_version && op.expect_version->find(';') != std::string::npos))
       continue;
@@ -329,17 +348,49 @@ void Backend::batch_events(const std::vector<Op>& ops, std::vector<std::optional
     } catch (const std::invalid_argument&) {
       continue;  // said by apply_event
     }
+    say_losses(op, w);
     if (s_.write_attendees) w.master["attendees"] = w.attendees;
     reqs.push_back(BatchRequest{i, "PATCH", "/me/events/" + url_encode(op.id), std::move(w.master), kEventPrefer});
   }
-  send_batch(ops, reqs, done, "event", [&](const Op& op, const Answer& e) {
+  auto result = [&](const Op& op, const Answer& e) {
     if (!e.body.is_object()) throw accord::Error(ACCORD_RETRY, "event " + op.id + " was written; Outlook's answer had no event", 5000);
     const json::object& m = e.body.get_object();
-    if (m.contains("recurrence") && m.at("recurrence").is_object()) return event_result(op.id);  // a series after all
-    Result r = Result::ok(op.id, series_version(m));
+    std::string id = str(m, "id");
+    if (id.empty()) throw accord::Error(ACCORD_RETRY, "an event was written; Outlook's answer had no id", 5000);
+    if (m.contains("recurrence") && m.at("recurrence").is_object()) return event_result(id);  // a series: read with its exceptions
+    Result r = Result::ok(id, series_version(m));
     r.data = events::to_event(series_of(m));
     return r;
-  });
+  };
+  send_batch(ops, reqs, done, "event", result);
+  // transactionId makes a create sent twice one event (event.md): the batch may be sent again
+  send_batch(ops, creates, done, "event", result, [&](const Op& op) -> std::optional<Result> {
+    if (auto found = find_event(op.idempotency_key)) return event_result(str(*found, "id"));
+    return std::nullopt;
+  }, true);
+}
+
+// A new event's body: the master, transactionId ("a custom identifier
+// specified by a client app for the server to avoid redundant POST
+// operations in case of client retries", event.md: a create sent twice makes
+// one event) and the key in the extended property, the attendees when
+// written.
+json::object Backend::create_body(const Op& op, const events::Written& w) const {
+  json::object body = w.master;
+  if (!op.idempotency_key.empty()) {
+    body["transactionId"] = "accord-" + accord::hash::content_hash(op.idempotency_key) +
+                            accord::hash::content_hash(op.idempotency_key + "#");
+    body["singleValueExtendedProperties"] = json::array{json::object{{"id", kKeyProperty}, {"value", op.idempotency_key}}};
+  }
+  if (s_.write_attendees && !w.attendees.empty()) body["attendees"] = w.attendees;
+  return body;
+}
+
+// What Outlook cannot keep of an event, in the log (the host reports the
+// fields left behind from the result; this says why).
+void Backend::say_losses(const Op& op, const events::Written& w) const {
+  for (const std::string& n : w.notes)
+    host_.log(ACCORD_LOG_WARN, "event " + (op.id.empty() ? op.idempotency_key : op.id) + ": " + n);
 }
 
 // Event and task deletes through $batch (Backend::send_batch): a task's list
@@ -372,6 +423,7 @@ Result Backend::apply_event(const Op& op) {
   } catch (const std::invalid_argument& e) {
     return Result::failed("unsupported", std::string("Outlook cannot keep this event: ") + e.what());
   }
+  say_losses(op, w);
   std::string id = op.id;
   if (op.is_create()) {
     std::optional<json::object> found;
@@ -379,15 +431,7 @@ Result Backend::apply_event(const Op& op) {
     if (found) {
       id = str(*found, "id");
     } else {
-      json::object body = w.master;
-      if (!op.idempotency_key.empty()) {
-        // transactionId: "a custom identifier specified by a client app for the server to avoid redundant
-        // POST operations in case of client retries" (event.md): a create sent twice makes one event
-        body["transactionId"] = "accord-" + accord::hash::content_hash(op.idempotency_key) +
-                                accord::hash::content_hash(op.idempotency_key + "#");
-        body["singleValueExtendedProperties"] = json::array{json::object{{"id", kKeyProperty}, {"value", op.idempotency_key}}};
-      }
-      if (s_.write_attendees && !w.attendees.empty()) body["attendees"] = w.attendees;
+      json::object body = create_body(op, w);
       std::string to = "/me/calendars/" + url_encode(calendars().front().id) + "/events";
       Answer a = client_.call("POST", to, json::serialize(body), {}, !op.idempotency_key.empty(), kEventPrefer);
       if (!a.ok() || !a.body.is_object()) unusable("POST", to, a);
@@ -432,7 +476,9 @@ Result Backend::apply_event(const Op& op) {
       auto it = by_rid.find(c.recurrence_id);
       if (it == by_rid.end()) continue;  // not an occurrence of the series (or already cancelled)
       std::string p = "/me/events/" + url_encode(it->second);
-      Answer a = client_.call("PATCH", p, json::serialize(c.patch), {}, true, kEventPrefer);
+      json::object patch = c.patch;
+      if (s_.write_attendees && c.attendees) patch["attendees"] = *c.attendees;
+      Answer a = client_.call("PATCH", p, json::serialize(patch), {}, true, kEventPrefer);
       if (!a.ok()) unusable("PATCH", p, a, "an occurrence of the series could not be changed");
     }
     for (const auto& rid : w.excluded) {

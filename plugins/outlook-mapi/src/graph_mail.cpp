@@ -53,12 +53,18 @@ constexpr Special kSpecial[] = {{"inbox", "INBOX", false},        {"sentitems", 
 
 constexpr uint64_t kChunk = 4 * 320 * 1024;  // upload ranges: a multiple of 320 KiB, as OneDrive's sessions ask
 
-// A message's version: its etag and its folder's path. A folder renamed in
+// A message's version: its etag, and, where the host must compare the
+// message whatever its etag says, its folder's path. A folder renamed in
 // Outlook changes no message's etag, yet each of its messages now says
-// another mailbox: the path in the version tells the host they changed.
-// (If-Match sends the etag part alone: Backend::if_match.)
-std::string message_version(const json::object& g, const std::string& path) {
-  return Backend::etag_of(g) + ";" + accord::hash::content_hash(path);
+// another mailbox: listed again in the round that saw the rename, each
+// carries the new path, so the host sees a version it does not hold and
+// compares. A full listing carries it too (a rename the cursor did not see).
+// Otherwise (every delta round, a write's result) the etag alone, as before
+// session 7 made the path part of every version: a state written then
+// compares equal where nothing changed. (If-Match sends the etag part
+// alone: Backend::if_match.)
+std::string message_version(const json::object& g, const std::string& path, bool with_path) {
+  return with_path ? Backend::etag_of(g) + ";" + accord::hash::content_hash(path) : Backend::etag_of(g);
 }
 
 }  // namespace
@@ -189,7 +195,11 @@ std::string Backend::read_messages(const json::object& c, bool fresh) {
   json::object paths;
   for (const MailFolder& m : mail_tree())
     if (m.synced) paths[m.id] = m.path;
-  if (auto* was = c.if_contains("paths"); was && was->is_object() && !fresh && !c.contains("at") && !c.contains("next")) {
+  // the folders renamed at this round's start, carried to its end: their messages' versions carry the path
+  json::array renamed;
+  bool round_start = !c.contains("at") && !c.contains("next");
+  if (auto* r = c.if_contains("renamed"); r && r->is_array() && !round_start) renamed = r->get_array();
+  if (auto* was = c.if_contains("paths"); was && was->is_object() && !fresh && round_start) {
     json::array relist;
     const json::value* links = c.if_contains("links");
     for (const auto& [id, path] : paths)
@@ -197,9 +207,15 @@ std::string Backend::read_messages(const json::object& c, bool fresh) {
         host_.log(ACCORD_LOG_INFO, "mail folder \"" + std::string(old->is_string() ? old->get_string() : "") + "\" is now \"" +
                                        std::string(path.get_string()) + "\" in Outlook: its messages are listed again");
         if (links && links->is_object() && links->get_object().contains(id)) relist.push_back(json::value(id));
+        renamed.push_back(json::value(id));
       }
     cur["relist"] = std::move(relist);
   }
+  json::object extra{{"paths", std::move(paths)}};
+  if (!renamed.empty()) extra["renamed"] = renamed;
+  auto with_path = [&](const std::string& folder, bool full) {
+    return full || std::find(renamed.begin(), renamed.end(), json::value(folder)) != renamed.end();
+  };
   return read_delta("message", cur, fresh, folders, [&](const json::array& items, bool full) {
     json::array records;
     for (const auto& v : items) {
@@ -217,12 +233,13 @@ std::string Backend::read_messages(const json::object& c, bool fresh) {
       }
       const MailFolder* f = mail_folder(str(g, "parentFolderId"));
       if (!f || !f->synced) continue;  // in a folder the stream leaves out (its @removed follows)
-      json::object rec{{"id", id}, {"version", message_version(g, f->path)}, {"data", mail::to_record(g, f->path)}};
+      json::object rec{{"id", id}, {"version", message_version(g, f->path, with_path(f->id, full))},
+                       {"data", mail::to_record(g, f->path)}};
       if (std::string k = extended_key(g); !k.empty()) rec["idempotency_key"] = k;
       records.push_back(std::move(rec));
     }
     return records;
-  }, json::object{{"paths", std::move(paths)}});
+  }, extra);
 }
 
 std::string Backend::fetch(std::string_view stream, const std::vector<std::string>& ids) {
@@ -263,7 +280,7 @@ Result Backend::message_result(const std::string& id) {
   auto g = get_one(path);
   if (!g) throw accord::Error(ACCORD_ERROR, "message " + id + " is gone from Outlook just after it was written");
   const MailFolder* f = mail_folder(str(*g, "parentFolderId"));
-  Result r = Result::ok(id, message_version(*g, f ? f->path : str(*g, "parentFolderId")));
+  Result r = Result::ok(id, message_version(*g, f ? f->path : str(*g, "parentFolderId"), false));
   r.data = mail::to_record(*g, f ? f->path : str(*g, "parentFolderId"));
   return r;
 }
@@ -391,7 +408,7 @@ void Backend::batch_messages(const std::vector<Op>& ops, std::vector<std::option
       if (!m.ok()) unusable("POST", url + "/move", m);
       return message_result(op.id);
     }
-    Result res = Result::ok(op.id, message_version(g, now ? now->path : mailbox));
+    Result res = Result::ok(op.id, message_version(g, now ? now->path : mailbox, false));
     res.data = mail::to_record(g, now ? now->path : mailbox);
     // the PATCH answer shows no extended property: the threading ids the record has (an update never changes them)
     for (const char* k : {"inReplyTo", "references"})

@@ -14,6 +14,8 @@
 #include <accord/json/lenient.hpp>
 #include <accord/net/http_client.hpp>
 
+#include <algorithm>
+
 namespace json = boost::json;
 using accord::json_read::arr;
 using accord::json_read::str;
@@ -156,6 +158,89 @@ void Backend::write_checklist(const std::string& list, const std::string& task, 
     }
 }
 
+namespace {
+
+// A new task's body: what it has, its key in a linkedResource, its checklist inline
+// (todotasklist-post-tasks.md: "checklistItems" and "linkedResources" may come with the task).
+json::object task_body(const Op& op, json::object body) {
+  for (auto it = body.begin(); it != body.end();) it = it->value().is_null() ? body.erase(it) : it + 1;
+  if (!op.idempotency_key.empty())
+    body["linkedResources"] = json::array{json::object{
+        {"applicationName", kLinkApp}, {"displayName", "Accord"}, {"externalId", op.idempotency_key}}};
+  if (auto items = todo::checklist_of(op.data); !items.empty()) {
+    json::array a;
+    for (auto& i : items) a.push_back(std::move(i));
+    body["checklistItems"] = std::move(a);
+  }
+  return body;
+}
+
+// Whether `have` (Graph's checklist items) is the checklist `want` (checklist_of), as a set of titles with their state.
+bool same_checklist(std::vector<json::object> want, const std::vector<json::object>& have) {
+  if (want.size() != have.size()) return false;
+  for (const json::object& h : have) {
+    auto it = std::find_if(want.begin(), want.end(), [&](const json::object& w) {
+      return str(w, "displayName") == str(h, "displayName") && h.if_contains("isChecked") && h.at("isChecked") == w.at("isChecked");
+    });
+    if (it == want.end()) return false;
+    want.erase(it);
+  }
+  return true;
+}
+
+}  // namespace
+
+// Task creates and updates through $batch (Backend::send_batch): creates go
+// to the first list with their key and checklist inline (a lost answer: each
+// looked for by its key, never sent again blind); updates when one list is
+// synced (the task's list known without a lookup), the checklist read after
+// the PATCH and written only where it differs.
+void Backend::batch_tasks(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
+  const std::string first = task_lists().front().id;
+  std::vector<BatchRequest> creates, updates;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    if (op.is_delete() || (op.is_create() && op.resend) || (op.is_update() && task_lists().size() != 1)) continue;
+    json::object body;
+    try {
+      body = todo::to_graph(op.data);
+    } catch (const std::invalid_argument&) {
+      continue;  // said by apply_task
+    }
+    if (op.is_create()) creates.push_back(BatchRequest{i, "POST", tasks_path(first), task_body(op, std::move(body))});
+    else updates.push_back(BatchRequest{i, "PATCH", tasks_path(first) + "/" + url_encode(op.id), std::move(body)});
+  }
+  auto record_result = [&](const std::string& id, const json::object& t) {
+    json::object rec = task_record(first, t);
+    Result r = Result::ok(id, str(rec, "version"));
+    r.data = rec.at("data").as_object();
+    return r;
+  };
+  send_batch(ops, creates, done, "task", [&](const Op&, const Answer& e) {
+    if (!e.body.is_object() || str(e.body.get_object(), "id").empty())
+      throw accord::Error(ACCORD_RETRY, "a task was made; To Do's answer had no task", 5000);
+    return record_result(str(e.body.get_object(), "id"), e.body.get_object());
+  }, [&](const Op& op) -> std::optional<Result> {
+    if (auto found = find_task(first, op.idempotency_key)) return record_result(str(*found, "id"), *found);
+    return std::nullopt;
+  });
+  send_batch(ops, updates, done, "task", [&](const Op& op, const Answer& e) {
+    if (!e.body.is_object()) throw accord::Error(ACCORD_RETRY, "task " + op.id + " was written; To Do's answer had no task", 5000);
+    json::object t = e.body.get_object();
+    std::vector<json::object> have = checklist(first, op.id);
+    if (same_checklist(todo::checklist_of(op.data), have)) {
+      json::array items;
+      for (auto& h : have) items.push_back(std::move(h));
+      t["checklistItems"] = std::move(items);
+      return record_result(op.id, t);
+    }
+    write_checklist(first, op.id, op.data);
+    auto now = get_one(tasks_path(first) + "/" + url_encode(op.id));
+    if (!now) throw accord::Error(ACCORD_RETRY, "task " + op.id + " was written but cannot be read back yet", 5000);
+    return record_result(op.id, *now);
+  });
+}
+
 Result Backend::apply_task(const Op& op) {
   json::object body;
   if (!op.is_delete()) {
@@ -170,16 +255,7 @@ Result Backend::apply_task(const Op& op) {
     std::optional<json::object> found;
     if (op.resend) found = find_task(list, op.idempotency_key);
     if (!found) {
-      json::object create = body;
-      for (auto it = create.begin(); it != create.end();) it = it->value().is_null() ? create.erase(it) : it + 1;
-      if (!op.idempotency_key.empty())
-        create["linkedResources"] = json::array{json::object{
-            {"applicationName", kLinkApp}, {"displayName", "Accord"}, {"externalId", op.idempotency_key}}};
-      if (auto items = todo::checklist_of(op.data); !items.empty()) {
-        json::array a;
-        for (auto& i : items) a.push_back(std::move(i));
-        create["checklistItems"] = std::move(a);
-      }
+      json::object create = task_body(op, body);
       Answer a;
       try {
         a = client_.call("POST", tasks_path(list), json::serialize(create));
