@@ -136,6 +136,15 @@ async function checksAll() {
   expect('token-code-redeemed-twice-AADSTS54005', r, 400, d => d.error === 'invalid_grant' && d.error_codes[0] === 54005);
   r = await get('/v1.0/me', {token: tok1});
   expect('token-from-code-works-on-graph', r, 200, d => d.userPrincipalName === 'ada@contoso.example' && d.mail === 'ada@contoso.example');
+  // a token signed in for Mail.ReadWrite only: the contact routes refuse it (403 ErrorAccessDenied), the mail ones take it
+  r = await get('/v1.0/me/contacts', {token: tok1});
+  expect('token-without-contacts-permission-refused-403', r, 403, d => d.error && d.error.code === 'ErrorAccessDenied');
+  r = await get('/v1.0/me/mailFolders', {token: tok1});
+  expect('token-with-mail-permission-reads-mail', r, 200, d => Array.isArray(d.value));
+  // a refresh asking for a scope never consented (v2-oauth2-auth-code-flow.md: a subset only) → AADSTS65001
+  r = await request('POST', TOKEN, {token: null, form: {client_id: 'cid', grant_type: 'refresh_token', refresh_token: rt1,
+    scope: 'offline_access https://graph.microsoft.com/Mail.ReadWrite https://graph.microsoft.com/MailboxSettings.ReadWrite'}});
+  expect('refresh-wider-than-consented-AADSTS65001', r, 400, d => d.error === 'invalid_grant' && d.error_codes[0] === 65001 && d.suberror === 'consent_required');
   let l2 = new URL((await authorize({})).headers.location);
   r = await redeem(l2.searchParams.get('code'), {code_verifier: ''});
   expect('token-missing-code_verifier-AADSTS501481', r, 400, d => d.error_codes[0] === 501481);
