@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Compiled with -std=c99 -pedantic -Werror: connector.h must be strict C99. */
+#include <accord/check.h>
 #include <accord/connector.h>
 #include <accord/watch.h>
 

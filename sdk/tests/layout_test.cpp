@@ -2,6 +2,7 @@
 // Pins the ABI layout. A change here is an ABI change: it needs a new
 // ACCORD_ABI_MINOR (append-only) or MAJOR, docs/sdk.md, and this test updated
 // in the same commit.
+#include <accord/check.h>
 #include <accord/connector.h>
 #include <accord/streams.h>
 #include <accord/watch.h>
@@ -80,4 +81,12 @@ TEST(AbiLayoutTest, WatchExtensionOffsetsArePinned) {
   EXPECT_EQ(offsetof(accord_watch_v1, struct_size), 0u);
   EXPECT_EQ(offsetof(accord_watch_v1, paths), 8u);
   EXPECT_EQ(sizeof(accord_watch_v1), 16u);
+}
+
+TEST(AbiLayoutTest, CheckExtensionOffsetsArePinned) {
+  // accord.check.v1 grows at its end only (struct_size first)
+  EXPECT_STREQ(ACCORD_CHECK_V1, "accord.check.v1");
+  EXPECT_EQ(offsetof(accord_check_v1, struct_size), 0u);
+  EXPECT_EQ(offsetof(accord_check_v1, check), 8u);
+  EXPECT_EQ(sizeof(accord_check_v1), 16u);
 }

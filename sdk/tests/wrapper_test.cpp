@@ -111,3 +111,17 @@ TEST(WrapperTest, MissingMethodsAnswerUnsupported) {
   EXPECT_EQ(table()->fetch(inst, "x", "[]", &out, &len, &e), ACCORD_UNSUPPORTED);
   table()->destroy(inst);
 }
+
+TEST(WrapperTest, CheckExtensionAnswersWhatTheConnectorSays) {
+  Captured c;
+  accord_error e = sink(c);
+  accord_instance* inst = nullptr;
+  ASSERT_EQ(table()->create(nullptr, "{}", &inst, &e), ACCORD_OK);
+  auto* ext = static_cast<const accord_check_v1*>(accord::check_extension());
+  ASSERT_EQ(ext->struct_size, sizeof(accord_check_v1));
+  const char* out = nullptr;
+  uint64_t len = 0;
+  // the default: not offered, said as UNSUPPORTED
+  EXPECT_EQ(ext->check(inst, "x", "[{}]", &out, &len, &e), ACCORD_UNSUPPORTED);
+  table()->destroy(inst);
+}

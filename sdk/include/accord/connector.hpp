@@ -14,6 +14,7 @@
 #define ACCORD_CONNECTOR_HPP
 
 #include <accord/after_commit.h>
+#include <accord/check.h>
 #include <accord/connector.h>
 #include <accord/lazy_files.h>
 #include <accord/push.h>
@@ -144,6 +145,17 @@ class Connector {
     (void)cursor;
     (void)written_json;
     return std::nullopt;
+  }
+
+  // accord.check.v1: for a JSON array of records of `stream` (canonical
+  // data, as ops carry it), a JSON array of the same length: each record as
+  // the store would keep it once written (converted and read back, nothing
+  // written), or null where it cannot say. Offer it by answering
+  // `accord::check_extension()` for ACCORD_CHECK_V1.
+  virtual std::string check_records(std::string_view stream, std::string_view records_json) {
+    (void)stream;
+    (void)records_json;
+    throw Error(ACCORD_UNSUPPORTED, "this connector does not say what a write would keep");
   }
 
   // accord.lazy_files.v1: fetch's answer with each lazy field written to a
@@ -295,6 +307,12 @@ inline int32_t after_commit(accord_instance* inst, const char* stream, const cha
   });
 }
 
+inline int32_t check_records(accord_instance* inst, const char* stream, const char* records, const char** out,
+                             uint64_t* len, accord_error* err) noexcept {
+  return answer(inst, out, len, err,
+                [&](Connector* c) { return c->check_records(stream ? stream : "", records ? records : "[]"); });
+}
+
 inline void cancel(accord_instance* inst) noexcept { from_c(inst)->cancel(); }
 
 inline int32_t push_wait(accord_instance* inst, const char* stream, const char* cursor, int64_t timeout_ms,
@@ -392,6 +410,12 @@ inline const void* lazy_files_extension() noexcept {
 // The accord.after_commit.v1 table for get_extension, calling after_commit.
 inline const void* after_commit_extension() noexcept {
   static const accord_after_commit_v1 t = {sizeof(accord_after_commit_v1), &detail::after_commit};
+  return &t;
+}
+
+// The accord.check.v1 table for get_extension, calling check_records.
+inline const void* check_extension() noexcept {
+  static const accord_check_v1 t = {sizeof(accord_check_v1), &detail::check_records};
   return &t;
 }
 
