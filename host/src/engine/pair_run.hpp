@@ -111,6 +111,7 @@ class PairRun {
   void settle(Item& it, Fields bl, Fields br);
   void unlink_now(Item& it);
   void report_ops(std::vector<Item>& items);
+  void check_losses(std::vector<Item>& items);  // check.cpp: what the targets' converters would drop (plan only)
   void check_guards(const std::vector<Item>& items);
 
   // ---- explain.cpp, undo.cpp

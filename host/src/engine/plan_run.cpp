@@ -29,6 +29,7 @@ MirrorRow PairRun::row_of(Side s, const std::string& id) {
 
 std::vector<Item> PairRun::plan() {
   std::vector<Item> items = first_sync_ ? plan_first_sync() : plan_changes();
+  check_losses(items);
   report_ops(items);
   return items;
 }

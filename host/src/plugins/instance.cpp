@@ -2,6 +2,7 @@
 #include "plugins/instance.hpp"
 
 #include <accord/after_commit.h>
+#include <accord/check.h>
 #include <accord/lazy_files.h>
 #include <accord/push.h>
 #include <accord/watch.h>
@@ -227,6 +228,14 @@ Result<std::optional<std::string>> Instance::after_commit(const std::string& str
   if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "after_commit"));
   if (!out || len == 0) return std::optional<std::string>();
   return std::optional<std::string>(std::string(out, static_cast<size_t>(len)));
+}
+
+Result<std::string_view> Instance::check_records(const std::string& stream, const std::string& records_json) {
+  auto* ext = static_cast<const accord_check_v1*>(extension(ACCORD_CHECK_V1));
+  if (!ext || ext->struct_size < offsetof(accord_check_v1, check) + sizeof ext->check || !ext->check)
+    return fail(plugin_->manifest.id + " does not say what a write would keep (no " ACCORD_CHECK_V1 ")",
+                ACCORD_UNSUPPORTED);
+  return call(ext->check, "check", stream, records_json);
 }
 
 std::optional<std::string> Instance::watch_paths(const std::string& stream) {

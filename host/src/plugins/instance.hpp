@@ -106,6 +106,11 @@ class Instance {
   Result<std::optional<std::string>> after_commit(const std::string& stream, const std::string& cursor,
                                                   const std::string& written_json);
 
+  // accord.check.v1: each record of records_json (a JSON array of canonical
+  // data) as the store would keep it once written, nothing written (see
+  // accord/check.h); UNSUPPORTED when the connector does not offer it.
+  Result<std::string_view> check_records(const std::string& stream, const std::string& records_json);
+
   const LoadedPlugin& plugin() const { return *plugin_; }
 
  private:
