@@ -37,6 +37,15 @@ class Backend {
     (void)stream, (void)cursor, (void)written_json;
     return std::nullopt;
   }
+  // accord.check.v1 (accord/check.h): whether this backend offers it (its
+  // converter may not keep every field), and each record of records_json
+  // as it would keep it once written (null where it cannot say); writes
+  // nothing.
+  virtual bool checks() const { return false; }
+  virtual std::string check_records(const std::string& stream, std::string_view records_json) {
+    (void)stream, (void)records_json;
+    throw accord::Error(ACCORD_UNSUPPORTED, "this backend keeps every field as it is sent");
+  }
   // Throws accord::Error(UNSUPPORTED, why) when the backend cannot keep
   // `stream`. Creates nothing.
   virtual void check_stream(const std::string& stream) const = 0;

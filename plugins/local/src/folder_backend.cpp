@@ -7,6 +7,7 @@
 #include "files.hpp"
 #include <accord/kit/atomic_write.hpp>
 #include <accord/kit/failpoint.hpp>
+#include <accord/json/exact.hpp>
 
 #include <boost/json.hpp>
 
@@ -68,6 +69,36 @@ void FolderBackend::check_stream(const std::string& name) const {
   std::string have;
   for (const auto& [n, s] : streams_) have += (have.empty() ? "" : ", ") + n;
   throw accord::Error(ACCORD_UNSUPPORTED, "this folder backend has no stream \"" + name + "\" (it has: " + have + ")");
+}
+
+// accord.check.v1: each record as a create would write it (serialize) and
+// the index would then hold it (parse), the same converters as a write,
+// nothing written; null for one the converter refuses (the write would
+// answer its error).
+std::string FolderBackend::check_records(const std::string& name, std::string_view records_json) {
+  auto it = streams_.find(name);
+  if (it == streams_.end() || factory_) {
+    check_stream(name);
+    throw accord::Error(ACCORD_UNSUPPORTED, "a JSON folder keeps every field as it is sent");
+  }
+  const FileFormat& f = it->second.format;
+  boost::system::error_code ec;
+  json::value records = accord::json_exact::parse(records_json, ec);
+  if (ec || !records.is_array()) throw accord::Error(ACCORD_ERROR, "check: the records are not a JSON array");
+  json::array out;
+  out.reserve(records.get_array().size());
+  for (const auto& r : records.get_array()) {
+    if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+    json::value kept = nullptr;
+    if (r.is_object()) try {
+        auto parsed = f.parse(f.serialize(r.get_object(), "", {}));
+        if (parsed.mine) kept = std::move(parsed.data);
+      } catch (const std::exception&) {
+        // the write would answer this record's error; nothing to say here
+      }
+    out.push_back(std::move(kept));
+  }
+  return json::serialize(out);
 }
 
 FolderBackend::Stream& FolderBackend::stream(const std::string& name) {

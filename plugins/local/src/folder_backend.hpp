@@ -95,6 +95,10 @@ class FolderBackend : public Backend {
   std::string apply(const std::string& stream, std::string_view ops_json) override;
   std::string fetch(const std::string& stream, std::string_view ids_json) override;
   void check_stream(const std::string& stream) const override;
+  // vCard and iCalendar folders: each record serialised and read back, as
+  // a create writes it (a JSON folder keeps any field: not offered)
+  bool checks() const override { return !factory_ && !streams_.empty(); }
+  std::string check_records(const std::string& stream, std::string_view records_json) override;
 
   // Rescans the folder for one stream now (tests and benchmarks).
   void scan(const std::string& stream);

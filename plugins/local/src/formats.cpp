@@ -7,12 +7,33 @@
 #include <accord/json/exact.hpp>
 #include <boost/json.hpp>
 
+#include <charconv>
+#include <cmath>
+
 namespace json = boost::json;
 namespace collection = accord::formats::collection;
 
 namespace local {
 
 namespace {
+// A double as people write it: the shortest text that reads back to the
+// same double (std::to_chars), plain between 1e-7 and 1e21 as JavaScript's
+// JSON.stringify writes it, with an exponent outside; ".0" where the text
+// would otherwise read back as an integer. Boost.JSON 1.81 writes every
+// double with an exponent (37.7749 as 3.77749E1), which rewrote each number
+// of a user's file whenever any field of it changed.
+std::string number_text(double d) {
+  if (!std::isfinite(d)) return json::serialize(json::value(d));  // Boost's own answer, as before
+  char buf[400];
+  double a = std::fabs(d);
+  auto fmt = a == 0 || (a >= 1e-7 && a < 1e21) ? std::chars_format::fixed : std::chars_format::scientific;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, fmt);
+  if (ec != std::errc()) return json::serialize(json::value(d));
+  std::string out(buf, end);
+  if (out.find_first_of(".e") == std::string::npos) out += ".0";
+  return out;
+}
+
 // Pretty JSON for files people edit by hand: two-space indent, one member a line.
 void pretty(std::string& out, const json::value& v, int depth) {
   std::string pad(static_cast<size_t>(depth + 1) * 2, ' '), end_pad(static_cast<size_t>(depth) * 2, ' ');
@@ -33,6 +54,8 @@ void pretty(std::string& out, const json::value& v, int depth) {
       out += i + 1 < a->size() ? ",\n" : "\n";
     }
     out += end_pad + "]";
+  } else if (v.is_double()) {
+    out += number_text(v.get_double());
   } else {
     out += json::serialize(v);
   }

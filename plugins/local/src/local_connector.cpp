@@ -148,6 +148,9 @@ class LocalConnector : public accord::Connector {
     return backend_->apply(std::string(stream), ops);
   }
   void check_stream(std::string_view stream) override { backend_->check_stream(std::string(stream)); }
+  std::string check_records(std::string_view stream, std::string_view records_json) override {
+    return backend_->check_records(std::string(stream), records_json);
+  }
   std::optional<std::string> after_commit(std::string_view stream, std::string_view cursor,
                                           std::string_view written_json) override {
     return backend_->after_commit(std::string(stream), std::string(cursor), written_json);
@@ -156,6 +159,7 @@ class LocalConnector : public accord::Connector {
     return name == ACCORD_STREAMS_V1                          ? accord::streams_extension()
            : name == ACCORD_AFTER_COMMIT_V1 && backend_->tells_after_commit() ? accord::after_commit_extension()
            : name == ACCORD_WATCH_V1                          ? accord::watch_extension()
+           : name == ACCORD_CHECK_V1 && backend_->checks()        ? accord::check_extension()
            : name == ACCORD_LAZY_FILES_V1 && backend_->lazy_files() ? accord::lazy_files_extension()
                                                               : nullptr;
   }

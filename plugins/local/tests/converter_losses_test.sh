@@ -24,6 +24,30 @@ printf '{"name": "l", "state": "l-state.sqlite",
  "right": {"connector": "local", "config": {"backend": "vcard", "path": "book", "create": true}},
  "streams": [{"left": "contact", "right": "contact"}]}\n' > l.json
 
+# accord.check.v1: the plan says the same per record before anything is
+# written (the vCard folder's converter asked, nothing written), in its text
+# and in --json
+runp plan l.json
+python3 - "$out" <<'PY' && ok plan-says-what-the-converter-would-drop-per-record || bad plan-says-what-the-converter-would-drop-per-record "rc=$rc" "$out"
+import sys
+lines = sys.argv[1].splitlines()
+def after(label):
+    i = next(i for i, l in enumerate(lines) if l.strip().startswith("+ right create " + label))
+    return lines[i + 1] if i + 1 < len(lines) else ""
+ann, bo = after("Ann Lee"), after("Bo Kim")
+assert "stays behind" in ann and "/emails/e1/label" in ann and "/phones/p1/label" in ann, ann
+assert "stays behind" not in bo, bo
+PY
+if [ -z "$(ls -A book 2>/dev/null | grep -v '^\.accord$')" ]; then ok plan-writes-nothing; else bad plan-writes-nothing "$(ls -la book)"; fi
+runp plan --json l.json
+python3 - "$out" <<'PY' && ok plan-json-carries-what-the-converter-would-drop || bad plan-json-carries-what-the-converter-would-drop "rc=$rc" "$out"
+import json, sys
+ops = [json.loads(l) for l in sys.argv[1].splitlines() if l.startswith("{")]
+ops = {o["label"]: o for o in ops if o.get("type") == "op"}
+assert "/emails/e1/label" in ops["Ann Lee"].get("left_behind", []), ops["Ann Lee"]
+assert "/phones/p1/label" in ops["Ann Lee"].get("left_behind", []), ops["Ann Lee"]
+assert "left_behind" not in ops["Bo Kim"], ops["Bo Kim"]
+PY
 runp run l.json
 python3 - "$out" <<'PY' && ok run-says-what-the-converter-dropped-per-record || bad run-says-what-the-converter-dropped-per-record "rc=$rc" "$out"
 import sys
@@ -72,6 +96,14 @@ printf '{"name": "m", "state": "m-state.sqlite",
    {"left": "/fullName", "right": "/name/full"},
    {"left": "/mail", "right": "/emails/e1/address"},
    {"left": "/mailLabel", "right": "/emails/e1/label"}]}]}\n' > m.json
+runp plan m.json
+python3 - "$out" <<'PY' && ok mapped-pair-plan-says-what-the-converter-would-drop-by-its-rule || bad mapped-pair-plan-says-what-the-converter-would-drop-by-its-rule "rc=$rc" "$out"
+import sys
+lines = sys.argv[1].splitlines()
+i = next(i for i, l in enumerate(lines) if l.strip().startswith("+ right create"))
+nxt = lines[i + 1] if i + 1 < len(lines) else ""
+assert "stays behind" in nxt and "/mailLabel" in nxt, nxt
+PY
 runp run m.json
 python3 - "$out" <<'PY' && ok mapped-pair-says-what-the-converter-dropped-by-its-rule || bad mapped-pair-says-what-the-converter-dropped-by-its-rule "rc=$rc" "$out"
 import sys
