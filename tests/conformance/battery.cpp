@@ -7,12 +7,15 @@
 #include "schemas.hpp"
 
 #include <accord/mail/message.hpp>
+#include <accord/watch.h>
 
+#include "daemon/file_watch.hpp"
 #include "plugins/instance.hpp"
 #include "plugins/wire.hpp"
 
 #include <boost/json.hpp>
 
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -191,6 +195,7 @@ class Battery {
     step("full-listing", [&] { check_full_listing(); });
     step("unreadable-record", [&] { check_unreadable_record(); });
     step("pre-store-cursor", [&] { check_pre_store_cursor(); });
+    step("watch", [&] { check_watch(); });
     cleanup();
     step("schemas", [&] { check_schemas(); });
     return out;
@@ -858,6 +863,169 @@ class Battery {
              "the changes since the first listing's cursor miss " + id + ", created after it");
   }
 
+  // ---- accord.watch.v1 -------------------------------------------------------
+
+  // What every file under the watched paths is now (a folder with its
+  // subfolders, a file with the names beside it that begin with its name),
+  // those under an ignored path left out: as the daemon judges an event.
+  static std::map<std::string, daemon::FileSig> snapshot(const std::vector<std::string>& paths,
+                                                        const std::vector<std::string>& ignore) {
+    namespace fs = std::filesystem;
+    auto ignored = [&](const std::string& p) {
+      return std::any_of(ignore.begin(), ignore.end(), [&](const std::string& i) {
+        return p == i || (p.size() > i.size() && p.compare(0, i.size(), i) == 0 && p[i.size()] == '/');
+      });
+    };
+    std::map<std::string, daemon::FileSig> out;
+    auto take = [&](const fs::path& f) {
+      if (!ignored(f.string())) out[f.string()] = daemon::file_sig(f.string());
+    };
+    std::error_code ec;
+    for (const auto& p : paths) {
+      if (fs::is_directory(p, ec)) {
+        for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+             !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+          if (ignored(it->path().string())) {
+            if (it->is_directory(ec)) it.disable_recursion_pending();
+            continue;
+          }
+          take(it->path());
+        }
+      } else {
+        fs::path f(p);
+        for (const auto& e : fs::directory_iterator(f.parent_path(), ec))
+          if (e.path().filename().string().starts_with(f.filename().string())) take(e.path());
+      }
+    }
+    return out;
+  }
+
+  // What moved under the watch since `before` (the daemon's own inotify
+  // watch, drained for up to `wait`; a path made and removed is as before).
+  std::vector<std::string> moved_since(daemon::FileWatch& w, const std::map<std::string, daemon::FileSig>& before,
+                                       std::chrono::milliseconds wait) {
+    std::vector<std::string> out;
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      for (const auto& [key, paths] : w.drain())
+        for (const auto& p : paths) {
+          auto it = before.find(p);
+          if ((p.empty() || daemon::file_sig(p) != (it == before.end() ? daemon::FileSig{} : it->second)) &&
+              std::find(out.begin(), out.end(), p) == out.end())
+            out.push_back(p.empty() ? "(events lost)" : p);
+        }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (!out.empty() || left.count() <= 0) return out;
+      pollfd fd{w.fd(), POLLIN, 0};
+      ::poll(&fd, 1, static_cast<int>(std::min<int64_t>(left.count(), 100)));
+    }
+  }
+
+  // A connector offering accord.watch.v1 names, cheaply, absolute paths the
+  // daemon watches: a record created, updated and deleted by another
+  // instance (another program) moves a file under them, not only under
+  // "ignore", within 2 s; reading the stream through an instance, closed
+  // after, leaves every file under them as it was (else every run would
+  // start the next: the daemon looks at most a few times, then leaves the
+  // pair to its schedule, and a person's edit waits for it).
+  void check_watch() {
+    constexpr auto kBound = 2000ms;
+    inst_.reset();  // no instance of the kit's open meanwhile: as between the daemon's runs
+    struct Reopen {
+      Battery& b;
+      ~Reopen() {
+        try {
+          b.inst_.emplace(b.make());
+        } catch (...) {
+        }
+      }
+    } reopen{*this};
+    std::optional<std::string> text;
+    {
+      Instance asked = make();
+      if (!asked.extension(ACCORD_WATCH_V1)) throw CheckSkipped{"the connector does not offer accord.watch.v1"};
+      auto start = std::chrono::steady_clock::now();
+      text = asked.watch_paths(stream_);
+      auto took = std::chrono::steady_clock::now() - start;
+      expect(took < 1s, "accord.watch.v1's paths() took " +
+                            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()) +
+                            " ms; it must be cheap (no I/O beyond stat)");
+    }
+    if (!text) throw CheckSkipped{"accord.watch.v1 names nothing to watch for " + stream_ + " (its store is not on this machine)"};
+    trace("< watch paths " + *text);
+    json::value v = parse(*text, "accord.watch.v1's paths()");
+    expect(v.is_object(), "accord.watch.v1's paths() must answer a JSON object {\"paths\": [...], \"ignore\": [...]}");
+    std::vector<std::string> paths, ignore;
+    auto strings = [&](const char* k, std::vector<std::string>& out, bool required) {
+      const json::value* a = v.get_object().if_contains(k);
+      if (!a) {
+        expect(!required, std::string("accord.watch.v1's paths() answer has no \"") + k + "\"");
+        return;
+      }
+      expect(a->is_array(), std::string("accord.watch.v1's \"") + k + "\" must be an array of paths");
+      for (const auto& x : a->get_array()) {
+        expect(x.is_string() && !x.get_string().empty() && x.get_string().front() == '/',
+               std::string("accord.watch.v1's \"") + k + "\" holds " + json::serialize(x) + ", not an absolute path");
+        out.emplace_back(x.get_string());
+      }
+    };
+    strings("paths", paths, true);
+    strings("ignore", ignore, false);
+    expect(!paths.empty(), "accord.watch.v1's \"paths\" is empty (answer NULL when there is nothing to watch)");
+    need_write();
+
+    daemon::FileWatch w;
+    std::string why = w.add(0, paths, ignore);
+    expect(why.empty(), "the paths accord.watch.v1 names cannot be watched: " + why);
+    // another program writes: each change must wake the watch
+    auto by_other = [&](const std::string& what, const std::function<void(Instance&)>& write) {
+      (void)w.drain();
+      auto before = snapshot(paths, ignore);
+      {
+        Instance other = make();
+        write(other);
+      }
+      auto moved = moved_since(w, before, kBound);
+      expect(!moved.empty(), what + " by another instance moved no file under the paths accord.watch.v1 names (" +
+                                 *text + ") within 2 s: the daemon would not see it until the pair's schedule");
+      trace("-- " + what + " moved " + moved.front());
+    };
+    std::string id, version;
+    by_other("a record created", [&](Instance& i) {
+      OpResult c = create_record(i, "watch");
+      id = c.id, version = c.version;
+    });
+    if (!id.empty()) {
+      json::object upd = sample_update(tag_of_[id]);
+      by_other("a record updated", [&](Instance& i) {
+        OpResult u = apply_one(i, json::object{{"op", "update"}, {"id", id}, {"expect_version", version}, {"data", upd}});
+        expect(u.status == "ok", "an update answered " + u.status + ": " + u.message);
+      });
+      if (caps_ & ACCORD_CAP_DELETE)
+        by_other("a record deleted", [&](Instance& i) {
+          OpResult d = apply_one(i, json::object{{"op", "delete"}, {"id", id}});
+          expect(d.status == "ok", "a delete answered " + d.status + ": " + d.message);
+        });
+    }
+    // reading must not wake it (a full listing, then the changes since its cursor)
+    {  // a record to read
+      Instance i = make();
+      (void)create_record(i, "watchread");
+    }
+    (void)w.drain();
+    auto before = snapshot(paths, ignore);
+    {
+      Instance reader = make();
+      Listing all = read_all(reader, "");
+      (void)read_all(reader, all.cursor);
+    }
+    auto moved = moved_since(w, before, 300ms);
+    std::string list;
+    for (const auto& p : moved) list += (list.empty() ? "" : ", ") + p;
+    expect(moved.empty(), "reading the stream moved " + list +
+                              " under the paths accord.watch.v1 names, not under \"ignore\": every run would start another");
+  }
+
   void check_schemas() {
     schema_check("manifest", plugin_.manifest.raw, "the manifest");
     if (schema_problems_.empty()) return;
@@ -922,7 +1090,7 @@ const std::vector<std::string>& check_names() {
   static const std::vector<std::string> names = {
       "manifest",      "create-destroy", "list",         "round-trip",   "idempotent-create", "stale-version-conflict",
       "cursor-resume", "cursor-expiry",  "cancel",       "paging",       "outside-changes",   "full-listing",
-      "unreadable-record", "pre-store-cursor", "schemas"};
+      "unreadable-record", "pre-store-cursor", "watch", "schemas"};
   return names;
 }
 

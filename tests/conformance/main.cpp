@@ -38,7 +38,8 @@ static const char kUsage[] =
     "stale-version-conflict, cursor-resume, cursor-expiry, cancel, paging (give a\n"
     "config with a small page size), outside-changes, full-listing,\n"
     "unreadable-record, pre-store-cursor (run on a store that does not exist yet),\n"
-    "schemas (every answer against sdk/schema). docs/sdk.md says what each checks.\n";
+    "watch (accord.watch.v1, when offered), schemas (every answer against\n"
+    "sdk/schema). docs/sdk.md says what each checks.\n";
 
 static int usage(const std::string& why) {
   if (!why.empty()) std::cerr << "accord-conformance: " << why << "\n";
