@@ -383,8 +383,11 @@ std::string line_of(icalproperty* p) {
 // The VALUE parameter a jCal property needs: its type where that is an
 // iCalendar value type other than the property's default (RDATE;VALUE=PERIOD).
 std::string value_param(const std::string& name, const std::string& type) {
-  if (!is_value_type(type)) return "";
   icalproperty_kind pk = icalproperty_string_to_kind(upper(name).c_str());
+  // an X- property has no default type: libical reads it as TEXT only where
+  // the line said so (X-WR-CALNAME;VALUE=TEXT), and so it is written back
+  if (type == "text") return pk == ICAL_X_PROPERTY ? ";VALUE=TEXT" : "";
+  if (!is_value_type(type)) return "";
   icalvalue_kind def = pk == ICAL_NO_PROPERTY ? ICAL_NO_VALUE : icalproperty_kind_to_value_kind(pk);
   icalvalue_kind vk = icalvalue_string_to_kind(upper(type).c_str());
   if (vk == ICAL_NO_VALUE || vk == def) return "";
@@ -880,6 +883,19 @@ std::string with_carriers(const std::string& text) {
   return copied == 0 ? text : out + text.substr(copied);
 }
 
+// The calendar's own properties (METHOD, CALSCALE, X-WR-CALNAME, an RFC
+// 7986 UID…): what the draft keeps in a Group's iCalProps, kept with the
+// record (events, tasks and notes alike).
+void keep_calendar_props(icalcomponent* cal, json::object& record) {
+  json::array cal_props;
+  for (icalproperty* p = icalcomponent_get_first_property(cal, ICAL_ANY_PROPERTY); p;
+       p = icalcomponent_get_next_property(cal, ICAL_ANY_PROPERTY)) {
+    icalproperty_kind k = icalproperty_isa(p);
+    if (k != ICAL_VERSION_PROPERTY && k != ICAL_PRODID_PROPERTY) cal_props.push_back(to_jcal(p));
+  }
+  if (!cal_props.empty()) record["iCalCalendarProps"] = std::move(cal_props);
+}
+
 }  // namespace
 
 Parsed parse(std::string_view text) {
@@ -928,6 +944,7 @@ Parsed parse(std::string_view text) {
       }
       if (!cats.empty()) n["categories"] = std::move(cats);
       if (!rest.empty()) n["iCalProps"] = std::move(rest);
+      keep_calendar_props(cal, n);  // (a note's calendar lines were dropped before)
     }
     return out;  // else kOther: a calendar of free/busy, …
   }
@@ -968,15 +985,7 @@ Parsed parse(std::string_view text) {
     obj_at(out.object, "recurrenceOverrides")[key] = std::move(patch);
   }
   if (!kept_zones.empty()) out.object["iCalTimeZones"] = std::move(kept_zones);
-  // the calendar's own properties (METHOD, CALSCALE, X-WR-CALNAME…): what the
-  // draft keeps in a Group's iCalProps, kept with the record
-  json::array cal_props;
-  for (icalproperty* p = icalcomponent_get_first_property(cal, ICAL_ANY_PROPERTY); p;
-       p = icalcomponent_get_next_property(cal, ICAL_ANY_PROPERTY)) {
-    icalproperty_kind k = icalproperty_isa(p);
-    if (k != ICAL_VERSION_PROPERTY && k != ICAL_PRODID_PROPERTY) cal_props.push_back(to_jcal(p));
-  }
-  if (!cal_props.empty()) out.object["iCalCalendarProps"] = std::move(cal_props);
+  keep_calendar_props(cal, out.object);
   return out;
 }
 

@@ -476,6 +476,10 @@ Parsed parse(std::string_view text) {
       json::object n{{"note", unescape(v)}};
       add_common(n, p);
       add_to_map(c, "notes", "n", p, std::move(n));
+    } else if ((p.name == "BDAY" || p.name == "ANNIVERSARY" || p.name == "DEATHDATE") && lower(p.param("VALUE")) == "text") {
+      // a date as text (RFC 6350 §6.2.5: "circa 1800", or FullContact's
+      // second birthday under the same ALTID) is no date: kept as written
+      carry(p);
     } else if (p.name == "BDAY" || p.name == "ANNIVERSARY" || p.name == "X-ANNIVERSARY" || p.name == "DEATHDATE") {
       const char* k = p.name == "BDAY" ? "birth" : p.name == "DEATHDATE" ? "death" : "wedding";
       json::object a{{"kind", k}, {"date", partial_date(unescape(v))}};

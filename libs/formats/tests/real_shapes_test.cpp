@@ -28,6 +28,11 @@ std::string ical_as_is(const std::string& text) {
   return vcard::rewrite(text, through_store(p.card), p.idempotency_key);
 }
 
+std::string str_of(const json::object& o, const char* k) {
+  auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->get_string()) : "";
+}
+
 std::string cal(const std::string& body) {
   return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\n" + body + "END:VCALENDAR\r\n";
 }
@@ -395,4 +400,37 @@ TEST(RealShapesTest, AThisAndFutureOverrideMovedToAnotherInstanceIsWrittenAtItsK
   std::string zb = icalendar::serialize(zev, icalendar::Kind::kEvent, "", {});
   EXPECT_NE(zb.find("RECURRENCE-ID;RANGE=THISANDFUTURE:20260119T090000Z\r\n"), std::string::npos) << zb;
   EXPECT_EQ(ical_as_is(zoned), zoned);
+}
+
+TEST(RealShapesTest, ATextBirthdayBesideADateOneIsKeptInANewFile) {
+  // FullContact's export: one birthday as a date and, under the same ALTID,
+  // as text (RFC 6350 §6.2.5 allows VALUE=text); a text birthday is no date
+  // and stays as it was
+  std::string text = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann Lee\r\nBDAY;ALTID=1:20160801\r\n"
+                     "BDAY;ALTID=1;VALUE=text:2016-08-01\r\nBDAY;VALUE=text:circa 1800\r\nEND:VCARD\r\n";
+  EXPECT_EQ(vcard_as_is(text), text);
+  auto p = vcard::parse(text);
+  std::string b = vcard::serialize(through_store(p.card), "4.0", "", {});
+  auto r = compare::vcards(text, b);
+  EXPECT_EQ(r.kept, r.properties) << b;
+  EXPECT_NE(b.find("BDAY;ALTID=1;VALUE=text:2016-08-01\r\n"), std::string::npos) << b;
+  EXPECT_NE(b.find("BDAY;VALUE=text:circa 1800\r\n"), std::string::npos) << b;
+}
+
+TEST(RealShapesTest, TheCalendarsOwnUidAndATextCalendarNameAreKeptInANewFile) {
+  // RFC 7986 §5.3 gives a VCALENDAR a UID of its own; X-WR-CALNAME with its
+  // VALUE=TEXT (an X- property has no default type)
+  for (const char* body : {"BEGIN:VEVENT\r\nUID:e1\r\nDTSTART:20260105T100000Z\r\nSUMMARY:One\r\nEND:VEVENT\r\n",
+                           "BEGIN:VTODO\r\nUID:t1\r\nSUMMARY:Two\r\nEND:VTODO\r\n",
+                           "BEGIN:VJOURNAL\r\nUID:j1\r\nSUMMARY:Three\r\nEND:VJOURNAL\r\n"}) {
+    std::string text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\nUID:calendar-1\r\n"
+                       "X-WR-CALNAME;VALUE=TEXT:Test RDATE\r\n" + std::string(body) + "END:VCALENDAR\r\n";
+    EXPECT_EQ(ical_as_is(text), text);
+    auto p = icalendar::parse(text);
+    EXPECT_EQ(str_of(p.object, "uid"), std::string(body).substr(std::string(body).find("UID:") + 4, 2));
+    std::string b = icalendar::serialize(through_store(p.object), p.kind, "", {});
+    auto r = compare::calendars(text, b);
+    EXPECT_EQ(r.kept, r.properties) << b << (r.lost.empty() ? "" : r.lost.front());
+    EXPECT_NE(b.find("X-WR-CALNAME;VALUE=TEXT:Test RDATE\r\n"), std::string::npos) << b;
+  }
 }
