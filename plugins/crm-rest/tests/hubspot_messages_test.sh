@@ -54,6 +54,14 @@ cy=$(contact_id cy@example.org)
   && [ "$(email m2@mail.example .properties.hs_email_direction)" = EMAIL ] \
   && email m2@mail.example .properties.hs_email_html | grep -q 'Accord left out quote.exe' \
   && ok reply-joins-its-thread || bad reply-joins-its-thread "$out" "$(curl -s "$base/__dump")"
+# a reply to the reply, with no References: its thread is read from the
+# message it answers (m2's, which is m1's), not taken from In-Reply-To
+m3='{"op": "create", "idempotency_key": "k3", "data": {"messageId": ["m3@mail.example"], "inReplyTo": ["m2@mail.example"],
+      "subject": "Re: Re: Quote", "from": [{"email": "ann@example.org"}], "to": [{"email": "me@corp.example"}],
+      "bodyValues": {"text": {"value": "Thanks"}}, "direction": "inbound", "contactIds": ["'$ann'"]}}'
+out=$($call "$plugin" "$cfg" message apply "[$m3]" 2>>peer.err); printf '%s\n' "$out" >> all.out
+[ "$(email m3@mail.example .properties.accord_thread_id)" = m1@mail.example ] && printf '%s' "$out" | grep -q '"threadId":"m1@mail.example"' \
+  && ok reply-to-a-reply-in-the-first-thread || bad reply-to-a-reply-in-the-first-thread "$out" "$(curl -s "$base/__dump")"
 [ -n "$cy" ] && [ "$(js "d.contacts.find(c=>c.id==='$cy').properties.lastname")" = Young ] \
   && [ "$(linked m2@mail.example)" = "$(printf 'contacts:%s\n' "$ann" "$cy" | sort | xargs)" ] \
   && ok contact-made-by-upsert-and-logged-on || bad contact-made-by-upsert-and-logged-on "$out" "$(curl -s "$base/__dump")"
@@ -92,7 +100,7 @@ out=$($call "$plugin" "$cfg" message list 2>>peer.err); printf '%s' "$out" > lis
 n=$(node -e 'const l=require("./listed.json");const m=l.find(r=>r.data.messageId&&r.data.messageId[0]==="m1@mail.example");
   console.log(l.length, m.data.from[0].name, m.data.cc[0].email, m.data.contactIds.join(","), m.data.bodyValues.text.value, m.data.direction,
     l.find(r=>r.data.messageId[0]==="m2@mail.example").data.threadId)' 2>&1)
-[ "$n" = "3 Ann Lee cc@example.org $ann,$bo Can you send the quote? inbound m1@mail.example" ] && ok listed-as-canonical-messages \
+[ "$n" = "4 Ann Lee cc@example.org $ann,$bo Can you send the quote? inbound m1@mail.example" ] && ok listed-as-canonical-messages \
   || bad listed-as-canonical-messages "$n" "$out"
 cursor= more=true
 while [ "$more" = true ]; do  # a whole pass (the listing, then the archived feed)
