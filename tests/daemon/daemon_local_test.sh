@@ -4,7 +4,8 @@
 # on a one-hour schedule, so that only the file watch can carry a change:
 #   readiness and the watchdog through a fake NOTIFY_SOCKET; the first run at
 #   start; a vCard added and one edited arrive within the limit without
-#   polling; the daemon's own writes start no run (it would run for ever);
+#   polling; the daemon's own writes start no run (it would run for ever); a
+#   second daemon over the same pipelines refuses to start;
 #   accord status shows the daemon's view; SIGHUP loads a pipeline added to
 #   the folder, and keeps the old set when one no longer loads; SIGTERM stops
 #   cleanly (STOPPING=1, exit 0); SIGTERM mid-way through a first sync of
@@ -84,6 +85,21 @@ sleep 3
 dogs=$(grep -c "WATCHDOG=1" notify.log)
 # WATCHDOG_USEC=1 s: fed every half second at most; at least 3 in 3 s however loaded
 [ "$dogs" -ge 3 ] && ok "the watchdog is fed ($dogs times)" || bad "watchdog fed $dogs times" "$(cat notify.log)"
+
+# ---- one daemon per pipeline: a second one over the same pipelines refuses to start ----
+"$accord" daemon pipelines > d2.log 2>&1 &
+second=$!
+pids+=("$second")
+if wait_for 20 bash -c "! kill -0 $second 2>/dev/null" > /dev/null; then
+  wait "$second"
+  rc2=$?
+  if [ $rc2 = 7 ] && grep -q "another accord daemon keeps this pipeline.*pid $dpid" d2.log && kill -0 "$dpid" 2>/dev/null; then
+    ok "a second daemon over the same pipelines refuses to start (exit 7, naming pid $dpid); the first runs on"
+  else bad "second daemon: rc=$rc2" "$(cat d2.log)"; fi
+else
+  kill "$second" 2>/dev/null
+  bad "a second daemon over the same pipelines kept running beside the first" "$(cat d2.log)"
+fi
 
 # ---- changes in the folder arrive without polling -----------------------------
 card bo "Bo Brook" > book/bo.vcf

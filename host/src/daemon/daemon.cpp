@@ -231,6 +231,7 @@ class Daemon {
   std::vector<std::shared_ptr<std::atomic<Instance*>>> live_;  // push instances, for cancel()
   std::string started_ = now_rfc3339();
   std::unique_ptr<Daemon> next_;  // the pipelines a SIGHUP loaded, to keep next
+  std::vector<PipelineLock> daemon_locks_;  // one daemon per pipeline: <state>.daemon.lock, for serve()'s life
   std::unique_ptr<StatusServer> http_;  // last: stopped before what it shows
 };
 
@@ -678,6 +679,18 @@ void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::
 }
 
 int Daemon::serve() {
+  // One daemon per pipeline (its runs' lock refuses a second run, not a
+  // second daemon, which would run it as often again): taken here, not in
+  // load(), so that a reload's new set takes what the old one let go.
+  for (const auto& pipe : pipes_) {
+    auto l = PipelineLock::acquire(fs::path(pipe->p.state_path.string() + ".daemon"), pipe->p.name);
+    if (!l) {
+      log_.error(pipe->p.name, "another accord daemon keeps this pipeline: " + l.error().message);
+      notify("STATUS=another daemon keeps " + pipe->p.name);
+      return exit_code::kLocked;
+    }
+    daemon_locks_.push_back(std::move(*l));
+  }
   for (auto& pipe : pipes_) read_state(*pipe);
   if (!o_.http.empty()) {
     fs::path token_file = o_.token_file.empty() ? default_token_file() : o_.token_file;
