@@ -323,6 +323,7 @@ std::string occurrence_path(const std::string& id) { return "/me/events/" + url_
 // answer is lost is looked for by key before anything is sent again.
 void Backend::batch_events(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
   std::vector<BatchRequest> reqs, creates;
+  std::vector<std::pair<size_t, events::Written>> said;  // what Outlook cannot keep, logged for the ops a batch did
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
     if (op.is_create()) {
@@ -333,8 +334,8 @@ void Backend::batch_events(const std::vector<Op>& ops, std::vector<std::optional
       } catch (const std::invalid_argument&) {
         continue;  // said by apply_event
       }
-      say_losses(op, w);
       json::object body = create_body(op, w);
+      if (!w.notes.empty()) said.emplace_back(i, w);
       creates.push_back(BatchRequest{i, "POST", "/me/calendars/" + url_encode(calendars().front().id) + "/events",
                                      std::move(body), kEventPrefer});
       continue;
@@ -348,7 +349,7 @@ void Backend::batch_events(const std::vector<Op>& ops, std::vector<std::optional
     } catch (const std::invalid_argument&) {
       continue;  // said by apply_event
     }
-    say_losses(op, w);
+    if (!w.notes.empty()) said.emplace_back(i, w);
     if (s_.write_attendees) w.master["attendees"] = w.attendees;
     reqs.push_back(BatchRequest{i, "PATCH", "/me/events/" + url_encode(op.id), std::move(w.master), kEventPrefer});
   }
@@ -368,6 +369,8 @@ void Backend::batch_events(const std::vector<Op>& ops, std::vector<std::optional
     if (auto found = find_event(op.idempotency_key)) return event_result(str(*found, "id"));
     return std::nullopt;
   }, true);
+  for (const auto& [i, w] : said)
+    if (done[i]) say_losses(ops[i], w);  // the others go on their own: apply_event says it
 }
 
 // A new event's body: the master, transactionId ("a custom identifier

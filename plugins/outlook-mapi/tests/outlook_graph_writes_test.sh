@@ -139,6 +139,11 @@ ev() { js "JSON.stringify(Object.values(d.events).find(e=>!e.deleted&&e.data.sub
   && ok after-start-alert-said-lost || bad after-start-alert-said-lost "$out" "$(ev "'Late alarm'" | head -c 800)"
 runp run c.json
 nothing event-creates-batched-nothing-to-do
+# a create alone (no batch of one): what Outlook cannot keep is said once
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:late-2@example.org\r\nDTSTART:20260421T080000Z\r\nDTEND:20260421T090000Z\r\nSUMMARY:Late alarm 2\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:PT5M\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/late2.ics
+runp run c.json
+[ $rc = 0 ] && [ "$(printf '%s\n' "$out" | grep -c "falls after the start")" = 1 ] \
+  && ok lone-create-loss-said-once || bad lone-create-loss-said-once "rc=$rc" "$out"
 
 # -- an exception's own attendees and reminder (Outlook → file): a weekly series with Bob; one occurrence
 # also invites Cy and reminds 30 minutes before
