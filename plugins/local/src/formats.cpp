@@ -5,10 +5,14 @@
 #include "vcard.hpp"
 
 #include <accord/json/exact.hpp>
+#include <accord/json/pointer.hpp>
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include <charconv>
 #include <cmath>
+#include <map>
+#include <vector>
 
 namespace json = boost::json;
 namespace collection = accord::formats::collection;
@@ -34,15 +38,90 @@ std::string number_text(double d) {
   return out;
 }
 
-// Pretty JSON for files people edit by hand: two-space indent, one member a line.
-void pretty(std::string& out, const json::value& v, int depth) {
+// Each fraction of a JSON text, by JSON pointer, with its text as written.
+using NumberTexts = std::map<std::string, std::pair<double, std::string>>;
+
+// A basic_parser handler that only notes where each fraction is and how it
+// was written (the parse itself is the format's own, json_exact).
+struct NumberTextHandler {
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+  struct Level {
+    bool array;
+    size_t index = 0;
+    std::string key;
+  };
+  NumberTexts* out;
+  std::vector<Level> levels;
+  std::string key, number;
+
+  explicit NumberTextHandler(NumberTexts* o) : out(o) {}
+  std::string pointer() const {
+    std::string p;
+    for (const auto& l : levels) p += "/" + (l.array ? std::to_string(l.index) : accord::json_pointer::escape(l.key));
+    return p;
+  }
+  bool next() {  // a value ended: an array's next one is at the next index
+    if (!levels.empty() && levels.back().array) ++levels.back().index;
+    return true;
+  }
+  using ec_t = boost::system::error_code;
+  using sv = json::string_view;
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_object_begin(ec_t&) { return levels.push_back({false, 0, {}}), true; }
+  bool on_object_end(std::size_t, ec_t&) { return levels.pop_back(), next(); }
+  bool on_array_begin(ec_t&) { return levels.push_back({true, 0, {}}), true; }
+  bool on_array_end(std::size_t, ec_t&) { return levels.pop_back(), next(); }
+  bool on_key_part(sv s, std::size_t, ec_t&) { return key.append(s.data(), s.size()), true; }
+  bool on_key(sv s, std::size_t, ec_t&) {
+    key.append(s.data(), s.size());
+    levels.back().key = std::move(key);
+    key.clear();
+    return true;
+  }
+  bool on_string_part(sv, std::size_t, ec_t&) { return true; }
+  bool on_string(sv, std::size_t, ec_t&) { return next(); }
+  bool on_number_part(sv s, ec_t&) { return number.append(s.data(), s.size()), true; }
+  bool on_int64(std::int64_t, sv, ec_t&) { return number.clear(), next(); }
+  bool on_uint64(std::uint64_t, sv, ec_t&) { return number.clear(), next(); }
+  bool on_double(double d, sv s, ec_t&) {
+    number.append(s.data(), s.size());
+    double exact = d;
+    auto [end, err] = std::from_chars(number.data(), number.data() + number.size(), exact);
+    if (err == std::errc() && end == number.data() + number.size()) (*out)[pointer()] = {exact, number};
+    number.clear();
+    return next();
+  }
+  bool on_bool(bool, ec_t&) { return next(); }
+  bool on_null(ec_t&) { return next(); }
+  bool on_comment_part(sv, ec_t&) { return true; }
+  bool on_comment(sv, ec_t&) { return true; }
+};
+
+NumberTexts number_texts(std::string_view text) {
+  NumberTexts out;
+  json::basic_parser<NumberTextHandler> p(json::parse_options(), &out);
+  boost::system::error_code ec;
+  p.write_some(false, text.data(), text.size(), ec);
+  if (ec) out.clear();  // (the rewrite then writes every number in its shortest form)
+  return out;
+}
+
+// Pretty JSON for files people edit by hand: two-space indent, one member a
+// line; a fraction the old file held at the same place with the same value
+// keeps its text there (`old`, by pointer), any other in its shortest form.
+void pretty(std::string& out, const json::value& v, int depth, const NumberTexts* old = nullptr,
+            const std::string& at = "") {
   std::string pad(static_cast<size_t>(depth + 1) * 2, ' '), end_pad(static_cast<size_t>(depth) * 2, ' ');
   if (const json::object* o = v.if_object(); o && !o->empty()) {
     out += "{\n";
     size_t i = 0;
     for (const auto& [k, x] : *o) {
       out += pad + json::serialize(json::value(k)) + ": ";
-      pretty(out, x, depth + 1);
+      pretty(out, x, depth + 1, old, old ? at + "/" + accord::json_pointer::escape(k) : at);
       out += ++i < o->size() ? ",\n" : "\n";
     }
     out += end_pad + "}";
@@ -50,12 +129,16 @@ void pretty(std::string& out, const json::value& v, int depth) {
     out += "[\n";
     for (size_t i = 0; i < a->size(); ++i) {
       out += pad;
-      pretty(out, (*a)[i], depth + 1);
+      pretty(out, (*a)[i], depth + 1, old, old ? at + "/" + std::to_string(i) : at);
       out += i + 1 < a->size() ? ",\n" : "\n";
     }
     out += end_pad + "]";
   } else if (v.is_double()) {
-    out += number_text(v.get_double());
+    const NumberTexts::mapped_type* was = nullptr;
+    if (old)
+      if (auto f = old->find(at); f != old->end()) was = &f->second;
+    double d = v.get_double();
+    out += was && was->first == d && std::signbit(was->first) == std::signbit(d) ? was->second : number_text(d);
   } else {
     out += json::serialize(v);
   }
@@ -139,6 +222,16 @@ std::optional<FileFormat> json_format(const std::string& stream) {
     if (!idem.empty()) o["@accord"] = json::object{{"idempotency_key", idem}};
     std::string out;
     pretty(out, o, 0);
+    return out + "\n";
+  };
+  // an update keeps the text of each number that did not change (1.50 stays
+  // 1.50), as a person wrote it
+  f.rewrite = [](std::string_view old, const json::object& d, const std::string& idem) {
+    json::object o = d;
+    if (!idem.empty()) o["@accord"] = json::object{{"idempotency_key", idem}};
+    NumberTexts texts = number_texts(old);
+    std::string out;
+    pretty(out, o, 0, &texts);
     return out + "\n";
   };
   return f;

@@ -59,3 +59,18 @@ TEST(CheckRecordsTest, AJsonFolderKeepsEverythingAndDoesNotOfferIt) {
                   json_format);
   EXPECT_FALSE(b.checks());
 }
+
+TEST(JsonFolderTest, ARewriteKeepsTheTextOfTheNumbersThatDidNotChange) {
+  auto f = json_format("place");
+  ASSERT_TRUE(f && f->rewrite);
+  std::string old = "{\n  \"name\": \"Pier\",\n  \"lat\": 37.77490,\n  \"price\": 1.50,\n  \"big\": 1E3,\n"
+                    "  \"a/b\": [0.10, {\"x\": 2.50}]\n}\n";
+  json::object d = f->parse(old).data;
+  d["name"] = "Pier 39";
+  d["price"] = 2.25;  // changed: written in its shortest form
+  std::string text = f->rewrite(old, d, "");
+  for (const char* want : {"\"name\": \"Pier 39\",", "\"lat\": 37.77490,", "\"price\": 2.25,", "\"big\": 1E3,", "0.10,",
+                           "\"x\": 2.50"})
+    EXPECT_NE(text.find(want), std::string::npos) << want << " in\n" << text;
+  EXPECT_EQ(f->parse(text).data, d);
+}
