@@ -162,6 +162,21 @@ ov=$( [ -n "$f" ] && vevents override)
 runp run c.json
 nothing exception-attendees-nothing-to-do
 
+# the other way (event_attendees "write"): a file's series whose override invites Fay and reminds 20 minutes
+# before reaches that occurrence in Outlook, the series' other occurrences keep the series' attendees
+mkdir -p cw
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:plan-1@example.org\r\nDTSTART:20260601T090000Z\r\nDTEND:20260601T100000Z\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\nSUMMARY:Plan series\r\nORGANIZER:mailto:ada@contoso.com\r\nATTENDEE;ROLE=REQ-PARTICIPANT:mailto:bob@example.org\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:plan-1@example.org\r\nRECURRENCE-ID:20260608T090000Z\r\nDTSTART:20260608T090000Z\r\nDTEND:20260608T100000Z\r\nSUMMARY:Plan series\r\nORGANIZER:mailto:ada@contoso.com\r\nATTENDEE;ROLE=REQ-PARTICIPANT:mailto:bob@example.org\r\nATTENDEE;ROLE=OPT-PARTICIPANT:mailto:fay@example.org\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT20M\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cw/plan.ics
+sed -e 's/cstate.sqlite/cwstate.sqlite/; s/"path": "cal"/"path": "cw"/' -e 's/"calendar_window"/"event_attendees": "write", "calendar_window"/' c.json > cw.json
+runp run cw.json
+psid=$(js "(Object.values(d.events).find(e=>!e.deleted&&e.data.subject==='Plan series')||{}).id")
+pm=$(js "const e=Object.values(d.events).find(e=>!e.deleted&&e.data.subject==='Plan series');'AAkALg'+Buffer.from(e.key).toString('base64').replace(/\\+/g,'-').replace(/\\//g,'_')")
+api GET "/me/events/$pm/instances?startDateTime=2026-05-31T00:00:00Z&endDateTime=2026-06-20T00:00:00Z" > inst.out
+[ $rc = 0 ] && [ "$(jget "v.value.map(o=>o.start.dateTime.slice(0,10)+':'+o.attendees.map(a=>a.emailAddress.address).join('+')+':'+o.reminderMinutesBeforeStart).join(',')" < inst.out)" = \
+  "2026-06-01:bob@example.org:15,2026-06-08:bob@example.org+fay@example.org:20,2026-06-15:bob@example.org:15" ] \
+  && ok exception-attendees-and-reminder-reach-outlook || bad exception-attendees-and-reminder-reach-outlook "rc=$rc id=$psid" "$out" "$(head -c 2500 inst.out)"
+runp run cw.json
+nothing exception-attendees-written-nothing-to-do
+
 # -- task creates and updates through $batch; a 412 inside the batch is that task's CONFLICT, the other written
 mkdir -p todo
 for n in 1 2 3; do
