@@ -251,11 +251,29 @@ Problem diagnose(std::string_view element, std::string base) {
   return p;
 }
 
+// Whether a value holds a double that is not finite anywhere: the same
+// walk with no pointers built (every record of every batch is walked,
+// nearly always in vain).
+bool any_non_finite(const json::value& v) {
+  std::vector<const json::value*> todo{&v};
+  while (!todo.empty()) {
+    const json::value* at = todo.back();
+    todo.pop_back();
+    if (at->is_double() && !std::isfinite(at->get_double())) return true;
+    if (at->is_array())
+      for (const auto& e : at->get_array()) todo.push_back(&e);
+    else if (at->is_object())
+      for (const auto& m : at->get_object()) todo.push_back(&m.value());
+  }
+  return false;
+}
+
 // Where a number in v is too large for a double (a connector's 7e731: the
 // parser reads it as infinity, which JSON cannot write back, so the state
 // and --json would hold text no reader takes): its pointer below `base`.
 // An explicit stack: the parser bounds the depth, this keeps to no recursion.
 std::optional<std::string> out_of_range_number(const json::value& v, std::string base) {
+  if (!any_non_finite(v)) return std::nullopt;
   std::vector<std::pair<const json::value*, std::string>> todo{{&v, std::move(base)}};
   while (!todo.empty()) {
     auto [at, ptr] = std::move(todo.back());
