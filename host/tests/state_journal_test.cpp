@@ -34,3 +34,34 @@ TEST(StateJournalTest, IntentsComeBackOldestFirstForTheirPairUntilDone) {
   EXPECT_TRUE(q.list().empty());
   EXPECT_EQ(s->journal_size(), 1);
 }
+
+// An apply batch's intents go in, and out, in one statement each: the ids
+// answered are the rows' own, in order, after every intent already there.
+TEST(StateJournalTest, ABatchOfIntentsGoesInAndOutAtOnceWithTheirOwnIds) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  Journal p = s->pair("p").journal(), q = s->pair("q").journal();
+  int64_t before = q.add({0, "", "left", "delete", "x", "y", "k-x", ""});
+  std::vector<int64_t> ids = p.add(std::vector<JournalRow>{{0, "", "right", "create", "", "a", "k-a", "{\"n\":1}"},
+                                                           {0, "", "left", "update", "b2", "b", "", "{\"n\":2}"}});
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_GT(ids[0], before);
+  EXPECT_EQ(ids[1], ids[0] + 1);
+  std::vector<JournalRow> mine = p.list();
+  ASSERT_EQ(mine.size(), 2u);
+  EXPECT_EQ(mine[0].id, ids[0]);
+  EXPECT_EQ(mine[0].pair, "p");
+  EXPECT_EQ(mine[0].side, "right");
+  EXPECT_EQ(mine[0].op, "create");
+  EXPECT_EQ(mine[0].source_id, "a");
+  EXPECT_EQ(mine[0].idem_key, "k-a");
+  EXPECT_EQ(mine[0].data, "{\"n\":1}");
+  EXPECT_EQ(mine[1].id, ids[1]);
+  EXPECT_EQ(mine[1].target_id, "b2");
+  EXPECT_TRUE(p.add(std::vector<JournalRow>{}).empty());
+  p.done(std::vector<int64_t>{ids[1], ids[0]});
+  p.done(std::vector<int64_t>{});
+  EXPECT_TRUE(p.list().empty());
+  EXPECT_EQ(s->journal_size(), 1);  // the other pair's stays
+}

@@ -104,3 +104,68 @@ TEST(StateMirrorTest, AFullListingTakesForDeletedOnlyWhatItLeftOutAndCouldRead) 
   p.unreadable().note(Side::kLeft, {}, {"c"}, false);
   EXPECT_EQ(m.not_staged(), (std::vector<std::string>{"b", "c", "d"}));
 }
+
+// put(row, was) with the row find just read: the same data row kept or
+// released as when put reads it itself; many rows made clean in one
+// statement, each pair's and side's own only.
+TEST(StateMirrorTest, PutGivenTheRowJustReadKeepsOrReleasesItsDataAsPutAloneDoes) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  MirrorSide m = s->pair("p").mirror(Side::kLeft);
+  int64_t first = m.put(row("x", "{\"n\":1}"));
+  auto was = m.find("x");
+  ASSERT_TRUE(was);
+  EXPECT_EQ(was->data_id, first);
+  MirrorRow same = *was;
+  same.modified = "t2";
+  EXPECT_EQ(m.put(same, &*was), first);  // unchanged data: its data row
+  was = m.find("x");
+  MirrorRow changed = *was;
+  changed.data = "{\"n\":2}";
+  int64_t second = m.put(changed, &*was);
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data"), 1);  // the first released
+  EXPECT_EQ(f.count("SELECT refs FROM record_data WHERE id = " + std::to_string(second)), 1);
+  EXPECT_EQ(m.find_data("x")->data, "{\"n\":2}");
+  EXPECT_EQ(m.find_data("x")->data_id, second);
+}
+
+TEST(StateMirrorTest, ManyRowsAreMadeCleanAtOnceOnTheirOwnPairAndSideOnly) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  MirrorSide m = s->pair("p").mirror(Side::kLeft);
+  MirrorSide other_side = s->pair("p").mirror(Side::kRight);
+  MirrorSide other_pair = s->pair("q").mirror(Side::kLeft);
+  for (const char* id : {"a", "b", "c", "d"}) m.put(row(id, "{}", "2026-01-01", true));
+  other_side.put(row("a", "{}", "2026-01-01", true));
+  other_pair.put(row("b", "{}", "2026-01-01", true));
+  m.clear_dirty(std::vector<std::string>{"d", "b", "nothing"});
+  m.clear_dirty(std::vector<std::string>{});
+  EXPECT_EQ(ids(m.dirty()), "a c ");
+  EXPECT_EQ(ids(other_side.dirty()), "a ");
+  EXPECT_EQ(ids(other_pair.dirty()), "b ");
+}
+
+// What a side read comes back in the order staged, or in id order (folding
+// walks the mirror's keys in order), an id staged twice still in the order
+// staged: the later copy is folded last.
+TEST(StateMirrorTest, StagedRowsComeInTheOrderStagedOrByIdWithARepeatedIdInTheOrderStaged) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  Staging st = s->staging();
+  st.reset();
+  for (const char* at : {"c:1", "a:1", "b:1", "a:2"}) {
+    std::string v(at);
+    st.add(Side::kLeft, StagedRow{v.substr(0, 1), v.substr(2), "t", "{}", "", false, true, {0, 0}});
+  }
+  st.add(Side::kRight, StagedRow{"0", "1", "t", "{}", "", false, true, {0, 0}});
+  auto order = [&](bool by_id) {
+    std::string out;
+    st.for_each(Side::kLeft, [&](StagedRow& r) { out += r.id + ":" + r.version + " "; }, by_id);
+    return out;
+  };
+  EXPECT_EQ(order(false), "c:1 a:1 b:1 a:2 ");
+  EXPECT_EQ(order(true), "a:1 a:2 b:1 c:1 ");
+}

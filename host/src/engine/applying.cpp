@@ -171,18 +171,26 @@ void PairRun::apply(std::vector<Item>& items) {
 void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   // 1. intents, committed before any remote write
   auto started = std::chrono::steady_clock::now();
+  // (the batch's intents go in, and later out, in one statement each)
   std::map<std::pair<size_t, Side>, int64_t> journal_ids;
   {
-    StateStore::Transaction tx(*store_);
+    std::vector<JournalRow> intents;
+    std::vector<std::pair<size_t, Side>> whose;
+    std::vector<int64_t> resumed;
     for (size_t i = begin; i < end; ++i)
       for (Side s : kSides)
         if (const auto& op = items[i].op[s]) {
           items[i].op_text[s] = json::serialize(op->data);
-          journal_ids[{i, s}] = pv_->journal().add({0, sp_.name, side_name(s), op_name(op->kind), op->id,
-                                                    op->source_id, op->idempotency_key, items[i].op_text[s]});
+          intents.push_back({0, sp_.name, side_name(s), op_name(op->kind), op->id, op->source_id,
+                             op->idempotency_key, items[i].op_text[s]});
+          whose.emplace_back(i, s);
           // an interrupted run's intent gives way to this one, in the same transaction
-          if (items[i].resumed_journal[s]) pv_->journal().done(items[i].resumed_journal[s]);
+          if (items[i].resumed_journal[s]) resumed.push_back(items[i].resumed_journal[s]);
         }
+    StateStore::Transaction tx(*store_);
+    std::vector<int64_t> ids = pv_->journal().add(intents);
+    for (size_t k = 0; k < ids.size(); ++k) journal_ids[whose[k]] = ids[k];
+    pv_->journal().done(resumed);
     tx.commit();
   }
   // 2. the writes, one apply call per side (per fetch_batch creates when
@@ -294,7 +302,13 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   // 3. commit what happened
   auto committing = std::chrono::steady_clock::now();
   StateStore::Transaction tx(*store_);
-  for (size_t i = begin; i < end; ++i) commit_item(items[i], i, results, journal_ids);
+  PerSide<std::vector<std::string>> cleaned;  // source rows whose writes landed
+  for (size_t i = begin; i < end; ++i) commit_item(items[i], i, results, cleaned);
+  for (Side s : kSides) pv_->mirror(s).clear_dirty(std::move(cleaned[s]));
+  std::vector<int64_t> done;  // every intent of the batch: each write's result is in
+  done.reserve(journal_ids.size());
+  for (const auto& [key, id] : journal_ids) done.push_back(id);
+  pv_->journal().done(done);
   tx.commit();
   tell_committed(items, begin, end, results);
   apply_time_.commit_s += seconds_since(committing);
@@ -516,15 +530,13 @@ void note_dropped(PlannedOp* shown, const std::vector<std::string>& lost) {
 }
 }  // namespace
 
-void PairRun::commit_item(Item& it, size_t i, Results& results,
-                          std::map<std::pair<size_t, Side>, int64_t>& journal_ids) {
+void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vector<std::string>>& cleaned) {
   bool failed = false;
   written_.left = written_.right = false;
   PerSide<int64_t> before;  // the history's references to what an update or delete replaced
   for (Side s : kSides) {
     if (!it.op[s]) continue;
-    const Outcome& o = results[{i, s}];
-    pv_->journal().done(journal_ids[{i, s}]);
+    const Outcome& o = results[{i, s}];  // (its intent is done with the batch's, in apply_batch)
     if (apply_meter_) apply_meter_->add();
     if (opts_.events)
       opts_.events->applied(sp_.name, it.op[s]->told(), o.ok() && !o.id.empty() ? o.id : it.op[s]->id, o.ok(),
@@ -613,7 +625,7 @@ void PairRun::commit_item(Item& it, size_t i, Results& results,
     }
     if (it.row[s]) {
       if (written_[s]) remember(pv_->mirror(s).put(*it.row[s]));
-      else pv_->mirror(s).clear_dirty(id);
+      else cleaned[s].push_back(id);  // (clean with the batch's others, in apply_batch)
       if (quarantined_[s].contains(id)) pv_->quarantine().release(s, id);
     }
   }

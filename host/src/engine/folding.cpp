@@ -35,6 +35,9 @@ void PairRun::fold(Side s, SideRead& read) {
   bool renumbering =
       known_side && (!read.renumbered.empty() || !inflight_[s].empty()) && !identity_[s].empty();
   MirrorSide mirror = pv_->mirror(s);
+  // In id order (the state's key order) unless records may have been
+  // renumbered: those pair up by identity in the order read.
+  bool by_id = !renumbering && inflight_[s].empty();
   store_->staging().for_each(s, [&](StateStore::Staged& c) {
     auto m = known_side ? mirror.find(c.id) : std::nullopt;
     if (renumbering && !c.deleted && !m) fresh.emplace_back(c.id, identity_of(s, c.data));
@@ -43,7 +46,7 @@ void PairRun::fold(Side s, SideRead& read) {
       if (m && !m->deleted) {
         m->deleted = true;
         m->dirty = true;
-        mirror.put(*m);
+        mirror.put(*m, &*m);  // (its data as it was)
       }
       return;
     }
@@ -54,16 +57,18 @@ void PairRun::fold(Side s, SideRead& read) {
       // (An implicit base follows the row; an explicit one, kept for an
       // undecided conflict, stays as it is.)
       if (m->data != c.data && !m->dirty) {
-        m->data = c.data;
-        m->keys = c.keys;
-        mirror.put(*m);
+        MirrorRow now = *m;
+        now.data = c.data;
+        now.keys = c.keys;
+        mirror.put(now, &*m);
       }
       return;
     }
     // (materialise_base is a no-op where the base is already written out)
     if (m && m->data != c.data) materialise_base(s, *m);
-    mirror.put(MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false, std::move(c.keys)});
-  });
+    mirror.put(MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false, std::move(c.keys)},
+               m ? &*m : nullptr);
+  }, by_id);
   if (renumbering && !read.renumbered.empty()) follow_renumbering(s, read.renumbered, fresh, true);
   if (!moved.empty()) follow_renumbering(s, moved, fresh, false);
   if (!rep_.refused.empty()) return;
@@ -78,7 +83,7 @@ void PairRun::fold(Side s, SideRead& read) {
     auto m = pv_->mirror(s).find(id);
     m->deleted = true;
     m->dirty = true;
-    pv_->mirror(s).put(*m);
+    pv_->mirror(s).put(*m, &*m);  // (its data as it was)
   }
 }
 

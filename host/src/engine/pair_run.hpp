@@ -126,7 +126,8 @@ class PairRun {
   void apply_call(Side s, const boost::json::array& ops, const std::vector<size_t>& which, Results& results);
   uint64_t lazy_bytes(Side from, const boost::json::object& op) const;
   void attach_lazy(std::vector<LazyWant>& want);
-  void commit_item(Item& it, size_t i, Results& results, std::map<std::pair<size_t, Side>, int64_t>& journal_ids);
+  // (the source rows it leaves clean go into `cleaned`, for one statement a batch)
+  void commit_item(Item& it, size_t i, Results& results, PerSide<std::vector<std::string>>& cleaned);
   void tell_committed(const std::vector<Item>& items, size_t begin, size_t end, Results& results);
 
   // ---- journal.cpp

@@ -15,6 +15,42 @@ int64_t Journal::add(const JournalRow& r) {
   return sqlite3_last_insert_rowid(db_->raw());
 }
 
+std::vector<int64_t> Journal::add(const std::vector<JournalRow>& rows) {
+  // the ids after the table's last, given here, so that they are known
+  // without a statement per row
+  int64_t next = 1;
+  {
+    Stmt last(*db_, "SELECT coalesce(max(id), 0) + 1 FROM journal");
+    if (last.step()) next = last.i64(0);
+  }
+  std::vector<int64_t> ids(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) ids[i] = next + static_cast<int64_t>(i);
+  std::string created = now_rfc3339();
+  sql::FeedOf feed(rows.size(), [&](size_t row, int col, sqlite3_context* out) {
+    const JournalRow& r = rows[row];
+    switch (col) {
+      case 0: return sql::Feed::integer(out, ids[row]);
+      case 1: return sql::Feed::text(out, r.side);
+      case 2: return sql::Feed::text(out, r.op);
+      case 3: return sql::Feed::text(out, r.target_id);
+      case 4: return sql::Feed::text(out, r.source_id);
+      case 5: return sql::Feed::text(out, r.idem_key);
+      default: return sql::Feed::text(out, r.data);
+    }
+  });
+  Stmt s(*db_, "INSERT INTO journal(id, pair, side, op, target_id, source_id, idem_key, data, created)"
+               " SELECT c0, ?1, c1, c2, c3, c4, c5, c6, ?2 FROM accord_feed(?3)");
+  s.bind(1, pair_).bind(2, created).bind_feed(3, feed).run();
+  return ids;
+}
+
+void Journal::done(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return;
+  sql::FeedOf feed(ids.size(), [&](size_t row, int, sqlite3_context* out) { sql::Feed::integer(out, ids[row]); });
+  Stmt s(*db_, "DELETE FROM journal WHERE id IN (SELECT c0 FROM accord_feed(?1))");
+  s.bind_feed(1, feed).run();
+}
+
 void Journal::done(int64_t id) {
   Stmt s(*db_, "DELETE FROM journal WHERE id=?1");  // ids are the state's, not the pair's
   s.bind(1, id).run();

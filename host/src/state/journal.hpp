@@ -21,7 +21,10 @@ class Journal {
   Journal(sql::Db& db, std::string pair) : db_(&db), pair_(std::move(pair)) {}
   // An intent of this pair (row.pair is not read); answers its id.
   int64_t add(const JournalRow& row);
+  // Many intents in one statement (an apply batch's); answers their ids, in order.
+  std::vector<int64_t> add(const std::vector<JournalRow>& rows);
   void done(int64_t id);
+  void done(const std::vector<int64_t>& ids);  // in one statement
   std::vector<JournalRow> list();  // oldest first
 
  private:

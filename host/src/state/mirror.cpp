@@ -19,39 +19,45 @@ static MirrorRow mirror_from(Stmt& s) {
   r.dirty = s.i64(5) != 0;
   r.deleted = s.i64(6) != 0;
   r.keys = s.text(7);
+  r.data_id = s.i64(8);
   return r;
 }
 
 std::optional<MirrorRow> MirrorSide::find(const std::string& id) {
   Stmt s(*db_, "SELECT m.id, m.version, m.modified, d.data, m.included,"
-               " EXISTS (SELECT 1 FROM dirty x WHERE x.pair = m.pair AND x.side = m.side AND x.id = m.id), m.deleted, m.keys"
-               " FROM mirror_rows m JOIN record_data d ON d.id = m.data_id WHERE m.pair=?1 AND m.side=?2 AND m.id=?3");
+               " EXISTS (SELECT 1 FROM dirty x WHERE x.pair = m.pair AND x.side = m.side AND x.id = m.id), m.deleted, m.keys,"
+               " m.data_id FROM mirror_rows m JOIN record_data d ON d.id = m.data_id WHERE m.pair=?1 AND m.side=?2 AND m.id=?3");
   s.bind(1, pair_).bind(2, side_name(side_)).bind(3, id);
   if (s.step()) return mirror_from(s);
   return std::nullopt;
 }
 
 std::optional<MirrorRow> MirrorSide::find_data(const std::string& id) {
-  Stmt s(*db_, "SELECT m.id, m.version, m.modified, d.data, m.included, 0, m.deleted, m.keys"
+  Stmt s(*db_, "SELECT m.id, m.version, m.modified, d.data, m.included, 0, m.deleted, m.keys, m.data_id"
                " FROM mirror_rows m JOIN record_data d ON d.id = m.data_id WHERE m.pair=?1 AND m.side=?2 AND m.id=?3");
   s.bind(1, pair_).bind(2, side_name(side_)).bind(3, id);
   if (s.step()) return mirror_from(s);
   return std::nullopt;
 }
 
-int64_t MirrorSide::put(const MirrorRow& r) {
+int64_t MirrorSide::put(const MirrorRow& r, const MirrorRow* was) {
   // The row's data keeps its data row when it did not change.
   int64_t data_id = 0;
-  {
+  auto replace = [&](int64_t old_id, bool same) {
+    if (same) data_id = old_id;
+    else data_->release(old_id);
+  };
+  if (was && was->data_id) {
+    replace(was->data_id, was->data == r.data);  // (read just before: not read again)
+  } else {
     Stmt old(*db_, "SELECT m.data_id, d.data FROM mirror_rows m JOIN record_data d ON d.id = m.data_id"
                    " WHERE m.pair=?1 AND m.side=?2 AND m.id=?3");
     old.bind(1, pair_).bind(2, side_name(side_)).bind(3, r.id);
     if (old.step()) {
-      int64_t was = old.i64(0);
+      int64_t id = old.i64(0);
       bool same = old.text(1) == r.data;
       old.reset();
-      if (same) data_id = was;
-      else data_->release(was);
+      replace(id, same);
     }
   }
   if (!data_id) data_id = data_->add(r.data);
@@ -139,6 +145,14 @@ void MirrorSide::mark_dirty(std::vector<std::string> ids) {
 void MirrorSide::clear_dirty(const std::string& id) {
   Stmt s(*db_, "DELETE FROM dirty WHERE pair=?1 AND side=?2 AND id=?3");
   s.bind(1, pair_).bind(2, side_name(side_)).bind(3, id).run();
+}
+
+void MirrorSide::clear_dirty(std::vector<std::string> ids) {
+  if (ids.empty()) return;
+  std::sort(ids.begin(), ids.end());
+  sql::FeedOf feed(ids.size(), [&](size_t row, int, sqlite3_context* out) { sql::Feed::text(out, ids[row]); });
+  Stmt s(*db_, "DELETE FROM dirty WHERE pair=?1 AND side=?2 AND id IN (SELECT c0 FROM accord_feed(?3))");
+  s.bind(1, pair_).bind(2, side_name(side_)).bind_feed(3, feed).run();
 }
 
 bool MirrorSide::any() {

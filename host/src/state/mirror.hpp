@@ -27,8 +27,10 @@ class MirrorSide {
   // The same without the dirty flag (one lookup instead of two).
   std::optional<MirrorRow> find_data(const std::string& id);
   // Writes the row (its data keeps its data row when it did not change);
-  // answers the row's record_data id.
-  int64_t put(const MirrorRow& row);
+  // answers the row's record_data id. `was`: the row as find or find_data
+  // read it just before (same id, nothing written to it since), so that
+  // it is not read again.
+  int64_t put(const MirrorRow& row, const MirrorRow* was = nullptr);
   void drop(const std::string& id);
   // A reference to a row's data, taken for the history (it outlives the
   // row's change or removal); 0: no such row.
@@ -40,6 +42,7 @@ class MirrorSide {
   std::vector<MirrorRef> unlinked();  // live, included, no link
   void mark_dirty(std::vector<std::string> ids);
   void clear_dirty(const std::string& id);
+  void clear_dirty(std::vector<std::string> ids);  // in one statement, in key order
   int64_t count_live();
   bool any();  // a row at all (cheap)
   // Live ids that the side's staged full listing does not hold (a record the

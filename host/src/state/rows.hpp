@@ -24,6 +24,9 @@ struct MirrorRow {
   bool dirty = false;
   bool deleted = false;
   std::string keys;  // its match keys, one per key of the pair, joined by \x1e
+  // Its record_data row and data as MirrorSide::find read them (0: not
+  // read): MirrorSide::put of the same row after it reads neither again.
+  int64_t data_id = 0;
 };
 
 // What planning needs of a record before it needs its data.

@@ -23,8 +23,9 @@ void Staging::add(Side side, const StagedRow& c) {
   s.bind(5, c.data).bind(6, int64_t{c.included}).bind(7, c.keys).run();
 }
 
-void Staging::for_each(Side side, const std::function<void(StagedRow&)>& fn) {
-  Stmt s(*db_, "SELECT id, version, modified, deleted, data, included, keys FROM " + staged_table(side) + " ORDER BY rowid");
+void Staging::for_each(Side side, const std::function<void(StagedRow&)>& fn, bool by_id) {
+  Stmt s(*db_, "SELECT id, version, modified, deleted, data, included, keys FROM " + staged_table(side) +
+                   (by_id ? " ORDER BY id, rowid" : " ORDER BY rowid"));
   while (s.step()) {
     StagedRow c{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(4)),
                 std::string(s.text(6)), s.i64(3) != 0, s.i64(5) != 0};
