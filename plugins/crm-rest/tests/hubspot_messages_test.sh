@@ -114,13 +114,24 @@ out=$($call "$plugin" "$cfg" message apply "[$resend]" 2>>peer.err); printf '%s\
   && [ "$(linked m9@mail.example)" = "contacts:$ann contacts:$bo" ] \
   && ok killed-create-resent-found-by-accord-id || bad killed-create-resent-found-by-accord-id "made=$made" "$out" "$(cat killed.out)"
 
+# -- the answer to a create lost after HubSpot made the email (the connection
+# closed unanswered): found by its accord_id in the same call, not sent again
+curl -s -XPOST -d '{"drop_answer_after_commit": 1, "method": "POST", "path": "/crm/v3/objects/emails"}' "$base/__fault" > /dev/null
+m8='{"op": "create", "idempotency_key": "k8", "data": {"messageId": ["m8@mail.example"], "subject": "Lost answer",
+      "from": [{"email": "ann@example.org"}], "to": [{"email": "me@corp.example"}], "bodyValues": {"text": {"value": "once"}},
+      "direction": "inbound", "contactIds": ["'$ann'"]}}'
+out=$($call "$plugin" "$cfg" message apply "[$m8]" 2>>peer.err); printf '%s\n' "$out" >> all.out
+[ "$(nemails m8@mail.example)" = 1 ] && printf '%s' "$out" | grep -q "\"status\":\"ok\",\"id\":\"$(email m8@mail.example .id)\"" \
+  && [ "$(linked m8@mail.example)" = "contacts:$ann" ] \
+  && ok lost-answer-found-not-sent-again || bad lost-answer-found-not-sent-again "$out" "$(curl -s "$base/__dump")"
+
 # -- listed back as canonical messages, their contacts read through
 # Associations v4 (a full listing, then the change search after an edit)
 out=$($call "$plugin" "$cfg" message list 2>>peer.err); printf '%s' "$out" > listed.json
 n=$(node -e 'const l=require("./listed.json").filter(r=>r.data.messageId&&/^m[0-9]@/.test(r.data.messageId[0]));const m=l.find(r=>r.data.messageId&&r.data.messageId[0]==="m1@mail.example");
   console.log(l.length, m.data.from[0].name, m.data.cc[0].email, m.data.contactIds.join(","), m.data.bodyValues.text.value, m.data.direction,
     l.find(r=>r.data.messageId[0]==="m2@mail.example").data.threadId)' 2>&1)
-[ "$n" = "4 Ann Lee cc@example.org $ann,$bo Can you send the quote? inbound m1@mail.example" ] && ok listed-as-canonical-messages \
+[ "$n" = "5 Ann Lee cc@example.org $ann,$bo Can you send the quote? inbound m1@mail.example" ] && ok listed-as-canonical-messages \
   || bad listed-as-canonical-messages "$n" "$out"
 cursor= more=true
 while [ "$more" = true ]; do  # a whole pass (the listing, then the archived feed)
