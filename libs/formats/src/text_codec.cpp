@@ -5,6 +5,7 @@
 #include <accord/text/charset.hpp>
 #include <accord/text/utf8.hpp>
 #include <accord/text/content_hash.hpp>
+#include <accord/text/quoted_printable.hpp>
 
 
 #include <cctype>
@@ -16,29 +17,8 @@ namespace accord::formats::codec {
 std::string lower(std::string_view s) { return accord::ascii_lower(s); }
 std::string upper(std::string_view s) { return accord::ascii_upper(s); }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-std::string quoted_printable_decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '=' && i + 2 < in.size()) {
-      int a = hexval(in[i + 1]), b = hexval(in[i + 2]);
-      if (a >= 0 && b >= 0) {
-        out += static_cast<char>(a * 16 + b);
-        i += 2;
-        continue;
-      }
-    }
-    out += in[i];
-  }
-  return out;
-}
+// (one decoder for the vCard reader and the mail library: libs/text)
+std::string quoted_printable_decode(std::string_view in) { return accord::quoted_printable_decode(in); }
 
 bool is_valid_utf8(std::string_view s) { return accord::utf8::valid(s); }
 

@@ -3,6 +3,7 @@
 
 #include <accord/text/ascii.hpp>
 #include <accord/text/charset.hpp>
+#include <accord/text/quoted_printable.hpp>
 #include <accord/text/utf8.hpp>
 #include <accord/time/utc_time.hpp>
 
@@ -913,6 +914,7 @@ std::optional<std::string> leaf_bytes(std::string_view crlf, const Part& p) {
   std::string_view body = crlf.substr(p.offset, p.size);
   if (p.encoding == "base64") return base64_decode(body);
   if (p.encoding.empty() || p.encoding == "7bit" || p.encoding == "8bit" || p.encoding == "binary") return std::string(body);
+  if (p.encoding == "quoted-printable") return accord::quoted_printable_decode(body);
   return std::nullopt;
 }
 

@@ -332,8 +332,22 @@ TEST(MailPartBytesTest, APartIsFoundByItsIdAndItsBodyDecoded) {
   EXPECT_EQ(leaf_bytes(m, *pdf), std::optional<std::string>("%PDF-"));
   ASSERT_NE(part_at(root, "1"), nullptr);
   EXPECT_EQ(leaf_bytes(m, *part_at(root, "1")), std::optional<std::string>("hi"));
-  EXPECT_EQ(leaf_bytes(m, *part_at(root, "3")), std::nullopt);  // (not decoded here)
+  EXPECT_EQ(leaf_bytes(m, *part_at(root, "3")), std::optional<std::string>("a=b"));
   EXPECT_EQ(part_at(root, "4"), nullptr);
   EXPECT_EQ(part_at(root, "2.1"), nullptr);
   EXPECT_EQ(part_at(root, "x"), nullptr);
+}
+
+// RFC 2045 6.7: "=XX" is a byte (any byte: an attachment's), "=" at a line's
+// end (after whitespace a transport added) a soft line break, a line break
+// a line break; an "=" that starts neither stays.
+TEST(MailPartBytesTest, AQuotedPrintablePartIsDecodedWithItsSoftLineBreaks) {
+  std::string m = to_crlf(
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n"
+      "--b\nContent-Type: application/octet-stream; name=x.bin\nContent-Transfer-Encoding: Quoted-Printable\n\n"
+      "=00=ff=FEabc=\ndef= \t\nline two\n= not an escape =4\n--b--\n");
+  Part root = parse_structure(m);
+  ASSERT_NE(part_at(root, "2"), nullptr);
+  EXPECT_EQ(leaf_bytes(m, *part_at(root, "2")),
+            std::optional<std::string>(std::string("\x00\xff\xfe", 3) + "abcdefline two\r\n= not an escape =4"));
 }

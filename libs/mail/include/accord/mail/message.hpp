@@ -153,9 +153,9 @@ std::optional<std::string> lazy_bytes(const boost::json::value& v, std::string& 
 // The part a partId names ("1", "2.1": structure_fields' numbering; a leaf
 // at the top is part 1); nullptr when the structure has none.
 const Part* part_at(const Part& root, std::string_view part_id);
-// A leaf's body decoded from its transfer encoding (base64, 7bit, 8bit,
-// binary), out of the message with CRLF line ends (to_crlf); nullopt for an
-// encoding this does not decode (quoted-printable) or base64 that is not.
+// A leaf's body decoded from its transfer encoding (base64,
+// quoted-printable, 7bit, 8bit, binary), out of the message with CRLF line
+// ends (to_crlf); nullopt for another encoding or base64 that is not.
 std::optional<std::string> leaf_bytes(std::string_view crlf, const Part& leaf);
 
 }  // namespace accord::mail
