@@ -55,7 +55,9 @@
 // (oldest first here), webhooks.
 // Control (tests only): POST /__control {"expire_tokens": true, "rate_limited": n,
 //   "agency_token": "…", "refuse_date_filter": true (a range filter answers 422),
-//   "daily_used": n (that many of the day's 200,000 requests already used), "daily_left": n};
+//   "daily_used": n (that many of the day's 200,000 requests already used), "daily_left": n,
+//   "new_window": true (the 10-second window starts empty: a test's next process, which has not heard
+//   the window's headers, is not refused for the requests of the steps before)};
 //   GET /__stats → {requests, searches}
 //   GET /__dump → [contacts]; GET /__stats → {requests}; POST /__edit {id, fields}; POST /__delete {id}
 //
@@ -213,7 +215,8 @@ function handle(req, res, raw) {
   if (p === '/__control') {
     control(raw, {expire_tokens: () => { tokens = new Set(); }, rate_limited: n => { rateLimited = n; },
                   agency_token: t => agencyTokens.add(t), refuse_date_filter: v => { refuseDateFilter = v; },
-                  daily_used: n => { dailyUsed = n; }, daily_left: n => { dailyUsed = 200000 - requests - n; }});
+                  daily_used: n => { dailyUsed = n; }, daily_left: n => { dailyUsed = 200000 - requests - n; },
+                  new_window: () => { window10s.length = 0; }});
     return send(res, 200, {ok: true});
   }
   if (p === '/__stats') return send(res, 200, {requests, searches});
