@@ -27,6 +27,7 @@
 
 #include <accord/mail/message.hpp>
 #include <accord/text/ascii.hpp>
+#include <accord/text/join.hpp>
 
 #include <algorithm>
 
@@ -63,12 +64,6 @@ std::vector<std::string> emails_at(const json::value& data, const char* ptr) {
   if (const json::value* v = at_ptr(data, ptr); v && v->is_array())
     for (const auto& a : v->get_array())
       if (std::string e = scalar_text(at_ptr(a, "/email")); !e.empty()) out.push_back(std::move(e));
-  return out;
-}
-
-std::string joined(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (const auto& x : v) out += (out.empty() ? "" : sep) + x;
   return out;
 }
 
@@ -174,7 +169,7 @@ json::value CrmRest::sf_email_to_native(const json::value& d) {
   if (std::string f = text_at(d, "/from/0/email"); !f.empty()) n["FromAddress"] = f;
   if (std::string f = text_at(d, "/from/0/name"); !f.empty()) n["FromName"] = cut_utf8(f, 1000);
   for (const auto& [ptr, field] : {std::pair{"/to", "ToAddress"}, {"/cc", "CcAddress"}, {"/bcc", "BccAddress"}})
-    if (std::string v = joined(emails_at(d, ptr), "; "); !v.empty()) n[field] = cut_utf8(v, kAddressesMax);
+    if (std::string v = accord::join(emails_at(d, ptr), "; "); !v.empty()) n[field] = cut_utf8(v, kAddressesMax);
   if (const json::value* t = at_ptr(d, "/sentAt"))
     if (auto ms = parse_time_ms(*t)) n["MessageDate"] = format_time(*ms, "iso8601");
   bool outbound = text_at(d, "/direction") == "outbound";
@@ -193,8 +188,8 @@ json::value CrmRest::sf_email_to_native(const json::value& d) {
     return v;
   };
   std::vector<std::string> reply = ids("/inReplyTo"), refs = ids("/references");
-  if (!reply.empty()) headers += "In-Reply-To: " + joined(reply, " ") + "\r\n";
-  if (!refs.empty()) headers += "References: " + joined(refs, " ") + "\r\n";
+  if (!reply.empty()) headers += "In-Reply-To: " + accord::join(reply, " ") + "\r\n";
+  if (!refs.empty()) headers += "References: " + accord::join(refs, " ") + "\r\n";
   if (!headers.empty() && headers.size() <= kHeadersMax) n["Headers"] = headers;
   // the thread: its first message's id (References' first, else the one
   // replied to, else this one); a reply to a logged message takes that
@@ -262,7 +257,7 @@ json::array CrmRest::sf_relations(const std::vector<std::string>& contacts, cons
   for (const auto& [object, ids] : by_object) {
     Request r;
     r.path = "/composite/sobjects/" + object;
-    r.query = {{"ids", joined(ids, ",")}, {"fields", "Id,Email"}};
+    r.query = {{"ids", accord::join(ids, ",")}, {"fields", "Id,Email"}};
     r.present = r.idempotent = true;
     Answer a = rest_.call(r, {});
     if (a.body.is_array())
@@ -369,7 +364,7 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
     std::vector<std::string> keys{soql_quote(mid)};
     if (!parent.empty() && parent != mid) keys.push_back(soql_quote(parent));
     Vars v = base_vars(s);
-    v["keys"] = json::value(joined(keys, ","));
+    v["keys"] = json::value(accord::join(keys, ","));
     Answer a = rest_.call(s.lookup, v);
     const json::value* recs = at_ptr(a.body, s.lookup.records);
     return recs && recs->is_array() ? recs->get_array() : json::array{};
