@@ -399,6 +399,20 @@ Written from_event(const json::object& event) {
   return w;
 }
 
+json::object as_kept(const json::object& event, const std::string& calendar_zone) {
+  Written w = from_event(event);
+  Series s;
+  s.master = std::move(w.master);
+  const std::string id = "accordcheck";  // stands for the id Google would give
+  s.master["id"] = id;
+  for (Instance& in : w.instances) {
+    in.body["id"] = id + "_" + in.suffix;
+    in.body["recurringEventId"] = id;
+    s.exceptions.push_back(std::move(in.body));
+  }
+  return to_event(s, calendar_zone);
+}
+
 json::object plain_instance(const Written& w, const json::object& original_start) {
   json::object x;
   for (const char* k : {"summary", "description", "location", "visibility", "transparency"})

@@ -58,6 +58,16 @@ struct Written {
 // an event the formats lib cannot write.
 Written from_event(const boost::json::object& event);
 
+// What Google Calendar would keep of `event` once written (accord.check.v1):
+// from_event's resources read back by to_event as the connector reads what
+// it wrote (the master with its iCalUID, each changed occurrence as an
+// exception of it), nothing sent. What Google adds of its own (ids, etags,
+// an organizer) is not made up. A RECURRENCE-ID;RANGE=THISANDFUTURE kept in
+// an override's iCalProps is one of what it drops: Google's exception is one
+// occurrence. `calendar_zone` as to_event's (only times naming no zone read
+// it). Throws std::runtime_error as from_event does.
+boost::json::object as_kept(const boost::json::object& event, const std::string& calendar_zone = "");
+
 // The occurrence of the series `w` at `original_start` as the series makes
 // it (the master's fields and duration): what an exception the event no
 // longer has is put back to.

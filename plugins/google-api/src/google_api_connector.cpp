@@ -236,7 +236,36 @@ class GoogleApi final : public accord::Connector {
   }
 
   const void* get_extension(std::string_view name) noexcept override {
-    return name == ACCORD_STREAMS_V1 ? accord::streams_extension() : accord::Connector::get_extension(name);
+    return name == ACCORD_STREAMS_V1 ? accord::streams_extension()
+           : name == ACCORD_CHECK_V1 ? accord::check_extension()
+                                     : accord::Connector::get_extension(name);
+  }
+
+  // accord.check.v1 on the event stream: each record as Google Calendar
+  // would keep it (calendar::as_kept: converted to the series and its
+  // exceptions and read back as a write's answer is), nothing sent; null
+  // for one the converter refuses (the write would answer its error). The
+  // other streams answer UNSUPPORTED: the host then plans them as before.
+  std::string check_records(std::string_view stream, std::string_view records_json) override {
+    check_stream(stream);
+    if (stream != "event")
+      throw accord::Error(ACCORD_UNSUPPORTED, "google-api says what it keeps of the event stream only");
+    boost::system::error_code ec;
+    json::value records = json::parse(records_json, ec);
+    if (ec || !records.is_array()) throw accord::Error(ACCORD_ERROR, "check: the records are not a JSON array");
+    json::array out;
+    out.reserve(records.get_array().size());
+    for (const auto& r : records.get_array()) {
+      throw_if_cancelled();
+      json::value kept = nullptr;
+      if (r.is_object()) try {
+          kept = calendar::as_kept(r.get_object(), known_zone());
+        } catch (const std::exception&) {
+          // the write would answer this record's error; nothing to say here
+        }
+      out.push_back(std::move(kept));
+    }
+    return json::serialize(out);
   }
   void check_stream(std::string_view stream) override {
     if (stream != "contact" && stream != "event" && stream != "task" && stream != "message" && stream != "note")
@@ -892,6 +921,14 @@ class GoogleApi final : public accord::Connector {
     batch.records = std::move(records);
     batch.full = full && page.empty();  // Calendar says no count: no total
     return finish(std::move(batch), "event", body, pass);
+  }
+
+  // The time zone of the calendar a new event goes to, when a listing has
+  // said it already (no request: a check may not make one); else "". Only
+  // the values of times naming no zone depend on it, not what is kept.
+  std::string known_zone() const {
+    auto it = zones_.find(all_calendars() ? (primary_.empty() ? "primary" : primary_) : cal_);
+    return it == zones_.end() ? "" : it->second;
   }
 
   // The calendar's time zone (events.list says it; else calendars.get).

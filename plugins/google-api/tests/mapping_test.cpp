@@ -315,3 +315,25 @@ TEST(PeopleMap, UpdateKeepsTypesJSContactCannotSay) {
   EXPECT_FALSE(person.at("phoneNumbers").at(2).as_object().contains("type"));
   EXPECT_EQ(person.at("emailAddresses").at(0).at("type"), "Club");
 }
+
+TEST(CalendarMap, AsKeptIsWhatAWriteReadsBackAndDropsAThisAndFutureRange) {
+  // accord.check.v1: a series Google keeps whole answers as it was sent
+  json::object e = calendar::to_event(weekly());
+  EXPECT_EQ(json::value(calendar::as_kept(e)), json::value(e));
+  // an override of this and every later instance (RFC 5545 3.2.13) keeps its
+  // RECURRENCE-ID line in its iCalProps; Google's exception is one occurrence
+  const char* ics =
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:s1\r\nDTSTART:20260105T100000Z\r\n"
+      "DTEND:20260105T110000Z\r\nRRULE:FREQ=WEEKLY;COUNT=10\r\nSUMMARY:Series\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:s1\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20260119T100000Z\r\nDTSTART:20260119T120000Z\r\n"
+      "DTEND:20260119T130000Z\r\nSUMMARY:Series moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  json::object ranged = accord::formats::icalendar::parse(ics).object;
+  const json::object& sent = ranged.at("recurrenceOverrides").at("2026-01-19T10:00:00").as_object();
+  ASSERT_TRUE(sent.contains("iCalProps")) << ranged;
+  json::object kept = calendar::as_kept(ranged);
+  const json::object& o = kept.at("recurrenceOverrides").at("2026-01-19T10:00:00").as_object();
+  EXPECT_FALSE(o.contains("iCalProps")) << kept;
+  EXPECT_EQ(o.at("title"), "Series moved");
+  EXPECT_EQ(o.at("start"), sent.at("start"));
+  EXPECT_EQ(kept.at("title"), "Series");
+}
