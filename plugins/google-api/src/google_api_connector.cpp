@@ -241,15 +241,16 @@ class GoogleApi final : public accord::Connector {
                                      : accord::Connector::get_extension(name);
   }
 
-  // accord.check.v1 on the event stream: each record as Google Calendar
+  // accord.check.v1 on the event and contact streams: each record as Google
   // would keep it (calendar::as_kept: converted to the series and its
-  // exceptions and read back as a write's answer is), nothing sent; null
-  // for one the converter refuses (the write would answer its error). The
-  // other streams answer UNSUPPORTED: the host then plans them as before.
+  // exceptions and read back as a write's answer is; people::as_kept: the
+  // Person and back), nothing sent; null for one the converter refuses (the
+  // write would answer its error). The other streams answer UNSUPPORTED:
+  // the host then plans them as before.
   std::string check_records(std::string_view stream, std::string_view records_json) override {
     check_stream(stream);
-    if (stream != "event")
-      throw accord::Error(ACCORD_UNSUPPORTED, "google-api says what it keeps of the event stream only");
+    if (stream != "event" && stream != "contact")
+      throw accord::Error(ACCORD_UNSUPPORTED, "google-api says what it keeps of the event and contact streams only");
     boost::system::error_code ec;
     json::value records = json::parse(records_json, ec);
     if (ec || !records.is_array()) throw accord::Error(ACCORD_ERROR, "check: the records are not a JSON array");
@@ -259,7 +260,7 @@ class GoogleApi final : public accord::Connector {
       throw_if_cancelled();
       json::value kept = nullptr;
       if (r.is_object()) try {
-          kept = calendar::as_kept(r.get_object(), known_zone());
+          kept = stream == "event" ? calendar::as_kept(r.get_object(), known_zone()) : people::as_kept(r.get_object());
         } catch (const std::exception&) {
           // the write would answer this record's error; nothing to say here
         }

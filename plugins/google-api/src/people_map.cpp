@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <set>
 #include <span>
 #include <utility>
 
@@ -293,6 +294,76 @@ std::vector<std::string> keywords_of(const json::object& card) {
       if (v.is_bool() && v.get_bool() && !k.empty()) out.emplace_back(k);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+namespace {
+
+// What finds an entry of a card's map again after a round trip.
+std::string identity(const char* map, const json::object& e) {
+  auto member = [&](const char* k) {
+    auto* v = e.if_contains(k);
+    return v ? json::serialize(*v) : std::string();
+  };
+  std::string m = map;
+  if (m == "emails") return member("address");
+  if (m == "phones") return member("number");
+  if (m == "links") return member("uri");
+  if (m == "notes") return member("note");
+  if (m == "anniversaries") return member("kind");
+  if (m == "addresses") {  // the components' values, in any order
+    std::vector<std::string> vs;
+    if (const json::array* cs = arr(e, "components"))
+      for (const auto& c : *cs)
+        if (c.is_object()) vs.push_back(str(c.get_object(), "value"));
+    std::sort(vs.begin(), vs.end());
+    std::string out;
+    for (auto& v : vs) out += v + "\n";
+    return out;
+  }
+  return member("name");  // nicknames, organizations, titles
+}
+
+}  // namespace
+
+json::object as_kept(const json::object& card) {
+  json::object p = to_person(card, "");
+  // Google makes the first item of each kind the primary one (metadata.primary)
+  for (auto& [k, v] : p)
+    if (v.is_array() && !v.get_array().empty() && v.get_array().front().is_object())
+      v.get_array().front().get_object()["metadata"] = json::object{{"primary", true}};
+  GroupNames groups;
+  json::array ms;
+  for (const std::string& k : keywords_of(card)) {
+    std::string rn = "contactGroups/check" + std::to_string(groups.size());
+    groups[rn] = k;
+    ms.push_back(json::object{{"contactGroupMembership", json::object{{"contactGroupResourceName", rn}}}});
+  }
+  if (!ms.empty()) p["memberships"] = std::move(ms);
+  json::object held = to_card(p, groups).card;
+  // each entry under the card's id where it is found again
+  for (const char* map : {"nicknames", "emails", "phones", "addresses", "organizations", "titles", "notes",
+                          "anniversaries", "links"}) {
+    const json::object* sent = obj(card, map);
+    auto* h = held.if_contains(map);
+    if (!sent || !h || !h->is_object()) continue;
+    std::set<std::string> used;
+    json::object renamed;
+    for (auto& [hid, hv] : h->get_object()) {
+      std::string key(hid);
+      if (hv.is_object())
+        for (const auto& [sid, sv] : *sent)
+          if (sv.is_object() && !used.count(std::string(sid)) &&
+              identity(map, sv.get_object()) == identity(map, hv.get_object())) {
+            key = std::string(sid);
+            break;
+          }
+      while (used.count(key)) key = "check-" + key;  // an id a found entry took: held, not the card's
+      used.insert(key);
+      renamed[key] = std::move(hv);
+    }
+    *h = std::move(renamed);
+  }
+  return held;
 }
 
 const std::vector<std::string>& fields() {

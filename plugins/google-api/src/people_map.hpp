@@ -58,6 +58,17 @@ boost::json::object to_person(const boost::json::object& card, const std::string
 // type takes the type of the current contact's item of the same value.
 void keep_types(boost::json::object& person, const boost::json::object& current);
 
+// What Google Contacts would keep of `card` once written (accord.check.v1):
+// to_person's Person, with what Google adds of its own that to_card reads
+// (the first item of each kind is the primary one; the keywords' groups),
+// read back by to_card, nothing sent. Entries are answered under the
+// card's own ids where the entry is found again (by its address, number,
+// uri, name, note, kind or components), so that only what the converter
+// drops is missing: a role title, a second department or birthday, a phone
+// feature Google has no type for, a second note (Google keeps one
+// biography: the notes joined).
+boost::json::object as_kept(const boost::json::object& card);
+
 const std::vector<std::string>& fields();
 
 }  // namespace gapi::people

@@ -337,3 +337,22 @@ TEST(CalendarMap, AsKeptIsWhatAWriteReadsBackAndDropsAThisAndFutureRange) {
   EXPECT_EQ(o.at("start"), sent.at("start"));
   EXPECT_EQ(kept.at("title"), "Series");
 }
+
+TEST(PeopleMap, AsKeptAnswersUnderTheCardsIdsWithoutWhatTheConverterDrops) {
+  // ids other than e1, p1…: found again by value, so that only what is
+  // dropped is missing
+  json::object card = obj(R"({"@type":"Card","version":"1.0","kind":"individual","name":{"full":"Ann Lee"},
+    "emails":{"home":{"address":"a@x.org","contexts":{"private":true}},"work":{"address":"ann@corp.example","contexts":{"work":true}}},
+    "phones":{"cell":{"number":"+1 555 0100","features":{"mobile":true}}},
+    "titles":{"t1":{"name":"Engineer","kind":"title"},"r1":{"name":"Chair","kind":"role"}},
+    "organizations":{"o1":{"name":"Corp","units":[{"name":"R&D"}]}},
+    "keywords":{"friends":true}})");
+  json::object kept = people::as_kept(card);
+  EXPECT_EQ(kept.at("emails").at("home").at("address"), "a@x.org") << kept;
+  EXPECT_EQ(kept.at("emails").at("work").at("address"), "ann@corp.example") << kept;
+  EXPECT_EQ(kept.at("emails").at("home").at("pref"), 1) << kept;  // Google's primary
+  EXPECT_EQ(kept.at("phones").at("cell").at("features"), json::value(json::object{{"mobile", true}}));
+  EXPECT_EQ(kept.at("keywords"), json::value(json::object{{"friends", true}}));
+  EXPECT_EQ(kept.at("titles").at("t1").at("name"), "Engineer");
+  EXPECT_FALSE(kept.at("titles").as_object().contains("r1")) << kept;  // a role: People has no place for it
+}

@@ -69,3 +69,22 @@ assert "/recurrenceOverrides/2026-01-19T10:00:00/iCalProps" in ops["Series"].get
 assert not any(p.startswith("/recurrenceOverrides/") for p in ops["Weekly"].get("left_behind", [])), ops["Weekly"]
 PY
 [ "$(events)" = "$before" ] && [ "$before" = 0 ] && ok plan-writes-nothing-to-google || bad plan-writes-nothing-to-google "before=$before after=$(events)"
+
+# contacts: a vCard's role (ROLE: a JSContact title of kind "role") has no
+# place in a Person: the plan names that title; a card with a name,
+# emails, a phone, an address, an organization with its department and a
+# birthday names none of them
+mkdir -p book
+printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:c1\r\nFN:Ann Lee\r\nN:Lee;Ann;;;\r\nEMAIL;TYPE=work:ann@corp.example\r\nTEL;TYPE=cell:+1 555 0100\r\nORG:Corp\r\nTITLE:Engineer\r\nROLE:Chair\r\nEND:VCARD\r\n' > book/ann.vcf
+printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:c2\r\nFN:Bo Kim\r\nN:Kim;Bo;;;\r\nEMAIL;TYPE=home:bo@example.org\r\nEMAIL:bo@corp.example\r\nTEL;TYPE=work:+1 555 0200\r\nADR;TYPE=home:;;1 Main St;Springfield;;12345;USA\r\nORG:Corp;Sales\r\nBDAY:19800214\r\nEND:VCARD\r\n' > book/bo.vcf
+sed -e 's/"icalendar", "path": "cal"/"vcard", "path": "book"/' -e 's/"left": "event", "right": "event", "match": \[{"left": "\/uid"}\]/"left": "contact", "right": "contact"/' \
+  -e 's/g-state.sqlite/p-state.sqlite/' c.json > p.json
+runp plan --json p.json
+python3 - "$out" <<'PY' && ok plan-says-what-google-contacts-would-drop-per-record || bad plan-says-what-google-contacts-would-drop-per-record "rc=$rc" "$out"
+import json, sys
+ops = [json.loads(l) for l in sys.argv[1].splitlines() if l.startswith("{")]
+ops = {o["label"]: o for o in ops if o.get("type") == "op"}
+ann, bo = ops["Ann Lee"].get("left_behind", []), ops["Bo Kim"].get("left_behind", [])
+assert "/titles/t2" in ann, ann  # the role, whole (the manifest alone says only its kind)
+assert not [p for p in bo if p.split("/")[1] in ("name", "emails", "phones", "addresses", "organizations", "anniversaries")], bo
+PY
