@@ -399,15 +399,17 @@ Written from_event(const json::object& event) {
   return w;
 }
 
-json::object as_kept(const json::object& event, const std::string& calendar_zone) {
+json::object as_kept(const json::object& event, const std::string& calendar_zone, const std::string& organizer) {
   Written w = from_event(event);
   Series s;
   s.master = std::move(w.master);
   const std::string id = "accordcheck";  // stands for the id Google would give
   s.master["id"] = id;
+  if (!organizer.empty()) s.master["organizer"] = json::object{{"email", organizer}, {"self", true}};
   for (Instance& in : w.instances) {
     in.body["id"] = id + "_" + in.suffix;
     in.body["recurringEventId"] = id;
+    if (!organizer.empty()) in.body["organizer"] = s.master["organizer"];
     s.exceptions.push_back(std::move(in.body));
   }
   return to_event(s, calendar_zone);

@@ -61,12 +61,16 @@ Written from_event(const boost::json::object& event);
 // What Google Calendar would keep of `event` once written (accord.check.v1):
 // from_event's resources read back by to_event as the connector reads what
 // it wrote (the master with its iCalUID, each changed occurrence as an
-// exception of it), nothing sent. What Google adds of its own (ids, etags,
-// an organizer) is not made up. A RECURRENCE-ID;RANGE=THISANDFUTURE kept in
-// an override's iCalProps is one of what it drops: Google's exception is one
-// occurrence. `calendar_zone` as to_event's (only times naming no zone read
-// it). Throws std::runtime_error as from_event does.
-boost::json::object as_kept(const boost::json::object& event, const std::string& calendar_zone = "");
+// exception of it), nothing sent. Of what Google adds of its own, the
+// organizer is put on each (`organizer`: the account's address; Google makes
+// the calendar's owner the organizer of what it inserts, and the connector
+// never writes one); ids and etags are not read. A
+// RECURRENCE-ID;RANGE=THISANDFUTURE kept in an override's iCalProps is one of
+// what it drops: Google's exception is one occurrence. `calendar_zone` as
+// to_event's (only times naming no zone read it). Throws std::runtime_error
+// as from_event does.
+boost::json::object as_kept(const boost::json::object& event, const std::string& calendar_zone = "",
+                            const std::string& organizer = "");
 
 // The occurrence of the series `w` at `original_start` as the series makes
 // it (the master's fields and duration): what an exception the event no

@@ -260,7 +260,7 @@ class GoogleApi final : public accord::Connector {
       throw_if_cancelled();
       json::value kept = nullptr;
       if (r.is_object()) try {
-          kept = stream == "event" ? calendar::as_kept(r.get_object(), known_zone()) : people::as_kept(r.get_object());
+          kept = stream == "event" ? calendar::as_kept(r.get_object(), known_zone(), s_.account) : people::as_kept(r.get_object());
         } catch (const std::exception&) {
           // the write would answer this record's error; nothing to say here
         }

@@ -33,6 +33,9 @@ base="http://127.0.0.1:$port"
 mkdir -p cal
 printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:s1@example.org\r\nDTSTART:20260105T100000Z\r\nDTEND:20260105T110000Z\r\nRRULE:FREQ=WEEKLY;COUNT=10\r\nSUMMARY:Series\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:s1@example.org\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20260119T100000Z\r\nDTSTART:20260119T120000Z\r\nDTEND:20260119T130000Z\r\nSUMMARY:Series moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/series.ics
 printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:w1@example.org\r\nDTSTART:20260105T140000Z\r\nDTEND:20260105T150000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nSUMMARY:Weekly\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:w1@example.org\r\nRECURRENCE-ID:20260112T140000Z\r\nDTSTART:20260112T160000Z\r\nDTEND:20260112T170000Z\r\nSUMMARY:Weekly moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/weekly.ics
+# Google makes the account the organizer of what it inserts: an invitation's attendee is kept, its
+# organizer's name is not
+printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:l1@example.org\r\nDTSTART:20260311T120000Z\r\nDTEND:20260311T130000Z\r\nSUMMARY:Lunch\r\nORGANIZER;CN=Ada:mailto:ada@example.com\r\nATTENDEE;CN=Bob;PARTSTAT=ACCEPTED:mailto:bob@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' > cal/lunch.ics
 cat > c.json <<JSON
 {"name": "g", "state": "g-state.sqlite",
  "left": {"connector": "local", "config": {"backend": "icalendar", "path": "cal"}},
@@ -67,6 +70,12 @@ ops = [json.loads(l) for l in sys.argv[1].splitlines() if l.startswith("{")]
 ops = {o["label"]: o for o in ops if o.get("type") == "op"}
 assert "/recurrenceOverrides/2026-01-19T10:00:00/iCalProps" in ops["Series"].get("left_behind", []), ops["Series"]
 assert not any(p.startswith("/recurrenceOverrides/") for p in ops["Weekly"].get("left_behind", [])), ops["Weekly"]
+PY
+python3 - "$out" <<'PY' && ok plan-says-google-organizes-what-it-inserts || bad plan-says-google-organizes-what-it-inserts "rc=$rc" "$out"
+import json, sys
+ops = [json.loads(l) for l in sys.argv[1].splitlines() if l.startswith("{")]
+lunch = {o["label"]: o for o in ops if o.get("type") == "op"}["Lunch"].get("left_behind", [])
+assert "/participants/p1/name" in lunch and not any(p.startswith("/participants/p2") for p in lunch), lunch
 PY
 [ "$(events)" = "$before" ] && [ "$before" = 0 ] && ok plan-writes-nothing-to-google || bad plan-writes-nothing-to-google "before=$before after=$(events)"
 
