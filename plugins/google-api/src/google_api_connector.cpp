@@ -31,6 +31,7 @@
 
 #include <accord/connector.hpp>
 #include <accord/kit/batch.hpp>
+#include <accord/kit/check.hpp>
 #include <accord/kit/cursor.hpp>
 #include <accord/kit/manifest.hpp>
 #include <accord/kit/ops.hpp>
@@ -251,22 +252,13 @@ class GoogleApi final : public accord::Connector {
     check_stream(stream);
     if (stream != "event" && stream != "contact")
       throw accord::Error(ACCORD_UNSUPPORTED, "google-api says what it keeps of the event and contact streams only");
-    boost::system::error_code ec;
-    json::value records = json::parse(records_json, ec);
-    if (ec || !records.is_array()) throw accord::Error(ACCORD_ERROR, "check: the records are not a JSON array");
-    json::array out;
-    out.reserve(records.get_array().size());
-    for (const auto& r : records.get_array()) {
-      throw_if_cancelled();
-      json::value kept = nullptr;
-      if (r.is_object()) try {
-          kept = stream == "event" ? calendar::as_kept(r.get_object(), known_zone(), s_.account) : people::as_kept(r.get_object());
-        } catch (const std::exception&) {
-          // the write would answer this record's error; nothing to say here
-        }
-      out.push_back(std::move(kept));
-    }
-    return json::serialize(out);
+    return accord::kit::check_each(
+        records_json,
+        [&](const json::object& r) -> json::value {
+          if (stream == "event") return calendar::as_kept(r, known_zone(), s_.account);
+          return people::as_kept(r);
+        },
+        [&] { throw_if_cancelled(); });
   }
   void check_stream(std::string_view stream) override {
     if (stream != "contact" && stream != "event" && stream != "task" && stream != "message" && stream != "note")

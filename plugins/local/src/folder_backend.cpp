@@ -6,8 +6,8 @@
 
 #include "files.hpp"
 #include <accord/kit/atomic_write.hpp>
+#include <accord/kit/check.hpp>
 #include <accord/kit/failpoint.hpp>
-#include <accord/json/exact.hpp>
 
 #include <boost/json.hpp>
 
@@ -82,23 +82,15 @@ std::string FolderBackend::check_records(const std::string& name, std::string_vi
     throw accord::Error(ACCORD_UNSUPPORTED, "a JSON folder keeps every field as it is sent");
   }
   const FileFormat& f = it->second.format;
-  boost::system::error_code ec;
-  json::value records = accord::json_exact::parse(records_json, ec);
-  if (ec || !records.is_array()) throw accord::Error(ACCORD_ERROR, "check: the records are not a JSON array");
-  json::array out;
-  out.reserve(records.get_array().size());
-  for (const auto& r : records.get_array()) {
-    if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
-    json::value kept = nullptr;
-    if (r.is_object()) try {
-        auto parsed = f.parse(f.serialize(r.get_object(), "", {}));
-        if (parsed.mine) kept = std::move(parsed.data);
-      } catch (const std::exception&) {
-        // the write would answer this record's error; nothing to say here
-      }
-    out.push_back(std::move(kept));
-  }
-  return json::serialize(out);
+  return accord::kit::check_each(
+      records_json,
+      [&](const json::object& r) -> json::value {
+        auto parsed = f.parse(f.serialize(r, "", {}));
+        return parsed.mine ? json::value(std::move(parsed.data)) : json::value(nullptr);
+      },
+      [&] {
+        if (cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+      });
 }
 
 FolderBackend::Stream& FolderBackend::stream(const std::string& name) {
