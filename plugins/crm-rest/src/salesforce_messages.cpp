@@ -2,10 +2,27 @@
 // Salesforce's email messages as the canonical message (jmap-email): an
 // EmailMessage (Enhanced Email) with an EmailMessageRelation per contact,
 // lead or user it is logged on, turned into the JMAP Email subset and back;
-// a message logged in one Composite request (the EmailMessage, its
-// relations and the record read back, all or none), after one query that
-// finds an earlier try of the same create (by MessageIdentifier, the
+// a message logged in one Composite request (all or none), after one query
+// that finds an earlier try of the same create (by MessageIdentifier, the
 // Message-ID) and the message it replies to (which threads it).
+//
+// How the relations are made, without the "Update Email Messages"
+// permission (EmailMessage, "Special Access Rules": only a user who has it
+// may change the EmailMessageRelations of a message that is not a Draft,
+// and the page asks that no other user be given it):
+//   - the recipients' through the message's own ToIds, CcIds and BccIds
+//     (JunctionIdList, Create: "each ID is linked to an EmailMessageRelation
+//     record"), in the insert itself; their addresses are left out of
+//     ToAddress/CcAddress/BccAddress, which the field table says hold only
+//     addresses of no contact, lead or user;
+//   - the sender's (RelationType FromAddress, which has no Ids field): the
+//     message inserted as a Draft (Status "5"), the relation inserted, then
+//     the message's Status set (update() is allowed while it is a Draft),
+//     all in the same Composite. A message with no contact as its sender
+//     goes in with its final Status at once.
+// A message found again (an earlier try, or one logged another way) that
+// lacks relations gets them only if Salesforce lets this user add them;
+// else the op fails saying which and what to do (nothing is made twice).
 //
 // Native fields (Object Reference for the Salesforce Platform, EmailMessage
 // and EmailMessageRelation; REST API Developer Guide, "Composite"):
@@ -30,6 +47,7 @@
 #include <accord/text/join.hpp>
 
 #include <algorithm>
+#include <tuple>
 
 namespace crm {
 
@@ -116,9 +134,25 @@ json::value CrmRest::sf_email_to_data(const json::value& n) {
   add("In-Reply-To", accord::mail::header_value(stored, "In-Reply-To"));
   add("References", accord::mail::header_value(stored, "References"));
   if (std::string f = text_at(n, "/FromAddress"); !f.empty()) add("From", mailbox_text(text_at(n, "/FromName"), f));
-  for (const auto& [name, field] : {std::pair{"To", "/ToAddress"}, {"Cc", "/CcAddress"}, {"Bcc", "/BccAddress"}}) {
+  // a contact's, lead's or user's address is in its relation (ToIds…), not
+  // in the address field: the field's addresses, then the relations' (sorted)
+  const json::value* rels = at_ptr(n, "/EmailMessageRelations/records");
+  for (const auto& [name, field, type] : {std::tuple{"To", "/ToAddress", "ToAddress"}, {"Cc", "/CcAddress", "CcAddress"},
+                                          {"Bcc", "/BccAddress", "BccAddress"}}) {
     std::string v = text_at(n, field);
     std::replace(v.begin(), v.end(), ';', ',');
+    std::string low = "," + accord::ascii_lower(v) + ",";
+    std::vector<std::string> more;
+    if (rels && rels->is_array())
+      for (const auto& r : rels->get_array())
+        if (std::string a = text_at(r, "/RelationAddress"); text_at(r, "/RelationType") == type && !a.empty() &&
+                                                             a.find_first_of(",;\r\n") == std::string::npos) {
+          std::string la = accord::ascii_lower(a);
+          bool listed = low.find("," + la + ",") != std::string::npos || low.find(", " + la + ",") != std::string::npos;
+          if (!listed && std::find(more.begin(), more.end(), a) == more.end()) more.push_back(a);
+        }
+    std::sort(more.begin(), more.end());
+    for (const auto& a : more) v += (v.empty() ? "" : ", ") + a;
     add(name, v);
   }
   json::object c = accord::mail::header_fields(h);
@@ -253,7 +287,7 @@ json::array CrmRest::sf_relations(const std::vector<std::string>& contacts, cons
   std::map<std::string, std::vector<std::string>> by_object;
   for (const auto& id : contacts)
     if (std::string o = object_of(id); !o.empty()) by_object[o].push_back(id);
-  std::map<std::string, std::string> address;
+  std::map<std::string, std::string> address;  // as Salesforce holds it (RelationAddress takes it so)
   for (const auto& [object, ids] : by_object) {
     Request r;
     r.path = "/composite/sobjects/" + object;
@@ -262,7 +296,7 @@ json::array CrmRest::sf_relations(const std::vector<std::string>& contacts, cons
     Answer a = rest_.call(r, {});
     if (a.body.is_array())
       for (const auto& rec : a.body.get_array())
-        if (rec.is_object()) address[text_at(rec, "/Id")] = accord::ascii_lower(text_at(rec, "/Email"));
+        if (rec.is_object()) address[text_at(rec, "/Id")] = text_at(rec, "/Email");
   }
   bool outbound = text_at(data, "/direction") == "outbound";
   json::array out;
@@ -271,7 +305,9 @@ json::array CrmRest::sf_relations(const std::vector<std::string>& contacts, cons
     bool any = false;
     for (const auto& [ptr, type] : kRoles) {
       std::vector<std::string> in = emails_at(data, ptr);
-      bool here = !addr.empty() && std::any_of(in.begin(), in.end(), [&](const std::string& e) { return accord::ascii_lower(e) == addr; });
+      bool here = !addr.empty() && std::any_of(in.begin(), in.end(), [&](const std::string& e) {
+        return accord::ascii_lower(e) == accord::ascii_lower(addr);
+      });
       if (!here) continue;
       any = true;
       out.push_back(json::object{{"RelationId", id}, {"RelationType", type}, {"RelationAddress", addr}});
@@ -296,9 +332,12 @@ std::string CrmRest::sf_api_path() const {
   return p;
 }
 
-// Relations a message found again lacks (a create of more than the
-// Composite's room, or one made another way): made in sObject Collections
-// of 200, all or none. Returns the relations it holds now.
+// Relations a message found again lacks (one logged another way, or
+// contacts related since): made in sObject Collections of 200, all or none,
+// which Salesforce allows on a Draft, or for a user with the "Update Email
+// Messages" permission; refused (INSUFFICIENT_ACCESS_OR_READONLY), the op
+// fails naming what is missing and what to do. Returns the relations it
+// holds now.
 json::array CrmRest::sf_add_relations(const std::string& message_id, const json::value& found, const json::array& want) {
   json::array have;
   if (const json::value* rs = at_ptr(found, "/EmailMessageRelations/records"); rs && rs->is_array()) have = rs->get_array();
@@ -330,18 +369,35 @@ json::array CrmRest::sf_add_relations(const std::string& message_id, const json:
       throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; the message's relations are looked for again before "
                                         "they are made again", 5000);
     }
-    if (a.body.is_array())
+    if (a.body.is_array()) {
+      // the item that failed says why (the others were only rolled back)
+      std::string why;
+      for (const auto& res : a.body.get_array()) {
+        const json::value* ok = at_ptr(res, "/success");
+        std::string code = text_at(res, "/errors/0/statusCode");
+        if ((ok && ok->is_bool() && ok->get_bool()) || (code == "ALL_OR_NONE_OPERATION_ROLLED_BACK" && !why.empty())) continue;
+        why = code + ": " + text_at(res, "/errors/0/message");
+        if (code == "INSUFFICIENT_ACCESS_OR_READONLY") {
+          std::vector<std::string> names;
+          for (const auto& m : missing) names.push_back(text_at(m, "/RelationType") + " " + text_at(m, "/RelationId"));
+          throw accord::Error(ACCORD_ERROR, "EmailMessage " + message_id + " (" + text_at(found, "/MessageIdentifier") +
+                                                ") is already logged but is not related to " + accord::join(names, ", ") +
+                                                ", and Salesforce refused to add that (" + why + "): only a user with the "
+                                                "\"Update Email Messages\" permission may change the relations of a message "
+                                                "that is not a draft. Relate it in Salesforce, or give the integration user "
+                                                "that permission; it is not logged a second time");
+        }
+        if (code != "ALL_OR_NONE_OPERATION_ROLLED_BACK") break;
+      }
+      if (!why.empty()) throw accord::Error(ACCORD_ERROR, "POST /composite/sobjects (EmailMessageRelation, all or none): " + why);
       for (size_t k = 0; k < a.body.get_array().size(); ++k) {
         const json::value& res = a.body.get_array()[k];
-        const json::value* ok = at_ptr(res, "/success");
-        if (!ok || !ok->is_bool() || !ok->get_bool())
-          throw accord::Error(ACCORD_ERROR, "POST /composite/sobjects (EmailMessageRelation): " + text_at(res, "/errors/0/statusCode") +
-                                                ": " + text_at(res, "/errors/0/message"));
         json::object rel = items[k].get_object();
         rel.erase("attributes");
         rel["Id"] = text_at(res, "/id");
         have.push_back(std::move(rel));
       }
+    }
   }
   return have;
 }
@@ -392,19 +448,53 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
     }
   }
 
-  // Composite: the message, its relations (at most 23 here: 25 subrequests
-  // a request), then the message read back; all or none, so a create
-  // killed or refused half-way has made nothing.
+  // The recipients' relations through ToIds/CcIds/BccIds, in the insert;
+  // their addresses out of the address fields. The sender's relations
+  // (FromAddress) as records, while the message is a Draft.
+  json::array senders;
+  {
+    constexpr std::tuple<const char*, const char*, const char*> kFields[] = {
+        {"/to", "ToAddress", "ToIds"}, {"/cc", "CcAddress", "CcIds"}, {"/bcc", "BccAddress", "BccIds"}};
+    json::object& o = native.get_object();
+    for (const auto& [ptr, type, ids_field] : kFields) {
+      json::array ids;
+      std::vector<std::string> related, rest;
+      for (const auto& r : relations)
+        if (text_at(r, "/RelationType") == type) {
+          json::value id(text_at(r, "/RelationId"));
+          if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+          related.push_back(accord::ascii_lower(text_at(r, "/RelationAddress")));
+        }
+      for (auto& e : emails_at(data, ptr))
+        if (std::find(related.begin(), related.end(), accord::ascii_lower(e)) == related.end()) rest.push_back(std::move(e));
+      if (!ids.empty()) o[ids_field] = std::move(ids);
+      if (std::string v = accord::join(rest, "; "); !v.empty()) o[type] = cut_utf8(v, kAddressesMax);
+      else o.erase(type);
+    }
+    for (const auto& r : relations)
+      if (text_at(r, "/RelationType") == "FromAddress") senders.push_back(r);
+  }
+  // Composite, all or none, so that a create killed or refused half-way has
+  // made nothing: the message (a Draft when it has a sender to relate), the
+  // sender's relations, its Status set, then the message read back (25
+  // subrequests at most: 22 senders).
   const std::string api = sf_api_path();
+  if (senders.size() > 22)
+    throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": " + mid + " would relate " + std::to_string(senders.size()) +
+                                          " records as its sender, more than one Composite request holds (22): relate it in Salesforce");
+  const std::string status = text_at(native, "/Status");
+  if (!senders.empty()) native.get_object()["Status"] = "5";
   json::array sub;
   sub.push_back(json::object{{"method", "POST"}, {"url", api + "/sobjects/EmailMessage"}, {"referenceId", "message"}, {"body", native}});
-  size_t here = std::min<size_t>(relations.size(), 23);
-  for (size_t i = 0; i < here; ++i) {
-    json::object body = relations[i].get_object();
+  for (size_t i = 0; i < senders.size(); ++i) {
+    json::object body = senders[i].get_object();
     body["EmailMessageId"] = "@{message.id}";
     sub.push_back(json::object{{"method", "POST"}, {"url", api + "/sobjects/EmailMessageRelation"},
                                {"referenceId", "relation" + std::to_string(i)}, {"body", std::move(body)}});
   }
+  if (!senders.empty())
+    sub.push_back(json::object{{"method", "PATCH"}, {"url", api + "/sobjects/EmailMessage/@{message.id}"}, {"referenceId", "status"},
+                               {"body", json::object{{"Status", status}}}});
   sub.push_back(json::object{{"method", "GET"}, {"url", api + "/sobjects/EmailMessage/@{message.id}"}, {"referenceId", "read"}});
   Vars vars = base_vars(s);
   vars["data"] = json::object{{"allOrNone", true}, {"compositeRequest", std::move(sub)}};
@@ -445,10 +535,7 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
     throw accord::Error(ACCORD_ERROR, "POST " + s.create.path + " (EmailMessage " + mid + ", all or none: nothing was made): " + why);
   if (id.empty()) throw accord::Error(ACCORD_ERROR, "POST " + s.create.path + ": the answer holds no EmailMessage id");
   if (!read.is_object()) read = json::object{{"Id", id}};
-  json::array made;
-  for (size_t i = 0; i < here; ++i) made.push_back(relations[i]);
-  read.get_object()["EmailMessageRelations"] = json::object{{"totalSize", made.size()}, {"done", true}, {"records", made}};
-  if (relations.size() > here) return answer(read);  // the rest by collections
+  read.get_object()["EmailMessageRelations"] = json::object{{"totalSize", relations.size()}, {"done", true}, {"records", relations}};
   return with_data(Result::ok(id, text_at(read, s.version.c_str())), sf_email_to_data(read));
 }
 
