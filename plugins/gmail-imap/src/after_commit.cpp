@@ -91,7 +91,7 @@ std::optional<std::string> ImapConnector::past_own_writes(const std::string& cur
     uint32_t next = std::max(fs.uidnext, w.added.max() + 1);
     if (st.uidvalidity != fs.uidvalidity || st.messages != expect.size() || st.uidnext != next || !st.modseq) continue;
     bool others = false;
-    if (st.modseq != fs.modseq && fs.uidnext > 1) {
+    if (st.modseq != fs.modseq && st.uidnext > 1) {  // the folder as it is now: one empty at the cursor holds our writes
       imap::Command cmd = session().command("UID FETCH");
       cmd.atom("1:" + std::to_string(st.uidnext - 1)).open().atom("UID").atom("MODSEQ").close();
       cmd.open().atom("CHANGEDSINCE").number(fs.modseq);

@@ -36,6 +36,7 @@ stopped() {
 for dialect in QRESYNC CONDSTORE; do
   dovecot "dc-$dialect" "$dialect"
   python3 "$gen_mail" 150 "$work/dc-$dialect/home/ada/Maildir" --seed 3 > /dev/null
+  mkdir -p "$work/dc-$dialect/home/ada/Maildir/.Empty/"{cur,new,tmp}  # a folder that never held a message
   [ "$(id -u)" = 0 ] && chown -R nobody:nogroup "$work/dc-$dialect/home"
   md="m-$dialect"
   pipeline "p-$dialect.json" "$(maildir "$md")" "$(imap)"
@@ -84,5 +85,31 @@ for dialect in QRESYNC CONDSTORE; do
     else bad "$dialect $window $kind: another client's changes made between the write and its commit were skipped (A: $la, B: $lb, C ${c_ok:-missing}, D ${d_ok:-kept})" \
              "--- the stopped run:" "$(cat "race-$window.out")" "--- next:" "$next" "--- then:" "$out"; fi
   done
+
+  # A folder that never held a message (UIDNEXT 1 at the cursor): the run's
+  # first message into it, and another client's flag on that message before
+  # the commit. The check for someone else's change must not be skipped
+  # because the folder was empty when last read.
+  mkdir -p "$md/.Empty/"{cur,new,tmp}
+  e="empty-$dialect@x.test"
+  printf 'Message-ID: <%s>\nFrom: me@x.test\nSubject: the first in Empty\nDate: Sun, 6 Dec 2026 10:00:00 +0000\n\nbody\n' "$e" \
+    > "$md/.Empty/cur/1700000000.empty.host:2,S"
+  ACCORD_FAILPOINT="gmail-imap.after_apply:STOP" "$accord" run "p-$dialect.json" > race-empty.out 2>&1 &
+  pid=$!
+  if ! stopped $pid; then
+    bad "$dialect Empty: the run never stopped between its write and its commit" "$(cat race-empty.out)"
+    kill -CONT $pid 2>/dev/null; wait $pid
+  else
+    ctl store Empty "<$e>" +FLAGS '\Answered' > /dev/null
+    kill -CONT $pid
+    wait $pid; race_rc=$?
+    runp run "p-$dialect.json"; next=$out
+    runp run "p-$dialect.json"
+    le=$(letters "$md/.Empty" "$e")
+    if [ "$race_rc" = 0 ] && [[ "$le" == *R* ]] && grep -q "nothing to do" <<<"$out"; then
+      ok "$dialect Empty: another client's flag on the first message of a folder that was empty reaches the Maildir"
+    else bad "$dialect Empty: another client's flag on the first message of a folder that was empty was skipped (flags: ${le:-none})" \
+             "--- the stopped run:" "$(cat race-empty.out)" "--- next:" "$next" "--- then:" "$out"; fi
+  fi
 done
 exit $fail
