@@ -84,10 +84,8 @@ tok=$(curl -s -XPOST -d "grant_type=refresh_token&client_id=accord-test&client_s
 curl -s -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' -XPOST "$base/services/data/v59.0/composite" -d '{"allOrNone": true,
   "compositeRequest": [
    {"method": "POST", "url": "/services/data/v59.0/sobjects/EmailMessage", "referenceId": "m", "body": {"Status": "3", "Incoming": false,
-    "Subject": "offer", "HtmlBody": "<p>our offer</p>", "FromAddress": "me@corp.example", "ToAddress": "ann@client.example",
-    "MessageIdentifier": "<crm1@crm.example>", "ThreadIdentifier": "<crm1@crm.example>", "MessageDate": "2026-06-01T09:00:00Z"}},
-   {"method": "POST", "url": "/services/data/v59.0/sobjects/EmailMessageRelation", "referenceId": "r",
-    "body": {"EmailMessageId": "@{m.id}", "RelationId": "'$ann'", "RelationType": "ToAddress"}}]}' > crm1.out
+    "Subject": "offer", "HtmlBody": "<p>our offer</p>", "FromAddress": "me@corp.example", "ToIds": ["'$ann'"],
+    "MessageIdentifier": "<crm1@crm.example>", "ThreadIdentifier": "<crm1@crm.example>", "MessageDate": "2026-06-01T09:00:00Z"}}]}' > crm1.out
 crm1=$(js "((d.EmailMessage||[]).find(m=>m.MessageIdentifier==='<crm1@crm.example>')||{}).Id")
 mail 'me@corp.example' 'assistant@else.example' '' reply1@mail.example crm1@crm.example
 runp run p.json

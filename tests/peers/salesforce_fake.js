@@ -49,7 +49,12 @@
 //   EmailMessageRelation: EmailMessageId and RelationType (restricted picklist FromAddress, ToAddress,
 //   CcAddress, BccAddress) required; RelationId a Contact, Lead or User (else
 //   INVALID_CROSS_REFERENCE_KEY); RelationAddress, when not set, auto-populated from RelationId;
-//   RelationObjectType read only, set from RelationId. SOQL on EmailMessage may select its relations
+//   RelationObjectType read only, set from RelationId. A relation made on a message that is not a Draft
+//   ("5") is refused 400 INSUFFICIENT_ACCESS_OR_READONLY unless /__control update_email_messages grants
+//   the user "Update Email Messages" (EmailMessage, "Special Access Rules": a permission for automated
+//   case users only). EmailMessage's ToIds/CcIds/BccIds (JunctionIdList, Create/Update) make a
+//   relation of that type per Contact, Lead or User id with the message (INVALID_CROSS_REFERENCE_KEY
+//   for another id), and are not stored. SOQL on EmailMessage may select its relations
 //   by the subquery (SELECT f… FROM EmailMessageRelations) (null when none, else {totalSize, done,
 //   records}) and filter WHERE MessageIdentifier IN ('…', …) (SOQL quoted-string escapes).
 //   User: read only here (POST /__create makes one).
@@ -61,7 +66,7 @@
 //   POST /__control {"expire_tokens": true, "limit_exceeded": n, "page_size": n,
 //                    "expire_locators": true, "purge_delete_log": true,
 //                    "api_left": n (the org's daily limit set n requests above its usage), "api_limit": n,
-//                    "poison": "LastName"}  (a write of a record with that LastName fails: 500 alone, an error item in a collection)
+//                    "poison": "LastName", "update_email_messages": true}  (a write of a record with that LastName fails: 500 alone, an error item in a collection)
 //   GET  /__stats → {requests, over_limit (refused past the daily limit), api_usage, api_limit}
 //   GET  /__dump → every live record; POST /__edit {object, id, fields} edits as a user would; POST /__delete {object, id}
 //   POST /__create {object, fields} → {id}: a record made as a user would (a User, a Contact)
@@ -95,7 +100,8 @@ const orgFields = {
   User: ['FirstName', 'LastName', 'Email', 'IsActive'],
   EmailMessage: ['Subject', 'TextBody', 'HtmlBody', 'Headers', 'FromAddress', 'FromName', 'ToAddress', 'CcAddress',
                  'BccAddress', 'MessageDate', 'Status', 'Incoming', 'MessageIdentifier', 'ThreadIdentifier',
-                 'ReplyToEmailMessageId', 'RelatedToId', 'ParentId', 'IsExternallyVisible', 'HasAttachment'],
+                 'ReplyToEmailMessageId', 'RelatedToId', 'ParentId', 'IsExternallyVisible', 'HasAttachment',
+                 'ToIds', 'CcIds', 'BccIds'],
   EmailMessageRelation: ['EmailMessageId', 'RelationId', 'RelationType', 'RelationAddress', 'RelationObjectType']};
 // fields the API reads but never writes (Properties without Create or Update)
 const readOnly = {EmailMessage: ['HasAttachment'], EmailMessageRelation: ['RelationObjectType'],
@@ -121,11 +127,21 @@ function emailRules(obj, rec, cur) {
       return ['INVALID_FIELD_FOR_INSERT_UPDATE', 'an email message that is not a draft takes no update but IsExternallyVisible', 'Status'];
     if (rec.ReplyToEmailMessageId && !table('EmailMessage').has(rec.ReplyToEmailMessageId))
       return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', 'ReplyToEmailMessageId'];
+    for (const f of Object.keys(junctionTypes))
+      if (rec[f] !== undefined && rec[f] !== null) {
+        if (!Array.isArray(rec[f])) return ['JSON_PARSER_ERROR', f + ' is a JunctionIdList: an array of ids', f];
+        if (rec[f].some(id => !['Contact', 'Lead', 'User'].some(x => table(x).has(id))))
+          return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', f];
+      }
   }
   if (obj === 'EmailMessageRelation') {
     if (cur) return ['INVALID_FIELD_FOR_INSERT_UPDATE', 'Unable to create/update fields: EmailMessageId', 'EmailMessageId'];
     if (rec.EmailMessageId && !table('EmailMessage').has(rec.EmailMessageId))
       return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', 'EmailMessageId'];
+    // "Special Access Rules": only a user with Update Email Messages may
+    // change the relations of a message that is not a draft
+    if (rec.EmailMessageId && table('EmailMessage').get(rec.EmailMessageId).Status !== '5' && !updateEmailMessages)
+      return ['INSUFFICIENT_ACCESS_OR_READONLY', "You can't create a link for Email Message when it's not in draft state.", 'EmailMessageId'];
     if (rec.RelationId) {
       const o = ['Contact', 'Lead', 'User'].find(x => table(x).has(rec.RelationId));
       if (!o) return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', 'RelationId'];
@@ -134,6 +150,27 @@ function emailRules(obj, rec, cur) {
     }
   }
   return null;
+}
+// An EmailMessage's JunctionIdList fields (ToIds, CcIds, BccIds; Create,
+// Update): each id becomes an EmailMessageRelation of that type, made by
+// Salesforce itself with the message (no Update Email Messages needed); the
+// lists are not stored on the message. Called after the message is written.
+const junctionTypes = {ToIds: 'ToAddress', CcIds: 'CcAddress', BccIds: 'BccAddress'};
+function linkJunctions(obj, msg) {
+  if (obj !== 'EmailMessage' || !msg) return;
+  for (const [f, type] of Object.entries(junctionTypes)) {
+    const ids = msg[f];
+    delete msg[f];
+    if (!Array.isArray(ids)) continue;
+    for (const rid of ids) {
+      const rels = [...table('EmailMessageRelation').values()];
+      if (rels.some(r => r.EmailMessageId === msg.Id && r.RelationId === rid && r.RelationType === type)) continue;
+      const o = ['Contact', 'Lead', 'User'].find(x => table(x).has(rid));
+      const id = newId('EmailMessageRelation');
+      table('EmailMessageRelation').set(id, {Id: id, EmailMessageId: msg.Id, RelationId: rid, RelationType: type,
+        RelationObjectType: o, RelationAddress: table(o).get(rid).Email || null, SystemModstamp: stamp()});
+    }
+  }
 }
 // The whole org, to roll back a transaction (allOrNone) to.
 function snapshot() {
@@ -164,6 +201,7 @@ const locators = {};    // locator → {rows, fields, object, at}
 let tokens = new Set();
 let tokenSeq = 0, idSeq = 0, locSeq = 0, lastStamp = 0, apiUsage = 0;
 let pageSize = 2000, limitExceeded = 0, poison = null, requests = 0;
+let updateEmailMessages = false;  // the integration user's "Update Email Messages" permission (off, as the page asks)
 // the org's daily API requests ("API Request Limits and Allocations": a
 // rolling 24 hours; each answer says api-usage=<used>/<limit> in
 // Sforce-Limit-Info, "Limit Info Header"); past the limit: 403 REQUEST_LIMIT_EXCEEDED
@@ -238,6 +276,7 @@ function handle(req, res, raw, inner) {
   if (p === '/__control') {
     control(raw, {expire_tokens: () => { tokens = new Set(); }, limit_exceeded: n => { limitExceeded = n; },
                   page_size: n => { pageSize = n; }, poison: v => { poison = v; },
+                  update_email_messages: v => { updateEmailMessages = !!v; },
                   expire_locators: () => { for (const k of Object.keys(locators)) delete locators[k]; },
                   purge_delete_log: () => { logPurgedAt = Date.now(); deleted.length = 0; },
                   api_left: n => { apiLimit = apiUsage + n; }, api_limit: n => { apiLimit = n; }});
@@ -370,6 +409,7 @@ function route(req, res, raw, url, p) {
     if (broken) return err(res, 400, broken[0], broken[1]);
     Object.assign(rec, {Id: id, SystemModstamp: stamp()});
     t.set(id, rec);
+    linkJunctions(obj, rec);
     return send(res, 201, {id, success: true, errors: []});
   }
   // "Get Records Using sObject Rows by External ID": the record, or 404 NOT_FOUND
@@ -387,10 +427,12 @@ function route(req, res, raw, url, p) {
     if (broken) return err(res, 400, broken[0], broken[1]);
     if (existing) {
       Object.assign(existing, writable(body), {SystemModstamp: stamp()});
+      linkJunctions(obj, existing);
       return send(res, 200, {id: existing.Id, success: true, errors: [], created: false});
     }
     const id = newId(obj);
     t.set(id, Object.assign(writable(body), {Id: id, Accord_Id__c: key, SystemModstamp: stamp()}));
+    linkJunctions(obj, t.get(id));
     return send(res, 201, {id, success: true, errors: [], created: true});
   }
   // "sObject Rows" (GET|PATCH|DELETE /sobjects/{object}/{id}): PATCH and DELETE answer 204;
@@ -407,6 +449,7 @@ function route(req, res, raw, url, p) {
       const broken = emailRules(obj, writable(body), rec);
       if (broken) return err(res, 400, broken[0], broken[1]);
       Object.assign(rec, writable(body), {SystemModstamp: stamp()});
+      linkJunctions(obj, rec);
       return send(res, 204);
     }
     if (req.method === 'DELETE') {
@@ -436,6 +479,7 @@ function writeItem(obj, rec, mode, extField) {
     const broken = emailRules(o, writable(rec), cur);
     if (broken) return itemError(broken[0], broken[1], [broken[2]]);
     Object.assign(cur, writable(rec), {SystemModstamp: stamp()});
+    linkJunctions(o, cur);
     return {id: cur.Id, success: true, errors: []};
   }
   if (mode === 'upsert') {
@@ -455,6 +499,7 @@ function writeItem(obj, rec, mode, extField) {
   const id = newId(o);
   Object.assign(made, {Id: id, SystemModstamp: stamp()});
   t.set(id, made);
+  linkJunctions(o, made);
   return mode === 'upsert' ? {id, success: true, errors: [], created: true} : {id, success: true, errors: []};
 }
 // "sObject Collections": create (POST), update (PATCH), upsert (PATCH …/{object}/{externalIdField}),

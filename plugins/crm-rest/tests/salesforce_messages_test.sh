@@ -4,12 +4,16 @@
 # CRM) against tests/peers/salesforce_fake.js, whose Enhanced Email objects
 # follow the Object Reference (EmailMessage, EmailMessageRelation) and whose
 # Composite resource rolls back all or none: a known contact's mail logged
-# with a relation per contact and header field; a reply threaded on the
+# with a relation per contact and header field (the recipients' through
+# ToIds/CcIds/BccIds, the sender's while the message is a Draft: the fake,
+# like Salesforce, refuses a relation on a message that is not a draft to a
+# user without "Update Email Messages"); a reply threaded on the
 # message it answers; a resend and a lost answer logging nothing twice; a
 # create killed (kill -9) after Salesforce took it, resent; a refused relation
-# leaving nothing; a contact made by upsert; more relations than one
-# Composite holds; the listing back as canonical messages; the users; and
-# each refusal of the fake.
+# leaving nothing; a contact made by upsert; thirty recipients; the listing
+# back as canonical messages; the users; a message found again without a
+# relation (refused: the op says what to do; with the permission: added);
+# and each refusal of the fake.
 #
 # Usage: salesforce_messages_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
 call="python3 $(cd "$(dirname "$0")" && pwd)/plugin_call.py"
@@ -31,7 +35,9 @@ apply() { $call "$plugin" "$cfg" message apply "$1" 2>>peer.err; }
 
 # -- a known contact's mail: one EmailMessage, a relation per contact (and
 # lead) for each header field its address is in; the mailbox's own address
-# (a user) and a stranger get none
+# (a user) and a stranger get none. The recipients' addresses are in their
+# relations (RelationAddress, Salesforce's copy), not in To/CcAddress; the
+# message is Read ("1"), no draft is left. Without Update Email Messages.
 ops='[{"op": "create", "idempotency_key": "k1", "data": {"messageId": ["m1@mail.example"], "subject": "Quote",
         "from": [{"name": "Ann Lee", "email": "ann@client.example"}], "to": [{"email": "me@corp.example"}, {"email": "lea@lead.example"}],
         "cc": [{"email": "bo@client.example"}, {"email": "who@stranger.example"}], "sentAt": "2026-11-30T09:00:00Z",
@@ -39,8 +45,9 @@ ops='[{"op": "create", "idempotency_key": "k1", "data": {"messageId": ["m1@mail.
         "contactIds": ["'$ann'", "'$bo'", "'$lea'"]}}]'
 out=$(apply "$ops"); printf '%s\n' "$out" >> all.out
 rels=$(msg m1@mail.example "r.map(x=>x.RelationType+':'+x.RelationId+':'+x.RelationAddress+':'+x.RelationObjectType).sort().join(' ')")
-want=$(node -e "console.log(['FromAddress:$ann:ann@client.example:Contact','CcAddress:$bo:bo@client.example:Contact','ToAddress:$lea:lea@lead.example:Lead'].sort().join(' '))")
-[ "$rels" = "$want" ] && [ "$(count)" = 1 ] && [ "$(msg m1@mail.example "m.Incoming+' '+m.Status+' '+m.FromName+' '+m.CcAddress")" = "true 1 Ann Lee bo@client.example; who@stranger.example" ] \
+want=$(node -e "console.log(['FromAddress:$ann:ann@client.example:Contact','CcAddress:$bo:Bo@Client.example:Contact','ToAddress:$lea:lea@lead.example:Lead'].sort().join(' '))")
+[ "$rels" = "$want" ] && [ "$(count)" = 1 ] \
+  && [ "$(msg m1@mail.example "m.Incoming+' '+m.Status+' '+m.FromName+' '+m.FromAddress+' '+m.CcAddress+' '+m.ToAddress")" = "true 1 Ann Lee ann@client.example who@stranger.example me@corp.example" ] \
   && printf '%s' "$out" | grep -q '"status":"ok"' && ok known-contact-logged-with-a-relation-per-contact \
   || bad known-contact-logged-with-a-relation-per-contact "$rels" "$want" "$out" "$(js 'JSON.stringify(d)')"
 
@@ -117,8 +124,8 @@ cy=$(js "((d.Contact||[]).find(c=>c.Email==='cy@new.example')||{}).Id||''")
   && [ "$(msg m6@mail.example "r.map(x=>x.RelationType+':'+x.RelationId).join()")" = "ToAddress:$cy" ] \
   && ok contact-made-by-upsert-once || bad contact-made-by-upsert-once "$out" "$out2" "$(js 'JSON.stringify(d.Contact)')"
 
-# -- more relations than one Composite holds (25 subrequests): the rest by
-# sObject Collections, all there
+# -- thirty recipients (more than a Composite's 25 subrequests): all
+# related by the insert's ToIds
 ids=""; tos=""
 for i in $(seq 1 30); do
   id=$(make Contact "{\"LastName\": \"Many$i\", \"Email\": \"many$i@client.example\"}")
@@ -130,7 +137,8 @@ ops7='[{"op": "create", "idempotency_key": "k7", "data": {"messageId": ["m7@mail
 out=$(apply "$ops7"); printf '%s\n' "$out" >> all.out
 [ "$(msg m7@mail.example "new Set(r.map(x=>x.RelationId)).size")" = 30 ] && [ "$(msg m7@mail.example "r.length")" = 30 ] \
   && [ "$(printf '%s' "$out" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t)[0].data.contactIds.length))')" = 30 ] \
-  && ok more-relations-than-one-composite-holds || bad more-relations-than-one-composite-holds "$out"
+  && [ "$(msg m7@mail.example "String(m.ToAddress)")" = undefined ] \
+  && ok thirty-recipients-related-by-to-ids || bad thirty-recipients-related-by-to-ids "$out"
 
 # -- the listing: canonical messages, the relations' contacts (not the
 # user's), the thread's ids out of Headers
@@ -139,13 +147,35 @@ l() { node -e 'const l=require("./listed.json");console.log(eval(process.argv[1]
 [ "$(l "l.length")" = 6 ] \
   && [ "$(l "JSON.stringify(l.find(r=>r.data.messageId[0]==='m1@mail.example').data.contactIds)")" = "$(node -e "console.log(JSON.stringify(['$ann','$bo','$lea'].sort()))")" ] \
   && [ "$(l "l.find(r=>r.data.messageId[0]==='m2@mail.example').data.inReplyTo[0]+' '+l.find(r=>r.data.messageId[0]==='m2@mail.example').data.direction")" = "m1@mail.example outbound" ] \
-  && [ "$(l "l.find(r=>r.data.messageId[0]==='m1@mail.example').data.cc.map(a=>a.email).join()")" = "bo@client.example,who@stranger.example" ] \
+  && [ "$(l "l.find(r=>r.data.messageId[0]==='m1@mail.example').data.cc.map(a=>a.email).join()")" = "who@stranger.example,Bo@Client.example" ] \
   && ok listed-as-canonical-messages || bad listed-as-canonical-messages "$(cat listed.json)"
 
 # -- the org's users, for the rule that never logs a user's mail
 out=$($call "$plugin" "$cfg" user list 2>>peer.err)
 [ "$(printf '%s' "$out" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t).map(u=>u.id+" "+u.data.emails.e1.address).join()))')" = "$me me@corp.example" ] \
   && ok users-listed || bad users-listed "$out"
+
+# -- a message found again (logged another way) without a relation to the
+# contact: Salesforce lets no user but one with "Update Email Messages" add
+# it to a sent message, so the op fails saying so and what to do, and
+# nothing is logged twice; with the permission granted, the relation is added
+made8=$(curl -s -XPOST -d '{"object": "EmailMessage", "fields": {"Status": "3", "Incoming": false, "Subject": "Other way",
+  "FromAddress": "me@corp.example", "MessageIdentifier": "<m8@mail.example>"}}' "$base/__create")
+ops8='[{"op": "create", "idempotency_key": "k8", "data": {"messageId": ["m8@mail.example"], "subject": "Other way",
+        "from": [{"email": "me@corp.example"}], "to": [{"email": "ann@client.example"}], "bodyValues": {"text": {"value": "o"}},
+        "direction": "outbound", "contactIds": ["'$ann'"]}}]'
+out=$(apply "$ops8"); printf '%s\n' "$out" >> all.out
+[ "$(js "(d.EmailMessage||[]).filter(m=>m.MessageIdentifier==='<m8@mail.example>').length")" = 1 ] && [ "$(msg m8@mail.example "r.length")" = 0 ] \
+  && printf '%s' "$out" | grep -q '"status":"error"' && printf '%s' "$out" | grep -q 'Update Email Messages' \
+  && printf '%s' "$out" | grep -q "ToAddress $ann" && printf '%s' "$out" | grep -q 'Relate it in Salesforce' \
+  && ok found-without-a-relation-says-what-to-do || bad found-without-a-relation-says-what-to-do "$made8" "$out"
+ctl __control '{"update_email_messages": true}'
+out=$(apply "$(printf '%s' "$ops8" | sed 's/"op": "create"/"op": "create", "resend": true/')"); printf '%s\n' "$out" >> all.out
+ctl __control '{"update_email_messages": false}'
+[ "$(js "(d.EmailMessage||[]).filter(m=>m.MessageIdentifier==='<m8@mail.example>').length")" = 1 ] \
+  && [ "$(msg m8@mail.example "r.map(x=>x.RelationType+':'+x.RelationId).join()")" = "ToAddress:$ann" ] \
+  && printf '%s' "$out" | grep -q '"status":"ok"' \
+  && ok found-without-a-relation-completed-with-the-permission || bad found-without-a-relation-completed-with-the-permission "$out"
 
 # -- the fake refuses what Salesforce refuses, in its error array envelope
 tok=$(curl -s -XPOST -d "grant_type=refresh_token&client_id=accord-test&client_secret=cs&refresh_token=$refresh" "$base/services/oauth2/token" |
@@ -162,6 +192,8 @@ refuse missing-status REQUIRED_FIELD_MISSING -XPOST -d '{"Subject": "s"}' "$api/
 refuse read-only-field INVALID_FIELD_FOR_INSERT_UPDATE -XPOST -d '{"Status": "0", "HasAttachment": true}' "$api/sobjects/EmailMessage/"
 refuse bad-status INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST -XPOST -d '{"Status": "9"}' "$api/sobjects/EmailMessage/"
 refuse bad-relation-type INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST -XPOST -d "{\"EmailMessageId\": \"$m1id\", \"RelationType\": \"Sender\"}" "$api/sobjects/EmailMessageRelation/"
+refuse relation-on-a-sent-message INSUFFICIENT_ACCESS_OR_READONLY -XPOST -d "{\"EmailMessageId\": \"$m1id\", \"RelationId\": \"$ann\", \"RelationType\": \"BccAddress\"}" "$api/sobjects/EmailMessageRelation/"
+refuse to-ids-not-a-contact INVALID_CROSS_REFERENCE_KEY -XPOST -d "{\"Status\": \"3\", \"ToIds\": [\"$m1id\"]}" "$api/sobjects/EmailMessage/"
 refuse relation-without-message REQUIRED_FIELD_MISSING -XPOST -d "{\"RelationId\": \"$ann\", \"RelationType\": \"ToAddress\"}" "$api/sobjects/EmailMessageRelation/"
 refuse update-of-a-sent-message INVALID_FIELD_FOR_INSERT_UPDATE -XPATCH -d '{"Subject": "edited"}' "$api/sobjects/EmailMessage/$m1id"
 refuse too-long-subject STRING_TOO_LONG -XPOST -d "{\"Status\": \"0\", \"Subject\": \"$(head -c 3001 /dev/zero | tr '\0' x)\"}" "$api/sobjects/EmailMessage/"
