@@ -482,3 +482,99 @@ TEST_F(PairLookupsTest, ACancelStopsBetweenBatchesAndTheNextRunReadsOn) {
   EXPECT_EQ(file.count("SELECT count(*) FROM mirror_rows WHERE pair LIKE 'mail-crm#lookup%'"), 5);
   EXPECT_EQ(store->pair(lookup_pair_name(sp.name, sp.lookups[0])).cursor(Side::kRight).value_or(""), "c5");
 }
+
+// Review s8 (lower priority, first note): a lookup stream whose cursor
+// expired (Salesforce getDeleted's purge, a daemon stopped for weeks,
+// HubSpot's search window) failed the pair on every run until its cursor
+// was cleared by hand. Now it is listed again in full, like the main read
+// (reading.cpp), and what that listing leaves out is dropped.
+namespace {
+
+// A reader over `pages` (cursor asked -> answer); a cursor it has no page
+// for is answered CURSOR_EXPIRED. Records each cursor asked in `asked`.
+LookupReader expiring(std::map<std::string, std::string> pages, std::vector<std::string>& asked, std::string& text) {
+  return [pages = std::move(pages), &asked, &text](Side, const std::string&, const std::string& cursor) -> Result<std::string_view> {
+    asked.push_back(cursor);
+    auto it = pages.find(cursor);
+    if (it == pages.end()) return fail("the cursor " + cursor + " is older than the change window", ACCORD_CURSOR_EXPIRED);
+    text = it->second;
+    return std::string_view(text);
+  };
+}
+
+const std::string kBo = R"({"id":"c-bo","version":"1","data":{"email":"bo@client.example"}})";
+const std::string kCy = R"({"id":"c-cy","version":"1","data":{"email":"cy@client.example"}})";
+const std::string kDee = R"({"id":"c-dee","version":"1","data":{"email":"dee@client.example"}})";
+
+}  // namespace
+
+TEST_F(PairLookupsTest, AnExpiredCursorListsTheStreamAgainAndDropsWhatItNoLongerLists) {
+  const std::string name = lookup_pair_name(sp.name, sp.lookups[0]);
+  { PairLookups first(*store, sp, reader(batch(kAnn + "," + kBo, true, "c0")), true, kNow); }
+  ASSERT_EQ(store->pair(name).cursor(Side::kRight).value_or(""), "c0");
+  // meanwhile Ann was deleted in the CRM and Cy made; c0 has expired. The
+  // full listing comes in two pages.
+  std::map<std::string, std::string> pages{
+      {"", R"({"records":[)" + kBo + R"(],"cursor":"p1","more":true,"full":true})"},
+      {"p1", R"({"records":[)" + kCy + R"(],"cursor":"c9","more":false,"full":true})"}};
+  std::vector<std::string> asked;
+  {  // a plan sees the listing and keeps nothing
+    std::optional<PairLookups> plan;
+    ASSERT_NO_THROW(plan.emplace(*store, sp, expiring(pages, asked, text), false, kNow));
+    EXPECT_FALSE(plan->stopped());
+    EXPECT_FALSE(plan->index().has("contacts", "ann@client.example"));
+    EXPECT_TRUE(plan->index().has("contacts", "bo@client.example"));
+    EXPECT_TRUE(plan->index().has("contacts", "cy@client.example"));
+    EXPECT_EQ(asked, (std::vector<std::string>{"c0", "", "p1"}));
+    EXPECT_EQ(store->pair(name).cursor(Side::kRight).value_or(""), "c0");
+    EXPECT_EQ(file.count("SELECT count(*) FROM mirror_rows WHERE pair LIKE 'mail-crm#lookup%'"), 2);
+  }
+  asked.clear();
+  std::optional<PairLookups> run;
+  ASSERT_NO_THROW(run.emplace(*store, sp, expiring(pages, asked, text), true, kNow));
+  EXPECT_FALSE(run->stopped());
+  EXPECT_EQ(asked, (std::vector<std::string>{"c0", "", "p1"}));
+  EXPECT_FALSE(run->index().has("contacts", "ann@client.example"));
+  EXPECT_TRUE(run->index().has("contacts", "bo@client.example"));
+  EXPECT_TRUE(run->index().has("contacts", "cy@client.example"));
+  EXPECT_EQ(store->pair(name).cursor(Side::kRight).value_or(""), "c9");
+  EXPECT_EQ(file.count("SELECT count(*) FROM mirror_rows WHERE pair LIKE 'mail-crm#lookup%' AND deleted = 0"), 2);
+  // the next run reads on from the listing's cursor
+  asked.clear();
+  pages["c9"] = batch("", false, "c9");
+  PairLookups next(*store, sp, expiring(pages, asked, text), true, kNow);
+  EXPECT_EQ(asked, (std::vector<std::string>{"c9"}));
+  EXPECT_TRUE(next.index().has("contacts", "cy@client.example"));
+  EXPECT_FALSE(next.index().has("contacts", "ann@client.example"));
+}
+
+// The cursor may expire between two pages of an incremental read, after
+// the first page was kept with its cursor: the listing then decides.
+TEST_F(PairLookupsTest, ACursorExpiringMidReadListsAgainOverWhatWasKept) {
+  const std::string name = lookup_pair_name(sp.name, sp.lookups[0]);
+  { PairLookups first(*store, sp, reader(batch(kAnn, true, "c0")), true, kNow); }
+  std::map<std::string, std::string> pages{
+      {"c0", R"({"records":[)" + kDee + R"(],"cursor":"c1","more":true,"full":false})"},  // then c1 expires
+      {"", R"({"records":[)" + kBo + R"(],"cursor":"c9","more":false,"full":true})"}};
+  std::vector<std::string> asked;
+  std::optional<PairLookups> run;
+  ASSERT_NO_THROW(run.emplace(*store, sp, expiring(pages, asked, text), true, kNow));
+  EXPECT_EQ(asked, (std::vector<std::string>{"c0", "c1", ""}));
+  EXPECT_FALSE(run->index().has("contacts", "ann@client.example"));
+  EXPECT_FALSE(run->index().has("contacts", "dee@client.example"));
+  EXPECT_TRUE(run->index().has("contacts", "bo@client.example"));
+  EXPECT_EQ(store->pair(name).cursor(Side::kRight).value_or(""), "c9");
+  EXPECT_EQ(file.count("SELECT count(*) FROM mirror_rows WHERE pair LIKE 'mail-crm#lookup%' AND deleted = 0"), 1);
+}
+
+// A full listing that answers CURSOR_EXPIRED itself is a failure, not a loop.
+TEST_F(PairLookupsTest, AListingAnsweringCursorExpiredFailsOnce) {
+  std::vector<std::string> asked;
+  try {
+    PairLookups run(*store, sp, expiring({}, asked, text), true, kNow);
+    ADD_FAILURE() << "no failure";
+  } catch (const Failure& f) {
+    EXPECT_EQ(f.status, ACCORD_CURSOR_EXPIRED);
+  }
+  EXPECT_EQ(asked, (std::vector<std::string>{""}));
+}

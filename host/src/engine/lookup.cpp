@@ -179,10 +179,24 @@ bool refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader
     bool full = cursor.empty();
     std::set<std::string> listed;  // a full listing's ids (what it leaves out is gone)
     std::map<std::string, std::optional<LookupEntry>> read_now;  // a plan's read (nullopt: deleted)
+    bool relisted = false;
     for (bool first = true;; first = false) {
       if (cancel && cancel->load(std::memory_order_relaxed)) return false;  // (whole batches kept: above)
       // (no transaction held: the connector may take its time)
       auto r = read(l.side, l.stream, cursor);
+      if (!r && r.error().status == ACCORD_CURSOR_EXPIRED && !cursor.empty() && !relisted) {
+        // Its change window lapsed (a purge of deleted ids, a daemon
+        // stopped for weeks): listed again from the start, as the main read
+        // does (reading.cpp), through this stream's own full listing, whose
+        // end drops what it no longer lists (rows an incremental page kept
+        // before the expiry too). Once: a listing that expires fails.
+        relisted = true;
+        cursor.clear();
+        full = true;
+        listed.clear();
+        read_now.clear();
+        continue;  // (a stop asked meanwhile is heard first)
+      }
       if (!r)
         throw Failure{r.error().status, "reading the lookup stream " + l.stream + " of the " + side_name(l.side) +
                                             " side (" + l.pointer + "): " + r.error().message,

@@ -87,7 +87,8 @@ using LookupReader = std::function<Result<std::string_view>(Side, const std::str
 // run's other pairs write meanwhile): each batch is written in a short one
 // of its own, the cursor (and a full listing's drops) last. A plan (`keep`
 // false) writes nothing: what it read is laid over the state in memory.
-// Throws Failure on a read error.
+// A stream whose cursor expired (ACCORD_CURSOR_EXPIRED) is listed again in
+// full, once, as the main read does. Throws Failure on a read error.
 //
 // `cancel` set (RunOptions::cancel: SIGTERM to the daemon) stops it before
 // the next batch is read, so a CRM paged at its rate limit does not outlast
