@@ -44,6 +44,11 @@ std::optional<std::string> ImapConnector::past_own_writes(const std::string& cur
   // those folders keep their state
   for (auto& [from, to] : renamed_folders_) by_folder[from].unknown = by_folder[to].unknown = true;
   renamed_folders_.clear();
+  // a folder where a write was answered without its listed form (reading
+  // it back failed): the state holds the form the host sent, so the next
+  // listing must read that write (after_commit.h)
+  for (auto& f : unlisted_folders_) by_folder[f].unknown = true;
+  unlisted_folders_.clear();
   for (const auto& w : written.as_array()) {
     if (!w.is_object()) continue;
     const json::object& o = w.get_object();

@@ -18,12 +18,17 @@ namespace {
 // as the host's own failpoints): as a SIGKILL there, nothing after it runs.
 // NAME:STOP stops the process there instead (SIGSTOP), until the test has
 // done what it does in that window (another client's write) and sends SIGCONT.
-void failpoint(const char* name) {
+// NAME:FAIL makes the step there fail as a server error would (failing()).
+bool failpoint_is(const char* name, std::string_view mode) {
   const char* f = std::getenv("ACCORD_FAILPOINT");
-  if (!f) return;
+  if (!f) return false;
   std::string_view want(f);
-  if (want == name) std::raise(SIGKILL);
-  if (want.size() == std::strlen(name) + 5 && want.starts_with(name) && want.ends_with(":STOP")) std::raise(SIGSTOP);
+  return want.size() == std::strlen(name) + mode.size() && want.starts_with(name) && want.ends_with(mode);
+}
+
+void failpoint(const char* name) {
+  if (failpoint_is(name, "")) std::raise(SIGKILL);
+  if (failpoint_is(name, ":STOP")) std::raise(SIGSTOP);
 }
 
 }  // namespace
@@ -43,9 +48,14 @@ std::string ImapConnector::apply_ops(std::string_view ops_json) {
   failpoint("gmail-imap.after_apply");
   // what after_commit needs to know of these writes: where a moved message
   // came from, which folders were renamed
-  for (size_t i = 0; i < ops.size() && i < results.size(); ++i)
+  for (size_t i = 0; i < ops.size() && i < results.size(); ++i) {
     if (!ops[i].is_create() && results[i].status == "ok" && !results[i].id.empty() && results[i].id != ops[i].id)
       moved_from_[results[i].id] = ops[i].id;
+    // a write answered without its listed form: the state keeps the form
+    // the host sent, so its folder is read back, not moved past
+    if (!ops[i].is_delete() && results[i].is_ok() && !results[i].data)
+      if (auto m = MessageId::parse(results[i].id)) unlisted_folders_.insert(m->folder);
+  }
   for (auto& [from, to] : renamed) renamed_folders_[from] = to;
   return accord::kit::results_json(results);
 }
@@ -70,6 +80,8 @@ void ImapConnector::listed_forms(const std::vector<accord::kit::Op>& ops, std::v
   for (auto& [where, uids] : by_folder) {
     throw_if_cancelled();
     try {
+      if (failpoint_is("gmail-imap.listed_forms", ":FAIL"))
+        throw accord::Error(ACCORD_ERROR, "failpoint gmail-imap.listed_forms:FAIL");
       Status st = select(where.first, false);
       if (st.uidvalidity != where.second) continue;
       FolderState state;

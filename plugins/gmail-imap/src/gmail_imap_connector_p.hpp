@@ -377,6 +377,7 @@ class ImapConnector : public accord::Connector {
   std::string delim_ = "/";
   std::map<std::string, std::string> moved_from_;       // this run's moves: the new id → the old (apply_ops)
   std::map<std::string, std::string> renamed_folders_;  // this run's RENAMEs: old folder → new
+  std::set<std::string> unlisted_folders_;  // folders of writes answered without their listed form (apply_ops)
   std::set<uint32_t> label_renamed_;  // Gmail: All Mail's UIDs whose label this apply call renamed (rename_labels)
   std::string selected_;
   bool selected_rw_ = false;

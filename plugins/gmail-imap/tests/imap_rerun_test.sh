@@ -80,5 +80,18 @@ for dialect in QRESYNC CONDSTORE plain; do
     ok "$dialect: after a run that wrote (flags, a new message), the next opens no folder"
   else bad "$dialect: the run after one that wrote opened $(opened) folders" "$(sent | grep -Ei '(SELECT|EXAMINE|FETCH) ')" \
            "--- writing run:" "$first" "--- then:" "$out"; fi
+
+  # a write whose listed form could not be read back (the read after the
+  # writes failed): the state holds the form the host sent, so the next run
+  # reads Work again rather than moving past that write
+  printf 'Message-ID: <unlisted-%s@x.test>\nFrom: a@x.test\nSubject: not read back\n\nbody\n' "$dialect" > "$md/.Work/new/unlisted-$dialect"
+  ACCORD_FAILPOINT=gmail-imap.listed_forms:FAIL "$accord" run "p-$dialect.json" > unlisted.out 2>&1; first_rc=$?
+  rm -f "$log"/*
+  runp run "p-$dialect.json"
+  if [ "$first_rc" = 0 ] && grep -q "1 to create" unlisted.out && [ $rc = 0 ] &&
+     grep -Eqi '^[^ ]+ EXAMINE "?Work"?$' <<<"$(sent)"; then
+    ok "$dialect: a write not read back as listed: the next run reads its folder again"
+  else bad "$dialect: a write not read back as listed was moved past (the next run opened $(opened) folders)" \
+           "--- writing run:" "$(cat unlisted.out)" "--- then:" "$out"; fi
 done
 exit $fail
