@@ -551,6 +551,57 @@ Written from_event(const json::object& e) {
   return w;
 }
 
+json::object as_kept(const json::object& event, bool write_attendees, const std::string& mailbox) {
+  Written w = from_event(event);
+  json::object m = std::move(w.master);
+  const std::string id = "accordcheck";  // stands for the id Graph would give
+  m["id"] = id;
+  const json::object* start = obj(m, "start");
+  const std::string sent_zone = start ? str(*start, "timeZone") : "UTC";
+  const bool all_day = m.contains("isAllDay") && m.at("isAllDay").is_bool() && m.at("isAllDay").get_bool();
+  m["originalStartTimeZone"] = sent_zone;
+  const bool invited = write_attendees && !w.attendees.empty();
+  auto attendees = [](const json::array& as) {  // as Graph holds them: no response yet
+    json::array out;
+    for (const auto& a : as) {
+      json::object x = a.get_object();
+      x["status"] = json::object{{"response", "none"}};
+      out.push_back(std::move(x));
+    }
+    return out;
+  };
+  if (invited) m["attendees"] = attendees(w.attendees);
+  if (!mailbox.empty()) m["organizer"] = json::object{{"emailAddress", json::object{{"address", mailbox}}}};
+  json::array cancelled;
+  for (const std::string& rid : w.excluded) cancelled.push_back(json::value("OID." + id + "." + rid.substr(0, 10)));
+  if (!cancelled.empty()) m["cancelledOccurrences"] = std::move(cancelled);
+  Series s;
+  const int64_t dur = [&] {
+    const json::object* e = obj(m, "end");
+    auto a = start ? wall(str(*start, "dateTime")) : std::nullopt;
+    auto b = e ? wall(str(*e, "dateTime")) : std::nullopt;
+    return a && b ? *b - *a : 0;
+  }();
+  for (const Written::Change& c : w.changed) {
+    auto rid = wall(c.recurrence_id);
+    if (!rid) continue;
+    json::object x = m;  // the occurrence as the series makes it, then its change
+    for (const char* k : {"recurrence", "cancelledOccurrences", "originalStartTimeZone"}) x.erase(k);
+    x["id"] = id + "_" + c.recurrence_id;
+    x["type"] = "exception";
+    x["seriesMasterId"] = id;
+    x["start"] = json::object{{"dateTime", local_text(*rid)}, {"timeZone", sent_zone}};
+    x["end"] = json::object{{"dateTime", local_text(*rid + dur)}, {"timeZone", sent_zone}};
+    int64_t original = all_day ? *rid : local_to_utc(*rid, sent_zone == "UTC" ? "Etc/UTC" : iana(sent_zone));
+    x["originalStart"] = accord::utc::format(original, accord::utc::Form::kTimestamp);
+    for (const auto& [k, v] : c.patch) x[k] = v;
+    if (write_attendees && c.attendees) x["attendees"] = attendees(*c.attendees);
+    s.exceptions.push_back(std::move(x));
+  }
+  s.master = std::move(m);
+  return to_event(s);
+}
+
 const std::vector<std::string>& fields() {
   static const std::vector<std::string> f = {"/title",      "/description",     "/locations/*/name", "/start",
                                              "/timeZone",   "/duration",        "/showWithoutTime",  "/privacy",

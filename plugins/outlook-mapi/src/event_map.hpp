@@ -53,6 +53,20 @@ struct Written {
 };
 Written from_event(const boost::json::object& event);
 
+// What Outlook would keep of `event` once written (accord.check.v1), nothing
+// sent: from_event's master as Graph would hold it (its times read in the
+// zone they were sent in, that zone as originalStartTimeZone), each changed
+// occurrence as an exceptionOccurrence (the master's occurrence at its
+// recurrence id with the change applied), each cancelled one in
+// cancelledOccurrences, the attendees only when they are written
+// (`write_attendees`: event_attendees "write") with `mailbox` (the account,
+// when known) as the organizer Outlook makes of it, one reminder; read back
+// by to_event as a write's answer is. An alert Outlook cannot keep drops out
+// (from_event's notes say why in the log of a run); so does an override's
+// RECURRENCE-ID;RANGE=THISANDFUTURE (its iCalProps): Graph's exception is one
+// occurrence. Throws std::invalid_argument as from_event does.
+boost::json::object as_kept(const boost::json::object& event, bool write_attendees, const std::string& mailbox = "");
+
 // Graph's organizer and attendees as JSCalendar participants (none for an
 // event without attendees), and its reminder as alerts; back: the
 // participants as attendees, the alert nearest before the start as

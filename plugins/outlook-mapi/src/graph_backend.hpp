@@ -75,6 +75,7 @@ struct Settings {
   int64_t page_size = 100;
   std::string calendar_id = "primary";  // "primary", an id or name, or "*"
   bool write_attendees = false;          // event_attendees "write": participants sent (Outlook mails invitations)
+  std::string account;                   // the mailbox's address when configured (the organizer of what it writes)
   std::string time_zone = "UTC";  // the zone event times are asked in (Prefer: outlook.timezone)
 };
 
@@ -88,6 +89,10 @@ class Backend {
   void check_stream(std::string_view stream) const;
   std::string read_changes(std::string_view stream, std::string_view cursor);
   std::string apply(std::string_view stream, std::string_view ops);
+  // accord.check.v1: each record of the event stream as Outlook would keep
+  // it once written (events::as_kept), nothing sent; the other streams answer
+  // UNSUPPORTED (planned from the manifest, as before).
+  std::string check_records(std::string_view stream, std::string_view records_json) const;
   // fetch: a message's /raw and /size ($value); other streams have no lazy fields.
   std::string fetch(std::string_view stream, const std::vector<std::string>& ids);
 

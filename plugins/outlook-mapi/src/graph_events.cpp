@@ -16,6 +16,7 @@
 
 #include <accord/json/lenient.hpp>
 #include <accord/kit/batch.hpp>
+#include <accord/kit/check.hpp>
 #include <accord/kit/cursor.hpp>
 #include <accord/net/http_client.hpp>
 #include <accord/text/content_hash.hpp>
@@ -407,6 +408,15 @@ void Backend::batch_deletes(std::string_view stream, const std::vector<Op>& ops,
   for (size_t i = 0; i < ops.size(); ++i)
     if (ops[i].is_delete()) reqs.push_back(BatchRequest{i, "DELETE", prefix + url_encode(ops[i].id), std::nullopt});
   send_batch(ops, reqs, done, stream == "event" ? "event" : "task", [](const Op& op, const Answer&) { return Result::ok(op.id); });
+}
+
+std::string Backend::check_records(std::string_view stream, std::string_view records_json) const {
+  check_stream(stream);
+  if (stream != "event")
+    throw accord::Error(ACCORD_UNSUPPORTED, "outlook-mapi says what it keeps of the event stream only");
+  return accord::kit::check_each(
+      records_json, [&](const json::object& r) -> json::value { return events::as_kept(r, s_.write_attendees, s_.account); },
+      [&] { owner_.throw_if_cancelled(); });
 }
 
 Result Backend::apply_event(const Op& op) {

@@ -21,6 +21,7 @@
 #include <accord/connector.hpp>
 #include <accord/kit/manifest.hpp>
 #include <accord/kit/ops.hpp>
+#include <accord/check.h>
 #include <accord/streams.h>
 
 #include <boost/json.hpp>
@@ -79,7 +80,13 @@ class Outlook final : public accord::Connector {
   }
 
   const void* get_extension(std::string_view name) noexcept override {
+    if (name == ACCORD_CHECK_V1 && graph_) return accord::check_extension();  // the pst backend writes nothing
     return name == ACCORD_STREAMS_V1 ? accord::streams_extension() : accord::Connector::get_extension(name);
+  }
+
+  std::string check_records(std::string_view stream, std::string_view records_json) override {
+    if (!graph_) throw accord::Error(ACCORD_UNSUPPORTED, "the pst backend is read-only");
+    return graph_->check_records(stream, records_json);
   }
 
   void check_stream(std::string_view stream) override {
