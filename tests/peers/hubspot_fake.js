@@ -45,7 +45,15 @@
 // {status: "error", message, correlationId, category}. Every answer carries
 // the X-HubSpot-RateLimit-* headers; 429 has errorType RATE_LIMIT.
 // Control (tests only):
-//   POST /__control {"expire_tokens": true, "search_cap": n, "rate_limited": n, "private_token": "…"}
+//   POST /__control {"expire_tokens": true, "search_cap": n, "rate_limited": n, "private_token": "…",
+//                    "emails_accord_id_not_unique": true, "search_lag_ms": n}
+//        emails_accord_id_not_unique: the account's accord_id on emails is a plain
+//        (not unique-value) property: a read or upsert naming it as idProperty is
+//        refused as HubSpot refuses a non-unique one (400 VALIDATION_ERROR "Unable
+//        to perform … by non-unique … property"), and a create repeating an
+//        accord_id is not refused (no 409). search_lag_ms: a record made or
+//        changed is seen by the search only that long after (HubSpot's search
+//        index lags writes)
 //   POST /__purge {type, id}  a permanent delete (GDPR, or an archived record past 90 days): gone
 //                             from the listings and from the archived listing alike
 //   GET  /__dump → {type: [records]};  GET /__stats → {requests, search_400}
@@ -99,6 +107,8 @@ const defaults = {contacts: ['firstname', 'lastname', 'email'], companies: ['nam
 const unique = 'accord_id';  // a unique-value property, as the user creates it for idProperty
 const store = {}, archived = {};
 let tokens = new Set(process.env.HS_TOKEN ? [process.env.HS_TOKEN] : []);
+let emailsNotUnique = false, searchLag = 0;
+const indexedAt = new Map();  // 'T:ID' → when the search sees the record (search_lag_ms)
 let seq = 100, stampLast = 0, requests = 0, search400 = 0, searchCap = 10000, rateLimited = 0, tokenSeq = 0;
 const refreshToken = process.env.HS_REFRESH_TOKEN || 'refresh';
 
@@ -187,6 +197,19 @@ function fromHeaders(rec) {
     hs_email_from_lastname: (h.from || {}).lastName || '', hs_email_to_email: to.map(a => a.email).join(';'),
     hs_email_to_firstname: to.map(a => a.firstName || '').join(';'), hs_email_to_lastname: to.map(a => a.lastName || '').join(';')});
 }
+// the unique-value properties of t (emails_accord_id_not_unique: none on emails)
+function uniques(t) {
+  if (t === 'emails' && emailsNotUnique) return [];
+  return uniqueProps[t] || [unique];
+}
+// HubSpot's refusal of an idProperty that is not unique-value (as it answers
+// an upsert by one: "Unable to perform update/upsert by non-unique 0-2
+// property hs_object_id in portal ID …"; 0-49 is emails' object type id)
+function notUnique(res, what, t, idp) {
+  const typeIds = {contacts: '0-1', companies: '0-2', deals: '0-3', emails: '0-49'};
+  return err(res, 400, 'VALIDATION_ERROR', 'Unable to perform ' + what + ' by non-unique ' + (typeIds[t] || t) +
+             ' property ' + idp + ' in portal ID 62515');
+}
 function findBy(t, prop, value) {
   if (prop === undefined || prop === null || prop === 'hs_object_id') return table(t, store).get(String(value));
   for (const r of table(t, store).values()) if (r.properties[prop] === String(value)) return r;
@@ -196,6 +219,7 @@ function write(t, rec, props) {
   const now = stamp();
   for (const [k, v] of Object.entries(props)) rec.properties[k] = v === null || v === '' ? '' : String(v);
   if (t === 'emails') fromHeaders(rec);
+  indexedAt.set(t + ':' + rec.id, Date.now() + searchLag);
   rec.properties[modProp(t)] = new Date(now).toISOString();
   rec.updatedAt = new Date(now).toISOString();
 }
@@ -275,7 +299,7 @@ function objects(req, res, url, parts, raw) {
         if (!ok) return err(res, 400, 'VALIDATION_ERROR', 'invalid association ' + JSON.stringify(a) + ' from ' + t);
       }
     }
-    if (body.properties[unique] && findBy(t, unique, body.properties[unique]))
+    if (body.properties[unique] && uniques(t).includes(unique) && findBy(t, unique, body.properties[unique]))
       return err(res, 409, 'CONFLICT', 'Object already exists. Existing ID: ' + findBy(t, unique, body.properties[unique]).id);
     const rec = create(t, body.properties);
     for (const a of body.associations || []) link(t, rec.id, findTo(String(a.to.id)), String(a.to.id));
@@ -297,7 +321,7 @@ function objects(req, res, url, parts, raw) {
       search400++;
       return err(res, 400, 'VALIDATION_ERROR', 'The search endpoints are limited to ' + searchCap + ' total results for any given query');
     }
-    let rows = [...table(t, store).values()];
+    let rows = [...table(t, store).values()].filter(r => (indexedAt.get(t + ':' + r.id) || 0) <= now);
     const groups = body.filterGroups || [];
     if (groups.length) rows = rows.filter(r => groups.some(g => (g.filters || []).every(f => matches(r, f))));
     const sorts = body.sorts || [];
@@ -341,8 +365,8 @@ function objects(req, res, url, parts, raw) {
       return send(res, 201, {status: 'COMPLETE', results: inputs.map(i => view(t, create(t, i.properties), Object.keys(i.properties))),
                              startedAt: new Date().toISOString(), completedAt: new Date().toISOString()});
     }
-    if (op === 'upsert' && inputs.some(i => i.idProperty && !(uniqueProps[t] || [unique]).includes(i.idProperty)))
-      return err(res, 400, 'VALIDATION_ERROR', 'idProperty must name a unique-value property of ' + t);
+    if (op === 'upsert' && inputs.some(i => i.idProperty && !uniques(t).includes(i.idProperty)))
+      return notUnique(res, 'update/upsert', t, inputs.find(i => !uniques(t).includes(i.idProperty)).idProperty);
     if (op === 'update' || op === 'upsert') {
       const results = [], errors = [];
       for (const i of inputs) {
@@ -370,8 +394,7 @@ function objects(req, res, url, parts, raw) {
   if (parts.length === 2) {
     const idp = url.searchParams.get('idProperty');
     // idProperty: "The name of a property whose values are unique for this object type"
-    if (idp && !(uniqueProps[t] || [unique]).includes(idp))
-      return err(res, 400, 'VALIDATION_ERROR', idp + ' is not a unique-value property of ' + t);
+    if (idp && !uniques(t).includes(idp)) return notUnique(res, 'read', t, idp);
     const r = findBy(t, idp, decodeURIComponent(parts[1]));
     if (!r) return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
     if (req.method === 'GET') return send(res, 200, view(t, r, props, assocs));
@@ -444,7 +467,8 @@ function handle(req, res, raw) {
   const p = url.pathname;
   if (p === '/__control') {
     control(raw, {expire_tokens: () => { tokens = new Set(); }, search_cap: n => { searchCap = n; },
-                  rate_limited: n => { rateLimited = n; }, private_token: t => tokens.add(t)});
+                  rate_limited: n => { rateLimited = n; }, private_token: t => tokens.add(t),
+                  emails_accord_id_not_unique: v => { emailsNotUnique = !!v; }, search_lag_ms: n => { searchLag = Number(n); }});
     return send(res, 200, {ok: true});
   }
   if (p === '/__stats') return send(res, 200, {requests, search_400: search400});

@@ -146,7 +146,9 @@ class CrmRest final : public accord::Connector {
   json::value hubspot_email_to_native(const json::value& data);
   Result create_hubspot_email(const StreamSpec& s, const Op& op);
   void hubspot_email_contacts(const StreamSpec& s, json::value& body, const std::string& records);
-  std::optional<json::value> hubspot_email_by_key(const StreamSpec& s, const std::string& key);
+  // (*by_search set when the read by idProperty was refused as not unique and
+  // the search, whose index lags writes, answered instead)
+  std::optional<json::value> hubspot_email_by_key(const StreamSpec& s, const std::string& key, bool* by_search = nullptr);
   std::vector<std::string> hubspot_contacts_of(const StreamSpec& s, const json::value& data);
 
   // salesforce_messages.cpp (email_api "salesforce": EmailMessage and its relations)

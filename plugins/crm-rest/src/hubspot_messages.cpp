@@ -38,6 +38,7 @@
 #include "crm_rest_p.hpp"
 
 #include <accord/json/exact.hpp>
+#include <accord/text/ascii.hpp>
 
 #include <algorithm>
 
@@ -204,16 +205,45 @@ void CrmRest::hubspot_email_contacts(const StreamSpec& s, json::value& body, con
 
 // The email an earlier try made: read by the unique property accord_id
 // (GET …/{key}?idProperty=accord_id, not the search, whose index lags
-// writes), with its contacts.
-std::optional<json::value> CrmRest::hubspot_email_by_key(const StreamSpec& s, const std::string& key) {
+// writes), with its contacts. Where the account's accord_id on emails is
+// not a unique-value property (HubSpot documents unique custom properties
+// for contacts, companies, deals, tickets and custom objects, not for
+// emails) that read is refused (400 VALIDATION_ERROR "Unable to perform …
+// by non-unique … property"); the CRM search filtered on accord_id (EQ)
+// looks instead, and *by_search is set: its "none" may only mean the
+// index has not caught up.
+std::optional<json::value> CrmRest::hubspot_email_by_key(const StreamSpec& s, const std::string& key, bool* by_search) {
+  if (by_search) *by_search = false;
   if (key.empty() || !s.get.present) return std::nullopt;
   Request g = s.get;
   g.query.emplace_back("idProperty", "accord_id");
   Vars v = base_vars(s);
   v["id"] = json::value(key);
-  Answer a = rest_.call(g, v, {404});
+  Answer a = rest_.call(g, v, {404, 400});
   if (a.status == 404) return std::nullopt;
-  const json::value* rec = at_ptr(a.body, s.get.record);
+  const json::value* rec = nullptr;
+  json::value found;
+  if (a.status == 400) {
+    std::string why = error_text(a.body, a.raw.body);
+    std::string low = accord::ascii_lower(why);
+    if (low.find("unique") == std::string::npos)
+      throw accord::Error(ACCORD_ERROR, "GET " + s.get.path + "?idProperty=accord_id answered 400: " + why);
+    if (by_search) *by_search = true;
+    json::array props;
+    for (const auto& f : s.fields) props.push_back(json::value(f));
+    json::object filter{{"propertyName", "accord_id"}, {"operator", "EQ"}, {"value", key}};
+    Request q = hubspot_request("POST", "/crm/v3/objects/{object}/search",
+                                json::value(json::object{
+                                    {"filterGroups", json::array{json::object{{"filters", json::array{std::move(filter)}}}}},
+                                    {"sorts", json::array{json::object{{"propertyName", "hs_object_id"}, {"direction", "ASCENDING"}}}},
+                                    {"properties", std::move(props)},
+                                    {"limit", 1}}));
+    Answer sa = rest_.call(q, v);
+    found = sa.body;
+    rec = at_ptr(found, "/results/0");
+  } else {
+    rec = at_ptr(a.body, s.get.record);
+  }
   if (!rec || !rec->is_object() || prop(*rec, "accord_id") != key) return std::nullopt;
   json::value out = *rec;
   hubspot_email_contacts(s, out, "");
@@ -298,8 +328,19 @@ Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
   if (std::string parent = strip_angles(text_of(data, "/inReplyTo/0")); !parent.empty() && parent != key)
     if (auto p = hubspot_email_by_key(s, parent))
       if (std::string t = prop(*p, "accord_thread_id"); !t.empty()) props["accord_thread_id"] = t;
-  if (op.resend)
-    if (auto found = hubspot_email_by_key(s, key)) return complete(std::move(*found), "an earlier try made it");
+  // A create sent before (a resend after a crash) is sent again only when a
+  // reliable look-up (the read by unique accord_id) found nothing: the
+  // search's "none" may be its index lagging the earlier try's write.
+  auto lagging = [&](const std::string& why) {
+    return accord::Error(ACCORD_RETRY, why + "; no email carries accord_id " + key + " in HubSpot's search (accord_id is "
+                                       "not a unique-value property of emails, so the search looks), whose index may lag "
+                                       "an earlier try's write: the next run looks again before anything is sent again", 30000);
+  };
+  if (op.resend) {
+    bool by_search = false;
+    if (auto found = hubspot_email_by_key(s, key, &by_search)) return complete(std::move(*found), "an earlier try made it");
+    if (by_search) throw lagging("the create of message " + key + " was sent before");
+  }
 
   json::array assoc;
   for (const auto& c : contacts)
@@ -313,7 +354,9 @@ Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
     // 409: the unique accord_id is taken: an earlier try made it
     a = rest_.call(s.create, vars, {409});
   } catch (const LostAnswer& e) {
-    if (auto found = hubspot_email_by_key(s, key)) return complete(std::move(*found), "its create's answer was lost");
+    bool by_search = false;
+    if (auto found = hubspot_email_by_key(s, key, &by_search)) return complete(std::move(*found), "its create's answer was lost");
+    if (by_search) throw lagging(e.what());
     throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no email carries its accord_id yet: it is looked for again "
                                       "before it is sent again", 5000);
   }
