@@ -571,7 +571,16 @@ json::object as_kept(const json::object& event, bool write_attendees, const std:
     return out;
   };
   if (invited) m["attendees"] = attendees(w.attendees);
-  if (!mailbox.empty()) m["organizer"] = json::object{{"emailAddress", json::object{{"address", mailbox}}}};
+  if (!mailbox.empty()) {
+    // Graph names the organizer with the mailbox's display name, which a
+    // check may not ask for: the record's own name for the mailbox stands for it
+    json::object ea{{"address", mailbox}};
+    if (const json::object* ps = obj(event, "participants"))
+      for (const auto& [k, v] : *ps)
+        if (const json::object* p = v.if_object(); p && accord::ascii_lower(address_of(*p)) == accord::ascii_lower(mailbox))
+          if (std::string n = str(*p, "name"); !n.empty()) ea["name"] = n;
+    m["organizer"] = json::object{{"emailAddress", std::move(ea)}};
+  }
   json::array cancelled;
   for (const std::string& rid : w.excluded) cancelled.push_back(json::value("OID." + id + "." + rid.substr(0, 10)));
   if (!cancelled.empty()) m["cancelledOccurrences"] = std::move(cancelled);

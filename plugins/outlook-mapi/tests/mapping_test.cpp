@@ -115,6 +115,25 @@ TEST(EventMapTest, ASeriesWritesAsGraphsPatternAndItsOverrides) {
   EXPECT_EQ(w.changed[0].patch.at("subject"), "Retro");
 }
 
+TEST(EventMapTest, AsKeptIsTheSeriesAsGraphWouldHoldItWithoutAThisAndFutureRange) {
+  json::object e = parse(R"J({"@type":"Event","title":"Standup","start":"2026-01-05T09:00:00","timeZone":"Europe/Berlin","duration":"PT15M",
+    "recurrenceRules":[{"@type":"RecurrenceRule","frequency":"weekly","byDay":[{"@type":"NDay","day":"mo"}],"count":8}],
+    "participants":{"p1":{"@type":"Participant","name":"Ada","email":"ada@contoso.com","sendTo":{"imip":"mailto:ada@contoso.com"},"roles":{"owner":true}},
+      "p2":{"@type":"Participant","email":"bob@example.org","sendTo":{"imip":"mailto:bob@example.org"},"roles":{"attendee":true},"participationStatus":"needs-action"}},
+    "recurrenceOverrides":{"2026-01-26T09:00:00":{"excluded":true},
+      "2026-02-02T09:00:00":{"title":"Retro","start":"2026-02-02T11:00:00","iCalProps":[["recurrence-id",{"range":"THISANDFUTURE"},"date-time","2026-02-02T09:00:00"]]}}})J");
+  json::object kept = outlook::events::as_kept(e, true, "ada@contoso.com");
+  EXPECT_EQ(kept.at("start"), "2026-01-05T09:00:00");
+  EXPECT_EQ(kept.at("timeZone"), "Europe/Berlin");
+  EXPECT_EQ(kept.at("participants"), e.at("participants"));
+  const json::object& ov = kept.at("recurrenceOverrides").as_object();
+  EXPECT_EQ(ov.at("2026-01-26T09:00:00"), json::parse(R"J({"excluded":true})J"));
+  // the change as one occurrence: its title and start, not the range
+  EXPECT_EQ(ov.at("2026-02-02T09:00:00"), json::parse(R"J({"title":"Retro","start":"2026-02-02T11:00:00"})J"));
+  // attendees not written (event_attendees not "write"): none kept
+  EXPECT_FALSE(outlook::events::as_kept(e, false, "ada@contoso.com").contains("participants"));
+}
+
 TEST(EventMapTest, RulesOutlookCannotKeepAreRefused) {
   EXPECT_THROW(outlook::events::from_event(parse(R"J({"start":"2026-01-05T09:00:00","timeZone":"UTC",
     "recurrenceRules":[{"frequency":"hourly"}]})J")), std::invalid_argument);
