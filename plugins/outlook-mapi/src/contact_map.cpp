@@ -209,6 +209,13 @@ json::object to_graph(const json::object& card) {
   return g;
 }
 
+json::object as_kept(const json::object& card) {
+  json::object g;
+  for (const auto& [k, v] : to_graph(card))  // Graph answers without the members a create left null or empty
+    if (!v.is_null() && !(v.is_array() && v.get_array().empty())) g[k] = v;
+  return to_card(g);
+}
+
 const std::vector<std::string>& fields() {
   static const std::vector<std::string> f = {
       "/name/components",  "/name/full",          "/nicknames/*/name",       "/emails/*/address",

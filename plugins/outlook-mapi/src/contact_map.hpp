@@ -30,6 +30,11 @@ boost::json::object to_graph(const boost::json::object& card);
 
 boost::json::object to_card(const boost::json::object& contact);
 
+// What Outlook would keep of `card` once written (accord.check.v1): to_graph's
+// contact read back by to_card as a write's answer is, nothing sent (a fourth
+// email, a role, a phone of a kind Outlook has no slot for… drop out).
+boost::json::object as_kept(const boost::json::object& card);
+
 const std::vector<std::string>& fields();
 
 }  // namespace outlook::contacts

@@ -89,9 +89,9 @@ class Backend {
   void check_stream(std::string_view stream) const;
   std::string read_changes(std::string_view stream, std::string_view cursor);
   std::string apply(std::string_view stream, std::string_view ops);
-  // accord.check.v1: each record of the event stream as Outlook would keep
-  // it once written (events::as_kept), nothing sent; the other streams answer
-  // UNSUPPORTED (planned from the manifest, as before).
+  // accord.check.v1: each record of the event and contact streams as Outlook
+  // would keep it once written (events::as_kept, contacts::as_kept), nothing
+  // sent; the other streams answer UNSUPPORTED (planned from the manifest).
   std::string check_records(std::string_view stream, std::string_view records_json) const;
   // fetch: a message's /raw and /size ($value); other streams have no lazy fields.
   std::string fetch(std::string_view stream, const std::vector<std::string>& ids);

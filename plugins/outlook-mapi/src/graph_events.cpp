@@ -11,6 +11,7 @@
 // occurrence): it is read again, never taken as deleted; one that is gone
 // is deleted. Creates carry transactionId (Graph's guard against a POST
 // sent twice) and the idempotency key in an extended property.
+#include "contact_map.hpp"
 #include "event_map.hpp"
 #include "graph_backend.hpp"
 
@@ -412,10 +413,14 @@ void Backend::batch_deletes(std::string_view stream, const std::vector<Op>& ops,
 
 std::string Backend::check_records(std::string_view stream, std::string_view records_json) const {
   check_stream(stream);
-  if (stream != "event")
-    throw accord::Error(ACCORD_UNSUPPORTED, "outlook-mapi says what it keeps of the event stream only");
+  if (stream != "event" && stream != "contact")
+    throw accord::Error(ACCORD_UNSUPPORTED, "outlook-mapi says what it keeps of the event and contact streams only");
   return accord::kit::check_each(
-      records_json, [&](const json::object& r) -> json::value { return events::as_kept(r, s_.write_attendees, s_.account); },
+      records_json,
+      [&](const json::object& r) -> json::value {
+        if (stream == "contact") return contacts::as_kept(r);
+        return events::as_kept(r, s_.write_attendees, s_.account);
+      },
       [&] { owner_.throw_if_cancelled(); });
 }
 

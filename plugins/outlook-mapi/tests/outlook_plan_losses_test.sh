@@ -103,3 +103,21 @@ lb = json.loads(sys.argv[1])
 assert not any(p.startswith("/participants") for p in lb["Lunch"]), lb["Lunch"]
 PY
 [ "$(events)" = "$before" ] && [ "$before" = 0 ] && ok plan-writes-nothing-to-outlook || bad plan-writes-nothing-to-outlook "before=$before after=$(events)"
+
+# contacts: Outlook keeps three emails and no role (ROLE: a title of kind "role"): the plan names the fourth
+# email and the role; a card with a name, an email, a phone, an address, a department, a birthday and a
+# note names none of them
+mkdir -p book
+printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:c1\r\nFN:Ann Lee\r\nN:Lee;Ann;;;\r\nEMAIL:a1@x.org\r\nEMAIL:a2@x.org\r\nEMAIL:a3@x.org\r\nEMAIL:a4@x.org\r\nORG:Corp\r\nTITLE:Engineer\r\nROLE:Chair\r\nEND:VCARD\r\n' > book/ann.vcf
+printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:c2\r\nFN:Bo Kim\r\nN:Kim;Bo;;;\r\nEMAIL:bo@example.org\r\nTEL;TYPE=work:+1 555 0200\r\nADR;TYPE=home:;;1 Main St;Springfield;;12345;USA\r\nORG:Corp;Sales\r\nBDAY:19800214\r\nNOTE:hi\r\nEND:VCARD\r\n' > book/bo.vcf
+sed -e 's/"icalendar", "path": "cal"/"vcard", "path": "book"/' -e 's/"left": "event", "right": "event", "match": \[{"left": "\/uid"}\]/"left": "contact", "right": "contact"/' \
+  -e 's/o.sqlite/p.sqlite/' o.json > p.json
+runp plan --json p.json
+lb=$(ops_of "$out")
+python3 - "$lb" <<'PY' && ok plan-says-what-outlook-contacts-would-drop-per-record || bad plan-says-what-outlook-contacts-would-drop-per-record "$lb" "$out"
+import json, sys
+lb = json.loads(sys.argv[1])
+ann, bo = lb["Ann Lee"], lb["Bo Kim"]
+assert "/emails/e4" in ann and "/titles/t2" in ann, ann
+assert not [p for p in bo if p.split("/")[1] in ("name", "emails", "phones", "addresses", "organizations", "anniversaries", "notes")], bo
+PY
