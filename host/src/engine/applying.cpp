@@ -177,18 +177,9 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
     std::vector<JournalRow> intents;
     std::vector<std::pair<size_t, Side>> whose;
     std::vector<int64_t> resumed;
-    // a create whose key an earlier try left open (answered retry: its
-    // write may have been made) goes as a resend, taking that intent over
-    std::map<std::string, int64_t> open = pv_->journal().open_creates();
     for (size_t i = begin; i < end; ++i)
       for (Side s : kSides)
-        if (auto& op = items[i].op[s]) {
-          if (auto o = open.find(op->idempotency_key);
-              op->kind == OpKind::kCreate && !items[i].resumed_journal[s] && o != open.end()) {
-            op->resend = true;
-            items[i].resumed_journal[s] = o->second;
-            open.erase(o);
-          }
+        if (const auto& op = items[i].op[s]) {
           items[i].op_text[s] = json::serialize(op->data);
           intents.push_back({0, sp_.name, side_name(s), op_name(op->kind), op->id, op->source_id,
                              op->idempotency_key, items[i].op_text[s]});
@@ -314,18 +305,9 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   PerSide<std::vector<std::string>> cleaned;  // source rows whose writes landed
   for (size_t i = begin; i < end; ++i) commit_item(items[i], i, results, cleaned);
   for (Side s : kSides) pv_->mirror(s).clear_dirty(std::move(cleaned[s]));
-  // every intent of the batch, its result in; but a create answered retry
-  // may have been made (its answer lost): its intent stays, so that every
-  // later try sends it as a resend (journal_plan.cpp) and a copy the target
-  // lists meanwhile is linked by its key, not copied back
-  std::vector<int64_t> done;
+  std::vector<int64_t> done;  // every intent of the batch: each write's result is in
   done.reserve(journal_ids.size());
-  for (const auto& [key, id] : journal_ids) {
-    auto r = results.find(key);
-    if (items[key.first].op[key.second]->kind == OpKind::kCreate && r != results.end() && r->second.status == "retry")
-      continue;
-    done.push_back(id);
-  }
+  for (const auto& [key, id] : journal_ids) done.push_back(id);
   pv_->journal().done(done);
   tx.commit();
   tell_committed(items, begin, end, results);

@@ -20,33 +20,14 @@ void PairRun::reconcile_journal() {
     plan = plan_journal(
         pending, [&](Side s, const std::string& id) { return pv_->mirror(s).find_data(id); }, planner());
     for (int64_t id : plan.unreadable) pv_->journal().done(id);
-    // A create answered retry (applying.cpp keeps its intent) goes again
-    // when its source's quarantine lets it (the intent waits with it); one
-    // whose source got linked meanwhile (to the copy the lost write made,
-    // by the key it carries: plan_run.cpp's relink_copies) is settled.
-    PerSide<std::set<std::string>> waiting{pv_->quarantine().ids(Side::kLeft, true),
-                                           pv_->quarantine().ids(Side::kRight, true)};
-    std::vector<Item> now;
-    for (auto& it : plan.resend) {
-      Side target = it.op.left ? Side::kLeft : Side::kRight, from = other(target);
-      const std::string& source = it.op[target]->source_id;
-      if (pv_->links().find(from, source)) {
-        pv_->journal().done(it.resumed_journal[target]);
-        continue;
-      }
-      if (waiting[from].contains(source)) continue;
-      now.push_back(std::move(it));
-    }
-    plan.resend = std::move(now);
     tx.commit();
   }
-  if (plan.resend.empty() && plan.dropped == 0) return;
   for (Side s : kSides) inflight_[s].insert(plan.inflight[s].begin(), plan.inflight[s].end());
   stale_intents_.insert(stale_intents_.end(), plan.stale.begin(), plan.stale.end());
   long failed = rep_.failed;
   apply(plan.resend);
-  rep_.notes.push_back("resumed an interrupted run or a create answered retry: " +
-                       count_of(plan.resend.size(), "pending create") + " sent again with their idempotency keys (" + std::to_string(rep_.failed - failed) +
+  rep_.notes.push_back("resumed an interrupted run: " + count_of(plan.resend.size(), "pending create") +
+                       " sent again with their idempotency keys (" + std::to_string(rep_.failed - failed) +
                        " failed), " +
                        count_of(plan.dropped, "pending update or delete", "pending updates and deletes") +
                        " planned again");

@@ -66,14 +66,6 @@ std::vector<JournalRow> Journal::list() {
   return out;
 }
 
-std::map<std::string, int64_t> Journal::open_creates() {
-  Stmt s(*db_, "SELECT idem_key, id FROM journal WHERE pair=?1 AND op='create' AND idem_key <> '' ORDER BY id");
-  s.bind(1, pair_);
-  std::map<std::string, int64_t> out;
-  while (s.step()) out[std::string(s.text(0))] = s.i64(1);
-  return out;
-}
-
 int64_t StateStore::journal_size() {
   Stmt s(db_, "SELECT count(*) FROM journal");
   return s.step() ? s.i64(0) : 0;

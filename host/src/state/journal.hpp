@@ -11,7 +11,6 @@
 
 #include <accord/sql/sqlite_db.hpp>
 
-#include <map>
 #include <string>
 #include <vector>
 
@@ -27,8 +26,6 @@ class Journal {
   void done(int64_t id);
   void done(const std::vector<int64_t>& ids);  // in one statement
   std::vector<JournalRow> list();  // oldest first
-  // The open intents of creates, by their idempotency keys (the newest of a key).
-  std::map<std::string, int64_t> open_creates();
 
  private:
   sql::Db* db_;
