@@ -8,6 +8,8 @@
 #include <accord/text/ascii.hpp>
 #include <accord/time/utc_time.hpp>
 
+#include <algorithm>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -66,21 +68,11 @@ std::string utc(const std::string& t) {
 
 using am::part_at;  // the part at an IMAP part number ("1", "2.1"), libs/mail
 
+// A leaf's bytes (libs/mail's leaf_bytes: base64 or quoted-printable through
+// accord/text/quoted_printable.hpp); as they came when they do not decode.
 std::string decoded(std::string_view crlf, const am::Part& p) {
-  std::string_view body = crlf.substr(std::min<size_t>(p.offset, crlf.size()), p.size);
-  if (p.encoding == "base64") return am::base64_decode(body).value_or(std::string(body));
-  if (p.encoding == "quoted-printable") {
-    std::string joined;  // soft line breaks ("=" CRLF) first
-    for (size_t i = 0; i < body.size(); ++i) {
-      if (body[i] == '=' && body.substr(i + 1, 2) == "\r\n") {
-        i += 2;
-        continue;
-      }
-      joined += body[i];
-    }
-    return accord::formats::codec::quoted_printable_decode(joined);
-  }
-  return std::string(body);
+  if (std::optional<std::string> b = am::leaf_bytes(crlf, p)) return std::move(*b);
+  return std::string(crlf.substr(std::min<size_t>(p.offset, crlf.size()), p.size));
 }
 
 void text_leaves(const am::Part& p, const std::string& id, const std::set<std::string>& attached,
