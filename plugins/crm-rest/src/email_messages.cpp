@@ -21,6 +21,7 @@
 // on too), /direction, /crmNote (said in the body), and the body in
 // /bodyValues/html/value or /bodyValues/text/value.
 #include "crm_rest_p.hpp"
+#include "message_contacts.hpp"
 
 #include <accord/mail/message.hpp>
 #include <accord/text/ascii.hpp>
@@ -161,42 +162,27 @@ json::value CrmRest::email_to_native(const json::value& d) {
   return n;
 }
 
-// The CRM contacts a message is logged on: every one of /contactIds, then
-// each of /createContacts made (or found) by the contacts stream's upsert,
-// which matches on the email address: a create repeated after a crash
-// finds it.
+// The CRM contacts a message is logged on (message_contacts): each of
+// /createContacts made (or found) by the contacts stream's upsert, which
+// matches on the email address: a create repeated after a crash finds it.
 std::vector<std::string> CrmRest::email_contacts(const StreamSpec& s, const json::value& data) {
-  std::vector<std::string> out;
-  auto add = [&](std::string id) {
-    if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
-  };
-  if (const json::value* ids = at_ptr(data, "/contactIds"); ids && ids->is_array())
-    for (const auto& k : ids->get_array()) add(scalar_text(&k));
-  const json::value* create = at_ptr(data, "/createContacts");
-  if (create && create->is_array())
-    for (const auto& c : create->get_array()) {
-      std::string email = text_at(c, "/email");
-      if (email.empty()) continue;
-      if (s.contacts_stream.empty())
-        throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": /createContacts needs the stream's contacts (the stream "
-                                          "whose upsert makes them)");
-      const StreamSpec& cs = stream_spec(s.contacts_stream);
-      if (!cs.upsert.present)
-        throw accord::Error(ACCORD_UNSUPPORTED, "stream " + cs.name + " has no upsert to make a message's contact with");
-      json::object rec{{"email", email}};
-      if (std::string name = text_at(c, "/name"); !name.empty()) rec["name"] = name;
-      Vars v = base_vars(cs);
-      v["data"] = std::move(rec);
-      Answer a = rest_.call(cs.upsert, v);
-      const json::value* r = at_ptr(a.body, cs.upsert.record);
-      std::string id = r ? scalar_text(at_ptr(*r, cs.id)) : "";
-      if (id.empty()) throw accord::Error(ACCORD_ERROR, "POST " + cs.upsert.path + ": the answer holds no contact id at " + cs.id);
-      add(std::move(id));
-    }
-  if (out.empty())
-    throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a message to log needs the contact it is logged on "
-                                      "(/contactIds) or one to make (/createContacts)");
-  return out;
+  return message_contacts(s.name, data, [&](const std::string& email, const std::string& name) {
+    if (s.contacts_stream.empty())
+      throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": /createContacts needs the stream's contacts (the stream "
+                                        "whose upsert makes them)");
+    const StreamSpec& cs = stream_spec(s.contacts_stream);
+    if (!cs.upsert.present)
+      throw accord::Error(ACCORD_UNSUPPORTED, "stream " + cs.name + " has no upsert to make a message's contact with");
+    json::object rec{{"email", email}};
+    if (!name.empty()) rec["name"] = name;
+    Vars v = base_vars(cs);
+    v["data"] = std::move(rec);
+    Answer a = rest_.call(cs.upsert, v);
+    const json::value* r = at_ptr(a.body, cs.upsert.record);
+    std::string id = r ? scalar_text(at_ptr(*r, cs.id)) : "";
+    if (id.empty()) throw accord::Error(ACCORD_ERROR, "POST " + cs.upsert.path + ": the answer holds no contact id at " + cs.id);
+    return id;
+  });
 }
 
 // The contact's conversation: found through the parent stream's lookup

@@ -36,6 +36,7 @@
 // Attachments are not uploaded (HubSpot takes files through its Files API
 // and hs_attachment_ids): they are named in the logged copy's body.
 #include "crm_rest_p.hpp"
+#include "message_contacts.hpp"
 
 #include <accord/json/exact.hpp>
 #include <accord/text/ascii.hpp>
@@ -250,40 +251,27 @@ std::optional<json::value> CrmRest::hubspot_email_by_key(const StreamSpec& s, co
   return out;
 }
 
-// The contacts the message is logged on: /contactIds, then each of
+// The contacts the message is logged on (message_contacts): each of
 // /createContacts upserted by its email (a create repeated after a crash
 // finds the contact the first made).
 std::vector<std::string> CrmRest::hubspot_contacts_of(const StreamSpec& s, const json::value& data) {
-  std::vector<std::string> out;
-  auto add = [&](std::string id) {
-    if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
-  };
-  if (const json::value* ids = at_ptr(data, "/contactIds"); ids && ids->is_array())
-    for (const auto& k : ids->get_array()) add(scalar_text(&k));
-  if (const json::value* make = at_ptr(data, "/createContacts"); make && make->is_array())
-    for (const auto& c : make->get_array()) {
-      std::string email = text_of(c, "/email");
-      if (email.empty()) continue;
-      if (s.contacts_stream.empty())
-        throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": /createContacts needs the stream's contacts (set contacts)");
-      json::object props{{"email", email}};
-      json::object names = header_address(c);
-      for (const char* k : {"firstName", "lastName"})
-        if (const json::value* v = names.if_contains(k)) props[k == std::string("firstName") ? "firstname" : "lastname"] = *v;
-      json::object input{{"idProperty", "email"}, {"id", email}, {"properties", std::move(props)}};
-      Request up = hubspot_request("POST", "/crm/v3/objects/{object}/batch/upsert",
-                                   json::value(json::object{{"inputs", json::array{std::move(input)}}}));
-      Answer a = rest_.call(up, base_vars(stream_spec(s.contacts_stream)));
-      std::string id = text_of(a.body, "/results/0/id");
-      if (id.empty())
-        throw accord::Error(ACCORD_ERROR, "POST " + up.path + ": the answer holds no contact for " + email + ": " +
-                                              error_text(a.body, a.raw.body));
-      add(std::move(id));
-    }
-  if (out.empty())
-    throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a message to log needs the contact it is logged on "
-                                      "(/contactIds) or one to make (/createContacts)");
-  return out;
+  return message_contacts(s.name, data, [&](const std::string& email, const std::string& name) {
+    if (s.contacts_stream.empty())
+      throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": /createContacts needs the stream's contacts (set contacts)");
+    json::object props{{"email", email}};
+    json::object names = header_address(json::object{{"email", email}, {"name", name}});
+    for (const char* k : {"firstName", "lastName"})
+      if (const json::value* v = names.if_contains(k)) props[k == std::string("firstName") ? "firstname" : "lastname"] = *v;
+    json::object input{{"idProperty", "email"}, {"id", email}, {"properties", std::move(props)}};
+    Request up = hubspot_request("POST", "/crm/v3/objects/{object}/batch/upsert",
+                                 json::value(json::object{{"inputs", json::array{std::move(input)}}}));
+    Answer a = rest_.call(up, base_vars(stream_spec(s.contacts_stream)));
+    std::string id = text_of(a.body, "/results/0/id");
+    if (id.empty())
+      throw accord::Error(ACCORD_ERROR, "POST " + up.path + ": the answer holds no contact for " + email + ": " +
+                                            error_text(a.body, a.raw.body));
+    return id;
+  });
 }
 
 Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
