@@ -66,18 +66,20 @@ runp run p.json
 # when the run is killed after HubSpot took the message (before the state
 # knew it): the killed run must have been killed (SIGKILL, 128+9) and must
 # have got as far as HubSpot (the email there once), else the resend after
-# the kill is not exercised.
+# the kill is not exercised; the next run says it sent the pending create
+# again (with resend set: the connector looks for it by accord_id).
 mail 'me@corp.example' 'New Person <new@client.example>' 'log@crm.example' cap@mail.example
 ACCORD_FAILPOINT=apply.after_write "$accord" run p.json > killed.out 2>&1
 killed=$?
 after_kill=$(js "(d.emails||[]).filter(e=>e.properties.accord_id==='cap@mail.example').length")
 runp run p.json
+resumed=$(grep -c "1 pending create sent again" <<<"$out")  # (the resend, not a fresh create)
 new=$(js "d.contacts.filter(c=>c.properties.email==='new@client.example').length")
-[ "$killed" = 137 ] && [ "$after_kill" = 1 ] && [ "$new" = 1 ] &&
+[ "$killed" = 137 ] && [ "$after_kill" = 1 ] && [ "$resumed" = 1 ] && [ "$new" = 1 ] &&
   [ "$(js "d.emails.filter(e=>e.properties.accord_id==='cap@mail.example').length")" = 1 ] &&
   [ "$(linked cap@mail.example)" = "contacts:$(contact_id new@client.example)" ] &&
   [ "$(js "d.emails.find(e=>e.properties.accord_id==='cap@mail.example').properties.hs_email_direction")" = EMAIL ] &&
-  ok capture-makes-the-contact-once-killed-midway || bad capture-makes-the-contact-once-killed-midway "killed: status $killed, emails $after_kill" "contacts=$new" "$(emails)" "$(cat killed.out)" "$out"
+  ok capture-makes-the-contact-once-killed-midway || bad capture-makes-the-contact-once-killed-midway "killed: status $killed, emails $after_kill, resumed $resumed" "contacts=$new" "$(emails)" "$(cat killed.out)" "$out"
 
 # A thread HubSpot holds (logged there, not from this mailbox): a reply from
 # the mailbox to someone who is no contact is logged on the thread's
