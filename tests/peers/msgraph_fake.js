@@ -68,7 +68,8 @@
 //   POST /__device {"user_code", "action": "approve"|"deny", "email"?}  the user at the device-login page
 //   POST /__deliver {"folder": id or well-known name, "mime": base64, "email"?}  a received (not draft) message
 //   POST /__respond {"event": id, "email", "response"}  an attendee answers the organizer's event
-//   GET  /__dump[?user=EMAIL] → that mailbox;  GET /__stats → {requests, by_route, tokens_issued, throttled, max_inflight}
+//   GET  /__dump[?user=EMAIL] → that mailbox;  GET /__stats → {requests (routes answered, $batch entries included), http
+//                    (Graph requests over the wire, a $batch one), by_route, tokens_issued, throttled, max_inflight}
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -106,7 +107,7 @@ const accessTokens = new Map();       // token → {email, expires}
 const refreshTokens = new Map();      // token → {email, scope, state: 'live'|'used'|'expired'|'revoked'}
 const codes = new Map();              // authorization code → {email, redirect, challenge, method, scope, expires, used}
 const devices = new Map();            // device_code → {user_code, scope, expires, state, email, last}
-const stats = {requests: 0, by_route: {}, tokens_issued: 0, throttled: 0, max_inflight: 0};
+const stats = {requests: 0, http: 0, by_route: {}, tokens_issued: 0, throttled: 0, max_inflight: 0};
 const cfg = {tokenLifetime: 3599, rotate: true, refuseUsed: false, authorizeError: null, codeLifetime: 600,
              deviceInterval: 5, deviceExpires: 900, replay: false, rateLimit: null, latency: 0, maxConcurrency: 4,
              pageSize: 10, rateLimitPerWindow: 10000, rateWindowS: 600};
@@ -1570,9 +1571,12 @@ function calendarRoutes(ctx, r) {
   // GET /me/calendarView/delta?startDateTime&endDateTime (event-delta.md; concepts/delta-query-events.md): the
   // primary calendar's view in a window the tokens keep; no $select, $expand, $filter, $orderby, $search;
   // "@removed" for events deleted in the window and for events "outside the date range … added, deleted, or updated"
-  // Also /me/calendars/{id}/calendarView/delta: on the older v1.0 event-delta page (its translated copies still show
-  // "To get incremental changes in a calendar view of the specified user calendar") and on beta; the current v1.0
-  // page shows the primary calendar's path only.
+  // Also /me/calendars/{id}/calendarView/delta, a secondary calendar's view: concepts/delta-query-events.md ("A
+  // calendar view is a collection of events in a date/time range … from the default calendar or some other
+  // specified calendar"; "To track the changes in multiple calendars, you need to track each calendar
+  // individually"), on calendar-list-calendarview.md's path; event-delta.md itself shows the primary's path only
+  // (its older v1.0 text named "the specified user calendar"). Each calendar's tokens are its own: a token of one
+  // calendar's view used on another's path is one the view does not know (410 syncStateNotFound, delta()).
   if ((p = r('GET calendarview/delta')) || (p = r('GET calendars/:c/calendarview/delta'))) {
     count('event.delta');
     const cal = calendarOrFail(u, p.c);
@@ -1658,7 +1662,10 @@ function calendarRoutes(ctx, r) {
   }
   // GET/PATCH/DELETE /me/events/{id} (event-get.md with $expand=exceptionOccurrences for a master, event-update.md,
   // event-delete.md): PATCH of an occurrence makes it an exception, DELETE of one cancels it (the master's
-  // cancelledOccurrences); a master's new recurrence or times drop its exceptions and cancellations
+  // cancelledOccurrences); a master's new recurrence or times drop its exceptions and cancellations. An occurrence
+  // takes what a master takes but a recurrence, attendees included: event-update.md lists attendees among the
+  // properties an update may carry, names no exception for occurrences, and says a master "that has instances that
+  // have been updated separately" sends "one [notification] per instance that has been updated".
   if ((p = r('GET events/:e')) || (p = r('GET calendars/:c/events/:e'))) {
     count('event.get');
     const q = query(ctx, ['$select', '$expand']);
@@ -2116,7 +2123,13 @@ function respond(res, ctx, out) {
 
 // POST /v1.0/$batch (concepts/json-batching.md): {"requests": [{id, method, url, headers?, body?, dependsOn?}]},
 // at most 20, ids unique; a body needs a Content-Type header; answers 200 {"responses": [{id, status, headers,
-// body}]}; a request whose dependency failed answers 424. Entries run one after the other here (Graph runs up to
+// body}]}; a request whose dependency failed answers 424; fully sequential or fully parallel. An entry that fails
+// answers in Graph's error envelope (errors.md: {"error": {"code", "message", "innerError"}}) with its own headers
+// (Retry-After of a 429: throttling.md, "Throttling and batching"); an If-Match that no longer matches answers 412
+// (errors.md: "412 Precondition Failed: A precondition provided in the request (such as an if-match header) does
+// not match the resource's current state"). The code of that 412 is not on any Graph page: errors.md's list has
+// resourceModified ("usually an eTag mismatch"), Outlook answers ErrorIrresolvableConflict (its EWS code): the fake
+// gives the latter, and the connector reads the status only. Entries run one after the other here (Graph runs up to
 // four at a time, "staying within Outlook's concurrency limits").
 function batch(ctx) {
   count('$batch');
@@ -2134,6 +2147,12 @@ function batch(ctx) {
     if (/^(https?:|\/?v1\.0\/|\/?beta\/)/i.test(q.url) || /^\/?\$batch/i.test(q.url)) return bad('The url of request \'' + q.id + '\' must be relative to the version (for example /me/messages).');
   }
   for (const q of b.requests) for (const d of q.dependsOn || []) if (!ids.has(String(d).toLowerCase())) return bad('Request \'' + q.id + '\' depends on an unknown request \'' + d + '\'.');
+  // "Batch should be either fully sequential or fully parallel" (json-batching.md, "Sequencing requests with the
+  // dependsOn property"): no request names another, or each after the first names the one before it (the page's
+  // example: 1, 2 → 1, 4 → 2, 3 → 4); anything between is refused with that sentence (Graph's BadRequest)
+  const deps = b.requests.map(q => (q.dependsOn || []).map(d => String(d).toLowerCase()));
+  if (deps.some(d => d.length) && !deps.every((d, i) => i === 0 ? d.length === 0 : d.length === 1 && d[0] === b.requests[i - 1].id.toLowerCase()))
+    return bad('Batch should be either fully sequential or fully parallel.');
   const done = new Map(), order = [];
   const visit = (q, stack) => {
     if (done.has(q.id.toLowerCase()) || order.includes(q)) return;
@@ -2182,6 +2201,7 @@ function authenticate(req) {
 // 4 concurrent requests"); the 5th in flight answers 429 ApplicationThrottled "Application is over its
 // MailboxConcurrency limit." with Retry-After (the answer Outlook gives, quoted in Microsoft Q&A threads).
 function graphHttp(req, res, url) {
+  stats.http++;  // requests over the wire: a $batch is one (requests counts each of its entries too)
   const origin = 'http://' + (req.headers.host || '127.0.0.1');
   const ctx = {method: req.method, url: new URL(url.pathname + url.search, origin), headers: req.headers, body: req.body || Buffer.alloc(0),
                base: origin + '/v1.0', origin, reqId: guid(), applied: []};
