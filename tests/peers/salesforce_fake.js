@@ -42,9 +42,11 @@
 //                                          or more than 25, refuses the whole request (400)
 // Enhanced Email (Object Reference: EmailMessage, EmailMessageRelation):
 //   EmailMessage: Status a restricted picklist "0".."5" (not nillable: required on create);
-//   HasAttachment read only; update() only while Status is "5" (Draft), else only
-//   IsExternallyVisible (the page does not name the error: 400 INVALID_FIELD_FOR_INSERT_UPDATE
-//   here); ReplyToEmailMessageId must name an EmailMessage; the field lengths of the field
+//   HasAttachment read only (set when a file is put on the message); update() only while Status
+//   is "5" (Draft), else only IsExternallyVisible; Status itself changes only from "0" New to
+//   "1" Read, a Draft's too ("Special Access Rules": "The Status field is mostly read-only. You
+//   can change the status only from New to Read"; the page does not name the error: 400
+//   INVALID_FIELD_FOR_INSERT_UPDATE here); ReplyToEmailMessageId must name an EmailMessage; the field lengths of the field
 //   reference (Subject 3000, TextBody/HtmlBody 131072, Headers 32000, addresses 4000: STRING_TOO_LONG).
 //   EmailMessageRelation: EmailMessageId and RelationType (restricted picklist FromAddress, ToAddress,
 //   CcAddress, BccAddress) required; RelationId a Contact, Lead or User (else
@@ -57,6 +59,13 @@
 //   for another id), and are not stored. SOQL on EmailMessage may select its relations
 //   by the subquery (SELECT f… FROM EmailMessageRelations) (null when none, else {totalSize, done,
 //   records}) and filter WHERE MessageIdentifier IN ('…', …) (SOQL quoted-string escapes).
+//   Files on a message: Attachment (Object Reference, Attachment: Name, Body (base64), ParentId
+//   required; ParentId one of the objects the page lists, EmailMessage among them); ContentVersion
+//   (Object Reference, ContentVersion: VersionData (base64) and PathOnClient; FirstPublishLocationId
+//   makes its ContentDocument and a ContentDocumentLink to that record); ContentDocumentLink. A
+//   ContentVersion published to, or a ContentDocumentLink made to, an EmailMessage that is not a Draft
+//   is refused 400 INSUFFICIENT_ACCESS_OR_READONLY without "Update Email Messages" (the same
+//   "Special Access Rules"). A blob in a JSON body: at most 37.5 MB ("Insert or Update Blob Data").
 //   User: read only here (POST /__create makes one).
 // A field the object does not have answers 400 INVALID_FIELD, a system
 // field INVALID_FIELD_FOR_INSERT_UPDATE (see orgFields).
@@ -66,7 +75,7 @@
 //   POST /__control {"expire_tokens": true, "limit_exceeded": n, "page_size": n,
 //                    "expire_locators": true, "purge_delete_log": true,
 //                    "api_left": n (the org's daily limit set n requests above its usage), "api_limit": n,
-//                    "poison": "LastName", "update_email_messages": true}  (a write of a record with that LastName fails: 500 alone, an error item in a collection)
+//                    "poison": "LastName", "update_email_messages": true, "blob_max_bytes": n}  (a write of a record with that LastName fails: 500 alone, an error item in a collection)
 //   GET  /__stats → {requests, over_limit (refused past the daily limit), api_usage, api_limit}
 //   GET  /__dump → every live record; POST /__edit {object, id, fields} edits as a user would; POST /__delete {object, id}
 //   POST /__create {object, fields} → {id}: a record made as a user would (a User, a Contact)
@@ -81,9 +90,15 @@ const clientId = process.env.SF_CLIENT_ID || 'client';
 const clientSecret = process.env.SF_CLIENT_SECRET || 'secret';
 const refreshToken = process.env.SF_REFRESH_TOKEN || 'refresh';
 const prefixes = {Contact: '003', Lead: '00Q', Account: '001', Event: '00U', Task: '00T', User: '005',
-                  EmailMessage: '02s', EmailMessageRelation: '0PJ'};
+                  EmailMessage: '02s', EmailMessageRelation: '0PJ', Attachment: '00P', ContentVersion: '068',
+                  ContentDocument: '069', ContentDocumentLink: '06A'};
 const required = {Contact: ['LastName'], Lead: ['LastName', 'Company'],  // as an org's defaults
-                  EmailMessage: ['Status'], EmailMessageRelation: ['EmailMessageId', 'RelationType']};
+                  EmailMessage: ['Status'], EmailMessageRelation: ['EmailMessageId', 'RelationType'],
+                  // Attachment: Body, Name and ParentId "Required" (Object Reference, Attachment);
+                  // ContentVersion: the file's bytes and PathOnClient, which names its FileType
+                  // (Object Reference, ContentVersion); ContentDocumentLink: the two ids it links
+                  Attachment: ['Body', 'Name', 'ParentId'], ContentVersion: ['VersionData', 'PathOnClient'],
+                  ContentDocumentLink: ['ContentDocumentId', 'LinkedEntityId']};
 // The org's fields of each object (its standard fields the profile reads,
 // and the Accord_Id__c external id): a write naming another answers 400
 // INVALID_FIELD "No such column 'X' on sobject of type Obj", as a SOQL query
@@ -102,15 +117,55 @@ const orgFields = {
                  'BccAddress', 'MessageDate', 'Status', 'Incoming', 'MessageIdentifier', 'ThreadIdentifier',
                  'ReplyToEmailMessageId', 'RelatedToId', 'ParentId', 'IsExternallyVisible', 'HasAttachment',
                  'ToIds', 'CcIds', 'BccIds'],
-  EmailMessageRelation: ['EmailMessageId', 'RelationId', 'RelationType', 'RelationAddress', 'RelationObjectType']};
+  EmailMessageRelation: ['EmailMessageId', 'RelationId', 'RelationType', 'RelationAddress', 'RelationObjectType'],
+  Attachment: ['Name', 'Body', 'ContentType', 'ParentId', 'Description', 'BodyLength'],
+  ContentVersion: ['Title', 'PathOnClient', 'VersionData', 'FirstPublishLocationId', 'Description', 'ContentDocumentId',
+                   'ContentSize'],
+  ContentDocumentLink: ['ContentDocumentId', 'LinkedEntityId', 'ShareType', 'Visibility']};
 // fields the API reads but never writes (Properties without Create or Update)
-const readOnly = {EmailMessage: ['HasAttachment'], EmailMessageRelation: ['RelationObjectType'],
+const readOnly = {EmailMessage: ['HasAttachment'], EmailMessageRelation: ['RelationObjectType'], Attachment: ['BodyLength'],
+                  ContentVersion: ['ContentSize'],
                   User: ['FirstName', 'LastName', 'Email', 'IsActive']};
 const picklists = {EmailMessage: {Status: ['0', '1', '2', '3', '4', '5']},
                    EmailMessageRelation: {RelationType: ['FromAddress', 'ToAddress', 'CcAddress', 'BccAddress']}};
 const lengths = {EmailMessage: {Subject: 3000, TextBody: 131072, HtmlBody: 131072, Headers: 32000, FromAddress: 1000,
                                 FromName: 1000, ToAddress: 4000, CcAddress: 4000, BccAddress: 4000},
-                 EmailMessageRelation: {RelationAddress: 255}};
+                 EmailMessageRelation: {RelationAddress: 255}, Attachment: {Name: 255}, ContentVersion: {Title: 255}};
+// REST API Developer Guide, "Insert or Update Blob Data": a blob sent in a
+// non-multipart (JSON) body is "limited to 50 MB of text data or 37.5 MB of
+// base64-encoded data": a file of more than 37.5 MB (its base64 over 50 MB)
+// is refused. The guide names no error code: 400 MAXIMUM_SIZE_OF_ATTACHMENT
+// here (a StatusCode of the API's list). A value that is not base64:
+// JSON_PARSER_ERROR. /__control blob_max_bytes lowers the limit for a test.
+let blobMax = 37.5 * 1024 * 1024;
+const blobFields = {Attachment: 'Body', ContentVersion: 'VersionData'};
+function blobError(obj, rec) {
+  const f = blobFields[obj];
+  if (!f || rec[f] === undefined) return null;
+  const v = rec[f];
+  if (typeof v !== 'string' || v.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v))
+    return ['JSON_PARSER_ERROR', f + ': not base64-encoded data', f];
+  if (Buffer.from(v, 'base64').length > blobMax)
+    return ['MAXIMUM_SIZE_OF_ATTACHMENT', f + ': the file is larger than the ' + blobMax + ' bytes a JSON body takes', f];
+  return null;
+}
+// The objects an Attachment may hang on (Object Reference, Attachment,
+// ParentId: "The following objects are supported as parents of
+// attachments", EmailMessage among them; custom objects too).
+const attachmentParents = ['Account', 'Asset', 'Campaign', 'Case', 'Contact', 'Contract', 'EmailMessage', 'EmailTemplate',
+                           'Event', 'Lead', 'Opportunity', 'Product2', 'Solution', 'Task'];
+function objectOf(id) { return Object.keys(store).find(o => table(o).has(id)) || null; }
+// "Special Access Rules" (EmailMessage): only a user with Update Email
+// Messages may change the EmailMessageRelation and ContentDocumentLink
+// records of a message that is not a Draft: a link made to one (a
+// ContentDocumentLink, or a ContentVersion published to it by
+// FirstPublishLocationId) is refused so.
+function linkToSentMessage(id) {
+  const m = table('EmailMessage').get(id);
+  return m && m.Status !== '5' && !updateEmailMessages
+    ? ['INSUFFICIENT_ACCESS_OR_READONLY', "You can't create a link for Email Message when it's not in draft state.", 'LinkedEntityId']
+    : null;
+}
 // An Enhanced Email record's own rules, on a create (cur null) or an update:
 // [code, message, field] or null. Sets what Salesforce sets (RelationAddress, RelationObjectType).
 function emailRules(obj, rec, cur) {
@@ -122,8 +177,18 @@ function emailRules(obj, rec, cur) {
     if (max && typeof rec[k] === 'string' && [...rec[k]].length > max)
       return ['STRING_TOO_LONG', k + ': data value too large: (max length=' + max + ')', k];
   }
+  const blob = blobError(obj, rec);
+  if (blob) return blob;
   if (obj === 'EmailMessage') {
-    if (cur && cur.Status !== '5' && Object.keys(rec).some(k => k !== 'IsExternallyVisible' && k !== 'attributes' && k !== 'Id'))
+    // "The Status field is mostly read-only. You can change the status
+    // only from New to Read" (EmailMessage, "Special Access Rules"): any
+    // other change of Status is refused, a Draft's too (the page names no
+    // code: INVALID_FIELD_FOR_INSERT_UPDATE, as for a field not updateable)
+    if (cur && rec.Status !== undefined && String(rec.Status) !== String(cur.Status) &&
+        !(String(cur.Status) === '0' && String(rec.Status) === '1'))
+      return ['INVALID_FIELD_FOR_INSERT_UPDATE', 'Unable to create/update fields: Status. The status of an email message changes only from New to Read.', 'Status'];
+    if (cur && cur.Status !== '5' &&
+        Object.keys(rec).some(k => !['IsExternallyVisible', 'attributes', 'Id', 'Status'].includes(k)))
       return ['INVALID_FIELD_FOR_INSERT_UPDATE', 'an email message that is not a draft takes no update but IsExternallyVisible', 'Status'];
     if (rec.ReplyToEmailMessageId && !table('EmailMessage').has(rec.ReplyToEmailMessageId))
       return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', 'ReplyToEmailMessageId'];
@@ -133,6 +198,22 @@ function emailRules(obj, rec, cur) {
         if (rec[f].some(id => !['Contact', 'Lead', 'User'].some(x => table(x).has(id))))
           return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', f];
       }
+  }
+  if (obj === 'Attachment' && !cur && rec.ParentId !== undefined) {
+    if (!attachmentParents.includes(objectOf(rec.ParentId)))
+      return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', 'ParentId'];
+  }
+  if (obj === 'ContentVersion' && !cur && rec.FirstPublishLocationId !== undefined) {
+    if (!objectOf(rec.FirstPublishLocationId)) return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', 'FirstPublishLocationId'];
+    const sent = linkToSentMessage(rec.FirstPublishLocationId);
+    if (sent) return [sent[0], sent[1], 'FirstPublishLocationId'];
+  }
+  if (obj === 'ContentDocumentLink' && !cur) {
+    if (rec.ContentDocumentId && !table('ContentDocument').has(rec.ContentDocumentId))
+      return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', 'ContentDocumentId'];
+    if (rec.LinkedEntityId && !objectOf(rec.LinkedEntityId)) return ['INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', 'LinkedEntityId'];
+    const sent = rec.LinkedEntityId && linkToSentMessage(rec.LinkedEntityId);
+    if (sent) return sent;
   }
   if (obj === 'EmailMessageRelation') {
     if (cur) return ['INVALID_FIELD_FOR_INSERT_UPDATE', 'Unable to create/update fields: EmailMessageId', 'EmailMessageId'];
@@ -157,6 +238,7 @@ function emailRules(obj, rec, cur) {
 // lists are not stored on the message. Called after the message is written.
 const junctionTypes = {ToIds: 'ToAddress', CcIds: 'CcAddress', BccIds: 'BccAddress'};
 function linkJunctions(obj, msg) {
+  linkFiles(obj, msg);
   if (obj !== 'EmailMessage' || !msg) return;
   for (const [f, type] of Object.entries(junctionTypes)) {
     const ids = msg[f];
@@ -171,6 +253,34 @@ function linkJunctions(obj, msg) {
         RelationObjectType: o, RelationAddress: table(o).get(rid).Email || null, SystemModstamp: stamp()});
     }
   }
+}
+// What Salesforce does when a file is made: a ContentVersion makes its
+// ContentDocument, and a ContentDocumentLink to FirstPublishLocationId
+// (Object Reference, ContentVersion); a file on an EmailMessage (an
+// Attachment, a ContentDocumentLink) sets its HasAttachment. Sizes kept.
+function linkFiles(obj, rec) {
+  if (!rec) return;
+  let parent = null;
+  if (obj === 'Attachment' && rec.BodyLength === undefined) {
+    rec.BodyLength = Buffer.from(rec.Body || '', 'base64').length;
+    parent = rec.ParentId;
+  }
+  if (obj === 'ContentVersion' && !rec.ContentDocumentId) {
+    rec.ContentSize = Buffer.from(rec.VersionData || '', 'base64').length;
+    const doc = newId('ContentDocument');
+    table('ContentDocument').set(doc, {Id: doc, Title: rec.Title || rec.PathOnClient, LatestPublishedVersionId: rec.Id,
+                                       SystemModstamp: stamp()});
+    rec.ContentDocumentId = doc;
+    if (rec.FirstPublishLocationId) {
+      const link = newId('ContentDocumentLink');
+      table('ContentDocumentLink').set(link, {Id: link, ContentDocumentId: doc, LinkedEntityId: rec.FirstPublishLocationId,
+                                              ShareType: 'V', SystemModstamp: stamp()});
+      parent = rec.FirstPublishLocationId;
+    }
+  }
+  if (obj === 'ContentDocumentLink') parent = rec.LinkedEntityId;
+  const m = parent && table('EmailMessage').get(parent);
+  if (m && !m.HasAttachment) Object.assign(m, {HasAttachment: true, SystemModstamp: stamp()});
 }
 // The whole org, to roll back a transaction (allOrNone) to.
 function snapshot() {
@@ -228,7 +338,9 @@ function send(res, status, body, headers) {
   res.writeHead(status, h);
   res.end(JSON.stringify(body));
 }
-function err(res, status, code, message) { send(res, status, [{message, errorCode: code}]); }
+// "Status Codes and Error Responses": an array of {message, errorCode,
+// fields} (fields: the fields the error is about, when it is about some).
+function err(res, status, code, message, fields) { send(res, status, [{message, errorCode: code, fields: fields || []}]); }
 function project(rec, fields, obj) {
   const out = {attributes: {type: obj, url: V + '/sobjects/' + obj + '/' + rec.Id}};
   for (const f of fields) out[f] = rec[f] === undefined ? null : rec[f];
@@ -277,6 +389,7 @@ function handle(req, res, raw, inner) {
     control(raw, {expire_tokens: () => { tokens = new Set(); }, limit_exceeded: n => { limitExceeded = n; },
                   page_size: n => { pageSize = n; }, poison: v => { poison = v; },
                   update_email_messages: v => { updateEmailMessages = !!v; },
+                  blob_max_bytes: n => { blobMax = n; },
                   expire_locators: () => { for (const k of Object.keys(locators)) delete locators[k]; },
                   purge_delete_log: () => { logPurgedAt = Date.now(); deleted.length = 0; },
                   api_left: n => { apiLimit = apiUsage + n; }, api_limit: n => { apiLimit = n; }});
@@ -406,7 +519,7 @@ function route(req, res, raw, url, p) {
     const missing = (required[obj] || []).filter(f => !rec[f]);
     if (missing.length) return err(res, 400, 'REQUIRED_FIELD_MISSING', 'Required fields are missing: [' + missing.join(', ') + ']');
     const broken = emailRules(obj, rec, null);
-    if (broken) return err(res, 400, broken[0], broken[1]);
+    if (broken) return err(res, 400, broken[0], broken[1], [broken[2]]);
     Object.assign(rec, {Id: id, SystemModstamp: stamp()});
     t.set(id, rec);
     linkJunctions(obj, rec);
@@ -424,7 +537,7 @@ function route(req, res, raw, url, p) {
       if (f in body) return err(res, 400, 'INVALID_FIELD', 'Do not specify ' + f + ' in the request body of an upsert by external ID');
     const existing = [...t.values()].find(r => r.Accord_Id__c === key);
     const broken = emailRules(obj, writable(body), existing || null);
-    if (broken) return err(res, 400, broken[0], broken[1]);
+    if (broken) return err(res, 400, broken[0], broken[1], [broken[2]]);
     if (existing) {
       Object.assign(existing, writable(body), {SystemModstamp: stamp()});
       linkJunctions(obj, existing);
@@ -447,7 +560,7 @@ function route(req, res, raw, url, p) {
     if (req.method === 'GET') return send(res, 200, full(rec, obj));
     if (req.method === 'PATCH') {
       const broken = emailRules(obj, writable(body), rec);
-      if (broken) return err(res, 400, broken[0], broken[1]);
+      if (broken) return err(res, 400, broken[0], broken[1], [broken[2]]);
       Object.assign(rec, writable(body), {SystemModstamp: stamp()});
       linkJunctions(obj, rec);
       return send(res, 204);

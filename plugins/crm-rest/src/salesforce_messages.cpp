@@ -6,23 +6,39 @@
 // that finds an earlier try of the same create (by MessageIdentifier, the
 // Message-ID) and the message it replies to (which threads it).
 //
-// How the relations are made, without the "Update Email Messages"
-// permission (EmailMessage, "Special Access Rules": only a user who has it
-// may change the EmailMessageRelations of a message that is not a Draft,
-// and the page asks that no other user be given it):
-//   - the recipients' through the message's own ToIds, CcIds and BccIds
-//     (JunctionIdList, Create: "each ID is linked to an EmailMessageRelation
-//     record"), in the insert itself; their addresses are left out of
-//     ToAddress/CcAddress/BccAddress, which the field table says hold only
-//     addresses of no contact, lead or user;
-//   - the sender's (RelationType FromAddress, which has no Ids field): the
-//     message inserted as a Draft (Status "5"), the relation inserted, then
-//     the message's Status set (update() is allowed while it is a Draft),
-//     all in the same Composite. A message with no contact as its sender
-//     goes in with its final Status at once.
-// A message found again (an earlier try, or one logged another way) that
-// lacks relations gets them only if Salesforce lets this user add them;
-// else the op fails saying which and what to do (nothing is made twice).
+// The message goes in with its final Status ("3" Sent, "1" Read, "0" New):
+// EmailMessage's "Special Access Rules" say "The Status field is mostly
+// read-only. You can change the status only from New to Read", so a Draft
+// ("5") can never become Sent or Read afterwards. The same rules let only a
+// user with the "Update Email Messages" permission change the
+// EmailMessageRelation and ContentDocumentLink records of a message that
+// is not a Draft (and ask that no other user be given it). So:
+//   - the recipients are related through the message's own ToIds, CcIds
+//     and BccIds (JunctionIdList, Create: "each ID is linked to an
+//     EmailMessageRelation record"), in the insert itself; their addresses
+//     are left out of ToAddress/CcAddress/BccAddress, which the field table
+//     says hold only addresses of no contact, lead or user;
+//   - the sender's relation (RelationType FromAddress) has no Ids field:
+//     it is made (an EmailMessageRelation after the insert) only when the
+//     configuration says the integration user has that permission
+//     (variables.update_email_messages "true"); otherwise it is left out
+//     (FromAddress keeps the address; Salesforce's reply and forward need
+//     the relation, the page says);
+//   - the attachments: with the permission, Salesforce Files (a
+//     ContentVersion published to the message by FirstPublishLocationId,
+//     which makes the ContentDocumentLink); without it, Attachment records
+//     (ParentId the message; EmailMessage is among the parents the
+//     Attachment page lists, and the access rule does not name them).
+//     Bytes base64 in the JSON body, at most 37.5 MB ("Insert or Update
+//     Blob Data": a non-multipart body is "limited to 50 MB of text data or
+//     37.5 MB of base64-encoded data"), for the files of one message
+//     together; a file past that, or past the Composite's 25 subrequests,
+//     is named in the body instead.
+// All of it in one Composite request, all or none. A message found again
+// (an earlier try, or one logged another way) that lacks relations gets
+// them only if Salesforce lets this user add them; else the op fails saying
+// which and what to do (nothing is made twice); it is never given files
+// (an earlier try of this create made them with it, all or none).
 //
 // Native fields (Object Reference for the Salesforce Platform, EmailMessage
 // and EmailMessageRelation; REST API Developer Guide, "Composite"):
@@ -97,6 +113,59 @@ std::string cut_utf8(std::string s, size_t max, bool* cut = nullptr) {
 
 // The field lengths of the object reference's field table (EmailMessage).
 constexpr size_t kBodyMax = 131072, kHeadersMax = 32000, kAddressesMax = 4000, kSubjectMax = 3000;
+// The bytes of blobs one JSON body may carry ("Insert or Update Blob Data":
+// 37.5 MB of base64-encoded data), and the Composite's subrequests (25).
+constexpr size_t kBlobMax = 39321600, kSubrequests = 25;
+
+// One attachment to put on the message: its name, type and bytes.
+struct SfFile {
+  std::string name, type, bytes;
+};
+
+// The attachments of a message to log that Salesforce takes: each one's
+// bytes out of /raw, not those the rules left out (/omitAttachments), at
+// most `slots` of them and kBlobMax bytes together; each taken is marked
+// "@upload" in data (so that the body names only the others). `left`
+// says why each other one stays out.
+std::vector<SfFile> sf_files(json::value& data, size_t slots, std::vector<std::string>& left) {
+  std::vector<SfFile> out;
+  json::value* atts = data.is_object() ? data.get_object().if_contains("attachments") : nullptr;
+  const json::value* raw = at_ptr(data, "/raw");
+  if (!atts || !atts->is_array() || atts->get_array().empty()) return out;
+  std::string why;
+  std::optional<std::string> bytes = raw ? accord::mail::lazy_bytes(*raw, why) : std::nullopt;
+  if (!bytes) {
+    left.push_back("the message's /raw cannot be read (" + (raw ? why : std::string("none given")) + ")");
+    return out;
+  }
+  std::string crlf = accord::mail::crlf_size(*bytes) == bytes->size() ? std::move(*bytes) : accord::mail::to_crlf(*bytes);
+  accord::mail::Part root = accord::mail::parse_structure(crlf);
+  std::vector<std::string> omit;
+  if (const json::value* o = at_ptr(data, "/omitAttachments"); o && o->is_array())
+    for (const auto& x : o->get_array()) omit.push_back(scalar_text(&x));
+  size_t total = 0;
+  for (auto& a : atts->get_array()) {
+    std::string pid = text_at(a, "/partId");
+    if (!a.is_object() || pid.empty() || std::find(omit.begin(), omit.end(), pid) != omit.end()) continue;
+    const accord::mail::Part* p = accord::mail::part_at(root, pid);
+    std::optional<std::string> b = p ? accord::mail::leaf_bytes(crlf, *p) : std::nullopt;
+    std::string name = text_at(a, "/name");
+    if (name.empty()) name = "attachment-" + pid;
+    if (!b) {
+      left.push_back(name + ": its transfer encoding is not one Accord decodes");
+    } else if (out.size() >= slots) {
+      left.push_back(name + ": more files than one Composite request holds beside the message");
+    } else if (total + b->size() > kBlobMax) {
+      left.push_back(name + " (" + std::to_string(b->size()) + " bytes): past the 37.5 MB a JSON body carries");
+    } else {
+      total += b->size();
+      name = cut_utf8(std::move(name), 255);
+      a.get_object()["@upload"] = name;
+      out.push_back({std::move(name), text_at(a, "/type"), std::move(*b)});
+    }
+  }
+  return out;
+}
 
 // The header field a relation's type names, and back.
 constexpr std::pair<const char*, const char*> kRoles[] = {
@@ -429,10 +498,21 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
     return strip_angles(text_at(r, "/MessageIdentifier")) == strip_angles(id);
   };
   json::array relations = sf_relations(contacts, data);
-  // found: the record, its relations completed
+  // the integration user has "Update Email Messages" (the configuration says so)
+  auto var = [&](const std::string& k) {
+    auto it = s.variables.find(k);
+    if (it != s.variables.end()) return it->second;
+    auto g = spec_.variables.find(k);
+    return g != spec_.variables.end() ? g->second : std::string();
+  };
+  const bool permitted = var("update_email_messages") == "true";
+  // found: the record, its relations completed (the sender's only with the permission)
   auto answer = [&](json::value rec) {
     std::string id = text_at(rec, "/Id");
-    json::array rels = sf_add_relations(id, rec, relations);
+    json::array want;
+    for (const auto& r : relations)
+      if (permitted || text_at(r, "/RelationType") != "FromAddress") want.push_back(r);
+    json::array rels = sf_add_relations(id, rec, want);
     rec.get_object()["EmailMessageRelations"] = json::object{{"totalSize", rels.size()}, {"done", true}, {"records", rels}};
     return with_data(Result::ok(id, text_at(rec, s.version.c_str())), sf_email_to_data(rec));
   };
@@ -450,8 +530,8 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
 
   // The recipients' relations through ToIds/CcIds/BccIds, in the insert;
   // their addresses out of the address fields. The sender's relations
-  // (FromAddress) as records, while the message is a Draft.
-  json::array senders;
+  // (FromAddress) as records after it, with the permission only.
+  json::array senders, made;
   {
     constexpr std::tuple<const char*, const char*, const char*> kFields[] = {
         {"/to", "ToAddress", "ToIds"}, {"/cc", "CcAddress", "CcIds"}, {"/bcc", "BccAddress", "BccIds"}};
@@ -464,6 +544,7 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
           json::value id(text_at(r, "/RelationId"));
           if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
           related.push_back(accord::ascii_lower(text_at(r, "/RelationAddress")));
+          made.push_back(r);
         }
       for (auto& e : emails_at(data, ptr))
         if (std::find(related.begin(), related.end(), accord::ascii_lower(e)) == related.end()) rest.push_back(std::move(e));
@@ -474,16 +555,37 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
     for (const auto& r : relations)
       if (text_at(r, "/RelationType") == "FromAddress") senders.push_back(r);
   }
+  if (!permitted && !senders.empty()) {
+    std::vector<std::string> names;
+    for (const auto& r : senders) names.push_back(text_at(r, "/RelationId"));
+    host().log(ACCORD_LOG_INFO, ("crm-rest: " + s.name + ": " + mid + " is logged without its sender's relation (" +
+                                 accord::join(names, ", ") + "): only a user with the \"Update Email Messages\" permission "
+                                 "may relate the sender of a message that is not a draft (set variables.update_email_messages "
+                                 "to \"true\" when the integration user has it)").c_str());
+    senders.clear();
+  }
+  for (const auto& r : senders) made.push_back(r);
   // Composite, all or none, so that a create killed or refused half-way has
-  // made nothing: the message (a Draft when it has a sender to relate), the
-  // sender's relations, its Status set, then the message read back (25
-  // subrequests at most: 22 senders).
+  // made nothing: the message with its final Status, the sender's
+  // relations, the files, then the message read back.
   const std::string api = sf_api_path();
-  if (senders.size() > 22)
+  if (senders.size() > kSubrequests - 2)
     throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": " + mid + " would relate " + std::to_string(senders.size()) +
-                                          " records as its sender, more than one Composite request holds (22): relate it in Salesforce");
-  const std::string status = text_at(native, "/Status");
-  if (!senders.empty()) native.get_object()["Status"] = "5";
+                                          " records as its sender, more than one Composite request holds (" +
+                                          std::to_string(kSubrequests - 2) + "): relate it in Salesforce");
+  std::vector<std::string> left;
+  std::vector<SfFile> files = sf_files(data, kSubrequests - 2 - senders.size(), left);
+  for (const auto& l : left)
+    host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": " + mid + ": an attachment is named in the body, not carried: " + l).c_str());
+  if (!files.empty()) {
+    // the body names only the files not carried
+    json::value again = sf_email_to_native(data);
+    json::object& o = native.get_object();
+    o.erase("TextBody");
+    o.erase("HtmlBody");
+    for (const char* f : {"TextBody", "HtmlBody"})
+      if (const json::value* v = again.get_object().if_contains(f)) o[f] = *v;
+  }
   json::array sub;
   sub.push_back(json::object{{"method", "POST"}, {"url", api + "/sobjects/EmailMessage"}, {"referenceId", "message"}, {"body", native}});
   for (size_t i = 0; i < senders.size(); ++i) {
@@ -492,9 +594,21 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
     sub.push_back(json::object{{"method", "POST"}, {"url", api + "/sobjects/EmailMessageRelation"},
                                {"referenceId", "relation" + std::to_string(i)}, {"body", std::move(body)}});
   }
-  if (!senders.empty())
-    sub.push_back(json::object{{"method", "PATCH"}, {"url", api + "/sobjects/EmailMessage/@{message.id}"}, {"referenceId", "status"},
-                               {"body", json::object{{"Status", status}}}});
+  for (size_t i = 0; i < files.size(); ++i) {
+    json::object body;
+    std::string object;
+    if (permitted) {  // Salesforce Files: the ContentVersion publishes its document to the message
+      object = "ContentVersion";
+      body = {{"Title", files[i].name}, {"PathOnClient", files[i].name},
+              {"VersionData", accord::mail::base64_encode(files[i].bytes)}, {"FirstPublishLocationId", "@{message.id}"}};
+    } else {  // an Attachment on the message (no link the access rule names)
+      object = "Attachment";
+      body = {{"Name", files[i].name}, {"Body", accord::mail::base64_encode(files[i].bytes)}, {"ParentId", "@{message.id}"}};
+      if (!files[i].type.empty()) body["ContentType"] = files[i].type;
+    }
+    sub.push_back(json::object{{"method", "POST"}, {"url", api + "/sobjects/" + object}, {"referenceId", "file" + std::to_string(i)},
+                               {"body", std::move(body)}});
+  }
   sub.push_back(json::object{{"method", "GET"}, {"url", api + "/sobjects/EmailMessage/@{message.id}"}, {"referenceId", "read"}});
   Vars vars = base_vars(s);
   vars["data"] = json::object{{"allOrNone", true}, {"compositeRequest", std::move(sub)}};
@@ -535,7 +649,7 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
     throw accord::Error(ACCORD_ERROR, "POST " + s.create.path + " (EmailMessage " + mid + ", all or none: nothing was made): " + why);
   if (id.empty()) throw accord::Error(ACCORD_ERROR, "POST " + s.create.path + ": the answer holds no EmailMessage id");
   if (!read.is_object()) read = json::object{{"Id", id}};
-  read.get_object()["EmailMessageRelations"] = json::object{{"totalSize", relations.size()}, {"done", true}, {"records", relations}};
+  read.get_object()["EmailMessageRelations"] = json::object{{"totalSize", made.size()}, {"done", true}, {"records", made}};
   return with_data(Result::ok(id, text_at(read, s.version.c_str())), sf_email_to_data(read));
 }
 

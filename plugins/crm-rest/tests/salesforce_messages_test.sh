@@ -4,10 +4,14 @@
 # CRM) against tests/peers/salesforce_fake.js, whose Enhanced Email objects
 # follow the Object Reference (EmailMessage, EmailMessageRelation) and whose
 # Composite resource rolls back all or none: a known contact's mail logged
-# with a relation per contact and header field (the recipients' through
-# ToIds/CcIds/BccIds, the sender's while the message is a Draft: the fake,
-# like Salesforce, refuses a relation on a message that is not a draft to a
-# user without "Update Email Messages"); a reply threaded on the
+# with its final Status (the fake, like the object's page, changes Status
+# only from New to Read) and a relation per contact and header field: the
+# recipients' through ToIds/CcIds/BccIds; the sender's only when the
+# configuration says the user has "Update Email Messages" (the fake, like
+# Salesforce, refuses a relation or file link on a message that is not a
+# draft to a user without it); its attachments as Attachment records, or
+# with the permission as Files (ContentVersion published to it), once even
+# when killed and resent; a reply threaded on the
 # message it answers; a resend and a lost answer logging nothing twice; a
 # create killed (kill -9) after Salesforce took it, resent; a refused relation
 # leaving nothing; a contact made by upsert; thirty recipients; the listing
@@ -34,10 +38,13 @@ count() { js "(d.EmailMessage||[]).length"; }
 apply() { $call "$plugin" "$cfg" message apply "$1" 2>>peer.err; }
 
 # -- a known contact's mail: one EmailMessage, a relation per contact (and
-# lead) for each header field its address is in; the mailbox's own address
-# (a user) and a stranger get none. The recipients' addresses are in their
-# relations (RelationAddress, Salesforce's copy), not in To/CcAddress; the
-# message is Read ("1"), no draft is left. Without Update Email Messages.
+# lead) for each recipient field its address is in; the mailbox's own
+# address (a user) and a stranger get none. The recipients' addresses are
+# in their relations (RelationAddress, Salesforce's copy), not in
+# To/CcAddress; the message goes in Read ("1") at once. Without Update
+# Email Messages the sender (Ann) is not related: only such a user may
+# relate anyone to a message that is not a draft, and a draft cannot be
+# made Read or Sent afterwards.
 ops='[{"op": "create", "idempotency_key": "k1", "data": {"messageId": ["m1@mail.example"], "subject": "Quote",
         "from": [{"name": "Ann Lee", "email": "ann@client.example"}], "to": [{"email": "me@corp.example"}, {"email": "lea@lead.example"}],
         "cc": [{"email": "bo@client.example"}, {"email": "who@stranger.example"}], "sentAt": "2026-11-30T09:00:00Z",
@@ -45,10 +52,12 @@ ops='[{"op": "create", "idempotency_key": "k1", "data": {"messageId": ["m1@mail.
         "contactIds": ["'$ann'", "'$bo'", "'$lea'"]}}]'
 out=$(apply "$ops"); printf '%s\n' "$out" >> all.out
 rels=$(msg m1@mail.example "r.map(x=>x.RelationType+':'+x.RelationId+':'+x.RelationAddress+':'+x.RelationObjectType).sort().join(' ')")
-want=$(node -e "console.log(['FromAddress:$ann:ann@client.example:Contact','CcAddress:$bo:Bo@Client.example:Contact','ToAddress:$lea:lea@lead.example:Lead'].sort().join(' '))")
+want=$(node -e "console.log(['CcAddress:$bo:Bo@Client.example:Contact','ToAddress:$lea:lea@lead.example:Lead'].sort().join(' '))")
 [ "$rels" = "$want" ] && [ "$(count)" = 1 ] \
   && [ "$(msg m1@mail.example "m.Incoming+' '+m.Status+' '+m.FromName+' '+m.FromAddress+' '+m.CcAddress+' '+m.ToAddress")" = "true 1 Ann Lee ann@client.example who@stranger.example me@corp.example" ] \
-  && printf '%s' "$out" | grep -q '"status":"ok"' && ok known-contact-logged-with-a-relation-per-contact \
+  && printf '%s' "$out" | grep -q '"status":"ok"' \
+  && printf '%s' "$out" | grep -q "\"contactIds\":\[\"$bo\",\"$lea\"\]" \
+  && ok known-contact-logged-with-a-relation-per-contact \
   || bad known-contact-logged-with-a-relation-per-contact "$rels" "$want" "$out" "$(js 'JSON.stringify(d)')"
 
 # -- a reply: threaded on the message it answers (ReplyToEmailMessageId,
@@ -145,7 +154,7 @@ out=$(apply "$ops7"); printf '%s\n' "$out" >> all.out
 $call "$plugin" "$cfg" message list > listed.json 2>>peer.err
 l() { node -e 'const l=require("./listed.json");console.log(eval(process.argv[1]))' "$1"; }
 [ "$(l "l.length")" = 6 ] \
-  && [ "$(l "JSON.stringify(l.find(r=>r.data.messageId[0]==='m1@mail.example').data.contactIds)")" = "$(node -e "console.log(JSON.stringify(['$ann','$bo','$lea'].sort()))")" ] \
+  && [ "$(l "JSON.stringify(l.find(r=>r.data.messageId[0]==='m1@mail.example').data.contactIds)")" = "$(node -e "console.log(JSON.stringify(['$bo','$lea'].sort()))")" ] \
   && [ "$(l "l.find(r=>r.data.messageId[0]==='m2@mail.example').data.inReplyTo[0]+' '+l.find(r=>r.data.messageId[0]==='m2@mail.example').data.direction")" = "m1@mail.example outbound" ] \
   && [ "$(l "l.find(r=>r.data.messageId[0]==='m1@mail.example').data.cc.map(a=>a.email).join()")" = "who@stranger.example,Bo@Client.example" ] \
   && ok listed-as-canonical-messages || bad listed-as-canonical-messages "$(cat listed.json)"
@@ -154,6 +163,95 @@ l() { node -e 'const l=require("./listed.json");console.log(eval(process.argv[1]
 out=$($call "$plugin" "$cfg" user list 2>>peer.err)
 [ "$(printf '%s' "$out" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t).map(u=>u.id+" "+u.data.emails.e1.address).join()))')" = "$me me@corp.example" ] \
   && ok users-listed || bad users-listed "$out"
+
+# -- with "Update Email Messages" (variables.update_email_messages "true",
+# and the fake's user granted it): the sender related too, by an
+# EmailMessageRelation after the insert; the message keeps its final
+# Status (New: not seen), never a Draft
+cfgp="{\"profile\": \"salesforce\", \"base_url\": \"$api\", \"auth\": {\"client_id\": \"accord-test\", \"client_secret\": \"cs\", \"refresh_token\": \"$refresh\"}, \"variables\": {\"update_email_messages\": \"true\"}}"
+applyp() { $call "$plugin" "$cfgp" message apply "$1" 2>>peer.err; }
+ops9='[{"op": "create", "idempotency_key": "k9", "data": {"messageId": ["m9@mail.example"], "subject": "From Ann",
+        "from": [{"name": "Ann Lee", "email": "ann@client.example"}], "to": [{"email": "me@corp.example"}], "cc": [{"email": "bo@client.example"}],
+        "bodyValues": {"text": {"value": "news"}}, "direction": "inbound", "contactIds": ["'$ann'", "'$bo'"]}}]'
+ctl __control '{"update_email_messages": true}'
+out=$(applyp "$ops9"); printf '%s\n' "$out" >> all.out
+ctl __control '{"update_email_messages": false}'
+[ "$(msg m9@mail.example "r.map(x=>x.RelationType+':'+x.RelationId).sort().join(' ')")" = "$(node -e "console.log(['FromAddress:$ann','CcAddress:$bo'].sort().join(' '))")" ] \
+  && [ "$(msg m9@mail.example "m.Status")" = 0 ] && printf '%s' "$out" | grep -q '"status":"ok"' \
+  && ok sender-related-with-the-permission || bad sender-related-with-the-permission "$out" "$(js 'JSON.stringify(d.EmailMessage)')"
+
+# -- the configuration says the permission is there but Salesforce refuses
+# the sender's relation: all or none, nothing is left, the error says why
+ops10='[{"op": "create", "idempotency_key": "k10", "data": {"messageId": ["m10@mail.example"], "subject": "Refused",
+        "from": [{"email": "ann@client.example"}], "to": [{"email": "me@corp.example"}],
+        "bodyValues": {"text": {"value": "x"}}, "direction": "inbound", "contactIds": ["'$ann'"]}}]'
+out=$(applyp "$ops10"); printf '%s\n' "$out" >> all.out
+[ "$(msg m10@mail.example "m.Id")" = "" ] && printf '%s' "$out" | grep -q '"status":"error"' \
+  && printf '%s' "$out" | grep -q 'INSUFFICIENT_ACCESS_OR_READONLY' \
+  && ok sender-relation-refused-leaves-nothing || bad sender-relation-refused-leaves-nothing "$out"
+
+# -- attachments: each one's bytes out of /raw; without the permission an
+# Attachment record on the message (ParentId), with its type; the one the
+# rules left out (/omitAttachments) named in the body, not carried; the
+# message says HasAttachment. Killed after Salesforce took it and sent
+# again: found, no second file.
+python3 - <<'PY'
+import base64, json
+pdf = bytes(range(256)) * 40  # binary, 10 KiB
+def mime(mid):
+    return ("From: ann@client.example\r\nTo: me@corp.example\r\nMessage-ID: <" + mid + ">\r\nSubject: Offer\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
+        "--b1\r\nContent-Type: text/plain\r\n\r\nThe offer.\r\n"
+        "--b1\r\nContent-Type: application/pdf; name=offer.pdf\r\nContent-Disposition: attachment; filename=offer.pdf\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(pdf).decode().replace("\n", "\r\n") +
+        "--b1\r\nContent-Type: application/octet-stream; name=tool.exe\r\nContent-Disposition: attachment; filename=tool.exe\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\nTVo=\r\n--b1--\r\n").encode()
+open("offer.pdf.bin", "wb").write(pdf)
+for n in ("11", "12", "13"):
+    mid = "m" + n + "@mail.example"
+    op = [{"op": "create", "idempotency_key": "k" + n, "data": {"messageId": [mid], "subject": "Offer",
+           "from": [{"email": "ann@client.example"}], "to": [{"email": "me@corp.example"}], "direction": "inbound",
+           "bodyValues": {"text": {"value": "The offer."}}, "raw": base64.b64encode(mime(mid)).decode(),
+           "attachments": [{"partId": "2", "name": "offer.pdf", "type": "application/pdf", "size": 13000},
+                           {"partId": "3", "name": "tool.exe", "type": "application/octet-stream", "size": 6}],
+           "omitAttachments": ["3"], "crmNote": "Accord left out 1 attachment: tool.exe (type .exe not carried).",
+           "contactIds": ["ANN"]}}]
+    open("ops" + n + ".json", "w").write(json.dumps(op))
+PY
+sed -i "s/\"ANN\"/\"$ann\"/" ops11.json ops12.json ops13.json
+# file ID JS: over the message's files (f: Attachments, v: ContentVersions, k: ContentDocumentLinks)
+files() { js "(()=>{const m=(d.EmailMessage||[]).find(x=>x.MessageIdentifier==='<$1>');if(!m)return 'none';const f=(d.Attachment||[]).filter(a=>a.ParentId===m.Id),v=(d.ContentVersion||[]).filter(c=>c.FirstPublishLocationId===m.Id),k=(d.ContentDocumentLink||[]).filter(c=>c.LinkedEntityId===m.Id);return $2})()"; }
+out=$(apply "$(cat ops11.json)"); printf '%s\n' "$out" >> all.out
+files m11@mail.example "Buffer.from(f[0].Body,'base64').toString('base64')" > got11.b64 2>/dev/null
+[ "$(files m11@mail.example "f.length+' '+v.length+' '+f[0].Name+' '+f[0].ContentType+' '+m.HasAttachment")" = "1 0 offer.pdf application/pdf true" ] \
+  && [ "$(cat got11.b64)" = "$(base64 -w0 offer.pdf.bin)" ] \
+  && msg m11@mail.example "m.TextBody" | grep -q 'tool.exe' && ! msg m11@mail.example "m.TextBody" | grep -q 'offer.pdf' \
+  && printf '%s' "$out" | grep -q '"hasAttachment":true' \
+  && ok attachment-carried-as-an-attachment-record || bad attachment-carried-as-an-attachment-record "$out" "$(files m11@mail.example "JSON.stringify(f.map(a=>a.Name))")"
+
+# with the permission: a File (ContentVersion published to the message, its
+# ContentDocumentLink made by Salesforce)
+ctl __control '{"update_email_messages": true}'
+out=$(applyp "$(cat ops12.json)"); printf '%s\n' "$out" >> all.out
+ctl __control '{"update_email_messages": false}'
+[ "$(files m12@mail.example "f.length+' '+v.length+' '+k.length+' '+v[0].PathOnClient+' '+v[0].ContentSize+' '+m.HasAttachment")" = "0 1 1 offer.pdf 10240 true" ] \
+  && [ "$(files m12@mail.example "v[0].VersionData")" = "$(base64 -w0 offer.pdf.bin)" ] \
+  && [ "$(msg m12@mail.example "r.map(x=>x.RelationType+':'+x.RelationId).join()")" = "FromAddress:$ann" ] \
+  && ok attachment-carried-as-a-file-with-the-permission || bad attachment-carried-as-a-file-with-the-permission "$out"
+
+ctl __fault '{"stop_after_commit": 1, "method": "POST", "path": "/services/data/v59.0/composite"}'
+apply "$(cat ops13.json)" > killed13.out 2>&1 &
+caller=$!
+for _ in $(seq 1 100); do [ "$(ps -o state= -p "$peer_pid" 2>/dev/null | cut -c1)" = T ] && break; sleep 0.1; done
+kill -9 "$caller"; wait "$caller" 2>/dev/null
+kill -CONT "$peer_pid"
+made13=$(files m13@mail.example "f.length")
+out=$(apply "$(sed 's/"op": "create"/"op": "create", "resend": true/' ops13.json)"); printf '%s\n' "$out" >> all.out
+[ "$made13" = 1 ] && [ "$(files m13@mail.example "f.length")" = 1 ] && [ "$(js "(d.EmailMessage||[]).filter(m=>m.MessageIdentifier==='<m13@mail.example>').length")" = 1 ] \
+  && printf '%s' "$out" | grep -q '"status":"ok"' \
+  && ok attachment-killed-and-resent-once || bad attachment-killed-and-resent-once "made=$made13" "$out" "$(cat killed13.out)"
+m12id=$(msg m12@mail.example m.Id)
+doc12=$(files m12@mail.example "v[0].ContentDocumentId")
 
 # -- a message found again (logged another way) without a relation to the
 # contact: Salesforce lets no user but one with "Update Email Messages" add
@@ -200,6 +298,29 @@ refuse too-long-subject STRING_TOO_LONG -XPOST -d "{\"Status\": \"0\", \"Subject
 refuse unknown-child-relationship INVALID_TYPE -G --data-urlencode "q=SELECT Id, (SELECT Id FROM Relations) FROM EmailMessage ORDER BY SystemModstamp, Id" "$api/query"
 sub='{"method": "GET", "url": "/services/data/v59.0/sobjects/EmailMessage/'$m1id'", "referenceId": "r"}'
 many=$(for i in $(seq 1 26); do printf '%s%s' "${i#1}" "$sub" | sed 's/^[0-9]\+/,/'; done)
+# Status: only New → Read ("Special Access Rules"), a Draft's neither to Sent
+draft=$(sf -XPOST -d '{"Status": "5", "Subject": "d"}' "$api/sobjects/EmailMessage/" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t).id))')
+new=$(sf -XPOST -d '{"Status": "0", "Subject": "n"}' "$api/sobjects/EmailMessage/" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t).id))')
+refuse status-draft-to-sent INVALID_FIELD_FOR_INSERT_UPDATE -XPATCH -d '{"Status": "3"}' "$api/sobjects/EmailMessage/$draft"
+refuse status-read-to-new INVALID_FIELD_FOR_INSERT_UPDATE -XPATCH -d '{"Status": "0"}' "$api/sobjects/EmailMessage/$m1id"
+[ "$(sf -o /dev/null -w '%{http_code}' -XPATCH -d '{"Status": "1"}' "$api/sobjects/EmailMessage/$new")" = 204 ] \
+  && [ "$(sf "$api/sobjects/EmailMessage/$new" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t).Status))')" = 1 ] \
+  && ok fake-takes-status-new-to-read || bad fake-takes-status-new-to-read
+[ "$(sf -XPATCH -d '{"Status": "3"}' "$api/sobjects/EmailMessage/$draft" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>{const a=JSON.parse(t);console.log(Object.keys(a[0]).sort().join()+" "+a[0].fields.join())})')" = "errorCode,fields,message Status" ] \
+  && ok fake-error-envelope-names-the-field || bad fake-error-envelope-names-the-field
+# files: a link to a message that is not a draft needs Update Email Messages;
+# the required fields; base64; the JSON body's blob limit (lowered here)
+refuse file-published-to-a-sent-message INSUFFICIENT_ACCESS_OR_READONLY -XPOST -d "{\"PathOnClient\": \"a.txt\", \"VersionData\": \"YQ==\", \"FirstPublishLocationId\": \"$m1id\"}" "$api/sobjects/ContentVersion/"
+refuse link-to-a-sent-message INSUFFICIENT_ACCESS_OR_READONLY -XPOST -d "{\"ContentDocumentId\": \"$doc12\", \"LinkedEntityId\": \"$m1id\"}" "$api/sobjects/ContentDocumentLink/"
+refuse file-without-path REQUIRED_FIELD_MISSING -XPOST -d '{"VersionData": "YQ=="}' "$api/sobjects/ContentVersion/"
+refuse attachment-without-name REQUIRED_FIELD_MISSING -XPOST -d "{\"Body\": \"YQ==\", \"ParentId\": \"$m1id\"}" "$api/sobjects/Attachment/"
+refuse attachment-not-base64 JSON_PARSER_ERROR -XPOST -d "{\"Name\": \"a\", \"Body\": \"not base64!\", \"ParentId\": \"$m1id\"}" "$api/sobjects/Attachment/"
+refuse attachment-on-a-relation INVALID_CROSS_REFERENCE_KEY -XPOST -d "{\"Name\": \"a\", \"Body\": \"YQ==\", \"ParentId\": \"$(msg m1@mail.example "r[0].Id")\"}" "$api/sobjects/Attachment/"
+ctl __control '{"blob_max_bytes": 1000}'
+refuse attachment-over-the-blob-limit MAXIMUM_SIZE_OF_ATTACHMENT -XPOST -d "{\"Name\": \"a\", \"Body\": \"$(head -c 1001 /dev/zero | base64 -w0)\", \"ParentId\": \"$m1id\"}" "$api/sobjects/Attachment/"
+[ "$(sf -o /dev/null -w '%{http_code}' -XPOST -d "{\"Name\": \"a\", \"Body\": \"$(head -c 1000 /dev/zero | base64 -w0)\", \"ParentId\": \"$m1id\"}" "$api/sobjects/Attachment/")" = 201 ] \
+  && ok fake-takes-a-blob-at-the-limit || bad fake-takes-a-blob-at-the-limit
+ctl __control "{\"blob_max_bytes\": $((39321600))}"
 refuse composite-over-25 INVALID_INPUT -XPOST -d "{\"compositeRequest\": [$many]}" "$api/composite"
 refuse composite-without-reference-id INVALID_INPUT -XPOST -d '{"compositeRequest": [{"method": "GET", "url": "/services/data/v59.0/sobjects/EmailMessage/'$m1id'"}]}' "$api/composite"
 
