@@ -57,6 +57,7 @@
 // Never an update: a message that is not a draft takes none but
 // IsExternallyVisible and custom fields (the object's page).
 #include "crm_rest_p.hpp"
+#include "message_contacts.hpp"
 
 #include <accord/mail/message.hpp>
 #include <accord/text/ascii.hpp>
@@ -302,49 +303,36 @@ json::value CrmRest::sf_email_to_native(const json::value& d) {
   return n;
 }
 
-// The contacts a message is logged on: /contactIds, then each of
-// /createContacts upserted on the contact stream's external id
-// ("email:" + the address in lower case), so that a create repeated after a
-// crash finds the contact it made.
+// The contacts a message is logged on (message_contacts): each of
+// /createContacts upserted on the contact stream's external id ("email:" +
+// the address in lower case), so that a create repeated after a crash
+// finds the contact it made.
 std::vector<std::string> CrmRest::sf_contacts(const StreamSpec& s, const json::value& data) {
-  std::vector<std::string> out;
-  auto add = [&](std::string id) {
-    if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
-  };
-  if (const json::value* ids = at_ptr(data, "/contactIds"); ids && ids->is_array())
-    for (const auto& k : ids->get_array()) add(scalar_text(&k));
-  if (const json::value* create = at_ptr(data, "/createContacts"); create && create->is_array())
-    for (const auto& c : create->get_array()) {
-      std::string email = accord::ascii_lower(text_at(c, "/email"));
-      if (email.empty()) continue;
-      if (s.contacts_stream.empty())
-        throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " names no contacts stream to make " + email + " in");
-      const StreamSpec& cs = stream_spec(s.contacts_stream);
-      if (!cs.upsert.present)
-        throw accord::Error(ACCORD_UNSUPPORTED, "stream " + cs.name + " has no upsert to make a message's contact with");
-      std::string key = "email:" + email;
-      if (key.size() > 64)  // (Accord_Id__c is Text(64))
-        throw accord::Error(ACCORD_ERROR, "the address " + email + " is too long for the contact's external id (" +
-                                              std::to_string(key.size()) + " characters of 64): make the contact in Salesforce");
-      // LastName is required: the name's last word, else the address's local part
-      std::string name = text_at(c, "/name");
-      std::string first, last = name;
-      if (size_t sp = name.rfind(' '); sp != std::string::npos) first = name.substr(0, sp), last = name.substr(sp + 1);
-      if (last.empty()) last = email.substr(0, email.find('@'));
-      json::object rec{{"LastName", last}, {"Email", email}};
-      if (!first.empty()) rec["FirstName"] = first;
-      Vars v = base_vars(cs);
-      v["key"] = json::value(key);
-      v["data"] = std::move(rec);
-      Answer a = rest_.call(cs.upsert, v);
-      std::string id = text_at(a.body, cs.upsert.answer_id.empty() ? "/id" : cs.upsert.answer_id.c_str());
-      if (id.empty()) throw accord::Error(ACCORD_ERROR, cs.upsert.method + " " + cs.upsert.path + ": the answer holds no contact id");
-      add(std::move(id));
-    }
-  if (out.empty())
-    throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a message to log needs the contact it is logged on "
-                                      "(/contactIds) or one to make (/createContacts)");
-  return out;
+  return message_contacts(s.name, data, [&](const std::string& address, const std::string& name) -> std::string {
+    std::string email = accord::ascii_lower(address);
+    if (s.contacts_stream.empty())
+      throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " names no contacts stream to make " + email + " in");
+    const StreamSpec& cs = stream_spec(s.contacts_stream);
+    if (!cs.upsert.present)
+      throw accord::Error(ACCORD_UNSUPPORTED, "stream " + cs.name + " has no upsert to make a message's contact with");
+    std::string key = "email:" + email;
+    if (key.size() > 64)  // (Accord_Id__c is Text(64))
+      throw accord::Error(ACCORD_ERROR, "the address " + email + " is too long for the contact's external id (" +
+                                            std::to_string(key.size()) + " characters of 64): make the contact in Salesforce");
+    // LastName is required: the name's last word, else the address's local part
+    std::string first, last = name;
+    if (size_t sp = name.rfind(' '); sp != std::string::npos) first = name.substr(0, sp), last = name.substr(sp + 1);
+    if (last.empty()) last = email.substr(0, email.find('@'));
+    json::object rec{{"LastName", last}, {"Email", email}};
+    if (!first.empty()) rec["FirstName"] = first;
+    Vars v = base_vars(cs);
+    v["key"] = json::value(key);
+    v["data"] = std::move(rec);
+    Answer a = rest_.call(cs.upsert, v);
+    std::string id = text_at(a.body, cs.upsert.answer_id.empty() ? "/id" : cs.upsert.answer_id.c_str());
+    if (id.empty()) throw accord::Error(ACCORD_ERROR, cs.upsert.method + " " + cs.upsert.path + ": the answer holds no contact id");
+    return id;
+  });
 }
 
 // One EmailMessageRelation for each header field a contact's address is in
