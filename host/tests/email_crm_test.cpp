@@ -301,6 +301,46 @@ TEST(LookupIndexTest, ContactsAreFoundByEveryAddressTheyHold) {
   EXPECT_EQ(look.size("contacts"), 2u);
 }
 
+// Many contacts on one address, added in no order, some twice (two lookup
+// streams of one role may list a record each): each once, as first added,
+// oldest first, those without a date last, by id; the same before and
+// after finish().
+TEST(LookupIndexTest, AnAddressesContactsComeOnceOldestFirst) {
+  LookupIndex look;
+  auto add = [&](const std::string& id, const std::string& created, const std::string& address = "info@x.example") {
+    LookupEntry e;
+    e.created = created;
+    e.addresses = {address};
+    look.add("contacts", id, e);
+  };
+  add("c5", "");
+  add("c3", "2026-03-01");
+  add("c1", "2026-02-01");
+  add("c4", "");
+  add("c3", "2026-01-01");  // again, another date: kept as first added
+  add("c2", "2026-02-01");
+  add("c0", "2026-04-01", "other@x.example");
+  add("c1", "2026-02-01");
+  auto ids = [&] {
+    std::string out;
+    for (const auto& c : look.find("contacts", "INFO@x.example")) out += c.id + "@" + c.created + " ";
+    return out;
+  };
+  const std::string want = "c1@2026-02-01 c2@2026-02-01 c3@2026-03-01 c4@ c5@ ";
+  EXPECT_EQ(ids(), want);
+  EXPECT_TRUE(look.has("contacts", "info@x.example"));
+  EXPECT_FALSE(look.has("contacts", "nobody@x.example"));
+  EXPECT_FALSE(look.has("users", "info@x.example"));
+  EXPECT_EQ(look.size("contacts"), 6u);
+  look.finish();
+  EXPECT_EQ(ids(), want);
+  EXPECT_EQ(look.find("contacts", "other@x.example").size(), 1u);
+  add("c9", "2026-01-01");  // added after finish(): found, in its place
+  EXPECT_EQ(ids(), "c9@2026-01-01 " + want);
+  look.finish();
+  EXPECT_EQ(ids(), "c9@2026-01-01 " + want);
+}
+
 // ---- A pair's lookups over a state (engine/email_crm_run.hpp) ----
 
 namespace {

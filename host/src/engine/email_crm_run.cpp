@@ -39,6 +39,7 @@ PairLookups::PairLookups(StateStore& store, const StreamPair& sp, const LookupRe
     if (l.as == "messages") threads_.add(e.threads, e.contacts);
     else index_.add(l.as, id, e);
   }, cancel);
+  index_.finish();
   if (sp_.email_crm)
     for (const MirrorRef& r : store.pair(unresolved_pair(sp_.name)).mirror(other(sp_.email_crm->crm)).unlinked())
       listed_.insert(r.id);

@@ -142,24 +142,47 @@ void LookupIndex::add(const std::string& as, const std::string& id, const json::
 
 void LookupIndex::add(const std::string& as, const std::string& id, const LookupEntry& e) {
   auto& role = by_role_[as];
-  for (const auto& a : e.addresses) {
-    auto& list = role[a];
-    if (std::any_of(list.begin(), list.end(), [&](const Contact& c) { return c.id == id; })) continue;
-    Contact c{id, e.created};
-    // oldest first; a record without a date after those with one, by id
-    auto at = std::upper_bound(list.begin(), list.end(), c, [](const Contact& x, const Contact& y) {
-      if (x.created.empty() != y.created.empty()) return y.created.empty();
-      return x.created != y.created ? x.created < y.created : x.id < y.id;
-    });
-    list.insert(at, std::move(c));
-  }
+  for (const auto& a : e.addresses) role[a].push_back(Contact{id, e.created});
+  finished_ = false;
+}
+
+namespace {
+
+// A list as find() answers it: each record once (as it was first added),
+// oldest first; a record without a date after those with one, by id.
+void sort_and_dedup(std::vector<LookupIndex::Contact>& list) {
+  using Contact = LookupIndex::Contact;
+  std::stable_sort(list.begin(), list.end(), [](const Contact& x, const Contact& y) { return x.id < y.id; });
+  list.erase(std::unique(list.begin(), list.end(), [](const Contact& x, const Contact& y) { return x.id == y.id; }),
+             list.end());
+  std::sort(list.begin(), list.end(), [](const Contact& x, const Contact& y) {
+    if (x.created.empty() != y.created.empty()) return y.created.empty();
+    return x.created != y.created ? x.created < y.created : x.id < y.id;
+  });
+}
+
+}  // namespace
+
+void LookupIndex::finish() {
+  if (finished_) return;
+  for (auto& [_, role] : by_role_)
+    for (auto& [_, list] : role) sort_and_dedup(list);
+  finished_ = true;
+}
+
+const std::vector<LookupIndex::Contact>* LookupIndex::list(const std::string& as, std::string_view email) const {
+  auto role = by_role_.find(as);
+  if (role == by_role_.end()) return nullptr;
+  auto it = role->second.find(ascii_lower(std::string(email)));
+  return it == role->second.end() ? nullptr : &it->second;
 }
 
 std::vector<LookupIndex::Contact> LookupIndex::find(const std::string& as, std::string_view email) const {
-  auto role = by_role_.find(as);
-  if (role == by_role_.end()) return {};
-  auto it = role->second.find(ascii_lower(std::string(email)));
-  return it == role->second.end() ? std::vector<Contact>{} : it->second;
+  const std::vector<Contact>* l = list(as, email);
+  if (!l) return {};
+  std::vector<Contact> out = *l;
+  if (!finished_) sort_and_dedup(out);  // (an index still being added to: this answer alone)
+  return out;
 }
 
 size_t LookupIndex::size(const std::string& as) const {

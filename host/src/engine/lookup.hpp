@@ -61,17 +61,25 @@ class LookupIndex {
     std::string created;  // when the CRM made it (the record's /created or /modified), for "oldest"
   };
   // Adds a record of the lookup stream that has the role `as` ("contacts",
-  // "users", or any other name a rule asks for).
+  // "users", or any other name a rule asks for). A record added twice is
+  // kept once, as first added.
   void add(const std::string& as, const std::string& id, const boost::json::object& record,
            const std::string& modified = {});
   void add(const std::string& as, const std::string& id, const LookupEntry& e);
+  // Once every record is added: sorts each address's records once (many
+  // contacts may share one address, info@ or a shared inbox: adding stays
+  // O(1) a record, not O(k)). find() answers the same before, sorting each
+  // answer itself.
+  void finish();
   // The records of `as` holding this address (lower case), oldest first.
   std::vector<Contact> find(const std::string& as, std::string_view email) const;
-  bool has(const std::string& as, std::string_view email) const { return !find(as, email).empty(); }
+  bool has(const std::string& as, std::string_view email) const { return list(as, email) != nullptr; }
   size_t size(const std::string& as) const;
 
  private:
+  const std::vector<Contact>* list(const std::string& as, std::string_view email) const;
   std::map<std::string, std::map<std::string, std::vector<Contact>, std::less<>>> by_role_;
+  bool finished_ = true;  // every list sorted and each record in it once
 };
 
 // Each live record of a lookup stream, as refresh_lookups finds it.
