@@ -212,4 +212,19 @@ runp --plugin-dir "$plugins" plan plain.json --explain cy.json
 ! grep -q "email_crm rule" <<<"$out" && grep -q "left record" <<<"$out" &&
   ok explain-without-email-crm-names-no-rule || bad explain-without-email-crm-names-no-rule "rc=$rc" "$out"
 
+# A lookup side whose connector refuses the lookups' own instance (the
+# faulty fixture's one-instance fault: a store that locks its folder) fails
+# the run with the side, the connector and the pipeline's key named, as a
+# refusal of the pair's own instance does (review s6 finding 7).
+mkdir -p notes-a/note notes-b
+cat > lk.json <<EOF
+{"name": "lk", "state": "lk-state.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "notes-a"}},
+ "right": {"connector": "faulty", "config": {"path": "notes-b", "fault": "one-instance"}},
+ "streams": [{"left": "note", "right": "note", "lookup": [{"side": "right", "stream": "note", "as": "notes"}]}]}
+EOF
+runp --plugin-dir "$plugins" --plugin-dir "$plugins/faulty" run lk.json
+[ "$rc" != 0 ] && grep -q 'right connector faulty: the folder .*/notes-b is open in another instance; give each one a "path" of its own in right.config' <<<"$out" &&
+  ok a-lookup-instance-refused-names-connector-and-key || bad a-lookup-instance-refused-names-connector-and-key "rc=$rc" "$out"
+
 exit $fail

@@ -48,11 +48,7 @@ void PairRun::run() {
   if (!sp_.lookups.empty())  // read before the pair's sides (docs/email-crm.md)
     lookups_.emplace(
         *store_, sp_,
-        [this](Side s) {  // an instance of its own: never the pair's (email_crm_run.hpp)
-          auto i = Instance::create(*reg_.find(p_.endpoint(s).connector), host_, json::serialize(p_.endpoint(s).resolved_config));
-          if (!i) throw Failure{i.error().status, std::string(side_name(s)) + " connector (lookup): " + i.error().message, 0};
-          return std::move(*i);
-        },
+        [this](Side s) { return open_instance(s); },  // an instance of its own: never the pair's (email_crm_run.hpp)
         opts_.apply, std::time(nullptr), opts_.cancel);
   if (lookups_ && lookups_->stopped()) {  // asked to stop while a lookup was paged: read on next run
     rep_.stopped = true;
@@ -158,30 +154,44 @@ void PairRun::open_sides() {
   // A plan reads only: its connectors create nothing (no folder, index, file).
   if (!opts_.apply) host_.set_open_flags(ACCORD_OPEN_READ_ONLY);
   for (Side s : kSides) {
-    const Endpoint& ep = p_.endpoint(s);
-    const LoadedPlugin* plugin = reg_.find(ep.connector);
-    auto inst = Instance::create(*plugin, host_, json::serialize(ep.resolved_config));
-    if (!inst)
-      throw Failure{inst.error().status, std::string(side_name(s)) + " connector " + ep.connector + ": " +
-                                             config_error_at(inst.error().message, std::string(side_name(s)) + ".config"),
-                    0};
-    inst_[s].emplace(std::move(*inst));
+    inst_[s].emplace(open_instance(s));
     // Fields the side lists only through fetch travel when the other side
     // keeps them too (or keeps any field).
-    const StreamInfo* mine = plugin->manifest.stream(stream(s));
-    if (mine && (plugin->table->capabilities & ACCORD_CAP_FETCH)) lazy_[s] = mine->lazy, lazy_size_[s] = mine->lazy_size;
+    const LoadedPlugin& plugin = plugin_of(s);
+    const StreamInfo* mine = plugin.manifest.stream(stream(s));
+    if (mine && (plugin.table->capabilities & ACCORD_CAP_FETCH)) lazy_[s] = mine->lazy, lazy_size_[s] = mine->lazy_size;
     if (mine) identity_[s] = mine->identity;
   }
   untravelled_from_instances();
   for (Side s : kSides) {
-    const LoadedPlugin* target = reg_.find(p_.endpoint(other(s)).connector);
-    const StreamInfo* theirs = target->manifest.stream(stream(other(s)));
+    const StreamInfo* theirs = plugin_of(other(s)).manifest.stream(stream(other(s)));
     std::erase_if(lazy_[s], [&](const std::string& f) {
       return theirs && !theirs->fields.empty() &&
              std::find(theirs->fields.begin(), theirs->fields.end(), f) == theirs->fields.end();
     });
   }
   planner_.emplace(p_.name, sp_, fm_, kept_);
+}
+
+const LoadedPlugin& PairRun::plugin_of(Side s) const {
+  const std::string& id = p_.endpoint(s).connector;
+  const LoadedPlugin* plugin = reg_.find(id);  // (load_pipeline found it in its registry, maybe not this one)
+  if (!plugin) throw Failure{ACCORD_ERROR, std::string(side_name(s)) + " connector " + id + " is not installed", 0};
+  return *plugin;
+}
+
+// One instance of a side's connector, with the side's configuration: the
+// pair's (open_sides) and its lookups' alike, so that a connector's refusal
+// reads the same wherever it comes, naming the side, the connector and,
+// where the connector's words say "in the config", the pipeline's key.
+Instance PairRun::open_instance(Side s) const {
+  const Endpoint& ep = p_.endpoint(s);
+  auto inst = Instance::create(plugin_of(s), host_, json::serialize(ep.resolved_config));
+  if (!inst)
+    throw Failure{inst.error().status, std::string(side_name(s)) + " connector " + ep.connector + ": " +
+                                           config_error_at(inst.error().message, std::string(side_name(s)) + ".config"),
+                  0};
+  return std::move(*inst);
 }
 
 // What cannot travel, again, where an instance says which fields it keeps
@@ -194,11 +204,11 @@ void PairRun::untravelled_from_instances() {
     if (auto f = inst_[s]->stream_fields(stream(s))) {
       kept[s] = std::move(*f);
       asked = true;
-    } else if (const StreamInfo* info = reg_.find(p_.endpoint(s).connector)->manifest.stream(stream(s))) {
+    } else if (const StreamInfo* info = plugin_of(s).manifest.stream(stream(s))) {
       kept[s] = info->fields;
     }
     // each write's own losses (make_op): what the side only reads stays behind too
-    const StreamInfo* info = reg_.find(p_.endpoint(s).connector)->manifest.stream(stream(s));
+    const StreamInfo* info = plugin_of(s).manifest.stream(stream(s));
     kept_[s] = info ? writable_fields(kept[s], info->read_only) : kept[s];
   }
   if (!asked) return;

@@ -75,6 +75,8 @@ class PairRun {
  private:
   // ---- pair_run.cpp: wiring
   void open_sides();
+  const LoadedPlugin& plugin_of(Side s) const;  // its connector (Failure if not installed)
+  Instance open_instance(Side s) const;          // Failure naming the side, connector and config key
   void untravelled_from_instances();
   std::string keys_of(Side s, const boost::json::value& data, std::string_view stored_key = {}) const;
   const std::string& stream(Side s) const { return s == Side::kLeft ? sp_.left : sp_.right; }  // (the pipeline's)
