@@ -168,9 +168,12 @@ std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
   ensure_categories(ops, stream == "message" ? "categories" : "keywords");
   if (stream == "message") batch_messages(ops, done);
   if (stream == "contact") batch_contacts(ops, done);
-  if (stream == "event") batch_events(ops, done);
+  if (stream == "event") {
+    batch_events(ops, done);
+    batch_series(ops, done);
+    batch_deletes(ops, done);
+  }
   if (stream == "task") batch_tasks(ops, done);
-  if (stream == "event" || stream == "task") batch_deletes(stream, ops, done);
   return accord::kit::results_json(accord::kit::apply_each(owner_, ops, [&](const accord::kit::Op& op) {
     if (auto& d = done[static_cast<size_t>(&op - ops.data())]) return *d;
     if (stream == "contact") return apply_contact(op);
@@ -235,26 +238,141 @@ void Backend::ensure_categories(const std::vector<accord::kit::Op>& ops, const c
   }
 }
 
-// Writes twenty to a $batch request (json-batching.md: at most 20; each
-// entry answered with its own status). An entry's answer is its op's: 2xx
-// done (`on_done` makes the result), 404 of a delete done, 412 CONFLICT,
-// 429/503/504 RETRY after the entry's own Retry-After (throttling.md:
-// requests in a batch are evaluated individually), an update's 404 and
-// anything else that op's error. A batch request that fails gives each op of
-// its chunk the status it threw. PATCH and DELETE do nothing twice when a
-// batch is sent again; a batch of creates (POST) is sent again after a lost
-// answer only when `resend_safe` (events: transactionId), else a lost answer
-// (or an entry left unanswered) has each create looked for by its key
-// (`on_lost`) and, when not found, RETRY: the next try looks again before it
-// sends. One write alone goes as a plain request.
-void Backend::send_batch(const std::vector<accord::kit::Op>& ops, const std::vector<BatchRequest>& reqs,
+// Entries through $batch (json-batching.md): at most 20 a request, each
+// answered with its own status, headers and body, in any order (matched by
+// id). No entry names another in dependsOn: a batch is either fully
+// sequential or fully parallel, and in a sequential one every entry after a
+// failed one answers 424, so one item's 412 would fail the writes of the
+// others; what needs another entry's answer is sent after it, in a later call.
+void Backend::post_batches(const std::vector<BatchRequest>& reqs, bool idempotent,
+                           const std::function<void(size_t, const BatchAnswer&)>& answered,
+                           const std::function<void(size_t, Unanswered)>& unanswered) {
+  constexpr size_t kBatchMax = 20;
+  if (reqs.size() == 1) {  // alone: a plain request
+    const BatchRequest& r = reqs.front();
+    BatchAnswer e;
+    try {
+      owner_.throw_if_cancelled();
+      std::vector<std::string> extra;
+      if (!r.if_match.empty()) extra.push_back("If-Match: " + r.if_match);
+      e.a = client_.call(r.method, r.url, r.body ? json::serialize(*r.body) : "", extra, idempotent, r.prefer);
+    } catch (const LostAnswer&) {
+      unanswered(0, Unanswered::kLost);
+      return;
+    } catch (...) {
+      unanswered(0, Unanswered::kFailed);
+      return;
+    }
+    answered(0, e);
+    return;
+  }
+  for (size_t from = 0; from < reqs.size(); from += kBatchMax) {
+    owner_.throw_if_cancelled();
+    size_t to = std::min(reqs.size(), from + kBatchMax);
+    json::array requests;
+    for (size_t k = from; k < to; ++k) {
+      const BatchRequest& r = reqs[k];
+      json::object headers{{"Prefer", "IdType=\"ImmutableId\"" + (r.prefer.empty() ? "" : ", " + r.prefer)}};
+      if (!r.if_match.empty()) headers["If-Match"] = r.if_match;
+      json::object q{{"id", std::to_string(k)}, {"method", r.method}, {"url", r.url}};
+      if (r.body) {
+        headers["Content-Type"] = "application/json";
+        q["body"] = *r.body;
+      }
+      q["headers"] = std::move(headers);
+      requests.push_back(std::move(q));
+    }
+    Answer a;
+    try {
+      a = client_.call("POST", "/$batch", json::serialize(json::object{{"requests", std::move(requests)}}), {}, idempotent);
+      if (!a.ok() || !a.body.is_object()) unusable("POST", "/$batch", a);
+    } catch (const LostAnswer&) {
+      for (size_t k = from; k < to; ++k) unanswered(k, Unanswered::kLost);
+      continue;
+    } catch (...) {
+      for (size_t k = from; k < to; ++k) unanswered(k, Unanswered::kFailed);
+      continue;
+    }
+    std::vector<bool> seen(to - from, false);
+    if (const json::array* answers = arr(a.body.get_object(), "responses"))
+      for (const auto& v : *answers) {
+        if (!v.is_object()) continue;
+        const json::object& r = v.get_object();
+        std::string id = str(r, "id");
+        if (id.empty() || id.size() > 6 || id.find_first_not_of("0123456789") != std::string::npos) continue;
+        size_t k = std::stoul(id);
+        if (k < from || k >= to || seen[k - from]) continue;
+        seen[k - from] = true;
+        BatchAnswer e;
+        if (const json::value* st = r.if_contains("status"); st && st->is_int64()) e.a.status = static_cast<long>(st->get_int64());
+        if (const json::value* b = r.if_contains("body")) e.a.body = *b;
+        if (e.a.body.is_object())
+          if (const json::object* err = accord::json_read::obj(e.a.body.get_object(), "error")) {
+            e.a.code = str(*err, "code");
+            e.a.message = str(*err, "message");
+          }
+        if (const json::object* h = accord::json_read::obj(r, "headers"))
+          for (const auto& [hk, hv] : *h)
+            if (accord::ascii_iequals(hk, "Retry-After") && hv.is_string())
+              if (std::string t(hv.get_string()); !t.empty() && t.size() < 7 && t.find_first_not_of("0123456789") == std::string::npos)
+                e.retry_after = std::stoll(t);
+        answered(k, e);
+      }
+    for (size_t k = from; k < to; ++k)
+      if (!seen[k - from]) unanswered(k, Unanswered::kLeftOut);
+  }
+}
+
+accord::kit::Result Backend::entry_failure(const accord::kit::Op& op, const BatchRequest& r, const BatchAnswer& e,
+                                           const std::string& what) {
+  using accord::kit::Result;
+  if (e.a.status == 412)
+    return Result::conflict(failure(ACCORD_CONFLICT, r.method, r.url, e.a, "the " + what + " changed in Outlook since it was read").what(), op.id);
+  if (e.a.status == 429 || e.a.status == 503 || e.a.status == 504) {
+    Result res = Result::failed("retry", failure(ACCORD_RETRY, r.method, r.url, e.a, "Outlook's rate limit, inside a $batch").what(), op.id);
+    res.retry_after_s = e.retry_after >= 0 ? e.retry_after : 1;
+    return res;
+  }
+  if (op.is_update() && e.a.status == 404) return Result::error(what + " " + op.id + " is no longer in Outlook", op.id);
+  return Result::error(failure(ACCORD_ERROR, r.method, r.url, e.a).what(), op.id);
+}
+
+accord::kit::Result Backend::unanswered_result(const accord::kit::Op& op, Unanswered how) {
+  if (how == Unanswered::kLeftOut)
+    return accord::kit::Result::failed("retry", "POST /$batch answered without this entry; it is sent again next time", op.id);
+  try {
+    throw;
+  } catch (const LostAnswer& e) {
+    return accord::kit::Result::failed("retry", e.what(), op.id);
+  } catch (...) {
+    return accord::kit::failure(op);
+  }
+}
+
+// One write per op through post_batches. An entry's answer is its op's: 2xx
+// done (`on_done` makes the result), 404 of a delete done, anything else
+// entry_failure. PATCH and DELETE do nothing twice when a batch is sent
+// again, and carry the op's version as If-Match; a batch of creates (POST)
+// is sent again after a lost answer only when `resend_safe` (events:
+// transactionId), else a lost answer (or an entry left unanswered) has each
+// create looked for by its key (`on_lost`) and, when not found, RETRY: the
+// next try looks again before it sends. A PATCH or DELETE left out of
+// Graph's answer goes on its own. One write alone goes as a plain request
+// (the op's own path).
+void Backend::send_batch(const std::vector<accord::kit::Op>& ops, std::vector<BatchRequest> reqs,
                          std::vector<std::optional<accord::kit::Result>>& done, const char* what,
                          const std::function<accord::kit::Result(const accord::kit::Op&, const Answer&)>& on_done,
                          const std::function<std::optional<accord::kit::Result>(const accord::kit::Op&)>& on_lost,
                          bool resend_safe) {
   using accord::kit::Result;
-  constexpr size_t kBatchMax = 20;
   if (reqs.size() < 2) return;
+  bool creates = false;
+  for (BatchRequest& r : reqs) {
+    const accord::kit::Op& op = ops[r.op];
+    if (r.if_match.empty() && op.expect_version && !op.expect_version->empty())
+      r.if_match = op.expect_version->substr(0, op.expect_version->find(';'));  // an event's: its master's
+    creates = creates || r.method == "POST";
+  }
   // a create whose answer was lost: found by its key, or RETRY (looked for again first next time)
   auto lost = [&](const BatchRequest& r, const std::string& why) {
     const accord::kit::Op& op = ops[r.op];
@@ -270,93 +388,31 @@ void Backend::send_batch(const std::vector<accord::kit::Op>& ops, const std::vec
       done[r.op] = accord::kit::failure(op);
     }
   };
-  for (size_t from = 0; from < reqs.size(); from += kBatchMax) {
-    owner_.throw_if_cancelled();
-    std::vector<const BatchRequest*> chunk;
-    for (size_t k = from; k < std::min(reqs.size(), from + kBatchMax); ++k) chunk.push_back(&reqs[k]);
-    json::array requests;
-    for (const BatchRequest* r : chunk) {
-      const accord::kit::Op& op = ops[r->op];
-      json::object headers{{"Prefer", "IdType=\"ImmutableId\"" + (r->prefer.empty() ? "" : ", " + r->prefer)}};
-      if (op.expect_version && !op.expect_version->empty())
-        headers["If-Match"] = op.expect_version->substr(0, op.expect_version->find(';'));  // an event's: its master's
-      json::object q{{"id", std::to_string(r->op)}, {"method", r->method}, {"url", r->url}};
-      if (r->body) {
-        headers["Content-Type"] = "application/json";
-        q["body"] = *r->body;
-      }
-      q["headers"] = std::move(headers);
-      requests.push_back(std::move(q));
-    }
-    bool creates = std::any_of(chunk.begin(), chunk.end(), [](const BatchRequest* r) { return r->method == "POST"; });
-    Answer a;
+  post_batches(reqs, !creates || resend_safe, [&](size_t k, const BatchAnswer& e) {
+    const BatchRequest& req = reqs[k];
+    const accord::kit::Op& op = ops[req.op];
     try {
-      a = client_.call("POST", "/$batch", json::serialize(json::object{{"requests", std::move(requests)}}), {},
-                       !creates || resend_safe);
-      if (!a.ok() || !a.body.is_object()) unusable("POST", "/$batch", a);
-    } catch (const LostAnswer& e) {
-      for (const BatchRequest* r : chunk) {
-        if (r->method == "POST") lost(*r, e.what());
-        else done[r->op] = Result::failed("retry", e.what(), ops[r->op].id);
-      }
-      continue;
+      if (e.a.ok() || (op.is_delete() && e.a.status == 404)) done[req.op] = on_done(op, e.a);
+      else done[req.op] = entry_failure(op, req, e, what);
     } catch (...) {
-      for (const BatchRequest* r : chunk) done[r->op] = accord::kit::failure(ops[r->op]);
-      continue;
+      done[req.op] = accord::kit::failure(op);
     }
-    const json::array* answers = arr(a.body.get_object(), "responses");
-    if (!answers) {  // each op then goes on its own; a create only once looked for
-      for (const BatchRequest* r : chunk)
-        if (r->method == "POST") lost(*r, "POST /$batch answered without responses");
-      continue;
-    }
-    for (const auto& v : *answers) {
-      if (!v.is_object()) continue;
-      const json::object& r = v.get_object();
-      std::string id = str(r, "id");
-      if (id.empty() || id.size() > 6 || id.find_first_not_of("0123456789") != std::string::npos) continue;
-      auto it = std::find_if(chunk.begin(), chunk.end(), [&](const BatchRequest* q) { return q->op == std::stoul(id); });
-      if (it == chunk.end()) continue;
-      const BatchRequest& req = **it;
-      const accord::kit::Op& op = ops[req.op];
-      Answer e;
-      if (const json::value* st = r.if_contains("status"); st && st->is_int64()) e.status = static_cast<long>(st->get_int64());
-      if (const json::value* b = r.if_contains("body")) e.body = *b;
-      if (e.body.is_object())
-        if (const json::object* err = accord::json_read::obj(e.body.get_object(), "error")) {
-          e.code = str(*err, "code");
-          e.message = str(*err, "message");
+  }, [&](size_t k, Unanswered how) {
+    const BatchRequest& req = reqs[k];
+    if (req.method == "POST" && how != Unanswered::kFailed) {
+      std::string why = "POST /$batch left entry " + std::to_string(k) + " unanswered";
+      if (how == Unanswered::kLost) {
+        try {
+          throw;
+        } catch (const std::exception& e) {
+          why = e.what();
         }
-      std::optional<Result>& out = done[req.op];
-      try {
-        if (e.ok() || (op.is_delete() && e.status == 404)) {
-          out = on_done(op, e);
-        } else if (e.status == 412) {
-          out = Result::conflict(failure(ACCORD_CONFLICT, req.method, req.url, e,
-                                         std::string("the ") + what + " changed in Outlook since it was read").what(), op.id);
-        } else if (e.status == 429 || e.status == 503 || e.status == 504) {
-          Result res = Result::failed(
-              "retry", failure(ACCORD_RETRY, req.method, req.url, e, "Outlook's rate limit, inside a $batch").what(), op.id);
-          res.retry_after_s = 1;
-          if (const json::object* h = accord::json_read::obj(r, "headers"))
-            for (const auto& [k, hv] : *h)
-              if (accord::ascii_iequals(k, "Retry-After") && hv.is_string())
-                if (std::string t(hv.get_string());
-                    !t.empty() && t.size() < 7 && t.find_first_not_of("0123456789") == std::string::npos)
-                  res.retry_after_s = std::stoll(t);
-          out = std::move(res);
-        } else if (op.is_update() && e.status == 404) {
-          out = Result::error(std::string(what) + " " + op.id + " is no longer in Outlook", op.id);
-        } else {
-          out = Result::error(failure(ACCORD_ERROR, req.method, req.url, e).what(), op.id);
-        }
-      } catch (...) {
-        out = accord::kit::failure(op);
       }
+      lost(req, why);
+    } else if (how != Unanswered::kLeftOut) {
+      done[req.op] = unanswered_result(ops[req.op], how);
     }
-    for (const BatchRequest* r : chunk)
-      if (r->method == "POST" && !done[r->op]) lost(*r, "POST /$batch left entry " + std::to_string(r->op) + " unanswered");
-  }
+  });
 }
 
 void Backend::unusable(const std::string& method, const std::string& url, const Answer& a, const std::string& hint) {
@@ -370,13 +426,18 @@ std::optional<json::object> Backend::get_one(const std::string& path, const std:
   return a.body.get_object();
 }
 
-void Backend::each_page(const std::string& path, const std::function<bool(const json::array&)>& on_page) {
+void Backend::each_page(const std::string& path, const std::function<bool(const json::array&)>& on_page,
+                        const json::object* first) {
   std::string url = path;
   while (!url.empty()) {
-    owner_.throw_if_cancelled();
-    Answer a = client_.call("GET", url, "", {}, true, prefer_page());
-    if (!a.ok()) unusable("GET", url, a);
-    const json::object& body = a.body.is_object() ? a.body.get_object() : empty_;
+    Answer a;
+    if (!first) {
+      owner_.throw_if_cancelled();
+      a = client_.call("GET", url, "", {}, true, prefer_page());
+      if (!a.ok()) unusable("GET", url, a);
+    }
+    const json::object& body = first ? *first : a.body.is_object() ? a.body.get_object() : empty_;
+    first = nullptr;
     if (const json::array* v = arr(body, "value"); v && on_page(*v)) return;
     url = str(body, "@odata.nextLink");
     if (!url.empty() && url.rfind(client_.root() + "/", 0) != 0)

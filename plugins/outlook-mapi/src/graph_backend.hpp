@@ -111,21 +111,55 @@ class Backend {
   [[noreturn]] static void unusable(const std::string& method, const std::string& url, const Answer& a,
                                     const std::string& hint = "");
   std::optional<boost::json::object> get_one(const std::string& path, const std::string& prefer = "");
-  // Every page of a plain listing (`on_page` returns true to stop).
-  void each_page(const std::string& path, const std::function<bool(const boost::json::array&)>& on_page);
+  // Every page of a plain listing (`on_page` returns true to stop); `first`:
+  // the answer to `path` when it was read already (a $batch entry's).
+  void each_page(const std::string& path, const std::function<bool(const boost::json::array&)>& on_page,
+                 const boost::json::object* first = nullptr);
 
  public:
   static std::string etag_of(const boost::json::object& item);
 
  private:
-  // $batch (graph_backend.cpp): PATCH and DELETE entries, each the request of ops[op].
+  // $batch (graph_backend.cpp): each entry a request made for ops[op].
   struct BatchRequest {
     size_t op;
     std::string method, url;
     std::optional<boost::json::object> body;
-    std::string prefer = "";  // more Prefer preferences for this entry
+    std::string prefer = "";    // more Prefer preferences for this entry
+    std::string if_match = "";  // an etag the item must still have (If-Match)
   };
-  void send_batch(const std::vector<accord::kit::Op>& ops, const std::vector<BatchRequest>& reqs,
+  // An entry's answer, with the Retry-After it carried (seconds; -1: none).
+  struct BatchAnswer {
+    Answer a;
+    int64_t retry_after = -1;
+  };
+  // Why an entry has no answer: its request's answer was lost (it may have
+  // been done), its request failed (the exception), or Graph answered the
+  // request without it.
+  enum class Unanswered { kLost, kFailed, kLeftOut };
+  // The one way entries go to Graph: `reqs` in $batch requests of at most
+  // 20 independent entries (json-batching.md: a batch is fully sequential or
+  // fully parallel, and in a sequential one every entry after a failed one
+  // fails 424, so the writes of different items never share a chain; a step
+  // that needs another's answer goes in a later call); a lone entry as a
+  // plain request. `answered(k, …)` for reqs[k] answered, `unanswered(k, how)`
+  // (inside a catch block when kLost or kFailed) for the others.
+  void post_batches(const std::vector<BatchRequest>& reqs, bool idempotent,
+                    const std::function<void(size_t, const BatchAnswer&)>& answered,
+                    const std::function<void(size_t, Unanswered)>& unanswered);
+  // What an entry's answer that is not a success makes of its op: 412
+  // CONFLICT, 429/503/504 RETRY after the entry's Retry-After, an update's
+  // 404 "no longer in Outlook", anything else an error naming the request.
+  static accord::kit::Result entry_failure(const accord::kit::Op& op, const BatchRequest& r, const BatchAnswer& e,
+                                           const std::string& what);
+  // The result of an entry left without an answer (kLost, kFailed: called in a catch block).
+  static accord::kit::Result unanswered_result(const accord::kit::Op& op, Unanswered how);
+  // Op-level writes, one entry per op (post_batches): `on_done` makes the
+  // result of an entry answered 2xx (or 404 for a delete). A batch of creates
+  // (POST) is sent again after a lost answer only when `resend_safe`, else
+  // each create is looked for by its key (`on_lost`) and RETRY when not found.
+  // Fewer than two writes: nothing done (the op goes on its own).
+  void send_batch(const std::vector<accord::kit::Op>& ops, std::vector<BatchRequest> reqs,
                   std::vector<std::optional<accord::kit::Result>>& done, const char* what,
                   const std::function<accord::kit::Result(const accord::kit::Op&, const Answer&)>& on_done,
                   const std::function<std::optional<accord::kit::Result>(const accord::kit::Op&)>& on_lost = {},
@@ -134,11 +168,18 @@ class Backend {
   void batch_events(const std::vector<accord::kit::Op>& ops, std::vector<std::optional<accord::kit::Result>>& done);
   boost::json::object create_body(const accord::kit::Op& op, const events::Written& w) const;
   void say_losses(const accord::kit::Op& op, const events::Written& w) const;
-  // task creates, and updates when one list is synced
+  // updates of series (a rule or overrides written, exceptions compared), step by step for all of them
+  void batch_series(const std::vector<accord::kit::Op>& ops, std::vector<std::optional<accord::kit::Result>>& done);
+  // a series' changed and cancelled occurrences: the instances listing that finds them, the writes they take
+  std::string instances_url(const std::string& id, const events::Written& w) const;
+  std::vector<BatchRequest> occurrence_writes(size_t op, const events::Written& w,
+                                              const std::map<std::string, std::string>& by_rid) const;
+  accord::kit::Result series_result(const accord::kit::Op& op, const Answer& a) const;
+  // task creates, updates and deletes (the lists of tasks looked up together when several are synced)
   void batch_tasks(const std::vector<accord::kit::Op>& ops, std::vector<std::optional<accord::kit::Result>>& done);
-  // event and task deletes
-  void batch_deletes(std::string_view stream, const std::vector<accord::kit::Op>& ops,
-                     std::vector<std::optional<accord::kit::Result>>& done);
+  void find_task_lists(const std::vector<accord::kit::Op>& ops, std::vector<std::optional<accord::kit::Result>>& done);
+  // event deletes
+  void batch_deletes(const std::vector<accord::kit::Op>& ops, std::vector<std::optional<accord::kit::Result>>& done);
   // The categories the ops name (`member`: "keywords" or "categories") made
   // in Outlook's master category list when missing.
   void ensure_categories(const std::vector<accord::kit::Op>& ops, const char* member);
@@ -176,7 +217,9 @@ class Backend {
   std::optional<boost::json::object> find_task(const std::string& list, const std::string& key);
   std::string list_of(const std::string& task_id);
   boost::json::object task_record(const std::string& list, boost::json::object t);
-  std::vector<boost::json::object> checklist(const std::string& list, const std::string& task);
+  // the task's checklist items (`first`: the first page's answer when read already)
+  std::vector<boost::json::object> checklist(const std::string& list, const std::string& task,
+                                             const boost::json::object* first = nullptr);
   void write_checklist(const std::string& list, const std::string& task, const boost::json::object& data);
 
   // ---- messages (graph_mail.cpp) ---------------------------------------------
@@ -201,6 +244,7 @@ class Backend {
   Settings s_;
   GraphClient client_;
   std::optional<std::vector<Folder>> contact_folders_, task_lists_, mail_folders_;
+  std::map<std::string, std::string> task_list_;  // a task's list, as read or looked up (several lists synced)
   std::optional<std::vector<MailFolder>> mail_tree_;
   std::optional<std::vector<Calendar>> calendars_;
   std::optional<std::set<std::string>> categories_;  // the master list's names, lower case

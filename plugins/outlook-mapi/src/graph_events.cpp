@@ -310,6 +310,16 @@ namespace {
 // The occurrence of a series whose original start is `rid` (local, in the series' zone).
 std::string occurrence_path(const std::string& id) { return "/me/events/" + url_encode(id) + "/instances"; }
 
+// A page of a series' instances into `by_rid`: recurrence id (the original
+// start in the series' `zone`) → occurrence id.
+std::function<bool(const json::array&)> by_original_start(const std::string& zone, std::map<std::string, std::string>& by_rid) {
+  return [zone, &by_rid](const json::array& v) {
+    for (const auto& x : v)
+      if (x.is_object()) by_rid[events::recurrence_id(str(x.get_object(), "originalStart"), zone)] = str(x.get_object(), "id");
+    return false;
+  };
+}
+
 }  // namespace
 
 // Updates of single events through $batch (Backend::send_batch): a record
@@ -398,17 +408,162 @@ void Backend::say_losses(const Op& op, const events::Written& w) const {
     host_.log(ACCORD_LOG_WARN, "event " + (op.id.empty() ? op.idempotency_key : op.id) + ": " + n);
 }
 
-// Event and task deletes through $batch (Backend::send_batch): a task's list
-// is known without a lookup only when one list is synced.
-void Backend::batch_deletes(std::string_view stream, const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
+// Event deletes through $batch (Backend::send_batch); task deletes are batch_tasks'.
+void Backend::batch_deletes(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
   std::vector<BatchRequest> reqs;
-  std::string prefix;
-  if (stream == "event") prefix = "/me/events/";
-  else if (task_lists().size() == 1) prefix = "/me/todo/lists/" + url_encode(task_lists().front().id) + "/tasks/";
-  else return;
   for (size_t i = 0; i < ops.size(); ++i)
-    if (ops[i].is_delete()) reqs.push_back(BatchRequest{i, "DELETE", prefix + url_encode(ops[i].id), std::nullopt});
-  send_batch(ops, reqs, done, stream == "event" ? "event" : "task", [](const Op& op, const Answer&) { return Result::ok(op.id); });
+    if (ops[i].is_delete()) reqs.push_back(BatchRequest{i, "DELETE", "/me/events/" + url_encode(ops[i].id), std::nullopt});
+  send_batch(ops, std::move(reqs), done, "event", [](const Op& op, const Answer&) { return Result::ok(op.id); });
+}
+
+// The instances of series `id` around its changed and cancelled occurrences'
+// original starts (event-list-instances.md: startDateTime and endDateTime
+// required), two days before the first to three after the last.
+std::string Backend::instances_url(const std::string& id, const events::Written& w) const {
+  std::string from = "9999", to = "0000";
+  for (const auto& c : w.changed) from = std::min(from, c.recurrence_id), to = std::max(to, c.recurrence_id);
+  for (const auto& x : w.excluded) from = std::min(from, x), to = std::max(to, x);
+  auto day = [](const std::string& local, int64_t shift) {
+    auto ms = accord::utc::parse_iso8601_ms(local.substr(0, 10) + "T00:00:00Z");
+    return accord::utc::format((ms.value_or(0) / 1000) + shift * 86400, accord::utc::Form::kLocal);
+  };
+  return occurrence_path(id) + "?startDateTime=" + url_encode(day(from, -2)) + "&endDateTime=" + url_encode(day(to, 3)) +
+         "&$select=id,originalStart,isAllDay";
+}
+
+// The writes of a series' changed occurrences (PATCH: an occurrence changed
+// becomes an exception, with its own attendees when they are written,
+// event-update.md) and cancelled ones (DELETE, event-delete.md), each found
+// by its original start in `by_rid`; one that is not there is not an
+// occurrence of the series (or is cancelled already).
+std::vector<Backend::BatchRequest> Backend::occurrence_writes(size_t op, const events::Written& w,
+                                                              const std::map<std::string, std::string>& by_rid) const {
+  std::vector<BatchRequest> out;
+  for (const auto& c : w.changed) {
+    auto it = by_rid.find(c.recurrence_id);
+    if (it == by_rid.end()) continue;
+    json::object patch = c.patch;
+    if (s_.write_attendees && c.attendees) patch["attendees"] = *c.attendees;
+    out.push_back(BatchRequest{op, "PATCH", "/me/events/" + url_encode(it->second), std::move(patch), kEventPrefer});
+  }
+  for (const auto& rid : w.excluded)
+    if (auto it = by_rid.find(rid); it != by_rid.end())
+      out.push_back(BatchRequest{op, "DELETE", "/me/events/" + url_encode(it->second), std::nullopt});
+  return out;
+}
+
+// A series read back (get_series' answer) as the op's result.
+Result Backend::series_result(const Op& op, const Answer& a) const {
+  if (a.status == 404 || !a.body.is_object() || str(a.body.get_object(), "id").empty())
+    throw accord::Error(ACCORD_RETRY, "event " + op.id + " was written but cannot be read back yet", 5000);
+  const json::object& m = a.body.get_object();
+  Result r = Result::ok(str(m, "id"), series_version(m));
+  r.data = events::to_event(series_of(m));
+  return r;
+}
+
+// Updates of series (a rule or overrides to write, or a version that holds
+// exceptions), all of an apply call together, step by step, each step one
+// post_batches call over the ops still going: (1) each series read to
+// compare its version, exceptions included (CONFLICT when it moved); (2) each
+// master PATCHed with If-Match; (3) the instances around the changed and
+// cancelled occurrences listed (after the PATCH: a new rule makes new
+// occurrences); (4) each occurrence written; (5) each series read back as
+// the result. A step's entries never depend on each other (post_batches), so
+// one series' failure is that op's alone. A single series goes on its own
+// (apply_event: the same steps, one request each, its occurrences batched).
+void Backend::batch_series(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
+  struct Step {
+    size_t op;
+    events::Written w;
+    std::map<std::string, std::string> by_rid;
+  };
+  std::vector<Step> steps;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    if (done[i] || !op.is_update()) continue;
+    if (!op.data.contains("recurrenceRules") && !op.data.contains("recurrenceOverrides") &&
+        !(op.expect_version && op.expect_version->find(';') != std::string::npos))
+      continue;
+    try {
+      steps.push_back(Step{i, events::from_event(op.data), {}});
+    } catch (const std::invalid_argument&) {
+      continue;  // said by apply_event
+    }
+  }
+  if (steps.size() < 2) return;
+  for (const Step& st : steps) say_losses(ops[st.op], st.w);
+  auto going = [&](auto&& make) {
+    std::vector<BatchRequest> reqs;
+    for (const Step& st : steps)
+      if (!done[st.op]) make(st, reqs);
+    return reqs;
+  };
+  auto step_of = [&](size_t op) -> Step& { return *std::find_if(steps.begin(), steps.end(), [&](const Step& s) { return s.op == op; }); };
+  std::vector<BatchRequest> reqs;
+  auto fail = [&](size_t k, Unanswered how) {
+    if (!done[reqs[k].op]) done[reqs[k].op] = unanswered_result(ops[reqs[k].op], how);
+  };
+  auto series_get = [&](const Step& st, std::vector<BatchRequest>& out) {
+    out.push_back(BatchRequest{st.op, "GET", "/me/events/" + url_encode(ops[st.op].id) + "?$expand=" +
+                                                  url_encode("exceptionOccurrences," + key_expand()), std::nullopt, kEventPrefer});
+  };
+  // (1) the versions
+  reqs = going([&](const Step& st, std::vector<BatchRequest>& out) {
+    if (ops[st.op].expect_version && !ops[st.op].expect_version->empty()) series_get(st, out);
+  });
+  post_batches(reqs, true, [&](size_t k, const BatchAnswer& e) {
+    const Op& op = ops[reqs[k].op];
+    if (!e.a.ok() || !e.a.body.is_object()) done[reqs[k].op] = entry_failure(op, reqs[k], e, "event");
+    else if (std::string now = series_version(e.a.body.get_object()); now != *op.expect_version)
+      done[reqs[k].op] = Result::conflict("event " + op.id + " changed in Outlook since it was read", op.id, now);
+  }, fail);
+  // (2) the masters
+  reqs = going([&](const Step& st, std::vector<BatchRequest>& out) {
+    const Op& op = ops[st.op];
+    json::object patch = st.w.master;
+    if (s_.write_attendees) patch["attendees"] = st.w.attendees;
+    std::string etag = op.expect_version ? op.expect_version->substr(0, op.expect_version->find(';')) : "";
+    out.push_back(BatchRequest{st.op, "PATCH", "/me/events/" + url_encode(op.id), std::move(patch), kEventPrefer, etag});
+  });
+  post_batches(reqs, true, [&](size_t k, const BatchAnswer& e) {
+    if (!e.a.ok()) done[reqs[k].op] = entry_failure(ops[reqs[k].op], reqs[k], e, "event");
+  }, fail);
+  // (3) the occurrences, by their original start
+  reqs = going([&](const Step& st, std::vector<BatchRequest>& out) {
+    if (!st.w.changed.empty() || !st.w.excluded.empty())
+      out.push_back(BatchRequest{st.op, "GET", instances_url(ops[st.op].id, st.w), std::nullopt});
+  });
+  post_batches(reqs, true, [&](size_t k, const BatchAnswer& e) {
+    const Op& op = ops[reqs[k].op];
+    if (!e.a.ok() || !e.a.body.is_object()) {
+      done[reqs[k].op] = entry_failure(op, reqs[k], e, "event");
+      return;
+    }
+    try {
+      each_page(reqs[k].url, by_original_start(str(op.data, "timeZone"), step_of(reqs[k].op).by_rid), &e.a.body.get_object());
+    } catch (...) {
+      done[reqs[k].op] = accord::kit::failure(op);
+    }
+  }, fail);
+  // (4) the occurrences written; an op's first failure is its result
+  reqs = going([&](const Step& st, std::vector<BatchRequest>& out) {
+    for (BatchRequest& r : occurrence_writes(st.op, st.w, st.by_rid)) out.push_back(std::move(r));
+  });
+  post_batches(reqs, true, [&](size_t k, const BatchAnswer& e) {
+    if (!e.a.ok() && !(reqs[k].method == "DELETE" && e.a.status == 404) && !done[reqs[k].op])
+      done[reqs[k].op] = entry_failure(ops[reqs[k].op], reqs[k], e, "occurrence of event");
+  }, fail);
+  // (5) each series as Outlook now holds it
+  reqs = going(series_get);
+  post_batches(reqs, true, [&](size_t k, const BatchAnswer& e) {
+    const Op& op = ops[reqs[k].op];
+    try {
+      done[reqs[k].op] = e.a.ok() || e.a.status == 404 ? series_result(op, e.a) : entry_failure(op, reqs[k], e, "event");
+    } catch (...) {
+      done[reqs[k].op] = accord::kit::failure(op);
+    }
+  }, fail);
 }
 
 std::string Backend::check_records(std::string_view stream, std::string_view records_json) const {
@@ -470,43 +625,19 @@ Result Backend::apply_event(const Op& op) {
     if (a.status == 404) throw accord::Error(ACCORD_ERROR, "event " + op.id + " is no longer in the calendar");
     if (!a.ok()) unusable("PATCH", path, a);
   }
-  // the changed and cancelled occurrences, each found by its original start
+  // the changed and cancelled occurrences, each found by its original start, written together
   if (!w.changed.empty() || !w.excluded.empty()) {
-    std::string zone = str(op.data, "timeZone");
     std::map<std::string, std::string> by_rid;  // recurrence id → occurrence id
-    std::string from = "9999", to = "0000";
-    for (const auto& c : w.changed) from = std::min(from, c.recurrence_id), to = std::max(to, c.recurrence_id);
-    for (const auto& x : w.excluded) from = std::min(from, x), to = std::max(to, x);
-    auto day = [](const std::string& local, int64_t shift) {
-      auto ms = accord::utc::parse_iso8601_ms(local.substr(0, 10) + "T00:00:00Z");
-      return accord::utc::format((ms.value_or(0) / 1000) + shift * 86400, accord::utc::Form::kLocal);
-    };
-    each_page(occurrence_path(id) + "?startDateTime=" + url_encode(day(from, -2)) + "&endDateTime=" + url_encode(day(to, 3)) +
-                  "&$select=id,originalStart,isAllDay",
-              [&](const json::array& v) {
-                for (const auto& x : v)
-                  if (x.is_object())
-                    by_rid[events::recurrence_id(str(x.get_object(), "originalStart"), zone)] = str(x.get_object(), "id");
-                return false;
-              });
-    for (const auto& c : w.changed) {
-      owner_.throw_if_cancelled();
-      auto it = by_rid.find(c.recurrence_id);
-      if (it == by_rid.end()) continue;  // not an occurrence of the series (or already cancelled)
-      std::string p = "/me/events/" + url_encode(it->second);
-      json::object patch = c.patch;
-      if (s_.write_attendees && c.attendees) patch["attendees"] = *c.attendees;
-      Answer a = client_.call("PATCH", p, json::serialize(patch), {}, true, kEventPrefer);
-      if (!a.ok()) unusable("PATCH", p, a, "an occurrence of the series could not be changed");
-    }
-    for (const auto& rid : w.excluded) {
-      owner_.throw_if_cancelled();
-      auto it = by_rid.find(rid);
-      if (it == by_rid.end()) continue;  // cancelled already
-      std::string p = "/me/events/" + url_encode(it->second);
-      Answer a = client_.call("DELETE", p, "", {}, true);
-      if (!a.ok() && a.status != 404) unusable("DELETE", p, a, "an occurrence of the series could not be cancelled");
-    }
+    each_page(instances_url(id, w), by_original_start(str(op.data, "timeZone"), by_rid));
+    std::vector<BatchRequest> writes = occurrence_writes(0, w, by_rid);
+    std::optional<Result> failed;
+    post_batches(writes, true, [&](size_t k, const BatchAnswer& e) {
+      if (!e.a.ok() && !(writes[k].method == "DELETE" && e.a.status == 404) && !failed)
+        failed = entry_failure(op, writes[k], e, "occurrence of event");
+    }, [&](size_t, Unanswered how) {
+      if (!failed) failed = unanswered_result(op, how);
+    });
+    if (failed) return *failed;
   }
   return event_result(id);
 }

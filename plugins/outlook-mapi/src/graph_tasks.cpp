@@ -60,13 +60,13 @@ const std::vector<Backend::Folder>& Backend::task_lists() {
   return *task_lists_;
 }
 
-std::vector<json::object> Backend::checklist(const std::string& list, const std::string& task) {
+std::vector<json::object> Backend::checklist(const std::string& list, const std::string& task, const json::object* first) {
   std::vector<json::object> out;
   each_page(tasks_path(list) + "/" + url_encode(task) + "/checklistItems", [&](const json::array& v) {
     for (const auto& x : v)
       if (x.is_object()) out.push_back(x.get_object());
     return false;
-  });
+  }, first);
   return out;
 }
 
@@ -88,7 +88,14 @@ std::string Backend::read_tasks(const json::object& c, bool fresh) {
   const std::vector<Folder>& lists = task_lists();
   size_t at = 0;
   if (auto* v = c.if_contains("at"); v && v->is_int64() && v->get_int64() >= 0) at = static_cast<size_t>(v->get_int64());
-  const std::string list = at < lists.size() ? lists[at].id : "";
+  // the list read_delta reads: the cursor's lists in its order, then those added since
+  std::vector<std::string> order;
+  if (const json::value* f = fresh ? nullptr : c.if_contains("folders"); f && f->is_array())
+    for (const auto& v : f->get_array())
+      if (v.is_string()) order.emplace_back(v.get_string());
+  for (const Folder& l : lists)
+    if (std::find(order.begin(), order.end(), l.id) == order.end()) order.push_back(l.id);
+  const std::string list = at < order.size() ? order[at] : "";
   return read_delta("task", c, fresh, lists, [&](const json::array& items, bool full) {
     json::array records;
     for (const auto& v : items) {
@@ -100,17 +107,52 @@ std::string Backend::read_tasks(const json::object& c, bool fresh) {
         continue;
       }
       owner_.throw_if_cancelled();
+      task_list_[str(t, "id")] = list;
       records.push_back(task_record(list, t));
     }
     return records;
   });
 }
 
-// The list a task is in (To Do writes a task through its list).
+// The list a task is in (To Do writes a task through its list): the only
+// one, the one it was read or looked up in, else each list asked.
 std::string Backend::list_of(const std::string& task_id) {
+  if (task_lists().size() == 1) return task_lists().front().id;
+  if (auto it = task_list_.find(task_id); it != task_list_.end()) return it->second;
   for (const Folder& l : task_lists())
-    if (get_one(tasks_path(l.id) + "/" + url_encode(task_id) + "?$select=id")) return l.id;
+    if (get_one(tasks_path(l.id) + "/" + url_encode(task_id) + "?$select=id")) return task_list_[task_id] = l.id;
   return "";
+}
+
+// The lists of the tasks the updates and deletes of `ops` name, when several
+// lists are synced and a task's list is not known yet: each list asked for
+// each task (GET …/tasks/{id}?$select=id, todotask-get.md), all of them in
+// one post_batches call; the list that has it is kept in task_list_. A task
+// no list has is gone: its delete is done, its update an error; a look-up
+// that failed (429) is that op's result.
+void Backend::find_task_lists(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
+  if (task_lists().size() == 1) return;
+  std::vector<BatchRequest> reqs;
+  std::vector<std::string> list_at;  // the list reqs[k] asks
+  for (size_t i = 0; i < ops.size(); ++i)
+    if (!done[i] && (ops[i].is_update() || ops[i].is_delete()) && !task_list_.count(ops[i].id))
+      for (const Folder& l : task_lists()) {
+        reqs.push_back(BatchRequest{i, "GET", tasks_path(l.id) + "/" + url_encode(ops[i].id) + "?$select=id", std::nullopt});
+        list_at.push_back(l.id);
+      }
+  std::map<size_t, Result> failed;
+  post_batches(reqs, true, [&](size_t k, const BatchAnswer& e) {
+    const Op& op = ops[reqs[k].op];
+    if (e.a.ok()) task_list_[op.id] = list_at[k];
+    else if (e.a.status != 404) failed.emplace(reqs[k].op, entry_failure(op, reqs[k], e, "task"));
+  }, [&](size_t k, Unanswered how) { failed.emplace(reqs[k].op, unanswered_result(ops[reqs[k].op], how)); });
+  for (const BatchRequest& r : reqs) {
+    const Op& op = ops[r.op];
+    if (done[r.op] || task_list_.count(op.id)) continue;
+    if (auto f = failed.find(r.op); f != failed.end()) done[r.op] = f->second;
+    else if (op.is_delete()) done[r.op] = Result::ok(op.id);
+    else done[r.op] = Result::error("task " + op.id + " is no longer in the configured To Do lists", op.id);
+  }
 }
 
 // The task an earlier try of a create made: the one of the list whose
@@ -190,17 +232,24 @@ bool same_checklist(std::vector<json::object> want, const std::vector<json::obje
 
 }  // namespace
 
-// Task creates and updates through $batch (Backend::send_batch): creates go
-// to the first list with their key and checklist inline (a lost answer: each
-// looked for by its key, never sent again blind); updates when one list is
-// synced (the task's list known without a lookup), the checklist read after
-// the PATCH and written only where it differs.
+// Task writes through $batch (Backend::send_batch): creates go to the first
+// list with their key and checklist inline (a lost answer: each looked for
+// by its key, never sent again blind); updates and deletes through the
+// task's list (find_task_lists, when several lists are synced). After the
+// updates, their checklists are read together and written only where they
+// differ from the record's.
 void Backend::batch_tasks(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
   const std::string first = task_lists().front().id;
-  std::vector<BatchRequest> creates, updates;
+  find_task_lists(ops, done);
+  std::vector<BatchRequest> creates, updates, deletes;
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
-    if (op.is_delete() || (op.is_create() && op.resend) || (op.is_update() && task_lists().size() != 1)) continue;
+    if (done[i] || (op.is_create() && op.resend)) continue;
+    std::string list = op.is_create() ? first : list_of(op.id);  // known now: no request
+    if (op.is_delete()) {
+      deletes.push_back(BatchRequest{i, "DELETE", tasks_path(list) + "/" + url_encode(op.id), std::nullopt});
+      continue;
+    }
     json::object body;
     try {
       body = todo::to_graph(op.data);
@@ -208,37 +257,60 @@ void Backend::batch_tasks(const std::vector<Op>& ops, std::vector<std::optional<
       continue;  // said by apply_task
     }
     if (op.is_create()) creates.push_back(BatchRequest{i, "POST", tasks_path(first), task_body(op, std::move(body))});
-    else updates.push_back(BatchRequest{i, "PATCH", tasks_path(first) + "/" + url_encode(op.id), std::move(body)});
+    else updates.push_back(BatchRequest{i, "PATCH", tasks_path(list) + "/" + url_encode(op.id), std::move(body)});
   }
-  auto record_result = [&](const std::string& id, const json::object& t) {
-    json::object rec = task_record(first, t);
+  auto record_result = [&](const std::string& list, const std::string& id, const json::object& t) {
+    json::object rec = task_record(list, t);
     Result r = Result::ok(id, str(rec, "version"));
     r.data = rec.at("data").as_object();
     return r;
   };
-  send_batch(ops, creates, done, "task", [&](const Op&, const Answer& e) {
+  send_batch(ops, std::move(creates), done, "task", [&](const Op&, const Answer& e) {
     if (!e.body.is_object() || str(e.body.get_object(), "id").empty())
       throw accord::Error(ACCORD_RETRY, "a task was made; To Do's answer had no task", 5000);
-    return record_result(str(e.body.get_object(), "id"), e.body.get_object());
+    return record_result(first, str(e.body.get_object(), "id"), e.body.get_object());
   }, [&](const Op& op) -> std::optional<Result> {
-    if (auto found = find_task(first, op.idempotency_key)) return record_result(str(*found, "id"), *found);
+    if (auto found = find_task(first, op.idempotency_key)) return record_result(first, str(*found, "id"), *found);
     return std::nullopt;
   });
-  send_batch(ops, updates, done, "task", [&](const Op& op, const Answer& e) {
+  // updates and deletes together; To Do's answer to each PATCH kept until its checklist is read
+  for (BatchRequest& d : deletes) updates.push_back(std::move(d));
+  std::map<size_t, json::object> patched;
+  send_batch(ops, std::move(updates), done, "task", [&](const Op& op, const Answer& e) {
+    if (op.is_delete()) return Result::ok(op.id);
     if (!e.body.is_object()) throw accord::Error(ACCORD_RETRY, "task " + op.id + " was written; To Do's answer had no task", 5000);
-    json::object t = e.body.get_object();
-    std::vector<json::object> have = checklist(first, op.id);
-    if (same_checklist(todo::checklist_of(op.data), have)) {
-      json::array items;
-      for (auto& h : have) items.push_back(std::move(h));
-      t["checklistItems"] = std::move(items);
-      return record_result(op.id, t);
-    }
-    write_checklist(first, op.id, op.data);
-    auto now = get_one(tasks_path(first) + "/" + url_encode(op.id));
-    if (!now) throw accord::Error(ACCORD_RETRY, "task " + op.id + " was written but cannot be read back yet", 5000);
-    return record_result(op.id, *now);
+    patched[static_cast<size_t>(&op - ops.data())] = e.body.get_object();
+    return Result::ok(op.id);
   });
+  std::vector<BatchRequest> reads;
+  for (const auto& [i, t] : patched)
+    reads.push_back(BatchRequest{i, "GET", tasks_path(list_of(ops[i].id)) + "/" + url_encode(ops[i].id) + "/checklistItems", std::nullopt});
+  post_batches(reads, true, [&](size_t k, const BatchAnswer& e) {
+    const size_t i = reads[k].op;
+    const Op& op = ops[i];
+    const std::string list = list_of(op.id);
+    try {
+      if (!e.a.ok() || !e.a.body.is_object()) {
+        done[i] = entry_failure(op, reads[k], e, "task");
+        return;
+      }
+      std::vector<json::object> have = checklist(list, op.id, &e.a.body.get_object());
+      if (same_checklist(todo::checklist_of(op.data), have)) {
+        json::object t = patched[i];
+        json::array items;
+        for (auto& h : have) items.push_back(std::move(h));
+        t["checklistItems"] = std::move(items);
+        done[i] = record_result(list, op.id, t);
+        return;
+      }
+      write_checklist(list, op.id, op.data);
+      auto now = get_one(tasks_path(list) + "/" + url_encode(op.id));
+      if (!now) throw accord::Error(ACCORD_RETRY, "task " + op.id + " was written but cannot be read back yet", 5000);
+      done[i] = record_result(list, op.id, *now);
+    } catch (...) {
+      done[i] = accord::kit::failure(op);
+    }
+  }, [&](size_t k, Unanswered how) { done[reads[k].op] = unanswered_result(ops[reads[k].op], how); });
 }
 
 Result Backend::apply_task(const Op& op) {
