@@ -69,7 +69,8 @@
 //   POST /__deliver {"folder": id or well-known name, "mime": base64, "email"?}  a received (not draft) message
 //   POST /__respond {"event": id, "email", "response"}  an attendee answers the organizer's event
 //   GET  /__dump[?user=EMAIL] → that mailbox;  GET /__stats → {requests (routes answered, $batch entries included), http
-//                    (Graph requests over the wire, a $batch one), by_route, tokens_issued, throttled, max_inflight}
+//                    (Graph requests over the wire, a $batch one), by_route, plain (by route, those sent on their own,
+//                    not in a $batch), tokens_issued, throttled, max_inflight}
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -107,7 +108,8 @@ const accessTokens = new Map();       // token → {email, expires}
 const refreshTokens = new Map();      // token → {email, scope, state: 'live'|'used'|'expired'|'revoked'}
 const codes = new Map();              // authorization code → {email, redirect, challenge, method, scope, expires, used}
 const devices = new Map();            // device_code → {user_code, scope, expires, state, email, last}
-const stats = {requests: 0, http: 0, by_route: {}, tokens_issued: 0, throttled: 0, max_inflight: 0};
+const stats = {requests: 0, http: 0, by_route: {}, plain: {}, tokens_issued: 0, throttled: 0, max_inflight: 0};
+let inBatch = false;  // the entries of a $batch are being answered (they run one after the other)
 const cfg = {tokenLifetime: 3599, rotate: true, refuseUsed: false, authorizeError: null, codeLifetime: 600,
              deviceInterval: 5, deviceExpires: 900, replay: false, rateLimit: null, latency: 0, maxConcurrency: 4,
              pageSize: 10, rateLimitPerWindow: 10000, rateWindowS: 600};
@@ -1975,6 +1977,7 @@ function categoryRoutes(ctx, r) {
 function count(route) {
   stats.requests++;
   stats.by_route[route] = (stats.by_route[route] || 0) + 1;
+  if (!inBatch) stats.plain[route] = (stats.plain[route] || 0) + 1;  // sent on its own, not in a $batch
 }
 // Path segments after /v1.0/{me | users/{id}}; "mailFolders('id')" is "mailFolders/id" (the delta links'
 // form), "microsoft.graph.delta" is "delta" (concepts/delta-query-overview.md, the note on /delta).
@@ -2162,26 +2165,29 @@ function batch(ctx) {
   };
   try { for (const q of b.requests) visit(q, []); } catch (e) { return bad(e.message); }
   const responses = [];
-  for (const q of order) {
-    let out;
-    if ((q.dependsOn || []).some(d => (done.get(String(d).toLowerCase()) || 0) >= 400)) {
-      out = [424, errorBody(new GraphError(424, 'FailedDependency', 'The request depends on a request that failed.'), ctx.reqId)];
-    } else {
-      const headers = {};
-      for (const [k, v] of Object.entries(q.headers || {})) headers[k.toLowerCase()] = String(v);
-      const sub = {method: q.method.toUpperCase(), url: new URL('/v1.0/' + q.url.replace(/^\//, ''), ctx.url.origin), headers, u: ctx.u, scopes: ctx.scopes,
-                   body: q.body === undefined ? Buffer.alloc(0) : Buffer.from(typeof q.body === 'string' ? q.body : JSON.stringify(q.body)),
-                   base: ctx.base, origin: ctx.origin, reqId: guid()};
-      sub.query = sub.url.searchParams;
-      out = graph(sub);
-      if (sub.applied.length) out[2] = Object.assign({}, out[2] || {}, {'Preference-Applied': sub.applied.join(', ')});
+  inBatch = true;
+  try {
+    for (const q of order) {
+      let out;
+      if ((q.dependsOn || []).some(d => (done.get(String(d).toLowerCase()) || 0) >= 400)) {
+        out = [424, errorBody(new GraphError(424, 'FailedDependency', 'The request depends on a request that failed.'), ctx.reqId)];
+      } else {
+        const headers = {};
+        for (const [k, v] of Object.entries(q.headers || {})) headers[k.toLowerCase()] = String(v);
+        const sub = {method: q.method.toUpperCase(), url: new URL('/v1.0/' + q.url.replace(/^\//, ''), ctx.url.origin), headers, u: ctx.u, scopes: ctx.scopes,
+                     body: q.body === undefined ? Buffer.alloc(0) : Buffer.from(typeof q.body === 'string' ? q.body : JSON.stringify(q.body)),
+                     base: ctx.base, origin: ctx.origin, reqId: guid()};
+        sub.query = sub.url.searchParams;
+        out = graph(sub);
+        if (sub.applied.length) out[2] = Object.assign({}, out[2] || {}, {'Preference-Applied': sub.applied.join(', ')});
+      }
+      done.set(q.id.toLowerCase(), out[0]);
+      const entry = {id: q.id, status: out[0], headers: Object.assign({'Cache-Control': 'no-cache'}, out[2] || {})};
+      if (Buffer.isBuffer(out[1])) { entry.body = out[1].toString('base64'); }
+      else if (out[1] !== undefined) { entry.body = out[1]; entry.headers['Content-Type'] = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8'; }
+      responses.push(entry);
     }
-    done.set(q.id.toLowerCase(), out[0]);
-    const entry = {id: q.id, status: out[0], headers: Object.assign({'Cache-Control': 'no-cache'}, out[2] || {})};
-    if (Buffer.isBuffer(out[1])) { entry.body = out[1].toString('base64'); }
-    else if (out[1] !== undefined) { entry.body = out[1]; entry.headers['Content-Type'] = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8'; }
-    responses.push(entry);
-  }
+  } finally { inBatch = false; }
   return [200, {responses}];
 }
 
