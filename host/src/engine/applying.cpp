@@ -520,16 +520,6 @@ PlannedOp* PairRun::shown_op(const Action& op) {
   return at == shown_at_.end() ? nullptr : &rep_.ops[at->second];
 }
 
-namespace {
-// The report's write `shown` takes `lost` among what stays behind, each once.
-void note_dropped(PlannedOp* shown, const std::vector<std::string>& lost) {
-  if (!shown) return;
-  for (const auto& f : lost)
-    if (std::find(shown->left_behind.begin(), shown->left_behind.end(), f) == shown->left_behind.end())
-      shown->left_behind.push_back(f);
-}
-}  // namespace
-
 void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vector<std::string>>& cleaned) {
   bool failed = false;
   written_.left = written_.right = false;
@@ -581,12 +571,10 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
       boost::system::error_code ec;
       json::value held = accord::json_exact::parse(o.data, ec);
       if (!ec && held.is_object()) {
-        for (const auto& f : lazy_[s]) held.get_object().erase(std::string_view(f).substr(1));
         // what the store's converter could not carry of this record (issue
         // 21): said under its write and counted in the run's sync issues
-        // (with rules, said by the source fields they read)
-        if (auto lost = dropped(op.data, held, lazy_[s]); !lost.empty())
-          note_dropped(shown_op(op), sp_.identity ? lost : dropped_by_rule(lost, sp_.rules, s));
+        if (auto lost = lost_in_write(s, op.data, held.get_object()); !lost.empty())
+          if (PlannedOp* shown = shown_op(op)) note_left_behind(shown->left_behind, lost);
         written = std::move(held);
         text = json::serialize(written);
       }

@@ -55,15 +55,21 @@ void PairRun::check_losses(std::vector<Item>& items) {
       for (size_t i = begin; i < end; ++i) {
         json::value& kept = held.get_array()[i - begin];
         if (!kept.is_object()) continue;  // the connector cannot say for this one
-        for (const auto& f : lazy_[s]) kept.get_object().erase(std::string_view(f).substr(1));
-        auto lost = dropped(ops[i]->data, kept, lazy_[s]);
-        if (lost.empty()) continue;
-        std::vector<std::string>& behind = ops[i]->left_behind;
-        for (auto& f : sp_.identity ? lost : dropped_by_rule(lost, sp_.rules, s))
-          if (std::find(behind.begin(), behind.end(), f) == behind.end()) behind.push_back(std::move(f));
+        note_left_behind(ops[i]->left_behind, lost_in_write(s, ops[i]->data, kept.get_object()));
       }
     }
   }
+}
+
+std::vector<std::string> PairRun::lost_in_write(Side s, const json::value& sent, json::object& kept) const {
+  for (const auto& f : lazy_[s]) kept.erase(std::string_view(f).substr(1));
+  std::vector<std::string> lost = dropped(sent, kept, lazy_[s]);
+  return lost.empty() || sp_.identity ? lost : dropped_by_rule(lost, sp_.rules, s);
+}
+
+void PairRun::note_left_behind(std::vector<std::string>& behind, const std::vector<std::string>& lost) {
+  for (const auto& f : lost)
+    if (std::find(behind.begin(), behind.end(), f) == behind.end()) behind.push_back(f);
 }
 
 }  // namespace accord

@@ -131,6 +131,13 @@ class PairRun {
   // (the source rows it leaves clean go into `cleaned`, for one statement a batch)
   void commit_item(Item& it, size_t i, Results& results, PerSide<std::vector<std::string>>& cleaned);
   void tell_committed(const std::vector<Item>& items, size_t begin, size_t end, Results& results);
+  // (check.cpp) What a write of `sent` to side s leaves behind, `kept` being
+  // the record as the target's converter keeps it (an object: its lazy
+  // fields are taken out here, never kept): said by the source fields the
+  // rules read where the pair maps by rules. A plan's check and a run's
+  // answer alike, so that plan and run say the same.
+  std::vector<std::string> lost_in_write(Side s, const boost::json::value& sent, boost::json::object& kept) const;
+  static void note_left_behind(std::vector<std::string>& behind, const std::vector<std::string>& lost);  // each once
 
   // ---- journal.cpp
   void reconcile_journal();
