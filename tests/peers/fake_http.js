@@ -90,4 +90,26 @@ function refreshGrantOk(raw, want) {
 
 function bearer(req) { return (req.headers.authorization || '').replace(/^Bearer /, ''); }
 
-module.exports = {serve, control, refreshGrantOk, bearer};
+// A multipart/form-data body (RFC 7578) as its parts [{name, filename, type, data (a Buffer)}]
+// (filename undefined for a text field); null when the request is not one.
+function multipart(req) {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/.exec(req.headers['content-type'] || '');
+  if (!m || !/^multipart\/form-data/.test(req.headers['content-type'])) return null;
+  const b = Buffer.from('--' + (m[1] || m[2])), out = [];
+  let at = req.body.indexOf(b);
+  while (at >= 0) {
+    const start = at + b.length;
+    if (req.body.slice(start, start + 2).toString() === '--') break;
+    const next = req.body.indexOf(b, start);
+    if (next < 0) break;
+    const part = req.body.slice(start + 2, next - 2);  // after CRLF, before CRLF
+    const sep = part.indexOf('\r\n\r\n');
+    const head = part.slice(0, sep).toString();
+    const name = (/name="([^"]*)"/.exec(head) || [])[1], filename = (/filename="([^"]*)"/.exec(head) || [])[1];
+    const type = (/content-type:\s*([^\r\n]+)/i.exec(head) || [])[1] || 'application/octet-stream';
+    out.push({name, filename, type, data: part.slice(sep + 4)});
+    at = next;
+  }
+  return out;
+}
+module.exports = {serve, control, refreshGrantOk, bearer, multipart};

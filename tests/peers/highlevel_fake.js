@@ -64,7 +64,7 @@
 // Usage: HL_TOKEN=… HL_LOCATION=… node highlevel_fake.js → prints "port N".
 'use strict';
 const {URL} = require('url');
-const {serve, control, refreshGrantOk, bearer} = require('./fake_http');
+const {serve, control, refreshGrantOk, bearer, multipart} = require('./fake_http');
 // ProcessMessageBodyDto types `direction` and SendMessageBodyDto `subType` as
 // objects, while their descriptions and examples give strings ("inbound",
 // "Email"): the fake takes the strings, as the service's own examples send them.
@@ -554,26 +554,6 @@ function conversationWrite(res, parts, body) {
 // name, so that two files of one name come back as one key (the last).
 const uploadMaxFiles = 5, uploadMaxBytes = 5000000;
 const uploadTypes = ['jpg', 'jpeg', 'png', 'mp4', 'mpeg', 'zip', 'rar', 'pdf', 'doc', 'docx', 'txt', 'mp3', 'wav'];
-function multipart(req) {
-  const m = /boundary=(?:"([^"]+)"|([^;]+))/.exec(req.headers['content-type'] || '');
-  if (!m || !/^multipart\/form-data/.test(req.headers['content-type'])) return null;
-  const b = Buffer.from('--' + (m[1] || m[2])), out = [];
-  let at = req.body.indexOf(b);
-  while (at >= 0) {
-    const start = at + b.length;
-    if (req.body.slice(start, start + 2).toString() === '--') break;
-    const next = req.body.indexOf(b, start);
-    if (next < 0) break;
-    const part = req.body.slice(start + 2, next - 2);  // after CRLF, before CRLF
-    const sep = part.indexOf('\r\n\r\n');
-    const head = part.slice(0, sep).toString();
-    const name = (/name="([^"]*)"/.exec(head) || [])[1], filename = (/filename="([^"]*)"/.exec(head) || [])[1];
-    const type = (/content-type:\s*([^\r\n]+)/i.exec(head) || [])[1] || 'application/octet-stream';
-    out.push({name, filename, type, data: part.slice(sep + 4)});
-    at = next;
-  }
-  return out;
-}
 function upload(req, res) {
   const parts = multipart(req);
   if (!parts) return send(res, 400, {status: 400, message: 'The body must be multipart/form-data'});
