@@ -1691,6 +1691,17 @@ function calendarRoutes(ctx, r) {
       const exc = inst.exc || {data: {}, createdAt: stamp()};
       const times = {start: inst.start, end: inst.end};
       writeEvent(ev, b, times);
+      // event-update.md: 400 ErrorOccurrenceCrossingBoundary "Modified occurrence is crossing or overlapping adjacent
+      // occurrence": "an occurrence cannot be moved to or before the day of the previous occurrence, and cannot be
+      // moved to or after the day of the following occurrence" (days in the series' zone)
+      if (times.start !== inst.start) {
+        const tz = ianaOf(ev.data.recurrence.range.recurrenceTimeZone) || ev.data.startTz;
+        const day = ms => wallString(ms, tz).slice(0, 10);
+        const all = instancesOf(ev, inst.originalStart - 800 * dayMs, inst.originalStart + 800 * dayMs);
+        const at = all.findIndex(i => i.date === inst.date);
+        if ((at > 0 && day(times.start) <= day(all[at - 1].start)) || (at >= 0 && at + 1 < all.length && day(times.start) >= day(all[at + 1].start)))
+          fail(400, 'ErrorOccurrenceCrossingBoundary', 'Modified occurrence is crossing or overlapping adjacent occurrence.');
+      }
       for (const k of Object.keys(times)) if (!['start', 'end'].includes(k)) exc.data[k] = times[k];
       exc.start = times.start; exc.end = times.end;
       exc.changed = tick(u); exc.changeKey = changeKey(); exc.modifiedAt = stamp();

@@ -577,6 +577,11 @@ async function checksAll() {
   r = await get('/v1.0/me/events/' + enc(standup.id) + '/instances' + JAN);
   expect('series-instances', r, 200, d => d.value.length === 4 && d.value[0].originalStart === '2026-01-05T08:00:00Z');
   const occ2 = occ[1], occ3 = occ[2];
+  // event-update.md: an occurrence moved to or past a neighbour's day answers 400 ErrorOccurrenceCrossingBoundary
+  r = await patch('/v1.0/me/events/' + enc(occ2.id), {start: {dateTime: '2026-01-19T07:00:00', timeZone: 'UTC'}, end: {dateTime: '2026-01-19T07:15:00', timeZone: 'UTC'}});
+  expect('occurrence-onto-next-day-refused', r, 400, d => d.error.code === 'ErrorOccurrenceCrossingBoundary');
+  r = await patch('/v1.0/me/events/' + enc(occ2.id), {start: {dateTime: '2026-01-05T12:00:00', timeZone: 'UTC'}, end: {dateTime: '2026-01-05T12:15:00', timeZone: 'UTC'}});
+  expect('occurrence-onto-previous-day-refused', r, 400, d => d.error.code === 'ErrorOccurrenceCrossingBoundary');
   r = await patch('/v1.0/me/events/' + enc(occ2.id), {subject: 'Standup (moved)', start: {dateTime: '2026-01-13T10:00:00', timeZone: 'UTC'}, end: {dateTime: '2026-01-13T10:15:00', timeZone: 'UTC'}});
   expect('occurrence-update-makes-an-exception', r, 200, d => d.type === 'exception' && d.subject === 'Standup (moved)' && d.start.dateTime === '2026-01-13T10:00:00.0000000' && d.seriesMasterId === standup.id);
   r = await del('/v1.0/me/events/' + enc(occ3.id));
