@@ -21,6 +21,11 @@
 // exists), read back with ?associations=contacts; a read by idProperty only
 // on a unique property (accord_id, and a contact's email). Associations v4:
 // the default association (PUT) and the batch read. Owners v3: the listing.
+// Files v3 (the Files guide, developers.hubspot.com/docs/api-reference/files-files-v3/guide;
+// the Files v3 OpenAPI, PublicApiSpecs/Files/Files/Rollouts/140950/v3/files.json): an
+// upload's fields and options checked as the guide and spec give them; a file is
+// {id, name (without its extension), extension, path, parentFolderId, size, access,
+// fileMd5, type, …}; an email's hs_attachment_ids must name files that exist.
 // Not modelled: association labels, paging of one record's associations,
 // property types other than text, email, date and these enumerations,
 // pipelines, the 10 s burst limits of other endpoints. An email without
@@ -37,6 +42,9 @@
 //   PUT  /crm/v4/objects/T/ID/associations/default/T2/ID2   the default association (emails → contacts: 198)
 //   POST /crm/v4/associations/T/T2/batch/read     inputs [{id}] → results [{from: {id}, to: [{toObjectId, associationTypes}]}]
 //   GET  /crm/v3/owners?limit&after&email         results [PublicOwner], paging.next.after
+//   POST /files/v3/files                          multipart/form-data: file, options (JSON text, access
+//                                                 required), folderPath | folderId (one), fileName → 201 File
+//   GET  /files/v3/files/ID                       File;  GET /files/v3/files/stat/PATH → {file} | {folder}
 //   POST /crm/v3/objects/T/batch/{read,create,update,upsert,archive}   inputs ≤ 100;
 //        create fails whole on a bad input; update and upsert answer 207 with
 //        errors[{status, category, message, context: {ids: [...]}}] for the bad ones
@@ -46,24 +54,30 @@
 // the X-HubSpot-RateLimit-* headers; 429 has errorType RATE_LIMIT.
 // Control (tests only):
 //   POST /__control {"expire_tokens": true, "search_cap": n, "rate_limited": n, "private_token": "…",
-//                    "emails_accord_id_not_unique": true, "search_lag_ms": n}
+//                    "emails_accord_id_not_unique": true, "search_lag_ms": n, "files_max_bytes": n,
+//                    "search_catch_up": true}
+//        files_max_bytes: the largest file an upload takes (413 above it); HubSpot's
+//        own figure is in a Knowledge Base article not among the stored pages, so
+//        the default (300 MB) is a stand-in and the tests set their own
 //        emails_accord_id_not_unique: the account's accord_id on emails is a plain
 //        (not unique-value) property: a read or upsert naming it as idProperty is
 //        refused as HubSpot refuses a non-unique one (400 VALIDATION_ERROR "Unable
 //        to perform … by non-unique … property"), and a create repeating an
 //        accord_id is not refused (no 409). search_lag_ms: a record made or
 //        changed is seen by the search only that long after (HubSpot's search
-//        index lags writes)
+//        index lags writes); search_catch_up: the search sees every record now
+//        (a test's "the lag has passed", without sleeping through it)
 //   POST /__purge {type, id}  a permanent delete (GDPR, or an archived record past 90 days): gone
 //                             from the listings and from the archived listing alike
-//   GET  /__dump → {type: [records]};  GET /__stats → {requests, search_400}
+//   GET  /__dump → {type: [records], files, folders};  GET /__stats → {requests, search_400, file_uploads, file_posts}
 //   POST /__edit {type, id, properties};  POST /__delete {type, id}
 //   POST /__owner {email, firstName, lastName}: an owner (a user of the account)
 //
 // Usage: HS_TOKEN=… [HS_CLIENT_ID HS_CLIENT_SECRET HS_REFRESH_TOKEN] node hubspot_fake.js → prints "port N".
 'use strict';
 const {URL} = require('url');
-const {serve, control, refreshGrantOk, bearer} = require('./fake_http');
+const {serve, control, refreshGrantOk, bearer, multipart} = require('./fake_http');
+const crypto = require('crypto');
 const check = require('./vendor_schema')('hubspot', {notRequired: {
   SimplePublicObjectInputForCreate: ['associations'], BatchReadInputSimplePublicObjectId: ['propertiesWithHistory'],
   PublicObjectSearchRequest: ['after', 'sorts', 'properties', 'query', 'filterGroups', 'limit'],
@@ -107,7 +121,9 @@ const defaults = {contacts: ['firstname', 'lastname', 'email'], companies: ['nam
 const unique = 'accord_id';  // a unique-value property, as the user creates it for idProperty
 const store = {}, archived = {};
 let tokens = new Set(process.env.HS_TOKEN ? [process.env.HS_TOKEN] : []);
-let emailsNotUnique = false, searchLag = 0;
+let emailsNotUnique = false, searchLag = 0, filesMaxBytes = 300 * 1024 * 1024;
+const files = new Map(), folders = new Map();  // id → File; path → Folder
+let fileUploads = 0, filePosts = 0;  // uploads that made a new file, and every upload request (/__stats)
 const indexedAt = new Map();  // 'T:ID' → when the search sees the record (search_lag_ms)
 let seq = 100, stampLast = 0, requests = 0, search400 = 0, searchCap = 10000, rateLimited = 0, tokenSeq = 0;
 const refreshToken = process.env.HS_REFRESH_TOKEN || 'refresh';
@@ -174,6 +190,8 @@ function invalid(t, props) {
       bad.push({isValid: false, message: 'Email address ' + v + ' is invalid', error: 'INVALID_EMAIL', name: k});
     else if (enums[k] && v !== null && v !== '' && !enums[k].includes(String(v)))
       bad.push({isValid: false, message: v + ' was not one of the allowed options: ' + enums[k].join(', '), error: 'INVALID_OPTION', name: k});
+    else if (k === 'hs_attachment_ids' && v && String(v).split(';').some(id => !files.has(id) || files.get(id).archived))
+      bad.push({isValid: false, message: 'hs_attachment_ids names a file that does not exist: ' + v, error: 'INVALID_OPTION', name: k});
     else if (k === 'hs_email_headers' && v && !headersOk(v))
       bad.push({isValid: false, message: 'hs_email_headers must be a JSON text of from, to, cc, bcc', error: 'INVALID_JSON', name: k});
   }
@@ -462,21 +480,139 @@ function ownersList(req, res, url) {
   return send(res, 200, body);
 }
 
+// Files v3. The guide's "Upload a file": multipart/form-data with file (required), options ("A JSON
+// object that controls the file's privacy …: access, which is required, and ttl" — minimum 1 day,
+// maximum 1 year), folderId or folderPath ("Either this field or folderPath must be provided in your
+// request (but not both)"; a folderPath that does not exist is made, the spec says), fileName,
+// charsetHunch (the spec's multipart schema: nothing else). The options' keys and values are the
+// spec's (ImportFromUrlInput, the same options): access one of the File access enum,
+// duplicateValidationStrategy NONE | REJECT | RETURN_EXISTING ("If a duplicate file is found, do not
+// upload a new file and return the found duplicate instead"), duplicateValidationScope ENTIRE_PORTAL |
+// EXACT_FOLDER, overwrite (false: "the new file's name will be updated to prevent colliding with
+// existing file"), ttl, expiresAt. What makes a duplicate is not said: here the same bytes (MD5).
+const fileAccess = ['HIDDEN_INDEXABLE', 'HIDDEN_NOT_INDEXABLE', 'HIDDEN_PRIVATE', 'HIDDEN_SENSITIVE', 'PRIVATE',
+                    'PUBLIC_INDEXABLE', 'PUBLIC_NOT_INDEXABLE', 'SENSITIVE'];
+const uploadFields = ['charsetHunch', 'file', 'fileName', 'folderId', 'folderPath', 'options'];
+const optionEnums = {access: fileAccess, duplicateValidationStrategy: ['NONE', 'REJECT', 'RETURN_EXISTING'],
+                     duplicateValidationScope: ['ENTIRE_PORTAL', 'EXACT_FOLDER']};
+function folderAt(path) {  // the folder at path, made with its parents
+  const clean = '/' + path.split('/').filter(Boolean).join('/');
+  if (clean === '/') return {id: '0', path: '/'};
+  if (folders.has(clean)) return folders.get(clean);
+  const parent = folderAt(clean.slice(0, clean.lastIndexOf('/')) || '/'), now = new Date().toISOString();
+  const f = {id: String(++seq), name: clean.slice(clean.lastIndexOf('/') + 1), path: clean, parentFolderId: parent.id,
+             createdAt: now, updatedAt: now, archived: false};
+  folders.set(clean, f);
+  return f;
+}
+function fileView(f) { const o = Object.assign({}, f); delete o.folderPath; return o; }
+function ttlDays(v) {  // an ISO 8601 period (P1D, P2W, P6M, P1Y) in days, or NaN
+  const m = /^P(\d+)([DWMY])$/.exec(String(v));
+  return m ? Number(m[1]) * {D: 1, W: 7, M: 30, Y: 365}[m[2]] : NaN;
+}
+function filesApi(req, res, url) {
+  const p = url.pathname;
+  // "Upload file": POST /files/v3/files
+  if (p === '/files/v3/files' && req.method === 'POST') {
+    filePosts++;
+    const parts = multipart(req);
+    if (!parts) return err(res, 415, 'VALIDATION_ERROR', 'Content-Type must be multipart/form-data');
+    const unknown = parts.find(x => !uploadFields.includes(x.name));
+    if (unknown) return err(res, 400, 'VALIDATION_ERROR', 'Unknown field ' + unknown.name);
+    const field = n => { const x = parts.find(y => y.name === n && y.filename === undefined); return x && x.data.toString(); };
+    const file = parts.filter(x => x.name === 'file' && x.filename !== undefined);
+    if (file.length !== 1) return err(res, 400, 'VALIDATION_ERROR', 'file is required (one file per upload)');
+    let opts;
+    try { opts = JSON.parse(field('options') || ''); } catch (e) { opts = null; }
+    if (!opts || typeof opts !== 'object' || Array.isArray(opts)) return err(res, 400, 'VALIDATION_ERROR', 'options is required: a JSON object with access');
+    for (const k of Object.keys(opts))
+      if (!['access', 'ttl', 'overwrite', 'duplicateValidationStrategy', 'duplicateValidationScope', 'expiresAt'].includes(k))
+        return err(res, 400, 'VALIDATION_ERROR', 'Unknown option ' + k);
+    if (!opts.access) return err(res, 400, 'VALIDATION_ERROR', 'options.access is required');
+    for (const [k, allowed] of Object.entries(optionEnums))
+      if (opts[k] !== undefined && !allowed.includes(opts[k]))
+        return err(res, 400, 'VALIDATION_ERROR', 'options.' + k + ' must be one of ' + allowed.join(', '));
+    if (opts.overwrite !== undefined && typeof opts.overwrite !== 'boolean') return err(res, 400, 'VALIDATION_ERROR', 'options.overwrite must be a boolean');
+    if (opts.ttl !== undefined && !(ttlDays(opts.ttl) >= 1 && ttlDays(opts.ttl) <= 365))
+      return err(res, 400, 'VALIDATION_ERROR', 'options.ttl must be a period of 1 day to 1 year');
+    const folderId = field('folderId'), folderPath = field('folderPath');
+    if ((folderId === undefined) === (folderPath === undefined))
+      return err(res, 400, 'VALIDATION_ERROR', "Either 'folderId' or 'folderPath' is required (but not both)");
+    let folder;
+    if (folderId !== undefined) {
+      folder = [...folders.values()].find(f => f.id === folderId && !f.archived);
+      if (!folder) return err(res, 404, 'OBJECT_NOT_FOUND', 'Folder ' + folderId + ' not found');
+    } else {
+      if (!folderPath.startsWith('/')) return err(res, 400, 'VALIDATION_ERROR', 'folderPath must start with /');
+      folder = folderAt(folderPath);
+    }
+    const bytes = file[0].data;
+    if (bytes.length > filesMaxBytes)
+      return err(res, 413, 'VALIDATION_ERROR', 'File size ' + bytes.length + ' exceeds the maximum of ' + filesMaxBytes + ' bytes');
+    const md5 = crypto.createHash('md5').update(bytes).digest('hex');
+    const strategy = opts.duplicateValidationStrategy || 'NONE';
+    if (strategy !== 'NONE') {
+      const dup = [...files.values()].find(f => !f.archived && f.fileMd5 === md5 &&
+        (opts.duplicateValidationScope !== 'EXACT_FOLDER' || f.parentFolderId === folder.id));
+      if (dup && strategy === 'RETURN_EXISTING') return send(res, 200, fileView(dup));
+      if (dup) return err(res, 409, 'CONFLICT', 'A duplicate file exists: ' + dup.id);
+    }
+    const full = field('fileName') || file[0].filename || md5;
+    const dot = full.lastIndexOf('.');
+    const ext = dot > 0 ? full.slice(dot + 1) : '', base = dot > 0 ? full.slice(0, dot) : full;
+    if (/[\/]/.test(full)) return err(res, 400, 'VALIDATION_ERROR', 'fileName may not hold /');
+    const taken = n => [...files.values()].find(f => !f.archived && f.parentFolderId === folder.id && f.name === n && f.extension === ext);
+    let name = base;
+    if (opts.overwrite === true && taken(name)) taken(name).archived = true;
+    for (let i = 1; taken(name); i++) name = base + '-' + i;
+    const now = new Date().toISOString(), id = String(++seq);
+    const path = (folder.path === '/' ? '' : folder.path) + '/' + name + (ext ? '.' + ext : '');
+    const f = {id, name, extension: ext, path, parentFolderId: folder.id, size: bytes.length, access: opts.access,
+               fileMd5: md5, type: /^(png|jpe?g|gif|svg|webp)$/i.test(ext) ? 'IMG' : /^(mp4|mov|mpeg)$/i.test(ext) ? 'MOVIE' : 'DOCUMENT',
+               encoding: ext, createdAt: now, updatedAt: now, archived: false, isUsableInContent: true,
+               url: 'http://' + req.headers.host + '/__files/' + id, defaultHostingUrl: 'http://' + req.headers.host + '/__files/' + id};
+    files.set(id, f);
+    fileUploads++;
+    return send(res, 201, fileView(f));
+  }
+  // "Retrieve file by path": GET /files/v3/files/stat/{path} → FileStat
+  let m = /^\/files\/v3\/files\/stat\/(.+)$/.exec(p);
+  if (m && req.method === 'GET') {
+    const path = '/' + m[1].split('/').filter(Boolean).map(decodeURIComponent).join('/');
+    const f = [...files.values()].find(x => !x.archived && x.path === path);
+    if (f) return send(res, 200, {file: fileView(f)});
+    if (folders.has(path) && !folders.get(path).archived) return send(res, 200, {folder: folders.get(path)});
+    return err(res, 404, 'OBJECT_NOT_FOUND', 'No file or folder at ' + path);
+  }
+  // "Retrieve file by ID": GET /files/v3/files/{fileId}
+  m = /^\/files\/v3\/files\/([^/]+)$/.exec(p);
+  if (m && req.method === 'GET') {
+    const f = files.get(decodeURIComponent(m[1]));
+    if (!f) return err(res, 404, 'OBJECT_NOT_FOUND', 'File not found');
+    return send(res, 200, fileView(f));
+  }
+  return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
+}
+
 function handle(req, res, raw) {
   const url = new URL(req.url, 'http://x');
   const p = url.pathname;
   if (p === '/__control') {
     control(raw, {expire_tokens: () => { tokens = new Set(); }, search_cap: n => { searchCap = n; },
                   rate_limited: n => { rateLimited = n; }, private_token: t => tokens.add(t),
-                  emails_accord_id_not_unique: v => { emailsNotUnique = !!v; }, search_lag_ms: n => { searchLag = Number(n); }});
+                  emails_accord_id_not_unique: v => { emailsNotUnique = !!v; }, search_lag_ms: n => { searchLag = Number(n); },
+                  files_max_bytes: n => { filesMaxBytes = Number(n); },
+                  search_catch_up: () => { for (const k of indexedAt.keys()) indexedAt.set(k, 0); }});
     return send(res, 200, {ok: true});
   }
-  if (p === '/__stats') return send(res, 200, {requests, search_400: search400});
+  if (p === '/__stats') return send(res, 200, {requests, search_400: search400, file_uploads: fileUploads, file_posts: filePosts});
   if (p === '/__dump') {
     const out = {};
     for (const [t, m] of Object.entries(store)) out[t] = [...m.values()];
     out.associations = Object.fromEntries([...links].map(([k, v]) => [k, [...v]]));
     out.owners = owners;
+    out.files = [...files.values()];
+    out.folders = [...folders.values()];
     return send(res, 200, out);
   }
   if (p === '/__purge') {
@@ -519,6 +655,7 @@ function handle(req, res, raw) {
   }
   if (p.startsWith('/crm/v3/objects/')) return objects(req, res, url, p.slice(16).split('/').filter(Boolean), raw);
   if (p.startsWith('/crm/v4/')) return associations(req, res, url, raw);
+  if (p.startsWith('/files/v3/')) return filesApi(req, res, url);
   if (p === '/crm/v3/owners' || p === '/crm/v3/owners/') return ownersList(req, res, url);
   return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
 }

@@ -136,6 +136,7 @@ class CrmRest final : public accord::Connector {
   Result log_email(const StreamSpec& s, json::value native, const json::value& data, const std::string& contact,
                    bool look_first, const std::vector<RestClient::FormFile>& files);
   std::vector<RestClient::FormFile> email_files(const StreamSpec& s, json::value& data);
+  std::vector<RestClient::FormFile> message_files(json::value& data, int64_t max_file_bytes, const std::string& where);
   // An email logged as another contact's copy of a message (create_email):
   // not a record of its own.
   static bool email_copy(const json::value& native);
@@ -150,6 +151,8 @@ class CrmRest final : public accord::Connector {
   // the search, whose index lags writes, answered instead)
   std::optional<json::value> hubspot_email_by_key(const StreamSpec& s, const std::string& key, bool* by_search = nullptr);
   std::vector<std::string> hubspot_contacts_of(const StreamSpec& s, const json::value& data);
+  std::string hubspot_upload(const StreamSpec& s, const std::string& key, const std::vector<RestClient::FormFile>& files,
+                             bool look_first, std::vector<std::string>& refused);
 
   // salesforce_messages.cpp (email_api "salesforce": EmailMessage and its relations)
   json::value sf_email_to_data(const json::value& native);

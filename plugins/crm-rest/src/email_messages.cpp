@@ -220,17 +220,25 @@ std::string CrmRest::email_conversation(const StreamSpec& s, const std::string& 
 }
 
 // The attachments of a message to log that the CRM takes by upload (the
-// stream's upload endpoint, the create carrying /attachments): each one's
-// bytes out of /raw, not those the rules left out (/omitAttachments) nor
-// one over the upload's max_file_bytes; each under a name unique in the
-// message. Those taken are marked "@upload" (the name uploaded) in data,
-// so that the note names only the others.
+// stream's upload endpoint, the create carrying /attachments): message_files
+// with the upload's max_file_bytes.
 std::vector<RestClient::FormFile> CrmRest::email_files(const StreamSpec& s, json::value& data) {
+  bool takes = std::find(s.create.send_fields.begin(), s.create.send_fields.end(), "/attachments") != s.create.send_fields.end();
+  if (!s.upload.present || !takes) return {};
+  return message_files(data, s.upload.max_file_bytes, s.upload.path);
+}
+
+// Each attachment's bytes out of /raw, not those the rules left out
+// (/omitAttachments) nor one over max_file_bytes (0: any size; `where`
+// names the upload in the warning); each under a name unique in the
+// message. Those taken are marked "@upload" (the name uploaded) in data,
+// so that the note email_to_native writes names only the others. (Shared
+// by the profiles whose CRM takes files: HighLevel, HubSpot.)
+std::vector<RestClient::FormFile> CrmRest::message_files(json::value& data, int64_t max_file_bytes, const std::string& where) {
   std::vector<RestClient::FormFile> out;
   json::value* atts = data.is_object() ? data.get_object().if_contains("attachments") : nullptr;
   const json::value* raw = at_ptr(data, "/raw");
-  bool takes = std::find(s.create.send_fields.begin(), s.create.send_fields.end(), "/attachments") != s.create.send_fields.end();
-  if (!s.upload.present || !takes || !atts || !atts->is_array() || !raw) return out;
+  if (!atts || !atts->is_array() || !raw) return out;
   std::string why;
   std::optional<std::string> bytes = accord::mail::lazy_bytes(*raw, why);
   if (!bytes) {
@@ -252,9 +260,9 @@ std::vector<RestClient::FormFile> CrmRest::email_files(const StreamSpec& s, json
     if (!b) continue;  // (named in the note)
     std::string name = text_at(a, "/name");
     if (name.empty()) name = "attachment-" + pid;
-    if (s.upload.max_file_bytes > 0 && static_cast<int64_t>(b->size()) > s.upload.max_file_bytes) {
+    if (max_file_bytes > 0 && static_cast<int64_t>(b->size()) > max_file_bytes) {
       host().log(ACCORD_LOG_WARN, ("crm-rest: attachment " + name + " (" + std::to_string(b->size()) + " bytes) is over the " +
-                                   std::to_string(s.upload.max_file_bytes) + " bytes " + s.upload.path +
+                                   std::to_string(max_file_bytes) + " bytes " + where +
                                    " takes: it is named in the CRM's copy, not uploaded").c_str());
       continue;
     }

@@ -33,8 +33,26 @@
 // the thread is kept in the account's text property accord_thread_id: a
 // reply takes the thread of the message it answers (found by its
 // accord_id), else the first of its References, else its own Message-ID.
-// Attachments are not uploaded (HubSpot takes files through its Files API
-// and hs_attachment_ids): they are named in the logged copy's body.
+// Attachments: each (its bytes out of /raw, within the engine's email_crm
+// attachments rule) uploaded through the Files API, then listed by id in
+// the email's hs_attachment_ids (the "Activities | Email" guide: "The IDs
+// of the email's attachments. Multiple attachment IDs are separated by a
+// semicolon"). The Files guide and the Files v3 OpenAPI (Files/Files
+// v3, "Upload file"): POST /files/v3/files, multipart/form-data with file
+// (required), options (a JSON text of FileUploadOptions: access required;
+// duplicateValidationStrategy NONE | REJECT | RETURN_EXISTING,
+// duplicateValidationScope ENTIRE_PORTAL | EXACT_FOLDER, overwrite, ttl),
+// folderPath or folderId (one of them, not both; a path that does not
+// exist is made), fileName; 201 File {id, name, extension, path, size,
+// access, …}. "Retrieve file by path": GET /files/v3/files/stat/{path} →
+// FileStat {file | folder}. An upload goes into a folder of its own message
+// (kAttachmentFolder/<the key, escaped>), PRIVATE ("requires a signed URL
+// to see content": mail is not for the public), RETURN_EXISTING within that
+// folder: a try sent again after a kill, a lost answer or a failed create
+// gets the file the first try made rather than a second one; a resend, and
+// an upload whose answer was lost, read the file by its path first. One
+// HubSpot refuses (400, 413, 415: too large, a type it does not take) is
+// named in the email's body instead, as one not carried.
 #include "crm_rest_p.hpp"
 #include "message_contacts.hpp"
 
@@ -42,6 +60,7 @@
 #include <accord/text/ascii.hpp>
 
 #include <algorithm>
+#include <cctype>
 
 namespace crm {
 
@@ -49,6 +68,19 @@ namespace {
 
 // Associations v4: the default association type of an email to a contact
 constexpr int kEmailToContact = 198;
+// The Files folder under which each message's attachments get a folder
+constexpr const char* kAttachmentFolder = "/accord-email-attachments";
+
+// A key (a Message-ID) as one folder name, one to one: letters, digits and
+// ".@+-" as they are, any other byte (and "_") as "_" and two hex digits.
+std::string folder_name(const std::string& key) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : key)
+    if (std::isalnum(c) || c == '.' || c == '@' || c == '+' || c == '-') out += static_cast<char>(c);
+    else out += std::string("_") + hex[c >> 4] + hex[c & 15];
+  return out;
+}
 
 std::string prop(const json::value& n, const char* name) {
   return scalar_text(at_ptr(n, std::string("/properties/") + name));
@@ -274,9 +306,75 @@ std::vector<std::string> CrmRest::hubspot_contacts_of(const StreamSpec& s, const
   });
 }
 
+// The files of a message to log, uploaded into its folder (see the top of
+// this file): their ids, ";"-joined, for hs_attachment_ids. A file HubSpot
+// refuses is named in `refused` (by its upload name) and left out. When
+// `look_first` (the create may have been sent before), each is read by its
+// path first and uploaded only when not there.
+std::string CrmRest::hubspot_upload(const StreamSpec& s, const std::string& key,
+                                    const std::vector<RestClient::FormFile>& files, bool look_first,
+                                    std::vector<std::string>& refused) {
+  std::string folder = std::string(kAttachmentFolder) + "/" + folder_name(key);
+  // the file a try before made (same path, same size), by "Retrieve file by path"
+  auto stat = [&](const std::string& name, size_t size) -> std::string {
+    std::string path = "/files/v3/files/stat" + std::string(kAttachmentFolder) + "/" + url_encode(folder_name(key)) + "/" +
+                       url_encode(name);
+    Answer a = rest_.call(hubspot_request("GET", path), base_vars(s), {404});
+    if (a.status == 404) return "";
+    std::string id = text_of(a.body, "/file/id");
+    const json::value* sz = at_ptr(a.body, "/file/size");
+    const json::value* gone = at_ptr(a.body, "/file/archived");
+    bool same = sz && sz->is_number() && sz->to_number<int64_t>() == static_cast<int64_t>(size);
+    return same && !(gone && gone->is_bool() && gone->get_bool()) ? id : "";
+  };
+  json::object options{{"access", "PRIVATE"}, {"duplicateValidationStrategy", "RETURN_EXISTING"},
+                       {"duplicateValidationScope", "EXACT_FOLDER"}, {"overwrite", false}};
+  Request up = hubspot_request("POST", "/files/v3/files",
+                               json::value(json::object{{"options", "{options}"}, {"folderPath", "{folder}"}, {"fileName", "{file_name}"}}));
+  up.file_field = "file";
+  up.idempotent = false;  // a file sent twice is two files, save for RETURN_EXISTING
+  std::string ids;
+  for (const auto& f : files) {
+    // (a path's "/" is HubSpot's: none in a file's name)
+    std::string name = f.name;
+    std::replace(name.begin(), name.end(), '/', '_');
+    std::replace(name.begin(), name.end(), '\\', '_');
+    std::string id = look_first ? stat(name, f.bytes.size()) : "";
+    if (id.empty()) {
+      Vars v = base_vars(s);
+      v["options"] = json::value(json::serialize(options));
+      v["folder"] = json::value(folder);
+      v["file_name"] = json::value(name);
+      RestClient::FormFile one{name, f.type, f.bytes};
+      Answer a;
+      try {
+        a = rest_.call_form(up, v, {one}, {400, 413, 415});
+      } catch (const LostAnswer& e) {
+        id = stat(name, f.bytes.size());
+        if (id.empty())
+          throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no file " + folder + "/" + name +
+                                                " yet: the message is tried again (its upload finds the file if made)", 5000);
+      }
+      if (id.empty() && a.status / 100 != 2) {
+        host().log(ACCORD_LOG_WARN, ("crm-rest: POST /files/v3/files refused attachment " + name + " (HTTP " +
+                                     std::to_string(a.status) + ": " + error_text(a.body, a.raw.body) +
+                                     "): it is named in the email's body, not attached").c_str());
+        refused.push_back(f.name);
+        continue;
+      }
+      if (id.empty()) id = text_of(a.body, "/id");
+      if (id.empty()) throw accord::Error(ACCORD_ERROR, "POST /files/v3/files: the answer holds no file id for " + name);
+    }
+    ids += (ids.empty() ? "" : ";") + id;
+  }
+  return ids;
+}
+
 Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
   if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
   json::value data = op.data.empty() ? json::value(json::object{}) : json::value(op.data);
+  // the attachments to upload, marked in data (the body names the others)
+  std::vector<RestClient::FormFile> files = message_files(data, 0, "POST /files/v3/files");
   // (a copy, not a reference into the body: the body grows below)
   json::object props = hubspot_email_to_native(data).at("properties").as_object();
   std::string key = scalar_text(props.if_contains("accord_id"));
@@ -328,6 +426,23 @@ Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
     bool by_search = false;
     if (auto found = hubspot_email_by_key(s, key, &by_search)) return complete(std::move(*found), "an earlier try made it");
     if (by_search) throw lagging("the create of message " + key + " was sent before");
+  }
+
+  if (!files.empty()) {
+    std::vector<std::string> refused;
+    std::string ids = hubspot_upload(s, key, files, op.resend, refused);
+    if (!ids.empty()) props["hs_attachment_ids"] = ids;
+    if (!refused.empty()) {  // the body names these too
+      if (json::value* atts = data.get_object().if_contains("attachments"); atts && atts->is_array())
+        for (auto& a : atts->get_array())
+          if (a.is_object() && std::find(refused.begin(), refused.end(), text_of(a, "/@upload")) != refused.end())
+            a.get_object().erase("@upload");
+      json::object fresh = hubspot_email_to_native(data).at("properties").as_object();
+      for (const char* k : {"hs_email_text", "hs_email_html"}) {
+        if (const json::value* v = fresh.if_contains(k)) props[k] = *v;
+        else props.erase(k);
+      }
+    }
   }
 
   json::array assoc;

@@ -8,7 +8,10 @@
 # logging nothing twice; a create killed (kill -9) after HubSpot took it,
 # resent: found, not made twice; the listing back as canonical messages
 # (contacts from the Associations v4 batch read, by the change search too);
-# the owners as the `user` stream; and the fake's refusals.
+# the owners as the `user` stream; attachments uploaded through the Files
+# API and named in hs_attachment_ids (one refused named in the body; a
+# resend after a kill, a lost upload answer and a plain retry each leaving
+# one file); and the fake's refusals (the Files API's too).
 #
 # Usage: hubspot_messages_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
 call="python3 $(cd "$(dirname "$0")" && pwd)/plugin_call.py"
@@ -156,11 +159,11 @@ printf '%s' "$out" | grep -q "has no create endpoint" && ok users-read-only || b
 # -- an account whose accord_id on emails is not a unique-value property
 # (HubSpot documents unique custom properties for other objects, not for
 # emails): the read by idProperty is refused, the search on accord_id looks
-# instead, and its index lags writes (1.5 s here). A create whose answer was
+# instead, and its index lags writes (until the test says it caught up). A create whose answer was
 # lost, or a resend after a kill -9 once HubSpot took it, is never sent
 # again on the search's "none": it is retried until the search sees it,
 # then answered by it; one engagement each.
-ctl __control '{"emails_accord_id_not_unique": true, "search_lag_ms": 1500}'
+ctl __control '{"emails_accord_id_not_unique": true, "search_lag_ms": 600000}'
 as_resend() { printf '%s' "$1" | sed 's/"op": "create"/"op": "create", "resend": true/'; }
 status_of() { printf '%s' "$1" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>{try{console.log(JSON.parse(t)[0].status)}catch(e){console.log("?")}})'; }
 m6='{"op": "create", "idempotency_key": "k6", "data": {"messageId": ["m6@mail.example"], "subject": "Lost, not unique",
@@ -170,7 +173,7 @@ curl -s -XPOST -d '{"drop_answer_after_commit": 1, "method": "POST", "path": "/c
 o1=$($call "$plugin" "$cfg" message apply "[$m6]" 2>>peer.err); printf '%s\n' "$o1" >> all.out
 o2=$($call "$plugin" "$cfg" message apply "[$(as_resend "$m6")]" 2>>peer.err); printf '%s\n' "$o2" >> all.out
 n2=$(nemails m6@mail.example)
-sleep 1.6
+ctl __control '{"search_catch_up": true}'  # (the lag has passed)
 o3=$($call "$plugin" "$cfg" message apply "[$(as_resend "$m6")]" 2>>peer.err); printf '%s\n' "$o3" >> all.out
 [ "$(status_of "$o1")" = retry ] && [ "$(status_of "$o2")" = retry ] && printf '%s' "$o2" | grep -q 'may lag' && [ "$n2" = 1 ] \
   && [ "$(nemails m6@mail.example)" = 1 ] && printf '%s' "$o3" | grep -q "\"status\":\"ok\",\"id\":\"$(email m6@mail.example .id)\"" \
@@ -185,7 +188,7 @@ kill -CONT "$peer_pid"
 made=$(nemails m7@mail.example)
 o1=$($call "$plugin" "$cfg" message apply "[$(as_resend "$m7")]" 2>>peer.err); printf '%s\n' "$o1" >> all.out
 n1=$(nemails m7@mail.example)
-sleep 1.6
+ctl __control '{"search_catch_up": true}'  # (the lag has passed)
 o2=$($call "$plugin" "$cfg" message apply "[$(as_resend "$m7")]" 2>>peer.err); printf '%s\n' "$o2" >> all.out
 [ "$kstatus" = 137 ] && [ "$made" = 1 ] && [ "$(status_of "$o1")" = retry ] && [ "$n1" = 1 ] && [ "$(nemails m7@mail.example)" = 1 ] \
   && printf '%s' "$o2" | grep -q "\"status\":\"ok\",\"id\":\"$(email m7@mail.example .id)\"" \
@@ -195,7 +198,122 @@ m5=$(printf '%s' "$m6" | sed 's/k6/k5/; s/m6@/m5@/; s/Lost, not unique/First try
 o1=$($call "$plugin" "$cfg" message apply "[$m5]" 2>>peer.err); printf '%s\n' "$o1" >> all.out
 [ "$(status_of "$o1")" = ok ] && [ "$(nemails m5@mail.example)" = 1 ] && ok not-unique-first-create-sent \
   || bad not-unique-first-create-sent "$o1"
-ctl __control '{"emails_accord_id_not_unique": false, "search_lag_ms": 0}'
+ctl __control '{"emails_accord_id_not_unique": false, "search_lag_ms": 0, "search_catch_up": true}'
+
+# -- attachments through the Files API: each one's bytes out of /raw
+# uploaded (POST /files/v3/files, multipart: file, options {access PRIVATE,
+# RETURN_EXISTING in the message's own folder}, folderPath, fileName), the
+# email's hs_attachment_ids naming them; the one the rules left out named in
+# the body, not uploaded
+mkops() {  # mkops ID KEY RESEND NAME:BYTES… → ops_ID.json (the last attachment omitted by the rules)
+  python3 - "$@" <<'PY'
+import base64, json, sys
+mid, key, resend, specs = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4:]
+parts, atts = "", []
+for i, spec in enumerate(specs + ["tool.exe:6"]):
+    name, size = spec.split(":")
+    data = bytes((j * 7 + i) % 256 for j in range(int(size)))
+    if i < len(specs): open("att_%s_%s" % (mid, name), "wb").write(data)
+    parts += ("--b1\r\nContent-Type: application/octet-stream; name=%s\r\nContent-Disposition: attachment; filename=%s\r\n"
+              "Content-Transfer-Encoding: base64\r\n\r\n" % (name, name)) + base64.encodebytes(data).decode().replace("\n", "\r\n")
+    atts.append({"partId": str(i + 2), "name": name, "type": "application/octet-stream", "size": int(size)})
+mime = ("From: me@corp.example\r\nTo: ann@example.org\r\nMessage-ID: <%s@mail.example>\r\nSubject: Files\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nFiles.\r\n"
+        % mid + parts + "--b1--\r\n").encode()
+op = {"op": "create", "idempotency_key": key, "data": {"messageId": ["%s@mail.example" % mid], "subject": "Files " + mid,
+      "from": [{"email": "me@corp.example"}], "to": [{"email": "ann@example.org"}], "direction": "outbound",
+      "sentAt": "2026-11-30T10:00:00Z", "bodyValues": {"text": {"value": "Files."}}, "raw": base64.b64encode(mime).decode(),
+      "attachments": atts, "omitAttachments": [str(len(specs) + 2)],
+      "crmNote": "Accord left out 1 attachment: tool.exe (type .exe not carried).", "contactIds": ["ANN"]}}
+if resend: op["resend"] = True
+open("ops_%s.json" % mid, "w").write(json.dumps([op]))
+PY
+  sed -i "s/\"ANN\"/\"$ann\"/" "ops_$1.json"
+}
+uploads() { js "s.file_uploads"; }  # files made
+posts() { js "s.file_posts"; }  # upload requests
+# att_files ID: "name.ext:size:md5:access" of each file hs_attachment_ids names, in order, under the message's folder
+att_files() {
+  js "(((d.emails||[]).find(e=>e.properties.accord_id==='$1@mail.example')||{properties:{}}).properties.hs_attachment_ids||'').split(';').filter(Boolean)
+      .map(i=>(d.files||[]).find(f=>f.id===i)).map(f=>f&&f.path.startsWith('/accord-email-attachments/$1@mail.example/')
+      ?f.name+'.'+f.extension+':'+f.size+':'+f.fileMd5+':'+f.access:'?').join(' ')"
+}
+want_files() { local id=$1 f; shift; for f in "$@"; do printf '%s:%s:%s:PRIVATE\n' "$f" "$(stat -c %s "att_${id}_$f")" "$(md5sum < "att_${id}_$f" | cut -d' ' -f1)"; done | xargs; }
+mkops a1 ka1 0 offer.pdf:10240 notes.txt:300
+u0=$(uploads)
+out=$($call "$plugin" "$cfg" message apply "$(cat ops_a1.json)" 2>>peer.err); printf '%s\n' "$out" >> all.out
+text=$(email a1@mail.example .properties.hs_email_text)
+[ "$(status_of "$out")" = ok ] && [ "$(att_files a1)" = "$(want_files a1 offer.pdf notes.txt)" ] && [ "$(uploads)" = $((u0 + 2)) ] \
+  && grep -q 'tool.exe' <<<"$text" && ! grep -q 'offer.pdf\|notes.txt' <<<"$text" && printf '%s' "$out" | grep -q '"hasAttachment":true' \
+  && ok attachments-uploaded-and-attached || bad attachments-uploaded-and-attached "$out" "$(att_files a1)" "$(want_files a1 offer.pdf notes.txt)" "$text"
+
+# -- one HubSpot refuses (413 over its size limit: the fake's is set to 5000
+# bytes here) is named in the body; the others are attached
+ctl __control '{"files_max_bytes": 5000}'
+mkops a2 ka2 0 big.pdf:10240 small.txt:100
+out=$($call "$plugin" "$cfg" message apply "$(cat ops_a2.json)" 2>>peer.err); printf '%s\n' "$out" >> all.out
+text=$(email a2@mail.example .properties.hs_email_text)
+ctl __control '{"files_max_bytes": 314572800}'
+[ "$(status_of "$out")" = ok ] && [ "$(att_files a2)" = "$(want_files a2 small.txt)" ] \
+  && grep -q 'not carried to the CRM: .*big.pdf' <<<"$text" && ! grep -q 'small.txt' <<<"$text" \
+  && ok oversize-attachment-named-others-attached || bad oversize-attachment-named-others-attached "$out" "$(att_files a2)" "$text"
+
+# -- killed (kill -9) after HubSpot took an upload, before its answer: the
+# resend reads the file by its path and uploads nothing twice
+mkops a3 ka3 0 report.pdf:4000
+curl -s -XPOST -d '{"stop_after_commit": 1, "method": "POST", "path": "/files/v3/files"}' "$base/__fault" > /dev/null
+$call "$plugin" "$cfg" message apply "$(cat ops_a3.json)" > killed3.out 2>>peer.err &
+cpid=$!
+for _ in $(seq 1 100); do [ "$(ps -o stat= -p "$peer_pid" | cut -c1)" = T ] && break; sleep 0.1; done
+kill -9 "$cpid"; wait "$cpid" 2>/dev/null; kstatus=$?
+kill -CONT "$peer_pid"
+u1=$(uploads) p1=$(posts) e1=$(nemails a3@mail.example)
+mkops a3 ka3 1 report.pdf:4000
+out=$($call "$plugin" "$cfg" message apply "$(cat ops_a3.json)" 2>>peer.err); printf '%s\n' "$out" >> all.out
+[ "$kstatus" = 137 ] && [ "$e1" = 0 ] && [ "$(uploads)" = "$u1" ] && [ "$(posts)" = "$p1" ] && [ "$(status_of "$out")" = ok ] && [ "$(nemails a3@mail.example)" = 1 ] \
+  && [ "$(att_files a3)" = "$(want_files a3 report.pdf)" ] && [ "$(js "d.files.filter(f=>f.path.includes('/a3@')).length")" = 1 ] \
+  && ok killed-after-upload-resend-uploads-once || bad killed-after-upload-resend-uploads-once "kill=$kstatus emails=$e1 uploads=$u1/$(uploads) posts=$p1/$(posts)" "$out" "$(att_files a3)"
+
+# -- an upload whose answer is lost (connection closed after HubSpot made
+# the file): read by its path in the same call, not uploaded again
+mkops a4 ka4 0 scan.png:2048
+curl -s -XPOST -d '{"drop_answer_after_commit": 1, "method": "POST", "path": "/files/v3/files"}' "$base/__fault" > /dev/null
+u1=$(uploads) p1=$(posts)
+out=$($call "$plugin" "$cfg" message apply "$(cat ops_a4.json)" 2>>peer.err); printf '%s\n' "$out" >> all.out
+[ "$(status_of "$out")" = ok ] && [ "$(uploads)" = $((u1 + 1)) ] && [ "$(posts)" = $((p1 + 1)) ] && [ "$(att_files a4)" = "$(want_files a4 scan.png)" ] \
+  && ok lost-upload-answer-found-by-path || bad lost-upload-answer-found-by-path "$out" "uploads=$u1/$(uploads) posts=$p1/$(posts)" "$(att_files a4)"
+
+# -- a create tried again as a plain create (no resend: a try answered
+# retry, or one whose email create failed after its uploads): HubSpot's
+# RETURN_EXISTING in the message's folder answers the file made before
+mkops a5 ka5 0 deck.pdf:3000
+curl -s -XPOST -d '{"fail": 1, "status": 500, "method": "POST", "path": "/crm/v3/objects/emails"}' "$base/__fault" > /dev/null
+o1=$($call "$plugin" "$cfg" message apply "$(cat ops_a5.json)" 2>>peer.err); printf '%s\n' "$o1" >> all.out
+u1=$(uploads) p1=$(posts)
+o2=$($call "$plugin" "$cfg" message apply "$(cat ops_a5.json)" 2>>peer.err); printf '%s\n' "$o2" >> all.out
+[ "$(status_of "$o1")" != ok ] && [ "$(status_of "$o2")" = ok ] && [ "$(uploads)" = "$u1" ] && [ "$(posts)" = $((p1 + 1)) ] && [ "$(att_files a5)" = "$(want_files a5 deck.pdf)" ] \
+  && [ "$(js "d.files.filter(f=>f.path.includes('/a5@')).length")" = 1 ] \
+  && ok plain-retry-reuses-the-uploaded-file || bad plain-retry-reuses-the-uploaded-file "$o1" "$o2" "uploads=$u1/$(uploads) posts=$p1/$(posts)" "$(att_files a5)"
+
+# -- the Files API refuses what the Files guide and spec rule out, in
+# HubSpot's error envelope {status: "error", message, correlationId, category}
+printf 'hello' > f.txt
+frefused() {  # frefused NAME STATUS EXPECTED-TEXT CURL-FORM-ARGS…
+  local name=$1 want=$2 text=$3 a code; shift 3
+  a=$(curl -s -w '\n%{http_code}' -H "Authorization: Bearer $token" "$@" "$base/files/v3/files")
+  code=$(tail -n1 <<<"$a"); a=$(sed '$d' <<<"$a")
+  [ "$code" = "$want" ] && grep -q "$text" <<<"$a" && grep -q '"status":"error"' <<<"$a" && grep -q '"correlationId"' <<<"$a" \
+    && grep -q '"category"' <<<"$a" && ok "fake-files-refuse-$name" || bad "fake-files-refuse-$name" "$code $a"
+}
+frefused no-options 400 'options is required' -F file=@f.txt -F folderPath=/t
+frefused no-access 400 'access is required' -F file=@f.txt -F folderPath=/t -F 'options={"ttl": "P1D"}'
+frefused bad-access 400 'options.access must be one of' -F file=@f.txt -F folderPath=/t -F 'options={"access": "SECRET"}'
+frefused unknown-option 400 'Unknown option' -F file=@f.txt -F folderPath=/t -F 'options={"access": "PRIVATE", "private": true}'
+frefused ttl-under-a-day 400 'ttl must be' -F file=@f.txt -F folderPath=/t -F 'options={"access": "PRIVATE", "ttl": "P0D"}'
+frefused folder-id-and-path 400 "Either 'folderId' or 'folderPath'" -F file=@f.txt -F folderPath=/t -F folderId=1 -F 'options={"access": "PRIVATE"}'
+frefused no-folder 400 "Either 'folderId' or 'folderPath'" -F file=@f.txt -F 'options={"access": "PRIVATE"}'
+frefused no-file 400 'file is required' -F folderPath=/t -F 'options={"access": "PRIVATE"}'
+frefused unknown-field 400 'Unknown field' -F file=@f.txt -F folderPath=/t -F 'options={"access": "PRIVATE"}' -F name=x
 
 # -- the fake refuses what HubSpot refuses, in HubSpot's error envelope
 refused() {  # refused NAME EXPECTED-TEXT BODY
@@ -209,6 +327,8 @@ refused missing-timestamp 'hs_timestamp is required' '{"properties": {"hs_email_
 refused read-only-property READ_ONLY_VALUE '{"properties": {"hs_timestamp": "2026-11-30T09:00:00Z", "hs_email_from_email": "a@b.example"}}'
 refused unknown-direction INVALID_OPTION '{"properties": {"hs_timestamp": "2026-11-30T09:00:00Z", "hs_email_direction": "OUTBOUND"}}'
 refused headers-not-json INVALID_JSON '{"properties": {"hs_timestamp": "2026-11-30T09:00:00Z", "hs_email_headers": "ann@example.org"}}'
+refused attachment-not-a-file 'hs_attachment_ids names a file that does not exist' \
+  '{"properties": {"hs_timestamp": "2026-11-30T09:00:00Z", "hs_attachment_ids": "999999"}}'
 refused wrong-association-type 'invalid association' '{"properties": {"hs_timestamp": "2026-11-30T09:00:00Z"},
   "associations": [{"to": {"id": "'$ann'"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 210}]}]}'
 refused association-missing-types 'types' '{"properties": {"hs_timestamp": "2026-11-30T09:00:00Z"}, "associations": [{"to": {"id": "'$ann'"}}]}'
