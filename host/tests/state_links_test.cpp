@@ -2,7 +2,8 @@
 // One pair's links (state/links.cpp) and the move of a record to a new id
 // (PairState::rekey): a link written again keeps its new bases; a dropped
 // link leaves neither record linked; two pairs' links never meet; a record that takes a new id keeps its link, its open
-// conflicts and its place in quarantine, from either side.
+// conflicts and its place in quarantine, from either side; a base kept by
+// reference holds its data row as long as the link keeps it, and no longer.
 #include "state_test_util.hpp"
 
 using namespace accord;
@@ -81,4 +82,90 @@ TEST(StateLinksTest, ARecordThatTakesANewIdKeepsItsLinkConflictsAndQuarantineOnE
     ASSERT_EQ(open.size(), 1u);
     EXPECT_EQ(side == Side::kLeft ? open[0].left_id : open[0].right_id, new_id);
   }
+}
+
+// A base kept by reference (Links::keep, issue 24): the mirror row's data
+// row outlives the change that overwrote the row, the links row is not
+// written, and the link lets go of it when its pair is in accord again.
+TEST(StateLinksTest, AChangedRecordsBaseIsKeptByItsDataRowUntilThePairIsInAccordAgain) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  PairState p = s->pair("p");
+  MirrorSide left = p.mirror(Side::kLeft);
+  left.put(row("a", "{\"n\":1}"));
+  p.mirror(Side::kRight).put(row("x", "{\"m\":1}"));
+  p.links().put({"a", "x", "", ""});
+  auto was = left.find("a");
+  auto link = p.links().find(Side::kLeft, "a");
+  ASSERT_TRUE(was && link);
+  EXPECT_EQ(link->kept_left.id, 0);
+  EXPECT_TRUE(p.links().keep(*link, Side::kLeft, was->data_id));
+  left.put(row("a", "{\"n\":2}", "t2", true), &*was);  // the change
+  for (Side by : {Side::kLeft, Side::kRight}) {
+    auto now = p.links().find(by, by == Side::kLeft ? "a" : "x");
+    ASSERT_TRUE(now);
+    EXPECT_EQ(now->kept_left.id, was->data_id);
+    EXPECT_EQ(now->kept_left.data, "{\"n\":1}");
+    EXPECT_EQ(now->kept_right.id, 0);
+    EXPECT_EQ(now->base_left, "");  // the links row as it was
+  }
+  EXPECT_EQ(f.count("SELECT refs FROM record_data WHERE data = '{\"n\":1}'"), 1);
+  // a second change keeps the first base; a base written out stays the base
+  EXPECT_FALSE(p.links().keep(*p.links().find(Side::kLeft, "a"), Side::kLeft, left.find("a")->data_id));
+  p.links().put({"a", "x", "", "{\"m\":0}"});  // (an undecided conflict's, written out)
+  auto manual = p.links().find(Side::kLeft, "a");
+  EXPECT_EQ(manual->kept_left.id, 0);  // let go of: not in the row put
+  EXPECT_FALSE(p.links().keep(*manual, Side::kRight, p.mirror(Side::kRight).find("x")->data_id));
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data WHERE data = '{\"n\":1}'"), 0);
+  // kept again, then the pair in accord: the link lets go of it
+  EXPECT_TRUE(p.links().keep(*manual, Side::kLeft, left.find("a")->data_id));
+  left.put(row("a", "{\"n\":3}", "t3", true));
+  EXPECT_EQ(p.links().find(Side::kRight, "x")->kept_left.data, "{\"n\":2}");
+  p.links().put({"a", "x", "", ""});
+  auto settled = p.links().find(Side::kRight, "x");
+  ASSERT_TRUE(settled);
+  EXPECT_EQ(settled->kept_left.id, 0);
+  EXPECT_EQ(settled->base_right, "");
+  EXPECT_EQ(f.count("SELECT count(*) FROM link_bases"), 0);
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data"), 2);  // a's and x's rows as they stand
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data WHERE refs != 1"), 0);
+}
+
+TEST(StateLinksTest, AKeptBaseMovesWithItsLinkAndGoesWithIt) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  PairState p = s->pair("p");
+  for (const char* id : {"a", "b"}) p.mirror(Side::kLeft).put(row(id, std::string("{\"id\":\"") + id + "\"}"));
+  for (const char* id : {"x", "y", "z"}) p.mirror(Side::kRight).put(row(id, std::string("{\"id\":\"") + id + "\"}"));
+  p.links().put({"a", "x", "", ""});
+  p.links().put({"b", "y", "", ""});
+  auto keep_right = [&](const std::string& left_id, const std::string& right_id, const std::string& now) {
+    ASSERT_TRUE(p.links().keep(*p.links().find(Side::kLeft, left_id), Side::kRight,
+                               p.mirror(Side::kRight).find(right_id)->data_id));
+    p.mirror(Side::kRight).put(row(right_id, now, "t2", true));
+  };
+  keep_right("a", "x", "{\"x\":2}");
+  keep_right("b", "y", "{\"y\":2}");
+  // the right record takes a new id: its link and kept base follow it
+  p.rekey(Side::kRight, "x", "z");
+  auto moved = p.links().find(Side::kRight, "z");
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->left_id, "a");
+  EXPECT_EQ(moved->kept_right.data, "{\"id\":\"x\"}");
+  EXPECT_EQ(f.count("SELECT refs FROM record_data WHERE data = '{\"id\":\"x\"}'"), 1);
+  // the left record a takes another's place: its kept base goes
+  p.links().put({"a", "y", "", ""});
+  EXPECT_FALSE(p.links().find(Side::kLeft, "b"));
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data WHERE data = '{\"id\":\"y\"}'"), 0);
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data WHERE data = '{\"id\":\"x\"}'"), 0);
+  // a dropped link lets go of what it kept
+  keep_right("a", "y", "{\"y\":3}");
+  EXPECT_EQ(f.count("SELECT refs FROM record_data WHERE data = '{\"y\":2}'"), 1);
+  p.links().drop("a");
+  EXPECT_EQ(f.count("SELECT count(*) FROM link_bases"), 0);
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data WHERE data = '{\"y\":2}'"), 0);
+  EXPECT_EQ(p.mirror(Side::kRight).find("y")->data, "{\"y\":3}");
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data d WHERE refs != (SELECT count(*) FROM mirror_rows m WHERE m.data_id = d.id)"), 0);
 }

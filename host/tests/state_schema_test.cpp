@@ -80,3 +80,26 @@ TEST(StateSchemaTest, AStateNewerThanThisProgramIsRefusedAndLeftAsItIs) {
   EXPECT_EQ(f.count("PRAGMA user_version"), kStateSchemaVersion + 1);
   EXPECT_EQ(f.count("SELECT count(*) FROM cursors WHERE cursor = 'c1'"), 1);
 }
+
+TEST(StateSchemaTest, SchemaFiveKeepsItsLinksBasesAndGainsBasesKeptByReference) {
+  StateFile f;
+  {
+    sql::Db db(f.path.string());
+    for (int v = 0; v < 5; ++v) db.exec(StateStore::migration(v));
+    db.exec(
+        "INSERT INTO links VALUES ('p', 'a', 'x', '{\"n\":1}', ''), ('p', 'b', 'y', '', '');"
+        "INSERT INTO link_rights VALUES ('p', 'x', 'a'), ('p', 'y', 'b');"
+        "PRAGMA user_version = 5;");
+  }
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  auto a = s->pair("p").links().find(Side::kRight, "x");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->base_left, "{\"n\":1}");
+  EXPECT_EQ(a->kept_left.id + a->kept_right.id, 0);
+  auto b = s->pair("p").links().find(Side::kLeft, "b");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->right_id, "y");
+  EXPECT_EQ(f.count("SELECT count(*) FROM link_bases"), 0);
+  EXPECT_EQ(f.count("PRAGMA user_version"), kStateSchemaVersion);
+}

@@ -159,15 +159,15 @@ void PairRun::follow_renumbering(Side s, const std::vector<std::string>& renumbe
   rep_.forced.push_back(msg + ": taken as deleted");
 }
 
-// A change is about to overwrite `old`, the mirror row a link's implicit
-// base stands for: write that base out first.
+// A change is about to overwrite `old` (as MirrorSide::find read it), the
+// mirror row a link's implicit base stands for: the link keeps its data row
+// as the base (by reference: the links row is not written, and grows by no
+// copy of the base), unless a base of that side is there already.
 void PairRun::materialise_base(Side s, const MirrorRow& old) {
   auto link = pv_->links().find(s, old.id);
   if (!link) return;
-  std::string& base = s == Side::kLeft ? link->base_left : link->base_right;  // (the state's row)
-  if (!base.empty()) return;
-  base = fields_json(planner().pair_of(s, old));
-  pv_->links().put(*link);
+  if (!old.data_id) throw Failure{ACCORD_ERROR, "state: the base of " + old.id + " was read without its data row", 0};
+  pv_->links().keep(*link, s, old.data_id);
 }
 
 }  // namespace accord

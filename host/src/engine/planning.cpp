@@ -23,6 +23,8 @@ Fields Planner::pair_of(Side s, const MirrorRow& r) const { return fm_.to_pair(s
 Fields Planner::base_of(const LinkRow& link, Side s, const std::optional<MirrorRow>& row) const {
   const std::string& base = s == Side::kLeft ? link.base_left : link.base_right;  // (the state's row)
   if (!base.empty()) return fields_from_json(base);
+  const LinkRow::Kept& kept = s == Side::kLeft ? link.kept_left : link.kept_right;  // (the data a change overwrote)
+  if (kept.id) return fm_.to_pair(s, accord::json_exact::parse(kept.data).get_object());
   return row ? pair_of(s, *row) : Fields{};
 }
 

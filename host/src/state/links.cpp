@@ -7,33 +7,86 @@ using accord::sql::Stmt;
 
 namespace accord {
 
+// A link's row with its kept bases' data rows beside it (none: NULL).
+static constexpr std::string_view kLinkColumns =
+    "SELECT l.left_id, l.right_id, l.base_left, l.base_right, kl.data_id, dl.data, kr.data_id, dr.data";
+static constexpr std::string_view kKeptJoins =
+    " LEFT JOIN link_bases kl ON kl.pair = l.pair AND kl.left_id = l.left_id AND kl.side = 'left'"
+    " LEFT JOIN record_data dl ON dl.id = kl.data_id"
+    " LEFT JOIN link_bases kr ON kr.pair = l.pair AND kr.left_id = l.left_id AND kr.side = 'right'"
+    " LEFT JOIN record_data dr ON dr.id = kr.data_id";
+
 std::optional<LinkRow> Links::find(Side side, const std::string& id) {
-  Stmt s(*db_, side == Side::kLeft ? "SELECT left_id, right_id, base_left, base_right FROM links WHERE pair=?1 AND left_id = ?2"
-                                   : "SELECT l.left_id, l.right_id, l.base_left, l.base_right FROM link_rights r"
-                                     " JOIN links l ON l.pair = r.pair AND l.left_id = r.left_id WHERE r.pair=?1 AND r.right_id = ?2");
+  static const std::string by_left = std::string(kLinkColumns) + " FROM links l" + std::string(kKeptJoins) +
+                                     " WHERE l.pair=?1 AND l.left_id = ?2";
+  static const std::string by_right = std::string(kLinkColumns) +
+                                      " FROM link_rights r JOIN links l ON l.pair = r.pair AND l.left_id = r.left_id" +
+                                      std::string(kKeptJoins) + " WHERE r.pair=?1 AND r.right_id = ?2";
+  Stmt s(*db_, side == Side::kLeft ? by_left : by_right);
   s.bind(1, pair_).bind(2, id);
   if (!s.step()) return std::nullopt;
-  return LinkRow{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3))};
+  return LinkRow{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
+                 {s.i64(4), std::string(s.text(5))}, {s.i64(6), std::string(s.text(7))}};
 }
 
 void Links::put(const LinkRow& l) {
   // The link as it stands (a pair written again after an update, the usual
-  // case): no page is written for it; new bases alone: the links row alone.
-  if (auto was = find(Side::kLeft, l.left_id); was && was->right_id == l.right_id) {
-    if (was->base_left == l.base_left && was->base_right == l.base_right) return;
-    Stmt u(*db_, "UPDATE links SET base_left = ?3, base_right = ?4 WHERE pair=?1 AND left_id=?2");
-    u.bind(1, pair_).bind(2, l.left_id).bind(3, l.base_left).bind(4, l.base_right).run();
+  // case): no page is written for it; new bases alone: those alone (a kept
+  // base is not in the links row).
+  auto was = find(Side::kLeft, l.left_id);
+  if (was && was->right_id == l.right_id) {
+    if (was->base_left != l.base_left || was->base_right != l.base_right) {
+      Stmt u(*db_, "UPDATE links SET base_left = ?3, base_right = ?4 WHERE pair=?1 AND left_id=?2");
+      u.bind(1, pair_).bind(2, l.left_id).bind(3, l.base_left).bind(4, l.base_right).run();
+    }
+    set_kept(l.left_id, Side::kLeft, was->kept_left.id, l.kept_left.id);
+    set_kept(l.left_id, Side::kRight, was->kept_right.id, l.kept_right.id);
     return;
   }
-  // A record is linked once: the links either id had go first.
-  Stmt old_right(*db_, "DELETE FROM link_rights WHERE pair=?1 AND right_id = (SELECT right_id FROM links WHERE pair=?1 AND left_id=?2)");
-  old_right.bind(1, pair_).bind(2, l.left_id).run();
-  Stmt old_left(*db_, "DELETE FROM links WHERE pair=?1 AND left_id = (SELECT left_id FROM link_rights WHERE pair=?1 AND right_id=?2)");
-  old_left.bind(1, pair_).bind(2, l.right_id).run();
+  // A record is linked once: the links either id had go first, with what
+  // they kept; the data rows this link keeps are held before (a link moved
+  // to a new id keeps its own).
+  for (int64_t kept : {l.kept_left.id, l.kept_right.id})
+    if (kept) data_->hold(kept);
+  if (was) drop(was->left_id);
+  std::string other_left;
+  {
+    Stmt o(*db_, "SELECT left_id FROM link_rights WHERE pair=?1 AND right_id=?2");
+    o.bind(1, pair_).bind(2, l.right_id);
+    if (o.step()) other_left = o.text(0);
+  }
+  if (!other_left.empty()) drop(other_left);
   Stmt s(*db_, "INSERT OR REPLACE INTO links(pair, left_id, right_id, base_left, base_right) VALUES (?1, ?2, ?3, ?4, ?5)");
   s.bind(1, pair_).bind(2, l.left_id).bind(3, l.right_id).bind(4, l.base_left).bind(5, l.base_right).run();
   Stmt r(*db_, "INSERT OR REPLACE INTO link_rights(pair, right_id, left_id) VALUES (?1, ?2, ?3)");
   r.bind(1, pair_).bind(2, l.right_id).bind(3, l.left_id).run();
+  for (Side side : {Side::kLeft, Side::kRight}) {
+    int64_t kept = (side == Side::kLeft ? l.kept_left : l.kept_right).id;
+    if (!kept) continue;
+    Stmt k(*db_, "INSERT OR REPLACE INTO link_bases(pair, left_id, side, data_id) VALUES (?1, ?2, ?3, ?4)");
+    k.bind(1, pair_).bind(2, l.left_id).bind(3, side_name(side)).bind(4, kept).run();
+  }
+}
+
+bool Links::keep(const LinkRow& link, Side s, int64_t data_id) {
+  const std::string& base = s == Side::kLeft ? link.base_left : link.base_right;
+  const LinkRow::Kept& kept = s == Side::kLeft ? link.kept_left : link.kept_right;
+  if (!base.empty() || kept.id || !data_id) return false;
+  set_kept(link.left_id, s, 0, data_id);
+  return true;
+}
+
+void Links::set_kept(const std::string& left_id, Side s, int64_t from, int64_t to) {
+  if (from == to) return;
+  if (to) {
+    data_->hold(to);
+    Stmt k(*db_, "INSERT OR REPLACE INTO link_bases(pair, left_id, side, data_id) VALUES (?1, ?2, ?3, ?4)");
+    k.bind(1, pair_).bind(2, left_id).bind(3, side_name(s)).bind(4, to).run();
+  } else {
+    Stmt d(*db_, "DELETE FROM link_bases WHERE pair=?1 AND left_id=?2 AND side=?3");
+    d.bind(1, pair_).bind(2, left_id).bind(3, side_name(s)).run();
+  }
+  if (from) data_->release(from);
 }
 
 void Links::add(const std::vector<std::pair<std::string_view, std::string_view>>& links) {
@@ -68,6 +121,17 @@ void Links::add(const std::vector<std::pair<std::string_view, std::string_view>>
 }
 
 void Links::drop(const std::string& left_id) {
+  std::vector<int64_t> kept;
+  {
+    Stmt k(*db_, "SELECT data_id FROM link_bases WHERE pair=?1 AND left_id=?2");
+    k.bind(1, pair_).bind(2, left_id);
+    while (k.step()) kept.push_back(k.i64(0));
+  }
+  if (!kept.empty()) {
+    Stmt d(*db_, "DELETE FROM link_bases WHERE pair=?1 AND left_id=?2");
+    d.bind(1, pair_).bind(2, left_id).run();
+    for (int64_t id : kept) data_->release(id);
+  }
   Stmt r(*db_, "DELETE FROM link_rights WHERE pair=?1 AND right_id = (SELECT right_id FROM links WHERE pair=?1 AND left_id=?2)");
   r.bind(1, pair_).bind(2, left_id).run();
   Stmt s(*db_, "DELETE FROM links WHERE pair=?1 AND left_id=?2");

@@ -2,11 +2,15 @@
 // One pair's links: which left record is which right record, with each
 // side's base where it differs from the mirror. Found from either side
 // (links by left id, link_rights by right id); a record is linked once.
+// A base is written out (LinkRow::base_left, an undecided conflict's) or
+// kept by reference (LinkRow::kept_left, a change's: link_bases holds the
+// record_data row the mirror row had), else it is the mirror row's own.
 //
 // A view: cheap to copy, valid while its store lives; thread safety is that
 // of its store (one thread).
 #pragma once
 
+#include "state/record_data.hpp"
 #include "state/rows.hpp"
 
 #include <accord/sql/sqlite_db.hpp>
@@ -21,20 +25,32 @@ namespace accord {
 
 class Links {
  public:
-  Links(sql::Db& db, std::string pair) : db_(&db), pair_(std::move(pair)) {}
+  Links(sql::Db& db, RecordData& data, std::string pair) : db_(&db), data_(&data), pair_(std::move(pair)) {}
 
   std::optional<LinkRow> find(Side side, const std::string& id);  // the link of that side's record
-  // Links the two records (the links either had go first).
+  // Links the two records as the row says (the links either had go first),
+  // kept bases too: the link holds the data rows it keeps and lets go of
+  // those it no longer keeps (a link written with no kept base, once its
+  // pair is in accord again, lets go of its old ones).
   void put(const LinkRow& link);
+  // A change is about to overwrite the mirror row of side s whose data row
+  // is data_id, and the link (as find read it) has no base of that side
+  // apart from that row: the link keeps data_id as its base (holding it).
+  // Answers whether it did (false: a base of that side was already there).
+  bool keep(const LinkRow& link, Side s, int64_t data_id);
   // New links with implicit bases, in left-id order, for records not linked
   // yet (a first sync).
   void add(const std::vector<std::pair<std::string_view, std::string_view>>& links);
-  void drop(const std::string& left_id);
+  void drop(const std::string& left_id);  // with the bases it kept
   int64_t count();
   bool any();  // cheap
 
  private:
+  // The kept base of side s of the link of left_id goes from `from` to `to`
+  // (data row ids, 0: none).
+  void set_kept(const std::string& left_id, Side s, int64_t from, int64_t to);
   sql::Db* db_;
+  RecordData* data_;
   std::string pair_;
 };
 

@@ -36,7 +36,7 @@ class PairState {
   const std::string& name() const { return name_; }
 
   MirrorSide mirror(Side side) const { return {*db_, *data_, name_, side}; }
-  Links links() const { return {*db_, name_}; }
+  Links links() const { return {*db_, *data_, name_}; }
   Journal journal() const { return {*db_, name_}; }
   Quarantine quarantine() const { return {*db_, name_}; }
   Unreadable unreadable() const { return {*db_, name_}; }

@@ -15,7 +15,7 @@
 
 namespace accord {
 
-inline constexpr int kStateSchemaVersion = 5;
+inline constexpr int kStateSchemaVersion = 7;
 
 struct MirrorRow {
   std::string id, version, modified;
@@ -82,6 +82,16 @@ struct LinkRow {
   // holds for every clean pair and keeps links small. The engine writes a
   // base out before a change overwrites the mirror row it stands for.
   std::string base_left, base_right;
+  // A side's base kept by reference (Links::keep), where no base above is
+  // written out: the record's data as its mirror row held it before a change
+  // overwrote it (a record_data row the link holds); the base is its pair
+  // form. So a change writes no base into the links row, which neither grows
+  // in the fold nor shrinks at the commit. id 0: none.
+  struct Kept {
+    int64_t id = 0;
+    std::string data;  // (as find read it)
+  };
+  Kept kept_left{}, kept_right{};
 };
 
 struct JournalRow {

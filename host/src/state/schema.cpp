@@ -67,6 +67,19 @@ static const char* kMigrations[] = {
     "  record_id TEXT NOT NULL, op TEXT NOT NULL, before_id INTEGER, after_id INTEGER, version TEXT NOT NULL,"
     "  other_id TEXT NOT NULL);"
     "CREATE INDEX history_run ON history(run);",
+    // 5 → 6: a link's base kept by reference (LinkRow::Kept): the record_data
+    // row a change was about to release, held by the link until the pair is
+    // in accord again. A table of its own, so that the links rows are not
+    // written by a change at all; a state of version 5 has none (its bases
+    // are implicit or written out in links, as before).
+    "CREATE TABLE link_bases(pair TEXT, left_id TEXT, side TEXT, data_id INTEGER NOT NULL,"
+    "  PRIMARY KEY(pair, left_id, side)) WITHOUT ROWID;",
+    // 6 → 7: the creates answered retry, which may have been made (their
+    // answer lost): by target side and key, with their source and data, until
+    // a try is answered ok (Journal::retried). Apart from the journal's
+    // intents, which crash recovery reads.
+    "CREATE TABLE retried_creates(pair TEXT, side TEXT, idem_key TEXT, source_id TEXT NOT NULL, data TEXT NOT NULL,"
+    "  created TEXT NOT NULL, PRIMARY KEY(pair, side, idem_key)) WITHOUT ROWID;",
 };
 
 const char* StateStore::migration(int from) {
