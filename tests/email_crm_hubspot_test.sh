@@ -6,8 +6,8 @@
 # right. A known contacts' mail logged once, on each of them, and a
 # stranger's not; an owner's mail never; the capture address making the
 # contact once even when the run is killed after HubSpot took the message; a
-# reply to a thread HubSpot holds logged on its contact, in its thread; a
-# second run doing nothing.
+# reply to a thread HubSpot holds logged on its contact, in its thread; an
+# attachment uploaded through the Files API; a second run doing nothing.
 # Usage: email_crm_hubspot_test.sh ACCORD CONFORMANCE CRM_REST_PLUGIN PEERS_DIR
 . "$(dirname "$0")/../plugins/crm-rest/tests/lib.sh"
 
@@ -95,8 +95,25 @@ runp run p.json
   [ "$(js "(d.emails.find(e=>e.properties.accord_id==='reply1@mail.example')||{properties:{}}).properties.accord_thread_id")" = crm1@crm.example ] &&
   ok reply-to-a-crm-thread-logged-on-its-contact || bad reply-to-a-crm-thread-logged-on-its-contact "$(cat crm1.out)" "$(emails)" "$out"
 
+# An attachment travels: uploaded through HubSpot's Files API and named in
+# the email's hs_attachment_ids, the same bytes.
+n=$((n + 1))
+printf 'hello from the attachment %s\n' "$RANDOM" > att.txt
+{
+  printf 'From: Ann <ann@client.example>\r\nTo: me@corp.example\r\nSubject: with a file\r\n'
+  printf 'Date: Mon, 1 Jun 2026 11:00:00 +0000\r\nMessage-ID: <att1@mail.example>\r\nMIME-Version: 1.0\r\n'
+  printf 'Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nsee the file\r\n'
+  printf -- '--b1\r\nContent-Type: text/plain; name=notes.txt\r\nContent-Disposition: attachment; filename=notes.txt\r\n'
+  printf 'Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--b1--\r\n' "$(base64 -w0 att.txt)"
+} > "mail/cur/$(printf '%05d' $n).test:2,S"
 runp run p.json
-[ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && [ "$(js "d.emails.length")" = 4 ] &&
+got=$(js "(()=>{const e=d.emails.find(e=>e.properties.accord_id==='att1@mail.example');if(!e)return 'no email';
+  return (e.properties.hs_attachment_ids||'').split(';').filter(Boolean).map(i=>{const f=(d.files||[]).find(f=>f.id===i);return f?f.name+'.'+f.extension+':'+f.fileMd5:'?'}).join(' ')})()")
+[ "$rc" = 0 ] && [ "$got" = "notes.txt:$(md5sum < att.txt | cut -d' ' -f1)" ] &&
+  ok attachment-uploaded-to-hubspot || bad attachment-uploaded-to-hubspot "$got" "$out"
+
+runp run p.json
+[ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && [ "$(js "d.emails.length")" = 5 ] &&
   ok last-run-does-nothing || bad last-run-does-nothing "$(emails)" "$out"
 
 if alltext | grep -q -e "$token" || grep -aq -e "$token" state.sqlite*; then bad secrets-never-leak "the token appeared"; else ok secrets-never-leak; fi
