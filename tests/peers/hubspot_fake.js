@@ -69,7 +69,7 @@
 //        (a test's "the lag has passed", without sleeping through it)
 //   POST /__purge {type, id}  a permanent delete (GDPR, or an archived record past 90 days): gone
 //                             from the listings and from the archived listing alike
-//   GET  /__dump → {type: [records], files, folders};  GET /__stats → {requests, search_400, file_uploads, file_posts}
+//   GET  /__dump → {type: [records], files, folders};  GET /__stats → {requests, search_400, file_uploads, file_posts, email_posts}
 //   POST /__edit {type, id, properties};  POST /__delete {type, id}
 //   POST /__owner {email, firstName, lastName}: an owner (a user of the account)
 //
@@ -123,7 +123,7 @@ const store = {}, archived = {};
 let tokens = new Set(process.env.HS_TOKEN ? [process.env.HS_TOKEN] : []);
 let emailsNotUnique = false, searchLag = 0, filesMaxBytes = 300 * 1024 * 1024;
 const files = new Map(), folders = new Map();  // id → File; path → Folder
-let fileUploads = 0, filePosts = 0;  // uploads that made a new file, and every upload request (/__stats)
+let fileUploads = 0, filePosts = 0, emailPosts = 0;  // uploads that made a new file, every upload request, every email create (/__stats)
 const indexedAt = new Map();  // 'T:ID' → when the search sees the record (search_lag_ms)
 let seq = 100, stampLast = 0, requests = 0, search400 = 0, searchCap = 10000, rateLimited = 0, tokenSeq = 0;
 const refreshToken = process.env.HS_REFRESH_TOKEN || 'refresh';
@@ -302,6 +302,7 @@ function objects(req, res, url, parts, raw) {
   }
   // "Create" (POST /crm/v3/objects/{objectType}): SimplePublicObjectInputForCreate
   if (parts.length === 1 && req.method === 'POST') {
+    if (t === 'emails') emailPosts++;
     if (!valid(res, 'SimplePublicObjectInputForCreate', body)) return;
     const bad = invalid(t, body.properties);
     if (bad) return err(res, 400, 'VALIDATION_ERROR', bad);
@@ -605,7 +606,7 @@ function handle(req, res, raw) {
                   search_catch_up: () => { for (const k of indexedAt.keys()) indexedAt.set(k, 0); }});
     return send(res, 200, {ok: true});
   }
-  if (p === '/__stats') return send(res, 200, {requests, search_400: search400, file_uploads: fileUploads, file_posts: filePosts});
+  if (p === '/__stats') return send(res, 200, {requests, search_400: search400, file_uploads: fileUploads, file_posts: filePosts, email_posts: emailPosts});
   if (p === '/__dump') {
     const out = {};
     for (const [t, m] of Object.entries(store)) out[t] = [...m.values()];
