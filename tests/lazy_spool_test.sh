@@ -34,4 +34,18 @@ copied=$(grep -rl "m1@example.org" b 2>/dev/null | wc -l)
 [ -e .accord-lazy-other.sqlite-Al1ve/lazy-1 ] && ok other-states-spool-kept || bad other-states-spool-kept "$(ls -a)"
 left=$(ls -a | grep -c '^\.accord-lazy-spool')
 [ "$left" = 0 ] && ok own-spool-removed-at-end || bad own-spool-removed-at-end "$(ls -a)"
+
+# A state whose name leaves no room for the spool's (a file name is at most
+# 255 bytes: mkdtemp fails): the fields travel inside the answers, and the
+# run says so once, naming the folder, rather than silently.
+long=$(printf 's%.0s' $(seq 240))
+mkdir -p c/cur c/new c/tmp d/cur d/new d/tmp
+cp a/cur/00001.test:2,S c/cur/
+printf 'From: ada@example.org\r\nTo: bo@example.org\r\nSubject: again\r\nMessage-ID: <m2@example.org>\r\nDate: Mon, 1 Jun 2026 10:01:00 +0000\r\n\r\nhello\r\n' > "c/cur/00002.test:2,S"
+sed -e "s/spool.sqlite/$long/" -e 's/"a", "index_path": "ia"/"c", "index_path": "ic"/' -e 's/"b", "index_path": "ib"/"d", "index_path": "id"/' p.json > long.json
+runp --plugin-dir "$plugins" run long.json
+copied=$(grep -rl "example.org" d 2>/dev/null | wc -l)
+said=$(grep -c "could not make the folder .*/.accord-lazy-$long-XXXXXX" <<<"$out")
+[ "$rc" = 0 ] && [ "$copied" = 2 ] && [ "$said" = 1 ] && ok spool-not-made-said-once-and-copied-inline ||
+  bad spool-not-made-said-once-and-copied-inline "rc=$rc copied=$copied said=$said" "$out"
 exit $fail

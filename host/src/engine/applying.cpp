@@ -20,7 +20,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <optional>
@@ -67,9 +69,15 @@ std::filesystem::path spool_prefix(const std::string& state_path) {
 
 struct Spool {
   std::string dir;
+  std::string error;  // why it could not be made ("": it was): lazy fields then travel in the answers
   explicit Spool(const std::string& state_path) {
     std::string t = spool_prefix(state_path).string() + "XXXXXX";
-    if (::mkdtemp(t.data())) dir = t;
+    if (::mkdtemp(t.data())) {
+      dir = t;
+    } else {
+      const int e = errno;
+      error = "could not make the folder " + spool_prefix(state_path).string() + "XXXXXX: " + std::strerror(e);
+    }
   }
   ~Spool() {
     std::error_code ec;
@@ -219,6 +227,11 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       if (lazy && !lazy_[s].empty() && (inst_[s]->lazy_files() & ACCORD_LAZY_FILES_FETCH)) {
         if (!spool) spool.emplace(p_.state_path.string());
         files[s] = !spool->dir.empty();
+        if (!files[s] && !spool_failure_said_ && opts_.log) {  // (once a run)
+          spool_failure_said_ = true;
+          opts_.log(ACCORD_LOG_WARN, sp_.name + ": lazy fields travel inside the connectors' answers, not in files: " +
+                                         spool->error);
+        }
       }
     size_t size = lazy ? std::max<size_t>(1, opts_.fetch_batch) : std::max<size_t>(1, ops.size());
     struct Chunk {

@@ -185,6 +185,7 @@ class PairRun {
     size_t fetches = 0;  // chunks whose lazy fields were fetched
   };
   ApplyTime apply_time_;
+  bool spool_failure_said_ = false;  // the lazy fields' folder could not be made (applying.cpp): logged once
   bool first_sync_ = false;                    // the state knew nothing of this pair when the run began
   PerSide<std::vector<MirrorRef>> loaded_;     // a first sync's records, as loaded
   PerSide<std::vector<uint32_t>> order_;       // where loaded_ holds each id, in id order
