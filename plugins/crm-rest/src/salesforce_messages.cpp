@@ -118,56 +118,6 @@ constexpr size_t kBodyMax = 131072, kHeadersMax = 32000, kAddressesMax = 4000, k
 // 37.5 MB of base64-encoded data), and the Composite's subrequests (25).
 constexpr size_t kBlobMax = 39321600, kSubrequests = 25;
 
-// One attachment to put on the message: its name, type and bytes.
-struct SfFile {
-  std::string name, type, bytes;
-};
-
-// The attachments of a message to log that Salesforce takes: each one's
-// bytes out of /raw, not those the rules left out (/omitAttachments), at
-// most `slots` of them and kBlobMax bytes together; each taken is marked
-// "@upload" in data (so that the body names only the others). `left`
-// says why each other one stays out.
-std::vector<SfFile> sf_files(json::value& data, size_t slots, std::vector<std::string>& left) {
-  std::vector<SfFile> out;
-  json::value* atts = data.is_object() ? data.get_object().if_contains("attachments") : nullptr;
-  const json::value* raw = at_ptr(data, "/raw");
-  if (!atts || !atts->is_array() || atts->get_array().empty()) return out;
-  std::string why;
-  std::optional<std::string> bytes = raw ? accord::mail::lazy_bytes(*raw, why) : std::nullopt;
-  if (!bytes) {
-    left.push_back("the message's /raw cannot be read (" + (raw ? why : std::string("none given")) + ")");
-    return out;
-  }
-  std::string crlf = accord::mail::crlf_size(*bytes) == bytes->size() ? std::move(*bytes) : accord::mail::to_crlf(*bytes);
-  accord::mail::Part root = accord::mail::parse_structure(crlf);
-  std::vector<std::string> omit;
-  if (const json::value* o = at_ptr(data, "/omitAttachments"); o && o->is_array())
-    for (const auto& x : o->get_array()) omit.push_back(scalar_text(&x));
-  size_t total = 0;
-  for (auto& a : atts->get_array()) {
-    std::string pid = text_at(a, "/partId");
-    if (!a.is_object() || pid.empty() || std::find(omit.begin(), omit.end(), pid) != omit.end()) continue;
-    const accord::mail::Part* p = accord::mail::part_at(root, pid);
-    std::optional<std::string> b = p ? accord::mail::leaf_bytes(crlf, *p) : std::nullopt;
-    std::string name = text_at(a, "/name");
-    if (name.empty()) name = "attachment-" + pid;
-    if (!b) {
-      left.push_back(name + ": its transfer encoding is not one Accord decodes");
-    } else if (out.size() >= slots) {
-      left.push_back(name + ": more files than one Composite request holds beside the message");
-    } else if (total + b->size() > kBlobMax) {
-      left.push_back(name + " (" + std::to_string(b->size()) + " bytes): past the 37.5 MB a JSON body carries");
-    } else {
-      total += b->size();
-      name = cut_utf8(std::move(name), 255);
-      a.get_object()["@upload"] = name;
-      out.push_back({std::move(name), text_at(a, "/type"), std::move(*b)});
-    }
-  }
-  return out;
-}
-
 // The header field a relation's type names, and back.
 constexpr std::pair<const char*, const char*> kRoles[] = {
     {"/from", "FromAddress"}, {"/to", "ToAddress"}, {"/cc", "CcAddress"}, {"/bcc", "BccAddress"}};
@@ -561,10 +511,28 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
     throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": " + mid + " would relate " + std::to_string(senders.size()) +
                                           " records as its sender, more than one Composite request holds (" +
                                           std::to_string(kSubrequests - 2) + "): relate it in Salesforce");
-  std::vector<std::string> left;
-  std::vector<SfFile> files = sf_files(data, kSubrequests - 2 - senders.size(), left);
-  for (const auto& l : left)
-    host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": " + mid + ": an attachment is named in the body, not carried: " + l).c_str());
+  // The attachments' bytes (message_files: those within the email_crm
+  // rule, each at most the JSON body's 37.5 MB, marked "@upload"), then
+  // as many as the Composite's subrequests and the body's 37.5 MB hold
+  // together; any other one unmarked, so that the body names it.
+  std::vector<RestClient::FormFile> files;
+  {
+    std::vector<RestClient::FormFile> all = message_files(data, kBlobMax, "a Salesforce JSON body");
+    size_t slots = kSubrequests - 2 - senders.size(), total = 0;
+    for (auto& f : all) {
+      if (files.size() < slots && total + f.bytes.size() <= kBlobMax) {
+        total += f.bytes.size();
+        files.push_back(std::move(f));
+        continue;
+      }
+      host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": " + mid + ": attachment " + f.name + " (" + std::to_string(f.bytes.size()) +
+                                   " bytes) does not fit in the Composite request beside the message's other files (25 subrequests, "
+                                   "37.5 MB): it is named in the body, not carried").c_str());
+      if (json::value* atts = data.get_object().if_contains("attachments"); atts && atts->is_array())
+        for (auto& a : atts->get_array())
+          if (a.is_object() && text_at(a, "/@upload") == f.name) a.get_object().erase("@upload");
+    }
+  }
   if (!files.empty()) {
     // the body names only the files not carried
     json::value again = sf_email_to_native(data);
@@ -583,6 +551,7 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
                                {"referenceId", "relation" + std::to_string(i)}, {"body", std::move(body)}});
   }
   for (size_t i = 0; i < files.size(); ++i) {
+    files[i].name = cut_utf8(std::move(files[i].name), 255);  // (Name, Title: 255)
     json::object body;
     std::string object;
     if (permitted) {  // Salesforce Files: the ContentVersion publishes its document to the message

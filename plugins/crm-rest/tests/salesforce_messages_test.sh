@@ -250,6 +250,27 @@ out=$(apply "$(sed 's/"op": "create"/"op": "create", "resend": true/' ops13.json
 [ "$made13" = 1 ] && [ "$(files m13@mail.example "f.length")" = 1 ] && [ "$(js "(d.EmailMessage||[]).filter(m=>m.MessageIdentifier==='<m13@mail.example>').length")" = 1 ] \
   && printf '%s' "$out" | grep -q '"status":"ok"' \
   && ok attachment-killed-and-resent-once || bad attachment-killed-and-resent-once "made=$made13" "$out" "$(cat killed13.out)"
+# -- more files than one Composite holds beside the message and its read
+# (25 subrequests): 23 carried, the 24th named in the body, all or none
+python3 - <<'PY'
+import base64, json
+parts = "".join("--b1\r\nContent-Type: text/plain; name=f%02d.txt\r\nContent-Disposition: attachment; filename=f%02d.txt\r\n\r\nfile %d\r\n" % (i, i, i)
+                for i in range(1, 25))
+mime = ("From: me@corp.example\r\nTo: ann@client.example\r\nMessage-ID: <m14@mail.example>\r\nSubject: Files\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nfiles\r\n"
+        + parts + "--b1--\r\n").encode()
+op = [{"op": "create", "idempotency_key": "k14", "data": {"messageId": ["m14@mail.example"], "subject": "Files",
+       "from": [{"email": "me@corp.example"}], "to": [{"email": "ann@client.example"}], "direction": "outbound",
+       "bodyValues": {"text": {"value": "files"}}, "raw": base64.b64encode(mime).decode(),
+       "attachments": [{"partId": str(i + 1), "name": "f%02d.txt" % i, "type": "text/plain", "size": 8} for i in range(1, 25)],
+       "contactIds": ["ANN"]}}]
+open("ops14.json", "w").write(json.dumps(op))
+PY
+sed -i "s/\"ANN\"/\"$ann\"/" ops14.json
+out=$(apply "$(cat ops14.json)"); printf '%s\n' "$out" >> all.out
+[ "$(files m14@mail.example "f.length+' '+f.map(a=>a.Name).sort()[22]+' '+Buffer.from(f.find(a=>a.Name==='f23.txt').Body,'base64')")" = "23 f23.txt file 23" ] \
+  && msg m14@mail.example "m.TextBody" | grep -q 'not carried to the CRM: f24.txt' && ! msg m14@mail.example "m.TextBody" | grep -q 'f23.txt' \
+  && ok files-past-the-composite-named-in-the-body || bad files-past-the-composite-named-in-the-body "$out" "$(msg m14@mail.example m.TextBody)"
 m12id=$(msg m12@mail.example m.Id)
 doc12=$(files m12@mail.example "v[0].ContentDocumentId")
 
