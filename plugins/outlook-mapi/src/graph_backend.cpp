@@ -248,27 +248,34 @@ void Backend::post_batches(const std::vector<BatchRequest>& reqs, bool idempoten
                            const std::function<void(size_t, const BatchAnswer&)>& answered,
                            const std::function<void(size_t, Unanswered)>& unanswered) {
   constexpr size_t kBatchMax = 20;
-  if (reqs.size() == 1) {  // alone: a plain request
-    const BatchRequest& r = reqs.front();
-    BatchAnswer e;
-    try {
-      owner_.throw_if_cancelled();
-      std::vector<std::string> extra;
-      if (!r.if_match.empty()) extra.push_back("If-Match: " + r.if_match);
-      e.a = client_.call(r.method, r.url, r.body ? json::serialize(*r.body) : "", extra, idempotent, r.prefer);
-    } catch (const LostAnswer&) {
-      unanswered(0, Unanswered::kLost);
-      return;
-    } catch (...) {
-      unanswered(0, Unanswered::kFailed);
-      return;
-    }
-    answered(0, e);
-    return;
-  }
-  for (size_t from = 0; from < reqs.size(); from += kBatchMax) {
+  // Bodies are kept under 3 MB a request: a message import carries attachments up to 3 MB
+  // inline (outlook-large-attachments.md), and Graph refuses a request body over 4 MB
+  // (413, errors.md; the figure Microsoft's answers give). A larger entry goes alone.
+  constexpr size_t kBatchBytes = 3 * 1024 * 1024;
+  std::vector<std::string> bodies(reqs.size());
+  for (size_t k = 0; k < reqs.size(); ++k)
+    if (reqs[k].body) bodies[k] = json::serialize(*reqs[k].body);
+  for (size_t from = 0; from < reqs.size();) {
     owner_.throw_if_cancelled();
-    size_t to = std::min(reqs.size(), from + kBatchMax);
+    size_t to = from + 1, bytes = bodies[from].size();
+    while (to < reqs.size() && to - from < kBatchMax && bytes + bodies[to].size() <= kBatchBytes) bytes += bodies[to++].size();
+    if (to - from == 1) {  // alone: a plain request
+      const BatchRequest& r = reqs[from];
+      BatchAnswer e;
+      try {
+        std::vector<std::string> extra;
+        if (!r.if_match.empty()) extra.push_back("If-Match: " + r.if_match);
+        e.a = client_.call(r.method, r.url, bodies[from], extra, idempotent, r.prefer);
+      } catch (const LostAnswer&) {
+        unanswered(from++, Unanswered::kLost);
+        continue;
+      } catch (...) {
+        unanswered(from++, Unanswered::kFailed);
+        continue;
+      }
+      answered(from++, e);
+      continue;
+    }
     json::array requests;
     for (size_t k = from; k < to; ++k) {
       const BatchRequest& r = reqs[k];
@@ -288,9 +295,11 @@ void Backend::post_batches(const std::vector<BatchRequest>& reqs, bool idempoten
       if (!a.ok() || !a.body.is_object()) unusable("POST", "/$batch", a);
     } catch (const LostAnswer&) {
       for (size_t k = from; k < to; ++k) unanswered(k, Unanswered::kLost);
+      from = to;
       continue;
     } catch (...) {
       for (size_t k = from; k < to; ++k) unanswered(k, Unanswered::kFailed);
+      from = to;
       continue;
     }
     std::vector<bool> seen(to - from, false);
@@ -320,6 +329,7 @@ void Backend::post_batches(const std::vector<BatchRequest>& reqs, bool idempoten
       }
     for (size_t k = from; k < to; ++k)
       if (!seen[k - from]) unanswered(k, Unanswered::kLeftOut);
+    from = to;
   }
 }
 

@@ -138,10 +138,11 @@ class Backend {
   // request without it.
   enum class Unanswered { kLost, kFailed, kLeftOut };
   // The one way entries go to Graph: `reqs` in $batch requests of at most
-  // 20 independent entries (json-batching.md: a batch is fully sequential or
-  // fully parallel, and in a sequential one every entry after a failed one
-  // fails 424, so the writes of different items never share a chain; a step
-  // that needs another's answer goes in a later call); a lone entry as a
+  // 20 independent entries and 3 MB of bodies (json-batching.md: a batch is
+  // fully sequential or fully parallel, and in a sequential one every entry
+  // after a failed one fails 424, so the writes of different items never
+  // share a chain; a step that needs another's answer goes in a later call);
+  // an entry alone in its request (the only one, or too large to share) as a
   // plain request. `answered(k, …)` for reqs[k] answered, `unanswered(k, how)`
   // (inside a catch block when kLost or kFailed) for the others.
   void post_batches(const std::vector<BatchRequest>& reqs, bool idempotent,

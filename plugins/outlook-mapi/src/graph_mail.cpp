@@ -388,15 +388,40 @@ Result Backend::apply_message(const Op& op) {
   return message_result(op.id);
 }
 
-// Updates and deletes through $batch (Backend::send_batch). An update whose
-// record names another folder then moves the message. Creates go one by one.
+// Writes through $batch (Backend::send_batch). Creates whose attachments all
+// go inline (none needs an upload session) are imported together, each with
+// its key in the extended property: a batch whose answer is lost is never
+// sent again blind, each message is looked for by its key first (as a
+// single create's lost answer). An update whose record names another folder
+// then moves the message.
 void Backend::batch_messages(const std::vector<Op>& ops, std::vector<std::optional<Result>>& done) {
-  std::vector<BatchRequest> reqs;
+  std::vector<BatchRequest> reqs, creates;
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
     if (op.is_update()) reqs.push_back(BatchRequest{i, "PATCH", "/me/messages/" + url_encode(op.id), mail::to_patch(op.data)});
     else if (op.is_delete()) reqs.push_back(BatchRequest{i, "DELETE", "/me/messages/" + url_encode(op.id), std::nullopt});
+    else if (op.is_create() && !op.resend) {
+      mail::Import imp;
+      try {
+        imp = mail::to_import(op.data, op.idempotency_key, kKeyProperty);
+      } catch (const std::exception&) {
+        continue;  // said by apply_message
+      }
+      if (!imp.large.empty()) continue;  // its upload sessions follow the POST: on its own
+      std::string folder = folder_for(accord::mail::first_mailbox(op.data, "INBOX"));
+      creates.push_back(BatchRequest{i, "POST", "/me/mailFolders/" + url_encode(folder) + "/messages", std::move(imp.body)});
+    }
   }
+  send_batch(ops, std::move(creates), done, "message", [&](const Op&, const Answer& e) {
+    std::string id = e.body.is_object() ? str(e.body.get_object(), "id") : "";
+    if (id.empty()) throw accord::Error(ACCORD_RETRY, "a message was imported; Outlook's answer had no id", 5000);
+    return message_result(id);
+  }, [&](const Op& op) -> std::optional<Result> {
+    auto found = find_message(op.idempotency_key);
+    if (!found) return std::nullopt;
+    complete_attachments(str(*found, "id"), op.data);
+    return message_result(str(*found, "id"));
+  });
   send_batch(ops, reqs, done, "message", [&](const Op& op, const Answer& e) {
     if (op.is_delete()) return Result::ok(op.id);
     std::string url = "/me/messages/" + url_encode(op.id);
