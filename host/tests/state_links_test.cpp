@@ -169,3 +169,31 @@ TEST(StateLinksTest, AKeptBaseMovesWithItsLinkAndGoesWithIt) {
   EXPECT_EQ(p.mirror(Side::kRight).find("y")->data, "{\"y\":3}");
   EXPECT_EQ(f.count("SELECT count(*) FROM record_data d WHERE refs != (SELECT count(*) FROM mirror_rows m WHERE m.data_id = d.id)"), 0);
 }
+
+// A fold's change hands the mirror row's reference to the link (no page of
+// the data row written): the data row lives on, counted once, until the
+// link lets go of it.
+TEST(StateLinksTest, AChangeHandsItsRowsDataToTheLinkCountedOnce) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  PairState p = s->pair("p");
+  MirrorSide right = p.mirror(Side::kRight);
+  p.mirror(Side::kLeft).put(row("a", "{\"a\":1}"));
+  right.put(row("x", "{\"x\":1}"));
+  p.links().put({"a", "x", "", ""});
+  auto was = right.find("x");
+  ASSERT_TRUE(was);
+  ASSERT_TRUE(p.links().keep(*p.links().find(Side::kRight, "x"), Side::kRight, was->data_id, true));
+  right.put(row("x", "{\"x\":2}", "t2", true), &*was, true);
+  EXPECT_EQ(p.links().find(Side::kLeft, "a")->kept_right.data, "{\"x\":1}");
+  EXPECT_EQ(right.find("x")->data, "{\"x\":2}");
+  EXPECT_EQ(f.count("SELECT refs FROM record_data WHERE data = '{\"x\":1}'"), 1);
+  // a row written again with its data unchanged keeps its data row as ever
+  auto now = right.find("x");
+  EXPECT_EQ(right.put(row("x", "{\"x\":2}", "t3", true), &*now, true), now->data_id);
+  p.links().put({"a", "x", "", ""});
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data WHERE data = '{\"x\":1}'"), 0);
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data WHERE refs != 1"), 0);
+  EXPECT_EQ(f.count("SELECT count(*) FROM record_data"), 2);
+}

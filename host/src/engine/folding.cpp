@@ -17,6 +17,16 @@ namespace json = boost::json;
 
 namespace accord {
 
+// The link of `old` (as MirrorSide::find read it), if any, keeps its data
+// row as its base, holding it or taking over the row's reference
+// (Links::keep); answers whether it did.
+static bool keep_base(PairState& pv, Side s, const MirrorRow& old, bool take_over) {
+  auto link = pv.links().find(s, old.id);
+  if (!link) return false;
+  if (!old.data_id) throw Failure{ACCORD_ERROR, "state: the base of " + old.id + " was read without its data row", 0};
+  return pv.links().keep(*link, s, old.data_id, take_over);
+}
+
 void PairRun::fold(Side s, SideRead& read) {
   if (first_sync_) {
     // every record is new: of an id read twice the later copy stays;
@@ -64,10 +74,11 @@ void PairRun::fold(Side s, SideRead& read) {
       }
       return;
     }
-    // (materialise_base is a no-op where the base is already written out)
-    if (m && m->data != c.data) materialise_base(s, *m);
+    // The link keeps the row's data as its base, unless it has one: the
+    // row's reference to it goes to the link (no page of it is written).
+    bool taken = m && m->data != c.data && keep_base(*pv_, s, *m, true);
     mirror.put(MirrorRow{c.id, c.version, c.modified, std::move(c.data), c.included, true, false, std::move(c.keys)},
-               m ? &*m : nullptr);
+               m ? &*m : nullptr, taken);
   }, by_id);
   if (renumbering && !read.renumbered.empty()) follow_renumbering(s, read.renumbered, fresh, true);
   if (!moved.empty()) follow_renumbering(s, moved, fresh, false);
@@ -163,11 +174,6 @@ void PairRun::follow_renumbering(Side s, const std::vector<std::string>& renumbe
 // mirror row a link's implicit base stands for: the link keeps its data row
 // as the base (by reference: the links row is not written, and grows by no
 // copy of the base), unless a base of that side is there already.
-void PairRun::materialise_base(Side s, const MirrorRow& old) {
-  auto link = pv_->links().find(s, old.id);
-  if (!link) return;
-  if (!old.data_id) throw Failure{ACCORD_ERROR, "state: the base of " + old.id + " was read without its data row", 0};
-  pv_->links().keep(*link, s, old.data_id);
-}
+void PairRun::materialise_base(Side s, const MirrorRow& old) { keep_base(*pv_, s, old, false); }
 
 }  // namespace accord

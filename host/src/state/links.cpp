@@ -68,18 +68,18 @@ void Links::put(const LinkRow& l) {
   }
 }
 
-bool Links::keep(const LinkRow& link, Side s, int64_t data_id) {
+bool Links::keep(const LinkRow& link, Side s, int64_t data_id, bool take_over) {
   const std::string& base = s == Side::kLeft ? link.base_left : link.base_right;
   const LinkRow::Kept& kept = s == Side::kLeft ? link.kept_left : link.kept_right;
   if (!base.empty() || kept.id || !data_id) return false;
-  set_kept(link.left_id, s, 0, data_id);
+  set_kept(link.left_id, s, 0, data_id, take_over);
   return true;
 }
 
-void Links::set_kept(const std::string& left_id, Side s, int64_t from, int64_t to) {
+void Links::set_kept(const std::string& left_id, Side s, int64_t from, int64_t to, bool take_over) {
   if (from == to) return;
   if (to) {
-    data_->hold(to);
+    if (!take_over) data_->hold(to);
     Stmt k(*db_, "INSERT OR REPLACE INTO link_bases(pair, left_id, side, data_id) VALUES (?1, ?2, ?3, ?4)");
     k.bind(1, pair_).bind(2, left_id).bind(3, side_name(s)).bind(4, to).run();
   } else {

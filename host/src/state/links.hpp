@@ -35,9 +35,12 @@ class Links {
   void put(const LinkRow& link);
   // A change is about to overwrite the mirror row of side s whose data row
   // is data_id, and the link (as find read it) has no base of that side
-  // apart from that row: the link keeps data_id as its base (holding it).
-  // Answers whether it did (false: a base of that side was already there).
-  bool keep(const LinkRow& link, Side s, int64_t data_id);
+  // apart from that row: the link keeps data_id as its base, holding it, or
+  // taking over the caller's reference (take_over: the mirror row's, which
+  // MirrorSide::put is then told not to release; no page of the data row
+  // is written). Answers whether it did (false: a base of that side was
+  // already there, and nothing was taken over).
+  bool keep(const LinkRow& link, Side s, int64_t data_id, bool take_over = false);
   // New links with implicit bases, in left-id order, for records not linked
   // yet (a first sync).
   void add(const std::vector<std::pair<std::string_view, std::string_view>>& links);
@@ -47,8 +50,8 @@ class Links {
 
  private:
   // The kept base of side s of the link of left_id goes from `from` to `to`
-  // (data row ids, 0: none).
-  void set_kept(const std::string& left_id, Side s, int64_t from, int64_t to);
+  // (data row ids, 0: none), holding `to` unless its reference is taken over.
+  void set_kept(const std::string& left_id, Side s, int64_t from, int64_t to, bool take_over = false);
   sql::Db* db_;
   RecordData* data_;
   std::string pair_;

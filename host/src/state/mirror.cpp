@@ -40,14 +40,16 @@ std::optional<MirrorRow> MirrorSide::find_data(const std::string& id) {
   return std::nullopt;
 }
 
-int64_t MirrorSide::put(const MirrorRow& r, const MirrorRow* was) {
+int64_t MirrorSide::put(const MirrorRow& r, const MirrorRow* was, bool was_data_taken) {
   // The row's data keeps its data row when it did not change.
   int64_t data_id = 0;
   auto replace = [&](int64_t old_id, bool same) {
     if (same) data_id = old_id;
     else data_->release(old_id);
   };
-  if (was && was->data_id) {
+  if (was && was->data_id && was_data_taken && was->data != r.data) {
+    // (its reference went to a link's base)
+  } else if (was && was->data_id) {
     replace(was->data_id, was->data == r.data);  // (read just before: not read again)
   } else {
     Stmt old(*db_, "SELECT m.data_id, d.data FROM mirror_rows m JOIN record_data d ON d.id = m.data_id"

@@ -29,8 +29,9 @@ class MirrorSide {
   // Writes the row (its data keeps its data row when it did not change);
   // answers the row's record_data id. `was`: the row as find or find_data
   // read it just before (same id, nothing written to it since), so that
-  // it is not read again.
-  int64_t put(const MirrorRow& row, const MirrorRow* was = nullptr);
+  // it is not read again. was_data_taken: was's data row, changed, is not
+  // released, its reference taken over (Links::keep's take_over).
+  int64_t put(const MirrorRow& row, const MirrorRow* was = nullptr, bool was_data_taken = false);
   void drop(const std::string& id);
   // A reference to a row's data, taken for the history (it outlives the
   // row's change or removal); 0: no such row.
