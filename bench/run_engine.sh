@@ -95,6 +95,7 @@ floor=$(bash "$here/sqlite_floor_incremental.sh" state-before-1pct.sqlite left_c
 echo "$floor"
 floor_total=$(sed -n 's/.*total \([0-9.]*\) s.*/\1/p' <<< "$floor")
 ratio "1% run / its SQLite floor" "$pct_secs" "$floor_total"
+pct_floor=$floor_total
 # the issue's targets (#24), stated for a million pairs; at another N they
 # are for direction only
 echo "targets (issue 24, for N = 1000000; here N = $n):"
@@ -104,4 +105,9 @@ target "1% run" "$pct_secs" 3 s
 target "again, nothing changed" "$again_secs" 0.1 s
 if [ -n "$first_floor" ] && awk -v f="$first_floor" 'BEGIN { exit !(f > 0) }'; then
   target "first sync / its floor" "$(awk -v a="$first_secs" -v f="$first_floor" 'BEGIN { printf "%.2f", a / f }')" 1.2 x
+fi
+# the 1% run's target restated against its floor (proposed in issue 24: its
+# 3 s is under the floor's own 3.1-3.2 s at a million on a quiet machine)
+if [ -n "$pct_floor" ] && awk -v f="$pct_floor" 'BEGIN { exit !(f > 0) }'; then
+  target "1% run / its floor (proposed)" "$(awk -v a="$pct_secs" -v f="$pct_floor" 'BEGIN { printf "%.2f", a / f }')" 1.5 x
 fi
