@@ -303,3 +303,44 @@ TEST(EngineRunTest, AfterCommitIsNotToldTheWritesOfAnItemThatFailedOnTheOtherSid
   }
   EXPECT_EQ(data[0], data[1]);
 }
+
+// A run holds its planned creates as their sources only and plans each
+// again when its batch is applied (issue 24): a run refused after planning
+// still lists every create with the fields it sets, as the plan does, and
+// plans them to the same fingerprint, in the same order; nothing is written.
+TEST(EngineRunTest, ARefusedRunListsItsCreatesWithTheirFieldsAsThePlanDoes) {
+  Fixture f;
+  f.create("left.sqlite", 5);
+  RunOptions plan;
+  plan.apply = false;
+  RunReport planned = f.run(plan);
+  ASSERT_EQ(planned.pairs.size(), 1u);
+  const PairReport& p = planned.pairs[0];
+  ASSERT_EQ(p.ops.size(), 5u);
+  RunOptions ro;
+  ro.batch = 2;
+  ro.expect_fingerprint[p.name] = "not the plan's";
+  RunReport refused = f.run(ro);
+  ASSERT_EQ(refused.pairs.size(), 1u);
+  const PairReport& r = refused.pairs[0];
+  EXPECT_FALSE(r.refused.empty());
+  EXPECT_EQ(r.fingerprint, p.fingerprint);
+  ASSERT_EQ(r.ops.size(), p.ops.size());
+  for (size_t i = 0; i < r.ops.size(); ++i) {
+    EXPECT_EQ(r.ops[i].op, "create");
+    EXPECT_EQ(r.ops[i].label, p.ops[i].label);
+    EXPECT_EQ(r.ops[i].source_id, p.ops[i].source_id);
+    EXPECT_FALSE(r.ops[i].changes.empty()) << r.ops[i].label;
+    EXPECT_EQ(r.ops[i].changes, p.ops[i].changes) << r.ops[i].label;
+  }
+  EXPECT_TRUE(f.titles("right.sqlite").empty());
+  // and the same plan, applied in batches of two, makes each record once
+  RunOptions again;
+  again.batch = 2;
+  again.expect_fingerprint[p.name] = p.fingerprint;
+  RunReport applied = f.run(again);
+  EXPECT_EQ(applied.status, "ok") << applied.pairs[0].refused;
+  EXPECT_EQ(applied.pairs[0].applied, 5);
+  expect_each_once(f.titles("right.sqlite"), 5);
+  expect_each_once(f.titles("left.sqlite"), 5);
+}

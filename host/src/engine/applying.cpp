@@ -151,28 +151,47 @@ void PairRun::apply(std::vector<Item>& items) {
     }
   }
   for (Side s : kSides) after_commit_[s] = inst_[s]->offers_after_commit();
-  size_t at = 0;
-  while (at < items.size()) {
-    // asked to stop: the batches applied are committed; the rest stays
-    // planned (dirty in the state, its intents not yet written) for the next run
-    if (opts_.cancelled()) {
-      rep_.stopped = true;
-      break;
+  // A run's pending creates (plan_run.cpp) go where a plan has them: after
+  // every write but the moves, planned again a batch at a time. Each batch
+  // is dropped once committed: a run holds one batch's data.
+  size_t creates_at = place.empty() ? items.size()
+                                    : static_cast<size_t>(std::find_if(place.begin(), place.end(),
+                                                                       [](const std::string& k) { return !k.empty(); }) -
+                                                          place.begin());
+  const size_t total = items.size() + pending_.size();
+  size_t applied = 0;
+  // false: asked to stop (the batches applied are committed; the rest stays
+  // planned, dirty in the state, its intents not yet written, for the next run)
+  auto batches = [&](std::vector<Item>& v, size_t at, size_t stop, bool moves) {
+    while (at < stop) {
+      if (opts_.cancelled()) {
+        rep_.stopped = true;
+        return false;
+      }
+      size_t end = std::min(stop, at + opts_.batch);
+      while (moves && end < stop && end - at < kMoveRun && !place.empty() && !place[end].empty() && place[end] == place[end - 1])
+        ++end;
+      apply_batch(v, at, end);
+      for (size_t i = at; i < end; ++i) v[i] = Item{};  // committed: nothing of it is read again
+      applied += end - at;
+      at = end;
+      if (opts_.progress) {
+        char times[200];
+        std::snprintf(times, sizeof times,
+                      " (%.1f s: writing %.1f s, waiting for fetches %.1f s, committing %.1f s; fetching %.1f s in %zu chunks)",
+                      apply_time_.total_s, apply_time_.write_s, apply_time_.wait_s, apply_time_.commit_s,
+                      apply_time_.fetch_s, apply_time_.fetches);
+        opts_.progress(sp_.name + ": applied " + std::to_string(applied) + " of " + std::to_string(total) + times);
+      }
     }
-    size_t end = std::min(items.size(), at + opts_.batch);
-    while (end < items.size() && end - at < kMoveRun && !place.empty() && !place[end].empty() && place[end] == place[end - 1])
-      ++end;
-    apply_batch(items, at, end);
-    at = end;
-    if (opts_.progress) {
-      char times[200];
-      std::snprintf(times, sizeof times,
-                    " (%.1f s: writing %.1f s, waiting for fetches %.1f s, committing %.1f s; fetching %.1f s in %zu chunks)",
-                    apply_time_.total_s, apply_time_.write_s, apply_time_.wait_s, apply_time_.commit_s,
-                    apply_time_.fetch_s, apply_time_.fetches);
-      opts_.progress(sp_.name + ": applied " + std::to_string(at) + " of " + std::to_string(items.size()) + times);
-    }
+    return true;
+  };
+  bool on = batches(items, 0, creates_at, false);
+  for (size_t at = 0, n = std::max<size_t>(opts_.batch, 1); on && at < pending_.size(); at += n) {
+    std::vector<Item> creates = planned_creates(at, std::min(pending_.size(), at + n));
+    on = batches(creates, 0, creates.size(), false);
   }
+  if (on) batches(items, creates_at, items.size(), true);
   apply_meter_ = nullptr;
 }
 

@@ -67,6 +67,12 @@ void PairRun::run() {
   // pages once, not twice: no side is written before it is WAL again.
   std::optional<StateStore::BulkWrites> bulk;
   std::optional<StateStore::Transaction> tx;
+  // (a run's creates that nothing applied are reported with their fields,
+  // read before a refusal's rollback: plan_run.cpp)
+  struct ShowPending {
+    PairRun& run;
+    ~ShowPending() { run.show_pending_fields(); }
+  } show_pending{*this};
   if (first_sync_) {
     if (alone_on_state(p_, opts_)) bulk.emplace(*store_);
     tx.emplace(*store_);
@@ -126,6 +132,9 @@ void PairRun::run() {
     tx->commit();
   }
   bulk.reset();
+  // applying touches the state's pages once or twice each: the first sync's
+  // larger cache would only stay resident (a first pull's peak: issue 24)
+  if (first_sync_) store_->page_cache_kib(StateStore::kStatePageCacheKib);
   apply(items);
   StateStore::Transaction settled(*store_);
   pv_->quarantine().release_settled();

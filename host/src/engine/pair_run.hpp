@@ -113,6 +113,23 @@ class PairRun {
   void settle(Item& it, Fields bl, Fields br);
   void unlink_now(Item& it);
   void report_ops(std::vector<Item>& items);
+  // A run's planned creates (not a plan's) wait as their sources alone, in
+  // plan order after the items: applying plans them again a batch at a
+  // time, so a run holds a batch of creates, not all (issue 24).
+  struct PendingCreate {
+    Side target = Side::kLeft;
+    std::string source_id;
+    std::string modified;  // a first sync's order (oldest first); then dropped
+  };
+  std::vector<PendingCreate> pending_;
+  size_t pending_shown_ = 0;  // where their ops start in the report
+  bool streams_creates() const { return opts_.apply && !opts_.undo_run; }
+  Item planned_create(const PendingCreate& c, std::vector<PlannedOp>& shown);
+  std::vector<Item> planned_creates(size_t begin, size_t end);  // pending_[begin, end), as the applier takes them
+  void show_pending_fields() noexcept;  // their ops' fields, where the report lists them unapplied
+  void lighten(Item& it);                          // what applying does not need of a planned pair, dropped
+  void finish_ops(Item& it, std::vector<PlannedOp>& shown);  // its ops as applied, and as reported
+  PerSide<std::vector<std::string>> placement_;  // each target's placement fields (moves)
   void check_losses(std::vector<Item>& items);  // check.cpp: what the targets' converters would drop (plan only)
   void check_guards(const std::vector<Item>& items);
 

@@ -98,10 +98,16 @@ std::vector<Item> PairRun::plan_first_sync() {
     const MirrorRow& y = b.row.left ? *b.row.left : *b.row.right;
     return std::tie(x.modified, x.id) < std::tie(y.modified, y.id);
   });
+  std::stable_sort(pending_.begin(), pending_.end(), [](const PendingCreate& a, const PendingCreate& b) {
+    return std::tie(a.modified, a.source_id) < std::tie(b.modified, b.source_id);
+  });
+  for (auto& c : pending_) std::string().swap(c.modified);
   for (Side s : kSides) {
     std::vector<std::string> waiting;
     for (const auto& it : items)
       if (it.row[s]) waiting.push_back(it.row[s]->id);
+    for (const auto& c : pending_)
+      if (other(c.target) == s) waiting.push_back(c.source_id);
     pv_->mirror(s).mark_dirty(std::move(waiting));
   }
   return items;
@@ -172,7 +178,13 @@ void PairRun::settle_matches(const PerSide<std::vector<MirrorRef>>& dirty, bool 
         if (!first_sync_) pv_->mirror(side).clear_dirty(ref.id);  // waits, clean, until it changes
         continue;
       }
+      if (streams_creates()) {
+        // (a first sync's order: the row's, as the load left it; the ref's went into it)
+        pending_.push_back({other(side), ref.id, first_sync_ ? row_of(side, ref.id).modified : std::string()});
+        continue;
+      }
       items.push_back(planner().plan_create(other(side), row_of(side, ref.id)));
+      lighten(items.back());
     }
   }
 }
@@ -240,6 +252,7 @@ void PairRun::take(PairPlan plan, std::vector<Item>& items) {
       for (Side s : kSides) pv_->mirror(s).drop(it.id[s]);
       return;
     case PairVerdict::kWrite:
+      lighten(it);
       items.push_back(std::move(it));
       if (plan.copy) items.push_back(std::move(*plan.copy));
       return;
@@ -274,40 +287,107 @@ bool placement_only(const std::vector<std::string>& placement, const Changes& ch
 }
 }  // namespace
 
+// What applying needs of a pair without undecided fields: ids and the data
+// to write, not the records' old data nor their pair forms. Dropped as soon
+// as the pair is planned (nothing after reads them): a plan of many records
+// holds every item at once.
+void PairRun::lighten(Item& it) {
+  if (!it.manual_fields.empty()) return;
+  for (Side s : kSides) {
+    if (it.row[s]) std::string().swap(it.row[s]->data);
+    it.pair[s].reset();
+  }
+}
+
+// An item's ops as the applier and the report take them: in the right's
+// terms, moves marked, what each changes moved to `shown` (one per op).
+void PairRun::finish_ops(Item& it, std::vector<PlannedOp>& shown) {
+  for (Side s : kSides)
+    if (auto& op = it.op[s]) {
+      if (s == Side::kRight) planner().in_right_terms(*op);
+      op->move = op->kind == OpKind::kUpdate && !op->changes.empty() && placement_only(placement_[s], op->changes);
+      // the report keeps what each write changes; the item keeps the data to write
+      shown.push_back(op->release_shown());
+    }
+  lighten(it);
+}
+
 void PairRun::report_ops(std::vector<Item>& items) {
-  PerSide<std::vector<std::string>> placement;
   for (Side s : kSides)
     if (const StreamInfo* info = reg_.find(p_.endpoint(s).connector)->manifest.stream(stream(s)))
-      placement[s] = info->placement;
+      placement_[s] = info->placement;
   // The fingerprint of what would be written, in a stable order, and the
   // report's copy of each op without its data.
   OpFingerprint fp;
+  std::vector<PlannedOp> shown;
+  auto report = [&] {
+    for (auto& op : shown) {
+      fp.add(op);
+      rep_.ops.push_back(std::move(op));
+    }
+    shown.clear();
+  };
   for (auto& it : items) {
-    for (Side s : kSides)
-      if (auto& op = it.op[s]) {
-        if (s == Side::kRight) planner().in_right_terms(*op);
-        op->move = op->kind == OpKind::kUpdate && !op->changes.empty() && placement_only(placement[s], op->changes);
-        // the report keeps what each write changes; the item keeps the data to write
-        PlannedOp shown = op->release_shown();
-        fp.add(shown);
-        rep_.ops.push_back(std::move(shown));
-      }
-    // What applying needs of a pair without undecided fields: ids and the
-    // data to write, not the records' old data nor their pair forms (a
-    // first sync of many records holds every item at once).
-    if (it.manual_fields.empty())
-      for (Side s : kSides) {
-        if (it.row[s]) std::string().swap(it.row[s]->data);
-        it.pair[s].reset();
-      }
+    finish_ops(it, shown);
+    report();
+  }
+  // A run's creates, after the items as a plan has them: planned again
+  // here for the report and the fingerprint, then dropped. The report
+  // keeps their ops without the fields each sets (the run tells each as it
+  // lands, without them); where none is applied (refused, stopped, failed
+  // first) show_pending_fields puts them back, as a plan lists them.
+  pending_shown_ = rep_.ops.size();
+  for (const auto& c : pending_) {
+    planned_create(c, shown);
+    fp.add(shown.front());
+    shown.front().changes.clear();
+    rep_.ops.push_back(std::move(shown.front()));
+    shown.clear();
   }
   rep_.fingerprint = fp.text();
+}
+
+// A pending create, planned again from its source's mirror row as the plan
+// planned it; its op as the report shows it, into `shown`.
+Item PairRun::planned_create(const PendingCreate& c, std::vector<PlannedOp>& shown) {
+  Item it = planner().plan_create(c.target, row_of(other(c.target), c.source_id));
+  finish_ops(it, shown);
+  return it;
+}
+
+std::vector<Item> PairRun::planned_creates(size_t begin, size_t end) {
+  std::vector<Item> out;
+  out.reserve(end - begin);
+  std::vector<PlannedOp> shown;
+  for (size_t i = begin; i < end; ++i) {
+    out.push_back(planned_create(pending_[i], shown));
+    shown.clear();
+  }
+  return out;
+}
+
+// A run whose creates were not applied (refused, stopped or failed before
+// its first write was told): the report lists their ops with the fields each
+// sets, as a plan's, read again from the state (before a refused plan's
+// transaction is rolled back). Best effort: the report is what it was.
+void PairRun::show_pending_fields() noexcept {
+  if (pending_.empty() || rep_.applied + rep_.failed > 0) return;
+  try {
+    std::vector<PlannedOp> shown;
+    for (size_t k = 0; k < pending_.size() && pending_shown_ + k < rep_.ops.size(); ++k) {
+      planned_create(pending_[k], shown);
+      rep_.ops[pending_shown_ + k].changes = std::move(shown.front().changes);
+      shown.clear();
+    }
+  } catch (...) {
+  }
 }
 
 // The guards' verdict on the plan (guards.cpp), with the target sides' sizes
 // read only where a side has writes.
 void PairRun::check_guards(const std::vector<Item>& items) {
   PerSide<SideWrites> sides = count_writes(items);
+  for (const auto& c : pending_) ++sides[c.target].creates;
   for (Side t : kSides) {
     if (!sides[t].any()) continue;  // nothing to guard: spare the count
     sides[t].live = pv_->mirror(t).count_live();  // the target side as it is, before this run's writes
