@@ -4,6 +4,9 @@
 // the state-wide size counts every pair's.
 #include "state_test_util.hpp"
 
+#include <algorithm>
+#include <set>
+
 using namespace accord;
 using accord::state_test::StateFile;
 
@@ -64,4 +67,35 @@ TEST(StateJournalTest, ABatchOfIntentsGoesInAndOutAtOnceWithTheirOwnIds) {
   p.done(std::vector<int64_t>{});
   EXPECT_TRUE(p.list().empty());
   EXPECT_EQ(s->journal_size(), 1);  // the other pair's stays
+}
+
+// Creates answered retry are kept apart from the intents (list() never shows
+// them), by target side and key, a key kept again replacing its row, until
+// settled; the state-wide count says them.
+TEST(StateJournalTest, CreatesAnsweredRetryAreKeptByKeyApartFromTheIntentsUntilSettled) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  Journal p = s->pair("p").journal(), q = s->pair("q").journal();
+  p.retried({{0, "", "right", "create", "", "a", "k-a", "{\"n\":1}"}, {0, "", "left", "create", "", "b", "k-b", "{}"}});
+  q.retried({{0, "", "right", "create", "", "a", "k-a", "{}"}});
+  p.retried({{0, "", "right", "create", "", "a", "k-a", "{\"n\":2}"}});  // again: replaced
+  EXPECT_TRUE(p.list().empty());
+  EXPECT_EQ(s->journal_size(), 0);
+  EXPECT_EQ(s->retried_creates_size(), 3);
+  std::vector<JournalRow> mine = p.retried_creates();
+  ASSERT_EQ(mine.size(), 2u);
+  auto a = std::find_if(mine.begin(), mine.end(), [](const JournalRow& r) { return r.idem_key == "k-a"; });
+  ASSERT_NE(a, mine.end());
+  EXPECT_EQ(a->side, "right");
+  EXPECT_EQ(a->op, "create");
+  EXPECT_EQ(a->source_id, "a");
+  EXPECT_EQ(a->data, "{\"n\":2}");
+  EXPECT_EQ(p.retried_keys(), (std::set<std::pair<std::string, std::string>>{{"left", "k-b"}, {"right", "k-a"}}));
+  p.settled({{"left", "k-a"}});  // another side's key: not this one
+  EXPECT_EQ(p.retried_keys().size(), 2u);
+  p.settled({{"right", "k-a"}, {"left", "k-b"}});
+  EXPECT_TRUE(p.retried_creates().empty());
+  EXPECT_EQ(q.retried_keys().size(), 1u);
+  EXPECT_EQ(s->retried_creates_size(), 1);
 }

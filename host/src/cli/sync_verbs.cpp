@@ -788,7 +788,8 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       emit(o, json::object{{"type", "sign_in"}, {"side", n.side}, {"connector", n.connector}, {"command", n.command}});
     emit(o, json::object{{"type", "status"}, {"pipeline", pipeline.name}, {"conflicts", conflicts.size()},
                          {"unreadable", unreadables},
-                         {"journal", s.journal_size()}, {"quarantined", quarantined}});
+                         {"journal", s.journal_size()}, {"retried_creates", s.retried_creates_size()},
+                         {"quarantined", quarantined}});
     return exit_code::kOk;
   }
   std::cout << "pipeline \"" << pipeline.name << "\" (state " << pipeline.state_path.string() << ")\n";
@@ -847,6 +848,8 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
               << " (seen " << u.seen << ")\n";
   if (auto more = more_text(unreadables, limit); !more.empty()) std::cout << "  " << more << "\n";
   if (auto j = s.journal_size()) std::cout << "interrupted writes waiting to be reconciled by the next run: " << j << "\n";
+  if (auto r = s.retried_creates_size())
+    std::cout << "creates answered retry, looked for by their keys before they are sent again: " << r << "\n";
   return exit_code::kOk;
 }
 

@@ -204,9 +204,14 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
     std::vector<JournalRow> intents;
     std::vector<std::pair<size_t, Side>> whose;
     std::vector<int64_t> resumed;
+    // a create answered retry before may have been made: every later try
+    // of it goes as a resend, which looks for it by its key first
+    auto retried = pv_->journal().retried_keys();
     for (size_t i = begin; i < end; ++i)
       for (Side s : kSides)
-        if (const auto& op = items[i].op[s]) {
+        if (auto& op = items[i].op[s]) {
+          if (op->kind == OpKind::kCreate && !retried.empty() && retried.contains({side_name(s), op->idempotency_key}))
+            op->resend = true;
           items[i].op_text[s] = json::serialize(op->data);
           intents.push_back({0, sp_.name, side_name(s), op_name(op->kind), op->id, op->source_id,
                              op->idempotency_key, items[i].op_text[s]});
@@ -335,6 +340,26 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   auto committing = std::chrono::steady_clock::now();
   StateStore::Transaction tx(*store_);
   PerSide<std::vector<std::string>> cleaned;  // source rows whose writes landed
+  // A create answered retry may have been made (its answer lost, and the
+  // connector's look-up by key failed too): kept by its key apart from the
+  // intents (Journal::retried) until a try is answered ok, so that every
+  // later try goes as a resend and the next run sends it before it reads
+  // (journal.cpp). Not a keep-both copy's (its source is on its own side).
+  {
+    std::vector<JournalRow> retried;
+    std::vector<std::pair<std::string, std::string>> settled;
+    for (size_t i = begin; i < end; ++i)
+      for (Side s : kSides) {
+        const auto& op = items[i].op[s];
+        auto r = results.find({i, s});
+        if (!op || op->kind != OpKind::kCreate || op->idempotency_key.empty() || r == results.end()) continue;
+        if (r->second.ok() && op->resend) settled.emplace_back(side_name(s), op->idempotency_key);
+        else if (r->second.status == "retry" && !op->source_same_side)
+          retried.push_back({0, sp_.name, side_name(s), "create", "", op->source_id, op->idempotency_key, items[i].op_text[s]});
+      }
+    pv_->journal().settled(settled);
+    pv_->journal().retried(retried);
+  }
   for (size_t i = begin; i < end; ++i) commit_item(items[i], i, results, cleaned);
   for (Side s : kSides) pv_->mirror(s).clear_dirty(std::move(cleaned[s]));
   std::vector<int64_t> done;  // every intent of the batch: each write's result is in

@@ -6,6 +6,12 @@
 // create: the target's row takes the version the connector answers (what it
 // reads back later is taken in as its own form, never as an edit), the
 // link's bases are the rows as they stand, failures are quarantined.
+//
+// Then the creates answered retry (kept apart from the intents by
+// apply_batch: Journal::retried) go again the same way, as resends, before
+// anything is read: the record a lost answer's write made is found by its
+// key and linked before the target lists it, which, where the listing does
+// not give the key back, would take it for a new record and copy it back.
 #include "engine/journal.hpp"
 #include "engine/pair_run.hpp"
 
@@ -13,24 +19,67 @@ namespace accord {
 
 void PairRun::reconcile_journal() {
   auto pending = pv_->journal().list();
-  if (pending.empty()) return;
+  if (!pending.empty()) {
+    JournalPlan plan;
+    {
+      StateStore::Transaction tx(*store_);
+      plan = plan_journal(
+          pending, [&](Side s, const std::string& id) { return pv_->mirror(s).find_data(id); }, planner());
+      for (int64_t id : plan.unreadable) pv_->journal().done(id);
+      tx.commit();
+    }
+    for (Side s : kSides) inflight_[s].insert(plan.inflight[s].begin(), plan.inflight[s].end());
+    stale_intents_.insert(stale_intents_.end(), plan.stale.begin(), plan.stale.end());
+    long failed = rep_.failed;
+    apply(plan.resend);
+    rep_.notes.push_back("resumed an interrupted run: " + count_of(plan.resend.size(), "pending create") +
+                         " sent again with their idempotency keys (" + std::to_string(rep_.failed - failed) +
+                         " failed), " +
+                         count_of(plan.dropped, "pending update or delete", "pending updates and deletes") +
+                         " planned again");
+  }
+  // Each create answered retry goes again as a resend, every run, even while
+  // its source waits in quarantine: a resend looks its key up first, and
+  // only that finds the record a lost write made before a listing without
+  // keys (Graph's contact delta) takes it for a new one. One whose source is
+  // gone, or linked to a live record of the target (the one it made,
+  // relinked by the key that record carries, or another found since), is
+  // settled without a write; a source linked to a record since deleted (a
+  // re-create) is sent again: a link is not the proof a74c203 took it for.
+  std::vector<JournalRow> retried = pv_->journal().retried_creates();
+  if (retried.empty()) return;
   JournalPlan plan;
   {
     StateStore::Transaction tx(*store_);
-    plan = plan_journal(
-        pending, [&](Side s, const std::string& id) { return pv_->mirror(s).find_data(id); }, planner());
-    for (int64_t id : plan.unreadable) pv_->journal().done(id);
+    std::vector<JournalRow> now;
+    std::vector<std::pair<std::string, std::string>> settled;
+    for (auto& r : retried) {
+      Side target = r.side == "left" ? Side::kLeft : Side::kRight, from = other(target);
+      auto src = pv_->mirror(from).find(r.source_id);
+      auto link = src && !src->deleted ? pv_->links().find(from, r.source_id) : std::nullopt;
+      auto copy = link ? pv_->mirror(target).find(target == Side::kLeft ? link->left_id : link->right_id) : std::nullopt;
+      if (!src || src->deleted || (copy && !copy->deleted)) {
+        settled.emplace_back(r.side, r.idem_key);
+        continue;
+      }
+      now.push_back(std::move(r));
+    }
+    plan = plan_journal(now, [&](Side s, const std::string& id) { return pv_->mirror(s).find_data(id); }, planner());
+    if (plan.resend.size() < now.size()) {  // data that is not a record (never ours): nothing to send
+      std::set<std::string> going;
+      for (const auto& it : plan.resend) going.insert((it.op.left ? it.op.left : it.op.right)->idempotency_key);
+      for (const auto& r : now)
+        if (!going.contains(r.idem_key)) settled.emplace_back(r.side, r.idem_key);
+    }
+    pv_->journal().settled(settled);
     tx.commit();
   }
-  for (Side s : kSides) inflight_[s].insert(plan.inflight[s].begin(), plan.inflight[s].end());
-  stale_intents_.insert(stale_intents_.end(), plan.stale.begin(), plan.stale.end());
+  if (plan.resend.empty()) return;
   long failed = rep_.failed;
   apply(plan.resend);
-  rep_.notes.push_back("resumed an interrupted run: " + count_of(plan.resend.size(), "pending create") +
-                       " sent again with their idempotency keys (" + std::to_string(rep_.failed - failed) +
-                       " failed), " +
-                       count_of(plan.dropped, "pending update or delete", "pending updates and deletes") +
-                       " planned again");
+  rep_.notes.push_back("sent again as resends, before reading: " +
+                       count_of(plan.resend.size(), "create answered retry", "creates answered retry") + " by an earlier run (" +
+                       std::to_string(rep_.failed - failed) + " failed)");
 }
 
 }  // namespace accord

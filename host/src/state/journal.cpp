@@ -66,6 +66,44 @@ std::vector<JournalRow> Journal::list() {
   return out;
 }
 
+void Journal::retried(const std::vector<JournalRow>& creates) {
+  if (creates.empty()) return;
+  Stmt s(*db_, "INSERT OR REPLACE INTO retried_creates(pair, side, idem_key, source_id, data, created)"
+               " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  std::string created = now_rfc3339();
+  for (const auto& r : creates)
+    s.bind(1, pair_).bind(2, r.side).bind(3, r.idem_key).bind(4, r.source_id).bind(5, r.data).bind(6, created).run();
+}
+
+void Journal::settled(const std::vector<std::pair<std::string, std::string>>& creates) {
+  if (creates.empty()) return;
+  Stmt s(*db_, "DELETE FROM retried_creates WHERE pair=?1 AND side=?2 AND idem_key=?3");
+  for (const auto& [side, key] : creates) s.bind(1, pair_).bind(2, side).bind(3, key).run();
+}
+
+std::vector<JournalRow> Journal::retried_creates() {
+  Stmt s(*db_, "SELECT side, source_id, idem_key, data FROM retried_creates WHERE pair=?1 ORDER BY created, side, idem_key");
+  s.bind(1, pair_);
+  std::vector<JournalRow> out;
+  while (s.step())
+    out.push_back({0, pair_, std::string(s.text(0)), "create", "", std::string(s.text(1)), std::string(s.text(2)),
+                   std::string(s.text(3))});
+  return out;
+}
+
+std::set<std::pair<std::string, std::string>> Journal::retried_keys() {
+  Stmt s(*db_, "SELECT side, idem_key FROM retried_creates WHERE pair=?1");
+  s.bind(1, pair_);
+  std::set<std::pair<std::string, std::string>> out;
+  while (s.step()) out.emplace(std::string(s.text(0)), std::string(s.text(1)));
+  return out;
+}
+
+int64_t StateStore::retried_creates_size() {
+  Stmt s(db_, "SELECT count(*) FROM retried_creates");
+  return s.step() ? s.i64(0) : 0;
+}
+
 int64_t StateStore::journal_size() {
   Stmt s(db_, "SELECT count(*) FROM journal");
   return s.step() ? s.i64(0) : 0;

@@ -3,6 +3,12 @@
 // committed) before its write is sent and removed once the write's result is
 // in the state; what is left after a crash is reconciled by the next run.
 //
+// Beside the intents, and apart from them (crash recovery never reads it):
+// the creates answered RETRY, which may have been made (their answer lost).
+// Each is kept by its target side and key, with its source and data, until a
+// try of it is answered ok or the record it made is linked; meanwhile every
+// try goes as a resend (docs/sdk.md, apply).
+//
 // A view: cheap to copy, valid while its store lives; thread safety is that
 // of its store (one thread).
 #pragma once
@@ -11,7 +17,9 @@
 
 #include <accord/sql/sqlite_db.hpp>
 
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace accord {
@@ -26,6 +34,15 @@ class Journal {
   void done(int64_t id);
   void done(const std::vector<int64_t>& ids);  // in one statement
   std::vector<JournalRow> list();  // oldest first
+
+  // Creates answered retry ("maybe written"): row.side is the target's,
+  // row.op "create" and row.id 0 as listed. Kept again, a key's row is replaced.
+  void retried(const std::vector<JournalRow>& creates);
+  // Settled (answered ok, or the record they made linked): by (target side, key).
+  void settled(const std::vector<std::pair<std::string, std::string>>& creates);
+  std::vector<JournalRow> retried_creates();  // oldest first
+  // (target side, key) of every create answered retry: cheap when none.
+  std::set<std::pair<std::string, std::string>> retried_keys();
 
  private:
   sql::Db* db_;

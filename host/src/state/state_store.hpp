@@ -103,6 +103,7 @@ class StateStore {
 
   // State-wide lists (`accord status`, `conflicts`): every pair's.
   int64_t journal_size();
+  int64_t retried_creates_size();  // creates answered retry, looked for before they go again
   std::vector<QuarantineRow> quarantine_list();
   std::vector<UnreadableRow> unreadable_list();
   std::vector<ConflictRow> conflicts(bool open_only);

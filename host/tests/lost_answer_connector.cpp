@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+// lost_answer_connector.cpp — a test fixture: notes in one JSON file, whose
+// create can take effect in the store and still be answered "retry", as when
+// the answer to a write is lost and the look-up by key that follows fails too
+// (plugins/outlook-mapi's $batch). It keeps to the SDK's contract (docs/sdk.md,
+// apply): a create stores its idempotency_key and looks the key up only when
+// the host marks it "resend" (a fresh key cannot be stored yet).
+//
+// Config: {"path": FOLDER, "list_keys": true}. FOLDER/store.json holds the
+// records; FOLDER/ops.log gets one line per create: "KEY resend|fresh".
+// A file FOLDER/lose holding N: the next N creates are stored and answered
+// retry (retry_after 1 s). A file FOLDER/fail-lookups: a resend's look-up
+// fails (answered retry, nothing stored). list_keys false: listings leave the
+// key out (allowed: the host then finds copies by match keys only).
+// Never use it for real data.
+#include <accord/connector.hpp>
+
+#include <boost/json/src.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char kManifest[] = R"json({"id":"lost-answer","name":"Lost answer (fixture)","version":"1.0.0",
+"description":"Notes in a JSON file; a create may be made and answered retry (a host test fixture).",
+"streams":[{"name":"note","canonical":"note","fields":["/title","/body"]}],
+"store_identity":["path"],
+"config_schema":{"type":"object","required":["path"],"properties":{
+  "path":{"type":"string","format":"path","description":"the folder holding store.json"},
+  "list_keys":{"type":"boolean","default":true,"description":"whether listings give each record's key back"}}}})json";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class LostAnswer : public accord::Connector {
+ public:
+  LostAnswer(const accord::Host& host, std::string_view config) : Connector(host) {
+    json::object o = json::parse(config).as_object();
+    dir_ = std::string(o.at("path").as_string());
+    if (auto* k = o.if_contains("list_keys")) list_keys_ = k->as_bool();
+  }
+
+  std::string read_changes(std::string_view, std::string_view) override {
+    json::object st = load();
+    json::array out;
+    for (const auto& [id, r] : st.at("records").as_object()) {
+      json::object rec{{"id", id}, {"version", r.at("version")}, {"data", r.at("data")}};
+      if (list_keys_ && !r.at("key").as_string().empty()) rec["idempotency_key"] = r.at("key");
+      out.push_back(std::move(rec));
+    }
+    return json::serialize(json::object{{"records", std::move(out)}, {"cursor", "all"}, {"more", false}, {"full", true}});
+  }
+
+  std::string apply(std::string_view, std::string_view ops_json) override {
+    json::object st = load();
+    int64_t seq = st.at("seq").as_int64();
+    json::object& recs = st.at("records").as_object();
+    json::array results;
+    json::value ops = json::parse(ops_json);
+    for (const auto& ov : ops.as_array()) {
+      const json::object& op = ov.as_object();
+      std::string kind(op.at("op").as_string());
+      auto version = [&](const std::string& id) { return id + "." + std::to_string(++seq); };
+      if (kind != "create") {  // an update (the fixture's tests delete nothing)
+        std::string id(op.at("id").as_string());
+        json::object& r = recs.at(id).as_object();
+        r["data"] = op.at("data");
+        r["version"] = version(id);
+        results.push_back(json::object{{"status", "ok"}, {"id", id}, {"version", r.at("version")}});
+        continue;
+      }
+      std::string key(op.at("idempotency_key").as_string());
+      bool resend = op.contains("resend") && op.at("resend").as_bool();
+      std::ofstream(dir_ / "ops.log", std::ios::app) << key << (resend ? " resend\n" : " fresh\n");
+      if (resend) {
+        if (fs::exists(dir_ / "fail-lookups")) {
+          results.push_back(json::object{{"status", "retry"}, {"retry_after", 1}, {"message", "the look-up failed"}});
+          continue;
+        }
+        json::value found;
+        for (const auto& [id, r] : recs)
+          if (r.at("key").as_string() == key) found = json::object{{"status", "ok"}, {"id", id}, {"version", r.at("version")}};
+        if (!found.is_null()) {
+          results.push_back(std::move(found));
+          continue;
+        }
+      }
+      std::string id = "r" + std::to_string(seq + 1);
+      recs[id] = json::object{{"key", key}, {"data", op.at("data")}, {"version", version(id)}};
+      if (long lose = fs::exists(dir_ / "lose") ? std::stol(slurp(dir_ / "lose")) : 0; lose > 0) {
+        std::ofstream(dir_ / "lose") << lose - 1;
+        results.push_back(json::object{{"status", "retry"}, {"retry_after", 1},
+                                       {"message", "the answer was lost; looked for again before it is sent again"}});
+        continue;
+      }
+      results.push_back(json::object{{"status", "ok"}, {"id", id}, {"version", recs[id].at("version")}});
+    }
+    st.at("seq") = seq;
+    std::ofstream(dir_ / "store.json", std::ios::trunc) << json::serialize(st);
+    return json::serialize(results);
+  }
+
+ private:
+  json::object load() const {
+    fs::create_directories(dir_);
+    if (!fs::exists(dir_ / "store.json")) return json::object{{"seq", 0}, {"records", json::object{}}};
+    return json::parse(slurp(dir_ / "store.json")).as_object();
+  }
+
+  fs::path dir_;
+  bool list_keys_ = true;
+};
+
+}  // namespace
+
+ACCORD_CONNECTOR(LostAnswer, kManifest, ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_IDEMPOTENT_CREATE)
