@@ -70,6 +70,9 @@ if echo "$out" | grep -q "retry"; then
 else
   bad "no create was answered retry: the look-up did not fail as planned (exit $rc)" "$out"
 fi
+runp status p.json
+echo "$out" | grep -q "creates answered retry, looked for by their keys before they are sent again: 1" &&
+  ok "accord status counts the create answered retry" || bad "accord status does not count the create answered retry" "$out"
 want=$(for i in 1 2 3 4 5 6 7 8 9; do echo "Create$i"; done)
 [ "$(outlook)" = "$want" ] || bad "after the lost batch Outlook holds other than Create1..9 once each" "$(outlook)"
 # past the retry's wait (5 s), then until nothing is left to do
