@@ -10,35 +10,13 @@
 #
 # Usage: outlook_graph_batch_test.sh ACCORD PEERS_DIR
 set -u
-. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp
+. "$(dirname "${BASH_SOURCE[0]}")/graph_fake.sh"  # ok, bad, runp; graph_work, graph_start, graph_secrets, graph_config; post, api, js, jget, nothing
 accord=$(realpath "$1") peers=$(realpath "$2")
-work=$(mktemp -d "${TMPDIR:-/tmp}/accord-outlook-batch.XXXXXX")
-peer_pid=
-cleanup() { [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-cd "$work"
-export HOME="$work" ACCORD_ADMIN=
+graph_work outlook-batch
 
-token="at-canary-$RANDOM$RANDOM"
-MSGRAPH_CLIENT_ID=cid MSGRAPH_USER=ada@contoso.com MSGRAPH_TOKEN=$token node "$peers/msgraph_fake.js" > peer.out 2> peer.err &
-peer_pid=$!
-for _ in $(seq 1 100); do grep -q '^port ' peer.out 2>/dev/null && break; sleep 0.1; done
-port=$(awk '/^port /{print $2}' peer.out)
-[ -n "$port" ] || { echo "FAIL the fake did not start"; cat peer.err; exit 1; }
-base="http://127.0.0.1:$port"
-post() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base$1"; }
-api() { curl -s -X"$1" -H "Authorization: Bearer $token" -H 'Prefer: IdType="ImmutableId"' -H 'Content-Type: application/json' ${3:+-d "$3"} "$base/v1.0$2"; }
-js() {
-  curl -s "$base/__dump" > dump.json
-  curl -s "$base/__stats" > stats.json
-  node -e 'const f=require("fs"),d=JSON.parse(f.readFileSync("dump.json")),s=JSON.parse(f.readFileSync("stats.json"));console.log(eval(process.argv[1]))' "$1"
-}
-jget() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(eval(process.argv[1]))})' "$1"; }
-printf '{"ada_token": "%s"}\n' "$token" > secrets.json
-chmod 600 secrets.json
-export ACCORD_SECRETS="$work/secrets.json"
-graph="\"account\": \"ada@contoso.com\", \"graph_url\": \"$base/v1.0\", \"access_token\": {\"\$secret\": \"ada_token\"}, \"page_size\": 5"
-nothing() { [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok "$1" || bad "$1" "$out"; }
+graph_start
+graph_secrets
+graph_config 5
 # what the fake saw since `mark`: requests of a route sent on their own, $batch requests
 mark() { curl -s "$base/__stats" > mark.json; }
 since() { node -e 'const f=require("fs"),a=JSON.parse(f.readFileSync("mark.json")),b=JSON.parse(f.readFileSync(process.argv[2]));const r=process.argv[1];console.log(r==="$batch"?(b.by_route["$batch"]||0)-(a.by_route["$batch"]||0):r==="http"?b.http-a.http:(b.plain[r]||0)-(a.plain[r]||0))' "$1" <(curl -s "$base/__stats"); }

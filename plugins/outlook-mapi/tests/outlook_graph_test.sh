@@ -12,33 +12,13 @@
 #
 # Usage: outlook_graph_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
 set -u
-. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp
+. "$(dirname "${BASH_SOURCE[0]}")/graph_fake.sh"  # ok, bad, runp; graph_work, graph_start; api, js
 accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
-work=$(mktemp -d "${TMPDIR:-/tmp}/accord-outlook.XXXXXX")
-peer_pid=
-cleanup() { [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-cd "$work"
-export HOME="$work" ACCORD_ADMIN=
+graph_work outlook
 
 refresh="refresh-canary-$RANDOM$RANDOM"
-token="at-canary-$RANDOM$RANDOM"
-MSGRAPH_CLIENT_ID=cid MSGRAPH_USER=ada@contoso.com MSGRAPH_REFRESH_TOKEN=$refresh MSGRAPH_TOKEN=$token \
-  node "$peers/msgraph_fake.js" > peer.out 2> peer.err &
-peer_pid=$!
-for _ in $(seq 1 100); do grep -q '^port ' peer.out 2>/dev/null && break; sleep 0.1; done
-port=$(awk '/^port /{print $2}' peer.out)
-[ -n "$port" ] || { echo "FAIL the fake did not start"; cat peer.err; exit 1; }
-base="http://127.0.0.1:$port"
+graph_start MSGRAPH_REFRESH_TOKEN="$refresh"
 ctl() { curl -s -XPOST -H 'Content-Type: application/json' -d "$1" "$base/__control" > /dev/null; }
-# api METHOD PATH [JSON]: a request to the fake as another Outlook client would make it
-api() { curl -s -X"$1" -H "Authorization: Bearer $token" -H 'Prefer: IdType="ImmutableId"' -H 'Content-Type: application/json' ${3:+-d "$3"} "$base/v1.0$2"; }
-# js EXPR over d (the mailbox's /__dump) and s (/__stats)
-js() {
-  curl -s "$base/__dump" > dump.json
-  curl -s "$base/__stats" > stats.json
-  node -e 'const f=require("fs"),d=JSON.parse(f.readFileSync("dump.json")),s=JSON.parse(f.readFileSync("stats.json"));console.log(eval(process.argv[1]))' "$1"
-}
 # the immutable id the fake gives an item of its dump (its key, base64url, behind a prefix)
 idof() { js "const c=$1; 'AAkALg'+Buffer.from(c.key).toString('base64').replace(/\\+/g,'-').replace(/\\//g,'_')"; }
 live_contacts() { js "Object.values(d.contacts).filter(c=>!c.deleted).length"; }

@@ -13,29 +13,20 @@
 #
 # Usage: outlook_lost_batch_test.sh ACCORD PEERS_DIR   (KEEP=DIR: the work folder is copied there)
 set -u
-. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp
+. "$(dirname "${BASH_SOURCE[0]}")/graph_fake.sh"  # ok, bad, runp; graph_work, graph_start, graph_secrets, graph_config; post, api, js, jget, nothing
 accord=$(realpath "$1") peers=$(realpath "$2")
-work=$(mktemp -d "${TMPDIR:-/tmp}/accord-outlook-lost.XXXXXX")
-peer_pid= watcher=
+watcher=
 cleanup() {
   [ -n "${KEEP:-}" ] && cp -r "$work" "$KEEP"
   [ -n "$watcher" ] && kill "$watcher" 2>/dev/null
   [ -n "$peer_pid" ] && { kill -CONT "$peer_pid" 2>/dev/null; kill "$peer_pid" 2>/dev/null; }
   wait 2>/dev/null; rm -rf "$work"
 }
-trap cleanup EXIT
-cd "$work"
-export HOME="$work" XDG_STATE_HOME="$work/.local/state" ACCORD_ADMIN=
+graph_work outlook-lost
+export XDG_STATE_HOME="$work/.local/state"
 fail=0
 
-token="at-canary-$RANDOM$RANDOM"
-MSGRAPH_CLIENT_ID=cid MSGRAPH_USER=ada@contoso.com MSGRAPH_TOKEN=$token node "$peers/msgraph_fake.js" > peer.out 2> peer.err &
-peer_pid=$!
-for _ in $(seq 1 100); do grep -q '^port ' peer.out 2>/dev/null && break; sleep 0.1; done
-port=$(awk '/^port /{print $2}' peer.out)
-[ -n "$port" ] || { echo "FAIL the fake did not start"; cat peer.err; exit 1; }
-base="http://127.0.0.1:$port"
-post() { curl -s -XPOST -H 'Content-Type: application/json' -d "$2" "$base$1"; }
+graph_start
 # Outlook's live contacts named Create*, sorted, one a line
 outlook() {
   curl -s "$base/__dump" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const d=JSON.parse(s);
@@ -45,7 +36,7 @@ outlook() {
 folder() { cat book/*.vcf | tr -d '\r' | sed -n 's/^FN:Nia //p' | sort; }
 card() { printf 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:nc%s\r\nFN:Nia Create%s\r\nN:Create%s;Nia;;;\r\nEMAIL:nc%s@example.org\r\nEND:VCARD\r\n' $1 $1 $1 $1 > book/nc$1.vcf; }
 
-printf '{"ada_token": "%s"}\n' "$token" > secrets.json; chmod 600 secrets.json; export ACCORD_SECRETS="$work/secrets.json"
+graph_secrets
 mkdir -p book
 for i in 1 2 3; do card $i; done
 cat > p.json <<JSON

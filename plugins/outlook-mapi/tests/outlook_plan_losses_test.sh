@@ -13,25 +13,13 @@
 #
 # Usage: outlook_plan_losses_test.sh ACCORD PEERS_DIR
 set -u
-. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp
+. "$(dirname "${BASH_SOURCE[0]}")/graph_fake.sh"  # ok, bad, runp; graph_work, graph_start, graph_secrets, graph_config; post, api, js, jget, nothing
 accord=$(realpath "$1") peers=$(realpath "$2")
-work=$(mktemp -d "${TMPDIR:-/tmp}/accord-outlook-plan.XXXXXX")
-peer_pid=
-cleanup() { [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-cd "$work"
-export HOME="$work" XDG_STATE_HOME="$work/.local/state" ACCORD_ADMIN=
+graph_work outlook-plan
+export XDG_STATE_HOME="$work/.local/state"
 
-token="at-canary-$RANDOM$RANDOM"
-MSGRAPH_CLIENT_ID=cid MSGRAPH_USER=ada@contoso.com MSGRAPH_TOKEN=$token node "$peers/msgraph_fake.js" > peer.out 2> peer.err &
-peer_pid=$!
-for _ in $(seq 1 100); do grep -q '^port ' peer.out 2>/dev/null && break; sleep 0.1; done
-port=$(awk '/^port /{print $2}' peer.out)
-[ -n "$port" ] || { echo "FAIL the fake did not start"; cat peer.err; exit 1; }
-base="http://127.0.0.1:$port"
-printf '{"ada_token": "%s"}\n' "$token" > secrets.json
-chmod 600 secrets.json
-export ACCORD_SECRETS="$work/secrets.json"
+graph_start
+graph_secrets
 events() {
   curl -s -H "Authorization: Bearer $token" "$base/v1.0/me/events?\$select=id" |
     node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).value.length))'
