@@ -9,8 +9,11 @@
 // Config: {"path": FOLDER, "list_keys": true}. FOLDER/store.json holds the
 // records; FOLDER/ops.log gets one line per create: "KEY resend|fresh".
 // A file FOLDER/lose holding N: the next N creates are stored and answered
-// retry (retry_after 1 s). A file FOLDER/fail-lookups: a resend's look-up
-// fails (answered retry, nothing stored). list_keys false: listings leave the
+// retry (retry_after 1 s) with "maybe_written". A file FOLDER/fail-lookups: a
+// resend's look-up fails (answered retry, nothing stored, "maybe_written": the
+// earlier try may have made it). A file FOLDER/refuse holding N: the next N
+// creates are refused before anything is stored (a plain retry, as a
+// 503 or a 429). list_keys false: listings leave the
 // key out (allowed: the host then finds copies by match keys only).
 // Never use it for real data.
 #include <accord/connector.hpp>
@@ -84,7 +87,8 @@ class LostAnswer : public accord::Connector {
       std::ofstream(dir_ / "ops.log", std::ios::app) << key << (resend ? " resend\n" : " fresh\n");
       if (resend) {
         if (fs::exists(dir_ / "fail-lookups")) {
-          results.push_back(json::object{{"status", "retry"}, {"retry_after", 1}, {"message", "the look-up failed"}});
+          results.push_back(json::object{
+              {"status", "retry"}, {"retry_after", 1}, {"maybe_written", true}, {"message", "the look-up failed"}});
           continue;
         }
         json::value found;
@@ -95,11 +99,16 @@ class LostAnswer : public accord::Connector {
           continue;
         }
       }
+      if (long refuse = fs::exists(dir_ / "refuse") ? std::stol(slurp(dir_ / "refuse")) : 0; refuse > 0) {
+        std::ofstream(dir_ / "refuse") << refuse - 1;
+        results.push_back(json::object{{"status", "retry"}, {"retry_after", 1}, {"message", "unavailable; nothing was made"}});
+        continue;
+      }
       std::string id = "r" + std::to_string(seq + 1);
       recs[id] = json::object{{"key", key}, {"data", op.at("data")}, {"version", version(id)}};
       if (long lose = fs::exists(dir_ / "lose") ? std::stol(slurp(dir_ / "lose")) : 0; lose > 0) {
         std::ofstream(dir_ / "lose") << lose - 1;
-        results.push_back(json::object{{"status", "retry"}, {"retry_after", 1},
+        results.push_back(json::object{{"status", "retry"}, {"retry_after", 1}, {"maybe_written", true},
                                        {"message", "the answer was lost; looked for again before it is sent again"}});
         continue;
       }

@@ -340,11 +340,13 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   auto committing = std::chrono::steady_clock::now();
   StateStore::Transaction tx(*store_);
   PerSide<std::vector<std::string>> cleaned;  // source rows whose writes landed
-  // A create answered retry may have been made (its answer lost, and the
-  // connector's look-up by key failed too): kept by its key apart from the
-  // intents (Journal::retried) until a try is answered ok, so that every
-  // later try goes as a resend and the next run sends it before it reads
-  // (journal.cpp). Not a keep-both copy's (its source is on its own side).
+  // A create answered retry that may have been made (maybe_written: its
+  // answer lost, and the connector's look-up by key failed too; or the
+  // whole call failed RETRY) is kept by its key apart from the intents
+  // (Journal::retried) until a try is answered ok, so that every later try
+  // goes as a resend and the next run sends it before it reads
+  // (journal.cpp). A plain retry (a 429, a 503 before anything was made) is
+  // only tried again. Not a keep-both copy's (its source is on its own side).
   {
     std::vector<JournalRow> retried;
     std::vector<std::pair<std::string, std::string>> settled;
@@ -354,7 +356,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         auto r = results.find({i, s});
         if (!op || op->kind != OpKind::kCreate || op->idempotency_key.empty() || r == results.end()) continue;
         if (r->second.ok() && op->resend) settled.emplace_back(side_name(s), op->idempotency_key);
-        else if (r->second.status == "retry" && !op->source_same_side)
+        else if (r->second.status == "retry" && r->second.maybe_written && !op->source_same_side)
           retried.push_back({0, sp_.name, side_name(s), "create", "", op->source_id, op->idempotency_key, items[i].op_text[s]});
       }
     pv_->journal().settled(settled);
@@ -425,8 +427,9 @@ void PairRun::apply_call(Side s, const json::array& ops, const std::vector<size_
       throw Failure{r.error().status, std::string("writing to the ") + side_name(s) + " side: " + r.error().message, 0};
     for (size_t i : which) {
       std::string status = status_name(r.error().status);
+      // a whole call answered RETRY may have written any of its ops
       results[{i, s}] = Outcome{write_result(false, status), "", "", r.error().message, status,
-                                r.error().retry_after_ms / 1000, ""};
+                                r.error().retry_after_ms / 1000, "", r.error().status == ACCORD_RETRY};
     }
     return;
   }
@@ -452,7 +455,7 @@ void PairRun::apply_call(Side s, const json::array& ops, const std::vector<size_
     wire::ApplyResult& a = answer.results[k];
     results[{which[k], s}] = Outcome{write_result(a.ok(), a.status), std::move(a.id), std::move(a.version),
                                      a.unreadable ? connector + " " + a.message : std::move(a.message),
-                                     std::move(a.status), a.retry_after_s, std::move(a.data)};
+                                     std::move(a.status), a.retry_after_s, std::move(a.data), a.maybe_written};
   }
 }
 

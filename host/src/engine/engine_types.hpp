@@ -108,6 +108,7 @@ struct Outcome {
   std::string status;  // the connector's word for it (the wire's), shown to a person: ok, error, conflict, …
   int64_t retry_after_s = 0;
   std::string data;  // the record as the target now holds it, where the connector said
+  bool maybe_written = false;  // a retry whose write may have reached the target (kept: later tries resend)
   bool ok() const { return result == WriteResult::kOk; }
 };
 

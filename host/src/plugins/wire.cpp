@@ -522,6 +522,12 @@ ApplyResult take_result(const json::value& v, std::size_t k, const std::string& 
                       ", not a number of seconds; taken as absent");
     }
   }
+  if (const json::value* mw = o.if_contains("maybe_written"); mw && !mw->is_null()) {
+    if (mw->is_bool()) r.maybe_written = mw->get_bool() && r.status == "retry";
+    else
+      notes.push_back("answered a result with " + base + "/maybe_written " + kind_name(mw->kind()) +
+                      ", not a boolean; taken as absent");
+  }
   if (r.ok() && op == "create" && r.id.empty())
     return unreadable("/id", "a create answered \"ok\" must name the record it made");
   return r;

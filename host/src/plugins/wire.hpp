@@ -87,6 +87,7 @@ struct ApplyResult {
   // connector answered it; "" where it did not.
   std::string data;
   int64_t retry_after_s = 0;
+  bool maybe_written = false;  // a retry whose write may have reached the store (its answer lost)
   bool unreadable = false;  // missing or unreadable: the message is the host's, not the connector's
   bool ok() const { return status == "ok"; }
 };

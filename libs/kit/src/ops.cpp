@@ -48,6 +48,7 @@ json::object Result::to_json() const {
   if (!message.empty()) o["message"] = message;
   if (data) o["data"] = *data;
   if (retry_after_s >= 0) o["retry_after"] = retry_after_s;
+  if (maybe_written) o["maybe_written"] = true;
   return o;
 }
 
@@ -115,6 +116,7 @@ Result failure(const Op& op) {
     if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
     Result r = Result::failed(status_name(e.status()), e.what(), op.id);
     if (e.status() == ACCORD_RETRY) r.retry_after_s = (e.retry_after_ms() + 999) / 1000;
+    r.maybe_written = dynamic_cast<const MaybeWritten*>(&e) != nullptr;
     return r;
   } catch (const std::bad_alloc&) {
     throw;  // the whole call fails: nothing more can be done

@@ -55,8 +55,14 @@
  *  apply input:  [{"op":"create|update|delete","id":"…","expect_version":"…",
  *                  "idempotency_key":"…","data":{…}}]
  *  apply output: [{"status":"ok|retry|error|auth_required|conflict|unsupported|cancelled",
- *                  "id":"…","version":"…","message":"…","retry_after":SECONDS}]
- *  One result per op, in the same order. An "ok" create or update may carry
+ *                  "id":"…","version":"…","message":"…","retry_after":SECONDS,
+ *                  "maybe_written":true}]
+ *  One result per op, in the same order. "maybe_written":true (with "retry"
+ *  only) says the write may have reached the store and the connector could
+ *  not tell (its answer was lost and the look-up by key failed or lags): the
+ *  host then sends every later try of that create with "resend":true until
+ *  one is answered ok. A retry without it (a 429, a 503 before anything was
+ *  made) is a plain retry, tried again as any op. An "ok" create or update may carry
  *  "data":{…}, the record as the store now holds it, in the form a listing
  *  gives (a store that rewrites what it is sent: fields it has no place for
  *  dropped, defaults added); the host keeps it as that side's base, so that

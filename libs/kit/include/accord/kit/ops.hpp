@@ -49,6 +49,11 @@ struct Result {
   // "ok" create or update of a store that rewrites what it is sent).
   std::optional<boost::json::object> data;
   int64_t retry_after_s = -1;  // "retry": seconds to wait; < 0: not said
+  // "retry" only: the write may have reached the store (its answer was lost
+  // and the look-up that followed could not tell). The host then sends every
+  // later try as a resend; a plain retry (a 429, a 503 before anything was
+  // made) is just tried again. Written out only when true.
+  bool maybe_written = false;
 
   static Result ok(std::string id, std::string version = "");
   static Result failed(const char* status, std::string message, std::string id = "");
@@ -60,6 +65,30 @@ struct Result {
   Result& with_data_text(std::string_view object_json);
   boost::json::object to_json() const;
 };
+
+// What a connector throws for an op that may have been written although it
+// cannot tell (its answer lost, the look-up by key failed or lags): the op's
+// result is "retry" with maybe_written (see failure()).
+class MaybeWritten : public Error {
+ public:
+  explicit MaybeWritten(const std::string& message, int64_t retry_after_ms = 0)
+      : Error(ACCORD_RETRY, message, retry_after_ms) {}
+};
+
+// Runs fn (the look-up by key after a write's answer was lost) and returns
+// what it returns; a RETRY it throws goes on as MaybeWritten (the lost
+// write may have been made: the next try has to look first).
+template <class Fn>
+auto looking_after_loss(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const MaybeWritten&) {
+    throw;
+  } catch (const Error& e) {
+    if (e.status() != ACCORD_RETRY) throw;
+    throw MaybeWritten(std::string("the write's answer was lost and looking for it failed: ") + e.what(), e.retry_after_ms());
+  }
+}
 
 // The lower-case name of a status code, as results spell it ("error" for
 // ACCORD_CURSOR_EXPIRED and an unknown code): accord::result_status_name
@@ -79,7 +108,8 @@ std::string results_json(const std::vector<Result>& results);
 
 // Inside a catch block around one op: that op's result for the exception in
 // flight. accord::Error's status becomes the result's ("retry" with its
-// retry_after in whole seconds, rounded up); any other std::exception is an
+// retry_after in whole seconds, rounded up; a MaybeWritten's with
+// maybe_written); any other std::exception is an
 // "error" with its what(). ACCORD_CANCELLED and ACCORD_AUTH_REQUIRED end the
 // whole call (credentials refused for one op are refused for the others), and
 // so do std::bad_alloc and anything not a std::exception: those are rethrown.
