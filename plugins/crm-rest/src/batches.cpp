@@ -169,8 +169,10 @@ void CrmRest::run_batch(const StreamSpec& s, const BatchOp& b, const std::vector
       else if (kind == "update") {
         out[i] = Result::ok(mv);
         need_version.emplace_back(i, mv);
-      } else
+      } else {
         fail(i, "retry", "the create batch answered without ids; the record is looked for on the next try");
+        out[i]->maybe_written = true;  // it may have been made
+      }
       continue;
     }
     const json::value* r = nullptr;
@@ -187,8 +189,10 @@ void CrmRest::run_batch(const StreamSpec& s, const BatchOp& b, const std::vector
       // Not written: sent again alone, so that its own answer (a 404 that
       // means "already gone", a 5xx to retry, a message) decides. A plain
       // create not mentioned at all may have been made: the next try looks.
-      if (kind == "create" && !r && !named_in_errors.contains(mv) && &b == &s.batch.create)
+      if (kind == "create" && !r && !named_in_errors.contains(mv) && &b == &s.batch.create) {
         fail(i, "retry", "the create batch did not say what became of this record; it is looked for on the next try");
+        out[i]->maybe_written = true;
+      }
       else if (r && !b.error.empty())
         host().log(ACCORD_LOG_INFO, ("crm-rest: a " + s.name + " " + kind + " in a batch failed (" +
                                      scalar_text(at_ptr(*r, b.error)) + "); sending it alone").c_str());

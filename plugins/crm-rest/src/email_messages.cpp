@@ -213,9 +213,9 @@ std::string CrmRest::email_conversation(const StreamSpec& s, const std::string& 
     if (id.empty()) throw accord::Error(ACCORD_ERROR, "POST " + ps.create.path + ": the answer holds no conversation id");
     return id;
   } catch (const LostAnswer& e) {
-    if (std::string id = find(); !id.empty()) return id;
-    throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; the conversation is looked for again before it is made again",
-                        5000);
+    if (std::string id = accord::kit::looking_after_loss(find); !id.empty()) return id;
+    throw accord::kit::MaybeWritten(std::string(e.what()) + "; the conversation is looked for again before it is made again",
+                                    5000);
   }
 }
 
@@ -431,13 +431,13 @@ Result CrmRest::log_email(const StreamSpec& s, json::value native, const json::v
     a = rest_.call(s.create, vars);
   } catch (const LostAnswer& e) {
     have.reset();
-    if (auto found = earlier()) {
+    if (auto found = accord::kit::looking_after_loss(earlier)) {
       host().log(ACCORD_LOG_INFO, ("crm-rest: the answer to a " + s.name + " create was lost; the message it logged was "
                                    "found by its Message-ID (" + found->id + ")").c_str());
       return *found;
     }
-    throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no message in the conversation carries its Message-ID yet: "
-                                      "it is looked for again before it is sent again", 5000);
+    throw accord::kit::MaybeWritten(std::string(e.what()) + "; no message in the conversation carries its Message-ID yet: "
+                                    "it is looked for again before it is sent again", 5000);
   }
   std::string eid = scalar_text(at_ptr(a.body, s.create.answer_id.empty() ? "/emailMessageId" : s.create.answer_id));
   if (std::string c = text_at(a.body, "/conversationId"); !c.empty()) conv = c;

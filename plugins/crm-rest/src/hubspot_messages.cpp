@@ -350,10 +350,10 @@ std::string CrmRest::hubspot_upload(const StreamSpec& s, const std::string& key,
       try {
         a = rest_.call_form(up, v, {one}, {400, 413, 415});
       } catch (const LostAnswer& e) {
-        id = stat(name, f.bytes.size());
+        id = accord::kit::looking_after_loss([&] { return stat(name, f.bytes.size()); });
         if (id.empty())
-          throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no file " + folder + "/" + name +
-                                                " yet: the message is tried again (its upload finds the file if made)", 5000);
+          throw accord::kit::MaybeWritten(std::string(e.what()) + "; no file " + folder + "/" + name +
+                                              " yet: the message is tried again (its upload finds the file if made)", 5000);
       }
       if (id.empty() && a.status / 100 != 2) {
         host().log(ACCORD_LOG_WARN, ("crm-rest: POST /files/v3/files refused attachment " + name + " (HTTP " +
@@ -418,9 +418,10 @@ Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
   // reliable look-up (the read by unique accord_id) found nothing: the
   // search's "none" may be its index lagging the earlier try's write.
   auto lagging = [&](const std::string& why) {
-    return accord::Error(ACCORD_RETRY, why + "; no email carries accord_id " + key + " in HubSpot's search (accord_id is "
-                                       "not a unique-value property of emails, so the search looks), whose index may lag "
-                                       "an earlier try's write: the next run looks again before anything is sent again", 30000);
+    // maybe written: the try before may have made it (a resend stays kept)
+    return accord::kit::MaybeWritten(why + "; no email carries accord_id " + key + " in HubSpot's search (accord_id is "
+                                     "not a unique-value property of emails, so the search looks), whose index may lag "
+                                     "an earlier try's write: the next run looks again before anything is sent again", 30000);
   };
   if (op.resend) {
     bool by_search = false;
@@ -458,10 +459,11 @@ Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
     a = rest_.call(s.create, vars, {409});
   } catch (const LostAnswer& e) {
     bool by_search = false;
-    if (auto found = hubspot_email_by_key(s, key, &by_search)) return complete(std::move(*found), "its create's answer was lost");
+    if (auto found = accord::kit::looking_after_loss([&] { return hubspot_email_by_key(s, key, &by_search); }))
+      return complete(std::move(*found), "its create's answer was lost");
     if (by_search) throw lagging(e.what());
-    throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no email carries its accord_id yet: it is looked for again "
-                                      "before it is sent again", 5000);
+    throw accord::kit::MaybeWritten(std::string(e.what()) + "; no email carries its accord_id yet: it is looked for again "
+                                    "before it is sent again", 5000);
   }
   if (a.status == 409) {
     if (auto found = hubspot_email_by_key(s, key)) return complete(std::move(*found), "its accord_id was taken");

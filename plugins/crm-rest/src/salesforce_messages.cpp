@@ -373,8 +373,8 @@ json::array CrmRest::sf_add_relations(const std::string& message_id, const json:
     try {
       a = rest_.call(r, {{"data", json::object{{"allOrNone", true}, {"records", items}}}});
     } catch (const LostAnswer& e) {
-      throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; the message's relations are looked for again before "
-                                        "they are made again", 5000);
+      throw accord::kit::MaybeWritten(std::string(e.what()) + "; the message's relations are looked for again before "
+                                      "they are made again", 5000);
     }
     if (a.body.is_array()) {
       // the item that failed says why (the others were only rolled back)
@@ -573,14 +573,14 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
   try {
     a = rest_.call(s.create, vars);
   } catch (const LostAnswer& e) {
-    for (const auto& r : query())
+    for (const auto& r : accord::kit::looking_after_loss(query))
       if (same(r, mid)) {
         host().log(ACCORD_LOG_INFO, ("crm-rest: the answer to a " + s.name + " create was lost; the message it logged was "
                                      "found by its MessageIdentifier (" + text_at(r, "/Id") + ")").c_str());
         return answer(r);
       }
-    throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no EmailMessage carries its MessageIdentifier yet: "
-                                      "it is looked for again before it is sent again", 5000);
+    throw accord::kit::MaybeWritten(std::string(e.what()) + "; no EmailMessage carries its MessageIdentifier yet: "
+                                    "it is looked for again before it is sent again", 5000);
   }
   const json::value* results = at_ptr(a.body, "/compositeResponse");
   if (!results || !results->is_array())

@@ -200,8 +200,8 @@ std::optional<Result> CrmRest::find_earlier(const StreamSpec& s, const std::stri
 // A create was sent and its answer lost: the CRM may hold the record. It
 // is looked for by its key; what cannot be found is not sent again here
 // (a server may still be doing the first try), and what cannot be looked
-// for is never answered "ok" with a guessed id: RETRY, and the host's
-// resend ("resend": true) looks again first.
+// for is never answered "ok" with a guessed id: RETRY marked maybe_written,
+// and the host's resend ("resend": true) looks again first.
 Result CrmRest::after_lost_create(const StreamSpec& s, const std::string& key, const Vars& vars, const json::value& native,
                                   const std::string& pid, const std::string& what) {
   if (key.empty() || !s.lookup.present)
@@ -213,12 +213,12 @@ Result CrmRest::after_lost_create(const StreamSpec& s, const std::string& key, c
     found = find_earlier(s, key, vars, native, pid);
   } catch (const accord::Error& e) {
     if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
-    throw accord::Error(ACCORD_RETRY, what + "; looking for the record by its idempotency key failed too (" +
-                                          e.what() + "): it is looked for again before it is sent again", 5000);
+    throw accord::kit::MaybeWritten(what + "; looking for the record by its idempotency key failed too (" + e.what() +
+                                    "): it is looked for again before it is sent again", 5000);
   }
   if (!found)
-    throw accord::Error(ACCORD_RETRY, what + "; no record carries its idempotency key yet: it is looked for "
-                                              "again before it is sent again", 5000);
+    throw accord::kit::MaybeWritten(what + "; no record carries its idempotency key yet: it is looked for "
+                                           "again before it is sent again", 5000);
   host().log(ACCORD_LOG_INFO, ("crm-rest: the answer to a " + s.name + " create was lost; the record it made was "
                                "found by its idempotency key (" + found->id + ")").c_str());
   return *found;
