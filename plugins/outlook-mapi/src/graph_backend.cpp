@@ -396,6 +396,8 @@ void Backend::send_batch(const std::vector<accord::kit::Op>& ops, std::vector<Ba
                                               "looked for again before it is sent again", 5000);
     } catch (...) {
       done[r.op] = accord::kit::failure(op);
+      // the batch may have made it: its next try is a resend, which looks first
+      if (done[r.op]->status == "retry") done[r.op]->maybe_written = true;
     }
   };
   post_batches(reqs, !creates || resend_safe, [&](size_t k, const BatchAnswer& e) {

@@ -239,9 +239,10 @@ Result Backend::apply_contact(const Op& op) {
     try {
       a = client_.call("POST", path, json::serialize(body));
     } catch (const LostAnswer& e) {
-      if (auto found = find_contact(op.idempotency_key)) return with_sensitivity(contact_result(*found), op.data);
-      throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no contact carries its idempotency key yet: it is "
-                                                                "looked for again before it is sent again", 5000);
+      if (auto found = accord::kit::looking_after_loss([&] { return find_contact(op.idempotency_key); }))
+        return with_sensitivity(contact_result(*found), op.data);
+      throw accord::kit::MaybeWritten(std::string(e.what()) + "; no contact carries its idempotency key yet: it is "
+                                                              "looked for again before it is sent again", 5000);
     }
     if (!a.ok() || !a.body.is_object()) unusable("POST", path, a);
     json::object made = a.body.get_object();

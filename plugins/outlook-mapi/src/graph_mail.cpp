@@ -355,12 +355,12 @@ Result Backend::apply_message(const Op& op) {
     try {
       a = client_.call("POST", path, json::serialize(imp.body));
     } catch (const LostAnswer& e) {
-      if (auto found = find_message(op.idempotency_key)) {
+      if (auto found = accord::kit::looking_after_loss([&] { return find_message(op.idempotency_key); })) {
         complete_attachments(str(*found, "id"), op.data);
         return message_result(str(*found, "id"));
       }
-      throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no message carries its idempotency key yet: it is "
-                                                                "looked for again before it is sent again", 5000);
+      throw accord::kit::MaybeWritten(std::string(e.what()) + "; no message carries its idempotency key yet: it is "
+                                                              "looked for again before it is sent again", 5000);
     }
     if (!a.ok() || !a.body.is_object()) unusable("POST", path, a);
     std::string id = str(a.body.get_object(), "id");

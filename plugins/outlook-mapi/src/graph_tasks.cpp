@@ -332,9 +332,9 @@ Result Backend::apply_task(const Op& op) {
       try {
         a = client_.call("POST", tasks_path(list), json::serialize(create));
       } catch (const LostAnswer& e) {
-        if (!(found = find_task(list, op.idempotency_key)))
-          throw accord::Error(ACCORD_RETRY, std::string(e.what()) + "; no task carries its idempotency key yet: it is "
-                                                                    "looked for again before it is sent again", 5000);
+        if (!(found = accord::kit::looking_after_loss([&] { return find_task(list, op.idempotency_key); })))
+          throw accord::kit::MaybeWritten(std::string(e.what()) + "; no task carries its idempotency key yet: it is "
+                                                                  "looked for again before it is sent again", 5000);
       }
       if (!found) {
         if (!a.ok() || !a.body.is_object()) unusable("POST", tasks_path(list), a);
