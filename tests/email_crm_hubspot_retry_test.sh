@@ -74,5 +74,29 @@ run
   ok found-once-the-search-sees-it-one-email ||
   bad found-once-the-search-sees-it-one-email "emails $(nemails lag1@mail.example), posts $(posts)" "$r3" "$out"
 
-if alltext | grep -q -e "$token" || grep -aq -e "$token" state.sqlite*; then bad secrets-never-leak "the token appeared"; else ok secrets-never-leak; fi
+# A create HubSpot refuses before making anything (HTTP 503, the rest
+# client's own tries included) is a plain retry, not "maybe written": the
+# next run sends it as any create, and with the search caught up (no lag
+# here) HubSpot logs it. (Kept as maybe written, every later try was a resend
+# whose search found nothing: never sent, run after run.) Its own Maildir
+# and state.
+ctl __control '{"search_lag_ms": 0}'
+mkdir -p mail2/cur mail2/new mail2/tmp
+printf 'From: Ann <ann@client.example>\r\nTo: me@corp.example\r\nSubject: refused\r\nDate: Mon, 1 Jun 2026 11:00:00 +0000\r\nMessage-ID: <busy1@mail.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nonce\r\n' \
+  > mail2/cur/00001.test:2,S
+sed -e 's/"state.sqlite"/"state2.sqlite"/' -e 's/"path": "mail"/"path": "mail2"/' p.json > p2.json
+curl -s -XPOST -d '{"fail": 20, "status": 503, "method": "POST", "path": "/crm/v3/objects/emails"}' "$base/__fault" > /dev/null
+sleep 1.1
+runp run p2.json
+b1=$out m1=$(nemails busy1@mail.example)
+curl -s -XPOST -d '{"fail": 0, "method": "POST", "path": "/crm/v3/objects/emails"}' "$base/__fault" > /dev/null
+sqlite3 state2.sqlite "UPDATE quarantine SET next_retry = 0"  # as a later run would
+sleep 1.1
+runp run p2.json
+b2=$out m2=$(nemails busy1@mail.example)
+[ "$m1" = 0 ] && grep -q '503' <<<"$b1" && [ "$m2" = 1 ] && [ "$(linked busy1@mail.example)" = "contacts:$ann" ] &&
+  ok refused-503-is-a-plain-retry-logged-next-run ||
+  bad refused-503-is-a-plain-retry-logged-next-run "run 1: emails $m1" "$b1" "run 2: emails $m2" "$b2"
+
+if alltext | grep -q -e "$token" || grep -aq -e "$token" state.sqlite* state2.sqlite*; then bad secrets-never-leak "the token appeared"; else ok secrets-never-leak; fi
 exit $fail
