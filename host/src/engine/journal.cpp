@@ -48,6 +48,11 @@ void PairRun::reconcile_journal() {
   // re-create) is sent again: a link is not the proof a74c203 took it for.
   std::vector<JournalRow> retried = pv_->journal().retried_creates();
   if (retried.empty()) return;
+  struct Edited {
+    Side from;
+    std::string source_id, side, key, base;  // base: the pair form the first try sent
+  };
+  std::vector<Edited> edited;
   JournalPlan plan;
   {
     StateStore::Transaction tx(*store_);
@@ -58,9 +63,29 @@ void PairRun::reconcile_journal() {
       auto src = pv_->mirror(from).find(r.source_id);
       auto link = src && !src->deleted ? pv_->links().find(from, r.source_id) : std::nullopt;
       auto copy = link ? pv_->mirror(target).find(target == Side::kLeft ? link->left_id : link->right_id) : std::nullopt;
-      if (!src || src->deleted || (copy && !copy->deleted)) {
+      // ... and one the pipeline no longer sends: its source kept out by the
+      // filter (as the last read judged it), or the direction no longer
+      // letting creates reach that side (what plan_changes would not create)
+      if (!src || src->deleted || (copy && !copy->deleted) || !src->included ||
+          !allowed(sp_, target, OpKind::kCreate)) {
         settled.emplace_back(r.side, r.idem_key);
         continue;
+      }
+      // The source edited since the first try: the resend still sends what
+      // the first try sent (the record it may have made holds that, and a
+      // resend answered by the key finds that record as it is, not updated;
+      // so the target's row the commit writes is true either way). Its pair
+      // form becomes the source's base and the source stays dirty, so the
+      // merge after the read sends the edit as an ordinary update (mapping
+      // and direction applied). Unreadable (no data row, not an object):
+      // nothing kept, sent as before.
+      try {
+        auto cur = pv_->mirror(from).find_data(r.source_id);
+        MirrorRow first;
+        first.data = r.data;
+        Fields sent = planner().pair_of(target, first);
+        if (cur && planner().pair_of(from, *cur) != sent) edited.push_back({from, r.source_id, r.side, r.idem_key, fields_json(sent)});
+      } catch (const std::exception&) {
       }
       now.push_back(std::move(r));
     }
@@ -77,6 +102,21 @@ void PairRun::reconcile_journal() {
   if (plan.resend.empty()) return;
   long failed = rep_.failed;
   apply(plan.resend);
+  if (!edited.empty()) {  // the edited sources whose resend was answered ok (its key settled)
+    StateStore::Transaction tx(*store_);
+    auto kept = pv_->journal().retried_keys();
+    PerSide<std::vector<std::string>> dirty;
+    for (auto& e : edited) {
+      if (kept.contains({e.side, e.key})) continue;
+      auto link = pv_->links().find(e.from, e.source_id);
+      if (!link) continue;
+      (e.from == Side::kLeft ? link->base_left : link->base_right) = std::move(e.base);
+      pv_->links().put(*link);
+      dirty[e.from].push_back(e.source_id);
+    }
+    for (Side s : kSides) pv_->mirror(s).mark_dirty(std::move(dirty[s]));
+    tx.commit();
+  }
   rep_.notes.push_back("sent again as resends, before reading: " +
                        count_of(plan.resend.size(), "create answered retry", "creates answered retry") + " by an earlier run (" +
                        std::to_string(rep_.failed - failed) + " failed)");
