@@ -206,6 +206,29 @@ TEST(EngineLostAnswerTest, ACreateAnsweredRetryIsSentAgainAsAResendAndNothingCom
   EXPECT_EQ(f.right_titles(), kEachOnce);
 }
 
+// A create refused before anything was made (a 503, a 429: a retry without
+// "maybe_written") is a plain retry: not kept, its next try is a fresh
+// create as any other (a connector that only searches on a resend would
+// otherwise never send it: HubSpot's non-unique accord_id).
+TEST(EngineLostAnswerTest, ACreateAnsweredAPlainRetryIsNotKeptAndGoesAgainFresh) {
+  Fixture f(false);
+  f.put("refuse", "1");
+  PairReport first = f.run();
+  EXPECT_EQ(first.applied, 2);
+  EXPECT_EQ(first.failed, 1) << notes(first);
+  ASSERT_EQ(f.creates().size(), 3u);
+  std::string refused = f.creates()[0].substr(0, f.creates()[0].find(' '));
+  EXPECT_EQ(f.right_titles().size(), 2u);
+  wait_out_the_retry();
+  PairReport second = f.run();
+  EXPECT_EQ(second.failed, 0) << notes(second);
+  std::vector<std::string> sent = f.creates();
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_EQ(sent[3], refused + " fresh");
+  EXPECT_EQ(f.left_titles(), kEachOnce);
+  EXPECT_EQ(f.right_titles(), kEachOnce);
+}
+
 // The resend's look-up fails too: answered retry again, it stays a resend;
 // meanwhile the target lists the record with its key, which links it to its
 // source (never copied back); later tries send no fresh create.
