@@ -53,7 +53,8 @@
  *  fetch input: ["id", …]; output: {"records":[…same record shape…]}.
  *
  *  apply input:  [{"op":"create|update|delete","id":"…","expect_version":"…",
- *                  "idempotency_key":"…","data":{…}}]
+ *                  "idempotency_key":"…","resend":true,"first_sent_at":"…",
+ *                  "data":{…}}]
  *  apply output: [{"status":"ok|retry|error|auth_required|conflict|unsupported|cancelled",
  *                  "id":"…","version":"…","message":"…","retry_after":SECONDS,
  *                  "maybe_written":true}]
@@ -70,7 +71,12 @@
  *  A create the host sends again (it may have reached the store before a
  *  crash) carries "resend":true; a connector that has to search for its
  *  idempotency key may skip that search when "resend" is absent, since a
- *  fresh key cannot be stored yet.
+ *  fresh key cannot be stored yet. A resend carries "first_sent_at", when
+ *  the first try of that create was sent ("YYYY-MM-DDTHH:MM:SSZ", RFC 3339
+ *  UTC; older hosts leave it out: take its absence as "not yet"): a
+ *  connector whose look-up lags writes (a search index) believes a look-up
+ *  that finds nothing only once that lag has passed since then, and until
+ *  then answers retry with "maybe_written":true.
  *
  * See docs/sdk.md for a walk-through in C and in C++.
  */
