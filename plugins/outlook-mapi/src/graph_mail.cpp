@@ -151,6 +151,11 @@ std::string Backend::folder_for(const std::string& path) {
   size_t slash = path.rfind('/');
   std::string parent = slash == std::string::npos ? "" : folder_for(path.substr(0, slash));
   std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (path == "\\Archive")
+    throw accord::Error(ACCORD_ERROR, "this Outlook mailbox has no Archive folder (Graph's well-known folder \"archive\", "
+                                      "which Outlook makes the first time its Archive button is used) for an archived message "
+                                      "(\\All or \\Archive): archive one message in Outlook, or keep archived mail out with "
+                                      "a filter on /mailboxIds");
   if (name.empty() || name.front() == '\\')
     throw accord::Error(ACCORD_ERROR, "mailbox \"" + path + "\" is not one of Outlook's folders and cannot be made");
   std::string url = parent.empty() ? "/me/mailFolders" : "/me/mailFolders/" + url_encode(parent) + "/childFolders";
@@ -341,14 +346,13 @@ void Backend::complete_attachments(const std::string& message_id, const json::ob
 }
 
 Result Backend::apply_message(const Op& op) {
-  std::string mailbox = accord::mail::first_mailbox(op.data, "INBOX");
   if (op.is_create()) {
     if (op.resend)
       if (auto found = find_message(op.idempotency_key)) {
         complete_attachments(str(*found, "id"), op.data);
         return message_result(str(*found, "id"));
       }
-    std::string folder = folder_for(mailbox);
+    std::string folder = folder_for(mail::folder_of(op.data, "", "INBOX"));
     mail::Import imp = mail::to_import(op.data, op.idempotency_key, kKeyProperty);
     std::string path = "/me/mailFolders/" + url_encode(folder) + "/messages";
     Answer a;
@@ -380,6 +384,7 @@ Result Backend::apply_message(const Op& op) {
   if (a.status == 404) throw accord::Error(ACCORD_ERROR, "message " + op.id + " is no longer in Outlook");
   if (!a.ok() || !a.body.is_object()) unusable("PATCH", path, a);
   const MailFolder* now = mail_folder(str(a.body.get_object(), "parentFolderId"));
+  std::string mailbox = mail::folder_of(op.data, now ? now->path : "", "INBOX");
   if (op.data.contains("mailboxIds") && (!now || now->path != mailbox)) {
     std::string dest = folder_for(mailbox);
     Answer m = client_.call("POST", path + "/move", json::serialize(json::object{{"destinationId", dest}}), {}, true);
@@ -408,7 +413,7 @@ void Backend::batch_messages(const std::vector<Op>& ops, std::vector<std::option
         continue;  // said by apply_message
       }
       if (!imp.large.empty()) continue;  // its upload sessions follow the POST: on its own
-      std::string folder = folder_for(accord::mail::first_mailbox(op.data, "INBOX"));
+      std::string folder = folder_for(mail::folder_of(op.data, "", "INBOX"));
       creates.push_back(BatchRequest{i, "POST", "/me/mailFolders/" + url_encode(folder) + "/messages", std::move(imp.body)});
     }
   }
@@ -427,7 +432,7 @@ void Backend::batch_messages(const std::vector<Op>& ops, std::vector<std::option
     std::string url = "/me/messages/" + url_encode(op.id);
     const json::object& g = e.body.is_object() ? e.body.get_object() : empty_;
     const MailFolder* now = mail_folder(str(g, "parentFolderId"));
-    std::string mailbox = accord::mail::first_mailbox(op.data, "INBOX");
+    std::string mailbox = mail::folder_of(op.data, now ? now->path : "", "INBOX");
     if (op.data.contains("mailboxIds") && (!now || now->path != mailbox)) {
       Answer m = client_.call("POST", url + "/move", json::serialize(json::object{{"destinationId", folder_for(mailbox)}}), {}, true);
       if (!m.ok()) unusable("POST", url + "/move", m);

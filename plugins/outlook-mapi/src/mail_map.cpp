@@ -270,6 +270,20 @@ Import to_import(const json::object& data, const std::string& key, const std::st
   return out;
 }
 
+std::string folder_of(const json::object& data, const std::string& now, const std::string& fallback) {
+  const json::value* m = data.if_contains("mailboxIds");
+  if (!m || !m->is_object()) return fallback;
+  std::vector<std::string> names;
+  for (const auto& [k, v] : m->get_object())
+    if (v.is_bool() && v.get_bool()) names.push_back(k == "\\All" ? "\\Archive" : std::string(k));
+  if (names.empty()) return fallback;
+  auto named = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  for (const char* first : {"INBOX", "\\Sent", "\\Drafts"})
+    if (named(first)) return first;
+  if (!now.empty() && named(now)) return now;
+  return *std::min_element(names.begin(), names.end());
+}
+
 json::object to_patch(const json::object& data) {
   // what the record does not have (a side that keeps no categories) is left as Outlook has it
   json::object p;

@@ -52,6 +52,20 @@ std::string sensitivity_value(const std::string& name);
 // $expand of the key property, those two and the sensitivity.
 std::string expand_filter(const std::string& key_property);
 
+// The one folder (its path) a record's mailboxIds put an Outlook message in:
+// Outlook keeps a message in one folder, where a Gmail message may carry
+// several labels (Google's own add-in shows it in each; Accord makes no
+// copies). Whatever order the record holds the names in:
+//   1. INBOX (mail the user must see stays in the Inbox);
+//   2. "\Sent", then "\Drafts";
+//   3. `now`, the folder the message is in, when the record still names it
+//      (a label added elsewhere moves nothing);
+//   4. the other names by byte order.
+// "\All" (Gmail's All Mail: an archived message, in no other label) is
+// Outlook's Archive, "\Archive" (resources/mailfolder.md, well-known name
+// "archive"). No mailboxIds (or none true): `fallback`.
+std::string folder_of(const boost::json::object& data, const std::string& now, const std::string& fallback);
+
 // The canonical data of a Graph message in the folder named `mailbox`.
 boost::json::object to_record(const boost::json::object& g, const std::string& mailbox);
 

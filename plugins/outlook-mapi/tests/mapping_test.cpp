@@ -245,6 +245,29 @@ TEST(TodoMapTest, ATaskRoundTripsWithItsChecklist) {
   EXPECT_EQ(outlook::todo::to_task(g, outlook::todo::checklist_of(task)).at("title"), "Chore");
 }
 
+// One folder for a record naming several (a Gmail message's labels), whatever order the record holds them in:
+// INBOX, \Sent, \Drafts, the folder the message is in now, then byte order; Gmail's \All is Outlook's Archive.
+TEST(MailMapTest, OneFolderForSeveralNamesWhateverTheirOrder) {
+  using outlook::mail::folder_of;
+  auto rec = [](std::initializer_list<const char*> names) {
+    json::object m;
+    for (const char* n : names) m[n] = true;
+    return json::object{{"mailboxIds", m}};
+  };
+  EXPECT_EQ(folder_of(rec({"Work", "INBOX"}), "", "INBOX"), "INBOX");
+  EXPECT_EQ(folder_of(rec({"INBOX", "Work"}), "Work", "INBOX"), "INBOX");
+  EXPECT_EQ(folder_of(rec({"Alpha", "\\Sent"}), "", "INBOX"), "\\Sent");
+  EXPECT_EQ(folder_of(rec({"\\Drafts", "\\Sent"}), "", "INBOX"), "\\Sent");
+  EXPECT_EQ(folder_of(rec({"Zeta", "Beta"}), "", "INBOX"), "Beta");
+  EXPECT_EQ(folder_of(rec({"Beta", "Zeta"}), "", "INBOX"), "Beta");
+  EXPECT_EQ(folder_of(rec({"Alpha", "Work"}), "Work", "INBOX"), "Work");  // a label added elsewhere moves nothing
+  EXPECT_EQ(folder_of(rec({"Alpha", "Work"}), "Other", "INBOX"), "Alpha");
+  EXPECT_EQ(folder_of(rec({"\\All"}), "", "INBOX"), "\\Archive");
+  EXPECT_EQ(folder_of(rec({"\\All"}), "\\Archive", "INBOX"), "\\Archive");
+  EXPECT_EQ(folder_of(json::object{}, "", "INBOX"), "INBOX");
+  EXPECT_EQ(folder_of(json::object{{"mailboxIds", json::object{{"Work", false}}}}, "", "INBOX"), "INBOX");
+}
+
 }  // namespace
 
 // ---- messages (mail_map) ------------------------------------------------------

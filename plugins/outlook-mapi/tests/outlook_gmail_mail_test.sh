@@ -7,7 +7,9 @@
 # Inbox, Sent Items and a folder "Work" reach Gmail as INBOX, \Sent and the label
 # Work; Gmail's INBOX and Sent Mail reach Outlook's Inbox and Sent Items; a Gmail
 # message with two labels (INBOX and Work) is one Outlook message in one folder
-# and keeps both labels on Gmail; read and flag changes travel both ways; each
+# and keeps both labels on Gmail, the folder chosen by a fixed rule (mail_map.hpp
+# folder_of); Gmail's archived mail is Outlook's Archive and back, archiving in
+# either a move in the other; read and flag changes travel both ways; each
 # message exists once on each side; a second run has nothing to do.
 #
 # Usage: outlook_gmail_mail_test.sh ACCORD PEERS_DIR RECIPE_DIR IMAPCTL
@@ -128,10 +130,8 @@ gm labels "$ALL" > labels1.txt
 runp run mail.pipeline.json
 [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && ok nothing-to-do-after-moves || bad nothing-to-do-after-moves "$out"
 
-# archives: Gmail's archived mail (All Mail only, mailboxIds \All) has no Outlook folder; the recipe's right
-# filter keeps it out (without it Outlook refuses the create). Outlook's Archive reaches Gmail as archived mail
-# (no label). An Inbox subfolder is the label INBOX/Sub. A Gmail message archived after it was synced is unlinked:
-# its Outlook copy stays where it is, nothing is deleted.
+# archives: Gmail's archived mail (All Mail only, mailboxIds \All) is Outlook's Archive (Graph's well-known
+# folder "archive") and back: archiving in either is a move in the other. An Inbox subfolder is the label INBOX/Sub.
 mail g4.eml g-arch@example.com "Gmail archived"; gm append INBOX g4.eml
 gm store "$ALL" "<g-arch@example.com>" -X-GM-LABELS '\Inbox'
 mail o4.eml o-arch@example.org "Outlook archived"; deliver archive o4.eml
@@ -139,18 +139,54 @@ subf=$(msapi POST /me/mailFolders/inbox/childFolders '{"displayName": "Sub"}' | 
 mail o5.eml o-sub@example.org "Outlook sub"; deliver "$subf" o5.eml
 runp run mail.pipeline.json
 gm labels "$ALL" > labels1.txt
-[ $rc = 0 ] && [ -z "$(ms_where 'Gmail archived')" ] && ok gmail-archived-mail-stays-out-of-outlook || bad gmail-archived-mail-stays-out-of-outlook "rc=$rc $(ms_where 'Gmail archived')" "$out"
+[ $rc = 0 ] && [ "$(ms_where 'Gmail archived')" = Archive ] && ok gmail-archived-mail-reaches-outlook-archive || bad gmail-archived-mail-reaches-outlook-archive "rc=$rc $(ms_where 'Gmail archived')" "$out"
 [ $rc = 0 ] && grep -q '^o-arch@example.org $' labels1.txt && [ "$(lab o-sub@example.org)" = INBOX/Sub ] \
   && ok outlook-archive-is-gmail-archived-inbox-subfolder-a-label || bad outlook-archive-and-subfolder "$(cat labels1.txt)" "$out"
-gm store "$ALL" "<g-sent@example.com>" -X-GM-LABELS '\Sent'
 runp run mail.pipeline.json
-[ $rc = 0 ] && grep -q 'no longer passes the right filter (nothing deleted)' <<<"$out" && [ "$(ms_where 'Gmail sent')" = "Sent Items" ] \
-  && ok gmail-archived-after-sync-unlinked-outlook-copy-kept || bad gmail-archived-after-sync "rc=$rc $(ms_where 'Gmail sent')" "$out"
+[ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && ok nothing-to-do-after-archives || bad nothing-to-do-after-archives "$out"
+# archived in Gmail after it was synced (Sent Mail's label taken off, the Inbox's too): moved to Outlook's Archive
+gm store "$ALL" "<g-sent@example.com>" -X-GM-LABELS '\Sent'
+gm store "$ALL" "<g-inbox@example.com>" -X-GM-LABELS '\Inbox Work'
+runp run mail.pipeline.json
+[ $rc = 0 ] && [ "$(ms_where 'Gmail sent')" = Archive ] && [ "$(ms_where 'Gmail inbox')" = Archive ] \
+  && ok gmail-archived-after-sync-moves-to-outlook-archive || bad gmail-archived-after-sync "rc=$rc sent=$(ms_where 'Gmail sent') inbox=$(ms_where 'Gmail inbox')" "$out"
+runp run mail.pipeline.json
+[ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && ok nothing-to-do-after-gmail-archived || bad nothing-to-do-after-gmail-archived "$out"
+# and back: Gmail's archived message put in the Inbox again leaves Outlook's Archive for its Inbox; in Outlook,
+# a message archived (Inbox → Archive) loses Gmail's INBOX, and one taken out of Archive into Work gets the label
+gm store "$ALL" "<g-arch@example.com>" +X-GM-LABELS '\Inbox'
+b=$(idof "Object.values(m.messages).find(x=>!x.deleted&&x.data.subject==='Outlook and Gmail both')")
+msapi POST "/me/messages/$b/move" '{"destinationId": "archive"}' > /dev/null
+a=$(idof "Object.values(m.messages).find(x=>!x.deleted&&x.data.subject==='Outlook archived')")
+msapi POST "/me/messages/$a/move" "{\"destinationId\": \"$workf\"}" > /dev/null
+runp run mail.pipeline.json
+gm labels "$ALL" > labels1.txt
+[ $rc = 0 ] && [ "$(ms_where 'Gmail archived')" = Inbox ] && [[ "$(lab g-arch@example.com)" == *Inbox* ]] \
+  && ok gmail-unarchived-leaves-outlook-archive-for-inbox || bad gmail-unarchived "rc=$rc $(ms_where 'Gmail archived')" "$(cat labels1.txt)" "$out"
+[ $rc = 0 ] && grep -q '^both@example.org $' labels1.txt && [ "$(lab o-arch@example.org)" = Work ] \
+  && ok outlook-archive-and-unarchive-are-gmail-label-changes || bad outlook-archive-and-unarchive "$(cat labels1.txt)" "$out"
+runp run mail.pipeline.json
+[ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && ok nothing-to-do-after-unarchive || bad nothing-to-do-after-unarchive "$out"
+
+# two labels, which folder wins (mail_map.hpp folder_of): INBOX, \Sent, \Drafts, then the folder the message is
+# in now when Gmail still names it, then the others by byte order, whatever order a record holds them in.
+# A label added on Gmail ("Alpha", which sorts before "Work") to the message Outlook has in Work moves nothing;
+# a new Gmail message with the labels Zeta and Beta (no INBOX) goes into Beta.
+gm store "$ALL" "<o-work@example.org>" +X-GM-LABELS 'Alpha'
+mail g5.eml g-zb@example.com "Gmail zeta beta"; gm append INBOX g5.eml
+gm store "$ALL" "<g-zb@example.com>" +X-GM-LABELS 'Zeta Beta'
+gm store "$ALL" "<g-zb@example.com>" -X-GM-LABELS '\Inbox'
+runp run mail.pipeline.json
+gm labels "$ALL" > labels1.txt
+[ $rc = 0 ] && [ "$(ms_where 'Outlook work')" = Work ] && [ "$(lab o-work@example.org)" = 'Alpha Work' ] \
+  && ok label-added-on-gmail-moves-nothing-in-outlook || bad label-added-on-gmail-moves-nothing-in-outlook "rc=$rc outlook: $(ms_where 'Outlook work')" "$(cat labels1.txt)" "$out"
+[ $rc = 0 ] && [ "$(ms_where 'Gmail zeta beta')" = Beta ] && [ "$(lab g-zb@example.com)" = 'Beta Zeta' ] \
+  && ok two-new-labels-first-by-byte-order || bad two-new-labels "rc=$rc outlook: $(ms_where 'Gmail zeta beta')" "$(cat labels1.txt)" "$out"
 runp run mail.pipeline.json
 [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && ok nothing-to-do-at-the-end || bad nothing-to-do-at-the-end "$out"
-# nothing twice, at the end: 10 messages on Gmail (All Mail), 9 in Outlook (Gmail's archived one stayed out)
+# nothing twice, at the end: 11 messages on Gmail (All Mail), 11 in Outlook
 dups_g=$(gm msgids "$ALL" | sort | uniq -d | wc -l) n_g=$(gm count "$ALL")
 dups_m=$(js "Object.values(m.messages).filter(x=>!x.deleted&&/^(Outlook|Gmail) /.test(x.data.subject)).map(x=>x.data.subject).sort().filter((s,i,a)=>a[i-1]===s).length")
 n_m=$(js "Object.values(m.messages).filter(x=>!x.deleted&&/^(Outlook|Gmail) /.test(x.data.subject)).length")
-[ "$n_g" = 10 ] && [ "$dups_g" = 0 ] && [ "$n_m" = 9 ] && [ "$dups_m" = 0 ] && ok no-duplicates-at-the-end || bad no-duplicates-at-the-end "gmail=$n_g dups=$dups_g outlook=$n_m dups=$dups_m"
+[ "$n_g" = 11 ] && [ "$dups_g" = 0 ] && [ "$n_m" = 11 ] && [ "$dups_m" = 0 ] && ok no-duplicates-at-the-end || bad no-duplicates-at-the-end "gmail=$n_g dups=$dups_g outlook=$n_m dups=$dups_m"
 exit $fail
