@@ -5,7 +5,10 @@
 # as shipped (accounts and URLs pointed at the fakes): in Manual mode only
 # items categorised "Sync with Salesforce" travel, a private one stays out,
 # events go one way, a Salesforce edit comes back to an Outlook contact, and
-# the administrator's locks refuse a pipeline that lets private items in.
+# the administrator's locks refuse a pipeline that lets private items in or
+# sends events both ways; then Automatic mode on a state and a Salesforce of
+# its own (all but "Don't sync with Salesforce", private items still out),
+# each once.
 #
 # Usage: outlook_crm_test.sh ACCORD PEERS_DIR RECIPE_DIR
 set -u
@@ -74,4 +77,30 @@ node -e 'const f=require("fs"),p=JSON.parse(f.readFileSync("outlook-crm.pipeline
 runp run private.json
 [ $rc != 0 ] && printf '%s' "$out" | grep -q "include_private" && [ "$(js "(s.Event||[]).filter(e=>e.Subject==='Doctor').length")" = 0 ] \
   && ok admin-lock-keeps-private-items-out || bad admin-lock-keeps-private-items-out "rc=$rc" "$out"
+# the administrator locks the events' direction too: a pipeline sending events both ways is refused, naming the key
+node -e 'const f=require("fs"),p=JSON.parse(f.readFileSync("outlook-crm.pipeline.json"));p.streams[1].direction="both";f.writeFileSync("both.json",JSON.stringify(p))'
+runp run both.json
+[ $rc != 0 ] && printf '%s' "$out" | grep -q "direction" && ok admin-lock-keeps-events-one-way || bad admin-lock-keeps-events-one-way "rc=$rc" "$out"
+
+# Automatic mode (the README's "preset": "automatic") on a state and a Salesforce of its own (a second fake):
+# everything but what is categorised "Don't sync with Salesforce" travels, private items still out: Kim, Ola,
+# Pat and the events Account review and Lunch go; Uma (marked not to sync) and the private Doctor stay in Outlook
+msapi POST /me/contacts '{"givenName":"Uma","surname":"Nosync","displayName":"Uma Nosync","emailAddresses":[{"address":"uma@example.org"}],"categories":["Don'"'"'t sync with Salesforce"]}' > /dev/null
+SF_CLIENT_ID=3MVG9-your-connected-app SF_CLIENT_SECRET=$sf_secret SF_REFRESH_TOKEN=$sf_refresh node "$peers/salesforce_fake.js" > sf2.out 2> sf2.err &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q '^port ' sf2.out 2>/dev/null && break; sleep 0.1; done
+sf="http://127.0.0.1:$(awk '/^port /{print $2}' sf2.out)"
+node -e 'const f=require("fs"),p=JSON.parse(f.readFileSync("outlook-crm.pipeline.json"));const sf=process.argv[1];
+for (const s of p.streams) s.filter.left.preset="automatic";p.state="state/automatic.sqlite";
+p.right.config.base_url=sf+"/services/data/v59.0";p.right.config.auth.token_url=sf+"/services/oauth2/token";
+f.writeFileSync("automatic.json",JSON.stringify(p))' "$sf"
+runp run automatic.json
+[ $rc = 0 ] && [ "$(js "(s.Contact||[]).map(c=>c.Email).sort().join(',')")" = "kim@example.org,ola@example.org,pat@example.org" ] \
+  && ok automatic-mode-sends-all-but-dont-sync-contacts || bad automatic-mode-sends-all-but-dont-sync-contacts "rc=$rc" "$(js "(s.Contact||[]).map(c=>c.Email).sort().join(',')")" "$out"
+[ "$(js "(s.Event||[]).map(e=>e.Subject).sort().join(',')")" = "Account review,Lunch" ] \
+  && ok automatic-mode-sends-uncategorised-public-events || bad automatic-mode-sends-uncategorised-public-events "$(js "JSON.stringify((s.Event||[]).map(e=>e.Subject))")" "$out"
+runp run automatic.json
+[ $rc = 0 ] && [ "$(printf '%s' "$out" | grep -c "nothing to do")" = 3 ] && ok automatic-second-run-nothing-to-do || bad automatic-second-run-nothing-to-do "$out"
+[ "$(js "(s.Contact||[]).length")" = 3 ] && [ "$(js "Object.values(m.contacts).filter(c=>!c.deleted).length")" = 4 ] \
+  && ok automatic-no-duplicates || bad automatic-no-duplicates "$(js "JSON.stringify(s.Contact)")"
 exit $fail

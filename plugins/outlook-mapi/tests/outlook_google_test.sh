@@ -4,7 +4,9 @@
 # (tests/peers/msgraph_fake.js and google_fake.js on loopback): the
 # pipeline as shipped, its accounts and URLs pointed at the fakes. Outlook's
 # contacts, a weekly series with a cancelled occurrence and a task reach
-# Google; Google's edits come back; a second run has nothing to do.
+# Google; Google's edits come back; a second run has nothing to do; a
+# disconnect mid-run (answers of writes Google did, lost) is resumed by the
+# next runs with each record once on each side.
 #
 # Usage: outlook_google_test.sh ACCORD PEERS_DIR RECIPE_DIR
 set -u
@@ -82,4 +84,33 @@ runp run outlook-google.pipeline.json
   && ok google-edits-reach-outlook || bad google-edits-reach-outlook "rc=$rc" "$out"
 runp run outlook-google.pipeline.json
 [ $rc = 0 ] && [ "$(printf '%s' "$out" | grep -c "nothing to do")" = 3 ] && ok nothing-to-do-after-edits || bad nothing-to-do-after-edits "$out"
+
+# a disconnect mid-run: new in Outlook, three contacts, an event and a task; Google does the first two writes
+# (POSTs) and the connection drops before each answer (tests/peers/fake_http.js /__fault). The runs after it
+# resume: each record ends once on Google, nothing is copied back to Outlook.
+for n in Una Vic Wes; do
+  msapi POST /me/contacts "{\"givenName\":\"$n\",\"surname\":\"Drop\",\"displayName\":\"$n Drop\",\"emailAddresses\":[{\"address\":\"$n@example.org\"}]}" > /dev/null
+done
+msapi POST /me/events '{"subject":"Board","start":{"dateTime":"2026-02-03T14:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-02-03T15:00:00","timeZone":"UTC"}}' > /dev/null
+msapi POST "/me/todo/lists/$tl/tasks" '{"title":"Call the bank"}' > /dev/null
+curl -s -XPOST -H 'Content-Type: application/json' -d '{"drop_answer_after_commit": 2, "method": "POST"}' "$g/__fault" > /dev/null
+runp run outlook-google.pipeline.json
+first="rc=$rc $out"
+dropped=$(curl -s "$g/__fault" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).dropped)')
+for k in 1 2 3 4; do
+  runp run outlook-google.pipeline.json
+  [ $rc = 0 ] && [ "$(printf '%s' "$out" | grep -c "nothing to do")" = 3 ] && break
+  sleep 6
+done
+[ "$dropped" -ge 2 ] && [ $rc = 0 ] && [ "$(printf '%s' "$out" | grep -c "nothing to do")" = 3 ] \
+  && ok disconnect-mid-run-resumed || bad disconnect-mid-run-resumed "dropped=$dropped rc=$rc" "$first" "$out"
+[ "$(js "Object.values(d.people.persons).filter(p=>!p.deleted).length")" = 5 ] \
+  && [ "$(js "Object.values(d.people.persons).filter(p=>!p.deleted&&(p.data.names||[]).some(x=>x.familyName==='Drop')).length")" = 3 ] \
+  && [ "$(js "Object.values(Object.values(d.calendar.calendars).find(c=>c.primary).events).filter(e=>!e.deleted&&(e.data||{}).summary==='Board').length")" = 1 ] \
+  && [ "$(js "Object.values(d.tasks.lists).flatMap(l=>Object.values(l.tasks)).filter(t=>!t.deleted&&t.title==='Call the bank').length")" = 1 ] \
+  && ok disconnect-no-duplicate-on-google || bad disconnect-no-duplicate-on-google \
+    "$(js "JSON.stringify(Object.values(d.people.persons).filter(p=>!p.deleted).map(p=>(p.data.names||[]).map(x=>x.displayName)))")"
+[ "$(js "Object.values(m.contacts).filter(c=>!c.deleted).length")" = 5 ] && [ "$(js "Object.values(m.events).filter(e=>!e.deleted&&e.data.subject==='Board').length")" = 1 ] \
+  && [ "$(js "Object.values(m.tasks).filter(t=>!t.deleted&&t.data.title==='Call the bank').length")" = 1 ] \
+  && ok disconnect-nothing-copied-back-to-outlook || bad disconnect-nothing-copied-back-to-outlook "$(js "JSON.stringify(Object.values(m.contacts).filter(c=>!c.deleted).map(c=>c.data.displayName))")"
 exit $fail
