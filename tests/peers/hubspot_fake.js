@@ -55,7 +55,10 @@
 // Control (tests only):
 //   POST /__control {"expire_tokens": true, "search_cap": n, "rate_limited": n, "private_token": "…",
 //                    "emails_accord_id_not_unique": true, "search_lag_ms": n, "files_max_bytes": n,
-//                    "search_catch_up": true}
+//                    "search_catch_up": true, "lose_email_creates": n}
+//        lose_email_creates: the next n email creates have their connection
+//        closed before anything is made (a request that never reached HubSpot:
+//        the connector sees a lost answer, and nothing was made)
 //        files_max_bytes: the largest file an upload takes (413 above it); HubSpot's
 //        own figure is in a Knowledge Base article not among the stored pages, so
 //        the default (300 MB) is a stand-in and the tests set their own
@@ -123,6 +126,7 @@ const store = {}, archived = {};
 let tokens = new Set(process.env.HS_TOKEN ? [process.env.HS_TOKEN] : []);
 let emailsNotUnique = false, searchLag = 0, filesMaxBytes = 300 * 1024 * 1024;
 const files = new Map(), folders = new Map();  // id → File; path → Folder
+let loseEmailCreates = 0;  // lose_email_creates (/__control)
 let fileUploads = 0, filePosts = 0, emailPosts = 0;  // uploads that made a new file, every upload request, every email create (/__stats)
 const indexedAt = new Map();  // 'T:ID' → when the search sees the record (search_lag_ms)
 let seq = 100, stampLast = 0, requests = 0, search400 = 0, searchCap = 10000, rateLimited = 0, tokenSeq = 0;
@@ -303,6 +307,10 @@ function objects(req, res, url, parts, raw) {
   // "Create" (POST /crm/v3/objects/{objectType}): SimplePublicObjectInputForCreate
   if (parts.length === 1 && req.method === 'POST') {
     if (t === 'emails') emailPosts++;
+    if (t === 'emails' && loseEmailCreates > 0) {  // (test-only: a connection that fails before HubSpot took it)
+      loseEmailCreates--;
+      return req.socket.destroy();
+    }
     if (!valid(res, 'SimplePublicObjectInputForCreate', body)) return;
     const bad = invalid(t, body.properties);
     if (bad) return err(res, 400, 'VALIDATION_ERROR', bad);
@@ -602,7 +610,7 @@ function handle(req, res, raw) {
     control(raw, {expire_tokens: () => { tokens = new Set(); }, search_cap: n => { searchCap = n; },
                   rate_limited: n => { rateLimited = n; }, private_token: t => tokens.add(t),
                   emails_accord_id_not_unique: v => { emailsNotUnique = !!v; }, search_lag_ms: n => { searchLag = Number(n); },
-                  files_max_bytes: n => { filesMaxBytes = Number(n); },
+                  files_max_bytes: n => { filesMaxBytes = Number(n); }, lose_email_creates: n => { loseEmailCreates = Number(n); },
                   search_catch_up: () => { for (const k of indexedAt.keys()) indexedAt.set(k, 0); }});
     return send(res, 200, {ok: true});
   }

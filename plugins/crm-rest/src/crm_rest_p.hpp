@@ -153,6 +153,10 @@ class CrmRest final : public accord::Connector {
   std::vector<std::string> hubspot_contacts_of(const StreamSpec& s, const json::value& data);
   std::string hubspot_upload(const StreamSpec& s, const std::string& key, const std::vector<RestClient::FormFile>& files,
                              bool look_first, std::vector<std::string>& refused);
+  // (HubSpot's search lag: variables.search_lag_s; whether a resend's first
+  // try is older than it, and by how much)
+  int64_t search_lag_s(const StreamSpec& s) const;
+  std::string search_settled(const StreamSpec& s, const Op& op);
 
   // salesforce_messages.cpp (email_api "salesforce": EmailMessage and its relations)
   json::value sf_email_to_data(const json::value& native);

@@ -61,6 +61,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 namespace crm {
 
@@ -370,6 +371,45 @@ std::string CrmRest::hubspot_upload(const StreamSpec& s, const std::string& key,
   return ids;
 }
 
+// How long HubSpot's search may lag a write, in seconds: the search guide
+// ("Search the CRM", Limits: "It may take a few moments for newly created
+// or updated CRM objects to appear in search results";
+// developers.hubspot.com/docs/api-reference/search/guide) gives no figure,
+// so the default is a conservative hour, far past "a few moments";
+// variables.search_lag_s sets another (the tests, an account that knows).
+int64_t CrmRest::search_lag_s(const StreamSpec& s) const {
+  constexpr int64_t kDefault = 3600;
+  const std::string* v = nullptr;
+  if (auto it = s.variables.find("search_lag_s"); it != s.variables.end()) v = &it->second;
+  else if (auto g = spec_.variables.find("search_lag_s"); g != spec_.variables.end()) v = &g->second;
+  if (!v) return kDefault;
+  char* end = nullptr;
+  long long n = std::strtoll(v->c_str(), &end, 10);
+  if (v->empty() || *end || n < 0)
+    throw accord::Error(ACCORD_ERROR, "variables.search_lag_s must be a whole number of seconds, not \"" + *v + "\"");
+  return n;
+}
+
+// Whether a resend's search that found nothing is to be believed: the op's
+// first try (first_sent_at, from the host) was sent longer ago than the
+// search may lag. Then how long ago ("2 h 5 s"), else "" (too recent, or
+// the host did not say: older hosts send no first_sent_at).
+std::string CrmRest::search_settled(const StreamSpec& s, const Op& op) {
+  if (!op.first_sent_at) return "";
+  auto first = accord::utc::parse_iso8601_ms(*op.first_sent_at);
+  if (!first) {
+    host().log(ACCORD_LOG_WARN, ("crm-rest: first_sent_at \"" + *op.first_sent_at + "\" is not an RFC 3339 time: "
+                                 "the resend is treated as recent").c_str());
+    return "";
+  }
+  int64_t ago_s = (now_ms() - *first) / 1000;
+  if (ago_s < search_lag_s(s)) return "";
+  std::string out;
+  if (int64_t h = ago_s / 3600) out += std::to_string(h) + " h ";
+  if (int64_t m = ago_s / 60 % 60) out += std::to_string(m) + " min ";
+  return out + std::to_string(ago_s % 60) + " s";
+}
+
 Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
   if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
   json::value data = op.data.empty() ? json::value(json::object{}) : json::value(op.data);
@@ -415,8 +455,10 @@ Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
     if (auto p = hubspot_email_by_key(s, parent))
       if (std::string t = prop(*p, "accord_thread_id"); !t.empty()) props["accord_thread_id"] = t;
   // A create sent before (a resend after a crash) is sent again only when a
-  // reliable look-up (the read by unique accord_id) found nothing: the
-  // search's "none" may be its index lagging the earlier try's write.
+  // reliable look-up found nothing: the read by unique accord_id, or the
+  // search once its lag has passed since the first try (the host's
+  // first_sent_at; search_lag_s). Before that the search's "none" may be its
+  // index lagging the earlier try's write.
   auto lagging = [&](const std::string& why) {
     // maybe written: the try before may have made it (a resend stays kept)
     return accord::kit::MaybeWritten(why + "; no email carries accord_id " + key + " in HubSpot's search (accord_id is "
@@ -426,7 +468,15 @@ Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
   if (op.resend) {
     bool by_search = false;
     if (auto found = hubspot_email_by_key(s, key, &by_search)) return complete(std::move(*found), "an earlier try made it");
-    if (by_search) throw lagging("the create of message " + key + " was sent before");
+    if (by_search) {
+      std::string since = search_settled(s, op);
+      if (since.empty()) throw lagging("the create of message " + key + " was sent before");
+      host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": the create of message " + key + " was first sent at " +
+                                   op.first_sent_at.value_or("") + ", " + since +
+                                   " ago, and HubSpot's search still finds no email carrying its accord_id: that try "
+                                   "made none, and it is logged now")
+                                      .c_str());
+    }
   }
 
   if (!files.empty()) {

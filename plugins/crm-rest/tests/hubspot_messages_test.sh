@@ -198,6 +198,53 @@ m5=$(printf '%s' "$m6" | sed 's/k6/k5/; s/m6@/m5@/; s/Lost, not unique/First try
 o1=$($call "$plugin" "$cfg" message apply "[$m5]" 2>>peer.err); printf '%s\n' "$o1" >> all.out
 [ "$(status_of "$o1")" = ok ] && [ "$(nemails m5@mail.example)" = 1 ] && ok not-unique-first-create-sent \
   || bad not-unique-first-create-sent "$o1"
+# -- the first try's age bounds "maybe written": a resend carries
+# first_sent_at (the host's, RFC 3339 UTC); once the search's lag
+# (variables.search_lag_s: 4 s here; an hour by default, HubSpot giving no
+# figure) has passed since, the search's "none" is believed.
+# (a) the first try never reached HubSpot (its connection lost before
+# anything was made): maybe written while the search may lag, then logged
+# once; a resend of that create whose answer the host lost (first sent just
+# now, the search lagging) logs nothing more; found once the search sees it
+cfgw="${cfg%\}}, \"variables\": {\"search_lag_s\": \"4\"}}"
+ago() { date -u -d "@$(( $(date +%s) - $1 ))" +%Y-%m-%dT%H:%M:%SZ; }
+first_at() { printf '%s' "$1" | sed "s/\"op\": \"create\"/\"op\": \"create\", \"resend\": true, \"first_sent_at\": \"$2\"/"; }
+m24=$(printf '%s' "$m6" | sed 's/k6/k24/; s/m6@/m24@/; s/Lost, not unique/Never made, not unique/')
+ctl __control '{"lose_email_creates": 1}'
+o1=$($call "$plugin" "$cfgw" message apply "[$m24]" 2>>peer.err); printf '%s\n' "$o1" >> all.out
+o2=$($call "$plugin" "$cfgw" message apply "[$(first_at "$m24" "$(ago 1)")]" 2>>peer.err); printf '%s\n' "$o2" >> all.out
+o3=$($call "$plugin" "$cfg" message apply "[$(first_at "$m24" "$(ago 1800)")]" 2>>peer.err); printf '%s\n' "$o3" >> all.out
+n3=$(nemails m24@mail.example)
+o4=$($call "$plugin" "$cfgw" message apply "[$(first_at "$m24" "$(ago 5)")]" 2>>peer.err); printf '%s\n' "$o4" >> all.out
+n4=$(nemails m24@mail.example)
+o5=$($call "$plugin" "$cfgw" message apply "[$(first_at "$m24" "$(ago 0)")]" 2>>peer.err); printf '%s\n' "$o5" >> all.out
+n5=$(nemails m24@mail.example)
+ctl __control '{"search_catch_up": true}'  # (the lag has passed)
+o6=$($call "$plugin" "$cfgw" message apply "[$(first_at "$m24" "$(ago 5)")]" 2>>peer.err); printf '%s\n' "$o6" >> all.out
+[ "$(status_of "$o1")" = retry ] && [ "$(status_of "$o2")" = retry ] && [ "$(status_of "$o3")" = retry ] && [ "$n3" = 0 ] \
+  && printf '%s' "$o2$o3" | grep -q '"maybe_written":true' \
+  && [ "$(status_of "$o4")" = ok ] && [ "$n4" = 1 ] && [ "$(status_of "$o5")" = retry ] && [ "$n5" = 1 ] \
+  && printf '%s' "$o6" | grep -q "\"status\":\"ok\",\"id\":\"$(email m24@mail.example .id)\"" && [ "$(nemails m24@mail.example)" = 1 ] \
+  && grep -q 'still finds no email carrying its accord_id' peer.err \
+  && ok not-unique-never-made-logged-once-after-the-lag || bad not-unique-never-made-logged-once-after-the-lag \
+       "$o1" "$o2" "default window, 30 min: $o3" "n3=$n3" "after: $o4" "n4=$n4" "$o5" "n5=$n5" "$o6"
+# (b) the first try made the email and its answer was lost, the search
+# lagging it by 6 s: maybe written within the window (10 s here), found
+# after it: one email
+cfgw10="${cfg%\}}, \"variables\": {\"search_lag_s\": \"10\"}}"
+ctl __control '{"search_lag_ms": 6000}'
+m23=$(printf '%s' "$m6" | sed 's/k6/k23/; s/m6@/m23@/; s/Lost, not unique/Made, lagging/')
+curl -s -XPOST -d '{"drop_answer_after_commit": 1, "method": "POST", "path": "/crm/v3/objects/emails"}' "$base/__fault" > /dev/null
+t0=$(date +%s)
+o1=$($call "$plugin" "$cfgw10" message apply "[$m23]" 2>>peer.err); printf '%s\n' "$o1" >> all.out
+first=$(date -u -d "@$t0" +%Y-%m-%dT%H:%M:%SZ)
+o2=$($call "$plugin" "$cfgw10" message apply "[$(first_at "$m23" "$first")]" 2>>peer.err); printf '%s\n' "$o2" >> all.out
+n2=$(nemails m23@mail.example)
+w=$(( t0 + 12 - $(date +%s) )); [ "$w" -gt 0 ] && sleep "$w"
+o3=$($call "$plugin" "$cfgw10" message apply "[$(first_at "$m23" "$first")]" 2>>peer.err); printf '%s\n' "$o3" >> all.out
+[ "$(status_of "$o1")" = retry ] && [ "$(status_of "$o2")" = retry ] && [ "$n2" = 1 ] && [ "$(nemails m23@mail.example)" = 1 ] \
+  && printf '%s' "$o3" | grep -q "\"status\":\"ok\",\"id\":\"$(email m23@mail.example .id)\"" \
+  && ok not-unique-made-lagging-never-twice || bad not-unique-made-lagging-never-twice "$o1" "$o2" "n2=$n2" "$o3"
 ctl __control '{"emails_accord_id_not_unique": false, "search_lag_ms": 0, "search_catch_up": true}'
 
 # -- attachments through the Files API: each one's bytes out of /raw
