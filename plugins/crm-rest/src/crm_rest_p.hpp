@@ -18,6 +18,8 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -137,6 +139,9 @@ class CrmRest final : public accord::Connector {
                    bool look_first, const std::vector<RestClient::FormFile>& files);
   std::vector<RestClient::FormFile> email_files(const StreamSpec& s, json::value& data);
   std::vector<RestClient::FormFile> message_files(json::value& data, int64_t max_file_bytes, const std::string& where);
+  void not_carried(json::value& data, const std::vector<std::string>& left,
+                   const std::function<json::object(const json::value&)>& to_native, json::object& into,
+                   std::initializer_list<const char*> body_fields);
   // An email logged as another contact's copy of a message (create_email):
   // not a record of its own.
   static bool email_copy(const json::value& native);

@@ -273,6 +273,27 @@ std::vector<RestClient::FormFile> CrmRest::message_files(json::value& data, int6
   return out;
 }
 
+// Attachments message_files took that are not carried after all (the CRM
+// refused one, it did not fit the request): each in `left` (by the name it
+// was to go under, its "@upload") unmarked in data, and the body's fields
+// of `into` made again by `to_native` from data, so that the note the body
+// ends with names them too ("Attachments not carried to the CRM: …"). A
+// field the new form lacks is dropped from `into`. (Shared by the profiles
+// whose CRM takes files: HighLevel, HubSpot, Salesforce.)
+void CrmRest::not_carried(json::value& data, const std::vector<std::string>& left,
+                          const std::function<json::object(const json::value&)>& to_native, json::object& into,
+                          std::initializer_list<const char*> body_fields) {
+  if (json::value* atts = data.is_object() ? data.get_object().if_contains("attachments") : nullptr; atts && atts->is_array())
+    for (auto& a : atts->get_array())
+      if (a.is_object() && std::find(left.begin(), left.end(), text_at(a, "/@upload")) != left.end())
+        a.get_object().erase("@upload");
+  json::object fresh = to_native(data);
+  for (const char* k : body_fields) {
+    if (const json::value* v = fresh.if_contains(k)) into[k] = *v;
+    else into.erase(k);
+  }
+}
+
 Result CrmRest::create_email(const StreamSpec& s, const Op& op) {
   if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
   json::value data = op.data.empty() ? json::value(json::object{}) : json::value(op.data);
@@ -412,16 +433,8 @@ Result CrmRest::log_email(const StreamSpec& s, json::value native, const json::v
       host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.upload.path + " answered no URL for " + std::to_string(missing.size()) +
                                    " of " + std::to_string(files.size()) + " attachments: they are named in the CRM's copy").c_str());
       json::value d = data;
-      if (json::value* atts = d.get_object().if_contains("attachments"); atts && atts->is_array())
-        for (auto& a : atts->get_array())
-          if (a.is_object() && std::find(missing.begin(), missing.end(), text_at(a, "/@upload")) != missing.end())
-            a.get_object().erase("@upload");
-      json::value fresh = email_to_native(d);
-      auto& o = native.get_object();
-      for (const char* k : {"html", "message"}) {
-        if (const json::value* v = fresh.get_object().if_contains(k)) o[k] = *v;
-        else o.erase(k);
-      }
+      not_carried(d, missing, [&](const json::value& v) { return email_to_native(v).as_object(); }, native.get_object(),
+                  {"html", "message"});
     }
     native.get_object()["attachments"] = std::move(urls);
   }

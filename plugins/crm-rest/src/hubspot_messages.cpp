@@ -483,17 +483,9 @@ Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
     std::vector<std::string> refused;
     std::string ids = hubspot_upload(s, key, files, op.resend, refused);
     if (!ids.empty()) props["hs_attachment_ids"] = ids;
-    if (!refused.empty()) {  // the body names these too
-      if (json::value* atts = data.get_object().if_contains("attachments"); atts && atts->is_array())
-        for (auto& a : atts->get_array())
-          if (a.is_object() && std::find(refused.begin(), refused.end(), text_of(a, "/@upload")) != refused.end())
-            a.get_object().erase("@upload");
-      json::object fresh = hubspot_email_to_native(data).at("properties").as_object();
-      for (const char* k : {"hs_email_text", "hs_email_html"}) {
-        if (const json::value* v = fresh.if_contains(k)) props[k] = *v;
-        else props.erase(k);
-      }
-    }
+    if (!refused.empty())  // the body names these too
+      not_carried(data, refused, [&](const json::value& d) { return hubspot_email_to_native(d).at("properties").as_object(); },
+                  props, {"hs_email_text", "hs_email_html"});
   }
 
   json::array assoc;

@@ -518,6 +518,7 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
   std::vector<RestClient::FormFile> files;
   {
     std::vector<RestClient::FormFile> all = message_files(data, kBlobMax, "a Salesforce JSON body");
+    std::vector<std::string> left;
     size_t slots = kSubrequests - 2 - senders.size(), total = 0;
     for (auto& f : all) {
       if (files.size() < slots && total + f.bytes.size() <= kBlobMax) {
@@ -528,19 +529,12 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
       host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": " + mid + ": attachment " + f.name + " (" + std::to_string(f.bytes.size()) +
                                    " bytes) does not fit in the Composite request beside the message's other files (25 subrequests, "
                                    "37.5 MB): it is named in the body, not carried").c_str());
-      if (json::value* atts = data.get_object().if_contains("attachments"); atts && atts->is_array())
-        for (auto& a : atts->get_array())
-          if (a.is_object() && text_at(a, "/@upload") == f.name) a.get_object().erase("@upload");
+      left.push_back(f.name);
     }
-  }
-  if (!files.empty()) {
-    // the body names only the files not carried
-    json::value again = sf_email_to_native(data);
-    json::object& o = native.get_object();
-    o.erase("TextBody");
-    o.erase("HtmlBody");
-    for (const char* f : {"TextBody", "HtmlBody"})
-      if (const json::value* v = again.get_object().if_contains(f)) o[f] = *v;
+    // the body (made before the files were marked) names only the files not carried
+    if (!files.empty())
+      not_carried(data, left, [&](const json::value& d) { return sf_email_to_native(d).as_object(); }, native.get_object(),
+                  {"TextBody", "HtmlBody"});
   }
   json::array sub;
   sub.push_back(json::object{{"method", "POST"}, {"url", api + "/sobjects/EmailMessage"}, {"referenceId", "message"}, {"body", native}});
