@@ -29,11 +29,11 @@
 //     which makes the ContentDocumentLink); without it, Attachment records
 //     (ParentId the message; EmailMessage is among the parents the
 //     Attachment page lists, and the access rule does not name them).
-//     Bytes base64 in the JSON body, at most 37.5 MB ("Insert or Update
-//     Blob Data": a non-multipart body is "limited to 50 MB of text data or
-//     37.5 MB of base64-encoded data"), for the files of one message
-//     together; a file past that, or past the Composite's 25 subrequests,
-//     is named in the body instead.
+//     Bytes base64 in the JSON body, which "Insert or Update Blob Data"
+//     limits to "50 MB of text data or 37.5 MB of base64-encoded data" (a
+//     non-multipart body; the Composite pages give no size): the whole
+//     request within 50 MB, each file within 37.5 MB; a file past that, or
+//     past the Composite's 25 subrequests, is named in the body instead.
 // All of it in one Composite request, all or none. A message found again
 // (an earlier try, or one logged another way) that lacks relations gets
 // them only if Salesforce lets this user add them; else the op fails saying
@@ -114,9 +114,21 @@ std::string cut_utf8(std::string s, size_t max, bool* cut = nullptr) {
 
 // The field lengths of the object reference's field table (EmailMessage).
 constexpr size_t kBodyMax = 131072, kHeadersMax = 32000, kAddressesMax = 4000, kSubjectMax = 3000;
-// The bytes of blobs one JSON body may carry ("Insert or Update Blob Data":
-// 37.5 MB of base64-encoded data), and the Composite's subrequests (25).
-constexpr size_t kBlobMax = 39321600, kSubrequests = 25;
+// What one request may carry. The REST API Developer Guide's Composite
+// pages ("Send Multiple Requests Using Composite", "Composite Batch",
+// "Create Records Using sObject Collections") give counts only: 25
+// subrequests, at most 5 of them queries or sObject Collections; 200
+// records, 10 chunks. None gives a size in bytes. The one figure for a
+// JSON body is "Insert or Update Blob Data"
+// (developer.salesforce.com/docs/platform/api-rest/guide/
+// dome-sobject-insert-update-blob.html): "You can insert or update blob
+// data using a non-multipart message, but you are limited to 50 MB of text
+// data or 37.5 MB of base64-encoded data" (37.5 MB of bytes are 50 MB once
+// base64-encoded). A Composite request is one such message, so the whole
+// JSON body (the message, its relations, every file base64-encoded) is
+// kept within 50 MB, and each file within 37.5 MB; the 500 MB that page
+// gives applies to multipart sObject Collections requests only.
+constexpr size_t kBlobMax = 39321600, kJsonBodyMax = 52428800, kSubrequests = 25;
 
 // The header field a relation's type names, and back.
 constexpr std::pair<const char*, const char*> kRoles[] = {
@@ -512,23 +524,30 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
                                           " records as its sender, more than one Composite request holds (" +
                                           std::to_string(kSubrequests - 2) + "): relate it in Salesforce");
   // The attachments' bytes (message_files: those within the email_crm
-  // rule, each at most the JSON body's 37.5 MB, marked "@upload"), then
-  // as many as the Composite's subrequests and the body's 37.5 MB hold
-  // together; any other one unmarked, so that the body names it.
+  // rule, each at most 37.5 MB, marked "@upload"), then as many as the
+  // Composite's subrequests and its 50 MB JSON body hold together (each
+  // file base64-encoded, with its subrequest's fields; the rest of the body
+  // measured as sent, and the note the body gains naming the files left
+  // out counted at its longest); any other one unmarked, so that the body
+  // names it.
   std::vector<RestClient::FormFile> files;
   {
     std::vector<RestClient::FormFile> all = message_files(data, kBlobMax, "a Salesforce JSON body");
     std::vector<std::string> left;
-    size_t slots = kSubrequests - 2 - senders.size(), total = 0;
+    size_t slots = kSubrequests - 2 - senders.size();
+    size_t body = json::serialize(native).size() + 4096;  // (the envelope, the read-back subrequest)
+    for (const auto& r : senders) body += json::serialize(r).size() + 256;
+    for (const auto& f : all) body += 2 * (f.name.size() + 8);  // (the note, in TextBody and HtmlBody)
     for (auto& f : all) {
-      if (files.size() < slots && total + f.bytes.size() <= kBlobMax) {
-        total += f.bytes.size();
+      size_t one = 4 * ((f.bytes.size() + 2) / 3) + 2 * f.name.size() + f.type.size() + 512;
+      if (files.size() < slots && body + one <= kJsonBodyMax) {
+        body += one;
         files.push_back(std::move(f));
         continue;
       }
       host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": " + mid + ": attachment " + f.name + " (" + std::to_string(f.bytes.size()) +
-                                   " bytes) does not fit in the Composite request beside the message's other files (25 subrequests, "
-                                   "37.5 MB): it is named in the body, not carried").c_str());
+                                   " bytes) does not fit in the Composite request beside the message and its other files (25 "
+                                   "subrequests, a JSON body of 50 MB): it is named in the body, not carried").c_str());
       left.push_back(f.name);
     }
     // the body (made before the files were marked) names only the files not carried
