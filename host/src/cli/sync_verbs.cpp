@@ -263,11 +263,7 @@ void pair_events(const PairReport& pr, bool ops_streamed) {
                            {"reason", u.reason}});
   json::object counts;
   for (Side s : {Side::kLeft, Side::kRight})
-    for (const char* op : {"create", "update", "delete"}) {
-      long n = 0;
-      for (const auto& x : pr.ops) n += x.side == s && x.op == op;
-      counts[std::string(side_name(s)) + "_" + op] = n;
-    }
+    for (const char* op : {"create", "update", "delete"}) counts[std::string(side_name(s)) + "_" + op] = pr.planned.of(s, op);
   for (const WriteCost& c : write_costs(pr)) {  // what the writes cost against the day's budget
     json::object o{{"type", "cost"}, {"pair", pr.name}, {"side", side_name(c.side)}, {"writes", c.writes},
                    {"read", c.read}, {"detail", c.words}};
@@ -332,6 +328,9 @@ class JsonEvents final : public RunEvents {
   std::set<std::string> streamed_;  // pairs whose ops were told as they were applied
 };
 
+// The writes a report shows in text, without --all (the rest are counted).
+constexpr size_t kOpsShown = 25;
+
 // Prints a run's plan or results, in text or one JSON object per line.
 void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r, bool all) {
   for (const auto& f : r.forced) {
@@ -364,13 +363,11 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
       std::cout << "  refused: " << cli::tty(pr.refused) << "\n";
       continue;
     }
-    if (pr.ops.empty() && pr.conflicts.empty()) {
+    if (pr.planned.total() == 0 && pr.conflicts.empty()) {
       std::cout << "  nothing to do\n";
     } else {
       for (Side s : {Side::kLeft, Side::kRight}) {
-        long c = 0, u = 0, d = 0;
-        for (const auto& x : pr.ops)
-          if (x.side == s) (x.op == "create" ? c : x.op == "update" ? u : d)++;
+        long c = pr.planned.of(s, "create"), u = pr.planned.of(s, "update"), d = pr.planned.of(s, "delete");
         if (c + u + d)
           std::cout << "  " << side_name(s) << ": " << c << " to create, " << u << " to update, " << d << " to delete\n";
       }
@@ -378,10 +375,7 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
         for (const auto& l : cost_lines(pr, p.left.connector, p.right.connector)) std::cout << "  " << cli::tty(l) << "\n";
       size_t shown = 0;
       for (const auto& op : pr.ops) {
-        if (!all && shown == 25) {
-          std::cout << "    … and " << pr.ops.size() - shown << " more (--all shows every one)\n";
-          break;
-        }
+        if (!all && shown == kOpsShown) break;
         ++shown;
         char mark = op.op == "create" ? '+' : op.op == "update" ? '~' : '-';
         // record data, escaped: a line break in a name cannot forge a line
@@ -399,6 +393,9 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
                     << "\n";
         }
       }
+      // (a run's report lists only the creates shown: RunOptions::list_creates)
+      if (size_t total = std::max<size_t>(pr.ops.size(), pr.planned.total()); shown < total)
+        std::cout << "    … and " << total - shown << " more (--all shows every one)\n";
       for (const auto& c : pr.conflicts)
         std::cout << "    ! conflict " << cli::tty(c.label) << " " << cli::tty(c.field) << ": left " << show(c.left)
                   << ", right " << show(c.right) << ": " << cli::tty(c.resolution) << "\n";
@@ -529,6 +526,9 @@ int sync_verb(const GlobalOptions& o, const Args& a, bool apply, const Tune& tun
       return invalid(o, Failure{ACCORD_ERROR, *why, 0}, exit_code::kInvalidInput);
   RunOptions ro = run_options(o, a.force);
   ro.apply = apply;
+  // a run's report lists the creates it shows: --json tells each as it is
+  // applied, the text its first few (all with --all), the rest are counted
+  ro.list_creates = o.json ? 0 : a.all ? SIZE_MAX : kOpsShown;
   if (auto stop = tune(a.positional, pipeline, ro)) return *stop;
   RunDisplay show;
   show.attach(o, pipeline, ro);

@@ -34,8 +34,7 @@ std::vector<WriteCost> write_costs(const PairReport& pr) {
     if (!b || count_at(*b, "v").value_or(0) != 1) continue;
     WriteCost c;
     c.side = s;
-    for (const auto& op : pr.ops)
-      if (op.side == s) (op.op == "create" ? c.creates : op.op == "update" ? c.updates : c.deletes)++;
+    c.creates = pr.planned.of(s, "create"), c.updates = pr.planned.of(s, "update"), c.deletes = pr.planned.of(s, "delete");
     c.read = count_at(*b, "read").value_or(0);
     c.left = count_at(*b, "left");
     if (const json::object* r = b->contains("rate") ? b->at("rate").if_object() : nullptr) {

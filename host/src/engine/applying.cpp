@@ -128,7 +128,7 @@ std::string move_place(const Item& it, const PerSide<std::vector<std::string>>& 
 }  // namespace
 
 void PairRun::apply(std::vector<Item>& items) {
-  PhaseMeter applying(opts_.events, sp_.name, Phase::kApplying, rep_.ops.size());
+  PhaseMeter applying(opts_.events, sp_.name, Phase::kApplying, rep_.planned.total());
   apply_meter_ = &applying;
   // moves last, those into one place together (every other write keeps its order)
   PerSide<std::vector<std::string>> placement;
@@ -633,8 +633,10 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
       if (!ec && held.is_object()) {
         // what the store's converter could not carry of this record (issue
         // 21): said under its write and counted in the run's sync issues
-        if (auto lost = lost_in_write(s, op.data, held.get_object()); !lost.empty())
-          if (PlannedOp* shown = shown_op(op)) note_left_behind(shown->left_behind, lost);
+        if (auto lost = lost_in_write(s, op.data, held.get_object()); !lost.empty()) {
+          if (PlannedOp* shown = shown_op(op)) rep_.behind.add(shown->left_behind, lost);
+          else if (it.unlisted) rep_.behind.add(op.left_behind, lost);  // (counted, not listed)
+        }
         written = std::move(held);
         text = json::serialize(written);
       }

@@ -92,6 +92,7 @@ struct Item {
   PerSide<bool> forget;                 // drop this side's mirror row
   PerSide<std::string> quarantine_side_id;  // the source record a failure is charged to
   PerSide<int64_t> resumed_journal;         // the interrupted run's intent this op sends again
+  bool unlisted = false;  // a run's create its report counts, not lists: its ops keep their left_behind
   bool has_ops() const { return op.left || op.right; }
 };
 

@@ -111,7 +111,7 @@ void PairRun::run() {
       items = opts_.undo_run ? plan_undo(*opts_.undo_run) : plan();
       plan_meter_ = nullptr;
     }
-    if (opts_.progress) opts_.progress(sp_.name + ": planned " + std::to_string(rep_.ops.size()) + " writes");
+    if (opts_.progress) opts_.progress(sp_.name + ": planned " + std::to_string(rep_.planned.total()) + " writes");
     check_guards(items);
     if (rep_.refused.empty() && opts_.apply && opts_.check_plan) rep_.refused = opts_.check_plan(rep_);
     if (!rep_.refused.empty()) return;

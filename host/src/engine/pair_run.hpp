@@ -123,6 +123,7 @@ class PairRun {
   };
   std::vector<PendingCreate> pending_;
   size_t pending_shown_ = 0;  // where their ops start in the report
+  size_t listed_creates_ = SIZE_MAX;  // how many of them it lists (RunOptions::list_creates; SIZE_MAX: not reported yet)
   bool streams_creates() const { return opts_.apply && !opts_.undo_run; }
   Item planned_create(const PendingCreate& c, std::vector<PlannedOp>& shown);
   std::vector<Item> planned_creates(size_t begin, size_t end);  // pending_[begin, end), as the applier takes them

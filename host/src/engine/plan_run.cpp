@@ -320,9 +320,14 @@ void PairRun::report_ops(std::vector<Item>& items) {
   // report's copy of each op without its data.
   OpFingerprint fp;
   std::vector<PlannedOp> shown;
+  auto count = [&](const PlannedOp& op) {
+    fp.add(op);
+    rep_.planned.add(op);
+    rep_.behind.count(op.left_behind);
+  };
   auto report = [&] {
     for (auto& op : shown) {
-      fp.add(op);
+      count(op);
       rep_.ops.push_back(std::move(op));
     }
     shown.clear();
@@ -333,15 +338,19 @@ void PairRun::report_ops(std::vector<Item>& items) {
   }
   // A run's creates, after the items as a plan has them: planned again
   // here for the report and the fingerprint, then dropped. The report
-  // keeps their ops without the fields each sets (the run tells each as it
-  // lands, without them); where none is applied (refused, stopped, failed
-  // first) show_pending_fields puts them back, as a plan lists them.
+  // lists the first opts_.list_creates of them, without the fields each
+  // sets (the run tells each as it lands, without them), and counts the
+  // rest; where none is applied (refused, stopped, failed first)
+  // show_pending_fields lists them all with their fields, as a plan does.
   pending_shown_ = rep_.ops.size();
-  for (const auto& c : pending_) {
-    planned_create(c, shown);
-    fp.add(shown.front());
-    shown.front().changes.clear();
-    rep_.ops.push_back(std::move(shown.front()));
+  listed_creates_ = std::min(pending_.size(), opts_.list_creates);
+  for (size_t k = 0; k < pending_.size(); ++k) {
+    planned_create(pending_[k], shown);
+    count(shown.front());
+    if (k < listed_creates_) {
+      shown.front().changes.clear();
+      rep_.ops.push_back(std::move(shown.front()));
+    }
     shown.clear();
   }
   rep_.fingerprint = fp.text();
@@ -361,6 +370,12 @@ std::vector<Item> PairRun::planned_creates(size_t begin, size_t end) {
   std::vector<PlannedOp> shown;
   for (size_t i = begin; i < end; ++i) {
     out.push_back(planned_create(pending_[i], shown));
+    if (i >= listed_creates_) {  // counted, not listed: what it leaves behind stays with its write
+      Item& it = out.back();
+      it.unlisted = true;
+      for (Side s : kSides)
+        if (it.op[s]) it.op[s]->left_behind = std::move(shown.front().left_behind);
+    }
     shown.clear();
   }
   return out;
@@ -371,14 +386,16 @@ std::vector<Item> PairRun::planned_creates(size_t begin, size_t end) {
 // sets, as a plan's, read again from the state (before a refused plan's
 // transaction is rolled back). Best effort: the report is what it was.
 void PairRun::show_pending_fields() noexcept {
-  if (pending_.empty() || rep_.applied + rep_.failed > 0) return;
+  if (pending_.empty() || listed_creates_ == SIZE_MAX || rep_.applied + rep_.failed > 0) return;
   try {
     std::vector<PlannedOp> shown;
-    for (size_t k = 0; k < pending_.size() && pending_shown_ + k < rep_.ops.size(); ++k) {
+    for (size_t k = 0; k < pending_.size() && pending_shown_ + k <= rep_.ops.size(); ++k) {
       planned_create(pending_[k], shown);
-      rep_.ops[pending_shown_ + k].changes = std::move(shown.front().changes);
+      if (k < listed_creates_) rep_.ops[pending_shown_ + k].changes = std::move(shown.front().changes);
+      else if (pending_shown_ + k == rep_.ops.size()) rep_.ops.push_back(std::move(shown.front()));  // (counted only)
       shown.clear();
     }
+    listed_creates_ = pending_.size();
   } catch (...) {
   }
 }

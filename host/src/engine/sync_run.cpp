@@ -177,15 +177,9 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
                                       {"read_left", pr.read[0]}, {"read_right", pr.read[1]}};
       // the run's sync issues: how many writes left fields behind, which
       // and how often (accord status shows them)
-      long behind = 0;
+      long behind = pr.behind.records;
       json::object fields;
-      for (const auto& op : pr.ops) {
-        behind += !op.left_behind.empty();
-        for (const auto& f : op.left_behind) {
-          json::value& n = fields[f];
-          n = (n.is_int64() ? n.as_int64() : 0) + 1;
-        }
-      }
+      for (const auto& [f, n] : pr.behind.fields) fields[f] = n;
       // how the pair failed, by status (auth_required: accord status says
       // which account needs signing in; retry: when to come back)
       if (!pr.error.empty()) summary[pr.name].as_object()["error_status"] = status_name(pr.error_status);

@@ -19,14 +19,17 @@
 #include "pipeline/pipeline.hpp"
 #include "plugins/registry.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace accord {
@@ -84,9 +87,55 @@ struct UnreadableReport {
   std::string reason;
 };
 
+// Every write a pair planned, by target side and kind (create, update,
+// delete): its report's `ops` may list only some of a run's creates
+// (RunOptions::list_creates); these count them all.
+struct WriteCounts {
+  long create[2] = {0, 0}, update[2] = {0, 0}, remove[2] = {0, 0};
+  void add(const PlannedOp& op) {
+    size_t at = op.side == Side::kLeft ? 0 : 1;
+    ++(op.op == "create" ? create : op.op == "update" ? update : remove)[at];
+  }
+  long of(Side s, std::string_view op) const {
+    size_t at = s == Side::kLeft ? 0 : 1;
+    return (op == "create" ? create : op == "update" ? update : remove)[at];
+  }
+  long total() const { return create[0] + create[1] + update[0] + update[1] + remove[0] + remove[1]; }
+};
+
+// What a pair's writes leave behind (fields their targets do not keep),
+// over every planned write, listed in `ops` or not: how many writes leave
+// any, and how often each field (the run's sync issues: accord status).
+struct LeftBehindCounts {
+  long records = 0;
+  std::vector<std::pair<std::string, long>> fields;  // in the order first met (a few fields)
+  // a write's planned list, counted
+  void count(const std::vector<std::string>& behind) {
+    records += !behind.empty();
+    for (const auto& f : behind) one(f);
+  }
+  // a write's list `behind` gains what its answer says was not kept, each
+  // field once, counted
+  void add(std::vector<std::string>& behind, const std::vector<std::string>& lost) {
+    bool none = behind.empty();
+    for (const auto& f : lost)
+      if (std::find(behind.begin(), behind.end(), f) == behind.end()) behind.push_back(f), one(f);
+    records += none && !behind.empty();
+  }
+
+ private:
+  void one(const std::string& f) {
+    auto at = std::find_if(fields.begin(), fields.end(), [&](const auto& x) { return x.first == f; });
+    if (at == fields.end()) fields.emplace_back(f, 1);
+    else ++at->second;
+  }
+};
+
 struct PairReport {
   std::string name, left_stream, right_stream;
   std::vector<PlannedOp> ops;  // what each write does (without the record's data)
+  WriteCounts planned;         // every planned write, listed in ops or not
+  LeftBehindCounts behind;     // what they leave behind, listed or not
   std::vector<ConflictReport> conflicts;
   std::vector<std::string> notes;  // ambiguous matches, unlinks, reconciliations, expiries
   std::vector<UnreadableReport> unreadable;  // records skipped: the host could not read them
@@ -156,6 +205,14 @@ struct RunOptions {
   // Plan only: explain how this record (an id on either side) is planned.
   std::string explain;
   size_t batch = 2000;
+  // How many of a run's creates its report lists (PairReport::ops), the
+  // rest only counted (PairReport::planned): a first pull of 50,000
+  // messages holds no entry for each (issue 22). The CLI lists what it
+  // shows (25, or every one with --all; none with --json, which tells each
+  // write as it is applied). A run that applies none of them (refused,
+  // stopped or failed before its first write) lists every one with its
+  // fields, as a plan does; a plan lists all.
+  size_t list_creates = SIZE_MAX;
   // Records whose lazy fields (a message's body) are fetched per apply call:
   // at most this many, and about this many bytes of them where the source
   // says how big they are (its manifest's lazy_size). The run holds two
