@@ -245,6 +245,18 @@ end1=$(win_end)
   && [ "$(ls cal/*.ics | wc -l)" = 3 ] && ok calendar-window-moves-with-time || bad calendar-window-moves-with-time "rc=$rc end $end0 -> $end1" "$out"
 runp run c.json
 [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok calendar-nothing-to-do-after-window-move || bad calendar-nothing-to-do-after-window-move "$out"
+# an event moved in Outlook past the window's end: calendarView/delta answers @removed for an event changed
+# outside the window (event-delta.md, the fake's outOfWindow); it is read again, not taken as deleted: its file
+# stays and follows with the new date, and the run after has nothing to do
+fid=$(idof "Object.values(d.events).find(e=>!e.deleted&&e.data.subject==='Far ahead')")
+beyond=$(date -u -d "+1500 days" +%Y-%m-%d)
+api PATCH "/me/events/$fid" "{\"start\": {\"dateTime\": \"${beyond}T09:00:00\", \"timeZone\": \"UTC\"}, \"end\": {\"dateTime\": \"${beyond}T10:00:00\", \"timeZone\": \"UTC\"}}" > /dev/null
+runp run c.json
+ff=$(grep -l "SUMMARY:Far ahead" cal/*.ics 2>/dev/null)
+[ $rc = 0 ] && [ "$(ls cal/*.ics | wc -l)" = 3 ] && [ -n "$ff" ] && grep -q "^DTSTART.*${beyond//-/}" $ff \
+  && ok event-moved-out-of-window-not-deleted || bad event-moved-out-of-window-not-deleted "rc=$rc files=$(ls cal | wc -l)" "$out" "$(cat $ff 2>/dev/null | grep DTSTART)"
+runp run c.json
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok calendar-nothing-to-do-after-out-of-window || bad calendar-nothing-to-do-after-out-of-window "$out"
 
 # -- an iCalendar VTODO folder ⇄ the default To Do list: due dates, completion, both ways
 mkdir -p todo
