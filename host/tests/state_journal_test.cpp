@@ -70,16 +70,19 @@ TEST(StateJournalTest, ABatchOfIntentsGoesInAndOutAtOnceWithTheirOwnIds) {
 }
 
 // Creates answered retry are kept apart from the intents (list() never shows
-// them), by target side and key, a key kept again replacing its row, until
+// them), by target side and key, a key kept again taking its new data and
+// answer and counting one more try (keeping the later of its times), until
 // settled; the state-wide count says them.
 TEST(StateJournalTest, CreatesAnsweredRetryAreKeptByKeyApartFromTheIntentsUntilSettled) {
   StateFile f;
   auto s = f.open();
   ASSERT_TRUE(s);
   Journal p = s->pair("p").journal(), q = s->pair("q").journal();
-  p.retried({{0, "", "right", "create", "", "a", "k-a", "{\"n\":1}"}, {0, "", "left", "create", "", "b", "k-b", "{}"}});
+  p.retried({{0, "", "right", "create", "", "a", "k-a", "{\"n\":1}", "2026-01-02T03:04:05Z", 0, "lost"},
+             {0, "", "left", "create", "", "b", "k-b", "{}"}});
   q.retried({{0, "", "right", "create", "", "a", "k-a", "{}"}});
-  p.retried({{0, "", "right", "create", "", "a", "k-a", "{\"n\":2}"}});  // again: replaced
+  p.retried({{0, "", "right", "create", "", "a", "k-a", "{\"n\":2}", "2026-01-02T03:04:05Z", 0, "looked for"}});  // again
+  p.retried({{0, "", "right", "create", "", "a", "k-a", "{\"n\":2}", "2025-01-01T00:00:00Z", 0, "once more"}});  // earlier: kept later
   EXPECT_TRUE(p.list().empty());
   EXPECT_EQ(s->journal_size(), 0);
   EXPECT_EQ(s->retried_creates_size(), 3);
@@ -91,7 +94,14 @@ TEST(StateJournalTest, CreatesAnsweredRetryAreKeptByKeyApartFromTheIntentsUntilS
   EXPECT_EQ(a->op, "create");
   EXPECT_EQ(a->source_id, "a");
   EXPECT_EQ(a->data, "{\"n\":2}");
-  EXPECT_EQ(p.retried_keys(), (std::set<std::pair<std::string, std::string>>{{"left", "k-b"}, {"right", "k-a"}}));
+  EXPECT_EQ(a->created, "2026-01-02T03:04:05Z");
+  EXPECT_EQ(a->tries, 3);
+  EXPECT_EQ(a->last_answer, "once more");
+  p.retried({{0, "", "right", "create", "", "a", "k-a", "{\"n\":2}", "2026-02-02T00:00:00Z", 0, "interrupted"}});  // later: taken
+  auto keys = p.retried_keys();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys.at({"right", "k-a"}), "2026-02-02T00:00:00Z");
+  EXPECT_EQ(keys.at({"left", "k-b"}).size(), 20u);  // now, as RFC 3339 UTC: 2026-12-06T18:00:00Z
   p.settled({{"left", "k-a"}});  // another side's key: not this one
   EXPECT_EQ(p.retried_keys().size(), 2u);
   p.settled({{"right", "k-a"}, {"left", "k-b"}});

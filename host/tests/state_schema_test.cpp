@@ -103,3 +103,36 @@ TEST(StateSchemaTest, SchemaFiveKeepsItsLinksBasesAndGainsBasesKeptByReference) 
   EXPECT_EQ(f.count("SELECT count(*) FROM link_bases"), 0);
   EXPECT_EQ(f.count("PRAGMA user_version"), kStateSchemaVersion);
 }
+
+// A state of schema 7 keeps its creates answered retry, each counted as one
+// try with its answer unknown and its time as it was (the first try's), and
+// the next try counts two.
+TEST(StateSchemaTest, SchemaSevenKeepsItsCreatesAnsweredRetryCountedOnce) {
+  StateFile f;
+  {
+    sql::Db db(f.path.string());
+    for (int v = 0; v < 7; ++v) db.exec(StateStore::migration(v));
+    db.exec(
+        "INSERT INTO retried_creates VALUES ('p', 'right', 'k-a', 'a', '{\"n\":1}', '2026-01-02T03:04:05Z');"
+        "PRAGMA user_version = 7;");
+  }
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(f.count("PRAGMA user_version"), kStateSchemaVersion);
+  Journal p = s->pair("p").journal();
+  auto kept = p.retried_creates();
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].side, "right");
+  EXPECT_EQ(kept[0].source_id, "a");
+  EXPECT_EQ(kept[0].idem_key, "k-a");
+  EXPECT_EQ(kept[0].data, "{\"n\":1}");
+  EXPECT_EQ(kept[0].created, "2026-01-02T03:04:05Z");
+  EXPECT_EQ(kept[0].tries, 1);
+  EXPECT_EQ(kept[0].last_answer, "");
+  p.retried({{0, "", "right", "create", "", "a", "k-a", "{\"n\":1}", "2026-01-02T03:04:05Z", 0, "the look-up failed"}});
+  kept = p.retried_creates();
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].tries, 2);
+  EXPECT_EQ(kept[0].last_answer, "the look-up failed");
+  EXPECT_EQ(kept[0].created, "2026-01-02T03:04:05Z");
+}

@@ -11,7 +11,7 @@ int64_t Journal::add(const JournalRow& r) {
   Stmt s(*db_, "INSERT INTO journal(pair, side, op, target_id, source_id, idem_key, data, created)"
                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   s.bind(1, pair_).bind(2, r.side).bind(3, r.op).bind(4, r.target_id).bind(5, r.source_id).bind(6, r.idem_key);
-  s.bind(7, r.data).bind(8, now_rfc3339()).run();
+  s.bind(7, r.data).bind(8, r.created.empty() ? now_rfc3339() : r.created).run();
   return sqlite3_last_insert_rowid(db_->raw());
 }
 
@@ -35,12 +35,13 @@ std::vector<int64_t> Journal::add(const std::vector<JournalRow>& rows) {
       case 3: return sql::Feed::text(out, r.target_id);
       case 4: return sql::Feed::text(out, r.source_id);
       case 5: return sql::Feed::text(out, r.idem_key);
-      default: return sql::Feed::text(out, r.data);
+      case 6: return sql::Feed::text(out, r.data);
+      default: return sql::Feed::text(out, r.created.empty() ? created : r.created);
     }
   });
   Stmt s(*db_, "INSERT INTO journal(id, pair, side, op, target_id, source_id, idem_key, data, created)"
-               " SELECT c0, ?1, c1, c2, c3, c4, c5, c6, ?2 FROM accord_feed(?3)");
-  s.bind(1, pair_).bind(2, created).bind_feed(3, feed).run();
+               " SELECT c0, ?1, c1, c2, c3, c4, c5, c6, c7 FROM accord_feed(?2)");
+  s.bind(1, pair_).bind_feed(2, feed).run();
   return ids;
 }
 
@@ -57,22 +58,31 @@ void Journal::done(int64_t id) {
 }
 
 std::vector<JournalRow> Journal::list() {
-  Stmt s(*db_, "SELECT id, pair, side, op, target_id, source_id, idem_key, data FROM journal WHERE pair=?1 ORDER BY id");
+  Stmt s(*db_, "SELECT id, pair, side, op, target_id, source_id, idem_key, data, coalesce(created, '') FROM journal"
+               " WHERE pair=?1 ORDER BY id");
   s.bind(1, pair_);
   std::vector<JournalRow> out;
   while (s.step())
     out.push_back({s.i64(0), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
-                   std::string(s.text(4)), std::string(s.text(5)), std::string(s.text(6)), std::string(s.text(7))});
+                   std::string(s.text(4)), std::string(s.text(5)), std::string(s.text(6)), std::string(s.text(7)),
+                   std::string(s.text(8))});
   return out;
 }
 
 void Journal::retried(const std::vector<JournalRow>& creates) {
   if (creates.empty()) return;
-  Stmt s(*db_, "INSERT OR REPLACE INTO retried_creates(pair, side, idem_key, source_id, data, created)"
-               " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  std::string created = now_rfc3339();
+  // kept again: its source and data are the last try's, its time the later
+  // of the kept one and the one given (a later try that may have made the
+  // record: answered maybe_written, or an interrupted run's; RFC 3339 UTC
+  // texts of one form sort as their times)
+  Stmt s(*db_, "INSERT INTO retried_creates(pair, side, idem_key, source_id, data, created, tries, last_answer)"
+               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) ON CONFLICT(pair, side, idem_key) DO UPDATE SET"
+               " source_id=excluded.source_id, data=excluded.data, created=max(created, excluded.created),"
+               " tries=tries+1, last_answer=excluded.last_answer");
+  std::string now = now_rfc3339();
   for (const auto& r : creates)
-    s.bind(1, pair_).bind(2, r.side).bind(3, r.idem_key).bind(4, r.source_id).bind(5, r.data).bind(6, created).run();
+    s.bind(1, pair_).bind(2, r.side).bind(3, r.idem_key).bind(4, r.source_id).bind(5, r.data)
+        .bind(6, r.created.empty() ? now : r.created).bind(7, r.last_answer).run();
 }
 
 void Journal::settled(const std::vector<std::pair<std::string, std::string>>& creates) {
@@ -82,20 +92,21 @@ void Journal::settled(const std::vector<std::pair<std::string, std::string>>& cr
 }
 
 std::vector<JournalRow> Journal::retried_creates() {
-  Stmt s(*db_, "SELECT side, source_id, idem_key, data FROM retried_creates WHERE pair=?1 ORDER BY created, side, idem_key");
+  Stmt s(*db_, "SELECT side, source_id, idem_key, data, created, tries, last_answer FROM retried_creates WHERE pair=?1"
+               " ORDER BY created, side, idem_key");
   s.bind(1, pair_);
   std::vector<JournalRow> out;
   while (s.step())
     out.push_back({0, pair_, std::string(s.text(0)), "create", "", std::string(s.text(1)), std::string(s.text(2)),
-                   std::string(s.text(3))});
+                   std::string(s.text(3)), std::string(s.text(4)), s.i64(5), std::string(s.text(6))});
   return out;
 }
 
-std::set<std::pair<std::string, std::string>> Journal::retried_keys() {
-  Stmt s(*db_, "SELECT side, idem_key FROM retried_creates WHERE pair=?1");
+std::map<std::pair<std::string, std::string>, std::string> Journal::retried_keys() {
+  Stmt s(*db_, "SELECT side, idem_key, created FROM retried_creates WHERE pair=?1");
   s.bind(1, pair_);
-  std::set<std::pair<std::string, std::string>> out;
-  while (s.step()) out.emplace(std::string(s.text(0)), std::string(s.text(1)));
+  std::map<std::pair<std::string, std::string>, std::string> out;
+  while (s.step()) out.emplace(std::pair{std::string(s.text(0)), std::string(s.text(1))}, std::string(s.text(2)));
   return out;
 }
 

@@ -17,6 +17,7 @@
 
 #include <accord/sql/sqlite_db.hpp>
 
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -36,13 +37,18 @@ class Journal {
   std::vector<JournalRow> list();  // oldest first
 
   // Creates answered retry ("maybe written"): row.side is the target's,
-  // row.op "create" and row.id 0 as listed. Kept again, a key's row is replaced.
+  // row.op "create" and row.id 0 as listed; row.last_answer the retry's
+  // message, row.created the time of the latest try that may have made it (empty:
+  // now). Kept again, a key's row takes the new source, data and answer,
+  // counts one more try and keeps the later of its time and row.created (an
+  // interrupted run's resend, sent later, may have made it).
   void retried(const std::vector<JournalRow>& creates);
   // Settled (answered ok, or the record they made linked): by (target side, key).
   void settled(const std::vector<std::pair<std::string, std::string>>& creates);
   std::vector<JournalRow> retried_creates();  // oldest first
-  // (target side, key) of every create answered retry: cheap when none.
-  std::set<std::pair<std::string, std::string>> retried_keys();
+  // (target side, key) of every create answered retry, each with its first
+  // try's time: cheap when none.
+  std::map<std::pair<std::string, std::string>, std::string> retried_keys();
 
  private:
   sql::Db* db_;

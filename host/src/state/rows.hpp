@@ -15,7 +15,7 @@
 
 namespace accord {
 
-inline constexpr int kStateSchemaVersion = 7;
+inline constexpr int kStateSchemaVersion = 8;
 
 struct MirrorRow {
   std::string id, version, modified;
@@ -97,6 +97,14 @@ struct LinkRow {
 struct JournalRow {
   int64_t id = 0;
   std::string pair, side, op, target_id, source_id, idem_key, data;
+  // When it was added (RFC 3339 UTC; empty when adding: now): an intent's,
+  // the time of its write; a kept create's (retried_creates), that of the
+  // latest try that may have made its record (its connector is told it as
+  // sent_at), with how many tries were answered retry and the last
+  // answer's message.
+  std::string created{};
+  int64_t tries = 0;
+  std::string last_answer{};
 };
 
 // A record a side's connector sent that the host could not read (invalid

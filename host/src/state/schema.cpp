@@ -80,6 +80,13 @@ static const char* kMigrations[] = {
     // intents, which crash recovery reads.
     "CREATE TABLE retried_creates(pair TEXT, side TEXT, idem_key TEXT, source_id TEXT NOT NULL, data TEXT NOT NULL,"
     "  created TEXT NOT NULL, PRIMARY KEY(pair, side, idem_key)) WITHOUT ROWID;",
+    // 7 → 8: a kept create says how many of its tries were answered retry
+    // and the last answer (accord status lists them); `created` is the time
+    // of the latest try that may have made its record (the connector is
+    // told it: sent_at). The rows kept before count one try, their answer
+    // unknown.
+    "ALTER TABLE retried_creates ADD COLUMN tries INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE retried_creates ADD COLUMN last_answer TEXT NOT NULL DEFAULT '';",
 };
 
 const char* StateStore::migration(int from) {
