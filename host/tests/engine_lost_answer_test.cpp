@@ -16,6 +16,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -331,6 +333,47 @@ TEST(EngineLostAnswerTest, AnEditReadWhileACreateAnsweredRetryWaitsReachesTheRec
   for (size_t i = 3; i < sent.size(); ++i) EXPECT_EQ(sent[i], lost + " resend") << i;
   PairReport fifth = f.run();
   EXPECT_EQ(fifth.ops.size(), 0u) << notes(fifth);
+}
+
+// As above, but the run whose resend finds the record is killed right after
+// the resend's commit (the failpoint apply.after_commit): the edit must
+// still follow, in the next run. Before, the resend's commit marked the
+// source clean and only a second transaction set the first try's form as
+// its base and marked it dirty again: a kill between the two left the state
+// calling the pair in accord and the right with the first try's data, for
+// good (session 9's note, "A window no test walks").
+TEST(EngineLostAnswerTest, AKillRightAfterTheResendOfAnEditedSourceStillLetsTheEditFollow) {
+  Fixture f(false, json::object{{"direction", "left-to-right"}});
+  f.put("lose", "1");
+  PairReport first = f.run();
+  EXPECT_EQ(first.failed, 1) << notes(first);
+  std::string lost = f.creates().at(0).substr(0, f.creates()[0].find(' '));
+  std::string title = f.right_title_of(lost);
+  ASSERT_FALSE(title.empty());
+  f.edit_left(title, "edited while its create waited");
+  f.put("fail-lookups", "");
+  wait_out_the_retry();
+  f.run();
+  fs::remove(f.dir / "right" / "fail-lookups");
+  wait_out_the_retry();
+  size_t sent = f.creates().size();
+  EXPECT_EXIT(
+      {
+        ::setenv("ACCORD_FAILPOINT", "apply.after_commit", 1);
+        f.run();
+        std::_Exit(0);
+      },
+      testing::KilledBySignal(SIGKILL), "");
+  ASSERT_EQ(f.creates().size(), sent + 1) << "the killed run sent no resend";
+  EXPECT_EQ(f.creates().back(), lost + " resend");
+  PairReport after = f.run();
+  EXPECT_EQ(after.failed, 0) << notes(after);
+  EXPECT_EQ(f.right_data(title), json::serialize(json::object{{"title", title}, {"body", "edited while its create waited"}}))
+      << notes(after);
+  EXPECT_EQ(f.left_titles(), kEachOnce);
+  EXPECT_EQ(f.right_titles(), kEachOnce);
+  PairReport last = f.run();
+  EXPECT_EQ(last.ops.size(), 0u) << notes(last);
 }
 
 // A create answered retry that made nothing (its record is taken out of the

@@ -364,14 +364,41 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   }
   for (size_t i = begin; i < end; ++i) commit_item(items[i], i, results, cleaned);
   for (Side s : kSides) pv_->mirror(s).clear_dirty(std::move(cleaned[s]));
+  keep_edits_past_resends(items, begin, end, results);
   std::vector<int64_t> done;  // every intent of the batch: each write's result is in
   done.reserve(journal_ids.size());
   for (const auto& [key, id] : journal_ids) done.push_back(id);
   pv_->journal().done(done);
   tx.commit();
+  failpoint("apply.after_commit");
   tell_committed(items, begin, end, results);
   apply_time_.commit_s += seconds_since(committing);
   apply_time_.total_s += seconds_since(started);
+}
+
+// A kept create's resend answered ok whose source was edited since the
+// first try (Item::resend_base, journal.cpp): the pair form that try sent
+// becomes the source's base and the source is dirty again, so the merge
+// after the read sends the edit as an update. In the batch's commit, after
+// commit_item cleaned the source: a kill between two commits would leave
+// the source clean and the edit unsent, silently.
+void PairRun::keep_edits_past_resends(std::vector<Item>& items, size_t begin, size_t end, Results& results) {
+  PerSide<std::vector<std::string>> dirty;
+  for (size_t i = begin; i < end; ++i)
+    for (Side s : kSides) {
+      Item& it = items[i];
+      if (it.resend_base[s].empty() || !it.op[s]) continue;
+      auto r = results.find({i, s});
+      if (r == results.end() || !r->second.ok()) continue;
+      Side from = other(s);
+      auto link = pv_->links().find(from, it.op[s]->source_id);
+      if (!link) continue;
+      (from == Side::kLeft ? link->base_left : link->base_right) = std::move(it.resend_base[s]);
+      pv_->links().put(*link);
+      dirty[from].push_back(it.op[s]->source_id);
+    }
+  for (Side s : kSides)
+    if (!dirty[s].empty()) pv_->mirror(s).mark_dirty(std::move(dirty[s]));
 }
 
 // accord.after_commit.v1: each side that offers it is told the writes of

@@ -92,6 +92,10 @@ struct Item {
   PerSide<bool> forget;                 // drop this side's mirror row
   PerSide<std::string> quarantine_side_id;  // the source record a failure is charged to
   PerSide<int64_t> resumed_journal;         // the interrupted run's intent this op sends again
+  // A kept create's resend whose source was edited since the first try: the
+  // pair form that try sent, the source's base once the resend is answered
+  // ok, the source left dirty (in the same commit: journal.cpp)
+  PerSide<std::string> resend_base;
   bool unlisted = false;  // a run's create its report counts, not lists: its ops keep their left_behind
   bool has_ops() const { return op.left || op.right; }
 };

@@ -15,6 +15,8 @@
 #include "engine/journal.hpp"
 #include "engine/pair_run.hpp"
 
+#include <map>
+
 namespace accord {
 
 void PairRun::reconcile_journal() {
@@ -48,11 +50,7 @@ void PairRun::reconcile_journal() {
   // re-create) is sent again: a link is not the proof a74c203 took it for.
   std::vector<JournalRow> retried = pv_->journal().retried_creates();
   if (retried.empty()) return;
-  struct Edited {
-    Side from;
-    std::string source_id, side, key, base;  // base: the pair form the first try sent
-  };
-  std::vector<Edited> edited;
+  std::map<std::pair<std::string, std::string>, std::string> edited;  // (side, key) → the pair form the first try sent
   JournalPlan plan;
   {
     StateStore::Transaction tx(*store_);
@@ -75,17 +73,21 @@ void PairRun::reconcile_journal() {
       // the first try sent (the record it may have made holds that, and a
       // resend answered by the key finds that record as it is, not updated;
       // so the target's row the commit writes is true either way). Its pair
-      // form becomes the source's base and the source stays dirty, so the
-      // merge after the read sends the edit as an ordinary update (mapping
-      // and direction applied). Unreadable (no data row, not an object):
-      // nothing kept, sent as before.
+      // form becomes the source's base and the source stays dirty, in the
+      // resend's own commit (apply_batch: a kill after it loses nothing), so
+      // the merge after the read sends the edit as an ordinary update
+      // (mapping and direction applied). Unreadable (no data row, not an
+      // object): nothing kept, sent as before, and said.
       try {
         auto cur = pv_->mirror(from).find_data(r.source_id);
         MirrorRow first;
         first.data = r.data;
         Fields sent = planner().pair_of(target, first);
-        if (cur && planner().pair_of(from, *cur) != sent) edited.push_back({from, r.source_id, r.side, r.idem_key, fields_json(sent)});
-      } catch (const std::exception&) {
+        if (cur && planner().pair_of(from, *cur) != sent) edited[{r.side, r.idem_key}] = fields_json(sent);
+      } catch (const std::exception& e) {
+        rep_.notes.push_back("a create answered retry (" + std::string(side_name(from)) + " " + r.source_id +
+                             ", key " + r.idem_key + ") is sent again without comparing it with its source, "
+                             "whose edits since its first try may then not follow: " + e.what());
       }
       now.push_back(std::move(r));
     }
@@ -96,27 +98,17 @@ void PairRun::reconcile_journal() {
       for (const auto& r : now)
         if (!going.contains(r.idem_key)) settled.emplace_back(r.side, r.idem_key);
     }
+    for (auto& it : plan.resend)
+      for (Side s : kSides)
+        if (it.op[s])
+          if (auto e = edited.find({side_name(s), it.op[s]->idempotency_key}); e != edited.end())
+            it.resend_base[s] = std::move(e->second);
     pv_->journal().settled(settled);
     tx.commit();
   }
   if (plan.resend.empty()) return;
   long failed = rep_.failed;
   apply(plan.resend);
-  if (!edited.empty()) {  // the edited sources whose resend was answered ok (its key settled)
-    StateStore::Transaction tx(*store_);
-    auto kept = pv_->journal().retried_keys();
-    PerSide<std::vector<std::string>> dirty;
-    for (auto& e : edited) {
-      if (kept.contains({e.side, e.key})) continue;
-      auto link = pv_->links().find(e.from, e.source_id);
-      if (!link) continue;
-      (e.from == Side::kLeft ? link->base_left : link->base_right) = std::move(e.base);
-      pv_->links().put(*link);
-      dirty[e.from].push_back(e.source_id);
-    }
-    for (Side s : kSides) pv_->mirror(s).mark_dirty(std::move(dirty[s]));
-    tx.commit();
-  }
   rep_.notes.push_back("sent again as resends, before reading: " +
                        count_of(plan.resend.size(), "create answered retry", "creates answered retry") + " by an earlier run (" +
                        std::to_string(rep_.failed - failed) + " failed)");
