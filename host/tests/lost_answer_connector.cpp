@@ -7,11 +7,12 @@
 // the host marks it "resend" (a fresh key cannot be stored yet).
 //
 // Config: {"path": FOLDER, "list_keys": true}. FOLDER/store.json holds the
-// records; FOLDER/ops.log gets one line per create: "KEY resend|fresh".
+// records; FOLDER/ops.log gets one line per create: "KEY resend|fresh", and
+// FOLDER/sent_at.log one per resend: "KEY SENT_AT" ("-": none).
 // A file FOLDER/lose holding N: the next N creates are stored and answered
-// retry (retry_after 1 s) with "maybe_written". A file FOLDER/fail-lookups: a
-// resend's look-up fails (answered retry, nothing stored, "maybe_written": the
-// earlier try may have made it). A file FOLDER/refuse holding N: the next N
+// retry (retry_after 1 s) with "maybe_written" (this try may have written). A
+// file FOLDER/fail-lookups: a resend's look-up fails (answered a plain retry:
+// this try stored nothing; the host keeps the key, an earlier try may have). A file FOLDER/refuse holding N: the next N
 // creates are refused before anything is stored (a plain retry, as a
 // 503 or a 429). list_keys false: listings leave the
 // key out (allowed: the host then finds copies by match keys only).
@@ -86,9 +87,13 @@ class LostAnswer : public accord::Connector {
       bool resend = op.contains("resend") && op.at("resend").as_bool();
       std::ofstream(dir_ / "ops.log", std::ios::app) << key << (resend ? " resend\n" : " fresh\n");
       if (resend) {
+        const json::value* at = op.if_contains("sent_at");
+        std::ofstream(dir_ / "sent_at.log", std::ios::app)
+            << key << " " << (at && at->is_string() ? std::string(at->as_string()) : std::string("-")) << "\n";
+      }
+      if (resend) {
         if (fs::exists(dir_ / "fail-lookups")) {
-          results.push_back(json::object{
-              {"status", "retry"}, {"retry_after", 1}, {"maybe_written", true}, {"message", "the look-up failed"}});
+          results.push_back(json::object{{"status", "retry"}, {"retry_after", 1}, {"message", "the look-up failed"}});
           continue;
         }
         json::value found;

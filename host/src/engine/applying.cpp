@@ -198,6 +198,7 @@ void PairRun::apply(std::vector<Item>& items) {
 void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   // 1. intents, committed before any remote write
   auto started = std::chrono::steady_clock::now();
+  std::string sending = now_rfc3339();  // when this batch's tries are sent (a kept create's time)
   // (the batch's intents go in, and later out, in one statement each)
   std::map<std::pair<size_t, Side>, int64_t> journal_ids;
   {
@@ -205,13 +206,19 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
     std::vector<std::pair<size_t, Side>> whose;
     std::vector<int64_t> resumed;
     // a create answered retry before may have been made: every later try
-    // of it goes as a resend, which looks for it by its key first
+    // of it goes as a resend, which looks for it by its key first, telling
+    // when the latest try that may have made it was sent (sent_at: the kept
+    // time, or an interrupted run's intent's if later)
     auto retried = pv_->journal().retried_keys();
     for (size_t i = begin; i < end; ++i)
       for (Side s : kSides)
         if (auto& op = items[i].op[s]) {
-          if (op->kind == OpKind::kCreate && !retried.empty() && retried.contains({side_name(s), op->idempotency_key}))
-            op->resend = true;
+          if (op->kind == OpKind::kCreate && !retried.empty())
+            if (auto k = retried.find({side_name(s), op->idempotency_key}); k != retried.end()) {
+              op->resend = true;
+              items[i].sent_at[s] = std::max(items[i].sent_at[s], k->second);  // (RFC 3339 UTC texts sort as times)
+            }
+          if (!op->resend) items[i].sent_at[s].clear();
           items[i].op_text[s] = json::serialize(op->data);
           intents.push_back({0, sp_.name, side_name(s), op_name(op->kind), op->id, op->source_id,
                              op->idempotency_key, items[i].op_text[s]});
@@ -238,6 +245,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         if (!op->expect_version.empty()) o["expect_version"] = op->expect_version;
         if (op->kind == OpKind::kCreate) o["idempotency_key"] = op->idempotency_key;
         if (op->resend) o["resend"] = true;
+        if (op->resend && !items[i].sent_at[target].empty()) o["sent_at"] = items[i].sent_at[target];
         if (op->kind != OpKind::kDelete) o["data"] = op->data;
         ops.push_back(std::move(o));
         which.push_back(i);
@@ -340,13 +348,17 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   auto committing = std::chrono::steady_clock::now();
   StateStore::Transaction tx(*store_);
   PerSide<std::vector<std::string>> cleaned;  // source rows whose writes landed
-  // A create answered retry that may have been made (maybe_written: its
-  // answer lost, and the connector's look-up by key failed too; or the
-  // whole call failed RETRY) is kept by its key apart from the intents
-  // (Journal::retried) until a try is answered ok, so that every later try
-  // goes as a resend and the next run sends it before it reads
-  // (journal.cpp). A plain retry (a 429, a 503 before anything was made) is
-  // only tried again. Not a keep-both copy's (its source is on its own side).
+  // A create answered retry that may have been made (maybe_written: this
+  // try may have written, its answer lost and the connector's look-up by
+  // key failed too; or the whole call failed RETRY) is kept by its key
+  // apart from the intents (Journal::retried) until a try is answered ok,
+  // so that every later try goes as a resend and the next run sends it
+  // before it reads (journal.cpp); its time is this try's. A resend answered
+  // a plain retry (this try wrote nothing; an earlier one, kept or
+  // interrupted, may have) stays kept with the time it had (the kept one,
+  // or the interrupted run's intent's if later). A plain retry of a first
+  // try (a 429, a 503 before anything was made) is only tried again. Not a
+  // keep-both copy's (its source is on its own side).
   {
     std::vector<JournalRow> retried;
     std::vector<std::pair<std::string, std::string>> settled;
@@ -356,8 +368,10 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         auto r = results.find({i, s});
         if (!op || op->kind != OpKind::kCreate || op->idempotency_key.empty() || r == results.end()) continue;
         if (r->second.ok() && op->resend) settled.emplace_back(side_name(s), op->idempotency_key);
-        else if (r->second.status == "retry" && r->second.maybe_written && !op->source_same_side)
-          retried.push_back({0, sp_.name, side_name(s), "create", "", op->source_id, op->idempotency_key, items[i].op_text[s]});
+        else if (r->second.status == "retry" && (r->second.maybe_written || op->resend) && !op->source_same_side)
+          retried.push_back({0, sp_.name, side_name(s), "create", "", op->source_id, op->idempotency_key,
+                             items[i].op_text[s], r->second.maybe_written ? sending : items[i].sent_at[s], 0,
+                             r->second.message});
       }
     pv_->journal().settled(settled);
     pv_->journal().retried(retried);

@@ -96,6 +96,10 @@ struct Item {
   // pair form that try sent, the source's base once the resend is answered
   // ok, the source left dirty (in the same commit: journal.cpp)
   PerSide<std::string> resend_base;
+  // A resend's sent_at (RFC 3339 UTC), told to its connector: when the
+  // latest try that may have made the record was sent (a kept create's
+  // time, an interrupted run's intent's: the later)
+  PerSide<std::string> sent_at;
   bool unlisted = false;  // a run's create its report counts, not lists: its ops keep their left_behind
   bool has_ops() const { return op.left || op.right; }
 };

@@ -13,14 +13,20 @@
 // key and linked before the target lists it, which, where the listing does
 // not give the key back, would take it for a new record and copy it back.
 #include "engine/journal.hpp"
+#include "engine/keys.hpp"
 #include "engine/pair_run.hpp"
 
+#include <accord/json/exact.hpp>
+
 #include <map>
+
+namespace json = boost::json;
 
 namespace accord {
 
 void PairRun::reconcile_journal() {
   auto pending = pv_->journal().list();
+  std::set<std::pair<std::string, std::string>> resumed;  // (side, key) sent again from the intents: not twice a run
   if (!pending.empty()) {
     JournalPlan plan;
     {
@@ -32,6 +38,9 @@ void PairRun::reconcile_journal() {
     }
     for (Side s : kSides) inflight_[s].insert(plan.inflight[s].begin(), plan.inflight[s].end());
     stale_intents_.insert(stale_intents_.end(), plan.stale.begin(), plan.stale.end());
+    for (const auto& it : plan.resend)
+      for (Side s : kSides)
+        if (it.op[s]) resumed.emplace(side_name(s), it.op[s]->idempotency_key);
     long failed = rep_.failed;
     apply(plan.resend);
     rep_.notes.push_back("resumed an interrupted run: " + count_of(plan.resend.size(), "pending create") +
@@ -51,22 +60,31 @@ void PairRun::reconcile_journal() {
   std::vector<JournalRow> retried = pv_->journal().retried_creates();
   if (retried.empty()) return;
   std::map<std::pair<std::string, std::string>, std::string> edited;  // (side, key) → the pair form the first try sent
+  size_t parked = 0;
   JournalPlan plan;
   {
     StateStore::Transaction tx(*store_);
     std::vector<JournalRow> now;
     std::vector<std::pair<std::string, std::string>> settled;
     for (auto& r : retried) {
+      if (resumed.contains({r.side, r.idem_key})) continue;  // kept: the next run sends it
       Side target = r.side == "left" ? Side::kLeft : Side::kRight, from = other(target);
       auto src = pv_->mirror(from).find(r.source_id);
       auto link = src && !src->deleted ? pv_->links().find(from, r.source_id) : std::nullopt;
       auto copy = link ? pv_->mirror(target).find(target == Side::kLeft ? link->left_id : link->right_id) : std::nullopt;
-      // ... and one the pipeline no longer sends: its source kept out by the
-      // filter (as the last read judged it), or the direction no longer
-      // letting creates reach that side (what plan_changes would not create)
-      if (!src || src->deleted || (copy && !copy->deleted) || !src->included ||
-          !allowed(sp_, target, OpKind::kCreate)) {
+      if (!src || src->deleted || (copy && !copy->deleted)) {
         settled.emplace_back(r.side, r.idem_key);
+        continue;
+      }
+      // One the pipeline no longer sends (its source kept out by the filter,
+      // as the last read judged it, or the direction no longer letting
+      // creates reach that side: what plan_changes would not create) is not
+      // sent, and stays kept: its first try may have made the record, which
+      // a listing without keys would take for new and copy back (in a
+      // two-way pair); while kept, a new record there that may be it is held
+      // (held_for_retried). Sent again, as a resend, if its source comes back.
+      if (!src->included || !allowed(sp_, target, OpKind::kCreate)) {
+        ++parked;
         continue;
       }
       // The source edited since the first try: the resend still sends what
@@ -106,12 +124,90 @@ void PairRun::reconcile_journal() {
     pv_->journal().settled(settled);
     tx.commit();
   }
+  if (parked)
+    rep_.notes.push_back(count_of(parked, "create answered retry is", "creates answered retry are") +
+                         " not sent again: the filter now keeps the source out or the pipeline no longer creates on "
+                         "that side; kept (accord status lists them), so that a record the first try may have made is "
+                         "not copied back");
   if (plan.resend.empty()) return;
   long failed = rep_.failed;
   apply(plan.resend);
   rep_.notes.push_back("sent again as resends, before reading: " +
                        count_of(plan.resend.size(), "create answered retry", "creates answered retry") + " by an earlier run (" +
                        std::to_string(rep_.failed - failed) + " failed)");
+}
+
+// The kept creates still unsettled (after the resend pass: a plan reads
+// what the last run left) are read once; a new record of their target side
+// may be the record one made when nothing tells them apart: the key it
+// stored (a listing that gives keys back links it by that key, before
+// this), else the pair's match keys where both have a value, else the
+// fields both pair forms hold (none differing; none shared, or a form that
+// cannot be read: it may be). Held records stay dirty: planned again, as
+// any, once the create is settled (found: linked; if it was the record
+// found, its mirror row is now the linked copy's).
+bool PairRun::held_for_retried(Side side, const MirrorRef& ref) {
+  if (!unsettled_) {
+    unsettled_.emplace();
+    for (const auto& r : pv_->journal().retried_creates()) {
+      Side target = r.side == "left" ? Side::kLeft : Side::kRight;
+      KeptCreate k{r.source_id, r.idem_key, "", std::nullopt};
+      try {
+        boost::system::error_code ec;
+        json::value data = accord::json_exact::parse(r.data, ec);
+        if (!ec && data.is_object()) {
+          k.keys = keys_of(target, data, r.idem_key);
+          MirrorRow sent;
+          sent.data = r.data;
+          k.form = planner().pair_of(target, sent);
+        }
+      } catch (const std::exception&) {  // unreadable: any new record may be it
+      }
+      (*unsettled_)[target].push_back(std::move(k));
+    }
+  }
+  const auto& kept = (*unsettled_)[side];
+  if (kept.empty()) return false;
+  size_t n = sp_.match.size();
+  std::optional<Fields> form;  // the record's pair form, read at the first create that needs it
+  bool form_read = false;
+  for (const auto& k : kept) {
+    bool may_be = true;
+    if (std::string_view stored = key_part(ref.keys, n); !stored.empty()) {
+      may_be = stored == k.key;
+    } else {
+      bool told = false, equal = false;
+      for (size_t i = 0; i < n; ++i) {
+        std::string_view a = key_part(ref.keys, i), b = key_part(k.keys, i);
+        if (a.empty() || b.empty()) continue;
+        told = true;
+        equal = equal || a == b;
+      }
+      if (told) {
+        may_be = equal;
+      } else if (k.form) {
+        if (!form_read) {
+          form_read = true;
+          try {
+            form = planner().pair_of(side, row_of(side, ref.id));
+          } catch (const std::exception&) {
+          }
+        }
+        if (form)
+          for (const auto& [field, value] : *k.form)
+            if (auto f = form->find(field); f != form->end() && f->second != value) {
+              may_be = false;
+              break;
+            }
+      }
+    }
+    if (!may_be) continue;
+    rep_.notes.push_back(std::string("held: the ") + side_name(side) + " record " + ref.id +
+                         " may be the record a create answered retry made (" + side_name(other(side)) + " " +
+                         k.source_id + ", key " + k.key + "); it is copied or linked once that create is settled");
+    return true;
+  }
+  return false;
 }
 
 }  // namespace accord

@@ -42,6 +42,7 @@ JournalPlan plan_journal(const std::vector<JournalRow>& pending, const RowLookup
     it.op[target]->idempotency_key = j.idem_key;
     it.op[target]->resend = true;
     it.resumed_journal[target] = j.id;
+    it.sent_at[target] = j.created;
     it.quarantine_side_id[from] = j.source_id;
     out.resend.push_back(std::move(it));
   }

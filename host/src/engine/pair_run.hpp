@@ -160,6 +160,15 @@ class PairRun {
 
   // ---- journal.cpp
   void reconcile_journal();
+  // Whether a new unlinked record read on `side` is held (not copied across):
+  // it may be the record a create toward that side answered retry made
+  // while that create is unsettled (said in the report's notes)
+  bool held_for_retried(Side side, const MirrorRef& ref);
+  struct KeptCreate {
+    std::string source_id, key, keys;  // keys: as the target would hold its sent form (record_keys)
+    std::optional<Fields> form;        // that form's pair form (none: unreadable)
+  };
+  std::optional<PerSide<std::vector<KeptCreate>>> unsettled_;  // read at the first held_for_retried
 
   const Planner& planner() const { return *planner_; }
 
