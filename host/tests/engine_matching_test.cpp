@@ -18,14 +18,15 @@ namespace {
 MirrorRef ref(std::string id, std::vector<std::string> parts, bool dirty = true, bool included = true,
               std::string stored = "") {
   MirrorRef r;
-  r.id = std::move(id);
   r.dirty = dirty;
   r.included = included;
+  std::string keys;
   for (size_t i = 0; i < parts.size(); ++i) {
-    if (i) r.keys += '\x1e';
-    if (!parts[i].empty()) r.keys += parts[i] + '\x1f';
+    if (i) keys += '\x1e';
+    if (!parts[i].empty()) keys += parts[i] + '\x1f';
   }
-  if (!stored.empty()) r.keys += '\x1e' + stored;
+  if (!stored.empty()) keys += '\x1e' + stored;
+  r.set(id, keys);
   return r;
 }
 

@@ -30,10 +30,8 @@ void load_side(PairState& p, Side side, std::vector<std::string>& text) {
     for (int k = 0; k < static_cast<int>(got.size()); ++k) {
       int i = b * kN / 3 + k;
       MirrorRef& r = refs.emplace_back();
-      r.id = side == Side::kLeft ? left_id(i) : right_id(i);
-      r.version = "v" + std::to_string(i);
-      r.modified = "2026-11-21T00:00:00Z";
-      r.keys = "k" + std::to_string(i);
+      r.set(side == Side::kLeft ? left_id(i) : right_id(i), "k" + std::to_string(i), "v" + std::to_string(i),
+            "2026-11-21T00:00:00Z");
       r.data_id = got[k];
     }
   }
@@ -98,4 +96,42 @@ TEST(StateBulkLoadTest, ALoadedPairIsFoundFromEitherSideWithOneDataRowForEqualRe
   p.mirror(Side::kRight).drop(right_id(7));
   EXPECT_EQ(f.count("SELECT count(*) FROM record_data"), kN);
   EXPECT_EQ(p.mirror(Side::kLeft).find(left_id(7))->data, "{\"n\":\"changed\"}");
+}
+
+// What a first sync holds of each record a side until its rows are in (two
+// million at a million pairs): the four texts in one block, each read back
+// as set, through copies, changes made from its own texts, and the drop of
+// version and modified once the rows hold them (which moves none of its
+// texts: matching reads them meanwhile); and the ref stays small.
+TEST(StateBulkLoadTest, ALoadedRefKeepsItsFourTextsInOneSmallBlock) {
+  static_assert(sizeof(MirrorRef) <= 56, "a loaded record's ref: 56 bytes and its texts");
+  MirrorRef r;
+  EXPECT_EQ(r.id(), "");
+  EXPECT_EQ(r.keys(), "");
+  r.set("7f3a-id", "a@x\x1f\x1e" "bench-7", "v12", "2026-12-06T18:00:00.123Z");
+  r.data_id = 9;
+  EXPECT_EQ(r.id(), "7f3a-id");
+  EXPECT_EQ(r.keys(), "a@x\x1f\x1e" "bench-7");
+  EXPECT_EQ(r.version(), "v12");
+  EXPECT_EQ(r.modified(), "2026-12-06T18:00:00.123Z");
+  MirrorRef c = r;  // a copy holds a block of its own
+  r.set_id("changed");
+  EXPECT_EQ(c.id(), "7f3a-id");
+  EXPECT_EQ(c.data_id, 9);
+  EXPECT_EQ(r.keys(), "a@x\x1f\x1e" "bench-7");
+  EXPECT_EQ(r.modified(), "2026-12-06T18:00:00.123Z");
+  c.set_keys(c.keys().substr(5));  // from its own text
+  EXPECT_EQ(c.keys(), "bench-7");
+  EXPECT_EQ(c.version(), "v12");
+  const char* keys_at = c.keys().data();
+  c.drop_version_and_modified();  // (while matching reads id and keys on another thread: nothing moves)
+  EXPECT_EQ(c.keys().data(), keys_at);
+  EXPECT_EQ(c.id(), "7f3a-id");
+  EXPECT_EQ(c.keys(), "bench-7");
+  EXPECT_EQ(c.version(), "");
+  EXPECT_EQ(c.modified(), "");
+  std::string id = c.id();  // where a string is wanted
+  EXPECT_EQ(id + "|" + c.id() + "|" + c.keys(), "7f3a-id|7f3a-id|bench-7");
+  MirrorRef moved = std::move(c);
+  EXPECT_EQ(moved.keys(), "bench-7");
 }

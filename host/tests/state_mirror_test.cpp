@@ -14,7 +14,7 @@ namespace {
 
 std::string ids(const std::vector<MirrorRef>& refs) {
   std::string out;
-  for (const auto& r : refs) out += r.id + " ";
+  for (const auto& r : refs) out += r.id() + " ";
   return out;
 }
 

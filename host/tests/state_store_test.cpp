@@ -22,10 +22,7 @@ namespace {
 
 MirrorRef loaded(StateStore& s, const std::string& id, const std::string& data, const std::string& keys) {
   MirrorRef r;
-  r.id = id;
-  r.version = "v-" + data;
-  r.modified = "2026-11-21T00:00:00Z";
-  r.keys = keys;
+  r.set(id, keys, "v-" + data, "2026-11-21T00:00:00Z");
   r.dirty = true;
   r.data_id = s.pair("").load().data({data})[0];
   return r;
@@ -86,10 +83,10 @@ TEST(StateStoreTest, FirstSyncLoadKeepsTheLaterCopyOfARepeatedIdAndEqualDataOnce
   s.pair("p").load().rows(Side::kRight, right, s.pair("").load().drop_superseded(right));
   s.pair("").load().done();
   ASSERT_EQ(left.size(), 2u);
-  EXPECT_EQ(left[0].id, "b");  // in the order read, the later copy of a
-  EXPECT_EQ(left[1].id, "a");
-  EXPECT_EQ(left[1].keys, "new@x");
-  EXPECT_TRUE(left[1].version.empty());  // planning needs no more of it
+  EXPECT_EQ(left[0].id(), "b");  // in the order read, the later copy of a
+  EXPECT_EQ(left[1].id(), "a");
+  EXPECT_EQ(left[1].keys(), "new@x");
+  EXPECT_TRUE(left[1].version().empty());  // planning needs no more of it
   auto a = s.pair("p").mirror(Side::kLeft).find("a");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->data, "{\"n\":3}");
@@ -203,7 +200,7 @@ std::string left_of(StateStore& s, const std::string& right) {
 }
 std::string unlinked(StateStore& s, Side side) {
   std::string ids;
-  for (const auto& r : s.pair("p").mirror(side).unlinked()) ids += r.id + " ";
+  for (const auto& r : s.pair("p").mirror(side).unlinked()) ids += r.id() + " ";
   return ids;
 }
 }  // namespace

@@ -198,7 +198,7 @@ std::vector<Unlinked> unlinked_of(StateStore& s, const StreamPair& sp) {
     std::map<std::string_view, std::vector<std::pair<int, size_t>>> by_key;
     for (int side = 0; side < 2; ++side)
       for (size_t i = 0; i < pools[side].size(); ++i)
-        if (std::string_view key = part(pools[side][i].keys, k); !key.empty()) by_key[key].emplace_back(side, i);
+        if (std::string_view key = part(pools[side][i].keys(), k); !key.empty()) by_key[key].emplace_back(side, i);
     for (const auto& [key, who] : by_key) {
       long n[2] = {0, 0};
       for (const auto& w : who) ++n[w.first];
@@ -213,7 +213,7 @@ std::vector<Unlinked> unlinked_of(StateStore& s, const StreamPair& sp) {
   for (int side = 0; side < 2; ++side) {
     Side me = side == 0 ? Side::kLeft : Side::kRight, them = side == 0 ? Side::kRight : Side::kLeft;
     for (size_t i = 0; i < pools[side].size(); ++i) {
-      Unlinked u{me, pools[side][i].id, "", ""};
+      Unlinked u{me, pools[side][i].id(), "", ""};
       if (auto a = ambiguous.find({side, i}); a != ambiguous.end()) u.why = a->second, u.ambiguous = true;
       else if (!sp.allowed(them, "create"))
         u.why = std::string("the pipeline creates nothing on the ") + side_name(them) + " side";

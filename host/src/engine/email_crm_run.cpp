@@ -42,7 +42,7 @@ PairLookups::PairLookups(StateStore& store, const StreamPair& sp, const LookupRe
   index_.finish();
   if (sp_.email_crm)
     for (const MirrorRef& r : store.pair(unresolved_pair(sp_.name)).mirror(other(sp_.email_crm->crm)).unlinked())
-      listed_.insert(r.id);
+      listed_.insert(r.id());
 }
 
 bool PairLookups::admit(Side s, const std::string& id, json::object& record) {
@@ -78,10 +78,10 @@ std::vector<PairLookups::Unresolved> PairLookups::unresolved(StateStore& store, 
   if (!sp.email_crm) return out;
   MirrorSide list = store.pair(unresolved_pair(sp.name)).mirror(other(sp.email_crm->crm));
   for (const MirrorRef& r : list.unlinked())
-    if (auto row = list.find_data(r.id)) {
+    if (auto row = list.find_data(r.id())) {
       boost::system::error_code ec;
       json::value why = accord::json_exact::parse(row->data, ec);
-      out.push_back({r.id, !ec && why.is_string() ? std::string(why.get_string()) : std::string()});
+      out.push_back({r.id(), !ec && why.is_string() ? std::string(why.get_string()) : std::string()});
     }
   return out;
 }

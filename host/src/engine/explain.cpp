@@ -37,7 +37,7 @@ void PairRun::explain(const std::string& id) {
       json::array candidates;
       if (!key.empty())
         for (const auto& c : pv_->mirror(other(s)).unlinked())
-          if (key_part(c.keys, k) == key) candidates.emplace_back(c.id);
+          if (key_part(c.keys(), k) == key) candidates.emplace_back(std::string_view(c.id()));
       std::string shown = key;  // its fields' normal forms, each ended by \x1f
       if (!shown.empty()) shown.pop_back();
       std::replace(shown.begin(), shown.end(), '\x1f', ' ');

@@ -173,12 +173,12 @@ bool PairRun::held_for_retried(Side side, const MirrorRef& ref) {
   bool form_read = false;
   for (const auto& k : kept) {
     bool may_be = true;
-    if (std::string_view stored = key_part(ref.keys, n); !stored.empty()) {
+    if (std::string_view stored = key_part(ref.keys(), n); !stored.empty()) {
       may_be = stored == k.key;
     } else {
       bool told = false, equal = false;
       for (size_t i = 0; i < n; ++i) {
-        std::string_view a = key_part(ref.keys, i), b = key_part(k.keys, i);
+        std::string_view a = key_part(ref.keys(), i), b = key_part(k.keys, i);
         if (a.empty() || b.empty()) continue;
         told = true;
         equal = equal || a == b;
@@ -189,7 +189,7 @@ bool PairRun::held_for_retried(Side side, const MirrorRef& ref) {
         if (!form_read) {
           form_read = true;
           try {
-            form = planner().pair_of(side, row_of(side, ref.id));
+            form = planner().pair_of(side, row_of(side, ref.id()));
           } catch (const std::exception&) {
           }
         }
@@ -202,7 +202,7 @@ bool PairRun::held_for_retried(Side side, const MirrorRef& ref) {
       }
     }
     if (!may_be) continue;
-    rep_.notes.push_back(std::string("held: the ") + side_name(side) + " record " + ref.id +
+    rep_.notes.push_back(std::string("held: the ") + side_name(side) + " record " + ref.id() +
                          " may be the record a create answered retry made (" + side_name(other(side)) + " " +
                          k.source_id + ", key " + k.key + "); it is copied or linked once that create is settled");
     return true;

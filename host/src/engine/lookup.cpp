@@ -261,14 +261,14 @@ bool refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader
     PairState ps = store.pair(name);
     MirrorSide mirror = ps.mirror(l.side);
     for (const MirrorRef& ref : mirror.unlinked()) {
-      if (!keep && (full || read_now.contains(ref.id))) continue;  // (what the plan read, below)
-      if (keep && full && !listed.contains(ref.id)) {
-        mirror.drop(ref.id);
+      if (!keep && (full || read_now.contains(ref.id()))) continue;  // (what the plan read, below)
+      if (keep && full && !listed.contains(ref.id())) {
+        mirror.drop(ref.id());
         continue;
       }
-      std::optional<LookupEntry> e = LookupEntry::decode(ref.keys);
+      std::optional<LookupEntry> e = LookupEntry::decode(ref.keys());
       if (!e) {  // written before entries were kept: read once, kept from now on
-        auto row = mirror.find_data(ref.id);
+        auto row = mirror.find_data(ref.id());
         if (!row) continue;
         boost::system::error_code ec;
         json::value data = accord::json_exact::parse(row->data, ec);
@@ -279,7 +279,7 @@ bool refresh_lookups(StateStore& store, const StreamPair& sp, const LookupReader
           mirror.put(*row);
         }
       }
-      visit(l, ref.id, *e);
+      visit(l, ref.id(), *e);
     }
     for (const auto& [id, e] : read_now)
       if (e) visit(l, id, *e);

@@ -36,7 +36,7 @@ void link_groups(const std::vector<Entry>& entries, const PerSide<const std::vec
     if (mid - a != 1 || b - mid != 1) {
       std::string who;
       for (size_t e = a; e < b; ++e) {
-        who += std::string(entries[e].side == 0 ? " left:" : " right:") + ref_at(pools, entries[e].side, entries[e].i).id;
+        who += std::string(entries[e].side == 0 ? " left:" : " right:") + ref_at(pools, entries[e].side, entries[e].i).id();
         m.held[side_at(entries[e].side)][entries[e].i] = 1;
       }
       m.notes.push_back(what + " (" + std::to_string(mid - a) + " left, " + std::to_string(b - mid) + " right):" + who +
@@ -63,7 +63,7 @@ void match_copies(const PerSide<const std::vector<MirrorRef>*>& pools, const Mat
   for (uint32_t s = 0; s < 2; ++s)
     for (uint32_t i = 0; i < pools[side_at(s)]->size(); ++i)
       if (const MirrorRef& r = ref_at(pools, s, i); r.included)
-        if (auto k = key_bits(key_part(r.keys, n_keys))) {
+        if (auto k = key_bits(key_part(r.keys(), n_keys))) {
           entries.push_back({*k, s, i});
           stores[side_at(s)] = true;
         }
@@ -72,7 +72,7 @@ void match_copies(const PerSide<const std::vector<MirrorRef>*>& pools, const Mat
     if (stores[other(side_at(s))])
       for (uint32_t i = 0; i < pools[side_at(s)]->size(); ++i)
         if (const MirrorRef& r = ref_at(pools, s, i); r.included)
-          entries.push_back({derive_key_bits(spec.pipeline, spec.pair, side_at(s), r.id), s, i});
+          entries.push_back({derive_key_bits(spec.pipeline, spec.pair, side_at(s), r.id()), s, i});
   std::sort(entries.begin(), entries.end());
   link_groups(entries, pools, m, "more than one copy of one record, by the idempotency key their creates stored",
               "; not linked, not copied again: delete the extra copies, then run again", [&](uint32_t l, uint32_t r) {
@@ -105,7 +105,7 @@ Matching find_matches(const PerSide<const std::vector<MirrorRef>*>& pools, const
     for (uint32_t s = 0; s < 2; ++s)
       for (uint32_t i = 0; i < pools[side_at(s)]->size(); ++i)
         if (const MirrorRef& r = ref_at(pools, s, i); !m.linked[side_at(s)][i] && r.included)
-          if (std::string_view key = key_part(r.keys, k); !key.empty()) entries.push_back({head8(key), key, s, i});
+          if (std::string_view key = key_part(r.keys(), k); !key.empty()) entries.push_back({head8(key), key, s, i});
     std::sort(entries.begin(), entries.end());
     link_groups(entries, pools, m, "ambiguous match on " + spec.key_labels[k], "; not linked, not created",
                 [&](uint32_t l, uint32_t r) {

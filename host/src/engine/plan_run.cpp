@@ -44,14 +44,14 @@ std::vector<Item> PairRun::plan_changes() {
     std::set<std::string> waiting = pv_->quarantine().ids(s, true);
     quarantined_[s] = pv_->quarantine().ids(s, false);
     for (auto& ref : pv_->mirror(s).dirty()) {
-      if (waiting.contains(ref.id)) continue;
-      auto link = any_links ? pv_->links().find(s, ref.id) : std::nullopt;
+      if (waiting.contains(ref.id())) continue;
+      auto link = any_links ? pv_->links().find(s, ref.id()) : std::nullopt;
       if (link) {
         linked.emplace(link->left_id, std::move(*link));
       } else if (ref.deleted) {
-        pv_->mirror(s).drop(ref.id);  // never linked, now gone: forget it
+        pv_->mirror(s).drop(ref.id());  // never linked, now gone: forget it
       } else if (!ref.included) {
-        pv_->mirror(s).clear_dirty(ref.id);  // filtered out and never linked
+        pv_->mirror(s).clear_dirty(ref.id());  // filtered out and never linked
       } else {
         unlinked_dirty[s].push_back(std::move(ref));
       }
@@ -148,10 +148,10 @@ void PairRun::settle_matches(const PerSide<std::vector<MirrorRef>>& dirty, bool 
     const MirrorRef& lr = (*pools.left)[l];
     const MirrorRef& rr = (*pools.right)[r];
     if (first_sync_ && lr.form[0] == rr.form[0] && lr.form[1] == rr.form[1] && lr.form[0]) {
-      equal.emplace_back(lr.id, rr.id);  // equal pair forms: the merge would write nothing
+      equal.emplace_back(lr.id(), rr.id());  // equal pair forms: the merge would write nothing
       continue;
     }
-    take(planner().plan_first_match(row_of(Side::kLeft, lr.id), row_of(Side::kRight, rr.id)), items);
+    take(planner().plan_first_match(row_of(Side::kLeft, lr.id()), row_of(Side::kRight, rr.id())), items);
   }
   relink_copies(pools, m, equal);
   if (!equal.empty()) pv_->links().add(equal);
@@ -161,7 +161,7 @@ void PairRun::settle_matches(const PerSide<std::vector<MirrorRef>>& dirty, bool 
     std::unordered_map<std::string_view, uint32_t> at;
     if (!dirty_is_pool)
       for (uint32_t i = 0; i < pool.size(); ++i)
-        if (m.linked[side][i] || m.held[side][i]) at.emplace(pool[i].id, i);
+        if (m.linked[side][i] || m.held[side][i]) at.emplace(pool[i].id(), i);
     for (size_t d = 0; d < dirty[side].size(); ++d) {
       const MirrorRef& ref = dirty[side][d];
       if (!ref.included) continue;  // a first sync's excluded record: no candidate
@@ -169,7 +169,7 @@ void PairRun::settle_matches(const PerSide<std::vector<MirrorRef>>& dirty, bool 
       if (dirty_is_pool) {
         is_linked = m.linked[side][d];
         is_held = m.held[side][d];
-      } else if (auto f = at.find(ref.id); f != at.end()) {
+      } else if (auto f = at.find(ref.id()); f != at.end()) {
         is_linked = m.linked[side][f->second];
         is_held = m.held[side][f->second];
       }
@@ -177,15 +177,15 @@ void PairRun::settle_matches(const PerSide<std::vector<MirrorRef>>& dirty, bool 
       // may be the record a create answered retry made: stays dirty, planned again once that create settles
       if (!is_held && allowed(sp_, other(side), OpKind::kCreate) && held_for_retried(side, ref)) continue;
       if (is_held || !allowed(sp_, other(side), OpKind::kCreate)) {
-        if (!first_sync_) pv_->mirror(side).clear_dirty(ref.id);  // waits, clean, until it changes
+        if (!first_sync_) pv_->mirror(side).clear_dirty(ref.id());  // waits, clean, until it changes
         continue;
       }
       if (streams_creates()) {
         // (a first sync's order: the row's, as the load left it; the ref's went into it)
-        pending_.push_back({other(side), ref.id, first_sync_ ? row_of(side, ref.id).modified : std::string()});
+        pending_.push_back({other(side), ref.id(), first_sync_ ? row_of(side, ref.id()).modified : std::string()});
         continue;
       }
-      items.push_back(planner().plan_create(other(side), row_of(side, ref.id)));
+      items.push_back(planner().plan_create(other(side), row_of(side, ref.id())));
       lighten(items.back());
     }
   }
@@ -205,16 +205,16 @@ void PairRun::relink_copies(const PerSide<const std::vector<MirrorRef>*>& pools,
     const MirrorRef& lr = (*pools.left)[l];
     const MirrorRef& rr = (*pools.right)[r];
     if (first_sync_) {
-      if (lr.form[0] != rr.form[0] || lr.form[1] != rr.form[1]) differ.push_back(lr.id + " ⇄ " + rr.id);
-      equal.emplace_back(lr.id, rr.id);
+      if (lr.form[0] != rr.form[0] || lr.form[1] != rr.form[1]) differ.push_back(lr.id() + " ⇄ " + rr.id());
+      equal.emplace_back(lr.id(), rr.id());
       continue;
     }
-    if (planner().pair_of(Side::kLeft, row_of(Side::kLeft, lr.id)) !=
-        planner().pair_of(Side::kRight, row_of(Side::kRight, rr.id)))
-      differ.push_back(lr.id + " ⇄ " + rr.id);
-    pv_->mirror(Side::kLeft).clear_dirty(lr.id);
-    pv_->mirror(Side::kRight).clear_dirty(rr.id);
-    pv_->links().put(LinkRow{lr.id, rr.id, "", ""});
+    if (planner().pair_of(Side::kLeft, row_of(Side::kLeft, lr.id())) !=
+        planner().pair_of(Side::kRight, row_of(Side::kRight, rr.id())))
+      differ.push_back(lr.id() + " ⇄ " + rr.id());
+    pv_->mirror(Side::kLeft).clear_dirty(lr.id());
+    pv_->mirror(Side::kRight).clear_dirty(rr.id());
+    pv_->links().put(LinkRow{lr.id(), rr.id(), "", ""});
   }
   std::string note = "relinked " + count_of(m.copies.size(), "record") +
                      " to the copies Accord made of them, by the idempotency keys the copies carry "

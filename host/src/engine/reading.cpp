@@ -178,14 +178,11 @@ void PairRun::load(Staging& batch) {
   for (auto& c : batch.records) {
     if (c.deleted) continue;
     MirrorRef& r = refs.emplace_back();
-    r.id = std::move(c.id);
+    r.set(c.id, c.keys, c.version, c.modified);
     r.included = c.included;
     r.dirty = true;
-    r.keys = std::move(c.keys);
     r.form[0] = c.form[0];
     r.form[1] = c.form[1];
-    r.version = std::move(c.version);
-    r.modified = std::move(c.modified);
     r.data_id = data_ids[at++];
   }
 }

@@ -6,7 +6,7 @@ using accord::sql::Stmt;
 namespace accord {
 
 std::vector<uint32_t> id_order(const std::vector<MirrorRef>& refs) {
-  return text_order(refs.size(), [&](uint32_t i) { return std::string_view(refs[i].id); });
+  return text_order(refs.size(), [&](uint32_t i) { return std::string_view(refs[i].id()); });
 }
 
 std::vector<uint32_t> BulkLoad::drop_superseded(std::vector<MirrorRef>& refs) {
@@ -16,7 +16,7 @@ std::vector<uint32_t> BulkLoad::drop_superseded(std::vector<MirrorRef>& refs) {
   std::vector<char> superseded(refs.size(), 0);
   size_t dropped = 0;
   for (size_t k = 0; k + 1 < order.size(); ++k)
-    if (refs[order[k + 1]].id == refs[order[k]].id) {
+    if (refs[order[k + 1]].id() == refs[order[k]].id()) {
       data_->release(refs[order[k]].data_id);
       superseded[order[k]] = 1;
       ++dropped;
@@ -48,26 +48,20 @@ void BulkLoad::rows(Side side, std::vector<MirrorRef>& refs, const std::vector<u
         // visited out of the order they lie in memory: fetched ahead
         if (row + 16 < order.size()) __builtin_prefetch(&refs[order[row + 16]]);
         if (row + 8 < order.size()) {
-          const MirrorRef& a = refs[order[row + 8]];
-          __builtin_prefetch(a.id.data());
-          __builtin_prefetch(a.keys.data());
-          __builtin_prefetch(a.modified.data());
+          __builtin_prefetch(refs[order[row + 8]].id().data());  // (the ref's texts are one block)
         }
-        return sql::Feed::text(out, r.id);
-      case 1: return sql::Feed::text(out, r.version);
-      case 2: return sql::Feed::text(out, r.modified);
+        return sql::Feed::text(out, r.id());
+      case 1: return sql::Feed::text(out, r.version());
+      case 2: return sql::Feed::text(out, r.modified());
       case 3: return sql::Feed::integer(out, r.data_id);
       case 4: return sql::Feed::integer(out, r.included);
-      default: return sql::Feed::text(out, r.keys);
+      default: return sql::Feed::text(out, r.keys());
     }
   });
   Stmt s(*db_, "INSERT INTO mirror_rows(pair, side, id, version, modified, data_id, included, deleted, keys)"
                " SELECT ?1, ?2, c0, c1, c2, c3, c4, 0, c5 FROM accord_feed(?3)");
   s.bind_static(1, pair_).bind_static(2, side_name(side)).bind_feed(3, feed).run();
-  for (MirrorRef& r : refs) {
-    std::string().swap(r.version);
-    std::string().swap(r.modified);
-  }
+  for (MirrorRef& r : refs) r.drop_version_and_modified();
 }
 
 }  // namespace accord

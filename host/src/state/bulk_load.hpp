@@ -7,7 +7,9 @@
 // later copy of an id read twice in `refs` (which keep the order read) and
 // answers their positions in id order; rows() then adds the side's clean
 // mirror rows in that order, in one statement, and touches no field of refs
-// but version and modified (which it frees); done() forgets what data()
+// but version and modified (which it empties without moving a byte of the
+// ref's texts: matching reads their ids and keys meanwhile, from another
+// thread); done() forgets what data()
 // remembered. The links go in through Links::add.
 //
 // A view: cheap to copy, valid while its store lives; what data() remembers

@@ -101,11 +101,10 @@ void MirrorSide::drop(const std::string& id) {
 
 static MirrorRef ref_from(Stmt& s) {
   MirrorRef r;
-  r.id = s.text(0);
+  r.set(s.text(0), s.text(4));
   r.deleted = s.i64(1) != 0;
   r.included = s.i64(2) != 0;
   r.dirty = s.i64(3) != 0;
-  r.keys = s.text(4);
   return r;
 }
 

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,16 +31,80 @@ struct MirrorRow {
   int64_t data_id = 0;
 };
 
-// What planning needs of a record before it needs its data.
-struct MirrorRef {
-  std::string id;
+// A text a MirrorRef holds: a view into the ref's block, valid while the
+// ref lives unchanged, that turns into a std::string where one is wanted.
+class RefText : public std::string_view {
+ public:
+  constexpr RefText() = default;
+  constexpr RefText(std::string_view v) : std::string_view(v) {}
+  operator std::string() const { return std::string(data(), size()); }
+};
+inline std::string operator+(const RefText& a, const char* b) { return std::string(a).append(b); }
+inline std::string operator+(const RefText& a, const std::string& b) { return std::string(a).append(b); }
+inline std::string operator+(const RefText& a, const RefText& b) { return std::string(a).append(b); }
+inline std::string operator+(const char* a, const RefText& b) { return std::string(a).append(b); }
+inline std::string operator+(const std::string& a, const RefText& b) { return std::string(a).append(b); }
+inline std::string operator+(std::string&& a, const RefText& b) { return std::move(a.append(b)); }
+
+// What planning needs of a record before it needs its data. A first sync
+// holds one a record a side (two million for a million pairs), so a ref is
+// small: its four texts share one block of their own, exactly as long as
+// they are (one allocation, not four strings of 32 bytes each and their
+// own heap blocks).
+class MirrorRef {
+ public:
   bool deleted = false, included = true, dirty = false;
-  std::string keys;
   // A first sync's records: a digest of the record's pair form (0, 0:
-  // none), and what its mirror row is made of.
+  // none), and what its mirror row is made of (version, modified, data_id).
   uint64_t form[2] = {0, 0};
-  std::string version, modified;
   int64_t data_id = 0;
+
+  MirrorRef() = default;
+  MirrorRef(const MirrorRef& o) : deleted(o.deleted), included(o.included), dirty(o.dirty), data_id(o.data_id) {
+    form[0] = o.form[0];
+    form[1] = o.form[1];
+    set(o.id(), o.keys(), o.version(), o.modified());
+  }
+  MirrorRef(MirrorRef&&) noexcept = default;
+  MirrorRef& operator=(const MirrorRef& o) {
+    if (this != &o) *this = MirrorRef(o);
+    return *this;
+  }
+  MirrorRef& operator=(MirrorRef&&) noexcept = default;
+
+  RefText id() const { return text(0); }
+  RefText keys() const { return text(1); }  // its match keys, one per key of the pair, joined by \x1e
+  RefText version() const { return text(2); }
+  RefText modified() const { return text(3); }
+  // The texts at once (the views may be this ref's own).
+  void set(std::string_view id, std::string_view keys, std::string_view version = {}, std::string_view modified = {}) {
+    std::string_view parts[4] = {id, keys, version, modified};
+    size_t n = 0;
+    for (auto p : parts) n += p.size();
+    std::unique_ptr<char[]> block(n ? new char[n] : nullptr);
+    char* at = block.get();
+    for (size_t i = 0; i < 4; ++i) {
+      if (!parts[i].empty()) std::memcpy(at, parts[i].data(), parts[i].size());
+      at += parts[i].size();
+      len_[i] = static_cast<uint32_t>(parts[i].size());
+    }
+    text_ = std::move(block);
+  }
+  void set_id(std::string_view v) { set(v, keys(), version(), modified()); }
+  void set_keys(std::string_view v) { set(id(), v, version(), modified()); }
+  // A first sync's version and modified, once its mirror rows hold them:
+  // no longer read (the block stays as it is: matching may be reading id
+  // and keys from another thread meanwhile).
+  void drop_version_and_modified() { len_[2] = len_[3] = 0; }
+
+ private:
+  RefText text(size_t i) const {
+    size_t at = 0;
+    for (size_t k = 0; k < i; ++k) at += len_[k];
+    return std::string_view(text_.get() + at, len_[i]);
+  }
+  std::unique_ptr<char[]> text_;
+  uint32_t len_[4] = {0, 0, 0, 0};
 };
 
 // The positions of refs in the order of their ids (equal ids in the order
