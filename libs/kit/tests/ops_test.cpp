@@ -21,20 +21,20 @@ int32_t status_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST(KitOps, ParsesEveryMemberOfAnOp) {
-  auto ops = kit::parse_ops(R"([{"op":"create","idempotency_key":"k1","resend":true,"first_sent_at":"2026-12-06T18:26:00Z","data":{"a":1}},
+  auto ops = kit::parse_ops(R"([{"op":"create","idempotency_key":"k1","resend":true,"sent_at":"2026-12-06T18:26:00Z","data":{"a":1}},
                                 {"op":"update","id":"x","expect_version":"7","data":{"b":2}},
                                 {"op":"delete","id":"y"}])");
   ASSERT_EQ(ops.size(), 3u);
   EXPECT_TRUE(ops[0].is_create());
   EXPECT_EQ(ops[0].idempotency_key, "k1");
   EXPECT_TRUE(ops[0].resend);
-  EXPECT_EQ(ops[0].first_sent_at.value_or(""), "2026-12-06T18:26:00Z");
+  EXPECT_EQ(ops[0].sent_at.value_or(""), "2026-12-06T18:26:00Z");
   EXPECT_EQ(ops[0].data.at("a"), 1);
   EXPECT_FALSE(ops[0].expect_version);
   EXPECT_TRUE(ops[1].is_update());
   EXPECT_EQ(*ops[1].expect_version, "7");
   EXPECT_FALSE(ops[1].resend);
-  EXPECT_FALSE(ops[1].first_sent_at);
+  EXPECT_FALSE(ops[1].sent_at);
   EXPECT_TRUE(ops[2].is_delete());
   EXPECT_TRUE(ops[2].data.empty());
 }
@@ -42,7 +42,7 @@ TEST(KitOps, ParsesEveryMemberOfAnOp) {
 TEST(KitOps, MalformedOpsFailTheCallNamingTheOp) {
   for (const char* bad : {"{}", "[1]", R"([{"op":"move","id":"x"}])", R"([{"op":"update","data":{}}])",
                           R"([{"op":"create"}])", R"([{"op":"create","data":[]}])", R"([{"op":"delete","id":5}])",
-                          R"([{"op":"create","resend":true,"first_sent_at":1765045560,"data":{}}])"})
+                          R"([{"op":"create","resend":true,"sent_at":1765045560,"data":{}}])"})
     EXPECT_EQ(status_of([&] { kit::parse_ops(bad); }), ACCORD_ERROR) << bad;
   try {
     kit::parse_ops(R"([{"op":"delete","id":"a"},{"op":"update","id":"b"}])");

@@ -41,14 +41,14 @@ TEST(KitWire, EveryResultShapeIsValidAgainstTheResultsSchema) {
 TEST(KitWire, ParseOpsAcceptsWhatTheOpsSchemaAllowsAndRefusesWhatItDoesNot) {
   const json::value s = schema("ops.schema.json");
   for (const char* ok : {R"([{"op":"create","data":{},"idempotency_key":"k","resend":true}])",
-                         R"([{"op":"create","data":{},"idempotency_key":"k","resend":true,"first_sent_at":"2026-12-06T18:26:00Z"}])",
+                         R"([{"op":"create","data":{},"idempotency_key":"k","resend":true,"sent_at":"2026-12-06T18:26:00Z"}])",
                          R"([{"op":"update","id":"x","expect_version":"1","data":{"a":1}},{"op":"delete","id":"y"}])"}) {
     EXPECT_EQ(errors(s, json::parse(ok)), "") << ok;
     EXPECT_NO_THROW(kit::parse_ops(ok)) << ok;
   }
   for (const char* bad : {R"([{"op":"create"}])", R"([{"op":"update","data":{}}])", R"([{"op":"delete"}])",
                           R"([{"op":"move","id":"x"}])", R"([{"op":"create","data":[]}])",
-                          R"([{"op":"create","data":{},"resend":true,"first_sent_at":1765045560}])"}) {
+                          R"([{"op":"create","data":{},"resend":true,"sent_at":1765045560}])"}) {
     EXPECT_NE(errors(s, json::parse(bad)), "") << bad;
     EXPECT_THROW(kit::parse_ops(bad), accord::Error) << bad;
   }

@@ -390,15 +390,16 @@ int64_t CrmRest::search_lag_s(const StreamSpec& s) const {
   return n;
 }
 
-// Whether a resend's search that found nothing is to be believed: the op's
-// first try (first_sent_at, from the host) was sent longer ago than the
-// search may lag. Then how long ago ("2 h 5 s"), else "" (too recent, or
-// the host did not say: older hosts send no first_sent_at).
+// Whether a resend's search that found nothing is to be believed: the
+// latest try that may have written (the host's sent_at: the first try, or a
+// later one answered maybe_written) was sent longer ago than the search may
+// lag. Then how long ago ("2 h 5 s"), else "" (too recent, or the host did
+// not say: older hosts send no sent_at).
 std::string CrmRest::search_settled(const StreamSpec& s, const Op& op) {
-  if (!op.first_sent_at) return "";
-  auto first = accord::utc::parse_iso8601_ms(*op.first_sent_at);
+  if (!op.sent_at) return "";
+  auto first = accord::utc::parse_iso8601_ms(*op.sent_at);
   if (!first) {
-    host().log(ACCORD_LOG_WARN, ("crm-rest: first_sent_at \"" + *op.first_sent_at + "\" is not an RFC 3339 time: "
+    host().log(ACCORD_LOG_WARN, ("crm-rest: sent_at \"" + *op.sent_at + "\" is not an RFC 3339 time: "
                                  "the resend is treated as recent").c_str());
     return "";
   }
@@ -456,23 +457,22 @@ Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
       if (std::string t = prop(*p, "accord_thread_id"); !t.empty()) props["accord_thread_id"] = t;
   // A create sent before (a resend after a crash) is sent again only when a
   // reliable look-up found nothing: the read by unique accord_id, or the
-  // search once its lag has passed since the first try (the host's
-  // first_sent_at; search_lag_s). Before that the search's "none" may be its
-  // index lagging the earlier try's write.
-  auto lagging = [&](const std::string& why) {
-    // maybe written: the try before may have made it (a resend stays kept)
-    return accord::kit::MaybeWritten(why + "; no email carries accord_id " + key + " in HubSpot's search (accord_id is "
-                                     "not a unique-value property of emails, so the search looks), whose index may lag "
-                                     "an earlier try's write: the next run looks again before anything is sent again", 30000);
-  };
+  // search once its lag has passed since the latest try that may have
+  // written (the host's sent_at; search_lag_s). Before that the search's
+  // "none" may be its index lagging that try's write.
+  const std::string lag_words = "; no email carries accord_id " + key + " in HubSpot's search (accord_id is not a "
+                                "unique-value property of emails, so the search looks), whose index may lag an earlier "
+                                "try's write: the next run looks again before anything is sent again";
   if (op.resend) {
     bool by_search = false;
     if (auto found = hubspot_email_by_key(s, key, &by_search)) return complete(std::move(*found), "an earlier try made it");
     if (by_search) {
       std::string since = search_settled(s, op);
-      if (since.empty()) throw lagging("the create of message " + key + " was sent before");
-      host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": the create of message " + key + " was first sent at " +
-                                   op.first_sent_at.value_or("") + ", " + since +
+      // a plain retry: this try only looked and wrote nothing (the host
+      // keeps it a resend, its sent_at unchanged)
+      if (since.empty()) throw accord::Error(ACCORD_RETRY, "the create of message " + key + " was sent before" + lag_words, 30000);
+      host().log(ACCORD_LOG_WARN, ("crm-rest: " + s.name + ": the create of message " + key + " was last sent at " +
+                                   op.sent_at.value_or("") + ", " + since +
                                    " ago, and HubSpot's search still finds no email carrying its accord_id: that try "
                                    "made none, and it is logged now")
                                       .c_str());
@@ -503,7 +503,8 @@ Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
     bool by_search = false;
     if (auto found = accord::kit::looking_after_loss([&] { return hubspot_email_by_key(s, key, &by_search); }))
       return complete(std::move(*found), "its create's answer was lost");
-    if (by_search) throw lagging(e.what());
+    // maybe written: this try may have made it (its time becomes sent_at)
+    if (by_search) throw accord::kit::MaybeWritten(e.what() + lag_words, 30000);
     throw accord::kit::MaybeWritten(std::string(e.what()) + "; no email carries its accord_id yet: it is looked for again "
                                     "before it is sent again", 5000);
   }

@@ -53,17 +53,20 @@
  *  fetch input: ["id", …]; output: {"records":[…same record shape…]}.
  *
  *  apply input:  [{"op":"create|update|delete","id":"…","expect_version":"…",
- *                  "idempotency_key":"…","resend":true,"first_sent_at":"…",
+ *                  "idempotency_key":"…","resend":true,"sent_at":"…",
  *                  "data":{…}}]
  *  apply output: [{"status":"ok|retry|error|auth_required|conflict|unsupported|cancelled",
  *                  "id":"…","version":"…","message":"…","retry_after":SECONDS,
  *                  "maybe_written":true}]
  *  One result per op, in the same order. "maybe_written":true (with "retry"
- *  only) says the write may have reached the store and the connector could
+ *  only) says THIS try may have written to the store and the connector could
  *  not tell (its answer was lost and the look-up by key failed or lags): the
  *  host then sends every later try of that create with "resend":true until
- *  one is answered ok. A retry without it (a 429, a 503 before anything was
- *  made) is a plain retry, tried again as any op. An "ok" create or update may carry
+ *  one is answered ok, and that try's time becomes the create's "sent_at".
+ *  A retry without it says this try wrote nothing (a 429, a 503 before
+ *  anything was made, a resend that only looked and found nothing): a first
+ *  try is tried again as any op; a resend stays a resend (an earlier try may
+ *  have written), its "sent_at" unchanged. An "ok" create or update may carry
  *  "data":{…}, the record as the store now holds it, in the form a listing
  *  gives (a store that rewrites what it is sent: fields it has no place for
  *  dropped, defaults added); the host keeps it as that side's base, so that
@@ -71,12 +74,13 @@
  *  A create the host sends again (it may have reached the store before a
  *  crash) carries "resend":true; a connector that has to search for its
  *  idempotency key may skip that search when "resend" is absent, since a
- *  fresh key cannot be stored yet. A resend carries "first_sent_at", when
- *  the first try of that create was sent ("YYYY-MM-DDTHH:MM:SSZ", RFC 3339
- *  UTC; older hosts leave it out: take its absence as "not yet"): a
+ *  fresh key cannot be stored yet. A resend carries "sent_at", when the
+ *  latest try of that create that may have written was sent (the first try,
+ *  or a later one answered "maybe_written"; "YYYY-MM-DDTHH:MM:SSZ", RFC 3339
+ *  UTC; older hosts leave it out: take its absence as "just now"): a
  *  connector whose look-up lags writes (a search index) believes a look-up
  *  that finds nothing only once that lag has passed since then, and until
- *  then answers retry with "maybe_written":true.
+ *  then answers a plain retry (it wrote nothing).
  *
  * See docs/sdk.md for a walk-through in C and in C++.
  */

@@ -32,11 +32,12 @@ struct Op {
   std::optional<std::string> expect_version;
   std::string idempotency_key;
   bool resend = false;  // a create the host sends again (it may have reached the store before a crash)
-  // On a resend: when the create's first try was sent, as the host sends it
-  // ("YYYY-MM-DDTHH:MM:SSZ", RFC 3339 UTC); absent from older hosts and on a
-  // first try. A connector whose look-up may lag a write (a search index)
-  // can tell by it when a look-up that finds nothing is to be believed.
-  std::optional<std::string> first_sent_at;
+  // On a resend: when the latest try of this create that may have written
+  // was sent ("YYYY-MM-DDTHH:MM:SSZ", RFC 3339 UTC; the host's, see
+  // connector.h); absent from older hosts and on a first try. A connector
+  // whose look-up may lag a write (a search index) can tell by it when a
+  // look-up that finds nothing is to be believed.
+  std::optional<std::string> sent_at;
   boost::json::object data;  // empty for a delete
 
   bool is_create() const { return op == "create"; }
