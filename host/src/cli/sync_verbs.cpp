@@ -173,7 +173,10 @@ std::string more_text(size_t total, size_t limit) {
 
 // Records of a pair that are linked to nothing, with why (status): an
 // ambiguous match key (several records share it), a create the pipeline
-// does not allow toward the other side, or a create the next run makes.
+// does not allow toward the other side, a record held while a create
+// toward its side answered retry is unsettled (it may be the record that
+// create made: the engine holds those that could be, pair_run's
+// held_for_retried), or a create the next run makes.
 struct Unlinked {
   Side side;
   std::string id, label, why;
@@ -183,6 +186,8 @@ struct Unlinked {
 std::vector<Unlinked> unlinked_of(StateStore& s, const StreamPair& sp) {
   PairState state = s.pair(sp.name);
   std::vector<MirrorRef> pools[2] = {state.mirror(Side::kLeft).unlinked(), state.mirror(Side::kRight).unlinked()};
+  std::map<std::string, std::vector<JournalRow>> kept;  // the creates answered retry, by target side
+  for (auto& r : state.journal().retried_creates()) kept[r.side].push_back(std::move(r));
   // ambiguity, key by key, as planning finds it: records on both sides
   // share the key, and not exactly one on each
   std::map<std::pair<int, size_t>, std::string> ambiguous;  // (side, index) → why
@@ -217,6 +222,11 @@ std::vector<Unlinked> unlinked_of(StateStore& s, const StreamPair& sp) {
       if (auto a = ambiguous.find({side, i}); a != ambiguous.end()) u.why = a->second, u.ambiguous = true;
       else if (!sp.allowed(them, "create"))
         u.why = std::string("the pipeline creates nothing on the ") + side_name(them) + " side";
+      else if (auto k = kept.find(side_name(me)); k != kept.end())
+        u.why = "held if it may be the record a create answered retry made (" + std::string(side_name(them)) + " " +
+                k->second.front().source_id + ", key " + k->second.front().idem_key +
+                (k->second.size() > 1 ? ", and " + std::to_string(k->second.size() - 1) + " more" : "") +
+                "); it is copied or linked once that create is settled";
       else u.why = "waiting: the next run copies it";
       out.push_back(std::move(u));
     }
@@ -750,6 +760,22 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     for (auto& u : list) u.label = label_of(sp.name, u.side, u.id);
     unlinked[sp.name] = {std::move(list), total, ambiguous};
   }
+  // the creates answered retry that may have been made, looked for by
+  // their keys before they are sent again (Journal::retried_creates)
+  struct Retried {
+    std::string pair, stream;
+    Side target;
+    JournalRow row;
+    std::string label;  // the source's
+  };
+  std::vector<Retried> retried;
+  for (const auto& sp : pipeline.streams)
+    for (auto& r : s.pair(sp.name).journal().retried_creates()) {
+      Side target = r.side == "left" ? Side::kLeft : Side::kRight;
+      std::string label = label_of(sp.name, other(target), r.source_id);
+      retried.push_back({sp.name, target == Side::kLeft ? sp.left : sp.right, target, std::move(r), std::move(label)});
+    }
+  size_t retried_total = cut(retried);
   if (o.json) {
     for (const auto& r : runs)
       emit(o, json::object{{"type", "run"}, {"id", r.id}, {"kind", r.kind}, {"started", r.started},
@@ -774,6 +800,10 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       emit(o, json::object{{"type", "unreadable"}, {"pair", u.pair}, {"side", u.side}, {"connector", u.connector},
                            {"stream", u.stream}, {"id", u.id}, {"pointer", u.pointer}, {"reason", u.reason},
                            {"seen", u.seen}});
+    for (const auto& r : retried)
+      emit(o, json::object{{"type", "retried_create"}, {"pair", r.pair}, {"stream", r.stream}, {"side", side_name(r.target)},
+                           {"source_id", r.row.source_id}, {"label", r.label}, {"key", r.row.idem_key},
+                           {"since", r.row.created}, {"tries", r.row.tries}, {"last_answer", r.row.last_answer}});
     for (const auto& b : behind) {
       json::object fields;
       for (const auto& [f, n] : b.fields) fields[f] = n;
@@ -848,8 +878,16 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
               << " (seen " << u.seen << ")\n";
   if (auto more = more_text(unreadables, limit); !more.empty()) std::cout << "  " << more << "\n";
   if (auto j = s.journal_size()) std::cout << "interrupted writes waiting to be reconciled by the next run: " << j << "\n";
-  if (auto r = s.retried_creates_size())
-    std::cout << "creates answered retry, looked for by their keys before they are sent again: " << r << "\n";
+  if (retried_total) {
+    std::cout << "creates answered retry, looked for by their keys before they are sent again: " << retried_total << "\n";
+    for (const auto& r : retried)
+      std::cout << "  " << r.pair << " " << cli::tty(r.stream) << " → " << side_name(r.target) << ": "
+                << side_name(other(r.target)) << " " << cli::tty(r.label)
+                << (r.label != r.row.source_id ? " [" + cli::tty(r.row.source_id) + "]" : "") << ", key "
+                << cli::tty(r.row.idem_key) << ", since " << r.row.created << ", " << plural(r.row.tries, "try", "tries")
+                << (r.row.last_answer.empty() ? "" : ", last answer: " + cli::tty(r.row.last_answer)) << "\n";
+    if (auto more = more_text(retried_total, limit); !more.empty()) std::cout << "  " << more << "\n";
+  }
   return exit_code::kOk;
 }
 
