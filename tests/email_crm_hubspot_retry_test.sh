@@ -98,5 +98,40 @@ b2=$out m2=$(nemails busy1@mail.example)
   ok refused-503-is-a-plain-retry-logged-next-run ||
   bad refused-503-is-a-plain-retry-logged-next-run "run 1: emails $m1" "$b1" "run 2: emails $m2" "$b2"
 
+# A create whose request never reached HubSpot (its connection lost before
+# anything was made): the host keeps it and resends it with sent_at (when
+# that try went out); each resend inside the search's lag window
+# (variables.search_lag_s, 8 s here) only looks and answers a plain retry,
+# nothing sent; the first run after the window logs it, once; the next run
+# does nothing. (Before the bound: retry run after run, never logged.) Its
+# own Maildir and state.
+ctl __control '{"search_lag_ms": 600000}'
+mkdir -p mail3/cur mail3/new mail3/tmp
+printf 'From: Ann <ann@client.example>\r\nTo: me@corp.example\r\nSubject: never made\r\nDate: Mon, 1 Jun 2026 12:00:00 +0000\r\nMessage-ID: <lost3@mail.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nonce\r\n' \
+  > mail3/cur/00001.test:2,S
+sed -e 's/"state.sqlite"/"state3.sqlite"/' -e 's/"path": "mail"/"path": "mail3"/' \
+    -e 's/"rate_limit": {"requests_per_second": 0}}/"rate_limit": {"requests_per_second": 0}, "variables": {"search_lag_s": "8"}}/' p.json > p3.json
+ctl __control '{"lose_email_creates": 1}'
+sleep 1.1
+t0=$(date +%s)
+runp run p3.json
+l1=$out k1=$(nemails lost3@mail.example) p31=$(posts)
+sqlite3 state3.sqlite "UPDATE quarantine SET next_retry = 0"
+sleep 1.1
+runp run p3.json
+l2=$out k2=$(nemails lost3@mail.example) p32=$(posts)
+# (past the window: 9 s after the time the host keeps, and tells as sent_at)
+kept=$(sqlite3 state3.sqlite "SELECT created FROM retried_creates")
+w=$(( $(date -u -d "$kept" +%s 2>/dev/null || echo "$t0") + 9 - $(date +%s) )); [ "$w" -gt 0 ] && sleep "$w"
+sqlite3 state3.sqlite "UPDATE quarantine SET next_retry = 0"
+runp run p3.json
+l3=$out k3=$(nemails lost3@mail.example)
+sleep 1.1
+runp run p3.json
+[ "$k1" = 0 ] && [ "$k2" = 0 ] && [ "$p32" = "$p31" ] && [ "$k3" = 1 ] && [ "$(nemails lost3@mail.example)" = 1 ] &&
+  [ "$(linked lost3@mail.example)" = "contacts:$ann" ] && ! grep -q "to create" <<<"$out" &&
+  ok never-made-logged-once-after-the-lag-window || bad never-made-logged-once-after-the-lag-window \
+    "run 1: emails $k1, posts $p31" "$l1" "run 2: emails $k2, posts $p32" "$l2" "kept since $kept" "run 3: emails $k3" "$l3" "last: $out"
+
 if alltext | grep -q -e "$token" || grep -aq -e "$token" state.sqlite* state2.sqlite*; then bad secrets-never-leak "the token appeared"; else ok secrets-never-leak; fi
 exit $fail
