@@ -121,26 +121,7 @@ runp run p.json
 # Maildir and state of their own: drop_attachment logs the message with the
 # small file uploaded, the big one not uploaded and named in the email's
 # body; skip_message logs nothing of that message.
-big() {  # big DIR ID: a message from Ann with small.txt (40 B) and big.pdf (5000 B)
-  mkdir -p "$1/cur" "$1/new" "$1/tmp"
-  {
-    printf 'From: Ann <ann@client.example>\r\nTo: me@corp.example\r\nSubject: big %s\r\n' "$2"
-    printf 'Date: Mon, 1 Jun 2026 12:00:00 +0000\r\nMessage-ID: <%s>\r\nMIME-Version: 1.0\r\n' "$2"
-    printf 'Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\ntwo files\r\n'
-    printf -- '--b1\r\nContent-Type: text/plain; name=small.txt\r\nContent-Disposition: attachment; filename=small.txt\r\n'
-    printf 'Content-Transfer-Encoding: base64\r\n\r\n%s\r\n' "$(head -c 40 /dev/zero | tr '\0' s | base64 -w0)"
-    printf -- '--b1\r\nContent-Type: application/pdf; name=big.pdf\r\nContent-Disposition: attachment; filename=big.pdf\r\n'
-    printf 'Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--b1--\r\n' "$(head -c 5000 /dev/zero | tr '\0' b | base64 -w0)"
-  } > "$1/cur/00001.test:2,S"
-}
-for how in drop_attachment skip_message; do
-  big "mail-$how" "big-$how@mail.example"
-  sed -e "s/\"state.sqlite\"/\"state-$how.sqlite\"/" -e "s/\"path\": \"mail\"/\"path\": \"mail-$how\"/" \
-      -e "s/\"capture_address\": \"log@crm.example\"/\"capture_address\": \"log@crm.example\", \"attachments\": {\"max_bytes\": 1000, \"oversize\": \"$how\"}/" \
-      p.json > "p-$how.json"
-  runp run "p-$how.json"
-  printf '%s\n' "$out" > "run-$how.out"
-done
+oversize_runs
 got=$(js "(()=>{const e=d.emails.find(e=>e.properties.accord_id==='big-drop_attachment@mail.example');if(!e)return 'no email';
   return (e.properties.hs_attachment_ids||'').split(';').filter(Boolean).map(i=>((d.files||[]).find(f=>f.id===i)||{}).name).join(' ')
     +'|'+/big\.pdf/.test(e.properties.hs_email_text||'')+'|'+(d.files||[]).some(f=>f.name==='big')})()")

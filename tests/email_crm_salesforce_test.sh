@@ -138,5 +138,16 @@ att2=$(mid att2@mail.example)
   ok with-the-permission-a-file-and-the-sender-related || bad with-the-permission-a-file-and-the-sender-related "rc=$rc" "$(rels att2@mail.example)" "$out"
 curl -s -XPOST -d '{"update_email_messages": false}' "$base/__control" > /dev/null
 
+# An attachment over the rule's size, by each setting, through Salesforce
+# (issue 28's tests: "an oversize attachment handled by each setting"), a
+# Maildir and state of their own: drop_attachment logs the message with the
+# small file as an Attachment record and the big one named in its body;
+# skip_message logs nothing of that message.
+oversize_runs
+got=$(js "(()=>{const m=(d.EmailMessage||[]).find(x=>x.MessageIdentifier==='<big-drop_attachment@mail.example>');if(!m)return 'no message';
+  return (d.Attachment||[]).filter(a=>a.ParentId===m.Id).map(a=>a.Name).sort().join(' ')+'|'+/big\.pdf/.test(m.TextBody||'')})()")
+[ "$got" = "small.txt|true" ] && [ "$(js "(d.EmailMessage||[]).filter(m=>m.MessageIdentifier==='<big-skip_message@mail.example>').length")" = 0 ] &&
+  ok oversize-attachment-by-each-setting || bad oversize-attachment-by-each-setting "$got" "$(cat run-drop_attachment.out)" "$(cat run-skip_message.out)"
+
 ! alltext | grep -q "$refresh" && ! grep -aq "$refresh" state.sqlite && ok no-token-in-output-or-state || bad no-token-in-output-or-state
 exit $fail

@@ -76,3 +76,29 @@ JSON
     [ $rc = 0 ] && printf '%s' "$out" | grep -Eq "[0-9]+ passed, 0 failed" && ok conformance-kit-passes-$st || bad conformance-kit-passes-$st "$out"
   done
 }
+# oversize_runs: the email ⇄ CRM tests' "an oversize attachment handled by
+# each setting" (tests/email_crm_*_test.sh): for drop_attachment and
+# skip_message, a Maildir mail-HOW holding one message from Ann
+# (big-HOW@mail.example) with small.txt (40 B) and big.pdf (5000 B), a
+# pipeline p-HOW.json (p.json with its own state and an attachments rule of
+# 1000 bytes and that setting), run once; its output in run-HOW.out
+oversize_runs() {
+  local how
+  for how in drop_attachment skip_message; do
+    mkdir -p "mail-$how/cur" "mail-$how/new" "mail-$how/tmp"
+    {
+      printf 'From: Ann <ann@client.example>\r\nTo: me@corp.example\r\nSubject: big %s\r\n' "$how"
+      printf 'Date: Mon, 1 Jun 2026 12:00:00 +0000\r\nMessage-ID: <big-%s@mail.example>\r\nMIME-Version: 1.0\r\n' "$how"
+      printf 'Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\ntwo files\r\n'
+      printf -- '--b1\r\nContent-Type: text/plain; name=small.txt\r\nContent-Disposition: attachment; filename=small.txt\r\n'
+      printf 'Content-Transfer-Encoding: base64\r\n\r\n%s\r\n' "$(head -c 40 /dev/zero | tr '\0' s | base64 -w0)"
+      printf -- '--b1\r\nContent-Type: application/pdf; name=big.pdf\r\nContent-Disposition: attachment; filename=big.pdf\r\n'
+      printf 'Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--b1--\r\n' "$(head -c 5000 /dev/zero | tr '\0' b | base64 -w0)"
+    } > "mail-$how/cur/00001.test:2,S"
+    sed -e "s/\"state.sqlite\"/\"state-$how.sqlite\"/" -e "s/\"path\": \"mail\"/\"path\": \"mail-$how\"/" \
+        -e "s/\"capture_address\": \"log@crm.example\"/\"capture_address\": \"log@crm.example\", \"attachments\": {\"max_bytes\": 1000, \"oversize\": \"$how\"}/" \
+        p.json > "p-$how.json"
+    runp run "p-$how.json"
+    printf '%s\n' "$out" > "run-$how.out"
+  done
+}
