@@ -232,6 +232,11 @@ class Backend {
   const std::vector<Folder>& mail_folders();
   const MailFolder* mail_folder(const std::string& id);
   std::string folder_for(const std::string& path);
+  // folder_for for a message written there, refused (ACCORD_ERROR, nothing
+  // made) when the stream does not sync that folder: there the message
+  // would leave the stream's view, and a later full listing would take it
+  // for deleted and delete its source.
+  std::string write_folder(const std::string& path);
   std::string read_messages(const boost::json::object& c, bool fresh);
   accord::kit::Result apply_message(const accord::kit::Op& op);
   void batch_messages(const std::vector<accord::kit::Op>& ops, std::vector<std::optional<accord::kit::Result>>& done);

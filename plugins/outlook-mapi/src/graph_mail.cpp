@@ -179,6 +179,27 @@ std::string Backend::folder_for(const std::string& path) {
   throw accord::Error(ACCORD_ERROR, "Outlook said folder \"" + path + "\" exists but does not list it");
 }
 
+std::string Backend::write_folder(const std::string& path) {
+  bool all = s_.mail_folders.empty() || (s_.mail_folders.size() == 1 && s_.mail_folders.front() == "*");
+  // a folder there, or (not there yet) the nearest one above it: whether the stream syncs it
+  std::string at = path;
+  const MailFolder* found = nullptr;
+  for (;;) {
+    for (const MailFolder& m : mail_tree())
+      if (m.path == at) found = &m;
+    size_t slash = at.rfind('/');
+    if (found || slash == std::string::npos) break;
+    at = at.substr(0, slash);
+  }
+  bool synced = found ? found->synced && (found->path == path || all) : all;
+  if (!synced)
+    throw accord::Error(ACCORD_ERROR, "Outlook's folder \"" + path + "\" is not among the folders this stream syncs "
+                                      "(mail_folders): the message is not written there, where the stream would no "
+                                      "longer see it (a later full listing would take it for deleted); add the folder "
+                                      "to mail_folders, or keep such messages out with a filter on /mailboxIds");
+  return folder_for(path);
+}
+
 std::string Backend::read_messages(const json::object& c, bool fresh) {
   // the folder tree read again at the start of each round: folders made,
   // renamed or moved in Outlook since
@@ -352,7 +373,7 @@ Result Backend::apply_message(const Op& op) {
         complete_attachments(str(*found, "id"), op.data);
         return message_result(str(*found, "id"));
       }
-    std::string folder = folder_for(mail::folder_of(op.data, "", "INBOX"));
+    std::string folder = write_folder(mail::folder_of(op.data, "", "INBOX"));
     mail::Import imp = mail::to_import(op.data, op.idempotency_key, kKeyProperty);
     std::string path = "/me/mailFolders/" + url_encode(folder) + "/messages";
     Answer a;
@@ -386,7 +407,7 @@ Result Backend::apply_message(const Op& op) {
   const MailFolder* now = mail_folder(str(a.body.get_object(), "parentFolderId"));
   std::string mailbox = mail::folder_of(op.data, now ? now->path : "", "INBOX");
   if (op.data.contains("mailboxIds") && (!now || now->path != mailbox)) {
-    std::string dest = folder_for(mailbox);
+    std::string dest = write_folder(mailbox);
     Answer m = client_.call("POST", path + "/move", json::serialize(json::object{{"destinationId", dest}}), {}, true);
     if (!m.ok()) unusable("POST", path + "/move", m);
   }
@@ -413,7 +434,12 @@ void Backend::batch_messages(const std::vector<Op>& ops, std::vector<std::option
         continue;  // said by apply_message
       }
       if (!imp.large.empty()) continue;  // its upload sessions follow the POST: on its own
-      std::string folder = folder_for(mail::folder_of(op.data, "", "INBOX"));
+      std::string folder;
+      try {
+        folder = write_folder(mail::folder_of(op.data, "", "INBOX"));
+      } catch (const accord::Error&) {
+        continue;  // refused (or the folder not made): said by apply_message, for this message alone
+      }
       creates.push_back(BatchRequest{i, "POST", "/me/mailFolders/" + url_encode(folder) + "/messages", std::move(imp.body)});
     }
   }
@@ -434,7 +460,7 @@ void Backend::batch_messages(const std::vector<Op>& ops, std::vector<std::option
     const MailFolder* now = mail_folder(str(g, "parentFolderId"));
     std::string mailbox = mail::folder_of(op.data, now ? now->path : "", "INBOX");
     if (op.data.contains("mailboxIds") && (!now || now->path != mailbox)) {
-      Answer m = client_.call("POST", url + "/move", json::serialize(json::object{{"destinationId", folder_for(mailbox)}}), {}, true);
+      Answer m = client_.call("POST", url + "/move", json::serialize(json::object{{"destinationId", write_folder(mailbox)}}), {}, true);
       if (!m.ok()) unusable("POST", url + "/move", m);
       return message_result(op.id);
     }
