@@ -112,6 +112,35 @@ TEST(PluginLoaderTest, RefusalsDoNotStopOtherPluginsLoading) {
   for (const auto& r : reg.refusals()) EXPECT_EQ(r.line().find('\n'), std::string::npos) << "one line each";
 }
 
+// A run's registry (issue 24): the plugin a pipeline names is loaded, by
+// its file's name, and nothing else until every plugin is asked for; then
+// it answers as discover does.
+TEST(PluginLoaderTest, ALazyRegistryLoadsOnlyThePluginItIsAskedFor) {
+  Registry reg = Registry::discover_lazily({kFixtures / "broken", kFixtures});
+  EXPECT_TRUE(reg.refusals().empty()) << "nothing loaded yet";
+  const LoadedPlugin* p = reg.find("memory-c");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->path.filename(), "libaccord-memory-c.so");
+  EXPECT_TRUE(reg.refusals().empty()) << "the broken plugins are not loaded: " << reg.refusals().front().line();
+  EXPECT_EQ(reg.find("memory-c"), p);
+  Registry all = Registry::discover({kFixtures / "broken", kFixtures});
+  EXPECT_EQ(reg.plugins().size(), all.plugins().size());
+  EXPECT_EQ(reg.refusals().size(), all.refusals().size());
+  EXPECT_EQ(reg.find("memory-c"), p) << "still where it was";
+  EXPECT_EQ(reg.find("nope"), nullptr);
+}
+
+// No file named for it: the files are loaded in order, and the first
+// plugin with the id wins, as discover has it.
+TEST(PluginLoaderTest, ALazyRegistryFindsAPluginNamedOtherwiseAsDiscoverDoes) {
+  Registry reg = Registry::discover_lazily({kFixtures / "duplicate"});
+  ASSERT_NE(reg.find("twin"), nullptr);
+  EXPECT_EQ(reg.find("twin")->path.filename(), "libaccord-dup-a.so");
+  EXPECT_EQ(reg.plugins().size(), Registry::discover({kFixtures / "duplicate"}).plugins().size());
+  ASSERT_EQ(reg.refusals().size(), 1u);
+  EXPECT_EQ(reg.refusals()[0].path.filename(), "libaccord-dup-b.so");
+}
+
 TEST(PluginLoaderTest, RefusesPluginWritableByGroup) {
   TempDir d;
   fs::path f = d.path / "libaccord-memory-c.so";

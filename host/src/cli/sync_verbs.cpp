@@ -121,14 +121,16 @@ struct Loaded {
 // Discovers the connectors and loads the pipeline; on failure reports it and
 // leaves the exit code in `rc`.
 std::optional<Loaded> load(const GlobalOptions& o, const std::string& file, int& rc) {
-  Loaded l{Registry::discover(o.plugin_dirs), {}};
+  // (only the connectors the pipeline names are loaded: the refusals said
+  // are the folders' and those plugins')
+  Loaded l{Registry::discover_lazily(o.plugin_dirs), {}};
   LoadOptions lo;
   lo.admin_file = o.admin_file;
   lo.secrets_file = o.secrets_file;
   lo.state_override = o.state_file;
+  auto p = load_pipeline(file, l.reg, lo);
   for (const auto& r : l.reg.refusals())
     if (!o.json) std::cerr << "accord: refused " << r.line() << "\n";
-  auto p = load_pipeline(file, l.reg, lo);
   if (!p) {
     rc = invalid(o, p.error(), exit_code::kInvalidInput);
     return std::nullopt;

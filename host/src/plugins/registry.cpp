@@ -17,9 +17,34 @@ fs::path Registry::install_dir() {
 }
 
 const LoadedPlugin* Registry::find(const std::string& id) const {
-  for (const auto& p : plugins_)
-    if (p.manifest.id == id) return &p;
+  auto loaded = [&]() -> const LoadedPlugin* {
+    for (const auto& p : plugins_)
+      if (p.manifest.id == id) return &p;
+    return nullptr;
+  };
+  if (!lazy_) return loaded();
+  std::lock_guard lock(lazy_->mu);
+  if (const LoadedPlugin* p = loaded()) return p;
+  // the files named for it first; then, where none is it, the others in order
+  std::string named = "libaccord-" + id + ".so";
+  for (bool by_name : {true, false})
+    for (size_t i = 0; i < lazy_->files.size(); ++i) {
+      if (lazy_->loaded[i] || (by_name && lazy_->files[i].filename() != named)) continue;
+      lazy_->loaded[i] = 1;
+      const_cast<Registry*>(this)->add_file(lazy_->files[i]);
+      if (const LoadedPlugin* p = loaded()) return p;
+    }
   return nullptr;
+}
+
+void Registry::load_all() const {
+  if (!lazy_) return;
+  std::lock_guard lock(lazy_->mu);
+  for (size_t i = 0; i < lazy_->files.size(); ++i)
+    if (!lazy_->loaded[i]) {
+      lazy_->loaded[i] = 1;
+      const_cast<Registry*>(this)->add_file(lazy_->files[i]);
+    }
 }
 
 void Registry::add_file(const fs::path& file) {
@@ -59,11 +84,31 @@ void Registry::scan_dir(const fs::path& dir, bool explicit_dir) {
   for (const auto& e : fs::directory_iterator(dir, ec))
     if (looks_like_plugin(e.path())) files.push_back(fs::absolute(e.path()));
   std::sort(files.begin(), files.end());  // deterministic: same order every run
-  for (const auto& f : files) add_file(f);
+  for (const auto& f : files) {
+    if (!lazy_) {
+      add_file(f);
+      continue;
+    }
+    lazy_->files.push_back(f);
+    lazy_->loaded.push_back(0);
+  }
 }
 
 Registry Registry::discover(const std::vector<fs::path>& extra_dirs) {
   Registry r;
+  r.scan_all(extra_dirs);
+  return r;
+}
+
+Registry Registry::discover_lazily(const std::vector<fs::path>& extra_dirs) {
+  Registry r;
+  r.lazy_ = std::make_unique<Lazy>();
+  r.scan_all(extra_dirs);
+  return r;
+}
+
+void Registry::scan_all(const std::vector<fs::path>& extra_dirs) {
+  Registry& r = *this;
   for (const auto& d : extra_dirs) r.scan_dir(fs::absolute(d), true);
   if (const char* env = std::getenv("ACCORD_PLUGIN_PATH")) {
     std::stringstream ss(env);
@@ -72,7 +117,6 @@ Registry Registry::discover(const std::vector<fs::path>& extra_dirs) {
       if (!part.empty()) r.scan_dir(fs::absolute(part), true);
   }
   r.scan_dir(install_dir(), false);
-  return r;
 }
 
 Registry Registry::from_files(const std::vector<fs::path>& files) {
