@@ -132,12 +132,25 @@ std::string ImapConnector::managed_label(const std::string& l) {
 }
 
 // Brings a message's labels (in the selected All Mail) to what the record
-// asks for: one +X-GM-LABELS and one -X-GM-LABELS at most.
+// asks for: one +X-GM-LABELS and one -X-GM-LABELS at most. A record in an
+// Archive folder ("\Archive" in mailboxIds: Outlook's Archive, an IMAP
+// server's \Archive folder; this connector writes \All for its own
+// archived mail, which keeps meaning "no label") is archived as Gmail's
+// Archive does it: INBOX off, every other label kept (the folder it left
+// may be one of several labels, which the other side cannot know of).
 std::optional<std::string> ImapConnector::store_labels(uint32_t uid, const json::object& data,
                                                        const std::vector<std::string>& now) {
   std::set<std::string> want = labels_of(data), have;
   for (auto& l : now)
     if (std::string m = managed_label(l); !m.empty()) have.insert(m);
+  if (auto* m = data.if_contains("mailboxIds"); m && m->is_object())
+    for (const auto& [k, v] : m->get_object())
+      if (v.is_bool() && v.get_bool() && imap::ascii_upper(k) == "\\ARCHIVE") {
+        for (auto& l : have)
+          if (l != "\\Inbox" && l != "\\Important") want.insert(l);  // (\\Important follows the keyword)
+        want.erase("\\Inbox");
+        break;
+      }
   std::vector<std::string> add, drop;
   std::set_difference(want.begin(), want.end(), have.begin(), have.end(), std::back_inserter(add));
   std::set_difference(have.begin(), have.end(), want.begin(), want.end(), std::back_inserter(drop));

@@ -9,7 +9,9 @@
 # message with two labels (INBOX and Work) is one Outlook message in one folder
 # and keeps both labels on Gmail, the folder chosen by a fixed rule (mail_map.hpp
 # folder_of); Gmail's archived mail is Outlook's Archive and back, archiving in
-# either a move in the other; read and flag changes travel both ways; each
+# either a move in the other (archived in Outlook, a message under INBOX and
+# Work keeps Work on Gmail, as Gmail's own Archive leaves it); read and flag
+# changes travel both ways; each
 # message exists once on each side; a second run has nothing to do.
 #
 # Usage: outlook_gmail_mail_test.sh ACCORD PEERS_DIR RECIPE_DIR IMAPCTL
@@ -137,8 +139,13 @@ gm store "$ALL" "<g-arch@example.com>" -X-GM-LABELS '\Inbox'
 mail o4.eml o-arch@example.org "Outlook archived"; deliver archive o4.eml
 subf=$(msapi POST /me/mailFolders/inbox/childFolders '{"displayName": "Sub"}' | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).id||"")')
 mail o5.eml o-sub@example.org "Outlook sub"; deliver "$subf" o5.eml
+# one more under INBOX and the label Work (archived in Outlook below: Gmail's archive takes INBOX off, keeps Work)
+mail g6.eml g-iw@example.com "Gmail inbox work"; gm append INBOX g6.eml
+gm store "$ALL" "<g-iw@example.com>" +X-GM-LABELS 'Work'
 runp run mail.pipeline.json
 gm labels "$ALL" > labels1.txt
+[ "$(ms_where 'Gmail inbox work')" = Inbox ] && [[ "$(lab g-iw@example.com)" == *Work*Inbox* ]] \
+  && ok gmail-inbox-and-work-is-outlook-inbox || bad gmail-inbox-and-work-is-outlook-inbox "outlook: $(ms_where 'Gmail inbox work')" "$(cat labels1.txt)"
 [ $rc = 0 ] && [ "$(ms_where 'Gmail archived')" = Archive ] && ok gmail-archived-mail-reaches-outlook-archive || bad gmail-archived-mail-reaches-outlook-archive "rc=$rc $(ms_where 'Gmail archived')" "$out"
 [ $rc = 0 ] && grep -q '^o-arch@example.org $' labels1.txt && [ "$(lab o-sub@example.org)" = INBOX/Sub ] \
   && ok outlook-archive-is-gmail-archived-inbox-subfolder-a-label || bad outlook-archive-and-subfolder "$(cat labels1.txt)" "$out"
@@ -153,7 +160,15 @@ runp run mail.pipeline.json
 runp run mail.pipeline.json
 [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && ok nothing-to-do-after-gmail-archived || bad nothing-to-do-after-gmail-archived "$out"
 # and back: Gmail's archived message put in the Inbox again leaves Outlook's Archive for its Inbox; in Outlook,
-# a message archived (Inbox → Archive) loses Gmail's INBOX, and one taken out of Archive into Work gets the label
+# a message archived (Inbox → Archive) loses Gmail's INBOX, and one taken out of Archive into Work gets the label.
+# Archiving in Outlook a message Gmail has under INBOX and Work takes INBOX off and keeps Work, as Gmail's own
+# Archive does (review s10 O1: every label was taken off)
+iw=$(idof "Object.values(m.messages).find(x=>!x.deleted&&x.data.subject==='Gmail inbox work')")
+msapi POST "/me/messages/$iw/move" '{"destinationId": "archive"}' > /dev/null
+# (pinned, not Gmail's way: the write names only \Archive, not the folder left, so one moved into Archive from
+# Inbox/Sub keeps the label INBOX/Sub on Gmail; the docs say so)
+sb=$(idof "Object.values(m.messages).find(x=>!x.deleted&&x.data.subject==='Outlook sub')")
+msapi POST "/me/messages/$sb/move" '{"destinationId": "archive"}' > /dev/null
 gm store "$ALL" "<g-arch@example.com>" +X-GM-LABELS '\Inbox'
 b=$(idof "Object.values(m.messages).find(x=>!x.deleted&&x.data.subject==='Outlook and Gmail both')")
 msapi POST "/me/messages/$b/move" '{"destinationId": "archive"}' > /dev/null
@@ -165,8 +180,21 @@ gm labels "$ALL" > labels1.txt
   && ok gmail-unarchived-leaves-outlook-archive-for-inbox || bad gmail-unarchived "rc=$rc $(ms_where 'Gmail archived')" "$(cat labels1.txt)" "$out"
 [ $rc = 0 ] && grep -q '^both@example.org $' labels1.txt && [ "$(lab o-arch@example.org)" = Work ] \
   && ok outlook-archive-and-unarchive-are-gmail-label-changes || bad outlook-archive-and-unarchive "$(cat labels1.txt)" "$out"
+[ $rc = 0 ] && [ "$(lab g-iw@example.com)" = Work ] && [ "$(ms_where 'Gmail inbox work')" = Archive ] \
+  && ok outlook-archive-takes-off-inbox-only-gmail-keeps-work || bad outlook-archive-takes-off-inbox-only-gmail-keeps-work "gmail: '$(lab g-iw@example.com)' outlook: $(ms_where 'Gmail inbox work')" "$out"
+[ $rc = 0 ] && [ "$(lab o-sub@example.org)" = INBOX/Sub ] && [ "$(ms_where 'Outlook sub')" = Archive ] \
+  && ok outlook-archive-from-a-label-folder-keeps-that-label || bad outlook-archive-from-a-label-folder-keeps-that-label "gmail: '$(lab o-sub@example.org)' outlook: $(ms_where 'Outlook sub')" "$out"
 runp run mail.pipeline.json
 [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && ok nothing-to-do-after-unarchive || bad nothing-to-do-after-unarchive "$out"
+# starred on Gmail afterwards: the star reaches Outlook, the message stays in Archive, Gmail keeps Work
+gm store "$ALL" "<g-iw@example.com>" +FLAGS '\Flagged'
+runp run mail.pipeline.json
+gm labels "$ALL" > labels1.txt
+[ $rc = 0 ] && [ "$(ms_where 'Gmail inbox work')" = Archive ] && [[ "$(lab g-iw@example.com)" == Work* ]] && [[ "$(lab g-iw@example.com)" != *Inbox* ]] \
+  && [ "$(js "Object.values(m.messages).find(x=>!x.deleted&&x.data.subject==='Gmail inbox work').data.flag.flagStatus")" = flagged ] \
+  && ok archived-with-work-starred-on-gmail-stays-in-outlook-archive || bad archived-with-work-starred "rc=$rc outlook: $(ms_where 'Gmail inbox work')" "gmail: $(lab g-iw@example.com)" "$out"
+runp run mail.pipeline.json
+[ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && ok nothing-to-do-after-star || bad nothing-to-do-after-star "$out"
 
 # two labels, which folder wins (mail_map.hpp folder_of): INBOX, \Sent, \Drafts, then the folder the message is
 # in now when Gmail still names it, then the others by byte order, whatever order a record holds them in.
@@ -184,9 +212,9 @@ gm labels "$ALL" > labels1.txt
   && ok two-new-labels-first-by-byte-order || bad two-new-labels "rc=$rc outlook: $(ms_where 'Gmail zeta beta')" "$(cat labels1.txt)" "$out"
 runp run mail.pipeline.json
 [ $rc = 0 ] && grep -q "nothing to do" <<<"$out" && ok nothing-to-do-at-the-end || bad nothing-to-do-at-the-end "$out"
-# nothing twice, at the end: 11 messages on Gmail (All Mail), 11 in Outlook
+# nothing twice, at the end: 12 messages on Gmail (All Mail), 12 in Outlook
 dups_g=$(gm msgids "$ALL" | sort | uniq -d | wc -l) n_g=$(gm count "$ALL")
 dups_m=$(js "Object.values(m.messages).filter(x=>!x.deleted&&/^(Outlook|Gmail) /.test(x.data.subject)).map(x=>x.data.subject).sort().filter((s,i,a)=>a[i-1]===s).length")
 n_m=$(js "Object.values(m.messages).filter(x=>!x.deleted&&/^(Outlook|Gmail) /.test(x.data.subject)).length")
-[ "$n_g" = 11 ] && [ "$dups_g" = 0 ] && [ "$n_m" = 11 ] && [ "$dups_m" = 0 ] && ok no-duplicates-at-the-end || bad no-duplicates-at-the-end "gmail=$n_g dups=$dups_g outlook=$n_m dups=$dups_m"
+[ "$n_g" = 12 ] && [ "$dups_g" = 0 ] && [ "$n_m" = 12 ] && [ "$dups_m" = 0 ] && ok no-duplicates-at-the-end || bad no-duplicates-at-the-end "gmail=$n_g dups=$dups_g outlook=$n_m dups=$dups_m"
 exit $fail
