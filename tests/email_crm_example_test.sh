@@ -5,7 +5,11 @@
 # the endpoints, the account and the ids are replaced. A contact's mail is
 # logged on that contact, a stranger's and a user's not, an attachment of a
 # type HighLevel does not take is dropped with a note, and the second run
-# does nothing.
+# does nothing. Then the recipe edited as its README says: "oversize":
+# "skip_message" (a message with a 3.2 MB PDF not logged at all), "connected":
+# false (nothing logged, nothing deleted) and the mailbox changed (another
+# server: its mail logged, the old mailbox's new mail not, nothing deleted),
+# each followed by a run that does nothing.
 # Usage: email_crm_example_test.sh ACCORD DOVECOT_SCRIPT IMAPCTL PEERS_DIR EXAMPLE
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/report.sh"
@@ -58,4 +62,71 @@ kids "d.emails.find(e=>e.altId==='tool@mail.example').body" | grep -q "tool.exe"
   ok example-drops-the-exe-with-a-note || bad example-drops-the-exe-with-a-note "$(kids "JSON.stringify(d.emails.find(e=>e.altId==='tool@mail.example'))")"
 runp run mail-crm.pipeline.json
 [ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && ok example-second-run-does-nothing || bad example-second-run-does-nothing "$out"
+
+# The recipe edited as its README says: set(POINTER-SEGMENTS… VALUE) in the pipeline.
+edit() { python3 - "$@" <<'PY'
+import json, sys
+p = json.load(open("mail-crm.pipeline.json"))
+for arg in sys.argv[1:]:
+    path, value = arg.split("=", 1)
+    keys = path.split("/")
+    o = p
+    for k in keys[:-1]:
+        o = o[int(k)] if k.isdigit() else o[k]
+    o[keys[-1]] = json.loads(value)
+json.dump(p, open("mail-crm.pipeline.json", "w"), indent=1)
+PY
+}
+count() { kids "d.emails.length"; }
+inbox() { ctl status INBOX 2>/dev/null | grep -o 'MESSAGES [0-9]*' | awk '{print $2}'; }
+
+# Behaviour 5 with "oversize": "skip_message", as HighLevel does: Ann's
+# message with a 3.2 MB PDF (a type HighLevel takes, over its 3 MiB) is not
+# logged at all, --explain names the attachments rule, and the next run does
+# nothing.
+edit 'streams/0/email_crm/attachments/oversize="skip_message"'
+{ printf 'From: ann@client.example\nTo: ada@corp.example\nSubject: big\nMessage-ID: <big@mail.example>\nDate: %s\nMIME-Version: 1.0\n' "$now"
+  printf 'Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nthe contract\n--b\n'
+  printf 'Content-Type: application/pdf\nContent-Disposition: attachment; filename=contract.pdf\nContent-Transfer-Encoding: base64\n\n'
+  head -c 3200000 /dev/urandom | base64; printf -- '--b--\n'; } > 5.eml
+ctl append INBOX 5.eml > /dev/null
+before=$(count)
+runp run mail-crm.pipeline.json
+[ "$rc" = 0 ] && [ "$(count)" = "$before" ] && [ -z "$(kids "(d.emails.find(e=>e.altId==='big@mail.example')||{}).id||''")" ] &&
+  ok skip-message-oversize-not-logged || bad skip-message-oversize-not-logged "rc=$rc" "$(kids "d.emails.map(e=>e.altId).join(' ')")" "$out"
+runp run mail-crm.pipeline.json
+[ "$rc" = 0 ] && [ "$(count)" = "$before" ] && ! grep -q "to create" <<<"$out" &&
+  ok skip-message-second-run-does-nothing || bad skip-message-second-run-does-nothing "rc=$rc" "$out"
+
+# Behaviour 6, disconnected ("connected": false, as the README says): Ann's
+# new mail is not logged, nothing is deleted in HighLevel or the mailbox; the
+# next run does nothing either.
+edit 'streams/0/email_crm/connected=false'
+m 6.eml 'Ann <ann@client.example>' offline@mail.example
+before=$(count) box=$(inbox)
+runp run mail-crm.pipeline.json
+[ "$rc" = 0 ] && [ "$(count)" = "$before" ] && [ "$(inbox)" = "$box" ] && [ -n "$box" ] &&
+  ok disconnected-logs-nothing-deletes-nothing || bad disconnected-logs-nothing-deletes-nothing "rc=$rc" "emails $before -> $(count)" "inbox $box -> $(inbox)" "$out"
+runp run mail-crm.pipeline.json
+[ "$rc" = 0 ] && [ "$(count)" = "$before" ] && [ "$(inbox)" = "$box" ] && ! grep -q "to create\|to delete" <<<"$out" &&
+  ok disconnected-second-run-does-nothing || bad disconnected-second-run-does-nothing "rc=$rc" "$out"
+
+# Behaviour 6, mailbox changed (connected again, "left" set to another
+# mailbox, on another server; the same address, so "mailbox" stays): the new mailbox's mail is logged, the
+# old mailbox's new mail is not, nothing logged before is deleted; the next
+# run does nothing.
+old_port=$port old_ca=$ca
+dovecot dc2
+m 7.eml 'Ann <ann@client.example>' newbox@mail.example
+new_port=$port new_ca=$ca port=$old_port ca=$old_ca
+m 8.eml 'Ann <ann@client.example>' oldbox@mail.example
+before=$(kids "d.emails.map(e=>e.altId).sort().join(' ')")
+edit 'streams/0/email_crm/connected=true' "left/config/url=\"imaps://localhost:$new_port\"" "left/config/ca_file=\"$new_ca\""
+runp run mail-crm.pipeline.json --force
+after=$(kids "d.emails.map(e=>e.altId).sort().join(' ')")
+[ "$rc" = 0 ] && [ "$after" = "$(tr ' ' '\n' <<<"$before newbox@mail.example" | sort | xargs)" ] &&
+  ok mailbox-changed-new-logged-old-stopped-nothing-deleted || bad mailbox-changed-new-logged-old-stopped-nothing-deleted "rc=$rc" "before: $before" "after: $after" "$out"
+runp run mail-crm.pipeline.json
+[ "$rc" = 0 ] && [ "$(kids "d.emails.map(e=>e.altId).sort().join(' ')")" = "$after" ] && ! grep -q "to create\|to delete" <<<"$out" &&
+  ok mailbox-changed-second-run-does-nothing || bad mailbox-changed-second-run-does-nothing "rc=$rc" "$out"
 exit $fail
