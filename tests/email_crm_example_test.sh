@@ -63,6 +63,31 @@ kids "d.emails.find(e=>e.altId==='tool@mail.example').body" | grep -q "tool.exe"
 runp run mail-crm.pipeline.json
 [ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && ok example-second-run-does-nothing || bad example-second-run-does-nothing "$out"
 
+# Behaviour 1 the other way: a thread started in the mailbox (Ann's ann1,
+# logged above), replied to from HighLevel ("Send a new message", as the
+# `message_send` stream sends: replyMessageId and threadId of ann1). Ann's
+# answer reaches the mailbox; its In-Reply-To is the Message-ID HighLevel
+# gave its reply, which HighLevel's API never shows (GetEmailMessageResponseDto
+# has no such field), and its References name ann1 as well: it is logged in
+# ann1's thread of Ann's conversation, beside HighLevel's reply.
+ann=$(kids "d.emails.find(e=>e.altId==='ann1@mail.example').contactId")
+thread=$(kids "d.emails.find(e=>e.altId==='ann1@mail.example').threadId")
+conv=$(kids "d.emails.find(e=>e.altId==='ann1@mail.example').conversationId")
+curl -s -H "Authorization: Bearer $token" -H "Version: 2021-04-15" -H 'Content-Type: application/json' -XPOST \
+  -d '{"type": "Email", "subType": "Email", "status": "pending", "contactId": "'$ann'", "replyMessageId": "'$thread'",
+       "threadId": "'$thread'", "subject": "Re: ann1@mail.example", "html": "<p>thanks, Ann</p>", "emailFrom": "ada@corp.example"}' \
+  "$base/conversations/messages" > crm-reply.out
+printf 'From: Ann <ann@client.example>\nTo: ada@corp.example\nSubject: Re: ann1@mail.example\nMessage-ID: <ann2@mail.example>\nIn-Reply-To: <hl-sent-1@mail.leadconnector.example>\nReferences: <ann1@mail.example> <hl-sent-1@mail.leadconnector.example>\nDate: %s\n\nthanks to you\n' "$now" > ann2.eml
+ctl append INBOX ann2.eml > /dev/null
+runp run mail-crm.pipeline.json
+got=$(kids "JSON.stringify(d.emails.filter(e=>e.altId==='ann2@mail.example').map(e=>[e.conversationId,e.threadId]))")
+[ "$rc" = 0 ] && [ "$got" = "[[\"$conv\",\"$thread\"]]" ] && [ "$(kids "d.emails.filter(e=>e.threadId==='$thread').length")" = 3 ] &&
+  ok crm-reply-to-a-mailbox-thread-answer-logged-in-that-thread ||
+  bad crm-reply-to-a-mailbox-thread-answer-logged-in-that-thread "rc=$rc" "want [[\"$conv\",\"$thread\"]], got $got" "$(cat crm-reply.out)" "$out"
+runp run mail-crm.pipeline.json
+[ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && [ "$(kids "d.emails.filter(e=>e.altId==='ann2@mail.example').length")" = 1 ] &&
+  ok crm-reply-second-run-does-nothing || bad crm-reply-second-run-does-nothing "rc=$rc" "$out"
+
 # The recipe edited as its README says: set(POINTER-SEGMENTS… VALUE) in the pipeline.
 edit() { python3 - "$@" <<'PY'
 import json, sys
@@ -78,6 +103,7 @@ json.dump(p, open("mail-crm.pipeline.json", "w"), indent=1)
 PY
 }
 count() { kids "d.emails.length"; }
+alts() { kids "d.emails.filter(e=>e.altId).map(e=>e.altId).sort().join(' ')"; }
 inbox() { ctl status INBOX 2>/dev/null | grep -o 'MESSAGES [0-9]*' | awk '{print $2}'; }
 
 # Behaviour 5 with "oversize": "skip_message", as HighLevel does: Ann's
@@ -120,13 +146,13 @@ dovecot dc2
 m 7.eml 'Ann <ann@client.example>' newbox@mail.example
 new_port=$port new_ca=$ca port=$old_port ca=$old_ca
 m 8.eml 'Ann <ann@client.example>' oldbox@mail.example
-before=$(kids "d.emails.map(e=>e.altId).sort().join(' ')")
+before=$(alts)
 edit 'streams/0/email_crm/connected=true' "left/config/url=\"imaps://localhost:$new_port\"" "left/config/ca_file=\"$new_ca\""
 runp run mail-crm.pipeline.json --force
-after=$(kids "d.emails.map(e=>e.altId).sort().join(' ')")
+after=$(alts)
 [ "$rc" = 0 ] && [ "$after" = "$(tr ' ' '\n' <<<"$before newbox@mail.example" | sort | xargs)" ] &&
   ok mailbox-changed-new-logged-old-stopped-nothing-deleted || bad mailbox-changed-new-logged-old-stopped-nothing-deleted "rc=$rc" "before: $before" "after: $after" "$out"
 runp run mail-crm.pipeline.json
-[ "$rc" = 0 ] && [ "$(kids "d.emails.map(e=>e.altId).sort().join(' ')")" = "$after" ] && ! grep -q "to create\|to delete" <<<"$out" &&
+[ "$rc" = 0 ] && [ "$(alts)" = "$after" ] && ! grep -q "to create\|to delete" <<<"$out" &&
   ok mailbox-changed-second-run-does-nothing || bad mailbox-changed-second-run-does-nothing "rc=$rc" "$out"
 exit $fail

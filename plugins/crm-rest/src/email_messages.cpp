@@ -376,23 +376,42 @@ Result CrmRest::log_email(const StreamSpec& s, json::value native, const json::v
   };
   if (look_first)
     if (auto found = earlier()) return *found;
-  if (std::string parent = text_at(data, "/inReplyTo/0"); !parent.empty())
+  // The message it replies to, else the latest of its References the
+  // conversation holds: an answer to an email HighLevel sent has in its
+  // In-Reply-To the Message-ID HighLevel gave it, which HighLevel's API
+  // never shows (GetEmailMessageResponseDto has no such field), while its
+  // References still name the thread's earlier messages.
+  std::vector<std::string> parents;
+  for (const char* f : {"/inReplyTo", "/references"})
+    if (const json::value* a = at_ptr(data, f); a && a->is_array()) {
+      std::vector<std::string> ids;
+      for (const auto& v : a->get_array())
+        if (v.is_string() && !v.get_string().empty()) ids.push_back(strip_angles(std::string(v.get_string())));
+      parents.insert(parents.end(), ids.rbegin(), ids.rend());  // (References: the latest last)
+    }
+  const json::value* parent_email = nullptr;
+  for (const auto& parent : parents) {
     for (const auto& e : emails())
-      if (std::string a = strip_angles(text_at(e, "/altId"));
-          a == strip_angles(parent) || a == strip_angles(parent) + kCopyMark + contact) {
-        // the inbound log threads by emailMessageId, the send by
-        // replyMessageId and threadId: each where the create takes it
-        auto takes = [&](const char* f) {
-          return s.create.send_fields.empty() ||
-                 std::find(s.create.send_fields.begin(), s.create.send_fields.end(), std::string("/") + f) !=
-                     s.create.send_fields.end();
-        };
-        auto& o = native.get_object();
-        if (takes("emailMessageId")) o["emailMessageId"] = text_at(e, "/id");
-        if (takes("replyMessageId")) o["replyMessageId"] = text_at(e, "/id");
-        if (std::string t = text_at(e, "/threadId"); !t.empty() && takes("threadId")) o["threadId"] = t;
+      if (std::string a = strip_angles(text_at(e, "/altId")); a == parent || a == parent + kCopyMark + contact) {
+        parent_email = &e;
         break;
       }
+    if (parent_email) break;
+  }
+  if (parent_email) {
+    const json::value& e = *parent_email;
+    // the inbound log threads by emailMessageId, the send by
+    // replyMessageId and threadId: each where the create takes it
+    auto takes = [&](const char* f) {
+      return s.create.send_fields.empty() ||
+             std::find(s.create.send_fields.begin(), s.create.send_fields.end(), std::string("/") + f) !=
+                 s.create.send_fields.end();
+    };
+    auto& o = native.get_object();
+    if (takes("emailMessageId")) o["emailMessageId"] = text_at(e, "/id");
+    if (takes("replyMessageId")) o["replyMessageId"] = text_at(e, "/id");
+    if (std::string t = text_at(e, "/threadId"); !t.empty() && takes("threadId")) o["threadId"] = t;
+  }
   if (!files.empty()) {
     // uploaded into this conversation first, at most max_files a request;
     // the message carries their URLs. One the answer does not name (by the
