@@ -14,17 +14,22 @@
 // file FOLDER/fail-lookups: a resend's look-up fails (answered a plain retry:
 // this try stored nothing; the host keeps the key, an earlier try may have). A file FOLDER/refuse holding N: the next N
 // creates are refused before anything is stored (a plain retry, as a
-// 503 or a 429). list_keys false: listings leave the
+// 503 or a 429). A file FOLDER/slow holding S: the next create waits S s
+// before it stores (FOLDER/stored.log: "KEY TIME" when stored). Deletes remove the
+// record (FOLDER/deletes.log: its id). list_keys false: listings leave the
 // key out (allowed: the host then finds copies by match keys only).
 // Never use it for real data.
 #include <accord/connector.hpp>
 
 #include <boost/json/src.hpp>
 
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace json = boost::json;
 namespace fs = std::filesystem;
@@ -75,7 +80,13 @@ class LostAnswer : public accord::Connector {
       const json::object& op = ov.as_object();
       std::string kind(op.at("op").as_string());
       auto version = [&](const std::string& id) { return id + "." + std::to_string(++seq); };
-      if (kind != "create") {  // an update (the fixture's tests delete nothing)
+      if (kind == "delete") {  // gone already: done (docs/sdk.md, apply)
+        recs.erase(std::string(op.at("id").as_string()));
+        std::ofstream(dir_ / "deletes.log", std::ios::app) << op.at("id").as_string() << "\n";
+        results.push_back(json::object{{"status", "ok"}});
+        continue;
+      }
+      if (kind != "create") {  // an update
         std::string id(op.at("id").as_string());
         json::object& r = recs.at(id).as_object();
         r["data"] = op.at("data");
@@ -108,6 +119,20 @@ class LostAnswer : public accord::Connector {
         std::ofstream(dir_ / "refuse") << refuse - 1;
         results.push_back(json::object{{"status", "retry"}, {"retry_after", 1}, {"message", "unavailable; nothing was made"}});
         continue;
+      }
+      // FOLDER/slow holding S: the next create takes S s before it is stored
+      // (an op late in a long batch); FOLDER/stored.log gets "KEY TIME" (UTC, s)
+      if (long slow = fs::exists(dir_ / "slow") ? std::stol(slurp(dir_ / "slow")) : 0; slow > 0) {
+        fs::remove(dir_ / "slow");  // (once)
+        std::this_thread::sleep_for(std::chrono::seconds(slow));
+      }
+      {
+        std::time_t t = std::time(nullptr);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char b[32];
+        std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        std::ofstream(dir_ / "stored.log", std::ios::app) << key << " " << b << "\n";
       }
       std::string id = "r" + std::to_string(seq + 1);
       recs[id] = json::object{{"key", key}, {"data", op.at("data")}, {"version", version(id)}};

@@ -13,6 +13,7 @@
 #include <accord/json/exact.hpp>
 #include <accord/lazy_files.h>
 #include <accord/mail/message.hpp>
+#include <accord/time/utc_time.hpp>
 #include <boost/json.hpp>
 
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <optional>
@@ -198,9 +200,9 @@ void PairRun::apply(std::vector<Item>& items) {
 void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   // 1. intents, committed before any remote write
   auto started = std::chrono::steady_clock::now();
-  std::string sending = now_rfc3339();  // when this batch's tries are sent (a kept create's time)
   // (the batch's intents go in, and later out, in one statement each)
   std::map<std::pair<size_t, Side>, int64_t> journal_ids;
+  std::map<std::pair<std::string, std::string>, std::string> kept;  // the creates answered retry, kept: their times
   {
     std::vector<JournalRow> intents;
     std::vector<std::pair<size_t, Side>> whose;
@@ -209,7 +211,8 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
     // of it goes as a resend, which looks for it by its key first, telling
     // when the latest try that may have made it was sent (sent_at: the kept
     // time, or an interrupted run's intent's if later)
-    auto retried = pv_->journal().retried_keys();
+    kept = pv_->journal().retried_keys();
+    const auto& retried = kept;
     for (size_t i = begin; i < end; ++i)
       for (Side s : kSides)
         if (auto& op = items[i].op[s]) {
@@ -343,6 +346,11 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         for (const auto& f : w.files) ::unlink(f.c_str());
     }
   }
+  // When the calls have returned: a try answered maybe_written wrote, if it
+  // did, before this (review s10 R2: sent_at must not be before the write,
+  // a connector's lag window runs from it; the next second, the text being
+  // rounded down to the second).
+  std::string answered = utc::format(static_cast<int64_t>(std::time(nullptr)) + 1);
   failpoint("apply.after_write");
   // 3. commit what happened
   auto committing = std::chrono::steady_clock::now();
@@ -353,10 +361,11 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   // key failed too; or the whole call failed RETRY) is kept by its key
   // apart from the intents (Journal::retried) until a try is answered ok,
   // so that every later try goes as a resend and the next run sends it
-  // before it reads (journal.cpp); its time is this try's. A resend answered
+  // before it reads (journal.cpp); its time is when this try's call returned
+  // (an upper bound of its write). A resend answered
   // a plain retry (this try wrote nothing; an earlier one, kept or
   // interrupted, may have) stays kept with the time it had (the kept one,
-  // or the interrupted run's intent's if later). A plain retry of a first
+  // or the recovering run's start, if later). A plain retry of a first
   // try (a 429, a 503 before anything was made) is only tried again. Not a
   // keep-both copy's (its source is on its own side).
   {
@@ -366,11 +375,22 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       for (Side s : kSides) {
         const auto& op = items[i].op[s];
         auto r = results.find({i, s});
-        if (!op || op->kind != OpKind::kCreate || op->idempotency_key.empty() || r == results.end()) continue;
-        if (r->second.ok() && op->resend) settled.emplace_back(side_name(s), op->idempotency_key);
-        else if (r->second.status == "retry" && (r->second.maybe_written || op->resend) && !op->source_same_side)
+        if (!op || op->idempotency_key.empty() || r == results.end()) continue;
+        // the delete of the record a kept create's try made for a source
+        // since deleted (journal.cpp, review s10 R1): settled with it
+        if (op->kind == OpKind::kDelete && r->second.ok()) settled.emplace_back(side_name(s), op->idempotency_key);
+        if (op->kind != OpKind::kCreate) continue;
+        // a resend for a source since deleted, found (or made) on the
+        // target: kept until the delete that follows it in the same run
+        // (journal.cpp) is answered, so that a kill between the two still
+        // deletes that record in the next run (found by its key again)
+        bool gone = op->resend && items[i].id[other(s)].empty() && !items[i].row[other(s)] &&
+                    allowed(sp_, s, OpKind::kDelete);
+        if (r->second.ok() && op->resend && !gone) settled.emplace_back(side_name(s), op->idempotency_key);
+        else if ((r->second.ok() && gone && !kept.contains({side_name(s), op->idempotency_key})) ||
+                 (r->second.status == "retry" && (r->second.maybe_written || op->resend) && !op->source_same_side))
           retried.push_back({0, sp_.name, side_name(s), "create", "", op->source_id, op->idempotency_key,
-                             items[i].op_text[s], r->second.maybe_written ? sending : items[i].sent_at[s], 0,
+                             items[i].op_text[s], r->second.maybe_written ? answered : items[i].sent_at[s], 0,
                              r->second.message});
       }
     pv_->journal().settled(settled);

@@ -17,6 +17,9 @@
 #include "engine/pair_run.hpp"
 
 #include <accord/json/exact.hpp>
+#include <accord/time/utc_time.hpp>
+
+#include <ctime>
 
 #include <map>
 
@@ -25,6 +28,59 @@ namespace json = boost::json;
 namespace accord {
 
 void PairRun::reconcile_journal() {
+  // The resends just applied whose source is deleted (none in the mirror, or
+  // its row deleted) and that were answered with a record: that record (the
+  // one a lost try made, found by its key, or made by this resend) is deleted
+  // on the target, as the source's delete would have been had the create been
+  // answered. The delete carries the create's key: its ok settles the kept
+  // create (apply_batch, in the delete's commit); until then it stays kept, so
+  // a kill in between sends it again next run (found by its key) and deletes.
+  // Where the direction does not delete on that side, apply_batch settled the
+  // resend: its record stays, unlinked (as any record there the pipeline does
+  // not carry over).
+  // (apply drops each batch's items once committed: the gone ones are
+  // noted before, and their records found after by the key each stored.)
+  using Gone = std::map<std::string, std::pair<std::string, std::string>>;  // key → (source id, label)
+  auto gone_sources = [this](const std::vector<Item>& sending) {
+    PerSide<Gone> gone;
+    for (const auto& it : sending)
+      for (Side s : kSides) {
+        const auto& op = it.op[s];
+        Side from = other(s);
+        if (op && op->kind == OpKind::kCreate && op->resend && it.id[from].empty() && !it.row[from] &&
+            allowed(sp_, s, OpKind::kDelete))
+          gone[s][op->idempotency_key] = {op->source_id, op->label};
+      }
+    return gone;
+  };
+  auto delete_for_gone_sources = [this](const PerSide<Gone>& gone) {
+    std::vector<Item> deletes;
+    size_t n = sp_.match.size();
+    for (Side s : kSides) {
+      if (gone[s].empty()) continue;
+      for (const auto& ref : pv_->mirror(s).unlinked()) {
+        auto g = gone[s].find(std::string(key_part(ref.keys(), n)));
+        if (g == gone[s].end()) continue;
+        auto row = pv_->mirror(s).find(ref.id());
+        if (!row) continue;
+        Item d;
+        d.id[s] = row->id;
+        d.op[s] = planner().make_op(s, OpKind::kDelete, row->id, g->second.first, {}, row->version, {});
+        d.op[s]->idempotency_key = g->first;
+        d.op[s]->label = g->second.second;
+        d.row[s] = std::move(row);
+        deletes.push_back(std::move(d));
+      }
+    }
+    if (deletes.empty()) return;
+    long failed = rep_.failed;
+    apply(deletes);
+    rep_.notes.push_back("deleted after their resend, their sources being deleted: " +
+                         count_of(deletes.size(), "record a create answered retry made",
+                                  "records creates answered retry made") +
+                         " (" + std::to_string(rep_.failed - failed) + " failed; kept, sent again next run)");
+  };
+
   auto pending = pv_->journal().list();
   std::set<std::pair<std::string, std::string>> resumed;  // (side, key) sent again from the intents: not twice a run
   if (!pending.empty()) {
@@ -36,13 +92,22 @@ void PairRun::reconcile_journal() {
       for (int64_t id : plan.unreadable) pv_->journal().done(id);
       tx.commit();
     }
+    // Sent (if at all) by the killed run, before this one started: told as
+    // sent now (an upper bound of that write; review s10 R2), or the kept
+    // time if later (apply_batch).
+    std::string recovering = utc::format(static_cast<int64_t>(std::time(nullptr)) + 1);
+    for (auto& it : plan.resend)
+      for (Side s : kSides)
+        if (it.op[s]) it.sent_at[s] = recovering;
     for (Side s : kSides) inflight_[s].insert(plan.inflight[s].begin(), plan.inflight[s].end());
     stale_intents_.insert(stale_intents_.end(), plan.stale.begin(), plan.stale.end());
     for (const auto& it : plan.resend)
       for (Side s : kSides)
         if (it.op[s]) resumed.emplace(side_name(s), it.op[s]->idempotency_key);
     long failed = rep_.failed;
+    auto gone = gone_sources(plan.resend);
     apply(plan.resend);
+    delete_for_gone_sources(gone);
     rep_.notes.push_back("resumed an interrupted run: " + count_of(plan.resend.size(), "pending create") +
                          " sent again with their idempotency keys (" + std::to_string(rep_.failed - failed) +
                          " failed), " +
@@ -53,10 +118,15 @@ void PairRun::reconcile_journal() {
   // its source waits in quarantine: a resend looks its key up first, and
   // only that finds the record a lost write made before a listing without
   // keys (Graph's contact delta) takes it for a new one. One whose source is
-  // gone, or linked to a live record of the target (the one it made,
-  // relinked by the key that record carries, or another found since), is
-  // settled without a write; a source linked to a record since deleted (a
-  // re-create) is sent again: a link is not the proof a74c203 took it for.
+  // linked to a live record of the target (the one it made, relinked by the
+  // key that record carries, or another found since) is settled without a
+  // write; a source linked to a record since deleted (a re-create) is sent
+  // again: a link is not the proof a74c203 took it for. One whose source is
+  // deleted is sent again too, and the record it answers (the one a try
+  // made, found by its key, or made now) deleted after it in this run
+  // (delete_for_gone_sources): settled then, not before (review s10 R1:
+  // settled at once, that record was read as new and copied back, undoing
+  // the user's delete).
   std::vector<JournalRow> retried = pv_->journal().retried_creates();
   if (retried.empty()) return;
   std::map<std::pair<std::string, std::string>, std::string> edited;  // (side, key) → the pair form the first try sent
@@ -70,9 +140,10 @@ void PairRun::reconcile_journal() {
       if (resumed.contains({r.side, r.idem_key})) continue;  // kept: the next run sends it
       Side target = r.side == "left" ? Side::kLeft : Side::kRight, from = other(target);
       auto src = pv_->mirror(from).find(r.source_id);
-      auto link = src && !src->deleted ? pv_->links().find(from, r.source_id) : std::nullopt;
+      bool gone = !src || src->deleted;
+      auto link = !gone ? pv_->links().find(from, r.source_id) : std::nullopt;
       auto copy = link ? pv_->mirror(target).find(target == Side::kLeft ? link->left_id : link->right_id) : std::nullopt;
-      if (!src || src->deleted || (copy && !copy->deleted)) {
+      if (copy && !copy->deleted) {
         settled.emplace_back(r.side, r.idem_key);
         continue;
       }
@@ -82,8 +153,9 @@ void PairRun::reconcile_journal() {
       // sent, and stays kept: its first try may have made the record, which
       // a listing without keys would take for new and copy back (in a
       // two-way pair); while kept, a new record there that may be it is held
-      // (held_for_retried). Sent again, as a resend, if its source comes back.
-      if (!src->included || !allowed(sp_, target, OpKind::kCreate)) {
+      // (held_for_retried). Sent again, as a resend, if its source comes back
+      // (or is deleted: then the record found is deleted).
+      if ((!gone && !src->included) || !allowed(sp_, target, OpKind::kCreate)) {
         ++parked;
         continue;
       }
@@ -131,7 +203,9 @@ void PairRun::reconcile_journal() {
                          "not copied back");
   if (plan.resend.empty()) return;
   long failed = rep_.failed;
+  auto gone = gone_sources(plan.resend);
   apply(plan.resend);
+  delete_for_gone_sources(gone);
   rep_.notes.push_back("sent again as resends, before reading: " +
                        count_of(plan.resend.size(), "create answered retry", "creates answered retry") + " by an earlier run (" +
                        std::to_string(rep_.failed - failed) + " failed)");
@@ -142,8 +216,8 @@ void PairRun::reconcile_journal() {
 // may be the record one made when nothing tells them apart: the key it
 // stored (a listing that gives keys back links it by that key, before
 // this), else the pair's match keys where both have a value, else the
-// fields both pair forms hold (none differing; none shared, or a form that
-// cannot be read: it may be). Held records stay dirty: planned again, as
+// fields both pair forms hold (one at least equal and none differing; none
+// shared, or a form that cannot be read: it is not held). Held records stay dirty: planned again, as
 // any, once the create is settled (found: linked; if it was the record
 // found, its mirror row is now the linked copy's).
 bool PairRun::held_for_retried(Side side, const MirrorRef& ref) {
@@ -185,26 +259,36 @@ bool PairRun::held_for_retried(Side side, const MirrorRef& ref) {
       }
       if (told) {
         may_be = equal;
-      } else if (k.form) {
-        if (!form_read) {
+      } else {
+        // at least one field both forms hold equal, none differing (review
+        // s10 R3: none shared, or a form not read, held any unrelated
+        // record, for good while the create stayed parked)
+        may_be = false;
+        if (k.form && !form_read) {
           form_read = true;
           try {
             form = planner().pair_of(side, row_of(side, ref.id()));
           } catch (const std::exception&) {
           }
         }
-        if (form)
+        if (k.form && form)
           for (const auto& [field, value] : *k.form)
-            if (auto f = form->find(field); f != form->end() && f->second != value) {
-              may_be = false;
-              break;
+            if (auto f = form->find(field); f != form->end()) {
+              if (f->second != value) {
+                may_be = false;
+                break;
+              }
+              may_be = true;
             }
       }
     }
     if (!may_be) continue;
     rep_.notes.push_back(std::string("held: the ") + side_name(side) + " record " + ref.id() +
                          " may be the record a create answered retry made (" + side_name(other(side)) + " " +
-                         k.source_id + ", key " + k.key + "); it is copied or linked once that create is settled");
+                         k.source_id + ", key " + k.key + "); it is copied or linked once that create is settled: "
+                         "its resend answered (found: linked), or its source deleted (then that record is deleted); "
+                         "a create kept out by the filter or the direction is not resent: it settles when its source "
+                         "is sent again or deleted (accord status lists it)");
     return true;
   }
   return false;
