@@ -88,6 +88,29 @@ runp run mail-crm.pipeline.json
 [ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && [ "$(kids "d.emails.filter(e=>e.altId==='ann2@mail.example').length")" = 1 ] &&
   ok crm-reply-second-run-does-nothing || bad crm-reply-second-run-does-nothing "rc=$rc" "$out"
 
+# Behaviour 1 as far as HighLevel's API allows it: a thread started in
+# HighLevel ("Send a new message" to Ann, From ada@corp.example). The sent
+# email does not reach the mailbox (docs/email-crm.md, Limits: HighLevel's
+# API gives neither the email's MIME nor the Message-ID it went out with);
+# Ann's answer does, by mail, and is logged in Ann's conversation, and
+# ada's reply from the mailbox joins the answer's thread there.
+curl -s -H "Authorization: Bearer $token" -H "Version: 2021-04-15" -H 'Content-Type: application/json' -XPOST \
+  -d '{"type": "Email", "subType": "Email", "status": "pending", "contactId": "'$ann'", "subject": "our offer",
+       "html": "<p>our offer</p>", "emailFrom": "ada@corp.example"}' "$base/conversations/messages" > crm-send.out
+printf 'From: Ann <ann@client.example>\nTo: ada@corp.example\nSubject: Re: our offer\nMessage-ID: <ann3@mail.example>\nIn-Reply-To: <hl-sent-2@mail.leadconnector.example>\nReferences: <hl-sent-2@mail.leadconnector.example>\nDate: %s\n\nlooks good\n' "$now" > ann3.eml
+ctl append INBOX ann3.eml > /dev/null
+printf 'From: ada@corp.example\nTo: Ann <ann@client.example>\nSubject: Re: our offer\nMessage-ID: <ada3@mail.example>\nIn-Reply-To: <ann3@mail.example>\nReferences: <hl-sent-2@mail.leadconnector.example> <ann3@mail.example>\nDate: %s\n\nsigned copy follows\n' "$now" > ada3.eml
+ctl append INBOX ada3.eml > /dev/null
+runp run mail-crm.pipeline.json
+got=$(kids "JSON.stringify(['ann3@mail.example','ada3@mail.example'].map(a=>d.emails.filter(e=>e.altId===a).map(e=>[e.conversationId,e.direction])))")
+t3=$(kids "(d.emails.find(e=>e.altId==='ann3@mail.example')||{}).threadId")
+[ "$rc" = 0 ] && [ "$got" = "[[[\"$conv\",\"inbound\"]],[[\"$conv\",\"outbound\"]]]" ] &&
+  [ -n "$t3" ] && [ "$(kids "(d.emails.find(e=>e.altId==='ada3@mail.example')||{}).threadId")" = "$t3" ] &&
+  ok crm-started-thread-answer-and-mailbox-reply-logged-in-its-conversation ||
+  bad crm-started-thread-answer-and-mailbox-reply-logged-in-its-conversation "rc=$rc" "conversation $conv: $got" "$(cat crm-send.out)" "$out"
+runp run mail-crm.pipeline.json
+[ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && ok crm-started-thread-second-run-does-nothing || bad crm-started-thread-second-run-does-nothing "rc=$rc" "$out"
+
 # The recipe edited as its README says: set(POINTER-SEGMENTS… VALUE) in the pipeline.
 edit() { python3 - "$@" <<'PY'
 import json, sys
