@@ -114,16 +114,18 @@ TEST(PluginLoaderTest, RefusalsDoNotStopOtherPluginsLoading) {
 
 // A run's registry (issue 24): the plugin a pipeline names is loaded, by
 // its file's name, and nothing else until every plugin is asked for; then
-// it answers as discover does.
+// it answers as discover does. (A folder searched before the one that has it
+// is loaded whole, as it may hold that connector under another file name: so
+// the broken fixtures come after.)
 TEST(PluginLoaderTest, ALazyRegistryLoadsOnlyThePluginItIsAskedFor) {
-  Registry reg = Registry::discover_lazily({kFixtures / "broken", kFixtures});
+  Registry reg = Registry::discover_lazily({kFixtures, kFixtures / "broken"});
   EXPECT_TRUE(reg.refusals().empty()) << "nothing loaded yet";
   const LoadedPlugin* p = reg.find("memory-c");
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->path.filename(), "libaccord-memory-c.so");
   EXPECT_TRUE(reg.refusals().empty()) << "the broken plugins are not loaded: " << reg.refusals().front().line();
   EXPECT_EQ(reg.find("memory-c"), p);
-  Registry all = Registry::discover({kFixtures / "broken", kFixtures});
+  Registry all = Registry::discover({kFixtures, kFixtures / "broken"});
   EXPECT_EQ(reg.plugins().size(), all.plugins().size());
   EXPECT_EQ(reg.refusals().size(), all.refusals().size());
   EXPECT_EQ(reg.find("memory-c"), p) << "still where it was";
@@ -139,6 +141,43 @@ TEST(PluginLoaderTest, ALazyRegistryFindsAPluginNamedOtherwiseAsDiscoverDoes) {
   EXPECT_EQ(reg.plugins().size(), Registry::discover({kFixtures / "duplicate"}).plugins().size());
   ASSERT_EQ(reg.refusals().size(), 1u);
   EXPECT_EQ(reg.refusals()[0].path.filename(), "libaccord-dup-b.so");
+}
+
+// review s10 P1: an earlier folder's connector under another file name (a
+// user's own build in --plugin-dir) wins over a later folder's file named for
+// the id, in a run (lazy) as in `accord plugins` (discover); within one folder
+// the file named for the id wins, in both.
+TEST(PluginLoaderTest, ALazyRegistryAnswersTheConnectorDiscoverKeepsFolderByFolder) {
+  TempDir d;
+  fs::path first = d.path / "first", second = d.path / "second", both = d.path / "both";
+  for (const auto& f : {first, second, both}) fs::create_directory(f);
+  fs::copy_file(kFixtures / "libaccord-memory-c.so", first / "override.so");
+  fs::copy_file(kFixtures / "libaccord-memory-c.so", second / "libaccord-memory-c.so");
+  fs::copy_file(kFixtures / "libaccord-memory-c.so", both / "a-build.so");
+  fs::copy_file(kFixtures / "libaccord-memory-c.so", both / "libaccord-memory-c.so");
+
+  Registry all = Registry::discover({first, second});
+  ASSERT_NE(all.find("memory-c"), nullptr);
+  EXPECT_EQ(all.find("memory-c")->path, first / "override.so");
+  Registry run = Registry::discover_lazily({first, second});
+  ASSERT_NE(run.find("memory-c"), nullptr);
+  EXPECT_EQ(run.find("memory-c")->path, first / "override.so") << "a run must use the connector `accord plugins` shows";
+  // (the install folder is searched too: the build's own plugins load after these)
+  auto refused = [](const Registry& r, const fs::path& f) {
+    for (const auto& x : r.refusals())
+      if (x.path == f) return x.reason.find("duplicate connector id \"memory-c\"") != std::string::npos;
+    return false;
+  };
+  run.plugins();
+  EXPECT_TRUE(refused(run, second / "libaccord-memory-c.so"));
+
+  for (bool lazily : {false, true}) {
+    Registry one = lazily ? Registry::discover_lazily({both}) : Registry::discover({both});
+    ASSERT_NE(one.find("memory-c"), nullptr) << lazily;
+    EXPECT_EQ(one.find("memory-c")->path, both / "libaccord-memory-c.so") << lazily;
+    one.plugins();
+    EXPECT_TRUE(refused(one, both / "a-build.so")) << lazily;
+  }
 }
 
 TEST(PluginLoaderTest, RefusesPluginWritableByGroup) {

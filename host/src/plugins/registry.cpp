@@ -16,6 +16,8 @@ fs::path Registry::install_dir() {
   return (exe.parent_path().parent_path() / "lib" / "accord" / "plugins").lexically_normal();
 }
 
+static std::string file_named_for(const std::string& id) { return "libaccord-" + id + ".so"; }
+
 const LoadedPlugin* Registry::find(const std::string& id) const {
   auto loaded = [&]() -> const LoadedPlugin* {
     for (const auto& p : plugins_)
@@ -25,34 +27,48 @@ const LoadedPlugin* Registry::find(const std::string& id) const {
   if (!lazy_) return loaded();
   std::lock_guard lock(lazy_->mu);
   if (const LoadedPlugin* p = loaded()) return p;
-  // the files named for it first; then, where none is it, the others in order
-  std::string named = "libaccord-" + id + ".so";
-  for (bool by_name : {true, false})
-    for (size_t i = 0; i < lazy_->files.size(); ++i) {
-      if (lazy_->loaded[i] || (by_name && lazy_->files[i].filename() != named)) continue;
-      lazy_->loaded[i] = 1;
-      const_cast<Registry*>(this)->add_file(lazy_->files[i]);
+  // Folder by folder, as discover has them: in each, the file named for it
+  // first, then the folder's other files in order; a later folder only where
+  // none of this one's is it (an earlier folder's connector wins, review s10 P1).
+  auto* self = const_cast<Registry*>(this);
+  const std::string named = file_named_for(id);
+  for (size_t i = 0; i < files_.size();) {
+    size_t end = i;
+    while (end < files_.size() && files_[end].folder == files_[i].folder) ++end;
+    for (size_t j = i; j < end; ++j)
+      if (files_[j].path.filename() == named) self->load_index(j);
+    if (const LoadedPlugin* p = loaded()) return p;
+    for (size_t j = i; j < end; ++j) {
+      self->load_index(j);
       if (const LoadedPlugin* p = loaded()) return p;
     }
+    i = end;
+  }
   return nullptr;
 }
 
 void Registry::load_all() const {
   if (!lazy_) return;
   std::lock_guard lock(lazy_->mu);
-  for (size_t i = 0; i < lazy_->files.size(); ++i)
-    if (!lazy_->loaded[i]) {
-      lazy_->loaded[i] = 1;
-      const_cast<Registry*>(this)->add_file(lazy_->files[i]);
-    }
+  for (size_t i = 0; i < files_.size(); ++i) const_cast<Registry*>(this)->load_index(i);
 }
 
-void Registry::add_file(const fs::path& file) {
+void Registry::load_index(size_t i) {
+  if (files_[i].loaded) return;
+  files_[i].loaded = true;
+  const fs::path file = files_[i].path;
   auto loaded = load_plugin(file);
   if (!loaded) {
     refusals_.push_back({file, loaded.error().message});
     return;
   }
+  // Within one folder the file named for a connector wins over another file
+  // declaring the same id, whichever is loaded first (a lazy find loads the
+  // named one first): so load that one before this one.
+  const std::string named = file_named_for(loaded->manifest.id);
+  if (file.filename() != named)
+    for (size_t j = 0; j < files_.size(); ++j)
+      if (files_[j].folder == files_[i].folder && files_[j].path.filename() == named) load_index(j);
   for (const auto& p : plugins_) {
     if (p.path == loaded->path) return;  // the same file reached twice
     if (p.manifest.id == loaded->manifest.id) {
@@ -62,6 +78,11 @@ void Registry::add_file(const fs::path& file) {
     }
   }
   plugins_.push_back(std::move(*loaded));
+}
+
+void Registry::add_file(const fs::path& file) {
+  files_.push_back({file, folders_++});
+  load_index(files_.size() - 1);
 }
 
 static bool looks_like_plugin(const fs::path& p) {
@@ -84,14 +105,10 @@ void Registry::scan_dir(const fs::path& dir, bool explicit_dir) {
   for (const auto& e : fs::directory_iterator(dir, ec))
     if (looks_like_plugin(e.path())) files.push_back(fs::absolute(e.path()));
   std::sort(files.begin(), files.end());  // deterministic: same order every run
-  for (const auto& f : files) {
-    if (!lazy_) {
-      add_file(f);
-      continue;
-    }
-    lazy_->files.push_back(f);
-    lazy_->loaded.push_back(0);
-  }
+  const size_t folder = folders_++, first = files_.size();
+  for (const auto& f : files) files_.push_back({f, folder});
+  if (!lazy_)
+    for (size_t i = first; i < files_.size(); ++i) load_index(i);
 }
 
 Registry Registry::discover(const std::vector<fs::path>& extra_dirs) {

@@ -30,13 +30,15 @@ class Registry {
   static Registry discover(const std::vector<std::filesystem::path>& extra_dirs);
   // The same folders, but no plugin is loaded until it is asked for (a run
   // needs only the connectors its pipeline names; loading each installed
-  // plugin costs milliseconds of a run's start-up). find(id) loads the
-  // files named for that connector (libaccord-<id>.so, as the build names
-  // them) and answers the first of them that is it; only where none is, it
-  // loads the others in order, as discover does. plugins() loads every
-  // file first, so it answers as discover's does; refusals() answers those
-  // of the folders and of the files loaded so far (every file's once
-  // plugins() was asked).
+  // plugin costs milliseconds of a run's start-up). find(id) walks the
+  // folders in discover's order and, in each, loads the file named for that
+  // connector (libaccord-<id>.so, as the build names them) first, then that
+  // folder's other files, before the next folder: so it answers the plugin
+  // discover keeps for that id (the first folder's; within one folder, a file
+  // named for the id wins over another declaring the same id, in discover
+  // too). plugins() loads every file first, so it answers as discover's does;
+  // refusals() answers those of the folders and of the files loaded so far
+  // (every file's once plugins() was asked).
   static Registry discover_lazily(const std::vector<std::filesystem::path>& extra_dirs);
   // Loads the given files only (the conformance kit, tests).
   static Registry from_files(const std::vector<std::filesystem::path>& files);
@@ -46,7 +48,12 @@ class Registry {
     load_all();
     return plugins_;
   }
-  const std::vector<Refusal>& refusals() const { return refusals_; }
+  // a copy: a lazy registry may add to them from another thread's find()
+  std::vector<Refusal> refusals() const {
+    if (!lazy_) return refusals_;
+    std::lock_guard lock(lazy_->mu);
+    return refusals_;
+  }
   const LoadedPlugin* find(const std::string& id) const;
   std::vector<std::filesystem::path> searched() const { return searched_; }
 
@@ -54,7 +61,8 @@ class Registry {
   static std::filesystem::path install_dir();
 
  private:
-  void add_file(const std::filesystem::path& file);
+  void add_file(const std::filesystem::path& file);  // from_files: loaded as given
+  void load_index(size_t i);                          // files_[i], once
   void scan_dir(const std::filesystem::path& dir, bool explicit_dir);
   void scan_all(const std::vector<std::filesystem::path>& extra_dirs);  // discover's folders, in order
   void load_all() const;
@@ -64,10 +72,17 @@ class Registry {
   mutable std::deque<LoadedPlugin> plugins_;
   mutable std::vector<Refusal> refusals_;
   std::vector<std::filesystem::path> searched_;
+  // The plugin files found, in discover's order, with the folder each is in
+  // (its index in the scan) and whether it was loaded yet.
+  struct File {
+    std::filesystem::path path;
+    size_t folder;
+    bool loaded = false;
+  };
+  std::vector<File> files_;
+  size_t folders_ = 0;
   struct Lazy {
     std::mutex mu;
-    std::vector<std::filesystem::path> files;  // the plugin files found, in discover's order
-    std::vector<char> loaded;                  // by file
   };
   std::unique_ptr<Lazy> lazy_;  // none: every file was loaded at once
 };
