@@ -384,8 +384,11 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         // target: kept until the delete that follows it in the same run
         // (journal.cpp) is answered, so that a kill between the two still
         // deletes that record in the next run (found by its key again)
+        // (not a keep-both copy's, whose source is on its own side: its key
+        // is not the other side's source's)
         bool gone = op->resend && items[i].id[other(s)].empty() && !items[i].row[other(s)] &&
-                    allowed(sp_, s, OpKind::kDelete);
+                    allowed(sp_, s, OpKind::kDelete) &&
+                    op->idempotency_key == planner().self_key(other(s), op->source_id);
         if (r->second.ok() && op->resend && !gone) settled.emplace_back(side_name(s), op->idempotency_key);
         else if ((r->second.ok() && gone && !kept.contains({side_name(s), op->idempotency_key})) ||
                  (r->second.status == "retry" && (r->second.maybe_written || op->resend) && !op->source_same_side))

@@ -48,7 +48,8 @@ void PairRun::reconcile_journal() {
         const auto& op = it.op[s];
         Side from = other(s);
         if (op && op->kind == OpKind::kCreate && op->resend && it.id[from].empty() && !it.row[from] &&
-            allowed(sp_, s, OpKind::kDelete))
+            allowed(sp_, s, OpKind::kDelete) &&
+            op->idempotency_key == planner().self_key(from, op->source_id))  // (not a keep-both copy's)
           gone[s][op->idempotency_key] = {op->source_id, op->label};
       }
     return gone;
