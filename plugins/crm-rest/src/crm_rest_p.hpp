@@ -38,6 +38,13 @@ void set_ptr(json::value& root, const std::string& ptr, const json::value& v);
 void erase_ptr(json::value& root, const std::string& ptr);
 // A Message-ID without its angle brackets (email_messages.cpp)
 std::string strip_angles(std::string id);
+// The messages a message may be threaded on, angles stripped, the first
+// known one wins: the one it replies to (In-Reply-To), then its References
+// latest first. A contact's answer to a mail sent from the CRM names in its
+// In-Reply-To a Message-ID the CRM's API may never show, while its
+// References still name the thread's earlier, logged, messages
+// (email_messages.cpp; HighLevel, HubSpot and Salesforce thread on it).
+std::vector<std::string> reply_parents(const json::value& data);
 
 // ---- canonical ⇄ native (canonical_mapping.cpp) ----------------------------
 

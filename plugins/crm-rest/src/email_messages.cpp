@@ -35,6 +35,19 @@ std::string strip_angles(std::string id) {
   return id;
 }
 
+std::vector<std::string> reply_parents(const json::value& data) {
+  std::vector<std::string> parents;
+  for (const char* f : {"/inReplyTo", "/references"})
+    if (const json::value* a = at_ptr(data, f); a && a->is_array()) {
+      std::vector<std::string> ids;
+      for (const auto& v : a->get_array())
+        if (v.is_string() && !v.get_string().empty()) ids.push_back(strip_angles(std::string(v.get_string())));
+      for (auto it = ids.rbegin(); it != ids.rend(); ++it)  // (References: the latest last)
+        if (std::find(parents.begin(), parents.end(), *it) == parents.end()) parents.push_back(*it);
+    }
+  return parents;
+}
+
 namespace {
 
 // The canonical address lists of a CRM's from/to/cc/bcc ("Ann Lee
@@ -377,18 +390,11 @@ Result CrmRest::log_email(const StreamSpec& s, json::value native, const json::v
   if (look_first)
     if (auto found = earlier()) return *found;
   // The message it replies to, else the latest of its References the
-  // conversation holds: an answer to an email HighLevel sent has in its
-  // In-Reply-To the Message-ID HighLevel gave it, which HighLevel's API
-  // never shows (GetEmailMessageResponseDto has no such field), while its
-  // References still name the thread's earlier messages.
-  std::vector<std::string> parents;
-  for (const char* f : {"/inReplyTo", "/references"})
-    if (const json::value* a = at_ptr(data, f); a && a->is_array()) {
-      std::vector<std::string> ids;
-      for (const auto& v : a->get_array())
-        if (v.is_string() && !v.get_string().empty()) ids.push_back(strip_angles(std::string(v.get_string())));
-      parents.insert(parents.end(), ids.rbegin(), ids.rend());  // (References: the latest last)
-    }
+  // conversation holds (reply_parents): an answer to an email HighLevel sent
+  // has in its In-Reply-To the Message-ID HighLevel gave it, which
+  // HighLevel's API never shows (GetEmailMessageResponseDto has no such
+  // field), while its References still name the thread's earlier messages.
+  const std::vector<std::string> parents = reply_parents(data);
   const json::value* parent_email = nullptr;
   for (const auto& parent : parents) {
     for (const auto& e : emails())

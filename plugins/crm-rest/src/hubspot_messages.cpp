@@ -32,7 +32,8 @@
 // Threads: HubSpot documents no writable Message-ID or thread property, so
 // the thread is kept in the account's text property accord_thread_id: a
 // reply takes the thread of the message it answers (found by its
-// accord_id), else the first of its References, else its own Message-ID.
+// accord_id), else of the latest of its References so found, else the
+// first of its References, else its own Message-ID.
 // Attachments: each (its bytes out of /raw, within the engine's email_crm
 // attachments rule) uploaded through the Files API, then listed by id in
 // the email's hs_attachment_ids (the "Activities | Email" guide: "The IDs
@@ -451,10 +452,16 @@ Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
     return with_data(Result::ok(id, to_record(s, found).version), hubspot_email_to_data(found));
   };
 
-  // a reply joins the thread of the message it answers, where that one is logged
-  if (std::string parent = strip_angles(text_of(data, "/inReplyTo/0")); !parent.empty() && parent != key)
-    if (auto p = hubspot_email_by_key(s, parent))
-      if (std::string t = prop(*p, "accord_thread_id"); !t.empty()) props["accord_thread_id"] = t;
+  // a reply joins the thread of the message it answers, where that one is
+  // logged, else of the latest logged of its References (reply_parents: an
+  // answer to a mail sent from the CRM names in its In-Reply-To a
+  // Message-ID no logged email carries)
+  for (const auto& parent : reply_parents(data))
+    if (parent != key)
+      if (auto p = hubspot_email_by_key(s, parent)) {
+        if (std::string t = prop(*p, "accord_thread_id"); !t.empty()) props["accord_thread_id"] = t;
+        break;
+      }
   // A create sent before (a resend after a crash) is sent again only when a
   // reliable look-up found nothing: the read by unique accord_id, or the
   // search once its lag has passed since the latest try that may have

@@ -127,8 +127,10 @@ constexpr size_t kBodyMax = 131072, kHeadersMax = 32000, kAddressesMax = 4000, k
 // base64-encoded). A Composite request is one such message, so the whole
 // JSON body (the message, its relations, every file base64-encoded) is
 // kept within 50 MB, and each file within 37.5 MB; the 500 MB that page
-// gives applies to multipart sObject Collections requests only.
-constexpr size_t kBlobMax = 39321600, kJsonBodyMax = 52428800, kSubrequests = 25;
+// gives applies to multipart sObject Collections requests only. The page
+// says "MB", not MiB: counted as 10^6 bytes, the stricter reading (50 MiB
+// would send up to 2.4 MB more than a 50,000,000-byte limit takes).
+constexpr size_t kBlobMax = 37'500'000, kJsonBodyMax = 50'000'000, kSubrequests = 25;
 
 // The header field a relation's type names, and back.
 constexpr std::pair<const char*, const char*> kRoles[] = {
@@ -430,14 +432,21 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
   std::string mid = text_at(native, "/MessageIdentifier");
   if (mid.empty() && !op.idempotency_key.empty()) native.get_object()["MessageIdentifier"] = mid = with_angles(op.idempotency_key);
   if (mid.empty()) throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": a message to log needs its Message-ID (/messageId)");
-  std::string parent = with_angles(text_at(data, "/inReplyTo/0"));
+  // the message it replies to, else the latest of its References that is
+  // logged (reply_parents: an answer to a mail sent from the CRM names in
+  // its In-Reply-To a Message-ID no EmailMessage may carry)
+  // (at most 20: the query travels in the URL, and Salesforce takes at most
+  // 16,384 bytes of URI and headers; help article 000386264)
+  std::vector<std::string> parents;
+  for (const auto& p : reply_parents(data))
+    if (p != strip_angles(mid) && parents.size() < 20) parents.push_back(with_angles(p));
   std::vector<std::string> contacts = sf_contacts(s, data);
 
-  // An earlier try of this create, and the message it replies to, in one
+  // An earlier try of this create, and the messages it may reply to, in one
   // query (MessageIdentifier is filterable).
   auto query = [&]() {
     std::vector<std::string> keys{soql_quote(mid)};
-    if (!parent.empty() && parent != mid) keys.push_back(soql_quote(parent));
+    for (const auto& p : parents) keys.push_back(soql_quote(p));
     Vars v = base_vars(s);
     v["keys"] = json::value(accord::join(keys, ","));
     Answer a = rest_.call(s.lookup, v);
@@ -466,17 +475,22 @@ Result CrmRest::create_sf_email(const StreamSpec& s, const Op& op) {
     rec.get_object()["EmailMessageRelations"] = json::object{{"totalSize", rels.size()}, {"done", true}, {"records", rels}};
     return with_data(Result::ok(id, text_at(rec, s.version.c_str())), sf_email_to_data(rec));
   };
-  for (const auto& r : query()) {
+  const json::array found = query();
+  for (const auto& r : found)
     if (same(r, mid)) {
       host().log(ACCORD_LOG_INFO, ("crm-rest: " + s.name + ": " + mid + " is already logged (" + text_at(r, "/Id") +
                                    "): an earlier try of this create made it").c_str());
       return answer(r);
     }
-    if (!parent.empty() && same(r, parent)) {
-      native.get_object()["ReplyToEmailMessageId"] = text_at(r, "/Id");
-      if (std::string t = text_at(r, "/ThreadIdentifier"); !t.empty()) native.get_object()["ThreadIdentifier"] = t;
-    }
-  }
+  [&] {
+    for (const auto& p : parents)  // the first of them logged
+      for (const auto& r : found)
+        if (same(r, p)) {
+          native.get_object()["ReplyToEmailMessageId"] = text_at(r, "/Id");
+          if (std::string t = text_at(r, "/ThreadIdentifier"); !t.empty()) native.get_object()["ThreadIdentifier"] = t;
+          return;
+        }
+  }();
 
   // The recipients' relations through ToIds/CcIds/BccIds, in the insert;
   // their addresses out of the address fields. The sender's relations

@@ -85,6 +85,17 @@ m3='{"op": "create", "idempotency_key": "k3", "data": {"messageId": ["m3@mail.ex
 out=$($call "$plugin" "$cfg" message apply "[$m3]" 2>>peer.err); printf '%s\n' "$out" >> all.out
 [ "$(email m3@mail.example .properties.accord_thread_id)" = m1@mail.example ] && printf '%s' "$out" | grep -q '"threadId":"m1@mail.example"' \
   && ok reply-to-a-reply-in-the-first-thread || bad reply-to-a-reply-in-the-first-thread "$out" "$(curl -s "$base/__dump")"
+# a contact's answer to a reply sent from the CRM to m3: its In-Reply-To is
+# a Message-ID no logged email carries (the CRM's own), its References name
+# m3 (m3 had none, so they start there, not at m1): it joins m3's thread
+# (the latest logged of its References), not a new one named after m3
+m4='{"op": "create", "idempotency_key": "k4", "data": {"messageId": ["m4@mail.example"], "inReplyTo": ["<sent-by-crm@crm.example>"],
+      "references": ["<m3@mail.example>", "<sent-by-crm@crm.example>"],
+      "subject": "Re: Quote", "from": [{"email": "ann@example.org"}], "to": [{"email": "me@corp.example"}],
+      "bodyValues": {"text": {"value": "Got it"}}, "direction": "inbound", "contactIds": ["'$ann'"]}}'
+out=$($call "$plugin" "$cfg" message apply "[$m4]" 2>>peer.err); printf '%s\n' "$out" >> all.out
+[ "$(email m4@mail.example .properties.accord_thread_id)" = m1@mail.example ] && printf '%s' "$out" | grep -q '"threadId":"m1@mail.example"' \
+  && ok answer-to-a-crm-sent-reply-in-its-thread || bad answer-to-a-crm-sent-reply-in-its-thread "$(email m4@mail.example .properties.accord_thread_id)" "$out"
 [ -n "$cy" ] && [ "$(js "d.contacts.find(c=>c.id==='$cy').properties.lastname")" = Young ] \
   && [ "$(linked m2@mail.example)" = "$(printf 'contacts:%s\n' "$ann" "$cy" | sort | xargs)" ] \
   && ok contact-made-by-upsert-and-logged-on || bad contact-made-by-upsert-and-logged-on "$out" "$(curl -s "$base/__dump")"
@@ -134,7 +145,7 @@ out=$($call "$plugin" "$cfg" message list 2>>peer.err); printf '%s' "$out" > lis
 n=$(node -e 'const l=require("./listed.json").filter(r=>r.data.messageId&&/^m[0-9]@/.test(r.data.messageId[0]));const m=l.find(r=>r.data.messageId&&r.data.messageId[0]==="m1@mail.example");
   console.log(l.length, m.data.from[0].name, m.data.cc[0].email, m.data.contactIds.join(","), m.data.bodyValues.text.value, m.data.direction,
     l.find(r=>r.data.messageId[0]==="m2@mail.example").data.threadId)' 2>&1)
-[ "$n" = "5 Ann Lee cc@example.org $ann,$bo Can you send the quote? inbound m1@mail.example" ] && ok listed-as-canonical-messages \
+[ "$n" = "6 Ann Lee cc@example.org $ann,$bo Can you send the quote? inbound m1@mail.example" ] && ok listed-as-canonical-messages \
   || bad listed-as-canonical-messages "$n" "$out"
 cursor= more=true
 while [ "$more" = true ]; do  # a whole pass (the listing, then the archived feed)

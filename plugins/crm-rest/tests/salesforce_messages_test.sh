@@ -383,5 +383,25 @@ ctl __control "{\"blob_max_bytes\": $((39321600))}"
 refuse composite-over-25 INVALID_INPUT -XPOST -d "{\"compositeRequest\": [$many]}" "$api/composite"
 refuse composite-without-reference-id INVALID_INPUT -XPOST -d '{"compositeRequest": [{"method": "GET", "url": "/services/data/v59.0/sobjects/EmailMessage/'$m1id'"}]}' "$api/composite"
 
+# -- a contact's answer to a reply sent from the CRM: r3 answers m2 with no
+# References (its thread read from m2: m1's); the CRM's reply to r3 went out
+# under a Message-ID no EmailMessage carries, so the answer's In-Reply-To is
+# unknown and its References name r3 and that ID. It is threaded on r3, the
+# latest logged of its References (ReplyToEmailMessageId, r3's
+# ThreadIdentifier), not in a new thread named after r3
+opsr3='[{"op": "create", "idempotency_key": "kr3", "data": {"messageId": ["r3@mail.example"], "inReplyTo": ["m2@mail.example"],
+        "subject": "Re: Quote", "from": [{"email": "ann@client.example"}], "to": [{"email": "me@corp.example"}],
+        "bodyValues": {"text": {"value": "Thanks"}}, "direction": "inbound", "contactIds": ["'$ann'"]}}]'
+out=$(apply "$opsr3"); printf '%s\n' "$out" >> all.out
+opsr4='[{"op": "create", "idempotency_key": "kr4", "data": {"messageId": ["r4@mail.example"], "inReplyTo": ["<sent-by-crm@crm.example>"],
+        "references": ["<r3@mail.example>", "<sent-by-crm@crm.example>"], "subject": "Re: Quote", "from": [{"email": "ann@client.example"}],
+        "to": [{"email": "me@corp.example"}], "bodyValues": {"text": {"value": "Got it"}}, "direction": "inbound", "contactIds": ["'$ann'"]}}]'
+out=$(apply "$opsr4"); printf '%s\n' "$out" >> all.out
+[ "$(msg r3@mail.example "m.ThreadIdentifier")" = "<m1@mail.example>" ] \
+  && [ "$(msg r4@mail.example "m.ReplyToEmailMessageId+' '+m.ThreadIdentifier")" = "$(msg r3@mail.example m.Id) <m1@mail.example>" ] \
+  && msg r4@mail.example "m.Headers" | grep -q 'In-Reply-To: <sent-by-crm@crm.example>' \
+  && ok answer-to-a-crm-sent-reply-in-its-thread \
+  || bad answer-to-a-crm-sent-reply-in-its-thread "$(msg r4@mail.example "m.ReplyToEmailMessageId+' '+m.ThreadIdentifier")" "$out"
+
 ! alltext | grep -q "$refresh" && ok no-token-in-output || bad no-token-in-output
 exit $fail
