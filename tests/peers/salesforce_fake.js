@@ -137,14 +137,17 @@ const lengths = {EmailMessage: {Subject: 3000, TextBody: 131072, HtmlBody: 13107
 // is refused. The guide names no error code: 400 MAXIMUM_SIZE_OF_ATTACHMENT
 // here (a StatusCode of the API's list). A value that is not base64:
 // JSON_PARSER_ERROR. /__control blob_max_bytes lowers the limit for a test.
-let blobMax = 37.5 * 1024 * 1024;
+// The page says "MB", not MiB: 37,500,000 bytes here (and 50,000,000 below),
+// the stricter reading, so that a fake accepting it does not let through a
+// request Salesforce's decimal MB would refuse.
+let blobMax = 37500000;
 // The same page's "50 MB of text data": a non-multipart (JSON) request body
 // past it is refused whole. The Composite, Composite Batch and sObject
 // Collections pages give no size in bytes (only 25 subrequests, 200
 // records), so a Composite request is held to this too. The guide names no
 // status or code for it: 413 (RFC 9110, Content Too Large) in the API's
 // error shape here, with a code of the fake's own (REQUEST_TOO_LARGE). /__control json_body_max_bytes changes it for a test.
-let jsonBodyMax = 50 * 1024 * 1024;
+let jsonBodyMax = 50000000;
 const blobFields = {Attachment: 'Body', ContentVersion: 'VersionData'};
 function blobError(obj, rec) {
   const f = blobFields[obj];
