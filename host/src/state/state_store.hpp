@@ -84,10 +84,12 @@ class StateStore {
   // The connection's page cache, at most `kib` KiB. A run with changes
   // touches pages all over the state, each once or twice: a large cache
   // only holds them (the 1% run of 300,000 pairs: 32 MiB of its peak), the
-  // system's file cache has them anyway. A first sync, writing in key
-  // order, asks for more.
+  // system's file cache has them anyway. A first sync writes in key order:
+  // 32 MiB made it no faster (300,000 pairs, alternating runs: CPU within
+  // 4%, wall time within the noise) and was a third of a 50,000-message
+  // first pull's peak (docs/performance.md), so it asks for the same.
   static constexpr int64_t kStatePageCacheKib = 8 << 10;
-  static constexpr int64_t kBulkPageCacheKib = 32 << 10;
+  static constexpr int64_t kBulkPageCacheKib = 8 << 10;
   void page_cache_kib(int64_t kib);
   // How long a write waits for the state's other writers (this run's other
   // pairs) before it fails as busy.
