@@ -601,6 +601,9 @@ void Daemon::run_due(Pipe& pipe, std::vector<size_t> due, std::unique_lock<std::
   // the pair with its Retry-After, which the schedule honours
   ro.max_retry_wait_ms = 5000;
   ro.cancel = &cancel_;
+  // it prints no write, only counts (applied, failed): the run holds no
+  // report entry per create (RunOptions::list_creates; issue 22)
+  ro.list_creates = 0;
   ro.check_plan = [](const PairReport& pr) { return cli::budget_refusal(pr); };
   std::string pname = pipe.p.name;
   ro.log = [this, pname](int32_t level, const std::string& m) { log_.write(level, pname, m); };
