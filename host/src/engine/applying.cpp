@@ -375,23 +375,9 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       for (Side s : kSides) {
         const auto& op = items[i].op[s];
         auto r = results.find({i, s});
-        if (!op || op->idempotency_key.empty() || r == results.end()) continue;
-        // the delete of the record a kept create's try made for a source
-        // since deleted (journal.cpp, review s10 R1): settled with it
-        if (op->kind == OpKind::kDelete && r->second.ok()) settled.emplace_back(side_name(s), op->idempotency_key);
-        if (op->kind != OpKind::kCreate) continue;
-        // a resend for a source since deleted, found (or made) on the
-        // target: kept until the delete that follows it in the same run
-        // (journal.cpp) is answered, so that a kill between the two still
-        // deletes that record in the next run (found by its key again)
-        // (not a keep-both copy's, whose source is on its own side: its key
-        // is not the other side's source's)
-        bool gone = op->resend && items[i].id[other(s)].empty() && !items[i].row[other(s)] &&
-                    allowed(sp_, s, OpKind::kDelete) &&
-                    op->idempotency_key == planner().self_key(other(s), op->source_id);
-        if (r->second.ok() && op->resend && !gone) settled.emplace_back(side_name(s), op->idempotency_key);
-        else if ((r->second.ok() && gone && !kept.contains({side_name(s), op->idempotency_key})) ||
-                 (r->second.status == "retry" && (r->second.maybe_written || op->resend) && !op->source_same_side))
+        if (!op || op->kind != OpKind::kCreate || op->idempotency_key.empty() || r == results.end()) continue;
+        if (r->second.ok() && op->resend) settled.emplace_back(side_name(s), op->idempotency_key);
+        else if (r->second.status == "retry" && (r->second.maybe_written || op->resend) && !op->source_same_side)
           retried.push_back({0, sp_.name, side_name(s), "create", "", op->source_id, op->idempotency_key,
                              items[i].op_text[s], r->second.maybe_written ? answered : items[i].sent_at[s], 0,
                              r->second.message});

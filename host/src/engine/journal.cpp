@@ -28,60 +28,6 @@ namespace json = boost::json;
 namespace accord {
 
 void PairRun::reconcile_journal() {
-  // The resends just applied whose source is deleted (none in the mirror, or
-  // its row deleted) and that were answered with a record: that record (the
-  // one a lost try made, found by its key, or made by this resend) is deleted
-  // on the target, as the source's delete would have been had the create been
-  // answered. The delete carries the create's key: its ok settles the kept
-  // create (apply_batch, in the delete's commit); until then it stays kept, so
-  // a kill in between sends it again next run (found by its key) and deletes.
-  // Where the direction does not delete on that side, apply_batch settled the
-  // resend: its record stays, unlinked (as any record there the pipeline does
-  // not carry over).
-  // (apply drops each batch's items once committed: the gone ones are
-  // noted before, and their records found after by the key each stored.)
-  using Gone = std::map<std::string, std::pair<std::string, std::string>>;  // key → (source id, label)
-  auto gone_sources = [this](const std::vector<Item>& sending) {
-    PerSide<Gone> gone;
-    for (const auto& it : sending)
-      for (Side s : kSides) {
-        const auto& op = it.op[s];
-        Side from = other(s);
-        if (op && op->kind == OpKind::kCreate && op->resend && it.id[from].empty() && !it.row[from] &&
-            allowed(sp_, s, OpKind::kDelete) &&
-            op->idempotency_key == planner().self_key(from, op->source_id))  // (not a keep-both copy's)
-          gone[s][op->idempotency_key] = {op->source_id, op->label};
-      }
-    return gone;
-  };
-  auto delete_for_gone_sources = [this](const PerSide<Gone>& gone) {
-    std::vector<Item> deletes;
-    size_t n = sp_.match.size();
-    for (Side s : kSides) {
-      if (gone[s].empty()) continue;
-      for (const auto& ref : pv_->mirror(s).unlinked()) {
-        auto g = gone[s].find(std::string(key_part(ref.keys(), n)));
-        if (g == gone[s].end()) continue;
-        auto row = pv_->mirror(s).find(ref.id());
-        if (!row) continue;
-        Item d;
-        d.id[s] = row->id;
-        d.op[s] = planner().make_op(s, OpKind::kDelete, row->id, g->second.first, {}, row->version, {});
-        d.op[s]->idempotency_key = g->first;
-        d.op[s]->label = g->second.second;
-        d.row[s] = std::move(row);
-        deletes.push_back(std::move(d));
-      }
-    }
-    if (deletes.empty()) return;
-    long failed = rep_.failed;
-    apply(deletes);
-    rep_.notes.push_back("deleted after their resend, their sources being deleted: " +
-                         count_of(deletes.size(), "record a create answered retry made",
-                                  "records creates answered retry made") +
-                         " (" + std::to_string(rep_.failed - failed) + " failed; kept, sent again next run)");
-  };
-
   auto pending = pv_->journal().list();
   std::set<std::pair<std::string, std::string>> resumed;  // (side, key) sent again from the intents: not twice a run
   if (!pending.empty()) {
@@ -106,9 +52,7 @@ void PairRun::reconcile_journal() {
       for (Side s : kSides)
         if (it.op[s]) resumed.emplace(side_name(s), it.op[s]->idempotency_key);
     long failed = rep_.failed;
-    auto gone = gone_sources(plan.resend);
     apply(plan.resend);
-    delete_for_gone_sources(gone);
     rep_.notes.push_back("resumed an interrupted run: " + count_of(plan.resend.size(), "pending create") +
                          " sent again with their idempotency keys (" + std::to_string(rep_.failed - failed) +
                          " failed), " +
@@ -123,11 +67,13 @@ void PairRun::reconcile_journal() {
   // key that record carries, or another found since) is settled without a
   // write; a source linked to a record since deleted (a re-create) is sent
   // again: a link is not the proof a74c203 took it for. One whose source is
-  // deleted is sent again too, and the record it answers (the one a try
-  // made, found by its key, or made now) deleted after it in this run
-  // (delete_for_gone_sources): settled then, not before (review s10 R1:
-  // settled at once, that record was read as new and copied back, undoing
-  // the user's delete).
+  // deleted is settled without a write: the record a lost try may have made
+  // is then read as any record of that side (copied back where the pipeline
+  // creates that way: the user's delete undone, nothing lost; review s10
+  // R1, left open). a824019 deleted it instead, after a resend found it; the
+  // second review found that losing a user's edit of it (N1), deleting a
+  // record the filter had let go (N2), and never settling a renamed source's
+  // create (N3): a resend that only looks (find_only) must come first.
   std::vector<JournalRow> retried = pv_->journal().retried_creates();
   if (retried.empty()) return;
   std::map<std::pair<std::string, std::string>, std::string> edited;  // (side, key) → the pair form the first try sent
@@ -144,7 +90,7 @@ void PairRun::reconcile_journal() {
       bool gone = !src || src->deleted;
       auto link = !gone ? pv_->links().find(from, r.source_id) : std::nullopt;
       auto copy = link ? pv_->mirror(target).find(target == Side::kLeft ? link->left_id : link->right_id) : std::nullopt;
-      if (copy && !copy->deleted) {
+      if (gone || (copy && !copy->deleted)) {
         settled.emplace_back(r.side, r.idem_key);
         continue;
       }
@@ -154,9 +100,9 @@ void PairRun::reconcile_journal() {
       // sent, and stays kept: its first try may have made the record, which
       // a listing without keys would take for new and copy back (in a
       // two-way pair); while kept, a new record there that may be it is held
-      // (held_for_retried). Sent again, as a resend, if its source comes back
-      // (or is deleted: then the record found is deleted).
-      if ((!gone && !src->included) || !allowed(sp_, target, OpKind::kCreate)) {
+      // (held_for_retried). Sent again, as a resend, if its source comes back;
+      // settled if it is deleted.
+      if (!src->included || !allowed(sp_, target, OpKind::kCreate)) {
         ++parked;
         continue;
       }
@@ -204,9 +150,7 @@ void PairRun::reconcile_journal() {
                          "not copied back");
   if (plan.resend.empty()) return;
   long failed = rep_.failed;
-  auto gone = gone_sources(plan.resend);
   apply(plan.resend);
-  delete_for_gone_sources(gone);
   rep_.notes.push_back("sent again as resends, before reading: " +
                        count_of(plan.resend.size(), "create answered retry", "creates answered retry") + " by an earlier run (" +
                        std::to_string(rep_.failed - failed) + " failed)");
