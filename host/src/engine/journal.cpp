@@ -231,7 +231,7 @@ bool PairRun::held_for_retried(Side side, const MirrorRef& ref) {
     rep_.notes.push_back(std::string("held: the ") + side_name(side) + " record " + ref.id() +
                          " may be the record a create answered retry made (" + side_name(other(side)) + " " +
                          k.source_id + ", key " + k.key + "); it is copied or linked once that create is settled: "
-                         "its resend answered (found: linked), or its source deleted (then that record is deleted); "
+                         "its resend answered (found: linked), or its source deleted (then this record is read as any other); "
                          "a create kept out by the filter or the direction is not resent: it settles when its source "
                          "is sent again or deleted (accord status lists it)");
     return true;
