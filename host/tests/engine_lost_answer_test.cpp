@@ -403,6 +403,41 @@ TEST(EngineLostAnswerTest, AnEditReadWhileACreateAnsweredRetryWaitsReachesTheRec
   EXPECT_EQ(fifth.ops.size(), 0u) << notes(fifth);
 }
 
+// As above, but the resend's quarantine wait (the 1 s the look-up's retry
+// asked for) ends while the run reads: the create is still the resend
+// pass's alone. Before, the plan sent it again with the edited data and,
+// answered retry again, the kept row took that data as what the first try
+// sent; the next resend found the record the first try made and called the
+// pair in accord, the edit never following (CI, stop 35: a slow machine's
+// run crossed the wait).
+TEST(EngineLostAnswerTest, AKeptCreateWhoseWaitEndsWhileTheRunReadsIsNotPlannedAgainWithTheEditedData) {
+  Fixture f(false, json::object{{"direction", "left-to-right"}});
+  f.put("lose", "1");
+  PairReport first = f.run();
+  EXPECT_EQ(first.failed, 1) << notes(first);
+  std::string lost = f.creates().at(0).substr(0, f.creates()[0].find(' '));
+  std::string title = f.right_title_of(lost);
+  ASSERT_FALSE(title.empty());
+  f.edit_left(title, "edited while its create waited");
+  f.put("fail-lookups", "");
+  f.put("slow-read", "2");
+  wait_out_the_retry();
+  PairReport second = f.run();
+  EXPECT_EQ(second.failed, 1) << notes(second);
+  fs::remove(f.dir / "right" / "fail-lookups");
+  fs::remove(f.dir / "right" / "slow-read");
+  wait_out_the_retry();
+  PairReport third = f.run();
+  EXPECT_EQ(third.failed, 0) << notes(third);
+  EXPECT_EQ(f.right_data(title), json::serialize(json::object{{"title", title}, {"body", "edited while its create waited"}}))
+      << notes(second) << notes(third);
+  EXPECT_EQ(f.right_titles(), kEachOnce);
+  std::vector<std::string> sent = f.creates();
+  for (size_t i = 3; i < sent.size(); ++i) EXPECT_EQ(sent[i], lost + " resend") << i;
+  PairReport last = f.run();
+  EXPECT_EQ(last.ops.size(), 0u) << notes(last);
+}
+
 // As above, but the run whose resend finds the record is killed right after
 // the resend's commit (the failpoint apply.after_commit): the edit must
 // still follow, in the next run. Before, the resend's commit marked the

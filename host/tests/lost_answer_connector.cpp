@@ -60,6 +60,10 @@ class LostAnswer : public accord::Connector {
   }
 
   std::string read_changes(std::string_view, std::string_view) override {
+    // FOLDER/slow-read holding S: each listing takes S s (a long read, in
+    // which a quarantine's wait can end)
+    if (long slow = fs::exists(dir_ / "slow-read") ? std::stol(slurp(dir_ / "slow-read")) : 0; slow > 0)
+      std::this_thread::sleep_for(std::chrono::seconds(slow));
     json::object st = load();
     json::array out;
     for (const auto& [id, r] : st.at("records").as_object()) {

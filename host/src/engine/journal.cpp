@@ -157,15 +157,8 @@ void PairRun::reconcile_journal() {
 }
 
 // The kept creates still unsettled (after the resend pass: a plan reads
-// what the last run left) are read once; a new record of their target side
-// may be the record one made when nothing tells them apart: the key it
-// stored (a listing that gives keys back links it by that key, before
-// this), else the pair's match keys where both have a value, else the
-// fields both pair forms hold (one at least equal and none differing; none
-// shared, or a form that cannot be read: it is not held). Held records stay dirty: planned again, as
-// any, once the create is settled (found: linked; if it was the record
-// found, its mirror row is now the linked copy's).
-bool PairRun::held_for_retried(Side side, const MirrorRef& ref) {
+// what the last run left), by target side, read once a run.
+const PerSide<std::vector<PairRun::KeptCreate>>& PairRun::unsettled() {
   if (!unsettled_) {
     unsettled_.emplace();
     for (const auto& r : pv_->journal().retried_creates()) {
@@ -182,10 +175,36 @@ bool PairRun::held_for_retried(Side side, const MirrorRef& ref) {
         }
       } catch (const std::exception&) {  // unreadable: any new record may be it
       }
+      kept_sources_[target].insert(k.source_id);
       (*unsettled_)[target].push_back(std::move(k));
     }
   }
-  const auto& kept = (*unsettled_)[side];
+  return *unsettled_;
+}
+
+// Whether the source record `id` of `side` has a create toward the other
+// side that answered retry and is still unsettled after this run's resend
+// pass. Its create is the resend pass's alone: planned again here (its
+// quarantine's wait having ended while the run read; review s11), it went
+// with the source's current data and, answered retry again, the kept row
+// took that data as what the first try sent; the next resend then found
+// the record that try made, holding the older form, and called the pair in
+// accord: the source's edit never followed.
+bool PairRun::create_kept(Side side, std::string_view id) {
+  unsettled();
+  return kept_sources_[other(side)].contains(std::string(id));
+}
+
+// A new record of a kept create's target side may be the record that
+// create made when nothing tells them apart: the key it
+// stored (a listing that gives keys back links it by that key, before
+// this), else the pair's match keys where both have a value, else the
+// fields both pair forms hold (one at least equal and none differing; none
+// shared, or a form that cannot be read: it is not held). Held records stay dirty: planned again, as
+// any, once the create is settled (found: linked; if it was the record
+// found, its mirror row is now the linked copy's).
+bool PairRun::held_for_retried(Side side, const MirrorRef& ref) {
+  const auto& kept = unsettled()[side];
   if (kept.empty()) return false;
   size_t n = sp_.match.size();
   std::optional<Fields> form;  // the record's pair form, read at the first create that needs it

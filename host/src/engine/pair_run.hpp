@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -168,7 +169,12 @@ class PairRun {
     std::string source_id, key, keys;  // keys: as the target would hold its sent form (record_keys)
     std::optional<Fields> form;        // that form's pair form (none: unreadable)
   };
-  std::optional<PerSide<std::vector<KeptCreate>>> unsettled_;  // read at the first held_for_retried
+  std::optional<PerSide<std::vector<KeptCreate>>> unsettled_;  // read at the first unsettled()
+  PerSide<std::unordered_set<std::string>> kept_sources_;     // their source ids, by target side
+  const PerSide<std::vector<KeptCreate>>& unsettled();
+  // whether that source's create toward the other side is kept, unsettled
+  // (it is left to the resend pass: stays dirty, not planned)
+  bool create_kept(Side side, std::string_view id);
 
   const Planner& planner() const { return *planner_; }
 
