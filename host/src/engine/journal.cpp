@@ -88,7 +88,10 @@ void PairRun::reconcile_journal() {
       Side target = r.side == "left" ? Side::kLeft : Side::kRight, from = other(target);
       auto src = pv_->mirror(from).find(r.source_id);
       bool gone = !src || src->deleted;
-      auto link = !gone ? pv_->links().find(from, r.source_id) : std::nullopt;
+      // (keep-both's left copy: its source's link is to the left's version,
+      // not to it; nor are its source's edits its own: plan_journal)
+      bool kept_copy = r.idem_key == planner().keep_both_key(r.source_id);
+      auto link = !gone && !kept_copy ? pv_->links().find(from, r.source_id) : std::nullopt;
       auto copy = link ? pv_->mirror(target).find(target == Side::kLeft ? link->left_id : link->right_id) : std::nullopt;
       if (gone || (copy && !copy->deleted)) {
         settled.emplace_back(r.side, r.idem_key);
@@ -115,7 +118,7 @@ void PairRun::reconcile_journal() {
       // the merge after the read sends the edit as an ordinary update
       // (mapping and direction applied). Unreadable (no data row, not an
       // object): nothing kept, sent as before, and said.
-      try {
+      if (!kept_copy) try {
         auto cur = pv_->mirror(from).find_data(r.source_id);
         MirrorRow first;
         first.data = r.data;
@@ -175,7 +178,7 @@ const PerSide<std::vector<PairRun::KeptCreate>>& PairRun::unsettled() {
         }
       } catch (const std::exception&) {  // unreadable: any new record may be it
       }
-      kept_sources_[target].insert(k.source_id);
+      if (r.idem_key != planner().keep_both_key(r.source_id)) kept_sources_[target].insert(k.source_id);
       (*unsettled_)[target].push_back(std::move(k));
     }
   }

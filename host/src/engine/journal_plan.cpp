@@ -4,12 +4,15 @@
 
 #include <accord/json/exact.hpp>
 
+#include <map>
+
 namespace json = boost::json;
 
 namespace accord {
 
 JournalPlan plan_journal(const std::vector<JournalRow>& pending, const RowLookup& mirror, const Planner& planner) {
   JournalPlan out;
+  std::map<std::string, size_t> kept_copies;  // a keep-both key → its item in out.resend
   for (const auto& j : pending) {
     Side target = j.side == "left" ? Side::kLeft : Side::kRight;  // the journal's word
     std::optional<OpKind> kind = op_kind(j.op);
@@ -29,6 +32,30 @@ JournalPlan plan_journal(const std::vector<JournalRow>& pending, const RowLookup
     if (ec || !data.is_object()) {  // not ours to resend: plan it again
       out.unreadable.push_back(j.id);
       ++out.dropped;
+      continue;
+    }
+    // Keep-both's copies of the right's record (one toward each side, both
+    // with one key, in one item and so one batch): each is linked to the
+    // other, never to the record they copy, which is linked to the left's
+    // version. Taken for a copy of that record, the left copy was linked to
+    // it, the right's version overwritten on the left, the left's record
+    // unlinked and copied again (review s10 N5). One alone (a kept create
+    // answered retry: only the left copy is kept) is sent linked to nothing:
+    // the record it makes is matched as any (its stored key is its partner's).
+    if (j.idem_key == planner.keep_both_key(j.source_id)) {
+      auto [at, fresh] = kept_copies.emplace(j.idem_key, out.resend.size());
+      if (fresh || out.resend[at->second].op[target]) {
+        at->second = out.resend.size();
+        out.resend.emplace_back();
+      }
+      Item& it = out.resend[at->second];
+      it.op[target] = planner.make_op(target, OpKind::kCreate, "", j.source_id, std::move(data.get_object()), "", {});
+      it.op[target]->idempotency_key = j.idem_key;
+      it.op[target]->resend = true;
+      it.op[target]->source_same_side = target == Side::kRight;
+      it.op[target]->label += " (kept: the right's version)";
+      it.resumed_journal[target] = j.id;
+      it.sent_at[target] = j.created;
       continue;
     }
     Item it;

@@ -16,6 +16,10 @@ std::string Planner::self_key(Side s, std::string_view id) const {
   return derive_idempotency_key(pipeline_, sp_.name, s, id);
 }
 
+std::string Planner::keep_both_key(std::string_view right_id) const {
+  return derive_idempotency_key(pipeline_, sp_.name, Side::kRight, right_id, "keep-both");
+}
+
 std::string_view Planner::stored_key(std::string_view keys) const { return key_part(keys, sp_.match.size()); }
 
 Fields Planner::pair_of(Side s, const MirrorRow& r) const { return fm_.to_pair(s, accord::json_exact::parse(r.data).get_object()); }
@@ -254,8 +258,7 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
     copy.op.right = make_op(Side::kRight, OpKind::kCreate, "", it.id.right, std::move(rdata), "", ch);
     copy.op.left->label = copy.op.right->label = label + " (kept: the right's version)";
     copy.op.right->source_same_side = true;
-    copy.op.left->idempotency_key = copy.op.right->idempotency_key =
-        derive_idempotency_key(pipeline_, sp_.name, Side::kRight, it.id.right, "keep-both");
+    copy.op.left->idempotency_key = copy.op.right->idempotency_key = keep_both_key(it.id.right);
     plan.item = std::move(it);
     plan.copy = std::move(copy);
     return plan;

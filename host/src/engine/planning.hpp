@@ -61,6 +61,9 @@ class Planner {
   // The key a copy of record `id` of side `s` carries: equal to a record's
   // stored key, it says that record was copied from this one.
   std::string self_key(Side s, std::string_view id) const;
+  // The key keep-both's two copies of the right's record `right_id` are both
+  // created with (one toward each side; neither is a copy of its source).
+  std::string keep_both_key(std::string_view right_id) const;
   // The idempotency key a record's keys carry ("" where it has none).
   std::string_view stored_key(std::string_view keys) const;
 
