@@ -30,6 +30,7 @@
 //             exceptions (PATCH an occurrence), cancelled occurrences (DELETE one), transactionId idempotency
 //   To Do     /me/todo/lists[/{id}] · /me/todo/lists/delta · …/tasks[/{id}] · …/tasks/delta ·
 //             …/tasks/{id}/checklistItems[/{id}] · …/tasks/{id}/linkedResources[/{id}]
+//   Notes     /me/notes[/{id}] · /me/notes/delta (Outlook notes, the Notes folder: v1.0 since 2026-08-07)
 //   Outlook   /me/outlook/masterCategories[/{id}] · /me (who signed in)
 //   Batch     POST /v1.0/$batch (≤ 20, per-entry status, dependsOn → 424, headers/body rules)
 //   Every Graph route: bearer token (401 InvalidAuthenticationToken), $select, $top/$skip paging with
@@ -41,8 +42,8 @@
 // Not modelled: sending mail, replies/forwards, itemAttachment/referenceAttachment content, the invitations and
 // responses as messages (an attendee's answer is set by /__respond),
 // meeting messages, shared or delegated mailboxes, $search, $orderby and $filter expressions a route does not
-// name (501), calendar groups, open extensions, change notifications, Outlook notes (/me/notes is
-// not in Graph v1.0: no route, 404 like any unknown segment), state across restarts.
+// name (501), calendar groups, open extensions, change notifications, a note's attachments (inline images) and
+// its extended properties (no Graph page documents them for a note), state across restarts.
 //
 // Usage: [MSGRAPH_CLIENT_ID=… MSGRAPH_CLIENT_SECRET=… (set: a confidential client) MSGRAPH_REDIRECT_URIS=uri,…
 //         MSGRAPH_USER=upn MSGRAPH_TOKEN=… MSGRAPH_REFRESH_TOKEN=…] node msgraph_fake.js → prints "port N"
@@ -135,7 +136,7 @@ function addUser(email) {
   if (users.has(k)) return users.get(k);
   const u = {email, id: guid(), displayName: email.split('@')[0], clock: 0,
     folders: new Map(), messages: new Map(), contactFolders: new Map(), contacts: new Map(),
-    calendars: new Map(), events: new Map(), lists: new Map(), tasks: new Map(), categories: new Map(),
+    calendars: new Map(), events: new Map(), lists: new Map(), tasks: new Map(), categories: new Map(), notes: new Map(),
     tombs: new Map(), transactions: new Map(), sessions: new Map(), inflight: 0};
   // mailFolder resource: the well-known folder names (resources/mailfolder.md, "Well-known folder names")
   const root = newContainer(u, 'folders', {displayName: 'Top of Information Store', parentFolderId: null, wellKnown: 'msgfolderroot', isHidden: false});
@@ -168,7 +169,7 @@ function newContainer(u, kind, data) {
 function touch(u, x) { x.changed = tick(u); x.changeKey = changeKey(); x.modifiedAt = stamp(); }
 
 // Items (messages, contacts, events, tasks): key is the immutable id's payload, gen counts moves.
-const ITEM_PREFIX = {messages: 'AAMkAG', contacts: 'AAMkAH', events: 'AAMkAE', tasks: 'AAkALg'};
+const ITEM_PREFIX = {messages: 'AAMkAG', contacts: 'AAMkAH', events: 'AAMkAE', tasks: 'AAkALg', notes: 'AAMkAN'};
 function newItem(u, kind, parent, data) {
   const it = {key: kind + '.' + (++seq) + '.' + rid(4), kind, parent, gen: 0, data: data || {}, svep: new Map(),
               attachments: new Map(), created: tick(u), changed: u.clock, changeKey: changeKey(), createdAt: stamp()};
@@ -1309,6 +1310,121 @@ function contactRoutes(ctx, r) {
   return null;
 }
 
+// ================================================================ Notes
+
+// Outlook notes (resources/note.md, v1.0, ms.date 2026-08-07): items of the mailbox's Notes folder. Their own
+// shape: {id, createdDateTime, lastModifiedDateTime, changeKey, categories, subject, body, bodyPreview, isDeleted,
+// hasAttachments}; the pages' examples carry no @odata.etag, and give the body as HTML (also for a note made
+// with a text body: the fake does the same, whatever Prefer says, since no note page documents
+// outlook.body-content-type). The msgraph-metadata CSDL the fake vendors (f54f11b, schema sync of 2026-07-31)
+// predates the type, so a body is checked here against the create and update pages' property tables.
+const noteColl = 'notes';
+function noteView(ctx, n) {
+  const body = bodyIn({bodyType: null}, n.data.body || {contentType: 'text', content: ''}, 'html');
+  return {id: idOf(ctx, n), createdDateTime: isoZ(n.createdAt), lastModifiedDateTime: isoZ(n.modifiedAt), changeKey: n.changeKey,
+    categories: n.data.categories || [], subject: n.data.subject || '', body, bodyPreview: previewOf(body),
+    isDeleted: false, hasAttachments: false};
+}
+// user-post-notes.md and note-update.md: "body" (itemBody, text or html; required on create), "categories",
+// "subject"; anything else is not settable.
+function noteBody(ctx, create) {
+  let b;
+  if (ctx.body && ctx.body.length && !/^application\/json\b/i.test(ctx.headers['content-type'] || ''))
+    fail(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+  try { b = ctx.body && ctx.body.length ? JSON.parse(ctx.body.toString()) : {}; } catch (e) {
+    fail(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+  }
+  if (b === null || typeof b !== 'object' || Array.isArray(b)) fail(400, 'RequestBodyRead', 'A \'StartObject\' node was expected.');
+  for (const k of Object.keys(b)) {
+    if (/@odata\./.test(k)) continue;
+    if (!['subject', 'body', 'categories'].includes(k))
+      fail(400, 'RequestBodyRead', 'The property \'' + k + '\' does not exist on type \'microsoft.graph.note\'. Make sure to only use property names that are defined by the type or mark the type as open type.');
+  }
+  if (b.subject !== undefined && b.subject !== null && typeof b.subject !== 'string')
+    fail(400, 'RequestBodyRead', 'Cannot convert the literal \'' + JSON.stringify(b.subject) + '\' to the expected type \'Edm.String\'.');
+  if (b.categories !== undefined && (!Array.isArray(b.categories) || b.categories.some(c => typeof c !== 'string')))
+    fail(400, 'RequestBodyRead', 'Cannot convert the literal \'' + JSON.stringify(b.categories) + '\' to the expected type \'Collection(Edm.String)\'.');
+  if (b.body !== undefined) {
+    const ok = b.body && typeof b.body === 'object' && /^(text|html)$/i.test(b.body.contentType || '') && typeof b.body.content === 'string' &&
+      Object.keys(b.body).every(k => ['contentType', 'content'].includes(k) || /@odata\./.test(k));
+    if (!ok) fail(400, 'RequestBodyRead', 'Cannot convert the literal \'' + JSON.stringify(b.body) + '\' to the expected type \'microsoft.graph.itemBody\'.');
+    b.body = {contentType: b.body.contentType.toLowerCase(), content: b.body.content};
+  }
+  if (create && b.body === undefined) fail(400, 'ErrorInvalidRequest', 'The body property is required.');
+  return b;
+}
+// $filter on createdDateTime / lastModifiedDateTime (eq, ne, ge, le, gt, lt) and subject (eq, ne, startsWith)
+// (user-list-notes.md, "The following properties support $filter").
+function noteFilter(s) {
+  let m = /^(createdDateTime|lastModifiedDateTime)\s+(eq|ne|ge|le|gt|lt)\s+(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/i.exec(s);
+  if (m) {
+    const at = Date.parse(m[3]), op = m[2].toLowerCase(), key = m[1].toLowerCase() === 'createddatetime' ? 'createdAt' : 'modifiedAt';
+    return n => { const v = Math.floor(n[key] / 1000) * 1000;
+      return op === 'eq' ? v === at : op === 'ne' ? v !== at : op === 'ge' ? v >= at : op === 'le' ? v <= at : op === 'gt' ? v > at : v < at; };
+  }
+  m = new RegExp('^subject\\s+(eq|ne)\\s+' + quoted + '$', 'i').exec(s);
+  if (m) { const v = unq(m[2]); return n => (m[1].toLowerCase() === 'eq') === ((n.data.subject || '') === v); }
+  m = new RegExp('^startswith\\(subject,\\s*' + quoted + '\\)$', 'i').exec(s);
+  if (m) { const v = unq(m[1]); return n => (n.data.subject || '').startsWith(v); }
+  return null;
+}
+function noteRoutes(ctx, r) {
+  const u = ctx.u;
+  let p;
+  // GET /me/notes/delta (note-delta.md): $select, $filter, $orderby, $top with the first request
+  if ((p = r('GET notes/delta'))) {
+    count('note.delta');
+    return [200, delta(ctx, {coll: noteColl, type: 'note', link: '/me/notes/delta',
+      params: q => deltaParams(q, ['$select', '$top'], []),
+      members: () => snapOf([...u.notes.values()]),
+      render: key => u.notes.has(key) ? noteView(ctx, u.notes.get(key)) : null})];
+  }
+  // GET /me/notes (user-list-notes.md), POST /me/notes (user-post-notes.md: 201 and the note)
+  if ((p = r('GET notes'))) {
+    count('note.list');
+    const q = query(ctx, ['$select', '$filter', '$orderby', '$top', '$skip', '$count']);
+    const keep = filterOf(q.$filter, noteFilter);
+    const rows = orderBy(q, [...u.notes.values()].filter(keep),
+      {createdDateTime: n => n.createdAt, lastModifiedDateTime: n => n.modifiedAt, subject: n => n.data.subject || ''});
+    return [200, listing(ctx, q, rows, n => noteView(ctx, n), 'users(\'' + u.id + '\')/notes')];
+  }
+  if ((p = r('POST notes'))) {
+    count('note.create');
+    query(ctx, []);
+    const b = noteBody(ctx, true);
+    const n = newItem(u, 'notes', 'notes', {});
+    Object.assign(n.data, b);
+    return [201, noteView(ctx, n)];
+  }
+  const one = () => { const n = itemById(u, 'notes', p.n); if (!n) notFound(); return n; };
+  // GET/PATCH/DELETE /me/notes/{id} (note-get.md, note-update.md, note-delete.md: If-Match with the changeKey, 412)
+  if ((p = r('GET notes/:n'))) {
+    count('note.get');
+    const q = query(ctx, ['$select', '$expand']);
+    const n = one();
+    if (q.$expand) fail(501, 'NotImplemented', 'This $expand option is not modelled by the msgraph fake: ' + q.$expand);
+    return [200, select(noteView(ctx, n), q.$select)];
+  }
+  if ((p = r('PATCH notes/:n'))) {
+    count('note.update');
+    query(ctx, []);
+    const n = one();
+    ifMatch(ctx, n);
+    Object.assign(n.data, noteBody(ctx, false));
+    touch(u, n);
+    return [200, noteView(ctx, n)];
+  }
+  if ((p = r('DELETE notes/:n'))) {
+    count('note.delete');
+    const n = one();
+    ifMatch(ctx, n);
+    tomb(u, noteColl, n, {reg: regularId(n), imm: immutableId(n)});
+    u.notes.delete(n.key);
+    return [204];
+  }
+  return null;
+}
+
 // ================================================================ Calendar
 
 const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
@@ -2087,7 +2203,7 @@ function permitted(ctx) {
   const p = ctx.url.pathname.replace(/^\/v1\.0\/(me|users\/[^/]+)/i, '').toLowerCase();
   const need = /^\/(messages|mailfolders)\b/.test(p) ? 'mail' : /^\/outlook\/mastercategories\b/.test(p) ? 'mailboxsettings'
     : /^\/(contacts|contactfolders)\b/.test(p) ? 'contacts' : /^\/(events|calendar|calendars|calendarview)\b/.test(p) ? 'calendars'
-    : /^\/todo\b/.test(p) ? 'tasks' : null;
+    : /^\/todo\b/.test(p) ? 'tasks' : /^\/notes\b/.test(p) ? 'shortnotes' : null;
   if (!need || ctx.scopes.has(need + '.readwrite') || (ctx.method === 'GET' && ctx.scopes.has(need + '.read'))) return;
   fail(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
 }
@@ -2116,7 +2232,7 @@ function graph(ctx) {
       } else i++;
     }
     const r = router(ctx);
-    const out = mailRoutes(ctx, r) || contactRoutes(ctx, r) || calendarRoutes(ctx, r) || todoRoutes(ctx, r) || categoryRoutes(ctx, r);
+    const out = mailRoutes(ctx, r) || contactRoutes(ctx, r) || calendarRoutes(ctx, r) || todoRoutes(ctx, r) || noteRoutes(ctx, r) || categoryRoutes(ctx, r);
     if (!out && ctx.otherMethod) fail(405, 'ErrorInvalidRequest', 'The HTTP method \'' + ctx.method + '\' is not allowed on this resource.');
     if (!out) fail(400, 'BadRequest', 'Resource not found for the segment \'' + (ctx.segs[0] || '') + '\'.');
     return out;
@@ -2443,7 +2559,7 @@ function dump(u) {
   const plain = (k, v) => v instanceof Map ? Object.fromEntries(v) : v instanceof Set ? [...v] : Buffer.isBuffer(v) ? v.toString('base64') :
     (v && v.type === 'Buffer' && Array.isArray(v.data)) ? Buffer.from(v.data).toString('base64') : v;
   return JSON.parse(JSON.stringify({email: u.email, id: u.id, folders: u.folders, messages: u.messages, contactFolders: u.contactFolders,
-    contacts: u.contacts, calendars: u.calendars, events: u.events, lists: u.lists, tasks: u.tasks, categories: u.categories}, plain));
+    contacts: u.contacts, calendars: u.calendars, events: u.events, lists: u.lists, tasks: u.tasks, categories: u.categories, notes: u.notes}, plain));
 }
 function testRoutes(req, res, url, raw) {
   const json = (status, body) => { res.writeHead(status, {'Content-Type': 'application/json'}); res.end(JSON.stringify(body)); };

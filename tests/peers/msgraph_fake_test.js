@@ -232,8 +232,11 @@ async function checksAll() {
   expect('other-mailbox-403', r, 403, d => d.error.code === 'ErrorAccessDenied');
   r = await get('/v1.0/users/ada@contoso.example/mailFolders/inbox');
   expect('users-upn-route', r, 200, d => d.displayName === 'Inbox');
+  // Outlook notes are in v1.0 since 2026-08-07 (user-list-notes.md, user-post-notes.md: subject, body, categories)
   r = await get('/v1.0/me/notes');
-  expect('outlook-notes-not-in-v1', r, 400, d => d.error.code === 'BadRequest');
+  expect('outlook-notes-listed', r, 200, d => Array.isArray(d.value));
+  r = await request('POST', '/v1.0/me/notes', {json: {subject: 'n', body: {contentType: 'text', content: 'x'}, color: 'yellow'}});
+  expect('note-undeclared-property-400', r, 400, d => d.error.code === 'RequestBodyRead' && /microsoft\.graph\.note/.test(d.error.message));
   r = await request('PUT', '/v1.0/me/mailFolders/inbox', {json: {}});
   expect('wrong-method-on-a-known-path-405', r, 405);
   r = await get('/v1.0/me/messages?$foo=1');

@@ -143,12 +143,9 @@ Backend::Backend(const accord::Host& host, const accord::Connector& owner, const
     : host_(host), owner_(owner), s_(read_settings(k)), client_(s_.client, host) {}
 
 void Backend::check_stream(std::string_view stream) const {
-  if (stream == "note")
-    throw accord::Error(ACCORD_UNSUPPORTED, "Microsoft Graph v1.0 has no Outlook notes (no /me/notes): the note stream "
-                                            "is the pst backend's only");
-  if (stream != "contact" && stream != "event" && stream != "task" && stream != "message")
-    throw accord::Error(ACCORD_UNSUPPORTED, "outlook-mapi's graph backend keeps the streams contact, event, task and "
-                                            "message, not \"" + std::string(stream) + "\"");
+  if (stream != "contact" && stream != "event" && stream != "task" && stream != "message" && stream != "note")
+    throw accord::Error(ACCORD_UNSUPPORTED, "outlook-mapi's graph backend keeps the streams contact, event, task, "
+                                            "message and note, not \"" + std::string(stream) + "\"");
 }
 
 std::string Backend::read_changes(std::string_view stream, std::string_view cursor) {
@@ -158,6 +155,7 @@ std::string Backend::read_changes(std::string_view stream, std::string_view curs
   if (stream == "contact") return read_contacts(c, !cur);
   if (stream == "event") return read_events(c, !cur);
   if (stream == "message") return read_messages(c, !cur);
+  if (stream == "note") return read_notes(c, !cur);
   return read_tasks(c, !cur);
 }
 
@@ -165,7 +163,7 @@ std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
   if (host_.read_only()) throw accord::Error(ACCORD_UNSUPPORTED, "this instance is read-only");
   std::vector<accord::kit::Op> ops = accord::kit::parse_ops(ops_text);
   std::vector<std::optional<accord::kit::Result>> done(ops.size());
-  ensure_categories(ops, stream == "message" ? "categories" : "keywords");
+  ensure_categories(ops, stream == "message" || stream == "note" ? "categories" : "keywords");
   if (stream == "message") batch_messages(ops, done);
   if (stream == "contact") batch_contacts(ops, done);
   if (stream == "event") {
@@ -179,6 +177,7 @@ std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
     if (stream == "contact") return apply_contact(op);
     if (stream == "event") return apply_event(op);
     if (stream == "message") return apply_message(op);
+    if (stream == "note") return apply_note(op);
     return apply_task(op);
   }));
 }

@@ -13,7 +13,10 @@
 //   message: mail folders (walked through childFolders), per-folder delta,
 //            MIME by $value on fetch; creates are JSON imports with the
 //            message flags and the key as extended properties, attachments
-//            over 3 MB through upload sessions (graph_mail.cpp).
+//            over 3 MB through upload sessions (graph_mail.cpp);
+//   note:    the Notes folder's notes (/me/notes, v1.0 since 2026-08),
+//            one delta round; a create's lost try found again by what it
+//            sent (graph_notes.cpp: no documented key on a note).
 // Reading: one delta page per read_changes call. The cursor holds the
 // @odata.deltaLink of each folder between runs and, mid-round, the folder
 // in progress and its @odata.nextLink. 410 or syncStateNotFound (Graph
@@ -222,6 +225,13 @@ class Backend {
   std::vector<boost::json::object> checklist(const std::string& list, const std::string& task,
                                              const boost::json::object* first = nullptr);
   void write_checklist(const std::string& list, const std::string& task, const boost::json::object& data);
+
+  // ---- notes (graph_notes.cpp) -----------------------------------------------
+  std::string read_notes(const boost::json::object& c, bool fresh);
+  accord::kit::Result apply_note(const accord::kit::Op& op);
+  std::optional<boost::json::object> find_note(const accord::kit::Op& op, const std::string& since);
+  boost::json::object note_record(const boost::json::object& g) const;
+  accord::kit::Result note_result(const boost::json::object& g) const;
 
   // ---- messages (graph_mail.cpp) ---------------------------------------------
   struct MailFolder {

@@ -16,6 +16,7 @@
 #include "contact_map.hpp"
 #include "event_map.hpp"
 #include "mail_map.hpp"
+#include "note_map.hpp"
 #include "todo_map.hpp"
 
 #include <accord/connector.hpp>
@@ -41,14 +42,14 @@ const accord::kit::Manifest& manifest() {
     using accord::kit::StreamInfo;
     return accord::kit::ManifestBuilder(
                "outlook-mapi", "Outlook (Microsoft Graph, Outlook data files)", "0.1.0",
-               "Outlook's mail, contacts, calendar and tasks: a Microsoft 365 or Outlook.com mailbox through Microsoft "
+               "Outlook's mail, contacts, calendar, tasks and notes: a Microsoft 365 or Outlook.com mailbox through Microsoft "
                "Graph (two-way, incremental, OAuth 2.0), or an Outlook data file (.pst/.ost) read through libpff.")
         .stream(StreamInfo("contact", "jscontact").with_fields(contacts::fields()))
         .stream(StreamInfo("event", "jscalendar-event").with_fields(events::fields()))
         .stream(StreamInfo("task", "jscalendar-task").with_fields(todo::fields()))
         .stream(StreamInfo("message", "jmap-email").with_fields(mail::fields()).with_lazy({"/raw"}, "/size"))
-        // (pst only: Graph v1.0 has no Outlook notes; the graph backend refuses it in check_stream)
-        .stream(StreamInfo("note", "note").with_fields({"/title", "/body", "/categories", "/created", "/updated"}))
+        // Outlook sets a note's times (graph: createdDateTime, lastModifiedDateTime are read-only, note.md)
+        .stream(StreamInfo("note", "note").with_fields(notes::fields()).with_read_only({"/created", "/updated"}))
         .config_schema(graph::config_schema())
         .store_identity({"backend", "account", "graph_url", "contact_folders", "task_lists", "mail_folders", "path"})
         .build();

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+// The graph backend's note stream (graph_backend.hpp): Outlook notes, the
+// items of the mailbox's Notes folder, through Graph v1.0's /me/notes
+// (resources/note.md; user-list-notes.md, note-delta.md, user-post-notes.md,
+// note-update.md, note-delete.md, all dated 2026-08-07; permission
+// ShortNotes.Read / ShortNotes.ReadWrite). One folder: a delta round over
+// /me/notes/delta (read_delta). Writes with If-Match (the changeKey, 412 →
+// CONFLICT).
+//
+// Idempotent creates: no documented way marks a note with a key of ours.
+// A note's create takes subject, body and categories only
+// (user-post-notes.md), and the extended-property pages
+// (singlevaluelegacyextendedproperty-post-…, -get.md) list calendar,
+// contact, contactFolder, event, mailFolder and message, not note. So a
+// create whose answer was lost, and a resend, look for the note it may have
+// made: one created since the try was sent (`$filter=createdDateTime ge …`,
+// which user-list-notes.md documents) whose subject, body and categories are
+// what the try sent. Found: that note is the create's. A note the user
+// edited between the lost try and the look-up is not recognised (a second
+// copy is made: docs/connectors/outlook-mapi.md says so).
+#include "graph_backend.hpp"
+#include "note_map.hpp"
+
+#include <accord/json/lenient.hpp>
+#include <accord/net/http_client.hpp>
+#include <accord/time/utc_time.hpp>
+
+#include <chrono>
+#include <cstdio>
+
+namespace json = boost::json;
+using accord::json_read::str;
+using accord::kit::Op;
+using accord::kit::Result;
+using accord::net::url_encode;
+
+namespace outlook::graph {
+
+namespace {
+
+constexpr const char* kNotes = "/me/notes";
+// how far before a try's time a look-up starts: the host's clock and Outlook's may differ
+constexpr int64_t kSkewSeconds = 300;
+
+// "YYYY-MM-DDTHH:MM:SSZ" `seconds` before `at` (that form; "" when `at` is not in it)
+std::string before(const std::string& at, int64_t seconds) {
+  int y, mo, d, h, mi, s;
+  char z = 0;
+  if (at.size() != 20 || std::sscanf(at.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &z) != 7 || z != 'Z')
+    return "";
+  return accord::utc::format(accord::utc::to_seconds(y, mo, d, h, mi, s) - seconds);
+}
+
+std::string now_utc() {
+  return accord::utc::format(std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+// The note's fields a write sets, as the canonical note has them: what a look-up compares.
+json::object written(const json::object& note) {
+  json::object n = notes::to_note(notes::to_graph(note));
+  n.erase("created");
+  n.erase("updated");
+  return n;
+}
+
+}  // namespace
+
+json::object Backend::note_record(const json::object& g) const {
+  json::object rec{{"id", str(g, "id")}, {"version", etag_of(g)}, {"data", notes::to_note(g)}};
+  if (std::string m = str(g, "lastModifiedDateTime"); !m.empty()) rec["modified"] = m;
+  return rec;
+}
+
+Result Backend::note_result(const json::object& g) const {
+  Result r = Result::ok(str(g, "id"), etag_of(g));
+  r.data = notes::to_note(g);
+  return r;
+}
+
+std::string Backend::read_notes(const json::object& c, bool fresh) {
+  static const std::vector<Folder> notes_folder{Folder{"notes", std::string(kNotes) + "/delta"}};
+  return read_delta("note", c, fresh, notes_folder, [&](const json::array& items, bool full) {
+    json::array records;
+    for (const auto& v : items) {
+      if (!v.is_object()) continue;
+      const json::object& g = v.get_object();
+      std::string id = str(g, "id");
+      if (id.empty()) continue;
+      // note.md: isDeleted, "whether the note is soft-deleted": gone for the user
+      bool soft_deleted = g.contains("isDeleted") && g.at("isDeleted").is_bool() && g.at("isDeleted").get_bool();
+      if (g.contains("@removed") || soft_deleted) {
+        if (!full) records.push_back(json::object{{"id", id}, {"deleted", true}});
+        continue;
+      }
+      records.push_back(note_record(g));
+    }
+    return records;
+  });
+}
+
+// The note a try of this create may have made: created since `since` (a
+// try's time less kSkewSeconds), with the subject, body and categories the
+// create sends.
+std::optional<json::object> Backend::find_note(const Op& op, const std::string& since) {
+  if (since.empty()) return std::nullopt;
+  const json::object want = written(op.data);
+  std::optional<json::object> found;
+  each_page(std::string(kNotes) + "?$filter=" + url_encode("createdDateTime ge " + since), [&](const json::array& v) {
+    for (const auto& x : v) {
+      if (!x.is_object()) continue;
+      const json::object& g = x.get_object();
+      if (g.contains("isDeleted") && g.at("isDeleted").is_bool() && g.at("isDeleted").get_bool()) continue;
+      json::object have = notes::to_note(g);
+      have.erase("created");
+      have.erase("updated");
+      if (have == want) {
+        found = g;
+        return true;
+      }
+    }
+    return false;
+  });
+  return found;
+}
+
+Result Backend::apply_note(const Op& op) {
+  if (op.is_create()) {
+    // a resend: the note its earlier try may have made, by what it sent (sent_at: when; an older
+    // host sends none: the look-up then goes back a day)
+    if (op.resend) {
+      std::string since = before(op.sent_at.value_or(""), kSkewSeconds);
+      if (since.empty()) since = before(now_utc(), 86400);
+      if (auto found = find_note(op, since)) return note_result(*found);
+    }
+    const std::string since = before(now_utc(), kSkewSeconds);
+    Answer a;
+    try {
+      a = client_.call("POST", kNotes, json::serialize(notes::to_graph(op.data)));
+    } catch (const LostAnswer& e) {
+      if (auto found = accord::kit::looking_after_loss([&] { return find_note(op, since); })) return note_result(*found);
+      throw accord::kit::MaybeWritten(std::string(e.what()) + "; no note made since then has what it sent yet: it is "
+                                                              "looked for again before it is sent again", 5000);
+    }
+    if (!a.ok() || !a.body.is_object()) unusable("POST", kNotes, a);
+    return note_result(a.body.get_object());
+  }
+  std::string path = std::string(kNotes) + "/" + url_encode(op.id);
+  if (op.is_delete()) {
+    Answer a = client_.call("DELETE", path, "", if_match(op), true);
+    if (a.ok() || a.status == 404) return Result::ok(op.id);
+    if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "DELETE", path, a).what(), op.id);
+    unusable("DELETE", path, a);
+  }
+  Answer a = client_.call("PATCH", path, json::serialize(notes::to_graph(op.data)), if_match(op), true);
+  if (a.status == 412)
+    return Result::conflict(failure(ACCORD_CONFLICT, "PATCH", path, a, "the note changed in Outlook since it was read").what(), op.id);
+  if (a.status == 404) throw accord::Error(ACCORD_ERROR, "note " + op.id + " is no longer in Outlook");
+  if (!a.ok() || !a.body.is_object()) unusable("PATCH", path, a);
+  return note_result(a.body.get_object());
+}
+
+}  // namespace outlook::graph

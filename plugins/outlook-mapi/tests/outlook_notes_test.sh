@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The graph backend's note stream: Outlook notes through Graph v1.0's
+# /me/notes (resources/note.md, dated 2026-08-07), against
+# tests/peers/msgraph_fake.js. The conformance kit on the stream; a folder of
+# JSON notes ⇄ Outlook both ways: creates (Outlook keeps the text as HTML, read
+# back as the same text), an edit made in Outlook, a delete made in Outlook, a
+# second run with nothing to do; a create whose answer is lost is found again by
+# what it sent (a note has no documented key of ours), so it is made once; the
+# same after the delta token expired (a full listing, nothing deleted).
+#
+# Usage: outlook_notes_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/graph_fake.sh"  # ok, bad, runp; graph_work, graph_start, graph_secrets, graph_config; post, api, js, jget, nothing
+accord=$(realpath "$1") conformance=$(realpath "$2") plugin=$(realpath "$3") peers=$(realpath "$4")
+graph_work outlook-notes
+graph_start
+graph_secrets
+graph_config 2
+
+# -- the conformance kit (pages of 2; the kit resolves no secrets: the token inline)
+printf '{"account": "ada@contoso.com", "graph_url": "%s/v1.0", "access_token": "%s", "page_size": 2}\n' "$base" "$token" > kit.json
+cat > note.json <<'JSON'
+{"create": {"title": "Kit note", "body": "First line\nSecond <line> & more", "categories": ["Kit"]},
+ "update": {"title": "Kit note, edited", "body": "Only one line now"}}
+JSON
+out=$("$conformance" "$plugin" --config kit.json --stream note --sample note.json --verbose 2>&1); rc=$?
+printf '%s\n' "$out" > kit-note.out
+[ $rc = 0 ] && printf '%s' "$out" | grep -Eq "[0-9]+ passed, 0 failed" && ok conformance-kit-passes-note \
+  || bad conformance-kit-passes-note "$(grep -v '^     ' kit-note.out | grep -v '^[<>]' | tail -20)"
+
+# -- JSON notes ⇄ Outlook notes
+notes() { js "Object.values(d.notes).map(n=>n.data.subject).sort().join(',')"; }
+mkdir -p nf/note
+printf '{"title": "Groceries", "body": "Milk\\nEggs"}\n' > nf/note/g.json
+printf '{"title": "Ideas", "body": "Sync <all> the things & more", "categories": ["Work"]}\n' > nf/note/i.json
+cat > p.json <<JSON
+{"name": "notes", "state": "s.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "nf"}},
+ "right": {"connector": "outlook-mapi", "config": {$graph}},
+ "streams": [{"name": "notes", "left": "note", "right": "note", "guards": {"max_delete_share": 0.9}}]}
+JSON
+runp run p.json
+[ $rc = 0 ] && [ "$(notes)" = "Groceries,Ideas" ] \
+  && [ "$(js "Object.values(d.notes).find(n=>n.data.subject==='Groceries').data.body.content")" = "$(printf 'Milk\nEggs')" ] \
+  && ok json-notes-reach-outlook || bad json-notes-reach-outlook "rc=$rc notes=$(notes)" "$out"
+runp run p.json
+nothing second-run-nothing-to-do
+
+gid=$(api GET '/me/notes?$filter=subject%20eq%20%27Groceries%27' | jget "v.value[0].id")
+api PATCH "/me/notes/$gid" '{"body": {"contentType": "html", "content": "<html><body><p>Milk</p><p>Eggs &amp; bread</p></body></html>"}}' > patch.out
+runp run p.json
+gfile=$(grep -l '"Groceries"' nf/note/*.json | head -1)
+[ $rc = 0 ] && [ "$(jget 'v.body' < "$gfile")" = "$(printf 'Milk\nEggs & bread')" ] \
+  && ok an-outlook-edit-reaches-the-folder-as-text || bad an-outlook-edit-reaches-the-folder-as-text "rc=$rc $(cat patch.out | head -c 300)" "$out" "$(cat "$gfile")"
+runp run p.json
+nothing nothing-to-do-after-the-edit
+
+iid=$(api GET '/me/notes?$filter=subject%20eq%20%27Ideas%27' | jget "v.value[0].id")
+api DELETE "/me/notes/$iid" > /dev/null
+runp run p.json
+[ $rc = 0 ] && ! grep -lq '"Ideas"' nf/note/*.json && [ "$(ls nf/note | wc -l)" = 1 ] \
+  && ok an-outlook-delete-reaches-the-folder || bad an-outlook-delete-reaches-the-folder "rc=$rc $(ls nf/note)" "$out"
+
+# -- a create whose answer is lost: found by what it sent, made once
+printf '{"title": "Lost answer", "body": "Made once"}\n' > nf/note/l.json
+post /__fault '{"drop_answer_after_commit": 1, "method": "POST", "path": "/v1.0/me/notes"}' > /dev/null
+runp run p.json
+first=$out
+runp run p.json
+[ "$(js "Object.values(d.notes).filter(n=>n.data.subject==='Lost answer').length")" = 1 ] && [ "$(ls nf/note | wc -l)" = 2 ] \
+  && ok a-create-whose-answer-was-lost-is-made-once || bad a-create-whose-answer-was-lost-is-made-once "notes=$(notes) files=$(ls nf/note)" "$first" "$out"
+runp run p.json
+nothing nothing-to-do-after-the-lost-answer
+
+# -- the delta token expired: a full listing, nothing deleted or copied
+post /__control '{"expire_delta_tokens": true}' > /dev/null
+runp run p.json
+[ $rc = 0 ] && [ "$(notes)" = "Groceries,Lost answer" ] && [ "$(ls nf/note | wc -l)" = 2 ] \
+  && ok full-listing-after-expiry-changes-nothing || bad full-listing-after-expiry-changes-nothing "rc=$rc notes=$(notes) files=$(ls nf/note)" "$out"
+exit $fail
