@@ -3,8 +3,9 @@
 # The examples/outlook-google recipe end to end against the two fakes
 # (tests/peers/msgraph_fake.js and google_fake.js on loopback): the
 # pipeline as shipped, its accounts and URLs pointed at the fakes. Outlook's
-# contacts, a weekly series with a cancelled occurrence and a task reach
-# Google; Google's edits come back; a second run has nothing to do; a
+# contacts, a weekly series with a cancelled occurrence, a task and a note
+# (a plain-text file in Drive's "Outlook Notes") reach Google; Google's edits
+# come back; a note edited in Outlook reaches Drive; a second run has nothing to do; a
 # disconnect mid-run (answers of writes Google did, lost) is resumed by the
 # next runs with each record once on each side.
 #
@@ -44,7 +45,7 @@ export ACCORD_SECRETS="$work/secrets.json"
 node -e '
 const f=require("fs"),p=JSON.parse(f.readFileSync(process.argv[1]));const [ms,g]=process.argv.slice(2);
 Object.assign(p.left.config,{graph_url:ms+"/v1.0",login_url:ms,page_size:5});
-Object.assign(p.right.config,{people_url:g,calendar_url:g+"/calendar/v3",tasks_url:g});p.right.config.oauth2.token_url=g+"/token";
+Object.assign(p.right.config,{people_url:g,calendar_url:g+"/calendar/v3",tasks_url:g,drive_url:g+"/drive/v3"});p.right.config.oauth2.token_url=g+"/token";
 p.left.config.calendar_window={start:"2025-06-01",future_days:730};
 f.writeFileSync("outlook-google.pipeline.json",JSON.stringify(p,null,1))' "$recipe/outlook-google.pipeline.json" "$ms" "$g"
 
@@ -58,6 +59,9 @@ occ=$(msapi GET "/me/events/$sid/instances?startDateTime=2026-01-12T00:00:00Z&en
 msapi DELETE "/me/events/$occ" > /dev/null
 tl=$(msapi GET /me/todo/lists | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).value.find(l=>l.wellknownListName==="defaultList").id)')
 msapi POST "/me/todo/lists/$tl/tasks" '{"title":"File the report","dueDateTime":{"dateTime":"2026-04-02T00:00:00","timeZone":"UTC"}}' > /dev/null
+nid=$(msapi POST /me/notes '{"subject":"Parking","body":{"contentType":"text","content":"Level 3\nbay 12"}}' | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).id||"")')
+# the Drive notes: name → content, of the live files in the folder "Outlook Notes"
+dnotes() { js "(()=>{const f=Object.values(d.drive.files);const dir=f.find(x=>x.name==='Outlook Notes'&&!x.trashed);return f.filter(x=>dir&&!x.trashed&&(x.parents||[]).includes(dir.id)).map(x=>x.name+'='+Buffer.from(x.content.data||x.content,x.content.data?undefined:'base64').toString().replace(/\n/g,'|')).sort().join(',')})()"; }
 
 runp run outlook-google.pipeline.json
 [ $rc = 0 ] && [ "$(js "Object.values(d.people.persons).filter(p=>!p.deleted).length")" = 2 ] \
@@ -68,8 +72,9 @@ gev=$(js "JSON.stringify(Object.values(Object.values(d.calendar.calendars).find(
   && ok outlook-series-reaches-google-with-its-cancelled-occurrence || bad outlook-series-reaches-google-with-its-cancelled-occurrence "rc=$rc $gev" "$out"
 [ "$(js "Object.values(d.tasks.lists).flatMap(l=>Object.values(l.tasks)).filter(t=>!t.deleted&&t.title==='File the report'&&/^2026-04-02/.test(t.due||'')).length")" = 1 ] \
   && ok outlook-task-reaches-google || bad outlook-task-reaches-google "$out"
+[ "$(dnotes)" = "Parking=Level 3|bay 12" ] && ok outlook-note-reaches-drive || bad outlook-note-reaches-drive "$(dnotes)" "$out"
 runp run outlook-google.pipeline.json
-[ $rc = 0 ] && [ "$(printf '%s' "$out" | grep -c "nothing to do")" = 3 ] && ok second-run-nothing-to-do || bad second-run-nothing-to-do "$out"
+[ $rc = 0 ] && [ "$(printf '%s' "$out" | grep -c "nothing to do")" = 4 ] && ok second-run-nothing-to-do || bad second-run-nothing-to-do "$out"
 
 # in Google: a contact's title and the task completed; they reach Outlook
 rn=$(js "Object.values(d.people.persons).find(p=>!p.deleted&&(p.data.emailAddresses||[]).some(e=>e.value==='kim@example.org')).resourceName")
@@ -78,12 +83,14 @@ edited=$(node -e 'const p=JSON.parse(process.argv[1]);p.organizations=[{name:"En
 gapi PATCH "/v1/$rn:updateContact?updatePersonFields=organizations" "$edited" > /dev/null
 gt=$(js "Object.values(d.tasks.lists).flatMap(l=>Object.values(l.tasks)).find(t=>!t.deleted&&t.title==='File the report').id")
 gapi PATCH "/tasks/v1/lists/@default/tasks/$gt" '{"status": "completed"}' > /dev/null
+msapi PATCH "/me/notes/$nid" '{"body":{"contentType":"html","content":"<html><body><p>Level 4</p><p>bay 2</p></body></html>"}}' > /dev/null
 runp run outlook-google.pipeline.json
+[ $rc = 0 ] && [ "$(dnotes)" = "Parking=Level 4|bay 2" ] && ok an-outlook-note-edit-reaches-drive || bad an-outlook-note-edit-reaches-drive "$(dnotes)" "$out"
 [ $rc = 0 ] && [ "$(js "Object.values(m.contacts).filter(c=>!c.deleted&&c.data.jobTitle==='Chief Analyst').length")" = 1 ] \
   && [ "$(js "Object.values(m.tasks).filter(t=>!t.deleted&&t.data.title==='File the report'&&t.data.status==='completed').length")" = 1 ] \
   && ok google-edits-reach-outlook || bad google-edits-reach-outlook "rc=$rc" "$out"
 runp run outlook-google.pipeline.json
-[ $rc = 0 ] && [ "$(printf '%s' "$out" | grep -c "nothing to do")" = 3 ] && ok nothing-to-do-after-edits || bad nothing-to-do-after-edits "$out"
+[ $rc = 0 ] && [ "$(printf '%s' "$out" | grep -c "nothing to do")" = 4 ] && ok nothing-to-do-after-edits || bad nothing-to-do-after-edits "$out"
 
 # a disconnect mid-run: new in Outlook, three contacts, an event and a task; Google does the first two writes
 # (POSTs) and the connection drops before each answer (tests/peers/fake_http.js /__fault). The runs after it
@@ -99,10 +106,10 @@ first="rc=$rc $out"
 dropped=$(curl -s "$g/__fault" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).dropped)')
 for k in 1 2 3 4; do
   runp run outlook-google.pipeline.json
-  [ $rc = 0 ] && [ "$(printf '%s' "$out" | grep -c "nothing to do")" = 3 ] && break
+  [ $rc = 0 ] && [ "$(printf '%s' "$out" | grep -c "nothing to do")" = 4 ] && break
   sleep 6
 done
-[ "$dropped" -ge 2 ] && [ $rc = 0 ] && [ "$(printf '%s' "$out" | grep -c "nothing to do")" = 3 ] \
+[ "$dropped" -ge 2 ] && [ $rc = 0 ] && [ "$(printf '%s' "$out" | grep -c "nothing to do")" = 4 ] \
   && ok disconnect-mid-run-resumed || bad disconnect-mid-run-resumed "dropped=$dropped rc=$rc" "$first" "$out"
 [ "$(js "Object.values(d.people.persons).filter(p=>!p.deleted).length")" = 5 ] \
   && [ "$(js "Object.values(d.people.persons).filter(p=>!p.deleted&&(p.data.names||[]).some(x=>x.familyName==='Drop')).length")" = 3 ] \
