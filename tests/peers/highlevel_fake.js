@@ -40,7 +40,15 @@
 //                           (two files of one name: one key); GET /__files/… serves what was uploaded
 //   GET /users/?locationId  LocationSuccessfulResponseDto {users}; GET /users/search?companyId&locationId&skip&limit
 //                           SearchUserSuccessfulResponseDto {users, count}
+//   PUT /conversations/messages/MID/status  UpdateMessageStatusDto {status, error?} → SendMessageResponseDto
+//                           {conversationId, messageId, status} ("Update message status"; MID a conversation message)
 //   POST /__message {contactId, body, direction}  (tests) a message arrives, in a new or the contact's conversation
+//   POST /__provider_send {contactId, subject, html, emailFrom, emailTo?, replyToAltId?, attachments?, deliveryUrl,
+//                           sign?: "bad"|"none"}  (tests) a user sends an email while the location's Email provider is
+//                           the custom one: the email is added (status pending) and HighLevel's "Conversation Provider -
+//                           Outbound Message" delivery POSTed to deliveryUrl, the raw JSON body signed Ed25519 with the key
+//                           in HL_SIGNING_KEY (a PEM file; the test's own pair) in X-GHL-Signature (base64) →
+//                           {status, answer, raw, signature, messageId, emailMessageId}
 //   POST /__user {name, email}  (tests) a user of the location
 //   POST /oauth/token       refresh_token grant (form) → access_token and a new refresh_token
 //                           (refresh tokens are single use: each grant retires the one it used);
@@ -64,6 +72,8 @@
 // Usage: HL_TOKEN=… HL_LOCATION=… node highlevel_fake.js → prints "port N".
 'use strict';
 const {URL} = require('url');
+const crypto = require('crypto');
+const fs = require('fs');
 const {serve, control, refreshGrantOk, bearer, multipart} = require('./fake_http');
 // ProcessMessageBodyDto types `direction` and SendMessageBodyDto `subType` as
 // objects, while their descriptions and examples give strings ("inbound",
@@ -76,6 +86,7 @@ const location = process.env.HL_LOCATION || 'loc1';
 let tokens = new Set(process.env.HL_TOKEN ? [process.env.HL_TOKEN] : []);
 let agencyTokens = new Set(process.env.HL_AGENCY_TOKEN ? [process.env.HL_AGENCY_TOKEN] : []);
 const companyId = process.env.HL_COMPANY || 'company1';
+const statusUpdates = [];  // PUT …/status calls, in order (GET /__stats)
 const window10s = [];  // request times in the last 10 s (100 allowed)
 const writable = ['firstName', 'lastName', 'name', 'email', 'phone', 'companyName', 'address1', 'city', 'state',
                   'postalCode', 'website', 'timezone', 'dnd', 'tags', 'source', 'country', 'customFields'];
@@ -219,7 +230,7 @@ function handle(req, res, raw) {
                   new_window: () => { window10s.length = 0; }});
     return send(res, 200, {ok: true});
   }
-  if (p === '/__stats') return send(res, 200, {requests, searches});
+  if (p === '/__stats') return send(res, 200, {requests, searches, statusUpdates});
   if (p === '/__dump') return send(res, 200, [...contacts.values()]);
   if (p === '/__dump_children')
     return send(res, 200, {notes: [...children.notes.values()], tasks: [...children.tasks.values()], messages: [...messages.values()],
@@ -245,6 +256,41 @@ function handle(req, res, raw) {
     if (p === '/__edit') apply(rec, c.fields);
     else contacts.delete(c.id);
     return send(res, 200, {ok: true});
+  }
+  if (p === '/__provider_send') {
+    // marketplace.gohighlevel.com/docs/webhook/ProviderOutboundMessage: the
+    // Email example's fields (contactId, locationId, messageId, emailMessageId,
+    // type, emailTo as a list, emailFrom, attachments, html, subject, userId;
+    // replyToAltId when replying to a message logged with an altId, docs/
+    // marketplace modules/ConversationProviders.md), signed over the raw body
+    // (X-GHL-Signature, Ed25519, base64: the page's "Signature Headers")
+    const c = JSON.parse(raw);
+    const contact = contacts.get(c.contactId);
+    if (!contact) return err(res, 400, 'Contact not found');
+    let conv = [...conversations.values()].find(x => x.contactId === contact.id);
+    if (!conv) {
+      const when = stamp();
+      conv = {id: 'cv' + String(++seq).padStart(18, '0'), contactId: contact.id, locationId: location, type: 'TYPE_EMAIL',
+              dateAdded: when, dateUpdated: when, deleted: false, lastMessageDate: Date.parse(when)};
+      conversations.set(conv.id, conv);
+    }
+    const to = c.emailTo || contact.email;
+    const {e, m} = addEmail(conv, {subject: c.subject, body: c.html, html: true, direction: 'outbound', status: 'pending',
+                                   attachments: c.attachments || [], from: c.emailFrom, to, providerId: providerId});
+    const payload = {contactId: contact.id, locationId: location, messageId: m.id, emailMessageId: e.id, type: 'Email',
+                     emailTo: [to], emailFrom: c.emailFrom, attachments: c.attachments || [], html: c.html, subject: c.subject,
+                     userId: 'us000000000000000001'};
+    if (c.replyToAltId) payload.replyToAltId = c.replyToAltId;
+    const body = JSON.stringify(payload);
+    const key = crypto.createPrivateKey(fs.readFileSync(process.env.HL_SIGNING_KEY));
+    let signature = crypto.sign(null, Buffer.from(body), key).toString('base64');
+    if (c.sign === 'bad') signature = crypto.sign(null, Buffer.from(body + ' '), key).toString('base64');
+    const headers = {'Content-Type': 'application/json'};
+    if (c.sign !== 'none') headers['X-GHL-Signature'] = signature;
+    fetch(c.deliveryUrl, {method: 'POST', headers, body}).then(async r => {
+      send(res, 200, {status: r.status, answer: await r.text(), raw: body, signature, messageId: m.id, emailMessageId: e.id});
+    }, x => send(res, 200, {status: 0, answer: String(x), raw: body, signature, messageId: m.id, emailMessageId: e.id}));
+    return;
   }
   if (p === '/__message') {
     const c = JSON.parse(raw);
@@ -308,6 +354,18 @@ function handle(req, res, raw) {
   // conversations.json "Upload file attachments": multipart/form-data (UploadFilesDto)
   if (p === '/conversations/messages/upload' && req.method === 'POST') return upload(req, res);
   const body = raw ? JSON.parse(raw) : {};
+  // conversations.json "Update message status": PUT /conversations/messages/{messageId}/status,
+  // UpdateMessageStatusDto → 200 SendMessageResponseDto
+  if (parts[0] === 'conversations' && parts[1] === 'messages' && parts[3] === 'status' && parts.length === 4 && req.method === 'PUT') {
+    if (!valid(res, 'UpdateMessageStatusDto', body)) return;
+    const m = messages.get(parts[2]);
+    if (!m) return err(res, 400, 'Message not found');
+    m.status = body.status;
+    if (body.error) m.error = body.error;
+    for (const id of (m.meta && m.meta.email.messageIds) || []) emails.get(id).status = body.status;
+    statusUpdates.push({messageId: m.id, status: body.status, error: body.error});
+    return send(res, 200, {conversationId: m.conversationId, messageId: m.id, status: m.status});
+  }
   if (parts[0] === 'conversations' && req.method === 'GET') return conversation(res, url, parts);
   if (parts[0] === 'conversations' && req.method === 'POST') return conversationWrite(res, parts, body);
   // users.json "Get User by Location" (deprecated for Search Users): GET /users/?locationId (required)

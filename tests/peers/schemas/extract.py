@@ -19,7 +19,7 @@ SOURCES = {
                                          'CreateContactDto', 'UpdateContactDto', 'UpsertContactDto'],
                   'apps/oauth.json': ['GetLocationAccessCodeBodyDto'],
                   'apps/conversations.json': ['GetMessagesByConversationResponseDto', 'GetEmailMessageResponseDto',
-                                              'ProcessMessageBodyDto', 'SendMessageBodyDto', 'UploadFilesDto',
+                                              'ProcessMessageBodyDto', 'SendMessageBodyDto', 'UploadFilesDto', 'UpdateMessageStatusDto',
                                               'CreateConversationDto'],
                   'apps/users.json': ['SearchUserSuccessfulResponseDto']},
     },

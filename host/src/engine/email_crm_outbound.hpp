@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// Mail sent from HighLevel, through the mailbox (docs/email-crm.md, "Mail
+// sent from HighLevel"). Accord is the location's Email conversation
+// provider: HighLevel POSTs each outbound email to the provider's Delivery
+// URL ("Conversation Provider - Outbound Message", signed Ed25519 over the
+// raw body in X-GHL-Signature). This verifies the signature, sends the
+// email through the mailbox's SMTP submission with a Message-ID of
+// Accord's own (made from HighLevel's ids, so a retry reuses it), files a
+// copy in the mailbox's \Sent folder and sets the message's status in
+// HighLevel (PUT /conversations/messages/{messageId}/status).
+//
+// Exactly once, by HighLevel's messageId: a journal table in the
+// pipeline's state file (email_crm_provider_outbound) holds each message's
+// step: "sending" (written before the SMTP transaction), "sent" (after it),
+// "filed" (the Sent copy is there), "done" (HighLevel has the status) or
+// "failed" (nothing was sent; HighLevel told). A redelivered webhook sends
+// nothing twice; a message found in "sending" after a kill is looked for
+// in Sent by its Message-ID first (a server that files submitted mail
+// itself, as Gmail does, has it there) and sent again only when absent.
+//
+// Thread safety: one Outbound serves one request at a time (a mutex).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace accord::email_crm {
+
+// HighLevel's published Ed25519 key for X-GHL-Signature (SPKI, PEM), from
+// https://marketplace.gohighlevel.com/docs/webhook/WebhookIntegrationGuide
+extern const char* const kHighLevelPublicKeyPem;
+
+// Whether `signature_b64` (base64, as in X-GHL-Signature) is an Ed25519
+// signature of `body` by the key in `public_key_pem`; `why` says why not.
+bool verify_ed25519(std::string_view body, std::string_view signature_b64, const std::string& public_key_pem,
+                    std::string& why);
+
+// The fields of an outbound Email delivery Accord uses (ProviderOutboundMessage).
+struct OutboundEmail {
+  std::string type, message_id, email_message_id, contact_id, location_id, user_id;
+  std::string from;                  // emailFrom: "Name <address>" or an address
+  std::vector<std::string> to;       // emailTo: a string or a list (the page shows both)
+  std::string subject, html;
+  std::vector<std::string> attachments;  // URLs
+  std::string reply_to_alt_id;       // replyToAltId: the altId (Message-ID) of the message replied to
+};
+// The delivery's JSON; a message saying what is missing or wrong.
+std::optional<OutboundEmail> parse_outbound(std::string_view body, std::string& error);
+
+// The address in "Name <address>" (or the text itself), lower-cased.
+std::string address_of(std::string_view mailbox);
+
+// Accord's Message-ID for it, without angles: accord-hl.<messageId>[.<emailMessageId>]@<the sender's domain>.
+// The same for every delivery of one message; an answer's In-Reply-To
+// names HighLevel's ids (crm-rest threads the answer on them).
+std::string outbound_message_id(const OutboundEmail& e);
+// Whether a Message-ID (angles or not) is one of these, and its HighLevel
+// ids: {messageId, emailMessageId} (the latter may be empty).
+std::optional<std::pair<std::string, std::string>> parse_outbound_message_id(std::string_view id);
+
+struct OutboundConfig {
+  std::string public_key_pem = kHighLevelPublicKeyPem;
+  std::vector<std::string> mailbox;  // the mailbox's own addresses: emailFrom must be one
+  std::string smtp_url;              // smtp://host:587 (STARTTLS required), smtps://host:465; plain only to 127.0.0.1/localhost
+  std::string imap_url;              // imap://host:143 (STARTTLS required) or imaps://host:993; plain only to loopback
+  std::string user, password;        // the mailbox's credentials (SMTP AUTH and IMAP)
+  std::string ca_file;               // extra CA for the servers (tests)
+  std::string sent_folder;           // "": the folder LIST marks \Sent (RFC 6154)
+  bool server_files_sent = false;    // the server files submitted mail in Sent itself (Gmail): no APPEND
+  std::string highlevel_base = "https://services.leadconnectorhq.com";
+  std::string highlevel_token;       // the provider app's location token (status updates need it)
+  std::filesystem::path journal;     // the pipeline's state file
+};
+
+struct WebhookAnswer {
+  int status = 200;
+  std::string body;
+};
+
+class Outbound {
+ public:
+  explicit Outbound(OutboundConfig c);
+  // One POST to the Delivery URL: its raw body and X-GHL-Signature.
+  WebhookAnswer handle(std::string_view body, std::string_view signature);
+  // Messages a kill left half-way (sending, sent, filed): finished, each
+  // "sending" one looked for in Sent before it is sent again. The count.
+  int recover();
+  // Tests: called at "after_smtp" (the mail accepted, "sent" not yet written)
+  // and "after_sent" ("sent" written, no Sent copy nor status yet).
+  std::function<void(const char*)> crash_point;
+  // Log lines (the daemon's log); default stderr.
+  std::function<void(const std::string&)> log;
+
+ private:
+  WebhookAnswer finish(const std::string& hl_id);
+  OutboundConfig c_;
+  std::mutex mu_;
+};
+
+}  // namespace accord::email_crm

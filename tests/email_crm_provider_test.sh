@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Mail sent from HighLevel reaches the contact through the mailbox: Accord as
+# the location's Email conversation provider (docs/email-crm.md, "Mail sent
+# from HighLevel"). HighLevel's fake posts the signed "Conversation Provider -
+# Outbound Message" delivery (a test Ed25519 pair) to the Delivery URL
+# (email_crm_provider_tool: daemon/provider_webhook + engine/email_crm_outbound),
+# which sends it through a real SMTP server on 127.0.0.1 (smtp-server,
+# tests/peers/smtp_sink.js), files the copy in Dovecot's \Sent and sets the
+# message's status in HighLevel. Then: a redelivery sends nothing; a bad or
+# missing signature is refused (401); a From that is not the mailbox's fails
+# with HighLevel told; a kill after the send, before the status, sends nothing
+# twice (recovery finds the copy in Sent, or knows it sent).
+# Usage: email_crm_provider_test.sh TOOL DOVECOT_SCRIPT PEERS_DIR
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/report.sh"
+tool=$(realpath "$1") start_dovecot=$(realpath "$2") peers=$(realpath "$3")
+work=$(mktemp -d "${TMPDIR:-/tmp}/accord-provider.XXXXXX")
+chmod 0711 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  [ -f "$work/dc/run/master.pid" ] && kill "$(cat "$work/dc/run/master.pid")" 2>/dev/null
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work" || exit 1
+pw="imap-canary-$RANDOM$RANDOM"
+info=$(DOVECOT_EXTRA=$'namespace inbox {\n  mailbox Sent {\n    special_use = \\Sent\n    auto = subscribe\n  }\n}' \
+  bash "$start_dovecot" "$work/dc" "ada:$pw" 2>&1) || { echo "FAIL Dovecot did not start"; echo "$info"; exit 1; }
+imap_port=$(awk '/^imap /{print $2}' <<<"$info") ca=$(awk '/^ca /{print $2}' <<<"$info")
+sent_count() {  # MESSAGE-ID: how many copies Dovecot's Sent holds
+  curl -s --cacert "$ca" --ssl-reqd --user "ada:$pw" "imap://localhost:$imap_port/Sent" -X "UID SEARCH HEADER Message-ID \"<$1>\"" |
+    awk '/^\* SEARCH/{print NF-2; f=1} END{if(!f) print "?"}'
+}
+# HighLevel's signing pair (the test's own: the real private key is HighLevel's)
+openssl genpkey -algorithm ed25519 -out hl-private.pem 2>/dev/null
+openssl pkey -in hl-private.pem -pubout -out hl-public.pem 2>/dev/null
+token="pit-canary-$RANDOM$RANDOM"
+HL_TOKEN=$token HL_LOCATION=locTest1 HL_PROVIDER=provTest1 HL_SIGNING_KEY=$work/hl-private.pem \
+  node "$peers/highlevel_fake.js" > hl.out 2> hl.err &
+pids+=($!)
+mkdir -p sink
+SINK_DIR=$work/sink SINK_USER=ada SINK_PASSWORD=$pw node "$peers/smtp_sink.js" > sink.out 2> sink.err &
+sink_pid=$!
+pids+=($sink_pid)
+for _ in $(seq 1 100); do grep -q '^port ' hl.out 2>/dev/null && grep -q '^port ' sink.out 2>/dev/null && break; sleep 0.1; done
+base="http://127.0.0.1:$(awk '/^port /{print $2}' hl.out)"
+smtp_port=$(awk '/^port /{print $2}' sink.out)
+[ -n "$smtp_port" ] || { echo "FAIL the SMTP server did not start (npm ci in tests/peers)"; cat sink.err; exit 1; }
+hl() { curl -s -H "Authorization: Bearer $token" -H "Version: 2021-07-28" -H 'Content-Type: application/json' "$@"; }
+ann=$(hl -XPOST -d '{"locationId": "locTest1", "email": "ann@client.example", "firstName": "Ann"}' "$base/contacts/upsert" |
+      node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).contact.id))')
+config() {  # FILE [SERVER_FILES_SENT]
+  node -e 'const fs=require("fs");const [f,j,s,i,pw,ca,b,t,k,sfs]=process.argv.slice(1);
+    fs.writeFileSync(f, JSON.stringify({journal: j, smtp_url: "smtp://127.0.0.1:"+s, imap_url: "imap://localhost:"+i, user: "ada",
+      password: pw, ca_file: ca, mailbox: ["ada@corp.example"], highlevel_base: b, highlevel_token: t,
+      public_key_pem: fs.readFileSync(k, "utf8"), server_files_sent: sfs === "1"}))' \
+    "$1" "$work/state.sqlite" "$smtp_port" "$imap_port" "$pw" "$ca" "$base" "$token" "$work/hl-public.pem" "${2:-0}"
+}
+config provider.json
+serve() {  # [CRASH_POINT] [CONFIG]: the Delivery URL in $url
+  "$tool" "${2:-provider.json}" serve ${1:-} > tool.out 2>> tool.err &
+  tool_pid=$!
+  pids+=($tool_pid)
+  for _ in $(seq 1 100); do grep -q '^port ' tool.out 2>/dev/null && break; sleep 0.1; done
+  url="http://127.0.0.1:$(awk '/^port /{print $2}' tool.out)/highlevel/outbound"
+}
+ended() {  # PID: waits at most 60 s for it to end; its exit code in $died (999: still running, then killed)
+  died=999
+  for _ in $(seq 1 600); do kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; died=$?; return; }; sleep 0.1; done
+  kill "$1" 2>/dev/null
+}
+field() { node -e 'const d=JSON.parse(process.argv[1]);console.log(eval(process.argv[2]))' "$1" "$2"; }
+send() {  # JSON-EXTRA: HighLevel's user sends an email to Ann; the fake's answer in $sent
+  sent=$(curl -s -XPOST -d '{"contactId": "'$ann'", "subject": "Quote for Ann", "html": "<p>Here is the quote.</p>",
+    "emailFrom": "Ada <ada@corp.example>", "deliveryUrl": "'$url'"'"${1:-}"'}' "$base/__provider_send")
+}
+statuses() { curl -s "$base/__stats" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
+  console.log(JSON.parse(s).statusUpdates.filter(u=>u.messageId===process.argv[1]).map(u=>u.status).join(" "))})' "$1"; }
+in_sink() { grep -l "^Message-ID: <$1>" sink/*.eml 2>/dev/null | wc -l; }
+
+serve
+send
+mid=$(field "$sent" d.messageId) eid=$(field "$sent" d.emailMessageId)
+msgid="accord-hl.$mid.$eid@corp.example"
+[ "$(field "$sent" d.status)" = 200 ] && [ "$(in_sink "$msgid")" = 1 ] &&
+  grep -q '"to":\["ann@client.example"\]' sink/0001.env && grep -q '"user":"ada"' sink/0001.env &&
+  ok sent-through-the-mailbox-once || bad sent-through-the-mailbox-once "$sent" "$(ls sink)" "$(cat sink/*.env)" "$(cat tool.err)"
+[ "$(sent_count "$msgid")" = 1 ] && ok copy-in-sent || bad copy-in-sent "$(sent_count "$msgid")" "$(cat tool.err)"
+[ "$(statuses "$mid")" = delivered ] &&
+  [ "$(curl -s "$base/__dump_children" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).emails.find(e=>e.id===process.argv[1]).status))' "$eid")" = delivered ] &&
+  ok status-delivered-in-highlevel || bad status-delivered-in-highlevel "$(statuses "$mid")" "$(cat tool.err)"
+
+# HighLevel delivers the same message again (its retry): nothing is sent twice
+raw=$(field "$sent" d.raw) sig=$(field "$sent" d.signature)
+again=$(curl -s -w ' %{http_code}' -XPOST -H 'Content-Type: application/json' -H "X-GHL-Signature: $sig" --data-binary "$raw" "$url")
+[ "${again##* }" = 200 ] && [ "$(in_sink "$msgid")" = 1 ] && [ "$(sent_count "$msgid")" = 1 ] && [ "$(statuses "$mid")" = delivered ] &&
+  ok redelivery-sends-nothing || bad redelivery-sends-nothing "$again" "$(in_sink "$msgid")" "$(sent_count "$msgid")" "$(statuses "$mid")"
+
+# a bad signature, none, and a body changed after signing: 401, nothing sent, logged
+before=$(ls sink/*.eml | wc -l)
+send ', "sign": "bad"'
+bad_status=$(field "$sent" d.status)
+send ', "sign": "none"'
+none_status=$(field "$sent" d.status)
+tampered=$(curl -s -w ' %{http_code}' -XPOST -H "X-GHL-Signature: $sig" --data-binary "${raw/Quote/Bill}" "$url")
+[ "$bad_status" = 401 ] && [ "$none_status" = 401 ] && [ "${tampered##* }" = 401 ] && [ "$(ls sink/*.eml | wc -l)" = "$before" ] &&
+  grep -q "refused a delivery (401)" tool.err && ok bad-signature-refused ||
+  bad bad-signature-refused "$bad_status $none_status $tampered" "$(ls sink)" "$(tail -5 tool.err)"
+
+# a From that is not the mailbox's: not sent, HighLevel told "failed" with why
+sent=$(curl -s -XPOST -d '{"contactId": "'$ann'", "subject": "x", "html": "<p>x</p>", "emailFrom": "Eve <eve@elsewhere.example>",
+  "deliveryUrl": "'$url'"}' "$base/__provider_send")
+fmid=$(field "$sent" d.messageId)
+[ "$(ls sink/*.eml | wc -l)" = "$before" ] && [ "$(statuses "$fmid")" = failed ] &&
+  curl -s "$base/__stats" | grep -q "not this mailbox" && ok foreign-from-failed-and-told ||
+  bad foreign-from-failed-and-told "$sent" "$(statuses "$fmid")"
+
+# killed right after "sent" is written (before the Sent copy and the status):
+# the recovery files the copy and tells HighLevel; the mail is not sent again
+kill "$tool_pid"; wait "$tool_pid" 2>/dev/null
+serve after_sent
+send ', "subject": "Kill after sent"'
+mid2=$(field "$sent" d.messageId) eid2=$(field "$sent" d.emailMessageId)
+id2="accord-hl.$mid2.$eid2@corp.example"
+ended "$tool_pid"
+"$tool" provider.json recover > recover.out 2>> tool.err
+[ "$died" = 9 ] && [ "$(in_sink "$id2")" = 1 ] && [ "$(sent_count "$id2")" = 1 ] && [ "$(statuses "$mid2")" = delivered ] &&
+  ok kill-after-sent-not-sent-twice ||
+  bad kill-after-sent-not-sent-twice "died=$died sink=$(in_sink "$id2") sent=$(sent_count "$id2") status=$(statuses "$mid2")" "$(tail -5 tool.err)"
+
+# killed right after the SMTP transaction, before "sent" is written: the
+# message is still "sending"; a server that files submitted mail in Sent
+# itself (as Gmail does; the sink does it here) has the copy: found by its
+# Message-ID, not sent again
+kill "$sink_pid"; wait "$sink_pid" 2>/dev/null
+SINK_DIR=$work/sink SINK_USER=ada SINK_PASSWORD=$pw SINK_SENT_MAILDIR=$work/dc/home/ada/Maildir/.Sent \
+  node "$peers/smtp_sink.js" > sink.out 2> sink.err &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q '^port ' sink.out 2>/dev/null && break; sleep 0.1; done
+smtp_port=$(awk '/^port /{print $2}' sink.out)
+config provider-files.json 1
+serve after_smtp provider-files.json
+send ', "subject": "Kill after smtp"'
+mid3=$(field "$sent" d.messageId) eid3=$(field "$sent" d.emailMessageId)
+id3="accord-hl.$mid3.$eid3@corp.example"
+ended "$tool_pid"
+"$tool" provider-files.json recover > recover.out 2>> tool.err
+[ "$died" = 9 ] && [ "$(in_sink "$id3")" = 1 ] && [ "$(sent_count "$id3")" = 1 ] && [ "$(statuses "$mid3")" = delivered ] &&
+  grep -q "in Sent already" tool.err && ok kill-after-smtp-found-in-sent-not-sent-twice ||
+  bad kill-after-smtp-found-in-sent-not-sent-twice "died=$died sink=$(in_sink "$id3") sent=$(sent_count "$id3") status=$(statuses "$mid3")" "$(tail -8 tool.err)"
+exit $fail
