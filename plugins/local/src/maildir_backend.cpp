@@ -20,6 +20,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -103,25 +104,49 @@ std::string key_tag(const std::string& key) {
   return out.substr(0, 80);
 }
 
+// What a message file's record takes from its content: the header fields,
+// the structure and (where the name gives no W=) the size with CRLF line
+// ends. Small beside the content: apply keeps these, not each new message's
+// bytes, between writing the files and indexing them.
+struct ContentFields {
+  json::object headers, structure;
+  std::optional<uint64_t> crlf_size;
+};
+
+ContentFields content_fields(std::string_view content, std::string_view fallback, bool need_size) {
+  ContentFields f;
+  f.headers = mail::header_fields(mail::header_block(content), fallback);
+  f.structure = mail::structure_fields(mail::parse_structure(content), fallback);
+  if (need_size) f.crlf_size = mail::crlf_size(content);
+  return f;
+}
+
 // The record of a message file: header fields, when and how big, where,
 // and its keywords: the file's letters, plus those no letter can hold (custom
 // IMAP keywords) from `kept`, which the index keeps as Dovecot's keywords
 // file does, so that a flag change here does not drop them there.
-json::object message_data(std::string_view content, const Location& l, const std::string& mailbox, int64_t mtime_ns,
-                          const json::value* kept, std::string_view fallback) {
-  json::object d = mail::header_fields(mail::header_block(content), fallback);
+json::object message_data(ContentFields f, const Location& l, const std::string& mailbox, int64_t mtime_ns,
+                          const json::value* kept) {
+  json::object d = std::move(f.headers);
   d["receivedAt"] = accord::utc::format(mtime_ns / 1000000000);
   std::string w = maildir::info_field(l.file, 'W');
   uint64_t size = 0;
   if (!w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
     size = std::stoull(w);
+  else if (f.crlf_size)
+    size = *f.crlf_size;
   else
-    size = mail::crlf_size(content);
+    throw accord::Error(ACCORD_ERROR, l.file + ": no W= in the name and no size measured");
   d["size"] = size;
   d["mailboxIds"] = json::object{{mailbox, true}};
   d["keywords"] = mail::keywords_from_letters(maildir::flags_of(l.file), kept);
-  for (auto& [k, v] : mail::structure_fields(mail::parse_structure(content), fallback)) d[k] = std::move(v);
+  for (auto& [k, v] : f.structure) d[k] = std::move(v);
   return d;
+}
+
+json::object message_data(std::string_view content, const Location& l, const std::string& mailbox, int64_t mtime_ns,
+                          const json::value* kept, std::string_view fallback) {
+  return message_data(content_fields(content, fallback, true), l, mailbox, mtime_ns, kept);
 }
 
 // The index row of a message file at `loc` (the row's hash column holds the
@@ -469,7 +494,8 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
     fs::path dir;
     std::string tmp_name;
     std::set<char> letters;
-    std::string tag, content;
+    std::string tag;
+    ContentFields fields;  // what the record takes from the content (not the content: issue 22 item 5)
     json::value keywords;  // as the op gave them
   };
   std::vector<Staged> staged;
@@ -501,15 +527,18 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
             if (auto* t = op.data.if_contains("receivedAt"); t && t->is_string())
               mtime = mail::rfc3339_seconds(t->get_string());
             // W= is the size with CRLF line ends (as IMAP counts it); the file ends lines in LF
-            std::string info = ",W=" + std::to_string(mail::crlf_size(*bytes)) + (tag.empty() ? "" : ",A=" + tag);
+            uint64_t crlf_size = mail::crlf_size(*bytes);
+            std::string info = ",W=" + std::to_string(crlf_size) + (tag.empty() ? "" : ",A=" + tag);
             // kept with CRLF line ends (read so, and written with LF a piece at a
             // time): one copy of a large message, not two
             std::string content = std::move(*bytes);
             // written to tmp/ now; flushed, moved into place and indexed below, all at once
             json::value kw = op.data.contains("keywords") ? op.data.at("keywords") : json::value();
-            staged.push_back({static_cast<size_t>(&op - ops.data()), folder, dir,
-                              maildir::stage(dir, content, mtime, info, false, true), letters, tag, std::move(content),
-                              std::move(kw)});
+            ContentFields fields = content_fields(content, options_.fallback_charset, false);
+            fields.crlf_size = crlf_size;  // (the name says it too)
+            std::string tmp_name = maildir::stage(dir, content, mtime, info, false, true);
+            staged.push_back({static_cast<size_t>(&op - ops.data()), folder, dir, std::move(tmp_name), letters, tag,
+                              std::move(fields), std::move(kw)});
             return OpResult::ok("");  // answered once the index holds it
           }
           auto cur = log_->get(op.id);
@@ -586,8 +615,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
           dirs.insert(st.dir / loc.sub);
           try {
             int64_t mns = mtime_ns_of(at);
-            json::object d =
-                message_data(st.content, loc, name_of(loc.folder), mns, &st.keywords, options_.fallback_charset);
+            json::object d = message_data(std::move(st.fields), loc, name_of(loc.folder), mns, &st.keywords);
             Row r = row_at(std::string(maildir::unique_of(name)), loc, mns, d,
                            st.tag.empty() ? std::nullopt : std::optional<std::string>(st.tag));
             log_->put(r);
