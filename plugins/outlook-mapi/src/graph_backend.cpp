@@ -128,6 +128,7 @@ Settings read_settings(const accord::kit::Config& k) {
   if (s.calendar_id.empty()) s.calendar_id = "primary";
   s.write_attendees = k.str("/event_attendees") == "write";
   s.account = k.str("/account");
+  s.client.mailbox = s.client.root + "|" + accord::ascii_lower(s.account);
   s.window_start = k.str("/calendar_window/start");
   s.past_days = k.integer("/calendar_window/past_days", 365);
   s.future_days = k.integer("/calendar_window/future_days", 730);

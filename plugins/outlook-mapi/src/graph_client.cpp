@@ -43,7 +43,13 @@ std::string odata_quote(const std::string& s) {
 }
 
 GraphClient::GraphClient(ClientOptions opts, const accord::Host& host)
-    : opts_(std::move(opts)), host_(host), http_(opts_.http), oauth_(opts_.oauth), token_(opts_.access_token) {
+    : opts_(std::move(opts)),
+      host_(host),
+      http_(opts_.http),
+      oauth_(opts_.oauth),
+      slots_(opts_.mailbox.empty() ? opts_.root : opts_.mailbox,
+             [h = host](const std::string& m) { h.log(ACCORD_LOG_WARN, "outlook-mapi: " + m); }),
+      token_(opts_.access_token) {
   if (!token_.empty()) accord::net::add_secret(token_);
 }
 
@@ -72,7 +78,13 @@ Answer GraphClient::call(const std::string& method, const std::string& target, c
     accord::net::HttpResponse resp;
     accord::net::HttpFailure f;
     ++requests_;
-    if (!http_.request(method, url, headers, body, resp, f, idempotent)) {
+    bool sent;
+    {
+      MailboxSlots::Held slot = slots_.take([&] { return cancelled_.load() || host_.is_cancelled(); });
+      if (cancelled_.load() || host_.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+      sent = http_.request(method, url, headers, body, resp, f, idempotent);
+    }
+    if (!sent) {
       if (accord::net::send_again_after(f, idempotent, retried,
                                         describe(method, url) + ": " + accord::net::redact(f.message), "Outlook",
                                         "graph_url and, for a private CA, ca_file"))
@@ -161,7 +173,13 @@ Answer GraphClient::put_range(const std::string& upload_url, std::string_view by
   accord::net::HttpFailure f;
   ++requests_;
   // a range sent again is answered by nextExpectedRanges: idempotent
-  if (!http_.request("PUT", upload_url, headers, std::string(bytes), resp, f, true))
+  bool sent;
+  {
+    MailboxSlots::Held slot = slots_.take([&] { return cancelled_.load() || host_.is_cancelled(); });
+    if (cancelled_.load() || host_.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
+    sent = http_.request("PUT", upload_url, headers, std::string(bytes), resp, f, true);
+  }
+  if (!sent)
     throw accord::Error(f.transient ? ACCORD_RETRY : ACCORD_ERROR,
                         describe("PUT", upload_url) + ": " + accord::net::redact(f.message));
   Answer a;

@@ -13,7 +13,9 @@
 //     platform's invalid_grant, e.g. AADSTS700082 "expired due to
 //     inactivity", is AUTH_REQUIRED from the renewal, saying to sign in again);
 //   - anything else is handed back, with Graph's error read from its
-//     envelope {"error": {"code", "message", "innerError"}}.
+//     envelope {"error": {"code", "message", "innerError"}};
+//   - each request to the mailbox is sent holding one of its 4 slots
+//     (mailbox_slots.hpp), shared by every process of this user.
 // Every message built from an answer goes through accord::net::redact.
 //
 // Thread safety: one thread calls call() at a time (the connector rule);
@@ -24,6 +26,8 @@
 #include <accord/net/http_client.hpp>
 #include <accord/net/no_answer.hpp>
 #include <accord/net/oauth2.hpp>
+
+#include "mailbox_slots.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -58,6 +62,8 @@ struct ClientOptions {
   // Mail.ReadWrite and MailboxSettings.ReadWrite joined the default); ""
   // when the pipeline gave its own scope.
   std::string fallback_scope;
+  // What names the mailbox for its request slots (Graph's root and the account).
+  std::string mailbox;
 };
 
 class GraphClient {
@@ -97,6 +103,7 @@ class GraphClient {
   // the default is refused, said once in the log).
   std::string renew();
 
+  MailboxSlots slots_;
   std::string token_;
   bool narrowed_ = false;  // renewing with fallback_scope
   int limited_in_a_row_ = 0;
