@@ -618,3 +618,37 @@ TEST_F(PairLookupsTest, AListingAnsweringCursorExpiredFailsOnce) {
   }
   EXPECT_EQ(asked, (std::vector<std::string>{""}));
 }
+
+// Mail sent from HighLevel through Accord as its Email provider
+// (engine/email_crm_outbound): the copy filed in Sent is HighLevel's own
+// message, never logged again; the contact's answer is in a thread the CRM
+// started.
+TEST_F(EmailCrmTest, TheSentCopyOfAMailHighLevelSentThroughAccordIsNotLoggedAgain) {
+  Decision d = decide(outbound("ann@client.example", "", "accord-hl.ms01.em02@corp.example"));
+  EXPECT_FALSE(d.log);
+  EXPECT_EQ(d.rule, "crm_sent");
+  EXPECT_NE(d.why.find("ms01"), std::string::npos) << d.why;
+  EXPECT_TRUE(decide(outbound("ann@client.example", "", "accord-hl-not@corp.example")).log);
+}
+
+TEST_F(EmailCrmTest, AnAnswerToAMailHighLevelSentThroughAccordIsInACrmStartedThread) {
+  s.thread_start = ThreadStart::kCrm;
+  json::object answer = inbound("ann@client.example", "a1@client.example");
+  answer["inReplyTo"] = json::array{"accord-hl.ms01.em02@corp.example"};
+  Decision d = decide(answer);
+  EXPECT_TRUE(d.log) << d.why;
+  EXPECT_EQ(d.contact_ids, std::vector<std::string>{"c-ann"});
+}
+
+TEST(EmailCrmProviderIds, AccordsProviderMessageIdGivesBackHighLevelsIds) {
+  using accord::email_crm::parse_outbound_message_id;
+  auto both = parse_outbound_message_id("<accord-hl.ms01.em02@corp.example>");
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->first, "ms01");
+  EXPECT_EQ(both->second, "em02");
+  auto one = parse_outbound_message_id("accord-hl.ms01@corp.example");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->second, "");
+  EXPECT_FALSE(parse_outbound_message_id("ann1@mail.example"));
+  EXPECT_FALSE(parse_outbound_message_id("accord-hl.@x"));
+}

@@ -118,12 +118,53 @@ std::optional<std::vector<std::string>> ThreadIndex::find(const json::object& me
   return out;
 }
 
+std::optional<std::pair<std::string, std::string>> parse_outbound_message_id(std::string_view id) {
+  std::string s(id);
+  if (!s.empty() && s.front() == '<') s.erase(0, 1);
+  if (!s.empty() && s.back() == '>') s.pop_back();
+  static const std::string kPrefix = "accord-hl.";
+  if (s.rfind(kPrefix, 0) != 0) return std::nullopt;
+  auto at = s.find('@');
+  if (at == std::string::npos) return std::nullopt;
+  std::string ids = s.substr(kPrefix.size(), at - kPrefix.size());
+  auto dot = ids.find('.');
+  if (ids.empty() || dot == 0) return std::nullopt;
+  if (dot == std::string::npos) return std::make_pair(ids, std::string());
+  return std::make_pair(ids.substr(0, dot), ids.substr(dot + 1));
+}
+
+namespace {
+
+// The ids of a message's field (a list or one text) that are Accord's
+// provider Message-IDs: HighLevel's message ids.
+std::vector<std::string> sent_through_accord(const json::object& m, const char* field) {
+  std::vector<std::string> out;
+  auto one = [&](const json::value& x) {
+    if (x.is_string())
+      if (auto ids = parse_outbound_message_id(x.get_string())) out.push_back(ids->first);
+  };
+  if (const json::value* v = m.if_contains(field)) {
+    if (const json::array* a = v->if_array())
+      for (const auto& x : *a) one(x);
+    else
+      one(*v);
+  }
+  return out;
+}
+
+}  // namespace
+
 Decision decide_mailbox(const Settings& s, const LookupIndex& lookups, const ThreadIndex& threads,
                         const json::object& m, int64_t now) {
   if (!s.connected) return skip("connected", "the mailbox is disconnected (email_crm.connected is false)");
   if (s.since_seconds > 0)
     if (auto t = message_time(m); t && *t < now - s.since_seconds)
       return skip("since", "older than email_crm.since");
+  // a mail HighLevel sent through Accord (the provider's Delivery URL): its
+  // copy in Sent is HighLevel's own message, never logged a second time
+  if (auto hl = sent_through_accord(m, "messageId"); !hl.empty())
+    return skip("crm_sent", "sent from HighLevel through Accord as its Email provider: HighLevel has it as message " +
+                                hl.front() + " already");
   std::vector<Address> from = addresses(m, "from");
   bool outbound = !from.empty() && contains(s.mailbox, from.front().email);
   std::string sender = from.empty() ? std::string() : from.front().email;
@@ -166,7 +207,9 @@ Decision decide_mailbox(const Settings& s, const LookupIndex& lookups, const Thr
   std::optional<std::vector<std::string>> thread = threads.find(m);
   if (thread)
     for (const auto& c : *thread) add_unique(d.contact_ids, c);
-  if (s.thread_start == ThreadStart::kCrm && !thread)
+  // an answer to a mail HighLevel sent through Accord: a thread the CRM started
+  bool crm_started = !sent_through_accord(m, "inReplyTo").empty() || !sent_through_accord(m, "references").empty();
+  if (s.thread_start == ThreadStart::kCrm && !thread && !crm_started)
     return skip("thread_start", "the thread did not start in the CRM (email_crm.thread_start is \"crm\")");
   bool may_create = outbound && (s.unknown_recipients == Unknown::kAlways ||
                                  (s.unknown_recipients == Unknown::kCaptureOnly && captured));

@@ -49,7 +49,7 @@ struct NewContact {
 struct Decision {
   bool log = false;                          // the message goes to the other side
   std::string rule;                          // the rule that decided: "contact", "thread", "capture_address",
-                                             // "connected", "since", "exclude.crm_users", "exclude.addresses",
+                                             // "connected", "since", "crm_sent", "exclude.crm_users", "exclude.addresses",
                                              // "exclude.domains", "thread_start", "no_contact", "attachments"
   std::string why;                           // one sentence for `plan --explain`
   bool unresolved = false;                   // sent to an unknown recipient with no capture address
@@ -73,6 +73,12 @@ Decision decide_crm(const Settings& s, const boost::json::object& message);
 // excluded record gets "emailCrm": {"rule", "why", "unresolved"} instead, for
 // `plan --explain` and `status`.
 void annotate(boost::json::object& message, const Decision& d);
+
+// Whether a Message-ID (angles or not) is one Accord gave a mail HighLevel
+// sent through it as the Email provider (accord-hl.<messageId>[.<emailMessageId>]@…,
+// engine/email_crm_outbound), and HighLevel's ids: {messageId, emailMessageId}
+// (the latter may be empty).
+std::optional<std::pair<std::string, std::string>> parse_outbound_message_id(std::string_view id);
 
 // Whether an address matches a pattern with '*' (any run of characters).
 bool glob_match(std::string_view pattern, std::string_view text);

@@ -347,21 +347,6 @@ std::string outbound_message_id(const OutboundEmail& e) {
   return "accord-hl." + e.message_id + (e.email_message_id.empty() ? "" : "." + e.email_message_id) + "@" + domain;
 }
 
-std::optional<std::pair<std::string, std::string>> parse_outbound_message_id(std::string_view id) {
-  std::string s(id);
-  if (!s.empty() && s.front() == '<') s.erase(0, 1);
-  if (!s.empty() && s.back() == '>') s.pop_back();
-  static const std::string kPrefix = "accord-hl.";
-  if (s.rfind(kPrefix, 0) != 0) return std::nullopt;
-  auto at = s.find('@');
-  if (at == std::string::npos) return std::nullopt;
-  std::string ids = s.substr(kPrefix.size(), at - kPrefix.size());
-  auto dot = ids.find('.');
-  if (ids.empty() || dot == 0) return std::nullopt;
-  if (dot == std::string::npos) return std::make_pair(ids, std::string());
-  return std::make_pair(ids.substr(0, dot), ids.substr(dot + 1));
-}
-
 // --- the sender -------------------------------------------------------
 
 Outbound::Outbound(OutboundConfig c) : c_(std::move(c)) {

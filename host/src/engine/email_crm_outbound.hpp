@@ -21,6 +21,8 @@
 // Thread safety: one Outbound serves one request at a time (a mutex).
 #pragma once
 
+#include "engine/email_crm.hpp"
+
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -59,9 +61,7 @@ std::string address_of(std::string_view mailbox);
 // The same for every delivery of one message; an answer's In-Reply-To
 // names HighLevel's ids (crm-rest threads the answer on them).
 std::string outbound_message_id(const OutboundEmail& e);
-// Whether a Message-ID (angles or not) is one of these, and its HighLevel
-// ids: {messageId, emailMessageId} (the latter may be empty).
-std::optional<std::pair<std::string, std::string>> parse_outbound_message_id(std::string_view id);
+// (parse_outbound_message_id, engine/email_crm.hpp, reads one back)
 
 struct OutboundConfig {
   std::string public_key_pem = kHighLevelPublicKeyPem;
