@@ -30,7 +30,8 @@
 //             exceptions (PATCH an occurrence), cancelled occurrences (DELETE one), transactionId idempotency
 //   To Do     /me/todo/lists[/{id}] · /me/todo/lists/delta · …/tasks[/{id}] · …/tasks/delta ·
 //             …/tasks/{id}/checklistItems[/{id}] · …/tasks/{id}/linkedResources[/{id}]
-//   Notes     /me/notes[/{id}] · /me/notes/delta (Outlook notes, the Notes folder: v1.0 since 2026-08-07)
+//   Notes     /me/notes[/{id}] · /me/notes/delta · POST …/attachments (an inline image) (Outlook notes, the
+//             Notes folder: v1.0 since 2026-08-07)
 //   Outlook   /me/outlook/masterCategories[/{id}] · /me (who signed in)
 //   Batch     POST /v1.0/$batch (≤ 20, per-entry status, dependsOn → 424, headers/body rules)
 //   Every Graph route: bearer token (401 InvalidAuthenticationToken), $select, $top/$skip paging with
@@ -42,8 +43,8 @@
 // Not modelled: sending mail, replies/forwards, itemAttachment/referenceAttachment content, the invitations and
 // responses as messages (an attendee's answer is set by /__respond),
 // meeting messages, shared or delegated mailboxes, $search, $orderby and $filter expressions a route does not
-// name (501), calendar groups, open extensions, change notifications, a note's attachments (inline images) and
-// its extended properties (no Graph page documents them for a note), state across restarts.
+// name (501), calendar groups, open extensions, change notifications, reading or deleting a note's attachments, and
+// a note's extended properties (no Graph page documents them for a note), state across restarts.
 //
 // Usage: [MSGRAPH_CLIENT_ID=… MSGRAPH_CLIENT_SECRET=… (set: a confidential client) MSGRAPH_REDIRECT_URIS=uri,…
 //         MSGRAPH_USER=upn MSGRAPH_TOKEN=… MSGRAPH_REFRESH_TOKEN=…] node msgraph_fake.js → prints "port N"
@@ -1323,7 +1324,7 @@ function noteView(ctx, n) {
   const body = bodyIn({bodyType: null}, n.data.body || {contentType: 'text', content: ''}, 'html');
   return {id: idOf(ctx, n), createdDateTime: isoZ(n.createdAt), lastModifiedDateTime: isoZ(n.modifiedAt), changeKey: n.changeKey,
     categories: n.data.categories || [], subject: n.data.subject || '', body, bodyPreview: previewOf(body),
-    isDeleted: false, hasAttachments: false};
+    isDeleted: false, hasAttachments: n.attachments.size > 0};
 }
 // user-post-notes.md and note-update.md: "body" (itemBody, text or html; required on create), "categories",
 // "subject"; anything else is not settable.
@@ -1397,6 +1398,25 @@ function noteRoutes(ctx, r) {
     return [201, noteView(ctx, n)];
   }
   const one = () => { const n = itemById(u, 'notes', p.n); if (!n) notFound(); return n; };
+  // POST /me/notes/{id}/attachments (note-post-attachments.md): an inline image only (image/png, image/jpeg,
+  // image/gif, image/bmp; at most 3 MB), every property required, isInline true; 201 with the attachment
+  if ((p = r('POST notes/:n/attachments'))) {
+    count('note.attachment.create');
+    query(ctx, []);
+    const n = one();
+    let b;
+    try { b = JSON.parse(ctx.body.toString() || '{}'); } catch (e) { fail(400, 'BadRequest', 'Unable to read JSON request payload.'); }
+    if (b['@odata.type'] !== '#microsoft.graph.fileAttachment' || !b.name || !b.contentBytes || !b.contentId || b.isInline !== true)
+      fail(400, 'ErrorInvalidRequest', 'A note attachment needs @odata.type #microsoft.graph.fileAttachment, name, contentType, contentBytes, contentId and isInline true.');
+    if (!/^image\/(png|jpeg|gif|bmp)$/i.test(b.contentType || '')) fail(400, 'ErrorInvalidRequest', 'Only image/png, image/jpeg, image/gif or image/bmp attachments are supported on a note.');
+    const bytes = Buffer.from(b.contentBytes, 'base64');
+    if (bytes.length > 3 * 1024 * 1024) fail(413, 'ErrorAttachmentSizeLimitExceeded', 'The attachment exceeds the maximum size of 3 MB.');
+    const a = {id: outlookId('AAMkAT', rid(8)), name: b.name, contentType: b.contentType.toLowerCase(), size: bytes.length,
+               isInline: true, contentId: b.contentId, lastModifiedDateTime: isoZ(stamp())};
+    n.attachments.set(a.id, Object.assign({bytes}, a));
+    touch(u, n);
+    return [201, Object.assign({'@odata.type': '#microsoft.graph.fileAttachment'}, a)];
+  }
   // GET/PATCH/DELETE /me/notes/{id} (note-get.md, note-update.md, note-delete.md: If-Match with the changeKey, 412)
   if ((p = r('GET notes/:n'))) {
     count('note.get');

@@ -17,7 +17,9 @@
 // which user-list-notes.md documents) whose subject, body and categories are
 // what the try sent. Found: that note is the create's. A note the user
 // edited between the lost try and the look-up is not recognised (a second
-// copy is made: docs/connectors/outlook-mapi.md says so).
+// copy is made: docs/connectors/outlook-mapi.md says so). A note holding
+// images (inline attachments) is never updated: its text would replace the
+// HTML body that shows them.
 #include "graph_backend.hpp"
 #include "note_map.hpp"
 
@@ -152,6 +154,15 @@ Result Backend::apply_note(const Op& op) {
     if (a.status == 412) return Result::conflict(failure(ACCORD_CONFLICT, "DELETE", path, a).what(), op.id);
     unusable("DELETE", path, a);
   }
+  // A note with images (note.md: inline image attachments, referenced from its HTML body by cid:) is
+  // not written: the text the other side has would replace that body and drop them.
+  auto now = get_one(path + "?$select=hasAttachments");
+  if (!now) throw accord::Error(ACCORD_ERROR, "note " + op.id + " is no longer in Outlook");
+  if (const json::value* h = now->if_contains("hasAttachments"); h && h->is_bool() && h->get_bool())
+    return Result::failed("unsupported",
+                          "note " + op.id + " (\"" + str(op.data, "title") + "\") holds images in Outlook, which its text "
+                          "cannot carry: writing the other side's text would drop them, so it is left as it is (edit "
+                          "it in Outlook, or take its images out there)", op.id);
   Answer a = client_.call("PATCH", path, json::serialize(notes::to_graph(op.data)), if_match(op), true);
   if (a.status == 412)
     return Result::conflict(failure(ACCORD_CONFLICT, "PATCH", path, a, "the note changed in Outlook since it was read").what(), op.id);

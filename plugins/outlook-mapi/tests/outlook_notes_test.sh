@@ -7,7 +7,9 @@
 # back as the same text), an edit made in Outlook, a delete made in Outlook, a
 # second run with nothing to do; a create whose answer is lost is found again by
 # what it sent (a note has no documented key of ours), so it is made once; the
-# same after the delta token expired (a full listing, nothing deleted).
+# same after the delta token expired (a full listing, nothing deleted); a note
+# holding an image in Outlook is read as its text, and an edit of that text
+# elsewhere is not written over it (the image would go), saying why.
 #
 # Usage: outlook_notes_test.sh ACCORD CONFORMANCE PLUGIN PEERS_DIR
 set -u
@@ -78,4 +80,16 @@ post /__control '{"expire_delta_tokens": true}' > /dev/null
 runp run p.json
 [ $rc = 0 ] && [ "$(notes)" = "Groceries,Lost answer" ] && [ "$(ls nf/note | wc -l)" = 2 ] \
   && ok full-listing-after-expiry-changes-nothing || bad full-listing-after-expiry-changes-nothing "rc=$rc notes=$(notes) files=$(ls nf/note)" "$out"
+# -- a note with an image (an inline attachment its HTML body shows): the other side's text is never written over it
+sid=$(api POST /me/notes '{"subject": "Sketch", "body": {"contentType": "html", "content": "<html><body><p>Whiteboard</p><img src=\"cid:img1\" /></body></html>"}}' | jget "v.id")
+api POST "/me/notes/$sid/attachments" '{"@odata.type": "#microsoft.graph.fileAttachment", "name": "board.png", "contentType": "image/png", "contentBytes": "iVBORw0KGgo=", "contentId": "img1", "isInline": true}' > att.out
+runp run p.json
+sfile=$(grep -l '"Sketch"' nf/note/*.json | head -1)
+[ $rc = 0 ] && [ -n "$sfile" ] && [ "$(jget 'v.body' < "$sfile")" = "Whiteboard" ] \
+  && ok a-note-with-an-image-reaches-the-folder-as-text || bad a-note-with-an-image-reaches-the-folder-as-text "rc=$rc $(head -c 300 att.out)" "$out"
+node -e 'const f=require("fs"),p=process.argv[1],v=JSON.parse(f.readFileSync(p));v.body="Whiteboard, cleaned";f.writeFileSync(p,JSON.stringify(v))' "$sfile"
+runp run p.json
+[ "$(js "Object.values(d.notes).filter(n=>n.data.subject==='Sketch'&&/cid:img1/.test(n.data.body.content)).length")" = 1 ] \
+  && [ "$(jget 'v.body' < "$sfile")" = "Whiteboard, cleaned" ] && printf '%s' "$out" | grep -q "holds images in Outlook" \
+  && ok the-image-note-is-not-overwritten-and-says-why || bad the-image-note-is-not-overwritten-and-says-why "rc=$rc $(js "JSON.stringify(Object.values(d.notes).filter(n=>n.data.subject==='Sketch').map(n=>n.data.body))")" "$out"
 exit $fail
