@@ -10,11 +10,14 @@
 # message's status in HighLevel. Then: a redelivery sends nothing; a bad or
 # missing signature is refused (401); a From that is not the mailbox's fails
 # with HighLevel told; a kill after the send, before the status, sends nothing
-# twice (recovery finds the copy in Sent, or knows it sent).
-# Usage: email_crm_provider_test.sh TOOL DOVECOT_SCRIPT PEERS_DIR
+# twice (recovery finds the copy in Sent, or knows it sent). Last, the
+# examples/mail-crm recipe runs on the mailbox: the Sent copies are not logged
+# in HighLevel again, and Ann's answer is logged in the thread of the email
+# HighLevel sent.
+# Usage: email_crm_provider_test.sh TOOL DOVECOT_SCRIPT PEERS_DIR ACCORD EXAMPLE
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/report.sh"
-tool=$(realpath "$1") start_dovecot=$(realpath "$2") peers=$(realpath "$3")
+tool=$(realpath "$1") start_dovecot=$(realpath "$2") peers=$(realpath "$3") accord=$(realpath "$4") example=$(realpath "$5")
 work=$(mktemp -d "${TMPDIR:-/tmp}/accord-provider.XXXXXX")
 chmod 0711 "$work"
 pids=()
@@ -28,7 +31,7 @@ cd "$work" || exit 1
 pw="imap-canary-$RANDOM$RANDOM"
 info=$(DOVECOT_EXTRA=$'namespace inbox {\n  mailbox Sent {\n    special_use = \\Sent\n    auto = subscribe\n  }\n}' \
   bash "$start_dovecot" "$work/dc" "ada:$pw" 2>&1) || { echo "FAIL Dovecot did not start"; echo "$info"; exit 1; }
-imap_port=$(awk '/^imap /{print $2}' <<<"$info") ca=$(awk '/^ca /{print $2}' <<<"$info")
+imap_port=$(awk '/^imap /{print $2}' <<<"$info") imaps_port=$(awk '/^imaps /{print $2}' <<<"$info") ca=$(awk '/^ca /{print $2}' <<<"$info")
 sent_count() {  # MESSAGE-ID: how many copies Dovecot's Sent holds
   curl -s --cacert "$ca" --ssl-reqd --user "ada:$pw" "imap://localhost:$imap_port/Sent" -X "UID SEARCH HEADER Message-ID \"<$1>\"" |
     awk '/^\* SEARCH/{print NF-2; f=1} END{if(!f) print "?"}'
@@ -150,4 +153,36 @@ ended "$tool_pid"
 [ "$died" = 9 ] && [ "$(in_sink "$id3")" = 1 ] && [ "$(sent_count "$id3")" = 1 ] && [ "$(statuses "$mid3")" = delivered ] &&
   grep -q "in Sent already" tool.err && ok kill-after-smtp-found-in-sent-not-sent-twice ||
   bad kill-after-smtp-found-in-sent-not-sent-twice "died=$died sink=$(in_sink "$id3") sent=$(sent_count "$id3") status=$(statuses "$mid3")" "$(tail -8 tool.err)"
+# The recipe on this mailbox (Dovecot in Gmail's place): the three mails in
+# Sent are HighLevel's own (rule crm_sent), not logged a second time; Ann's
+# answer to the first, In-Reply-To its Accord Message-ID, is logged in Ann's
+# conversation in that email's thread (crm-rest threads on the emailMessageId
+# the Message-ID names).
+export HOME=$work ACCORD_ADMIN= ACCORD_SECRETS=$work/secrets.json
+printf '{"gmail_app_password": "%s", "highlevel_token": "%s"}\n' "$pw" "$token" > secrets.json
+chmod 600 secrets.json
+python3 - "$example" "$imaps_port" "$ca" "$base" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["state"] = "mail-crm.sqlite"
+p["left"]["config"].update({"url": "imaps://localhost:" + sys.argv[2], "user": "ada", "ca_file": sys.argv[3]})
+p["right"]["config"]["base_url"] = sys.argv[4]
+p["right"]["config"]["variables"] = {"location_id": "locTest1", "conversation_provider_id": "provTest1"}
+json.dump(p, open("mail-crm.pipeline.json", "w"), indent=1)
+PY
+printf 'From: Ann <ann@client.example>\r\nTo: ada@corp.example\r\nSubject: Re: Quote for Ann\r\nMessage-ID: <ann-answer@client.example>\r\nIn-Reply-To: <%s>\r\nReferences: <%s>\r\nDate: %s\r\n\r\nThanks, looks good\r\n' \
+  "$msgid" "$msgid" "$(date -u -R)" > answer.eml
+curl -s --cacert "$ca" --ssl-reqd --user "ada:$pw" "imap://localhost:$imap_port/INBOX" -T answer.eml
+before=$(field "$(curl -s "$base/__dump_children")" d.emails.length)
+runp run mail-crm.pipeline.json
+dump=$(curl -s "$base/__dump_children")
+got=$(field "$dump" "JSON.stringify(d.emails.filter(e=>e.altId==='ann-answer@client.example').map(e=>[e.conversationId,e.threadId,e.replyToMessageId]))")
+want=$(field "$dump" "JSON.stringify([[d.emails.find(e=>e.id==='$eid').conversationId,d.emails.find(e=>e.id==='$eid').threadId,'$eid']])")
+[ "$rc" = 0 ] && [ "$got" = "$want" ] && ok answer-logged-in-the-thread-highlevel-sent ||
+  bad answer-logged-in-the-thread-highlevel-sent "rc=$rc" "want $want" "got  $got" "$out"
+[ "$(field "$dump" "d.emails.filter(e=>(e.altId||'').startsWith('accord-hl.')).length")" = 0 ] &&
+  [ "$(field "$dump" d.emails.length)" = $((before + 1)) ] &&
+  ok sent-copies-not-logged-again || bad sent-copies-not-logged-again "$(field "$dump" "JSON.stringify(d.emails.map(e=>[e.altId,e.subject]))")"
+runp run mail-crm.pipeline.json
+[ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && ok recipe-second-run-does-nothing || bad recipe-second-run-does-nothing "rc=$rc" "$out"
 exit $fail

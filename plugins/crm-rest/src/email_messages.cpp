@@ -397,8 +397,18 @@ Result CrmRest::log_email(const StreamSpec& s, json::value native, const json::v
   const std::vector<std::string> parents = reply_parents(data);
   const json::value* parent_email = nullptr;
   for (const auto& parent : parents) {
+    // an email HighLevel sent through Accord as its Email provider went out
+    // as <accord-hl.MESSAGEID.EMAILMESSAGEID@domain> (host
+    // engine/email_crm_outbound): the answer names HighLevel's email itself
+    std::string sent_through_accord;
+    if (parent.rfind("accord-hl.", 0) == 0 && parent.find('@') != std::string::npos) {
+      std::string ids = parent.substr(10, parent.find('@') - 10);
+      if (auto dot = ids.find('.'); dot != std::string::npos) sent_through_accord = ids.substr(dot + 1);
+    }
     for (const auto& e : emails())
-      if (std::string a = strip_angles(text_at(e, "/altId")); a == parent || a == parent + kCopyMark + contact) {
+      if (std::string a = strip_angles(text_at(e, "/altId"));
+          a == parent || a == parent + kCopyMark + contact ||
+          (!sent_through_accord.empty() && text_at(e, "/id") == sent_through_accord)) {
         parent_email = &e;
         break;
       }
