@@ -6,7 +6,8 @@
 # JSON notes ⇄ Outlook both ways: creates (Outlook keeps the text as HTML, read
 # back as the same text), an edit made in Outlook, a delete made in Outlook, a
 # second run with nothing to do; a create whose answer is lost is found again by
-# what it sent (a note has no documented key of ours), so it is made once; the
+# what it sent (a note has no documented key of ours), so it is made once, and
+# so is one whose run was killed (-9) after Outlook made it; the
 # same after the delta token expired (a full listing, nothing deleted); a note
 # holding an image in Outlook is read as its text, and an edit of that text
 # elsewhere is not written over it (the image would go), saying why.
@@ -80,6 +81,23 @@ post /__control '{"expire_delta_tokens": true}' > /dev/null
 runp run p.json
 [ $rc = 0 ] && [ "$(notes)" = "Groceries,Lost answer" ] && [ "$(ls nf/note | wc -l)" = 2 ] \
   && ok full-listing-after-expiry-changes-nothing || bad full-listing-after-expiry-changes-nothing "rc=$rc notes=$(notes) files=$(ls nf/note)" "$out"
+# -- accord killed (-9) after Outlook made a note and before it answered: the next run sends the create again
+# as a resend (sent_at), which finds the note by what it sent and makes no second one
+printf '{"title": "Killed run", "body": "Made before the kill"}\n' > nf/note/k.json
+post /__fault '{"stop_after_commit": 1, "method": "POST", "path": "/v1.0/me/notes"}' > /dev/null
+"$accord" run p.json > killed.out 2>&1 & apid=$!
+stopped=0
+for _ in $(seq 1 200); do [ "$(awk '{print $3}' /proc/$peer_pid/stat 2>/dev/null)" = T ] && { stopped=1; break; }; sleep 0.05; done
+kill -9 $apid 2>/dev/null; wait $apid 2>/dev/null
+kill -CONT $peer_pid
+runp run p.json
+again=$out
+runp run p.json
+[ $stopped = 1 ] && [ "$(js "Object.values(d.notes).filter(n=>n.data.subject==='Killed run').length")" = 1 ] && [ "$(grep -l '"Killed run"' nf/note/*.json | wc -l)" = 1 ] \
+  && printf '%s' "$out" | grep -q "nothing to do" \
+  && ok a-run-killed-after-outlook-made-a-note-makes-it-once || bad a-run-killed-after-outlook-made-a-note-makes-it-once \
+    "stopped=$stopped notes=$(notes) files=$(ls nf/note)" "$(cat killed.out)" "$again" "$out"
+
 # -- a note with an image (an inline attachment its HTML body shows): the other side's text is never written over it
 sid=$(api POST /me/notes '{"subject": "Sketch", "body": {"contentType": "html", "content": "<html><body><p>Whiteboard</p><img src=\"cid:img1\" /></body></html>"}}' | jget "v.id")
 api POST "/me/notes/$sid/attachments" '{"@odata.type": "#microsoft.graph.fileAttachment", "name": "board.png", "contentType": "image/png", "contentBytes": "iVBORw0KGgo=", "contentId": "img1", "isInline": true}' > att.out
