@@ -185,4 +185,28 @@ want=$(field "$dump" "JSON.stringify([[d.emails.find(e=>e.id==='$eid').conversat
   ok sent-copies-not-logged-again || bad sent-copies-not-logged-again "$(field "$dump" "JSON.stringify(d.emails.map(e=>[e.altId,e.subject]))")"
 runp run mail-crm.pipeline.json
 [ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && ok recipe-second-run-does-nothing || bad recipe-second-run-does-nothing "rc=$rc" "$out"
+# accord daemon --provider FILE: the same Delivery URL served by the daemon
+# beside the pipeline, its secrets from the secrets file, its journal in the
+# pipeline's own state file (the engine's runs and the provider side by side)
+node -e 'const fs=require("fs");const c=JSON.parse(fs.readFileSync("provider-files.json"));c.journal=process.cwd()+"/mail-crm.sqlite";
+  Object.assign(c, {listen: "127.0.0.1:0", password: {"$secret": "gmail_app_password"}, highlevel_token: {"$secret": "highlevel_token"},
+                    public_key: c.public_key_pem});
+  delete c.public_key_pem; fs.writeFileSync("provider-daemon.json", JSON.stringify(c))'
+"$accord" daemon mail-crm.pipeline.json --provider provider-daemon.json > daemon.out 2> daemon.err &
+daemon_pid=$!
+pids+=($daemon_pid)
+for _ in $(seq 1 150); do grep -q "Delivery URL: " daemon.out daemon.err 2>/dev/null && break; sleep 0.1; done
+url=$(grep -ho "Delivery URL: http[^ ]*" daemon.out daemon.err | head -1 | cut -d' ' -f3)
+send ', "subject": "Through the daemon"'
+mid4=$(field "$sent" d.messageId) eid4=$(field "$sent" d.emailMessageId)
+id4="accord-hl.$mid4.$eid4@corp.example"
+[ -n "$url" ] && [ "$(field "$sent" d.status)" = 200 ] && [ "$(in_sink "$id4")" = 1 ] && [ "$(statuses "$mid4")" = delivered ] &&
+  ok daemon-serves-the-delivery-url || bad daemon-serves-the-delivery-url "url=$url" "$sent" "$(tail -5 daemon.err)" "$(tail -5 daemon.out)"
+kill "$daemon_pid"; ended "$daemon_pid"
+[ "$died" = 0 ] && ok daemon-stops-cleanly || bad daemon-stops-cleanly "exit $died" "$(tail -5 daemon.err)"
+runp run mail-crm.pipeline.json
+journal() { python3 -c 'import sqlite3, sys
+for r in sqlite3.connect(sys.argv[1]).execute("SELECT hl_message_id, state FROM email_crm_provider_outbound"): print(*r)' mail-crm.sqlite 2>&1; }
+[ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && [ "$(journal)" = "$mid4 done" ] &&
+  ok state-file-shared-with-the-journal || bad state-file-shared-with-the-journal "rc=$rc" "$out" "$(journal | head -3)"
 exit $fail

@@ -19,7 +19,7 @@ int daemon_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   d.secrets_file = o.secrets_file;
   bool install = false, force = false;
   auto usage = [] {
-    std::cerr << "accord: usage: accord daemon PIPELINE|FOLDER... [--http [127.0.0.1:]PORT [--token-file FILE]] [--once]\n"
+    std::cerr << "accord: usage: accord daemon PIPELINE|FOLDER... [--http [127.0.0.1:]PORT [--token-file FILE]] [--provider FILE] [--once]\n"
                  "       accord daemon PIPELINE|FOLDER... --install-user-unit [--force]\n";
     return exit_code::kUsage;
   };
@@ -29,6 +29,9 @@ int daemon_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) return usage();
       if (a == "--http") d.http = args[++i];
       else d.token_file = args[++i];
+    } else if (a == "--provider") {
+      if (i + 1 >= args.size()) return usage();
+      d.provider_file = args[++i];
     } else if (a == "--once") {
       d.once = true;
     } else if (a == "--install-user-unit") {

@@ -8,6 +8,7 @@
 #include "cli/write_cost.hpp"
 #include "daemon/file_watch.hpp"
 #include "daemon/http_status.hpp"
+#include "daemon/provider_webhook.hpp"
 #include "daemon/schedule.hpp"
 #include "daemon/service.hpp"
 #include "daemon/view.hpp"
@@ -232,6 +233,8 @@ class Daemon {
   std::string started_ = now_rfc3339();
   std::unique_ptr<Daemon> next_;  // the pipelines a SIGHUP loaded, to keep next
   std::vector<PipelineLock> daemon_locks_;  // one daemon per pipeline: <state>.daemon.lock, for serve()'s life
+  std::shared_ptr<email_crm::Outbound> provider_;    // --provider: mail sent from HighLevel
+  std::unique_ptr<ProviderWebhook> provider_http_;   // its Delivery URL (stopped before provider_)
   std::unique_ptr<StatusServer> http_;  // last: stopped before what it shows
 };
 
@@ -711,6 +714,26 @@ int Daemon::serve() {
     log_.info("", "status page: http://127.0.0.1:" + std::to_string(http_->port()) + "/ (the token is in " +
                       token_file.string() + ")");
   }
+  if (!o_.provider_file.empty()) {
+    std::string listen, error;
+    auto pc = email_crm::load_outbound_config(o_.provider_file, o_.secrets_file, listen, error);
+    if (!pc) {
+      log_.error("", error);
+      return exit_code::kFailure;
+    }
+    provider_ = std::make_shared<email_crm::Outbound>(*pc);
+    provider_->log = [this](const std::string& l) { log_.info("", l); };
+    if (int n = provider_->recover()) log_.info("", "email_crm provider: finished " + std::to_string(n) + " message(s) a stop left");
+    auto w = ProviderWebhook::start(listen, provider_);
+    if (!w) {
+      log_.error("", w.error().message);
+      return exit_code::kFailure;
+    }
+    provider_http_ = std::move(*w);
+    log_.info("", "HighLevel's Delivery URL: http://" +
+                      (listen.find(':') == std::string::npos ? std::string("127.0.0.1") : listen.substr(0, listen.rfind(':'))) + ":" +
+                      std::to_string(provider_http_->port()) + "/highlevel/outbound");
+  }
   watch_and_push();
   for (size_t i = 0; i < pipes_.size(); ++i) pipes_[i]->worker = std::thread(&Daemon::worker, this, i);
   {
@@ -782,6 +805,7 @@ int Daemon::serve() {
   }
   for (auto& p : pipes_) p->worker.join();
   for (auto& t : pushers_) t.join();
+  provider_http_.reset();
   http_.reset();
   if (net >= 0) ::close(net);
   {

@@ -36,6 +36,7 @@ struct DaemonOptions {
   std::string http;                   // "PORT" or "127.0.0.1:PORT": serve /health and a status page ("": off)
   std::filesystem::path token_file;   // the HTTP token (made, 0600, when missing)
   bool once = false;                  // run every pair once, then exit (tests, a cron job)
+  std::filesystem::path provider_file; // --provider FILE: serve HighLevel's Delivery URL (docs/email-crm.md)
 };
 
 // Runs until SIGTERM/SIGINT; the exit code (exit_codes.hpp).

@@ -2,6 +2,8 @@
 // Mail sent from HighLevel, through the mailbox (email_crm_outbound.hpp).
 #include "engine/email_crm_outbound.hpp"
 
+#include "pipeline/pipeline.hpp"
+
 #include <boost/json.hpp>
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -12,7 +14,9 @@
 #include <cctype>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <memory>
 #include <stdexcept>
 
@@ -345,6 +349,63 @@ std::string outbound_message_id(const OutboundEmail& e) {
   std::string from = address_of(e.from);
   std::string domain = from.substr(from.find('@') + 1);
   return "accord-hl." + e.message_id + (e.email_message_id.empty() ? "" : "." + e.email_message_id) + "@" + domain;
+}
+
+std::optional<OutboundConfig> load_outbound_config(const std::filesystem::path& file,
+                                                   const std::filesystem::path& secrets_file, std::string& listen,
+                                                   std::string& error) {
+  std::ifstream in(file);
+  if (!in) return error = "cannot read " + file.string(), std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  boost::system::error_code ec;
+  json::value v = json::parse(ss.str(), ec);
+  if (ec || !v.is_object()) return error = file.string() + ": not a JSON object", std::nullopt;
+  const json::object& o = v.get_object();
+  static const char* known[] = {"listen", "smtp_url", "imap_url", "user", "password", "highlevel_token", "mailbox", "ca_file",
+                                "sent_folder", "server_files_sent", "highlevel_base", "public_key", "journal"};
+  for (const auto& [k, _] : o)
+    if (std::find_if(std::begin(known), std::end(known), [&](const char* n) { return k == n; }) == std::end(known))
+      return error = file.string() + ": unknown key \"" + std::string(k) + "\"", std::nullopt;
+  auto str = [&](const char* k) -> std::optional<std::string> {
+    const json::value* x = o.if_contains(k);
+    if (!x) return std::string();
+    if (x->is_string()) return std::string(x->get_string());
+    if (const json::object* s = x->if_object(); s && s->size() == 1 && s->contains("$secret") && s->at("$secret").is_string()) {
+      auto got = read_secret(secrets_file.empty() ? default_secrets_file() : secrets_file, std::string(s->at("$secret").get_string()));
+      if (!got) return error = file.string() + ": " + k + ": " + got.error().message, std::nullopt;
+      return *got;
+    }
+    return error = file.string() + ": " + k + " must be a text or {\"$secret\": NAME}", std::nullopt;
+  };
+  OutboundConfig c;
+  std::optional<std::string> got;
+  if (!(got = str("listen"))) return std::nullopt;
+  listen = got->empty() ? "127.0.0.1:8787" : *got;
+  for (auto [k, dst] : {std::pair{"smtp_url", &c.smtp_url}, {"imap_url", &c.imap_url}, {"user", &c.user}, {"password", &c.password},
+                        {"highlevel_token", &c.highlevel_token}, {"ca_file", &c.ca_file}, {"sent_folder", &c.sent_folder}}) {
+    if (!(got = str(k))) return std::nullopt;
+    *dst = *got;
+  }
+  if (!(got = str("highlevel_base"))) return std::nullopt;
+  if (!got->empty()) c.highlevel_base = *got;
+  if (!(got = str("public_key"))) return std::nullopt;
+  if (!got->empty()) c.public_key_pem = *got;
+  if (!(got = str("journal"))) return std::nullopt;
+  c.journal = *got;
+  if (const json::value* m = o.if_contains("mailbox"); m && m->is_array())
+    for (const auto& x : m->get_array())
+      if (x.is_string()) c.mailbox.emplace_back(x.get_string());
+  if (const json::value* b = o.if_contains("server_files_sent"); b && b->is_bool()) c.server_files_sent = b->get_bool();
+  for (auto [k, val] : {std::pair{"smtp_url", &c.smtp_url}, {"imap_url", &c.imap_url}, {"highlevel_token", &c.highlevel_token}})
+    if (val->empty()) return error = file.string() + ": \"" + k + "\" is required", std::nullopt;
+  if (c.journal.empty()) return error = file.string() + ": \"journal\" (the pipeline's state file) is required", std::nullopt;
+  if (c.mailbox.empty()) return error = file.string() + ": \"mailbox\" (the mailbox's own addresses) is required", std::nullopt;
+  if (c.smtp_url.rfind("smtp://", 0) != 0 && c.smtp_url.rfind("smtps://", 0) != 0)
+    return error = file.string() + ": smtp_url must be smtp:// (STARTTLS) or smtps://", std::nullopt;
+  if (c.imap_url.rfind("imap://", 0) != 0 && c.imap_url.rfind("imaps://", 0) != 0)
+    return error = file.string() + ": imap_url must be imap:// (STARTTLS) or imaps://", std::nullopt;
+  return c;
 }
 
 // --- the sender -------------------------------------------------------

@@ -77,6 +77,16 @@ struct OutboundConfig {
   std::filesystem::path journal;     // the pipeline's state file
 };
 
+// The provider's settings from a JSON file (docs/email-crm.md, "Mail sent
+// from HighLevel"): "listen" (into `listen`), "smtp_url", "imap_url", "user",
+// "password" and "highlevel_token" (text or {"$secret": NAME} from
+// `secrets_file`), "mailbox", "ca_file", "sent_folder", "server_files_sent",
+// "highlevel_base", "public_key" (PEM; default HighLevel's), "journal" (the
+// pipeline's state file). nullopt: `error` says what is wrong.
+std::optional<OutboundConfig> load_outbound_config(const std::filesystem::path& file,
+                                                   const std::filesystem::path& secrets_file, std::string& listen,
+                                                   std::string& error);
+
 struct WebhookAnswer {
   int status = 200;
   std::string body;
