@@ -173,6 +173,13 @@ tok=$(secret_of ms_refresh)
 case "$u" in *offline_access*Contacts.ReadWrite*) ok microsoft-asks-offline-access ;; *) bad microsoft-asks-offline-access "$u" ;; esac
 # outlook-mapi's default scope (graph_backend.cpp): messages and the master category list too, or its refresh is refused
 case "$u" in *Mail.ReadWrite*MailboxSettings.ReadWrite*) ok microsoft-asks-mail-and-categories ;; *) bad microsoft-asks-mail-and-categories "$u" ;; esac
+# --streams note: Outlook notes (Graph v1.0 /me/notes) ask for ShortNotes.ReadWrite (and the categories)
+login_bg m6.log "${margs[@]}" --name ms_notes --streams note
+u=$(url_in m6.log "$m/organizations/oauth2")
+curl -s -L -o /dev/null "$u"
+rc=$(done_of m6.log)
+case "$rc $u" in "0 "*offline_access*ShortNotes.ReadWrite*MailboxSettings.ReadWrite*) ok microsoft-notes-scope ;;
+  *) bad microsoft-notes-scope "rc=$rc url=$u" "$(cat m6.log)" ;; esac
 # an app registered with http://localhost: --redirect-host localhost (the listener is on 127.0.0.1 all the same)
 login_bg m5.log "${margs[@]}" --name ms_localhost --redirect-host localhost
 u=$(url_in m5.log "$m/organizations/oauth2")

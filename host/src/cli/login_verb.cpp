@@ -72,6 +72,7 @@ const std::map<std::string, std::string> kMicrosoftScopes = {
     {"event", "https://graph.microsoft.com/Calendars.ReadWrite"},
     {"task", "https://graph.microsoft.com/Tasks.ReadWrite"},
     {"message", "https://graph.microsoft.com/Mail.ReadWrite"},
+    {"note", "https://graph.microsoft.com/ShortNotes.ReadWrite"},  // Graph v1.0 /me/notes (not in the default: see the docs)
     {"imap", "https://outlook.office.com/IMAP.AccessAsUser.All"},
 };
 // What each provider signs in for when --streams is not given: the streams
