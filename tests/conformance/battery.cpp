@@ -186,6 +186,7 @@ class Battery {
     step("list", [&] { check_list(); });
     step("round-trip", [&] { check_round_trip(); });
     step("idempotent-create", [&] { check_idempotent_create(); });
+    step("find-only", [&] { check_find_only(); });
     step("stale-version-conflict", [&] { check_stale_version(); });
     step("cursor-resume", [&] { check_cursor_resume(); });
     step("cursor-expiry", [&] { check_cursor_expiry(); });
@@ -529,6 +530,43 @@ class Battery {
     OpResult c = apply_one(other, again);
     if (c.id != a.id && !c.id.empty()) created_.push_back(c.id);
     expect(c.id == a.id, "a new instance made a second record for an existing key (" + c.id + ")");
+  }
+
+  // A connector declaring find_only: a create sent with "resend" and
+  // "find_only" looks its key up and writes nothing: not_found (or a plain
+  // retry, a look-up that may lag) for a key no record holds, the record's
+  // id for one a create stored.
+  void check_find_only() {
+    if (!(caps_ & ACCORD_CAP_FIND_ONLY)) throw CheckSkipped{"find_only not declared"};
+    need_write();
+    auto live = [&] {
+      std::set<std::string> ids;
+      for (const auto& r : read_all(*inst_, "").records)
+        if (!r.deleted) ids.insert(r.id);
+      return ids;
+    };
+    std::set<std::string> before = live();
+    json::object absent = create_op("find-absent");
+    absent["resend"] = true;
+    absent["find_only"] = true;
+    OpResult a = apply_one(*inst_, absent);
+    if (!a.id.empty()) created_.push_back(a.id);
+    expect(a.status == "not_found" || a.status == "retry",
+           "a find_only create of a key no record holds answered " + a.status + " (want not_found): " + a.message);
+    std::set<std::string> after = live();
+    for (const auto& id : after)
+      if (!before.contains(id)) {
+        created_.push_back(id);
+        expect(false, "a find_only create wrote a record (" + id + ")");
+      }
+    OpResult c = create_record(*inst_, "find");
+    json::object look = create_op("find");
+    look["resend"] = true;
+    look["find_only"] = true;
+    OpResult f = apply_one(*inst_, look);
+    expect(f.status == "ok" || f.status == "retry",
+           "a find_only create of a stored key answered " + f.status + " (want ok): " + f.message);
+    if (f.status == "ok") expect(f.id == c.id, "a find_only create found " + f.id + ", not " + c.id);
   }
 
   void check_stale_version() {
@@ -1088,7 +1126,7 @@ class Battery {
 
 const std::vector<std::string>& check_names() {
   static const std::vector<std::string> names = {
-      "manifest",      "create-destroy", "list",         "round-trip",   "idempotent-create", "stale-version-conflict",
+      "manifest",      "create-destroy", "list",         "round-trip",   "idempotent-create", "find-only", "stale-version-conflict",
       "cursor-resume", "cursor-expiry",  "cancel",       "paging",       "outside-changes",   "full-listing",
       "unreadable-record", "pre-store-cursor", "watch", "schemas"};
   return names;

@@ -133,7 +133,7 @@ Result<Manifest> parse_manifest(const char* manifest_json) {
 }
 
 std::vector<std::string> capability_names(uint64_t caps) {
-  static const char* kNames[] = {"read", "write", "delete", "change_feed", "idempotent_create", "fetch"};
+  static const char* kNames[] = {"read", "write", "delete", "change_feed", "idempotent_create", "fetch", "find_only"};
   std::vector<std::string> out;
   for (size_t b = 0; b < std::size(kNames); ++b)
     if (caps & (uint64_t{1} << b)) out.emplace_back(kNames[b]);

@@ -28,6 +28,7 @@ TEST(KitOps, ParsesEveryMemberOfAnOp) {
   EXPECT_TRUE(ops[0].is_create());
   EXPECT_EQ(ops[0].idempotency_key, "k1");
   EXPECT_TRUE(ops[0].resend);
+  EXPECT_FALSE(ops[0].find_only);
   EXPECT_EQ(ops[0].sent_at.value_or(""), "2026-12-06T18:26:00Z");
   EXPECT_EQ(ops[0].data.at("a"), 1);
   EXPECT_FALSE(ops[0].expect_version);
@@ -37,6 +38,14 @@ TEST(KitOps, ParsesEveryMemberOfAnOp) {
   EXPECT_FALSE(ops[1].sent_at);
   EXPECT_TRUE(ops[2].is_delete());
   EXPECT_TRUE(ops[2].data.empty());
+}
+
+// a look-up-only resend (ACCORD_CAP_FIND_ONLY): its find_only is read
+TEST(KitOps, ReadsALookUpOnlyResend) {
+  auto ops = kit::parse_ops(R"([{"op":"create","idempotency_key":"k","resend":true,"find_only":true,"data":{}}])");
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_TRUE(ops[0].resend);
+  EXPECT_TRUE(ops[0].find_only);
 }
 
 TEST(KitOps, MalformedOpsFailTheCallNamingTheOp) {

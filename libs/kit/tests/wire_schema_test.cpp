@@ -30,7 +30,8 @@ std::string errors(const json::value& s, const json::value& doc) {
 
 TEST(KitWire, EveryResultShapeIsValidAgainstTheResultsSchema) {
   std::vector<kit::Result> rs{kit::Result::ok("a", "1"), kit::Result::ok(""), kit::Result::error("no", "b"),
-                              kit::Result::conflict("changed", "c", "7"), kit::Result::failed("unsupported", "x")};
+                              kit::Result::conflict("changed", "c", "7"), kit::Result::failed("unsupported", "x"),
+                              kit::Result::failed("not_found", "no record holds that key")};
   rs[0].data = json::object{{"title", "t"}};
   kit::Result retry = kit::Result::failed("retry", "busy");
   retry.retry_after_s = 5;
@@ -42,6 +43,7 @@ TEST(KitWire, ParseOpsAcceptsWhatTheOpsSchemaAllowsAndRefusesWhatItDoesNot) {
   const json::value s = schema("ops.schema.json");
   for (const char* ok : {R"([{"op":"create","data":{},"idempotency_key":"k","resend":true}])",
                          R"([{"op":"create","data":{},"idempotency_key":"k","resend":true,"sent_at":"2026-12-06T18:26:00Z"}])",
+                         R"([{"op":"create","data":{},"idempotency_key":"k","resend":true,"find_only":true}])",
                          R"([{"op":"update","id":"x","expect_version":"1","data":{"a":1}},{"op":"delete","id":"y"}])"}) {
     EXPECT_EQ(errors(s, json::parse(ok)), "") << ok;
     EXPECT_NO_THROW(kit::parse_ops(ok)) << ok;

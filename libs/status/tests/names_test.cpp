@@ -17,14 +17,15 @@ TEST(StatusNames, EachCodeHasItsNameAndBack) {
   const std::pair<int32_t, const char*> codes[] = {
       {ACCORD_OK, "ok"},           {ACCORD_RETRY, "retry"},         {ACCORD_ERROR, "error"},
       {ACCORD_AUTH_REQUIRED, "auth_required"}, {ACCORD_CURSOR_EXPIRED, "cursor_expired"},
-      {ACCORD_CONFLICT, "conflict"}, {ACCORD_UNSUPPORTED, "unsupported"}, {ACCORD_CANCELLED, "cancelled"}};
+      {ACCORD_CONFLICT, "conflict"}, {ACCORD_UNSUPPORTED, "unsupported"}, {ACCORD_CANCELLED, "cancelled"},
+      {ACCORD_NOT_FOUND, "not_found"}};
   for (auto [code, name] : codes) {
     EXPECT_STREQ(accord::status_name(code), name);
     EXPECT_EQ(accord::status_from_name(name), code) << name;
   }
-  EXPECT_EQ(accord::kStatusCount, 8);
+  EXPECT_EQ(accord::kStatusCount, 9);
   EXPECT_STREQ(accord::status_name(-1), "unknown");
-  EXPECT_STREQ(accord::status_name(8), "unknown");
+  EXPECT_STREQ(accord::status_name(9), "unknown");
   EXPECT_EQ(accord::status_from_name("OK"), ACCORD_ERROR);  // names are lower case
   EXPECT_EQ(accord::status_from_name(""), ACCORD_ERROR);
 }

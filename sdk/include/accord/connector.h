@@ -54,8 +54,8 @@
  *
  *  apply input:  [{"op":"create|update|delete","id":"…","expect_version":"…",
  *                  "idempotency_key":"…","resend":true,"sent_at":"…",
- *                  "data":{…}}]
- *  apply output: [{"status":"ok|retry|error|auth_required|conflict|unsupported|cancelled",
+ *                  "find_only":true,"data":{…}}]
+ *  apply output: [{"status":"ok|retry|error|auth_required|conflict|unsupported|cancelled|not_found",
  *                  "id":"…","version":"…","message":"…","retry_after":SECONDS,
  *                  "maybe_written":true}]
  *  One result per op, in the same order. "maybe_written":true (with "retry"
@@ -81,6 +81,14 @@
  *  connector whose look-up lags writes (a search index) believes a look-up
  *  that finds nothing only once that lag has passed since then, and until
  *  then answers a plain retry (it wrote nothing).
+ *  A connector declaring ACCORD_CAP_FIND_ONLY may be sent a resend with
+ *  "find_only":true (a kept create the host will not make now: its source
+ *  was deleted or left the filter, or the pipeline no longer creates on
+ *  that side): look the key up and write nothing. Answer "ok" with the id,
+ *  version and "data" (the record as a listing gives it) when found;
+ *  "not_found" when the key is surely absent (the lag a "sent_at" allows
+ *  has passed); a plain "retry" when the look-up failed or may lag. Never
+ *  create. A host sends it only to a connector declaring the capability.
  *
  * See docs/sdk.md for a walk-through in C and in C++.
  */
@@ -109,6 +117,9 @@ extern "C" {
 #define ACCORD_CONFLICT 5        /* expect_version did not match */
 #define ACCORD_UNSUPPORTED 6     /* this connector or stream cannot do that */
 #define ACCORD_CANCELLED 7       /* cancel() was called, or host is_cancelled */
+#define ACCORD_NOT_FOUND 8       /* apply, a "find_only" create only: its key
+                                    is surely absent (nothing was made); sent
+                                    only to ACCORD_CAP_FIND_ONLY connectors */
 
 /* Capability bits (accord_connector.capabilities). */
 #define ACCORD_CAP_READ ((uint64_t)1 << 0)
@@ -117,6 +128,10 @@ extern "C" {
 #define ACCORD_CAP_CHANGE_FEED ((uint64_t)1 << 3) /* cursors return only changes */
 #define ACCORD_CAP_IDEMPOTENT_CREATE ((uint64_t)1 << 4)
 #define ACCORD_CAP_FETCH ((uint64_t)1 << 5) /* bodies fetched lazily */
+/* apply takes a create with "find_only":true: a look-up of its key that
+ * writes nothing (see apply above). A host that does not know the bit never
+ * sends one; a host that does sends one only where it is declared. */
+#define ACCORD_CAP_FIND_ONLY ((uint64_t)1 << 6)
 
 /* Open flags (accord_host.open_flags, ABI 1.2), read by create(). */
 /* The host only reads through this instance (validate, plan, conflicts

@@ -38,6 +38,11 @@ struct Op {
   // whose look-up may lag a write (a search index) can tell by it when a
   // look-up that finds nothing is to be believed.
   std::optional<std::string> sent_at;
+  // A resend that only looks (to a connector declaring ACCORD_CAP_FIND_ONLY):
+  // look the key up, write nothing; Result::ok(id, version) with data when
+  // found, Result::failed("not_found", …) when surely absent, a plain retry
+  // when the look-up failed or may lag.
+  bool find_only = false;
   boost::json::object data;  // empty for a delete
 
   bool is_create() const { return op == "create"; }
@@ -47,7 +52,8 @@ struct Op {
 
 // One result of an apply() call. Members left empty are left out of the JSON.
 struct Result {
-  // ok, retry, error, auth_required, conflict, unsupported, cancelled (the
+  // ok, retry, error, auth_required, conflict, unsupported, cancelled,
+  // not_found (a find_only create's key is absent) (the
   // names an apply result may carry: accord/status/names.hpp)
   std::string status = "ok";
   std::string id, version, message;

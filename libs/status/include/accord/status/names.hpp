@@ -28,9 +28,10 @@ inline constexpr std::string_view kStatusNames[] = {
     "conflict",        // ACCORD_CONFLICT
     "unsupported",     // ACCORD_UNSUPPORTED
     "cancelled",       // ACCORD_CANCELLED
+    "not_found",       // ACCORD_NOT_FOUND (apply: a find_only create's key is absent)
 };
 inline constexpr int32_t kStatusCount = static_cast<int32_t>(sizeof kStatusNames / sizeof kStatusNames[0]);
-static_assert(ACCORD_OK == 0 && ACCORD_CANCELLED == kStatusCount - 1, "one name per connector.h status code");
+static_assert(ACCORD_OK == 0 && ACCORD_NOT_FOUND == kStatusCount - 1, "one name per connector.h status code");
 
 // The lower-case name of a status code; "unknown" for a code connector.h
 // does not define.
@@ -52,7 +53,8 @@ constexpr bool is_result_status(int32_t code) noexcept {
 }
 
 // Whether `name` is a status an apply result may carry ("ok", "retry",
-// "error", "auth_required", "conflict", "unsupported", "cancelled").
+// "error", "auth_required", "conflict", "unsupported", "cancelled",
+// "not_found").
 constexpr bool is_result_status(std::string_view name) noexcept {
   for (int32_t i = 0; i < kStatusCount; ++i)
     if (kStatusNames[i] == name) return is_result_status(i);
