@@ -43,13 +43,19 @@ const Registry& registry() {
 struct Fixture {
   fs::path dir;
   HostServices host;
+  json::object pipeline;  // as p.json holds it
+  // the stream pair's member `key` becomes `value` (the user edits the pipeline)
+  void restream(const char* key, json::value value) {
+    pipeline.at("streams").as_array().at(0).as_object()[key] = std::move(value);
+    std::ofstream(dir / "p.json", std::ios::trunc) << json::serialize(pipeline);
+  }
 
   // stream: more members of the pipeline's one stream pair (a filter, a direction)
   explicit Fixture(bool list_keys, json::object stream = {}) {
     char t[] = "/tmp/accord-lost-answer.XXXXXX";
     dir = ::mkdtemp(t);
     stream["left"] = "note";
-    stream["right"] = "note";
+    if (!stream.contains("right")) stream["right"] = "note";  // ("look": the fixture's stream that takes find_only)
     json::object p{{"name", "lost"}, {"state", "state.sqlite"},
                    {"left", json::object{{"connector", "local"},
                                          {"config", json::object{{"backend", "sqlite"}, {"path", (dir / "left.sqlite").string()}}}}},
@@ -57,6 +63,7 @@ struct Fixture {
                                           {"config", json::object{{"path", (dir / "right").string()}, {"list_keys", list_keys}}}}},
                    {"streams", json::array{std::move(stream)}}};
     std::ofstream(dir / "p.json") << json::serialize(p);
+    pipeline = std::move(p);
     fs::create_directories(dir / "right");
     Instance left = local();
     json::array ops;
@@ -768,4 +775,256 @@ TEST(EngineLostAnswerTest, AParkedCreateHoldsNoUnrelatedRecordAndEndsWhenItsSour
   PairReport quiet = f.run();
   EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
   EXPECT_FALSE(noted(quiet, "held:")) << notes(quiet);
+}
+
+// ---- find_only: the look-up-only resend (a target declaring it: the
+// fixture's "look" stream). A kept create the pipeline does not send (its
+// source deleted, or parked by the filter or the direction) is looked up by
+// its key before the read, and settled by what that finds.
+
+namespace {
+
+json::object look(json::object stream = {}) {
+  stream["right"] = "look";
+  return stream;
+}
+
+// the lines of a file in the fixture's folder
+std::vector<std::string> lines_of(const fs::path& file) {
+  std::ifstream in(file);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// a create's first try lands and its answer is lost: its key and title
+std::pair<std::string, std::string> lose_one(Fixture& f) {
+  f.put("lose", "1");
+  PairReport first = f.run();
+  EXPECT_EQ(first.failed, 1) << notes(first);
+  std::string lost = f.creates().at(0).substr(0, f.creates()[0].find(' '));
+  return {lost, f.right_title_of(lost)};
+}
+
+std::map<std::string, int> without(std::map<std::string, int> m, const std::string& title) {
+  m.erase(title);
+  return m;
+}
+
+}  // namespace
+
+// R1 (review s10): a kept create whose source the user deletes (read while
+// the resend's look-up fails) is looked up once the source is gone; the
+// record its lost try made, found as the create made it, is deleted: the
+// user's delete stands on both sides. Before (and with a connector without
+// find_only: the "note" stream), that record came back to the left.
+TEST(EngineLostAnswerTest, AKeptCreatesSourceDeletedIsLookedUpAndItsRecordDeletedWhileAsTheCreateMadeIt) {
+  for (bool keys : {false, true}) {
+    SCOPED_TRACE(std::string("list_keys ") + (keys ? "true" : "false"));
+    Fixture f(keys, look());
+    auto [lost, title] = lose_one(f);
+    ASSERT_FALSE(title.empty());
+    f.delete_left(title);
+    f.put("fail-lookups", "");
+    wait_out_the_retry();
+    f.run();
+    fs::remove(f.dir / "right" / "fail-lookups");
+    wait_out_the_retry();
+    PairReport third = f.run();
+    EXPECT_EQ(third.failed, 0) << notes(third);
+    EXPECT_EQ(logged(f.dir / "right" / "ops.log", lost).back(), "find_only");
+    EXPECT_EQ(f.left_titles(), without(kEachOnce, title)) << notes(third);
+    EXPECT_EQ(f.right_titles(), without(kEachOnce, title)) << notes(third);
+    EXPECT_EQ(lines_of(f.dir / "right" / "deletes.log").size(), 1u);
+    size_t looked = logged(f.dir / "right" / "ops.log", lost).size();
+    wait_out_the_retry();
+    PairReport quiet = f.run();
+    EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
+    EXPECT_FALSE(noted(quiet, "held:")) << notes(quiet);
+    EXPECT_EQ(logged(f.dir / "right" / "ops.log", lost).size(), looked) << "looked up again once settled";
+    EXPECT_EQ(f.left_titles(), without(kEachOnce, title));
+  }
+}
+
+// N1 (review s10): the record the lost try made was edited on the right
+// before the look-up: it is not deleted (the edit wins), it is read as any
+// record and copied to the left, once; said in the notes.
+TEST(EngineLostAnswerTest, AKeptCreatesSourceDeletedKeepsTheRecordItsLostTryMadeWhenEditedThere) {
+  for (bool keys : {false, true}) {
+    SCOPED_TRACE(std::string("list_keys ") + (keys ? "true" : "false"));
+    Fixture f(keys, look());
+    auto [lost, title] = lose_one(f);
+    ASSERT_FALSE(title.empty());
+    f.edit_right(title, "written on the right after the lost answer");
+    f.delete_left(title);
+    f.put("fail-lookups", "");
+    wait_out_the_retry();
+    f.run();
+    fs::remove(f.dir / "right" / "fail-lookups");
+    wait_out_the_retry();
+    PairReport third = f.run();
+    EXPECT_TRUE(noted(third, "was edited there since: kept (the edit wins)")) << notes(third);
+    for (int k = 0; k < 2; ++k) {
+      wait_out_the_retry();
+      f.run();
+    }
+    EXPECT_EQ(f.right_titles(), kEachOnce);
+    EXPECT_EQ(f.left_titles(), kEachOnce);
+    EXPECT_NE(f.right_data(title).find("written on the right"), std::string::npos) << f.right_data(title);
+    EXPECT_TRUE(lines_of(f.dir / "right" / "deletes.log").empty());
+    PairReport quiet = f.run();
+    EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
+  }
+}
+
+// Parked by the filter (its source marked private, read while the resend's
+// look-up fails), found: the record stays on the right as a linked record
+// whose source leaves the filter does: unlinked, neither deleted nor copied
+// back, and no longer held run after run (before: held for good).
+TEST(EngineLostAnswerTest, AParkedByTheFilterCreatesRecordFoundIsLetGoAsAFilteredPairIs) {
+  Fixture f(false, look(json::object{{"filter", json::object{{"left", json::array{json::object{{"private", false}}}}}}}));
+  auto [lost, title] = lose_one(f);
+  ASSERT_FALSE(title.empty());
+  f.edit_left(title, json::object{{"title", title}, {"body", "confidential"}, {"private", true}});
+  f.put("fail-lookups", "");
+  wait_out_the_retry();
+  f.run();
+  fs::remove(f.dir / "right" / "fail-lookups");
+  wait_out_the_retry();
+  PairReport third = f.run();
+  EXPECT_EQ(third.failed, 0) << notes(third);
+  EXPECT_TRUE(noted(third, "1 kept unlinked")) << notes(third);
+  for (const auto& op : third.ops) EXPECT_NE(op.side, Side::kLeft) << op.op << " " << op.label;
+  wait_out_the_retry();
+  PairReport quiet = f.run();
+  EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
+  EXPECT_FALSE(noted(quiet, "held:")) << notes(quiet);
+  EXPECT_EQ(f.left_titles(), kEachOnce);
+  EXPECT_EQ(f.right_titles(), kEachOnce);
+  EXPECT_TRUE(lines_of(f.dir / "right" / "deletes.log").empty());
+  EXPECT_EQ(f.right_data(title), json::serialize(json::object{{"title", title}})) << "the private body reached the right";
+}
+
+// Parked by the filter, its try having made nothing (the record is taken
+// out of the store: a 503 before anything was made): the look-up answers
+// not_found and the kept create is settled, never sent (no private note on
+// the right), nothing held.
+TEST(EngineLostAnswerTest, AParkedByTheFilterCreateNeverMadeIsSettledByItsLookUp) {
+  Fixture f(true, look(json::object{{"filter", json::object{{"left", json::array{json::object{{"private", false}}}}}}}));
+  auto [lost, title] = lose_one(f);
+  ASSERT_FALSE(title.empty());
+  f.delete_right(title);
+  f.edit_left(title, json::object{{"title", title}, {"body", "confidential"}, {"private", true}});
+  f.put("fail-lookups", "");
+  wait_out_the_retry();
+  f.run();
+  fs::remove(f.dir / "right" / "fail-lookups");
+  wait_out_the_retry();
+  PairReport third = f.run();
+  EXPECT_TRUE(noted(third, ": 1 never made")) << notes(third);
+  EXPECT_EQ(logged(f.dir / "right" / "ops.log", lost).back(), "find_only");
+  size_t sent = f.creates().size();
+  wait_out_the_retry();
+  PairReport quiet = f.run();
+  EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
+  EXPECT_EQ(f.creates().size(), sent) << "looked up or sent again after it settled";
+  EXPECT_EQ(f.right_data(title), "") << "the private note was created on the right";
+  EXPECT_EQ(f.left_titles(), kEachOnce);
+  EXPECT_EQ(f.right_titles(), without(kEachOnce, title));
+}
+
+// N2 (review s10): parked by the filter while its look-ups fail, then its
+// source deleted: the record its try made is one the filter let go and is
+// never deleted, even found as the create made it.
+TEST(EngineLostAnswerTest, ARecordTheFilterLetGoIsNotDeletedWhenItsSourceIsDeletedLater) {
+  Fixture f(false, look(json::object{{"filter", json::object{{"left", json::array{json::object{{"private", false}}}}}}}));
+  auto [lost, title] = lose_one(f);
+  ASSERT_FALSE(title.empty());
+  f.edit_left(title, json::object{{"title", title}, {"body", "confidential"}, {"private", true}});
+  f.put("fail-lookups", "");
+  wait_out_the_retry();
+  f.run();  // read: the source leaves the filter
+  wait_out_the_retry();
+  f.run();  // parked by the filter, its look-up fails
+  f.delete_left(title);
+  wait_out_the_retry();
+  f.run();  // read: the source deleted; its look-up fails again
+  fs::remove(f.dir / "right" / "fail-lookups");
+  wait_out_the_retry();
+  PairReport found = f.run();
+  EXPECT_TRUE(noted(found, "1 kept unlinked")) << notes(found);
+  EXPECT_TRUE(lines_of(f.dir / "right" / "deletes.log").empty()) << "a record the filter let go was deleted";
+  EXPECT_EQ(f.right_titles(), kEachOnce);
+  EXPECT_EQ(f.left_titles(), without(kEachOnce, title));
+  wait_out_the_retry();
+  PairReport quiet = f.run();
+  EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
+  EXPECT_FALSE(noted(quiet, "held:")) << notes(quiet);
+}
+
+// N4 (review s10): the pipeline turns right-to-left after the lost answer
+// (the kept create toward the right is parked by the direction). The look-up
+// finds the record its try made and links it to its source: the user's edit
+// of it on the right then reaches the left. Before, it was held for good.
+TEST(EngineLostAnswerTest, AParkedByTheDirectionCreatesRecordFoundIsLinkedAndItsEditsFollow) {
+  for (bool keys : {false, true}) {
+    SCOPED_TRACE(std::string("list_keys ") + (keys ? "true" : "false"));
+    Fixture f(keys, look());
+    auto [lost, title] = lose_one(f);
+    ASSERT_FALSE(title.empty());
+    f.restream("direction", "right-to-left");
+    wait_out_the_retry();
+    PairReport second = f.run();
+    EXPECT_TRUE(noted(second, "1 linked")) << notes(second);
+    f.edit_right(title, "written on the right, the master now");
+    wait_out_the_retry();
+    PairReport third = f.run();
+    EXPECT_EQ(third.failed, 0) << notes(third);
+    EXPECT_FALSE(noted(third, "held:")) << notes(third);
+    EXPECT_EQ(f.left_titles(), kEachOnce);
+    EXPECT_EQ(f.right_titles(), kEachOnce);
+    Instance i = f.local();
+    auto r = i.read_changes("note", "");
+    ASSERT_TRUE(r);
+    bool reached = false;
+    json::value listed = json::parse(*r);
+    for (const auto& rec : listed.at("records").as_array())
+      if (Fixture::title_of(rec.at("data")) == title)
+        reached = json::serialize(rec.at("data")).find("the master now") != std::string::npos;
+    EXPECT_TRUE(reached) << notes(third);
+    wait_out_the_retry();
+    PairReport quiet = f.run();
+    EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
+  }
+}
+
+// A kill right after the look-up answered (failpoint journal.after_find_only),
+// before anything was decided: the next run looks again and decides as an
+// uninterrupted run would (R1: the record deleted once, nothing copied back).
+TEST(EngineLostAnswerTest, AKillBetweenTheLookUpAndItsDecisionLosesNothing) {
+  Fixture f(false, look());
+  auto [lost, title] = lose_one(f);
+  ASSERT_FALSE(title.empty());
+  f.delete_left(title);
+  f.put("fail-lookups", "");
+  wait_out_the_retry();
+  f.run();
+  fs::remove(f.dir / "right" / "fail-lookups");
+  wait_out_the_retry();
+  EXPECT_EXIT(
+      {
+        ::setenv("ACCORD_FAILPOINT", "journal.after_find_only", 1);
+        f.run();
+        std::_Exit(0);
+      },
+      testing::KilledBySignal(SIGKILL), "");
+  EXPECT_EQ(logged(f.dir / "right" / "ops.log", lost).back(), "find_only") << "the killed run did not look";
+  EXPECT_EQ(f.right_titles(), kEachOnce) << "decided before the kill";
+  PairReport after = f.run();
+  EXPECT_EQ(after.failed, 0) << notes(after);
+  EXPECT_EQ(f.left_titles(), without(kEachOnce, title)) << notes(after);
+  EXPECT_EQ(f.right_titles(), without(kEachOnce, title)) << notes(after);
+  EXPECT_EQ(lines_of(f.dir / "right" / "deletes.log").size(), 1u);
+  PairReport quiet = f.run();
+  EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
 }

@@ -18,6 +18,12 @@
 // before it stores (FOLDER/stored.log: "KEY TIME" when stored). Deletes remove the
 // record (FOLDER/deletes.log: its id). list_keys false: listings leave the
 // key out (allowed: the host then finds copies by match keys only).
+// Two streams over the one store: "note" declares no find_only (a connector
+// older than it: the host never sends one), "look" does: a resend marked
+// find_only looks its key up and writes nothing (FOLDER/ops.log: "KEY
+// find_only"): ok with the record found (id, version, data), not_found, or a
+// plain retry while FOLDER/fail-lookups exists. A delete whose expect_version
+// is not the record's answers conflict and deletes nothing.
 // Never use it for real data.
 #include <accord/connector.hpp>
 
@@ -38,7 +44,8 @@ namespace {
 
 const char kManifest[] = R"json({"id":"lost-answer","name":"Lost answer (fixture)","version":"1.0.0",
 "description":"Notes in a JSON file; a create may be made and answered retry (a host test fixture).",
-"streams":[{"name":"note","canonical":"note","fields":["/title","/body"]}],
+"streams":[{"name":"note","canonical":"note","fields":["/title","/body"],"capabilities":["read","write","idempotent_create"]},
+            {"name":"look","canonical":"note","fields":["/title","/body"]}],
 "store_identity":["path"],
 "config_schema":{"type":"object","required":["path"],"properties":{
   "path":{"type":"string","format":"path","description":"the folder holding store.json"},
@@ -85,7 +92,14 @@ class LostAnswer : public accord::Connector {
       std::string kind(op.at("op").as_string());
       auto version = [&](const std::string& id) { return id + "." + std::to_string(++seq); };
       if (kind == "delete") {  // gone already: done (docs/sdk.md, apply)
-        recs.erase(std::string(op.at("id").as_string()));
+        std::string id(op.at("id").as_string());
+        if (const json::value* ev = op.if_contains("expect_version"); ev && recs.contains(id) &&
+                                                                      recs.at(id).at("version") != *ev) {
+          results.push_back(json::object{{"status", "conflict"}, {"id", id}, {"version", recs.at(id).at("version")},
+                                         {"message", "changed since that version"}});
+          continue;
+        }
+        recs.erase(id);
         std::ofstream(dir_ / "deletes.log", std::ios::app) << op.at("id").as_string() << "\n";
         results.push_back(json::object{{"status", "ok"}});
         continue;
@@ -100,6 +114,19 @@ class LostAnswer : public accord::Connector {
       }
       std::string key(op.at("idempotency_key").as_string());
       bool resend = op.contains("resend") && op.at("resend").as_bool();
+      if (op.contains("find_only") && op.at("find_only").as_bool()) {  // a look-up only: never writes
+        std::ofstream(dir_ / "ops.log", std::ios::app) << key << " find_only\n";
+        if (fs::exists(dir_ / "fail-lookups")) {
+          results.push_back(json::object{{"status", "retry"}, {"retry_after", 1}, {"message", "the look-up failed"}});
+          continue;
+        }
+        json::value found = json::object{{"status", "not_found"}, {"message", "no record holds that key"}};
+        for (const auto& [id, r] : recs)
+          if (r.at("key").as_string() == key)
+            found = json::object{{"status", "ok"}, {"id", id}, {"version", r.at("version")}, {"data", r.at("data")}};
+        results.push_back(std::move(found));
+        continue;
+      }
       std::ofstream(dir_ / "ops.log", std::ios::app) << key << (resend ? " resend\n" : " fresh\n");
       if (resend) {
         const json::value* at = op.if_contains("sent_at");
@@ -166,4 +193,5 @@ class LostAnswer : public accord::Connector {
 
 }  // namespace
 
-ACCORD_CONNECTOR(LostAnswer, kManifest, ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_IDEMPOTENT_CREATE)
+ACCORD_CONNECTOR(LostAnswer, kManifest,
+                 ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_IDEMPOTENT_CREATE | ACCORD_CAP_DELETE | ACCORD_CAP_FIND_ONLY)

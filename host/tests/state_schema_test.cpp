@@ -136,3 +136,33 @@ TEST(StateSchemaTest, SchemaSevenKeepsItsCreatesAnsweredRetryCountedOnce) {
   EXPECT_EQ(kept[0].last_answer, "the look-up failed");
   EXPECT_EQ(kept[0].created, "2026-01-02T03:04:05Z");
 }
+
+// A state of schema 8 keeps its creates answered retry, none parked (each
+// is sent again, or parked again with its reason, by the next run); a
+// create parked says why until a try of it is kept again (it was sent).
+TEST(StateSchemaTest, SchemaEightKeepsItsCreatesAnsweredRetryNoneParked) {
+  StateFile f;
+  {
+    sql::Db db(f.path.string());
+    for (int v = 0; v < 8; ++v) db.exec(StateStore::migration(v));
+    db.exec(
+        "INSERT INTO retried_creates VALUES ('p', 'right', 'k-a', 'a', '{\"n\":1}', '2026-01-02T03:04:05Z', 2, 'lost');"
+        "PRAGMA user_version = 8;");
+  }
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(f.count("PRAGMA user_version"), kStateSchemaVersion);
+  Journal p = s->pair("p").journal();
+  auto kept = p.retried_creates();
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].tries, 2);
+  EXPECT_EQ(kept[0].last_answer, "lost");
+  EXPECT_EQ(kept[0].parked, "");
+  p.park({{"right", "k-a"}}, "filter");
+  EXPECT_EQ(p.retried_creates().at(0).parked, "filter");
+  p.retried({{0, "", "right", "create", "", "a", "k-a", "{\"n\":1}", "2026-01-02T03:04:06Z", 0, "the look-up failed"}});
+  kept = p.retried_creates();
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].parked, "");
+  EXPECT_EQ(kept[0].tries, 3);
+}

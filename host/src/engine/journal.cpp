@@ -67,22 +67,26 @@ void PairRun::reconcile_journal() {
   // key that record carries, or another found since) is settled without a
   // write; a source linked to a record since deleted (a re-create) is sent
   // again: a link is not the proof a74c203 took it for. One whose source is
-  // deleted is settled without a write: the record a lost try may have made
-  // is then read as any record of that side (copied back where the pipeline
-  // creates that way: the user's delete undone, nothing lost; review s10
-  // R1, left open). a824019 deleted it instead, after a resend found it; the
-  // second review found that losing a user's edit of it (N1), deleting a
-  // record the filter had let go (N2), and never settling a renamed source's
-  // create (N3): a resend that only looks (find_only) must come first.
+  // deleted, or that the pipeline no longer sends (parked, below), is only
+  // looked up (find_only, look_up_kept) where the target declares it. Where
+  // it does not, one whose source is deleted is settled without a write:
+  // the record a lost try may have made is then read as any record of that
+  // side (copied back where the pipeline creates that way: the user's
+  // delete undone, nothing lost; review s10 R1). a824019 deleted it instead,
+  // after a resend found it: that lost a user's edit of it (N1), deleted a
+  // record the filter had let go (N2) and never settled a renamed source's
+  // create (N3).
   std::vector<JournalRow> retried = pv_->journal().retried_creates();
   if (retried.empty()) return;
   std::map<std::pair<std::string, std::string>, std::string> edited;  // (side, key) → the pair form the first try sent
   size_t parked = 0;
+  std::vector<KeptLook> looks;
   JournalPlan plan;
   {
     StateStore::Transaction tx(*store_);
     std::vector<JournalRow> now;
     std::vector<std::pair<std::string, std::string>> settled;
+    PerSide<std::vector<std::pair<std::string, std::string>>> park;  // left: by the filter; right: by the direction
     for (auto& r : retried) {
       if (resumed.contains({r.side, r.idem_key})) continue;  // kept: the next run sends it
       Side target = r.side == "left" ? Side::kLeft : Side::kRight, from = other(target);
@@ -93,8 +97,16 @@ void PairRun::reconcile_journal() {
       bool kept_copy = r.idem_key == planner().keep_both_key(r.source_id);
       auto link = !gone && !kept_copy ? pv_->links().find(from, r.source_id) : std::nullopt;
       auto copy = link ? pv_->mirror(target).find(target == Side::kLeft ? link->left_id : link->right_id) : std::nullopt;
-      if (gone || (copy && !copy->deleted)) {
+      if (!gone && copy && !copy->deleted) {
         settled.emplace_back(r.side, r.idem_key);
+        continue;
+      }
+      if (gone) {
+        // (its source let go by the filter before it was deleted: the
+        // record its try made is a record the filter let go)
+        std::string why = r.parked == "filter" ? "filter" : "deleted";
+        if (find_only_[target]) looks.push_back({std::move(r), std::move(why)});
+        else settled.emplace_back(r.side, r.idem_key);
         continue;
       }
       // One the pipeline no longer sends (its source kept out by the filter,
@@ -104,9 +116,14 @@ void PairRun::reconcile_journal() {
       // a listing without keys would take for new and copy back (in a
       // two-way pair); while kept, a new record there that may be it is held
       // (held_for_retried). Sent again, as a resend, if its source comes back;
-      // settled if it is deleted.
+      // settled if it is deleted. Where the target declares find_only, it
+      // is looked up every run instead (look_up_kept) and settled by what
+      // that finds. Why it is parked is kept (Journal::park).
       if (!src->included || !allowed(sp_, target, OpKind::kCreate)) {
-        ++parked;
+        bool filtered = !src->included;
+        park[filtered ? Side::kLeft : Side::kRight].emplace_back(r.side, r.idem_key);
+        if (find_only_[target]) looks.push_back({std::move(r), filtered ? "filter" : "direction"});
+        else ++parked;
         continue;
       }
       // The source edited since the first try: the resend still sends what
@@ -144,8 +161,11 @@ void PairRun::reconcile_journal() {
           if (auto e = edited.find({side_name(s), it.op[s]->idempotency_key}); e != edited.end())
             it.resend_base[s] = std::move(e->second);
     pv_->journal().settled(settled);
+    pv_->journal().park(park.left, "filter");
+    pv_->journal().park(park.right, "direction");
     tx.commit();
   }
+  if (!looks.empty()) look_up_kept(looks);
   if (parked)
     rep_.notes.push_back(count_of(parked, "create answered retry is", "creates answered retry are") +
                          " not sent again: the filter now keeps the source out or the pipeline no longer creates on "
@@ -157,6 +177,184 @@ void PairRun::reconcile_journal() {
   rep_.notes.push_back("sent again as resends, before reading: " +
                        count_of(plan.resend.size(), "create answered retry", "creates answered retry") + " by an earlier run (" +
                        std::to_string(rep_.failed - failed) + " failed)");
+}
+
+// The kept creates the pipeline does not send now (source deleted, parked
+// by the filter or the direction), each looked up by its key with a resend
+// that writes nothing (find_only; only where the target declares it), before
+// anything is read. Not found: nothing was made, settled. The look-up failed
+// (retry, or any other answer): kept, looked up again next run (a record it
+// may have made stays held meanwhile). Found, as why it is not sent:
+// - parked by the direction: linked to its source as the create would have
+//   linked it, with what the first try sent as both bases and both rows
+//   dirty, so the merge after the read sends each side's edits where the
+//   direction lets them go (review s10 N4: parked for good, its record held);
+// - parked by the filter (its source kept out, now or when it was deleted):
+//   what a linked pair whose record leaves the filter becomes: the record
+//   stays, unlinked, clean in the state, neither deleted nor copied back;
+// - its source deleted (R1): the record is deleted, but only while it is as
+//   the create made it: the found record's pair form (the look-up's data)
+//   equals what the first try sent, and the delete names the version the
+//   look-up answered (an edit since answers conflict). A record edited on
+//   the target is kept, settled and read as any record (the edit wins: it is
+//   copied back where the pipeline creates that way), and said.
+// Answered unsupported (a stream of the connector that cannot look its keys
+// up): as where find_only is not declared (source deleted: settled; parked:
+// kept). A kill anywhere here loses nothing: nothing is settled before its
+// answer is in, and the next run looks again (a record deleted meanwhile:
+// not found).
+void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
+  PerSide<json::array> calls;
+  PerSide<std::vector<size_t>> which;
+  std::vector<std::pair<std::string, std::string>> settled;
+  std::vector<std::optional<Fields>> sent(looks.size());
+  auto what = [&](const KeptLook& l) {
+    Side target = l.row.side == "left" ? Side::kLeft : Side::kRight;
+    return "a create answered retry (" + std::string(side_name(other(target))) + " " + l.row.source_id + " to the " +
+           side_name(target) + ", key " + l.row.idem_key + ")";
+  };
+  for (size_t k = 0; k < looks.size(); ++k) {
+    const JournalRow& r = looks[k].row;
+    Side target = r.side == "left" ? Side::kLeft : Side::kRight;
+    boost::system::error_code ec;
+    json::value data = accord::json_exact::parse(r.data, ec);
+    if (ec || !data.is_object()) {  // not a record (never ours): nothing to look for
+      settled.emplace_back(r.side, r.idem_key);
+      continue;
+    }
+    try {
+      MirrorRow first;
+      first.data = r.data;
+      sent[k] = planner().pair_of(target, first);
+    } catch (const std::exception&) {  // (its form unknown: never deleted)
+    }
+    json::object o{{"op", "create"}, {"idempotency_key", r.idem_key}, {"resend", true}, {"find_only", true}};
+    if (!r.created.empty()) o["sent_at"] = r.created;
+    o["data"] = std::move(data);
+    calls[target].push_back(std::move(o));
+    which[target].push_back(k);
+  }
+  Results found;
+  for (Side s : kSides)
+    if (!calls[s].empty()) apply_call(s, calls[s], which[s], found);
+  failpoint("journal.after_find_only");
+  // deletes of records found as their creates made them (source deleted)
+  PerSide<json::array> deletes;
+  PerSide<std::vector<size_t>> deleting;
+  size_t linked = 0, let_go = 0, missing = 0, failed = 0;
+  {
+    StateStore::Transaction tx(*store_);
+    for (Side target : kSides)
+      for (size_t k : which[target]) {
+        const KeptLook& l = looks[k];
+        Side from = other(target);
+        auto a = found.find({k, target});
+        if (a == found.end()) continue;
+        const Outcome& o = a->second;
+        if (o.status == "not_found") {
+          settled.emplace_back(l.row.side, l.row.idem_key);
+          ++missing;
+          continue;
+        }
+        if (o.status == "unsupported") {  // this stream cannot look (a connector's other streams can): as without find_only
+          if (l.why == "deleted") settled.emplace_back(l.row.side, l.row.idem_key);
+          continue;
+        }
+        if (!o.ok()) {
+          ++failed;
+          rep_.notes.push_back(what(l) + ", not sent (" + (l.why == "deleted" ? "its source was deleted" : "parked by the " + l.why) +
+                               "), was looked up: " + (o.status.empty() ? "error" : o.status) + ": " + o.message +
+                               "; kept, looked up again by the next run");
+          continue;
+        }
+        settled.emplace_back(l.row.side, l.row.idem_key);
+        if (pv_->links().find(target, o.id)) continue;  // linked already (found by a match since): nothing to do
+        // the record as the look-up found it: its row in the target's mirror
+        std::string text = o.data.empty() ? l.row.data : o.data;
+        boost::system::error_code ec;
+        json::value held = accord::json_exact::parse(text, ec);
+        if (ec || !held.is_object()) held = json::object{};
+        MirrorRow row{o.id, o.version, now_rfc3339(), text, true, false, false, keys_of(target, held, l.row.idem_key)};
+        if (l.why == "deleted") {
+          std::optional<Fields> now;
+          if (!o.data.empty()) try {
+              now = planner().pair_of(target, row);
+            } catch (const std::exception&) {
+            }
+          if (sent[k] && now && *now == *sent[k] && allowed(sp_, target, OpKind::kDelete)) {
+            settled.pop_back();  // (once the delete is answered)
+            json::object d{{"op", "delete"}, {"id", o.id}};
+            if (!o.version.empty()) d["expect_version"] = o.version;
+            deletes[target].push_back(std::move(d));
+            deleting[target].push_back(k);
+          } else {
+            rep_.notes.push_back(what(l) + ": its source was deleted, but the record its lost try made (" +
+                                 side_name(target) + " " + o.id + ") " +
+                                 (!allowed(sp_, target, OpKind::kDelete) ? "is not deleted: the pipeline deletes nothing there"
+                                  : o.data.empty() ? "was found without its data: not deleted"
+                                                   : "was edited there since: kept (the edit wins)") +
+                                 "; it is read as any record of that side");
+          }
+          continue;
+        }
+        if (l.why == "direction") {
+          auto src = pv_->mirror(from).find(l.row.source_id);
+          if (src && !src->deleted && !pv_->links().find(from, l.row.source_id) && sent[k]) {
+            row.dirty = true;
+            pv_->mirror(target).put(row);
+            pv_->mirror(from).mark_dirty({l.row.source_id});
+            std::string base = fields_json(*sent[k]);
+            pv_->links().put(target == Side::kRight ? LinkRow{l.row.source_id, o.id, base, base}
+                                                    : LinkRow{o.id, l.row.source_id, base, base});
+            ++linked;
+            continue;
+          }
+        }
+        // parked by the filter (or a direction-parked one whose source moved on): let go
+        pv_->mirror(target).put(row);
+        ++let_go;
+      }
+    pv_->journal().settled(settled);
+    tx.commit();
+  }
+  settled.clear();
+  size_t removed = 0;
+  if (!deletes.left.empty() || !deletes.right.empty()) {
+    Results done;
+    for (Side s : kSides)
+      if (!deletes[s].empty()) apply_call(s, deletes[s], deleting[s], done);
+    StateStore::Transaction tx(*store_);
+    for (Side target : kSides)
+      for (size_t j = 0; j < deleting[target].size(); ++j) {
+        size_t k = deleting[target][j];
+        const KeptLook& l = looks[k];
+        auto a = done.find({k, target});
+        if (a == done.end()) continue;
+        const Outcome& o = a->second;
+        std::string id(deletes[target][j].as_object().at("id").as_string());
+        if (o.ok()) {
+          settled.emplace_back(l.row.side, l.row.idem_key);
+          pv_->mirror(target).drop(id);
+          ++removed;
+        } else if (o.result == WriteResult::kVersionConflict) {
+          settled.emplace_back(l.row.side, l.row.idem_key);
+          rep_.notes.push_back(what(l) + ": its source was deleted; the record its lost try made (" +
+                               side_name(target) + " " + id + ") changed since it was looked up: kept (the edit "
+                               "wins), read as any record of that side");
+        } else {
+          rep_.notes.push_back(what(l) + ": its source was deleted; deleting the record its lost try made (" +
+                               side_name(target) + " " + id + ") failed: " + (o.status.empty() ? "error" : o.status) +
+                               ": " + o.message + "; kept, looked up again by the next run");
+        }
+      }
+    pv_->journal().settled(settled);
+    tx.commit();
+  }
+  rep_.notes.push_back("looked up (find_only) " + count_of(looks.size(), "create answered retry", "creates answered retry") +
+                       " not sent again (source deleted, or kept out by the filter or the direction): " +
+                       std::to_string(missing) + " never made, " + std::to_string(removed) +
+                       " made and deleted with their deleted source, " + std::to_string(linked) + " linked, " +
+                       std::to_string(let_go) + " kept unlinked, " + std::to_string(failed) + " not answered");
 }
 
 // The kept creates still unsettled (after the resend pass: a plan reads

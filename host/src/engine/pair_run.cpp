@@ -170,6 +170,9 @@ void PairRun::open_sides() {
     const StreamInfo* mine = plugin.manifest.stream(stream(s));
     if (mine && (plugin.table->capabilities & ACCORD_CAP_FETCH)) lazy_[s] = mine->lazy, lazy_size_[s] = mine->lazy_size;
     if (mine) identity_[s] = mine->identity;
+    find_only_[s] = (plugin.table->capabilities & ACCORD_CAP_FIND_ONLY) &&
+                    (!mine || mine->capabilities.empty() ||
+                     std::find(mine->capabilities.begin(), mine->capabilities.end(), "find_only") != mine->capabilities.end());
   }
   untravelled_from_instances();
   for (Side s : kSides) {

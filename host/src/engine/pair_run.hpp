@@ -175,6 +175,15 @@ class PairRun {
   // whether that source's create toward the other side is kept, unsettled
   // (it is left to the resend pass: stays dirty, not planned)
   bool create_kept(Side side, std::string_view id);
+  // The kept creates not sent as resends (source deleted, parked), looked
+  // up with find_only where the target declares it, and settled by what
+  // the look-up found (journal.cpp)
+  struct KeptLook {
+    JournalRow row;
+    std::string why;  // "deleted", "filter", "direction"
+  };
+  void look_up_kept(std::vector<KeptLook>& looks);
+  PerSide<bool> find_only_{};  // a side's connector takes find_only resends (for this stream)
 
   const Planner& planner() const { return *planner_; }
 

@@ -78,11 +78,17 @@ void Journal::retried(const std::vector<JournalRow>& creates) {
   Stmt s(*db_, "INSERT INTO retried_creates(pair, side, idem_key, source_id, data, created, tries, last_answer)"
                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) ON CONFLICT(pair, side, idem_key) DO UPDATE SET"
                " source_id=excluded.source_id, data=excluded.data, created=max(created, excluded.created),"
-               " tries=tries+1, last_answer=excluded.last_answer");
+               " tries=tries+1, last_answer=excluded.last_answer, parked=''");
   std::string now = now_rfc3339();
   for (const auto& r : creates)
     s.bind(1, pair_).bind(2, r.side).bind(3, r.idem_key).bind(4, r.source_id).bind(5, r.data)
         .bind(6, r.created.empty() ? now : r.created).bind(7, r.last_answer).run();
+}
+
+void Journal::park(const std::vector<std::pair<std::string, std::string>>& creates, const std::string& why) {
+  if (creates.empty()) return;
+  Stmt s(*db_, "UPDATE retried_creates SET parked=?4 WHERE pair=?1 AND side=?2 AND idem_key=?3 AND parked<>?4");
+  for (const auto& [side, key] : creates) s.bind(1, pair_).bind(2, side).bind(3, key).bind(4, why).run();
 }
 
 void Journal::settled(const std::vector<std::pair<std::string, std::string>>& creates) {
@@ -92,13 +98,15 @@ void Journal::settled(const std::vector<std::pair<std::string, std::string>>& cr
 }
 
 std::vector<JournalRow> Journal::retried_creates() {
-  Stmt s(*db_, "SELECT side, source_id, idem_key, data, created, tries, last_answer FROM retried_creates WHERE pair=?1"
+  Stmt s(*db_, "SELECT side, source_id, idem_key, data, created, tries, last_answer, parked FROM retried_creates"
+               " WHERE pair=?1"
                " ORDER BY created, side, idem_key");
   s.bind(1, pair_);
   std::vector<JournalRow> out;
   while (s.step())
     out.push_back({0, pair_, std::string(s.text(0)), "create", "", std::string(s.text(1)), std::string(s.text(2)),
-                   std::string(s.text(3)), std::string(s.text(4)), s.i64(5), std::string(s.text(6))});
+                   std::string(s.text(3)), std::string(s.text(4)), s.i64(5), std::string(s.text(6)),
+                   std::string(s.text(7))});
   return out;
 }
 

@@ -43,6 +43,9 @@ class Journal {
   // counts one more try and keeps the later of its time and row.created (an
   // interrupted run's resend, sent later, may have made it).
   void retried(const std::vector<JournalRow>& creates);
+  // Not sent now, and why ("filter", "direction"; "": sent again), by
+  // (target side, key); a try kept again by retried() is sent: "".
+  void park(const std::vector<std::pair<std::string, std::string>>& creates, const std::string& why);
   // Settled (answered ok, or the record they made linked): by (target side, key).
   void settled(const std::vector<std::pair<std::string, std::string>>& creates);
   std::vector<JournalRow> retried_creates();  // oldest first

@@ -17,7 +17,7 @@
 
 namespace accord {
 
-inline constexpr int kStateSchemaVersion = 8;
+inline constexpr int kStateSchemaVersion = 9;
 
 struct MirrorRow {
   std::string id, version, modified;
@@ -171,6 +171,10 @@ struct JournalRow {
   std::string created{};
   int64_t tries = 0;
   std::string last_answer{};
+  // A kept create not sent as a resend, why (Journal::park): "filter" (its
+  // source kept out by the filter), "direction" (the pipeline no longer
+  // creates on that side); "" while it is sent.
+  std::string parked{};
 };
 
 // A record a side's connector sent that the host could not read (invalid

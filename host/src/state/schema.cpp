@@ -87,6 +87,10 @@ static const char* kMigrations[] = {
     // unknown.
     "ALTER TABLE retried_creates ADD COLUMN tries INTEGER NOT NULL DEFAULT 1;"
     "ALTER TABLE retried_creates ADD COLUMN last_answer TEXT NOT NULL DEFAULT '';",
+    // 8 → 9: why a kept create is not sent ("filter", "direction"; "" while
+    // it is): a record its try made is never deleted once the filter let its
+    // source go, even when that source is deleted later (review s10 N2).
+    "ALTER TABLE retried_creates ADD COLUMN parked TEXT NOT NULL DEFAULT '';",
 };
 
 const char* StateStore::migration(int from) {
