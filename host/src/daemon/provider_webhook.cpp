@@ -12,7 +12,10 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/URI.h>
 
+#include <condition_variable>
 #include <istream>
+#include <mutex>
+#include <thread>
 
 namespace accord::daemon {
 
@@ -20,6 +23,10 @@ struct ProviderWebhook::Impl {
   std::shared_ptr<email_crm::Outbound> out;
   uint16_t port = 0;
   std::unique_ptr<Poco::Net::HTTPServer> server;
+  std::mutex m;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread retry;  // recover() every 5 minutes
 };
 
 namespace {
@@ -78,6 +85,15 @@ Result<std::unique_ptr<ProviderWebhook>> ProviderWebhook::start(const std::strin
     params->setMaxThreads(4);
     w->impl_->server = std::make_unique<Poco::Net::HTTPServer>(new Factory(w->impl_.get()), sock, params);
     w->impl_->server->start();
+    Impl* impl = w->impl_.get();
+    impl->retry = std::thread([impl] {
+      std::unique_lock lk(impl->m);
+      while (!impl->cv.wait_for(lk, std::chrono::minutes(5), [impl] { return impl->stopping; })) {
+        lk.unlock();
+        impl->out->recover();
+        lk.lock();
+      }
+    });
   } catch (const std::exception& e) {
     return fail("the provider's Delivery URL cannot listen on " + spec + ": " + e.what());
   }
@@ -85,7 +101,14 @@ Result<std::unique_ptr<ProviderWebhook>> ProviderWebhook::start(const std::strin
 }
 
 ProviderWebhook::~ProviderWebhook() {
-  if (impl_ && impl_->server) impl_->server->stopAll(true);
+  if (!impl_) return;
+  {
+    std::lock_guard lk(impl_->m);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->retry.joinable()) impl_->retry.join();
+  if (impl_->server) impl_->server->stopAll(true);
 }
 
 uint16_t ProviderWebhook::port() const { return impl_->port; }

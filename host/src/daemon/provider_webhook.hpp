@@ -7,7 +7,9 @@
 //                              delivery; X-GHL-Signature verified over the raw
 //                              body before anything else (401 and a log line
 //                              when missing or wrong); at most 32 MiB.
-// No token: HighLevel cannot send one; the signature is the check.
+// No token: HighLevel cannot send one; the signature is the check. Every
+// 5 minutes (and at start, by the caller) what is unfinished in the journal
+// is finished: a status HighLevel did not take, a Sent copy not yet filed.
 //
 // Thread safety: requests on POCO's threads; Outbound serialises them.
 #pragma once

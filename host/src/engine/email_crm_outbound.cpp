@@ -650,13 +650,13 @@ WebhookAnswer Outbound::handle(std::string_view body, std::string_view signature
       }
       r.mail = mime(*e, r.message_id, std::move(files));
       j.insert(r);  // "sending" is written before the SMTP transaction starts
-      return finish(e->message_id);
     }
+    return finish(e->message_id);
   } catch (const std::exception& x) {
+    // (the journal says how far it got: the next delivery or start goes on from there)
     log(std::string("email_crm provider: ") + x.what());
     return {500, answer_json("error", e->message_id, x.what())};
   }
-  return finish(e->message_id);
 }
 
 WebhookAnswer Outbound::finish(const std::string& hl_id) {
