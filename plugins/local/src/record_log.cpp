@@ -13,6 +13,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <optional>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -174,6 +175,11 @@ static std::string problem_of(Db& db, const std::string& table) {
 static Db& prepared(Db& db, const std::string& table) {
   // read-only (a store read in place): the tables are there (has_stream_tables), nothing is made
   if (sqlite3_db_readonly(db.raw(), "main") == 1) return db;
+  // one writer at a time: two instances opening one new index at once (a
+  // pipeline's stream threads, two runs) each saw no "problem" column and
+  // both added it, the second failing ("duplicate column name")
+  std::optional<Transaction> tx;
+  if (sqlite3_get_autocommit(db.raw())) tx.emplace(db);
   ensure_meta(db);
   db.exec("CREATE TABLE IF NOT EXISTS \"" + table +
           "\"(id TEXT PRIMARY KEY, seq INTEGER NOT NULL, version TEXT NOT NULL, modified TEXT NOT NULL,"
@@ -195,6 +201,7 @@ static Db& prepared(Db& db, const std::string& table) {
           " UPDATE \"" + table + "\" SET seq = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'),"
           " version = (SELECT value FROM meta WHERE key = 'seq'),"
           " modified = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = NEW.id; END");
+  if (tx) tx->commit();
   return db;
 }
 
