@@ -50,6 +50,7 @@
 #include <boost/json/src.hpp>
 
 #include <algorithm>
+#include <chrono>
 
 namespace gmail_imap {
 
@@ -98,7 +99,9 @@ const accord::kit::Manifest& manifest() {
           "description": "the charset header bytes that are not UTF-8 are read in (undeclared 8-bit: a Latin-1 From, Subject or file name), as mail clients do; any name iconv knows (iso-8859-1, iso-8859-2, koi8-r, shift_jis…). The message's own bytes are never changed"},
         "batch_size": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500, "description": "messages per read_changes batch"},
         "pipeline_depth": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 32, "description": "IMAP commands in flight at once"},
-        "io_timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 3600, "default": 120, "description": "a server silent this long fails the run (it resumes next time)"}
+        "io_timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 3600, "default": 120, "description": "a server silent this long fails the run (it resumes next time)"},
+        "max_connections": {"type": "integer", "minimum": 1, "maximum": 15, "default": 4,
+          "description": "IMAP connections to this account at once, counted over every gmail-imap instance of this user on this machine (a pipeline's streams, pipelines run at once, the daemon's push, which holds one while it waits); a connection waits for a free one up to io_timeout_seconds, then the pair is tried again later. Gmail allows 15 per account, shared with the user's other mail clients. Give every pipeline on one account the same number"}
       }})schema")
           .store_identity({"url", "user"})  // one mailbox
           .build();
@@ -152,6 +155,7 @@ Settings parse_config(std::string_view text) {
   c.batch = static_cast<size_t>(k.integer("/batch_size"));
   c.session.pipeline_depth = static_cast<size_t>(k.integer("/pipeline_depth"));
   c.session.io_timeout_s = k.integer("/io_timeout_seconds");
+  c.max_connections = static_cast<int>(k.integer("/max_connections"));
   return c;
 }
 
@@ -182,7 +186,60 @@ void ImapConnector::check_stream(std::string_view stream) const {
 void ImapConnector::drop_session() {
   std::lock_guard lk(session_mu_);
   session_.reset();
+  slot_.release();  // (after the connection is closed)
   selected_.clear();
+}
+
+// One of the account's max_connections slots for the connection about to
+// be opened (accord/kit/account_slots.hpp): waits while every one is held
+// by another instance, here or in another process, up to io_timeout_seconds.
+void ImapConnector::take_slot() {
+  if (slot_.held()) return;  // a sign-in that failed before keeps it for the next
+  if (!slots_)
+    slots_ = std::make_unique<accord::kit::AccountSlots>(
+        "imap", account_, cfg_.max_connections,
+        [this](const std::string& m) { host().log(ACCORD_LOG_WARN, "gmail-imap: " + m); });
+  using Taken = accord::kit::AccountSlots::Taken;
+  accord::kit::AccountSlots::Held held;
+  switch (slots_->take(held, [this] { return cancelled(); }, int64_t{cfg_.session.io_timeout_s} * 1000)) {
+    case Taken::kCancelled:
+      throw imap::SessionError(ACCORD_CANCELLED, "cancelled");
+    case Taken::kTimedOut:
+      throw imap::SessionError(
+          ACCORD_RETRY,
+          "all " + std::to_string(cfg_.max_connections) + " connections to " + cfg_.session.user +
+              " this machine may open (max_connections) stayed in use by other runs for " +
+              std::to_string(cfg_.session.io_timeout_s) + " s; tried again later",
+          30000);
+    default:
+      break;
+  }
+  std::lock_guard lk(session_mu_);
+  slot_ = std::move(held);
+  start_reaper();
+}
+
+// The idle reaper: a thread of this instance that closes the connection
+// once no call has used it for kIdleCloseMs, when no call is in progress
+// (call_mu_ free), so that an instance done with its part of a run (a
+// stream finished before the pipeline's others) does not keep a slot.
+void ImapConnector::start_reaper() {
+  if (reaper_.joinable()) return;
+  reaper_ = std::thread([this] {
+    std::unique_lock lk(reaper_mu_);
+    while (!reaper_stop_) {
+      reaper_cv_.wait_for(lk, std::chrono::milliseconds(500));
+      if (reaper_stop_ || now_ms() - last_call_ms_ < kIdleCloseMs) continue;
+      std::unique_lock call(call_mu_, std::try_to_lock);
+      if (!call.owns_lock()) continue;
+      bool open;
+      {
+        std::lock_guard s(session_mu_);
+        open = session_ || slot_.held();
+      }
+      if (open) drop_session();
+    }
+  });
 }
 
 // Signs in. With oauth2, an access token is asked for first when none is
@@ -207,6 +264,7 @@ void ImapConnector::renew_token() {
 
 imap::Session& ImapConnector::session() {
   if (session_) return *session_;
+  take_slot();
   auto s = sign_in();
   condstore_ = s->has("CONDSTORE") || s->has("QRESYNC");
   qresync_ = s->has("QRESYNC") && s->has("ENABLE");

@@ -13,6 +13,7 @@
 #include "uid_set.hpp"
 
 #include <accord/connector.hpp>
+#include <accord/kit/account_slots.hpp>
 #include <accord/kit/cursor.hpp>
 #include <accord/kit/ops.hpp>
 #include <accord/mail/message.hpp>
@@ -21,6 +22,8 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -31,6 +34,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace gmail_imap {
@@ -48,6 +52,7 @@ struct Settings {
   std::string fallback_charset = std::string(mail::kFallbackCharset);
   bool folders_given = false;
   size_t batch = 500;
+  int max_connections = 4;  // IMAP connections to the account at once, all instances on this machine together
 };
 
 // The configuration, through the manifest's schema (gmail_imap_connector.cpp).
@@ -152,6 +157,15 @@ class ImapConnector : public accord::Connector {
     }
   }
 
+  ~ImapConnector() override {
+    {
+      std::lock_guard lk(reaper_mu_);
+      reaper_stop_ = true;
+    }
+    reaper_cv_.notify_all();
+    if (reaper_.joinable()) reaper_.join();
+  }
+
   void cancel() noexcept override {
     Connector::cancel();
     std::lock_guard lk(session_mu_);
@@ -213,7 +227,13 @@ class ImapConnector : public accord::Connector {
   // asks a client to re-IDLE within 29).
   bool wait_for_changes(std::string_view stream, std::string_view cursor, int64_t timeout_ms) override {
     check_stream(stream);
-    return guarded([&] { return wait_idle(std::string(cursor), timeout_ms); });
+    return guarded([&] {
+      bool changed = wait_idle(std::string(cursor), timeout_ms);
+      // a run follows: the connection (and its max_connections slot) is the
+      // run's to take, the next wait signs in again
+      if (changed) drop_session();
+      return changed;
+    });
   }
 
  private:
@@ -240,8 +260,15 @@ class ImapConnector : public accord::Connector {
 
   // ---- connection (gmail_imap_connector.cpp) -------------------------------
 
+  // Every call goes through here, holding call_mu_ (the idle reaper's sign
+  // that the connection is in use) and noting when it ended.
   template <class Fn>
   auto guarded(Fn&& fn) -> decltype(fn()) {
+    std::unique_lock call(call_mu_);
+    struct Ended {
+      std::atomic<int64_t>& at;
+      ~Ended() { at = now_ms(); }
+    } ended{last_call_ms_};
     try {
       session();  // signed in first: what the server offers (Gmail's labels) decides what the call does
       return fn();
@@ -253,6 +280,12 @@ class ImapConnector : public accord::Connector {
   }
   void check_stream(std::string_view stream) const;
   void drop_session();
+  void take_slot();
+  void start_reaper();
+  // a connection no call has used for this long is closed (its
+  // max_connections slot freed for another instance: a pipeline's other
+  // stream, another run); the next call signs in again
+  static constexpr int64_t kIdleCloseMs = 5000;
   std::unique_ptr<imap::Session> sign_in();
   void renew_token();
   imap::Session& session();
@@ -366,6 +399,16 @@ class ImapConnector : public accord::Connector {
 
   Settings cfg_;
   std::string account_;
+  // max_connections: the account's connection slots (made at the first
+  // sign-in), and the one this instance's session holds (released with it)
+  std::unique_ptr<accord::kit::AccountSlots> slots_;
+  accord::kit::AccountSlots::Held slot_;
+  std::recursive_mutex call_mu_;  // held by a call in progress (guarded)
+  std::atomic<int64_t> last_call_ms_{0};
+  std::thread reaper_;  // closes an idle connection (start_reaper)
+  std::mutex reaper_mu_;
+  std::condition_variable reaper_cv_;
+  bool reaper_stop_ = false;
   std::mutex session_mu_;
   std::unique_ptr<imap::Session> session_;
   std::unique_ptr<accord::net::HttpClient> http_;     // the token endpoint (with oauth2 only)

@@ -46,6 +46,7 @@ listens on 127.0.0.1, then serves until killed.
 import calendar
 import http.server
 import json
+import os
 import re
 import secrets
 import socket
@@ -198,9 +199,12 @@ ACCESS = {}         # access token -> user (those still valid)
 ROTATE = [False]
 MAX_CONNECTIONS = [15]   # Gmail: 15 IMAP connections per account at once
 SIGNED_IN = {}           # user -> connections signed in now
+PEAK = [None, {}]        # --peak FILE: the most connections of each user signed in at once, as JSON {"user": N}
+                         # (since the file was last removed)
 LOG = [None]             # --log FILE: every command a client sends, one a line ("USER TAG COMMAND ARGS")
 CONTROL = [None]         # --control FILE: a test's switches, read on each command (JSON):
 #   {"held": N}            N more connections of the account are in use elsewhere
+#   {"delay": S}           every command waits S seconds before it is answered (runs overlap)
 #   {"overquota": "fetch"} a body FETCH (BODY[…]) answers NO [OVERQUOTA], as Gmail over its
 #                          daily download limit; "append": APPEND does (the upload limit)
 #   {"bye": "fetch"}       a body FETCH ends the connection with Gmail's BYE for its bandwidth
@@ -527,6 +531,8 @@ class Conn(socketserver.StreamRequestHandler):
                 with open(LOG[0], "a") as f:
                     f.write("%s %s %s\n" % (self.user, tag, " ".join(
                         [cmd] + [logged(a) for a in args])))
+            if control().get("delay"):
+                time.sleep(float(control()["delay"]))
             try:
                 with LOCK:
                     done = self.dispatch(tag, cmd, args)
@@ -576,6 +582,13 @@ class Conn(socketserver.StreamRequestHandler):
             self.line(tag + " NO [ALERT] Too many simultaneous connections. (Failure)")
             return
         SIGNED_IN[user] = SIGNED_IN.get(user, 0) + 1
+        if PEAK[0] and not os.path.exists(PEAK[0]):  # removed by the test: counted from now
+            PEAK[1] = {}
+        if PEAK[0] and SIGNED_IN[user] > PEAK[1].get(user, 0):
+            PEAK[1][user] = SIGNED_IN[user]
+            with open(PEAK[0] + ".tmp", "w") as f:
+                json.dump(PEAK[1], f)
+            os.replace(PEAK[0] + ".tmp", PEAK[0])
         self.user = user
         self.acct = ACCOUNTS[user]
         self.line("* CAPABILITY " + CAPS)
@@ -1126,6 +1139,8 @@ def main():
             MAX_CONNECTIONS[0] = int(args.pop(0))
         elif a == "--log":
             LOG[0] = args.pop(0)
+        elif a == "--peak":
+            PEAK[0] = args.pop(0)
         elif a == "--control":
             CONTROL[0] = args.pop(0)
         elif a == "--refresh":
