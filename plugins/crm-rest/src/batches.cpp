@@ -18,6 +18,7 @@ void CrmRest::apply_batches(const StreamSpec& s, const std::vector<Op>& ops, std
   std::vector<size_t> upserts, creates, updates, deletes;
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
+    if (op.find_only) continue;  // a look-up, never a write: one by one (find_only)
     const std::string& kind = op.op;
     bool key = !op.idempotency_key.empty();
     bool checked = !op.expect_version.value_or("").empty() && s.version_check != "none";

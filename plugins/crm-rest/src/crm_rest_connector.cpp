@@ -223,4 +223,5 @@ Vars CrmRest::base_vars(const StreamSpec& s) {
 }  // namespace crm
 
 ACCORD_CONNECTOR(crm::CrmRest, crm::manifest().c_str(),
-                 ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_DELETE | ACCORD_CAP_IDEMPOTENT_CREATE)
+                 ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_DELETE | ACCORD_CAP_IDEMPOTENT_CREATE |
+                     ACCORD_CAP_FIND_ONLY)

@@ -132,6 +132,7 @@ class CrmRest final : public accord::Connector {
   json::value op_native(const StreamSpec& s, const Op& op);
   static Result with_data(Result r, json::value data);
   Result apply_one(const StreamSpec& s, const Op& op);
+  Result find_only(const StreamSpec& s, const Op& op);  // a look-up-only resend (write_ops.cpp)
   std::optional<Result> find_earlier(const StreamSpec& s, const std::string& key, const Vars& vars,
                                      const json::value& native, const std::string& pid);
   Result after_lost_create(const StreamSpec& s, const std::string& key, const Vars& vars, const json::value& native,

@@ -100,10 +100,38 @@ Result CrmRest::with_data(Result r, json::value data) {
   return r;
 }
 
+// A resend marked find_only (ACCORD_CAP_FIND_ONLY, docs/sdk.md): the record
+// an earlier try of this create made, looked up as a resend looks
+// (find_earlier), and nothing written. A stream that cannot look a key up
+// (no lookup, a message stream: those look up on their own paths) answers
+// unsupported: the host then does as without the capability. A lookup that
+// is a search (HubSpot's: it lags writes) is believed to find nothing only
+// once search_lag_s has passed since sent_at; before, a plain retry.
+Result CrmRest::find_only(const StreamSpec& s, const Op& op) {
+  const std::string& key = op.idempotency_key;
+  if (key.empty() || !s.lookup.present || s.canonical == "jmap-email")
+    throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " cannot look an idempotency key up without writing");
+  Vars vars = op_vars(s, op);
+  json::value native = op_native(s, op);
+  std::string pid;
+  if (s.parent.present) {
+    pid = scalar_text(at_ptr(native, s.parent.field));
+    if (pid.empty()) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + ": no parent to look under");
+    vars[s.parent.var] = json::value(pid);
+  }
+  if (auto found = find_earlier(s, key, vars, native, pid)) return *found;
+  if (s.lookup.path.find("search") != std::string::npos && search_settled(s, op).empty())
+    throw accord::Error(ACCORD_RETRY, "stream " + s.name + ": its search may not show a record made since " +
+                                          op.sent_at.value_or("just now") + " yet");
+  Result r = Result::failed("not_found", "no " + s.name + " record holds the key " + key);
+  return r;
+}
+
 Result CrmRest::apply_one(const StreamSpec& s, const Op& op) {
   const std::string& kind = op.op;
   const std::string& id = op.id;
   const std::string& key = op.idempotency_key;
+  if (kind == "create" && op.find_only) return find_only(s, op);
   // a message logged on a contact: its contact and conversation first (email_messages.cpp)
   if (s.canonical == "jmap-email" && kind == "create" && s.email_api == "salesforce") return create_sf_email(s, op);  // salesforce_messages.cpp
   if (s.canonical == "jmap-email" && s.email_api == "hubspot" && kind == "create") return create_hubspot_email(s, op);
