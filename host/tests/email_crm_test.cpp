@@ -629,6 +629,8 @@ TEST_F(EmailCrmTest, TheSentCopyOfAMailHighLevelSentThroughAccordIsNotLoggedAgai
   EXPECT_EQ(d.rule, "crm_sent");
   EXPECT_NE(d.why.find("ms01"), std::string::npos) << d.why;
   EXPECT_TRUE(decide(outbound("ann@client.example", "", "accord-hl-not@corp.example")).log);
+  // only the mailbox's own sent mail: a received message bearing such an id is read as any other
+  EXPECT_TRUE(decide(inbound("ann@client.example", "accord-hl.ms01.em02@client.example")).log);
 }
 
 TEST_F(EmailCrmTest, AnAnswerToAMailHighLevelSentThroughAccordIsInACrmStartedThread) {

@@ -160,13 +160,14 @@ Decision decide_mailbox(const Settings& s, const LookupIndex& lookups, const Thr
   if (s.since_seconds > 0)
     if (auto t = message_time(m); t && *t < now - s.since_seconds)
       return skip("since", "older than email_crm.since");
-  // a mail HighLevel sent through Accord (the provider's Delivery URL): its
-  // copy in Sent is HighLevel's own message, never logged a second time
-  if (auto hl = sent_through_accord(m, "messageId"); !hl.empty())
-    return skip("crm_sent", "sent from HighLevel through Accord as its Email provider: HighLevel has it as message " +
-                                hl.front() + " already");
   std::vector<Address> from = addresses(m, "from");
   bool outbound = !from.empty() && contains(s.mailbox, from.front().email);
+  // a mail HighLevel sent through Accord (the provider's Delivery URL), from
+  // the mailbox: its copy in Sent is HighLevel's own message, never logged a
+  // second time (a received one bearing such an id is read as any other)
+  if (auto hl = sent_through_accord(m, "messageId"); !hl.empty() && outbound)
+    return skip("crm_sent", "sent from HighLevel through Accord as its Email provider: HighLevel has it as message " +
+                                hl.front() + " already");
   std::string sender = from.empty() ? std::string() : from.front().email;
   if (!sender.empty() && !outbound) {
     if (std::string rule = excluded_by(s, sender); !rule.empty())
