@@ -87,6 +87,33 @@ TEST(PlanningTest, ChangedOnTheLeftUpdatesTheRight) {
   EXPECT_EQ(p.item.quarantine_side_id.left, "l1");  // a failure is charged to the source
 }
 
+// An update names the previous values of what it changes ("was", docs/sdk.md):
+// the source side's base, in the target's form. A Gmail-like right holds a
+// label (X) the left never showed: the left's move Work → Personal sends
+// was {"mailboxIds": {"Work": true}}, so the right can keep X; a field the
+// left's base lacked is null; unchanged fields are not named (issue 26).
+TEST(PlanningTest, AnUpdateCarriesTheSourcesBaseOfWhatItChanges) {
+  StreamPair sp;
+  sp.name = "mail";
+  FieldMap fm(sp);
+  Planner planner("p", sp, fm, {});
+  std::string lbase = R"({"subject":"s","mailboxIds":{"Work":true}})";
+  std::string rbase = R"({"subject":"s","mailboxIds":{"Work":true,"X":true}})";
+  Item it;
+  it.id.left = "l1";
+  it.id.right = "r1";
+  it.row.left = row("l1", R"({"subject":"s","mailboxIds":{"Personal":true},"keywords":{"$seen":true}})");
+  it.row.right = row("r1", rbase);
+  it.link = LinkRow{"l1", "r1", fields_json(fm.to_pair(Side::kLeft, json::parse(lbase).get_object())),
+                    fields_json(fm.to_pair(Side::kRight, json::parse(rbase).get_object()))};
+  PairPlan p = planner.plan_linked(std::move(it), {});
+  ASSERT_EQ(p.verdict, PairVerdict::kWrite);
+  ASSERT_TRUE(p.item.op.right);
+  EXPECT_FALSE(p.item.op.left);
+  EXPECT_EQ(json::value(p.item.op.right->data.at("mailboxIds")), json::parse(R"({"Personal":true})"));
+  EXPECT_EQ(json::value(p.item.op.right->was), json::parse(R"({"mailboxIds":{"Work":true},"keywords":null})"));
+}
+
 TEST(PlanningTest, DeletedOnBothSidesForgetsThePairAndWritesNothing) {
   Case c;
   c.left->deleted = true;

@@ -250,6 +250,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         if (op->resend) o["resend"] = true;
         if (op->resend && !items[i].sent_at[target].empty()) o["sent_at"] = items[i].sent_at[target];
         if (op->kind != OpKind::kDelete) o["data"] = op->data;
+        if (op->kind == OpKind::kUpdate && !op->was.empty()) o["was"] = op->was;
         ops.push_back(std::move(o));
         which.push_back(i);
       }

@@ -58,6 +58,9 @@ struct Action : WriteTarget, WriteContent {
   // An update of only the target's placement fields (the manifest's: a
   // message's folders): a move, not an edit (guards, apply batches).
   bool move = false;
+  // An update's "was" (docs/sdk.md): the changed top-level fields' values
+  // on the side the change comes from, as last synced, in the target's form.
+  boost::json::object was;
 
   // What an event tells of it (RunEvents::applied): no data, no changes.
   PlannedOp told() const {

@@ -46,6 +46,26 @@ Changes Planner::write_changes(Side t, json::object& data, const Changes& ch) co
   return effective;
 }
 
+// An update's "was": for each top-level field the update changes (before
+// → after, the target's data), its value in the base of the side the
+// change comes from (`source`, its pair form), written in the target's
+// form; null where that base has none. Empty without a base.
+json::object Planner::was_of(Side target, const json::object& before, const json::object& after,
+                             const Fields* source) const {
+  json::object was;
+  if (!source || source->empty()) return was;
+  json::object then = created_from(target, *source);
+  auto changed = [&](const json::string& k) {
+    const json::value *b = before.if_contains(k), *a = after.if_contains(k);
+    return !b || !a ? b != a : *b != *a;
+  };
+  for (const auto& [k, v] : after)
+    if (changed(k)) was[k] = then.contains(k) ? then.at(k) : json::value(nullptr);
+  for (const auto& [k, v] : before)
+    if (!after.contains(k)) was[k] = then.contains(k) ? then.at(k) : json::value(nullptr);
+  return was;
+}
+
 json::object Planner::created_from(Side target, const Fields& source) const {
   json::object data;
   Changes all;
@@ -240,9 +260,12 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
     if (!ch.empty() && it.row[t] && !it.row[t]->deleted) {
       if (!allowed(sp_, t, OpKind::kUpdate)) continue;  // the base absorbs the divergence
       json::object data = accord::json_exact::parse(it.row[t]->data).get_object();
+      json::object before = data;
       Changes effective = write_changes(t, data, ch);
       if (effective.empty()) continue;  // the side already holds it, in its own terms
+      json::object was = was_of(t, before, data, live[other(t)] ? &bases[other(t)] : nullptr);
       it.op[t] = make_op(t, OpKind::kUpdate, it.id[t], "", std::move(data), it.row[t]->version, effective);
+      it.op[t]->was = std::move(was);
       it.op[t]->label = label;
       it.quarantine_side_id[other(t)] = it.id[other(t)];
     }

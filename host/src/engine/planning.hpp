@@ -72,6 +72,8 @@ class Planner {
   Fields base_of(const LinkRow& link, Side s, const std::optional<MirrorRow>& row) const;
   // A new record for `target` holding every field of `source`'s pair form.
   boost::json::object created_from(Side target, const Fields& source) const;
+  boost::json::object was_of(Side target, const boost::json::object& before, const boost::json::object& after,
+                             const Fields* source) const;
   // Writes `ch` into `data` and returns the changes that altered it, as the
   // side itself sees them (a transform may make a change a no-op there).
   Changes write_changes(Side t, boost::json::object& data, const Changes& ch) const;

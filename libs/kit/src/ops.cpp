@@ -85,6 +85,10 @@ std::vector<Op> parse_ops(std::string_view ops_json) {
     } else if (op.op != "delete") {
       throw Error(ACCORD_ERROR, where + op.op + " needs \"data\"");
     }
+    if (auto* w = o.if_contains("was"); w && !w->is_null()) {
+      if (!w->is_object()) throw Error(ACCORD_ERROR, where + "\"was\" must be an object");
+      if (op.op == "update") op.was = std::move(w->get_object());  // (an update's only)
+    }
     if (op.op != "create" && op.id.empty()) throw Error(ACCORD_ERROR, where + op.op + " needs \"id\"");
     out.push_back(std::move(op));
   }

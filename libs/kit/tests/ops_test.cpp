@@ -48,6 +48,19 @@ TEST(KitOps, ReadsALookUpOnlyResend) {
   EXPECT_TRUE(ops[0].find_only);
 }
 
+// an update's "was" (the previous values of what it changes) is read; a
+// create's is not (only updates carry one); absent, it is nullopt
+TEST(KitOps, ReadsAnUpdatesWas) {
+  auto ops = kit::parse_ops(R"([{"op":"update","id":"a","data":{"mailboxIds":{"P":true}},"was":{"mailboxIds":{"W":true}}},
+                                {"op":"update","id":"b","data":{}},{"op":"create","data":{},"was":{"x":1}}])");
+  ASSERT_EQ(ops.size(), 3u);
+  ASSERT_TRUE(ops[0].was);
+  EXPECT_EQ(json::value(*ops[0].was), json::parse(R"({"mailboxIds":{"W":true}})"));
+  EXPECT_FALSE(ops[1].was);
+  EXPECT_FALSE(ops[2].was);
+  EXPECT_EQ(status_of([] { kit::parse_ops(R"([{"op":"update","id":"a","data":{},"was":[]}])"); }), ACCORD_ERROR);
+}
+
 TEST(KitOps, MalformedOpsFailTheCallNamingTheOp) {
   for (const char* bad : {"{}", "[1]", R"([{"op":"move","id":"x"}])", R"([{"op":"update","data":{}}])",
                           R"([{"op":"create"}])", R"([{"op":"create","data":[]}])", R"([{"op":"delete","id":5}])",

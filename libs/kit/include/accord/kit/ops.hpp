@@ -44,6 +44,14 @@ struct Op {
   // when the look-up failed or may lag.
   bool find_only = false;
   boost::json::object data;  // empty for a delete
+  // On an update (older hosts, and an update without a base, leave it out;
+  // ops.schema.json): for each top-level field of `data` the update
+  // changes, the value it had on the side the change comes from when the
+  // host last synced the pair, in this connector's form (null: it had none).
+  // What the other side's change took away: a store holding more than that
+  // side shows (Gmail's labels, Outlook's one folder) removes what is in
+  // `was` and not in `data`, and keeps what neither names.
+  std::optional<boost::json::object> was;
 
   bool is_create() const { return op == "create"; }
   bool is_update() const { return op == "update"; }
