@@ -708,7 +708,7 @@ ImapConnector::Result ImapConnector::change(const accord::kit::Op& op, bool is_d
   }
   if (gmail_) {
     // a change of mailboxIds is a change of labels; the message stays in All Mail
-    if (auto bad = store_labels(m->uid, data, now_labels)) return Result::error(*bad, id);
+    if (auto bad = store_labels(m->uid, data, now_labels, op.was ? &*op.was : nullptr)) return Result::error(*bad, id);
   } else if (std::string to = mail::first_mailbox(data, m->folder); to != m->folder) {
     return move(*m, to, id);
   }

@@ -337,7 +337,8 @@ class ImapConnector : public accord::Connector {
   std::set<std::string> labels_of(const json::object& data) const;
   bool system_folder(const std::string& name) const;
   static std::string managed_label(const std::string& l);
-  std::optional<std::string> store_labels(uint32_t uid, const json::object& data, const std::vector<std::string>& now);
+  std::optional<std::string> store_labels(uint32_t uid, const json::object& data, const std::vector<std::string>& now,
+                                          const json::object* was = nullptr);
   std::vector<std::string> flags_for(const json::object& keywords) const;
   void gmail_names(Cursor& c, bool fresh);
   std::optional<uint64_t> gmail_msgid(uint32_t uid);

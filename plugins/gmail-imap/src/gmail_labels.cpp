@@ -132,25 +132,36 @@ std::string ImapConnector::managed_label(const std::string& l) {
 }
 
 // Brings a message's labels (in the selected All Mail) to what the record
-// asks for: one +X-GM-LABELS and one -X-GM-LABELS at most. A record in an
+// asks for: one +X-GM-LABELS and one -X-GM-LABELS at most. An update whose
+// `was` (docs/sdk.md) names mailboxIds is a change the other side made from
+// what it showed then: the labels it showed and no longer does go, the new
+// ones come, every label it never showed stays (moved in Outlook from Work
+// to Personal: Work off, Personal on, any third label kept). A record in an
 // Archive folder ("\Archive" in mailboxIds: Outlook's Archive, an IMAP
 // server's \Archive folder; this connector writes \All for its own
 // archived mail, which keeps meaning "no label") is archived as Gmail's
-// Archive does it: INBOX off, every other label kept (the folder it left
-// may be one of several labels, which the other side cannot know of).
+// Archive does it: INBOX off, other labels kept but the folder it left
+// (named by `was`; without it, from an older host, every other label stays).
 std::optional<std::string> ImapConnector::store_labels(uint32_t uid, const json::object& data,
-                                                       const std::vector<std::string>& now) {
+                                                       const std::vector<std::string>& now, const json::object* was) {
   std::set<std::string> want = labels_of(data), have;
   for (auto& l : now)
     if (std::string m = managed_label(l); !m.empty()) have.insert(m);
+  bool archive = false;
   if (auto* m = data.if_contains("mailboxIds"); m && m->is_object())
     for (const auto& [k, v] : m->get_object())
-      if (v.is_bool() && v.get_bool() && imap::ascii_upper(k) == "\\ARCHIVE") {
-        for (auto& l : have)
-          if (l != "\\Inbox" && l != "\\Important") want.insert(l);  // (\\Important follows the keyword)
-        want.erase("\\Inbox");
-        break;
-      }
+      if (v.is_bool() && v.get_bool() && imap::ascii_upper(k) == "\\ARCHIVE") archive = true;
+  const json::value* before = was ? was->if_contains("mailboxIds") : nullptr;
+  if (before || archive) {
+    // the labels the other side showed then and no longer does
+    std::set<std::string> gone;
+    if (before && before->is_object())
+      for (auto& l : labels_of(json::object{{"mailboxIds", *before}}))
+        if (!want.contains(l)) gone.insert(l);
+    for (auto& l : have)
+      if (l != "\\Important" && !gone.contains(l)) want.insert(l);  // (\\Important follows the keyword)
+    if (archive) want.erase("\\Inbox");
+  }
   std::vector<std::string> add, drop;
   std::set_difference(want.begin(), want.end(), have.begin(), have.end(), std::back_inserter(add));
   std::set_difference(have.begin(), have.end(), want.begin(), want.end(), std::back_inserter(drop));
