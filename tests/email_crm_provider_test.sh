@@ -57,9 +57,9 @@ ann=$(hl -XPOST -d '{"locationId": "locTest1", "email": "ann@client.example", "f
 config() {  # FILE [SERVER_FILES_SENT]
   node -e 'const fs=require("fs");const [f,j,s,i,pw,ca,b,t,k,sfs]=process.argv.slice(1);
     fs.writeFileSync(f, JSON.stringify({journal: j, smtp_url: "smtp://127.0.0.1:"+s, imap_url: "imap://localhost:"+i, user: "ada",
-      password: pw, ca_file: ca, mailbox: ["ada@corp.example"], highlevel_base: b, highlevel_token: t,
-      public_key_pem: fs.readFileSync(k, "utf8"), server_files_sent: sfs === "1"}))' \
-    "$1" "$work/state.sqlite" "$smtp_port" "$imap_port" "$pw" "$ca" "$base" "$token" "$work/hl-public.pem" "${2:-0}"
+      password: pw, ca_file: ca, mailbox: ["ada@corp.example"], highlevel_base: b, highlevel_token: t, location_id: "locTest1",
+      conversation_provider_id: "provTest1", public_key_pem: fs.readFileSync(k, "utf8"), server_files_sent: sfs === "1"}))' \
+    "$1" "$work/state.sqlite" "${3:-$smtp_port}" "$imap_port" "$pw" "$ca" "$base" "$token" "$work/hl-public.pem" "${2:-0}"
 }
 config provider.json
 serve() {  # [CRASH_POINT] [CONFIG]: the Delivery URL in $url
@@ -132,6 +132,69 @@ ended "$tool_pid"
 [ "$died" = 9 ] && [ "$(in_sink "$id2")" = 1 ] && [ "$(sent_count "$id2")" = 1 ] && [ "$(statuses "$mid2")" = delivered ] &&
   ok kill-after-sent-not-sent-twice ||
   bad kill-after-sent-not-sent-twice "died=$died sink=$(in_sink "$id2") sent=$(sent_count "$id2") status=$(statuses "$mid2")" "$(tail -5 tool.err)"
+
+# killed right after the SMTP transaction, before "sent" is written, on a
+# server that does NOT file submitted mail (the default): whether it went
+# cannot be known, so it is never sent again (at most once): "unknown", the
+# copy filed in Sent (flagged), HighLevel told failed "may have been sent";
+# later recovers send nothing (review F2)
+journal_of() { python3 -c 'import sqlite3, sys
+for r in sqlite3.connect(sys.argv[1]).execute("SELECT state, told FROM email_crm_provider_outbound WHERE hl_message_id = ?", (sys.argv[2],)): print(*r)' state.sqlite "$1" 2>&1; }
+hl_error() { curl -s "$base/__stats" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
+  console.log(JSON.parse(s).statusUpdates.filter(u=>u.messageId===process.argv[1]).map(u=>(u.error||{}).message||"").join(" | "))})' "$1"; }
+flagged() { curl -s --cacert "$ca" --ssl-reqd --user "ada:$pw" "imap://localhost:$imap_port/Sent" -X "UID SEARCH FLAGGED HEADER Message-ID \"<$1>\"" |
+    awk '/^\* SEARCH/{print NF-2; f=1} END{if(!f) print "?"}'; }
+kill "$tool_pid" 2>/dev/null; wait "$tool_pid" 2>/dev/null
+serve after_smtp
+send ', "subject": "Kill after smtp, plain server"'
+mid5=$(field "$sent" d.messageId) eid5=$(field "$sent" d.emailMessageId)
+id5="accord-hl.$mid5.$eid5@corp.example"
+ended "$tool_pid"
+for i in 1 2 3; do "$tool" provider.json recover > recover.out 2>> tool.err; done
+[ "$died" = 9 ] && [ "$(in_sink "$id5")" = 1 ] && [ "$(journal_of "$mid5")" = "unknown 1" ] && [ "$(sent_count "$id5")" = 1 ] &&
+  [ "$(flagged "$id5")" = 1 ] && [ "$(statuses "$mid5")" = failed ] && hl_error "$mid5" | grep -q "may have been sent" &&
+  grep -q "$mid5.*may have been sent" tool.err && ok kill-after-smtp-plain-server-at-most-once ||
+  bad kill-after-smtp-plain-server-at-most-once "died=$died sink=$(in_sink "$id5") journal=$(journal_of "$mid5") sent=$(sent_count "$id5")" \
+    "flagged=$(flagged "$id5") status=$(statuses "$mid5") error=$(hl_error "$mid5")" "$(tail -8 tool.err)"
+# the server takes the mail and its final reply is lost (connection closed
+# after the final dot): "unknown" at once, never sent again by the recovers
+# (review F5: it went out again at every 5-minute recover)
+mkdir -p sink-drop
+SINK_DIR=$work/sink-drop SINK_USER=ada SINK_PASSWORD=$pw SINK_DROP_REPLY=1 node "$peers/smtp_sink.js" > sink-drop.out 2> sink-drop.err &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q '^port ' sink-drop.out 2>/dev/null && break; sleep 0.1; done
+config provider-drop.json 0 "$(awk '/^port /{print $2}' sink-drop.out)"
+kill "$tool_pid" 2>/dev/null; wait "$tool_pid" 2>/dev/null
+serve "" provider-drop.json
+send ', "subject": "Reply lost"'
+mid6=$(field "$sent" d.messageId) eid6=$(field "$sent" d.emailMessageId)
+id6="accord-hl.$mid6.$eid6@corp.example"
+answer6=$(field "$sent" d.answer)
+for i in 1 2 3; do "$tool" provider-drop.json recover > recover.out 2>> tool.err; done
+dropped=$(grep -l "^Message-ID: <$id6>" sink-drop/*.eml 2>/dev/null | wc -l)
+[ "$dropped" = 1 ] && [ "$(journal_of "$mid6")" = "unknown 1" ] && [ "$(sent_count "$id6")" = 1 ] && [ "$(statuses "$mid6")" = failed ] &&
+  ok reply-lost-not-sent-again || bad reply-lost-not-sent-again "taken=$dropped journal=$(journal_of "$mid6") sent=$(sent_count "$id6")" \
+    "status=$(statuses "$mid6")" "answer=$answer6" "$(tail -8 tool.err)"
+kill "$tool_pid" 2>/dev/null; wait "$tool_pid" 2>/dev/null
+serve
+# a delivery validly signed (HighLevel signs every app's and location's
+# webhooks with one key) for ANOTHER location: refused 403, logged, nothing
+# sent nor journalled (review F3); one of this location naming a message
+# HighLevel does not have (forged or replayed with a new id): the same
+before=$(ls sink/*.eml | wc -l)
+forged() {  # LOCATION MESSAGEID: posts it signed with the test key; "BODY CODE" in $forged_answer
+  node -e 'console.log(JSON.stringify({contactId:"c-other",locationId:process.argv[1],messageId:process.argv[2],emailMessageId:"emOTHER1",
+    type:"Email",emailTo:["victim-contact@else.example"],emailFrom:"ada@corp.example",attachments:[],html:"<p>pay here</p>",
+    subject:"Invoice",userId:"usOther"}))' "$1" "$2" | tr -d '\n' > forged.json
+  local s; s=$(node -e 'const c=require("crypto"),f=require("fs");console.log(c.sign(null,f.readFileSync("forged.json"),c.createPrivateKey(f.readFileSync("hl-private.pem"))).toString("base64"))')
+  forged_answer=$(curl -s -w ' %{http_code}' -XPOST -H "X-GHL-Signature: $s" --data-binary @forged.json "$url")
+}
+forged locOTHER msOTHER000000000001; other=$forged_answer
+forged locTest1 msNOTINHIGHLEVEL0001; unknown_id=$forged_answer
+[ "${other##* }" = 403 ] && [ "${unknown_id##* }" = 403 ] && [ "$(ls sink/*.eml | wc -l)" = "$before" ] &&
+  [ -z "$(journal_of msOTHER000000000001)$(journal_of msNOTINHIGHLEVEL0001)" ] &&
+  grep -q "msOTHER000000000001.*locOTHER" tool.err && grep -q "msNOTINHIGHLEVEL0001" tool.err &&
+  ok other-location-refused || bad other-location-refused "$other" "$unknown_id" "$(ls sink)" "$(tail -4 tool.err)"
 
 # killed right after the SMTP transaction, before "sent" is written: the
 # message is still "sending"; a server that files submitted mail in Sent

@@ -5,7 +5,8 @@
 //                                                             at CRASH_POINT the process ends at once (_exit 9)
 //   email_crm_provider_tool CONFIG.json recover               finishes what a kill left, prints the count
 // CONFIG: {"journal", "smtp_url", "imap_url", "user", "password", "mailbox": [..],
-//          "ca_file", "highlevel_base", "highlevel_token", "public_key_pem", "server_files_sent"}.
+//          "ca_file", "highlevel_base", "highlevel_token", "location_id", "conversation_provider_id",
+//          "public_key_pem", "server_files_sent"}.
 #include "daemon/provider_webhook.hpp"
 
 #include <boost/json.hpp>
@@ -36,6 +37,8 @@ int main(int argc, char** argv) {
   c.ca_file = s("ca_file");
   c.highlevel_base = s("highlevel_base");
   c.highlevel_token = s("highlevel_token");
+  c.location_id = s("location_id");
+  c.conversation_provider_id = s("conversation_provider_id");
   if (!s("public_key_pem").empty()) c.public_key_pem = s("public_key_pem");
   c.server_files_sent = o.contains("server_files_sent") && o.at("server_files_sent").as_bool();
   if (o.contains("mailbox"))

@@ -534,6 +534,7 @@ function addEmail(conv, f) {
     m = {id: 'ms' + String(++seq).padStart(18, '0'), type: 3, messageType: 'TYPE_EMAIL', locationId: location,
          contactId: conv.contactId, conversationId: conv.id, dateAdded: when, body: e.body, direction: f.direction,
          status: e.status, contentType: e.contentType, attachments: e.attachments, source: 'api', meta: {email: {messageIds: [id]}}};
+    if (f.providerId) m.conversationProviderId = f.providerId;  // GetMessageResponseDto.conversationProviderId
     messages.set(m.id, m);
   }
   Object.assign(conv, {lastMessageDate: Date.parse(when), lastMessageBody: e.body, dateUpdated: when});

@@ -28,6 +28,10 @@ const server = new SMTPServer({
         to: session.envelope.rcptTo.map(r => r.address), user: session.user || null}));
       if (process.env.SINK_SENT_MAILDIR)
         fs.writeFileSync(path.join(process.env.SINK_SENT_MAILDIR, 'new', Date.now() + '.sink' + name + '.localhost'), data, {mode: 0o644});
+      if (process.env.SINK_DROP_REPLY === '1') {
+        for (const conn of server.connections) if (conn.session === session || conn.id === session.id) conn._socket.destroy();
+        return;
+      }
       cb(null, 'queued as ' + name);
     });
   },

@@ -151,6 +151,22 @@ struct Easy {
   std::string error(CURLcode rc) const { return *err ? std::string(err) : std::string(curl_easy_strerror(rc)); }
 };
 
+std::string url_host(const std::string& url) {
+  CURLU* u = curl_url();
+  char* host = nullptr;
+  std::string h;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK && curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) h = host;
+  curl_free(host);
+  curl_url_cleanup(u);
+  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return h;
+}
+
+bool gmail_url(const std::string& url) {
+  std::string h = url_host(url);
+  return h == "smtp.gmail.com" || h == "imap.gmail.com";
+}
+
 bool loopback_url(const std::string& url) {
   CURLU* u = curl_url();
   char* host = nullptr;
@@ -239,9 +255,22 @@ class Journal {
     sqlite3_bind_text(st.get(), 4, id.c_str(), -1, SQLITE_TRANSIENT);
     step(st.get());
   }
+  // set() after the mail went out: a sync run holding the state file for
+  // longer than the busy timeout must not make it look unfinished (it would
+  // then be "unknown"): tried again while busy, up to about a minute
+  void set_patiently(const std::string& id, const std::string& state, const std::string& error = {}, int told = 0) {
+    for (int i = 0;; ++i) {
+      try {
+        return set(id, state, error, told);
+      } catch (const std::runtime_error&) {
+        int ec = sqlite3_errcode(db_);
+        if (i >= 5 || (ec != SQLITE_BUSY && ec != SQLITE_LOCKED)) throw;
+      }
+    }
+  }
   std::vector<std::string> unfinished() {
     auto st = prep("SELECT hl_message_id FROM email_crm_provider_outbound WHERE state IN ('sending','sent','filed')"
-                   " OR (state = 'failed' AND told = 0) ORDER BY received");
+                   " OR (state IN ('failed','unknown') AND told = 0) ORDER BY received");
     std::vector<std::string> out;
     while (sqlite3_step(st.get()) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0)));
     return out;
@@ -313,6 +342,7 @@ std::optional<OutboundEmail> parse_outbound(std::string_view body, std::string& 
   e.subject = text(o, "subject");
   e.html = text(o, "html");
   e.reply_to_alt_id = text(o, "replyToAltId");
+  e.conversation_provider_id = text(o, "conversationProviderId");
   if (const json::value* t = o.if_contains("emailTo")) {
     if (t->is_string()) {
       std::string s(t->get_string());
@@ -363,7 +393,8 @@ std::optional<OutboundConfig> load_outbound_config(const std::filesystem::path& 
   if (ec || !v.is_object()) return error = file.string() + ": not a JSON object", std::nullopt;
   const json::object& o = v.get_object();
   static const char* known[] = {"listen", "smtp_url", "imap_url", "user", "password", "highlevel_token", "mailbox", "ca_file",
-                                "sent_folder", "server_files_sent", "highlevel_base", "public_key", "journal"};
+                                "sent_folder", "server_files_sent", "highlevel_base", "public_key", "journal", "location_id",
+                                "conversation_provider_id"};
   for (const auto& [k, _] : o)
     if (std::find_if(std::begin(known), std::end(known), [&](const char* n) { return k == n; }) == std::end(known))
       return error = file.string() + ": unknown key \"" + std::string(k) + "\"", std::nullopt;
@@ -383,7 +414,8 @@ std::optional<OutboundConfig> load_outbound_config(const std::filesystem::path& 
   if (!(got = str("listen"))) return std::nullopt;
   listen = got->empty() ? "127.0.0.1:8787" : *got;
   for (auto [k, dst] : {std::pair{"smtp_url", &c.smtp_url}, {"imap_url", &c.imap_url}, {"user", &c.user}, {"password", &c.password},
-                        {"highlevel_token", &c.highlevel_token}, {"ca_file", &c.ca_file}, {"sent_folder", &c.sent_folder}}) {
+                        {"highlevel_token", &c.highlevel_token}, {"ca_file", &c.ca_file}, {"sent_folder", &c.sent_folder},
+                        {"location_id", &c.location_id}, {"conversation_provider_id", &c.conversation_provider_id}}) {
     if (!(got = str(k))) return std::nullopt;
     *dst = *got;
   }
@@ -396,8 +428,12 @@ std::optional<OutboundConfig> load_outbound_config(const std::filesystem::path& 
   if (const json::value* m = o.if_contains("mailbox"); m && m->is_array())
     for (const auto& x : m->get_array())
       if (x.is_string()) c.mailbox.emplace_back(x.get_string());
+  // Gmail files what it sends in Sent itself: the default there (an APPEND
+  // would make a second copy)
+  c.server_files_sent = gmail_url(c.smtp_url) || gmail_url(c.imap_url);
   if (const json::value* b = o.if_contains("server_files_sent"); b && b->is_bool()) c.server_files_sent = b->get_bool();
-  for (auto [k, val] : {std::pair{"smtp_url", &c.smtp_url}, {"imap_url", &c.imap_url}, {"highlevel_token", &c.highlevel_token}})
+  for (auto [k, val] : {std::pair{"smtp_url", &c.smtp_url}, {"imap_url", &c.imap_url}, {"highlevel_token", &c.highlevel_token},
+                        {"location_id", &c.location_id}})
     if (val->empty()) return error = file.string() + ": \"" + k + "\" is required", std::nullopt;
   if (c.journal.empty()) return error = file.string() + ": \"journal\" (the pipeline's state file) is required", std::nullopt;
   if (c.mailbox.empty()) return error = file.string() + ": \"mailbox\" (the mailbox's own addresses) is required", std::nullopt;
@@ -475,7 +511,9 @@ struct Mailer {
     return uids;
   }
 
-  bool append(const std::string& mail, const std::string& mid, std::string& err) {
+  // maybe_sent: the copy of a mail whose sending is not known ("unknown"):
+  // \Flagged and the keyword $AccordMaybeSent instead of \Seen
+  bool append(const std::string& mail, const std::string& mid, std::string& err, bool maybe_sent = false) {
     std::string f = sent_folder(err);
     if (f.empty()) return false;
     {
@@ -485,14 +523,18 @@ struct Mailer {
       e.body(mail);
       if (CURLcode rc = e.perform(); rc != CURLE_OK) return err = "IMAP APPEND to " + f + ": " + e.error(rc), false;
     }
-    // the copy is read (libcurl's APPEND sets no flags)
+    // the copy is read (libcurl's APPEND sets no flags); one that may not
+    // have gone is flagged (a server without keywords still takes \Flagged)
     if (auto uids = in_sent(mid, err); uids && !uids->empty()) {
-      Easy e;
-      mail_tls(e, c, c.imap_url);
-      curl_easy_setopt(e.h, CURLOPT_URL, folder_url(c, f).c_str());
-      std::string cmd = "UID STORE " + uids->front() + " +FLAGS.SILENT (\\Seen)";
-      curl_easy_setopt(e.h, CURLOPT_CUSTOMREQUEST, cmd.c_str());
-      e.perform();  // a copy left unread is no loss
+      for (const char* flags : maybe_sent ? std::vector<const char*>{"(\\Flagged)", "($AccordMaybeSent)"}
+                                          : std::vector<const char*>{"(\\Seen)"}) {
+        Easy e;
+        mail_tls(e, c, c.imap_url);
+        curl_easy_setopt(e.h, CURLOPT_URL, folder_url(c, f).c_str());
+        std::string cmd = "UID STORE " + uids->front() + " +FLAGS.SILENT " + flags;
+        curl_easy_setopt(e.h, CURLOPT_CUSTOMREQUEST, cmd.c_str());
+        e.perform();  // a copy left unflagged is no loss
+      }
     }
     return true;
   }
@@ -594,6 +636,45 @@ bool put_status(const OutboundConfig& c, const std::string& hl_id, const std::st
   return true;
 }
 
+// Before anything is sent: the delivery names a message HighLevel has, of
+// this location (and conversation provider), outbound, to this contact, not
+// yet delivered. GET /conversations/messages/{messageId} ("Get message by
+// message id", apps/conversations.json: GetMessageResponseDto, unwrapped).
+// A signature only proves "from HighLevel" (one key signs every app's and
+// location's webhooks): this binds the delivery to this install and to a
+// message still waiting. 0: good; 1: refused (why); 2: cannot tell now (why).
+int check_in_highlevel(const OutboundConfig& c, const OutboundEmail& m, std::string& why) {
+  Easy e;
+  std::string base = c.highlevel_base;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  curl_easy_setopt(e.h, CURLOPT_URL, (base + "/conversations/messages/" + m.message_id).c_str());
+  e.headers = curl_slist_append(e.headers, ("Authorization: Bearer " + c.highlevel_token).c_str());
+  e.headers = curl_slist_append(e.headers, "Version: 2021-04-15");
+  e.headers = curl_slist_append(e.headers, "Accept: application/json");
+  curl_easy_setopt(e.h, CURLOPT_HTTPHEADER, e.headers);
+  if (CURLcode rc = e.perform(); rc != CURLE_OK) return why = "HighLevel (GET the message): " + e.error(rc), 2;
+  if (e.code() == 404) return why = "HighLevel has no message " + m.message_id + " (a forged delivery, or one for another location)", 1;
+  if (e.code() == 401 || e.code() == 403)
+    return why = "HighLevel refused highlevel_token reading message " + m.message_id + " (HTTP " + std::to_string(e.code()) +
+                 "): check the provider file's highlevel_token (the provider app's location token)", 2;
+  if (e.code() / 100 != 2) return why = "HighLevel (GET the message): HTTP " + std::to_string(e.code()) + ": " + e.got.substr(0, 200), 2;
+  boost::system::error_code ec;
+  json::value v = json::parse(e.got, ec);
+  if (ec || !v.is_object()) return why = "HighLevel (GET the message): not a JSON object", 2;
+  const json::object& o = v.get_object();
+  std::string loc = text(o, "locationId"), dir = text(o, "direction"), contact = text(o, "contactId"),
+              prov = text(o, "conversationProviderId"), status = text(o, "status");
+  if (loc != c.location_id) return why = "message " + m.message_id + " is of location " + loc + " in HighLevel, not " + c.location_id, 1;
+  if (dir != "outbound") return why = "message " + m.message_id + " is not outbound in HighLevel (" + dir + ")", 1;
+  if (!m.contact_id.empty() && contact != m.contact_id)
+    return why = "message " + m.message_id + " is to contact " + contact + " in HighLevel, the delivery says " + m.contact_id, 1;
+  if (!prov.empty() && !c.conversation_provider_id.empty() && prov != c.conversation_provider_id)
+    return why = "message " + m.message_id + " is of conversation provider " + prov + ", not " + c.conversation_provider_id, 1;
+  for (const char* done : {"delivered", "sent", "read", "opened", "clicked"})
+    if (status == done) return why = "message " + m.message_id + " is " + status + " in HighLevel already (a replayed delivery)", 1;
+  return 0;
+}
+
 std::string answer_json(const std::string& status, const std::string& mid, const std::string& error = {}) {
   json::object o{{"status", status}, {"messageId", mid}};
   if (!error.empty()) o["error"] = error;
@@ -619,11 +700,31 @@ WebhookAnswer Outbound::handle(std::string_view body, std::string_view signature
     log("email_crm provider: message " + e->message_id + " is of type " + e->type + ": only Email is sent");
     return {422, answer_json("refused", e->message_id, "only type Email is sent through the mailbox")};
   }
+  if (e->location_id != c_.location_id) {
+    std::string why = "message " + e->message_id + " is for location " + (e->location_id.empty() ? "(none)" : e->location_id) +
+                      "; this Delivery URL serves location " + c_.location_id + " (location_id): not sent";
+    log("email_crm provider: refused a signed delivery (403): " + why);
+    return {403, answer_json("refused", e->message_id, why)};
+  }
+  if (!e->conversation_provider_id.empty() && !c_.conversation_provider_id.empty() &&
+      e->conversation_provider_id != c_.conversation_provider_id) {
+    std::string why = "message " + e->message_id + " is for conversation provider " + e->conversation_provider_id +
+                      "; this Delivery URL serves " + c_.conversation_provider_id + " (conversation_provider_id): not sent";
+    log("email_crm provider: refused a signed delivery (403): " + why);
+    return {403, answer_json("refused", e->message_id, why)};
+  }
   try {
     Journal j(c_.journal);
     if (auto had = j.get(e->message_id)) {
       log("email_crm provider: message " + e->message_id + " delivered again (" + had->state + "): nothing is sent twice");
     } else {
+      if (int v = check_in_highlevel(c_, *e, err); v == 1) {
+        log("email_crm provider: refused a signed delivery (403): " + err + ": not sent");
+        return {403, answer_json("refused", e->message_id, err)};
+      } else if (v == 2) {
+        log("email_crm provider: message " + e->message_id + " not sent yet: " + err);
+        return {503, answer_json("pending", e->message_id, err)};
+      }
       Row r;
       r.hl_id = e->message_id;
       r.message_id = outbound_message_id(*e);
@@ -665,34 +766,59 @@ WebhookAnswer Outbound::finish(const std::string& hl_id) {
   auto r = j.get(hl_id);
   if (!r) return {404, answer_json("unknown", hl_id)};
   std::string err;
-  if (r->state == "sending") {
-    // after a kill (or a try whose end was not known): the mail may have gone
-    // out; a server that files what it sends has it in Sent then
-    auto found = r->told ? m.in_sent(r->message_id, err) : std::optional<std::vector<std::string>>(std::vector<std::string>{});
-    if (!found) {
-      log("email_crm provider: message " + hl_id + ": cannot tell whether it went (" + err + "): left for the next try");
-      return {503, answer_json("pending", hl_id, err)};
+  // At most once: a try that started and whose end is not known (a stop
+  // during or after the SMTP transaction, the server's last reply lost) is
+  // never made again. A server that files submitted mail itself (Gmail) has
+  // it in Sent if it went; otherwise it is "unknown": its copy is filed in
+  // Sent, flagged, and HighLevel told "failed: may have been sent".
+  auto not_known = [&](const std::string& why) {
+    if (c_.server_files_sent) {
+      std::string e2;
+      if (auto found = m.in_sent(r->message_id, e2); found && !found->empty()) {
+        log("email_crm provider: message " + hl_id + " is in Sent already (<" + r->message_id + ">): not sent again");
+        j.set_patiently(hl_id, "filed");
+        return;
+      }
     }
-    if (!found->empty()) {
-      log("email_crm provider: message " + hl_id + " is in Sent already (<" + r->message_id + ">): not sent again");
-      j.set(hl_id, "filed");
+    std::string msg = "may have been sent (" + why + "); check Sent for <" + r->message_id +
+                      "> and resend it by hand if it is not at the contact: Accord never sends it again";
+    log("email_crm provider: message " + hl_id + " " + msg);
+    j.set_patiently(hl_id, "unknown", msg, 0);
+  };
+  if (r->state == "sending") {
+    if (r->told) {
+      not_known("a try started before and its end is not known: stopped during or after the SMTP transaction");
     } else {
-      j.set(hl_id, "sending", "", 1);  // told = 1 here: a try has started (the next looks in Sent first)
+      j.set(hl_id, "sending", "", 1);  // told = 1: a try has started (never another)
       int rc = m.smtp(*r, err);
       if (rc == 1) {
         log("email_crm provider: message " + hl_id + " was not sent: " + err);
-        j.set(hl_id, "failed", err);
+        j.set_patiently(hl_id, "failed", err);
       } else if (rc == 2) {
-        log("email_crm provider: message " + hl_id + ": " + err + ": it may have gone; looked for in Sent at the next try");
-        return {503, answer_json("pending", hl_id, err)};
+        not_known(err + ", after the mail's data was given");
       } else {
         if (crash_point) crash_point("after_smtp");
-        j.set(hl_id, c_.server_files_sent ? "filed" : "sent");
+        j.set_patiently(hl_id, c_.server_files_sent ? "filed" : "sent");
         if (crash_point) crash_point("after_sent");
         log("email_crm provider: message " + hl_id + " sent as <" + r->message_id + ">");
       }
     }
     r = j.get(hl_id);
+  }
+  if (r->state == "unknown") {
+    if (!r->told) {  // told = 1: the copy is in Sent and HighLevel has "failed"
+      auto found = m.in_sent(r->message_id, err);
+      if (!found || (found->empty() && !m.append(r->mail, r->message_id, err, true))) {
+        log("email_crm provider: message " + hl_id + " (unknown): its copy is not yet in Sent: " + err + " (at the next try)");
+        return {200, answer_json("unknown", hl_id, r->error)};
+      }
+      if (!put_status(c_, hl_id, "failed", r->error, err)) {
+        log("email_crm provider: message " + hl_id + " (unknown): " + err + " (told at the next try)");
+        return {200, answer_json("unknown", hl_id, r->error)};
+      }
+      j.set_patiently(hl_id, "unknown", r->error, 1);
+    }
+    return {200, answer_json("unknown", hl_id, r->error)};
   }
   if (r->state == "sent") {
     auto found = m.in_sent(r->message_id, err);

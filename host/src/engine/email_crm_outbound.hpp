@@ -9,14 +9,23 @@
 // copy in the mailbox's \Sent folder and sets the message's status in
 // HighLevel (PUT /conversations/messages/{messageId}/status).
 //
-// Exactly once, by HighLevel's messageId: a journal table in the
+// Only deliveries for this install: the delivery's locationId (and
+// conversationProviderId, when it carries one) must be the configured
+// ones, and before the first send the message must exist in HighLevel
+// (GET /conversations/messages/{messageId}): of this location, outbound, to
+// the delivery's contact, not yet delivered. Else 403, nothing journalled.
+//
+// At most once, by HighLevel's messageId: a journal table in the
 // pipeline's state file (email_crm_provider_outbound) holds each message's
-// step: "sending" (written before the SMTP transaction), "sent" (after it),
-// "filed" (the Sent copy is there), "done" (HighLevel has the status) or
-// "failed" (nothing was sent; HighLevel told). A redelivered webhook sends
-// nothing twice; a message found in "sending" after a kill is looked for
-// in Sent by its Message-ID first (a server that files submitted mail
-// itself, as Gmail does, has it there) and sent again only when absent.
+// step: "sending" (written before the SMTP transaction; told = 1 once a
+// try started), "sent" (after it), "filed" (the Sent copy is there),
+// "done" (HighLevel has the status), "failed" (nothing was sent; HighLevel
+// told) or "unknown" (a try started and its end is not known: a stop during
+// or after the SMTP transaction, the server's last reply lost; never tried
+// again: its copy is filed in Sent flagged $AccordMaybeSent and HighLevel
+// told "failed: may have been sent"; told = 1 once both are done). A
+// server that files submitted mail itself (Gmail) is asked first: a copy
+// found in Sent by the Message-ID means it went.
 //
 // Thread safety: one Outbound serves one request at a time (a mutex).
 #pragma once
@@ -50,6 +59,7 @@ struct OutboundEmail {
   std::string subject, html;
   std::vector<std::string> attachments;  // URLs
   std::string reply_to_alt_id;       // replyToAltId: the altId (Message-ID) of the message replied to
+  std::string conversation_provider_id;  // conversationProviderId, if the delivery carries it
 };
 // The delivery's JSON; a message saying what is missing or wrong.
 std::optional<OutboundEmail> parse_outbound(std::string_view body, std::string& error);
@@ -72,6 +82,9 @@ struct OutboundConfig {
   std::string ca_file;               // extra CA for the servers (tests)
   std::string sent_folder;           // "": the folder LIST marks \Sent (RFC 6154)
   bool server_files_sent = false;    // the server files submitted mail in Sent itself (Gmail): no APPEND
+                                     // (the file's default: true for smtp.gmail.com / imap.gmail.com)
+  std::string location_id;           // HighLevel's location this Delivery URL serves (required)
+  std::string conversation_provider_id;  // the location's conversation provider id ("": not compared)
   std::string highlevel_base = "https://services.leadconnectorhq.com";
   std::string highlevel_token;       // the provider app's location token (status updates need it)
   std::filesystem::path journal;     // the pipeline's state file
@@ -80,7 +93,9 @@ struct OutboundConfig {
 // The provider's settings from a JSON file (docs/email-crm.md, "Mail sent
 // from HighLevel"): "listen" (into `listen`), "smtp_url", "imap_url", "user",
 // "password" and "highlevel_token" (text or {"$secret": NAME} from
-// `secrets_file`), "mailbox", "ca_file", "sent_folder", "server_files_sent",
+// `secrets_file`), "location_id" (required), "conversation_provider_id",
+// "mailbox", "ca_file", "sent_folder", "server_files_sent" (default: true
+// for Gmail's hosts),
 // "highlevel_base", "public_key" (PEM; default HighLevel's), "journal" (the
 // pipeline's state file). nullopt: `error` says what is wrong.
 std::optional<OutboundConfig> load_outbound_config(const std::filesystem::path& file,
@@ -97,8 +112,9 @@ class Outbound {
   explicit Outbound(OutboundConfig c);
   // One POST to the Delivery URL: its raw body and X-GHL-Signature.
   WebhookAnswer handle(std::string_view body, std::string_view signature);
-  // Messages a kill left half-way (sending, sent, filed): finished, each
-  // "sending" one looked for in Sent before it is sent again. The count.
+  // Messages a kill left half-way (sending, sent, filed, unknown or failed
+  // not yet told): finished; a "sending" one whose try started is never
+  // sent again ("unknown", or "filed" when found in a filing server's Sent). The count.
   int recover();
   // Tests: called at "after_smtp" (the mail accepted, "sent" not yet written)
   // and "after_sent" ("sent" written, no Sent copy nor status yet).
