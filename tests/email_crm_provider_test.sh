@@ -267,6 +267,14 @@ id4="accord-hl.$mid4.$eid4@corp.example"
   ok daemon-serves-the-delivery-url || bad daemon-serves-the-delivery-url "url=$url" "$sent" "$(tail -5 daemon.err)" "$(tail -5 daemon.out)"
 kill "$daemon_pid"; ended "$daemon_pid"
 [ "$died" = 0 ] && ok daemon-stops-cleanly || bad daemon-stops-cleanly "exit $died" "$(tail -5 daemon.err)"
+# a provider file without location_id: the daemon does not start (a Delivery
+# URL that would send any location's deliveries)
+node -e 'const fs=require("fs");const c=JSON.parse(fs.readFileSync("provider-daemon.json"));delete c.location_id;
+  fs.writeFileSync("provider-noloc.json", JSON.stringify(c))'
+timeout 30 "$accord" daemon mail-crm.pipeline.json --provider provider-noloc.json > noloc.out 2>&1
+noloc_rc=$?
+[ "$noloc_rc" != 0 ] && [ "$noloc_rc" != 124 ] && grep -q '"location_id" is required' noloc.out && ok provider-file-needs-the-location ||
+  bad provider-file-needs-the-location "rc=$noloc_rc" "$(tail -5 noloc.out)"
 runp run mail-crm.pipeline.json
 journal() { python3 -c 'import sqlite3, sys
 for r in sqlite3.connect(sys.argv[1]).execute("SELECT hl_message_id, state FROM email_crm_provider_outbound"): print(*r)' mail-crm.sqlite 2>&1; }
