@@ -94,7 +94,7 @@ void PairRun::reconcile_journal() {
       bool gone = !src || src->deleted;
       // (keep-both's left copy: its source's link is to the left's version,
       // not to it; nor are its source's edits its own: plan_journal)
-      bool kept_copy = r.idem_key == planner().keep_both_key(r.source_id);
+      bool kept_copy = planner().is_keep_both_key(r.idem_key, r.source_id);
       auto link = !gone && !kept_copy ? pv_->links().find(from, r.source_id) : std::nullopt;
       auto copy = link ? pv_->mirror(target).find(target == Side::kLeft ? link->left_id : link->right_id) : std::nullopt;
       if (!gone && copy && !copy->deleted) {
@@ -376,7 +376,7 @@ const PerSide<std::vector<PairRun::KeptCreate>>& PairRun::unsettled() {
         }
       } catch (const std::exception&) {  // unreadable: any new record may be it
       }
-      if (r.idem_key != planner().keep_both_key(r.source_id)) kept_sources_[target].insert(k.source_id);
+      if (!planner().is_keep_both_key(r.idem_key, r.source_id)) kept_sources_[target].insert(k.source_id);
       (*unsettled_)[target].push_back(std::move(k));
     }
   }

@@ -42,7 +42,7 @@ JournalPlan plan_journal(const std::vector<JournalRow>& pending, const RowLookup
     // unlinked and copied again (review s10 N5). One alone (a kept create
     // answered retry: only the left copy is kept) is sent linked to nothing:
     // the record it makes is matched as any (its stored key is its partner's).
-    if (j.idem_key == planner.keep_both_key(j.source_id)) {
+    if (planner.is_keep_both_key(j.idem_key, j.source_id)) {
       auto [at, fresh] = kept_copies.emplace(j.idem_key, out.resend.size());
       if (fresh || out.resend[at->second].op[target]) {
         at->second = out.resend.size();

@@ -20,7 +20,10 @@ KeyBits derive_key_bits(const std::string& pipeline, const std::string& pair, Si
 
 std::string derive_idempotency_key(const std::string& pipeline, const std::string& pair, Side source,
                                    std::string_view source_id, std::string_view how) {
-  KeyBits k = derive_key_bits(pipeline, pair, source, source_id, how);
+  return key_text(derive_key_bits(pipeline, pair, source, source_id, how));
+}
+
+std::string key_text(KeyBits k) {
   char b[40];
   std::snprintf(b, sizeof b, "accord-%016llx%016llx", static_cast<unsigned long long>(k.first),
                 static_cast<unsigned long long>(k.second));

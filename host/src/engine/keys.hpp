@@ -32,6 +32,8 @@ KeyBits derive_key_bits(const std::string& pipeline, const std::string& pair, Si
                         std::string_view how = "copy");
 std::string derive_idempotency_key(const std::string& pipeline, const std::string& pair, Side source,
                                    std::string_view source_id, std::string_view how = "copy");
+// A key's text ("accord-" and its 128 bits in hex: derive_idempotency_key's form).
+std::string key_text(KeyBits k);
 
 // The bits of a key in derive_idempotency_key's form; none for any other key
 // (a store's own, another tool's), which no derived key can equal.

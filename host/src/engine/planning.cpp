@@ -16,8 +16,15 @@ std::string Planner::self_key(Side s, std::string_view id) const {
   return derive_idempotency_key(pipeline_, sp_.name, s, id);
 }
 
-std::string Planner::keep_both_key(std::string_view right_id) const {
-  return derive_idempotency_key(pipeline_, sp_.name, Side::kRight, right_id, "keep-both");
+std::string Planner::keep_both_key(std::string_view right_id, std::string_view kept) const {
+  KeyBits whose = derive_key_bits(pipeline_, sp_.name, Side::kRight, right_id, "keep-both");
+  KeyBits which = derive_key_bits(pipeline_, sp_.name, Side::kRight, right_id, "keep-both:" + std::string(kept));
+  return key_text({whose.first, which.second});
+}
+
+bool Planner::is_keep_both_key(std::string_view key, std::string_view right_id) const {
+  std::optional<KeyBits> k = key_bits(key);
+  return k && k->first == derive_key_bits(pipeline_, sp_.name, Side::kRight, right_id, "keep-both").first;
 }
 
 std::string_view Planner::stored_key(std::string_view keys) const { return key_part(keys, sp_.match.size()); }
@@ -281,7 +288,8 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
     copy.op.right = make_op(Side::kRight, OpKind::kCreate, "", it.id.right, std::move(rdata), "", ch);
     copy.op.left->label = copy.op.right->label = label + " (kept: the right's version)";
     copy.op.right->source_same_side = true;
-    copy.op.left->idempotency_key = copy.op.right->idempotency_key = keep_both_key(it.id.right);
+    copy.op.left->idempotency_key = copy.op.right->idempotency_key =
+        keep_both_key(it.id.right, R->version + std::string(1, '\0') + R->data);
     plan.item = std::move(it);
     plan.copy = std::move(copy);
     return plan;

@@ -62,8 +62,17 @@ class Planner {
   // stored key, it says that record was copied from this one.
   std::string self_key(Side s, std::string_view id) const;
   // The key keep-both's two copies of the right's record `right_id` are both
-  // created with (one toward each side; neither is a copy of its source).
-  std::string keep_both_key(std::string_view right_id) const;
+  // created with (one toward each side; neither is a copy of its source):
+  // one per conflict, `kept` naming the version of it they keep (its
+  // version and data). Its first 64 bits are the record's alone, its last 64
+  // the version's: a second conflict of one record makes new copies, never
+  // the first's again (an idempotent store answers a key it knows with the
+  // record it made: the right's second version was kept nowhere, review s11
+  // F4), and recovery knows a copy by its key and source id alone.
+  std::string keep_both_key(std::string_view right_id, std::string_view kept) const;
+  // Whether `key` is keep-both's for a copy of the right's record
+  // `right_id` (of any of its conflicts; keys before F4's fix too).
+  bool is_keep_both_key(std::string_view key, std::string_view right_id) const;
   // The idempotency key a record's keys carry ("" where it has none).
   std::string_view stored_key(std::string_view keys) const;
 
