@@ -1028,3 +1028,58 @@ TEST(EngineLostAnswerTest, AKillBetweenTheLookUpAndItsDecisionLosesNothing) {
   PairReport quiet = f.run();
   EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
 }
+
+// A create answered with a record already linked to another record of the
+// pair (review s11 F1: outlook-mapi's look-up took the first note with the
+// same words) is refused, for every connector: before, the link of that
+// record's own source was dropped silently (links hold one row per right
+// id), the new source was linked in its place, and the next run copied the
+// unlinked source across again (a duplicate) while the right's edit went to
+// the wrong record. Now the create fails naming both records, nothing is
+// linked and no link changes.
+TEST(EngineLostAnswerTest, ACreateAnsweredWithARecordLinkedToAnotherIsRefusedAndNoLinkMoves) {
+  Fixture f(true);
+  PairReport first = f.run();
+  ASSERT_EQ(first.failed, 0) << notes(first);
+  ASSERT_EQ(f.right_titles(), kEachOnce);
+  std::string n0;  // the right record linked to the left's n0
+  {
+    std::ifstream in(f.dir / "right" / "store.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    json::value store = json::parse(ss.str());
+    for (const auto& [id, r] : store.at("records").as_object())
+      if (Fixture::title_of(r.at("data")) == "n0") n0 = id;
+  }
+  ASSERT_FALSE(n0.empty());
+  {  // the user writes a second note with n0's title
+    Instance left = f.local();
+    json::array ops{json::object{{"op", "create"}, {"data", json::object{{"title", "n0"}, {"body", "a second"}}}}};
+    ASSERT_TRUE(left.apply("note", json::serialize(ops)));
+  }
+  f.put("adopt", n0);  // its create is answered with n0's record
+  PairReport second = f.run();
+  EXPECT_EQ(second.failed, 1) << notes(second);
+  EXPECT_TRUE(noted(second, "record " + n0 + ", which is already linked to left record")) << notes(second);
+  EXPECT_TRUE(noted(second, "refused")) << notes(second);
+  EXPECT_EQ(second.quarantined, 1) << notes(second);
+  // n0's link holds: an edit of its right record reaches the first n0 only
+  f.edit_right("n0", "edited on the right");
+  PairReport third = f.run();
+  EXPECT_EQ(third.failed, 0) << notes(third);
+  EXPECT_EQ(f.right_titles(), kEachOnce) << notes(third);  // (the second n0 waits in quarantine)
+  std::map<std::string, int> left{{"n0", 2}, {"n1", 1}, {"n2", 1}};
+  EXPECT_EQ(f.left_titles(), left) << notes(third);
+  std::vector<std::string> bodies;
+  Instance i = f.local();
+  auto r = i.read_changes("note", "");
+  ASSERT_TRUE(r);
+  json::value listed = json::parse(*r);
+  for (const auto& rec : listed.at("records").as_array())
+    if (Fixture::title_of(rec.at("data")) == "n0") {
+      const json::value* b = rec.at("data").as_object().if_contains("body");
+      bodies.push_back(b && b->is_string() ? std::string(b->as_string()) : "");
+    }
+  std::sort(bodies.begin(), bodies.end());
+  EXPECT_EQ(bodies, (std::vector<std::string>{"a second", "edited on the right"})) << notes(third);
+}

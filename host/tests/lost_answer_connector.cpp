@@ -15,7 +15,9 @@
 // this try stored nothing; the host keeps the key, an earlier try may have). A file FOLDER/refuse holding N: the next N
 // creates are refused before anything is stored (a plain retry, as a
 // 503 or a 429). A file FOLDER/slow holding S: the next create waits S s
-// before it stores (FOLDER/stored.log: "KEY TIME" when stored). Deletes remove the
+// before it stores (FOLDER/stored.log: "KEY TIME" when stored). A file
+// FOLDER/adopt holding an id: the next create is answered ok with that
+// record, nothing stored (once). Deletes remove the
 // record (FOLDER/deletes.log: its id). list_keys false: listings leave the
 // key out (allowed: the host then finds copies by match keys only).
 // Two streams over the one store: "note" declares no find_only (a connector
@@ -145,6 +147,14 @@ class LostAnswer : public accord::Connector {
           results.push_back(std::move(found));
           continue;
         }
+      }
+      // FOLDER/adopt holding an id: the next create stores nothing and is
+      // answered ok with that record (a look-up that took a look-alike)
+      if (fs::exists(dir_ / "adopt")) {
+        std::string id = slurp(dir_ / "adopt");
+        fs::remove(dir_ / "adopt");
+        results.push_back(json::object{{"status", "ok"}, {"id", id}, {"version", recs.at(id).at("version")}});
+        continue;
       }
       if (long refuse = fs::exists(dir_ / "refuse") ? std::stol(slurp(dir_ / "refuse")) : 0; refuse > 0) {
         std::ofstream(dir_ / "refuse") << refuse - 1;

@@ -356,6 +356,45 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   // 3. commit what happened
   auto committing = std::chrono::steady_clock::now();
   StateStore::Transaction tx(*store_);
+  // A create answered with a record already linked to another record of the
+  // pair (a connector whose look-up took a look-alike: review s11 F1) is
+  // refused, for every connector: linking it would silently take that
+  // record's link (Links::put drops it), leave its source unlinked and the
+  // record the create made orphaned. The create fails as any failed write
+  // (its source stays dirty, quarantined), nothing is linked, no link
+  // changes. So too a second create of the batch answered the same record.
+  {
+    std::map<std::pair<Side, std::string>, std::string> taken;  // this batch's answers: (side, id) → the other side's id
+    for (size_t i = begin; i < end; ++i)
+      for (Side s : kSides) {
+        const auto& op = items[i].op[s];
+        auto r = results.find({i, s});
+        if (!op || op->kind != OpKind::kCreate || r == results.end() || !r->second.ok() || r->second.id.empty()) continue;
+        Side o = other(s);
+        auto ro = results.find({i, o});
+        std::string partner = items[i].op[o] && ro != results.end() && ro->second.ok() && !ro->second.id.empty()
+                                  ? ro->second.id
+                                  : items[i].id[o];
+        std::string holder;
+        if (auto link = pv_->links().find(s, r->second.id)) holder = s == Side::kLeft ? link->right_id : link->left_id;
+        else if (auto t = taken.find({s, r->second.id}); t != taken.end()) holder = t->second;
+        if (holder.empty() || holder == partner) {
+          taken.emplace(std::pair{s, r->second.id}, partner);
+          continue;
+        }
+        Outcome& out = r->second;
+        out.result = WriteResult::kFailed;
+        out.status = "error";
+        out.message = "the connector answered " + std::string(side_name(s)) + " record " + out.id +
+                      ", which is already linked to " + side_name(o) + " record " + holder +
+                      ": refused (linking it would take that record's link); nothing linked, " + side_name(o) +
+                      " record " + (partner.empty() ? op->source_id : partner) +
+                      " stays unlinked. Check " + side_name(s) + " for a copy this create may have made";
+        out.id.clear();
+        out.version.clear();
+        out.data.clear();
+      }
+  }
   PerSide<std::vector<std::string>> cleaned;  // source rows whose writes landed
   // A create answered retry that may have been made (maybe_written: this
   // try may have written, its answer lost and the connector's look-up by
