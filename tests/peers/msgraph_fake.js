@@ -44,7 +44,8 @@
 // responses as messages (an attendee's answer is set by /__respond),
 // meeting messages, shared or delegated mailboxes, $search, $orderby and $filter expressions a route does not
 // name (501), calendar groups, open extensions, change notifications, reading or deleting a note's attachments, and
-// a note's extended properties (no Graph page documents them for a note), state across restarts.
+// a note's extended properties (note.md lists the relationship, but no create, list or $filter page documents
+// them for a note; the connector does not use them), state across restarts.
 //
 // Usage: [MSGRAPH_CLIENT_ID=… MSGRAPH_CLIENT_SECRET=… (set: a confidential client) MSGRAPH_REDIRECT_URIS=uri,…
 //         MSGRAPH_USER=upn MSGRAPH_TOKEN=… MSGRAPH_REFRESH_TOKEN=…] node msgraph_fake.js → prints "port N"

@@ -7,17 +7,25 @@
 // /me/notes/delta (read_delta). Writes with If-Match (the changeKey, 412 →
 // CONFLICT).
 //
-// Idempotent creates: no documented way marks a note with a key of ours.
-// A note's create takes subject, body and categories only
-// (user-post-notes.md), and the extended-property pages
-// (singlevaluelegacyextendedproperty-post-…, -get.md) list calendar,
-// contact, contactFolder, event, mailFolder and message, not note. So a
-// create whose answer was lost, and a resend, look for the note it may have
-// made: one created since the try was sent (`$filter=createdDateTime ge …`,
-// which user-list-notes.md documents) whose subject, body and categories are
-// what the try sent. Found: that note is the create's. A note the user
-// edited between the lost try and the look-up is not recognised (a second
-// copy is made: docs/connectors/outlook-mapi.md says so). A note holding
+// Idempotent creates: note.md's Relationships table lists
+// singleValueExtendedProperties (and open extensions) for a note, but the
+// create documents subject, body and categories only (user-post-notes.md),
+// the extended-property pages (singlevaluelegacyextendedproperty-post-…,
+// -get.md) list calendar, contact, contactFolder, event, mailFolder and
+// message, not note, and a note listing filters on subject, createdDateTime,
+// lastModifiedDateTime and hasAttachments only (user-list-notes.md): no
+// documented way both marks a note with a key of ours and finds it by it.
+// So a create whose answer was lost, and a resend, look for the note it may
+// have made: created in the try's time (from before it was sent, less
+// kSkewSeconds for the clocks, to its sent_at plus kSkewSeconds;
+// `$filter=createdDateTime ge …`, which user-list-notes.md documents) with
+// the subject, body and categories the try sent. Exactly one such note: it
+// is the create's (should it be another record's, the host refuses the
+// answer: it never moves a link). More than one (two notes with the same
+// words, "TODO", a copy: review s11 F1): which one the try made is not
+// known, none is taken, the create waits (retry) and says so. A note the
+// user edited between the lost try and the look-up is not recognised (a
+// second copy is made: docs/connectors/outlook-mapi.md says so). A note holding
 // images (inline attachments) is never updated: its text would replace the
 // HTML body that shows them.
 #include "graph_backend.hpp"
@@ -101,29 +109,35 @@ std::string Backend::read_notes(const json::object& c, bool fresh) {
   });
 }
 
-// The note a try of this create may have made: created since `since` (a
-// try's time less kSkewSeconds), with the subject, body and categories the
-// create sends.
-std::optional<json::object> Backend::find_note(const Op& op, const std::string& since) {
-  if (since.empty()) return std::nullopt;
+// The notes a try of this create may have made: created from `since` to
+// `until` ("": no end; compared to the second), with the subject, body and
+// categories the create sends.
+std::vector<json::object> Backend::find_notes(const Op& op, const std::string& since, const std::string& until) {
+  std::vector<json::object> found;
+  if (since.empty()) return found;
   const json::object want = written(op.data);
-  std::optional<json::object> found;
   each_page(std::string(kNotes) + "?$filter=" + url_encode("createdDateTime ge " + since), [&](const json::array& v) {
     for (const auto& x : v) {
       if (!x.is_object()) continue;
       const json::object& g = x.get_object();
       if (g.contains("isDeleted") && g.at("isDeleted").is_bool() && g.at("isDeleted").get_bool()) continue;
+      if (std::string at = str(g, "createdDateTime"); !until.empty() && at.substr(0, 19) > until.substr(0, 19)) continue;
       json::object have = notes::to_note(g);
       have.erase("created");
       have.erase("updated");
-      if (have == want) {
-        found = g;
-        return true;
-      }
+      if (have == want) found.push_back(g);
     }
     return false;
   });
   return found;
+}
+
+// More than one note a try may have made: none is taken (review s11 F1).
+std::string Backend::notes_alike(const Op& op, size_t n, const std::string& since) {
+  return std::to_string(n) + " notes made in Outlook since " + since + " hold what this create sends (\"" +
+         str(op.data, "title") + "\"): which one, if any, its lost try made is not known, so none is taken and "
+         "the create waits: the note it may have made is held, not copied (accord status lists both); nothing is "
+         "linked or made twice";
 }
 
 Result Backend::apply_note(const Op& op) {
@@ -132,15 +146,22 @@ Result Backend::apply_note(const Op& op) {
     // host sends none: the look-up then goes back a day)
     if (op.resend) {
       std::string since = before(op.sent_at.value_or(""), kSkewSeconds);
+      std::string until = before(op.sent_at.value_or(""), -kSkewSeconds);
       if (since.empty()) since = before(now_utc(), 86400);
-      if (auto found = find_note(op, since)) return note_result(*found);
+      std::vector<json::object> found = find_notes(op, since, until);
+      if (found.size() == 1) return note_result(found[0]);
+      // (a plain retry: this try wrote nothing; the host keeps the first try's time)
+      if (found.size() > 1) throw accord::Error(ACCORD_RETRY, notes_alike(op, found.size(), since), 300000);
     }
     const std::string since = before(now_utc(), kSkewSeconds);
     Answer a;
     try {
       a = client_.call("POST", kNotes, json::serialize(notes::to_graph(op.data)));
     } catch (const LostAnswer& e) {
-      if (auto found = accord::kit::looking_after_loss([&] { return find_note(op, since); })) return note_result(*found);
+      const std::string until = before(now_utc(), -kSkewSeconds);
+      std::vector<json::object> found = accord::kit::looking_after_loss([&] { return find_notes(op, since, until); });
+      if (found.size() == 1) return note_result(found[0]);
+      if (found.size() > 1) throw accord::kit::MaybeWritten(std::string(e.what()) + "; " + notes_alike(op, found.size(), since), 300000);
       throw accord::kit::MaybeWritten(std::string(e.what()) + "; no note made since then has what it sent yet: it is "
                                                               "looked for again before it is sent again", 5000);
     }
