@@ -111,6 +111,14 @@ Result CrmRest::find_only(const StreamSpec& s, const Op& op) {
   const std::string& key = op.idempotency_key;
   if (key.empty() || !s.lookup.present || s.canonical == "jmap-email")
     throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " cannot look an idempotency key up without writing");
+  // Where the CRM keeps no key (no external_id: HighLevel's notes and
+  // tasks), find_earlier finds a record by its content: a resend may take
+  // that for its own, but a look-up whose "found" can lead the host to
+  // delete the record (a kept create whose source was deleted) must not
+  // take a user's look-alike record for the one the create made.
+  if (s.external_id.empty())
+    throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " keeps no idempotency key in the CRM: a look-up "
+                                            "by content could take a look-alike record for the one a create made");
   Vars vars = op_vars(s, op);
   json::value native = op_native(s, op);
   std::string pid;
