@@ -203,9 +203,24 @@ TEST(PlanningTest, KeepBothWritesTheWinnerAndCopiesTheLoserAsANewPair) {
   ASSERT_EQ(p.verdict, PairVerdict::kWrite);
   ASSERT_TRUE(p.copy);
   ASSERT_TRUE(p.copy->op.left && p.copy->op.right);
-  std::string key = derive_idempotency_key("p", "contacts", Side::kRight, "r1", "keep-both");
-  EXPECT_EQ(p.copy->op.left->idempotency_key, key);
+  // one key for both copies, per conflict: the kept right version's (review s11 F4)
+  std::string key = p.copy->op.left->idempotency_key;
   EXPECT_EQ(p.copy->op.right->idempotency_key, key);
+  FieldMap fm(c.sp);
+  Planner planner("p", c.sp, fm, {});
+  EXPECT_EQ(key, planner.keep_both_key("r1", c.right->version + std::string(1, '\0') + c.right->data));
+  EXPECT_TRUE(planner.is_keep_both_key(key, "r1"));
+  EXPECT_FALSE(planner.is_keep_both_key(key, "r2"));
+  EXPECT_FALSE(planner.is_keep_both_key(planner.self_key(Side::kRight, "r1"), "r1"));
+  // (a key from before the fix is recognised too)
+  EXPECT_TRUE(planner.is_keep_both_key(derive_idempotency_key("p", "contacts", Side::kRight, "r1", "keep-both"), "r1"));
+  // a second conflict of the record, its right holding another version: other copies, another key
+  Case c2 = both_changed(Policy::kKeepBoth);
+  c2.right->data = R"({"name":"Ann","phone":"4"})";
+  PairPlan p2 = c2.run();
+  ASSERT_TRUE(p2.copy && p2.copy->op.left);
+  EXPECT_NE(p2.copy->op.left->idempotency_key, key);
+  EXPECT_TRUE(planner.is_keep_both_key(p2.copy->op.left->idempotency_key, "r1"));
   EXPECT_TRUE(p.copy->op.right->source_same_side);
   EXPECT_EQ(p.copy->op.left->data.at("phone"), "3");
   EXPECT_EQ(p.copy->op.right->label, "Ann (kept: the right's version)");
