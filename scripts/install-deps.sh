@@ -19,6 +19,8 @@ PACKAGES=(
   # crm-rest and gmail-imap's OAuth 2.0 renewal: HTTP(S) with TLS
   # verification, HTTP/2 and gzip
   libcurl4-openssl-dev
+  # accord daemon --provider: the Ed25519 signature of HighLevel's webhook (OpenSSL's libcrypto)
+  libssl-dev
   # time-zone data: libical writes VTIMEZONEs from it, the timezone transform reads it
   tzdata
   # libs/formats: Windows zone names (Outlook's TZIDs) to IANA through CLDR's
@@ -90,6 +92,7 @@ if [ "${ACCORD_SKIP_PEERS:-0}" != 1 ]; then
   fi
   peers="$(cd "$(dirname "$0")/../tests/peers" && pwd)"
   if [ ! -x "$peers/node_modules/.bin/json-server" ] || [ ! -f "$peers/node_modules/ajv/package.json" ] ||
+     [ ! -f "$peers/node_modules/smtp-server/package.json" ] ||
      [ ! -f "$peers/node_modules/pst-extractor/example/testdata/enron.pst" ]; then
     echo "install-deps: installing test peers (npm ci in tests/peers)"
     (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
