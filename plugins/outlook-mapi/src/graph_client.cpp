@@ -47,7 +47,7 @@ GraphClient::GraphClient(ClientOptions opts, const accord::Host& host)
       host_(host),
       http_(opts_.http),
       oauth_(opts_.oauth),
-      slots_(opts_.mailbox.empty() ? opts_.root : opts_.mailbox,
+      slots_("outlook", opts_.mailbox.empty() ? opts_.root : opts_.mailbox, kMailboxConcurrency,
              [h = host](const std::string& m) { h.log(ACCORD_LOG_WARN, "outlook-mapi: " + m); }),
       token_(opts_.access_token) {
   if (!token_.empty()) accord::net::add_secret(token_);
@@ -80,7 +80,8 @@ Answer GraphClient::call(const std::string& method, const std::string& target, c
     ++requests_;
     bool sent;
     {
-      MailboxSlots::Held slot = slots_.take([&] { return cancelled_.load() || host_.is_cancelled(); });
+      accord::kit::AccountSlots::Held slot;
+      slots_.take(slot, [&] { return cancelled_.load() || host_.is_cancelled(); }, -1);
       if (cancelled_.load() || host_.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
       sent = http_.request(method, url, headers, body, resp, f, idempotent);
     }
@@ -175,7 +176,8 @@ Answer GraphClient::put_range(const std::string& upload_url, std::string_view by
   // a range sent again is answered by nextExpectedRanges: idempotent
   bool sent;
   {
-    MailboxSlots::Held slot = slots_.take([&] { return cancelled_.load() || host_.is_cancelled(); });
+    accord::kit::AccountSlots::Held slot;
+    slots_.take(slot, [&] { return cancelled_.load() || host_.is_cancelled(); }, -1);
     if (cancelled_.load() || host_.is_cancelled()) throw accord::Error(ACCORD_CANCELLED, "cancelled");
     sent = http_.request("PUT", upload_url, headers, std::string(bytes), resp, f, true);
   }

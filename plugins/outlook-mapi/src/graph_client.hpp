@@ -15,7 +15,7 @@
 //   - anything else is handed back, with Graph's error read from its
 //     envelope {"error": {"code", "message", "innerError"}};
 //   - each request to the mailbox is sent holding one of its 4 slots
-//     (mailbox_slots.hpp), shared by every process of this user.
+//     (accord::kit::AccountSlots), shared by every process of this user.
 // Every message built from an answer goes through accord::net::redact.
 //
 // Thread safety: one thread calls call() at a time (the connector rule);
@@ -27,7 +27,7 @@
 #include <accord/net/no_answer.hpp>
 #include <accord/net/oauth2.hpp>
 
-#include "mailbox_slots.hpp"
+#include <accord/kit/account_slots.hpp>
 
 #include <boost/json/value.hpp>
 
@@ -103,7 +103,11 @@ class GraphClient {
   // the default is refused, said once in the log).
   std::string renew();
 
-  MailboxSlots slots_;
+  // Outlook's 4 concurrent requests per app and mailbox (throttling-limits.md,
+  // "Outlook service limits": a fifth is answered 429 "MailboxConcurrency"),
+  // kept by every instance of this user on this machine together
+  static constexpr int kMailboxConcurrency = 4;
+  accord::kit::AccountSlots slots_;
   std::string token_;
   bool narrowed_ = false;  // renewing with fallback_scope
   int limited_in_a_row_ = 0;

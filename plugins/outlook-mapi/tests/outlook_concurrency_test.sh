@@ -10,7 +10,7 @@
 # at most 4 at once (and more than one: the runs overlap), throttles none,
 # and both runs bring everything. (Measured on 2026-12-06: at most 2 at once;
 # one instance sends one request at a time. The connector's own limiter,
-# mailbox_slots.cpp, is tested with six processes by
+# kit/account_slots.hpp, is tested with six processes by
 # outlook_six_processes_test.sh. Not modelled: Graph dispatching up to 4
 # entries of one $batch at once, which a Microsoft Q&A answer describes and
 # no docs page does.)

@@ -11,7 +11,7 @@
 // system has no flock), nothing is limited and `warn` says so, once.
 //
 // gmail-imap holds one for each IMAP connection (its max_connections);
-// outlook-mapi's MailboxSlots does the same for Outlook's 4 requests at once.
+// outlook-mapi one for each request (Outlook's 4 requests at once per mailbox).
 //
 // Header-only, C++17 and POSIX. Thread safety: one object per connector
 // instance, one thread at a time (the connector rule).
