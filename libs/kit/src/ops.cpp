@@ -78,6 +78,7 @@ std::vector<Op> parse_ops(std::string_view ops_json) {
     op.idempotency_key = str("idempotency_key").value_or("");
     if (auto* r = o.if_contains("resend")) op.resend = r->is_bool() && r->get_bool();
     op.sent_at = str("sent_at");
+    op.first_sent_at = str("first_sent_at");
     if (auto* f = o.if_contains("find_only")) op.find_only = f->is_bool() && f->get_bool();
     if (auto* d = o.if_contains("data"); d && !d->is_null()) {
       if (!d->is_object()) throw Error(ACCORD_ERROR, where + "\"data\" must be an object");

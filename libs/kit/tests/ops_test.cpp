@@ -21,7 +21,7 @@ int32_t status_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST(KitOps, ParsesEveryMemberOfAnOp) {
-  auto ops = kit::parse_ops(R"([{"op":"create","idempotency_key":"k1","resend":true,"sent_at":"2026-12-06T18:26:00Z","data":{"a":1}},
+  auto ops = kit::parse_ops(R"([{"op":"create","idempotency_key":"k1","resend":true,"sent_at":"2026-12-06T18:26:00Z","first_sent_at":"2026-12-06T18:20:00Z","data":{"a":1}},
                                 {"op":"update","id":"x","expect_version":"7","data":{"b":2}},
                                 {"op":"delete","id":"y"}])");
   ASSERT_EQ(ops.size(), 3u);
@@ -30,12 +30,14 @@ TEST(KitOps, ParsesEveryMemberOfAnOp) {
   EXPECT_TRUE(ops[0].resend);
   EXPECT_FALSE(ops[0].find_only);
   EXPECT_EQ(ops[0].sent_at.value_or(""), "2026-12-06T18:26:00Z");
+  EXPECT_EQ(ops[0].first_sent_at.value_or(""), "2026-12-06T18:20:00Z");
   EXPECT_EQ(ops[0].data.at("a"), 1);
   EXPECT_FALSE(ops[0].expect_version);
   EXPECT_TRUE(ops[1].is_update());
   EXPECT_EQ(*ops[1].expect_version, "7");
   EXPECT_FALSE(ops[1].resend);
   EXPECT_FALSE(ops[1].sent_at);
+  EXPECT_FALSE(ops[1].first_sent_at);
   EXPECT_TRUE(ops[2].is_delete());
   EXPECT_TRUE(ops[2].data.empty());
 }

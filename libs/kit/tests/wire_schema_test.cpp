@@ -42,7 +42,7 @@ TEST(KitWire, EveryResultShapeIsValidAgainstTheResultsSchema) {
 TEST(KitWire, ParseOpsAcceptsWhatTheOpsSchemaAllowsAndRefusesWhatItDoesNot) {
   const json::value s = schema("ops.schema.json");
   for (const char* ok : {R"([{"op":"create","data":{},"idempotency_key":"k","resend":true}])",
-                         R"([{"op":"create","data":{},"idempotency_key":"k","resend":true,"sent_at":"2026-12-06T18:26:00Z"}])",
+                         R"([{"op":"create","data":{},"idempotency_key":"k","resend":true,"sent_at":"2026-12-06T18:26:00Z","first_sent_at":"2026-12-06T18:20:00Z"}])",
                          R"([{"op":"create","data":{},"idempotency_key":"k","resend":true,"find_only":true}])",
                          R"([{"op":"update","id":"x","expect_version":"1","data":{"a":1}},{"op":"delete","id":"y"}])"}) {
     EXPECT_EQ(errors(s, json::parse(ok)), "") << ok;

@@ -38,6 +38,12 @@ struct Op {
   // whose look-up may lag a write (a search index) can tell by it when a
   // look-up that finds nothing is to be believed.
   std::optional<std::string> sent_at;
+  // On a resend: when the first try of this create that may have written
+  // was sent (RFC 3339 UTC, rounded down: a lower bound of any try's write);
+  // absent from older hosts and where the host does not know it. A store
+  // that keeps no key and finds the record by its content takes only a
+  // record made since then (accord/kit/lookalike.hpp).
+  std::optional<std::string> first_sent_at;
   // A resend that only looks (to a connector declaring ACCORD_CAP_FIND_ONLY):
   // look the key up, write nothing; Result::ok(id, version) with data when
   // found, Result::failed("not_found", …) when surely absent, a plain retry
