@@ -164,6 +164,7 @@ std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
   if (host_.read_only()) throw accord::Error(ACCORD_UNSUPPORTED, "this instance is read-only");
   std::vector<accord::kit::Op> ops = accord::kit::parse_ops(ops_text);
   std::vector<std::optional<accord::kit::Result>> done(ops.size());
+  // (a find_only op writes nothing: the batches skip it as a resend, ensure_categories as a look-up)
   ensure_categories(ops, stream == "message" || stream == "note" ? "categories" : "keywords");
   if (stream == "message") batch_messages(ops, done);
   if (stream == "contact") batch_contacts(ops, done);
@@ -175,12 +176,49 @@ std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
   if (stream == "task") batch_tasks(ops, done);
   return accord::kit::results_json(accord::kit::apply_each(owner_, ops, [&](const accord::kit::Op& op) {
     if (auto& d = done[static_cast<size_t>(&op - ops.data())]) return *d;
+    if (op.is_create() && op.find_only) return find_only(stream, op);
     if (stream == "contact") return apply_contact(op);
     if (stream == "event") return apply_event(op);
     if (stream == "message") return apply_message(op);
     if (stream == "note") return apply_note(op);
     return apply_task(op);
   }));
+}
+
+accord::kit::Result Backend::find_only(std::string_view stream, const accord::kit::Op& op) {
+  using accord::kit::Result;
+  const std::string& key = op.idempotency_key;
+  if (stream == "note")
+    throw accord::Error(ACCORD_UNSUPPORTED, "the note stream finds an earlier try's note by its content, not by a key "
+                                            "(Graph documents none on a note): a look-up alone could take the user's "
+                                            "look-alike note for it");
+  if (key.empty()) throw accord::Error(ACCORD_UNSUPPORTED, "a create without an idempotency key cannot be looked up");
+  auto not_found = [&] { return Result::failed("not_found", "no " + std::string(stream) + " in Outlook holds the key " + key); };
+  if (stream == "contact") {
+    auto found = find_contact(key, true);
+    if (!found) return not_found();
+    Result r = contact_result(*found);
+    // its sensitivity as Outlook keeps it (the $expand asked for it), as a listing gives it
+    if (std::string n = mail::sensitivity_name(kept_key(*found, "singleValueExtendedProperties", "id", mail::kSensitivity, "value"));
+        !n.empty() && r.data)
+      (*r.data)["sensitivity"] = n;
+    return r;
+  }
+  if (stream == "event") {
+    auto found = find_event(key);
+    return found ? event_result(str(*found, "id")) : not_found();
+  }
+  if (stream == "message") {
+    auto found = find_message(key);
+    return found ? message_result(str(*found, "id")) : not_found();
+  }
+  const std::string list = task_lists().front().id;  // where creates go (apply_task)
+  auto found = find_task(list, key);
+  if (!found) return not_found();
+  json::object rec = task_record(list, *found);
+  Result r = Result::ok(str(*found, "id"), str(rec, "version"));
+  r.data = rec.at("data").as_object();
+  return r;
 }
 
 // The master category list (outlookuser-list-mastercategories.md): a
@@ -193,7 +231,7 @@ std::string Backend::apply(std::string_view stream, std::string_view ops_text) {
 void Backend::ensure_categories(const std::vector<accord::kit::Op>& ops, const char* member) {
   std::vector<std::string> wanted;
   for (const accord::kit::Op& op : ops) {
-    if (op.is_delete()) continue;
+    if (op.is_delete() || op.find_only) continue;
     const json::value* v = op.data.if_contains(member);
     if (v && v->is_object()) {
       for (const auto& [k, on] : v->get_object())

@@ -92,6 +92,13 @@ class Backend {
   void check_stream(std::string_view stream) const;
   std::string read_changes(std::string_view stream, std::string_view cursor);
   std::string apply(std::string_view stream, std::string_view ops);
+  // A look-up-only resend (ACCORD_CAP_FIND_ONLY, docs/sdk.md): the item an
+  // earlier try of a kept create made, found by its key where a resend
+  // looks (contact, event, task, message), answered as a listing gives it;
+  // not_found when no item holds the key; nothing written, ever. The note
+  // stream answers unsupported: it finds a note by its content, and the
+  // host may delete what a find_only finds.
+  accord::kit::Result find_only(std::string_view stream, const accord::kit::Op& op);
   // accord.check.v1: each record of the event and contact streams as Outlook
   // would keep it once written (events::as_kept, contacts::as_kept), nothing
   // sent; the other streams answer UNSUPPORTED (planned from the manifest).
@@ -193,7 +200,8 @@ class Backend {
   const std::vector<Folder>& contact_folders();
   std::string read_contacts(const boost::json::object& c, bool fresh);
   accord::kit::Result apply_contact(const accord::kit::Op& op);
-  std::optional<boost::json::object> find_contact(const std::string& key);
+  // (`sensitivity`: PR_SENSITIVITY expanded too, for an answer as a listing gives it)
+  std::optional<boost::json::object> find_contact(const std::string& key, bool sensitivity = false);
   boost::json::object contact_record(const boost::json::object& g) const;
   accord::kit::Result contact_result(const boost::json::object& g) const;
   void batch_contacts(const std::vector<accord::kit::Op>& ops, std::vector<std::optional<accord::kit::Result>>& done);

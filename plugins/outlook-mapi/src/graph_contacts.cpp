@@ -157,11 +157,13 @@ std::string Backend::read_contacts(const json::object& c, bool fresh) {
 
 // The contact an earlier try of a create made: the one of the create folder
 // whose extended property holds the key.
-std::optional<json::object> Backend::find_contact(const std::string& key) {
+std::optional<json::object> Backend::find_contact(const std::string& key, bool sensitivity) {
   if (key.empty()) return std::nullopt;
+  std::string expand = sensitivity ? "singleValueExtendedProperties($filter=id eq " + odata_quote(kKeyProperty) +
+                                         " or id eq " + odata_quote(kSensitivity) + ")"
+                                   : key_expand();
   std::string path = "/me/contactFolders/" + url_encode(contact_folders().front().id) + "/contacts?$filter=" +
-                     url_encode(key_filter(key)) +
-                     "&$expand=" + url_encode(key_expand());
+                     url_encode(key_filter(key)) + "&$expand=" + url_encode(expand);
   std::optional<json::object> found;
   each_page(path, [&](const json::array& v) {
     for (const auto& x : v)

@@ -161,4 +161,4 @@ class Outlook final : public accord::Connector {
 
 ACCORD_CONNECTOR(outlook::Outlook, outlook::manifest().c_str(),
                  ACCORD_CAP_READ | ACCORD_CAP_WRITE | ACCORD_CAP_DELETE | ACCORD_CAP_CHANGE_FEED |
-                     ACCORD_CAP_IDEMPOTENT_CREATE | ACCORD_CAP_FETCH)
+                     ACCORD_CAP_IDEMPOTENT_CREATE | ACCORD_CAP_FETCH | ACCORD_CAP_FIND_ONLY)

@@ -50,6 +50,8 @@ for st in contact event task message; do
   out=$("$conformance" "$plugin" --config kit.json --stream $st $sample --verbose 2>&1); rc=$?; printf '%s\n' "$out" | tee kit-$st.out >> all.out
   [ $rc = 0 ] && printf '%s' "$out" | grep -Eq "1[0-9] passed, 0 failed" && ok conformance-kit-passes-$st \
     || bad conformance-kit-passes-$st "$(grep -v '^     ' kit-$st.out | grep -v '^[<>]' | tail -20)"
+  # find_only declared: the kit's check ran (not skipped) and passed on each stream a key is looked up on
+  grep -q '^ok   find-only$' kit-$st.out && ok find-only-passes-$st || bad find-only-passes-$st "$(grep 'find-only' kit-$st.out)"
 done
 
 # -- vCards ⇄ Outlook contacts, the refresh token in the secrets file (rotated by Microsoft, written back)

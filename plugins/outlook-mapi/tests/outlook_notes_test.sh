@@ -31,6 +31,10 @@ out=$("$conformance" "$plugin" --config kit.json --stream note --sample note.jso
 printf '%s\n' "$out" > kit-note.out
 [ $rc = 0 ] && printf '%s' "$out" | grep -Eq "[0-9]+ passed, 0 failed" && ok conformance-kit-passes-note \
   || bad conformance-kit-passes-note "$(grep -v '^     ' kit-note.out | grep -v '^[<>]' | tail -20)"
+# a note is found by its content, never by a key: find_only answers unsupported, writing nothing (the host may delete
+# what a find_only finds, and a look-alike note may be the user's)
+grep -q '^skip find-only: stream answers find_only unsupported' kit-note.out && ok find-only-unsupported-on-notes \
+  || bad find-only-unsupported-on-notes "$(grep 'find-only' kit-note.out)"
 
 # -- JSON notes ⇄ Outlook notes
 notes() { js "Object.values(d.notes).map(n=>n.data.subject).sort().join(',')"; }
