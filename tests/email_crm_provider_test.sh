@@ -101,6 +101,43 @@ again=$(curl -s -w ' %{http_code}' -XPOST -H 'Content-Type: application/json' -H
 [ "${again##* }" = 200 ] && [ "$(in_sink "$msgid")" = 1 ] && [ "$(sent_count "$msgid")" = 1 ] && [ "$(statuses "$mid")" = delivered ] &&
   ok redelivery-sends-nothing || bad redelivery-sends-nothing "$again" "$(in_sink "$msgid")" "$(sent_count "$msgid")" "$(statuses "$mid")"
 
+# attachments: the user attaches files in HighLevel (uploaded to the
+# location: "Upload file attachments", the fake's /conversations/messages/upload),
+# and the delivery names them by URL ("attachments": the URLs, the page's
+# Email example): each fetched and attached; the contact gets them byte for
+# byte, with their names (a space and a non-ASCII letter in one)
+conv=$(curl -s "$base/__dump_children" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).conversations.find(c=>c.contactId===process.argv[1]).id))' "$ann")
+head -c 300000 /dev/urandom > photo.png
+{ printf '%%PDF-1.4\n'; head -c 70000 /dev/urandom; printf '\n%%%%EOF\n'; } > quote.pdf
+printf 'line one\r\nline two\n\x00\xff end' > notes.txt
+up=$(curl -s -H "Authorization: Bearer $token" -H "Version: 2021-04-15" -F locationId=locTest1 -F conversationId="$conv" -F contactId="$ann" \
+  -F "fileAttachment=@photo.png;filename=photo.png" -F "fileAttachment=@quote.pdf;filename=Quote vé 2.pdf" \
+  -F "fileAttachment=@notes.txt;filename=notes.txt" "$base/conversations/messages/upload")
+urls=$(node -e 'const u=JSON.parse(process.argv[1]).uploadedFiles;console.log(JSON.stringify(Object.values(u)))' "$up")
+send ', "subject": "With attachments", "attachments": '"$urls"
+mida=$(field "$sent" d.messageId) eida=$(field "$sent" d.emailMessageId)
+ida="accord-hl.$mida.$eida@corp.example"
+emla=$(grep -l "^Message-ID: <$ida>" sink/*.eml 2>/dev/null)
+attached=$(python3 - "$emla" <<'PY' 2>&1
+import email, email.policy, hashlib, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+out = []
+for p in m.iter_attachments():
+    out.append("%s %s %s" % (p.get_filename(), p.get_content_type(), hashlib.sha256(p.get_payload(decode=True)).hexdigest()))
+body = m.get_body(("html",)).get_content()
+raw = open(sys.argv[1], "rb").read()
+# SMTP without SMTPUTF8: the whole mail in 7 bits (the parts are base64; a
+# name as RFC 2231 says)
+ascii = all(b < 128 for b in raw)
+print("|".join(sorted(out)) + "|" + ("quote" if "Here is the quote." in body else "no-body") + ("" if ascii else "|8-bit-headers"))
+PY
+)
+want=$(for f in "photo.png image/png photo.png" "quote.pdf application/pdf Quote vé 2.pdf" "notes.txt text/plain notes.txt"; do
+  set -- $f; n=${f#* * }; echo "$n $2 $(sha256sum "$1" | cut -d' ' -f1)"; done | sort | paste -sd'|')"|quote"
+[ "$(field "$sent" d.status)" = 200 ] && [ -n "$emla" ] && [ "$attached" = "$want" ] && [ "$(statuses "$mida")" = delivered ] &&
+  [ "$(sent_count "$ida")" = 1 ] && ok attachments-reach-the-contact-intact ||
+  bad attachments-reach-the-contact-intact "$sent" "want $want" "got  $attached" "$(statuses "$mida")" "$(tail -5 tool.err)"
+
 # a bad signature, none, and a body changed after signing: 401, nothing sent, logged
 before=$(ls sink/*.eml | wc -l)
 send ', "sign": "bad"'

@@ -563,9 +563,57 @@ struct Mailer {
   }
 };
 
-std::string mime(const OutboundEmail& e, const std::string& mid, std::vector<std::pair<std::string, std::string>> files) {
+// An attachment as fetched: its name, MIME type and bytes.
+struct File {
+  std::string name, type, data;
+};
+
+// A MIME type as a server named it ("image/png; charset=…" → "image/png"),
+// if it is one; else application/octet-stream.
+std::string mime_type(std::string_view t) {
+  std::string v(t.substr(0, t.find(';')));
+  while (!v.empty() && v.back() == ' ') v.pop_back();
+  while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+  auto token = [](std::string_view x) {
+    return !x.empty() && std::all_of(x.begin(), x.end(), [](unsigned char c) {
+      return std::isalnum(c) || std::strchr("!#$&^_.+-", c) != nullptr;
+    });
+  };
+  size_t slash = v.find('/');
+  if (slash == std::string::npos || !token(std::string_view(v).substr(0, slash)) || !token(std::string_view(v).substr(slash + 1)))
+    return "application/octet-stream";
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  return v;
+}
+
+// A file name as header parameters: name="…" (Content-Type) and the
+// Content-Disposition's filename; a name that is not ASCII as RFC 2231
+// says (filename*=UTF-8''…), with an RFC 2047 name= for older readers.
+std::pair<std::string, std::string> name_params(const std::string& name) {
+  if (ascii(name)) return {"; name=\"" + name + "\"", "; filename=\"" + name + "\""};
+  static const char* hex = "0123456789ABCDEF";
+  std::string pct;
+  for (unsigned char c : name)
+    if (std::isalnum(c) || std::strchr("!#$&+-.^_`|~", c)) pct += static_cast<char>(c);
+    else pct += std::string("%") + hex[c >> 4] + hex[c & 15];
+  return {"; name=\"" + encoded_word(name) + "\"", "; filename*=UTF-8''" + pct};
+}
+
+// "Name <address>" with a name that is not ASCII: the name as RFC 2047 says.
+std::string mailbox_header(const std::string& v) {
+  std::string t = one_line(v);
+  if (ascii(t)) return t;
+  size_t lt = t.rfind('<');
+  if (lt == std::string::npos) return t;  // (an address alone: plain_address let only ASCII through)
+  std::string name = t.substr(0, lt);
+  while (!name.empty() && name.back() == ' ') name.pop_back();
+  if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
+  return encoded_word(name) + " " + t.substr(lt);
+}
+
+std::string mime(const OutboundEmail& e, const std::string& mid, const std::vector<File>& files) {
   std::string h;
-  h += "From: " + one_line(e.from) + "\r\n";
+  h += "From: " + mailbox_header(e.from) + "\r\n";
   std::string to;
   for (const auto& t : e.to) to += (to.empty() ? "" : ", ") + t;
   h += "To: " + to + "\r\n";
@@ -582,15 +630,16 @@ std::string mime(const OutboundEmail& e, const std::string& mid, std::vector<std
   if (files.empty()) return h + html_part;
   std::string b = "accord-" + e.message_id;
   std::string m = h + "Content-Type: multipart/mixed; boundary=\"" + b + "\"\r\n\r\n--" + b + "\r\n" + html_part;
-  for (const auto& [name, data] : files)
-    m += "--" + b + "\r\nContent-Type: application/octet-stream; name=\"" + name +
-         "\"\r\nContent-Disposition: attachment; filename=\"" + name + "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
-         b64_lines(data);
+  for (const auto& f : files) {
+    auto [type_name, disposition_name] = name_params(f.name);
+    m += "--" + b + "\r\nContent-Type: " + mime_type(f.type) + type_name + "\r\nContent-Disposition: attachment" +
+         disposition_name + "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64_lines(f.data);
+  }
   return m + "--" + b + "--\r\n";
 }
 
 // An attachment HighLevel names by URL: fetched (http/https only).
-bool fetch(const std::string& url, std::string& name, std::string& data, std::string& err) {
+bool fetch(const std::string& url, File& f, std::string& err) {
   if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) return err = "attachment " + url + " is not an http(s) URL", false;
   Easy e;
   curl_easy_setopt(e.h, CURLOPT_URL, url.c_str());
@@ -601,14 +650,18 @@ bool fetch(const std::string& url, std::string& name, std::string& data, std::st
   if (CURLcode rc = e.perform(); rc != CURLE_OK || e.code() != 200)
     return err = "attachment " + url + ": " + (rc != CURLE_OK ? e.error(rc) : "HTTP " + std::to_string(e.code())), false;
   std::string path = url.substr(0, url.find_first_of("?#"));
-  name = path.substr(path.rfind('/') + 1);
+  std::string name = path.substr(path.rfind('/') + 1);
   char* un = curl_easy_unescape(e.h, name.c_str(), static_cast<int>(name.size()), nullptr);
   name = un ? un : name;
   curl_free(un);
   name.erase(std::remove_if(name.begin(), name.end(), [](char ch) { return ch == '"' || ch == '\\' || static_cast<unsigned char>(ch) < 0x20; }),
              name.end());
   if (name.empty()) name = "attachment";
-  data = std::move(e.got);
+  char* ct = nullptr;
+  curl_easy_getinfo(e.h, CURLINFO_CONTENT_TYPE, &ct);
+  f.type = ct ? ct : "";
+  f.name = std::move(name);
+  f.data = std::move(e.got);
   return true;
 }
 
@@ -734,22 +787,22 @@ WebhookAnswer Outbound::handle(std::string_view body, std::string_view signature
       r.rcpt = json::serialize(to);
       bool ours = c_.mailbox.empty() ||
                   std::any_of(c_.mailbox.begin(), c_.mailbox.end(), [&](const std::string& m) { return address_of(m) == r.sender; });
-      std::vector<std::pair<std::string, std::string>> files;
+      std::vector<File> files;
       if (!ours) {
         r.state = "failed";
         r.error = "emailFrom " + r.sender + " is not this mailbox's address (email_crm.mailbox): not sent";
       } else {
         for (const auto& url : e->attachments) {
-          std::string name, data;
-          if (!fetch(url, name, data, r.error)) {
+          File f;
+          if (!fetch(url, f, r.error)) {
             r.state = "failed";
             break;
           }
-          files.emplace_back(name, std::move(data));
+          files.push_back(std::move(f));
         }
         if (r.state.empty()) r.state = "sending";
       }
-      r.mail = mime(*e, r.message_id, std::move(files));
+      r.mail = mime(*e, r.message_id, files);
       j.insert(r);  // "sending" is written before the SMTP transaction starts
     }
     return finish(e->message_id);
