@@ -25,7 +25,7 @@ export HOME="$work" ACCORD_ADMIN= ACCORD_SECRETS=
 # texts SIDE_DIR KIND: the bodies a side holds, sorted, one a line
 texts() {
   if [ "$2" = local ]; then
-    for f in "$1"/note/*.json; do python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["body"])' "$f"; done | sort
+    python3 -c 'import json,sys; [print(json.load(open(f))["body"]) for f in sys.argv[1:]]' "$1"/note/*.json | sort
   else
     python3 -c 'import json,sys; [print(r["data"]["body"]) for r in json.load(open(sys.argv[1]))["records"].values()]' \
       "$1/store.json" | sort
