@@ -85,13 +85,19 @@ JSON
 }
 release() { kill "$(cat "$1/peer.pid")" 2>/dev/null; wait "$(cat "$1/peer.pid")" 2>/dev/null; rm -f "$1/peer.pid"; }
 
+# folder_notes DIR: the folder's note files (not the dot files of a write), one node for them all
+folder_notes='const fs=require("fs"),path=require("path");
+const notes=dir=>fs.readdirSync(dir).filter(f=>!f.startsWith(".")&&f.endsWith(".json")).map(f=>path.join(dir,f));'
 edit() {
-  local d=$1 r=$2 f n
-  for f in "$d"/notes/note/*.json; do
-    n=$(node -e 'const t=JSON.parse(require("fs").readFileSync(process.argv[1])).title||"";console.log(+(t.match(/(\d+)$/)||[0,0])[1])' "$f")
-    if [ $((n % 7)) = "$r" ]; then node -e 'const fs=require("fs"),p=process.argv[1],o=JSON.parse(fs.readFileSync(p));o.body="edited in the folder "+process.argv[2];fs.writeFileSync(p,JSON.stringify(o))' "$f" "$r"
-    elif [ $((n % 13)) = $((r + 1)) ]; then rm "$f"; fi
-  done
+  local d=$1 r=$2 n
+  # a note numbered r mod 7 edited, r+1 mod 13 deleted
+  node -e "$folder_notes"'
+    const r=+process.argv[2];
+    for (const p of notes(process.argv[1])) {
+      const o=JSON.parse(fs.readFileSync(p)),n=+((o.title||"").match(/(\d+)$/)||[0,0])[1];
+      if (n%7===r) {o.body="edited in the folder "+r;fs.writeFileSync(p,JSON.stringify(o));}
+      else if (n%13===r+1) fs.unlinkSync(p);
+    }' "$d/notes/note" "$r" || { echo "FAIL editing the folder"; exit 1; }
   for n in $(seq $((1000 * r + 500)) $((1000 * r + 504))); do note "$n" > "$d/notes/note/new$n.json"; done
   drive "$d" edit "$r" || { echo "FAIL editing Drive"; exit 1; }
 }
@@ -99,7 +105,8 @@ edit() {
 # contents DIR SIDE: each note's title, body and categories, sorted
 contents() {
   if [ "$2" = left ]; then
-    for f in "$1"/notes/note/*.json; do node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(JSON.stringify([o.title,o.body,o.categories||[]]))' "$f"; done | sort
+    node -e "$folder_notes"'
+      for (const p of notes(process.argv[1])) {const o=JSON.parse(fs.readFileSync(p));console.log(JSON.stringify([o.title,o.body,o.categories||[]]));}' "$1/notes/note" | sort
   else
     curl -s "$(cat "$1/base")/__dump" | node -e '
       const d=JSON.parse(require("fs").readFileSync(0)),fs=Object.values(d.drive.files);
@@ -108,11 +115,10 @@ contents() {
         console.log(JSON.stringify([f.name,Buffer.from(f.content.data).toString(),JSON.parse((f.appProperties||{}).categories||"[]")]));' | sort
   fi
 }
-duplicates() {
-  local titles
-  if [ "$2" = left ]; then titles=$(contents "$1" left | node -e 'require("fs").readFileSync(0,"utf8").split("\n").filter(Boolean).forEach(l=>console.log(JSON.parse(l)[0]))')
-  else titles=$(contents "$1" right | node -e 'require("fs").readFileSync(0,"utf8").split("\n").filter(Boolean).forEach(l=>console.log(JSON.parse(l)[0]))'); fi
-  echo $(( $(printf '%s\n' "$titles" | grep -c .) - $(printf '%s\n' "$titles" | grep . | sort -u | wc -l) ))
+duplicates() {  # how many titles more than once (an empty title not counted)
+  contents "$1" "$2" | node -e '
+    const t=require("fs").readFileSync(0,"utf8").split("\n").filter(Boolean).map(l=>String(JSON.parse(l)[0])).filter(s=>s.length);
+    console.log(t.length-new Set(t).size)'
 }
 leftovers() { find "$1/notes" -name '.*.tmp-*' -o -name '*.tmp' | sed "s|^$work/||"; }
 lost() { :; }
