@@ -10,4 +10,9 @@ cd "$(dirname "$0")/.."
 ./scripts/build.sh
 . ./scripts/test_env.sh
 trap accord_test_env_cleanup EXIT
+# A fresh build directory knows no test's duration, and ctest -j would start the
+# long tests in the order they are declared, many of them last. Seeded from the
+# last full run (tests/ctest_costs.txt), it starts the costliest first.
+costs=build/Testing/Temporary/CTestCostData.txt
+[ -f "$costs" ] || { mkdir -p "$(dirname "$costs")" && cp tests/ctest_costs.txt "$costs"; }
 ctest --test-dir build -j2 --output-on-failure --timeout 600
