@@ -131,6 +131,26 @@ runp --plugin-dir "$plugins" status mc.json
 ! grep -q "unresolved" <<<"$out" && ok deleted-unresolved-message-leaves-the-list ||
   bad deleted-unresolved-message-leaves-the-list "$out"
 
+# What accord status tells the user to do about an unresolved message works:
+# the recipient added as a contact in the CRM, the message flagged in the
+# mailbox (so that it is read again): the next run logs it on that contact,
+# and it leaves the list.
+mail 'me@corp.example' 'late@client.example' '' late@mail.example
+late=$(cd mail/cur && ls | grep "^$(printf '%05d' $n)" | sed 's/:2,.*//')
+runp --plugin-dir "$plugins" run mc.json
+runp --plugin-dir "$plugins" status mc.json
+listed=$out
+echo '{"name": {"full": "Lee Late"}, "emails": {"e1": {"address": "late@client.example"}}}' > crm/contact/c-late.json
+mv mail/cur/"$late":2,S mail/cur/"$late":2,FS
+runp --plugin-dir "$plugins" run mc.json
+have=$(logged)
+runp --plugin-dir "$plugins" status mc.json
+grep -q "$late: sent to late@client.example" <<<"$listed" &&
+  grep -q "what to do: to log it, add the recipient as a contact in the CRM, then flag or move the message" <<<"$listed" &&
+  python3 -c 'import json, sys; l = json.load(open("logged.json")); sys.exit(l["late@mail.example"]["contactIds"] != ["c-late.json"] and [c.removesuffix(".json") for c in l["late@mail.example"]["contactIds"]] != ["c-late"])' &&
+  ! grep -q "unresolved" <<<"$out" && ok unresolved-what-to-do-logs-it ||
+  bad unresolved-what-to-do-logs-it "$listed" "logged: $have" "$out"
+
 # A thread: a stranger answers Ann's logged message: logged on Ann.
 mail 'who@stranger.example' 'me@corp.example' '' reply1@mail.example ann1@mail.example
 runp --plugin-dir "$plugins" run mc.json

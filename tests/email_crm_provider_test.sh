@@ -268,6 +268,7 @@ p["state"] = "mail-crm.sqlite"
 p["left"]["config"].update({"url": "imaps://localhost:" + sys.argv[2], "user": "ada", "ca_file": sys.argv[3]})
 p["right"]["config"]["base_url"] = sys.argv[4]
 p["right"]["config"]["variables"] = {"location_id": "locTest1", "conversation_provider_id": "provTest1"}
+p["streams"][0]["email_crm"].pop("provider", None)  # (the provider file first; the pipeline's own below)
 json.dump(p, open("mail-crm.pipeline.json", "w"), indent=1)
 PY
 printf 'From: Ann <ann@client.example>\r\nTo: ada@corp.example\r\nSubject: Re: Quote for Ann\r\nMessage-ID: <ann-answer@client.example>\r\nIn-Reply-To: <%s>\r\nReferences: <%s>\r\nDate: %s\r\n\r\nThanks, looks good\r\n' \
@@ -295,7 +296,7 @@ node -e 'const fs=require("fs");const c=JSON.parse(fs.readFileSync("provider-fil
 "$accord" daemon mail-crm.pipeline.json --provider provider-daemon.json > daemon.out 2> daemon.err &
 daemon_pid=$!
 pids+=($daemon_pid)
-for _ in $(seq 1 150); do grep -q "Delivery URL: " daemon.out daemon.err 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 600); do grep -q "Delivery URL: " daemon.out daemon.err 2>/dev/null && break; sleep 0.1; done
 url=$(grep -ho "Delivery URL: http[^ ]*" daemon.out daemon.err | head -1 | cut -d' ' -f3)
 send ', "subject": "Through the daemon"'
 mid4=$(field "$sent" d.messageId) eid4=$(field "$sent" d.emailMessageId)
@@ -317,4 +318,49 @@ journal() { python3 -c 'import sqlite3, sys
 for r in sqlite3.connect(sys.argv[1]).execute("SELECT hl_message_id, state FROM email_crm_provider_outbound"): print(*r)' mail-crm.sqlite 2>&1; }
 [ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" && [ "$(journal)" = "$mid4 done" ] &&
   ok state-file-shared-with-the-journal || bad state-file-shared-with-the-journal "rc=$rc" "$out" "$(journal | head -3)"
+
+# The provider's settings in the pipeline (email_crm.provider): the same
+# keys as the file's, the journal the pipeline's state file, the mailbox
+# email_crm.mailbox; checked by accord validate (no secret read), served by
+# `accord daemon PIPELINE` without --provider
+node -e 'const fs=require("fs");const p=JSON.parse(fs.readFileSync("mail-crm.pipeline.json"));
+  const c=JSON.parse(fs.readFileSync("provider-daemon.json"));delete c.journal;delete c.mailbox;
+  p.streams[0].email_crm.provider=c;fs.writeFileSync("mail-crm-p.pipeline.json",JSON.stringify(p,null,1));
+  c.journal="elsewhere.sqlite";c.smtp_host="x";p.streams[0].email_crm.provider=c;fs.writeFileSync("bad-p.pipeline.json",JSON.stringify(p,null,1))'
+runp validate mail-crm-p.pipeline.json
+good_rc=$rc
+runp validate bad-p.pipeline.json
+[ "$good_rc" = 0 ] && [ "$rc" != 0 ] && grep -q "/streams/0/email_crm/provider" <<<"$out" &&
+  grep -q 'journal\|smtp_host' <<<"$out" && ok pipeline-provider-checked-by-validate ||
+  bad pipeline-provider-checked-by-validate "good rc=$good_rc, bad rc=$rc" "$out"
+"$accord" daemon mail-crm-p.pipeline.json > daemon-p.out 2> daemon-p.err &
+daemon_pid=$!
+pids+=($daemon_pid)
+for _ in $(seq 1 600); do grep -q "Delivery URL: " daemon-p.out daemon-p.err 2>/dev/null && break; sleep 0.1; done
+url=$(grep -ho "Delivery URL: http[^ ]*" daemon-p.out daemon-p.err | head -1 | cut -d' ' -f3)
+send ', "subject": "Through the pipeline'"'"'s provider"'
+mid7=$(field "$sent" d.messageId) eid7=$(field "$sent" d.emailMessageId)
+id7="accord-hl.$mid7.$eid7@corp.example"
+kill "$daemon_pid"; ended "$daemon_pid"
+[ -n "$url" ] && [ "$(field "$sent" d.status)" = 200 ] && [ "$(in_sink "$id7")" = 1 ] && [ "$(statuses "$mid7")" = delivered ] &&
+  [ "$(journal | grep -c "^$mid7 done")" = 1 ] && grep -q "journal $work/mail-crm.sqlite" daemon-p.err && [ "$died" = 0 ] &&
+  ok pipeline-carries-the-provider || bad pipeline-carries-the-provider "url=$url died=$died" "$sent" "$(journal)" "$(tail -n 5 daemon-p.err)"
+
+# accord status lists the messages whose end is unknown (the journal in the
+# pipeline's state file), with what the user does: the reply to the mail
+# lost, so "unknown"
+node -e 'const fs=require("fs");const c=JSON.parse(fs.readFileSync("provider-drop.json"));c.journal=process.cwd()+"/mail-crm.sqlite";
+  fs.writeFileSync("provider-drop-p.json", JSON.stringify(c))'
+serve "" provider-drop-p.json
+send ', "subject": "Reply lost, status"'
+mid8=$(field "$sent" d.messageId) eid8=$(field "$sent" d.emailMessageId)
+kill "$tool_pid" 2>/dev/null; wait "$tool_pid" 2>/dev/null
+runp status mail-crm-p.pipeline.json
+st_text=$out
+runp status mail-crm-p.pipeline.json --json
+[ "$(journal | grep -c "^$mid8 unknown")" = 1 ] &&
+  grep -q "HighLevel message $mid8 to .*ann@client.example.*(unknown.*may have been sent.*flagged copy <accord-hl.$mid8.$eid8@corp.example>.*send it again from HighLevel" <<<"$st_text" &&
+  ! grep -q "HighLevel message $mid7" <<<"$st_text" &&
+  grep -q '"type":"provider_outbound","highlevel_message_id":"'"$mid8"'"' <<<"$out" &&
+  ok status-lists-the-unknown-message || bad status-lists-the-unknown-message "$(journal)" "$st_text" "$out"
 exit $fail

@@ -9,6 +9,7 @@
 #include "daemon/view.hpp"
 #include <accord/json/exact.hpp>
 #include <accord/text/terminal_text.hpp>
+#include "engine/email_crm_outbound.hpp"
 #include "engine/email_crm_run.hpp"
 #include "engine/sync_run.hpp"
 #include "pipeline/pipeline.hpp"
@@ -672,6 +673,12 @@ int apply_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   return show.end(*r, exit_for(*r));
 }
 
+// What the user does about an unresolved message (docs/email-crm.md)
+constexpr const char* kUnresolvedWhatToDo =
+    "to log it, add the recipient as a contact in the CRM, then flag or move the message in the mailbox so that the next "
+    "run reads it again (or send it again with the capture address in Bcc); to leave it out, nothing: the entry goes "
+    "when the message is deleted";
+
 int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   auto a = parse_args(args, "status");
   if (!a || a->positional.size() != 1) {
@@ -788,7 +795,8 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
         emit(o, json::object{{"type", "unlinked"}, {"pair", sp.name}, {"side", side_name(u.side)}, {"id", u.id},
                              {"label", u.label}, {"ambiguous", u.ambiguous}, {"reason", u.why}});
       for (const auto& u : PairLookups::unresolved(s, sp))  // docs/email-crm.md
-        emit(o, json::object{{"type", "unresolved"}, {"pair", sp.name}, {"id", u.id}, {"reason", u.why}});
+        emit(o, json::object{{"type", "unresolved"}, {"pair", sp.name}, {"id", u.id}, {"reason", u.why},
+                             {"what_to_do", kUnresolvedWhatToDo}});
       PairState state = s.pair(sp.name);
       emit(o, json::object{{"type", "pair"}, {"pair", sp.name}, {"links", state.links().count()},
                            {"left_records", state.mirror(Side::kLeft).count_live()},
@@ -818,6 +826,10 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     }
     for (const auto& n : sign_in)
       emit(o, json::object{{"type", "sign_in"}, {"side", n.side}, {"connector", n.connector}, {"command", n.command}});
+    for (const auto& m : email_crm::outbound_to_list(pipeline.state_path))  // mail sent from HighLevel (docs/email-crm.md)
+      emit(o, json::object{{"type", "provider_outbound"}, {"highlevel_message_id", m.hl_id}, {"message_id", m.message_id},
+                           {"state", m.state}, {"to", m.rcpt}, {"error", m.error}, {"received", m.received},
+                           {"updated", m.updated}, {"what_to_do", email_crm::outbound_what_to_do(m)}});
     emit(o, json::object{{"type", "status"}, {"pipeline", pipeline.name}, {"conflicts", conflicts.size()},
                          {"unreadable", unreadables},
                          {"journal", s.journal_size()}, {"retried_creates", s.retried_creates_size()},
@@ -834,6 +846,7 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       std::cout << "    unresolved: " << plural(static_cast<long>(un.size()), "message")
                 << " sent to an unknown recipient without the capture address\n";
       for (const auto& u : un) std::cout << "      " << cli::tty(u.id) << ": " << cli::tty(u.why) << "\n";
+      std::cout << "      what to do: " << kUnresolvedWhatToDo << "\n";
     }
     const auto& [list, total, ambiguous] = unlinked[sp.name];
     if (total == 0) continue;
@@ -843,6 +856,14 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       std::cout << "      " << side_name(u.side) << " " << cli::tty(u.label)
                 << (u.label != u.id ? " [" + cli::tty(u.id) + "]" : "") << ": " << cli::tty(u.why) << "\n";
     if (auto more = more_text(total, limit); !more.empty()) std::cout << "      " << more << "\n";
+  }
+  if (auto out = email_crm::outbound_to_list(pipeline.state_path); !out.empty()) {  // docs/email-crm.md
+    std::cout << "mail sent from HighLevel through the mailbox, to look at: " << plural(static_cast<long>(out.size()), "message")
+              << "\n";
+    for (const auto& m : out)
+      std::cout << "  HighLevel message " << cli::tty(m.hl_id) << " to " << cli::tty(m.rcpt) << " (" << cli::tty(m.state)
+                << (m.received.empty() ? "" : ", received " + m.received) << "): " << cli::tty(email_crm::outbound_what_to_do(m))
+                << "\n";
   }
   std::cout << "last runs:\n";
   if (runs.empty()) std::cout << "  none\n";

@@ -233,8 +233,13 @@ class Daemon {
   std::string started_ = now_rfc3339();
   std::unique_ptr<Daemon> next_;  // the pipelines a SIGHUP loaded, to keep next
   std::vector<PipelineLock> daemon_locks_;  // one daemon per pipeline: <state>.daemon.lock, for serve()'s life
-  std::shared_ptr<email_crm::Outbound> provider_;    // --provider: mail sent from HighLevel
-  std::unique_ptr<ProviderWebhook> provider_http_;   // its Delivery URL (stopped before provider_)
+  // mail sent from HighLevel: --provider FILE, and each stream pair's
+  // email_crm.provider; each its own Delivery URL (stopped before its Outbound)
+  struct Provider {
+    std::shared_ptr<email_crm::Outbound> out;
+    std::unique_ptr<ProviderWebhook> http;
+  };
+  std::vector<Provider> providers_;
   std::unique_ptr<StatusServer> http_;  // last: stopped before what it shows
 };
 
@@ -714,6 +719,14 @@ int Daemon::serve() {
     log_.info("", "status page: http://127.0.0.1:" + std::to_string(http_->port()) + "/ (the token is in " +
                       token_file.string() + ")");
   }
+  // Mail sent from HighLevel (docs/email-crm.md): the --provider file's
+  // settings, and those a stream pair's email_crm carries (its journal the
+  // pipeline's state file, its mailbox email_crm.mailbox by default)
+  struct ProviderSettings {
+    email_crm::OutboundConfig c;
+    std::string listen;
+  };
+  std::vector<ProviderSettings> wanted;
   if (!o_.provider_file.empty()) {
     std::string listen, error;
     auto pc = email_crm::load_outbound_config(o_.provider_file, o_.secrets_file, listen, error);
@@ -721,18 +734,46 @@ int Daemon::serve() {
       log_.error("", error);
       return exit_code::kFailure;
     }
-    provider_ = std::make_shared<email_crm::Outbound>(*pc);
-    provider_->log = [this](const std::string& l) { log_.info("", l); };
-    if (int n = provider_->recover()) log_.info("", "email_crm provider: finished " + std::to_string(n) + " message(s) a stop left");
-    auto w = ProviderWebhook::start(listen, provider_);
-    if (!w) {
-      log_.error("", w.error().message);
+    wanted.push_back({std::move(*pc), listen});
+  }
+  for (const auto& pipe : pipes_)
+    for (const auto& sp : pipe->p.streams) {
+      if (!sp.email_crm || !sp.email_crm->provider) continue;
+      email_crm::OutboundSource from;
+      from.where = pipe->p.file.string() + ": " + sp.email_crm->pointer + "/provider";
+      from.journal = pipe->p.state_path;
+      from.mailbox = sp.email_crm->mailbox;
+      fs::path secrets = !pipe->p.secrets_file.empty() ? pipe->p.secrets_file
+                         : !o_.secrets_file.empty()     ? o_.secrets_file
+                                                        : default_secrets_file();
+      from.secret = [secrets](const std::string& name, std::string& why) -> std::optional<std::string> {
+        auto got = read_secret(secrets, name);
+        if (!got) return why = got.error().message, std::nullopt;
+        return *got;
+      };
+      std::string listen, error;
+      auto pc = email_crm::outbound_config(*sp.email_crm->provider, from, listen, error);
+      if (!pc) {
+        log_.error(pipe->p.name, error);
+        return exit_code::kFailure;
+      }
+      wanted.push_back({std::move(*pc), listen});
+    }
+  for (auto& w : wanted) {
+    Provider pr;
+    pr.out = std::make_shared<email_crm::Outbound>(w.c);
+    pr.out->log = [this](const std::string& l) { log_.info("", l); };
+    if (int n = pr.out->recover()) log_.info("", "email_crm provider: finished " + std::to_string(n) + " message(s) a stop left");
+    auto h = ProviderWebhook::start(w.listen, pr.out);
+    if (!h) {
+      log_.error("", h.error().message);
       return exit_code::kFailure;
     }
-    provider_http_ = std::move(*w);
+    pr.http = std::move(*h);
     log_.info("", "HighLevel's Delivery URL: http://" +
-                      (listen.find(':') == std::string::npos ? std::string("127.0.0.1") : listen.substr(0, listen.rfind(':'))) + ":" +
-                      std::to_string(provider_http_->port()) + "/highlevel/outbound");
+                      (w.listen.find(':') == std::string::npos ? std::string("127.0.0.1") : w.listen.substr(0, w.listen.rfind(':'))) +
+                      ":" + std::to_string(pr.http->port()) + "/highlevel/outbound (journal " + w.c.journal.string() + ")");
+    providers_.push_back(std::move(pr));
   }
   watch_and_push();
   for (size_t i = 0; i < pipes_.size(); ++i) pipes_[i]->worker = std::thread(&Daemon::worker, this, i);
@@ -805,7 +846,7 @@ int Daemon::serve() {
   }
   for (auto& p : pipes_) p->worker.join();
   for (auto& t : pushers_) t.join();
-  provider_http_.reset();
+  for (auto& pr : providers_) pr.http.reset();
   http_.reset();
   if (net >= 0) ::close(net);
   {

@@ -24,10 +24,6 @@ namespace json = boost::json;
 
 namespace accord::email_crm {
 
-const char* const kHighLevelPublicKeyPem =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MCowBQYDK2VwAyEAi2HR1srL4o18O8BRa7gVJY7G7bupbN3H9AwJrHCDiOg=\n"
-    "-----END PUBLIC KEY-----\n";
 
 namespace {
 
@@ -150,22 +146,6 @@ struct Easy {
   }
   std::string error(CURLcode rc) const { return *err ? std::string(err) : std::string(curl_easy_strerror(rc)); }
 };
-
-std::string url_host(const std::string& url) {
-  CURLU* u = curl_url();
-  char* host = nullptr;
-  std::string h;
-  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK && curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) h = host;
-  curl_free(host);
-  curl_url_cleanup(u);
-  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  return h;
-}
-
-bool gmail_url(const std::string& url) {
-  std::string h = url_host(url);
-  return h == "smtp.gmail.com" || h == "imap.gmail.com";
-}
 
 bool loopback_url(const std::string& url) {
   CURLU* u = curl_url();
@@ -379,69 +359,6 @@ std::string outbound_message_id(const OutboundEmail& e) {
   std::string from = address_of(e.from);
   std::string domain = from.substr(from.find('@') + 1);
   return "accord-hl." + e.message_id + (e.email_message_id.empty() ? "" : "." + e.email_message_id) + "@" + domain;
-}
-
-std::optional<OutboundConfig> load_outbound_config(const std::filesystem::path& file,
-                                                   const std::filesystem::path& secrets_file, std::string& listen,
-                                                   std::string& error) {
-  std::ifstream in(file);
-  if (!in) return error = "cannot read " + file.string(), std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  boost::system::error_code ec;
-  json::value v = json::parse(ss.str(), ec);
-  if (ec || !v.is_object()) return error = file.string() + ": not a JSON object", std::nullopt;
-  const json::object& o = v.get_object();
-  static const char* known[] = {"listen", "smtp_url", "imap_url", "user", "password", "highlevel_token", "mailbox", "ca_file",
-                                "sent_folder", "server_files_sent", "highlevel_base", "public_key", "journal", "location_id",
-                                "conversation_provider_id"};
-  for (const auto& [k, _] : o)
-    if (std::find_if(std::begin(known), std::end(known), [&](const char* n) { return k == n; }) == std::end(known))
-      return error = file.string() + ": unknown key \"" + std::string(k) + "\"", std::nullopt;
-  auto str = [&](const char* k) -> std::optional<std::string> {
-    const json::value* x = o.if_contains(k);
-    if (!x) return std::string();
-    if (x->is_string()) return std::string(x->get_string());
-    if (const json::object* s = x->if_object(); s && s->size() == 1 && s->contains("$secret") && s->at("$secret").is_string()) {
-      auto got = read_secret(secrets_file.empty() ? default_secrets_file() : secrets_file, std::string(s->at("$secret").get_string()));
-      if (!got) return error = file.string() + ": " + k + ": " + got.error().message, std::nullopt;
-      return *got;
-    }
-    return error = file.string() + ": " + k + " must be a text or {\"$secret\": NAME}", std::nullopt;
-  };
-  OutboundConfig c;
-  std::optional<std::string> got;
-  if (!(got = str("listen"))) return std::nullopt;
-  listen = got->empty() ? "127.0.0.1:8787" : *got;
-  for (auto [k, dst] : {std::pair{"smtp_url", &c.smtp_url}, {"imap_url", &c.imap_url}, {"user", &c.user}, {"password", &c.password},
-                        {"highlevel_token", &c.highlevel_token}, {"ca_file", &c.ca_file}, {"sent_folder", &c.sent_folder},
-                        {"location_id", &c.location_id}, {"conversation_provider_id", &c.conversation_provider_id}}) {
-    if (!(got = str(k))) return std::nullopt;
-    *dst = *got;
-  }
-  if (!(got = str("highlevel_base"))) return std::nullopt;
-  if (!got->empty()) c.highlevel_base = *got;
-  if (!(got = str("public_key"))) return std::nullopt;
-  if (!got->empty()) c.public_key_pem = *got;
-  if (!(got = str("journal"))) return std::nullopt;
-  c.journal = *got;
-  if (const json::value* m = o.if_contains("mailbox"); m && m->is_array())
-    for (const auto& x : m->get_array())
-      if (x.is_string()) c.mailbox.emplace_back(x.get_string());
-  // Gmail files what it sends in Sent itself: the default there (an APPEND
-  // would make a second copy)
-  c.server_files_sent = gmail_url(c.smtp_url) || gmail_url(c.imap_url);
-  if (const json::value* b = o.if_contains("server_files_sent"); b && b->is_bool()) c.server_files_sent = b->get_bool();
-  for (auto [k, val] : {std::pair{"smtp_url", &c.smtp_url}, {"imap_url", &c.imap_url}, {"highlevel_token", &c.highlevel_token},
-                        {"location_id", &c.location_id}})
-    if (val->empty()) return error = file.string() + ": \"" + k + "\" is required", std::nullopt;
-  if (c.journal.empty()) return error = file.string() + ": \"journal\" (the pipeline's state file) is required", std::nullopt;
-  if (c.mailbox.empty()) return error = file.string() + ": \"mailbox\" (the mailbox's own addresses) is required", std::nullopt;
-  if (c.smtp_url.rfind("smtp://", 0) != 0 && c.smtp_url.rfind("smtps://", 0) != 0)
-    return error = file.string() + ": smtp_url must be smtp:// (STARTTLS) or smtps://", std::nullopt;
-  if (c.imap_url.rfind("imap://", 0) != 0 && c.imap_url.rfind("imaps://", 0) != 0)
-    return error = file.string() + ": imap_url must be imap:// (STARTTLS) or imaps://", std::nullopt;
-  return c;
 }
 
 // --- the sender -------------------------------------------------------
@@ -902,6 +819,53 @@ WebhookAnswer Outbound::finish(const std::string& hl_id) {
     return {200, answer_json("failed", hl_id, r->error)};
   }
   return {200, answer_json("delivered", hl_id)};  // done
+}
+
+std::vector<OutboundEntry> outbound_to_list(const std::filesystem::path& state_file) {
+  std::vector<OutboundEntry> out;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(state_file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return out;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* st = nullptr;
+  // (no journal table: prepare fails, nothing listed)
+  if (sqlite3_prepare_v2(db,
+                         "SELECT hl_message_id, message_id, state, rcpt, error, received, updated, told"
+                         " FROM email_crm_provider_outbound WHERE state IN ('sending','sent','filed')"
+                         " OR (state = 'unknown' AND updated >= strftime('%Y-%m-%dT%H:%M:%SZ','now','-30 days'))"
+                         " ORDER BY received, hl_message_id",
+                         -1, &st, nullptr) == SQLITE_OK) {
+    auto col = [&](int i) {
+      const unsigned char* t = sqlite3_column_text(st, i);
+      return std::string(t ? reinterpret_cast<const char*>(t) : "");
+    };
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::string to;  // the recipients, stored as a JSON list
+      boost::system::error_code ec;
+      json::value r = json::parse(col(3), ec);
+      if (!ec && r.is_array())
+        for (const auto& a : r.get_array())
+          if (a.is_string()) to += (to.empty() ? "" : ", ") + std::string(a.get_string());
+      out.push_back({col(0), col(1), col(2), to, col(4), col(5), col(6), sqlite3_column_int(st, 7)});
+    }
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+std::string outbound_what_to_do(const OutboundEntry& e) {
+  if (e.state == "unknown")
+    return "may have been sent (its try was cut off: Accord never sends it again). Look in the mailbox's Sent for the "
+           "flagged copy <" + e.message_id + "> (keyword $AccordMaybeSent), or ask the contact; if it did not arrive, "
+           "send it again from HighLevel (a new message). HighLevel shows it failed. Listed for 30 days.";
+  if (e.state == "sending" && e.told)
+    return "a try was cut off: the provider's next start (or its check every 5 minutes) marks it unknown or finds it in "
+           "Sent; it is never sent twice";
+  return "not finished (" + e.state + "): accord daemon finishes it at its start and every 5 minutes; nothing to do "
+         "while the daemon serves the Delivery URL";
 }
 
 int Outbound::recover() {

@@ -31,6 +31,7 @@
 #pragma once
 
 #include "engine/email_crm.hpp"
+#include "engine/email_crm_provider_config.hpp"
 
 #include <filesystem>
 #include <functional>
@@ -41,10 +42,6 @@
 #include <vector>
 
 namespace accord::email_crm {
-
-// HighLevel's published Ed25519 key for X-GHL-Signature (SPKI, PEM), from
-// https://marketplace.gohighlevel.com/docs/webhook/WebhookIntegrationGuide
-extern const char* const kHighLevelPublicKeyPem;
 
 // Whether `signature_b64` (base64, as in X-GHL-Signature) is an Ed25519
 // signature of `body` by the key in `public_key_pem`; `why` says why not.
@@ -73,34 +70,20 @@ std::string address_of(std::string_view mailbox);
 std::string outbound_message_id(const OutboundEmail& e);
 // (parse_outbound_message_id, engine/email_crm.hpp, reads one back)
 
-struct OutboundConfig {
-  std::string public_key_pem = kHighLevelPublicKeyPem;
-  std::vector<std::string> mailbox;  // the mailbox's own addresses: emailFrom must be one
-  std::string smtp_url;              // smtp://host:587 (STARTTLS required), smtps://host:465; plain only to 127.0.0.1/localhost
-  std::string imap_url;              // imap://host:143 (STARTTLS required) or imaps://host:993; plain only to loopback
-  std::string user, password;        // the mailbox's credentials (SMTP AUTH and IMAP)
-  std::string ca_file;               // extra CA for the servers (tests)
-  std::string sent_folder;           // "": the folder LIST marks \Sent (RFC 6154)
-  bool server_files_sent = false;    // the server files submitted mail in Sent itself (Gmail): no APPEND
-                                     // (the file's default: true for smtp.gmail.com / imap.gmail.com)
-  std::string location_id;           // HighLevel's location this Delivery URL serves (required)
-  std::string conversation_provider_id;  // the location's conversation provider id ("": not compared)
-  std::string highlevel_base = "https://services.leadconnectorhq.com";
-  std::string highlevel_token;       // the provider app's location token (status updates need it)
-  std::filesystem::path journal;     // the pipeline's state file
-};
+// OutboundConfig, load_outbound_config: engine/email_crm_provider_config.hpp
 
-// The provider's settings from a JSON file (docs/email-crm.md, "Mail sent
-// from HighLevel"): "listen" (into `listen`), "smtp_url", "imap_url", "user",
-// "password" and "highlevel_token" (text or {"$secret": NAME} from
-// `secrets_file`), "location_id" (required), "conversation_provider_id",
-// "mailbox", "ca_file", "sent_folder", "server_files_sent" (default: true
-// for Gmail's hosts),
-// "highlevel_base", "public_key" (PEM; default HighLevel's), "journal" (the
-// pipeline's state file). nullopt: `error` says what is wrong.
-std::optional<OutboundConfig> load_outbound_config(const std::filesystem::path& file,
-                                                   const std::filesystem::path& secrets_file, std::string& listen,
-                                                   std::string& error);
+// What `accord status` lists of the journal in a state file (read only;
+// none when the file holds no journal): the messages whose end is
+// "unknown" (never sent again: the user checks Sent), for 30 days after,
+// and those not finished yet (sending, sent, filed; the daemon finishes
+// them). Oldest first.
+struct OutboundEntry {
+  std::string hl_id, message_id, state, rcpt, error, received, updated;
+  int told = 0;
+};
+std::vector<OutboundEntry> outbound_to_list(const std::filesystem::path& state_file);
+// What the user does about one (a sentence).
+std::string outbound_what_to_do(const OutboundEntry& e);
 
 struct WebhookAnswer {
   int status = 200;

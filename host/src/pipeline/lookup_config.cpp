@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pipeline/lookup_config.hpp"
 
+#include "engine/email_crm_provider_config.hpp"
+
 #include "plugins/manifest.hpp"
 
 #include <accord/text/ascii.hpp>
@@ -137,7 +139,7 @@ void read_email_crm(const json::object& s, StreamPair& sp, const ConfigError& er
   const json::object& o = v->get_object();
   static const std::set<std::string> known{"connected", "crm",        "mailbox",  "participants", "match_multiple",
                                            "thread_start", "capture_address", "unknown_recipients", "exclude",
-                                           "attachments",  "since"};
+                                           "attachments",  "since",        "provider"};
   for (const auto& [k, _] : o)
     if (!known.contains(std::string(k)))
       error(at + "/" + std::string(k), "is not an email_crm setting (docs/email-crm.md lists them)");
@@ -222,6 +224,24 @@ void read_email_crm(const json::object& s, StreamPair& sp, const ConfigError& er
     e.since_seconds = iso_duration_seconds(since);
     if (e.since_seconds <= 0)
       error(at + "/since", "\"" + since + "\" is not a duration like \"P30D\" (30 days) or \"PT12H\" (12 hours)");
+  }
+  // Accord as HighLevel's Email provider (docs/email-crm.md): its settings
+  // checked here as the daemon reads them, no secret read
+  if (const json::value* x = o.if_contains("provider")) {
+    if (!x->is_object()) {
+      error(at + "/provider", "must be an object of the provider's settings (docs/email-crm.md, \"Mail sent from HighLevel\")");
+    } else {
+      email_crm::OutboundSource from;
+      from.where = at + "/provider";
+      from.journal = std::filesystem::path("(the pipeline's state file)");
+      from.mailbox = e.mailbox;
+      std::string listen, why;
+      if (!email_crm::outbound_config(x->get_object(), from, listen, why)) {
+        // why starts with where: the pointer is given apart
+        error(at + "/provider", why.substr(why.find(": ") == std::string::npos ? 0 : why.find(": ") + 2));
+      }
+      e.provider = x->get_object();
+    }
   }
   // The rules query the CRM's contacts (and users, to leave them out).
   if (!has_role(sp, "contacts"))

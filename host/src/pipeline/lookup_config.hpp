@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,10 @@ struct Settings {
   Oversize oversize = Oversize::kSkipMessage;
   int64_t since_seconds = 0;                             // 0: any age
   std::string pointer;                                   // "/streams/0/email_crm", for messages
+  // "provider": Accord as HighLevel's Email conversation provider, its
+  // settings as written (engine/email_crm_provider_config.hpp; checked on
+  // load, secrets read by the daemon that serves it); nullopt: none
+  std::optional<boost::json::object> provider;
 };
 
 }  // namespace email_crm
