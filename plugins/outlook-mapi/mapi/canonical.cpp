@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "canonical.hpp"
+#include "rtf_text.hpp"
 
 #include "mime.hpp"
 #include "recurrence.hpp"
@@ -96,11 +97,22 @@ json::object alerts_of(const PropertySet& p) {
                                                                    {"offset", duration::format(-delta * 60)}}}}}};
 }
 
+// An item's body as text: PR_BODY, else the text of its RTF body (a
+// contact's notes, a task's description, a sticky note's text that the store
+// kept as PR_RTF_COMPRESSED only, as Outlook writes them).
+std::optional<std::string> body_text(const Item& item) {
+  if (auto b = item.props.str(tag::kBody); b && !b->empty()) return b;
+  if (item.rtf.empty()) return item.props.str(tag::kBody);
+  std::string t = rtf_text(item.rtf);
+  if (t.empty()) return item.props.str(tag::kBody);
+  return t;
+}
+
 // The common calendar fields of events and tasks.
 void calendar_common(const Item& item, json::object& o) {
   const PropertySet& p = item.props;
   put(o, "title", p.str(tag::kSubject));
-  put(o, "description", p.str(tag::kBody));
+  put(o, "description", body_text(item));
   if (auto pr = privacy(p)) o["privacy"] = *pr;
   if (auto cats = categories(p); !cats.empty()) o["keywords"] = keyword_map(cats);
   if (auto t = p.time(tag::kCreationTime)) o["created"] = timestamp(*t);
@@ -251,7 +263,7 @@ json::object contact(const Item& item, Warnings& warnings) {
   if (auto t = p.str(tag::kTitle)) titles["t1"] = json::object{{"name", *t}, {"kind", "title"}};
   if (auto t = p.str(tag::kProfession)) titles["t2"] = json::object{{"name", *t}, {"kind", "role"}};
   if (!titles.empty()) c["titles"] = std::move(titles);
-  if (auto body = p.str(tag::kBody)) c["notes"] = json::object{{"n1", json::object{{"note", *body}}}};
+  if (auto body = body_text(item)) c["notes"] = json::object{{"n1", json::object{{"note", *body}}}};
 
   json::object anniversaries;
   auto date_of = [](int64_t secs) {
@@ -394,7 +406,7 @@ json::object note(const Item& item) {
   const PropertySet& p = item.props;
   json::object n;
   put(n, "title", p.str(tag::kSubject));
-  std::string body = p.str(tag::kBody).value_or("");
+  std::string body = body_text(item).value_or("");
   // notes keep lines separated by \n
   std::string lf;
   for (char c : body)

@@ -4,6 +4,7 @@
 // the message rebuilt as MIME read back by the mail lib.
 #include "canonical.hpp"
 #include "mime.hpp"
+#include "rtf_text.hpp"
 
 #include <accord/mail/message.hpp>
 #include <accord/time/utc_time.hpp>
@@ -272,6 +273,53 @@ TEST(Note, StickyNoteBecomesANote) {
   EXPECT_EQ(json::serialize(n),
             R"({"title":"Groceries","body":"Groceries\nmilk\n","categories":["Home"],)"
             R"("created":"2026-02-01T08:00:00Z","sensitivity":"confidential"})");
+}
+
+// Outlook keeps a sticky note's text, a contact's notes, a task's body as
+// RTF only (PR_RTF_COMPRESSED, no PR_BODY): the real .ost of pst-extractor
+// 1.0.0 has each. The RTF below is that sticky note's, and the end of that
+// contact's Word RTF (destinations that are not text around the run).
+TEST(RtfText, TheTextOfOutlooksRtfBodies) {
+  EXPECT_EQ(mapi::rtf_text("{\\rtf1\\ansi\\ansicpg1252\\deff0\\nouicompat\\deflang1033{\\fonttbl{\\f0\\fswiss\\fcharset0 Calibri;}}\n\r"
+                           "{\\colortbl ;\\red0\\green0\\blue0;}\n\r{\\*\\generator Riched20 16.0.9127}\\viewkind4\\uc1 \n\r"
+                           "\\pard\\cf1\\f0\\fs22 a pretty yellow sticky note\\par\n\r}\n\r"),
+            "a pretty yellow sticky note");
+  EXPECT_EQ(mapi::rtf_text("{\\rtf1\\ansi\\ansicpg1252\\uc1{\\fonttbl{\\f51\\fscript\\fcharset0\\fprq2{\\*\\panose 030f0702030302020204}Comic Sans MS;}}"
+                           "{\\*\\pnseclvl9\\pnlcrm\\pnstart1\\pnindent720\\pnhang {\\pntxtb (}{\\pntxta )}}\\pard\\plain \\ltrpar\\ql "
+                           "{{\\objattph  {\\rtlch\\fcs1 \\af0 \\ltrch\\fcs0 \\cf0\\insrsid14505343 }}}\\sectd "
+                           "{\\rtlch\\fcs1 \\af0 \\ltrch\\fcs0 \\cf0\\insrsid14505343 \n\\par }{\\rtlch\\fcs1 \\af0 \\ltrch\\fcs0 "
+                           "\\f51\\cf0\\highlight7\\insrsid14505343\\charrsid14505343 Never gonna let you down}{\\rtlch \n\\par }}"),
+            "Never gonna let you down");
+  // \'hh in the code page, \uN with its fallback skipped, escapes, a line break and a tab
+  EXPECT_EQ(mapi::rtf_text("{\\rtf1\\ansi\\ansicpg1252 K\\'f6ln \\u8364?5\\line a\\tab b \\{x\\}}"), "K\xc3\xb6ln \xe2\x82\xac" "5\na\tb {x}");
+  // encapsulated HTML (\fromhtml1): the text outside the \htmlrtf runs
+  EXPECT_EQ(mapi::rtf_text("{\\rtf1\\ansi\\fromhtml1 {\\*\\htmltag19 <p>}\\htmlrtf {\\htmlrtf0 Hello}\\htmlrtf0 {\\*\\htmltag <br>}\\par}"),
+            "Hello");
+  EXPECT_EQ(mapi::rtf_text("{\\rtf1 unterminated \\'"), "unterminated");
+}
+
+TEST(RtfText, AnRtfOnlyBodyIsTheNotesDescriptionAndText) {
+  const std::string rtf = "{\\rtf1\\ansi{\\fonttbl{\\f0 Calibri;}}\\pard Call back Monday\\par second line\\par}";
+  mapi::Item c;
+  c.props.set(mapi::tag::kMessageClass, Value::string("IPM.Contact"));
+  c.props.set(mapi::tag::kDisplayName, Value::string("Ed Pfromer"));
+  c.rtf = rtf;
+  mapi::Warnings w;
+  json::object card = mapi::contact(c, w);
+  ASSERT_TRUE(card.contains("notes")) << json::serialize(card);
+  EXPECT_EQ(json::serialize(card.at("notes")), R"({"n1":{"note":"Call back Monday\nsecond line"}})");
+  mapi::Item t;
+  t.props.set(mapi::tag::kMessageClass, Value::string("IPM.Task"));
+  t.props.set(mapi::tag::kSubject, Value::string("basic task"));
+  t.rtf = rtf;
+  EXPECT_EQ(json::serialize(mapi::task(t, w).at("description")), R"("Call back Monday\nsecond line")");
+  mapi::Item n;
+  n.props.set(mapi::tag::kMessageClass, Value::string("IPM.StickyNote"));
+  n.rtf = rtf;
+  EXPECT_EQ(json::serialize(mapi::note(n).at("body")), R"("Call back Monday\nsecond line")");
+  // a PR_BODY, when the store has one, is the text
+  n.props.set(mapi::tag::kBody, Value::string("plain"));
+  EXPECT_EQ(json::serialize(mapi::note(n).at("body")), R"("plain")");
 }
 
 TEST(Message, RebuiltMimeCarriesHeadersBodiesAttachmentsAndEmbeddedMessage) {
