@@ -390,3 +390,76 @@ TEST(EngineRunTest, ARunListsTheCreatesItWasAskedForAndCountsEveryOne) {
   EXPECT_EQ(again.pairs[0].planned.total(), 0);
   EXPECT_TRUE(again.pairs[0].ops.empty());
 }
+
+// A run's writes to linked pairs are listed as its creates are (issue 24:
+// a run held every planned update, and its report an entry for each): the
+// first RunOptions::list_creates listed with what each changes, every one
+// counted and applied once, planned again a batch at a time, the plan's
+// fingerprint. A run refused before writing lists them all with their
+// fields, in the plan's order, as a plan does.
+TEST(EngineRunTest, ARunListsTheUpdatesItWasAskedForAndCountsEveryOne) {
+  Fixture f;
+  f.create("left.sqlite", 10);
+  ASSERT_EQ(f.run({}).pairs[0].applied, 10);
+  {
+    Instance l = f.side("left.sqlite");
+    auto r = l.read_changes("note", "");
+    ASSERT_TRUE(r);
+    json::array ops;
+    json::value read = json::parse(*r);  // (held: a range-for over a temporary's member dangles before P2718)
+    for (const auto& rec : read.at("records").as_array())
+      ops.push_back(json::object{{"op", "update"}, {"id", rec.at("id")},
+                                 {"data", json::object{{"title", rec.at("data").at("title")}, {"body", "edited"}}}});
+    ASSERT_EQ(ops.size(), 10u);
+    ASSERT_TRUE(l.apply("note", json::serialize(ops)));
+  }
+  RunOptions plan;
+  plan.apply = false;
+  plan.list_creates = 2;  // (a plan lists every write)
+  RunReport planned = f.run(plan);
+  ASSERT_EQ(planned.pairs.size(), 1u);
+  const PairReport& all = planned.pairs[0];
+  ASSERT_EQ(all.ops.size(), 10u);
+  RunOptions refuse;
+  refuse.list_creates = 2;
+  refuse.expect_fingerprint[all.name] = "not the plan's";
+  RunReport refused = f.run(refuse);
+  const PairReport& r = refused.pairs[0];
+  EXPECT_FALSE(r.refused.empty());
+  EXPECT_EQ(r.fingerprint, all.fingerprint);
+  EXPECT_EQ(r.planned.of(Side::kRight, "update"), 10);
+  ASSERT_EQ(r.ops.size(), 10u);
+  for (size_t k = 0; k < r.ops.size(); ++k) {
+    EXPECT_EQ(r.ops[k].id, all.ops[k].id) << k;
+    EXPECT_EQ(r.ops[k].op, "update") << k;
+    EXPECT_FALSE(r.ops[k].changes.empty()) << k;
+  }
+
+  RunOptions ro;
+  ro.batch = 3;
+  ro.list_creates = 2;
+  RunReport run = f.run(ro);
+  const PairReport& p = run.pairs[0];
+  EXPECT_EQ(run.status, "ok") << p.refused << p.error;
+  EXPECT_EQ(p.fingerprint, all.fingerprint);
+  ASSERT_EQ(p.ops.size(), 2u);
+  for (size_t k = 0; k < p.ops.size(); ++k) {
+    EXPECT_EQ(p.ops[k].id, all.ops[k].id) << k;
+    EXPECT_FALSE(p.ops[k].changes.empty()) << k;
+  }
+  EXPECT_EQ(p.planned.of(Side::kRight, "update"), 10);
+  EXPECT_EQ(p.planned.total(), 10);
+  EXPECT_EQ(p.applied, 10);
+  expect_each_once(f.titles("right.sqlite"), 10);
+  {
+    Instance right = f.side("right.sqlite");
+    auto rr = right.read_changes("note", "");
+    ASSERT_TRUE(rr);
+    json::value read = json::parse(*rr);
+    for (const auto& rec : read.at("records").as_array())
+      EXPECT_EQ(rec.at("data").as_object().if_contains("body") ? json::serialize(rec.at("data").at("body")) : "",
+                "\"edited\"")
+          << json::serialize(rec);
+  }
+  EXPECT_EQ(f.run({}).pairs[0].planned.total(), 0);
+}

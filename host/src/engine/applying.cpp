@@ -112,8 +112,8 @@ namespace {
 // RENAME, issue 22 item 3) where the batch size would cut it.
 constexpr size_t kMoveRun = 25000;
 
-// Where a move puts its record (its target's placement values, as text);
-// "" for any other write.
+}  // namespace
+
 std::string move_place(const Item& it, const PerSide<std::vector<std::string>>& placement) {
   for (Side s : kSides) {
     const auto& op = it.op[s];
@@ -127,54 +127,64 @@ std::string move_place(const Item& it, const PerSide<std::vector<std::string>>& 
   }
   return "";
 }
-}  // namespace
 
 void PairRun::apply(std::vector<Item>& items) {
   PhaseMeter applying(opts_.events, sp_.name, Phase::kApplying, rep_.planned.total());
   apply_meter_ = &applying;
-  // moves last, those into one place together (every other write keeps its order)
+  // The run's writes in plan order: its linked pairs' (plan_run.cpp: planned
+  // again a batch at a time), then the items; moves last, those into one
+  // place together (every other write keeps its order)
+  struct Slot {
+    bool linked;  // linked_[at], else items[at]
+    size_t at;
+  };
+  std::vector<Slot> order;
+  order.reserve(linked_.size() + items.size());
+  for (size_t k = 0; k < linked_.size(); ++k) order.push_back({true, k});
+  for (size_t i = 0; i < items.size(); ++i) order.push_back({false, i});
   PerSide<std::vector<std::string>> placement;
   for (Side s : kSides)
     if (const StreamInfo* info = reg_.find(p_.endpoint(s).connector)->manifest.stream(stream(s)))
       placement[s] = info->placement;
   std::vector<std::string> place;
   if (!placement.left.empty() || !placement.right.empty()) {
-    std::vector<std::pair<std::string, size_t>> order;
-    for (size_t i = 0; i < items.size(); ++i) order.emplace_back(move_place(items[i], placement), i);
-    if (std::any_of(order.begin(), order.end(), [](const auto& o) { return !o.first.empty(); })) {
-      std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      std::vector<Item> sorted;
-      sorted.reserve(items.size());
-      for (auto& [key, i] : order) {
-        sorted.push_back(std::move(items[i]));
-        place.push_back(std::move(key));
+    std::vector<std::pair<std::string, Slot>> keyed;
+    keyed.reserve(order.size());
+    for (const Slot& o : order)
+      keyed.emplace_back(o.linked ? std::move(linked_[o.at].place) : move_place(items[o.at], placement), o);
+    if (std::any_of(keyed.begin(), keyed.end(), [](const auto& o) { return !o.first.empty(); })) {
+      std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (size_t j = 0; j < keyed.size(); ++j) {
+        order[j] = keyed[j].second;
+        place.push_back(std::move(keyed[j].first));
       }
-      items = std::move(sorted);
     }
   }
   for (Side s : kSides) after_commit_[s] = inst_[s]->offers_after_commit();
   // A run's pending creates (plan_run.cpp) go where a plan has them: after
   // every write but the moves, planned again a batch at a time. Each batch
   // is dropped once committed: a run holds one batch's data.
-  size_t creates_at = place.empty() ? items.size()
+  size_t creates_at = place.empty() ? order.size()
                                     : static_cast<size_t>(std::find_if(place.begin(), place.end(),
                                                                        [](const std::string& k) { return !k.empty(); }) -
                                                           place.begin());
-  const size_t total = items.size() + pending_.size();
+  const size_t total = order.size() + pending_.size();
   size_t applied = 0;
   // false: asked to stop (the batches applied are committed; the rest stays
   // planned, dirty in the state, its intents not yet written, for the next run)
-  auto batches = [&](std::vector<Item>& v, size_t at, size_t stop, bool moves) {
+  // Each batch is made when it is due (`make`: its writes, [at, end)) and
+  // dropped once committed: nothing of it is read again.
+  auto batches = [&](size_t at, size_t stop, size_t size, bool moves, const auto& make) {
     while (at < stop) {
       if (opts_.cancelled()) {
         rep_.stopped = true;
         return false;
       }
-      size_t end = std::min(stop, at + opts_.batch);
+      size_t end = std::min(stop, at + std::max<size_t>(size, 1));
       while (moves && end < stop && end - at < kMoveRun && !place.empty() && !place[end].empty() && place[end] == place[end - 1])
         ++end;
-      apply_batch(v, at, end);
-      for (size_t i = at; i < end; ++i) v[i] = Item{};  // committed: nothing of it is read again
+      std::vector<Item> batch = make(at, end);
+      apply_batch(batch, 0, batch.size());
       applied += end - at;
       at = end;
       if (opts_.progress) {
@@ -188,12 +198,18 @@ void PairRun::apply(std::vector<Item>& items) {
     }
     return true;
   };
-  bool on = batches(items, 0, creates_at, false);
-  for (size_t at = 0, n = std::max<size_t>(opts_.batch, 1); on && at < pending_.size(); at += n) {
-    std::vector<Item> creates = planned_creates(at, std::min(pending_.size(), at + n));
-    on = batches(creates, 0, creates.size(), false);
-  }
-  if (on) batches(items, creates_at, items.size(), true);
+  auto slots = [&](size_t at, size_t end) {
+    std::vector<Item> batch;
+    batch.reserve(end - at);
+    for (size_t j = at; j < end; ++j) {
+      const Slot& o = order[j];
+      batch.push_back(o.linked ? planned_linked(linked_[o.at]) : std::move(items[o.at]));
+    }
+    return batch;
+  };
+  bool on = batches(0, creates_at, opts_.batch, false, slots);
+  if (on) on = batches(0, pending_.size(), opts_.batch, false, [&](size_t at, size_t end) { return planned_creates(at, end); });
+  if (on) batches(creates_at, order.size(), opts_.batch, true, slots);
   apply_meter_ = nullptr;
 }
 
@@ -648,26 +664,8 @@ void PairRun::attach_lazy(std::vector<LazyWant>& want) {
   }
 }
 
-namespace {
-std::string shown_key(Side side, std::string_view kind, std::string_view id, std::string_view source_id) {
-  std::string k(1, side == Side::kLeft ? 'l' : 'r');
-  k.append(kind).push_back('\0');
-  k.append(id).push_back('\0');
-  k.append(source_id);
-  return k;
-}
-}  // namespace
-
-// The report's op of a planned write (the first with its side, kind and
-// ids), or null. The index grows with the report: planning may add ops
-// between apply batches.
-PlannedOp* PairRun::shown_op(const Action& op) {
-  for (; shown_indexed_ < rep_.ops.size(); ++shown_indexed_) {
-    const PlannedOp& p = rep_.ops[shown_indexed_];
-    shown_at_.try_emplace(shown_key(p.side, p.op, p.id, p.source_id), shown_indexed_);
-  }
-  auto at = shown_at_.find(shown_key(op.side, op_name(op.kind), op.id, op.source_id));
-  return at == shown_at_.end() ? nullptr : &rep_.ops[at->second];
+PlannedOp* PairRun::shown_op(const Item& it, Side s) {
+  return it.shown[s] < rep_.ops.size() ? &rep_.ops[it.shown[s]] : nullptr;
 }
 
 void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vector<std::string>>& cleaned) {
@@ -724,7 +722,7 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
         // what the store's converter could not carry of this record (issue
         // 21): said under its write and counted in the run's sync issues
         if (auto lost = lost_in_write(s, op.data, held.get_object()); !lost.empty()) {
-          if (PlannedOp* shown = shown_op(op)) rep_.behind.add(shown->left_behind, lost);
+          if (PlannedOp* shown = shown_op(it, s)) rep_.behind.add(shown->left_behind, lost);
           else if (it.unlisted) rep_.behind.add(op.left_behind, lost);  // (counted, not listed)
         }
         written = std::move(held);

@@ -103,7 +103,8 @@ struct Item {
   // latest try that may have made the record was sent (a kept create's
   // time, an interrupted run's intent's: the later)
   PerSide<std::string> sent_at;
-  bool unlisted = false;  // a run's create its report counts, not lists: its ops keep their left_behind
+  bool unlisted = false;  // a run's write its report counts, not lists: its ops keep their left_behind
+  PerSide<size_t> shown{SIZE_MAX, SIZE_MAX};  // where the report lists its op to each side (SIZE_MAX: nowhere)
   bool has_ops() const { return op.left || op.right; }
 };
 

@@ -5,14 +5,17 @@ namespace accord {
 
 PerSide<SideWrites> count_writes(const std::vector<Item>& items) {
   PerSide<SideWrites> out;
-  for (const Item& it : items)
-    for (Side s : kSides)
-      if (const auto& op = it.op[s]) {
-        SideWrites& w = out[op->side];
-        (op->kind == OpKind::kCreate ? w.creates : op->kind == OpKind::kUpdate ? w.updates : w.deletes)++;
-        if (op->move) ++w.moves;
-      }
+  for (const Item& it : items) count_writes(it, out);
   return out;
+}
+
+void count_writes(const Item& it, PerSide<SideWrites>& out) {
+  for (Side s : kSides)
+    if (const auto& op = it.op[s]) {
+      SideWrites& w = out[op->side];
+      (op->kind == OpKind::kCreate ? w.creates : op->kind == OpKind::kUpdate ? w.updates : w.deletes)++;
+      if (op->move) ++w.moves;
+    }
 }
 
 GuardVerdict guard_verdict(const PerSide<SideWrites>& sides, const Guards& guards, const Forces& forces) {

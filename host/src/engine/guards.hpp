@@ -32,6 +32,7 @@ using Forces = std::function<bool(std::string_view guard)>;
 
 // The writes of a plan per target side (live and linked left 0).
 PerSide<SideWrites> count_writes(const std::vector<Item>& items);
+void count_writes(const Item& it, PerSide<SideWrites>& out);  // one item's, added
 
 // Refuses (or, forced, reports) what the guards stop: a side left with no
 // records, shares of a side deleted, updated or created, too many writes.

@@ -123,15 +123,39 @@ class PairRun {
     std::string modified;  // a first sync's order (oldest first); then dropped
   };
   std::vector<PendingCreate> pending_;
+  // A run's writes to linked pairs (not a plan's) wait as their link's left
+  // id, in plan order before every other item: applying plans each again
+  // from the state a batch at a time and checks that its ops are the ones
+  // counted here, so a run holds a batch of them, not all (issue 24). A
+  // pair whose plan read a decided conflict or met one (the planning commit
+  // closes and opens conflicts: it would not plan the same again), or that
+  // keeps both, is held whole.
+  struct PendingLinked {
+    std::string left_id;
+    std::string place;  // a move's place (applying.cpp's move_place): moves go last
+    uint64_t ops = 0;   // its ops' fingerprint
+    PerSide<size_t> shown{SIZE_MAX, SIZE_MAX};  // its ops in the report (SIZE_MAX: counted, not listed)
+    std::unique_ptr<Item> held;
+    std::vector<PlannedOp> held_ops;  // a held one's ops where the report does not list them
+  };
+  std::vector<PendingLinked> linked_;
+  PerSide<SideWrites> linked_writes_;  // theirs, for the guards
+  OpFingerprint fp_;                   // the plan's ops in plan order: theirs, then report_ops'
+  void stream_linked(PairPlan plan, bool decided);
+  // one again, as applying takes it (its report ops into `shown`, where given)
+  Item planned_linked(PendingLinked& p, std::vector<PlannedOp>* shown = nullptr);
+  size_t linked_shown_ = 0;  // the report lists theirs first, up to here
+  void note_plan(const PairPlan& plan);   // a pair's notes and conflicts, into the state and the report
   size_t pending_shown_ = 0;  // where their ops start in the report
   size_t listed_creates_ = SIZE_MAX;  // how many of them it lists (RunOptions::list_creates; SIZE_MAX: not reported yet)
-  bool streams_creates() const { return opts_.apply && !opts_.undo_run; }
+  bool streams_creates() const { return opts_.apply && !opts_.undo_run; }  // (and linked pairs' writes)
   Item planned_create(const PendingCreate& c, std::vector<PlannedOp>& shown);
   std::vector<Item> planned_creates(size_t begin, size_t end);  // pending_[begin, end), as the applier takes them
   void show_pending_fields() noexcept;  // their ops' fields, where the report lists them unapplied
   void lighten(Item& it);                          // what applying does not need of a planned pair, dropped
   void finish_ops(Item& it, std::vector<PlannedOp>& shown);  // its ops as applied, and as reported
   PerSide<std::vector<std::string>> placement_;  // each target's placement fields (moves)
+  void load_placement();                         // (from the manifests)
   void check_losses(std::vector<Item>& items);  // check.cpp: what the targets' converters would drop (plan only)
   void check_guards(const std::vector<Item>& items);
 
@@ -206,11 +230,8 @@ class PairRun {
   PerSide<std::string> lazy_size_;               // where a record says how big they are
   PerSide<std::set<std::string>> quarantined_;   // at planning time: released when they succeed
   PerSide<std::set<std::string>> inflight_;      // ids an interrupted update was writing (it may have moved them)
-  // the report's op of each planned write, by side, kind and ids: built as
-  // writes land (a lookup per write, not a pass over the report's ops)
-  std::unordered_map<std::string, size_t> shown_at_;
-  size_t shown_indexed_ = 0;
-  PlannedOp* shown_op(const Action& op);
+  // the report's op of an item's write to side s (Item::shown), or null
+  PlannedOp* shown_op(const Item& it, Side s);
   std::vector<int64_t> stale_intents_;  // the interrupted updates' and deletes' intents, done at the plan's commit
   int64_t run_id_ = 0;                  // this run's number in the state: its writes' history
   PhaseMeter* read_meter_ = nullptr;    // while reading, planning, applying: that phase's
@@ -234,6 +255,10 @@ class PairRun {
   PerSide<std::vector<uint32_t>> order_;       // where loaded_ holds each id, in id order
   PerSide<std::set<std::string>> watch_;       // records the state lists unreadable, by key (read-only while reading)
 };
+
+// Where a move puts its record (its target's placement values, as text);
+// "" for any other write (applying.cpp).
+std::string move_place(const Item& it, const PerSide<std::vector<std::string>>& placement);
 
 // Removes the lazy fields' hand-over directories (accord.lazy_files.v1) a
 // killed run of this state left beside it; called with the state's lock held.

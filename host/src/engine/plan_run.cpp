@@ -28,6 +28,7 @@ MirrorRow PairRun::row_of(Side s, const std::string& id) {
 }
 
 std::vector<Item> PairRun::plan() {
+  load_placement();  // (a linked pair's writes are reported as they are planned: stream_linked)
   std::vector<Item> items = first_sync_ ? plan_first_sync() : plan_changes();
   check_losses(items);
   report_ops(items);
@@ -66,7 +67,9 @@ std::vector<Item> PairRun::plan_changes() {
     for (Side s : kSides) it.row[s] = pv_->mirror(s).find_data(it.id[s]);
     it.link = std::move(link);
     auto decided = pv_->conflicts().decisions(it.id.left);
-    take(planner().plan_linked(std::move(it), decided), items);
+    PairPlan plan = planner().plan_linked(std::move(it), decided);
+    if (streams_creates() && plan.verdict == PairVerdict::kWrite) stream_linked(std::move(plan), !decided.empty());
+    else take(std::move(plan), items);
   }
   // No links and every record waiting (a first sync stopped before its
   // links were made): the candidates for matching are exactly the dirty
@@ -230,18 +233,7 @@ void PairRun::relink_copies(const PerSide<const std::vector<MirrorRef>*>& pools,
 // everything else); its writes, into items.
 void PairRun::take(PairPlan plan, std::vector<Item>& items) {
   Item& it = plan.item;
-  rep_.notes.insert(rep_.notes.end(), plan.notes.begin(), plan.notes.end());
-  if (plan.merged) {
-    for (const auto& c : plan.conflicts) {
-      std::string res = c.winner ? std::string(side_name(*c.winner)) + " wins (" + c.reason + ")" : "left for you to decide";
-      rep_.conflicts.push_back({plan.ids.left, plan.ids.right, plan.label, c.field, res, c.left, c.right});
-      if (!c.winner && opts_.apply)
-        pv_->conflicts().add({0, sp_.name, plan.ids.left, plan.ids.right, c.field,
-                              c.left ? json::serialize(*c.left) : "null", c.right ? json::serialize(*c.right) : "null",
-                              "", ""});
-    }
-    if (opts_.apply) pv_->conflicts().close(plan.ids.left, it.manual_fields);
-  }
+  note_plan(plan);
   switch (plan.verdict) {
     case PairVerdict::kSettle:
       settle(it, std::move(plan.forms.left), std::move(plan.forms.right));
@@ -259,6 +251,108 @@ void PairRun::take(PairPlan plan, std::vector<Item>& items) {
       if (plan.copy) items.push_back(std::move(*plan.copy));
       return;
   }
+}
+
+void PairRun::note_plan(const PairPlan& plan) {
+  const Item& it = plan.item;
+  rep_.notes.insert(rep_.notes.end(), plan.notes.begin(), plan.notes.end());
+  if (plan.merged) {
+    for (const auto& c : plan.conflicts) {
+      std::string res = c.winner ? std::string(side_name(*c.winner)) + " wins (" + c.reason + ")" : "left for you to decide";
+      rep_.conflicts.push_back({plan.ids.left, plan.ids.right, plan.label, c.field, res, c.left, c.right});
+      if (!c.winner && opts_.apply)
+        pv_->conflicts().add({0, sp_.name, plan.ids.left, plan.ids.right, c.field,
+                              c.left ? json::serialize(*c.left) : "null", c.right ? json::serialize(*c.right) : "null",
+                              "", ""});
+    }
+    if (opts_.apply) pv_->conflicts().close(plan.ids.left, it.manual_fields);
+  }
+}
+
+// A run's writes to a linked pair (plan_changes): counted, fingerprinted
+// and (the first RunOptions::list_creates of them) listed now, in plan
+// order, before every other item's; then dropped, kept as the link's left
+// id (PendingLinked), or held whole where planning it again would not plan
+// the same: a decided conflict read (the planning commit closes it), a
+// conflict met, undecided fields, a keep-both copy.
+void PairRun::stream_linked(PairPlan plan, bool decided) {
+  note_plan(plan);
+  bool hold = decided || !plan.conflicts.empty() || !plan.item.manual_fields.empty() || plan.copy;
+  std::string left_id = plan.item.link ? plan.item.link->left_id : plan.item.id.left;
+  auto one = [&](Item& it) {
+    std::vector<PlannedOp> shown;
+    finish_ops(it, shown);
+    PendingLinked p;
+    p.left_id = left_id;
+    p.place = move_place(it, placement_);
+    bool listed = linked_.size() < opts_.list_creates;
+    OpFingerprint mine;
+    for (auto& op : shown) {
+      mine.add(op);
+      fp_.add(op);
+      rep_.planned.add(op);
+      rep_.behind.count(op.left_behind);
+      if (listed) {
+        p.shown[op.side] = rep_.ops.size();
+        rep_.ops.push_back(std::move(op));
+      } else if (hold) {
+        it.op[op.side]->left_behind = op.left_behind;  // (counted, not listed: what it leaves behind stays with its write)
+        p.held_ops.push_back(std::move(op));
+      }
+    }
+    count_writes(it, linked_writes_);
+    p.ops = mine.value();
+    if (hold) {
+      it.unlisted = !listed;
+      it.shown = p.shown;
+      p.held = std::make_unique<Item>(std::move(it));
+    }
+    linked_.push_back(std::move(p));
+  };
+  one(plan.item);
+  if (plan.copy) one(*plan.copy);
+}
+
+// A linked pair's writes, planned again from the state when applied (or
+// the held item), with what the report says of them; refused where its ops
+// are not the ones counted when the run planned (nothing of it is written:
+// the next run plans it again).
+Item PairRun::planned_linked(PendingLinked& p, std::vector<PlannedOp>* shown_out) {
+  if (p.held) {
+    Item it = std::move(*p.held);
+    p.held.reset();
+    return it;
+  }
+  std::optional<PairPlan> plan;
+  if (auto link = pv_->links().find(Side::kLeft, p.left_id)) {
+    Item it;
+    it.id.left = link->left_id;
+    it.id.right = link->right_id;
+    for (Side s : kSides) it.row[s] = pv_->mirror(s).find_data(it.id[s]);
+    it.link = std::move(*link);
+    plan = planner().plan_linked(std::move(it), {});  // (none decided: those are held)
+  }
+  std::vector<PlannedOp> shown;
+  OpFingerprint mine;
+  if (plan && plan->verdict == PairVerdict::kWrite && !plan->copy) {
+    finish_ops(plan->item, shown);
+    for (const auto& op : shown) mine.add(op);
+  }
+  if (shown.empty() || mine.value() != p.ops)
+    throw Failure{ACCORD_ERROR,
+                  "state: the linked record " + p.left_id +
+                      " planned otherwise when its write was due than when the run planned it; it was not written "
+                      "(the writes before it are committed; the next run plans the rest again)",
+                  0};
+  Item& it = plan->item;
+  it.shown = p.shown;
+  for (auto& op : shown)
+    if (p.shown[op.side] == SIZE_MAX) {
+      it.unlisted = true;
+      it.op[op.side]->left_behind = op.left_behind;
+    }
+  if (shown_out) *shown_out = std::move(shown);
+  return std::move(it);
 }
 
 // A pair whose merge writes nothing: link it (or move its bases) now, in the
@@ -314,29 +408,32 @@ void PairRun::finish_ops(Item& it, std::vector<PlannedOp>& shown) {
   lighten(it);
 }
 
-void PairRun::report_ops(std::vector<Item>& items) {
+void PairRun::load_placement() {
   for (Side s : kSides)
     if (const StreamInfo* info = reg_.find(p_.endpoint(s).connector)->manifest.stream(stream(s)))
       placement_[s] = info->placement;
-  // The fingerprint of what would be written, in a stable order, and the
+}
+
+void PairRun::report_ops(std::vector<Item>& items) {
+  load_placement();
+  // The fingerprint of what would be written, in a stable order (a run's
+  // linked pairs' writes are in it already: stream_linked), and the
   // report's copy of each op without its data.
-  OpFingerprint fp;
+  linked_shown_ = rep_.ops.size();
   std::vector<PlannedOp> shown;
   auto count = [&](const PlannedOp& op) {
-    fp.add(op);
+    fp_.add(op);
     rep_.planned.add(op);
     rep_.behind.count(op.left_behind);
   };
-  auto report = [&] {
+  for (auto& it : items) {
+    finish_ops(it, shown);
     for (auto& op : shown) {
       count(op);
+      it.shown[op.side] = rep_.ops.size();
       rep_.ops.push_back(std::move(op));
     }
     shown.clear();
-  };
-  for (auto& it : items) {
-    finish_ops(it, shown);
-    report();
   }
   // A run's creates, after the items as a plan has them: planned again
   // here for the report and the fingerprint, then dropped. The report
@@ -355,7 +452,7 @@ void PairRun::report_ops(std::vector<Item>& items) {
     }
     shown.clear();
   }
-  rep_.fingerprint = fp.text();
+  rep_.fingerprint = fp_.text();
 }
 
 // A pending create, planned again from its source's mirror row as the plan
@@ -372,8 +469,10 @@ std::vector<Item> PairRun::planned_creates(size_t begin, size_t end) {
   std::vector<PlannedOp> shown;
   for (size_t i = begin; i < end; ++i) {
     out.push_back(planned_create(pending_[i], shown));
-    if (i >= listed_creates_) {  // counted, not listed: what it leaves behind stays with its write
-      Item& it = out.back();
+    Item& it = out.back();
+    if (i < listed_creates_) {
+      it.shown[pending_[i].target] = pending_shown_ + i;
+    } else {  // counted, not listed: what it leaves behind stays with its write
       it.unlisted = true;
       for (Side s : kSides)
         if (it.op[s]) it.op[s]->left_behind = std::move(shown.front().left_behind);
@@ -388,7 +487,26 @@ std::vector<Item> PairRun::planned_creates(size_t begin, size_t end) {
 // sets, as a plan's, read again from the state (before a refused plan's
 // transaction is rolled back). Best effort: the report is what it was.
 void PairRun::show_pending_fields() noexcept {
-  if (pending_.empty() || listed_creates_ == SIZE_MAX || rep_.applied + rep_.failed > 0) return;
+  if (listed_creates_ == SIZE_MAX || rep_.applied + rep_.failed > 0) return;
+  // the linked pairs' writes counted and not listed, listed in plan order
+  // after those listed, before every other op (planned again)
+  if (linked_.size() > opts_.list_creates) try {
+      std::vector<PlannedOp> ops(std::make_move_iterator(rep_.ops.begin()),
+                                 std::make_move_iterator(rep_.ops.begin() + static_cast<ptrdiff_t>(linked_shown_)));
+      for (size_t k = opts_.list_creates; k < linked_.size(); ++k) {
+        std::vector<PlannedOp> shown = std::move(linked_[k].held_ops);
+        if (!linked_[k].held) planned_linked(linked_[k], &shown);
+        for (auto& op : shown) ops.push_back(std::move(op));
+      }
+      size_t added = ops.size() - linked_shown_;
+      ops.insert(ops.end(), std::make_move_iterator(rep_.ops.begin() + static_cast<ptrdiff_t>(linked_shown_)),
+                 std::make_move_iterator(rep_.ops.end()));
+      rep_.ops = std::move(ops);
+      linked_shown_ += added;
+      pending_shown_ += added;
+    } catch (...) {
+    }
+  if (pending_.empty()) return;
   try {
     std::vector<PlannedOp> shown;
     for (size_t k = 0; k < pending_.size() && pending_shown_ + k <= rep_.ops.size(); ++k) {
@@ -407,6 +525,12 @@ void PairRun::show_pending_fields() noexcept {
 void PairRun::check_guards(const std::vector<Item>& items) {
   PerSide<SideWrites> sides = count_writes(items);
   for (const auto& c : pending_) ++sides[c.target].creates;
+  for (Side t : kSides) {  // (the linked pairs' writes, counted as they were planned)
+    sides[t].creates += linked_writes_[t].creates;
+    sides[t].updates += linked_writes_[t].updates;
+    sides[t].deletes += linked_writes_[t].deletes;
+    sides[t].moves += linked_writes_[t].moves;
+  }
   for (Side t : kSides) {
     if (!sides[t].any()) continue;  // nothing to guard: spare the count
     sides[t].live = pv_->mirror(t).count_live();  // the target side as it is, before this run's writes

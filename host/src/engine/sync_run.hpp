@@ -67,6 +67,7 @@ class OpFingerprint {
   OpFingerprint();
   void add(const PlannedOp& op);
   std::string text() const { return std::to_string(fp_); }
+  uint64_t value() const { return fp_; }
 
  private:
   uint64_t fp_;
@@ -207,9 +208,10 @@ struct RunOptions {
   size_t batch = 2000;
   // How many of a run's creates its report lists (PairReport::ops), the
   // rest only counted (PairReport::planned): a first pull of 50,000
-  // messages holds no entry for each (issue 22). The CLI lists what it
-  // shows (25, or every one with --all; none with --json, which tells each
-  // write as it is applied). A run that applies none of them (refused,
+  // messages holds no entry for each (issue 22). As many of its writes to
+  // linked pairs (updates, deletes) are listed, the rest counted (issue
+  // 24). The CLI lists what it shows (25, or every one with --all; none
+  // with --json, which tells each write as it is applied). A run that applies none of them (refused,
   // stopped or failed before its first write) lists every one with its
   // fields, as a plan does; a plan lists all.
   size_t list_creates = SIZE_MAX;
