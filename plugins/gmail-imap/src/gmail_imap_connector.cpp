@@ -354,8 +354,11 @@ Status ImapConnector::select(const std::string& folder, bool write, bool fresh) 
 }
 
 // Runs a command that must succeed; `what` names it in the error.
-imap::Reply ImapConnector::run_ok(const imap::Command& c, const std::string& what) {
-  imap::Reply r = session().run(c);
+imap::Reply ImapConnector::run_ok(const imap::Command& c, const std::string& what) { return run_ok(c, what, {}); }
+
+imap::Reply ImapConnector::run_ok(const imap::Command& c, const std::string& what,
+                                  const std::function<bool(imap::Response&)>& take) {
+  imap::Reply r = session().run(c, take);
   if (!r.ok()) throw accord::Error(ACCORD_ERROR, what + " failed: " + r.done.text);
   return r;
 }

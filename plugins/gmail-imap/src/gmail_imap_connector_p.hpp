@@ -293,6 +293,8 @@ class ImapConnector : public accord::Connector {
   std::string canonical_name(const std::string& server, const std::string& delim) const;
   Status select(const std::string& folder, bool write, bool fresh = false);
   imap::Reply run_ok(const imap::Command& c, const std::string& what);
+  // The same, the untagged responses `take` answers true for its own (Session::run)
+  imap::Reply run_ok(const imap::Command& c, const std::string& what, const std::function<bool(imap::Response&)>& take);
   UidSet search(const std::string& criteria_set, const std::string& header = "", const std::string& value = "");
   UidSet live(const std::string& set);
   // Calls fn(items) for each FETCH response of a reply.

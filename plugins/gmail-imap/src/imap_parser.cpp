@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <type_traits>
+#include <utility>
 
 namespace imap {
 
@@ -241,18 +243,25 @@ bool Value::is_atom(std::string_view upper_name) const {
 
 std::string Value::str() const { return kind == Kind::kNil || kind == Kind::kList ? "" : text; }
 
-std::map<std::string, Value> fetch_items(const Response& r) {
+namespace {
+template <class R>
+std::map<std::string, Value> items_of(R&& r) {
   if (r.name != "FETCH" || r.args.size() != 1 || r.args[0].kind != Value::Kind::kList)
     throw ParseError("IMAP response: expected * n FETCH (items)");
   std::map<std::string, Value> out;
-  const auto& l = r.args[0].list;
+  auto& l = r.args[0].list;
   if (l.size() % 2) throw ParseError("IMAP response: a FETCH item without a value");
   for (size_t k = 0; k + 1 < l.size(); k += 2) {
     if (l[k].kind != Value::Kind::kAtom) throw ParseError("IMAP response: a FETCH item name must be an atom");
-    out[upper(l[k].text)] = l[k + 1];
+    if constexpr (std::is_const_v<std::remove_reference_t<R>>) out[upper(l[k].text)] = l[k + 1];
+    else out[upper(l[k].text)] = std::move(l[k + 1]);
   }
   return out;
 }
+}  // namespace
+
+std::map<std::string, Value> fetch_items(const Response& r) { return items_of(r); }
+std::map<std::string, Value> fetch_items(Response&& r) { return items_of(std::move(r)); }
 
 Response parse_response(std::string_view whole) { return Reader(whole).response(); }
 

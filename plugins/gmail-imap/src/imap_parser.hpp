@@ -62,6 +62,8 @@ std::string ascii_upper(std::string_view s);
 // A FETCH response's items by name, upper case ("UID", "FLAGS", "BODY[]",
 // "X-GM-LABELS"…). Throws ParseError when the response is not a FETCH.
 std::map<std::string, Value> fetch_items(const Response& r);
+// The same, taking the values out of r (a body is not copied).
+std::map<std::string, Value> fetch_items(Response&& r);
 
 class Parser {
  public:

@@ -288,7 +288,13 @@ void Session::send(const Command& cmd) {
 
 Reply Session::run(const Command& cmd) { return std::move(run_all({cmd}).front()); }
 
-std::vector<Reply> Session::run_all(const std::vector<Command>& cmds) {
+Reply Session::run(const Command& cmd, const std::function<bool(Response&)>& take) {
+  return std::move(run_taking({cmd}, take ? &take : nullptr).front());
+}
+
+std::vector<Reply> Session::run_all(const std::vector<Command>& cmds) { return run_taking(cmds, nullptr); }
+
+std::vector<Reply> Session::run_taking(const std::vector<Command>& cmds, const std::function<bool(Response&)>* take) {
   std::vector<Reply> out(cmds.size());
   std::map<std::string, size_t> in_flight;  // tag → index into cmds
   std::vector<Response> untagged;
@@ -304,6 +310,7 @@ std::vector<Reply> Session::run_all(const std::vector<Command>& cmds) {
       if (r.kind == Response::Kind::kContinuation) continue;  // not ours to answer (a refused literal's late "+")
       if (auto e = limit_error(r.status, r.code, r.text)) fail(e->status, e->what(), e->retry_after_ms);
       if (r.kind == Response::Kind::kUntagged) {  // BYE included: the read after it says the connection ended
+        if (take && !r.name.empty() && (*take)(r)) continue;
         untagged.push_back(std::move(r));
         continue;
       }

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -74,6 +75,11 @@ class Session {
   Command command(std::string_view name);
   // Sends one command and waits for its completion.
   Reply run(const Command& cmd);
+  // The same, each untagged response handed to `take` as it is read; those
+  // it answers true for are its own and not kept in the reply (a FETCH of
+  // bodies written out one by one, not held until the command ends). An
+  // empty `take` takes none.
+  Reply run(const Command& cmd, const std::function<bool(Response&)>& take);
   // Sends several, keeping up to pipeline_depth in flight; replies in order.
   std::vector<Reply> run_all(const std::vector<Command>& cmds);
 
@@ -85,6 +91,7 @@ class Session {
   void cancel() noexcept { cancelled_ = true; }
 
  private:
+  std::vector<Reply> run_taking(const std::vector<Command>& cmds, const std::function<bool(Response&)>* take);
   void send(const Command& cmd);
   Response read_response();
   // A response, or nothing once deadline_ms (steady clock) passes.

@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <memory>
 
 namespace gmail_imap {
 
@@ -658,39 +660,93 @@ std::string ImapConnector::fetch_bodies(std::string_view ids_json, const std::st
     if (dir) c.atom("RFC822.SIZE").atom("BODY.PEEK[]<0." + std::to_string(kBodyPiece) + ">");
     else c.atom("BODY.PEEK[]");
     c.close();
-    imap::Reply r = run_ok(c, "UID FETCH BODY[] in " + folder);
-    each_fetch(r, [&](auto& items) {
+    auto record = [&](uint64_t uid, json::object data) {
+      if (!gmail_) data["mailboxIds"] = json::object{{folder, true}};
+      out.push_back(json::object{{"id", MessageId{folder, st.uidvalidity, static_cast<uint32_t>(uid)}.text()},
+                                 {"data", std::move(data)}});
+    };
+    if (!dir) {
+      each_fetch(run_ok(c, "UID FETCH BODY[] in " + folder), [&](auto& items) {
+        auto uid = items.find("UID");
+        const imap::Value* body = body_item(items);
+        if (uid == items.end() || !body) return;
+        const std::string& raw = body->text;
+        record(uid->second.number, json::object{{"raw", mail::base64_encode(raw)}, {"size", raw.size()}});
+      });
+      continue;
+    }
+    // Each FETCH response's piece goes to its file as it is read, not held
+    // with the whole reply (issue 22 item 5); the rest of the large ones
+    // once the reply has ended (no other command can run meanwhile).
+    struct Got {
+      uint64_t uid;
+      json::object data;                // a whole body's, its file closed
+      std::unique_ptr<BodyFile> file;   // or its first piece's, open for the rest
+      uint64_t want = 0;                // RFC822.SIZE
+    };
+    std::vector<Got> got;
+    // A failure while the reply is read (a file not written) is thrown once
+    // the reply has ended: the connection stays in step for the next command.
+    std::exception_ptr failed;
+    auto in_step = [&failed](auto fn) {
+      return [&failed, fn](imap::Response& u) {
+        if (u.name != "FETCH") return false;
+        if (failed) return true;
+        try {
+          fn(u);
+        } catch (...) {
+          failed = std::current_exception();
+        }
+        return true;
+      };
+    };
+    run_ok(c, "UID FETCH BODY[] in " + folder, in_step([&](imap::Response& u) {
+      auto items = imap::fetch_items(std::move(u));
       auto uid = items.find("UID");
       const imap::Value* body = body_item(items);
       if (uid == items.end() || !body) return;
-      json::object data;
-      if (dir) {
-        BodyFile file(*dir);
-        file.write(body->text);
-        auto size = items.find("RFC822.SIZE");
-        uint64_t want = size != items.end() ? size->second.number : 0;
-        while (file.size() < want) {
-          throw_if_cancelled();
-          imap::Command more = s.command("UID FETCH");
-          more.atom(std::to_string(uid->second.number)).open().atom("UID")
-              .atom("BODY.PEEK[]<" + std::to_string(file.size()) + "." + std::to_string(kBodyPiece) + ">").close();
-          uint64_t before = file.size();
-          bool answered = false;
-          each_fetch(run_ok(more, "UID FETCH BODY[] in " + folder), [&](auto& piece) {
-            if (const imap::Value* b = body_item(piece)) file.write(b->text), answered = true;
-          });
-          if (!answered) return;            // expunged meanwhile: no body at all, the next listing says so
-          if (file.size() == before) break;  // the end (a server whose RFC822.SIZE said more)
-        }
-        data = json::object{{"raw", json::object{{"$file", file.keep()}}}, {"size", file.size()}};
+      auto file = std::make_unique<BodyFile>(*dir);
+      file->write(body->text);
+      auto size = items.find("RFC822.SIZE");
+      uint64_t want = size != items.end() ? size->second.number : 0;
+      if (file->size() < want) {
+        got.push_back({uid->second.number, {}, std::move(file), want});
       } else {
-        const std::string& raw = body->text;
-        data = json::object{{"raw", mail::base64_encode(raw)}, {"size", raw.size()}};
+        uint64_t n = file->size();
+        got.push_back({uid->second.number, json::object{{"raw", json::object{{"$file", file->keep()}}}, {"size", n}}, nullptr, 0});
       }
-      if (!gmail_) data["mailboxIds"] = json::object{{folder, true}};
-      out.push_back(json::object{{"id", MessageId{folder, st.uidvalidity, static_cast<uint32_t>(uid->second.number)}.text()},
-                                 {"data", std::move(data)}});
-    });
+    }));
+    if (failed) std::rethrow_exception(failed);
+    for (Got& g : got) {
+      if (!g.file) {
+        record(g.uid, std::move(g.data));
+        continue;
+      }
+      BodyFile& file = *g.file;
+      bool gone = false;
+      while (file.size() < g.want) {
+        throw_if_cancelled();
+        imap::Command more = s.command("UID FETCH");
+        more.atom(std::to_string(g.uid)).open().atom("UID")
+            .atom("BODY.PEEK[]<" + std::to_string(file.size()) + "." + std::to_string(kBodyPiece) + ">").close();
+        uint64_t before = file.size();
+        bool answered = false;
+        run_ok(more, "UID FETCH BODY[] in " + folder, in_step([&](imap::Response& u) {
+          auto piece = imap::fetch_items(std::move(u));
+          if (const imap::Value* b = body_item(piece)) file.write(b->text), answered = true;
+        }));
+        if (failed) std::rethrow_exception(failed);
+        if (!answered) {  // expunged meanwhile: no body at all, the next listing says so
+          gone = true;
+          break;
+        }
+        if (file.size() == before) break;  // the end (a server whose RFC822.SIZE said more)
+      }
+      if (gone) continue;
+      uint64_t size = file.size();
+      record(g.uid, json::object{{"raw", json::object{{"$file", file.keep()}}}, {"size", size}});
+      g.file.reset();  // (closed now: a chunk of many keeps no descriptor open)
+    }
   }
   return json::serialize(json::object{{"records", std::move(out)}});
 }
