@@ -72,7 +72,8 @@
 //        (a test's "the lag has passed", without sleeping through it)
 //   POST /__purge {type, id}  a permanent delete (GDPR, or an archived record past 90 days): gone
 //                             from the listings and from the archived listing alike
-//   GET  /__dump → {type: [records], files, folders};  GET /__stats → {requests, search_400, file_uploads, file_posts, email_posts}
+//   GET  /__dump → {type: [records], files, folders};  GET /__stats → {requests, search_400, file_uploads, file_posts, email_posts,
+//        id_reads (reads by an idProperty: GET …/ID?idProperty, batch/read), searches}
 //   POST /__edit {type, id, properties};  POST /__delete {type, id}
 //   POST /__owner {email, firstName, lastName}: an owner (a user of the account)
 //
@@ -127,6 +128,7 @@ let tokens = new Set(process.env.HS_TOKEN ? [process.env.HS_TOKEN] : []);
 let emailsNotUnique = false, searchLag = 0, filesMaxBytes = 300 * 1024 * 1024;
 const files = new Map(), folders = new Map();  // id → File; path → Folder
 let loseEmailCreates = 0;  // lose_email_creates (/__control)
+let idReads = 0, searches = 0;  // reads naming an idProperty (single or batch), searches answered (/__stats)
 let fileUploads = 0, filePosts = 0, emailPosts = 0;  // uploads that made a new file, every upload request, every email create (/__stats)
 const indexedAt = new Map();  // 'T:ID' → when the search sees the record (search_lag_ms)
 let seq = 100, stampLast = 0, requests = 0, search400 = 0, searchCap = 10000, rateLimited = 0, tokenSeq = 0;
@@ -350,6 +352,10 @@ function objects(req, res, url, parts, raw) {
     }
     let rows = [...table(t, store).values()].filter(r => (indexedAt.get(t + ':' + r.id) || 0) <= now);
     const groups = body.filterGroups || [];
+    // at most 5 filter groups (HubSpot's changelog, 2024-08-26: "Expanded
+    // Filtering Capabilities and Error Messaging in HubSpot's Search API")
+    if (groups.length > 5) return err(res, 400, 'VALIDATION_ERROR', 'Too many filter groups (' + groups.length + '): at most 5');
+    searches++;
     if (groups.length) rows = rows.filter(r => groups.some(g => (g.filters || []).every(f => matches(r, f))));
     const sorts = body.sorts || [];
     rows.sort((a, b) => {
@@ -376,6 +382,9 @@ function objects(req, res, url, parts, raw) {
                     archive: 'BatchInputSimplePublicObjectId'}[op];
     if (schema && !valid(res, schema, body)) return;
     if (op === 'read') {
+      // idProperty: as the single read, a property whose values are unique
+      if (body.idProperty && !uniques(t).includes(body.idProperty)) return notUnique(res, 'read', t, body.idProperty);
+      if (body.idProperty && body.idProperty !== 'hs_object_id') idReads++;
       const results = [], errors = [];
       for (const i of inputs) {
         const r = findBy(t, body.idProperty, i.id);
@@ -422,6 +431,7 @@ function objects(req, res, url, parts, raw) {
     const idp = url.searchParams.get('idProperty');
     // idProperty: "The name of a property whose values are unique for this object type"
     if (idp && !uniques(t).includes(idp)) return notUnique(res, 'read', t, idp);
+    if (idp && idp !== 'hs_object_id' && req.method === 'GET') idReads++;
     const r = findBy(t, idp, decodeURIComponent(parts[1]));
     if (!r) return err(res, 404, 'OBJECT_NOT_FOUND', 'resource not found');
     if (req.method === 'GET') return send(res, 200, view(t, r, props, assocs));
@@ -614,7 +624,8 @@ function handle(req, res, raw) {
                   search_catch_up: () => { for (const k of indexedAt.keys()) indexedAt.set(k, 0); }});
     return send(res, 200, {ok: true});
   }
-  if (p === '/__stats') return send(res, 200, {requests, search_400: search400, file_uploads: fileUploads, file_posts: filePosts, email_posts: emailPosts});
+  if (p === '/__stats') return send(res, 200, {requests, search_400: search400, file_uploads: fileUploads, file_posts: filePosts, email_posts: emailPosts,
+                                               id_reads: idReads, searches});
   if (p === '/__dump') {
     const out = {};
     for (const [t, m] of Object.entries(store)) out[t] = [...m.values()];

@@ -163,6 +163,9 @@ class CrmRest final : public accord::Connector {
   // (*by_search set when the read by idProperty was refused as not unique and
   // the search, whose index lags writes, answered instead)
   std::optional<json::value> hubspot_email_by_key(const StreamSpec& s, const std::string& key, bool* by_search = nullptr);
+  // The first of `keys` that a logged email carries as its accord_id (its
+  // accord_thread_id wanted): all of them in one batch read (100 a request).
+  std::optional<json::value> hubspot_first_logged(const StreamSpec& s, const std::vector<std::string>& keys);
   std::vector<std::string> hubspot_contacts_of(const StreamSpec& s, const json::value& data);
   std::string hubspot_upload(const StreamSpec& s, const std::string& key, const std::vector<RestClient::FormFile>& files,
                              bool look_first, std::vector<std::string>& refused);

@@ -285,6 +285,67 @@ std::optional<json::value> CrmRest::hubspot_email_by_key(const StreamSpec& s, co
   return out;
 }
 
+// The first of `keys`, in their order, that a logged email carries as its
+// accord_id: one request for them all, not one each (a reply names up to
+// every earlier message of its thread in References). "Read a batch of
+// objects by internal ID, or unique property values" (POST
+// /crm/v3/objects/{objectType}/batch/read, BatchReadInputSimplePublicObjectId:
+// idProperty, inputs [{id}] up to 100, properties): 200, or 207 with an
+// OBJECT_NOT_FOUND error for the ids no email carries. Where accord_id is not
+// a unique-value property of emails that read is refused (400, as the single
+// read is) and the search looks instead: one EQ filter per group, the groups
+// ORed, five groups a request (the search's limit since 2024-08-26, HubSpot's
+// changelog "Expanded Filtering Capabilities … in HubSpot's Search API").
+std::optional<json::value> CrmRest::hubspot_first_logged(const StreamSpec& s, const std::vector<std::string>& keys) {
+  if (keys.empty()) return std::nullopt;
+  std::map<std::string, json::value> found;
+  json::array props{json::value("accord_id"), json::value("accord_thread_id")};
+  bool by_search = false;
+  for (size_t i = 0; i < keys.size() && !by_search; i += 100) {
+    json::array inputs;
+    for (size_t j = i; j < std::min(keys.size(), i + 100); ++j) inputs.push_back(json::object{{"id", keys[j]}});
+    Request rq = hubspot_request("POST", "/crm/v3/objects/{object}/batch/read",
+                                 json::value(json::object{{"idProperty", "accord_id"}, {"inputs", std::move(inputs)},
+                                                          {"properties", props}, {"propertiesWithHistory", json::array{}}}));
+    Answer a = rest_.call(rq, base_vars(s), {400});
+    if (a.status == 400) {
+      std::string why = error_text(a.body, a.raw.body);
+      if (accord::ascii_lower(why).find("unique") == std::string::npos)
+        throw accord::Error(ACCORD_ERROR, "POST /crm/v3/objects/emails/batch/read by accord_id answered 400: " + why);
+      by_search = true;
+      break;
+    }
+    if (const json::value* res = at_ptr(a.body, "/results"); res && res->is_array())
+      for (const auto& r : res->get_array())
+        if (std::string k = prop(r, "accord_id"); !k.empty()) found.emplace(k, r);
+  }
+  if (by_search) {
+    found.clear();
+    for (size_t i = 0; i < keys.size(); i += 5) {
+      json::array groups;
+      for (size_t j = i; j < std::min(keys.size(), i + 5); ++j)
+        groups.push_back(json::object{
+            {"filters", json::array{json::object{{"propertyName", "accord_id"}, {"operator", "EQ"}, {"value", keys[j]}}}}});
+      Request q = hubspot_request("POST", "/crm/v3/objects/{object}/search",
+                                  json::value(json::object{{"filterGroups", std::move(groups)}, {"properties", props},
+                                                           {"limit", 100}}));
+      Answer sa = rest_.call(q, base_vars(s));
+      if (const json::value* res = at_ptr(sa.body, "/results"); res && res->is_array())
+        for (const auto& r : res->get_array())
+          if (std::string k = prop(r, "accord_id"); !k.empty()) found.emplace(k, r);
+      // (the first of the keys, in their order, is wanted: stop once this
+      // request's keys hold one)
+      if (std::any_of(keys.begin() + static_cast<std::ptrdiff_t>(i),
+                      keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), i + 5)),
+                      [&](const std::string& k) { return found.contains(k); }))
+        break;
+    }
+  }
+  for (const auto& k : keys)
+    if (auto it = found.find(k); it != found.end()) return it->second;
+  return std::nullopt;
+}
+
 // The contacts the message is logged on (message_contacts): each of
 // /createContacts upserted by its email (a create repeated after a crash
 // finds the contact the first made).
@@ -456,12 +517,10 @@ Result CrmRest::create_hubspot_email(const StreamSpec& s, const Op& op) {
   // logged, else of the latest logged of its References (reply_parents: an
   // answer to a mail sent from the CRM names in its In-Reply-To a
   // Message-ID no logged email carries)
-  for (const auto& parent : reply_parents(data))
-    if (parent != key)
-      if (auto p = hubspot_email_by_key(s, parent)) {
-        if (std::string t = prop(*p, "accord_thread_id"); !t.empty()) props["accord_thread_id"] = t;
-        break;
-      }
+  std::vector<std::string> parents = reply_parents(data);
+  parents.erase(std::remove(parents.begin(), parents.end(), key), parents.end());
+  if (auto p = hubspot_first_logged(s, parents))
+    if (std::string t = prop(*p, "accord_thread_id"); !t.empty()) props["accord_thread_id"] = t;
   // A create sent before (a resend after a crash) is sent again only when a
   // reliable look-up found nothing: the read by unique accord_id, or the
   // search once its lag has passed since the latest try that may have

@@ -96,6 +96,20 @@ m4='{"op": "create", "idempotency_key": "k4", "data": {"messageId": ["m4@mail.ex
 out=$($call "$plugin" "$cfg" message apply "[$m4]" 2>>peer.err); printf '%s\n' "$out" >> all.out
 [ "$(email m4@mail.example .properties.accord_thread_id)" = m1@mail.example ] && printf '%s' "$out" | grep -q '"threadId":"m1@mail.example"' \
   && ok answer-to-a-crm-sent-reply-in-its-thread || bad answer-to-a-crm-sent-reply-in-its-thread "$(email m4@mail.example .properties.accord_thread_id)" "$out"
+# a reply whose References name eight earlier messages, of which only the
+# oldest is logged (m1), and whose In-Reply-To none: its thread (m1's) is
+# found in one batch read of all nine candidates, not one read each
+hs_stat() { curl -s "$base/__stats" | node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>console.log(JSON.parse(t)[process.argv[1]]))' "$1"; }
+refs='"<m1@mail.example>"'; for i in 1 2 3 4 5 6 7; do refs="$refs, \"<gone$i@mail.example>\""; done
+m5r='{"op": "create", "idempotency_key": "k5r", "data": {"messageId": ["m5r@mail.example"], "inReplyTo": ["<gone8@mail.example>"],
+      "references": ['"$refs"'], "subject": "Re: Quote", "from": [{"email": "ann@example.org"}], "to": [{"email": "me@corp.example"}],
+      "bodyValues": {"text": {"value": "Long thread"}}, "direction": "inbound", "contactIds": ["'$ann'"]}}'
+reads0=$(hs_stat id_reads)
+out=$($call "$plugin" "$cfg" message apply "[$m5r]" 2>>peer.err); printf '%s\n' "$out" >> all.out
+reads=$(( $(hs_stat id_reads) - reads0 ))
+[ "$(email m5r@mail.example .properties.accord_thread_id)" = m1@mail.example ] && [ "$reads" = 1 ] \
+  && ok references-looked-up-in-one-request || bad references-looked-up-in-one-request "reads=$reads" \
+    "thread=$(email m5r@mail.example .properties.accord_thread_id)" "$out"
 [ -n "$cy" ] && [ "$(js "d.contacts.find(c=>c.id==='$cy').properties.lastname")" = Young ] \
   && [ "$(linked m2@mail.example)" = "$(printf 'contacts:%s\n' "$ann" "$cy" | sort | xargs)" ] \
   && ok contact-made-by-upsert-and-logged-on || bad contact-made-by-upsert-and-logged-on "$out" "$(curl -s "$base/__dump")"
@@ -257,6 +271,15 @@ o3=$($call "$plugin" "$cfgw10" message apply "[$(first_at "$m23" "$first")]" 2>>
 [ "$(status_of "$o1")" = retry ] && [ "$(status_of "$o2")" = retry ] && [ "$n2" = 1 ] && [ "$(nemails m23@mail.example)" = 1 ] \
   && printf '%s' "$o3" | grep -q "\"status\":\"ok\",\"id\":\"$(email m23@mail.example .id)\"" \
   && ok not-unique-made-lagging-never-twice || bad not-unique-made-lagging-never-twice "$o1" "$o2" "n2=$n2" "$o3"
+# the same reply where accord_id is not unique: the search looks, five
+# candidates (filter groups, ORed) a request: two searches, not nine
+m5s=$(printf '%s' "$m5r" | sed 's/k5r/k5s/; s/m5r@/m5s@/')
+searches0=$(hs_stat searches)
+out=$($call "$plugin" "$cfg" message apply "[$m5s]" 2>>peer.err); printf '%s\n' "$out" >> all.out
+searched=$(( $(hs_stat searches) - searches0 ))
+[ "$(email m5s@mail.example .properties.accord_thread_id)" = m1@mail.example ] && [ "$searched" = 2 ] \
+  && ok not-unique-references-five-a-search || bad not-unique-references-five-a-search "searches=$searched" \
+    "thread=$(email m5s@mail.example .properties.accord_thread_id)" "$out"
 ctl __control '{"emails_accord_id_not_unique": false, "search_lag_ms": 0, "search_catch_up": true}'
 
 # -- attachments through the Files API: each one's bytes out of /raw
