@@ -129,6 +129,22 @@ count() { kids "d.emails.length"; }
 alts() { kids "d.emails.filter(e=>e.altId).map(e=>e.altId).sort().join(' ')"; }
 inbox() { ctl status INBOX 2>/dev/null | grep -o 'MESSAGES [0-9]*' | awk '{print $2}'; }
 
+# Behaviour 5 with the recipe's "oversize": "drop_attachment": Ann's message
+# with a 3.2 MB PDF (a type HighLevel takes, over its 3 MiB) and a small text
+# is logged with the text only (uploaded), the PDF named in a note in the
+# HighLevel email; the next run does nothing.
+{ printf 'From: ann@client.example\nTo: ada@corp.example\nSubject: big, dropped\nMessage-ID: <bigdrop@mail.example>\nDate: %s\nMIME-Version: 1.0\n' "$now"
+  printf 'Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nthe contract and notes\n--b\n'
+  printf 'Content-Type: application/pdf\nContent-Disposition: attachment; filename=contract-big.pdf\nContent-Transfer-Encoding: base64\n\n'
+  head -c 3200000 /dev/urandom | base64
+  printf -- '--b\nContent-Type: text/plain\nContent-Disposition: attachment; filename=notes.txt\n\nsmall notes\n--b--\n'; } > 6.eml
+ctl append INBOX 6.eml > /dev/null
+runp run mail-crm.pipeline.json
+dropped=$(kids "(e=>e?[/contract-big\\.pdf/.test(e.body), e.attachments.length, e.attachments.some(u=>/notes\\.txt/.test(u))].join(' '):'none')(d.emails.find(e=>e.altId==='bigdrop@mail.example'))")
+runp run mail-crm.pipeline.json
+[ "$dropped" = "true 1 true" ] && [ "$rc" = 0 ] && ! grep -q "to create" <<<"$out" &&
+  ok drop-attachment-oversize-logged-with-a-note || bad drop-attachment-oversize-logged-with-a-note "$dropped" "rc=$rc" "$out"
+
 # Behaviour 5 with "oversize": "skip_message", as HighLevel does: Ann's
 # message with a 3.2 MB PDF (a type HighLevel takes, over its 3 MiB) is not
 # logged at all, --explain names the attachments rule, and the next run does
