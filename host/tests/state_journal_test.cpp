@@ -109,3 +109,28 @@ TEST(StateJournalTest, CreatesAnsweredRetryAreKeptByKeyApartFromTheIntentsUntilS
   EXPECT_EQ(q.retried_keys().size(), 1u);
   EXPECT_EQ(s->retried_creates_size(), 1);
 }
+
+// A kept create's first_sent (when its first try that may have written was
+// sent: the resend's first_sent_at, review s11 F6) keeps the earlier of the
+// times it is given; not known ("": a row kept before schema 10, whose
+// migration leaves it so) stays not known, whatever comes later.
+TEST(StateJournalTest, AKeptCreateKeepsTheEarliestFirstSentAndNotKnownStaysNotKnown) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  Journal p = s->pair("p").journal();
+  auto row = [](const char* key, const char* first) {
+    JournalRow r{0, "", "right", "create", "", "a", key, "{}", "2026-01-02T03:04:05Z", 0, "lost"};
+    r.first_sent = first;
+    return r;
+  };
+  p.retried({row("k-a", "2026-01-02T03:00:00Z"), row("k-b", "")});
+  p.retried({row("k-a", "2026-01-02T03:30:00Z"), row("k-b", "2026-01-02T03:30:00Z")});
+  auto firsts = p.retried_first_sent();
+  EXPECT_EQ(firsts.at({"right", "k-a"}), "2026-01-02T03:00:00Z");
+  EXPECT_EQ(firsts.at({"right", "k-b"}), "");
+  p.retried({row("k-a", "2026-01-01T00:00:00Z")});
+  EXPECT_EQ(p.retried_first_sent().at({"right", "k-a"}), "2026-01-01T00:00:00Z");
+  for (const auto& r : p.retried_creates())
+    EXPECT_EQ(r.first_sent, r.idem_key == "k-a" ? "2026-01-01T00:00:00Z" : "");
+}

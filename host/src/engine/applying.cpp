@@ -5,6 +5,7 @@
 // from the source while the chunk before is written); after the connector
 // answers, the mirror, links, bases and history are committed and the
 // intents removed. Where the time went is kept for the progress lines.
+#include "engine/journal.hpp"
 #include "engine/pair_run.hpp"
 
 #include "engine/phase_meter.hpp"
@@ -216,6 +217,7 @@ void PairRun::apply(std::vector<Item>& items) {
 void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   // 1. intents, committed before any remote write
   auto started = std::chrono::steady_clock::now();
+  const std::string sending = utc::format(static_cast<int64_t>(std::time(nullptr)));  // (before any write: rounded down)
   // (the batch's intents go in, and later out, in one statement each)
   std::map<std::pair<size_t, Side>, int64_t> journal_ids;
   std::map<std::pair<std::string, std::string>, std::string> kept;  // the creates answered retry, kept: their times
@@ -229,6 +231,11 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
     // time, or an interrupted run's intent's if later)
     kept = pv_->journal().retried_keys();
     const auto& retried = kept;
+    // and when its first try that may have written was sent (first_sent_at:
+    // the kept one's, an interrupted run's intent's if earlier; a store that
+    // finds it by content takes no older look-alike: review s11 F6)
+    const auto firsts = retried.empty() ? decltype(pv_->journal().retried_first_sent()){}
+                                        : pv_->journal().retried_first_sent();
     for (size_t i = begin; i < end; ++i)
       for (Side s : kSides)
         if (auto& op = items[i].op[s]) {
@@ -236,8 +243,9 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
             if (auto k = retried.find({side_name(s), op->idempotency_key}); k != retried.end()) {
               op->resend = true;
               items[i].sent_at[s] = std::max(items[i].sent_at[s], k->second);  // (RFC 3339 UTC texts sort as times)
+              items[i].first_sent_at[s] = earliest_sent(firsts, k->first, items[i].first_sent_at[s]);
             }
-          if (!op->resend) items[i].sent_at[s].clear();
+          if (!op->resend) items[i].sent_at[s].clear(), items[i].first_sent_at[s].clear();
           items[i].op_text[s] = json::serialize(op->data);
           intents.push_back({0, sp_.name, side_name(s), op_name(op->kind), op->id, op->source_id,
                              op->idempotency_key, items[i].op_text[s]});
@@ -265,6 +273,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         if (op->kind == OpKind::kCreate) o["idempotency_key"] = op->idempotency_key;
         if (op->resend) o["resend"] = true;
         if (op->resend && !items[i].sent_at[target].empty()) o["sent_at"] = items[i].sent_at[target];
+        if (op->resend && !items[i].first_sent_at[target].empty()) o["first_sent_at"] = items[i].first_sent_at[target];
         if (op->kind != OpKind::kDelete) o["data"] = op->data;
         if (op->kind == OpKind::kUpdate && !op->was.empty()) o["was"] = op->was;
         ops.push_back(std::move(o));
@@ -436,7 +445,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         else if (r->second.status == "retry" && (r->second.maybe_written || op->resend) && !op->source_same_side)
           retried.push_back({0, sp_.name, side_name(s), "create", "", op->source_id, op->idempotency_key,
                              items[i].op_text[s], r->second.maybe_written ? answered : items[i].sent_at[s], 0,
-                             r->second.message});
+                             r->second.message, "", op->resend ? items[i].first_sent_at[s] : sending});
       }
     pv_->journal().settled(settled);
     pv_->journal().retried(retried);

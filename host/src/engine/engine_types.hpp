@@ -103,6 +103,10 @@ struct Item {
   // latest try that may have made the record was sent (a kept create's
   // time, an interrupted run's intent's: the later)
   PerSide<std::string> sent_at;
+  // A resend's first_sent_at: when the first try that may have made the
+  // record was sent (the kept create's, an interrupted run's intent's: the
+  // earlier; "": not known)
+  PerSide<std::string> first_sent_at;
   bool unlisted = false;  // a run's write its report counts, not lists: its ops keep their left_behind
   PerSide<size_t> shown{SIZE_MAX, SIZE_MAX};  // where the report lists its op to each side (SIZE_MAX: nowhere)
   bool has_ops() const { return op.left || op.right; }

@@ -230,6 +230,7 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
     }
     json::object o{{"op", "create"}, {"idempotency_key", r.idem_key}, {"resend", true}, {"find_only", true}};
     if (!r.created.empty()) o["sent_at"] = r.created;
+    if (!r.first_sent.empty()) o["first_sent_at"] = r.first_sent;
     o["data"] = std::move(data);
     calls[target].push_back(std::move(o));
     which[target].push_back(k);

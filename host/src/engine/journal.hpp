@@ -15,6 +15,7 @@
 #include "engine/planning.hpp"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -34,5 +35,13 @@ struct JournalPlan {
 using RowLookup = std::function<std::optional<MirrorRow>(Side, const std::string&)>;
 
 JournalPlan plan_journal(const std::vector<JournalRow>& pending, const RowLookup& mirror, const Planner& planner);
+
+// A resend's first_sent_at: of the kept create `key`'s first try time (in
+// `kept`, by (side, key): Journal::retried_first_sent; "": not known) and
+// an interrupted run's intent's (`resumed`; "": none), the earlier. Not
+// known stays not known: a store finding the record by its content then
+// takes no look-alike (review s11 F6).
+std::string earliest_sent(const std::map<std::pair<std::string, std::string>, std::string>& kept,
+                          const std::pair<std::string, std::string>& key, const std::string& resumed);
 
 }  // namespace accord

@@ -56,6 +56,7 @@ JournalPlan plan_journal(const std::vector<JournalRow>& pending, const RowLookup
       it.op[target]->label += " (kept: the right's version)";
       it.resumed_journal[target] = j.id;
       it.sent_at[target] = j.created;
+      it.first_sent_at[target] = j.created;  // (the intent's: before its write)
       continue;
     }
     Item it;
@@ -70,10 +71,19 @@ JournalPlan plan_journal(const std::vector<JournalRow>& pending, const RowLookup
     it.op[target]->resend = true;
     it.resumed_journal[target] = j.id;
     it.sent_at[target] = j.created;
+    it.first_sent_at[target] = j.created;  // (the intent's: before its write)
     it.quarantine_side_id[from] = j.source_id;
     out.resend.push_back(std::move(it));
   }
   return out;
+}
+
+std::string earliest_sent(const std::map<std::pair<std::string, std::string>, std::string>& kept,
+                          const std::pair<std::string, std::string>& key, const std::string& resumed) {
+  auto k = kept.find(key);
+  if (k == kept.end()) return resumed;
+  if (k->second.empty() || resumed.empty()) return k->second;  // (not known stays not known)
+  return std::min(k->second, resumed);  // (RFC 3339 UTC texts of one form sort as their times)
 }
 
 }  // namespace accord

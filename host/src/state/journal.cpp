@@ -75,14 +75,17 @@ void Journal::retried(const std::vector<JournalRow>& creates) {
   // of the kept one and the one given (a later try that may have made the
   // record: answered maybe_written, or an interrupted run's; RFC 3339 UTC
   // texts of one form sort as their times)
-  Stmt s(*db_, "INSERT INTO retried_creates(pair, side, idem_key, source_id, data, created, tries, last_answer)"
-               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) ON CONFLICT(pair, side, idem_key) DO UPDATE SET"
+  // (first_sent: the earlier of the two; not known, "", stays not known)
+  Stmt s(*db_, "INSERT INTO retried_creates(pair, side, idem_key, source_id, data, created, tries, last_answer,"
+               " first_sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8) ON CONFLICT(pair, side, idem_key) DO UPDATE SET"
                " source_id=excluded.source_id, data=excluded.data, created=max(created, excluded.created),"
-               " tries=tries+1, last_answer=excluded.last_answer, parked=''");
+               " tries=tries+1, last_answer=excluded.last_answer, parked='',"
+               " first_sent=CASE WHEN first_sent='' OR excluded.first_sent='' THEN ''"
+               " ELSE min(first_sent, excluded.first_sent) END");
   std::string now = now_rfc3339();
   for (const auto& r : creates)
     s.bind(1, pair_).bind(2, r.side).bind(3, r.idem_key).bind(4, r.source_id).bind(5, r.data)
-        .bind(6, r.created.empty() ? now : r.created).bind(7, r.last_answer).run();
+        .bind(6, r.created.empty() ? now : r.created).bind(7, r.last_answer).bind(8, r.first_sent).run();
 }
 
 void Journal::park(const std::vector<std::pair<std::string, std::string>>& creates, const std::string& why) {
@@ -98,7 +101,8 @@ void Journal::settled(const std::vector<std::pair<std::string, std::string>>& cr
 }
 
 std::vector<JournalRow> Journal::retried_creates() {
-  Stmt s(*db_, "SELECT side, source_id, idem_key, data, created, tries, last_answer, parked FROM retried_creates"
+  Stmt s(*db_, "SELECT side, source_id, idem_key, data, created, tries, last_answer, parked, first_sent"
+               " FROM retried_creates"
                " WHERE pair=?1"
                " ORDER BY created, side, idem_key");
   s.bind(1, pair_);
@@ -106,12 +110,20 @@ std::vector<JournalRow> Journal::retried_creates() {
   while (s.step())
     out.push_back({0, pair_, std::string(s.text(0)), "create", "", std::string(s.text(1)), std::string(s.text(2)),
                    std::string(s.text(3)), std::string(s.text(4)), s.i64(5), std::string(s.text(6)),
-                   std::string(s.text(7))});
+                   std::string(s.text(7)), std::string(s.text(8))});
   return out;
 }
 
 std::map<std::pair<std::string, std::string>, std::string> Journal::retried_keys() {
   Stmt s(*db_, "SELECT side, idem_key, created FROM retried_creates WHERE pair=?1");
+  s.bind(1, pair_);
+  std::map<std::pair<std::string, std::string>, std::string> out;
+  while (s.step()) out.emplace(std::pair{std::string(s.text(0)), std::string(s.text(1))}, std::string(s.text(2)));
+  return out;
+}
+
+std::map<std::pair<std::string, std::string>, std::string> Journal::retried_first_sent() {
+  Stmt s(*db_, "SELECT side, idem_key, first_sent FROM retried_creates WHERE pair=?1");
   s.bind(1, pair_);
   std::map<std::pair<std::string, std::string>, std::string> out;
   while (s.step()) out.emplace(std::pair{std::string(s.text(0)), std::string(s.text(1))}, std::string(s.text(2)));

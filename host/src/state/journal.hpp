@@ -41,7 +41,8 @@ class Journal {
   // message, row.created the time of the latest try that may have made it (empty:
   // now). Kept again, a key's row takes the new source, data and answer,
   // counts one more try and keeps the later of its time and row.created (an
-  // interrupted run's resend, sent later, may have made it).
+  // interrupted run's resend, sent later, may have made it), and the earlier
+  // of its first_sent and row.first_sent ("": not known, which stays).
   void retried(const std::vector<JournalRow>& creates);
   // Not sent now, and why ("filter", "direction"; "": sent again), by
   // (target side, key); a try kept again by retried() is sent: "".
@@ -52,6 +53,9 @@ class Journal {
   // (target side, key) of every create answered retry, each with its first
   // try's time: cheap when none.
   std::map<std::pair<std::string, std::string>, std::string> retried_keys();
+  // The same, each with when its first try that may have written was sent
+  // (JournalRow::first_sent; "": not known).
+  std::map<std::pair<std::string, std::string>, std::string> retried_first_sent();
 
  private:
   sql::Db* db_;

@@ -17,7 +17,7 @@
 
 namespace accord {
 
-inline constexpr int kStateSchemaVersion = 9;
+inline constexpr int kStateSchemaVersion = 10;
 
 struct MirrorRow {
   std::string id, version, modified;
@@ -175,6 +175,11 @@ struct JournalRow {
   // source kept out by the filter), "direction" (the pipeline no longer
   // creates on that side); "" while it is sent.
   std::string parked{};
+  // A kept create's: when the first of its tries that may have made its
+  // record was sent (RFC 3339 UTC, rounded down: no try wrote before it;
+  // its connector is told it: first_sent_at). "": not known (kept before
+  // the state recorded it).
+  std::string first_sent{};
 };
 
 // A record a side's connector sent that the host could not read (invalid

@@ -91,6 +91,11 @@ static const char* kMigrations[] = {
     // it is): a record its try made is never deleted once the filter let its
     // source go, even when that source is deleted later (review s10 N2).
     "ALTER TABLE retried_creates ADD COLUMN parked TEXT NOT NULL DEFAULT '';",
+    // 9 → 10: when a kept create's first try that may have made its record
+    // was sent (a lower bound; the connector is told it: first_sent_at), for
+    // a store that can find that record only by its content and must not
+    // take a user's older look-alike for it (review s11 F6). "": not known.
+    "ALTER TABLE retried_creates ADD COLUMN first_sent TEXT NOT NULL DEFAULT '';",
 };
 
 const char* StateStore::migration(int from) {

@@ -125,6 +125,7 @@ void CrmRest::run_batch(const StreamSpec& s, const BatchOp& b, const std::vector
   v["ids"] = json::value(ids);
   v["keys"] = json::value(keys);
   Answer a;
+  const int64_t sent = accord::kit::now_ms();
   try {
     a = rest_.call(b.req, v);
   } catch (const LostAnswer& e) {
@@ -132,7 +133,8 @@ void CrmRest::run_batch(const StreamSpec& s, const BatchOp& b, const std::vector
     for (size_t i : go) {
       const Op& op = ops[i];
       try {
-        out[i] = after_lost_create(s, op.idempotency_key, op_vars(s, op), op_native(s, op), "", e.what());
+        out[i] = after_lost_create(s, op.idempotency_key, op_vars(s, op), op_native(s, op), "", e.what(),
+                                   accord::kit::call_time(sent));
       } catch (...) {
         out[i] = accord::kit::failure(op);
       }

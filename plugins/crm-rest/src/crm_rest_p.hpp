@@ -10,6 +10,7 @@
 
 #include <accord/connector.hpp>
 #include <accord/kit/cursor.hpp>
+#include <accord/kit/lookalike.hpp>
 #include <accord/kit/ops.hpp>
 #include <accord/mapping/field_path.hpp>
 #include <accord/mapping/transform.hpp>
@@ -133,10 +134,12 @@ class CrmRest final : public accord::Connector {
   static Result with_data(Result r, json::value data);
   Result apply_one(const StreamSpec& s, const Op& op);
   Result find_only(const StreamSpec& s, const Op& op);  // a look-up-only resend (write_ops.cpp)
+  // (`when`: the try's time, for a stream that keeps no key: accord/kit/lookalike.hpp)
   std::optional<Result> find_earlier(const StreamSpec& s, const std::string& key, const Vars& vars,
-                                     const json::value& native, const std::string& pid);
+                                     const json::value& native, const std::string& pid,
+                                     const accord::kit::TryTime& when, bool after_loss);
   Result after_lost_create(const StreamSpec& s, const std::string& key, const Vars& vars, const json::value& native,
-                           const std::string& pid, const std::string& what);
+                           const std::string& pid, const std::string& what, const accord::kit::TryTime& when);
 
   // email_messages.cpp
   json::value email_to_data(const json::value& native);

@@ -243,6 +243,7 @@ StreamSpec parse_stream(const std::string& name, const At& s) {
     r->idempotent = true;
 
   t.external_id = s.str("external_id");
+  t.created = s.str("created");
   t.version_check = s.str("version_check", "none");
   if (t.version_check == "read-compare" && !t.get.present)
     bad(s.ptr("get"), "version_check read-compare needs a get endpoint");

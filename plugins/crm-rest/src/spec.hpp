@@ -154,6 +154,10 @@ struct StreamSpec {
   std::string tombstone_id = "/id";
   std::string tombstone_deleted_at;     // pointer to when a tombstone was made
   std::string external_id;              // native pointer carrying the idempotency key
+  // Native pointer to when the CRM made the record. Without external_id a
+  // lost create's record is found by its content, and only a record made in
+  // the try's time is taken (kit::made_by_try); without this, none is.
+  std::string created;
   std::string version_check = "none";   // if-match | read-compare | none
   int64_t page_size = 100;
   int64_t max_results = 0;              // a search's cap on one query's results (0 = none): window past it

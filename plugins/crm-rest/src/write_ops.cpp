@@ -5,6 +5,8 @@
 // id and version read back.
 #include "crm_rest_p.hpp"
 
+#include <accord/time/rest_time.hpp>
+
 namespace crm {
 
 Vars CrmRest::op_vars(const StreamSpec& s, const Op& op) {
@@ -127,7 +129,7 @@ Result CrmRest::find_only(const StreamSpec& s, const Op& op) {
     if (pid.empty()) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + ": no parent to look under");
     vars[s.parent.var] = json::value(pid);
   }
-  if (auto found = find_earlier(s, key, vars, native, pid)) return *found;
+  if (auto found = find_earlier(s, key, vars, native, pid, accord::kit::resend_time(op), false)) return *found;
   if (s.lookup.path.find("search") != std::string::npos && search_settled(s, op).empty())
     throw accord::Error(ACCORD_RETRY, "stream " + s.name + ": its search may not show a record made since " +
                                           op.sent_at.value_or("just now") + " yet");
@@ -183,14 +185,15 @@ Result CrmRest::apply_one(const StreamSpec& s, const Op& op) {
     return written(s, s.upsert, a, "");
   }
   if (op.resend)  // find a record an earlier try made (a fresh key has none)
-    if (auto found = find_earlier(s, key, vars, native, pid)) return *found;
+    if (auto found = find_earlier(s, key, vars, native, pid, accord::kit::resend_time(op), false)) return *found;
   if (!s.create.present) throw accord::Error(ACCORD_UNSUPPORTED, "stream " + s.name + " has no create endpoint");
   vars["data"] = native;
+  const int64_t sent = accord::kit::now_ms();
   try {
     Answer a = rest_.call(s.create, vars);
     return written(s, s.create, a, "", pid);
   } catch (const LostAnswer& e) {
-    return after_lost_create(s, key, vars, native, pid, e.what());
+    return after_lost_create(s, key, vars, native, pid, e.what(), accord::kit::call_time(sent));
   }
 }
 
@@ -199,9 +202,15 @@ Result CrmRest::apply_one(const StreamSpec& s, const Op& op) {
 // record that carries the key counts: some APIs ignore a filter on a field
 // no record has yet and answer everything. Without an external-id field
 // (HighLevel's notes), a record with exactly this content under the same
-// parent is taken for the earlier try.
+// parent is taken for the earlier try only when it is the one made in the
+// try's time `when` (the stream's `created` time; kit::made_by_try): a
+// user's look-alike made before is not (review s11 F6: it was taken, linked
+// and deleted with the create's source), and with several, or no creation
+// time to tell by, none is taken: a retry (MaybeWritten `after_loss`), the
+// create waits.
 std::optional<Result> CrmRest::find_earlier(const StreamSpec& s, const std::string& key, const Vars& vars,
-                                            const json::value& native, const std::string& pid) {
+                                            const json::value& native, const std::string& pid,
+                                            const accord::kit::TryTime& when, bool after_loss) {
   if (key.empty() || !s.lookup.present) return std::nullopt;
   // a lookup by key in the path (Salesforce's sObject Rows by External ID)
   // answers the one record, or 404 when there is none
@@ -218,17 +227,29 @@ std::optional<Result> CrmRest::find_earlier(const StreamSpec& s, const std::stri
     return rv.is_object() &&
            (s.external_id.empty() ? sent(to_data(s, rv)) == want : scalar_text(at_ptr(rv, s.external_id)) == key);
   };
-  const json::value* hit = nullptr;
+  std::vector<const json::value*> alike;
   if (recs && recs->is_array()) {
     for (const auto& rv : recs->get_array())
-      if (is_it(rv)) {
-        hit = &rv;
-        break;
-      }
+      if (is_it(rv)) alike.push_back(&rv);
   } else if (recs && is_it(*recs)) {
-    hit = recs;
+    alike.push_back(recs);
   }
-  if (!hit) return std::nullopt;
+  if (alike.empty()) return std::nullopt;
+  const json::value* hit = alike.front();  // by key: the record carrying it
+  if (s.external_id.empty()) {  // by content: the one made in the try's time, if any
+    std::vector<std::optional<int64_t>> made;
+    for (const json::value* rv : alike) {
+      const json::value* at = s.created.empty() ? nullptr : at_ptr(*rv, s.created);
+      made.push_back(at ? accord::utc::parse_time_ms(*at) : std::nullopt);
+    }
+    std::string what = json::serialize(want);
+    if (what.size() > 80) what = what.substr(0, 77) + "...";
+    what = s.name + " " + what;
+    if (s.created.empty()) what += "; this stream's profile names no \"created\" field, so a record's is not known";
+    auto one = accord::kit::made_by_try(made, when, after_loss, what);
+    if (!one) return std::nullopt;
+    hit = alike[*one];
+  }
   Record r = to_record(s, *hit);
   return with_data(Result::ok(pid.empty() ? r.id : pid + "/" + r.id, r.version), to_data(s, *hit));
 }
@@ -239,14 +260,16 @@ std::optional<Result> CrmRest::find_earlier(const StreamSpec& s, const std::stri
 // for is never answered "ok" with a guessed id: RETRY marked maybe_written,
 // and the host's resend ("resend": true) looks again first.
 Result CrmRest::after_lost_create(const StreamSpec& s, const std::string& key, const Vars& vars, const json::value& native,
-                                  const std::string& pid, const std::string& what) {
+                                  const std::string& pid, const std::string& what, const accord::kit::TryTime& when) {
   if (key.empty() || !s.lookup.present)
     throw accord::Error(ACCORD_ERROR, what + "; stream " + s.name + " has no lookup to find a record by its "
                                                "idempotency key, so it is not sent again: check the CRM for it "
                                                "(the stream's lookup endpoint would let Accord do that)");
   std::optional<Result> found;
   try {
-    found = find_earlier(s, key, vars, native, pid);
+    found = find_earlier(s, key, vars, native, pid, when, true);
+  } catch (const accord::kit::MaybeWritten&) {
+    throw;  // look-alikes, none of which can be told its (kit::made_by_try)
   } catch (const accord::Error& e) {
     if (e.status() == ACCORD_CANCELLED || e.status() == ACCORD_AUTH_REQUIRED) throw;
     throw accord::kit::MaybeWritten(what + "; looking for the record by its idempotency key failed too (" + e.what() +
