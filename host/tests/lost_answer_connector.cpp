@@ -10,7 +10,8 @@
 // records; FOLDER/ops.log gets one line per create: "KEY resend|fresh", and
 // FOLDER/sent_at.log one per resend: "KEY SENT_AT" ("-": none).
 // A file FOLDER/lose holding N: the next N creates are stored and answered
-// retry (retry_after 1 s) with "maybe_written" (this try may have written). A
+// retry (retry_after 1 s, or the seconds FOLDER/retry-after holds) with
+// "maybe_written" (this try may have written). A
 // file FOLDER/fail-lookups: a resend's look-up fails (answered a plain retry:
 // this try stored nothing; the host keeps the key, an earlier try may have). A file FOLDER/refuse holding N: the next N
 // creates are refused before anything is stored (a plain retry, as a
@@ -179,7 +180,8 @@ class LostAnswer : public accord::Connector {
       recs[id] = json::object{{"key", key}, {"data", op.at("data")}, {"version", version(id)}};
       if (long lose = fs::exists(dir_ / "lose") ? std::stol(slurp(dir_ / "lose")) : 0; lose > 0) {
         std::ofstream(dir_ / "lose") << lose - 1;
-        results.push_back(json::object{{"status", "retry"}, {"retry_after", 1}, {"maybe_written", true},
+        long wait = fs::exists(dir_ / "retry-after") ? std::stol(slurp(dir_ / "retry-after")) : 1;
+        results.push_back(json::object{{"status", "retry"}, {"retry_after", wait}, {"maybe_written", true},
                                        {"message", "the answer was lost; looked for again before it is sent again"}});
         continue;
       }

@@ -44,6 +44,9 @@ void PairRun::run() {
   // first read to its plan: wait for them as long as they take.
   store_->wait_for_writers(std::chrono::hours(1));
   open_sides();
+  // (a resend that settles a create ends its source's wait: the change the
+  // read then gives follows in this run, not after a retry already answered)
+  for (Side s : kSides) quarantined_[s] = pv_->quarantine().ids(s, false);
   if (opts_.apply) reconcile_journal();
   if (!sp_.lookups.empty())  // read before the pair's sides (docs/email-crm.md)
     lookups_.emplace(
