@@ -7,6 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
+#include <set>
+
 using namespace accord;
 
 namespace {
@@ -192,4 +196,64 @@ TEST(GuardsTest, CountWritesCountsMovesAmongUpdates) {
   PerSide<SideWrites> w = count_writes(items);
   EXPECT_EQ(w.right.updates, 3);
   EXPECT_EQ(w.right.moves, 2);
+}
+
+// A run counts a side's live records only as far as the verdict needs
+// (live_to_know; issue 24): for every mix of writes, shares (among them
+// shares that do not divide the counts evenly), min_records, the empty-side
+// guard and forces, and every size of the side, the verdict given the side
+// counted up to that bound is the verdict given its exact size, word for
+// word. Where a create is planned or a share is 0 the exact count is asked.
+TEST(GuardsTest, ASideCountedOnlyAsFarAsTheVerdictNeedsGetsTheExactVerdict) {
+  const double shares[] = {0, 0.1, 0.3, 0.5, 1.0 / 3, 0.7, 1};
+  long checked = 0, bounded = 0;
+  for (double del_share : shares)
+    for (double upd_share : shares)
+      for (long min_records : {0L, 3L, 10L})
+        for (bool empty : {true, false})
+          for (bool force : {false, true})
+            for (long deletes = 0; deletes <= 7; ++deletes)
+              for (long updates = 0; updates <= 7; ++updates)
+                for (long creates : {0L, 2L}) {
+                  Case c;
+                  c.guards.max_delete_share = del_share;
+                  c.guards.max_update_share = upd_share;
+                  c.guards.min_records = min_records;
+                  c.guards.refuse_empty_side = empty;
+                  if (force) c.forced = {"deletes", "updates", "empty", "creates"};
+                  SideWrites w{.creates = creates, .updates = updates, .deletes = deletes};
+                  if (!w.any()) continue;
+                  std::optional<long> enough = live_to_know(w, c.guards);
+                  if (creates > 0 || (deletes > 0 && !(del_share > 0)) || (updates > 0 && !(upd_share > 0))) {
+                    EXPECT_FALSE(enough) << creates << " " << deletes << " " << updates;
+                    continue;
+                  }
+                  ASSERT_TRUE(enough);
+                  for (long live = 0; live <= 40; ++live) {
+                    c.sides.left = w;
+                    c.sides.left.live = live;
+                    c.sides.left.linked = 1;
+                    GuardVerdict exact = c.run();
+                    c.sides.left.live = std::min(live, *enough);  // what a count stopped at the bound gives
+                    GuardVerdict seen = c.run();
+                    ASSERT_EQ(seen.refused, exact.refused) << "deletes " << deletes << " updates " << updates << " live "
+                                                           << live << " bound " << *enough;
+                    ASSERT_EQ(seen.forced, exact.forced) << "deletes " << deletes << " updates " << updates << " live "
+                                                         << live << " bound " << *enough;
+                    ++checked;
+                    if (live > *enough) ++bounded;
+                  }
+                }
+  EXPECT_GT(bounded, 1000);  // (the bound spared counting in most cases)
+  EXPECT_GT(checked, bounded);
+}
+
+TEST(GuardsTest, AMillionRecordSideWithAFewThousandUpdatesIsCountedToTheShareOnly) {
+  Guards g;  // half of a side
+  EXPECT_EQ(live_to_know({.updates = 10000}, g), 20000);
+  EXPECT_EQ(live_to_know({.updates = 10000, .deletes = 3}, g), 20000);
+  EXPECT_EQ(live_to_know({.deletes = 3}, g), 6);  // (the empty-side guard: 4)
+  g.max_update_share = 1;
+  EXPECT_EQ(live_to_know({.updates = 10000}, g), 10000);
+  EXPECT_EQ(live_to_know({.creates = 1}, g), std::nullopt);  // live minus linked: counted whole
 }

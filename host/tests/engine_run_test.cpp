@@ -463,3 +463,22 @@ TEST(EngineRunTest, ARunListsTheUpdatesItWasAskedForAndCountsEveryOne) {
   }
   EXPECT_EQ(f.run({}).pairs[0].planned.total(), 0);
 }
+
+// A record's name in notes, conflicts and the report (record_label): the
+// first of /name/full, /title, /Name, /FullName, /subject, /name that is a
+// non-empty string, else FirstName/first_name and LastName/last_name, else
+// its id. (It walks the record's members instead of copying it into a
+// value for a JSON pointer, issue 24: the answers are the pointer's.)
+TEST(RecordLabelTest, ARecordIsNamedByTheFirstFieldThatNamesIt) {
+  auto label = [](const char* data) { return record_label(json::parse(data).as_object(), "id-1"); };
+  EXPECT_EQ(label(R"({"name":{"full":"Ann Lee"},"title":"T"})"), "Ann Lee");
+  EXPECT_EQ(label(R"({"name":{"full":""},"title":"T"})"), "T");
+  EXPECT_EQ(label(R"({"name":{"given":"Ann"},"subject":"S"})"), "S");
+  EXPECT_EQ(label(R"({"name":["full"],"Name":"N"})"), "N");
+  EXPECT_EQ(label(R"({"FullName":"F","name":"n"})"), "F");
+  EXPECT_EQ(label(R"({"name":"n"})"), "n");
+  EXPECT_EQ(label(R"({"title":7,"FirstName":"Ann","LastName":"Lee"})"), "Ann Lee");
+  EXPECT_EQ(label(R"({"last_name":"Lee"})"), "Lee");
+  EXPECT_EQ(label(R"({"name":{"full":{"x":1}}})"), "id-1");
+  EXPECT_EQ(label("{}"), "id-1");
+}

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/guards.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
 namespace accord {
 
 PerSide<SideWrites> count_writes(const std::vector<Item>& items) {
@@ -16,6 +20,24 @@ void count_writes(const Item& it, PerSide<SideWrites>& out) {
       (op->kind == OpKind::kCreate ? w.creates : op->kind == OpKind::kUpdate ? w.updates : w.deletes)++;
       if (op->move) ++w.moves;
     }
+}
+
+std::optional<long> live_to_know(const SideWrites& w, const Guards& guards) {
+  if (w.creates > 0) return std::nullopt;
+  long need = 1;
+  if (w.deletes > 0 && guards.refuse_empty_side) need = std::max(need, w.deletes + 1);  // (live - deletes <= 0 trips)
+  // share(n, of, max) trips where of > min_records and n > max * of: never
+  // where of >= n / max (the same double comparison as guard_verdict's)
+  for (auto [n, max] : {std::pair{w.deletes, guards.max_delete_share}, std::pair{w.updates, guards.max_update_share}}) {
+    if (n <= 0 && max >= 0) continue;
+    if (!(max > 0)) return std::nullopt;
+    double at = std::ceil(static_cast<double>(n) / max);
+    if (!(at < 1e15)) return std::nullopt;
+    long l = std::max(1L, static_cast<long>(at));
+    while (static_cast<double>(n) > max * static_cast<double>(l)) ++l;
+    need = std::max(need, l);
+  }
+  return need;
 }
 
 GuardVerdict guard_verdict(const PerSide<SideWrites>& sides, const Guards& guards, const Forces& forces) {

@@ -7,6 +7,7 @@
 #include "engine/engine_types.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,16 @@ using Forces = std::function<bool(std::string_view guard)>;
 // The writes of a plan per target side (live and linked left 0).
 PerSide<SideWrites> count_writes(const std::vector<Item>& items);
 void count_writes(const Item& it, PerSide<SideWrites>& out);  // one item's, added
+
+// How many live records a side with writes `w` (creates, updates, deletes;
+// live and linked not read) must be known to hold at least for the
+// guards' verdict to be the one its exact count gives: each guard trips
+// only below some size of the side, so a side seen to hold that many trips
+// none (the verdict with `live` set to that bound is the exact one). A run
+// then counts that many rows, not the whole side (issue 24: a 1% run of a
+// million pairs counted both sides). None: the exact count is needed (a
+// create's share is of live minus linked; a share guard set to 0).
+std::optional<long> live_to_know(const SideWrites& w, const Guards& guards);
 
 // Refuses (or, forced, reports) what the guards stop: a side left with no
 // records, shares of a side deleted, updated or created, too many writes.

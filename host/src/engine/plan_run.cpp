@@ -59,6 +59,9 @@ std::vector<Item> PairRun::plan_changes() {
     }
   }
   if (plan_meter_) plan_meter_->set_total(linked.size());
+  // the decided conflicts, read once (few: a person decided each)
+  const auto decisions = linked.empty() ? decltype(pv_->conflicts().decisions()){} : pv_->conflicts().decisions();
+  const std::map<std::string, Side> none;
   for (auto& [lid, link] : linked) {
     if (plan_meter_) plan_meter_->add();
     Item it;
@@ -66,7 +69,8 @@ std::vector<Item> PairRun::plan_changes() {
     it.id.right = link.right_id;
     for (Side s : kSides) it.row[s] = pv_->mirror(s).find_data(it.id[s]);
     it.link = std::move(link);
-    auto decided = pv_->conflicts().decisions(it.id.left);
+    auto d = decisions.find(it.id.left);
+    const std::map<std::string, Side>& decided = d == decisions.end() ? none : d->second;
     PairPlan plan = planner().plan_linked(std::move(it), decided);
     if (streams_creates() && plan.verdict == PairVerdict::kWrite) stream_linked(std::move(plan), !decided.empty());
     else take(std::move(plan), items);
@@ -533,7 +537,10 @@ void PairRun::check_guards(const std::vector<Item>& items) {
   }
   for (Side t : kSides) {
     if (!sides[t].any()) continue;  // nothing to guard: spare the count
-    sides[t].live = pv_->mirror(t).count_live();  // the target side as it is, before this run's writes
+    // the target side as it is, before this run's writes: counted as far
+    // as the verdict needs (guards.cpp), not the whole side
+    std::optional<long> enough = live_to_know(sides[t], sp_.guards);
+    sides[t].live = enough ? pv_->mirror(t).count_live(*enough) : pv_->mirror(t).count_live();
     if (sides[t].creates > 0) sides[t].linked = pv_->links().count();
   }
   refuse(guard_verdict(sides, sp_.guards, [&](std::string_view g) { return opts_.forces(g); }));

@@ -208,9 +208,24 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
     plan.item = std::move(it);
     return plan;
   }
-  PerSide<Fields> now, bases{base_of(*it.link, Side::kLeft, L), base_of(*it.link, Side::kRight, R)};
+  // Each live row's data parsed once: its pair form, its implicit base,
+  // the label and an update's data all come from it (issue 24: a changed
+  // pair's records were parsed up to three times each).
+  PerSide<std::optional<json::object>> parsed;
+  PerSide<Fields> now;
   for (Side s : kSides)
-    if (live[s]) now[s] = pair_of(s, *it.row[s]);
+    if (live[s]) {
+      json::value v = accord::json_exact::parse(it.row[s]->data);
+      parsed[s] = std::move(v.get_object());
+      now[s] = fm_.to_pair(s, *parsed[s]);
+    }
+  auto base = [&](Side s) {  // base_of, without parsing a live row again
+    const LinkRow& l = *it.link;
+    bool implicit = (s == Side::kLeft ? l.base_left : l.base_right).empty() &&
+                    !(s == Side::kLeft ? l.kept_left : l.kept_right).id;
+    return implicit && live[s] ? now[s] : base_of(l, s, it.row[s]);
+  };
+  PerSide<Fields> bases{base(Side::kLeft), base(Side::kRight)};
   MergeResult m = three_way_merge(merge_input(bases, {live.left ? &now.left : nullptr, live.right ? &now.right : nullptr},
                                               it.row, sp_.policy, &decided));
   plan.merged = true;
@@ -221,8 +236,7 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
     plan.item = std::move(it);
     return plan;
   }
-  std::string label = record_label(
-      accord::json_exact::parse(live.left ? L->data : live.right ? R->data : std::string("{}")).get_object(), it.id.left);
+  std::string label = record_label(live.left ? *parsed.left : live.right ? *parsed.right : json::object(), it.id.left);
   plan.label = label;
   plan.conflicts = std::move(m.conflicts);
   it.manual_fields = m.manual_fields;
@@ -266,7 +280,7 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
     }
     if (!ch.empty() && it.row[t] && !it.row[t]->deleted) {
       if (!allowed(sp_, t, OpKind::kUpdate)) continue;  // the base absorbs the divergence
-      json::object data = accord::json_exact::parse(it.row[t]->data).get_object();
+      json::object data = *parsed[t];
       json::object before = data;
       Changes effective = write_changes(t, data, ch);
       if (effective.empty()) continue;  // the side already holds it, in its own terms
@@ -281,7 +295,7 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
     // Keep the right's version too, as a new pair of records.
     Item copy;
     json::object ldata = created_from(Side::kLeft, now.right);
-    json::object rdata = accord::json_exact::parse(R->data).get_object();
+    json::object rdata = *parsed.right;
     Changes ch;
     for (const auto& [k, v] : now.right) ch[k] = v;
     copy.op.left = make_op(Side::kLeft, OpKind::kCreate, "", it.id.right, std::move(ldata), "", ch);

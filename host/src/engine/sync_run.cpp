@@ -21,11 +21,14 @@ namespace fs = std::filesystem;
 namespace accord {
 
 std::string record_label(const json::object& data, const std::string& id) {
-  json::value root(data);
-  for (const char* p : {"/name/full", "/title", "/Name", "/FullName", "/subject", "/name"}) {
-    boost::system::error_code ec;
-    if (const json::value* v = root.find_pointer(p, ec); v && v->is_string() && !v->get_string().empty())
-      return std::string(v->get_string());
+  // /name/full, /title, /Name, /FullName, /subject, /name: walked member by
+  // member (the record is not copied into a value to take a pointer)
+  static constexpr std::string_view kPaths[][2] = {{"name", "full"}, {"title", ""},   {"Name", ""},
+                                                   {"FullName", ""}, {"subject", ""}, {"name", ""}};
+  for (const auto& path : kPaths) {
+    const json::value* v = data.if_contains(path[0]);
+    if (v && !path[1].empty()) v = v->is_object() ? v->get_object().if_contains(path[1]) : nullptr;
+    if (v && v->is_string() && !v->get_string().empty()) return std::string(v->get_string());
   }
   std::string first, last;
   for (const auto& [k, v] : data) {

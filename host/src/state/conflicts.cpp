@@ -32,6 +32,14 @@ std::map<std::string, Side> Conflicts::decisions(const std::string& left_id) {
   return out;
 }
 
+std::map<std::string, std::map<std::string, Side>> Conflicts::decisions() {
+  Stmt s(*db_, "SELECT left_id, field, decided FROM conflicts WHERE pair=?1 AND closed = 0 AND decided != ''");
+  s.bind(1, pair_);
+  std::map<std::string, std::map<std::string, Side>> out;
+  while (s.step()) out[std::string(s.text(0))][std::string(s.text(1))] = s.text(2) == "left" ? Side::kLeft : Side::kRight;
+  return out;
+}
+
 void Conflicts::close(const std::string& left_id, const std::vector<std::string>& still_open) {
   Stmt s(*db_, "SELECT id, field FROM conflicts WHERE pair=?1 AND left_id=?2 AND closed = 0");
   s.bind(1, pair_).bind(2, left_id);

@@ -25,6 +25,10 @@ class Conflicts {
   void add(const ConflictRow& c);
   // The decided winners of the open conflicts of one pair of records, by field.
   std::map<std::string, Side> decisions(const std::string& left_id);
+  // Every pair of records' decided open conflicts, by left id: one query a
+  // run, where a query a changed pair cost planning its time (issue 24);
+  // few (a person decided each).
+  std::map<std::string, std::map<std::string, Side>> decisions();
   // Closes the open conflicts of one pair of records but those of still_open's fields.
   void close(const std::string& left_id, const std::vector<std::string>& still_open);
   // The record old_id of a side is new_id now (PairState::rekey).

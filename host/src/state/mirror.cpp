@@ -168,6 +168,12 @@ int64_t MirrorSide::count_live() {
   return s.step() ? s.i64(0) : 0;
 }
 
+int64_t MirrorSide::count_live(int64_t at_most) {
+  Stmt s(*db_, "SELECT count(*) FROM (SELECT 1 FROM mirror_rows WHERE pair=?1 AND side=?2 AND deleted = 0 LIMIT ?3)");
+  s.bind(1, pair_).bind(2, side_name(side_)).bind(3, at_most);
+  return s.step() ? s.i64(0) : 0;
+}
+
 std::vector<std::string> MirrorSide::not_staged() {
   std::string t = staged_table(side_);
   db_->exec("CREATE INDEX IF NOT EXISTS " + t + "_id ON " + t.substr(5) + "(id)");

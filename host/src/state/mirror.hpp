@@ -45,6 +45,9 @@ class MirrorSide {
   void clear_dirty(const std::string& id);
   void clear_dirty(std::vector<std::string> ids);  // in one statement, in key order
   int64_t count_live();
+  // Its live rows, counted up to `at_most` (that many: at least that many):
+  // the rows counted, not the side (issue 24).
+  int64_t count_live(int64_t at_most);
   bool any();  // a row at all (cheap)
   // Live ids that the side's staged full listing does not hold (a record the
   // side listed as unreadable is never among them).
