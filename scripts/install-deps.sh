@@ -97,4 +97,18 @@ if [ "${ACCORD_SKIP_PEERS:-0}" != 1 ]; then
     echo "install-deps: installing test peers (npm ci in tests/peers)"
     (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
   fi
+  # pst-extractor 1.0.0's Outlook.com .ost (MIT): the one real sample holding contacts, a distribution list,
+  # tasks, a sticky note and a journal entry (1.12.0 ships other mailboxes). Only the file is taken from the
+  # package (npm pack): its dependencies (a native fs-ext among them) are not installed. Checked by SHA-256.
+  ost1="$peers/samples/pst-extractor-1.0.0/mtnman1965@outlook.com.ost"
+  if [ ! -f "$ost1" ]; then
+    echo "install-deps: fetching pst-extractor 1.0.0's sample .ost into tests/peers/samples"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack pst-extractor@1.0.0 --silent >/dev/null &&
+       tar xzf pst-extractor-1.0.0.tgz "package/src/testdata/mtnman1965@outlook.com.ost" &&
+       echo "b884f6313e3507aaa38c1a70fecf2d9e4689923065a3324b61d4ae12887c862d  package/src/testdata/mtnman1965@outlook.com.ost" |
+         sha256sum -c --quiet) &&
+      mkdir -p "$(dirname "$ost1")" && mv "$tmp/package/src/testdata/mtnman1965@outlook.com.ost" "$ost1"
+    rm -rf "$tmp"
+  fi
 fi

@@ -8,9 +8,9 @@
 // 71 messages; pstextractortest@outlook.com.ost 14 messages and 169
 // appointments, three of them recurring (weekly, daily, yearly; none with an
 // exception or a deleted instance), one all-day; the ...pdf@... .ost 2
-// messages and 160 appointments. No sample holds a contact, a distribution
-// list, a task or a note: those mappings are checked on synthetic property
-// sets in mapi/tests.
+// messages and 160 appointments. pst-extractor 1.0.0's mtnman1965@outlook.com.ost
+// (its own spec files name what it holds) has the contacts, a distribution
+// list, two tasks, a sticky note and a journal entry the others lack.
 #include "pst_backend.hpp"
 
 #include <accord/connector.h>
@@ -32,9 +32,11 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kDir = PST_SAMPLES_DIR;
+// pst-extractor 1.0.0's .ost, taken alone from its package by scripts/install-deps.sh
+const fs::path kDir2018 = PST_SAMPLES_2018_DIR;
 
-fs::path sample(const std::string& name) {
-  fs::path p = kDir / name;
+fs::path sample(const std::string& name, const fs::path& dir = kDir) {
+  fs::path p = dir / name;
   if (!fs::exists(p))
     ADD_FAILURE() << "the sample " << p << " is missing: install the test peers with scripts/install-deps.sh "
                   << "(or: cd tests/peers && npm ci), which brings the npm package pst-extractor and its test data";
@@ -235,4 +237,72 @@ TEST(PstSamples, AFileThatIsNotAnOutlookDataFileIsAnErrorNamingIt) {
     EXPECT_EQ(e.status, ACCORD_ERROR);
     EXPECT_NE(std::string(e.what()).find(__FILE__), std::string::npos) << e.what();
   }
+}
+
+// pst-extractor 1.0.0's Outlook.com .ost: a real contact (Ed Pfromer, as
+// pst-extractor's own PSTContact.spec.ts reads it: business phone, work
+// address, company, title, web page, and notes that Outlook kept as RTF
+// only), the distribution list "Staff" reported and not listed, two tasks
+// with their RTF-only bodies, a sticky note, the journal entry reported.
+TEST(PstSamples, OutlookComOst2018ContactsListTasksNoteAndJournal) {
+  fs::path f = sample("mtnman1965@outlook.com.ost", kDir2018);
+  if (!fs::exists(f)) return;
+  pst::PstBackend b(f.string());
+  auto contacts = list_all(b, "contact");
+  EXPECT_EQ(contacts.size(), 15u);
+  std::string said_by_contacts;  // (each listing says again what it leaves out)
+  for (const auto& r : b.reported()) said_by_contacts += r + "\n";
+  EXPECT_NE(said_by_contacts.find("distribution list \"Staff\""), std::string::npos) << said_by_contacts;
+  EXPECT_NE(said_by_contacts.find("folder \"Contacts\"): not synced"), std::string::npos) << said_by_contacts;
+  const json::object* ed = nullptr;
+  for (const auto& c : contacts)
+    if (const auto* o = c.at("data").as_object().if_contains("organizations");
+        o && json::serialize(*o).find("Klonzo") != std::string::npos &&
+        json::serialize(c.at("data").at("name")).find("Ed Pfromer") != std::string::npos)
+      ed = &c;
+  ASSERT_TRUE(ed) << "the contact Ed Pfromer of the Contacts folder is not listed";
+  const auto& d = ed->at("data").as_object();
+  EXPECT_EQ(json::serialize(d.at("name")),
+            R"({"full":"Ed Pfromer","components":[{"kind":"given","value":"Ed"},{"kind":"surname","value":"Pfromer"}]})");
+  EXPECT_EQ(json::serialize(d.at("emails")), R"({"e1":{"address":"epfromer@gmail.com","pref":1}})");
+  EXPECT_EQ(json::serialize(d.at("phones")),
+            R"({"p1":{"number":"(720) 666-9776","features":{"voice":true},"contexts":{"work":true}}})");
+  EXPECT_EQ(json::serialize(d.at("organizations")), R"({"o1":{"name":"Klonzo, LLC"}})");
+  EXPECT_EQ(json::serialize(d.at("titles")), R"({"t1":{"name":"President","kind":"title"}})");
+  EXPECT_EQ(json::serialize(d.at("links")), R"({"l1":{"uri":"www.tomoab.com","contexts":{"work":true}}})");
+  const std::string addr = json::serialize(d.at("addresses"));
+  for (const char* part : {"300 Edison Place", "Superior", "\"CO\"", "80027", "United States of America", "\"work\":true"})
+    EXPECT_NE(addr.find(part), std::string::npos) << part << " not in " << addr;
+  // the notes Outlook kept as RTF only ("Never gonna let you down", PSTContact.spec.ts)
+  ASSERT_TRUE(d.contains("notes")) << json::serialize(d);
+  EXPECT_NE(json::serialize(d.at("notes")).find("Never gonna let you down"), std::string::npos) << json::serialize(d.at("notes"));
+
+  auto tasks = list_all(b, "task");
+  ASSERT_EQ(tasks.size(), 2u);
+  const json::object* loaded = titled(tasks, "title", "fully loaded task");
+  const json::object* basic = titled(tasks, "title", "basic task");
+  ASSERT_TRUE(loaded && basic);
+  EXPECT_EQ(loaded->at("data").at("percentComplete"), 75);
+  EXPECT_EQ(loaded->at("data").at("progress"), "in-process");
+  EXPECT_EQ(loaded->at("data").at("priority"), 1);
+  EXPECT_TRUE(loaded->at("data").as_object().contains("recurrenceRules"));
+  // PSTTask.spec.ts: the bodies "Blue category, high priority, 75% complete" and "Vanilla task, not started"
+  ASSERT_TRUE(loaded->at("data").as_object().contains("description")) << json::serialize(loaded->at("data"));
+  EXPECT_NE(std::string(loaded->at("data").at("description").as_string()).find("Blue category, high priority, 75% complete"),
+            std::string::npos);
+  ASSERT_TRUE(basic->at("data").as_object().contains("description")) << json::serialize(basic->at("data"));
+  EXPECT_NE(std::string(basic->at("data").at("description").as_string()).find("Vanilla task, not started"), std::string::npos);
+  EXPECT_EQ(basic->at("data").at("progress"), "needs-action");
+
+  auto notes = list_all(b, "note");
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].at("data").at("title"), "a pretty yellow sticky note");
+  EXPECT_EQ(notes[0].at("data").at("body"), "a pretty yellow sticky note");
+
+  // reported, not listed: the journal entry (by the message listing)
+  list_all(b, "message");
+  std::string said;
+  for (const auto& r : b.reported()) said += r + "\n";
+  EXPECT_NE(said.find("a journal entry (item "), std::string::npos) << said;
+  EXPECT_NE(said.find("folder \"Journal\"): not synced"), std::string::npos) << said;
 }
