@@ -12,6 +12,8 @@
 #include "plugins/instance.hpp"
 #include "plugins/registry.hpp"
 
+#include <accord/sql/sqlite_db.hpp>
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
@@ -875,6 +877,77 @@ TEST(EngineLostAnswerTest, AKeptCreatesSourceDeletedKeepsTheRecordItsLostTryMade
     PairReport quiet = f.run();
     EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
   }
+}
+
+// L7 (review s11): the record an R1 look-up finds is deleted as any record
+// whose linked source was deleted: planned after the read, counted by the
+// guards, in the run's history. Before, look_up_kept deleted it itself,
+// before the read: max_delete_share never saw it (a side emptied that way
+// went through), and neither `accord log` nor `accord undo` knew of it.
+TEST(EngineLostAnswerTest, AKeptCreatesRecordFoundWithItsSourceDeletedIsDeletedAsAnyDeleteGuardedAndRecorded) {
+  Fixture f(true, look(json::object{{"guards", json::object{{"max_delete_share", 0.2}, {"min_records", 0}}}}));
+  auto [lost, title] = lose_one(f);
+  ASSERT_FALSE(title.empty());
+  f.delete_left(title);
+  f.put("fail-lookups", "");
+  wait_out_the_retry();
+  f.run();
+  fs::remove(f.dir / "right" / "fail-lookups");
+  wait_out_the_retry();
+  PairReport guarded = f.run();  // one delete of three: over max_delete_share
+  EXPECT_FALSE(guarded.refused.empty()) << notes(guarded);
+  EXPECT_TRUE(lines_of(f.dir / "right" / "deletes.log").empty()) << notes(guarded);
+  EXPECT_EQ(f.right_titles(), kEachOnce) << notes(guarded);
+  // the guard let through: the delete is made, and recorded as any
+  f.restream("guards", json::object{{"max_delete_share", 0.5}, {"min_records", 0}});
+  PairReport third = f.run();
+  EXPECT_TRUE(third.refused.empty()) << third.refused;
+  EXPECT_EQ(third.failed, 0) << notes(third);
+  EXPECT_EQ(lines_of(f.dir / "right" / "deletes.log").size(), 1u) << notes(third);
+  EXPECT_EQ(f.right_titles(), without(kEachOnce, title)) << notes(third);
+  EXPECT_EQ(f.left_titles(), without(kEachOnce, title)) << notes(third);
+  {
+    sql::Db db((f.dir / "state.sqlite").string());
+    sql::Stmt q(db, "SELECT count(*) FROM history WHERE side='right' AND op='delete' AND before_id IS NOT NULL");
+    ASSERT_TRUE(q.step());
+    EXPECT_EQ(q.i64(0), 1) << "the delete is in the run's history, with the record as it was (accord log, undo)";
+  }
+  wait_out_the_retry();
+  PairReport quiet = f.run();
+  EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
+  EXPECT_EQ(f.left_titles(), without(kEachOnce, title));
+}
+
+// L6 (review s11): a store that keeps its own form of what it is sent (only
+// the fields it knows, and a stamp of its own) still has the record "as the
+// create made it": compared in its terms (what it keeps, what it sets), not
+// member for member. Before, such a record was never deleted ("was edited
+// there since") and came back to the left: the user's delete undone.
+TEST(EngineLostAnswerTest, AKeptCreatesRecordTheStoreKeptInItsOwnFormIsDeletedWithItsDeletedSource) {
+  Fixture f(false, look());
+  f.put("normalise", "");
+  f.edit_left("n1", json::object{{"title", "n1"}, {"categories", json::object{{"work", true}}}});
+  f.put("lose", "1");
+  PairReport first = f.run();
+  EXPECT_EQ(first.failed, 1) << notes(first);
+  std::string lost = f.creates().at(0).substr(0, f.creates()[0].find(' '));
+  std::string title = f.right_title_of(lost);
+  ASSERT_FALSE(title.empty());
+  f.delete_left(title);
+  f.put("fail-lookups", "");
+  wait_out_the_retry();
+  f.run();
+  fs::remove(f.dir / "right" / "fail-lookups");
+  wait_out_the_retry();
+  PairReport third = f.run();
+  EXPECT_FALSE(noted(third, "was edited there since")) << notes(third);
+  EXPECT_EQ(lines_of(f.dir / "right" / "deletes.log").size(), 1u) << notes(third);
+  for (int k = 0; k < 2; ++k) {
+    wait_out_the_retry();
+    f.run();
+  }
+  EXPECT_EQ(f.right_titles(), without(kEachOnce, title));
+  EXPECT_EQ(f.left_titles(), without(kEachOnce, title)) << "the user's delete stands";
 }
 
 // Parked by the filter (its source marked private, read while the resend's

@@ -26,7 +26,10 @@
 // find_only looks its key up and writes nothing (FOLDER/ops.log: "KEY
 // find_only"): ok with the record found (id, version, data), not_found, or a
 // plain retry while FOLDER/fail-lookups exists. A delete whose expect_version
-// is not the record's answers conflict and deletes nothing.
+// is not the record's answers conflict and deletes nothing. A file
+// FOLDER/normalise: a create stores its own form of what it is sent (a
+// store that keeps only what it knows and stamps the rest): only /title and
+// /body, and "created" (the time; a member no stream declares).
 // Never use it for real data.
 #include <accord/connector.hpp>
 
@@ -177,7 +180,14 @@ class LostAnswer : public accord::Connector {
         std::ofstream(dir_ / "stored.log", std::ios::app) << key << " " << b << "\n";
       }
       std::string id = "r" + std::to_string(seq + 1);
-      recs[id] = json::object{{"key", key}, {"data", op.at("data")}, {"version", version(id)}};
+      json::value stored = op.at("data");
+      if (fs::exists(dir_ / "normalise")) {
+        json::object own{{"created", std::to_string(std::time(nullptr))}};
+        for (const char* k : {"title", "body"})
+          if (const json::value* v = stored.as_object().if_contains(k)) own[k] = *v;
+        stored = std::move(own);
+      }
+      recs[id] = json::object{{"key", key}, {"data", std::move(stored)}, {"version", version(id)}};
       if (long lose = fs::exists(dir_ / "lose") ? std::stol(slurp(dir_ / "lose")) : 0; lose > 0) {
         std::ofstream(dir_ / "lose") << lose - 1;
         long wait = fs::exists(dir_ / "retry-after") ? std::stol(slurp(dir_ / "retry-after")) : 1;

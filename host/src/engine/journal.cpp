@@ -19,13 +19,58 @@
 #include <accord/json/exact.hpp>
 #include <accord/time/utc_time.hpp>
 
+#include <algorithm>
 #include <ctime>
+#include <set>
 
 #include <map>
 
 namespace json = boost::json;
 
 namespace accord {
+
+namespace {
+
+// Whether a record a kept create's look-up found (`found`, its pair form
+// `now`) is as that create made it (`sent`, the pair form the first try
+// sent), judged in the target's terms as the planner judges an update's
+// effect (Planner::write_changes: a value the target's form cannot tell
+// from the one it holds is no change; review s11 L6): each field the create
+// sent reads the same when written into the found record, and the found
+// record holds no field the create did not send. In a pair without a
+// mapping (every member a field), members the target's stream does not
+// keep (not in its manifest's fields: the store dropped them) or sets
+// itself (its read_only) are the store's own form, not an edit. A value
+// the store rewrote in its own way (an HTML body) still differs: kept, as
+// an edit is (nothing deleted on a doubt).
+bool as_created(const Planner& planner, Side target, const StreamInfo* info, bool identity, const Fields& sent,
+                const Fields& now, const json::object& found) {
+  auto listed = [](const std::vector<std::string>& v, const std::string& k) {
+    return std::find(v.begin(), v.end(), k) != v.end();
+  };
+  auto value = [](const Fields& f, const std::string& k) -> const json::value* {
+    auto i = f.find(k);
+    return i == f.end() || i->second.is_null() ? nullptr : &i->second;
+  };
+  std::set<std::string> keys;
+  for (const auto& [k, v] : sent) keys.insert(k);
+  for (const auto& [k, v] : now) keys.insert(k);
+  for (const auto& k : keys) {
+    if (identity && info && ((!info->fields.empty() && !listed(info->fields, k)) || listed(info->read_only, k)))
+      continue;  // the store's own: a member it does not keep, or sets itself
+    const json::value *s = value(sent, k), *n = value(now, k);
+    if (!s && !n) continue;
+    if (s && n && *s == *n) continue;
+    if (s) {  // written into the found record, does it read back as it is?
+      json::object w = found;
+      if (planner.write_changes(target, w, Changes{{k, *s}}).empty()) continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 void PairRun::reconcile_journal() {
   auto pending = pv_->journal().list();
@@ -193,10 +238,12 @@ void PairRun::reconcile_journal() {
 //   what a linked pair whose record leaves the filter becomes: the record
 //   stays, unlinked, clean in the state, neither deleted nor copied back;
 // - its source deleted (R1): the record is deleted, but only while it is as
-//   the create made it: the found record's pair form (the look-up's data)
-//   equals what the first try sent, and the delete names the version the
-//   look-up answered (an edit since answers conflict). A record edited on
-//   the target is kept, settled and read as any record (the edit wins: it is
+//   the create made it (as_created: the look-up's data, in the target's
+//   terms, is what the first try sent), and as any delete: linked to its
+//   deleted source, it is planned after the read, its delete naming the
+//   version read (an edit since: the merge decides), counted by the
+//   guards, in the run's history (review s11 L7). A record edited on the
+//   target is kept, settled and read as any record (the edit wins: it is
 //   copied back where the pipeline creates that way), and said.
 // Answered unsupported (a stream of the connector that cannot look its keys
 // up): as where find_only is not declared (source deleted: settled; parked:
@@ -239,10 +286,7 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
   for (Side s : kSides)
     if (!calls[s].empty()) apply_call(s, calls[s], which[s], found);
   failpoint("journal.after_find_only");
-  // deletes of records found as their creates made them (source deleted)
-  PerSide<json::array> deletes;
-  PerSide<std::vector<size_t>> deleting;
-  size_t linked = 0, let_go = 0, missing = 0, failed = 0;
+  size_t linked = 0, let_go = 0, missing = 0, failed = 0, to_delete = 0;
   {
     StateStore::Transaction tx(*store_);
     for (Side target : kSides)
@@ -282,17 +326,35 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
               now = planner().pair_of(target, row);
             } catch (const std::exception&) {
             }
-          if (sent[k] && now && *now == *sent[k] && allowed(sp_, target, OpKind::kDelete)) {
-            settled.pop_back();  // (once the delete is answered)
-            json::object d{{"op", "delete"}, {"id", o.id}};
-            if (!o.version.empty()) d["expect_version"] = o.version;
-            deletes[target].push_back(std::move(d));
-            deleting[target].push_back(k);
+          const StreamInfo* info = nullptr;
+          if (const auto* c = reg_.find(p_.endpoint(target).connector)) info = c->manifest.stream(stream(target));
+          bool unedited = sent[k] && now && as_created(planner(), target, info, sp_.identity, *sent[k], *now, held.as_object());
+          // A record found as its create made it is deleted as any record
+          // whose linked source was deleted: linked here to that source
+          // (a deleted, dirty row), the target's base its found form, it is
+          // planned after the read (an edit read there since: the merge
+          // decides, as for any pair), counted by the guards
+          // (max_delete_share), in the run's history, undone by accord undo
+          // (review s11 L7: deleted here, it was none of these).
+          auto src = pv_->mirror(from).find(l.row.source_id);
+          if (unedited && allowed(sp_, target, OpKind::kDelete) && !pv_->links().find(from, l.row.source_id)) {
+            pv_->mirror(target).put(row);
+            MirrorRow gone = src ? *src
+                                 : MirrorRow{l.row.source_id, "", now_rfc3339(),
+                                             json::serialize(planner().created_from(from, *sent[k])), true, true, true, ""};
+            gone.deleted = true;
+            gone.dirty = true;
+            pv_->mirror(from).put(gone, src ? &*src : nullptr);
+            std::string base_target = fields_json(*now), base_source = fields_json(*sent[k]);
+            pv_->links().put(target == Side::kRight ? LinkRow{l.row.source_id, o.id, base_source, base_target}
+                                                    : LinkRow{o.id, l.row.source_id, base_target, base_source});
+            ++to_delete;
           } else {
             rep_.notes.push_back(what(l) + ": its source was deleted, but the record its lost try made (" +
                                  side_name(target) + " " + o.id + ") " +
                                  (!allowed(sp_, target, OpKind::kDelete) ? "is not deleted: the pipeline deletes nothing there"
                                   : o.data.empty() ? "was found without its data: not deleted"
+                                  : unedited      ? "is not deleted: its source is linked to another record"
                                                    : "was edited there since: kept (the edit wins)") +
                                  "; it is read as any record of that side");
           }
@@ -318,43 +380,11 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
     pv_->journal().settled(settled);
     tx.commit();
   }
-  settled.clear();
-  size_t removed = 0;
-  if (!deletes.left.empty() || !deletes.right.empty()) {
-    Results done;
-    for (Side s : kSides)
-      if (!deletes[s].empty()) apply_call(s, deletes[s], deleting[s], done);
-    StateStore::Transaction tx(*store_);
-    for (Side target : kSides)
-      for (size_t j = 0; j < deleting[target].size(); ++j) {
-        size_t k = deleting[target][j];
-        const KeptLook& l = looks[k];
-        auto a = done.find({k, target});
-        if (a == done.end()) continue;
-        const Outcome& o = a->second;
-        std::string id(deletes[target][j].as_object().at("id").as_string());
-        if (o.ok()) {
-          settled.emplace_back(l.row.side, l.row.idem_key);
-          pv_->mirror(target).drop(id);
-          ++removed;
-        } else if (o.result == WriteResult::kVersionConflict) {
-          settled.emplace_back(l.row.side, l.row.idem_key);
-          rep_.notes.push_back(what(l) + ": its source was deleted; the record its lost try made (" +
-                               side_name(target) + " " + id + ") changed since it was looked up: kept (the edit "
-                               "wins), read as any record of that side");
-        } else {
-          rep_.notes.push_back(what(l) + ": its source was deleted; deleting the record its lost try made (" +
-                               side_name(target) + " " + id + ") failed: " + (o.status.empty() ? "error" : o.status) +
-                               ": " + o.message + "; kept, looked up again by the next run");
-        }
-      }
-    pv_->journal().settled(settled);
-    tx.commit();
-  }
   rep_.notes.push_back("looked up (find_only) " + count_of(looks.size(), "create answered retry", "creates answered retry") +
                        " not sent again (source deleted, or kept out by the filter or the direction): " +
-                       std::to_string(missing) + " never made, " + std::to_string(removed) +
-                       " made and deleted with their deleted source, " + std::to_string(linked) + " linked, " +
+                       std::to_string(missing) + " never made, " + std::to_string(to_delete) +
+                       " made, linked to their deleted source to be deleted as any record whose source was deleted, " +
+                       std::to_string(linked) + " linked, " +
                        std::to_string(let_go) + " kept unlinked, " + std::to_string(failed) + " not answered");
 }
 
