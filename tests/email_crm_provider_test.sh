@@ -28,9 +28,9 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work" || exit 1
-pw="imap-canary-$RANDOM$RANDOM"
+pw="imap-canary-$RANDOM$RANDOM" pwb="imap-bob-$RANDOM$RANDOM"
 info=$(DOVECOT_EXTRA=$'namespace inbox {\n  mailbox Sent {\n    special_use = \\Sent\n    auto = subscribe\n  }\n}' \
-  bash "$start_dovecot" "$work/dc" "ada:$pw" 2>&1) || { echo "FAIL Dovecot did not start"; echo "$info"; exit 1; }
+  bash "$start_dovecot" "$work/dc" "ada:$pw" "bob:$pwb" 2>&1) || { echo "FAIL Dovecot did not start"; echo "$info"; exit 1; }
 imap_port=$(awk '/^imap /{print $2}' <<<"$info") imaps_port=$(awk '/^imaps /{print $2}' <<<"$info") ca=$(awk '/^ca /{print $2}' <<<"$info")
 sent_count() {  # MESSAGE-ID: how many copies Dovecot's Sent holds
   curl -s --cacert "$ca" --ssl-reqd --user "ada:$pw" "imap://localhost:$imap_port/Sent" -X "UID SEARCH HEADER Message-ID \"<$1>\"" |
@@ -169,6 +169,69 @@ ended "$tool_pid"
 [ "$died" = 9 ] && [ "$(in_sink "$id2")" = 1 ] && [ "$(sent_count "$id2")" = 1 ] && [ "$(statuses "$mid2")" = delivered ] &&
   ok kill-after-sent-not-sent-twice ||
   bad kill-after-sent-not-sent-twice "died=$died sink=$(in_sink "$id2") sent=$(sent_count "$id2") status=$(statuses "$mid2")" "$(tail -5 tool.err)"
+
+# Two stream pairs' providers in one pipeline share its state file as their
+# journal (the daemon: one Outbound per pair, owner = the pair's name):
+# mailbox A (ada) and mailbox B (bob). B is killed right after "sent"; A's
+# recover (the daemon's start runs the providers in order) leaves B's row
+# alone; B's recover files B's copy in B's Sent; the mail went out once,
+# through B's SMTP (review s12 F1: A filed Bob's mail in Ada's Sent)
+mkdir -p sinkb
+SINK_DIR=$work/sinkb SINK_USER=bob SINK_PASSWORD=$pwb node "$peers/smtp_sink.js" > sinkb.out 2> sinkb.err &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q '^port ' sinkb.out 2>/dev/null && break; sleep 0.1; done
+pair_conf() {  # FILE OWNER USER PASSWORD ADDRESS SMTP_PORT: a pair's provider, the journal pairs.sqlite
+  node -e 'const fs=require("fs");const c=JSON.parse(fs.readFileSync("provider.json"));const [f,o,u,p,a,s]=process.argv.slice(1);
+    Object.assign(c, {journal: process.cwd()+"/pairs.sqlite", user: u, password: p, mailbox: [a], smtp_url: "smtp://127.0.0.1:"+s});
+    if (o) c.owner = o; fs.writeFileSync(f, JSON.stringify(c))' "$@"
+}
+pair_conf pairA.json mail-a ada "$pw" ada@corp.example "$smtp_port"
+pair_conf pairB.json mail-b bob "$pwb" bob@corp.example "$(awk '/^port /{print $2}' sinkb.out)"
+pair_conf pairFile.json "" ada "$pw" ada@corp.example "$smtp_port"
+pair_conf pairFileB.json "" bob "$pwb" bob@corp.example "$(awk '/^port /{print $2}' sinkb.out)"
+sent_in() {  # USER TEXT: how many mails in that Dovecot user's Sent hold it
+  grep -rl "$2" "$work/dc/home/$1/Maildir/.Sent/" 2>/dev/null | wc -l; }
+serve after_sent pairB.json
+send ', "subject": "Bob private quote", "emailFrom": "Bob <bob@corp.example>"'
+midb=$(field "$sent" d.messageId)
+ended "$tool_pid"
+"$tool" pairA.json recover > recoverA.out 2>> tool.err
+a_took="A: $(cat recoverA.out), Ada's Sent $(sent_in ada 'Bob private quote'), Bob's $(sent_in bob 'Bob private quote')"
+"$tool" pairB.json recover > recoverB.out 2>> tool.err
+[ "$died" = 9 ] && [ "$a_took" = "A: recovered 0, Ada's Sent 0, Bob's 0" ] && [ "$(cat recoverB.out)" = "recovered 1" ] &&
+  [ "$(sent_in bob 'Bob private quote')" = 1 ] && [ "$(sent_in ada 'Bob private quote')" = 0 ] &&
+  [ "$(grep -l 'Bob private quote' sinkb/*.eml 2>/dev/null | wc -l)" = 1 ] && [ "$(grep -l 'Bob private quote' sink/*.eml | wc -l)" = 0 ] &&
+  [ "$(statuses "$midb")" = delivered ] && ok pairs-providers-finish-only-their-own ||
+  bad pairs-providers-finish-only-their-own "died=$died; $a_took; B: $(cat recoverB.out), Ada's Sent $(sent_in ada 'Bob private quote'), Bob's $(sent_in bob 'Bob private quote'); status $(statuses "$midb")" "$(tail -5 tool.err)"
+# a journal of before the column owner (the --provider file's rows): a pair's
+# provider leaves its row, and so does a --provider file of another mailbox
+# naming the same journal; the --provider file's one of that mailbox finishes it
+serve after_sent pairFile.json
+send ', "subject": "Older journal row"'
+midf=$(field "$sent" d.messageId)
+ended "$tool_pid"
+python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute("ALTER TABLE email_crm_provider_outbound DROP COLUMN owner"); d.commit()' \
+  pairs.sqlite 2>/dev/null
+"$tool" pairA.json recover > recoverA.out 2>> tool.err
+"$tool" pairFileB.json recover > recoverFB.out 2>> tool.err
+a_took="A: $(cat recoverA.out), file B: $(cat recoverFB.out), Ada's Sent $(sent_in ada 'Older journal row'), Bob's $(sent_in bob 'Older journal row')"
+"$tool" pairFile.json recover > recoverF.out 2>> tool.err
+[ "$died" = 9 ] && [ "$a_took" = "A: recovered 0, file B: recovered 0, Ada's Sent 0, Bob's 0" ] && [ "$(cat recoverF.out)" = "recovered 1" ] &&
+  [ "$(sent_in ada 'Older journal row')" = 1 ] && [ "$(grep -l 'Older journal row' sink/*.eml | wc -l)" = 1 ] &&
+  [ "$(statuses "$midf")" = delivered ] && ok older-rows-only-the-provider-files ||
+  bad older-rows-only-the-provider-files "died=$died; $a_took; file: $(cat recoverF.out), Ada's Sent $(sent_in ada 'Older journal row'); status $(statuses "$midf")" "$(tail -5 tool.err)"
+# two tries read one "sending" row (a delivery's handler and a recover in
+# another process): one takes it (told 0 -> 1 in one UPDATE), the other
+# sends nothing; the mail goes out once
+serve pause:before_claim pairA.json
+send ', "subject": "Claimed once"' > /dev/null &
+send_pid=$!
+for _ in $(seq 1 50); do grep -q "Claimed once" <(sqlite3 pairs.sqlite "SELECT mail FROM email_crm_provider_outbound" 2>/dev/null) && break; sleep 0.1; done
+"$tool" pairA.json recover > recoverC.out 2>> tool.err
+wait "$send_pid"
+kill "$tool_pid"; wait "$tool_pid" 2>/dev/null
+[ "$(grep -l 'Claimed once' sink/*.eml | wc -l)" = 1 ] && [ "$(sent_in ada 'Claimed once')" = 1 ] && ok a-sending-row-claimed-once ||
+  bad a-sending-row-claimed-once "sent $(grep -l 'Claimed once' sink/*.eml | wc -l) times, recover: $(cat recoverC.out)" "$(tail -5 tool.err)"
 
 # killed right after the SMTP transaction, before "sent" is written, on a
 # server that does NOT file submitted mail (the default): whether it went
@@ -344,6 +407,7 @@ id7="accord-hl.$mid7.$eid7@corp.example"
 kill "$daemon_pid"; ended "$daemon_pid"
 [ -n "$url" ] && [ "$(field "$sent" d.status)" = 200 ] && [ "$(in_sink "$id7")" = 1 ] && [ "$(statuses "$mid7")" = delivered ] &&
   [ "$(journal | grep -c "^$mid7 done")" = 1 ] && grep -q "journal $work/mail-crm.sqlite" daemon-p.err && [ "$died" = 0 ] &&
+  [ "$(sqlite3 mail-crm.sqlite "SELECT owner FROM email_crm_provider_outbound WHERE hl_message_id = '$mid7'")" = mail-crm ] &&
   ok pipeline-carries-the-provider || bad pipeline-carries-the-provider "url=$url died=$died" "$sent" "$(journal)" "$(tail -n 5 daemon-p.err)"
 
 # accord status lists the messages whose end is unknown (the journal in the

@@ -6,7 +6,7 @@
 //   email_crm_provider_tool CONFIG.json recover               finishes what a kill left, prints the count
 // CONFIG: {"journal", "smtp_url", "imap_url", "user", "password", "mailbox": [..],
 //          "ca_file", "highlevel_base", "highlevel_token", "location_id", "conversation_provider_id",
-//          "public_key_pem", "server_files_sent"}.
+//          "public_key_pem", "server_files_sent", "owner"}. CRASH_POINT "pause:P": sleeps 3 s at P.
 #include "daemon/provider_webhook.hpp"
 
 #include <boost/json.hpp>
@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   auto s = [&](const char* k) { return o.contains(k) ? std::string(o.at(k).as_string()) : std::string(); };
   email_crm::OutboundConfig c;
   c.journal = s("journal");
+  c.owner = s("owner");  // the stream pair's name, as the daemon gives it (none: --provider FILE)
   c.smtp_url = s("smtp_url");
   c.imap_url = s("imap_url");
   c.user = s("user");
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   if (argc > 3) {
     std::string point = argv[3];
     out->crash_point = [point](const char* p) {
+      if (point == std::string("pause:") + p) std::this_thread::sleep_for(std::chrono::seconds(3));
       if (point == p) {
         std::cerr << "crash point " << p << std::endl;
         _exit(9);

@@ -742,6 +742,7 @@ int Daemon::serve() {
       email_crm::OutboundSource from;
       from.where = pipe->p.file.string() + ": " + sp.email_crm->pointer + "/provider";
       from.journal = pipe->p.state_path;
+      from.owner = sp.name;  // its rows in the journal: one pair's never finished with another's mailbox
       from.mailbox = sp.email_crm->mailbox;
       fs::path secrets = !pipe->p.secrets_file.empty() ? pipe->p.secrets_file
                          : !o_.secrets_file.empty()     ? o_.secrets_file

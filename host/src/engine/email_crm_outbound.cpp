@@ -183,17 +183,33 @@ std::string folder_url(const OutboundConfig& c, const std::string& folder) {
 struct Row {
   std::string hl_id, message_id, state, mail, sender, rcpt, error;
   int told = 0;
+  std::string owner;  // the provider that journalled it (OutboundConfig::owner)
 };
 
+// One provider's view of the table: each row names its provider (owner: a
+// pipeline's stream pair; '' for `--provider FILE`, and the rows written
+// before the column), and a provider lists, claims and changes only its
+// own rows: finished with another pair's mailbox and HighLevel token, a
+// row's mail would be filed in the wrong mailbox (review s12 F1).
 class Journal {
  public:
-  explicit Journal(const std::filesystem::path& file) {
+  Journal(const std::filesystem::path& file, std::string owner) : owner_(std::move(owner)) {
     if (sqlite3_open(file.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("cannot open " + file.string());
     sqlite3_busy_timeout(db_, 10000);
     exec("CREATE TABLE IF NOT EXISTS email_crm_provider_outbound ("
          " hl_message_id TEXT PRIMARY KEY, message_id TEXT NOT NULL, state TEXT NOT NULL, mail BLOB NOT NULL,"
          " sender TEXT NOT NULL, rcpt TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', told INTEGER NOT NULL DEFAULT 0,"
-         " received TEXT NOT NULL, updated TEXT NOT NULL)");
+         " received TEXT NOT NULL, updated TEXT NOT NULL, owner TEXT NOT NULL DEFAULT '')");
+    if (!has_owner()) {  // a table of before the column: its rows are the --provider FILE one's ('')
+      char* e = nullptr;
+      if (sqlite3_exec(db_, "ALTER TABLE email_crm_provider_outbound ADD COLUMN owner TEXT NOT NULL DEFAULT ''", nullptr, nullptr,
+                       &e) != SQLITE_OK && !has_owner()) {  // (another provider may have added it meanwhile)
+        std::string m = e ? e : "?";
+        sqlite3_free(e);
+        throw std::runtime_error("journal: adding the column owner: " + m);
+      }
+      sqlite3_free(e);
+    }
   }
   ~Journal() { sqlite3_close(db_); }
   void exec(const char* sql) {
@@ -204,36 +220,51 @@ class Journal {
       throw std::runtime_error("journal: " + m);
     }
   }
+  // The row of HighLevel's message, whoever's it is (Row::owner says).
   std::optional<Row> get(const std::string& id) {
-    auto st = prep("SELECT message_id, state, mail, sender, rcpt, error, told FROM email_crm_provider_outbound WHERE hl_message_id = ?");
+    auto st = prep("SELECT message_id, state, mail, sender, rcpt, error, told, owner FROM email_crm_provider_outbound"
+                   " WHERE hl_message_id = ?");
     sqlite3_bind_text(st.get(), 1, id.c_str(), -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st.get()) != SQLITE_ROW) return std::nullopt;
     auto col = [&](int i) {
       const void* p = sqlite3_column_blob(st.get(), i);
       return std::string(static_cast<const char*>(p ? p : ""), static_cast<size_t>(sqlite3_column_bytes(st.get(), i)));
     };
-    return Row{id, col(0), col(1), col(2), col(3), col(4), col(5), sqlite3_column_int(st.get(), 6)};
+    return Row{id, col(0), col(1), col(2), col(3), col(4), col(5), sqlite3_column_int(st.get(), 6), col(7)};
   }
   void insert(const Row& r) {
     auto st = prep("INSERT INTO email_crm_provider_outbound (hl_message_id, message_id, state, mail, sender, rcpt, error, told,"
-                   " received, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 0, strftime('%Y-%m-%dT%H:%M:%SZ','now'),"
-                   " strftime('%Y-%m-%dT%H:%M:%SZ','now'))");
+                   " received, updated, owner) VALUES (?, ?, ?, ?, ?, ?, ?, 0, strftime('%Y-%m-%dT%H:%M:%SZ','now'),"
+                   " strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?)");
     const std::string* v[] = {&r.hl_id, &r.message_id, &r.state, &r.mail, &r.sender, &r.rcpt, &r.error};
     for (int i = 0; i < 7; ++i)
       if (i == 3)  // the mail: bytes
         sqlite3_bind_blob(st.get(), i + 1, v[i]->data(), static_cast<int>(v[i]->size()), SQLITE_TRANSIENT);
       else
         sqlite3_bind_text(st.get(), i + 1, v[i]->data(), static_cast<int>(v[i]->size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(st.get(), 8, owner_.c_str(), -1, SQLITE_TRANSIENT);
     step(st.get());
   }
   void set(const std::string& id, const std::string& state, const std::string& error = {}, int told = 0) {
     auto st = prep("UPDATE email_crm_provider_outbound SET state = ?, error = ?, told = ?,"
-                   " updated = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE hl_message_id = ?");
+                   " updated = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE hl_message_id = ? AND owner = ?");
     sqlite3_bind_text(st.get(), 1, state.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st.get(), 2, error.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st.get(), 3, told);
     sqlite3_bind_text(st.get(), 4, id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st.get(), 5, owner_.c_str(), -1, SQLITE_TRANSIENT);
     step(st.get());
+  }
+  // A "sending" row's one try, taken in one statement (told 0 → 1): false
+  // when another try has it (another provider's or process's recover read
+  // it at the same time): that one sends it, this one must not.
+  bool claim(const std::string& id) {
+    auto st = prep("UPDATE email_crm_provider_outbound SET told = 1, updated = strftime('%Y-%m-%dT%H:%M:%SZ','now')"
+                   " WHERE hl_message_id = ? AND owner = ? AND state = 'sending' AND told = 0");
+    sqlite3_bind_text(st.get(), 1, id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st.get(), 2, owner_.c_str(), -1, SQLITE_TRANSIENT);
+    step(st.get());
+    return sqlite3_changes(db_) == 1;
   }
   // set() after the mail went out: a sync run holding the state file for
   // longer than the busy timeout must not make it look unfinished (it would
@@ -248,9 +279,17 @@ class Journal {
       }
     }
   }
-  std::vector<std::string> unfinished() {
-    auto st = prep("SELECT hl_message_id FROM email_crm_provider_outbound WHERE state IN ('sending','sent','filed')"
-                   " OR (state IN ('failed','unknown') AND told = 0) ORDER BY received");
+  // This provider's rows not finished yet; `others`: how many of other providers'.
+  std::vector<std::string> unfinished(int* others = nullptr) {
+    const char* open = "(state IN ('sending','sent','filed') OR (state IN ('failed','unknown') AND told = 0))";
+    if (others) {
+      auto n = prep((std::string("SELECT count(*) FROM email_crm_provider_outbound WHERE owner <> ? AND ") + open).c_str());
+      sqlite3_bind_text(n.get(), 1, owner_.c_str(), -1, SQLITE_TRANSIENT);
+      *others = sqlite3_step(n.get()) == SQLITE_ROW ? sqlite3_column_int(n.get(), 0) : 0;
+    }
+    auto st = prep((std::string("SELECT hl_message_id FROM email_crm_provider_outbound WHERE owner = ? AND ") + open +
+                    " ORDER BY received").c_str());
+    sqlite3_bind_text(st.get(), 1, owner_.c_str(), -1, SQLITE_TRANSIENT);
     std::vector<std::string> out;
     while (sqlite3_step(st.get()) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0)));
     return out;
@@ -266,7 +305,12 @@ class Journal {
   void step(sqlite3_stmt* s) {
     if (sqlite3_step(s) != SQLITE_DONE) throw std::runtime_error(std::string("journal: ") + sqlite3_errmsg(db_));
   }
+  bool has_owner() {
+    auto st = prep("SELECT 1 FROM pragma_table_info('email_crm_provider_outbound') WHERE name = 'owner'");
+    return sqlite3_step(st.get()) == SQLITE_ROW;
+  }
   sqlite3* db_ = nullptr;
+  std::string owner_;
 };
 
 }  // namespace
@@ -366,7 +410,7 @@ std::string outbound_message_id(const OutboundEmail& e) {
 Outbound::Outbound(OutboundConfig c) : c_(std::move(c)) {
   log = [](const std::string& l) { std::cerr << l << "\n"; };
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  Journal j(c_.journal);  // made now: a bad path fails the start, not the first mail
+  Journal j(c_.journal, c_.owner);  // made now: a bad path fails the start, not the first mail
 }
 
 namespace {
@@ -684,8 +728,14 @@ WebhookAnswer Outbound::handle(std::string_view body, std::string_view signature
     return {403, answer_json("refused", e->message_id, why)};
   }
   try {
-    Journal j(c_.journal);
-    if (auto had = j.get(e->message_id)) {
+    Journal j(c_.journal, c_.owner);
+    if (auto had = j.get(e->message_id); had && had->owner != c_.owner) {
+      std::string why = "message " + e->message_id + " is journalled by another provider (" +
+                        (had->owner.empty() ? std::string("the --provider file's") : "stream pair " + had->owner) +
+                        ") on this state file: not sent through this one";
+      log("email_crm provider: refused a delivery (409): " + why);
+      return {409, answer_json("refused", e->message_id, why)};
+    } else if (had) {
       log("email_crm provider: message " + e->message_id + " delivered again (" + had->state + "): nothing is sent twice");
     } else {
       if (int v = check_in_highlevel(c_, *e, err); v == 1) {
@@ -731,10 +781,19 @@ WebhookAnswer Outbound::handle(std::string_view body, std::string_view signature
 }
 
 WebhookAnswer Outbound::finish(const std::string& hl_id) {
-  Journal j(c_.journal);
+  Journal j(c_.journal, c_.owner);
   Mailer m{c_, {}};
   auto r = j.get(hl_id);
   if (!r) return {404, answer_json("unknown", hl_id)};
+  if (r->owner != c_.owner) return {409, answer_json("refused", hl_id, "another provider's message")};  // (its own mailbox)
+  // and only from this mailbox (two --provider files naming one journal
+  // share the owner ''): a row of another address is not filed here
+  if (r->state != "failed" && !c_.mailbox.empty() &&
+      std::none_of(c_.mailbox.begin(), c_.mailbox.end(), [&](const std::string& a) { return address_of(a) == r->sender; })) {
+    log("email_crm provider: message " + hl_id + " is from " + r->sender + ", not this mailbox (" + c_.mailbox.front() +
+        "): left to the provider of that mailbox");
+    return {409, answer_json("refused", hl_id, "another mailbox's message")};
+  }
   std::string err;
   // At most once: a try that started and whose end is not known (a stop
   // during or after the SMTP transaction, the server's last reply lost) is
@@ -759,7 +818,11 @@ WebhookAnswer Outbound::finish(const std::string& hl_id) {
     if (r->told) {
       not_known("a try started before and its end is not known: stopped during or after the SMTP transaction");
     } else {
-      j.set(hl_id, "sending", "", 1);  // told = 1: a try has started (never another)
+      if (crash_point) crash_point("before_claim");
+      if (!j.claim(hl_id)) {  // told = 1: a try has started (never another): here, or another's
+        log("email_crm provider: message " + hl_id + " is being sent by another try: not sent here");
+        return {200, answer_json("sending", hl_id)};
+      }
       int rc = m.smtp(*r, err);
       if (rc == 1) {
         log("email_crm provider: message " + hl_id + " was not sent: " + err);
@@ -830,13 +893,16 @@ std::vector<OutboundEntry> outbound_to_list(const std::filesystem::path& state_f
   }
   sqlite3_busy_timeout(db, 5000);
   sqlite3_stmt* st = nullptr;
-  // (no journal table: prepare fails, nothing listed)
-  if (sqlite3_prepare_v2(db,
-                         "SELECT hl_message_id, message_id, state, rcpt, error, received, updated, told"
-                         " FROM email_crm_provider_outbound WHERE state IN ('sending','sent','filed')"
-                         " OR (state = 'unknown' AND updated >= strftime('%Y-%m-%dT%H:%M:%SZ','now','-30 days'))"
-                         " ORDER BY received, hl_message_id",
-                         -1, &st, nullptr) == SQLITE_OK) {
+  // (no journal table: prepare fails, nothing listed; a table of before
+  // the column owner, not yet opened by a provider: its rows are '')
+  auto query = [](const char* owner) {
+    return std::string("SELECT hl_message_id, message_id, state, rcpt, error, received, updated, told, ") + owner +
+           " FROM email_crm_provider_outbound WHERE state IN ('sending','sent','filed')"
+           " OR (state = 'unknown' AND updated >= strftime('%Y-%m-%dT%H:%M:%SZ','now','-30 days'))"
+           " ORDER BY received, hl_message_id";
+  };
+  if (sqlite3_prepare_v2(db, query("owner").c_str(), -1, &st, nullptr) == SQLITE_OK ||
+      sqlite3_prepare_v2(db, query("''").c_str(), -1, &st, nullptr) == SQLITE_OK) {
     auto col = [&](int i) {
       const unsigned char* t = sqlite3_column_text(st, i);
       return std::string(t ? reinterpret_cast<const char*>(t) : "");
@@ -848,7 +914,7 @@ std::vector<OutboundEntry> outbound_to_list(const std::filesystem::path& state_f
       if (!ec && r.is_array())
         for (const auto& a : r.get_array())
           if (a.is_string()) to += (to.empty() ? "" : ", ") + std::string(a.get_string());
-      out.push_back({col(0), col(1), col(2), to, col(4), col(5), col(6), sqlite3_column_int(st, 7)});
+      out.push_back({col(0), col(1), col(2), to, col(4), col(5), col(6), sqlite3_column_int(st, 7), col(8)});
     }
   }
   sqlite3_finalize(st);
@@ -870,18 +936,21 @@ std::string outbound_what_to_do(const OutboundEntry& e) {
 
 int Outbound::recover() {
   std::lock_guard lock(mu_);
-  int n = 0;
+  int n = 0, others = 0;
   std::vector<std::string> ids;
   try {
-    ids = Journal(c_.journal).unfinished();
+    ids = Journal(c_.journal, c_.owner).unfinished(&others);
   } catch (const std::exception& x) {
     log(std::string("email_crm provider: ") + x.what());
     return 0;
   }
+  if (others)
+    log("email_crm provider" + (c_.owner.empty() ? std::string() : " of " + c_.owner) + ": " + std::to_string(others) +
+        " unfinished message(s) in " + c_.journal.string() + " are another provider's (another stream pair's, or the"
+        " --provider file's): left to it (each is finished only with its own mailbox)");
   for (const auto& id : ids) {
     try {
-      finish(id);
-      ++n;
+      if (finish(id).status != 409) ++n;  // (409: another provider's or mailbox's: left)
     } catch (const std::exception& x) {
       log("email_crm provider: message " + id + ": " + x.what());
     }

@@ -16,7 +16,10 @@
 // the delivery's contact, not yet delivered. Else 403, nothing journalled.
 //
 // At most once, by HighLevel's messageId: a journal table in the
-// pipeline's state file (email_crm_provider_outbound) holds each message's
+// pipeline's state file (email_crm_provider_outbound; each row names its
+// provider, owner: the stream pair, and a provider finishes only its own
+// rows, with its own mailbox; a try is taken in one UPDATE, told 0 → 1)
+// holds each message's
 // step: "sending" (written before the SMTP transaction; told = 1 once a
 // try started), "sent" (after it), "filed" (the Sent copy is there),
 // "done" (HighLevel has the status), "failed" (nothing was sent; HighLevel
@@ -80,6 +83,7 @@ std::string outbound_message_id(const OutboundEmail& e);
 struct OutboundEntry {
   std::string hl_id, message_id, state, rcpt, error, received, updated;
   int told = 0;
+  std::string owner;  // the stream pair whose provider sends it ("": the --provider file's)
 };
 std::vector<OutboundEntry> outbound_to_list(const std::filesystem::path& state_file);
 // What the user does about one (a sentence).
@@ -100,7 +104,8 @@ class Outbound {
   // sent again ("unknown", or "filed" when found in a filing server's Sent). The count.
   int recover();
   // Tests: called at "after_smtp" (the mail accepted, "sent" not yet written)
-  // and "after_sent" ("sent" written, no Sent copy nor status yet).
+  // and "after_sent" ("sent" written, no Sent copy nor status yet); and
+  // "before_claim" (a "sending" row read, its try not yet taken).
   std::function<void(const char*)> crash_point;
   // Log lines (the daemon's log); default stderr.
   std::function<void(const std::string&)> log;

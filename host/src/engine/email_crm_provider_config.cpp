@@ -81,6 +81,7 @@ std::optional<OutboundConfig> outbound_config(const json::object& o, const Outbo
   if (!got->empty()) c.highlevel_base = *got;
   if (!(got = str("public_key"))) return std::nullopt;
   if (!got->empty()) c.public_key_pem = *got;
+  c.owner = from.owner;
   if (from.journal) {
     c.journal = *from.journal;
   } else {

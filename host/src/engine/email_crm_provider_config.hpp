@@ -37,6 +37,8 @@ struct OutboundConfig {
   std::string highlevel_base = "https://services.leadconnectorhq.com";
   std::string highlevel_token;       // the provider app's location token (status updates need it)
   std::filesystem::path journal;     // the pipeline's state file
+  std::string owner;                 // its rows in the journal: the stream pair's name ("": --provider FILE's);
+                                     // a provider finishes only its own (each pair's its own mailbox)
 };
 
 // What the place the settings are written in gives them.
@@ -49,6 +51,7 @@ struct OutboundSource {
   // refused there), and "mailbox" defaults to email_crm.mailbox.
   std::optional<std::filesystem::path> journal;
   std::vector<std::string> mailbox;
+  std::string owner;                 // in a pipeline: the stream pair's name (OutboundConfig::owner)
 };
 
 // The provider's settings: "listen" (into `listen`; default
