@@ -238,7 +238,6 @@ class Backend {
   std::string read_notes(const boost::json::object& c, bool fresh);
   accord::kit::Result apply_note(const accord::kit::Op& op);
   std::vector<boost::json::object> find_notes(const accord::kit::Op& op, const std::string& since, const std::string& until);
-  static std::string notes_alike(const accord::kit::Op& op, size_t n, const std::string& since);
   boost::json::object note_record(const boost::json::object& g) const;
   accord::kit::Result note_result(const boost::json::object& g) const;
 

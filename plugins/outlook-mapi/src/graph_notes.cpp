@@ -16,14 +16,17 @@
 // lastModifiedDateTime and hasAttachments only (user-list-notes.md): no
 // documented way both marks a note with a key of ours and finds it by it.
 // So a create whose answer was lost, and a resend, look for the note it may
-// have made: created in the try's time (from before it was sent, less
-// kSkewSeconds for the clocks, to its sent_at plus kSkewSeconds;
-// `$filter=createdDateTime ge …`, which user-list-notes.md documents) with
-// the subject, body and categories the try sent. Exactly one such note: it
-// is the create's (should it be another record's, the host refuses the
+// have made: with the subject, body and categories the try sent, listed
+// from the try's start (`$filter=createdDateTime ge …`, which
+// user-list-notes.md documents), and taken by the kit's rule for stores
+// without keys (kit::made_by_try, shared with crm-rest): the one made in
+// the try's time (from the first try that may have written, less
+// kit::kLookAlikeSkewS for the clocks, to the latest's return plus that) is
+// the create's (should it be another record's, the host refuses the
 // answer: it never moves a link). More than one (two notes with the same
-// words, "TODO", a copy: review s11 F1): which one the try made is not
-// known, none is taken, the create waits (retry) and says so. A note the
+// words, "TODO", a copy: review s11 F1), or a try whose start the host did
+// not tell while one exists: which one the try made is not known, none is
+// taken, the create waits (retry) and says so. A note the
 // user edited between the lost try and the look-up is not recognised (a
 // second copy is made: docs/connectors/outlook-mapi.md says so). A note holding
 // images (inline attachments) is never updated: its text would replace the
@@ -32,7 +35,9 @@
 #include "note_map.hpp"
 
 #include <accord/json/lenient.hpp>
+#include <accord/kit/lookalike.hpp>
 #include <accord/net/http_client.hpp>
+#include <accord/time/rest_time.hpp>
 #include <accord/time/utc_time.hpp>
 
 #include <chrono>
@@ -49,8 +54,6 @@ namespace outlook::graph {
 namespace {
 
 constexpr const char* kNotes = "/me/notes";
-// how far before a try's time a look-up starts: the host's clock and Outlook's may differ
-constexpr int64_t kSkewSeconds = 300;
 
 // "YYYY-MM-DDTHH:MM:SSZ" `seconds` before `at` (that form; "" when `at` is not in it)
 std::string before(const std::string& at, int64_t seconds) {
@@ -132,36 +135,43 @@ std::vector<json::object> Backend::find_notes(const Op& op, const std::string& s
   return found;
 }
 
-// More than one note a try may have made: none is taken (review s11 F1).
-std::string Backend::notes_alike(const Op& op, size_t n, const std::string& since) {
-  return std::to_string(n) + " notes made in Outlook since " + since + " hold what this create sends (\"" +
-         str(op.data, "title") + "\"): which one, if any, its lost try made is not known, so none is taken and "
-         "the create waits: the note it may have made is held, not copied (accord status lists both); nothing is "
-         "linked or made twice";
-}
-
 Result Backend::apply_note(const Op& op) {
   if (op.is_create()) {
-    // a resend: the note its earlier try may have made, by what it sent (sent_at: when; an older
-    // host sends none: the look-up then goes back a day)
+    // The one note of `found` (alike) a try in `t` made, the kit's rule for a store without keys
+    // (kit::made_by_try: several made then, or `t`'s start not known while any exists, take none).
+    auto made_by_try = [&](const std::vector<json::object>& found, const accord::kit::TryTime& t, bool after_loss) {
+      std::vector<std::optional<int64_t>> made;
+      for (const auto& g : found) {
+        const json::value* at = g.if_contains("createdDateTime");
+        made.push_back(at ? accord::utc::parse_time_ms(*at) : std::nullopt);
+      }
+      return accord::kit::made_by_try(made, t, after_loss, "note \"" + str(op.data, "title") + "\"");
+    };
+    // a resend: the note an earlier try may have made, by what it sent, made from before the first
+    // try that may have written (first_sent_at) to after the latest (sent_at); an older host tells
+    // neither: the notes alike of the last day are listed, and any one found makes the create wait
     if (op.resend) {
-      std::string since = before(op.sent_at.value_or(""), kSkewSeconds);
-      std::string until = before(op.sent_at.value_or(""), -kSkewSeconds);
+      accord::kit::TryTime t = accord::kit::resend_time(op);
+      std::string since = t.from_text();
       if (since.empty()) since = before(now_utc(), 86400);
-      std::vector<json::object> found = find_notes(op, since, until);
-      if (found.size() == 1) return note_result(found[0]);
-      // (a plain retry: this try wrote nothing; the host keeps the first try's time)
-      if (found.size() > 1) throw accord::Error(ACCORD_RETRY, notes_alike(op, found.size(), since), 300000);
+      std::vector<json::object> found = find_notes(op, since, "");
+      // (a plain retry when several: this try wrote nothing; the host keeps the first try's time)
+      if (auto one = made_by_try(found, t, false)) return note_result(found[*one]);
     }
-    const std::string since = before(now_utc(), kSkewSeconds);
+    const int64_t sent = accord::kit::now_ms();
     Answer a;
     try {
       a = client_.call("POST", kNotes, json::serialize(notes::to_graph(op.data)));
     } catch (const LostAnswer& e) {
-      const std::string until = before(now_utc(), -kSkewSeconds);
-      std::vector<json::object> found = accord::kit::looking_after_loss([&] { return find_notes(op, since, until); });
-      if (found.size() == 1) return note_result(found[0]);
-      if (found.size() > 1) throw accord::kit::MaybeWritten(std::string(e.what()) + "; " + notes_alike(op, found.size(), since), 300000);
+      accord::kit::TryTime t = accord::kit::call_time(sent);
+      std::vector<json::object> found = accord::kit::looking_after_loss([&] { return find_notes(op, t.from_text(), ""); });
+      std::optional<size_t> one;
+      try {
+        one = made_by_try(found, t, true);
+      } catch (const accord::kit::MaybeWritten& alike) {
+        throw accord::kit::MaybeWritten(std::string(e.what()) + "; " + alike.what(), alike.retry_after_ms());
+      }
+      if (one) return note_result(found[*one]);
       throw accord::kit::MaybeWritten(std::string(e.what()) + "; no note made since then has what it sent yet: it is "
                                                               "looked for again before it is sent again", 5000);
     }
