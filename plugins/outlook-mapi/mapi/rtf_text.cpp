@@ -37,24 +37,44 @@ std::string rtf_text(std::string_view rtf) {
   std::string out;
   std::string bytes;  // \'hh bytes and plain text in the code page, flushed as UTF-8
   std::string codepage = "WINDOWS-1252";
+  uint32_t high = 0;  // a \uN high surrogate waiting for its low half (a character past U+FFFF)
+  auto emit = [&](uint32_t cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // a half alone
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  };
   auto flush = [&] {
+    if (high) {  // a high half no low half followed
+      emit(0xFFFD);
+      high = 0;
+    }
     if (bytes.empty()) return;
     if (auto u = charset::to_utf8(codepage, bytes)) out += *u;
     else if (auto w = charset::to_utf8("WINDOWS-1252", bytes)) out += *w;
     bytes.clear();
   };
   auto put_code_point = [&](uint32_t cp) {
-    flush();
-    if (cp < 0x80) out += static_cast<char>(cp);
-    else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
+    if (cp >= 0xDC00 && cp <= 0xDFFF && high && bytes.empty()) {  // the low half of the waiting high one
+      emit(0x10000 + ((high - 0xD800) << 10) + (cp - 0xDC00));
+      high = 0;
+      return;
     }
+    flush();
+    if (cp >= 0xD800 && cp <= 0xDBFF) high = cp;
+    else emit(cp);
   };
   std::vector<State> stack{State{}};
   int pending_skip = 0;  // fallback characters of the last \uN still to skip

@@ -298,6 +298,18 @@ TEST(RtfText, TheTextOfOutlooksRtfBodies) {
   EXPECT_EQ(mapi::rtf_text("{\\rtf1 unterminated \\'"), "unterminated");
 }
 
+// A character past U+FFFF is written as its two UTF-16 halves, each a \uN
+// (signed: N < 0 is N + 65536) with its fallback (review s12 L3: an emoji in
+// a sticky note came out as two U+FFFD). A half alone is U+FFFD. Groups
+// nested far deeper than any real body still read.
+TEST(RtfText, ACharacterPastTheBasicPlaneIsItsTwoHalvesJoined) {
+  EXPECT_EQ(mapi::rtf_text("{\\rtf1\\ansi\\uc1 ok \\u-10179?\\u-8704? done}"), "ok \xf0\x9f\x98\x80 done");
+  EXPECT_EQ(mapi::rtf_text("{\\rtf1\\ansi\\uc1 a\\u55357?b\\u56832?c}"), "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c");
+  EXPECT_EQ(mapi::rtf_text("{\\rtf1\\ansi\\uc1 end \\u55357?}"), "end \xef\xbf\xbd");
+  std::string deep = "{\\rtf1 " + std::string(100000, '{') + "deep" + std::string(100000, '}') + " after}";
+  EXPECT_EQ(mapi::rtf_text(deep), "deep after");
+}
+
 TEST(RtfText, AnRtfOnlyBodyIsTheNotesDescriptionAndText) {
   const std::string rtf = "{\\rtf1\\ansi{\\fonttbl{\\f0 Calibri;}}\\pard Call back Monday\\par second line\\par}";
   mapi::Item c;
