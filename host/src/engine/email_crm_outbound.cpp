@@ -4,6 +4,8 @@
 
 #include "pipeline/pipeline.hpp"
 
+#include <accord/mail/message.hpp>
+
 #include <boost/json.hpp>
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -64,13 +66,8 @@ bool ascii(std::string_view v) {
   return std::all_of(v.begin(), v.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
-std::string encoded_word(std::string_view v) {  // RFC 2047 for a non-ASCII header text
-  std::string t = one_line(v);
-  if (ascii(t)) return t;
-  std::string b = b64_lines(t);
-  b.erase(std::remove(b.begin(), b.end(), '\r'), b.end());
-  b.erase(std::remove(b.begin(), b.end(), '\n'), b.end());
-  return "=?UTF-8?B?" + b + "?=";
+std::string encoded_word(std::string_view v) {  // RFC 2047 for a non-ASCII header text (one line)
+  return accord::mail::encode_header_text(one_line(v));
 }
 
 std::string rfc5322_date(std::time_t t) {

@@ -918,4 +918,22 @@ std::optional<std::string> leaf_bytes(std::string_view crlf, const Part& p) {
   return std::nullopt;
 }
 
+std::string encode_header_text(std::string_view text) {
+  bool printable = true;
+  for (unsigned char c : text)
+    if (c < 0x20 || c >= 0x7F) printable = false;
+  if (printable) return std::string(text);
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = std::min(text.size(), pos + 45);
+    while (end < text.size() && end > pos && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    if (end == pos) end = std::min(text.size(), pos + 45);  // (not UTF-8: cut where it falls)
+    if (!out.empty()) out += "\r\n ";
+    out += "=?utf-8?B?" + base64_encode(text.substr(pos, end - pos)) + "?=";
+    pos = end;
+  }
+  return out;
+}
+
 }  // namespace accord::mail

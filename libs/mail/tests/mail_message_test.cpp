@@ -351,3 +351,36 @@ TEST(MailPartBytesTest, AQuotedPrintablePartIsDecodedWithItsSoftLineBreaks) {
   EXPECT_EQ(leaf_bytes(m, *part_at(root, "2")),
             std::optional<std::string>(std::string("\x00\xff\xfe", 3) + "abcdefline two\r\n= not an escape =4"));
 }
+
+// A header's non-ASCII text as RFC 2047 words of at most 75 characters
+// (RFC 2047 2), folded, never cutting a UTF-8 sequence, and read back
+// whole. Before, HighLevel's outbound mail wrote a long subject or
+// attachment name as one word of any length (review s12 L4), beside
+// outlook-mapi's own correct copy of this code: one serves both now.
+TEST(MailMessage, NonAsciiHeaderTextIsEncodedInWordsOfAtMost75Characters) {
+  EXPECT_EQ(accord::mail::encode_header_text("plain subject"), "plain subject");
+  EXPECT_EQ(accord::mail::encode_header_text("Grüße"), "=?utf-8?B?R3LDvMOfZQ==?=");
+  std::string text;
+  for (int i = 0; i < 20; ++i) text += "Angebot für Müller – Übersicht ";
+  std::string enc = accord::mail::encode_header_text(text);
+  size_t words = 0;
+  for (size_t at = 0; at < enc.size();) {
+    size_t end = enc.find("\r\n ", at);
+    std::string word = enc.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    EXPECT_LE(word.size(), 75u) << word;
+    EXPECT_TRUE(word.starts_with("=?utf-8?B?") && word.ends_with("?=")) << word;
+    ++words;
+    at = end == std::string::npos ? enc.size() : end + 3;
+  }
+  EXPECT_GT(words, 1u);
+  std::string unfolded;
+  for (size_t at = 0; at < enc.size(); ++at) {
+    if (enc.compare(at, 3, "\r\n ") == 0) {
+      unfolded += ' ';
+      at += 2;
+    } else {
+      unfolded += enc[at];
+    }
+  }
+  EXPECT_EQ(accord::mail::decode_words(unfolded), text);
+}

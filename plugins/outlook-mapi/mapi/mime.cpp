@@ -207,22 +207,6 @@ std::string build(const Item& item, int depth) {
 
 }  // namespace
 
-std::string encode_header_text(std::string_view text) {
-  if (printable_ascii(text)) return std::string(text);
-  // encoded words of at most 45 input bytes each (75 characters encoded),
-  // never splitting a UTF-8 sequence
-  std::string out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = std::min(text.size(), pos + 45);
-    while (end < text.size() && end > pos && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-    if (!out.empty()) out += "\r\n ";
-    out += "=?utf-8?B?" + accord::mail::base64_encode(text.substr(pos, end - pos)) + "?=";
-    pos = end;
-  }
-  return out;
-}
-
 std::string build_mime(const Item& item) { return build(item, 0); }
 
 }  // namespace accord::outlook::mapi

@@ -12,6 +12,8 @@
 
 #include "properties.hpp"
 
+#include <accord/mail/message.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -19,7 +21,7 @@ namespace accord::outlook::mapi {
 
 std::string build_mime(const Item& item);
 
-// RFC 2047 encoded word (B, UTF-8) when the text is not printable ASCII.
-std::string encode_header_text(std::string_view text);
+// RFC 2047 encoded words (B, UTF-8) when the text is not printable ASCII.
+using accord::mail::encode_header_text;
 
 }  // namespace accord::outlook::mapi

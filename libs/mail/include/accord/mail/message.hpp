@@ -140,6 +140,10 @@ std::string to_lf(std::string_view text);
 // The size the text has with CRLF line ends.
 uint64_t crlf_size(std::string_view text);
 
+// A header's text as RFC 2047 encoded words (B, UTF-8) when it is not
+// printable ASCII (else as it is): words of at most 75 characters (45 input
+// bytes), folded with CRLF SP, never splitting a UTF-8 sequence.
+std::string encode_header_text(std::string_view text);
 std::string base64_encode(std::string_view bytes);
 // nullopt on characters outside the alphabet (whitespace is skipped).
 std::optional<std::string> base64_decode(std::string_view text);
