@@ -1193,3 +1193,27 @@ TEST(EngineLostAnswerTest, AResendThatSettlesAKeptCreateEndsItsSourcesWaitSoTheR
     EXPECT_EQ(third.ops.size(), 0u) << notes(third);
   }
 }
+
+// As above, for the look-up (find_only) of a kept create whose source the
+// read had already found deleted: the record found is linked to that
+// source to be deleted after the read, and the source's wait ends with its
+// create. Before, the delete waited out the quarantine of a create the
+// look-up had settled (outlook_mapi.find_only, session 12: Graph's 60 s).
+TEST(EngineLostAnswerTest, ALookUpThatSettlesAKeptCreateEndsItsDeletedSourcesWaitSoTheDeleteFollows) {
+  Fixture f(true, look(json::object{{"guards", json::object{{"max_delete_share", 1.0}, {"min_records", 0}}}}));
+  f.put("retry-after", "600");
+  auto [lost, title] = lose_one(f);
+  ASSERT_FALSE(title.empty());
+  f.delete_left(title);
+  f.put("fail-lookups", "");
+  PairReport second = f.run();  // the resend's look-up fails; the read finds the source deleted
+  EXPECT_EQ(f.right_titles(), kEachOnce) << notes(second);
+  fs::remove(f.dir / "right" / "fail-lookups");
+  PairReport third = f.run();  // (well inside the 600 s wait)
+  EXPECT_EQ(third.failed, 0) << notes(third);
+  EXPECT_EQ(lines_of(f.dir / "right" / "deletes.log").size(), 1u) << notes(third);
+  EXPECT_EQ(f.right_titles(), without(kEachOnce, title)) << notes(third);
+  EXPECT_EQ(f.left_titles(), without(kEachOnce, title)) << notes(third);
+  PairReport quiet = f.run();
+  EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
+}

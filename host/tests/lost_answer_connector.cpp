@@ -10,7 +10,7 @@
 // records; FOLDER/ops.log gets one line per create: "KEY resend|fresh", and
 // FOLDER/sent_at.log one per resend: "KEY SENT_AT" ("-": none).
 // A file FOLDER/lose holding N: the next N creates are stored and answered
-// retry (retry_after 1 s, or the seconds FOLDER/retry-after holds) with
+// retry (retry_after 1 s, or the seconds FOLDER/retry-after holds, as a failed look-up's) with
 // "maybe_written" (this try may have written). A
 // file FOLDER/fail-lookups: a resend's look-up fails (answered a plain retry:
 // this try stored nothing; the host keeps the key, an earlier try may have). A file FOLDER/refuse holding N: the next N
@@ -123,7 +123,7 @@ class LostAnswer : public accord::Connector {
       if (op.contains("find_only") && op.at("find_only").as_bool()) {  // a look-up only: never writes
         std::ofstream(dir_ / "ops.log", std::ios::app) << key << " find_only\n";
         if (fs::exists(dir_ / "fail-lookups")) {
-          results.push_back(json::object{{"status", "retry"}, {"retry_after", 1}, {"message", "the look-up failed"}});
+          results.push_back(json::object{{"status", "retry"}, {"retry_after", retry_after()}, {"message", "the look-up failed"}});
           continue;
         }
         json::value found = json::object{{"status", "not_found"}, {"message", "no record holds that key"}};
@@ -141,7 +141,7 @@ class LostAnswer : public accord::Connector {
       }
       if (resend) {
         if (fs::exists(dir_ / "fail-lookups")) {
-          results.push_back(json::object{{"status", "retry"}, {"retry_after", 1}, {"message", "the look-up failed"}});
+          results.push_back(json::object{{"status", "retry"}, {"retry_after", retry_after()}, {"message", "the look-up failed"}});
           continue;
         }
         json::value found;
@@ -190,8 +190,7 @@ class LostAnswer : public accord::Connector {
       recs[id] = json::object{{"key", key}, {"data", std::move(stored)}, {"version", version(id)}};
       if (long lose = fs::exists(dir_ / "lose") ? std::stol(slurp(dir_ / "lose")) : 0; lose > 0) {
         std::ofstream(dir_ / "lose") << lose - 1;
-        long wait = fs::exists(dir_ / "retry-after") ? std::stol(slurp(dir_ / "retry-after")) : 1;
-        results.push_back(json::object{{"status", "retry"}, {"retry_after", wait}, {"maybe_written", true},
+        results.push_back(json::object{{"status", "retry"}, {"retry_after", retry_after()}, {"maybe_written", true},
                                        {"message", "the answer was lost; looked for again before it is sent again"}});
         continue;
       }
@@ -209,6 +208,8 @@ class LostAnswer : public accord::Connector {
     return json::parse(slurp(dir_ / "store.json")).as_object();
   }
 
+  // the seconds a retry asks to wait: FOLDER/retry-after's, else 1
+  long retry_after() const { return fs::exists(dir_ / "retry-after") ? std::stol(slurp(dir_ / "retry-after")) : 1; }
   fs::path dir_;
   bool list_keys_ = true;
 };

@@ -348,6 +348,7 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
             std::string base_target = fields_json(*now), base_source = fields_json(*sent[k]);
             pv_->links().put(target == Side::kRight ? LinkRow{l.row.source_id, o.id, base_source, base_target}
                                                     : LinkRow{o.id, l.row.source_id, base_target, base_source});
+            pv_->quarantine().release(from, l.row.source_id);  // (its create settled: the delete is not held)
             ++to_delete;
           } else {
             rep_.notes.push_back(what(l) + ": its source was deleted, but the record its lost try made (" +
@@ -369,6 +370,7 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
             std::string base = fields_json(*sent[k]);
             pv_->links().put(target == Side::kRight ? LinkRow{l.row.source_id, o.id, base, base}
                                                     : LinkRow{o.id, l.row.source_id, base, base});
+            pv_->quarantine().release(from, l.row.source_id);  // (its create settled: its edits are not held)
             ++linked;
             continue;
           }
