@@ -1217,3 +1217,43 @@ TEST(EngineLostAnswerTest, ALookUpThatSettlesAKeptCreateEndsItsDeletedSourcesWai
   PairReport quiet = f.run();
   EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
 }
+
+// A resend that finds the record its lost try made, edited there since,
+// answered with that record's data as it is now (as Graph's look-ups are):
+// the edit follows to the source, and wins over the source's delete read
+// in the same run. Before, the found form became the target's base: the
+// edit never followed, and the source's delete deleted it (the user's edit
+// lost; outlook_mapi.find_only, session 12).
+TEST(EngineLostAnswerTest, AResendThatFindsItsRecordEditedThereCarriesTheEdit) {
+  for (bool deleted : {false, true}) {
+    SCOPED_TRACE(deleted ? "source deleted" : "source kept");
+    Fixture f(false);
+    f.put("found-data", "");
+    f.put("lose", "1");
+    PairReport first = f.run();
+    EXPECT_EQ(first.failed, 1) << notes(first);
+    std::string lost = f.creates().at(0).substr(0, f.creates()[0].find(' '));
+    std::string title = f.right_title_of(lost);
+    ASSERT_FALSE(title.empty());
+    f.edit_right(title, "edited on the right");
+    if (deleted) f.delete_left(title);
+    wait_out_the_retry();
+    PairReport second = f.run();
+    EXPECT_EQ(second.failed, 0) << notes(second);
+    EXPECT_EQ(f.right_data(title), json::serialize(json::object{{"title", title}, {"body", "edited on the right"}}))
+        << notes(second);
+    EXPECT_EQ(f.right_titles(), kEachOnce) << notes(second);
+    EXPECT_EQ(f.left_titles(), kEachOnce) << notes(second);
+    Instance i = f.local();
+    auto r = i.read_changes("note", "");
+    ASSERT_TRUE(r);
+    std::string body;
+    json::value listed = json::parse(*r);  // (held: a range-for over a temporary's member dangles)
+    for (const auto& rec : listed.at("records").as_array())
+      if (Fixture::title_of(rec.at("data")) == title)
+        if (const json::value* b = rec.at("data").as_object().if_contains("body")) body = std::string(b->as_string());
+    EXPECT_EQ(body, "edited on the right") << notes(second);
+    PairReport third = f.run();
+    EXPECT_EQ(third.ops.size(), 0u) << notes(third);
+  }
+}
