@@ -46,6 +46,12 @@ bool as_created(const Planner& planner, Side target, const StreamInfo* info, boo
   auto listed = [](const std::vector<std::string>& v, const std::string& k) {
     return std::find(v.begin(), v.end(), k) != v.end();
   };
+  // a member the store keeps: a field names it or a pointer into it ("/titles/*/name" keeps
+  // "/titles"; a manifest lists pointers at any depth, a pair form's keys are members)
+  auto kept = [](const std::vector<std::string>& fields, const std::string& k) {
+    return std::any_of(fields.begin(), fields.end(),
+                       [&](const std::string& f) { return f == k || (f.size() > k.size() && f.starts_with(k) && f[k.size()] == '/'); });
+  };
   auto value = [](const Fields& f, const std::string& k) -> const json::value* {
     auto i = f.find(k);
     return i == f.end() || i->second.is_null() ? nullptr : &i->second;
@@ -54,7 +60,7 @@ bool as_created(const Planner& planner, Side target, const StreamInfo* info, boo
   for (const auto& [k, v] : sent) keys.insert(k);
   for (const auto& [k, v] : now) keys.insert(k);
   for (const auto& k : keys) {
-    if (identity && info && ((!info->fields.empty() && !listed(info->fields, k)) || listed(info->read_only, k)))
+    if (identity && info && ((!info->fields.empty() && !kept(info->fields, k)) || listed(info->read_only, k)))
       continue;  // the store's own: a member it does not keep, or sets itself
     const json::value *s = value(sent, k), *n = value(now, k);
     if (!s && !n) continue;
