@@ -27,8 +27,6 @@
 // find_only"): ok with the record found (id, version, data), not_found, or a
 // plain retry while FOLDER/fail-lookups exists. A delete whose expect_version
 // is not the record's answers conflict and deletes nothing. A file
-// FOLDER/found-data: a resend that finds its record answers its data as
-// it is now (as Graph's look-ups do). A file
 // FOLDER/normalise: a create stores its own form of what it is sent (a
 // store that keeps only what it knows and stamps the rest): only /title and
 // /body, and "created" (the time; a member no stream declares).
@@ -148,10 +146,7 @@ class LostAnswer : public accord::Connector {
         }
         json::value found;
         for (const auto& [id, r] : recs)
-          if (r.at("key").as_string() == key) {
-            found = json::object{{"status", "ok"}, {"id", id}, {"version", r.at("version")}};
-            if (fs::exists(dir_ / "found-data")) found.as_object()["data"] = r.at("data");  // (the record as it is now)
-          }
+          if (r.at("key").as_string() == key) found = json::object{{"status", "ok"}, {"id", id}, {"version", r.at("version")}};
         if (!found.is_null()) {
           results.push_back(std::move(found));
           continue;

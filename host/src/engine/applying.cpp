@@ -483,37 +483,10 @@ void PairRun::keep_edits_past_resends(std::vector<Item>& items, size_t begin, si
   for (size_t i = begin; i < end; ++i)
     for (Side s : kSides) {
       Item& it = items[i];
-      if (!it.op[s]) continue;
+      if (it.resend_base[s].empty() || !it.op[s]) continue;
       auto r = results.find({i, s});
       if (r == results.end() || !r->second.ok()) continue;
       Side from = other(s);
-      // A resend that found the record its first try made, edited there
-      // since (not as that try sent it): the target's base is what the try
-      // sent and its row dirty, so the merge after the read carries the edit
-      // to the source (or weighs it against the source's delete: the edit
-      // wins) instead of taking it as in accord. Before, the found form was
-      // the base: the edit never followed, and a delete of the source read
-      // in the same run deleted it (outlook_mapi.find_only, session 12).
-      if (it.op[s]->resend && it.op[s]->kind == OpKind::kCreate && !r->second.data.empty())
-        try {
-          MirrorRow sent_row, found_row;
-          sent_row.data = json::serialize(it.op[s]->data);  // (op_text went into the row: commit_item)
-          found_row.data = r->second.data;
-          Fields sent = planner().pair_of(s, sent_row), now = planner().pair_of(s, found_row);
-          boost::system::error_code ec;
-          json::value held = accord::json_exact::parse(r->second.data, ec);
-          const StreamInfo* info = nullptr;
-          if (const auto* c = reg_.find(p_.endpoint(s).connector)) info = c->manifest.stream(stream(s));
-          if (sent != now && !ec && held.is_object() &&
-              !as_created(planner(), s, info, sp_.identity, sent, now, held.get_object()))
-            if (auto link = pv_->links().find(from, it.op[s]->source_id)) {
-              (s == Side::kLeft ? link->base_left : link->base_right) = fields_json(sent);
-              pv_->links().put(*link);
-              dirty[s].push_back(s == Side::kLeft ? link->left_id : link->right_id);
-            }
-        } catch (const std::exception&) {  // (its form unknown: as before)
-        }
-      if (it.resend_base[s].empty()) continue;
       auto link = pv_->links().find(from, it.op[s]->source_id);
       if (!link) continue;
       (from == Side::kLeft ? link->base_left : link->base_right) = std::move(it.resend_base[s]);
