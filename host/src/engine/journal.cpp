@@ -29,6 +29,8 @@ namespace json = boost::json;
 
 namespace accord {
 
+namespace {
+
 // Whether a record a kept create's look-up found (`found`, its pair form
 // `now`) is as that create made it (`sent`, the pair form the first try
 // sent), judged in the target's terms as the planner judges an update's
@@ -73,6 +75,8 @@ bool as_created(const Planner& planner, Side target, const StreamInfo* info, boo
   }
   return true;
 }
+
+}  // namespace
 
 
 void PairRun::reconcile_journal() {

@@ -41,12 +41,6 @@ JournalPlan plan_journal(const std::vector<JournalRow>& pending, const RowLookup
 // an interrupted run's intent's (`resumed`; "": none), the earlier. Not
 // known stays not known: a store finding the record by its content then
 // takes no look-alike (review s11 F6).
-// Whether a record found by a kept create's key (`found`, its pair form
-// `now`) is as that create made it (`sent`), in the target's terms
-// (journal.cpp).
-bool as_created(const Planner& planner, Side target, const StreamInfo* info, bool identity, const Fields& sent,
-                const Fields& now, const boost::json::object& found);
-
 std::string earliest_sent(const std::map<std::pair<std::string, std::string>, std::string>& kept,
                           const std::pair<std::string, std::string>& key, const std::string& resumed);
 

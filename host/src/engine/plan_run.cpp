@@ -180,7 +180,7 @@ void PairRun::settle_matches(const PerSide<std::vector<MirrorRef>>& dirty, bool 
         is_linked = m.linked[side][f->second];
         is_held = m.held[side][f->second];
       }
-      if (is_linked || create_kept(side, ref.id())) continue;  // (a kept create: the resend pass's)  // (a kept create: the resend pass's)
+      if (is_linked || create_kept(side, ref.id())) continue;  // (a kept create: the resend pass's)
       // may be the record a create answered retry made: stays dirty, planned again once that create settles
       if (!is_held && allowed(sp_, other(side), OpKind::kCreate) && held_for_retried(side, ref)) continue;
       if (is_held || !allowed(sp_, other(side), OpKind::kCreate)) {
