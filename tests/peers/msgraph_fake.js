@@ -64,7 +64,9 @@
 //                    "mailbox_settings_denied": bool (the token lacks MailboxSettings.*: the master category list
 //                    answers 403 ErrorAccessDenied), "max_concurrency": n (default 4), "page_size": n (default delta page when no Prefer),
 //                    "request_rate": {"limit", "window_s"} (default 10000 per 600 s per mailbox: 429 ApplicationThrottled
-//                    "Application is over its RequestRate limit." with Retry-After until the window frees one)}
+//                    "Application is over its RequestRate limit." with Retry-After until the window frees one),
+//                    "age_s": n (n seconds pass: every stored item's createdDateTime and lastModifiedDateTime move
+//                    n s back, as if made n s earlier)}
 //   POST /__fault {…}  (fake_http.js) answers lost after the commit, injected statuses
 //   POST /__account {"email", "access_token"?, "refresh_token"?, "scope"?}  another mailbox (the refresh token
 //                    consented for `scope`, default .default)
@@ -123,6 +125,17 @@ function guid() { return crypto.randomUUID(); }
 function b64(s) { return Buffer.from(s).toString('base64'); }
 let lastStamp = 0;
 function stamp() { let t = Date.now(); if (t <= lastStamp) t = lastStamp + 1; lastStamp = t; return t; }
+// The test route "age_s": n seconds pass for what every mailbox holds: each item's and container's times
+// (createdDateTime, lastModifiedDateTime) move n s back, as if all was made n s earlier; with the times the
+// host keeps moved back as much (its journal), a test sees a gap of n s without waiting it out.
+function ageAll(n) {
+  const ms = Math.round(Number(n) * 1000);
+  if (!(ms > 0)) return;
+  for (const u of users.values())
+    for (const kind of ['folders', 'messages', 'contactFolders', 'contacts', 'calendars', 'events', 'lists', 'tasks', 'notes'])
+      for (const x of u[kind].values()) { x.createdAt -= ms; x.modifiedAt -= ms; }
+  lastStamp -= ms;
+}
 function isoZ(ms) { return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'); }
 
 // Outlook ids look like base64 ("AAMkADNkNAAASq35xAAA="); they are opaque and case-sensitive
@@ -2609,6 +2622,7 @@ function testRoutes(req, res, url, raw) {
       max_concurrency: v => { cfg.maxConcurrency = v; },
       page_size: v => { cfg.pageSize = v; },
       request_rate: v => { cfg.rateLimitPerWindow = v.limit; cfg.rateWindowS = v.window_s; for (const u of users.values()) u.recent = []; },
+      age_s: v => { ageAll(v); },
     });
     return json(200, {ok: true});
   }

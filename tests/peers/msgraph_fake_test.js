@@ -237,6 +237,13 @@ async function checksAll() {
   expect('outlook-notes-listed', r, 200, d => Array.isArray(d.value));
   r = await request('POST', '/v1.0/me/notes', {json: {subject: 'n', body: {contentType: 'text', content: 'x'}, color: 'yellow'}});
   expect('note-undeclared-property-400', r, 400, d => d.error.code === 'RequestBodyRead' && /microsoft\.graph\.note/.test(d.error.message));
+  // the test route age_s: stored times move back as if made that much earlier (a gap a test need not wait out)
+  r = await post('/v1.0/me/notes', {subject: 'aged', body: {contentType: 'text', content: 'x'}});
+  const made = Date.parse(r.json.createdDateTime);
+  await ctl({age_s: 600});
+  r = await get('/v1.0/me/notes/' + enc(r.json.id));
+  expect('age-s-moves-stored-times-back', r, 200, d => Date.parse(d.createdDateTime) === made - 600000 && Date.parse(d.lastModifiedDateTime) <= made - 600000);
+  await del('/v1.0/me/notes/' + enc(r.json.id));
   r = await request('PUT', '/v1.0/me/mailFolders/inbox', {json: {}});
   expect('wrong-method-on-a-known-path-405', r, 405);
   r = await get('/v1.0/me/messages?$foo=1');

@@ -7,7 +7,8 @@
 # back as the same text), an edit made in Outlook, a delete made in Outlook, a
 # second run with nothing to do; a create whose answer is lost is found again by
 # what it sent (a note has no documented key of ours), so it is made once, and
-# so is one whose run was killed (-9) after Outlook made it; the
+# so is one whose run was killed (-9) after Outlook made it, also when resumed
+# 10 minutes later (the look-up's window starts at the first try); the
 # same after the delta token expired (a full listing, nothing deleted); a note
 # holding an image in Outlook is read as its text, and an edit of that text
 # elsewhere is not written over it (the image would go), saying why.
@@ -101,6 +102,31 @@ runp run p.json
   && printf '%s' "$out" | grep -q "nothing to do" \
   && ok a-run-killed-after-outlook-made-a-note-makes-it-once || bad a-run-killed-after-outlook-made-a-note-makes-it-once \
     "stopped=$stopped notes=$(notes) files=$(ls nf/note)" "$(cat killed.out)" "$again" "$out"
+
+# -- the same, resumed 10 minutes after the try that made the note (d22695c): the resend looks for it from the
+# first try that may have written (first_sent_at: the journal's intent) less 5 minutes for the clocks, so it
+# finds the note and makes no second one. Before, it looked only around the latest try (sent_at: the resuming
+# run's start) less 5 minutes: the note made 10 minutes earlier was not found and a second was made. The 10
+# minutes pass without waiting: the fake's stored times (age_s) and the journal's intent move 600 s back.
+printf '{"title": "Killed long ago", "body": "Made ten minutes before the resend"}\n' > nf/note/k2.json
+post /__fault '{"stop_after_commit": 1, "method": "POST", "path": "/v1.0/me/notes"}' > /dev/null
+"$accord" run p.json > killed2.out 2>&1 & apid=$!
+stopped=0
+for _ in $(seq 1 200); do [ "$(awk '{print $3}' /proc/$peer_pid/stat 2>/dev/null)" = T ] && { stopped=1; break; }; sleep 0.05; done
+kill -9 $apid 2>/dev/null; wait $apid 2>/dev/null
+kill -CONT $peer_pid
+post /__control '{"age_s": 600}' > /dev/null
+intents=$(sqlite3 s.sqlite "SELECT count(*) FROM journal WHERE op='create'")
+sqlite3 s.sqlite "UPDATE journal SET created = strftime('%Y-%m-%dT%H:%M:%SZ', created, '-600 seconds')"
+runp run p.json
+again=$out
+runp run p.json
+long() { js "Object.values(d.notes).filter(n=>n.data.subject==='Killed long ago').length"; }
+[ $stopped = 1 ] && [ "$intents" = 1 ] && [ "$(long)" = 1 ] && [ "$(grep -l '"Killed long ago"' nf/note/*.json | wc -l)" = 1 ] \
+  && printf '%s' "$out" | grep -q "nothing to do" \
+  && ok a-note-made-ten-minutes-before-its-resend-is-found-not-made-again \
+  || bad a-note-made-ten-minutes-before-its-resend-is-found-not-made-again \
+    "stopped=$stopped intents=$intents notes=$(long) files=$(ls nf/note)" "$(cat killed2.out)" "$again" "$out"
 
 # -- a note with an image (an inline attachment its HTML body shows): the other side's text is never written over it
 sid=$(api POST /me/notes '{"subject": "Sketch", "body": {"contentType": "html", "content": "<html><body><p>Whiteboard</p><img src=\"cid:img1\" /></body></html>"}}' | jget "v.id")
