@@ -7,6 +7,7 @@
 
 #include <accord/formats/windows_zones.hpp>
 #include <accord/mail/message.hpp>
+#include <accord/text/charset.hpp>
 #include <accord/time/iso_duration.hpp>
 #include <accord/time/utc_time.hpp>
 
@@ -454,16 +455,55 @@ json::object message(const Item& item, const std::string& folder, bool with_raw,
   return m;
 }
 
+std::optional<OneOff> one_off_entry(std::string_view b) {
+  static constexpr unsigned char kProvider[16] = {0x81, 0x2B, 0x1F, 0xA4, 0xBE, 0xA3, 0x10, 0x19,
+                                                  0x9D, 0x6E, 0x00, 0xDD, 0x01, 0x0F, 0x54, 0x02};
+  if (b.size() < 24 || b.substr(0, 4) != std::string_view("\0\0\0\0", 4) ||
+      b.substr(4, 16) != std::string_view(reinterpret_cast<const char*>(kProvider), 16))
+    return std::nullopt;
+  bool wide = static_cast<unsigned char>(b[23]) & 0x80;  // U (word mask 0x0080: the high bit of its second byte)
+  size_t at = 24;
+  auto text = [&]() -> std::optional<std::string> {  // one NUL-ended string
+    if (wide) {
+      for (size_t i = at; i + 1 < b.size(); i += 2)
+        if (b[i] == 0 && b[i + 1] == 0) {
+          std::string t = charset::to_utf8("UTF-16LE", b.substr(at, i - at)).value_or(std::string());
+          at = i + 2;
+          return t;
+        }
+    } else if (size_t i = b.find('\0', at); i != std::string_view::npos) {
+      std::string t = accord::mail::header_text(b.substr(at, i - at));
+      at = i + 1;
+      return t;
+    }
+    return std::nullopt;
+  };
+  auto name = text(), type = text(), address = text();
+  if (!name || !type || !address) return std::nullopt;
+  return OneOff{*name, *type, *address};
+}
+
 std::string distribution_list_summary(const Item& item) {
   const PropertySet& p = item.props;
   std::string name = p.str(kPsetidAddress, lid::kDistributionListName).value_or(p.str(tag::kDisplayName).value_or(""));
+  // the members ([MS-OXOCNTC] 2.2.2.2.4.1: WrappedEntryIds, to a contact, a list or a one-off address) and, one
+  // for each, a one-off EntryID that names it (2.2.2.2.4.2): their names and addresses are read from those
   size_t members = 0;
-  if (const Value* v = p.named(kPsetidAddress, lid::kDistributionListMembers); v && v->type == Value::Type::kBinaries)
-    members = v->list.size();
-  else if (const Value* o = p.named(kPsetidAddress, lid::kDistributionListOneOffMembers);
-           o && o->type == Value::Type::kBinaries)
-    members = o->list.size();
-  return "distribution list \"" + name + "\" with " + std::to_string(members) + " member" + (members == 1 ? "" : "s");
+  const Value* v = p.named(kPsetidAddress, lid::kDistributionListMembers);
+  if (v && v->type == Value::Type::kBinaries) members = v->list.size();
+  std::vector<std::string> who;
+  if (const Value* o = p.named(kPsetidAddress, lid::kDistributionListOneOffMembers); o && o->type == Value::Type::kBinaries) {
+    members = std::max(members, o->list.size());
+    for (const auto& e : o->list)
+      if (auto one = one_off_entry(e)) {
+        std::string w = one->name.empty() ? one->address : one->name;
+        if (!one->address.empty() && w.find(one->address) == std::string::npos) w += " <" + one->address + ">";
+        if (!w.empty()) who.push_back(std::move(w));
+      }
+  }
+  std::string out = "distribution list \"" + name + "\" with " + std::to_string(members) + " member" + (members == 1 ? "" : "s");
+  for (size_t i = 0; i < who.size(); ++i) out += (i ? ", " : ": ") + who[i];
+  return out;
 }
 
 }  // namespace accord::outlook::mapi

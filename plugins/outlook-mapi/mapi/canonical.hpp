@@ -18,6 +18,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,7 +54,16 @@ boost::json::object note(const Item& item);
 // `with_raw` the rebuilt message rides along in "raw" (base64).
 boost::json::object message(const Item& item, const std::string& folder, bool with_raw, Warnings& warnings);
 
-// "distribution list \"Team\" with 3 members" for the report.
+// A One-Off EntryID ([MS-OXCDATA] 2.2.5.1): an address outside any address
+// book, as a distribution list names its members; nullopt when `bytes` is
+// not one.
+struct OneOff {
+  std::string name, type, address;  // display name, address type ("SMTP"), address
+};
+std::optional<OneOff> one_off_entry(std::string_view bytes);
+// "distribution list \"Team\" with 2 members: Ann Lee <ann@example.org>,
+// Bo (bo@example.org)" for the report: the members counted, and named
+// where the list's one-off entries name them.
 std::string distribution_list_summary(const Item& item);
 
 }  // namespace accord::outlook::mapi

@@ -107,7 +107,34 @@ std::string entry_bytes(libpff_record_entry_t* e) {
                [&](uint8_t* b, size_t n) { return libpff_record_entry_get_data(e, b, n, nullptr); }, false);
 }
 
+// The values of a variable-size multi-valued property from its bytes
+// ([MS-PST] 2.3.3.4.2: ulCount, ulCount offsets from the start, then the
+// values end to end, each to the next offset and the last to the end);
+// nullopt when the bytes are not that.
+std::optional<std::vector<std::string>> variable_values(const std::string& b) {
+  auto u32 = [&](size_t at) {
+    return static_cast<uint32_t>(static_cast<uint8_t>(b[at])) | static_cast<uint32_t>(static_cast<uint8_t>(b[at + 1])) << 8 |
+           static_cast<uint32_t>(static_cast<uint8_t>(b[at + 2])) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(b[at + 3])) << 24;
+  };
+  if (b.size() < 4) return std::nullopt;
+  const size_t n = u32(0);
+  if (n > (b.size() - 4) / 4) return std::nullopt;
+  std::vector<size_t> at(n + 1, b.size());
+  for (size_t i = 0; i < n; ++i) {
+    at[i] = u32(4 + 4 * i);
+    if (at[i] < 4 + 4 * n || at[i] > b.size() || (i && at[i] < at[i - 1])) return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(b.substr(at[i], at[i + 1] - at[i]));
+  return out;
+}
+
 std::optional<mapi::Value> multi_value(libpff_record_entry_t* e, uint32_t type) {
+  // Binaries from the bytes: libpff 20180714 answers none for a distribution list's members
+  // (PidLidDistributionListMembers, PidLidDistributionListOneOffMembers) that hold two in
+  // pst-extractor 1.0.0's .ost (as pffexport -d dumps them); its answer only where they do not parse.
+  if (type == 0x1102)
+    if (auto list = variable_values(entry_bytes(e))) return mapi::Value::binaries(std::move(*list));
   libpff_multi_value_t* raw = nullptr;
   if (libpff_record_entry_get_multi_value(e, &raw, nullptr) != 1) return std::nullopt;
   MultiPtr mv(raw);

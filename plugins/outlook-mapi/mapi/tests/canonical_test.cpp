@@ -109,6 +109,42 @@ TEST(DistributionList, IsReportedWithItsNameAndMembers) {
   EXPECT_EQ(mapi::distribution_list_summary(it), "distribution list \"Team\" with 3 members");
 }
 
+// One-Off EntryIDs ([MS-OXCDATA] 2.2.5.1) as Outlook writes a list's members
+// (PidLidDistributionListOneOffMembers): UTF-16 strings (the U flag), or 8-bit.
+static std::string one_off(const std::string& name, const std::string& address, bool wide) {
+  std::string b(4, '\0');
+  b += std::string("\x81\x2B\x1F\xA4\xBE\xA3\x10\x19\x9D\x6E\x00\xDD\x01\x0F\x54\x02", 16);
+  b += std::string("\0\0", 2);
+  b += wide ? std::string("\x01\x80", 2) : std::string("\x01\x00", 2);
+  for (const std::string& s : {name, std::string("SMTP"), address}) {
+    for (char c : s) {
+      b += c;
+      if (wide) b += '\0';
+    }
+    b += wide ? std::string("\0\0", 2) : std::string("\0", 1);
+  }
+  return b;
+}
+
+TEST(DistributionList, ItsMembersAreNamedFromTheirOneOffEntries) {
+  mapi::Item it;
+  it.props.set(mapi::tag::kMessageClass, Value::string("IPM.DistList"));
+  it.props.set_named(mapi::kPsetidAddress, mapi::lid::kDistributionListName, Value::string("Staff"));
+  it.props.set_named(mapi::kPsetidAddress, mapi::lid::kDistributionListMembers, Value::binaries({"wrapped 1", "wrapped 2"}));
+  it.props.set_named(mapi::kPsetidAddress, mapi::lid::kDistributionListOneOffMembers,
+                     Value::binaries({one_off("Ed Pfromer (epfromer@gmail.com)", "epfromer@gmail.com", true),
+                                      one_off("Ann Lee", "ann@example.org", false)}));
+  EXPECT_EQ(mapi::distribution_list_summary(it),
+            "distribution list \"Staff\" with 2 members: Ed Pfromer (epfromer@gmail.com), Ann Lee <ann@example.org>");
+  auto o = mapi::one_off_entry(one_off("Ed", "ed@example.org", true));
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->name, "Ed");
+  EXPECT_EQ(o->type, "SMTP");
+  EXPECT_EQ(o->address, "ed@example.org");
+  EXPECT_FALSE(mapi::one_off_entry("not an entry id"));
+  EXPECT_FALSE(mapi::one_off_entry(one_off("Ed", "ed@example.org", true).substr(0, 40)));  // cut short
+}
+
 TEST(Event, SingleAppointmentInItsZoneWithCategoriesAndPrivacy) {
   mapi::Item it;
   auto& p = it.props;
