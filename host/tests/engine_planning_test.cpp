@@ -163,15 +163,54 @@ TEST(PlanningTest, DeletedOnOneSideChangedOnTheOtherIsMadeAgain) {
   EXPECT_FALSE(p.item.row.left);
 }
 
-TEST(PlanningTest, ARecordFilteredOutIsUnlinkedNotDeleted) {
+// A record out of its side's filter parks the pair (review s11 L5): no
+// write either way, even for the other side's edit, and the link stays
+// with its bases (plan_run.cpp take: rows made clean, nothing else).
+TEST(PlanningTest, ARecordFilteredOutParksThePairWithNoWriteEitherWay) {
   Case c;
   c.right->included = false;
+  c.left->data = R"({"name":"Ann","phone":"2"})";  // an edit on the side still in
   PairPlan p = c.run();
-  EXPECT_EQ(p.verdict, PairVerdict::kUnlink);
+  EXPECT_EQ(p.verdict, PairVerdict::kPark);
   EXPECT_FALSE(p.item.has_ops());
+  EXPECT_FALSE(p.item.drop_link);
   EXPECT_FALSE(p.merged);  // no merge, so no conflict is closed
+  ASSERT_TRUE(p.item.link);
+  EXPECT_NE(p.item.link->base_left, "");  // its bases kept as they were
   ASSERT_EQ(p.notes.size(), 1u);
-  EXPECT_EQ(p.notes[0], "unlinked l1 ⇄ r1: no longer passes the right filter (nothing deleted)");
+  EXPECT_EQ(p.notes[0], "parked l1 ⇄ r1: the right record is out of the right filter; nothing written either way "
+                        "until it passes again (then both sides' edits are merged)");
+}
+
+// Back in the filter, the pair merges both sides' edits since its bases.
+TEST(PlanningTest, AParkedPairBackInTheFilterMergesBothSidesEditsSinceItsBases) {
+  Case c;
+  c.base = R"({"name":"Ann","phone":"1","org":"A"})";
+  c.left = row("l1", R"({"name":"Ann","phone":"2","org":"A"})");
+  c.right = row("r1", R"({"name":"Ann","phone":"1","org":"B"})");
+  PairPlan p = c.run();
+  ASSERT_EQ(p.verdict, PairVerdict::kWrite);
+  ASSERT_TRUE(p.item.op.left && p.item.op.right);
+  EXPECT_EQ(p.item.op.left->kind, OpKind::kUpdate);
+  EXPECT_EQ(p.item.op.left->data.at("org"), "B");
+  EXPECT_EQ(p.item.op.right->data.at("phone"), "2");
+}
+
+// A record deleted while its pair is parked: the link is forgotten and
+// nothing is deleted on the other side, whichever record went.
+TEST(PlanningTest, ARecordDeletedWhileItsPairIsParkedUnlinksAndDeletesNothing) {
+  for (bool out_deleted : {true, false}) {
+    Case c;
+    c.right->included = false;
+    (out_deleted ? c.right : c.left)->deleted = true;
+    PairPlan p = c.run();
+    EXPECT_EQ(p.verdict, PairVerdict::kUnlink);
+    EXPECT_FALSE(p.item.has_ops());
+    ASSERT_EQ(p.notes.size(), 1u);
+    EXPECT_EQ(p.notes[0], std::string("unlinked l1 ⇄ r1: the right record is out of the right filter, and the ") +
+                              (out_deleted ? "right" : "left") + " record was deleted; nothing deleted on the " +
+                              (out_deleted ? "left" : "right"));
+  }
 }
 
 TEST(PlanningTest, AnUndecidedConflictWritesNothingAndKeepsItsBase) {

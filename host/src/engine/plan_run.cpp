@@ -245,6 +245,10 @@ void PairRun::take(PairPlan plan, std::vector<Item>& items) {
     case PairVerdict::kUnlink:
       unlink_now(it);
       return;
+    case PairVerdict::kPark:  // (planning.cpp plan_linked: the link and its bases stay)
+      for (Side s : kSides)
+        if (it.row[s]) pv_->mirror(s).clear_dirty(it.row[s]->id);
+      return;
     case PairVerdict::kForget:
       pv_->links().drop(it.id.left);
       for (Side s : kSides) pv_->mirror(s).drop(it.id[s]);

@@ -200,11 +200,31 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
   auto& L = it.row.left;
   auto& R = it.row.right;
   PerSide<bool> live{L && !L->deleted, R && !R->deleted};
-  // A side filtered out of the sync: stop syncing the pair, delete nothing.
-  if ((live.left && !L->included) || (live.right && !R->included)) {
-    plan.notes.push_back("unlinked " + it.id.left + " ⇄ " + it.id.right + ": no longer passes the " +
-                         (live.left && !L->included ? "left" : "right") + " filter (nothing deleted)");
-    plan.verdict = PairVerdict::kUnlink;
+  // A record out of its side's filter (as last read; a deleted row keeps the
+  // verdict it had when it went): the pair is parked, not unlinked. Nothing
+  // is written either way and the link keeps its bases (a change read while
+  // parked keeps the row it overwrote: folding.cpp keep_base), so that the
+  // pair resumes with a three-way merge of both sides' edits once the record
+  // passes again; the other side's record is no unlinked record to copy
+  // (review s11 L5, s12 L10: it came back as a twin). Either record deleted
+  // while parked: the link is forgotten and nothing is deleted on the other
+  // side (the out record was out of the sync; the in record's delete does
+  // not reach a record taken out of it).
+  PerSide<bool> out{L && !L->included, R && !R->included};
+  if (out.left || out.right) {
+    Side o = out.left ? Side::kLeft : Side::kRight;
+    std::string pair = it.id.left + " ⇄ " + it.id.right;
+    std::string why = std::string("the ") + side_name(o) + " record is out of the " + side_name(o) + " filter";
+    if (!live.left || !live.right) {
+      Side gone = !live.left ? Side::kLeft : Side::kRight;
+      plan.notes.push_back("unlinked " + pair + ": " + why + ", and the " + side_name(gone) +
+                           " record was deleted; nothing deleted on the " + side_name(other(gone)));
+      plan.verdict = PairVerdict::kUnlink;
+    } else {
+      plan.notes.push_back("parked " + pair + ": " + why +
+                           "; nothing written either way until it passes again (then both sides' edits are merged)");
+      plan.verdict = PairVerdict::kPark;
+    }
     plan.item = std::move(it);
     return plan;
   }

@@ -22,6 +22,7 @@ enum class PairVerdict {
   kWrite,   // `item` (and keep-both's `copy`) go to the applier
   kSettle,  // nothing to write: link it as it stands (bases: `forms`, or kept for undecided fields)
   kUnlink,  // stop syncing it: the link goes, live rows are clean, gone rows forgotten
+  kPark,    // a record out of its side's filter: nothing written, rows clean, the link and its bases stay
   kForget,  // deleted on both sides: the link and both rows go
 };
 
