@@ -56,6 +56,9 @@ run a; tick
 [ $rc = 0 ] && [ "$(notes a left)" = "A|alpha|" ] && [ "$(notes a right)" = "A|alpha EDITED ON THE RIGHT|Sync" ] \
   && ok a-right-edit-while-parked-creates-no-twin \
   || bad a-right-edit-while-parked-creates-no-twin "rc=$rc" "$out" "left: $(notes a left)" "right: $(notes a right)"
+(cd a && "$accord" plan p.json --explain a.json > explain.out 2>&1)
+grep -q "parked: the left record is out of the left filter" a/explain.out && ok a-explain-says-parked \
+  || bad a-explain-says-parked "$(cat a/explain.out)"
 set_ a/left/note/a.json title '"A left"'  # an edit of the out record: stays on the left
 run a; tick
 [ $rc = 0 ] && [ "$(notes a right)" = "A|alpha EDITED ON THE RIGHT|Sync" ] \

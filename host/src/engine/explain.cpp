@@ -101,6 +101,16 @@ void PairRun::explain(const std::string& id) {
                                                          : "deleted on the right")
                     : mr.nothing() && mr.conflicts.empty() ? "in accord: nothing to write"
                                                            : "linked: fields to write";
+      // (planning.cpp plan_linked: a record out of its side's filter parks the pair)
+      for (Side s : kSides)
+        if (rows[s] && !rows[s]->included) {
+          std::string side = side_name(s);
+          r["record"] = "parked: the " + side + " record is out of the " + side + " filter, so nothing is written " +
+                        "either way; " + (live.left && live.right ? "when it passes again, the fields are merged as shown"
+                                                                  : "deleted while parked, the link goes and nothing "
+                                                                    "is deleted on the other side");
+          break;
+        }
     } else {
       r["link"] = nullptr;
       r["record"] = m->deleted ? "deleted, and linked to nothing: forgotten"
