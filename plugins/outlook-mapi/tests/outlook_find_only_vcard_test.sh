@@ -1,20 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # outlook_find_only_test.sh from a folder of vCards (3.0, each with a UID),
-# the way users keep contacts. OPEN DEFECT (issue 26; registered DISABLED in
-# CMakeLists.txt until fixed): it fails today. A vCard's email reads as
-# {"address": …, "vCardParams": {"type": "internet"}}; Outlook keeps only
-# the address (its manifest names "/emails/*/address"), and journal.cpp
-# compares whole top-level members, so
-#   - held_for_retried does not hold the contact the lost try made (its
-#     "emails" differ): the run that reads Outlook copies it to the folder as
-#     a NEW card and links it: the user's delete is undone (and with its
-#     source still there it would be a second card);
-#   - as_created (find_only) would judge it "edited" for the same reason.
-# (/uid is not the cause: Outlook's manifest does not name it, so both skip
-# it.) The fix: compare a member only on what the target's manifest keeps
-# of it (the pointers under it). What it wants then is what
-# outlook_find_only_test.sh wants:
+# the way users keep contacts. Registered DISABLED (CMakeLists.txt): it
+# failed on the shared build of 04:57 UTC (HEAD 64adf24 and the tree's
+# edits then): the contact the lost try made, its source deleted, came back
+# to the folder as a new card in the run that read the delete (the user's
+# delete undone; nothing lost). /uid is not the cause (Outlook's contact
+# manifest does not name it; both comparisons skip it); the one member that
+# differs in Outlook's terms is a vCard email's parameters:
+# {"address": …, "vCardParams": {"type": "internet"}} against Outlook's
+# {"address": …} (its manifest names "/emails/*/address"), which
+# journal.cpp compared as whole members. It passes with the build of 05:13,
+# which holds the resend helper's then-uncommitted judgement by the store's
+# own check (accord.check.v1): enable it with that commit. What it wants is
+# what outlook_find_only_test.sh wants:
 #   - the contact as the create made it is deleted in Outlook: the user's
 #     delete holds, nothing is copied back;
 #   - a contact edited in Outlook since is kept and comes back to the folder
@@ -49,7 +48,10 @@ outlook_id() {
 }
 # the folder's cards (JSContact, local json), "surname|title", sorted, one a line
 folder() {
-  for f in book/*; do sed -n 's/^N:\([^;]*\);.*/\1/p' "$f" | tr -d '\r' | head -1 | tr '\n' '|'; sed -n 's/^TITLE:\(.*\)/\1/p' "$f" | tr -d '\r' | head -1; echo; done | sed 's/|$/|/' | sort
+  for f in book/*.vcf; do
+    n=$(sed -n 's/^N:\([^;]*\);.*/\1/p' "$f" | tr -d '\r' | head -1) t=$(sed -n 's/^TITLE:\(.*\)/\1/p' "$f" | tr -d '\r' | head -1)
+    echo "$n|$t"
+  done | sort
 }
 # a card of what Outlook keeps (no uid: Outlook sets none), so that the contact a create made reads back as it was sent
 card() {
