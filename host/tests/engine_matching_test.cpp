@@ -157,3 +157,24 @@ TEST(MatchingTest, AKeyOfAnotherPipelineFindsNoCopy) {
   p.right = {ref("r1", {""}, true, true, key)};
   EXPECT_TRUE(p.run().copies.empty());
 }
+
+// The ambiguous groups are said in the order of their keys, however the
+// matcher sorts them to find them (a hash of the key: ten groups, which in
+// their hashes' order would come in key order once in 3.6 million).
+TEST(MatchingTest, AmbiguousGroupsAreSaidInKeyOrder) {
+  Pools p;
+  std::vector<std::string> said;
+  for (char c = 'a'; c <= 'j'; ++c) {
+    std::string key = std::string("person") + c + "@example.org";
+    p.left.push_back(ref(std::string("l") + c, {key}));
+    p.left.push_back(ref(std::string("m") + c, {key}));
+    p.right.push_back(ref(std::string("r") + c, {key}));
+    said.push_back(std::string("ambiguous match on email (2 left, 1 right): left:l") + c + " left:m" + c + " right:r" + c +
+                   "; not linked, not created");
+  }
+  p.left.push_back(ref("lz", {"z@x"}));
+  p.right.push_back(ref("rz", {"z@x"}));
+  Matching m = p.run();
+  EXPECT_EQ(m.notes, said);
+  EXPECT_EQ(m.matches, (Pairs{{20, 10}}));
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/matching.hpp"
 
+#include "common/digest.hpp"
 #include "engine/keys.hpp"
 
 #include <algorithm>
@@ -20,10 +21,11 @@ const MirrorRef& ref_at(const PerSide<const std::vector<MirrorRef>*>& pools, uin
 // Records sharing a key, grouped after sorting (key, side, index): `a`, `mid`
 // and `b` bound a group's left and right entries. A group with one record of
 // each side links them; more is ambiguous: held, and said in a note that
-// `what` begins and `after` ends.
-template <class Entry, class Link>
+// `what` begins and `after` ends, handed to `note` with the group's first
+// entry.
+template <class Entry, class Link, class Note>
 void link_groups(const std::vector<Entry>& entries, const PerSide<const std::vector<MirrorRef>*>& pools, Matching& m,
-                 const std::string& what, const std::string& after, Link link) {
+                 const std::string& what, const std::string& after, Link link, Note note) {
   for (size_t a = 0, b; a < entries.size(); a = b) {
     size_t mid = a;
     bool involves_dirty = false;
@@ -39,8 +41,8 @@ void link_groups(const std::vector<Entry>& entries, const PerSide<const std::vec
         who += std::string(entries[e].side == 0 ? " left:" : " right:") + ref_at(pools, entries[e].side, entries[e].i).id();
         m.held[side_at(entries[e].side)][entries[e].i] = 1;
       }
-      m.notes.push_back(what + " (" + std::to_string(mid - a) + " left, " + std::to_string(b - mid) + " right):" + who +
-                        after);
+      note(entries[a], what + " (" + std::to_string(mid - a) + " left, " + std::to_string(b - mid) + " right):" + who +
+                           after);
       continue;
     }
     link(entries[a].i, entries[mid].i);
@@ -79,7 +81,8 @@ void match_copies(const PerSide<const std::vector<MirrorRef>*>& pools, const Mat
                 if (m.linked.left[l] || m.linked.right[r]) return;
                 m.linked.left[l] = m.linked.right[r] = 1;
                 m.copies.emplace_back(l, r);
-              });
+              },
+              [&](const Entry&, std::string note) { m.notes.push_back(std::move(note)); });
 }
 
 }  // namespace
@@ -88,14 +91,18 @@ Matching find_matches(const PerSide<const std::vector<MirrorRef>*>& pools, const
   Matching m;
   for (Side s : kSides) m.linked[s].assign(pools[s]->size(), 0), m.held[s].assign(pools[s]->size(), 0);
   // Records sharing a key are found by sorting (key, side, index): no
-  // map of a million strings. Groups in key order keep plans
-  // deterministic. Most comparisons end at the keys' heads.
+  // map of a million strings. The sort goes by a hash of the key first, so
+  // that nearly every comparison ends there with no string touched (keys
+  // alike in their heads, as "person1…@example.org" are, would compare
+  // their texts); what a group decides does not hang on the groups' order,
+  // and the notes of the ambiguous ones are put in key order after, which
+  // keeps plans deterministic.
   struct Entry {
-    uint64_t head;
+    uint64_t hash;
     std::string_view key;
     uint32_t side, i;
     bool operator<(const Entry& o) const {
-      if (head != o.head) return head < o.head;
+      if (hash != o.hash) return hash < o.hash;
       return std::tie(key, side, i) < std::tie(o.key, o.side, o.i);
     }
   };
@@ -105,14 +112,20 @@ Matching find_matches(const PerSide<const std::vector<MirrorRef>*>& pools, const
     for (uint32_t s = 0; s < 2; ++s)
       for (uint32_t i = 0; i < pools[side_at(s)]->size(); ++i)
         if (const MirrorRef& r = ref_at(pools, s, i); !m.linked[side_at(s)][i] && r.included)
-          if (std::string_view key = key_part(r.keys(), k); !key.empty()) entries.push_back({head8(key), key, s, i});
+          if (std::string_view key = key_part(r.keys(), k); !key.empty())
+            entries.push_back({XXH3_64bits(key.data(), key.size()), key, s, i});
     std::sort(entries.begin(), entries.end());
-    link_groups(entries, pools, m, "ambiguous match on " + spec.key_labels[k], "; not linked, not created",
-                [&](uint32_t l, uint32_t r) {
-                  m.linked.left[l] = m.linked.right[r] = 1;
-                  m.held.left[l] = m.held.right[r] = 0;
-                  m.matches.emplace_back(l, r);
-                });
+    std::vector<std::pair<std::string_view, std::string>> ambiguous;  // by key
+    link_groups(
+        entries, pools, m, "ambiguous match on " + spec.key_labels[k], "; not linked, not created",
+        [&](uint32_t l, uint32_t r) {
+          m.linked.left[l] = m.linked.right[r] = 1;
+          m.held.left[l] = m.held.right[r] = 0;
+          m.matches.emplace_back(l, r);
+        },
+        [&](const Entry& e, std::string note) { ambiguous.emplace_back(e.key, std::move(note)); });
+    std::sort(ambiguous.begin(), ambiguous.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [key, note] : ambiguous) m.notes.push_back(std::move(note));
   }
   // Settled in left-id order: lookups walk the mirror's key order instead
   // of jumping about (a first sync of a million pairs is bound by this).
