@@ -10,6 +10,8 @@
 #include "engine/phase_meter.hpp"
 #include "engine/record_filter.hpp"
 
+#include <accord/json/write.hpp>
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -205,6 +207,7 @@ SideRead PairRun::read_side(Side s, std::string cursor, StagingQueue& queue, std
   int retries = 0;
   int64_t waited_ms = 0;  // in all, against opts_.max_retry_wait_ms
   std::string pair_text;  // reused: a first sync's digests
+  std::string text;       // reused: a record's text
   constexpr size_t kArenaBlock = 8 << 20;
   std::unique_ptr<unsigned char[]> arena_block(new unsigned char[kArenaBlock]);
   int batches = 0;  // read so far (an unreadable record without an id is known by its batch and place)
@@ -271,12 +274,16 @@ SideRead PairRun::read_side(Side s, std::string cursor, StagingQueue& queue, std
         c.included = record_passes(filter, d.get_object());
         if (c.included && lookups_) c.included = lookups_->admit(s, c.id, rec.data.as_object());  // (may annotate it)
         c.keys = keys_of(s, d, rec.idempotency_key);
-        c.data = json::serialize(d);
         if (first_sync_ && c.included) {
-          // equal digests: equal pair forms, nothing to merge
-          fm_.pair_text(s, d.get_object(), pair_text);
+          // equal digests: equal pair forms, nothing to merge (the
+          // record's text is made beside its pair text, of the same parts)
+          fm_.pair_text(s, d.get_object(), pair_text, text);
           std::tie(c.form[0], c.form[1]) = hash::digest128(pair_text);
+        } else {
+          text.clear();
+          json_text::append(text, d);
         }
+        c.data = text;  // (json::serialize's text, copied out at its length)
       }
       ++out.count;
     }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mapping/field_map.hpp"
 
+#include <accord/json/write.hpp>
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -50,7 +52,7 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out) 
     if (v.is_null()) return;
     out += key;
     out += '\x1f';
-    out += json::serialize(v);
+    json_text::append(out, v);  // (as json::serialize writes it)
     out += '\x1e';
   };
   out.clear();
@@ -68,6 +70,35 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out) 
       out += '/';
       add(kv->key(), kv->value());
     }
+}
+
+void FieldMap::pair_text(Side side, const json::object& data, std::string& out, std::string& text) const {
+  text.clear();
+  if (!sp_.identity) {
+    json_text::append_object(text, data, [](const json::key_value_pair&, size_t, size_t) {});
+    pair_text(side, data, out);
+    return;
+  }
+  // each member's value written once, into the record's text; the pair
+  // text takes those bytes, in its own order (as pair_text above)
+  struct Member {
+    const json::key_value_pair* kv;
+    size_t at, n;
+  };
+  std::vector<Member> members;
+  members.reserve(data.size());
+  json_text::append_object(text, data, [&](const json::key_value_pair& kv, size_t at, size_t n) {
+    if (!kv.value().is_null()) members.push_back({&kv, at, n});
+  });
+  std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) { return a.kv->key() < b.kv->key(); });
+  out.clear();
+  for (const Member& m : members) {
+    out += '/';
+    out += m.kv->key();
+    out += '\x1f';
+    out.append(text, m.at, m.n);
+    out += '\x1e';
+  }
 }
 
 bool FieldMap::flows_to(const std::string& key, Side target) const {

@@ -32,6 +32,9 @@ class FieldMap {
   // exactly when their pair forms are equal. (With no rules, made without
   // copying the record.)
   void pair_text(Side side, const boost::json::object& data, std::string& out) const;
+  // The same, and the record's own text into `text` (as json::serialize
+  // writes it): with no rules, each member's value is written once for both.
+  void pair_text(Side side, const boost::json::object& data, std::string& out, std::string& text) const;
   // Whether the field's changes may flow toward `target` (rule direction).
   bool flows_to(const std::string& key, Side target) const;
 
