@@ -45,17 +45,22 @@ std::optional<SessionError> limit_error(std::string_view status, std::string_vie
                         "the IMAP server refuses another connection for this account (" + said +
                             "): other programs hold its connections (Gmail allows 15 at once); the run resumes later",
                         60'000);
-  // (Gmail's own words for its daily bandwidth limits, in a NO or a BYE with no code)
-  if (c == "OVERQUOTA" || up.find("[OVERQUOTA]") != std::string::npos ||
-      up.find("EXCEEDED COMMAND OR BANDWIDTH LIMITS") != std::string::npos)
+  // A code says which limit before the words do: Gmail writes the same
+  // "Account exceeded command or bandwidth limits" after [THROTTLED] (a
+  // slow-down: a minute) as after [OVERQUOTA] (the daily limits: an hour).
+  auto over_quota = [&] {
     return SessionError(ACCORD_RETRY,
                         "the account is over a limit of the server (" + said +
                             "); on Gmail the daily IMAP limits (2,500 MB downloaded, 500 MB uploaded a day) or a "
                             "full mailbox; the run resumes later",
                         3'600'000);
+  };
+  if (c == "OVERQUOTA" || up.find("[OVERQUOTA]") != std::string::npos) return over_quota();
   if (c == "THROTTLED" || up.find("[THROTTLED]") != std::string::npos)
     return SessionError(ACCORD_RETRY, "the IMAP server is slowing this account down (" + said + "); the run resumes later",
                         60'000);
+  // (Gmail's own words for its daily bandwidth limits, in a NO or a BYE with no code)
+  if (up.find("EXCEEDED COMMAND OR BANDWIDTH LIMITS") != std::string::npos) return over_quota();
   if (c == "UNAVAILABLE" || up.find("[UNAVAILABLE]") != std::string::npos)
     return SessionError(ACCORD_RETRY, "the IMAP server is unavailable for now (" + said + "); the run resumes later",
                         30'000);

@@ -4,8 +4,10 @@
 // modified UTF-7; and commands that cannot be injected into.
 #include "imap_command.hpp"
 #include "imap_parser.hpp"
+#include "imap_session.hpp"
 #include "mutf7.hpp"
 
+#include <accord/connector.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -149,6 +151,44 @@ TEST(ImapParserTest, GmailExtensions) {
   EXPECT_EQ(labels[3].text, "Muy Importante");
   EXPECT_EQ(labels[4].text, "Lab\"el");
   EXPECT_EQ(rs[1].code, "THROTTLED");
+}
+
+// Gmail's refusals for its limits, as it sends them, are RETRY with a back-off
+// for the limit (issue 22 item 8), and its [THROTTLED] on a command that
+// succeeded is no failure. The lines: "Too many simultaneous connections"
+// (Google's IMAP help, "Too many simultaneous connections"), the bandwidth
+// limits' OVERQUOTA and BYE (Gmail's "Account exceeded command or bandwidth
+// limits"), and "A2 OK Success [THROTTLED]", the code at the END of an OK's
+// text, as clients' protocol logs show it (MailKit #1396, node-imap #593).
+TEST(ImapLimitsTest, GmailsRefusalsForLimitsAreRetriesAndAThrottledOkSucceeds) {
+  const std::string wire =
+      "a1 NO [ALERT] Too many simultaneous connections. (Failure)\r\n"
+      "a2 NO [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)\r\n"
+      "* BYE Account exceeded command or bandwidth limits. (Failure)\r\n"
+      "a3 NO Some command failed [THROTTLED]\r\n"
+      "a4 NO [THROTTLED] Account exceeded command or bandwidth limits.\r\n"
+      "a5 OK Success [THROTTLED]\r\n"
+      "* OK [THROTTLED] Account exceeded command or bandwidth limits.\r\n"
+      "a6 NO [NONEXISTENT] Unknown Mailbox: Nope (Failure)\r\n"
+      "a7 NO [LIMIT] too many messages at once\r\n";
+  auto rs = parse_all(wire, 7);
+  ASSERT_EQ(rs.size(), 9u);
+  auto retry = [&](size_t i) -> int64_t {
+    auto e = imap::limit_error(rs[i].status, rs[i].code, rs[i].text);
+    if (!e) return -1;
+    EXPECT_EQ(e->status, ACCORD_RETRY) << i;
+    EXPECT_EQ(std::string(e->what()).find('\r'), std::string::npos) << i;
+    return e->retry_after_ms;
+  };
+  EXPECT_EQ(retry(0), 60'000) << "too many connections: a minute, not a wrong password";
+  EXPECT_EQ(retry(1), 3'600'000) << "OVERQUOTA: the daily limits, an hour";
+  EXPECT_EQ(retry(2), 3'600'000) << "the bandwidth BYE, an hour";
+  EXPECT_EQ(retry(3), 60'000) << "[THROTTLED] at the end of a NO's text";
+  EXPECT_EQ(retry(4), 60'000) << "[THROTTLED] as a NO's code";
+  EXPECT_EQ(retry(5), -1) << "a throttled OK succeeded";
+  EXPECT_EQ(retry(6), -1) << "an untagged OK [THROTTLED] is a notice";
+  EXPECT_EQ(retry(7), -1) << "an ordinary NO is the command's own failure";
+  EXPECT_EQ(retry(8), 60'000) << "RFC 5530 [LIMIT]";
 }
 
 TEST(ImapParserTest, OddButLegal) {
