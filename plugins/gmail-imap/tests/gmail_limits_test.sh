@@ -14,7 +14,10 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/mail_lib.sh"                # mail_work, gmail_fake, ctl, imap, maildir, pipeline
 accord=$(realpath "$1") fake=$(realpath "$2") imapctl=$(realpath "$3")
 mail_work gmail-limits
-gmail_fake "$fake"
+rt="1//ada-canary-$RANDOM$RANDOM"
+gmail_fake "$fake" --refresh "ada:$rt" --log "$work/commands.log"
+for _ in $(seq 1 100); do grep -q '^token ' fake.out && break; sleep 0.1; done
+tport=$(awk '/^token /{print $2}' fake.out)
 count() { find "$1" -path '*/.accord' -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print 2>/dev/null | wc -l; }
 ALL="[Gmail]/All Mail"
 
@@ -35,6 +38,26 @@ if [ $rc != 0 ] && grep -q "refuses another connection" <<<"$out" && grep -q "it
    ! grep -q "check the user name" <<<"$out" && ! grep -q $'\r' <<<"$out" && [ $took -lt 20 ] && [ "$(count down)" = 0 ]; then
   ok "Too many simultaneous connections is a retry later (the run ends in ${took} s, asking to run again in 60 s), not a refused password"
 else bad "too many connections (exit $rc, ${took} s)" "$out"; fi
+
+# The same with OAuth 2.0 and an access token that is good: the refusal is
+# the account's limit, not the token's, so no new token is asked for (before,
+# the refusal read as AUTH_REQUIRED and the token was renewed first)
+tok=$(curl -s --cacert "$ca" -d "grant_type=refresh_token&refresh_token=$rt&client_id=accord-test&client_secret=cs" \
+        "https://localhost:$tport/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+printf '{"ada": "%s", "ada_client": "cs", "ada_refresh": "%s", "ada_access": "%s"}\n' "$pw" "$rt" "$tok" > secrets.json
+oauth='"oauth2": {"token_url": "https://localhost:'$tport'/token", "client_id": "accord-test", "client_secret": {"$secret": "ada_client"}, "refresh_token_secret": "ada_refresh"}, "oauth2_token": {"$secret": "ada_access"}'
+oimap=$(printf '{"connector": "gmail-imap", "config": {"url": "imaps://localhost:%s", "user": "ada", %s, "ca_file": "%s"}}' "$port" "$oauth" "$ca")
+pipeline oauth.json "$oimap" "$(maildir odown)"
+echo '{}' > control.json
+runp run oauth.json
+o_rc=$rc o_out=$out
+tokens_before=$(grep -c ' TOKEN ' commands.log)
+echo '{"held": 15}' > control.json
+runp run oauth.json
+if [ "$o_rc" = 0 ] && [ "$(count odown)" = 3 ] && [ $rc != 0 ] && grep -q "refuses another connection" <<<"$out" &&
+   ! grep -q "check the user name" <<<"$out" && [ "$(grep -c ' TOKEN ' commands.log)" = "$tokens_before" ]; then
+  ok "with OAuth 2.0 too: a retry later, and no new access token asked for (the token was not refused)"
+else bad "too many connections with OAuth: exit $rc, token requests $tokens_before → $(grep -c ' TOKEN ' commands.log)" "$o_out" "---" "$out"; fi
 
 # ---- the daily download limit: NO [OVERQUOTA] on a body FETCH ----------------
 echo '{"overquota": "fetch"}' > control.json

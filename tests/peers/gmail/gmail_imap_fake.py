@@ -201,10 +201,14 @@ MAX_CONNECTIONS = [15]   # Gmail: 15 IMAP connections per account at once
 SIGNED_IN = {}           # user -> connections signed in now
 PEAK = [None, {}]        # --peak FILE: the most connections of each user signed in at once, as JSON {"user": N}
                          # (since the file was last removed)
-LOG = [None]             # --log FILE: every command a client sends, one a line ("USER TAG COMMAND ARGS")
+LOG = [None]             # --log FILE: every command a client sends, one a line ("USER TAG COMMAND ARGS"),
+                         # and each request to the token endpoint ("- - TOKEN GRANT_TYPE")
 CONTROL = [None]         # --control FILE: a test's switches, read on each command (JSON):
 #   {"held": N}            N more connections of the account are in use elsewhere
 #   {"delay": S}           every command waits S seconds before it is answered (runs overlap)
+#   {"hold": FILE}         while FILE exists, a signed-in connection's commands wait before they are
+#                          answered (sign-in itself is not held): the connection, and the client's
+#                          slot for it, stays in use until the test removes FILE (an event, not a time)
 #   {"overquota": "fetch"} a body FETCH (BODY[…]) answers NO [OVERQUOTA], as Gmail over its
 #                          daily download limit; "append": APPEND does (the upload limit)
 #   {"bye": "fetch"}       a body FETCH ends the connection with Gmail's BYE for its bandwidth
@@ -533,6 +537,8 @@ class Conn(socketserver.StreamRequestHandler):
                         [cmd] + [logged(a) for a in args])))
             if control().get("delay"):
                 time.sleep(float(control()["delay"]))
+            while self.acct is not None and control().get("hold") and os.path.exists(control()["hold"]):
+                time.sleep(0.05)
             try:
                 with LOCK:
                     done = self.dispatch(tag, cmd, args)
@@ -1110,6 +1116,9 @@ class TokenEndpoint(http.server.BaseHTTPRequestHandler):
                 return self.answer(200, {})
             if self.path != "/token":
                 return self.answer(404, {"error": "not_found"})
+            if LOG[0]:  # --log: a token request too, as "- - TOKEN GRANT_TYPE"
+                with open(LOG[0], "a") as f:
+                    f.write("- - TOKEN %s\n" % one("grant_type"))
             if one("grant_type") != "refresh_token":
                 return self.answer(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type: " + one("grant_type")})
             if not one("client_id") or not one("client_secret"):
