@@ -951,10 +951,13 @@ TEST(EngineLostAnswerTest, AKeptCreatesRecordTheStoreKeptInItsOwnFormIsDeletedWi
 }
 
 // Parked by the filter (its source marked private, read while the resend's
-// look-up fails), found: the record stays on the right as a linked record
-// whose source leaves the filter does: unlinked, neither deleted nor copied
-// back, and no longer held run after run (before: held for good).
-TEST(EngineLostAnswerTest, AParkedByTheFilterCreatesRecordFoundIsLetGoAsAFilteredPairIs) {
+// look-up fails), found: linked to its source and parked, as a linked pair
+// whose source leaves the filter is (review s11 L5): neither deleted nor
+// copied back, no longer held run after run (before: held for good); an
+// edit of it on the right creates nothing on the left (before: let go
+// unlinked, that edit came back as a twin); its source back in the filter,
+// the pair merges both sides' edits since what the first try sent.
+TEST(EngineLostAnswerTest, AParkedByTheFilterCreatesRecordFoundIsLinkedAndParkedAsAFilteredPairIs) {
   Fixture f(false, look(json::object{{"filter", json::object{{"left", json::array{json::object{{"private", false}}}}}}}));
   auto [lost, title] = lose_one(f);
   ASSERT_FALSE(title.empty());
@@ -966,7 +969,7 @@ TEST(EngineLostAnswerTest, AParkedByTheFilterCreatesRecordFoundIsLetGoAsAFiltere
   wait_out_the_retry();
   PairReport third = f.run();
   EXPECT_EQ(third.failed, 0) << notes(third);
-  EXPECT_TRUE(noted(third, "1 kept unlinked")) << notes(third);
+  EXPECT_TRUE(noted(third, "1 linked")) << notes(third);
   for (const auto& op : third.ops) EXPECT_NE(op.side, Side::kLeft) << op.op << " " << op.label;
   wait_out_the_retry();
   PairReport quiet = f.run();
@@ -976,6 +979,25 @@ TEST(EngineLostAnswerTest, AParkedByTheFilterCreatesRecordFoundIsLetGoAsAFiltere
   EXPECT_EQ(f.right_titles(), kEachOnce);
   EXPECT_TRUE(lines_of(f.dir / "right" / "deletes.log").empty());
   EXPECT_EQ(f.right_data(title), json::serialize(json::object{{"title", title}})) << "the private body reached the right";
+  f.edit_right(title, "written on the right while parked");
+  wait_out_the_retry();
+  PairReport parked = f.run();
+  EXPECT_EQ(parked.ops.size(), 0u) << notes(parked);
+  EXPECT_EQ(f.left_titles(), kEachOnce) << "the right's edit of a parked pair came back as a twin";
+  f.edit_left(title, json::object{{"title", title}});  // back in the filter, as the first try sent it
+  wait_out_the_retry();
+  PairReport back = f.run();
+  EXPECT_EQ(back.failed, 0) << notes(back);
+  EXPECT_EQ(f.left_titles(), kEachOnce) << notes(back);
+  EXPECT_EQ(f.right_titles(), kEachOnce) << notes(back);
+  Instance i = f.local();
+  auto r = i.read_changes("note", "");
+  ASSERT_TRUE(r);
+  std::string left;
+  json::value listed = json::parse(*r);
+  for (const auto& rec : listed.at("records").as_array())
+    if (Fixture::title_of(rec.at("data")) == title) left = json::serialize(rec.at("data"));
+  EXPECT_NE(left.find("written on the right while parked"), std::string::npos) << left << "\n" << notes(back);
 }
 
 // Parked by the filter, its try having made nothing (the record is taken

@@ -241,9 +241,14 @@ void PairRun::reconcile_journal() {
 //   linked it, with what the first try sent as both bases and both rows
 //   dirty, so the merge after the read sends each side's edits where the
 //   direction lets them go (review s10 N4: parked for good, its record held);
-// - parked by the filter (its source kept out, now or when it was deleted):
-//   what a linked pair whose record leaves the filter becomes: the record
-//   stays, unlinked, clean in the state, neither deleted nor copied back;
+// - parked by the filter, its source live: linked the same way, so that the
+//   pair is what a linked pair whose record leaves the filter becomes:
+//   parked (planning.cpp plan_linked), nothing written either way until the
+//   source passes again, then both sides' edits since what the first try
+//   sent are merged (review s11 L5: let go, it came back as a twin);
+// - its source deleted after the filter let it go: what a parked pair whose
+//   out record is deleted becomes: the record stays, unlinked, clean in the
+//   state, neither deleted nor copied back;
 // - its source deleted (R1): the record is deleted, but only while it is as
 //   the create made it (as_created: the look-up's data, in the target's
 //   terms, is what the first try sent), and as any delete: linked to its
@@ -368,7 +373,7 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
           }
           continue;
         }
-        if (l.why == "direction") {
+        if (l.why == "direction" || l.why == "filter") {  // (filter: the pair is then parked, planning.cpp)
           auto src = pv_->mirror(from).find(l.row.source_id);
           if (src && !src->deleted && !pv_->links().find(from, l.row.source_id) && sent[k]) {
             row.dirty = true;
@@ -382,7 +387,7 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
             continue;
           }
         }
-        // parked by the filter (or a direction-parked one whose source moved on): let go
+        // its source deleted after the filter let it go (or a parked one whose source moved on): let go
         pv_->mirror(target).put(row);
         ++let_go;
       }
