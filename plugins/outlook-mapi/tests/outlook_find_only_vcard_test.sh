@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # outlook_find_only_test.sh from a folder of vCards (3.0, each with a UID),
-# the way users keep contacts. Registered DISABLED (CMakeLists.txt): it
-# failed on the shared build of 04:57 UTC (HEAD 64adf24 and the tree's
-# edits then): the contact the lost try made, its source deleted, came back
-# to the folder as a new card in the run that read the delete (the user's
-# delete undone; nothing lost). /uid is not the cause (Outlook's contact
-# manifest does not name it; both comparisons skip it); the one member that
-# differs in Outlook's terms is a vCard email's parameters:
-# {"address": …, "vCardParams": {"type": "internet"}} against Outlook's
-# {"address": …} (its manifest names "/emails/*/address"), which
-# journal.cpp compared as whole members. It passes with the build of 05:13,
-# which holds the resend helper's then-uncommitted judgement by the store's
-# own check (accord.check.v1): enable it with that commit. What it wants is
-# what outlook_find_only_test.sh wants:
-#   - the contact as the create made it is deleted in Outlook: the user's
-#     delete holds, nothing is copied back;
+# the way users keep contacts, plus the case where the kept create's source
+# stays. Registered DISABLED (CMakeLists.txt) until the fix lands: on a clean
+# build of 2fea775 (the reviewer's, /tmp/review14/src) it fails:
+#   - source kept: the contact the lost try made is not held while its
+#     create waits; the run that reads Outlook copies it to the folder as a
+#     second card (the person twice), and every later run refuses the
+#     resend ("already linked", exit 5);
+#   - source deleted: the contact comes back to the folder as a new card
+#     (the user's delete undone; nothing lost).
+# /uid is not the cause (Outlook's contact manifest does not name it; both
+# comparisons skip it). The one member that differs in Outlook's terms is a
+# vCard email's parameters: {"address": …, "vCardParams": {"type":
+# "internet"}} against Outlook's {"address": …} (its manifest names only
+# "/emails/*/address"), which journal.cpp's hold (held_for_retried, "none
+# differing") and as_created compare as whole members. It passes (10 of 10)
+# with the shared build of 05:28, which holds the resend helper's
+# then-uncommitted judgement by the store's own check (accord.check.v1):
+# enable it with that commit. What it wants:
+#   - source kept: held, then linked by the resend: each person once on each
+#     side, no run failing;
+#   - the contact as the create made it, its source deleted, is deleted in
+#     Outlook: the user's delete holds, nothing is copied back;
 #   - a contact edited in Outlook since is kept and comes back to the folder
 #     with its edit (the edit wins; nothing lost).
 #
@@ -93,6 +100,25 @@ JSON
 runp run p.json
 [ "$rc" = 0 ] || bad "the first run exited $rc" "$out"
 
+# -- 0. the kept create's source kept: the run that reads Outlook while the resend fails holds the contact the
+# lost try made (it may be the create's), the next resend links it: one card and one contact per person, no error
+# (review s13: on HEAD 64adf24 it was not held and came back as a second card; every later run then refused the
+# resend, "already linked")
+for i in 1 2 3; do card 0$i; done
+lose_the_batch
+k0=$(kept)
+[ -n "$k0" ] && ok "a create of a lost batch is kept, its source kept ($k0)" || bad "no create of the first lost batch is kept" "$out"
+read_the_delete
+held=$out
+runp run p.json
+r1=$rc again=$out
+runp run p.json
+want0=$(for i in 01 02 03 1 2 3; do echo "Create$i|"; done | sort)
+[ "$(outlook)" = "$want0" ] && [ "$(folder)" = "$want0" ] && [ "$r1" = 0 ] && [ "$rc" = 0 ] \
+  && [ "$(sqlite3 s.sqlite "SELECT count(*) FROM retried_creates")" = 0 ] \
+  && ok "the contact the lost try made is held, then linked: each person once on each side" \
+  || bad "a person is twice in the folder or in Outlook, or a run failed" "outlook: $(outlook)" "folder: $(folder)" "$held" "$again" "$out"
+
 # -- 1. the kept create's source deleted; Outlook's contact as the create made it
 for i in 4 5 6; do card $i; done
 lose_the_batch
@@ -106,7 +132,7 @@ read_the_delete
 runp run p.json
 [ "$rc" = 0 ] || bad "the run after the delete exited $rc" "$out"
 echo "$out" | grep -q "left create" && bad "the run copied a record back to the folder" "$out"
-want=$(for i in 1 2 3 4 5 6; do [ "Create$i" = "$k" ] || echo "Create$i|"; done)
+want=$(for i in 01 02 03 1 2 3 4 5 6; do [ "Create$i" = "$k" ] || echo "Create$i|"; done | sort)
 [ "$(outlook)" = "$want" ] && ok "the contact the lost try made is deleted in Outlook, as its source was" \
   || bad "Outlook holds other than the five people left" "$(outlook)" "$out"
 [ "$(folder)" = "$want" ] && ok "the deleted card stays deleted in the folder (nothing copied back)" \
@@ -125,7 +151,7 @@ for r in 1 2; do
   runp run p.json
   [ "$rc" = 0 ] || bad "run $r after the second delete exited $rc" "$out"
 done
-want2=$(for i in 1 2 3 4 5 6 7 8 9; do [ "Create$i" = "$k" ] && continue
+want2=$(for i in 01 02 03 1 2 3 4 5 6 7 8 9; do [ "Create$i" = "$k" ] && continue
   if [ "Create$i" = "$k2" ]; then echo "Create$i|Edited in Outlook"; else echo "Create$i|"; fi; done | sort)
 [ "$(outlook)" = "$want2" ] && ok "the contact edited in Outlook is kept there (the edit wins)" \
   || bad "Outlook lost or doubled a contact" "$(outlook)"
