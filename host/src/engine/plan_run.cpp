@@ -280,12 +280,15 @@ void PairRun::note_plan(const PairPlan& plan) {
 // A run's writes to a linked pair (plan_changes): counted, fingerprinted
 // and (the first RunOptions::list_creates of them) listed now, in plan
 // order, before every other item's; then dropped, kept as the link's left
-// id (PendingLinked), or held whole where planning it again would not plan
-// the same: a decided conflict read (the planning commit closes it), a
-// conflict met, undecided fields, a keep-both copy.
+// id (PendingLinked), or held whole: the run's first batch of them (applied
+// first, it is held anyway: a run with fewer writes than a batch, most
+// incremental runs, plans none twice), and any pair that planning again
+// would not plan the same: a decided conflict read (the planning commit
+// closes it), a conflict met, undecided fields, a keep-both copy.
 void PairRun::stream_linked(PairPlan plan, bool decided) {
   note_plan(plan);
-  bool hold = decided || !plan.conflicts.empty() || !plan.item.manual_fields.empty() || plan.copy;
+  bool hold = linked_.size() < opts_.batch || decided || !plan.conflicts.empty() || !plan.item.manual_fields.empty() ||
+              plan.copy;
   std::string left_id = plan.item.link ? plan.item.link->left_id : plan.item.id.left;
   auto one = [&](Item& it) {
     std::vector<PlannedOp> shown;
