@@ -127,6 +127,16 @@ struct Fixture {
       }
     std::ofstream(dir / "right" / "store.json", std::ios::trunc) << json::serialize(store);
   }
+  // the data of the left record holding a title ("" where none does)
+  std::string left_data(const std::string& title) {
+    Instance i = local();
+    auto r = i.read_changes("note", "");
+    if (!r) throw std::runtime_error(r.error().message);
+    json::value batch = json::parse(*r);  // (held: a range-for over a temporary's member dangles)
+    for (const auto& rec : batch.at("records").as_array())
+      if (title_of(rec.at("data")) == title) return json::serialize(rec.at("data"));
+    return "";
+  }
   // title → how many records hold it, on the left
   std::map<std::string, int> left_titles() {
     Instance i = local();
@@ -1238,4 +1248,109 @@ TEST(EngineLostAnswerTest, ALookUpThatSettlesAKeptCreateEndsItsDeletedSourcesWai
   EXPECT_EQ(f.left_titles(), without(kEachOnce, title)) << notes(third);
   PairReport quiet = f.run();
   EXPECT_EQ(quiet.ops.size(), 0u) << notes(quiet);
+}
+
+// A resend that finds the record its lost try made, edited there since,
+// answered with that record's data as it is now (as Graph's look-ups are):
+// the edit follows to the source, and wins over the source's delete read
+// in the same run. Before, the found form became the target's base: the
+// edit never followed, and the source's delete deleted it (the user's edit
+// lost; outlook_mapi.find_only, session 12).
+TEST(EngineLostAnswerTest, AResendThatFindsItsRecordEditedThereCarriesTheEdit) {
+  for (bool deleted : {false, true}) {
+    SCOPED_TRACE(deleted ? "source deleted" : "source kept");
+    Fixture f(false);
+    f.put("found-data", "");
+    f.put("lose", "1");
+    PairReport first = f.run();
+    EXPECT_EQ(first.failed, 1) << notes(first);
+    std::string lost = f.creates().at(0).substr(0, f.creates()[0].find(' '));
+    std::string title = f.right_title_of(lost);
+    ASSERT_FALSE(title.empty());
+    f.edit_right(title, "edited on the right");
+    if (deleted) f.delete_left(title);
+    wait_out_the_retry();
+    PairReport second = f.run();
+    EXPECT_EQ(second.failed, 0) << notes(second);
+    EXPECT_EQ(f.right_data(title), json::serialize(json::object{{"title", title}, {"body", "edited on the right"}}))
+        << notes(second);
+    EXPECT_EQ(f.right_titles(), kEachOnce) << notes(second);
+    EXPECT_EQ(f.left_titles(), kEachOnce) << notes(second);
+    Instance i = f.local();
+    auto r = i.read_changes("note", "");
+    ASSERT_TRUE(r);
+    std::string body;
+    json::value listed = json::parse(*r);  // (held: a range-for over a temporary's member dangles)
+    for (const auto& rec : listed.at("records").as_array())
+      if (Fixture::title_of(rec.at("data")) == title)
+        if (const json::value* b = rec.at("data").as_object().if_contains("body")) body = std::string(b->as_string());
+    EXPECT_EQ(body, "edited on the right") << notes(second);
+    PairReport third = f.run();
+    EXPECT_EQ(third.ops.size(), 0u) << notes(third);
+  }
+}
+
+// A store that keeps its own form of what it is sent (the fixture's
+// own-form: "kind" added, the body trimmed; a vCard folder adds "kind" and
+// "version" and drops a country code it has no place for) and says so
+// through accord.check.v1: a resend that finds its record as the store made
+// it takes it as created, though it answers a form other than what it sent:
+// nothing goes back to the source, and the source's delete read in the same
+// run deletes it, as any delete. An edit made there on top of that form
+// follows alone (not the store's "kind"). Without the store's word (no
+// check) its form is taken for an edit, the safe answer: it follows, and the
+// source's delete is not followed (the record kept and copied back). 59b9b25
+// judged what the store made by what was sent: every resumed create into a
+// vCard folder became an update back (c7dd5cd took it back).
+TEST(EngineLostAnswerTest, AResendThatFindsItsRecordInTheStoresOwnFormTakesItAsCreated) {
+  enum Case { kKept, kDeleted, kEdited, kNoCheckDeleted };
+  for (Case c : {kKept, kDeleted, kEdited, kNoCheckDeleted}) {
+    SCOPED_TRACE(c == kKept ? "source kept" : c == kDeleted ? "source deleted" : c == kEdited ? "edited there" : "no check, source deleted");
+    Fixture f(false, json::object{{"guards", json::object{{"max_delete_share", 1.0}, {"min_records", 0}}}});
+    for (int k = 0; k < 3; ++k) f.edit_left("n" + std::to_string(k), "  body of n" + std::to_string(k) + "  ");
+    f.put("own-form", "");
+    f.put("found-data", "");
+    if (c == kNoCheckDeleted) f.put("no-check", "");
+    f.put("lose", "1");
+    PairReport first = f.run();
+    EXPECT_EQ(first.failed, 1) << notes(first);
+    std::string lost = f.creates().at(0).substr(0, f.creates()[0].find(' '));
+    std::string title = f.right_title_of(lost);
+    ASSERT_FALSE(title.empty());
+    std::string source = json::serialize(json::object{{"title", title}, {"body", "  body of " + title + "  "}});
+    ASSERT_EQ(f.left_data(title), source);
+    // (the store's member order is its own: compared as objects)
+    EXPECT_EQ(json::parse(f.right_data(title)), json::value(json::object{{"title", title}, {"body", "body of " + title}, {"kind", "note"}}));
+    if (c == kDeleted || c == kNoCheckDeleted) f.delete_left(title);
+    if (c == kEdited) f.edit_right(title, "edited on the right");
+    wait_out_the_retry();
+    PairReport second = f.run();
+    EXPECT_EQ(second.failed, 0) << notes(second);
+    switch (c) {
+      case kKept:
+        for (const auto& op : second.ops) EXPECT_NE(op.side, Side::kLeft) << op.op << " " << op.label << "\n" << notes(second);
+        EXPECT_EQ(f.left_data(title), source) << notes(second);
+        EXPECT_EQ(f.right_titles(), kEachOnce) << notes(second);
+        break;
+      case kDeleted:
+        EXPECT_EQ(lines_of(f.dir / "right" / "deletes.log").size(), 1u) << notes(second);
+        EXPECT_EQ(f.right_titles(), without(kEachOnce, title)) << notes(second);
+        EXPECT_EQ(f.left_titles(), without(kEachOnce, title)) << notes(second);
+        break;
+      case kEdited:
+        EXPECT_TRUE(noted(second, "edited there since its lost try (/body)")) << notes(second);
+        EXPECT_EQ(f.left_data(title), json::serialize(json::object{{"title", title}, {"body", "edited on the right"}}))
+            << notes(second);
+        EXPECT_EQ(json::parse(f.right_data(title)), json::value(json::object{{"title", title}, {"body", "edited on the right"}, {"kind", "note"}}))
+            << notes(second);
+        break;
+      case kNoCheckDeleted:
+        EXPECT_TRUE(lines_of(f.dir / "right" / "deletes.log").empty()) << notes(second);
+        EXPECT_EQ(f.right_titles(), kEachOnce) << notes(second);
+        EXPECT_EQ(f.left_titles(), kEachOnce) << notes(second);
+        break;
+    }
+    PairReport third = f.run();
+    EXPECT_EQ(third.ops.size(), 0u) << notes(third);
+  }
 }

@@ -27,10 +27,18 @@
 // find_only"): ok with the record found (id, version, data), not_found, or a
 // plain retry while FOLDER/fail-lookups exists. A delete whose expect_version
 // is not the record's answers conflict and deletes nothing. A file
+// FOLDER/found-data: a resend that finds its record answers its data as
+// it is now (as Graph's look-ups do). A file
 // FOLDER/normalise: a create stores its own form of what it is sent (a
 // store that keeps only what it knows and stamps the rest): only /title and
-// /body, and "created" (the time; a member no stream declares).
+// /body, and "created" (the time; a member no stream declares). A file
+// FOLDER/own-form: a create stores the store's own form of what it is sent,
+// as a vCard folder does: "kind": "note" added where none is sent (a member
+// the streams keep) and the body's surrounding spaces trimmed; the
+// connector says so through accord.check.v1 (what a write would keep),
+// unless FOLDER/no-check exists (then, as without own-form, it cannot say).
 // Never use it for real data.
+#include <accord/check.h>
 #include <accord/connector.hpp>
 
 #include <boost/json/src.hpp>
@@ -50,12 +58,25 @@ namespace {
 
 const char kManifest[] = R"json({"id":"lost-answer","name":"Lost answer (fixture)","version":"1.0.0",
 "description":"Notes in a JSON file; a create may be made and answered retry (a host test fixture).",
-"streams":[{"name":"note","canonical":"note","fields":["/title","/body"],"capabilities":["read","write","idempotent_create"]},
-            {"name":"look","canonical":"note","fields":["/title","/body"]}],
+"streams":[{"name":"note","canonical":"note","fields":["/title","/body","/kind"],"capabilities":["read","write","idempotent_create"]},
+            {"name":"look","canonical":"note","fields":["/title","/body","/kind"]}],
 "store_identity":["path"],
 "config_schema":{"type":"object","required":["path"],"properties":{
   "path":{"type":"string","format":"path","description":"the folder holding store.json"},
   "list_keys":{"type":"boolean","default":true,"description":"whether listings give each record's key back"}}}})json";
+
+// FOLDER/own-form's form of a record: "kind" added, the body trimmed
+json::value own_form(json::value data) {
+  json::object& o = data.as_object();
+  if (!o.contains("kind")) o["kind"] = "note";
+  if (json::value* b = o.if_contains("body"); b && b->is_string()) {
+    std::string t(b->as_string());
+    t.erase(0, t.find_first_not_of(' '));
+    t.erase(t.find_last_not_of(' ') + 1);
+    *b = t;
+  }
+  return data;
+}
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -85,6 +106,20 @@ class LostAnswer : public accord::Connector {
       out.push_back(std::move(rec));
     }
     return json::serialize(json::object{{"records", std::move(out)}, {"cursor", "all"}, {"more", false}, {"full", true}});
+  }
+
+  const void* get_extension(std::string_view name) noexcept override {
+    return name == ACCORD_CHECK_V1 ? accord::check_extension() : accord::Connector::get_extension(name);
+  }
+
+  // accord.check.v1: each record as FOLDER/own-form keeps it
+  std::string check_records(std::string_view, std::string_view records_json) override {
+    if (!fs::exists(dir_ / "own-form") || fs::exists(dir_ / "no-check"))
+      throw accord::Error(ACCORD_UNSUPPORTED, "this store keeps every field as it is sent");
+    json::array out;
+    json::value records = json::parse(records_json);  // (held: a range-for over a temporary's member dangles)
+    for (const auto& r : records.as_array()) out.push_back(own_form(r));
+    return json::serialize(out);
   }
 
   std::string apply(std::string_view, std::string_view ops_json) override {
@@ -146,7 +181,10 @@ class LostAnswer : public accord::Connector {
         }
         json::value found;
         for (const auto& [id, r] : recs)
-          if (r.at("key").as_string() == key) found = json::object{{"status", "ok"}, {"id", id}, {"version", r.at("version")}};
+          if (r.at("key").as_string() == key) {
+            found = json::object{{"status", "ok"}, {"id", id}, {"version", r.at("version")}};
+            if (fs::exists(dir_ / "found-data")) found.as_object()["data"] = r.at("data");  // (the record as it is now)
+          }
         if (!found.is_null()) {
           results.push_back(std::move(found));
           continue;
@@ -187,6 +225,7 @@ class LostAnswer : public accord::Connector {
           if (const json::value* v = stored.as_object().if_contains(k)) own[k] = *v;
         stored = std::move(own);
       }
+      if (fs::exists(dir_ / "own-form")) stored = own_form(std::move(stored));
       recs[id] = json::object{{"key", key}, {"data", std::move(stored)}, {"version", version(id)}};
       if (long lose = fs::exists(dir_ / "lose") ? std::stol(slurp(dir_ / "lose")) : 0; lose > 0) {
         std::ofstream(dir_ / "lose") << lose - 1;

@@ -478,8 +478,71 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
 // after the read sends the edit as an update. In the batch's commit, after
 // commit_item cleaned the source: a kill between two commits would leave
 // the source clean and the edit unsent, silently.
+//
+// A resend answered with the record it found as it is now (Graph's and
+// crm-rest's look-ups by key), edited there since the lost try made it:
+// the found form was the target's base, so the edit never followed, and a
+// delete of the source read in the same run deleted the edited record (the
+// user's edit lost; outlook_mapi.find_only, session 12). Now the members
+// edited there (edited_since_made: the found record against what the store
+// made of what the try sent, its own check's form where its connector says
+// it, so a store's own form is no edit: c7dd5cd) hold in the target's base
+// what the store made, its row is dirty, and the merge after the read
+// carries those members to the source, or weighs them against the source's
+// delete (the edit wins). Only those: what else the found form holds is
+// the base, as a create's answer is. A record found as created: as before.
+// (The check is a connector call in the commit's transaction: it writes
+// nothing and makes no request, accord/check.h, and is asked only for the
+// resends answered with data.)
 void PairRun::keep_edits_past_resends(std::vector<Item>& items, size_t begin, size_t end, Results& results) {
   PerSide<std::vector<std::string>> dirty;
+  for (Side s : kSides) {
+    std::vector<size_t> found;  // items whose resend to s was answered ok with the record's data
+    std::vector<json::object> sent;
+    for (size_t i = begin; i < end; ++i) {
+      const auto& op = items[i].op[s];
+      auto r = results.find({i, s});
+      if (!op || !op->resend || op->kind != OpKind::kCreate || r == results.end() || !r->second.ok() ||
+          r->second.data.empty())
+        continue;
+      found.push_back(i);
+      sent.push_back(op->data);  // (op_text went into the row: commit_item)
+    }
+    if (found.empty()) continue;
+    std::vector<json::object> made = made_of(inst_[s] ? &*inst_[s] : nullptr, stream(s), std::move(sent));
+    const StreamInfo* info = nullptr;
+    if (const auto* c = reg_.find(p_.endpoint(s).connector)) info = c->manifest.stream(stream(s));
+    for (size_t j = 0; j < found.size(); ++j) {
+      const Action& op = *items[found[j]].op[s];
+      const Outcome& o = results[{found[j], s}];
+      try {
+        boost::system::error_code ec;
+        json::value held = accord::json_exact::parse(o.data, ec);
+        if (ec || !held.is_object()) continue;
+        MirrorRow made_row, found_row;
+        made_row.data = json::serialize(made[j]);
+        found_row.data = o.data;
+        Fields then = planner().pair_of(s, made_row), now = planner().pair_of(s, found_row);
+        std::vector<std::string> edited =
+            edited_since_made(planner(), s, info, sp_.identity, lazy_[s], then, now, held.get_object());
+        if (edited.empty()) continue;
+        auto link = pv_->links().find(other(s), op.source_id);
+        if (!link) continue;
+        Fields base = now;
+        for (const auto& k : edited)
+          if (auto m = then.find(k); m != then.end() && !m->second.is_null()) base[k] = m->second;
+          else base.erase(k);
+        (s == Side::kLeft ? link->base_left : link->base_right) = fields_json(base);
+        pv_->links().put(*link);
+        dirty[s].push_back(s == Side::kLeft ? link->left_id : link->right_id);
+        rep_.notes.push_back("a create answered retry (" + std::string(side_name(other(s))) + " " + op.source_id +
+                             ", key " + op.idempotency_key + ") found its " + side_name(s) + " record " + o.id +
+                             " edited there since its lost try (" + join(edited, ", ") +
+                             "): the edit follows to the " + side_name(other(s)));
+      } catch (const std::exception&) {  // (its form unknown: as before)
+      }
+    }
+  }
   for (size_t i = begin; i < end; ++i)
     for (Side s : kSides) {
       Item& it = items[i];

@@ -17,6 +17,7 @@
 #include "engine/pair_run.hpp"
 
 #include <accord/json/exact.hpp>
+#include <accord/text/join.hpp>
 #include <accord/time/utc_time.hpp>
 
 #include <algorithm>
@@ -29,22 +30,27 @@ namespace json = boost::json;
 
 namespace accord {
 
-namespace {
-
-// Whether a record a kept create's look-up found (`found`, its pair form
-// `now`) is as that create made it (`sent`, the pair form the first try
-// sent), judged in the target's terms as the planner judges an update's
-// effect (Planner::write_changes: a value the target's form cannot tell
-// from the one it holds is no change; review s11 L6): each field the create
-// sent reads the same when written into the found record, and the found
-// record holds no field the create did not send. In a pair without a
+// A record a kept create's look-up found (`found`, its pair form `now`)
+// against what the store made of what that create sent (`made`), member by
+// member, in the target's terms as the planner judges an update's effect
+// (Planner::write_changes: a value the target's form cannot tell from the
+// one it holds is no change; review s11 L6): a member the create's made
+// form holds that reads the same written into the found record is as
+// created, and so is one neither holds; one only the found record holds
+// was added there. `made` is the store's own form where its connector says
+// it (made_of: accord.check.v1), so what a store adds or drops of every
+// record it is sent (a vCard folder's "kind" and "version", a country code
+// it has no place for) is no edit (c7dd5cd: taken for one, every resumed
+// create into a vCard folder became an update back). In a pair without a
 // mapping (every member a field), members the target's stream does not
 // keep (not in its manifest's fields: the store dropped them) or sets
-// itself (its read_only) are the store's own form, not an edit. A value
-// the store rewrote in its own way (an HTML body) still differs: kept, as
-// an edit is (nothing deleted on a doubt).
-bool as_created(const Planner& planner, Side target, const StreamInfo* info, bool identity, const Fields& sent,
-                const Fields& now, const json::object& found) {
+// itself (its read_only), and its lazy fields (never kept), are the
+// store's own, not an edit. A value the store rewrote in a way its check
+// does not say (or with no check: an HTML body) still differs: an edit, as
+// is the safe answer (an edit follows, nothing is deleted on a doubt).
+std::vector<std::string> edited_since_made(const Planner& planner, Side target, const StreamInfo* info, bool identity,
+                                           const std::vector<std::string>& lazy, const Fields& made, const Fields& now,
+                                           const json::object& found) {
   auto listed = [](const std::vector<std::string>& v, const std::string& k) {
     return std::find(v.begin(), v.end(), k) != v.end();
   };
@@ -59,25 +65,39 @@ bool as_created(const Planner& planner, Side target, const StreamInfo* info, boo
     return i == f.end() || i->second.is_null() ? nullptr : &i->second;
   };
   std::set<std::string> keys;
-  for (const auto& [k, v] : sent) keys.insert(k);
+  for (const auto& [k, v] : made) keys.insert(k);
   for (const auto& [k, v] : now) keys.insert(k);
+  std::vector<std::string> edited;
   for (const auto& k : keys) {
-    if (identity && info && ((!info->fields.empty() && !kept(info->fields, k)) || listed(info->read_only, k)))
-      continue;  // the store's own: a member it does not keep, or sets itself
-    const json::value *s = value(sent, k), *n = value(now, k);
-    if (!s && !n) continue;
-    if (s && n && *s == *n) continue;
-    if (s) {  // written into the found record, does it read back as it is?
+    if (identity && (listed(lazy, k) ||
+                     (info && ((!info->fields.empty() && !kept(info->fields, k)) || listed(info->read_only, k)))))
+      continue;  // the store's own: a member it does not keep, or sets itself, or never lists
+    const json::value *m = value(made, k), *n = value(now, k);
+    if (!m && !n) continue;
+    if (m && n && *m == *n) continue;
+    if (m) {  // written into the found record, does it read back as it is?
       json::object w = found;
-      if (planner.write_changes(target, w, Changes{{k, *s}}).empty()) continue;
+      if (planner.write_changes(target, w, Changes{{k, *m}}).empty()) continue;
     }
-    return false;
+    edited.push_back(k);
   }
-  return true;
+  return edited;
 }
 
-}  // namespace
-
+std::vector<json::object> made_of(Instance* inst, const std::string& stream, std::vector<json::object> sent) {
+  if (!inst || sent.empty()) return sent;
+  json::array records;
+  records.reserve(sent.size());
+  for (const auto& r : sent) records.push_back(r);
+  auto r = inst->check_records(stream, json::serialize(records));
+  if (!r) return sent;  // (not offered, or failed: as sent)
+  boost::system::error_code ec;
+  json::value held = accord::json_exact::parse(*r, ec);
+  if (ec || !held.is_array() || held.get_array().size() != sent.size()) return sent;
+  for (size_t i = 0; i < sent.size(); ++i)
+    if (json::object* o = held.get_array()[i].if_object()) sent[i] = std::move(*o);  // (null: it cannot say)
+  return sent;
+}
 
 void PairRun::reconcile_journal() {
   auto pending = pv_->journal().list();
@@ -250,8 +270,9 @@ void PairRun::reconcile_journal() {
 //   out record is deleted becomes: the record stays, unlinked, clean in the
 //   state, neither deleted nor copied back;
 // - its source deleted (R1): the record is deleted, but only while it is as
-//   the create made it (as_created: the look-up's data, in the target's
-//   terms, is what the first try sent), and as any delete: linked to its
+//   the create made it (edited_since_made finds no member edited: the
+//   look-up's data, in the target's terms, is what the store made of what
+//   the first try sent, its check's form), and as any delete: linked to its
 //   deleted source, it is planned after the read, its delete naming the
 //   version read (an edit since: the merge decides), counted by the
 //   guards, in the run's history (review s11 L7). A record edited on the
@@ -298,6 +319,31 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
   for (Side s : kSides)
     if (!calls[s].empty()) apply_call(s, calls[s], which[s], found);
   failpoint("journal.after_find_only");
+  // What the store made of what each create sent (made_of: its check, a
+  // connector call, so before the transaction), for the records found
+  // whose source was deleted: deleted only while as that create made them.
+  std::vector<std::optional<Fields>> made(looks.size());
+  for (Side s : kSides) {
+    std::vector<size_t> ks;
+    std::vector<json::object> data;
+    for (size_t k : which[s]) {
+      auto a = found.find({k, s});
+      if (a == found.end() || !a->second.ok() || a->second.data.empty() || looks[k].why != "deleted" || !sent[k]) continue;
+      boost::system::error_code ec;
+      json::value d = accord::json_exact::parse(looks[k].row.data, ec);
+      if (ec || !d.is_object()) continue;
+      ks.push_back(k);
+      data.push_back(std::move(d.get_object()));
+    }
+    if (ks.empty()) continue;
+    std::vector<json::object> forms = made_of(inst_[s] ? &*inst_[s] : nullptr, stream(s), std::move(data));
+    for (size_t j = 0; j < ks.size(); ++j) try {
+        MirrorRow m;
+        m.data = json::serialize(forms[j]);
+        made[ks[j]] = planner().pair_of(s, m);
+      } catch (const std::exception&) {  // (its form unknown: never deleted)
+      }
+  }
   size_t linked = 0, let_go = 0, missing = 0, failed = 0, to_delete = 0;
   {
     StateStore::Transaction tx(*store_);
@@ -340,7 +386,10 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
             }
           const StreamInfo* info = nullptr;
           if (const auto* c = reg_.find(p_.endpoint(target).connector)) info = c->manifest.stream(stream(target));
-          bool unedited = sent[k] && now && as_created(planner(), target, info, sp_.identity, *sent[k], *now, held.as_object());
+          std::vector<std::string> edited;
+          if (made[k] && now)
+            edited = edited_since_made(planner(), target, info, sp_.identity, lazy_[target], *made[k], *now, held.as_object());
+          bool unedited = made[k] && now && edited.empty();
           // A record found as its create made it is deleted as any record
           // whose linked source was deleted: linked here to that source
           // (a deleted, dirty row), the target's base its found form, it is
@@ -368,7 +417,7 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
                                  (!allowed(sp_, target, OpKind::kDelete) ? "is not deleted: the pipeline deletes nothing there"
                                   : o.data.empty() ? "was found without its data: not deleted"
                                   : unedited      ? "is not deleted: its source is linked to another record"
-                                                   : "was edited there since: kept (the edit wins)") +
+                                                   : "was edited there since: kept (the edit wins): " + join(edited, ", ")) +
                                  "; it is read as any record of that side");
           }
           continue;
@@ -407,6 +456,12 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
 const PerSide<std::vector<PairRun::KeptCreate>>& PairRun::unsettled() {
   if (!unsettled_) {
     unsettled_.emplace();
+    // each create's form is what the store made of what it sent (made_of:
+    // its check, else as sent), so that the record it made, listed in the
+    // store's own form (Outlook keeps no vCard parameters of an address),
+    // is held (outlook, session 13: it was read as new and copied back)
+    PerSide<std::vector<size_t>> at;
+    PerSide<std::vector<json::object>> sent;
     for (const auto& r : pv_->journal().retried_creates()) {
       Side target = r.side == "left" ? Side::kLeft : Side::kRight;
       KeptCreate k{r.source_id, r.idem_key, "", std::nullopt};
@@ -415,14 +470,23 @@ const PerSide<std::vector<PairRun::KeptCreate>>& PairRun::unsettled() {
         json::value data = accord::json_exact::parse(r.data, ec);
         if (!ec && data.is_object()) {
           k.keys = keys_of(target, data, r.idem_key);
-          MirrorRow sent;
-          sent.data = r.data;
-          k.form = planner().pair_of(target, sent);
+          at[target].push_back((*unsettled_)[target].size());
+          sent[target].push_back(std::move(data.get_object()));
         }
       } catch (const std::exception&) {  // unreadable: any new record may be it
       }
       if (!planner().is_keep_both_key(r.idem_key, r.source_id)) kept_sources_[target].insert(k.source_id);
       (*unsettled_)[target].push_back(std::move(k));
+    }
+    for (Side s : kSides) {
+      if (sent[s].empty()) continue;
+      std::vector<json::object> made = made_of(inst_[s] ? &*inst_[s] : nullptr, stream(s), std::move(sent[s]));
+      for (size_t j = 0; j < made.size(); ++j) try {
+          MirrorRow m;
+          m.data = json::serialize(made[j]);
+          (*unsettled_)[s][at[s][j]].form = planner().pair_of(s, m);
+        } catch (const std::exception&) {  // unreadable: any new record may be it
+        }
     }
   }
   return *unsettled_;

@@ -14,6 +14,9 @@
 
 #include "engine/planning.hpp"
 
+#include <accord/text/join.hpp>  // (edited_since_made's members are named with join)
+#include <boost/json/object.hpp>
+
 #include <functional>
 #include <map>
 #include <optional>
@@ -22,6 +25,9 @@
 #include <vector>
 
 namespace accord {
+
+class Instance;
+struct StreamInfo;
 
 struct JournalPlan {
   std::vector<Item> resend;          // creates sent again with their keys, through the usual apply
@@ -43,5 +49,27 @@ JournalPlan plan_journal(const std::vector<JournalRow>& pending, const RowLookup
 // takes no look-alike (review s11 F6).
 std::string earliest_sent(const std::map<std::pair<std::string, std::string>, std::string>& kept,
                           const std::pair<std::string, std::string>& key, const std::string& resumed);
+
+// What the target's store made of the records creates sent it (`sent`, in
+// the target's form), each as the store holds it once written: the
+// connector's own answer where it gives one (accord.check.v1: converted to
+// the store's form and read back, nothing written, no request made), else
+// the record as sent (a store that keeps every field as sent offers no
+// check; `inst` null, a check that fails or cannot say for a record: as
+// sent). One call for them all (journal.cpp).
+std::vector<boost::json::object> made_of(Instance* inst, const std::string& stream, std::vector<boost::json::object> sent);
+
+// The members (pair form keys) in which a record found by a kept create's
+// key (`found`, its pair form `now`) is not as that create made it
+// (`made`: the pair form of what the store made of what it sent, made_of),
+// judged in the target's terms as the planner judges an update's effect:
+// none, the record is as created; any, it was edited there since. The one
+// rule for a look-up's find (find_only: deleted only when as created) and
+// a resend's (an edit follows to the source). In a pair without a mapping,
+// members the target's stream does not keep or sets itself, and its lazy
+// fields, are the store's own (journal.cpp).
+std::vector<std::string> edited_since_made(const Planner& planner, Side target, const StreamInfo* info, bool identity,
+                                           const std::vector<std::string>& lazy, const Fields& made, const Fields& now,
+                                           const boost::json::object& found);
 
 }  // namespace accord
