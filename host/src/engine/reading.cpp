@@ -10,8 +10,6 @@
 #include "engine/phase_meter.hpp"
 #include "engine/record_filter.hpp"
 
-#include <accord/json/write.hpp>
-
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -279,11 +277,10 @@ SideRead PairRun::read_side(Side s, std::string cursor, StagingQueue& queue, std
           // record's text is made beside its pair text, of the same parts)
           fm_.pair_text(s, d.get_object(), pair_text, text);
           std::tie(c.form[0], c.form[1]) = hash::digest128(pair_text);
+          c.data = text;  // (json::serialize's text, copied out at its length)
         } else {
-          text.clear();
-          json_text::append(text, d);
+          c.data = json::serialize(d);
         }
-        c.data = text;  // (json::serialize's text, copied out at its length)
       }
       ++out.count;
     }

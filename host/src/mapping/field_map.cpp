@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mapping/field_map.hpp"
 
-#include <accord/json/write.hpp>
-
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -52,7 +50,7 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out) 
     if (v.is_null()) return;
     out += key;
     out += '\x1f';
-    json_text::append(out, v);  // (as json::serialize writes it)
+    out += json::serialize(v);
     out += '\x1e';
   };
   out.clear();
@@ -72,24 +70,49 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out) 
     }
 }
 
+namespace {
+
+// Appends the text json::serialize gives `what` (a value, an object, a key)
+// through one serializer, reused: no string of its own per call.
+template <class What>
+void append_json(json::serializer& sr, std::string& out, const What& what) {
+  sr.reset(what);
+  char buf[4096];
+  while (!sr.done()) {
+    json::string_view part = sr.read(buf, sizeof buf);
+    out.append(part.data(), part.size());
+  }
+}
+
+}  // namespace
+
 void FieldMap::pair_text(Side side, const json::object& data, std::string& out, std::string& text) const {
+  json::serializer sr;
   text.clear();
   if (!sp_.identity) {
-    json_text::append_object(text, data, [](const json::key_value_pair&, size_t, size_t) {});
+    append_json(sr, text, &data);
     pair_text(side, data, out);
     return;
   }
-  // each member's value written once, into the record's text; the pair
-  // text takes those bytes, in its own order (as pair_text above)
+  // each member's value serialised once, into the record's text (as
+  // json::serialize writes an object: {"key":value,...}); the pair text
+  // takes those bytes, in its own order (as pair_text above)
   struct Member {
     const json::key_value_pair* kv;
     size_t at, n;
   };
   std::vector<Member> members;
   members.reserve(data.size());
-  json_text::append_object(text, data, [&](const json::key_value_pair& kv, size_t at, size_t n) {
-    if (!kv.value().is_null()) members.push_back({&kv, at, n});
-  });
+  text += '{';
+  for (const auto& kv : data) {
+    if (text.size() > 1) text += ',';
+    append_json(sr, text, kv.key());
+    text += ':';
+    size_t at = text.size();
+    append_json(sr, text, &kv.value());
+    if (!kv.value().is_null()) members.push_back({&kv, at, text.size() - at});
+  }
+  text += '}';
   std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) { return a.kv->key() < b.kv->key(); });
   out.clear();
   for (const Member& m : members) {
