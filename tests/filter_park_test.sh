@@ -123,4 +123,29 @@ for gone in out in; do
   [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok c-$gone-then-nothing-to-do || bad c-$gone-then-nothing-to-do "rc=$rc" "$out"
 done
 
+# -- D: the run that resumes a parked pair killed after its first write, or
+# after its commit: the next run finishes it, one record each side, merged
+for fp in apply.after_write apply.after_commit; do
+  d=d-$fp
+  mkdir -p $d/left/note $d/right/note
+  pipe $d Sync
+  note $d/left/note/a.json A alpha Sync
+  run $d; tick
+  set_ $d/left/note/a.json categories '[]'
+  run $d; tick
+  set_ "$(right_of $d A)" body '"edited right"'
+  set_ $d/left/note/a.json title '"A left"'
+  run $d; tick
+  set_ $d/left/note/a.json categories '["Sync"]'
+  (cd $d && ACCORD_FAILPOINT=$fp "$accord" run p.json > killed.out 2>&1) 2>/dev/null; krc=$?
+  tick
+  run $d; tick
+  want="A left|edited right|Sync"
+  [ $krc != 0 ] && [ $rc = 0 ] && [ "$(notes $d left)" = "$want" ] && [ "$(notes $d right)" = "$want" ] \
+    && ok d-resume-killed-at-$fp-finishes-once \
+    || bad d-resume-killed-at-$fp-finishes-once "killed rc=$krc rc=$rc" "$(cat $d/killed.out)" "$out" "left: $(notes $d left)" "right: $(notes $d right)"
+  run $d
+  [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok d-$fp-then-nothing-to-do || bad d-$fp-then-nothing-to-do "rc=$rc" "$out"
+done
+
 exit $fail
