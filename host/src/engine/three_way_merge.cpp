@@ -11,12 +11,20 @@ namespace accord {
 
 namespace {
 
-std::optional<json::value> get(const Fields* f, const std::string& k) {
-  if (!f) return std::nullopt;
+// A field's value, where it has one (null: none); read in place, copied
+// only into the result (issue 24: each comparison copied both values).
+const json::value* at(const Fields* f, const std::string& k) {
+  if (!f) return nullptr;
   auto it = f->find(k);
-  if (it == f->end() || it->second.is_null()) return std::nullopt;
-  return it->second;
+  if (it == f->end() || it->second.is_null()) return nullptr;
+  return &it->second;
 }
+std::optional<json::value> get(const Fields* f, const std::string& k) {
+  const json::value* v = at(f, k);
+  return v ? std::optional<json::value>(*v) : std::nullopt;
+}
+// Equal as two optional values are: both none, or both equal values.
+bool same(const json::value* a, const json::value* b) { return !a || !b ? a == b : *a == *b; }
 
 bool changed(const Fields* now, const Fields* base, const Fields* base_any) {
   // a record with no base at all is "changed" wherever it has a value
@@ -27,7 +35,7 @@ bool changed(const Fields* now, const Fields* base, const Fields* base_any) {
   for (const auto& [k, v] : *now) keys.insert(k);
   for (const auto& [k, v] : *base) keys.insert(k);
   for (const auto& k : keys)
-    if (get(now, k) != get(base, k)) return true;
+    if (!same(at(now, k), at(base, k))) return true;
   return false;
 }
 
@@ -86,24 +94,24 @@ MergeResult three_way_merge(const MergeInput& in) {
       for (const auto& [k, v] : *f) keys.insert(k);
 
   for (const auto& k : keys) {
-    auto l = get(in.left, k), r = get(in.right, k);
-    bool cl = linked ? l != get(in.base_left, k) : l.has_value();
-    bool cr = linked ? r != get(in.base_right, k) : r.has_value();
+    const json::value *l = at(in.left, k), *r = at(in.right, k);
+    bool cl = linked ? !same(l, at(in.base_left, k)) : l != nullptr;
+    bool cr = linked ? !same(r, at(in.base_right, k)) : r != nullptr;
     if (in.flows_to) {
       if (!in.flows_to(k, Side::kRight)) cl = false;  // left's edits of this field stay on the left
       if (!in.flows_to(k, Side::kLeft)) cr = false;
     }
     if (!cl && !cr) continue;
     if (cl && !cr) {
-      if (l != r) out.to_right[k] = l;
+      if (!same(l, r)) out.to_right[k] = get(in.left, k);
       continue;
     }
     if (!cl && cr) {
-      if (l != r) out.to_left[k] = r;
+      if (!same(l, r)) out.to_left[k] = get(in.right, k);
       continue;
     }
-    if (l == r) continue;  // both changed it the same way
-    FieldConflict c{k, l, r, get(in.base_left, k), std::nullopt, ""};
+    if (same(l, r)) continue;  // both changed it the same way
+    FieldConflict c{k, get(in.left, k), get(in.right, k), get(in.base_left, k), std::nullopt, ""};
     if (in.owners && in.owners->contains(k)) {
       c.winner = in.owners->at(k);
       c.reason = "owner";
@@ -127,8 +135,8 @@ MergeResult three_way_merge(const MergeInput& in) {
       }
     }
     if (!c.winner) out.manual_fields.push_back(k);
-    else if (*c.winner == Side::kLeft) out.to_right[k] = l;
-    else out.to_left[k] = r;
+    else if (*c.winner == Side::kLeft) out.to_right[k] = c.left;
+    else out.to_left[k] = c.right;
     out.conflicts.push_back(std::move(c));
   }
   return out;
