@@ -99,9 +99,10 @@ class Backend {
   // stream answers unsupported: it finds a note by its content, and the
   // host may delete what a find_only finds.
   accord::kit::Result find_only(std::string_view stream, const accord::kit::Op& op);
-  // accord.check.v1: each record of the event and contact streams as Outlook
-  // would keep it once written (events::as_kept, contacts::as_kept), nothing
-  // sent; the other streams answer UNSUPPORTED (planned from the manifest).
+  // accord.check.v1: each record of the event, contact and message streams as
+  // Outlook would keep it once written (events::as_kept, contacts::as_kept,
+  // mail::as_kept), nothing sent; the other streams answer UNSUPPORTED
+  // (planned from the manifest).
   std::string check_records(std::string_view stream, std::string_view records_json) const;
   // fetch: a message's /raw and /size ($value); other streams have no lazy fields.
   std::string fetch(std::string_view stream, const std::vector<std::string>& ids);

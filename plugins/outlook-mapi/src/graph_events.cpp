@@ -568,12 +568,13 @@ void Backend::batch_series(const std::vector<Op>& ops, std::vector<std::optional
 
 std::string Backend::check_records(std::string_view stream, std::string_view records_json) const {
   check_stream(stream);
-  if (stream != "event" && stream != "contact")
-    throw accord::Error(ACCORD_UNSUPPORTED, "outlook-mapi says what it keeps of the event and contact streams only");
+  if (stream != "event" && stream != "contact" && stream != "message")
+    throw accord::Error(ACCORD_UNSUPPORTED, "outlook-mapi says what it keeps of the event, contact and message streams only");
   return accord::kit::check_each(
       records_json,
       [&](const json::object& r) -> json::value {
         if (stream == "contact") return contacts::as_kept(r);
+        if (stream == "message") return mail::as_kept(r);
         return events::as_kept(r, s_.write_attendees, s_.account);
       },
       [&] { owner_.throw_if_cancelled(); });

@@ -9,6 +9,7 @@
 #include <accord/time/utc_time.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -268,6 +269,34 @@ Import to_import(const json::object& data, const std::string& key, const std::st
   if (!key.empty()) props.push_back(json::object{{"id", key_property}, {"value", key}});
   b["singleValueExtendedProperties"] = std::move(props);
   return out;
+}
+
+json::object as_kept(const json::object& data) {
+  // the message an import makes (to_import: no key, nothing sent), as Graph gives it back
+  Import imp = to_import(data, "", "");
+  json::object g = std::move(imp.body);
+  int flags = 0;
+  if (const json::array* props = arr(g, "singleValueExtendedProperties"))
+    for (const auto& v : *props) {
+      if (!v.is_object()) continue;
+      std::string id = str(v.get_object(), "id"), value = str(v.get_object(), "value");
+      if (id == "Integer 0x0E07") flags = std::atoi(value.c_str());
+      if (id == "SystemTime 0x0E06") g["receivedDateTime"] = value;  // PR_MESSAGE_DELIVERY_TIME
+      if (id == "SystemTime 0x0039") g["sentDateTime"] = value;      // PR_CLIENT_SUBMIT_TIME
+    }
+  g["isRead"] = (flags & 1) != 0;
+  g["isDraft"] = (flags & 8) != 0;
+  // hasAttachments as the record says it (Outlook counts no inline part, resources/message.md); else from /raw's leaves
+  if (const json::value* h = data.if_contains("hasAttachment"); h && h->is_bool()) {
+    g["hasAttachments"] = h->get_bool();
+  } else if (data.contains("raw") || !imp.large.empty()) {
+    bool any = !imp.large.empty();
+    if (const json::array* a = arr(g, "attachments"))
+      for (const auto& v : *a)
+        if (v.is_object() && !v.get_object().contains("isInline")) any = true;
+    g["hasAttachments"] = any;
+  }
+  return to_record(g, folder_of(data, "", "INBOX"));
 }
 
 std::string folder_of(const json::object& data, const std::string& now, const std::string& fallback) {

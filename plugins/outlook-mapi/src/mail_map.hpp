@@ -89,6 +89,16 @@ inline constexpr uint64_t kInlineLimit = 3 * 1024 * 1024;
 // throws std::runtime_error.
 Import to_import(const boost::json::object& data, const std::string& key, const std::string& key_property);
 
+// accord.check.v1: a record as Outlook keeps it once created (graph_events.cpp
+// check_records): the Graph message to_import makes of it, read back as a
+// listing gives it (to_record): its keywords $seen, $flagged and $draft only,
+// its categories [] when it has none, the folder folder_of picks. /raw and
+// /size are not in it: Outlook writes its own MIME (its size is another,
+// which only a fetch says). No /raw, or one without the header fields the
+// record lacks: what the record holds. An unreadable /raw throws as
+// to_import does.
+boost::json::object as_kept(const boost::json::object& data);
+
 // The PATCH that brings a message's flags, read state and categories to the
 // record's (isRead, flag, categories); a field the record lacks is left alone.
 boost::json::object to_patch(const boost::json::object& data);

@@ -384,3 +384,36 @@ TEST(MailMapTest, SensitivityTravelsAsPrSensitivity) {
     if (p.at("id") == "Integer 0x0036") found = p.at("value") == "3";
   EXPECT_TRUE(found);
 }
+
+// accord.check.v1 on the message stream (issue 26): a Maildir's record as
+// Outlook keeps it once created. Outlook gives an empty category list where
+// the record has none and no size (its own MIME's, which only a fetch says),
+// keeps $seen, $flagged and $draft only, and the rest as sent; so a message a
+// lost create made, found as made, is not taken for one edited in Outlook.
+TEST(MailMapTest, KeptFormIsWhatAListingGivesBack) {
+  json::object sent = parse(R"({"messageId": ["find-4@example.org"], "subject": "FindMessage4",
+      "from": [{"name": "Ada", "email": "ada@example.org"}], "to": [{"email": "bob@example.org"}],
+      "sentAt": "2026-03-02T09:04:00Z", "receivedAt": "2026-03-02T09:04:00Z", "size": 181,
+      "mailboxIds": {"INBOX": true}, "keywords": {"$seen": true, "$answered": true}, "hasAttachment": false})");
+  json::object kept = mail::as_kept(sent);
+  EXPECT_FALSE(kept.contains("size"));
+  EXPECT_FALSE(kept.contains("raw"));
+  EXPECT_EQ(kept.at("categories"), json::array());
+  EXPECT_EQ(kept.at("keywords"), json::parse(R"({"$seen": true})"));
+  for (const char* k : {"messageId", "subject", "from", "to", "sentAt", "receivedAt", "mailboxIds", "hasAttachment"})
+    EXPECT_EQ(kept.at(k), sent.at(k)) << k;
+  // the form a listing gives of the message an import of it makes: the same
+  json::object g = mail::to_import(sent, "", "").body;
+  g["isRead"] = true, g["isDraft"] = false, g["hasAttachments"] = false;
+  g["sentDateTime"] = "2026-03-02T09:04:00Z", g["receivedDateTime"] = "2026-03-02T09:04:00Z";
+  EXPECT_EQ(mail::to_record(g, "INBOX"), kept);
+  // categories and a flag as sent; a draft stays one
+  sent["categories"] = json::array{"Blue"};
+  sent["keywords"] = json::parse(R"({"$flagged": true, "$draft": true})");
+  kept = mail::as_kept(sent);
+  EXPECT_EQ(kept.at("categories"), json::array{"Blue"});
+  EXPECT_EQ(kept.at("keywords"), json::parse(R"({"$flagged": true, "$draft": true})"));
+  // an unreadable /raw: the check cannot say (check_each answers null)
+  sent["raw"] = "not base64 at all!";
+  EXPECT_THROW(mail::as_kept(sent), std::exception);
+}

@@ -16,12 +16,13 @@
 #     planned after the read; an edit made in Outlook on a member its
 #     manifest names only by a nested pointer (the location:
 #     "/locations/*/name") goes through the merge.
-# STREAMS (default "event task") picks the streams. The message stream
-# (STREAMS=message, ctest outlook_mapi.find_only_messages, DISABLED) FAILS
-# today: a message from a Maildir, found as made, is judged "edited there
-# since: /categories, /size" (Outlook's size of the message and its empty
-# categories are its own form), so it is kept and copied back (the user's
-# delete undone; nothing lost).
+# STREAMS (default "event task") picks the streams; STREAMS=message (ctest
+# outlook_mapi.find_only_messages) a Maildir's messages: a message found as
+# made is judged by what Outlook makes of what was sent (accord.check.v1:
+# mail::as_kept; before it, "edited there since: /categories, /size", its
+# empty categories and its own MIME's size, and copied back). A message
+# Outlook deletes goes to the hidden Recoverable Items (message-delete.md):
+# not listed as held.
 # Either way:
 #   - as the create made it: deleted in Outlook, as its source was, nothing
 #     copied back;
@@ -61,7 +62,8 @@ record() {  # STREAM N
 }
 outlook() {  # STREAM
   curl -s "$base/__dump" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const d=JSON.parse(s),k=process.argv[1];
-    const v=Object.values(k==="event"?d.events:k==="message"?d.messages:d.tasks).filter(x=>!x.deleted&&!(x.data.isDraft)&&/^Find/.test(x.data.subject||x.data.title||""));
+    const hidden=new Set(Object.values(d.folders).filter(f=>f.isHidden).map(f=>f.id));  // a deleted message: moved to Recoverable Items
+    const v=Object.values(k==="event"?d.events:k==="message"?d.messages:d.tasks).filter(x=>!x.deleted&&!hidden.has(x.parent)&&!(x.data.isDraft)&&/^Find/.test(x.data.subject||x.data.title||""));
     for (const n of v.map(x=>k==="event"?x.data.subject+"|"+((x.data.location||{}).displayName||""):k==="message"?x.data.subject+"|"+(((x.data.flag||{}).flagStatus==="flagged")?"flagged":""):x.data.title+"|"+(x.data.importance||"normal")).sort()) console.log(n)})' "$1"
 }
 outlook_id() {  # STREAM NAME
