@@ -22,7 +22,9 @@
 # mail::as_kept; before it, "edited there since: /categories, /size", its
 # empty categories and its own MIME's size, and copied back). A message
 # Outlook deletes goes to the hidden Recoverable Items (message-delete.md):
-# not listed as held.
+# not listed as held. SOURCE_KEPT=1: the first kept create's source stays
+# (its resend, the look-up failing once, links the item the lost try made:
+# each item once on each side, nothing copied either way).
 # Either way:
 #   - as the create made it: deleted in Outlook, as its source was, nothing
 #     copied back;
@@ -158,17 +160,19 @@ JSON
   lose_the_batch $stream
   k=$(kept $stream)
   [ -n "$k" ] && ok "$stream: a create of the lost batch is kept, answered retry ($k)" || bad "$stream: no create is kept as answered retry" "$out"
-  rm -f "book/$stream/f$k.json" md/cur/600$k.f$k:2,*
+  gone=$k
+  [ -n "${SOURCE_KEPT:-}" ] && gone=
+  [ -n "$gone" ] && rm -f "book/$stream/f$k.json" md/cur/600$k.f$k:2,*
   read_the_delete $stream
   # (a message's look-up answered 503 once more: its resend is not sent with its source gone, find_only meets it)
   [ $stream = message ] && runp run "$stream.json"
   runp run "$stream.json"
   [ "$rc" = 0 ] || bad "$stream: the run after the delete exited $rc" "$out"
   echo "$out" | grep -q "left create" && bad "$stream: the run copied a record back to the folder" "$out"
-  want=$(for i in 1 2 3 4 5 6; do [ "$i" = "$k" ] || echo "$(name $i)|$(plain $stream $i)"; done | sort)
-  [ "$(outlook $stream)" = "$want" ] && ok "$stream: the item the lost try made, as made, is deleted in Outlook, as its source was" \
+  want=$(for i in 1 2 3 4 5 6; do [ "$i" = "$gone" ] || echo "$(name $i)|$(plain $stream $i)"; done | sort)
+  [ "$(outlook $stream)" = "$want" ] && ok "$stream: the item the lost try made, as made, is deleted in Outlook with its source (once when kept)" \
     || bad "$stream: Outlook holds other than the five items left" "$(outlook $stream)" "$out"
-  [ "$(folder $stream)" = "$want" ] && ok "$stream: the deleted record stays deleted in the folder (nothing copied back)" \
+  [ "$(folder $stream)" = "$want" ] && ok "$stream: the folder holds each record once, a deleted one stays deleted (nothing copied back)" \
     || bad "$stream: the folder holds other than the five items left" "$(folder $stream)" "$out"
 
   # -- 2. the kept create's source deleted; its item edited in Outlook since
@@ -183,7 +187,7 @@ JSON
     runp run "$stream.json"
     [ "$rc" = 0 ] || bad "$stream: run $r after the second delete exited $rc" "$out"
   done
-  want2=$(for i in 1 2 3 4 5 6 7 8 9; do [ "$i" = "$k" ] && continue
+  want2=$(for i in 1 2 3 4 5 6 7 8 9; do [ "$i" = "$gone" ] && continue
     if [ "$i" = "$k2" ]; then echo "$(name $i)|$(edited $stream)"; else echo "$(name $i)|$(plain $stream $i)"; fi; done | sort)
   [ "$(outlook $stream)" = "$want2" ] && ok "$stream: the item edited in Outlook is kept there (the edit wins)" \
     || bad "$stream: Outlook lost or doubled an item" "$(outlook $stream)" "$out"
