@@ -458,6 +458,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
     pv_->journal().settled(settled);
     pv_->journal().retried(retried);
   }
+  answer_dataless_resends(items, begin, end, results);
   for (size_t i = begin; i < end; ++i) commit_item(items[i], i, results, cleaned);
   for (Side s : kSides) pv_->mirror(s).clear_dirty(std::move(cleaned[s]));
   keep_edits_past_resends(items, begin, end, results);
@@ -470,6 +471,30 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
   tell_committed(items, begin, end, results);
   apply_time_.commit_s += seconds_since(committing);
   apply_time_.total_s += seconds_since(started);
+}
+
+// A resend answered ok with the record it found but without its data (the
+// local sqlite backend answers a known key with the id and version only):
+// commit_item would keep what was sent as the target's row, with the found
+// record's version, so an edit made there since the lost try read as our
+// own echo and was lost, or deleted with its source (review s13 F2). The
+// record as this or an earlier run read it, at that version, is the found
+// record's data, judged as an answer's is (keep_edits_past_resends). Read
+// at another version or not at all: its version is not known, so the next
+// read of it is a change, merged against what was sent.
+void PairRun::answer_dataless_resends(const std::vector<Item>& items, size_t begin, size_t end, Results& results) {
+  for (size_t i = begin; i < end; ++i)
+    for (Side s : kSides) {
+      const auto& op = items[i].op[s];
+      auto r = results.find({i, s});
+      if (!op || !op->resend || op->kind != OpKind::kCreate || r == results.end() || !r->second.ok() ||
+          !r->second.data.empty() || r->second.id.empty())
+        continue;
+      Outcome& o = r->second;
+      auto row = pv_->mirror(s).find_data(o.id);
+      if (row && !row->deleted && !o.version.empty() && row->version == o.version) o.data = row->data;
+      else o.version.clear();
+    }
 }
 
 // A kept create's resend answered ok whose source was edited since the

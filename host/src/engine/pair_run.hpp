@@ -174,6 +174,7 @@ class PairRun {
   // (the source rows it leaves clean go into `cleaned`, for one statement a batch)
   void commit_item(Item& it, size_t i, Results& results, PerSide<std::vector<std::string>>& cleaned);
   void tell_committed(const std::vector<Item>& items, size_t begin, size_t end, Results& results);
+  void answer_dataless_resends(const std::vector<Item>& items, size_t begin, size_t end, Results& results);
   void keep_edits_past_resends(std::vector<Item>& items, size_t begin, size_t end, Results& results);
   // (check.cpp) What a write of `sent` to side s leaves behind, `kept` being
   // the record as the target's converter keeps it (an object: its lazy
