@@ -3,7 +3,8 @@
 # tests/report.sh (ok, bad, runp), a work folder removed on exit, the strict
 # Graph fake (tests/peers/msgraph_fake.js) on loopback, and the helpers over it.
 #   graph_work NAME          the work folder accord-NAME.XXXXXX in $work, cd there, HOME and ACCORD_ADMIN=;
-#                            cleanup (the trap on EXIT) stops $peer_pid: a script may define its own after sourcing
+#                            cleanup (the trap on EXIT) copies it to $KEEP if set, stops $watcher and $peer_pid
+#                            (stopped or not), removes it: a script may define its own after sourcing
 #   graph_start [VAR=VALUE]  $token, the fake started as ada@contoso.com (client id cid) with these MSGRAPH_* too,
 #                            $peer_pid, $port, $base (peer.out, peer.err); exits if it does not start
 #   graph_secrets [JSON]     secrets.json with ada_token (and JSON's members, ", ..."), ACCORD_SECRETS
@@ -11,7 +12,12 @@
 # After graph_start: post PATH JSON, api METHOD PATH [JSON], js EXPR [USER], jget EXPR, nothing WHAT.
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp
 
-cleanup() { [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  [ -n "${KEEP:-}" ] && cp -r "$work" "$KEEP"             # KEEP=DIR: the work folder is copied there
+  [ -n "${watcher:-}" ] && kill "$watcher" 2>/dev/null    # a script's background watcher, if it set one
+  [ -n "$peer_pid" ] && { kill -CONT "$peer_pid" 2>/dev/null; kill "$peer_pid" 2>/dev/null; }  # (stopped or not)
+  wait 2>/dev/null; rm -rf "$work"
+}
 graph_work() {
   work=$(mktemp -d "${TMPDIR:-/tmp}/accord-$1.XXXXXX")
   peer_pid=

@@ -39,12 +39,6 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/graph_fake.sh"  # ok, bad, runp; graph_work, graph_start, graph_secrets, graph_config, post, api, js
 accord=$(realpath "$1") peers=$(realpath "$2")
 watcher=
-cleanup() {
-  [ -n "${KEEP:-}" ] && cp -r "$work" "$KEEP"
-  [ -n "$watcher" ] && kill "$watcher" 2>/dev/null
-  [ -n "$peer_pid" ] && { kill -CONT "$peer_pid" 2>/dev/null; kill "$peer_pid" 2>/dev/null; }
-  wait 2>/dev/null; rm -rf "$work"
-}
 graph_work outlook-find-only-streams
 export XDG_STATE_HOME="$work/.local/state"
 fail=0
