@@ -534,7 +534,7 @@ void PairRun::keep_edits_past_resends(std::vector<Item>& items, size_t begin, si
       sent.push_back(op->data);  // (op_text went into the row: commit_item)
     }
     if (found.empty()) continue;
-    std::vector<json::object> made = made_of(inst_[s] ? &*inst_[s] : nullptr, stream(s), std::move(sent));
+    std::vector<std::optional<Fields>> made = made_forms(s, std::move(sent));
     const StreamInfo* info = nullptr;
     if (const auto* c = reg_.find(p_.endpoint(s).connector)) info = c->manifest.stream(stream(s));
     for (size_t j = 0; j < found.size(); ++j) {
@@ -543,11 +543,11 @@ void PairRun::keep_edits_past_resends(std::vector<Item>& items, size_t begin, si
       try {
         boost::system::error_code ec;
         json::value held = accord::json_exact::parse(o.data, ec);
-        if (ec || !held.is_object()) continue;
-        MirrorRow made_row, found_row;
-        made_row.data = json::serialize(made[j]);
+        if (ec || !held.is_object() || !made[j]) continue;
+        const Fields& then = *made[j];
+        MirrorRow found_row;
         found_row.data = o.data;
-        Fields then = planner().pair_of(s, made_row), now = planner().pair_of(s, found_row);
+        Fields now = planner().pair_of(s, found_row);
         std::vector<std::string> edited =
             edited_since_made(planner(), s, info, sp_.identity, lazy_[s], then, now, held.get_object());
         if (edited.empty()) continue;

@@ -99,6 +99,18 @@ std::vector<json::object> made_of(Instance* inst, const std::string& stream, std
   return sent;
 }
 
+std::vector<std::optional<Fields>> PairRun::made_forms(Side s, std::vector<json::object> sent) {
+  std::vector<json::object> made = made_of(inst_[s] ? &*inst_[s] : nullptr, stream(s), std::move(sent));
+  std::vector<std::optional<Fields>> forms(made.size());
+  for (size_t j = 0; j < made.size(); ++j) try {
+      MirrorRow m;
+      m.data = json::serialize(made[j]);
+      forms[j] = planner().pair_of(s, m);
+    } catch (const std::exception&) {  // (its form unknown)
+    }
+  return forms;
+}
+
 void PairRun::reconcile_journal() {
   auto pending = pv_->journal().list();
   std::set<std::pair<std::string, std::string>> resumed;  // (side, key) sent again from the intents: not twice a run
@@ -336,13 +348,8 @@ void PairRun::look_up_kept(std::vector<KeptLook>& looks) {
       data.push_back(std::move(d.get_object()));
     }
     if (ks.empty()) continue;
-    std::vector<json::object> forms = made_of(inst_[s] ? &*inst_[s] : nullptr, stream(s), std::move(data));
-    for (size_t j = 0; j < ks.size(); ++j) try {
-        MirrorRow m;
-        m.data = json::serialize(forms[j]);
-        made[ks[j]] = planner().pair_of(s, m);
-      } catch (const std::exception&) {  // (its form unknown: never deleted)
-      }
+    std::vector<std::optional<Fields>> forms = made_forms(s, std::move(data));  // (unknown: never deleted)
+    for (size_t j = 0; j < ks.size(); ++j) made[ks[j]] = std::move(forms[j]);
   }
   size_t linked = 0, let_go = 0, missing = 0, failed = 0, to_delete = 0;
   {
@@ -480,13 +487,8 @@ const PerSide<std::vector<PairRun::KeptCreate>>& PairRun::unsettled() {
     }
     for (Side s : kSides) {
       if (sent[s].empty()) continue;
-      std::vector<json::object> made = made_of(inst_[s] ? &*inst_[s] : nullptr, stream(s), std::move(sent[s]));
-      for (size_t j = 0; j < made.size(); ++j) try {
-          MirrorRow m;
-          m.data = json::serialize(made[j]);
-          (*unsettled_)[s][at[s][j]].form = planner().pair_of(s, m);
-        } catch (const std::exception&) {  // unreadable: any new record may be it
-        }
+      std::vector<std::optional<Fields>> forms = made_forms(s, std::move(sent[s]));  // (unreadable: any new record may be it)
+      for (size_t j = 0; j < forms.size(); ++j) (*unsettled_)[s][at[s][j]].form = std::move(forms[j]);
     }
   }
   return *unsettled_;

@@ -197,6 +197,9 @@ class PairRun {
   std::optional<PerSide<std::vector<KeptCreate>>> unsettled_;  // read at the first unsettled()
   PerSide<std::unordered_set<std::string>> kept_sources_;     // their source ids, by target side
   const PerSide<std::vector<KeptCreate>>& unsettled();
+  // made_of's forms of records sent to side s, each as its pair form
+  // (none: unreadable), for edited_since_made (journal.cpp)
+  std::vector<std::optional<Fields>> made_forms(Side s, std::vector<boost::json::object> sent);
   // whether that source's create toward the other side is kept, unsettled
   // (it is left to the resend pass: stays dirty, not planned)
   bool create_kept(Side side, std::string_view id);
