@@ -518,6 +518,17 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
             std::string why;
             auto bytes = mail::lazy_bytes(*raw, why);  // base64 text, or a file the host handed over
             if (!bytes) return OpResult::error("\"raw\" " + why);
+            // A file the host handed over is taken (ACCORD_LAZY_FILES_TAKE)
+            // once read: removed now, before this call's flush, which flushes
+            // the whole file system and with it the host's spool beside the
+            // state. Removed before it is written back, it costs the disk
+            // nothing; after, a block allocated, written and discarded (issue
+            // 22). (Not renamed into tmp/: the file holds CRLF line ends, the
+            // Maildir's LF.) It was a copy of the source's body: a failure or
+            // a kill from here on fetches it again.
+            if (raw->is_object())
+              if (auto* f = raw->get_object().if_contains("$file"); f && f->is_string())
+                ::unlink(std::string(f->get_string()).c_str());
             std::string folder = on_disk(mail::first_mailbox(op.data, "INBOX"));
             fs::path dir = made(folder);
             std::set<char> letters;

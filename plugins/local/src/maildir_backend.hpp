@@ -82,6 +82,8 @@ class MaildirBackend : public Backend {
   std::string apply(const std::string& stream, std::string_view ops_json) override;
   std::string fetch(const std::string& stream, std::string_view ids_json) override;
   bool lazy_files() const override { return true; }
+  // apply removes a body file the host handed over once read (ACCORD_LAZY_FILES_TAKE)
+  bool takes_lazy_files() const override { return true; }
   std::string fetch_files(const std::string& stream, std::string_view ids_json, const std::string& dir) override;
   void scan();
   void check_stream(const std::string& stream) const override;

@@ -317,3 +317,46 @@ TEST(MaildirScanTest, AFolderEmptiedIntoANewFolderIsRemoved) {
   EXPECT_TRUE(fs::exists(t.p / ".Into" / "cur")) << "emptied into INBOX, which was there: not a rename";
   EXPECT_TRUE(fs::exists(t.p / ".Half" / "cur"));
 }
+
+// Issue 22: accord.lazy_files.v1 with ACCORD_LAZY_FILES_TAKE. A body file the
+// host hands over is removed by apply once read, before the Maildir's flush
+// (a syncfs that would otherwise write the host's spool to disk too), and the
+// message is delivered whole, its lines ended in LF. A file handed to a
+// create answered by its key (a resend of one already delivered) is not
+// read and not touched: what is left the host removes.
+TEST(MaildirLazyFilesTest, AHandedFileIsTakenOnceReadAndTheMessageDelivered) {
+  namespace json = boost::json;
+  TempDir t, spool;
+  for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(t.p / sub);
+  local::test::Plugin p(json::object{{"backend", "maildir"}, {"path", t.p.string()}});
+  EXPECT_EQ(p.lazy_files_flags(), ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY | ACCORD_LAZY_FILES_TAKE);
+  const std::string msg = "Message-ID: <take@x.test>\r\nSubject: take\r\n\r\nline one\r\nline two\r\n";
+  auto create = [&](const fs::path& file, bool resend) {
+    std::ofstream(file, std::ios::binary) << msg;
+    json::object op{{"op", "create"},
+                    {"idempotency_key", "k-take"},
+                    {"data", json::object{{"raw", json::object{{"$file", file.string()}}},
+                                          {"mailboxIds", json::object{{"INBOX", true}}}}}};
+    if (resend) op["resend"] = true;
+    return p.apply("message", json::array{op});
+  };
+  auto delivered = [&] {
+    std::vector<fs::path> out;
+    for (const char* sub : {"cur", "new"})
+      for (const auto& e : fs::directory_iterator(t.p / sub)) out.push_back(e.path());
+    return out;
+  };
+  auto r = create(spool.p / "imap-1", false);
+  ASSERT_EQ(r.at(0).at("status").as_string(), "ok") << json::serialize(r);
+  EXPECT_FALSE(fs::exists(spool.p / "imap-1")) << "the handed file was not taken";
+  auto files = delivered();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(read(files[0]), "Message-ID: <take@x.test>\nSubject: take\n\nline one\nline two\n");
+  EXPECT_TRUE(fs::is_empty(t.p / "tmp"));
+  std::string id(r.at(0).at("id").as_string());
+  auto again = create(spool.p / "imap-2", true);
+  ASSERT_EQ(again.at(0).at("status").as_string(), "ok") << json::serialize(again);
+  EXPECT_EQ(again.at(0).at("id").as_string(), id);
+  EXPECT_TRUE(fs::exists(spool.p / "imap-2")) << "a file the create did not read is the host's to remove";
+  EXPECT_EQ(delivered().size(), 1u);
+}

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <accord/connector.h>
+#include <accord/lazy_files.h>
 #include <accord/streams.h>
 
 #include <boost/json.hpp>
@@ -107,6 +108,12 @@ class Plugin {
     if (!ext) throw std::runtime_error("no " ACCORD_STREAMS_V1);
     Sink err;
     if (ext->check(inst_, stream.c_str(), &err.e) != ACCORD_OK) throw err.error();
+  }
+
+  // accord.lazy_files.v1's flags (0 without the table)
+  uint32_t lazy_files_flags() {
+    auto* ext = static_cast<const accord_lazy_files_v1*>(plugin_table()->get_extension(inst_, ACCORD_LAZY_FILES_V1));
+    return ext ? ext->flags : 0;
   }
 
   std::vector<std::string> logged;

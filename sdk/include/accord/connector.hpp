@@ -161,7 +161,8 @@ class Connector {
   // accord.lazy_files.v1: fetch's answer with each lazy field written to a
   // file of its own in `dir` and given as {"$file": path}. Offer it by
   // answering `accord::lazy_files_extension()` for ACCORD_LAZY_FILES_V1
-  // (that table also says apply takes such references).
+  // (that table also says apply takes such references; lazy_files_extension(true):
+  // apply may move or remove them, ACCORD_LAZY_FILES_TAKE).
   virtual std::string fetch_files(std::string_view stream, std::string_view ids_json, std::string_view dir) {
     (void)stream;
     (void)ids_json;
@@ -400,11 +401,15 @@ inline const void* push_extension() noexcept {
 }
 
 // The accord.lazy_files.v1 table for get_extension: fetch_files writes lazy
-// fields to files and apply reads {"$file": path} references.
-inline const void* lazy_files_extension() noexcept {
+// fields to files and apply reads {"$file": path} references; `take`: apply
+// may also move or remove a file it is handed (ACCORD_LAZY_FILES_TAKE).
+inline const void* lazy_files_extension(bool take = false) noexcept {
   static const accord_lazy_files_v1 t = {sizeof(accord_lazy_files_v1),
                                          ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY, &detail::fetch_files};
-  return &t;
+  static const accord_lazy_files_v1 taking = {
+      sizeof(accord_lazy_files_v1), ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY | ACCORD_LAZY_FILES_TAKE,
+      &detail::fetch_files};
+  return take ? &taking : &t;
 }
 
 // The accord.after_commit.v1 table for get_extension, calling after_commit.

@@ -12,7 +12,8 @@
  *     "raw": {"$file": "/abs/path"}
  * and holds exactly the bytes that text would decode to. The host makes the
  * directory, and removes each file once the apply call that used it answered.
- * A connector reads such a file (it may not keep, move or change it).
+ * A connector reads such a file (it may not keep, move or change it), unless
+ * its flags say ACCORD_LAZY_FILES_TAKE (below).
  *
  * The host uses fetch_files only when the source offers FETCH, and passes the
  * reference on only when the target offers APPLY; otherwise it reads the
@@ -35,10 +36,22 @@ extern "C" {
 
 #define ACCORD_LAZY_FILES_FETCH 1u /* fetch_files writes the lazy fields to files */
 #define ACCORD_LAZY_FILES_APPLY 2u /* apply takes {"$file": path} for a lazy field */
+/* With APPLY: apply may TAKE a file it is handed, that is move it away (a
+ * rename, on the same file system as its store) or remove it, once it holds
+ * what it needs of it and before it answers. The host hands such a target
+ * each file for one op only, never reads it again after the call, and
+ * removes whatever is left. A file is only a copy of the source's field:
+ * taking it loses nothing (a call that fails, or a run killed after the
+ * take, fetches the field again). What it saves: a file removed before the
+ * file system writes it back costs the disk nothing, one removed after a
+ * flush (a Maildir's syncfs flushes the whole file system) costs a block
+ * allocation, its write and its discard. Hosts before this flag ignore it
+ * and remove the files, whatever is left of them, as before. (Appended bit.) */
+#define ACCORD_LAZY_FILES_TAKE 4u
 
 typedef struct accord_lazy_files_v1 {
   uint32_t struct_size; /* sizeof(accord_lazy_files_v1) of the connector's build */
-  uint32_t flags;       /* ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY */
+  uint32_t flags;       /* ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY [| ACCORD_LAZY_FILES_TAKE] */
   /* [host thread] fetch's twin (same ids, same answer, valid until the next
    * call on the instance), except that each lazy field's value is
    * {"$file": path}, a file the connector made inside `dir` (borrowed; an
