@@ -21,6 +21,13 @@ pipe() {
  "right": {"connector": "local", "config": {"backend": "json", "path": "right"}},
  "streams": [{"left": "note", "right": "note", "filter": {"left": [{"category": {"contains": "%s"}}]}}]}\n' "$2" > "$1/p.json"
 }
+# pipef DIR FILTER: the same with the left filter's predicates given ("" for none)
+pipef() {
+  printf '{"name": "f", "state": "st.sqlite",
+ "left": {"connector": "local", "config": {"backend": "json", "path": "left"}},
+ "right": {"connector": "local", "config": {"backend": "json", "path": "right"}},
+ "streams": [{"left": "note", "right": "note"%s}]}\n' "${2:+, \"filter\": {\"left\": $2\}}" > "$1/p.json"
+}
 # note FILE TITLE BODY CATEGORY...: writes a note
 note() {
   local f=$1 t=$2 b=$3; shift 3
@@ -146,6 +153,106 @@ for fp in apply.after_write apply.after_commit; do
     || bad d-resume-killed-at-$fp-finishes-once "killed rc=$krc rc=$rc" "$(cat $d/killed.out)" "$out" "left: $(notes $d left)" "right: $(notes $d right)"
   run $d
   [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok d-$fp-then-nothing-to-do || bad d-$fp-then-nothing-to-do "rc=$rc" "$out"
+done
+
+# -- E: the pipeline's filter changed Sync -> Other -> Sync (review s13 L1): a
+# record read under "Other" was parked; with the filter back, every record is
+# judged again, so the pair resumes in that run (not when it next changes),
+# with both sides' edits merged; status counts parked pairs
+for fields in same apart; do
+  d=e-$fields
+  mkdir -p $d/left/note $d/right/note
+  pipe $d Sync
+  note $d/left/note/n00.json n00 b00 Sync
+  run $d; tick
+  set_ $d/left/note/n00.json body '"b00 L1"'
+  run $d; tick
+  pipe $d Other
+  set_ $d/left/note/n00.json body '"b00 L1 L2"'
+  run $d; tick
+  (cd $d && "$accord" status p.json > status1.out 2>&1)
+  grep -q "parked: 1 linked pair" $d/status1.out && ok e-$fields-status-counts-the-parked-pair \
+    || bad e-$fields-status-counts-the-parked-pair "$(cat $d/status1.out)"
+  pipe $d Sync
+  (cd $d && "$accord" status p.json > status2.out 2>&1)
+  grep -q "filter changed since the last run" $d/status2.out && ok e-$fields-status-says-the-filter-changed \
+    || bad e-$fields-status-says-the-filter-changed "$(cat $d/status2.out)"
+  if [ $fields = same ]; then set_ "$(right_of $d n00)" body '"b00 L1 R3"'
+  else set_ "$(right_of $d n00)" title '"n00 R3"'; fi
+  run $d; tick
+  l=$(notes $d left) r=$(notes $d right)
+  want=$([ $fields = apart ] && echo "n00 R3|b00 L1 L2|Sync" || echo "$l")
+  [ $rc = 0 ] && [ "$l" = "$r" ] && [ "$l" = "$want" ] && [ "$(printf '%s\n' "$l" | wc -l)" = 1 ] \
+    && ok e-$fields-filter-back-converges-in-one-run \
+    || bad e-$fields-filter-back-converges-in-one-run "rc=$rc" "$out" "left: $l" "right: $r"
+  (cd $d && "$accord" status p.json > status3.out 2>&1)
+  ! grep -q "parked:\|filter changed" $d/status3.out && ok e-$fields-then-nothing-parked \
+    || bad e-$fields-then-nothing-parked "$(cat $d/status3.out)"
+  run $d
+  [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok e-$fields-then-nothing-to-do || bad e-$fields-then-nothing-to-do "rc=$rc" "$out"
+done
+
+# -- F: the filter widened: a record left out at the first sync (never linked)
+# is an ordinary new record in the run that widens it: created once
+mkdir -p f/left/note f/right/note
+pipe f Sync
+note f/left/note/s.json S "s body" Sync
+note f/left/note/o.json O "o body" Other
+run f; tick
+[ $rc = 0 ] && [ "$(notes f right)" = "S|s body|Sync" ] && ok f-first-sync-leaves-o-out || bad f-first-sync-leaves-o-out "rc=$rc" "$out"
+pipef f ""
+run f; tick
+want=$(printf 'O|o body|Other\nS|s body|Sync')
+[ $rc = 0 ] && [ "$(notes f right)" = "$want" ] && [ "$(notes f left)" = "$want" ] \
+  && ok f-widened-filter-creates-the-record-once || bad f-widened-filter-creates-the-record-once "rc=$rc" "$out" "left: $(notes f left)" "right: $(notes f right)"
+run f
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok f-then-nothing-to-do || bad f-then-nothing-to-do "rc=$rc" "$out"
+
+# -- G: the filter narrowed: the linked pair now out of it is parked in that
+# run (the other side's edit no longer reaches the out record), and resumes
+# when the filter is widened again
+mkdir -p g/left/note g/right/note
+pipe g Sync
+note g/left/note/k.json K "k body" Sync Keep
+note g/left/note/t.json T "t body" Sync
+run g; tick
+pipef g '[{"category": {"contains": "Keep"}}]'
+run g; tick
+(cd g && "$accord" status p.json > status.out 2>&1)
+[ $rc = 0 ] && grep -q "parked: 1 linked pair" g/status.out && ok g-narrowed-filter-parks-the-pair-now \
+  || bad g-narrowed-filter-parks-the-pair-now "rc=$rc" "$out" "$(cat g/status.out)"
+set_ "$(right_of g T)" body '"t EDITED ON THE RIGHT"'
+run g; tick
+[ $rc = 0 ] && [ "$(notes g left)" = "$(printf 'K|k body|Sync,Keep\nT|t body|Sync')" ] && [ "$(notes g right | wc -l)" = 2 ] \
+  && ok g-parked-out-record-is-not-written || bad g-parked-out-record-is-not-written "rc=$rc" "$out" "left: $(notes g left)" "right: $(notes g right)"
+pipe g Sync
+run g; tick
+[ $rc = 0 ] && [ "$(notes g left)" = "$(printf 'K|k body|Sync,Keep\nT|t EDITED ON THE RIGHT|Sync')" ] && [ "$(notes g right | wc -l)" = 2 ] \
+  && ok g-widened-again-resumes-with-the-edit || bad g-widened-again-resumes-with-the-edit "rc=$rc" "$out" "left: $(notes g left)" "right: $(notes g right)"
+
+# -- H: the run that judges every record again killed while it judges, or
+# after its first write: the next run finishes it once, then nothing to do
+for fp in fold.rejudge_batch apply.after_write; do
+  d=h-$fp
+  mkdir -p $d/left/note $d/right/note
+  pipe $d Sync
+  note $d/left/note/n00.json n00 b00 Sync
+  note $d/left/note/o.json O "o body" Other
+  run $d; tick
+  pipe $d Other
+  set_ $d/left/note/n00.json body '"b00 L2"'
+  run $d; tick
+  pipe $d Sync
+  set_ "$(right_of $d n00)" title '"n00 R3"'
+  (cd $d && ACCORD_FAILPOINT=$fp "$accord" run p.json > killed.out 2>&1) 2>/dev/null; krc=$?
+  tick
+  run $d; tick
+  want=$(printf 'O|o body|Other\nn00 R3|b00 L2|Sync')
+  [ $krc != 0 ] && [ $rc = 0 ] && [ "$(notes $d left)" = "$want" ] && [ "$(notes $d right)" = "$want" ] \
+    && ok h-rejudge-killed-at-$fp-finishes-once \
+    || bad h-rejudge-killed-at-$fp-finishes-once "killed rc=$krc rc=$rc" "$(cat $d/killed.out)" "$out" "left: $(notes $d left)" "right: $(notes $d right)"
+  run $d
+  [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok h-$fp-then-nothing-to-do || bad h-$fp-then-nothing-to-do "rc=$rc" "$out"
 done
 
 exit $fail

@@ -166,3 +166,107 @@ TEST(StateSchemaTest, SchemaEightKeepsItsCreatesAnsweredRetryNoneParked) {
   EXPECT_EQ(kept[0].parked, "");
   EXPECT_EQ(kept[0].tries, 3);
 }
+
+// A state of schema 10 knows no filter its records were judged by: it
+// migrates with its rows as they were and no mark, so that its next run
+// judges every row again (PairRun::rejudge_filter); every row passes an
+// empty filter: those out of the old one come back in, dirty.
+TEST(StateSchemaTest, SchemaTenKeepsItsRowsAndKnowsNoFilterMark) {
+  StateFile f;
+  {
+    sql::Db db(f.path.string());
+    for (int v = 0; v < 10; ++v) db.exec(StateStore::migration(v));
+    db.exec(
+        "INSERT INTO record_data VALUES (1, '{\"c\":\"Sync\"}', 1), (2, '{\"c\":\"Other\"}', 1);"
+        "INSERT INTO mirror_rows VALUES ('p', 'left', 'a', 'v', 't', 1, 1, 0, ''), ('p', 'left', 'b', 'v', 't', 2, 0, 0, '');"
+        "PRAGMA user_version = 10;");
+  }
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(f.count("PRAGMA user_version"), kStateSchemaVersion);
+  EXPECT_FALSE(s->filter_mark("p", Side::kLeft));
+  EXPECT_EQ(f.count("SELECT count(*) FROM mirror_rows WHERE included = 0"), 1);
+  auto r = s->rejudge_included("p", Side::kLeft, {});
+  EXPECT_EQ(r.judged, 1);  // (only the rows out of it are read)
+  EXPECT_EQ(r.in, 1);
+  EXPECT_EQ(r.out, 0);
+  s->set_filter_mark("p", Side::kLeft, "[]");
+  EXPECT_EQ(s->filter_mark("p", Side::kLeft).value_or(""), "[]");
+  EXPECT_FALSE(s->filter_mark("p", Side::kRight));
+  EXPECT_EQ(f.count("SELECT count(*) FROM mirror_rows WHERE included = 0"), 0);
+  EXPECT_EQ(f.count("SELECT count(*) FROM dirty WHERE pair = 'p' AND side = 'left' AND id = 'b'"), 1);
+  EXPECT_EQ(f.count("SELECT count(*) FROM dirty"), 1);
+}
+
+// Judging again goes a batch at a time over every live row of the side: the
+// rows whose verdict flips (either way) are marked dirty, the others are not
+// touched; a row it cannot judge keeps its verdict, a deleted row its last;
+// the other side and the other pairs are not read.
+TEST(StateSchemaTest, RejudgingFlipsOnlyTheRowsWhoseVerdictChangedAndMarksThemDirty) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  MirrorSide left = s->pair("p").mirror(Side::kLeft);
+  auto put = [&](MirrorSide m, const std::string& id, const std::string& data, bool included, bool deleted = false) {
+    MirrorRow r = state_test::row(id, data);
+    r.included = included;
+    r.deleted = deleted;
+    m.put(r);
+  };
+  put(left, "a", R"({"c":"in"})", true);    // stays in
+  put(left, "b", R"({"c":"out"})", true);   // goes out
+  put(left, "c", R"({"c":"in"})", false);   // comes back
+  put(left, "d", "not json", false);        // cannot be judged: stays out
+  put(left, "e", R"({"c":"in"})", false, true);  // deleted: keeps its last verdict
+  put(left, "f", R"({"c":"out"})", false);  // stays out
+  put(s->pair("p").mirror(Side::kRight), "b", R"({"c":"out"})", true);
+  put(s->pair("q").mirror(Side::kLeft), "b", R"({"c":"out"})", true);
+  int batches = 0;
+  auto r = s->rejudge_included(
+      "p", Side::kLeft,
+      [](std::string_view data) -> std::optional<bool> {
+        if (data.front() != '{') return std::nullopt;
+        return data.find("\"in\"") != std::string_view::npos;
+      },
+      2, [&] { ++batches; });
+  EXPECT_EQ(batches, 3);  // a, b | c, d | f
+  EXPECT_EQ(r.judged, 5);
+  EXPECT_EQ(r.in, 1);
+  EXPECT_EQ(r.out, 1);
+  auto included = [&](const std::string& pair, const char* side, const char* id) {
+    return f.count("SELECT included FROM mirror_rows WHERE pair = '" + pair + "' AND side = '" + side + "' AND id = '" +
+                   id + "'");
+  };
+  EXPECT_EQ(included("p", "left", "a"), 1);
+  EXPECT_EQ(included("p", "left", "b"), 0);
+  EXPECT_EQ(included("p", "left", "c"), 1);
+  EXPECT_EQ(included("p", "left", "d"), 0);
+  EXPECT_EQ(included("p", "left", "e"), 0);
+  EXPECT_EQ(included("p", "left", "f"), 0);
+  EXPECT_EQ(included("p", "right", "b"), 1);
+  EXPECT_EQ(included("q", "left", "b"), 1);
+  EXPECT_EQ(f.count("SELECT count(*) FROM dirty WHERE pair = 'p' AND side = 'left' AND id IN ('b', 'c')"), 2);
+  EXPECT_EQ(f.count("SELECT count(*) FROM dirty"), 2);
+}
+
+// A linked pair one of whose live records is out of its filter is parked:
+// `accord status` counts them (a deleted one is not: its pair is unlinked).
+TEST(StateSchemaTest, ParkedCountsTheLinksWithARecordOutOfItsFilter) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  PairState p = s->pair("p");
+  auto put = [&](Side side, const std::string& id, bool included, bool deleted = false) {
+    MirrorRow r = state_test::row(id, "{}");
+    r.included = included;
+    r.deleted = deleted;
+    p.mirror(side).put(r);
+  };
+  put(Side::kLeft, "a", true), put(Side::kRight, "x", true);
+  put(Side::kLeft, "b", false), put(Side::kRight, "y", true);
+  put(Side::kLeft, "c", true), put(Side::kRight, "z", false);
+  put(Side::kLeft, "d", false, true), put(Side::kRight, "w", true);
+  p.links().add({{"a", "x"}, {"b", "y"}, {"c", "z"}, {"d", "w"}});
+  EXPECT_EQ(s->parked("p"), 2);
+  EXPECT_EQ(s->parked("q"), 0);
+}

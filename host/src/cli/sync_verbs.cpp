@@ -11,6 +11,7 @@
 #include <accord/text/terminal_text.hpp>
 #include "engine/email_crm_outbound.hpp"
 #include "engine/email_crm_run.hpp"
+#include "engine/record_filter.hpp"
 #include "engine/sync_run.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/registry.hpp"
@@ -679,6 +680,17 @@ constexpr const char* kUnresolvedWhatToDo =
     "run reads it again (or send it again with the capture address in Bcc); to leave it out, nothing: the entry goes "
     "when the message is deleted";
 
+// A side's filter in the pipeline is not the one its records were judged by
+// in the last run (the next run judges them again: PairRun::rejudge_filter).
+static bool filter_changed(StateStore& s, const StreamPair& sp) {
+  if (sp.email_crm) return false;
+  for (Side side : {Side::kLeft, Side::kRight})
+    if (auto mark = s.filter_mark(sp.name, side);
+        mark && *mark != filter_mark(side == Side::kLeft ? sp.filter_left : sp.filter_right))
+      return true;
+  return false;
+}
+
 int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   auto a = parse_args(args, "status");
   if (!a || a->positional.size() != 1) {
@@ -801,7 +813,8 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
       emit(o, json::object{{"type", "pair"}, {"pair", sp.name}, {"links", state.links().count()},
                            {"left_records", state.mirror(Side::kLeft).count_live()},
                            {"right_records", state.mirror(Side::kRight).count_live()}, {"unlinked", total},
-                           {"ambiguous", ambiguous}});
+                           {"ambiguous", ambiguous}, {"parked", s.parked(sp.name)},
+                           {"filter_changed", filter_changed(s, sp)}});
     }
     for (const auto& q : quarantine)
       emit(o, json::object{{"type", "quarantine"}, {"pair", q.pair}, {"side", q.side}, {"id", q.id}, {"error", q.error},
@@ -842,6 +855,11 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     std::cout << "  " << sp.name << ": " << plural(state.links().count(), "linked pair") << "; "
               << plural(state.mirror(Side::kLeft).count_live(), "record") << " on the left, "
               << state.mirror(Side::kRight).count_live() << " on the right\n";
+    if (int64_t parked = s.parked(sp.name))
+      std::cout << "    parked: " << plural(parked, "linked pair")
+                << " whose record is out of its side's filter (nothing flows either way until it is back in)\n";
+    if (filter_changed(s, sp))
+      std::cout << "    the pipeline's filter changed since the last run: the next run judges every record again\n";
     if (auto un = PairLookups::unresolved(s, sp); !un.empty()) {  // docs/email-crm.md
       std::cout << "    unresolved: " << plural(static_cast<long>(un.size()), "message")
                 << " sent to an unknown recipient without the capture address\n";

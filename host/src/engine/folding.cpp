@@ -34,8 +34,10 @@ void PairRun::fold(Side s, SideRead& read) {
     // that wait for a write
     order_[s] = pv_->load().drop_superseded(loaded_[s]);
     if (s == Side::kRight) pv_->load().done();
+    rejudge_filter(s);  // (judged as read: keeps the filter's mark)
     return;
   }
+  rejudge_filter(s);  // the filter changed since the last run: every row judged again
   // A side the state knows nothing of yet needs no lookups.
   bool known_side = read.count > 0 && pv_->mirror(s).any();
   // records new to the state, by identity, when some were renumbered

@@ -98,6 +98,8 @@ class PairRun {
   void follow_renumbering(Side s, const std::vector<std::string>& renumbered,
                           const std::vector<std::pair<std::string, std::string>>& fresh, bool strict);
   void materialise_base(Side s, const MirrorRow& old);
+  // (record_filter.cpp) the side's rows judged again where its filter changed
+  void rejudge_filter(Side s);
 
   // ---- plan_run.cpp
   MirrorRow row_of(Side s, const std::string& id);

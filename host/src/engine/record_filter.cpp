@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/record_filter.hpp"
 
+#include "engine/pair_run.hpp"
+
+#include <accord/json/exact.hpp>
+
 #include <accord/text/ascii.hpp>
 #include <accord/time/utc_time.hpp>
 
@@ -86,6 +90,47 @@ bool record_passes(const Filter& f, const json::object& data) {
   for (const auto& p : f.all)
     if (!holds(p, root, data)) return false;
   return true;
+}
+
+std::string filter_mark(const Filter& f) {
+  json::array all;
+  for (const auto& p : f.all)
+    all.push_back(json::object{{"kind", p.kind}, {"field", p.field ? p.field->text() : std::string()},
+                               {"value", p.value}, {"after", p.after}, {"before", p.before}});
+  return json::serialize(all);
+}
+
+// A side's `included` flags were judged by the filter its reads had: when
+// the pipeline's filter is another now (changed, widened, narrowed; or not
+// known: a state of schema 10), every live row of that side is judged again
+// from its data, and the rows whose verdict flips are planned in this run:
+// a linked pair out of the filter is parked, one back in resumes (its
+// three-way merge from the bases it kept), a record never linked that now
+// passes is an ordinary new record (matched first, then created). Inside
+// the planning transaction: a kill or a refusal leaves the old mark, and
+// the next run judges again. An email⇄CRM pair's verdict depends on other
+// records too (PairLookups::admit): it is judged when a record is read.
+void PairRun::rejudge_filter(Side s) {
+  if (sp_.email_crm) return;
+  const Filter& filter = s == Side::kLeft ? sp_.filter_left : sp_.filter_right;
+  std::string mark = filter_mark(filter);
+  std::optional<std::string> was = store_->filter_mark(sp_.name, s);
+  if (was && *was == mark) return;
+  std::function<std::optional<bool>(std::string_view)> passes;
+  if (!filter.empty())
+    passes = [&](std::string_view data) -> std::optional<bool> {
+      boost::system::error_code ec;
+      json::value v = accord::json_exact::parse(data, ec);
+      if (ec || !v.is_object()) return std::nullopt;  // (keeps its verdict)
+      return record_passes(filter, v.get_object());
+    };
+  StateStore::Rejudged r =
+      store_->rejudge_included(sp_.name, s, passes, 2000, [] { failpoint("fold.rejudge_batch"); });
+  store_->set_filter_mark(sp_.name, s, mark);
+  if (was && (r.in || r.out))
+    rep_.notes.push_back(std::string("the ") + side_name(s) + " filter changed since the last run: " +
+                         std::to_string(r.judged) + " records judged again, " + std::to_string(r.in) +
+                         " back in it, " + std::to_string(r.out) + " out of it (their pairs parked)");
 }
 
 }  // namespace accord

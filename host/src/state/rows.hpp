@@ -17,7 +17,7 @@
 
 namespace accord {
 
-inline constexpr int kStateSchemaVersion = 10;
+inline constexpr int kStateSchemaVersion = 11;
 
 struct MirrorRow {
   std::string id, version, modified;

@@ -96,6 +96,11 @@ static const char* kMigrations[] = {
     // a store that can find that record only by its content and must not
     // take a user's older look-alike for it (review s11 F6). "": not known.
     "ALTER TABLE retried_creates ADD COLUMN first_sent TEXT NOT NULL DEFAULT '';",
+    // 10 → 11: the filter each pair side's `included` flags were judged by
+    // (record_filter.hpp's filter_mark), so that a run whose pipeline filter
+    // differs judges every row of that side again (review s13 L1). A state of
+    // version 10 has none: its next run judges every row once.
+    "CREATE TABLE filter_marks(pair TEXT, side TEXT, mark TEXT NOT NULL, PRIMARY KEY(pair, side)) WITHOUT ROWID;",
 };
 
 const char* StateStore::migration(int from) {

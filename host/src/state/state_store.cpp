@@ -56,6 +56,73 @@ void StateStore::bump_generation() {
   db_.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'");
 }
 
+std::optional<std::string> StateStore::filter_mark(const std::string& pair, Side side) {
+  Stmt s(db_, "SELECT mark FROM filter_marks WHERE pair = ?1 AND side = ?2");
+  s.bind(1, pair).bind(2, side_name(side));
+  if (s.step()) return std::string(s.text(0));
+  return std::nullopt;
+}
+
+void StateStore::set_filter_mark(const std::string& pair, Side side, const std::string& mark) {
+  Stmt s(db_, "INSERT OR REPLACE INTO filter_marks(pair, side, mark) VALUES (?1, ?2, ?3)");
+  s.bind(1, pair).bind(2, side_name(side)).bind(3, mark).run();
+}
+
+StateStore::Rejudged StateStore::rejudge_included(const std::string& pair, Side side,
+                                                  const std::function<std::optional<bool>(std::string_view data)>& passes,
+                                                  size_t batch, const std::function<void()>& after_batch) {
+  Rejudged out;
+  // In id order from where the last batch ended: each batch is a statement
+  // of its own, finished before its rows are written. Deleted rows keep
+  // their last verdict (planning unlinks their pair either way). Where
+  // every row passes, only the rows out of the filter are read.
+  Stmt read(db_, passes ? "SELECT m.id, d.data, m.included FROM mirror_rows m JOIN record_data d ON d.id = m.data_id"
+                          " WHERE m.pair = ?1 AND m.side = ?2 AND m.id > ?3 AND m.deleted = 0 ORDER BY m.id LIMIT ?4"
+                        : "SELECT m.id, '', m.included FROM mirror_rows m"
+                          " WHERE m.pair = ?1 AND m.side = ?2 AND m.id > ?3 AND m.deleted = 0 AND m.included = 0"
+                          " ORDER BY m.id LIMIT ?4");
+  std::string after;
+  std::vector<std::pair<std::string, bool>> flipped;
+  for (;;) {
+    read.bind(1, pair).bind(2, side_name(side)).bind(3, after).bind(4, static_cast<int64_t>(batch));
+    size_t n = 0;
+    flipped.clear();
+    while (read.step()) {
+      ++n;
+      after = read.text(0);
+      bool was = read.i64(2) != 0;
+      bool now = true;
+      if (passes) {
+        std::optional<bool> p = passes(read.text(1));
+        now = p ? *p : was;
+      }
+      if (now != was) flipped.emplace_back(after, now);
+    }
+    read.reset();
+    out.judged += static_cast<int64_t>(n);
+    for (const auto& [id, now] : flipped) {
+      Stmt set(db_, "UPDATE mirror_rows SET included = ?4 WHERE pair = ?1 AND side = ?2 AND id = ?3");
+      set.bind(1, pair).bind(2, side_name(side)).bind(3, id).bind(4, int64_t{now}).run();
+      Stmt dirty(db_, "INSERT OR IGNORE INTO dirty(pair, side, id) VALUES (?1, ?2, ?3)");
+      dirty.bind(1, pair).bind(2, side_name(side)).bind(3, id).run();
+      ++(now ? out.in : out.out);
+    }
+    if (after_batch) after_batch();
+    if (n < batch) break;
+  }
+  return out;
+}
+
+int64_t StateStore::parked(const std::string& pair) {
+  Stmt s(db_, "SELECT count(*) FROM links l WHERE l.pair = ?1 AND ("
+              " EXISTS (SELECT 1 FROM mirror_rows m WHERE m.pair = l.pair AND m.side = 'left' AND m.id = l.left_id"
+              "  AND m.included = 0 AND m.deleted = 0) OR"
+              " EXISTS (SELECT 1 FROM mirror_rows m WHERE m.pair = l.pair AND m.side = 'right' AND m.id = l.right_id"
+              "  AND m.included = 0 AND m.deleted = 0))");
+  s.bind(1, pair);
+  return s.step() ? s.i64(0) : 0;
+}
+
 void StateStore::page_cache_kib(int64_t kib) { db_.exec("PRAGMA cache_size=-" + std::to_string(kib)); }
 
 void StateStore::wait_for_writers(std::chrono::milliseconds most) {

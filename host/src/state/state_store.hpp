@@ -119,6 +119,26 @@ class StateStore {
   // Forgets the writes of runs older than the last keep_runs; answers how many.
   int64_t prune_history(int keep_runs);
 
+  // The filter a pair side's `included` flags were judged by (record_filter's
+  // filter_mark); none where the state does not know it (a state of schema
+  // 10, a side never read).
+  std::optional<std::string> filter_mark(const std::string& pair, Side side);
+  void set_filter_mark(const std::string& pair, Side side, const std::string& mark);
+  // Judges `included` again for every live mirror row of a pair side, by
+  // its data (`passes`: none where it cannot judge it, and the row keeps its
+  // verdict; every row passes where it is null), `batch` rows a
+  // statement, so that memory holds a batch; a row whose verdict flips is
+  // marked dirty (the run plans it: a pair parked or resumed, a record new
+  // to the other side). after_batch runs after each batch's writes.
+  struct Rejudged {
+    int64_t judged = 0, in = 0, out = 0;  // rows judged; flipped in, out
+  };
+  Rejudged rejudge_included(const std::string& pair, Side side,
+                            const std::function<std::optional<bool>(std::string_view data)>& passes, size_t batch = 2000,
+                            const std::function<void()>& after_batch = {});
+  // The pair's links one of whose records is out of its side's filter: parked.
+  int64_t parked(const std::string& pair);
+
   int64_t begin_run(const std::string& kind);
   void end_run(int64_t id, const std::string& status, const std::string& summary_json, const std::string& error);
   std::vector<RunRow> runs(int limit);
