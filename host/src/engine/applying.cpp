@@ -261,7 +261,8 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
           // an interrupted run's intent gives way to this one, in the same transaction
           if (items[i].resumed_journal[s]) resumed.push_back(items[i].resumed_journal[s]);
         }
-    StateStore::Transaction tx(*store_);
+    // on the disk before any write goes out (review s13 L6): one sync a batch
+    StateStore::DurableTransaction tx(*store_);
     std::vector<int64_t> ids = pv_->journal().add(intents);
     for (size_t k = 0; k < ids.size(); ++k) journal_ids[whose[k]] = ids[k];
     pv_->journal().done(resumed);

@@ -69,6 +69,29 @@ class StateStore {
    private:
     sql::Transaction tx_;
   };
+  // A Transaction whose commit is on the disk when commit() returns, whatever
+  // power loss follows (synchronous=FULL for it alone: the WAL is synced at
+  // its commit; the state's other commits stay NORMAL, synced at the WAL's
+  // checkpoints). For the intents of a batch, committed before its remote
+  // writes: an intent lost after its write had gone out would send a create
+  // again as a fresh one (review s13 L6).
+  class DurableTransaction {
+   public:
+    explicit DurableTransaction(StateStore& store) : full_(store.db_), tx_(store.db_, sql::Transaction::kImmediate) {}
+    DurableTransaction(const DurableTransaction&) = delete;
+    DurableTransaction& operator=(const DurableTransaction&) = delete;
+    void commit() { tx_.commit(); }
+
+   private:
+    struct Full {  // (the level may change outside a transaction only)
+      explicit Full(sql::Db& db);
+      ~Full();
+      sql::Db& db;
+      int64_t was = 2;
+    };
+    Full full_;  // made before the transaction, let go after it
+    sql::Transaction tx_;
+  };
   // While it lives, the state keeps SQLite's rollback journal instead of WAL
   // where this connection has it to itself (a first sync's load writes each
   // page once): see sql::BulkWrites. Made outside any transaction, let go
