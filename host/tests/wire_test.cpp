@@ -5,6 +5,9 @@
 
 #include <cstdlib>
 #include <gtest/gtest.h>
+#include <iterator>
+#include <optional>
+#include <random>
 
 using namespace accord::wire;
 
@@ -270,4 +273,113 @@ TEST(WireTest, ANumberTooLargeForADoubleSkipsOnlyItsRecord) {
   EXPECT_TRUE(r.results[0].ok());
   EXPECT_EQ(r.results[0].data, "");
   ASSERT_EQ(r.notes.size(), 1u);
+}
+
+// read_batch and read_fetch read an answer whose every record is readable
+// without a DOM of the whole (detail::read_fast), and leave every other one
+// to the DOM path (detail::read_dom), which names what is wrong. Wherever
+// the fast path answers, it must answer what the DOM path does: the same
+// records, data member for member in the same order, the same frame, notes
+// and error.
+namespace {
+std::string described(const Batch& b) {
+  std::string out = "error=" + b.error + " cursor=" + b.cursor + " more=" + std::to_string(b.more) +
+                    " full=" + std::to_string(b.full) + " total=" + (b.total ? std::to_string(*b.total) : "-") +
+                    " budget=" + b.budget + "\n";
+  for (const auto& r : b.records)
+    out += "record id=" + r.id + " version=" + r.version + " modified=" + r.modified + " key=" + r.idempotency_key +
+           " deleted=" + std::to_string(r.deleted) + " renumbered=" + std::to_string(r.renumbered) +
+           " data=" + boost::json::serialize(r.data) + "\n";
+  for (const auto& u : b.unreadable)
+    out += "unreadable id=" + u.id + " pointer=" + u.pointer + " reason=" + u.reason +
+           " sure=" + std::to_string(u.id_sure) + "\n";
+  for (const auto& n : b.notes) out += "note " + n + "\n";
+  return out;
+}
+
+// Whether the fast path took the answer; fails the test where it answered
+// otherwise than the DOM path.
+bool fast_agrees(const std::string& text, bool fetch) {
+  boost::json::monotonic_resource arena;
+  std::optional<Batch> fast = detail::read_fast(text, &arena, !fetch);
+  Batch dom = detail::read_dom(text, {}, !fetch);
+  if (!fast) return false;
+  EXPECT_EQ(described(*fast), described(dom)) << "answer: " << text;
+  return true;
+}
+}  // namespace
+
+TEST(WireTest, TheFastPathReadsEveryAnswerAsTheDomPathDoes) {
+  std::string long_escaped(9000, 'a');  // (the parser hands a string with escapes past its buffer in parts)
+  for (std::size_t i = 0; i < long_escaped.size(); i += 7) long_escaped[i] = '\t';
+  std::string le = boost::json::serialize(boost::json::value(long_escaped));
+  // answers the fast path reads itself
+  std::vector<std::string> taken = {
+      R"({"records":[],"cursor":"c"})",
+      R"({"records":[{"id":"a","version":"3","modified":"2026-01-01T00:00:00Z","idempotency_key":"k1","data":{"title":"A"}},
+         {"id":"b","deleted":true,"renumbered":true},{"id":"c","deleted":false,"data":{}}],"cursor":"c9","more":true,"full":true})",
+      // the bench's records (plugins/local)
+      R"({"records":[{"id":"1","version":"v1","modified":"2026-12-07T00:00:00Z","deleted":false,"data":{"@type":"Card",
+         "uid":"urn:uuid:bench-0","name":{"full":"Person 0","components":[{"kind":"given","value":"Person"},
+         {"kind":"surname","value":"0"}]},"emails":{"e1":{"address":"person0@example.org"}},"phones":{"p1":{"number":"+1 555 0"}}}}],
+         "cursor":"e:1","total":1,"more":false})",
+      // members the host does not read, of every kind, and nulls for absent members
+      R"({"x":{"records":[1]},"records":[{"id":"a","extra":{"data":[1,{"id":5}],"deleted":"no"},"n":1e999,"t":true,
+         "version":null,"modified":null,"idempotency_key":null,"deleted":null,"renumbered":null,"problem":null,"data":{"k":null}},
+         {"id":"b","renumbered":true,"data":{"a":[[],{}],"b":-0.0,"c":18446744073709551615,"d":-9223372036854775808,"e":1.5e-300}}],
+         "cursor":"c","y":[{"z":null}]})",
+      // a member given twice: the last counts (as in a DOM)
+      R"({"records":[{"id":"a","id":"b","version":"1","version":"2","data":{"k":1,"k":2,"j":{"m":1,"m":[3]}},"deleted":true,"deleted":false}],
+         "cursor":"c","cursor":"d","more":false,"more":true})",
+      R"({"records":[{"id":"a","deleted":true,"data":{"x":1}},{"id":"b","deleted":true,"renumbered":false},{"renumbered":true,"deleted":true,"id":"c"}],"cursor":"c"})",
+      // escapes, in keys and values, and strings the parser hands in parts
+      R"({"records":[{"id":"a\"\u00e9\ud83d\ude00","version":)" + le + R"(,"data":{)" + le + ":" + le +
+          R"(,"\n":"\\"}},{)" + le + ":" + le + R"(,"id":"b","data":{}}],)" + le + ":" + le + R"(,"cursor":)" + le + "}",
+      // the frame's optional members, read or noted as the DOM path does
+      R"({"records":[{"id":"a","data":{}}],"cursor":"c","total":12.0,"budget":{"v":1,"left":9}})",
+      R"({"records":[{"id":"a","data":{}}],"cursor":"c","total":-1,"budget":[1]})",
+      R"({"records":[{"id":"a","data":{}}],"cursor":"c","total":1e999})",
+      R"({"records":[{"id":"a","data":{}}],"cursor":"c","more":"yes"})",
+      R"({"records":[{"id":"a","data":{}}],"cursor":5})",
+      R"({"records":[{"id":"a","data":{}}]})",
+      R"(  {"records" : [ { "id" : "a" , "data" : { "n" : -122.41941550000001, "big": 5e71 } } ] , "cursor" : "" }  )",
+  };
+  for (const auto& text : taken)
+    for (bool fetch : {false, true}) EXPECT_TRUE(fast_agrees(text, fetch)) << "not taken: " << text;
+  // answers it leaves to the DOM path (which then names the record)
+  std::vector<std::string> left = {
+      R"([])", R"("x")", R"({"cursor":"c"})", R"({"records":{},"cursor":"c"})", R"({"records":5,"cursor":"c"})",
+      R"({"records":[],"records":[],"cursor":"c"})", R"({"records":[5],"cursor":"c"})", R"({"records":[[]],"cursor":"c"})",
+      R"({"records":[{"data":{}}],"cursor":"c"})", R"({"records":[{"id":"","data":{}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","id":null,"data":{}}],"cursor":"c"})", R"({"records":[{"id":5,"data":{}}],"cursor":"c"})",
+      R"({"records":[{"id":"a"}],"cursor":"c"})", R"({"records":[{"id":"a","data":null}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{},"data":null}],"cursor":"c"})", R"({"records":[{"id":"a","data":{},"data":{}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":[]}],"cursor":"c"})", R"({"records":[{"id":"a","data":"x"}],"cursor":"c"})",
+      R"({"records":[{"id":"a","version":1,"data":{}}],"cursor":"c"})", R"({"records":[{"id":"a","modified":{},"data":{}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","deleted":"true"}],"cursor":"c"})", R"({"records":[{"id":"a","renumbered":1,"data":{}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","problem":"cannot read it"}],"cursor":"c"})", R"({"records":[{"id":"a","problem":"","data":{}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"n":[1,7e731]}}],"cursor":"c"})", R"({"records":[{"id":"a","data":{"n":tru}}],"cursor":"c"})",
+      "{\"records\":[{\"id\":\"b\xff\",\"data\":{}}],\"cursor\":\"c\"}", R"({"records":[{"id":"a","data":{}}],"cursor":"c"} x)",
+  };
+  for (const auto& text : left)
+    for (bool fetch : {false, true}) EXPECT_FALSE(fast_agrees(text, fetch)) << "taken: " << text;
+  // and answers made by breaking those, at random (a fixed seed)
+  std::mt19937 rng(24);
+  const char* bits[] = {"null", "true", "1e999", "\"id\"", "\"data\"", "\"records\"", "\"deleted\"", "\"problem\"",
+                        "{", "}", "[", "]", ",", ":", "\"x\"", "{}", "\"\\u00e9\"", "-0", "\"id\":\"z\",", "\"data\":{},"};
+  int fast = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text = rng() % 2 ? taken[rng() % taken.size()] : left[rng() % left.size()];
+    for (int k = 1 + static_cast<int>(rng() % 3); k > 0 && !text.empty(); --k) {
+      std::size_t at = rng() % (text.size() + 1);
+      switch (rng() % 3) {
+        case 0: text.insert(at, bits[rng() % std::size(bits)]); break;
+        case 1: text.erase(at, 1 + rng() % 8); break;
+        default: text.insert(at, text.substr(rng() % text.size(), rng() % 24)); break;
+      }
+    }
+    fast += fast_agrees(text, rng() % 2);
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(fast, 500);  // (the breaking left enough answers to the fast path to mean something)
 }

@@ -394,7 +394,314 @@ bool take_frame(const json::object& o, bool need_cursor, Batch& b) {
   return true;
 }
 
-Batch read_answer(std::string_view text, json::storage_ptr sp, bool need_cursor) {
+// ---- the fast path: an answer whose every record reads well -----------------
+// A handler of boost::json::basic_parser that makes a value of each record's
+// data only (through a value_stack, as the parser's own handler does) and
+// reads a record's other members straight into its Record, and the frame's
+// members (but "records") into a small object for take_frame: no DOM of the
+// answer nor of its records is built, searched member by member, or walked
+// again for numbers too large (each number is judged as it is read).
+//
+// It takes only what the DOM path (detail::read_dom) reads as a readable
+// record. At anything else (a member of the wrong type or a null where a
+// value must be, no id, a "problem", a second "data" or "records", a number
+// too large for a double, or a text that does not parse) it stops, and the
+// answer is read again by the DOM path, which says what is wrong and where.
+// Wherever it does not stop, the two give the same Batch
+// (WireTest.TheFastPathReadsEveryAnswerAsTheDomPathDoes).
+class FastReader {
+ public:
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+  using ec_t = boost::system::error_code;
+  using sv = json::string_view;
+
+  FastReader(json::storage_ptr sp, Batch& b) : sp_(std::move(sp)), b_(b) { frame_.reset(sp_); }
+
+  // Once the parser took the whole text: the frame ("records" in it
+  // empty), or none where the answer has no "records" array.
+  std::optional<json::value> frame() {
+    if (in_ != In::kDone || !records_seen_) return std::nullopt;
+    return frame_.release();
+  }
+
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_comment_part(sv, ec_t&) { return true; }
+  bool on_comment(sv, ec_t&) { return true; }
+
+  bool on_object_begin(ec_t& ec) { return open(true, ec); }
+  bool on_array_begin(ec_t& ec) { return open(false, ec); }
+  bool on_object_end(std::size_t n, ec_t& ec) { return close(true, n, ec); }
+  bool on_array_end(std::size_t n, ec_t& ec) { return close(false, n, ec); }
+
+  bool on_key_part(sv s, std::size_t, ec_t&) {
+    switch (in_) {
+      case In::kTop: part_.append(s.data(), s.size()); [[fallthrough]];
+      case In::kFrame: frame_.push_chars(s); break;
+      case In::kData: data_.push_chars(s); break;
+      case In::kRecord: part_.append(s.data(), s.size()); break;
+      default: break;  // kSkip (keys come only inside objects)
+    }
+    return true;
+  }
+  bool on_key(sv s, std::size_t, ec_t& ec) {
+    switch (in_) {
+      case In::kTop: {
+        part_.append(s.data(), s.size());
+        want_records_ = part_ == "records";
+        part_.clear();
+        if (want_records_ && records_seen_) return stop(ec);  // the DOM keeps the last: let it say
+        records_seen_ = records_seen_ || want_records_;
+        frame_.push_key(s);
+        break;
+      }
+      case In::kFrame: frame_.push_key(s); break;
+      case In::kData: data_.push_key(s); break;
+      case In::kRecord: {
+        part_.append(s.data(), s.size());
+        field_ = field_of(part_);
+        part_.clear();
+        break;
+      }
+      default: break;
+    }
+    return true;
+  }
+  bool on_string_part(sv s, std::size_t, ec_t& ec) {
+    switch (in_) {
+      case In::kTop:
+        if (want_records_) return stop(ec);
+        [[fallthrough]];
+      case In::kFrame: frame_.push_chars(s); break;
+      case In::kData: data_.push_chars(s); break;
+      case In::kRecord: part_.append(s.data(), s.size()); break;
+      case In::kSkip: break;
+      default: return stop(ec);
+    }
+    return true;
+  }
+  bool on_string(sv s, std::size_t, ec_t& ec) {
+    switch (in_) {
+      case In::kTop:
+        if (want_records_) return stop(ec);
+        [[fallthrough]];
+      case In::kFrame: frame_.push_string(s); break;
+      case In::kData: data_.push_string(s); break;
+      case In::kSkip: break;
+      case In::kRecord: {
+        std::string* into = nullptr;
+        switch (field_) {
+          case kId: into = &rec_.id, has_id_ = true; break;
+          case kVersion: into = &rec_.version; break;
+          case kModified: into = &rec_.modified; break;
+          case kIdempotencyKey: into = &rec_.idempotency_key; break;
+          case kOther: break;
+          default: return stop(ec);  // deleted, renumbered, data or problem as a string
+        }
+        if (into) {
+          if (part_.empty()) into->assign(s.data(), s.size());
+          else *into = std::move(part_.append(s.data(), s.size()));
+        }
+        part_.clear();
+        break;
+      }
+      default: return stop(ec);
+    }
+    return true;
+  }
+  bool on_number_part(sv s, ec_t&) { return number_.append(s.data(), s.size()), true; }
+  bool on_int64(std::int64_t i, sv, ec_t& ec) {
+    number_.clear();
+    return scalar(ec, [&](json::value_stack& st) { st.push_int64(i); });
+  }
+  bool on_uint64(std::uint64_t u, sv, ec_t& ec) {
+    number_.clear();
+    return scalar(ec, [&](json::value_stack& st) { st.push_uint64(u); });
+  }
+  bool on_double(double d, sv s, ec_t& ec) {
+    d = json_exact::exact_double(number_, d, s);
+    if (in_ == In::kData && !std::isfinite(d)) return stop(ec);  // out_of_range_number's case
+    return scalar(ec, [&](json::value_stack& st) { st.push_double(d); });
+  }
+  bool on_bool(bool v, ec_t& ec) {
+    if (in_ == In::kRecord && (field_ == kDeleted || field_ == kRenumbered))
+      return (field_ == kDeleted ? deleted_ : renumbered_) = v, true;
+    return scalar(ec, [&](json::value_stack& st) { st.push_bool(v); });
+  }
+  bool on_null(ec_t& ec) {
+    if (in_ == In::kRecord) {  // a null member is an absent one (take_record)
+      switch (field_) {
+        case kId: rec_.id.clear(), has_id_ = false; break;
+        case kVersion: rec_.version.clear(); break;
+        case kModified: rec_.modified.clear(); break;
+        case kIdempotencyKey: rec_.idempotency_key.clear(); break;
+        case kDeleted: deleted_ = false; break;
+        case kRenumbered: renumbered_ = false; break;
+        case kData:
+          if (data_value_) return stop(ec);
+          break;
+        default: break;  // problem, or a member the host does not read
+      }
+      return true;
+    }
+    return scalar(ec, [&](json::value_stack& st) { st.push_null(); });
+  }
+
+ private:
+  // Where the parser is: before the answer; in its object (kTop), a frame
+  // member's value (kFrame), the records array, a record, a record's data,
+  // a record's member the host does not read (kSkip); past the answer.
+  enum class In { kDoc, kTop, kFrame, kRecords, kRecord, kData, kSkip, kDone };
+  enum Field { kId, kVersion, kModified, kIdempotencyKey, kDeleted, kRenumbered, kData, kProblem, kOther };
+
+  static Field field_of(std::string_view key) {
+    static constexpr std::pair<std::string_view, Field> kFields[] = {
+        {"id", kId},           {"version", kVersion},       {"modified", kModified}, {"idempotency_key", kIdempotencyKey},
+        {"deleted", kDeleted}, {"renumbered", kRenumbered}, {"data", kData},         {"problem", kProblem}};
+    for (const auto& [name, f] : kFields)
+      if (key == name) return f;
+    return kOther;
+  }
+
+  bool stop(ec_t& ec) {
+    ec = json::error::syntax;  // (any error: the caller reads the answer again, the DOM way)
+    return false;
+  }
+
+  template <class Push>
+  bool scalar(ec_t& ec, Push push) {
+    switch (in_) {
+      case In::kTop:
+        if (want_records_) return stop(ec);
+        [[fallthrough]];
+      case In::kFrame: push(frame_); return true;
+      case In::kData: push(data_); return true;
+      case In::kSkip: return true;
+      case In::kRecord: return field_ == kOther || stop(ec);  // a member the host does not read, else the wrong type
+      default: return stop(ec);  // the answer, or a record, that is not an object
+    }
+  }
+
+  bool open(bool object, ec_t& ec) {
+    switch (in_) {
+      case In::kDoc:
+        if (!object) return stop(ec);
+        in_ = In::kTop;
+        depth_ = 1;
+        return true;
+      case In::kTop:
+        if (want_records_) {
+          if (object) return stop(ec);
+          want_records_ = false;
+          in_ = In::kRecords;
+        } else {
+          in_ = In::kFrame;
+        }
+        ++depth_;
+        return true;
+      case In::kRecords:
+        if (!object) return stop(ec);
+        rec_ = Texts{};
+        data_value_.reset();
+        has_id_ = deleted_ = renumbered_ = false;
+        field_ = kOther;
+        in_ = In::kRecord;
+        ++depth_;
+        return true;
+      case In::kRecord:
+        if (field_ == kData && object && !data_value_) {
+          data_.reset(sp_);  // (release() let go of it)
+          in_ = In::kData;
+        } else if (field_ == kOther) {
+          in_ = In::kSkip;
+        } else {
+          return stop(ec);
+        }
+        ++depth_;
+        return true;
+      case In::kFrame:
+      case In::kData:
+      case In::kSkip: ++depth_; return true;
+      default: return stop(ec);
+    }
+  }
+
+  bool close(bool object, std::size_t n, ec_t& ec) {
+    --depth_;
+    switch (in_) {
+      case In::kTop:
+        frame_.push_object(n);
+        in_ = In::kDone;
+        return true;
+      case In::kFrame:
+        object ? frame_.push_object(n) : frame_.push_array(n);
+        if (depth_ == 1) in_ = In::kTop;
+        return true;
+      case In::kRecords:
+        frame_.push_array(0);  // the frame's "records", as read_answer_dom's frame has it
+        in_ = In::kTop;
+        return true;
+      case In::kRecord:
+        // take_record's readable record; anything else is the DOM path's to name
+        if (!has_id_ || rec_.id.empty() || (!deleted_ && !data_value_)) return stop(ec);
+        // (data_value_ moved by a constructor: an assignment would copy it out of sp_)
+        b_.records.push_back(Record{std::move(rec_.id), std::move(rec_.version), std::move(rec_.modified),
+                                    std::move(rec_.idempotency_key), deleted_, deleted_ && renumbered_,
+                                    deleted_ ? json::value() : json::value(std::move(*data_value_))});
+        in_ = In::kRecords;
+        return true;
+      case In::kData:
+        object ? data_.push_object(n) : data_.push_array(n);
+        if (depth_ == 3) {
+          data_value_.emplace(data_.release());
+          field_ = kOther;  // (its value is read)
+          in_ = In::kRecord;
+        }
+        return true;
+      case In::kSkip:
+        if (depth_ == 3) in_ = In::kRecord;
+        return true;
+      default: return stop(ec);
+    }
+  }
+
+  json::storage_ptr sp_;
+  Batch& b_;
+  json::value_stack frame_, data_;  // (their own stacks on the heap, their values from sp_)
+  In in_ = In::kDoc;
+  std::size_t depth_ = 0;  // containers open
+  bool want_records_ = false, records_seen_ = false;
+  struct Texts {
+    std::string id, version, modified, idempotency_key;
+  } rec_;  // the record's, so far
+  std::optional<json::value> data_value_;  // its data, once read
+  Field field_ = kOther;
+  bool has_id_ = false, deleted_ = false, renumbered_ = false;
+  std::string part_;    // a key's or a record member's text so far, when the parser hands it in parts
+  std::string number_;  // a number's text so far, likewise
+};
+
+// The fast path: the Batch, or none where the answer needs the DOM path.
+std::optional<Batch> read_answer_fast(std::string_view text, const json::storage_ptr& sp, bool need_cursor) {
+  std::optional<Batch> b(std::in_place);
+  json::basic_parser<FastReader> p(options(), sp, *b);
+  boost::system::error_code ec;
+  std::size_t n = p.write_some(false, text.data(), text.size(), ec);
+  if (ec || n < text.size()) return std::nullopt;
+  std::optional<json::value> frame = p.handler().frame();
+  if (!frame || !frame->is_object()) return std::nullopt;
+  take_frame(frame->get_object(), need_cursor, *b);
+  if (!b->error.empty()) b->records.clear();  // (as the DOM path, which reads no record then)
+  return b;
+}
+
+}  // namespace
+
+// The DOM path: the answer parsed whole, each record taken from it.
+Batch detail::read_dom(std::string_view text, json::storage_ptr sp, bool need_cursor) {
   Batch b;
   boost::system::error_code ec;
   json::value v = json_exact::parse(text, ec, sp, options());
@@ -466,6 +773,17 @@ Batch read_answer(std::string_view text, json::storage_ptr sp, bool need_cursor)
     else take_record(rv, i, b);
   }
   return b;
+}
+
+std::optional<Batch> detail::read_fast(std::string_view text, const json::storage_ptr& sp, bool need_cursor) {
+  return read_answer_fast(text, sp, need_cursor);
+}
+
+namespace {
+
+Batch read_answer(std::string_view text, json::storage_ptr sp, bool need_cursor) {
+  if (std::optional<Batch> b = read_answer_fast(text, sp, need_cursor)) return std::move(*b);
+  return detail::read_dom(text, std::move(sp), need_cursor);
 }
 
 // One parsed result, at /k, for an op of kind `op`.

@@ -80,6 +80,14 @@ Batch read_batch(std::string_view text, boost::json::storage_ptr sp = {});
 // A fetch answer: {"records":[…]}, no cursor.
 Batch read_fetch(std::string_view text, boost::json::storage_ptr sp = {});
 
+namespace detail {
+// The two ways read_batch (need_cursor) and read_fetch read an answer, for
+// the tests that hold them equal: the fast one, none where it leaves the
+// answer to the other; the DOM one, which reads any answer.
+std::optional<Batch> read_fast(std::string_view text, const boost::json::storage_ptr& sp, bool need_cursor);
+Batch read_dom(std::string_view text, boost::json::storage_ptr sp, bool need_cursor);
+}  // namespace detail
+
 struct ApplyResult {
   std::string status;  // ok, retry, error, auth_required, conflict, unsupported, cancelled
   std::string id, version, message;

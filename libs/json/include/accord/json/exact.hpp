@@ -26,6 +26,19 @@
 
 namespace accord::json_exact {
 
+// The double nearest a number's text, for a handler's on_double(d, s):
+// `number` holds the parts the parser handed before (on_number_part; it is
+// cleared here), s the last. Where the text is out of range, Boost's own
+// answer d (an infinity, or zero), which the callers judge as they always did.
+inline double exact_double(std::string& number, double d, std::string_view s) {
+  number.append(s.data(), s.size());
+  double exact = 0;
+  auto [end, err] = std::from_chars(number.data(), number.data() + number.size(), exact);
+  if (err == std::errc() && end == number.data() + number.size()) d = exact;
+  number.clear();
+  return d;
+}
+
 namespace detail {
 
 struct Handler {
@@ -54,17 +67,7 @@ struct Handler {
   bool on_number_part(sv s, ec_t&) { return number.append(s.data(), s.size()), true; }
   bool on_int64(std::int64_t i, sv, ec_t&) { return number.clear(), st.push_int64(i), true; }
   bool on_uint64(std::uint64_t u, sv, ec_t&) { return number.clear(), st.push_uint64(u), true; }
-  bool on_double(double d, sv s, ec_t&) {
-    number.append(s.data(), s.size());
-    double exact = 0;
-    auto [end, err] = std::from_chars(number.data(), number.data() + number.size(), exact);
-    // out of range: Boost's own answer (an infinity, or zero), which the
-    // callers judge as they always did
-    if (err == std::errc() && end == number.data() + number.size()) d = exact;
-    number.clear();
-    st.push_double(d);
-    return true;
-  }
+  bool on_double(double d, sv s, ec_t&) { return st.push_double(exact_double(number, d, s)), true; }
   bool on_bool(bool b, ec_t&) { return st.push_bool(b), true; }
   bool on_null(ec_t&) { return st.push_null(), true; }
   bool on_comment_part(sv, ec_t&) { return true; }
