@@ -51,6 +51,9 @@ PACKAGES=(
   # gmail-imap tests drive Dovecot with Python's imaplib and generate mailboxes
   # with bench/gen_mail.py; its benchmark runs mbsync (isync) side by side
   python3 isync
+  # the local plugin's Maildir 36-hour rule is tested with its clock run
+  # ahead (file times cannot be set back): libfaketime
+  faketime
   # outlook-mapi's pst backend: Outlook data files (.pst/.ost) through libpff,
   # which opens files through libbfio
   libpff-dev libbfio-dev

@@ -304,6 +304,55 @@ TEST(TemporaryFiles, MaildirTmpLeftoversOfOursAreRemovedOthersKept) {
   EXPECT_TRUE(fs::exists(root / "tmp" / mutt)) << "another program's file in tmp/ is not ours to remove";
 }
 
+// Another program's file in tmp/ goes only when nothing touched it for 36
+// hours (Maildir's rule, as Dovecot applies it). A file's times cannot be
+// set back (ctime), so these run the plugin's clock ahead instead, under
+// libfaketime: ctest runs each with its offset (CMakeLists.txt); without
+// one they fail, they do not pass.
+namespace {
+
+// How far the process's clock runs ahead of the kernel's file times.
+double hours_ahead(const fs::path& probe) {
+  write(probe, "x");
+  struct stat st {};
+  EXPECT_EQ(::stat(probe.c_str(), &st), 0);
+  struct timespec now {};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  fs::remove(probe);
+  return static_cast<double>(now.tv_sec - st.st_ctim.tv_sec) / 3600.0;
+}
+
+bool others_tmp_file_left(const fs::path& root) {
+  {
+    Plugin p(json::object{{"backend", "maildir"}, {"path", root.string()}, {"create", true}});
+    p.read_all("message", "");
+  }
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  std::string mutt = "1764950000.M123459P" + std::to_string(dead_pid()) + "." + host;
+  write(root / "tmp" / mutt, "Subject: x\n\nbody\n");
+  Plugin p(json::object{{"backend", "maildir"}, {"path", root.string()}, {"create", true}});
+  p.read_all("message", "");
+  return fs::exists(root / "tmp" / mutt);
+}
+
+}  // namespace
+
+TEST(TemporaryFiles, DISABLED_MaildirTmpFileOfAnotherProgramUntouchedFor36HoursIsRemoved) {
+  local::test::TempDir dir;
+  double ahead = hours_ahead(dir.path / "probe");
+  ASSERT_GE(ahead, 36.5) << "run under faketime -f +37h (ctest local.maildir_tmp_after_36h does)";
+  EXPECT_FALSE(others_tmp_file_left(dir.path / "mail")) << "untouched for " << ahead << " hours";
+}
+
+TEST(TemporaryFiles, DISABLED_MaildirTmpFileOfAnotherProgramIsKeptBefore36Hours) {
+  local::test::TempDir dir;
+  double ahead = hours_ahead(dir.path / "probe");
+  ASSERT_GE(ahead, 34.5) << "run under faketime -f +35h (ctest local.maildir_tmp_before_36h does)";
+  ASSERT_LT(ahead, 35.9);
+  EXPECT_TRUE(others_tmp_file_left(dir.path / "mail")) << "untouched for only " << ahead << " hours";
+}
+
 // Maildir: a message copied into a second folder carries the same key; the
 // key stays with the original and the two do not swap on later scans.
 TEST(MaildirDuplicateKey, CopiedMessageDoesNotSwapWithTheOriginal) {
