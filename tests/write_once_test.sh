@@ -111,8 +111,10 @@ runp run old.json
   && ok old-state-relinks-newer-copies || bad old-state-relinks-newer-copies "rc=$rc $(count old.sqlite) $(ls cards | wc -l)" "$out"
 
 # -- quarantine: a delete refused once, then done: the entry goes
-trig() { sqlite3 old.sqlite "CREATE TRIGGER refuse BEFORE INSERT ON r_contact WHEN $1 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"; }
-untrig() { sqlite3 old.sqlite "DROP TRIGGER refuse"; sqlite3 old-state.sqlite "UPDATE quarantine SET next_retry = 0"; }
+# (the store writes a create as an INSERT, an update or a delete in place: an UPDATE)
+trig() { sqlite3 old.sqlite "CREATE TRIGGER refuse BEFORE INSERT ON r_contact WHEN $1 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;
+  CREATE TRIGGER refuse_in_place BEFORE UPDATE ON r_contact WHEN $1 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"; }
+untrig() { sqlite3 old.sqlite "DROP TRIGGER refuse; DROP TRIGGER refuse_in_place"; sqlite3 old-state.sqlite "UPDATE quarantine SET next_retry = 0"; }
 quarantined() { "$accord" status old.json | sed -n 's/^quarantined records: //p'; }
 rm cards/c1.vcf
 trig "NEW.deleted = 1"

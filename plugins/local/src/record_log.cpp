@@ -222,8 +222,13 @@ RecordLog::RecordLog(Db& db, const std::string& stream)
                       "\"(id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash" +
                       (problem_ == "NULL" ? ")" : ", problem)") + " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10" +
                       (problem_ == "NULL" ? ")" : ", ?11)")),
+      update_(db, "UPDATE \"" + table_ +
+                      "\" SET seq = ?2, version = ?3, modified = ?4, deleted = ?5, idem = ?6, data = ?7, size = ?8,"
+                      " mtime_ns = ?9, hash = ?10" + (problem_ == "NULL" ? "" : ", problem = ?11") + " WHERE id = ?1"),
+      update_data_(db, "UPDATE \"" + table_ + "\" SET seq = ?2, version = ?3, modified = ?4, deleted = 0, data = ?5 WHERE id = ?1"),
       bump_(db, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq' RETURNING value"),
       cur_(db, "SELECT value FROM meta WHERE key = 'seq'"),
+      set_seq_(db, "UPDATE meta SET value = ?1 WHERE key = 'seq'"),
       touch_(db, "UPDATE \"" + table_ + "\" SET size = ?2, mtime_ns = ?3 WHERE id = ?1"),
       ign_get_(db, "SELECT 1 FROM \"" + table_ + "_ignored\" WHERE id = ?1 AND size = ?2 AND mtime_ns = ?3"),
       ign_set_(db, "INSERT OR REPLACE INTO \"" + table_ + "_ignored\"(id, size, mtime_ns) VALUES (?1, ?2, ?3)"),
@@ -233,6 +238,7 @@ RecordLog::RecordLog(Db& db, const std::string& stream)
 }
 
 int64_t RecordLog::next_seq() {
+  if (held_) return ++held_seq_;
   int64_t v = 0;
   if (bump_.step()) v = std::stoll(std::string(bump_.text(0)));
   bump_.reset();
@@ -476,6 +482,24 @@ std::vector<Row> RecordLog::all_live_meta() {
   return meta_rows(s);
 }
 
+RecordLog::HeldSeq::HeldSeq(RecordLog& l) : l_(l) {
+  from_ = l_.current_seq();
+  l_.held_seq_ = from_;
+  l_.held_ = true;
+}
+
+void RecordLog::HeldSeq::write() {
+  if (l_.held_ && l_.held_seq_ != from_) l_.set_seq_.bind(1, std::to_string(l_.held_seq_)).run();
+  from_ = l_.held_seq_;
+}
+
+void RecordLog::bind_row(Stmt& s, const Row& r) {
+  s.bind(1, r.id).bind(2, r.seq).bind(3, r.version).bind(4, r.modified).bind(5, int64_t{r.deleted});
+  s.bind(6, r.deleted ? std::nullopt : r.idem).bind(7, r.deleted ? std::nullopt : r.data);
+  s.bind(8, r.size).bind(9, r.mtime_ns).bind(10, r.hash);
+  if (problem_ != "NULL") s.bind(11, r.deleted ? std::nullopt : r.problem);
+}
+
 void RecordLog::put(Row& r) {
   r.seq = next_seq();
   if (r.version.empty()) r.version = std::to_string(r.seq);
@@ -484,10 +508,25 @@ void RecordLog::put(Row& r) {
   // that still holds it gives it up, so that a record made again with the
   // same key (Accord derives keys from the source) is a new record.
   if (!r.deleted && r.idem && !r.idem->empty()) free_idem_.bind(1, *r.idem).run();
-  upsert_.bind(1, r.id).bind(2, r.seq).bind(3, r.version).bind(4, r.modified).bind(5, int64_t{r.deleted});
-  upsert_.bind(6, r.deleted ? std::nullopt : r.idem).bind(7, r.deleted ? std::nullopt : r.data);
-  upsert_.bind(8, r.size).bind(9, r.mtime_ns).bind(10, r.hash);
-  if (problem_ != "NULL") upsert_.bind(11, r.deleted ? std::nullopt : r.problem);
+  bind_row(upsert_, r);
+  upsert_.run();
+}
+
+void RecordLog::put_existing(Row& r) {
+  // (its key, if any, is its own already: no tombstone holds it)
+  r.seq = next_seq();
+  if (r.version.empty()) r.version = std::to_string(r.seq);
+  if (r.modified.empty()) r.modified = now_rfc3339();
+  if (r.deleted) {
+    bind_row(update_, r);
+    update_.run();
+  } else {
+    update_data_.bind(1, r.id).bind(2, r.seq).bind(3, r.version).bind(4, r.modified).bind(5, r.data).run();
+  }
+  if (sqlite3_changes(db_.raw()) == 1) return;
+  // not there after all: inserted, as put() does
+  if (!r.deleted && r.idem && !r.idem->empty()) free_idem_.bind(1, *r.idem).run();
+  bind_row(upsert_, r);
   upsert_.run();
 }
 

@@ -97,6 +97,7 @@ std::string SqliteBackend::apply(const std::string& stream, std::string_view ops
   RecordLog& l = log(stream);
   std::vector<OpResult> results;
   Transaction tx(db());
+  RecordLog::HeldSeq seq(l);  // (written once, before the commit)
   for (auto& op : ops) {
     if (op.op == "create") {
       if (!op.idempotency_key.empty())
@@ -130,9 +131,10 @@ std::string SqliteBackend::apply(const std::string& stream, std::string_view ops
     } else {
       r.deleted = true;
     }
-    l.put(r);
+    l.put_existing(r);
     results.push_back(OpResult::ok(r.id, r.version));
   }
+  seq.write();
   tx.commit();
   return accord::kit::results_json(results);
 }

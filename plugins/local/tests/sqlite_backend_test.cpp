@@ -42,6 +42,61 @@ TEST(SqliteBackendTest, CustomStreamPagesAndFeedsOnlyLaterChanges) {
   EXPECT_EQ(read_all(b, "crm_contact", "").records.size(), 9u);
 }
 
+// An apply numbers its writes from the counter read once (RecordLog::HeldSeq)
+// and writes the counter back before its commit: an edit made outside
+// afterwards (the trigger numbers it from the counter) comes after them in
+// the change feed, and is read once; an update written in place keeps its
+// key, and a record made again with a key a tombstone held is a new one.
+TEST(SqliteBackendTest, AnApplysWritesAreNumberedOnceAndAnOutsideEditAfterThemIsRead) {
+  local::test::TempDir dir;
+  std::string path = (dir.path / "s.db").string();
+  std::string cursor;
+  std::vector<std::string> ids;
+  {
+    SqliteBackend b(path, 100);
+    json::array ops;
+    for (int i = 0; i < 4; ++i)
+      ops.push_back(json::object{{"op", "create"}, {"idempotency_key", "k" + std::to_string(i)},
+                                 {"data", json::object{{"title", "t" + std::to_string(i)}}}});
+    auto made = apply(b, "note", ops);
+    for (const auto& r : made) ids.emplace_back(r.at("id").as_string());
+    cursor = read_all(b, "note", "").cursor;
+    json::array upd;
+    for (int i = 0; i < 3; ++i)
+      upd.push_back(json::object{{"op", "update"}, {"id", ids[i]}, {"expect_version", made[i].at("version")},
+                                 {"data", json::object{{"title", "u" + std::to_string(i)}}}});
+    upd.push_back(json::object{{"op", "delete"}, {"id", ids[3]}});
+    auto res = apply(b, "note", upd);
+    ASSERT_EQ(res.size(), 4u);
+    for (size_t i = 1; i < res.size(); ++i)  // one number each, in order
+      EXPECT_EQ(std::stoll(std::string(res[i].at("version").as_string())),
+                std::stoll(std::string(res[i - 1].at("version").as_string())) + 1);
+    auto changes = read_all(b, "note", cursor);
+    ASSERT_EQ(changes.records.size(), 4u);
+    EXPECT_EQ(changes.records[0].at_pointer("/data/title"), "u0");
+    EXPECT_EQ(changes.records[0].at("idempotency_key"), "k0") << "an update keeps its record's key";
+    EXPECT_EQ(changes.records[3].at("deleted"), true);
+    cursor = changes.cursor;
+  }
+  {  // someone edits a record with sqlite3
+    accord::sql::Db db(path);
+    db.exec("UPDATE r_note SET data = json_set(data, '$.title', 'outside') WHERE id = '" + ids[1] + "'");
+  }
+  SqliteBackend b(path, 100);
+  auto after = read_all(b, "note", cursor);
+  ASSERT_EQ(after.records.size(), 1u) << "the outside edit comes after the apply's writes";
+  EXPECT_EQ(after.records[0].at_pointer("/data/title"), "outside");
+  EXPECT_TRUE(read_all(b, "note", after.cursor).records.empty());
+  // the deleted record's key made again: a new record, and it is read
+  auto again = apply(b, "note", json::array{json::object{{"op", "create"}, {"idempotency_key", "k3"},
+                                                         {"data", json::object{{"title", "again"}}}}});
+  ASSERT_EQ(again[0].at("status"), "ok");
+  EXPECT_NE(again[0].at("id").as_string(), ids[3]);
+  auto last = read_all(b, "note", after.cursor);
+  ASSERT_EQ(last.records.size(), 1u);
+  EXPECT_EQ(last.records[0].at_pointer("/data/title"), "again");
+}
+
 TEST(SqliteBackendTest, StaleVersionIsConflictAndChangesNothing) {
   local::test::TempDir dir;
   SqliteBackend b((dir.path / "s.db").string(), 100);
