@@ -402,6 +402,59 @@ TEST(StateStoreTest, HistoryKeepsABeforeImageAfterItsMirrorRowChangesOrGoesUntil
   EXPECT_EQ(file.count("SELECT count(*) FROM record_data"), 0);
 }
 
+// put_for_history hands the row's reference to what it replaced to the
+// history and holds the new data for it (issue 24: commit_item without
+// hold_data and History's hold): the counts come out as hold_data + put +
+// add do, data changed or not, and pruning lets each row go once.
+TEST(StateStoreTest, APutForTheHistoryHandsItTheRowsOldDataAndHoldsTheNew) {
+  StateFile file;
+  auto st = StateStore::open(file.path);
+  ASSERT_TRUE(st) << st.error().message;
+  StateStore& s = **st;
+  auto refs = [&](int64_t id) { return file.count("SELECT refs FROM record_data WHERE id = " + std::to_string(id)); };
+  int64_t run1 = s.begin_run("run");
+  auto m = s.pair("p").mirror(Side::kRight);
+  int64_t old_id = m.put(MirrorRow{"x", "1", "t1", "{\"n\":\"old\"}", true, false, false, ""});
+  // changed: the old row's one reference is the history's now, the new row has the mirror's and the history's
+  int64_t before = -1;
+  int64_t after = m.put_for_history(MirrorRow{"x", "2", "t2", "{\"n\":\"new\"}", true, false, false, ""}, before);
+  s.pair("p").history().add({0, run1, "p", "right", "x", "update", "2", "y", {}, {}}, before, after, true);
+  EXPECT_EQ(before, old_id);
+  EXPECT_NE(after, old_id);
+  EXPECT_EQ(refs(old_id), 1);
+  EXPECT_EQ(refs(after), 2);
+  EXPECT_EQ(m.find("x")->data, "{\"n\":\"new\"}");
+  // unchanged (the store answered the same text): one row, held by the mirror and twice by the history
+  int64_t run2 = s.begin_run("run");
+  int64_t same_before = -1;
+  int64_t same_after = m.put_for_history(MirrorRow{"x", "3", "t3", "{\"n\":\"new\"}", true, false, false, ""}, same_before);
+  s.pair("p").history().add({0, run2, "p", "right", "x", "update", "3", "y", {}, {}}, same_before, same_after, true);
+  EXPECT_EQ(same_before, after);
+  EXPECT_EQ(same_after, after);
+  EXPECT_EQ(refs(after), 4);
+  // no row yet: nothing before, the new data held twice
+  int64_t none = -1;
+  int64_t fresh = m.put_for_history(MirrorRow{"z", "1", "t1", "{\"n\":\"z\"}", true, false, false, ""}, none);
+  EXPECT_EQ(none, 0);
+  EXPECT_EQ(refs(fresh), 2);
+  s.pair("p").history().add({0, run2, "p", "right", "z", "update", "1", "w", {}, {}}, none, fresh, true);
+  auto h = s.history(std::nullopt, "p", "x");
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].before, "{\"n\":\"old\"}");
+  EXPECT_EQ(h[0].after, "{\"n\":\"new\"}");
+  EXPECT_EQ(h[1].before, "{\"n\":\"new\"}");
+  // the history pruned, then the rows dropped: every data row goes, none before its last holder
+  s.begin_run("run");
+  s.begin_run("run");
+  EXPECT_EQ(s.prune_history(1), 3);
+  EXPECT_EQ(file.count("SELECT count(*) FROM record_data WHERE id = " + std::to_string(old_id)), 0);
+  EXPECT_EQ(refs(after), 1);
+  EXPECT_EQ(refs(fresh), 1);
+  m.drop("x");
+  m.drop("z");
+  EXPECT_EQ(file.count("SELECT count(*) FROM record_data"), 0);
+}
+
 TEST(StateStoreTest, AnUnreadableRecordIsListedUntilItIsReadWellOrAFullListingLeavesItOut) {
   StateFile file;
   auto st = StateStore::open(file.path);

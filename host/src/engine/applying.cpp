@@ -778,6 +778,10 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
   bool failed = false;
   written_.left = written_.right = false;
   PerSide<int64_t> before;  // the history's references to what an update or delete replaced
+  // an update in place: its row's reference to the data it replaced goes to
+  // the history when the row is written (MirrorSide::put_for_history), none
+  // taken before (nothing to let go of where the pair fails)
+  PerSide<bool> handed{};
   for (Side s : kSides) {
     if (!it.op[s]) continue;
     const Outcome& o = results[{i, s}];  // (its intent is done with the batch's, in apply_batch)
@@ -802,7 +806,8 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
     }
     ++rep_.applied;
     Action& op = *it.op[s];
-    if (op.kind != OpKind::kCreate && run_id_) before[s] = pv_->mirror(s).hold_data(op.id);
+    handed[s] = run_id_ && op.kind == OpKind::kUpdate && (o.id.empty() || o.id == op.id) && !it.forget[s];
+    if (op.kind != OpKind::kCreate && run_id_ && !handed[s]) before[s] = pv_->mirror(s).hold_data(op.id);
     if (op.kind == OpKind::kDelete) {
       it.forget[s] = true;
       it.drop_link = true;
@@ -856,11 +861,11 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
     // is the op's: a forgotten source row has none)
     const std::optional<Action>& op = it.op[s];
     bool wrote = op && (written_[s] || op->kind == OpKind::kDelete);
-    auto remember = [&](int64_t after_id) {
+    auto remember = [&](int64_t after_id, bool after_held = false) {
       if (!wrote || !run_id_) return;
       pv_->history().add({0, run_id_, sp_.name, side_name(s), op->kind == OpKind::kDelete ? op->id : id,
                           op_name(op->kind), written_[s] ? it.row[s]->version : "", it.id[other(s)], {}, {}},
-                         before[s], after_id);
+                         before[s], after_id, after_held);
     };
     if (it.forget[s]) {
       pv_->mirror(s).drop(id);
@@ -868,8 +873,15 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
       continue;
     }
     if (it.row[s]) {
-      if (written_[s]) remember(pv_->mirror(s).put(*it.row[s]));
-      else cleaned[s].push_back(id);  // (clean with the batch's others, in apply_batch)
+      if (written_[s] && handed[s]) {
+        int64_t after = pv_->mirror(s).put_for_history(*it.row[s], before[s]);
+        remember(after, true);
+        cleaned[s].push_back(it.row[s]->id);  // (its dirty flag, cleared with the batch's others)
+      } else if (written_[s]) {
+        remember(pv_->mirror(s).put(*it.row[s]));
+      } else {
+        cleaned[s].push_back(id);  // (clean with the batch's others, in apply_batch)
+      }
       if (quarantined_[s].contains(id)) pv_->quarantine().release(s, id);
     }
   }

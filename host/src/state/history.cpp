@@ -12,8 +12,8 @@ using accord::sql::Stmt;
 
 namespace accord {
 
-void History::add(const HistoryRow& h, int64_t before_id, int64_t after_id) {
-  if (after_id) data_->hold(after_id);  // before_id is held already (MirrorSide::hold_data)
+void History::add(const HistoryRow& h, int64_t before_id, int64_t after_id, bool after_held) {
+  if (after_id && !after_held) data_->hold(after_id);  // before_id is held already (MirrorSide::hold_data)
   Stmt s(*db_, "INSERT INTO history(run, pair, side, record_id, op, before_id, after_id, version, other_id)"
                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   s.bind(1, h.run).bind(2, pair_).bind(3, h.side).bind(4, h.record_id).bind(5, h.op);

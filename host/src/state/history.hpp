@@ -22,7 +22,8 @@ class History {
   History(sql::Db& db, RecordData& data, std::string pair) : db_(&db), data_(&data), pair_(std::move(pair)) {}
   // A committed write of this pair (h.pair is not read). Takes a reference
   // to after_id; before_id must be held already (MirrorSide::hold_data).
-  void add(const HistoryRow& h, int64_t before_id, int64_t after_id);
+  // after_held: the reference to after_id is taken already (MirrorSide::put_for_history).
+  void add(const HistoryRow& h, int64_t before_id, int64_t after_id, bool after_held = false);
 
  private:
   sql::Db* db_;

@@ -75,6 +75,33 @@ int64_t MirrorSide::put(const MirrorRow& r, const MirrorRow* was, bool was_data_
   return data_id;
 }
 
+int64_t MirrorSide::put_for_history(const MirrorRow& r, int64_t& before) {
+  before = 0;
+  int64_t data_id = 0;
+  {
+    Stmt old(*db_, "SELECT m.data_id, d.data FROM mirror_rows m JOIN record_data d ON d.id = m.data_id"
+                   " WHERE m.pair=?1 AND m.side=?2 AND m.id=?3");
+    old.bind(1, pair_).bind(2, side_name(side_)).bind(3, r.id);
+    if (old.step()) {
+      before = old.i64(0);  // the row's reference, handed to the history
+      if (old.text(1) == r.data) data_id = before;
+    }
+  }
+  if (data_id) {
+    // unchanged: the row keeps its reference, the history's before and after take one each
+    Stmt u(*db_, "UPDATE record_data SET refs = refs + 2 WHERE id = ?1");
+    u.bind(1, data_id).run();
+  } else {
+    data_id = data_->add(r.data, 2);  // the row's and the history's after
+  }
+  Stmt s(*db_, "INSERT OR REPLACE INTO mirror_rows(pair, side, id, version, modified, data_id, included, deleted, keys)"
+               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  s.bind(1, pair_).bind(2, side_name(side_)).bind(3, r.id).bind(4, r.version).bind(5, r.modified).bind(6, data_id);
+  s.bind(7, int64_t{r.included}).bind(8, int64_t{r.deleted}).bind(9, r.keys).run();
+  if (r.dirty) set_dirty(r.id);  // (clean: the caller clears it, with its batch's others)
+  return data_id;
+}
+
 int64_t MirrorSide::hold_data(const std::string& id) {
   Stmt s(*db_, "SELECT data_id FROM mirror_rows WHERE pair=?1 AND side=?2 AND id=?3");
   s.bind(1, pair_).bind(2, side_name(side_)).bind(3, id);

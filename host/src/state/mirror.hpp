@@ -32,6 +32,14 @@ class MirrorSide {
   // it is not read again. was_data_taken: was's data row, changed, is not
   // released, its reference taken over (Links::keep's take_over).
   int64_t put(const MirrorRow& row, const MirrorRow* was = nullptr, bool was_data_taken = false);
+  // The same for a write the history records (commit_item): the reference
+  // the row held to its data before goes to `before` (0: no row; held once
+  // more where the data did not change), and the row's data after holds one
+  // reference more for the history's `after` (History::add, after_held).
+  // Four statements fewer than hold_data + put + History's hold, and the
+  // old data row is not written. A clean row's dirty flag is left to the
+  // caller to clear (clear_dirty, a batch's at once).
+  int64_t put_for_history(const MirrorRow& row, int64_t& before);
   void drop(const std::string& id);
   // A reference to a row's data, taken for the history (it outlives the
   // row's change or removal); 0: no such row.

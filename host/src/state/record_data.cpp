@@ -9,9 +9,9 @@ using accord::sql::Stmt;
 
 namespace accord {
 
-int64_t RecordData::add(std::string_view data) {
-  Stmt s(db_, "INSERT INTO record_data(data, refs) VALUES (?1, 1)");
-  s.bind_static(1, data).run();
+int64_t RecordData::add(std::string_view data, int64_t refs) {
+  Stmt s(db_, "INSERT INTO record_data(data, refs) VALUES (?1, ?2)");
+  s.bind_static(1, data).bind(2, refs).run();
   return sqlite3_last_insert_rowid(db_.raw());
 }
 

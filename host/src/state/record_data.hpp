@@ -20,7 +20,7 @@ class RecordData {
  public:
   explicit RecordData(sql::Db& db) : db_(db) {}
 
-  int64_t add(std::string_view data);  // a new data row, one reference
+  int64_t add(std::string_view data, int64_t refs = 1);  // a new data row, `refs` references
   void hold(int64_t data_id);          // one reference more
   // One reference less; the row goes with its last. A first sync's load
   // shares nothing it remembered from before a release (a row gone may have
