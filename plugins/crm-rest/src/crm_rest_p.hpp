@@ -133,6 +133,9 @@ class CrmRest final : public accord::Connector {
   json::value op_native(const StreamSpec& s, const Op& op);
   static Result with_data(Result r, json::value data);
   Result apply_one(const StreamSpec& s, const Op& op);
+  // a resend of a create that upserts: what an earlier try made or updated, looked up before any write (write_ops.cpp)
+  std::optional<Result> find_upserted(const StreamSpec& s, const Op& op, const Vars& vars, const boost::json::value& native,
+                                      const std::string& pid);
   Result find_only(const StreamSpec& s, const Op& op);  // a look-up-only resend (write_ops.cpp)
   // (`when`: the try's time, for a stream that keeps no key: accord/kit/lookalike.hpp)
   std::optional<Result> find_earlier(const StreamSpec& s, const std::string& key, const Vars& vars,

@@ -185,6 +185,12 @@ StreamSpec parse_stream(const std::string& name, const At& s) {
   t.del = parse_request(s.sub("delete"));
   t.lookup = parse_request(s.sub("lookup"));
   t.upsert = parse_request(s.sub("upsert"));
+  t.upsert_lookup = parse_request(s.sub("upsert_lookup"));
+  t.upsert_match = s.str("upsert_match");
+  if (t.upsert_lookup.present != !t.upsert_match.empty())
+    bad(s.ptr(t.upsert_lookup.present ? "upsert_match" : "upsert_lookup"),
+        "upsert_lookup and upsert_match go together: the look-up of what an upsert would update, and the field it "
+        "matches by");
   t.upload = parse_request(s.sub("upload"));
   t.page_size = s.integer("page_size", 100);
   if (At b = s.sub("batch"); b.present()) {
@@ -239,7 +245,7 @@ StreamSpec parse_stream(const std::string& name, const At& s) {
   // every request but a create may be sent again after a lost answer (an
   // upload sent again leaves at most a file no message refers to)
   for (Request* r : {&t.list, &t.changes, &t.changes_fallback, &t.tombstones, &t.get, &t.update, &t.del, &t.lookup, &t.upsert,
-                     &t.upload, &t.batch.upsert.req, &t.batch.update.req, &t.batch.del.req, &t.batch.read.req})
+                     &t.upsert_lookup, &t.upload, &t.batch.upsert.req, &t.batch.update.req, &t.batch.del.req, &t.batch.read.req})
     r->idempotent = true;
 
   t.external_id = s.str("external_id");

@@ -134,6 +134,12 @@ struct StreamSpec {
   std::vector<std::string> fields;     // native field names for {fields} and {field_list}
   std::map<std::string, std::string> variables;  // the stream's own {name} values
   Request list, changes, tombstones, get, create, update, del, lookup, upsert;
+  // Where creates upsert on a field the CRM matches by (HighLevel's email),
+  // not on a key it keeps: the look-up of the record an upsert of that
+  // field's value would update ({match} fills it), for a resend to look
+  // before it writes (review s13 L4), and that native field.
+  Request upsert_lookup;
+  std::string upsert_match;
   // A message's attachments, sent as multipart/form-data before the message
   // (HighLevel's "Upload file attachments"): its set fields are the form's
   // text fields, each file under `file_field`; the answer's `records`

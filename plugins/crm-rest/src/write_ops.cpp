@@ -5,6 +5,7 @@
 // id and version read back.
 #include "crm_rest_p.hpp"
 
+#include <accord/text/ascii.hpp>
 #include <accord/time/rest_time.hpp>
 
 namespace crm {
@@ -177,12 +178,29 @@ Result CrmRest::apply_one(const StreamSpec& s, const Op& op) {
   }
   if (kind != "create") throw accord::Error(ACCORD_ERROR, "unknown op \"" + kind + "\"");
   if (!key.empty() && s.upsert.present) {  // the server finds the key itself (it is in the path or body template)
+    if (op.resend)  // what an earlier try made, as it is now: never written over (review s13 L4)
+      if (auto found = find_upserted(s, op, vars, native, pid)) return *found;
     // a key in the path stays out of the body (Salesforce: "Do not specify
     // Id or an external ID field in the request body")
     if (s.upsert.path.find("{key}") != std::string::npos && !s.external_id.empty()) erase_ptr(native, s.external_id);
     vars["data"] = std::move(native);
-    Answer a = rest_.call(s.upsert, vars);
-    return written(s, s.upsert, a, "");
+    try {
+      Answer a = rest_.call(s.upsert, vars);
+      return written(s, s.upsert, a, "");
+    } catch (const accord::kit::MaybeWritten&) {
+      throw;
+    } catch (const accord::Error& e) {
+      // An upsert answered RETRY may have been done (its answers lost, the
+      // connector's own second try too): kept by the host as a create that
+      // may have made its record, and sent again as a resend, which looks
+      // first (find_upserted) instead of writing the first try's data over
+      // an edit made since (review s13 L4; before, a plain retry, and the
+      // next run's fresh create upserted over it and copied the record back
+      // as a second one)
+      if (e.status() != ACCORD_RETRY) throw;
+      throw accord::kit::MaybeWritten(std::string(e.what()) + "; it is looked for before it is sent again",
+                                      std::max<int64_t>(e.retry_after_ms(), 5000));
+    }
   }
   if (op.resend)  // find a record an earlier try made (a fresh key has none)
     if (auto found = find_earlier(s, key, vars, native, pid, accord::kit::resend_time(op), false)) return *found;
@@ -195,6 +213,53 @@ Result CrmRest::apply_one(const StreamSpec& s, const Op& op) {
   } catch (const LostAnswer& e) {
     return after_lost_create(s, key, vars, native, pid, e.what(), accord::kit::call_time(sent));
   }
+}
+
+// A resend of a create that upserts (review s13 L4): the upsert would write
+// the first try's data over the record that try made or updated, and so over
+// an edit made in the CRM since. So it looks first: by the key where the CRM
+// keeps one (lookup, external_id: Salesforce's), else for the record an
+// upsert of the same value would update (upsert_lookup by upsert_match:
+// HighLevel's email). Found: answered with its data, nothing written (the
+// host carries an edit made there since to the other side). Not found, or
+// found untouched since before the first try could have reached it (its
+// modified time before the try's time, less the clocks' skew: the try never
+// updated it): nullopt, and the upsert goes as a first try would.
+std::optional<Result> CrmRest::find_upserted(const StreamSpec& s, const Op& op, const Vars& vars, const json::value& native,
+                                             const std::string& pid) {
+  const accord::kit::TryTime when = accord::kit::resend_time(op);
+  if (s.lookup.present && !s.external_id.empty())
+    return find_earlier(s, op.idempotency_key, vars, native, pid, when, false);
+  if (!s.upsert_lookup.present) return std::nullopt;
+  const json::value* want = at_ptr(native, s.upsert_match);
+  std::string value = accord::ascii_lower(scalar_text(want));
+  if (value.empty()) return std::nullopt;  // (an upsert without that field matches by another: not looked for)
+  Vars v = vars;
+  v["match"] = *want;
+  Answer a = rest_.call(s.upsert_lookup, v, {404});
+  if (a.status == 404) return std::nullopt;
+  const json::value* recs = at_ptr(a.body, s.upsert_lookup.records);
+  std::vector<const json::value*> hits;
+  auto take = [&](const json::value& rv) {
+    if (rv.is_object() && accord::ascii_lower(scalar_text(at_ptr(rv, s.upsert_match))) == value) hits.push_back(&rv);
+  };
+  if (recs && recs->is_array())
+    for (const auto& rv : recs->get_array()) take(rv);
+  else if (recs)
+    take(*recs);
+  if (hits.empty()) return std::nullopt;
+  if (hits.size() > 1)
+    throw accord::Error(ACCORD_ERROR, "stream " + s.name + ": " + std::to_string(hits.size()) + " records hold " +
+                                          s.upsert_match + " " + scalar_text(want) +
+                                          ", which a lost create's try may have updated: which one cannot be told, "
+                                          "so nothing is written; merge them in the CRM");
+  const json::value& hit = *hits.front();
+  if (const json::value* m = s.modified.empty() ? nullptr : at_ptr(hit, s.modified); m && when.from_ms)
+    if (auto at = accord::utc::parse_time_ms(*m); at && *at < *when.from_ms) return std::nullopt;
+  Record r = to_record(s, hit);
+  host().log(ACCORD_LOG_INFO, ("crm-rest: a resent " + s.name + " create found the record an earlier try made or "
+                               "updated (" + r.id + "); nothing written over it").c_str());
+  return with_data(Result::ok(pid.empty() ? r.id : pid + "/" + r.id, r.version), to_data(s, hit));
 }
 
 // The record an earlier try of this create made, found through the
