@@ -22,6 +22,8 @@ const char* kRecords[] = {
     // members out of key order, a null one (no field of the pair form), escapes, numbers of each kind
     R"({"z":1,"a":null,"m":"tab\there \"quoted\" \\ \u0001 é","b":[1.5,-0.0,18446744073709551615,-9,true,false,null],"":{"":[]}})",
     R"({"notes":"line\nline","title":"x\u007fy","k\u0000":"nul key"})",
+    // brackets, commas and quotes inside strings and keys; a string ending in a backslash; a value last and nested
+    R"({"a\"},":"},]\\","b":{"c":"{[\"","d":[{"e":"]"},[[]],{}]},"n":-1e300,"t":true,"s":"\\","o":{"x":{"y":[1,{"z":null}]}}})",
 };
 
 StreamPair pair(bool identity) {
