@@ -50,10 +50,13 @@ struct PairRun::LazyWant {
   std::string source_id;
   Side source;
   // accord.lazy_files.v1: the directory the source writes the fields into
-  // ("" for none), whether the target takes the files as they are, and the
-  // files made for this record (removed once its apply call answered)
+  // ("" for none), whether the target takes the files as they are (one op
+  // each: a target with ACCORD_LAZY_FILES_TAKE may move or remove them),
+  // and the files made for this record (what is left of them removed once
+  // its apply call answered)
   const std::string* spool = nullptr;
   bool target_takes_files = false;
+  bool target_takes_ranges = false;  // parts of files (ACCORD_LAZY_FILES_RANGES): one file a fetch call
   std::vector<std::string> files;
 };
 
@@ -90,6 +93,43 @@ struct Spool {
   Spool& operator=(const Spool&) = delete;
 };
 }  // namespace
+
+// A run's lazy fields in files while it applies: the spool (made when first
+// needed, removed with what is left in it when applying ends), and the next
+// create batch's first chunk fetched ahead. A batch of creates with lazy
+// fields is one fetch chunk (kLazyCreateBatch == fetch_batch), so the
+// overlap of one chunk's fetch with the write of the one before never
+// happened there (issue 22): the next batch's first chunk is fetched from
+// the source while this batch is committed, the next one planned and its
+// intents written, the network working while the state's disk does. Its
+// files are written after the target's flush of this batch, and a target
+// that takes them (ACCORD_LAZY_FILES_TAKE) removes them before its next one.
+struct PairRun::LazyRun {
+  std::optional<Spool> spool;
+  size_t next_at = 0, next_end = 0;  // the next create batch: pending_[next_at, next_end)
+  struct Ahead {
+    Side target = Side::kLeft;
+    std::vector<std::string> ids;      // its creates' source ids, in the chunk's order
+    std::vector<json::object> fields;  // what each create's data gets (its lazy fields)
+    std::vector<std::string> missing;  // why a create's could not be fetched
+    std::vector<LazyWant> want;        // (into fields and missing)
+    double fetch_s = 0;
+    std::future<void> fetching;
+  };
+  std::optional<Ahead> ahead;
+  // a chunk fetched ahead and not taken: its fetch ended, its files removed
+  void drop_ahead() {
+    if (!ahead) return;
+    if (ahead->fetching.valid()) try {
+        ahead->fetching.get();
+      } catch (...) {  // (fetched again when due, which says why)
+      }
+    for (auto& w : ahead->want)
+      for (auto& f : w.files) ::unlink(f.c_str());
+    ahead.reset();
+  }
+  ~LazyRun() { drop_ahead(); }
+};
 
 void remove_stale_lazy_spools(const std::string& state_path) {
   namespace fs = std::filesystem;
@@ -178,11 +218,18 @@ void PairRun::apply(std::vector<Item>& items) {
                                                           place.begin());
   const size_t total = order.size() + pending_.size();
   size_t applied = 0;
+  // the lazy fields' spool and a chunk fetched ahead live while applying
+  lazy_run_ = std::make_shared<LazyRun>();
+  struct Ended {
+    PairRun* run;
+    ~Ended() { run->lazy_run_.reset(); }  // (a fetch ahead ended first, its files removed)
+  } ended{this};
   // false: asked to stop (the batches applied are committed; the rest stays
   // planned, dirty in the state, its intents not yet written, for the next run)
   // Each batch is made when it is due (`make`: its writes, [at, end)) and
   // dropped once committed: nothing of it is read again.
-  auto batches = [&](size_t at, size_t stop, size_t size, bool moves, const auto& make) {
+  // (creates: pending_'s, whose next batch's first chunk may be fetched ahead)
+  auto batches = [&](size_t at, size_t stop, size_t size, bool moves, const auto& make, bool creates) {
     while (at < stop) {
       if (opts_.cancelled()) {
         rep_.stopped = true;
@@ -191,6 +238,8 @@ void PairRun::apply(std::vector<Item>& items) {
       size_t end = std::min(stop, at + std::max<size_t>(size, 1));
       while (moves && end < stop && end - at < kMoveRun && !place.empty() && !place[end].empty() && place[end] == place[end - 1])
         ++end;
+      lazy_run_->next_at = creates ? end : 0;
+      lazy_run_->next_end = creates ? std::min(stop, end + std::max<size_t>(size, 1)) : 0;
       std::vector<Item> batch = make(at, end);
       apply_batch(batch, 0, batch.size());
       applied += end - at;
@@ -215,10 +264,12 @@ void PairRun::apply(std::vector<Item>& items) {
     }
     return batch;
   };
-  bool on = batches(0, creates_at, opts_.batch, false, slots);
+  bool on = batches(0, creates_at, opts_.batch, false, slots, false);
   size_t create_batch = lazy_.left.empty() && lazy_.right.empty() ? opts_.batch : std::min(opts_.batch, kLazyCreateBatch);
-  if (on) on = batches(0, pending_.size(), create_batch, false, [&](size_t at, size_t end) { return planned_creates(at, end); });
-  if (on) batches(creates_at, order.size(), opts_.batch, true, slots);
+  if (on)
+    on = batches(0, pending_.size(), create_batch, false, [&](size_t at, size_t end) { return planned_creates(at, end); },
+                 true);
+  if (on) batches(creates_at, order.size(), opts_.batch, true, slots, false);
   apply_meter_ = nullptr;
 }
 
@@ -290,9 +341,10 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       }
     bool lazy = !lazy_[other(target)].empty() || !lazy_[target].empty();
     // lazy fields in files where the source writes them (accord.lazy_files.v1)
-    std::optional<Spool> spool;
+    std::optional<Spool>& spool = lazy_run_->spool;
     PerSide<bool> files{};
     bool target_takes_files = lazy && (inst_[target]->lazy_files() & ACCORD_LAZY_FILES_APPLY);
+    bool target_takes_ranges = target_takes_files && (inst_[target]->lazy_files() & ACCORD_LAZY_FILES_RANGES);
     for (Side s : kSides)
       if (lazy && !lazy_[s].empty() && (inst_[s]->lazy_files() & ACCORD_LAZY_FILES_FETCH)) {
         if (!spool) spool.emplace(p_.state_path.string());
@@ -327,7 +379,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       for (c.stop = at; c.stop < ops.size() && creates < size; ++c.stop) {
         if (!lazy) continue;
         const Action& op = *items[which[c.stop]].op[target];
-        uint64_t b = op.kind == OpKind::kCreate ? lazy_bytes(op.source_same_side ? target : other(target), ops[c.stop]) : 0;
+        uint64_t b = op.kind == OpKind::kCreate ? lazy_bytes(op.source_same_side ? target : other(target), ops[c.stop].at("data").get_object()) : 0;
         if (c.stop > at && bytes + b > opts_.fetch_bytes) break;
         bytes += b;
         if (op.kind == OpKind::kCreate) ++creates;
@@ -341,9 +393,74 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         Side from = op.source_same_side ? target : other(target);
         c.from_target = c.from_target || from == target;
         c.want.push_back({&ops[k].at("data").get_object(), &c.missing[k - c.at], op.source_id, from,
-                          files[from] ? &spool->dir : nullptr, target_takes_files, {}});
+                          files[from] ? &spool->dir : nullptr, target_takes_files, target_takes_ranges, {}});
       }
     }
+    // A chunk fetched ahead (LazyRun) is taken where it is this side's
+    // first chunk, else dropped: either way before any call to a connector
+    // here (a source answers one call at a time).
+    bool ahead_taken = false;
+    if (!ops.empty() && lazy_run_->ahead) {
+      LazyRun::Ahead& a = *lazy_run_->ahead;
+      bool same = a.target == target && !chunks.empty() && chunks[0].want.size() == a.ids.size();
+      for (size_t k = 0; same && k < a.ids.size(); ++k)
+        same = chunks[0].want[k].source_id == a.ids[k] && chunks[0].want[k].source == a.want[k].source &&
+               chunks[0].want[k].spool == a.want[k].spool &&
+               chunks[0].want[k].target_takes_files == a.want[k].target_takes_files &&
+               chunks[0].want[k].target_takes_ranges == a.want[k].target_takes_ranges;
+      if (same) {
+        auto waited = std::chrono::steady_clock::now();
+        a.fetching.get();  // (its failure is this chunk's, as its own fetch's would be)
+        apply_time_.wait_s += seconds_since(waited);
+        apply_time_.fetch_s += a.fetch_s;
+        ++apply_time_.fetches;
+        for (size_t k = 0; k < a.ids.size(); ++k) {
+          LazyWant& w = chunks[0].want[k];
+          for (auto& f : a.fields[k]) (*w.data)[f.key()] = std::move(f.value());
+          *w.error = std::move(a.missing[k]);
+          w.files = std::move(a.want[k].files);
+        }
+        lazy_run_->ahead.reset();
+        ahead_taken = true;
+      } else {
+        lazy_run_->drop_ahead();
+      }
+    }
+    // The next create batch's first chunk, fetched ahead once this side's
+    // last chunk is written (LazyRun): only into files (its bodies are not
+    // held in memory beside this batch's), from a source no write of this
+    // batch or of the next goes to (nothing else calls it meanwhile), and
+    // made as the next batch will make it (its creates' lazy_bytes, from
+    // report_ops).
+    auto fetch_ahead = [&] {
+      LazyRun& lr = *lazy_run_;
+      Side from = other(target);
+      if (lr.ahead || lr.next_at >= lr.next_end || !files[from] || lazy_[from].empty()) return;
+      for (size_t i = begin; i < end; ++i)
+        if (items[i].op[from]) return;
+      for (size_t k = lr.next_at; k < lr.next_end; ++k)
+        if (pending_[k].target != target || pending_[k].lazy_bytes == PendingCreate::kUnsized) return;
+      std::vector<std::string> ids;
+      uint64_t bytes = 0;
+      for (size_t k = lr.next_at; k < lr.next_end && ids.size() < std::max<size_t>(1, opts_.fetch_batch); ++k) {
+        if (!ids.empty() && bytes + pending_[k].lazy_bytes > opts_.fetch_bytes) break;
+        bytes += pending_[k].lazy_bytes;
+        ids.push_back(pending_[k].source_id);
+      }
+      LazyRun::Ahead& a = lr.ahead.emplace();
+      a.target = target;
+      a.ids = std::move(ids);
+      a.fields.resize(a.ids.size());
+      a.missing.resize(a.ids.size());
+      for (size_t k = 0; k < a.ids.size(); ++k)
+        a.want.push_back({&a.fields[k], &a.missing[k], a.ids[k], from, &spool->dir, target_takes_files,
+                          target_takes_ranges, {}});
+      a.fetching = std::async(std::launch::async, [this, &a] {
+        auto t = std::chrono::steady_clock::now();
+        attach_lazy(a.want);
+        a.fetch_s = seconds_since(t);
+      });
+    };
     // The next chunk's bodies are fetched from the source while this
     // chunk is written to the target (two instances, one call each at a
     // time): the network and the disk work at once.
@@ -358,7 +475,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       Chunk& c = chunks[i];
       auto waited = std::chrono::steady_clock::now();
       if (fetching.valid()) fetching.get();
-      else if (!c.want.empty()) fetch(c);
+      else if (!c.want.empty() && !(i == 0 && ahead_taken)) fetch(c);
       apply_time_.wait_s += seconds_since(waited);
       if (i + 1 < chunks.size() && !chunks[i + 1].want.empty() && !chunks[i + 1].from_target)
         fetching = std::async(std::launch::async, fetch, std::ref(chunks[i + 1]));
@@ -379,6 +496,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       apply_time_.write_s += seconds_since(writing);
       for (auto& w : c.want)
         for (const auto& f : w.files) ::unlink(f.c_str());
+      if (i + 1 == chunks.size()) fetch_ahead();
     }
   }
   // When the calls have returned: a try answered maybe_written wrote, if it
@@ -673,11 +791,17 @@ void PairRun::apply_call(Side s, const json::array& ops, const std::vector<size_
 
 // About how many bytes a create's lazy fields from `from` will add: the
 // value at that side's lazy_size pointer in the data, 0 where it has none.
-uint64_t PairRun::lazy_bytes(Side from, const json::object& op) const {
+uint64_t PairRun::lazy_bytes(Side from, const json::object& data) const {
   const std::string& at = lazy_size_[from];
-  if (at.empty()) return 0;
+  if (at.empty() || at[0] != '/') return 0;
+  // (the pointer's first member looked up in the object itself: no copy of it)
+  size_t slash = at.find('/', 1);
+  std::string key = at.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+  for (size_t t = key.find('~'); t != std::string::npos; t = key.find('~', t + 1))
+    if (t + 1 < key.size() && (key[t + 1] == '0' || key[t + 1] == '1')) key.replace(t, 2, key[t + 1] == '1' ? "/" : "~");
+  const json::value* v = data.if_contains(key);
   boost::system::error_code ec;
-  const json::value* v = op.at("data").find_pointer(at, ec);
+  if (v && slash != std::string::npos) v = v->find_pointer(std::string_view(at).substr(slash), ec);
   if (!v) return 0;
   if (v->is_uint64()) return v->get_uint64();
   if (v->is_int64()) return static_cast<uint64_t>(std::max<int64_t>(0, v->get_int64()));
@@ -697,9 +821,13 @@ void PairRun::attach_lazy(std::vector<LazyWant>& want) {
     if (ids.empty()) continue;
     const std::string& stream = this->stream(from);
     const std::string* spool = nullptr;
+    bool ranges = true;  // every create's target reads parts of files: fetch_ranges
     for (const auto& w : want)
-      if (w.source == from && w.spool) spool = w.spool;
-    auto r = spool ? inst_[from]->fetch_files(stream, json::serialize(ids), *spool)
+      if (w.source == from) {
+        if (w.spool) spool = w.spool;
+        ranges = ranges && w.target_takes_ranges;
+      }
+    auto r = spool ? inst_[from]->fetch_files(stream, json::serialize(ids), *spool, ranges)
                    : inst_[from]->fetch(stream, json::serialize(ids));
     // a RETRY (the server's limit, a lost connection) stops the run for later:
     // quarantining each record for it would keep them from the next run
@@ -711,6 +839,8 @@ void PairRun::attach_lazy(std::vector<LazyWant>& want) {
     // fails only the create that wanted it, saying why. (This may run on
     // a thread of its own: it touches neither the state nor the report.)
     const std::string& connector = p_.endpoint(from).connector;
+    std::set<std::string> handed;                   // files (parts) handed to a target as they are: one op each
+    std::set<std::string> listed;                   // files put in a want's `files` (a shared one in one only)
     std::map<std::string, json::value> got;         // data objects, by id
     std::map<std::string, std::string> unreadable;  // why not, by id
     std::string whole;                              // the answer could not be read at all
@@ -751,8 +881,14 @@ void PairRun::attach_lazy(std::vector<LazyWant>& want) {
           *w.error = "connector " + connector + " (" + stream + ") wrote a field outside the directory it was given: " + path;
           break;
         }
-        w.files.push_back(path);
-        if (w.target_takes_files) {
+        // (a second op wanting the same record's field gets its own text:
+        // a target may take a file it is handed, ACCORD_LAZY_FILES_TAKE; the
+        // parts of one shared file, ACCORD_LAZY_FILES_RANGES, are each one's)
+        const json::object& ref = v->get_object();
+        std::string part = path + (ref.contains("offset") ? "\x1f" + json::serialize(ref.at("offset")) : "");
+        bool again = w.target_takes_files && !handed.insert(part).second;
+        if (!again && listed.insert(path).second) w.files.push_back(path);
+        if (w.target_takes_files && !again) {
           (*w.data)[std::string_view(f).substr(1)] = *v;
           continue;
         }
@@ -764,7 +900,7 @@ void PairRun::attach_lazy(std::vector<LazyWant>& want) {
           break;
         }
         (*w.data)[std::string_view(f).substr(1)] = mail::base64_encode(*bytes);
-        ::unlink(path.c_str());
+        if (!again) ::unlink(path.c_str());
       }
     }
   }

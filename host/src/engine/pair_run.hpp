@@ -123,6 +123,10 @@ class PairRun {
     Side target = Side::kLeft;
     std::string source_id;
     std::string modified;  // a first sync's order (oldest first); then dropped
+    // its lazy fields' size as planned (report_ops; applying.cpp fetches a
+    // create batch's first chunk ahead by it)
+    static constexpr uint64_t kUnsized = UINT64_MAX;
+    uint64_t lazy_bytes = kUnsized;
   };
   std::vector<PendingCreate> pending_;
   // A run's writes to linked pairs (not a plan's) wait as their link's left
@@ -171,7 +175,8 @@ class PairRun {
   void apply(std::vector<Item>& items);
   void apply_batch(std::vector<Item>& items, size_t begin, size_t end);
   void apply_call(Side s, const boost::json::array& ops, const std::vector<size_t>& which, Results& results);
-  uint64_t lazy_bytes(Side from, const boost::json::object& op) const;
+  uint64_t lazy_bytes(Side from, const boost::json::object& data) const;  // (data: a create's)
+  struct LazyRun;
   void attach_lazy(std::vector<LazyWant>& want);
   // (the source rows it leaves clean go into `cleaned`, for one statement a batch)
   void commit_item(Item& it, size_t i, Results& results, PerSide<std::vector<std::string>>& cleaned);
@@ -260,6 +265,9 @@ class PairRun {
   PerSide<std::vector<MirrorRef>> loaded_;     // a first sync's records, as loaded
   PerSide<std::vector<uint32_t>> order_;       // where loaded_ holds each id, in id order
   PerSide<std::set<std::string>> watch_;       // records the state lists unreadable, by key (read-only while reading)
+  // while applying: the lazy fields' spool and a chunk fetched ahead (applying.cpp);
+  // last, so that a fetch ahead has ended before any other member goes
+  std::shared_ptr<LazyRun> lazy_run_;
 };
 
 // Where a move puts its record (its target's placement values, as text);

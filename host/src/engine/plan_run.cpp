@@ -455,7 +455,8 @@ void PairRun::report_ops(std::vector<Item>& items) {
   pending_shown_ = rep_.ops.size();
   listed_creates_ = std::min(pending_.size(), opts_.list_creates);
   for (size_t k = 0; k < pending_.size(); ++k) {
-    planned_create(pending_[k], shown);
+    Item it = planned_create(pending_[k], shown);
+    if (const auto& op = it.op[pending_[k].target]) pending_[k].lazy_bytes = lazy_bytes(other(pending_[k].target), op->data);
     count(shown.front());
     if (k < listed_creates_) {
       shown.front().changes.clear();

@@ -196,7 +196,7 @@ uint32_t Instance::lazy_files() {
 }
 
 Result<std::string_view> Instance::fetch_files(const std::string& stream, const std::string& ids_json,
-                                               const std::string& dir) {
+                                               const std::string& dir, bool ranges) {
   auto* ext = static_cast<const accord_lazy_files_v1*>(extension(ACCORD_LAZY_FILES_V1));
   if (!(lazy_files() & ACCORD_LAZY_FILES_FETCH))
     return fail(plugin_->manifest.id + " does not write lazy fields to files (no " ACCORD_LAZY_FILES_V1 ")",
@@ -204,7 +204,11 @@ Result<std::string_view> Instance::fetch_files(const std::string& stream, const 
   ErrorSink sink;
   const char* out = nullptr;
   uint64_t len = 0;
-  int32_t st = ext->fetch_files(inst_.get(), stream.c_str(), ids_json.c_str(), dir.c_str(), &out, &len, &sink.c);
+  auto call = ext->fetch_files;
+  if (ranges && (ext->flags & ACCORD_LAZY_FILES_RANGES) &&
+      ext->struct_size >= offsetof(accord_lazy_files_v1, fetch_ranges) + sizeof ext->fetch_ranges && ext->fetch_ranges)
+    call = ext->fetch_ranges;
+  int32_t st = call(inst_.get(), stream.c_str(), ids_json.c_str(), dir.c_str(), &out, &len, &sink.c);
   if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "fetch_files"));
   if (!out) return fail(plugin_->manifest.id + ": fetch_files returned ok but no answer");
   return std::string_view(out, static_cast<size_t>(len));

@@ -93,7 +93,10 @@ class Instance {
   uint32_t lazy_files();
   // accord.lazy_files.v1: fetch with each lazy field written to a file in
   // `dir`, given as {"$file": path}; UNSUPPORTED without the FETCH flag.
-  Result<std::string_view> fetch_files(const std::string& stream, const std::string& ids_json, const std::string& dir);
+  // `ranges`: through fetch_ranges where the connector offers it (several
+  // fields may then be parts of one file: ACCORD_LAZY_FILES_RANGES).
+  Result<std::string_view> fetch_files(const std::string& stream, const std::string& ids_json, const std::string& dir,
+                                       bool ranges = false);
   // accord.watch.v1: {"paths": [...], "ignore": [...]} as the connector
   // answers it for `stream`; nullopt when it offers no watch or has nothing
   // to watch.

@@ -874,11 +874,31 @@ std::optional<std::string> lazy_bytes(const boost::json::value& v, std::string& 
     return std::nullopt;
   }
   std::string path(f->get_string());
+  // a part of the file (accord.lazy_files.v1's RANGES): "offset" and "length"
+  const auto& ref = v.get_object();
+  const boost::json::value* off = ref.if_contains("offset");
+  const boost::json::value* len = ref.if_contains("length");
+  auto count = [](const boost::json::value* n) -> std::optional<uint64_t> {
+    if (!n) return uint64_t{0};
+    if (n->is_uint64()) return n->get_uint64();
+    if (n->is_int64() && n->get_int64() >= 0) return static_cast<uint64_t>(n->get_int64());
+    return std::nullopt;
+  };
+  auto offset = count(off), length = count(len);
+  if (!offset || !length || (off && !len)) {
+    why = "names a part of " + path + " without a whole number for \"offset\" and \"length\"";
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   std::string out;
   if (in) {
-    out.resize(static_cast<size_t>(in.tellg()));
-    in.seekg(0);
+    uint64_t size = static_cast<uint64_t>(in.tellg());
+    if (len && (*offset > size || *length > size - *offset)) {
+      why = "names a part beyond the end of " + path;
+      return std::nullopt;
+    }
+    out.resize(static_cast<size_t>(len ? *length : size));
+    in.seekg(static_cast<std::streamoff>(len ? *offset : 0));
     in.read(out.data(), static_cast<std::streamsize>(out.size()));
   }
   if (!in) {

@@ -191,6 +191,14 @@ class ImapConnector : public accord::Connector {
     std::string d(dir);
     return guarded([&] { return fetch_bodies(ids_json, &d); });
   }
+  // ACCORD_LAZY_FILES_RANGES: the bodies a FETCH answers whole go into one
+  // file of the call, each a part of it (one file made and removed a call,
+  // not one a message); a large one, fetched in pieces, into its own
+  std::string fetch_ranges(std::string_view stream, std::string_view ids_json, std::string_view dir) override {
+    check_stream(stream);
+    std::string d(dir);
+    return guarded([&] { return fetch_bodies(ids_json, &d, true); });
+  }
 
   std::string apply(std::string_view stream, std::string_view ops_json) override {
     check_stream(stream);
@@ -199,7 +207,7 @@ class ImapConnector : public accord::Connector {
 
   const void* get_extension(std::string_view name) noexcept override {
     return name == ACCORD_PUSH_V1           ? accord::push_extension()
-           : name == ACCORD_LAZY_FILES_V1   ? accord::lazy_files_extension()
+           : name == ACCORD_LAZY_FILES_V1   ? accord::lazy_files_extension(ACCORD_LAZY_FILES_RANGES)
            // (apply answers each write as listed: listed_forms)
            : name == ACCORD_AFTER_COMMIT_V1 && after_commit_on() ? accord::after_commit_extension()
                                             : nullptr;
@@ -363,7 +371,7 @@ class ImapConnector : public accord::Connector {
   void expunge_own(const std::string& folder, const UidSet& own);
   void flag_scan(const std::string& folder, const FolderState* old, UidSet& changed, FolderState& next, UidSet& own);
   void fetch_records(const std::string& folder, FolderState& state, const UidSet& uids, json::array& records);
-  std::string fetch_bodies(std::string_view ids_json, const std::string* dir);
+  std::string fetch_bodies(std::string_view ids_json, const std::string* dir, bool ranges = false);
   // the piece of a body one FETCH asks for when writing it to a file
   static constexpr uint64_t kBodyPiece = uint64_t(4) << 20;
 

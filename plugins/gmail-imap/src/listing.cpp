@@ -634,12 +634,14 @@ const imap::Value* body_item(const std::map<std::string, imap::Value>& items) {
 }
 }  // namespace
 
-std::string ImapConnector::fetch_bodies(std::string_view ids_json, const std::string* dir) {
+std::string ImapConnector::fetch_bodies(std::string_view ids_json, const std::string* dir, bool ranges) {
   std::map<std::string, std::vector<MessageId>> by_folder;
   for (const auto& id : accord::kit::parse_ids(ids_json))
     if (auto m = MessageId::parse(id)) by_folder[m->folder].push_back(*m);
   json::array out;
   imap::Session& s = session();
+  // ranges: the file the whole bodies of this call share (made at the first)
+  std::unique_ptr<BodyFile> shared;
   // the folder already open first: each switch costs the server a look at
   // the whole folder (Dovecot rescans a Maildir)
   std::vector<std::pair<const std::string, std::vector<MessageId>>*> order;
@@ -705,10 +707,20 @@ std::string ImapConnector::fetch_bodies(std::string_view ids_json, const std::st
       auto uid = items.find("UID");
       const imap::Value* body = body_item(items);
       if (uid == items.end() || !body) return;
-      auto file = std::make_unique<BodyFile>(*dir);
-      file->write(body->text);
       auto size = items.find("RFC822.SIZE");
       uint64_t want = size != items.end() ? size->second.number : 0;
+      if (ranges && body->text.size() >= want) {  // whole: a part of the call's file
+        if (!shared) shared = std::make_unique<BodyFile>(*dir);
+        uint64_t at = shared->size();
+        shared->write(body->text);
+        got.push_back({uid->second.number,
+                       json::object{{"raw", json::object{{"$file", ""}, {"offset", at}, {"length", body->text.size()}}},
+                                    {"size", body->text.size()}},
+                       nullptr, 0});
+        return;
+      }
+      auto file = std::make_unique<BodyFile>(*dir);
+      file->write(body->text);
       if (file->size() < want) {
         got.push_back({uid->second.number, {}, std::move(file), want});
       } else {
@@ -719,6 +731,7 @@ std::string ImapConnector::fetch_bodies(std::string_view ids_json, const std::st
     if (failed) std::rethrow_exception(failed);
     for (Got& g : got) {
       if (!g.file) {
+        // (a part of the shared file: its path once the file is kept, below)
         record(g.uid, std::move(g.data));
         continue;
       }
@@ -747,6 +760,13 @@ std::string ImapConnector::fetch_bodies(std::string_view ids_json, const std::st
       record(g.uid, json::object{{"raw", json::object{{"$file", file.keep()}}}, {"size", size}});
       g.file.reset();  // (closed now: a chunk of many keeps no descriptor open)
     }
+  }
+  // the shared file stays (the host removes it); its parts name it
+  if (shared) {
+    std::string path = shared->keep();
+    for (auto& r : out)
+      if (auto* raw = r.get_object()["data"].get_object().if_contains("raw"); raw && raw->is_object())
+        if (auto* f = raw->get_object().if_contains("$file"); f && f->is_string() && f->get_string().empty()) *f = path;
   }
   return json::serialize(json::object{{"records", std::move(out)}});
 }

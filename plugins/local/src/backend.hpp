@@ -24,8 +24,10 @@ class Backend {
   // accord.lazy_files.v1: whether this backend offers it, and fetch with the
   // lazy fields written to files in `dir` (see accord/lazy_files.h).
   virtual bool lazy_files() const { return false; }
-  // and whether apply may move or remove a file it is handed (ACCORD_LAZY_FILES_TAKE)
-  virtual bool takes_lazy_files() const { return false; }
+  // and its flags beyond FETCH and APPLY: ACCORD_LAZY_FILES_TAKE (apply may
+  // move or remove a file it is handed), ACCORD_LAZY_FILES_RANGES (apply
+  // reads parts of files; fetch_files' answer serves as fetch_ranges')
+  virtual uint32_t lazy_files_more() const { return 0; }
   virtual std::string fetch_files(const std::string& stream, std::string_view ids_json, const std::string& dir) {
     (void)stream, (void)ids_json, (void)dir;
     throw accord::Error(ACCORD_UNSUPPORTED, "this backend does not write lazy fields to files");

@@ -160,7 +160,7 @@ class LocalConnector : public accord::Connector {
            : name == ACCORD_AFTER_COMMIT_V1 && backend_->tells_after_commit() ? accord::after_commit_extension()
            : name == ACCORD_WATCH_V1                          ? accord::watch_extension()
            : name == ACCORD_CHECK_V1 && backend_->checks()        ? accord::check_extension()
-           : name == ACCORD_LAZY_FILES_V1 && backend_->lazy_files() ? accord::lazy_files_extension(backend_->takes_lazy_files())
+           : name == ACCORD_LAZY_FILES_V1 && backend_->lazy_files() ? accord::lazy_files_extension(backend_->lazy_files_more())
                                                               : nullptr;
   }
   // accord.watch.v1: the folder (or the SQLite file), its index left out

@@ -499,6 +499,28 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
     json::value keywords;  // as the op gave them
   };
   std::vector<Staged> staged;
+  // Body files the host handed over are taken (ACCORD_LAZY_FILES_TAKE):
+  // each removed once every create of this call that names it (a part each,
+  // ACCORD_LAZY_FILES_RANGES) has read it or needs it no more, before this
+  // call's flush, which flushes the whole file system and with it the
+  // host's spool beside the state. Removed before it is written back, a
+  // file costs the disk nothing; after, a block allocated, written and
+  // discarded (issue 22). (Not renamed into tmp/: the file holds CRLF line
+  // ends, the Maildir's LF.) A file is a copy of the source's body: a
+  // failure or a kill from here on fetches it again.
+  auto handed = [](const Op& o) -> std::string {
+    const json::value* raw = o.op == "create" ? o.data.if_contains(mail::kRawField) : nullptr;
+    const json::value* f = raw && raw->is_object() ? raw->get_object().if_contains("$file") : nullptr;
+    return f && f->is_string() ? std::string(f->get_string()) : std::string();
+  };
+  std::map<std::string, size_t> readers;
+  for (const Op& o : ops)
+    if (std::string f = handed(o); !f.empty()) ++readers[f];
+  auto done_with_body = [&](const Op& o) {
+    std::string f = handed(o);
+    auto r = f.empty() ? readers.end() : readers.find(f);
+    if (r != readers.end() && --r->second == 0) ::unlink(f.c_str());
+  };
   Transaction tx(db_);
   // what one op throws is its result; a full disk says so
   std::vector<OpResult> results = accord::kit::apply_each(
@@ -509,26 +531,20 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
             std::string tag = key_tag(op.idempotency_key);
             if (!tag.empty()) {
               auto existing = log_->by_idem(tag);
-              if (existing && !existing->deleted) return OpResult::ok(existing->id, existing->version);
+              if (existing && !existing->deleted) {
+                done_with_body(op);
+                return OpResult::ok(existing->id, existing->version);
+              }
             }
             auto* raw = op.data.if_contains(mail::kRawField);
             if (!raw)
               return OpResult::error("a new message needs its body in \"raw\" (base64 of the RFC 5322 "
                                      "message); the host fetches it from the other side");
             std::string why;
-            auto bytes = mail::lazy_bytes(*raw, why);  // base64 text, or a file the host handed over
+            // base64 text, or a file the host handed over (or a part of one)
+            auto bytes = mail::lazy_bytes(*raw, why);
+            done_with_body(op);
             if (!bytes) return OpResult::error("\"raw\" " + why);
-            // A file the host handed over is taken (ACCORD_LAZY_FILES_TAKE)
-            // once read: removed now, before this call's flush, which flushes
-            // the whole file system and with it the host's spool beside the
-            // state. Removed before it is written back, it costs the disk
-            // nothing; after, a block allocated, written and discarded (issue
-            // 22). (Not renamed into tmp/: the file holds CRLF line ends, the
-            // Maildir's LF.) It was a copy of the source's body: a failure or
-            // a kill from here on fetches it again.
-            if (raw->is_object())
-              if (auto* f = raw->get_object().if_contains("$file"); f && f->is_string())
-                ::unlink(std::string(f->get_string()).c_str());
             std::string folder = on_disk(mail::first_mailbox(op.data, "INBOX"));
             fs::path dir = made(folder);
             std::set<char> letters;
@@ -609,6 +625,10 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
         }
       },
       cancelled);
+  // Nothing reads the ops again: their data goes before the answer is made
+  // (a folder renamed is a call of thousands of moves, each answered with
+  // its record's data: the ops' copy too was the peak of such a run).
+  std::vector<Op>().swap(ops);
   std::vector<fs::path> published;
   bool index_was_full = false;
   try {

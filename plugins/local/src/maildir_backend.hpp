@@ -82,8 +82,10 @@ class MaildirBackend : public Backend {
   std::string apply(const std::string& stream, std::string_view ops_json) override;
   std::string fetch(const std::string& stream, std::string_view ids_json) override;
   bool lazy_files() const override { return true; }
-  // apply removes a body file the host handed over once read (ACCORD_LAZY_FILES_TAKE)
-  bool takes_lazy_files() const override { return true; }
+  // apply removes a body file the host handed over once it has read every
+  // part of it the call names (ACCORD_LAZY_FILES_TAKE), and reads parts of
+  // files (ACCORD_LAZY_FILES_RANGES)
+  uint32_t lazy_files_more() const override { return ACCORD_LAZY_FILES_TAKE | ACCORD_LAZY_FILES_RANGES; }
   std::string fetch_files(const std::string& stream, std::string_view ids_json, const std::string& dir) override;
   void scan();
   void check_stream(const std::string& stream) const override;

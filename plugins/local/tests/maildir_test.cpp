@@ -323,13 +323,14 @@ TEST(MaildirScanTest, AFolderEmptiedIntoANewFolderIsRemoved) {
 // (a syncfs that would otherwise write the host's spool to disk too), and the
 // message is delivered whole, its lines ended in LF. A file handed to a
 // create answered by its key (a resend of one already delivered) is not
-// read and not touched: what is left the host removes.
+// needed: taken too, and nothing delivered twice.
 TEST(MaildirLazyFilesTest, AHandedFileIsTakenOnceReadAndTheMessageDelivered) {
   namespace json = boost::json;
   TempDir t, spool;
   for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(t.p / sub);
   local::test::Plugin p(json::object{{"backend", "maildir"}, {"path", t.p.string()}});
-  EXPECT_EQ(p.lazy_files_flags(), ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY | ACCORD_LAZY_FILES_TAKE);
+  EXPECT_EQ(p.lazy_files_flags() & ~uint32_t{ACCORD_LAZY_FILES_RANGES},
+            ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY | ACCORD_LAZY_FILES_TAKE);
   const std::string msg = "Message-ID: <take@x.test>\r\nSubject: take\r\n\r\nline one\r\nline two\r\n";
   auto create = [&](const fs::path& file, bool resend) {
     std::ofstream(file, std::ios::binary) << msg;
@@ -357,6 +358,43 @@ TEST(MaildirLazyFilesTest, AHandedFileIsTakenOnceReadAndTheMessageDelivered) {
   auto again = create(spool.p / "imap-2", true);
   ASSERT_EQ(again.at(0).at("status").as_string(), "ok") << json::serialize(again);
   EXPECT_EQ(again.at(0).at("id").as_string(), id);
-  EXPECT_TRUE(fs::exists(spool.p / "imap-2")) << "a file the create did not read is the host's to remove";
+  EXPECT_FALSE(fs::exists(spool.p / "imap-2")) << "a file the resend did not need was left behind";
   EXPECT_EQ(delivered().size(), 1u);
+}
+
+// Issue 22: ACCORD_LAZY_FILES_RANGES. The bodies of one fetch call in one
+// file, each create naming its part ({"$file", "offset", "length"}): each
+// message delivered with its own bytes, the shared file taken once the last
+// create naming it has read it (not before: the second still reads it), and
+// a part beyond the file's end an error of that create alone.
+TEST(MaildirLazyFilesTest, PartsOfOneFileAreEachTheirMessageAndTheFileIsTakenAfterTheLast) {
+  namespace json = boost::json;
+  TempDir t, spool;
+  for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(t.p / sub);
+  local::test::Plugin p(json::object{{"backend", "maildir"}, {"path", t.p.string()}});
+  EXPECT_TRUE(p.lazy_files_flags() & ACCORD_LAZY_FILES_RANGES);
+  const std::string a = "Message-ID: <a@x.test>\r\nSubject: a\r\n\r\nfirst\r\n";
+  const std::string b = "Message-ID: <b@x.test>\r\nSubject: b\r\n\r\nsecond body\r\n";
+  fs::path file = spool.p / "imap-call";
+  std::ofstream(file, std::ios::binary) << a << b;
+  auto part = [&](size_t offset, size_t length) {
+    return json::object{{"$file", file.string()}, {"offset", offset}, {"length", length}};
+  };
+  json::array ops;
+  for (auto [key, raw] : {std::pair{"k-a", part(0, a.size())}, std::pair{"k-b", part(a.size(), b.size())},
+                          std::pair{"k-c", part(a.size() + b.size(), 10)}})
+    ops.push_back(json::object{{"op", "create"},
+                               {"idempotency_key", key},
+                               {"data", json::object{{"raw", raw}, {"mailboxIds", json::object{{"INBOX", true}}}}}});
+  auto r = p.apply("message", ops);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r.at(0).at("status").as_string(), "ok") << json::serialize(r);
+  EXPECT_EQ(r.at(1).at("status").as_string(), "ok") << json::serialize(r);
+  EXPECT_EQ(r.at(2).at("status").as_string(), "error") << json::serialize(r);
+  EXPECT_FALSE(fs::exists(file)) << "the shared file was not taken";
+  std::set<std::string> got;
+  for (const char* sub : {"cur", "new"})
+    for (const auto& e : fs::directory_iterator(t.p / sub)) got.insert(read(e.path()));
+  EXPECT_EQ(got, (std::set<std::string>{"Message-ID: <a@x.test>\nSubject: a\n\nfirst\n",
+                                        "Message-ID: <b@x.test>\nSubject: b\n\nsecond body\n"}));
 }

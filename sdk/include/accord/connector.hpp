@@ -21,6 +21,7 @@
 #include <accord/streams.h>
 #include <accord/watch.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <exception>
@@ -161,13 +162,20 @@ class Connector {
   // accord.lazy_files.v1: fetch's answer with each lazy field written to a
   // file of its own in `dir` and given as {"$file": path}. Offer it by
   // answering `accord::lazy_files_extension()` for ACCORD_LAZY_FILES_V1
-  // (that table also says apply takes such references; lazy_files_extension(true):
-  // apply may move or remove them, ACCORD_LAZY_FILES_TAKE).
+  // (that table also says apply takes such references; lazy_files_extension(
+  // ACCORD_LAZY_FILES_TAKE): apply may move or remove them).
   virtual std::string fetch_files(std::string_view stream, std::string_view ids_json, std::string_view dir) {
     (void)stream;
     (void)ids_json;
     (void)dir;
     throw Error(ACCORD_UNSUPPORTED, "this connector does not write lazy fields to files");
+  }
+  // accord.lazy_files.v1 with ACCORD_LAZY_FILES_RANGES: fetch_files whose
+  // answer may give a field as {"$file": path, "offset": n, "length": n},
+  // a part of a file other fields share (one file a call, not one a field).
+  // By default fetch_files' answer (a file a field is a valid answer).
+  virtual std::string fetch_ranges(std::string_view stream, std::string_view ids_json, std::string_view dir) {
+    return fetch_files(stream, ids_json, dir);
   }
 
   // accord.streams.v1: throws Error(ACCORD_UNSUPPORTED, why) when this
@@ -300,6 +308,13 @@ inline int32_t fetch_files(accord_instance* inst, const char* stream, const char
   });
 }
 
+inline int32_t fetch_ranges(accord_instance* inst, const char* stream, const char* ids, const char* dir,
+                            const char** out, uint64_t* len, accord_error* err) noexcept {
+  return answer(inst, out, len, err, [&](Connector* c) {
+    return c->fetch_ranges(stream ? stream : "", ids ? ids : "[]", dir ? dir : "");
+  });
+}
+
 inline int32_t after_commit(accord_instance* inst, const char* stream, const char* cursor, const char* written,
                             const char** out, uint64_t* len, accord_error* err) noexcept {
   return answer(inst, out, len, err, [&](Connector* c) {
@@ -401,15 +416,22 @@ inline const void* push_extension() noexcept {
 }
 
 // The accord.lazy_files.v1 table for get_extension: fetch_files writes lazy
-// fields to files and apply reads {"$file": path} references; `take`: apply
-// may also move or remove a file it is handed (ACCORD_LAZY_FILES_TAKE).
-inline const void* lazy_files_extension(bool take = false) noexcept {
-  static const accord_lazy_files_v1 t = {sizeof(accord_lazy_files_v1),
-                                         ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY, &detail::fetch_files};
-  static const accord_lazy_files_v1 taking = {
-      sizeof(accord_lazy_files_v1), ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY | ACCORD_LAZY_FILES_TAKE,
-      &detail::fetch_files};
-  return take ? &taking : &t;
+// fields to files and apply reads {"$file": path} references. `more`: any
+// of ACCORD_LAZY_FILES_TAKE (apply may also move or remove a file it is
+// handed) and ACCORD_LAZY_FILES_RANGES (apply reads parts of files,
+// fetch_ranges answers them).
+inline const void* lazy_files_extension(uint32_t more = 0) noexcept {
+  static const auto tables = [] {
+    std::array<accord_lazy_files_v1, 4> t{};
+    for (uint32_t k = 0; k < t.size(); ++k) {
+      uint32_t flags = ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY | (k & 1 ? ACCORD_LAZY_FILES_TAKE : 0u) |
+                       (k & 2 ? ACCORD_LAZY_FILES_RANGES : 0u);
+      t[k] = {sizeof(accord_lazy_files_v1), flags, &detail::fetch_files,
+              flags & ACCORD_LAZY_FILES_RANGES ? &detail::fetch_ranges : nullptr};
+    }
+    return t;
+  }();
+  return &tables[(more & ACCORD_LAZY_FILES_TAKE ? 1 : 0) | (more & ACCORD_LAZY_FILES_RANGES ? 2 : 0)];
 }
 
 // The accord.after_commit.v1 table for get_extension, calling after_commit.

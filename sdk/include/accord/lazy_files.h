@@ -48,10 +48,24 @@ extern "C" {
  * allocation, its write and its discard. Hosts before this flag ignore it
  * and remove the files, whatever is left of them, as before. (Appended bit.) */
 #define ACCORD_LAZY_FILES_TAKE 4u
+/* Ranges: a field may stand as the part of a file it names,
+ *     "raw": {"$file": "/abs/path", "offset": 1234, "length": 567}
+ * (its bytes: `length` bytes from byte `offset`), so that the many small
+ * fields of one fetch call go in one file, not a file each: each file made
+ * and removed costs the file system a create and a removal (a journal
+ * entry each), about as much as the write of a small message itself. With
+ * FETCH the connector offers fetch_ranges (fetch_files's twin whose answer
+ * may name such parts; several fields may share a file, a field may also
+ * have a file of its own, with or without offset and length); with APPLY,
+ * apply takes such references, and with TAKE it may take a shared file once
+ * it has read every part of it the call's ops name. The host calls
+ * fetch_ranges only for a target whose flags say RANGES and hands the
+ * parts of a shared file to one apply call only. (Appended bit and slot.) */
+#define ACCORD_LAZY_FILES_RANGES 8u
 
 typedef struct accord_lazy_files_v1 {
   uint32_t struct_size; /* sizeof(accord_lazy_files_v1) of the connector's build */
-  uint32_t flags;       /* ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY [| ACCORD_LAZY_FILES_TAKE] */
+  uint32_t flags;       /* ACCORD_LAZY_FILES_FETCH | ACCORD_LAZY_FILES_APPLY [| _TAKE] [| _RANGES] */
   /* [host thread] fetch's twin (same ids, same answer, valid until the next
    * call on the instance), except that each lazy field's value is
    * {"$file": path}, a file the connector made inside `dir` (borrowed; an
@@ -60,6 +74,12 @@ typedef struct accord_lazy_files_v1 {
    * flags has ACCORD_LAZY_FILES_FETCH. */
   int32_t (*fetch_files)(accord_instance *inst, const char *stream, const char *ids_json, const char *dir,
                          const char **out, uint64_t *out_len, accord_error *err);
+  /* [host thread] (appended) fetch_files, except that a lazy field's value
+   * may be {"$file": path, "offset": n, "length": n}, a part of a file the
+   * connector made inside `dir` which other fields of the answer may share.
+   * NULL unless flags has ACCORD_LAZY_FILES_FETCH and ACCORD_LAZY_FILES_RANGES. */
+  int32_t (*fetch_ranges)(accord_instance *inst, const char *stream, const char *ids_json, const char *dir,
+                          const char **out, uint64_t *out_len, accord_error *err);
 } accord_lazy_files_v1;
 
 #ifdef __cplusplus

@@ -150,8 +150,9 @@ std::optional<std::string> base64_decode(std::string_view text);
 
 // A lazy field's bytes as apply receives it: its base64 text, or the file
 // the host handed over in its place ({"$file": path}, accord/lazy_files.h),
-// read whole. nullopt, with `why` said, when it is neither or the file
-// cannot be read.
+// read whole, or the part of it named ({"$file": path, "offset": n,
+// "length": n}: ACCORD_LAZY_FILES_RANGES). nullopt, with `why` said, when it
+// is none of these or the file cannot be read.
 std::optional<std::string> lazy_bytes(const boost::json::value& v, std::string& why);
 
 // The part a partId names ("1", "2.1": structure_fields' numbering; a leaf
