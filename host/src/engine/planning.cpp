@@ -40,12 +40,16 @@ Fields Planner::base_of(const LinkRow& link, Side s, const std::optional<MirrorR
 }
 
 Changes Planner::write_changes(Side t, json::object& data, const Changes& ch) const {
-  Fields before = fm_.to_pair(t, data);
+  return write_changes(t, data, ch, fm_.to_pair(t, data));
+}
+
+Changes Planner::write_changes(Side t, json::object& data, const Changes& ch, const Fields& before) const {
   fm_.write(t, data, ch);
   Fields after = fm_.to_pair(t, data);
   Changes effective;
   for (const auto& [k, v] : ch) {
-    auto b = before.find(k), a = after.find(k);
+    auto b = before.find(k);
+    auto a = after.find(k);
     bool same = (b == before.end() && a == after.end()) ||
                 (b != before.end() && a != after.end() && b->second == a->second);
     if (!same) effective[k] = v;
@@ -106,7 +110,7 @@ Action Planner::make_op(Side target, OpKind kind, const std::string& id, const s
   o.kind = kind;
   o.id = id;
   o.source_id = source_id;
-  o.label = record_label(data.empty() ? json::object{} : data, id.empty() ? source_id : id);
+  o.label = record_label(data, id.empty() ? source_id : id);  // (not a copy of data: issue 24)
   o.data = std::move(data);
   o.expect_version = expect_version;
   o.changes = std::move(changes);
@@ -256,7 +260,8 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
     plan.item = std::move(it);
     return plan;
   }
-  std::string label = record_label(live.left ? *parsed.left : live.right ? *parsed.right : json::object(), it.id.left);
+  static const json::object kNothing;  // (a reference, not a copy of the parsed row: issue 24)
+  std::string label = record_label(live.left ? *parsed.left : live.right ? *parsed.right : kNothing, it.id.left);
   plan.label = label;
   plan.conflicts = std::move(m.conflicts);
   it.manual_fields = m.manual_fields;
@@ -300,12 +305,13 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
     }
     if (!ch.empty() && it.row[t] && !it.row[t]->deleted) {
       if (!allowed(sp_, t, OpKind::kUpdate)) continue;  // the base absorbs the divergence
-      json::object data = *parsed[t];
+      // (the parsed row is read no more, but by a keep-both copy: moved, not copied)
+      json::object data = m.keep_both && t == Side::kRight ? *parsed[t] : std::move(*parsed[t]);
       json::object before = data;
-      Changes effective = write_changes(t, data, ch);
+      Changes effective = write_changes(t, data, ch, now[t]);  // (now[t]: data's pair form)
       if (effective.empty()) continue;  // the side already holds it, in its own terms
       json::object was = was_of(t, before, data, live[other(t)] ? &bases[other(t)] : nullptr);
-      it.op[t] = make_op(t, OpKind::kUpdate, it.id[t], "", std::move(data), it.row[t]->version, effective);
+      it.op[t] = make_op(t, OpKind::kUpdate, it.id[t], "", std::move(data), it.row[t]->version, std::move(effective));
       it.op[t]->was = std::move(was);
       it.op[t]->label = label;
       it.quarantine_side_id[other(t)] = it.id[other(t)];

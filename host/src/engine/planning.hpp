@@ -87,6 +87,8 @@ class Planner {
   // Writes `ch` into `data` and returns the changes that altered it, as the
   // side itself sees them (a transform may make a change a no-op there).
   Changes write_changes(Side t, boost::json::object& data, const Changes& ch) const;
+  // The same where data's pair form is known already (`before`: not worked out again).
+  Changes write_changes(Side t, boost::json::object& data, const Changes& ch, const Fields& before) const;
   // The merge's input for a pair as planning sees it.
   MergeInput merge_input(const PerSide<Fields>& bases, const PerSide<const Fields*>& now,
                          const PerSide<std::optional<MirrorRow>>& rows, Policy policy,
