@@ -109,11 +109,17 @@ std::vector<std::string> parse_ids(std::string_view ids_json) {
   return out;
 }
 
+// One result at a time into the text: the answer holds each record's data
+// once beside the results, not a second time in a whole array (a call of
+// thousands of moves, each answered with its record's data: issue 22).
 std::string results_json(const std::vector<Result>& results) {
-  json::array a;
-  a.reserve(results.size());
-  for (const auto& r : results) a.push_back(r.to_json());
-  return json::serialize(a);
+  std::string out = "[";
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (i) out += ',';
+    out += json::serialize(results[i].to_json());
+  }
+  out += ']';
+  return out;
 }
 
 Result failure(const Op& op) {

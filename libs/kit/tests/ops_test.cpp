@@ -92,6 +92,7 @@ TEST(KitOps, ResultsLeaveEmptyMembersOut) {
             R"([{"status":"ok","id":"id1","version":"v1","data":{"kind":"individual"}},)"
             R"({"status":"conflict","id":"id2","version":"v9","message":"changed"},)"
             R"({"status":"error","message":"no"},{"status":"retry","message":"busy","retry_after":3}])");
+  EXPECT_EQ(kit::results_json({}), "[]");
   kit::Result d = kit::Result::ok("x");
   d.with_data_text(R"({"a":[1]})");
   EXPECT_EQ(json::serialize(d.to_json()), R"({"status":"ok","id":"x","data":{"a":[1]}})");
