@@ -116,6 +116,10 @@ void PairRun::rejudge_filter(Side s) {
   std::string mark = filter_mark(filter);
   std::optional<std::string> was = store_->filter_mark(sp_.name, s);
   if (was && *was == mark) return;
+  if (first_sync_) {  // every record was judged as it was read, by this filter
+    store_->set_filter_mark(sp_.name, s, mark);
+    return;
+  }
   std::function<std::optional<bool>(std::string_view)> passes;
   if (!filter.empty())
     passes = [&](std::string_view data) -> std::optional<bool> {
