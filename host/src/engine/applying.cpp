@@ -73,6 +73,33 @@ std::filesystem::path spool_prefix(const std::string& state_path) {
   return state.parent_path() / (".accord-lazy-" + state.filename().string() + "-");
 }
 
+// A field {"$file": path} is a body the host hands a connector in a file of
+// its spool (accord.lazy_files.v1), which a target may read and remove
+// (ACCORD_LAZY_FILES_TAKE). One a record brings itself (a store holding such
+// an object, a source answering one from fetch) names any file on this
+// machine: it is never handed on, so no sync reads or removes a file outside
+// its stores (review s14 F1). "" when the op holds none; else why not.
+std::string not_ours_file(const json::value& op, const std::string& state_path) {
+  const json::value* data = op.is_object() ? op.get_object().if_contains("data") : nullptr;
+  if (!data || !data->is_object()) return "";
+  const std::filesystem::path prefix = spool_prefix(state_path);
+  const std::string spools = prefix.filename().string();
+  for (const auto& [key, v] : data->get_object()) {
+    const json::value* file = v.is_object() ? v.get_object().if_contains("$file") : nullptr;
+    if (!file) continue;
+    if (file->is_string()) {
+      std::filesystem::path dir = std::filesystem::path(std::string(file->get_string())).parent_path();
+      if (dir.parent_path() == prefix.parent_path() && dir.filename().string().starts_with(spools) &&
+          dir.filename().string().size() == spools.size() + 6)
+        continue;  // (a spool of this state's: mkdtemp's six letters)
+    }
+    return "the record's field /" + std::string(key) + " names a file (" + json::serialize(v) +
+           "), which only Accord itself hands to a connector: nothing written; correct that field in the source "
+           "store (its body as text)";
+  }
+  return "";
+}
+
 struct Spool {
   std::string dir;
   std::string error;  // why it could not be made ("": it was): lazy fields then travel in the answers
@@ -482,9 +509,10 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       json::array call;
       std::vector<size_t> sent;
       for (size_t k = c.at; k < c.stop; ++k) {
-        if (!c.missing[k - c.at].empty()) {
+        std::string why = c.missing[k - c.at].empty() ? not_ours_file(ops[k], p_.state_path.string()) : "";
+        if (!c.missing[k - c.at].empty() || !why.empty()) {
           Outcome& o = results[{which[k], target}];
-          o.message = c.missing[k - c.at];
+          o.message = why.empty() ? c.missing[k - c.at] : why;
           o.status = "error";
           continue;
         }
@@ -492,7 +520,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         sent.push_back(which[k]);
       }
       auto writing = std::chrono::steady_clock::now();
-      if (!call.empty()) apply_call(target, call, sent, results);
+      if (!call.empty()) apply_call(target, std::move(call), sent, results);
       apply_time_.write_s += seconds_since(writing);
       for (auto& w : c.want)
         for (const auto& f : w.files) ::unlink(f.c_str());
@@ -749,9 +777,20 @@ void PairRun::tell_committed(const std::vector<Item>& items, size_t begin, size_
 }
 
 // One apply call to side s; its results under {item, s}.
-void PairRun::apply_call(Side s, const json::array& ops, const std::vector<size_t>& which, Results& results) {
+void PairRun::apply_call(Side s, json::array ops, const std::vector<size_t>& which, Results& results) {
   const std::string& stream = this->stream(s);
-  auto r = inst_[s]->apply(stream, json::serialize(ops));
+  std::vector<std::string> kinds;
+  kinds.reserve(ops.size());
+  for (const auto& op : ops) {
+    const json::value* k = op.is_object() ? op.get_object().if_contains("op") : nullptr;
+    kinds.emplace_back(k && k->is_string() ? std::string_view(k->get_string()) : std::string_view());
+  }
+  // The ops' data as text only while the connector works: a call of
+  // thousands of moves (a folder renamed) held it twice (issue 22)
+  std::string text = json::serialize(ops);
+  ops = json::array();
+  auto r = inst_[s]->apply(stream, text);
+  std::string().swap(text);
   if (!r) {
     if (r.error().status == ACCORD_CANCELLED || r.error().status == ACCORD_AUTH_REQUIRED)
       throw Failure{r.error().status, std::string("writing to the ") + side_name(s) + " side: " + r.error().message, 0};
@@ -768,12 +807,6 @@ void PairRun::apply_call(Side s, const json::array& ops, const std::vector<size_
   // good as lost: the pair stops and the journal's intents stay for the
   // next run to reconcile.
   const std::string& connector = p_.endpoint(s).connector;
-  std::vector<std::string> kinds;
-  kinds.reserve(ops.size());
-  for (const auto& op : ops) {
-    const json::value* k = op.is_object() ? op.get_object().if_contains("op") : nullptr;
-    kinds.emplace_back(k && k->is_string() ? std::string_view(k->get_string()) : std::string_view());
-  }
   wire::ApplyResults answer = wire::read_results(*r, kinds);
   if (!answer.error.empty())
     throw Failure{ACCORD_ERROR, std::string("writing to the ") + side_name(s) + " side: connector " + connector + " (" +

@@ -174,7 +174,7 @@ class PairRun {
   struct LazyWant;
   void apply(std::vector<Item>& items);
   void apply_batch(std::vector<Item>& items, size_t begin, size_t end);
-  void apply_call(Side s, const boost::json::array& ops, const std::vector<size_t>& which, Results& results);
+  void apply_call(Side s, boost::json::array ops, const std::vector<size_t>& which, Results& results);
   uint64_t lazy_bytes(Side from, const boost::json::object& data) const;  // (data: a create's)
   struct LazyRun;
   void attach_lazy(std::vector<LazyWant>& want);
