@@ -255,4 +255,26 @@ for fp in fold.rejudge_batch apply.after_write; do
   [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok h-$fp-then-nothing-to-do || bad h-$fp-then-nothing-to-do "rc=$rc" "$out"
 done
 
+
+# -- I: a state with no filter mark (written before schema 11: the mark's row
+# taken out here) whose records Accord copied into the filtered side without
+# the filter's category: upgrading parks none of them, the other side's
+# edits keep flowing (review s14 F2)
+mkdir -p i/left/note i/right/note
+pipe i Sync
+note i/left/note/a.json A alpha Sync
+for n in 0 1 2; do note i/right/note/r$n.json R$n r Work; done
+run i; tick
+[ $rc = 0 ] && [ "$(ls i/left/note | wc -l)" = 4 ] && ok i-copied-to-the-filtered-side || bad i-copied-to-the-filtered-side "rc=$rc" "$out"
+sqlite3 i/st.sqlite "DELETE FROM filter_marks" || bad i-mark-taken-out "no filter_marks table"
+for n in 0 1 2; do set_ "i/right/note/r$n.json" body '"r edited"'; done
+run i; tick
+if [ $rc = 0 ] && ! printf '%s' "$out" | grep -q parked && [ "$(notes i left)" = "$(printf 'A|alpha|Sync\nR0|r edited|Work\nR1|r edited|Work\nR2|r edited|Work')" ]; then
+  ok i-no-mark-parks-nothing-and-edits-flow
+else
+  bad i-no-mark-parks-nothing-and-edits-flow "rc=$rc" "$out" "$(notes i left)"
+fi
+run i
+[ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && ok i-then-nothing-to-do || bad i-then-nothing-to-do "rc=$rc" "$out"
+
 exit $fail

@@ -101,8 +101,8 @@ std::string filter_mark(const Filter& f) {
 }
 
 // A side's `included` flags were judged by the filter its reads had: when
-// the pipeline's filter is another now (changed, widened, narrowed; or not
-// known: a state of schema 10), every live row of that side is judged again
+// the pipeline's filter is another now (changed, widened, narrowed; not a
+// state of schema 10, which has no mark: below), every live row of that side is judged again
 // from its data, and the rows whose verdict flips are planned in this run:
 // a linked pair out of the filter is parked, one back in resumes (its
 // three-way merge from the bases it kept), a record never linked that now
@@ -116,7 +116,13 @@ void PairRun::rejudge_filter(Side s) {
   std::string mark = filter_mark(filter);
   std::optional<std::string> was = store_->filter_mark(sp_.name, s);
   if (was && *was == mark) return;
-  if (first_sync_) {  // every record was judged as it was read, by this filter
+  // A first sync judged every record as it read it, by this filter. A state
+  // with no mark yet (written before schema 11) holds the verdicts its runs
+  // gave; judging them again here would change what the upgrade alone
+  // decides: a record Accord copied into this side is written in the
+  // filter (commit_item) whatever its data, and kept syncing; judged by its
+  // data it would be parked (review s14 F2). Its mark is this filter's.
+  if (first_sync_ || !was) {
     store_->set_filter_mark(sp_.name, s, mark);
     return;
   }
