@@ -168,9 +168,10 @@ TEST(StateSchemaTest, SchemaEightKeepsItsCreatesAnsweredRetryNoneParked) {
 }
 
 // A state of schema 10 knows no filter its records were judged by: it
-// migrates with its rows as they were and no mark, so that its next run
-// judges every row again (PairRun::rejudge_filter); every row passes an
-// empty filter: those out of the old one come back in, dirty.
+// migrates with its rows as they were and no mark (its next run takes the
+// pipeline's filter as the mark, judging nothing again: PairRun::
+// rejudge_filter). The store's re-judge itself, asked: every row passes an
+// empty filter, those out of the old one come back in, dirty.
 TEST(StateSchemaTest, SchemaTenKeepsItsRowsAndKnowsNoFilterMark) {
   StateFile f;
   {
