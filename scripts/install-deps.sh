@@ -54,6 +54,10 @@ PACKAGES=(
   # the local plugin's Maildir 36-hour rule is tested with its clock run
   # ahead (file times cannot be set back): libfaketime
   faketime
+  # engine.intent_sync checks with strace that the intents reach the disk
+  # before a batch's first write; engine.lazy_take digests bodies with perl's
+  # Digest::SHA
+  strace perl
   # outlook-mapi's pst backend: Outlook data files (.pst/.ost) through libpff,
   # which opens files through libbfio
   libpff-dev libbfio-dev
