@@ -79,10 +79,10 @@ std::filesystem::path spool_prefix(const std::string& state_path) {
 // an object, a source answering one from fetch) names any file on this
 // machine: it is never handed on, so no sync reads or removes a file outside
 // its stores (review s14 F1). "" when the op holds none; else why not.
-std::string not_ours_file(const json::value& op, const std::string& state_path) {
+// `prefix`: spool_prefix of the run's state.
+std::string not_ours_file(const json::value& op, const std::filesystem::path& prefix) {
   const json::value* data = op.is_object() ? op.get_object().if_contains("data") : nullptr;
   if (!data || !data->is_object()) return "";
-  const std::filesystem::path prefix = spool_prefix(state_path);
   const std::string spools = prefix.filename().string();
   for (const auto& [key, v] : data->get_object()) {
     const json::value* file = v.is_object() ? v.get_object().if_contains("$file") : nullptr;
@@ -498,6 +498,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       apply_time_.fetch_s += seconds_since(t);  // one fetch at a time: read after get()
       ++apply_time_.fetches;
     };
+    const std::filesystem::path spools = spool_prefix(p_.state_path.string());  // (not_ours_file)
     for (size_t i = 0; i < chunks.size(); ++i) {
       Chunk& c = chunks[i];
       auto waited = std::chrono::steady_clock::now();
@@ -509,7 +510,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       json::array call;
       std::vector<size_t> sent;
       for (size_t k = c.at; k < c.stop; ++k) {
-        std::string why = c.missing[k - c.at].empty() ? not_ours_file(ops[k], p_.state_path.string()) : "";
+        std::string why = c.missing[k - c.at].empty() ? not_ours_file(ops[k], spools) : "";
         if (!c.missing[k - c.at].empty() || !why.empty()) {
           Outcome& o = results[{which[k], target}];
           o.message = why.empty() ? c.missing[k - c.at] : why;
