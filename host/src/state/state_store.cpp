@@ -81,6 +81,8 @@ StateStore::Rejudged StateStore::rejudge_included(const std::string& pair, Side 
                         : "SELECT m.id, '', m.included FROM mirror_rows m"
                           " WHERE m.pair = ?1 AND m.side = ?2 AND m.id > ?3 AND m.deleted = 0 AND m.included = 0"
                           " ORDER BY m.id LIMIT ?4");
+  Stmt set(db_, "UPDATE mirror_rows SET included = ?4 WHERE pair = ?1 AND side = ?2 AND id = ?3");
+  Stmt dirty(db_, "INSERT OR IGNORE INTO dirty(pair, side, id) VALUES (?1, ?2, ?3)");
   std::string after;
   std::vector<std::pair<std::string, bool>> flipped;
   for (;;) {
@@ -100,10 +102,8 @@ StateStore::Rejudged StateStore::rejudge_included(const std::string& pair, Side 
     }
     read.reset();
     out.judged += static_cast<int64_t>(n);
-    for (const auto& [id, now] : flipped) {
-      Stmt set(db_, "UPDATE mirror_rows SET included = ?4 WHERE pair = ?1 AND side = ?2 AND id = ?3");
+    for (const auto& [id, now] : flipped) {  // (one statement each, prepared once)
       set.bind(1, pair).bind(2, side_name(side)).bind(3, id).bind(4, int64_t{now}).run();
-      Stmt dirty(db_, "INSERT OR IGNORE INTO dirty(pair, side, id) VALUES (?1, ?2, ?3)");
       dirty.bind(1, pair).bind(2, side_name(side)).bind(3, id).run();
       ++(now ? out.in : out.out);
     }
