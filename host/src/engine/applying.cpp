@@ -60,7 +60,6 @@ struct PairRun::LazyWant {
   std::vector<std::string> files;
 };
 
-namespace {
 // A run's directory for lazy fields handed over in files
 // (accord.lazy_files.v1), beside the state (not /tmp, often in memory);
 // removed with what is left in it.
@@ -72,6 +71,8 @@ std::filesystem::path spool_prefix(const std::string& state_path) {
   fs::path state = fs::absolute(fs::path(state_path));
   return state.parent_path() / (".accord-lazy-" + state.filename().string() + "-");
 }
+
+namespace {
 
 // A field {"$file": path} is a body the host hands a connector in a file of
 // its spool (accord.lazy_files.v1), which a target may read and remove

@@ -17,6 +17,7 @@
 #include "engine/matching.hpp"
 #include "engine/email_crm_run.hpp"
 #include "engine/planning.hpp"
+#include "engine/spill.hpp"
 #include "mapping/field_map.hpp"
 #include "plugins/instance.hpp"
 #include "plugins/wire.hpp"
@@ -129,17 +130,16 @@ class PairRun {
     uint64_t lazy_bytes = kUnsized;
   };
   std::vector<PendingCreate> pending_;
-  // A run's writes to linked pairs (not a plan's) wait as their link's left
-  // id, in plan order before every other item: applying plans each again
-  // from the state a batch at a time and checks that its ops are the ones
-  // counted here, so a run holds a batch of them, not all (issue 24). A
-  // pair whose plan read a decided conflict or met one (the planning commit
-  // closes and opens conflicts: it would not plan the same again), or that
-  // keeps both, is held whole.
+  // A run's writes to linked pairs (not a plan's) wait in the run's spill
+  // (spill.hpp), in plan order before every other item: planned once, each
+  // is read back as planned when its batch is due, so a run holds a batch of
+  // them, not all (issue 24). The run's first batch of them, and a pair
+  // whose plan read a decided conflict or met one, or that keeps both, are
+  // held whole (few).
   struct PendingLinked {
-    std::string left_id;
+    PlanSpill::At at;   // where the spill holds it (where not held)
     std::string place;  // a move's place (applying.cpp's move_place): moves go last
-    uint64_t ops = 0;   // its ops' fingerprint
+    uint64_t ops = 0;   // its ops' fingerprint (checked as it is read back)
     PerSide<size_t> shown{SIZE_MAX, SIZE_MAX};  // its ops in the report (SIZE_MAX: counted, not listed)
     std::unique_ptr<Item> held;
     std::vector<PlannedOp> held_ops;  // a held one's ops where the report does not list them
@@ -148,8 +148,9 @@ class PairRun {
   PerSide<SideWrites> linked_writes_;  // theirs, for the guards
   OpFingerprint fp_;                   // the plan's ops in plan order: theirs, then report_ops'
   void stream_linked(PairPlan plan, bool decided);
-  // one again, as applying takes it (its report ops into `shown`, where given)
+  // one, as applying takes it (its report ops into `shown`, where given)
   Item planned_linked(PendingLinked& p, std::vector<PlannedOp>* shown = nullptr);
+  std::unique_ptr<PlanSpill> spill_;  // (made at the first pair spilled)
   size_t linked_shown_ = 0;  // the report lists theirs first, up to here
   void note_plan(const PairPlan& plan);   // a pair's notes and conflicts, into the state and the report
   size_t pending_shown_ = 0;  // where their ops start in the report
@@ -273,6 +274,11 @@ class PairRun {
 // Where a move puts its record (its target's placement values, as text);
 // "" for any other write (applying.cpp).
 std::string move_place(const Item& it, const PerSide<std::vector<std::string>>& placement);
+
+// Where a run's lazy fields' spool folder goes, named after its state
+// (.accord-lazy-STATE-XXXXXX, beside it): the next run of that state, holding
+// its lock, removes what a killed run left of them (applying.cpp).
+std::filesystem::path spool_prefix(const std::string& state_path);
 
 // Removes the lazy fields' hand-over directories (accord.lazy_files.v1) a
 // killed run of this state left beside it; called with the state's lock held.

@@ -279,25 +279,24 @@ void PairRun::note_plan(const PairPlan& plan) {
 
 // A run's writes to a linked pair (plan_changes): counted, fingerprinted
 // and (the first RunOptions::list_creates of them) listed now, in plan
-// order, before every other item's; then dropped, kept as the link's left
-// id (PendingLinked), or held whole: the run's first batch of them (applied
-// first, it is held anyway: a run with fewer writes than a batch, most
-// incremental runs, plans none twice), and any pair that planning again
-// would not plan the same: a decided conflict read (the planning commit
-// closes it), a conflict met, undecided fields, a keep-both copy.
+// order, before every other item's; then spilled (spill.hpp: read back as
+// planned when its batch is due, never planned again), or held whole: the
+// run's first batch of them (applied first, it is held anyway: a run with
+// fewer writes than a batch, most incremental runs, spills none), and any
+// pair with a decided conflict read, a conflict met, undecided fields or a
+// keep-both copy (few: held as they always were).
 void PairRun::stream_linked(PairPlan plan, bool decided) {
   note_plan(plan);
   bool hold = linked_.size() < opts_.batch || decided || !plan.conflicts.empty() || !plan.item.manual_fields.empty() ||
               plan.copy;
-  std::string left_id = plan.item.link ? plan.item.link->left_id : plan.item.id.left;
   auto one = [&](Item& it) {
     std::vector<PlannedOp> shown;
     finish_ops(it, shown);
     PendingLinked p;
-    p.left_id = left_id;
     p.place = move_place(it, placement_);
     bool listed = linked_.size() < opts_.list_creates;
     OpFingerprint mine;
+    std::vector<PlannedOp> unlisted;  // its ops, counted and not listed
     for (auto& op : shown) {
       mine.add(op);
       fp_.add(op);
@@ -306,17 +305,21 @@ void PairRun::stream_linked(PairPlan plan, bool decided) {
       if (listed) {
         p.shown[op.side] = rep_.ops.size();
         rep_.ops.push_back(std::move(op));
-      } else if (hold) {
+      } else {
         it.op[op.side]->left_behind = op.left_behind;  // (counted, not listed: what it leaves behind stays with its write)
-        p.held_ops.push_back(std::move(op));
+        unlisted.push_back(std::move(op));
       }
     }
     count_writes(it, linked_writes_);
     p.ops = mine.value();
+    it.unlisted = !listed;
+    it.shown = p.shown;
     if (hold) {
-      it.unlisted = !listed;
-      it.shown = p.shown;
+      p.held_ops = std::move(unlisted);
       p.held = std::make_unique<Item>(std::move(it));
+    } else {
+      if (!spill_) spill_ = std::make_unique<PlanSpill>(spool_prefix(p_.state_path.string()));
+      p.at = spill_->put(it, unlisted);
     }
     linked_.push_back(std::move(p));
   };
@@ -324,46 +327,41 @@ void PairRun::stream_linked(PairPlan plan, bool decided) {
   if (plan.copy) one(*plan.copy);
 }
 
-// A linked pair's writes, planned again from the state when applied (or
-// the held item), with what the report says of them; refused where its ops
-// are not the ones counted when the run planned (nothing of it is written:
-// the next run plans it again).
+// A linked pair's writes as planned (the held item, or read back from the
+// spill), with what the report says of them. Applied as planned: nothing in
+// the run changes a pair's rows or link between its planning and its batch
+// (each pair's write commits its own rows and link only; a decided conflict
+// closed by the planning commit and a keep-both copy are held from the
+// first), and what changed in its store meanwhile is the target's own
+// version to judge: an update or delete carries the version the plan read
+// (expect_version), answered conflict and left for the next run to merge.
+// Refused where it does not read back as the ops counted when the run
+// planned (nothing of it is written: the next run plans it again).
 Item PairRun::planned_linked(PendingLinked& p, std::vector<PlannedOp>* shown_out) {
   if (p.held) {
     Item it = std::move(*p.held);
     p.held.reset();
     return it;
   }
-  std::optional<PairPlan> plan;
-  if (auto link = pv_->links().find(Side::kLeft, p.left_id)) {
-    Item it;
-    it.id.left = link->left_id;
-    it.id.right = link->right_id;
-    for (Side s : kSides) it.row[s] = pv_->mirror(s).find_data(it.id[s]);
-    it.link = std::move(*link);
-    plan = planner().plan_linked(std::move(it), {});  // (none decided: those are held)
-  }
-  std::vector<PlannedOp> shown;
+  std::vector<PlannedOp> unlisted;
+  Item it = spill_ ? spill_->get(p.at, &unlisted) : Item{};
   OpFingerprint mine;
-  if (plan && plan->verdict == PairVerdict::kWrite && !plan->copy) {
-    finish_ops(plan->item, shown);
-    for (const auto& op : shown) mine.add(op);
-  }
-  if (shown.empty() || mine.value() != p.ops)
+  bool whole = it.has_ops();
+  size_t u = 0;
+  for (Side s : kSides)  // its ops as planned, in finish_ops' order: the report's, else the spill's
+    if (it.op[s]) {
+      const PlannedOp* op = it.shown[s] != SIZE_MAX ? shown_op(it, s) : u < unlisted.size() ? &unlisted[u++] : nullptr;
+      if (op) mine.add(*op);
+      else whole = false;
+    }
+  if (!whole || mine.value() != p.ops)
     throw Failure{ACCORD_ERROR,
-                  "state: the linked record " + p.left_id +
-                      " planned otherwise when its write was due than when the run planned it; it was not written "
+                  "state: the linked record " + it.id.left +
+                      " did not read back from the run's spilled plan as planned; it was not written "
                       "(the writes before it are committed; the next run plans the rest again)",
                   0};
-  Item& it = plan->item;
-  it.shown = p.shown;
-  for (auto& op : shown)
-    if (p.shown[op.side] == SIZE_MAX) {
-      it.unlisted = true;
-      it.op[op.side]->left_behind = op.left_behind;
-    }
-  if (shown_out) *shown_out = std::move(shown);
-  return std::move(it);
+  if (shown_out) *shown_out = std::move(unlisted);
+  return it;
 }
 
 // A pair whose merge writes nothing: link it (or move its bases) now, in the
