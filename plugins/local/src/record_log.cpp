@@ -384,10 +384,16 @@ std::string RecordLog::read_batch(const std::string& cursor, size_t limit) {
   json_escape_into(out, cursor_text(epoch_, last, more ? (c.full ? "full" : "changes") : nullptr));
   if (!c.continuation) {
     // A read's first batch says how many records the read lists in all
-    // (the host's reading bar): the rows it goes through, counted on the
-    // seq index.
-    Stmt count(db_, "SELECT count(*) FROM \"" + table_ + "\" WHERE seq > ?1" + (c.full ? " AND deleted = 0" : ""));
-    count.bind(1, c.seq);
+    // (the host's reading bar), where that is cheap: the rows it goes
+    // through, counted on the seq index; a full listing's, the table's rows
+    // (SQLite counts its pages' cells: no row is read). Its tombstones are
+    // counted too, so there it is a bound from above, exact in a store that
+    // kept none (the host's bar ends at what was listed). Counting the live
+    // rows alone read every row through the index before the first batch
+    // was answered: 274 M instructions at 300,000 records (1 M now), while
+    // the host had nothing else to do.
+    Stmt count(db_, "SELECT count(*) FROM \"" + table_ + "\"" + (c.full ? "" : " WHERE seq > ?1"));
+    if (!c.full) count.bind(1, c.seq);
     if (count.step()) out += ",\"total\":" + std::to_string(count.i64(0));
   }
   out += ",\"more\":";

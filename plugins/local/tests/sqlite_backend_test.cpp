@@ -171,3 +171,34 @@ TEST(SqliteBackendTest, CursorsAreVersionedAndTheEarlierFormExpires) {
   body["seq"] = 999;
   EXPECT_EQ(status_of("local1." + json::serialize(body)), ACCORD_CURSOR_EXPIRED);
 }
+
+// A read's first batch says how many records the read lists in all (the
+// host's reading bar): a full listing's is the table's row count, a bound
+// from above once the store keeps tombstones (exact without them); a change
+// listing's, the rows past its cursor. Later batches of the read say none.
+TEST(SqliteBackendTest, AReadsFirstBatchSaysHowManyItLists) {
+  local::test::TempDir dir;
+  SqliteBackend b((dir.path / "t.db").string(), 3);
+  json::array ops;
+  for (int i = 0; i < 10; ++i)
+    ops.push_back(json::object{{"op", "create"}, {"data", json::object{{"n", i}}}});
+  auto res = apply(b, "contact", ops);
+  ASSERT_EQ(res.size(), 10u);
+  json::object first = json::parse(b.read_changes("contact", "")).as_object();
+  ASSERT_TRUE(first.contains("total"));
+  EXPECT_EQ(first.at("total"), 10);
+  json::object second = json::parse(b.read_changes("contact", std::string(first.at("cursor").as_string()))).as_object();
+  EXPECT_FALSE(second.contains("total"));
+  auto all = read_all(b, "contact", "");
+  ASSERT_EQ(all.records.size(), 10u);
+  auto del = apply(b, "contact", json::array{json::object{{"op", "delete"}, {"id", res[0].at("id")}},
+                                            json::object{{"op", "delete"}, {"id", res[1].at("id")}}});
+  ASSERT_EQ(del[1].at("status"), "ok");
+  json::object changes = json::parse(b.read_changes("contact", all.cursor)).as_object();
+  EXPECT_EQ(changes.at("total"), 2);  // the two deletions
+  json::object full = json::parse(b.read_changes("contact", "")).as_object();
+  int64_t total = full.at("total").as_int64();
+  EXPECT_GE(total, 8);   // what the listing lists
+  EXPECT_LE(total, 10);  // and its tombstones at most
+  EXPECT_EQ(read_all(b, "contact", "").records.size(), 8u);
+}
