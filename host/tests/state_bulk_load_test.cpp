@@ -4,9 +4,17 @@
 // data row for both sides' equal records), links found from either side,
 // nothing unlinked or dirty; and the shared data row counted right when one
 // side's record changes and the other's goes.
+#include "state/writeback.hpp"
 #include "state_test_util.hpp"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <thread>
 
 using namespace accord;
 using accord::state_test::StateFile;
@@ -134,4 +142,51 @@ TEST(StateBulkLoadTest, ALoadedRefKeepsItsFourTextsInOneSmallBlock) {
   EXPECT_EQ(id + "|" + c.id() + "|" + c.keys(), "7f3a-id|7f3a-id|bench-7");
   MirrorRef moved = std::move(c);
   EXPECT_EQ(moved.keys(), "bench-7");
+}
+
+// A first sync's load hands its pages to the disk as it writes them
+// (state/writeback.hpp), through the descriptor SQLite has open: it asks the
+// kernel while it lives, and its end lets go of none of SQLite's locks (a
+// descriptor of the file closed by the process would let go of them all:
+// another process could then write the file under the open transaction);
+// a file no one has open is left alone.
+TEST(StateBulkLoadTest, EarlyWritebackAsksThroughSqlitesOwnDescriptorAndKeepsItsLocks) {
+  StateFile f;
+  sql::Db db(f.path.string());
+  db.exec("CREATE TABLE t(x TEXT)");
+  sql::BulkWrites bulk(db);
+  ASSERT_TRUE(bulk.active());
+  sql::Transaction tx(db);
+  db.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)"
+          " INSERT INTO t SELECT printf('%0500d', i) FROM n");  // (10 MB: pages spilled to the file)
+  {
+    EarlyWriteback wb(f.path);
+    for (int i = 0; i < 300 && wb.asked() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_GE(wb.asked(), 2);
+  }
+  // Another process still sees this one's write lock: SQLite's lock bytes
+  // (from its PENDING_BYTE, 0x40000000) held. (Asked by the kernel, not by
+  // SQLite, which a forked child would answer from the parent's memory.)
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int fd = ::open(f.path.c_str(), O_RDWR);
+    struct flock l{};
+    l.l_type = F_WRLCK;
+    l.l_whence = SEEK_SET;
+    l.l_start = 0x40000000;
+    l.l_len = 512;
+    ::_exit(fd >= 0 && ::fcntl(fd, F_GETLK, &l) == 0 && l.l_type != F_UNLCK ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the state's write lock was let go";
+  tx.commit();
+  EXPECT_EQ(f.count("SELECT count(*) FROM t"), 20000);
+
+  std::filesystem::path alone = f.dir / "alone.txt";
+  std::ofstream(alone) << "nobody holds this open";
+  EarlyWriteback none(alone);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(none.asked(), 0);
 }

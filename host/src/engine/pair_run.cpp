@@ -7,6 +7,7 @@
 #include "engine/keys.hpp"
 #include "engine/phase_meter.hpp"
 #include "mapping/field_travel.hpp"
+#include "state/writeback.hpp"
 
 #include <boost/json.hpp>
 
@@ -69,6 +70,7 @@ void PairRun::run() {
   // pipeline's only pair loads in the rollback journal, writing the state's
   // pages once, not twice: no side is written before it is WAL again.
   std::optional<StateStore::BulkWrites> bulk;
+  std::optional<EarlyWriteback> writeback;  // (its pages go to the disk as they are written, not at the commit)
   std::optional<StateStore::Transaction> tx;
   // (a run's creates that nothing applied are reported with their fields,
   // read before a refusal's rollback: plan_run.cpp)
@@ -78,6 +80,7 @@ void PairRun::run() {
   } show_pending{*this};
   if (first_sync_) {
     if (alone_on_state(p_, opts_)) bulk.emplace(*store_);
+    if (bulk && bulk->active()) writeback.emplace(state_path_);
     tx.emplace(*store_);
   }
   read_both(reads);
@@ -134,6 +137,7 @@ void PairRun::run() {
     if (lookups_) lookups_->keep_unresolved(*store_);  // (accord status lists them)
     tx->commit();
   }
+  writeback.reset();
   bulk.reset();
   // applying touches the state's pages once or twice each: the first sync's
   // larger cache would only stay resident (a first pull's peak: issue 24)
