@@ -31,6 +31,7 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const fs::path& path) {
     std::unique_ptr<StateStore> s(new StateStore(path));
     s->page_cache_kib(kStatePageCacheKib);
     if (auto m = s->migrate(); !m) return std::unexpected(m.error());
+    if (path != ":memory:") s->checkpoint_.emplace(s->db_);
     return s;
   } catch (const std::exception& e) {
     return fail(std::string("state ") + e.what());

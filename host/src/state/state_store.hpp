@@ -14,6 +14,7 @@
 
 #include <accord/status/result.hpp>
 #include <accord/sql/sqlite_db.hpp>
+#include <accord/sql/wal_checkpoint.hpp>
 #include "pipeline/pipeline.hpp"
 #include "state/pair_state.hpp"
 #include "state/record_data.hpp"
@@ -98,10 +99,20 @@ class StateStore {
   // after the transactions it serves.
   class BulkWrites {
    public:
-    explicit BulkWrites(StateStore& store) : bulk_(store.db_) {}
+    explicit BulkWrites(StateStore& store) : paused_(store), bulk_(store.db_) {}
     bool active() const { return bulk_.active(); }
 
    private:
+    struct Paused {  // (no checkpoint's connection beside it: it leaves WAL only alone on the file)
+      explicit Paused(StateStore& s) : ckpt(s.checkpoint_ ? &*s.checkpoint_ : nullptr) {
+        if (ckpt) ckpt->pause();
+      }
+      ~Paused() {
+        if (ckpt) ckpt->resume();
+      }
+      sql::WalCheckpoint* ckpt;
+    };
+    Paused paused_;  // made before the journal mode changes, let go after it is WAL again
     sql::BulkWrites bulk_;
   };
   // The connection's page cache, at most `kib` KiB. A run with changes
@@ -171,6 +182,12 @@ class StateStore {
   Result<void> migrate();
   sql::Db db_;
   RecordData data_;
+  // The WAL checkpointed on a thread of its own (libs/sql wal_checkpoint.hpp):
+  // a run commits a batch of changes at a time, each a few thousand pages all
+  // over the state, and the commit that checkpointed them waited for the
+  // disk (the 1% run at 300,000 pairs: 0.17 s of each 0.3 s commit).
+  // None for a state in memory. Goes before the connection.
+  std::optional<sql::WalCheckpoint> checkpoint_;
 };
 
 // An exclusive lock on a pipeline (flock on <state>.lock, holding our pid).

@@ -6,11 +6,14 @@
 // is theirs alone, give WAL back, and a process killed among them leaves the
 // file as it was before.
 #include <accord/sql/sqlite_db.hpp>
+#include <accord/sql/wal_checkpoint.hpp>
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <string>
@@ -180,4 +183,130 @@ TEST(SqliteDbTest, AProcessKilledAmongBulkWritesLeavesTheFileAsItWas) {
   ASSERT_TRUE(counts.step());
   EXPECT_EQ(counts.i64(0), 49152);
   EXPECT_EQ(counts.i64(1), 0) << "changed rows of the killed transaction were left in the file";
+}
+
+// WalCheckpoint: a commit that leaves `start` pages in the log has them
+// copied into the database by the thread, not by the commit; one that leaves
+// more than `most` copies them itself (the log stays bounded); the log of
+// many commits stays bounded; a process killed while the thread copies
+// leaves every commit readable; BulkWrites leaves WAL beside a paused one.
+namespace {
+int64_t size_of(const fs::path& p) {
+  std::error_code ec;
+  auto n = fs::file_size(p, ec);
+  return ec ? 0 : static_cast<int64_t>(n);
+}
+void add_pages(accord::sql::Db& db, int pages) {  // (one commit, about that many pages of 4 KiB)
+  db.exec("INSERT INTO t SELECT randomblob(3900) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+          " WHERE i < " + std::to_string(pages) + ") SELECT i FROM n)");
+}
+}  // namespace
+
+TEST(SqliteDbTest, AWalCheckpointCopiesTheLogOnItsThread) {
+  TempDir dir;
+  fs::path file = dir.path / "c.sqlite";
+  accord::sql::Db db(file.string());
+  db.exec("CREATE TABLE t(x BLOB)");
+  accord::sql::WalCheckpoint ckpt(db, 50, 100000);
+  int64_t before = size_of(file);
+  add_pages(db, 100);
+  for (int i = 0; i < 500 && ckpt.background_runs() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(ckpt.background_runs(), 1);
+  EXPECT_EQ(ckpt.own_runs(), 0);
+  EXPECT_GE(size_of(file), before + 100 * 4096) << "the log's pages were not copied into the database";
+  // below `start`: nothing is asked of the thread
+  add_pages(db, 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_LE(ckpt.background_runs(), 1);
+}
+
+TEST(SqliteDbTest, AWalCheckpointLetsACommitPastMostCopyItself) {
+  TempDir dir;
+  fs::path file = dir.path / "c.sqlite";
+  accord::sql::Db db(file.string());
+  db.exec("CREATE TABLE t(x BLOB)");
+  accord::sql::WalCheckpoint ckpt(db, 1000000, 50);
+  int64_t before = size_of(file);
+  add_pages(db, 100);
+  EXPECT_EQ(ckpt.own_runs(), 1);
+  EXPECT_GE(size_of(file), before + 100 * 4096);  // (when the commit returned)
+  EXPECT_EQ(ckpt.background_runs(), 0);
+}
+
+TEST(SqliteDbTest, AWalCheckpointKeepsTheLogOfManyCommitsBounded) {
+  TempDir dir;
+  fs::path file = dir.path / "c.sqlite";
+  accord::sql::Db db(file.string());
+  db.exec("CREATE TABLE t(x BLOB)");
+  int64_t most = 0;
+  {
+    accord::sql::WalCheckpoint ckpt(db, 20, 200);
+    for (int i = 0; i < 100; ++i) {
+      add_pages(db, 30);
+      most = std::max(most, size_of(fs::path(file.string() + "-wal")));
+    }
+    EXPECT_GE(ckpt.background_runs() + ckpt.own_runs(), 1);
+  }
+  // (a commit past 200 pages copies them all: the next commit starts the log again)
+  EXPECT_LE(most, (200 + 2 * 32) * 4120 + 32) << "the log grew to " << most << " bytes";
+  {
+    accord::sql::Stmt n(db, "SELECT count(*) FROM t");
+    ASSERT_TRUE(n.step());
+    EXPECT_EQ(n.i64(0), 3000);
+  }
+  // the connection checkpoints as SQLite does once the WalCheckpoint is gone
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  int64_t before = size_of(file);
+  add_pages(db, 1100);
+  EXPECT_GE(size_of(file), before + 1100 * 4096);
+}
+
+TEST(SqliteDbTest, AProcessKilledWhileTheThreadCheckpointsLosesNoCommit) {
+  TempDir dir;
+  std::string file = (dir.path / "k.sqlite").string();
+  {
+    accord::sql::Db db(file);
+    db.exec("CREATE TABLE t(x BLOB)");
+  }
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    accord::sql::Db db(file);
+    accord::sql::WalCheckpoint ckpt(db, 10, 100000);
+    for (int i = 0; i < 40; ++i) add_pages(db, 50);  // (each commit wakes the thread: one copies as it dies)
+    ::raise(SIGKILL);
+    ::_exit(4);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the child exited with " << WEXITSTATUS(status);
+  accord::sql::Db db(file);
+  accord::sql::Stmt check(db, "PRAGMA integrity_check");
+  ASSERT_TRUE(check.step());
+  EXPECT_EQ(check.text(0), "ok");
+  accord::sql::Stmt n(db, "SELECT count(*) FROM t");
+  ASSERT_TRUE(n.step());
+  EXPECT_EQ(n.i64(0), 2000);
+}
+
+TEST(SqliteDbTest, BulkWritesLeaveWalBesideAPausedWalCheckpoint) {
+  TempDir dir;
+  fs::path file = dir.path / "b.sqlite";
+  accord::sql::Db db(file.string());
+  db.exec("CREATE TABLE t(x BLOB)");
+  accord::sql::WalCheckpoint ckpt(db, 10, 100000);
+  add_pages(db, 50);  // (the thread may be copying now)
+  ckpt.pause();
+  {
+    accord::sql::BulkWrites bulk(db);
+    EXPECT_TRUE(bulk.active());
+    EXPECT_EQ(mode_of(db), "delete");
+  }
+  EXPECT_EQ(mode_of(db), "wal");
+  ckpt.resume();
+  add_pages(db, 50);
+  for (int i = 0; i < 500 && ckpt.background_runs() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GE(ckpt.background_runs(), 1);
 }

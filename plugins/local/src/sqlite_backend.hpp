@@ -9,6 +9,8 @@
 #include "backend.hpp"
 #include "record_log.hpp"
 
+#include <accord/sql/wal_checkpoint.hpp>
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +42,7 @@ class SqliteBackend : public Backend {
   std::string read(const std::string& stream, Read&& r);
   std::string path_;
   std::optional<Db> db_;
+  std::optional<accord::sql::WalCheckpoint> checkpoint_;  // (a writer's: db(); goes before db_)
   size_t batch_;
   bool read_only_;
   std::optional<FileStamp> immutable_;  // the file as it was when opened immutable
