@@ -128,12 +128,18 @@ struct Spool {
 // fields is one fetch chunk (kLazyCreateBatch == fetch_batch), so the
 // overlap of one chunk's fetch with the write of the one before never
 // happened there (issue 22): the next batch's first chunk is fetched from
-// the source while this batch is committed, the next one planned and its
-// intents written, the network working while the state's disk does. Its
-// files are written after the target's flush of this batch, and a target
-// that takes them (ACCORD_LAZY_FILES_TAKE) removes them before its next one.
+// the source while this batch's last chunk is written, the batch committed,
+// the next one planned and its intents written, the network working while
+// the target's disk and the state's do (not after the write: a first pull
+// waited for its fetches a fifth of its applying). A target that takes its
+// files (ACCORD_LAZY_FILES_TAKE) removes them before its next flush.
 struct PairRun::LazyRun {
   std::optional<Spool> spool;
+  // each side's accord.lazy_files.v1 flags, asked once before any fetch
+  // ahead: an instance answers one call at a time, and the source's is
+  // busy in the fetch ahead's (review s14 L4: asked again each batch, they
+  // reached the source's connector while that thread was in its fetch)
+  PerSide<uint32_t> flags{};
   size_t next_at = 0, next_end = 0;  // the next create batch: pending_[next_at, next_end)
   struct Ahead {
     Side target = Side::kLeft;
@@ -248,6 +254,7 @@ void PairRun::apply(std::vector<Item>& items) {
   size_t applied = 0;
   // the lazy fields' spool and a chunk fetched ahead live while applying
   lazy_run_ = std::make_shared<LazyRun>();
+  for (Side s : kSides) lazy_run_->flags[s] = inst_[s]->lazy_files();
   struct Ended {
     PairRun* run;
     ~Ended() { run->lazy_run_.reset(); }  // (a fetch ahead ended first, its files removed)
@@ -371,10 +378,11 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
     // lazy fields in files where the source writes them (accord.lazy_files.v1)
     std::optional<Spool>& spool = lazy_run_->spool;
     PerSide<bool> files{};
-    bool target_takes_files = lazy && (inst_[target]->lazy_files() & ACCORD_LAZY_FILES_APPLY);
-    bool target_takes_ranges = target_takes_files && (inst_[target]->lazy_files() & ACCORD_LAZY_FILES_RANGES);
+    const PerSide<uint32_t>& flags = lazy_run_->flags;
+    bool target_takes_files = lazy && (flags[target] & ACCORD_LAZY_FILES_APPLY);
+    bool target_takes_ranges = target_takes_files && (flags[target] & ACCORD_LAZY_FILES_RANGES);
     for (Side s : kSides)
-      if (lazy && !lazy_[s].empty() && (inst_[s]->lazy_files() & ACCORD_LAZY_FILES_FETCH)) {
+      if (lazy && !lazy_[s].empty() && (flags[s] & ACCORD_LAZY_FILES_FETCH)) {
         if (!spool) spool.emplace(p_.state_path.string());
         files[s] = !spool->dir.empty();
         if (!files[s] && !spool_failure_said_ && opts_.log) {  // (once a run)
@@ -455,9 +463,10 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       }
     }
     // The next create batch's first chunk, fetched ahead once this side's
-    // last chunk is written (LazyRun): only into files (its bodies are not
-    // held in memory beside this batch's), from a source no write of this
-    // batch or of the next goes to (nothing else calls it meanwhile), and
+    // last chunk has its bodies, while it is written (LazyRun): only into
+    // files (its bodies are not held in memory beside this batch's), from a
+    // source no write of this batch or of the next goes to (nothing else
+    // calls it meanwhile: the flags were asked once, LazyRun::flags), and
     // made as the next batch will make it (its creates' lazy_bytes, from
     // report_ops).
     auto fetch_ahead = [&] {
@@ -521,12 +530,12 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
         call.push_back(std::move(ops[k]));
         sent.push_back(which[k]);
       }
+      if (i + 1 == chunks.size()) fetch_ahead();  // (its bodies are all here: the source is free)
       auto writing = std::chrono::steady_clock::now();
       if (!call.empty()) apply_call(target, std::move(call), sent, results);
       apply_time_.write_s += seconds_since(writing);
       for (auto& w : c.want)
         for (const auto& f : w.files) ::unlink(f.c_str());
-      if (i + 1 == chunks.size()) fetch_ahead();
     }
   }
   // When the calls have returned: a try answered maybe_written wrote, if it
