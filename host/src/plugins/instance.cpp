@@ -14,8 +14,31 @@
 
 #include <cstddef>
 #include <cstring>
+#include <stdexcept>
 
 namespace accord {
+
+// A connector instance answers one call at a time (accord/connector.h, rule
+// 3); the host keeps that rule by its own design (the engine's fetch ahead
+// calls a source from a thread of its own: applying.cpp), and this catches
+// any break of it before the connector sees a second call: it throws, the
+// pair fails saying so, nothing is written by that call.
+class Instance::Calling {
+ public:
+  Calling(const Instance& i, const char* what) : busy_(*i.calling_) {
+    const char* was = nullptr;
+    if (!busy_.compare_exchange_strong(was, what, std::memory_order_acquire))
+      throw std::logic_error("Accord called " + i.plugin_->manifest.id + "'s " + what + " while its " + was +
+                             " was in progress on the same instance (a connector answers one call at a time): "
+                             "refused, nothing sent. This is a bug in Accord; please report it");
+  }
+  ~Calling() { busy_.store(nullptr, std::memory_order_release); }
+  Calling(const Calling&) = delete;
+  Calling& operator=(const Calling&) = delete;
+
+ private:
+  std::atomic<const char*>& busy_;
+};
 
 HostServices::HostServices() {
   c_.abi_major = ACCORD_ABI_MAJOR;
@@ -137,7 +160,10 @@ Result<std::string_view> Instance::call(Call fn, const char* what, const std::st
   ErrorSink sink;
   const char* out = nullptr;
   uint64_t len = 0;
-  int32_t st = fn(inst_.get(), stream.c_str(), arg.c_str(), &out, &len, &sink.c);
+  int32_t st = [&] {
+    Calling one(*this, what);
+    return fn(inst_.get(), stream.c_str(), arg.c_str(), &out, &len, &sink.c);
+  }();
   if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, what));
   if (!out) return fail(plugin_->manifest.id + ": " + what + " returned ok but no answer");
   return std::string_view(out, static_cast<size_t>(len));
@@ -158,6 +184,7 @@ Result<std::string_view> Instance::apply(const std::string& stream, const std::s
 void Instance::cancel() noexcept { plugin_->table->cancel(inst_.get()); }
 
 const void* Instance::extension(const std::string& name) {
+  Calling one(*this, "get_extension");
   return plugin_->table->get_extension ? plugin_->table->get_extension(inst_.get(), name.c_str())
                                        : nullptr;
 }
@@ -168,7 +195,10 @@ Result<bool> Instance::wait_for_changes(const std::string& stream, const std::st
     return fail(plugin_->manifest.id + " cannot wait for changes (no " ACCORD_PUSH_V1 ")", ACCORD_UNSUPPORTED);
   ErrorSink sink;
   int32_t changed = 0;
-  int32_t st = push->wait(inst_.get(), stream.c_str(), cursor.c_str(), timeout_ms, &changed, &sink.c);
+  int32_t st = [&] {
+    Calling one(*this, "wait");
+    return push->wait(inst_.get(), stream.c_str(), cursor.c_str(), timeout_ms, &changed, &sink.c);
+  }();
   if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "wait"));
   return changed != 0;
 }
@@ -176,7 +206,11 @@ Result<bool> Instance::wait_for_changes(const std::string& stream, const std::st
 std::optional<std::vector<std::string>> Instance::stream_fields(const std::string& stream) {
   auto* ext = static_cast<const accord_streams_v1*>(extension(ACCORD_STREAMS_V1));
   if (!ext || ext->struct_size < offsetof(accord_streams_v1, fields) + sizeof ext->fields || !ext->fields) return std::nullopt;
-  const char* text = ext->fields(inst_.get(), stream.c_str());
+  const char* text = nullptr;
+  {
+    Calling one(*this, "fields");
+    text = ext->fields(inst_.get(), stream.c_str());
+  }
   if (!text) return std::nullopt;
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec);
@@ -208,7 +242,10 @@ Result<std::string_view> Instance::fetch_files(const std::string& stream, const 
   if (ranges && (ext->flags & ACCORD_LAZY_FILES_RANGES) &&
       ext->struct_size >= offsetof(accord_lazy_files_v1, fetch_ranges) + sizeof ext->fetch_ranges && ext->fetch_ranges)
     call = ext->fetch_ranges;
-  int32_t st = call(inst_.get(), stream.c_str(), ids_json.c_str(), dir.c_str(), &out, &len, &sink.c);
+  int32_t st = [&] {
+    Calling one(*this, call == ext->fetch_files ? "fetch_files" : "fetch_ranges");
+    return call(inst_.get(), stream.c_str(), ids_json.c_str(), dir.c_str(), &out, &len, &sink.c);
+  }();
   if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "fetch_files"));
   if (!out) return fail(plugin_->manifest.id + ": fetch_files returned ok but no answer");
   return std::string_view(out, static_cast<size_t>(len));
@@ -228,7 +265,10 @@ Result<std::optional<std::string>> Instance::after_commit(const std::string& str
   ErrorSink sink;
   const char* out = nullptr;
   uint64_t len = 0;
-  int32_t st = ext->committed(inst_.get(), stream.c_str(), cursor.c_str(), written_json.c_str(), &out, &len, &sink.c);
+  int32_t st = [&] {
+    Calling one(*this, "after_commit");
+    return ext->committed(inst_.get(), stream.c_str(), cursor.c_str(), written_json.c_str(), &out, &len, &sink.c);
+  }();
   if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "after_commit"));
   if (!out || len == 0) return std::optional<std::string>();
   return std::optional<std::string>(std::string(out, static_cast<size_t>(len)));
@@ -245,7 +285,11 @@ Result<std::string_view> Instance::check_records(const std::string& stream, cons
 std::optional<std::string> Instance::watch_paths(const std::string& stream) {
   auto* ext = static_cast<const accord_watch_v1*>(extension(ACCORD_WATCH_V1));
   if (!ext || ext->struct_size < offsetof(accord_watch_v1, paths) + sizeof ext->paths || !ext->paths) return std::nullopt;
-  const char* text = ext->paths(inst_.get(), stream.c_str());
+  const char* text = nullptr;
+  {
+    Calling one(*this, "watch paths");
+    text = ext->paths(inst_.get(), stream.c_str());
+  }
   if (!text) return std::nullopt;
   return std::string(text);
 }
@@ -254,7 +298,10 @@ Result<bool> Instance::check_stream(const std::string& stream) {
   auto* ext = static_cast<const accord_streams_v1*>(extension(ACCORD_STREAMS_V1));
   if (!ext || ext->struct_size < offsetof(accord_streams_v1, check) + sizeof ext->check || !ext->check) return true;
   ErrorSink sink;
-  int32_t st = ext->check(inst_.get(), stream.c_str(), &sink.c);
+  int32_t st = [&] {
+    Calling one(*this, "check_stream");
+    return ext->check(inst_.get(), stream.c_str(), &sink.c);
+  }();
   if (st != ACCORD_OK) return std::unexpected(sink.take(st, plugin_->manifest.id, "check"));
   return true;
 }

@@ -2,7 +2,10 @@
 // A live connector instance, behind RAII, and the host services handed to it.
 //
 // Thread safety: an Instance is used by one thread at a time, except cancel(),
-// which any thread may call. HostServices is thread-safe.
+// which any thread may call. HostServices is thread-safe. A call made while
+// another is in progress on the same Instance (from another thread: a bug
+// in the host) never reaches the connector: it throws std::logic_error
+// naming both calls (review s14 L4).
 #pragma once
 
 #include <accord/status/result.hpp>
@@ -125,11 +128,16 @@ class Instance {
   };
   using Call = int32_t (*)(accord_instance*, const char*, const char*, const char**, uint64_t*,
                            accord_error*);
+  // Held while a call is in the connector (one at a time: accord/connector.h,
+  // rule 3); a second one meanwhile throws.
+  class Calling;
   Result<std::string_view> call(Call fn, const char* what, const std::string& stream,
                                 const std::string& arg);
 
   const LoadedPlugin* plugin_ = nullptr;
   std::unique_ptr<accord_instance, Deleter> inst_;
+  // the call in the connector now (its name), else nullptr: Calling's
+  std::unique_ptr<std::atomic<const char*>> calling_ = std::make_unique<std::atomic<const char*>>(nullptr);
 };
 
 }  // namespace accord
