@@ -197,3 +197,76 @@ TEST(StateLinksTest, AChangeHandsItsRowsDataToTheLinkCountedOnce) {
   EXPECT_EQ(f.count("SELECT count(*) FROM record_data WHERE refs != 1"), 0);
   EXPECT_EQ(f.count("SELECT count(*) FROM record_data"), 2);
 }
+
+// A renumbered record followed by identity (folding.cpp follow_renumbering,
+// PairState::rekey of a mirror row): its link moves in place with the bases
+// it kept, takes the old row's data as its base of that side where it has
+// none (the old row's reference taken over: counted once), keeps a base it
+// had, and a link the new id had goes first with what it kept. Every data
+// row is referred to exactly as often as its refs say, on either side.
+TEST(StateLinksTest, ARenumberedRecordsLinkMovesInPlaceAndKeepsItsOldDataAsItsBase) {
+  for (Side side : {Side::kLeft, Side::kRight}) {
+    SCOPED_TRACE(side_name(side));
+    StateFile g;
+    auto t = g.open();
+    ASSERT_TRUE(t);
+    PairState q = t->pair("p");
+    MirrorSide m = q.mirror(side), o = q.mirror(other(side));
+    std::string a = side == Side::kLeft ? "a" : "x", a2 = a + "2", b = side == Side::kLeft ? "b" : "y";
+    std::string oa = side == Side::kLeft ? "x" : "a", ob = side == Side::kLeft ? "y" : "b";
+    m.put(row(a, "{\"n\":1}"));
+    m.put(row(b, "{\"n\":9}"));
+    o.put(row(oa, "{\"o\":1}"));
+    o.put(row(ob, "{\"o\":9}"));
+    m.put(row(a2, "{\"n\":1,\"folder\":\"P\"}", "t2", true));  // the same message listed under its new id
+    auto link_of = [&](const std::string& mine, const std::string& theirs) {
+      return side == Side::kLeft ? LinkRow{mine, theirs, "", ""} : LinkRow{theirs, mine, "", ""};
+    };
+    q.links().put(link_of(a, oa));
+    // a link the new id has (a stale one) goes first, with the base it kept
+    q.links().put(link_of(a2, ob));
+    ASSERT_TRUE(q.links().keep(*q.links().find(side, a2), other(side), o.find(ob)->data_id));
+    // the other side's base kept already moves with the link
+    auto other_row = o.find(oa);
+    ASSERT_TRUE(q.links().keep(*q.links().find(side, a), other(side), other_row->data_id, true));
+    o.put(row(oa, "{\"o\":2}", "t2", true), &*other_row, true);
+    auto old = m.find(a);
+    ASSERT_TRUE(old);
+    q.rekey(side, *old, a2);
+    EXPECT_FALSE(m.find(a));
+    EXPECT_FALSE(q.links().find(side, a));
+    EXPECT_FALSE(q.links().find(other(side), ob));
+    auto moved = q.links().find(side, a2);
+    ASSERT_TRUE(moved);
+    EXPECT_EQ(side == Side::kLeft ? moved->right_id : moved->left_id, oa);
+    const LinkRow::Kept& mine = side == Side::kLeft ? moved->kept_left : moved->kept_right;
+    const LinkRow::Kept& theirs = side == Side::kLeft ? moved->kept_right : moved->kept_left;
+    EXPECT_EQ(mine.data, "{\"n\":1}");  // the old row's data: the base of the new one
+    EXPECT_EQ(mine.id, old->data_id);
+    EXPECT_EQ(theirs.data, "{\"o\":1}");
+    EXPECT_EQ(q.links().find(other(side), oa)->left_id, side == Side::kLeft ? a2 : oa);
+    EXPECT_EQ(q.links().count(), 1);
+    EXPECT_EQ(g.count("SELECT count(*) FROM link_rights"), 1);
+    EXPECT_EQ(g.count("SELECT count(*) FROM link_bases"), 2);
+    EXPECT_EQ(g.count("SELECT count(*) FROM record_data d WHERE refs != (SELECT count(*) FROM mirror_rows m WHERE "
+                      "m.data_id = d.id) + (SELECT count(*) FROM link_bases k WHERE k.data_id = d.id)"),
+              0);
+    EXPECT_EQ(g.count("SELECT count(*) FROM record_data WHERE data = '{\"o\":9}'"), 1);  // y's own row only
+    EXPECT_EQ(g.count("SELECT refs FROM record_data WHERE data = '{\"o\":9}'"), 1);
+    // renumbered again: the base it has now stays (not the second old row's)
+    auto again = m.find(a2);
+    ASSERT_TRUE(again);
+    q.rekey(side, *again, a + "3");
+    auto twice = q.links().find(side, a + "3");
+    ASSERT_TRUE(twice);
+    EXPECT_EQ((side == Side::kLeft ? twice->kept_left : twice->kept_right).data, "{\"n\":1}");
+    EXPECT_EQ(g.count("SELECT count(*) FROM record_data WHERE data = '{\"n\":1,\"folder\":\"P\"}'"), 0);
+    // its pair in accord again: the link lets go of what it kept
+    q.links().put(side == Side::kLeft ? LinkRow{a + "3", oa, "", ""} : LinkRow{oa, a + "3", "", ""});
+    EXPECT_EQ(g.count("SELECT count(*) FROM link_bases"), 0);
+    EXPECT_EQ(g.count("SELECT count(*) FROM record_data WHERE data = '{\"n\":1}'"), 0);
+    EXPECT_EQ(g.count("SELECT count(*) FROM record_data d WHERE refs != (SELECT count(*) FROM mirror_rows m WHERE "
+                      "m.data_id = d.id)"),
+              0);
+  }
+}

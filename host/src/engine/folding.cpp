@@ -11,7 +11,9 @@
 
 #include <boost/json.hpp>
 
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace json = boost::json;
 
@@ -50,7 +52,14 @@ void PairRun::fold(Side s, SideRead& read) {
   // In id order (the state's key order) unless records may have been
   // renumbered: those pair up by identity in the order read.
   bool by_id = !renumbering && inflight_[s].empty();
+  // The renumbered records' old rows are left as they are here:
+  // follow_renumbering drops each one it follows (a folder renamed: every
+  // message of it) and marks the others deleted, as below.
+  std::unordered_set<std::string_view> renumbered;
+  if (renumbering)
+    for (const auto& id : read.renumbered) renumbered.insert(id);
   store_->staging().for_each(s, [&](StateStore::Staged& c) {
+    if (c.deleted && renumbered.contains(c.id) && !inflight_[s].contains(c.id)) return;
     auto m = known_side ? mirror.find(c.id) : std::nullopt;
     if (renumbering && !c.deleted && !m) fresh.emplace_back(c.id, identity_of(s, c.data));
     if (c.deleted && m && !m->deleted && inflight_[s].contains(c.id)) moved.push_back(c.id);
@@ -143,6 +152,7 @@ void PairRun::follow_renumbering(Side s, const std::vector<std::string>& renumbe
   for (const auto& [id, key] : fresh)
     if (!key.empty() && olds.contains(key)) news[key].push_back(id);
   size_t followed = 0;
+  bool held = pv_->holds_any(s);  // (conflicts and quarantine entries to move with the links)
   for (auto& [key, rows] : olds) {
     auto n = news.find(key);
     if (n == news.end() || n->second.size() != rows.size()) {
@@ -150,10 +160,20 @@ void PairRun::follow_renumbering(Side s, const std::vector<std::string>& renumbe
       continue;
     }
     for (size_t i = 0; i < rows.size(); ++i) {
-      materialise_base(s, rows[i]);  // the new row is compared with what the old one was
-      pv_->rekey(s, rows[i].id, n->second[i]);
+      // the new row is compared with what the old one was: the link keeps
+      // the old row's data as its base, by the dropped row's reference
+      pv_->rekey(s, rows[i], n->second[i], held);
       ++followed;
     }
+  }
+  // An old row not followed is deleted, as the side says (strict: unless
+  // the run is refused below); fold left it as it was.
+  for (const auto& id : unmatched) {
+    auto m = pv_->mirror(s).find(id);
+    if (!m || m->deleted) continue;
+    m->deleted = true;
+    m->dirty = true;
+    pv_->mirror(s).put(*m, &*m);  // (its data as it was)
   }
   if (followed)
     rep_.notes.push_back(std::string("the ") + side_name(s) + " side " +
@@ -171,11 +191,5 @@ void PairRun::follow_renumbering(Side s, const std::vector<std::string>& renumbe
   }
   rep_.forced.push_back(msg + ": taken as deleted");
 }
-
-// A change is about to overwrite `old` (as MirrorSide::find read it), the
-// mirror row a link's implicit base stands for: the link keeps its data row
-// as the base (by reference: the links row is not written, and grows by no
-// copy of the base), unless a base of that side is there already.
-void PairRun::materialise_base(Side s, const MirrorRow& old) { keep_base(*pv_, s, old, false); }
 
 }  // namespace accord

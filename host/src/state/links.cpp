@@ -29,16 +29,23 @@ std::optional<LinkRow> Links::find(Side side, const std::string& id) {
                  {s.i64(4), std::string(s.text(5))}, {s.i64(6), std::string(s.text(7))}};
 }
 
-// The link of a left id with its kept bases' data row ids, not their data
-// (Links::put compares ids only: two data rows fewer read per write).
-static std::optional<LinkRow> find_ids(sql::Db& db, const std::string& pair, const std::string& left_id) {
-  static const std::string by_left =
-      "SELECT l.left_id, l.right_id, l.base_left, l.base_right, kl.data_id, kr.data_id FROM links l"
+// The link of a record (by default a left one) with its kept bases' data
+// row ids, not their data (Links::put compares ids only: two data rows
+// fewer read per write).
+static std::optional<LinkRow> find_ids(sql::Db& db, const std::string& pair, const std::string& id,
+                                       Side side = Side::kLeft) {
+  static constexpr std::string_view kIds =
+      "SELECT l.left_id, l.right_id, l.base_left, l.base_right, kl.data_id, kr.data_id";
+  static constexpr std::string_view kKeptIds =
       " LEFT JOIN link_bases kl ON kl.pair = l.pair AND kl.left_id = l.left_id AND kl.side = 'left'"
-      " LEFT JOIN link_bases kr ON kr.pair = l.pair AND kr.left_id = l.left_id AND kr.side = 'right'"
-      " WHERE l.pair=?1 AND l.left_id = ?2";
-  Stmt s(db, by_left);
-  s.bind(1, pair).bind(2, left_id);
+      " LEFT JOIN link_bases kr ON kr.pair = l.pair AND kr.left_id = l.left_id AND kr.side = 'right'";
+  static const std::string by_left =
+      std::string(kIds) + " FROM links l" + std::string(kKeptIds) + " WHERE l.pair=?1 AND l.left_id = ?2";
+  static const std::string by_right = std::string(kIds) +
+                                      " FROM link_rights r JOIN links l ON l.pair = r.pair AND l.left_id = r.left_id" +
+                                      std::string(kKeptIds) + " WHERE r.pair=?1 AND r.right_id = ?2";
+  Stmt s(db, side == Side::kLeft ? by_left : by_right);
+  s.bind(1, pair).bind(2, id);
   if (!s.step()) return std::nullopt;
   return LinkRow{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
                  {s.i64(4), ""}, {s.i64(5), ""}};
@@ -89,6 +96,30 @@ bool Links::keep(const LinkRow& link, Side s, int64_t data_id, bool take_over) {
   if (!base.empty() || kept.id || !data_id) return false;
   set_kept(link.left_id, s, 0, data_id, take_over);
   return true;
+}
+
+std::optional<LinkRow> Links::rekey(Side s, const std::string& old_id, const std::string& new_id) {
+  auto link = find_ids(*db_, pair_, old_id, s);
+  if (!link || old_id == new_id) return link;
+  if (auto other = find_ids(*db_, pair_, new_id, s)) drop(other->left_id);  // (never link: old_id != new_id)
+  if (s == Side::kLeft) {
+    Stmt l(*db_, "UPDATE links SET left_id = ?3 WHERE pair=?1 AND left_id=?2");
+    l.bind(1, pair_).bind(2, old_id).bind(3, new_id).run();
+    Stmt r(*db_, "UPDATE link_rights SET left_id = ?3 WHERE pair=?1 AND right_id=?2");
+    r.bind(1, pair_).bind(2, link->right_id).bind(3, new_id).run();
+    if (link->kept_left.id || link->kept_right.id) {
+      Stmt k(*db_, "UPDATE link_bases SET left_id = ?3 WHERE pair=?1 AND left_id=?2");
+      k.bind(1, pair_).bind(2, old_id).bind(3, new_id).run();
+    }
+    link->left_id = new_id;
+  } else {
+    Stmt l(*db_, "UPDATE links SET right_id = ?3 WHERE pair=?1 AND left_id=?2");
+    l.bind(1, pair_).bind(2, link->left_id).bind(3, new_id).run();
+    Stmt r(*db_, "UPDATE link_rights SET right_id = ?3 WHERE pair=?1 AND right_id=?2");
+    r.bind(1, pair_).bind(2, old_id).bind(3, new_id).run();
+    link->right_id = new_id;
+  }
+  return link;
 }
 
 void Links::set_kept(const std::string& left_id, Side s, int64_t from, int64_t to, bool take_over) {

@@ -41,6 +41,14 @@ class Links {
   // is written). Answers whether it did (false: a base of that side was
   // already there, and nothing was taken over).
   bool keep(const LinkRow& link, Side s, int64_t data_id, bool take_over = false);
+  // The record old_id of side s is new_id now (a store renumbered it: a
+  // folder renamed on an IMAP server): its link follows it in place, kept
+  // bases and all (the keys of its rows change; no data row is held or let
+  // go, and the link is not dropped and written again). A link new_id had
+  // goes first, with what it kept: a record is linked once (as put). Answers
+  // the link as it stands now, its kept bases' ids without their data;
+  // nullopt: old_id had none.
+  std::optional<LinkRow> rekey(Side s, const std::string& old_id, const std::string& new_id);
   // New links with implicit bases, in left-id order, for records not linked
   // yet (a first sync).
   void add(const std::vector<std::pair<std::string_view, std::string_view>>& links);

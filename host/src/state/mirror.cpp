@@ -126,6 +126,12 @@ void MirrorSide::drop(const std::string& id) {
   clear_dirty(id);
 }
 
+void MirrorSide::drop_taken(const std::string& id) {
+  Stmt s(*db_, "DELETE FROM mirror_rows WHERE pair=?1 AND side=?2 AND id=?3");
+  s.bind(1, pair_).bind(2, side_name(side_)).bind(3, id).run();
+  clear_dirty(id);
+}
+
 static MirrorRef ref_from(Stmt& s) {
   MirrorRef r;
   r.set(s.text(0), s.text(4));

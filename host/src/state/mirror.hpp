@@ -41,6 +41,9 @@ class MirrorSide {
   // caller to clear (clear_dirty, a batch's at once).
   int64_t put_for_history(const MirrorRow& row, int64_t& before);
   void drop(const std::string& id);
+  // The same for a row whose reference to its data row was taken over
+  // (Links::keep's take_over): the row goes, its data row stays as it is.
+  void drop_taken(const std::string& id);
   // A reference to a row's data, taken for the history (it outlives the
   // row's change or removal); 0: no such row.
   int64_t hold_data(const std::string& id);

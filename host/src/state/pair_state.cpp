@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "state/pair_state.hpp"
 
+#include <stdexcept>
+
 using accord::sql::Stmt;
 
 namespace accord {
@@ -28,13 +30,27 @@ bool PairState::any_clean() {
 
 void PairState::rekey(Side side, const std::string& old_id, const std::string& new_id) {
   mirror(side).drop(old_id);
-  Links l = links();
-  if (auto link = l.find(side, old_id)) {  // put unlinks old_id as it links new_id
-    (side == Side::kLeft ? link->left_id : link->right_id) = new_id;
-    l.put(*link);
-  }
+  links().rekey(side, old_id, new_id);
   conflicts().rekey(side, old_id, new_id);
   quarantine().rekey(side, old_id, new_id);
+}
+
+bool PairState::holds_any(Side side) {
+  Stmt s(*db_, "SELECT EXISTS (SELECT 1 FROM conflicts WHERE pair=?1)"
+               " OR EXISTS (SELECT 1 FROM quarantine WHERE pair=?1 AND side=?2)");
+  s.bind(1, name_).bind(2, side_name(side));
+  return s.step() && s.i64(0) != 0;
+}
+
+void PairState::rekey(Side side, const MirrorRow& old, const std::string& new_id, bool held) {
+  if (!old.data_id) throw std::logic_error("state: the base of " + old.id + " was read without its data row");
+  Links l = links();
+  auto link = l.rekey(side, old.id, new_id);
+  if (link && old.data_id && l.keep(*link, side, old.data_id, true)) mirror(side).drop_taken(old.id);
+  else mirror(side).drop(old.id);
+  if (!held) return;
+  conflicts().rekey(side, old.id, new_id);
+  quarantine().rekey(side, old.id, new_id);
 }
 
 }  // namespace accord

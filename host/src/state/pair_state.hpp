@@ -57,6 +57,16 @@ class PairState {
   // The record old_id is new_id now: drops old_id's mirror row (new_id's is
   // already there) and moves its link, conflicts and quarantine entry.
   void rekey(Side side, const std::string& old_id, const std::string& new_id);
+  // The same for the record `old` (its mirror row as MirrorSide::find read
+  // it), whose link, where it has no base of that side, keeps old's data as
+  // that base (the new row is compared with what the old one was), taking
+  // over the dropped row's reference to it: no data row is written.
+  // held: false when holds_any said no (no conflict or quarantine entry to
+  // move: two statements fewer a record).
+  void rekey(Side side, const MirrorRow& old, const std::string& new_id, bool held = true);
+  // Whether the pair has a conflict, or a quarantine entry of that side, at
+  // all (what rekey moves beside the link).
+  bool holds_any(Side side);
 
  private:
   sql::Db* db_;
