@@ -11,10 +11,12 @@
 
 #include <boost/json.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <ctime>
 #include <cstdlib>
 #include <cstring>
@@ -480,6 +482,75 @@ std::string MaildirBackend::read_changes(const std::string& stream, const std::s
   return log_->read_batch(cursor, batch_);
 }
 
+namespace {
+// The bodies the host hands over as parts of one file a fetch call
+// (accord.lazy_files.v1's RANGES), each read with one pread through a
+// descriptor the call keeps open for that file, not an open, three seeks, a
+// read and a close each (issue 22: a first pull's every message). Anything
+// else (base64 text, a file of its own, a part named oddly) is read as
+// mail::lazy_bytes reads it, which says what is wrong.
+class HandedParts {
+ public:
+  HandedParts() = default;
+  HandedParts(const HandedParts&) = delete;
+  HandedParts& operator=(const HandedParts&) = delete;
+  ~HandedParts() {
+    for (auto& [path, f] : open_) ::close(f.fd);
+  }
+  std::optional<std::string> read(const json::value& raw, std::string& why) {
+    const json::object* ref = raw.if_object();
+    const json::value* file = ref ? ref->if_contains("$file") : nullptr;
+    auto count = [&](std::string_view key) -> std::optional<uint64_t> {
+      const json::value* n = ref ? ref->if_contains(key) : nullptr;
+      if (n && n->is_uint64()) return n->get_uint64();
+      if (n && n->is_int64() && n->get_int64() >= 0) return static_cast<uint64_t>(n->get_int64());
+      return std::nullopt;
+    };
+    std::optional<uint64_t> offset = count("offset"), length = count("length");
+    if (!file || !file->is_string() || !offset || !length) return mail::lazy_bytes(raw, why);
+    std::string path(file->get_string());
+    auto at = open_.find(path);
+    if (at == open_.end()) {
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      struct stat st {};
+      if (fd >= 0 && ::fstat(fd, &st) != 0) ::close(fd), fd = -1;
+      if (fd < 0) return mail::lazy_bytes(raw, why);  // (says why)
+      at = open_.emplace(path, Open{fd, static_cast<uint64_t>(st.st_size)}).first;
+    }
+    const Open& f = at->second;
+    if (*offset > f.size || *length > f.size - *offset) {
+      why = "names a part beyond the end of " + path;
+      return std::nullopt;
+    }
+    std::string out(static_cast<size_t>(*length), '\0');
+    for (size_t done = 0; done < out.size();) {
+      ssize_t n = ::pread(f.fd, out.data() + done, out.size() - done, static_cast<off_t>(*offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        why = "names a file that cannot be read: " + path;
+        return std::nullopt;
+      }
+      done += static_cast<size_t>(n);
+    }
+    return out;
+  }
+  // no part of this file is read any more
+  void close(const std::string& path) {
+    if (auto at = open_.find(path); at != open_.end()) {
+      ::close(at->second.fd);
+      open_.erase(at);
+    }
+  }
+
+ private:
+  struct Open {
+    int fd;
+    uint64_t size;
+  };
+  std::map<std::string, Open> open_;
+};
+}  // namespace
+
 std::string MaildirBackend::apply(const std::string& stream, std::string_view ops_json) {
   check_stream(stream);
   std::vector<Op> ops = accord::kit::parse_ops(ops_json);
@@ -516,10 +587,14 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
   std::map<std::string, size_t> readers;
   for (const Op& o : ops)
     if (std::string f = handed(o); !f.empty()) ++readers[f];
+  HandedParts parts;
   auto done_with_body = [&](const Op& o) {
     std::string f = handed(o);
     auto r = f.empty() ? readers.end() : readers.find(f);
-    if (r != readers.end() && --r->second == 0) ::unlink(f.c_str());
+    if (r != readers.end() && --r->second == 0) {
+      parts.close(f);
+      ::unlink(f.c_str());
+    }
   };
   Transaction tx(db_);
   // what one op throws is its result; a full disk says so
@@ -542,7 +617,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
                                      "message); the host fetches it from the other side");
             std::string why;
             // base64 text, or a file the host handed over (or a part of one)
-            auto bytes = mail::lazy_bytes(*raw, why);
+            auto bytes = parts.read(*raw, why);
             done_with_body(op);
             if (!bytes) return OpResult::error("\"raw\" " + why);
             std::string folder = on_disk(mail::first_mailbox(op.data, "INBOX"));
