@@ -616,6 +616,86 @@ TEST(EngineRunTest, ARecordEditedInItsStoreAfterThePlanIsNotOverwrittenByItsSpil
   EXPECT_EQ(f.run({}).pairs[0].planned.total(), 0);
 }
 
+// Review s15 F2: a pair whose write to one side landed while its write to
+// the other was answered conflict (the record edited in its store during
+// the run). The landed write is recorded (its echo is not a person's edit)
+// and the pair's base on that side moves by what was written there only:
+// the next run carries the mid-run edit across and the other side's own
+// change still travels. Before, nothing was recorded, the echo came back
+// newer than the person's edit and "newest" gave it the field: the edit was
+// lost on both sides.
+TEST(EngineRunTest, AWriteThatLandedBesideOneAnsweredConflictIsRecordedAndTheMidRunEditWins) {
+  Fixture f;
+  f.create("left.sqlite", 10);
+  ASSERT_EQ(f.run({}).pairs[0].applied, 10);
+  auto edit_all = [&](const char* file, const char* field, const char* value) {
+    Instance i = f.side(file);
+    auto r = i.read_changes("note", "");
+    ASSERT_TRUE(r);
+    json::array ops;
+    json::value read = json::parse(*r);
+    for (const auto& rec : read.at("records").as_array()) {
+      json::object data = rec.at("data").as_object();
+      data[field] = value;
+      ops.push_back(json::object{{"op", "update"}, {"id", rec.at("id")}, {"data", data}});
+    }
+    ASSERT_TRUE(i.apply("note", json::serialize(ops)));
+  };
+  edit_all("left.sqlite", "body", "edited");  // each pair writes both sides: the body right, the tag left
+  edit_all("right.sqlite", "tag", "right");
+  std::string right_id;  // the last pair's (in its left id's order): in the last batch
+  {
+    sql::Db db((f.dir / "state.sqlite").string());
+    sql::Stmt s(db, "SELECT right_id FROM links ORDER BY left_id DESC LIMIT 1");
+    ASSERT_TRUE(s.step());
+    right_id = s.text(0);
+  }
+  std::string title;
+  bool edited = false;
+  RunOptions ro;
+  ro.batch = 2;
+  ro.progress = [&](const std::string& line) {
+    if (edited || line.find(": applied 2 of ") == std::string::npos) return;
+    edited = true;
+    Instance r = f.side("right.sqlite");
+    auto read = r.read_changes("note", "");
+    ASSERT_TRUE(read);
+    json::value v = json::parse(*read);
+    for (const auto& rec : v.at("records").as_array())
+      if (rec.at("id").as_string() == right_id) {
+        json::object data = rec.at("data").as_object();
+        title = data.at("title").as_string();
+        data["tag"] = "mid";  // a person's edit while the run is under way
+        json::array ops{json::object{{"op", "update"}, {"id", right_id}, {"data", data}}};
+        ASSERT_TRUE(r.apply("note", json::serialize(ops)));
+      }
+    ASSERT_FALSE(title.empty());
+  };
+  RunReport run = f.run(ro);
+  ASSERT_TRUE(edited);
+  EXPECT_EQ(run.pairs[0].failed, 1);  // the body to the right: answered conflict
+  EXPECT_EQ(run.pairs[0].applied, 19) << run.pairs[0].error;
+  for (int k = 0; k < 3 && f.run({}).pairs[0].planned.total() > 0; ++k) {
+  }
+  EXPECT_EQ(f.run({}).pairs[0].planned.total(), 0);
+  for (const char* file : {"left.sqlite", "right.sqlite"}) {
+    Instance i = f.side(file);
+    auto r = i.read_changes("note", "");
+    ASSERT_TRUE(r);
+    std::map<std::string, int> titles;
+    json::value read = json::parse(*r);
+    for (const auto& rec : read.at("records").as_array()) {
+      const json::object& d = rec.at("data").as_object();
+      std::string t(d.at("title").as_string());
+      ++titles[t];
+      EXPECT_EQ(d.if_contains("body") ? json::serialize(d.at("body")) : "", "\"edited\"") << file << " " << t;
+      EXPECT_EQ(d.if_contains("tag") ? json::serialize(d.at("tag")) : "", t == title ? "\"mid\"" : "\"right\"")
+          << file << " " << t;
+    }
+    expect_each_once(titles, 10);
+  }
+}
+
 // A record's name in notes, conflicts and the report (record_label): the
 // first of /name/full, /title, /Name, /FullName, /subject, /name that is a
 // non-empty string, else FirstName/first_name and LastName/last_name, else

@@ -954,6 +954,49 @@ PlannedOp* PairRun::shown_op(const Item& it, Side s) {
   return it.shown[s] < rep_.ops.size() ? &rep_.ops[it.shown[s]] : nullptr;
 }
 
+// A linked pair's update that landed on side `s` while its write to the
+// other side failed (review s15 F2: that record was edited in its store
+// during the run, answered conflict). Not recording it made its echo, read
+// back next run, a person's edit of `s`, newer than the real edit on the
+// other side, which "newest" then lost on both sides. So: the written row
+// goes into the mirror (its echo is recognised; still dirty, as the pair's
+// sources stay), into the history (undo takes it back), and `s`'s base
+// moves by the fields written to `s` only, so that `s`'s own changes still
+// travel and the other side's edit meets an unchanged field next run. A
+// landed create or delete, or an update that moved its record to a new id,
+// is left as before: planned again from what is read next run.
+void PairRun::record_landed(Item& it, Side s, int64_t& before) {
+  const std::optional<Action>& op = it.op[s];
+  if (!op || op->kind != OpKind::kUpdate || !it.link || !it.row[s] || it.row[s]->id != op->id) return;
+  std::optional<MirrorRow> was = pv_->mirror(s).find_data(op->id);  // (as the plan read it: not yet overwritten)
+  if (!was) return;
+  Fields base = planner().base_of(*it.link, s, was);
+  Fields then = planner().pair_of(s, *was), now = planner().pair_of(s, *it.row[s]);
+  auto moved = [&](const std::string& k) {
+    auto a = then.find(k), b = now.find(k);
+    if (b == now.end()) {
+      if (a != then.end()) base.erase(k);
+    } else if (a == then.end() || a->second != b->second) {
+      base[k] = b->second;
+    }
+  };
+  for (const auto& [k, v] : then) moved(k);
+  for (const auto& [k, v] : now) moved(k);
+  if (run_id_ && !before) before = pv_->mirror(s).hold_data(op->id);
+  it.row[s]->dirty = true;
+  int64_t after = pv_->mirror(s).put(*it.row[s]);
+  if (run_id_) {
+    pv_->history().add({0, run_id_, sp_.name, side_name(s), it.id[s], op_name(op->kind), it.row[s]->version,
+                        it.id[other(s)], {}, {}},
+                       before, after, false);
+    before = 0;  // (the history holds it now)
+  }
+  LinkRow link = *it.link;
+  (s == Side::kLeft ? link.base_left : link.base_right) = fields_json(base);
+  (s == Side::kLeft ? link.kept_left : link.kept_right) = {};
+  pv_->links().put(link);
+}
+
 void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vector<std::string>>& cleaned) {
   bool failed = false;
   written_.left = written_.right = false;
@@ -1029,7 +1072,9 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
     if (!it.manual_fields.empty()) it.pair[s] = fm_.to_pair(s, written.get_object());  // the new base (below)
     written_[s] = true;
   }
-  if (failed) {  // the sources stay dirty (or quarantined); nothing else moves
+  if (failed) {  // the sources stay dirty (or quarantined)
+    for (Side s : kSides)
+      if (written_[s]) record_landed(it, s, before[s]);  // (takes its reference to the replaced data)
     for (Side s : kSides)
       if (before[s]) pv_->mirror(s).release_data(before[s]);
     return;

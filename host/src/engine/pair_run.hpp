@@ -181,6 +181,7 @@ class PairRun {
   void attach_lazy(std::vector<LazyWant>& want);
   // (the source rows it leaves clean go into `cleaned`, for one statement a batch)
   void commit_item(Item& it, size_t i, Results& results, PerSide<std::vector<std::string>>& cleaned);
+  void record_landed(Item& it, Side s, int64_t& before);
   void tell_committed(const std::vector<Item>& items, size_t begin, size_t end, Results& results);
   void answer_dataless_resends(const std::vector<Item>& items, size_t begin, size_t end, Results& results);
   void keep_edits_past_resends(std::vector<Item>& items, size_t begin, size_t end, Results& results);
