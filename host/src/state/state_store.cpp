@@ -124,18 +124,6 @@ int64_t StateStore::parked(const std::string& pair) {
   return s.step() ? s.i64(0) : 0;
 }
 
-StateStore::DurableTransaction::Full::Full(sql::Db& d) : db(d) {
-  {
-    Stmt s(db, "PRAGMA synchronous");
-    if (s.step()) was = s.i64(0);
-  }
-  if (was < 2) db.exec("PRAGMA synchronous=FULL");
-}
-
-StateStore::DurableTransaction::Full::~Full() {
-  if (was < 2) sqlite3_exec(db.raw(), ("PRAGMA synchronous=" + std::to_string(was)).c_str(), nullptr, nullptr, nullptr);
-}
-
 void StateStore::page_cache_kib(int64_t kib) { db_.exec("PRAGMA cache_size=-" + std::to_string(kib)); }
 
 void StateStore::wait_for_writers(std::chrono::milliseconds most) {

@@ -78,20 +78,11 @@ class StateStore {
   // again as a fresh one (review s13 L6).
   class DurableTransaction {
    public:
-    explicit DurableTransaction(StateStore& store) : full_(store.db_), tx_(store.db_, sql::Transaction::kImmediate) {}
-    DurableTransaction(const DurableTransaction&) = delete;
-    DurableTransaction& operator=(const DurableTransaction&) = delete;
+    explicit DurableTransaction(StateStore& store) : tx_(store.db_) {}
     void commit() { tx_.commit(); }
 
    private:
-    struct Full {  // (the level may change outside a transaction only)
-      explicit Full(sql::Db& db);
-      ~Full();
-      sql::Db& db;
-      int64_t was = 2;
-    };
-    Full full_;  // made before the transaction, let go after it
-    sql::Transaction tx_;
+    sql::DurableTransaction tx_;
   };
   // While it lives, the state keeps SQLite's rollback journal instead of WAL
   // where this connection has it to itself (a first sync's load writes each

@@ -276,4 +276,16 @@ std::string_view Stmt::text(int col) const {
            : std::string_view();
 }
 
+DurableTransaction::Full::Full(Db& d) : db(d) {
+  {
+    Stmt s(db, "PRAGMA synchronous");
+    if (s.step()) was = s.i64(0);
+  }
+  if (was < 2) db.exec("PRAGMA synchronous=FULL");
+}
+
+DurableTransaction::Full::~Full() {
+  if (was < 2) sqlite3_exec(db.raw(), ("PRAGMA synchronous=" + std::to_string(was)).c_str(), nullptr, nullptr, nullptr);
+}
+
 }  // namespace accord::sql

@@ -141,6 +141,31 @@ class Transaction {
   bool done_ = false;
 };
 
+// A Transaction whose commit is on the disk when commit() returns, whatever
+// power loss follows: synchronous=FULL for it alone (in WAL the log is synced
+// at its commit; the connection's other commits keep their level). For a
+// commit another store is told of as done: the state's intents before a
+// batch's writes go out (review s13 L6), a local store's apply before it
+// answers (review s15 F1: an answered write a power loss then dropped was read
+// back next run as a person's edit to the old value).
+class DurableTransaction {
+ public:
+  explicit DurableTransaction(Db& db) : full_(db), tx_(db, Transaction::kImmediate) {}
+  DurableTransaction(const DurableTransaction&) = delete;
+  DurableTransaction& operator=(const DurableTransaction&) = delete;
+  void commit() { tx_.commit(); }
+
+ private:
+  struct Full {  // (the level may change outside a transaction only)
+    explicit Full(Db& db);
+    ~Full();
+    Db& db;
+    int64_t was = 2;
+  };
+  Full full_;  // made before the transaction, let go after it
+  Transaction tx_;
+};
+
 // While it lives, the file keeps SQLite's rollback journal instead of WAL
 // where this connection has it to itself (otherwise it stays in WAL and this
 // does nothing). A load into new pages then writes each page once, to the
