@@ -15,6 +15,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -87,6 +88,39 @@ struct Fixture {
     auto r = run_pipeline(*p, registry(), ro);
     if (!r) throw std::runtime_error(r.error().message);
     return std::move(*r);
+  }
+  // The right id of the pair planned last (the linked pairs go in their
+  // left ids' order): in a run's last batch.
+  std::string last_right_id() {
+    sql::Db db((dir / "state.sqlite").string());
+    sql::Stmt s(db, "SELECT right_id FROM links ORDER BY left_id DESC LIMIT 1");
+    if (!s.step()) throw std::runtime_error("no link");
+    return std::string(s.text(0));
+  }
+  // A run in batches of 2 that makes `edit` to the right's record `id` once,
+  // when its first batch is applied (a person's edit during the run); the
+  // record's title into `title`.
+  RunOptions edit_right_during_run(const std::string& id, std::function<void(json::object&)> edit, std::string& title,
+                                   bool& edited) {
+    RunOptions ro;
+    ro.batch = 2;
+    ro.progress = [this, id, edit, &title, &edited](const std::string& line) {
+      if (edited || line.find(": applied 2 of ") == std::string::npos) return;
+      edited = true;
+      Instance r = side("right.sqlite");
+      auto read = r.read_changes("note", "");
+      if (!read) throw std::runtime_error(read.error().message);
+      json::value v = json::parse(*read);
+      for (const auto& rec : v.at("records").as_array())
+        if (rec.at("id").as_string() == id) {
+          json::object data = rec.at("data").as_object();
+          title = data.at("title").as_string();
+          edit(data);
+          json::array ops{json::object{{"op", "update"}, {"id", id}, {"data", data}}};
+          if (auto a = r.apply("note", json::serialize(ops)); !a) throw std::runtime_error(a.error().message);
+        }
+    };
+    return ro;
   }
 };
 
@@ -565,30 +599,12 @@ TEST(EngineRunTest, ARecordEditedInItsStoreAfterThePlanIsNotOverwrittenByItsSpil
                                  {"data", json::object{{"title", rec.at("data").at("title")}, {"body", "edited"}}}});
     ASSERT_TRUE(l.apply("note", json::serialize(ops)));
   }
-  std::string right_id;  // the last pair's (the linked pairs go in their left ids' order): spilled, in the last batch
-  {
-    sql::Db db((f.dir / "state.sqlite").string());
-    sql::Stmt s(db, "SELECT right_id FROM links ORDER BY left_id DESC LIMIT 1");
-    ASSERT_TRUE(s.step());
-    right_id = s.text(0);
-  }
+  std::string right_id = f.last_right_id();  // spilled, in the last batch
   std::string title;
   bool edited = false;
-  RunOptions ro;
-  ro.batch = 2;
-  ro.progress = [&](const std::string& line) {
-    if (edited || line.find(": applied 2 of ") == std::string::npos) return;
-    edited = true;
-    Instance r = f.side("right.sqlite");
-    auto read = r.read_changes("note", "");
-    ASSERT_TRUE(read);
-    json::value v = json::parse(*read);
-    for (const auto& rec : v.at("records").as_array())
-      if (rec.at("id").as_string() == right_id) title = rec.at("data").at("title").as_string();
-    ASSERT_FALSE(title.empty());
-    json::array ops{json::object{{"op", "update"}, {"id", right_id}, {"data", json::object{{"title", title}, {"tag", "right"}}}}};
-    ASSERT_TRUE(r.apply("note", json::serialize(ops)));
-  };
+  // the right's record made {title, tag} (its data as the run planned it went)
+  RunOptions ro = f.edit_right_during_run(
+      right_id, [](json::object& d) { d = json::object{{"title", d.at("title")}, {"tag", "right"}}; }, title, edited);
   RunReport run = f.run(ro);
   ASSERT_TRUE(edited);
   const PairReport& p = run.pairs[0];
@@ -643,34 +659,10 @@ TEST(EngineRunTest, AWriteThatLandedBesideOneAnsweredConflictIsRecordedAndTheMid
   };
   edit_all("left.sqlite", "body", "edited");  // each pair writes both sides: the body right, the tag left
   edit_all("right.sqlite", "tag", "right");
-  std::string right_id;  // the last pair's (in its left id's order): in the last batch
-  {
-    sql::Db db((f.dir / "state.sqlite").string());
-    sql::Stmt s(db, "SELECT right_id FROM links ORDER BY left_id DESC LIMIT 1");
-    ASSERT_TRUE(s.step());
-    right_id = s.text(0);
-  }
+  std::string right_id = f.last_right_id();  // in the last batch
   std::string title;
   bool edited = false;
-  RunOptions ro;
-  ro.batch = 2;
-  ro.progress = [&](const std::string& line) {
-    if (edited || line.find(": applied 2 of ") == std::string::npos) return;
-    edited = true;
-    Instance r = f.side("right.sqlite");
-    auto read = r.read_changes("note", "");
-    ASSERT_TRUE(read);
-    json::value v = json::parse(*read);
-    for (const auto& rec : v.at("records").as_array())
-      if (rec.at("id").as_string() == right_id) {
-        json::object data = rec.at("data").as_object();
-        title = data.at("title").as_string();
-        data["tag"] = "mid";  // a person's edit while the run is under way
-        json::array ops{json::object{{"op", "update"}, {"id", right_id}, {"data", data}}};
-        ASSERT_TRUE(r.apply("note", json::serialize(ops)));
-      }
-    ASSERT_FALSE(title.empty());
-  };
+  RunOptions ro = f.edit_right_during_run(right_id, [](json::object& d) { d["tag"] = "mid"; }, title, edited);
   RunReport run = f.run(ro);
   ASSERT_TRUE(edited);
   EXPECT_EQ(run.pairs[0].failed, 1);  // the body to the right: answered conflict
