@@ -175,7 +175,9 @@ class PairRun {
   struct LazyWant;
   void apply(std::vector<Item>& items);
   void apply_batch(std::vector<Item>& items, size_t begin, size_t end);
-  void apply_call(Side s, boost::json::array ops, const std::vector<size_t>& which, Results& results);
+  // (its notes go to `notes`, else the report's: a call on a thread of its own)
+  void apply_call(Side s, boost::json::array ops, const std::vector<size_t>& which, Results& results,
+                  std::vector<std::string>* notes = nullptr);
   uint64_t lazy_bytes(Side from, const boost::json::object& data) const;  // (data: a create's)
   struct LazyRun;
   void attach_lazy(std::vector<LazyWant>& want);
