@@ -10,25 +10,44 @@ namespace accord {
 
 namespace {
 
-std::vector<std::string_view> segments(std::string_view p) {
-  std::vector<std::string_view> out;
-  if (p.starts_with('/')) p.remove_prefix(1);
-  for (size_t at = 0; at <= p.size() && !p.empty();) {
-    size_t slash = std::min(p.find('/', at), p.size());
-    out.push_back(p.substr(at, slash - at));
-    at = slash + 1;
+// A pointer's segments one at a time, as splitting it at each "/" would give
+// them (one leading "/" dropped; "" has none, "/a/" has "a" and ""), without
+// the vector: `covers` runs for every field of every record a run plans
+// (issue 22: 20% of a 20,000-message pull's main thread went to splitting).
+class Segments {
+ public:
+  explicit Segments(std::string_view p) : rest_(p.starts_with('/') ? p.substr(1) : p), done_(rest_.empty()) {}
+  bool next(std::string_view& seg) {
+    if (done_) return false;
+    size_t slash = rest_.find('/');
+    if (slash == std::string_view::npos) {
+      seg = rest_;
+      done_ = true;
+    } else {
+      seg = rest_.substr(0, slash);
+      rest_.remove_prefix(slash + 1);
+    }
+    return true;
   }
-  return out;
-}
 
-// a is b or one of its ancestors
+ private:
+  std::string_view rest_;
+  bool done_;
+};
+
+}  // namespace
+
 bool covers(std::string_view a, std::string_view b) {
-  auto sa = segments(a), sb = segments(b);
-  if (sa.size() > sb.size()) return false;
-  for (size_t i = 0; i < sa.size(); ++i)
-    if (sa[i] != sb[i] && sa[i] != "*" && sb[i] != "*") return false;
+  Segments sa(a), sb(b);
+  std::string_view x, y;
+  while (sa.next(x)) {
+    if (!sb.next(y)) return false;  // a is deeper than b
+    if (x != y && x != "*" && y != "*") return false;
+  }
   return true;
 }
+
+namespace {
 
 std::string joined(const std::vector<std::string>& items) {
   std::string out;

@@ -49,6 +49,11 @@ std::vector<std::string> pair_untravelled(bool identity, const TravelSide& left,
 inline constexpr std::string_view kKeepsNone = "/\x1f(none)";
 std::vector<std::string> writable_fields(const std::vector<std::string>& fields, const std::vector<std::string>& read_only);
 
+// `a` is `b` or one of its ancestors, segment by segment, "*" matching any
+// one segment on either side (/emails covers /emails/e1/address; /emails/*
+// covers /emails/e1).
+bool covers(std::string_view a, std::string_view b);
+
 // One record's part of it: the paths of `data` (under `prefix`, a pointer)
 // holding a value that a side keeping `kept` does not keep, each at the
 // shallowest level it is lost (/media; /emails/e1/label where the side
