@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mapping/field_map.hpp"
 
+#include <accord/json/text.hpp>
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -50,7 +52,7 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out) 
     if (v.is_null()) return;
     out += key;
     out += '\x1f';
-    out += json::serialize(v);
+    json_text::append(out, v);  // (json::serialize's text)
     out += '\x1e';
   };
   out.clear();
@@ -70,27 +72,10 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out) 
     }
 }
 
-namespace {
-
-// Appends the text json::serialize gives `what` (a value, an object, a key)
-// through one serializer, reused: no string of its own per call.
-template <class What>
-void append_json(json::serializer& sr, std::string& out, const What& what) {
-  sr.reset(what);
-  char buf[4096];
-  while (!sr.done()) {
-    json::string_view part = sr.read(buf, sizeof buf);
-    out.append(part.data(), part.size());
-  }
-}
-
-}  // namespace
-
 void FieldMap::pair_text(Side side, const json::object& data, std::string& out, std::string& text) const {
-  json::serializer sr;
   text.clear();
   if (!sp_.identity) {
-    append_json(sr, text, &data);
+    json_text::append(text, data);
     pair_text(side, data, out);
     return;
   }
@@ -103,16 +88,19 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out, 
   };
   std::vector<Member> members;
   members.reserve(data.size());
-  text += '{';
-  for (const auto& kv : data) {
-    if (text.size() > 1) text += ',';
-    append_json(sr, text, kv.key());
-    text += ':';
-    size_t at = text.size();
-    append_json(sr, text, &kv.value());
-    if (!kv.value().is_null()) members.push_back({&kv, at, text.size() - at});
+  {
+    json_text::Writer w(text);
+    w.raw('{');
+    for (const auto& kv : data) {
+      if (w.size() > 1) w.raw(',');
+      w.string(kv.key());
+      w.raw(':');
+      size_t at = w.size();
+      w.value(kv.value());
+      if (!kv.value().is_null()) members.push_back({&kv, at, w.size() - at});
+    }
+    w.raw('}');
   }
-  text += '}';
   std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) { return a.kv->key() < b.kv->key(); });
   out.clear();
   for (const Member& m : members) {
