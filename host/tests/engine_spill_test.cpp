@@ -11,7 +11,9 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <random>
 
 #include <unistd.h>
@@ -247,4 +249,100 @@ TEST(SpillTest, ManyItemsReadBackInAnyOrderAcrossItsBufferAndItsFile) {
     EXPECT_THROW(spill.get({spill.bytes() - 1, 10}), Failure);  // (past its end)
   }
   fs::remove_all(dir);
+}
+
+// JSON values in the spill's own binary form (issue 24: not their text): each
+// kind reads back as itself (an int64, a uint64 and a double that hold the
+// same number stay three kinds; -0, a subnormal, the largest double; texts
+// with NUL and non-ASCII bytes), members in their order, containers empty
+// and nested; the data's text, as a store is sent it, is the same.
+TEST(SpillTest, JsonValuesOfEveryKindReadBackAsTheSameKindAndBits) {
+  json::object data;
+  data["null"] = nullptr;
+  data["t"] = true;
+  data["f"] = false;
+  data["i0"] = int64_t{0};
+  data["i-1"] = int64_t{-1};
+  data["imin"] = INT64_MIN;
+  data["imax"] = INT64_MAX;
+  data["u1"] = uint64_t{1};
+  data["umax"] = UINT64_MAX;
+  data["d1"] = 1.0;
+  data["d-0"] = -0.0;
+  data["dsub"] = 4.9406564584124654e-324;
+  data["dmax"] = 1.7976931348623157e308;
+  data["dinf"] = std::numeric_limits<double>::infinity();  // (Boost's answer to a number out of range)
+  data["s"] = std::string("a\0b\xc3\xa9\"\\\n", 8);
+  data["empty"] = "";
+  data["z-before-a"] = json::array{json::array{}, json::object{}, json::array{1, -2, 3.5, "x", nullptr}};
+  data["a"] = json::object{{"z", 1}, {"y", json::object{{"x", json::array{json::object{{"w", false}}}}}}};
+  Item it;
+  Action a;
+  a.side = Side::kRight;
+  a.kind = OpKind::kUpdate;
+  a.data = data;
+  a.was = json::object{{"n", -7}, {"m", 7u}};
+  a.changes = {{"/n", json::value(-7)}, {"/m", json::value(7u)}, {"/d", json::value(7.0)}, {"/x", std::nullopt}};
+  it.op.right = std::move(a);
+  std::string bytes;
+  spill_item(bytes, it, {});
+  Item back = unspill_item(bytes);
+  ASSERT_TRUE(back.op.right);
+  const json::object& got = back.op.right->data;
+  ASSERT_EQ(got.size(), data.size());
+  auto g = got.begin();
+  for (const auto& [k, v] : data) {  // (in order)
+    SCOPED_TRACE(std::string(k));
+    EXPECT_EQ(g->key(), k);
+    EXPECT_EQ(g->value().kind(), v.kind());
+    EXPECT_EQ(g->value(), v);
+    if (v.is_double()) {
+      EXPECT_EQ(std::signbit(g->value().get_double()), std::signbit(v.get_double()));
+    }
+    ++g;
+  }
+  EXPECT_EQ(json::serialize(got), json::serialize(data));
+  EXPECT_EQ(back.op.right->was.at("n").kind(), json::kind::int64);
+  EXPECT_EQ(back.op.right->was.at("m").kind(), json::kind::uint64);
+  EXPECT_EQ(back.op.right->changes, it.op.right->changes);
+  EXPECT_EQ(back.op.right->changes.at("/d")->kind(), json::kind::double_);
+  EXPECT_EQ(back.op.right->changes.at("/m")->kind(), json::kind::uint64);
+  // a value's bytes cut anywhere, or a kind byte no value has, is refused
+  for (size_t cut = 0; cut < bytes.size(); ++cut)
+    EXPECT_THROW(unspill_item(std::string_view(bytes).substr(0, cut)), Failure) << cut;
+}
+
+// A value deeper than any record (wire's 32 levels, and a few more for a
+// change), or whose count of members is more than the bytes left, is
+// refused before it is read into memory (a damaged file: no recursion
+// without end, no allocation of the size it says).
+TEST(SpillTest, ADamagedValueIsRefusedNotFollowed) {
+  auto nested = [](int depth) {
+    json::value v = json::array{1, 2, 3};
+    for (int k = 0; k < depth; ++k) v = json::array{v};
+    return v;
+  };
+  auto spilled = [](const json::value& v) {
+    Item it;
+    Action a;
+    a.side = Side::kLeft;
+    a.kind = OpKind::kUpdate;
+    a.data = json::object{{"v", v}};
+    it.op.left = std::move(a);
+    std::string bytes;
+    spill_item(bytes, it, {});
+    return bytes;
+  };
+  json::value deep = nested(40);  // (deeper than a JSON parse's 32 levels by default: read back)
+  EXPECT_EQ(unspill_item(spilled(deep)).op.left->data.at("v"), deep);
+  EXPECT_THROW(unspill_item(spilled(nested(1000))), Failure);
+  // [1,2,3]: its kind, its count, its members; the count made 2^62
+  std::string bytes = spilled(json::value(json::array{1, 2, 3}));
+  const std::string three("\x07\x03\x03\x02\x03\x04\x03\x06", 8);
+  size_t at = bytes.find(three);
+  ASSERT_NE(at, std::string::npos);
+  std::string huge = bytes.substr(0, at + 1) + std::string(8, '\x80') + '\x40' + bytes.substr(at + 2);
+  EXPECT_THROW(unspill_item(huge), Failure);
+  bytes[at] = 9;  // (a kind no value has)
+  EXPECT_THROW(unspill_item(bytes), Failure);
 }

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // A run's planned writes to linked pairs, spilled (spill.hpp): an item's
-// bytes are varint lengths and numbers, texts as they are, JSON as its text.
+// bytes are varint lengths and numbers, texts as they are, JSON values in a
+// compact binary form of their own (a kind byte, then the value: a number's
+// bits, a text's length and bytes, a container's size and members in order),
+// read back into the same value, kind and bits, without a text to parse
+// (issue 24) and without json_exact's limits (a number out of a double's
+// range, a record nested past a parse's 32 levels inside a change).
 #include "engine/spill.hpp"
 
-#include <accord/json/exact.hpp>
 #include <boost/json.hpp>
 
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -29,6 +34,12 @@ namespace {
 
 constexpr unsigned char kVersion = 1;  // (a spill lives one run: no older format is ever read)
 
+// A JSON value's kind byte in the spill.
+enum : char { kNull, kFalse, kTrue, kInt64, kUint64, kDouble, kString, kArray, kObject };
+// Deeper than this is no value the spill wrote (a record is at most wire's
+// 32 levels, a change or "was" one or two more): refused, not recursed into.
+constexpr int kMaxDepth = 128;
+
 struct Writer {
   std::string& out;
   void u(uint64_t v) {
@@ -44,8 +55,41 @@ struct Writer {
     u(v.size());
     out.append(v.data(), v.size());
   }
-  void js(const json::value& v) { s(json::serialize(v)); }
-  void js(const json::object& v) { s(json::serialize(v)); }
+  // a JSON value: its kind, then the value (kind() below)
+  void js(const json::value& v) {
+    switch (v.kind()) {
+      case json::kind::null: out.push_back(kNull); break;
+      case json::kind::bool_: out.push_back(v.get_bool() ? kTrue : kFalse); break;
+      case json::kind::int64: {
+        int64_t i = v.get_int64();
+        out.push_back(kInt64);
+        u((static_cast<uint64_t>(i) << 1) ^ static_cast<uint64_t>(i >> 63));  // (zigzag: small negatives stay short)
+        break;
+      }
+      case json::kind::uint64: out.push_back(kUint64), u(v.get_uint64()); break;
+      case json::kind::double_: {
+        out.push_back(kDouble);
+        auto bits = std::bit_cast<uint64_t>(v.get_double());  // (its bits: exact, -0 and all)
+        for (int k = 0; k < 8; ++k) out.push_back(static_cast<char>(bits >> (8 * k)));
+        break;
+      }
+      case json::kind::string: out.push_back(kString), s(v.get_string()); break;
+      case json::kind::array:
+        out.push_back(kArray);
+        u(v.get_array().size());
+        for (const auto& x : v.get_array()) js(x);
+        break;
+      case json::kind::object: js(v.get_object()); break;
+    }
+  }
+  void js(const json::object& o) {
+    out.push_back(kObject);
+    u(o.size());
+    for (const auto& kv : o) {
+      s(kv.key());
+      js(kv.value());
+    }
+  }
   void strings(const std::vector<std::string>& v) {
     u(v.size());
     for (const auto& x : v) s(x);
@@ -88,18 +132,70 @@ struct Reader {
     at += n;
     return v;
   }
-  json::value js() {
+  std::string_view text() {
     uint64_t n = u();
     if (n > in.size() - at) bad();
-    boost::system::error_code ec;
-    json::value v = json_exact::parse(in.substr(at, n), ec);
-    if (ec) bad();
+    std::string_view v = in.substr(at, n);
     at += n;
     return v;
   }
+  // a count of members, each at least one byte: no more than the bytes left
+  size_t count() {
+    uint64_t n = u();
+    if (n > in.size() - at) bad();
+    return static_cast<size_t>(n);
+  }
+  // A JSON value, built as Boost's parser builds one (its value stack:
+  // each container made once, its members moved in).
+  json::value js() {
+    unsigned char temp[2048];
+    json::value_stack st({}, temp, sizeof temp);
+    st.reset();
+    push(st, 0);
+    return st.release();
+  }
+  void push(json::value_stack& st, int depth) {
+    if (at >= in.size() || depth > kMaxDepth) bad();
+    switch (in[at++]) {
+      case kNull: st.push_null(); return;
+      case kFalse: st.push_bool(false); return;
+      case kTrue: st.push_bool(true); return;
+      case kInt64: {
+        uint64_t z = u();
+        st.push_int64(static_cast<int64_t>((z >> 1) ^ (0 - (z & 1))));
+        return;
+      }
+      case kUint64: st.push_uint64(u()); return;
+      case kDouble: {
+        if (in.size() - at < 8) bad();
+        uint64_t bits = 0;
+        for (int k = 0; k < 8; ++k) bits |= static_cast<uint64_t>(static_cast<unsigned char>(in[at + k])) << (8 * k);
+        at += 8;
+        st.push_double(std::bit_cast<double>(bits));
+        return;
+      }
+      case kString: st.push_string(text()); return;
+      case kArray: {
+        size_t n = count();
+        for (size_t k = 0; k < n; ++k) push(st, depth + 1);
+        st.push_array(n);
+        return;
+      }
+      case kObject: {
+        size_t n = count();
+        for (size_t k = 0; k < n; ++k) {
+          st.push_key(text());
+          push(st, depth + 1);
+        }
+        st.push_object(n);
+        return;
+      }
+      default: bad();
+    }
+  }
   json::object obj() {
+    if (at >= in.size() || in[at] != kObject) bad();
     json::value v = js();
-    if (!v.is_object()) bad();
     return std::move(v.get_object());
   }
   std::vector<std::string> strings() {

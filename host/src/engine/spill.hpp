@@ -24,7 +24,9 @@ namespace accord {
 // ids, rows, link and bases, ops with their data, "was" and left_behind,
 // forget/drop_link/quarantine ids, shown/unlisted…), and what the report
 // says of each op (`shown`: its changes and left_behind, the rest is the
-// op's). Numbers in JSON read back exactly (json_exact).
+// op's). A JSON value reads back as the value it was, kind and bits (an
+// int64 stays an int64, a double its double; members in their order): the
+// spill keeps values in a binary form of its own, not as JSON text.
 void spill_item(std::string& out, const Item& it, const std::vector<PlannedOp>& shown);
 // (throws Failure where the text is not one spill_item wrote)
 Item unspill_item(std::string_view in, std::vector<PlannedOp>* shown = nullptr);
