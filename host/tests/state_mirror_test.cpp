@@ -6,6 +6,8 @@
 // deleted only what it left out and could read.
 #include "state_test_util.hpp"
 
+#include <algorithm>
+
 using namespace accord;
 using accord::state_test::row;
 using accord::state_test::StateFile;
@@ -168,4 +170,59 @@ TEST(StateMirrorTest, StagedRowsComeInTheOrderStagedOrByIdWithARepeatedIdInTheOr
   };
   EXPECT_EQ(order(false), "c:1 a:1 b:1 a:2 ");
   EXPECT_EQ(order(true), "a:1 a:2 b:1 c:1 ");
+}
+
+// unlinked() walks the rows, the links and the dirty ids side by side in
+// the state's key order (issue 22): what it answers is what a look-up of
+// each row in links answers, for ids whose order is SQLite's bytes (upper
+// case before lower, a prefix first, bytes above 0x7f last, digits as
+// text), links to rows that are gone, another pair's links, deleted and
+// excluded rows, and dirty flags.
+TEST(StateMirrorTest, UnlinkedRowsAreThoseNoLinkNamesInKeyOrderWithTheirDirtyFlags) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  const std::vector<std::string> all = {"a",  "a\x7f", "a\x80", "ab", "B",      "b",  "10", "9",
+                                        "\xc3\xa9", "z", "zz",  "a b", "a\x01", "",   "~",  "Z"};
+  for (Side side : {Side::kLeft, Side::kRight}) {
+    MirrorSide m = s->pair("p").mirror(side);
+    for (size_t i = 0; i < all.size(); ++i) {
+      MirrorRow r = row(all[i], "{}", "t", i % 3 == 0);
+      r.keys = "k" + std::to_string(i);
+      r.deleted = i == 5;
+      r.included = i != 7;
+      m.put(r);
+    }
+  }
+  // links: of rows here, of rows that are not ("a\x7e", "y"), and another pair's
+  s->pair("p").links().put({"a\x80", "ab", "", ""});
+  s->pair("p").links().put({"10", "a\x7f", "", ""});
+  s->pair("p").links().put({"a\x7e", "zz", "", ""});
+  s->pair("p").links().put({"~", "y", "", ""});
+  s->pair("p").links().put({"B", "", "", ""});
+  s->pair("q").links().put({"a", "a", "", ""});
+  // each row looked up, as unlinked() did before (the oracle)
+  auto looked_up = [&](Side side) {
+    std::string linked = side == Side::kLeft
+                             ? "SELECT 1 FROM links l WHERE l.pair = m.pair AND l.left_id = m.id"
+                             : "SELECT 1 FROM link_rights r WHERE r.pair = m.pair AND r.right_id = m.id";
+    sql::Db db(f.path.string());
+    sql::Stmt q(db, "SELECT id, keys, EXISTS (SELECT 1 FROM dirty d WHERE d.pair = m.pair AND d.side = m.side AND"
+                    " d.id = m.id) FROM mirror_rows m WHERE pair = 'p' AND side = ?1 AND deleted = 0 AND included = 1"
+                    " AND NOT EXISTS (" + linked + ") ORDER BY id");
+    q.bind(1, side_name(side));
+    std::string out;
+    while (q.step()) out += "[" + std::string(q.text(0)) + "|" + std::string(q.text(1)) + (q.i64(2) ? "|dirty] " : "] ");
+    return out;
+  };
+  for (Side side : {Side::kLeft, Side::kRight}) {
+    std::string got;
+    for (const MirrorRef& r : s->pair("p").mirror(side).unlinked()) {
+      EXPECT_FALSE(r.deleted);
+      EXPECT_TRUE(r.included);
+      got += "[" + std::string(r.id()) + "|" + std::string(r.keys()) + (r.dirty ? "|dirty] " : "] ");
+    }
+    EXPECT_EQ(got, looked_up(side)) << side_name(side);
+    EXPECT_EQ(std::count(got.begin(), got.end(), '['), 10) << got;
+  }
 }

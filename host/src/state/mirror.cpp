@@ -154,15 +154,35 @@ std::vector<MirrorRef> MirrorSide::dirty() {
 }
 
 std::vector<MirrorRef> MirrorSide::unlinked() {
-  std::string linked = side_ == Side::kLeft ? "SELECT 1 FROM links l WHERE l.pair = m.pair AND l.left_id = m.id"
-                                             : "SELECT 1 FROM link_rights r WHERE r.pair = m.pair AND r.right_id = m.id";
-  Stmt s(*db_, "SELECT id, deleted, included,"
-               " EXISTS (SELECT 1 FROM dirty d WHERE d.pair = m.pair AND d.side = m.side AND d.id = m.id), keys FROM mirror_rows m"
-               " WHERE pair=?1 AND side=?2 AND deleted = 0 AND included = 1"
-               " AND NOT EXISTS (" + linked + ") ORDER BY id");
-  s.bind(1, pair_).bind(2, side_name(side_));
+  // Three walks in id order, merged here: the side's live included rows,
+  // the ids of this side the pair links, and the side's dirty ids. Each is
+  // one pass along its table's key (no look-up a row): the rows are nearly
+  // all linked, and a look-up in links for each of them (the query this
+  // was) cost about 6,000 instructions a row, 246 M of a 3.9 G re-sync at
+  // 20,000 messages (issue 22). The keys are SQLite's BINARY order, which
+  // string_view's compare is (bytes unsigned, a prefix first).
+  Stmt rows(*db_, "SELECT id, keys FROM mirror_rows WHERE pair=?1 AND side=?2 AND deleted = 0 AND included = 1"
+                  " ORDER BY id");
+  rows.bind(1, pair_).bind(2, side_name(side_));
+  Stmt linked(*db_, side_ == Side::kLeft ? "SELECT left_id FROM links WHERE pair=?1 ORDER BY left_id"
+                                         : "SELECT right_id FROM link_rights WHERE pair=?1 ORDER BY right_id");
+  linked.bind(1, pair_);
+  Stmt dirty(*db_, "SELECT id FROM dirty WHERE pair=?1 AND side=?2 ORDER BY id");
+  dirty.bind(1, pair_).bind(2, side_name(side_));
+  bool more_linked = linked.step(), more_dirty = dirty.step();
   std::vector<MirrorRef> out;
-  while (s.step()) out.push_back(ref_from(s));
+  while (rows.step()) {
+    std::string_view id = rows.text(0);
+    while (more_linked && linked.text(0) < id) more_linked = linked.step();
+    if (more_linked && linked.text(0) == id) continue;
+    while (more_dirty && dirty.text(0) < id) more_dirty = dirty.step();
+    MirrorRef r;
+    r.set(id, rows.text(1));
+    r.deleted = false;
+    r.included = true;
+    r.dirty = more_dirty && dirty.text(0) == id;
+    out.push_back(std::move(r));
+  }
   return out;
 }
 
