@@ -270,3 +270,49 @@ TEST(StateLinksTest, ARenumberedRecordsLinkMovesInPlaceAndKeepsItsOldDataAsItsBa
               0);
   }
 }
+
+// Links::keep_of (the fold's keep of a changed linked record's base) answers
+// as find + keep do, from either side: a base kept once (held, or taken
+// over), never a second time over a kept one or a written-out one, and
+// nothing for a record with no link or another pair's.
+TEST(StateLinksTest, KeepOfKeepsABaseOnceFromEitherSideAsFindAndKeepDo) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  PairState p = s->pair("p");
+  MirrorSide left = p.mirror(Side::kLeft), right = p.mirror(Side::kRight);
+  int64_t a = left.put(row("a", "{\"n\":1}"));
+  int64_t x = right.put(row("x", "{\"m\":1}"));
+  int64_t b = left.put(row("b", "{\"n\":9}"));  // never linked
+  p.links().put({"a", "x", "", ""});
+  auto refs = [&](int64_t id) { return f.count("SELECT refs FROM record_data WHERE id = " + std::to_string(id)); };
+  EXPECT_FALSE(p.links().keep_of(Side::kLeft, "b", b));
+  EXPECT_FALSE(s->pair("q").links().keep_of(Side::kLeft, "a", a));  // another pair's
+  EXPECT_FALSE(p.links().keep_of(Side::kLeft, "a", 0));
+  EXPECT_EQ(f.count("SELECT count(*) FROM link_bases"), 0);
+  // held: the row keeps its reference, the link takes one more
+  EXPECT_TRUE(p.links().keep_of(Side::kLeft, "a", a));
+  EXPECT_EQ(refs(a), 2);
+  EXPECT_EQ(p.links().find(Side::kRight, "x")->kept_left.id, a);
+  // a second change keeps the first base: nothing held, nothing replaced
+  EXPECT_FALSE(p.links().keep_of(Side::kLeft, "a", b));
+  EXPECT_EQ(refs(b), 1);
+  EXPECT_EQ(p.links().find(Side::kLeft, "a")->kept_left.id, a);
+  // by the right id, the row's reference taken over (the change then
+  // written without releasing it): no reference added
+  auto wx = right.find("x");
+  EXPECT_TRUE(p.links().keep_of(Side::kRight, "x", wx->data_id, true));
+  int64_t x2 = right.put(row("x", "{\"m\":2}", "t2", true), &*wx, true);
+  EXPECT_EQ(refs(x), 1);
+  EXPECT_EQ(p.links().find(Side::kLeft, "a")->kept_right.id, x);
+  EXPECT_FALSE(p.links().keep_of(Side::kRight, "x", x2, true));
+  EXPECT_EQ(p.links().find(Side::kLeft, "a")->kept_right.id, x);
+  // a base written out is the base: nothing kept beside it
+  p.links().put({"a", "x", "{\"l\":0}", ""});  // (the kept ones let go of)
+  EXPECT_EQ(f.count("SELECT count(*) FROM link_bases"), 0);
+  EXPECT_EQ(refs(a), 1);
+  EXPECT_FALSE(p.links().keep_of(Side::kLeft, "a", a));
+  EXPECT_TRUE(p.links().keep_of(Side::kRight, "x", x2));
+  EXPECT_EQ(refs(x2), 2);
+  EXPECT_EQ(f.count("SELECT count(*) FROM link_bases"), 1);
+}

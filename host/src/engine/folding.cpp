@@ -21,12 +21,13 @@ namespace accord {
 
 // The link of `old` (as MirrorSide::find read it), if any, keeps its data
 // row as its base, holding it or taking over the row's reference
-// (Links::keep); answers whether it did.
+// (Links::keep_of: the link's kept bases are not read); answers whether it did.
 static bool keep_base(PairState& pv, Side s, const MirrorRow& old, bool take_over) {
-  auto link = pv.links().find(s, old.id);
-  if (!link) return false;
-  if (!old.data_id) throw Failure{ACCORD_ERROR, "state: the base of " + old.id + " was read without its data row", 0};
-  return pv.links().keep(*link, s, old.data_id, take_over);
+  if (!old.data_id) {  // (never, from MirrorSide::find: a linked record's is an error)
+    if (!pv.links().find(s, old.id)) return false;
+    throw Failure{ACCORD_ERROR, "state: the base of " + old.id + " was read without its data row", 0};
+  }
+  return pv.links().keep_of(s, old.id, old.data_id, take_over);
 }
 
 void PairRun::fold(Side s, SideRead& read) {

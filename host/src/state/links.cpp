@@ -98,6 +98,28 @@ bool Links::keep(const LinkRow& link, Side s, int64_t data_id, bool take_over) {
   return true;
 }
 
+bool Links::keep_of(Side s, const std::string& id, int64_t data_id, bool take_over) {
+  if (!data_id) return false;
+  static constexpr std::string_view kByLeft =
+      "SELECT l.left_id, l.base_left, l.base_right FROM links l WHERE l.pair=?1 AND l.left_id = ?2";
+  static constexpr std::string_view kByRight =
+      "SELECT l.left_id, l.base_left, l.base_right FROM link_rights r JOIN links l ON l.pair = r.pair AND l.left_id = r.left_id"
+      " WHERE r.pair=?1 AND r.right_id = ?2";
+  std::string left_id;
+  {
+    Stmt q(*db_, s == Side::kLeft ? kByLeft : kByRight);
+    q.bind(1, pair_).bind(2, id);
+    if (!q.step() || !q.text(s == Side::kLeft ? 1 : 2).empty()) return false;  // no link, or a base written out
+    left_id = q.text(0);
+  }
+  // (a kept base of that side already: the row stays as it is, nothing held)
+  Stmt k(*db_, "INSERT OR IGNORE INTO link_bases(pair, left_id, side, data_id) VALUES (?1, ?2, ?3, ?4)");
+  k.bind(1, pair_).bind(2, left_id).bind(3, side_name(s)).bind(4, data_id).run();
+  if (sqlite3_changes(db_->raw()) == 0) return false;
+  if (!take_over) data_->hold(data_id);
+  return true;
+}
+
 std::optional<LinkRow> Links::rekey(Side s, const std::string& old_id, const std::string& new_id) {
   auto link = find_ids(*db_, pair_, old_id, s);
   if (!link || old_id == new_id) return link;

@@ -41,6 +41,12 @@ class Links {
   // is written). Answers whether it did (false: a base of that side was
   // already there, and nothing was taken over).
   bool keep(const LinkRow& link, Side s, int64_t data_id, bool take_over = false);
+  // The same for the link of side s's record `id`, not read before: its
+  // ids and written-out bases only, and a kept base of that side found by
+  // the insert that would add one (the fold's change of a linked record:
+  // three statements and the kept bases' two data rows fewer than find and
+  // keep). False too where the record has no link.
+  bool keep_of(Side s, const std::string& id, int64_t data_id, bool take_over = false);
   // The record old_id of side s is new_id now (a store renumbered it: a
   // folder renamed on an IMAP server): its link follows it in place, kept
   // bases and all (the keys of its rows change; no data row is held or let
