@@ -229,6 +229,8 @@ RecordLog::RecordLog(Db& db, const std::string& stream)
                       "\" SET seq = ?2, version = ?3, modified = ?4, deleted = ?5, idem = ?6, data = ?7, size = ?8,"
                       " mtime_ns = ?9, hash = ?10" + (problem_ == "NULL" ? "" : ", problem = ?11") + " WHERE id = ?1"),
       update_data_(db, "UPDATE \"" + table_ + "\" SET seq = ?2, version = ?3, modified = ?4, deleted = 0, data = ?5 WHERE id = ?1"),
+      update_live_(db, "UPDATE \"" + table_ + "\" SET seq = ?2, version = ?3, modified = ?4, data = ?5"
+                       " WHERE id = ?1 AND deleted = 0 AND (?6 IS NULL OR version = ?6)"),
       bump_(db, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq' RETURNING value"),
       cur_(db, "SELECT value FROM meta WHERE key = 'seq'"),
       set_seq_(db, "UPDATE meta SET value = ?1 WHERE key = 'seq'"),
@@ -539,6 +541,17 @@ void RecordLog::put_existing(Row& r) {
   if (!r.deleted && r.idem && !r.idem->empty()) free_idem_.bind(1, *r.idem).run();
   bind_row(upsert_, r);
   upsert_.run();
+}
+
+std::optional<std::string> RecordLog::update_live(const std::string& id, const std::optional<std::string>& expect_version,
+                                                  std::string_view data) {
+  if (!held_) return std::nullopt;
+  int64_t seq = held_seq_ + 1;
+  std::string version = std::to_string(seq);
+  update_live_.bind(1, id).bind(2, seq).bind(3, version).bind(4, now_rfc3339()).bind(5, data).bind(6, expect_version).run();
+  if (sqlite3_changes(db_.raw()) != 1) return std::nullopt;
+  held_seq_ = seq;
+  return version;
 }
 
 void RecordLog::touch_stat(const std::string& id, int64_t size, int64_t mtime_ns) {

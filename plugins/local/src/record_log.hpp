@@ -122,6 +122,14 @@ class RecordLog {
   // kept; an update sets only what it changes (its key, file stats and
   // problem stay as read, their indexes untouched).
   void put_existing(Row& row);
+  // An update's usual case in one statement, inside a HeldSeq: the record
+  // `id` there and live, at `expect_version` where one is given, takes
+  // `data` and the next sequence number (as get() and put_existing() do it
+  // in two). Answers its new version; nullopt where it did not match
+  // (nothing written, no sequence number taken: get() tells why), and
+  // outside a HeldSeq.
+  std::optional<std::string> update_live(const std::string& id, const std::optional<std::string>& expect_version,
+                                         std::string_view data);
 
   // While one lives (inside one write transaction), puts take their
   // sequence numbers from memory: the store's counter is read once, and
@@ -161,8 +169,8 @@ class RecordLog {
   std::string table_;
   std::string problem_;  // the column, or NULL where a store read in place has none
   std::string epoch_;
-  Stmt sel_batch_, sel_batch_live_, sel_id_, sel_idem_, free_idem_, upsert_, update_, update_data_, bump_, cur_, set_seq_, touch_, ign_get_,
-      ign_set_, ign_del_;
+  Stmt sel_batch_, sel_batch_live_, sel_id_, sel_idem_, free_idem_, upsert_, update_, update_data_, update_live_, bump_, cur_,
+      set_seq_, touch_, ign_get_, ign_set_, ign_del_;
   bool held_ = false;  // a HeldSeq lives: held_seq_ is the last number given
   int64_t held_seq_ = 0;
 };

@@ -122,6 +122,12 @@ std::string SqliteBackend::apply(const std::string& stream, std::string_view ops
       results.push_back(OpResult::ok(r.id, r.version));
       continue;
     }
+    std::string data = op.op == "update" ? json::serialize(op.data) : std::string();
+    if (op.op == "update")
+      if (auto version = l.update_live(op.id, op.expect_version, data)) {  // (the usual case: one statement)
+        results.push_back(OpResult::ok(op.id, std::move(*version)));
+        continue;
+      }
     auto cur = l.get(op.id);
     if (!cur || cur->deleted) {
       results.push_back(OpResult::error("no record " + op.id + " in stream " + stream, op.id));
@@ -136,7 +142,7 @@ std::string SqliteBackend::apply(const std::string& stream, std::string_view ops
     r.version.clear();
     r.modified.clear();
     if (op.op == "update") {
-      r.data = json::serialize(op.data);
+      r.data = std::move(data);
     } else {
       r.deleted = true;
     }

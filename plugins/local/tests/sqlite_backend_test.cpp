@@ -108,6 +108,50 @@ TEST(SqliteBackendTest, StaleVersionIsConflictAndChangesNothing) {
   EXPECT_EQ(read_all(b, "note", "").records[0].at_pointer("/data/title"), "b");
 }
 
+// An apply's updates as one statement each where they match (update_live):
+// an update refused (a stale version, a record deleted or never there) writes
+// nothing and takes no sequence number, so the writes that went through
+// are numbered one after the other; one without expect_version matches any.
+TEST(SqliteBackendTest, AnUpdateRefusedInACallTakesNoNumberAndWritesNothing) {
+  local::test::TempDir dir;
+  SqliteBackend b((dir.path / "s.db").string(), 100);
+  json::array ops;
+  for (const char* t : {"a", "b", "c"})
+    ops.push_back(json::object{{"op", "create"}, {"data", json::object{{"title", t}}}});
+  auto c = apply(b, "note", ops);
+  std::vector<std::string> id, v;
+  for (const auto& r : c) id.emplace_back(r.at("id").as_string()), v.emplace_back(r.at("version").as_string());
+  apply(b, "note", json::array{json::object{{"op", "delete"}, {"id", id[2]}}});
+  std::string cursor = read_all(b, "note", "").cursor;
+  auto res = apply(b, "note", json::array{
+      json::object{{"op", "update"}, {"id", id[0]}, {"expect_version", v[0]}, {"data", json::object{{"title", "a2"}}}},
+      json::object{{"op", "update"}, {"id", id[1]}, {"expect_version", "no such"}, {"data", json::object{{"title", "x"}}}},
+      json::object{{"op", "update"}, {"id", id[2]}, {"data", json::object{{"title", "x"}}}},
+      json::object{{"op", "update"}, {"id", "nobody"}, {"data", json::object{{"title", "x"}}}},
+      json::object{{"op", "update"}, {"id", id[1]}, {"data", json::object{{"title", "b2"}}}}});
+  ASSERT_EQ(res.size(), 5u);
+  EXPECT_EQ(res[0].at("status"), "ok");
+  EXPECT_EQ(res[1].at("status"), "conflict");
+  EXPECT_EQ(res[1].at("version").as_string(), v[1]) << "a conflict says the version the record is at";
+  EXPECT_EQ(res[2].at("status"), "error");
+  EXPECT_EQ(res[3].at("status"), "error");
+  EXPECT_EQ(res[4].at("status"), "ok");
+  EXPECT_EQ(res[0].at("id").as_string(), id[0]);
+  EXPECT_EQ(res[4].at("id").as_string(), id[1]);
+  EXPECT_EQ(std::stoll(std::string(res[4].at("version").as_string())),
+            std::stoll(std::string(res[0].at("version").as_string())) + 1);
+  auto changes = read_all(b, "note", cursor);
+  ASSERT_EQ(changes.records.size(), 2u);
+  EXPECT_EQ(changes.records[0].at_pointer("/data/title"), "a2");
+  EXPECT_EQ(changes.records[0].at("version"), res[0].at("version"));
+  EXPECT_EQ(changes.records[1].at_pointer("/data/title"), "b2");
+  EXPECT_EQ(changes.records[1].at("version"), res[4].at("version"));
+  // the next call numbers on from the last write
+  auto next = apply(b, "note", json::array{json::object{{"op", "update"}, {"id", id[0]}, {"data", json::object{{"title", "a3"}}}}});
+  EXPECT_EQ(std::stoll(std::string(next[0].at("version").as_string())),
+            std::stoll(std::string(res[4].at("version").as_string())) + 1);
+}
+
 TEST(SqliteBackendTest, CursorOfAnotherStoreOrFromTheFutureExpires) {
   local::test::TempDir dir;
   SqliteBackend a((dir.path / "a.db").string(), 100), b((dir.path / "b.db").string(), 100);
