@@ -24,6 +24,9 @@ const char* kRecords[] = {
     R"({"notes":"line\nline","title":"x\u007fy","k\u0000":"nul key"})",
     // brackets, commas and quotes inside strings and keys; a string ending in a backslash; a value last and nested
     R"({"a\"},":"},]\\","b":{"c":"{[\"","d":[{"e":"]"},[[]],{}]},"n":-1e300,"t":true,"s":"\\","o":{"x":{"y":[1,{"z":null}]}}})",
+    // more members than pair_text keeps on its stack (16), out of order, keys one the other's prefix
+    R"({"t":1,"s":2,"r":3,"q":4,"p":5,"o":null,"n":7,"m":8,"l":9,"k":10,"j":11,"i":12,"h":13,"g":14,"f":15,"e":16,)"
+    R"("d":17,"c":18,"b":19,"ab":20,"a":21,"a\u0000":22})",
 };
 
 StreamPair pair(bool identity) {

@@ -6,6 +6,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <iterator>
+#include <string_view>
 #include <vector>
 
 namespace json = boost::json;
@@ -83,11 +86,18 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out, 
   // json::serialize writes an object: {"key":value,...}); the pair text
   // takes those bytes, in its own order (as pair_text above)
   struct Member {
-    const json::key_value_pair* kv;
+    std::string_view key;
     size_t at, n;
   };
-  std::vector<Member> members;
-  members.reserve(data.size());
+  // (a record's members are few: on the stack, no allocation a record)
+  Member few[16];
+  std::vector<Member> many;
+  Member* members = few;
+  if (data.size() > std::size(few)) {
+    many.resize(data.size());
+    members = many.data();
+  }
+  size_t count = 0, size = 0;
   {
     json_text::Writer w(text);
     w.raw('{');
@@ -97,18 +107,30 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out, 
       w.raw(':');
       size_t at = w.size();
       w.value(kv.value());
-      if (!kv.value().is_null()) members.push_back({&kv, at, w.size() - at});
+      if (kv.value().is_null()) continue;
+      members[count++] = {kv.key(), at, w.size() - at};
+      size += kv.key().size() + w.size() - at + 3;
     }
     w.raw('}');
   }
-  std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) { return a.kv->key() < b.kv->key(); });
-  out.clear();
-  for (const Member& m : members) {
-    out += '/';
-    out += m.kv->key();
-    out += '\x1f';
-    out.append(text, m.at, m.n);
-    out += '\x1e';
+  // in key order (an object's keys are unique: one order), by insertion
+  for (size_t i = 1; i < count; ++i) {
+    Member m = members[i];
+    size_t j = i;
+    for (; j > 0 && m.key < members[j - 1].key; --j) members[j] = members[j - 1];
+    members[j] = m;
+  }
+  out.resize(size);
+  char* to = out.data();
+  for (size_t i = 0; i < count; ++i) {
+    const Member& m = members[i];
+    *to++ = '/';
+    std::memcpy(to, m.key.data(), m.key.size());
+    to += m.key.size();
+    *to++ = '\x1f';
+    std::memcpy(to, text.data() + m.at, m.n);
+    to += m.n;
+    *to++ = '\x1e';
   }
 }
 
