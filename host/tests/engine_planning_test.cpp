@@ -308,3 +308,80 @@ TEST(PlanningTest, AStreamWhoseFieldsAreAllReadOnlyLeavesEveryFieldBehind) {
   EXPECT_EQ(left_behind(data, kept), (std::vector<std::string>{"/name", "/emails"}));
   EXPECT_EQ(left_behind(data, writable_fields({"/name", "/emails"}, {"/name"})), std::vector<std::string>{"/name"});
 }
+
+// With no rules (a field is a top-level member), an update's changes and its
+// "was" are worked out from the members the merge names, not from the whole
+// record before and after (issue 24): they are what the whole records say.
+// Members changed, added, removed (a removal moves the record's last member
+// into its place), null, nested, on one side or both.
+TEST(PlanningTest, AnUpdatesChangesAndWasAreWhatTheRecordsBeforeAndAfterSay) {
+  struct Edit {
+    std::string base, left, right;
+  };
+  const std::vector<Edit> edits = {
+      {R"({"a":1,"b":{"x":1},"c":"keep","d":null,"e":[1],"z":0})",
+       R"({"a":1,"b":{"x":2},"d":2,"z":0,"f":{"n":[1,2]}})",
+       R"({"a":1,"b":{"x":1},"c":"keep","d":null,"e":[1],"z":0})"},
+      {R"({"a":1,"b":2,"c":3,"d":4,"e":5})", R"({"b":2,"d":4})", R"({"a":1,"b":2,"c":3,"d":4,"e":5,"g":6})"},
+      {R"({"n":"Ann","p":"1","q":"x"})", R"({"q":"y","n":"Ann","p":"1"})", R"({"n":"Ann","p":"2","q":"x","r":null})"},
+      {R"({"a":[1,{"b":2}],"c":1.5,"d":"x"})", R"({"a":[1,{"b":3}],"c":1.5,"d":"x"})", R"({"c":1.5,"a":[1,{"b":2}]})"},
+  };
+  for (size_t k = 0; k < edits.size(); ++k) {
+    SCOPED_TRACE(k);
+    const Edit& e = edits[k];
+    StreamPair sp;
+    sp.name = "contacts";
+    ASSERT_TRUE(sp.identity);
+    FieldMap fm(sp);
+    Planner planner("p", sp, fm, {});
+    // the left's base kept by reference (the row a change overwrote), the
+    // right's implicit where its row is the base still, else written out
+    Item it;
+    it.id = {"l1", "r1"};
+    it.row.left = row("l1", e.left);
+    it.row.right = row("r1", e.right);
+    it.link = LinkRow{"l1", "r1", "", e.right == e.base ? "" : fields_json(fm.to_pair(Side::kRight, json::parse(e.base).get_object()))};
+    it.link->kept_left = {1, e.base};
+    PairPlan p = planner.plan_linked(std::move(it), {});
+    ASSERT_EQ(p.verdict, PairVerdict::kWrite);
+    for (Side t : kSides) {
+      SCOPED_TRACE(side_name(t));
+      const std::optional<Action>& op = p.item.op[t];
+      if (!op) continue;
+      json::object before = json::parse(t == Side::kLeft ? e.left : e.right).get_object();
+      Fields was_form = fm.to_pair(t, before), now_form = fm.to_pair(t, op->data);
+      Changes want;  // every field whose pair value the write moved, as it is after (none: removed)
+      for (const Fields* f : {&was_form, &now_form})
+        for (const auto& [key, v] : *f) {
+          auto b = was_form.find(key), a = now_form.find(key);
+          if (b == was_form.end() || a == now_form.end() || b->second != a->second)
+            want[key] = a == now_form.end() ? std::nullopt : std::optional<json::value>(a->second);
+        }
+      EXPECT_EQ(op->changes, want);
+      const Fields source = fm.to_pair(other(t), json::parse(e.base).get_object());
+      EXPECT_EQ(json::serialize(op->was), json::serialize(planner.was_of(t, before, op->data, &source)));
+      // and the write's effect as the whole pair forms see it
+      json::object again = before;
+      EXPECT_EQ(planner.write_changes(t, again, op->changes), op->changes);
+      EXPECT_EQ(json::serialize(again), json::serialize(op->data));
+    }
+  }
+}
+
+// With no rules, write_changes reads a field's value after the write off the
+// record's member (not a pair form made again): a value the record holds
+// already and the removal of a field it lacks are no change; the removal of
+// a null member, and a null where there was none, are.
+TEST(PlanningTest, WriteChangesAnswersWhatMovedInTheRecord) {
+  StreamPair sp;
+  sp.name = "contacts";
+  FieldMap fm(sp);
+  Planner planner("p", sp, fm, {});
+  json::object d = json::parse(R"({"a":1,"b":{"x":1},"c":null,"e":"e"})").get_object();
+  Changes ch{{"/a", json::value(1)},        {"/b", json::parse(R"({"x":2})")}, {"/c", std::nullopt},
+             {"/z", std::nullopt},          {"/n", json::value(nullptr)},      {"/e", json::value("e")}};
+  Changes got = planner.write_changes(Side::kRight, d, ch);
+  Changes want{{"/b", json::parse(R"({"x":2})")}, {"/c", std::nullopt}, {"/n", json::value(nullptr)}};
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(json::value(d), json::parse(R"({"a":1,"b":{"x":2},"e":"e","n":null})"));
+}

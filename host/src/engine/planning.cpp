@@ -45,8 +45,20 @@ Changes Planner::write_changes(Side t, json::object& data, const Changes& ch) co
 
 Changes Planner::write_changes(Side t, json::object& data, const Changes& ch, const Fields& before) const {
   fm_.write(t, data, ch);
-  Fields after = fm_.to_pair(t, data);
   Changes effective;
+  if (sp_.identity) {
+    // a field is a top-level member ("/" + its name, to_pair's key): its
+    // value after is data's member, read in place (issue 24: the whole
+    // record's pair form was made again for the few fields a change names)
+    for (const auto& [k, v] : ch) {
+      auto b = before.find(k);
+      const json::value* a = data.if_contains(std::string_view(k).substr(1));
+      bool same = b == before.end() ? !a : a && b->second == *a;
+      if (!same) effective[k] = v;
+    }
+    return effective;
+  }
+  Fields after = fm_.to_pair(t, data);
   for (const auto& [k, v] : ch) {
     auto b = before.find(k);
     auto a = after.find(k);
@@ -77,6 +89,33 @@ json::object Planner::was_of(Side target, const json::object& before, const json
   return was;
 }
 
+// was_of where a field is a top-level member (identity), without the
+// record as it was before: its changed members are `effective`'s (what
+// write_changes answered), those still in `after` in its order, then those
+// the write removed in their order before it (`removed`: their places then).
+json::object Planner::was_of_members(const json::object& after, const Changes& effective,
+                                     const std::vector<std::pair<size_t, const std::string*>>& removed,
+                                     const Fields* source) const {
+  json::object was;
+  if (!source || source->empty()) return was;
+  auto then = [&](const std::string& k) {  // (created_from's member: the source's field as it is)
+    auto f = source->find(k);
+    return f == source->end() ? json::value(nullptr) : f->second;
+  };
+  std::vector<std::pair<size_t, const std::string*>> kept;
+  for (const auto& [k, v] : effective) {
+    auto a = after.find(std::string_view(k).substr(1));
+    if (a != after.end()) kept.emplace_back(static_cast<size_t>(a - after.begin()), &k);
+  }
+  std::sort(kept.begin(), kept.end());
+  was.reserve(effective.size());
+  for (const auto& [at, k] : kept) was[std::string_view(*k).substr(1)] = then(*k);
+  for (const auto& [at, k] : removed)
+    if (effective.contains(*k) && !after.contains(std::string_view(*k).substr(1)))
+      was[std::string_view(*k).substr(1)] = then(*k);
+  return was;
+}
+
 json::object Planner::created_from(Side target, const Fields& source) const {
   json::object data;
   Changes all;
@@ -89,9 +128,15 @@ json::object Planner::created_from(Side target, const Fields& source) const {
 MergeInput Planner::merge_input(const PerSide<Fields>& bases, const PerSide<const Fields*>& now,
                                 const PerSide<std::optional<MirrorRow>>& rows, Policy policy,
                                 const std::map<std::string, Side>* decided) const {
+  return merge_input(PerSide<const Fields*>{&bases.left, &bases.right}, now, rows, policy, decided);
+}
+
+MergeInput Planner::merge_input(const PerSide<const Fields*>& bases, const PerSide<const Fields*>& now,
+                                const PerSide<std::optional<MirrorRow>>& rows, Policy policy,
+                                const std::map<std::string, Side>* decided) const {
   MergeInput in;
-  in.base_left = &bases.left;
-  in.base_right = &bases.right;
+  in.base_left = bases.left;
+  in.base_right = bases.right;
   in.left = now.left;
   in.right = now.right;
   in.left_modified = rows.left ? rows.left->modified : "";
@@ -99,7 +144,8 @@ MergeInput Planner::merge_input(const PerSide<Fields>& bases, const PerSide<cons
   in.policy = policy;
   in.owners = &sp_.owners;
   in.decided = decided;
-  in.flows_to = [this](const std::string& k, Side t) { return fm_.flows_to(k, t); };
+  if (!sp_.identity)  // (with no rules every field flows both ways: no call a field)
+    in.flows_to = [this](const std::string& k, Side t) { return fm_.flows_to(k, t); };
   return in;
 }
 
@@ -243,13 +289,21 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
       parsed[s] = std::move(v.get_object());
       now[s] = fm_.to_pair(s, *parsed[s]);
     }
-  auto base = [&](Side s) {  // base_of, without parsing a live row again
+  // Each side's base (base_of): an implicit one (the row as it stands) is
+  // the live row's pair form itself, not a copy of it (issue 24).
+  PerSide<Fields> written;  // (a base written out or kept, or a gone row's)
+  PerSide<const Fields*> bases;
+  for (Side s : kSides) {
     const LinkRow& l = *it.link;
     bool implicit = (s == Side::kLeft ? l.base_left : l.base_right).empty() &&
                     !(s == Side::kLeft ? l.kept_left : l.kept_right).id;
-    return implicit && live[s] ? now[s] : base_of(l, s, it.row[s]);
-  };
-  PerSide<Fields> bases{base(Side::kLeft), base(Side::kRight)};
+    if (implicit && live[s]) {
+      bases[s] = &now[s];
+    } else {
+      written[s] = base_of(l, s, it.row[s]);
+      bases[s] = &written[s];
+    }
+  }
   MergeResult m = three_way_merge(merge_input(bases, {live.left ? &now.left : nullptr, live.right ? &now.right : nullptr},
                                               it.row, sp_.policy, &decided));
   plan.merged = true;
@@ -266,8 +320,8 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
   plan.conflicts = std::move(m.conflicts);
   it.manual_fields = m.manual_fields;
   if (!it.manual_fields.empty()) {  // the undecided fields' bases must outlive the rows
-    it.link->base_left = fields_json(bases.left);
-    it.link->base_right = fields_json(bases.right);
+    it.link->base_left = fields_json(*bases.left);
+    it.link->base_right = fields_json(*bases.right);
   }
   if (m.both_deleted) {
     plan.verdict = PairVerdict::kForget;
@@ -307,11 +361,25 @@ PairPlan Planner::plan_linked(Item it, const std::map<std::string, Side>& decide
       if (!allowed(sp_, t, OpKind::kUpdate)) continue;  // the base absorbs the divergence
       // (the parsed row is read no more, but by a keep-both copy: moved, not copied)
       json::object data = m.keep_both && t == Side::kRight ? *parsed[t] : std::move(*parsed[t]);
-      json::object before = data;
-      Changes effective = write_changes(t, data, ch, now[t]);  // (now[t]: data's pair form)
-      if (effective.empty()) continue;  // the side already holds it, in its own terms
-      json::object was = was_of(t, before, data, live[other(t)] ? &bases[other(t)] : nullptr);
-      it.op[t] = make_op(t, OpKind::kUpdate, it.id[t], "", std::move(data), it.row[t]->version, std::move(effective));
+      const Fields* source = live[other(t)] ? bases[other(t)] : nullptr;
+      json::object was;
+      if (sp_.identity) {  // (no copy of the record before the write: was_of_members)
+        std::vector<std::pair<size_t, const std::string*>> removed;
+        for (const auto& [k, v] : ch)
+          if (auto at = v ? data.end() : data.find(std::string_view(k).substr(1)); at != data.end())
+            removed.emplace_back(static_cast<size_t>(at - data.begin()), &k);
+        std::sort(removed.begin(), removed.end());
+        Changes effective = write_changes(t, data, ch, now[t]);  // (now[t]: data's pair form)
+        if (effective.empty()) continue;  // the side already holds it, in its own terms
+        was = was_of_members(data, effective, removed, source);
+        it.op[t] = make_op(t, OpKind::kUpdate, it.id[t], "", std::move(data), it.row[t]->version, std::move(effective));
+      } else {
+        json::object before = data;
+        Changes effective = write_changes(t, data, ch, now[t]);
+        if (effective.empty()) continue;
+        was = was_of(t, before, data, source);
+        it.op[t] = make_op(t, OpKind::kUpdate, it.id[t], "", std::move(data), it.row[t]->version, std::move(effective));
+      }
       it.op[t]->was = std::move(was);
       it.op[t]->label = label;
       it.quarantine_side_id[other(t)] = it.id[other(t)];

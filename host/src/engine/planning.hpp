@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace accord {
@@ -93,6 +94,16 @@ class Planner {
   MergeInput merge_input(const PerSide<Fields>& bases, const PerSide<const Fields*>& now,
                          const PerSide<std::optional<MirrorRow>>& rows, Policy policy,
                          const std::map<std::string, Side>* decided) const;
+  MergeInput merge_input(const PerSide<const Fields*>& bases, const PerSide<const Fields*>& now,
+                         const PerSide<std::optional<MirrorRow>>& rows, Policy policy,
+                         const std::map<std::string, Side>* decided) const;
+  // was_of where a field is a top-level member (a pair with no rules): the
+  // record after the write (`after`), what the write changed there (as
+  // write_changes answered it) and the members it removed, with their
+  // places before it, stand for the record before it (no copy of it).
+  boost::json::object was_of_members(const boost::json::object& after, const Changes& effective,
+                                     const std::vector<std::pair<size_t, const std::string*>>& removed,
+                                     const Fields* source) const;
 
  private:
   std::string pipeline_;

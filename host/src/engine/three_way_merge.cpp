@@ -19,12 +19,10 @@ const json::value* at(const Fields* f, const std::string& k) {
   if (it == f->end() || it->second.is_null()) return nullptr;
   return &it->second;
 }
-std::optional<json::value> get(const Fields* f, const std::string& k) {
-  const json::value* v = at(f, k);
-  return v ? std::optional<json::value>(*v) : std::nullopt;
-}
-// Equal as two optional values are: both none, or both equal values.
-bool same(const json::value* a, const json::value* b) { return !a || !b ? a == b : *a == *b; }
+std::optional<json::value> get(const json::value* v) { return v ? std::optional<json::value>(*v) : std::nullopt; }
+// Equal as two optional values are: both none, or both equal values (one
+// value, an implicit base that is the row's own form, without a walk).
+bool same(const json::value* a, const json::value* b) { return !a || !b || a == b ? a == b : *a == *b; }
 
 bool changed(const Fields* now, const Fields* base, const Fields* base_any) {
   // a record with no base at all is "changed" wherever it has a value
@@ -88,30 +86,46 @@ MergeResult three_way_merge(const MergeInput& in) {
     return out;
   }
 
-  std::set<std::string> keys;
-  for (const Fields* f : {in.left, in.right, in.base_left, in.base_right})
-    if (f)
-      for (const auto& [k, v] : *f) keys.insert(k);
-
-  for (const auto& k : keys) {
-    const json::value *l = at(in.left, k), *r = at(in.right, k);
-    bool cl = linked ? !same(l, at(in.base_left, k)) : l != nullptr;
-    bool cr = linked ? !same(r, at(in.base_right, k)) : r != nullptr;
+  // Every field of the four forms once, in key order: the four maps (sorted
+  // already) walked side by side, each field's values read where they stand
+  // (issue 24: the keys were copied into a set, each value found again).
+  static const Fields kNone;
+  const Fields* forms[4] = {in.left, in.right, in.base_left, in.base_right};
+  Fields::const_iterator pos[4], end[4];
+  for (int i = 0; i < 4; ++i) {
+    pos[i] = (forms[i] ? *forms[i] : kNone).begin();
+    end[i] = (forms[i] ? *forms[i] : kNone).end();
+  }
+  for (;;) {
+    const std::string* key = nullptr;
+    for (int i = 0; i < 4; ++i)
+      if (pos[i] != end[i] && (!key || pos[i]->first < *key)) key = &pos[i]->first;
+    if (!key) break;
+    const json::value* val[4] = {};  // (at(): null is none)
+    for (int i = 0; i < 4; ++i)
+      if (pos[i] != end[i] && pos[i]->first == *key) {
+        if (!pos[i]->second.is_null()) val[i] = &pos[i]->second;
+        ++pos[i];  // (the key's node stays where it is)
+      }
+    const std::string& k = *key;
+    const json::value *l = val[0], *r = val[1];
+    bool cl = linked ? !same(l, val[2]) : l != nullptr;
+    bool cr = linked ? !same(r, val[3]) : r != nullptr;
     if (in.flows_to) {
       if (!in.flows_to(k, Side::kRight)) cl = false;  // left's edits of this field stay on the left
       if (!in.flows_to(k, Side::kLeft)) cr = false;
     }
     if (!cl && !cr) continue;
     if (cl && !cr) {
-      if (!same(l, r)) out.to_right[k] = get(in.left, k);
+      if (!same(l, r)) out.to_right[k] = get(l);
       continue;
     }
     if (!cl && cr) {
-      if (!same(l, r)) out.to_left[k] = get(in.right, k);
+      if (!same(l, r)) out.to_left[k] = get(r);
       continue;
     }
     if (same(l, r)) continue;  // both changed it the same way
-    FieldConflict c{k, get(in.left, k), get(in.right, k), get(in.base_left, k), std::nullopt, ""};
+    FieldConflict c{k, get(l), get(r), get(val[2]), std::nullopt, ""};
     if (in.owners && in.owners->contains(k)) {
       c.winner = in.owners->at(k);
       c.reason = "owner";
