@@ -7,6 +7,7 @@
 #include "engine/keys.hpp"
 #include "engine/matching.hpp"
 
+#include <accord/json/exact.hpp>
 #include <gtest/gtest.h>
 
 using namespace accord;
@@ -177,4 +178,53 @@ TEST(MatchingTest, AmbiguousGroupsAreSaidInKeyOrder) {
   Matching m = p.run();
   EXPECT_EQ(m.notes, said);
   EXPECT_EQ(m.matches, (Pairs{{20, 10}}));
+}
+
+// identity_key (engine/keys.cpp) reads a record's top-level identity fields
+// off its text (issue 22); what it answers is what parsing the record whole
+// and looking each pointer up answers: the last of a repeated key, numbers
+// exact, escapes in keys and values, a field that is null or missing, an
+// object or array named (the data parsed whole), nested pointers, data that
+// is not an object or not JSON.
+TEST(EngineMatchingTest, AnIdentityReadOffTheTextIsTheOneOfTheRecordParsedWhole) {
+  auto parsed = [](const std::vector<std::string>& pointers, const std::string& data) {
+    boost::system::error_code ec;
+    boost::json::value v = json_exact::parse(data, ec);
+    if (ec) return std::string();
+    std::string key;
+    for (const auto& ptr : pointers) {
+      const boost::json::value* f = v.find_pointer(ptr, ec);
+      if (!f || f->is_null()) return std::string();
+      key += boost::json::serialize(*f) + '\x1f';
+    }
+    return key;
+  };
+  const std::vector<std::vector<std::string>> identities = {
+      {"/size", "/receivedAt", "/headerDigest"}, {"/size"}, {"/a/b"}, {"/x~1y"}, {"/size", "/size"},
+      {"/list"},                                 {"/obj"},  {""},     {"/"},     {"/0"}};
+  const std::vector<std::string> records = {
+      R"({"size":1243,"receivedAt":"2026-01-02T03:04:05Z","headerDigest":"abc","keywords":{"$seen":true}})",
+      R"({"subject":"x","size":-7,"receivedAt":"t\"q\\u00e9\n","headerDigest":"d","size":12})",
+      R"({"size":5e71,"receivedAt":"r","headerDigest":"h"})",
+      R"({"size":-122.41941550000001,"receivedAt":"r","headerDigest":"h"})",
+      R"({"size":18446744073709551615,"receivedAt":"r","headerDigest":null})",
+      R"({"si\u007ae":3,"receivedAt":"r","headerDigest":"h","a":{"b":[1,{"size":9}]}})",
+      R"({"size":3,"receivedAt":"r","nested":{"headerDigest":"no","size":8},"headerDigest":"yes"})",
+      R"({"size":{"n":1},"receivedAt":"r","headerDigest":"h"})",
+      R"({"size":1,"receivedAt":"r","headerDigest":"h","size":[1,2]})",
+      R"({"size":[1,2],"receivedAt":"r","headerDigest":"h","size":4})",
+      R"({"x/y":true,"list":[true,false],"obj":{},"":0})",
+      R"({"size":true,"receivedAt":false,"headerDigest":0.5})",
+      R"([{"size":1},2])",
+      R"("size")",
+      R"(12)",
+      R"({"size":1,"receivedAt":"r","headerDigest":"h")",
+      R"({"size":1,"receivedAt":"r","headerDigest":"h"} extra)",
+      R"({})",
+      "",
+  };
+  for (const auto& pointers : identities)
+    for (const auto& data : records)
+      EXPECT_EQ(identity_key(pointers, data), parsed(pointers, data))
+          << "pointers " << pointers.front() << "… data " << data;
 }

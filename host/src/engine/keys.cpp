@@ -3,11 +3,155 @@
 
 #include "common/digest.hpp"
 
+#include <accord/json/exact.hpp>
+
 #include <cstdio>
+#include <optional>
 
 namespace json = boost::json;
 
 namespace accord {
+
+namespace {
+
+// boost::json::basic_parser's handler for identity_key: the same grammar
+// and options as json_exact::parse, but only the scalars at the top level
+// named in `names` are kept (the last of a repeated key, as the parsed
+// object keeps); `whole` says the data must be parsed whole after all (it
+// is not an object, or a named value is an object or an array).
+struct TopFields {
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+  using ec_t = boost::system::error_code;
+  using sv = json::string_view;
+
+  const std::vector<std::string_view>* names = nullptr;
+  std::vector<std::optional<json::value>> found;
+  bool whole = false;
+  int depth = 0;
+  int want = -1;       // the name the value at the top now is (-1: none)
+  std::string key, text, number;
+
+  bool at_top() const { return depth == 1 && want >= 0; }
+  void keep(json::value v) { found[static_cast<size_t>(want)] = std::move(v), want = -1; }
+  bool nest() {
+    if (depth == 1 && want >= 0) whole = true;
+    ++depth;
+    return true;
+  }
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_object_begin(ec_t&) { return nest(); }
+  bool on_object_end(std::size_t, ec_t&) { return --depth, want = -1, true; }
+  bool on_array_begin(ec_t&) {
+    if (depth == 0) whole = true;
+    return nest();
+  }
+  bool on_array_end(std::size_t, ec_t&) { return --depth, want = -1, true; }
+  bool on_key_part(sv s, std::size_t, ec_t&) {
+    if (depth == 1) key.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(sv s, std::size_t, ec_t&) {
+    if (depth != 1) return true;
+    std::string_view whole_key(s.data(), s.size());
+    if (!key.empty()) whole_key = key.append(s.data(), s.size());  // (in parts: escapes, a split buffer)
+    want = -1;
+    for (size_t i = 0; i < names->size() && want < 0; ++i)
+      if ((*names)[i] == whole_key) want = static_cast<int>(i);
+    key.clear();
+    return true;
+  }
+  bool on_string_part(sv s, std::size_t, ec_t&) {
+    if (at_top()) text.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(sv s, std::size_t, ec_t&) {
+    if (!at_top()) return scalar_at_root();
+    text.append(s.data(), s.size());
+    keep(json::string(text));
+    text.clear();
+    return true;
+  }
+  bool on_number_part(sv s, ec_t&) { return number.append(s.data(), s.size()), true; }
+  bool on_int64(std::int64_t i, sv, ec_t&) {
+    number.clear();
+    if (at_top()) keep(i);
+    return scalar_at_root();
+  }
+  bool on_uint64(std::uint64_t u, sv, ec_t&) {
+    number.clear();
+    if (at_top()) keep(u);
+    return scalar_at_root();
+  }
+  bool on_double(double d, sv s, ec_t&) {
+    double exact = json_exact::exact_double(number, d, s);
+    if (at_top()) keep(exact);
+    return scalar_at_root();
+  }
+  bool on_bool(bool b, ec_t&) {
+    if (at_top()) keep(b);
+    return scalar_at_root();
+  }
+  bool on_null(ec_t&) {
+    if (at_top()) keep(nullptr);
+    return scalar_at_root();
+  }
+  bool on_comment_part(sv, ec_t&) { return true; }
+  bool on_comment(sv, ec_t&) { return true; }
+  // a document that is a scalar: parsed whole
+  bool scalar_at_root() {
+    if (depth == 0) whole = true;
+    return true;
+  }
+};
+
+// The pointers' values in the data parsed whole.
+std::string identity_parsed(const std::vector<std::string>& pointers, std::string_view data) {
+  boost::system::error_code ec;
+  json::value v = json_exact::parse(data, ec);
+  if (ec) return "";
+  std::string key;
+  for (const auto& ptr : pointers) {
+    const json::value* f = v.find_pointer(ptr, ec);
+    if (!f || f->is_null()) return "";
+    key += json::serialize(*f) + '\x1f';
+  }
+  return key;
+}
+
+}  // namespace
+
+std::string identity_key(const std::vector<std::string>& pointers, std::string_view data) {
+  // "/name", the name with no escape (~0, ~1): a top-level field
+  std::vector<std::string_view> names;  // each once
+  std::vector<size_t> which;            // each pointer's
+  for (const auto& ptr : pointers) {
+    if (ptr.size() < 2 || ptr[0] != '/' || ptr.find_first_of("/~", 1) != std::string::npos)
+      return identity_parsed(pointers, data);
+    std::string_view name = std::string_view(ptr).substr(1);
+    size_t i = 0;
+    while (i < names.size() && names[i] != name) ++i;
+    if (i == names.size()) names.push_back(name);
+    which.push_back(i);
+  }
+  json::basic_parser<TopFields> p(json::parse_options{});
+  p.handler().names = &names;
+  p.handler().found.resize(names.size());
+  boost::system::error_code ec;
+  std::size_t n = p.write_some(false, data.data(), data.size(), ec);
+  if (ec || n < data.size()) return "";
+  if (p.handler().whole) return identity_parsed(pointers, data);
+  std::string key;
+  for (size_t i : which) {
+    const auto& f = p.handler().found[i];
+    if (!f || f->is_null()) return "";
+    key += json::serialize(*f) + '\x1f';
+  }
+  return key;
+}
 
 KeyBits derive_key_bits(const std::string& pipeline, const std::string& pair, Side source, std::string_view source_id,
                         std::string_view how) {
