@@ -527,6 +527,15 @@ void ImapConnector::fetch_records(const std::string& folder, FolderState& state,
   }
   std::vector<imap::Reply> replies = s.run_all(cmds);
   std::vector<std::pair<uint32_t, json::object>> got;
+  // what the answers say of each UID, the last answer winning: there
+  // (true) or gone; state.uids learns them once at the end (a UidSet's add
+  // rebuilds the whole set: one a message cost O(n) each, O(n^2) for a
+  // folder listed whole, as a renamed one is)
+  std::map<uint32_t, bool> seen;
+  auto known = [&](uint32_t uid) {
+    auto k = seen.find(uid);
+    return k != seen.end() ? k->second : state.uids.contains(uid);
+  };
   for (auto& r : replies) {
     if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID FETCH failed in " + folder + ": " + r.done.text);
     for (auto& u : r.untagged) {
@@ -538,8 +547,8 @@ void ImapConnector::fetch_records(const std::string& folder, FolderState& state,
       std::vector<std::string> flags = items.contains("FLAGS") ? flag_list(items["FLAGS"]) : std::vector<std::string>{};
       std::string id = MessageId{folder, state.uidvalidity, uid}.text();
       if (has_flag(flags, "\\DELETED")) {
-        if (state.uids.contains(uid)) got.push_back({uid, deleted_record(id)});
-        state.uids = state.uids.minus(UidSet::of({uid}));
+        if (known(uid)) got.push_back({uid, deleted_record(id)});
+        seen[uid] = false;
         continue;
       }
       std::string headers;
@@ -576,13 +585,16 @@ void ImapConnector::fetch_records(const std::string& folder, FolderState& state,
         version = "m" + std::to_string(ms->second.list[0].number);
       else
         version = "f" + flags_key(flags);
-      state.uids.add(uid);
+      seen[uid] = true;
       got.push_back({uid, json::object{{"id", id},
                                        {"version", version},
                                        {"modified", accord::utc::format(received)},
                                        {"data", std::move(data)}}});
     }
   }
+  std::vector<uint32_t> in, out;
+  for (auto [uid, there] : seen) (there ? in : out).push_back(uid);
+  state.uids = state.uids.minus(UidSet::of(std::move(out))).plus(UidSet::of(std::move(in)));
   std::sort(got.begin(), got.end(), [](auto& a, auto& b) { return a.first < b.first; });
   for (auto& [uid, rec] : got) records.push_back(std::move(rec));
 }
