@@ -6,6 +6,7 @@
 #include <accord/text/mutf7.hpp>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,11 +14,11 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <climits>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
-#include <utime.h>
 
 namespace local::maildir {
 
@@ -30,6 +31,10 @@ constexpr std::string_view kFlagOrder = "DFPRST";
 [[noreturn]] void fail(const fs::path& p, const std::string& what) {
   int e = errno;
   throw std::system_error(e, std::generic_category(), p.string() + ": " + what);
+}
+[[noreturn]] void fail(const std::string& p, const std::string& what) {
+  int e = errno;
+  throw std::system_error(e, std::generic_category(), p + ": " + what);
 }
 
 bool is_maildir(const fs::path& d) {
@@ -50,13 +55,49 @@ std::string safe_host() {
   return out;
 }
 
+// The host part of this process's names, read once (a uname a message was
+// a first pull's every message: issue 22); staged_by_us reads the same.
+const std::string& host_part() {
+  static const std::string host = safe_host();
+  return host;
+}
+
+// This process's id, asked of the kernel once (a getpid a message, too): a
+// fork's child asks again (pthread_atfork, removed with this plugin), so its
+// names carry its own id, which staged_by_us reads to tell a killed writer's
+// leftover in tmp/ from a running one's.
+std::atomic<pid_t> known_pid{0};
+pid_t our_pid() {
+  pid_t p = known_pid.load(std::memory_order_relaxed);
+  if (p != 0) return p;
+  static const int registered =
+      ::pthread_atfork(nullptr, nullptr, [] { known_pid.store(0, std::memory_order_relaxed); });
+  p = ::getpid();
+  if (registered == 0) known_pid.store(p, std::memory_order_relaxed);  // (else asked each time, as before)
+  return p;
+}
+
 std::string unique_name(size_t size, std::string_view info) {
   static std::atomic<uint64_t> counter{0};
   auto now = std::chrono::system_clock::now().time_since_epoch();
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(now).count();
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(now).count() % 1000000;
-  return std::to_string(secs) + ".M" + std::to_string(usec) + "P" + std::to_string(::getpid()) + "Q" +
-         std::to_string(++counter) + "." + safe_host() + ",S=" + std::to_string(size) + std::string(info);
+  return std::to_string(secs) + ".M" + std::to_string(usec) + "P" + std::to_string(our_pid()) + "Q" +
+         std::to_string(++counter) + "." + host_part() + ",S=" + std::to_string(size) + std::string(info);
+}
+
+// dir/sub/name as one string: a message's paths, made a message at a time,
+// without std::filesystem's parse of each into its parts
+std::string join(const fs::path& dir, std::string_view sub, std::string_view name) {
+  const std::string& d = dir.native();
+  std::string out;
+  out.reserve(d.size() + sub.size() + name.size() + 2);
+  out += d;
+  if (!out.empty() && out.back() != '/') out += '/';
+  out += sub;
+  out += '/';
+  out += name;
+  return out;
 }
 
 }  // namespace
@@ -239,7 +280,8 @@ std::string read_crlf(const fs::path& file) {
 }
 
 std::string stage(const fs::path& dir, std::string_view bytes, std::optional<int64_t> mtime, std::string_view info,
-                  bool flush, bool lf) {
+                  bool flush, bool lf, int64_t* mtime_ns) {
+  if (mtime_ns) *mtime_ns = -1;
   std::string piece;  // lf: the next piece with LF line ends
   size_t from = 0;    // lf: where it starts in bytes
   auto next = [&]() -> std::string_view {
@@ -257,7 +299,7 @@ std::string stage(const fs::path& dir, std::string_view bytes, std::optional<int
   if (lf)
     for (size_t at = bytes.find("\r\n"); at != std::string_view::npos; at = bytes.find("\r\n", at + 2)) --size;
   std::string name = unique_name(size, info);
-  fs::path tmp = dir / "tmp" / name;
+  std::string tmp = join(dir, "tmp", name);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) fail(tmp, "cannot create");
   for (std::string_view p = next(); !p.empty(); p = next()) {
@@ -275,23 +317,31 @@ std::string stage(const fs::path& dir, std::string_view bytes, std::optional<int
       done += static_cast<size_t>(n);
     }
   }
+  // the times set through the descriptor, once every byte is written (not
+  // by the path after the close: a look-up of the name less a message); a
+  // failure is no error, as it never was
+  bool timed = false;
+  if (mtime) {
+    const struct timespec t[2] = {{static_cast<time_t>(*mtime), 0}, {static_cast<time_t>(*mtime), 0}};
+    timed = ::futimens(fd, t) == 0;
+  }
   if ((flush && ::fsync(fd) != 0) || ::close(fd) != 0) {
     int e = errno;
     ::unlink(tmp.c_str());
     errno = e;
     fail(tmp, "cannot flush");
   }
-  if (mtime) {
-    struct utimbuf t {static_cast<time_t>(*mtime), static_cast<time_t>(*mtime)};
-    ::utime(tmp.c_str(), &t);
-  }
+  // Whole seconds from 1970 to 2038 read back as set on every file system
+  // that can hold a Maildir's names (":" in them: not FAT's 2-second times);
+  // outside that range a file system may clamp, and the caller asks it.
+  if (timed && mtime_ns && *mtime >= 0 && *mtime <= int64_t{INT32_MAX}) *mtime_ns = *mtime * 1000000000;
   return name;
 }
 
 std::string publish(const fs::path& dir, const std::string& staged, const std::set<char>& flags) {
-  fs::path tmp = dir / "tmp" / staged;
+  std::string tmp = join(dir, "tmp", staged);
   std::string final_name = flags.empty() ? staged : with_flags(staged, flags);
-  fs::path dest = dir / (flags.empty() ? "new" : "cur") / final_name;
+  std::string dest = join(dir, flags.empty() ? "new" : "cur", final_name);
   if (::rename(tmp.c_str(), dest.c_str()) != 0) {
     ::unlink(tmp.c_str());
     fail(dest, "cannot move into place");
@@ -328,7 +378,7 @@ std::optional<int64_t> staged_by_us(std::string_view n) {
   };
   std::optional<int64_t> pid;
   if (!digits("") || !digits(".M") || !(pid = digits("P")) || !digits("Q")) return std::nullopt;
-  static const std::string host = "." + safe_host() + ",";
+  static const std::string host = "." + host_part() + ",";
   if (!n.starts_with(host)) return std::nullopt;
   n.remove_prefix(host.size() - 1);
   if (!digits(",S=")) return std::nullopt;

@@ -83,8 +83,11 @@ std::string deliver(const fs::path& dir, std::string_view bytes, const std::set<
 // flushes every staged file at once (syncfs); publish() renames one into
 // new/ or cur/; fsync_dir() makes the renames durable.
 // `lf`: the bytes' CRLF line ends are written as LF (a piece at a time).
+// `mtime_ns`, when given: the file's modification time (ns) when stage()
+// set it and knows it reads back so (whole seconds, 1970-2038), else -1
+// (none given, not set, or one a file system may clamp: stat the file).
 std::string stage(const fs::path& dir, std::string_view bytes, std::optional<int64_t> mtime, std::string_view info,
-                  bool flush, bool lf = false);
+                  bool flush, bool lf = false, int64_t* mtime_ns = nullptr);
 // A message file read with CRLF line ends (its canonical form) into one
 // buffer of its exact size: no second copy of a large message.
 std::string read_crlf(const fs::path& file);

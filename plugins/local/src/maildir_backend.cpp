@@ -568,6 +568,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
     std::string tag;
     ContentFields fields;  // what the record takes from the content (not the content: issue 22 item 5)
     json::value keywords;  // as the op gave them
+    int64_t mtime_ns;      // the file's modification time as stage() set it; -1: stat it once published
   };
   std::vector<Staged> staged;
   // Body files the host handed over are taken (ACCORD_LAZY_FILES_TAKE):
@@ -597,6 +598,9 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
     }
   };
   Transaction tx(db_);
+  // the index's counter read once and written once before the commit, not
+  // an UPDATE … RETURNING a row (a third of a create's index cost: issue 22)
+  std::optional<RecordLog::HeldSeq> seq(std::in_place, *log_);
   // what one op throws is its result; a full disk says so
   std::vector<OpResult> results = accord::kit::apply_each(
       ops,
@@ -638,9 +642,10 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
             json::value kw = op.data.contains("keywords") ? op.data.at("keywords") : json::value();
             ContentFields fields = content_fields(content, options_.fallback_charset, false);
             fields.crlf_size = crlf_size;  // (the name says it too)
-            std::string tmp_name = maildir::stage(dir, content, mtime, info, false, true);
+            int64_t mtime_ns = -1;
+            std::string tmp_name = maildir::stage(dir, content, mtime, info, false, true, &mtime_ns);
             staged.push_back({static_cast<size_t>(&op - ops.data()), folder, dir, std::move(tmp_name), letters, tag,
-                              std::move(fields), std::move(kw)});
+                              std::move(fields), std::move(kw), mtime_ns});
             return OpResult::ok("");  // answered once the index holds it
           }
           auto cur = log_->get(op.id);
@@ -704,23 +709,28 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
   // (a folder renamed is a call of thousands of moves, each answered with
   // its record's data: the ops' copy too was the peak of such a run).
   std::vector<Op>().swap(ops);
-  std::vector<fs::path> published;
+  std::vector<std::string> published;
+  // a new message's record as the index holds it (its JSON text), by result:
+  // its answer's data, written once, not serialized a second time from an object
+  std::vector<std::string> answer_data(results.size());
   bool index_was_full = false;
   try {
     if (!staged.empty()) {
       // one flush for every new message, then the renames, then the folders:
       // a crash before the index commits leaves files whose names carry their keys
       maildir::sync_filesystem(root_);
-      std::set<fs::path> dirs;
+      std::set<std::pair<std::string, const char*>> dirs;  // folder directory, sub (a path each, made once)
       for (auto& st : staged) {
         try {
           std::string name = maildir::publish(st.dir, st.tmp_name, st.letters);
           st.tmp_name.clear();
-          Location loc{st.folder, st.letters.empty() ? "new" : "cur", name};
-          fs::path at = st.dir / loc.sub / name;
-          dirs.insert(st.dir / loc.sub);
+          const char* sub = st.letters.empty() ? "new" : "cur";
+          Location loc{st.folder, sub, name};
+          std::string at = st.dir.native() + "/" + sub + "/" + name;  // (a string: no path parsed a message)
+          dirs.emplace(st.dir.native(), sub);
           try {
-            int64_t mns = mtime_ns_of(at);
+            // a rename keeps the time stage() set (a stat a message less: issue 22)
+            int64_t mns = st.mtime_ns >= 0 ? st.mtime_ns : mtime_ns_of(at);
             json::object d = message_data(std::move(st.fields), loc, name_of(loc.folder), mns, &st.keywords);
             Row r = row_at(std::string(maildir::unique_of(name)), loc, mns, d,
                            st.tag.empty() ? std::nullopt : std::optional<std::string>(st.tag));
@@ -730,7 +740,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
             // form, not the other store's it sent: a write after_commit
             // moves the cursor past is never read back to correct it
             results[st.result] = OpResult::ok(r.id, r.version);
-            results[st.result].data = std::move(d);
+            answer_data[st.result] = std::move(*r.data);  // the text the index holds (see the answer below)
             published.push_back(at);
           } catch (...) {
             // not indexed: not delivered either, so that the error answered holds
@@ -740,10 +750,13 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
           }
         } catch (const std::exception& e) {
           results[st.result] = OpResult::error(e.what());
+          answer_data[st.result].clear();
         }
       }
-      for (const auto& d : dirs) maildir::fsync_dir(d);
+      for (const auto& [d, sub] : dirs) maildir::fsync_dir(fs::path(d) / sub);
     }
+    seq->write();
+    seq.reset();  // (a later put numbers its row from the table again)
     tx.commit();
     if (!moved_out_.empty()) remove_renamed();
   } catch (const std::exception& e) {
@@ -759,7 +772,21 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
       throw disk_full(full ? fs::path(db_.path()).parent_path() : root_, e.what(), "no new message was delivered");
     throw;
   }
-  return accord::kit::results_json(results);
+  // accord::kit::results_json's text, each create's data spliced in as the
+  // index holds it (an object's last '}' then ,"data":{…}})
+  std::string out = "[";
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (i) out += ',';
+    out += json::serialize(results[i].to_json());
+    if (!answer_data[i].empty()) {
+      out.pop_back();
+      out += ",\"data\":";
+      out += answer_data[i];
+      out += '}';
+    }
+  }
+  out += ']';
+  return out;
 }
 
 std::string MaildirBackend::fetch(const std::string& stream, std::string_view ids_json) {

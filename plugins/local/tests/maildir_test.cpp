@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -108,6 +109,80 @@ TEST(MaildirTest, DeliverIsAtomicAndFlagsMove) {
   EXPECT_EQ(*md::locate(t.p, moved), t.p / "cur" / moved);
   EXPECT_THROW(md::set_flags(t.p, n1, {'S'}), std::runtime_error);  // the old name is gone
   EXPECT_THROW(md::create_folder(t.p, "v1.2"), std::runtime_error);
+}
+
+// Issue 22: stage() asks the kernel for the process id and the host name
+// once, not for every message; a fork's child still names its files with
+// its own id, which staged_by_us reads to tell a running writer's file in
+// tmp/ from a killed one's leftover.
+TEST(MaildirTest, StagedNamesCarryTheWritersProcessIdAfterAFork) {
+  TempDir t;
+  for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(t.p / sub);
+  const std::string msg = "Subject: hi\r\n\r\nbody\r\n";
+  EXPECT_EQ(md::staged_by_us(md::stage(t.p, msg, std::nullopt, "", false)), int64_t{::getpid()});
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::string name = md::stage(t.p, msg, std::nullopt, "", false);
+    ::_exit(md::staged_by_us(name) == int64_t{::getpid()} ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a child's file carries another process's id";
+  EXPECT_EQ(md::staged_by_us(md::stage(t.p, msg, std::nullopt, "", false)), int64_t{::getpid()});
+}
+
+// Issue 22: stage() says the modification time it set, and the backend
+// indexes and answers a new message with it rather than asking the file
+// system again: the time a listing reads from the file (a fresh index, so
+// that the file is read) is the one the create's answer gave, for a time in
+// 1970-2038, before 1970 (asked of the file system) and none at all.
+TEST(MaildirTest, ACreatesAnswerHoldsTheTimeAListingReadsFromTheFile) {
+  namespace json = boost::json;
+  TempDir s, t;
+  for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(s.p / sub), fs::create_directories(t.p / sub);
+  int64_t set = 0;
+  std::string n = md::stage(s.p, "Subject: hi\r\n\r\nbody\r\n", 1700000000, "", false, true, &set);
+  struct stat st {};
+  ASSERT_EQ(::stat((s.p / "tmp" / n).c_str(), &st), 0);
+  EXPECT_EQ(set, int64_t{1700000000} * 1000000000);
+  EXPECT_EQ(int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec, set);
+  EXPECT_EQ(st.st_atime, 1700000000);
+  md::stage(s.p, "Subject: hi\r\n\r\nbody\r\n", std::nullopt, "", false, true, &set);
+  EXPECT_EQ(set, -1);
+  md::stage(s.p, "Subject: hi\r\n\r\nbody\r\n", -86400, "", false, true, &set);
+  EXPECT_EQ(set, -1);
+
+  std::map<std::string, std::string> answered;  // id -> receivedAt
+  {
+    local::test::Plugin p(json::object{{"backend", "maildir"}, {"path", t.p.string()}});
+    json::array ops;
+    int i = 0;
+    for (const char* at : {"2023-11-14T22:13:20Z", "2038-01-19T03:14:07Z", "1969-07-20T20:17:40Z", ""}) {
+      std::string raw = "Message-ID: <t" + std::to_string(++i) + "@x.test>\r\nSubject: t\r\n\r\nbody\r\n";
+      json::object data{{"raw", accord::mail::base64_encode(raw)}, {"mailboxIds", json::object{{"INBOX", true}}},
+                        {"keywords", json::object{{"$seen", true}}}};
+      if (*at) data["receivedAt"] = at;
+      ops.push_back(json::object{{"op", "create"}, {"idempotency_key", "k-t" + std::to_string(i)}, {"data", data}});
+    }
+    auto r = p.apply("message", ops);
+    ASSERT_EQ(r.size(), 4u);
+    for (const auto& x : r) {
+      ASSERT_EQ(x.at("status").as_string(), "ok") << json::serialize(r);
+      answered[std::string(x.at("id").as_string())] = std::string(x.at("data").at("receivedAt").as_string());
+    }
+    EXPECT_EQ(answered.size(), 4u);
+  }
+  local::test::Plugin fresh(json::object{{"backend", "maildir"}, {"path", t.p.string()},
+                                         {"index_path", (t.p / ".other" / "index.sqlite").string()}});
+  std::map<std::string, std::string> listed;
+  for (const auto& r : fresh.read_all("message", ""))
+    listed[std::string(r.at("id").as_string())] = std::string(r.at("data").at("receivedAt").as_string());
+  EXPECT_EQ(listed, answered);
+  std::multiset<std::string> times;
+  for (const auto& [id, at] : answered) times.insert(at);
+  EXPECT_EQ(times.count("2023-11-14T22:13:20Z"), 1u);
+  EXPECT_EQ(times.count("2038-01-19T03:14:07Z"), 1u);
 }
 
 // Issue 22 item 3: the maildir backend's own fallback_charset, as
