@@ -212,11 +212,13 @@ void Db::exec(const std::string& sql) {
   }
 }
 
-Stmt::Stmt(Db& db, std::string_view sql) : db_(&db), sql_(sql) {
-  auto it = db.idle_.find(sql_);
-  if (it != db.idle_.end() && !it->second.empty()) {
-    s_ = it->second.back();
-    it->second.pop_back();
+Stmt::Stmt(Db& db, std::string_view sql) : db_(&db) {
+  auto it = db.idle_.find(sql);
+  if (it == db.idle_.end()) it = db.idle_.emplace(std::string(sql), std::vector<sqlite3_stmt*>()).first;
+  idle_ = &it->second;
+  if (!idle_->empty()) {
+    s_ = idle_->back();
+    idle_->pop_back();
     return;
   }
   if (sqlite3_prepare_v3(db.raw(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s_,
@@ -229,7 +231,7 @@ Stmt::~Stmt() {
   sqlite3_reset(s_);
   sqlite3_clear_bindings(s_);
   try {
-    db_->idle_[sql_].push_back(s_);
+    idle_->push_back(s_);
   } catch (...) {
     sqlite3_finalize(s_);
   }

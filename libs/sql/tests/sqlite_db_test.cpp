@@ -310,3 +310,48 @@ TEST(SqliteDbTest, BulkWritesLeaveWalBesideAPausedWalCheckpoint) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_GE(ckpt.background_runs(), 1);
 }
+
+// A Stmt borrows a prepared statement from its Db's cache, by its SQL, and
+// gives it back when it goes: the same SQL again is not prepared again; two
+// alive at once get two; each goes back to its own SQL's list.
+TEST(SqliteDbTest, AStatementGoesBackToItsSqlsCacheAndIsBorrowedAgain) {
+  accord::sql::Db db(":memory:");
+  db.exec("CREATE TABLE t (x)");
+  auto prepared = [&] {
+    int n = 0;
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db.raw(), nullptr); s; s = sqlite3_next_stmt(db.raw(), s)) ++n;
+    return n;
+  };
+  std::string insert = "INSERT INTO t VALUES (?1)";
+  for (int i = 0; i < 3; ++i) accord::sql::Stmt(db, std::string_view(insert)).bind(1, int64_t{i}).run();
+  EXPECT_EQ(prepared(), 1);
+  {
+    accord::sql::Stmt a(db, "SELECT count(*) FROM t"), b(db, "SELECT count(*) FROM t");
+    ASSERT_TRUE(a.step());
+    ASSERT_TRUE(b.step());
+    EXPECT_EQ(a.i64(0), 3);
+    EXPECT_EQ(b.i64(0), 3);
+    EXPECT_EQ(prepared(), 3);
+  }
+  {
+    accord::sql::Stmt a(db, "SELECT count(*) FROM t"), b(db, "SELECT count(*) FROM t"), c(db, "INSERT INTO t VALUES (?1)");
+    EXPECT_EQ(prepared(), 3);  // both counts and the insert, from the cache
+    c.bind(1, int64_t{9}).run();
+    ASSERT_TRUE(a.step());
+    EXPECT_EQ(a.i64(0), 4);
+    ASSERT_TRUE(b.step());
+    EXPECT_EQ(b.i64(0), 4);
+  }
+  // the text of a statement's SQL may go before it does (it was copied, or
+  // found, when the Stmt was made)
+  {
+    std::string sql = "SELECT x FROM t WHERE x = ?1";
+    accord::sql::Stmt s(db, sql);
+    sql.assign(sql.size(), ' ');
+    s.bind(1, int64_t{9});
+    ASSERT_TRUE(s.step());
+    EXPECT_EQ(s.i64(0), 9);
+  }
+  accord::sql::Stmt again(db, "SELECT x FROM t WHERE x = ?1");
+  EXPECT_EQ(prepared(), 4);
+}

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -80,7 +81,9 @@ class Stmt {
  private:
   sqlite3_stmt* s_ = nullptr;
   Db* db_;
-  std::string sql_;
+  // its SQL's idle list in the Db's cache, where it goes back when done:
+  // found once (the map's nodes stay put), not hashed again by the text
+  std::vector<sqlite3_stmt*>* idle_;
 };
 
 class Db {
@@ -116,7 +119,12 @@ class Db {
   friend class Stmt;
   std::unique_ptr<sqlite3, Close> db_;
   std::string path_;
-  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;  // prepared, not in use
+  // prepared, not in use, by their SQL (looked up by a string_view: no copy)
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>, SqlHash, std::equal_to<>> idle_;
 };
 
 // BEGIN IMMEDIATE (or DEFERRED) … COMMIT, rolled back when left by an
