@@ -4,6 +4,7 @@
 // version; records a store renumbered are followed by identity; a full
 // listing takes what it no longer holds for deleted (behind the empty-side
 // guard). A first sync's records were loaded as they were read.
+#include "engine/keys.hpp"
 #include "engine/pair_run.hpp"
 
 #include <accord/json/exact.hpp>
@@ -113,16 +114,7 @@ void PairRun::fold(Side s, SideRead& read) {
 // The values of a record's identity fields, joined; "" when one is missing
 // (such a record is never taken for another).
 std::string PairRun::identity_of(Side s, const std::string& data) const {
-  boost::system::error_code ec;
-  json::value v = accord::json_exact::parse(data, ec);
-  if (ec) return "";
-  std::string key;
-  for (const auto& ptr : identity_[s]) {
-    const json::value* f = v.find_pointer(ptr, ec);
-    if (!f || f->is_null()) return "";
-    key += json::serialize(*f) + '\x1f';
-  }
-  return key;
+  return identity_key(identity_[s], data);  // (keys.hpp: top-level fields read off the text)
 }
 
 // A store renumbered records (an IMAP folder's UIDVALIDITY changed): the
