@@ -385,3 +385,26 @@ TEST(PlanningTest, WriteChangesAnswersWhatMovedInTheRecord) {
   EXPECT_EQ(got, want);
   EXPECT_EQ(json::value(d), json::parse(R"({"a":1,"b":{"x":2},"e":"e","n":null})"));
 }
+
+// A record's pair form from its text is FieldMap::to_pair's of it parsed
+// (with no rules its values are moved out of the parse, not copied): a
+// row's, a kept base's; null members, nested values, numbers of each kind.
+TEST(PlanningTest, APairFormFromARecordsTextIsToPairsOfItParsed) {
+  StreamPair sp;
+  sp.name = "contacts";
+  FieldMap fm(sp);
+  Planner planner("p", sp, fm, {});
+  for (std::string text : {std::string(R"({})"), std::string(R"({"z":1,"a":2})"),
+                           std::string(R"({"a":1,"b":null,"c":{"d":[1,{"e":"f"}]},"g":-0.5,"h":18446744073709551615})")}) {
+    SCOPED_TRACE(text);
+    for (Side s : kSides) {
+      Fields want = fm.to_pair(s, json::parse(text).get_object());
+      EXPECT_EQ(planner.pair_of_text(s, text), want);
+      EXPECT_EQ(planner.pair_of(s, row("x", text)), want);
+      LinkRow l{"x", "y", "", ""};
+      l.kept_left = {1, text};
+      l.kept_right = {2, text};
+      EXPECT_EQ(planner.base_of(l, s, std::nullopt), want);
+    }
+  }
+}

@@ -29,13 +29,25 @@ bool Planner::is_keep_both_key(std::string_view key, std::string_view right_id) 
 
 std::string_view Planner::stored_key(std::string_view keys) const { return key_part(keys, sp_.match.size()); }
 
-Fields Planner::pair_of(Side s, const MirrorRow& r) const { return fm_.to_pair(s, accord::json_exact::parse(r.data).get_object()); }
+// A record's pair form from its text: parsed, then (where a field is a
+// top-level member) its values moved into the form, not copied as
+// FieldMap::to_pair copies them from a record it does not own (issue 24).
+Fields Planner::pair_of_text(Side s, std::string_view data) const {
+  json::value parsed = accord::json_exact::parse(data);
+  json::object& o = parsed.get_object();
+  if (!sp_.identity) return fm_.to_pair(s, o);
+  Fields out;
+  for (auto& kv : o) out["/" + std::string(kv.key())] = std::move(kv.value());
+  return out;
+}
+
+Fields Planner::pair_of(Side s, const MirrorRow& r) const { return pair_of_text(s, r.data); }
 
 Fields Planner::base_of(const LinkRow& link, Side s, const std::optional<MirrorRow>& row) const {
   const std::string& base = s == Side::kLeft ? link.base_left : link.base_right;  // (the state's row)
   if (!base.empty()) return fields_from_json(base);
   const LinkRow::Kept& kept = s == Side::kLeft ? link.kept_left : link.kept_right;  // (the data a change overwrote)
-  if (kept.id) return fm_.to_pair(s, accord::json_exact::parse(kept.data).get_object());
+  if (kept.id) return pair_of_text(s, kept.data);
   return row ? pair_of(s, *row) : Fields{};
 }
 

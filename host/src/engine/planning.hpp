@@ -79,6 +79,8 @@ class Planner {
   std::string_view stored_key(std::string_view keys) const;
 
   Fields pair_of(Side s, const MirrorRow& r) const;
+  // The pair form of a record's data (its text), as FieldMap::to_pair of it parsed.
+  Fields pair_of_text(Side s, std::string_view data) const;
   // A link's base for one side: written out, or the pair form of the row.
   Fields base_of(const LinkRow& link, Side s, const std::optional<MirrorRow>& row) const;
   // A new record for `target` holding every field of `source`'s pair form.
