@@ -4,6 +4,7 @@
 #include "common/digest.hpp"
 
 #include <accord/json/exact.hpp>
+#include <accord/json/handler.hpp>
 
 #include <cstdio>
 #include <optional>
@@ -19,14 +20,7 @@ namespace {
 // named in `names` are kept (the last of a repeated key, as the parsed
 // object keeps); `whole` says the data must be parsed whole after all (it
 // is not an object, or a named value is an object or an array).
-struct TopFields {
-  static constexpr std::size_t max_object_size = json::object::max_size();
-  static constexpr std::size_t max_array_size = json::array::max_size();
-  static constexpr std::size_t max_key_size = json::string::max_size();
-  static constexpr std::size_t max_string_size = json::string::max_size();
-  using ec_t = boost::system::error_code;
-  using sv = json::string_view;
-
+struct TopFields : json_exact::HandlerBase {
   const std::vector<std::string_view>* names = nullptr;
   std::vector<std::optional<json::value>> found;
   bool whole = false;
@@ -41,8 +35,6 @@ struct TopFields {
     ++depth;
     return true;
   }
-  bool on_document_begin(ec_t&) { return true; }
-  bool on_document_end(ec_t&) { return true; }
   bool on_object_begin(ec_t&) { return nest(); }
   bool on_object_end(std::size_t, ec_t&) { return --depth, want = -1, true; }
   bool on_array_begin(ec_t&) {
@@ -99,8 +91,6 @@ struct TopFields {
     if (at_top()) keep(nullptr);
     return scalar_at_root();
   }
-  bool on_comment_part(sv, ec_t&) { return true; }
-  bool on_comment(sv, ec_t&) { return true; }
   // a document that is a scalar: parsed whole
   bool scalar_at_root() {
     if (depth == 0) whole = true;

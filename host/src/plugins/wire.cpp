@@ -5,6 +5,7 @@
 #include "plugins/wire.hpp"
 
 #include <accord/json/exact.hpp>
+#include <accord/json/handler.hpp>
 #include <accord/json/pointer.hpp>
 #include <accord/net/redact.hpp>
 #include <accord/status/names.hpp>
@@ -409,15 +410,8 @@ bool take_frame(const json::object& o, bool need_cursor, Batch& b) {
 // answer is read again by the DOM path, which says what is wrong and where.
 // Wherever it does not stop, the two give the same Batch
 // (WireTest.TheFastPathReadsEveryAnswerAsTheDomPathDoes).
-class FastReader {
+class FastReader : public json_exact::HandlerBase {
  public:
-  static constexpr std::size_t max_object_size = json::object::max_size();
-  static constexpr std::size_t max_array_size = json::array::max_size();
-  static constexpr std::size_t max_key_size = json::string::max_size();
-  static constexpr std::size_t max_string_size = json::string::max_size();
-  using ec_t = boost::system::error_code;
-  using sv = json::string_view;
-
   FastReader(json::storage_ptr sp, Batch& b) : sp_(std::move(sp)), b_(b) { frame_.reset(sp_); }
 
   // Once the parser took the whole text: the frame ("records" in it
@@ -427,10 +421,6 @@ class FastReader {
     return frame_.release();
   }
 
-  bool on_document_begin(ec_t&) { return true; }
-  bool on_document_end(ec_t&) { return true; }
-  bool on_comment_part(sv, ec_t&) { return true; }
-  bool on_comment(sv, ec_t&) { return true; }
 
   bool on_object_begin(ec_t& ec) { return open(true, ec); }
   bool on_array_begin(ec_t& ec) { return open(false, ec); }

@@ -5,6 +5,7 @@
 #include "vcard.hpp"
 
 #include <accord/json/exact.hpp>
+#include <accord/json/handler.hpp>
 #include <accord/json/pointer.hpp>
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
@@ -43,11 +44,7 @@ using NumberTexts = std::map<std::string, std::pair<double, std::string>>;
 
 // A basic_parser handler that only notes where each fraction is and how it
 // was written (the parse itself is the format's own, json_exact).
-struct NumberTextHandler {
-  static constexpr std::size_t max_object_size = json::object::max_size();
-  static constexpr std::size_t max_array_size = json::array::max_size();
-  static constexpr std::size_t max_key_size = json::string::max_size();
-  static constexpr std::size_t max_string_size = json::string::max_size();
+struct NumberTextHandler : accord::json_exact::HandlerBase {
   struct Level {
     bool array;
     size_t index = 0;
@@ -67,10 +64,6 @@ struct NumberTextHandler {
     if (!levels.empty() && levels.back().array) ++levels.back().index;
     return true;
   }
-  using ec_t = boost::system::error_code;
-  using sv = json::string_view;
-  bool on_document_begin(ec_t&) { return true; }
-  bool on_document_end(ec_t&) { return true; }
   bool on_object_begin(ec_t&) { return levels.push_back({false, 0, {}}), true; }
   bool on_object_end(std::size_t, ec_t&) { return levels.pop_back(), next(); }
   bool on_array_begin(ec_t&) { return levels.push_back({true, 0, {}}), true; }
@@ -97,8 +90,6 @@ struct NumberTextHandler {
   }
   bool on_bool(bool, ec_t&) { return next(); }
   bool on_null(ec_t&) { return next(); }
-  bool on_comment_part(sv, ec_t&) { return true; }
-  bool on_comment(sv, ec_t&) { return true; }
 };
 
 NumberTexts number_texts(std::string_view text) {
