@@ -335,7 +335,22 @@ Status ImapConnector::select(const std::string& folder, bool write, bool fresh) 
   imap::Reply r = s.run(c);
   if (!r.ok()) {
     selected_.clear();
-    throw accord::Error(ACCORD_ERROR, "the server refused to open the folder \"" + folder + "\": " + r.done.text);
+    std::string why = "the server refused to open the folder \"" + folder + "\": " + r.done.text;
+    // Gone, where the server says so ([NONEXISTENT], RFC 5530: Gmail) or a
+    // LIST of its name answers none (Dovecot's refusal carries no code)
+    bool gone = r.done.code == "NONEXISTENT";
+    if (!gone) {
+      std::string name = server_name(resolve(folder));
+      imap::Reply l = s.run(s.command("LIST").string("").mailbox(name));
+      gone = l.ok() && std::none_of(l.untagged.begin(), l.untagged.end(), [&](const imap::Response& u) {
+               if (u.name != "LIST" || u.args.size() < 3 || u.args[2].str() != name) return false;
+               for (const auto& f : u.args[0].list)
+                 if (f.is_atom("\\NONEXISTENT") || f.is_atom("\\NOSELECT")) return false;
+               return true;
+             });
+    }
+    if (gone) throw FolderGone(ACCORD_ERROR, why);
+    throw accord::Error(ACCORD_ERROR, why);
   }
   Status st;
   st.known = true;

@@ -140,6 +140,12 @@ struct Status {
   bool keywords = false;  // SELECT: PERMANENTFLAGS has \* (new keywords are kept)
 };
 
+// A SELECT or EXAMINE the server refused with [NONEXISTENT] (RFC 5530): the
+// folder is not there (renamed or deleted since it was listed).
+struct FolderGone : accord::Error {
+  using accord::Error::Error;
+};
+
 // Flags as the server sends them (gmail_imap_connector.cpp).
 std::string flags_key(std::vector<std::string> flags);
 std::vector<std::string> flag_list(const imap::Value& v);
@@ -299,6 +305,7 @@ class ImapConnector : public accord::Connector {
   imap::Session& session();
   std::string server_name(const std::string& folder) const;
   std::string canonical_name(const std::string& server, const std::string& delim) const;
+  // (throws FolderGone where the server says the folder does not exist)
   Status select(const std::string& folder, bool write, bool fresh = false);
   imap::Reply run_ok(const imap::Command& c, const std::string& what);
   // The same, the untagged responses `take` answers true for its own (Session::run)

@@ -663,7 +663,17 @@ std::string ImapConnector::fetch_bodies(std::string_view ids_json, const std::st
     const std::string& folder = f->first;
     const std::vector<MessageId>& ids = f->second;
     throw_if_cancelled();
-    Status st = select(folder, false);
+    // A folder renamed or deleted on the server since it was listed: its
+    // messages are left out of the answer (each "gone"; the next listing
+    // follows the rename), not the whole call failed with the other
+    // folders' messages in it (review s16 L1: a rename during a first pull
+    // failed whole chunks of INBOX's)
+    Status st;
+    try {
+      st = select(folder, false);
+    } catch (const FolderGone&) {
+      continue;
+    }
     std::vector<uint32_t> uids;
     for (auto& m : ids)
       if (m.uidvalidity == st.uidvalidity) uids.push_back(m.uid);
