@@ -14,10 +14,7 @@
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/report.sh"  # ok, bad, runp (before any cd)
 accord=$(realpath "$1")
-# (scripts/install-deps.sh installs strace: missing, the test fails; where
-# the machine forbids tracing, ctest reports it skipped, never passed)
-command -v strace > /dev/null || { echo "FAIL no strace on this machine: run scripts/install-deps.sh"; exit 1; }
-strace -f -o /dev/null true 2> /dev/null || { echo "strace cannot trace here: skipped"; exit 77; }
+need_strace
 work=$(mktemp -d "${TMPDIR:-/tmp}/accord-store-sync.XXXXXX")
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cd "$work"
