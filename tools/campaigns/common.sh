@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared by the campaign scripts (sourced): where the repository and the build
+# are, the scratch folder (removed on exit unless something failed or -K was
+# given), failure counting, and fsyncsnap.so built from its source with cc.
+# The sourcing script sets $campaign (its name) first.
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+here="$repo/tools/campaigns"
+build="$repo/build"
+fails=0
+keep=""
+bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+# campaign_build DIR: the build (or a copy of its bin/ and lib/) to test; sets $accord
+campaign_build() {
+  build=$(realpath "$1")
+  accord="$build/bin/accord"
+  [ -x "$accord" ] || { echo "no accord program at $accord (give the build directory with -b)"; exit 2; }
+}
+# campaign_work: $work, a new folder under $TMPDIR (or /tmp), cd'd into; HOME
+# there and no admin layer or secrets file of the user's, so nothing outside
+# it is read or written. Removed on exit when every check passed (and no -K).
+campaign_work() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/accord-campaign-$campaign.XXXXXX")
+  cd "$work" || exit 2
+  export HOME="$work" ACCORD_ADMIN="" ACCORD_SECRETS=""
+  trap campaign_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+# background runs register their pid in $running so that an interrupted
+# campaign leaves no accord behind
+running=""
+campaign_cleanup() {
+  [ -n "$running" ] && kill -9 "$running" 2>/dev/null && wait "$running" 2>/dev/null
+  if [ "$fails" != 0 ] || [ -n "$keep" ]; then
+    echo "kept $work (remove it when read)"
+  else
+    rm -rf "$work"
+  fi
+}
+# build_fsyncsnap: $work/fsyncsnap.so from tools/campaigns/fsyncsnap.c (needs cc)
+build_fsyncsnap() {
+  command -v cc > /dev/null || { echo "no C compiler (cc): scripts/install-deps.sh installs g++ and with it gcc"; exit 2; }
+  cc -shared -fPIC -O2 -Wall -Werror -o "$work/fsyncsnap.so" "$here/fsyncsnap.c" -ldl -lpthread ||
+    { echo "fsyncsnap.c did not build"; exit 2; }
+  fsyncsnap="$work/fsyncsnap.so"
+}
+# msleep MS
+msleep() { sleep "$(awk -v m="$1" 'BEGIN{printf "%.3f", m/1000}')"; }
+# rand_below N: a number in [0, N) from $RANDOM (seeded by the campaign's seed)
+rand_below() { echo $(( (RANDOM * 32768 + RANDOM) % $1 )); }
+campaign_done() { echo "done: $fails failures"; [ "$fails" = 0 ]; }
