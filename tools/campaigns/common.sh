@@ -45,6 +45,10 @@ build_fsyncsnap() {
 }
 # msleep MS
 msleep() { sleep "$(awk -v m="$1" 'BEGIN{printf "%.3f", m/1000}')"; }
-# rand_below N: a number in [0, N) from $RANDOM (seeded by the campaign's seed)
-rand_below() { echo $(( (RANDOM * 32768 + RANDOM) % $1 )); }
+# rand_below N: $rnd, a number in [0, N) from $RANDOM (seeded by the campaign's
+# seed; set, not printed: bash reseeds $RANDOM in a $(...) subshell)
+rand_below() { rnd=$(( (RANDOM * 32768 + RANDOM) % $1 )); }
+# rand_within MS: $rnd, a moment in [0, MS] at the same fraction of MS for the
+# same seed (a replay on a slower or faster run stops at the same part of it)
+rand_within() { rnd=$(( (RANDOM * 32768 + RANDOM) * $1 / 1073741823 )); }
 campaign_done() { echo "done: $fails failures"; [ "$fails" = 0 ]; }

@@ -112,7 +112,7 @@ check() {  # check LABEL [EXPECTED_FILE]
 }
 killrun() {  # killrun SPAN_MS: one run killed at a random moment within the span
   local span=$1 delay st
-  delay=$(rand_below $((span + 1)))
+  rand_below $((span + 1)); delay=$rnd
   ("$accord" run p.json) > kill.out 2>&1 &
   running=$!
   msleep "$delay"
@@ -139,7 +139,7 @@ case $scen in
     runp run p.json; [ $rc = 0 ] || bad "the run after the kills exited $rc: $(tail -n 3 <<<"$out")"
     check "pullkill: first pull killed $K times" before.lst ;;
   renamemid)
-    delay=$(rand_below $((N * 2 + 1)))
+    rand_below $((N * 2 + 1)); delay=$rnd
     ("$accord" run p.json) > run1.out 2>&1 &
     running=$!
     msleep "$delay"
@@ -257,7 +257,7 @@ for mid, c in ch.items():
       expected_server > flagged_server.lst
       ("$accord" run p.json) > run1.out 2>&1 &
       running=$!
-      delay=$(rand_below 500)
+      rand_below 500; delay=$rnd
       msleep "$delay"
       # the Maildir, mid-run: \Answered (R) added to 60 files, every 5th
       python3 - $ldir > answered.txt <<'PY'

@@ -113,7 +113,7 @@ stores="state left right"
 syncs_seen=0 powered=0
 killed_once() {  # killed_once DIR PHASE
   local d=$1 phase=$2 delay st snap f s n
-  delay=$(rand_below $((ms[phase] + 1)))
+  rand_within "${ms[phase]}"; delay=$rnd
   if [ "$MODE" = power ] && { [ "$phase" -gt 0 ] || [ -n "$power0" ]; }; then
     snap="$d/snap"; rm -rf "$snap"; mkdir -p "$snap"
     local files=""
@@ -168,8 +168,8 @@ for ((round = 1; round <= rounds; round++)); do
   j=$(sqlite3 "$d/state.sqlite" "SELECT count(*) FROM journal"); q=$(sqlite3 "$d/state.sqlite" "SELECT count(*) FROM quarantine")
   [ "$j$q" = 00 ] || bad "round $round: journal $j, quarantine $q rows left"
   if [ $fails = "$before" ]; then
-    echo "ok   round $round ($(grep -c . "$d/kills.log") interruptions)"
-    rm -rf "$d"
+    echo "ok   round $round ($(grep -c . "$d/kills.log") interruptions, at $(grep -oE '[0-9]+ms' "$d/kills.log" | tr '\n' ' '))"
+    [ -n "$keep" ] || rm -rf "$d"
   else
     echo "     round $round kept in $d; its interruptions:"; cat "$d/kills.log"
   fi

@@ -77,7 +77,7 @@ rm -rf "$d"
 for ((round = 1; round <= rounds; round++)); do
   before=$fails
   d=$work/r$round; cp -r init "$d"; first "$d"; pre_edits "$d"
-  delay=$(( span / 10 + $(rand_below $((span * 8 / 10 + 1))) ))
+  rand_within $((span * 8 / 10)); delay=$(( span / 10 + rnd ))
   (cd "$d" && exec "$accord" run p.json) > "$d/run1.out" 2>&1 &
   running=$!
   msleep "$delay"
@@ -106,6 +106,6 @@ for ((round = 1; round <= rounds; round++)); do
     python3 -c 'import json, sys; print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))'; }
   cmp -s <(canon left) <(canon right) || bad "round $round: the two sides hold different records"
   echo "$([ $fails = "$before" ] && echo "ok  " || echo "    ") round $round: edit at ${delay}ms ($alive), exits $rc1 $rc2 $rc3; run 1: $(grep -E '^ *applied' "$d/run1.out" | tail -n 1 | sed 's/^ *//')"
-  [ $fails = "$before" ] && rm -rf "$d"
+  [ $fails = "$before" ] && [ -z "$keep" ] && rm -rf "$d"
 done
 campaign_done
