@@ -267,51 +267,130 @@ struct DateParts {
   int year, month, day, hour, minute, second, zone;
 };
 
-// "[Day,] DD Mon YYYY HH:MM[:SS] zone" (and the obsolete two-digit years).
-std::optional<DateParts> parse_date(std::string_view text) {
-  std::string s;
-  for (char c : text) s += (c == ',' || c == '\t' || c == '\r' || c == '\n') ? ' ' : c;
-  // drop a trailing comment such as "(PDT)"
-  if (auto p = s.find('('); p != std::string::npos) s.resize(p);
-  std::vector<std::string> w;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && s[i] == ' ') ++i;
-    size_t st = i;
-    while (i < s.size() && s[i] != ' ') ++i;
-    if (i > st) w.push_back(s.substr(st, i - st));
+// A word of 1-9 ASCII digits: its value (what std::stoi and sscanf's %d
+// read there); nullopt for any other word, which goes to them as it did.
+std::optional<int> plain_number(std::string_view w) {
+  if (w.empty() || w.size() > 9) return std::nullopt;
+  int v = 0;
+  for (char c : w) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
   }
-  if (!w.empty() && std::isalpha(static_cast<unsigned char>(w[0][0])) && !month_of(w[0])) w.erase(w.begin());  // weekday
-  if (w.size() < 4) return std::nullopt;
-  DateParts d{};
+  return v;
+}
+
+// std::stoi's reading of a word (leading space, a sign, digits up to the
+// first non-digit); nullopt where it throws.
+std::optional<int> stoi_of(std::string_view w) {
+  if (auto v = plain_number(w)) return v;
   try {
-    d.day = std::stoi(w[0]);
-    d.month = month_of(w[1]);
-    d.year = std::stoi(w[2]);
+    return std::stoi(std::string(w));
   } catch (...) {
     return std::nullopt;
   }
+}
+
+// sscanf(w, "%d:%d:%d", &h, &m, &s) >= 2, h, m and s set as it sets them
+// (left as they are where it stops): "HH:MM" and "HH:MM:SS" read here,
+// anything else by sscanf.
+bool scan_time(std::string_view w, int& h, int& m, int& s) {
+  std::array<int, 3> v{h, m, s};
+  size_t n = 0, at = 0;
+  bool plain = true;
+  while (plain && n < 3) {
+    size_t colon = w.find(':', at);
+    auto x = plain_number(w.substr(at, colon == std::string_view::npos ? std::string_view::npos : colon - at));
+    if (!x) plain = false;
+    else v[n++] = *x;
+    if (colon == std::string_view::npos) break;
+    at = colon + 1;
+    if (n == 3) plain = false;  // a third colon
+  }
+  if (plain && n >= 2) {
+    h = v[0], m = v[1], s = v[2];
+    return true;
+  }
+  return std::sscanf(std::string(w).c_str(), "%d:%d:%d", &h, &m, &s) >= 2;
+}
+
+// "[Day,] DD Mon YYYY HH:MM[:SS] zone" (and the obsolete two-digit years).
+// The words are read in place (a Date header's every message: no copy of
+// it, no word copied).
+std::optional<DateParts> parse_date(std::string_view text) {
+  // drop a trailing comment such as "(PDT)"
+  if (auto p = text.find('('); p != std::string_view::npos) text = text.substr(0, p);
+  // the words between spaces, commas, tabs and line ends: the first six, and how many
+  std::array<std::string_view, 6> w;
+  size_t count = 0;
+  auto gap = [](char c) { return c == ' ' || c == ',' || c == '\t' || c == '\r' || c == '\n'; };
+  for (size_t i = 0; i < text.size();) {
+    while (i < text.size() && gap(text[i])) ++i;
+    size_t st = i;
+    while (i < text.size() && !gap(text[i])) ++i;
+    if (i > st) {
+      if (count < w.size()) w[count] = text.substr(st, i - st);
+      ++count;
+    }
+  }
+  size_t f = 0;  // the first word after a weekday
+  if (count > 0 && std::isalpha(static_cast<unsigned char>(w[0][0])) && !month_of(w[0])) f = 1;
+  if (count - f < 4) return std::nullopt;
+  DateParts d{};
+  std::optional<int> day = stoi_of(w[f]), year = stoi_of(w[f + 2]);
+  if (!day || !year) return std::nullopt;
+  d.day = *day;
+  d.month = month_of(w[f + 1]);
+  d.year = *year;
   if (!d.month || d.day < 1 || d.day > 31) return std::nullopt;
-  if (w[2].size() <= 2) d.year += d.year < 50 ? 2000 : 1900;
-  else if (w[2].size() == 3) d.year += 1900;
+  if (w[f + 2].size() <= 2) d.year += d.year < 50 ? 2000 : 1900;
+  else if (w[f + 2].size() == 3) d.year += 1900;
   int h = 0, m = 0, sec = 0;
-  if (std::sscanf(w[3].c_str(), "%d:%d:%d", &h, &m, &sec) < 2) return std::nullopt;
+  if (!scan_time(w[f + 3], h, m, sec)) return std::nullopt;
   if (h > 23 || m > 59 || sec > 60) return std::nullopt;
   d.hour = h;
   d.minute = m;
   d.second = sec == 60 ? 59 : sec;
   d.zone = 0;
-  if (w.size() > 4)
-    if (auto z = zone_minutes(w[4])) d.zone = *z;
+  if (count - f > 4)
+    if (auto z = zone_minutes(w[f + 4])) d.zone = *z;
   return d;
 }
 
 std::string rfc3339(const DateParts& d) {
+  int z = d.zone < 0 ? -d.zone : d.zone;
+  auto two = [](int v) { return v >= 0 && v <= 99; };
+  if (d.year >= 0 && d.year <= 9999 && two(d.month) && two(d.day) && two(d.hour) && two(d.minute) && two(d.second) &&
+      two(z / 60)) {
+    // (what the snprintf below writes, for the values every real date has)
+    char b[25];
+    auto put = [&](size_t at, int v, int digits) {
+      for (int k = digits - 1; k >= 0; --k, v /= 10) b[at + static_cast<size_t>(k)] = static_cast<char>('0' + v % 10);
+    };
+    put(0, d.year, 4);
+    b[4] = '-';
+    put(5, d.month, 2);
+    b[7] = '-';
+    put(8, d.day, 2);
+    b[10] = 'T';
+    put(11, d.hour, 2);
+    b[13] = ':';
+    put(14, d.minute, 2);
+    b[16] = ':';
+    put(17, d.second, 2);
+    if (d.zone == 0) {
+      b[19] = 'Z';
+      return std::string(b, 20);
+    }
+    b[19] = d.zone < 0 ? '-' : '+';
+    put(20, z / 60, 2);
+    b[22] = ':';
+    put(23, z % 60, 2);
+    return std::string(b, 25);
+  }
   char b[40];
   if (d.zone == 0) {
     std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02dZ", d.year, d.month, d.day, d.hour, d.minute, d.second);
   } else {
-    int z = d.zone < 0 ? -d.zone : d.zone;
     std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", d.year, d.month, d.day, d.hour, d.minute,
                   d.second, d.zone < 0 ? '-' : '+', z / 60, z % 60);
   }
@@ -332,13 +411,43 @@ const std::vector<std::string>& canonical_fields() {
 std::string_view header_block(std::string_view message) {
   if (message.starts_with("\r\n")) return {};
   if (message.starts_with("\n")) return {};
-  size_t crlf = message.find("\r\n\r\n"), lf = message.find("\n\n");
-  size_t end = std::min(crlf == std::string_view::npos ? message.size() : crlf + 2,
-                        lf == std::string_view::npos ? message.size() : lf + 1);
-  return message.substr(0, end);
+  // The first LF that ends an empty line ("\n\n", or the second LF of
+  // "\r\n\r\n"): the block ends after it. (Not a search of the whole message
+  // for each of the two forms: a CRLF message has no "\n\n" and was read to
+  // its end for it, every message a pull writes.)
+  const char* d = message.data();
+  size_t n = message.size();
+  for (size_t p = message.find('\n'); p != std::string_view::npos; p = message.find('\n', p + 1)) {
+    if (p + 1 < n && (d[p + 1] == '\n' || (p >= 1 && d[p - 1] == '\r' && d[p + 1] == '\r' && p + 2 < n && d[p + 2] == '\n')))
+      return message.substr(0, p + 1);
+  }
+  return message;
 }
 
-std::string header_value(std::string_view headers, std::string_view name) {
+namespace {
+
+// A header's value from the rest of its first line on (`first`, after the
+// colon; `eol`: where that line's LF is, or the end), its continuation lines
+// (folding) joined on, trimmed.
+std::string unfolded(std::string_view headers, std::string_view first, size_t eol) {
+  size_t j = eol + 1;
+  if (j >= headers.size() || (headers[j] != ' ' && headers[j] != '\t')) return std::string(trim(first));
+  std::string v(first);
+  while (j < headers.size() && (headers[j] == ' ' || headers[j] == '\t')) {
+    size_t e2 = headers.find('\n', j);
+    if (e2 == std::string_view::npos) e2 = headers.size();
+    if (!v.empty() && v.back() == '\r') v.pop_back();
+    v.append(headers.substr(j, e2 - j));
+    j = e2 + 1;
+  }
+  if (!v.empty() && v.back() == '\r') v.pop_back();
+  return std::string(trim(v));
+}
+
+// Each line of the block that begins a header, as f(name, rest of the line
+// after the colon, where the line ends) until f answers true.
+template <class F>
+void each_header(std::string_view headers, F&& f) {
   size_t i = 0;
   while (i < headers.size()) {
     size_t eol = headers.find('\n', i);
@@ -346,24 +455,42 @@ std::string header_value(std::string_view headers, std::string_view name) {
     std::string_view line = headers.substr(i, eol - i);
     size_t colon = line.find(':');
     if (colon != std::string_view::npos && line[0] != ' ' && line[0] != '\t' &&
-        ascii_iequals(trim(line.substr(0, colon)), name)) {
-      std::string v(line.substr(colon + 1));
-      // continuation lines (folding)
-      size_t j = eol + 1;
-      while (j < headers.size() && (headers[j] == ' ' || headers[j] == '\t')) {
-        size_t e2 = headers.find('\n', j);
-        if (e2 == std::string_view::npos) e2 = headers.size();
-        std::string_view more = headers.substr(j, e2 - j);
-        if (!v.empty() && v.back() == '\r') v.pop_back();
-        v += std::string(more);
-        j = e2 + 1;
-      }
-      if (!v.empty() && v.back() == '\r') v.pop_back();
-      return std::string(trim(v));
-    }
+        f(trim(line.substr(0, colon)), line.substr(colon + 1), eol))
+      return;
     i = eol + 1;
   }
-  return "";
+}
+
+// The values of several headers, each as header_value gives it (the first
+// of its name, unfolded; "" when absent), in one pass over the block, not
+// one pass a name.
+template <size_t N>
+std::array<std::string, N> header_values(std::string_view headers, const std::array<std::string_view, N>& names) {
+  std::array<std::string, N> out;
+  std::array<bool, N> found{};
+  size_t left = N;
+  each_header(headers, [&](std::string_view name, std::string_view first, size_t eol) {
+    for (size_t k = 0; k < N; ++k)
+      if (!found[k] && ascii_iequals(name, names[k])) {
+        found[k] = true;
+        out[k] = unfolded(headers, first, eol);
+        return --left == 0;
+      }
+    return false;
+  });
+  return out;
+}
+
+}  // namespace
+
+std::string header_value(std::string_view headers, std::string_view name) {
+  std::string v;
+  each_header(headers, [&](std::string_view n, std::string_view first, size_t eol) {
+    if (!ascii_iequals(n, name)) return false;
+    v = unfolded(headers, first, eol);
+    return true;
+  });
+  return v;
 }
 
 bool valid_utf8(std::string_view bytes) { return utf8::valid(bytes); }
@@ -428,26 +555,29 @@ std::string decode_words(std::string_view text, std::string_view fallback) {
 }
 
 json::object header_fields(std::string_view headers, std::string_view fallback) {
+  // the headers read in one pass (header_values), the fields made in this order
+  enum { kMessageId, kInReplyTo, kReferences, kSubject, kFrom, kSender, kReplyTo, kTo, kCc, kBcc, kDate, kCount };
+  static constexpr std::array<std::string_view, kCount> kNames = {
+      "Message-ID", "In-Reply-To", "References", "Subject", "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Date"};
+  std::array<std::string, kCount> v = header_values(headers, kNames);
   json::object o;
-  auto ids = [&](const char* name, const char* field) {
-    std::string v = header_value(headers, name);
-    if (v.empty()) return;
-    json::array a = message_ids(header_text(v, fallback));
+  auto ids = [&](int k, const char* field) {
+    if (v[k].empty()) return;
+    json::array a = message_ids(header_text(v[k], fallback));
     if (!a.empty()) o[field] = std::move(a);
   };
-  ids("Message-ID", "messageId");
-  ids("In-Reply-To", "inReplyTo");
-  ids("References", "references");
-  if (std::string s = header_value(headers, "Subject"); !s.empty()) o["subject"] = decode_words(s, fallback);
-  for (auto [name, field] : {std::pair{"From", "from"}, {"Sender", "sender"}, {"Reply-To", "replyTo"},
-                             {"To", "to"}, {"Cc", "cc"}, {"Bcc", "bcc"}}) {
-    std::string v = header_value(headers, name);
-    if (v.empty()) continue;
-    json::array a = AddressParser{v, fallback}.parse();
+  ids(kMessageId, "messageId");
+  ids(kInReplyTo, "inReplyTo");
+  ids(kReferences, "references");
+  if (!v[kSubject].empty()) o["subject"] = decode_words(v[kSubject], fallback);
+  for (auto [k, field] : {std::pair{kFrom, "from"}, {kSender, "sender"}, {kReplyTo, "replyTo"},
+                          {kTo, "to"}, {kCc, "cc"}, {kBcc, "bcc"}}) {
+    if (v[k].empty()) continue;
+    json::array a = AddressParser{v[k], fallback}.parse();
     if (!a.empty()) o[field] = std::move(a);
   }
-  if (std::string d = header_value(headers, "Date"); !d.empty())
-    if (auto t = date_to_rfc3339(d)) o["sentAt"] = *t;
+  if (!v[kDate].empty())
+    if (auto t = date_to_rfc3339(v[kDate])) o["sentAt"] = *t;
   return o;
 }
 
@@ -480,8 +610,22 @@ std::string internaldate(int64_t seconds) {
 
 std::optional<int64_t> rfc3339_seconds(std::string_view text) {
   int y, mo, d, h, mi, s;
-  std::string t(text);
-  if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6) return std::nullopt;
+  // "YYYY-MM-DDTHH:MM:SS" read in place (a create's receivedAt, each
+  // message a pull writes); anything else as sscanf reads it
+  auto digits = [&](size_t at, size_t n, int& v) {
+    v = 0;
+    for (size_t k = at; k < at + n; ++k) {
+      if (text[k] < '0' || text[k] > '9') return false;
+      v = v * 10 + (text[k] - '0');
+    }
+    return true;
+  };
+  bool plain = text.size() >= 19 && text[4] == '-' && text[7] == '-' && text[10] == 'T' && text[13] == ':' &&
+               text[16] == ':' && digits(0, 4, y) && digits(5, 2, mo) && digits(8, 2, d) && digits(11, 2, h) &&
+               digits(14, 2, mi) && digits(17, 2, s);
+  if (!plain && std::sscanf(std::string(text).c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6)
+    return std::nullopt;
+  std::string_view t = text;
   size_t p = 19;
   if (p < t.size() && t[p] == '.')
     while (++p < t.size() && std::isdigit(static_cast<unsigned char>(t[p]))) {
@@ -489,7 +633,7 @@ std::optional<int64_t> rfc3339_seconds(std::string_view text) {
   int64_t off = 0;
   if (p < t.size() && (t[p] == '+' || t[p] == '-')) {
     int oh = 0, om = 0;
-    if (std::sscanf(t.c_str() + p + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+    if (std::sscanf(std::string(t).c_str() + p + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
     off = (oh * 60 + om) * 60 * (t[p] == '-' ? -1 : 1);
   } else if (p >= t.size() || (t[p] != 'Z' && t[p] != 'z')) {
     return std::nullopt;
@@ -726,13 +870,14 @@ void parse_part(std::string_view text, bool in_digest, bool delimited, Part& p, 
   std::string_view body;
   if (text.starts_with("\r\n")) body = text.substr(2);
   else if (size_t blank = text.find("\r\n\r\n"); blank != std::string_view::npos) body = text.substr(blank + 4);
-  std::string ct = header_value(headers, "Content-Type");
-  p.type = header_params(ct, p.type_params);
+  static constexpr std::array<std::string_view, 4> kNames = {"Content-Type", "Content-Disposition", "Content-ID",
+                                                              "Content-Transfer-Encoding"};
+  std::array<std::string, 4> h = header_values(headers, kNames);
+  p.type = header_params(h[0], p.type_params);
   if (p.type.find('/') == std::string::npos) p.type = in_digest ? "message/rfc822" : "text/plain";
-  if (std::string cd = header_value(headers, "Content-Disposition"); !cd.empty())
-    p.disposition = header_params(cd, p.disposition_params);
-  p.cid = header_value(headers, "Content-ID");
-  p.encoding = lower(trim(header_value(headers, "Content-Transfer-Encoding")));
+  if (!h[1].empty()) p.disposition = header_params(h[1], p.disposition_params);
+  p.cid = std::move(h[2]);
+  p.encoding = lower(trim(h[3]));
   auto boundary = p.type_params.find("boundary");
   if (!p.type.starts_with("multipart/") || boundary == p.type_params.end() || boundary->second.empty()) {
     if (p.type.starts_with("multipart/")) p.type = "text/plain";  // no boundary: read as text, as servers do

@@ -67,6 +67,91 @@ TEST(MailMessage, Dates) {
   EXPECT_FALSE(rfc3339_seconds("1996-07-17").has_value());
 }
 
+// header_fields reads every header it wants in one pass over the block (and
+// a part's four in another): each as header_value finds it alone, the first
+// of its name even where that one is empty, names in any case and spaced
+// before the colon, folded values joined, a folded line never a header.
+// (Pins the answers of the one-name-a-pass reading it replaced: the same on both.)
+TEST(MailMessage, HeadersReadInOnePassAnswerAsOneAtATime) {
+  std::string m =
+      "subject:\r\n"
+      "Subject: second, not read\r\n"
+      "FROM : Ann <ann@x.org>\r\n"
+      "X-Folded: 1\r\n"
+      " To: folded@x.org\r\n"
+      "To: =?utf-8?q?B=C3=A9?=\r\n"
+      "  <be@x.org>,\r\n"
+      "\tcy@x.org\r\n"
+      "Message-ID:<a@b>\r\n"
+      "Date: Mon, 1 Jan 2026 10:00:00junk +0000\r\n"
+      "Cc: c@x.org\r\n"
+      "Cc: d@x.org\r\n"
+      "\r\n"
+      "Bcc: body@x.org\r\n";
+  std::string_view h = header_block(m);
+  json::object f = header_fields(h);
+  EXPECT_FALSE(f.contains("subject"));
+  EXPECT_EQ(header_value(h, "SUBJECT"), "");
+  EXPECT_EQ(json::serialize(f["from"]), R"([{"name":"Ann","email":"ann@x.org"}])");
+  EXPECT_EQ(json::serialize(f["to"]), R"([{"name":"Bé","email":"be@x.org"},{"email":"cy@x.org"}])");
+  EXPECT_EQ(header_value(h, "to"), "=?utf-8?q?B=C3=A9?=  <be@x.org>,\tcy@x.org");
+  EXPECT_EQ(json::serialize(f["messageId"]), R"(["a@b"])");
+  EXPECT_EQ(f["sentAt"], "2026-01-01T10:00:00Z");
+  EXPECT_EQ(json::serialize(f["cc"]), R"([{"email":"c@x.org"}])");
+  EXPECT_FALSE(f.contains("bcc"));
+  std::string keys;  // (in the record's order)
+  for (const auto& kv : f) keys += std::string(kv.key()) + " ";
+  EXPECT_EQ(keys, "messageId from to cc sentAt ");
+
+  Part p = parse_structure(
+      "content-transfer-encoding:  Base64 \r\n"
+      "Content-ID: <c1>\r\n"
+      "Content-Type: image/png;\r\n"
+      " name=\"a.png\"\r\n"
+      "Content-Type: text/plain\r\n"
+      "\r\n"
+      "aGk=\r\n");
+  EXPECT_EQ(p.type, "image/png");
+  EXPECT_EQ(p.type_params.at("name"), "a.png");
+  EXPECT_EQ(p.cid, "<c1>");
+  EXPECT_EQ(p.encoding, "base64");
+  EXPECT_EQ(p.disposition, "");
+}
+
+// The header block ends at the first empty line, CRLF or LF, whichever
+// comes first; a message with neither is all header.
+TEST(MailMessage, HeaderBlockEndsAtTheFirstEmptyLineOfEitherForm) {
+  EXPECT_EQ(header_block("A: 1\r\n\r\nb\n\nc"), "A: 1\r\n");
+  EXPECT_EQ(header_block("A: 1\n\nb\r\n\r\nc"), "A: 1\n");
+  EXPECT_EQ(header_block("A: 1\r\n\nb"), "A: 1\r\n");
+  EXPECT_EQ(header_block("A: 1\r\nB: 2\r\n"), "A: 1\r\nB: 2\r\n");
+  EXPECT_EQ(header_block("A: 1\r\n\r"), "A: 1\r\n\r");
+  EXPECT_EQ(header_block("\r\nA: 1"), "");
+  EXPECT_EQ(header_block("\nA: 1"), "");
+  EXPECT_EQ(header_block(""), "");
+}
+
+// Dates as the words read them: numbers std::stoi and sscanf's %d read (a
+// word's leading digits, a sign), times of one or three parts, any offset.
+// (Pins the answers of the stoi/sscanf reading; the usual words are read in place now.)
+TEST(MailMessage, DatesReadAsTheirWordsSay) {
+  EXPECT_EQ(date_to_rfc3339("1 Jan 2026 9:5 +0100").value(), "2026-01-01T09:05:00+01:00");
+  EXPECT_EQ(date_to_rfc3339("01x Jan 2026 10:00:00").value(), "2026-01-01T10:00:00Z");
+  EXPECT_EQ(date_to_rfc3339("1 Jan 26 1:2:3:4 EST").value(), "2026-01-01T01:02:03-05:00");
+  EXPECT_EQ(date_to_rfc3339("+1 Jan +2026 +1:+2").value(), "2026-01-01T01:02:00Z");
+  EXPECT_EQ(date_to_rfc3339("1 Jan 2026 -1:30").value(), "2026-01-01T-1:30:00Z");
+  EXPECT_EQ(date_to_rfc3339("31 dec 99999 23:59:60 -9959").value(), "99999-12-31T23:59:59-99:59");
+  EXPECT_FALSE(date_to_rfc3339("1 Jan 2026 10").has_value());
+  EXPECT_FALSE(date_to_rfc3339("x1 Jan 2026 10:00").has_value());
+  EXPECT_FALSE(date_to_rfc3339("1 Jan 99999999999 10:00").has_value());
+  EXPECT_EQ(rfc3339_seconds("1996-07-17T09:44:25.5+02:30").value(), 837587665);
+  EXPECT_EQ(rfc3339_seconds("1996-07-17T09:44:25z").value(), 837596665);
+  EXPECT_EQ(rfc3339_seconds("1996-07-17T09:44:25+2:3").value(), 837589285);
+  EXPECT_FALSE(rfc3339_seconds(" 1996-07-17T09:44:25Z").has_value());
+  EXPECT_FALSE(rfc3339_seconds("1996-07-17t09:44:25Z").has_value());
+  EXPECT_FALSE(rfc3339_seconds("1996-7-17T09:44:25Z").has_value());
+}
+
 TEST(MailMessage, KeywordsAndFlags) {
   json::object k = keywords_from_flags({"\\Seen", "\\Recent", "\\Deleted", "\\flagged", "$Forwarded", "Work"});
   EXPECT_EQ(json::serialize(k), R"({"$seen":true,"$flagged":true,"$forwarded":true,"work":true})");
