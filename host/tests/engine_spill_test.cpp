@@ -346,3 +346,48 @@ TEST(SpillTest, ADamagedValueIsRefusedNotFollowed) {
   bytes[at] = 9;  // (a kind no value has)
   EXPECT_THROW(unspill_item(bytes), Failure);
 }
+
+namespace {
+// The spill's file, found among the process's descriptors: the one open on
+// a file (nameless, or unlinked) in `dir`.
+int spill_fd(const fs::path& dir) {
+  for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    fs::path target = fs::read_symlink(e.path(), ec);
+    if (!ec && target.string().starts_with(dir.string() + "/")) return std::stoi(e.path().filename().string());
+  }
+  return -1;
+}
+}  // namespace
+
+// Each item's bytes are checked against a sum taken as they were written
+// (PlanSpill::At::sum): a spilled item whose bytes changed in its file
+// before they were read back (here, one letter of a record's title, a
+// change that leaves every length and kind as it was, so that it reads
+// back whole) is refused, not applied as another write than the one the
+// run planned and reported. Before, it read back with the other title.
+TEST(SpillTest, AnItemWhoseBytesChangedInItsFileIsRefused) {
+  char t[] = "/tmp/accord-spill-test.XXXXXX";
+  fs::path dir = ::mkdtemp(t);
+  {
+    PlanSpill spill(dir / ".accord-lazy-state.sqlite-");
+    std::vector<PlanSpill::At> at;
+    for (int k = 0; k < 1000; ++k) at.push_back(spill.put(update_item(k), {}));  // (several buffers, in the file)
+    int fd = spill_fd(dir);
+    ASSERT_GE(fd, 0);
+    const int k = 10;
+    std::string bytes(at[k].size, '\0');
+    ASSERT_EQ(::pread(fd, bytes.data(), bytes.size(), static_cast<off_t>(at[k].offset)), static_cast<ssize_t>(bytes.size()));
+    size_t title = bytes.find("note 10");
+    ASSERT_NE(title, std::string::npos);
+    expect_item(update_item(k), unspill_item(bytes));  // (its bytes in the file)
+    bytes[title + 5] = '9';
+    Item changed = unspill_item(bytes);  // (whole: only its title differs)
+    EXPECT_EQ(changed.op.right->data.at("title"), json::value("note 90"));
+    ASSERT_EQ(::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(at[k].offset)), static_cast<ssize_t>(bytes.size()));
+    EXPECT_THROW(spill.get(at[k]), Failure);
+    expect_item(update_item(k + 1), spill.get(at[k + 1]));  // (the others read back as they were)
+    expect_item(update_item(999), spill.get(at[999]));
+  }
+  fs::remove_all(dir);
+}

@@ -117,9 +117,11 @@ class PairRun {
   void settle(Item& it, Fields bl, Fields br);
   void unlink_now(Item& it);
   void report_ops(std::vector<Item>& items);
-  // A run's planned creates (not a plan's) wait as their sources alone, in
-  // plan order after the items: applying plans them again a batch at a
-  // time, so a run holds a batch of creates, not all (issue 24).
+  // A run's planned creates (not a plan's), in plan order after the items:
+  // planned once (report_ops), for the report and into the run's spill
+  // (spill.hpp), as linked pairs' writes are; applying reads each back as
+  // planned when its batch is due, never planned again, so a run holds a
+  // batch of creates, not all (issues 22, 24).
   struct PendingCreate {
     Side target = Side::kLeft;
     std::string source_id;
@@ -128,6 +130,7 @@ class PairRun {
     // create batch's first chunk ahead by it)
     static constexpr uint64_t kUnsized = UINT64_MAX;
     uint64_t lazy_bytes = kUnsized;
+    PlanSpill::At at{};  // where the spill holds it, once planned (its bytes' checksum: checked as it is read back)
   };
   std::vector<PendingCreate> pending_;
   // A run's writes to linked pairs (not a plan's) wait in the run's spill
@@ -156,8 +159,10 @@ class PairRun {
   size_t pending_shown_ = 0;  // where their ops start in the report
   size_t listed_creates_ = SIZE_MAX;  // how many of them it lists (RunOptions::list_creates; SIZE_MAX: not reported yet)
   bool streams_creates() const { return opts_.apply && !opts_.undo_run; }  // (and linked pairs' writes)
+  // one planned from its source's mirror row (report_ops; show_pending_fields)
   Item planned_create(const PendingCreate& c, std::vector<PlannedOp>& shown);
-  std::vector<Item> planned_creates(size_t begin, size_t end);  // pending_[begin, end), as the applier takes them
+  // pending_[begin, end), read back from the spill as planned, as the applier takes them
+  std::vector<Item> planned_creates(size_t begin, size_t end);
   void show_pending_fields() noexcept;  // their ops' fields, where the report lists them unapplied
   void lighten(Item& it);                          // what applying does not need of a planned pair, dropped
   void finish_ops(Item& it, std::vector<PlannedOp>& shown);  // its ops as applied, and as reported

@@ -444,50 +444,69 @@ void PairRun::report_ops(std::vector<Item>& items) {
     }
     shown.clear();
   }
-  // A run's creates, after the items as a plan has them: planned again
-  // here for the report and the fingerprint, then dropped. The report
-  // lists the first opts_.list_creates of them, without the fields each
-  // sets (the run tells each as it lands, without them), and counts the
-  // rest; where none is applied (refused, stopped, failed first)
-  // show_pending_fields lists them all with their fields, as a plan does.
+  // A run's creates, after the items as a plan has them: planned once,
+  // here, for the report and the fingerprint, and spilled (spill.hpp) for
+  // applying to read back a batch at a time. The report lists the first
+  // opts_.list_creates of them, without the fields each sets (the run tells
+  // each as it lands, without them), and counts the rest; where none is
+  // applied (refused, stopped, failed first) show_pending_fields lists them
+  // all with their fields, as a plan does.
   pending_shown_ = rep_.ops.size();
   listed_creates_ = std::min(pending_.size(), opts_.list_creates);
   for (size_t k = 0; k < pending_.size(); ++k) {
-    Item it = planned_create(pending_[k], shown);
-    if (const auto& op = it.op[pending_[k].target]) pending_[k].lazy_bytes = lazy_bytes(other(pending_[k].target), op->data);
-    count(shown.front());
+    PendingCreate& c = pending_[k];
+    Item it = planned_create(c, shown);
+    PlannedOp& op = shown.front();
+    if (const auto& o = it.op[c.target]) c.lazy_bytes = lazy_bytes(other(c.target), o->data);
+    count(op);
     if (k < listed_creates_) {
-      shown.front().changes.clear();
-      rep_.ops.push_back(std::move(shown.front()));
+      it.shown[c.target] = pending_shown_ + k;
+    } else {  // counted, not listed: what it leaves behind stays with its write
+      it.unlisted = true;
+      if (auto& o = it.op[c.target]) o->left_behind = std::move(op.left_behind);
+    }
+    // (the item alone: the op's changes are the report's, which a create's
+    // write does not need; read back, its bytes are checked against their sum)
+    if (!spill_) spill_ = std::make_unique<PlanSpill>(spool_prefix(p_.state_path.string()));
+    c.at = spill_->put(it, {});
+    if (k < listed_creates_) {
+      op.changes.clear();
+      rep_.ops.push_back(std::move(op));
     }
     shown.clear();
   }
   rep_.fingerprint = fp_.text();
 }
 
-// A pending create, planned again from its source's mirror row as the plan
-// planned it; its op as the report shows it, into `shown`.
+// A pending create planned from its source's mirror row; its op as the
+// report shows it, into `shown`.
 Item PairRun::planned_create(const PendingCreate& c, std::vector<PlannedOp>& shown) {
   Item it = planner().plan_create(c.target, row_of(other(c.target), c.source_id));
   finish_ops(it, shown);
   return it;
 }
 
+// Pending creates as report_ops planned them, read back from the spill
+// (each one's bytes checked against the sum taken as they were written, and
+// its op against the create the report counted: its target and source).
+// Applied as planned: nothing in the run changes a create's source row
+// between its planning and its batch (each write commits its own rows and
+// link only). Refused where one does not read back as planned (nothing of
+// its batch is written: the next run plans it again).
 std::vector<Item> PairRun::planned_creates(size_t begin, size_t end) {
   std::vector<Item> out;
   out.reserve(end - begin);
-  std::vector<PlannedOp> shown;
   for (size_t i = begin; i < end; ++i) {
-    out.push_back(planned_create(pending_[i], shown));
-    Item& it = out.back();
-    if (i < listed_creates_) {
-      it.shown[pending_[i].target] = pending_shown_ + i;
-    } else {  // counted, not listed: what it leaves behind stays with its write
-      it.unlisted = true;
-      for (Side s : kSides)
-        if (it.op[s]) it.op[s]->left_behind = std::move(shown.front().left_behind);
-    }
-    shown.clear();
+    const PendingCreate& c = pending_[i];
+    Item it = spill_ ? spill_->get(c.at) : Item{};
+    const auto& op = it.op[c.target];
+    if (!op || it.op[other(c.target)] || op->kind != OpKind::kCreate || op->source_id != c.source_id)
+      throw Failure{ACCORD_ERROR,
+                    "state: the create from " + std::string(side_name(other(c.target))) + " " + c.source_id +
+                        " did not read back from the run's spilled plan as planned; it was not written "
+                        "(the writes before its batch are committed; the next run plans the rest again)",
+                    0};
+    out.push_back(std::move(it));
   }
   return out;
 }

@@ -15,6 +15,9 @@
 #include <cstring>
 #include <utility>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -358,7 +361,17 @@ Item unspill_item(std::string_view in, std::vector<PlannedOp>* shown) {
 namespace {
 constexpr size_t kBuffer = 256 * 1024;  // written out this much at a time, read ahead as much
 
-[[noreturn]] void io_failed(const char* what, int err) {
+uint32_t sum_of(std::string_view bytes) { return static_cast<uint32_t>(XXH3_64bits(bytes.data(), bytes.size())); }
+
+[[noreturn]] void io_failed(const char* what, int err, const std::filesystem::path& prefix) {
+  // A full disk says what to do, as the state's own writes do (sql::Db::fail)
+  if (err == ENOSPC || err == EDQUOT)
+    throw Failure{ACCORD_ERROR,
+                  prefix.parent_path().string() +
+                      ": the disk is full (the run's planned writes, kept in a temporary file beside the state): free "
+                      "some space on it, then run again; nothing is lost, the next run goes on from where this one "
+                      "stopped",
+                  0};
   throw Failure{ACCORD_ERROR,
                 std::string("state: could not ") + what + " the run's planned writes in a temporary file beside the state: " +
                     std::strerror(err) + " (nothing more was written; the next run plans what is left again)",
@@ -381,7 +394,7 @@ void PlanSpill::open() {
   // leaves it to the next run's remove_stale_lazy_spools: the spools' name)
   std::string t = prefix_.string() + "XXXXXX";
   fd_ = ::mkostemp(t.data(), O_CLOEXEC);
-  if (fd_ < 0) io_failed("keep", errno);
+  if (fd_ < 0) io_failed("keep", errno, prefix_);
   ::unlink(t.c_str());
 }
 
@@ -392,7 +405,7 @@ void PlanSpill::flush() {
   while (done < buf_.size()) {
     ssize_t n = ::pwrite(fd_, buf_.data() + done, buf_.size() - done, static_cast<off_t>(written_ + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) io_failed("write", n < 0 ? errno : ENOSPC);
+    if (n <= 0) io_failed("write", n < 0 ? errno : ENOSPC, prefix_);
     done += static_cast<size_t>(n);
   }
   written_ += buf_.size();
@@ -402,7 +415,8 @@ void PlanSpill::flush() {
 PlanSpill::At PlanSpill::put(const Item& it, const std::vector<PlannedOp>& shown) {
   size_t before = buf_.size();
   spill_item(buf_, it, shown);
-  At at{end_, static_cast<uint32_t>(buf_.size() - before)};
+  At at{end_, static_cast<uint32_t>(buf_.size() - before), 0};
+  at.sum = sum_of(std::string_view(buf_).substr(before));
   end_ += at.size;
   if (buf_.size() >= kBuffer) flush();
   return at;
@@ -410,16 +424,19 @@ PlanSpill::At PlanSpill::put(const Item& it, const std::vector<PlannedOp>& shown
 
 Item PlanSpill::get(At at, std::vector<PlannedOp>* shown) {
   if (at.offset + at.size > end_) Reader::bad();
-  if (at.offset >= written_) {  // (still in the buffer)
-    return unspill_item(std::string_view(buf_).substr(at.offset - written_, at.size), shown);
-  }
+  // its bytes, checked against their sum before they are read
+  auto item = [&](std::string_view bytes) {
+    if (sum_of(bytes) != at.sum) Reader::bad();
+    return unspill_item(bytes, shown);
+  };
+  if (at.offset >= written_) return item(std::string_view(buf_).substr(at.offset - written_, at.size));  // (still in the buffer)
   if (at.offset < window_at_ || at.offset + at.size > window_at_ + window_.size()) {
     window_.resize(std::max<size_t>(kBuffer, at.size));
     size_t got = 0;
     while (got < window_.size()) {
       ssize_t n = ::pread(fd_, window_.data() + got, window_.size() - got, static_cast<off_t>(at.offset + got));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) io_failed("read", errno);
+      if (n < 0) io_failed("read", errno, prefix_);
       if (n == 0) break;
       got += static_cast<size_t>(n);
     }
@@ -427,7 +444,7 @@ Item PlanSpill::get(At at, std::vector<PlannedOp>* shown) {
     window_at_ = at.offset;
     if (got < at.size) Reader::bad();
   }
-  return unspill_item(std::string_view(window_).substr(at.offset - window_at_, at.size), shown);
+  return item(std::string_view(window_).substr(at.offset - window_at_, at.size));
 }
 
 }  // namespace accord

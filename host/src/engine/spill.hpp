@@ -36,6 +36,7 @@ class PlanSpill {
   struct At {
     uint64_t offset = 0;
     uint32_t size = 0;
+    uint32_t sum = 0;  // its bytes' checksum (XXH3's low 32 bits): get refuses bytes that differ
   };
   // `prefix`: where and under what name its file would go where it cannot
   // go without a name (a killed run's is then removed with the lazy spools:
@@ -46,6 +47,7 @@ class PlanSpill {
   PlanSpill& operator=(const PlanSpill&) = delete;
 
   At put(const Item& it, const std::vector<PlannedOp>& shown);
+  // (throws Failure where its bytes are not those put wrote: their sum differs)
   Item get(At at, std::vector<PlannedOp>* shown = nullptr);
   uint64_t bytes() const { return end_; }
 
