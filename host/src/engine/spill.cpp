@@ -28,7 +28,15 @@ namespace accord {
 
 // Every member of an Item is written below: a member added to Item must be
 // added there too (and to the round trip in engine_spill_test.cpp), or a
-// spilled item would lose it. Its size stands for its members here.
+// spilled item would lose it. Its members are named here, every one: a
+// structured binding names exactly as many as the struct has, so that a
+// member added anywhere (a bool in padding too, which its size would not
+// show: review s15 L1) stops the build here. Its size stands for a
+// member's type changed.
+[[maybe_unused]] static void item_members_spilled(const Item& it) {
+  [[maybe_unused]] const auto& [id, row, link, op, pair, op_text, manual_fields, drop_link, forget, quarantine_side_id,
+                                resumed_journal, resend_base, sent_at, first_sent_at, unlisted, shown] = it;
+}
 #if defined(__GLIBCXX__) && defined(__x86_64__) && _GLIBCXX_USE_CXX11_ABI
 static_assert(sizeof(Item) == 1792, "Item changed: spill_item and unspill_item must write and read the new member");
 #endif
