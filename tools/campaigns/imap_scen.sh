@@ -11,7 +11,7 @@
 #               then K times: the server folder changed and renamed again,
 #               one run SIGKILLed, then to the end; then K times: the
 #               Maildir's B renamed (mv), one run killed, to the end; then the
-#               newest run undone
+#               newest run that wrote undone (`accord undo`)
 #   renameboth  first pull; K times: in the Maildir 10 messages of the folder
 #               flagged and 5 moved to B, on the server 3 expunged and the
 #               folder renamed; one run killed, then to the end
@@ -21,7 +21,10 @@
 # After each step: each message (by Message-ID) once on each side, in the same
 # folder, byte-identical (line ends aside), same flags; on the server what it
 # should hold; nothing left in tmp/ nor lazy spools; a later run has nothing
-# to do. (After undo: only counts and duplicates.)
+# to do. After the undo: each side holds what it held before it, less the
+# messages the undone run created there, plus those it deleted there (each
+# one not restored, its body gone from the other side too, counted by the
+# undo as failed or skipped); no duplicates.
 # Usage: imap_scen.sh [-b BUILD] [-n N] [-k KILLS] [-s SEED] [-K] SCENARIO
 set -u
 campaign=imap_scen
@@ -30,12 +33,12 @@ N=3000 K=4 SEED=$((RANDOM * 32768 + RANDOM))
 while getopts "b:n:k:s:Kh" o; do
   case $o in
     b) build=$OPTARG ;; n) N=$OPTARG ;; k) K=$OPTARG ;; s) SEED=$OPTARG ;; K) keep=1 ;;
-    *) sed -n '3,27p' "$0"; exit 2 ;;
+    *) sed -n '3,28p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 scen=${1:-}
-case $scen in pullkill | renamemid | renamekill | renameboth | mdedit) ;; *) sed -n '3,27p' "$0"; exit 2 ;; esac
+case $scen in pullkill | renamemid | renamekill | renameboth | mdedit) ;; *) sed -n '3,28p' "$0"; exit 2 ;; esac
 campaign_build "$build"
 start_dovecot=$repo/tests/peers/dovecot/start_dovecot.sh imapctl=$repo/plugins/gmail-imap/tests/imapctl.py
 for t in sqlite3 python3 dovecot openssl; do
@@ -186,18 +189,37 @@ case $scen in
       runp run p.json; [ $rc = 0 ] || bad "the run after the kill exited $rc: $(tail -n 3 <<<"$out")"
       check "renamekill: Maildir rename to $curb, killed once" expect3.lst
     done
-    # undo the newest run that wrote
+    # undo the newest run that wrote: afterwards each side holds what it held, less the messages that run
+    # created there, plus those it deleted there (each one the undo could not restore, its body gone from
+    # the other side too, counted in the undo's failed or skipped)
     last=$(sqlite3 p.sqlite "SELECT max(run) FROM history")
-    runp undo p.json "$last"; echo "  undo $last: exit $rc $(grep -E 'applied|nothing|conflict' <<<"$out" | head -n 2 | tr '\n' ' ')"
-    [ $rc = 0 ] || bad "undo of run $last exited $rc: $(tail -n 3 <<<"$out")"
+    for side in left right; do
+      sqlite3 p.sqlite "SELECT json_extract(m.data, '\$.messageId[0]') FROM history h JOIN mirror m ON m.side = h.side AND m.id = h.record_id
+        WHERE h.run = $last AND h.side = '$side' AND h.op = 'create'" | sort > undo_created.$side
+      sqlite3 p.sqlite "SELECT json_extract(d.data, '\$.messageId[0]') FROM history h JOIN record_data d ON d.id = h.before_id
+        WHERE h.run = $last AND h.side = '$side' AND h.op = 'delete'" | sort > undo_deleted.$side
+    done
+    listing "$mb" > server.lst; listing m > local.lst
+    awk '{print $2}' local.lst | sort > undo_before.left; awk '{print $2}' server.lst | sort > undo_before.right
+    runp undo p.json "$last"; echo "  undo $last ($(wc -l < undo_created.left)/$(wc -l < undo_created.right) creates, $(wc -l < undo_deleted.left)/$(wc -l < undo_deleted.right) deletes left/right undone): exit $rc $(grep -E 'applied|nothing|conflict' <<<"$out" | head -n 2 | tr '\n' ' ')"
+    unrestored=$(grep -E '^ *applied' <<<"$out" | grep -oE '[0-9]+ (failed|skipped)' | awk '{n += $1} END {print n + 0}')
+    { [ $rc = 0 ] || { [ $rc = 5 ] && [ "$unrestored" -gt 0 ]; }; } || bad "undo of run $last exited $rc: $(tail -n 3 <<<"$out")"
     runp run p.json; runp run p.json
     listing "$mb" > server.lst; listing m > local.lst
-    echo "  after undo: server $(wc -l < server.lst) ($(awk '{print $2}' server.lst | sort | uniq -d | wc -l) duplicated), Maildir $(wc -l < local.lst) ($(awk '{print $2}' local.lst | sort | uniq -d | wc -l) duplicated)"
-    for side in server local; do
-      n=$(awk '{print $2}' $side.lst | sort -u | wc -l)
-      [ "$n" = "$(wc -l < expect3.lst)" ] || bad "after undo: $side holds $n distinct messages, not $(wc -l < expect3.lst)"
+    awk '{print $2}' local.lst | sort > undo_after.left; awk '{print $2}' server.lst | sort > undo_after.right
+    echo "  after undo: server $(wc -l < server.lst) ($(uniq -d undo_after.right | wc -l) duplicated), Maildir $(wc -l < local.lst) ($(uniq -d undo_after.left | wc -l) duplicated); $unrestored not restored (failed or skipped)"
+    missing=0
+    for side in left right; do
+      [ "$(uniq -d undo_after.$side | wc -l)" = 0 ] || bad "after undo: duplicates on the $side side"
+      kept=$(comm -23 undo_before.$side undo_created.$side | comm -23 - undo_after.$side | wc -l)
+      [ "$kept" = 0 ] || bad "after undo: $kept messages the undone run did not create are gone from the $side side"
+      extra=$(comm -13 undo_before.$side undo_after.$side | comm -23 - undo_deleted.$side | wc -l)
+      [ "$extra" = 0 ] || bad "after undo: $extra messages on the $side side the undone run did not delete there"
+      stayed=$(comm -12 undo_created.$side undo_after.$side | wc -l)
+      [ "$stayed" = 0 ] || bad "after undo: $stayed messages the undone run created stay on the $side side"
+      missing=$((missing + $(comm -23 undo_deleted.$side undo_after.$side | wc -l)))
     done
-    [ "$(awk '{print $2}' server.lst | sort | uniq -d | wc -l)$(awk '{print $2}' local.lst | sort | uniq -d | wc -l)" = 00 ] || bad "after undo: duplicates" ;;
+    [ "$missing" = "$unrestored" ] || bad "after undo: $missing deleted messages not restored, the undo said $unrestored" ;;
   renameboth)
     timed_run; [ $rc = 0 ] || bad "first pull exited $rc"
     echo "  first pull: $span ms"
