@@ -5,10 +5,16 @@
 // FieldMap::pair_text(side, data, out, text), which writes each member's
 // value once for both. Each must be what it is made alone: the pair text of
 // FieldMap::pair_text(side, data, out), the text of json::serialize.
+#include "engine/keys.hpp"
 #include "mapping/field_map.hpp"
+#include "plugins/wire.hpp"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <iterator>
+#include <random>
 
 using namespace accord;
 namespace json = boost::json;
@@ -74,4 +80,159 @@ TEST(ReadingTextsTest, EqualPairFormsGiveEqualPairTextsWhateverTheMembersOrder) 
   EXPECT_EQ(a, b);
   EXPECT_EQ(a, "/e\x1f[\"a@x\"]\x1e/n\x1f\"Ann\"\x1e");
   EXPECT_NE(ta, tb);
+}
+
+// A first sync with no rules, filter or lookups reads each record without a
+// DOM (wire::Texts): its text, its pair text and, of its data as values,
+// only the members its match keys begin at (keys.hpp match_heads). Each
+// must be what the DOM path gives the same answer: the text json::serialize
+// writes of the data, the pair text FieldMap::pair_text makes of it, the
+// keys record_keys reads from it; a record the fast path leaves (an object
+// with a key twice) comes whole, as before. Answers of records of every
+// shape, written as a connector might (spaces, escapes of any character,
+// numbers in any form), at random.
+namespace {
+
+struct Maker {
+  std::mt19937 rng;
+  size_t pick(size_t n) { return rng() % n; }
+  std::string ws() {
+    static const char* kWs[] = {"", "", "", " ", "\n  ", "\t"};
+    return kWs[pick(std::size(kWs))];
+  }
+  std::string str() {  // a JSON string's text, its characters escaped or not
+    static const char* kParts[] = {
+        "a", "Person", "e1", "address", "x@example.org", "\\u00e9", "é", "\\\"", "\\\\", "\\n", "\\u0001", "\\u001f",
+        "\\ud83d\\ude00", "😀", "\\/", "/", "~", "\\u0041", "\\t", "\\u007f", "\x7f", "kind", "given", "v", "k", " ", ""};
+    std::string s = "\"";
+    size_t n = pick(6);
+    if (pick(40) == 0) n = 700 + pick(3000);  // (long: the parser hands it in parts)
+    for (size_t i = 0; i < n; ++i) s += kParts[pick(std::size(kParts))];
+    return s + "\"";
+  }
+  std::string key() {  // few names: a key given twice happens
+    static const char* kKeys[] = {"\"emails\"", "\"a\"", "\"b\"", "\"k~\"", "\"a/b\"", "\"a\\/b\"", "\"\"",
+                                  "\"name\"", "\"e\\u0031\"", "\"e1\"", "\"address\"", "\"kind\"", "\"x\"", "\"k\"",
+                                  "\"\\u00e9\"", "\"é\"", "\"z\"", "\"m\"", "\"n\\u0000\"", "\"v\""};
+    return pick(8) == 0 ? str() : kKeys[pick(std::size(kKeys))];
+  }
+  std::string number() {
+    static const char* kNumbers[] = {"0", "-0", "1", "-1", "1.5", "1e2", "-1E-2", "1.0", "0.1", "5e-324",
+                                     "1.7976931348623157e308", "-122.41941550000001", "18446744073709551615",
+                                     "-9223372036854775808", "9223372036854775807", "9223372036854775808",
+                                     "123456789012345678901234567890", "2.5E+3", "-0.0", "100000000000000000000"};
+    return kNumbers[pick(std::size(kNumbers))];
+  }
+  std::string value(int depth) {
+    switch (pick(depth > 3 ? 6 : 8)) {
+      case 0: return "null";
+      case 1: return pick(2) ? "true" : "false";
+      case 2: return number();
+      case 3:
+      case 4:
+      case 5: return str();
+      case 6: return object(depth + 1, 5);
+      default: {
+        std::string s = "[" + ws();
+        for (size_t i = 0, n = pick(5); i < n; ++i) s += (i ? "," + ws() : "") + value(depth + 1) + ws();
+        return s + "]";
+      }
+    }
+  }
+  std::string object(int depth, size_t most) {
+    std::string s = "{" + ws();
+    std::vector<std::string> keys;
+    for (size_t i = 0, n = pick(most + 1); i < n; ++i) {
+      std::string k = key();
+      if (pick(30) == 0 && !keys.empty()) k = keys[pick(keys.size())];  // a key twice, now and then
+      else if (std::find(keys.begin(), keys.end(), k) != keys.end()) k = "\"" + std::to_string(i) + "\"";
+      keys.push_back(k);
+      s += (i ? "," + ws() : "") + k + ws() + ":" + ws() + value(depth) + ws();
+    }
+    return s + "}";
+  }
+};
+
+MatchKey match_key(const char* left, const char* right) {
+  MatchField f;
+  f.left = *FieldPath::parse(left);
+  f.right = *FieldPath::parse(right);
+  f.normalise = [](const json::value& v) { return json::serialize(v); };
+  return {{f}, left};
+}
+
+// What reading.cpp makes of a record read with its text.
+std::string pair_text_of(const wire::Batch& b, const wire::Record& rec) {
+  std::vector<FieldMap::TextMember> members;
+  for (size_t i = 0; i < rec.members_n; ++i) {
+    const wire::Member& m = b.members[rec.members_at + i];
+    members.push_back({std::string_view(b.member_keys).substr(m.key_at, m.key_n), m.at, m.n});
+  }
+  std::string out = "left over";
+  FieldMap::pair_text_of(rec.text, members.data(), members.size(), out);
+  return out;
+}
+
+}  // namespace
+
+TEST(ReadingTextsTest, AFirstSyncReadsWithoutADomWhatItReadsWithOne) {
+  StreamPair sp = pair(true);
+  sp.match = {match_key("/emails/*/address", "/*"), match_key("/a", "/[k=v]/x"), match_key("/b/0", "/a~1b"),
+              match_key("/", "/k~0"), match_key("/name/components/[kind=given]/v", "/e1/*")};
+  FieldMap fm(sp);
+  Maker make{std::mt19937(24)};
+  int fast = 0, whole = 0;
+  for (int round = 0; round < 1500 && !HasFailure(); ++round) {
+    std::string answer = "{\"records\":[";
+    for (int i = 0; i < 8; ++i) {
+      std::string data = make.object(0, 8);
+      if (i == 0) data = kRecords[round % std::size(kRecords)];
+      answer += std::string(i ? "," : "") + "{\"id\":\"r" + std::to_string(i) + "\"," + make.ws() + "\"data\":" +
+                make.ws() + data + make.ws() + (i == 5 ? ",\"deleted\":true" : "") + "}";
+    }
+    answer += "],\"cursor\":\"c\"}";
+    for (Side s : {Side::kLeft, Side::kRight}) {
+      wire::Texts texts;
+      texts.names = match_heads(sp.match, s, texts.first);
+      wire::Batch dom = wire::read_batch(answer);
+      wire::Batch read = wire::read_batch(answer, {}, &texts);
+      ASSERT_EQ(read.error, dom.error) << answer;
+      ASSERT_EQ(read.records.size(), dom.records.size()) << answer;
+      EXPECT_EQ(read.unreadable.size(), dom.unreadable.size()) << answer;
+      for (size_t i = 0; i < dom.records.size(); ++i) {
+        const wire::Record &a = read.records[i], &b = dom.records[i];
+        EXPECT_EQ(a.id, b.id);
+        EXPECT_EQ(a.deleted, b.deleted);
+        EXPECT_TRUE(b.text.empty());
+        if (b.deleted) {
+          EXPECT_TRUE(a.text.empty());
+          continue;
+        }
+        EXPECT_EQ(record_keys(sp.match, s, a.data, "k"), record_keys(sp.match, s, b.data, "k")) << answer;
+        if (a.text.empty()) {  // left to the DOM path: whole
+          ++whole;
+          EXPECT_EQ(json::serialize(a.data), json::serialize(b.data)) << answer;
+          continue;
+        }
+        ++fast;
+        EXPECT_EQ(a.text, json::serialize(b.data)) << answer;
+        std::string alone;
+        fm.pair_text(s, b.data.as_object(), alone);
+        EXPECT_EQ(pair_text_of(read, a), alone) << answer;
+      }
+    }
+  }
+  EXPECT_GT(fast, 2500);  // (enough of each to mean something)
+  EXPECT_GT(whole, 200);
+}
+
+// The members a side's match keys begin at.
+TEST(ReadingTextsTest, TheMatchKeysBeginAtTheirPathsFirstMembers) {
+  std::vector<MatchKey> match = {match_key("/emails/*/address", "/*/x"), match_key("/a~1b~0/c", "/[k=v]/x"),
+                                 match_key("/emails", "/")};
+  bool first = true;
+  EXPECT_EQ(match_heads(match, Side::kLeft, first), (std::vector<std::string>{"emails", "a/b~"}));
+  EXPECT_FALSE(first);
+  EXPECT_EQ(match_heads(match, Side::kRight, first), (std::vector<std::string>{""}));
+  EXPECT_TRUE(first);
 }

@@ -5,7 +5,9 @@
 
 #include <accord/json/exact.hpp>
 #include <accord/json/handler.hpp>
+#include <accord/json/pointer.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -218,6 +220,26 @@ std::string record_keys(const std::vector<MatchKey>& match, Side s, const json::
     out += stored_key;
   }
   return out;
+}
+
+std::vector<std::string> match_heads(const std::vector<MatchKey>& match, Side s, bool& first) {
+  std::vector<std::string> names;
+  first = false;
+  for (const auto& k : match)
+    for (const auto& f : k.fields) {
+      const auto& path = s == Side::kLeft ? f.left : f.right;
+      if (!path) continue;
+      // its first segment, as FieldPath::parse reads it: "*", [k=v], else a member
+      std::string_view text = path->text();
+      std::string_view tok = text.substr(1, text.find('/', 1) - 1);  // (a FieldPath's text begins with '/')
+      if (tok == "*") {
+        first = true;
+      } else if (!(tok.size() > 2 && tok.front() == '[' && tok.back() == ']')) {
+        std::string name = json_pointer::unescape(tok);
+        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+      }
+    }
+  return names;
 }
 
 }  // namespace accord

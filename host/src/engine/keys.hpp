@@ -56,4 +56,11 @@ std::string identity_key(const std::vector<std::string>& pointers, std::string_v
 std::string record_keys(const std::vector<MatchKey>& match, Side s, const boost::json::value& data,
                         std::string_view stored_key = {});
 
+// The top-level members of a record (an object) that side `s`'s paths of
+// the match keys begin at: by name, and `first` where one begins at the
+// first member (*). record_keys reads the same keys from an object holding
+// only those members (in their order) as from the record whole: a path
+// that begins with [k=v] finds nothing in an object either way.
+std::vector<std::string> match_heads(const std::vector<MatchKey>& match, Side s, bool& first);
+
 }  // namespace accord

@@ -7,6 +7,7 @@
 #include "engine/pair_run.hpp"
 
 #include "common/digest.hpp"
+#include "engine/keys.hpp"
 #include "engine/phase_meter.hpp"
 #include "engine/record_filter.hpp"
 
@@ -26,6 +27,23 @@ namespace accord {
 namespace {
 
 void wait_ms(int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+// A record read with its text (wire::Texts): its pair text, as
+// FieldMap::pair_text makes it with no rules.
+void pair_text_of(const wire::Batch& batch, const wire::Record& rec, std::string& out) {
+  FieldMap::TextMember few[16];
+  std::vector<FieldMap::TextMember> many;
+  FieldMap::TextMember* members = few;
+  if (rec.members_n > std::size(few)) {
+    many.resize(rec.members_n);
+    members = many.data();
+  }
+  for (size_t i = 0; i < rec.members_n; ++i) {
+    const wire::Member& m = batch.members[rec.members_at + i];
+    members[i] = {std::string_view(batch.member_keys).substr(m.key_at, m.key_n), m.at, m.n};
+  }
+  FieldMap::pair_text_of(rec.text, members, rec.members_n, out);
+}
 
 }  // namespace
 
@@ -202,6 +220,14 @@ SideRead PairRun::read_side(Side s, std::string cursor, StagingQueue& queue, std
   const std::string& stream = this->stream(s);
   const Filter& filter = s == Side::kLeft ? sp_.filter_left : sp_.filter_right;  // (the pipeline's)
   out.full = cursor.empty();
+  // A first sync whose records go in as they are (no rules, no filter, no
+  // lookups) takes each record's text and pair text off the parser, and of
+  // its data as values only the members its match keys begin at.
+  std::optional<wire::Texts> texts;
+  if (first_sync_ && sp_.identity && filter.empty() && !lookups_) {
+    texts.emplace();
+    texts->names = match_heads(sp_.match, s, texts->first);
+  }
   int retries = 0;
   int64_t waited_ms = 0;  // in all, against opts_.max_retry_wait_ms
   std::string pair_text;  // reused: a first sync's digests
@@ -249,7 +275,7 @@ SideRead PairRun::read_side(Side s, std::string cursor, StagingQueue& queue, std
     json::monotonic_resource arena(arena_block.get(), kArenaBlock);
     // Each record is read on its own (plugins/wire): one the host cannot
     // read is skipped and reported, the others go on.
-    wire::Batch batch = wire::read_batch(*r, &arena);
+    wire::Batch batch = wire::read_batch(*r, &arena, texts ? &*texts : nullptr);
     if (!batch.error.empty())
       throw Failure{ACCORD_ERROR, std::string(side_name(s)) + " connector " + p_.endpoint(s).connector + " (" +
                                       stream + ") answered a batch that is " + batch.error,
@@ -268,11 +294,16 @@ SideRead PairRun::read_side(Side s, std::string cursor, StagingQueue& queue, std
       if (rec.renumbered) out.renumbered.push_back(c.id);
       if (!watch_[s].empty() && watch_[s].contains(c.id)) out.readable.push_back(c.id);
       if (!c.deleted) {
-        const json::value& d = rec.data;  // an object (wire::Record)
+        // an object (wire::Record): with its text, only the members the match keys begin at
+        const json::value& d = rec.data;
         c.included = record_passes(filter, d.get_object());
         if (c.included && lookups_) c.included = lookups_->admit(s, c.id, rec.data.as_object());  // (may annotate it)
         c.keys = keys_of(s, d, rec.idempotency_key);
-        if (first_sync_ && c.included) {
+        if (!rec.text.empty()) {  // (texts: a first sync, the filter empty)
+          pair_text_of(batch, rec, pair_text);
+          std::tie(c.form[0], c.form[1]) = hash::digest128(pair_text);
+          c.data = std::move(rec.text);
+        } else if (first_sync_ && c.included) {
           // equal digests: equal pair forms, nothing to merge (the
           // record's text is made beside its pair text, of the same parts)
           fm_.pair_text(s, d.get_object(), pair_text, text);

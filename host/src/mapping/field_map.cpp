@@ -85,19 +85,15 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out, 
   // each member's value serialised once, into the record's text (as
   // json::serialize writes an object: {"key":value,...}); the pair text
   // takes those bytes, in its own order (as pair_text above)
-  struct Member {
-    std::string_view key;
-    size_t at, n;
-  };
   // (a record's members are few: on the stack, no allocation a record)
-  Member few[16];
-  std::vector<Member> many;
-  Member* members = few;
+  TextMember few[16];
+  std::vector<TextMember> many;
+  TextMember* members = few;
   if (data.size() > std::size(few)) {
     many.resize(data.size());
     members = many.data();
   }
-  size_t count = 0, size = 0;
+  size_t count = 0;
   {
     json_text::Writer w(text);
     w.raw('{');
@@ -109,13 +105,18 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out, 
       w.value(kv.value());
       if (kv.value().is_null()) continue;
       members[count++] = {kv.key(), at, w.size() - at};
-      size += kv.key().size() + w.size() - at + 3;
     }
     w.raw('}');
   }
+  pair_text_of(text, members, count, out);
+}
+
+void FieldMap::pair_text_of(std::string_view text, TextMember* members, size_t count, std::string& out) {
   // in key order (an object's keys are unique: one order), by insertion
-  for (size_t i = 1; i < count; ++i) {
-    Member m = members[i];
+  size_t size = 0;
+  for (size_t i = 0; i < count; ++i) {
+    TextMember m = members[i];
+    size += m.key.size() + m.n + 3;
     size_t j = i;
     for (; j > 0 && m.key < members[j - 1].key; --j) members[j] = members[j - 1];
     members[j] = m;
@@ -123,7 +124,7 @@ void FieldMap::pair_text(Side side, const json::object& data, std::string& out, 
   out.resize(size);
   char* to = out.data();
   for (size_t i = 0; i < count; ++i) {
-    const Member& m = members[i];
+    const TextMember& m = members[i];
     *to++ = '/';
     std::memcpy(to, m.key.data(), m.key.size());
     to += m.key.size();

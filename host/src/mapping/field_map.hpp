@@ -12,6 +12,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace accord {
 
@@ -35,6 +36,15 @@ class FieldMap {
   // The same, and the record's own text into `text` (as json::serialize
   // writes it): with no rules, each member's value is written once for both.
   void pair_text(Side side, const boost::json::object& data, std::string& out, std::string& text) const;
+  // With no rules: the pair text from a record's text and its members with
+  // a value (not null), each its key and where its value's text lies in
+  // `text` (a first sync's record read without a DOM, wire::Record::text).
+  // `members` is put in key order in place.
+  struct TextMember {
+    std::string_view key;
+    size_t at, n;
+  };
+  static void pair_text_of(std::string_view text, TextMember* members, size_t count, std::string& out);
   // Whether the field's changes may flow toward `target` (rule direction).
   bool flows_to(const std::string& key, Side target) const;
 

@@ -7,6 +7,7 @@
 #include <accord/json/exact.hpp>
 #include <accord/json/handler.hpp>
 #include <accord/json/pointer.hpp>
+#include <accord/json/text.hpp>
 #include <accord/net/redact.hpp>
 #include <accord/status/names.hpp>
 
@@ -351,7 +352,7 @@ void take_record(json::value& v, std::size_t i, Batch& b) {
       return bad(*big, "a number too large for a double (JSON has no infinity); send it as a string");
   // the data is moved, not copied: it stays in the answer's storage
   b.records.push_back(Record{std::move(p.id), std::move(text[0]), std::move(text[1]), std::move(text[2]), flag[0],
-                             flag[0] && flag[1], d ? json::value(std::move(*d)) : json::value()});
+                             flag[0] && flag[1], d ? json::value(std::move(*d)) : json::value(), {}, 0, 0});
 }
 
 // The answer's frame: "cursor", "more", "full". False (b.error set) when unreadable.
@@ -412,7 +413,10 @@ bool take_frame(const json::object& o, bool need_cursor, Batch& b) {
 // (WireTest.TheFastPathReadsEveryAnswerAsTheDomPathDoes).
 class FastReader : public json_exact::HandlerBase {
  public:
-  FastReader(json::storage_ptr sp, Batch& b) : sp_(std::move(sp)), b_(b) { frame_.reset(sp_); }
+  FastReader(json::storage_ptr sp, Batch& b, const Texts* texts = nullptr)
+      : sp_(std::move(sp)), b_(b), texts_(texts) {
+    frame_.reset(sp_);
+  }
 
   // Once the parser took the whole text: the frame ("records" in it
   // empty), or none where the answer has no "records" array.
@@ -431,7 +435,10 @@ class FastReader : public json_exact::HandlerBase {
     switch (in_) {
       case In::kTop: part_.append(s.data(), s.size()); [[fallthrough]];
       case In::kFrame: frame_.push_chars(s); break;
-      case In::kData: data_.push_chars(s); break;
+      case In::kData:
+        if (texts_) part_.append(s.data(), s.size());
+        else data_.push_chars(s);
+        break;
       case In::kRecord: part_.append(s.data(), s.size()); break;
       default: break;  // kSkip (keys come only inside objects)
     }
@@ -449,7 +456,10 @@ class FastReader : public json_exact::HandlerBase {
         break;
       }
       case In::kFrame: frame_.push_key(s); break;
-      case In::kData: data_.push_key(s); break;
+      case In::kData:
+        if (texts_) text_key(s);
+        else data_.push_key(s);
+        break;
       case In::kRecord: {
         part_.append(s.data(), s.size());
         field_ = field_of(part_);
@@ -466,7 +476,10 @@ class FastReader : public json_exact::HandlerBase {
         if (want_records_) return stop(ec);
         [[fallthrough]];
       case In::kFrame: frame_.push_chars(s); break;
-      case In::kData: data_.push_chars(s); break;
+      case In::kData:
+        if (texts_) str_.append(s.data(), s.size());
+        else data_.push_chars(s);
+        break;
       case In::kRecord: part_.append(s.data(), s.size()); break;
       case In::kSkip: break;
       default: return stop(ec);
@@ -479,7 +492,19 @@ class FastReader : public json_exact::HandlerBase {
         if (want_records_) return stop(ec);
         [[fallthrough]];
       case In::kFrame: frame_.push_string(s); break;
-      case In::kData: data_.push_string(s); break;
+      case In::kData:
+        if (texts_) {
+          std::string_view v(s.data(), s.size());
+          if (!str_.empty()) v = str_.append(s.data(), s.size());
+          before_value();
+          w_->string(v);
+          if (capturing_) data_.push_string(v);
+          str_.clear();
+          after_value(false);
+        } else {
+          data_.push_string(s);
+        }
+        break;
       case In::kSkip: break;
       case In::kRecord: {
         std::string* into = nullptr;
@@ -505,21 +530,21 @@ class FastReader : public json_exact::HandlerBase {
   bool on_number_part(sv s, ec_t&) { return number_.append(s.data(), s.size()), true; }
   bool on_int64(std::int64_t i, sv, ec_t& ec) {
     number_.clear();
-    return scalar(ec, [&](json::value_stack& st) { st.push_int64(i); });
+    return scalar(ec, [&](json::value_stack& st) { st.push_int64(i); }, json::value(i));
   }
   bool on_uint64(std::uint64_t u, sv, ec_t& ec) {
     number_.clear();
-    return scalar(ec, [&](json::value_stack& st) { st.push_uint64(u); });
+    return scalar(ec, [&](json::value_stack& st) { st.push_uint64(u); }, json::value(u));
   }
   bool on_double(double d, sv s, ec_t& ec) {
     d = json_exact::exact_double(number_, d, s);
     if (in_ == In::kData && !std::isfinite(d)) return stop(ec);  // out_of_range_number's case
-    return scalar(ec, [&](json::value_stack& st) { st.push_double(d); });
+    return scalar(ec, [&](json::value_stack& st) { st.push_double(d); }, json::value(d));
   }
   bool on_bool(bool v, ec_t& ec) {
     if (in_ == In::kRecord && (field_ == kDeleted || field_ == kRenumbered))
       return (field_ == kDeleted ? deleted_ : renumbered_) = v, true;
-    return scalar(ec, [&](json::value_stack& st) { st.push_bool(v); });
+    return scalar(ec, [&](json::value_stack& st) { st.push_bool(v); }, json::value(v));
   }
   bool on_null(ec_t& ec) {
     if (in_ == In::kRecord) {  // a null member is an absent one (take_record)
@@ -537,7 +562,7 @@ class FastReader : public json_exact::HandlerBase {
       }
       return true;
     }
-    return scalar(ec, [&](json::value_stack& st) { st.push_null(); });
+    return scalar(ec, [&](json::value_stack& st) { st.push_null(); }, json::value(nullptr));
   }
 
  private:
@@ -562,13 +587,22 @@ class FastReader : public json_exact::HandlerBase {
   }
 
   template <class Push>
-  bool scalar(ec_t& ec, Push push) {
+  bool scalar(ec_t& ec, Push push, const json::value& v) {
     switch (in_) {
       case In::kTop:
         if (want_records_) return stop(ec);
         [[fallthrough]];
       case In::kFrame: push(frame_); return true;
-      case In::kData: push(data_); return true;
+      case In::kData:
+        if (!texts_) {
+          push(data_);
+          return true;
+        }
+        before_value();
+        w_->value(v);
+        if (capturing_) push(data_);
+        after_value(v.is_null());
+        return true;
       case In::kSkip: return true;
       case In::kRecord: return field_ == kOther || stop(ec);  // a member the host does not read, else the wrong type
       default: return stop(ec);  // the answer, or a record, that is not an object
@@ -594,7 +628,7 @@ class FastReader : public json_exact::HandlerBase {
         return true;
       case In::kRecords:
         if (!object) return stop(ec);
-        rec_ = Texts{};
+        rec_ = RecordTexts{};
         data_value_.reset();
         has_id_ = deleted_ = renumbered_ = false;
         field_ = kOther;
@@ -605,6 +639,18 @@ class FastReader : public json_exact::HandlerBase {
         if (field_ == kData && object && !data_value_) {
           data_.reset(sp_);  // (release() let go of it)
           in_ = In::kData;
+          if (texts_) {
+            text_.clear();
+            text_.reserve(text_size_ + 64);  // (about the last one's: one allocation a record)
+            members_at_ = b_.members.size();
+            opens_.clear();
+            key_spans_.clear();
+            captured_ = 0;
+            capturing_ = false;
+            w_.emplace(text_);
+            w_->raw('{');
+            opens_.push_back({true, 0, 0});
+          }
         } else if (field_ == kOther) {
           in_ = In::kSkip;
         } else {
@@ -612,8 +658,15 @@ class FastReader : public json_exact::HandlerBase {
         }
         ++depth_;
         return true;
-      case In::kFrame:
       case In::kData:
+        if (texts_) {
+          before_value();
+          w_->raw(object ? '{' : '[');
+          opens_.push_back({object, 0, key_spans_.size()});
+        }
+        ++depth_;
+        return true;
+      case In::kFrame:
       case In::kSkip: ++depth_; return true;
       default: return stop(ec);
     }
@@ -640,10 +693,17 @@ class FastReader : public json_exact::HandlerBase {
         // (data_value_ moved by a constructor: an assignment would copy it out of sp_)
         b_.records.push_back(Record{std::move(rec_.id), std::move(rec_.version), std::move(rec_.modified),
                                     std::move(rec_.idempotency_key), deleted_, deleted_ && renumbered_,
-                                    deleted_ ? json::value() : json::value(std::move(*data_value_))});
+                                    deleted_ ? json::value() : json::value(std::move(*data_value_)), {}, 0, 0});
+        if (texts_ && !deleted_) {
+          Record& r = b_.records.back();
+          r.text = std::move(text_);
+          r.members_at = members_at_;
+          r.members_n = b_.members.size() - members_at_;
+        }
         in_ = In::kRecords;
         return true;
       case In::kData:
+        if (texts_) return close_text(object, n, ec);
         object ? data_.push_object(n) : data_.push_array(n);
         if (depth_ == 3) {
           data_value_.emplace(data_.release());
@@ -658,13 +718,98 @@ class FastReader : public json_exact::HandlerBase {
     }
   }
 
+  // ---- a first sync's texts (texts_): the data written as it is read ----
+  // A key of an object in the data: written; a member of the data itself
+  // noted (where its value begins), and its value kept where asked.
+  void text_key(sv s) {
+    std::string_view key(s.data(), s.size());
+    if (!part_.empty()) key = part_.append(s.data(), s.size());
+    Open& o = opens_.back();
+    if (o.count++) w_->raw(',');
+    std::size_t kb = w_->size();
+    w_->string(key);
+    key_spans_.emplace_back(kb, w_->size() - kb);
+    w_->raw(':');
+    if (opens_.size() == 1) {
+      top_key_at_ = b_.member_keys.size();
+      b_.member_keys.append(key);
+      top_key_n_ = key.size();
+      top_at_ = w_->size();
+      capturing_ = (texts_->first && o.count == 1) ||
+                   std::find(texts_->names.begin(), texts_->names.end(), key) != texts_->names.end();
+      if (capturing_) ++captured_;
+    }
+    if (capturing_) data_.push_key(key);
+    part_.clear();
+  }
+  void before_value() {  // an element's comma
+    if (Open& o = opens_.back(); !o.object && o.count++) w_->raw(',');
+  }
+  void after_value(bool null) {  // a member of the data has its whole value
+    if (opens_.size() != 1) return;
+    if (!null) b_.members.push_back({top_key_at_, top_key_n_, top_at_, w_->size() - top_at_});
+    capturing_ = false;
+  }
+  // Whether the object just closed (its keys from key_spans_[from]) holds a key twice.
+  bool twice(std::size_t from) const {
+    std::size_t n = key_spans_.size() - from;
+    if (n < 2) return false;
+    auto key = [&](std::size_t i) { return std::string_view(text_.data() + key_spans_[i].first, key_spans_[i].second); };
+    if (n <= 16) {
+      for (std::size_t i = from + 1; i < key_spans_.size(); ++i)
+        for (std::size_t j = from; j < i; ++j)
+          if (key(i) == key(j)) return true;
+      return false;
+    }
+    std::vector<std::string_view> keys;
+    keys.reserve(n);
+    for (std::size_t i = from; i < key_spans_.size(); ++i) keys.push_back(key(i));
+    std::sort(keys.begin(), keys.end());
+    return std::adjacent_find(keys.begin(), keys.end()) != keys.end();
+  }
+  bool close_text(bool object, std::size_t n, ec_t& ec) {
+    Open o = opens_.back();
+    opens_.pop_back();
+    w_->raw(object ? '}' : ']');
+    if (object && twice(o.keys_at)) return stop(ec);  // the DOM keeps one: it reads this answer
+    key_spans_.resize(o.keys_at);
+    if (depth_ == 3) {  // the data's end
+      w_.reset();       // (the text's length set)
+      text_size_ = text_.size();
+      data_.push_object(captured_);
+      data_value_.emplace(data_.release());
+      field_ = kOther;  // (its value is read)
+      in_ = In::kRecord;
+      return true;
+    }
+    if (capturing_) object ? data_.push_object(n) : data_.push_array(n);
+    after_value(false);
+    return true;
+  }
+
   json::storage_ptr sp_;
   Batch& b_;
+  const Texts* texts_;
+  struct Open {
+    bool object;
+    std::size_t count;    // members or elements so far
+    std::size_t keys_at;  // its keys' first in key_spans_
+  };
+  std::string text_;                 // the record's data as written so far
+  std::size_t text_size_ = 0;        // the last record's
+  std::size_t members_at_ = 0;       // its first in b_.members
+  std::vector<Open> opens_;          // the data's objects and arrays open, the data first
+  std::vector<std::pair<std::size_t, std::size_t>> key_spans_;  // the keys of the objects open, as written in text_
+  std::size_t top_key_at_ = 0, top_key_n_ = 0, top_at_ = 0;  // the member of the data being read: its key, where its value begins
+  std::size_t captured_ = 0;   // members of the data kept as values
+  bool capturing_ = false;     // the member being read is kept
+  std::string str_;            // a string's text so far, when the parser hands it in parts
+  std::optional<json_text::Writer> w_;  // into text_ (after it: gone first)
   json::value_stack frame_, data_;  // (their own stacks on the heap, their values from sp_)
   In in_ = In::kDoc;
   std::size_t depth_ = 0;  // containers open
   bool want_records_ = false, records_seen_ = false;
-  struct Texts {
+  struct RecordTexts {
     std::string id, version, modified, idempotency_key;
   } rec_;  // the record's, so far
   std::optional<json::value> data_value_;  // its data, once read
@@ -675,9 +820,10 @@ class FastReader : public json_exact::HandlerBase {
 };
 
 // The fast path: the Batch, or none where the answer needs the DOM path.
-std::optional<Batch> read_answer_fast(std::string_view text, const json::storage_ptr& sp, bool need_cursor) {
+std::optional<Batch> read_answer_fast(std::string_view text, const json::storage_ptr& sp, bool need_cursor,
+                                     const Texts* texts = nullptr) {
   std::optional<Batch> b(std::in_place);
-  json::basic_parser<FastReader> p(options(), sp, *b);
+  json::basic_parser<FastReader> p(options(), sp, *b, texts);
   boost::system::error_code ec;
   std::size_t n = p.write_some(false, text.data(), text.size(), ec);
   if (ec || n < text.size()) return std::nullopt;
@@ -765,14 +911,15 @@ Batch detail::read_dom(std::string_view text, json::storage_ptr sp, bool need_cu
   return b;
 }
 
-std::optional<Batch> detail::read_fast(std::string_view text, const json::storage_ptr& sp, bool need_cursor) {
-  return read_answer_fast(text, sp, need_cursor);
+std::optional<Batch> detail::read_fast(std::string_view text, const json::storage_ptr& sp, bool need_cursor,
+                                       const Texts* texts) {
+  return read_answer_fast(text, sp, need_cursor, texts);
 }
 
 namespace {
 
-Batch read_answer(std::string_view text, json::storage_ptr sp, bool need_cursor) {
-  if (std::optional<Batch> b = read_answer_fast(text, sp, need_cursor)) return std::move(*b);
+Batch read_answer(std::string_view text, json::storage_ptr sp, bool need_cursor, const Texts* texts = nullptr) {
+  if (std::optional<Batch> b = read_answer_fast(text, sp, need_cursor, texts)) return std::move(*b);
   return detail::read_dom(text, std::move(sp), need_cursor);
 }
 
@@ -843,7 +990,9 @@ ApplyResult take_result(const json::value& v, std::size_t k, const std::string& 
 
 }  // namespace
 
-Batch read_batch(std::string_view text, json::storage_ptr sp) { return read_answer(text, std::move(sp), true); }
+Batch read_batch(std::string_view text, json::storage_ptr sp, const Texts* texts) {
+  return read_answer(text, std::move(sp), true, texts);
+}
 Batch read_fetch(std::string_view text, json::storage_ptr sp) { return read_answer(text, std::move(sp), false); }
 
 ApplyResults read_results(std::string_view text, const std::vector<std::string>& ops) {

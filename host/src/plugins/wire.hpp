@@ -51,11 +51,36 @@ struct Record {
   // answer's storage. A value, not an object, so that code taking values
   // (match keys, field paths) reads it without a copy.
   boost::json::value data;
+  // Read for a first sync (read_batch's `texts`, the fast path): the data's
+  // text as json::serialize writes the object the DOM path reads, and its
+  // members with a value (not null): Batch::members[members_at, +members_n).
+  // `data` then holds only the members `texts` named (the rest are in the
+  // text alone). Empty (data whole) where the record was read otherwise.
+  std::string text;
+  std::size_t members_at = 0, members_n = 0;
+};
+
+// A member of a record's data read with its text (Record::text).
+struct Member {
+  std::size_t key_at, key_n;  // its key (unescaped) in Batch::member_keys
+  std::size_t at, n;          // its value's text in the record's text
+};
+
+// What a first sync reads of each live record (read_batch's `texts`): its
+// text and top-level members (Record::text, tops), and as values only the
+// members named here (and the first, where `first`): those its match keys
+// start at. Any object in the data with a key twice is left to the DOM
+// path (the record whole, as today).
+struct Texts {
+  std::vector<std::string> names;
+  bool first = false;
 };
 
 struct Batch {
   std::vector<Record> records;      // the readable records, in the order sent
   std::vector<Problem> unreadable;  // the others
+  std::vector<Member> members;      // of the records read with their text, in their data's order
+  std::string member_keys;
   std::string cursor;
   bool more = false, full = false;
   // How many records the connector expects this read to list in all (its
@@ -76,7 +101,9 @@ struct Batch {
 
 // A read_changes batch: {"records":[…],"cursor":"…","more":…,"full":…,"total":…}.
 // Records' data is allocated from sp (an arena the caller frees at once).
-Batch read_batch(std::string_view text, boost::json::storage_ptr sp = {});
+// With `texts`, each live record the fast path reads comes as Record::text
+// says; one it leaves to the DOM path comes whole (its text empty).
+Batch read_batch(std::string_view text, boost::json::storage_ptr sp = {}, const Texts* texts = nullptr);
 // A fetch answer: {"records":[…]}, no cursor.
 Batch read_fetch(std::string_view text, boost::json::storage_ptr sp = {});
 
@@ -84,7 +111,8 @@ namespace detail {
 // The two ways read_batch (need_cursor) and read_fetch read an answer, for
 // the tests that hold them equal: the fast one, none where it leaves the
 // answer to the other; the DOM one, which reads any answer.
-std::optional<Batch> read_fast(std::string_view text, const boost::json::storage_ptr& sp, bool need_cursor);
+std::optional<Batch> read_fast(std::string_view text, const boost::json::storage_ptr& sp, bool need_cursor,
+                               const Texts* texts = nullptr);
 Batch read_dom(std::string_view text, boost::json::storage_ptr sp, bool need_cursor);
 }  // namespace detail
 
