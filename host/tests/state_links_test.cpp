@@ -6,6 +6,9 @@
 // reference holds its data row as long as the link keeps it, and no longer.
 #include "state_test_util.hpp"
 
+#include <algorithm>
+#include <map>
+
 using namespace accord;
 using accord::state_test::row;
 using accord::state_test::StateFile;
@@ -315,4 +318,78 @@ TEST(StateLinksTest, KeepOfKeepsABaseOnceFromEitherSideAsFindAndKeepDo) {
   EXPECT_TRUE(p.links().keep_of(Side::kRight, "x", x2));
   EXPECT_EQ(refs(x2), 2);
   EXPECT_EQ(f.count("SELECT count(*) FROM link_bases"), 1);
+}
+
+// A link found (find, and put's look-up of what it kept) reads each side's
+// kept base, both when it keeps two, from either side, and only its own:
+// not the bases of a link whose left id is next to it in the key order, nor
+// those another pair keeps under the same ids (issue 24: the kept bases are
+// read in one walk of link_bases' key). Each put lets go of exactly the
+// data rows the link no longer keeps.
+TEST(StateLinksTest, ALinkFoundReadsItsOwnKeptBasesOfEachSideAndNoOthers) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  // left ids next to each other in the key order, in two pairs
+  const std::vector<std::string> lefts = {"a", "a\x01", "a\x7f", "ab", "b"};
+  std::map<std::string, std::map<std::string, int64_t>> kept;  // pair -> "left_id side" -> data row
+  for (const char* pair : {"p", "q"}) {
+    PairState ps = s->pair(pair);
+    for (size_t i = 0; i < lefts.size(); ++i) {
+      std::string right_id = "r" + std::to_string(i);
+      std::string tag = std::string(pair) + std::to_string(i);
+      int64_t l = ps.mirror(Side::kLeft).put(row(lefts[i], "{\"l\":\"" + tag + "\"}"));
+      int64_t r = ps.mirror(Side::kRight).put(row(right_id, "{\"r\":\"" + tag + "\"}"));
+      ps.links().put({lefts[i], right_id, "", ""});
+      // "a": both sides kept; "a\x01": left only; "a\x7f": right only; "ab": none; "b": both
+      if (i != 2 && i != 3) {
+        ASSERT_TRUE(ps.links().keep_of(Side::kLeft, lefts[i], l));
+        kept[pair][lefts[i] + " left"] = l;
+      }
+      if (i != 1 && i != 3) {
+        ASSERT_TRUE(ps.links().keep_of(Side::kRight, right_id, r));
+        kept[pair][lefts[i] + " right"] = r;
+      }
+    }
+  }
+  auto data_of = [&](int64_t id) {
+    sql::Db db(f.path.string());
+    sql::Stmt q(db, "SELECT data FROM record_data WHERE id = ?1");
+    q.bind(1, id);
+    return q.step() ? std::string(q.text(0)) : std::string("(none)");
+  };
+  for (const char* pair : {"p", "q"}) {
+    PairState ps = s->pair(pair);
+    for (size_t i = 0; i < lefts.size(); ++i) {
+      std::string right_id = "r" + std::to_string(i);
+      for (Side by : {Side::kLeft, Side::kRight}) {
+        auto l = ps.links().find(by, by == Side::kLeft ? lefts[i] : right_id);
+        ASSERT_TRUE(l) << pair << " " << i;
+        EXPECT_EQ(l->left_id, lefts[i]);
+        EXPECT_EQ(l->right_id, right_id);
+        for (Side side : {Side::kLeft, Side::kRight}) {
+          const LinkRow::Kept& k = side == Side::kLeft ? l->kept_left : l->kept_right;
+          auto want = kept[pair].find(lefts[i] + " " + side_name(side));
+          int64_t id = want == kept[pair].end() ? 0 : want->second;
+          EXPECT_EQ(k.id, id) << pair << " " << i << " " << side_name(side);
+          EXPECT_EQ(k.data, id ? data_of(id) : "") << pair << " " << i << " " << side_name(side);
+        }
+      }
+    }
+  }
+  // the pair in accord again, link by link: each put lets go of its own
+  // kept rows (back to the one reference of their mirror row), no other's
+  PairState p = s->pair("p");
+  for (size_t i = 0; i < lefts.size(); ++i) {
+    p.links().put({lefts[i], "r" + std::to_string(i), "", ""});
+    for (const auto& [pair, bases] : kept)
+      for (const auto& [what, id] : bases) {
+        auto at = std::find(lefts.begin(), lefts.end(), what.substr(0, what.find(' ')));
+        bool let_go = pair == "p" && static_cast<size_t>(at - lefts.begin()) <= i;
+        EXPECT_EQ(f.count("SELECT refs FROM record_data WHERE id = " + std::to_string(id)), let_go ? 1 : 2)
+            << pair << " " << what << " after " << i;
+      }
+  }
+  EXPECT_EQ(f.count("SELECT count(*) FROM link_bases WHERE pair = 'p'"), 0);
+  EXPECT_EQ(f.count("SELECT count(*) FROM link_bases WHERE pair = 'q'"), 6);
 }

@@ -7,26 +7,52 @@ using accord::sql::Stmt;
 
 namespace accord {
 
-// A link's row with its kept bases' data rows beside it (none: NULL).
+// A link's row with its kept bases beside it: one row a kept base, its
+// side, data row id and (kBases) data; a link that keeps none, one row whose
+// base columns are NULL. One walk of link_bases' key (pair, left_id) for
+// both sides, not a look-up a side: find 33.6 k -> 28.1 k instructions a
+// call, find_ids 22.4 k -> 18.8 k (the 1% run at 300,000 pairs, issue 24).
 static constexpr std::string_view kLinkColumns =
-    "SELECT l.left_id, l.right_id, l.base_left, l.base_right, kl.data_id, dl.data, kr.data_id, dr.data";
-static constexpr std::string_view kKeptJoins =
-    " LEFT JOIN link_bases kl ON kl.pair = l.pair AND kl.left_id = l.left_id AND kl.side = 'left'"
-    " LEFT JOIN record_data dl ON dl.id = kl.data_id"
-    " LEFT JOIN link_bases kr ON kr.pair = l.pair AND kr.left_id = l.left_id AND kr.side = 'right'"
-    " LEFT JOIN record_data dr ON dr.id = kr.data_id";
+    "SELECT l.left_id, l.right_id, l.base_left, l.base_right, k.side, k.data_id";
+static constexpr std::string_view kBases =
+    ", d.data FROM %s LEFT JOIN link_bases k ON k.pair = l.pair AND k.left_id = l.left_id"
+    " LEFT JOIN record_data d ON d.id = k.data_id";
+static constexpr std::string_view kBaseIds = " FROM %s LEFT JOIN link_bases k ON k.pair = l.pair AND k.left_id = l.left_id";
+static constexpr std::string_view kByLeft = "links l";
+static constexpr std::string_view kByRight = "link_rights r JOIN links l ON l.pair = r.pair AND l.left_id = r.left_id";
+
+// The statement that finds the link of side's record ?2 in pair ?1.
+static std::string link_query(Side side, bool with_data) {
+  std::string from(with_data ? kBases : kBaseIds);
+  from.replace(from.find("%s"), 2, side == Side::kLeft ? kByLeft : kByRight);
+  return std::string(kLinkColumns) + from +
+         (side == Side::kLeft ? " WHERE l.pair=?1 AND l.left_id = ?2" : " WHERE r.pair=?1 AND r.right_id = ?2");
+}
+
+// The link the statement's first row (stepped) is of, with the kept bases
+// of that row and the rows after it (each side's once: a key of link_bases).
+static LinkRow link_of(Stmt& s, bool with_data) {
+  LinkRow l{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3))};
+  do {
+    if (s.is_null(4)) continue;  // (keeps none)
+    std::string_view side = s.text(4);
+    LinkRow::Kept* kept = side == side_name(Side::kLeft)    ? &l.kept_left
+                          : side == side_name(Side::kRight) ? &l.kept_right
+                                                            : nullptr;
+    if (!kept) continue;  // (no side of a pair: never written)
+    kept->id = s.i64(5);
+    if (with_data) kept->data = s.text(6);
+  } while (s.step());
+  return l;
+}
 
 std::optional<LinkRow> Links::find(Side side, const std::string& id) {
-  static const std::string by_left = std::string(kLinkColumns) + " FROM links l" + std::string(kKeptJoins) +
-                                     " WHERE l.pair=?1 AND l.left_id = ?2";
-  static const std::string by_right = std::string(kLinkColumns) +
-                                      " FROM link_rights r JOIN links l ON l.pair = r.pair AND l.left_id = r.left_id" +
-                                      std::string(kKeptJoins) + " WHERE r.pair=?1 AND r.right_id = ?2";
+  static const std::string by_left = link_query(Side::kLeft, true);
+  static const std::string by_right = link_query(Side::kRight, true);
   Stmt s(*db_, side == Side::kLeft ? by_left : by_right);
   s.bind(1, pair_).bind(2, id);
   if (!s.step()) return std::nullopt;
-  return LinkRow{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
-                 {s.i64(4), std::string(s.text(5))}, {s.i64(6), std::string(s.text(7))}};
+  return link_of(s, true);
 }
 
 // The link of a record (by default a left one) with its kept bases' data
@@ -34,21 +60,12 @@ std::optional<LinkRow> Links::find(Side side, const std::string& id) {
 // fewer read per write).
 static std::optional<LinkRow> find_ids(sql::Db& db, const std::string& pair, const std::string& id,
                                        Side side = Side::kLeft) {
-  static constexpr std::string_view kIds =
-      "SELECT l.left_id, l.right_id, l.base_left, l.base_right, kl.data_id, kr.data_id";
-  static constexpr std::string_view kKeptIds =
-      " LEFT JOIN link_bases kl ON kl.pair = l.pair AND kl.left_id = l.left_id AND kl.side = 'left'"
-      " LEFT JOIN link_bases kr ON kr.pair = l.pair AND kr.left_id = l.left_id AND kr.side = 'right'";
-  static const std::string by_left =
-      std::string(kIds) + " FROM links l" + std::string(kKeptIds) + " WHERE l.pair=?1 AND l.left_id = ?2";
-  static const std::string by_right = std::string(kIds) +
-                                      " FROM link_rights r JOIN links l ON l.pair = r.pair AND l.left_id = r.left_id" +
-                                      std::string(kKeptIds) + " WHERE r.pair=?1 AND r.right_id = ?2";
+  static const std::string by_left = link_query(Side::kLeft, false);
+  static const std::string by_right = link_query(Side::kRight, false);
   Stmt s(db, side == Side::kLeft ? by_left : by_right);
   s.bind(1, pair).bind(2, id);
   if (!s.step()) return std::nullopt;
-  return LinkRow{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
-                 {s.i64(4), ""}, {s.i64(5), ""}};
+  return link_of(s, false);
 }
 
 void Links::put(const LinkRow& l) {
