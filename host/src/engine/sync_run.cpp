@@ -5,6 +5,7 @@
 #include "engine/sync_run.hpp"
 
 #include <accord/json/exact.hpp>
+#include <accord/json/text.hpp>
 #include <accord/text/content_hash.hpp>
 #include "engine/pair_run.hpp"
 #include "state/state_store.hpp"
@@ -48,9 +49,23 @@ const char* phase_name(Phase p) {
 OpFingerprint::OpFingerprint() : fp_(hash::kFnvOffset) {}
 
 void OpFingerprint::add(const PlannedOp& op) {
-  json::object ch;
-  for (const auto& [k, v] : op.changes) ch[k] = v ? *v : json::value(nullptr);
-  std::string changes = json::serialize(ch);
+  // The changes' text: json::serialize's of an object of them in the map's
+  // order (a saved plan's fingerprint still holds), written from the map
+  // (json_text), not from a copy of every value: a mail create's changes
+  // are its whole record (36 k instructions an op with the copy).
+  std::string changes;
+  {
+    json_text::Writer w(changes);
+    w.raw('{');
+    for (auto it = op.changes.begin(); it != op.changes.end(); ++it) {
+      if (it != op.changes.begin()) w.raw(',');
+      w.string(it->first);
+      w.raw(':');
+      if (it->second) w.value(*it->second);
+      else w.value(json::value(nullptr));
+    }
+    w.raw('}');
+  }
   for (std::string_view part : {std::string_view(side_name(op.side)), std::string_view(op.op), std::string_view(op.id),
                                 std::string_view(op.source_id), std::string_view(changes), std::string_view("\n")})
     fp_ = hash::fnv1a(part, fp_);
