@@ -706,3 +706,76 @@ TEST(RecordLabelTest, ARecordIsNamedByTheFirstFieldThatNamesIt) {
   EXPECT_EQ(label(R"({"name":{"full":{"x":1}}})"), "id-1");
   EXPECT_EQ(label("{}"), "id-1");
 }
+
+// A create's source gone by the time its body is fetched (a message deleted,
+// its folder renamed, between the listing and the fetch: a first pull's
+// fetches come minutes after its listing; gmail-imap leaves a folder gone
+// since it was listed out of its answer). The fetch answered without the
+// record: the create is skipped, not failed (the run does not fail for it)
+// and nothing is quarantined under the old id. The next run reads where the
+// records went: the renamed folder's message is copied, under its new
+// folder, the deleted one nowhere; each message once.
+TEST(EngineRunTest, ACreateWhoseSourceIsGoneWhenItsBodyIsFetchedIsSkippedNotFailed) {
+  Fixture f;
+  std::ofstream(f.dir / "p.json") << R"({"name":"mail","state":"state.sqlite",
+    "left":{"connector":"local","config":{"backend":"maildir","path":"a","index_path":"ia"}},
+    "right":{"connector":"local","config":{"backend":"maildir","path":"b","index_path":"ib","create":true}},
+    "streams":[{"left":"message","right":"message","direction":"left-to-right"}]})";
+  auto put = [&](const std::string& folder, const std::string& tag) {
+    fs::path d = f.dir / "a" / folder;
+    for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(d / sub);
+    std::ofstream(d / "cur" / ("1700000000." + tag + ".test:2,S"))
+        << "From: ada@example.org\r\nTo: bo@example.org\r\nSubject: " << tag << "\r\nMessage-ID: <" << tag
+        << "@example.org>\r\nDate: Mon, 1 Jun 2026 10:00:00 +0000\r\n\r\nhello " << tag << "\r\n";
+  };
+  put(".", "stays");
+  put(".", "deleted");
+  put(".Other", "renamed");
+  bool changed = false;
+  RunOptions ro;
+  ro.check_plan = [&](const PairReport& pr) {  // planned (listed), not yet fetched
+    EXPECT_EQ(pr.planned.total(), 3);
+    fs::remove(f.dir / "a" / "cur" / "1700000000.deleted.test:2,S");
+    fs::rename(f.dir / "a" / ".Other", f.dir / "a" / ".Renamed");
+    changed = true;
+    return std::string();
+  };
+  RunReport first = f.run(ro);
+  ASSERT_TRUE(changed) << first.pairs[0].error << first.pairs[0].refused;
+  const PairReport& one = first.pairs[0];
+  EXPECT_EQ(one.error, "");
+  EXPECT_EQ(one.applied, 1);
+  EXPECT_EQ(one.failed, 0);       // (the CLI's exit is 0: nothing failed, nothing to decide)
+  EXPECT_EQ(one.quarantined, 0);
+  EXPECT_EQ(one.gone, 2);
+  for (const auto& n : one.notes) ADD_FAILURE() << "note: " << n;
+  {
+    sql::Db db((f.dir / "state.sqlite").string());
+    sql::Stmt q(db, "SELECT count(*) FROM quarantine");
+    ASSERT_TRUE(q.step());
+    EXPECT_EQ(q.i64(0), 0) << "a gone source quarantined";
+  }
+  RunReport second = f.run({});
+  EXPECT_EQ(second.pairs[0].error, "");
+  EXPECT_EQ(second.pairs[0].applied, 1);  // the renamed folder's message, under its new id
+  EXPECT_EQ(second.pairs[0].failed, 0);
+  EXPECT_EQ(second.pairs[0].gone, 0);
+  EXPECT_EQ(f.run({}).pairs[0].planned.total(), 0);
+  // each message once on the right, in its folder as the left has it now
+  std::map<std::string, std::string> where;  // tag → folder on the right
+  for (const auto& e : fs::recursive_directory_iterator(f.dir / "b")) {
+    std::string sub = e.path().parent_path().filename().string();
+    if (!e.is_regular_file() || (sub != "cur" && sub != "new")) continue;
+    std::ifstream in(e.path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const char* tag : {"stays", "deleted", "renamed"})
+      if (text.find(std::string("<") + tag + "@example.org>") != std::string::npos) {
+        EXPECT_FALSE(where.contains(tag)) << tag << " copied twice";
+        where[tag] = e.path().parent_path().parent_path().filename().string();
+      }
+  }
+  EXPECT_EQ(where.size(), 2u);
+  EXPECT_EQ(where["stays"], "b");
+  EXPECT_EQ(where["renamed"], ".Renamed");
+  EXPECT_FALSE(where.contains("deleted"));
+}

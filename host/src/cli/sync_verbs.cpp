@@ -250,6 +250,13 @@ std::string failed_text(const PairReport& pr) {
   return out + ")";
 }
 
+// "N skipped": creates whose source was gone when their bodies were
+// fetched (not failed: the next run reads where the records went).
+std::string gone_text(const PairReport& pr) {
+  return std::to_string(pr.gone) +
+         " skipped (gone from their source since it was read: renamed or deleted; the next run reads where they went)";
+}
+
 // A pair's events, when its planning (and applying) is over: its ops where
 // they were not streamed as they were applied (a plan; a refused run),
 // conflicts, notes, unreadable records, and its summary.
@@ -291,7 +298,7 @@ void pair_events(const PairReport& pr, bool ops_streamed) {
   json_line(json::object{{"type", "pair"}, {"pair", pr.name}, {"left", pr.left_stream}, {"right", pr.right_stream},
                          {"read_left", pr.read[0]}, {"read_right", pr.read[1]}, {"matched", pr.matched},
                          {"counts", counts}, {"conflicts", pr.conflicts.size()}, {"applied", pr.applied},
-                         {"failed", pr.failed}, {"quarantined", pr.quarantined}, {"refused", pr.refused},
+                         {"failed", pr.failed}, {"quarantined", pr.quarantined}, {"gone", pr.gone}, {"refused", pr.refused},
                          {"error", pr.error}, {"untravelled", untravelled}, {"forced", forced}});
 }
 
@@ -418,8 +425,9 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
         std::cout << "  decide each: accord conflicts list " << cli::tty(p.file.string()) << ", then accord conflicts resolve "
                   << cli::tty(p.file.string()) << " ID --take left|right (the next run applies it)\n";
     }
-    if (r.applied && (pr.applied || pr.failed))
-      std::cout << "  applied " << plural(pr.applied, "write") << (pr.failed ? ", " + failed_text(pr) : "") << "\n";
+    if (r.applied && (pr.applied || pr.failed || pr.gone))
+      std::cout << "  applied " << plural(pr.applied, "write") << (pr.failed ? ", " + failed_text(pr) : "")
+                << (pr.gone ? ", " + gone_text(pr) : "") << "\n";
     if (!pr.untravelled.empty() && !r.applied) {
       std::cout << "  fields that cannot travel between the sides:\n";
       for (const auto& u : pr.untravelled) std::cout << "    " << cli::tty(u) << "\n";

@@ -46,8 +46,18 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 // A create whose data needs the source's lazy fields (a message's body).
 struct PairRun::LazyWant {
+  // Why a create's lazy fields are not there ("": they are), and whether
+  // its source answered the fetch without the record (`gone`: renamed or
+  // deleted since it was read; the create is skipped, not failed: the next
+  // run reads where it went). A fetch that failed, or whose answer could
+  // not be read, is no such answer: the create fails.
+  struct Miss {
+    std::string why;
+    bool gone = false;
+    bool empty() const { return why.empty(); }
+  };
   json::object* data;
-  std::string* error;  // set when the source could not give them
+  Miss* error;  // set when the source could not give them
   std::string source_id;
   Side source;
   // accord.lazy_files.v1: the directory the source writes the fields into
@@ -146,8 +156,8 @@ struct PairRun::LazyRun {
     Side target = Side::kLeft;
     std::vector<std::string> ids;      // its creates' source ids, in the chunk's order
     std::vector<json::object> fields;  // what each create's data gets (its lazy fields)
-    std::vector<std::string> missing;  // why a create's could not be fetched
-    std::vector<LazyWant> want;        // (into fields and missing)
+    std::vector<LazyWant::Miss> missing;  // why a create's could not be fetched
+    std::vector<LazyWant> want;           // (into fields and missing)
     double fetch_s = 0;
     std::future<void> fetching;
   };
@@ -396,7 +406,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
     size_t size = lazy ? std::max<size_t>(1, opts_.fetch_batch) : std::max<size_t>(1, ops.size());
     struct Chunk {
       size_t at = 0, stop = 0;
-      std::vector<std::string> missing;
+      std::vector<LazyWant::Miss> missing;
       std::vector<LazyWant> want;
       bool from_target = false;  // fetches from the side it writes to: no overlap
     };
@@ -522,11 +532,15 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
       json::array call;
       std::vector<size_t> sent;
       for (size_t k = c.at; k < c.stop; ++k) {
-        std::string why = c.missing[k - c.at].empty() ? not_ours_file(ops[k], spools) : "";
-        if (!c.missing[k - c.at].empty() || !why.empty()) {
+        const LazyWant::Miss& miss = c.missing[k - c.at];
+        std::string why = miss.empty() ? not_ours_file(ops[k], spools) : "";
+        if (!miss.empty() || !why.empty()) {
           Outcome& o = results[{which[k], target}];
-          o.message = why.empty() ? c.missing[k - c.at] : why;
-          o.status = "error";
+          o.message = why.empty() ? miss.why : why;
+          // its source gone since it was read: skipped (commit_item), not failed
+          bool gone = why.empty() && miss.gone;
+          o.result = gone ? WriteResult::kSourceGone : WriteResult::kFailed;
+          o.status = gone ? "gone" : "error";
           continue;
         }
         call.push_back(std::move(ops[k]));
@@ -933,6 +947,7 @@ void PairRun::attach_lazy(std::vector<LazyWant>& want) {
     std::map<std::string, json::value> got;         // data objects, by id
     std::map<std::string, std::string> unreadable;  // why not, by id
     std::string whole;                              // the answer could not be read at all
+    bool unsure = false;                            // a record it could not read has no id to trust
     if (r) {
       wire::Batch b = wire::read_fetch(*r);
       if (!b.error.empty()) whole = "connector " + connector + " (" + stream + ") answered a fetch that is " + b.error;
@@ -940,19 +955,29 @@ void PairRun::attach_lazy(std::vector<LazyWant>& want) {
         if (!rec.deleted) got[rec.id] = std::move(rec.data);
       for (const auto& u : b.unreadable)
         if (u.id_sure) unreadable[u.id] = u.pointer + ": " + u.reason;
+        else unsure = true;
     }
     for (auto& w : want) {
       if (w.source != from) continue;
       auto g = got.find(w.source_id);
       if (g == got.end()) {
         auto u = unreadable.find(w.source_id);
-        *w.error = u != unreadable.end()
-                       ? std::string("could not read the record's body from the ") + side_name(from) + " side (" +
-                             connector + " " + stream + " at " + u->second + ")"
-                   : !whole.empty() ? std::string("could not fetch the record's body from the ") + side_name(from) +
-                                          " side: " + whole
-                                    : std::string("could not fetch the record's body from the ") + side_name(from) +
-                                          " side" + (r ? " (it is gone; the next run sees that)" : ": " + r.error().message);
+        const std::string cannot = std::string("could not fetch the record's body from the ") + side_name(from) + " side";
+        // Gone: the source answered the fetch, readably, without the record
+        // (or with it deleted): renamed or deleted since it was read. Not a
+        // failure (the create is skipped; the source stays dirty, and the
+        // next run's listing says where it went). Any other miss is one.
+        w.error->gone = r && whole.empty() && !unsure && u == unreadable.end();
+        w.error->why = u != unreadable.end()
+                           ? std::string("could not read the record's body from the ") + side_name(from) + " side (" +
+                                 connector + " " + stream + " at " + u->second + ")"
+                       : !whole.empty() ? cannot + ": " + whole
+                       : !r             ? cannot + ": " + r.error().message
+                       : unsure ? cannot + " (the answer left it out and holds a record it could not read: that one may be "
+                                           "it)"
+                                : std::string("the record is gone from the ") + side_name(from) +
+                                      " side since it was read (its fetch answered without it: renamed or deleted); "
+                                      "skipped, the next run reads where it went";
         continue;
       }
       const json::object& fetched = g->second.get_object();  // wire::Record: an object
@@ -967,7 +992,7 @@ void PairRun::attach_lazy(std::vector<LazyWant>& want) {
         // only a file of the spool is the host's to hand on and remove
         std::string path(file->get_string());
         if (std::filesystem::path(path).parent_path() != std::filesystem::path(*spool)) {
-          *w.error = "connector " + connector + " (" + stream + ") wrote a field outside the directory it was given: " + path;
+          w.error->why = "connector " + connector + " (" + stream + ") wrote a field outside the directory it was given: " + path;
           break;
         }
         // (a second op wanting the same record's field gets its own text:
@@ -985,7 +1010,7 @@ void PairRun::attach_lazy(std::vector<LazyWant>& want) {
         std::string why;
         auto bytes = mail::lazy_bytes(*v, why);
         if (!bytes) {
-          *w.error = "could not read the record's body from the " + std::string(side_name(from)) + " side: " + why;
+          w.error->why = "could not read the record's body from the " + std::string(side_name(from)) + " side: " + why;
           break;
         }
         (*w.data)[std::string_view(f).substr(1)] = mail::base64_encode(*bytes);
@@ -1058,7 +1083,14 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
       opts_.events->applied(sp_.name, it.op[s]->told(), o.ok() && !o.id.empty() ? o.id : it.op[s]->id, o.ok(),
                             o.ok() ? "ok" : o.status.empty() ? "error" : o.status, o.message);
     if (!o.ok()) {
-      failed = true;
+      failed = true;  // (the sources stay dirty: below)
+      // a create whose source was gone when its body was fetched: skipped,
+      // not failed, nothing quarantined (the next run's listing says where
+      // the record went: a rename's new id, or its delete)
+      if (o.result == WriteResult::kSourceGone) {
+        ++rep_.gone;
+        continue;
+      }
       ++rep_.failed;
       Side src = other(s);
       std::string charged = !it.quarantine_side_id[src].empty() ? it.quarantine_side_id[src] : it.id[src];

@@ -117,6 +117,11 @@ enum class WriteResult {
   kOk,
   kFailed,
   kVersionConflict,  // the record changed since it was read: not the record's fault, the next run re-reads it
+  // A create not sent: its source answered the fetch of its lazy fields
+  // without the record (renamed or deleted since it was read). Neither
+  // failed nor quarantined; its source stays dirty, and the next run reads
+  // where it went (PairReport::gone).
+  kSourceGone,
 };
 
 struct Outcome {

@@ -154,6 +154,10 @@ struct PairReport {
   // committed, the rest is left for the next run (not a failure)
   bool stopped = false;
   long quarantined = 0;             // of the failed: their records wait in quarantine
+  // Creates skipped, not failed: their source answered the fetch of their
+  // lazy fields (a message's body) without the record, renamed or deleted
+  // since it was read; the next run reads where it went
+  long gone = 0;
   std::string fingerprint;          // of the ops: a saved plan must match it
   boost::json::object explain;      // RunOptions::explain: the record's link, fields, filter, keys, quarantine
   std::string cursor[2];            // after reading (and past the run's own writes: accord.after_commit.v1)

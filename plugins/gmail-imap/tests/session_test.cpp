@@ -4,10 +4,13 @@
 // (tests/peers/dovecot/start_dovecot.sh): TLS with a private CA, STARTTLS,
 // refused passwords and certificates, literals both ways, pipelining,
 // modified UTF-7 names, and a command injection that cannot happen.
+#include "engine/sync_run.hpp"
 #include "imap_session.hpp"
 #include "mutf7.hpp"
+#include "pipeline/pipeline.hpp"
 #include "plugins/instance.hpp"
 #include "plugins/plugin_loader.hpp"
+#include "plugins/registry.hpp"
 
 #include <accord/connector.h>
 
@@ -21,6 +24,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -348,6 +352,81 @@ TEST_F(PushTest, AFetchAnswersTheOtherFoldersWhereOneWasRenamedSinceItWasListed)
   }
   for (const auto& id : inbox) EXPECT_TRUE(answered.count(id)) << "INBOX's " << id << " not answered";
   for (const auto& id : other) EXPECT_FALSE(answered.count(id)) << "the renamed folder's " << id << " answered";
+}
+
+// The same in a whole run (gmail-imap to a local Maildir, through the
+// engine): the messages of a folder renamed between the listing and the
+// fetch of their bodies are skipped, not failed: nothing failed, nothing
+// quarantined, nothing to decide (the CLI's exit 0); the next run reads
+// the rename and copies them under the folder's new name, each once.
+TEST_F(PushTest, APullSkipsTheMessagesOfAFolderRenamedBeforeTheirBodiesAreFetchedAndTheNextRunCopiesThem) {
+  append("Agone", "pull-moves");  // (listed before Astay: the connection is in Astay when Agone goes)
+  append("Astay", "pull-stays");
+  char t[] = "/tmp/accord-gone-pull.XXXXXX";
+  std::filesystem::path dir = ::mkdtemp(t);
+  struct Cleanup {
+    std::filesystem::path dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{dir};
+  {
+    std::ofstream(dir / "secrets.json") << boost::json::serialize(boost::json::object{{"ada", g->password}});
+    ::chmod((dir / "secrets.json").c_str(), 0600);
+    boost::json::object left{{"url", g->imaps_url}, {"user", "ada"}, {"password", boost::json::object{{"$secret", "ada"}}},
+                             {"ca_file", g->ca}, {"folders", boost::json::array{"Agone*", "Astay"}}};
+    boost::json::object right{{"backend", "maildir"}, {"create", true}, {"path", (dir / "m").string()}};
+    boost::json::object p{
+        {"name", "gone"}, {"state", "state.sqlite"},
+        {"left", boost::json::object{{"connector", "gmail-imap"}, {"config", left}}},
+        {"right", boost::json::object{{"connector", "local"}, {"config", right}}},
+        {"streams", boost::json::array{boost::json::object{{"left", "message"}, {"right", "message"},
+                                                           {"direction", "left-to-right"}}}}};
+    std::ofstream(dir / "p.json") << boost::json::serialize(p);
+  }
+  accord::Registry reg = accord::Registry::from_files({ACCORD_GMAIL_PLUGIN, ACCORD_LOCAL_PLUGIN});
+  accord::LoadOptions lo;
+  lo.secrets_file = dir / "secrets.json";
+  auto run = [&](accord::RunOptions ro) {
+    auto p = accord::load_pipeline(dir / "p.json", reg, lo);
+    if (!p) throw std::runtime_error(p.error().message);
+    auto r = accord::run_pipeline(*p, reg, ro);
+    if (!r) throw std::runtime_error(r.error().message);
+    return std::move(r->pairs.at(0));
+  };
+  bool renamed = false;
+  accord::RunOptions ro;
+  ro.check_plan = [&](const accord::PairReport&) {  // listed and planned; no body fetched yet
+    imap::Session s(opts());
+    renamed = s.run(s.command("RENAME").mailbox("Agone").mailbox("Agone-renamed")).ok();
+    return std::string();
+  };
+  accord::PairReport first = run(ro);
+  ASSERT_TRUE(renamed);
+  EXPECT_EQ(first.error, "");
+  EXPECT_EQ(first.applied, 1);  // Astay's
+  EXPECT_EQ(first.gone, 1);     // Agone's: skipped
+  EXPECT_EQ(first.failed, 0);   // (with nothing unreadable or to decide: the CLI's exit 0)
+  EXPECT_EQ(first.quarantined, 0);
+  EXPECT_TRUE(first.unreadable.empty());
+  EXPECT_TRUE(first.conflicts.empty());
+  for (const auto& n : first.notes) ADD_FAILURE() << "note: " << n;
+  accord::PairReport second = run({});
+  EXPECT_EQ(second.error, "");
+  EXPECT_EQ(second.applied, 1);  // Agone's message, in Agone-renamed
+  EXPECT_EQ(second.failed, 0);
+  EXPECT_EQ(second.gone, 0);
+  EXPECT_EQ(run({}).planned.total(), 0);
+  std::map<std::string, std::vector<std::string>> where;  // Message-ID's tag → the Maildir folders holding it
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "m")) {
+    std::string sub = e.path().parent_path().filename().string();
+    if (!e.is_regular_file() || (sub != "cur" && sub != "new")) continue;
+    std::ifstream in(e.path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const char* tag : {"pull-moves", "pull-stays"})
+      if (text.find(std::string("<") + tag + "@example.org>") != std::string::npos)
+        where[tag].push_back(e.path().parent_path().parent_path().filename().string());
+  }
+  EXPECT_EQ(where["pull-moves"], std::vector<std::string>{".Agone-renamed"});
+  EXPECT_EQ(where["pull-stays"], std::vector<std::string>{".Astay"});
 }
 
 TEST_F(PushTest, CancelEndsAWait) {
