@@ -7,6 +7,7 @@
 // fields whose bases must not move, and two records matched for the first time.
 #include "engine/keys.hpp"
 #include "engine/planning.hpp"
+#include "engine/sync_run.hpp"
 #include "mapping/field_travel.hpp"
 
 #include <boost/json.hpp>
@@ -405,6 +406,46 @@ TEST(PlanningTest, APairFormFromARecordsTextIsToPairsOfItParsed) {
       l.kept_left = {1, text};
       l.kept_right = {2, text};
       EXPECT_EQ(planner.base_of(l, s, std::nullopt), want);
+    }
+  }
+}
+
+// A create's data is what FieldMap::write makes of every field of its
+// source's pair form, members in its order, and its changes are that pair
+// form, whole: with no rules (a field a top-level member, written in one
+// pass: issue 22) as with rules. Members nested, null, empty, numbers of
+// each kind, a name with a "/" in it, in no sorted order.
+TEST(PlanningTest, ACreatesDataAndChangesAreItsSourcesFieldsAsTheFieldMapWritesThem) {
+  const std::string source =
+      R"({"z":1,"name":"Ann","a/b":{"c":[1,2.5,"x",null]},"nothing":null,"empty":{},"u":18446744073709551615,)"
+      R"("neg":-3,"list":[],"emails":{"e1":{"address":"a@x.example"}}})";
+  for (bool rules : {false, true}) {
+    SCOPED_TRACE(rules ? "rules" : "no rules");
+    StreamPair sp;
+    sp.name = "contacts";
+    if (rules) {
+      sp.identity = false;
+      for (const char* p : {"/name", "/z", "/emails", "/neg"}) {
+        Rule r;
+        r.key = p;
+        r.left = {*FieldPath::parse(p)};
+        r.right = *FieldPath::parse(std::string("/r") + (p + 1));
+        sp.rules.push_back(r);
+      }
+    }
+    FieldMap fm(sp);
+    Planner planner("p", sp, fm, {});
+    for (Side target : kSides) {
+      Side from = other(target);
+      Fields pair = fm.to_pair(from, json::parse(source).get_object());
+      json::object want;
+      fm.write(target, want, Changes(pair.begin(), pair.end()));
+      Item it = planner.plan_create(target, row("s1", source));
+      ASSERT_TRUE(it.op[target]);
+      EXPECT_EQ(json::serialize(it.op[target]->data), json::serialize(want)) << side_name(target);
+      Changes all(pair.begin(), pair.end());
+      EXPECT_EQ(it.op[target]->changes, all) << side_name(target);
+      EXPECT_EQ(it.op[target]->label, record_label(want, "s1"));
     }
   }
 }

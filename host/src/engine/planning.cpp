@@ -130,6 +130,11 @@ json::object Planner::was_of_members(const json::object& after, const Changes& e
 
 json::object Planner::created_from(Side target, const Fields& source) const {
   json::object data;
+  if (sp_.identity) {  // (every field a top-level member, and flowing: FieldMap::write's members, in one pass)
+    data.reserve(source.size());
+    for (const auto& [k, v] : source) data[std::string_view(k).substr(1)] = v;
+    return data;
+  }
   Changes all;
   for (const auto& [k, v] : source)
     if (fm_.flows_to(k, target)) all[k] = v;
@@ -208,10 +213,11 @@ Item Planner::plan_create(Side target, const MirrorRow& src) const {
   it.id[from] = src.id;
   it.row[from] = src;
   json::object data = created_from(target, f);
+  // its changes: every field, the pair form's values moved in (a create's
+  // item keeps no pair form: nothing reads it before the run drops it)
   Changes ch;
-  for (const auto& [k, v] : f) ch[k] = v;
+  for (auto& [k, v] : f) ch.emplace_hint(ch.end(), k, std::move(v));
   std::string label = record_label(data, src.id);
-  it.pair[from] = std::move(f);
   it.op[target] = make_op(target, OpKind::kCreate, "", src.id, std::move(data), "", std::move(ch));
   it.op[target]->label = std::move(label);
   it.quarantine_side_id[from] = src.id;
