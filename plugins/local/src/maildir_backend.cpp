@@ -569,6 +569,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
     ContentFields fields;  // what the record takes from the content (not the content: issue 22 item 5)
     json::value keywords;  // as the op gave them
     int64_t mtime_ns;      // the file's modification time as stage() set it; -1: stat it once published
+    bool key_held;         // a tombstone holds its key (put() frees it; else put_unheld)
   };
   std::vector<Staged> staged;
   // Body files the host handed over are taken (ACCORD_LAZY_FILES_TAKE):
@@ -608,8 +609,9 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
         try {
           if (op.op == "create") {
             std::string tag = key_tag(op.idempotency_key);
+            bool key_held = false;
             if (!tag.empty()) {
-              auto existing = log_->by_idem(tag);
+              auto existing = log_->by_idem(tag, key_held);
               if (existing && !existing->deleted) {
                 done_with_body(op);
                 return OpResult::ok(existing->id, existing->version);
@@ -645,7 +647,7 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
             int64_t mtime_ns = -1;
             std::string tmp_name = maildir::stage(dir, content, mtime, info, false, true, &mtime_ns);
             staged.push_back({static_cast<size_t>(&op - ops.data()), folder, dir, std::move(tmp_name), letters, tag,
-                              std::move(fields), std::move(kw), mtime_ns});
+                              std::move(fields), std::move(kw), mtime_ns, key_held});
             return OpResult::ok("");  // answered once the index holds it
           }
           auto cur = log_->get(op.id);
@@ -734,7 +736,9 @@ std::string MaildirBackend::apply(const std::string& stream, std::string_view op
             json::object d = message_data(std::move(st.fields), loc, name_of(loc.folder), mns, &st.keywords);
             Row r = row_at(std::string(maildir::unique_of(name)), loc, mns, d,
                            st.tag.empty() ? std::nullopt : std::optional<std::string>(st.tag));
-            log_->put(r);
+            // (a key a tombstone holds is freed by put(); one none holds needs no freeing)
+            if (st.key_held) log_->put(r);
+            else log_->put_unheld(r);
             // The record as a listing gives it (this file's size, date,
             // header digest and structure), so that the host keeps this
             // form, not the other store's it sent: a write after_commit

@@ -220,6 +220,8 @@ RecordLog::RecordLog(Db& db, const std::string& stream)
                       "\" WHERE id = ?1"),
       sel_idem_(db, "SELECT id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash, " + problem_ + " FROM \"" + table_ +
                         "\" WHERE idem = ?1 AND deleted = 0"),
+      sel_idem_any_(db, "SELECT id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash, " + problem_ + " FROM \"" +
+                            table_ + "\" WHERE idem = ?1"),
       free_idem_(db, "UPDATE \"" + table_ + "\" SET idem = NULL WHERE idem = ?1 AND deleted = 1"),
       upsert_(db, "INSERT OR REPLACE INTO \"" + table_ +
                       "\"(id, seq, version, modified, deleted, idem, data, size, mtime_ns, hash" +
@@ -469,6 +471,17 @@ std::optional<Row> RecordLog::by_idem(const std::string& key) {
   return r;
 }
 
+std::optional<Row> RecordLog::by_idem(const std::string& key, bool& tombstone) {
+  // (one row at most holds a key: the unique index on idem)
+  sel_idem_any_.bind(1, key);
+  std::optional<Row> r;
+  if (sel_idem_any_.step()) r = row_from(sel_idem_any_);
+  sel_idem_any_.reset();
+  tombstone = r && r->deleted;
+  if (tombstone) r.reset();
+  return r;
+}
+
 static std::vector<Row> meta_rows(Stmt& s) {
   std::vector<Row> out;
   while (s.step()) {
@@ -521,6 +534,14 @@ void RecordLog::put(Row& r) {
   // that still holds it gives it up, so that a record made again with the
   // same key (Accord derives keys from the source) is a new record.
   if (!r.deleted && r.idem && !r.idem->empty()) free_idem_.bind(1, *r.idem).run();
+  bind_row(upsert_, r);
+  upsert_.run();
+}
+
+void RecordLog::put_unheld(Row& r) {
+  r.seq = next_seq();
+  if (r.version.empty()) r.version = std::to_string(r.seq);
+  if (r.modified.empty()) r.modified = now_rfc3339();
   bind_row(upsert_, r);
   upsert_.run();
 }

@@ -185,6 +185,46 @@ TEST(MaildirTest, ACreatesAnswerHoldsTheTimeAListingReadsFromTheFile) {
   EXPECT_EQ(times.count("2038-01-19T03:14:07Z"), 1u);
 }
 
+// A create whose key a tombstone holds (a record deleted from outside, by
+// SQL, its key kept) is a new record, and the tombstone stays, giving the
+// key up; a create whose key nothing holds is written without the statement
+// that frees it (RecordLog::put_unheld, issue 22): the index is the same.
+TEST(MaildirTest, ACreateWhoseKeyATombstoneHoldsIsANewRecordBesideTheTombstone) {
+  namespace json = boost::json;
+  TempDir t;
+  auto create = [&](const char* subject) {
+    local::test::Plugin p(json::object{{"backend", "maildir"}, {"path", t.p.string()}});
+    std::string raw = std::string("Subject: ") + subject + "\r\n\r\nbody\r\n";
+    json::object data{{"raw", accord::mail::base64_encode(raw)}, {"mailboxIds", json::object{{"INBOX", true}}}};
+    auto r = p.apply("message", json::array{json::object{{"op", "create"}, {"idempotency_key", "k-dup"}, {"data", data}},
+                                            json::object{{"op", "create"}, {"idempotency_key", std::string("k-") + subject},
+                                                         {"data", data}}});
+    EXPECT_EQ(r.size(), 2u);
+    for (const auto& x : r) EXPECT_EQ(x.at("status").as_string(), "ok") << json::serialize(r);
+    return std::string(r.at(0).at("id").as_string());
+  };
+  std::string first = create("one");
+  std::string index = (t.p / ".accord" / "index.sqlite").string();
+  {
+    accord::sql::Db db(index);
+    accord::sql::Stmt gone(db, "UPDATE r_message SET deleted = 1 WHERE id = ?1");
+    gone.bind(1, first).run();
+  }
+  std::string second = create("two");
+  EXPECT_NE(second, first);
+  accord::sql::Db db(index);
+  accord::sql::Stmt rows(db, "SELECT id, deleted, idem FROM r_message ORDER BY seq");
+  std::vector<std::string> seen;
+  while (rows.step())
+    seen.push_back(std::string(rows.text(0)) + " " + std::to_string(rows.i64(1)) + " " +
+                   (rows.is_null(2) ? std::string("-") : std::string(rows.text(2))));
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0], first + " 1 -");  // the tombstone, its key given up
+  EXPECT_EQ(seen[1].substr(seen[1].size() - 8), " 0 k-one");
+  EXPECT_EQ(seen[2], second + " 0 k-dup");
+  EXPECT_EQ(seen[3].substr(seen[3].size() - 8), " 0 k-two");
+}
+
 // Issue 22 item 3: the maildir backend's own fallback_charset, as
 // gmail-imap's: undeclared 8-bit header bytes read in it; an unknown one
 // refused, the key named.
