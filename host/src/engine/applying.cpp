@@ -199,8 +199,8 @@ namespace {
 constexpr size_t kMoveRun = 25000;
 
 // A run's creates on a stream whose records have lazy fields (a message's
-// body) are planned and applied this many at a time, not opts.batch: each
-// planned create holds its item, its source's row and its data until its
+// body) are read back from the run's spill and applied this many at a
+// time, not opts.batch: each create read back holds its item and its data until its
 // batch commits, some KB a message beside its body (issue 22: a
 // 20,000-message first pull peaked at 65.7 MiB with 2,000, 54.0 with 500).
 constexpr size_t kLazyCreateBatch = 500;
@@ -224,9 +224,9 @@ std::string move_place(const Item& it, const PerSide<std::vector<std::string>>& 
 void PairRun::apply(std::vector<Item>& items) {
   PhaseMeter applying(opts_.events, sp_.name, Phase::kApplying, rep_.planned.total());
   apply_meter_ = &applying;
-  // The run's writes in plan order: its linked pairs' (plan_run.cpp: planned
-  // again a batch at a time), then the items; moves last, those into one
-  // place together (every other write keeps its order)
+  // The run's writes in plan order: its linked pairs' (plan_run.cpp: read
+  // back from the run's spill a batch at a time), then the items; moves
+  // last, those into one place together (every other write keeps its order)
   struct Slot {
     bool linked;  // linked_[at], else items[at]
     size_t at;
@@ -255,8 +255,9 @@ void PairRun::apply(std::vector<Item>& items) {
   }
   for (Side s : kSides) after_commit_[s] = inst_[s]->offers_after_commit();
   // A run's pending creates (plan_run.cpp) go where a plan has them: after
-  // every write but the moves, planned again a batch at a time. Each batch
-  // is dropped once committed: a run holds one batch's data.
+  // every write but the moves, read back from the run's spill a batch at a
+  // time, as planned. Each batch is dropped once committed: a run holds one
+  // batch's data.
   size_t creates_at = place.empty() ? order.size()
                                     : static_cast<size_t>(std::find_if(place.begin(), place.end(),
                                                                        [](const std::string& k) { return !k.empty(); }) -
