@@ -329,6 +329,7 @@ std::string ImapConnector::canonical_name(const std::string& server, const std::
 // `fresh` (a listing wants the status as it is now); its status.
 Status ImapConnector::select(const std::string& folder, bool write, bool fresh) {
   if (!fresh && selected_ == folder && (!write || selected_rw_)) return selected_status_;
+  examined_.reset();  // (what renamed_to saw holds only until the next SELECT or EXAMINE)
   imap::Session& s = session();
   imap::Command c = s.command(write ? "SELECT" : "EXAMINE");
   c.mailbox(server_name(resolve(folder)));

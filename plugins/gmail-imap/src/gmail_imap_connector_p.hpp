@@ -443,6 +443,17 @@ class ImapConnector : public accord::Connector {
   std::string selected_;
   bool selected_rw_ = false;
   Status selected_status_;
+  // A folder new to the listing that renamed_to examined and searched (a
+  // rename's new name): its status and live UIDs, which begin_folder takes
+  // while no other SELECT or EXAMINE came since and the folder is still
+  // selected, instead of asking the server again (issue 22: a renamed
+  // folder was examined and searched twice a listing)
+  struct Examined {
+    std::string folder;
+    Status st;
+    UidSet all;  // live("1:*")
+  };
+  std::optional<Examined> examined_;
 };
 
 }  // namespace gmail_imap

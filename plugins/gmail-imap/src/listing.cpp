@@ -231,11 +231,16 @@ std::optional<std::string> ImapConnector::header_digest(const std::string& folde
 // Whether the folder `to` (new to the cursor) is the folder `was` renamed:
 // the same UIDVALIDITY, and its signature message under the same UID with
 // the same header fields. Then the UIDs of `was` still there; else nullopt.
+// What it saw of `to` (its status, its live UIDs) is kept for begin_folder
+// (examined_), which lists `to` next.
 std::optional<UidSet> ImapConnector::renamed_to(const FolderState& was, const std::string& to) {
   Status st = select(to, false, true);
   if (st.uidvalidity != was.uidvalidity || st.uidnext < was.uidnext || !st.messages) return std::nullopt;
   if (header_digest(to, was.sig_uid) != was.sig) return std::nullopt;
-  return live("1:*").both(was.uids);
+  UidSet all = live("1:*");
+  UidSet kept = all.both(was.uids);
+  examined_ = Examined{to, st, std::move(all)};
+  return kept;
 }
 
 // renumbered: the folder's UIDVALIDITY changed, the message may be there
@@ -301,6 +306,11 @@ std::string ImapConnector::read(const std::string& cursor_text) {
       }
       c.todo.push_back(name);
     }
+    // a rename's new folder, just examined (renamed_to), is listed first:
+    // while it is still selected, begin_folder asks nothing again
+    if (examined_)
+      if (auto at = std::find(c.todo.begin(), c.todo.end(), examined_->folder); at != c.todo.end())
+        std::rotate(c.todo.begin(), at, at + 1);
     // A full listing lists each message of each folder once: the host's
     // reading bar has the folders' MESSAGES (EXISTS) summed, where
     // LIST-STATUS gave every one of them.
@@ -355,7 +365,13 @@ std::string ImapConnector::read(const std::string& cursor_text) {
 // host ignores a delete of an id it never knew (another client's message
 // that came and went); each UID is reported once, as UIDNEXT moves past it.
 void ImapConnector::begin_folder(Cursor& c, const std::string& folder, json::array& records) {
-  Status st = select(folder, false, true);
+  // (a rename's new folder as renamed_to just saw it, still selected: its
+  // status and live UIDs of one moment, as an EXAMINE and a search now
+  // would give them)
+  std::optional<Examined> seen;
+  if (examined_ && examined_->folder == folder && selected_ == folder) seen = std::move(examined_);
+  examined_.reset();
+  Status st = seen ? seen->st : select(folder, false, true);
   auto old_it = c.folders.find(folder);
   std::optional<FolderState> old;
   if (old_it != c.folders.end()) old = old_it->second;
@@ -370,7 +386,7 @@ void ImapConnector::begin_folder(Cursor& c, const std::string& folder, json::arr
       for (uint32_t uid : old->uids.values())
         records.push_back(deleted_record(MessageId{folder, old->uidvalidity, uid}.text(), true));
     if (condstore_) {
-      pending = st.messages ? live("1:*") : UidSet{};
+      pending = !st.messages ? UidSet{} : seen ? std::move(seen->all) : live("1:*");
       if (st.messages) own = marked_here();
     } else {
       flag_scan(folder, nullptr, pending, next, own);

@@ -60,6 +60,12 @@ ctl rename Big Renamed
 clear_log
 runp run p.json; first=$out first_rc=$rc
 fetched=$(bodies)
+# the new folder is examined and searched once: the look that found the
+# rename is the listing's (issue 22: twice, EXAMINE and UID SEARCH 1:*)
+examined=$(sent | grep -Eic '^[^ ]+ (EXAMINE|SELECT) "?Renamed"?$' || true)
+searched=$(sent | grep -Eic '^[^ ]+ UID SEARCH (RETURN \([A-Z ]*\) )?UID 1:\* UNDELETED$' || true)
+[ "$examined" = 1 ] && [ "$searched" = 1 ] && ok "the renamed folder examined and searched once" ||
+  bad "the renamed folder examined $examined times, searched $searched times" "$(sent)"
 runp run p.json
 if [ "$first_rc" = 0 ] && [ "$fetched" = 0 ] && [ "$(count m/.Renamed)" = "$n" ] && [ ! -e m/.Big ] &&
    ! grep -Eq '[1-9][0-9]* to (create|delete)' <<<"$first" && grep -q "nothing to do" <<<"$out"; then
