@@ -779,3 +779,52 @@ TEST(EngineRunTest, ACreateWhoseSourceIsGoneWhenItsBodyIsFetchedIsSkippedNotFail
   EXPECT_EQ(where["renamed"], ".Renamed");
   EXPECT_FALSE(where.contains("deleted"));
 }
+
+// An undo's create is the run's history, not a source's row: where its
+// body's source is gone when it is fetched, no later run brings the record
+// back, so it is not "gone, skipped, the next run reads where it went" but
+// a failure that says the undo cannot restore it (review s17, on f0231fa).
+TEST(EngineRunTest, AnUndosCreateWhoseBodyIsGoneFromItsSourceFailsSayingSo) {
+  Fixture f;
+  std::ofstream(f.dir / "p.json") << R"({"name":"mail","state":"state.sqlite",
+    "left":{"connector":"local","config":{"backend":"maildir","path":"a","index_path":"ia"}},
+    "right":{"connector":"local","config":{"backend":"maildir","path":"b","index_path":"ib","create":true}},
+    "streams":[{"left":"message","right":"message","direction":"left-to-right"}]})";
+  fs::path file = f.dir / "a" / "cur" / "1700000000.m.test:2,S";
+  auto put = [&] {
+    for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(f.dir / "a" / sub);
+    std::ofstream(file) << "From: ada@example.org\r\nTo: bo@example.org\r\nSubject: m\r\nMessage-ID: <m@example.org>\r\n"
+                           "Date: Mon, 1 Jun 2026 10:00:00 +0000\r\n\r\nhello\r\n";
+  };
+  put();
+  for (const char* keep : {"k1", "k2", "k3", "k4"})  // (one delete of five: no guard's business)
+    std::ofstream(f.dir / "a" / "cur" / ("1700000000." + std::string(keep) + ".test:2,S"))
+        << "From: ada@example.org\r\nSubject: " << keep << "\r\nMessage-ID: <" << keep << "@example.org>\r\n\r\nhi\r\n";
+  ASSERT_EQ(f.run({}).pairs[0].applied, 5);  // copied to the right
+  fs::remove(file);
+  RunReport deleted = f.run({});
+  ASSERT_EQ(deleted.pairs[0].applied, 1) << deleted.pairs[0].refused << deleted.pairs[0].error;  // and deleted there
+  put();  // back on the left, unlinked: the undo's create takes its body from it
+  RunOptions ro;
+  ro.kind = "undo";
+  ro.undo_run = deleted.run_id;
+  bool removed = false;
+  ro.check_plan = [&](const PairReport&) {  // planned, not yet fetched: gone again
+    removed = fs::remove(file);
+    return std::string();
+  };
+  struct Told : RunEvents {
+    std::string messages;
+    void applied(std::string_view, const PlannedOp&, const std::string&, bool, const std::string& status,
+                 const std::string& message) override {
+      messages += status + ": " + message + "\n";
+    }
+  } told;
+  ro.events = &told;
+  RunReport undo = f.run(ro);
+  ASSERT_TRUE(removed) << undo.pairs[0].error << undo.pairs[0].refused;
+  const PairReport& u = undo.pairs[0];
+  EXPECT_EQ(u.gone, 0) << "an undo's create skipped as if a later run would bring it back";
+  EXPECT_EQ(u.failed, 1);
+  EXPECT_NE(told.messages.find("the undo cannot restore it"), std::string::npos) << told.messages;
+}

@@ -968,7 +968,10 @@ void PairRun::attach_lazy(std::vector<LazyWant>& want) {
         // (or with it deleted): renamed or deleted since it was read. Not a
         // failure (the create is skipped; the source stays dirty, and the
         // next run's listing says where it went). Any other miss is one.
-        w.error->gone = r && whole.empty() && !unsure && u == unreadable.end();
+        // (An undo's creates are the history's records, not a source's row:
+        // no later run brings back one whose body is gone from its source
+        // too. It fails, saying so; review s17.)
+        w.error->gone = r && whole.empty() && !unsure && u == unreadable.end() && !opts_.undo_run;
         w.error->why = u != unreadable.end()
                            ? std::string("could not read the record's body from the ") + side_name(from) + " side (" +
                                  connector + " " + stream + " at " + u->second + ")"
@@ -976,6 +979,8 @@ void PairRun::attach_lazy(std::vector<LazyWant>& want) {
                        : !r             ? cannot + ": " + r.error().message
                        : unsure ? cannot + " (the answer left it out and holds a record it could not read: that one may be "
                                            "it)"
+                       : opts_.undo_run ? cannot + " (it is gone from there too since it was read): the undo cannot restore "
+                                                   "it, and no later run will"
                                 : std::string("the record is gone from the ") + side_name(from) +
                                       " side since it was read (its fetch answered without it: renamed or deleted); "
                                       "skipped, the next run reads where it went";
