@@ -3,10 +3,7 @@
 // local connector on SQLite stores in a temporary folder: planned once, for
 // the report and into the run's spill, and written as planned a batch at a
 // time (issues 22, 24; engine/plan_run.cpp report_ops, planned_creates).
-#include "engine/sync_run.hpp"
-#include "pipeline/pipeline.hpp"
-#include "plugins/instance.hpp"
-#include "plugins/registry.hpp"
+#include "engine_run_fixture.hpp"
 
 #include <accord/sql/sqlite_db.hpp>
 #include <boost/json.hpp>
@@ -25,34 +22,10 @@ using namespace accord;
 
 namespace {
 
-const Registry& registry() {
-  static Registry reg = Registry::from_files({ACCORD_LOCAL_PLUGIN});
-  return reg;
-}
-
 // Two local SQLite stores of notes, matched by title, in a folder of their own.
-struct Fixture {
-  fs::path dir;
-  HostServices host;
+struct Fixture : test::NotesRun {
+  Fixture() : NotesRun("engine-creates") {}
 
-  Fixture() {
-    char t[] = "/tmp/accord-engine-creates.XXXXXX";
-    dir = ::mkdtemp(t);
-    std::ofstream(dir / "p.json") << R"({"name":"run","state":"state.sqlite",
-      "left":{"connector":"local","config":{"backend":"sqlite","path":"left.sqlite"}},
-      "right":{"connector":"local","config":{"backend":"sqlite","path":"right.sqlite"}},
-      "streams":[{"left":"note","right":"note","match":[{"left":"/title"}]}]})";
-  }
-  ~Fixture() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  Instance side(const char* file) {
-    auto i = Instance::create(*registry().find("local"), host,
-                              json::serialize(json::object{{"backend", "sqlite"}, {"path", (dir / file).string()}}));
-    if (!i) throw std::runtime_error(i.error().message);
-    return std::move(*i);
-  }
   void create(const char* file, int n, const std::string& prefix) {
     Instance i = side(file);
     json::array ops;
@@ -81,13 +54,6 @@ struct Fixture {
       if (!b.at("more").as_bool()) break;
     }
     return m;
-  }
-  RunReport run(const RunOptions& ro) {
-    auto p = load_pipeline(dir / "p.json", registry(), {});
-    if (!p) throw std::runtime_error(p.error().message);
-    auto r = run_pipeline(*p, registry(), ro);
-    if (!r) throw std::runtime_error(r.error().message);
-    return std::move(*r);
   }
   void sql(const std::string& q) {
     sql::Db db((dir / "state.sqlite").string());

@@ -3,10 +3,7 @@
 // on SQLite stores in a temporary folder: what a run promises its caller
 // beyond one phase (RunOptions::cancel: a stopped run applies what it
 // committed and the next run the rest, every record once).
-#include "engine/sync_run.hpp"
-#include "pipeline/pipeline.hpp"
-#include "plugins/instance.hpp"
-#include "plugins/registry.hpp"
+#include "engine_run_fixture.hpp"
 
 #include <accord/sql/sqlite_db.hpp>
 #include <boost/json.hpp>
@@ -27,35 +24,17 @@ using namespace accord;
 
 namespace {
 
-const Registry& registry() {
-  static Registry reg = Registry::from_files({ACCORD_LOCAL_PLUGIN});
-  return reg;
-}
-
 // A pipeline of two local SQLite stores of notes, matched by title, in a
 // folder of its own.
-struct Fixture {
-  fs::path dir;
-  HostServices host;
+struct Fixture : test::NotesRun {
+  Fixture() : NotesRun("engine-run") {}
 
-  Fixture() {
-    char t[] = "/tmp/accord-engine-run.XXXXXX";
-    dir = ::mkdtemp(t);
-    std::ofstream(dir / "p.json") << R"({"name":"run","state":"state.sqlite",
-      "left":{"connector":"local","config":{"backend":"sqlite","path":"left.sqlite"}},
-      "right":{"connector":"local","config":{"backend":"sqlite","path":"right.sqlite"}},
-      "streams":[{"left":"note","right":"note","match":[{"left":"/title"}]}]})";
-  }
-  ~Fixture() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-
-  Instance side(const char* file) {
-    auto i = Instance::create(*registry().find("local"), host,
-                              json::serialize(json::object{{"backend", "sqlite"}, {"path", (dir / file).string()}}));
-    if (!i) throw std::runtime_error(i.error().message);
-    return std::move(*i);
+  // the folder's pipeline made a one-way Maildir to Maildir: a (the source) to b
+  void maildir_one_way() {
+    std::ofstream(dir / "p.json") << R"({"name":"mail","state":"state.sqlite",
+      "left":{"connector":"local","config":{"backend":"maildir","path":"a","index_path":"ia"}},
+      "right":{"connector":"local","config":{"backend":"maildir","path":"b","index_path":"ib","create":true}},
+      "streams":[{"left":"message","right":"message","direction":"left-to-right"}]})";
   }
   void create(const char* file, int n) {
     Instance i = side(file);
@@ -81,13 +60,6 @@ struct Fixture {
       if (!b.at("more").as_bool()) break;
     }
     return m;
-  }
-  RunReport run(RunOptions ro) {
-    auto p = load_pipeline(dir / "p.json", registry(), {});
-    if (!p) throw std::runtime_error(p.error().message);
-    auto r = run_pipeline(*p, registry(), ro);
-    if (!r) throw std::runtime_error(r.error().message);
-    return std::move(*r);
   }
   // The right id of the pair planned last (the linked pairs go in their
   // left ids' order): in a run's last batch.
@@ -717,10 +689,7 @@ TEST(RecordLabelTest, ARecordIsNamedByTheFirstFieldThatNamesIt) {
 // folder, the deleted one nowhere; each message once.
 TEST(EngineRunTest, ACreateWhoseSourceIsGoneWhenItsBodyIsFetchedIsSkippedNotFailed) {
   Fixture f;
-  std::ofstream(f.dir / "p.json") << R"({"name":"mail","state":"state.sqlite",
-    "left":{"connector":"local","config":{"backend":"maildir","path":"a","index_path":"ia"}},
-    "right":{"connector":"local","config":{"backend":"maildir","path":"b","index_path":"ib","create":true}},
-    "streams":[{"left":"message","right":"message","direction":"left-to-right"}]})";
+  f.maildir_one_way();
   auto put = [&](const std::string& folder, const std::string& tag) {
     fs::path d = f.dir / "a" / folder;
     for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(d / sub);
@@ -786,10 +755,7 @@ TEST(EngineRunTest, ACreateWhoseSourceIsGoneWhenItsBodyIsFetchedIsSkippedNotFail
 // a failure that says the undo cannot restore it (review s17, on f0231fa).
 TEST(EngineRunTest, AnUndosCreateWhoseBodyIsGoneFromItsSourceFailsSayingSo) {
   Fixture f;
-  std::ofstream(f.dir / "p.json") << R"({"name":"mail","state":"state.sqlite",
-    "left":{"connector":"local","config":{"backend":"maildir","path":"a","index_path":"ia"}},
-    "right":{"connector":"local","config":{"backend":"maildir","path":"b","index_path":"ib","create":true}},
-    "streams":[{"left":"message","right":"message","direction":"left-to-right"}]})";
+  f.maildir_one_way();
   fs::path file = f.dir / "a" / "cur" / "1700000000.m.test:2,S";
   auto put = [&] {
     for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(f.dir / "a" / sub);
