@@ -749,6 +749,30 @@ TEST(EngineRunTest, ACreateWhoseSourceIsGoneWhenItsBodyIsFetchedIsSkippedNotFail
   EXPECT_FALSE(where.contains("deleted"));
 }
 
+// A run whose every create was gone when its body was fetched went on (it
+// applied nothing because there was nothing left to apply): its report
+// lists the creates as a run's, without their fields, not as a plan's
+// (show_pending_fields is for runs refused, stopped or failed first).
+TEST(EngineRunTest, ARunWhoseEveryCreateWasGoneListsThemAsARunNotAsAPlan) {
+  Fixture f;
+  f.maildir_one_way();
+  fs::path file = f.dir / "a" / "cur" / "1700000000.only.test:2,S";
+  for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(f.dir / "a" / sub);
+  std::ofstream(file) << "From: ada@example.org\r\nSubject: only\r\nMessage-ID: <only@example.org>\r\n\r\nhi\r\n";
+  RunOptions ro;
+  ro.check_plan = [&](const PairReport&) {
+    fs::remove(file);
+    return std::string();
+  };
+  RunReport r = f.run(ro);
+  const PairReport& p = r.pairs[0];
+  ASSERT_EQ(p.error, "");
+  EXPECT_EQ(p.gone, 1);
+  EXPECT_EQ(p.applied + p.failed, 0);
+  ASSERT_EQ(p.ops.size(), 1u);
+  EXPECT_TRUE(p.ops[0].changes.empty()) << "listed with its fields, as if the run had not gone on";
+}
+
 // An undo's create is the run's history, not a source's row: where its
 // body's source is gone when it is fetched, no later run brings the record
 // back, so it is not "gone, skipped, the next run reads where it went" but

@@ -516,7 +516,7 @@ std::vector<Item> PairRun::planned_creates(size_t begin, size_t end) {
 // sets, as a plan's, read again from the state (before a refused plan's
 // transaction is rolled back). Best effort: the report is what it was.
 void PairRun::show_pending_fields() noexcept {
-  if (listed_creates_ == SIZE_MAX || rep_.applied + rep_.failed > 0) return;
+  if (listed_creates_ == SIZE_MAX || rep_.applied + rep_.failed + rep_.gone > 0) return;
   // the linked pairs' writes counted and not listed, listed in plan order
   // after those listed, before every other op (planned again)
   if (linked_.size() > opts_.list_creates) try {
