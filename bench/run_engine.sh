@@ -16,7 +16,14 @@
 #     run's time as a multiple of it.
 #   This machine's speed varies from hour to hour (a shared VM); the ratios
 #   are what compare across runs.
-# Usage: bench/run_engine.sh [N] [BUILD_DIR]   (N defaults to 1000000)
+# Usage: [ROUNDS=k] [AGAINST=BUILD_DIR2] bench/run_engine.sh [N] [BUILD_DIR]
+#   (N defaults to 1000000). ROUNDS=k runs the first sync k times, each on a
+#   fresh state and each followed at once by its floor, and prints every
+#   round's ratio: this disk's speed moves by half within minutes, so one
+#   first sync against a floor measured minutes later says little.
+#   AGAINST=BUILD_DIR2 also runs that build's first sync in each round, on its
+#   own state and the same stores, the two builds' order swapped every round,
+#   so that two builds compare in the same minutes (and prints their phases).
 set -euo pipefail
 n=${1:-1000000}
 build=${2:-build}
@@ -45,7 +52,7 @@ ratio() {
 }
 timed() {  # timed LABEL: runs accord run, prints wall time and peak RSS
   local label=$1
-  if ! ACCORD_TRACE=1 /usr/bin/time -f "%e %M" -o t.txt "$accord" run p.json > out.txt 2> trace.txt; then
+  if ! ACCORD_TRACE=1 /usr/bin/time -f "%e %M" -o t.txt "${run_accord:-$accord}" run "${run_pipeline:-p.json}" > out.txt 2> trace.txt; then
     cat out.txt trace.txt >&2
     exit 1
   fi
@@ -57,6 +64,9 @@ timed() {  # timed LABEL: runs accord run, prints wall time and peak RSS
 phases() {  # the last run's phases, as ACCORD_TRACE tells them (time since its start)
   grep -E '^\[ *[0-9.]+ s\]' trace.txt | sed 's/^/    /' || true
 }
+floor_of() {  # floor_of TEXT: the total seconds of a floor script's line
+  sed -n 's/.*total \([0-9.]*\) s.*/\1/p' <<< "$1"
+}
 # target LABEL VALUE LIMIT UNIT: a figure beside the issue's target for it
 target() {
   awk -v what="$1" -v v="$2" -v l="$3" -v u="$4" 'BEGIN {
@@ -65,9 +75,44 @@ target() {
 # the stores just written (about 0.9 GB at a million) reach the disk first,
 # so that their writeback does not run during the first sync
 sync
-timed "first sync, $n matching pairs"
-first_secs=$last_secs
-first_mib=$last_mib
+rounds=${ROUNDS:-1}
+against=${AGAINST:-}
+if [ -n "$against" ]; then
+  against_accord="$(cd "$against" && pwd)/bin/accord"
+  sed 's/"state.sqlite"/"state-against.sqlite"/' p.json > p-against.json
+fi
+round_floor=
+for ((round = 1; round <= rounds; round++)); do
+  if ((rounds > 1)) || [ -n "$against" ]; then
+    echo "-- round $round of $rounds"
+    rm -f state.sqlite state.sqlite-wal state.sqlite-shm state.sqlite-journal
+  fi
+  # the other build first in odd rounds, second in even ones
+  for who in $( ((round % 2)) && echo "against ours" || echo "ours against"); do
+    if [ "$who" = against ]; then
+      [ -n "$against" ] || continue
+      rm -f state-against.sqlite state-against.sqlite-wal state-against.sqlite-shm state-against.sqlite-journal
+      run_accord=$against_accord run_pipeline=p-against.json timed "first sync, $n matching pairs, AGAINST $against"
+      against_secs=$last_secs
+      phases
+      rm -f state-against.sqlite state-against.sqlite-wal state-against.sqlite-shm state-against.sqlite-journal
+    else
+      timed "first sync, $n matching pairs"
+      first_secs=$last_secs
+      first_mib=$last_mib
+      if ((rounds > 1)) || [ -n "$against" ]; then phases; fi
+    fi
+  done
+  if ((rounds > 1)) || [ -n "$against" ]; then
+    floor=$(bash "$here/sqlite_floor.sh" "$n")
+    echo "$floor"
+    round_floor=$(floor_of "$floor")
+    ratio "round $round: first sync / SQLite floor" "$first_secs" "$round_floor"
+    if [ -n "$against" ]; then
+      ratio "round $round: AGAINST's first sync / SQLite floor" "$against_secs" "$round_floor"
+    fi
+  fi
+done
 timed "second run, nothing changed"
 k=$((n / 100))
 # (the ids changed on each side, and the state before the run, for its floor)
@@ -86,14 +131,18 @@ pct_mib=$last_mib
 phases
 timed "again, nothing changed"
 again_secs=$last_secs
-floor=$(bash "$here/sqlite_floor.sh" "$n")
-echo "$floor"
-floor_total=$(sed -n 's/.*total \([0-9.]*\) s.*/\1/p' <<< "$floor")
+if [ -n "$round_floor" ]; then
+  floor_total=$round_floor  # the last round's, measured right after its first sync
+else
+  floor=$(bash "$here/sqlite_floor.sh" "$n")
+  echo "$floor"
+  floor_total=$(floor_of "$floor")
+fi
 first_floor=$floor_total
 ratio "first sync / SQLite floor" "$first_secs" "$floor_total"
 floor=$(bash "$here/sqlite_floor_incremental.sh" state-before-1pct.sqlite left_changed.txt right_changed.txt)
 echo "$floor"
-floor_total=$(sed -n 's/.*total \([0-9.]*\) s.*/\1/p' <<< "$floor")
+floor_total=$(floor_of "$floor")
 ratio "1% run / its SQLite floor" "$pct_secs" "$floor_total"
 pct_floor=$floor_total
 # the issue's targets (#24), stated for a million pairs; at another N they
