@@ -140,8 +140,11 @@ struct Status {
   bool keywords = false;  // SELECT: PERMANENTFLAGS has \* (new keywords are kept)
 };
 
-// A SELECT or EXAMINE the server refused with [NONEXISTENT] (RFC 5530): the
-// folder is not there (renamed or deleted since it was listed).
+class BodyFile;  // (listing.cpp: a body written to a file in pieces)
+
+// A SELECT or EXAMINE the server refused with [NONEXISTENT] (RFC 5530), or
+// a folder found gone when its FETCH failed (fetch_in): the folder is not
+// there (renamed or deleted since it was listed or selected).
 struct FolderGone : accord::Error {
   using accord::Error::Error;
 };
@@ -379,6 +382,10 @@ class ImapConnector : public accord::Connector {
   void flag_scan(const std::string& folder, const FolderState* old, UidSet& changed, FolderState& next, UidSet& own);
   void fetch_records(const std::string& folder, FolderState& state, const UidSet& uids, json::array& records);
   std::string fetch_bodies(std::string_view ids_json, const std::string* dir, bool ranges = false);
+  void fetch_folder(const std::string& folder, const Status& st, const std::vector<uint32_t>& uids, const std::string* dir,
+                    bool ranges, std::unique_ptr<BodyFile>& shared, json::array& out);
+  // (throws FolderGone where the folder is found gone: renamed or deleted since it was selected)
+  imap::Reply fetch_in(const std::string& folder, const imap::Command& c, const std::function<bool(imap::Response&)>& take);
   // the piece of a body one FETCH asks for when writing it to a file
   static constexpr uint64_t kBodyPiece = uint64_t(4) << 20;
 

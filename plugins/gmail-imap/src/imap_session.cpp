@@ -230,7 +230,8 @@ std::optional<Response> Session::read_until(int64_t deadline_ms) {
     size_t n = 0;
     CURLcode rc = curl_easy_recv(h(curl_), buf, sizeof buf, &n);
     if (rc == CURLE_OK) {
-      if (n == 0) fail(ACCORD_RETRY, "the IMAP server closed the connection");
+      if (n == 0)
+        fail(ACCORD_RETRY, "the IMAP server closed the connection" + (bye_.empty() ? "" : " (it said \"" + bye_ + "\")"));
       parser_.feed(std::string_view(buf, n));
       fed_ += n;
       continue;
@@ -315,6 +316,7 @@ std::vector<Reply> Session::run_taking(const std::vector<Command>& cmds, const s
       if (r.kind == Response::Kind::kContinuation) continue;  // not ours to answer (a refused literal's late "+")
       if (auto e = limit_error(r.status, r.code, r.text)) fail(e->status, e->what(), e->retry_after_ms);
       if (r.kind == Response::Kind::kUntagged) {  // BYE included: the read after it says the connection ended
+        if (r.status == "BYE") bye_ = r.text.substr(0, 200);
         if (take && !r.name.empty() && (*take)(r)) continue;
         untagged.push_back(std::move(r));
         continue;

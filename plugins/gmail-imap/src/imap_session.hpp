@@ -89,6 +89,9 @@ class Session {
   bool idle(int64_t timeout_ms);
   // [any thread] makes a command in progress fail with ACCORD_CANCELLED.
   void cancel() noexcept { cancelled_ = true; }
+  // The text of the untagged BYE the server sent while a command ran ("" if
+  // none): why it closed the connection ("Mailbox was deleted under us").
+  const std::string& bye() const { return bye_; }
 
  private:
   std::vector<Reply> run_taking(const std::vector<Command>& cmds, const std::function<bool(Response&)>* take);
@@ -110,6 +113,7 @@ class Session {
   uint64_t next_tag_ = 1;
   size_t fed_ = 0;               // bytes received so far (a stalled read feeds none)
   std::vector<Response> held_;  // untagged responses read while waiting for a continuation
+  std::string bye_;             // bye()
   std::atomic<bool> cancelled_{false};
 };
 

@@ -556,7 +556,7 @@ void ImapConnector::fetch_records(const std::string& folder, FolderState& state,
     if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID FETCH failed in " + folder + ": " + r.done.text);
     for (auto& u : r.untagged) {
       if (u.name != "FETCH") continue;
-      auto items = imap::fetch_items(u);
+      auto items = imap::fetch_items(std::move(u));  // (the reply is not read again: its values move, not copied)
       auto uid_it = items.find("UID");
       if (uid_it == items.end() || !uids.contains(static_cast<uint32_t>(uid_it->second.number))) continue;
       uint32_t uid = static_cast<uint32_t>(uid_it->second.number);
@@ -617,7 +617,6 @@ void ImapConnector::fetch_records(const std::string& folder, FolderState& state,
 
 // ---- fetch: bodies ------------------------------------------------------
 
-namespace {
 // A new file in `dir` for a body written in pieces (accord.lazy_files.v1).
 class BodyFile {
  public:
@@ -654,6 +653,7 @@ class BodyFile {
   bool kept_ = false;
 };
 
+namespace {
 // The BODY[] item of a FETCH answer, whole or a piece ("BODY[]<0>").
 const imap::Value* body_item(const std::map<std::string, imap::Value>& items) {
   for (auto& [k, v] : items)
@@ -667,7 +667,6 @@ std::string ImapConnector::fetch_bodies(std::string_view ids_json, const std::st
   for (const auto& id : accord::kit::parse_ids(ids_json))
     if (auto m = MessageId::parse(id)) by_folder[m->folder].push_back(*m);
   json::array out;
-  imap::Session& s = session();
   // ranges: the file the whole bodies of this call share (made at the first)
   std::unique_ptr<BodyFile> shared;
   // the folder already open first: each switch costs the server a look at
@@ -694,109 +693,11 @@ std::string ImapConnector::fetch_bodies(std::string_view ids_json, const std::st
     for (auto& m : ids)
       if (m.uidvalidity == st.uidvalidity) uids.push_back(m.uid);
     if (uids.empty()) continue;
-    imap::Command c = s.command("UID FETCH");
-    c.atom(UidSet::of(uids).text()).open().atom("UID");
-    // into files: the first piece of each, then the rest of the large ones
-    if (dir) c.atom("RFC822.SIZE").atom("BODY.PEEK[]<0." + std::to_string(kBodyPiece) + ">");
-    else c.atom("BODY.PEEK[]");
-    c.close();
-    auto record = [&](uint64_t uid, json::object data) {
-      if (!gmail_) data["mailboxIds"] = json::object{{folder, true}};
-      out.push_back(json::object{{"id", MessageId{folder, st.uidvalidity, static_cast<uint32_t>(uid)}.text()},
-                                 {"data", std::move(data)}});
-    };
-    if (!dir) {
-      each_fetch(run_ok(c, "UID FETCH BODY[] in " + folder), [&](auto& items) {
-        auto uid = items.find("UID");
-        const imap::Value* body = body_item(items);
-        if (uid == items.end() || !body) return;
-        const std::string& raw = body->text;
-        record(uid->second.number, json::object{{"raw", mail::base64_encode(raw)}, {"size", raw.size()}});
-      });
-      continue;
-    }
-    // Each FETCH response's piece goes to its file as it is read, not held
-    // with the whole reply (issue 22 item 5); the rest of the large ones
-    // once the reply has ended (no other command can run meanwhile).
-    struct Got {
-      uint64_t uid;
-      json::object data;                // a whole body's, its file closed
-      std::unique_ptr<BodyFile> file;   // or its first piece's, open for the rest
-      uint64_t want = 0;                // RFC822.SIZE
-    };
-    std::vector<Got> got;
-    // A failure while the reply is read (a file not written) is thrown once
-    // the reply has ended: the connection stays in step for the next command.
-    std::exception_ptr failed;
-    auto in_step = [&failed](auto fn) {
-      return [&failed, fn](imap::Response& u) {
-        if (u.name != "FETCH") return false;
-        if (failed) return true;
-        try {
-          fn(u);
-        } catch (...) {
-          failed = std::current_exception();
-        }
-        return true;
-      };
-    };
-    run_ok(c, "UID FETCH BODY[] in " + folder, in_step([&](imap::Response& u) {
-      auto items = imap::fetch_items(std::move(u));
-      auto uid = items.find("UID");
-      const imap::Value* body = body_item(items);
-      if (uid == items.end() || !body) return;
-      auto size = items.find("RFC822.SIZE");
-      uint64_t want = size != items.end() ? size->second.number : 0;
-      if (ranges && body->text.size() >= want) {  // whole: a part of the call's file
-        if (!shared) shared = std::make_unique<BodyFile>(*dir);
-        uint64_t at = shared->size();
-        shared->write(body->text);
-        got.push_back({uid->second.number,
-                       json::object{{"raw", json::object{{"$file", ""}, {"offset", at}, {"length", body->text.size()}}},
-                                    {"size", body->text.size()}},
-                       nullptr, 0});
-        return;
-      }
-      auto file = std::make_unique<BodyFile>(*dir);
-      file->write(body->text);
-      if (file->size() < want) {
-        got.push_back({uid->second.number, {}, std::move(file), want});
-      } else {
-        uint64_t n = file->size();
-        got.push_back({uid->second.number, json::object{{"raw", json::object{{"$file", file->keep()}}}, {"size", n}}, nullptr, 0});
-      }
-    }));
-    if (failed) std::rethrow_exception(failed);
-    for (Got& g : got) {
-      if (!g.file) {
-        // (a part of the shared file: its path once the file is kept, below)
-        record(g.uid, std::move(g.data));
-        continue;
-      }
-      BodyFile& file = *g.file;
-      bool gone = false;
-      while (file.size() < g.want) {
-        throw_if_cancelled();
-        imap::Command more = s.command("UID FETCH");
-        more.atom(std::to_string(g.uid)).open().atom("UID")
-            .atom("BODY.PEEK[]<" + std::to_string(file.size()) + "." + std::to_string(kBodyPiece) + ">").close();
-        uint64_t before = file.size();
-        bool answered = false;
-        run_ok(more, "UID FETCH BODY[] in " + folder, in_step([&](imap::Response& u) {
-          auto piece = imap::fetch_items(std::move(u));
-          if (const imap::Value* b = body_item(piece)) file.write(b->text), answered = true;
-        }));
-        if (failed) std::rethrow_exception(failed);
-        if (!answered) {  // expunged meanwhile: no body at all, the next listing says so
-          gone = true;
-          break;
-        }
-        if (file.size() == before) break;  // the end (a server whose RFC822.SIZE said more)
-      }
-      if (gone) continue;
-      uint64_t size = file.size();
-      record(g.uid, json::object{{"raw", json::object{{"$file", file.keep()}}}, {"size", size}});
-      g.file.reset();  // (closed now: a chunk of many keeps no descriptor open)
+    size_t mark = out.size();  // (where this folder's records begin)
+    try {
+      fetch_folder(folder, st, uids, dir, ranges, shared, out);
+    } catch (const FolderGone&) {
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(mark), out.end());
     }
   }
   // the shared file stays (the host removes it); its parts name it
@@ -807,6 +708,153 @@ std::string ImapConnector::fetch_bodies(std::string_view ids_json, const std::st
         if (auto* f = raw->get_object().if_contains("$file"); f && f->is_string() && f->get_string().empty()) *f = path;
   }
   return json::serialize(json::object{{"records", std::move(out)}});
+}
+
+// A UID FETCH of bodies in the selected folder, or FolderGone where the
+// folder was renamed or deleted since it was selected: a server may answer
+// such a fetch NO ([NONEXISTENT]), and Dovecot answers it "* BYE ... Mailbox
+// was deleted under us" and closes the connection. Gone only where the
+// server says so or a fresh look finds no such folder (after a BYE, on a new
+// connection); anything else is the error it was.
+imap::Reply ImapConnector::fetch_in(const std::string& folder, const imap::Command& c,
+                                    const std::function<bool(imap::Response&)>& take) {
+  auto gone_now = [&] {
+    try {
+      select(folder, false, true);
+      return false;
+    } catch (const FolderGone&) {
+      return true;
+    }
+  };
+  imap::Reply r;
+  try {
+    r = session().run(c, take);
+  } catch (const imap::SessionError& e) {
+    if (e.status != ACCORD_RETRY || !session_ || session_->bye().empty()) throw;
+    host().log(ACCORD_LOG_INFO, "gmail-imap: " + std::string(e.what()) + " while fetching bodies in \"" + folder +
+                                    "\"; signing in again to see whether the folder is still there");
+    drop_session();
+    if (gone_now()) throw FolderGone(ACCORD_ERROR, "the folder \"" + folder + "\" is gone from the server");
+    throw;
+  }
+  if (!r.ok()) {
+    if (r.done.code == "NONEXISTENT" || gone_now())
+      throw FolderGone(ACCORD_ERROR, "the folder \"" + folder + "\" is gone from the server: " + r.done.text);
+    throw accord::Error(ACCORD_ERROR, "UID FETCH BODY[] in " + folder + " failed: " + r.done.text);
+  }
+  return r;
+}
+
+// The bodies of `uids` in `folder`, selected with status `st`, into `out`
+// (fetch_bodies' records; with dir, in files: `shared` where ranges).
+void ImapConnector::fetch_folder(const std::string& folder, const Status& st, const std::vector<uint32_t>& uids,
+                                 const std::string* dir, bool ranges, std::unique_ptr<BodyFile>& shared,
+                                 json::array& out) {
+  imap::Session& s = session();
+  imap::Command c = s.command("UID FETCH");
+  c.atom(UidSet::of(uids).text()).open().atom("UID");
+  // into files: the first piece of each, then the rest of the large ones
+  if (dir) c.atom("RFC822.SIZE").atom("BODY.PEEK[]<0." + std::to_string(kBodyPiece) + ">");
+  else c.atom("BODY.PEEK[]");
+  c.close();
+  auto record = [&](uint64_t uid, json::object data) {
+    if (!gmail_) data["mailboxIds"] = json::object{{folder, true}};
+    out.push_back(json::object{{"id", MessageId{folder, st.uidvalidity, static_cast<uint32_t>(uid)}.text()},
+                               {"data", std::move(data)}});
+  };
+  if (!dir) {
+    each_fetch(fetch_in(folder, c, {}), [&](auto& items) {
+      auto uid = items.find("UID");
+      const imap::Value* body = body_item(items);
+      if (uid == items.end() || !body) return;
+      const std::string& raw = body->text;
+      record(uid->second.number, json::object{{"raw", mail::base64_encode(raw)}, {"size", raw.size()}});
+    });
+    return;
+  }
+  // Each FETCH response's piece goes to its file as it is read, not held
+  // with the whole reply (issue 22 item 5); the rest of the large ones
+  // once the reply has ended (no other command can run meanwhile).
+  struct Got {
+    uint64_t uid;
+    json::object data;                // a whole body's, its file closed
+    std::unique_ptr<BodyFile> file;   // or its first piece's, open for the rest
+    uint64_t want = 0;                // RFC822.SIZE
+  };
+  std::vector<Got> got;
+  // A failure while the reply is read (a file not written) is thrown once
+  // the reply has ended: the connection stays in step for the next command.
+  std::exception_ptr failed;
+  auto in_step = [&failed](auto fn) {
+    return [&failed, fn](imap::Response& u) {
+      if (u.name != "FETCH") return false;
+      if (failed) return true;
+      try {
+        fn(u);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+      return true;
+    };
+  };
+  fetch_in(folder, c, in_step([&](imap::Response& u) {
+    auto items = imap::fetch_items(std::move(u));
+    auto uid = items.find("UID");
+    const imap::Value* body = body_item(items);
+    if (uid == items.end() || !body) return;
+    auto size = items.find("RFC822.SIZE");
+    uint64_t want = size != items.end() ? size->second.number : 0;
+    if (ranges && body->text.size() >= want) {  // whole: a part of the call's file
+      if (!shared) shared = std::make_unique<BodyFile>(*dir);
+      uint64_t at = shared->size();
+      shared->write(body->text);
+      got.push_back({uid->second.number,
+                     json::object{{"raw", json::object{{"$file", ""}, {"offset", at}, {"length", body->text.size()}}},
+                                  {"size", body->text.size()}},
+                     nullptr, 0});
+      return;
+    }
+    auto file = std::make_unique<BodyFile>(*dir);
+    file->write(body->text);
+    if (file->size() < want) {
+      got.push_back({uid->second.number, {}, std::move(file), want});
+    } else {
+      uint64_t n = file->size();
+      got.push_back({uid->second.number, json::object{{"raw", json::object{{"$file", file->keep()}}}, {"size", n}}, nullptr, 0});
+    }
+  }));
+  if (failed) std::rethrow_exception(failed);
+  for (Got& g : got) {
+    if (!g.file) {
+      // (a part of the shared file: its path once fetch_bodies keeps the file)
+      record(g.uid, std::move(g.data));
+      continue;
+    }
+    BodyFile& file = *g.file;
+    bool gone = false;
+    while (file.size() < g.want) {
+      throw_if_cancelled();
+      imap::Command more = s.command("UID FETCH");
+      more.atom(std::to_string(g.uid)).open().atom("UID")
+          .atom("BODY.PEEK[]<" + std::to_string(file.size()) + "." + std::to_string(kBodyPiece) + ">").close();
+      uint64_t before = file.size();
+      bool answered = false;
+      fetch_in(folder, more, in_step([&](imap::Response& u) {
+        auto piece = imap::fetch_items(std::move(u));
+        if (const imap::Value* b = body_item(piece)) file.write(b->text), answered = true;
+      }));
+      if (failed) std::rethrow_exception(failed);
+      if (!answered) {  // expunged meanwhile: no body at all, the next listing says so
+        gone = true;
+        break;
+      }
+      if (file.size() == before) break;  // the end (a server whose RFC822.SIZE said more)
+    }
+    if (gone) continue;
+    uint64_t size = file.size();
+    record(g.uid, json::object{{"raw", json::object{{"$file", file.keep()}}}, {"size", size}});
+    g.file.reset();  // (closed now: a chunk of many keeps no descriptor open)
+  }
 }
 
 }  // namespace gmail_imap

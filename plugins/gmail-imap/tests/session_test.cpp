@@ -354,6 +354,62 @@ TEST_F(PushTest, AFetchAnswersTheOtherFoldersWhereOneWasRenamedSinceItWasListed)
   for (const auto& id : other) EXPECT_FALSE(answered.count(id)) << "the renamed folder's " << id << " answered";
 }
 
+// A pull from gmail-imap (ada's `folders`) into a local Maildir, through
+// the engine, in a folder of its own (removed at the end): its pipeline,
+// its runs, and which Maildir folders hold a message.
+class Pull {
+ public:
+  Pull(const std::string& name, std::vector<std::string> folders) {
+    std::string t = "/tmp/accord-" + name + "-pull.XXXXXX";
+    dir_ = ::mkdtemp(t.data());
+    std::ofstream(dir_ / "secrets.json") << boost::json::serialize(boost::json::object{{"ada", g->password}});
+    ::chmod((dir_ / "secrets.json").c_str(), 0600);
+    boost::json::array f;
+    for (auto& x : folders) f.emplace_back(x);
+    boost::json::object left{{"url", g->imaps_url}, {"user", "ada"}, {"password", boost::json::object{{"$secret", "ada"}}},
+                             {"ca_file", g->ca}, {"folders", std::move(f)}};
+    boost::json::object right{{"backend", "maildir"}, {"create", true}, {"path", (dir_ / "m").string()}};
+    boost::json::object p{
+        {"name", name}, {"state", "state.sqlite"},
+        {"left", boost::json::object{{"connector", "gmail-imap"}, {"config", left}}},
+        {"right", boost::json::object{{"connector", "local"}, {"config", right}}},
+        {"streams", boost::json::array{boost::json::object{{"left", "message"}, {"right", "message"},
+                                                           {"direction", "left-to-right"}}}}};
+    std::ofstream(dir_ / "p.json") << boost::json::serialize(p);
+    lo_.secrets_file = dir_ / "secrets.json";
+  }
+  ~Pull() { std::filesystem::remove_all(dir_); }
+  Pull(const Pull&) = delete;
+  Pull& operator=(const Pull&) = delete;
+
+  accord::PairReport run(const accord::RunOptions& ro) {
+    auto p = accord::load_pipeline(dir_ / "p.json", reg_, lo_);
+    if (!p) throw std::runtime_error(p.error().message);
+    auto r = accord::run_pipeline(*p, reg_, ro);
+    if (!r) throw std::runtime_error(r.error().message);
+    return std::move(r->pairs.at(0));
+  }
+  // Message-ID's tag (message()'s subject) → the Maildir folders holding it
+  std::map<std::string, std::vector<std::string>> where(const std::vector<std::string>& tags) const {
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_ / "m")) {
+      std::string sub = e.path().parent_path().filename().string();
+      if (!e.is_regular_file() || (sub != "cur" && sub != "new")) continue;
+      std::ifstream in(e.path());
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      for (const auto& tag : tags)
+        if (text.find("<" + tag + "@example.org>") != std::string::npos)
+          out[tag].push_back(e.path().parent_path().parent_path().filename().string());
+    }
+    return out;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  accord::Registry reg_ = accord::Registry::from_files({ACCORD_GMAIL_PLUGIN, ACCORD_LOCAL_PLUGIN});
+  accord::LoadOptions lo_;
+};
+
 // The same in a whole run (gmail-imap to a local Maildir, through the
 // engine): the messages of a folder renamed between the listing and the
 // fetch of their bodies are skipped, not failed: nothing failed, nothing
@@ -362,36 +418,7 @@ TEST_F(PushTest, AFetchAnswersTheOtherFoldersWhereOneWasRenamedSinceItWasListed)
 TEST_F(PushTest, APullSkipsTheMessagesOfAFolderRenamedBeforeTheirBodiesAreFetchedAndTheNextRunCopiesThem) {
   append("Agone", "pull-moves");  // (listed before Astay: the connection is in Astay when Agone goes)
   append("Astay", "pull-stays");
-  char t[] = "/tmp/accord-gone-pull.XXXXXX";
-  std::filesystem::path dir = ::mkdtemp(t);
-  struct Cleanup {
-    std::filesystem::path dir;
-    ~Cleanup() { std::filesystem::remove_all(dir); }
-  } cleanup{dir};
-  {
-    std::ofstream(dir / "secrets.json") << boost::json::serialize(boost::json::object{{"ada", g->password}});
-    ::chmod((dir / "secrets.json").c_str(), 0600);
-    boost::json::object left{{"url", g->imaps_url}, {"user", "ada"}, {"password", boost::json::object{{"$secret", "ada"}}},
-                             {"ca_file", g->ca}, {"folders", boost::json::array{"Agone*", "Astay"}}};
-    boost::json::object right{{"backend", "maildir"}, {"create", true}, {"path", (dir / "m").string()}};
-    boost::json::object p{
-        {"name", "gone"}, {"state", "state.sqlite"},
-        {"left", boost::json::object{{"connector", "gmail-imap"}, {"config", left}}},
-        {"right", boost::json::object{{"connector", "local"}, {"config", right}}},
-        {"streams", boost::json::array{boost::json::object{{"left", "message"}, {"right", "message"},
-                                                           {"direction", "left-to-right"}}}}};
-    std::ofstream(dir / "p.json") << boost::json::serialize(p);
-  }
-  accord::Registry reg = accord::Registry::from_files({ACCORD_GMAIL_PLUGIN, ACCORD_LOCAL_PLUGIN});
-  accord::LoadOptions lo;
-  lo.secrets_file = dir / "secrets.json";
-  auto run = [&](accord::RunOptions ro) {
-    auto p = accord::load_pipeline(dir / "p.json", reg, lo);
-    if (!p) throw std::runtime_error(p.error().message);
-    auto r = accord::run_pipeline(*p, reg, ro);
-    if (!r) throw std::runtime_error(r.error().message);
-    return std::move(r->pairs.at(0));
-  };
+  Pull pull("gone", {"Agone*", "Astay"});
   bool renamed = false;
   accord::RunOptions ro;
   ro.check_plan = [&](const accord::PairReport&) {  // listed and planned; no body fetched yet
@@ -399,7 +426,7 @@ TEST_F(PushTest, APullSkipsTheMessagesOfAFolderRenamedBeforeTheirBodiesAreFetche
     renamed = s.run(s.command("RENAME").mailbox("Agone").mailbox("Agone-renamed")).ok();
     return std::string();
   };
-  accord::PairReport first = run(ro);
+  accord::PairReport first = pull.run(ro);
   ASSERT_TRUE(renamed);
   EXPECT_EQ(first.error, "");
   EXPECT_EQ(first.applied, 1);  // Astay's
@@ -409,24 +436,67 @@ TEST_F(PushTest, APullSkipsTheMessagesOfAFolderRenamedBeforeTheirBodiesAreFetche
   EXPECT_TRUE(first.unreadable.empty());
   EXPECT_TRUE(first.conflicts.empty());
   for (const auto& n : first.notes) ADD_FAILURE() << "note: " << n;
-  accord::PairReport second = run({});
+  accord::PairReport second = pull.run({});
   EXPECT_EQ(second.error, "");
   EXPECT_EQ(second.applied, 1);  // Agone's message, in Agone-renamed
   EXPECT_EQ(second.failed, 0);
   EXPECT_EQ(second.gone, 0);
-  EXPECT_EQ(run({}).planned.total(), 0);
-  std::map<std::string, std::vector<std::string>> where;  // Message-ID's tag → the Maildir folders holding it
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "m")) {
-    std::string sub = e.path().parent_path().filename().string();
-    if (!e.is_regular_file() || (sub != "cur" && sub != "new")) continue;
-    std::ifstream in(e.path());
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (const char* tag : {"pull-moves", "pull-stays"})
-      if (text.find(std::string("<") + tag + "@example.org>") != std::string::npos)
-        where[tag].push_back(e.path().parent_path().parent_path().filename().string());
-  }
+  EXPECT_EQ(pull.run({}).planned.total(), 0);
+  auto where = pull.where({"pull-moves", "pull-stays"});
   EXPECT_EQ(where["pull-moves"], std::vector<std::string>{".Agone-renamed"});
   EXPECT_EQ(where["pull-stays"], std::vector<std::string>{".Astay"});
+}
+
+// The same where the folder renamed is the one the connection has selected
+// when the fetch begins (listed last; the fetch asks the selected folder
+// first): Dovecot answers that UID FETCH with "* BYE ... Mailbox was deleted
+// under us" and closes the connection. The folder's messages are skipped as
+// gone, the other folder's copied in the same call: nothing failed or
+// quarantined, no error. The next run follows the rename: the message
+// copied before it is moved, not fetched again; the one skipped is copied
+// once, under the new name.
+TEST_F(PushTest, APullSkipsTheMessagesOfTheSelectedFolderRenamedBeforeTheirFetchWhereTheServerSaysBye) {
+  append("Bstay", "bye-stays-1");
+  append("Bzmoves", "bye-moves-1");  // (listed after Bstay: the folder selected when the fetch begins)
+  Pull pull("bye", {"Bstay", "Bzmoves*"});
+  accord::PairReport before = pull.run({});
+  ASSERT_EQ(before.error, "");
+  ASSERT_EQ(before.applied, 2);
+  auto copied = pull.where({"bye-moves-1"});
+  ASSERT_EQ(copied["bye-moves-1"], std::vector<std::string>{".Bzmoves"});
+  append("Bstay", "bye-stays-2");
+  append("Bzmoves", "bye-moves-2");
+  bool renamed = false;
+  accord::RunOptions ro;
+  ro.check_plan = [&](const accord::PairReport&) {  // both folders listed, Bzmoves last; no body fetched yet
+    imap::Session s(opts());
+    renamed = s.run(s.command("RENAME").mailbox("Bzmoves").mailbox("Bzmoves-renamed")).ok();
+    return std::string();
+  };
+  accord::PairReport first = pull.run(ro);
+  ASSERT_TRUE(renamed);
+  EXPECT_EQ(first.error, "");
+  EXPECT_EQ(first.applied, 1);  // Bstay's new message
+  EXPECT_EQ(first.gone, 1);     // Bzmoves' new message: skipped
+  EXPECT_EQ(first.failed, 0);
+  EXPECT_EQ(first.quarantined, 0);
+  EXPECT_TRUE(first.unreadable.empty());
+  EXPECT_TRUE(first.conflicts.empty());
+  for (const auto& n : first.notes) ADD_FAILURE() << "note: " << n;
+  accord::PairReport second = pull.run({});
+  EXPECT_EQ(second.error, "");
+  EXPECT_EQ(second.failed, 0);
+  EXPECT_EQ(second.gone, 0);
+  // the rename recognised: one create (the message skipped), the copied one
+  // moved without its body fetched again
+  EXPECT_EQ(second.planned.of(accord::Side::kRight, "create"), 1);
+  EXPECT_EQ(second.planned.of(accord::Side::kRight, "delete"), 0);
+  EXPECT_EQ(pull.run({}).planned.total(), 0);
+  auto where = pull.where({"bye-stays-1", "bye-stays-2", "bye-moves-1", "bye-moves-2"});
+  EXPECT_EQ(where["bye-stays-1"], std::vector<std::string>{".Bstay"});
+  EXPECT_EQ(where["bye-stays-2"], std::vector<std::string>{".Bstay"});
+  EXPECT_EQ(where["bye-moves-1"], std::vector<std::string>{".Bzmoves-renamed"});
+  EXPECT_EQ(where["bye-moves-2"], std::vector<std::string>{".Bzmoves-renamed"});
 }
 
 TEST_F(PushTest, CancelEndsAWait) {
