@@ -104,4 +104,15 @@ alive $rc && [ $rc = 5 ] && printf '%s\n' "$out" | grep -q "applied 1 write, 1 f
   && [ "$(sqlite3 fe.sqlite "SELECT json_extract(data, '\$.body') FROM r_note")" = fetched ] \
   && printf '%s\n' "$out" | grep -q "could not read the record's body from the left side (liar mail at /records/1/data/body: invalid UTF-8" \
   && ok fetched-body-unreadable-fails-its-create-only || bad fetched-body-unreadable-fails-its-create-only "rc=$rc" "$out"
+# and the run's history keeps the skip: accord status says it of that run
+# (its summary's "gone"), in text and in --json's run event
+runp --plugin-dir "$liar" status fe.json
+printf '%s\n' "$out" | grep -E '^  #[0-9]+ run .* partial' | grep -q "1 skipped (gone from their source since it was read" \
+  && ok status-shows-a-runs-skipped-creates || bad status-shows-a-runs-skipped-creates "$out"
+runp --plugin-dir "$liar" --json status fe.json
+printf '%s\n' "$out" | python3 -c '
+import json, sys
+runs = [e for e in map(json.loads, sys.stdin) if e["type"] == "run"]
+assert len(runs) == 1 and runs[0]["gone"] == 1 and runs[0]["status"] == "partial", runs
+' && ok status-json-shows-a-runs-skipped-creates || bad status-json-shows-a-runs-skipped-creates "$out"
 exit $fail

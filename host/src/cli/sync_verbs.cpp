@@ -15,6 +15,7 @@
 #include "engine/sync_run.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/registry.hpp"
+#include "plugins/wire.hpp"
 #include "state/state_store.hpp"
 
 #include <boost/json.hpp>
@@ -645,7 +646,9 @@ int apply_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     return exit_code::kUsage;
   }
   const std::string& file = a->positional[0];
-  auto doc = parse_json_file(file);
+  // a plan holds a field's value six levels down (/pairs/P/ops/N/fields/F),
+  // and a value nests nearly as deep as a record the host reads
+  auto doc = parse_json_file(file, wire::kMaxDepth + 16);
   if (!doc) return invalid(o, doc.error(), exit_code::kInvalidInput);
   const json::object* plan = doc->if_object();
   if (!plan || !plan->contains("accord_plan") || !plan->contains("pipeline_file") || !plan->contains("pairs") ||
@@ -771,6 +774,18 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
     behind_run = r.id;
     break;  // the newest finished run only
   }
+  // each run's creates skipped as gone (their source renamed or deleted
+  // since it was read), over its pairs, from its summary (0 before it kept them)
+  auto gone_of = [](const StateStore::RunRow& r) {
+    int64_t n = 0;
+    boost::system::error_code ec;
+    json::value v = r.summary.empty() ? json::value() : json::parse(r.summary, ec);
+    if (!ec && v.is_object())
+      for (const auto& [pair, x] : v.get_object())
+        if (const json::value* g = x.is_object() ? x.get_object().if_contains("gone") : nullptr; g && g->is_int64())
+          n += g->get_int64();
+    return n;
+  };
   // a refresh token refused in the newest run: that side needs `accord login` again
   auto sign_in = sign_in_needed(pipeline, runs);
   auto quarantine = s.quarantine_list();
@@ -808,7 +823,7 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   if (o.json) {
     for (const auto& r : runs)
       emit(o, json::object{{"type", "run"}, {"id", r.id}, {"kind", r.kind}, {"started", r.started},
-                           {"finished", r.finished}, {"status", r.status}, {"error", r.error}});
+                           {"finished", r.finished}, {"status", r.status}, {"error", r.error}, {"gone", gone_of(r)}});
     for (const auto& sp : pipeline.streams) {
       const auto& [list, total, ambiguous] = unlinked[sp.name];
       for (const auto& u : list)
@@ -893,11 +908,16 @@ int status_verb(const GlobalOptions& o, const std::vector<std::string>& args) {
   }
   std::cout << "last runs:\n";
   if (runs.empty()) std::cout << "  none\n";
-  for (const auto& r : runs)
+  for (const auto& r : runs) {
+    int64_t gone = gone_of(r);
     std::cout << "  #" << r.id << " " << r.kind << " " << r.started << " → "
               << (r.finished.empty() ? r.status == "running" ? "(under way)" : "(did not finish)" : r.finished) << " "
               << (r.status == "interrupted" ? "interrupted: the next run resumes it" : r.status)
-              << (r.error.empty() ? "" : ": " + cli::tty(r.error)) << "\n";
+              << (r.error.empty() ? "" : ": " + cli::tty(r.error))
+              << (gone ? "; " + std::to_string(gone) + " skipped (gone from their source since it was read: renamed or deleted)"
+                       : "")
+              << "\n";
+  }
   if (auto view = daemon::read_view(pipeline.state_path))
     for (const auto& line : daemon::view_lines(*view)) std::cout << cli::tty(line) << "\n";
   for (const auto& n : sign_in)

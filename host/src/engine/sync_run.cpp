@@ -191,8 +191,9 @@ Result<RunReport> run_pipeline(const Pipeline& p, const Registry& registry, cons
     std::string error;
     json::object summary;
     for (const auto& pr : report.pairs) {
-      summary[pr.name] = json::object{{"applied", pr.applied}, {"failed", pr.failed}, {"conflicts", pr.conflicts.size()},
-                                      {"read_left", pr.read[0]}, {"read_right", pr.read[1]}};
+      // (gone: creates skipped, their source gone since it was read; accord status shows them)
+      summary[pr.name] = json::object{{"applied", pr.applied}, {"failed", pr.failed}, {"gone", pr.gone},
+                                      {"conflicts", pr.conflicts.size()}, {"read_left", pr.read[0]}, {"read_right", pr.read[1]}};
       // the run's sync issues: how many writes left fields behind, which
       // and how often (accord status shows them)
       long behind = pr.behind.records;
