@@ -14,6 +14,11 @@
 #     Maildir it sits in INBOX) is not renamed: the messages of .Keep moved
 #     to .Kept are relabelled one by one and the INBOX one keeps Keep; then
 #     nothing to do.
+#  4. A folder gone while selected (gmail_labels off: label folders as
+#     folders), whose body FETCH the server answers NO [NONEXISTENT] (the
+#     fake's gone_on_fetch): its message is skipped as gone, the other
+#     folder's copied in the same call, exit 0, nothing quarantined; once the
+#     folder answers again, the next run copies it; then nothing to do.
 # Usage: gmail_rename_test.sh ACCORD FAKE IMAPCTL
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/report.sh"  # ok, bad, runp (before any cd)
@@ -84,4 +89,20 @@ if [ "$first_rc" = 0 ] && ! grep -q '^RENAME ' <<<"$cmds" && grep -q '^k1@x.test
   ok "a label a message in INBOX keeps: no RENAME, the moved messages relabelled, the other keeps it"
 else bad "a label kept by another message: rc $first_rc" "$(grep -E '^(RENAME|UID STORE)' <<<"$cmds")" "--- labels:" "$labels" \
          "--- first:" "$first" "--- then:" "$out"; fi
+
+# 4. a body FETCH answered NO [NONEXISTENT]: that folder's messages skipped as gone
+mail gone1; ctl append Gone1 gone1.eml
+mail stays1; ctl append Stays1 stays1.eml
+pipeline off.json "$(imap ', "gmail_labels": "off", "folders": ["Gone1", "Stays1"]')" "$(maildir off)"
+echo '{"gone_on_fetch": "Gone1"}' > control.json   # (Gone1 listed first: Stays1 is fetched first, then Gone1)
+runp run off.json; first=$out first_rc=$rc
+echo '{}' > control.json
+runp run off.json; second=$out second_rc=$rc
+runp run off.json
+if [ "$first_rc" = 0 ] && grep -q "applied 1 write, 1 skipped (gone from their source" <<<"$first" &&
+   [ "$(sqlite3 off.sqlite 'SELECT count(*) FROM quarantine')" = 0 ] && [ "$second_rc" = 0 ] &&
+   [ "$(count off/.Gone1)" = 1 ] && [ "$(count off/.Stays1)" = 1 ] && [ "$(count off)" = 2 ] && grep -q "nothing to do" <<<"$out"; then
+  ok "a folder's body FETCH answered NO [NONEXISTENT]: its message skipped as gone, the other copied; the next run copies it"
+else bad "fetch answered NONEXISTENT: rc $first_rc then $second_rc, $(count off/.Gone1) in .Gone1, $(count off/.Stays1) in .Stays1" \
+         "$first" "--- then:" "$second" "--- then:" "$out"; fi
 exit $fail

@@ -213,6 +213,8 @@ CONTROL = [None]         # --control FILE: a test's switches, read on each comma
 #                          daily download limit; "append": APPEND does (the upload limit)
 #   {"bye": "fetch"}       a body FETCH ends the connection with Gmail's BYE for its bandwidth
 #                          limits ("* BYE Account exceeded command or bandwidth limits")
+#   {"gone_on_fetch": F}   a body FETCH while folder F is selected answers NO [NONEXISTENT], as
+#                          a server may for a folder renamed or deleted since it was selected
 #   {"language": "de"}     the special folders' names in German ("en": English, the default)
 #   {"expunge": "archive"} Gmail's setting for an expunge from the last visible folder:
 #                          "archive" (the default), "trash" or "delete" (forever)
@@ -825,6 +827,9 @@ class Conn(socketserver.StreamRequestHandler):
         if control().get("bye") == "fetch" and body:
             self.line("* BYE Account exceeded command or bandwidth limits. (Failure)")
             return "bye"
+        if body and self.sel is not None and control().get("gone_on_fetch") == self.sel:
+            self.line(tag + " NO [NONEXISTENT] Unknown Mailbox: %s (Failure)" % self.sel)
+            return
         if control().get("overquota") == "fetch" and any(str(i).startswith("BODY[") or str(i).startswith("BODY.PEEK[") and "HEADER" not in str(i) for i in items):
             self.line(tag + " NO [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)")
             return
