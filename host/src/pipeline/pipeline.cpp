@@ -781,7 +781,7 @@ Result<void> store_secret(const fs::path& link, const std::string& name, const s
   return {};
 }
 
-Result<json::value> parse_json_file(const fs::path& file) {
+Result<json::value> parse_json_file(const fs::path& file, std::size_t max_depth) {
   if (std::error_code ec; fs::is_directory(file, ec)) {
     std::string inside;
     int n = 0;
@@ -806,7 +806,9 @@ Result<json::value> parse_json_file(const fs::path& file) {
   if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
   else if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF"))
     return fail(file.string() + ": is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8");
-  json::stream_parser p;
+  json::parse_options opt;
+  opt.max_depth = max_depth;
+  json::stream_parser p({}, opt);
   boost::system::error_code ec;
   size_t used = p.write_some(text.data(), text.size(), ec);
   if (!ec) p.finish(ec);

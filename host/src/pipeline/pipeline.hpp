@@ -152,7 +152,9 @@ std::filesystem::path default_secrets_file();
 // checks as read_secret (owner, mode) apply to an existing file.
 Result<void> store_secret(const std::filesystem::path& secrets_file, const std::string& name, const std::string& value);
 
-// Parses JSON text; the failure names the line and column.
-Result<boost::json::value> parse_json_file(const std::filesystem::path& file);
+// Parses JSON text; the failure names the line and column. max_depth as
+// Boost.JSON counts it (its default 32 for a file a person writes; a saved
+// plan holds records' data under its own levels and is read deeper).
+Result<boost::json::value> parse_json_file(const std::filesystem::path& file, std::size_t max_depth = 32);
 
 }  // namespace accord
