@@ -52,9 +52,17 @@ json::object Result::to_json() const {
   return o;
 }
 
+// How deep an op's text nests: a record the host reads nests up to 32 levels
+// from its own object (docs/sdk.md), so its data up to 31, and an op carries
+// data and was two levels down ([{"data": …}]). Parsed at Boost's default 32,
+// one such record failed its whole batch's ops (review s18 F0).
+constexpr std::size_t kOpsMaxDepth = 33;
+
 std::vector<Op> parse_ops(std::string_view ops_json) {
   boost::system::error_code ec;
-  json::value v = accord::json_exact::parse(ops_json, ec);
+  json::parse_options opt;
+  opt.max_depth = kOpsMaxDepth;
+  json::value v = accord::json_exact::parse(ops_json, ec, {}, opt);
   if (ec || !v.is_array()) throw Error(ACCORD_ERROR, "ops must be a JSON array");
   std::vector<Op> out;
   out.reserve(v.get_array().size());

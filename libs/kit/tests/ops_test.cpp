@@ -63,6 +63,27 @@ TEST(KitOps, ReadsAnUpdatesWas) {
   EXPECT_EQ(status_of([] { kit::parse_ops(R"([{"op":"update","id":"a","data":{},"was":[]}])"); }), ACCORD_ERROR);
 }
 
+// The host reads a record nested up to 32 levels from its own object, so a
+// record's data up to 31; an op carries it two levels down ([{"data": …}]).
+// Parsed at the records' 32, the ops of a batch holding one such record all
+// failed as "ops must be a JSON array" (review s18 F0), the others with it.
+TEST(KitOps, AnOpCarriesTheDeepestDataAHostReads) {
+  auto nested = [](int levels) {  // data nested `levels` deep: {"emails":…,"name":{"full":[[…1…]]}}
+    return R"({"emails":{"e1":{"address":"deep@example.org"}},"name":{"full":)" + std::string(levels - 2, '[') + "1" +
+           std::string(levels - 2, ']') + "}}";
+  };
+  std::string data = nested(31);
+  EXPECT_FALSE(json::parse(R"({"id":"l-5","data":)" + data + "}", {}, {}).is_null());  // a record the host reads
+  std::string ops = R"([{"op":"update","id":"a","data":{"n":1}},{"op":"update","id":"l-5","data":)" + data +
+                    R"(,"was":)" + data + "}]";
+  auto parsed = kit::parse_ops(ops);
+  ASSERT_EQ(parsed.size(), 2u);
+  EXPECT_EQ(json::serialize(parsed[1].data), data);
+  EXPECT_EQ(json::serialize(*parsed[1].was), data);
+  // deeper than any record the host reads: still refused
+  EXPECT_EQ(status_of([&] { kit::parse_ops(R"([{"op":"create","data":)" + nested(32) + "}]"); }), ACCORD_ERROR);
+}
+
 TEST(KitOps, MalformedOpsFailTheCallNamingTheOp) {
   for (const char* bad : {"{}", "[1]", R"([{"op":"move","id":"x"}])", R"([{"op":"update","data":{}}])",
                           R"([{"op":"create"}])", R"([{"op":"create","data":[]}])", R"([{"op":"delete","id":5}])",
