@@ -14,6 +14,20 @@ namespace {
 
 std::string upper(std::string_view s) { return ascii_upper(s); }
 
+// Whether s upper-cased is `upper_name`, without making the upper-cased copy.
+bool upper_is(std::string_view s, std::string_view upper_name) {
+  if (s.size() != upper_name.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i)
+    if (accord::ascii_upper(s[i]) != upper_name[i]) return false;
+  return true;
+}
+
+// s upper-cased in place (a FETCH item's name taken out of its response).
+std::string upper_in_place(std::string s) {
+  for (char& c : s) c = accord::ascii_upper(c);
+  return s;
+}
+
 // Reads one whole response. Positions are into `s`, which ends with CRLF.
 class Reader {
  public:
@@ -157,6 +171,7 @@ class Reader {
           return v;
         }
         if (at_line_end() || i_ >= s_.size()) fail(") to close a list");
+        if (v.list.empty()) v.list.reserve(8);  // (a BODYSTRUCTURE part has 7 to 12 members)
         v.list.push_back(value(in_code));
       }
     }
@@ -164,6 +179,12 @@ class Reader {
       ++i_;
       v.kind = Value::Kind::kString;
       for (;;) {
+        // the run of plain characters up to the next quote, backslash or CR,
+        // appended at once
+        size_t run = i_;
+        while (run < s_.size() && s_[run] != '"' && s_[run] != '\\' && s_[run] != '\r') ++run;
+        v.text.append(s_.data() + i_, run - i_);
+        i_ = run;
         if (i_ >= s_.size() || at_line_end()) fail("a closing quote");
         char q = s_[i_++];
         if (q == '"') return v;
@@ -217,7 +238,7 @@ class Reader {
     if (depth > 0) fail("] to close a section");
     if (i_ == start) fail("a value");
     v.text = std::string(s_.substr(start, i_ - start));
-    if (upper(v.text) == "NIL") {
+    if (upper_is(v.text, "NIL")) {
       v.kind = Value::Kind::kNil;
       v.text.clear();
     } else if (all_digits(v.text) && v.text.size() <= 20) {
@@ -238,7 +259,7 @@ class Reader {
 std::string ascii_upper(std::string_view s) { return accord::ascii_upper(s); }
 
 bool Value::is_atom(std::string_view upper_name) const {
-  return kind == Kind::kAtom && upper(text) == upper_name;
+  return kind == Kind::kAtom && upper_is(text, upper_name);
 }
 
 std::string Value::str() const { return kind == Kind::kNil || kind == Kind::kList ? "" : text; }
@@ -254,7 +275,7 @@ std::map<std::string, Value> items_of(R&& r) {
   for (size_t k = 0; k + 1 < l.size(); k += 2) {
     if (l[k].kind != Value::Kind::kAtom) throw ParseError("IMAP response: a FETCH item name must be an atom");
     if constexpr (std::is_const_v<std::remove_reference_t<R>>) out[upper(l[k].text)] = l[k + 1];
-    else out[upper(l[k].text)] = std::move(l[k + 1]);
+    else out[upper_in_place(std::move(l[k].text))] = std::move(l[k + 1]);
   }
   return out;
 }

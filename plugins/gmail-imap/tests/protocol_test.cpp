@@ -10,6 +10,8 @@
 #include <accord/connector.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -250,6 +252,111 @@ TEST(ImapParserTest, MalformedResponsesAreRefused) {
     huge.feed(std::string("* 1 FETCH (BODY[] {") + len + "}\r\n");
     EXPECT_THROW(huge.next(), imap::ParseError) << len;
   }
+}
+
+// A quoted string reads back as the text it was written from, whatever it
+// holds between its escapes (\" and \\), fed whole and byte by byte; a lone
+// CR inside stays (as it always has); a line that ends inside one is refused.
+TEST(ImapParserTest, QuotedStringsReadAsTheTextTheyQuote) {
+  std::mt19937 rng(22);
+  const std::string alphabet = std::string("ab Z09()[]{}~%*<>.:") + "\"\\\r" + "\xc3\xa9";
+  std::string wire;
+  std::vector<std::string> want;
+  for (int n = 0; n < 400; ++n) {
+    std::string text;
+    size_t len = rng() % (n % 10 == 0 ? 200 : 12);
+    for (size_t i = 0; i < len; ++i) {
+      char c = alphabet[rng() % alphabet.size()];
+      if (c == '\r' && rng() % 4) c = 'r';   // (fewer lone CRs than other characters)
+      text += c;
+    }
+    if (!text.empty() && text.back() == '\r') text.back() = 'x';  // (a CR before the closing quote's CRLF would end the line)
+    std::string quoted = "\"";
+    for (char c : text) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    quoted += '"';
+    wire += "* LIST () \"/\" " + quoted + "\r\n";
+    want.push_back(text);
+  }
+  for (size_t step : {wire.size(), size_t(1), size_t(7)}) {
+    auto rs = parse_all(wire, step);
+    ASSERT_EQ(rs.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(rs[i].args.size(), 3u) << i;
+      EXPECT_EQ(rs[i].args[2].kind, Value::Kind::kString) << i;
+      EXPECT_FALSE(rs[i].args[2].literal) << i;
+      EXPECT_EQ(rs[i].args[2].text, want[i]) << i << " (step " << step << ")";
+    }
+  }
+  for (const char* bad : {"* LIST () \"/\" \"open\r\n", "* LIST () \"/\" \"a\\\"\r\n", "* LIST () \"/\" \"a\\\\\\\"b\r\n"})
+    EXPECT_THROW(imap::parse_response(bad), imap::ParseError) << bad;
+}
+
+// NIL is NIL in any case, and only the three letters: NILS, NI, "NIL" are not.
+TEST(ImapParserTest, NilInAnyCaseAndWhatOnlyLooksLikeIt) {
+  auto r = imap::parse_response("* X NIL nil Nil nIL NILS NI \"NIL\" N1L 0 18446744073709551615 (nil)\r\n");
+  ASSERT_EQ(r.args.size(), 11u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(r.args[i].is_nil()) << i;
+    EXPECT_EQ(r.args[i].text, "") << i;
+  }
+  EXPECT_EQ(r.args[4].kind, Value::Kind::kAtom);
+  EXPECT_EQ(r.args[4].text, "NILS");
+  EXPECT_EQ(r.args[5].kind, Value::Kind::kAtom);
+  EXPECT_EQ(r.args[6].kind, Value::Kind::kString);
+  EXPECT_EQ(r.args[6].text, "NIL");
+  EXPECT_EQ(r.args[7].kind, Value::Kind::kAtom);
+  EXPECT_EQ(r.args[8].kind, Value::Kind::kNumber);
+  EXPECT_EQ(r.args[9].number, 18446744073709551615ull);
+  ASSERT_EQ(r.args[10].list.size(), 1u);
+  EXPECT_TRUE(r.args[10].list[0].is_nil());
+  // is_atom: an atom in any case against the upper-case name it is given
+  auto atom = [](Value::Kind kind, std::string text) {
+    Value v;
+    v.kind = kind;
+    v.text = std::move(text);
+    return v;
+  };
+  Value flag = atom(Value::Kind::kAtom, "\\NoSelect");
+  EXPECT_TRUE(flag.is_atom("\\NOSELECT"));
+  EXPECT_FALSE(flag.is_atom("\\NoSelect")) << "the name asked for is upper case";
+  EXPECT_FALSE(flag.is_atom("\\NOSELECTS"));
+  EXPECT_FALSE(flag.is_atom("\\NOSELEC"));
+  EXPECT_FALSE(atom(Value::Kind::kString, "\\NOSELECT").is_atom("\\NOSELECT"));
+}
+
+// A FETCH's items taken out of the response are what a copy of them is: the
+// same names (upper case, whatever case the server wrote) and the same values.
+TEST(ImapParserTest, FetchItemsTakenOrCopiedAreTheSame) {
+  std::string wire = "* 7 FETCH (uid 9 Flags (\\Seen $Label1) InternalDate \"17-Jul-2026 02:44:25 -0700\" "
+                     "rfc822.size 1234 ModSeq (55) BodyStructure ((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL "
+                     "\"7bit\" 10 1 NIL NIL NIL NIL)(\"application\" \"pdf\" (\"name\" \"a b.pdf\") NIL NIL \"base64\" "
+                     "2000 NIL (\"attachment\" (\"filename\" \"a b.pdf\")) NIL NIL) \"mixed\" (\"boundary\" \"xx\") NIL NIL "
+                     "NIL) body[header.fields (from subject)] " + lit("From: a@example.org\r\nSubject: hi\r\n\r\n") +
+                     " X-GM-LABELS (\"\\\\Inbox\" \"Work/Q\"))\r\n";
+  std::function<void(const Value&, const Value&, const std::string&)> same = [&](const Value& a, const Value& b,
+                                                                                  const std::string& at) {
+    EXPECT_EQ(a.kind, b.kind) << at;
+    EXPECT_EQ(a.text, b.text) << at;
+    EXPECT_EQ(a.number, b.number) << at;
+    EXPECT_EQ(a.literal, b.literal) << at;
+    ASSERT_EQ(a.list.size(), b.list.size()) << at;
+    for (size_t i = 0; i < a.list.size(); ++i) same(a.list[i], b.list[i], at + "/" + std::to_string(i));
+  };
+  auto r = imap::parse_response(wire);
+  auto copied = imap::fetch_items(r);
+  auto taken = imap::fetch_items(std::move(r));
+  std::vector<std::string> names;
+  for (auto& [k, v] : taken) names.push_back(k);
+  EXPECT_EQ(names, (std::vector<std::string>{"BODYSTRUCTURE", "BODY[HEADER.FIELDS (FROM SUBJECT)]", "FLAGS", "INTERNALDATE",
+                                             "MODSEQ", "RFC822.SIZE", "UID", "X-GM-LABELS"}));
+  ASSERT_EQ(copied.size(), taken.size());
+  for (auto& [k, v] : copied) same(v, taken.at(k), k);
+  EXPECT_EQ(taken["BODY[HEADER.FIELDS (FROM SUBJECT)]"].text, "From: a@example.org\r\nSubject: hi\r\n\r\n");
+  EXPECT_EQ(taken["BODYSTRUCTURE"].list[1].list[8].list[1].list[1].text, "a b.pdf");
+  EXPECT_EQ(taken["X-GM-LABELS"].list[0].text, "\\Inbox");
 }
 
 TEST(Mutf7Test, RfcExamplesAndRoundTrips) {
