@@ -300,6 +300,10 @@ Reply Session::run(const Command& cmd, const std::function<bool(Response&)>& tak
 
 std::vector<Reply> Session::run_all(const std::vector<Command>& cmds) { return run_taking(cmds, nullptr); }
 
+std::vector<Reply> Session::run_all(const std::vector<Command>& cmds, const std::function<bool(Response&)>& take) {
+  return run_taking(cmds, take ? &take : nullptr);
+}
+
 std::vector<Reply> Session::run_taking(const std::vector<Command>& cmds, const std::function<bool(Response&)>* take) {
   std::vector<Reply> out(cmds.size());
   std::map<std::string, size_t> in_flight;  // tag → index into cmds

@@ -82,6 +82,10 @@ class Session {
   Reply run(const Command& cmd, const std::function<bool(Response&)>& take);
   // Sends several, keeping up to pipeline_depth in flight; replies in order.
   std::vector<Reply> run_all(const std::vector<Command>& cmds);
+  // The same, each untagged response handed to `take` as it is read, as
+  // run(cmd, take) does (the listing's records built while the server goes on
+  // answering the commands still in flight).
+  std::vector<Reply> run_all(const std::vector<Command>& cmds, const std::function<bool(Response&)>& take);
 
   // RFC 2177 IDLE on the selected folder: true as soon as the server reports
   // a change there (EXISTS, EXPUNGE, FETCH, VANISHED), false when timeout_ms

@@ -541,7 +541,6 @@ void ImapConnector::fetch_records(const std::string& folder, FolderState& state,
     cmds.push_back(std::move(c));
     rest = tail;
   }
-  std::vector<imap::Reply> replies = s.run_all(cmds);
   std::vector<std::pair<uint32_t, json::object>> got;
   // what the answers say of each UID, the last answer winning: there
   // (true) or gone; state.uids learns them once at the end (a UidSet's add
@@ -552,62 +551,78 @@ void ImapConnector::fetch_records(const std::string& folder, FolderState& state,
     auto k = seen.find(uid);
     return k != seen.end() ? k->second : state.uids.contains(uid);
   };
-  for (auto& r : replies) {
-    if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID FETCH failed in " + folder + ": " + r.done.text);
-    for (auto& u : r.untagged) {
-      if (u.name != "FETCH") continue;
-      auto items = imap::fetch_items(std::move(u));  // (the reply is not read again: its values move, not copied)
-      auto uid_it = items.find("UID");
-      if (uid_it == items.end() || !uids.contains(static_cast<uint32_t>(uid_it->second.number))) continue;
-      uint32_t uid = static_cast<uint32_t>(uid_it->second.number);
-      std::vector<std::string> flags = items.contains("FLAGS") ? flag_list(items["FLAGS"]) : std::vector<std::string>{};
-      std::string id = MessageId{folder, state.uidvalidity, uid}.text();
-      if (has_flag(flags, "\\DELETED")) {
-        if (known(uid)) got.push_back({uid, deleted_record(id)});
-        seen[uid] = false;
-        continue;
-      }
-      std::string headers;
-      for (auto& [k, v] : items)
-        if (k.starts_with("BODY[HEADER")) headers = v.str();
-      json::object data = mail::header_fields(headers, cfg_.fallback_charset);
-      // what finds the message again when its folder is renumbered (the
-      // manifest's identity, with its size and date): a message without a
-      // Message-ID has one too
-      data["headerDigest"] = accord::hash::content_hash(headers);
-      if (uid >= state.sig_uid) {  // the folder's signature (see FolderState)
-        state.sig_uid = uid;
-        state.sig = std::string(data["headerDigest"].as_string());
-      }
-      int64_t received = 0;
-      if (auto d = items.find("INTERNALDATE"); d != items.end())
-        received = mail::internaldate_seconds(d->second.str()).value_or(0);
-      data["receivedAt"] = accord::utc::format(received);
-      if (auto sz = items.find("RFC822.SIZE"); sz != items.end()) data["size"] = sz->second.number;
-      data["mailboxIds"] = json::object{{folder, true}};
-      data["keywords"] = mail::keywords_from_flags(flags);
-      data["keywords"].as_object().erase(mail::lower(kExpungeMark));  // ours, not the user's
-      if (auto b = items.find("BODYSTRUCTURE"); b != items.end())
-        for (auto& [k, v] : mail::structure_fields(part_of(b->second), cfg_.fallback_charset)) data[k] = std::move(v);
-      if (gmail_) {
-        std::vector<std::string> labels;
-        if (auto l = items.find("X-GM-LABELS"); l != items.end()) labels = label_list(l->second);
-        data["mailboxIds"] = mailboxes_of(labels);
-        if (has_flag(labels, "\\IMPORTANT")) data["keywords"].as_object()["$important"] = true;
-        if (auto t = items.find("X-GM-THRID"); t != items.end()) data["threadId"] = std::to_string(t->second.number);
-      }
-      std::string version;
-      if (auto ms = items.find("MODSEQ"); ms != items.end() && !ms->second.list.empty())
-        version = "m" + std::to_string(ms->second.list[0].number);
-      else
-        version = "f" + flags_key(flags);
-      seen[uid] = true;
-      got.push_back({uid, json::object{{"id", id},
-                                       {"version", version},
-                                       {"modified", accord::utc::format(received)},
-                                       {"data", std::move(data)}}});
+  // one FETCH response made its record (or its UID's going)
+  auto take_one = [&](imap::Response& u) {
+    auto items = imap::fetch_items(std::move(u));
+    auto uid_it = items.find("UID");
+    if (uid_it == items.end() || !uids.contains(static_cast<uint32_t>(uid_it->second.number))) return;
+    uint32_t uid = static_cast<uint32_t>(uid_it->second.number);
+    std::vector<std::string> flags = items.contains("FLAGS") ? flag_list(items["FLAGS"]) : std::vector<std::string>{};
+    std::string id = MessageId{folder, state.uidvalidity, uid}.text();
+    if (has_flag(flags, "\\DELETED")) {
+      if (known(uid)) got.push_back({uid, deleted_record(id)});
+      seen[uid] = false;
+      return;
     }
-  }
+    std::string headers;
+    for (auto& [k, v] : items)
+      if (k.starts_with("BODY[HEADER")) headers = v.str();
+    json::object data = mail::header_fields(headers, cfg_.fallback_charset);
+    // what finds the message again when its folder is renumbered (the
+    // manifest's identity, with its size and date): a message without a
+    // Message-ID has one too
+    data["headerDigest"] = accord::hash::content_hash(headers);
+    if (uid >= state.sig_uid) {  // the folder's signature (see FolderState)
+      state.sig_uid = uid;
+      state.sig = std::string(data["headerDigest"].as_string());
+    }
+    int64_t received = 0;
+    if (auto d = items.find("INTERNALDATE"); d != items.end())
+      received = mail::internaldate_seconds(d->second.str()).value_or(0);
+    data["receivedAt"] = accord::utc::format(received);
+    if (auto sz = items.find("RFC822.SIZE"); sz != items.end()) data["size"] = sz->second.number;
+    data["mailboxIds"] = json::object{{folder, true}};
+    data["keywords"] = mail::keywords_from_flags(flags);
+    data["keywords"].as_object().erase(mail::lower(kExpungeMark));  // ours, not the user's
+    if (auto b = items.find("BODYSTRUCTURE"); b != items.end())
+      for (auto& [k, v] : mail::structure_fields(part_of(b->second), cfg_.fallback_charset)) data[k] = std::move(v);
+    if (gmail_) {
+      std::vector<std::string> labels;
+      if (auto l = items.find("X-GM-LABELS"); l != items.end()) labels = label_list(l->second);
+      data["mailboxIds"] = mailboxes_of(labels);
+      if (has_flag(labels, "\\IMPORTANT")) data["keywords"].as_object()["$important"] = true;
+      if (auto t = items.find("X-GM-THRID"); t != items.end()) data["threadId"] = std::to_string(t->second.number);
+    }
+    std::string version;
+    if (auto ms = items.find("MODSEQ"); ms != items.end() && !ms->second.list.empty())
+      version = "m" + std::to_string(ms->second.list[0].number);
+    else
+      version = "f" + flags_key(flags);
+    seen[uid] = true;
+    got.push_back({uid, json::object{{"id", id},
+                                     {"version", version},
+                                     {"modified", accord::utc::format(received)},
+                                     {"data", std::move(data)}}});
+  };
+  // Each response is taken as it is read, while the server goes on
+  // answering the commands still in flight (not once every reply has ended:
+  // it waited meanwhile). A failure while they are read is thrown once the
+  // replies have ended, so that the connection stays in step.
+  std::exception_ptr failed;
+  std::vector<imap::Reply> replies = s.run_all(cmds, [&](imap::Response& u) {
+    if (u.name != "FETCH") return false;
+    if (!failed) {
+      try {
+        take_one(u);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+    }
+    return true;
+  });
+  for (auto& r : replies)
+    if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID FETCH failed in " + folder + ": " + r.done.text);
+  if (failed) std::rethrow_exception(failed);
   std::vector<uint32_t> in, out;
   for (auto [uid, there] : seen) (there ? in : out).push_back(uid);
   state.uids = state.uids.minus(UidSet::of(std::move(out))).plus(UidSet::of(std::move(in)));
