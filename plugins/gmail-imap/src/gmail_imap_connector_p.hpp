@@ -185,7 +185,20 @@ class ImapConnector : public accord::Connector {
   std::string read_changes(std::string_view stream, std::string_view cursor) override {
     check_stream(stream);
     throw_if_cancelled();
-    return guarded([&] { return read(std::string(cursor)); });
+    return guarded([&] {
+      try {
+        return read(std::string(cursor));
+      } catch (const FolderGone& e) {
+        // A folder renamed or deleted on the server while this listing read
+        // it (between its pages, or between the LIST and its EXAMINE): a
+        // retry, not a failure. The host keeps nothing of a read that
+        // failed; the next run lists again from the cursor it kept and
+        // follows a rename
+        throw accord::Error(ACCORD_RETRY, std::string(e.what()) +
+                                              " (renamed or deleted on the server while it was being listed: the "
+                                              "next run lists again, following a rename)");
+      }
+    });
   }
 
   std::string fetch(std::string_view stream, std::string_view ids_json) override {

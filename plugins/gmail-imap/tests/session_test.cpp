@@ -499,6 +499,59 @@ TEST_F(PushTest, APullSkipsTheMessagesOfTheSelectedFolderRenamedBeforeTheirFetch
   EXPECT_EQ(where["bye-moves-2"], std::vector<std::string>{".Bzmoves-renamed"});
 }
 
+// A folder renamed on the server between two pages of a listing, while the
+// connection has it selected: Dovecot answers the next page's UID FETCH
+// with a BYE, and the folder is gone when the read is tried again. Both
+// are retries saying why (the host keeps nothing of a read that failed),
+// not an error; a listing from the cursor the host kept ("" here: a first
+// sync) lists the messages under the folder's new name, once each.
+TEST_F(PushTest, AFolderRenamedBetweenTwoPagesOfAListingIsARetryAndTheNextListingFollowsIt) {
+  for (const char* tag : {"page-1", "page-2", "page-3"}) append("Dpage", tag);
+  auto listing = [&] {
+    auto p = accord::load_plugin(ACCORD_GMAIL_PLUGIN);
+    if (!p) throw std::runtime_error(p.error().message);
+    auto c = std::make_unique<Conn>();
+    c->plugin = std::move(*p);
+    std::string config = R"({"url": ")" + g->imaps_url + R"(", "user": "ada", "password": ")" + g->password +
+                         R"(", "ca_file": ")" + g->ca + R"(", "folders": ["Dpage*"], "batch_size": 1})";
+    auto i = accord::Instance::create(c->plugin, c->host, config);
+    if (!i) throw std::runtime_error(i.error().message);
+    c->inst.emplace(std::move(*i));
+    return c;
+  };
+  auto c = listing();
+  auto first = c->inst->read_changes("message", "");
+  ASSERT_TRUE(first) << first.error().message;
+  boost::json::value page = boost::json::parse(*first);
+  ASSERT_TRUE(page.as_object().at("more").as_bool());
+  std::string cursor(page.as_object().at("cursor").as_string());
+  {
+    imap::Session s(opts());
+    ASSERT_TRUE(s.run(s.command("RENAME").mailbox("Dpage").mailbox("Dpage-renamed")).ok());
+  }
+  for (int attempt = 0; attempt < 2; ++attempt) {  // (the BYE; then, signed in again, the folder gone)
+    auto next = c->inst->read_changes("message", cursor);
+    ASSERT_FALSE(next) << "attempt " << attempt << ": " << std::string(*next);
+    EXPECT_EQ(next.error().status, ACCORD_RETRY) << "attempt " << attempt << ": " << next.error().message;
+    // (the BYE's words, then the folder named)
+    EXPECT_NE(next.error().message.find(attempt == 0 ? "Mailbox was deleted under us" : "\"Dpage\""), std::string::npos)
+        << next.error().message;
+  }
+  auto again = listing();
+  std::multiset<std::string> folders;
+  for (std::string at;;) {
+    auto r = again->inst->read_changes("message", at);
+    ASSERT_TRUE(r) << r.error().message;
+    boost::json::value v = boost::json::parse(*r);
+    for (const auto& rec : v.as_object().at("records").as_array())
+      for (const auto& [box, _] : rec.as_object().at("data").as_object().at("mailboxIds").as_object())
+        folders.emplace(box);
+    at = std::string(v.as_object().at("cursor").as_string());
+    if (!v.as_object().at("more").as_bool()) break;
+  }
+  EXPECT_EQ(folders, (std::multiset<std::string>{"Dpage-renamed", "Dpage-renamed", "Dpage-renamed"}));
+}
+
 TEST_F(PushTest, CancelEndsAWait) {
   auto c = connect();
   std::string cursor = read_all(*c->inst);
