@@ -383,3 +383,158 @@ TEST(WireTest, TheFastPathReadsEveryAnswerAsTheDomPathDoes) {
   }
   EXPECT_GT(fast, 500);  // (the breaking left enough answers to the fast path to mean something)
 }
+
+// With wire::Texts (a first sync), read_batch first tries a scanner of
+// records whose data is in json::serialize's form (detail::read_canonical):
+// a record's text is then the answer's own bytes. Wherever it reads an
+// answer, it must read what the fast path reads with the same texts (the
+// same records, texts, members and kept values, the same frame, notes and
+// error), and it must leave every answer whose data serialize would write
+// otherwise, or that the parser would not read as it is.
+namespace {
+std::string described_texts(const Batch& b) {
+  std::string out = described(b);
+  for (const auto& r : b.records) {
+    out += "text=" + r.text + " members=";
+    for (std::size_t i = 0; i < r.members_n; ++i) {
+      const Member& m = b.members[r.members_at + i];
+      out += " " + b.member_keys.substr(m.key_at, m.key_n) + "@" + std::to_string(m.at) + "+" + std::to_string(m.n);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// Whether the scanner took the answer; fails the test where the fast path
+// left it, or read it otherwise.
+bool scan_agrees(const std::string& text, bool fetch, const Texts& texts) {
+  boost::json::monotonic_resource scan_arena, fast_arena;
+  std::optional<Batch> scan = detail::read_canonical(text, &scan_arena, !fetch, texts);
+  if (!scan) return false;
+  std::optional<Batch> fast = detail::read_fast(text, &fast_arena, !fetch, &texts);
+  EXPECT_TRUE(fast) << "the fast path leaves what the scanner took: " << text;
+  if (fast) {
+    EXPECT_EQ(described_texts(*scan), described_texts(*fast)) << "answer: " << text;
+  }
+  return true;
+}
+
+std::string nested(int arrays) { return std::string(arrays, '[') + std::string(arrays, ']'); }
+}  // namespace
+
+TEST(WireTest, TheScannerReadsEveryAnswerItTakesAsTheFastPathDoes) {
+  Texts named;
+  named.names = {"emails", "a", "\xc3\xa9", "\x01"};
+  Texts first;
+  first.names = {"x"};
+  first.first = true;
+  std::string long_escaped(9000, 'a');
+  for (std::size_t i = 0; i < long_escaped.size(); i += 7) long_escaped[i] = i % 2 ? '\t' : '\x01';
+  std::string le = boost::json::serialize(boost::json::value(long_escaped));
+  // answers in serialize's form: the scanner reads them
+  std::vector<std::string> taken = {
+      R"({"records":[],"cursor":"c"})",
+      // the local connector's (bench) answer, as it writes it
+      R"({"records":[{"id":"1","version":"1","modified":"2026-12-07T20:55:00.123Z","deleted":false,"data":{"@type":"Card",)"
+      R"("uid":"urn:uuid:bench-0","name":{"full":"Person 0","components":[{"kind":"given","value":"Person"},)"
+      R"({"kind":"surname","value":"0"}]},"emails":{"e1":{"address":"person0@example.org"}},"phones":{"p1":{"number":"+1 555 0"}}}},)"
+      R"({"id":"2","idempotency_key":"accord-00000000000000000000000000000001","version":"2","modified":"m","deleted":true}],)"
+      R"("cursor":"local1.{\"epoch\":\"e\",\"seq\":2}","total":2,"more":false})",
+      // spaces around the records and their members (not in their data); a frame the parser judges
+      R"( {"records" : [ {"id" : "a" , "data" : {"a":[1,-2,1.5E0,"\u0001\n\"\\é😀",true,false,null,{}],"b":null}} ] ,)"
+      R"( "cursor" : "" , "total" : 12.0, "budget" : {"v" : 1}} )",
+      R"({"records":[{"id":"a","data":{}}],"cursor":"c","total":-1,"budget":[1],"more":"yes"})",
+      R"({"records":[{"id":"a","data":{}}],"cursor":5})", R"({"records":[{"id":"a","data":{}}]})",
+      R"({"records":[{"id":"a","data":{}}],"cursor":"c","cursor":"d","x":{"records":"]}"}})",
+      // members the host does not read (in serialize's form), nulls for absent members
+      R"({"x":{"records":[1]},"records":[{"id":"a","extra":{"data":[1,{"id":5}],"deleted":"no"},"t":true,)"
+      R"("version":null,"modified":null,"idempotency_key":null,"deleted":null,"renumbered":null,"problem":null,"data":{"k":null}},)"
+      R"({"id":"b","renumbered":true,"data":{"a":[[],{}],"c":18446744073709551615,"d":-9223372036854775808,"e":1.5E-300,)"
+      R"("f":9223372036854775807,"g":9223372036854775808,"h":0,"i":-1,"j":5E-324,"k":1.7976931348623157E308}}],)"
+      R"("cursor":"c","y":[{"z":null}]})",
+      // deleted records, with data or not; escapes serialize writes, in keys, values and ids
+      R"({"records":[{"id":"a","deleted":true,"data":{"x":1,"emails":2}},{"id":"b","deleted":true,"renumbered":false},)"
+      R"({"renumbered":true,"deleted":true,"id":"c"},{"id":"d\"\\\n","version":"v\u0001","data":{"\u0000":"\b\f\r\t\u001f",)"
+      R"("é":{"é":1},"\u0001":[1],"x\"":{"x\\":2,"x":3}}}],"cursor":"c","more":true,"full":false})",
+      R"({"records":[{"id":"a","data":{)" + le + ":" + le + R"(,"emails":)" + le + R"(,"a":{"b":)" + le +
+          R"(}}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"deep":)" + nested(26) + R"(}}],"cursor":"c"})",
+      // the edges of UTF-8
+      "{\"records\":[{\"id\":\"\xc2\x80\",\"data\":{\"\xf4\x8f\xbf\xbf\":\"\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\xe0\xa0\x80"
+      "\xf0\x90\x80\x80\x7f\",\"a\":\"\xdf\xbf\"}}],\"cursor\":\"c\"}",
+  };
+  for (const auto& text : taken)
+    for (bool fetch : {false, true})
+      for (const Texts* t : {&named, &first}) EXPECT_TRUE(scan_agrees(text, fetch, *t)) << "not taken: " << text;
+  // answers it leaves to the parser's paths
+  std::vector<std::string> left = {
+      R"([])", R"("x")", R"({})", R"({"cursor":"c"})", R"({"records":{},"cursor":"c"})",
+      R"({"records":[],"records":[],"cursor":"c"})", R"({"record\u0073":[],"cursor":"c"})", R"({"records":[5],"cursor":"c"})",
+      R"({"records":[[]],"cursor":"c"})", R"({"records":[{"data":{}}],"cursor":"c"})",
+      R"({"records":[{"id":"","data":{}}],"cursor":"c"})", R"({"records":[{"id":"a","id":"b","data":{}}],"cursor":"c"})",
+      R"({"records":[{"i\u0064":"a","data":{}}],"cursor":"c"})", R"({"records":[{"id":5,"data":{}}],"cursor":"c"})",
+      R"({"records":[{"id":"a"}],"cursor":"c"})", R"({"records":[{"id":"a","data":null}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{},"data":null}],"cursor":"c"})", R"({"records":[{"id":"a","data":[]}],"cursor":"c"})",
+      R"({"records":[{"id":"a","version":1,"data":{}}],"cursor":"c"})", R"({"records":[{"id":"a","deleted":"true"}],"cursor":"c"})",
+      R"({"records":[{"id":"a","problem":"cannot read it"}],"cursor":"c"})",
+      R"({"records":[{"id":"a","problem":"","data":{}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{}}],"cursor":"c"} x)", R"({"records":[{"id":"a","data":{}}],"cursor":"c")",
+      // data serialize would write otherwise
+      R"({"records":[{"id":"a","data":{ "x":1}}],"cursor":"c"})", R"({"records":[{"id":"a","data":{"x": 1}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":[1, 2]}}],"cursor":"c"})", R"({"records":[{"id":"a","data":{"x":1 }}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":"a\/b"}}],"cursor":"c"})", R"({"records":[{"id":"a","data":{"x":"\u0041"}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":"\u00e9"}}],"cursor":"c"})", R"({"records":[{"id":"a","data":{"x":"\u000a"}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":"\u001F"}}],"cursor":"c"})", R"({"records":[{"id":"a","data":{"\u0041":1}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":"\ud83d\ude00"}}],"cursor":"c"})", R"({"records":[{"id":"a","data":{"x":-0}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":1.0}}],"cursor":"c"})", R"({"records":[{"id":"a","data":{"x":1e2}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":1.5}}],"cursor":"c"})", R"({"records":[{"id":"a","data":{"x":1.5e0}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":100000000000000000000}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":18446744073709551616}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":-9223372036854775809}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":1E400}}],"cursor":"c"})", R"({"records":[{"id":"a","data":{"x":-0.0}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":01}}],"cursor":"c"})", R"({"records":[{"id":"a","data":{"x":tru}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"x":1,"x":2}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"y":{"x":1,"z":2,"x":2}}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"y":[{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"a":18}]}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","extra":{ },"data":{}}],"cursor":"c"})", R"({"records":[{"id":"a","extra":1.0,"data":{}}],"cursor":"c"})",
+      R"({"records":[{"id":"a\/","data":{}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"deep":)" + nested(27) + R"(}}],"cursor":"c"})",
+      R"({"records":[{"id":"a","data":{"deep":)" + nested(40) + R"(}}],"cursor":"c"})",
+      // not UTF-8, or not JSON
+      "{\"records\":[{\"id\":\"b\xff\",\"data\":{}}],\"cursor\":\"c\"}",
+      "{\"records\":[{\"id\":\"b\",\"data\":{\"x\":\"\xc0\xaf\"}}],\"cursor\":\"c\"}",
+      "{\"records\":[{\"id\":\"b\",\"data\":{\"x\":\"\xed\xa0\x80\"}}],\"cursor\":\"c\"}",
+      "{\"records\":[{\"id\":\"b\",\"data\":{\"x\":\"\xf4\x90\x80\x80\"}}],\"cursor\":\"c\"}",
+      "{\"records\":[{\"id\":\"b\",\"data\":{\"x\":\"\xe0\x9f\xbf\"}}],\"cursor\":\"c\"}",
+      "{\"records\":[{\"id\":\"b\",\"data\":{\"x\":\"\xe2\x82\"}}],\"cursor\":\"c\"}",
+      "{\"records\":[{\"id\":\"b\",\"data\":{\"\x80\":1}}],\"cursor\":\"c\"}",
+      "{\"records\":[{\"id\":\"b\",\"data\":{\"x\":\"a\tb\"}}],\"cursor\":\"c\"}",
+      "{\"records\":[{\"id\":\"b\",\"data\":{}}],\"cursor\":\"\xe9\"}",
+  };
+  for (const auto& text : left)
+    for (bool fetch : {false, true})
+      for (const Texts* t : {&named, &first}) EXPECT_FALSE(scan_agrees(text, fetch, *t)) << "taken: " << text;
+  // and answers made by breaking those, at random (a fixed seed)
+  std::mt19937 rng(18);
+  const char* bits[] = {"null", "true", "1e999", "\"id\"", "\"data\"", "\"records\"", "\"deleted\"", "\"problem\"",
+                        "{", "}", "[", "]", ",", ":", "\"x\"", "{}", "\"\\u00e9\"", "-0", "\"id\":\"z\",", "\"data\":{},",
+                        "\"a\":1,", "\"emails\":[2],", " ", "\\", "\"", "\xc3", "\xa9", "\\u00", "0", "E1", ".5"};
+  int scanned = 0;
+  for (int round = 0; round < 30000; ++round) {
+    std::string text = rng() % 3 ? taken[rng() % taken.size()] : left[rng() % left.size()];
+    for (int k = 1 + static_cast<int>(rng() % 3); k > 0 && !text.empty(); --k) {
+      std::size_t at = rng() % (text.size() + 1);
+      switch (rng() % 4) {
+        case 0: text.insert(at, bits[rng() % std::size(bits)]); break;
+        case 1: text.erase(at, 1 + rng() % 8); break;
+        case 2: text.insert(at, text.substr(rng() % text.size(), rng() % 24)); break;
+        default:
+          if (at < text.size()) text[at] = static_cast<char>(rng());
+          break;
+      }
+    }
+    scanned += scan_agrees(text, rng() % 2, rng() % 2 ? named : first);
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(scanned, 1000);  // (the breaking left enough answers to the scanner to mean something)
+}

@@ -4,6 +4,8 @@
 // finds the records of an answer the parser refuses).
 #include "plugins/wire.hpp"
 
+#include "plugins/wire_canonical.hpp"
+
 #include <accord/json/exact.hpp>
 #include <accord/json/handler.hpp>
 #include <accord/json/pointer.hpp>
@@ -916,9 +918,30 @@ std::optional<Batch> detail::read_fast(std::string_view text, const json::storag
   return read_answer_fast(text, sp, need_cursor, texts);
 }
 
+// The scanner reads the records; the frame is the answer with its records
+// array as [], parsed (as the DOM path parses it when it must read records
+// alone): every member of it judged by the parser, as the fast path's are.
+std::optional<Batch> detail::read_canonical(std::string_view text, const json::storage_ptr& sp, bool need_cursor,
+                                            const Texts& texts) {
+  std::optional<Batch> b(std::in_place);
+  std::optional<canonical::RecordsAt> at = canonical::read_records(text, sp, texts, *b);
+  if (!at) return std::nullopt;
+  std::string frame;
+  frame.reserve(text.size() - (at->end - at->begin) + 2);
+  frame.append(text.substr(0, at->begin)).append("[]").append(text.substr(at->end));
+  boost::system::error_code ec;
+  json::value f = json_exact::parse(frame, ec, {}, options());
+  if (ec || !f.is_object()) return std::nullopt;
+  take_frame(f.get_object(), need_cursor, *b);
+  if (!b->error.empty()) b->records.clear();  // (as the DOM path, which reads no record then)
+  return b;
+}
+
 namespace {
 
 Batch read_answer(std::string_view text, json::storage_ptr sp, bool need_cursor, const Texts* texts = nullptr) {
+  if (texts)
+    if (std::optional<Batch> b = detail::read_canonical(text, sp, need_cursor, *texts)) return std::move(*b);
   if (std::optional<Batch> b = read_answer_fast(text, sp, need_cursor, texts)) return std::move(*b);
   return detail::read_dom(text, std::move(sp), need_cursor);
 }

@@ -114,6 +114,12 @@ namespace detail {
 std::optional<Batch> read_fast(std::string_view text, const boost::json::storage_ptr& sp, bool need_cursor,
                                const Texts* texts = nullptr);
 Batch read_dom(std::string_view text, boost::json::storage_ptr sp, bool need_cursor);
+// With `texts`, read_batch and read_fetch try first a scanner of records
+// whose data is in json::serialize's form (plugins/wire_canonical.hpp), which
+// takes each record's text as the answer's bytes: none where it leaves the
+// answer to the fast path; where it reads one, what the fast path reads.
+std::optional<Batch> read_canonical(std::string_view text, const boost::json::storage_ptr& sp, bool need_cursor,
+                                    const Texts& texts);
 }  // namespace detail
 
 struct ApplyResult {
