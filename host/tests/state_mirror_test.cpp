@@ -226,3 +226,116 @@ TEST(StateMirrorTest, UnlinkedRowsAreThoseNoLinkNamesInKeyOrderWithTheirDirtyFla
     EXPECT_EQ(std::count(got.begin(), got.end(), '['), 10) << got;
   }
 }
+
+// A write for the history by the row as planning read it (its data row's
+// id, `was`: commit_item, issue 24) leaves the state exactly as the write
+// that reads the row first does: data changed or not, and where the row
+// changed since it was read (another data row, the same text in a new data
+// row, the text about to be written, or the row gone), the stale `was` is
+// never written: the row is read and written as ever.
+TEST(StateMirrorTest, AWriteForTheHistoryByTheRowAsReadIsTheWriteThatReadsItAgainEvenWhereItChangedSince) {
+  struct Case {
+    const char* name;
+    std::string then, now;  // the row's data when read, and after what happened since ("": dropped)
+    bool since;             // the row written again (or dropped) after it was read
+    std::string written;    // what the commit writes
+    bool dirty;
+    bool held = false;      // the data row read still held by another (a link's kept base, the history)
+  };
+  const std::vector<Case> cases = {
+      {"changed", "{\"n\":1}", "", false, "{\"n\":2}", false},
+      {"unchanged", "{\"n\":1}", "", false, "{\"n\":1}", false},
+      {"changed, dirty", "{\"n\":1}", "", false, "{\"n\":2}", true},
+      {"rewritten since", "{\"n\":1}", "{\"n\":5}", true, "{\"n\":2}", false},
+      {"rewritten since, written as read", "{\"n\":1}", "{\"n\":5}", true, "{\"n\":1}", false},
+      {"rewritten since as written", "{\"n\":1}", "{\"n\":2}", true, "{\"n\":2}", false},
+      {"same text, new data row", "{\"n\":1}", "{\"n\":1}", true, "{\"n\":2}", false},
+      {"dropped since", "{\"n\":1}", "", true, "{\"n\":2}", false},
+      {"rewritten since, the data read held, written as read", "{\"n\":1}", "{\"n\":5}", true, "{\"n\":1}", false, true},
+      {"rewritten since, the data read held", "{\"n\":1}", "{\"n\":5}", true, "{\"n\":2}", false, true},
+      {"dropped since, the data read held, written as read", "{\"n\":1}", "", true, "{\"n\":1}", false, true},
+  };
+  auto dump = [](const StateFile& f) {
+    sql::Db db(f.path.string());
+    std::string out;
+    for (const char* q : {"SELECT pair || ' ' || side || ' ' || id || ' ' || version || ' ' || modified || ' ' || data_id ||"
+                          " ' ' || included || ' ' || deleted || ' ' || keys FROM mirror_rows ORDER BY pair, side, id",
+                          "SELECT id || ' ' || data || ' ' || refs FROM record_data ORDER BY id",
+                          "SELECT pair || ' ' || side || ' ' || id FROM dirty ORDER BY pair, side, id"}) {
+      sql::Stmt s(db, q);
+      while (s.step()) out += std::string(s.text(0)) + "\n";
+      out += "--\n";
+    }
+    return out;
+  };
+  for (const auto& c : cases) {
+    std::string dumps[2];
+    int64_t befores[2], afters[2];
+    for (int how = 0; how < 2; ++how) {  // 0: read again (put_for_history alone); 1: by `was`
+      StateFile f;
+      auto s = f.open();
+      ASSERT_TRUE(s);
+      MirrorSide m = s->pair("p").mirror(Side::kRight);
+      s->pair("p").mirror(Side::kLeft).put(row("x", "{\"left\":1}"));  // (another side's row of the same id)
+      s->pair("q").mirror(Side::kRight).put(row("x", c.then));         // (another pair's)
+      m.put(row("w", "{\"w\":1}"));
+      m.put(row("x", c.then));
+      m.put(row("y", "{\"y\":1}"));
+      auto was = m.find_data("x");
+      ASSERT_TRUE(was);
+      if (c.held) m.hold_data("x");
+      if (c.since) {
+        if (c.now.empty()) m.drop("x");
+        else if (c.now == c.then) {  // the same text in a data row of its own
+          m.drop("x");
+          m.put(row("y", "{\"y\":2}"));
+          m.put(row("x", c.now));
+        } else m.put(row("x", c.now, "t1"), &*was);
+      }
+      MirrorRow r{"x", "v2", "t2", c.written, true, c.dirty, false, "k"};
+      int64_t before = -1;
+      afters[how] = how == 0 ? m.put_for_history(r, before) : m.put_for_history(r, before, was->data_id);
+      befores[how] = before;
+      dumps[how] = dump(f);
+    }
+    EXPECT_EQ(dumps[1], dumps[0]) << c.name;
+    EXPECT_EQ(befores[1], befores[0]) << c.name;
+    EXPECT_EQ(afters[1], afters[0]) << c.name;
+  }
+}
+
+// A changed row had from its ref of dirty() (planning's linked pairs, issue
+// 24) is the row find_data reads, field for field, live, deleted or out of
+// the filter, of its own pair and side; a ref whose data row is gone has none.
+TEST(StateMirrorTest, AChangedRowHadFromItsDirtyRefIsTheRowFindDataReads) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  MirrorSide m = s->pair("p").mirror(Side::kRight);
+  s->pair("p").mirror(Side::kLeft).put(MirrorRow{"b", "lv", "2026-01-01", "{\"left\":1}", true, true, false, "lk"});
+  s->pair("q").mirror(Side::kRight).put(MirrorRow{"b", "qv", "2026-01-01", "{\"q\":1}", true, true, false, "qk"});
+  m.put(MirrorRow{"a", "v1", "2026-01-03", "{\"a\":1}", true, true, false, "ka\x1e" "1"});
+  m.put(MirrorRow{"b", "v2", "2026-01-02", "{\"b\":2}", false, true, false, "kb"});
+  m.put(MirrorRow{"c", "v3", "2026-01-04", "{\"c\":3}", true, true, true, ""});
+  m.put(MirrorRow{"d", "v4", "2026-01-01", "{\"d\":4}", true, false, false, "kd"});  // (clean: not in dirty)
+  auto refs = m.dirty(true);
+  ASSERT_EQ(ids(refs), "b a c ");
+  for (const auto& ref : refs) {
+    auto had = m.row_of(ref);
+    auto read = m.find_data(ref.id());
+    ASSERT_TRUE(had && read) << ref.id();
+    EXPECT_EQ(had->id, read->id);
+    EXPECT_EQ(had->version, read->version) << ref.id();
+    EXPECT_EQ(had->modified, read->modified) << ref.id();
+    EXPECT_EQ(had->data, read->data) << ref.id();
+    EXPECT_EQ(had->included, read->included) << ref.id();
+    EXPECT_EQ(had->dirty, read->dirty) << ref.id();
+    EXPECT_EQ(had->deleted, read->deleted) << ref.id();
+    EXPECT_EQ(had->keys, read->keys) << ref.id();
+    EXPECT_EQ(had->data_id, read->data_id) << ref.id();
+  }
+  // the data row gone (the row rewritten since its ref was read): none
+  MirrorRef stale = refs[0];
+  m.put(MirrorRow{"b", "v5", "2026-01-05", "{\"b\":5}", false, true, false, "kb"});
+  EXPECT_FALSE(m.row_of(stale));
+}

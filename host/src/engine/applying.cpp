@@ -1081,6 +1081,9 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
   // the history when the row is written (MirrorSide::put_for_history), none
   // taken before (nothing to let go of where the pair fails)
   PerSide<bool> handed{};
+  // the rows' data rows as planned (find_data): the row is written by them,
+  // not read again, where it still has that data row (put_for_history)
+  PerSide<int64_t> planned_data{};
   for (Side s : kSides) {
     if (!it.op[s]) continue;
     const Outcome& o = results[{i, s}];  // (its intent is done with the batch's, in apply_batch)
@@ -1150,6 +1153,7 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
     std::string stored(op.kind == OpKind::kCreate ? op.idempotency_key
                        : it.row[s]                ? planner().stored_key(it.row[s]->keys)
                                                   : "");
+    planned_data[s] = it.row[s] ? it.row[s]->data_id : 0;
     it.row[s] = MirrorRow{o.id.empty() ? op.id : o.id, o.version, now_rfc3339(), std::move(text), true,
                           false, false, keys_of(s, written, stored)};
     if (!it.manual_fields.empty()) it.pair[s] = fm_.to_pair(s, written.get_object());  // the new base (below)
@@ -1182,7 +1186,7 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
     }
     if (it.row[s]) {
       if (written_[s] && handed[s]) {
-        int64_t after = pv_->mirror(s).put_for_history(*it.row[s], before[s]);
+        int64_t after = pv_->mirror(s).put_for_history(*it.row[s], before[s], planned_data[s]);
         remember(after, true);
         cleaned[s].push_back(it.row[s]->id);  // (its dirty flag, cleared with the batch's others)
       } else if (written_[s]) {

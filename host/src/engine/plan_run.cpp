@@ -38,22 +38,33 @@ std::vector<Item> PairRun::plan() {
 // Planning from what changed since the last run: the dirty mirror rows.
 std::vector<Item> PairRun::plan_changes() {
   std::vector<Item> items;
-  std::map<std::string, LinkRow> linked;  // by left id
+  // by left id: the link, and its changed rows as the dirty walk read them
+  // (each pair's rows are written only by its own planning, below: the
+  // changed side's row is had from its ref, its data alone read; issue 24)
+  struct Linked {
+    LinkRow link;
+    PerSide<std::optional<MirrorRef>> dirty;
+  };
+  std::map<std::string, Linked> linked;
   PerSide<std::vector<MirrorRef>> unlinked_dirty;
   bool any_links = pv_->links().any();  // none: a first sync, no lookups
   for (Side s : kSides) {
     std::set<std::string> waiting = pv_->quarantine().ids(s, true);
     quarantined_[s] = pv_->quarantine().ids(s, false);
-    for (auto& ref : pv_->mirror(s).dirty()) {
+    for (auto& ref : pv_->mirror(s).dirty(any_links)) {  // (no link: no row of them read here)
       if (waiting.contains(ref.id())) continue;
       auto link = any_links ? pv_->links().find(s, ref.id()) : std::nullopt;
       if (link) {
-        linked.emplace(link->left_id, std::move(*link));
+        std::string left_id = link->left_id;
+        auto [at, fresh] = linked.try_emplace(std::move(left_id));
+        if (fresh) at->second.link = std::move(*link);
+        at->second.dirty[s] = std::move(ref);
       } else if (ref.deleted) {
         pv_->mirror(s).drop(ref.id());  // never linked, now gone: forget it
       } else if (!ref.included) {
         pv_->mirror(s).clear_dirty(ref.id());  // filtered out and never linked
       } else {
+        ref.set(ref.id(), ref.keys());  // (matching needs neither its version nor modified)
         unlinked_dirty[s].push_back(std::move(ref));
       }
     }
@@ -62,12 +73,18 @@ std::vector<Item> PairRun::plan_changes() {
   // the decided conflicts, read once (few: a person decided each)
   const auto decisions = linked.empty() ? decltype(pv_->conflicts().decisions()){} : pv_->conflicts().decisions();
   const std::map<std::string, Side> none;
-  for (auto& [lid, link] : linked) {
+  for (auto& [lid, pair] : linked) {
     if (plan_meter_) plan_meter_->add();
+    LinkRow& link = pair.link;
     Item it;
     it.id.left = link.left_id;
     it.id.right = link.right_id;
-    for (Side s : kSides) it.row[s] = pv_->mirror(s).find_data(it.id[s]);
+    for (Side s : kSides) {
+      const auto& ref = pair.dirty[s];
+      if (ref && ref->id() == it.id[s]) it.row[s] = pv_->mirror(s).row_of(*ref);
+      if (!it.row[s]) it.row[s] = pv_->mirror(s).find_data(it.id[s]);
+      pair.dirty[s].reset();
+    }
     it.link = std::move(link);
     auto d = decisions.find(it.id.left);
     const std::map<std::string, Side>& decided = d == decisions.end() ? none : d->second;

@@ -102,6 +102,39 @@ int64_t MirrorSide::put_for_history(const MirrorRow& r, int64_t& before) {
   return data_id;
 }
 
+int64_t MirrorSide::put_for_history(const MirrorRow& r, int64_t& before, int64_t was_data_id) {
+  if (!was_data_id) return put_for_history(r, before);
+  // unchanged data (the store answered the text it held): the row keeps its
+  // data row, the history's before and after take one reference each
+  {
+    Stmt same(*db_, "UPDATE record_data SET refs = refs + 2 WHERE id = ?1 AND data = ?2");
+    same.bind(1, was_data_id).bind_static(2, r.data).run();
+  }
+  bool same = sqlite3_changes(db_->raw()) > 0;
+  int64_t data_id = same ? was_data_id : data_->add(r.data, 2);  // (the row's and the history's after)
+  {
+    Stmt u(*db_, "UPDATE mirror_rows SET version = ?4, modified = ?5, data_id = ?6, included = ?7, deleted = ?8, keys = ?9"
+                 " WHERE pair=?1 AND side=?2 AND id=?3 AND data_id = ?10");
+    u.bind(1, pair_).bind(2, side_name(side_)).bind(3, r.id).bind(4, r.version).bind(5, r.modified).bind(6, data_id);
+    u.bind(7, int64_t{r.included}).bind(8, int64_t{r.deleted}).bind(9, r.keys).bind(10, was_data_id).run();
+  }
+  if (sqlite3_changes(db_->raw()) == 0) {
+    // the row is not as it was read (changed since, or gone): what was
+    // taken above goes back, and the row is read and written as above
+    if (same) {
+      Stmt back(*db_, "UPDATE record_data SET refs = refs - 2 WHERE id = ?1");
+      back.bind(1, was_data_id).run();
+    } else {
+      Stmt back(*db_, "DELETE FROM record_data WHERE id = ?1");
+      back.bind(1, data_id).run();
+    }
+    return put_for_history(r, before);
+  }
+  before = was_data_id;  // the row's reference, handed to the history
+  if (r.dirty) set_dirty(r.id);  // (clean: the caller clears it, with its batch's others)
+  return data_id;
+}
+
 int64_t MirrorSide::hold_data(const std::string& id) {
   Stmt s(*db_, "SELECT data_id FROM mirror_rows WHERE pair=?1 AND side=?2 AND id=?3");
   s.bind(1, pair_).bind(2, side_name(side_)).bind(3, id);
@@ -134,23 +167,34 @@ void MirrorSide::drop_taken(const std::string& id) {
 
 static MirrorRef ref_from(Stmt& s) {
   MirrorRef r;
-  r.set(s.text(0), s.text(4));
+  r.set(s.text(0), s.text(4), s.text(5), s.text(6));
   r.deleted = s.i64(1) != 0;
   r.included = s.i64(2) != 0;
   r.dirty = s.i64(3) != 0;
+  r.data_id = s.i64(7);
   return r;
 }
 
-std::vector<MirrorRef> MirrorSide::dirty() {
+std::vector<MirrorRef> MirrorSide::dirty(bool with_rows) {
   // CROSS JOIN: the dirty rows lead (SQLite otherwise may walk the whole
   // mirror of the side and look each row up in dirty: O(records), not O(changes))
-  Stmt s(*db_, "SELECT m.id, m.deleted, m.included, 1, m.keys FROM dirty d"
+  Stmt s(*db_, std::string("SELECT m.id, m.deleted, m.included, 1, m.keys, ") +
+                   (with_rows ? "m.version, m.modified, m.data_id" : "'', '', 0") + " FROM dirty d"
                " CROSS JOIN mirror_rows m ON m.pair = d.pair AND m.side = d.side AND m.id = d.id"
                " WHERE d.pair=?1 AND d.side=?2 ORDER BY m.modified, m.id");
   s.bind(1, pair_).bind(2, side_name(side_));
   std::vector<MirrorRef> out;
   while (s.step()) out.push_back(ref_from(s));
   return out;
+}
+
+std::optional<MirrorRow> MirrorSide::row_of(const MirrorRef& ref) {
+  Stmt s(*db_, "SELECT data FROM record_data WHERE id = ?1");
+  s.bind(1, ref.data_id);
+  if (!s.step()) return std::nullopt;
+  MirrorRow r{ref.id(), ref.version(), ref.modified(), std::string(s.text(0)), ref.included, false, ref.deleted, ref.keys()};
+  r.data_id = ref.data_id;
+  return r;
 }
 
 std::vector<MirrorRef> MirrorSide::unlinked() {
