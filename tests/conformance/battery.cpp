@@ -57,9 +57,18 @@ T must(Result<T> r, const std::string& what) {
   return std::move(*r);
 }
 
+// An answer holds its records (or results) up to three levels down
+// ({"records": [{…}]}), and the host reads a record nested up to 32 levels
+// from its own object (docs/sdk.md): the kit reads answers that deep.
+json::parse_options answer_depth() {
+  json::parse_options o;
+  o.max_depth = 34;
+  return o;
+}
+
 json::value parse(std::string_view text, const std::string& what) {
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = json::parse(text, ec, {}, answer_depth());
   if (ec) throw CheckFailed{what + " is not valid JSON: " + ec.message()};
   return v;
 }
@@ -188,6 +197,7 @@ class Battery {
     step("round-trip", [&] { check_round_trip(); });
     step("idempotent-create", [&] { check_idempotent_create(); });
     step("find-only", [&] { check_find_only(); });
+    step("deep-record", [&] { check_deep_record(); });
     step("stale-version-conflict", [&] { check_stale_version(); });
     step("cursor-resume", [&] { check_cursor_resume(); });
     step("cursor-expiry", [&] { check_cursor_expiry(); });
@@ -237,7 +247,7 @@ class Battery {
   // data against the canonical form (what is not JSON, other checks report).
   void answer_check(const std::string& text, const char* schema, const std::string& what) {
     boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
+    json::value v = json::parse(text, ec, {}, answer_depth());
     if (ec) return;
     schema_check(schema, v, what);
     data_check(v, what);
@@ -563,6 +573,47 @@ class Battery {
   // "find_only" looks its key up and writes nothing: not_found (or a plain
   // retry, a look-up that may lag) for a key no record holds, the record's
   // id for one a create stored.
+  // A record nested as deep as the host reads (its data 31 levels: the
+  // record 32 from its own object, docs/sdk.md), sent in one call with a
+  // plain create: the ops then nest 33 levels. The call answers each op
+  // (the store may drop or refuse the deep member: any status for that
+  // one), and the plain create is written. A connector parsing ops at the
+  // records' own depth (Boost.JSON's default 32) failed every write of
+  // such a call, and again at each retry.
+  void check_deep_record() {
+    need_write();
+    json::value deep_value = 1;
+    for (int i = 0; i < 30; ++i) {
+      json::array a;
+      a.push_back(std::move(deep_value));
+      deep_value = std::move(a);
+    }
+    json::object deep = create_op("deep");
+    deep["data"].as_object()["accordConformanceDeep"] = std::move(deep_value);
+    std::vector<OpResult> r;
+    try {
+      r = apply(*inst_, json::array{create_op("deep-plain"), std::move(deep)});
+    } catch (const CheckFailed& f) {
+      throw CheckFailed{f.why + " (a call holding a record whose data nests 31 levels: ops nest up to 33, parse them "
+                                "with that depth, docs/sdk.md)"};
+    }
+    const char* tags[] = {"deep-plain", "deep"};
+    for (std::size_t i = 0; i < r.size(); ++i)
+      if (r[i].status == "ok" && !r[i].id.empty()) {
+        created_.push_back(r[i].id);
+        tag_of_[r[i].id] = tags[i];
+      }
+    expect(r[0].status == "ok", "a create sent in one call with a record whose data nests 31 levels answered " +
+                                    r[0].status + ": " + r[0].message + " (ops nest up to 33 levels, docs/sdk.md)");
+    // the later checks start from the records they start from without it
+    if (caps_ & ACCORD_CAP_DELETE) {
+      json::array gone;
+      for (std::size_t i = 0; i < r.size(); ++i)
+        if (r[i].status == "ok" && !r[i].id.empty()) gone.push_back(json::object{{"op", "delete"}, {"id", r[i].id}});
+      if (!gone.empty()) (void)apply(*inst_, gone);
+    }
+  }
+
   void check_find_only() {
     if (!(caps_ & ACCORD_CAP_FIND_ONLY)) throw CheckSkipped{"find_only not declared"};
     need_write();
@@ -1156,7 +1207,8 @@ class Battery {
 
 const std::vector<std::string>& check_names() {
   static const std::vector<std::string> names = {
-      "manifest",      "create-destroy", "list",         "round-trip",   "idempotent-create", "find-only", "stale-version-conflict",
+      "manifest",      "create-destroy", "list",         "round-trip",   "idempotent-create", "find-only", "deep-record",
+      "stale-version-conflict",
       "cursor-resume", "cursor-expiry",  "cancel",       "paging",       "outside-changes",   "full-listing",
       "unreadable-record", "pre-store-cursor", "watch", "schemas"};
   return names;

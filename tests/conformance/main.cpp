@@ -35,7 +35,7 @@ static const char kUsage[] =
     "  --help              print this and exit\n"
     "\n"
     "Checks: manifest, create-destroy, list, round-trip, idempotent-create,\n"
-    "find-only (when declared), stale-version-conflict, cursor-resume,\n"
+    "find-only (when declared), deep-record, stale-version-conflict, cursor-resume,\n"
     "cursor-expiry, cancel, paging (give a\n"
     "config with a small page size), outside-changes, full-listing,\n"
     "unreadable-record, pre-store-cursor (run on a store that does not exist yet),\n"
