@@ -31,8 +31,11 @@ namespace accord::wire {
 // Deeper than this, an answer (a record, a result) is not read. Boost.JSON's
 // default depth, which every reader of a stored record's data uses (the
 // engine's planning, folding, undo, the CLI): an answer read deeper would put
-// data in the state that the next step cannot parse back. Counted from the
-// answer's outer object, so a record's data is always readable alone.
+// data in the state that the next step cannot parse back. In effect counted
+// from a record's own object (docs/sdk.md): the fast path, the scanner and
+// the DOM path's whole parse count from the answer's, but a record too deep
+// for them sends the answer to the DOM path, which then parses each record
+// alone. So a record's data nests up to 31 levels, and reads back alone.
 inline constexpr std::size_t kMaxDepth = 32;
 
 // A part of an answer the host could not read.

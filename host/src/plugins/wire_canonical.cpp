@@ -145,20 +145,21 @@ class Reader {
   bool string(bool& escaped) {
     const char* q = p_ + 1;
     for (;;) {
+      // to the next byte that is not plain ASCII: 16 at a time, but near the end
 #if defined(__SSE2__)
-      while (e_ - q >= 16) {
+      if (e_ - q >= 16) {
         __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
         unsigned m = json_text::detail::escapes(x) | static_cast<unsigned>(_mm_movemask_epi8(x));  // (and 0x80 up)
-        if (m) {
-          q += __builtin_ctz(m);
-          break;
+        if (!m) {
+          q += 16;
+          continue;
         }
-        q += 16;
-      }
+        q += __builtin_ctz(m);
+      } else
 #endif
-      while (q < e_ && static_cast<unsigned char>(*q) >= 0x20 && static_cast<unsigned char>(*q) < 0x80 && *q != '"' &&
-             *q != '\\')
-        ++q;
+        while (q < e_ && static_cast<unsigned char>(*q) >= 0x20 && static_cast<unsigned char>(*q) < 0x80 && *q != '"' &&
+               *q != '\\')
+          ++q;
       if (q >= e_) return false;
       auto c = static_cast<unsigned char>(*q);
       if (c == '"') {
@@ -276,8 +277,7 @@ class Reader {
 
   // The data of a live record being read (object's `top`), its members noted.
   struct Top {
-    const char* text;        // where its text begins (its '{')
-    std::size_t captured;    // members kept as values
+    const char* text;  // where its text begins (its '{')
   };
 
   // At '{': an object in serialize's form, `depth` containers open with it;
@@ -307,7 +307,6 @@ class Reader {
           b_.members.push_back({key_at, key.size(), static_cast<std::size_t>(vb - top->text), n});
         if ((texts_.first && i == 0) || std::find(texts_.names.begin(), texts_.names.end(), key) != texts_.names.end()) {
           captured_.emplace_back(key_at, key.size(), vb);
-          ++top->captured;
         }
       }
       if (at() == ',') {
@@ -323,8 +322,10 @@ class Reader {
     std::size_t n = keys_.size() - keys_at;
     bool twice = false;
     if (n <= 16) {
+      // (quoted, so at least 2 bytes each: the first after the quote tells most apart)
       for (std::size_t i = keys_at + 1; i < keys_.size() && !twice; ++i)
-        for (std::size_t j = keys_at; j < i && !twice; ++j) twice = keys_[i] == keys_[j];
+        for (std::size_t j = keys_at; j < i && !twice; ++j)
+          twice = keys_[i].size() == keys_[j].size() && keys_[i][1] == keys_[j][1] && keys_[i] == keys_[j];
     } else {
       std::sort(keys_.begin() + static_cast<std::ptrdiff_t>(keys_at), keys_.end());
       twice = std::adjacent_find(keys_.begin() + static_cast<std::ptrdiff_t>(keys_at), keys_.end()) != keys_.end();
@@ -333,58 +334,76 @@ class Reader {
     return !twice;
   }
 
-  // A checked value's DOM, in sp_ (as the parser builds it).
-  json::value build(const char*& q) {
+  // A checked value onto st_ (as the parser pushes it): past it.
+  struct Chars {  // (unescape's output: the string's parts, to st_)
+    json::value_stack& st;
+    void append(std::string_view s) { st.push_chars(json::string_view(s.data(), s.size())); }
+  };
+  const char* string_end(const char* q, bool& escaped) {  // at a checked string's first character: its closing quote
+    for (;; ++q) {
+      if (*q == '"') return q;
+      if (*q == '\\') {
+        escaped = true;
+        ++q;
+      }
+    }
+  }
+  void push(const char*& q) {
     switch (*q) {
       case '"': {
         const char* b = ++q;
         bool escaped = false;
-        while (*q != '"') {
-          if (*q == '\\') {
-            escaped = true;
-            ++q;
-          }
-          ++q;
+        q = string_end(q, escaped);
+        if (escaped) {
+          Chars out{st_};
+          unescape(b, q, out);
+          st_.push_string({});
+        } else {
+          st_.push_string(json::string_view(b, static_cast<std::size_t>(q - b)));
         }
-        const char* e = q++;
-        json::string s(sp_);
-        if (escaped) unescape(b, e, s);
-        else s.assign(b, static_cast<std::size_t>(e - b));
-        return json::value(std::move(s));
+        ++q;
+        return;
       }
       case '{': {
-        json::object o(sp_);
-        if (*++q == '}') return ++q, json::value(std::move(o));
-        std::string key;
-        for (;;) {
-          const char* b = ++q;  // (past '"' )
-          bool escaped = false;
-          while (*q != '"') {
-            if (*q == '\\') {
-              escaped = true;
-              ++q;
+        std::size_t n = 0;
+        if (*++q != '}')
+          for (;;) {
+            const char* b = ++q;  // (past '"')
+            bool escaped = false;
+            q = string_end(q, escaped);
+            if (escaped) {
+              Chars out{st_};
+              unescape(b, q, out);
+              st_.push_key({});
+            } else {
+              st_.push_key(json::string_view(b, static_cast<std::size_t>(q - b)));
             }
-            ++q;
+            q += 2;  // '"', ':'
+            push(q);
+            ++n;
+            if (*q == '}') break;
+            ++q;  // ','
           }
-          key.clear();
-          if (escaped) unescape(b, q, key);
-          else key.assign(b, static_cast<std::size_t>(q - b));
-          q += 2;  // '"', ':'
-          o.emplace(key, build(q));
-          if (*q++ == '}') return json::value(std::move(o));
-        }
+        ++q;
+        st_.push_object(n);
+        return;
       }
       case '[': {
-        json::array a(sp_);
-        if (*++q == ']') return ++q, json::value(std::move(a));
-        for (;;) {
-          a.push_back(build(q));
-          if (*q++ == ']') return json::value(std::move(a));
-        }
+        std::size_t n = 0;
+        if (*++q != ']')
+          for (;;) {
+            push(q);
+            ++n;
+            if (*q++ == ']') break;
+          }
+        else
+          ++q;
+        st_.push_array(n);
+        return;
       }
-      case 't': return q += 4, json::value(true, sp_);
-      case 'f': return q += 5, json::value(false, sp_);
-      case 'n': return q += 4, json::value(nullptr, sp_);
+      case 't': q += 4, st_.push_bool(true); return;
+      case 'f': q += 5, st_.push_bool(false); return;
+      case 'n': q += 4, st_.push_null(); return;
       default: {
         const char* s = q;
         bool integer = true;
@@ -394,17 +413,18 @@ class Reader {
         if (!integer) {
           double d = 0;
           std::from_chars(s, q, d);
-          return json::value(d, sp_);
-        }
-        if (*s == '-') {
+          st_.push_double(d);
+        } else if (*s == '-') {
           std::int64_t i = 0;
           std::from_chars(s, q, i);
-          return json::value(i, sp_);
+          st_.push_int64(i);
+        } else {
+          std::uint64_t u = 0;
+          std::from_chars(s, q, u);
+          if (u <= static_cast<std::uint64_t>(INT64_MAX)) st_.push_int64(static_cast<std::int64_t>(u));
+          else st_.push_uint64(u);
         }
-        std::uint64_t u = 0;
-        std::from_chars(s, q, u);
-        if (u <= static_cast<std::uint64_t>(INT64_MAX)) return json::value(static_cast<std::int64_t>(u), sp_);
-        return json::value(u, sp_);
+        return;
       }
     }
   }
@@ -432,6 +452,20 @@ class Reader {
     return false;
   }
 
+  // A record's members the host reads, by their key (kOther: another).
+  enum : unsigned { kId, kVersion, kModified, kIdempotencyKey, kDeleted, kRenumbered, kData, kProblem, kOther };
+  static unsigned field_of(std::string_view key) {
+    switch (key.size()) {
+      case 2: return key == "id" ? kId : kOther;
+      case 4: return key == "data" ? kData : kOther;
+      case 7: return key == "version" ? kVersion : key == "deleted" ? kDeleted : key == "problem" ? kProblem : kOther;
+      case 8: return key == "modified" ? kModified : kOther;
+      case 10: return key == "renumbered" ? kRenumbered : kOther;
+      case 15: return key == "idempotency_key" ? kIdempotencyKey : kOther;
+      default: return kOther;
+    }
+  }
+
   bool record() {
     if (at() != '{') return false;
     ++p_;
@@ -442,7 +476,7 @@ class Reader {
     unsigned seen = 0;
     std::size_t members_at = b_.members.size(), keys_at = b_.member_keys.size();
     captured_.clear();
-    Top top{nullptr, 0};
+    Top top{nullptr};
     const char* text_end = nullptr;
     for (;;) {
       ws();
@@ -454,23 +488,20 @@ class Reader {
       if (at() != ':') return false;
       ++p_;
       ws();
-      static constexpr std::string_view kFields[] = {"id",      "version",    "modified", "idempotency_key",
-                                                     "deleted", "renumbered", "data",     "problem"};
-      unsigned f = 0;
-      while (f < std::size(kFields) && kFields[f] != key) ++f;
-      if (f < std::size(kFields)) {
+      unsigned f = field_of(key);
+      if (f < kOther) {
         if (seen & (1u << f)) return false;  // a field twice: the parser's paths say which counts
         seen |= 1u << f;
       }
       bool ok = false;
       switch (f) {
-        case 0: ok = text_field(id, has_id); break;
-        case 1: ok = text_field(version, has); break;
-        case 2: ok = text_field(modified, has); break;
-        case 3: ok = text_field(idempotency_key, has); break;
-        case 4: ok = flag_field(deleted); break;
-        case 5: ok = flag_field(renumbered); break;
-        case 6:
+        case kId: ok = text_field(id, has_id); break;
+        case kVersion: ok = text_field(version, has); break;
+        case kModified: ok = text_field(modified, has); break;
+        case kIdempotencyKey: ok = text_field(idempotency_key, has); break;
+        case kDeleted: ok = flag_field(deleted); break;
+        case kRenumbered: ok = flag_field(renumbered); break;
+        case kData:
           if (at() == '{') {
             top.text = p_;
             ok = object(4, &top);
@@ -479,7 +510,7 @@ class Reader {
             ok = word("null", 4);
           }
           break;
-        case 7: ok = word("null", 4); break;  // (a problem said: the parser's paths read it)
+        case kProblem: ok = word("null", 4); break;  // (a problem said: the parser's paths read it)
         default: ok = value(3); break;        // a member the host does not read
       }
       if (!ok) return false;
@@ -502,11 +533,14 @@ class Reader {
     }
     // its data: the members kept, as the parser's values (constructed in
     // place: an assignment would copy them out of sp_)
-    json::object o(sp_);
-    o.reserve(top.captured);
-    for (auto& [key_at, key_n, v] : captured_) o.emplace(std::string_view(b_.member_keys).substr(key_at, key_n), build(v));
+    st_.reset(sp_);
+    for (auto& [key_at, key_n, v] : captured_) {
+      st_.push_key(json::string_view(b_.member_keys.data() + key_at, key_n));
+      push(v);
+    }
+    st_.push_object(captured_.size());
     b_.records.push_back(Record{std::move(id), std::move(version), std::move(modified), std::move(idempotency_key),
-                                false, false, json::value(std::move(o)),
+                                false, false, st_.release(),
                                 std::string(top.text, static_cast<std::size_t>(text_end - top.text)), members_at,
                                 b_.members.size() - members_at});
     return true;
@@ -572,6 +606,7 @@ class Reader {
   Batch& b_;
   std::vector<std::string_view> keys_;  // of the objects open in a record's data, as written
   std::vector<std::tuple<std::size_t, std::size_t, const char*>> captured_;  // a record's members kept: key, value
+  json::value_stack st_;  // their values made (its own stack on the heap, reused; their values in sp_)
 };
 
 }  // namespace
