@@ -246,3 +246,20 @@ TEST(SqliteBackendTest, AReadsFirstBatchSaysHowManyItLists) {
   EXPECT_LE(total, 10);  // and its tombstones at most
   EXPECT_EQ(read_all(b, "contact", "").records.size(), 8u);
 }
+
+// A record's text fields (here its idempotency key) are escaped wherever the
+// byte to escape is: before, at or past the 16 bytes looked at at once.
+TEST(SqliteBackendTest, TextFieldsAreEscapedWhereverTheirSpecialBytesAre) {
+  local::test::TempDir dir;
+  SqliteBackend b((dir.path / "t.db").string(), 50);
+  std::vector<std::string> keys = {"plain", "a\"b", std::string(15, 'x') + "\\", std::string(16, 'x') + "\"",
+                                   std::string(17, 'y') + "\n" + std::string(20, 'z'), std::string(40, 'q') + "\x01",
+                                   "\t" + std::string(31, 'r'), std::string(32, 's'), "é😀" + std::string(20, 't') + "\x1f\r"};
+  json::array ops;
+  for (const auto& k : keys) ops.push_back(json::object{{"op", "create"}, {"idempotency_key", k}, {"data", json::object{}}});
+  ASSERT_EQ(apply(b, "contact", ops).size(), keys.size());
+  json::object first = json::parse(b.read_changes("contact", "")).as_object();
+  const json::array& records = first.at("records").as_array();
+  ASSERT_EQ(records.size(), keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(records[i].at("idempotency_key").as_string(), keys[i]) << i;
+}
