@@ -344,3 +344,20 @@ TEST(ReadingTextsTest, TheMatchKeysBeginAtTheirPathsFirstMembers) {
   EXPECT_EQ(match_heads(match, Side::kRight, first), (std::vector<std::string>{""}));
   EXPECT_TRUE(first);
 }
+
+// A match key whose record lacks one of its fields (absent or null) gives
+// an empty part of the record's keys, whichever field it is; the parts
+// after it are the record's as ever.
+TEST(ReadingTextsTest, AMatchKeyMissingOneOfItsFieldsIsAnEmptyPartOfTheKeys) {
+  MatchKey two = match_key("/x", "/x");
+  MatchField y;
+  y.left = *FieldPath::parse("/y");
+  y.right = *FieldPath::parse("/y");
+  y.normalise = [](const json::value& v) { return json::serialize(v); };
+  two.fields.push_back(y);
+  std::vector<MatchKey> match = {two, match_key("/z", "/z")};
+  EXPECT_EQ(record_keys(match, Side::kLeft, json::parse(R"({"x":1,"z":2})")), "\x1e" "2\x1f");
+  EXPECT_EQ(record_keys(match, Side::kLeft, json::parse(R"({"x":1,"y":null,"z":2})"), "k"), "\x1e" "2\x1f\x1ek");
+  EXPECT_EQ(record_keys(match, Side::kRight, json::parse(R"({"y":1,"z":2})")), "\x1e" "2\x1f");
+  EXPECT_EQ(record_keys(match, Side::kLeft, json::parse(R"({"x":1,"y":"a","z":2})")), "1\x1f\"a\"\x1f\x1e" "2\x1f");
+}

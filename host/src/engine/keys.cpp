@@ -192,18 +192,17 @@ std::string_view key_part(std::string_view keys, size_t i) {
 
 namespace {
 
-std::string key_of(const MatchKey& k, Side s, const json::value& data) {
-  std::string key;
+// A match key's part of a record's keys, appended to `out` (nothing where
+// the record has no value for one of its fields).
+void append_key_of(const MatchKey& k, Side s, const json::value& data, std::string& out) {
+  size_t at = out.size();
   for (const auto& f : k.fields) {
     const auto& path = s == Side::kLeft ? f.left : f.right;
-    if (!path) return "";
-    const json::value* v = path->get(data);
-    if (!v || v->is_null()) return "";
-    std::string part = f.normalise(*v);
-    if (part.empty()) return "";
-    key += part + '\x1f';
+    const json::value* v = path ? path->get(data) : nullptr;
+    std::string part = v && !v->is_null() ? f.normalise(*v) : std::string();
+    if (part.empty()) return out.resize(at);
+    out.append(part).push_back('\x1f');
   }
-  return key;
 }
 
 }  // namespace
@@ -213,7 +212,7 @@ std::string record_keys(const std::vector<MatchKey>& match, Side s, const json::
   std::string out;
   for (size_t i = 0; i < match.size(); ++i) {
     if (i) out += '\x1e';
-    out += key_of(match[i], s, data);
+    append_key_of(match[i], s, data, out);
   }
   if (!stored_key.empty() && stored_key.find_first_of("\x1e\x1f") == std::string_view::npos) {
     if (!match.empty()) out += '\x1e';
