@@ -337,7 +337,9 @@ class Reader {
   // A checked value onto st_ (as the parser pushes it): past it.
   struct Chars {  // (unescape's output: the string's parts, to st_)
     json::value_stack& st;
-    void append(std::string_view s) { st.push_chars(json::string_view(s.data(), s.size())); }
+    void append(std::string_view s) {
+      if (!s.empty()) st.push_chars(json::string_view(s.data(), s.size()));
+    }
   };
   const char* string_end(const char* q, bool& escaped) {  // at a checked string's first character: its closing quote
     for (;; ++q) {
@@ -348,19 +350,25 @@ class Reader {
       }
     }
   }
+  // A checked string's characters, q at its first and left at its closing
+  // quote: as they stand, or, where it has escapes, unescaped onto the
+  // stack's pending characters and an empty view (which value_stack then
+  // takes with them). Never a null view: value_stack copies it with
+  // memcpy, which a null pointer makes undefined even for no bytes (the
+  // wire fuzzer's UBSan found `push_string({})`).
+  json::string_view take_chars(const char*& q) {
+    const char* b = q;
+    bool escaped = false;
+    q = string_end(q, escaped);
+    if (!escaped) return json::string_view(b, static_cast<std::size_t>(q - b));
+    Chars out{st_};
+    unescape(b, q, out);
+    return json::string_view(q, 0);
+  }
   void push(const char*& q) {
     switch (*q) {
       case '"': {
-        const char* b = ++q;
-        bool escaped = false;
-        q = string_end(q, escaped);
-        if (escaped) {
-          Chars out{st_};
-          unescape(b, q, out);
-          st_.push_string({});
-        } else {
-          st_.push_string(json::string_view(b, static_cast<std::size_t>(q - b)));
-        }
+        st_.push_string(take_chars(++q));
         ++q;
         return;
       }
@@ -368,16 +376,7 @@ class Reader {
         std::size_t n = 0;
         if (*++q != '}')
           for (;;) {
-            const char* b = ++q;  // (past '"')
-            bool escaped = false;
-            q = string_end(q, escaped);
-            if (escaped) {
-              Chars out{st_};
-              unescape(b, q, out);
-              st_.push_key({});
-            } else {
-              st_.push_key(json::string_view(b, static_cast<std::size_t>(q - b)));
-            }
+            st_.push_key(take_chars(++q));  // (past '"')
             q += 2;  // '"', ':'
             push(q);
             ++n;
