@@ -119,15 +119,11 @@ int64_t MirrorSide::put_for_history(const MirrorRow& r, int64_t& before, int64_t
     u.bind(7, int64_t{r.included}).bind(8, int64_t{r.deleted}).bind(9, r.keys).bind(10, was_data_id).run();
   }
   if (sqlite3_changes(db_->raw()) == 0) {
-    // the row is not as it was read (changed since, or gone): what was
-    // taken above goes back, and the row is read and written as above
-    if (same) {
-      Stmt back(*db_, "UPDATE record_data SET refs = refs - 2 WHERE id = ?1");
-      back.bind(1, was_data_id).run();
-    } else {
-      Stmt back(*db_, "DELETE FROM record_data WHERE id = ?1");
-      back.bind(1, data_id).run();
-    }
+    // the row is not as it was read (changed since, or gone): the two
+    // references taken above go back (a new data row goes with them), and
+    // the row is read and written as above
+    data_->release(data_id);
+    data_->release(data_id);
     return put_for_history(r, before);
   }
   before = was_data_id;  // the row's reference, handed to the history
