@@ -600,12 +600,15 @@ ImapConnector::Result ImapConnector::create(const accord::kit::Op& op) {
     select(folder, true);
     if (!gmail_) return found(folder, uv, uid);
     // Gmail keeps one message per Message-ID: an APPEND of one it holds is
-    // answered with a UID and dropped. The one it holds is this record's.
+    // answered with a UID and dropped. The one it holds is this record's; it
+    // may carry labels of its own (an mbsync-made Maildir holds a copy of it
+    // per label): this create adds its labels and takes none off.
+    bool ours = true;
     if (!current_version(uid, nullptr, nullptr) && header == "Message-ID" && !value.empty()) {
       std::vector<uint32_t> same = search("", header, value).values();
-      if (!same.empty()) uid = same.front();
+      if (!same.empty()) uid = same.front(), ours = false;
     }
-    return labelled(MessageId{folder, uv, uid}, data);
+    return labelled(MessageId{folder, uv, uid}, data, ours);
   }
   if (auto existing = existing_one()) return relabelled(*existing, data);
   return Result::error("the message was appended to \"" + folder + "\" but cannot be found again "
@@ -614,18 +617,19 @@ ImapConnector::Result ImapConnector::create(const accord::kit::Op& op) {
 
 // A message just made (or found again) in Gmail's All Mail gets the labels
 // its record asks for; its id and version after that.
-ImapConnector::Result ImapConnector::labelled(const MessageId& m, const json::object& data) {
+ImapConnector::Result ImapConnector::labelled(const MessageId& m, const json::object& data, bool ours) {
   select(m.folder, true);
   std::vector<std::string> labels;
   if (!current_version(m.uid, nullptr, &labels)) return Result::error("the new message is gone again", m.text());
-  if (auto bad = store_labels(m.uid, data, labels)) return Result::error(*bad, m.text());
+  if (auto bad = store_labels(m.uid, data, labels, nullptr, !ours)) return Result::error(*bad, m.text());
   return found(m.folder, m.uidvalidity, m.uid);
 }
 
-// The same for a message a search found (a re-sent create).
+// The same for a message a search found (a re-sent create, or one found by
+// Message-ID that this create may not have made): labels only added.
 ImapConnector::Result ImapConnector::relabelled(const Result& r, const json::object& data) {
   auto m = MessageId::parse(r.id);
-  return gmail_ && m ? labelled(*m, data) : r;
+  return gmail_ && m ? labelled(*m, data, false) : r;
 }
 
 ImapConnector::Result ImapConnector::change(const accord::kit::Op& op, bool is_delete,

@@ -370,8 +370,9 @@ class ImapConnector : public accord::Connector {
   std::set<std::string> labels_of(const json::object& data) const;
   bool system_folder(const std::string& name) const;
   static std::string managed_label(const std::string& l);
+  // `only_add`: a message this call did not make keeps every label it has
   std::optional<std::string> store_labels(uint32_t uid, const json::object& data, const std::vector<std::string>& now,
-                                          const json::object* was = nullptr);
+                                          const json::object* was = nullptr, bool only_add = false);
   std::vector<std::string> flags_for(const json::object& keywords) const;
   void gmail_names(Cursor& c, bool fresh);
   std::optional<uint64_t> gmail_msgid(uint32_t uid);
@@ -423,7 +424,9 @@ class ImapConnector : public accord::Connector {
                                       uint64_t size);
   std::optional<Result> find_same(const std::string& folder, const std::string& msg, std::optional<int64_t> when);
   Result create(const accord::kit::Op& op);
-  Result labelled(const MessageId& m, const json::object& data);
+  // `ours`: this call made the message; otherwise (one Gmail already held,
+  // or one found again) labels are only added, never taken off
+  Result labelled(const MessageId& m, const json::object& data, bool ours);
   Result relabelled(const Result& r, const json::object& data);
   std::map<std::string, std::string> rename_folders(const std::vector<accord::kit::Op>& ops);
   std::set<uint32_t> rename_labels(const std::vector<accord::kit::Op>& ops);

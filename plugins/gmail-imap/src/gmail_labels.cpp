@@ -143,7 +143,8 @@ std::string ImapConnector::managed_label(const std::string& l) {
 // Archive does it: INBOX off, other labels kept but the folder it left
 // (named by `was`; without it, from an older host, every other label stays).
 std::optional<std::string> ImapConnector::store_labels(uint32_t uid, const json::object& data,
-                                                       const std::vector<std::string>& now, const json::object* was) {
+                                                       const std::vector<std::string>& now, const json::object* was,
+                                                       bool only_add) {
   std::set<std::string> want = labels_of(data), have;
   for (auto& l : now)
     if (std::string m = managed_label(l); !m.empty()) have.insert(m);
@@ -164,7 +165,7 @@ std::optional<std::string> ImapConnector::store_labels(uint32_t uid, const json:
   }
   std::vector<std::string> add, drop;
   std::set_difference(want.begin(), want.end(), have.begin(), have.end(), std::back_inserter(add));
-  std::set_difference(have.begin(), have.end(), want.begin(), want.end(), std::back_inserter(drop));
+  if (!only_add) std::set_difference(have.begin(), have.end(), want.begin(), want.end(), std::back_inserter(drop));
   imap::Session& s = session();
   for (auto [how, list] : {std::pair{"+X-GM-LABELS.SILENT", &add}, std::pair{"-X-GM-LABELS.SILENT", &drop}}) {
     if (list->empty()) continue;

@@ -104,4 +104,18 @@ if [ $first_rc = 0 ] && ! grep -q "gone again" <<<"$first" && grep -q "nothing t
    [ "$(ctl msgids "$ALL" | grep -c '^dup@x.test$')" = 1 ]; then
   ok "an APPEND Gmail de-duplicates is linked to the message Gmail holds; the next run has nothing to do"
 else bad "append de-dup" "$first" "--- then:" "$out"; fi
+
+# ---- …and the message Gmail holds keeps every label it has --------------------
+# (an mbsync-made Maildir holds one copy per label: the copy in .Work is the
+# message Gmail has in INBOX and under Keep; its create adds Work, takes none off)
+printf 'Message-ID: <lab@x.test>\nFrom: a@x.test\nSubject: labelled\n\nbody\n' > lab.eml
+ctl append INBOX lab.eml
+ctl store "$ALL" lab@x.test +X-GM-LABELS Keep
+mkdir -p up/.Work/{cur,new,tmp}
+cp lab.eml "up/.Work/cur/1700000010.lab.host:2,S"
+runp run up.json
+labels=$(ctl labels "$ALL" | grep '^lab@x.test ')
+if [ $rc = 0 ] && [ "$labels" = 'lab@x.test Keep Work \\Inbox' ]; then
+  ok "an APPEND Gmail de-duplicates adds its labels and takes none off the message Gmail holds"
+else bad "append de-dup labels: $labels (want Keep Work \\\\Inbox, as imapctl prints Gmail's quoted system label)" "$out"; fi
 exit $fail
