@@ -37,6 +37,9 @@ class UidSet {
   bool operator==(const UidSet&) const = default;
 
  private:
+  explicit UidSet(std::vector<std::pair<uint32_t, uint32_t>> ranges) : ranges_(std::move(ranges)) {}
+  void append(uint32_t lo, uint32_t hi);  // a range from at or after the last one's start
+
   std::vector<std::pair<uint32_t, uint32_t>> ranges_;
 };
 

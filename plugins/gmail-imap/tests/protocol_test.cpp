@@ -6,12 +6,14 @@
 #include "imap_parser.hpp"
 #include "imap_session.hpp"
 #include "mutf7.hpp"
+#include "uid_set.hpp"
 
 #include <accord/connector.h>
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -460,4 +462,55 @@ TEST(ImapCommandTest, LiteralMinusLimitAndRedaction) {
   imap::Command l("a2", "LOGIN");
   l.astring("ada").literal("s3cret");
   EXPECT_EQ(l.text(true), "a2 LOGIN ada {6}");
+}
+
+// UID sets: every operation gives what the same operation on the UIDs one by
+// one gives, over random sets of single UIDs, runs and gaps (a folder's
+// cursor, VANISHED, CHANGEDSINCE, the UIDs a search or a listing found),
+// the ends of the UID range included.
+TEST(UidSetTest, OperationsAgreeWithTheUidsOneByOne) {
+  using imap::UidSet;
+  std::mt19937 rng(22);
+  auto random_uids = [&](uint32_t base) {
+    std::set<uint32_t> out;
+    int runs = std::uniform_int_distribution<int>(0, 6)(rng);
+    for (int r = 0; r < runs; ++r) {
+      uint32_t from = base + std::uniform_int_distribution<uint32_t>(0, 60)(rng);
+      uint32_t len = std::uniform_int_distribution<uint32_t>(1, r % 2 ? 1 : 20)(rng);
+      for (uint64_t u = from; u < uint64_t{from} + len && u <= 4294967295u; ++u) out.insert(static_cast<uint32_t>(u));
+    }
+    return out;
+  };
+  auto as_set = [](const std::set<uint32_t>& s) { return UidSet::of(std::vector<uint32_t>(s.rbegin(), s.rend())); };
+  auto values = [](const std::set<uint32_t>& s) { return std::vector<uint32_t>(s.begin(), s.end()); };
+  for (int round = 0; round < 4000; ++round) {
+    uint32_t base = round % 3 == 0 ? 1 : round % 3 == 1 ? 4294967295u - 70 : 1000;
+    std::set<uint32_t> a = random_uids(base), b = random_uids(base);
+    UidSet sa = as_set(a), sb = as_set(b);
+    std::set<uint32_t> minus, plus = a, both;
+    for (uint32_t u : a) (b.contains(u) ? both : minus).insert(u);
+    plus.insert(b.begin(), b.end());
+    SCOPED_TRACE(sa.text() + " and " + sb.text());
+    EXPECT_EQ(sa.values(), values(a));
+    EXPECT_EQ(sa.size(), a.size());
+    EXPECT_EQ(sa.minus(sb).values(), values(minus));
+    EXPECT_EQ(sa.plus(sb).values(), values(plus));
+    EXPECT_EQ(sa.both(sb).values(), values(both));
+    // the same set written the same way, whichever way it was made
+    EXPECT_EQ(sa.minus(sb), as_set(minus));
+    EXPECT_EQ(sa.plus(sb), as_set(plus));
+    EXPECT_EQ(sa.both(sb), as_set(both));
+    EXPECT_EQ(UidSet::parse(sa.plus(sb).text()), as_set(plus));
+    UidSet added = sa;
+    for (uint32_t u : b) added.add(u);
+    EXPECT_EQ(added, as_set(plus));
+    for (uint32_t u : {base, base + 5, base + 30, base + 70}) EXPECT_EQ(sa.contains(u), a.contains(u));
+  }
+  EXPECT_EQ(UidSet::parse("1:5,7,9:12")->minus(*UidSet::parse("3,9:10,12")).text(), "1:2,4:5,7,11");
+  EXPECT_EQ(UidSet::parse("1:5,9")->plus(*UidSet::parse("6:8,20")).text(), "1:9,20");
+  EXPECT_EQ(UidSet::parse("1:100")->both(*UidSet::parse("5,50:60,99:200")).text(), "5,50:60,99:100");
+  EXPECT_EQ(UidSet{}.minus(*UidSet::parse("1:3")).text(), "");
+  // the last UID there is: overlaps and repeats up to it are one range
+  EXPECT_EQ(UidSet::parse("4294967285:4294967295,4294967290")->text(), "4294967285:4294967295");
+  EXPECT_EQ(UidSet::of({4294967295u, 4294967295u, 7}).size(), 2u);
 }
