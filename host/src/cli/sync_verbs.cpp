@@ -277,7 +277,8 @@ void pair_events(const PairReport& pr, bool ops_streamed) {
   for (const auto& c : pr.conflicts)
     json_line(json::object{{"type", "conflict"}, {"pair", pr.name}, {"left_id", c.left_id}, {"right_id", c.right_id},
                            {"field", c.field}, {"left", c.left ? *c.left : json::value(nullptr)},
-                           {"right", c.right ? *c.right : json::value(nullptr)}, {"resolution", c.resolution}});
+                           {"right", c.right ? *c.right : json::value(nullptr)}, {"resolution", c.resolution},
+                           {"listed", c.listed}});
   for (const auto& n : pr.notes) json_line(json::object{{"type", "note"}, {"pair", pr.name}, {"message", n}});
   for (const auto& u : pr.unreadable)
     json_line(json::object{{"type", "unreadable"}, {"pair", pr.name}, {"side", side_name(u.side)},
@@ -419,10 +420,16 @@ void print_report(const GlobalOptions& o, const Pipeline& p, const RunReport& r,
       if (size_t total = std::max<size_t>(pr.ops.size(), pr.planned.total()); shown < total)
         std::cout << "    … and " << total - shown << " more (--all shows every one)\n";
       for (const auto& c : pr.conflicts)
-        std::cout << "    ! conflict " << cli::tty(c.label) << " " << cli::tty(c.field) << ": left " << show(c.left)
-                  << ", right " << show(c.right) << ": " << cli::tty(c.resolution) << "\n";
+        if (c.listed)
+          std::cout << "    ! conflict " << cli::tty(c.label) << " " << cli::tty(c.field) << ": left " << show(c.left)
+                    << ", right " << show(c.right) << ": " << cli::tty(c.resolution) << "\n";
+        else  // (an undo's record not undone: one side's, no values to show)
+          std::cout << "    ! conflict " << cli::tty(c.label) << " [" << cli::tty(c.left_id.empty() ? c.right_id : c.left_id)
+                    << "]: " << cli::tty(c.resolution) << "\n";
+      // (only where the conflicts table holds them: an undo's records not
+      // undone are not there, each line says what to do instead)
       if (std::any_of(pr.conflicts.begin(), pr.conflicts.end(),
-                      [](const ConflictReport& c) { return c.resolution.starts_with("left for you"); }))
+                      [](const ConflictReport& c) { return c.listed && c.resolution.starts_with("left for you"); }))
         std::cout << "  decide each: accord conflicts list " << cli::tty(p.file.string()) << ", then accord conflicts resolve "
                   << cli::tty(p.file.string()) << " ID --take left|right (the next run applies it)\n";
     }

@@ -355,6 +355,7 @@ void PairRun::apply_batch(std::vector<Item>& items, size_t begin, size_t end) {
           items[i].op_text[s] = json::serialize(op->data);
           intents.push_back({0, sp_.name, side_name(s), op_name(op->kind), op->id, op->source_id,
                              op->idempotency_key, items[i].op_text[s]});
+          intents.back().run = run_of(items[i].resumed_journal[s]);  // (a resumed one's: its run's)
           whose.emplace_back(i, s);
           // an interrupted run's intent gives way to this one, in the same transaction
           if (items[i].resumed_journal[s]) resumed.push_back(items[i].resumed_journal[s]);
@@ -1175,7 +1176,8 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
     bool wrote = op && (written_[s] || op->kind == OpKind::kDelete);
     auto remember = [&](int64_t after_id, bool after_held = false) {
       if (!wrote || !run_id_) return;
-      pv_->history().add({0, run_id_, sp_.name, side_name(s), op->kind == OpKind::kDelete ? op->id : id,
+      // (an interrupted run's create, sent again: that run's write)
+      pv_->history().add({0, run_of(it.resumed_journal[s]), sp_.name, side_name(s), op->kind == OpKind::kDelete ? op->id : id,
                           op_name(op->kind), written_[s] ? it.row[s]->version : "", it.id[other(s)], {}, {}},
                          before[s], after_id, after_held);
     };

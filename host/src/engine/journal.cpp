@@ -115,12 +115,24 @@ void PairRun::reconcile_journal() {
   auto pending = pv_->journal().list();
   std::set<std::pair<std::string, std::string>> resumed;  // (side, key) sent again from the intents: not twice a run
   if (!pending.empty()) {
+    for (const auto& j : pending)
+      if (j.run) resumed_runs_[j.id] = j.run;  // (its create sent again: that run's write, run_of)
     JournalPlan plan;
     {
       StateStore::Transaction tx(*store_);
       plan = plan_journal(
           pending, [&](Side s, const std::string& id) { return pv_->mirror(s).find_data(id); }, planner());
       for (int64_t id : plan.unreadable) pv_->journal().done(id);
+      // each update's and delete's target as the state holds it before the
+      // read (confirm_interrupted)
+      for (auto& j : plan.stale_writes) {
+        Side t = j.side == "left" ? Side::kLeft : Side::kRight;
+        auto was = pv_->mirror(t).find_data(j.target_id);
+        if (!was || was->deleted) continue;  // (not a record the state knew: nothing to tell)
+        auto link = pv_->links().find(t, j.target_id);
+        std::string partner = link ? (t == Side::kLeft ? link->right_id : link->left_id) : "";
+        interrupted_.push_back({std::move(j), std::move(*was), std::move(partner)});
+      }
       tx.commit();
     }
     // Sent (if at all) by the killed run, before this one started: told as
@@ -261,6 +273,80 @@ void PairRun::reconcile_journal() {
   rep_.notes.push_back("sent again as resends, before reading: " +
                        count_of(plan.resend.size(), "create answered retry", "creates answered retry") + " by an earlier run (" +
                        std::to_string(rep_.failed - failed) + " failed)");
+}
+
+// The interrupted run's updates and deletes, planned again by this run,
+// that its read finds done (before its plan commits, in the plan's
+// transaction): each goes into the history of the run whose intent it was
+// (Interrupted), so that `accord log` shows it and `accord undo` of that
+// run undoes it (review s18 F2: a killed run's 272 IMAP moves, found done
+// by the next run, were in no run's history). Done: a delete's target is
+// gone; an update's target (by its id, or, where the write gave it a new id
+// that the read followed, the record its partner is linked to now) holds
+// each field the update changed as it was sent, in the pair's terms. One
+// that this plan writes again was not done (or not wholly): its write is
+// this run's. A store's own fields (never sent as changes) do not count.
+void PairRun::confirm_interrupted(const std::vector<Item>& items) {
+  if (interrupted_.empty() || !run_id_) return;
+  std::set<std::pair<Side, std::string>> planned;  // (side, id) this plan writes
+  for (const auto& it : items)
+    for (Side s : kSides)
+      if (it.op[s] && !it.op[s]->id.empty()) planned.emplace(s, it.op[s]->id);
+  size_t confirmed = 0;
+  std::set<int64_t> runs;
+  for (auto& w : interrupted_) {
+    Side t = w.intent.side == "left" ? Side::kLeft : Side::kRight;
+    int64_t run = w.intent.run ? w.intent.run : run_id_;  // (an intent kept before the state said: this run's)
+    std::optional<OpKind> kind = op_kind(w.intent.op);
+    auto cur = pv_->mirror(t).find_data(w.intent.target_id);
+    if (kind == OpKind::kDelete) {
+      if ((cur && !cur->deleted) || planned.contains({t, w.intent.target_id})) continue;
+      int64_t before = pv_->history().hold_copy(w.was.data);
+      pv_->history().add({0, run, sp_.name, side_name(t), w.intent.target_id, "delete", "", w.partner, {}, {}}, before, 0);
+      ++confirmed, runs.insert(run);
+      continue;
+    }
+    if (kind != OpKind::kUpdate) continue;
+    if ((!cur || cur->deleted) && !w.partner.empty())  // (moved: the read followed it to its new id)
+      if (auto link = pv_->links().find(other(t), w.partner)) {
+        const std::string& now_id = t == Side::kLeft ? link->left_id : link->right_id;
+        if (now_id != w.intent.target_id) cur = pv_->mirror(t).find_data(now_id);
+      }
+    if (!cur || cur->deleted || planned.contains({t, cur->id}) || planned.contains({t, w.intent.target_id})) continue;
+    try {
+      MirrorRow sent_row;
+      sent_row.data = w.intent.data;
+      Fields then = planner().pair_of(t, w.was), sent = planner().pair_of(t, sent_row), now = planner().pair_of(t, *cur);
+      auto value = [](const Fields& f, const std::string& k) -> const json::value* {
+        auto i = f.find(k);
+        return i == f.end() || i->second.is_null() ? nullptr : &i->second;
+      };
+      auto same = [](const json::value* a, const json::value* b) { return (!a && !b) || (a && b && *a == *b); };
+      std::set<std::string> keys;
+      for (const auto& [k, v] : then) keys.insert(k);
+      for (const auto& [k, v] : sent) keys.insert(k);
+      bool changed = false, done = true;
+      for (const auto& k : keys) {
+        if (same(value(then, k), value(sent, k))) continue;  // (not a change the update made)
+        changed = true;
+        done = done && same(value(now, k), value(sent, k));
+      }
+      if (!changed || !done) continue;
+    } catch (const std::exception&) {  // (a form not read: not told done)
+      continue;
+    }
+    int64_t before = pv_->history().hold_copy(w.was.data);
+    int64_t after = cur->data_id ? cur->data_id : pv_->history().hold_copy(cur->data);
+    pv_->history().add({0, run, sp_.name, side_name(t), cur->id, "update", cur->version, w.partner, {}, {}}, before, after,
+                       !cur->data_id);
+    ++confirmed, runs.insert(run);
+  }
+  interrupted_.clear();
+  if (!confirmed) return;
+  std::string which;
+  for (int64_t r : runs) which += (which.empty() ? "" : ", ") + std::to_string(r);
+  rep_.notes.push_back(count_of(confirmed, "update or delete", "updates and deletes") + " of the interrupted run " + which +
+                       " found done by this run's read: recorded in that run's history (accord log, accord undo)");
 }
 
 // The kept creates the pipeline does not send now (source deleted, parked

@@ -35,6 +35,9 @@ struct JournalPlan {
   std::vector<int64_t> unreadable;   // intents whose data is not a record: done now, planned again
   PerSide<std::set<std::string>> inflight;  // ids an interrupted update was writing (it may have moved them)
   long dropped = 0;                  // intents planned again (stale and unreadable)
+  // The stale updates and deletes themselves: the ones the read that follows
+  // finds done go into their run's history (PairRun::confirm_interrupted)
+  std::vector<JournalRow> stale_writes;
 };
 
 // A mirror row by side and id (none: not in the state).

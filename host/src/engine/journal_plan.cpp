@@ -22,6 +22,7 @@ JournalPlan plan_journal(const std::vector<JournalRow>& pending, const RowLookup
       // identity (fold). The intent stays until the plan commits, so that
       // a run stopped before then still knows.
       if (kind == OpKind::kUpdate && !j.target_id.empty()) out.inflight[target].insert(j.target_id);
+      if ((kind == OpKind::kUpdate || kind == OpKind::kDelete) && !j.target_id.empty()) out.stale_writes.push_back(j);
       out.stale.push_back(j.id);
       ++out.dropped;
       continue;

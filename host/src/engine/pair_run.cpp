@@ -132,6 +132,7 @@ void PairRun::run() {
       return;
     }
     for (Side s : kSides) pv_->set_cursor(s, reads[s].cursor);
+    confirm_interrupted(items);  // (the stale intents' writes found done: their run's history)
     for (int64_t id : stale_intents_) pv_->journal().done(id);  // planned again, in this plan
     store_->bump_generation();
     if (lookups_) lookups_->keep_unresolved(*store_);  // (accord status lists them)

@@ -202,6 +202,25 @@ class PairRun {
 
   // ---- journal.cpp
   void reconcile_journal();
+  // An interrupted run's update or delete planned again (a stale intent),
+  // with its target's row and partner as the state held them before this
+  // run read: one the read finds done goes into that run's history, at the
+  // plan's commit (confirm_interrupted: its run's write, which the next
+  // run confirms, review s18 F2)
+  struct Interrupted {
+    JournalRow intent;
+    MirrorRow was;        // the target's row before the write
+    std::string partner;  // the record it is linked to on the other side ("": none)
+  };
+  std::vector<Interrupted> interrupted_;
+  void confirm_interrupted(const std::vector<Item>& items);
+  // The run whose plan a write is: an interrupted run's intent sent again
+  // (Item::resumed_journal, by its id) is that run's; any other, this run's
+  std::map<int64_t, int64_t> resumed_runs_;  // intent id → its run (0s left out)
+  int64_t run_of(int64_t resumed_intent) const {
+    auto r = resumed_intent ? resumed_runs_.find(resumed_intent) : resumed_runs_.end();
+    return r != resumed_runs_.end() ? r->second : run_id_;
+  }
   // Whether a new unlinked record read on `side` is held (not copied across):
   // it may be the record a create toward that side answered retry made
   // while that create is unsettled (said in the report's notes)

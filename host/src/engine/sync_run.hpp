@@ -76,6 +76,10 @@ class OpFingerprint {
 struct ConflictReport {
   std::string left_id, right_id, label, field, resolution;
   std::optional<boost::json::value> left, right;
+  // In the conflicts table (accord conflicts list, resolve) where left for
+  // you to decide; an undo's record not undone is not (it stays as it is,
+  // its resolution says what to do instead)
+  bool listed = true;
 };
 
 // A record a side's connector sent that the host could not read: skipped

@@ -63,7 +63,17 @@ std::vector<Item> PairRun::plan_undo(int64_t run) {
     }
     n.kind = op_kind(h.op), n.version = h.version, n.other_id = h.other_id, n.after = std::move(h.after);
   }
-  const std::string since = " since run " + std::to_string(run) + " wrote it; not undone";
+  const std::string since = " since run " + std::to_string(run) + " wrote it";
+  // the later runs' writes, by (side, id), read at the first record not as
+  // the run left it: "undo run M first" where one of them wrote it since
+  std::optional<std::map<std::pair<std::string, std::string>, int64_t>> later;
+  auto written_since = [&](Side t, const std::string& id) -> int64_t {
+    if (!later) later = store_->written_after(run, sp_.name);
+    auto w = later->find({side_name(t), id});
+    return w == later->end() ? 0 : w->second;
+  };
+  size_t nothing = 0;  // records that need nothing undone (deleted since, or there again)
+  std::string nothing_eg;
   for (auto k = order.rbegin(); k != order.rend(); ++k) {  // the newest write first
     const Net& n = net[*k];
     Side t = k->first;
@@ -72,12 +82,31 @@ std::vector<Item> PairRun::plan_undo(int64_t run) {
     json::object before = n.before ? object_of(*n.before) : json::object{};
     json::object now = m && !m->deleted ? object_of(m->data) : json::object{};
     std::string label = record_label(now.empty() ? before : now, id);
-    auto conflict = [&](const std::string& what) {
+    // Not as the run left it, and so not undone: left as it is. Left for
+    // you (exit 5) where it is there, changed since: a later run's write
+    // (named: undoing that run first gives the undo its record back) or an
+    // edit on its side (accord log shows what it held before). Not listed
+    // in the conflicts table: there is nothing to choose between two sides.
+    auto conflict = [&](const std::string& now_id) {
       PerSide<std::string> ids;
-      ids[t] = id;
-      rep_.conflicts.push_back({ids.left, ids.right, label, "(record)",
-                                "left for you to decide: the " + std::string(side_name(t)) + " record " + what + since,
-                                std::nullopt, std::nullopt});
+      ids[t] = now_id;
+      int64_t by = written_since(t, now_id);
+      if (!by && now_id != id) by = written_since(t, id);
+      std::string todo = (now_id != id ? "it is " + std::string(side_name(t)) + " record " + now_id + " now; " : "") +
+                         (by ? "run " + std::to_string(by) + " wrote it since: undo run " + std::to_string(by) + " first"
+                             : "edited there since: accord log " + p_.file.string() + " --record " + id +
+                                   " shows what it held before run " + std::to_string(run) + ", to put back by hand");
+      ConflictReport c{ids.left, ids.right, label, "(record)",
+                       "left for you: not undone, the " + std::string(side_name(t)) + " record changed" + since + " (" +
+                           todo + ")",
+                       std::nullopt, std::nullopt};
+      c.listed = false;
+      rep_.conflicts.push_back(std::move(c));
+    };
+    // Nothing to undo there: said in a note, not left for you.
+    auto moot = [&](const std::string& what) {
+      if (!nothing++)
+        nothing_eg = std::string(side_name(t)) + " record " + id + " (" + label + ") " + what + since;
     };
     // as the run left it: its version (or, where the store gives none, its data)
     bool as_left = m && !m->deleted && m->version == n.version &&
@@ -86,7 +115,7 @@ std::vector<Item> PairRun::plan_undo(int64_t run) {
     if (n.kind == OpKind::kDelete) {
       if (n.created) continue;  // made and deleted by the run: nothing to undo
       if (m && !m->deleted) {
-        conflict("is there again");
+        moot("is there again");  // (made again since: nothing to create)
         continue;
       }
       // linked again to the record it was linked to, if that one waits
@@ -110,11 +139,23 @@ std::vector<Item> PairRun::plan_undo(int64_t run) {
       continue;
     }
     if (!m || m->deleted) {
-      if (!n.created) conflict("was deleted");
-      continue;  // (one the run made that is gone already: nothing to undo)
+      if (n.created) continue;  // (one the run made that is gone already: nothing to undo)
+      // gone under this id: given a new one since (an IMAP message moved by
+      // a later write), the record its partner is linked to now, changed
+      // since; else deleted since, nothing to put back
+      std::string now_id;
+      if (!n.other_id.empty())
+        if (auto l = pv_->links().find(other(t), n.other_id)) {
+          now_id = t == Side::kLeft ? l->left_id : l->right_id;
+          auto o = now_id != id ? pv_->mirror(t).find(now_id) : std::nullopt;
+          if (!o || o->deleted) now_id.clear();
+        }
+      if (!now_id.empty()) conflict(now_id);
+      else moot("was deleted");
+      continue;
     }
     if (!as_left) {
-      conflict("changed");
+      conflict(id);
       continue;
     }
     it.id[t] = id;
@@ -133,6 +174,11 @@ std::vector<Item> PairRun::plan_undo(int64_t run) {
     it.row[t] = std::move(*m);
     items.push_back(std::move(it));
   }
+  if (nothing)
+    rep_.notes.push_back("not undone, nothing to undo there: " +
+                         (nothing == 1 ? "the " + nothing_eg
+                                       : count_of(nothing, "record") + " deleted since run " + std::to_string(run) +
+                                             " wrote them, or there again since it deleted them (e.g. the " + nothing_eg + ")"));
   report_ops(items);
   return items;
 }

@@ -52,6 +52,14 @@ bool StateStore::has_history(int64_t run) {
   return s.step();
 }
 
+std::map<std::pair<std::string, std::string>, int64_t> StateStore::written_after(int64_t run, const std::string& pair) {
+  Stmt s(db_, "SELECT side, record_id, max(run) FROM history WHERE run > ?1 AND pair = ?2 GROUP BY side, record_id");
+  s.bind(1, run).bind(2, pair);
+  std::map<std::pair<std::string, std::string>, int64_t> out;
+  while (s.step()) out.emplace(std::pair{std::string(s.text(0)), std::string(s.text(1))}, s.i64(2));
+  return out;
+}
+
 int64_t StateStore::prune_history(int keep_runs) {
   // The runs before the keep_runs-th newest go, with their references.
   int64_t oldest_kept = 0;

@@ -14,6 +14,7 @@
 #include <accord/sql/sqlite_db.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace accord {
 
@@ -24,6 +25,10 @@ class History {
   // to after_id; before_id must be held already (MirrorSide::hold_data).
   // after_held: the reference to after_id is taken already (MirrorSide::put_for_history).
   void add(const HistoryRow& h, int64_t before_id, int64_t after_id, bool after_held = false);
+  // A data row of its own for a write's before-image that no mirror row
+  // holds any longer (an interrupted run's write, confirmed by the next run
+  // after its read moved the mirror on), with the reference add() takes.
+  int64_t hold_copy(std::string_view data) { return data_->add(data); }
 
  private:
   sql::Db* db_;

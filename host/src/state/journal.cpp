@@ -3,19 +3,29 @@
 
 #include "state/state_store.hpp"
 
+#include <algorithm>
+
 using accord::sql::Stmt;
 
 namespace accord {
 
 int64_t Journal::add(const JournalRow& r) {
-  Stmt s(*db_, "INSERT INTO journal(pair, side, op, target_id, source_id, idem_key, data, created)"
-               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  Stmt s(*db_, "INSERT INTO journal(pair, side, op, target_id, source_id, idem_key, data, created, run)"
+               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   s.bind(1, pair_).bind(2, r.side).bind(3, r.op).bind(4, r.target_id).bind(5, r.source_id).bind(6, r.idem_key);
-  s.bind(7, r.data).bind(8, r.created.empty() ? now_rfc3339() : r.created).run();
+  s.bind(7, r.data).bind(8, r.created.empty() ? now_rfc3339() : r.created).bind(9, r.run).run();
   return sqlite3_last_insert_rowid(db_->raw());
 }
 
 std::vector<int64_t> Journal::add(const std::vector<JournalRow>& rows) {
+  // (rows given their own times: one statement each; the feed's columns are
+  // the batch's otherwise, its time one for all)
+  if (std::any_of(rows.begin(), rows.end(), [](const JournalRow& r) { return !r.created.empty(); })) {
+    std::vector<int64_t> ids;
+    ids.reserve(rows.size());
+    for (const auto& r : rows) ids.push_back(add(r));
+    return ids;
+  }
   // the ids after the table's last, given here, so that they are known
   // without a statement per row
   int64_t next = 1;
@@ -36,12 +46,12 @@ std::vector<int64_t> Journal::add(const std::vector<JournalRow>& rows) {
       case 4: return sql::Feed::text(out, r.source_id);
       case 5: return sql::Feed::text(out, r.idem_key);
       case 6: return sql::Feed::text(out, r.data);
-      default: return sql::Feed::text(out, r.created.empty() ? created : r.created);
+      default: return sql::Feed::integer(out, r.run);
     }
   });
-  Stmt s(*db_, "INSERT INTO journal(id, pair, side, op, target_id, source_id, idem_key, data, created)"
-               " SELECT c0, ?1, c1, c2, c3, c4, c5, c6, c7 FROM accord_feed(?2)");
-  s.bind(1, pair_).bind_feed(2, feed).run();
+  Stmt s(*db_, "INSERT INTO journal(id, pair, side, op, target_id, source_id, idem_key, data, created, run)"
+               " SELECT c0, ?1, c1, c2, c3, c4, c5, c6, ?3, c7 FROM accord_feed(?2)");
+  s.bind(1, pair_).bind_feed(2, feed).bind(3, created).run();
   return ids;
 }
 
@@ -58,14 +68,16 @@ void Journal::done(int64_t id) {
 }
 
 std::vector<JournalRow> Journal::list() {
-  Stmt s(*db_, "SELECT id, pair, side, op, target_id, source_id, idem_key, data, coalesce(created, '') FROM journal"
+  Stmt s(*db_, "SELECT id, pair, side, op, target_id, source_id, idem_key, data, coalesce(created, ''), run FROM journal"
                " WHERE pair=?1 ORDER BY id");
   s.bind(1, pair_);
   std::vector<JournalRow> out;
-  while (s.step())
+  while (s.step()) {
     out.push_back({s.i64(0), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
                    std::string(s.text(4)), std::string(s.text(5)), std::string(s.text(6)), std::string(s.text(7)),
                    std::string(s.text(8))});
+    out.back().run = s.i64(9);
+  }
   return out;
 }
 

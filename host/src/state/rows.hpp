@@ -17,7 +17,7 @@
 
 namespace accord {
 
-inline constexpr int kStateSchemaVersion = 11;
+inline constexpr int kStateSchemaVersion = 12;
 
 struct MirrorRow {
   std::string id, version, modified;
@@ -180,6 +180,10 @@ struct JournalRow {
   // its connector is told it: first_sent_at). "": not known (kept before
   // the state recorded it).
   std::string first_sent{};
+  // An intent's: the run whose plan it is (its write goes into that run's
+  // history, also when the next run confirms or completes it after a kill);
+  // 0: not known (an intent kept before the state recorded it).
+  int64_t run = 0;
 };
 
 // A record a side's connector sent that the host could not read (invalid

@@ -101,6 +101,11 @@ static const char* kMigrations[] = {
     // differs judges every row of that side again (review s13 L1). A state of
     // version 10 has none: its next run judges every row once.
     "CREATE TABLE filter_marks(pair TEXT, side TEXT, mark TEXT NOT NULL, PRIMARY KEY(pair, side)) WITHOUT ROWID;",
+    // 11 → 12: the run each intent is of, so that the writes of a run
+    // stopped before it recorded them, which the next run confirms or
+    // completes, go into that run's history (`accord log`, `accord undo`;
+    // review s18 F2). An intent kept before: 0, not known (the resuming run's).
+    "ALTER TABLE journal ADD COLUMN run INTEGER NOT NULL DEFAULT 0;",
 };
 
 const char* StateStore::migration(int from) {

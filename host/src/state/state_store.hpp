@@ -141,6 +141,9 @@ class StateStore {
   // id): filters, when given.
   std::vector<HistoryRow> history(std::optional<int64_t> run, const std::string& pair, const std::string& record);
   bool has_history(int64_t run);
+  // Of the records of `pair` written after run `run`: (side, record id) →
+  // the latest run that wrote it (accord undo: "undo that run first")
+  std::map<std::pair<std::string, std::string>, int64_t> written_after(int64_t run, const std::string& pair);
   // Forgets the writes of runs older than the last keep_runs; answers how many.
   int64_t prune_history(int keep_runs);
 
