@@ -108,9 +108,13 @@ std::vector<Item> PairRun::plan_undo(int64_t run) {
       if (!nothing++)
         nothing_eg = std::string(side_name(t)) + " record " + id + " (" + label + ") " + what + since;
     };
-    // as the run left it: its version (or, where the store gives none, its data)
-    bool as_left = m && !m->deleted && m->version == n.version &&
-                   (!n.version.empty() || (n.after && object_of(*n.after) == now));
+    // as the run left it: its version (or, where the store gives none, its
+    // data); or its data as the run left it, at another version: written
+    // back so by a later write (an undo of the run that changed it since:
+    // the advice below), nothing of a later edit to lose
+    bool as_left = m && !m->deleted &&
+                   ((m->version == n.version && (!n.version.empty() || (n.after && object_of(*n.after) == now))) ||
+                    (n.after && !now.empty() && object_of(*n.after) == now));
     Item it;
     if (n.kind == OpKind::kDelete) {
       if (n.created) continue;  // made and deleted by the run: nothing to undo
