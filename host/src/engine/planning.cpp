@@ -181,11 +181,11 @@ Action Planner::make_op(Side target, OpKind kind, const std::string& id, const s
   // what this record carries that the target does not keep: said per
   // record by plan (issue 21), the pair's list says it per field
   if (sp_.identity && kind == OpKind::kCreate) {
-    o.left_behind = left_behind(o.data, kept_[target]);
+    o.left_behind = kept_[target].left_behind(o.data);
   } else if (sp_.identity && kind == OpKind::kUpdate) {
     for (const auto& [k, v] : o.changes)
       if (v)
-        for (auto& x : left_behind(*v, kept_[target], k)) o.left_behind.push_back(std::move(x));
+        for (auto& x : left_behind(*v, kept_[target].list(), k)) o.left_behind.push_back(std::move(x));
   }
   return o;
 }

@@ -9,6 +9,7 @@
 #include "engine/engine_types.hpp"
 #include "engine/three_way_merge.hpp"
 #include "mapping/field_map.hpp"
+#include "mapping/field_travel.hpp"
 
 #include <map>
 #include <optional>
@@ -43,7 +44,10 @@ class Planner {
  public:
   // kept: the fields each side keeps (its instance's, else its manifest's).
   Planner(std::string pipeline, const StreamPair& sp, const FieldMap& fm, PerSide<std::vector<std::string>> kept)
-      : pipeline_(std::move(pipeline)), sp_(sp), fm_(fm), kept_(std::move(kept)) {}
+      : pipeline_(std::move(pipeline)),
+        sp_(sp),
+        fm_(fm),
+        kept_{KeptFields(std::move(kept.left)), KeptFields(std::move(kept.right))} {}
 
   // A linked pair, one of whose records changed (or went): `it` holds the
   // link and both rows as they stand (a missing row: never read, or gone).
@@ -111,7 +115,7 @@ class Planner {
   std::string pipeline_;
   const StreamPair& sp_;
   const FieldMap& fm_;
-  PerSide<std::vector<std::string>> kept_;
+  PerSide<KeptFields> kept_;
 };
 
 // The link a pair ends with: implicit bases (the rows as they stand), or,

@@ -157,6 +157,41 @@ std::vector<std::string> left_behind(const boost::json::value& data, const std::
   return out;
 }
 
+KeptFields::KeptFields(std::vector<std::string> kept) : list_(std::move(kept)) {
+  for (const auto& k : list_) {
+    Segments s(k);
+    std::string_view first, second;
+    if (!s.next(first)) {
+      all_ = true;
+      continue;
+    }
+    Under& u = first == "*" ? star_ : first_.try_emplace(std::string(first)).first->second;
+    (s.next(second) ? u.deeper : u.whole) = true;
+  }
+}
+
+std::vector<std::string> KeptFields::left_behind(const boost::json::value& data) const {
+  std::vector<std::string> out;
+  const boost::json::object* o = data.if_object();
+  if (list_.empty() || !o) return out;  // (a side that keeps any field; a record that is no object)
+  for (const auto& [key, child] : *o) {
+    if (key.starts_with('@') || key == "version") continue;  // @type, a Card's version: the form's own markers
+    std::string_view name(key.data(), key.size());
+    if (name.empty() || name == "*" || name.find('/') != std::string_view::npos) {
+      // a name `covers` reads otherwise than as one segment of its own
+      walk(child, list_, "/" + std::string(name), out);
+      continue;
+    }
+    if (child.is_null() || all_ || star_.whole) continue;
+    auto f = first_.find(name);
+    if (f != first_.end() && f->second.whole) continue;
+    bool under = star_.deeper || (f != first_.end() && f->second.deeper);
+    if (under && child.is_object()) walk(child, list_, "/" + std::string(name), out);
+    else out.push_back("/" + std::string(name));
+  }
+  return out;
+}
+
 namespace {
 
 // A member whose value is the one its absence means (RFC 8984 for
