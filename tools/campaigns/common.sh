@@ -51,4 +51,17 @@ rand_below() { rnd=$(( (RANDOM * 32768 + RANDOM) % $1 )); }
 # rand_within MS: $rnd, a moment in [0, MS] at the same fraction of MS for the
 # same seed (a replay on a slower or faster run stops at the same part of it)
 rand_within() { rnd=$(( (RANDOM * 32768 + RANDOM) * $1 / 1073741823 )); }
+# refs_check STATE: "M D": record_data rows whose refs differ from the references
+# to them (mirror_rows, history before/after, link_bases), and references to no row
+refs_check() {
+  sqlite3 -separator ' ' "$1" "WITH r(id) AS (SELECT data_id FROM mirror_rows UNION ALL SELECT before_id FROM history
+      WHERE before_id IS NOT NULL UNION ALL SELECT after_id FROM history WHERE after_id IS NOT NULL
+      UNION ALL SELECT data_id FROM link_bases), c AS (SELECT id, count(*) n FROM r GROUP BY id)
+    SELECT (SELECT count(*) FROM record_data d LEFT JOIN c ON c.id = d.id WHERE d.refs != coalesce(c.n, 0)),
+           (SELECT count(*) FROM c LEFT JOIN record_data d ON d.id = c.id WHERE d.id IS NULL)"
+}
+# runs_so_far STATE: the newest run's number (0: none yet)
+runs_so_far() { if [ -s "$1" ]; then sqlite3 "$1" "SELECT coalesce(max(id), 0) FROM runs"; else echo 0; fi; }
+# history_since STATE RUN: the writes in the history of the runs after RUN, "side op count" a line
+history_since() { sqlite3 -separator ' ' "$1" "SELECT side, op, count(*) FROM history WHERE run > $2 GROUP BY side, op ORDER BY 1, 2"; }
 campaign_done() { echo "done: $fails failures"; [ "$fails" = 0 ]; }

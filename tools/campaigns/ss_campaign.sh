@@ -14,7 +14,9 @@
 #   -m none   only the uninterrupted reference
 # Each round's end state is compared with the reference's: each side's live
 # records (data), no duplicate by email, journal and quarantine empty, and one
-# more run has nothing to do.
+# more run has nothing to do. Each phase's writes are in the history of its
+# runs (the interrupted ones' too) exactly as the reference's one run has them
+# (side, op, count), and every record_data row's refs equal the references to it.
 # Usage: ss_campaign.sh [-b BUILD] [-m kill|power|none] [-n N] [-B BATCH] [-k KILLS]
 #                       [-r ROUNDS] [-s SEED] [-P] [-K]
 set -u
@@ -98,7 +100,9 @@ mkdir ref; cp -r init/. ref/
 declare -a ms
 for phase in 0 1 2; do
   [ $phase -gt 0 ] && edit ref $phase
+  h0=$(runs_so_far ref/state.sqlite)
   t0=$(date +%s%N); run_end ref; ms[phase]=$(( ($(date +%s%N) - t0) / 1000000 ))
+  history_since ref/state.sqlite "$h0" > ref/history.$phase
   [ $rc = 0 ] || bad "reference phase $phase exit $rc: $(tail -5 ref/last.out)"
 done
 run_end ref; grep -q "nothing to do" ref/last.out || bad "the reference does not settle: $(tail -5 ref/last.out)"
@@ -149,15 +153,20 @@ killed_once() {  # killed_once DIR PHASE
 
 for ((round = 1; round <= rounds; round++)); do
   d="$work/r$round"; mkdir -p "$d"; cp -r init/. "$d/"
+  before=$fails
   for phase in 0 1 2; do
     [ $phase -gt 0 ] && edit "$d" $phase
+    h0=$(runs_so_far "$d/state.sqlite")
     for ((k = 0; k < K; k++)); do killed_once "$d" $phase; done
     run_end "$d"
     [ $rc = 0 ] || bad "round $round phase $phase: the run after the kills exited $rc: $(tail -5 "$d/last.out")"
+    # (the state keeps the writes of its last 10 runs: K + 1 of them here)
+    if [ $((K + 1)) -le 10 ] && ! history_since "$d/state.sqlite" "$h0" | cmp -s - ref/history.$phase; then
+      bad "round $round phase $phase: the history of its runs differs from the reference's: $(history_since "$d/state.sqlite" "$h0" | tr '\n' ',') against $(tr '\n' ',' < ref/history.$phase)"
+    fi
   done
   run_end "$d"
   grep -q "nothing to do" "$d/last.out" || bad "round $round: one more run has something to do: $(tail -5 "$d/last.out")"
-  before=$fails
   for side in left right; do
     contents "$d" $side > "$d/$side.c"
     if ! cmp -s ref/$side.c "$d/$side.c"; then
@@ -167,6 +176,8 @@ for ((round = 1; round <= rounds; round++)); do
   done
   j=$(sqlite3 "$d/state.sqlite" "SELECT count(*) FROM journal"); q=$(sqlite3 "$d/state.sqlite" "SELECT count(*) FROM quarantine")
   [ "$j$q" = 00 ] || bad "round $round: journal $j, quarantine $q rows left"
+  read -r mis dang < <(refs_check "$d/state.sqlite")
+  [ "$mis$dang" = 00 ] || bad "round $round: record_data: $mis rows whose refs differ from their references, $dang references to no row"
   if [ $fails = "$before" ]; then
     echo "ok   round $round ($(grep -c . "$d/kills.log") interruptions, at $(grep -oE '[0-9]+ms' "$d/kills.log" | tr '\n' ' '))"
     [ -n "$keep" ] || rm -rf "$d"
