@@ -393,3 +393,63 @@ TEST(StateLinksTest, ALinkFoundReadsItsOwnKeptBasesOfEachSideAndNoOthers) {
   EXPECT_EQ(f.count("SELECT count(*) FROM link_bases WHERE pair = 'p'"), 0);
   EXPECT_EQ(f.count("SELECT count(*) FROM link_bases WHERE pair = 'q'"), 6);
 }
+
+// A create's link written with `fresh` (no link planned: its rows go in
+// first, issue 22) leaves the state as put without it does, from every
+// state the two records may be in after all: neither linked, either linked
+// to another record (with what it kept), linked to each other already; the
+// new link with kept bases or without.
+TEST(StateLinksTest, ALinkWrittenFreshIsTheLinkPutWritesWhateverEitherRecordWasLinkedTo) {
+  struct Case {
+    const char* name;
+    std::vector<LinkRow> before;  // links there already (kept ids are 1-based data rows, made below)
+    LinkRow link;                 // the link written
+  };
+  auto kept = [](LinkRow l, int64_t left, int64_t right) {
+    l.kept_left.id = left;
+    l.kept_right.id = right;
+    return l;
+  };
+  const std::vector<Case> cases = {
+      {"neither linked", {{"b", "y", "", ""}}, {"a", "x", "", ""}},
+      {"neither linked, kept bases", {}, kept({"a", "x", "", ""}, 1, 2)},
+      {"written-out bases", {}, {"a", "x", "{\"l\":1}", "{\"r\":1}"}},
+      {"the left linked to another", {kept({"a", "w", "", ""}, 1, 0)}, {"a", "x", "", ""}},
+      {"the right linked to another", {kept({"b", "x", "", ""}, 0, 2), {"c", "z", "", ""}}, {"a", "x", "", ""}},
+      {"the right linked to another, kept bases", {kept({"b", "x", "", ""}, 1, 2)}, kept({"a", "x", "", ""}, 1, 0)},
+      {"both linked to others", {{"a", "w", "", ""}, kept({"b", "x", "", ""}, 2, 0)}, {"a", "x", "", ""}},
+      {"linked to each other", {kept({"a", "x", "", ""}, 1, 2)}, {"a", "x", "", ""}},
+      {"linked to each other, new bases", {{"a", "x", "", ""}}, kept({"a", "x", "{\"l\":1}", ""}, 0, 2)},
+  };
+  auto dump = [](const StateFile& f) {
+    sql::Db db(f.path.string());
+    std::string out;
+    for (const char* q : {"SELECT pair || ' ' || left_id || ' ' || right_id || ' ' || base_left || ' ' || base_right"
+                          " FROM links ORDER BY pair, left_id",
+                          "SELECT pair || ' ' || right_id || ' ' || left_id FROM link_rights ORDER BY pair, right_id",
+                          "SELECT pair || ' ' || left_id || ' ' || side || ' ' || data_id FROM link_bases"
+                          " ORDER BY pair, left_id, side",
+                          "SELECT id || ' ' || data || ' ' || refs FROM record_data ORDER BY id"}) {
+      sql::Stmt s(db, q);
+      while (s.step()) out += std::string(s.text(0)) + "\n";
+      out += "--\n";
+    }
+    return out;
+  };
+  for (const auto& c : cases) {
+    std::string dumps[2];
+    for (int fresh = 0; fresh < 2; ++fresh) {
+      StateFile f;
+      auto s = f.open();
+      ASSERT_TRUE(s);
+      PairState p = s->pair("p");
+      p.mirror(Side::kLeft).put(row("d1", "{\"d\":1}"));   // data row 1
+      p.mirror(Side::kRight).put(row("d2", "{\"d\":2}"));  // data row 2
+      s->pair("q").links().put({"a", "x", "", ""});       // (another pair's, untouched)
+      for (const auto& l : c.before) p.links().put(l);
+      p.links().put(c.link, fresh == 1);
+      dumps[fresh] = dump(f);
+    }
+    EXPECT_EQ(dumps[1], dumps[0]) << c.name;
+  }
+}

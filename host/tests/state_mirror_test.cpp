@@ -339,3 +339,65 @@ TEST(StateMirrorTest, AChangedRowHadFromItsDirtyRefIsTheRowFindDataReads) {
   m.put(MirrorRow{"b", "v5", "2026-01-05", "{\"b\":5}", false, true, false, "kb"});
   EXPECT_FALSE(m.row_of(stale));
 }
+
+// A row written with the history's reference held too (a create's commit,
+// issue 22) is the row put writes and then one hold of its data row, from
+// every state its row may be in: none, the same data, other data, read
+// just before, its data row's reference taken over.
+TEST(StateMirrorTest, APutHoldingTheHistorysReferenceIsAPutAndAHold) {
+  struct Case {
+    const char* name;
+    std::string then;  // the row's data before ("": no row)
+    std::string written;
+    bool given_was, taken;
+  };
+  const std::vector<Case> cases = {
+      {"new row", "", "{\"n\":1}", false, false},
+      {"same data", "{\"n\":1}", "{\"n\":1}", false, false},
+      {"changed", "{\"n\":1}", "{\"n\":2}", false, false},
+      {"same data, read before", "{\"n\":1}", "{\"n\":1}", true, false},
+      {"changed, read before", "{\"n\":1}", "{\"n\":2}", true, false},
+      {"changed, its data row taken over", "{\"n\":1}", "{\"n\":2}", true, true},
+  };
+  auto dump = [](const StateFile& f) {
+    sql::Db db(f.path.string());
+    std::string out;
+    for (const char* q : {"SELECT pair || ' ' || side || ' ' || id || ' ' || data_id FROM mirror_rows ORDER BY 1",
+                          "SELECT id || ' ' || data || ' ' || refs FROM record_data ORDER BY id",
+                          "SELECT pair || ' ' || side || ' ' || id FROM dirty ORDER BY 1"}) {
+      sql::Stmt s(db, q);
+      while (s.step()) out += std::string(s.text(0)) + "\n";
+      out += "--\n";
+    }
+    return out;
+  };
+  for (const auto& c : cases) {
+    std::string dumps[2];
+    int64_t ids[2];
+    for (int how = 0; how < 2; ++how) {  // 0: put, then hold; 1: put holding
+      StateFile f;
+      auto s = f.open();
+      ASSERT_TRUE(s);
+      MirrorSide m = s->pair("p").mirror(Side::kLeft);
+      m.put(row("w", "{\"n\":1}"));  // (another row of the same data)
+      if (!c.then.empty()) m.put(row("x", c.then, "t", true));
+      m.put(row("y", "{\"y\":1}"));
+      auto was = m.find_data("x");
+      if (c.taken) {
+        s->pair("p").links().put({"x", "x", "", ""});
+        ASSERT_TRUE(s->pair("p").links().keep_of(Side::kLeft, "x", was->data_id, true));
+      }
+      const MirrorRow* read = c.given_was ? &*was : nullptr;
+      MirrorRow r = row("x", c.written, "t2");
+      if (how == 0) {
+        ids[how] = m.put(r, read, c.taken);
+        m.hold_data("x");
+      } else {
+        ids[how] = m.put(r, read, c.taken, true);
+      }
+      dumps[how] = dump(f);
+    }
+    EXPECT_EQ(dumps[1], dumps[0]) << c.name;
+    EXPECT_EQ(ids[1], ids[0]) << c.name;
+  }
+}

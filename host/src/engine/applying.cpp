@@ -1134,7 +1134,8 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
     // connector answered it (fields it dropped or added are then never
     // taken for a person's edit), else what was sent. Lazy fields are
     // never kept.
-    json::value written = op.data;
+    // (what was sent copied only where the store answered no form of its own)
+    json::value written;
     std::string text = std::move(it.op_text[s]);
     if (!o.data.empty()) {
       boost::system::error_code ec;
@@ -1150,6 +1151,7 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
         text = json::serialize(written);
       }
     }
+    if (!written.is_object()) written = op.data;
     // the key a create stored stays with the record through its updates
     std::string stored(op.kind == OpKind::kCreate ? op.idempotency_key
                        : it.row[s]                ? planner().stored_key(it.row[s]->keys)
@@ -1192,7 +1194,9 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
         remember(after, true);
         cleaned[s].push_back(it.row[s]->id);  // (its dirty flag, cleared with the batch's others)
       } else if (written_[s]) {
-        remember(pv_->mirror(s).put(*it.row[s]));
+        // (its data row holding the history's reference too, where it keeps one)
+        bool held = wrote && run_id_;
+        remember(pv_->mirror(s).put(*it.row[s], nullptr, false, held), held);
       } else {
         cleaned[s].push_back(id);  // (clean with the batch's others, in apply_batch)
       }
@@ -1206,13 +1210,15 @@ void PairRun::commit_item(Item& it, size_t i, Results& results, PerSide<std::vec
   }
   if (it.id.left.empty() || it.id.right.empty() || !it.row.left || !it.row.right) return;  // unlinked record, cleaned
   if (!old_left.empty() && old_left != it.id.left) pv_->links().drop(old_left);
+  // (no link planned: a create's records are looked up only where one is linked after all)
+  bool fresh = !it.link;
   if (it.manual_fields.empty()) {
-    pv_->links().put(LinkRow{it.id.left, it.id.right, "", ""});
+    pv_->links().put(LinkRow{it.id.left, it.id.right, "", ""}, fresh);
     return;
   }
   Fields bl = it.pair.left ? std::move(*it.pair.left) : planner().pair_of(Side::kLeft, *it.row.left);
   Fields br = it.pair.right ? std::move(*it.pair.right) : planner().pair_of(Side::kRight, *it.row.right);
-  pv_->links().put(link_for(it, std::move(bl), std::move(br)));
+  pv_->links().put(link_for(it, std::move(bl), std::move(br)), fresh);
 }
 
 }  // namespace accord

@@ -68,7 +68,36 @@ static std::optional<LinkRow> find_ids(sql::Db& db, const std::string& pair, con
   return link_of(s, false);
 }
 
-void Links::put(const LinkRow& l) {
+bool Links::put_fresh(const LinkRow& l) {
+  // Each table's row goes in only where its key is free, which is the look-up
+  // put makes first (two seeks fewer: a first pull's link a message, issue 22).
+  {
+    Stmt s(*db_, "INSERT INTO links(pair, left_id, right_id, base_left, base_right) VALUES (?1, ?2, ?3, ?4, ?5)"
+                 " ON CONFLICT DO NOTHING");
+    s.bind(1, pair_).bind(2, l.left_id).bind(3, l.right_id).bind(4, l.base_left).bind(5, l.base_right).run();
+  }
+  if (sqlite3_changes(db_->raw()) == 0) return false;  // the left record is linked: nothing written
+  {
+    Stmt r(*db_, "INSERT INTO link_rights(pair, right_id, left_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING");
+    r.bind(1, pair_).bind(2, l.right_id).bind(3, l.left_id).run();
+  }
+  if (sqlite3_changes(db_->raw()) == 0) {  // the right record is linked: the row just written goes again
+    Stmt d(*db_, "DELETE FROM links WHERE pair=?1 AND left_id=?2");
+    d.bind(1, pair_).bind(2, l.left_id).run();
+    return false;
+  }
+  for (Side side : {Side::kLeft, Side::kRight}) {
+    int64_t kept = (side == Side::kLeft ? l.kept_left : l.kept_right).id;
+    if (!kept) continue;
+    data_->hold(kept);
+    Stmt k(*db_, "INSERT OR REPLACE INTO link_bases(pair, left_id, side, data_id) VALUES (?1, ?2, ?3, ?4)");
+    k.bind(1, pair_).bind(2, l.left_id).bind(3, side_name(side)).bind(4, kept).run();
+  }
+  return true;
+}
+
+void Links::put(const LinkRow& l, bool fresh) {
+  if (fresh && put_fresh(l)) return;
   // The link as it stands (a pair written again after an update, the usual
   // case): no page is written for it; new bases alone: those alone (a kept
   // base is not in the links row).

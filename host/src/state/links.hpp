@@ -32,7 +32,10 @@ class Links {
   // kept bases too: the link holds the data rows it keeps and lets go of
   // those it no longer keeps (a link written with no kept base, once its
   // pair is in accord again, lets go of its old ones).
-  void put(const LinkRow& link);
+  // fresh: the caller knows of no link of either record (a create's): the
+  // rows go in first, and only where one was there after all (nothing of
+  // it kept) is the old link read and dropped as without it.
+  void put(const LinkRow& link, bool fresh = false);
   // A change is about to overwrite the mirror row of side s whose data row
   // is data_id, and the link (as find read it) has no base of that side
   // apart from that row: the link keeps data_id as its base, holding it, or
@@ -66,6 +69,8 @@ class Links {
   // The kept base of side s of the link of left_id goes from `from` to `to`
   // (data row ids, 0: none), holding `to` unless its reference is taken over.
   void set_kept(const std::string& left_id, Side s, int64_t from, int64_t to, bool take_over = false);
+  // put's link where neither record has one (false: one had, nothing written)
+  bool put_fresh(const LinkRow& link);
   sql::Db* db_;
   RecordData* data_;
   std::string pair_;

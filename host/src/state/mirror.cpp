@@ -40,7 +40,7 @@ std::optional<MirrorRow> MirrorSide::find_data(const std::string& id) {
   return std::nullopt;
 }
 
-int64_t MirrorSide::put(const MirrorRow& r, const MirrorRow* was, bool was_data_taken) {
+int64_t MirrorSide::put(const MirrorRow& r, const MirrorRow* was, bool was_data_taken, bool history_holds) {
   // The row's data keeps its data row when it did not change.
   int64_t data_id = 0;
   auto replace = [&](int64_t old_id, bool same) {
@@ -62,7 +62,8 @@ int64_t MirrorSide::put(const MirrorRow& r, const MirrorRow* was, bool was_data_
       replace(id, same);
     }
   }
-  if (!data_id) data_id = data_->add(r.data);
+  if (!data_id) data_id = data_->add(r.data, history_holds ? 2 : 1);
+  else if (history_holds) data_->hold(data_id);
   Stmt s(*db_, "INSERT OR REPLACE INTO mirror_rows(pair, side, id, version, modified, data_id, included, deleted, keys)"
                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   s.bind(1, pair_).bind(2, side_name(side_)).bind(3, r.id).bind(4, r.version).bind(5, r.modified).bind(6, data_id);

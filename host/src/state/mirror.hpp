@@ -31,7 +31,11 @@ class MirrorSide {
   // read it just before (same id, nothing written to it since), so that
   // it is not read again. was_data_taken: was's data row, changed, is not
   // released, its reference taken over (Links::keep's take_over).
-  int64_t put(const MirrorRow& row, const MirrorRow* was = nullptr, bool was_data_taken = false);
+  // history_holds: the row's data row holds one reference more, for the
+  // history's `after` (History::add, after_held): a new data row is made
+  // with two (a create's commit: one statement fewer than a hold after).
+  int64_t put(const MirrorRow& row, const MirrorRow* was = nullptr, bool was_data_taken = false,
+              bool history_holds = false);
   // The same for a write the history records (commit_item): the reference
   // the row held to its data before goes to `before` (0: no row; held once
   // more where the data did not change), and the row's data after holds one
