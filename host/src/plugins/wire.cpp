@@ -13,6 +13,7 @@
 #include <accord/net/redact.hpp>
 #include <accord/status/names.hpp>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/locale/utf.hpp>
 
 #include <algorithm>
@@ -1020,8 +1021,13 @@ Batch read_fetch(std::string_view text, json::storage_ptr sp) { return read_answ
 
 ApplyResults read_results(std::string_view text, const std::vector<std::string>& ops) {
   ApplyResults out;
+  // The parsed answer lives for this call only (each result's parts are
+  // copied out): its values taken from one growing block, freed at once,
+  // not allocated and destroyed each alone (issue 22: a first pull's
+  // creates are answered each with its record's data).
+  json::monotonic_resource answer;
   boost::system::error_code ec;
-  json::value v = json_exact::parse(text, ec, {}, options());
+  json::value v = json_exact::parse(text, ec, &answer, options());
   std::vector<json::value> parsed;       // the results, each parsed alone when the whole was refused
   std::vector<std::string> refused;      // their reason (parsed[k] is null then)
   const json::array* arr = nullptr;
@@ -1043,7 +1049,7 @@ ApplyResults read_results(std::string_view text, const std::vector<std::string>&
     for (std::size_t k = 0; k < spans.size(); ++k) {
       std::string_view el = text.substr(spans[k].begin, spans[k].end - spans[k].begin);
       boost::system::error_code rec;
-      parsed.push_back(json_exact::parse(el, rec, {}, options()));
+      parsed.push_back(json_exact::parse(el, rec, &answer, options()));
       refused.emplace_back();
       if (rec) {
         Problem p = diagnose(el, "/" + std::to_string(k));
