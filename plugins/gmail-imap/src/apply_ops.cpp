@@ -691,12 +691,32 @@ ImapConnector::Result ImapConnector::change(const accord::kit::Op& op, bool is_d
       // Trash, or delete it forever. A delete is reported once the message is
       // no longer in All Mail.
       select(m->folder, false, true);
-      if (!run_search([&](imap::Command& c) { c.atom("X-GM-MSGID").atom(std::to_string(*gm_id)); }).empty())
+      UidSet still = run_search([&](imap::Command& c) { c.atom("X-GM-MSGID").atom(std::to_string(*gm_id)); });
+      if (!still.empty()) {
+        // Archiving took its labels off: they are put back (and the marks
+        // taken off), so that the message is as the other side last saw it
+        // and the next run tries the delete again, instead of seeing a change
+        // on this side that wins over the delete and brings the message back.
+        select(m->folder, true);
+        std::string uid = std::to_string(still.values().front());
+        for (auto [how, list] : {std::pair{"-FLAGS.SILENT", deleted_flags(st)}, std::pair{"+X-GM-LABELS.SILENT", now_labels}}) {
+          if (list.empty()) continue;
+          imap::Command c = s.command("UID STORE");
+          c.atom(uid).atom(how).open();
+          for (auto& l : list) {
+            if (l.starts_with("\\")) c.atom(l);
+            else c.mailbox(l);
+          }
+          c.close();
+          s.run(c);  // (best effort: the delete fails either way, and says why)
+        }
+        selected_.clear();
         return Result::error("Gmail archived the message instead of deleting it (it is still in All Mail): its setting "
                              "\"When a message is marked as deleted and expunged from the last visible IMAP folder\" "
                              "is \"Archive the message\"; set it to \"Move the message to the Trash\" or \"Immediately "
                              "delete the message forever\" (Settings, Forwarding and POP/IMAP), or use delete: \"trash\"",
                              id);
+      }
     }
     return Result::ok(id);
   }

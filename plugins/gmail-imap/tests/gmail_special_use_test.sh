@@ -112,6 +112,19 @@ runp run p.json
 if [ $rc != 0 ] && grep -q "archived the message instead of deleting it" <<<"$out" && ctl msgids "$ALL" | grep -qx a1@x.test; then
   ok "delete: expunge on Gmail's default setting (archive): the message stays in All Mail and the delete says so"
 else bad "expunge, archive setting" "$out" "$(ctl msgids "$ALL")"; fi
+# …a labelled message too, and archiving's taking off its labels is undone:
+# the next run tries the delete again rather than seeing the message changed
+# on Gmail, the change winning, and bringing it back into the Maildir
+i1_labels=$(ctl labels "$ALL" | grep '^i1@x.test ')
+rm "$(file_of m i1@x.test)"
+runp run p.json
+first=$out first_rc=$rc
+sqlite3 p.sqlite "UPDATE quarantine SET next_retry = 0"
+runp run p.json
+if [ $first_rc != 0 ] && [ $rc != 0 ] && [ "$(grep -c "archived the message instead of deleting it" <<<"$out")" = 2 ] &&
+   [ -z "$(file_of m i1@x.test)" ] && grep -q Inbox <<<"$i1_labels" && [ "$(ctl labels "$ALL" | grep '^i1@x.test ')" = "$i1_labels" ]; then
+  ok "…a labelled message keeps its labels, stays deleted in the Maildir, and the next run tries the delete again"
+else bad "expunge, archive setting, a labelled message: $(file_of m i1@x.test); labels before: $i1_labels" "$first" "--- then:" "$out" "$(ctl labels "$ALL")"; fi
 echo '{"language": "de", "expunge": "trash"}' > control.json
 sqlite3 p.sqlite "UPDATE quarantine SET next_retry = 0"
 runp run p.json
