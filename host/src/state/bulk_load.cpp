@@ -11,7 +11,9 @@ std::vector<uint32_t> id_order(const std::vector<MirrorRef>& refs) {
 
 std::vector<uint32_t> BulkLoad::drop_superseded(std::vector<MirrorRef>& refs) {
   // Of an id read twice, the later copy (last of its run in id order) stays;
-  // the earlier one and its data go. refs stay in the order read.
+  // the earlier one and its data go. refs stay in the order read. (Read
+  // whole by now: what a load keeps waiting goes in.)
+  data_->settle();
   std::vector<uint32_t> order = id_order(refs);
   std::vector<char> superseded(refs.size(), 0);
   size_t dropped = 0;
