@@ -395,6 +395,7 @@ class ImapConnector : public accord::Connector {
   void expunge_own(const std::string& folder, const UidSet& own);
   void flag_scan(const std::string& folder, const FolderState* old, UidSet& changed, FolderState& next, UidSet& own);
   void fetch_records(const std::string& folder, FolderState& state, const UidSet& uids, json::array& records);
+  std::vector<imap::Command> record_fetches(imap::Session& s, const UidSet& uids);
   std::string fetch_bodies(std::string_view ids_json, const std::string* dir, bool ranges = false);
   void fetch_folder(const std::string& folder, const Status& st, const std::vector<uint32_t>& uids, const std::string* dir,
                     bool ranges, std::unique_ptr<BodyFile>& shared, json::array& out);
@@ -477,6 +478,15 @@ class ImapConnector : public accord::Connector {
     UidSet all;  // live("1:*")
   };
   std::optional<Examined> examined_;
+  // The page of a folder's listing read_changes asked for before it
+  // returned (Session::send_ahead), the folder selected then: the next
+  // read_changes takes its replies where it lists the same UIDs there
+  // (issue 22: the server answers while the host takes in the page before)
+  struct Ahead {
+    std::string folder;
+    UidSet uids;
+  };
+  std::optional<Ahead> ahead_;
 };
 
 }  // namespace gmail_imap

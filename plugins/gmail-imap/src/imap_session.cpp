@@ -245,6 +245,7 @@ std::optional<Response> Session::read_until(int64_t deadline_ms) {
 
 bool Session::idle(int64_t timeout_ms) {
   if (!has("IDLE")) throw SessionError(ACCORD_UNSUPPORTED, "the IMAP server does not offer IDLE");
+  if (!ahead_.empty()) drop_ahead();
   auto is_change = [](const Response& r) {
     return r.kind == Response::Kind::kUntagged &&
            (r.name == "EXISTS" || r.name == "EXPUNGE" || r.name == "FETCH" || r.name == "VANISHED");
@@ -304,8 +305,30 @@ std::vector<Reply> Session::run_all(const std::vector<Command>& cmds, const std:
   return run_taking(cmds, take ? &take : nullptr);
 }
 
-std::vector<Reply> Session::run_taking(const std::vector<Command>& cmds, const std::function<bool(Response&)>* take) {
-  std::vector<Reply> out(cmds.size());
+bool Session::send_ahead(const std::vector<Command>& cmds) {
+  if (ahead_.size() + cmds.size() > std::max<size_t>(1, opts_.pipeline_depth)) return false;
+  for (const auto& c : cmds) {
+    send(c);
+    ahead_.push_back(c.tag());
+  }
+  return true;
+}
+
+std::vector<Reply> Session::finish_ahead(const std::function<bool(Response&)>& take) {
+  std::vector<std::string> tags;
+  tags.swap(ahead_);
+  return run_taking({}, take ? &take : nullptr, &tags);
+}
+
+void Session::drop_ahead() {
+  const std::function<bool(Response&)> drop = [](Response&) { return true; };
+  finish_ahead(drop);
+}
+
+std::vector<Reply> Session::run_taking(const std::vector<Command>& cmds, const std::function<bool(Response&)>* take,
+                                       const std::vector<std::string>* sent) {
+  if (!sent && !ahead_.empty()) drop_ahead();
+  std::vector<Reply> out(sent ? sent->size() : cmds.size());
   std::map<std::string, size_t> in_flight;  // tag → index into cmds
   std::vector<Response> untagged;
   auto collect_one = [&] {
@@ -335,10 +358,14 @@ std::vector<Reply> Session::run_taking(const std::vector<Command>& cmds, const s
       return;
     }
   };
-  for (size_t i = 0; i < cmds.size(); ++i) {
-    while (in_flight.size() >= std::max<size_t>(1, opts_.pipeline_depth)) collect_one();
-    in_flight[cmds[i].tag()] = i;
-    send(cmds[i]);
+  if (sent) {
+    for (size_t i = 0; i < sent->size(); ++i) in_flight[(*sent)[i]] = i;
+  } else {
+    for (size_t i = 0; i < cmds.size(); ++i) {
+      while (in_flight.size() >= std::max<size_t>(1, opts_.pipeline_depth)) collect_one();
+      in_flight[cmds[i].tag()] = i;
+      send(cmds[i]);
+    }
   }
   while (!in_flight.empty()) collect_one();
   return out;

@@ -87,6 +87,18 @@ class Session {
   // answering the commands still in flight).
   std::vector<Reply> run_all(const std::vector<Command>& cmds, const std::function<bool(Response&)>& take);
 
+  // Sends commands now whose replies are read later by finish_ahead (a
+  // listing's next page, asked for before the host has taken this one, so
+  // that the server answers it meanwhile), after any sent ahead before;
+  // none (false) where that would make more than pipeline_depth. Any other
+  // command (run, run_all, idle) first reads their replies and drops them:
+  // a page asked for and not taken costs only its reading.
+  bool send_ahead(const std::vector<Command>& cmds);
+  // The tags of the commands send_ahead sent whose replies are not read yet.
+  const std::vector<std::string>& ahead() const { return ahead_; }
+  // Their replies, in order, as run_all(cmds, take) would have given them.
+  std::vector<Reply> finish_ahead(const std::function<bool(Response&)>& take);
+
   // RFC 2177 IDLE on the selected folder: true as soon as the server reports
   // a change there (EXISTS, EXPUNGE, FETCH, VANISHED), false when timeout_ms
   // passes first; either way the IDLE is ended (DONE) before it returns.
@@ -98,7 +110,10 @@ class Session {
   const std::string& bye() const { return bye_; }
 
  private:
-  std::vector<Reply> run_taking(const std::vector<Command>& cmds, const std::function<bool(Response&)>* take);
+  // sent: the commands' tags when they were sent already (send_ahead); else cmds are sent here
+  std::vector<Reply> run_taking(const std::vector<Command>& cmds, const std::function<bool(Response&)>* take,
+                                const std::vector<std::string>* sent = nullptr);
+  void drop_ahead();
   void send(const Command& cmd);
   Response read_response();
   // A response, or nothing once deadline_ms (steady clock) passes.
@@ -118,6 +133,7 @@ class Session {
   size_t fed_ = 0;               // bytes received so far (a stalled read feeds none)
   std::vector<Response> held_;  // untagged responses read while waiting for a continuation
   std::string bye_;             // bye()
+  std::vector<std::string> ahead_;  // ahead()
   std::atomic<bool> cancelled_{false};
 };
 

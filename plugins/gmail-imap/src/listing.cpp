@@ -345,6 +345,20 @@ std::string ImapConnector::read(const std::string& cursor_text) {
   }
   bool more = !c.todo.empty();
   if (!more) c.running = c.relist = false;
+  // The next page of the folder being listed, still selected, is asked for
+  // now: the server answers while the host takes in this one, and the next
+  // read_changes reads the replies (fetch_records). Not a folder still to
+  // open (its first page comes after commands of its own).
+  if (more && c.pending && !c.pending->empty() && c.next_state && session_ && session_->ahead().empty() &&
+      selected_ == c.todo.front()) {
+    UidSet next = c.pending->split(cfg_.batch).first;
+    try {
+      imap::Session& s = session();
+      if (s.send_ahead(record_fetches(s, next))) ahead_ = Ahead{c.todo.front(), std::move(next)};
+    } catch (const imap::SessionError&) {
+      drop_session();  // (this page is read; the next read_changes signs in again and asks)
+    }
+  }
   json::object batch{{"records", std::move(records)}, {"cursor", c.text(account_)}, {"more", more}};
   if (full) batch["full"] = true;
   if (total) batch["total"] = *total;
@@ -524,11 +538,8 @@ void ImapConnector::flag_scan(const std::string& folder, const FolderState* old,
   own = UidSet::of(std::move(mine));
 }
 
-// The header fields, flags, date and size of these UIDs, as records;
-// `state` learns the UIDs that are there.
-void ImapConnector::fetch_records(const std::string& folder, FolderState& state, const UidSet& uids, json::array& records) {
-  if (uids.empty()) return;
-  imap::Session& s = session();
+// The UID FETCHes of a listing's page: its records' items, 100 UIDs each.
+std::vector<imap::Command> ImapConnector::record_fetches(imap::Session& s, const UidSet& uids) {
   std::vector<imap::Command> cmds;
   UidSet rest = uids;
   while (!rest.empty()) {
@@ -541,6 +552,21 @@ void ImapConnector::fetch_records(const std::string& folder, FolderState& state,
     cmds.push_back(std::move(c));
     rest = tail;
   }
+  return cmds;
+}
+
+// The header fields, flags, date and size of these UIDs, as records;
+// `state` learns the UIDs that are there.
+void ImapConnector::fetch_records(const std::string& folder, FolderState& state, const UidSet& uids, json::array& records) {
+  if (uids.empty()) return;
+  imap::Session& s = session();
+  // this page asked for already, at the end of the last read_changes, and
+  // nothing sent since (else the session dropped its replies): its replies
+  std::optional<Ahead> ahead = std::move(ahead_);
+  ahead_.reset();
+  bool asked = ahead && ahead->folder == folder && ahead->uids == uids && !s.ahead().empty();
+  std::vector<imap::Command> cmds;
+  if (!asked) cmds = record_fetches(s, uids);
   std::vector<std::pair<uint32_t, json::object>> got;
   // what the answers say of each UID, the last answer winning: there
   // (true) or gone; state.uids learns them once at the end (a UidSet's add
@@ -609,7 +635,7 @@ void ImapConnector::fetch_records(const std::string& folder, FolderState& state,
   // it waited meanwhile). A failure while they are read is thrown once the
   // replies have ended, so that the connection stays in step.
   std::exception_ptr failed;
-  std::vector<imap::Reply> replies = s.run_all(cmds, [&](imap::Response& u) {
+  auto take = [&](imap::Response& u) {
     if (u.name != "FETCH") return false;
     if (!failed) {
       try {
@@ -619,7 +645,21 @@ void ImapConnector::fetch_records(const std::string& folder, FolderState& state,
       }
     }
     return true;
-  });
+  };
+  std::vector<imap::Reply> replies;
+  if (asked) {
+    replies = s.finish_ahead(take);
+    // The page asked for ahead was answered before the host took the last
+    // one: a FETCH of its last UID's UID now hears what changed since (a
+    // folder renamed or deleted under the listing: Dovecot's BYE, "Mailbox
+    // was deleted under us"), as the page's own FETCH would have. Its
+    // answer is not a record.
+    imap::Command check = s.command("UID FETCH");
+    check.atom(std::to_string(uids.max())).open().atom("UID").close();
+    s.run(check);
+  } else {
+    replies = s.run_all(cmds, take);
+  }
   for (auto& r : replies)
     if (!r.ok()) throw accord::Error(ACCORD_ERROR, "UID FETCH failed in " + folder + ": " + r.done.text);
   if (failed) std::rethrow_exception(failed);

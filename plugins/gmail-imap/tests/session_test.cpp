@@ -189,6 +189,65 @@ TEST_F(SessionTest, PipelinesHundredsOfCommands) {
   EXPECT_EQ(sr.untagged[0].args.back().number, 300u);
 }
 
+// Commands sent ahead (a listing's next page, asked for before the host
+// has taken this one): finish_ahead hands their responses over as run_all
+// would; any other command first reads them and drops them, so its own
+// reply holds none of theirs.
+TEST_F(SessionTest, CommandsSentAheadAreAnsweredLaterOrDroppedByTheNextCommand) {
+  imap::Session s(opts());
+  ASSERT_TRUE(s.run(s.command("CREATE").mailbox("Ahead")).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(s.run(s.command("APPEND").mailbox("Ahead").literal(message("ahead" + std::to_string(i), "b\r\n"))).ok());
+  ASSERT_TRUE(s.run(s.command("EXAMINE").mailbox("Ahead")).ok());
+  auto fetch = [&](const char* set) {
+    auto c = s.command("UID FETCH");
+    c.atom(set).open().atom("UID").atom("FLAGS").close();
+    return c;
+  };
+  // taken: each FETCH handed over, the replies in order
+  ASSERT_TRUE(s.send_ahead({fetch("1:2"), fetch("3")}));
+  EXPECT_EQ(s.ahead().size(), 2u);
+  std::vector<uint64_t> taken;
+  auto replies = s.finish_ahead([&](imap::Response& r) {
+    if (r.name != "FETCH") return false;
+    taken.push_back(imap::fetch_items(r)["UID"].number);
+    return true;
+  });
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_TRUE(replies[0].ok() && replies[1].ok());
+  EXPECT_EQ(taken, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_TRUE(s.ahead().empty());
+  // not taken: the next command's reply is its own
+  ASSERT_TRUE(s.send_ahead({fetch("1:*")}));
+  auto search = s.command("UID SEARCH");
+  search.atom("ALL");
+  imap::Reply sr = s.run(search);
+  ASSERT_TRUE(sr.ok()) << sr.done.text;
+  EXPECT_EQ(sr.done.tag, search.tag());
+  ASSERT_EQ(sr.untagged.size(), 1u);
+  EXPECT_EQ(sr.untagged[0].name, "SEARCH");
+  EXPECT_TRUE(s.ahead().empty());
+  // …and after that the session goes on as before
+  imap::Reply again = s.run(fetch("2"));
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again.untagged.size(), 1u);
+  EXPECT_EQ(imap::fetch_items(again.untagged[0])["UID"].number, 2u);
+  // more than pipeline_depth in flight ahead: none sent (a page is asked for whole or not at all)
+  auto o = opts();
+  o.pipeline_depth = 2;
+  imap::Session shallow(o);
+  ASSERT_TRUE(shallow.run(shallow.command("EXAMINE").mailbox("Ahead")).ok());
+  std::vector<imap::Command> three;
+  for (const char* set : {"1", "2", "3"}) {
+    auto c = shallow.command("UID FETCH");
+    c.atom(set).open().atom("UID").close();
+    three.push_back(std::move(c));
+  }
+  EXPECT_FALSE(shallow.send_ahead(three));
+  EXPECT_TRUE(shallow.ahead().empty());
+  EXPECT_TRUE(shallow.run(shallow.command("NOOP")).ok());
+}
+
 TEST_F(SessionTest, LineBreaksInANameCannotInjectACommand) {
   imap::Session s(opts());
   // were these values sent raw, "a999 CREATE Injected" would run as a command:
