@@ -401,3 +401,20 @@ TEST(StateMirrorTest, APutHoldingTheHistorysReferenceIsAPutAndAHold) {
     EXPECT_EQ(ids[1], ids[0]) << c.name;
   }
 }
+
+// The same from the right side: its ids cleared, the left's rows of the
+// same ids left dirty (clear_dirty's side is the mirror's own, not a constant).
+TEST(StateMirrorTest, ManyRowsAreMadeCleanOnTheRightSideAsOnTheLeft) {
+  StateFile f;
+  auto s = f.open();
+  ASSERT_TRUE(s);
+  MirrorSide right = s->pair("p").mirror(Side::kRight);
+  MirrorSide left = s->pair("p").mirror(Side::kLeft);
+  for (const char* id : {"a", "b", "c"}) {
+    right.put(row(id, "{}", "2026-01-01", true));
+    left.put(row(id, "{}", "2026-01-01", true));
+  }
+  right.clear_dirty(std::vector<std::string>{"c", "a"});
+  EXPECT_EQ(ids(right.dirty()), "b ");
+  EXPECT_EQ(ids(left.dirty()), "a b c ");
+}
