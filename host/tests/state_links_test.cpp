@@ -422,19 +422,12 @@ TEST(StateLinksTest, ALinkWrittenFreshIsTheLinkPutWritesWhateverEitherRecordWasL
       {"linked to each other, new bases", {{"a", "x", "", ""}}, kept({"a", "x", "{\"l\":1}", ""}, 0, 2)},
   };
   auto dump = [](const StateFile& f) {
-    sql::Db db(f.path.string());
-    std::string out;
-    for (const char* q : {"SELECT pair || ' ' || left_id || ' ' || right_id || ' ' || base_left || ' ' || base_right"
-                          " FROM links ORDER BY pair, left_id",
-                          "SELECT pair || ' ' || right_id || ' ' || left_id FROM link_rights ORDER BY pair, right_id",
-                          "SELECT pair || ' ' || left_id || ' ' || side || ' ' || data_id FROM link_bases"
-                          " ORDER BY pair, left_id, side",
-                          "SELECT id || ' ' || data || ' ' || refs FROM record_data ORDER BY id"}) {
-      sql::Stmt s(db, q);
-      while (s.step()) out += std::string(s.text(0)) + "\n";
-      out += "--\n";
-    }
-    return out;
+    return f.dump({"SELECT pair || ' ' || left_id || ' ' || right_id || ' ' || base_left || ' ' || base_right"
+                   " FROM links ORDER BY pair, left_id",
+                   "SELECT pair || ' ' || right_id || ' ' || left_id FROM link_rights ORDER BY pair, right_id",
+                   "SELECT pair || ' ' || left_id || ' ' || side || ' ' || data_id FROM link_bases"
+                   " ORDER BY pair, left_id, side",
+                   "SELECT id || ' ' || data || ' ' || refs FROM record_data ORDER BY id"});
   };
   for (const auto& c : cases) {
     std::string dumps[2];

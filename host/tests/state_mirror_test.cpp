@@ -256,17 +256,10 @@ TEST(StateMirrorTest, AWriteForTheHistoryByTheRowAsReadIsTheWriteThatReadsItAgai
       {"dropped since, the data read held, written as read", "{\"n\":1}", "", true, "{\"n\":1}", false, true},
   };
   auto dump = [](const StateFile& f) {
-    sql::Db db(f.path.string());
-    std::string out;
-    for (const char* q : {"SELECT pair || ' ' || side || ' ' || id || ' ' || version || ' ' || modified || ' ' || data_id ||"
-                          " ' ' || included || ' ' || deleted || ' ' || keys FROM mirror_rows ORDER BY pair, side, id",
-                          "SELECT id || ' ' || data || ' ' || refs FROM record_data ORDER BY id",
-                          "SELECT pair || ' ' || side || ' ' || id FROM dirty ORDER BY pair, side, id"}) {
-      sql::Stmt s(db, q);
-      while (s.step()) out += std::string(s.text(0)) + "\n";
-      out += "--\n";
-    }
-    return out;
+    return f.dump({"SELECT pair || ' ' || side || ' ' || id || ' ' || version || ' ' || modified || ' ' || data_id ||"
+                   " ' ' || included || ' ' || deleted || ' ' || keys FROM mirror_rows ORDER BY pair, side, id",
+                   "SELECT id || ' ' || data || ' ' || refs FROM record_data ORDER BY id",
+                   "SELECT pair || ' ' || side || ' ' || id FROM dirty ORDER BY pair, side, id"});
   };
   for (const auto& c : cases) {
     std::string dumps[2];
@@ -360,16 +353,9 @@ TEST(StateMirrorTest, APutHoldingTheHistorysReferenceIsAPutAndAHold) {
       {"changed, its data row taken over", "{\"n\":1}", "{\"n\":2}", true, true},
   };
   auto dump = [](const StateFile& f) {
-    sql::Db db(f.path.string());
-    std::string out;
-    for (const char* q : {"SELECT pair || ' ' || side || ' ' || id || ' ' || data_id FROM mirror_rows ORDER BY 1",
-                          "SELECT id || ' ' || data || ' ' || refs FROM record_data ORDER BY id",
-                          "SELECT pair || ' ' || side || ' ' || id FROM dirty ORDER BY 1"}) {
-      sql::Stmt s(db, q);
-      while (s.step()) out += std::string(s.text(0)) + "\n";
-      out += "--\n";
-    }
-    return out;
+    return f.dump({"SELECT pair || ' ' || side || ' ' || id || ' ' || data_id FROM mirror_rows ORDER BY 1",
+                   "SELECT id || ' ' || data || ' ' || refs FROM record_data ORDER BY id",
+                   "SELECT pair || ' ' || side || ' ' || id FROM dirty ORDER BY 1"});
   };
   for (const auto& c : cases) {
     std::string dumps[2];

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,19 @@ struct StateFile {
     sql::Db db(path.string());
     sql::Stmt q(db, sql_text);
     return q.step() ? q.i64(0) : -1;
+  }
+  // Every row of each query (its first column, a text), a "--" line after
+  // each query's: a state's tables compared whole between two ways of
+  // writing them.
+  std::string dump(std::initializer_list<const char*> queries) const {
+    sql::Db db(path.string());
+    std::string out;
+    for (const char* q : queries) {
+      sql::Stmt s(db, q);
+      while (s.step()) out += std::string(s.text(0)) + "\n";
+      out += "--\n";
+    }
+    return out;
   }
 };
 
