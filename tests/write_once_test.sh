@@ -135,6 +135,18 @@ runp run old.json
 [ "$q1" = 1 ] && [ $rc = 0 ] && printf '%s' "$out" | grep -q "nothing to do" && [ "$(quarantined)" = 0 ] \
   && ok quarantined-update-released-when-landed || bad quarantined-update-released-when-landed "q1=$q1 rc=$rc now=$(quarantined)" "$out"
 
+# -- a create refused: status lists its record as quarantined, not as one the
+# next run copies (review s19: a refused copy said "waiting" run after run)
+card c31 "Card 31" > cards/c31.vcf
+trig "json_extract(NEW.data, '\$.uid') = 'c31'"
+runp run old.json; first=$out
+line=$("$accord" status old.json | grep -a "Card 31")
+untrig
+runp run old.json
+grep -q "quarantined: its copy to the right side failed" <<<"$line" && ! grep -q "next run copies" <<<"$line" && [ $rc = 0 ] \
+  && [ "$(sqlite3 old.sqlite "SELECT count(*) FROM r_contact WHERE deleted = 0 AND json_extract(data, '\$.uid') = 'c31'")" = 1 ] \
+  && ok quarantined-create-status-says-so || bad quarantined-create-status-says-so "status: $line" "$first" "$out"
+
 # -- a copy deleted while its source changed comes back: its create (with the
 # same derived key) must make a new record, not answer the deleted one
 "$bench" populate back.sqlite 3 > /dev/null

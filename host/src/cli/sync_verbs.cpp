@@ -28,6 +28,7 @@
 #include <cmath>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -181,7 +182,8 @@ std::string more_text(size_t total, size_t limit) {
 // does not allow toward the other side, a record held while a create
 // toward its side answered retry is unsettled (it may be the record that
 // create made: the engine holds those that could be, pair_run's
-// held_for_retried), or a create the next run makes.
+// held_for_retried), a record whose copy failed (quarantined), or a create
+// the next run makes.
 struct Unlinked {
   Side side;
   std::string id, label, why;
@@ -219,6 +221,9 @@ std::vector<Unlinked> unlinked_of(StateStore& s, const StreamPair& sp) {
                                      " on the right; make it unique on one side");
     }
   }
+  // records whose copy failed and waits its next try (quarantined: charged
+  // to the source's side)
+  std::set<std::string> held[2] = {state.quarantine().ids(Side::kLeft, false), state.quarantine().ids(Side::kRight, false)};
   std::vector<Unlinked> out;
   for (int side = 0; side < 2; ++side) {
     Side me = side == 0 ? Side::kLeft : Side::kRight, them = side == 0 ? Side::kRight : Side::kLeft;
@@ -232,6 +237,9 @@ std::vector<Unlinked> unlinked_of(StateStore& s, const StreamPair& sp) {
                 k->second.front().source_id + ", key " + k->second.front().idem_key +
                 (k->second.size() > 1 ? ", and " + std::to_string(k->second.size() - 1) + " more" : "") +
                 "); it is copied or linked once that create is settled";
+      else if (held[side].contains(u.id))
+        u.why = std::string("quarantined: its copy to the ") + side_name(them) +
+                " side failed; \"quarantined records\" below says why and when it is tried again";
       else u.why = "waiting: the next run copies it";
       out.push_back(std::move(u));
     }
