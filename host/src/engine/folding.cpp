@@ -135,11 +135,12 @@ void PairRun::follow_renumbering(Side s, const std::vector<std::string>& renumbe
   std::unordered_map<std::string, std::vector<MirrorRow>> olds;
   std::unordered_map<std::string, std::vector<std::string>> news;
   std::vector<std::string> unmatched;
+  std::vector<std::string> alone;  // of unmatched, those whose identity no new record has
   for (const auto& id : renumbered) {
     auto m = pv_->mirror(s).find(id);
     if (!m) continue;  // never seen: nothing to follow
     std::string key = identity_of(s, m->data);
-    if (key.empty()) unmatched.push_back(id);
+    if (key.empty()) unmatched.push_back(id), alone.push_back(id);
     else olds[key].push_back(std::move(*m));
   }
   for (const auto& [id, key] : fresh)
@@ -149,7 +150,10 @@ void PairRun::follow_renumbering(Side s, const std::vector<std::string>& renumbe
   for (auto& [key, rows] : olds) {
     auto n = news.find(key);
     if (n == news.end() || n->second.size() != rows.size()) {
-      for (const auto& r : rows) unmatched.push_back(r.id);
+      for (const auto& r : rows) {
+        unmatched.push_back(r.id);
+        if (n == news.end()) alone.push_back(r.id);
+      }
       continue;
     }
     for (size_t i = 0; i < rows.size(); ++i) {
@@ -175,9 +179,18 @@ void PairRun::follow_renumbering(Side s, const std::vector<std::string>& renumbe
                                        " a new id in a write the last run was stopped in (e.g. a move)") +
                          "; found each again by " + join(identity_[s], ", ") + ": nothing copied or deleted");
   if (unmatched.empty() || !strict) return;
-  std::string msg = std::string("the ") + side_name(s) + " side renumbered its records, and " +
-                    std::to_string(unmatched.size()) + " of them (e.g. \"" + unmatched.front() +
-                    "\") match no record it lists now by " + join(identity_[s], ", ");
+  // (told apart: an old record no new one matches, and old records whose
+  // identity new ones share but in another number, e.g. one of two
+  // byte-identical copies expunged: which one went cannot be told)
+  size_t shared = unmatched.size() - alone.size();
+  std::string msg = std::string("the ") + side_name(s) + " side renumbered its records, and ";
+  if (!alone.empty())
+    msg += std::to_string(alone.size()) + " of them (e.g. \"" + alone.front() + "\") match no record it lists now by " +
+           join(identity_[s], ", ");
+  if (shared)
+    msg += std::string(alone.empty() ? "" : ", and ") + std::to_string(shared) +
+           " share their " + join(identity_[s], ", ") +
+           " with a different number of records it lists now (copies alike, one gone or added: which cannot be told)";
   if (!opts_.forces("renumbered")) {
     rep_.refused = msg + "; nothing was changed. If they were deleted, run with --force=renumbered to take them as deleted";
     return;
