@@ -697,19 +697,15 @@ ImapConnector::Result ImapConnector::change(const accord::kit::Op& op, bool is_d
         // taken off), so that the message is as the other side last saw it
         // and the next run tries the delete again, instead of seeing a change
         // on this side that wins over the delete and brings the message back.
+        // (best effort: the delete fails either way, and says why)
         select(m->folder, true);
-        std::string uid = std::to_string(still.values().front());
-        for (auto [how, list] : {std::pair{"-FLAGS.SILENT", deleted_flags(st)}, std::pair{"+X-GM-LABELS.SILENT", now_labels}}) {
-          if (list.empty()) continue;
-          imap::Command c = s.command("UID STORE");
-          c.atom(uid).atom(how).open();
-          for (auto& l : list) {
-            if (l.starts_with("\\")) c.atom(l);
-            else c.mailbox(l);
-          }
-          c.close();
-          s.run(c);  // (best effort: the delete fails either way, and says why)
-        }
+        uint32_t uid = still.values().front();
+        imap::Command c = s.command("UID STORE");
+        c.atom(std::to_string(uid)).atom("-FLAGS.SILENT").open();
+        for (auto& f : deleted_flags(st)) c.atom(f);  // (flags are atoms, keywords too)
+        c.close();
+        s.run(c);
+        store_label_list(uid, "+X-GM-LABELS.SILENT", now_labels);
         selected_.clear();
         return Result::error("Gmail archived the message instead of deleting it (it is still in All Mail): its setting "
                              "\"When a message is marked as deleted and expunged from the last visible IMAP folder\" "

@@ -373,6 +373,7 @@ class ImapConnector : public accord::Connector {
   // `only_add`: a message this call did not make keeps every label it has
   std::optional<std::string> store_labels(uint32_t uid, const json::object& data, const std::vector<std::string>& now,
                                           const json::object* was = nullptr, bool only_add = false);
+  std::optional<std::string> store_label_list(uint32_t uid, const char* how, const std::vector<std::string>& labels);
   std::vector<std::string> flags_for(const json::object& keywords) const;
   void gmail_names(Cursor& c, bool fresh);
   std::optional<uint64_t> gmail_msgid(uint32_t uid);

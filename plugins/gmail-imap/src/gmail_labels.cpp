@@ -166,19 +166,26 @@ std::optional<std::string> ImapConnector::store_labels(uint32_t uid, const json:
   std::vector<std::string> add, drop;
   std::set_difference(want.begin(), want.end(), have.begin(), have.end(), std::back_inserter(add));
   if (!only_add) std::set_difference(have.begin(), have.end(), want.begin(), want.end(), std::back_inserter(drop));
+  for (auto [how, list] : {std::pair{"+X-GM-LABELS.SILENT", &add}, std::pair{"-X-GM-LABELS.SILENT", &drop}})
+    if (auto bad = store_label_list(uid, how, *list)) return bad;
+  return std::nullopt;
+}
+
+// One UID STORE of Gmail labels (`how`: +X-GM-LABELS.SILENT or -…): system
+// labels ("\\Inbox") as atoms, the others as mailbox names (modified UTF-7).
+std::optional<std::string> ImapConnector::store_label_list(uint32_t uid, const char* how,
+                                                           const std::vector<std::string>& labels) {
+  if (labels.empty()) return std::nullopt;
   imap::Session& s = session();
-  for (auto [how, list] : {std::pair{"+X-GM-LABELS.SILENT", &add}, std::pair{"-X-GM-LABELS.SILENT", &drop}}) {
-    if (list->empty()) continue;
-    imap::Command c = s.command("UID STORE");
-    c.atom(std::to_string(uid)).atom(how).open();
-    for (auto& l : *list) {
-      if (l.starts_with("\\")) c.atom(l);
-      else c.mailbox(l);
-    }
-    c.close();
-    imap::Reply r = s.run(c);
-    if (!r.ok()) return "setting Gmail labels refused: " + r.done.text;
+  imap::Command c = s.command("UID STORE");
+  c.atom(std::to_string(uid)).atom(how).open();
+  for (auto& l : labels) {
+    if (l.starts_with("\\")) c.atom(l);
+    else c.mailbox(l);
   }
+  c.close();
+  imap::Reply r = s.run(c);
+  if (!r.ok()) return "setting Gmail labels refused: " + r.done.text;
   return std::nullopt;
 }
 
